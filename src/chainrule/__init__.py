@@ -1,0 +1,25 @@
+"""chainrule: neural networks trained by backpropagation.
+
+>>> import numpy as np, chainrule as cr
+>>> model = cr.Sequential(cr.Linear(2, 8), cr.Tanh(), cr.Linear(8, 1), seed=0)
+>>> value, dY = cr.MSE()(model(np.zeros((4, 2))), np.zeros(4))
+>>> dX = model.backward(dY)
+"""
+
+__version__ = "0.1.0"
+
+from . import errors, initializers
+from .errors import (
+    ChainruleError, ConfigError, DataError, DivergenceError, DTypeError, HyperparameterError,
+    LabelError, ModelFileError, NonFiniteError, ShapeError,
+)
+from .gradcheck import GradcheckReport, gradcheck
+from .layers import (
+    GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh,
+    activation_layer, mlp,
+)
+from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
+from .optimizers import (
+    SGD, Adam, AdamW, CosineDecay, ExponentialDecay, LinearWarmup, Optimizer, RMSProp, StepDecay,
+    get_optimizer,
+)

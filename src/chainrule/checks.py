@@ -1,0 +1,105 @@
+"""Checks of user-supplied arrays and hyperparameters, raising chainrule's errors.
+
+Everything that enters chainrule from outside passes through one of these functions, so a
+bad input is reported once, in words, before NumPy could raise a broadcasting error.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from .backend import Array, get_array_module
+from .errors import DTypeError, HyperparameterError, NonFiniteError, ShapeError
+
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
+    """``dtype`` as a NumPy float32/float64 dtype, or a HyperparameterError naming ``name``."""
+    try:
+        resolved = numpy.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in FLOAT_DTYPES:
+        raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {dtype!r}")
+    return resolved
+
+
+def as_matrix(X, dtype, name: str = "X") -> Array:
+    """``X`` as a 2-d, finite array of ``dtype`` (n_samples, n_features).
+
+    Integer and boolean inputs are converted; other kinds (strings, objects, complex) raise
+    DTypeError. A float input of another precision is cast to ``dtype`` so that the model
+    computes in its own precision (a float32 model stays float32).
+    """
+    xp = get_array_module(X)
+    if not hasattr(X, "dtype"):
+        try:
+            X = numpy.asarray(X)
+        except (ValueError, TypeError) as error:
+            raise ShapeError(f"{name}: expected a rectangular array, got {type(X).__name__} ({error})") from None
+    if X.dtype.kind not in "fiub":
+        raise DTypeError(f"{name}: expected real numbers, got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ShapeError(f"{name}: expected a 2-d array (n_samples, n_features), got shape {tuple(X.shape)}")
+    X = xp.ascontiguousarray(X, dtype=dtype)
+    check_finite(X, name)
+    return X
+
+
+def check_finite(X: Array, name: str) -> None:
+    """Raise NonFiniteError naming ``name`` and the first bad position if ``X`` holds NaN/Inf."""
+    if X.dtype.kind != "f":
+        return
+    xp = get_array_module(X)
+    # A sum is finite only if every term is: one reduction, no boolean temporary.
+    if bool(xp.isfinite(X.sum(dtype=numpy.float64))):
+        return
+    bad = xp.argwhere(~xp.isfinite(X))
+    if len(bad) == 0:  # the float64 sum overflowed; every value is finite
+        return
+    where = tuple(int(i) for i in bad[0])
+    raise NonFiniteError(
+        f"{name}: expected finite values, found {float(X[where])!r} at index {where} "
+        f"({len(bad)} non-finite value{'s' if len(bad) > 1 else ''} in all)"
+    )
+
+
+def positive(value, name: str, *, allow_zero: bool = False) -> float:
+    """``value`` as a float > 0 (or >= 0), else HyperparameterError naming ``name``."""
+    number = real(value, name)
+    if number < 0 or (number == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise HyperparameterError(f"{name}: expected a number {bound}, got {value!r}")
+    return number
+
+
+def in_unit_interval(value, name: str) -> float:
+    """``value`` as a float in [0, 1), else HyperparameterError naming ``name``."""
+    number = real(value, name)
+    if not 0.0 <= number < 1.0:
+        raise HyperparameterError(f"{name}: expected a number in [0, 1), got {value!r}")
+    return number
+
+
+def real(value, name: str) -> float:
+    """``value`` as a finite float, else HyperparameterError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not numpy.isfinite(value):
+        raise HyperparameterError(f"{name}: expected a finite real number, got {value!r}")
+    return float(value)
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an int >= 1, else HyperparameterError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise HyperparameterError(f"{name}: expected an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def choice(value, name: str, options) -> str:
+    """``value`` if it is one of ``options``, else HyperparameterError listing them."""
+    if value not in options:
+        raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {value!r}")
+    return value

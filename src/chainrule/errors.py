@@ -1,0 +1,60 @@
+"""chainrule's exceptions: one small hierarchy, each class also a built-in error.
+
+Every error chainrule raises on bad input is a :class:`ChainruleError`, and also the
+built-in exception a Python user would catch for that kind of mistake (``ValueError`` or
+``TypeError``), so ``except ValueError`` keeps working. Messages name where the problem is
+(the layer path, the argument, the file, column or row) and what was expected versus received.
+
+::
+
+    ChainruleError
+    ├── ShapeError            (ValueError)  wrong rank, width or batch size
+    ├── NonFiniteError        (ValueError)  NaN or Inf where finite numbers are needed
+    ├── LabelError            (ValueError)  labels out of range or of the wrong kind
+    ├── DTypeError            (TypeError)   an array of the wrong dtype
+    ├── HyperparameterError   (ValueError)  lr <= 0, momentum outside [0, 1), unknown names
+    ├── DataError             (ValueError)  a data file that is missing, unreadable or malformed
+    ├── ConfigError           (ValueError)  a config file with unknown keys or wrong types
+    ├── ModelFileError        (ValueError)  a model file that is truncated, tampered or foreign
+    └── DivergenceError       (FloatingPointError)  training produced a non-finite loss or gradient
+"""
+
+
+class ChainruleError(Exception):
+    """Base class of every error chainrule raises on purpose."""
+
+
+class ShapeError(ChainruleError, ValueError):
+    """An array has the wrong number of dimensions, width or batch size."""
+
+
+class NonFiniteError(ChainruleError, ValueError):
+    """An input holds NaN or Inf."""
+
+
+class LabelError(ChainruleError, ValueError):
+    """Targets are out of range, of the wrong kind, or inconsistent with the outputs."""
+
+
+class DTypeError(ChainruleError, TypeError):
+    """An array has a dtype chainrule cannot use there."""
+
+
+class HyperparameterError(ChainruleError, ValueError):
+    """A hyperparameter is out of its valid range, or a name is unknown."""
+
+
+class DataError(ChainruleError, ValueError):
+    """A data set or data file cannot be used."""
+
+
+class ConfigError(ChainruleError, ValueError):
+    """A configuration file or option has an unknown key or a value of the wrong type."""
+
+
+class ModelFileError(ChainruleError, ValueError):
+    """A model file is missing, truncated, tampered with, or not a chainrule model."""
+
+
+class DivergenceError(ChainruleError, FloatingPointError):
+    """Training produced a non-finite loss or gradient."""

@@ -1,0 +1,142 @@
+"""A public gradient checker: backpropagation against central differences, in float64.
+
+For every parameter θ_i (and every input x_i) the checker compares the chain-rule
+gradient ``backward`` wrote with the central difference
+
+    ∂L/∂θ_i ≈ (L(θ + ε e_i) − L(θ − ε e_i)) / 2ε
+
+on a float64 copy of the model (the model itself is not touched). Its error is O(ε²)
+from truncation plus O(u/ε) from rounding, u ≈ 1e-16, so in float64 a correct backward
+agrees to about 1e-8 relative and a wrong one does not.
+
+The error of an array is ``max_i |analytic_i − numeric_i| / max_i max(|analytic_i|, |numeric_i|)``:
+relative to the largest gradient of that array, so a gradient that is exactly 0 (a dead
+ReLU) does not divide by 0, and a small element computed wrongly still shows.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy
+
+from .backend import to_numpy
+from .checks import as_matrix, positive
+from .initializers import as_generator
+from .layers.layer import Layer
+from .losses import get_loss
+
+INPUT = "input"  # the report's name for ∂L/∂X
+
+
+@dataclass
+class GradcheckReport:
+    """What ``gradcheck`` found: the relative error of every parameter array and the input.
+
+    Attributes
+    ----------
+    errors : dict of str to float
+        Parameter path (``"0.W"``) or ``"input"`` -> max relative error.
+    checked : dict of str to int
+        How many elements of each array were compared.
+    eps : float
+        The central-difference step ε.
+    """
+
+    errors: dict = field(default_factory=dict)
+    checked: dict = field(default_factory=dict)
+    eps: float = 1e-6
+
+    @property
+    def max_rel_error(self) -> float:
+        """The largest relative error over all parameters and the input."""
+        return max(self.errors.values(), default=0.0)
+
+    @property
+    def worst(self) -> str | None:
+        """The name of the array with the largest error."""
+        return max(self.errors, key=self.errors.get, default=None)
+
+    def passed(self, tolerance: float = 1e-6) -> bool:
+        """True when every array's relative error is at most ``tolerance``."""
+        return self.max_rel_error <= tolerance
+
+    def __str__(self) -> str:
+        width = max([len(name) for name in self.errors] + [9])
+        rows = [f"{'parameter':<{width}}  {'checked':>7}  max rel error"]
+        rows += [f"{name:<{width}}  {self.checked[name]:>7}  {error:.3e}" for name, error in self.errors.items()]
+        return "\n".join(rows)
+
+
+def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-6, max_checks: int | None = None,
+              check_input: bool = True, seed=0) -> GradcheckReport:
+    """Compare ``model``'s backward with central differences of ``loss`` in float64.
+
+    Parameters
+    ----------
+    model : Layer
+        The model to check; a float64 copy is checked, the model is left as it was.
+    X : array of shape (n_samples, n_features)
+    y : targets, as the loss takes them
+    loss : Loss or name
+    eps : float
+        The central-difference step ε.
+    max_checks : int, optional
+        Compare at most this many elements per array, chosen at random from ``seed``;
+        all of them by default.
+    check_input : bool
+        Also check ∂L/∂X (reported as ``"input"``).
+
+    Returns
+    -------
+    GradcheckReport
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(4, 2), seed=0)
+    >>> X, y = np.random.default_rng(0).normal(size=(5, 3)), np.array([0, 1, 1, 0, 1])
+    >>> cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy()).max_rel_error < 1e-6
+    True
+    """
+    loss = get_loss(loss)
+    eps = positive(eps, "eps")
+    rng = as_generator(seed)
+    model64 = copy.deepcopy(model).astype(numpy.float64)
+    X64 = as_matrix(X, numpy.float64, name="X")
+    Y = model64.forward(X64)
+    T = loss.prepare(y, Y.shape[1], numpy.float64, n_samples=Y.shape[0])
+
+    def value() -> float:
+        return float(loss.compute(model64.forward(X64), T)[0])
+
+    _, dY = loss.compute(Y, T)
+    dX = model64.backward(dY, input_grad=check_input)
+    arrays = dict(model64.params)
+    analytic = {name: to_numpy(gradient).copy() for name, gradient in model64.grads.items()}
+    if check_input:
+        arrays[INPUT] = X64
+        analytic[INPUT] = to_numpy(dX).copy()
+
+    report = GradcheckReport(eps=eps)
+    for name, array in arrays.items():
+        flat = array.reshape(-1)  # a view: writes move the model's parameter (or the input)
+        indices = numpy.arange(flat.size)
+        if max_checks is not None and flat.size > max_checks:
+            indices = numpy.sort(rng.choice(flat.size, size=max_checks, replace=False))
+        numeric = numpy.empty(len(indices))
+        for k, i in enumerate(indices):
+            original = flat[i].copy()
+            flat[i] = original + eps
+            plus = value()
+            flat[i] = original - eps
+            minus = value()
+            flat[i] = original
+            numeric[k] = (plus - minus) / (2 * eps)
+        exact = analytic[name].reshape(-1)[indices]
+        scale = max(float(numpy.abs(exact).max(initial=0)), float(numpy.abs(numeric).max(initial=0)))
+        difference = float(numpy.abs(exact - numeric).max(initial=0))
+        report.errors[name] = difference / scale if scale > 0 else 0.0
+        report.checked[name] = len(indices)
+    return report

@@ -1,0 +1,139 @@
+"""The layer contract: forward computes h from x; backward is the chain rule.
+
+Every layer, leaf or composite, is a :class:`Layer`:
+
+- ``Y = layer.forward(X)`` computes the output for a batch X (n_samples, n_features) and
+  keeps what its backward will need;
+- ``dX = layer.backward(dY)`` takes ∂L/∂h for its output (``dY``, same shape as ``Y``),
+  writes ∂L/∂θ for its own parameters into ``layer.grads`` and returns ∂L/∂x for its input,
+  exactly the two products of the lecture notes::
+
+      ∂L/∂θ = ∂L/∂h · ∂h/∂θ,        ∂L/∂x = ∂L/∂h · ∂h/∂x
+
+  ``backward(dY, input_grad=False)`` skips ∂L/∂x (and returns None) where nobody needs it,
+  as for the first layer of a network.
+
+``layer(X)`` is the checked entry point for users: it converts and validates X (rank,
+width, finiteness, dtype) once and then calls ``forward``. Composites call ``forward`` of
+their children directly, so the checks are not repeated inside a model.
+
+Parameters are named by path: a leaf's own ``"W"`` is ``"0.W"`` inside a Sequential,
+``"block.1.W"`` deeper down; the same names are used by ``params``, ``grads``, model files
+and error messages.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..backend import Array
+from ..checks import as_float_dtype, as_matrix
+from ..initializers import as_generator
+from ..parameters import FlatParameters, flatten
+
+
+class Layer:
+    """Base class of all layers. Subclasses implement ``forward`` and ``backward``."""
+
+    #: the initializer a Linear layer right before this one uses when its init is "auto"
+    preferred_init = "glorot_uniform"
+
+    def __init__(self) -> None:
+        self.path = ""  # dotted position inside the enclosing model; "" at the root
+        self.own_params: dict[str, Array] = {}
+        self.own_grads: dict[str, Array] = {}
+        self.decayed: frozenset = frozenset()  # own parameters that weight decay applies to
+        self._flat: FlatParameters | None = None
+        # Set on the root by cr.fit and cr.load, saved by cr.save: the fitted input/label
+        # preprocessing (chainrule.data.Preprocessor) and the training summary.
+        self.preprocessor = None
+        self.metadata: dict = {}
+
+    # -- the chain rule (subclasses) -------------------------------------------------------
+    def forward(self, X: Array) -> Array:
+        """Output h for input x; shapes (n_samples, ...)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """Given dY = ∂L/∂h, fill ``grads`` with ∂L/∂θ and return dX = ∂L/∂x."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def children(self) -> list[tuple[str, "Layer"]]:
+        """The (name, layer) pairs this layer is composed of; empty for a leaf."""
+        return []
+
+    def reset_parameters(self, rng: numpy.random.Generator) -> None:
+        """Draw this layer's own parameters afresh from ``rng`` (leaves with parameters)."""
+
+    # -- the checked entry point -----------------------------------------------------------
+    def __call__(self, X) -> Array:
+        """Forward pass on user input: X is validated and cast to the model's dtype first."""
+        dtype = self.dtype
+        if dtype is None:
+            kind = getattr(X, "dtype", numpy.asarray(X).dtype)
+            dtype = kind if numpy.dtype(kind).name in ("float32", "float64") else numpy.float32
+        return self.forward(as_matrix(X, dtype, name=f"X (input of {self.describe()})"))
+
+    # -- structure -------------------------------------------------------------------------
+    def walk(self, prefix: str = ""):
+        """Yield (path prefix, layer) for this layer and every layer inside it, in order."""
+        yield prefix, self
+        for name, child in self.children():
+            yield from child.walk(f"{prefix}{name}.")
+
+    def set_path(self, path: str) -> None:
+        """Record this layer's position (and its children's) inside the enclosing model."""
+        self.path = path
+        for name, child in self.children():
+            child.set_path(f"{path}.{name}" if path else name)
+
+    def describe(self) -> str:
+        """How error messages name this layer: ``layer '1.0' (Linear)`` or ``Linear``."""
+        return f"layer {self.path!r} ({type(self).__name__})" if self.path else type(self).__name__
+
+    @property
+    def params(self) -> dict[str, Array]:
+        """Path name -> parameter array (writable; writes change the model)."""
+        return {prefix + name: array for prefix, layer in self.walk() for name, array in layer.own_params.items()}
+
+    @property
+    def grads(self) -> dict[str, Array]:
+        """Path name -> ∂L/∂θ from the last ``backward``."""
+        return {prefix + name: array for prefix, layer in self.walk() for name, array in layer.own_grads.items()}
+
+    @property
+    def n_parameters(self) -> int:
+        """The number of trainable numbers in the model."""
+        return sum(int(array.size) for array in self.params.values())
+
+    @property
+    def dtype(self) -> numpy.dtype | None:
+        """The dtype of the parameters, or None for a layer without any."""
+        for _, layer in self.walk():
+            for array in layer.own_params.values():
+                return array.dtype
+        return None
+
+    def flat_parameters(self) -> FlatParameters:
+        """All parameters and gradients as two contiguous vectors (see chainrule.parameters)."""
+        return flatten(self)
+
+    # -- whole-model operations ------------------------------------------------------------
+    def initialize(self, seed=None) -> "Layer":
+        """Draw every parameter afresh from one Generator made from ``seed``, in path order."""
+        rng = as_generator(seed)
+        for _, layer in self.walk():
+            layer.reset_parameters(rng)
+        return self
+
+    def astype(self, dtype) -> "Layer":
+        """Convert every parameter to ``dtype`` ("float32" or "float64") in place; returns self."""
+        dtype = as_float_dtype(dtype)
+        for _, layer in self.walk():
+            for name, array in layer.own_params.items():
+                layer.own_params[name] = array.astype(dtype)
+                layer.own_grads[name] = layer.own_grads[name].astype(dtype)
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

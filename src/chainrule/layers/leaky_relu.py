@@ -1,0 +1,47 @@
+"""Leaky rectified linear neurons: h = z if z > 0, else αz."""
+
+from __future__ import annotations
+
+from ..backend import Array, get_array_module
+from ..checks import positive
+from ..errors import HyperparameterError
+from .layer import Layer
+
+
+class LeakyReLU(Layer):
+    r"""Elementwise :math:`h = z` for z > 0 and :math:`h = \alpha z` otherwise, 0 ≤ α < 1.
+
+    The small slope α keeps a gradient flowing through neurons whose z < 0, which a
+    plain ReLU would silence for good.
+
+    Forward::
+
+        Y = where(X > 0, X, α X)               (n_samples, n_features)
+
+    Backward, f'(z) = 1 if z > 0 else α::
+
+        dX = dY ⊙ where(X > 0, 1, α)
+    """
+
+    preferred_init = "he_normal"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = positive(alpha, "alpha", allow_zero=True)
+        if self.alpha >= 1:
+            raise HyperparameterError(f"alpha: expected a number in [0, 1), got {alpha!r}")
+        self._positive = None
+
+    def forward(self, X: Array) -> Array:
+        xp = get_array_module(X)
+        self._positive = X > 0
+        return xp.where(self._positive, X, X * X.dtype.type(self.alpha))
+
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        if not input_grad:
+            return None
+        xp = get_array_module(dY)
+        return xp.where(self._positive, dY, dY * dY.dtype.type(self.alpha))
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(alpha={self.alpha})"

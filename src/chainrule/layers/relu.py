@@ -1,0 +1,35 @@
+"""Rectified linear neurons: h = z if z > 0, else 0."""
+
+from __future__ import annotations
+
+from ..backend import Array, get_array_module
+from .layer import Layer
+
+
+class ReLU(Layer):
+    r"""Elementwise :math:`h = \max(z, 0)`.
+
+    Forward::
+
+        Y = max(X, 0)                          (n_samples, n_features)
+
+    Backward: f'(z) = 1 if z > 0 else 0, and z > 0 exactly where h > 0, so the derivative
+    is read from the output (the input need not be kept)::
+
+        ∂L/∂z = f'(z) ∂L/∂h        dX = dY ⊙ [Y > 0]
+    """
+
+    preferred_init = "he_normal"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._Y = None
+
+    def forward(self, X: Array) -> Array:
+        self._Y = get_array_module(X).maximum(X, 0)
+        return self._Y
+
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        if not input_grad:
+            return None
+        return dY * (self._Y > 0)

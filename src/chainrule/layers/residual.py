@@ -1,0 +1,53 @@
+"""A residual block: y = x + f(x)."""
+
+from __future__ import annotations
+
+from ..backend import Array
+from ..errors import HyperparameterError, ShapeError
+from .layer import Layer
+
+
+class Residual(Layer):
+    r"""Adds a block's input to its output: :math:`y = x + f(x)`.
+
+    The identity path carries the gradient past f unchanged, a direct remedy for the
+    gradient "getting progressively more diluted" through depth.
+
+    Forward::
+
+        Y = X + f(X)                    f must keep the shape (n_samples, n_features)
+
+    Backward, by the chain rule on both paths (∂y/∂x = I + ∂f/∂x)::
+
+        dX = dY + ∂L/∂f · ∂f/∂x = dY + f.backward(dY)
+
+    f's parameters are named ``"f.<name>"`` (e.g. ``"1.f.0.W"`` inside a Sequential).
+    """
+
+    def __init__(self, f: Layer) -> None:
+        super().__init__()
+        if not isinstance(f, Layer):
+            raise HyperparameterError(f"Residual: f must be a chainrule Layer, got {type(f).__name__}")
+        self.f = f
+        self.set_path(self.path)
+
+    def children(self) -> list[tuple[str, Layer]]:
+        return [("f", self.f)]
+
+    def forward(self, X: Array) -> Array:
+        F = self.f.forward(X)
+        if F.shape != X.shape:
+            raise ShapeError(
+                f"{self.describe()}: f must keep the shape of its input for x + f(x); "
+                f"input {tuple(X.shape)}, f(x) {tuple(F.shape)}"
+            )
+        return X + F
+
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        dF = self.f.backward(dY, input_grad)
+        if not input_grad:
+            return None
+        return dY + dF
+
+    def __repr__(self) -> str:
+        return f"Residual({self.f!r})"

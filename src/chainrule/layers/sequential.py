@@ -1,0 +1,82 @@
+"""Layers stacked one after another: a deep network, and itself a layer."""
+
+from __future__ import annotations
+
+from ..backend import Array
+from ..errors import HyperparameterError
+from .layer import Layer
+from .linear import Linear
+
+
+class Sequential(Layer):
+    r"""The composition :math:`f_L \circ \dots \circ f_2 \circ f_1`.
+
+    Forward feeds each layer's output to the next::
+
+        h⁽⁰⁾ = X,   h⁽ˡ⁾ = f_l(h⁽ˡ⁻¹⁾),   Y = h⁽ᴸ⁾
+
+    Backward is backpropagation itself: starting from dY = ∂L/∂h⁽ᴸ⁾, each layer in reverse
+    turns ∂L/∂h⁽ˡ⁾ into ∂L/∂h⁽ˡ⁻¹⁾ and fills its own ∂L/∂θ on the way::
+
+        ∂L/∂h⁽ˡ⁻¹⁾ = ∂L/∂h⁽ˡ⁾ · ∂h⁽ˡ⁾/∂h⁽ˡ⁻¹⁾
+
+    A Sequential is a layer, so blocks nest ("deep networks are blocks of layers stacked
+    recursively"); parameters are then named ``"1.0.W"`` by their path.
+
+    Parameters
+    ----------
+    *layers : Layer
+    seed : None, int or numpy.random.Generator
+        When given, every parameter inside is drawn afresh from this one seed, in path
+        order, so the whole model is reproducible from one number.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> model = cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3), seed=0)
+    >>> sorted(model.params)
+    ['0.W', '0.b', '2.W', '2.b']
+    >>> model(np.zeros((5, 4))).shape
+    (5, 3)
+    """
+
+    def __init__(self, *layers: Layer, seed=None) -> None:
+        super().__init__()
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise HyperparameterError(
+                    f"Sequential: argument {index} must be a chainrule Layer, got {type(layer).__name__}"
+                )
+        self.layers = list(layers)
+        for layer, following in zip(self.layers, self.layers[1:]):
+            if isinstance(layer, Linear) and layer.init == "auto" and layer.auto_init != following.preferred_init:
+                layer.auto_init = following.preferred_init
+                layer.reset_parameters(layer._rng)
+        self.set_path(self.path)
+        if seed is not None:
+            self.initialize(seed)
+
+    def children(self) -> list[tuple[str, Layer]]:
+        return [(str(index), layer) for index, layer in enumerate(self.layers)]
+
+    def forward(self, X: Array) -> Array:
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        for index in range(len(self.layers) - 1, 0, -1):
+            dY = self.layers[index].backward(dY)
+        if not self.layers:
+            return dY if input_grad else None
+        return self.layers[0].backward(dY, input_grad)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index: int) -> Layer:
+        return self.layers[index]
+
+    def __repr__(self) -> str:
+        inner = ",\n".join("  " + repr(layer).replace("\n", "\n  ") for layer in self.layers)
+        return f"Sequential(\n{inner}\n)"

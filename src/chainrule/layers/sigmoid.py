@@ -1,0 +1,44 @@
+"""Sigmoid neurons: h = e^z / (1 + e^z) = 1 / (1 + e^-z)."""
+
+from __future__ import annotations
+
+from ..backend import Array, get_array_module
+from .layer import Layer
+
+
+def sigmoid(X: Array) -> Array:
+    """σ(X) without overflow: 1/(1+e^-x) for x ≥ 0 and e^x/(1+e^x) for x < 0.
+
+    Both branches compute e^(-|x|) ≤ 1, so inputs of ±1e4 give exactly 1 and a tiny
+    positive number (or 0) instead of an overflow warning and a NaN.
+    """
+    xp = get_array_module(X)
+    E = xp.exp(-xp.abs(X))
+    return xp.where(X >= 0, 1 / (1 + E), E / (1 + E))
+
+
+class Sigmoid(Layer):
+    r"""Elementwise :math:`h = \sigma(z) = 1 / (1 + e^{-z})`.
+
+    Forward::
+
+        Y = σ(X)                               (n_samples, n_features)
+
+    Backward, with σ'(z) = σ(z)(1 − σ(z)) written from the output::
+
+        dX = dY ⊙ Y ⊙ (1 − Y)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._Y = None
+
+    def forward(self, X: Array) -> Array:
+        self._Y = sigmoid(X)
+        return self._Y
+
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        if not input_grad:
+            return None
+        Y = self._Y
+        return dY * Y * (1 - Y)

@@ -1,0 +1,47 @@
+"""Softmax neurons: outputs h_j = e^{z_j} / Σ_k e^{z_k}, positive and summing to 1."""
+
+from __future__ import annotations
+
+from ..backend import Array, get_array_module
+from .layer import Layer
+
+
+def softmax(Z: Array) -> Array:
+    """Row-wise softmax, computed on Z − max(Z) so that no exponential overflows."""
+    xp = get_array_module(Z)
+    E = xp.exp(Z - Z.max(axis=1, keepdims=True))
+    E /= E.sum(axis=1, keepdims=True)
+    return E
+
+
+class Softmax(Layer):
+    r"""Row-wise :math:`h_j = e^{z_j} / \sum_k e^{z_k}`.
+
+    Forward::
+
+        Y = softmax(X)                         (n_samples, n_classes)
+
+    Backward, through the whole Jacobian ∂h_j/∂z_i = h_j (δ_ij − h_i), applied to a vector
+    without forming it (a Jacobian-vector product, O(n_classes) per sample)::
+
+        ∂L/∂z_i = Σ_j ∂L/∂h_j h_j (δ_ij − h_i) = h_i (∂L/∂h_i − Σ_j ∂L/∂h_j h_j)
+        dX = Y ⊙ (dY − Σ_j (dY ⊙ Y)_j)
+
+    For training a classifier, prefer returning logits and using SoftmaxCrossEntropy,
+    whose fused gradient p − y is cheaper and more accurate than this layer followed by a
+    log.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._Y = None
+
+    def forward(self, X: Array) -> Array:
+        self._Y = softmax(X)
+        return self._Y
+
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        if not input_grad:
+            return None
+        Y = self._Y
+        return Y * (dY - (dY * Y).sum(axis=1, keepdims=True))

@@ -1,0 +1,32 @@
+"""Hyperbolic tangent neurons: h = tanh(z)."""
+
+from __future__ import annotations
+
+from ..backend import Array, get_array_module
+from .layer import Layer
+
+
+class Tanh(Layer):
+    r"""Elementwise :math:`h = \tanh(z) = 2\sigma(2z) - 1`, a sigmoid centred on 0.
+
+    Forward::
+
+        Y = tanh(X)                            (n_samples, n_features)
+
+    Backward, with tanh'(z) = 1 − tanh²(z) written from the output::
+
+        dX = dY ⊙ (1 − Y²)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._Y = None
+
+    def forward(self, X: Array) -> Array:
+        self._Y = get_array_module(X).tanh(X)
+        return self._Y
+
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        if not input_grad:
+            return None
+        return dY * (1 - self._Y * self._Y)

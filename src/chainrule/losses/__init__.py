@@ -1,0 +1,26 @@
+"""Losses on model outputs: each returns (L, ∂L/∂output)."""
+
+from ..errors import HyperparameterError
+from .binary_cross_entropy import BinaryCrossEntropy
+from .loss import Loss
+from .mse import MSE
+from .softmax_cross_entropy import SoftmaxCrossEntropy
+
+LOSSES = {
+    "mse": MSE,
+    "cross_entropy": SoftmaxCrossEntropy,
+    "softmax_cross_entropy": SoftmaxCrossEntropy,
+    "binary_cross_entropy": BinaryCrossEntropy,
+}
+
+
+def get_loss(name) -> Loss:
+    """A Loss from its name ("mse", "cross_entropy", "binary_cross_entropy"), or as given."""
+    if isinstance(name, Loss):
+        return name
+    if name not in LOSSES:
+        raise HyperparameterError(f"loss: unknown name {name!r}; expected one of {', '.join(LOSSES)}")
+    return LOSSES[name]()
+
+
+__all__ = ["BinaryCrossEntropy", "LOSSES", "Loss", "MSE", "SoftmaxCrossEntropy", "get_loss"]

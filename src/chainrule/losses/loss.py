@@ -1,0 +1,70 @@
+"""The loss contract: L(Ŷ, y) and ∂L/∂Ŷ, the start of backpropagation.
+
+``value, dY = loss(Y, targets)`` returns the loss, a mean over the samples of the batch,
+and its gradient with respect to the model's outputs, the ∇_y L that backpropagation
+starts from ("compute ∇_y L directly from the loss function", lecture notes).
+
+``loss(Y, targets)`` validates and converts the targets first; ``loss.compute(Y, T)``
+skips that for targets already prepared by ``loss.prepare`` (the training loop checks a
+whole data set once, not each batch).
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..backend import Array
+from ..checks import check_finite
+from ..errors import ShapeError
+
+
+class Loss:
+    """Base class of losses. Subclasses implement ``prepare``, ``compute`` and ``transform``."""
+
+    #: "classification", "multilabel" or "regression": what the outputs predict
+    task = "regression"
+
+    def __call__(self, Y: Array, targets) -> tuple[Array, Array]:
+        """(L, ∂L/∂Y) for outputs ``Y`` (n_samples, n_outputs) and raw ``targets``."""
+        Y = self._check_outputs(Y)
+        return self.compute(Y, self.prepare(targets, Y.shape[1], Y.dtype, n_samples=Y.shape[0]))
+
+    def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
+        """Validate ``targets`` for outputs of width ``n_outputs`` and convert them."""
+        raise NotImplementedError
+
+    def compute(self, Y: Array, T: Array) -> tuple[Array, Array]:
+        """(L, ∂L/∂Y) for prepared targets ``T``; no checks."""
+        raise NotImplementedError
+
+    def transform(self, Y: Array) -> Array:
+        """The model's outputs as predictions (probabilities for the cross-entropies)."""
+        return Y
+
+    def _check_outputs(self, Y: Array) -> Array:
+        if getattr(Y, "ndim", None) != 2:
+            raise ShapeError(
+                f"{type(self).__name__}: expected outputs Y of shape (n_samples, n_outputs), "
+                f"got {tuple(getattr(Y, 'shape', ()))}"
+            )
+        check_finite(Y, f"{type(self).__name__}: outputs Y")
+        return Y
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def check_batch(name: str, T: Array, n_samples: int | None) -> None:
+    """Raise ShapeError if targets and outputs hold different numbers of samples."""
+    if n_samples is not None and T.shape[0] != n_samples:
+        raise ShapeError(
+            f"{name}: outputs and targets have different batch sizes: "
+            f"{n_samples} outputs vs {T.shape[0]} targets"
+        )
+
+
+def as_array(targets) -> Array:
+    """Targets as an array of the module they came in (lists become NumPy arrays)."""
+    if hasattr(targets, "dtype") and hasattr(targets, "shape"):
+        return targets
+    return numpy.asarray(targets)

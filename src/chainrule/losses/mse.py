@@ -1,0 +1,47 @@
+"""Squared error, the loss of the notes' regression example: (ŷ − y)²."""
+
+from __future__ import annotations
+
+import numpy
+
+from ..backend import Array
+from ..checks import check_finite
+from ..errors import DTypeError, ShapeError
+from .loss import Loss, as_array, check_batch
+
+
+class MSE(Loss):
+    r"""Mean over samples of the squared error summed over outputs.
+
+    For outputs Ŷ and targets Y of shape (N, K)::
+
+        L = (1/N) Σ_n Σ_k (ŷ_nk − y_nk)²
+        ∂L/∂ŷ_nk = 2 (ŷ_nk − y_nk) / N
+
+    which is the notes' ∂L/∂ŷ = 2(ŷ − y) for one sample, averaged over the batch. The
+    convention (sum over outputs, mean over samples) makes one sample with K outputs weigh
+    the same as K samples of one output; it is K times PyTorch's ``MSELoss`` (mean over
+    all elements). Targets of shape (N,) are accepted for a single output.
+    """
+
+    task = "regression"
+
+    def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
+        T = as_array(targets)
+        if T.dtype.kind not in "fiub":
+            raise DTypeError(f"MSE: expected numeric targets, got dtype {T.dtype}")
+        if T.ndim == 1 and n_outputs == 1:
+            T = T.reshape(-1, 1)
+        if T.ndim != 2 or T.shape[1] != n_outputs:
+            raise ShapeError(f"MSE: expected targets of shape (n_samples, {n_outputs}), got {tuple(T.shape)}")
+        check_batch("MSE", T, n_samples)
+        T = T.astype(dtype, copy=False)
+        check_finite(T, "MSE: targets")
+        return T
+
+    def compute(self, Y: Array, T: Array) -> tuple[Array, Array]:
+        n_samples = Y.shape[0]
+        D = Y - T
+        value = (D * D).sum(dtype=numpy.float64) / n_samples
+        D *= Y.dtype.type(2 / n_samples)  # dY = 2 (Ŷ − Y) / N, in place of D
+        return value, D

@@ -1,0 +1,81 @@
+"""Cross-entropy of softmax outputs, fused with the softmax and computed on logits."""
+
+from __future__ import annotations
+
+import numpy
+
+from ..backend import Array, get_array_module
+from ..checks import check_finite
+from ..errors import DTypeError, LabelError, ShapeError
+from ..layers.softmax import softmax
+from .loss import Loss, as_array, check_batch
+
+
+class SoftmaxCrossEntropy(Loss):
+    r"""Cross-entropy :math:`-\sum_i y_i \log p_i` of :math:`p = \mathrm{softmax}(h)`, on logits h.
+
+    The model's last layer outputs the logits h (no Softmax layer). As in the notes, for
+    targets y with Σ_i y_i = 1::
+
+        L = −Σ_i y_i log(e^{h_i} / Σ_k e^{h_k}) = log Σ_k e^{h_k} − Σ_k y_k h_k
+        ∂L/∂h_j = e^{h_j} / Σ_k e^{h_k} − y_j = p_j − y_j
+
+    averaged over the N samples of a batch (so dY = (P − Y)/N). Fusing softmax and log is
+    what makes it stable: log Σ_k e^{h_k} is computed as m + log Σ_k e^{h_k − m} with
+    m = max_k h_k (log-sum-exp), so logits of ±1e4 give finite values, and the gradient
+    p − y never divides by a probability that underflowed to 0.
+
+    Targets may be integer class labels (N,) in [0, n_classes), or one-hot or soft
+    (probability) targets (N, n_classes) whose rows are non-negative and sum to 1.
+    """
+
+    task = "classification"
+
+    def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
+        name = "SoftmaxCrossEntropy"
+        T = as_array(targets)
+        if T.ndim == 1:
+            if T.dtype.kind not in "iu":
+                raise DTypeError(
+                    f"{name}: expected integer class labels of shape (n_samples,) or probability targets "
+                    f"of shape (n_samples, {n_outputs}); got labels of dtype {T.dtype}"
+                )
+            check_batch(name, T, n_samples)
+            if T.size and (int(T.min()) < 0 or int(T.max()) >= n_outputs):
+                bad = int(T.min()) if int(T.min()) < 0 else int(T.max())
+                raise LabelError(f"{name}: labels must lie in [0, {n_outputs}) for {n_outputs} outputs; got {bad}")
+            return T.astype(numpy.intp, copy=False)
+        if T.ndim != 2 or T.shape[1] != n_outputs:
+            raise ShapeError(
+                f"{name}: expected labels (n_samples,) or targets (n_samples, {n_outputs}); got shape {tuple(T.shape)}"
+            )
+        if T.dtype.kind not in "fiub":
+            raise DTypeError(f"{name}: expected numeric targets, got dtype {T.dtype}")
+        check_batch(name, T, n_samples)
+        T = T.astype(dtype, copy=False)
+        check_finite(T, f"{name}: targets")
+        xp = get_array_module(T)
+        if T.size and (bool((T < 0).any()) or not bool(xp.allclose(T.sum(axis=1), 1, atol=1e-3))):
+            raise LabelError(f"{name}: target rows must be non-negative and sum to 1 (one-hot or probabilities)")
+        return T
+
+    def compute(self, Y: Array, T: Array) -> tuple[Array, Array]:
+        xp = get_array_module(Y)
+        n_samples = Y.shape[0]
+        shifted = Y - Y.max(axis=1, keepdims=True)  # h − m
+        log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # log Σ_k e^{h_k − m}
+        log_p = shifted - log_sum  # log p = h − logsumexp(h)
+        P = xp.exp(log_p)
+        rows = xp.arange(n_samples)
+        if T.ndim == 1:
+            value = -log_p[rows, T].sum(dtype=numpy.float64) / n_samples
+            P[rows, T] -= 1  # p − y for one-hot y, without building it
+        else:
+            value = -(T * log_p).sum(dtype=numpy.float64) / n_samples
+            P -= T
+        P *= Y.dtype.type(1 / n_samples)
+        return value, P
+
+    def transform(self, Y: Array) -> Array:
+        """Class probabilities p = softmax(h)."""
+        return softmax(Y)

@@ -1,0 +1,82 @@
+"""Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019)."""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import Array, get_array_module
+from ..checks import in_unit_interval, positive
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    r"""Adaptive moment estimation.
+
+    With g = ∂L/∂θ (+ λθ on the weights when ``weight_decay`` > 0), at step t = 1, 2, ...::
+
+        m ← β₁ m + (1 − β₁) g             first moment (mean of g)
+        v ← β₂ v + (1 − β₂) g²            second moment (uncentred variance of g)
+        m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction (m₀ = v₀ = 0)
+        θ ← θ − η m̂ / (√v̂ + ε)
+
+    Reference: D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+    """
+
+    decoupled = False  # AdamW decays θ directly instead of adding λθ to g
+
+    def __init__(self, model, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.0, schedule=None) -> None:
+        super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
+        self.beta1 = in_unit_interval(beta1, "beta1")
+        self.beta2 = in_unit_interval(beta2, "beta2")
+        self.eps = positive(eps, "eps")
+        xp = get_array_module(self._work)
+        self.state["m"] = xp.zeros_like(self._work)
+        self.state["v"] = xp.zeros_like(self._work)
+
+    def update(self, theta: Array, grad: Array, lr: float) -> None:
+        xp = get_array_module(theta)
+        work = self._work
+        if self.decoupled:
+            g = grad
+            if self.weight_decay:
+                xp.multiply(theta, self._decay, out=work)  # λθ on the weights
+                work *= lr
+                theta -= work  # θ ← θ − η λ θ
+        else:
+            g = self.regularized(theta, grad)
+        m, v = self.state["m"], self.state["v"]
+        m *= self.beta1
+        xp.multiply(g, 1 - self.beta1, out=work)
+        m += work  # m ← β₁ m + (1 − β₁) g
+        v *= self.beta2
+        xp.multiply(g, g, out=work)
+        work *= 1 - self.beta2
+        v += work  # v ← β₂ v + (1 − β₂) g²
+        correction1 = 1 - self.beta1**self.t  # bias correction (self.t is already t)
+        correction2 = 1 - self.beta2**self.t
+        xp.sqrt(v, out=work)
+        work *= 1 / math.sqrt(correction2)  # √v̂
+        work += self.eps  # √v̂ + ε
+        xp.divide(m, work, out=work)  # m / (√v̂ + ε)
+        work *= lr / correction1  # η m̂ / (√v̂ + ε)
+        theta -= work
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay: θ ← θ − η λ θ, then the Adam step on ∂L/∂θ alone.
+
+    Decaying θ directly, instead of adding λθ to g, keeps the decay from being rescaled by
+    Adam's per-parameter step sizes (λ applies to the weights, not the biases).
+
+    Reference: I. Loshchilov and F. Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
+    """
+
+    decoupled = True
+
+    def __init__(self, model, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.01, schedule=None) -> None:
+        super().__init__(model, lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, schedule=schedule)

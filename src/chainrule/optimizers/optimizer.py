@@ -1,0 +1,93 @@
+"""The optimizer contract: one update of θ from ∂L/∂θ, on the flat parameter buffer.
+
+Stochastic gradient descent and its relatives (lecture notes: "we update the weights of
+our NN using stochastic gradient descent"). Every optimizer works on the model's two flat
+vectors θ and ∂L/∂θ (chainrule.parameters), so a step costs a few vectorized operations
+whatever the number of layers, and never allocates: its work buffers are made once.
+"""
+
+from __future__ import annotations
+
+from ..backend import Array, get_array_module
+from ..checks import positive
+from ..errors import HyperparameterError, ShapeError
+from ..layers.layer import Layer
+
+
+class Optimizer:
+    """Base class: validates the shared hyperparameters and keeps the step count.
+
+    Parameters
+    ----------
+    model : Layer
+        The model whose ``grads`` (filled by ``backward``) drive the update.
+    lr : float
+        Learning rate η > 0.
+    weight_decay : float
+        λ ≥ 0, an L2 penalty (λ/2)‖W‖² on the weights (not the biases), as scikit-learn's
+        ``alpha`` and Keras's kernel regularizers apply it.
+    schedule : callable, optional
+        ``schedule(t)`` multiplies ``lr`` at step t (see chainrule.optimizers.schedules).
+    """
+
+    def __init__(self, model: Layer, lr: float, *, weight_decay: float = 0.0, schedule=None) -> None:
+        if not isinstance(model, Layer):
+            raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+        if schedule is not None and not callable(schedule):
+            raise HyperparameterError(f"schedule: expected a callable of the step count, got {schedule!r}")
+        self.model = model
+        self.lr = positive(lr, "lr")
+        self.weight_decay = positive(weight_decay, "weight_decay", allow_zero=True)
+        self.schedule = schedule
+        self.t = 0  # steps taken
+        flat = model.flat_parameters()
+        xp = get_array_module(flat.theta)
+        self.state: dict[str, Array] = {}  # per-parameter state, same layout as θ
+        self._decay = flat.decay_mask * self.weight_decay  # λ on weights, 0 on biases
+        self._work = xp.empty_like(flat.theta)
+        self._work2 = xp.empty_like(flat.theta)
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate of the next step: lr times the schedule's factor at step t."""
+        return self.lr * (1.0 if self.schedule is None else float(self.schedule(self.t)))
+
+    def step(self) -> None:
+        """Update θ in place from the gradients of the last ``backward``."""
+        flat = self.model.flat_parameters()
+        if flat.theta.size != self._work.size:
+            raise ShapeError(
+                f"{type(self).__name__}: the model now has {flat.theta.size} parameters, "
+                f"the optimizer was made for {self._work.size}; make a new optimizer"
+            )
+        lr = self.current_lr
+        self.t += 1
+        self.update(flat.theta, flat.grad, lr)
+
+    def update(self, theta: Array, grad: Array, lr: float) -> None:
+        """The update rule itself (subclasses)."""
+        raise NotImplementedError
+
+    def regularized(self, theta: Array, grad: Array) -> Array:
+        """g = ∂L/∂θ + λθ on the weights (the gradient of L + (λ/2)‖W‖²); grad itself if λ = 0."""
+        if not self.weight_decay:
+            return grad
+        xp = get_array_module(theta)
+        xp.multiply(theta, self._decay, out=self._work2)
+        self._work2 += grad
+        return self._work2
+
+    def state_dict(self) -> dict:
+        """The step count and state arrays, to checkpoint and later ``load_state_dict``."""
+        return {"t": self.t, "state": {name: array.copy() for name, array in self.state.items()}}
+
+    def load_state_dict(self, saved: dict) -> None:
+        """Restore what ``state_dict`` returned (the same optimizer type and model layout)."""
+        for name, array in self.state.items():
+            if name not in saved["state"] or saved["state"][name].shape != array.shape:
+                raise ShapeError(f"{type(self).__name__}: saved state {name!r} is missing or has the wrong shape")
+            array[...] = saved["state"][name]
+        self.t = int(saved["t"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr})"

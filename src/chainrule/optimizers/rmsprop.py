@@ -1,0 +1,47 @@
+"""RMSProp (Tieleman & Hinton 2012): divide each step by a running RMS of the gradient."""
+
+from __future__ import annotations
+
+from ..backend import Array, get_array_module
+from ..checks import in_unit_interval, positive
+from .optimizer import Optimizer
+
+
+class RMSProp(Optimizer):
+    r"""θ ← θ − η g / (√v + ε) with v a running mean of g².
+
+    With g = ∂L/∂θ (+ λθ on the weights), ρ = ``rho``::
+
+        v ← ρ v + (1 − ρ) g²            (v₀ = 0)
+        θ ← θ − η g / (√v + ε)
+
+    This is PyTorch's ``RMSprop`` (its ``alpha`` is our ρ) without momentum or centring.
+
+    Reference: T. Tieleman and G. Hinton, Lecture 6.5 of "Neural Networks for Machine
+    Learning", Coursera, 2012.
+    """
+
+    def __init__(self, model, lr: float = 1e-3, *, rho: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, schedule=None) -> None:
+        super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
+        self.rho = in_unit_interval(rho, "rho")
+        self.eps = positive(eps, "eps")
+        self.state["v"] = get_array_module(self._work).zeros_like(self._work)
+
+    def update(self, theta: Array, grad: Array, lr: float) -> None:
+        xp = get_array_module(theta)
+        work = self._work
+        g = self.regularized(theta, grad)
+        v = self.state["v"]
+        v *= self.rho
+        xp.multiply(g, g, out=work)
+        work *= 1 - self.rho
+        v += work  # v ← ρ v + (1 − ρ) g²
+        xp.sqrt(v, out=work)
+        work += self.eps  # √v + ε
+        xp.divide(g, work, out=work)  # g / (√v + ε)
+        work *= lr
+        theta -= work
+
+    def __repr__(self) -> str:
+        return f"RMSProp(lr={self.lr}, rho={self.rho}, eps={self.eps})"

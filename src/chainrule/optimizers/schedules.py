@@ -1,0 +1,86 @@
+"""Learning-rate schedules: ``schedule(t)`` is the factor applied to lr at step t.
+
+t counts optimizer steps from 0 (the first update uses ``schedule(0)``). To decay per
+epoch, count in steps: with ``n_batches`` per epoch, ``StepDecay(10 * n_batches, 0.1)``
+divides lr by 10 every 10 epochs. Schedules are plain, stateless callables, so a resumed
+run (which restores the optimizer's t) continues the schedule exactly.
+
+>>> import chainrule as cr
+>>> warm_cosine = cr.LinearWarmup(100, then=cr.CosineDecay(900))
+>>> warm_cosine(0), warm_cosine(99), round(warm_cosine(100 + 450), 3)
+(0.01, 1.0, 0.5)
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..checks import in_unit_interval, positive, positive_int
+from ..errors import HyperparameterError
+
+
+class StepDecay:
+    """factor(t) = γ^⌊t / step_size⌋: multiply lr by γ every ``step_size`` steps."""
+
+    def __init__(self, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size = positive_int(step_size, "step_size")
+        self.gamma = positive(gamma, "gamma")
+
+    def __call__(self, t: int) -> float:
+        return self.gamma ** (t // self.step_size)
+
+    def __repr__(self) -> str:
+        return f"StepDecay({self.step_size}, gamma={self.gamma})"
+
+
+class ExponentialDecay:
+    """factor(t) = γ^t: multiply lr by γ every step."""
+
+    def __init__(self, gamma: float) -> None:
+        self.gamma = positive(gamma, "gamma")
+
+    def __call__(self, t: int) -> float:
+        return self.gamma**t
+
+    def __repr__(self) -> str:
+        return f"ExponentialDecay({self.gamma})"
+
+
+class CosineDecay:
+    """factor(t) = m + (1 − m)(1 + cos(π t / T)) / 2 for t < T, then m (Loshchilov & Hutter 2017).
+
+    Falls from 1 at t = 0 to ``min_factor`` m at t = T = ``total_steps`` along half a cosine.
+    """
+
+    def __init__(self, total_steps: int, min_factor: float = 0.0) -> None:
+        self.total_steps = positive_int(total_steps, "total_steps")
+        self.min_factor = in_unit_interval(min_factor, "min_factor")
+
+    def __call__(self, t: int) -> float:
+        progress = min(t, self.total_steps) / self.total_steps
+        return self.min_factor + (1 - self.min_factor) * (1 + math.cos(math.pi * progress)) / 2
+
+    def __repr__(self) -> str:
+        return f"CosineDecay({self.total_steps}, min_factor={self.min_factor})"
+
+
+class LinearWarmup:
+    """factor(t) = (t + 1) / W for t < W, then ``then(t − W)`` (1 if ``then`` is None).
+
+    Ramps lr up over the first W = ``warmup_steps`` steps, then hands over to another
+    schedule, which starts from its own t = 0.
+    """
+
+    def __init__(self, warmup_steps: int, then=None) -> None:
+        self.warmup_steps = positive_int(warmup_steps, "warmup_steps")
+        if then is not None and not callable(then):
+            raise HyperparameterError(f"then: expected a schedule (a callable of the step), got {then!r}")
+        self.then = then
+
+    def __call__(self, t: int) -> float:
+        if t < self.warmup_steps:
+            return (t + 1) / self.warmup_steps
+        return 1.0 if self.then is None else self.then(t - self.warmup_steps)
+
+    def __repr__(self) -> str:
+        return f"LinearWarmup({self.warmup_steps}, then={self.then!r})"

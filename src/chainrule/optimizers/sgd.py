@@ -1,0 +1,56 @@
+"""Stochastic gradient descent, with momentum and Nesterov's look-ahead."""
+
+from __future__ import annotations
+
+from ..backend import Array, get_array_module
+from ..checks import in_unit_interval
+from ..errors import HyperparameterError
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    r"""θ ← θ − η g, with optional momentum (Polyak 1964) and Nesterov momentum.
+
+    With g = ∂L/∂θ + λθ (λ = ``weight_decay``, weights only), μ = ``momentum``, η = lr::
+
+        v ← μ v + g                   (velocity, v₀ = 0)
+        θ ← θ − η v                   classical momentum
+        θ ← θ − η (g + μ v)           Nesterov
+
+    This is PyTorch's formulation (η outside the velocity); with μ = 0 it is plain SGD.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    >>> opt = cr.SGD(model, lr=0.1, momentum=0.9, nesterov=True)
+    """
+
+    def __init__(self, model, lr: float = 0.01, *, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, schedule=None) -> None:
+        super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
+        self.momentum = in_unit_interval(momentum, "momentum")
+        if nesterov and not self.momentum:
+            raise HyperparameterError("nesterov: Nesterov momentum needs momentum > 0")
+        self.nesterov = bool(nesterov)
+        if self.momentum:
+            self.state["velocity"] = get_array_module(self._work).zeros_like(self._work)
+
+    def update(self, theta: Array, grad: Array, lr: float) -> None:
+        xp = get_array_module(theta)
+        g = self.regularized(theta, grad)
+        direction = g
+        if self.momentum:
+            v = self.state["velocity"]
+            v *= self.momentum  # v ← μ v ...
+            v += g  # ... + g
+            direction = v
+            if self.nesterov:
+                xp.multiply(v, self.momentum, out=self._work)  # μ v
+                self._work += g  # g + μ v
+                direction = self._work
+        xp.multiply(direction, lr, out=self._work)  # η · direction
+        theta -= self._work
+
+    def __repr__(self) -> str:
+        return f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov})"

@@ -1,0 +1,99 @@
+"""The flat parameter buffer: every parameter of a model as a view into one vector θ.
+
+A model's parameters (``"0.W"``, ``"0.b"``, ``"2.W"``, ...) live in one contiguous vector
+``theta`` and their gradients in a second, ``grad``, laid out the same way; each layer's
+``W`` and ``dW`` are reshaped views into them. An optimizer step is then a handful of
+vectorized operations on two vectors, whatever the number of layers, and the gradients of
+a data-parallel step are averaged with one all-reduce of ``grad``.
+
+:func:`flatten` builds the buffer the first time it is asked and afterwards returns the
+same one, as long as every layer still holds the views it was given (a copied or re-nested
+model, or a parameter rebound by hand, is flattened anew with its current values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .backend import Array, get_array_module
+from .errors import DTypeError, ShapeError
+
+
+@dataclass
+class FlatParameters:
+    """All of a model's parameters and gradients as two vectors of the same layout.
+
+    Attributes
+    ----------
+    theta, grad : Array, shape (n_parameters,)
+        The parameter values and their gradients ∂L/∂θ.
+    names : list of str
+        Parameter paths, in buffer order.
+    slices : dict of str to slice
+        Where each named parameter lies in ``theta`` and ``grad``.
+    decay_mask : Array, shape (n_parameters,)
+        1 where weight decay applies (weights), 0 where it does not (biases).
+    """
+
+    theta: Array
+    grad: Array
+    names: list
+    slices: dict
+    decay_mask: Array
+    _views: list  # (layer, name, param view, grad view): what the layers were given
+
+    def is_current(self, entries) -> bool:
+        """True if ``entries`` (layer, name) are exactly the layers holding these views."""
+        if len(entries) != len(self._views):
+            return False
+        for (layer, name), (held_by, held_name, theta_view, grad_view) in zip(entries, self._views):
+            if (layer is not held_by or name != held_name or layer.own_params.get(name) is not theta_view
+                    or layer.own_grads.get(name) is not grad_view):
+                return False
+        return True
+
+
+def flatten(model) -> FlatParameters:
+    """The flat parameter buffer of ``model``, building (and rebinding the layers) if needed."""
+    walked = list(model.walk())
+    entries = [(layer, name) for _, layer in walked for name in layer.own_params]
+    cached = model._flat
+    if cached is not None and cached.is_current(entries):
+        return cached
+
+    seen = {}
+    for path, layer in walked:
+        if layer.own_params and id(layer) in seen:
+            raise ShapeError(
+                f"layer {path!r} is the same object as layer {seen[id(layer)]!r}; a layer's "
+                f"gradients are overwritten by each backward, so use a separate layer instead"
+            )
+        seen[id(layer)] = path
+    names = [path + name for path, layer in walked for name in layer.own_params]
+    arrays = [layer.own_params[name] for layer, name in entries]
+    dtypes = {array.dtype for array in arrays}
+    if len(dtypes) > 1:
+        listing = ", ".join(f"{n}: {a.dtype}" for n, a in zip(names, arrays))
+        raise DTypeError(f"all parameters of a model must share one dtype; got {listing} (use model.astype(...))")
+
+    xp = get_array_module(*arrays)
+    dtype = arrays[0].dtype if arrays else xp.float32
+    total = sum(int(array.size) for array in arrays)
+    theta = xp.empty(total, dtype=dtype)
+    grad = xp.zeros(total, dtype=dtype)
+    decay_mask = xp.zeros(total, dtype=dtype)
+    slices, views, start = {}, [], 0
+    for full_name, (layer, name), array in zip(names, entries, arrays):
+        where = slice(start, start + int(array.size))
+        theta[where] = array.ravel()
+        if name in layer.decayed:
+            decay_mask[where] = 1
+        theta_view = theta[where].reshape(array.shape)
+        grad_view = grad[where].reshape(array.shape)
+        layer.own_params[name] = theta_view
+        layer.own_grads[name] = grad_view
+        slices[full_name] = where
+        views.append((layer, name, theta_view, grad_view))
+        start = where.stop
+    model._flat = FlatParameters(theta, grad, names, slices, decay_mask, views)
+    return model._flat

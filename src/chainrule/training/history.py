@@ -1,0 +1,60 @@
+"""What a training run leaves behind: metrics and gradient norms, epoch by epoch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class History:
+    """The record of a training run.
+
+    Attributes
+    ----------
+    metrics : dict of str to list of float
+        One value per epoch for each metric: ``"loss"`` and ``"val_loss"``; for
+        classification ``"accuracy"`` and ``"val_accuracy"``; for regression ``"r2"``,
+        ``"mae"``, ``"val_r2"``, ``"val_mae"``. Validation entries exist only with validation data.
+    grad_norms : dict of str to list of float
+        Layer path (``"0"``, ``"2"``, ``"1.f.0"``...) -> the Euclidean norm ‖∂L/∂W‖ of that
+        layer's weights, averaged over the batches of each epoch that were sampled. A first
+        layer whose norm is orders of magnitude below the last one's shows the gradient
+        "getting progressively more diluted" through depth (lecture notes).
+    initial_grad_norms : dict of str to float
+        The same norms on the first batch, before any update (the network at initialization).
+    epochs : int
+        Epochs completed (including those of the run this one resumed).
+    best_epoch : int or None
+        The epoch (1-based) with the best monitored value, when early stopping ran.
+    stop_reason : str
+        "completed", "early_stopping" or "interrupted".
+    """
+
+    metrics: dict = field(default_factory=dict)
+    grad_norms: dict = field(default_factory=dict)
+    initial_grad_norms: dict = field(default_factory=dict)
+    epochs: int = 0
+    best_epoch: int | None = None
+    stop_reason: str = "completed"
+
+    def append(self, name: str, value: float) -> None:
+        """Record ``value`` for metric ``name`` at the current epoch."""
+        self.metrics.setdefault(name, []).append(float(value))
+
+    def last(self) -> dict:
+        """The metrics of the last epoch."""
+        return {name: values[-1] for name, values in self.metrics.items() if values}
+
+    def to_json(self) -> dict:
+        return {
+            "metrics": self.metrics,
+            "grad_norms": self.grad_norms,
+            "initial_grad_norms": self.initial_grad_norms,
+            "epochs": self.epochs,
+            "best_epoch": self.best_epoch,
+            "stop_reason": self.stop_reason,
+        }
+
+    @classmethod
+    def from_json(cls, saved: dict) -> "History":
+        return cls(**{key: saved[key] for key in cls.__dataclass_fields__ if key in saved})
