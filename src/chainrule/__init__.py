@@ -23,3 +23,5 @@ from .optimizers import (
     SGD, Adam, AdamW, CosineDecay, ExponentialDecay, LinearWarmup, Optimizer, RMSProp, StepDecay,
     get_optimizer,
 )
+from .io import load, save
+from .training import Callback, EarlyStopping, History, evaluate, fit, predict, predict_proba

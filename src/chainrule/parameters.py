@@ -43,12 +43,17 @@ class FlatParameters:
     _views: list  # (layer, name, param view, grad view): what the layers were given
 
     def is_current(self, entries) -> bool:
-        """True if ``entries`` (layer, name) are exactly the layers holding these views."""
+        """True if ``entries`` (layer, name) are exactly the layers holding views into these vectors.
+
+        A deep copy (or pickle) of a model copies each view as an array of its own, so a
+        view must still have ``theta``/``grad`` as its base, not merely be the object recorded.
+        """
         if len(entries) != len(self._views):
             return False
         for (layer, name), (held_by, held_name, theta_view, grad_view) in zip(entries, self._views):
             if (layer is not held_by or name != held_name or layer.own_params.get(name) is not theta_view
-                    or layer.own_grads.get(name) is not grad_view):
+                    or layer.own_grads.get(name) is not grad_view
+                    or theta_view.base is not self.theta or grad_view.base is not self.grad):
                 return False
         return True
 
@@ -62,7 +67,8 @@ def flatten(model) -> FlatParameters:
         return cached
 
     seen = {}
-    for path, layer in walked:
+    for prefix, layer in walked:
+        path = prefix.rstrip(".")  # "1.0." -> "1.0", the layer's own path
         if layer.own_params and id(layer) in seen:
             raise ShapeError(
                 f"layer {path!r} is the same object as layer {seen[id(layer)]!r}; a layer's "
@@ -86,6 +92,8 @@ def flatten(model) -> FlatParameters:
     for full_name, (layer, name), array in zip(names, entries, arrays):
         where = slice(start, start + int(array.size))
         theta[where] = array.ravel()
+        if name in layer.own_grads:  # keep a gradient already computed (backward before the optimizer)
+            grad[where] = layer.own_grads[name].ravel()
         if name in layer.decayed:
             decay_mask[where] = 1
         theta_view = theta[where].reshape(array.shape)

@@ -113,6 +113,8 @@ class Preprocessor:
             made = cls(int(saved["n_features"]), saved["task"], mean, scale, saved["classes"])
         except (KeyError, TypeError, ValueError) as error:
             raise DataError(f"preprocessing: malformed saved preprocessing ({error})") from None
+        if made.n_features < 1 or (made.classes is not None and not isinstance(made.classes, list)):
+            raise DataError("preprocessing: n_features must be >= 1 and classes a list or null")
         for name, array in (("mean", made.mean), ("scale", made.scale)):
             if array is not None and array.shape != (made.n_features,):
                 raise DataError(f"preprocessing: {name} has shape {array.shape}, expected ({made.n_features},)")

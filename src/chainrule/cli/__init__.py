@@ -1,0 +1,5 @@
+"""The ``chainrule`` command line: train, evaluate, predict, gradcheck, info."""
+
+from .main import entry_point, main
+
+__all__ = ["entry_point", "main"]

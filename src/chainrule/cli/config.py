@@ -1,0 +1,98 @@
+"""The training configuration: defaults, a TOML file, and command-line options, merged.
+
+Keys mirror the ``chainrule train`` options with underscores (``--batch-size`` is
+``batch_size``). Precedence, lowest first: built-in defaults, ``--config FILE``, options on
+the command line. A run folder's ``config.toml`` is the resolved configuration, so
+``chainrule train --config runs/<run>/config.toml`` repeats a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from dataclasses import dataclass, fields
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from ..errors import ConfigError
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``chainrule train`` needs to know, with the defaults of a no-argument run."""
+
+    data: str = "digits"
+    label: str = ""  # CSV label column; "" means the last column
+    hidden: str = "128,64"
+    activation: str = "relu"
+    loss: str = "auto"  # "auto": cross_entropy for classification, mse for regression
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    batch_size: int = 32
+    epochs: int = 40
+    seed: int = 0
+    validation: float = 0.1
+    patience: int = 10  # early stopping; 0 turns it off
+    dtype: str = "float32"
+    test_size: float = 0.2
+    checkpoint_every: int = 1
+    plots: bool = True
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [field.name for field in fields(cls)]
+
+    def with_values(self, values: dict, source: str) -> "TrainConfig":
+        """A copy with ``values`` applied, each checked against the field's type."""
+        types = {field.name: field.type for field in fields(self)}
+        checked = {}
+        for key, value in values.items():
+            if key not in types:
+                raise ConfigError(f"{source}: unknown key {key!r}; expected one of {', '.join(types)}")
+            checked[key] = _coerce(key, value, types[key], source)
+        return dataclasses.replace(self, **checked)
+
+    def to_toml(self) -> str:
+        """The configuration as TOML text (every value is a string, number or boolean)."""
+        lines = [f"# chainrule train configuration; rerun with: chainrule train --config {{this file}}"]
+        for key, value in dataclasses.asdict(self).items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+
+def read_config(path) -> dict:
+    """The key/value table of a TOML config file; ConfigError naming the file if unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            table = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file ({error.strerror})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    nested = [key for key, value in table.items() if isinstance(value, dict)]
+    if nested:
+        raise ConfigError(f"{path}: unexpected table [{nested[0]}]; keys go at the top level")
+    return table
+
+
+def _coerce(key: str, value, kind: str, source: str):
+    expected = {"str": str, "int": int, "float": (int, float), "bool": bool}[kind]
+    if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
+        raise ConfigError(f"{source}: key {key!r} expects a {kind}, got {type(value).__name__} {value!r}")
+    if kind == "float" and not math.isfinite(value):
+        raise ConfigError(f"{source}: key {key!r} expects a finite number, got {value!r}")
+    return float(value) if kind == "float" else value
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)

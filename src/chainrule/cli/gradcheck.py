@@ -1,0 +1,66 @@
+"""chainrule gradcheck: build the configured network and check its backward numerically.
+
+The network is the one ``chainrule train`` would build with the same options (data set,
+--hidden, --activation, --loss, --seed); its backpropagated gradients are compared with
+central differences in float64 on a few samples of the data. Prints the max relative error
+per parameter; exits 1 when any exceeds --tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy
+
+from ..checks import positive, positive_int
+from ..data import load_data
+from ..data.preprocessing import Preprocessor
+from ..gradcheck import gradcheck
+from ..layers import mlp
+from ..losses import get_loss
+from . import train
+
+NAME = "gradcheck"
+HELP = "check the backward of the configured network against central differences"
+
+
+def add_arguments(parser) -> None:
+    option = parser.add_argument
+    for name in ("--data", "--label", "--hidden", "--activation", "--loss", "--config"):
+        option(name, help="as for chainrule train")
+    option("--seed", type=int, help="as for chainrule train")
+    option("--samples", type=int, default=8, help="rows of data to check on [8]")
+    option("--max-checks", dest="max_checks", type=int, default=200,
+           help="elements compared per parameter array, chosen at random [200]")
+    option("--tolerance", type=float, default=1e-6, help="largest acceptable relative error [1e-6]")
+    option("--json", action="store_true", help="print the errors as JSON")
+
+
+def run(args) -> int:
+    for key in train.TrainConfig.keys():
+        if not hasattr(args, key):
+            setattr(args, key, None)
+    args.resume = None
+    config = train.resolve_config(args)
+    positive_int(args.samples, "--samples")
+    positive_int(args.max_checks, "--max-checks")
+    positive(args.tolerance, "--tolerance")
+    data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
+    model = mlp([data.X_train.shape[1], *train.hidden_sizes(config.hidden), train.n_outputs_for(data, loss)],
+                config.activation, seed=config.seed, dtype="float64")
+    rows = slice(0, args.samples)
+    preprocessor = Preprocessor.fit(data.X_train, data.y_train, data.task)
+    X = preprocessor.transform(data.X_train[rows], numpy.float64)
+    y = preprocessor.encode(data.y_train[rows]) if data.task == "classification" else data.y_train[rows]
+    report = gradcheck(model, X, y, get_loss(loss), max_checks=args.max_checks,
+                       seed=config.seed)
+    passed = report.passed(args.tolerance)
+    if args.json:
+        print(json.dumps({"errors": report.errors, "max_rel_error": report.max_rel_error,
+                          "tolerance": args.tolerance, "passed": passed}))
+    else:
+        print(report)
+        verdict = "passed" if passed else "FAILED"
+        print(f"\nmax relative error {report.max_rel_error:.3e} ({report.worst}); tolerance {args.tolerance:g}: {verdict}")
+    return 0 if passed else 1

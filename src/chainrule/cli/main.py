@@ -1,0 +1,79 @@
+"""The ``chainrule`` command: parse, dispatch, and turn errors into one line and an exit code.
+
+Exit codes: 0 success; 2 a usage or input error (bad option, unreadable or malformed data,
+model or config file, invalid hyperparameter); 1 anything else (a run that diverged, a
+gradient check above tolerance, a bug). Errors print one line on stderr; ``--debug`` adds
+the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from .. import __version__
+from ..errors import ChainruleError, DivergenceError
+from . import evaluate, gradcheck, info, train
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(ChainruleError, ValueError):
+    """A command-line usage error (argparse's complaint), reported in one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of printing usage and exiting."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``chainrule`` and its subcommands."""
+    parser = _Parser(prog="chainrule", description="Neural networks trained by backpropagation.")
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in (train, evaluate.evaluate_command, evaluate.predict_command, gradcheck, info):
+        sub = commands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
+                                  parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help(sys.stderr)
+            return EXIT_USAGE
+        return args.run(args)
+    except DivergenceError as error:
+        return _report(error, debug, EXIT_FAILURE)
+    except ChainruleError as error:
+        return _report(error, debug, EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: still one line, and the traceback on request
+        return _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
+
+
+def _report(error: BaseException, debug: bool, code: int, prefix: str = "") -> int:
+    if debug:
+        traceback.print_exception(error)
+    message = " ".join(str(error).split("\n")) or type(error).__name__
+    print(f"chainrule: error: {prefix}{message}", file=sys.stderr)
+    return code
+
+
+def entry_point() -> None:
+    """The console script: ``sys.exit(main())``."""
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""CSV files: a header row, then one row per sample of numeric features and a label.
+
+Conventions
+-----------
+- Comma-separated UTF-8 text (a leading byte-order mark is ignored), quoted as Python's
+  :mod:`csv` module reads it. Blank lines are skipped.
+- The first non-blank line is the header: a non-empty, distinct name for every column.
+- The label column is chosen by name (``label=``); by default it is the last column. Every
+  other column is a feature.
+- Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
+  ``nan`` or ``inf`` is an error.
+- Label cells are not empty. When every label is a number the labels are float64 (whole
+  numbers with few distinct values are then inferred to be classes, see
+  :mod:`chainrule.data.dataset`); otherwise they are kept as strings, for classification.
+- Every row has as many cells as the header.
+
+Every error is a :class:`~chainrule.errors.DataError` naming the file, the line (1-based, as
+an editor numbers lines) and the column, by number and header name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy
+
+from ..errors import DataError, LabelError
+from .dataset import Dataset, labels_for_task
+from .source import read_bytes
+
+# Rows converted to floats at a time, so the text of a large file is never all held as cells.
+CHUNK_ROWS = 4096
+
+
+def load_csv(path, *, label: str | None = None, task: str | None = None) -> Dataset:
+    """Load a CSV file (conventions in the module docstring), all rows as training rows.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+    label : str, optional
+        Header name of the label column; default the last column.
+    task : {"classification", "regression"}, optional
+        Inferred from the labels when None.
+
+    Returns
+    -------
+    Dataset
+        float64 features named by the header; ``X_test`` is None.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, empty, not UTF-8, lacks the label column, has a
+        ragged row or a cell that is not a finite number; the message names file, line, column.
+    LabelError
+        If ``task`` is "regression" and a label is not a number (naming its line).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "points.csv")
+    >>> _ = open(path, "w").write("x,y,kind\\n0,1,a\\n2,3,b\\n")
+    >>> data = load_csv(path)
+    >>> data.X_train.tolist(), data.y_train.tolist(), data.task
+    ([[0.0, 1.0], [2.0, 3.0]], ['a', 'b'], 'classification')
+    """
+    path = Path(path)
+    text = _decode(read_bytes(path), path)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = _read_header(reader, path)
+        label_column = _label_column(header, label, path)
+        feature_columns = [j for j in range(len(header)) if j != label_column]
+        feature_blocks, chunk, chunk_lines = [], [], []
+        label_cells, label_lines = [], []
+        for row in reader:
+            if _is_blank(row):
+                continue
+            if len(row) != len(header):
+                raise DataError(
+                    f"{path}: line {reader.line_num}: expected {len(header)} cells as in the header, "
+                    f"found {len(row)}"
+                )
+            chunk.append([row[j] for j in feature_columns])
+            chunk_lines.append(reader.line_num)
+            label_cells.append(row[label_column].strip())
+            label_lines.append(reader.line_num)
+            if len(chunk) == CHUNK_ROWS:
+                feature_blocks.append(_features(chunk, chunk_lines, feature_columns, header, path))
+                chunk, chunk_lines = [], []
+    except csv.Error as error:
+        raise DataError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
+    if chunk:
+        feature_blocks.append(_features(chunk, chunk_lines, feature_columns, header, path))
+    if not feature_blocks:
+        raise DataError(f"{path}: no data rows after the header")
+    label_where = f"column {label_column + 1} {header[label_column]!r}"
+    y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
+    y, task = labels_for_task(y, task, f"{path}: {label_where}")
+    return Dataset(
+        X_train=numpy.concatenate(feature_blocks),
+        y_train=y,
+        X_test=None,
+        y_test=None,
+        task=task,
+        name=path.name,
+        feature_names=[header[j] for j in feature_columns],
+        label_name=header[label_column],
+    )
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """The file's text; DataError naming the line of the first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise DataError(f"{path}: line {line}: not UTF-8 text (is it a CSV file?)") from None
+
+
+def _is_blank(row: list) -> bool:
+    """True for an empty line (a row with no cells, or one cell of whitespace)."""
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _read_header(reader, path: Path) -> list:
+    """The column names from the first non-blank line."""
+    for row in reader:
+        if _is_blank(row):
+            continue
+        header = [name.strip() for name in row]
+        seen = {}
+        for j, name in enumerate(header):
+            if not name:
+                raise DataError(f"{path}: line {reader.line_num}: column {j + 1} has no name in the header")
+            if name in seen:
+                raise DataError(
+                    f"{path}: line {reader.line_num}: columns {seen[name] + 1} and {j + 1} "
+                    f"are both named {name!r}"
+                )
+            seen[name] = j
+        if len(header) < 2:
+            raise DataError(
+                f"{path}: line {reader.line_num}: the header names one column ({header[0]!r}); "
+                f"expected feature columns and a label column"
+            )
+        return header
+    raise DataError(f"{path}: the file is empty; expected a header row of column names")
+
+
+def _label_column(header: list, label: str | None, path: Path) -> int:
+    """Index of the label column named ``label`` (default: the last column)."""
+    if label is None:
+        return len(header) - 1
+    if label not in header:
+        raise DataError(f"{path}: no label column named {label!r}; the header has columns {_listing(header)}")
+    return header.index(label)
+
+
+def _listing(names: list, limit: int = 12) -> str:
+    """``names`` quoted and comma-separated, shortened after ``limit`` names."""
+    shown = ", ".join(repr(name) for name in names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
+
+
+def _features(rows: list, lines: list, columns: list, header: list, path: Path) -> numpy.ndarray:
+    """Feature cells of ``rows`` as a float64 block; DataError at the first bad cell."""
+    cells = numpy.array(rows, dtype=str).reshape(len(rows), len(columns))
+    try:
+        block = cells.astype(numpy.float64)
+    except ValueError:  # some cell is not a number: find the first one, row by row
+        block = numpy.array(
+            [[_feature(cell, lines[i], columns[j], header, path) for j, cell in enumerate(row)]
+             for i, row in enumerate(cells)]
+        )
+    bad = numpy.argwhere(~numpy.isfinite(block))
+    if len(bad):
+        i, j = bad[0]
+        where = f"{path}: line {lines[i]}, column {columns[j] + 1} {header[columns[j]]!r}"
+        raise DataError(f"{where}: expected a finite number, found {str(cells[i, j])!r}")
+    return block
+
+
+def _feature(cell: str, line: int, column: int, header: list, path: Path) -> float:
+    """One feature cell as a float, or DataError naming its line and column."""
+    number = _number(cell)
+    if number is None:
+        found = "an empty cell" if not cell.strip() else repr(str(cell))
+        raise DataError(f"{path}: line {line}, column {column + 1} {header[column]!r}: expected a number, found {found}")
+    return number
+
+
+def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: bool) -> numpy.ndarray:
+    """Label cells as float64 when all are numbers, else as strings (unless ``numeric_only``)."""
+    numbers = [_number(cell) for cell in cells]
+    for line, cell, number in zip(lines, cells, numbers):
+        if not cell:
+            raise DataError(f"{path}: line {line}, {where}: empty label cell")
+        if number is not None and not math.isfinite(number):
+            raise DataError(f"{path}: line {line}, {where}: expected a finite label, found {cell!r}")
+        if number is None and numeric_only:
+            raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {cell!r}")
+    if all(number is not None for number in numbers):
+        return numpy.array(numbers, dtype=numpy.float64)
+    return numpy.array(cells, dtype=str)
+
+
+def _number(cell: str) -> float | None:
+    """``cell`` as a float (the same parse NumPy applies), or None if it is not a number."""
+    try:
+        return float(cell)
+    except ValueError:
+        return None

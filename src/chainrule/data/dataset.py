@@ -1,0 +1,141 @@
+"""A data set as chainrule uses it: training rows, optional test rows, and what the labels mean.
+
+Every loader (built-in, CSV, NPZ, IDX) returns a :class:`Dataset`; :func:`infer_task` decides
+between classification and regression when the user does not say.
+
+Task inference
+--------------
+Labels are for **classification** when their dtype is not a float (integers, booleans,
+strings), or when they are floats that are all whole numbers with few distinct values: at
+most ``MAX_INFERRED_CLASSES`` (50), and on average at least two rows per value
+(2 · n_distinct ≤ n_samples). Any other float labels are **regression** targets. So a CSV
+column of ``0, 1, 2`` repeated is classification, and the diabetes progression scores
+(214 distinct whole numbers in 442 rows) are regression. Pass ``task=`` to override.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy
+
+from ..checks import choice
+from ..errors import LabelError, ShapeError
+
+TASKS = ("classification", "regression")
+
+MAX_INFERRED_CLASSES = 50
+
+
+@dataclass
+class Dataset:
+    """Training rows, optional test rows and their description.
+
+    Attributes
+    ----------
+    X_train : numpy.ndarray of shape (n_train, n_features)
+        Real-valued features (float64 from CSV files and built-ins; NPZ and IDX files keep
+        their stored numeric dtype, such as uint8 pixels).
+    y_train : numpy.ndarray of shape (n_train,)
+        Labels: any values for classification (strings included), float64 for regression.
+    X_test : numpy.ndarray of shape (n_test, n_features), or None
+    y_test : numpy.ndarray of shape (n_test,), or None
+        Held-out rows; None when the source has none and nothing was split off yet.
+    task : str
+        "classification" or "regression".
+    name : str
+        The built-in name, or the file or directory name the rows came from.
+    feature_names : list of str
+        One name per column of ``X_train``.
+    label_name : str
+        What the labels are (a CSV header, ``"y"`` for NPZ files, ``"digit"``...).
+
+    Raises
+    ------
+    ShapeError
+        If the arrays do not fit together (ranks, row counts, widths, name count).
+    """
+
+    X_train: numpy.ndarray
+    y_train: numpy.ndarray
+    X_test: numpy.ndarray | None
+    y_test: numpy.ndarray | None
+    task: str
+    name: str
+    feature_names: list
+    label_name: str
+
+    def __post_init__(self):
+        choice(self.task, f"{self.name}: task", TASKS)
+        _check_pair(self.X_train, self.y_train, self.name, "X_train", "y_train")
+        if (self.X_test is None) != (self.y_test is None):
+            raise ShapeError(f"{self.name}: X_test and y_test must both be given or both be None")
+        if self.X_test is not None:
+            _check_pair(self.X_test, self.y_test, self.name, "X_test", "y_test")
+            if self.X_test.shape[1] != self.X_train.shape[1]:
+                raise ShapeError(
+                    f"{self.name}: X_test has {self.X_test.shape[1]} features, "
+                    f"X_train has {self.X_train.shape[1]}"
+                )
+        if len(self.feature_names) != self.X_train.shape[1]:
+            raise ShapeError(
+                f"{self.name}: {len(self.feature_names)} feature names for "
+                f"{self.X_train.shape[1]} feature columns"
+            )
+
+
+def _check_pair(X, y, name: str, X_name: str, y_name: str) -> None:
+    """Raise ShapeError unless ``X`` is (n, n_features) and ``y`` is (n,)."""
+    if X.ndim != 2:
+        raise ShapeError(f"{name}: {X_name} must be 2-d (n_samples, n_features), got shape {X.shape}")
+    if y.ndim != 1:
+        raise ShapeError(f"{name}: {y_name} must be 1-d (n_samples,), got shape {y.shape}")
+    if len(X) != len(y):
+        raise ShapeError(f"{name}: {X_name} has {len(X)} rows but {y_name} has {len(y)} labels")
+
+
+def infer_task(y) -> str:
+    """"classification" or "regression" for the labels ``y`` (rule in the module docstring).
+
+    Examples
+    --------
+    >>> infer_task(numpy.array(["cat", "dog", "cat"]))
+    'classification'
+    >>> infer_task(numpy.array([0.5, 1.25, 3.0]))
+    'regression'
+    """
+    y = numpy.asarray(y)
+    if y.dtype.kind != "f":
+        return "classification"
+    values = numpy.unique(y)
+    few = len(values) <= MAX_INFERRED_CLASSES and 2 * len(values) <= len(y)
+    whole = bool(numpy.all(numpy.isfinite(values) & (values == numpy.round(values))))
+    return "classification" if few and whole else "regression"
+
+
+def labels_for_task(y: numpy.ndarray, task: str | None, where: str) -> tuple[numpy.ndarray, str]:
+    """``(y, task)`` with ``task`` inferred when None and regression labels made float64.
+
+    Raises LabelError naming ``where`` when regression is asked for non-numeric labels.
+    """
+    if task is None:
+        task = infer_task(y)
+    choice(task, "task", TASKS)
+    if task == "regression":
+        if y.dtype.kind not in "fiub":
+            example = f" such as {y[0].item()!r}" if len(y) else ""
+            raise LabelError(f"{where}: regression needs numeric labels, got {y.dtype} labels{example}")
+        y = y.astype(numpy.float64)
+    return y, task
+
+
+def first_non_finite(array: numpy.ndarray) -> tuple | None:
+    """Index of the first NaN or Inf in ``array`` (row-major), or None if all are finite."""
+    if array.dtype.kind not in "fc" or numpy.isfinite(array).all():
+        return None
+    return tuple(int(i) for i in numpy.argwhere(~numpy.isfinite(array))[0])
+
+
+def position_names(prefix: str, row_shape: tuple) -> list:
+    """Feature names for rows of ``row_shape`` flattened: ``x0, x1...`` or ``pixel_0_0...``."""
+    return [prefix + "_".join(map(str, index)) for index in numpy.ndindex(*row_shape)]

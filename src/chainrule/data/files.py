@@ -1,0 +1,71 @@
+"""User data files: which loader reads a path, from its suffix or its shape.
+
+==================================== ===================================================
+``spec``                             read by
+==================================== ===================================================
+``*.csv``                            :func:`~chainrule.data.csv_file.load_csv`
+``*.npz``                            :func:`~chainrule.data.npz_file.load_npz`
+a directory                          :func:`~chainrule.data.idx_file.load_idx_directory`
+``"IMAGES,LABELS"``, or with the     :func:`~chainrule.data.idx_file.load_idx`
+test pair appended
+==================================== ===================================================
+
+Suffixes are compared without case. A comma-separated spec is read as IDX paths only when
+no file of that exact name exists. A lone IDX file is refused: its labels are in another file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import DataError
+from .csv_file import load_csv
+from .dataset import Dataset
+from .idx_file import load_idx, load_idx_directory, idx_spec_paths
+from .npz_file import load_npz
+
+FORMATS = "a .csv or .npz file, an MNIST-style IDX directory, or 'IMAGES,LABELS' IDX files"
+
+
+def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dataset:
+    """Load user data from a path or IDX spec (see the module docstring), without splitting.
+
+    Parameters
+    ----------
+    spec : str or os.PathLike
+        The path of a CSV or NPZ file or of an IDX directory, or an IDX ``"IMAGES,LABELS"`` spec.
+    label : str, optional
+        CSV only: the header name of the label column (default: the last column).
+    task : {"classification", "regression"}, optional
+        Inferred from the labels when None.
+
+    Returns
+    -------
+    Dataset
+        With a test part only when the source has one (NPZ ``X_test``, IDX test files).
+
+    Raises
+    ------
+    DataError
+        If the path does not exist, cannot be read, its format cannot be told, or the
+        loader of its format finds it malformed; the message names the path.
+    """
+    text = os.fspath(spec)
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return load_csv(path, label=label, task=task)
+    if label is not None:
+        raise DataError(f"label={label!r} names a CSV column, but {text!r} is not a .csv file")
+    if suffix == ".npz":
+        return load_npz(path, task=task)
+    if path.is_dir():
+        return load_idx_directory(path, task=task)
+    if "," in text and not path.exists():
+        return load_idx(*idx_spec_paths(text), task=task)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    if "ubyte" in path.name.lower() or "idx" in path.name.lower():
+        raise DataError(f"{path}: an IDX file needs its labels file too; give 'IMAGES,LABELS' or a directory")
+    raise DataError(f"{path}: cannot tell its format from the suffix {suffix or '(none)'!r}; expected {FORMATS}")

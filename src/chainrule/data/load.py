@@ -1,0 +1,116 @@
+"""``load_data``: one entry point from a name or a path to training and test rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy
+
+from ..errors import DataError, LabelError
+from .dataset import Dataset, labels_for_task
+from .datasets import BUILTIN_DATASETS, DEFAULT_DATASET, load_builtin
+from .files import FORMATS, load_file
+from .split import train_test_split
+
+
+def load_data(
+    spec=DEFAULT_DATASET,
+    *,
+    label: str | None = None,
+    task: str | None = None,
+    test_size: float | int = 0.2,
+    seed: int = 0,
+) -> Dataset:
+    """Load a built-in data set or a user's file, with a test part.
+
+    Parameters
+    ----------
+    spec : str or os.PathLike
+        A built-in name ("digits", "iris", "wine", "breast_cancer", "diabetes"), or a path
+        as :func:`~chainrule.data.files.load_file` reads it (CSV, NPZ, IDX).
+    label : str, optional
+        CSV only: the header name of the label column (default: the last column).
+    task : {"classification", "regression"}, optional
+        Known for built-ins; inferred from the labels of files when None (rule in
+        :mod:`chainrule.data.dataset`).
+    test_size : float or int
+        When the source has no test part: the fraction in (0, 1), or the number of rows,
+        split off for testing. Ignored when the source has one.
+    seed : int
+        Seed of the split (stratified for classification, shuffled for regression).
+
+    Returns
+    -------
+    Dataset
+        ``X_test`` and ``y_test`` always set.
+
+    Raises
+    ------
+    DataError
+        If the name is neither built-in nor an existing path (the message lists the
+        built-in names), a file is missing, unreadable or malformed, or fewer than 2
+        training samples remain.
+    LabelError
+        If classification labels hold a single class, or test labels a class that the
+        training labels lack.
+    HyperparameterError
+        If ``task``, ``test_size`` or ``seed`` is not a valid value.
+
+    Examples
+    --------
+    >>> data = load_data("iris", test_size=0.2, seed=0)
+    >>> data.X_train.shape, data.X_test.shape
+    ((120, 4), (30, 4))
+    """
+    if isinstance(spec, str) and spec in BUILTIN_DATASETS:
+        if label is not None:
+            raise DataError(f"label={label!r} names a CSV column, but {spec!r} is a built-in data set")
+        dataset = load_builtin(spec)
+        if task is not None:
+            y_train, task = labels_for_task(dataset.y_train, task, spec)
+            dataset = dataclasses.replace(dataset, y_train=y_train, task=task)
+    elif _names_a_path(spec):
+        dataset = load_file(spec, label=label, task=task)
+    else:
+        raise DataError(
+            f"unknown data set {spec!r}: not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
+            f"nor an existing path; a file may be {FORMATS}"
+        )
+    _check_samples(dataset)
+    if dataset.X_test is None:
+        X_train, X_test, y_train, y_test = train_test_split(
+            dataset.X_train, dataset.y_train, test_size=test_size, seed=seed,
+            stratify=dataset.task == "classification",
+        )
+        dataset = dataclasses.replace(dataset, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test)
+    return dataset
+
+
+def _names_a_path(spec) -> bool:
+    """True unless ``spec`` is a bare word (no separator, suffix or comma) naming nothing."""
+    if not isinstance(spec, str):
+        return isinstance(spec, os.PathLike)
+    bare = not any(mark in spec for mark in ("/", os.sep, ".", ","))
+    return not bare or os.path.exists(spec)
+
+
+def _check_samples(dataset: Dataset) -> None:
+    """DataError below 2 training samples; LabelError for one class or unseen test classes."""
+    n_train = len(dataset.y_train)
+    if n_train < 2:
+        raise DataError(f"{dataset.name}: {n_train} sample{'s' if n_train != 1 else ''}; at least 2 are needed")
+    if dataset.task != "classification":
+        return
+    classes = numpy.unique(dataset.y_train).tolist()
+    if len(classes) < 2:
+        raise LabelError(
+            f"{dataset.name}: every label is {classes[0]!r}; classification needs at least 2 classes"
+        )
+    if dataset.y_test is not None:
+        unseen = sorted(set(numpy.unique(dataset.y_test).tolist()) - set(classes), key=repr)
+        if unseen:
+            raise LabelError(
+                f"{dataset.name}: y_test holds label{'s' if len(unseen) > 1 else ''} {unseen[:10]!r} "
+                f"absent from y_train {classes[:10]!r}"
+            )

@@ -1,0 +1,158 @@
+"""NPZ archives: arrays ``X`` and ``y``, optionally ``X_test`` and ``y_test``.
+
+Conventions
+-----------
+- An archive written by ``numpy.savez`` or ``numpy.savez_compressed``. Other arrays in it
+  are ignored; ``X_test`` and ``y_test`` come together or not at all.
+- ``X`` holds real numbers (float, int, unsigned or bool), one sample per index of its first
+  axis; samples with more than one axis (images) are flattened to rows.
+- ``y`` holds one label per sample (shape ``(n,)`` or ``(n, 1)``): numbers, booleans or
+  strings. Byte strings are decoded as ASCII.
+- Float values must be finite.
+
+The archive is read with ``numpy.load(path, allow_pickle=False)``: loading never unpickles,
+so an object array (which only pickle could restore) is refused with a DataError naming it.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy
+
+from ..errors import DataError
+from .dataset import Dataset, first_non_finite, labels_for_task, position_names
+from .source import open_binary
+
+REQUIRED_KEYS = ("X", "y")
+TEST_KEYS = ("X_test", "y_test")
+
+
+def load_npz(path, *, task: str | None = None) -> Dataset:
+    """Load an NPZ archive (conventions in the module docstring).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.npz`` file.
+    task : {"classification", "regression"}, optional
+        Inferred from ``y`` when None.
+
+    Returns
+    -------
+    Dataset
+        Features in their stored dtype, named ``x0, x1...``; the test part when the archive
+        has ``X_test`` and ``y_test``, else None.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable or not an NPZ archive, a key is missing, an array
+        holds objects or non-finite values, or the arrays do not fit together; the message
+        names the file and the key.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "points.npz")
+    >>> numpy.savez(path, X=numpy.eye(4), y=numpy.array([0, 1, 0, 1]))
+    >>> data = load_npz(path)
+    >>> data.X_train.shape, data.task, data.X_test is None
+    ((4, 4), 'classification', True)
+    """
+    path = Path(path)
+    with open_binary(path) as handle:
+        try:
+            archive = numpy.load(handle, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise DataError(f"{path}: not a readable NPZ archive ({error})") from None
+        if not isinstance(archive, numpy.lib.npyio.NpzFile):
+            raise DataError(f"{path}: holds a single array; expected an NPZ archive with arrays 'X' and 'y'")
+        with archive:
+            keys = list(REQUIRED_KEYS)
+            present_test_keys = [key for key in TEST_KEYS if key in archive.files]
+            if len(present_test_keys) == 1:
+                missing = next(key for key in TEST_KEYS if key not in present_test_keys)
+                raise DataError(f"{path}: has {present_test_keys[0]!r} but no {missing!r}; give both or neither")
+            keys += present_test_keys
+            arrays = {key: _read(archive, key, path) for key in keys}
+    X_train = _features(arrays["X"], "X", path)
+    y_train = _labels(arrays["y"], "y", path)
+    _check_rows(X_train, y_train, "X", "y", path)
+    y_train, task = labels_for_task(y_train, task, f"{path}: y")
+    X_test = y_test = None
+    if present_test_keys:
+        X_test = _features(arrays["X_test"], "X_test", path)
+        y_test = _labels(arrays["y_test"], "y_test", path)
+        _check_rows(X_test, y_test, "X_test", "y_test", path)
+        if X_test.shape[1] != X_train.shape[1]:
+            raise DataError(
+                f"{path}: 'X_test' has {X_test.shape[1]} features per sample, 'X' has {X_train.shape[1]}"
+            )
+        y_test, _ = labels_for_task(y_test, task, f"{path}: y_test")
+    return Dataset(
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        task=task,
+        name=path.name,
+        feature_names=position_names("x", arrays["X"].shape[1:]),
+        label_name="y",
+    )
+
+
+def _read(archive, key: str, path: Path) -> numpy.ndarray:
+    """The array ``key`` of ``archive``; DataError naming the key if it is absent or unloadable."""
+    if key not in archive.files:
+        found = ", ".join(repr(name) for name in archive.files) or "no arrays"
+        raise DataError(f"{path}: no array named {key!r}; the archive holds {found}")
+    try:
+        return archive[key]
+    except ValueError as error:  # object arrays: loading them would need pickle
+        raise DataError(f"{path}: array {key!r} cannot be loaded without pickle ({error})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise DataError(f"{path}: array {key!r} is corrupt ({error})") from None
+
+
+def _features(X: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:
+    """``X`` as rows (n_samples, n_features) of finite real numbers."""
+    if X.dtype.kind not in "fiub":
+        raise DataError(f"{path}: array {key!r} has dtype {X.dtype}; expected real numbers")
+    if X.ndim < 2 or 0 in X.shape[1:]:
+        raise DataError(f"{path}: array {key!r} has shape {X.shape}; expected (n_samples, n_features)")
+    _check_finite(X, key, path)
+    return X.reshape(len(X), -1)
+
+
+def _labels(y: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:
+    """``y`` as one finite label per sample."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise DataError(f"{path}: array {key!r} has shape {y.shape}; expected one label per sample (n_samples,)")
+    if y.dtype.kind == "S":
+        try:
+            y = numpy.char.decode(y, "ascii")
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: array {key!r} holds byte strings that are not ASCII") from None
+    if y.dtype.kind not in "fiubU":
+        raise DataError(f"{path}: array {key!r} has dtype {y.dtype}; expected numbers, booleans or strings")
+    _check_finite(y, key, path)
+    return y
+
+
+def _check_finite(array: numpy.ndarray, key: str, path: Path) -> None:
+    """DataError naming ``key`` and the index of the first NaN or Inf in ``array``."""
+    where = first_non_finite(array)
+    if where is not None:
+        index = ", ".join(map(str, where))
+        raise DataError(f"{path}: {key}[{index}] is {float(array[where])}; expected finite values")
+
+
+def _check_rows(X: numpy.ndarray, y: numpy.ndarray, X_key: str, y_key: str, path: Path) -> None:
+    """DataError unless ``X`` and ``y`` have one row per label."""
+    if len(X) != len(y):
+        raise DataError(f"{path}: {X_key!r} has {len(X)} samples but {y_key!r} has {len(y)} labels")

@@ -1,0 +1,159 @@
+"""A model's architecture as plain JSON data, and back.
+
+:func:`to_config` describes a model by its layer types and hyperparameters only (no
+weights); :func:`from_config` builds a fresh model from such a description. The layer types
+form a fixed allow-list, each read by its own explicit branch: nothing named in a file is
+ever imported, looked up as an attribute or called, so a model file can describe a network
+but never run code. Every value is checked, and a problem is reported by its JSON path::
+
+    {"type": "Sequential", "layers": [
+        {"type": "Linear", "n_in": 64, "n_out": 128, "init": "auto"},
+        {"type": "ReLU"},
+        {"type": "Residual", "f": {"type": "Sequential", "layers": [...]}},
+        {"type": "LeakyReLU", "alpha": 0.01},
+        {"type": "Linear", "n_in": 128, "n_out": 10, "init": "auto"}]}
+
+    architecture.layers[4].n_in: expected an integer in [1, 2**31], got -3
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from ..errors import ModelFileError
+from ..initializers import ALIASES, INITIALIZERS
+from ..layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
+
+#: layers without hyperparameters or parameters: their config is just {"type": name}
+PARAMETERLESS = {"Identity": Identity, "ReLU": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh, "GELU": GELU, "Softmax": Softmax}
+
+#: the keys besides "type" that each layer type's config holds, no more and no fewer
+FIELDS = {
+    "Linear": ("n_in", "n_out", "init"),
+    "LeakyReLU": ("alpha",),
+    "Sequential": ("layers",),
+    "Residual": ("f",),
+    **{name: () for name in PARAMETERLESS},
+}
+
+MAX_WIDTH = 2**31
+MAX_DEPTH = 64  # composites nested in composites; far beyond any real network
+
+
+def to_config(layer: Layer) -> dict:
+    """The architecture of ``layer`` (and everything inside it) as JSON-ready data.
+
+    Raises ModelFileError for a layer type a model file cannot describe (a user's own
+    Layer subclass, for instance).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> to_config(cr.Sequential(cr.Linear(2, 3), cr.ReLU()))
+    {'type': 'Sequential', 'layers': [{'type': 'Linear', 'n_in': 2, 'n_out': 3, 'init': 'auto'}, {'type': 'ReLU'}]}
+    """
+    kind = type(layer)  # exact types: a subclass may compute something else
+    if kind is Linear:
+        return {"type": "Linear", "n_in": layer.n_in, "n_out": layer.n_out, "init": layer.init}
+    if kind is LeakyReLU:
+        return {"type": "LeakyReLU", "alpha": layer.alpha}
+    if kind is Sequential:
+        return {"type": "Sequential", "layers": [to_config(child) for child in layer.layers]}
+    if kind is Residual:
+        return {"type": "Residual", "f": to_config(layer.f)}
+    if PARAMETERLESS.get(kind.__name__) is kind:
+        return {"type": kind.__name__}
+    raise ModelFileError(
+        f"cannot save {layer.describe()}: model files hold only chainrule's own layers "
+        f"({', '.join(FIELDS)})"
+    )
+
+
+def parameter_shapes(config, where: str = "architecture") -> dict[str, tuple[int, ...]]:
+    """Check ``config`` and return the parameters it implies: path name -> shape.
+
+    ``{"type": "Sequential", "layers": [{"type": "Linear", "n_in": 2, "n_out": 3, ...}]}``
+    gives ``{"0.W": (2, 3), "0.b": (3,)}``. ``where`` names the config in error messages.
+    """
+    shapes: dict[str, tuple[int, ...]] = {}
+    _check(config, where, "", shapes, depth=0)
+    return shapes
+
+
+def from_config(config, dtype="float32", where: str = "architecture") -> Layer:
+    """A new model with the architecture ``config`` and freshly initialized parameters.
+
+    Raises ModelFileError naming the JSON path of the first problem in ``config``.
+    """
+    parameter_shapes(config, where)
+    return _build(config, dtype)
+
+
+def _check(config, where: str, prefix: str, shapes: dict, depth: int) -> None:
+    """Validate one layer's config (recursively) and record its parameters' shapes."""
+    if depth > MAX_DEPTH:
+        raise ModelFileError(f"{where}: layers nested more than {MAX_DEPTH} deep")
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{where}: expected an object with a \"type\", got {_json_type(config)}")
+    if "type" not in config:
+        raise ModelFileError(f"{where}: missing key 'type'")
+    kind = config["type"]
+    if not isinstance(kind, str) or kind not in FIELDS:
+        raise ModelFileError(f"{where}.type: unknown layer type {kind!r}; expected one of {', '.join(FIELDS)}")
+    expected = set(FIELDS[kind])
+    for key in FIELDS[kind]:
+        if key not in config:
+            raise ModelFileError(f"{where}: missing key {key!r} for a {kind} layer")
+    for key in config:
+        if key != "type" and key not in expected:
+            raise ModelFileError(f"{where}: unexpected key {key!r} for a {kind} layer")
+
+    if kind == "Linear":
+        n_in = _width(config["n_in"], f"{where}.n_in")
+        n_out = _width(config["n_out"], f"{where}.n_out")
+        init = config["init"]
+        if not isinstance(init, str) or (init != "auto" and init not in INITIALIZERS and init not in ALIASES):
+            known = ", ".join(["auto", *INITIALIZERS, *ALIASES])
+            raise ModelFileError(f"{where}.init: unknown initializer {init!r}; expected one of {known}")
+        shapes[prefix + "W"] = (n_in, n_out)
+        shapes[prefix + "b"] = (n_out,)
+    elif kind == "LeakyReLU":
+        alpha = config["alpha"]
+        if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha)
+                or not 0 <= alpha < 1):
+            raise ModelFileError(f"{where}.alpha: expected a number in [0, 1), got {alpha!r}")
+    elif kind == "Sequential":
+        layers = config["layers"]
+        if not isinstance(layers, list):
+            raise ModelFileError(f"{where}.layers: expected a list of layers, got {_json_type(layers)}")
+        for index, child in enumerate(layers):
+            _check(child, f"{where}.layers[{index}]", f"{prefix}{index}.", shapes, depth + 1)
+    elif kind == "Residual":
+        _check(config["f"], f"{where}.f", f"{prefix}f.", shapes, depth + 1)
+
+
+def _build(config: dict, dtype) -> Layer:
+    """The layer a checked ``config`` describes."""
+    kind = config["type"]
+    if kind == "Linear":
+        return Linear(config["n_in"], config["n_out"], init=config["init"], dtype=dtype)
+    if kind == "LeakyReLU":
+        return LeakyReLU(config["alpha"])
+    if kind == "Sequential":
+        return Sequential(*(_build(child, dtype) for child in config["layers"]))
+    if kind == "Residual":
+        return Residual(_build(config["f"], dtype))
+    return PARAMETERLESS[kind]()
+
+
+def _width(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIDTH:
+        raise ModelFileError(f"{where}: expected an integer in [1, 2**31], got {value!r}")
+    return value
+
+
+def _json_type(value) -> str:
+    """The JSON name of ``value``'s type, for messages."""
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")

@@ -1,0 +1,311 @@
+"""Model files: one safetensors file holding the weights, the architecture and the rest.
+
+Layout (one file, written atomically)::
+
+    8 bytes        N, the header length (unsigned little-endian)      } the safetensors
+    N bytes        JSON header: each tensor's dtype, shape, offsets,  } format, unchanged
+                   and "__metadata__": {"chainrule": "<JSON text>"}   }
+    the rest       the tensors' bytes, back to back
+
+Tensors are named by path (``"0.W"``, ``"1.f.0.b"``), as in ``model.params``; a
+checkpoint adds its own (``"optimizer.m"``). The ``"chainrule"`` metadata entry is one JSON
+document::
+
+    {"format": "chainrule-model", "format_version": 1,
+     "architecture": {...},              # see chainrule.io.architecture
+     "dtype": "float32",                 # of every parameter; null for a model without any
+     "preprocessor": {...} or null,      # Preprocessor.to_json()
+     "metadata": {...},                  # model.metadata, plus chainrule_version and dtype
+     "extra_tensors": {"optimizer.m": {"dtype": "float32", "shape": [1234]}},
+     "extra_json": {...}}                # caller's own data (epoch, RNG state, ...)
+
+Loading never runs code: no pickle, no eval, no import of a name read from the file. It
+trusts nothing in the file until checked: the header length against the file's size, the
+header as JSON, the format name and version, the architecture (an allow-list of layer
+types), then every tensor's name, dtype and shape against what the architecture implies,
+all before a single weight is read. Any failure is a :class:`ModelFileError` naming the
+file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy
+import safetensors.numpy
+from safetensors import SafetensorError
+
+from .. import __version__
+from ..backend import to_numpy
+from ..data.preprocessing import Preprocessor
+from ..errors import DataError, ModelFileError
+from ..layers import Layer
+from .architecture import from_config, parameter_shapes, to_config
+from .atomic import atomic_write
+
+FORMAT = "chainrule-model"
+FORMAT_VERSION = 1
+METADATA_KEY = "chainrule"  # the entry of the safetensors "__metadata__" holding our JSON
+FIELDS = ("format", "format_version", "architecture", "dtype", "preprocessor", "metadata",
+          "extra_tensors", "extra_json")
+SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}  # the dtypes a model's parameters may have
+
+PathLike = str | os.PathLike
+
+
+def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, extra_json: dict | None = None) -> None:
+    """Write ``model`` (weights, architecture, preprocessor, metadata) to one file at ``path``.
+
+    Parameters
+    ----------
+    model : Layer
+        Built from chainrule's own layers; its parameters are copied to the CPU if needed.
+    path : str or os.PathLike
+        The file to write; an existing file is replaced only once the new one is complete.
+    extra_tensors : dict of str to array, optional
+        More arrays to store beside the weights (a checkpoint's optimizer state), under
+        the caller's names, which must differ from the parameter names.
+    extra_json : dict, optional
+        JSON-ready data to store beside them (a checkpoint's epoch and RNG state).
+
+    Raises ModelFileError if a layer, a name or a value cannot be stored, or the file
+    cannot be written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, chainrule as cr
+    >>> from chainrule.io import load, save
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> save(cr.Sequential(cr.Linear(4, 3), cr.ReLU(), seed=0), path)
+    >>> sorted(load(path).params)
+    ['0.W', '0.b']
+    """
+    try:
+        architecture = to_config(model)
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    tensors = {name: numpy.asarray(to_numpy(array), order="C") for name, array in model.params.items()}
+    dtypes = sorted({array.dtype.name for array in tensors.values()})
+    if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
+        listing = ", ".join(f"{name}: {array.dtype}" for name, array in tensors.items())
+        raise ModelFileError(f"{path}: cannot save: parameters must all be float32 or all float64; got {listing}")
+    dtype = dtypes[0] if dtypes else None
+
+    extras = {}
+    for name, array in (extra_tensors or {}).items():
+        if not isinstance(name, str) or not name or name == "__metadata__":
+            raise ModelFileError(f"{path}: cannot save: extra tensor name {name!r} is not allowed")
+        if name in tensors:
+            raise ModelFileError(f"{path}: cannot save: extra tensor {name!r} has the name of a model parameter")
+        extras[name] = numpy.asarray(to_numpy(array), order="C")
+    if extra_json is not None and not isinstance(extra_json, dict):
+        raise ModelFileError(f"{path}: cannot save: extra_json must be a dict, got {type(extra_json).__name__}")
+
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": architecture,
+        "dtype": dtype,
+        "preprocessor": None if model.preprocessor is None else model.preprocessor.to_json(),
+        "metadata": {**model.metadata, "chainrule_version": __version__, "dtype": dtype},
+        "extra_tensors": {name: {"dtype": array.dtype.name, "shape": list(array.shape)} for name, array in extras.items()},
+        "extra_json": extra_json or {},
+    }
+    try:
+        text = json.dumps(document, allow_nan=False, default=_plain)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: cannot save: metadata, preprocessor or extra_json is not plain JSON ({error})") from None
+    try:
+        data = safetensors.numpy.save({**tensors, **extras}, metadata={METADATA_KEY: text})
+    except (SafetensorError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: cannot save the tensors ({error})") from None
+    atomic_write(path, data, error=ModelFileError)
+
+
+def load(path: PathLike) -> Layer:
+    """The model stored at ``path`` by :func:`save`, with its preprocessor and metadata.
+
+    The model's dtype (float32 or float64) is the file's. Raises ModelFileError naming the
+    problem for a missing, truncated, tampered or foreign file.
+    """
+    return read(path)[0]
+
+
+def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
+    """The model at ``path`` and what was saved beside it: ``(model, extra_tensors, extra_json)``.
+
+    ``extra_tensors`` maps the names given to :func:`save` to NumPy arrays; ``extra_json``
+    is the dict given to it (empty if none was). Used to resume training from a checkpoint.
+    """
+    data = _read_bytes(path)
+    header, body_size = _safetensors_header(data, path)
+    document = _chainrule_document(header, path)
+    try:
+        shapes = parameter_shapes(document["architecture"])
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    _check_tensors(header, shapes, document, body_size, path)
+
+    try:
+        tensors = safetensors.numpy.load(data)
+    except (SafetensorError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: damaged tensor data ({error})") from None
+    extras = {name: tensors[name] for name in document["extra_tensors"]}
+    for name, declared in document["extra_tensors"].items():
+        if extras[name].dtype.name != declared["dtype"] or list(extras[name].shape) != declared["shape"]:
+            raise ModelFileError(
+                f"{path}: tensor {name!r} has dtype {extras[name].dtype} and shape {list(extras[name].shape)}; "
+                f"the header declares dtype {declared['dtype']} and shape {declared['shape']}"
+            )
+
+    model = from_config(document["architecture"], document["dtype"] or "float32")
+    for name, array in model.params.items():
+        array[...] = tensors[name]
+    if document["preprocessor"] is not None:
+        try:
+            model.preprocessor = Preprocessor.from_json(document["preprocessor"])
+        except DataError as error:
+            raise ModelFileError(f"{path}: {error}") from None
+    model.metadata = document["metadata"]
+    return model, extras, document["extra_json"]
+
+
+def _read_bytes(path: PathLike) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path}: is a directory, not a model file") from None
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot read the model file ({error.strerror or error})") from None
+
+
+def _safetensors_header(data: bytes, path: PathLike) -> tuple[dict, int]:
+    """The JSON header of a safetensors file, and the number of bytes after it."""
+    if len(data) < 8:
+        raise _foreign(path, data, f"it is only {len(data)} bytes long")
+    length = int.from_bytes(data[:8], "little")
+    if length > len(data) - 8:
+        raise _foreign(
+            path, data,
+            f"its first 8 bytes give a header length of {length} bytes, but only {len(data) - 8} bytes follow"
+        )
+    try:
+        header = json.loads(data[8:8 + length].decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise _foreign(path, data, f"its header is not valid JSON ({error})") from None
+    if not isinstance(header, dict):
+        raise _foreign(path, data, "its header is not a JSON object")
+    return header, len(data) - 8 - length
+
+
+def _chainrule_document(header: dict, path: PathLike) -> dict:
+    """chainrule's JSON document from the header's metadata, checked field by field."""
+    metadata = header.get("__metadata__")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get(METADATA_KEY), str):
+        raise ModelFileError(
+            f"{path}: not a chainrule model file: a safetensors file without chainrule's "
+            f"{METADATA_KEY!r} metadata (written by another program?)"
+        )
+    try:
+        document = json.loads(metadata[METADATA_KEY], parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise ModelFileError(f"{path}: damaged chainrule metadata: not valid JSON ({error})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a chainrule model file: its metadata has no format {FORMAT!r}")
+    version = document.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model file format version {version!r}; this chainrule ({__version__}) reads "
+            f"version {FORMAT_VERSION} (a newer chainrule may have written it)"
+        )
+    for field in FIELDS:
+        if field not in document:
+            raise ModelFileError(f"{path}: damaged chainrule metadata: missing field {field!r}")
+    for field in document:
+        if field not in FIELDS:
+            raise ModelFileError(f"{path}: damaged chainrule metadata: unexpected field {field!r}")
+
+    if document["dtype"] not in (*SAFETENSORS_DTYPES, None):
+        raise ModelFileError(f"{path}: dtype: expected one of {', '.join(SAFETENSORS_DTYPES)}, got {document['dtype']!r}")
+    for field in ("metadata", "extra_tensors", "extra_json"):
+        if not isinstance(document[field], dict):
+            raise ModelFileError(f"{path}: {field}: expected a JSON object, got {document[field]!r:.60}")
+    if document["preprocessor"] is not None and not isinstance(document["preprocessor"], dict):
+        raise ModelFileError(f"{path}: preprocessor: expected a JSON object or null")
+    for name, declared in document["extra_tensors"].items():
+        if (not isinstance(declared, dict) or set(declared) != {"dtype", "shape"} or not isinstance(declared["dtype"], str)
+                or not isinstance(declared["shape"], list)
+                or not all(isinstance(n, int) and not isinstance(n, bool) for n in declared["shape"])):
+            raise ModelFileError(f"{path}: extra_tensors.{name}: expected {{\"dtype\": str, \"shape\": [int, ...]}}")
+    return document
+
+
+def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, path: PathLike) -> None:
+    """Every tensor in the header is one the architecture implies or a declared extra, with
+    the model's dtype and the architecture's shape; none is missing, and all fit the file."""
+    present = {name: entry for name, entry in header.items() if name != "__metadata__"}
+    extras = document["extra_tensors"]
+    if shapes and document["dtype"] is None:
+        raise ModelFileError(f"{path}: dtype: null, but the architecture has parameters")
+    for name in [*shapes, *extras]:
+        if name not in present:
+            raise ModelFileError(f"{path}: missing tensor {name!r} (the architecture or header needs it; the file has none)")
+    for name in present:
+        if name not in shapes and name not in extras:
+            raise ModelFileError(f"{path}: unexpected tensor {name!r}: not a parameter of the architecture")
+    for name, shape in shapes.items():
+        entry = present[name]
+        if not isinstance(entry, dict):
+            raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
+        expected = SAFETENSORS_DTYPES[document["dtype"]]
+        if entry.get("dtype") != expected:
+            raise ModelFileError(
+                f"{path}: tensor {name!r} has dtype {entry.get('dtype')!r}, expected {expected!r} "
+                f"(the model's dtype, {document['dtype']})"
+            )
+        if entry.get("shape") != list(shape):
+            raise ModelFileError(
+                f"{path}: tensor {name!r} has shape {entry.get('shape')!r}, expected {list(shape)} from the architecture"
+            )
+    needed = max((_end(entry) for entry in present.values()), default=0)
+    if needed > body_size:
+        raise ModelFileError(
+            f"{path}: truncated model file: its tensors need {needed} bytes after the header, "
+            f"only {body_size} are there"
+        )
+
+
+def _end(entry) -> int:
+    """Where a tensor's bytes end, from its header entry (0 if the entry is malformed)."""
+    offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+    if isinstance(offsets, list) and len(offsets) == 2 and isinstance(offsets[1], int):
+        return offsets[1]
+    return 0
+
+
+def _foreign(path: PathLike, data: bytes, why: str) -> ModelFileError:
+    """The error for a file that is not (or no longer) a safetensors file."""
+    hint = ""
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        hint = "; it looks like a Python pickle, which chainrule never loads"
+    elif data[:4] == b"PK\x03\x04":
+        hint = "; it looks like a zip archive (a PyTorch .pt or NumPy .npz file?)"
+    return ModelFileError(f"{path}: not a chainrule model file, or a damaged one: {why}{hint}")
+
+
+def _reject_constant(name: str):
+    """json.loads hook: NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _plain(value):
+    """json.dumps hook: NumPy scalars and arrays (a training summary's numbers) as plain JSON."""
+    if isinstance(value, numpy.generic):
+        return value.item()
+    if isinstance(value, numpy.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} {value!r:.60} is not JSON-serializable")

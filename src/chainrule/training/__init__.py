@@ -1,0 +1,8 @@
+"""Training: the fit loop, its History and callbacks, checkpoints, and prediction."""
+
+from .callbacks import Callback, EarlyStopping
+from .fit import fit
+from .history import History
+from .predict import evaluate, predict, predict_proba
+
+__all__ = ["Callback", "EarlyStopping", "History", "evaluate", "fit", "predict", "predict_proba"]

@@ -1,0 +1,102 @@
+"""Callbacks: code that ``fit`` runs at the end of every epoch.
+
+A callback sees the epoch's metrics and may ask training to stop. Its state is part of a
+checkpoint (``state_dict`` / ``load_state_dict``), so a resumed run decides exactly as an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..checks import positive, positive_int
+from ..errors import HyperparameterError
+
+
+class Callback:
+    """Base class. Override the hooks you need."""
+
+    def on_train_begin(self, model, history) -> None:
+        """Called once before the first epoch (also when resuming)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
+        """Called after each epoch (1-based) with its metrics; return True to stop training."""
+        return False
+
+    def on_train_end(self, model, history) -> None:
+        """Called once when training ends, however it ends (not on an error)."""
+
+    def state_dict(self) -> tuple[dict, dict]:
+        """(JSON-ready state, arrays) to checkpoint."""
+        return {}, {}
+
+    def load_state_dict(self, state: dict, arrays: dict) -> None:
+        """Restore what ``state_dict`` returned."""
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored metric has not improved for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str
+        A metric of the History, by default "val_loss" when there is validation data and
+        "loss" otherwise. Losses improve downwards; accuracy and r2 upwards.
+    patience : int
+        Epochs without improvement tolerated before stopping.
+    min_delta : float
+        The smallest change that counts as an improvement.
+    restore_best : bool
+        At the end, put back the weights of the best epoch.
+    """
+
+    def __init__(self, patience: int = 5, *, min_delta: float = 0.0, monitor: str | None = None,
+                 restore_best: bool = True) -> None:
+        self.patience = positive_int(patience, "patience")
+        self.min_delta = positive(min_delta, "min_delta", allow_zero=True)
+        self.monitor = monitor
+        self.restore_best = bool(restore_best)
+        self.best = math.nan
+        self.best_epoch = None
+        self.wait = 0
+        self._best_theta = None
+
+    def _improved(self, value: float) -> bool:
+        if math.isnan(self.best):
+            return True
+        if self.monitor.endswith("loss") or self.monitor.endswith("mae"):
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
+        if self.monitor is None:
+            self.monitor = "val_loss" if "val_loss" in logs else "loss"
+        if self.monitor not in logs:
+            raise HyperparameterError(f"EarlyStopping: monitor {self.monitor!r} is not one of {sorted(logs)}")
+        value = logs[self.monitor]
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self._best_theta = model.flat_parameters().theta.copy()
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def on_train_end(self, model, history) -> None:
+        history.best_epoch = self.best_epoch
+        if self.restore_best and self._best_theta is not None:
+            model.flat_parameters().theta[...] = self._best_theta
+
+    def state_dict(self) -> tuple[dict, dict]:
+        state = {"monitor": self.monitor, "best": None if math.isnan(self.best) else self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        arrays = {} if self._best_theta is None else {"best_theta": self._best_theta}
+        return state, arrays
+
+    def load_state_dict(self, state: dict, arrays: dict) -> None:
+        self.monitor = state["monitor"]
+        self.best = math.nan if state["best"] is None else state["best"]
+        self.best_epoch, self.wait = state["best_epoch"], state["wait"]
+        self._best_theta = arrays.get("best_theta")
+
+    def __repr__(self) -> str:
+        return f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r})"

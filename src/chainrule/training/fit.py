@@ -1,0 +1,339 @@
+"""The training loop: minibatch stochastic gradient descent by backpropagation.
+
+Each step is the algorithm of the notes: forward a minibatch, compute ∇_y L from the loss,
+backpropagate it through every layer, and let the optimizer update θ from ∂L/∂θ. Around
+that loop ``fit`` does what a user should not have to write: validation split, label
+mapping and standardization fitted on training data only, per-epoch shuffling from the
+seed, metrics, per-layer gradient norms, a progress bar, early stopping, a divergence guard,
+Ctrl-C, and atomic checkpoints from which a run resumes bit-identically.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+
+import numpy
+from tqdm.auto import tqdm
+
+from ..backend import get_array_module
+from ..checks import as_matrix, positive_int
+from ..data.preprocessing import Preprocessor
+from ..data.split import shuffled_split_indices, stratified_split_indices
+from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, ShapeError
+from ..layers.layer import Layer
+from ..losses import MSE, SoftmaxCrossEntropy, get_loss
+from ..optimizers import Optimizer, get_optimizer
+from .callbacks import Callback
+from .checkpoint import load_checkpoint, save_checkpoint
+from .history import History
+from .metrics import Scores
+
+EVAL_CHUNK = 4096  # rows per forward pass when scoring validation data
+GRAD_NORM_SAMPLES = 16  # batches per epoch whose per-layer gradient norms are recorded
+
+
+def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = None, epochs: int = 20,
+        batch_size: int = 32, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
+        standardize: bool = False, checkpoint=None, checkpoint_every: int = 1, resume=None) -> History:
+    """Train ``model`` on (X, y) and return its History.
+
+    Parameters
+    ----------
+    model : Layer
+        The network; trained in place. Afterwards ``model.preprocessor`` holds the fitted
+        preprocessing and ``model.metadata["training"]`` a summary, both saved by ``cr.save``.
+    X : array of shape (n_samples, n_features)
+    y : array
+        Class labels of any type (n_samples,) for classification (mapped to 0..K−1 in
+        sorted order; integer labels already in [0, K) map to themselves), probability
+        targets (n_samples, K), or values (n_samples,) / (n_samples, n_outputs) for regression.
+    loss : Loss or name, optional
+        By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
+        MSE when it holds floats.
+    optimizer : Optimizer or name
+        An optimizer made for ``model``, or "sgd", "rmsprop", "adam", "adamw" (with ``lr``).
+    lr : float, optional
+        Learning rate for an optimizer given by name (its default otherwise).
+    epochs : int
+        Total number of epochs (a resumed run continues up to this number).
+    batch_size : int
+        Samples per step; the last batch of an epoch may be smaller.
+    validation : float or (X_val, y_val), optional
+        A fraction of the training data to hold out (stratified for classification), or a
+        separate validation set.
+    seed : int or None
+        Seeds the validation split and the per-epoch shuffling (model weights are seeded
+        where the model is built). Same seed, same data, same model ⇒ bit-identical weights.
+    verbose : int
+        1 shows a progress bar on stderr; 0 is silent.
+    callbacks : sequence of Callback
+        E.g. ``[cr.EarlyStopping(patience=5)]``.
+    standardize : bool
+        Standardize features with the training data's mean and deviation (saved with the
+        model, so ``cr.predict`` takes raw rows).
+    checkpoint : path, optional
+        Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically).
+    resume : path, optional
+        Continue from a checkpoint written by an earlier call with the same data and
+        arguments; the result is bit-identical to an uninterrupted run.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    DivergenceError
+        When a loss or gradient becomes NaN or Inf; the model keeps its last finite weights.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = cr.mlp([4, 16, 3], seed=0)
+    >>> history = cr.fit(model, X, y, epochs=5, standardize=True, verbose=0)
+    >>> len(history.metrics["loss"])
+    5
+    """
+    if not isinstance(model, Layer):
+        raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
+    checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
+    if verbose not in (0, 1, True, False):
+        raise HyperparameterError(f"verbose: expected 0 or 1, got {verbose!r}")
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise HyperparameterError(f"callbacks: expected chainrule Callbacks, got {type(callback).__name__}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0):
+        raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}")
+
+    y = numpy.asarray(y)
+    loss = default_loss(y) if loss is None else get_loss(loss)
+    dtype = model.dtype or numpy.dtype(numpy.float32)
+    X = as_matrix(X, dtype, name="X")
+    if y.shape[:1] != X.shape[:1]:
+        raise ShapeError(f"y: expected {X.shape[0]} targets (one per row of X), got shape {y.shape}")
+    n_outputs = model.forward(X[:1]).shape[1]  # also checks X's width against the first layer
+    split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
+
+    X_val = y_val = None
+    if isinstance(validation, tuple):
+        if len(validation) != 2:
+            raise HyperparameterError("validation: expected a fraction or a pair (X_val, y_val)")
+        X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), numpy.asarray(validation[1])
+    elif validation is not None and validation != 0:
+        if isinstance(validation, bool) or not isinstance(validation, (float, int)) or not 0 < validation < 1:
+            raise HyperparameterError(f"validation: expected a fraction in (0, 1) or (X_val, y_val), got {validation!r}")
+        split_seed = int(split_seed.generate_state(1)[0])
+        if loss.task == "classification" and y.ndim == 1:
+            train, held = stratified_split_indices(y, validation, split_seed)
+        else:
+            train, held = shuffled_split_indices(len(y), validation, split_seed)
+        X, X_val, y, y_val = X[train], X[held], y[train], y[held]
+
+    preprocessor = fit_preprocessor(X, y, loss, n_outputs, standardize)
+    X = prepare_inputs(preprocessor, X, dtype)
+    T = loss.prepare(encode_targets(preprocessor, y), n_outputs, dtype, n_samples=len(X))
+    if X_val is not None:
+        if X_val.shape[1] != X.shape[1]:
+            raise ShapeError(f"X_val: expected {X.shape[1]} features like X, got {X_val.shape[1]}")
+        X_val = prepare_inputs(preprocessor, X_val, dtype)
+        T_val = loss.prepare(encode_targets(preprocessor, y_val), n_outputs, dtype, n_samples=len(X_val))
+    n_train = len(X)
+    if batch_size > n_train:
+        raise DataError(f"batch_size: {batch_size} is more than the {n_train} training samples; lower --batch-size")
+
+    if isinstance(optimizer, Optimizer):
+        if optimizer.model is not model:
+            raise HyperparameterError("optimizer: it was made for another model; pass cr.Adam(model, ...) for this one")
+    else:
+        optimizer = get_optimizer(optimizer, model, **({} if lr is None else {"lr": lr}))
+    rng = numpy.random.default_rng(shuffle_seed)
+    history, start_epoch = History(), 0
+    if resume is not None:
+        history, start_epoch = load_checkpoint(resume, model, optimizer, rng, callbacks)
+    model.preprocessor = preprocessor
+
+    loop = _Loop(model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch)
+    for callback in callbacks:
+        callback.on_train_begin(model, history)
+    with loop.interruptible(), loop.progress_bar() as bar:
+        for epoch in range(start_epoch + 1, epochs + 1):
+            logs = loop.run_epoch(epoch, bar)
+            if X_val is not None:
+                logs.update(evaluate_prepared(model, X_val, T_val, loss, prefix="val_"))
+            for name, value in logs.items():
+                history.append(name, value)
+            history.epochs = epoch
+            stop = any([callback.on_epoch_end(epoch, logs, model) for callback in callbacks])
+            bar.set_postfix_str(loop.describe(logs), refresh=True)
+            if loop.interrupted:
+                history.stop_reason = "interrupted"
+            elif stop:
+                history.stop_reason = "early_stopping"
+            done = loop.interrupted or stop or epoch == epochs
+            if checkpoint is not None and (done or epoch % checkpoint_every == 0):
+                save_checkpoint(checkpoint, model, optimizer, rng, history, callbacks, epoch)
+            if done:
+                break
+    for callback in callbacks:
+        callback.on_train_end(model, history)
+    model.metadata["training"] = {
+        "loss": type(loss).__name__, "optimizer": repr(optimizer), "epochs": history.epochs,
+        "batch_size": batch_size, "seed": seed, "n_train": n_train, "stop_reason": history.stop_reason,
+        "final": history.last(),
+    }
+    return history
+
+
+def default_loss(y):
+    """SoftmaxCrossEntropy for labels (integers, booleans, strings), MSE for float values."""
+    return MSE() if y.dtype.kind == "f" else SoftmaxCrossEntropy()
+
+
+def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool) -> Preprocessor:
+    """Learn the standardization of X and the classes of y, checking them against the model."""
+    if loss.task != "classification" or y.ndim != 1:
+        made = Preprocessor.fit(X, y, "regression" if loss.task == "regression" else "multilabel",
+                                standardize=standardize)
+        if loss.task == "classification":
+            made.task = "classification"  # probability targets: the classes are the output indices
+            made.classes = list(range(n_outputs))
+        return made
+    made = Preprocessor.fit(X, y, "classification", standardize=standardize)
+    if y.dtype.kind in "iu" and min(made.classes) >= 0 and max(made.classes) < n_outputs:
+        made.classes = list(range(n_outputs))  # integer labels already name the outputs
+    elif len(made.classes) != n_outputs:
+        raise LabelError(
+            f"y: the model has {n_outputs} outputs but y holds {len(made.classes)} classes "
+            f"({', '.join(map(repr, made.classes[:10]))}{', ...' if len(made.classes) > 10 else ''})"
+        )
+    return made
+
+
+def prepare_inputs(preprocessor: Preprocessor, X, dtype):
+    """Standardize X when the preprocessor says so, keeping the model's dtype."""
+    return X if preprocessor.mean is None else preprocessor.transform(X, dtype)
+
+
+def encode_targets(preprocessor: Preprocessor, y):
+    """Class labels -> indices for classification with labels; targets unchanged otherwise."""
+    if preprocessor.task == "classification" and numpy.asarray(y).ndim == 1:
+        return preprocessor.encode(y)
+    return y
+
+
+def evaluate_prepared(model: Layer, X, T, loss, prefix: str = "") -> dict:
+    """Loss and metrics of ``model`` on prepared inputs and targets, in chunks."""
+    scores = Scores(loss.task)
+    for start in range(0, len(X), EVAL_CHUNK):
+        Y = model.forward(X[start:start + EVAL_CHUNK])
+        value, _ = loss.compute(Y, T[start:start + EVAL_CHUNK])
+        scores.add(Y, T[start:start + EVAL_CHUNK], value)
+    return scores.result(prefix)
+
+
+def layer_of(parameter: str) -> str:
+    """The path of the layer holding a parameter: "1.0.W" -> "1.0"; a lone layer is "model"."""
+    return parameter.rpartition(".")[0] or "model"
+
+
+class _Loop:
+    """The state of one ``fit`` call's epochs: kept apart so each piece reads on its own."""
+
+    def __init__(self, model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch):
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.X, self.T, self.batch_size, self.rng = X, T, batch_size, rng
+        self.history, self.verbose = history, verbose
+        self.epochs, self.start_epoch = epochs, start_epoch
+        self.interrupted = False
+        flat = model.flat_parameters()
+        # Layers with weights, for the gradient-flow record: "0.W" -> layer "0".
+        self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names if name.rpartition(".")[2] == "W"}
+
+    def run_epoch(self, epoch: int, bar) -> dict:
+        """One pass over the shuffled training data; returns the epoch's training metrics."""
+        model, loss, optimizer = self.model, self.loss, self.optimizer
+        flat = model.flat_parameters()
+        xp = get_array_module(flat.grad)
+        n_train = len(self.X)
+        n_batches = math.ceil(n_train / self.batch_size)
+        order = self.rng.permutation(n_train)
+        stride = max(1, n_batches // GRAD_NORM_SAMPLES)
+        bar.set_description(f"epoch {epoch}/{self.epochs}")
+        scores = Scores(loss.task)
+        norm_sums = dict.fromkeys(self.weight_slices, 0.0)
+        n_norms = 0
+        for batch in range(n_batches):
+            rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+            X_batch, T_batch = self.X[rows], self.T[rows]
+            Y = model.forward(X_batch)
+            value, dY = loss.compute(Y, T_batch)
+            model.backward(dY, input_grad=False)
+            squared_norm = float(xp.dot(flat.grad, flat.grad))  # ‖∂L/∂θ‖², finite iff every entry is
+            if not (math.isfinite(float(value)) and math.isfinite(squared_norm)):
+                what = "loss" if not math.isfinite(float(value)) else "gradient"
+                raise DivergenceError(
+                    f"training diverged at epoch {epoch}, batch {batch + 1}/{n_batches}: the {what} is not finite; "
+                    f"the model keeps its last finite weights; try a lower learning rate (lr={optimizer.lr:g})"
+                )
+            if batch % stride == 0:
+                norms = self.layer_grad_norms(flat.grad, xp)
+                if epoch == 1 and batch == 0:
+                    self.history.initial_grad_norms = dict(norms)
+                for name, norm in norms.items():
+                    norm_sums[name] += norm
+                n_norms += 1
+            optimizer.step()
+            scores.add(Y, T_batch, value)
+            bar.update(len(rows))
+            if self.interrupted:
+                break
+        for name, total in norm_sums.items():
+            self.history.grad_norms.setdefault(name, []).append(total / max(n_norms, 1))
+        return scores.result()
+
+    def layer_grad_norms(self, grad, xp) -> dict:
+        """‖∂L/∂W‖ for every layer with weights, from the flat gradient."""
+        return {name: math.sqrt(float(xp.dot(grad[where], grad[where]))) for name, where in self.weight_slices.items()}
+
+    def describe(self, logs: dict) -> str:
+        """The progress bar's summary of an epoch's metrics."""
+        return ", ".join(f"{name}={value:.4g}" for name, value in logs.items())
+
+    def progress_bar(self):
+        """A tqdm bar over the samples of the remaining epochs (silent when verbose=0)."""
+        total = (self.epochs - self.start_epoch) * len(self.X)
+        return tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr, disable=not self.verbose,
+                    desc=f"training {self.epochs - self.start_epoch} epochs", dynamic_ncols=True, leave=True)
+
+    def interruptible(self):
+        """Context in which Ctrl-C ends training after the current batch (a second one aborts)."""
+        return _StopOnInterrupt(self)
+
+
+class _StopOnInterrupt:
+    """SIGINT sets the loop's ``interrupted`` flag instead of raising, once."""
+
+    def __init__(self, loop: _Loop) -> None:
+        self.loop = loop
+        self.previous = None
+
+    def _handle(self, signum, frame) -> None:
+        self.loop.interrupted = True
+        signal.signal(signal.SIGINT, self.previous)  # a second Ctrl-C interrupts for real
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)

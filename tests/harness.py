@@ -1,0 +1,62 @@
+"""Shared test harness: the gradient check every layer and loss goes through.
+
+A layer's test declares its inputs and targets; ``assert_gradients`` runs ``chainrule.gradcheck``
+(central differences in float64) and fails with the per-array report when backpropagation and
+the finite differences disagree. ``assert_keeps_float32`` checks that a float32 layer never
+upcasts. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
+profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
+hit with probability ~0, and the same seed always gives the same arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+import chainrule as cr
+
+TOLERANCE = 1e-6  # the issue's bound on gradcheck's max relative error, in float64
+
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+batch_sizes = st.integers(min_value=1, max_value=6)
+widths = st.integers(min_value=1, max_value=8)
+#: hidden widths of deep stacks: a width-1 bottleneck can shrink a gradient to ~1e-5 of the
+#: loss, below what central differences resolve to 1e-6 relative in float64
+hidden_widths = st.integers(min_value=2, max_value=8)
+
+
+def normal(seed: int, *shape: int) -> np.ndarray:
+    """Standard normal float64 data of ``shape`` from ``default_rng(seed)``."""
+    return np.random.default_rng(seed).normal(size=shape)
+
+
+def assert_gradients(layer: cr.Layer, X, targets, loss="mse", tolerance: float = TOLERANCE) -> cr.GradcheckReport:
+    """Assert backprop through ``layer`` and ``loss`` matches central differences in float64.
+
+    Every parameter of ``layer`` and the input X must have been checked, in full, and the
+    largest relative error must be at most ``tolerance``.
+    """
+    report = cr.gradcheck(layer, X, targets, loss)
+    assert set(report.errors) == set(layer.params) | {"input"}
+    sizes = {name: array.size for name, array in layer.params.items()} | {"input": np.asarray(X).size}
+    assert report.checked == sizes
+    assert report.max_rel_error <= tolerance, f"gradcheck failed (worst: {report.worst})\n{report}"
+    return report
+
+
+def assert_keeps_float32(layer: cr.Layer, X, loss=None, targets=None) -> None:
+    """A float32 ``layer`` keeps float32 through forward and backward: Y, dX and every grad."""
+    layer.astype("float32")
+    Y = layer(np.asarray(X, dtype=np.float32))
+    assert Y.dtype == np.float32
+    if loss is None:
+        dY = np.ones_like(Y)
+    else:
+        _, dY = loss(Y, targets)
+    assert dY.dtype == np.float32
+    dX = layer.backward(dY)
+    assert dX.dtype == np.float32
+    for name, grad in layer.grads.items():
+        assert grad.dtype == np.float32, name
+    for name, param in layer.params.items():
+        assert param.dtype == np.float32, name

@@ -1,0 +1,136 @@
+"""chainrule.io.architecture: configs from layers and back, and every bad config rejected."""
+
+import builtins
+import copy
+import sys
+
+import pytest
+
+import chainrule as cr
+from chainrule.errors import ModelFileError
+from chainrule.io.architecture import from_config, parameter_shapes, to_config
+
+NET = {"type": "Sequential", "layers": [
+    {"type": "Linear", "n_in": 4, "n_out": 8, "init": "he_normal"},
+    {"type": "LeakyReLU", "alpha": 0.1},
+    {"type": "Residual", "f": {"type": "Sequential", "layers": [
+        {"type": "Linear", "n_in": 8, "n_out": 8, "init": "auto"}, {"type": "GELU"}]}},
+    {"type": "Linear", "n_in": 8, "n_out": 3, "init": "auto"},
+    {"type": "Softmax"},
+]}
+
+
+def test_round_trip_of_every_layer_type():
+    model = cr.Sequential(
+        cr.Linear(4, 8, init="he_normal"), cr.LeakyReLU(0.1),
+        cr.Residual(cr.Sequential(cr.Linear(8, 8), cr.GELU())),
+        cr.Linear(8, 3), cr.Softmax(),
+    )
+    assert to_config(model) == NET
+    rebuilt = from_config(NET, "float64")
+    assert to_config(rebuilt) == NET
+    assert {name: array.shape for name, array in rebuilt.params.items()} == parameter_shapes(NET)
+    assert rebuilt.dtype == "float64"
+    for name in ("Identity", "ReLU", "Sigmoid", "Tanh", "GELU", "Softmax"):
+        assert type(from_config({"type": name})).__name__ == name
+        assert to_config(getattr(cr, name)()) == {"type": name}
+
+
+def test_parameter_shapes_follow_paths():
+    assert parameter_shapes(NET) == {
+        "0.W": (4, 8), "0.b": (8,), "2.f.0.W": (8, 8), "2.f.0.b": (8,), "3.W": (8, 3), "3.b": (3,),
+    }
+
+
+def test_auto_init_is_rebuilt_from_the_following_layer():
+    model = cr.Sequential(cr.Linear(2, 4), cr.ReLU(), cr.Linear(4, 2), cr.Tanh())
+    rebuilt = from_config(to_config(model))
+    assert [layer.resolved_init for layer in rebuilt.layers[::2]] == ["he_normal", "glorot_uniform"]
+
+
+def test_user_layer_subclass_cannot_be_described():
+    class Doubling(cr.Identity):
+        def forward(self, X):
+            return 2 * X
+
+    with pytest.raises(ModelFileError, match="layer '1' \\(Doubling\\)"):
+        to_config(cr.Sequential(cr.ReLU(), Doubling()))
+
+
+def _with(path, value):
+    """NET with the value at ``path`` (a list of keys and indices) replaced; DELETE removes it."""
+    config = copy.deepcopy(NET)
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    if value is DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return config
+
+
+DELETE = object()
+
+BAD = [
+    (["layers", 4, "type"], "Conv2d", r"architecture\.layers\[4\]\.type: unknown layer type 'Conv2d'"),
+    (["layers", 4, "type"], "os.system", r"architecture\.layers\[4\]\.type: unknown layer type 'os.system'"),
+    (["layers", 4, "type"], "Layer", r"unknown layer type 'Layer'"),
+    (["layers", 4, "type"], ["ReLU"], r"architecture\.layers\[4\]\.type: unknown"),
+    (["layers", 4, "type"], DELETE, r"architecture\.layers\[4\]: missing key 'type'"),
+    (["layers", 0, "n_in"], DELETE, r"architecture\.layers\[0\]: missing key 'n_in'"),
+    (["layers", 0, "bias"], True, r"architecture\.layers\[0\]: unexpected key 'bias'"),
+    (["layers", 4, "alpha"], 0.1, r"architecture\.layers\[4\]: unexpected key 'alpha' for a Softmax"),
+    (["layers", 0, "n_in"], -3, r"architecture\.layers\[0\]\.n_in: expected an integer in \[1, 2\*\*31\], got -3"),
+    (["layers", 0, "n_in"], 0, r"architecture\.layers\[0\]\.n_in"),
+    (["layers", 0, "n_out"], 2**31 + 1, r"architecture\.layers\[0\]\.n_out"),
+    (["layers", 3, "n_out"], 10**100, r"architecture\.layers\[3\]\.n_out"),
+    (["layers", 0, "n_in"], 4.0, r"architecture\.layers\[0\]\.n_in"),
+    (["layers", 0, "n_in"], "4", r"architecture\.layers\[0\]\.n_in"),
+    (["layers", 0, "n_in"], True, r"architecture\.layers\[0\]\.n_in"),
+    (["layers", 0, "init"], "__import__('os')", r"architecture\.layers\[0\]\.init: unknown initializer"),
+    (["layers", 0, "init"], None, r"architecture\.layers\[0\]\.init"),
+    (["layers", 1, "alpha"], 1.5, r"architecture\.layers\[1\]\.alpha: expected a number in \[0, 1\)"),
+    (["layers", 1, "alpha"], -0.1, r"architecture\.layers\[1\]\.alpha"),
+    (["layers", 1, "alpha"], "0.1", r"architecture\.layers\[1\]\.alpha"),
+    (["layers", 1, "alpha"], False, r"architecture\.layers\[1\]\.alpha"),
+    (["layers", 2, "f"], [], r"architecture\.layers\[2\]\.f: expected an object"),
+    (["layers", 2, "f", "layers", 1], "GELU", r"architecture\.layers\[2\]\.f\.layers\[1\]: expected an object"),
+    (["layers", 2, "f", "layers", 0, "n_out"], -1, r"architecture\.layers\[2\]\.f\.layers\[0\]\.n_out"),
+    (["layers"], {"0": {"type": "ReLU"}}, r"architecture\.layers: expected a list"),
+]
+
+
+@pytest.mark.parametrize("path, value, message", BAD)
+def test_bad_config_is_rejected_naming_its_json_path(path, value, message):
+    with pytest.raises(ModelFileError, match=message):
+        from_config(_with(path, value))
+
+
+@pytest.mark.parametrize("config", [None, [], "Sequential", 3])
+def test_root_must_be_an_object(config):
+    with pytest.raises(ModelFileError, match="^architecture: expected an object"):
+        parameter_shapes(config)
+
+
+def test_deep_nesting_is_rejected_before_recursion_runs_out():
+    config = {"type": "ReLU"}
+    for _ in range(sys.getrecursionlimit()):
+        config = {"type": "Residual", "f": config}
+    with pytest.raises(ModelFileError, match="nested more than"):
+        from_config(config)
+
+
+def test_type_names_are_never_imported(monkeypatch):
+    imported = []
+    real_import = builtins.__import__
+
+    def spy(name, *args, **kwargs):
+        imported.append(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.__import__", spy)
+    for name in ("subprocess", "os.system", "builtins.eval", "chainrule.layers.Linear"):
+        with pytest.raises(ModelFileError, match="unknown layer type"):
+            from_config({"type": name})
+    assert not {"subprocess", "os", "builtins"} & set(imported)

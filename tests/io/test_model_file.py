@@ -1,0 +1,465 @@
+"""chainrule.io.model_file: save/load round trips, and every damaged file refused."""
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+import safetensors.numpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from safetensors import safe_open
+
+import chainrule as cr
+from chainrule.data.preprocessing import Preprocessor
+from chainrule.errors import ModelFileError
+from chainrule.io import load, read, save
+
+DTYPES = ["float32", "float64"]
+
+
+def _models():
+    """One small model per layer type, plus nested composites; name -> factory(dtype)."""
+    activations = {name: (lambda d, name=name: cr.Sequential(cr.Linear(3, 4, dtype=d), getattr(cr, name)(), seed=1))
+                   for name in ("Identity", "ReLU", "Sigmoid", "Tanh", "GELU", "Softmax")}
+    return {
+        **activations,
+        "Linear": lambda d: cr.Linear(3, 4, init="lecun_normal", seed=2, dtype=d),
+        "LeakyReLU": lambda d: cr.Sequential(cr.Linear(3, 4, dtype=d), cr.LeakyReLU(0.3), seed=3),
+        "Residual": lambda d: cr.Residual(cr.Sequential(cr.Linear(3, 3, dtype=d), cr.Tanh(), seed=4)),
+        "nested": lambda d: cr.Sequential(
+            cr.Linear(3, 6, dtype=d), cr.ReLU(),
+            cr.Sequential(cr.Residual(cr.Sequential(cr.Linear(6, 6, dtype=d), cr.Sigmoid())), cr.Tanh()),
+            cr.Residual(cr.Residual(cr.Linear(6, 6, dtype=d))),
+            cr.Linear(6, 2, init="zeros", dtype=d), cr.Softmax(), seed=5,
+        ),
+        "parameterless": lambda d: cr.Sequential(cr.ReLU(), cr.Residual(cr.Tanh())),
+        "empty": lambda d: cr.Sequential(),
+    }
+
+
+MODELS = _models()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", MODELS)
+def test_round_trip_gives_identical_outputs(tmp_path, name, dtype):
+    model = MODELS[name](dtype)
+    path = tmp_path / "model.safetensors"
+    save(model, path)
+    loaded = load(path)
+    X = np.random.default_rng(0).normal(size=(5, 3)).astype(dtype)
+    assert repr(loaded) == repr(model)
+    assert loaded.dtype == model.dtype
+    assert loaded(X).dtype == model(X).dtype
+    np.testing.assert_array_equal(loaded(X), model(X))
+    assert list(loaded.params) == list(model.params)
+    for array in loaded.params.values():
+        assert array.flags.writeable
+    # The loaded model is an independent, trainable model: its buffer flattens and updates.
+    flat = loaded.flat_parameters()
+    flat.theta += 1
+    assert all(np.all(loaded.params[key] == model.params[key] + 1) for key in model.params)
+
+
+def test_preprocessor_metadata_and_paths(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.choice(["cat", "dog", "eel"], size=20)
+    model = cr.mlp([3, 5, 3], "tanh", seed=0, dtype="float64")
+    model.preprocessor = Preprocessor.fit(X, y, "classification")
+    model.metadata = {"epochs": 7, "val_accuracy": np.float32(0.875), "history": {"loss": np.array([1.0, 0.5])}}
+    save(model, str(tmp_path / "m.safetensors"))
+    loaded = load(os.fspath(tmp_path / "m.safetensors"))
+    assert isinstance(loaded.preprocessor, Preprocessor)
+    assert loaded.preprocessor.classes == ["cat", "dog", "eel"]
+    np.testing.assert_array_equal(loaded.preprocessor.mean, model.preprocessor.mean)
+    np.testing.assert_array_equal(loaded.preprocessor.scale, model.preprocessor.scale)
+    assert loaded.metadata == {
+        "epochs": 7, "val_accuracy": 0.875, "history": {"loss": [1.0, 0.5]},
+        "chainrule_version": cr.__version__, "dtype": "float64",
+    }
+    assert model.metadata["epochs"] == 7 and "chainrule_version" not in model.metadata  # caller's dict untouched
+    assert load(tmp_path / "m.safetensors").preprocessor is not None
+
+
+def test_model_without_preprocessor_loads_with_none(tmp_path):
+    save(cr.Linear(2, 2), tmp_path / "m")
+    loaded = load(tmp_path / "m")
+    assert loaded.preprocessor is None
+    assert loaded.metadata == {"chainrule_version": cr.__version__, "dtype": "float32"}
+
+
+def test_file_is_plain_safetensors_with_chainrule_metadata(tmp_path):
+    save(cr.Sequential(cr.Linear(2, 3), cr.ReLU(), cr.Linear(3, 1)), tmp_path / "m")
+    with safe_open(tmp_path / "m", "np") as file:
+        assert sorted(file.keys()) == ["0.W", "0.b", "2.W", "2.b"]
+        document = json.loads(file.metadata()["chainrule"])
+    assert document["format"] == "chainrule-model" and document["format_version"] == 1
+    assert document["architecture"]["layers"][1] == {"type": "ReLU"}
+
+
+def test_extra_tensors_and_json_round_trip(tmp_path):
+    model = cr.mlp([2, 4, 1], seed=0)
+    m = np.arange(model.n_parameters, dtype=np.float32)
+    state = {"epoch": 3, "rng": np.random.default_rng(1).bit_generator.state, "schedule": None}
+    save(model, tmp_path / "ckpt", extra_tensors={"optimizer.m": m, "optimizer.t": np.array(5, dtype=np.int64)},
+         extra_json=state)
+    loaded, tensors, extra = read(tmp_path / "ckpt")
+    assert sorted(tensors) == ["optimizer.m", "optimizer.t"]
+    np.testing.assert_array_equal(tensors["optimizer.m"], m)
+    assert tensors["optimizer.t"].shape == () and tensors["optimizer.t"] == 5
+    assert extra == state  # 128-bit RNG state integers survive JSON
+    assert sorted(load(tmp_path / "ckpt").params) == sorted(model.params)
+
+
+@pytest.mark.parametrize("extra_tensors, extra_json, message", [
+    ({"W": np.zeros(2)}, None, "extra tensor 'W' has the name of a model parameter"),
+    ({"": np.zeros(2)}, None, "extra tensor name '' is not allowed"),
+    ({"__metadata__": np.zeros(2)}, None, "extra tensor name '__metadata__'"),
+    (None, [1, 2], "extra_json must be a dict"),
+    (None, {"loss": float("nan")}, "not plain JSON"),
+    (None, {"callback": print}, "not plain JSON"),
+])
+def test_bad_extras_are_refused_and_nothing_is_written(tmp_path, extra_tensors, extra_json, message):
+    with pytest.raises(ModelFileError, match=message):
+        save(cr.Linear(2, 2), tmp_path / "m", extra_tensors=extra_tensors, extra_json=extra_json)
+    assert os.listdir(tmp_path) == []
+
+
+def test_unsupported_layer_is_refused(tmp_path):
+    class Custom(cr.ReLU):
+        pass
+
+    with pytest.raises(ModelFileError, match=r"m: cannot save layer '1' \(Custom\)"):
+        save(cr.Sequential(cr.Linear(2, 2), Custom()), tmp_path / "m")
+    assert os.listdir(tmp_path) == []
+
+
+def test_mixed_dtypes_are_refused(tmp_path):
+    model = cr.Sequential(cr.Linear(2, 2), cr.Linear(2, 2, dtype="float64"))
+    with pytest.raises(ModelFileError, match="must all be float32 or all float64; got 0.W: float32, 0.b: float32, 1.W: float64"):
+        save(model, tmp_path / "m")
+
+
+def test_unwritable_path_raises_and_keeps_the_old_file(tmp_path):
+    with pytest.raises(ModelFileError, match="does not exist"):
+        save(cr.Linear(2, 2), tmp_path / "missing" / "m")
+    save(cr.Linear(2, 2, seed=0), tmp_path / "m")
+    before = (tmp_path / "m").read_bytes()
+    with pytest.raises(ModelFileError):
+        save(cr.Sequential(cr.Linear(2, 2), cr.Linear(2, 2, dtype="float64")), tmp_path / "m")
+    assert (tmp_path / "m").read_bytes() == before
+
+
+@settings(max_examples=25, deadline=None)
+@given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5),
+       activation=st.sampled_from(sorted(cr.layers.ACTIVATIONS)), dtype=st.sampled_from(DTYPES))
+def test_round_trip_of_random_mlps(tmp_path_factory, sizes, activation, dtype):
+    model = cr.mlp(sizes, activation, seed=0, dtype=dtype)
+    path = tmp_path_factory.mktemp("mlp") / "m"
+    save(model, path)
+    X = np.linspace(-2, 2, 4 * sizes[0]).reshape(4, sizes[0])
+    np.testing.assert_array_equal(load(path)(X), model(X))
+
+
+# -- damaged, tampered and foreign files ----------------------------------------------------
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """A saved float32 model: Linear(3, 4), ReLU, Linear(4, 2)."""
+    path = tmp_path / "model.safetensors"
+    save(cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 2), seed=0), path)
+    return path
+
+
+def _contents(path):
+    """(tensors, chainrule document) of a saved file."""
+    with safe_open(path, "np") as file:
+        document = json.loads(file.metadata()["chainrule"])
+    return safetensors.numpy.load(path.read_bytes()), document
+
+
+def _rewrite(path, tensors, document):
+    """Replace ``path`` with a well-formed safetensors file holding ``tensors`` and ``document``."""
+    path.write_bytes(safetensors.numpy.save(tensors, metadata={"chainrule": json.dumps(document)}))
+
+
+def test_untouched_rewrite_still_loads(saved):
+    # The tampering helpers themselves produce loadable files; only the change breaks them.
+    _rewrite(saved, *_contents(saved))
+    assert sorted(load(saved).params) == ["0.W", "0.b", "2.W", "2.b"]
+
+
+class Exploit:
+    """Unpickling this would create a marker file (and could as easily run anything)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
+def test_pickle_renamed_is_refused_and_never_run(tmp_path, protocol):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps({"0.W": Exploit(marker)}, protocol=protocol))
+    # The test's own pickle really would run the payload ...
+    pickle.loads(path.read_bytes())
+    assert marker.exists()
+    marker.unlink()
+    # ... and load does not.
+    with pytest.raises(ModelFileError, match="not a chainrule model file"):
+        load(path)
+    assert not marker.exists()
+
+
+def test_pickle_is_named_as_such(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps(np.zeros(3), protocol=4))
+    with pytest.raises(ModelFileError, match="looks like a Python pickle"):
+        load(path)
+
+
+def test_zip_archive_is_named_as_such(tmp_path):
+    path = tmp_path / "model.safetensors"
+    np.savez(tmp_path / "weights.npz", W=np.zeros(3))
+    path.write_bytes((tmp_path / "weights.npz").read_bytes())
+    with pytest.raises(ModelFileError, match="zip archive"):
+        load(path)
+
+
+@pytest.mark.parametrize("delta", [1000, 2**40, 2**63])
+def test_header_length_longer_than_file(saved, delta):
+    data = saved.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    saved.write_bytes(((length + delta) % 2**64).to_bytes(8, "little") + data[8:])
+    with pytest.raises(ModelFileError, match="header length of .* but only .* bytes follow"):
+        load(saved)
+
+
+@pytest.mark.parametrize("delta", [1, 3, 9])
+def test_header_length_reaching_into_the_tensor_data(saved, delta):
+    data = saved.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    saved.write_bytes((length + delta).to_bytes(8, "little") + data[8:])
+    with pytest.raises(ModelFileError, match="not valid JSON|damaged tensor data|truncated"):
+        load(saved)
+
+
+@pytest.mark.parametrize("delta", [1, 7, 40])
+def test_header_length_shorter_than_header(saved, delta):
+    data = saved.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    saved.write_bytes((length - delta).to_bytes(8, "little") + data[8:])
+    with pytest.raises(ModelFileError, match="not valid JSON|damaged|truncated"):
+        load(saved)
+
+
+@pytest.mark.parametrize("keep", [0, 3, 8, 20, "header", "minus1", "half"])
+def test_truncated_file(saved, keep):
+    data = saved.read_bytes()
+    header_end = 8 + int.from_bytes(data[:8], "little")
+    cut = {"header": header_end, "minus1": len(data) - 1, "half": (header_end + len(data)) // 2}.get(keep, keep)
+    saved.write_bytes(data[:cut])
+    with pytest.raises(ModelFileError, match=str(saved.name)):
+        load(saved)
+
+
+def test_truncated_data_says_so(saved):
+    saved.write_bytes(saved.read_bytes()[:-4])
+    with pytest.raises(ModelFileError, match="truncated model file"):
+        load(saved)
+
+
+def test_trailing_bytes_are_refused(saved):
+    saved.write_bytes(saved.read_bytes() + b"\0" * 16)
+    with pytest.raises(ModelFileError, match="damaged tensor data"):
+        load(saved)
+
+
+@pytest.mark.parametrize("header", [b"\xff\xfe garbage", b"{not json}", b"[1, 2, 3]", b'{"a": NaN}', b"[" * 100000],
+                         ids=["not-utf8", "not-json", "a-list", "nan", "deeply-nested"])
+def test_header_that_is_not_a_json_object(tmp_path, header):
+    path = tmp_path / "m"
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+    with pytest.raises(ModelFileError, match="not a chainrule model file"):
+        load(path)
+
+
+def test_garbage_bytes_in_header_of_saved_file(saved):
+    data = bytearray(saved.read_bytes())
+    data[9:20] = b"\x00" * 11
+    saved.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load(saved)
+
+
+def test_foreign_safetensors_file(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(safetensors.numpy.save({"weight": np.zeros((2, 2), np.float32)}, metadata={"format": "pt"}))
+    with pytest.raises(ModelFileError, match="not a chainrule model file.*without chainrule's"):
+        load(path)
+    path.write_bytes(safetensors.numpy.save({"weight": np.zeros((2, 2), np.float32)}))
+    with pytest.raises(ModelFileError, match="not a chainrule model file"):
+        load(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{oops", "damaged chainrule metadata: not valid JSON"),
+    ('{"format": "keras"}', "not a chainrule model file: its metadata has no format"),
+    ("[]", "not a chainrule model file"),
+])
+def test_chainrule_metadata_damaged_or_foreign(saved, text, message):
+    tensors, _ = _contents(saved)
+    saved.write_bytes(safetensors.numpy.save(tensors, metadata={"chainrule": text}))
+    with pytest.raises(ModelFileError, match=message):
+        load(saved)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("format_version", 2, "format version 2"),
+    ("format_version", "1", "format version '1'"),
+    ("dtype", "float16", "dtype: expected one of float32, float64, got 'float16'"),
+    ("dtype", None, "dtype: null, but the architecture has parameters"),
+    ("metadata", [], "metadata: expected a JSON object"),
+    ("extra_json", "x", "extra_json: expected a JSON object"),
+    ("preprocessor", [1], "preprocessor: expected a JSON object or null"),
+    ("preprocessor", {"n_features": 3}, "malformed saved preprocessing"),
+    ("extra_tensors", {"opt": {"dtype": "float32"}}, "extra_tensors.opt: expected"),
+    ("code", "__import__('os').system('echo hi')", "unexpected field 'code'"),
+])
+def test_bad_document_fields(saved, field, value, message):
+    tensors, document = _contents(saved)
+    document[field] = value
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=message):
+        load(saved)
+
+
+def test_missing_document_field(saved):
+    tensors, document = _contents(saved)
+    del document["architecture"]
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match="missing field 'architecture'"):
+        load(saved)
+
+
+def test_missing_tensor(saved):
+    tensors, document = _contents(saved)
+    del tensors["2.b"]
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match="missing tensor '2.b'"):
+        load(saved)
+
+
+def test_extra_tensor(saved):
+    tensors, document = _contents(saved)
+    tensors["backdoor"] = np.ones(3, np.float32)
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match="unexpected tensor 'backdoor'"):
+        load(saved)
+
+
+def test_declared_extra_tensor_missing(saved):
+    tensors, document = _contents(saved)
+    document["extra_tensors"] = {"optimizer.m": {"dtype": "float32", "shape": [3]}}
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match="missing tensor 'optimizer.m'"):
+        read(saved)
+
+
+def test_extra_tensor_differs_from_its_declaration(saved):
+    tensors, document = _contents(saved)
+    tensors["optimizer.m"] = np.zeros(4, np.float64)
+    document["extra_tensors"] = {"optimizer.m": {"dtype": "float32", "shape": [4]}}
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match="tensor 'optimizer.m' has dtype float64"):
+        read(saved)
+
+
+@pytest.mark.parametrize("dtype, code", [("float16", "F16"), ("float64", "F64"), ("int32", "I32"), ("uint8", "U8")])
+def test_wrong_dtype(saved, dtype, code):
+    tensors, document = _contents(saved)
+    tensors["0.W"] = tensors["0.W"].astype(dtype)
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=f"tensor '0.W' has dtype '{code}', expected 'F32'"):
+        load(saved)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4, 1), (12,), (3, 5)])
+def test_wrong_shape(saved, shape):
+    tensors, document = _contents(saved)
+    tensors["0.W"] = np.zeros(shape, np.float32)
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=r"tensor '0.W' has shape .*, expected \[3, 4\] from the architecture"):
+        load(saved)
+
+
+def test_architecture_and_tensors_changed_together_must_still_agree(saved):
+    # Widening a layer in the architecture alone is caught by the shapes ...
+    tensors, document = _contents(saved)
+    document["architecture"]["layers"][2]["n_out"] = 5
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match="tensor '2.W' has shape \\[4, 2\\], expected \\[4, 5\\]"):
+        load(saved)
+
+
+@pytest.mark.parametrize("layer_type", ["Conv2d", "os.system", "builtins.eval", "subprocess.Popen"])
+def test_unknown_layer_type_in_architecture(saved, layer_type):
+    tensors, document = _contents(saved)
+    document["architecture"]["layers"][1] = {"type": layer_type}
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=rf"architecture\.layers\[1\]\.type: unknown layer type '{layer_type}'"):
+        load(saved)
+
+
+def test_absurd_width_in_architecture(saved):
+    tensors, document = _contents(saved)
+    document["architecture"]["layers"][0]["n_out"] = 2**40
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=r"architecture\.layers\[0\]\.n_out: expected an integer in \[1, 2\*\*31\]"):
+        load(saved)
+
+
+def test_huge_layer_matching_a_lying_header_is_caught_before_allocating(saved):
+    # Architecture and header both claim a 2**31 x 2**31 layer: the data cannot be there.
+    tensors, document = _contents(saved)
+    data = saved.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    huge = 2**31
+    document["architecture"]["layers"][0] = {"type": "Linear", "n_in": huge, "n_out": huge, "init": "auto"}
+    header["__metadata__"]["chainrule"] = json.dumps(document)
+    header["0.W"]["shape"] = [huge, huge]
+    header["0.W"]["data_offsets"] = [0, 4 * huge * huge]
+    header["0.b"]["shape"] = [huge]
+    text = json.dumps(header).encode()
+    saved.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
+    with pytest.raises(ModelFileError, match="truncated model file"):
+        load(saved)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 7])
+def test_empty_or_tiny_file(tmp_path, content):
+    (tmp_path / "m").write_bytes(content)
+    with pytest.raises(ModelFileError, match=f"only {len(content)} bytes long"):
+        load(tmp_path / "m")
+
+
+def test_nonexistent_path(tmp_path):
+    with pytest.raises(ModelFileError, match="nowhere.safetensors: no such model file"):
+        load(tmp_path / "nowhere.safetensors")
+
+
+def test_directory_path(tmp_path):
+    with pytest.raises(ModelFileError, match="is a directory"):
+        load(tmp_path)
+
+
+def test_model_file_error_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError):
+        load(tmp_path / "nowhere")

@@ -1,0 +1,44 @@
+"""GELU (tanh form): Y = ½X(1 + tanh(√(2/π)(X + 0.044715X³)))."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import chainrule as cr
+from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, seeds, widths
+
+
+@given(seed=seeds, n_samples=batch_sizes, width=widths)
+def test_gradcheck(seed, n_samples, width):
+    assert_gradients(cr.GELU(), normal(seed, n_samples, width), normal(seed + 1, n_samples, width))
+
+
+def test_forward_values():
+    X = np.array([[0.0, 1.0, -1.0, 3.0]])
+    Y = cr.GELU()(X)
+    u = math.sqrt(2 / math.pi) * (1.0 + 0.044715)
+    assert Y[0, 0] == 0.0
+    assert Y[0, 1] == pytest.approx(0.5 * (1 + math.tanh(u)), rel=1e-15)  # ≈ 0.8412
+    assert Y[0, 2] == pytest.approx(-0.5 * (1 - math.tanh(u)), rel=1e-15)
+    # Within 1e-3 of the exact z Φ(z).
+    exact = [x * 0.5 * (1 + math.erf(x / math.sqrt(2))) for x in X[0]]
+    np.testing.assert_allclose(Y[0], exact, atol=1e-3)
+
+
+def test_backward_at_zero_is_one_half():
+    layer = cr.GELU()
+    layer(np.zeros((1, 1)))
+    assert layer.backward(np.ones((1, 1)))[0, 0] == 0.5
+
+
+def test_finite_for_huge_inputs():
+    layer = cr.GELU()
+    Y = layer(np.array([[1e4, -1e4]], dtype=np.float32))
+    np.testing.assert_array_equal(Y, [[1e4, 0.0]])
+    np.testing.assert_array_equal(layer.backward(np.ones_like(Y)), [[1.0, 0.0]])
+
+
+def test_keeps_float32():
+    assert_keeps_float32(cr.GELU(), normal(0, 4, 3))

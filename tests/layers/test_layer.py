@@ -1,0 +1,119 @@
+"""The layer contract: the checked entry point ``layer(X)``, paths, params/grads, dtype."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from tests.harness import normal
+
+
+def small_model():
+    return cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Sequential(cr.Linear(4, 2), cr.Sigmoid()), seed=0)
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3, 1), ()])
+def test_wrong_rank(shape):
+    with pytest.raises(cr.ShapeError, match=r"X \(input of Sequential\): expected a 2-d array \(n_samples, n_features\), "
+                                             rf"got shape {re_shape(shape)}"):
+        small_model()(np.zeros(shape))
+
+
+def re_shape(shape):
+    return str(tuple(shape)).replace("(", r"\(").replace(")", r"\)")
+
+
+@pytest.mark.parametrize("bad, shown", [(np.nan, "nan"), (np.inf, "inf"), (-np.inf, "-inf")])
+def test_non_finite_input_names_the_position(bad, shown):
+    X = np.ones((4, 3))
+    X[2, 1] = bad
+    with pytest.raises(cr.NonFiniteError, match=rf"X \(input of Sequential\): expected finite values, found {shown} "
+                                                 r"at index \(2, 1\) \(1 non-finite value in all\)"):
+        small_model()(X)
+
+
+def test_non_finite_input_to_a_layer_without_parameters():
+    X = np.zeros((2, 2))
+    X[0, 0] = np.nan
+    with pytest.raises(cr.NonFiniteError, match=r"X \(input of ReLU\)"):
+        cr.ReLU()(X)
+
+
+def test_non_numeric_input():
+    with pytest.raises(cr.DTypeError, match=r"X \(input of Sequential\): expected real numbers, got dtype <U1"):
+        small_model()(np.array([["a", "b", "c"]]))
+
+
+def test_ragged_input():
+    with pytest.raises(cr.ShapeError, match="expected a rectangular array"):
+        small_model()([[1.0, 2.0, 3.0], [1.0]])
+
+
+def test_lists_and_integers_are_converted_to_the_model_dtype():
+    model = small_model()
+    from_list = model([[1, 2, 3]])
+    assert from_list.dtype == np.float32
+    np.testing.assert_array_equal(from_list, model(np.array([[1.0, 2.0, 3.0]], dtype=np.float32)))
+
+
+def test_float64_input_is_cast_to_a_float32_model():
+    model = small_model()
+    assert model(normal(0, 2, 3)).dtype == np.float32
+
+
+def test_a_layer_without_parameters_keeps_the_input_float_dtype():
+    assert cr.Tanh()(np.zeros((1, 2))).dtype == np.float64
+    assert cr.Tanh()(np.zeros((1, 2), dtype=np.float32)).dtype == np.float32
+    assert cr.Tanh()(np.zeros((1, 2), dtype=np.int64)).dtype == np.float32
+
+
+def test_paths_and_describe():
+    model = small_model()
+    assert [prefix for prefix, _ in model.walk()] == ["", "0.", "1.", "2.", "2.0.", "2.1."]
+    assert model[2][0].path == "2.0"
+    assert model[2][0].describe() == "layer '2.0' (Linear)"
+    assert model.describe() == "Sequential"
+    assert list(model.params) == ["0.W", "0.b", "2.0.W", "2.0.b"]
+    assert list(model.grads) == list(model.params)
+
+
+def test_params_are_writable_views_of_the_model():
+    model = small_model()
+    X = normal(0, 2, 3)
+    model.params["2.0.W"][...] = 0
+    model.params["2.0.b"][...] = 10
+    np.testing.assert_allclose(model(X), 1 / (1 + np.exp(-10.0)), rtol=1e-6)
+
+
+def test_n_parameters_and_dtype():
+    model = small_model()
+    assert model.n_parameters == 3 * 4 + 4 + 4 * 2 + 2
+    assert model.dtype == np.float32
+    assert cr.ReLU().dtype is None
+
+
+def test_astype():
+    model = small_model()
+    before = {name: array.copy() for name, array in model.params.items()}
+    assert model.astype("float64") is model
+    for name, array in model.params.items():
+        assert array.dtype == np.float64
+        assert model.grads[name].dtype == np.float64
+        np.testing.assert_array_equal(array, before[name])
+    with pytest.raises(cr.HyperparameterError, match=r"dtype: expected one of \('float32', 'float64'\), got 'int32'"):
+        model.astype("int32")
+
+
+def test_initialize_is_reproducible():
+    a, b = small_model(), small_model()
+    b.initialize(seed=1)
+    assert not np.array_equal(a.params["0.W"], b.params["0.W"])
+    assert b.initialize(seed=0) is b
+    for name in a.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+
+
+def test_base_layer_must_be_subclassed():
+    with pytest.raises(NotImplementedError, match="Layer does not implement forward"):
+        cr.Layer().forward(np.zeros((1, 1)))
+    with pytest.raises(NotImplementedError, match="Layer does not implement backward"):
+        cr.Layer().backward(np.zeros((1, 1)))

@@ -1,0 +1,41 @@
+"""LeakyReLU: Y = where(X > 0, X, αX), dX = dY ⊙ where(X > 0, 1, α)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, seeds, widths
+
+
+@given(seed=seeds, n_samples=batch_sizes, width=widths, alpha=st.sampled_from([0.0, 0.01, 0.2, 0.5]))
+def test_gradcheck(seed, n_samples, width, alpha):
+    layer = cr.LeakyReLU(alpha)
+    assert_gradients(layer, normal(seed, n_samples, width), normal(seed + 1, n_samples, width))
+
+
+def test_forward_and_backward():
+    layer = cr.LeakyReLU(alpha=0.1)
+    X = np.array([[-2.0, 3.0, -0.5]])
+    np.testing.assert_allclose(layer(X), [[-0.2, 3.0, -0.05]])
+    np.testing.assert_allclose(layer.backward(np.array([[1.0, 2.0, 10.0]])), [[0.1, 2.0, 1.0]])
+
+
+def test_default_alpha():
+    assert cr.LeakyReLU().alpha == 0.01
+    assert "alpha=0.01" in repr(cr.LeakyReLU())
+
+
+@pytest.mark.parametrize("alpha, message", [
+    (1.0, r"alpha: expected a number in \[0, 1\), got 1.0"),
+    (-0.1, "alpha: expected a number >= 0, got -0.1"),
+    (float("nan"), "alpha: expected a finite real number"),
+])
+def test_invalid_alpha(alpha, message):
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.LeakyReLU(alpha)
+
+
+def test_keeps_float32():
+    assert_keeps_float32(cr.LeakyReLU(0.2), normal(0, 4, 3))

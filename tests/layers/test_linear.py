@@ -1,0 +1,93 @@
+"""Linear: Z = X W + b, and its three backward products dW = Xᵀ dY, db = Σ_n dY, dX = dY Wᵀ."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import chainrule as cr
+from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, seeds, widths
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_in=widths, n_out=widths)
+def test_gradcheck(seed, n_samples, n_in, n_out):
+    layer = cr.Linear(n_in, n_out, seed=seed, dtype="float64")
+    layer.params["b"][...] = normal(seed + 1, n_out)  # a non-zero bias, so db is tested on real values
+    assert_gradients(layer, normal(seed, n_samples, n_in), normal(seed + 2, n_samples, n_out))
+
+
+def test_forward_and_backward_are_the_matrix_formulas():
+    layer = cr.Linear(2, 3, dtype="float64")
+    W = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]])
+    b = np.array([0.1, -0.2, 0.3])
+    layer.params["W"][...] = W
+    layer.params["b"][...] = b
+    X = np.array([[1.0, 2.0], [3.0, -1.0]])
+    Y = layer(X)
+    # z_j = b_j + Σ_i x_i w_ji, written out for the first sample.
+    assert Y[0, 0] == pytest.approx(0.1 + 1.0 * 1.0 + 2.0 * -1.0)
+    np.testing.assert_allclose(Y, X @ W + b)
+
+    dY = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]])
+    dX = layer.backward(dY)
+    np.testing.assert_allclose(layer.grads["W"], X.T @ dY)
+    np.testing.assert_allclose(layer.grads["b"], dY.sum(axis=0))
+    np.testing.assert_allclose(dX, dY @ W.T)
+
+
+def test_backward_without_input_grad_still_fills_parameter_grads():
+    layer = cr.Linear(3, 2, seed=0, dtype="float64")
+    X = normal(0, 4, 3)
+    layer(X)
+    assert layer.backward(np.ones((4, 2)), input_grad=False) is None
+    np.testing.assert_allclose(layer.grads["W"], X.T @ np.ones((4, 2)))
+    np.testing.assert_allclose(layer.grads["b"], [4.0, 4.0])
+
+
+def test_bias_starts_at_zero_and_weights_do_not():
+    layer = cr.Linear(5, 4, seed=0)
+    assert not layer.params["b"].any()
+    assert np.all(layer.params["W"] != 0)
+    assert layer.n_parameters == 5 * 4 + 4
+
+
+def test_keeps_float32():
+    assert_keeps_float32(cr.Linear(3, 4, seed=0), normal(0, 5, 3))
+
+
+def test_float64_on_request():
+    layer = cr.Linear(3, 4, seed=0, dtype="float64")
+    assert layer.params["W"].dtype == np.float64
+    assert layer(np.ones((2, 3), dtype=np.float32)).dtype == np.float64
+
+
+def test_wrong_input_width_names_the_layer_and_both_shapes():
+    with pytest.raises(cr.ShapeError, match=r"Linear: expected input of shape \(n_samples, 3\), got \(4, 5\)"):
+        cr.Linear(3, 2)(np.zeros((4, 5)))
+
+
+def test_wrong_input_width_inside_a_model_names_the_path():
+    model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(5, 2))
+    with pytest.raises(cr.ShapeError, match=r"layer '2' \(Linear\): expected input of shape \(n_samples, 5\), got \(6, 4\)"):
+        model(np.zeros((6, 3)))
+
+
+@pytest.mark.parametrize("n_in", [0, -1, 2.5, True, "3"])
+def test_invalid_widths(n_in):
+    with pytest.raises(cr.HyperparameterError, match="n_in: expected an integer >= 1"):
+        cr.Linear(n_in, 2)
+
+
+def test_invalid_dtype():
+    with pytest.raises(cr.HyperparameterError, match=r"dtype: expected one of \('float32', 'float64'\), got 'float16'"):
+        cr.Linear(2, 2, dtype="float16")
+
+
+def test_unknown_initializer():
+    with pytest.raises(cr.HyperparameterError, match="init: unknown initializer 'nope'"):
+        cr.Linear(2, 2, init="nope")
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_invalid_seed(seed):
+    with pytest.raises(cr.HyperparameterError, match="seed: expected"):
+        cr.Linear(2, 2, seed=seed)

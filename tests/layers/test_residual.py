@@ -1,0 +1,64 @@
+"""Residual: Y = X + f(X), dX = dY + f.backward(dY)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import chainrule as cr
+from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, hidden_widths, normal, seeds, widths
+
+
+@given(seed=seeds, n_samples=batch_sizes, width=widths, hidden=hidden_widths)
+def test_gradcheck(seed, n_samples, width, hidden):
+    block = cr.Residual(cr.Sequential(cr.Linear(width, hidden, dtype="float64"), cr.Sigmoid(),
+                                      cr.Linear(hidden, width, dtype="float64"), seed=seed))
+    assert_gradients(block, normal(seed, n_samples, width), normal(seed + 1, n_samples, width))
+
+
+@given(seed=seeds, n_samples=batch_sizes, width=widths)
+def test_gradcheck_residual_of_residual(seed, n_samples, width):
+    inner = cr.Residual(cr.Sequential(cr.Linear(width, width, dtype="float64"), cr.Tanh()))
+    model = cr.Sequential(cr.Residual(cr.Sequential(inner, cr.Linear(width, width, dtype="float64"))), seed=seed)
+    assert list(model.params) == ["0.f.0.f.0.W", "0.f.0.f.0.b", "0.f.1.W", "0.f.1.b"]
+    assert_gradients(model, normal(seed, n_samples, width), normal(seed + 1, n_samples, width))
+
+
+def test_forward_and_backward_add_the_identity_path():
+    f = cr.Linear(2, 2, dtype="float64")
+    W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    f.params["W"][...] = W
+    block = cr.Residual(f)
+    X = np.array([[1.0, -1.0]])
+    np.testing.assert_allclose(block(X), X + X @ W)
+    dY = np.array([[0.5, 2.0]])
+    np.testing.assert_allclose(block.backward(dY), dY + dY @ W.T)  # ∂y/∂x = I + Wᵀ
+    np.testing.assert_allclose(f.grads["W"], X.T @ dY)
+
+
+def test_residual_of_zero_is_the_identity():
+    block = cr.Residual(cr.Linear(3, 3, init="zeros"))
+    X = normal(0, 2, 3).astype(np.float32)
+    np.testing.assert_array_equal(block(X), X)
+    np.testing.assert_array_equal(block.backward(X), X)
+    assert block.backward(X, input_grad=False) is None
+
+
+def test_shape_changing_block_is_rejected():
+    with pytest.raises(cr.ShapeError, match=r"Residual: f must keep the shape of its input for x \+ f\(x\); "
+                                            r"input \(1, 2\), f\(x\) \(1, 3\)"):
+        cr.Residual(cr.Linear(2, 3))(np.zeros((1, 2)))
+
+
+def test_shape_changing_block_inside_a_model_names_the_path():
+    model = cr.Sequential(cr.Linear(2, 2), cr.Residual(cr.Linear(2, 3)))
+    with pytest.raises(cr.ShapeError, match=r"layer '1' \(Residual\)"):
+        model(np.zeros((1, 2)))
+
+
+def test_rejects_non_layers():
+    with pytest.raises(cr.HyperparameterError, match="Residual: f must be a chainrule Layer, got ufunc"):
+        cr.Residual(np.tanh)
+
+
+def test_keeps_float32():
+    assert_keeps_float32(cr.Residual(cr.Sequential(cr.Linear(3, 5), cr.Tanh(), cr.Linear(5, 3))), normal(0, 4, 3))

@@ -1,0 +1,123 @@
+"""Sequential: forward through each layer; backward through each layer in reverse."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, hidden_widths, normal, seeds, widths
+
+activations = st.sampled_from(["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "identity", "softmax"])
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_in=widths, hidden=st.lists(hidden_widths, max_size=3), n_out=widths,
+       activation=activations)
+def test_gradcheck_mlp(seed, n_samples, n_in, hidden, n_out, activation):
+    sizes = [n_in, *hidden, n_out]
+    model = cr.mlp(sizes, activation, seed=seed, dtype="float64")
+    assert_gradients(model, normal(seed, n_samples, sizes[0]), normal(seed + 1, n_samples, sizes[-1]))
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_in=widths, hidden=hidden_widths, n_classes=st.integers(2, 8))
+def test_gradcheck_deep_nested_blocks(seed, n_samples, n_in, hidden, n_classes):
+    model = cr.Sequential(
+        cr.Sequential(cr.Linear(n_in, hidden, dtype="float64"), cr.Tanh()),
+        cr.Residual(cr.Sequential(cr.Linear(hidden, hidden, dtype="float64"), cr.Sigmoid(),
+                                  cr.Linear(hidden, hidden, dtype="float64"))),
+        cr.Sequential(cr.Residual(cr.Sequential(cr.Linear(hidden, hidden, dtype="float64"), cr.GELU(),
+                                                cr.Linear(hidden, hidden, dtype="float64"))), cr.LeakyReLU(0.1)),
+        cr.Sequential(cr.Sequential(cr.Linear(hidden, n_classes, dtype="float64"))),
+        seed=seed,
+    )
+    labels = np.random.default_rng(seed + 1).integers(0, n_classes, size=n_samples)
+    assert_gradients(model, normal(seed, n_samples, n_in), labels, cr.SoftmaxCrossEntropy())
+
+
+def test_nested_parameter_names():
+    model = cr.Sequential(
+        cr.Sequential(cr.Linear(2, 3), cr.Tanh()),
+        cr.Residual(cr.Sequential(cr.Linear(3, 3), cr.Sigmoid(), cr.Linear(3, 3))),
+        cr.Linear(3, 1),
+    )
+    assert list(model.params) == ["0.0.W", "0.0.b", "1.f.0.W", "1.f.0.b", "1.f.2.W", "1.f.2.b", "2.W", "2.b"]
+    assert model[1].f[2].path == "1.f.2"
+
+
+def test_backward_is_the_chain_rule_by_hand():
+    model = cr.Sequential(cr.Linear(2, 3, dtype="float64"), cr.Tanh(), cr.Linear(3, 1, dtype="float64"), seed=0)
+    W1, b1, W2, b2 = (model.params[name].copy() for name in ["0.W", "0.b", "2.W", "2.b"])
+    X = normal(1, 4, 2)
+    Z = X @ W1 + b1
+    H = np.tanh(Z)
+    np.testing.assert_allclose(model(X), H @ W2 + b2)
+    dY = normal(2, 4, 1)
+    dX = model.backward(dY)
+    dH = dY @ W2.T  # ∂L/∂h = ∂L/∂y · w
+    dZ = dH * (1 - H**2)  # ∂L/∂z = ∂L/∂h · tanh'(z)
+    np.testing.assert_allclose(model.grads["2.W"], H.T @ dY)
+    np.testing.assert_allclose(model.grads["2.b"], dY.sum(axis=0))
+    np.testing.assert_allclose(model.grads["0.W"], X.T @ dZ)
+    np.testing.assert_allclose(model.grads["0.b"], dZ.sum(axis=0))
+    np.testing.assert_allclose(dX, dZ @ W1.T)
+
+
+def test_no_input_grad_still_fills_every_grad():
+    model = cr.Sequential(cr.Linear(2, 3, dtype="float64"), cr.Tanh(), cr.Linear(3, 1, dtype="float64"), seed=0)
+    X, dY = normal(1, 4, 2), normal(2, 4, 1)
+    model(X)
+    model.backward(dY)
+    expected = {name: grad.copy() for name, grad in model.grads.items()}
+    for grad in model.grads.values():
+        grad[...] = 0
+    assert model.backward(dY, input_grad=False) is None
+    for name, grad in model.grads.items():
+        np.testing.assert_array_equal(grad, expected[name])
+
+
+def test_empty_sequential_is_the_identity():
+    model = cr.Sequential()
+    X = normal(0, 2, 3)
+    np.testing.assert_array_equal(model(X), X)
+    np.testing.assert_array_equal(model.backward(X), X)
+    assert model.backward(X, input_grad=False) is None
+
+
+def test_seed_reproduces_the_whole_model():
+    def build(seed):
+        return cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Residual(cr.Linear(4, 4)), cr.Linear(4, 2), seed=seed)
+
+    a, b, c = build(7), build(7), build(8)
+    for name in a.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+    assert not np.array_equal(a.params["0.W"], c.params["0.W"])
+
+
+def test_len_and_indexing():
+    first = cr.Linear(2, 2)
+    model = cr.Sequential(first, cr.ReLU())
+    assert len(model) == 2
+    assert model[0] is first
+    assert isinstance(model[1], cr.ReLU)
+
+
+def test_rejects_non_layers():
+    with pytest.raises(cr.HyperparameterError, match="Sequential: argument 1 must be a chainrule Layer, got ufunc"):
+        cr.Sequential(cr.Linear(2, 2), np.tanh)
+
+
+@pytest.mark.parametrize("seed", [-1, 0.5, "seed"])
+def test_invalid_seed(seed):
+    with pytest.raises(cr.HyperparameterError, match="seed: expected"):
+        cr.Sequential(cr.Linear(2, 2), seed=seed)
+
+
+def test_wrong_width_deep_inside_names_the_path():
+    model = cr.Sequential(cr.Linear(3, 3), cr.Residual(cr.Sequential(cr.Linear(3, 3), cr.Tanh(), cr.Linear(2, 3))))
+    with pytest.raises(cr.ShapeError, match=r"layer '1.f.2' \(Linear\): expected input of shape \(n_samples, 2\), got \(1, 3\)"):
+        model(np.zeros((1, 3)))
+
+
+def test_keeps_float32():
+    model = cr.Sequential(cr.Linear(3, 4), cr.GELU(), cr.Residual(cr.Linear(4, 4)), cr.Softmax(), seed=0)
+    assert_keeps_float32(model, normal(0, 5, 3))

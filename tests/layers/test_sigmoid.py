@@ -1,0 +1,41 @@
+"""Sigmoid: Y = σ(X) = 1 / (1 + e^-X), dX = dY ⊙ Y ⊙ (1 − Y); finite for any input."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import chainrule as cr
+from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, seeds, widths
+
+
+@given(seed=seeds, n_samples=batch_sizes, width=widths)
+def test_gradcheck(seed, n_samples, width):
+    assert_gradients(cr.Sigmoid(), normal(seed, n_samples, width), normal(seed + 1, n_samples, width))
+
+
+def test_forward_and_backward():
+    layer = cr.Sigmoid()
+    X = np.array([[0.0, 2.0, -3.0]])
+    Y = layer(X)
+    np.testing.assert_allclose(Y, 1 / (1 + np.exp(-X)))
+    assert Y[0, 0] == 0.5
+    dY = np.array([[1.0, -2.0, 0.5]])
+    np.testing.assert_allclose(layer.backward(dY), dY * Y * (1 - Y))
+    assert layer.backward(dY)[0, 0] == 0.25  # σ'(0) = 1/4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_for_huge_inputs(dtype):
+    layer = cr.Sigmoid()
+    X = np.array([[1e4, -1e4, 0.0]], dtype=dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # an overflow would fail
+        Y = layer(X)
+        dX = layer.backward(np.ones_like(Y))
+    assert Y.dtype == dtype and dX.dtype == dtype
+    assert np.all(np.isfinite(Y)) and np.all(np.isfinite(dX))
+    np.testing.assert_array_equal(Y, [[1.0, 0.0, 0.5]])
+    np.testing.assert_array_equal(dX, [[0.0, 0.0, 0.25]])
+
+
+def test_keeps_float32():
+    assert_keeps_float32(cr.Sigmoid(), normal(0, 4, 3))

@@ -1,0 +1,47 @@
+"""Softmax as a layer: Y = softmax(X) row-wise; backward is the Jacobian-vector product."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, seeds
+
+
+@given(seed=seeds, n_samples=batch_sizes, width=st.integers(2, 8))
+def test_gradcheck(seed, n_samples, width):
+    assert_gradients(cr.Softmax(), normal(seed, n_samples, width), normal(seed + 1, n_samples, width))
+
+
+def test_forward_rows_are_probabilities():
+    X = normal(0, 5, 4) * 3
+    Y = cr.Softmax()(X)
+    expected = np.exp(X) / np.exp(X).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(Y, expected)
+    np.testing.assert_allclose(Y.sum(axis=1), 1.0)
+
+
+def test_backward_equals_the_full_jacobian():
+    layer = cr.Softmax()
+    X = normal(1, 3, 4)
+    Y = layer(X)
+    dY = normal(2, 3, 4)
+    dX = layer.backward(dY)
+    for n in range(3):
+        # ∂h_j/∂z_i = h_j (δ_ij − h_i), built as a matrix this time.
+        jacobian = np.diag(Y[n]) - np.outer(Y[n], Y[n])
+        np.testing.assert_allclose(dX[n], dY[n] @ jacobian)
+
+
+def test_finite_for_huge_inputs():
+    layer = cr.Softmax()
+    X = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=np.float32)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        Y = layer(X)
+        dX = layer.backward(np.ones_like(Y))
+    np.testing.assert_allclose(Y, [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-6)
+    assert np.all(np.isfinite(dX))
+
+
+def test_keeps_float32():
+    assert_keeps_float32(cr.Softmax(), normal(0, 4, 3))
