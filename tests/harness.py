@@ -30,6 +30,26 @@ def normal(seed: int, *shape: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=shape)
 
 
+def regression_targets(seed: int, n_samples: int, n_outputs: int) -> np.ndarray:
+    """MSE targets N(2, 1): residuals of one sign, so that Σ_n of a bias gradient does not cancel."""
+    return normal(seed, n_samples, n_outputs) + 2.0
+
+
+def randomize_biases(layer: cr.Layer, seed: int) -> cr.Layer:
+    """Give every bias ("…b") a N(0, 1) value (Linear starts them at 0); returns ``layer``.
+
+    With zero biases a first hidden layer is exactly proportional to x, and a tiny sampled x
+    makes every gradient downstream tiny; central differences in float64 resolve a gradient
+    only to ~1e-10 absolute, so such a draw would fail the 1e-6 relative bound however
+    correct the backward is.
+    """
+    rng = np.random.default_rng(seed)
+    for name, array in layer.params.items():
+        if name.rsplit(".", 1)[-1] == "b":
+            array[...] = rng.normal(size=array.shape)
+    return layer
+
+
 def assert_gradients(layer: cr.Layer, X, targets, loss="mse", tolerance: float = TOLERANCE) -> cr.GradcheckReport:
     """Assert backprop through ``layer`` and ``loss`` matches central differences in float64.
 

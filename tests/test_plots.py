@@ -11,7 +11,7 @@ from sklearn.datasets import load_diabetes, load_iris
 
 import chainrule as cr
 from chainrule.plots import DPI, PANEL_SIZE, compare_gradient_flow, plot_gradient_flow, plot_history
-from chainrule.training import History, fit
+from chainrule.training import History
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PANEL_PIXELS = (round(PANEL_SIZE[1] * DPI), round(PANEL_SIZE[0] * DPI))  # (height, width)
@@ -165,13 +165,13 @@ def test_histories_from_fit(tmp_path):
     """Real histories from tiny networks: classification with validation, regression without."""
     X, y = load_iris(return_X_y=True)
     model = cr.Sequential(cr.Linear(4, 8), cr.Tanh(), cr.Linear(8, 3), seed=0)
-    classified = fit(model, X, y, epochs=3, batch_size=16, validation=0.2, standardize=True, verbose=0, seed=0)
+    classified = cr.fit(model, X, y, epochs=3, batch_size=16, validation=0.2, standardize=True, verbose=0, seed=0)
     plot_history(classified, tmp_path / "history.png")
     assert_png(tmp_path / "history.png", n_panels=2)
 
     X, y = load_diabetes(return_X_y=True)
     model = cr.Sequential(cr.Linear(10, 8), cr.ReLU(), cr.Linear(8, 1), seed=0)
-    regressed = fit(model, X, y / y.std(), epochs=3, batch_size=32, standardize=True, verbose=0, seed=0)
+    regressed = cr.fit(model, X, y / y.std(), epochs=3, batch_size=32, standardize=True, verbose=0, seed=0)
     (tmp_path / "history.png").unlink()
     plot_history(regressed, tmp_path / "history.png")
     assert_png(tmp_path / "history.png", n_panels=3)

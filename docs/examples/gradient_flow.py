@@ -10,7 +10,7 @@ gradient norm to the first layer's at initialization, and writes three pictures:
     docs/images/gradient_flow_sigmoid.png  the sigmoid network, per layer and per epoch
     docs/images/gradient_flow_relu.png     the ReLU network, per layer and per epoch
 
-Run it from anywhere (about ten seconds on a laptop)::
+Run it from anywhere (a few seconds on a CPU)::
 
     python docs/examples/gradient_flow.py
 """

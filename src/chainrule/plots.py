@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 DPI = 100
 PANEL_SIZE = (5.5, 4.0)  # inches per subplot
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
-MARKER_MAX_EPOCHS = 30
-MAX_NAMED_TICKS = 20  # deeper networks get numbered depth ticks instead of layer paths  # curves this short get a marker on every epoch, so one epoch still shows
+MARKER_MAX_EPOCHS = 30  # curves this short get a marker on every epoch, so one epoch still shows
+MAX_NAMED_TICKS = 20  # deeper networks get numbered depth ticks instead of layer paths
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
 
 

@@ -6,13 +6,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, seeds, widths
+from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, regression_targets, seeds, widths
 
 
 @given(seed=seeds, n_samples=batch_sizes, width=widths, alpha=st.sampled_from([0.0, 0.01, 0.2, 0.5]))
 def test_gradcheck(seed, n_samples, width, alpha):
     layer = cr.LeakyReLU(alpha)
-    assert_gradients(layer, normal(seed, n_samples, width), normal(seed + 1, n_samples, width))
+    assert_gradients(layer, normal(seed, n_samples, width), regression_targets(seed + 1, n_samples, width))
 
 
 def test_forward_and_backward():

@@ -5,14 +5,16 @@ import pytest
 from hypothesis import given
 
 import chainrule as cr
-from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, seeds, widths
+from tests.harness import (
+    assert_gradients, assert_keeps_float32, batch_sizes, normal, randomize_biases, regression_targets, seeds, widths,
+)
 
 
 @given(seed=seeds, n_samples=batch_sizes, n_in=widths, n_out=widths)
 def test_gradcheck(seed, n_samples, n_in, n_out):
     layer = cr.Linear(n_in, n_out, seed=seed, dtype="float64")
-    layer.params["b"][...] = normal(seed + 1, n_out)  # a non-zero bias, so db is tested on real values
-    assert_gradients(layer, normal(seed, n_samples, n_in), normal(seed + 2, n_samples, n_out))
+    randomize_biases(layer, seed + 1)
+    assert_gradients(layer, normal(seed, n_samples, n_in), regression_targets(seed + 2, n_samples, n_out))
 
 
 def test_forward_and_backward_are_the_matrix_formulas():

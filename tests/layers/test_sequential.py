@@ -6,7 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, hidden_widths, normal, seeds, widths
+from tests.harness import (
+    assert_gradients, assert_keeps_float32, batch_sizes, hidden_widths, normal, randomize_biases, regression_targets, seeds, widths,
+)
 
 activations = st.sampled_from(["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "identity", "softmax"])
 
@@ -15,8 +17,8 @@ activations = st.sampled_from(["relu", "leaky_relu", "sigmoid", "tanh", "gelu", 
        activation=activations)
 def test_gradcheck_mlp(seed, n_samples, n_in, hidden, n_out, activation):
     sizes = [n_in, *hidden, n_out]
-    model = cr.mlp(sizes, activation, seed=seed, dtype="float64")
-    assert_gradients(model, normal(seed, n_samples, sizes[0]), normal(seed + 1, n_samples, sizes[-1]))
+    model = randomize_biases(cr.mlp(sizes, activation, seed=seed, dtype="float64"), seed + 2)
+    assert_gradients(model, normal(seed, n_samples, sizes[0]), regression_targets(seed + 1, n_samples, sizes[-1]))
 
 
 @given(seed=seeds, n_samples=batch_sizes, n_in=widths, hidden=hidden_widths, n_classes=st.integers(2, 8))
@@ -30,6 +32,7 @@ def test_gradcheck_deep_nested_blocks(seed, n_samples, n_in, hidden, n_classes):
         cr.Sequential(cr.Sequential(cr.Linear(hidden, n_classes, dtype="float64"))),
         seed=seed,
     )
+    randomize_biases(model, seed + 2)
     labels = np.random.default_rng(seed + 1).integers(0, n_classes, size=n_samples)
     assert_gradients(model, normal(seed, n_samples, n_in), labels, cr.SoftmaxCrossEntropy())
 

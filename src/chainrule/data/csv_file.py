@@ -70,31 +70,22 @@ def load_csv(path, *, label: str | None = None, task: str | None = None) -> Data
     ([[0.0, 1.0], [2.0, 3.0]], ['a', 'b'], 'classification')
     """
     path = Path(path)
-    text = _decode(read_bytes(path), path)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = _read_header(reader, path)
-        label_column = _label_column(header, label, path)
-        feature_columns = [j for j in range(len(header)) if j != label_column]
-        feature_blocks, chunk, chunk_lines = [], [], []
-        label_cells, label_lines = [], []
-        for row in reader:
-            if _is_blank(row):
-                continue
-            if len(row) != len(header):
-                raise DataError(
-                    f"{path}: line {reader.line_num}: expected {len(header)} cells as in the header, "
-                    f"found {len(row)}"
-                )
-            chunk.append([row[j] for j in feature_columns])
-            chunk_lines.append(reader.line_num)
-            label_cells.append(row[label_column].strip())
-            label_lines.append(reader.line_num)
-            if len(chunk) == CHUNK_ROWS:
-                feature_blocks.append(_features(chunk, chunk_lines, feature_columns, header, path))
-                chunk, chunk_lines = [], []
-    except csv.Error as error:
-        raise DataError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
+    rows = _rows(_decode(read_bytes(path), path), path)
+    header = _read_header(rows, path)
+    label_column = _label_column(header, label, path)
+    feature_columns = [j for j in range(len(header)) if j != label_column]
+    feature_blocks, chunk, chunk_lines = [], [], []
+    label_cells, label_lines = [], []
+    for line, row in rows:
+        if len(row) != len(header):
+            raise DataError(f"{path}: line {line}: expected {len(header)} cells as in the header, found {len(row)}")
+        chunk.append(row[:label_column] + row[label_column + 1:])
+        chunk_lines.append(line)
+        label_cells.append(row[label_column].strip())
+        label_lines.append(line)
+        if len(chunk) == CHUNK_ROWS:
+            feature_blocks.append(_features(chunk, chunk_lines, feature_columns, header, path))
+            chunk, chunk_lines = [], []
     if chunk:
         feature_blocks.append(_features(chunk, chunk_lines, feature_columns, header, path))
     if not feature_blocks:
@@ -123,30 +114,42 @@ def _decode(raw: bytes, path: Path) -> str:
         raise DataError(f"{path}: line {line}: not UTF-8 text (is it a CSV file?)") from None
 
 
+def _rows(text: str, path: Path):
+    """``(line number, cells)`` for each non-blank line of CSV ``text``."""
+    if '"' not in text:  # no quoting: a line is a row and commas separate cells (fast)
+        for number, line in enumerate(text.split("\n"), start=1):
+            cells = line.removesuffix("\r").split(",")
+            if not _is_blank(cells):
+                yield number, cells
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for row in reader:
+            if not _is_blank(row):
+                yield reader.line_num, row
+    except csv.Error as error:
+        raise DataError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
+
+
 def _is_blank(row: list) -> bool:
     """True for an empty line (a row with no cells, or one cell of whitespace)."""
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _read_header(reader, path: Path) -> list:
-    """The column names from the first non-blank line."""
-    for row in reader:
-        if _is_blank(row):
-            continue
+def _read_header(rows, path: Path) -> list:
+    """The column names from the first row."""
+    for line, row in rows:
         header = [name.strip() for name in row]
         seen = {}
         for j, name in enumerate(header):
             if not name:
-                raise DataError(f"{path}: line {reader.line_num}: column {j + 1} has no name in the header")
+                raise DataError(f"{path}: line {line}: column {j + 1} has no name in the header")
             if name in seen:
-                raise DataError(
-                    f"{path}: line {reader.line_num}: columns {seen[name] + 1} and {j + 1} "
-                    f"are both named {name!r}"
-                )
+                raise DataError(f"{path}: line {line}: columns {seen[name] + 1} and {j + 1} are both named {name!r}")
             seen[name] = j
         if len(header) < 2:
             raise DataError(
-                f"{path}: line {reader.line_num}: the header names one column ({header[0]!r}); "
+                f"{path}: line {line}: the header names one column ({header[0]!r}); "
                 f"expected feature columns and a label column"
             )
         return header
@@ -170,19 +173,18 @@ def _listing(names: list, limit: int = 12) -> str:
 
 def _features(rows: list, lines: list, columns: list, header: list, path: Path) -> numpy.ndarray:
     """Feature cells of ``rows`` as a float64 block; DataError at the first bad cell."""
-    cells = numpy.array(rows, dtype=str).reshape(len(rows), len(columns))
     try:
-        block = cells.astype(numpy.float64)
+        block = numpy.array(rows, dtype=numpy.float64)
     except ValueError:  # some cell is not a number: find the first one, row by row
         block = numpy.array(
             [[_feature(cell, lines[i], columns[j], header, path) for j, cell in enumerate(row)]
-             for i, row in enumerate(cells)]
+             for i, row in enumerate(rows)]
         )
     bad = numpy.argwhere(~numpy.isfinite(block))
     if len(bad):
         i, j = bad[0]
         where = f"{path}: line {lines[i]}, column {columns[j] + 1} {header[columns[j]]!r}"
-        raise DataError(f"{where}: expected a finite number, found {str(cells[i, j])!r}")
+        raise DataError(f"{where}: expected a finite number, found {rows[i][j].strip()!r}")
     return block
 
 
@@ -190,7 +192,7 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
     """One feature cell as a float, or DataError naming its line and column."""
     number = _number(cell)
     if number is None:
-        found = "an empty cell" if not cell.strip() else repr(str(cell))
+        found = "an empty cell" if not cell.strip() else repr(cell)
         raise DataError(f"{path}: line {line}, column {column + 1} {header[column]!r}: expected a number, found {found}")
     return number
 

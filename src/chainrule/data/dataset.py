@@ -109,18 +109,26 @@ def infer_task(y) -> str:
         return "classification"
     values = numpy.unique(y)
     few = len(values) <= MAX_INFERRED_CLASSES and 2 * len(values) <= len(y)
-    whole = bool(numpy.all(numpy.isfinite(values) & (values == numpy.round(values))))
-    return "classification" if few and whole else "regression"
+    return "classification" if few and _whole_numbers(values) else "regression"
+
+
+def _whole_numbers(values: numpy.ndarray) -> bool:
+    """True if every value is a whole number that int64 holds exactly."""
+    return bool(numpy.all((values == numpy.round(values)) & (numpy.abs(values) < 2.0**53)))
 
 
 def labels_for_task(y: numpy.ndarray, task: str | None, where: str) -> tuple[numpy.ndarray, str]:
-    """``(y, task)`` with ``task`` inferred when None and regression labels made float64.
+    """``(y, task)`` with ``task`` inferred when None and the labels in the task's dtype.
 
-    Raises LabelError naming ``where`` when regression is asked for non-numeric labels.
+    Regression labels become float64. Float class labels that are all whole numbers become
+    int64, so classes read as ``7`` rather than ``7.0``. Raises LabelError naming ``where``
+    when regression is asked for non-numeric labels.
     """
     if task is None:
         task = infer_task(y)
     choice(task, "task", TASKS)
+    if task == "classification" and y.dtype.kind == "f" and _whole_numbers(y):
+        y = y.astype(numpy.int64)
     if task == "regression":
         if y.dtype.kind not in "fiub":
             example = f" such as {y[0].item()!r}" if len(y) else ""

@@ -32,7 +32,7 @@ from .history import History
 from .metrics import Scores
 
 EVAL_CHUNK = 4096  # rows per forward pass when scoring validation data
-GRAD_NORM_SAMPLES = 16  # batches per epoch whose per-layer gradient norms are recorded
+GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch record gradient norms
 
 
 def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = None, epochs: int = 20,
@@ -265,7 +265,7 @@ class _Loop:
         n_train = len(self.X)
         n_batches = math.ceil(n_train / self.batch_size)
         order = self.rng.permutation(n_train)
-        stride = max(1, n_batches // GRAD_NORM_SAMPLES)
+        stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
         bar.set_description(f"epoch {epoch}/{self.epochs}")
         scores = Scores(loss.task)
         norm_sums = dict.fromkeys(self.weight_slices, 0.0)

@@ -1,0 +1,47 @@
+"""chainrule predict MODEL DATA: predictions (or class probabilities) as CSV.
+
+Writes a CSV with a header: one column ``prediction`` (the training labels for a classifier,
+values for a regressor; one column per output for several outputs), or with ``--proba`` one
+column per class named after it. To stdout, or atomically to ``-o FILE``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+from ..io import atomic_write, load
+from ..training import predict, predict_proba
+from .rows import add_data_arguments, rows
+
+NAME = "predict"
+HELP = "write a model's predictions for data as CSV"
+
+
+def add_arguments(parser) -> None:
+    add_data_arguments(parser)
+    parser.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the CSV here (atomically) [stdout]")
+
+
+def run(args) -> int:
+    model = load(args.model)
+    X, _ = rows(args, model, labels_required=False)
+    if args.proba:
+        values = predict_proba(model, X)
+        classes = model.preprocessor.classes if model.preprocessor and model.preprocessor.classes else None
+        header = [str(c) for c in classes] if classes else [f"p{k}" for k in range(values.shape[1])]
+    else:
+        values = predict(model, X)
+        header = ["prediction"] if values.ndim == 1 else [f"prediction_{k}" for k in range(values.shape[1])]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    for row in values:
+        writer.writerow(row.tolist() if hasattr(row, "tolist") and getattr(row, "ndim", 0) else [row])
+    if args.output:
+        atomic_write(args.output, text.getvalue())
+    else:
+        sys.stdout.write(text.getvalue())
+    return 0

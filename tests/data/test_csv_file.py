@@ -1,0 +1,180 @@
+"""chainrule.data.csv_file: CSV files, and every bad CSV named by file, line and column."""
+
+import os
+
+import numpy
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from chainrule.data import csv_file
+from chainrule.data.csv_file import load_csv
+from chainrule.errors import DataError, LabelError
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_reads_features_string_labels_and_names(tmp_path):
+    path = write(tmp_path, "length,width,kind\n1.5,2,cat\n-3e-1, 4 ,dog\n7,8,cat\n")
+    data = load_csv(path)
+    assert data.X_train.tolist() == [[1.5, 2.0], [-0.3, 4.0], [7.0, 8.0]]
+    assert data.X_train.dtype == numpy.float64
+    assert data.y_train.tolist() == ["cat", "dog", "cat"]
+    assert data.task == "classification"
+    assert data.feature_names == ["length", "width"] and data.label_name == "kind"
+    assert data.name == "data.csv" and data.X_test is None
+
+
+def test_label_column_chosen_by_name_may_be_anywhere(tmp_path):
+    path = write(tmp_path, "a,species,b\n1,x,2\n3,y,4\n5,x,6\n")
+    data = load_csv(path, label="species")
+    assert data.X_train.tolist() == [[1, 2], [3, 4], [5, 6]]
+    assert data.feature_names == ["a", "b"] and data.label_name == "species"
+    assert data.y_train.tolist() == ["x", "y", "x"]
+
+
+def test_blank_lines_crlf_and_byte_order_mark_are_accepted(tmp_path):
+    path = tmp_path / "windows.csv"
+    path.write_bytes("\ufeffa,b,label\r\n\r\n1,2,0\r\n3,4,1\r\n\r\n5,6,0\r\n7,8,1\r\n".encode("utf-8"))
+    data = load_csv(path)
+    assert data.feature_names == ["a", "b"]
+    assert data.X_train.tolist() == [[1, 2], [3, 4], [5, 6], [7, 8]]
+
+
+def test_quoted_cells_are_read_as_csv(tmp_path):
+    path = write(tmp_path, 'x,"y, in cm",label\n1,"2","a, b"\n3,4,"c, d"\n5,6,"c, d"\n')
+    data = load_csv(path)
+    assert data.feature_names == ["x", "y, in cm"]
+    assert data.X_train.tolist() == [[1, 2], [3, 4], [5, 6]]
+    assert data.y_train.tolist() == ["a, b", "c, d", "c, d"]
+
+
+def test_whole_number_labels_are_integer_classes(tmp_path):
+    rows = "".join(f"{i},{i % 3}\n" for i in range(12))
+    data = load_csv(write(tmp_path, "x,digit\n" + rows))
+    assert data.task == "classification" and data.y_train.dtype == numpy.int64
+    assert data.y_train.tolist() == [i % 3 for i in range(12)]
+
+
+def test_fractional_labels_are_regression_targets(tmp_path):
+    data = load_csv(write(tmp_path, "x,price\n1,0.5\n2,1.25\n3,2.75\n"))
+    assert data.task == "regression" and data.y_train.dtype == numpy.float64
+
+
+def test_task_can_be_forced(tmp_path):
+    path = write(tmp_path, "x,y\n1,0\n2,1\n3,0\n4,1\n")
+    assert load_csv(path, task="regression").y_train.dtype == numpy.float64
+    assert load_csv(path, task="classification").task == "classification"
+
+
+def test_many_rows_are_read_in_chunks_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 3)
+    rows = "".join(f"{i},{-i},{i % 2}\n" for i in range(10))
+    data = load_csv(write(tmp_path, "a,b,c\n" + rows))
+    assert data.X_train[:, 0].tolist() == list(range(10))
+    assert data.X_train[:, 1].tolist() == [-i for i in range(10)]
+
+
+@given(hnp.arrays(numpy.float64, hnp.array_shapes(min_dims=2, max_dims=2, max_side=6),
+                  elements=st.floats(allow_nan=False, allow_infinity=False)))
+def test_finite_floats_round_trip_exactly(tmp_path_factory, X):
+    path = tmp_path_factory.mktemp("round") / "floats.csv"
+    header = ",".join(f"f{j}" for j in range(X.shape[1])) + ",label\n"
+    body = "".join(",".join(repr(float(v)) for v in row) + f",{i % 2}\n" for i, row in enumerate(X))
+    path.write_text(header + body)
+    assert numpy.array_equal(load_csv(path).X_train, X)
+
+
+# Each bad file: its text, load_csv's keyword arguments, and fragments the message must hold.
+BAD_FILES = {
+    "empty file": ("", {}, ["empty", "header"]),
+    "only blank lines": ("\n\n  \n", {}, ["empty"]),
+    "header only": ("a,b,label\n", {}, ["no data rows"]),
+    "one column": ("label\n1\n2\n", {}, ["line 1", "'label'", "one column"]),
+    "unnamed column": ("a,,label\n1,2,3\n", {}, ["line 1", "column 2", "no name"]),
+    "duplicate names": ("a,b,a\n1,2,3\n", {}, ["line 1", "columns 1 and 3", "'a'"]),
+    "missing label column": ("a,b,c\n1,2,3\n", {"label": "target"}, ["'target'", "'a', 'b', 'c'"]),
+    "short row": ("a,b,label\n1,2,0\n3,4\n", {}, ["line 3", "expected 3 cells", "found 2"]),
+    "long row": ("a,b,label\n1,2,0,9\n", {}, ["line 2", "expected 3 cells", "found 4"]),
+    "text cell": ("a,b,label\n1,2,0\n3,four,1\n", {}, ["line 3", "column 2 'b'", "expected a number", "'four'"]),
+    "empty cell": ("a,b,label\n,2,0\n", {}, ["line 2", "column 1 'a'", "empty cell"]),
+    "blank cell": ("a,b,label\n1,  ,0\n", {}, ["line 2", "column 2 'b'", "empty cell"]),
+    "nan cell": ("a,b,label\n1,2,0\n3,4,1\nnan,5,0\n", {}, ["line 4", "column 1 'a'", "finite", "'nan'"]),
+    "inf cell": ("a,b,label\n1,-inf,0\n", {}, ["line 2", "column 2 'b'", "finite", "'-inf'"]),
+    "overflowing cell": ("a,b,label\n1,1e999,0\n", {}, ["line 2", "column 2 'b'", "finite", "'1e999'"]),
+    "label in middle": ("a,y,b\n1,0,2\n3,1,x\n", {"label": "y"}, ["line 3", "column 3 'b'", "'x'"]),
+    "quoted text cell": ('a,b,label\n1,"2",0\n"x",4,1\n', {}, ["line 3", "column 1 'a'", "'x'"]),
+    "quoted nan cell": ('a,b,label\n1,"2",0\n3,"NaN",1\n', {}, ["line 3", "column 2 'b'", "finite"]),
+    "empty label": ("a,b,label\n1,2,0\n3,4,\n", {}, ["line 3", "column 3 'label'", "empty label"]),
+    "nan label": ("a,b,label\n1,2,cat\n3,4,nan\n", {}, ["line 3", "column 3 'label'", "finite", "'nan'"]),
+    "inf label": ("a,b,y\n1,2,0.5\n3,4,inf\n", {}, ["line 3", "column 3 'y'", "finite", "'inf'"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_csv_raises_data_error_naming_file_line_and_column(tmp_path, case):
+    text, options, fragments = BAD_FILES[case]
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as caught:
+        load_csv(path, **options)
+    message = str(caught.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_bad_cell_in_a_later_chunk_is_named_by_its_own_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 2)
+    rows = ["1,2,0", "3,4,1", "5,6,0", "7,8,1", "\n9,oops,0"]  # a blank line before the bad row
+    path = write(tmp_path, "a,b,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"line 7, column 2 'b'.*'oops'"):
+        load_csv(path)
+
+
+def test_string_labels_for_regression_raise_label_error_naming_line_and_column(tmp_path):
+    path = write(tmp_path, "a,price\n1,2.5\n2,cheap\n")
+    with pytest.raises(LabelError) as caught:
+        load_csv(path, task="regression")
+    assert all(part in str(caught.value) for part in (str(path), "line 3", "'price'", "'cheap'"))
+
+
+def test_bytes_that_are_not_utf8_are_named_by_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("a,b,label\n1,2,0\n3,4,caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"latin1\.csv: line 3: not UTF-8"):
+        load_csv(path)
+
+
+def test_unreadable_csv_is_named_by_line(tmp_path):
+    huge = "x" * 200_000  # longer than the csv module's field limit
+    path = write(tmp_path, f'a,b,label\n1,2,"0"\n3,4,{huge}\n')
+    with pytest.raises(DataError, match=r"data\.csv: line 3: not valid CSV"):
+        load_csv(path)
+
+
+def test_missing_file_raises_data_error_naming_the_path(tmp_path):
+    path = tmp_path / "absent.csv"
+    with pytest.raises(DataError, match="absent.csv: no such file"):
+        load_csv(path)
+
+
+def test_directory_raises_data_error_naming_the_path(tmp_path):
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(DataError, match="folder.csv: is a directory"):
+        load_csv(tmp_path / "folder.csv")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_raises_data_error_naming_the_path(tmp_path):
+    path = write(tmp_path, "a,label\n1,0\n2,1\n", name="secret.csv")
+    path.chmod(0)
+    try:
+        with pytest.raises(DataError, match="secret.csv: cannot read"):
+            load_csv(path)
+    finally:
+        path.chmod(0o600)
