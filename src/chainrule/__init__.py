@@ -23,5 +23,8 @@ from .optimizers import (
     SGD, Adam, AdamW, CosineDecay, ExponentialDecay, LinearWarmup, Optimizer, RMSProp, StepDecay,
     get_optimizer,
 )
+from .data import Dataset, Preprocessor, load_data
 from .io import load, save
+from .onnx_export import to_onnx
+from .torch_interchange import from_state_dict, to_state_dict
 from .training import Callback, EarlyStopping, History, evaluate, fit, predict, predict_proba

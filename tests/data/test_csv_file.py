@@ -1,7 +1,5 @@
 """chainrule.data.csv_file: CSV files, and every bad CSV named by file, line and column."""
 
-import os
-
 import numpy
 import pytest
 from hypothesis import given
@@ -9,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from chainrule.data import csv_file
-from chainrule.data.csv_file import load_csv
+from chainrule.data.csv_file import load_csv, load_csv_features
 from chainrule.errors import DataError, LabelError
 
 
@@ -169,12 +167,32 @@ def test_directory_raises_data_error_naming_the_path(tmp_path):
         load_csv(tmp_path / "folder.csv")
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file_raises_data_error_naming_the_path(tmp_path):
+def test_unreadable_file_raises_data_error_naming_the_path(tmp_path, monkeypatch):
     path = write(tmp_path, "a,label\n1,0\n2,1\n", name="secret.csv")
-    path.chmod(0)
-    try:
-        with pytest.raises(DataError, match="secret.csv: cannot read"):
-            load_csv(path)
-    finally:
-        path.chmod(0o600)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(path), "open", refuse)
+    with pytest.raises(DataError, match="secret.csv: cannot read the file .Permission denied"):
+        load_csv(path)
+
+
+def test_feature_only_csv_is_read_when_its_width_matches(tmp_path):
+    path = write(tmp_path, "a,b,c\n1,2,3\n4,5,6\n")
+    assert load_csv_features(path, 3).tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_feature_only_csv_of_another_width_gives_none(tmp_path):
+    path = write(tmp_path, "a,b,label\n1,2,x\n")
+    assert load_csv_features(path, 2) is None  # the file has a label column: load_csv reads it
+
+
+def test_feature_only_csv_names_a_bad_cell(tmp_path):
+    path = write(tmp_path, "a,b\n1,2\n3,\n")
+    with pytest.raises(DataError, match=r"line 3, column 2 'b': expected a number, found an empty cell"):
+        load_csv_features(path, 2)
+
+
+def test_feature_only_csv_may_have_one_column(tmp_path):
+    assert load_csv_features(write(tmp_path, "a\n1\n2\n"), 1).tolist() == [[1], [2]]

@@ -69,7 +69,8 @@ def test_wrong_input_width_names_the_layer_and_both_shapes():
 
 def test_wrong_input_width_inside_a_model_names_the_path():
     model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(5, 2))
-    with pytest.raises(cr.ShapeError, match=r"layer '2' \(Linear\): expected input of shape \(n_samples, 5\), got \(6, 4\)"):
+    message = r"layer '2' \(Linear\): expected input of shape \(n_samples, 5\), got \(6, 4\)"
+    with pytest.raises(cr.ShapeError, match=message):
         model(np.zeros((6, 3)))
 
 

@@ -6,7 +6,8 @@ from hypothesis import given
 
 import chainrule as cr
 from tests.harness import (
-    assert_gradients, assert_keeps_float32, batch_sizes, hidden_widths, normal, randomize_biases, regression_targets, seeds, widths,
+    assert_gradients, assert_keeps_float32, batch_sizes, hidden_widths, normal, randomize_biases, regression_targets,
+    seeds, widths,
 )
 
 

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command line: train, evaluate, predict, gradcheck, info."""
+"""The ``chainrule`` command line: train, evaluate, predict, gradcheck, info, export."""
 
 from .main import entry_point, main
 

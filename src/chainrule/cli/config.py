@@ -27,15 +27,16 @@ class TrainConfig:
 
     data: str = "digits"
     label: str = ""  # CSV label column; "" means the last column
-    hidden: str = "128,64"
+    hidden: str = "256,128"
     activation: str = "relu"
     loss: str = "auto"  # "auto": cross_entropy for classification, mse for regression
     optimizer: str = "adam"
     lr: float = 1e-3
+    weight_decay: float = 1e-3  # L2 penalty λ on the weights
     batch_size: int = 32
-    epochs: int = 40
+    epochs: int = 60
     seed: int = 0
-    validation: float = 0.1
+    validation: float = 0.0  # all training rows are used for training by default
     patience: int = 10  # early stopping; 0 turns it off
     dtype: str = "float32"
     test_size: float = 0.2

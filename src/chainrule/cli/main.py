@@ -14,7 +14,7 @@ import traceback
 
 from .. import __version__
 from ..errors import ChainruleError, DivergenceError
-from . import evaluate, gradcheck, info, predict, train
+from . import evaluate, export, gradcheck, info, predict, train
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (train, evaluate, predict, gradcheck, info):
+    for module in (train, evaluate, predict, gradcheck, info, export):
         sub = commands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                   parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)

@@ -1,7 +1,8 @@
 """chainrule train: train a network on a data set and write a run folder.
 
-With no arguments it trains a 64-128-64-10 ReLU network on scikit-learn's bundled digits
-and prints the test accuracy. The run folder (``runs/<timestamp>/`` unless ``--out``) gets:
+With no arguments it trains a 64-256-128-10 ReLU network (Adam, L2 weight decay 1e-3) on
+scikit-learn's bundled digits, using every training row (no validation hold-out, so early
+stopping watches the training loss), and prints the test accuracy on the 20 % test split. The run folder (``runs/<timestamp>/`` unless ``--out``) gets:
 
   model.safetensors       the trained model with its preprocessing (chainrule predict/info)
   checkpoint.safetensors  the training state after the last completed epoch (--resume)
@@ -27,7 +28,7 @@ from ..errors import ConfigError, DataError, HyperparameterError
 from ..io import atomic_write, save
 from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
-from ..optimizers import OPTIMIZERS
+from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from .config import TrainConfig, read_config
 
@@ -47,6 +48,7 @@ def add_arguments(parser) -> None:
     option("--loss", help=f"auto, {', '.join(LOSSES)} [auto: cross_entropy or mse by task]")
     option("--optimizer", help=f"{', '.join(OPTIMIZERS)} [{defaults.optimizer}]")
     option("--lr", type=float, help=f"learning rate [{defaults.lr}]")
+    option("--weight-decay", dest="weight_decay", type=float, help=f"L2 penalty on the weights [{defaults.weight_decay}]")
     option("--batch-size", dest="batch_size", type=int, help=f"samples per step [{defaults.batch_size}]")
     option("--epochs", type=int, help=f"maximum epochs [{defaults.epochs}]")
     option("--seed", type=int, help=f"seed of weights, splits and shuffling [{defaults.seed}]")
@@ -85,6 +87,7 @@ def validate(config: TrainConfig) -> None:
     choice(config.optimizer, "--optimizer", list(OPTIMIZERS))
     as_float_dtype(config.dtype, "--dtype")
     positive(config.lr, "--lr")
+    positive(config.weight_decay, "--weight-decay", allow_zero=True)
     positive_int(config.batch_size, "--batch-size")
     positive_int(config.epochs, "--epochs")
     positive_int(config.checkpoint_every, "--checkpoint-every")
@@ -145,7 +148,8 @@ def run(args) -> int:
     folder = run_folder(args)
     prepare_folder(folder)
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
-    history = fit(model, data.X_train, data.y_train, loss=loss, optimizer=config.optimizer, lr=config.lr,
+    optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
+    history = fit(model, data.X_train, data.y_train, loss=loss, optimizer=optimizer,
                   epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
                   seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
                   checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=args.resume)

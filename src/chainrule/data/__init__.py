@@ -7,7 +7,7 @@
 (30, 4)
 """
 
-from .csv_file import load_csv
+from .csv_file import load_csv, load_csv_features
 from .dataset import TASKS, Dataset, infer_task
 from .datasets import BUILTIN_DATASETS, DEFAULT_DATASET, load_builtin
 from .files import load_file
@@ -19,6 +19,6 @@ from .split import shuffled_split_indices, stratified_split_indices, train_test_
 
 __all__ = [
     "BUILTIN_DATASETS", "DEFAULT_DATASET", "TASKS", "Dataset", "Preprocessor", "infer_task",
-    "load_builtin", "load_csv", "load_data", "load_file", "load_idx", "load_idx_directory",
+    "load_builtin", "load_csv", "load_csv_features", "load_data", "load_file", "load_idx", "load_idx_directory",
     "load_npz", "read_idx", "shuffled_split_indices", "stratified_split_indices", "train_test_split",
 ]

@@ -9,8 +9,8 @@ Conventions
   other column is a feature.
 - Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
   ``nan`` or ``inf`` is an error.
-- Label cells are not empty. When every label is a number the labels are float64 (whole
-  numbers with few distinct values are then inferred to be classes, see
+- Label cells are not empty. When every label is a number the labels are numbers (whole
+  numbers with few distinct values are inferred to be classes and read as int64, see
   :mod:`chainrule.data.dataset`); otherwise they are kept as strings, for classification.
 - Every row has as many cells as the header.
 
@@ -31,7 +31,7 @@ from ..errors import DataError, LabelError
 from .dataset import Dataset, labels_for_task
 from .source import read_bytes
 
-# Rows converted to floats at a time, so the text of a large file is never all held as cells.
+# Rows converted to floats at a time, so a large file is never held whole as cell strings.
 CHUNK_ROWS = 4096
 
 
@@ -73,36 +73,50 @@ def load_csv(path, *, label: str | None = None, task: str | None = None) -> Data
     rows = _rows(_decode(read_bytes(path), path), path)
     header = _read_header(rows, path)
     label_column = _label_column(header, label, path)
-    feature_columns = [j for j in range(len(header)) if j != label_column]
-    feature_blocks, chunk, chunk_lines = [], [], []
-    label_cells, label_lines = [], []
-    for line, row in rows:
-        if len(row) != len(header):
-            raise DataError(f"{path}: line {line}: expected {len(header)} cells as in the header, found {len(row)}")
-        chunk.append(row[:label_column] + row[label_column + 1:])
-        chunk_lines.append(line)
-        label_cells.append(row[label_column].strip())
-        label_lines.append(line)
-        if len(chunk) == CHUNK_ROWS:
-            feature_blocks.append(_features(chunk, chunk_lines, feature_columns, header, path))
-            chunk, chunk_lines = [], []
-    if chunk:
-        feature_blocks.append(_features(chunk, chunk_lines, feature_columns, header, path))
-    if not feature_blocks:
-        raise DataError(f"{path}: no data rows after the header")
+    X, label_cells, label_lines = _read_body(rows, header, label_column, path)
     label_where = f"column {label_column + 1} {header[label_column]!r}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
     return Dataset(
-        X_train=numpy.concatenate(feature_blocks),
+        X_train=X,
         y_train=y,
         X_test=None,
         y_test=None,
         task=task,
         name=path.name,
-        feature_names=[header[j] for j in feature_columns],
+        feature_names=[name for j, name in enumerate(header) if j != label_column],
         label_name=header[label_column],
     )
+
+
+def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
+    """The rows of a CSV file of feature columns only, as ``chainrule predict`` takes them.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A CSV file following the module's conventions, without a label column.
+    n_features : int
+        The number of features the model takes.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples, n_features), or None
+        float64 rows; None when the header does not have exactly ``n_features`` columns
+        (the file then holds a label column too, or does not fit the model).
+
+    Raises
+    ------
+    DataError
+        As :func:`load_csv`, for a file that is missing, unreadable or malformed.
+    """
+    path = Path(path)
+    rows = _rows(_decode(read_bytes(path), path), path)
+    header = _read_header(rows, path, min_columns=1)
+    if len(header) != n_features:
+        return None
+    X, _, _ = _read_body(rows, header, None, path)
+    return X
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -136,7 +150,7 @@ def _is_blank(row: list) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _read_header(rows, path: Path) -> list:
+def _read_header(rows, path: Path, *, min_columns: int = 2) -> list:
     """The column names from the first row."""
     for line, row in rows:
         header = [name.strip() for name in row]
@@ -147,7 +161,7 @@ def _read_header(rows, path: Path) -> list:
             if name in seen:
                 raise DataError(f"{path}: line {line}: columns {seen[name] + 1} and {j + 1} are both named {name!r}")
             seen[name] = j
-        if len(header) < 2:
+        if len(header) < min_columns:
             raise DataError(
                 f"{path}: line {line}: the header names one column ({header[0]!r}); "
                 f"expected feature columns and a label column"
@@ -169,6 +183,29 @@ def _listing(names: list, limit: int = 12) -> str:
     """``names`` quoted and comma-separated, shortened after ``limit`` names."""
     shown = ", ".join(repr(name) for name in names[:limit])
     return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
+
+
+def _read_body(rows, header: list, label_column: int | None, path: Path) -> tuple:
+    """``(X, label cells, line numbers)`` of the data rows; no label cells without a column."""
+    feature_columns = [j for j in range(len(header)) if j != label_column]
+    feature_blocks, chunk, lines, label_cells = [], [], [], []
+    for line, row in rows:
+        if len(row) != len(header):
+            raise DataError(f"{path}: line {line}: expected {len(header)} cells as in the header, found {len(row)}")
+        if label_column is None:
+            chunk.append(row)
+        else:
+            chunk.append(row[:label_column] + row[label_column + 1:])
+            label_cells.append(row[label_column].strip())
+        lines.append(line)
+        if len(chunk) == CHUNK_ROWS:
+            feature_blocks.append(_features(chunk, lines[-len(chunk):], feature_columns, header, path))
+            chunk = []
+    if chunk:
+        feature_blocks.append(_features(chunk, lines[-len(chunk):], feature_columns, header, path))
+    if not feature_blocks:
+        raise DataError(f"{path}: no data rows after the header")
+    return numpy.concatenate(feature_blocks), label_cells, lines
 
 
 def _features(rows: list, lines: list, columns: list, header: list, path: Path) -> numpy.ndarray:
@@ -193,7 +230,8 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
     number = _number(cell)
     if number is None:
         found = "an empty cell" if not cell.strip() else repr(cell)
-        raise DataError(f"{path}: line {line}, column {column + 1} {header[column]!r}: expected a number, found {found}")
+        where = f"{path}: line {line}, column {column + 1} {header[column]!r}"
+        raise DataError(f"{where}: expected a number, found {found}")
     return number
 
 

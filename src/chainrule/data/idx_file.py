@@ -42,7 +42,9 @@ IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0
 GZIP_SIGNATURE = b"\x1f\x8b"
 
 # The four files of an MNIST-style directory, in load_idx's order (the last two optional).
-DIRECTORY_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+DIRECTORY_FILES = (
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+)
 
 
 def read_idx(path) -> numpy.ndarray:

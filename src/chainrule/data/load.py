@@ -28,7 +28,8 @@ def load_data(
     ----------
     spec : str or os.PathLike
         A built-in name ("digits", "iris", "wine", "breast_cancer", "diabetes"), or a path
-        as :func:`~chainrule.data.files.load_file` reads it (CSV, NPZ, IDX).
+        as :func:`~chainrule.data.files.load_file` reads it (CSV, NPZ, IDX). A built-in name
+        wins over a file of that name in the working directory (write ``./digits`` for it).
     label : str, optional
         CSV only: the header name of the label column (default: the last column).
     task : {"classification", "regression"}, optional

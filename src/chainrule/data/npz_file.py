@@ -26,6 +26,10 @@ from ..errors import DataError
 from .dataset import Dataset, first_non_finite, labels_for_task, position_names
 from .source import open_binary
 
+ZIP_SIGNATURE = b"PK"
+NPY_SIGNATURE = b"\x93NUMPY"
+PICKLE_PROTOCOL_MARK = b"\x80"
+
 REQUIRED_KEYS = ("X", "y")
 TEST_KEYS = ("X_test", "y_test")
 
@@ -64,20 +68,18 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
     """
     path = Path(path)
     with open_binary(path) as handle:
+        _check_signature(handle.read(len(NPY_SIGNATURE)), path)
+        handle.seek(0)
         try:
             archive = numpy.load(handle, allow_pickle=False)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise DataError(f"{path}: not a readable NPZ archive ({error})") from None
-        if not isinstance(archive, numpy.lib.npyio.NpzFile):
-            raise DataError(f"{path}: holds a single array; expected an NPZ archive with arrays 'X' and 'y'")
         with archive:
-            keys = list(REQUIRED_KEYS)
             present_test_keys = [key for key in TEST_KEYS if key in archive.files]
             if len(present_test_keys) == 1:
                 missing = next(key for key in TEST_KEYS if key not in present_test_keys)
                 raise DataError(f"{path}: has {present_test_keys[0]!r} but no {missing!r}; give both or neither")
-            keys += present_test_keys
-            arrays = {key: _read(archive, key, path) for key in keys}
+            arrays = {key: _read(archive, key, path) for key in [*REQUIRED_KEYS, *present_test_keys]}
     X_train = _features(arrays["X"], "X", path)
     y_train = _labels(arrays["y"], "y", path)
     _check_rows(X_train, y_train, "X", "y", path)
@@ -104,6 +106,17 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
     )
 
 
+def _check_signature(start: bytes, path: Path) -> None:
+    """DataError unless the file's first bytes are those of a zip archive."""
+    if start.startswith(ZIP_SIGNATURE):
+        return
+    if start.startswith(NPY_SIGNATURE):
+        raise DataError(f"{path}: holds a single .npy array; expected an NPZ archive with arrays 'X' and 'y'")
+    if start.startswith(PICKLE_PROTOCOL_MARK):
+        raise DataError(f"{path}: holds pickled data, which chainrule never loads; expected an NPZ archive")
+    raise DataError(f"{path}: not an NPZ archive (a zip of .npy arrays); it starts with {start!r}")
+
+
 def _read(archive, key: str, path: Path) -> numpy.ndarray:
     """The array ``key`` of ``archive``; DataError naming the key if it is absent or unloadable."""
     if key not in archive.files:
@@ -111,8 +124,13 @@ def _read(archive, key: str, path: Path) -> numpy.ndarray:
         raise DataError(f"{path}: no array named {key!r}; the archive holds {found}")
     try:
         return archive[key]
-    except ValueError as error:  # object arrays: loading them would need pickle
-        raise DataError(f"{path}: array {key!r} cannot be loaded without pickle ({error})") from None
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise DataError(
+                f"{path}: array {key!r} holds Python objects, which only pickle could load and "
+                f"chainrule never unpickles; save numbers or strings"
+            ) from None
+        raise DataError(f"{path}: array {key!r} is malformed ({error})") from None
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise DataError(f"{path}: array {key!r} is corrupt ({error})") from None
 

@@ -118,6 +118,14 @@ class Preprocessor:
         for name, array in (("mean", made.mean), ("scale", made.scale)):
             if array is not None and array.shape != (made.n_features,):
                 raise DataError(f"preprocessing: {name} has shape {array.shape}, expected ({made.n_features},)")
+            if array is not None and not numpy.isfinite(array).all():
+                raise DataError(f"preprocessing: {name} holds non-finite values")
+        if made.scale is not None and (made.scale <= 0).any():
+            raise DataError("preprocessing: every scale must be > 0")
+        if made.classes is not None:
+            plain = all(isinstance(label, (str, int, float, bool)) for label in made.classes)
+            if not plain or len(set(made.classes)) != len(made.classes) or len(made.classes) < 2:
+                raise DataError("preprocessing: classes must be at least 2 distinct strings or numbers")
         if made.task not in TASKS:
             raise DataError(f"preprocessing: unknown task {made.task!r}")
         return made

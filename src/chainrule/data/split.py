@@ -138,12 +138,15 @@ def _apportion(class_sizes: numpy.ndarray, n_test: int) -> numpy.ndarray:
     if highest.sum() < n_test:  # too few rows to keep every class in training
         highest = class_sizes.copy()
     counts = numpy.clip(numpy.floor(ideal).astype(numpy.int64), lowest, highest)
-    # Largest remainders: add where furthest below the ideal, remove where furthest above.
+    # Largest remainders: add where furthest below the ideal, remove where furthest above,
+    # sparing each class its one test row unless there are fewer test rows than classes.
     while counts.sum() < n_test:
         room = counts < highest
         counts[numpy.argmax(numpy.where(room, ideal - counts, -numpy.inf))] += 1
     while counts.sum() > n_test:
-        room = counts > 0
+        room = counts > lowest
+        if not room.any():
+            room = counts > 0
         counts[numpy.argmax(numpy.where(room, counts - ideal, -numpy.inf))] -= 1
     return counts
 

@@ -1,0 +1,41 @@
+"""chainrule export MODEL --onnx OUT: a model file as an ONNX graph, for onnxruntime and friends.
+
+The graph takes raw rows: the model's saved standardization is its first operators (leave it
+out with --no-preprocessing). It outputs what the model outputs (a classifier's logits), or
+the probabilities of chainrule predict_proba with --probabilities. Needs the optional onnx
+package: pip install 'chainrule[onnx]'.
+"""
+
+from __future__ import annotations
+
+from ..io import load
+from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, to_onnx
+
+NAME = "export"
+HELP = "export a model file to ONNX"
+
+
+def add_arguments(parser) -> None:
+    option = parser.add_argument
+    option("model", metavar="MODEL", help="a model file written by chainrule train or cr.save")
+    option("--onnx", metavar="OUT", required=True, help="the ONNX file to write")
+    option("--opset", type=int, help=f"ONNX opset; GELU is one Gelu operator from {GELU_OPSET} on [{DEFAULT_OPSET}]")
+    option("--no-preprocessing", dest="preprocessing", action="store_false",
+           help="leave the standardization out: the graph then takes standardized rows")
+    option("--probabilities", action="store_true",
+           help="end with softmax (classes) or sigmoid (labels): output probabilities, not logits")
+
+
+def run(args) -> int:
+    model = load(args.model)
+    proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
+                    probabilities=args.probabilities)
+    print(f"wrote {args.onnx}: ONNX opset {proto.opset_import[0].version}, {model.dtype or 'float32'}, "
+          f"{_signature(proto.graph.input[0])} -> {_signature(proto.graph.output[0])}")
+    return 0
+
+
+def _signature(value_info) -> str:
+    """``X (batch, 64)``: a graph input's or output's name and shape."""
+    dims = ", ".join(dim.dim_param or str(dim.dim_value) for dim in value_info.type.tensor_type.shape.dim)
+    return f"{value_info.name} ({dims})"

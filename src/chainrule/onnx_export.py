@@ -1,0 +1,274 @@
+"""Export a model to ONNX: its forward pass as a graph of standard operators.
+
+Each layer becomes the ONNX operators that compute the same equation, with the layer's
+parameters stored as initializers under their chainrule names (``"0.W"``, ``"1.f.0.b"``)::
+
+    Linear       Z = X W + b       MatMul(X, "0.W") → Add(·, "0.b")     W stays (n_in, n_out)
+    ReLU, Sigmoid, Tanh, Identity  Relu, Sigmoid, Tanh, Identity
+    Softmax                        Softmax(axis=-1)
+    LeakyReLU(α)                   LeakyRelu(alpha=α); max(x, αx) in float64 (see _leaky_relu)
+    GELU (tanh form)               Gelu(approximate="tanh") from opset 20; below it written
+                                   out as ½ x (1 + tanh(√(2/π)(x + 0.044715 x³)))
+    Sequential                     its children's operators, one after another
+    Residual     Y = X + f(X)      f's operators, then Add(X, f(X))
+
+The model's saved standardization z = (x − mean)/scale comes first (Sub, Div), so the
+graph takes the same raw rows as ``cr.predict``. Its input ``"X"`` and output ``"Y"`` have a
+dynamic batch dimension and the model's dtype (float32 or float64). The ONNX model's
+``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
+labels in output order, as JSON) and ``chainrule.standardization``.
+
+The default opset is 17 (:data:`DEFAULT_OPSET`), which every onnxruntime since 1.13 runs;
+``opset=20`` or later writes GELU as ONNX's own Gelu operator instead of its equation
+(onnxruntime's float64 Gelu kernel is accurate to ~1e-8, the written-out equation to float64's
+last digits).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy
+
+from . import __version__
+from .backend import to_numpy
+from .errors import HyperparameterError, ModelFileError, ShapeError
+from .io.atomic import atomic_write
+from .layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
+from .layers.gelu import CUBIC, SQRT_2_OVER_PI
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 13  # Softmax over one axis (not a flattened 2-d view) from opset 13 on
+GELU_OPSET = 20  # the first opset with a Gelu operator
+
+#: layers that are one ONNX operator without attributes
+ELEMENTWISE = {ReLU: "Relu", Sigmoid: "Sigmoid", Tanh: "Tanh", Identity: "Identity"}
+
+#: what cr.predict_proba applies to the outputs, by the preprocessor's task
+PROBABILITIES = {"classification": "Softmax", "multilabel": "Sigmoid"}
+
+
+def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, include_preprocessing: bool = True,
+            probabilities: bool = False):
+    """Write ``model`` to ``path`` as an ONNX model; returns the ``onnx.ModelProto`` written.
+
+    Parameters
+    ----------
+    model : Layer
+        Built from chainrule's own layers (see the module docstring).
+    path : str or os.PathLike
+        The ``.onnx`` file to write; an existing file is replaced only once the new one is
+        complete.
+    opset : int, optional
+        The ONNX operator set, from 13 to the newest the installed ``onnx`` knows;
+        :data:`DEFAULT_OPSET` (17) by default.
+    include_preprocessing : bool
+        Put the saved standardization (``model.preprocessor``) in front of the network, so
+        the graph takes raw rows. Without it, the graph takes standardized rows.
+    probabilities : bool
+        End with the Softmax (classification) or Sigmoid (multilabel) that
+        ``cr.predict_proba`` applies, so the graph outputs probabilities instead of logits.
+
+    Raises ModelFileError for a layer that cannot be exported (naming its path and type)
+    or a file that cannot be written, HyperparameterError for a bad option or a missing
+    ``onnx`` package, ShapeError for layers whose widths do not chain.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, chainrule as cr
+    >>> from chainrule.onnx_export import to_onnx
+    >>> model = cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3), seed=0)
+    >>> proto = to_onnx(model, pathlib.Path(tempfile.mkdtemp()) / "model.onnx")
+    >>> [node.op_type for node in proto.graph.node]
+    ['MatMul', 'Add', 'Relu', 'MatMul', 'Add']
+    """
+    onnx = _import_onnx()
+    if not isinstance(model, Layer):
+        raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+    newest = onnx.defs.onnx_opset_version()
+    if opset is None:
+        opset = DEFAULT_OPSET
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
+        raise HyperparameterError(f"opset: expected an integer in [{MIN_OPSET}, {newest}], got {opset!r}")
+    preprocessor = model.preprocessor
+    task = None if preprocessor is None else preprocessor.task
+    if probabilities and task not in PROBABILITIES:
+        raise HyperparameterError(
+            f"probabilities=True: the model's outputs are not class scores (its preprocessing says task {task!r}); "
+            f"cr.predict_proba would refuse it too"
+        )
+
+    graph = _Graph(onnx, model.dtype or numpy.dtype(numpy.float32), opset)
+    width = _input_width(model, preprocessor)
+    Y = "X"
+    if include_preprocessing and preprocessor is not None and preprocessor.mean is not None:
+        Y = graph.node("Sub", [Y, graph.initializer("preprocessing.mean", preprocessor.mean)], "preprocessing/Sub")
+        Y = graph.node("Div", [Y, graph.initializer("preprocessing.scale", preprocessor.scale)], "preprocessing/Div")
+    Y, width_out = _emit(graph, model, Y, width)
+    if probabilities:
+        Y = graph.node(PROBABILITIES[task], [Y], "probabilities", **({"axis": -1} if task == "classification" else {}))
+    graph.name_output(Y, "Y")
+
+    proto = graph.model(width, width_out, _properties(preprocessor, include_preprocessing))
+    onnx.checker.check_model(proto, full_check=True)
+    atomic_write(path, proto.SerializeToString(), error=ModelFileError)
+    return proto
+
+
+def _emit(graph: "_Graph", layer: Layer, X: str, width: int | None) -> tuple[str, int | None]:
+    """Add ``layer``'s operators on input tensor ``X`` of ``width`` features (None if unknown).
+
+    Returns the name of the output tensor and its width. Exact types only: a subclass may
+    compute something else, so it is refused rather than exported as its parent.
+    """
+    kind = type(layer)
+    where = layer.path or kind.__name__
+    prefix = f"{layer.path}." if layer.path else ""
+    if kind is Linear:
+        if width is not None and width != layer.n_in:
+            raise ShapeError(f"cannot export {layer.describe()}: it takes {layer.n_in} features, but receives {width}")
+        W = graph.initializer(prefix + "W", layer.own_params["W"])
+        b = graph.initializer(prefix + "b", layer.own_params["b"])
+        return graph.node("Add", [graph.node("MatMul", [X, W], f"{where}/MatMul"), b], f"{where}/Add"), layer.n_out
+    if kind is Sequential:
+        for child in layer.layers:
+            X, width = _emit(graph, child, X, width)
+        return X, width
+    if kind is Residual:
+        F, width_f = _emit(graph, layer.f, X, width)
+        if width_f is not None and width is not None and width_f != width:
+            raise ShapeError(
+                f"cannot export {layer.describe()}: f must keep the width of its input for x + f(x); "
+                f"input {width}, f(x) {width_f}"
+            )
+        return graph.node("Add", [X, F], f"{where}/Add"), width if width is not None else width_f
+    if kind in ELEMENTWISE:
+        return graph.node(ELEMENTWISE[kind], [X], f"{where}/{ELEMENTWISE[kind]}"), width
+    if kind is Softmax:
+        return graph.node("Softmax", [X], f"{where}/Softmax", axis=-1), width
+    if kind is LeakyReLU:
+        return _leaky_relu(graph, X, layer.alpha, where), width
+    if kind is GELU:
+        return _gelu(graph, X, where), width
+    exportable = ", ".join(cls.__name__ for cls in (Linear, Sequential, Residual, *ELEMENTWISE, Softmax, LeakyReLU, GELU))
+    raise ModelFileError(f"cannot export {layer.describe()} to ONNX: chainrule has no ONNX operators for "
+                         f"{kind.__module__}.{kind.__qualname__} (exportable layers: {exportable})")
+
+
+def _leaky_relu(graph: "_Graph", X: str, alpha: float, where: str) -> str:
+    """LeakyRelu in float32; max(x, αx) in float64, whose α is stored as a float64 tensor.
+
+    ONNX attributes are float32, so LeakyRelu's alpha would lose digits in a float64 model
+    (and onnxruntime has no float64 LeakyRelu from opset 19 on). For 0 ≤ α < 1, which
+    LeakyReLU guarantees, max(x, αx) is x for x > 0 and αx otherwise.
+    """
+    if graph.dtype == numpy.float32:
+        return graph.node("LeakyRelu", [X], f"{where}/LeakyRelu", alpha=alpha)
+    return graph.node("Max", [X, graph.node("Mul", [X, graph.constant(alpha)], f"{where}/Scale")], f"{where}/Max")
+
+
+def _gelu(graph: "_Graph", X: str, where: str) -> str:
+    """GELU in its tanh form: ONNX's Gelu operator, or its equation in primitives before opset 20."""
+    if graph.opset >= GELU_OPSET:
+        return graph.node("Gelu", [X], f"{where}/Gelu", approximate="tanh")
+    # Y = ½ X (1 + tanh(√(2/π) (X + 0.044715 X³))), as GELU.forward computes it
+    X3 = graph.node("Mul", [graph.node("Mul", [X, X], f"{where}/Square"), X], f"{where}/Cube")
+    U = graph.node("Add", [X, graph.node("Mul", [X3, graph.constant(CUBIC)], f"{where}/Scale")], f"{where}/Inner")
+    T = graph.node("Tanh", [graph.node("Mul", [U, graph.constant(SQRT_2_OVER_PI)], f"{where}/U")], f"{where}/Tanh")
+    half_X = graph.node("Mul", [X, graph.constant(0.5)], f"{where}/Half")
+    return graph.node("Mul", [half_X, graph.node("Add", [T, graph.constant(1.0)], f"{where}/OnePlus")], f"{where}/Gelu")
+
+
+def _input_width(model: Layer, preprocessor) -> int | None:
+    """The graph's input width: the preprocessor's, else the first Linear's (None if neither)."""
+    if preprocessor is not None:
+        return preprocessor.n_features
+    return next((layer.n_in for _, layer in model.walk() if type(layer) is Linear), None)
+
+
+def _properties(preprocessor, include_preprocessing: bool) -> dict[str, str]:
+    """The ONNX model's metadata: what the outputs mean and what the input must already be."""
+    properties = {"chainrule.standardization": "none"}
+    if preprocessor is not None:
+        properties["chainrule.task"] = preprocessor.task
+        if preprocessor.mean is not None:
+            properties["chainrule.standardization"] = "in graph" if include_preprocessing else "expected of the input"
+        if preprocessor.classes is not None:
+            properties["chainrule.classes"] = json.dumps(preprocessor.classes)
+    return properties
+
+
+def _import_onnx():
+    """The ``onnx`` package, imported only when an export asks for it."""
+    try:
+        import onnx
+        import onnx.checker
+        import onnx.helper
+        import onnx.numpy_helper
+    except ImportError:
+        raise HyperparameterError(
+            "ONNX export needs the onnx package, which is not installed; "
+            "install it with: pip install 'chainrule[onnx]'"
+        ) from None
+    return onnx
+
+
+class _Graph:
+    """The nodes and initializers of the graph being built, with unique tensor names."""
+
+    def __init__(self, onnx, dtype: numpy.dtype, opset: int) -> None:
+        self.onnx = onnx
+        self.dtype = numpy.dtype(dtype)
+        self.elem_type = {"float32": onnx.TensorProto.FLOAT, "float64": onnx.TensorProto.DOUBLE}[self.dtype.name]
+        self.opset = opset
+        self.nodes, self.initializers = [], []
+        self._names = {"X", "Y"}  # the graph's input and output
+        self._constants: dict[float, str] = {}
+
+    def _unique(self, name: str) -> str:
+        unique, count = name, 1
+        while unique in self._names:
+            count += 1
+            unique = f"{name}_{count}"
+        self._names.add(unique)
+        return unique
+
+    def node(self, op: str, inputs: list[str], name: str, **attributes) -> str:
+        """Append one operator; returns the name of its output tensor."""
+        output = self._unique(name)
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=output, **attributes))
+        return output
+
+    def initializer(self, name: str, array) -> str:
+        """Store ``array`` (cast to the model's dtype) as a constant tensor named ``name``."""
+        name = self._unique(name)
+        values = numpy.ascontiguousarray(to_numpy(array), dtype=self.dtype)
+        self.initializers.append(self.onnx.numpy_helper.from_array(values, name))
+        return name
+
+    def constant(self, value: float) -> str:
+        """A scalar constant of the model's dtype, stored once however often it is used."""
+        if value not in self._constants:
+            self._constants[value] = self.initializer(f"const_{value:g}", numpy.array(value))
+        return self._constants[value]
+
+    def name_output(self, tensor: str, name: str) -> None:
+        """Give the graph's final tensor ``name``: rename the last node's output, or copy the input."""
+        if self.nodes and self.nodes[-1].output[0] == tensor:
+            self.nodes[-1].output[0] = name
+        else:
+            self.nodes.append(self.onnx.helper.make_node("Identity", [tensor], [name], name=name))
+
+    def model(self, width_in: int | None, width_out: int | None, properties: dict[str, str]):
+        """The finished ModelProto, with a dynamic batch dimension on input and output."""
+        helper = self.onnx.helper
+        inputs = [helper.make_tensor_value_info("X", self.elem_type, ["batch", width_in or "n_features"])]
+        outputs = [helper.make_tensor_value_info("Y", self.elem_type, ["batch", width_out or "n_outputs"])]
+        graph = helper.make_graph(self.nodes, "chainrule", inputs, outputs, self.initializers)
+        opset_imports = [helper.make_opsetid("", self.opset)]
+        proto = helper.make_model(graph, opset_imports=opset_imports, producer_name="chainrule",
+                                  producer_version=__version__)
+        proto.ir_version = helper.find_min_ir_version_for(opset_imports)  # older runtimes read it too
+        helper.set_model_props(proto, properties)
+        return proto

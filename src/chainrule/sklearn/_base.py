@@ -1,0 +1,358 @@
+"""What MLPClassifier and MLPRegressor share: hyperparameters, training through ``cr.fit``
+with scikit-learn's stopping rules, and the fitted network's weights.
+
+scikit-learn's MLP and ours compute the same thing: a network of ``hidden_layer_sizes``
+trained by minibatch SGD or Adam on the mean loss of each batch plus an L2 penalty on the
+weights. The penalty is where the two are written differently:
+
+- scikit-learn adds ``(alpha / 2) ‖W‖² / n_batch`` to the mean loss of each batch, so each
+  step's gradient gets ``(alpha / n_batch) W`` (``_compute_loss_grad`` adds ``alpha * W``
+  to the summed gradient and divides both by ``n_batch``);
+- a chainrule optimizer's ``weight_decay`` λ adds ``λ W`` to the gradient of the weights
+  (not the biases): the gradient of ``(λ / 2) ‖W‖²``.
+
+So ``weight_decay = alpha / batch_size``: the same step on every full batch. An epoch's last,
+smaller batch (when ``batch_size`` does not divide the samples) is decayed by
+``alpha / batch_size`` rather than ``alpha / n_last``. ``loss_curve_`` holds, as in
+scikit-learn, the epoch's mean loss plus that penalty.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ..backend import to_numpy
+from ..errors import HyperparameterError
+from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
+from ..optimizers import SGD, Adam
+from ..training import Callback
+from ..training import fit as fit_network
+from ..training.fit import EVAL_CHUNK
+
+#: every activation of chainrule.layers but the softmax (an output, not a hidden activation)
+HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
+
+PARAMETERS = """\
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The width of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity", "gelu", "leaky_relu", "sigmoid"}, \
+default="relu"
+        The hidden layers' activation ("logistic" and "sigmoid" are the same function).
+    solver : {"adam", "sgd"}, default="adam"
+        ``cr.Adam`` or ``cr.SGD``. scikit-learn's "lbfgs" is not available.
+    alpha : float, default=1e-4
+        L2 penalty on the weights, scaled as scikit-learn scales it (see
+        ``chainrule.sklearn._base``): the optimizer's ``weight_decay`` is ``alpha / batch_size``.
+    batch_size : int or "auto", default="auto"
+        Samples per step; "auto" is ``min(200, n_samples)``. A larger value is clipped, with
+        a warning.
+    learning_rate_init : float, default=1e-3
+        The (constant) learning rate.
+    max_iter : int, default=200
+        The most epochs ``fit`` runs.
+    tol : float, default=1e-4
+        The improvement of the training loss (or of the validation score, with
+        ``early_stopping``) that counts for ``n_iter_no_change``.
+    n_iter_no_change : int or numpy.inf, default=10
+        Training stops when the loss has not improved by ``tol`` for more than this many
+        consecutive epochs (scikit-learn's rule).
+    momentum : float in [0, 1), default=0.9
+        SGD's momentum.
+    nesterovs_momentum : bool, default=True
+        Nesterov's look-ahead for SGD (when ``momentum`` > 0).
+    beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
+        Adam's decay rates of the first and second moment estimates.
+    epsilon : float, default=1e-8
+        Adam's ε.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for single-label
+        classification) and stop when its score (accuracy or R²) has not improved by ``tol``
+        for more than ``n_iter_no_change`` epochs; the best epoch's weights are kept.
+    validation_fraction : float in (0, 1), default=0.1
+        The held-out fraction for ``early_stopping``.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the weights, the validation split and the shuffling of each epoch. An int
+        makes ``fit`` reproducible; None draws from NumPy's global RandomState, as
+        scikit-learn does.
+    warm_start : bool, default=False
+        ``fit`` continues from the current weights instead of starting afresh.
+    verbose : bool or int, default=False
+        Print the loss (and validation score) after each epoch.
+    dtype : {"float32", "float64"}, default="float32"
+        The precision the network computes in. Predictions are returned as float64.
+    device : {"cpu"}, default="cpu"
+        Where the network runs; "cuda" is reserved and not supported yet.
+"""
+
+
+class _EndOfEpoch(Callback):
+    """Hands each epoch's training loss to the estimator, which applies scikit-learn's rule."""
+
+    def __init__(self, estimator: "BaseMLP", X_val, T_val, n_train: int) -> None:
+        self.estimator, self.X_val, self.T_val, self.n_train = estimator, X_val, T_val, n_train
+
+    def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
+        return self.estimator._end_epoch(logs["loss"], self.X_val, self.T_val, self.n_train)
+
+
+class BaseMLP(BaseEstimator):
+    """Base class of MLPClassifier and MLPRegressor; not to be used directly.
+
+    Subclasses provide the task: ``_encode_targets`` (y -> targets of shape
+    (n_samples, n_outputs), setting ``out_activation_``), ``_loss``, ``_stratify`` and
+    ``_validation_score``.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "solver": [StrOptions({"sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {numpy.inf})],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state", numpy.random.Generator],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "device": [StrOptions({"cpu", "cuda"})],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=1e-4,
+                 batch_size="auto", learning_rate_init=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 early_stopping=False, validation_fraction=0.1, random_state=None, warm_start=False,
+                 verbose=False, dtype="float32", device="cpu") -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.dtype = dtype
+        self.device = device
+
+    # -- the fitted network ----------------------------------------------------------------
+    @property
+    def coefs_(self) -> list:
+        """Weights of each layer, ``coefs_[i]`` of shape (n_in, n_out); views of the network's."""
+        return [layer.own_params["W"] for layer in self.model_.layers if isinstance(layer, Linear)]
+
+    @property
+    def intercepts_(self) -> list:
+        """Biases of each layer, ``intercepts_[i]`` of shape (n_out,); views of the network's."""
+        return [layer.own_params["b"] for layer in self.model_.layers if isinstance(layer, Linear)]
+
+    def save(self, path) -> None:
+        """Write the fitted estimator to a chainrule model file (safetensors + JSON, no pickle).
+
+        The file holds the network, the hyperparameters, the fitted attributes and the
+        optimizer's state; ``type(self).load(path)`` gives back an equal estimator, and
+        ``cr.load(path)`` the network alone.
+        """
+        from ._model_file import save_estimator
+
+        save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """The estimator saved at ``path`` by :meth:`save` (ModelFileError if it is not one)."""
+        from ._model_file import load_estimator
+
+        return load_estimator(cls, path)
+
+    def __getstate__(self) -> dict:
+        if hasattr(self, "model_"):
+            # Each layer keeps its last batch's inputs for backward: empty them, so that a
+            # pickle holds the weights and not the last data predicted on.
+            self.model_.forward(numpy.zeros((0, self.n_features_in_), dtype=self.model_.dtype))
+        return super().__getstate__()
+
+    # -- training ----------------------------------------------------------------------------
+    def _fit(self, X, y, *, incremental: bool, classes=None):
+        """``fit`` (all epochs) or ``partial_fit`` (one epoch, keeping the optimizer's state)."""
+        self._validate_params()
+        if self.device != "cpu":
+            raise HyperparameterError(
+                f"device: {self.device!r} is not supported by chainrule.sklearn yet; use device='cpu'"
+            )
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        hidden = self._hidden_sizes()
+        first_pass = not hasattr(self, "model_") or not (self.warm_start or incremental)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=not is_classifier(self),
+                             dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        T = self._encode_targets(y, reset=first_pass, classes=classes, incremental=incremental)
+        T = T.astype(X.dtype, copy=False)
+        init_seed, split_seed, shuffle_seed = _draw_seeds(self.random_state, 3)
+        if first_pass:
+            self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
+        elif T.shape[1] != self.n_outputs_:
+            raise ValueError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
+        if first_pass or self.early_stopping != (self.validation_scores_ is not None):
+            self._reset_stopping()
+
+        X_train, T_train, X_val, T_val = self._split(X, T, split_seed)
+        batch_size = self._batch_size(len(X_train))
+        previous = self._optimizer if incremental else None
+        self._optimizer = self._make_optimizer(self.alpha / batch_size, previous)
+        self.n_iter_ = 0
+        history = fit_network(
+            self.model_, X_train, T_train, loss=self._loss(), optimizer=self._optimizer,
+            epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=shuffle_seed, verbose=0,
+            callbacks=[_EndOfEpoch(self, X_val, T_val, len(X_train))],
+        )
+        if self.early_stopping:
+            self.model_.flat_parameters().theta[...] = self._best_theta
+        if history.stop_reason == "interrupted":
+            warnings.warn("Training interrupted by user.")
+        elif history.stop_reason == "completed" and not incremental:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                          "optimization hasn't converged yet.", ConvergenceWarning)
+        return self
+
+    def _hidden_sizes(self) -> list:
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if not all(isinstance(size, Integral) and not isinstance(size, bool) and size > 0 for size in sizes):
+            raise HyperparameterError(f"hidden_layer_sizes: expected positive integers, got {self.hidden_layer_sizes!r}")
+        return [int(size) for size in sizes]
+
+    def _initialize(self, n_features: int, hidden: list, n_outputs: int, seed: int) -> None:
+        """A fresh network and fresh training records (scikit-learn's ``_initialize``)."""
+        self.model_ = _network([n_features, *hidden, n_outputs], self.activation, seed, self.dtype)
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(hidden) + 2
+        self.loss_curve_ = []
+        self.t_ = 0
+        self._optimizer = None
+
+    def _reset_stopping(self) -> None:
+        """Fresh records for the stopping rule: the best training loss or validation score."""
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_, self.best_validation_score_, self.best_loss_ = [], -math.inf, None
+            self._best_theta = self.model_.flat_parameters().theta.copy()
+        else:
+            self.validation_scores_, self.best_validation_score_, self.best_loss_ = None, None, math.inf
+
+    def _split(self, X, T, seed: int):
+        """(X_train, T_train, X_val, T_val): the held-out set of ``early_stopping``, or none."""
+        if not self.early_stopping:
+            return X, T, None, None
+        X_train, X_val, T_train, T_val = train_test_split(
+            X, T, test_size=self.validation_fraction, random_state=seed, stratify=self._stratify(T)
+        )
+        if len(X_val) < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
+        return X_train, T_train, X_val, T_val
+
+    def _batch_size(self, n_train: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_train)
+        if self.batch_size > n_train:
+            warnings.warn(f"batch_size={self.batch_size} is larger than the {n_train} training samples; "
+                          f"it is clipped to {n_train}")
+        return min(self.batch_size, n_train)
+
+    def _make_optimizer(self, weight_decay: float, previous=None):
+        """The solver for this call; ``previous``'s state (moments, velocity, step count) carries over."""
+        if self.solver == "sgd":
+            made = SGD(self.model_, self.learning_rate_init, momentum=self.momentum,
+                       nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=weight_decay)
+        else:
+            made = Adam(self.model_, self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
+                        eps=self.epsilon, weight_decay=weight_decay)
+        if previous is not None and type(previous) is type(made) and set(previous.state) == set(made.state):
+            made.load_state_dict(previous.state_dict())
+        return made
+
+    def _end_epoch(self, data_loss: float, X_val, T_val, n_train: int) -> bool:
+        """Record an epoch and apply scikit-learn's stopping rule; True to stop."""
+        penalty = 0.5 * self._optimizer.weight_decay * sum(float(numpy.vdot(W, W)) for W in self.coefs_)
+        self.loss_ = data_loss + penalty
+        self.loss_curve_.append(self.loss_)
+        self.n_iter_ += 1
+        self.t_ += n_train
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+        if X_val is None:
+            improved = self.loss_ <= self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, self.loss_)
+        else:
+            score = self._validation_score(self._outputs(X_val), T_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            improved = score >= self.best_validation_score_ + self.tol
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_theta = self.model_.flat_parameters().theta.copy()
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+        return self._no_improvement_count > self.n_iter_no_change
+
+    # -- prediction ------------------------------------------------------------------------
+    def _outputs(self, X) -> numpy.ndarray:
+        """The network's outputs (n_samples, n_outputs) for prepared inputs, in chunks."""
+        chunks = [to_numpy(self.model_.forward(X[start:start + EVAL_CHUNK])) for start in range(0, len(X), EVAL_CHUNK)]
+        return numpy.concatenate(chunks)
+
+    def _predict_outputs(self, X) -> numpy.ndarray:
+        """Check that the estimator is fitted and X fits it; the network's outputs on X."""
+        check_is_fitted(self)
+        return self._outputs(validate_data(self, X, reset=False, dtype=self.model_.dtype))
+
+
+def _network(sizes: list, activation: str, seed: int, dtype: str) -> Sequential:
+    """``cr.mlp(sizes, activation)`` initialized as scikit-learn initializes its MLP.
+
+    Every weight matrix is drawn Glorot-uniform, U(−a, a) with a = √(6 / (n_in + n_out)),
+    whatever the activation (``cr.mlp`` draws He for the ReLU family); biases start at 0.
+    With He's larger weights, small data sets (diabetes) overfit visibly more than
+    scikit-learn's MLP does with the same hyperparameters.
+    """
+    layers = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        layers += [Linear(n_in, n_out, init="glorot_uniform", dtype=dtype), activation_layer(activation)]
+    return Sequential(*layers[:-1], seed=seed)
+
+
+def _draw_seeds(random_state, n: int) -> list:
+    """``n`` int seeds drawn from ``random_state`` (None, int, RandomState or Generator)."""
+    if isinstance(random_state, numpy.random.Generator):
+        return [int(seed) for seed in random_state.integers(2**31 - 1, size=n)]
+    return [int(seed) for seed in check_random_state(random_state).randint(2**31 - 1, size=n)]

@@ -1,0 +1,149 @@
+"""MLPClassifier: binary, multi-class and multi-label classification, scikit-learn style."""
+
+from __future__ import annotations
+
+import numpy
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+
+from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
+from ._base import PARAMETERS, BaseMLP
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    __doc__ = f"""Multi-layer perceptron classifier: a chainrule network in scikit-learn's API.
+
+    A drop-in for ``sklearn.neural_network.MLPClassifier`` with the stochastic solvers: the
+    same hyperparameters, methods and fitted attributes, trained by ``cr.fit``. The outputs,
+    as in scikit-learn, are
+
+    - multi-class (3 or more labels): one logit per class, softmax cross-entropy;
+    - binary: one logit, sigmoid and binary cross-entropy (``coefs_[-1]`` has one column);
+    - multi-label (y a 0/1 indicator matrix of shape (n_samples, n_labels)): one logit per
+      label, each with its own sigmoid and binary cross-entropy.
+
+    Parameters
+    ----------
+{PARAMETERS}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (for multi-label, the column indices 0..n_labels−1).
+    model_ : chainrule.Sequential
+        The trained network: Linear layers with ``activation`` between them, outputs = logits.
+    coefs_, intercepts_ : list of ndarray
+        Each Linear layer's weights (n_in, n_out) and biases (n_out,), views of ``model_``'s.
+    loss_ : float
+        The last epoch's mean training loss, L2 penalty included.
+    loss_curve_ : list of float
+        ``loss_`` after each epoch (across ``warm_start`` fits and ``partial_fit`` calls).
+    best_loss_ : float or None
+        The lowest ``loss_`` (None with ``early_stopping``).
+    validation_scores_ : list of float or None
+        The held-out accuracy after each epoch, with ``early_stopping``.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``.
+    n_iter_ : int
+        Epochs run by the last ``fit`` (1 after ``partial_fit``).
+    t_ : int
+        Training samples seen, in all.
+    n_features_in_ : int
+        Features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X had string column names (a DataFrame).
+    n_layers_ : int
+        Layers of neurons counting the input: ``len(hidden_layer_sizes) + 2``.
+    n_outputs_ : int
+        Output neurons: 1 for binary, n_classes or n_labels otherwise.
+    out_activation_ : {{"softmax", "logistic"}}
+        The output function turning logits into probabilities.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from chainrule.sklearn import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> classifier = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(X, y)
+    >>> classifier.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    def fit(self, X, y):
+        """Train on X of shape (n_samples, n_features) and labels y, (n_samples,) or
+        a 0/1 indicator matrix (n_samples, n_labels). Returns self."""
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+
+        ``classes`` (every label of the whole data set) is needed on the first call, except
+        for multi-label y; a batch may hold only some of them. Returns self.
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict(self, X):
+        """Predicted labels (n_samples,), or the 0/1 indicator matrix for multi-label."""
+        P = self._probabilities(X)
+        return self._label_binarizer.inverse_transform(P.ravel() if self.n_outputs_ == 1 else P)
+
+    def predict_proba(self, X):
+        """Probabilities (n_samples, n_classes) in the order of ``classes_``; for multi-label,
+        each label's probability of being 1 (n_samples, n_labels). float64."""
+        P = self._probabilities(X)
+        return numpy.hstack([1 - P, P]) if self._label_binarizer.y_type_ == "binary" else P
+
+    def predict_log_proba(self, X):
+        """The logarithm of ``predict_proba``."""
+        return numpy.log(self.predict_proba(X))
+
+    def _probabilities(self, X):
+        """The output function of the logits, (n_samples, n_outputs), computed in float64."""
+        Y = self._predict_outputs(X).astype(numpy.float64)
+        return self._loss().transform(Y)
+
+    def _encode_targets(self, y, *, reset: bool, classes, incremental: bool):
+        """Labels -> 0/1 targets (n_samples, n_outputs), fitting or checking ``classes_``."""
+        check_classification_targets(y)
+        multilabel = type_of_target(y) == "multilabel-indicator"
+        if reset:
+            if incremental and classes is None and not multilabel:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
+            if len(binarizer.classes_) < 2:
+                raise ValueError(f"y: a classifier needs at least 2 classes; got 1 class ({binarizer.classes_[0]!r})")
+            self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
+            self.out_activation_ = "softmax" if binarizer.y_type_ == "multiclass" else "logistic"
+        else:
+            self._check_same_classes(unique_labels(y), classes, incremental)
+        return self._label_binarizer.transform(y)
+
+    def _check_same_classes(self, labels, classes, incremental: bool) -> None:
+        """The labels of a continued fit must be among ``classes_`` (all of them for warm_start)."""
+        if classes is not None and not numpy.array_equal(numpy.unique(classes), self.classes_):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: {self.classes_!r}")
+        if not incremental and set(labels) != set(self.classes_):
+            raise ValueError("warm_start can only be used where `y` has the same classes as in the previous call to "
+                             f"fit. Previously got {self.classes_}, `y` has {labels}")
+        if numpy.setdiff1d(labels, self.classes_).size:
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. 'y' has {labels}.")
+
+    def _loss(self):
+        return SoftmaxCrossEntropy() if self.out_activation_ == "softmax" else BinaryCrossEntropy()
+
+    def _stratify(self, T):
+        """The labels to stratify the validation split by: None for multi-label."""
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return None
+        return T.argmax(axis=1) if self.out_activation_ == "softmax" else T[:, 0]
+
+    def _validation_score(self, Y, T) -> float:
+        """Accuracy of logits Y against targets T (for multi-label, rows entirely right)."""
+        if self.out_activation_ == "softmax":
+            return float(numpy.mean(Y.argmax(axis=1) == T.argmax(axis=1)))
+        return float(numpy.mean(((Y > 0) == (T > 0.5)).all(axis=1)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

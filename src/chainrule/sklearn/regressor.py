@@ -1,0 +1,90 @@
+"""MLPRegressor: single- and multi-output regression, scikit-learn style."""
+
+from __future__ import annotations
+
+import numpy
+from sklearn.base import MultiOutputMixin, RegressorMixin
+from sklearn.metrics import r2_score
+
+from ._base import PARAMETERS, BaseMLP
+from ._loss import HalfSquaredError
+
+
+class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
+    __doc__ = f"""Multi-layer perceptron regressor: a chainrule network in scikit-learn's API.
+
+    A drop-in for ``sklearn.neural_network.MLPRegressor`` with the stochastic solvers, trained
+    by ``cr.fit`` on half the squared error (scikit-learn's loss, so ∂L/∂ŷ = ŷ − y), with
+    linear outputs: one per target column.
+
+    Parameters
+    ----------
+{PARAMETERS}
+    Attributes
+    ----------
+    model_ : chainrule.Sequential
+        The trained network: Linear layers with ``activation`` between them.
+    coefs_, intercepts_ : list of ndarray
+        Each Linear layer's weights (n_in, n_out) and biases (n_out,), views of ``model_``'s.
+    loss_ : float
+        The last epoch's mean training loss, L2 penalty included.
+    loss_curve_ : list of float
+        ``loss_`` after each epoch (across ``warm_start`` fits and ``partial_fit`` calls).
+    best_loss_ : float or None
+        The lowest ``loss_`` (None with ``early_stopping``).
+    validation_scores_ : list of float or None
+        The held-out R² after each epoch, with ``early_stopping``.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``.
+    n_iter_ : int
+        Epochs run by the last ``fit`` (1 after ``partial_fit``).
+    t_ : int
+        Training samples seen, in all.
+    n_features_in_ : int
+        Features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X had string column names (a DataFrame).
+    n_layers_ : int
+        Layers of neurons counting the input: ``len(hidden_layer_sizes) + 2``.
+    n_outputs_ : int
+        Target columns.
+    out_activation_ : "identity"
+        The output function.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from chainrule.sklearn import MLPRegressor
+    >>> X, y = make_regression(n_samples=100, n_features=4, noise=0.1, random_state=0)
+    >>> regressor = MLPRegressor(hidden_layer_sizes=(16,), max_iter=50, random_state=0).fit(X, y / 100)
+    >>> regressor.predict(X[:3]).shape
+    (3,)
+    """
+
+    def fit(self, X, y):
+        """Train on X of shape (n_samples, n_features) and targets y, (n_samples,) or
+        (n_samples, n_outputs). Returns self."""
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y):
+        """One epoch over (X, y), continuing from the current weights and optimizer state."""
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predicted values, (n_samples,) or (n_samples, n_outputs), as float64."""
+        Y = self._predict_outputs(X).astype(numpy.float64)
+        return Y.ravel() if self.n_outputs_ == 1 else Y
+
+    def _encode_targets(self, y, *, reset: bool, classes, incremental: bool):
+        """Targets as a matrix (n_samples, n_outputs)."""
+        self.out_activation_ = "identity"
+        return y.reshape(len(y), -1)
+
+    def _loss(self):
+        return HalfSquaredError()
+
+    def _stratify(self, T):
+        return None
+
+    def _validation_score(self, Y, T) -> float:
+        return float(r2_score(T, Y))

@@ -1,0 +1,150 @@
+"""Weights in PyTorch's layout: state dicts that ``torch.nn.Sequential`` loads, and back.
+
+chainrule names a network's parts as torch.nn does (a Sequential's children by their index,
+nested ones by dotted path), so a parameter's torch name is its chainrule name with the last
+part renamed. torch.nn.Linear computes X Wᵀ + b, so its weight is chainrule's W transposed::
+
+    chainrule                        torch.nn
+    "0.W"  (n_in, n_out)      <->    "0.weight"  (out_features, in_features) = Wᵀ
+    "0.b"  (n_out,)           <->    "0.bias"    (out_features,)
+
+Activations hold no parameters and keep their index: ``Sequential(Linear, ReLU, Linear)``
+has ``"0.weight"`` and ``"2.weight"`` in both libraries. A nested Sequential is a nested
+``torch.nn.Sequential`` (``"1.0.weight"``). torch.nn has no residual block; a Residual's block
+is its child ``f`` (``"1.f.0.weight"``), which a three-line torch module with the same child
+name loads::
+
+    class Residual(torch.nn.Module):
+        def __init__(self, f):
+            super().__init__()
+            self.f = f
+
+        def forward(self, x):
+            return x + self.f(x)
+
+The matching torch modules: ReLU, Sigmoid, Tanh, Identity, Softmax(dim=-1),
+LeakyReLU(negative_slope=alpha) and GELU(approximate="tanh"). torch is never imported here:
+state dicts are dicts of NumPy arrays, and torch tensors are read through their own
+``.detach().cpu().numpy()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy
+
+from .backend import get_array_module, to_numpy
+from .checks import check_finite
+from .errors import DTypeError, HyperparameterError, ModelFileError, ShapeError
+from .layers import Layer, Linear
+
+#: chainrule's own parameter name -> torch.nn.Linear's, and whether it is stored transposed
+TORCH_NAMES = {"W": ("weight", True), "b": ("bias", False)}
+
+
+def to_state_dict(model: Layer) -> dict[str, numpy.ndarray]:
+    """The parameters of ``model`` under torch.nn's names and in its layout (NumPy copies).
+
+    Load them into the equivalent torch module with
+    ``module.load_state_dict({name: torch.from_numpy(array) for name, array in state.items()})``.
+
+    Raises ModelFileError for a layer with parameters that torch.nn has no layout for (a
+    user's own Layer subclass).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> model = cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3), seed=0)
+    >>> {name: array.shape for name, array in to_state_dict(model).items()}
+    {'0.weight': (8, 4), '0.bias': (8,), '2.weight': (3, 8), '2.bias': (3,)}
+    """
+    state = {}
+    for key, (layer, name) in _layout(model).items():
+        array = to_numpy(layer.own_params[name])
+        state[key] = numpy.array(array.T if TORCH_NAMES[name][1] else array, order="C")
+    return state
+
+
+def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
+    """Load a torch-layout ``state_dict`` into ``model`` in place; returns ``model``.
+
+    Parameters
+    ----------
+    state_dict : mapping of str to array
+        ``torch_module.state_dict()`` (tensors on any device) or :func:`to_state_dict`'s
+        output: exactly one entry per parameter of ``model``, under torch.nn's names.
+    model : Layer
+        The chainrule model of the same architecture; its dtype is kept (values are cast).
+
+    Every entry is checked before any is written, so a bad state dict leaves ``model`` as
+    it was: ShapeError for a missing, unexpected or wrongly shaped key, DTypeError for
+    values that are not real numbers, NonFiniteError for NaN or Inf.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> source = cr.Sequential(cr.Linear(4, 8), cr.Tanh(), cr.Linear(8, 3), seed=0)
+    >>> target = from_state_dict(to_state_dict(source), cr.Sequential(cr.Linear(4, 8), cr.Tanh(), cr.Linear(8, 3)))
+    >>> bool((target.params["2.W"] == source.params["2.W"]).all())
+    True
+    """
+    if not isinstance(model, Layer):
+        raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+    if not isinstance(state_dict, Mapping):
+        raise HyperparameterError(
+            f"state_dict: expected a mapping of names to arrays (module.state_dict()), got {type(state_dict).__name__}"
+        )
+    layout = _layout(model)
+    missing = [key for key in layout if key not in state_dict]
+    if missing:
+        raise ShapeError(f"state_dict: missing key {missing[0]!r} ({len(missing)} missing in all; "
+                         f"the model's keys are {', '.join(layout)})")
+    unexpected = [key for key in state_dict if key not in layout]
+    if unexpected:
+        raise ShapeError(f"state_dict: unexpected key {unexpected[0]!r}: not a parameter of the model "
+                         f"(its keys are {', '.join(layout) or 'none'})")
+
+    values = {}
+    for key, (layer, name) in layout.items():
+        array = _as_numpy(state_dict[key], key)
+        transposed = TORCH_NAMES[name][1]
+        shape = layer.own_params[name].shape[::-1] if transposed else layer.own_params[name].shape
+        if array.shape != shape:
+            hint = " (chainrule's own (n_in, n_out) layout? torch's is (out, in))" if array.shape == shape[::-1] else ""
+            raise ShapeError(f"state_dict[{key!r}]: expected shape {shape} for {layer.describe()}, "
+                             f"got {array.shape}{hint}")
+        check_finite(array, f"state_dict[{key!r}]")
+        values[key] = array.T if transposed else array
+    for key, (layer, name) in layout.items():
+        param = layer.own_params[name]
+        param[...] = get_array_module(param).asarray(values[key], dtype=param.dtype)  # in place: views stay valid
+    return model
+
+
+def _layout(model: Layer) -> dict[str, tuple[Layer, str]]:
+    """torch name -> (layer, own parameter name), in the model's parameter order."""
+    layout = {}
+    for prefix, layer in model.walk():
+        if not layer.own_params:
+            continue
+        if type(layer) is not Linear:
+            raise ModelFileError(f"cannot map {layer.describe()} to a PyTorch state dict: its parameters "
+                                 f"({', '.join(layer.own_params)}) have no torch.nn layout; only Linear's do")
+        for name in layer.own_params:
+            layout[prefix + TORCH_NAMES[name][0]] = (layer, name)
+    return layout
+
+
+def _as_numpy(value, key: str) -> numpy.ndarray:
+    """A state dict entry (NumPy or CuPy array, torch tensor, nested list) as a NumPy array."""
+    try:
+        if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor, without importing torch
+            value = value.detach().cpu().numpy()
+        array = numpy.asarray(to_numpy(value))
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise DTypeError(f"state_dict[{key!r}]: cannot read it as a NumPy array ({error}); "
+                         f"convert it to float32 first (tensor.float())") from None
+    if array.dtype.kind not in "fiu":
+        raise DTypeError(f"state_dict[{key!r}]: expected real numbers, got dtype {array.dtype}")
+    return array

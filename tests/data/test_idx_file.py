@@ -1,0 +1,172 @@
+"""chainrule.data.idx_file: MNIST-style IDX files, raw and gzip, parsed by hand."""
+
+import gzip
+
+import numpy
+import pytest
+
+from chainrule.data.idx_file import idx_spec_paths, load_idx, load_idx_directory, read_idx
+from chainrule.errors import DataError
+
+from .writers import IDX_CODES, idx_bytes, mnist_like, write_idx
+
+
+@pytest.mark.parametrize("dtype", sorted(IDX_CODES))
+@pytest.mark.parametrize("compress", [False, True])
+def test_every_type_code_round_trips_raw_and_gzip(tmp_path, dtype, compress):
+    array = (numpy.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+    path = write_idx(tmp_path / "values-idx3", array, compress=compress)
+    read = read_idx(path)
+    assert read.dtype == numpy.dtype(dtype) and read.dtype.isnative
+    assert numpy.array_equal(read, array)
+
+
+def test_the_header_is_parsed_by_hand(tmp_path):
+    content = bytes([0, 0, 0x0B, 2, 0, 0, 0, 2, 0, 0, 0, 1, 0x01, 0x02, 0xFF, 0xFE])
+    (tmp_path / "shorts").write_bytes(content)
+    assert read_idx(tmp_path / "shorts").tolist() == [[258], [-2]]  # big-endian int16
+
+
+def test_load_idx_flattens_images_to_rows(tmp_path):
+    images, labels = mnist_like()
+    data = load_idx(write_idx(tmp_path / "imgs", images), write_idx(tmp_path / "lbls", labels, compress=True))
+    assert data.X_train.shape == (12, 12) and data.X_train.dtype == numpy.uint8
+    assert numpy.array_equal(data.X_train[5], images[5].ravel())
+    assert data.y_train.tolist() == labels.tolist() and data.task == "classification"
+    assert data.feature_names[:4] == ["pixel_0_0", "pixel_0_1", "pixel_0_2", "pixel_1_0"]
+    assert data.name == "imgs" and data.label_name == "label" and data.X_test is None
+
+
+def test_load_idx_reads_a_test_pair(tmp_path):
+    images, labels = mnist_like(12)
+    test_images, test_labels = mnist_like(6, seed=1)
+    paths = [write_idx(tmp_path / name, array) for name, array in
+             (("a", images), ("b", labels), ("c", test_images), ("d", test_labels))]
+    data = load_idx(*paths)
+    assert data.X_test.shape == (6, 12) and data.y_test.tolist() == test_labels.tolist()
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+        ("train-images.idx3-ubyte", "train-labels.idx1-ubyte"),
+    ],
+)
+def test_directory_with_training_files_only(tmp_path, names):
+    images, labels = mnist_like()
+    for name, array in zip(names, (images, labels)):
+        write_idx(tmp_path / name, array, compress=name.endswith(".gz"))
+    data = load_idx_directory(tmp_path)
+    assert data.name == tmp_path.name and data.X_train.shape == (12, 12) and data.X_test is None
+
+
+def test_directory_with_test_files(tmp_path):
+    images, labels = mnist_like()
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", images, compress=True)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", labels, compress=True)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images[:6], compress=True)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels[:6], compress=True)
+    data = load_idx_directory(tmp_path)
+    assert data.X_test.shape == (6, 12) and numpy.array_equal(data.y_test, labels[:6])
+
+
+def test_directory_without_training_files_names_the_expected_files(tmp_path):
+    with pytest.raises(DataError) as caught:
+        load_idx_directory(tmp_path)
+    assert str(tmp_path) in str(caught.value) and "train-images-idx3-ubyte" in str(caught.value)
+
+
+def test_directory_with_one_test_file_only(tmp_path):
+    images, labels = mnist_like()
+    write_idx(tmp_path / "train-images-idx3-ubyte", images)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", images)
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte but no t10k-labels-idx1-ubyte"):
+        load_idx_directory(tmp_path)
+
+
+GOOD = idx_bytes(numpy.arange(12, dtype=numpy.uint8).reshape(3, 2, 2))
+
+# Each bad file: its bytes and the fragments its DataError must hold.
+BAD_FILES = {
+    "empty": (b"", ["truncated", "0 bytes"]),
+    "shorter than the magic number": (b"\x00\x00", ["truncated", "2 bytes"]),
+    "truncated header": (GOOD[:9], ["truncated", "16-byte header"]),
+    "truncated values": (GOOD[:-1], ["truncated", "shape (3, 2, 2)", "uint8", "27 bytes"]),
+    "extra bytes": (GOOD + b"\x00", ["size mismatch", "28 bytes with the header", "29 bytes"]),
+    "wrong magic": (b"PK\x03\x04" + GOOD[4:], ["not an IDX file", "0x504b0304"]),
+    "unknown type code": (b"\x00\x00\x07\x03" + GOOD[4:], ["not an IDX file", "0x00000703"]),
+    "zero dimensions": (b"\x00\x00\x08\x00", ["not an IDX file", "0x00000800"]),
+    "truncated gzip": (gzip.compress(GOOD)[:-6], ["gzip"]),
+    "corrupt gzip": (b"\x1f\x8b" + b"\x00" * 30, ["gzip"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_idx_file_raises_data_error_naming_the_file(tmp_path, case):
+    content, fragments = BAD_FILES[case]
+    path = tmp_path / "bad-idx3-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as caught:
+        read_idx(path)
+    message = str(caught.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_images_and_labels_of_different_counts_name_both_files(tmp_path):
+    images, labels = mnist_like(12)
+    images_path, labels_path = write_idx(tmp_path / "imgs", images), write_idx(tmp_path / "lbls", labels[:10])
+    with pytest.raises(DataError) as caught:
+        load_idx(images_path, labels_path)
+    message = str(caught.value)
+    assert str(images_path) in message and str(labels_path) in message
+    assert "12 images" in message and "10 labels" in message
+
+
+def test_swapped_images_and_labels_are_explained(tmp_path):
+    images, labels = mnist_like()
+    with pytest.raises(DataError, match=r"imgs: has shape \(12,\)"):
+        load_idx(write_idx(tmp_path / "imgs", labels), write_idx(tmp_path / "lbls", images))
+    with pytest.raises(DataError, match=r"lbls: has shape \(12, 4, 3\).*one label per image"):
+        load_idx(write_idx(tmp_path / "imgs", images), write_idx(tmp_path / "lbls", images))
+
+
+def test_non_finite_float_images_are_refused(tmp_path):
+    images = numpy.zeros((3, 2, 2), dtype=numpy.float32)
+    images[2, 1, 0] = numpy.nan
+    labels = numpy.array([0, 1, 0], dtype=numpy.uint8)
+    with pytest.raises(DataError, match=r"imgs: value at index \(2, 1, 0\) is nan"):
+        load_idx(write_idx(tmp_path / "imgs", images), write_idx(tmp_path / "lbls", labels))
+
+
+def test_test_images_of_another_shape_are_refused(tmp_path):
+    images, labels = mnist_like()
+    other = numpy.zeros((12, 3, 4), dtype=numpy.uint8)
+    paths = [write_idx(tmp_path / name, array) for name, array in
+             (("a", images), ("b", labels), ("c", other), ("d", labels))]
+    with pytest.raises(DataError, match=r"c: images of shape \(3, 4\).*shape \(4, 3\)"):
+        load_idx(*paths)
+
+
+def test_test_images_without_test_labels_are_refused(tmp_path):
+    images, labels = mnist_like()
+    paths = [write_idx(tmp_path / "a", images), write_idx(tmp_path / "b", labels)]
+    with pytest.raises(DataError, match="both test images and test labels"):
+        load_idx(*paths, test_images=paths[0])
+
+
+def test_spec_paths_take_two_or_four_parts():
+    assert [str(p) for p in idx_spec_paths("a.gz, b.gz")] == ["a.gz", "b.gz"]
+    assert len(idx_spec_paths("a,b,c,d")) == 4
+    for spec in ("a,b,c", "a,", ",b", "a,b,c,d,e"):
+        with pytest.raises(DataError, match="IMAGES,LABELS"):
+            idx_spec_paths(spec)
+
+
+def test_missing_file_raises_data_error_naming_the_path(tmp_path):
+    with pytest.raises(DataError, match="absent-idx1-ubyte: no such file"):
+        read_idx(tmp_path / "absent-idx1-ubyte")

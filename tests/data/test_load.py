@@ -1,0 +1,149 @@
+"""chainrule.data.load_data: names and paths to training and test rows, validated."""
+
+import numpy
+import pytest
+
+import chainrule.data as data_module
+from chainrule.data import BUILTIN_DATASETS, Preprocessor, load_data
+from chainrule.errors import DataError, HyperparameterError, LabelError
+
+from .writers import mnist_like, write_idx
+
+
+def write_csv(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_the_package_exports_its_entry_points():
+    for name in ("load_data", "Dataset", "Preprocessor", "train_test_split", "load_csv", "load_npz", "load_idx"):
+        assert hasattr(data_module, name)
+
+
+def test_default_is_digits_with_a_stratified_fifth_for_testing():
+    data = load_data()
+    assert data.name == "digits" and data.task == "classification"
+    assert data.X_train.shape == (1437, 64) and data.X_test.shape == (360, 64)
+    counts = numpy.bincount(data.y_test)
+    assert counts.min() >= 35 and counts.max() <= 37  # ~20 % of each digit's ~180 images
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_DATASETS))
+def test_every_builtin_gets_a_test_part(name):
+    data = load_data(name, test_size=0.25, seed=3)
+    n_samples = len(data.y_train) + len(data.y_test)
+    assert len(data.y_test) == int(numpy.ceil(0.25 * n_samples))
+    if data.task == "classification":
+        assert set(data.y_test.tolist()) == set(data.y_train.tolist())
+
+
+def test_same_seed_same_split_other_seed_other_split():
+    first, again, other = load_data("iris", seed=7), load_data("iris", seed=7), load_data("iris", seed=8)
+    assert numpy.array_equal(first.X_test, again.X_test) and numpy.array_equal(first.y_train, again.y_train)
+    assert not numpy.array_equal(first.X_test, other.X_test)
+
+
+def test_test_size_may_be_a_row_count():
+    assert load_data("wine", test_size=10).X_test.shape == (10, 13)
+
+
+def test_regression_split_is_shuffled_not_stratified():
+    data = load_data("diabetes", seed=0)
+    assert data.task == "regression" and data.y_train.dtype == numpy.float64
+    assert len(data.y_test) == 89
+
+
+def test_csv_without_test_part_is_split_with_string_classes(tmp_path):
+    rows = "".join(f"{i},{i * 2},{'ab'[i % 2]}\n" for i in range(20))
+    data = load_data(write_csv(tmp_path, "x,z,kind\n" + rows), test_size=0.2, seed=1)
+    assert sorted(data.y_test.tolist()) == ["a", "a", "b", "b"]
+    assert numpy.array_equal(data.X_train[:, 1], 2 * data.X_train[:, 0])  # rows stay whole
+
+
+def test_a_source_test_part_is_kept_and_test_size_ignored(tmp_path):
+    path = tmp_path / "split.npz"
+    numpy.savez(path, X=numpy.zeros((6, 2)), y=numpy.array([0, 1] * 3),
+                X_test=numpy.ones((2, 2)), y_test=numpy.array([1, 0]))
+    data = load_data(str(path), test_size=0.5)
+    assert data.X_train.shape == (6, 2) and data.X_test.tolist() == [[1, 1], [1, 1]]
+
+
+def test_idx_directory_through_load_data(tmp_path):
+    images, labels = mnist_like(30)
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", images, compress=True)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", labels, compress=True)
+    data = load_data(tmp_path, test_size=0.2)
+    assert data.X_train.shape == (24, 12) and numpy.bincount(data.y_test).tolist() == [2, 2, 2]
+
+
+def test_task_may_be_forced_for_a_builtin():
+    data = load_data("iris", task="regression")
+    assert data.task == "regression" and data.y_train.dtype == numpy.float64
+
+
+def test_preprocessor_fits_on_the_training_rows():
+    data = load_data("iris")
+    preprocessor = Preprocessor.fit(data.X_train, data.y_train, data.task)
+    assert numpy.allclose(preprocessor.transform(data.X_train).mean(axis=0), 0, atol=1e-6)
+    assert preprocessor.encode(data.y_test).max() == 2
+
+
+def test_unknown_builtin_name_lists_the_builtin_names():
+    with pytest.raises(DataError, match="'mnist'") as caught:
+        load_data("mnist")
+    for name in BUILTIN_DATASETS:
+        assert name in str(caught.value)
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(DataError, match="absent.csv: no such file"):
+        load_data(str(tmp_path / "absent.csv"))
+
+
+def test_label_with_a_builtin_is_refused():
+    with pytest.raises(DataError, match="label='species'.*'iris' is a built-in"):
+        load_data("iris", label="species")
+
+
+def test_a_single_class_raises_label_error_naming_it(tmp_path):
+    path = write_csv(tmp_path, "a,kind\n1,cat\n2,cat\n3,cat\n", name="cats.csv")
+    with pytest.raises(LabelError, match=r"cats\.csv: every label is 'cat'.*at least 2 classes"):
+        load_data(path)
+
+
+@pytest.mark.parametrize("rows", ["", "1,0\n"])
+def test_fewer_than_two_samples_raise_data_error(tmp_path, rows):
+    path = write_csv(tmp_path, "a,label\n" + rows, name="tiny.csv")
+    with pytest.raises(DataError, match=r"tiny\.csv"):
+        load_data(path)
+
+
+def test_one_sample_from_an_archive_raises_data_error(tmp_path):
+    path = tmp_path / "one.npz"
+    numpy.savez(path, X=numpy.zeros((1, 2)), y=numpy.array([0]))
+    with pytest.raises(DataError, match=r"one\.npz: 1 sample; at least 2"):
+        load_data(path)
+
+
+def test_test_labels_absent_from_training_raise_label_error(tmp_path):
+    path = tmp_path / "unseen.npz"
+    numpy.savez(path, X=numpy.zeros((4, 1)), y=numpy.array([0, 1, 0, 1]),
+                X_test=numpy.zeros((2, 1)), y_test=numpy.array([1, 7]))
+    with pytest.raises(LabelError, match=r"unseen\.npz: y_test holds label \[7\]"):
+        load_data(path)
+
+
+@pytest.mark.parametrize(
+    "options, name",
+    [({"task": "ranking"}, "task"), ({"test_size": 1.5}, "test_size"), ({"test_size": 0}, "test_size"),
+     ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed")],
+)
+def test_bad_options_raise_hyperparameter_error_naming_them(options, name):
+    with pytest.raises(HyperparameterError, match=name):
+        load_data("iris", **options)
+
+
+def test_test_size_leaving_no_training_rows_raises_data_error():
+    with pytest.raises(DataError, match="150 test rows out of 150"):
+        load_data("iris", test_size=150)

@@ -1,0 +1,173 @@
+"""chainrule.data.npz_file: NPZ archives, read without pickle."""
+
+import numpy
+import pytest
+
+from chainrule.data.npz_file import load_npz
+from chainrule.errors import DataError, LabelError
+
+UNPICKLED = []
+
+
+def _record_unpickling():
+    UNPICKLED.append("code ran")
+    return 0
+
+
+class RunsCodeWhenUnpickled:
+    def __reduce__(self):
+        return (_record_unpickling, ())
+
+
+def save(tmp_path, name="data.npz", **arrays):
+    path = tmp_path / name
+    numpy.savez(path, **arrays)
+    return path
+
+
+def test_reads_x_and_y_without_test_part(tmp_path):
+    X, y = numpy.arange(12.0).reshape(6, 2), numpy.array([0, 1, 2, 0, 1, 2])
+    data = load_npz(save(tmp_path, X=X, y=y))
+    assert numpy.array_equal(data.X_train, X) and numpy.array_equal(data.y_train, y)
+    assert data.X_test is None and data.y_test is None
+    assert data.task == "classification" and data.name == "data.npz"
+    assert data.feature_names == ["x0", "x1"] and data.label_name == "y"
+
+
+def test_reads_the_test_part_and_keeps_dtypes(tmp_path):
+    X = numpy.arange(8, dtype=numpy.uint8).reshape(4, 2)
+    path = save(tmp_path, X=X, y=numpy.array([0.5, 1.5, 2.5, 3.5]), X_test=X[:2], y_test=numpy.array([1.0, 2.0]))
+    data = load_npz(path)
+    assert data.X_train.dtype == numpy.uint8 and data.task == "regression"
+    assert numpy.array_equal(data.X_test, X[:2]) and data.y_test.tolist() == [1.0, 2.0]
+
+
+def test_compressed_archives_images_column_labels_and_byte_strings(tmp_path):
+    path = tmp_path / "images.npz"
+    images = numpy.zeros((4, 2, 3), dtype=numpy.float32)
+    numpy.savez_compressed(path, X=images, y=numpy.array([[b"cat"], [b"dog"], [b"cat"], [b"dog"]]))
+    data = load_npz(path)
+    assert data.X_train.shape == (4, 6) and data.feature_names[:2] == ["x0_0", "x0_1"]
+    assert data.y_train.tolist() == ["cat", "dog", "cat", "dog"]
+
+
+def test_regression_task_refuses_string_labels(tmp_path):
+    path = save(tmp_path, X=numpy.zeros((2, 1)), y=numpy.array(["a", "b"]))
+    with pytest.raises(LabelError, match=r"data\.npz: y"):
+        load_npz(path, task="regression")
+
+
+def test_archive_is_opened_without_pickle(tmp_path, monkeypatch):
+    calls = []
+    real_load = numpy.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(numpy, "load", spy)
+    load_npz(save(tmp_path, X=numpy.zeros((2, 1)), y=numpy.array([0, 1])))
+    assert calls == [{"allow_pickle": False}]
+
+
+def test_object_array_is_refused_without_running_its_pickle(tmp_path):
+    labels = numpy.array([RunsCodeWhenUnpickled(), 1], dtype=object)
+    path = save(tmp_path, X=numpy.zeros((2, 1)), y=labels)
+    UNPICKLED.clear()
+    with pytest.raises(DataError) as caught:
+        load_npz(path)
+    assert UNPICKLED == []
+    assert all(part in str(caught.value) for part in (str(path), "'y'", "pickle"))
+
+
+NAN_X = numpy.zeros((3, 4))
+NAN_X[1, 2] = numpy.nan
+
+# Each bad archive: its arrays and the fragments its DataError must name.
+BAD_ARCHIVES = {
+    "missing X": (dict(features=numpy.zeros((2, 1)), y=numpy.zeros(2)), ["no array named 'X'", "'features'"]),
+    "missing y": (dict(X=numpy.zeros((2, 1))), ["no array named 'y'", "'X'"]),
+    "test images without labels": (
+        dict(X=numpy.zeros((2, 1)), y=numpy.zeros(2), X_test=numpy.zeros((1, 1))), ["'X_test'", "no 'y_test'"]),
+    "test labels without images": (
+        dict(X=numpy.zeros((2, 1)), y=numpy.zeros(2), y_test=numpy.zeros(1)), ["'y_test'", "no 'X_test'"]),
+    "object features": (dict(X=numpy.array([[1], ["a"]], dtype=object), y=numpy.zeros(2)), ["'X'", "pickle"]),
+    "text features": (dict(X=numpy.array([["a"], ["b"]]), y=numpy.zeros(2)), ["'X'", "dtype <U1", "real numbers"]),
+    "complex features": (dict(X=numpy.zeros((2, 1), dtype=complex), y=numpy.zeros(2)), ["'X'", "complex128"]),
+    "1-d features": (dict(X=numpy.zeros(2), y=numpy.zeros(2)), ["'X'", "shape (2,)"]),
+    "no feature columns": (dict(X=numpy.zeros((2, 0)), y=numpy.zeros(2)), ["'X'", "shape (2, 0)"]),
+    "2-d labels": (dict(X=numpy.zeros((2, 1)), y=numpy.zeros((2, 2))), ["'y'", "shape (2, 2)"]),
+    "date labels": (dict(X=numpy.zeros((2, 1)), y=numpy.zeros(2, dtype="datetime64[D]")), ["'y'", "datetime64"]),
+    "non-ascii bytes": (dict(X=numpy.zeros((2, 1)), y=numpy.array([b"caf\xe9", b"x"])), ["'y'", "ASCII"]),
+    "nan feature": (dict(X=NAN_X, y=numpy.zeros(3)), ["X[1, 2] is nan"]),
+    "inf label": (dict(X=numpy.zeros((2, 1)), y=numpy.array([1.0, -numpy.inf])), ["y[1] is -inf"]),
+    "inf test feature": (
+        dict(X=numpy.zeros((2, 1)), y=numpy.zeros(2), X_test=numpy.array([[numpy.inf]]), y_test=numpy.zeros(1)),
+        ["X_test[0, 0] is inf"]),
+    "row counts differ": (dict(X=numpy.zeros((3, 1)), y=numpy.zeros(2)), ["'X' has 3 samples", "'y' has 2"]),
+    "test row counts differ": (
+        dict(X=numpy.zeros((2, 1)), y=numpy.zeros(2), X_test=numpy.zeros((2, 1)), y_test=numpy.zeros(1)),
+        ["'X_test' has 2 samples", "'y_test' has 1"]),
+    "test width differs": (
+        dict(X=numpy.zeros((2, 3)), y=numpy.zeros(2), X_test=numpy.zeros((1, 2)), y_test=numpy.zeros(1)),
+        ["'X_test' has 2 features", "'X' has 3"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ARCHIVES))
+def test_bad_archive_raises_data_error_naming_file_and_key(tmp_path, case):
+    arrays, fragments = BAD_ARCHIVES[case]
+    path = save(tmp_path, **arrays)
+    with pytest.raises(DataError) as caught:
+        load_npz(path)
+    message = str(caught.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"", "not an NPZ archive"),
+        (b"X,y\n1,2\n", "not an NPZ archive"),
+        (b"PK\x03\x04 truncated zip", "not a readable NPZ archive"),
+        (b"\x80\x04K\x01.", "holds pickled data"),  # a pickle renamed
+    ],
+)
+def test_files_that_are_not_archives_raise_data_error(tmp_path, content, fragment):
+    path = tmp_path / "fake.npz"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=fragment) as caught:
+        load_npz(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_single_npy_array_is_refused(tmp_path):
+    path = tmp_path / "single.npz"
+    with path.open("wb") as handle:
+        numpy.save(handle, numpy.zeros((2, 2)))
+    with pytest.raises(DataError, match=r"single\.npz: holds a single .npy array"):
+        load_npz(path)
+
+
+def test_truncated_archive_raises_data_error(tmp_path):
+    path = save(tmp_path, X=numpy.arange(400.0).reshape(100, 4), y=numpy.zeros(100))
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(DataError, match=r"data\.npz"):
+        load_npz(path)
+
+
+def test_corrupt_member_raises_data_error_naming_the_key(tmp_path):
+    path = save(tmp_path, X=numpy.zeros((50, 4)), y=numpy.zeros(50))
+    content = bytearray(path.read_bytes())
+    start = content.index(b"X.npy") + 200  # inside X's values, past its header
+    content[start:start + 8] = b"\xff" * 8
+    path.write_bytes(bytes(content))
+    with pytest.raises(DataError, match=r"data\.npz: array 'X' is corrupt"):
+        load_npz(path)
+
+
+def test_missing_file_raises_data_error_naming_the_path(tmp_path):
+    with pytest.raises(DataError, match=r"absent\.npz: no such file"):
+        load_npz(tmp_path / "absent.npz")

@@ -1,0 +1,133 @@
+"""chainrule.data.preprocessing: standardization and labels, fitted on training rows only."""
+
+import json
+
+import numpy
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from chainrule.data import Preprocessor, load_data
+from chainrule.errors import DataError, LabelError, ShapeError
+
+
+def fitted(task="classification"):
+    X_train = numpy.array([[0.0, 5.0, 1.0], [2.0, 5.0, 3.0], [4.0, 5.0, 8.0]])
+    y_train = numpy.array(["dog", "cat", "dog"])
+    return Preprocessor.fit(X_train, y_train if task == "classification" else numpy.arange(3.0), task)
+
+
+def test_statistics_come_from_the_training_rows_only():
+    data = load_data("wine", seed=0)
+    preprocessor = Preprocessor.fit(data.X_train, data.y_train, data.task)
+    assert numpy.allclose(preprocessor.mean, data.X_train.mean(axis=0))
+    assert numpy.allclose(preprocessor.scale, data.X_train.std(axis=0))
+    expected = (data.X_test - data.X_train.mean(axis=0)) / data.X_train.std(axis=0)
+    assert numpy.allclose(preprocessor.transform(data.X_test, dtype=numpy.float64), expected)
+    # The test rows are not standardized by their own statistics.
+    assert not numpy.allclose(preprocessor.transform(data.X_test).mean(axis=0), 0, atol=1e-3)
+
+
+def test_constant_feature_gets_scale_one_and_becomes_zero():
+    preprocessor = fitted()
+    assert preprocessor.scale[1] == 1.0
+    assert numpy.all(preprocessor.transform(numpy.array([[1.0, 5.0, 2.0]]))[:, 1] == 0)
+
+
+def test_transform_returns_the_requested_dtype():
+    assert fitted().transform(numpy.zeros((2, 3))).dtype == numpy.float32
+    assert fitted().transform(numpy.zeros((2, 3)), dtype=numpy.float64).dtype == numpy.float64
+
+
+def test_without_standardization_inputs_pass_through():
+    preprocessor = Preprocessor.fit(numpy.ones((2, 2)), numpy.array([0, 1]), "classification", standardize=False)
+    assert preprocessor.mean is None and preprocessor.transform(numpy.full((1, 2), 7.0)).tolist() == [[7.0, 7.0]]
+
+
+def test_string_labels_encode_and_decode_round_trip():
+    preprocessor = fitted()
+    assert preprocessor.classes == ["cat", "dog"] and preprocessor.n_classes == 2
+    labels = numpy.array(["dog", "dog", "cat"])
+    indices = preprocessor.encode(labels)
+    assert indices.tolist() == [1, 1, 0]
+    assert preprocessor.decode(indices).tolist() == labels.tolist()
+
+
+@given(hnp.arrays(numpy.int64, st.integers(2, 30), elements=st.integers(-5, 5)))
+def test_integer_labels_round_trip(labels):
+    if len(numpy.unique(labels)) < 2:
+        labels = numpy.append(labels, labels[0] + 1)
+    preprocessor = Preprocessor.fit(numpy.zeros((len(labels), 1)), labels, "classification")
+    indices = preprocessor.encode(labels)
+    assert indices.min() == 0 and indices.max() == preprocessor.n_classes - 1
+    assert preprocessor.decode(indices).tolist() == labels.tolist()
+
+
+def test_unknown_label_raises_label_error_naming_it():
+    with pytest.raises(LabelError, match=r"'emu'.*\['cat', 'dog'\]"):
+        fitted().encode(numpy.array(["cat", "emu"]))
+
+
+def test_a_single_class_raises_label_error():
+    with pytest.raises(LabelError, match="at least 2 classes"):
+        Preprocessor.fit(numpy.zeros((3, 1)), numpy.array([4, 4, 4]), "classification")
+
+
+def test_regression_has_no_classes():
+    preprocessor = fitted("regression")
+    assert preprocessor.classes is None and preprocessor.n_classes is None
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_json_round_trip(task):
+    preprocessor = fitted(task)
+    restored = Preprocessor.from_json(json.loads(json.dumps(preprocessor.to_json())))
+    assert restored.n_features == 3 and restored.task == task and restored.classes == preprocessor.classes
+    assert numpy.array_equal(restored.mean, preprocessor.mean)
+    assert numpy.array_equal(restored.scale, preprocessor.scale)
+    rows = numpy.array([[1.0, 2.0, 3.0]])
+    assert numpy.array_equal(restored.transform(rows), preprocessor.transform(rows))
+
+
+def test_json_of_classes_from_numpy_labels_is_plain():
+    preprocessor = Preprocessor.fit(numpy.zeros((2, 1)), numpy.array([3, 9]), "classification")
+    saved = json.dumps(preprocessor.to_json())  # numpy integers would not serialize
+    assert Preprocessor.from_json(json.loads(saved)).classes == [3, 9]
+
+
+def malformed_cases():
+    good = fitted().to_json()
+    missing_mean = {key: value for key, value in good.items() if key != "mean"}
+    return {
+        "missing key": missing_mean,
+        "not a dict": ["n_features", 3],
+        "text width": {**good, "n_features": "three"},
+        "text mean": {**good, "mean": ["a", "b", "c"]},
+        "short mean": {**good, "mean": [0.0, 1.0]},
+        "long scale": {**good, "scale": [1.0] * 4},
+        "unknown task": {**good, "task": "ranking"},
+        "classes not a list": {**good, "classes": "cd"},
+        "no features": {**good, "n_features": 0, "mean": None, "scale": None},
+    }
+
+
+@pytest.mark.parametrize("case", sorted(malformed_cases()))
+def test_malformed_json_raises_data_error(case):
+    with pytest.raises(DataError, match="preprocessing"):
+        Preprocessor.from_json(malformed_cases()[case])
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (2, 4), (3,), (1, 1, 3)])
+def test_wrong_width_raises_shape_error_with_expected_and_received(shape):
+    with pytest.raises(ShapeError, match=rf"rows of 3 features, got shape \({shape[0]},"):
+        fitted().transform(numpy.zeros(shape))
+
+
+def test_fit_refuses_bad_task_and_shapes():
+    with pytest.raises(DataError, match="task"):
+        Preprocessor.fit(numpy.zeros((2, 1)), numpy.array([0, 1]), "ranking")
+    with pytest.raises(ShapeError, match="X"):
+        Preprocessor.fit(numpy.zeros(2), numpy.array([0, 1]), "classification")
+    with pytest.raises(ShapeError, match="y"):
+        Preprocessor.fit(numpy.zeros((2, 1)), numpy.zeros((2, 2)), "classification")

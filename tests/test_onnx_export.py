@@ -1,0 +1,370 @@
+"""chainrule.onnx_export and ``chainrule export``: onnxruntime computes what chainrule computes.
+
+Tests that run a graph skip, with the reason, when the optional onnx/onnxruntime packages are
+absent (``pip install 'chainrule[onnx]'``); those about bad input that never reaches ONNX run
+always.
+"""
+
+import argparse
+import re
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.datasets import load_iris
+
+import chainrule as cr
+from chainrule.cli import export as export_command
+from chainrule.cli.main import UsageError, build_parser, main
+from chainrule.errors import HyperparameterError, ModelFileError, ShapeError
+from chainrule.io import load, save
+from chainrule.onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, to_onnx
+
+NEEDS_ONNX = "ONNX export tests need the optional onnx and onnxruntime packages: pip install 'chainrule[onnx]'"
+DTYPES = ["float32", "float64"]
+OPSETS = [MIN_OPSET, None, GELU_OPSET]  # None: DEFAULT_OPSET, GELU written out in primitives
+#: (rtol, atol) of onnxruntime against chainrule: the issue's bound in float32; in float64,
+#: tight enough to catch a float32 graph (~5e-7 off), loose enough for onnxruntime's float64
+#: Gelu kernel (opset 20), which is accurate to ~1e-8 only
+TOLERANCE = {"float32": (1e-5, 1e-5), "float64": (1e-7, 1e-7)}
+
+
+@pytest.fixture(scope="module")
+def ort():
+    pytest.importorskip("onnx", reason=NEEDS_ONNX)
+    return pytest.importorskip("onnxruntime", reason=NEEDS_ONNX)
+
+
+def run_onnx(ort, path, X):
+    """The graph's output "Y" for input "X", computed by onnxruntime on the CPU."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["Y"], {"X": X})[0]
+
+
+def assert_close(actual, expected, dtype):
+    rtol, atol = TOLERANCE[dtype]
+    assert actual.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
+
+
+def _models():
+    """One small model per layer type, plus nested composites; name -> factory(dtype)."""
+    after_linear = {name: (lambda d, name=name: cr.Sequential(cr.Linear(3, 4, dtype=d), getattr(cr, name)(), seed=1))
+                    for name in ("Identity", "ReLU", "Sigmoid", "Tanh", "GELU", "Softmax")}
+    return {
+        **after_linear,
+        "Linear": lambda d: cr.Linear(3, 4, seed=2, dtype=d),
+        "LeakyReLU": lambda d: cr.Sequential(cr.Linear(3, 4, dtype=d), cr.LeakyReLU(0.3), seed=3),
+        "Residual": lambda d: cr.Residual(cr.Sequential(cr.Linear(3, 3, dtype=d), cr.Tanh(), seed=4)),
+        "nested": lambda d: cr.Sequential(
+            cr.Linear(3, 6, dtype=d), cr.GELU(),
+            cr.Sequential(cr.Residual(cr.Sequential(cr.Linear(6, 6, dtype=d), cr.Sigmoid())), cr.LeakyReLU(0.1)),
+            cr.Residual(cr.Residual(cr.Linear(6, 6, dtype=d))), cr.Identity(),
+            cr.Linear(6, 2, dtype=d), cr.Softmax(), seed=5,
+        ),
+        "parameterless": lambda d: cr.Sequential(cr.ReLU(), cr.Residual(cr.Tanh())),
+        "empty": lambda d: cr.Sequential(),
+    }
+
+
+MODELS = _models()
+
+
+def randomize_biases(model, seed=0):
+    """Nonzero biases (Linear starts them at 0), so a wrong Add would show."""
+    rng = np.random.default_rng(seed)
+    for name, array in model.params.items():
+        if name.rsplit(".", 1)[-1] == "b":
+            array[...] = rng.normal(size=array.shape)
+    return model
+
+
+# -- every layer type: onnxruntime equals chainrule -------------------------------------------
+
+@pytest.mark.parametrize("opset", OPSETS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", MODELS)
+def test_onnxruntime_matches_chainrule(ort, tmp_path, name, dtype, opset):
+    model = randomize_biases(MODELS[name](dtype))
+    dtype = (model.dtype or np.dtype(np.float32)).name  # a model without parameters exports as float32
+    path = tmp_path / "model.onnx"
+    to_onnx(model, path, opset=opset)
+    rng = np.random.default_rng(0)
+    for n_samples in (1, 7):  # one graph, several batch sizes: the batch dimension is dynamic
+        X = (3 * rng.normal(size=(n_samples, 3))).astype(dtype)
+        assert_close(run_onnx(ort, path, X), model(X), dtype)
+
+
+@pytest.fixture(scope="module")
+def nested_graph(ort, tmp_path_factory):
+    model = randomize_biases(MODELS["nested"]("float32"))
+    path = tmp_path_factory.mktemp("onnx") / "nested.onnx"
+    to_onnx(model, path)
+    return model, ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+@given(seed=st.integers(0, 2**32 - 1), n_samples=st.integers(1, 64), scale=st.sampled_from([0.1, 1.0, 10.0]))
+def test_any_batch_matches(nested_graph, seed, n_samples, scale):
+    model, session = nested_graph
+    X = (scale * np.random.default_rng(seed).normal(size=(n_samples, 3))).astype(np.float32)
+    assert_close(session.run(["Y"], {"X": X})[0], model(X), "float32")
+
+
+def test_graph_structure(ort, tmp_path):
+    import onnx
+
+    model = MODELS["nested"]("float32")
+    proto = to_onnx(model, tmp_path / "model.onnx")
+    assert proto.opset_import[0].version == DEFAULT_OPSET
+    # Parameters are initializers under their chainrule names; W keeps its (n_in, n_out) layout.
+    initializers = {tensor.name: onnx.numpy_helper.to_array(tensor) for tensor in proto.graph.initializer}
+    for name, array in model.params.items():
+        np.testing.assert_array_equal(initializers[name], array)
+    ops = [node.op_type for node in proto.graph.node]
+    assert "Gelu" not in ops and ops.count("LeakyRelu") == 1 and ops.count("Softmax") == 1
+    assert [dim.dim_param or dim.dim_value for dim in proto.graph.input[0].type.tensor_type.shape.dim] == ["batch", 3]
+    assert [dim.dim_param or dim.dim_value for dim in proto.graph.output[0].type.tensor_type.shape.dim] == ["batch", 2]
+    assert onnx.load(tmp_path / "model.onnx") == proto
+    # From opset 20 on, GELU is ONNX's own operator.
+    assert "Gelu" in [node.op_type for node in to_onnx(model, tmp_path / "20.onnx", opset=GELU_OPSET).graph.node]
+
+
+def test_float64_leaky_relu_keeps_alpha_exactly(ort, tmp_path):
+    # ONNX attributes are float32: LeakyRelu(alpha=0.1) would scale by 0.10000000149.
+    model = randomize_biases(cr.Sequential(cr.Linear(3, 4, dtype="float64"), cr.LeakyReLU(0.1), seed=0))
+    proto = to_onnx(model, tmp_path / "model.onnx", opset=GELU_OPSET)
+    assert [node.op_type for node in proto.graph.node] == ["MatMul", "Add", "Mul", "Max"]
+    X = 3 * np.random.default_rng(0).normal(size=(50, 3))
+    np.testing.assert_allclose(run_onnx(ort, tmp_path / "model.onnx", X), model(X), rtol=1e-14, atol=1e-14)
+
+
+# -- the saved preprocessing ------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=DTYPES)
+def iris_model(request):
+    """A small classifier trained on iris with standardization and string labels."""
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = cr.mlp([4, 16, 3], activation="tanh", seed=0, dtype=request.param)
+    cr.fit(model, X, labels, epochs=5, standardize=True, verbose=0)
+    return model, X.astype(request.param)
+
+
+def test_preprocessing_in_graph_gives_logits(ort, tmp_path, iris_model):
+    model, X = iris_model
+    dtype = model.dtype.name
+    proto = to_onnx(model, tmp_path / "iris.onnx")
+    assert [node.op_type for node in proto.graph.node][:2] == ["Sub", "Div"]
+    logits = model(model.preprocessor.transform(X, model.dtype))
+    assert_close(run_onnx(ort, tmp_path / "iris.onnx", X), logits, dtype)  # raw rows in
+    metadata = {prop.key: prop.value for prop in proto.metadata_props}
+    assert metadata["chainrule.classes"] == '["setosa", "versicolor", "virginica"]'
+    assert metadata["chainrule.standardization"] == "in graph"
+
+
+def test_probabilities_match_predict_proba(ort, tmp_path, iris_model):
+    model, X = iris_model
+    to_onnx(model, tmp_path / "iris.onnx", probabilities=True)
+    probabilities = run_onnx(ort, tmp_path / "iris.onnx", X)
+    assert_close(probabilities, cr.predict_proba(model, X), model.dtype.name)
+    classes = np.array(model.preprocessor.classes, dtype=object)
+    np.testing.assert_array_equal(classes[probabilities.argmax(axis=1)], cr.predict(model, X))
+
+
+def test_without_preprocessing_takes_standardized_rows(ort, tmp_path, iris_model):
+    model, X = iris_model
+    proto = to_onnx(model, tmp_path / "iris.onnx", include_preprocessing=False)
+    assert "Sub" not in [node.op_type for node in proto.graph.node]
+    standardized = model.preprocessor.transform(X, model.dtype)
+    assert_close(run_onnx(ort, tmp_path / "iris.onnx", standardized), model(standardized), model.dtype.name)
+    assert {prop.key: prop.value for prop in proto.metadata_props}["chainrule.standardization"] == "expected of the input"
+
+
+def test_multilabel_probabilities_are_sigmoids(ort, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)) * 5 + 2
+    Y = (X[:, :2] > 2).astype(np.float32)
+    model = cr.mlp([3, 8, 2], seed=0)
+    cr.fit(model, X, Y, loss="binary_cross_entropy", epochs=2, standardize=True, verbose=0)
+    to_onnx(model, tmp_path / "multilabel.onnx", probabilities=True)
+    assert_close(run_onnx(ort, tmp_path / "multilabel.onnx", X.astype(np.float32)), cr.predict_proba(model, X), "float32")
+
+
+def test_regressor_has_no_probabilities(ort, tmp_path):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    model = cr.mlp([3, 4, 1], seed=0)
+    cr.fit(model, X, X.sum(axis=1), epochs=1, standardize=True, verbose=0)
+    to_onnx(model, tmp_path / "regressor.onnx")
+    assert_close(run_onnx(ort, tmp_path / "regressor.onnx", X.astype(np.float32))[:, 0], cr.predict(model, X), "float32")
+    for unfitted in (model, cr.mlp([3, 4, 2])):
+        with pytest.raises(HyperparameterError, match="probabilities"):
+            to_onnx(unfitted, tmp_path / "probabilities.onnx", probabilities=True)
+    assert not (tmp_path / "probabilities.onnx").exists()
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+class Scale(cr.Layer):
+    """A user's own layer: Y = 2 X."""
+
+    def forward(self, X):
+        return 2 * X
+
+
+class DoubledReLU(cr.ReLU):
+    """A subclass of an exportable layer that computes something else."""
+
+    def forward(self, X):
+        return 2 * super().forward(X)
+
+
+@pytest.mark.parametrize("model, named", [
+    (cr.Sequential(cr.Linear(3, 3), Scale()), "layer '1' (Scale)"),
+    (cr.Sequential(cr.Linear(3, 3), cr.Residual(cr.Sequential(cr.Tanh(), DoubledReLU()))), "layer '1.f.1' (DoubledReLU)"),
+    (Scale(), "Scale"),
+])
+def test_unexportable_layer_is_named_and_nothing_written(ort, tmp_path, model, named):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"previous")
+    with pytest.raises(ModelFileError, match=re.escape(f"cannot export {named} to ONNX")):
+        to_onnx(model, path)
+    assert path.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+
+
+def test_unwritable_path_raises_naming_it_and_leaves_nothing(ort, tmp_path):
+    model = MODELS["nested"]("float32")
+    missing = tmp_path / "no_such_dir" / "model.onnx"
+    with pytest.raises(ModelFileError, match="no_such_dir.*cannot write.*does not exist"):
+        to_onnx(model, missing)
+    (tmp_path / "a_directory").mkdir()
+    with pytest.raises(ModelFileError, match="a_directory: cannot write"):
+        to_onnx(model, tmp_path / "a_directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_directory"]
+    assert list((tmp_path / "a_directory").iterdir()) == []
+
+
+@pytest.mark.parametrize("opset", [MIN_OPSET - 1, 10**4, "17", 17.0, True])
+def test_bad_opset(ort, tmp_path, opset):
+    with pytest.raises(HyperparameterError, match="opset: expected an integer"):
+        to_onnx(MODELS["Linear"]("float32"), tmp_path / "model.onnx", opset=opset)
+
+
+def test_widths_that_do_not_chain(ort, tmp_path):
+    with pytest.raises(ShapeError, match="layer '1' [(]Linear[)]: it takes 5 features, but receives 4"):
+        to_onnx(cr.Sequential(cr.Linear(3, 4), cr.Linear(5, 2)), tmp_path / "model.onnx")
+    with pytest.raises(ShapeError, match="layer '0' [(]Residual[)]: .*input 3, f[(]x[)] 2"):
+        to_onnx(cr.Sequential(cr.Residual(cr.Linear(3, 2))), tmp_path / "model.onnx")
+
+
+def test_not_a_model(ort, tmp_path):
+    with pytest.raises(HyperparameterError, match="model: expected a chainrule Layer, got dict"):
+        to_onnx({}, tmp_path / "model.onnx")
+
+
+def test_missing_onnx_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` now raises ImportError
+    with pytest.raises(HyperparameterError, match=r"pip install 'chainrule\[onnx\]'"):
+        to_onnx(MODELS["Linear"]("float32"), tmp_path / "model.onnx")
+    assert not (tmp_path / "model.onnx").exists()
+
+
+def test_library_imports_neither_onnx_nor_torch():
+    import subprocess
+
+    code = ("import sys, chainrule, chainrule.onnx_export, chainrule.torch_interchange, chainrule.cli.export; "
+            "print(sorted({'onnx', 'onnxruntime', 'torch'} & set(sys.modules)))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+# -- chainrule export ---------------------------------------------------------------------------
+
+def _registered() -> bool:
+    """Whether chainrule/cli/main.py dispatches the export command yet."""
+    try:
+        build_parser().parse_args(["export", "MODEL", "--onnx", "OUT"])
+    except UsageError:
+        return False
+    return True
+
+
+needs_registration = pytest.mark.skipif(not _registered(), reason="chainrule.cli.export is not registered in cli/main.py")
+
+
+def parse(argv):
+    """``chainrule export`` arguments parsed by the command's own add_arguments."""
+    parser = argparse.ArgumentParser(prog="chainrule export")
+    export_command.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@pytest.fixture
+def model_file(tmp_path, iris_model):
+    model, X = iris_model
+    save(model, tmp_path / "model.safetensors")
+    return tmp_path / "model.safetensors", model, X
+
+
+def tamper(path):
+    """Truncate a model file by its last bytes, as a failed copy would."""
+    path.write_bytes(path.read_bytes()[:-16])
+
+
+def test_run_exports_a_model_file(ort, tmp_path, model_file, capsys):
+    path, model, X = model_file
+    out = tmp_path / "model.onnx"
+    assert export_command.run(parse([str(path), "--onnx", str(out), "--probabilities"])) == 0
+    assert_close(run_onnx(ort, out, X), cr.predict_proba(load(path), X), model.dtype.name)
+    printed = capsys.readouterr().out
+    assert printed == f"wrote {out}: ONNX opset {DEFAULT_OPSET}, {model.dtype}, X (batch, 4) -> Y (batch, 3)\n"
+
+
+def test_run_options(ort, tmp_path, model_file):
+    path, model, X = model_file
+    out = tmp_path / "model.onnx"
+    export_command.run(parse([str(path), "--onnx", str(out), "--opset", str(GELU_OPSET), "--no-preprocessing"]))
+    standardized = model.preprocessor.transform(X, model.dtype)
+    assert_close(run_onnx(ort, out, standardized), model(standardized), model.dtype.name)
+
+
+def test_run_on_a_tampered_model_file_raises_model_file_error(tmp_path, model_file):
+    path, _, _ = model_file
+    tamper(path)
+    with pytest.raises(ModelFileError, match="model.safetensors"):
+        export_command.run(parse([str(path), "--onnx", str(tmp_path / "model.onnx")]))
+    assert not (tmp_path / "model.onnx").exists()
+
+
+@needs_registration
+def test_cli_end_to_end(ort, tmp_path, model_file, capsys):
+    path, model, X = model_file
+    out = tmp_path / "model.onnx"
+    assert main(["export", str(path), "--onnx", str(out)]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out}")
+    assert_close(run_onnx(ort, out, X), model(model.preprocessor.transform(X, model.dtype)), model.dtype.name)
+
+
+@needs_registration
+def test_cli_tampered_model_file_exits_2(tmp_path, model_file, capsys):
+    path, _, _ = model_file
+    tamper(path)
+    assert main(["export", str(path), "--onnx", str(tmp_path / "model.onnx")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("chainrule: error: ") and "model.safetensors" in error and error.count("\n") == 1
+    assert not (tmp_path / "model.onnx").exists()
+
+
+@needs_registration
+def test_cli_unwritable_path_exits_2(ort, tmp_path, model_file, capsys):
+    path, _, _ = model_file
+    assert main(["export", str(path), "--onnx", str(tmp_path / "missing" / "model.onnx")]) == 2
+    assert "missing" in capsys.readouterr().err
+
+
+@needs_registration
+def test_cli_needs_an_output(model_file, capsys):
+    path, _, _ = model_file
+    assert main(["export", str(path)]) == 2
+    assert "--onnx" in capsys.readouterr().err
