@@ -17,20 +17,20 @@ are the integer class codes scikit-learn uses (for digits, the digit itself).
 from __future__ import annotations
 
 import numpy
-from sklearn import datasets as sklearn_datasets
 
 from ..errors import DataError
 from .dataset import Dataset
 
 DEFAULT_DATASET = "digits"
 
-# name -> (scikit-learn loader, task, what the label is)
+# name -> (scikit-learn loader's name, task, what the label is); scikit-learn is imported
+# only when a built-in set is loaded, so `import chainrule` stays fast.
 BUILTIN_DATASETS = {
-    "digits": (sklearn_datasets.load_digits, "classification", "digit"),
-    "iris": (sklearn_datasets.load_iris, "classification", "species"),
-    "wine": (sklearn_datasets.load_wine, "classification", "cultivar"),
-    "breast_cancer": (sklearn_datasets.load_breast_cancer, "classification", "diagnosis"),
-    "diabetes": (sklearn_datasets.load_diabetes, "regression", "progression"),
+    "digits": ("load_digits", "classification", "digit"),
+    "iris": ("load_iris", "classification", "species"),
+    "wine": ("load_wine", "classification", "cultivar"),
+    "breast_cancer": ("load_breast_cancer", "classification", "diagnosis"),
+    "diabetes": ("load_diabetes", "regression", "progression"),
 }
 
 
@@ -60,8 +60,10 @@ def load_builtin(name: str = DEFAULT_DATASET) -> Dataset:
     """
     if name not in BUILTIN_DATASETS:
         raise DataError(f"unknown built-in data set {name!r}; built-in names are: {', '.join(BUILTIN_DATASETS)}")
+    from sklearn import datasets as sklearn_datasets
+
     loader, task, label_name = BUILTIN_DATASETS[name]
-    bunch = loader()
+    bunch = getattr(sklearn_datasets, loader)()
     y = bunch.target.astype(numpy.float64 if task == "regression" else numpy.int64)
     return Dataset(
         X_train=numpy.asarray(bunch.data, dtype=numpy.float64),

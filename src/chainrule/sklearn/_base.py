@@ -38,6 +38,7 @@ from ..optimizers import SGD, Adam
 from ..training import Callback
 from ..training import fit as fit_network
 from ..training.fit import EVAL_CHUNK
+from ._model_file import load_estimator, save_estimator
 
 #: every activation of chainrule.layers but the softmax (an output, not a hidden activation)
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
@@ -182,15 +183,11 @@ class BaseMLP(BaseEstimator):
         optimizer's state; ``type(self).load(path)`` gives back an equal estimator, and
         ``cr.load(path)`` the network alone.
         """
-        from ._model_file import save_estimator
-
         save_estimator(self, path)
 
     @classmethod
     def load(cls, path):
         """The estimator saved at ``path`` by :meth:`save` (ModelFileError if it is not one)."""
-        from ._model_file import load_estimator
-
         return load_estimator(cls, path)
 
     def __getstate__(self) -> dict:

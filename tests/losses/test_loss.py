@@ -1,0 +1,71 @@
+"""The loss contract: get_loss by name, checks on the outputs, no raw NumPy error escapes."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+
+LOSSES = [cr.MSE(), cr.SoftmaxCrossEntropy(), cr.BinaryCrossEntropy()]
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("mse", cr.MSE), ("cross_entropy", cr.SoftmaxCrossEntropy), ("softmax_cross_entropy", cr.SoftmaxCrossEntropy),
+    ("binary_cross_entropy", cr.BinaryCrossEntropy),
+])
+def test_get_loss_by_name(name, kind):
+    assert type(cr.get_loss(name)) is kind
+
+
+def test_get_loss_passes_a_loss_through():
+    loss = cr.MSE()
+    assert cr.get_loss(loss) is loss
+
+
+def test_unknown_loss_name():
+    with pytest.raises(cr.HyperparameterError, match="loss: unknown name 'nope'; expected one of mse, cross_entropy"):
+        cr.get_loss("nope")
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+@pytest.mark.parametrize("Y", [np.zeros(3), np.zeros((3, 2, 1)), [[0.0, 1.0]]], ids=["1-d", "3-d", "list"])
+def test_outputs_must_be_a_matrix(loss, Y):
+    message = rf"{type(loss).__name__}: expected outputs Y of shape \(n_samples, n_outputs\)"
+    with pytest.raises(cr.ShapeError, match=message):
+        loss(Y, np.zeros(3, dtype=int))
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_non_finite_outputs(loss):
+    Y = np.zeros((2, 2))
+    Y[1, 0] = np.nan
+    with pytest.raises(cr.NonFiniteError, match=rf"{type(loss).__name__}: outputs Y: expected finite values"):
+        loss(Y, np.zeros(2, dtype=int))
+
+
+def test_tasks():
+    assert [loss.task for loss in LOSSES] == ["regression", "classification", "multilabel"]
+    np.testing.assert_array_equal(cr.MSE().transform(np.ones((1, 2))), np.ones((1, 2)))
+
+
+shapes = st.one_of(
+    st.tuples(st.integers(0, 4)),
+    st.tuples(st.integers(0, 4), st.integers(0, 4)),
+    st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2)),
+)
+
+
+@given(n_samples=st.integers(1, 4), n_outputs=st.integers(1, 4), target_shape=shapes,
+       kind=st.sampled_from(["int", "float", "bool"]), loss=st.sampled_from(LOSSES))
+def test_no_raw_numpy_error_escapes(n_samples, n_outputs, target_shape, kind, loss):
+    Y = np.random.default_rng(0).normal(size=(n_samples, n_outputs))
+    rng = np.random.default_rng(1)
+    targets = {"int": rng.integers(0, 3, size=target_shape), "float": rng.uniform(size=target_shape),
+               "bool": rng.integers(0, 2, size=target_shape).astype(bool)}[kind]
+    try:
+        value, dY = loss(Y, targets)
+    except cr.ChainruleError:
+        return  # a chainrule error, naming the problem, is the right answer to a bad shape
+    assert dY.shape == Y.shape
+    assert np.isfinite(value)

@@ -1,0 +1,76 @@
+"""MSE: L = (1/N) Σ_n Σ_k (ŷ − y)², ∂L/∂ŷ = 2(ŷ − y)/N."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import chainrule as cr
+from tests.harness import (
+    assert_gradients, batch_sizes, normal, randomize_biases, regression_targets, seeds, widths,
+)
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_outputs=widths)
+def test_gradcheck_on_outputs(seed, n_samples, n_outputs):
+    # Through the identity, the input gradient gradcheck compares is ∂L/∂Ŷ itself.
+    Y, T = normal(seed, n_samples, n_outputs), normal(seed + 1, n_samples, n_outputs)
+    assert_gradients(cr.Identity(), Y, T, cr.MSE())
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_in=widths, n_outputs=widths)
+def test_gradcheck_through_a_linear_layer(seed, n_samples, n_in, n_outputs):
+    layer = randomize_biases(cr.Linear(n_in, n_outputs, seed=seed, dtype="float64"), seed + 2)
+    assert_gradients(layer, normal(seed, n_samples, n_in), regression_targets(seed + 1, n_samples, n_outputs), "mse")
+
+
+def test_value_and_gradient_by_hand():
+    Y = np.array([[1.0, 2.0], [3.0, 4.0]])
+    T = np.array([[0.0, 2.0], [1.0, 1.0]])
+    value, dY = cr.MSE()(Y, T)
+    # Residuals [[1, 0], [2, 3]]: squares sum to 1 + 0 + 4 + 9 = 14, over N = 2 samples.
+    assert value == 7.0
+    np.testing.assert_array_equal(dY, [[1.0, 0.0], [2.0, 3.0]])  # 2 (ŷ − y) / 2
+    np.testing.assert_array_equal(Y, [[1.0, 2.0], [3.0, 4.0]])  # the outputs are left as they were
+
+
+def test_one_dimensional_targets_for_one_output():
+    value, dY = cr.MSE()(np.array([[1.0], [2.0], [0.0]]), np.array([0, 0, 0]))
+    assert value == pytest.approx(5 / 3)
+    np.testing.assert_allclose(dY, [[2 / 3], [4 / 3], [0.0]])
+
+
+def test_float32_outputs_give_float32_gradient():
+    value, dY = cr.MSE()(np.ones((3, 2), dtype=np.float32), np.zeros((3, 2)))
+    assert dY.dtype == np.float32
+    assert value == 2.0
+
+
+def test_targets_of_the_wrong_width():
+    with pytest.raises(cr.ShapeError, match=r"MSE: expected targets of shape \(n_samples, 2\), got \(3, 3\)"):
+        cr.MSE()(np.zeros((3, 2)), np.zeros((3, 3)))
+
+
+def test_one_dimensional_targets_for_several_outputs():
+    with pytest.raises(cr.ShapeError, match=r"MSE: expected targets of shape \(n_samples, 2\), got \(3,\)"):
+        cr.MSE()(np.zeros((3, 2)), np.zeros(3))
+
+
+def test_different_batch_sizes():
+    message = "MSE: outputs and targets have different batch sizes: 3 outputs vs 4 targets"
+    with pytest.raises(cr.ShapeError, match=message):
+        cr.MSE()(np.zeros((3, 2)), np.zeros((4, 2)))
+
+
+def test_non_numeric_targets():
+    with pytest.raises(cr.DTypeError, match="MSE: expected numeric targets, got dtype <U1"):
+        cr.MSE()(np.zeros((2, 1)), np.array(["a", "b"]))
+
+
+def test_non_finite_targets():
+    with pytest.raises(cr.NonFiniteError, match=r"MSE: targets: expected finite values, found nan at index \(1, 0\)"):
+        cr.MSE()(np.zeros((2, 1)), np.array([[0.0], [np.nan]]))
+
+
+def test_non_finite_outputs():
+    with pytest.raises(cr.NonFiniteError, match=r"MSE: outputs Y: expected finite values, found inf at index \(0, 1\)"):
+        cr.MSE()(np.array([[0.0, np.inf]]), np.zeros((1, 2)))

@@ -1,0 +1,133 @@
+"""SoftmaxCrossEntropy on logits: L = (1/N) Σ_n (logsumexp(h) − Σ_k y_k h_k), dY = (p − y)/N."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+from tests.harness import assert_gradients, batch_sizes, normal, randomize_biases, seeds, widths
+
+classes = st.integers(min_value=2, max_value=8)
+STRICT = {"over": "raise", "divide": "raise", "invalid": "raise"}  # an overflow or a log(0) fails the test
+
+
+def labels(seed, n_samples, n_classes):
+    return np.random.default_rng(seed).integers(0, n_classes, size=n_samples)
+
+
+def soft_targets(seed, n_samples, n_classes):
+    return np.random.default_rng(seed).dirichlet(np.ones(n_classes), size=n_samples)
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_classes=classes)
+def test_gradcheck_integer_labels(seed, n_samples, n_classes):
+    loss = cr.SoftmaxCrossEntropy()
+    assert_gradients(cr.Identity(), normal(seed, n_samples, n_classes), labels(seed + 1, n_samples, n_classes), loss)
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_classes=classes)
+def test_gradcheck_soft_targets(seed, n_samples, n_classes):
+    loss = cr.SoftmaxCrossEntropy()
+    X, T = normal(seed, n_samples, n_classes), soft_targets(seed + 1, n_samples, n_classes)
+    assert_gradients(cr.Identity(), X, T, loss)
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_in=widths, n_classes=classes)
+def test_gradcheck_through_a_linear_layer(seed, n_samples, n_in, n_classes):
+    layer = randomize_biases(cr.Linear(n_in, n_classes, seed=seed, dtype="float64"), seed + 2)
+    assert_gradients(layer, normal(seed, n_samples, n_in), labels(seed + 1, n_samples, n_classes), "cross_entropy")
+
+
+def test_value_and_gradient_by_hand():
+    Y = np.array([[0.0, math.log(3.0)], [0.0, 0.0]])
+    value, dY = cr.SoftmaxCrossEntropy()(Y, np.array([1, 0]))
+    # Row 0: p = (1/4, 3/4), label 1, loss −log(3/4). Row 1: p = (1/2, 1/2), label 0, loss log 2.
+    assert value == pytest.approx((-math.log(0.75) + math.log(2.0)) / 2, rel=1e-15)
+    np.testing.assert_allclose(dY, [[0.25 / 2, -0.25 / 2], [-0.5 / 2, 0.5 / 2]], rtol=1e-15)
+
+
+def test_one_hot_targets_equal_integer_labels():
+    Y = normal(0, 5, 4)
+    y = np.array([0, 3, 1, 1, 2])
+    loss = cr.SoftmaxCrossEntropy()
+    value_labels, dY_labels = loss(Y, y)
+    value_one_hot, dY_one_hot = loss(Y, np.eye(4)[y])
+    assert value_labels == pytest.approx(value_one_hot, rel=1e-15)
+    np.testing.assert_allclose(dY_labels, dY_one_hot, rtol=1e-15)
+
+
+def test_soft_targets_value():
+    Y = normal(1, 3, 3)
+    T = soft_targets(2, 3, 3)
+    value, dY = cr.SoftmaxCrossEntropy()(Y, T)
+    P = np.exp(Y) / np.exp(Y).sum(axis=1, keepdims=True)
+    assert value == pytest.approx(-(T * np.log(P)).sum() / 3, rel=1e-12)
+    np.testing.assert_allclose(dY, (P - T) / 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_for_huge_logits(dtype):
+    Y = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], dtype=dtype)
+    with np.errstate(**STRICT):
+        value, dY = cr.SoftmaxCrossEntropy()(Y, np.array([0, 0]))
+    # Row 0 is right with certainty (loss 0); row 1 is wrong by 2e4 nats.
+    assert value == 1e4
+    assert dY.dtype == dtype
+    np.testing.assert_array_equal(dY, [[0.0, 0.0, 0.0], [-0.5, 0.5, 0.0]])
+
+
+def test_finite_for_huge_logits_with_soft_targets():
+    Y = np.array([[1e4, -1e4]])
+    with np.errstate(**STRICT):
+        value, dY = cr.SoftmaxCrossEntropy()(Y, np.array([[0.5, 0.5]]))
+    assert value == 1e4  # −½ log 1 − ½ log e^(−2e4)
+    np.testing.assert_array_equal(dY, [[0.5, -0.5]])
+
+
+def test_transform_gives_probabilities():
+    P = cr.SoftmaxCrossEntropy().transform(np.array([[1e4, 0.0], [0.0, 0.0]]))
+    np.testing.assert_array_equal(P, [[1.0, 0.0], [0.5, 0.5]])
+
+
+@pytest.mark.parametrize("bad", [3, -1])
+def test_labels_out_of_range(bad):
+    message = rf"SoftmaxCrossEntropy: labels must lie in \[0, 3\) for 3 outputs; got {bad}"
+    with pytest.raises(cr.LabelError, match=message):
+        cr.SoftmaxCrossEntropy()(np.zeros((2, 3)), np.array([0, bad]))
+
+
+@pytest.mark.parametrize("y, dtype", [([0.0, 1.0], "float64"), ([True, False], "bool")])
+def test_labels_of_the_wrong_dtype(y, dtype):
+    message = rf"SoftmaxCrossEntropy: expected integer class labels .*got labels of dtype {dtype}"
+    with pytest.raises(cr.DTypeError, match=message):
+        cr.SoftmaxCrossEntropy()(np.zeros((2, 3)), np.array(y))
+
+
+def test_labels_and_outputs_of_different_batch_sizes():
+    with pytest.raises(cr.ShapeError, match="outputs and targets have different batch sizes: 2 outputs vs 3 targets"):
+        cr.SoftmaxCrossEntropy()(np.zeros((2, 3)), np.array([0, 1, 2]))
+
+
+def test_soft_targets_of_different_batch_sizes():
+    with pytest.raises(cr.ShapeError, match="outputs and targets have different batch sizes: 2 outputs vs 1 targets"):
+        cr.SoftmaxCrossEntropy()(np.zeros((2, 3)), np.array([[1.0, 0.0, 0.0]]))
+
+
+def test_soft_targets_of_the_wrong_width():
+    message = r"expected labels \(n_samples,\) or targets \(n_samples, 3\); got shape \(2, 2\)"
+    with pytest.raises(cr.ShapeError, match=message):
+        cr.SoftmaxCrossEntropy()(np.zeros((2, 3)), np.eye(2))
+
+
+@pytest.mark.parametrize("T", [[[0.5, 0.6]], [[1.5, -0.5]]])
+def test_soft_targets_that_are_not_probabilities(T):
+    with pytest.raises(cr.LabelError, match="target rows must be non-negative and sum to 1"):
+        cr.SoftmaxCrossEntropy()(np.zeros((1, 2)), np.array(T))
+
+
+def test_non_finite_soft_targets():
+    with pytest.raises(cr.NonFiniteError, match="SoftmaxCrossEntropy: targets: expected finite values"):
+        cr.SoftmaxCrossEntropy()(np.zeros((1, 2)), np.array([[np.nan, 1.0]]))
