@@ -84,3 +84,26 @@ def assert_keeps_float32(layer: cr.Layer, X, loss=None, targets=None) -> None:
         assert grad.dtype == np.float32, name
     for name, param in layer.params.items():
         assert param.dtype == np.float32, name
+
+
+def tiny_model() -> cr.Sequential:
+    """Sequential(Linear(2, 1)) in float64 with W = [[0.5], [-1.0]] and b = [0.25], set by hand."""
+    model = cr.Sequential(cr.Linear(2, 1, dtype="float64"))
+    model.params["0.W"][...] = [[0.5], [-1.0]]
+    model.params["0.b"][...] = [0.25]
+    return model
+
+
+#: the gradients (∂L/∂W, ∂L/∂b) that the optimizer tests write for steps 1, 2 and 3
+TINY_GRADS = [([0.1, -0.2], 0.3), ([-0.4, 0.1], 0.2), ([0.2, 0.2], -0.1)]
+
+
+def write_grads(model: cr.Layer, gW, gb) -> None:
+    """Write ∂L/∂W and ∂L/∂b of ``tiny_model`` by hand, as a backward would."""
+    model.grads["0.W"][...] = np.reshape(gW, (2, 1))
+    model.grads["0.b"][...] = gb
+
+
+def weights_and_bias(model: cr.Layer) -> tuple[list, float]:
+    """``tiny_model``'s W as a list [w1, w2] and b as a float."""
+    return model.params["0.W"][:, 0].tolist(), float(model.params["0.b"][0])

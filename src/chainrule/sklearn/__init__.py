@@ -9,7 +9,8 @@ and save to chainrule model files (``est.save(path)``, ``MLPClassifier.load(path
 >>> from sklearn.preprocessing import StandardScaler
 >>> from chainrule.sklearn import MLPClassifier
 >>> X, y = load_iris(return_X_y=True)
->>> pipeline = make_pipeline(StandardScaler(), MLPClassifier((16,), learning_rate_init=0.01, random_state=0))
+>>> classifier = MLPClassifier((16,), learning_rate_init=0.01, max_iter=500, random_state=0)
+>>> pipeline = make_pipeline(StandardScaler(), classifier)
 >>> pipeline.fit(X, y).score(X, y) > 0.9
 True
 """

@@ -14,7 +14,12 @@ weights. The penalty is where the two are written differently:
 So ``weight_decay = alpha / batch_size``: the same step on every full batch. An epoch's last,
 smaller batch (when ``batch_size`` does not divide the samples) is decayed by
 ``alpha / batch_size`` rather than ``alpha / n_last``. ``loss_curve_`` holds, as in
-scikit-learn, the epoch's mean loss plus that penalty.
+scikit-learn, the epoch's mean loss plus that penalty (taken at the epoch's last weights).
+
+The rest maps one to one: SGD's momentum (scikit-learn's v ← μv − ηg, θ ← θ + v is
+``cr.SGD``'s v ← μv + g, θ ← θ − ηv at a constant η), Nesterov's, Adam's β₁, β₂, ε, and the
+losses' gradients (p − y for softmax and sigmoid cross-entropy, ŷ − y for half the squared
+error, each divided by the batch size). Weights start Glorot-uniform, as there.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     >>> from sklearn.datasets import load_iris
     >>> from chainrule.sklearn import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> classifier = MLPClassifier(hidden_layer_sizes=(16,), random_state=0).fit(X, y)
+    >>> classifier = MLPClassifier((16,), learning_rate_init=0.01, max_iter=500, random_state=0).fit(X, y)
     >>> classifier.predict_proba(X[:2]).shape
     (2, 3)
     """

@@ -56,7 +56,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     >>> from sklearn.datasets import make_regression
     >>> from chainrule.sklearn import MLPRegressor
     >>> X, y = make_regression(n_samples=100, n_features=4, noise=0.1, random_state=0)
-    >>> regressor = MLPRegressor(hidden_layer_sizes=(16,), max_iter=50, random_state=0).fit(X, y / 100)
+    >>> regressor = MLPRegressor((16,), learning_rate_init=0.01, random_state=0).fit(X, y / 100)
     >>> regressor.predict(X[:3]).shape
     (3,)
     """

@@ -1,0 +1,123 @@
+"""Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), against the rule by hand.
+
+With β₁ = 0.9, β₂ = 0.999: m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g²,
+m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), θ ← θ − η m̂ / (√v̂ + ε).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from tests.harness import TINY_GRADS, tiny_model, weights_and_bias, write_grads
+
+LR, BETA1, BETA2, EPS = 0.1, 0.9, 0.999, 1e-8
+W0, B0 = [0.5, -1.0], 0.25
+
+
+def adam_by_hand(theta, grads, *, l2=0.0, decoupled=0.0, decays=True):
+    """One parameter's trajectory under Adam, written out scalar by scalar.
+
+    ``l2`` adds λθ to g (Adam's weight_decay); ``decoupled`` shrinks θ by η λ θ first (AdamW).
+    """
+    m = v = 0.0
+    trajectory = []
+    for t, g in enumerate(grads, start=1):
+        if decays:
+            theta -= LR * decoupled * theta  # AdamW: θ ← θ − η λ θ
+            g += l2 * theta  # Adam + L2: g ← g + λ θ
+        m = BETA1 * m + (1 - BETA1) * g  # first moment
+        v = BETA2 * v + (1 - BETA2) * g * g  # second moment
+        m_hat = m / (1 - BETA1**t)  # bias correction
+        v_hat = v / (1 - BETA2**t)
+        theta -= LR * m_hat / (math.sqrt(v_hat) + EPS)
+        trajectory.append(theta)
+    return trajectory
+
+
+def run(optimizer_factory, n_steps):
+    model = tiny_model()
+    optimizer = optimizer_factory(model)
+    trajectory = []
+    for gW, gb in TINY_GRADS[:n_steps]:
+        write_grads(model, gW, gb)
+        optimizer.step()
+        trajectory.append(weights_and_bias(model))
+    return optimizer, trajectory
+
+
+def expected_trajectory(n_steps, **rule):
+    w1 = adam_by_hand(W0[0], [gW[0] for gW, _ in TINY_GRADS[:n_steps]], **rule)
+    w2 = adam_by_hand(W0[1], [gW[1] for gW, _ in TINY_GRADS[:n_steps]], **rule)
+    b = adam_by_hand(B0, [gb for _, gb in TINY_GRADS[:n_steps]], **rule | {"decays": False})
+    return [([a, c], d) for a, c, d in zip(w1, w2, b)]
+
+
+def assert_trajectory(actual, expected):
+    for (W, b), (W_expected, b_expected) in zip(actual, expected, strict=True):
+        assert W == pytest.approx(W_expected, rel=1e-12)
+        assert b == pytest.approx(b_expected, rel=1e-12)
+
+
+def test_first_step_moves_each_parameter_by_lr():
+    # At t = 1 bias correction gives m̂ = g and v̂ = g², so the step is η g / (|g| + ε) ≈ η sign(g).
+    _, trajectory = run(lambda model: cr.Adam(model, lr=LR), 1)
+    W, b = trajectory[0]
+    assert W == pytest.approx([0.5 - 0.1, -1.0 + 0.1], abs=1e-7)
+    assert b == pytest.approx(0.25 - 0.1, abs=1e-7)
+
+
+def test_three_steps_with_bias_correction():
+    _, trajectory = run(lambda model: cr.Adam(model, lr=LR), 3)
+    assert_trajectory(trajectory, expected_trajectory(3))
+    # Step 2 of w1 by hand: m = 0.9·0.01 + 0.1·(−0.4) = −0.031, v = 0.999·1e-5 + 0.001·0.16 = 1.6999e-4,
+    # m̂ = −0.031/0.19, v̂ = 1.6999e-4/0.001999, w1 = 0.4 − 0.1 m̂/√v̂.
+    w1 = 0.4 - 0.1 * (-0.031 / 0.19) / math.sqrt(1.6999e-4 / 0.001999)
+    assert trajectory[1][0][0] == pytest.approx(w1, rel=1e-7)
+
+
+def test_moment_state():
+    optimizer, _ = run(lambda model: cr.Adam(model, lr=LR), 2)
+    g1 = np.array([0.1, -0.2, 0.3])
+    g2 = np.array([-0.4, 0.1, 0.2])
+    np.testing.assert_allclose(optimizer.state["m"], 0.9 * 0.1 * g1 + 0.1 * g2, rtol=1e-12)
+    np.testing.assert_allclose(optimizer.state["v"], 0.999 * 0.001 * g1**2 + 0.001 * g2**2, rtol=1e-12)
+
+
+def test_adam_l2_weight_decay_is_added_to_the_weight_gradient():
+    _, trajectory = run(lambda model: cr.Adam(model, lr=LR, weight_decay=0.5), 3)
+    assert_trajectory(trajectory, expected_trajectory(3, l2=0.5))
+
+
+def test_adamw_decoupled_weight_decay():
+    # Step 1: W ← W − 0.1·0.1·W = [0.495, −0.99], then the Adam step −0.1 sign(g): [0.395, −0.89].
+    # The bias is not decayed: 0.25 − 0.1.
+    _, trajectory = run(lambda model: cr.AdamW(model, lr=LR, weight_decay=0.1), 3)
+    assert trajectory[0][0] == pytest.approx([0.395, -0.89], abs=1e-7)
+    assert trajectory[0][1] == pytest.approx(0.15, abs=1e-7)
+    assert_trajectory(trajectory, expected_trajectory(3, decoupled=0.1))
+
+
+def test_adamw_differs_from_adam_with_l2():
+    _, adamw = run(lambda model: cr.AdamW(model, lr=LR, weight_decay=0.1), 2)
+    _, adam_l2 = run(lambda model: cr.Adam(model, lr=LR, weight_decay=0.1), 2)
+    assert adamw[1][0] != pytest.approx(adam_l2[1][0], rel=1e-6)
+    assert adamw[1][1] == adam_l2[1][1]  # the bias follows plain Adam in both
+
+
+def test_adamw_default_weight_decay():
+    assert cr.AdamW(tiny_model()).weight_decay == 0.01
+    assert cr.Adam(tiny_model()).weight_decay == 0.0
+
+
+@pytest.mark.parametrize("kind", [cr.Adam, cr.AdamW])
+@pytest.mark.parametrize("name, value, message", [
+    ("beta1", 1.0, r"beta1: expected a number in \[0, 1\), got 1.0"),
+    ("beta2", -0.5, r"beta2: expected a number in \[0, 1\), got -0.5"),
+    ("eps", 0.0, "eps: expected a number > 0, got 0.0"),
+    ("weight_decay", -1e-4, "weight_decay: expected a number >= 0, got -0.0001"),
+])
+def test_invalid_hyperparameters(kind, name, value, message):
+    with pytest.raises(cr.HyperparameterError, match=message):
+        kind(tiny_model(), lr=LR, **{name: value})

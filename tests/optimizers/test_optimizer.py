@@ -1,0 +1,126 @@
+"""The optimizer contract: shared hyperparameter checks, get_optimizer, state, the flat buffer."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from tests.harness import TINY_GRADS, normal, tiny_model, weights_and_bias, write_grads
+
+OPTIMIZERS = [cr.SGD, cr.Adam, cr.AdamW, cr.RMSProp]
+
+
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+@pytest.mark.parametrize("lr", [0, -0.1])
+def test_lr_must_be_positive(kind, lr):
+    with pytest.raises(cr.HyperparameterError, match=f"lr: expected a number > 0, got {lr}"):
+        kind(tiny_model(), lr=lr)
+
+
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+@pytest.mark.parametrize("lr", [float("nan"), float("inf"), "0.1", True, None])
+def test_lr_must_be_a_finite_number(kind, lr):
+    with pytest.raises(cr.HyperparameterError, match="lr: expected a finite real number"):
+        kind(tiny_model(), lr=lr)
+
+
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+def test_negative_weight_decay(kind):
+    with pytest.raises(cr.HyperparameterError, match="weight_decay: expected a number >= 0, got -1"):
+        kind(tiny_model(), lr=0.1, weight_decay=-1)
+
+
+def test_schedule_must_be_callable():
+    with pytest.raises(cr.HyperparameterError, match="schedule: expected a callable of the step count, got 0.5"):
+        cr.SGD(tiny_model(), lr=0.1, schedule=0.5)
+
+
+def test_model_must_be_a_layer():
+    with pytest.raises(cr.HyperparameterError, match="model: expected a chainrule Layer, got list"):
+        cr.Adam([np.zeros(3)], lr=0.1)
+
+
+@pytest.mark.parametrize("name, kind", [("sgd", cr.SGD), ("rmsprop", cr.RMSProp), ("adam", cr.Adam),
+                                        ("adamw", cr.AdamW)])
+def test_get_optimizer_by_name(name, kind):
+    optimizer = cr.get_optimizer(name, tiny_model(), lr=0.05)
+    assert type(optimizer) is kind
+    assert optimizer.lr == 0.05
+
+
+def test_get_optimizer_passes_hyperparameters_and_optimizers_through():
+    optimizer = cr.get_optimizer("sgd", tiny_model(), lr=0.1, momentum=0.5, nesterov=True)
+    assert (optimizer.momentum, optimizer.nesterov) == (0.5, True)
+    assert cr.get_optimizer(optimizer, tiny_model()) is optimizer
+
+
+def test_unknown_optimizer_name():
+    with pytest.raises(cr.HyperparameterError, match="optimizer: unknown name 'lbfgs'; expected one of sgd, rmsprop"):
+        cr.get_optimizer("lbfgs", tiny_model())
+
+
+def test_gradients_from_before_the_optimizer_are_used():
+    model = cr.Sequential(cr.Linear(3, 2), cr.Tanh(), cr.Linear(2, 1), seed=0)
+    X = normal(0, 4, 3)
+    _, dY = cr.MSE()(model(X), np.ones(4))
+    model.backward(dY)  # before any optimizer (or flat buffer) exists
+    before = {name: array.copy() for name, array in model.params.items()}
+    grads = {name: array.copy() for name, array in model.grads.items()}
+    assert all(np.any(grad != 0) for grad in grads.values())
+    cr.SGD(model, lr=0.5).step()
+    for name, array in model.params.items():
+        np.testing.assert_allclose(array, before[name] - np.float32(0.5) * grads[name], rtol=1e-6)
+
+
+def test_step_updates_every_layer_of_a_deep_model():
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Residual(cr.Sequential(cr.Linear(4, 4), cr.Tanh())),
+                          cr.Linear(4, 2), seed=0)
+    optimizer = cr.SGD(model, lr=0.1)
+    before = {name: array.copy() for name, array in model.params.items()}
+    for grad in model.grads.values():
+        grad[...] = 1
+    optimizer.step()
+    for name, array in model.params.items():
+        np.testing.assert_allclose(array, before[name] - np.float32(0.1), rtol=1e-6, err_msg=name)
+
+
+def test_state_dict_round_trip_continues_identically():
+    model = tiny_model()
+    optimizer = cr.Adam(model, lr=0.1)
+    for gW, gb in TINY_GRADS[:2]:
+        write_grads(model, gW, gb)
+        optimizer.step()
+    saved = optimizer.state_dict()
+    assert saved["t"] == 2
+
+    twin = tiny_model()
+    twin.params["0.W"][...] = model.params["0.W"]
+    twin.params["0.b"][...] = model.params["0.b"]
+    restored = cr.Adam(twin, lr=0.1)
+    restored.load_state_dict(saved)
+    for m, opt in [(model, optimizer), (twin, restored)]:
+        write_grads(m, *TINY_GRADS[2])
+        opt.step()
+    assert weights_and_bias(twin) == weights_and_bias(model)
+
+
+def test_state_dict_is_a_copy():
+    model = tiny_model()
+    optimizer = cr.RMSProp(model, lr=0.1)
+    saved = optimizer.state_dict()
+    write_grads(model, *TINY_GRADS[0])
+    optimizer.step()
+    assert not saved["state"]["v"].any()
+
+
+def test_load_state_dict_of_the_wrong_shape():
+    optimizer = cr.Adam(tiny_model(), lr=0.1)
+    with pytest.raises(cr.ShapeError, match="Adam: saved state 'm' is missing or has the wrong shape"):
+        optimizer.load_state_dict({"t": 1, "state": {"m": np.zeros(5), "v": np.zeros(5)}})
+
+
+def test_step_after_the_model_grew():
+    model = tiny_model()
+    optimizer = cr.SGD(model, lr=0.1)
+    model.layers.append(cr.Linear(1, 1, dtype="float64"))
+    with pytest.raises(cr.ShapeError, match="SGD: the model now has 5 parameters, the optimizer was made for 3"):
+        optimizer.step()

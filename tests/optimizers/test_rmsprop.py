@@ -1,0 +1,73 @@
+"""RMSProp: v ← ρ v + (1 − ρ) g², θ ← θ − η g / (√v + ε), against the rule by hand."""
+
+import math
+
+import pytest
+
+import chainrule as cr
+from tests.harness import TINY_GRADS, tiny_model, weights_and_bias, write_grads
+
+
+def run(optimizer_factory, n_steps):
+    model = tiny_model()
+    optimizer = optimizer_factory(model)
+    trajectory = []
+    for gW, gb in TINY_GRADS[:n_steps]:
+        write_grads(model, gW, gb)
+        optimizer.step()
+        trajectory.append(weights_and_bias(model))
+    return optimizer, trajectory
+
+
+def rmsprop_by_hand(theta, grads, lr, rho, eps, l2=0.0):
+    v = 0.0
+    trajectory = []
+    for g in grads:
+        g += l2 * theta  # weight decay as an L2 penalty
+        v = rho * v + (1 - rho) * g * g  # running mean of g²
+        theta -= lr * g / (math.sqrt(v) + eps)
+        trajectory.append(theta)
+    return trajectory
+
+
+def test_first_step():
+    # v = 0.1 g², so the step is 0.01 g / (√0.1 |g|) = 0.01/√0.1 · sign(g) ≈ 0.0316228 sign(g).
+    _, trajectory = run(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 1)
+    step = 0.01 / math.sqrt(0.1)
+    W, b = trajectory[0]
+    assert W == pytest.approx([0.5 - step, -1.0 + step], rel=1e-7)
+    assert b == pytest.approx(0.25 - step, rel=1e-7)
+
+
+def test_three_steps():
+    _, trajectory = run(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 3)
+    w1 = rmsprop_by_hand(0.5, [0.1, -0.4, 0.2], 0.01, 0.9, 1e-8)
+    w2 = rmsprop_by_hand(-1.0, [-0.2, 0.1, 0.2], 0.01, 0.9, 1e-8)
+    b = rmsprop_by_hand(0.25, [0.3, 0.2, -0.1], 0.01, 0.9, 1e-8)
+    for (W, bias), expected in zip(trajectory, zip(w1, w2, b), strict=True):
+        assert W == pytest.approx(list(expected[:2]), rel=1e-12)
+        assert bias == pytest.approx(expected[2], rel=1e-12)
+    # Step 2 of w1, by hand: v = 0.9·0.001 + 0.1·0.16 = 0.0169, w1 = (0.5 − step 1) + 0.01·0.4/0.13.
+    assert trajectory[1][0][0] == pytest.approx(0.5 - 0.01 / math.sqrt(0.1) + 0.01 * 0.4 / 0.13, rel=1e-7)
+
+
+def test_weight_decay_applies_to_weights_only():
+    _, trajectory = run(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9, weight_decay=0.5), 2)
+    w1 = rmsprop_by_hand(0.5, [0.1, -0.4], 0.01, 0.9, 1e-8, l2=0.5)
+    b = rmsprop_by_hand(0.25, [0.3, 0.2], 0.01, 0.9, 1e-8)
+    assert [W[0] for W, _ in trajectory] == pytest.approx(w1, rel=1e-12)
+    assert [bias for _, bias in trajectory] == pytest.approx(b, rel=1e-12)
+
+
+def test_state():
+    optimizer, _ = run(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 2)
+    assert optimizer.state["v"].tolist() == pytest.approx([0.0169, 0.9 * 0.004 + 0.1 * 0.01, 0.9 * 0.009 + 0.1 * 0.04])
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("rho", 1.0, r"rho: expected a number in \[0, 1\), got 1.0"),
+    ("eps", -1.0, "eps: expected a number > 0, got -1.0"),
+])
+def test_invalid_hyperparameters(name, value, message):
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.RMSProp(tiny_model(), lr=0.01, **{name: value})

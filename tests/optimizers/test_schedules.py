@@ -1,0 +1,95 @@
+"""Learning-rate schedules: factor(t) at optimizer step t = 0, 1, 2, ..."""
+
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from tests.harness import tiny_model, weights_and_bias, write_grads
+
+
+def test_step_decay():
+    schedule = cr.StepDecay(3, gamma=0.1)
+    assert [schedule(t) for t in range(7)] == pytest.approx([1, 1, 1, 0.1, 0.1, 0.1, 0.01])
+
+
+def test_exponential_decay():
+    schedule = cr.ExponentialDecay(0.9)
+    assert [schedule(t) for t in range(4)] == pytest.approx([1, 0.9, 0.81, 0.729])
+
+
+def test_cosine_decay():
+    schedule = cr.CosineDecay(10)
+    assert schedule(0) == 1.0
+    assert schedule(5) == pytest.approx(0.5)
+    assert schedule(10) == pytest.approx(0.0, abs=1e-15)
+    assert schedule(25) == pytest.approx(0.0, abs=1e-15)  # stays at the floor after T
+    assert schedule(2) == pytest.approx((1 + math.cos(math.pi * 0.2)) / 2)
+
+
+def test_cosine_decay_floor():
+    schedule = cr.CosineDecay(4, min_factor=0.1)
+    assert [schedule(t) for t in (0, 2, 4, 8)] == pytest.approx([1.0, 0.55, 0.1, 0.1])
+
+
+def test_linear_warmup():
+    schedule = cr.LinearWarmup(4)
+    assert [schedule(t) for t in range(6)] == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
+
+
+def test_linear_warmup_then_another_schedule_from_its_own_zero():
+    schedule = cr.LinearWarmup(2, then=cr.ExponentialDecay(0.5))
+    assert [schedule(t) for t in range(5)] == pytest.approx([0.5, 1.0, 1.0, 0.5, 0.25])
+
+
+def test_documented_warmup_cosine_example():
+    warm_cosine = cr.LinearWarmup(100, then=cr.CosineDecay(900))
+    assert (warm_cosine(0), warm_cosine(99), round(warm_cosine(100 + 450), 3)) == (0.01, 1.0, 0.5)
+
+
+def test_optimizer_uses_the_schedule_at_each_step():
+    # SGD with lr 0.1 and StepDecay(2, 0.5): steps 0 and 1 use 0.1, steps 2 and 3 use 0.05.
+    model = tiny_model()
+    optimizer = cr.SGD(model, lr=0.1, schedule=cr.StepDecay(2, gamma=0.5))
+    rates = []
+    for _ in range(4):
+        rates.append(optimizer.current_lr)
+        write_grads(model, [1.0, 0.0], 0.0)
+        optimizer.step()
+    assert rates == pytest.approx([0.1, 0.1, 0.05, 0.05])
+    W, b = weights_and_bias(model)
+    assert W == pytest.approx([0.5 - 0.1 - 0.1 - 0.05 - 0.05, -1.0])
+    assert b == 0.25
+
+
+def test_adam_with_warmup_first_step_is_scaled():
+    model = tiny_model()
+    optimizer = cr.Adam(model, lr=0.1, schedule=cr.LinearWarmup(4))
+    write_grads(model, [0.1, -0.2], 0.3)
+    optimizer.step()
+    W, b = weights_and_bias(model)
+    assert W == pytest.approx([0.5 - 0.025, -1.0 + 0.025], abs=1e-7)  # η/4 · sign(g)
+    assert b == pytest.approx(0.25 - 0.025, abs=1e-7)
+    assert optimizer.current_lr == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: cr.StepDecay(0), "step_size: expected an integer >= 1, got 0"),
+    (lambda: cr.StepDecay(2, gamma=0), "gamma: expected a number > 0, got 0"),
+    (lambda: cr.ExponentialDecay(-0.5), "gamma: expected a number > 0, got -0.5"),
+    (lambda: cr.CosineDecay(1.5), "total_steps: expected an integer >= 1, got 1.5"),
+    (lambda: cr.CosineDecay(10, min_factor=1.0), r"min_factor: expected a number in \[0, 1\), got 1.0"),
+    (lambda: cr.LinearWarmup(0), "warmup_steps: expected an integer >= 1, got 0"),
+    (lambda: cr.LinearWarmup(3, then=0.5), "then: expected a schedule"),
+])
+def test_invalid_schedules(make, message):
+    with pytest.raises(cr.HyperparameterError, match=message):
+        make()
+
+
+def test_schedules_are_stateless():
+    schedule = cr.CosineDecay(10)
+    first = [schedule(t) for t in range(12)]
+    assert [schedule(t) for t in range(12)] == first
+    assert np.all(np.diff(first[:11]) < 0)

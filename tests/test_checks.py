@@ -1,0 +1,104 @@
+"""chainrule.checks: the validation every user input passes through."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.checks import (
+    as_float_dtype, as_matrix, check_finite, choice, in_unit_interval, positive, positive_int, real,
+)
+
+
+@pytest.mark.parametrize("dtype", ["float32", np.float64, np.dtype("float32"), "f8"])
+def test_as_float_dtype(dtype):
+    assert as_float_dtype(dtype) == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int32", "complex128", "nonsense", None, 3])
+def test_as_float_dtype_rejects_others(dtype):
+    with pytest.raises(cr.HyperparameterError, match=r"precision: expected one of \('float32', 'float64'\)"):
+        as_float_dtype(dtype, "precision")
+
+
+def test_as_matrix_converts_and_casts():
+    X = as_matrix([[1, 2], [3, 4]], np.float32)
+    assert X.dtype == np.float32 and X.flags.c_contiguous
+    np.testing.assert_array_equal(X, [[1, 2], [3, 4]])
+    assert as_matrix(np.array([[True, False]]), np.float64).dtype == np.float64
+    F = np.asfortranarray(np.ones((3, 2)))
+    assert as_matrix(F, np.float64).flags.c_contiguous
+
+
+def test_as_matrix_wrong_rank_names_the_argument():
+    with pytest.raises(cr.ShapeError, match=r"features: expected a 2-d array \(n_samples, n_features\), got shape \(3,\)"):
+        as_matrix(np.ones(3), np.float32, name="features")
+
+
+def test_as_matrix_rejects_non_numbers():
+    with pytest.raises(cr.DTypeError, match="X: expected real numbers, got dtype complex128"):
+        as_matrix(np.ones((2, 2), dtype=complex), np.float64)
+    with pytest.raises(cr.DTypeError, match="X: expected real numbers, got dtype object"):
+        as_matrix(np.array([[None, 1]], dtype=object), np.float64)
+
+
+def test_as_matrix_rejects_ragged_lists():
+    with pytest.raises(cr.ShapeError, match="X: expected a rectangular array, got list"):
+        as_matrix([[1.0, 2.0], [3.0]], np.float64)
+
+
+def test_check_finite_reports_the_first_position_and_the_count():
+    X = np.zeros((3, 4))
+    X[1, 2] = np.nan
+    X[2, 0] = -np.inf
+    with pytest.raises(cr.NonFiniteError, match=r"batch: expected finite values, found nan at index \(1, 2\) "
+                                                r"\(2 non-finite values in all\)"):
+        check_finite(X, "batch")
+
+
+def test_check_finite_accepts_huge_finite_values_and_integers():
+    check_finite(np.array([[1e308, 1e308]]), "X")  # the sum overflows, the values do not
+    check_finite(np.array([[1, 2]]), "X")
+
+
+def test_positive():
+    assert positive(2, "lr") == 2.0
+    assert positive(0, "alpha", allow_zero=True) == 0.0
+    with pytest.raises(cr.HyperparameterError, match="lr: expected a number > 0, got 0"):
+        positive(0, "lr")
+    with pytest.raises(cr.HyperparameterError, match="alpha: expected a number >= 0, got -1"):
+        positive(-1, "alpha", allow_zero=True)
+
+
+def test_in_unit_interval():
+    assert in_unit_interval(0, "momentum") == 0.0
+    assert in_unit_interval(0.999, "momentum") == 0.999
+    for bad in (1, -1e-9, 2):
+        with pytest.raises(cr.HyperparameterError, match=rf"momentum: expected a number in \[0, 1\), got {bad}"):
+            in_unit_interval(bad, "momentum")
+
+
+@pytest.mark.parametrize("value", [True, "1", None, float("nan"), float("inf"), [1.0]])
+def test_real_rejects_non_numbers(value):
+    with pytest.raises(cr.HyperparameterError, match="x: expected a finite real number"):
+        real(value, "x")
+
+
+def test_real_accepts_numpy_scalars():
+    assert real(np.float32(0.5), "x") == 0.5
+    assert real(np.int64(3), "x") == 3.0
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.0, True, "3"])
+def test_positive_int_rejects(value):
+    with pytest.raises(cr.HyperparameterError, match="epochs: expected an integer >= 1"):
+        positive_int(value, "epochs")
+
+
+def test_positive_int_accepts_numpy_integers():
+    assert positive_int(np.int32(4), "epochs") == 4
+
+
+def test_choice():
+    assert choice("b", "mode", ("a", "b")) == "b"
+    with pytest.raises(cr.HyperparameterError, match="mode: expected one of 'a', 'b'; got 'c'"):
+        choice("c", "mode", ("a", "b"))

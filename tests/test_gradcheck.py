@@ -1,0 +1,118 @@
+"""gradcheck: backpropagation against central differences, and the report it returns."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from tests.harness import normal
+
+
+def model_and_data():
+    model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(4, 2), seed=0)
+    X = normal(0, 5, 3)
+    y = np.array([0, 1, 1, 0, 1])
+    return model, X, y
+
+
+class WrongTanh(cr.Tanh):
+    """Tanh whose backward forgets to square: dX = dY ⊙ (1 − Y)."""
+
+    def backward(self, dY, input_grad=True):
+        return dY * (1 - self._Y)
+
+
+class WrongBiasLinear(cr.Linear):
+    """Linear whose bias gradient is twice what it should be."""
+
+    def backward(self, dY, input_grad=True):
+        dX = super().backward(dY, input_grad)
+        self.own_grads["b"] *= 2
+        return dX
+
+
+def test_report_covers_every_parameter_and_the_input():
+    model, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy())
+    assert list(report.errors) == ["0.W", "0.b", "2.W", "2.b", "input"]
+    assert report.checked == {"0.W": 12, "0.b": 4, "2.W": 8, "2.b": 2, "input": 15}
+    assert report.max_rel_error == max(report.errors.values())
+    assert report.max_rel_error < 1e-6
+    assert report.passed() and report.passed(1e-6)
+    assert report.eps == 1e-6
+    assert report.worst in report.errors
+    text = str(report)
+    assert text.splitlines()[0].split() == ["parameter", "checked", "max", "rel", "error"]
+    assert all(name in text for name in report.errors)
+
+
+def test_a_wrong_activation_backward_is_caught():
+    model = cr.Sequential(cr.Linear(3, 4), WrongTanh(), cr.Linear(4, 2), seed=0)
+    _, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, "cross_entropy")
+    assert report.max_rel_error > 1e-2
+    assert not report.passed()
+    assert report.errors["2.W"] < 1e-6  # the layer above the mistake is still right
+    assert report.errors["0.W"] > 1e-2
+
+
+def test_a_wrong_bias_gradient_is_caught_and_named():
+    model = cr.Sequential(WrongBiasLinear(3, 2), cr.Tanh(), seed=0)
+    X = normal(1, 4, 3)
+    report = cr.gradcheck(model, X, normal(2, 4, 2), "mse")
+    assert report.worst == "0.b"
+    assert report.errors["0.b"] == pytest.approx(0.5, rel=1e-4)  # |2g − g| / |2g|
+    assert report.errors["0.W"] < 1e-6
+
+
+def test_the_model_is_left_as_it_was():
+    model, X, y = model_and_data()
+    before = {name: array.copy() for name, array in model.params.items()}
+    cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy())
+    assert model.dtype == np.float32
+    for name, array in model.params.items():
+        np.testing.assert_array_equal(array, before[name])
+        assert not model.grads[name].any()
+
+
+def test_a_float32_model_is_checked_in_float64():
+    model, X, y = model_and_data()
+    assert cr.gradcheck(model, X.astype(np.float32), y, "cross_entropy").max_rel_error < 1e-6
+
+
+def test_max_checks_samples_a_subset_reproducibly():
+    model, X, y = model_and_data()
+    first = cr.gradcheck(model, X, y, "cross_entropy", max_checks=3, seed=1)
+    again = cr.gradcheck(model, X, y, "cross_entropy", max_checks=3, seed=1)
+    assert first.checked == {"0.W": 3, "0.b": 3, "2.W": 3, "2.b": 2, "input": 3}
+    assert first.errors == again.errors
+
+
+def test_without_the_input():
+    model, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, "cross_entropy", check_input=False)
+    assert "input" not in report.errors
+
+
+def test_exactly_zero_gradients_do_not_divide_by_zero():
+    model = cr.Sequential(cr.Linear(2, 3), cr.ReLU(), cr.Linear(3, 1), seed=0)
+    model.params["0.b"][...] = -100  # every ReLU is dead: ∂L/∂θ below it is exactly 0
+    report = cr.gradcheck(model, normal(0, 4, 2), normal(1, 4, 1), "mse")
+    assert report.errors["0.W"] == 0.0
+    assert report.errors["input"] == 0.0
+    assert report.passed()
+
+
+def test_invalid_eps():
+    model, X, y = model_and_data()
+    with pytest.raises(cr.HyperparameterError, match="eps: expected a number > 0, got 0"):
+        cr.gradcheck(model, X, y, "cross_entropy", eps=0)
+
+
+def test_bad_inputs_are_reported_by_chainrule():
+    model, X, y = model_and_data()
+    with pytest.raises(cr.ShapeError, match=r"X: expected a 2-d array"):
+        cr.gradcheck(model, X[0], y, "cross_entropy")
+    with pytest.raises(cr.LabelError, match=r"labels must lie in \[0, 2\)"):
+        cr.gradcheck(model, X, y + 1, "cross_entropy")
+    with pytest.raises(cr.HyperparameterError, match="loss: unknown name 'hinge'"):
+        cr.gradcheck(model, X, y, "hinge")

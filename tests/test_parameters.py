@@ -1,0 +1,170 @@
+"""The flat parameter buffer: every parameter and gradient a view into one vector."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from tests.harness import normal
+
+
+def build():
+    return cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Residual(cr.Sequential(cr.Linear(4, 4), cr.ReLU())),
+                         cr.Linear(4, 2), seed=0)
+
+
+def assert_backed_by(model, flat):
+    """Every parameter and gradient of ``model`` is a view into ``flat.theta`` / ``flat.grad``."""
+    for name, array in model.params.items():
+        assert np.shares_memory(array, flat.theta), name
+        assert np.shares_memory(model.grads[name], flat.grad), name
+        np.testing.assert_array_equal(flat.theta[flat.slices[name]], array.ravel())
+
+
+def test_layout():
+    model = build()
+    flat = model.flat_parameters()
+    assert flat.names == list(model.params) == ["0.W", "0.b", "2.f.0.W", "2.f.0.b", "3.W", "3.b"]
+    assert flat.theta.shape == flat.grad.shape == (model.n_parameters,) == (12 + 4 + 16 + 4 + 8 + 2,)
+    assert flat.theta.dtype == np.float32
+    assert flat.slices["0.b"] == slice(12, 16)
+    # Weight decay applies to the weights, not the biases.
+    np.testing.assert_array_equal(flat.decay_mask[flat.slices["0.W"]], 1)
+    np.testing.assert_array_equal(flat.decay_mask[flat.slices["0.b"]], 0)
+    assert flat.decay_mask.sum() == 12 + 16 + 8
+    assert_backed_by(model, flat)
+
+
+def test_views_go_both_ways():
+    model = build()
+    flat = model.flat_parameters()
+    flat.theta[flat.slices["3.b"]] = [1.0, 2.0]
+    np.testing.assert_array_equal(model.params["3.b"], [1.0, 2.0])
+    model.params["0.W"][0, 0] = 7.0
+    assert flat.theta[0] == 7.0
+    X = normal(0, 2, 3)
+    model(X)
+    model.backward(np.ones((2, 2), dtype=np.float32))
+    np.testing.assert_array_equal(flat.grad[flat.slices["3.b"]], [2.0, 2.0])  # db = Σ_n dY
+
+
+def test_values_survive_flattening():
+    model = build()
+    before = {name: array.copy() for name, array in model.params.items()}
+    model.flat_parameters()
+    for name, array in model.params.items():
+        np.testing.assert_array_equal(array, before[name])
+
+
+def test_built_once():
+    model = build()
+    assert model.flat_parameters() is model.flat_parameters()
+
+
+def test_gradients_computed_before_flattening_are_kept():
+    model = build()
+    model(normal(0, 3, 3))
+    model.backward(np.ones((3, 2), dtype=np.float32))
+    grads = {name: array.copy() for name, array in model.grads.items()}
+    flat = model.flat_parameters()
+    for name in grads:
+        np.testing.assert_array_equal(flat.grad[flat.slices[name]], grads[name].ravel())
+
+
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, lambda model: pickle.loads(pickle.dumps(model))],
+                         ids=["deepcopy", "pickle"])
+def test_a_copy_is_flattened_anew(duplicate):
+    model = build()
+    original_flat = model.flat_parameters()
+    twin = duplicate(model)
+    twin_flat = twin.flat_parameters()
+    assert twin_flat.theta is not original_flat.theta
+    assert_backed_by(twin, twin_flat)
+    for name in model.params:
+        np.testing.assert_array_equal(twin.params[name], model.params[name])
+    # An optimizer on the copy moves the copy, and only the copy.
+    before = model.params["0.W"].copy()
+    optimizer = cr.SGD(twin, lr=1.0)
+    twin.grads["0.W"][...] = 1.0
+    optimizer.step()
+    np.testing.assert_array_equal(twin.params["0.W"], before - 1.0)
+    np.testing.assert_array_equal(model.params["0.W"], before)
+
+
+def test_nesting_a_flattened_model_re_flattens_the_outer_one():
+    inner = cr.Sequential(cr.Linear(2, 3), cr.Tanh(), seed=0)
+    inner_flat = inner.flat_parameters()
+    values = {name: array.copy() for name, array in inner.params.items()}
+    outer = cr.Sequential(inner, cr.Linear(3, 1), seed=None)
+    outer_flat = outer.flat_parameters()
+    assert outer_flat.names == ["0.0.W", "0.0.b", "1.W", "1.b"]
+    assert outer_flat.theta is not inner_flat.theta
+    assert_backed_by(outer, outer_flat)
+    np.testing.assert_array_equal(outer.params["0.0.W"], values["0.W"])
+    # Steps on the outer model move the inner model's layers, which it shares.
+    optimizer = cr.SGD(outer, lr=1.0)
+    outer.grads["0.0.W"][...] = 1.0
+    optimizer.step()
+    np.testing.assert_array_equal(inner.params["0.W"], values["0.W"] - 1.0)
+
+
+def test_outer_optimizer_survives_the_inner_model_re_flattening():
+    inner = cr.Sequential(cr.Linear(2, 3), cr.Tanh(), seed=0)
+    outer = cr.Sequential(inner, cr.Linear(3, 1))
+    optimizer = cr.SGD(outer, lr=1.0)
+    inner.flat_parameters()  # takes the layers back into a buffer of the inner model's own
+    before = inner.params["0.W"].copy()
+    outer.grads["0.0.W"][...] = 1.0
+    optimizer.step()  # re-flattens the outer model and updates the same layers
+    np.testing.assert_array_equal(inner.params["0.W"], before - 1.0)
+
+
+def test_a_parameter_rebound_by_hand_is_picked_up():
+    model = build()
+    model.flat_parameters()
+    model[0].own_params["b"] = np.full(4, 3.0, dtype=np.float32)
+    flat = model.flat_parameters()
+    np.testing.assert_array_equal(flat.theta[flat.slices["0.b"]], 3.0)
+    assert_backed_by(model, flat)
+
+
+def test_astype_re_flattens_in_the_new_dtype():
+    model = build()
+    model.flat_parameters()
+    model.astype("float64")
+    flat = model.flat_parameters()
+    assert flat.theta.dtype == flat.grad.dtype == np.float64
+    assert_backed_by(model, flat)
+
+
+def test_a_layer_used_twice_is_rejected():
+    shared = cr.Linear(3, 3)
+    model = cr.Sequential(shared, cr.Tanh(), shared)
+    message = "layer '2' is the same object as layer '0'; .* use a separate layer instead"
+    with pytest.raises(cr.ShapeError, match=message):
+        model.flat_parameters()
+    with pytest.raises(cr.ShapeError, match=message):
+        cr.Adam(model)
+
+
+def test_a_block_used_twice_is_rejected_with_nested_paths():
+    block = cr.Sequential(cr.Linear(3, 3), cr.Tanh())
+    with pytest.raises(cr.ShapeError, match="layer '1.0' is the same object as layer '0.0'"):
+        cr.Sequential(block, block).flat_parameters()
+
+
+def test_mixed_dtypes_are_rejected():
+    model = cr.Sequential(cr.Linear(2, 2), cr.Tanh(), cr.Linear(2, 1, dtype="float64"))
+    message = (r"all parameters of a model must share one dtype; got 0.W: float32, 0.b: float32, "
+               r"2.W: float64, 2.b: float64 \(use model.astype\(...\)\)")
+    with pytest.raises(cr.DTypeError, match=message):
+        model.flat_parameters()
+    model.astype("float32")
+    assert model.flat_parameters().theta.dtype == np.float32
+
+
+def test_a_model_without_parameters():
+    flat = cr.Sequential(cr.ReLU(), cr.Tanh()).flat_parameters()
+    assert flat.theta.size == 0 and flat.names == []
