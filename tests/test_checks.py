@@ -30,7 +30,8 @@ def test_as_matrix_converts_and_casts():
 
 
 def test_as_matrix_wrong_rank_names_the_argument():
-    with pytest.raises(cr.ShapeError, match=r"features: expected a 2-d array \(n_samples, n_features\), got shape \(3,\)"):
+    message = r"features: expected a 2-d array \(n_samples, n_features\), got shape \(3,\)"
+    with pytest.raises(cr.ShapeError, match=message):
         as_matrix(np.ones(3), np.float32, name="features")
 
 

@@ -63,7 +63,8 @@ def test_aliases():
 
 
 def test_unknown_initializer():
-    with pytest.raises(cr.HyperparameterError, match="init: unknown initializer 'orthogonal'; expected one of glorot_normal"):
+    message = "init: unknown initializer 'orthogonal'; expected one of glorot_normal"
+    with pytest.raises(cr.HyperparameterError, match=message):
         get_initializer("orthogonal")
 
 

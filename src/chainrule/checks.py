@@ -19,7 +19,7 @@ FLOAT_DTYPES = ("float32", "float64")
 def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
     """``dtype`` as a NumPy float32/float64 dtype, or a HyperparameterError naming ``name``."""
     try:
-        resolved = numpy.dtype(dtype)
+        resolved = None if dtype is None else numpy.dtype(dtype)  # numpy reads None as float64
     except TypeError:
         resolved = None
     if resolved is None or resolved.name not in FLOAT_DTYPES:

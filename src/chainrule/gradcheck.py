@@ -46,7 +46,7 @@ class GradcheckReport:
 
     errors: dict = field(default_factory=dict)
     checked: dict = field(default_factory=dict)
-    eps: float = 1e-6
+    eps: float = 1e-5
 
     @property
     def max_rel_error(self) -> float:
@@ -69,7 +69,7 @@ class GradcheckReport:
         return "\n".join(rows)
 
 
-def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-6, max_checks: int | None = None,
+def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: int | None = None,
               check_input: bool = True, seed=0) -> GradcheckReport:
     """Compare ``model``'s backward with central differences of ``loss`` in float64.
 

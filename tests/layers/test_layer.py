@@ -4,6 +4,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import chainrule as cr
 from tests.harness import normal
@@ -116,3 +118,15 @@ def test_base_layer_must_be_subclassed():
         cr.Layer().forward(np.zeros((1, 1)))
     with pytest.raises(NotImplementedError, match="Layer does not implement backward"):
         cr.Layer().backward(np.zeros((1, 1)))
+
+
+@given(shape=st.lists(st.integers(0, 4), max_size=3))
+def test_no_raw_numpy_error_escapes_for_any_input_shape(shape):
+    model = small_model()
+    X = np.random.default_rng(0).normal(size=shape)
+    try:
+        Y = model(X)
+    except cr.ShapeError:
+        return  # a wrong rank or width, reported by chainrule
+    assert X.shape[1:] == (3,)
+    assert Y.shape == (X.shape[0], 2)

@@ -67,6 +67,12 @@ def test_wrong_input_width_names_the_layer_and_both_shapes():
         cr.Linear(3, 2)(np.zeros((4, 5)))
 
 
+def test_wrong_input_width_of_the_first_layer_names_path_0():
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 2))
+    with pytest.raises(cr.ShapeError, match=r"layer '0' \(Linear\): expected input of shape \(n_samples, 3\), got \(4, 5\)"):
+        model(np.zeros((4, 5)))
+
+
 def test_wrong_input_width_inside_a_model_names_the_path():
     model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(5, 2))
     message = r"layer '2' \(Linear\): expected input of shape \(n_samples, 5\), got \(6, 4\)"
