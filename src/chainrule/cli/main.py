@@ -9,6 +9,7 @@ the traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -54,7 +55,12 @@ def main(argv=None) -> int:
         if args.command is None:
             build_parser().print_help(sys.stderr)
             return EXIT_USAGE
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # here, so that a closed pipe is reported below, not at exit
+        return code
+    except BrokenPipeError:  # stdout's reader left early (chainrule predict ... | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
     except DivergenceError as error:
         return _report(error, debug, EXIT_FAILURE)
     except ChainruleError as error:

@@ -14,8 +14,8 @@ stopping watches the training loss), and prints the test accuracy on the 20 % te
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from .. import plots
 from ..checks import as_float_dtype, choice, in_unit_interval, positive, positive_int
 from ..data import load_data
 from ..errors import ConfigError, DataError, HyperparameterError
-from ..io import atomic_write, save
+from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, get_optimizer
@@ -69,15 +69,25 @@ def resolve_config(args) -> TrainConfig:
     """Defaults, then the resumed run's config, then --config, then the command line."""
     config = TrainConfig()
     if args.resume and not args.config:
-        saved = Path(args.resume).parent / "config.toml"
-        if saved.is_file():
-            config = config.with_values(read_config(saved), str(saved))
+        config = config.with_values(*resumed_config(args.resume))
     if args.config:
         config = config.with_values(read_config(args.config), args.config)
     given = {key: getattr(args, key) for key in TrainConfig.keys() if getattr(args, key, None) is not None}
     config = config.with_values(given, "command line")
     validate(config)
     return config
+
+
+def resumed_config(checkpoint) -> tuple[dict, str]:
+    """(values, source) of the run that wrote ``checkpoint``: its metadata, else config.toml beside it.
+
+    The checkpoint carries its configuration because a run killed before its end has no config.toml yet.
+    """
+    saved = read(checkpoint)[0].metadata.get("config")
+    if saved is not None:
+        return saved, str(checkpoint)
+    beside = Path(checkpoint).parent / "config.toml"
+    return (read_config(beside), str(beside)) if beside.is_file() else ({}, str(checkpoint))
 
 
 def validate(config: TrainConfig) -> None:
@@ -137,22 +147,30 @@ def prepare_folder(folder: Path) -> None:
 
 
 def run(args) -> int:
-    config = resolve_config(args)
     if args.resume and not Path(args.resume).is_file():
         raise DataError(f"{args.resume}: checkpoint not found")
+    config = resolve_config(args)
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss)
     model = mlp([data.X_train.shape[1], *hidden_sizes(config.hidden), n_outputs], config.activation,
                 seed=config.seed, dtype=config.dtype)
+    model.metadata["config"] = dataclasses.asdict(config)  # in every checkpoint, for --resume
     folder = run_folder(args)
+    created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     prepare_folder(folder)
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
     optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
-    history = fit(model, data.X_train, data.y_train, loss=loss, optimizer=optimizer,
-                  epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
-                  seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
-                  checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=args.resume)
+    try:
+        history = fit(model, data.X_train, data.y_train, loss=loss, optimizer=optimizer,
+                      epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
+                      seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
+                      checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=args.resume)
+    except BaseException:
+        for path in created:  # an input error found by fit leaves no empty run folder behind
+            if not any(path.iterdir()):
+                path.rmdir()
+        raise
     test = evaluate(model, data.X_test, data.y_test)
     model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
                               "label": data.label_name, "n_test": len(data.X_test)}

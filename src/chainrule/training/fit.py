@@ -75,7 +75,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         Standardize features with the training data's mean and deviation (saved with the
         model, so ``cr.predict`` takes raw rows).
     checkpoint : path, optional
-        Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically).
+        Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically),
+        never after an epoch that Ctrl-C cut short.
     resume : path, optional
         Continue from a checkpoint written by an earlier call with the same data and
         arguments; the result is bit-identical to an uninterrupted run.
@@ -87,7 +88,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     Raises
     ------
     DivergenceError
-        When a loss or gradient becomes NaN or Inf; the model keeps its last finite weights.
+        When a loss, a gradient or an updated weight becomes NaN or Inf; the model keeps its
+        last finite weights.
 
     Examples
     --------
@@ -127,6 +129,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         if len(validation) != 2:
             raise HyperparameterError("validation: expected a fraction or a pair (X_val, y_val)")
         X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), numpy.asarray(validation[1])
+        if y_val.shape[:1] != X_val.shape[:1]:
+            raise ShapeError(f"y_val: expected {X_val.shape[0]} targets (one per row of X_val), got {y_val.shape}")
     elif validation is not None and validation != 0:
         if isinstance(validation, bool) or not isinstance(validation, (float, int)) or not 0 < validation < 1:
             raise HyperparameterError(f"validation: expected a fraction in (0, 1) or (X_val, y_val), got {validation!r}")
@@ -163,7 +167,9 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     loop = _Loop(model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch)
     for callback in callbacks:
         callback.on_train_begin(model, history)
-    with loop.interruptible(), loop.progress_bar() as bar:
+    # No NumPy overflow warnings: the divergence guard reports a non-finite value in one error.
+    quiet_overflow = numpy.errstate(over="ignore", invalid="ignore", divide="ignore")
+    with loop.interruptible(), loop.progress_bar() as bar, quiet_overflow:
         for epoch in range(start_epoch + 1, epochs + 1):
             logs = loop.run_epoch(epoch, bar)
             if X_val is not None:
@@ -173,12 +179,10 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
             history.epochs = epoch
             stop = any([callback.on_epoch_end(epoch, logs, model) for callback in callbacks])
             bar.set_postfix_str(loop.describe(logs), refresh=True)
-            if loop.interrupted:
-                history.stop_reason = "interrupted"
-            elif stop:
-                history.stop_reason = "early_stopping"
+            history.stop_reason = "interrupted" if loop.interrupted else "early_stopping" if stop else "completed"
             done = loop.interrupted or stop or epoch == epochs
-            if checkpoint is not None and (done or epoch % checkpoint_every == 0):
+            # An epoch cut short by Ctrl-C is not checkpointed: resuming would skip its remaining batches.
+            if checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
                 save_checkpoint(checkpoint, model, optimizer, rng, history, callbacks, epoch)
             if done:
                 break
@@ -253,9 +257,11 @@ class _Loop:
         self.history, self.verbose = history, verbose
         self.epochs, self.start_epoch = epochs, start_epoch
         self.interrupted = False
+        self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
         flat = model.flat_parameters()
         # Layers with weights, for the gradient-flow record: "0.W" -> layer "0".
         self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names if name.rpartition(".")[2] == "W"}
+        self.previous_theta = get_array_module(flat.theta).empty_like(flat.theta)  # θ before the last step
 
     def run_epoch(self, epoch: int, bar) -> dict:
         """One pass over the shuffled training data; returns the epoch's training metrics."""
@@ -279,10 +285,7 @@ class _Loop:
             squared_norm = float(xp.dot(flat.grad, flat.grad))  # ‖∂L/∂θ‖², finite iff every entry is
             if not (math.isfinite(float(value)) and math.isfinite(squared_norm)):
                 what = "loss" if not math.isfinite(float(value)) else "gradient"
-                raise DivergenceError(
-                    f"training diverged at epoch {epoch}, batch {batch + 1}/{n_batches}: the {what} is not finite; "
-                    f"the model keeps its last finite weights; try a lower learning rate (lr={optimizer.lr:g})"
-                )
+                raise self.diverged(epoch, batch, n_batches, f"the {what} is not finite")
             if batch % stride == 0:
                 norms = self.layer_grad_norms(flat.grad, xp)
                 if epoch == 1 and batch == 0:
@@ -290,14 +293,27 @@ class _Loop:
                 for name, norm in norms.items():
                     norm_sums[name] += norm
                 n_norms += 1
+            xp.copyto(self.previous_theta, flat.theta)
             optimizer.step()
+            # A float64 sum of the weights is finite iff every weight is (float32 cannot overflow it).
+            if not math.isfinite(float(flat.theta.sum(dtype=numpy.float64))):
+                flat.theta[...] = self.previous_theta
+                raise self.diverged(epoch, batch, n_batches, "the update made weights non-finite")
             scores.add(Y, T_batch, value)
             bar.update(len(rows))
             if self.interrupted:
+                self.partial_epoch = batch + 1 < n_batches
                 break
         for name, total in norm_sums.items():
             self.history.grad_norms.setdefault(name, []).append(total / max(n_norms, 1))
         return scores.result()
+
+    def diverged(self, epoch: int, batch: int, n_batches: int, what: str) -> DivergenceError:
+        """The error for a non-finite value at (epoch, batch), ``what`` saying which; θ is then still finite."""
+        return DivergenceError(
+            f"training diverged at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}; "
+            f"the model keeps its last finite weights; try a lower learning rate (lr={self.optimizer.lr:g})"
+        )
 
     def layer_grad_norms(self, grad, xp) -> dict:
         """‖∂L/∂W‖ for every layer with weights, from the flat gradient."""

@@ -40,9 +40,10 @@ class Scores:
             self.correct += float(((Y > 0) == (T > 0.5)).sum())
             self.n_judged += T.size
         else:
-            E = Y - T
+            # In float64: float32 sums of y² would cancel the variance away in Σy² − (Σy)²/n.
+            T = T.astype(numpy.float64)
+            E = Y.astype(numpy.float64) - T
             sums = xp.stack([xp.abs(E).sum(axis=0), (E * E).sum(axis=0), T.sum(axis=0), (T * T).sum(axis=0)])
-            sums = sums.astype(numpy.float64)
             self._sums = sums if self._sums is None else self._sums + sums
 
     def result(self, prefix: str = "") -> dict:

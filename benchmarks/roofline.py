@@ -1,0 +1,75 @@
+"""The roofline: how close a training step comes to the GEMM throughput NumPy reaches at its shapes.
+
+A step's executed GEMM FLOPs (``networks.gemm_flops``) over its measured time is the step's
+GEMM throughput; NumPy's float32 throughput on exactly those GEMMs, with the same operand
+layouts (transposes as views), run back to back with nothing else, is the ceiling. Their
+ratio is the share of the step spent at the machine's GEMM speed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy
+
+from .networks import gemm_flops, gemm_shapes
+
+
+def _operands(shapes, rng):
+    """For each GEMM, the operands laid out as a training step has them."""
+    pairs = []
+    for kind, m, k, n in shapes:
+        if kind == "forward":  # X (B, in) @ W (in, out)
+            pairs.append((rng.standard_normal((m, k), dtype=numpy.float32), rng.standard_normal((k, n), dtype=numpy.float32)))
+        elif kind == "dW":  # Xᵀ: a transposed view of X (B, in), times dZ (B, out)
+            pairs.append((rng.standard_normal((k, m), dtype=numpy.float32).T, rng.standard_normal((k, n), dtype=numpy.float32)))
+        else:  # dZ (B, out) @ Wᵀ: a transposed view of W (in, out)
+            pairs.append((rng.standard_normal((m, k), dtype=numpy.float32), rng.standard_normal((n, k), dtype=numpy.float32).T))
+    return pairs
+
+
+def _best_seconds(run, min_seconds: float, rounds: int = 5) -> float:
+    """The fastest of ``rounds`` timings of ``run``, each repeating it for at least ``min_seconds``."""
+    best = float("inf")
+    for _ in range(rounds):
+        count, start = 0, time.perf_counter()
+        while True:
+            run()
+            count += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_seconds:
+                break
+        best = min(best, elapsed / count)
+    return best
+
+
+def gemm_step_seconds(sizes, batch: int, min_seconds: float = 0.1) -> float:
+    """Seconds NumPy float32 takes for one training step's GEMMs alone."""
+    pairs = _operands(gemm_shapes(sizes, batch), numpy.random.default_rng(0))
+    outs = [numpy.empty((a.shape[0], b.shape[1]), numpy.float32) for a, b in pairs]
+
+    def run():
+        for (a, b), out in zip(pairs, outs):
+            numpy.matmul(a, b, out=out)
+
+    return _best_seconds(run, min_seconds)
+
+
+def square_gemm_rate(n: int = 2048, min_seconds: float = 0.3) -> float:
+    """FLOP/s of a float32 n×n×n GEMM: the machine's reference GEMM rate."""
+    rng = numpy.random.default_rng(0)
+    a, b = rng.standard_normal((n, n), dtype=numpy.float32), rng.standard_normal((n, n), dtype=numpy.float32)
+    out = numpy.empty((n, n), numpy.float32)
+    return 2 * n**3 / _best_seconds(lambda: numpy.matmul(a, b, out=out), min_seconds, rounds=3)
+
+
+def step_seconds(rate: float, n_samples: int, batch: int) -> float:
+    """Mean seconds per step of an epoch measured at ``rate`` samples/s."""
+    return n_samples / rate / -(-n_samples // batch)
+
+
+def roofline(sizes, batch: int, rate: float, n_samples: int, gemm_seconds: float) -> dict:
+    """The step's executed GEMM FLOP/s and its share of NumPy's GEMM FLOP/s at the same shapes."""
+    flops = gemm_flops(sizes, batch)
+    step = step_seconds(rate, n_samples, batch)
+    return {"flops": flops, "step_rate": flops / step, "gemm_rate": flops / gemm_seconds, "share": gemm_seconds / step}

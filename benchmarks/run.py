@@ -1,0 +1,103 @@
+"""``python -m benchmarks``: measure, then write docs/benchmarks.md and docs/images/benchmarks.png.
+
+Options: ``--smoke`` (tiny sizes, one repeat, seconds: what CI runs), ``--repeats N`` timed
+epochs per contender after one warm-up epoch, ``--samples N`` training rows (60000 by
+default), ``--threads N`` for every contender (2 by default), ``--out PATH`` for the
+markdown (the plot goes to ``images/benchmarks.png`` beside it), ``--no-torch``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from .contenders import training_contenders
+from .data import teacher_data
+from .environment import describe
+from .inference import batches_runner, inference_contenders
+from .networks import NETWORKS, SMOKE_NETWORKS
+from .report import write_report
+from .roofline import gemm_step_seconds, roofline, square_gemm_rate
+from .rss import peak_rss_mib
+from .threads import limit_threads
+from .timing import alternate
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = {"networks": NETWORKS, "batches": (32, 128, 1024), "inference_batches": (1, 4096),
+        "inference_rows": {1: 2000, 4096: 8 * 4096}, "square": 2048, "rss_batch": 128}
+SMOKE = {"networks": SMOKE_NETWORKS, "batches": (8, 32), "inference_batches": (1, 64),
+         "inference_rows": {1: 50, 64: 256}, "square": 128, "rss_batch": 32}
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes and one repeat (seconds)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed epochs per contender (default 3, smoke 1)")
+    parser.add_argument("--samples", type=int, default=None, help="training rows (default 60000, smoke 256)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for every contender (default 2)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="markdown report path")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when installed")
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (1 if args.smoke else 3)
+    args.samples = args.samples or (256 if args.smoke else 60000)
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def measure_training(plan, args, X, y) -> list:
+    """Alternating epochs of every contender, per network and batch size."""
+    results = []
+    for network, sizes in plan["networks"].items():
+        for batch in plan["batches"]:
+            contenders = [cls(sizes, batch, X, y) for cls in training_contenders(not args.no_torch)]
+            log(f"training {network} batch {batch}: {', '.join(c.name for c in contenders)}")
+            rates = alternate({c.name: c.epoch for c in contenders}, len(X), args.repeats)
+            gemm_seconds = gemm_step_seconds(sizes, batch, min_seconds=0.02 if args.smoke else 0.1)
+            rooflines = {name: roofline(sizes, batch, rate.median, len(X), gemm_seconds) for name, rate in rates.items()}
+            results.append({"network": network, "sizes": sizes, "batch": batch, "rates": rates, "roofline": rooflines})
+    return results
+
+
+def measure_inference(plan, args, X) -> list:
+    results = []
+    makers = inference_contenders(not args.no_torch)
+    for network, sizes in plan["networks"].items():
+        for batch in plan["inference_batches"]:
+            n_rows = plan["inference_rows"][batch]
+            runs = {name: batches_runner(make(sizes, args.threads), X, batch, n_rows // batch)
+                    for name, make in makers.items()}
+            log(f"inference {network} batch {batch}: {', '.join(runs)}")
+            results.append({"network": network, "batch": batch, "rates": alternate(runs, n_rows, args.repeats)})
+    return results
+
+
+def measure_rss(plan, args) -> dict:
+    network, sizes = next(iter(plan["networks"].items()))
+    batch = plan["rss_batch"]
+    log(f"peak RSS {network} batch {batch}, one process per contender")
+    return {"network": network, "batch": batch,
+            "mib": {cls.name: peak_rss_mib(cls.name, sizes, batch, args.samples, args.threads, cwd=ROOT)
+                    for cls in training_contenders(not args.no_torch)}}
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    plan = SMOKE if args.smoke else FULL
+    limiter = limit_threads(args.threads)
+    started = time.perf_counter()
+    sizes = next(iter(plan["networks"].values()))
+    X, y = teacher_data(args.samples, sizes[0], sizes[-1])
+    results = {"args": vars(args), "training": measure_training(plan, args, X, y)}
+    results["environment"] = describe(args.threads)  # after training: every pool is loaded by now
+    results["square_gemm"] = {"n": plan["square"], "rate": square_gemm_rate(plan["square"], 0.05 if args.smoke else 0.3)}
+    results["inference"] = measure_inference(plan, args, X)
+    results["rss"] = measure_rss(plan, args)
+    results["seconds"] = time.perf_counter() - started
+    del limiter
+    image = write_report(results, args.out)
+    log(f"wrote {args.out} and {image} in {results['seconds']:.0f} s")
+    return 0

@@ -1,0 +1,57 @@
+"""Helpers of the command-line tests: run ``chainrule`` in a subprocess or in this process,
+write small CSV files, and check the one-line error contract."""
+
+import csv
+import subprocess
+import sys
+
+import numpy
+from sklearn.datasets import load_iris
+
+from chainrule.cli import main
+
+SPECIES = ["setosa", "versicolor", "virginica"]
+IRIS_HEADER = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+
+
+def run_cli(*args, cwd, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m chainrule ARGS`` in ``cwd``, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "chainrule", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def call(capsys, *args) -> tuple[int, str, str]:
+    """``chainrule ARGS`` in this process: (exit code, stdout, stderr)."""
+    code = main([str(arg) for arg in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str, exit_code: int = 2) -> str:
+    """The error contract: exit code, exactly one line on stderr, no traceback; returns the line."""
+    lines = err.splitlines()
+    assert code == exit_code, err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("chainrule: error: "), err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def iris_rows():
+    """Iris as CSV rows of strings: the header, then 150 rows with the species' names."""
+    X, y = load_iris(return_X_y=True)
+    return [IRIS_HEADER] + [[repr(float(value)) for value in row] + [SPECIES[label]] for row, label in zip(X, y)]
+
+
+def write_csv(path, rows):
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def iris_features():
+    """The iris measurements as float64 (150, 4) and the species' names, as the CSV holds them."""
+    X, y = load_iris(return_X_y=True)
+    return X, numpy.array(SPECIES)[y]

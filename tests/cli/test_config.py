@@ -1,0 +1,118 @@
+"""chainrule.cli.config: defaults < --config FILE < command line; unknown keys and wrong
+types refused naming the file and key; config.toml repeats a run."""
+
+import dataclasses
+import tomllib
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.cli.config import TrainConfig, read_config
+from chainrule.cli.main import build_parser
+from chainrule.cli.train import resolve_config
+from chainrule.errors import ConfigError
+
+from .helpers import assert_one_line_error, call
+
+
+def parse(*args):
+    return build_parser().parse_args(["train", *map(str, args)])
+
+
+def test_every_key_is_a_train_option():
+    args = parse()
+    assert all(hasattr(args, key) for key in TrainConfig.keys())
+    assert TrainConfig.keys()[:3] == ["data", "label", "hidden"]
+
+
+@pytest.mark.parametrize("values", [
+    {"epochs": 5}, {"lr": 1}, {"lr": 0.5}, {"plots": False}, {"hidden": ""}, {"data": "iris", "seed": 3},
+])
+def test_values_of_the_right_type_are_taken(values):
+    config = TrainConfig().with_values(values, "test")
+    for key, value in values.items():
+        assert getattr(config, key) == value
+        assert type(getattr(config, key)) is type(getattr(TrainConfig(), key))  # 1 becomes 1.0 for lr
+    assert TrainConfig() == TrainConfig()  # the original is untouched: with_values makes a copy
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"epoch": 5}, r"run\.toml: unknown key 'epoch'; expected one of data, label, hidden"),
+    ({"epochs": "5"}, r"run\.toml: key 'epochs' expects a int, got str '5'"),
+    ({"epochs": 5.0}, r"key 'epochs' expects a int, got float 5\.0"),
+    ({"epochs": True}, r"key 'epochs' expects a int, got bool True"),
+    ({"lr": "fast"}, r"key 'lr' expects a float, got str 'fast'"),
+    ({"lr": float("inf")}, r"key 'lr' expects a finite number, got inf"),
+    ({"plots": 1}, r"key 'plots' expects a bool, got int 1"),
+    ({"hidden": [128, 64]}, r"key 'hidden' expects a str, got list \[128, 64\]"),
+])
+def test_unknown_keys_and_wrong_types_are_refused(values, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig().with_values(values, "run.toml")
+
+
+def test_to_toml_reads_back_as_the_same_config():
+    config = TrainConfig().with_values({"data": 'C:\\data\\"odd" name.csv', "lr": 0.0003, "plots": False}, "test")
+    assert tomllib.loads(config.to_toml()) == dataclasses.asdict(config)
+
+
+def test_read_config_refuses_missing_invalid_and_nested_files(tmp_path):
+    with pytest.raises(ConfigError, match="missing.toml: config file not found"):
+        read_config(tmp_path / "missing.toml")
+    (tmp_path / "bad.toml").write_text("epochs = = 3\n")
+    with pytest.raises(ConfigError, match="bad.toml: not valid TOML"):
+        read_config(tmp_path / "bad.toml")
+    (tmp_path / "nested.toml").write_text("[train]\nepochs = 3\n")
+    with pytest.raises(ConfigError, match=r"nested.toml: unexpected table \[train\]"):
+        read_config(tmp_path / "nested.toml")
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        read_config(tmp_path)  # a folder
+
+
+def test_the_command_line_overrides_the_file_which_overrides_the_defaults(tmp_path):
+    (tmp_path / "run.toml").write_text('data = "iris"\nepochs = 3\nlr = 0.01\n')
+    config = resolve_config(parse("--config", tmp_path / "run.toml", "--epochs", "7"))
+    assert (config.data, config.epochs, config.lr, config.hidden) == ("iris", 7, 0.01, TrainConfig().hidden)
+
+
+def test_values_from_the_file_are_validated_like_options(tmp_path):
+    (tmp_path / "run.toml").write_text('activation = "swish"\n')
+    with pytest.raises(cr.HyperparameterError, match="--activation"):
+        resolve_config(parse("--config", tmp_path / "run.toml"))
+
+
+def test_train_with_a_config_file(tmp_path, capsys):
+    (tmp_path / "run.toml").write_text('data = "iris"\nhidden = "5"\nepochs = 2\npatience = 0\nplots = false\n')
+    code, out, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--epochs", "3", "--quiet",
+                          "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "on iris (30 test samples, 3 epochs, completed)" in out
+    saved = tomllib.loads((tmp_path / "run" / "config.toml").read_text())
+    assert (saved["data"], saved["hidden"], saved["epochs"], saved["plots"]) == ("iris", "5", 3, False)
+    assert not (tmp_path / "run" / "history.png").exists()
+    # The run folder's config.toml repeats the run exactly.
+    code, _, err = call(capsys, "train", "--config", tmp_path / "run" / "config.toml", "--quiet",
+                        "--out", tmp_path / "again")
+    assert code == 0, err
+    first, again = (cr.load(tmp_path / name / "model.safetensors") for name in ("run", "again"))
+    assert all(np.array_equal(first.params[name], again.params[name]) for name in first.params)
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ("epoch = 3\n", ["run.toml: unknown key 'epoch'"]),
+    ('epochs = "3"\n', ["run.toml: key 'epochs' expects a int, got str '3'"]),
+    ("epochs = [\n", ["run.toml: not valid TOML"]),
+    ("[model]\nhidden = '8'\n", ["run.toml: unexpected table [model]"]),
+])
+def test_a_bad_config_file_exits_2_in_one_line(tmp_path, capsys, text, fragments):
+    (tmp_path / "run.toml").write_text(text)
+    code, out, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, *fragments)
+    assert out == ""
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_missing_config_file_exits_2(tmp_path, capsys):
+    code, _, err = call(capsys, "train", "--config", tmp_path / "none.toml", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "none.toml: config file not found")

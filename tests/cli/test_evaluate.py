@@ -1,0 +1,95 @@
+"""chainrule evaluate MODEL DATA: scores of a model file on a CSV or a built-in test split,
+and one-line errors for damaged models and data that do not fit the model."""
+
+import json
+
+import pytest
+
+import chainrule as cr
+
+from .helpers import assert_one_line_error, call, iris_features, iris_rows, write_csv
+
+
+def test_evaluate_prints_loss_and_accuracy(iris_run, iris_csv, capsys):
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", iris_csv)
+    assert (code, err) == (0, "")
+    model = cr.load(iris_run / "model.safetensors")
+    scores = cr.evaluate(model, *iris_features())
+    assert out == f"loss {scores['loss']:.4f}, accuracy {scores['accuracy']:.4f} on 150 samples\n"
+
+
+def test_evaluate_json(iris_run, iris_csv, capsys):
+    code, out, _ = call(capsys, "evaluate", iris_run / "model.safetensors", iris_csv, "--json")
+    assert code == 0
+    results = json.loads(out)
+    scores = cr.evaluate(cr.load(iris_run / "model.safetensors"), *iris_features())
+    assert results == {"model": str(iris_run / "model.safetensors"), "data": str(iris_csv), "n_samples": 150,
+                       **scores}
+
+
+def test_a_built_in_name_scores_its_test_split(tmp_path, capsys):
+    assert call(capsys, "train", "--data", "wine", "--hidden", "8", "--epochs", "5", "--quiet", "--no-plots",
+                "--out", tmp_path)[0] == 0
+    code, out, _ = call(capsys, "evaluate", tmp_path / "model.safetensors", "wine", "--json")
+    assert code == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert json.loads(out)["n_samples"] == 36
+    assert json.loads(out)["accuracy"] == metrics["test"]["accuracy"]
+
+
+def test_the_label_column_may_be_named(iris_run, tmp_path, capsys):
+    rows = [[row[4], *row[:4]] for row in iris_rows()]  # species first
+    write_csv(tmp_path / "first.csv", rows)
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "first.csv",
+                          "--label", "species", "--json")
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] == cr.evaluate(cr.load(iris_run / "model.safetensors"),
+                                                      *iris_features())["accuracy"]
+
+
+def test_a_feature_count_that_differs_from_the_model_is_refused(iris_run, capsys):
+    code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "wine")
+    assert_one_line_error(code, err, "the model expects rows of 4 features", "(36, 13)")
+
+
+def test_labels_the_model_never_saw_are_refused(iris_run, capsys):
+    code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "iris")  # labels 0, 1, 2
+    assert_one_line_error(code, err, "was not among the training classes ['setosa', 'versicolor', 'virginica']")
+
+
+def test_bad_data_is_refused(iris_run, tmp_path, capsys):
+    rows = iris_rows()
+    rows[3][0] = "nan"
+    write_csv(tmp_path / "nan.csv", rows)
+    code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "nan.csv")
+    assert_one_line_error(code, err, "nan.csv", "line 4, column 1 'sepal_length'")
+    code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "none.csv")
+    assert_one_line_error(code, err, "none.csv")
+
+
+def damaged(tmp_path, source, how):
+    data = (source / "model.safetensors").read_bytes()
+    path = tmp_path / f"{how}.safetensors"
+    if how == "truncated":
+        path.write_bytes(data[:len(data) // 2])
+    elif how == "tampered":  # a weight's shape in the header no longer matches the architecture
+        path.write_bytes(data.replace(b"[4,16]", b"[16,4]", 1))
+    elif how == "pickle":
+        path.write_bytes(b"\x80\x04\x95" + bytes(64))
+    else:
+        path.write_bytes(b"")
+    return path
+
+
+@pytest.mark.parametrize("how", ["truncated", "tampered", "pickle", "empty"])
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_a_damaged_model_file_is_refused(iris_run, iris_csv, tmp_path, capsys, how, command):
+    path = damaged(tmp_path, iris_run, how)
+    code, out, err = call(capsys, command, path, iris_csv)
+    assert_one_line_error(code, err, str(path))
+    assert out == ""
+
+
+def test_a_missing_model_file_is_refused(iris_csv, tmp_path, capsys):
+    code, _, err = call(capsys, "evaluate", tmp_path / "none.safetensors", iris_csv)
+    assert_one_line_error(code, err, "none.safetensors")

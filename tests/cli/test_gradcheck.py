@@ -1,0 +1,61 @@
+"""chainrule gradcheck: the configured network's backward against central differences,
+one line per parameter, exit 1 above the tolerance."""
+
+import json
+
+import pytest
+
+from .helpers import assert_one_line_error, call
+
+
+def test_the_default_network_passes(capsys):
+    code, out, err = call(capsys, "gradcheck")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["parameter", "checked", "max", "rel", "error"]
+    names = [line.split()[0] for line in lines[1:] if line and not line.startswith("max")]
+    assert names == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b", "input"]
+    assert all(float(line.split()[-1]) < 1e-6 for line in lines[1:8])
+    assert lines[-1].endswith("tolerance 1e-06: passed")
+
+
+def test_json_reports_each_parameter(capsys):
+    code, out, _ = call(capsys, "gradcheck", "--data", "iris", "--hidden", "5,4", "--activation", "tanh", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert list(report["errors"]) == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b", "input"]
+    assert report["passed"] is True and report["max_rel_error"] < 1e-6
+    assert report["max_rel_error"] == max(report["errors"].values())
+
+
+@pytest.mark.parametrize("options", [["--data", "diabetes", "--hidden", "6"], ["--activation", "sigmoid"],
+                                     ["--activation", "gelu", "--hidden", "8"]])
+def test_other_networks_pass(capsys, options):
+    code, out, _ = call(capsys, "gradcheck", *options, "--samples", "4", "--max-checks", "20")
+    assert code == 0, out
+
+
+def test_a_tolerance_below_the_errors_exits_1(capsys):
+    code, out, _ = call(capsys, "gradcheck", "--data", "iris", "--hidden", "3", "--tolerance", "1e-30")
+    assert code == 1
+    assert out.splitlines()[-1].endswith("tolerance 1e-30: FAILED")
+
+
+def test_options_come_from_a_config_file(tmp_path, capsys):
+    (tmp_path / "run.toml").write_text('data = "iris"\nhidden = "7"\n')
+    code, out, _ = call(capsys, "gradcheck", "--config", tmp_path / "run.toml", "--json")
+    assert code == 0
+    assert list(json.loads(out)["errors"]) == ["0.W", "0.b", "2.W", "2.b", "input"]
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (["--samples", "0"], "--samples"),
+    (["--max-checks", "0"], "--max-checks"),
+    (["--tolerance", "-1"], "--tolerance"),
+    (["--activation", "swish"], "--activation"),
+    (["--hidden", "a"], "--hidden"),
+    (["--data", "missing.csv"], "missing.csv"),
+])
+def test_bad_options_exit_2_in_one_line(capsys, options, fragment):
+    code, _, err = call(capsys, "gradcheck", *options)
+    assert_one_line_error(code, err, fragment)

@@ -1,0 +1,67 @@
+"""chainrule info MODEL: the layer table, the parameter count, the preprocessing and the
+training summary of a model file; one-line errors for damaged files."""
+
+import json
+
+import pytest
+
+import chainrule as cr
+
+from .helpers import assert_one_line_error, call
+
+
+def test_info_describes_a_trained_model(iris_run, capsys):
+    code, out, err = call(capsys, "info", iris_run / "model.safetensors")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["path", "layer", "parameters", "count"]
+    assert lines[1].split()[:2] == ["0", "Linear(4,"] and lines[1].split()[-1] == "80"
+    assert lines[2].split() == ["1", "ReLU()", "-", "0"]
+    assert lines[3].split()[-1] == "51"
+    assert "131 parameters, float32" in lines
+    assert "inputs: 4 features, standardized; 3 classes: setosa, versicolor, virginica" in lines
+    summary = {line.split(": ", 1)[0]: json.loads(line.split(": ", 1)[1])
+               for line in lines if line.startswith(("training: ", "data: ", "test: "))}
+    assert summary["training"]["epochs"] == 40 and summary["training"]["stop_reason"] == "completed"
+    assert summary["data"]["label"] == "species" and summary["data"]["n_test"] == 30
+    assert set(summary["test"]) == {"loss", "accuracy"}
+
+
+def test_info_json(iris_run, capsys):
+    code, out, _ = call(capsys, "info", iris_run / "model.safetensors", "--json")
+    assert code == 0
+    described = json.loads(out)
+    assert described["n_parameters"] == 131 and described["dtype"] == "float32"
+    assert [layer["path"] for layer in described["layers"]] == ["0", "1", "2"]
+    assert described["layers"][0]["parameters"] == {"W": [4, 16], "b": [16]}
+    assert described["preprocessing"]["classes"] == ["setosa", "versicolor", "virginica"]
+    assert described["metadata"]["config"]["hidden"] == "16"
+
+
+def test_info_on_a_model_saved_from_python(tmp_path, capsys):
+    model = cr.Sequential(cr.Linear(3, 2), cr.Residual(cr.Sequential(cr.Linear(2, 2), cr.Tanh())), seed=0)
+    cr.save(model, tmp_path / "model.safetensors")
+    code, out, _ = call(capsys, "info", tmp_path / "model.safetensors")
+    assert code == 0
+    assert f"{model.n_parameters:,} parameters, float32" in out
+    assert "1.f.0" in out  # nested layers by path
+    assert "inputs:" not in out and "training:" not in out
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: data[:len(data) // 3],
+    lambda data: (len(data) * 2).to_bytes(8, "little") + data[8:],  # a header that lies about its length
+    lambda data: data.replace(b"chainrule-model", b"someone-elses"),
+    lambda data: b"\x80\x04\x95" + bytes(32),
+], ids=["truncated", "lying header", "foreign", "pickle"])
+def test_a_damaged_model_file_is_refused(iris_run, tmp_path, capsys, damage):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(damage((iris_run / "model.safetensors").read_bytes()))
+    code, out, err = call(capsys, "info", path)
+    assert_one_line_error(code, err, str(path))
+    assert out == ""
+
+
+def test_a_missing_model_file_is_refused(tmp_path, capsys):
+    code, _, err = call(capsys, "info", tmp_path / "none.safetensors")
+    assert_one_line_error(code, err, "none.safetensors")

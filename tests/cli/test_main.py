@@ -1,0 +1,102 @@
+"""chainrule.cli.main: dispatch, --help everywhere, and errors as one line and an exit code
+(0 success, 2 usage or input error, 1 anything else), with the traceback only on --debug."""
+
+import shutil
+import subprocess
+
+import pytest
+
+import chainrule as cr
+from chainrule.cli import main
+from chainrule.cli import train as train_command
+
+from .helpers import assert_one_line_error, call, run_cli
+
+COMMANDS = ["train", "evaluate", "predict", "gradcheck", "info", "export"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(capsys, command):
+    with pytest.raises(SystemExit) as exit:
+        main([command, "--help"])
+    assert exit.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: chainrule {command}")
+    assert "--debug" in out
+
+
+def test_the_top_level_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--help"])
+    assert exit.value.code == 0
+    out = capsys.readouterr().out
+    assert all(command in out for command in COMMANDS)
+
+
+def test_help_in_a_subprocess(tmp_path):
+    done = run_cli("--help", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("usage: chainrule")
+
+
+def test_the_console_script_is_installed(tmp_path):
+    script = shutil.which("chainrule")
+    if script is None:
+        pytest.skip("the chainrule console script is not on PATH")
+    done = subprocess.run([script, "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, f"chainrule {cr.__version__}")
+
+
+def test_no_command_prints_the_usage_and_exits_2(capsys):
+    code, out, err = call(capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: chainrule")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["fly"], "invalid choice: 'fly'"),
+    (["train", "--epochs"], "argument --epochs: expected one argument"),
+    (["evaluate", "model.safetensors"], "the following arguments are required: DATA"),
+    (["export", "model.safetensors"], "the following arguments are required: --onnx"),
+])
+def test_usage_errors_are_one_line(capsys, args, fragment):
+    code, _, err = call(capsys, *args)
+    line = assert_one_line_error(code, err, fragment)
+    assert line.endswith("--help)")
+
+
+def test_debug_adds_the_traceback(capsys, tmp_path):
+    code, _, err = call(capsys, "info", tmp_path / "missing.safetensors", "--debug")
+    assert code == 2
+    assert "Traceback (most recent call last)" in err and "ModelFileError" in err
+    assert err.rstrip().splitlines()[-1].startswith("chainrule: error: ")
+
+
+def raises(error):
+    def run(args):
+        raise error
+    return run
+
+
+def test_an_unexpected_error_exits_1_as_an_internal_error(capsys, monkeypatch):
+    monkeypatch.setattr(train_command, "run", raises(RuntimeError("boom")))
+    code, _, err = call(capsys, "train")
+    assert_one_line_error(code, err, "internal error: boom", exit_code=1)
+
+
+def test_a_divergence_exits_1(capsys, monkeypatch):
+    monkeypatch.setattr(train_command, "run", raises(cr.DivergenceError("training diverged at epoch 3")))
+    code, _, err = call(capsys, "train")
+    assert_one_line_error(code, err, "training diverged at epoch 3", exit_code=1)
+
+
+def test_an_input_error_exits_2(capsys, monkeypatch):
+    monkeypatch.setattr(train_command, "run", raises(cr.DataError("data.csv: line 3\nis odd")))
+    code, _, err = call(capsys, "train")
+    assert_one_line_error(code, err, "data.csv: line 3 is odd")  # a newline in a message stays one line
+
+
+def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
+    monkeypatch.setattr(train_command, "run", raises(KeyboardInterrupt()))
+    code, _, err = call(capsys, "train")
+    assert (code, err) == (130, "chainrule: interrupted\n")

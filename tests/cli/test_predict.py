@@ -1,0 +1,90 @@
+"""chainrule predict MODEL DATA: labels or probabilities as CSV, to stdout or atomically to
+-o FILE, from rows with or without a label column."""
+
+import csv
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+from .helpers import assert_one_line_error, call, iris_features
+
+
+def read_csv(text):
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:]
+
+
+def test_predictions_go_to_stdout_in_the_training_labels(iris_run, iris_csv, capsys):
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv)
+    assert (code, err) == (0, "")
+    header, rows = read_csv(out)
+    X, _ = iris_features()
+    assert header == ["prediction"]
+    assert [row[0] for row in rows] == cr.predict(cr.load(iris_run / "model.safetensors"), X).tolist()
+
+
+def test_output_to_a_file_is_the_same_csv(iris_run, iris_csv, tmp_path, capsys):
+    _, expected, _ = call(capsys, "predict", iris_run / "model.safetensors", iris_csv)
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "-o", tmp_path / "out.csv")
+    assert (code, out, err) == (0, "", "")
+    assert (tmp_path / "out.csv").read_text() == expected
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_probabilities_have_a_column_per_class(iris_run, iris_csv, capsys):
+    code, out, _ = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "--proba")
+    assert code == 0
+    header, rows = read_csv(out)
+    assert header == ["setosa", "versicolor", "virginica"]
+    proba = np.array(rows, dtype=float)
+    X, _ = iris_features()
+    np.testing.assert_allclose(proba, cr.predict_proba(cr.load(iris_run / "model.safetensors"), X), rtol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_rows_without_a_label_column_are_predicted(iris_run, features_csv, capsys):
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", features_csv)
+    assert code == 0, err
+    header, rows = read_csv(out)
+    X, _ = iris_features()
+    assert header == ["prediction"]
+    assert [row[0] for row in rows] == cr.predict(cr.load(iris_run / "model.safetensors"), X[:5]).tolist()
+
+
+def test_a_regressor_predicts_values_and_has_no_probabilities(tmp_path, capsys):
+    assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "2", "--quiet", "--no-plots",
+                "--out", tmp_path)[0] == 0
+    code, out, _ = call(capsys, "predict", tmp_path / "model.safetensors", "diabetes")
+    assert code == 0
+    header, rows = read_csv(out)
+    assert header == ["prediction"] and len(rows) == 89
+    assert all(np.isfinite(float(row[0])) for row in rows)
+    code, _, err = call(capsys, "predict", tmp_path / "model.safetensors", "diabetes", "--proba")
+    assert_one_line_error(code, err, "the model is a regressor; use predict")
+
+
+@pytest.mark.parametrize("where", ["under a file", "in a missing folder"])
+def test_an_unwritable_output_is_refused_and_nothing_is_written(iris_run, iris_csv, tmp_path, capsys, where):
+    (tmp_path / "file").write_text("keep")
+    target = tmp_path / ("file" if where == "under a file" else "missing") / "out.csv"
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "-o", target)
+    assert_one_line_error(code, err, str(target), "cannot write")
+    assert out == ""
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
+    assert (tmp_path / "file").read_text() == "keep"
+
+
+def test_a_closed_pipe_ends_quietly(iris_run, iris_csv):
+    # chainrule predict ... | head: the reader leaves before the predictions are written.
+    process = subprocess.Popen([sys.executable, "-m", "chainrule", "predict", iris_run / "model.safetensors", iris_csv],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 1
+    assert err == ""

@@ -1,0 +1,314 @@
+"""chainrule train: the no-argument default run, user CSV files, resume (also after SIGKILL),
+and every bad input refused in one line with exit 2 and no run folder left behind."""
+
+import dataclasses
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+
+import chainrule as cr
+from chainrule.cli.config import TrainConfig
+from chainrule.io import read
+
+from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
+
+RUN_FILES = {"model.safetensors", "checkpoint.safetensors", "metrics.json", "config.toml", "history.png",
+             "gradient_flow.png"}
+SUMMARY = re.compile(r"^test accuracy (\d\.\d{4}) on digits \(360 test samples, (\d+) epochs, (\w+)\); "
+                     r"run folder: (runs/\d{8}-\d{6})$")
+
+
+def same_weights(a, b) -> bool:
+    return list(a.params) == list(b.params) and all(np.array_equal(a.params[n], b.params[n]) for n in a.params)
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """``chainrule train`` with no arguments, run once: (the finished process, its directory)."""
+    cwd = tmp_path_factory.mktemp("default")
+    return run_cli("train", cwd=cwd), cwd
+
+
+# The default run ---------------------------------------------------------------------------
+
+def test_the_default_run_prints_a_test_accuracy_of_at_least_97_percent(default_run):
+    done, _ = default_run
+    assert done.returncode == 0, done.stderr
+    match = SUMMARY.match(done.stdout.strip())
+    assert match, done.stdout
+    assert float(match.group(1)) >= 0.97
+    assert "epoch 1/60" in done.stderr  # the progress bar, on stderr only
+    assert "Traceback" not in done.stderr
+
+
+def test_the_default_run_writes_a_complete_run_folder(default_run):
+    done, cwd = default_run
+    folder = cwd / SUMMARY.match(done.stdout.strip()).group(4)
+    assert [path.name for path in (cwd / "runs").iterdir()] == [folder.name]
+    assert {path.name for path in folder.iterdir()} == RUN_FILES  # and no temporary files
+    for picture in ("history.png", "gradient_flow.png"):
+        assert (folder / picture).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    printed = float(SUMMARY.match(done.stdout.strip()).group(1))
+    assert round(metrics["test"]["accuracy"], 4) == printed
+    assert metrics["epochs"] == len(metrics["history"]["metrics"]["loss"]) == int(SUMMARY.match(done.stdout).group(2))
+    assert set(metrics["history"]["grad_norms"]) == {"0", "2", "4"}
+    config = tomllib.loads((folder / "config.toml").read_text())
+    assert config == dataclasses.asdict(TrainConfig())
+    model = cr.load(folder / "model.safetensors")
+    assert [layer.n_out for _, layer in model.walk() if hasattr(layer, "n_out")] == [256, 128, 10]
+    assert model.metadata["test"] == metrics["test"]
+    data = cr.load_data("digits", test_size=0.2, seed=0)
+    assert cr.evaluate(model, data.X_test, data.y_test)["accuracy"] == metrics["test"]["accuracy"]
+    assert read(folder / "checkpoint.safetensors")[2]["epoch"] == metrics["epochs"]
+
+
+def test_the_json_results_match_the_printed_ones(default_run, capsys, tmp_path):
+    done, _ = default_run
+    code, out, err = call(capsys, "train", "--json", "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert (code, err) == (0, "")
+    results = json.loads(out)
+    assert results["test"]["accuracy"] >= 0.97
+    assert f"{results['test']['accuracy']:.4f}" == SUMMARY.match(done.stdout.strip()).group(1)
+    assert (results["data"], results["task"], results["run"]) == ("digits", "classification", str(tmp_path / "run"))
+    assert results["stop_reason"] in ("completed", "early_stopping")
+
+
+# User files --------------------------------------------------------------------------------
+
+def test_a_csv_round_trip_train_evaluate_predict_info(tmp_path):
+    write_csv(tmp_path / "iris.csv", iris_rows())
+    train = run_cli("train", "--data", "iris.csv", "--hidden", "16", "--epochs", "40", "--lr", "0.02",
+                    "--quiet", "--no-plots", "--out", "run", cwd=tmp_path)
+    assert train.returncode == 0, train.stderr
+    assert re.match(r"test accuracy \d\.\d{4} on iris\.csv \(30 test samples, 40 epochs, completed\)", train.stdout)
+    assert train.stderr == ""
+
+    evaluate = run_cli("evaluate", "run/model.safetensors", "iris.csv", "--json", cwd=tmp_path)
+    assert evaluate.returncode == 0, evaluate.stderr
+    scores = json.loads(evaluate.stdout)
+    assert scores["n_samples"] == 150 and scores["accuracy"] > 0.8
+
+    predict = run_cli("predict", "run/model.safetensors", "iris.csv", "-o", "out.csv", cwd=tmp_path)
+    assert (predict.returncode, predict.stdout, predict.stderr) == (0, "", "")
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    _, labels = iris_features()
+    assert lines[0] == "prediction" and len(lines) == 151
+    assert np.mean(np.array(lines[1:]) == labels) == pytest.approx(scores["accuracy"])
+
+    info = run_cli("info", "run/model.safetensors", cwd=tmp_path)
+    assert info.returncode == 0, info.stderr
+    assert "131 parameters, float32" in info.stdout
+    assert "3 classes: setosa, versicolor, virginica" in info.stdout
+
+
+def test_a_regression_csv_reports_r2_and_mae(tmp_path, capsys):
+    X, y = load_diabetes(return_X_y=True)
+    header = [f"x{i}" for i in range(10)] + ["y"]
+    write_csv(tmp_path / "diabetes.csv", [header] + [[*row, value] for row, value in zip(X, y)])
+    code, out, err = call(capsys, "train", "--data", tmp_path / "diabetes.csv", "--hidden", "8", "--epochs", "3",
+                          "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert re.match(r"test R² -?\d\.\d{4}, MAE [\d.]+ on diabetes\.csv", out)
+    assert cr.load(tmp_path / "run" / "model.safetensors").preprocessor.task == "regression"
+
+
+# Resume ------------------------------------------------------------------------------------
+
+IRIS = ["--data", "iris", "--hidden", "8", "--patience", "0", "--quiet", "--no-plots"]
+
+
+def test_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_path, capsys):
+    assert call(capsys, "train", *IRIS, "--epochs", "3", "--out", tmp_path / "cut")[0] == 0
+    assert call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--epochs", "7",
+                "--quiet")[0] == 0
+    assert call(capsys, "train", *IRIS, "--epochs", "7", "--out", tmp_path / "whole")[0] == 0
+    resumed, whole = (cr.load(tmp_path / name / "model.safetensors") for name in ("cut", "whole"))
+    assert same_weights(resumed, whole)
+    history = [json.loads((tmp_path / name / "metrics.json").read_text())["history"] for name in ("cut", "whole")]
+    assert history[0] == history[1]
+
+
+def test_resume_takes_the_options_from_the_checkpoint(tmp_path, capsys):
+    # A run killed before its end has no config.toml: the checkpoint alone must say how to go on.
+    assert call(capsys, "train", *IRIS, "--hidden", "5", "--epochs", "2", "--out", tmp_path / "run")[0] == 0
+    (tmp_path / "run" / "config.toml").unlink()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "4",
+                        "--quiet")
+    assert code == 0, err
+    config = tomllib.loads((tmp_path / "run" / "config.toml").read_text())
+    assert (config["data"], config["hidden"], config["patience"], config["epochs"]) == ("iris", "5", 0, 4)
+    assert cr.load(tmp_path / "run" / "model.safetensors").metadata["training"]["epochs"] == 4
+
+
+def test_a_run_killed_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path, capsys):
+    options = ["--data", "digits", "--hidden", "32", "--patience", "0", "--no-plots", "--quiet"]
+    process = subprocess.Popen([sys.executable, "-m", "chainrule", "train", *options, "--epochs", "500",
+                                "--batch-size", "2", "--out", "killed"],
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    checkpoint = tmp_path / "killed" / "checkpoint.safetensors"
+    try:
+        deadline = time.monotonic() + 60
+        while not checkpoint.exists():
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, "no checkpoint within 60 s"
+            time.sleep(0.02)
+        time.sleep(0.05)  # into the next epoch: 719 steps of 2 rows, about 0.1 s
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+    cr.load(checkpoint)  # loads as a model file
+    epoch = read(checkpoint)[2]["epoch"]
+    assert 1 <= epoch < 500
+    resumed = run_cli("train", "--resume", checkpoint, "--epochs", epoch + 2, "--quiet", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    code, _, err = call(capsys, "train", *options, "--epochs", epoch + 2, "--batch-size", "2", "--out",
+                        tmp_path / "whole")
+    assert code == 0, err
+    assert same_weights(cr.load(tmp_path / "killed" / "model.safetensors"),
+                        cr.load(tmp_path / "whole" / "model.safetensors"))
+
+
+# Bad input ---------------------------------------------------------------------------------
+
+def bad_csv(tmp_path, name, change):
+    rows = iris_rows()
+    change(rows)
+    return write_csv(tmp_path / name, rows)
+
+
+def one_class(rows):
+    for row in rows[1:]:
+        row[4] = "setosa"
+
+
+def set_cell(row, column, value):
+    def change(rows):
+        rows[row][column] = value
+    return change
+
+
+BAD_DATA = {
+    "missing file": (lambda tmp: tmp / "missing.csv", [], ["missing.csv"]),
+    "non-numeric cell": (lambda tmp: bad_csv(tmp, "words.csv", set_cell(5, 2, "abc")), [],
+                         ["words.csv", "line 6, column 3 'petal_length'", "'abc'"]),
+    "empty cell": (lambda tmp: bad_csv(tmp, "empty.csv", set_cell(5, 2, "")), [], ["empty.csv", "line 6", "empty"]),
+    "NaN": (lambda tmp: bad_csv(tmp, "nan.csv", set_cell(7, 1, "nan")), [],
+            ["nan.csv", "line 8, column 2 'sepal_width'", "finite"]),
+    "Inf": (lambda tmp: bad_csv(tmp, "inf.csv", set_cell(7, 1, "inf")), [], ["inf.csv", "line 8", "finite"]),
+    "missing label column": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None), ["--label", "kind"],
+                             ["iris.csv", "no label column named 'kind'"]),
+    "single class": (lambda tmp: bad_csv(tmp, "one.csv", one_class), [], ["one.csv", "every label is 'setosa'"]),
+    "fewer samples than a batch": (lambda tmp: write_csv(tmp / "small.csv", iris_rows()[:1] + iris_rows()[1:150:15]),
+                                   ["--batch-size", "9"], ["batch_size: 9 is more than the 8 training samples"]),
+    "regression loss on labels": (lambda tmp: "diabetes", ["--loss", "cross_entropy"],
+                                  ["--loss cross_entropy", "regression"]),
+    "unknown data set": (lambda tmp: "mnist", [], ["unknown data set 'mnist'"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_DATA)
+def test_bad_data_is_refused_in_one_line_and_leaves_no_run_folder(tmp_path, capsys, case):
+    make_data, options, fragments = BAD_DATA[case]
+    code, out, err = call(capsys, "train", "--data", make_data(tmp_path), *options, "--epochs", "1", "--quiet",
+                          "--out", tmp_path / "run")
+    assert_one_line_error(code, err, *fragments)
+    assert out == ""
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_default_run_folder_is_not_left_behind_either(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "small.csv", iris_rows()[:1] + iris_rows()[1:150:15])
+    code, _, err = call(capsys, "train", "--data", "small.csv", "--batch-size", "9", "--quiet")
+    assert_one_line_error(code, err, "batch_size: 9")
+    assert os.listdir(tmp_path) == ["small.csv"]  # neither runs/<timestamp> nor runs/
+
+
+BAD_OPTIONS = [
+    (["--activation", "swish"], "--activation: expected one of"),
+    (["--optimizer", "newton"], "--optimizer: expected one of"),
+    (["--loss", "hinge"], "--loss: expected one of"),
+    (["--dtype", "float16"], "--dtype"),
+    (["--hidden", "12,x"], "--hidden: expected comma-separated integers"),
+    (["--hidden", "8,0"], "--hidden: every width must be >= 1"),
+    (["--hidden", "-3"], "--hidden: every width must be >= 1"),
+    (["--epochs", "0"], "--epochs"),
+    (["--batch-size", "0"], "--batch-size"),
+    (["--lr", "-1"], "--lr"),
+    (["--lr", "nan"], "key 'lr' expects a finite number"),
+    (["--validation", "1"], "--validation"),
+    (["--test-size", "0"], "--test-size"),
+    (["--seed", "-1"], "--seed"),
+    (["--patience", "-1"], "--patience"),
+    (["--checkpoint-every", "0"], "--checkpoint-every"),
+    (["--epochs", "ten"], "argument --epochs: invalid int value: 'ten'"),
+    (["--colour", "red"], "unrecognized arguments: --colour red"),
+]
+
+
+@pytest.mark.parametrize("options, fragment", BAD_OPTIONS, ids=[" ".join(options) for options, _ in BAD_OPTIONS])
+def test_bad_options_are_refused_in_one_line(tmp_path, capsys, options, fragment):
+    code, _, err = call(capsys, "train", *options, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, fragment)
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_unwritable_run_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    code, _, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--quiet",
+                        "--out", tmp_path / "file" / "run")
+    assert_one_line_error(code, err, str(tmp_path / "file" / "run"), "cannot create the run folder")
+    assert (tmp_path / "file").read_text() == "not a folder"
+
+
+def test_a_missing_checkpoint_is_refused(tmp_path, capsys):
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "nothing.safetensors", "--quiet")
+    assert_one_line_error(code, err, "nothing.safetensors: checkpoint not found")
+
+
+def test_a_model_file_is_not_a_checkpoint(iris_run, capsys):
+    code, _, err = call(capsys, "train", "--resume", iris_run / "model.safetensors", "--quiet")
+    assert_one_line_error(code, err, "not a training checkpoint")
+
+
+def test_a_damaged_checkpoint_is_refused(tmp_path, capsys):
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "run")[0] == 0
+    checkpoint = tmp_path / "run" / "checkpoint.safetensors"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:-100])
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--quiet")
+    assert_one_line_error(code, err, str(checkpoint))
+
+
+def test_divergence_exits_1_in_one_line_and_leaves_no_run_folder(tmp_path, capsys):
+    code, out, err = call(capsys, "train", "--data", "iris", "--optimizer", "sgd", "--lr", "1e20", "--quiet",
+                          "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "training diverged at epoch 1, batch 2/4", "lower learning rate", exit_code=1)
+    assert not (tmp_path / "run").exists()
+
+
+def test_errors_in_a_subprocess_are_one_line_without_traceback(tmp_path):
+    bad_csv(tmp_path, "words.csv", set_cell(5, 2, "abc"))
+    for args in (["--data", "missing.csv"], ["--data", "words.csv"]):
+        done = run_cli("train", *args, "--quiet", "--out", "run", cwd=tmp_path)
+        assert_one_line_error(done.returncode, done.stderr)
+        assert done.stdout == ""
+    assert sorted(os.listdir(tmp_path)) == ["words.csv"]
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    done = run_cli("train", "--data", "missing.csv", "--debug", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback (most recent call last)" in done.stderr
+    assert done.stderr.rstrip().splitlines()[-1] == "chainrule: error: missing.csv: no such file"

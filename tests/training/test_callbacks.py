@@ -1,0 +1,141 @@
+"""chainrule.training.callbacks: the hooks fit calls, and EarlyStopping's decisions and state."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+import chainrule as cr
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+
+
+class Recorder(cr.Callback):
+    """Writes down every hook call; asks to stop at ``stop_at``."""
+
+    def __init__(self, stop_at=None):
+        self.calls, self.stop_at = [], stop_at
+
+    def on_train_begin(self, model, history):
+        self.calls.append(("begin", history.epochs))
+
+    def on_epoch_end(self, epoch, logs, model):
+        self.calls.append(("epoch", epoch, sorted(logs)))
+        return epoch == self.stop_at
+
+    def on_train_end(self, model, history):
+        self.calls.append(("end", history.epochs, history.stop_reason))
+
+
+def feed(stopper, values, monitor_name):
+    """Call on_epoch_end with ``values`` of ``monitor_name``; the epochs at which it said stop."""
+    model = cr.mlp([2, 2], seed=0)
+    return [epoch for epoch, value in enumerate(values, start=1)
+            if stopper.on_epoch_end(epoch, {monitor_name: value}, model)]
+
+
+def test_fit_calls_the_hooks_in_order():
+    recorder = Recorder()
+    cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=3, validation=0.2, callbacks=[recorder], verbose=0)
+    metrics = ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert recorder.calls == [("begin", 0), ("epoch", 1, metrics), ("epoch", 2, metrics), ("epoch", 3, metrics),
+                              ("end", 3, "completed")]
+
+
+def test_a_callback_that_returns_true_stops_training():
+    recorder, other = Recorder(stop_at=2), Recorder()
+    history = cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=10, callbacks=[recorder, other], verbose=0)
+    assert (history.epochs, history.stop_reason) == (2, "early_stopping")
+    assert [call[0] for call in other.calls] == ["begin", "epoch", "epoch", "end"]  # every callback sees each epoch
+
+
+def test_the_base_callback_does_nothing_and_has_no_state():
+    callback = cr.Callback()
+    assert callback.on_epoch_end(1, {"loss": 1.0}, None) is False
+    assert callback.state_dict() == ({}, {})
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"patience": 0}, "patience"), ({"patience": 1.5}, "patience"), ({"patience": -1}, "patience"),
+    ({"min_delta": -0.1}, "min_delta"), ({"min_delta": math.nan}, "min_delta"),
+])
+def test_early_stopping_refuses_bad_hyperparameters(kwargs, name):
+    with pytest.raises(cr.HyperparameterError, match=name):
+        cr.EarlyStopping(**kwargs)
+
+
+@pytest.mark.parametrize("monitor, values, stops_at, best_epoch", [
+    ("loss", [1.0, 0.5, 0.6, 0.7], [4], 2),  # losses improve downwards
+    ("val_loss", [1.0, 0.9, 0.8, 0.85, 0.7], [], 5),
+    ("mae", [3.0, 2.0, 2.5, 2.1], [4], 2),
+    ("accuracy", [0.5, 0.7, 0.6, 0.65], [4], 2),  # scores improve upwards
+    ("val_r2", [0.1, 0.2, 0.3, 0.25], [], 3),
+])
+def test_early_stopping_counts_epochs_without_improvement(monitor, values, stops_at, best_epoch):
+    stopper = cr.EarlyStopping(patience=2, monitor=monitor)
+    assert feed(stopper, values, monitor) == stops_at
+    assert stopper.best_epoch == best_epoch
+    assert stopper.best == values[best_epoch - 1]
+
+
+def test_an_improvement_smaller_than_min_delta_does_not_count():
+    stopper = cr.EarlyStopping(patience=2, min_delta=0.1, monitor="loss")
+    assert feed(stopper, [1.0, 0.95, 0.92], "loss") == [3]
+    assert stopper.best_epoch == 1
+
+
+def test_an_unknown_monitor_is_refused_with_the_metrics_there_are():
+    stopper = cr.EarlyStopping(monitor="val_loss")
+    with pytest.raises(cr.HyperparameterError, match=r"monitor 'val_loss' is not one of \['accuracy', 'loss'\]"):
+        cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, callbacks=[stopper], verbose=0)
+
+
+def test_the_default_monitor_is_the_training_loss_without_validation_data():
+    stopper = cr.EarlyStopping()
+    cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, callbacks=[stopper], verbose=0)
+    assert stopper.monitor == "loss"
+
+
+@pytest.mark.parametrize("restore_best", [True, False])
+def test_training_end_restores_the_best_weights_on_request(restore_best):
+    model = cr.mlp([2, 2], seed=0)
+    theta = model.flat_parameters().theta
+    stopper = cr.EarlyStopping(patience=5, monitor="loss", restore_best=restore_best)
+    stopper.on_epoch_end(1, {"loss": 1.0}, model)
+    best = theta.copy()
+    theta += 1.0
+    stopper.on_epoch_end(2, {"loss": 2.0}, model)
+    history = cr.History()
+    stopper.on_train_end(model, history)
+    assert history.best_epoch == 1
+    assert np.array_equal(theta, best if restore_best else best + 1.0)
+
+
+def test_the_state_round_trips_through_json():
+    model = cr.mlp([2, 2], seed=0)
+    stopper = cr.EarlyStopping(patience=3, monitor="val_loss")
+    feed(stopper, [1.0, 0.5, 0.7], "val_loss")
+    state, arrays = stopper.state_dict()
+    restored = cr.EarlyStopping(patience=3)
+    restored.load_state_dict(json.loads(json.dumps(state)), arrays)
+    assert (restored.monitor, restored.best, restored.best_epoch, restored.wait) == ("val_loss", 0.5, 2, 1)
+    assert np.array_equal(arrays["best_theta"], model.flat_parameters().theta)
+    # Both now decide alike: one more epoch without improvement, then stop.
+    assert feed(restored, [0.6, 0.6], "val_loss") == feed(stopper, [0.6, 0.6], "val_loss") == [2]
+
+
+def test_a_fresh_stopper_has_json_ready_state_without_arrays():
+    state, arrays = cr.EarlyStopping().state_dict()
+    assert json.loads(json.dumps(state)) == {"monitor": None, "best": None, "best_epoch": None, "wait": 0}
+    assert arrays == {}
+    restored = cr.EarlyStopping()
+    restored.load_state_dict(state, arrays)
+    assert math.isnan(restored.best)
+
+
+def test_repr_shows_the_settings():
+    assert repr(cr.EarlyStopping(4, min_delta=0.01, monitor="loss")) == (
+        "EarlyStopping(patience=4, min_delta=0.01, monitor='loss')"
+    )

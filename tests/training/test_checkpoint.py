@@ -1,0 +1,139 @@
+"""chainrule.training.checkpoint: a model file that also holds the whole training state.
+
+What it restores (weights, optimizer state and step, the shuffling Generator, the History,
+the callbacks), what it refuses (a plain model file, another architecture, another optimizer,
+other callbacks), and that a failed write leaves the previous checkpoint whole.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+import chainrule as cr
+from chainrule.errors import ModelFileError
+from chainrule.io import read
+from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+
+
+def trained(path, epochs=3):
+    """A run on iris with SGD momentum and early stopping, checkpointed at ``path``."""
+    model = cr.mlp([4, 8, 3], seed=0)
+    optimizer = cr.SGD(model, lr=0.05, momentum=0.9)
+    stopper = cr.EarlyStopping(patience=10)
+    history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=epochs, validation=0.2, standardize=True,
+                     callbacks=[stopper], checkpoint=path, verbose=0)
+    return model, optimizer, stopper, history
+
+
+def test_loading_restores_the_whole_training_state(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    model, optimizer, stopper, history = trained(path)
+    fresh = cr.mlp([4, 8, 3], seed=1)
+    fresh_optimizer = cr.SGD(fresh, lr=0.05, momentum=0.9)
+    rng = np.random.default_rng(123)
+    fresh_stopper = cr.EarlyStopping(patience=10)
+    restored, epoch = load_checkpoint(path, fresh, fresh_optimizer, rng, [fresh_stopper])
+    assert epoch == 3
+    assert all(np.array_equal(fresh.params[name], model.params[name]) for name in model.params)
+    assert fresh_optimizer.t == optimizer.t > 0
+    assert np.array_equal(fresh_optimizer.state["velocity"], optimizer.state["velocity"])
+    # Saved before on_train_end, where EarlyStopping sets best_epoch.
+    assert restored.to_json() == {**history.to_json(), "best_epoch": None}
+    assert fresh_stopper.state_dict()[0] == stopper.state_dict()[0]
+    assert np.array_equal(fresh_stopper.state_dict()[1]["best_theta"], stopper.state_dict()[1]["best_theta"])
+    # The Generator continues where the run's left off: the next epoch's shuffle is the same.
+    assert rng.bit_generator.state == read(path)[2]["rng"]
+
+
+def test_the_generator_state_is_saved_after_the_epoch(tmp_path):
+    model = cr.mlp([2, 2], seed=0)
+    optimizer = cr.Adam(model)
+    rng = np.random.default_rng(5)
+    rng.permutation(10)
+    path = tmp_path / "checkpoint.safetensors"
+    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1)
+    expected = rng.permutation(10)
+    other = np.random.default_rng(0)
+    load_checkpoint(path, model, optimizer, other, [])
+    assert np.array_equal(other.permutation(10), expected)
+
+
+def test_a_checkpoint_is_a_model_file(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    model, *_ = trained(path)
+    loaded = cr.load(path)
+    np.testing.assert_array_equal(cr.predict_proba(loaded, X_IRIS), cr.predict_proba(model, X_IRIS))
+    _, tensors, extra = read(path)
+    assert sorted(tensors) == ["callbacks.0.best_theta", "optimizer.velocity"]
+    assert extra["format"] == "chainrule-checkpoint"
+    assert extra["optimizer"] == {"type": "SGD", "t": 12}  # 3 epochs of 4 batches (120 rows, 32 a batch)
+
+
+def test_a_plain_model_file_is_not_a_checkpoint(tmp_path):
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.save(model, tmp_path / "model.safetensors")
+    with pytest.raises(ModelFileError, match="not a training checkpoint"):
+        cr.fit(model, X_IRIS, Y_IRIS, resume=tmp_path / "model.safetensors", verbose=0)
+
+
+def test_a_missing_checkpoint_is_reported(tmp_path):
+    with pytest.raises(ModelFileError, match="missing.safetensors"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, resume=tmp_path / "missing.safetensors", verbose=0)
+
+
+@pytest.mark.parametrize("sizes, message", [
+    ([4, 9, 3], r"tensor '0.W' has shape \(4, 8\), the model \(4, 9\)"),
+    ([4, 8, 8, 3], r"the checkpoint's parameters .* do not match the model's"),
+])
+def test_a_checkpoint_of_another_architecture_is_refused(tmp_path, sizes, message):
+    path = tmp_path / "checkpoint.safetensors"
+    trained(path, epochs=1)
+    other = cr.mlp(sizes, seed=0)
+    with pytest.raises(ModelFileError, match=message):
+        load_checkpoint(path, other, cr.SGD(other, momentum=0.9), np.random.default_rng(), [cr.EarlyStopping()])
+
+
+def test_a_checkpoint_of_another_optimizer_is_refused(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    trained(path, epochs=1)
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(ModelFileError, match="trained with SGD, not Adam"):
+        load_checkpoint(path, model, cr.Adam(model), np.random.default_rng(), [cr.EarlyStopping()])
+
+
+def test_a_checkpoint_with_other_callbacks_is_refused(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    trained(path, epochs=1)
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(ModelFileError, match="the checkpoint has 1 callbacks, this run 0"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=2, validation=0.2,
+               resume=path, verbose=0)
+
+
+def test_a_failed_write_leaves_the_previous_checkpoint_whole(tmp_path):
+    class Unsaveable(cr.Callback):
+        def state_dict(self):
+            return {"not json": object()}, {}
+
+    path = tmp_path / "checkpoint.safetensors"
+    model = cr.mlp([2, 2], seed=0)
+    optimizer = cr.Adam(model)
+    rng = np.random.default_rng(0)
+    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1)
+    before = path.read_bytes()
+    with pytest.raises(ModelFileError, match="not plain JSON"):
+        save_checkpoint(path, model, optimizer, rng, cr.History(epochs=2), [Unsaveable()], 2)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["checkpoint.safetensors"]
+
+
+def test_the_history_is_stored_as_json(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    *_, history = trained(path, epochs=2)
+    stored = read(path)[2]["history"]
+    assert json.loads(json.dumps(stored)) == {**history.to_json(), "best_epoch": None}

@@ -1,0 +1,492 @@
+"""chainrule.training.fit: metrics, splits, labels, progress, Ctrl-C, the divergence guard,
+seeds, checkpoints and resume, and every bad argument refused with the argument's name."""
+
+import importlib
+import os
+import signal
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+
+import chainrule as cr
+from chainrule.io import read
+
+fit_module = importlib.import_module("chainrule.training.fit")  # the module: chainrule.training.fit is the function
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+SPECIES = np.array(["setosa", "versicolor", "virginica"])
+X_DIABETES, Y_DIABETES = load_diabetes(return_X_y=True)
+
+
+def iris_model(hidden: int = 8, seed: int = 0) -> cr.Sequential:
+    return cr.mlp([4, hidden, 3], seed=seed)
+
+
+def same_weights(a, b) -> bool:
+    return list(a.params) == list(b.params) and all(np.array_equal(a.params[n], b.params[n]) for n in a.params)
+
+
+def all_finite(model) -> bool:
+    return all(np.isfinite(array).all() for array in model.params.values())
+
+
+class WeightRecorder(cr.Callback):
+    """Keeps a copy of θ after every epoch: weights[epoch - 1]."""
+
+    def __init__(self):
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs, model):
+        self.weights.append(model.flat_parameters().theta.copy())
+        return False
+
+
+class SigintAtEpochEnd(cr.Callback):
+    """Sends Ctrl-C to this very process at the end of ``epoch`` (``times`` times)."""
+
+    def __init__(self, epoch: int, times: int = 1):
+        self.epoch, self.times = epoch, times
+
+    def on_epoch_end(self, epoch, logs, model):
+        if epoch == self.epoch:
+            for _ in range(self.times):
+                os.kill(os.getpid(), signal.SIGINT)
+        return False
+
+
+class SigintLoss(cr.SoftmaxCrossEntropy):
+    """Cross-entropy that sends Ctrl-C to this process during its ``at``-th batch."""
+
+    def __init__(self, at: int):
+        self.at, self.calls = at, 0
+
+    def compute(self, Y, T):
+        self.calls += 1
+        if self.calls == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return super().compute(Y, T)
+
+
+# Metrics -------------------------------------------------------------------------------------
+
+def test_classification_records_loss_and_accuracy_per_epoch():
+    model = iris_model()
+    history = cr.fit(model, X_IRIS, Y_IRIS, epochs=6, lr=0.05, validation=0.2, standardize=True, verbose=0)
+    assert set(history.metrics) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(values) == 6 for values in history.metrics.values())
+    assert all(0 <= value <= 1 for value in history.metrics["accuracy"] + history.metrics["val_accuracy"])
+    assert history.metrics["loss"][-1] < history.metrics["loss"][0]
+    assert history.metrics["accuracy"][-1] > 0.8
+    assert (history.epochs, history.stop_reason, history.best_epoch) == (6, "completed", None)
+    assert history.last() == {name: values[-1] for name, values in history.metrics.items()}
+    summary = model.metadata["training"]
+    assert (summary["epochs"], summary["n_train"], summary["stop_reason"]) == (6, 120, "completed")
+    assert summary["final"] == history.last()
+
+
+def test_regression_records_r2_and_mae_per_epoch():
+    model = cr.mlp([10, 16, 1], seed=0)
+    history = cr.fit(model, X_DIABETES, Y_DIABETES / 100, epochs=5, lr=0.01, validation=0.2,
+                     standardize=True, verbose=0)  # float targets: MSE by default
+    assert set(history.metrics) == {"loss", "r2", "mae", "val_loss", "val_r2", "val_mae"}
+    assert all(len(values) == 5 for values in history.metrics.values())
+    assert history.metrics["r2"][-1] > history.metrics["r2"][0]
+    assert history.metrics["mae"][-1] < history.metrics["mae"][0]
+    assert model.metadata["training"]["loss"] == "MSE"
+
+
+def test_without_validation_there_are_no_validation_metrics():
+    history = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=0)
+    assert set(history.metrics) == {"loss", "accuracy"}
+
+
+def test_a_validation_pair_is_scored_as_evaluate_scores_it():
+    model = iris_model()
+    X_val, y_val = X_IRIS[::3], Y_IRIS[::3]
+    history = cr.fit(model, X_IRIS, Y_IRIS, epochs=3, lr=0.05, validation=(X_val, y_val), standardize=True, verbose=0)
+    scores = cr.evaluate(model, X_val, y_val)
+    assert history.metrics["val_loss"][-1] == pytest.approx(scores["loss"], rel=1e-12)
+    assert history.metrics["val_accuracy"][-1] == scores["accuracy"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_validation_split_is_stratified(seed):
+    # 90 rows of class 0 and 10 of class 1; a model that always answers 0 (its weights stay
+    # put at lr 1e-12) scores the fraction of class 0: exactly 0.9 on both parts only when
+    # the 20 % held out keeps the proportions (18 + 2), whatever the seed.
+    X = np.random.default_rng(seed).normal(size=(100, 2))
+    y = np.array([0] * 90 + [1] * 10)
+    model = cr.Linear(2, 2, init="zeros")
+    model.params["b"][...] = [10.0, 0.0]
+    history = cr.fit(model, X, y, optimizer=cr.SGD(model, lr=1e-12), epochs=1, batch_size=10,
+                     validation=0.2, seed=seed, verbose=0)
+    assert history.metrics["val_accuracy"] == [0.9]
+    assert history.metrics["accuracy"] == [0.9]
+    assert model.metadata["training"]["n_train"] == 80
+
+
+def test_string_labels_are_mapped_and_predict_returns_them():
+    model = iris_model()
+    labels = SPECIES[Y_IRIS]
+    cr.fit(model, X_IRIS, labels, epochs=20, lr=0.05, standardize=True, verbose=0)
+    assert model.preprocessor.classes == list(SPECIES)
+    predicted = cr.predict(model, X_IRIS)
+    assert predicted.shape == (150,)
+    assert set(predicted.tolist()) <= set(SPECIES)
+    assert np.mean(predicted == labels) == pytest.approx(cr.evaluate(model, X_IRIS, labels)["accuracy"])
+    assert np.mean(predicted == labels) > 0.8
+
+
+def test_integer_labels_in_range_name_the_outputs_themselves():
+    model = cr.mlp([4, 8, 5], seed=0)  # five outputs; labels 0, 1, 2 use three of them
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+    assert model.preprocessor.classes == [0, 1, 2, 3, 4]
+
+
+def test_gradient_norms_are_recorded_per_layer_and_epoch():
+    model = cr.mlp([4, 8, 8, 3], seed=0)
+    history = cr.fit(model, X_IRIS, Y_IRIS, epochs=3, verbose=0)
+    assert list(history.grad_norms) == ["0", "2", "4"]  # the Linear layers, in model order
+    assert all(len(norms) == 3 for norms in history.grad_norms.values())
+    assert all(np.isfinite(norm) and norm > 0 for norms in history.grad_norms.values() for norm in norms)
+    assert list(history.initial_grad_norms) == ["0", "2", "4"]
+
+
+def test_the_initial_gradient_norms_are_those_of_the_first_batch():
+    model = cr.mlp([4, 8, 3], seed=0)
+    history = cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, batch_size=150, verbose=0)
+    loss = cr.SoftmaxCrossEntropy()
+    _, dY = loss(model(X_IRIS.astype(np.float32)), Y_IRIS)
+    model.backward(dY)
+    for layer, norm in history.initial_grad_norms.items():
+        assert norm == pytest.approx(float(np.linalg.norm(model.grads[f"{layer}.W"])), rel=1e-5)
+
+
+# Early stopping and schedules ------------------------------------------------------------------
+
+@pytest.mark.parametrize("restore_best", [True, False])
+def test_early_stopping_stops_and_restores_the_best_weights(restore_best):
+    # min_delta so large that no epoch after the first counts as an improvement.
+    model, recorder = iris_model(), WeightRecorder()
+    stopper = cr.EarlyStopping(patience=2, min_delta=1e9, monitor="loss", restore_best=restore_best)
+    history = cr.fit(model, X_IRIS, Y_IRIS, epochs=50, lr=0.05, callbacks=[stopper, recorder], verbose=0)
+    assert (history.epochs, history.stop_reason, history.best_epoch) == (3, "early_stopping", 1)
+    assert len(history.metrics["loss"]) == 3
+    theta = model.flat_parameters().theta
+    assert np.array_equal(theta, recorder.weights[0 if restore_best else -1])
+    assert not np.array_equal(recorder.weights[0], recorder.weights[-1])
+
+
+def test_early_stopping_watches_the_validation_loss_when_there_is_validation_data():
+    stopper = cr.EarlyStopping(patience=100)
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, validation=0.2, callbacks=[stopper], verbose=0)
+    assert stopper.monitor == "val_loss"
+
+
+class RecordingSchedule:
+    """A schedule that remembers the steps it was asked about, and halves lr from step 5 on."""
+
+    def __init__(self):
+        self.steps = []
+
+    def __call__(self, t):
+        self.steps.append(t)
+        return 1.0 if t < 5 else 0.5
+
+
+def test_a_learning_rate_schedule_is_applied_through_the_optimizer():
+    model, schedule = iris_model(), RecordingSchedule()
+    optimizer = cr.SGD(model, lr=0.1, momentum=0.9, schedule=schedule)
+    cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=3, batch_size=50, verbose=0)
+    assert schedule.steps == list(range(9))  # 3 batches a epoch, one step each
+    assert optimizer.t == 9
+    assert optimizer.current_lr == pytest.approx(0.05)
+
+
+def test_a_schedule_that_is_zero_leaves_the_weights_alone():
+    model = iris_model()
+    before = model.flat_parameters().theta.copy()
+    cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.Adam(model, lr=0.1, schedule=lambda t: 0.0), epochs=2, verbose=0)
+    assert np.array_equal(model.flat_parameters().theta, before)
+
+
+def test_an_optimizer_given_by_name_takes_lr():
+    model = iris_model()
+    cr.fit(model, X_IRIS, Y_IRIS, optimizer="sgd", lr=0.3, epochs=1, verbose=0)
+    assert model.metadata["training"]["optimizer"].startswith("SGD(lr=0.3")
+
+
+# Progress bar ----------------------------------------------------------------------------------
+
+def test_verbose_0_prints_nothing(capsys):
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=0)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_verbose_1_shows_a_progress_bar_on_stderr(capsys):
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=1)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "epoch 2/2" in captured.err
+    assert "loss=" in captured.err and "accuracy=" in captured.err
+    assert "sample/s" in captured.err or "samples/s" in captured.err
+
+
+# Ctrl-C ----------------------------------------------------------------------------------------
+
+def test_ctrl_c_stops_after_the_epoch_and_keeps_the_model(tmp_path):
+    model = iris_model()
+    before = model.flat_parameters().theta.copy()
+    handler = signal.getsignal(signal.SIGINT)
+    history = cr.fit(model, X_IRIS, Y_IRIS, epochs=10, callbacks=[SigintAtEpochEnd(2)], verbose=0,
+                     checkpoint=tmp_path / "checkpoint.safetensors")
+    assert (history.stop_reason, history.epochs) == ("interrupted", 2)
+    assert all(len(values) == 2 for values in history.metrics.values())
+    assert not np.array_equal(model.flat_parameters().theta, before) and all_finite(model)
+    assert model.metadata["training"]["stop_reason"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is handler  # put back
+    assert read(tmp_path / "checkpoint.safetensors")[2]["epoch"] == 2  # a whole epoch: checkpointed
+
+
+def test_ctrl_c_mid_epoch_stops_after_the_current_batch(tmp_path):
+    # 10 batches an epoch; Ctrl-C during the 13th batch, the 3rd of epoch 2.
+    model, recorder = iris_model(), WeightRecorder()
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    history = cr.fit(model, X_IRIS, Y_IRIS, loss=SigintLoss(13), epochs=4, batch_size=15,
+                     callbacks=[recorder], checkpoint=checkpoint, verbose=0)
+    assert (history.stop_reason, history.epochs) == ("interrupted", 2)
+    assert all_finite(model)
+    assert np.array_equal(model.flat_parameters().theta, recorder.weights[-1])
+    # The cut epoch is not checkpointed: the checkpoint is still epoch 1's, so resuming from it
+    # gives the uninterrupted run's weights.
+    assert read(checkpoint)[2]["epoch"] == 1
+    resumed = iris_model()
+    history = cr.fit(resumed, X_IRIS, Y_IRIS, epochs=4, batch_size=15, callbacks=[WeightRecorder()],
+                     resume=checkpoint, verbose=0)
+    uninterrupted = iris_model()
+    expected = cr.fit(uninterrupted, X_IRIS, Y_IRIS, epochs=4, batch_size=15, verbose=0)
+    assert same_weights(resumed, uninterrupted)
+    assert history.metrics == expected.metrics
+    assert history.stop_reason == "completed"
+
+
+def test_a_second_ctrl_c_interrupts_for_real():
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=10, callbacks=[SigintAtEpochEnd(1, times=2)], verbose=0)
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+# Divergence guard ------------------------------------------------------------------------------
+
+def test_a_huge_learning_rate_stops_with_a_divergence_error():
+    model = iris_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warnings: the error says it all
+        with pytest.raises(cr.DivergenceError, match=r"epoch 1, batch 2/5: the loss is not finite") as caught:
+            cr.fit(model, X_IRIS, Y_IRIS, optimizer="sgd", lr=1e20, epochs=5, verbose=0)
+    assert "try a lower learning rate (lr=1e+20)" in str(caught.value)
+    assert isinstance(caught.value, FloatingPointError)
+    assert all_finite(model)
+
+
+def test_an_update_that_overflows_the_weights_is_undone():
+    # Adam's first step moves every weight by about lr = 1e38, beyond float32: the guard puts
+    # back the weights from before it (here the initial ones) and names the first batch.
+    model = iris_model()
+    with pytest.raises(cr.DivergenceError, match=r"epoch 1, batch 1/5: the update made weights non-finite"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer="adam", lr=1e38, epochs=5, verbose=0)
+    assert all_finite(model)
+    assert same_weights(model, iris_model())
+
+
+def test_callbacks_do_not_end_a_run_that_failed():
+    class Ends(cr.Callback):
+        ended = False
+
+        def on_train_end(self, model, history):
+            self.ended = True
+
+    ends = Ends()
+    with pytest.raises(cr.DivergenceError):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, optimizer="sgd", lr=1e20, callbacks=[ends], verbose=0)
+    assert not ends.ended
+
+
+# Reproducibility, checkpoints and resume ------------------------------------------------------
+
+def test_the_same_seed_gives_bit_identical_weights():
+    runs = []
+    for _ in range(2):
+        model = iris_model(seed=3)
+        history = cr.fit(model, X_IRIS, Y_IRIS, epochs=3, validation=0.2, seed=7, standardize=True, verbose=0)
+        runs.append((model, history))
+    assert same_weights(runs[0][0], runs[1][0])
+    assert runs[0][1].metrics == runs[1][1].metrics
+    other = iris_model(seed=3)
+    cr.fit(other, X_IRIS, Y_IRIS, epochs=3, validation=0.2, seed=8, standardize=True, verbose=0)
+    assert not same_weights(runs[0][0], other)  # the seed drives the split and the shuffling
+
+
+def test_checkpoints_are_written_every_n_epochs_and_at_the_end(tmp_path, monkeypatch):
+    written = []
+    save = fit_module.save_checkpoint
+
+    def recording_save(path, model, optimizer, rng, history, callbacks, epoch):
+        written.append(epoch)
+        save(path, model, optimizer, rng, history, callbacks, epoch)
+
+    monkeypatch.setattr(fit_module, "save_checkpoint", recording_save)
+    path = tmp_path / "checkpoint.safetensors"
+    model = iris_model()
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=7, checkpoint=path, checkpoint_every=3, verbose=0)
+    assert written == [3, 6, 7]
+    saved, _, extra = read(path)
+    assert extra["epoch"] == 7
+    assert same_weights(saved, model)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.safetensors"]  # no temporary files
+
+
+def test_a_checkpoint_is_written_when_early_stopping_ends_the_run(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    stopper = cr.EarlyStopping(patience=1, min_delta=1e9, monitor="loss")
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=50, checkpoint=path, checkpoint_every=10, callbacks=[stopper],
+           verbose=0)
+    assert read(path)[2]["epoch"] == 2
+
+
+OPTIMIZERS = {
+    "sgd_momentum_schedule": lambda model: cr.SGD(model, lr=0.05, momentum=0.9, nesterov=True,
+                                                  schedule=cr.StepDecay(7, 0.5)),
+    "adam": lambda model: cr.Adam(model, lr=0.02, weight_decay=1e-3),
+}
+
+
+def train(make_optimizer, epochs, **kwargs):
+    """One run on iris with validation and early stopping; returns (model, history, optimizer, stopper)."""
+    model = iris_model()
+    optimizer = make_optimizer(model)
+    stopper = cr.EarlyStopping(patience=2, min_delta=1e-3)
+    history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=epochs, batch_size=16, validation=0.2,
+                     standardize=True, callbacks=[stopper], verbose=0, **kwargs)
+    return model, history, optimizer, stopper
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_resuming_is_bit_identical_to_an_uninterrupted_run(tmp_path, name):
+    make_optimizer = OPTIMIZERS[name]
+    model, history, optimizer, stopper = train(make_optimizer, epochs=60)
+    assert history.stop_reason == "early_stopping" and history.epochs > 4  # the stopper's state matters
+    for cut in (2, history.epochs - 1):
+        path = tmp_path / f"cut{cut}.safetensors"
+        train(make_optimizer, epochs=cut, checkpoint=path)
+        resumed, resumed_history, resumed_optimizer, resumed_stopper = train(make_optimizer, epochs=60, resume=path)
+        assert same_weights(resumed, model)
+        assert resumed_history.to_json() == history.to_json()
+        assert resumed_optimizer.t == optimizer.t
+        assert all(np.array_equal(resumed_optimizer.state[k], optimizer.state[k]) for k in optimizer.state)
+        assert (resumed_stopper.best, resumed_stopper.best_epoch) == (stopper.best, stopper.best_epoch)
+
+
+def test_resuming_a_finished_run_trains_no_further(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    model = iris_model()
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=3, checkpoint=path, verbose=0)
+    again = iris_model()
+    history = cr.fit(again, X_IRIS, Y_IRIS, epochs=3, resume=path, verbose=0)
+    assert history.epochs == 3 and len(history.metrics["loss"]) == 3
+    assert same_weights(again, model)
+
+
+# Bad input -------------------------------------------------------------------------------------
+
+def test_a_batch_larger_than_the_data_is_refused():
+    with pytest.raises(cr.DataError, match=r"batch_size: 151 is more than the 150 training samples"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, batch_size=151, verbose=0)
+
+
+def test_the_batch_is_checked_against_the_rows_left_after_validation():
+    with pytest.raises(cr.DataError, match=r"batch_size: 130 is more than the 120 training samples"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, batch_size=130, validation=0.2, verbose=0)
+
+
+def test_a_single_class_is_refused():
+    with pytest.raises(cr.LabelError, match="at least 2 classes"):
+        cr.fit(iris_model(), X_IRIS, np.full(150, "setosa"), verbose=0)
+
+
+@pytest.mark.parametrize("n_outputs, labels, message", [
+    (2, Y_IRIS, r"the model has 2 outputs but y holds 3 classes \(0, 1, 2\)"),
+    (4, SPECIES[Y_IRIS], r"the model has 4 outputs but y holds 3 classes \('setosa', 'versicolor', 'virginica'\)"),
+])
+def test_outputs_that_do_not_match_the_classes_are_refused(n_outputs, labels, message):
+    with pytest.raises(cr.LabelError, match=message):
+        cr.fit(cr.mlp([4, 8, n_outputs], seed=0), X_IRIS, labels, verbose=0)
+
+
+def test_a_feature_count_that_differs_from_the_model_names_the_first_layer():
+    with pytest.raises(cr.ShapeError, match=r"layer '0' \(Linear\): expected input of shape \(n_samples, 4\)"):
+        cr.fit(iris_model(), X_IRIS[:, :3], Y_IRIS, verbose=0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_features_are_refused_with_their_position(bad):
+    X = X_IRIS.copy()
+    X[3, 2] = bad
+    with pytest.raises(cr.NonFiniteError, match=r"X: expected finite values, found .* at index \(3, 2\)"):
+        cr.fit(iris_model(), X, Y_IRIS, verbose=0)
+
+
+def test_non_finite_validation_features_are_refused():
+    X_val = X_IRIS[:10].copy()
+    X_val[0, 0] = np.nan
+    with pytest.raises(cr.NonFiniteError, match="X_val"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, validation=(X_val, Y_IRIS[:10]), verbose=0)
+
+
+@pytest.mark.parametrize("validation, error, message", [
+    ((X_IRIS[:10, :3], Y_IRIS[:10]), cr.ShapeError, r"X_val: expected 4 features like X, got 3"),
+    ((X_IRIS[:10], Y_IRIS[:9]), cr.ShapeError, r"y_val: expected 10 targets"),
+    ((X_IRIS[:10], Y_IRIS[:10] + 5), cr.LabelError, r"label 5 was not among the training classes"),
+])
+def test_a_bad_validation_pair_is_refused(validation, error, message):
+    with pytest.raises(error, match=message):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, validation=validation, verbose=0)
+
+
+def test_a_target_count_that_differs_from_the_rows_is_refused():
+    with pytest.raises(cr.ShapeError, match=r"y: expected 150 targets \(one per row of X\), got shape \(149,\)"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS[:-1], verbose=0)
+
+
+@pytest.mark.parametrize("argument, value", [
+    ("epochs", 0), ("epochs", 1.5), ("epochs", True), ("batch_size", 0), ("batch_size", "32"),
+    ("checkpoint_every", 0), ("validation", 1.5), ("validation", -0.1), ("validation", True),
+    ("validation", (X_IRIS,)), ("seed", -1), ("seed", 1.5), ("seed", True), ("verbose", 2),
+    ("verbose", "yes"), ("callbacks", [print]), ("lr", -1.0), ("optimizer", "newton"), ("loss", "hinge"),
+])
+def test_invalid_arguments_are_refused_with_their_name(argument, value):
+    with pytest.raises(cr.HyperparameterError, match=argument):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, **{"verbose": 0, argument: value})
+
+
+def test_an_optimizer_made_for_another_model_is_refused():
+    model = iris_model()
+    with pytest.raises(cr.HyperparameterError, match="optimizer: it was made for another model"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.Adam(iris_model()), verbose=0)
+
+
+def test_a_model_that_is_not_a_layer_is_refused():
+    with pytest.raises(cr.HyperparameterError, match="model: expected a chainrule Layer, got list"):
+        cr.fit([], X_IRIS, Y_IRIS, verbose=0)
+
+
+def test_bad_input_leaves_the_model_and_the_checkpoint_path_untouched(tmp_path):
+    model = iris_model()
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.DataError):
+        cr.fit(model, X_IRIS, Y_IRIS, batch_size=1000, checkpoint=tmp_path / "checkpoint.safetensors", verbose=0)
+    assert np.array_equal(model.flat_parameters().theta, before)
+    assert os.listdir(tmp_path) == []

@@ -1,0 +1,121 @@
+"""chainrule.training.predict: a fitted model on raw rows, in the training labels."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+
+import chainrule as cr
+from chainrule.training.fit import EVAL_CHUNK
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+SPECIES = np.array(["setosa", "versicolor", "virginica"])
+X_DIABETES, Y_DIABETES = load_diabetes(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, SPECIES[Y_IRIS], epochs=20, lr=0.05, standardize=True, verbose=0)
+    return model
+
+
+def test_predict_returns_the_training_labels(classifier):
+    predicted = cr.predict(classifier, X_IRIS)
+    assert predicted.shape == (150,)
+    assert all(isinstance(label, str) for label in predicted)
+    assert np.mean(predicted == SPECIES[Y_IRIS]) > 0.8
+
+
+def test_probabilities_are_in_class_order_and_sum_to_one(classifier):
+    proba = cr.predict_proba(classifier, X_IRIS)
+    assert proba.shape == (150, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.array_equal(SPECIES[proba.argmax(axis=1)], cr.predict(classifier, X_IRIS))
+
+
+def test_raw_rows_are_standardized_as_in_training(classifier):
+    preprocessor = classifier.preprocessor
+    standardized = ((X_IRIS - preprocessor.mean) / preprocessor.scale).astype(np.float32)
+    logits = classifier.forward(standardized)
+    np.testing.assert_allclose(cr.predict_proba(classifier, X_IRIS), cr.SoftmaxCrossEntropy().transform(logits),
+                               rtol=1e-5)
+
+
+def test_evaluate_agrees_with_predict(classifier):
+    scores = cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS])
+    assert set(scores) == {"loss", "accuracy"}
+    assert scores["accuracy"] == np.mean(cr.predict(classifier, X_IRIS) == SPECIES[Y_IRIS])
+    proba = cr.predict_proba(classifier, X_IRIS)
+    assert scores["loss"] == pytest.approx(-np.mean(np.log(proba[np.arange(150), Y_IRIS])), rel=1e-4)
+
+
+def test_evaluate_refuses_labels_it_was_not_trained_on(classifier):
+    with pytest.raises(cr.LabelError, match="'daisy' was not among the training classes"):
+        cr.evaluate(classifier, X_IRIS[:2], ["setosa", "daisy"])
+
+
+def test_rows_of_the_wrong_width_are_refused(classifier):
+    with pytest.raises(cr.ShapeError, match="4 features"):
+        cr.predict(classifier, X_IRIS[:, :3])
+
+
+def test_non_finite_rows_are_refused(classifier):
+    with pytest.raises(cr.NonFiniteError, match=r"X: .* at index \(0, 1\)"):
+        cr.predict(classifier, [[1.0, np.nan, 1.0, 1.0]])
+
+
+def test_more_rows_than_one_chunk_are_predicted_alike(classifier):
+    X = np.tile(X_IRIS, (EVAL_CHUNK // 150 + 1, 1))
+    assert len(X) > EVAL_CHUNK
+    assert np.array_equal(cr.predict(classifier, X), np.tile(cr.predict(classifier, X_IRIS), EVAL_CHUNK // 150 + 1))
+
+
+def test_a_regressor_predicts_values():
+    model = cr.mlp([10, 8, 1], seed=0)
+    cr.fit(model, X_DIABETES, Y_DIABETES, epochs=3, standardize=True, verbose=0)
+    predicted = cr.predict(model, X_DIABETES)
+    assert predicted.shape == (442,) and predicted.dtype == np.float32
+    scores = cr.evaluate(model, X_DIABETES, Y_DIABETES)
+    assert set(scores) == {"loss", "r2", "mae"}
+    assert scores["mae"] == pytest.approx(np.mean(np.abs(predicted - Y_DIABETES)), rel=1e-5)
+    with pytest.raises(cr.HyperparameterError, match="the model is a regressor; use predict"):
+        cr.predict_proba(model, X_DIABETES)
+
+
+def test_several_outputs_give_one_column_each():
+    model = cr.mlp([10, 8, 2], seed=0)
+    targets = np.stack([Y_DIABETES, -Y_DIABETES], axis=1) / 100
+    cr.fit(model, X_DIABETES, targets, epochs=2, verbose=0)
+    assert cr.predict(model, X_DIABETES).shape == (442, 2)
+
+
+def test_a_multilabel_model_predicts_zeros_and_ones():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    Y = (X[:, :2] > 0).astype(int)
+    model = cr.mlp([3, 8, 2], seed=0)
+    cr.fit(model, X, Y, loss=cr.BinaryCrossEntropy(), epochs=30, lr=0.05, verbose=0)
+    predicted = cr.predict(model, X)
+    assert predicted.shape == (80, 2) and set(np.unique(predicted)) <= {0, 1}
+    proba = cr.predict_proba(model, X)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert np.array_equal(predicted, (proba > 0.5).astype(int))
+    assert cr.evaluate(model, X, Y)["accuracy"] == pytest.approx(np.mean(predicted == Y))
+
+
+def test_a_model_never_fitted_gives_its_raw_outputs():
+    model = cr.mlp([4, 3], seed=0)
+    X = X_IRIS[:5].astype(np.float32)
+    np.testing.assert_array_equal(cr.predict(model, X), model.forward(X))
+
+
+def test_a_model_that_is_not_a_layer_is_refused():
+    with pytest.raises(cr.HyperparameterError, match="model: expected a chainrule Layer"):
+        cr.predict("model.safetensors", X_IRIS)
+
+
+def test_a_saved_and_loaded_model_predicts_the_same(classifier, tmp_path):
+    cr.save(classifier, tmp_path / "model.safetensors")
+    loaded = cr.load(tmp_path / "model.safetensors")
+    assert np.array_equal(cr.predict(loaded, X_IRIS), cr.predict(classifier, X_IRIS))
+    np.testing.assert_array_equal(cr.predict_proba(loaded, X_IRIS), cr.predict_proba(classifier, X_IRIS))
