@@ -294,7 +294,7 @@ def test_a_damaged_checkpoint_is_refused(tmp_path, capsys):
 def test_divergence_exits_1_in_one_line_and_leaves_no_run_folder(tmp_path, capsys):
     code, out, err = call(capsys, "train", "--data", "iris", "--optimizer", "sgd", "--lr", "1e20", "--quiet",
                           "--out", tmp_path / "run")
-    assert_one_line_error(code, err, "training diverged at epoch 1, batch 2/4", "lower learning rate", exit_code=1)
+    assert_one_line_error(code, err, "training diverged at epoch 1, batch 1/4", "lower learning rate", exit_code=1)
     assert not (tmp_path / "run").exists()
 
 

@@ -34,17 +34,10 @@ class Adam(Optimizer):
         self.state["m"] = xp.zeros_like(self._work)
         self.state["v"] = xp.zeros_like(self._work)
 
-    def update(self, theta: Array, grad: Array, lr: float) -> None:
+    def update(self, theta: Array, grad: Array, lr: float) -> Array:
         xp = get_array_module(theta)
         work = self._work
-        if self.decoupled:
-            g = grad
-            if self.weight_decay:
-                xp.multiply(theta, self._decay, out=work)  # λθ on the weights
-                work *= lr
-                theta -= work  # θ ← θ − η λ θ
-        else:
-            g = self.regularized(theta, grad)
+        g = grad if self.decoupled else self.regularized(theta, grad)
         m, v = self.state["m"], self.state["v"]
         m *= self.beta1
         xp.multiply(g, 1 - self.beta1, out=work)
@@ -59,15 +52,19 @@ class Adam(Optimizer):
         work *= 1 / math.sqrt(correction2)  # √v̂
         work += self.eps  # √v̂ + ε
         xp.divide(m, work, out=work)  # m / (√v̂ + ε)
-        work *= lr / correction1  # η m̂ / (√v̂ + ε)
-        theta -= work
+        work *= lr / correction1  # Δθ = η m̂ / (√v̂ + ε)
+        if self.decoupled and self.weight_decay:
+            xp.multiply(theta, self._decay, out=self._work2)  # λθ on the weights
+            self._work2 *= lr
+            work += self._work2  # Δθ += η λ θ (AdamW)
+        return work
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
 
 
 class AdamW(Adam):
-    r"""Adam with decoupled weight decay: θ ← θ − η λ θ, then the Adam step on ∂L/∂θ alone.
+    r"""Adam with decoupled weight decay: θ ← θ − η λ θ − η m̂ / (√v̂ + ε), m̂ and v̂ from ∂L/∂θ alone.
 
     Decaying θ directly, instead of adding λθ to g, keeps the decay from being rescaled by
     Adam's per-parameter step sizes (λ applies to the weights, not the biases).

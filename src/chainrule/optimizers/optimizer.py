@@ -8,6 +8,8 @@ whatever the number of layers, and never allocates: its work buffers are made on
 
 from __future__ import annotations
 
+import math
+
 from ..backend import Array, get_array_module
 from ..checks import positive
 from ..errors import HyperparameterError, ShapeError
@@ -52,8 +54,14 @@ class Optimizer:
         """The learning rate of the next step: lr times the schedule's factor at step t."""
         return self.lr * (1.0 if self.schedule is None else float(self.schedule(self.t)))
 
-    def step(self) -> None:
-        """Update θ in place from the gradients of the last ``backward``."""
+    def step(self, *, check_finite: bool = False) -> bool:
+        """Update θ ← θ − Δθ in place from the gradients of the last ``backward``.
+
+        With ``check_finite``, a step Δθ holding NaN or Inf (or too large to square in the
+        model's dtype) is not applied and ``step`` returns False, so θ keeps its last finite
+        values: the training loop's divergence guard, at the cost of one dot product.
+        Returns True when θ was updated.
+        """
         flat = self.model.flat_parameters()
         if flat.theta.size != self._work.size:
             raise ShapeError(
@@ -62,10 +70,17 @@ class Optimizer:
             )
         lr = self.current_lr
         self.t += 1
-        self.update(flat.theta, flat.grad, lr)
+        delta = self.update(flat.theta, flat.grad, lr)
+        if check_finite and not math.isfinite(float(get_array_module(delta).dot(delta, delta))):
+            return False
+        flat.theta -= delta
+        return True
 
-    def update(self, theta: Array, grad: Array, lr: float) -> None:
-        """The update rule itself (subclasses)."""
+    def update(self, theta: Array, grad: Array, lr: float) -> Array:
+        """The update rule itself (subclasses): advance the state, return the step Δθ.
+
+        Δθ is written into a work buffer of the optimizer, which ``step`` subtracts from θ.
+        """
         raise NotImplementedError
 
     def regularized(self, theta: Array, grad: Array) -> Array:

@@ -28,7 +28,7 @@ class RMSProp(Optimizer):
         self.eps = positive(eps, "eps")
         self.state["v"] = get_array_module(self._work).zeros_like(self._work)
 
-    def update(self, theta: Array, grad: Array, lr: float) -> None:
+    def update(self, theta: Array, grad: Array, lr: float) -> Array:
         xp = get_array_module(theta)
         work = self._work
         g = self.regularized(theta, grad)
@@ -40,8 +40,8 @@ class RMSProp(Optimizer):
         xp.sqrt(v, out=work)
         work += self.eps  # √v + ε
         xp.divide(g, work, out=work)  # g / (√v + ε)
-        work *= lr
-        theta -= work
+        work *= lr  # Δθ = η g / (√v + ε)
+        return work
 
     def __repr__(self) -> str:
         return f"RMSProp(lr={self.lr}, rho={self.rho}, eps={self.eps})"

@@ -36,7 +36,7 @@ class SGD(Optimizer):
         if self.momentum:
             self.state["velocity"] = get_array_module(self._work).zeros_like(self._work)
 
-    def update(self, theta: Array, grad: Array, lr: float) -> None:
+    def update(self, theta: Array, grad: Array, lr: float) -> Array:
         xp = get_array_module(theta)
         g = self.regularized(theta, grad)
         direction = g
@@ -49,8 +49,8 @@ class SGD(Optimizer):
                 xp.multiply(v, self.momentum, out=self._work)  # μ v
                 self._work += g  # g + μ v
                 direction = self._work
-        xp.multiply(direction, lr, out=self._work)  # η · direction
-        theta -= self._work
+        xp.multiply(direction, lr, out=self._work)  # Δθ = η · direction
+        return self._work
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov})"

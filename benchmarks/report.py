@@ -1,0 +1,196 @@
+"""Writing the results: docs/benchmarks.md (tables) and docs/images/benchmarks.png (plot), atomically."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from chainrule.io.atomic import atomic_open
+
+# chainrule's throughput over each contender's, from issue 5; None: no target (shown for reference).
+TARGETS = {"torch eager": {32: 1.3, 128: 1.3, 1024: 1.15}, "sklearn f32": 1.6, "sklearn f64": 3.0}
+ROOFLINE_TARGET = 0.90  # at batch 1024
+
+
+def target(name: str, batch: int):
+    wanted = TARGETS.get(name)
+    return wanted.get(batch) if isinstance(wanted, dict) else wanted
+
+
+def rate_cell(rate) -> str:
+    return f"{rate.median:,.0f} ({rate.low:,.0f}–{rate.high:,.0f})"
+
+
+def verdict(speedup: float, wanted) -> str:
+    """What a chainrule/contender throughput ratio means, said plainly where chainrule loses."""
+    if speedup < 1:
+        said = f"**chainrule loses** ({1 / speedup:.2f}× slower)"
+    else:
+        said = "chainrule wins"
+    if wanted is None:
+        return said
+    return said + ("; meets target" if speedup >= wanted else f"; **misses target ≥ {wanted:g}×**")
+
+
+def training_table(entries) -> list:
+    lines = ["| network | batch | contender | samples/s median (min–max) | chainrule ÷ contender | target | result |",
+             "|---|---:|---|---:|---:|---:|---|"]
+    for entry in entries:
+        ours = entry["rates"]["chainrule"].median
+        for name, rate in entry["rates"].items():
+            if name == "chainrule":
+                lines.append(f"| {entry['network']} | {entry['batch']} | chainrule | {rate_cell(rate)} | 1.00× | | |")
+                continue
+            wanted, speedup = target(name, entry["batch"]), ours / rate.median
+            lines.append(f"| {entry['network']} | {entry['batch']} | {name} | {rate_cell(rate)} | {speedup:.2f}× | "
+                         f"{'' if wanted is None else f'≥ {wanted:g}×'} | {verdict(speedup, wanted)} |")
+    return lines
+
+
+def roofline_table(entries, names) -> list:
+    head = " | ".join(f"{name} GFLOP/s (% of ceiling)" for name in names)
+    lines = [f"| network | batch | GEMM GFLOP per step | NumPy GEMM ceiling GFLOP/s | {head} |",
+             "|---|---:|---:|---:|" + "---:|" * len(names)]
+    for entry in entries:
+        first = next(iter(entry["roofline"].values()))
+        cells = []
+        for name in names:
+            point = entry["roofline"].get(name)
+            if point is None:
+                cells.append("–")
+                continue
+            flag = " **below 90 % target**" if name == "chainrule" and entry["batch"] >= 1024 and point["share"] < ROOFLINE_TARGET else ""
+            cells.append(f"{point['step_rate'] / 1e9:.1f} ({100 * point['share']:.0f} %){flag}")
+        lines.append(f"| {entry['network']} | {entry['batch']} | {first['flops'] / 1e9:.4f} | "
+                     f"{first['gemm_rate'] / 1e9:.1f} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def inference_table(entries) -> list:
+    lines = ["| network | batch | contender | samples/s median (min–max) | chainrule ÷ contender | result |",
+             "|---|---:|---|---:|---:|---|"]
+    for entry in entries:
+        ours = entry["rates"]["chainrule"].median
+        for name, rate in entry["rates"].items():
+            speedup = ours / rate.median
+            result = "" if name == "chainrule" else verdict(speedup, None)
+            lines.append(f"| {entry['network']} | {entry['batch']} | {name} | {rate_cell(rate)} | {speedup:.2f}× | {result} |")
+    return lines
+
+
+def rss_table(rss) -> list:
+    lines = ["| contender | peak RSS MiB | result |", "|---|---:|---|"]
+    torch_mib = rss["mib"].get("torch eager")
+    for name, mib in rss["mib"].items():
+        result = ""
+        if name == "chainrule" and torch_mib is not None:
+            result = "≤ torch: meets target" if mib <= torch_mib else "**more than torch: misses target**"
+        lines.append(f"| {name} | {mib:.0f} | {result} |")
+    return lines
+
+
+def environment_lines(env, square) -> list:
+    versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
+    lines = [f"- CPU: {env['cpu']} ({env['cores']} logical cores), {env['platform']}",
+             f"- threads per contender: {env['threads']} (threadpoolctl limits on every pool, `torch.set_num_threads`)",
+             f"- versions: {versions}",
+             f"- NumPy float32 {square['n']}³ GEMM: {square['rate'] / 1e9:.1f} GFLOP/s",
+             f"- environment variables: {env['env'] or 'none of OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, OMP_NUM_THREADS set'}",
+             "- native thread pools (threadpoolctl):", ""]
+    lines += ["  | library | kernel | threads | version | path |", "  |---|---|---:|---|---|"]
+    lines += [f"  | {p['library']} | {p['kernel']} | {p['threads']} | {p['version']} | `{p['prefix']}` |" for p in env["pools"]]
+    return lines
+
+
+def markdown(results, image_name: str) -> str:
+    args = results["args"]
+    names = list(results["training"][0]["rates"]) if results["training"] else []
+    roofline_names = [name for name in ("chainrule", "numpy loop", "torch eager") if name in names]
+    command = "python -m benchmarks" + (" --smoke" if args["smoke"] else "") + \
+        f" --repeats {args['repeats']} --samples {args['samples']} --threads {args['threads']}"
+    parts = [
+        "# Benchmarks: chainrule on the CPU against NumPy, PyTorch and scikit-learn", "",
+        "Generated by `python -m benchmarks`; every number below comes from one run of:", "",
+        f"```\n{command}\n```", "",
+        f"(about {results['seconds'] / 60:.1f} minutes). Synthetic float32 data, {args['samples']} × "
+        f"{results['training'][0]['sizes'][0]} labelled by a fixed random teacher network "
+        "(`benchmarks/data.py`), ReLU MLPs, softmax cross-entropy, SGD lr 0.01 momentum 0.9, "
+        f"one epoch per sample; each contender gets one untimed warm-up epoch, then {args['repeats']} timed "
+        "epochs, contenders alternating epoch by epoch (A B C … A B C) in one process.", "",
+        "## Machine", "", *environment_lines(results["environment"], results["square_gemm"]), "",
+        "## Training throughput", "",
+        "Higher is better. *chainrule ÷ contender* is chainrule's median samples/s over the contender's; "
+        "targets are issue 5's.", "",
+        *training_table(results["training"]), "",
+        f"![training throughput]({image_name})", "",
+        "## Roofline", "",
+        "Executed GEMM FLOPs per training step (forward 2·B·in·out per layer, backward twice that, "
+        "less the first layer's input gradient) over the median step time, against NumPy's float32 "
+        "throughput on exactly those GEMMs with the same layouts run back to back (the ceiling). "
+        "Target: chainrule ≥ 90 % at batch 1024.", "",
+        *roofline_table(results["training"], roofline_names), "",
+        "## Inference", "",
+        "Samples/s of a forward pass (no gradients): batch 1 is latency, the large batch throughput. "
+        "chainrule is `model.forward`; torch runs under `torch.inference_mode()`; onnxruntime runs "
+        "chainrule's own ONNX export.", "",
+        *inference_table(results["inference"]), "",
+        "## Peak memory", "",
+        f"Peak RSS of a fresh process per contender (`python -m benchmarks.rss`: make the data, build the "
+        f"contender, train one epoch of {results['rss']['network']} at batch {results['rss']['batch']}, "
+        "then read `getrusage(RUSAGE_SELF).ru_maxrss`). It includes the interpreter, the imported "
+        "libraries and the data set, the same for all (sklearn f64 also holds a float64 copy).", "",
+        *rss_table(results["rss"]), "",
+        "## Caveats", "",
+        "- Identical runs on a shared 2-core machine vary by up to 3×; only ratios from one run, with "
+        "contenders alternating, are comparable. Medians are of the timed epochs; min–max shows the spread.",
+        "- chainrule runs its full `cr.fit` loop each epoch (`epochs=1`, a new seed per call): input "
+        "checks, shuffling, metrics, gradient-norm records, the divergence guard and the tqdm progress "
+        "bar (verbose=1, written to a null stream). Its per-call setup is counted in its time.",
+        "- scikit-learn runs `fit` with `warm_start=True, max_iter=1` per epoch, so its per-call "
+        "validation is counted too; it computes its own loss per epoch.",
+        "- The numpy loop is a plain loop without metrics or checks: a floor, not a target.",
+        "- Thread pools are limited with threadpoolctl; results depend on the BLAS kernel listed above "
+        "(OpenBLAS picks it per CPU unless OPENBLAS_CORETYPE forces one).", "",
+        "## Reproduce", "",
+        "```\npip install -e '.[bench]'\nenv -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE " + command + "\n```", "",
+        "`--smoke` runs tiny sizes in seconds (what CI runs); `--out PATH` writes elsewhere.", "",
+    ]
+    return "\n".join(parts)
+
+
+def plot(results) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    entries = results["training"]
+    names = list(entries[0]["rates"])
+    figure, axes = plt.subplots(figsize=(max(6, 1.6 * len(entries)), 4))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        medians = [e["rates"][name].median for e in entries]
+        below = [e["rates"][name].median - e["rates"][name].low for e in entries]
+        above = [e["rates"][name].high - e["rates"][name].median for e in entries]
+        axes.bar([j + i * width for j in range(len(entries))], medians, width, yerr=[below, above], label=name, capsize=2)
+    axes.set_xticks([j + 0.4 - width / 2 for j in range(len(entries))])
+    axes.set_xticklabels([f"{e['network']}\nbatch {e['batch']}" for e in entries], fontsize=8)
+    axes.set_ylabel("training samples/s (median, min–max)")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def write_report(results, out) -> Path:
+    """Write the markdown to ``out`` and the plot to ``images/benchmarks.png`` beside it; returns the plot's path."""
+    out = Path(out)
+    image = out.parent / "images" / "benchmarks.png"
+    image.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(image, "wb") as file:
+        file.write(plot(results))
+    with atomic_open(out, "w") as file:
+        file.write(markdown(results, "images/benchmarks.png"))
+    return image
