@@ -43,6 +43,10 @@ class Layer:
         self.own_params: dict[str, Array] = {}
         self.own_grads: dict[str, Array] = {}
         self.decayed: frozenset = frozenset()  # own parameters that weight decay applies to
+        # True when this layer may overwrite its input X in forward and its dY in backward:
+        # set by a Sequential for an activation between two Linear layers, whose outputs
+        # (Z = XW + b forward, dX = dY Wᵀ backward) are fresh arrays nobody else holds.
+        self.inplace = False
         self._flat: FlatParameters | None = None
         # Set on the root by cr.fit and cr.load, saved by cr.save: the fitted input/label
         # preprocessing (chainrule.data.Preprocessor) and the training summary.

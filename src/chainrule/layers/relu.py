@@ -26,10 +26,10 @@ class ReLU(Layer):
         self._Y = None
 
     def forward(self, X: Array) -> Array:
-        self._Y = get_array_module(X).maximum(X, 0)
+        self._Y = get_array_module(X).maximum(X, 0, out=X if self.inplace else None)
         return self._Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         if not input_grad:
             return None
-        return dY * (self._Y > 0)
+        return get_array_module(dY).multiply(dY, self._Y > 0, out=dY if self.inplace else None)

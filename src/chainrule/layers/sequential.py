@@ -52,6 +52,8 @@ class Sequential(Layer):
             if isinstance(layer, Linear) and layer.init == "auto" and layer.auto_init != following.preferred_init:
                 layer.auto_init = following.preferred_init
                 layer.reset_parameters(layer._rng)
+        for previous, layer, following in zip(self.layers, self.layers[1:], self.layers[2:]):
+            layer.inplace = isinstance(previous, Linear) and isinstance(following, Linear)
         self.set_path(self.path)
         if seed is not None:
             self.initialize(seed)

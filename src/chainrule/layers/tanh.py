@@ -23,10 +23,11 @@ class Tanh(Layer):
         self._Y = None
 
     def forward(self, X: Array) -> Array:
-        self._Y = get_array_module(X).tanh(X)
+        self._Y = get_array_module(X).tanh(X, out=X if self.inplace else None)
         return self._Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         if not input_grad:
             return None
-        return dY * (1 - self._Y * self._Y)
+        derivative = 1 - self._Y * self._Y
+        return get_array_module(dY).multiply(dY, derivative, out=dY if self.inplace else None)
