@@ -25,7 +25,11 @@ from .numpy_mlp import NumpyMLP
 
 
 def torch_available() -> bool:
-    return importlib.util.find_spec("torch") is not None
+    """Whether PyTorch can be imported (found without importing it)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 class Chainrule:

@@ -16,7 +16,8 @@ def teacher_data(n_samples: int = 60000, n_features: int = 784, n_classes: int =
     """(X, y): X float32 (n_samples, n_features) ~ N(0, 1), y int64 (n_samples,) in [0, n_classes)."""
     rng = numpy.random.default_rng(seed)
     X = rng.standard_normal((n_samples, n_features), dtype=numpy.float32)
-    W1 = rng.standard_normal((n_features, TEACHER_HIDDEN)) / numpy.sqrt(n_features)
-    W2 = rng.standard_normal((TEACHER_HIDDEN, n_classes)) / numpy.sqrt(TEACHER_HIDDEN)
+    # float32 teacher weights: a float64 W1 would promote X to a float64 copy twice its size.
+    W1 = (rng.standard_normal((n_features, TEACHER_HIDDEN)) / numpy.sqrt(n_features)).astype(numpy.float32)
+    W2 = (rng.standard_normal((TEACHER_HIDDEN, n_classes)) / numpy.sqrt(TEACHER_HIDDEN)).astype(numpy.float32)
     y = (numpy.tanh(X @ W1) @ W2).argmax(axis=1).astype(numpy.int64)
     return X, y

@@ -42,6 +42,7 @@ def thread_pools() -> list:
 def describe(threads: int) -> dict:
     return {
         "cpu": cpu_model(), "cores": os.cpu_count(), "threads": threads, "versions": versions(),
+        "load": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "pools": thread_pools(), "platform": platform.platform(),
         "env": {name: os.environ[name] for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
                 if name in os.environ},

@@ -14,6 +14,7 @@ import tempfile
 
 import numpy
 
+from .contenders import torch_available
 from .numpy_mlp import NumpyMLP
 
 
@@ -63,7 +64,7 @@ def onnxruntime_forward(sizes, threads: int):
 def inference_contenders(with_torch: bool = True) -> dict:
     """``{name: maker}``; a maker takes (sizes, threads) and returns ``forward(X)``."""
     found = {"chainrule": chainrule_forward, "numpy loop": numpy_forward}
-    if with_torch and importlib.util.find_spec("torch") is not None:
+    if with_torch and torch_available():
         found["torch eager"] = torch_forward
     if importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None:
         found["onnxruntime"] = onnxruntime_forward

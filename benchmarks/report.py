@@ -91,9 +91,11 @@ def rss_table(rss) -> list:
 
 def environment_lines(env, square) -> list:
     versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
+    load = "unknown" if env.get("load") is None else ", ".join(f"{value:.2f}" for value in env["load"])
     lines = [f"- CPU: {env['cpu']} ({env['cores']} logical cores), {env['platform']}",
              f"- threads per contender: {env['threads']} (threadpoolctl limits on every pool, `torch.set_num_threads`)",
              f"- versions: {versions}",
+             f"- load average (1, 5, 15 min) after training: {load} (a load above {env['threads']} means other processes shared the cores)",
              f"- NumPy float32 {square['n']}³ GEMM: {square['rate'] / 1e9:.1f} GFLOP/s",
              f"- environment variables: {env['env'] or 'none of OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, OMP_NUM_THREADS set'}",
              "- native thread pools (threadpoolctl):", ""]
@@ -115,8 +117,8 @@ def markdown(results, image_name: str) -> str:
         f"(about {results['seconds'] / 60:.1f} minutes). Synthetic float32 data, {args['samples']} × "
         f"{results['training'][0]['sizes'][0]} labelled by a fixed random teacher network "
         "(`benchmarks/data.py`), ReLU MLPs, softmax cross-entropy, SGD lr 0.01 momentum 0.9, "
-        f"one epoch per sample; each contender gets one untimed warm-up epoch, then {args['repeats']} timed "
-        "epochs, contenders alternating epoch by epoch (A B C … A B C) in one process.", "",
+        f"one epoch per timed sample; each contender gets one untimed warm-up epoch, then {args['repeats']} "
+        "timed epoch(s), contenders alternating epoch by epoch (A B C … A B C) in one process.", "",
         "## Machine", "", *environment_lines(results["environment"], results["square_gemm"]), "",
         "## Training throughput", "",
         "Higher is better. *chainrule ÷ contender* is chainrule's median samples/s over the contender's; "
@@ -137,7 +139,8 @@ def markdown(results, image_name: str) -> str:
         "## Peak memory", "",
         f"Peak RSS of a fresh process per contender (`python -m benchmarks.rss`: make the data, build the "
         f"contender, train one epoch of {results['rss']['network']} at batch {results['rss']['batch']}, "
-        "then read `getrusage(RUSAGE_SELF).ru_maxrss`). It includes the interpreter, the imported "
+        "then read its own `VmHWM` from `/proc/self/status`; `ru_maxrss` would carry the parent's peak "
+        "across `exec`). The processes run concurrently. It includes the interpreter, the imported "
         "libraries and the data set, the same for all (sklearn f64 also holds a float64 copy).", "",
         *rss_table(results["rss"]), "",
         "## Caveats", "",

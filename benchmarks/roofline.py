@@ -28,7 +28,7 @@ def _operands(shapes, rng):
     return pairs
 
 
-def _best_seconds(run, min_seconds: float, rounds: int = 5) -> float:
+def _best_seconds(run, min_seconds: float, rounds: int = 7) -> float:
     """The fastest of ``rounds`` timings of ``run``, each repeating it for at least ``min_seconds``."""
     best = float("inf")
     for _ in range(rounds):

@@ -1,10 +1,13 @@
 """Peak resident memory per contender, each in a fresh process.
 
 ``python -m benchmarks.rss NAME --samples N --batch B --sizes 784,512,256,10 --threads T``
-makes the data, builds the contender, trains one epoch and prints its own peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``, KiB on Linux) as JSON. The figure is the
+makes the data, builds the contender, trains one epoch and prints its own peak RSS as JSON:
+``VmHWM`` from ``/proc/self/status``, the high-water mark of this process's own memory map.
+(``getrusage``'s ``ru_maxrss`` is no good here: Linux carries it across ``execve`` from the
+forking parent, so every child would report at least the parent's RSS.) The figure is the
 whole process: interpreter, imported libraries, the data set (float64 copy for sklearn f64)
-and training; the data set is the same for all.
+and training; the data set is the same for all. The processes run concurrently (no timing
+is taken from them; each one's high-water mark is its own).
 """
 
 from __future__ import annotations
@@ -20,12 +23,32 @@ from .data import teacher_data
 from .threads import limit_threads
 
 
-def peak_rss_mib(name: str, sizes, batch: int, n_samples: int, threads: int, cwd=None) -> float:
-    """Peak RSS in MiB of a fresh process training ``name`` for one epoch."""
-    command = [sys.executable, "-m", "benchmarks.rss", name, "--samples", str(n_samples), "--batch", str(batch),
-               "--sizes", ",".join(map(str, sizes)), "--threads", str(threads)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=cwd)
-    return json.loads(done.stdout.strip().splitlines()[-1])["max_rss_kib"] / 1024
+def peak_rss_mib(names, sizes, batch: int, n_samples: int, threads: int, cwd=None) -> dict:
+    """``{name: peak RSS in MiB}`` of fresh processes, one per contender, each training one epoch."""
+    running = {}
+    for name in names:
+        command = [sys.executable, "-m", "benchmarks.rss", name, "--samples", str(n_samples), "--batch", str(batch),
+                   "--sizes", ",".join(map(str, sizes)), "--threads", str(threads)]
+        running[name] = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    found = {}
+    for name, process in running.items():
+        out, err = process.communicate()
+        if process.returncode:
+            raise RuntimeError(f"benchmarks.rss {name} failed with exit status {process.returncode}:\n{err}")
+        found[name] = json.loads(out.strip().splitlines()[-1])["peak_rss_kib"] / 1024
+    return found
+
+
+def own_peak_rss_kib() -> int:
+    """This process's resident high-water mark in KiB (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main(argv=None) -> None:
@@ -37,11 +60,11 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, required=True)
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    limiter = limit_threads(args.threads)
+    limiter = limit_threads(args.threads, torch=args.name == "torch eager")
     X, y = teacher_data(args.samples, sizes[0], sizes[-1])
     CONTENDERS[args.name](sizes, args.batch, X, y).epoch()
     del limiter
-    print(json.dumps({"max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    print(json.dumps({"peak_rss_kib": own_peak_rss_kib()}))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from .contenders import training_contenders
+from .contenders import torch_available, training_contenders
 from .data import teacher_data
 from .environment import describe
 from .inference import batches_runner, inference_contenders
@@ -59,6 +59,7 @@ def measure_training(plan, args, X, y) -> list:
             gemm_seconds = gemm_step_seconds(sizes, batch, min_seconds=0.02 if args.smoke else 0.1)
             rooflines = {name: roofline(sizes, batch, rate.median, len(X), gemm_seconds) for name, rate in rates.items()}
             results.append({"network": network, "sizes": sizes, "batch": batch, "rates": rates, "roofline": rooflines})
+            log("  " + ", ".join(f"{name} {rate.median:,.0f}/s" for name, rate in rates.items()))
     return results
 
 
@@ -79,15 +80,14 @@ def measure_rss(plan, args) -> dict:
     network, sizes = next(iter(plan["networks"].items()))
     batch = plan["rss_batch"]
     log(f"peak RSS {network} batch {batch}, one process per contender")
-    return {"network": network, "batch": batch,
-            "mib": {cls.name: peak_rss_mib(cls.name, sizes, batch, args.samples, args.threads, cwd=ROOT)
-                    for cls in training_contenders(not args.no_torch)}}
+    names = [cls.name for cls in training_contenders(not args.no_torch)]
+    return {"network": network, "batch": batch, "mib": peak_rss_mib(names, sizes, batch, args.samples, args.threads, cwd=ROOT)}
 
 
 def main(argv=None) -> int:
     args = parse(argv)
     plan = SMOKE if args.smoke else FULL
-    limiter = limit_threads(args.threads)
+    limiter = limit_threads(args.threads, torch=not args.no_torch and torch_available())
     started = time.perf_counter()
     sizes = next(iter(plan["networks"].values()))
     X, y = teacher_data(args.samples, sizes[0], sizes[-1])

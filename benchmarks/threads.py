@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 
 
-def limit_threads(threads: int):
-    """Cap every native thread pool at ``threads``; returns the threadpoolctl limiter (keep it alive)."""
+def limit_threads(threads: int, *, torch: bool = False):
+    """Cap every native thread pool at ``threads`` (and torch's when ``torch``); returns the limiter (keep it alive)."""
     from threadpoolctl import threadpool_limits
 
-    if "torch" in sys.modules or importlib.util.find_spec("torch") is not None:
-        try:
-            import torch
-        except ImportError:
-            pass
-        else:
-            torch.set_num_threads(threads)
+    if torch:
+        import torch as torch_module
+
+        torch_module.set_num_threads(threads)
     return threadpool_limits(limits=threads)
