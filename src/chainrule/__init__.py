@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 from . import errors, initializers
 from .errors import (
-    ChainruleError, ConfigError, DataError, DivergenceError, DTypeError, HyperparameterError,
+    ChainruleError, ConfigError, DataError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
     LabelError, ModelFileError, NonFiniteError, ShapeError,
 )
 from .gradcheck import GradcheckReport, gradcheck
@@ -27,4 +27,4 @@ from .data import Dataset, Preprocessor, load_data
 from .io import load, save
 from .onnx_export import to_onnx
 from .torch_interchange import from_state_dict, to_state_dict
-from .training import Callback, EarlyStopping, History, evaluate, fit, predict, predict_proba
+from .training import Callback, Communicator, EarlyStopping, History, evaluate, fit, predict, predict_proba

@@ -16,7 +16,8 @@ built-in exception a Python user would catch for that kind of mistake (``ValueEr
     ├── DataError             (ValueError)  a data file that is missing, unreadable or malformed
     ├── ConfigError           (ValueError)  a config file with unknown keys or wrong types
     ├── ModelFileError        (ValueError)  a model file that is truncated, tampered or foreign
-    └── DivergenceError       (FloatingPointError)  training produced a non-finite loss or gradient
+    ├── DivergenceError       (FloatingPointError)  training produced a non-finite loss or gradient
+    └── DistributedError      (RuntimeError)  MPI missing, or a rank of a distributed run hung or died
 """
 
 
@@ -58,3 +59,7 @@ class ModelFileError(ChainruleError, ValueError):
 
 class DivergenceError(ChainruleError, FloatingPointError):
     """Training produced a non-finite loss or gradient."""
+
+
+class DistributedError(ChainruleError, RuntimeError):
+    """Distributed training cannot run (no mpi4py/MPI) or lost a rank (a collective timed out or failed)."""

@@ -2,9 +2,11 @@
 and every bad input refused in one line with exit 2 and no run folder left behind."""
 
 import dataclasses
+import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -312,3 +314,27 @@ def test_debug_shows_the_traceback(tmp_path):
     assert done.returncode == 2
     assert "Traceback (most recent call last)" in done.stderr
     assert done.stderr.rstrip().splitlines()[-1] == "chainrule: error: missing.csv: no such file"
+
+
+MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
+                    reason="needs mpi4py and mpiexec: pip install 'chainrule[mpi]'")
+def test_distributed_run_on_two_processes_writes_one_run_folder_and_prints_once(tmp_path):
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "chainrule", "train", "--distributed",
+                           "--data", "iris", "--epochs", "3", "--no-plots", "--quiet", "--json", "--out", "run"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 1
+    assert json.loads(done.stdout)["epochs"] == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
+    assert cr.load(tmp_path / "run" / "model.safetensors").metadata["training"]["epochs"] == 3
+
+
+def test_distributed_without_mpi_fails_in_one_line_saying_how_to_get_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)
+    code, _, err = call(capsys, "train", "--distributed", "--data", "iris", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "pip install 'chainrule[mpi]'")
+    assert not (tmp_path / "run").exists()

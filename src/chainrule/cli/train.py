@@ -10,6 +10,11 @@ stopping watches the training loss), and prints the test accuracy on the 20 % te
   config.toml             the resolved configuration (--config repeats the run)
   history.png             loss and metric curves
   gradient_flow.png       per-layer gradient norms ‖∂L/∂W‖ per epoch, log scale
+
+``mpiexec -n N chainrule train --distributed ...`` trains data-parallel on N processes
+(``--batch-size`` is the global batch); rank 0 alone writes the run folder and prints.
+With ``--resume`` every rank reads the configuration from the checkpoint, so its path must
+be visible to all (a shared file system).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
+from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config
 
 NAME = "train"
@@ -63,6 +69,10 @@ def add_arguments(parser) -> None:
     option("--config", metavar="FILE", help="TOML file with keys named like these options (batch_size = 64)")
     option("--json", action="store_true", help="print the results as JSON on stdout")
     option("--quiet", action="store_true", help="no progress bar")
+    option("--distributed", action="store_true",
+           help="data-parallel over MPI: mpiexec -n N chainrule train --distributed (pip install 'chainrule[mpi]')")
+    option("--distributed-timeout", dest="distributed_timeout", type=float, default=60.0, metavar="SECONDS",
+           help="abort the MPI job when a rank has not answered for this long [60]")
 
 
 def resolve_config(args) -> TrainConfig:
@@ -147,6 +157,7 @@ def prepare_folder(folder: Path) -> None:
 
 
 def run(args) -> int:
+    comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
     if args.resume and not Path(args.resume).is_file():
         raise DataError(f"{args.resume}: checkpoint not found")
     config = resolve_config(args)
@@ -158,19 +169,23 @@ def run(args) -> int:
     model.metadata["config"] = dataclasses.asdict(config)  # in every checkpoint, for --resume
     folder = run_folder(args)
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
-    prepare_folder(folder)
+    if comm.is_root:
+        prepare_folder(folder)
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
     optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
     try:
         history = fit(model, data.X_train, data.y_train, loss=loss, optimizer=optimizer,
                       epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
                       seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
-                      checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=args.resume)
+                      checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=args.resume,
+                      distributed=comm)
     except BaseException:
-        for path in created:  # an input error found by fit leaves no empty run folder behind
+        for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind
             if not any(path.iterdir()):
                 path.rmdir()
         raise
+    if not comm.is_root:
+        return 0
     test = evaluate(model, data.X_test, data.y_test)
     model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
                               "label": data.label_name, "n_test": len(data.X_test)}

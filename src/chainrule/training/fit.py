@@ -5,7 +5,10 @@ backpropagate it through every layer, and let the optimizer update θ from ∂L/
 that loop ``fit`` does what a user should not have to write: validation split, label
 mapping and standardization fitted on training data only, per-epoch shuffling from the
 seed, metrics, per-layer gradient norms, a progress bar, early stopping, a divergence guard,
-Ctrl-C, and atomic checkpoints from which a run resumes bit-identically.
+Ctrl-C, and atomic checkpoints from which a run resumes bit-identically. With
+``distributed=True`` it runs data-parallel over MPI; the few points where that matters go
+through a communicator (see :mod:`chainrule.training.distributed`), which does nothing in a
+single process.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, save_checkpoint
+from .distributed import communicator
 from .history import History
 from .metrics import Scores
 
@@ -37,7 +41,8 @@ GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch reco
 
 def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = None, epochs: int = 20,
         batch_size: int = 32, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
-        standardize: bool = False, checkpoint=None, checkpoint_every: int = 1, resume=None) -> History:
+        standardize: bool = False, checkpoint=None, checkpoint_every: int = 1, resume=None,
+        distributed=False) -> History:
     """Train ``model`` on (X, y) and return its History.
 
     Parameters
@@ -80,6 +85,13 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     resume : path, optional
         Continue from a checkpoint written by an earlier call with the same data and
         arguments; the result is bit-identical to an uninterrupted run.
+    distributed : bool or Communicator
+        Train data-parallel on the processes of an ``mpiexec -n N`` job (needs
+        ``pip install 'chainrule[mpi]'``): every process passes the same data and
+        arguments, ``batch_size`` is the global batch, of which each process takes every
+        N-th row, and the gradients are averaged exactly (the result equals one process's
+        up to rounding). Only rank 0 shows progress and writes checkpoints. True uses a
+        60 s timeout for a rank that hangs or dies; ``cr.Communicator(timeout=...)`` sets another.
 
     Returns
     -------
@@ -90,6 +102,9 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     DivergenceError
         When a loss, a gradient or an updated weight becomes NaN or Inf; the model keeps its
         last finite weights.
+    DistributedError
+        With ``distributed``, when mpi4py is missing. A rank that hangs or dies makes the
+        others print this error and abort the MPI job (within the timeout).
 
     Examples
     --------
@@ -114,6 +129,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
             raise HyperparameterError(f"callbacks: expected chainrule Callbacks, got {type(callback).__name__}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0):
         raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}")
+    comm = communicator(distributed)
+    seed = comm.shared_seed(seed)  # every rank shuffles alike
 
     y = numpy.asarray(y)
     loss = default_loss(y) if loss is None else get_loss(loss)
@@ -152,6 +169,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     n_train = len(X)
     if batch_size > n_train:
         raise DataError(f"batch_size: {batch_size} is more than the {n_train} training samples; lower --batch-size")
+    if batch_size < comm.size:
+        raise HyperparameterError(f"batch_size: {batch_size} is less than the {comm.size} processes; each needs a row")
 
     if isinstance(optimizer, Optimizer):
         if optimizer.model is not model:
@@ -161,10 +180,11 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     rng = numpy.random.default_rng(shuffle_seed)
     history, start_epoch = History(), 0
     if resume is not None:
-        history, start_epoch = load_checkpoint(resume, model, optimizer, rng, callbacks)
+        history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks)
+    comm.broadcast_parameters(model)
     model.preprocessor = preprocessor
 
-    loop = _Loop(model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch)
+    loop = _Loop(model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm)
     for callback in callbacks:
         callback.on_train_begin(model, history)
     # No NumPy overflow warnings: the divergence guard reports a non-finite value in one error.
@@ -177,12 +197,13 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
             for name, value in logs.items():
                 history.append(name, value)
             history.epochs = epoch
-            stop = any([callback.on_epoch_end(epoch, logs, model) for callback in callbacks])
+            stop = comm.any(any([callback.on_epoch_end(epoch, logs, model) for callback in callbacks]))
+            loop.interrupted = comm.any(loop.interrupted)
             bar.set_postfix_str(loop.describe(logs), refresh=True)
             history.stop_reason = "interrupted" if loop.interrupted else "early_stopping" if stop else "completed"
             done = loop.interrupted or stop or epoch == epochs
             # An epoch cut short by Ctrl-C is not checkpointed: resuming would skip its remaining batches.
-            if checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
+            if comm.is_root and checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
                 save_checkpoint(checkpoint, model, optimizer, rng, history, callbacks, epoch)
             if done:
                 break
@@ -251,37 +272,36 @@ def layer_of(parameter: str) -> str:
 class _Loop:
     """The state of one ``fit`` call's epochs: kept apart so each piece reads on its own."""
 
-    def __init__(self, model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch):
+    def __init__(self, model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm):
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.X, self.T, self.batch_size, self.rng = X, T, batch_size, rng
-        self.history, self.verbose = history, verbose
+        self.history, self.verbose, self.comm = history, verbose and comm.is_root, comm
         self.epochs, self.start_epoch = epochs, start_epoch
         self.interrupted = False
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
         flat = model.flat_parameters()
+        self.X_batch = get_array_module(X).empty((batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
         # Layers with weights, for the gradient-flow record: "0.W" -> layer "0".
         self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names if name.rpartition(".")[2] == "W"}
 
     def run_epoch(self, epoch: int, bar) -> dict:
         """One pass over the shuffled training data; returns the epoch's training metrics."""
-        model, loss, optimizer = self.model, self.loss, self.optimizer
-        flat = model.flat_parameters()
+        optimizer, flat = self.optimizer, self.model.flat_parameters()
         xp = get_array_module(flat.grad)
         n_train = len(self.X)
         n_batches = math.ceil(n_train / self.batch_size)
         order = self.rng.permutation(n_train)
         stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
         bar.set_description(f"epoch {epoch}/{self.epochs}")
-        scores = Scores(loss.task)
+        scores = Scores(self.loss.task)
         norm_sums = dict.fromkeys(self.weight_slices, 0.0)
         n_norms = 0
         for batch in range(n_batches):
             rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
-            X_batch, T_batch = self.X[rows], self.T[rows]
-            Y = model.forward(X_batch)
-            value, dY = loss.compute(Y, T_batch)
-            model.backward(dY, input_grad=False)
-            if not math.isfinite(float(value)):
+            own_rows = self.comm.shard(rows)
+            value = self.backpropagate(own_rows, scores, flat)
+            self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
+            if not math.isfinite(value):
                 raise self.diverged(epoch, batch, n_batches, "the loss is not finite")
             if batch % stride == 0:
                 norms = self.layer_grad_norms(flat.grad, xp)
@@ -293,14 +313,31 @@ class _Loop:
             # A non-finite gradient makes a non-finite step, which is then not applied.
             if not optimizer.step(check_finite=True):
                 raise self.diverged(epoch, batch, n_batches, "the gradient or the update is not finite")
-            scores.add(Y, T_batch, value)
             bar.update(len(rows))
-            if self.interrupted:
+            if self.comm.stops_mid_epoch(self.interrupted):
                 self.partial_epoch = batch + 1 < n_batches
                 break
         for name, total in norm_sums.items():
             self.history.grad_norms.setdefault(name, []).append(total / max(n_norms, 1))
+        self.comm.sum_scores(scores)
         return scores.result()
+
+    def backpropagate(self, rows, scores: Scores, flat) -> float:
+        """Forward ``rows``, score them, and backpropagate their mean loss into ``flat.grad``; returns the loss.
+
+        No rows (a process's share of a short last batch) give a zero gradient and loss.
+        """
+        if len(rows) == 0:
+            flat.grad[...] = 0
+            return 0.0
+        xp = get_array_module(self.X)
+        X_batch = xp.take(self.X, rows, axis=0, out=self.X_batch[:len(rows)])  # no new array a step
+        T_batch = self.T[rows]
+        Y = self.model.forward(X_batch)
+        value, dY = self.loss.compute(Y, T_batch)
+        self.model.backward(dY, input_grad=False)
+        scores.add(Y, T_batch, value)
+        return float(value)
 
     def diverged(self, epoch: int, batch: int, n_batches: int, what: str) -> DivergenceError:
         """The error for a non-finite value at (epoch, batch), ``what`` saying which; θ is then still finite."""

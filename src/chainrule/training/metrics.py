@@ -46,6 +46,19 @@ class Scores:
             sums = xp.stack([xp.abs(E).sum(axis=0), (E * E).sum(axis=0), T.sum(axis=0), (T * T).sum(axis=0)])
             self._sums = sums if self._sums is None else self._sums + sums
 
+    def totals(self):
+        """The running sums as one float64 vector, to add up over processes (``set_totals`` puts them back)."""
+        counts = [self.loss_sum, self.n_samples, self.correct, self.n_judged]
+        sums = [] if self._sums is None else to_numpy(self._sums).ravel()
+        return numpy.concatenate([numpy.array(counts, dtype=numpy.float64), sums])
+
+    def set_totals(self, totals) -> None:
+        """Replace the running sums by ``totals`` laid out as ``totals()`` returns them."""
+        self.loss_sum, self.correct = float(totals[0]), float(totals[2])
+        self.n_samples, self.n_judged = int(totals[1]), int(totals[3])
+        if self._sums is not None:
+            self._sums = get_array_module(self._sums).asarray(totals[4:].reshape(self._sums.shape))
+
     def result(self, prefix: str = "") -> dict:
         """The metrics so far: ``loss`` and ``accuracy`` or ``r2``/``mae``, names prefixed."""
         if self.n_samples == 0:

@@ -1,0 +1,199 @@
+"""Data-parallel training over MPI: every process holds the whole model and one shard of each batch.
+
+With N processes (ranks) and a global minibatch B of ``batch_size`` rows, rank r takes the
+rows ``B[r::N]`` (n_r of them, Σ n_r = n = |B|), computes its loss as a mean over them,
+L_r = (1/n_r) Σ_{i∈r} ℓ_i, and backpropagates it to ∂L_r/∂θ. The gradient of the global
+batch's loss L = (1/n) Σ_i ℓ_i is then, by linearity of the derivative,
+
+    ∂L/∂θ = (1/n) Σ_r Σ_{i∈r} ∂ℓ_i/∂θ = Σ_r (n_r / n) ∂L_r/∂θ,
+
+so each rank scales its gradient by n_r / n and one in-place all-reduce (sum) of the flat
+gradient buffer leaves every rank with ∂L/∂θ, exactly, also when n does not divide by N
+(a rank whose shard of a short last batch is empty contributes zeros, n_r = 0). Every rank then
+takes the same optimizer step from the same θ, so θ stays identical without being sent again.
+
+Every collective here is nonblocking and polled against a deadline (``timeout`` seconds): a
+rank that hangs or dies makes the others print a :class:`~chainrule.errors.DistributedError`
+and call ``MPI_Abort``, which makes ``mpiexec`` end the whole job. A rank killed outright is
+reported by ``mpiexec`` itself, which then ends the others at once. mpi4py is imported only
+when a :class:`Communicator` is made.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy
+
+from ..errors import DistributedError, HyperparameterError
+
+INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
+
+
+class SingleProcess:
+    """The communicator of an ordinary one-process ``fit``: every method leaves things as they are."""
+
+    rank, size, is_root = 0, 1, True
+
+    def shard(self, rows):
+        return rows
+
+    def shared_seed(self, seed):
+        return seed
+
+    def broadcast_parameters(self, model) -> None:
+        pass
+
+    def local_checkpoint(self, path):
+        return path
+
+    def average_gradient(self, grad, n_local: int, n_global: int, loss_value: float) -> None:
+        pass
+
+    def sum_scores(self, scores) -> None:
+        pass
+
+    def any(self, flag: bool) -> bool:
+        return bool(flag)
+
+    def stops_mid_epoch(self, interrupted: bool) -> bool:
+        return interrupted
+
+
+class Communicator(SingleProcess):
+    """The processes of an ``mpiexec`` job (MPI's COMM_WORLD), for data-parallel ``fit``.
+
+    Parameters
+    ----------
+    timeout : float
+        Seconds any collective may wait for the other ranks before the job is aborted.
+        Longer than the slowest rank's longest pause between steps (loading data,
+        validation, rank 0 writing a checkpoint).
+    abort : bool
+        On a failed collective, print the error and call ``MPI_Abort`` (the default): the
+        job cannot continue once a rank is gone, and ``mpiexec`` then ends every rank.
+        False only raises the :class:`DistributedError` (for tests).
+
+    Examples
+    --------
+    Launched as ``mpiexec -n 4 python train.py``, where train.py calls::
+
+        cr.fit(model, X, y, batch_size=256, distributed=True)          # 60 s timeout
+        cr.fit(model, X, y, distributed=cr.Communicator(timeout=600))
+    """
+
+    def __init__(self, timeout: float = 60.0, *, abort: bool = True) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise HyperparameterError(f"timeout: expected a positive number of seconds, got {timeout!r}")
+        try:
+            self.MPI = importlib.import_module("mpi4py.MPI")
+        except (ImportError, RuntimeError) as error:
+            raise DistributedError(f"distributed training needs mpi4py and an MPI library ({error}); {INSTALL_HINT}") from None
+        self.world = self.MPI.COMM_WORLD
+        self.rank, self.size = self.world.Get_rank(), self.world.Get_size()
+        self.is_root = self.rank == 0
+        self.timeout, self.abort = float(timeout), abort
+
+    def shard(self, rows):
+        """This rank's rows of a global batch: every size-th row from the rank's own."""
+        return rows[self.rank::self.size]
+
+    def shared_seed(self, seed):
+        """The seed every rank uses: ``seed``, or for None one drawn on rank 0 and sent to all."""
+        if seed is not None:
+            return seed
+        drawn = numpy.array([numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1], dtype=numpy.int64)
+        self._wait(self.world.Ibcast(drawn, root=0), "broadcasting the seed")
+        return int(drawn[0])
+
+    def broadcast_parameters(self, model) -> None:
+        """Give every rank rank 0's θ."""
+        theta = model.flat_parameters().theta
+        self._wait(self.world.Ibcast(theta, root=0), "broadcasting the initial parameters")
+
+    def local_checkpoint(self, path):
+        """A path to rank 0's checkpoint readable here: rank 0 reads it and sends its bytes to all.
+
+        Only rank 0 writes checkpoints, so other machines may not see the file; the whole
+        training state (θ, optimizer state and step, shuffling Generator, epoch, History,
+        callbacks) then loads identically on every rank.
+        """
+        data = numpy.frombuffer(Path(path).read_bytes(), dtype=numpy.uint8) if self.is_root else None
+        size = numpy.array([0 if data is None else data.size], dtype=numpy.int64)
+        self._wait(self.world.Ibcast(size, root=0), "broadcasting the checkpoint's size")
+        buffer = data.copy() if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
+        self._wait(self.world.Ibcast(buffer, root=0), "broadcasting the checkpoint")
+        if self.is_root:
+            return path
+        copy = Path(tempfile.mkdtemp(prefix="chainrule-resume-")) / Path(path).name
+        copy.write_bytes(buffer.tobytes())
+        return copy
+
+    def average_gradient(self, grad, n_local: int, n_global: int, loss_value: float) -> None:
+        """Replace this rank's ∂L_r/∂θ by the global batch's ∂L/∂θ = Σ_r (n_r / n) ∂L_r/∂θ, in place.
+
+        A rank whose loss is not finite sends NaN, so that every rank's divergence guard
+        stops at the same step.
+        """
+        if not math.isfinite(float(loss_value)):
+            grad[...] = math.nan
+        else:
+            grad *= n_local / n_global
+        self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, grad, op=self.MPI.SUM), "averaging the gradient")
+
+    def sum_scores(self, scores) -> None:
+        """Sum the running sums of an epoch's :class:`Scores` over the ranks, in place."""
+        totals = scores.totals()
+        self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, totals, op=self.MPI.SUM), "summing the metrics")
+        scores.set_totals(totals)
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when ``flag`` is true on at least one (stopping early, Ctrl-C)."""
+        value = numpy.array([1 if flag else 0], dtype=numpy.int64)
+        self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, value, op=self.MPI.MAX), "agreeing on stopping")
+        return bool(value[0])
+
+    def stops_mid_epoch(self, interrupted: bool) -> bool:
+        """Never: Ctrl-C is acted on at the end of the epoch, when the ranks agree on it."""
+        return False
+
+    def _wait(self, request, what: str) -> None:
+        """Poll ``request`` until it completes; past the deadline, fail the whole job."""
+        deadline = time.monotonic() + self.timeout
+        pause = 1e-5
+        try:
+            while not request.Test():
+                if time.monotonic() > deadline:
+                    self._fail(
+                        f"rank {self.rank} of {self.size}: {what} waited more than {self.timeout:g} s for the other "
+                        f"ranks; one of them hung or died (see its output). Aborting the job; the last "
+                        f"checkpoint on disk is intact"
+                    )
+                time.sleep(pause)
+                pause = min(pause * 2, 1e-3)  # poll fast for short waits, cheaply for long ones
+        except self.MPI.Exception as error:
+            self._fail(f"rank {self.rank} of {self.size}: {what} failed in MPI ({error}); aborting the job")
+
+    def _fail(self, message: str):
+        error = DistributedError(message)
+        if self.abort:
+            print(f"chainrule: error: {message}", file=sys.stderr, flush=True)
+            self.world.Abort(1)
+        raise error
+
+
+def communicator(distributed) -> SingleProcess:
+    """The communicator for ``fit(distributed=...)``: False, True, or a Communicator."""
+    if isinstance(distributed, SingleProcess):
+        return distributed
+    if distributed is True:
+        return Communicator()
+    if distributed is False or distributed is None:
+        return SingleProcess()
+    raise HyperparameterError(f"distributed: expected True, False or a chainrule Communicator, got {distributed!r}")
+

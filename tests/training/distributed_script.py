@@ -1,0 +1,66 @@
+"""Run under ``mpiexec -n N python distributed_script.py SCENARIO OUT``, by test_distributed.py.
+
+equivalence: trains float64 MLPs at several global batch sizes, also resuming from a
+checkpoint, and rank 0 saves the final weights to OUT/weights.npz.
+kill / hang: rank 1 is SIGKILLed / stops responding during epoch 3; checkpoints go to OUT.
+"""
+
+import os
+import signal
+import sys
+import time
+
+import numpy
+
+import chainrule as cr
+
+SIZES = {32: 200, 33: 199}  # 199 = 6·33 + 1: the last batch leaves rank 1 with no rows
+
+
+def data(n_samples):
+    rng = numpy.random.default_rng(0)
+    X = rng.normal(size=(n_samples, 5))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int) + (X[:, 3] > 1)
+    return X, y
+
+
+def train(batch_size, epochs, comm, **kwargs):
+    X, y = data(SIZES[batch_size] + 20)  # the last 20 rows: validation data
+    model = cr.mlp([5, 16, 3], seed=1, dtype="float64")
+    cr.fit(model, X[:-20], y[:-20], optimizer="adam", lr=0.01, epochs=epochs, batch_size=batch_size, verbose=0,
+           validation=(X[-20:], y[-20:]), callbacks=[cr.EarlyStopping(patience=50, restore_best=False)], distributed=comm, **kwargs)
+    return model.flat_parameters().theta.copy()
+
+
+class Sabotage(cr.Callback):
+    """On rank 1 after epoch 2: die at once (kill) or stop taking part (hang)."""
+
+    def __init__(self, how, rank):
+        self.how, self.rank = how, rank
+
+    def on_epoch_end(self, epoch, logs, model):
+        if epoch == 2 and self.rank == 1:
+            if self.how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(600)
+        return False
+
+
+def main(scenario, out):
+    comm = cr.Communicator(timeout=float(os.environ.get("CHAINRULE_TEST_TIMEOUT", "10")))
+    if scenario == "equivalence":
+        weights = {f"batch{b}": train(b, 3, comm) for b in SIZES}
+        first = os.path.join(out, "checkpoint.safetensors")
+        train(32, 2, comm, checkpoint=first)
+        weights["resumed"] = train(32, 3, comm, checkpoint=first, resume=first)
+        if comm.is_root:
+            numpy.savez(os.path.join(out, "weights.npz"), **weights)
+    else:
+        X, y = data(200)
+        model = cr.mlp([5, 16, 3], seed=1, dtype="float64")
+        cr.fit(model, X, y, epochs=50, batch_size=32, verbose=0, callbacks=[Sabotage(scenario, comm.rank)],
+               checkpoint=os.path.join(out, "checkpoint.safetensors"), distributed=comm)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
