@@ -141,22 +141,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     n_outputs = model.forward(X[:1]).shape[1]  # also checks X's width against the first layer
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
-    X_val = y_val = None
-    if isinstance(validation, tuple):
-        if len(validation) != 2:
-            raise HyperparameterError("validation: expected a fraction or a pair (X_val, y_val)")
-        X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), numpy.asarray(validation[1])
-        if y_val.shape[:1] != X_val.shape[:1]:
-            raise ShapeError(f"y_val: expected {X_val.shape[0]} targets (one per row of X_val), got {y_val.shape}")
-    elif validation is not None and validation != 0:
-        if isinstance(validation, bool) or not isinstance(validation, (float, int)) or not 0 < validation < 1:
-            raise HyperparameterError(f"validation: expected a fraction in (0, 1) or (X_val, y_val), got {validation!r}")
-        split_seed = int(split_seed.generate_state(1)[0])
-        if loss.task == "classification" and y.ndim == 1:
-            train, held = stratified_split_indices(y, validation, split_seed)
-        else:
-            train, held = shuffled_split_indices(len(y), validation, split_seed)
-        X, X_val, y, y_val = X[train], X[held], y[train], y[held]
+    X, y, X_val, y_val = split_validation(X, y, validation, loss, dtype, split_seed)
 
     preprocessor = fit_preprocessor(X, y, loss, n_outputs, standardize)
     X = prepare_inputs(preprocessor, X, dtype)
@@ -215,6 +200,31 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         "final": history.last(),
     }
     return history
+
+
+def split_validation(X, y, validation, loss, dtype, split_seed):
+    """(X, y, X_val, y_val): a given validation set, or a held-out fraction of (X, y).
+
+    The fraction is stratified for classification labels and shuffled otherwise, from
+    ``split_seed`` (a SeedSequence), so a resumed run holds out the same rows.
+    """
+    if isinstance(validation, tuple):
+        if len(validation) != 2:
+            raise HyperparameterError("validation: expected a fraction or a pair (X_val, y_val)")
+        X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), numpy.asarray(validation[1])
+        if y_val.shape[:1] != X_val.shape[:1]:
+            raise ShapeError(f"y_val: expected {X_val.shape[0]} targets (one per row of X_val), got {y_val.shape}")
+        return X, y, X_val, y_val
+    if validation is None or validation == 0:
+        return X, y, None, None
+    if isinstance(validation, bool) or not isinstance(validation, (float, int)) or not 0 < validation < 1:
+        raise HyperparameterError(f"validation: expected a fraction in (0, 1) or (X_val, y_val), got {validation!r}")
+    seed = int(split_seed.generate_state(1)[0])
+    if loss.task == "classification" and y.ndim == 1:
+        train, held = stratified_split_indices(y, validation, seed)
+    else:
+        train, held = shuffled_split_indices(len(y), validation, seed)
+    return X[train], y[train], X[held], y[held]
 
 
 def default_loss(y):
