@@ -84,6 +84,16 @@ class Preprocessor:
         labels = numpy.asarray(y)
         if labels.ndim != 1:
             raise ShapeError(f"y: expected one label per row (n_samples,), got shape {labels.shape}")
+        classes = numpy.asarray(self.classes)
+        if labels.dtype.kind in "iuf" and classes.dtype.kind in "iuf" or labels.dtype.kind == classes.dtype.kind == "U":
+            # Vectorized: find each label among the sorted classes, then check it is really there.
+            order = numpy.argsort(classes, kind="stable")
+            where = numpy.searchsorted(classes[order], labels).clip(0, len(classes) - 1)
+            found = classes[order][where] == labels
+            if not found.all():
+                label = _plain(labels[numpy.argmin(found)])
+                raise LabelError(f"y: label {label!r} was not among the training classes {self.classes!r}")
+            return order[where].astype(numpy.intp)
         index = {label: k for k, label in enumerate(self.classes)}
         try:
             return numpy.fromiter((index[_plain(label)] for label in labels), dtype=numpy.intp, count=len(labels))
