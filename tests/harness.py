@@ -107,3 +107,16 @@ def write_grads(model: cr.Layer, gW, gb) -> None:
 def weights_and_bias(model: cr.Layer) -> tuple[list, float]:
     """``tiny_model``'s W as a list [w1, w2] and b as a float."""
     return model.params["0.W"][:, 0].tolist(), float(model.params["0.b"][0])
+
+
+def run_tiny_steps(optimizer_factory, n_steps: int):
+    """(optimizer, trajectory): ``n_steps`` updates of ``tiny_model`` from ``TINY_GRADS``,
+    with the weights and bias recorded after each."""
+    model = tiny_model()
+    optimizer = optimizer_factory(model)
+    trajectory = []
+    for gW, gb in TINY_GRADS[:n_steps]:
+        write_grads(model, gW, gb)
+        optimizer.step()
+        trajectory.append(weights_and_bias(model))
+    return optimizer, trajectory

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from tests.harness import TINY_GRADS, tiny_model, weights_and_bias, write_grads
+from tests.harness import TINY_GRADS, run_tiny_steps, tiny_model
 
 LR, BETA1, BETA2, EPS = 0.1, 0.9, 0.999, 1e-8
 W0, B0 = [0.5, -1.0], 0.25
@@ -36,17 +36,6 @@ def adam_by_hand(theta, grads, *, l2=0.0, decoupled=0.0, decays=True):
     return trajectory
 
 
-def run(optimizer_factory, n_steps):
-    model = tiny_model()
-    optimizer = optimizer_factory(model)
-    trajectory = []
-    for gW, gb in TINY_GRADS[:n_steps]:
-        write_grads(model, gW, gb)
-        optimizer.step()
-        trajectory.append(weights_and_bias(model))
-    return optimizer, trajectory
-
-
 def expected_trajectory(n_steps, **rule):
     w1 = adam_by_hand(W0[0], [gW[0] for gW, _ in TINY_GRADS[:n_steps]], **rule)
     w2 = adam_by_hand(W0[1], [gW[1] for gW, _ in TINY_GRADS[:n_steps]], **rule)
@@ -62,14 +51,14 @@ def assert_trajectory(actual, expected):
 
 def test_first_step_moves_each_parameter_by_lr():
     # At t = 1 bias correction gives m̂ = g and v̂ = g², so the step is η g / (|g| + ε) ≈ η sign(g).
-    _, trajectory = run(lambda model: cr.Adam(model, lr=LR), 1)
+    _, trajectory = run_tiny_steps(lambda model: cr.Adam(model, lr=LR), 1)
     W, b = trajectory[0]
     assert W == pytest.approx([0.5 - 0.1, -1.0 + 0.1], abs=1e-7)
     assert b == pytest.approx(0.25 - 0.1, abs=1e-7)
 
 
 def test_three_steps_with_bias_correction():
-    _, trajectory = run(lambda model: cr.Adam(model, lr=LR), 3)
+    _, trajectory = run_tiny_steps(lambda model: cr.Adam(model, lr=LR), 3)
     assert_trajectory(trajectory, expected_trajectory(3))
     # Step 2 of w1 by hand: m = 0.9·0.01 + 0.1·(−0.4) = −0.031, v = 0.999·1e-5 + 0.001·0.16 = 1.6999e-4,
     # m̂ = −0.031/0.19, v̂ = 1.6999e-4/0.001999, w1 = 0.4 − 0.1 m̂/√v̂.
@@ -78,7 +67,7 @@ def test_three_steps_with_bias_correction():
 
 
 def test_moment_state():
-    optimizer, _ = run(lambda model: cr.Adam(model, lr=LR), 2)
+    optimizer, _ = run_tiny_steps(lambda model: cr.Adam(model, lr=LR), 2)
     g1 = np.array([0.1, -0.2, 0.3])
     g2 = np.array([-0.4, 0.1, 0.2])
     np.testing.assert_allclose(optimizer.state["m"], 0.9 * 0.1 * g1 + 0.1 * g2, rtol=1e-12)
@@ -86,22 +75,22 @@ def test_moment_state():
 
 
 def test_adam_l2_weight_decay_is_added_to_the_weight_gradient():
-    _, trajectory = run(lambda model: cr.Adam(model, lr=LR, weight_decay=0.5), 3)
+    _, trajectory = run_tiny_steps(lambda model: cr.Adam(model, lr=LR, weight_decay=0.5), 3)
     assert_trajectory(trajectory, expected_trajectory(3, l2=0.5))
 
 
 def test_adamw_decoupled_weight_decay():
     # Step 1: W ← W − 0.1·0.1·W = [0.495, −0.99], then the Adam step −0.1 sign(g): [0.395, −0.89].
     # The bias is not decayed: 0.25 − 0.1.
-    _, trajectory = run(lambda model: cr.AdamW(model, lr=LR, weight_decay=0.1), 3)
+    _, trajectory = run_tiny_steps(lambda model: cr.AdamW(model, lr=LR, weight_decay=0.1), 3)
     assert trajectory[0][0] == pytest.approx([0.395, -0.89], abs=1e-7)
     assert trajectory[0][1] == pytest.approx(0.15, abs=1e-7)
     assert_trajectory(trajectory, expected_trajectory(3, decoupled=0.1))
 
 
 def test_adamw_differs_from_adam_with_l2():
-    _, adamw = run(lambda model: cr.AdamW(model, lr=LR, weight_decay=0.1), 2)
-    _, adam_l2 = run(lambda model: cr.Adam(model, lr=LR, weight_decay=0.1), 2)
+    _, adamw = run_tiny_steps(lambda model: cr.AdamW(model, lr=LR, weight_decay=0.1), 2)
+    _, adam_l2 = run_tiny_steps(lambda model: cr.Adam(model, lr=LR, weight_decay=0.1), 2)
     assert adamw[1][0] != pytest.approx(adam_l2[1][0], rel=1e-6)
     assert adamw[1][1] == adam_l2[1][1]  # the bias follows plain Adam in both
 

@@ -5,18 +5,7 @@ import math
 import pytest
 
 import chainrule as cr
-from tests.harness import TINY_GRADS, tiny_model, weights_and_bias, write_grads
-
-
-def run(optimizer_factory, n_steps):
-    model = tiny_model()
-    optimizer = optimizer_factory(model)
-    trajectory = []
-    for gW, gb in TINY_GRADS[:n_steps]:
-        write_grads(model, gW, gb)
-        optimizer.step()
-        trajectory.append(weights_and_bias(model))
-    return optimizer, trajectory
+from tests.harness import run_tiny_steps, tiny_model
 
 
 def rmsprop_by_hand(theta, grads, lr, rho, eps, l2=0.0):
@@ -32,7 +21,7 @@ def rmsprop_by_hand(theta, grads, lr, rho, eps, l2=0.0):
 
 def test_first_step():
     # v = 0.1 g², so the step is 0.01 g / (√0.1 |g|) = 0.01/√0.1 · sign(g) ≈ 0.0316228 sign(g).
-    _, trajectory = run(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 1)
+    _, trajectory = run_tiny_steps(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 1)
     step = 0.01 / math.sqrt(0.1)
     W, b = trajectory[0]
     assert W == pytest.approx([0.5 - step, -1.0 + step], rel=1e-7)
@@ -40,7 +29,7 @@ def test_first_step():
 
 
 def test_three_steps():
-    _, trajectory = run(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 3)
+    _, trajectory = run_tiny_steps(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 3)
     w1 = rmsprop_by_hand(0.5, [0.1, -0.4, 0.2], 0.01, 0.9, 1e-8)
     w2 = rmsprop_by_hand(-1.0, [-0.2, 0.1, 0.2], 0.01, 0.9, 1e-8)
     b = rmsprop_by_hand(0.25, [0.3, 0.2, -0.1], 0.01, 0.9, 1e-8)
@@ -52,7 +41,7 @@ def test_three_steps():
 
 
 def test_weight_decay_applies_to_weights_only():
-    _, trajectory = run(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9, weight_decay=0.5), 2)
+    _, trajectory = run_tiny_steps(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9, weight_decay=0.5), 2)
     w1 = rmsprop_by_hand(0.5, [0.1, -0.4], 0.01, 0.9, 1e-8, l2=0.5)
     b = rmsprop_by_hand(0.25, [0.3, 0.2], 0.01, 0.9, 1e-8)
     assert [W[0] for W, _ in trajectory] == pytest.approx(w1, rel=1e-12)
@@ -60,7 +49,7 @@ def test_weight_decay_applies_to_weights_only():
 
 
 def test_state():
-    optimizer, _ = run(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 2)
+    optimizer, _ = run_tiny_steps(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 2)
     assert optimizer.state["v"].tolist() == pytest.approx([0.0169, 0.9 * 0.004 + 0.1 * 0.01, 0.9 * 0.009 + 0.1 * 0.04])
 
 

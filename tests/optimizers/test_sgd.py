@@ -8,18 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from tests.harness import TINY_GRADS, tiny_model, weights_and_bias, write_grads
-
-
-def run(optimizer_factory, n_steps):
-    model = tiny_model()
-    optimizer = optimizer_factory(model)
-    trajectory = []
-    for gW, gb in TINY_GRADS[:n_steps]:
-        write_grads(model, gW, gb)
-        optimizer.step()
-        trajectory.append(weights_and_bias(model))
-    return trajectory
+from tests.harness import TINY_GRADS, run_tiny_steps, tiny_model, write_grads
 
 
 def assert_trajectory(actual, expected):
@@ -34,7 +23,7 @@ def test_plain():
     # step 2: W = [0.49 + 0.04, −0.98 − 0.01], b = 0.22 − 0.02
     # step 3: W = [0.53 − 0.02, −0.99 − 0.02], b = 0.20 + 0.01
     expected = [([0.49, -0.98], 0.22), ([0.53, -0.99], 0.20), ([0.51, -1.01], 0.21)]
-    assert_trajectory(run(lambda model: cr.SGD(model, lr=0.1), 3), expected)
+    assert_trajectory(run_tiny_steps(lambda model: cr.SGD(model, lr=0.1), 3)[1], expected)
 
 
 def test_momentum():
@@ -43,7 +32,7 @@ def test_momentum():
     # step 2: v = 0.9 v + g2 = ([−0.31, −0.08], 0.47);     θ = ([0.521, −0.972], 0.173)
     # step 3: v = 0.9 v + g3 = ([−0.079, 0.128], 0.323);   θ = ([0.5289, −0.9848], 0.1407)
     expected = [([0.49, -0.98], 0.22), ([0.521, -0.972], 0.173), ([0.5289, -0.9848], 0.1407)]
-    assert_trajectory(run(lambda model: cr.SGD(model, lr=0.1, momentum=0.9), 3), expected)
+    assert_trajectory(run_tiny_steps(lambda model: cr.SGD(model, lr=0.1, momentum=0.9), 3)[1], expected)
 
 
 def test_nesterov():
@@ -51,7 +40,7 @@ def test_nesterov():
     # step 1: v = g1;  g + 0.9 v = 1.9 g1 = ([0.19, −0.38], 0.57);          θ = ([0.481, −0.962], 0.193)
     # step 2: v = ([−0.31, −0.08], 0.47); g2 + 0.9 v = ([−0.679, 0.028], 0.623); θ = ([0.5489, −0.9648], 0.1307)
     expected = [([0.481, -0.962], 0.193), ([0.5489, -0.9648], 0.1307)]
-    assert_trajectory(run(lambda model: cr.SGD(model, lr=0.1, momentum=0.9, nesterov=True), 2), expected)
+    assert_trajectory(run_tiny_steps(lambda model: cr.SGD(model, lr=0.1, momentum=0.9, nesterov=True), 2)[1], expected)
 
 
 def test_weight_decay_applies_to_weights_not_biases():
@@ -59,7 +48,7 @@ def test_weight_decay_applies_to_weights_not_biases():
     # step 1: g_W = [0.1 + 0.25, −0.2 − 0.5] = [0.35, −0.7];   W = [0.465, −0.93];  b = 0.25 − 0.03
     # step 2: g_W = [−0.4 + 0.2325, 0.1 − 0.465] = [−0.1675, −0.365]; W = [0.48175, −0.8935]; b = 0.22 − 0.02
     expected = [([0.465, -0.93], 0.22), ([0.48175, -0.8935], 0.20)]
-    assert_trajectory(run(lambda model: cr.SGD(model, lr=0.1, weight_decay=0.5), 2), expected)
+    assert_trajectory(run_tiny_steps(lambda model: cr.SGD(model, lr=0.1, weight_decay=0.5), 2)[1], expected)
 
 
 def test_weight_decay_with_momentum():
@@ -68,7 +57,7 @@ def test_weight_decay_with_momentum():
     #         W = [0.465 − 0.01475, −0.93 + 0.0995] = [0.45025, −0.8305]
     #         v_b = 0.27 + 0.2 = 0.47, b = 0.22 − 0.047 = 0.173
     expected = [([0.465, -0.93], 0.22), ([0.45025, -0.8305], 0.173)]
-    assert_trajectory(run(lambda model: cr.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.5), 2), expected)
+    assert_trajectory(run_tiny_steps(lambda model: cr.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.5), 2)[1], expected)
 
 
 def test_velocity_state():

@@ -59,7 +59,7 @@ class TrainConfig:
 
     def to_toml(self) -> str:
         """The configuration as TOML text (every value is a string, number or boolean)."""
-        lines = [f"# chainrule train configuration; rerun with: chainrule train --config {{this file}}"]
+        lines = ["# chainrule train configuration; rerun with: chainrule train --config <this file>"]
         for key, value in dataclasses.asdict(self).items():
             lines.append(f"{key} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
