@@ -1,8 +1,10 @@
-"""The plain NumPy baseline: an MLP trained by a loop a careful person writes in an afternoon.
+"""The plain baseline: an MLP trained by a loop a careful person writes in an afternoon.
 
 ReLU hidden layers, softmax cross-entropy, SGD with momentum in PyTorch's form
 (v ← μ v + g, θ ← θ − η v), float32 throughout, the first layer's input gradient skipped.
 No metrics, no progress bar, no checks: the floor chainrule's full loop is measured against.
+Written against the NumPy API and given its array module ``xp``: NumPy on the CPU, and the
+same code with ``xp=cupy`` is the plain CuPy loop of the GPU benchmark.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ import numpy
 
 
 class NumpyMLP:
-    """Weights ``W[l]`` (n_in, n_out) and biases ``b[l]``, with velocities of the same shapes."""
+    """Weights ``W[l]`` (n_in, n_out) and biases ``b[l]``, with velocities of the same shapes, held by ``xp``.
 
-    def __init__(self, sizes, seed: int = 0) -> None:
+    The initial weights are drawn on the host from ``seed``, so every ``xp`` starts from the same ones.
+    """
+
+    def __init__(self, sizes, seed: int = 0, xp=numpy) -> None:
         rng = numpy.random.default_rng(seed)
-        self.W = [(rng.standard_normal((n_in, n_out)) * numpy.sqrt(2.0 / n_in)).astype(numpy.float32)
+        self.xp = xp
+        self.W = [xp.asarray((rng.standard_normal((n_in, n_out)) * numpy.sqrt(2.0 / n_in)).astype(numpy.float32))
                   for n_in, n_out in zip(sizes, sizes[1:])]
-        self.b = [numpy.zeros(n_out, numpy.float32) for n_out in sizes[1:]]
-        self.vW = [numpy.zeros_like(W) for W in self.W]
-        self.vb = [numpy.zeros_like(b) for b in self.b]
+        self.b = [xp.zeros(n_out, numpy.float32) for n_out in sizes[1:]]
+        self.vW = [xp.zeros_like(W) for W in self.W]
+        self.vb = [xp.zeros_like(b) for b in self.b]
 
     def forward(self, X):
         """Logits (n_samples, n_classes); keeps each layer's input for ``backward``."""
@@ -30,17 +36,21 @@ class NumpyMLP:
             H = H @ W
             H += b
             if layer < len(self.W) - 1:
-                numpy.maximum(H, 0, out=H)
+                self.xp.maximum(H, 0, out=H)
         return H
 
-    def step(self, X, y, lr: float, momentum: float) -> float:
-        """One SGD step on a minibatch; returns its mean cross-entropy."""
+    def step(self, X, y, lr: float, momentum: float):
+        """One SGD step on a minibatch; returns its mean cross-entropy where ``xp`` keeps it.
+
+        That is a NumPy scalar, or a 0-d CuPy array: reading it (``float(loss)``) waits for the GPU.
+        """
+        xp = self.xp
         Z = self.forward(X)
         Z -= Z.max(axis=1, keepdims=True)
-        P = numpy.exp(Z)
+        P = xp.exp(Z)
         P /= P.sum(axis=1, keepdims=True)
-        rows = numpy.arange(len(y))
-        loss = -float(numpy.log(P[rows, y] + 1e-12).mean())
+        rows = xp.arange(len(y))
+        loss = -xp.log(P[rows, y] + 1e-12).mean()
         dZ = P  # softmax + cross-entropy: ∂L/∂z = (p − onehot(y)) / n
         dZ[rows, y] -= 1
         dZ /= len(y)

@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 from . import errors, initializers
 from .errors import (
-    ChainruleError, ConfigError, DataError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
+    ChainruleError, ConfigError, DataError, DeviceError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
     LabelError, ModelFileError, NonFiniteError, ShapeError,
 )
 from .gradcheck import GradcheckReport, gradcheck

@@ -57,6 +57,40 @@ def device_of(array: Array) -> str:
     return "cpu" if get_array_module(array) is numpy else "cuda"
 
 
+def cuda_available() -> bool:
+    """True when CuPy is installed and sees at least one CUDA device."""
+    cupy = _cupy()
+    if cupy is None:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no driver, no device: CuPy raises its own CUDA errors
+        return False
+
+
+def to_device(array: Array, device: str) -> Array:
+    """``array`` on ``device``: the same object when it is already there, else a copy."""
+    xp = module_for(device)
+    if get_array_module(array) is xp:
+        return array
+    return to_numpy(array) if xp is numpy else xp.asarray(array)
+
+
+def matmul(A: Array, B: Array, out: Array | None = None) -> Array:
+    """A @ B into ``out`` (or a new array): every GEMM of the layers goes through here.
+
+    On NumPy and on CuPy outside a CUDA-graph capture this is the array module's own
+    ``matmul``. While :mod:`chainrule.cuda.graph` warms up and captures a training step it
+    routes the products to cuBLAS directly (CuPy refuses cuBLAS calls during a capture).
+    """
+    if _gemm_override is not None and get_array_module(A) is not numpy:
+        return _gemm_override(A, B, out)
+    return get_array_module(A).matmul(A, B, out=out)
+
+
+_gemm_override = None  # set only inside chainrule.cuda.graph.routed_gemm
+
+
 def to_numpy(array: Array) -> numpy.ndarray:
     """A NumPy copy (or view, when already on the CPU) of ``array``."""
     if get_array_module(array) is numpy:

@@ -17,7 +17,8 @@ built-in exception a Python user would catch for that kind of mistake (``ValueEr
     ├── ConfigError           (ValueError)  a config file with unknown keys or wrong types
     ├── ModelFileError        (ValueError)  a model file that is truncated, tampered or foreign
     ├── DivergenceError       (FloatingPointError)  training produced a non-finite loss or gradient
-    └── DistributedError      (RuntimeError)  MPI missing, or a rank of a distributed run hung or died
+    ├── DistributedError      (RuntimeError)  MPI missing, or a rank of a distributed run hung or died
+    └── DeviceError           (RuntimeError)  a GPU step could not be set up (cuBLAS, CUDA-graph capture)
 """
 
 
@@ -63,3 +64,7 @@ class DivergenceError(ChainruleError, FloatingPointError):
 
 class DistributedError(ChainruleError, RuntimeError):
     """Distributed training cannot run (no mpi4py/MPI) or lost a rank (a collective timed out or failed)."""
+
+
+class DeviceError(ChainruleError, RuntimeError):
+    """A GPU facility chainrule needs failed: loading cuBLAS, or capturing a training step as a CUDA graph."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
-from .backend import to_numpy
+from .backend import to_device, to_numpy
 from .checks import as_matrix, positive
 from .initializers import as_generator
 from .layers.layer import Layer
@@ -104,9 +104,10 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     eps = positive(eps, "eps")
     rng = as_generator(seed)
     model64 = copy.deepcopy(model).astype(numpy.float64)
-    X64 = as_matrix(X, numpy.float64, name="X")
+    X64 = to_device(as_matrix(X, numpy.float64, name="X"), model64.device)  # on the model's device
     Y = model64.forward(X64)
-    T = loss.prepare(y, Y.shape[1], numpy.float64, n_samples=Y.shape[0])
+    T = to_device(loss.prepare(to_numpy(y) if hasattr(y, "shape") else y, Y.shape[1], numpy.float64,
+                               n_samples=Y.shape[0]), model64.device)
 
     def value() -> float:
         return float(loss.compute(model64.forward(X64), T)[0])

@@ -39,6 +39,7 @@ class TrainConfig:
     validation: float = 0.0  # all training rows are used for training by default
     patience: int = 10  # early stopping; 0 turns it off
     dtype: str = "float32"
+    device: str = "cpu"  # or "cuda" (CuPy)
     test_size: float = 0.2
     checkpoint_every: int = 1
     plots: bool = True

@@ -6,6 +6,7 @@ import json
 
 from ..io import load
 from ..training import evaluate
+from .device import add_device_argument, check_device
 from .rows import add_data_arguments, rows
 
 NAME = "evaluate"
@@ -14,11 +15,13 @@ HELP = "score a model file on data (accuracy, or R² and MAE)"
 
 def add_arguments(parser) -> None:
     add_data_arguments(parser)
+    add_device_argument(parser, "cpu")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
 
 
 def run(args) -> int:
-    model = load(args.model)
+    check_device(args.device)
+    model = load(args.model, device=args.device)
     X, y = rows(args, model, labels_required=True)
     scores = evaluate(model, X, y)
     if args.json:

@@ -13,6 +13,7 @@ import sys
 
 from ..io import atomic_write, load
 from ..training import predict, predict_proba
+from .device import add_device_argument, check_device
 from .rows import add_data_arguments, rows
 
 NAME = "predict"
@@ -21,12 +22,14 @@ HELP = "write a model's predictions for data as CSV"
 
 def add_arguments(parser) -> None:
     add_data_arguments(parser)
+    add_device_argument(parser, "cpu")
     parser.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the CSV here (atomically) [stdout]")
 
 
 def run(args) -> int:
-    model = load(args.model)
+    check_device(args.device)
+    model = load(args.model, device=args.device)
     X, _ = rows(args, model, labels_required=False)
     if args.proba:
         values = predict_proba(model, X)

@@ -11,6 +11,7 @@ stopping watches the training loss), and prints the test accuracy on the 20 % te
   history.png             loss and metric curves
   gradient_flow.png       per-layer gradient norms ‖∂L/∂W‖ per epoch, log scale
 
+``--device cuda`` trains on an NVIDIA GPU (``pip install 'chainrule[cuda]'``).
 ``mpiexec -n N chainrule train --distributed ...`` trains data-parallel on N processes
 (``--batch-size`` is the global batch); rank 0 alone writes the run folder and prints.
 With ``--resume`` every rank reads the configuration from the checkpoint, so its path must
@@ -37,6 +38,7 @@ from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config
+from .device import add_device_argument, check_device
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
@@ -61,6 +63,7 @@ def add_arguments(parser) -> None:
     option("--validation", type=float, help=f"fraction held out for validation; 0 for none [{defaults.validation}]")
     option("--patience", type=int, help=f"early-stopping patience in epochs; 0 turns it off [{defaults.patience}]")
     option("--dtype", help=f"float32 or float64 [{defaults.dtype}]")
+    add_device_argument(parser, None)
     option("--test-size", dest="test_size", type=float, help=f"test fraction when the data has no test part [{defaults.test_size}]")
     option("--checkpoint-every", dest="checkpoint_every", type=int, help="epochs between checkpoints [1]")
     option("--no-plots", dest="plots", action="store_false", default=None, help="do not draw PNG plots")
@@ -106,6 +109,7 @@ def validate(config: TrainConfig) -> None:
     choice(config.loss, "--loss", ["auto", *LOSSES])
     choice(config.optimizer, "--optimizer", list(OPTIMIZERS))
     as_float_dtype(config.dtype, "--dtype")
+    check_device(config.device)
     positive(config.lr, "--lr")
     positive(config.weight_decay, "--weight-decay", allow_zero=True)
     positive_int(config.batch_size, "--batch-size")
@@ -165,7 +169,7 @@ def run(args) -> int:
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss)
     model = mlp([data.X_train.shape[1], *hidden_sizes(config.hidden), n_outputs], config.activation,
-                seed=config.seed, dtype=config.dtype)
+                seed=config.seed, dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
     model.metadata["config"] = dataclasses.asdict(config)  # in every checkpoint, for --resume
     folder = run_folder(args)
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
@@ -178,7 +182,7 @@ def run(args) -> int:
                       epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
                       seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
                       checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=args.resume,
-                      distributed=comm)
+                      distributed=comm if args.distributed else False, device=config.device)
     except BaseException:
         for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind
             if not any(path.iterdir()):

@@ -38,7 +38,7 @@ import safetensors.numpy
 from safetensors import SafetensorError
 
 from .. import __version__
-from ..backend import to_numpy
+from ..backend import module_for, to_numpy
 from ..data.preprocessing import Preprocessor
 from ..errors import DataError, ModelFileError
 from ..layers import Layer
@@ -61,7 +61,8 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     Parameters
     ----------
     model : Layer
-        Built from chainrule's own layers; its parameters are copied to the CPU if needed.
+        Built from chainrule's own layers, on any device: its parameters are copied to the
+        CPU if needed, so a GPU model is saved byte for byte as its CPU copy would be.
     path : str or os.PathLike
         The file to write; an existing file is replaced only once the new one is complete.
     extra_tensors : dict of str to array, optional
@@ -124,13 +125,17 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     atomic_write(path, data, error=ModelFileError)
 
 
-def load(path: PathLike) -> Layer:
+def load(path: PathLike, *, device: str = "cpu") -> Layer:
     """The model stored at ``path`` by :func:`save`, with its preprocessor and metadata.
 
-    The model's dtype (float32 or float64) is the file's. Raises ModelFileError naming the
-    problem for a missing, truncated, tampered or foreign file.
+    The model's dtype (float32 or float64) is the file's; its parameters are put on
+    ``device`` ("cpu" or "cuda"). A file does not record where its model was trained, so
+    any model file loads on any machine. Raises ModelFileError naming the problem for a
+    missing, truncated, tampered or foreign file, and HyperparameterError (before reading
+    the file) for an unknown device or "cuda" without CuPy.
     """
-    return read(path)[0]
+    module_for(device)
+    return read(path)[0].to(device)
 
 
 def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:

@@ -20,13 +20,18 @@ their children directly, so the checks are not repeated inside a model.
 Parameters are named by path: a leaf's own ``"W"`` is ``"0.W"`` inside a Sequential,
 ``"block.1.W"`` deeper down; the same names are used by ``params``, ``grads``, model files
 and error messages.
+
+A model lives on one device: its parameters and gradients are NumPy arrays ("cpu") or CuPy
+arrays ("cuda"), and ``model.to(device)`` moves them all. ``forward`` and ``backward`` take
+arrays of the model's device; ``layer(X)`` also takes NumPy input for a GPU model and moves
+it there.
 """
 
 from __future__ import annotations
 
 import numpy
 
-from ..backend import Array
+from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix
 from ..initializers import as_generator
 from ..parameters import FlatParameters, flatten
@@ -71,12 +76,15 @@ class Layer:
 
     # -- the checked entry point -----------------------------------------------------------
     def __call__(self, X) -> Array:
-        """Forward pass on user input: X is validated and cast to the model's dtype first."""
+        """Forward pass on user input: X is validated, cast to the model's dtype and moved to
+        the model's device (a NumPy X for a model on "cuda" is copied to the GPU) first.
+        The output is on the model's device."""
         dtype = self.dtype
         if dtype is None:
             kind = getattr(X, "dtype", numpy.asarray(X).dtype)
             dtype = kind if numpy.dtype(kind).name in ("float32", "float64") else numpy.float32
-        return self.forward(as_matrix(X, dtype, name=f"X (input of {self.describe()})"))
+        X = as_matrix(X, dtype, name=f"X (input of {self.describe()})")
+        return self.forward(to_device(X, self.device))
 
     # -- structure -------------------------------------------------------------------------
     def walk(self, prefix: str = ""):
@@ -118,6 +126,14 @@ class Layer:
                 return array.dtype
         return None
 
+    @property
+    def device(self) -> str:
+        """Where the parameters are: "cpu" (NumPy) or "cuda" (CuPy); "cpu" for a layer without any."""
+        for _, layer in self.walk():
+            for array in layer.own_params.values():
+                return device_of(array)
+        return "cpu"
+
     def flat_parameters(self) -> FlatParameters:
         """All parameters and gradients as two contiguous vectors (see chainrule.parameters)."""
         return flatten(self)
@@ -137,6 +153,32 @@ class Layer:
             for name, array in layer.own_params.items():
                 layer.own_params[name] = array.astype(dtype)
                 layer.own_grads[name] = layer.own_grads[name].astype(dtype)
+        return self
+
+    def to(self, device: str) -> "Layer":
+        """Move every parameter and gradient to ``device`` ("cpu" or "cuda") in place; returns self.
+
+        ``model.to("cuda")`` copies the model to the GPU (it needs CuPy:
+        ``pip install 'chainrule[cuda]'``), ``model.to("cpu")`` brings it back; arrays already
+        on ``device`` are kept as they are, so moving a model to where it is does nothing.
+        After a move the flat parameter buffer is rebuilt on the new device at its next use.
+        An optimizer's state lives on the model's device: make the optimizer after the move,
+        or move it too (``optimizer.to(device)``).
+
+        Raises HyperparameterError for a device other than "cpu" and "cuda", or for "cuda"
+        without CuPy.
+        """
+        xp = module_for(device)
+        moved = False
+        for _, layer in self.walk():
+            for name, array in layer.own_params.items():
+                if get_array_module(array) is not xp:
+                    layer.own_params[name] = to_device(array, device)
+                    layer.own_grads[name] = to_device(layer.own_grads[name], device)
+                    moved = True
+        if moved:
+            for _, layer in self.walk():
+                layer._flat = None  # the old buffer (on the old device) is dropped, not reused
         return self
 
     def __repr__(self) -> str:

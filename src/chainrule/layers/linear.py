@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import Array, get_array_module
+from ..backend import Array, get_array_module, matmul
 from ..checks import as_float_dtype, positive_int
 from ..errors import ShapeError
 from ..initializers import as_generator, get_initializer
@@ -80,19 +80,18 @@ class Linear(Layer):
             raise ShapeError(
                 f"{self.describe()}: expected input of shape (n_samples, {self.n_in}), got {tuple(X.shape)}"
             )
-        xp = get_array_module(X)
         self._X = X
-        Z = xp.matmul(X, self.own_params["W"])
+        Z = matmul(X, self.own_params["W"])
         Z += self.own_params["b"]
         return Z
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         xp = get_array_module(dY)
-        xp.matmul(self._X.T, dY, out=self.own_grads["W"])  # dW = Xᵀ dY
+        matmul(self._X.T, dY, out=self.own_grads["W"])  # dW = Xᵀ dY
         xp.sum(dY, axis=0, out=self.own_grads["b"])  # db = Σ_n dY
         if not input_grad:
             return None
-        return xp.matmul(dY, self.own_params["W"].T)  # dX = dY Wᵀ
+        return matmul(dY, self.own_params["W"].T)  # dX = dY Wᵀ
 
     def __repr__(self) -> str:
         return f"Linear({self.n_in}, {self.n_out}, init={self.init!r})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import Array, get_array_module
+from ..backend import Array, device_of, get_array_module, to_device
 from ..checks import positive
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
@@ -92,16 +92,25 @@ class Optimizer:
         self._work2 += grad
         return self._work2
 
+    def to(self, device: str) -> "Optimizer":
+        """Move the state and work buffers to ``device`` ("cpu" or "cuda"), with the model; returns self."""
+        self.state = {name: to_device(array, device) for name, array in self.state.items()}
+        self._decay, self._work, self._work2 = (to_device(array, device) for array in (self._decay, self._work, self._work2))
+        return self
+
     def state_dict(self) -> dict:
         """The step count and state arrays, to checkpoint and later ``load_state_dict``."""
         return {"t": self.t, "state": {name: array.copy() for name, array in self.state.items()}}
 
     def load_state_dict(self, saved: dict) -> None:
-        """Restore what ``state_dict`` returned (the same optimizer type and model layout)."""
+        """Restore what ``state_dict`` returned (the same optimizer type and model layout).
+
+        The saved arrays may be on any device; they are copied onto the device of the state.
+        """
         for name, array in self.state.items():
             if name not in saved["state"] or saved["state"][name].shape != array.shape:
                 raise ShapeError(f"{type(self).__name__}: saved state {name!r} is missing or has the wrong shape")
-            array[...] = saved["state"][name]
+            array[...] = to_device(saved["state"][name], device_of(array))
         self.t = int(saved["t"])
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..backend import device_of, to_device
 from ..checks import positive, positive_int
 from ..errors import HyperparameterError
 
@@ -85,7 +86,8 @@ class EarlyStopping(Callback):
     def on_train_end(self, model, history) -> None:
         history.best_epoch = self.best_epoch
         if self.restore_best and self._best_theta is not None:
-            model.flat_parameters().theta[...] = self._best_theta
+            theta = model.flat_parameters().theta
+            theta[...] = to_device(self._best_theta, device_of(theta))  # a resumed run's copy is on the host
 
     def state_dict(self) -> tuple[dict, dict]:
         state = {"monitor": self.monitor, "best": None if math.isnan(self.best) else self.best, "best_epoch": self.best_epoch, "wait": self.wait}

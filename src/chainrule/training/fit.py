@@ -21,7 +21,7 @@ import threading
 import numpy
 from tqdm.auto import tqdm
 
-from ..backend import get_array_module
+from ..backend import get_array_module, module_for, to_device
 from ..checks import as_matrix, positive_int
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
@@ -42,7 +42,7 @@ GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch reco
 def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = None, epochs: int = 20,
         batch_size: int = 32, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
         standardize: bool = False, checkpoint=None, checkpoint_every: int = 1, resume=None,
-        distributed=False) -> History:
+        distributed=False, device: str | None = None, graph="auto") -> History:
     """Train ``model`` on (X, y) and return its History.
 
     Parameters
@@ -92,6 +92,16 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         N-th row, and the gradients are averaged exactly (the result equals one process's
         up to rounding). Only rank 0 shows progress and writes checkpoints. True uses a
         60 s timeout for a rank that hangs or dies; ``cr.Communicator(timeout=...)`` sets another.
+    device : "cpu", "cuda" or None
+        Where to train; None keeps the model where it is (``model.device``). "cuda" needs
+        ``pip install 'chainrule[cuda]'``: the model (and a given optimizer) move to the GPU
+        in place and stay there; the data go to the GPU once (in chunks if they do not fit in
+        half its free memory), and within an epoch only the minibatch order goes to the
+        device and only the metrics come back. Not combinable with ``distributed``.
+    graph : "auto", True or False
+        On the GPU, capture the step of a full batch into a CUDA graph once and replay it
+        (see chainrule.cuda.graph): "auto" does so when the optimizer allows it and falls
+        back with a warning if the capture fails; True insists; False never captures.
 
     Returns
     -------
@@ -129,6 +139,14 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
             raise HyperparameterError(f"callbacks: expected chainrule Callbacks, got {type(callback).__name__}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0):
         raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}")
+    if graph not in ("auto", True, False):
+        raise HyperparameterError(f"graph: expected 'auto', True or False, got {graph!r}")
+    device = model.device if device is None else device
+    module_for(device)  # an unknown name, or "cuda" without CuPy, fails here
+    if device == "cuda" and distributed is not False:
+        raise HyperparameterError("device: distributed training runs on the CPU; use device='cpu' with distributed")
+    if graph is True and device != "cuda":
+        raise HyperparameterError("graph=True: CUDA graphs need device='cuda'")
     comm = communicator(distributed)
     seed = comm.shared_seed(seed)  # every rank shuffles alike
 
@@ -138,7 +156,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     X = as_matrix(X, dtype, name="X")
     if y.shape[:1] != X.shape[:1]:
         raise ShapeError(f"y: expected {X.shape[0]} targets (one per row of X), got shape {y.shape}")
-    n_outputs = model.forward(X[:1]).shape[1]  # also checks X's width against the first layer
+    n_outputs = model.forward(to_device(X[:1], model.device)).shape[1]  # also checks X's width against the first layer
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
     X, y, X_val, y_val = split_validation(X, y, validation, loss, dtype, split_seed)
@@ -157,9 +175,11 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     if batch_size < comm.size:
         raise HyperparameterError(f"batch_size: {batch_size} is less than the {comm.size} processes; each needs a row")
 
+    model.to(device)
     if isinstance(optimizer, Optimizer):
         if optimizer.model is not model:
             raise HyperparameterError("optimizer: it was made for another model; pass cr.Adam(model, ...) for this one")
+        optimizer.to(device)
     else:
         optimizer = get_optimizer(optimizer, model, **({} if lr is None else {"lr": lr}))
     rng = numpy.random.default_rng(shuffle_seed)
@@ -169,12 +189,19 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     comm.broadcast_parameters(model)
     model.preprocessor = preprocessor
 
-    loop = _Loop(model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm)
+    loop_arguments = (model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm)
+    if device == "cuda":
+        from .device_loop import DeviceLoop  # the GPU's loop; imports nothing of CuPy's until made
+        loop = DeviceLoop(*loop_arguments, graph=graph)
+        if X_val is not None:
+            X_val, T_val = to_device(X_val, device), to_device(T_val, device)
+    else:
+        loop = _Loop(*loop_arguments)
     for callback in callbacks:
         callback.on_train_begin(model, history)
     # No NumPy overflow warnings: the divergence guard reports a non-finite value in one error.
     quiet_overflow = numpy.errstate(over="ignore", invalid="ignore", divide="ignore")
-    with loop.interruptible(), loop.progress_bar() as bar, quiet_overflow:
+    with loop, loop.interruptible(), loop.progress_bar() as bar, quiet_overflow:
         for epoch in range(start_epoch + 1, epochs + 1):
             logs = loop.run_epoch(epoch, bar)
             if X_val is not None:
@@ -197,7 +224,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     model.metadata["training"] = {
         "loss": type(loss).__name__, "optimizer": repr(optimizer), "epochs": history.epochs,
         "batch_size": batch_size, "seed": seed, "n_train": n_train, "stop_reason": history.stop_reason,
-        "final": history.last(),
+        "final": history.last(), "device": device, "cuda_graph": getattr(loop, "graph_used", False),
     }
     return history
 
@@ -293,6 +320,15 @@ class _Loop:
         self.X_batch = get_array_module(X).empty((batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
         # Layers with weights, for the gradient-flow record: "0.W" -> layer "0".
         self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names if name.rpartition(".")[2] == "W"}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the loop holds beyond its arrays (the GPU loop's CUDA graph)."""
 
     def run_epoch(self, epoch: int, bar) -> dict:
         """One pass over the shuffled training data; returns the epoch's training metrics."""

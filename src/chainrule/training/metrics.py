@@ -16,59 +16,73 @@ from ..backend import get_array_module, to_numpy
 
 
 class Scores:
-    """Running sums from which an epoch's metrics are computed without keeping the outputs."""
+    """Running sums from which an epoch's metrics are computed without keeping the outputs.
+
+    The sums live in one float64 vector on the device of the outputs and are updated in
+    place, so on a GPU a batch adds its scores without a transfer to the host (and a
+    captured CUDA graph adds them on every replay); ``result`` reads them once. Layout:
+    Σ loss·n, n, Σ right, n judged, then for regression Σ|e|, Σe², Σy, Σy² per output.
+    """
 
     def __init__(self, task: str) -> None:
         self.task = task
-        self.loss_sum = 0.0
-        self.n_samples = 0
-        self.correct = 0.0
-        self.n_judged = 0
-        self._sums = None  # regression: Σ|e|, Σe², Σy, Σy² per output
+        self._sums = None  # made at the first ``add``, on the outputs' device
+
+    def _views(self, xp, n_outputs: int):
+        if self._sums is None:
+            extra = 4 * n_outputs if self.task == "regression" else 0
+            self._sums = xp.zeros(4 + extra, dtype=numpy.float64)
+            sums = self._sums
+            self._loss, self._count, self._right, self._judged = sums[0:1], sums[1:2], sums[2:3], sums[3:4]
+            self._errors = sums[4:].reshape(4, n_outputs) if extra else None
+        return self._sums
+
+    def reset(self) -> None:
+        """Zero the sums in place (a new epoch; the vector keeps its address)."""
+        if self._sums is not None:
+            self._sums[...] = 0
 
     def add(self, Y, T, loss_value) -> None:
-        """Add a batch: outputs Y, prepared targets T, and its mean loss."""
+        """Add a batch: outputs Y, prepared targets T, and its mean loss (a float or a 0-d array)."""
         n = Y.shape[0]
-        self.loss_sum += float(loss_value) * n
-        self.n_samples += n
         xp = get_array_module(Y)
+        self._views(xp, Y.shape[1])
+        self._loss += loss_value * n
+        self._count += n
         if self.task == "classification":
             labels = T if T.ndim == 1 else T.argmax(axis=1)
-            self.correct += float((Y.argmax(axis=1) == labels).sum())
-            self.n_judged += n
+            self._right += (Y.argmax(axis=1) == labels).sum()
+            self._judged += n
         elif self.task == "multilabel":
-            self.correct += float(((Y > 0) == (T > 0.5)).sum())
-            self.n_judged += T.size
+            self._right += ((Y > 0) == (T > 0.5)).sum()
+            self._judged += T.size
         else:
             # In float64: float32 sums of y² would cancel the variance away in Σy² − (Σy)²/n.
             T = T.astype(numpy.float64)
             E = Y.astype(numpy.float64) - T
-            sums = xp.stack([xp.abs(E).sum(axis=0), (E * E).sum(axis=0), T.sum(axis=0), (T * T).sum(axis=0)])
-            self._sums = sums if self._sums is None else self._sums + sums
+            self._errors += xp.stack([xp.abs(E).sum(axis=0), (E * E).sum(axis=0), T.sum(axis=0), (T * T).sum(axis=0)])
 
     def totals(self):
-        """The running sums as one float64 vector, to add up over processes (``set_totals`` puts them back)."""
-        counts = [self.loss_sum, self.n_samples, self.correct, self.n_judged]
-        sums = [] if self._sums is None else to_numpy(self._sums).ravel()
-        return numpy.concatenate([numpy.array(counts, dtype=numpy.float64), sums])
+        """The running sums as one float64 NumPy vector, to add up over processes (``set_totals`` puts them back)."""
+        return numpy.zeros(4) if self._sums is None else to_numpy(self._sums).copy()
 
     def set_totals(self, totals) -> None:
         """Replace the running sums by ``totals`` laid out as ``totals()`` returns them."""
-        self.loss_sum, self.correct = float(totals[0]), float(totals[2])
-        self.n_samples, self.n_judged = int(totals[1]), int(totals[3])
-        if self._sums is not None:
-            self._sums = get_array_module(self._sums).asarray(totals[4:].reshape(self._sums.shape))
+        if self._sums is None:
+            self._views(numpy, max((len(totals) - 4) // 4, 1))
+        self._sums[...] = get_array_module(self._sums).asarray(totals)
 
     def result(self, prefix: str = "") -> dict:
         """The metrics so far: ``loss`` and ``accuracy`` or ``r2``/``mae``, names prefixed."""
-        if self.n_samples == 0:
+        totals = self.totals()
+        n = totals[1]
+        if n == 0:
             return {}
-        scores = {"loss": self.loss_sum / self.n_samples}
+        scores = {"loss": float(totals[0] / n)}
         if self.task in ("classification", "multilabel"):
-            scores["accuracy"] = self.correct / self.n_judged
+            scores["accuracy"] = float(totals[2] / totals[3])
         else:
-            abs_sum, squared_sum, total, total_squares = to_numpy(self._sums)
-            n = self.n_samples
+            abs_sum, squared_sum, total, total_squares = totals[4:].reshape(4, -1)
             variance_sum = total_squares - total * total / n  # Σ(y − ȳ)²
             with numpy.errstate(divide="ignore", invalid="ignore"):
                 r2 = numpy.where(variance_sum > 0, 1 - squared_sum / numpy.where(variance_sum > 0, variance_sum, 1), 0.0)

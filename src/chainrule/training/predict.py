@@ -1,14 +1,16 @@
 """Using a trained model on raw rows: predictions, probabilities and scores.
 
 These apply the model's fitted preprocessing (``model.preprocessor``, set by ``fit`` and
-kept in the model file), so they take the same raw rows and labels as training did.
+kept in the model file), so they take the same raw rows and labels as training did. They
+work for a model on any device: checks and preprocessing run on the host, the rows go to
+the model's device for the forward passes, and results come back as NumPy arrays.
 """
 
 from __future__ import annotations
 
 import numpy
 
-from ..backend import to_numpy
+from ..backend import to_device, to_numpy
 from ..checks import as_matrix
 from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError
@@ -31,7 +33,9 @@ def _inputs(model: Layer, X):
 
 
 def _outputs(model: Layer, X) -> numpy.ndarray:
-    return numpy.concatenate([to_numpy(model.forward(X[i:i + EVAL_CHUNK])) for i in range(0, len(X), EVAL_CHUNK)])
+    device = model.device
+    return numpy.concatenate([to_numpy(model.forward(to_device(X[i:i + EVAL_CHUNK], device)))
+                              for i in range(0, len(X), EVAL_CHUNK)])
 
 
 def _task(preprocessor: Preprocessor | None) -> str:
@@ -62,8 +66,9 @@ def predict(model: Layer, X) -> numpy.ndarray:
 def evaluate(model: Layer, X, y) -> dict:
     """Loss and metrics on (X, y): ``loss`` and ``accuracy`` or ``r2`` and ``mae``."""
     X, preprocessor = _inputs(model, X)
+    device = model.device
     loss = LOSS_OF_TASK[_task(preprocessor)]()
-    n_outputs = model.forward(X[:1]).shape[1]
+    n_outputs = model.forward(to_device(X[:1], device)).shape[1]
     y = encode_targets(preprocessor, y) if preprocessor is not None else numpy.asarray(y)
     T = loss.prepare(y, n_outputs, X.dtype, n_samples=len(X))
-    return evaluate_prepared(model, X, T, loss)
+    return evaluate_prepared(model, to_device(X, device), to_device(T, device), loss)

@@ -1,0 +1,223 @@
+"""The training loop on a GPU: the same epochs as on the CPU, without waiting for the device.
+
+The CPU loop (chainrule.training.fit) looks at every step's loss and update to stop at the
+first non-finite one; on a GPU each such look is a transfer that stalls the queue of kernels.
+Here nothing crosses between host and device inside an epoch except the minibatch order
+(one vector per epoch) — and, for data larger than the GPU's memory, the rows of each chunk:
+
+- the data go to the GPU once (:class:`DeviceData`), or chunk by chunk when they do not fit;
+- metrics are summed on the device (Scores keeps its sums there) and read at the epoch's end;
+- the divergence guard runs on the device (chainrule.cuda.kernels.guard): once a loss or
+  gradient is not finite, no further update is applied, and the epoch's end reports where;
+- each optimizer step is one fused kernel (SGD, Adam, AdamW) or the generic update;
+- with ``graph``, the step of a full batch is captured into a CUDA graph at the first
+  batch and replayed for every later full batch (chainrule.cuda.graph); a last, smaller
+  batch runs as it is.
+
+The minibatches are drawn from the same seeded permutation as on the CPU, so a GPU run
+follows the CPU run's trajectory to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy
+
+from ..backend import module_for, to_numpy
+from ..cuda import kernels
+from ..cuda.graph import CapturedStep
+from ..errors import DeviceError
+from .fit import GRAD_NORM_SAMPLES, _Loop
+from .metrics import Scores
+
+DATA_MEMORY_FRACTION = 0.5  # of the GPU's free memory, at most, for the training data
+
+
+def data_budget_bytes() -> int:
+    """How many bytes of training data may live on the GPU at once."""
+    free, _ = module_for("cuda").cuda.runtime.memGetInfo()
+    return int(free * DATA_MEMORY_FRACTION)
+
+
+class DeviceData:
+    """The training inputs X and prepared targets T on the GPU: whole, or one chunk at a time.
+
+    A chunk holds a whole number of batches, so the batches of an epoch are the CPU's
+    batches whichever way the data are held. The device arrays keep their addresses for the
+    whole run (a captured step reads them).
+    """
+
+    def __init__(self, X, T, batch_size: int, budget_bytes: int) -> None:
+        self.xp = module_for("cuda")
+        self.n = len(X)
+        row_bytes = X[:1].nbytes + T[:1].nbytes
+        if X.nbytes + T.nbytes <= budget_bytes:
+            self.chunk_rows = self.n
+            self.X, self.T = self.xp.asarray(X), self.xp.asarray(T)
+            self._host = None
+        else:
+            self.chunk_rows = min(self.n, max(batch_size, budget_bytes // row_bytes // batch_size * batch_size))
+            self.X = self.xp.empty((self.chunk_rows, *X.shape[1:]), dtype=X.dtype)
+            self.T = self.xp.empty((self.chunk_rows, *T.shape[1:]), dtype=T.dtype)
+            self._host = (X, T)
+            self._local = self.xp.arange(self.chunk_rows)
+
+    @property
+    def resident(self) -> bool:
+        """True when all the rows live on the GPU."""
+        return self._host is None
+
+    def chunks(self, order: numpy.ndarray):
+        """The device row indices of each chunk for the epoch's ``order``; a chunk is loaded when reached."""
+        if self.resident:
+            return [self.xp.asarray(order)]  # the epoch's one transfer to the GPU
+        return self._loaded_chunks(order)
+
+    def _loaded_chunks(self, order: numpy.ndarray):
+        X, T = self._host
+        for start in range(0, self.n, self.chunk_rows):
+            rows = order[start:start + self.chunk_rows]
+            self.X[:len(rows)].set(numpy.ascontiguousarray(X[rows]))
+            self.T[:len(rows)].set(numpy.ascontiguousarray(T[rows]))
+            yield self._local[:len(rows)]
+
+
+class DeviceLoop(_Loop):
+    """``_Loop`` with the epoch run on the GPU; ``graph`` is "auto", True or False (see ``fit``)."""
+
+    def __init__(self, *args, graph="auto", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cupy = module_for("cuda")
+        xp, flat = cupy, self.model.flat_parameters()
+        self.stream = cupy.cuda.Stream(non_blocking=False)
+        self.data = DeviceData(self.X, self.T, self.batch_size, data_budget_bytes())
+        self.X_batch = xp.empty((self.batch_size, self.X.shape[1]), dtype=self.X.dtype)
+        self.rows = xp.zeros(self.batch_size, dtype=xp.int64)  # the captured step's batch indices
+        self.hyper = xp.zeros(2, dtype=xp.float64)  # [η, t] of the next step
+        self.status = xp.zeros(2, dtype=xp.int64)  # [diverged, steps applied]
+        self.scores = Scores(self.loss.task)
+        self.norms = xp.zeros((2, len(self.weight_slices)), dtype=xp.float64)  # epoch's sum, first batch
+        self.update = kernels.fused_update(self.optimizer)
+        self.steps_applied = 0
+        fixed_lr = self.optimizer.schedule is None
+        if graph is True and self.update is None and not fixed_lr:
+            raise DeviceError(f"graph=True: {type(self.optimizer).__name__} with a schedule cannot be captured "
+                              f"(its learning rate is not read from the device); use graph='auto' or False")
+        self.graph = graph if (self.update is not None or fixed_lr) else False
+        self.captured = None  # the CapturedStep, once made
+        self.graph_used = False
+        self.flat = flat
+        self.lr = self.optimizer.current_lr  # η of the step being taken
+
+    def step(self, rows) -> None:
+        """Forward, loss, backward, metrics, guard and update for the batch ``rows`` (device indices)."""
+        xp, flat = module_for("cuda"), self.flat
+        X_batch = xp.take(self.data.X, rows, axis=0, out=self.X_batch[:len(rows)])
+        T_batch = xp.take(self.data.T, rows, axis=0)
+        Y = self.model.forward(X_batch)
+        value, dY = self.loss.compute(Y, T_batch)
+        self.model.backward(dY, input_grad=False)
+        self.scores.add(Y, T_batch, value)
+        kernels.guard(value, kernels.sum_of_squares(flat.grad), self.status)
+        if self.update is not None:
+            self.update(flat, self.hyper, self.status)
+        else:
+            delta = self.optimizer.update(flat.theta, flat.grad, self.lr)
+            kernels.apply_step(delta, self.status, flat.theta)
+
+    def run_full_batch(self, rows) -> None:
+        """The step for a full batch: replayed from the graph when there is one."""
+        if self.graph is False:
+            self.step(rows)
+            return
+        self.rows[...] = rows
+        if self.captured is not None:
+            self.captured.replay()
+            return
+        captured = None
+        try:
+            captured = CapturedStep(lambda: self.step(self.rows), self.stream)
+            captured.warm_up_and_capture()  # the warm-up is this batch's real step
+        except DeviceError as error:
+            if captured is not None:
+                captured.close()
+            if self.graph is True:
+                raise
+            warnings.warn(f"{error}; training continues without a CUDA graph", RuntimeWarning, stacklevel=2)
+            self.graph = False
+            if captured is None or not captured.warmed_up:
+                self.step(rows)
+            return
+        self.captured, self.graph_used = captured, True
+
+    def batches(self, chunks):
+        """The epoch's minibatches as device row indices, chunk after chunk."""
+        for rows_of_chunk in chunks:
+            for start in range(0, len(rows_of_chunk), self.batch_size):
+                yield rows_of_chunk[start:start + self.batch_size]
+
+    def run_epoch(self, epoch: int, bar) -> dict:
+        with self.stream:
+            logs = self._run_epoch(epoch, bar)
+        self.stream.synchronize()
+        return logs
+
+    def _run_epoch(self, epoch: int, bar) -> dict:
+        n_batches = math.ceil(len(self.X) / self.batch_size)
+        order = self.rng.permutation(len(self.X))  # the CPU's order, from the same Generator
+        bar.set_description(f"epoch {epoch}/{self.epochs}")
+        self.scores.reset()
+        self.norms[0] = 0
+        steps_before = self.steps_applied
+        n_norms = self.train_batches(self.data.chunks(order), epoch, n_batches, bar)
+        status = to_numpy(self.status)  # the epoch's one look at the device, with the metrics below
+        self.steps_applied = int(status[1])
+        if status[0]:
+            raise self.diverged(epoch, self.steps_applied - steps_before, n_batches,
+                                "the loss or the gradient is not finite")
+        norms = to_numpy(self.norms)
+        if epoch == 1:
+            self.history.initial_grad_norms = dict(zip(self.weight_slices, map(float, norms[1])))
+        for name, total in zip(self.weight_slices, norms[0]):
+            self.history.grad_norms.setdefault(name, []).append(float(total) / max(n_norms, 1))
+        return self.scores.result()
+
+    def train_batches(self, chunks, epoch: int, n_batches: int, bar) -> int:
+        """Queue the steps of every batch of the epoch without waiting for the GPU; returns how many sampled norms."""
+        optimizer, grad = self.optimizer, self.flat.grad
+        stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
+        n_norms = 0
+        for batch, rows in enumerate(self.batches(chunks)):
+            self.lr = optimizer.current_lr
+            optimizer.t += 1
+            kernels.set_hyper(self.hyper, self.lr, optimizer.t)
+            if len(rows) == self.batch_size:
+                self.run_full_batch(rows)
+            else:
+                self.step(rows)
+            if batch % stride == 0:
+                self.add_grad_norms(grad, first=epoch == 1 and batch == 0)
+                n_norms += 1
+            bar.update(len(rows))
+            if self.comm.stops_mid_epoch(self.interrupted):
+                self.partial_epoch = batch + 1 < n_batches
+                break
+        return n_norms
+
+    def add_grad_norms(self, grad, first: bool) -> None:
+        """Add ‖∂L/∂W‖ of every layer to the epoch's sums, on the device; also keep them for the first batch."""
+        xp = module_for("cuda")
+        for index, where in enumerate(self.weight_slices.values()):
+            norm = xp.sqrt(kernels.sum_of_squares(grad[where]).astype(xp.float64))
+            self.norms[0, index] += norm
+            if first:
+                self.norms[1, index] = norm
+
+    def close(self) -> None:
+        """Release the captured graph, if any."""
+        if self.captured is not None:
+            self.stream.synchronize()
+            self.captured.close()
+            self.captured = None

@@ -1,0 +1,88 @@
+"""chainrule.cuda.kernels: the fused optimizer steps equal the NumPy optimizers, and the guard stops updates."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.cuda import kernels
+
+
+def trajectory(optimizer_of, device, steps=6):
+    """θ after ``steps`` updates from fixed gradients, on ``device`` (fused kernels on the GPU)."""
+    model = cr.Sequential(cr.Linear(7, 5, dtype="float64"), cr.ReLU(), cr.Linear(5, 3, dtype="float64"), seed=0)
+    model.to(device)
+    optimizer = optimizer_of(model)
+    flat = model.flat_parameters()
+    rng = np.random.default_rng(1)
+    gradients = [rng.normal(size=flat.grad.shape) for _ in range(steps)]
+    if device == "cpu":
+        for g in gradients:
+            flat.grad[...] = g
+            optimizer.step()
+        return flat.theta.copy()
+    import cupy
+    update = kernels.fused_update(optimizer)
+    assert update is not None
+    hyper, status = cupy.zeros(2), cupy.zeros(2, dtype=cupy.int64)
+    for g in gradients:
+        flat.grad[...] = cupy.asarray(g)
+        kernels.set_hyper(hyper, optimizer.current_lr, optimizer.t + 1)
+        optimizer.t += 1
+        update(flat, hyper, status)
+    return cupy.asnumpy(flat.theta)
+
+
+OPTIMIZERS = {
+    "sgd": lambda m: cr.SGD(m, lr=0.1),
+    "sgd+decay": lambda m: cr.SGD(m, lr=0.1, weight_decay=0.01),
+    "momentum": lambda m: cr.SGD(m, lr=0.05, momentum=0.9),
+    "nesterov+decay": lambda m: cr.SGD(m, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1),
+    "adam": lambda m: cr.Adam(m, lr=0.01),
+    "adam+decay+schedule": lambda m: cr.Adam(m, lr=0.01, weight_decay=0.1, schedule=cr.CosineDecay(10)),
+    "adamw": lambda m: cr.AdamW(m, lr=0.01, weight_decay=0.05),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_fused_step_equals_the_numpy_optimizer(cupy, name):
+    cpu = trajectory(OPTIMIZERS[name], "cpu")
+    gpu = trajectory(OPTIMIZERS[name], "cuda")
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-12, atol=1e-14)
+
+
+def test_rmsprop_has_no_fused_kernel(cupy):
+    model = cr.Sequential(cr.Linear(2, 2, dtype="float64")).to("cuda")
+    assert kernels.fused_update(cr.RMSProp(model)) is None
+
+
+def test_the_guard_stops_every_update_after_a_non_finite_loss(cupy):
+    model = cr.Sequential(cr.Linear(3, 2, dtype="float64"), seed=0).to("cuda")
+    optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+    flat = model.flat_parameters()
+    update = kernels.fused_update(optimizer)
+    hyper, status = cupy.zeros(2), cupy.zeros(2, dtype=cupy.int64)
+    kernels.set_hyper(hyper, 0.1, 1)
+    flat.grad[...] = 1.0
+    for loss in (0.5, 0.25):
+        kernels.guard(cupy.asarray(loss), kernels.sum_of_squares(flat.grad), status)
+        update(flat, hyper, status)
+    after_two = cupy.asnumpy(flat.theta)
+    kernels.guard(cupy.asarray(float("nan")), kernels.sum_of_squares(flat.grad), status)
+    update(flat, hyper, status)
+    kernels.guard(cupy.asarray(0.1), kernels.sum_of_squares(flat.grad), status)  # finite again: still stopped
+    update(flat, hyper, status)
+    assert cupy.asnumpy(status).tolist() == [1, 2]
+    np.testing.assert_array_equal(cupy.asnumpy(flat.theta), after_two)
+
+
+def test_an_infinite_gradient_trips_the_guard(cupy):
+    grad = cupy.ones(10, dtype=cupy.float32)
+    grad[3] = cupy.inf
+    status = cupy.zeros(2, dtype=cupy.int64)
+    kernels.guard(cupy.asarray(1.0), kernels.sum_of_squares(grad), status)
+    assert cupy.asnumpy(status).tolist() == [1, 0]
+
+
+def test_sum_of_squares(cupy):
+    x = np.random.default_rng(0).normal(size=1001)
+    assert float(kernels.sum_of_squares(cupy.asarray(x))) == pytest.approx(float(x @ x), rel=1e-12)
