@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy
 
-from .errors import HyperparameterError
+from .errors import DeviceError, HyperparameterError
 
 Array = Any  # a numpy.ndarray or a cupy.ndarray
 
@@ -88,7 +88,61 @@ def matmul(A: Array, B: Array, out: Array | None = None) -> Array:
     return get_array_module(A).matmul(A, B, out=out)
 
 
-_gemm_override = None  # set only inside chainrule.cuda.graph.routed_gemm
+_gemm_override = None  # set only while chainrule.cuda.graph warms up and captures a step
+
+
+def add_bias(Z: Array, b: Array) -> None:
+    """Z ← Z + b in place, b broadcast over the rows (on the GPU one vectorized pass)."""
+    if get_array_module(Z) is numpy or not _vectorized().add_bias(Z, b):
+        Z += b
+
+
+def relu(X: Array, out: Array | None = None) -> Array:
+    """max(X, 0) into ``out`` (X itself allowed) or a new array; NaN stays NaN as in NumPy."""
+    xp = get_array_module(X)
+    if xp is numpy:
+        return numpy.maximum(X, 0, out=out)
+    out = xp.empty_like(X) if out is None else out
+    if not _vectorized().relu_forward(X, out):
+        xp.maximum(X, 0, out=out)
+    return out
+
+
+def relu_gradient(Y: Array, dY: Array, out: Array | None = None) -> Array:
+    """dY ⊙ [Y > 0] into ``out`` (dY itself allowed) or a new array."""
+    xp = get_array_module(dY)
+    if xp is numpy:
+        return numpy.multiply(dY, Y > 0, out=out)
+    out = xp.empty_like(dY) if out is None else out
+    if not _vectorized().relu_backward(Y, dY, out):
+        xp.multiply(dY, Y > 0, out=out)
+    return out
+
+
+def sum_rows(A: Array, out: Array) -> Array:
+    """Σ_n A[n, :] into ``out``; on the GPU as the product 1ᵀA (cuBLAS), not a column reduction."""
+    xp = get_array_module(A)
+    if xp is numpy:
+        return numpy.sum(A, axis=0, out=out)
+    matmul(_ones_row(xp, A.shape[0], A.dtype), A, out=out.reshape(1, -1))
+    return out
+
+
+_ones_rows: dict = {}  # (n, dtype) -> a (1, n) row of ones on the GPU, made outside any capture
+
+
+def _ones_row(xp, n: int, dtype) -> Array:
+    key = (n, numpy.dtype(dtype).name, xp.cuda.Device().id)
+    if key not in _ones_rows:
+        if xp.cuda.get_current_stream().is_capturing():
+            raise DeviceError("a row of ones was first asked for during a CUDA-graph capture (warm up first)")
+        _ones_rows[key] = xp.ones((1, n), dtype=dtype)
+    return _ones_rows[key]
+
+
+def _vectorized():
+    from .cuda import vectorized  # the GPU's kernels, loaded at their first use
+    return vectorized
 
 
 def to_numpy(array: Array) -> numpy.ndarray:

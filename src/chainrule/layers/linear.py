@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import Array, get_array_module, matmul
+from ..backend import Array, add_bias, get_array_module, matmul, sum_rows
 from ..checks import as_float_dtype, positive_int
 from ..errors import ShapeError
 from ..initializers import as_generator, get_initializer
@@ -82,13 +82,12 @@ class Linear(Layer):
             )
         self._X = X
         Z = matmul(X, self.own_params["W"])
-        Z += self.own_params["b"]
+        add_bias(Z, self.own_params["b"])  # Z = X W + b
         return Z
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
-        xp = get_array_module(dY)
         matmul(self._X.T, dY, out=self.own_grads["W"])  # dW = Xᵀ dY
-        xp.sum(dY, axis=0, out=self.own_grads["b"])  # db = Σ_n dY
+        sum_rows(dY, out=self.own_grads["b"])  # db = Σ_n dY
         if not input_grad:
             return None
         return matmul(dY, self.own_params["W"].T)  # dX = dY Wᵀ

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import Array, get_array_module
+from ..backend import Array, relu, relu_gradient
 from .layer import Layer
 
 
@@ -26,10 +26,10 @@ class ReLU(Layer):
         self._Y = None
 
     def forward(self, X: Array) -> Array:
-        self._Y = get_array_module(X).maximum(X, 0, out=X if self.inplace else None)
+        self._Y = relu(X, out=X if self.inplace else None)
         return self._Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         if not input_grad:
             return None
-        return get_array_module(dY).multiply(dY, self._Y > 0, out=dY if self.inplace else None)
+        return relu_gradient(self._Y, dY, out=dY if self.inplace else None)
