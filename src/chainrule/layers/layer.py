@@ -29,6 +29,8 @@ it there.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
@@ -52,6 +54,10 @@ class Layer:
         # set by a Sequential for an activation between two Linear layers, whose outputs
         # (Z = XW + b forward, dX = dY Wᵀ backward) are fresh arrays nobody else holds.
         self.inplace = False
+        # True while a training loop runs (see reusing_buffers): ``buffer`` then hands out the
+        # same memory at every step instead of a new array.
+        self.reuse_buffers = False
+        self._buffers: dict[str, Array] = {}
         self._flat: FlatParameters | None = None
         # Set on the root by cr.fit and cr.load, saved by cr.save: the fitted input/label
         # preprocessing (chainrule.data.Preprocessor) and the training summary.
@@ -66,6 +72,40 @@ class Layer:
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         """Given dY = ∂L/∂h, fill ``grads`` with ∂L/∂θ and return dX = ∂L/∂x."""
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def buffer(self, name: str, shape: tuple, like: Array, dtype=None) -> Array:
+        """An uninitialized array of ``shape`` (``dtype`` or that of ``like``, on ``like``'s device) to write into.
+
+        A new array, except while a training loop reuses buffers: then the same memory is
+        handed out step after step (a view of its first rows for a smaller last batch), so
+        steady-state training allocates no activation-sized arrays.
+        """
+        xp = get_array_module(like)
+        dtype = like.dtype if dtype is None else numpy.dtype(dtype)
+        if not self.reuse_buffers:
+            return xp.empty(shape, dtype=dtype)
+        held = self._buffers.get(name)
+        if (held is None or held.dtype != dtype or held.shape[1:] != tuple(shape[1:]) or held.shape[0] < shape[0]
+                or get_array_module(held) is not xp):
+            held = self._buffers[name] = xp.empty(shape, dtype=dtype)
+        return held[:shape[0]]
+
+    @contextlib.contextmanager
+    def reusing_buffers(self):
+        """Within the block, every layer reuses its output buffers from step to step (training loops).
+
+        An output of ``forward`` (and a ∂L/∂x of ``backward``) is then overwritten by the next
+        call, so only a loop that is done with a step's arrays before the next may use it;
+        ``cr.fit`` does. The buffers are released when the block ends.
+        """
+        layers = [layer for _, layer in self.walk()]
+        for layer in layers:
+            layer.reuse_buffers = True
+        try:
+            yield self
+        finally:
+            for layer in layers:
+                layer.reuse_buffers, layer._buffers = False, {}
 
     def children(self) -> list[tuple[str, "Layer"]]:
         """The (name, layer) pairs this layer is composed of; empty for a leaf."""

@@ -81,7 +81,7 @@ class Linear(Layer):
                 f"{self.describe()}: expected input of shape (n_samples, {self.n_in}), got {tuple(X.shape)}"
             )
         self._X = X
-        Z = matmul(X, self.own_params["W"])
+        Z = matmul(X, self.own_params["W"], out=self.buffer("Z", (X.shape[0], self.n_out), X))
         add_bias(Z, self.own_params["b"])  # Z = X W + b
         return Z
 
@@ -90,7 +90,7 @@ class Linear(Layer):
         sum_rows(dY, out=self.own_grads["b"])  # db = Σ_n dY
         if not input_grad:
             return None
-        return matmul(dY, self.own_params["W"].T)  # dX = dY Wᵀ
+        return matmul(dY, self.own_params["W"].T, out=self.buffer("dX", (dY.shape[0], self.n_in), dY))  # dX = dY Wᵀ
 
     def __repr__(self) -> str:
         return f"Linear({self.n_in}, {self.n_out}, init={self.init!r})"

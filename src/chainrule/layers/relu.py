@@ -32,4 +32,5 @@ class ReLU(Layer):
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         if not input_grad:
             return None
-        return relu_gradient(self._Y, dY, out=dY if self.inplace else None)
+        mask = self.buffer("mask", self._Y.shape, self._Y, dtype=bool)
+        return relu_gradient(self._Y, dY, out=dY if self.inplace else None, mask=mask)

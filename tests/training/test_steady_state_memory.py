@@ -1,0 +1,53 @@
+"""Steady-state training allocates no activation-sized arrays: each step reuses the layers' buffers."""
+
+import importlib
+import tracemalloc
+
+import numpy as np
+
+import chainrule as cr
+
+fit_module = importlib.import_module("chainrule.training.fit")
+
+
+def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypatch):
+    batch, sizes = 128, [64, 512, 256, 10]
+    smallest_activation = batch * min(sizes[1:-1]) * 4  # float32 bytes of the narrower hidden layer
+    peaks = []
+    backpropagate = fit_module._Loop.backpropagate
+
+    def measured(self, *args):
+        # The peak since the previous call covers a whole step: this batch's forward and
+        # backward, its metrics and the optimizer's update.
+        current, peak = tracemalloc.get_traced_memory()
+        peaks.append(peak - current)
+        tracemalloc.reset_peak()
+        return backpropagate(self, *args)
+
+    monkeypatch.setattr(fit_module._Loop, "backpropagate", measured)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2048, sizes[0])).astype(np.float32)
+    y = rng.integers(0, 10, size=2048)
+    model = cr.mlp(sizes, seed=0)
+    tracemalloc.start()
+    try:
+        cr.fit(model, X, y, optimizer=cr.SGD(model, lr=0.01, momentum=0.9), epochs=2, batch_size=batch, verbose=0)
+    finally:
+        tracemalloc.stop()
+    steady = peaks[3:]  # after the first steps, which make the buffers
+    assert len(steady) > 20
+    assert max(steady) < smallest_activation / 2, (max(steady), smallest_activation)
+
+
+def test_without_the_training_loop_forward_returns_a_new_array_each_call():
+    model = cr.mlp([4, 8, 3], seed=0)
+    X = np.ones((5, 4), dtype=np.float32)
+    first, second = model(X), model(X)
+    assert not np.shares_memory(first, second)
+    with model.reusing_buffers():
+        inside = [model.forward(X) for _ in range(2)]
+        assert np.shares_memory(inside[0], inside[1])
+        smaller = model.forward(X[:2])
+        assert smaller.shape == (2, 3) and np.shares_memory(smaller, inside[0])
+    assert not any(layer.reuse_buffers or layer._buffers for _, layer in model.walk())
+    np.testing.assert_array_equal(model(X), first)
