@@ -7,6 +7,8 @@ from pathlib import Path
 
 from chainrule.io.atomic import atomic_open
 
+from .gpu_report import BEGIN as GPU_BEGIN, END as GPU_END
+
 # chainrule's throughput over each contender's, from issue 5; None: no target (shown for reference).
 TARGETS = {"torch eager": {32: 1.3, 128: 1.3, 1024: 1.15}, "sklearn f32": 1.6, "sklearn f64": 3.0}
 ROOFLINE_TARGET = 0.90  # at batch 1024
@@ -194,6 +196,17 @@ def write_report(results, out) -> Path:
     image.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(image, "wb") as file:
         file.write(plot(results))
+    text = markdown(results, "images/benchmarks.png")
+    if out.exists():
+        text = keep_gpu_section(out.read_text(), text)
     with atomic_open(out, "w") as file:
-        file.write(markdown(results, "images/benchmarks.png"))
+        file.write(text)
     return image
+
+
+def keep_gpu_section(old: str, new: str) -> str:
+    """``new`` with the GPU section of ``old`` (written by benchmarks.gpu_report) appended, if it had one."""
+    begin, end = old.find(GPU_BEGIN), old.find(GPU_END)
+    if begin == -1 or end < begin:
+        return new
+    return new.rstrip("\n") + "\n\n" + old[begin:end + len(GPU_END)] + "\n"

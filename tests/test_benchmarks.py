@@ -20,3 +20,12 @@ def test_smoke_run_writes_a_row_per_contender(tmp_path):
     for name in names:
         assert f"| {name} |" in memory
     assert (tmp_path / "images" / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_rewriting_the_cpu_report_keeps_the_gpu_section():
+    from benchmarks.gpu_report import BEGIN, END
+    from benchmarks.report import keep_gpu_section
+    old = f"# old CPU tables\n\n{BEGIN}\n## GPU (CUDA)\nrows\n{END}\n"
+    kept = keep_gpu_section(old, "# new CPU tables\n")
+    assert kept.startswith("# new CPU tables") and kept.count(BEGIN) == 1 and "rows" in kept and "old CPU" not in kept
+    assert keep_gpu_section("# no GPU section\n", "# new\n") == "# new\n"

@@ -137,3 +137,19 @@ def test_the_history_is_stored_as_json(tmp_path):
     *_, history = trained(path, epochs=2)
     stored = read(path)[2]["history"]
     assert json.loads(json.dumps(stored)) == {**history.to_json(), "best_epoch": None}
+
+
+def test_resuming_a_run_that_stopped_early_trains_no_further_epoch(tmp_path):
+    def run(resume=None):
+        model = cr.mlp([4, 8, 3], seed=0)
+        history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.5, momentum=0.9), epochs=200,
+                         validation=0.3, standardize=True, callbacks=[cr.EarlyStopping(patience=2)],
+                         checkpoint=tmp_path / "run.safetensors", resume=resume, verbose=0)
+        return model, history
+    model, history = run()
+    assert history.stop_reason == "early_stopping" and history.epochs < 200
+    resumed, again = run(resume=tmp_path / "run.safetensors")
+    assert again.epochs == history.epochs and again.stop_reason == "early_stopping"
+    assert again.metrics == history.metrics
+    for name, value in model.params.items():
+        np.testing.assert_array_equal(resumed.params[name], value)

@@ -79,11 +79,11 @@ class Preprocessor:
             return X.astype(dtype)
         return ((X - self.mean) / self.scale).astype(dtype)
 
-    def encode(self, y) -> numpy.ndarray:
-        """Original labels -> class indices 0..n_classes−1 (classification only)."""
+    def encode(self, y, name: str = "y") -> numpy.ndarray:
+        """Original labels -> class indices 0..n_classes−1 (classification only); errors name ``name``."""
         labels = numpy.asarray(y)
         if labels.ndim != 1:
-            raise ShapeError(f"y: expected one label per row (n_samples,), got shape {labels.shape}")
+            raise ShapeError(f"{name}: expected one label per row (n_samples,), got shape {labels.shape}")
         classes = numpy.asarray(self.classes)
         if labels.dtype.kind in "iuf" and classes.dtype.kind in "iuf" or labels.dtype.kind == classes.dtype.kind == "U":
             # Vectorized: find each label among the sorted classes, then check it is really there.
@@ -92,13 +92,13 @@ class Preprocessor:
             found = classes[order][where] == labels
             if not found.all():
                 label = _plain(labels[numpy.argmin(found)])
-                raise LabelError(f"y: label {label!r} was not among the training classes {self.classes!r}")
+                raise LabelError(f"{name}: label {label!r} was not among the training classes {self.classes!r}")
             return order[where].astype(numpy.intp)
         index = {label: k for k, label in enumerate(self.classes)}
         try:
             return numpy.fromiter((index[_plain(label)] for label in labels), dtype=numpy.intp, count=len(labels))
         except KeyError as error:
-            raise LabelError(f"y: label {error.args[0]!r} was not among the training classes {self.classes!r}") from None
+            raise LabelError(f"{name}: label {error.args[0]!r} was not among the training classes {self.classes!r}") from None
 
     def decode(self, indices) -> numpy.ndarray:
         """Class indices -> the original labels."""

@@ -168,7 +168,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         if X_val.shape[1] != X.shape[1]:
             raise ShapeError(f"X_val: expected {X.shape[1]} features like X, got {X_val.shape[1]}")
         X_val = prepare_inputs(preprocessor, X_val, dtype)
-        T_val = loss.prepare(encode_targets(preprocessor, y_val), n_outputs, dtype, n_samples=len(X_val))
+        T_val = loss.prepare(encode_targets(preprocessor, y_val, name="y_val"), n_outputs, dtype, n_samples=len(X_val))
     n_train = len(X)
     if batch_size > n_train:
         raise DataError(f"batch_size: {batch_size} is more than the {n_train} training samples; lower --batch-size")
@@ -186,6 +186,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     history, start_epoch = History(), 0
     if resume is not None:
         history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks)
+        if history.stop_reason == "early_stopping":
+            start_epoch = epochs  # that run had finished: resuming it trains no further epoch
     comm.broadcast_parameters(model)
     model.preprocessor = preprocessor
 
@@ -284,10 +286,10 @@ def prepare_inputs(preprocessor: Preprocessor, X, dtype):
     return X if preprocessor.mean is None else preprocessor.transform(X, dtype)
 
 
-def encode_targets(preprocessor: Preprocessor, y):
+def encode_targets(preprocessor: Preprocessor, y, name: str = "y"):
     """Class labels -> indices for classification with labels; targets unchanged otherwise."""
     if preprocessor.task == "classification" and numpy.asarray(y).ndim == 1:
-        return preprocessor.encode(y)
+        return preprocessor.encode(y, name)
     return y
 
 
