@@ -35,6 +35,9 @@ from ..errors import DistributedError, HyperparameterError
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 
 
+ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
+
+
 class SingleProcess:
     """The communicator of an ordinary one-process ``fit``: every method leaves things as they are."""
 
@@ -183,6 +186,9 @@ class Communicator(SingleProcess):
         error = DistributedError(message)
         if self.abort:
             print(f"chainrule: error: {message}", file=sys.stderr, flush=True)
+            # mpiexec forwards a rank's output through its own process; an immediate Abort can
+            # end that process before the line above reaches the terminal (seen with MPICH).
+            time.sleep(ABORT_GRACE_SECONDS)
             self.world.Abort(1)
         raise error
 
