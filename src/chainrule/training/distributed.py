@@ -33,8 +33,6 @@ import numpy
 from ..errors import DistributedError, HyperparameterError
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
-
-
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
 
 
