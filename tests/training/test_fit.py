@@ -456,6 +456,11 @@ def test_a_bad_validation_pair_is_refused(validation, error, message):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, validation=validation, verbose=0)
 
 
+def test_a_validation_fraction_that_leaves_a_class_without_training_rows_is_refused():
+    with pytest.raises(cr.DataError, match=r"validation: holding out 0.99 of the 150 rows leaves class 0 without training rows"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, validation=0.99, verbose=0)
+
+
 def test_a_target_count_that_differs_from_the_rows_is_refused():
     with pytest.raises(cr.ShapeError, match=r"y: expected 150 targets \(one per row of X\), got shape \(149,\)"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS[:-1], verbose=0)

@@ -251,6 +251,12 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
     seed = int(split_seed.generate_state(1)[0])
     if loss.task == "classification" and y.ndim == 1:
         train, held = stratified_split_indices(y, validation, seed)
+        missing = sorted(set(numpy.unique(y).tolist()) - set(numpy.unique(y[train]).tolist()), key=repr)
+        if missing:
+            raise DataError(
+                f"validation: holding out {validation:g} of the {len(y)} rows leaves class {missing[0]!r} "
+                f"without training rows; use a smaller fraction"
+            )
     else:
         train, held = shuffled_split_indices(len(y), validation, seed)
     return X[train], y[train], X[held], y[held]
