@@ -14,7 +14,7 @@ from pathlib import Path
 from chainrule.io.atomic import atomic_open
 
 from .gpu_contenders import PYTORCH
-from .gpu_results import TARGETS, failure_or_skip, ratio_to_pytorch, step_figures, target_verdicts, verdict_text
+from .gpu_results import TARGETS, failure_or_skip, table_rows, target_verdicts, times_cell, verdict_text
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- gpu:begin -->", "<!-- gpu:end -->"
@@ -102,30 +102,21 @@ def method_lines(results: dict) -> list:
     ]
 
 
-def figures_cell(figures: dict) -> str:
-    return f"{figures['median_us']:,.0f} ({figures['low_us']:,.0f}–{figures['high_us']:,.0f})"
-
-
 def table_lines(configs) -> list:
     lines = ["| network | batch | rows (steps an epoch) | contender | µs/step median (min–max) | samples/s | GEMM TFLOP/s "
              "| samples/s ÷ PyTorch eager |",
              "|---|---:|---:|---|---:|---:|---:|---:|"]
-    for config in configs:
+    for config, name, figures, ratio, reason in table_rows(configs):
         head = f"| {config['network']} | {config['batch']} | {config['rows']:,} ({config['steps_per_epoch']})"
-        reason = failure_or_skip(config)
-        if reason is not None:
+        if name is None:
             lines.append(f"{head} | all | {reason} | | | |")
-            continue
-        for name in config["contenders"]:
-            figures = step_figures(config, name)
-            if figures is None:
-                lines.append(f"{head} | {name} | {failure_or_skip(config, name) or 'no timed epoch'} | – | – | – |")
-                continue
-            ratio = ratio_to_pytorch(config, name)
+        elif figures is None:
+            lines.append(f"{head} | {name} | {reason} | – | – | – |")
+        else:
             shown = "–" if ratio is None else f"{ratio:.2f}×"
             if (config["network"], config["batch"]) in TARGETS and name != PYTORCH and ratio is not None:
                 shown = f"**{shown}**"
-            lines.append(f"{head} | {name} | {figures_cell(figures)} | {figures['samples_per_s']:,.0f} | "
+            lines.append(f"{head} | {name} | {times_cell(figures)} | {figures['samples_per_s']:,.0f} | "
                          f"{figures['tflops']:.2f} | {shown} |")
     return lines
 

@@ -76,24 +76,40 @@ def failure_or_skip(config: dict, name: str | None = None) -> str | None:
     return None
 
 
-def summary_lines(configs) -> list:
-    """A plain-text table of every configuration and contender, then one line per target."""
-    lines = [f"{'network':<18} {'batch':>5}  {'contender':<24} {'µs/step median (min–max)':>30} "
-             f"{'samples/s':>11} {'TFLOP/s':>8} {'÷ PyTorch':>9}"]
+def table_rows(configs):
+    """The rows of a results table: ``(config, contender or None, figures, ratio, reason)``.
+
+    A skipped or unreached configuration is one row (contender None) with its reason; a
+    contender without figures has its reason; otherwise ``figures`` and the ratio to PyTorch.
+    """
     for config in configs:
-        head = f"{config['network']:<18} {config['batch']:>5}"
         reason = failure_or_skip(config)
         if reason is not None:
-            lines.append(f"{head}  {reason}")
+            yield config, None, None, None, reason
             continue
         for name in config["contenders"]:
             figures = step_figures(config, name)
             if figures is None:
-                lines.append(f"{head}  {name:<24} {failure_or_skip(config, name) or 'no timed epoch'}")
-                continue
-            ratio = ratio_to_pytorch(config, name)
-            times = f"{figures['median_us']:,.0f} ({figures['low_us']:,.0f}–{figures['high_us']:,.0f})"
-            lines.append(f"{head}  {name:<24} {times:>30} {figures['samples_per_s']:>11,.0f} "
-                         f"{figures['tflops']:>8.2f} {'–' if ratio is None else f'{ratio:.2f}×':>9}")
+                yield config, name, None, None, failure_or_skip(config, name) or "no timed epoch"
+            else:
+                yield config, name, figures, ratio_to_pytorch(config, name), None
+
+
+def times_cell(figures: dict) -> str:
+    """µs per step as "median (fastest–slowest)"."""
+    return f"{figures['median_us']:,.0f} ({figures['low_us']:,.0f}–{figures['high_us']:,.0f})"
+
+
+def summary_lines(configs) -> list:
+    """A plain-text table of every configuration and contender, then one line per target."""
+    lines = [f"{'network':<18} {'batch':>5}  {'contender':<24} {'µs/step median (min–max)':>30} "
+             f"{'samples/s':>11} {'TFLOP/s':>8} {'÷ PyTorch':>9}"]
+    for config, name, figures, ratio, reason in table_rows(configs):
+        head = f"{config['network']:<18} {config['batch']:>5}"
+        if figures is None:
+            lines.append(f"{head}  {reason}" if name is None else f"{head}  {name:<24} {reason}")
+            continue
+        lines.append(f"{head}  {name:<24} {times_cell(figures):>30} {figures['samples_per_s']:>11,.0f} "
+                     f"{figures['tflops']:>8.2f} {'–' if ratio is None else f'{ratio:.2f}×':>9}")
     lines += [f"target: {verdict_text(verdict)}" for verdict in target_verdicts(configs)]
     return lines

@@ -120,7 +120,10 @@ def markdown(results, image_name: str) -> str:
         f"{results['training'][0]['sizes'][0]} labelled by a fixed random teacher network "
         "(`benchmarks/data.py`), ReLU MLPs, softmax cross-entropy, SGD lr 0.01 momentum 0.9, "
         f"one epoch per timed sample; each contender gets one untimed warm-up epoch, then {args['repeats']} "
-        "timed epoch(s), contenders alternating epoch by epoch (A B C … A B C) in one process.", "",
+        "timed epoch(s), contenders alternating epoch by epoch (A B C … A B C) in one process, with an "
+        f"untimed pause of {args.get('pause', 0):g} s before each timed call (thread pools keep spinning after "
+        "their work, PyTorch's OpenMP threads for up to 200 ms, and would share the cores with the next "
+        "contender).", "",
         "## Machine", "", *environment_lines(results["environment"], results["square_gemm"]), "",
         "## Training throughput", "",
         "Higher is better. *chainrule ÷ contender* is chainrule's median samples/s over the contender's; "

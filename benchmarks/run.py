@@ -21,13 +21,15 @@ from .report import write_report
 from .roofline import gemm_step_seconds, roofline, square_gemm_rate
 from .rss import peak_rss_mib
 from .threads import limit_threads
-from .timing import alternate
+from .timing import PAUSE_SECONDS, alternate
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = {"networks": NETWORKS, "batches": (32, 128, 1024), "inference_batches": (1, 4096),
-        "inference_rows": {1: 2000, 4096: 8 * 4096}, "square": 2048, "rss_batch": 128}
+        "inference_rows": {1: 2000, 4096: 8 * 4096}, "square": 2048, "rss_batch": 128,
+        "pause": PAUSE_SECONDS}
 SMOKE = {"networks": SMOKE_NETWORKS, "batches": (8, 32), "inference_batches": (1, 64),
-         "inference_rows": {1: 50, 64: 256}, "square": 128, "rss_batch": 32}
+         "inference_rows": {1: 50, 64: 256}, "square": 128, "rss_batch": 32,
+         "pause": 0.0}
 
 
 def parse(argv):
@@ -55,7 +57,7 @@ def measure_training(plan, args, X, y) -> list:
         for batch in plan["batches"]:
             contenders = [cls(sizes, batch, X, y) for cls in training_contenders(not args.no_torch)]
             log(f"training {network} batch {batch}: {', '.join(c.name for c in contenders)}")
-            rates = alternate({c.name: c.epoch for c in contenders}, len(X), args.repeats)
+            rates = alternate({c.name: c.epoch for c in contenders}, len(X), args.repeats, pause=plan["pause"])
             gemm_seconds = gemm_step_seconds(sizes, batch, min_seconds=0.02 if args.smoke else 0.1)
             rooflines = {name: roofline(sizes, batch, rate.median, len(X), gemm_seconds) for name, rate in rates.items()}
             results.append({"network": network, "sizes": sizes, "batch": batch, "rates": rates, "roofline": rooflines})
@@ -72,7 +74,8 @@ def measure_inference(plan, args, X) -> list:
             runs = {name: batches_runner(make(sizes, args.threads), X, batch, n_rows // batch)
                     for name, make in makers.items()}
             log(f"inference {network} batch {batch}: {', '.join(runs)}")
-            results.append({"network": network, "batch": batch, "rates": alternate(runs, n_rows, args.repeats)})
+            results.append({"network": network, "batch": batch,
+                            "rates": alternate(runs, n_rows, args.repeats, pause=plan["pause"])})
     return results
 
 
@@ -91,7 +94,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     sizes = next(iter(plan["networks"].values()))
     X, y = teacher_data(args.samples, sizes[0], sizes[-1])
-    results = {"args": vars(args), "training": measure_training(plan, args, X, y)}
+    results = {"args": {**vars(args), "pause": plan["pause"]}, "training": measure_training(plan, args, X, y)}
     results["environment"] = describe(args.threads)  # after training: every pool is loaded by now
     results["square_gemm"] = {"n": plan["square"], "rate": square_gemm_rate(plan["square"], 0.05 if args.smoke else 0.3)}
     results["inference"] = measure_inference(plan, args, X)

@@ -226,7 +226,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     model.metadata["training"] = {
         "loss": type(loss).__name__, "optimizer": repr(optimizer), "epochs": history.epochs,
         "batch_size": batch_size, "seed": seed, "n_train": n_train, "stop_reason": history.stop_reason,
-        "final": history.last(), "device": device, "cuda_graph": getattr(loop, "graph_used", False),
+        "final": history.last(), "device": device, "cuda_graph": loop.graph_used,
     }
     return history
 
@@ -316,6 +316,8 @@ def layer_of(parameter: str) -> str:
 
 class _Loop:
     """The state of one ``fit`` call's epochs: kept apart so each piece reads on its own."""
+
+    graph_used = False  # whether steps were replayed from a CUDA graph (the GPU loop sets it)
 
     def __init__(self, model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm):
         self.model, self.loss, self.optimizer = model, loss, optimizer
