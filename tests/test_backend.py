@@ -30,3 +30,43 @@ def test_unknown_device():
 def test_cuda_without_cupy_says_how_to_install_it():
     with pytest.raises(cr.HyperparameterError, match=r"pip install 'chainrule\[cuda\]'"):
         module_for("cuda")
+
+
+# The vector updates of the optimizers: one BLAS pass where NumPy's BLAS is reachable, ufuncs elsewhere.
+
+@pytest.fixture(params=["blas", "ufuncs"])
+def blas_or_not(request, monkeypatch):
+    """Run a test once through NumPy's BLAS (where reachable) and once through the ufunc fallback."""
+    from chainrule import cpu_blas
+
+    if request.param == "ufuncs":
+        monkeypatch.setattr(cpu_blas, "_routines", lambda: None)
+    elif not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpy_and_axpby_update_in_place(blas_or_not, dtype):
+    from chainrule.backend import axpby, axpy
+
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal(50_000).astype(dtype), rng.standard_normal(50_000).astype(dtype)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    for a, work in [(2.5, None), (2.5, np.empty_like(X)), (1.0, None)]:
+        target = Y.copy()
+        assert axpy(a, X, target, work=work) is target
+        np.testing.assert_allclose(target, a * X.astype(np.float64) + Y, rtol=rtol, atol=rtol)
+        target = Y.copy()
+        assert axpby(a, X, 0.9, target, work=work) is target
+        np.testing.assert_allclose(target, a * X.astype(np.float64) + 0.9 * Y, rtol=rtol, atol=rtol)
+
+
+def test_the_ufunc_fallback_may_scale_x_in_its_own_buffer(monkeypatch):
+    from chainrule import cpu_blas
+    from chainrule.backend import axpy
+
+    monkeypatch.setattr(cpu_blas, "_routines", lambda: None)
+    X, Y = np.arange(4.0), np.ones(4)
+    axpy(-2.0, X, Y, work=X)  # X is not needed afterwards: it holds −2X now
+    np.testing.assert_array_equal(Y, [1.0, -1.0, -3.0, -5.0])

@@ -124,3 +124,38 @@ def test_step_after_the_model_grew():
     model.layers.append(cr.Linear(1, 1, dtype="float64"))
     with pytest.raises(cr.ShapeError, match="SGD: the model now has 5 parameters, the optimizer was made for 3"):
         optimizer.step()
+
+
+VARIANTS = [
+    lambda model: cr.SGD(model, lr=0.1),
+    lambda model: cr.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda model: cr.SGD(model, lr=0.1, momentum=0.9, nesterov=True),
+    lambda model: cr.Adam(model, lr=0.01, weight_decay=0.01),
+    lambda model: cr.AdamW(model, lr=0.01),
+    lambda model: cr.RMSProp(model, lr=0.01, weight_decay=0.01),
+]
+
+
+@pytest.mark.parametrize("make", VARIANTS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_steps_through_numpys_blas_equal_the_ufunc_steps(make, dtype, monkeypatch):
+    # The optimizers' vector updates run through NumPy's BLAS where it is reachable and through
+    # ufuncs elsewhere (chainrule.backend.axpy/axpby): the two take the same steps, to rounding.
+    from chainrule import cpu_blas
+
+    if not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    thetas = []
+    for routines in (cpu_blas._routines, lambda: None):
+        monkeypatch.setattr(cpu_blas, "_routines", routines)
+        model = cr.mlp([300, 40, 3], seed=0, dtype=dtype)
+        optimizer = make(model)
+        flat = model.flat_parameters()
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            flat.grad[...] = rng.standard_normal(flat.grad.size)
+            assert optimizer.step(check_finite=True)
+        thetas.append(flat.theta.copy())
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(thetas[0], thetas[1], rtol=tolerance, atol=tolerance)
+    assert not np.array_equal(thetas[0], cr.mlp([300, 40, 3], seed=0, dtype=dtype).flat_parameters().theta)

@@ -11,7 +11,7 @@ arithmetic. These kernels do the same arithmetic in one launch each, element by 
 - ``sgd`` / ``sgd_momentum``: g = ∂L/∂θ + λθ;  v ← μv + g;  θ ← θ − η v  (or η(g + μv), Nesterov).
 - ``adam``: g as above (AdamW: g = ∂L/∂θ and θ ← θ − ηλθ);  m ← β₁m + (1−β₁)g;
   v ← β₂v + (1−β₂)g²;  θ ← θ − η/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + ε).
-- ``apply_step``: θ ← θ − Δθ for an optimizer without a fused kernel (RMSProp).
+- ``apply_step``: θ ← θ − scale · direction for an optimizer without a fused kernel (RMSProp).
 
 The learning rate η and the step count t are read from a device vector ``hyper`` = [η, t]
 written before each step, not baked into the launch, so a captured CUDA graph replays with
@@ -88,8 +88,8 @@ def _compiled() -> dict:
             """,
             "chainrule_adam"),
         "apply_step": elementwise(
-            "T delta, raw int64 status", "T theta",
-            "if (status[0] == 0) theta = theta - delta;",
+            "T direction, float64 scale, raw int64 status", "T theta",
+            "if (status[0] == 0) theta = theta - (T)scale * direction;",
             "chainrule_apply_step"),
     }
 
@@ -130,6 +130,6 @@ def fused_update(optimizer):
     return None
 
 
-def apply_step(delta, status, theta) -> None:
-    """θ ← θ − Δθ unless a step has diverged (for optimizers without a fused kernel)."""
-    _compiled()["apply_step"](delta, status, theta)
+def apply_step(scale: float, direction, status, theta) -> None:
+    """θ ← θ − scale · direction unless a step has diverged (for optimizers without a fused kernel)."""
+    _compiled()["apply_step"](direction, float(scale), status, theta)

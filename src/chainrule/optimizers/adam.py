@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import Array, get_array_module
+from ..backend import Array, axpby, axpy, get_array_module
 from ..checks import in_unit_interval, positive
 from .optimizer import Optimizer
 
@@ -34,30 +34,24 @@ class Adam(Optimizer):
         self.state["m"] = xp.zeros_like(self._work)
         self.state["v"] = xp.zeros_like(self._work)
 
-    def update(self, theta: Array, grad: Array, lr: float) -> Array:
+    def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         xp = get_array_module(theta)
         work = self._work
         g = grad if self.decoupled else self.regularized(theta, grad)
         m, v = self.state["m"], self.state["v"]
-        m *= self.beta1
-        xp.multiply(g, 1 - self.beta1, out=work)
-        m += work  # m ← β₁ m + (1 − β₁) g
-        v *= self.beta2
-        xp.multiply(g, g, out=work)
-        work *= 1 - self.beta2
-        v += work  # v ← β₂ v + (1 − β₂) g²
+        axpby(1 - self.beta1, g, self.beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
+        xp.multiply(g, g, out=work)  # g²
+        axpby(1 - self.beta2, work, self.beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
         correction1 = 1 - self.beta1**self.t  # bias correction (self.t is already t)
         correction2 = 1 - self.beta2**self.t
         xp.sqrt(v, out=work)
         work *= 1 / math.sqrt(correction2)  # √v̂
         work += self.eps  # √v̂ + ε
-        xp.divide(m, work, out=work)  # m / (√v̂ + ε)
-        work *= lr / correction1  # Δθ = η m̂ / (√v̂ + ε)
+        xp.divide(m, work, out=work)  # m / (√v̂ + ε) = m̂ / (√v̂ + ε) · (1 − β₁ᵗ)
         if self.decoupled and self.weight_decay:
             xp.multiply(theta, self._decay, out=self._work2)  # λθ on the weights
-            self._work2 *= lr
-            work += self._work2  # Δθ += η λ θ (AdamW)
-        return work
+            axpy(correction1, self._work2, work, work=self._work2)  # ... + (1 − β₁ᵗ) λθ
+        return lr / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"

@@ -3,14 +3,18 @@
 Stochastic gradient descent and its relatives (lecture notes: "we update the weights of
 our NN using stochastic gradient descent"). Every optimizer works on the model's two flat
 vectors θ and ∂L/∂θ (chainrule.parameters), so a step costs a few vectorized operations
-whatever the number of layers, and never allocates: its work buffers are made once.
+whatever the number of layers, and never allocates: its work buffers are made once. The
+vector updates y ← a x + b y go through chainrule.backend's ``axpy``/``axpby``: one pass of
+NumPy's own BLAS on the CPU.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..backend import Array, device_of, get_array_module, to_device
+import numpy
+
+from ..backend import Array, axpy, device_of, get_array_module, to_device
 from ..checks import positive
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
@@ -58,9 +62,9 @@ class Optimizer:
         """Update θ ← θ − Δθ in place from the gradients of the last ``backward``.
 
         With ``check_finite``, a step Δθ holding NaN or Inf (or too large to square in the
-        model's dtype) is not applied and ``step`` returns False, so θ keeps its last finite
-        values: the training loop's divergence guard, at the cost of one dot product.
-        Returns True when θ was updated.
+        model's dtype) is not applied and ``step`` returns False, so θ keeps
+        its last finite values: the training loop's divergence guard, at the cost of one dot
+        product. Returns True when θ was updated.
         """
         flat = self.model.flat_parameters()
         if flat.theta.size != self._work.size:
@@ -70,16 +74,22 @@ class Optimizer:
             )
         lr = self.current_lr
         self.t += 1
-        delta = self.update(flat.theta, flat.grad, lr)
-        if check_finite and not math.isfinite(float(get_array_module(delta).dot(delta, delta))):
-            return False
-        flat.theta -= delta
+        scale, direction = self.update(flat.theta, flat.grad, lr)
+        if check_finite:  # ‖Δθ‖² = scale² Σ direction², which must be finite in θ's dtype
+            squares = float(get_array_module(direction).dot(direction, direction))
+            if not math.isfinite(squares) or scale * scale * squares > numpy.finfo(direction.dtype).max:
+                return False
+        # θ ← θ − scale · direction, one pass; the second work buffer is free once update returns.
+        axpy(-scale, direction, flat.theta, work=self._work2)
         return True
 
-    def update(self, theta: Array, grad: Array, lr: float) -> Array:
-        """The update rule itself (subclasses): advance the state, return the step Δθ.
+    def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
+        """The update rule itself (subclasses): advance the state and return the step Δθ
+        as ``(scale, direction)``, Δθ = scale · direction.
 
-        Δθ is written into a work buffer of the optimizer, which ``step`` subtracts from θ.
+        Keeping the scalar apart lets ``step`` apply it in the same pass that subtracts
+        (direction may be a state vector, like SGD's velocity, which ``step`` only reads).
+        A direction computed here goes into the optimizer's first work buffer.
         """
         raise NotImplementedError
 

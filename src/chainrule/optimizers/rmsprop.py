@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import Array, get_array_module
+from ..backend import Array, axpby, get_array_module
 from ..checks import in_unit_interval, positive
 from .optimizer import Optimizer
 
@@ -28,20 +28,17 @@ class RMSProp(Optimizer):
         self.eps = positive(eps, "eps")
         self.state["v"] = get_array_module(self._work).zeros_like(self._work)
 
-    def update(self, theta: Array, grad: Array, lr: float) -> Array:
+    def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         xp = get_array_module(theta)
         work = self._work
         g = self.regularized(theta, grad)
         v = self.state["v"]
-        v *= self.rho
-        xp.multiply(g, g, out=work)
-        work *= 1 - self.rho
-        v += work  # v ← ρ v + (1 − ρ) g²
+        xp.multiply(g, g, out=work)  # g²
+        axpby(1 - self.rho, work, self.rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
         xp.sqrt(v, out=work)
         work += self.eps  # √v + ε
         xp.divide(g, work, out=work)  # g / (√v + ε)
-        work *= lr  # Δθ = η g / (√v + ε)
-        return work
+        return lr, work  # Δθ = η g / (√v + ε)
 
     def __repr__(self) -> str:
         return f"RMSProp(lr={self.lr}, rho={self.rho}, eps={self.eps})"

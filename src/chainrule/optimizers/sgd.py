@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import Array, get_array_module
+from ..backend import Array, axpby, get_array_module
 from ..checks import in_unit_interval
 from ..errors import HyperparameterError
 from .optimizer import Optimizer
@@ -36,21 +36,17 @@ class SGD(Optimizer):
         if self.momentum:
             self.state["velocity"] = get_array_module(self._work).zeros_like(self._work)
 
-    def update(self, theta: Array, grad: Array, lr: float) -> Array:
-        xp = get_array_module(theta)
+    def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         g = self.regularized(theta, grad)
-        direction = g
-        if self.momentum:
-            v = self.state["velocity"]
-            v *= self.momentum  # v ← μ v ...
-            v += g  # ... + g
-            direction = v
-            if self.nesterov:
-                xp.multiply(v, self.momentum, out=self._work)  # μ v
-                self._work += g  # g + μ v
-                direction = self._work
-        xp.multiply(direction, lr, out=self._work)  # Δθ = η · direction
-        return self._work
+        if not self.momentum:
+            return lr, g  # Δθ = η g
+        v = self.state["velocity"]
+        axpby(1.0, g, self.momentum, v)  # v ← μ v + g
+        if not self.nesterov:
+            return lr, v  # Δθ = η v
+        get_array_module(v).multiply(v, self.momentum, out=self._work)  # μ v
+        self._work += g  # g + μ v
+        return lr, self._work  # Δθ = η (g + μ v)
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov})"

@@ -124,8 +124,8 @@ class DeviceLoop(_Loop):
         if self.update is not None:
             self.update(flat, self.hyper, self.status)
         else:
-            delta = self.optimizer.update(flat.theta, flat.grad, self.lr)
-            kernels.apply_step(delta, self.status, flat.theta)
+            scale, direction = self.optimizer.update(flat.theta, flat.grad, self.lr)
+            kernels.apply_step(scale, direction, self.status, flat.theta)
 
     def run_full_batch(self, rows) -> None:
         """The step for a full batch: replayed from the graph when there is one."""

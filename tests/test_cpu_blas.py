@@ -1,0 +1,64 @@
+"""NumPy's own BLAS through ctypes: found where NumPy bundles OpenBLAS, equal to NumPy, refused when unfit."""
+
+import numpy
+import pytest
+
+from chainrule import cpu_blas
+
+DTYPES = [numpy.float32, numpy.float64]
+
+
+def numpy_blas_name() -> str:
+    return numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+
+
+def test_the_routines_are_found_in_numpys_bundled_openblas():
+    if numpy_blas_name() != "scipy-openblas":
+        pytest.skip(f"this NumPy uses {numpy_blas_name()}, not the scipy-openblas of NumPy's wheels")
+    assert cpu_blas.available()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [7, 100_003])  # below and above OpenBLAS's threading threshold
+def test_axpy_and_axpby_compute_what_numpy_computes(dtype, n):
+    if not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    rng = numpy.random.default_rng(0)
+    x, y = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    tolerance = 1e-6 if dtype == numpy.float32 else 1e-14
+    expected = -0.3 * x.astype(numpy.float64) + y
+    got = y.copy()
+    assert cpu_blas.axpy(-0.3, x, got)
+    numpy.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+    expected = 0.1 * x.astype(numpy.float64) + 0.9 * y
+    got = y.copy()
+    assert cpu_blas.axpby(0.1, x, 0.9, got)
+    numpy.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("x, y", [
+    (numpy.ones(8, numpy.float32), numpy.ones(8, numpy.float64)),  # two dtypes
+    (numpy.ones(8, numpy.int64), numpy.ones(8, numpy.int64)),  # not floats
+    (numpy.ones(16, numpy.float32)[::2], numpy.ones(8, numpy.float32)),  # strided
+    (numpy.ones((2, 4), numpy.float32), numpy.ones((2, 4), numpy.float32)),  # not vectors
+    (numpy.ones(8, numpy.float32), numpy.ones(9, numpy.float32)),  # two lengths
+])
+def test_arrays_the_blas_cannot_take_are_refused_untouched(x, y):
+    before = y.copy()
+    assert not cpu_blas.axpy(2.0, x, y)
+    assert not cpu_blas.axpby(2.0, x, 3.0, y)
+    numpy.testing.assert_array_equal(y, before)
+
+
+def test_a_read_only_target_is_refused():
+    y = numpy.ones(8, numpy.float32)
+    y.flags.writeable = False
+    assert not cpu_blas.axpy(2.0, numpy.ones(8, numpy.float32), y)
+
+
+def test_routines_that_disagree_with_numpy_are_not_used():
+    def does_nothing(*arguments):
+        return None
+
+    routines = {(name, numpy.dtype(dtype)): does_nothing for name in ("axpy", "axpby") for dtype in DTYPES}
+    assert not cpu_blas._agrees_with_numpy(routines)
