@@ -58,6 +58,7 @@ def test_check_finite_reports_the_first_position_and_the_count():
 
 def test_check_finite_accepts_huge_finite_values_and_integers():
     check_finite(np.array([[1e308, 1e308]]), "X")  # the sum overflows, the values do not
+    check_finite(np.array([[3e38, 3e38]], dtype=np.float32), "X")  # likewise in float32, X's own dtype
     check_finite(np.array([[1, 2]]), "X")
 
 

@@ -62,18 +62,24 @@ class SoftmaxCrossEntropy(Loss):
     def compute(self, Y: Array, T: Array) -> tuple[Array, Array]:
         xp = get_array_module(Y)
         n_samples = Y.shape[0]
-        shifted = Y - Y.max(axis=1, keepdims=True)  # h − m
-        log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # log Σ_k e^{h_k − m}
-        log_p = shifted - log_sum  # log p = h − logsumexp(h)
-        P = xp.exp(log_p)
-        rows = xp.arange(n_samples)
+        scale = Y.dtype.type(1 / n_samples)
+        # The reductions over each row's classes run down the rows of a transposed copy: NumPy
+        # reduces short rows slowly (1024×10 float32: a row max in 7 µs this way, 49 µs along axis 1).
+        shifted = Y - Y.T.copy().max(axis=0)[:, None]  # h − m
+        P = xp.exp(shifted)  # e^{h − m}
+        sums = P.T.copy().sum(axis=0)  # Σ_k e^{h_k − m}
+        log_sum = xp.log(sums)  # log Σ_k e^{h_k − m}
         if T.ndim == 1:
-            value = -log_p[rows, T].sum(dtype=numpy.float64) / n_samples
-            P[rows, T] -= 1  # p − y for one-hot y, without building it
+            rows = xp.arange(n_samples)
+            # L = log Σ_k e^{h_k − m} − (h_y − m), the mean over the batch
+            value = (log_sum.sum(dtype=numpy.float64) - shifted[rows, T].sum(dtype=numpy.float64)) / n_samples
         else:
-            value = -(T * log_p).sum(dtype=numpy.float64) / n_samples
-            P -= T
-        P *= Y.dtype.type(1 / n_samples)
+            value = -(T * (shifted - log_sum[:, None])).sum(dtype=numpy.float64) / n_samples  # −Σ_k y_k log p_k
+        P *= (scale / sums)[:, None]  # p / N
+        if T.ndim == 1:
+            P[rows, T] -= scale  # (p − y) / N for one-hot y, without building it
+        else:
+            P -= T * scale
         return value, P
 
     def transform(self, Y: Array) -> Array:
