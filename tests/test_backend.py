@@ -70,3 +70,18 @@ def test_the_ufunc_fallback_may_scale_x_in_its_own_buffer(monkeypatch):
     X, Y = np.arange(4.0), np.ones(4)
     axpy(-2.0, X, Y, work=X)  # X is not needed afterwards: it holds −2X now
     np.testing.assert_array_equal(Y, [1.0, -1.0, -3.0, -5.0])
+
+
+@pytest.mark.parametrize("limit", [None, 4])  # the shared zero array, and the scalar 0 above its size limit
+def test_relu_is_max_with_zero_nan_included(limit, monkeypatch):
+    from chainrule import backend
+
+    if limit is not None:
+        monkeypatch.setattr(backend, "ZEROS_MAX_SIZE", limit)
+    X = np.array([[-1.5, 0.0, 2.0], [np.nan, -np.inf, np.inf]], dtype=np.float32)
+    expected = np.array([[0.0, 0.0, 2.0], [np.nan, 0.0, np.inf]], dtype=np.float32)
+    np.testing.assert_array_equal(backend.relu(X), expected)
+    backend.relu(X, out=X)  # in place, as a ReLU after a Linear layer runs
+    np.testing.assert_array_equal(X, expected)
+    monkeypatch.undo()
+    assert not backend._zeros_like(np.ones((3, 3), np.float32)).any()  # the shared zeros stayed zeros
