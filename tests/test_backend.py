@@ -72,16 +72,16 @@ def test_the_ufunc_fallback_may_scale_x_in_its_own_buffer(monkeypatch):
     np.testing.assert_array_equal(Y, [1.0, -1.0, -3.0, -5.0])
 
 
-@pytest.mark.parametrize("limit", [None, 4])  # the shared zero array, and the scalar 0 above its size limit
-def test_relu_is_max_with_zero_nan_included(limit, monkeypatch):
+@pytest.mark.parametrize("smallest, largest", [(1, 100), (1, 4), (100, 1000)])  # zero array, scalar above, scalar below
+def test_relu_is_max_with_zero_nan_included(smallest, largest, monkeypatch):
     from chainrule import backend
 
-    if limit is not None:
-        monkeypatch.setattr(backend, "ZEROS_MAX_SIZE", limit)
+    monkeypatch.setattr(backend, "ZEROS_MIN_SIZE", smallest)
+    monkeypatch.setattr(backend, "ZEROS_MAX_SIZE", largest)
     X = np.array([[-1.5, 0.0, 2.0], [np.nan, -np.inf, np.inf]], dtype=np.float32)
     expected = np.array([[0.0, 0.0, 2.0], [np.nan, 0.0, np.inf]], dtype=np.float32)
     np.testing.assert_array_equal(backend.relu(X), expected)
     backend.relu(X, out=X)  # in place, as a ReLU after a Linear layer runs
     np.testing.assert_array_equal(X, expected)
     monkeypatch.undo()
-    assert not backend._zeros_like(np.ones((3, 3), np.float32)).any()  # the shared zeros stayed zeros
+    assert not backend._zeros_like(np.ones((64, 64), np.float32)).any()  # the shared zeros stayed zeros
