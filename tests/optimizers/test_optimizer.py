@@ -159,3 +159,18 @@ def test_steps_through_numpys_blas_equal_the_ufunc_steps(make, dtype, monkeypatc
     tolerance = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(thetas[0], thetas[1], rtol=tolerance, atol=tolerance)
     assert not np.array_equal(thetas[0], cr.mlp([300, 40, 3], seed=0, dtype=dtype).flat_parameters().theta)
+
+
+def test_a_step_given_the_flat_buffer_equals_a_step_that_fetches_it():
+    # A training loop hands step() the buffer it fetched once an epoch; the step must be the same.
+    thetas = []
+    for given in (False, True):
+        model = cr.mlp([5, 4, 2], seed=0)
+        optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+        flat = model.flat_parameters()
+        for step in range(3):
+            flat.grad[...] = np.linspace(-1, 1, flat.grad.size) * (step + 1)
+            assert optimizer.step(flat=flat if given else None)
+        thetas.append(flat.theta.copy())
+    np.testing.assert_array_equal(thetas[0], thetas[1])
+    assert not np.array_equal(thetas[0], cr.mlp([5, 4, 2], seed=0).flat_parameters().theta)

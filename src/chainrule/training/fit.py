@@ -367,7 +367,7 @@ class _Loop:
                     norm_sums[name] += norm
                 n_norms += 1
             # A non-finite gradient makes a non-finite step, which is then not applied.
-            if not optimizer.step(check_finite=True):
+            if not optimizer.step(check_finite=True, flat=flat):
                 raise self.diverged(epoch, batch, n_batches, "the gradient or the update is not finite")
             bar.update(len(rows))
             if self.comm.stops_mid_epoch(self.interrupted):
