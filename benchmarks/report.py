@@ -23,29 +23,38 @@ def rate_cell(rate) -> str:
     return f"{rate.median:,.0f} ({rate.low:,.0f}–{rate.high:,.0f})"
 
 
-def verdict(speedup: float, wanted) -> str:
-    """What a chainrule/contender throughput ratio means, said plainly where chainrule loses."""
+def verdict(speedup: float, wanted, fastest: float | None = None) -> str:
+    """What a chainrule/contender throughput ratio of medians means, said plainly where chainrule
+    loses; where the median misses a target, ``fastest`` (the ratio of the fastest epochs) says
+    whether chainrule's best reaches it."""
     if speedup < 1:
         said = f"**chainrule loses** ({1 / speedup:.2f}× slower)"
     else:
         said = "chainrule wins"
     if wanted is None:
         return said
-    return said + ("; meets target" if speedup >= wanted else f"; **misses target ≥ {wanted:g}×**")
+    if speedup >= wanted:
+        return said + "; meets target"
+    said += f"; **misses target ≥ {wanted:g}×**"
+    if fastest is not None and fastest >= wanted:
+        said += " by the median, meets it by the fastest epochs"
+    return said
 
 
 def training_table(entries) -> list:
-    lines = ["| network | batch | contender | samples/s median (min–max) | chainrule ÷ contender | target | result |",
-             "|---|---:|---|---:|---:|---:|---|"]
+    lines = ["| network | batch | contender | samples/s median (min–max) | chainrule ÷ contender | "
+             "fastest ÷ fastest | target | result |",
+             "|---|---:|---|---:|---:|---:|---:|---|"]
     for entry in entries:
-        ours = entry["rates"]["chainrule"].median
+        ours = entry["rates"]["chainrule"]
         for name, rate in entry["rates"].items():
             if name == "chainrule":
-                lines.append(f"| {entry['network']} | {entry['batch']} | chainrule | {rate_cell(rate)} | 1.00× | | |")
+                lines.append(f"| {entry['network']} | {entry['batch']} | chainrule | {rate_cell(rate)} | 1.00× | 1.00× | | |")
                 continue
-            wanted, speedup = target(name, entry["batch"]), ours / rate.median
+            wanted, speedup, fastest = target(name, entry["batch"]), ours.median / rate.median, ours.high / rate.high
             lines.append(f"| {entry['network']} | {entry['batch']} | {name} | {rate_cell(rate)} | {speedup:.2f}× | "
-                         f"{'' if wanted is None else f'≥ {wanted:g}×'} | {verdict(speedup, wanted)} |")
+                         f"{fastest:.2f}× | {'' if wanted is None else f'≥ {wanted:g}×'} | "
+                         f"{verdict(speedup, wanted, fastest)} |")
     return lines
 
 
@@ -127,7 +136,10 @@ def markdown(results, image_name: str) -> str:
         "## Machine", "", *environment_lines(results["environment"], results["square_gemm"]), "",
         "## Training throughput", "",
         "Higher is better. *chainrule ÷ contender* is chainrule's median samples/s over the contender's; "
-        "targets are issue 5's.", "",
+        "*fastest ÷ fastest* is chainrule's fastest epoch over the contender's fastest: on a shared "
+        "machine noise only ever slows an epoch down, so the fastest is the least disturbed (the "
+        "convention of Python's `timeit`), while the median shows what a run met. Targets are issue 5's, "
+        "judged on the median.", "",
         *training_table(results["training"]), "",
         f"![training throughput]({image_name})", "",
         "## Roofline", "",

@@ -29,3 +29,12 @@ def test_rewriting_the_cpu_report_keeps_the_gpu_section():
     kept = keep_gpu_section(old, "# new CPU tables\n")
     assert kept.startswith("# new CPU tables") and kept.count(BEGIN) == 1 and "rows" in kept and "old CPU" not in kept
     assert keep_gpu_section("# no GPU section\n", "# new\n") == "# new\n"
+
+
+def test_the_verdict_judges_the_median_and_says_what_the_fastest_epochs_reach():
+    from benchmarks.report import verdict
+    assert verdict(1.4, 1.3) == "chainrule wins; meets target"
+    assert verdict(1.2, 1.3) == "chainrule wins; **misses target ≥ 1.3×**"
+    assert verdict(1.2, 1.3, fastest=1.35) == ("chainrule wins; **misses target ≥ 1.3×** by the median, "
+                                               "meets it by the fastest epochs")
+    assert verdict(0.8, None) == "**chainrule loses** (1.25× slower)"
