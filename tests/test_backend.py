@@ -85,3 +85,14 @@ def test_relu_is_max_with_zero_nan_included(smallest, largest, monkeypatch):
     np.testing.assert_array_equal(X, expected)
     monkeypatch.undo()
     assert not backend._zeros_like(np.ones((64, 64), np.float32)).any()  # the shared zeros stayed zeros
+
+
+def test_abs_sum_is_nan_or_inf_for_a_vector_holding_either(blas_or_not):
+    from chainrule.backend import abs_sum
+
+    X = np.linspace(-2, 2, 50_001).astype(np.float32)
+    assert abs_sum(X) == pytest.approx(float(np.abs(X.astype(np.float64)).sum()), rel=1e-5)
+    for bad in (np.nan, np.inf, -np.inf):
+        Y = X.copy()
+        Y[12_345] = bad
+        assert not np.isfinite(abs_sum(Y))

@@ -36,6 +36,17 @@ def test_axpy_and_axpby_compute_what_numpy_computes(dtype, n):
     numpy.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_asum_is_the_sum_of_absolute_values(dtype):
+    if not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    x = numpy.random.default_rng(2).standard_normal(100_003).astype(dtype)
+    rtol = 1e-5 if dtype == numpy.float32 else 1e-12
+    assert cpu_blas.asum(x) == pytest.approx(float(numpy.abs(x.astype(numpy.float64)).sum()), rel=rtol)
+    assert cpu_blas.asum(x[::2]) is None  # strided: not taken
+    assert cpu_blas.asum(numpy.ones(4, numpy.int64)) is None
+
+
 @pytest.mark.parametrize("x, y", [
     (numpy.ones(8, numpy.float32), numpy.ones(8, numpy.float64)),  # two dtypes
     (numpy.ones(8, numpy.int64), numpy.ones(8, numpy.int64)),  # not floats

@@ -174,3 +174,28 @@ def test_a_step_given_the_flat_buffer_equals_a_step_that_fetches_it():
         thetas.append(flat.theta.copy())
     np.testing.assert_array_equal(thetas[0], thetas[1])
     assert not np.array_equal(thetas[0], cr.mlp([5, 4, 2], seed=0).flat_parameters().theta)
+
+
+@pytest.mark.parametrize("path", ["blas", "ufuncs"])
+def test_the_guard_refuses_a_step_that_is_not_finite_or_too_large_for_the_dtype(path, monkeypatch):
+    from chainrule import cpu_blas
+
+    if path == "ufuncs":
+        monkeypatch.setattr(cpu_blas, "_routines", lambda: None)
+    elif not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    model = cr.mlp([5, 4, 2], seed=0)
+    optimizer = cr.SGD(model, lr=1.0)
+    flat = model.flat_parameters()
+    before = flat.theta.copy()
+    for bad in (np.nan, np.inf):
+        flat.grad[...] = 0.5
+        flat.grad[3] = bad
+        assert not optimizer.step(check_finite=True)
+        np.testing.assert_array_equal(flat.theta, before)
+    flat.grad[...] = 2e37  # every value finite, but ‖Δθ‖₁ = 34 · 2e37 is beyond float32's 3.4e38
+    assert not optimizer.step(check_finite=True)
+    np.testing.assert_array_equal(flat.theta, before)
+    flat.grad[...] = 0.5
+    assert optimizer.step(check_finite=True)
+    np.testing.assert_allclose(flat.theta, before - 0.5)

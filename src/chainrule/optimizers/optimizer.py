@@ -14,7 +14,7 @@ import math
 
 import numpy
 
-from ..backend import Array, axpy, device_of, get_array_module, to_device
+from ..backend import Array, abs_sum, axpy, device_of, get_array_module, to_device
 from ..checks import positive
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
@@ -61,9 +61,9 @@ class Optimizer:
     def step(self, *, check_finite: bool = False, flat=None) -> bool:
         """Update θ ← θ − Δθ in place from the gradients of the last ``backward``.
 
-        With ``check_finite``, a step Δθ holding NaN or Inf (or too large to square in the
-        model's dtype) is not applied and ``step`` returns False, so θ keeps its last finite
-        values: the training loop's divergence guard, at the cost of one dot product. Returns
+        With ``check_finite``, a step Δθ holding NaN or Inf (or whose L1 norm the model's dtype
+        cannot hold) is not applied and ``step`` returns False, so θ keeps its last finite
+        values: the training loop's divergence guard, at the cost of one reduction. Returns
         True when θ was updated. ``flat``, the model's ``flat_parameters()`` when the caller
         already holds it (a training loop, fetched once an epoch), spares walking the model
         to check that its buffer is current (4–9 µs a step).
@@ -77,9 +77,9 @@ class Optimizer:
         lr = self.current_lr
         self.t += 1
         scale, direction = self.update(flat.theta, flat.grad, lr)
-        if check_finite:  # ‖Δθ‖² = scale² Σ direction², which must be finite in θ's dtype
-            squares = float(get_array_module(direction).dot(direction, direction))
-            if not math.isfinite(squares) or scale * scale * squares > numpy.finfo(direction.dtype).max:
+        if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, which must be finite in θ's dtype
+            size = abs_sum(direction)
+            if not math.isfinite(size) or scale * size > numpy.finfo(direction.dtype).max:
                 return False
         # θ ← θ − scale · direction, one pass; the second work buffer is free once update returns.
         axpy(-scale, direction, flat.theta, work=self._work2)
