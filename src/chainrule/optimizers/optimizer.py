@@ -61,9 +61,10 @@ class Optimizer:
     def step(self, *, check_finite: bool = False, flat=None) -> bool:
         """Update θ ← θ − Δθ in place from the gradients of the last ``backward``.
 
-        With ``check_finite``, a step Δθ holding NaN or Inf (or whose L1 norm the model's dtype
-        cannot hold) is not applied and ``step`` returns False, so θ keeps its last finite
-        values: the training loop's divergence guard, at the cost of one reduction. Returns
+        With ``check_finite``, a step Δθ holding NaN or Inf, or so large that its squares would
+        overflow the model's dtype (‖Δθ‖₁ above √ of its largest value: 1.8e19 in float32), is
+        not applied and ``step`` returns False, so θ keeps its last finite values: the training
+        loop's divergence guard, at the cost of one reduction. Returns
         True when θ was updated. ``flat``, the model's ``flat_parameters()`` when the caller
         already holds it (a training loop, fetched once an epoch), spares walking the model
         to check that its buffer is current (4–9 µs a step).
@@ -77,9 +78,9 @@ class Optimizer:
         lr = self.current_lr
         self.t += 1
         scale, direction = self.update(flat.theta, flat.grad, lr)
-        if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, which must be finite in θ's dtype
+        if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, finite and within √(the dtype's largest value)
             size = abs_sum(direction)
-            if not math.isfinite(size) or scale * size > numpy.finfo(direction.dtype).max:
+            if not math.isfinite(size) or scale * size > math.sqrt(numpy.finfo(direction.dtype).max):
                 return False
         # θ ← θ − scale · direction, one pass; the second work buffer is free once update returns.
         axpy(-scale, direction, flat.theta, work=self._work2)
