@@ -64,10 +64,11 @@ class Optimizer:
         With ``check_finite``, a step Δθ holding NaN or Inf, or so large that its squares would
         overflow the model's dtype (‖Δθ‖₁ above √ of its largest value: 1.8e19 in float32), is
         not applied and ``step`` returns False, so θ keeps its last finite values: the training
-        loop's divergence guard, at the cost of one reduction. Returns
-        True when θ was updated. ``flat``, the model's ``flat_parameters()`` when the caller
-        already holds it (a training loop, fetched once an epoch), spares walking the model
-        to check that its buffer is current (4–9 µs a step).
+        loop's divergence guard, at the cost of one reduction. Returns True when θ was updated.
+
+        ``flat``, the model's ``flat_parameters()`` when the caller already holds it (a training
+        loop fetches it once an epoch), spares walking the model to check that its buffer is
+        current (4–9 µs a step).
         """
         flat = self.model.flat_parameters() if flat is None else flat
         if flat.theta.size != self._work.size:
