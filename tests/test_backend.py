@@ -34,18 +34,6 @@ def test_cuda_without_cupy_says_how_to_install_it():
 
 # The vector updates of the optimizers: one BLAS pass where NumPy's BLAS is reachable, ufuncs elsewhere.
 
-@pytest.fixture(params=["blas", "ufuncs"])
-def blas_or_not(request, monkeypatch):
-    """Run a test once through NumPy's BLAS (where reachable) and once through the ufunc fallback."""
-    from chainrule import cpu_blas
-
-    if request.param == "ufuncs":
-        monkeypatch.setattr(cpu_blas, "_routines", lambda: None)
-    elif not cpu_blas.available():
-        pytest.skip("NumPy's BLAS is not reachable here")
-    return request.param
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_axpy_and_axpby_update_in_place(blas_or_not, dtype):
     from chainrule.backend import axpby, axpy

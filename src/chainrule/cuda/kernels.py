@@ -15,8 +15,9 @@ arithmetic. These kernels do the same arithmetic in one launch each, element by 
 
 The learning rate η and the step count t are read from a device vector ``hyper`` = [η, t]
 written before each step, not baked into the launch, so a captured CUDA graph replays with
-the current schedule. The order of operations follows the NumPy code, so results agree with
-the CPU to rounding (tests/gpu checks a relative 1e-12 in float64).
+the current schedule. The kernels compute the NumPy code's formulas (the CPU's BLAS calls and
+AdamW's decay may group a product differently), so results agree with the CPU to rounding
+(tests/gpu checks a relative 1e-12 in float64).
 
 CuPy is reached through chainrule.backend; the kernels are compiled at their first use.
 """
