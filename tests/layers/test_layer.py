@@ -130,3 +130,24 @@ def test_no_raw_numpy_error_escapes_for_any_input_shape(shape):
         return  # a wrong rank or width, reported by chainrule
     assert X.shape[1:] == (3,)
     assert Y.shape == (X.shape[0], 2)
+
+
+def test_buffers_are_reused_only_inside_reusing_buffers():
+    layer = cr.Linear(3, 4)
+    like = np.zeros((8, 3), np.float32)
+    assert layer.buffer("Z", (8, 4), like) is not layer.buffer("Z", (8, 4), like)
+    with layer.reusing_buffers():
+        first = layer.buffer("Z", (8, 4), like)
+        assert first.shape == (8, 4) and first.dtype == np.float32
+        assert np.shares_memory(layer.buffer("Z", (8, 4), like), first)  # the next step: the same memory
+        last_batch = layer.buffer("Z", (5, 4), like)  # a smaller last batch: its first rows
+        assert last_batch.shape == (5, 4) and np.shares_memory(last_batch, first)
+        assert np.shares_memory(layer.buffer("Z", (8, 4), like), first)
+        mask = layer.buffer("mask", (8, 4), like, dtype=bool)
+        assert mask.dtype == bool and not np.shares_memory(mask, first)
+        wider = layer.buffer("Z", (8, 6), like)  # another shape: new memory
+        assert wider.shape == (8, 6) and not np.shares_memory(wider, first)
+        as_float64 = layer.buffer("Z", (8, 6), like.astype(np.float64))  # another dtype: new memory
+        assert as_float64.dtype == np.float64 and not np.shares_memory(as_float64, wider)
+    after = layer.buffer("Z", (8, 6), like.astype(np.float64))
+    assert after.dtype == np.float64 and not np.shares_memory(after, as_float64)
