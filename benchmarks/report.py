@@ -1,13 +1,21 @@
-"""Writing the results: docs/benchmarks.md (tables) and docs/images/benchmarks.png (plot), atomically."""
+"""Writing the results: docs/benchmarks.md (tables), docs/images/benchmarks.png (plot) and
+docs/data/cpu_benchmark.json (every timed epoch, in the order they ran), atomically.
+
+``python -m benchmarks.report RESULTS.json [--out PATH]`` writes the tables and the plot
+again from a run's JSON, so every number in the report can be recomputed from its samples.
+"""
 
 from __future__ import annotations
 
+import argparse
 import io
+import json
 from pathlib import Path
 
 from chainrule.io.atomic import atomic_open
 
 from .gpu_report import BEGIN as GPU_BEGIN, END as GPU_END
+from .timing import Rate
 
 # chainrule's throughput over each contender's, from issue 5; None: no target (shown for reference).
 TARGETS = {"torch eager": {32: 1.3, 128: 1.3, 1024: 1.15}, "sklearn f32": 1.6, "sklearn f64": 3.0}
@@ -173,7 +181,10 @@ def markdown(results, image_name: str) -> str:
         "(OpenBLAS picks it per CPU unless OPENBLAS_CORETYPE forces one).", "",
         "## Reproduce", "",
         "```\npip install -e '.[bench]'\nenv -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE " + command + "\n```", "",
-        "`--smoke` runs tiny sizes in seconds (what CI runs); `--out PATH` writes elsewhere.", "",
+        "`--smoke` runs tiny sizes in seconds (what CI runs); `--out PATH` writes elsewhere. Every timed "
+        "epoch's samples/s, in the order the epochs ran, is in `data/cpu_benchmark.json` beside this page; "
+        "`python -m benchmarks.report docs/data/cpu_benchmark.json` writes these tables and the plot again "
+        "from it.", "",
     ]
     return "\n".join(parts)
 
@@ -204,9 +215,30 @@ def plot(results) -> bytes:
     return buffer.getvalue()
 
 
+def to_json(results) -> str:
+    """The results as JSON text: each contender's Rate as ``{"samples": [samples/s, ...]}``."""
+    def encode(value):
+        if isinstance(value, Rate):
+            return {"samples": value.samples}
+        if isinstance(value, Path):
+            return str(value)
+        raise TypeError(f"cannot write {type(value).__name__} to the results JSON")
+    return json.dumps(results, default=encode, indent=1)
+
+
+def from_json(text: str) -> dict:
+    """Results read back from ``to_json``'s text, with the Rates restored."""
+    return json.loads(text, object_hook=lambda entry: Rate(entry["samples"]) if set(entry) == {"samples"} else entry)
+
+
 def write_report(results, out) -> Path:
-    """Write the markdown to ``out`` and the plot to ``images/benchmarks.png`` beside it; returns the plot's path."""
+    """Write the markdown to ``out``, the plot to ``images/benchmarks.png`` and the results to
+    ``data/cpu_benchmark.json`` beside it; returns the plot's path."""
     out = Path(out)
+    data = out.parent / "data" / "cpu_benchmark.json"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(data, "w") as file:
+        file.write(to_json(results))
     image = out.parent / "images" / "benchmarks.png"
     image.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(image, "wb") as file:
@@ -225,3 +257,20 @@ def keep_gpu_section(old: str, new: str) -> str:
     if begin == -1 or end < begin:
         return new
     return new.rstrip("\n") + "\n\n" + old[begin:end + len(GPU_END)] + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report",
+                                     description="Write docs/benchmarks.md and its plot again from a run's JSON.")
+    parser.add_argument("results", type=Path, help="the JSON a run wrote (docs/data/cpu_benchmark.json)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md",
+                        help="markdown report path (default docs/benchmarks.md)")
+    args = parser.parse_args(argv)
+    results = from_json(args.results.read_text())
+    write_report(results, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

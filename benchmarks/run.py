@@ -102,5 +102,5 @@ def main(argv=None) -> int:
     results["seconds"] = time.perf_counter() - started
     del limiter
     image = write_report(results, args.out)
-    log(f"wrote {args.out} and {image} in {results['seconds']:.0f} s")
+    log(f"wrote {args.out}, {image} and {args.out.parent / 'data' / 'cpu_benchmark.json'} in {results['seconds']:.0f} s")
     return 0

@@ -22,6 +22,20 @@ def test_smoke_run_writes_a_row_per_contender(tmp_path):
     assert (tmp_path / "images" / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_the_report_is_written_again_from_the_runs_json(tmp_path):
+    from benchmarks.report import from_json, main as report_main
+    from benchmarks.timing import Rate
+    out = tmp_path / "benchmarks.md"
+    assert main(["--smoke", "--no-torch", "--out", str(out)]) == 0
+    results = from_json((tmp_path / "data" / "cpu_benchmark.json").read_text())
+    rates = results["training"][0]["rates"]
+    assert set(rates) >= {"chainrule", "numpy loop"} and all(isinstance(rate, Rate) for rate in rates.values())
+    assert f"{rates['chainrule'].median:,.0f}" in out.read_text()
+    again = tmp_path / "again.md"
+    assert report_main([str(tmp_path / "data" / "cpu_benchmark.json"), "--out", str(again)]) == 0
+    assert again.read_text() == out.read_text()
+
+
 def test_rewriting_the_cpu_report_keeps_the_gpu_section():
     from benchmarks.gpu_report import BEGIN, END
     from benchmarks.report import keep_gpu_section
