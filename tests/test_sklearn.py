@@ -366,3 +366,26 @@ def test_diabetes_r2_matches_scikit_learn(solver):
     ours = mean_test_score(MLPRegressor, params, data)
     theirs = mean_test_score(neural_network.MLPRegressor, params, data)
     assert ours > 0.3 and abs(ours - theirs) <= 0.03, (ours, theirs)
+
+
+@pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
+def test_dataframe_column_names_are_kept_checked_and_saved(estimator_class, tmp_path):
+    pandas = pytest.importorskip("pandas")
+    X, y = blobs(3)
+    columns = [f"feature {index}" for index in range(X.shape[1])]
+    frame = pandas.DataFrame(X, columns=columns)
+    target = y if estimator_class is MLPClassifier else y.astype(float)
+    estimator = small(estimator_class, max_iter=5).fit(frame, target)
+    assert estimator.feature_names_in_.tolist() == columns
+    with pytest.warns(UserWarning, match="fitted with feature names"):  # scikit-learn's own warning
+        from_array = estimator.predict(X)
+    numpy.testing.assert_array_equal(estimator.predict(frame), from_array)
+    with pytest.raises(ValueError, match="feature names should match"):
+        estimator.predict(frame[columns[::-1]])
+    path = tmp_path / "model.safetensors"
+    estimator.save(path)
+    loaded = estimator_class.load(path)
+    assert loaded.feature_names_in_.tolist() == columns
+    with pytest.raises(ValueError, match="feature names should match"):
+        loaded.predict(frame.rename(columns={columns[0]: "another"}))
+    assert not hasattr(small(estimator_class, max_iter=5).fit(X, target), "feature_names_in_")
