@@ -81,13 +81,13 @@ class Layer:
         steady-state training allocates no activation-sized arrays.
         """
         dtype = like.dtype if dtype is None else numpy.dtype(dtype)
+        if not self.reuse_buffers:
+            return get_array_module(like).empty(shape, dtype=dtype)
         held = self._buffers.get(name)
         # Every step but the last of an epoch asks for the shape of the step before.
         if held is not None and held.shape == shape and held.dtype == dtype and type(held) is type(like):
             return held
         xp = get_array_module(like)
-        if not self.reuse_buffers:
-            return xp.empty(shape, dtype=dtype)
         if (held is None or held.dtype != dtype or held.shape[1:] != tuple(shape[1:]) or held.shape[0] < shape[0]
                 or get_array_module(held) is not xp):
             held = self._buffers[name] = xp.empty(shape, dtype=dtype)
