@@ -15,7 +15,8 @@ them through ctypes:
 
 It then times the same minimal training step (gather, the GEMMs into reused buffers,
 softmax cross-entropy, db as 1ᵀdY, SGD with momentum on one flat θ) with chainrule's NumPy
-passes and with the fused kernels, alternating epoch by epoch, and ``cr.fit`` beside them.
+passes (chainrule's own ``axpby``/``abs_sum``/``axpy`` for the optimizer) and with the fused
+kernels, alternating epoch by epoch after a warm-up round, and ``cr.fit`` beside them.
 Prints the fastest step of each and its paired median ratio to the NumPy step.
 """
 
@@ -29,9 +30,12 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import time
 
 import numpy
+
+from chainrule.backend import abs_sum, axpby, axpy
+
+from .timing import PAUSE_SECONDS, alternate
 
 KERNELS = r"""
 #include <math.h>
@@ -83,10 +87,7 @@ class MinimalStep:
     """One SGD-with-momentum step of a ReLU MLP on a flat θ, every array made once."""
 
     def __init__(self, sizes, batch: int, X, y, kernels) -> None:
-        from chainrule import cpu_blas
-
         self.sizes, self.batch, self.X, self.y, self.kernels = sizes, batch, X, y, kernels
-        self.blas = {name: cpu_blas._routines()[name, numpy.dtype(numpy.float32)] for name in ("axpby", "asum", "axpy")}
         shapes = list(zip(sizes, sizes[1:]))
         self.n = sum(n_in * n_out + n_out for n_in, n_out in shapes)
         self.theta, self.v, self.g = (numpy.zeros(self.n, numpy.float32) for _ in range(3))
@@ -140,20 +141,21 @@ class MinimalStep:
                 else:
                     numpy.multiply(dX, numpy.greater(Y, 0, out=self.mask[layer - 1]), out=dX)
                 dY = dX
-        theta, v, g = self.theta.ctypes.data, self.v.ctypes.data, self.g.ctypes.data
         if variant == 2:
-            self.kernels.sgd_one_pass(theta, v, g, self.n, MOMENTUM, LR)
+            self.kernels.sgd_one_pass(self.theta.ctypes.data, self.v.ctypes.data, self.g.ctypes.data, self.n,
+                                      MOMENTUM, LR)
             return
         if fused:
-            self.kernels.momentum_asum(v, g, self.n, MOMENTUM)
-        else:
-            self.blas["axpby"](self.n, 1.0, g, 1, MOMENTUM, v, 1)
-            self.blas["asum"](self.n, v, 1)
-        self.blas["axpy"](self.n, -LR, v, 1, theta, 1)
+            self.kernels.momentum_asum(self.v.ctypes.data, self.g.ctypes.data, self.n, MOMENTUM)
+        else:  # chainrule's own optimizer calls
+            axpby(1.0, self.g, MOMENTUM, self.v)
+            abs_sum(self.v)
+        axpy(-LR, self.v, self.theta)
 
 
-def measure(sizes, batch: int, rows: int, rounds: int, kernels, pause: float = 0.2) -> dict:
-    """{variant: [µs a step per round]} for the minimal step's variants and ``cr.fit``, alternating."""
+def measure(sizes, batch: int, rows: int, rounds: int, kernels, pause: float = PAUSE_SECONDS) -> dict:
+    """{variant: [µs a step per timed round]} for the minimal step's variants and ``cr.fit``,
+    alternating after one warm-up round (``benchmarks.timing.alternate``)."""
     import chainrule as cr
 
     from .data import teacher_data
@@ -176,14 +178,8 @@ def measure(sizes, batch: int, rows: int, rounds: int, kernels, pause: float = 0
     runs = {name: (lambda variant=variant: minimal_epoch(variant)) for variant, name in enumerate(VARIANTS)}
     runs["cr.fit"] = fit_epoch
     steps = {name: rows // batch for name in VARIANTS} | {"cr.fit": rows / batch}
-    times = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
-            time.sleep(pause)
-            start = time.perf_counter()
-            run()
-            times[name].append((time.perf_counter() - start) / steps[name] * 1e6)
-    return times
+    epochs_per_second = alternate(runs, 1, rounds, pause=pause)
+    return {name: [1e6 / (rate * steps[name]) for rate in epochs_per_second[name].samples] for name in runs}
 
 
 def main(argv=None) -> int:
@@ -193,6 +189,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=8, help="epochs per variant, alternating (default 8)")
     parser.add_argument("--sizes", default="784-512-256-10", help="layer widths (default 784-512-256-10)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pause", type=float, default=PAUSE_SECONDS, help="idle seconds before each timed epoch")
     args = parser.parse_args(argv)
     if compiler() is None:
         print("no C compiler (cc, gcc or clang) on PATH: the fused kernels cannot be built")
@@ -202,7 +199,7 @@ def main(argv=None) -> int:
     limiter = limit_threads(args.threads)
     sizes = [int(width) for width in args.sizes.split("-")]
     with tempfile.TemporaryDirectory() as folder:
-        times = measure(sizes, args.batch, args.rows, args.rounds, build_kernels(folder))
+        times = measure(sizes, args.batch, args.rows, args.rounds, build_kernels(folder), args.pause)
     del limiter
     base = times[VARIANTS[0]]
     print(f"{args.sizes}, batch {args.batch}, {args.rows} rows, {args.rounds} rounds, {args.threads} threads")

@@ -30,7 +30,8 @@ def test_the_fused_kernels_take_the_step_of_the_numpy_passes(kernels):
 
 
 def test_a_tiny_run_prints_every_variant(capsys):
-    assert fused_floor.main(["--batch", "8", "--rows", "64", "--rounds", "1", "--sizes", "16-8-4", "--threads", "1"]) == 0
+    assert fused_floor.main(["--batch", "8", "--rows", "64", "--rounds", "1", "--sizes", "16-8-4", "--threads", "1",
+                             "--pause", "0"]) == 0
     printed = capsys.readouterr().out
     for name in (*fused_floor.VARIANTS, "cr.fit"):
         assert name in printed
