@@ -232,9 +232,9 @@ def from_json(text: str) -> dict:
     return json.loads(text, object_hook=lambda entry: Rate(entry["samples"]) if set(entry) == {"samples"} else entry)
 
 
-def write_report(results, out) -> Path:
+def write_report(results, out) -> tuple[Path, Path]:
     """Write the markdown to ``out``, the plot to ``images/benchmarks.png`` and the results to
-    ``data/cpu_benchmark.json`` beside it; returns the plot's path."""
+    ``data/cpu_benchmark.json`` beside it; returns the paths of the plot and the results."""
     out = Path(out)
     data = out.parent / "data" / "cpu_benchmark.json"
     data.parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +249,7 @@ def write_report(results, out) -> Path:
         text = keep_gpu_section(out.read_text(), text)
     with atomic_open(out, "w") as file:
         file.write(text)
-    return image
+    return image, data
 
 
 def keep_gpu_section(old: str, new: str) -> str:

@@ -101,6 +101,6 @@ def main(argv=None) -> int:
     results["rss"] = measure_rss(plan, args)
     results["seconds"] = time.perf_counter() - started
     del limiter
-    image = write_report(results, args.out)
-    log(f"wrote {args.out}, {image} and {args.out.parent / 'data' / 'cpu_benchmark.json'} in {results['seconds']:.0f} s")
+    image, data = write_report(results, args.out)
+    log(f"wrote {args.out}, {image} and {data} in {results['seconds']:.0f} s")
     return 0
