@@ -116,3 +116,37 @@ def test_bad_inputs_are_reported_by_chainrule():
         cr.gradcheck(model, X, y + 1, "cross_entropy")
     with pytest.raises(cr.HyperparameterError, match="loss: unknown name 'hinge'"):
         cr.gradcheck(model, X, y, "hinge")
+
+
+class NaNGradient(cr.Layer):
+    """A layer whose forward is 2X but whose backward returns NaN."""
+
+    def forward(self, X):
+        return 2 * X
+
+    def backward(self, dY, input_grad=True):
+        return dY * np.nan
+
+
+def test_a_nan_gradient_fails_the_check():
+    model = cr.Sequential(cr.Linear(3, 3), NaNGradient(), cr.Linear(3, 2), seed=0)
+    _, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, "cross_entropy")
+    assert report.errors["0.W"] == np.inf
+    assert report.errors["input"] == np.inf
+    assert report.errors["2.W"] < 1e-6  # above the broken layer the gradient is right
+    assert report.max_rel_error == np.inf
+    assert not report.passed()
+
+
+@pytest.mark.parametrize("max_checks", [0, -1, 2.5, True])
+def test_invalid_max_checks(max_checks):
+    model, X, y = model_and_data()
+    with pytest.raises(cr.HyperparameterError, match="max_checks: expected an integer >= 1"):
+        cr.gradcheck(model, X, y, "cross_entropy", max_checks=max_checks)
+
+
+def test_a_model_that_is_not_a_layer():
+    _, X, y = model_and_data()
+    with pytest.raises(cr.HyperparameterError, match="model: expected a chainrule Layer, got str"):
+        cr.gradcheck("m", X, y)

@@ -156,12 +156,27 @@ def test_preprocessing_in_graph_gives_logits(ort, tmp_path, iris_model):
     model, X = iris_model
     dtype = model.dtype.name
     proto = to_onnx(model, tmp_path / "iris.onnx")
-    assert [node.op_type for node in proto.graph.node][:2] == ["Sub", "Div"]
+    # Standardization in float64, as cr.predict does it: a float32 model casts around it.
+    expected_ops = ["Sub", "Div"] if dtype == "float64" else ["Cast", "Sub", "Div", "Cast"]
+    assert [node.op_type for node in proto.graph.node][:len(expected_ops)] == expected_ops
     logits = model(model.preprocessor.transform(X, model.dtype))
     assert_close(run_onnx(ort, tmp_path / "iris.onnx", X), logits, dtype)  # raw rows in
     metadata = {prop.key: prop.value for prop in proto.metadata_props}
     assert metadata["chainrule.classes"] == '["setosa", "versicolor", "virginica"]'
     assert metadata["chainrule.standardization"] == "in graph"
+
+
+@pytest.mark.parametrize("opset", OPSETS)
+def test_standardization_keeps_digits_of_a_column_far_from_zero(ort, tmp_path, opset):
+    # Column 0 lies around 1e5 with std 1: exact in float32, but x − mean computed in float32
+    # loses its low digits (the graph was 6e-3 off cr.predict before it standardized in float64).
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(200, 2)) + [1e5, 0]).astype(np.float32)
+    y = X[:, 0].astype(np.float64) - 1e5 + X[:, 1]
+    model = cr.mlp([2, 16, 1], seed=0)
+    cr.fit(model, X, y, epochs=20, standardize=True, verbose=0)
+    to_onnx(model, tmp_path / "offset.onnx", opset=opset)
+    assert_close(run_onnx(ort, tmp_path / "offset.onnx", X)[:, 0], cr.predict(model, X), "float32")
 
 
 def test_probabilities_match_predict_proba(ort, tmp_path, iris_model):

@@ -141,18 +141,37 @@ def test_astype_re_flattens_in_the_new_dtype():
 
 def test_a_layer_used_twice_is_rejected():
     shared = cr.Linear(3, 3)
-    model = cr.Sequential(shared, cr.Tanh(), shared)
     message = "layer '2' is the same object as layer '0'; .* use a separate layer instead"
-    with pytest.raises(cr.ShapeError, match=message):
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.Sequential(shared, cr.Tanh(), shared)
+
+
+def test_a_layer_added_twice_after_construction_is_rejected_by_flatten():
+    shared = cr.Linear(3, 3)
+    model = cr.Sequential(shared, cr.Tanh())
+    model.layers.append(shared)
+    message = "layer '2' is the same object as layer '0'; .* use a separate layer instead"
+    with pytest.raises(cr.HyperparameterError, match=message):
         model.flat_parameters()
-    with pytest.raises(cr.ShapeError, match=message):
+    with pytest.raises(cr.HyperparameterError, match=message):
         cr.Adam(model)
+
+
+def test_an_activation_added_twice_after_construction_is_rejected_by_flatten():
+    relu = cr.ReLU()
+    model = cr.Sequential(cr.Linear(3, 3), relu, cr.Linear(3, 3))
+    model.layers.append(relu)
+    with pytest.raises(cr.HyperparameterError, match="layer '3' is the same object as layer '1'"):
+        model.flat_parameters()
 
 
 def test_a_block_used_twice_is_rejected_with_nested_paths():
     block = cr.Sequential(cr.Linear(3, 3), cr.Tanh())
-    with pytest.raises(cr.ShapeError, match="layer '1.0' is the same object as layer '0.0'"):
-        cr.Sequential(block, block).flat_parameters()
+    with pytest.raises(cr.HyperparameterError, match="layer '1' is the same object as layer '0'"):
+        cr.Sequential(block, block)
+    other = cr.Sequential(block.layers[1], cr.Linear(3, 3))
+    with pytest.raises(cr.HyperparameterError, match="layer '1.0' is the same object as layer '0.1'"):
+        cr.Sequential(block, other)
 
 
 def test_mixed_dtypes_are_rejected():

@@ -148,7 +148,7 @@ def test_nothing_to_plot_raises(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_pyplot_is_never_imported():
+def test_pyplot_is_never_imported(tmp_path):
     """The module draws on Figure + Agg: no global pyplot state, no display needed."""
     code = (
         "import sys\n"
@@ -158,7 +158,7 @@ def test_pyplot_is_never_imported():
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
     env = {**os.environ, "MPLBACKEND": "", "DISPLAY": ""}
-    subprocess.run([sys.executable, "-c", code, os.devnull], check=True, env=env, timeout=120)
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "history.png")], check=True, env=env, timeout=120)
 
 
 def test_histories_from_fit(tmp_path):

@@ -224,6 +224,17 @@ def test_random_state_forms():
     assert from_generator.score(X, y) > 0 and from_state.score(X, y) > 0
 
 
+def test_random_state_none_leaves_numpys_global_state_alone():
+    X, y = blobs(3)
+    before = numpy.random.get_state()
+    fits = [small(MLPClassifier, max_iter=3, early_stopping=True, random_state=None).fit(X, y) for _ in range(2)]
+    after = numpy.random.get_state()
+    assert before[0] == after[0] and before[2:] == after[2:]
+    numpy.testing.assert_array_equal(before[1], after[1])
+    # Fresh OS entropy each time: equal weights would need the same 31-bit seed twice (p ~ 5e-10).
+    assert not numpy.array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
+
+
 def test_verbose_prints_each_epoch(capsys):
     X, y = blobs(3)
     small(MLPClassifier, max_iter=3, verbose=True).fit(X, y)
@@ -243,6 +254,22 @@ def test_invalid_hyperparameters_raise_at_fit_naming_them(estimator_class, name,
     estimator = estimator_class(**{name: value})  # construction accepts anything, as scikit-learn's
     with pytest.raises(ValueError, match=name):
         estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("estimator_class, theirs_class", [(MLPClassifier, neural_network.MLPClassifier),
+                                                           (MLPRegressor, neural_network.MLPRegressor)])
+def test_hyperparameters_are_scikit_learns_but_the_documented_few(estimator_class, theirs_class):
+    # as the README and docstrings say; scikit-learn's MLPRegressor has a loss from 1.7 on
+    not_accepted = {"learning_rate", "power_t", "shuffle", "max_fun"}
+    ours, theirs = set(estimator_class().get_params()), set(theirs_class().get_params())
+    if estimator_class is MLPRegressor and "loss" in theirs:
+        not_accepted.add("loss")
+    assert theirs - ours == not_accepted
+    assert ours - theirs == {"dtype", "device"}
+    for name in not_accepted:
+        assert f"``{name}``" in estimator_class.__doc__
+        with pytest.raises(TypeError, match=name):
+            estimator_class(**{name: theirs_class().get_params()[name]})
 
 
 def test_unfitted_and_bad_input_errors():

@@ -134,6 +134,8 @@ def _bad(state, key, value):
     (lambda s: _bad(s, "2.bias", np.array(["a", "b"])), DTypeError, r"state_dict\['2.bias'\]: expected real numbers"),
     (lambda s: _bad(s, "2.bias", [[1.0], [2.0, 3.0]]), DTypeError, r"state_dict\['2.bias'\]: cannot read it"),
     (lambda s: _bad(s, "2.bias", np.array([0.0, np.nan])), NonFiniteError, r"state_dict\['2.bias'\]"),
+    (lambda s: _bad(s, "0.weight", np.full((4, 3), 1e300)), NonFiniteError,
+     r"state_dict\['0.weight'\]: 1e\+300 at index \(0, 0\) overflows the model's dtype float32"),
     (lambda s: list(s.items()), HyperparameterError, "state_dict: expected a mapping"),
 ])
 def test_bad_state_dict_is_refused_and_model_unchanged(change, error, message):
@@ -144,6 +146,14 @@ def test_bad_state_dict_is_refused_and_model_unchanged(change, error, message):
         from_state_dict(change(state), model)
     for key, array in model.params.items():
         np.testing.assert_array_equal(array, before[key])
+
+
+def test_large_finite_values_load_into_a_float64_model():
+    model = cr.mlp([3, 4, 2], seed=0, dtype="float64")
+    state = to_state_dict(model)
+    state["0.weight"] = np.full((4, 3), 1e300)
+    from_state_dict(state, model)
+    assert (model.params["0.W"] == 1e300).all()
 
 
 def test_not_a_model():

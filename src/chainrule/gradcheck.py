@@ -11,18 +11,21 @@ agrees to about 1e-8 relative and a wrong one does not.
 
 The error of an array is ``max_i |analytic_i − numeric_i| / max_i max(|analytic_i|, |numeric_i|)``:
 relative to the largest gradient of that array, so a gradient that is exactly 0 (a dead
-ReLU) does not divide by 0, and a small element computed wrongly still shows.
+ReLU) does not divide by 0, and a small element computed wrongly still shows. A NaN or
+Inf in either gradient gives an error of inf, so the check fails.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 import numpy
 
 from .backend import to_device, to_numpy
-from .checks import as_matrix, positive
+from .checks import as_matrix, positive, positive_int
+from .errors import HyperparameterError
 from .initializers import as_generator
 from .layers.layer import Layer
 from .losses import get_loss
@@ -83,14 +86,20 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     eps : float
         The central-difference step ε.
     max_checks : int, optional
-        Compare at most this many elements per array, chosen at random from ``seed``;
-        all of them by default.
+        Compare at most this many elements per array (an int >= 1), chosen at random from
+        ``seed``; all of them by default.
     check_input : bool
         Also check ∂L/∂X (reported as ``"input"``).
 
     Returns
     -------
     GradcheckReport
+        An array whose analytic or numeric gradient holds NaN or Inf gets an error of inf.
+
+    Raises
+    ------
+    HyperparameterError
+        When ``model`` is not a Layer or ``max_checks`` is not a positive int.
 
     Examples
     --------
@@ -100,6 +109,10 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     >>> cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy()).max_rel_error < 1e-6
     True
     """
+    if not isinstance(model, Layer):
+        raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+    if max_checks is not None:
+        max_checks = positive_int(max_checks, "max_checks")
     loss = get_loss(loss)
     eps = positive(eps, "eps")
     rng = as_generator(seed)
@@ -136,8 +149,19 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
             flat[i] = original
             numeric[k] = (plus - minus) / (2 * eps)
         exact = analytic[name].reshape(-1)[indices]
-        scale = max(float(numpy.abs(exact).max(initial=0)), float(numpy.abs(numeric).max(initial=0)))
-        difference = float(numpy.abs(exact - numeric).max(initial=0))
-        report.errors[name] = difference / scale if scale > 0 else 0.0
+        report.errors[name] = relative_error(exact, numeric)
         report.checked[name] = len(indices)
     return report
+
+
+def relative_error(exact, numeric) -> float:
+    """``max |exact − numeric| / max(|exact|, |numeric|)``; inf when either holds NaN or Inf.
+
+    The explicit check matters: ``max`` over a NaN gives NaN, and ``NaN > 0`` is False, which
+    would report a broken backward as an error of 0.
+    """
+    if not (numpy.isfinite(exact).all() and numpy.isfinite(numeric).all()):
+        return math.inf
+    scale = max(float(numpy.abs(exact).max(initial=0)), float(numpy.abs(numeric).max(initial=0)))
+    difference = float(numpy.abs(exact - numeric).max(initial=0))
+    return difference / scale if scale > 0 else 0.0

@@ -12,8 +12,10 @@ parameters stored as initializers under their chainrule names (``"0.W"``, ``"1.f
     Sequential                     its children's operators, one after another
     Residual     Y = X + f(X)      f's operators, then Add(X, f(X))
 
-The model's saved standardization z = (x − mean)/scale comes first (Sub, Div), so the
-graph takes the same raw rows as ``cr.predict``. Its input ``"X"`` and output ``"Y"`` have a
+The model's saved standardization z = (x − mean)/scale comes first, so the graph takes the
+same raw rows as ``cr.predict``; like ``cr.predict``, it computes z in float64 (Cast to double,
+Sub, Div with float64 mean and scale, Cast back to the model's dtype), so a column far from 0
+keeps its digits. Its input ``"X"`` and output ``"Y"`` have a
 dynamic batch dimension and the model's dtype (float32 or float64). The ONNX model's
 ``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
 labels in output order, as JSON) and ``chainrule.standardization``.
@@ -103,8 +105,7 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     width = _input_width(model, preprocessor)
     Y = "X"
     if include_preprocessing and preprocessor is not None and preprocessor.mean is not None:
-        Y = graph.node("Sub", [Y, graph.initializer("preprocessing.mean", preprocessor.mean)], "preprocessing/Sub")
-        Y = graph.node("Div", [Y, graph.initializer("preprocessing.scale", preprocessor.scale)], "preprocessing/Div")
+        Y = _standardize(graph, Y, preprocessor)
     Y, width_out = _emit(graph, model, Y, width)
     if probabilities:
         Y = graph.node(PROBABILITIES[task], [Y], "probabilities", **({"axis": -1} if task == "classification" else {}))
@@ -114,6 +115,24 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     onnx.checker.check_model(proto, full_check=True)
     atomic_write(path, proto.SerializeToString(), error=ModelFileError)
     return proto
+
+
+def _standardize(graph: "_Graph", X: str, preprocessor) -> str:
+    """z = (x − mean) / scale in float64, then cast to the model's dtype, as ``cr.predict`` does.
+
+    Preprocessor.transform subtracts the float64 mean from the rows and divides by the float64
+    scale before casting; done in float32 instead, a column far from 0 (say 1e5 with std 1)
+    would lose its low digits in the subtraction.
+    """
+    in_float64 = graph.dtype == numpy.float64
+    if not in_float64:
+        X = graph.node("Cast", [X], "preprocessing/CastToDouble", to=graph.onnx.TensorProto.DOUBLE)
+    mean = graph.initializer("preprocessing.mean", preprocessor.mean, dtype=numpy.float64)
+    scale = graph.initializer("preprocessing.scale", preprocessor.scale, dtype=numpy.float64)
+    Z = graph.node("Div", [graph.node("Sub", [X, mean], "preprocessing/Sub"), scale], "preprocessing/Div")
+    if not in_float64:
+        Z = graph.node("Cast", [Z], "preprocessing/CastToModel", to=graph.elem_type)
+    return Z
 
 
 def _emit(graph: "_Graph", layer: Layer, X: str, width: int | None) -> tuple[str, int | None]:
@@ -240,10 +259,10 @@ class _Graph:
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=output, **attributes))
         return output
 
-    def initializer(self, name: str, array) -> str:
-        """Store ``array`` (cast to the model's dtype) as a constant tensor named ``name``."""
+    def initializer(self, name: str, array, dtype: numpy.dtype | None = None) -> str:
+        """Store ``array`` as a constant tensor named ``name``, cast to ``dtype`` (default: the model's)."""
         name = self._unique(name)
-        values = numpy.ascontiguousarray(to_numpy(array), dtype=self.dtype)
+        values = numpy.ascontiguousarray(to_numpy(array), dtype=self.dtype if dtype is None else dtype)
         self.initializers.append(self.onnx.numpy_helper.from_array(values, name))
         return name
 

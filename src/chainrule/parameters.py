@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .backend import Array, get_array_module
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, HyperparameterError
 
 
 @dataclass
@@ -58,23 +58,38 @@ class FlatParameters:
         return True
 
 
+def check_each_layer_once(walked) -> None:
+    """Raise HyperparameterError if one layer object sits at two places of ``walked``.
+
+    ``walked`` holds the (path prefix, layer) pairs of ``model.walk()``. Every layer, with
+    parameters or not, keeps what its backward needs from its last forward (and a Linear its
+    gradients from its last backward), so a layer used twice in a model silently gives wrong
+    gradients.
+    """
+    seen = {}
+    for prefix, layer in walked:
+        path = prefix.rstrip(".")  # "1.0." -> "1.0", the layer's own path
+        if id(layer) in seen:
+            raise HyperparameterError(
+                f"layer {path!r} is the same object as layer {seen[id(layer)]!r}; a layer keeps its "
+                f"input and gradients from its last forward and backward, so use a separate layer instead"
+            )
+        seen[id(layer)] = path
+
+
 def flatten(model) -> FlatParameters:
-    """The flat parameter buffer of ``model``, building (and rebinding the layers) if needed."""
+    """The flat parameter buffer of ``model``, building (and rebinding the layers) if needed.
+
+    Raises HyperparameterError if one layer object appears twice in ``model`` (possible only
+    when a composite's list of layers was changed after construction).
+    """
     walked = list(model.walk())
     entries = [(layer, name) for _, layer in walked for name in layer.own_params]
     cached = model._flat
     if cached is not None and cached.is_current(entries):
         return cached
 
-    seen = {}
-    for prefix, layer in walked:
-        path = prefix.rstrip(".")  # "1.0." -> "1.0", the layer's own path
-        if layer.own_params and id(layer) in seen:
-            raise ShapeError(
-                f"layer {path!r} is the same object as layer {seen[id(layer)]!r}; a layer's "
-                f"gradients are overwritten by each backward, so use a separate layer instead"
-            )
-        seen[id(layer)] = path
+    check_each_layer_once(walked)
     names = [path + name for path, layer in walked for name in layer.own_params]
     arrays = [layer.own_params[name] for layer, name in entries]
     dtypes = {array.dtype for array in arrays}

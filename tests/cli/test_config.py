@@ -76,10 +76,22 @@ def test_the_command_line_overrides_the_file_which_overrides_the_defaults(tmp_pa
     assert (config.data, config.epochs, config.lr, config.hidden) == ("iris", 7, 0.01, TrainConfig().hidden)
 
 
-def test_values_from_the_file_are_validated_like_options(tmp_path):
-    (tmp_path / "run.toml").write_text('activation = "swish"\n')
-    with pytest.raises(cr.HyperparameterError, match="--activation"):
+def test_values_from_the_file_are_validated_like_options_naming_the_file_and_key(tmp_path):
+    (tmp_path / "run.toml").write_text('activation = "swish"\nseed = -1\n')
+    with pytest.raises(cr.HyperparameterError, match=r"run\.toml: key 'activation': expected one of"):
         resolve_config(parse("--config", tmp_path / "run.toml"))
+    with pytest.raises(cr.HyperparameterError, match=r"run\.toml: key 'seed': expected an integer >= 0, got -1"):
+        resolve_config(parse("--config", tmp_path / "run.toml", "--activation", "relu"))
+    # The same key given on the command line is named as the option.
+    with pytest.raises(cr.HyperparameterError, match=r"^--seed: expected an integer >= 0, got -2"):
+        resolve_config(parse("--config", tmp_path / "run.toml", "--activation", "relu", "--seed", "-2"))
+
+
+def test_a_bad_value_on_the_command_line_is_named_as_its_option():
+    with pytest.raises(ConfigError, match=r"^--lr expects a finite number, got nan"):
+        resolve_config(parse("--lr", "nan"))
+    with pytest.raises(ConfigError, match=r"^--weight-decay expects a finite number, got inf"):
+        resolve_config(parse("--weight-decay", "inf"))
 
 
 def test_train_with_a_config_file(tmp_path, capsys):
@@ -110,6 +122,15 @@ def test_a_bad_config_file_exits_2_in_one_line(tmp_path, capsys, text, fragments
     code, out, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--out", tmp_path / "run")
     assert_one_line_error(code, err, *fragments)
     assert out == ""
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_config_file_that_is_not_utf8_exits_2_naming_the_file(tmp_path, capsys):
+    (tmp_path / "run.toml").write_bytes(b'epochs = 1\nlabel = "\xff"\n')
+    with pytest.raises(ConfigError, match=r"run\.toml: not UTF-8 text \(byte 20"):
+        read_config(tmp_path / "run.toml")
+    code, _, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "run.toml: not UTF-8 text")
     assert not (tmp_path / "run").exists()
 
 

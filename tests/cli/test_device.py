@@ -49,7 +49,7 @@ def test_an_unknown_device_is_refused_by_the_parser(tmp_path, capsys, monkeypatc
 def test_an_unknown_device_in_a_config_file_is_refused(tmp_path, capsys):
     (tmp_path / "run.toml").write_text('device = "tpu"\n')
     code, _, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--out", tmp_path / "run")
-    assert_one_line_error(code, err, "--device: expected one of 'cpu', 'cuda'; got 'tpu'")
+    assert_one_line_error(code, err, "run.toml: key 'device': expected one of 'cpu', 'cuda'; got 'tpu'")
     assert not (tmp_path / "run").exists()
 
 

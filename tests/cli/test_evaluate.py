@@ -49,7 +49,7 @@ def test_the_label_column_may_be_named(iris_run, tmp_path, capsys):
 
 def test_a_feature_count_that_differs_from_the_model_is_refused(iris_run, capsys):
     code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "wine")
-    assert_one_line_error(code, err, "the model expects rows of 4 features", "(36, 13)")
+    assert_one_line_error(code, err, "wine: rows of 13 features", "takes 4")
 
 
 def test_labels_the_model_never_saw_are_refused(iris_run, capsys):
@@ -93,3 +93,43 @@ def test_a_damaged_model_file_is_refused(iris_run, iris_csv, tmp_path, capsys, h
 def test_a_missing_model_file_is_refused(iris_csv, tmp_path, capsys):
     code, _, err = call(capsys, "evaluate", tmp_path / "none.safetensors", iris_csv)
     assert_one_line_error(code, err, "none.safetensors")
+
+
+def test_the_saved_label_column_is_used_without_label(iris_run, tmp_path, capsys):
+    rows = [[row[4], *row[:4]] for row in iris_rows()]  # species first, not last
+    write_csv(tmp_path / "first.csv", rows)
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "first.csv", "--json")
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] == cr.evaluate(cr.load(iris_run / "model.safetensors"),
+                                                      *iris_features())["accuracy"]
+
+
+def test_a_file_without_the_label_column_is_refused_naming_it(iris_run, features_csv, capsys):
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", features_csv)
+    assert_one_line_error(code, err, "features.csv", "no label column named 'species'")
+    assert out == ""
+
+
+def test_a_built_in_is_split_with_the_seed_and_test_size_of_training(tmp_path, capsys):
+    assert call(capsys, "train", "--data", "wine", "--hidden", "8", "--epochs", "5", "--seed", "5",
+                "--test-size", "0.3", "--quiet", "--no-plots", "--out", tmp_path)[0] == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    code, out, _ = call(capsys, "evaluate", tmp_path / "model.safetensors", "wine", "--json")
+    assert code == 0
+    scores = json.loads(out)
+    assert scores["n_samples"] == 54
+    assert (scores["loss"], scores["accuracy"]) == (metrics["test"]["loss"], metrics["test"]["accuracy"])
+    code, out, _ = call(capsys, "evaluate", tmp_path / "model.safetensors", "wine", "--json", "--seed", "0",
+                        "--test-size", "0.2")
+    assert code == 0 and json.loads(out)["n_samples"] == 36
+
+
+def test_number_labels_are_scored_against_text_classes(tmp_path, capsys):
+    rows = [["a", "label"]] + [[str(i), "1" if i % 2 else "cat"] for i in range(20)]
+    write_csv(tmp_path / "mixed.csv", rows)
+    assert call(capsys, "train", "--data", tmp_path / "mixed.csv", "--hidden", "", "--epochs", "1", "--batch-size",
+                "4", "--quiet", "--no-plots", "--out", tmp_path / "run")[0] == 0
+    write_csv(tmp_path / "ones.csv", [["a", "label"], ["1", "1"], ["3", "1"]])
+    code, out, err = call(capsys, "evaluate", tmp_path / "run" / "model.safetensors", tmp_path / "ones.csv", "--json")
+    assert code == 0, err
+    assert json.loads(out)["n_samples"] == 2

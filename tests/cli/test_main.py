@@ -47,10 +47,23 @@ def test_the_console_script_is_installed(tmp_path):
     assert (done.returncode, done.stdout.strip()) == (0, f"chainrule {cr.__version__}")
 
 
-def test_no_command_prints_the_usage_and_exits_2(capsys):
+def test_no_command_is_one_line_naming_the_commands(capsys):
     code, out, err = call(capsys)
-    assert code == 2 and out == ""
-    assert err.startswith("usage: chainrule")
+    assert out == ""
+    line = assert_one_line_error(code, err, "a command is required", "see chainrule --help")
+    assert all(command in line for command in COMMANDS)
+
+
+def test_debug_may_come_before_the_command(capsys, tmp_path):
+    code, _, err = call(capsys, "--debug", "info", tmp_path / "missing.safetensors")
+    assert code == 2
+    assert "Traceback (most recent call last)" in err and "ModelFileError" in err
+    assert err.rstrip().splitlines()[-1].startswith("chainrule: error: ")
+
+
+def test_an_unrecognized_argument_names_the_command_it_was_given_to(capsys):
+    code, _, err = call(capsys, "train", "extra")
+    assert_one_line_error(code, err, "chainrule train: unrecognized arguments: extra", "see chainrule train --help")
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -11,7 +11,7 @@ import pytest
 
 import chainrule as cr
 
-from .helpers import assert_one_line_error, call, iris_features
+from .helpers import assert_one_line_error, call, iris_features, iris_rows, write_csv
 
 
 def read_csv(text):
@@ -88,3 +88,39 @@ def test_a_closed_pipe_ends_quietly(iris_run, iris_csv):
     process.stderr.close()
     assert process.wait(timeout=60) == 1
     assert err == ""
+
+
+def iris_columns(order):
+    """Iris CSV rows with the columns in ``order`` (names from the header)."""
+    rows = iris_rows()
+    index = [rows[0].index(name) for name in order]
+    return [[row[j] for j in index] for row in rows]
+
+
+def test_columns_are_taken_by_the_names_the_model_was_trained_on(iris_run, tmp_path, capsys):
+    # label first and features reversed: still the model's columns, not the last column as label
+    order = ["species", "petal_width", "petal_length", "sepal_width", "sepal_length"]
+    path = write_csv(tmp_path / "shuffled.csv", iris_columns(order))
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", path)
+    assert code == 0, err
+    X, _ = iris_features()
+    assert [row[0] for row in read_csv(out)[1]] == cr.predict(cr.load(iris_run / "model.safetensors"), X).tolist()
+
+
+def test_a_file_lacking_a_feature_column_of_the_model_is_refused(iris_run, tmp_path, capsys):
+    path = write_csv(tmp_path / "three.csv", iris_columns(["sepal_length", "petal_length", "petal_width", "species"]))
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", path)
+    assert_one_line_error(code, err, "three.csv", "no column named 'sepal_width'")
+    assert out == ""
+
+
+def test_a_model_trained_without_column_names_takes_csv_columns_by_position(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    np.savez(tmp_path / "points.npz", X=X, y=(X[:, 0] > 0).astype(int))
+    assert call(capsys, "train", "--data", tmp_path / "points.npz", "--hidden", "", "--epochs", "1", "--quiet",
+                "--no-plots", "--out", tmp_path / "run")[0] == 0
+    path = write_csv(tmp_path / "rows.csv", [["p", "q"], ["1.5", "-2"], ["-1", "3"]])
+    code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", path)
+    assert code == 0, err
+    model = cr.load(tmp_path / "run" / "model.safetensors")
+    assert [int(row[0]) for row in read_csv(out)[1]] == cr.predict(model, np.array([[1.5, -2], [-1, 3]])).tolist()

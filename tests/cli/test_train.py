@@ -23,6 +23,8 @@ from chainrule.io import read
 
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
 
+fit_module = sys.modules["chainrule.training.fit"]  # the module; chainrule.training.fit is the function
+
 RUN_FILES = {"model.safetensors", "checkpoint.safetensors", "metrics.json", "config.toml", "history.png",
              "gradient_flow.png"}
 SUMMARY = re.compile(r"^test accuracy (\d\.\d{4}) on digits \(360 test samples, (\d+) epochs, (\w+)\); "
@@ -124,6 +126,14 @@ def test_a_regression_csv_reports_r2_and_mae(tmp_path, capsys):
     assert cr.load(tmp_path / "run" / "model.safetensors").preprocessor.task == "regression"
 
 
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_rows_of_another_width_are_refused_naming_the_data_and_the_model(iris_run, capsys, command):
+    model = iris_run / "model.safetensors"
+    code, out, err = call(capsys, command, model, "digits")
+    assert_one_line_error(code, err, f"digits: rows of 64 features, but the model {model} takes 4")
+    assert out == ""
+
+
 # Resume ------------------------------------------------------------------------------------
 
 IRIS = ["--data", "iris", "--hidden", "8", "--patience", "0", "--quiet", "--no-plots"]
@@ -150,6 +160,76 @@ def test_resume_takes_the_options_from_the_checkpoint(tmp_path, capsys):
     config = tomllib.loads((tmp_path / "run" / "config.toml").read_text())
     assert (config["data"], config["hidden"], config["patience"], config["epochs"]) == ("iris", "5", 0, 4)
     assert cr.load(tmp_path / "run" / "model.safetensors").metadata["training"]["epochs"] == 4
+
+
+def test_resume_with_a_config_file_keeps_the_saved_configuration(tmp_path, capsys):
+    # The file names only epochs: seed 3 (and so the split and the shuffling) comes from the checkpoint.
+    assert call(capsys, "train", *IRIS, "--seed", "3", "--epochs", "2", "--out", tmp_path / "cut")[0] == 0
+    (tmp_path / "more.toml").write_text("epochs = 4\n")
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors",
+                        "--config", tmp_path / "more.toml", "--quiet")
+    assert code == 0, err
+    assert call(capsys, "train", *IRIS, "--seed", "3", "--epochs", "4", "--out", tmp_path / "whole")[0] == 0
+    assert (tmp_path / "cut" / "model.safetensors").read_bytes() == (tmp_path / "whole" / "model.safetensors").read_bytes()
+    config = tomllib.loads((tmp_path / "cut" / "config.toml").read_text())
+    assert (config["seed"], config["epochs"], config["hidden"]) == (3, 4, "8")
+
+
+def test_resume_from_another_directory_reads_the_same_csv(tmp_path, monkeypatch, capsys):
+    # The run saves its data path absolute: resumed from elsewhere, it must not look for
+    # ./iris.csv there (nor find another file of that name).
+    write_csv(tmp_path / "iris.csv", iris_rows())
+    (tmp_path / "elsewhere").mkdir()
+    write_csv(tmp_path / "elsewhere" / "iris.csv", iris_rows()[:1] + iris_rows()[1:][::-1][:40])
+    monkeypatch.chdir(tmp_path)
+    assert call(capsys, "train", "--data", "iris.csv", "--epochs", "2", "--out", "cut", "--quiet", "--no-plots")[0] == 0
+    assert call(capsys, "train", "--data", "iris.csv", "--epochs", "4", "--out", "whole", "--quiet", "--no-plots")[0] == 0
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--epochs", "4",
+                        "--quiet", "--no-plots")
+    assert code == 0, err
+    assert same_weights(cr.load(tmp_path / "cut" / "model.safetensors"), cr.load(tmp_path / "whole" / "model.safetensors"))
+    config = tomllib.loads((tmp_path / "cut" / "config.toml").read_text())
+    assert config["data"] == str(tmp_path / "iris.csv")
+
+
+def interrupt_at_epoch(monkeypatch, epoch: int) -> None:
+    """Ctrl-C (a real SIGINT to this process) at the start of ``epoch``, as a user would press it."""
+    run_epoch = fit_module._Loop.run_epoch
+
+    def run_epoch_after_sigint(loop, number, bar):
+        if number == epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+        return run_epoch(loop, number, bar)
+
+    monkeypatch.setattr(fit_module._Loop, "run_epoch", run_epoch_after_sigint)
+
+
+def test_ctrl_c_writes_the_run_then_exits_130_saying_how_to_resume(tmp_path, capsys, monkeypatch):
+    options = [*IRIS, "--batch-size", "8", "--out", tmp_path / "cut"]
+    interrupt_at_epoch(monkeypatch, 3)
+    code, out, err = call(capsys, "train", *options, "--epochs", "6")
+    checkpoint = tmp_path / "cut" / "checkpoint.safetensors"
+    assert code == 130
+    assert err == (f"chainrule: interrupted; the checkpoint {checkpoint} holds epoch 2; "
+                   f"resume with: chainrule train --resume {checkpoint}\n")
+    assert "interrupted" in out  # the summary says how the run ended
+    assert cr.load(tmp_path / "cut" / "model.safetensors").metadata["training"]["stop_reason"] == "interrupted"
+    monkeypatch.undo()
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--quiet")
+    assert code == 0, err
+    assert call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "6", "--out", tmp_path / "whole")[0] == 0
+    assert same_weights(cr.load(tmp_path / "cut" / "model.safetensors"),
+                        cr.load(tmp_path / "whole" / "model.safetensors"))
+
+
+def test_ctrl_c_in_the_first_epoch_exits_130_saying_there_is_no_checkpoint(tmp_path, capsys, monkeypatch):
+    interrupt_at_epoch(monkeypatch, 1)
+    code, _, err = call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "3", "--out", tmp_path / "cut")
+    assert code == 130
+    assert err == ("chainrule: interrupted during the first epoch, before any checkpoint; "
+                   f"the model so far is in {tmp_path / 'cut' / 'model.safetensors'}\n")
+    assert (tmp_path / "cut" / "model.safetensors").is_file()
 
 
 def test_a_run_killed_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path, capsys):
@@ -217,6 +297,10 @@ BAD_DATA = {
     "regression loss on labels": (lambda tmp: "diabetes", ["--loss", "cross_entropy"],
                                   ["--loss cross_entropy", "regression"]),
     "unknown data set": (lambda tmp: "mnist", [], ["unknown data set 'mnist'"]),
+    "binary loss on three classes": (lambda tmp: "iris", ["--loss", "binary_cross_entropy"],
+                                     ["--loss binary_cross_entropy: needs labels in [0, 1]", "iris", "0 to 2"]),
+    "binary loss on text labels": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None),
+                                   ["--loss", "binary_cross_entropy"], ["--loss binary_cross_entropy", "text labels"]),
 }
 
 
@@ -228,6 +312,44 @@ def test_bad_data_is_refused_in_one_line_and_leaves_no_run_folder(tmp_path, caps
     assert_one_line_error(code, err, *fragments)
     assert out == ""
     assert not (tmp_path / "run").exists()
+
+
+def test_an_out_folder_holding_another_run_is_refused(tmp_path, capsys):
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "run")[0] == 0
+    before = {path.name: path.read_bytes() for path in (tmp_path / "run").iterdir()}
+    code, out, err = call(capsys, "train", *IRIS, "--data", "wine", "--epochs", "1", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"--out {tmp_path / 'run'}: the folder already holds files",
+                          "new or empty folder", f"--resume {tmp_path / 'run' / 'checkpoint.safetensors'}")
+    assert out == ""
+    assert {path.name: path.read_bytes() for path in (tmp_path / "run").iterdir()} == before
+    # Nor may a resumed run write into another run's folder.
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "2",
+                        "--quiet", "--out", tmp_path)
+    assert_one_line_error(code, err, f"--out {tmp_path}: the folder already holds files")
+
+
+def test_an_out_folder_holding_other_files_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path)
+    line = assert_one_line_error(code, err, f"--out {tmp_path}: the folder already holds files")
+    assert "--resume" not in line
+    assert os.listdir(tmp_path) == ["notes.txt"]
+
+
+def test_an_empty_out_folder_is_used(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "run")[0] == 0
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys):
+    options = [option for option in IRIS if option != "--no-plots"]
+    assert call(capsys, "train", *options, "--epochs", "1", "--out", tmp_path / "run")[0] == 0
+    assert (tmp_path / "run" / "history.png").is_file()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "2",
+                        "--no-plots", "--quiet")
+    assert code == 0, err
+    assert {path.name for path in (tmp_path / "run").iterdir()} == RUN_FILES - {"history.png", "gradient_flow.png"}
 
 
 def test_a_default_run_folder_is_not_left_behind_either(tmp_path, capsys, monkeypatch):
@@ -249,14 +371,15 @@ BAD_OPTIONS = [
     (["--epochs", "0"], "--epochs"),
     (["--batch-size", "0"], "--batch-size"),
     (["--lr", "-1"], "--lr"),
-    (["--lr", "nan"], "key 'lr' expects a finite number"),
+    (["--lr", "nan"], "--lr expects a finite number, got nan"),
     (["--validation", "1"], "--validation"),
     (["--test-size", "0"], "--test-size"),
     (["--seed", "-1"], "--seed"),
     (["--patience", "-1"], "--patience"),
     (["--checkpoint-every", "0"], "--checkpoint-every"),
     (["--epochs", "ten"], "argument --epochs: invalid int value: 'ten'"),
-    (["--colour", "red"], "unrecognized arguments: --colour red"),
+    (["--colour", "red"], "chainrule train: unrecognized arguments: --colour red"),
+    (["--distributed", "--distributed-timeout", "-1"], "--distributed-timeout: expected a number > 0, got -1.0"),
 ]
 
 

@@ -196,3 +196,61 @@ def test_feature_only_csv_names_a_bad_cell(tmp_path):
 
 def test_feature_only_csv_may_have_one_column(tmp_path):
     assert load_csv_features(write(tmp_path, "a\n1\n2\n"), 1).tolist() == [[1], [2]]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_bare_carriage_return_line_endings_are_read(tmp_path, quoted):
+    text = 'a,b,label\r1,2,0\r3,4,1\r' if not quoted else 'a,b,label\r"1",2,0\r3,4,1\r'
+    data = load_csv(write(tmp_path, text))
+    assert data.X_train.tolist() == [[1, 2], [3, 4]] and data.y_train.tolist() == [0, 1]
+
+
+def test_an_unclosed_quote_is_reported_on_the_line_where_it_opens(tmp_path):
+    path = write(tmp_path, 'a,b,label\n"1,2,0\n3,4,1\n5,6,0\n')
+    with pytest.raises(DataError, match=r"data.csv: line 2: a quoted cell in this row is never closed"):
+        load_csv(path)
+
+
+def test_a_quoted_row_spanning_lines_is_numbered_by_its_first_line(tmp_path):
+    path = write(tmp_path, 'a,b,label\n1,oops,"x\ny"\n3,4,z\n')
+    with pytest.raises(DataError, match=r"line 2, column 2 'b'"):
+        load_csv(path)
+
+
+def test_a_model_reads_its_columns_by_name_in_its_order(tmp_path):
+    path = write(tmp_path, "label,id,b,a\nx,7,1,2\ny,8,3,4\n")
+    X, y = csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label")
+    assert X.tolist() == [[2, 1], [4, 3]] and y.tolist() == ["x", "y"]
+
+
+def test_a_model_column_missing_from_the_file_is_named(tmp_path):
+    path = write(tmp_path, "label,b\nx,1\n")
+    with pytest.raises(DataError, match=r"data.csv: no column named 'a', which the model takes as a feature"):
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label")
+
+
+def test_a_missing_label_column_is_named_only_when_labels_are_needed(tmp_path):
+    path = write(tmp_path, "b,a\n1,2\n")
+    X, y = csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label",
+                                       label_required=False)
+    assert X.tolist() == [[2, 1]] and y is None
+    with pytest.raises(DataError, match=r"data.csv: no label column named 'label' to score against"):
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label")
+
+
+def test_by_position_a_file_as_wide_as_the_model_has_no_label_column(tmp_path):
+    path = write(tmp_path, "p,q\n1,2\n")
+    X, y = csv_file.load_csv_for_model(path, n_features=2, label_required=False)
+    assert X.tolist() == [[1, 2]] and y is None
+    with pytest.raises(DataError, match=r"data.csv: no label column: its 2 columns are the model's features"):
+        csv_file.load_csv_for_model(path, n_features=2)
+    X, y = csv_file.load_csv_for_model(write(tmp_path, "p,q,r\n1,2,0\n3,4,1\n"), n_features=2)
+    assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
+
+
+def test_number_labels_stay_text_for_a_model_with_text_classes(tmp_path):
+    path = write(tmp_path, "a,label\n1,1\n2,1\n")
+    _, y = csv_file.load_csv_for_model(path, n_features=1, text_labels=True)
+    assert y.tolist() == ["1", "1"]
+    _, y = csv_file.load_csv_for_model(path, n_features=1)
+    assert y.tolist() == [1, 1]

@@ -170,3 +170,11 @@ def test_spec_paths_take_two_or_four_parts():
 def test_missing_file_raises_data_error_naming_the_path(tmp_path):
     with pytest.raises(DataError, match="absent-idx1-ubyte: no such file"):
         read_idx(tmp_path / "absent-idx1-ubyte")
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 4), (5, 0, 4)], ids=["no images", "zero width"])
+def test_images_without_values_are_refused_naming_the_file(tmp_path, shape):
+    images = write_idx(tmp_path / "images-idx3-ubyte", numpy.zeros(shape, dtype=numpy.uint8))
+    labels = write_idx(tmp_path / "labels-idx1-ubyte", numpy.zeros(shape[0], dtype=numpy.uint8))
+    with pytest.raises(DataError, match="images-idx3-ubyte: has shape .*expected at least one image"):
+        load_idx(images, labels)

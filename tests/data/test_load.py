@@ -147,3 +147,23 @@ def test_bad_options_raise_hyperparameter_error_naming_them(options, name):
 def test_test_size_leaving_no_training_rows_raises_data_error():
     with pytest.raises(DataError, match="150 test rows out of 150"):
         load_data("iris", test_size=150)
+
+
+def test_a_split_leaving_a_class_only_in_the_test_rows_is_refused_naming_source_and_class(tmp_path):
+    path = write_csv(tmp_path, "a,label\n1,x\n2,y\n3,z\n4,w\n", name="unique.csv")
+    expected = r"unique.csv: the split .* leaves class '\w' only in the test rows.*--test-size"
+    with pytest.raises(DataError, match=expected):
+        load_data(str(path), test_size=0.2, seed=0)
+    assert str(path) in str(pytest.raises(DataError, load_data, str(path)).value)
+
+
+def test_absolute_data_spec_makes_paths_absolute_and_keeps_names(tmp_path, monkeypatch):
+    from chainrule.data.load import absolute_data_spec
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("a,label\n")
+    assert absolute_data_spec("data.csv") == str(tmp_path / "data.csv")
+    assert absolute_data_spec("sub/data.npz") == str(tmp_path / "sub" / "data.npz")
+    assert absolute_data_spec("im,lab") == f"{tmp_path / 'im'},{tmp_path / 'lab'}"
+    assert absolute_data_spec("iris") == "iris"
+    assert absolute_data_spec("nothing") == "nothing"

@@ -171,3 +171,51 @@ def test_corrupt_member_raises_data_error_naming_the_key(tmp_path):
 def test_missing_file_raises_data_error_naming_the_path(tmp_path):
     with pytest.raises(DataError, match=r"absent\.npz: no such file"):
         load_npz(tmp_path / "absent.npz")
+
+
+def test_an_archive_without_samples_is_refused_naming_the_file(tmp_path):
+    path = save(tmp_path, X=numpy.zeros((0, 3)), y=numpy.zeros(0))
+    with pytest.raises(DataError, match=r"data.npz: array 'X' has shape \(0, 3\): no samples"):
+        load_npz(path)
+
+
+def test_a_member_that_is_not_npy_data_is_refused_naming_it(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bytes.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", b"hello")
+        archive.writestr("y.npy", b"hello")
+    with pytest.raises(DataError, match=r"bytes.npz: member 'X' is not .npy array data"):
+        load_npz(path)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_header_declaring_more_data_than_the_member_holds_is_refused_before_reading(tmp_path, compress):
+    import zipfile
+
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (999999999999, 1), }"
+    header = header.ljust(118) + "\n"  # the magic, version and length make the header 128 bytes
+    member = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as archive:
+        archive.writestr("X.npy", member + bytes(16))
+        archive.writestr("y.npy", member)
+    with pytest.raises(DataError, match=r"huge.npz: array 'X' declares shape \(999999999999, 1\) of float64"):
+        load_npz(path)
+
+
+def test_a_member_claiming_more_bytes_than_its_compression_can_give_is_refused(tmp_path):
+    import zipfile
+
+    path = save(tmp_path, X=numpy.eye(3), y=numpy.arange(3))
+    with zipfile.ZipFile(path) as archive:
+        stored = archive.getinfo("X.npy")
+    raw = bytearray(path.read_bytes())
+    # the uncompressed size (offset 24) in the central directory entry of the stored X.npy
+    central = raw.rfind(b"PK\x01\x02", 0, raw.rfind(b"X.npy"))
+    assert int.from_bytes(raw[central + 24:central + 28], "little") == stored.file_size
+    raw[central + 24:central + 28] = (2**31).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"array 'X' claims 2147483648 bytes"):
+        load_npz(path)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from chainrule.data import Preprocessor, load_data
-from chainrule.errors import DataError, LabelError, ShapeError
+from chainrule.errors import DataError, LabelError, NonFiniteError, ShapeError
 
 
 def fitted(task="classification"):
@@ -109,6 +109,12 @@ def malformed_cases():
         "unknown task": {**good, "task": "ranking"},
         "classes not a list": {**good, "classes": "cd"},
         "no features": {**good, "n_features": 0, "mean": None, "scale": None},
+        "width as text of a number": {**good, "n_features": "3"},
+        "width as a boolean": {**good, "n_features": True, "mean": None, "scale": None},
+        "width as a float": {**good, "n_features": 3.0},
+        "numbers as text in mean": {**good, "mean": ["0", "1", "2"]},
+        "zero scale": {**good, "scale": [1.0, 0.0, 1.0]},
+        "infinite mean": {**good, "mean": [float("inf"), 0.0, 0.0]},
     }
 
 
@@ -131,3 +137,61 @@ def test_fit_refuses_bad_task_and_shapes():
         Preprocessor.fit(numpy.zeros(2), numpy.array([0, 1]), "classification")
     with pytest.raises(ShapeError, match="y"):
         Preprocessor.fit(numpy.zeros((2, 1)), numpy.zeros((2, 2)), "classification")
+
+
+@pytest.mark.parametrize("key", ["mean", "scale"])
+def test_an_integer_too_large_for_float64_raises_data_error_naming_the_key(key):
+    saved = json.loads(f'{{"n_features": 2, "task": "regression", "mean": null, "scale": null, "classes": null, '
+                       f'"{key}": [1{"0" * 400}, 1]}}')
+    with pytest.raises(DataError, match=f"preprocessing.{key}: holds a number too large for float64"):
+        Preprocessor.from_json(saved)
+
+
+def test_a_width_given_as_text_is_refused_naming_the_key():
+    with pytest.raises(DataError, match=r"preprocessing.n_features: expected an integer >= 1, got '3'"):
+        Preprocessor.from_json({**fitted().to_json(), "n_features": "3"})
+
+
+@pytest.mark.parametrize("labels, types", [
+    ([1, "a", 2, "a"], "int, str"),
+    ([None, 1, 2, 1], "NoneType, int"),
+    ([None, None, None], "NoneType"),
+    ([True, 2, 2, 1], "bool, int"),
+])
+def test_labels_of_mixed_types_raise_label_error_naming_y(labels, types):
+    with pytest.raises(LabelError, match=f"y: labels must be all numbers or all strings, got labels of types {types}"):
+        Preprocessor.fit(numpy.zeros((len(labels), 1)), numpy.array(labels, dtype=object), "classification")
+
+
+def test_numbers_of_several_types_are_one_kind_of_label():
+    labels = numpy.array([1, 2.5, numpy.int64(1)], dtype=object)
+    assert Preprocessor.fit(numpy.zeros((3, 1)), labels, "classification").classes == [1, 2.5]
+
+
+@pytest.mark.parametrize("bad", [numpy.nan, numpy.inf])
+@pytest.mark.parametrize("dtype", [numpy.float64, object])
+def test_a_non_finite_label_raises_non_finite_error_naming_y(bad, dtype):
+    labels = numpy.array([0.0, 1.0, bad, 1.0], dtype=dtype)
+    with pytest.raises(NonFiniteError, match=f"y: class labels must be finite, got {bad!r}"):
+        Preprocessor.fit(numpy.zeros((4, 1)), labels, "classification")
+
+
+@pytest.mark.parametrize("labels, dtype", [
+    (numpy.array([7, -3, 7]), numpy.int64),
+    (numpy.array(["dog", "cat", "dog"]), numpy.dtype("<U3")),
+    (numpy.array([True, False, True]), numpy.bool_),
+    (numpy.array([0.5, 2.0, 0.5]), numpy.float64),
+])
+def test_decode_gives_the_labels_dtype_before_and_after_json(labels, dtype):
+    preprocessor = Preprocessor.fit(numpy.zeros((3, 1)), labels, "classification")
+    restored = Preprocessor.from_json(json.loads(json.dumps(preprocessor.to_json())))
+    for decoded in (preprocessor.decode([1, 0, 1]), restored.decode([1, 0, 1])):
+        assert decoded.dtype == dtype and decoded.tolist() == numpy.unique(labels)[[1, 0, 1]].tolist()
+
+
+@pytest.mark.parametrize("classes", [["a", 1], [True, 2], [2**64, 1], [2**63 + 1, 0]])
+def test_decode_keeps_classes_numpy_would_change_as_objects(classes):
+    # A hand-written file may mix kinds; NumPy would turn 1 into "1", True into 1, or round a big int.
+    decoded = Preprocessor(1, classes=classes).decode([0, 1])
+    assert decoded.dtype == object and decoded.tolist() == classes
+    assert [type(label) for label in decoded] == [type(label) for label in classes]

@@ -1,6 +1,9 @@
 """chainrule.io.atomic: a file is written whole or not at all."""
 
 import os
+import socket
+import stat
+import threading
 
 import pytest
 
@@ -122,3 +125,129 @@ def test_read_only_directory_raises(tmp_path):
         assert os.listdir(locked) == []
     finally:
         locked.chmod(0o755)
+
+
+# --- special targets: links are followed, streams are written in place ------------------
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file types")
+
+
+@posix_only
+def test_symlink_target_replaces_the_linked_file_and_keeps_the_link(tmp_path):
+    (tmp_path / "runs").mkdir()
+    real = tmp_path / "runs" / "predictions.csv"
+    real.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(os.path.join("runs", "predictions.csv"))  # relative, as users make them
+    atomic_write(link, "new")
+    assert link.is_symlink() and os.readlink(link) == os.path.join("runs", "predictions.csv")
+    assert real.read_text() == "new"
+    assert os.listdir(tmp_path / "runs") == ["predictions.csv"]  # no temporary file left
+    assert sorted(os.listdir(tmp_path)) == ["latest.csv", "runs"]
+
+
+@posix_only
+def test_dangling_symlink_creates_the_file_it_points_to(tmp_path):
+    link = tmp_path / "link.bin"
+    link.symlink_to(tmp_path / "made.bin")
+    atomic_write(link, b"x")
+    assert link.is_symlink() and (tmp_path / "made.bin").read_bytes() == b"x"
+
+
+@posix_only
+def test_symlink_loop_raises_naming_path(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(DataError, match="a: cannot write"):
+        atomic_write(tmp_path / "a", b"x")
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_fifo_target_is_written_in_place(tmp_path):
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    with atomic_open(fifo, "w", newline="") as file:
+        file.write("a,b\r\n1,2\r\n")
+    reader.join(timeout=10)
+    assert received == [b"a,b\r\n1,2\r\n"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still a FIFO, not replaced by a file
+    assert os.listdir(tmp_path) == ["stream"]
+
+
+@posix_only
+def test_character_device_target_is_written_in_place(tmp_path, monkeypatch):
+    # A real device node is never touched: a regular file is made to look like one.
+    fake_device = tmp_path / "null"
+    fake_device.write_bytes(b"")
+    inode = fake_device.stat().st_ino
+    real_stat = os.stat
+
+    def stat_as_character_device(path, *args, **kwargs):
+        status = real_stat(path, *args, **kwargs)
+        if os.fspath(path) != os.fspath(fake_device):
+            return status
+        return os.stat_result((stat.S_IFCHR | 0o666, *tuple(status)[1:]))
+
+    monkeypatch.setattr(os, "stat", stat_as_character_device)
+    atomic_write(fake_device, b"predictions")
+    monkeypatch.undo()
+    assert fake_device.stat().st_ino == inode  # written in place, not replaced
+    assert fake_device.read_bytes() == b"predictions"
+    assert os.listdir(tmp_path) == ["null"]
+
+
+@posix_only
+def test_socket_target_raises_naming_path_and_stays(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a short relative path: socket names are limited to ~100 bytes
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind("sock")
+        with pytest.raises(DataError, match="sock: cannot write"):
+            atomic_write("sock", b"x")
+        assert stat.S_ISSOCK(os.lstat("sock").st_mode)
+    finally:
+        server.close()
+    assert os.listdir(tmp_path) == ["sock"]
+
+
+def test_target_that_is_a_directory_names_it(tmp_path):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(DataError, match="out: cannot write .*a directory"):
+        atomic_write(tmp_path / "out", b"x")
+
+
+# --- metadata and names ---------------------------------------------------------------------
+
+@posix_only
+def test_existing_file_keeps_its_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        private = tmp_path / "model.safetensors"
+        private.write_bytes(b"old")
+        private.chmod(0o600)
+        atomic_write(private, b"new")
+        shared = tmp_path / "metrics.json"
+        shared.write_bytes(b"old")
+        shared.chmod(0o664)
+        with atomic_open(shared, "w") as file:
+            file.write("{}")
+        # Through a link, the linked file's permissions are kept.
+        (tmp_path / "link").symlink_to(private)
+        atomic_write(tmp_path / "link", b"newer")
+    finally:
+        os.umask(umask)
+    assert private.read_bytes() == b"newer" and stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert shared.read_text() == "{}" and stat.S_IMODE(shared.stat().st_mode) == 0o664
+
+
+def test_longest_file_name_that_fits_can_be_written(tmp_path):
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+    target = tmp_path / ("m" * (min(limit, 255) - len(".safetensors")) + ".safetensors")
+    atomic_write(target, b"x")
+    atomic_write(target, b"y")  # and replaced
+    assert target.read_bytes() == b"y"
+    assert os.listdir(tmp_path) == [target.name]

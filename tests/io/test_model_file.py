@@ -120,6 +120,7 @@ def test_extra_tensors_and_json_round_trip(tmp_path):
     (None, [1, 2], "extra_json must be a dict"),
     (None, {"loss": float("nan")}, "not plain JSON"),
     (None, {"callback": print}, "not plain JSON"),
+    ({"z": np.zeros(2, np.complex64)}, None, "extra tensor 'z' has dtype complex64"),
 ])
 def test_bad_extras_are_refused_and_nothing_is_written(tmp_path, extra_tensors, extra_json, message):
     with pytest.raises(ModelFileError, match=message):
@@ -377,7 +378,7 @@ def test_extra_tensor_differs_from_its_declaration(saved):
     tensors["optimizer.m"] = np.zeros(4, np.float64)
     document["extra_tensors"] = {"optimizer.m": {"dtype": "float32", "shape": [4]}}
     _rewrite(saved, tensors, document)
-    with pytest.raises(ModelFileError, match="tensor 'optimizer.m' has dtype float64"):
+    with pytest.raises(ModelFileError, match="tensor 'optimizer.m' has dtype 'F64' and shape \\[4\\] in the header"):
         read(saved)
 
 
@@ -463,3 +464,52 @@ def test_directory_path(tmp_path):
 def test_model_file_error_is_a_value_error(tmp_path):
     with pytest.raises(ValueError):
         load(tmp_path / "nowhere")
+
+
+def _rewrite_header(path, change):
+    """Apply ``change`` to the safetensors JSON header of ``path``, keeping the tensor bytes."""
+    data = path.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    change(header)
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
+
+
+@pytest.mark.parametrize("dtype, shape", [("BF16", [8]), ("F8_E4M3", [16]), ("F8_E5M2", [16]), ("F16", [8]), ("F32", [2, 2])])
+def test_extra_tensor_header_must_match_its_declaration(tmp_path, dtype, shape):
+    # 16 bytes of float32 relabelled in the header: safetensors would read them as another type (or fail with a KeyError).
+    path = tmp_path / "model.safetensors"
+    save(cr.Linear(2, 2), path, extra_tensors={"opt": np.zeros(4, np.float32)})
+
+    def relabel(header):
+        header["opt"]["dtype"], header["opt"]["shape"] = dtype, shape
+    _rewrite_header(path, relabel)
+    with pytest.raises(ModelFileError, match=f"tensor 'opt' has dtype '{dtype}' and shape .* in the header"):
+        read(path)
+
+
+def test_extra_tensor_of_a_dtype_chainrule_never_writes(saved):
+    tensors, document = _contents(saved)
+    tensors["opt"] = np.zeros(4, np.float32)
+    document["extra_tensors"] = {"opt": {"dtype": "bfloat16", "shape": [4]}}
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match="extra_tensors.opt: dtype 'bfloat16' is not one chainrule writes"):
+        read(saved)
+
+
+@pytest.mark.parametrize("layers", [
+    [cr.Linear(3, 2)],
+    [cr.ReLU(), cr.Linear(3, 2)],
+    [cr.Residual(cr.Sequential(cr.Linear(3, 3), cr.Tanh())), cr.Linear(3, 2)],
+])
+def test_preprocessor_must_match_the_network_input_width(tmp_path, layers):
+    path = tmp_path / "model.safetensors"
+    model = cr.Sequential(*layers, seed=0)
+    model.preprocessor = Preprocessor.fit(np.zeros((4, 3)), np.zeros(4), "regression")
+    save(model, path)
+    assert load(path).preprocessor.n_features == 3
+    model.preprocessor = Preprocessor.fit(np.zeros((4, 7)), np.zeros(4), "regression")
+    save(model, path)
+    with pytest.raises(ModelFileError, match="preprocessor.n_features: expected 3 .*input width.*, got 7"):
+        load(path)

@@ -62,3 +62,11 @@ def test_mlp_invalid_width():
 
 def test_every_activation_is_known_by_name():
     assert set(ACTIVATIONS) == {"relu", "leaky_relu", "sigmoid", "logistic", "tanh", "gelu", "identity", "softmax"}
+
+
+@pytest.mark.parametrize("name", [["relu"], {"relu": 1}, None, 3])
+def test_a_name_that_is_not_a_string_is_rejected(name):
+    with pytest.raises(cr.HyperparameterError, match="activation: unknown name"):
+        cr.activation_layer(name)
+    with pytest.raises(cr.HyperparameterError, match="activation: unknown name"):
+        cr.mlp([2, 3, 1], name)

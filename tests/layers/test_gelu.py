@@ -42,3 +42,26 @@ def test_finite_for_huge_inputs():
 
 def test_keeps_float32():
     assert_keeps_float32(cr.GELU(), normal(0, 4, 3))
+
+
+@pytest.mark.parametrize("dtype, big", [("float32", 1e20), ("float32", 3e38), ("float64", 1e160), ("float64", 1e300)])
+def test_backward_is_exact_for_the_largest_finite_inputs(dtype, big):
+    # z·z overflows there; the second term of the derivative is 0 (tanh is exactly ±1).
+    layer = cr.GELU()
+    X = np.array([[big, -big, 49.0, -49.0]], dtype=dtype)
+    with np.errstate(over="ignore"):  # the forward's z³ may overflow to inf; tanh(inf) = 1
+        layer.forward(X)
+    dX = layer.backward(np.ones_like(X))
+    assert dX.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(dX[0, :2], [1.0, 0.0])
+    np.testing.assert_array_equal(dX[0, 2:], [1.0, 0.0])  # tanh is already saturated at |z| = 49
+
+
+def test_clipping_changes_no_value_below_the_saturation():
+    X = np.linspace(-60, 60, 2401).reshape(1, -1)
+    layer = cr.GELU()
+    layer.forward(X)
+    T = layer._T
+    dudx = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * X * X)  # the unclipped formula, same order
+    expected = 1.0 * (0.5 * (1 + T) + 0.5 * X * (1 - T * T) * dudx)
+    np.testing.assert_array_equal(layer.backward(np.ones_like(X)), expected)

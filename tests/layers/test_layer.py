@@ -151,3 +151,9 @@ def test_buffers_are_reused_only_inside_reusing_buffers():
         assert as_float64.dtype == np.float64 and not np.shares_memory(as_float64, wider)
     after = layer.buffer("Z", (8, 6), like.astype(np.float64))
     assert after.dtype == np.float64 and not np.shares_memory(after, as_float64)
+
+
+@pytest.mark.parametrize("make", [cr.ReLU, cr.Tanh, cr.GELU, cr.Identity])
+def test_ragged_input_to_a_layer_without_parameters(make):
+    with pytest.raises(cr.ShapeError, match=r"X \(input of \w+\): expected a rectangular array"):
+        make()([[1.0, 2.0], [1.0]])

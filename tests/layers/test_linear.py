@@ -100,3 +100,58 @@ def test_unknown_initializer():
 def test_invalid_seed(seed):
     with pytest.raises(cr.HyperparameterError, match="seed: expected"):
         cr.Linear(2, 2, seed=seed)
+
+
+def test_auto_init_before_a_relu_is_the_he_draw_of_the_same_seed():
+    model = cr.Sequential(cr.Linear(5, 4, seed=3), cr.ReLU())
+    np.testing.assert_array_equal(model[0].own_params["W"], cr.Linear(5, 4, seed=3, init="he_normal").own_params["W"])
+
+
+def test_auto_init_from_a_shared_generator_replays_its_state():
+    rng = np.random.default_rng(7)
+    first, second = cr.Linear(3, 4, seed=rng), cr.Linear(4, 2, seed=rng)
+    cr.Sequential(first, cr.ReLU(), second)
+    reference = np.random.default_rng(7)
+    expected_first = cr.Linear(3, 4, seed=reference, init="he_normal").own_params["W"]
+    np.testing.assert_array_equal(first.own_params["W"], expected_first)
+    # second was drawn (Glorot) after first's Glorot draw and stays Glorot: it is the last layer
+    reference = np.random.default_rng(7)
+    cr.Linear(3, 4, seed=reference)
+    np.testing.assert_array_equal(second.own_params["W"], cr.Linear(4, 2, seed=reference).own_params["W"])
+
+
+def test_auto_init_back_and_forth_returns_the_first_draw():
+    layer = cr.Linear(4, 3, seed=0)
+    glorot = layer.own_params["W"].copy()
+    cr.Sequential(layer, cr.ReLU())
+    cr.Sequential(layer, cr.Tanh())
+    np.testing.assert_array_equal(layer.own_params["W"], glorot)
+
+
+def test_assigned_weights_are_kept_by_a_sequential():
+    layer = cr.Linear(4, 2)
+    layer.own_params["W"][...] = 1
+    model = cr.Sequential(layer, cr.ReLU())
+    np.testing.assert_array_equal(model[0].own_params["W"], np.ones((4, 2)))
+    assert layer.auto_init == "he_normal"  # a later initialize(seed) draws He
+
+
+def test_trained_weights_are_kept_when_re_nested():
+    model = cr.Sequential(cr.Linear(4, 6), cr.Tanh(), cr.Linear(6, 3), seed=0)
+    X, y = np.random.default_rng(0).normal(size=(8, 4)), np.arange(8) % 3
+    optimizer = cr.SGD(model, lr=0.5)
+    _, dY = cr.SoftmaxCrossEntropy()(model(X), y)
+    model.backward(dY)
+    optimizer.step()
+    trained = {name: array.copy() for name, array in model.params.items()}
+    bigger = cr.Sequential(model[0], model[1], model[2], cr.ReLU(), cr.Linear(3, 3))
+    for name, array in trained.items():
+        np.testing.assert_array_equal(bigger.params[name], array)
+
+
+def test_a_sequential_seed_still_redraws_everything():
+    layer = cr.Linear(4, 2)
+    layer.own_params["W"][...] = 1
+    model = cr.Sequential(layer, cr.ReLU(), seed=5)
+    expected = cr.Sequential(cr.Linear(4, 2, init="he_normal"), cr.ReLU(), seed=5)
+    np.testing.assert_array_equal(model[0].own_params["W"], expected[0].own_params["W"])

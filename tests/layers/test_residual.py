@@ -67,3 +67,10 @@ def test_rejects_non_layers():
 
 def test_keeps_float32():
     assert_keeps_float32(cr.Residual(cr.Sequential(cr.Linear(3, 5), cr.Tanh(), cr.Linear(5, 3))), normal(0, 4, 3))
+
+
+def test_a_layer_used_twice_inside_f_is_rejected():
+    block = cr.Sequential(cr.Linear(3, 3), cr.Tanh())
+    block.layers.append(block.layers[1])  # changed after its own check
+    with pytest.raises(cr.HyperparameterError, match="layer 'f.2' is the same object as layer 'f.1'"):
+        cr.Residual(block)

@@ -134,3 +134,43 @@ def test_wrong_width_deep_inside_names_the_path():
 def test_keeps_float32():
     model = cr.Sequential(cr.Linear(3, 4), cr.GELU(), cr.Residual(cr.Linear(4, 4)), cr.Softmax(), seed=0)
     assert_keeps_float32(model, normal(0, 5, 3))
+
+
+@pytest.mark.parametrize("make", [cr.ReLU, cr.Tanh, cr.Sigmoid, cr.GELU, cr.Identity, lambda: cr.Linear(6, 6)])
+def test_a_layer_object_used_twice_is_rejected(make):
+    shared = make()
+    with pytest.raises(cr.HyperparameterError, match="layer '3' is the same object as layer '1'"):
+        cr.Sequential(cr.Linear(4, 6), shared, cr.Linear(6, 6), shared, cr.Linear(6, 3))
+
+
+def test_a_layer_used_in_a_nested_block_and_outside_is_rejected():
+    relu = cr.ReLU()
+    with pytest.raises(cr.HyperparameterError, match="layer '2.1' is the same object as layer '1'"):
+        cr.Sequential(cr.Linear(4, 6), relu, cr.Sequential(cr.Linear(6, 6), relu))
+
+
+def test_a_layer_between_two_linears_leaves_a_direct_callers_input_alone():
+    model = cr.Sequential(cr.Linear(4, 6), cr.ReLU(), cr.Linear(6, 6), cr.Tanh(), cr.Linear(6, 3), seed=0)
+    X = np.random.default_rng(0).normal(size=(3, 6)).astype(np.float32)
+    original = X.copy()
+    for index in (1, 3):
+        model[index](X)
+        np.testing.assert_array_equal(X, original)
+
+
+def test_a_layer_moved_to_the_front_of_a_new_sequential_leaves_the_input_alone():
+    model = cr.Sequential(cr.Linear(4, 6), cr.ReLU(), cr.Linear(6, 3), seed=0)
+    X = np.random.default_rng(0).normal(size=(3, 6)).astype(np.float32)
+    original = X.copy()
+    tail = cr.Sequential(*model.layers[1:])
+    assert not tail[0].inplace
+    tail.forward(X)  # even the unchecked forward: the layer is first now
+    np.testing.assert_array_equal(X, original)
+
+
+def test_inplace_is_set_only_between_two_linear_layers():
+    model = cr.Sequential(cr.ReLU(), cr.Linear(4, 4), cr.Tanh(), cr.Linear(4, 4), cr.Sigmoid(), cr.Identity(),
+                          cr.Linear(4, 4), cr.ReLU())
+    assert [layer.inplace for layer in model.layers] == [False, False, True, False, False, False, False, False]
+    moved = cr.Sequential(cr.Linear(4, 4), model[2])
+    assert not moved[1].inplace

@@ -69,3 +69,26 @@ def test_no_raw_numpy_error_escapes(n_samples, n_outputs, target_shape, kind, lo
         return  # a chainrule error, naming the problem, is the right answer to a bad shape
     assert dY.shape == Y.shape
     assert np.isfinite(value)
+
+
+@pytest.mark.parametrize("name", [[1], {"mse": 1}, 3, None])
+def test_a_loss_that_is_not_a_name(name):
+    with pytest.raises(cr.HyperparameterError, match=r"loss: unknown name .*; expected one of mse"):
+        cr.get_loss(name)
+
+
+@pytest.mark.parametrize("loss, targets", [
+    (cr.MSE(), [0.5, 1.0]), (cr.SoftmaxCrossEntropy(), [0, 1]), (cr.BinaryCrossEntropy(), [0.0, 1.0]),
+], ids=repr)
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, bool])
+def test_integer_outputs_are_refused(loss, targets, dtype):
+    Y = np.zeros((2, 2 if isinstance(loss, cr.SoftmaxCrossEntropy) else 1), dtype=dtype)
+    message = rf"{type(loss).__name__}: expected float outputs Y \(float32 or float64\), got dtype {np.dtype(dtype)}"
+    with pytest.raises(cr.DTypeError, match=message):
+        loss(Y, targets)
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_an_empty_batch_is_refused(loss):
+    with pytest.raises(cr.ShapeError, match=rf"{type(loss).__name__}: outputs Y have no rows \(shape \(0, 1\)\)"):
+        loss(np.zeros((0, 1)), np.zeros(0, dtype=int))

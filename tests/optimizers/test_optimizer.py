@@ -126,6 +126,19 @@ def test_step_after_the_model_grew():
         optimizer.step()
 
 
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+def test_step_after_the_model_changed_dtype(kind):
+    model = cr.mlp([2, 3, 1], seed=0)  # float32
+    optimizer = kind(model, lr=0.1)
+    model.astype("float64")
+    before = model.flat_parameters().theta.copy()
+    message = f"{kind.__name__}: the model's parameters are now float64, the optimizer was made for float32; make a new"
+    with pytest.raises(cr.DTypeError, match=message):
+        optimizer.step()
+    np.testing.assert_array_equal(model.flat_parameters().theta, before)
+    assert optimizer.t == 0
+
+
 VARIANTS = [
     lambda model: cr.SGD(model, lr=0.1),
     lambda model: cr.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.01),

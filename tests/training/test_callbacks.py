@@ -139,3 +139,38 @@ def test_repr_shows_the_settings():
     assert repr(cr.EarlyStopping(4, min_delta=0.01, monitor="loss")) == (
         "EarlyStopping(patience=4, min_delta=0.01, monitor='loss')"
     )
+
+
+def test_a_reused_stopper_starts_afresh_in_the_next_fit():
+    stopper = cr.EarlyStopping(patience=2)
+    first = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(first, X_IRIS, Y_IRIS, epochs=20, validation=0.2, callbacks=[stopper], verbose=0)
+    assert stopper.monitor == "val_loss"
+    # Another model of another size, without validation data: nothing of the first fit carries over.
+    second, alone = cr.mlp([4, 16, 3], seed=1), cr.mlp([4, 16, 3], seed=1)
+    history = cr.fit(second, X_IRIS, Y_IRIS, epochs=5, callbacks=[stopper], verbose=0)
+    expected = cr.fit(alone, X_IRIS, Y_IRIS, epochs=5, callbacks=[cr.EarlyStopping(patience=2)], verbose=0)
+    assert stopper.monitor == "loss"
+    assert history.to_json() == expected.to_json()
+    np.testing.assert_array_equal(second.flat_parameters().theta, alone.flat_parameters().theta)
+
+
+def test_a_resumed_fit_restores_the_checkpointed_state_over_the_reset(tmp_path):
+    path = tmp_path / "run.safetensors"
+
+    def run(stopper, epochs, resume=None):
+        model = cr.mlp([4, 8, 3], seed=0)
+        history = cr.fit(model, X_IRIS, Y_IRIS, epochs=epochs, validation=0.2, callbacks=[stopper],
+                         checkpoint=path, resume=resume, verbose=0)
+        return model, history
+
+    uninterrupted, expected = run(cr.EarlyStopping(patience=3), 6)
+    first = cr.EarlyStopping(patience=3)
+    run(first, 3)
+    stopper = cr.EarlyStopping(patience=3)
+    cr.fit(cr.mlp([4, 5, 3], seed=2), X_IRIS, Y_IRIS, epochs=2, callbacks=[stopper], verbose=0)  # other state
+    run(stopper, 3, resume=path)  # resuming a finished run trains nothing: the state is the checkpoint's
+    assert (stopper.best, stopper.best_epoch, stopper.wait) == (first.best, first.best_epoch, first.wait)
+    resumed, history = run(stopper, 6, resume=path)
+    assert history.to_json() == expected.to_json()
+    np.testing.assert_array_equal(resumed.flat_parameters().theta, uninterrupted.flat_parameters().theta)

@@ -86,15 +86,26 @@ def test_a_missing_checkpoint_is_reported(tmp_path):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, resume=tmp_path / "missing.safetensors", verbose=0)
 
 
-@pytest.mark.parametrize("sizes, message", [
-    ([4, 9, 3], r"tensor '0.W' has shape \(4, 8\), the model \(4, 9\)"),
-    ([4, 8, 8, 3], r"the checkpoint's parameters .* do not match the model's"),
+@pytest.mark.parametrize("other", [
+    lambda: cr.mlp([4, 9, 3], seed=0),
+    lambda: cr.mlp([4, 8, 8, 3], seed=0),
+    lambda: cr.mlp([4, 8, 3], activation="tanh", seed=0),  # the same parameters, another function
 ])
-def test_a_checkpoint_of_another_architecture_is_refused(tmp_path, sizes, message):
+def test_a_checkpoint_of_another_architecture_is_refused(tmp_path, other):
     path = tmp_path / "checkpoint.safetensors"
     trained(path, epochs=1)
-    other = cr.mlp(sizes, seed=0)
-    with pytest.raises(ModelFileError, match=message):
+    other = other()
+    before = {name: array.copy() for name, array in other.params.items()}
+    with pytest.raises(ModelFileError, match="checkpoint.safetensors: the checkpoint's architecture .* is not the model's"):
+        load_checkpoint(path, other, cr.SGD(other, momentum=0.9), np.random.default_rng(), [cr.EarlyStopping()])
+    assert all(np.array_equal(other.params[name], before[name]) for name in before)
+
+
+def test_a_checkpoint_of_another_dtype_is_refused(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    trained(path, epochs=1)
+    other = cr.mlp([4, 8, 3], seed=0, dtype="float64")
+    with pytest.raises(ModelFileError, match="checkpoint's parameters are float32, the model's float64"):
         load_checkpoint(path, other, cr.SGD(other, momentum=0.9), np.random.default_rng(), [cr.EarlyStopping()])
 
 
@@ -153,3 +164,49 @@ def test_resuming_a_run_that_stopped_early_trains_no_further_epoch(tmp_path):
     assert again.metrics == history.metrics
     for name, value in model.params.items():
         np.testing.assert_array_equal(resumed.params[name], value)
+
+
+def resave(path, change_extra=None, change_tensors=None):
+    """Re-save the checkpoint at ``path`` with its extra JSON or tensors changed; returns the new path."""
+    model, tensors, extra = read(path)
+    if change_extra:
+        change_extra(extra)
+    if change_tensors:
+        change_tensors(tensors)
+    crafted = path.with_name("crafted.safetensors")
+    cr.save(model, crafted, extra_tensors=tensors, extra_json=extra)
+    return crafted
+
+
+@pytest.mark.parametrize("change_extra, change_tensors, field", [
+    (lambda e: e.pop("optimizer"), None, "field optimizer: expected"),
+    (lambda e: e.pop("callbacks"), None, "field callbacks: expected"),
+    (lambda e: e.__setitem__("callbacks", [5]), None, "field callbacks: expected"),
+    (lambda e: e.__setitem__("callbacks", [{}]), None, r"field callbacks\[0\]: not a state of EarlyStopping"),
+    (lambda e: e["callbacks"][0].__setitem__("wait", "x"), None, r"field callbacks\[0\]: .*wait: expected an integer"),
+    (lambda e: e["callbacks"][0].__setitem__("best", "low"), None, r"field callbacks\[0\]: .*best: expected a finite"),
+    (lambda e: e["callbacks"][0].__setitem__("monitor", 3), None, r"field callbacks\[0\]: .*monitor: expected"),
+    (lambda e: e.__setitem__("rng", "x"), None, "field rng: expected a PCG64 state"),
+    (lambda e: e.__setitem__("rng", np.random.MT19937(0).state), None, "field rng: expected a PCG64 state"),
+    (lambda e: e.__setitem__("epoch", "x"), None, "field epoch: expected an integer"),
+    (lambda e: e["optimizer"].__setitem__("t", "abc"), None, "field optimizer.t: expected an integer"),
+    (lambda e: e.__setitem__("history", [1]), None, "field history: expected an object"),
+    (lambda e: e["history"].__setitem__("metrics", {"loss": ["x"]}), None, "field history.metrics: expected"),
+    (lambda e: e["history"].__setitem__("epochs", -1), None, "field history.epochs: expected"),
+    (None, lambda t: t.pop("optimizer.velocity"), "field optimizer: saved state tensors"),
+    (None, lambda t: t.__setitem__("optimizer.velocity", np.zeros(3, np.float32)), "tensor 'optimizer.velocity' has shape"),
+    (None, lambda t: t.__setitem__("optimizer.velocity", t["optimizer.velocity"].astype(np.float64)),
+     "tensor 'optimizer.velocity' has shape .* and dtype float64"),
+])
+def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_path, change_extra, change_tensors, field):
+    trained(tmp_path / "checkpoint.safetensors", epochs=1)
+    path = resave(tmp_path / "checkpoint.safetensors", change_extra, change_tensors)
+    model = cr.mlp([4, 8, 3], seed=1)
+    optimizer = cr.SGD(model, lr=0.05, momentum=0.9)
+    rng = np.random.default_rng(7)
+    before = ({name: array.copy() for name, array in model.params.items()}, optimizer.state_dict(), rng.bit_generator.state)
+    with pytest.raises(ModelFileError, match=f"crafted.safetensors: (checkpoint )?{field}"):
+        load_checkpoint(path, model, optimizer, rng, [cr.EarlyStopping()])
+    assert all(np.array_equal(model.params[name], before[0][name]) for name in before[0])
+    assert optimizer.t == before[1]["t"] and np.array_equal(optimizer.state["velocity"], before[1]["state"]["velocity"])
+    assert rng.bit_generator.state == before[2]

@@ -1,18 +1,20 @@
 """Data-parallel fit over MPI: 2 processes end where 1 process ends; failures end the job."""
 
+import gc
 import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy
 import pytest
 
 import chainrule as cr
-from chainrule.training.distributed import SingleProcess
+from chainrule.training.distributed import Communicator, SingleProcess
 
 from . import distributed_script as script
 
@@ -74,3 +76,73 @@ def test_distributed_rejects_what_is_not_a_communicator():
     X, y = script.data(40)
     with pytest.raises(cr.HyperparameterError, match="distributed"):
         cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, distributed="yes")
+
+
+# -- resuming: rank 0 reads the checkpoint and sends it; tested in this one process ------------
+
+needs_mpi4py = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="needs mpi4py")
+
+
+class Done:
+    """A nonblocking MPI request that has already completed."""
+
+    def Test(self):
+        return True
+
+
+class RootSends:
+    """COMM_WORLD as rank 1 of 2 sees it: each Ibcast receives rank 0's next array."""
+
+    def __init__(self, *sent):
+        self.sent = list(sent)
+
+    def Ibcast(self, buffer, root):
+        buffer[...] = self.sent.pop(0)
+        return Done()
+
+
+def rank_one(world):
+    """A Communicator for rank 1 of 2 over ``world``, without MPI (mpi4py may be absent)."""
+    comm = Communicator.__new__(Communicator)
+    comm.MPI = types.SimpleNamespace(Exception=RuntimeError)
+    comm.world, comm.rank, comm.size, comm.is_root = world, 1, 2, False
+    comm.timeout, comm.abort = 5.0, False
+    return comm
+
+
+@needs_mpi4py
+def test_missing_checkpoint_on_rank_0_is_a_model_file_error_naming_it(tmp_path):
+    missing = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: no such checkpoint file"):
+        Communicator(abort=False).local_checkpoint(missing)
+    X, y = script.data(40)
+    with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: no such checkpoint file"):
+        cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, resume=missing,
+               distributed=Communicator(abort=False))
+
+
+def test_other_ranks_stop_with_a_model_file_error_when_rank_0_cannot_read(tmp_path):
+    comm = rank_one(RootSends(numpy.array([-1])))
+    with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: rank 0 cannot read the checkpoint"):
+        comm.local_checkpoint(tmp_path / "checkpoint.safetensors")
+
+
+def test_other_ranks_copy_of_the_checkpoint_is_removed_once_loaded(tmp_path):
+    sent = numpy.frombuffer(b"checkpoint bytes", dtype=numpy.uint8)
+    model = cr.mlp([5, 3], seed=0)
+    theta = model.flat_parameters().theta.copy()
+    comm = rank_one(RootSends(numpy.array([sent.size]), sent, theta))
+    copy = comm.local_checkpoint("elsewhere/checkpoint.safetensors")
+    assert copy.name == "checkpoint.safetensors" and copy.read_bytes() == b"checkpoint bytes"
+    comm.broadcast_parameters(model)  # what fit does right after loading the copy
+    assert not copy.parent.exists()
+
+
+def test_other_ranks_copy_is_removed_when_the_communicator_goes(tmp_path):
+    sent = numpy.frombuffer(b"checkpoint bytes", dtype=numpy.uint8)
+    comm = rank_one(RootSends(numpy.array([sent.size]), sent))
+    copy = comm.local_checkpoint("checkpoint.safetensors")  # loading it failed: no broadcast follows
+    assert copy.exists()
+    del comm
+    gc.collect()
+    assert not copy.parent.exists()

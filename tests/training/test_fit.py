@@ -495,3 +495,69 @@ def test_bad_input_leaves_the_model_and_the_checkpoint_path_untouched(tmp_path):
         cr.fit(model, X_IRIS, Y_IRIS, batch_size=1000, checkpoint=tmp_path / "checkpoint.safetensors", verbose=0)
     assert np.array_equal(model.flat_parameters().theta, before)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("callbacks", [cr.EarlyStopping(), {cr.EarlyStopping()}, None, "early_stopping"])
+def test_callbacks_must_be_a_list_or_tuple(callbacks):
+    with pytest.raises(cr.HyperparameterError, match=r"callbacks: expected a list or tuple of chainrule Callbacks"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, callbacks=callbacks, verbose=0)
+
+
+def test_callbacks_may_be_a_tuple():
+    history = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, callbacks=(cr.EarlyStopping(),), verbose=0)
+    assert history.epochs == 1
+
+
+@pytest.mark.parametrize("y", [Y_IRIS[:0], Y_IRIS, SPECIES[Y_IRIS][:0]], ids=["empty y", "full y", "empty strings"])
+def test_empty_X_is_reported_before_anything_else(y):
+    with pytest.raises(cr.DataError, match=r"X: has no samples \(shape \(0, 4\)\)"):
+        cr.fit(iris_model(), X_IRIS[:0], y, verbose=0)
+
+
+def test_an_empty_validation_set_is_refused():
+    with pytest.raises(cr.DataError, match=r"X_val: has no samples"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, validation=(X_IRIS[:0], Y_IRIS[:0]), verbose=0)
+
+
+@pytest.mark.parametrize("fraction", [np.float32(0.2), np.float64(0.2), np.float16(0.2)])
+def test_a_numpy_fraction_is_taken_like_a_python_float(fraction):
+    expected = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, validation=0.2, verbose=0)
+    history = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, validation=fraction, verbose=0)
+    assert history.to_json() == expected.to_json()
+
+
+@pytest.mark.parametrize("y, n_outputs", [(Y_IRIS[::5], 3), (Y_DIABETES[:30], 1)], ids=["classes", "values"])
+def test_a_fraction_that_leaves_no_training_row_is_reported_as_validation(y, n_outputs):
+    with pytest.raises(cr.DataError, match=r"^validation: holding out 0.99 of the 30 rows leaves 0 for training"):
+        cr.fit(cr.mlp([4, n_outputs], seed=0), X_IRIS[::5], y, validation=0.99, verbose=0)
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_a_nan_class_label_is_a_non_finite_error_naming_y(validation):
+    labels = Y_IRIS.astype(float)
+    labels[0] = np.nan
+    with pytest.raises(cr.NonFiniteError, match=r"^y: expected finite values, found nan at index \(0,\)"):
+        cr.fit(iris_model(), X_IRIS, labels, loss="cross_entropy", validation=0.2 if validation else None, verbose=0)
+
+
+def test_a_nan_validation_label_is_a_non_finite_error_naming_y_val():
+    labels = Y_IRIS[:10].astype(float)
+    labels[3] = np.nan
+    with pytest.raises(cr.NonFiniteError, match=r"^y_val: expected finite values, found nan at index \(3,\)"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS.astype(float), loss="cross_entropy", validation=(X_IRIS[:10], labels),
+               verbose=0)
+
+
+def test_ragged_targets_are_a_shape_error_naming_y():
+    with pytest.raises(cr.ShapeError, match=r"^y: expected a rectangular array of targets"):
+        cr.fit(cr.mlp([4, 2], seed=0), X_IRIS[:2], [[1.0, 2.0], [1.0]], verbose=0)
+
+
+def test_an_optimizer_made_before_the_model_changed_dtype_is_refused():
+    model = iris_model()
+    optimizer = cr.Adam(model)
+    model.astype("float64")
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.DTypeError, match="Adam: the model's parameters are now float64, .*make a new optimizer"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, verbose=0)
+    np.testing.assert_array_equal(model.flat_parameters().theta, before)

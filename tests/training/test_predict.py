@@ -119,3 +119,43 @@ def test_a_saved_and_loaded_model_predicts_the_same(classifier, tmp_path):
     loaded = cr.load(tmp_path / "model.safetensors")
     assert np.array_equal(cr.predict(loaded, X_IRIS), cr.predict(classifier, X_IRIS))
     np.testing.assert_array_equal(cr.predict_proba(loaded, X_IRIS), cr.predict_proba(classifier, X_IRIS))
+
+
+@pytest.mark.parametrize("score", [
+    lambda model, X: cr.predict(model, X),
+    lambda model, X: cr.predict_proba(model, X),
+    lambda model, X: cr.evaluate(model, X, SPECIES[Y_IRIS][:0]),
+])
+def test_zero_rows_are_refused_naming_x(classifier, score):
+    with pytest.raises(cr.ShapeError, match=r"X has no rows \(shape \(0, 4\)\); expected at least 1"):
+        score(classifier, X_IRIS[:0])
+
+
+@pytest.mark.parametrize("labels, kind", [
+    (np.array([10, 20, 30])[Y_IRIS], "i"),  # labels that are not the output indices
+    (Y_IRIS, "i"),  # labels that are
+    (SPECIES[Y_IRIS], "U"),
+])
+def test_labels_keep_their_dtype_through_save_and_load(labels, kind, tmp_path):
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, labels, epochs=2, verbose=0)
+    predicted = cr.predict(model, X_IRIS)
+    assert predicted.dtype.kind == kind
+    cr.save(model, tmp_path / "model.safetensors")
+    loaded = cr.predict(cr.load(tmp_path / "model.safetensors"), X_IRIS)
+    assert loaded.dtype == predicted.dtype and np.array_equal(loaded, predicted)
+
+
+def test_integer_predictions_can_be_counted():
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS + 5, epochs=2, verbose=0)
+    assert np.bincount(cr.predict(model, X_IRIS)).sum() == 150
+
+
+def test_boolean_labels_keep_their_dtype_through_save_and_load(tmp_path):
+    labels = Y_IRIS == 0
+    model = cr.mlp([4, 8, 2], seed=0)
+    cr.fit(model, X_IRIS, labels, epochs=2, verbose=0)
+    cr.save(model, tmp_path / "model.safetensors")
+    assert cr.predict(model, X_IRIS).dtype == bool
+    assert cr.predict(cr.load(tmp_path / "model.safetensors"), X_IRIS).dtype == bool

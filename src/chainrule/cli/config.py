@@ -1,9 +1,13 @@
 """The training configuration: defaults, a TOML file, and command-line options, merged.
 
 Keys mirror the ``chainrule train`` options with underscores (``--batch-size`` is
-``batch_size``). Precedence, lowest first: built-in defaults, ``--config FILE``, options on
-the command line. A run folder's ``config.toml`` is the resolved configuration, so
-``chainrule train --config runs/<run>/config.toml`` repeats a run.
+``batch_size``). Precedence, lowest first: built-in defaults, the resumed run's saved
+configuration (``--resume``), ``--config FILE``, options on the command line. A run folder's
+``config.toml`` is the resolved configuration, so ``chainrule train --config
+runs/<run>/config.toml`` repeats a run.
+
+Error messages name a value by where it came from: ``--lr`` for an option on the command line
+(or a default), ``run.toml: key 'lr'`` for a key of a file.
 """
 
 from __future__ import annotations
@@ -48,8 +52,12 @@ class TrainConfig:
     def keys(cls) -> list[str]:
         return [field.name for field in fields(cls)]
 
-    def with_values(self, values: dict, source: str) -> "TrainConfig":
-        """A copy with ``values`` applied, each checked against the field's type."""
+    def with_values(self, values: dict, source: str | None) -> "TrainConfig":
+        """A copy with ``values`` applied, each checked against the field's type.
+
+        ``source`` is the file the values came from, or None for the command line; errors
+        name the file and key, or the option.
+        """
         types = {field.name: field.type for field in fields(self)}
         checked = {}
         for key, value in values.items():
@@ -66,6 +74,11 @@ class TrainConfig:
         return "\n".join(lines) + "\n"
 
 
+def value_name(key: str, source: str | None) -> str:
+    """How an error message names ``key``: ``run.toml: key 'lr'`` from a file, ``--lr`` when ``source`` is None."""
+    return "--" + key.replace("_", "-") if source is None else f"{source}: key {key!r}"
+
+
 def read_config(path) -> dict:
     """The key/value table of a TOML config file; ConfigError naming the file if unreadable."""
     try:
@@ -77,18 +90,21 @@ def read_config(path) -> dict:
         raise ConfigError(f"{path}: cannot read config file ({error.strerror})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    except UnicodeDecodeError as error:  # TOML is UTF-8 text
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); save the file as UTF-8") from None
     nested = [key for key, value in table.items() if isinstance(value, dict)]
     if nested:
         raise ConfigError(f"{path}: unexpected table [{nested[0]}]; keys go at the top level")
     return table
 
 
-def _coerce(key: str, value, kind: str, source: str):
+def _coerce(key: str, value, kind: str, source: str | None):
     expected = {"str": str, "int": int, "float": (int, float), "bool": bool}[kind]
+    name = value_name(key, source)
     if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
-        raise ConfigError(f"{source}: key {key!r} expects a {kind}, got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{name} expects a {kind}, got {type(value).__name__} {value!r}")
     if kind == "float" and not math.isfinite(value):
-        raise ConfigError(f"{source}: key {key!r} expects a finite number, got {value!r}")
+        raise ConfigError(f"{name} expects a finite number, got {value!r}")
     return float(value) if kind == "float" else value
 
 

@@ -18,12 +18,12 @@ def add_device_argument(parser, default: str | None) -> None:
                         help=f"cpu, or cuda for an NVIDIA GPU (pip install 'chainrule[cuda]') [{default or 'cpu'}]")
 
 
-def check_device(device: str) -> None:
-    """Raise HyperparameterError naming --device unless this machine can compute on ``device``."""
-    choice(device, "--device", DEVICES)
+def check_device(device: str, name: str = "--device") -> None:
+    """Raise HyperparameterError naming ``name`` unless this machine can compute on ``device``."""
+    choice(device, name, DEVICES)
     try:
         module_for(device)
     except HyperparameterError as error:
-        raise HyperparameterError(f"--device: {error}") from None
+        raise HyperparameterError(f"{name}: {error}") from None
     if device == "cuda" and not cuda_available():
-        raise HyperparameterError("--device: device='cuda' needs a CUDA GPU, but CuPy sees none (no GPU or no driver)")
+        raise HyperparameterError(f"{name}: device='cuda' needs a CUDA GPU, but CuPy sees none (no GPU or no driver)")

@@ -2,8 +2,8 @@
 
 Exit codes: 0 success; 2 a usage or input error (bad option, unreadable or malformed data,
 model or config file, invalid hyperparameter); 1 anything else (a run that diverged, a
-gradient check above tolerance, a bug). Errors print one line on stderr; ``--debug`` adds
-the traceback.
+gradient check above tolerance, a bug), 130 a run stopped by Ctrl-C. Errors print one line
+on stderr; ``--debug`` (before or after the command) adds the traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..errors import ChainruleError, DivergenceError
 from . import evaluate, export, gradcheck, info, predict, train
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+COMMANDS = (train, evaluate, predict, gradcheck, info, export)
 
 
 class UsageError(ChainruleError, ValueError):
@@ -35,10 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of ``chainrule`` and its subcommands."""
     parser = _Parser(prog="chainrule", description="Neural networks trained by backpropagation.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (train, evaluate, predict, gradcheck, info, export):
+    for module in COMMANDS:
         sub = commands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                   parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
@@ -47,14 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    No command is a usage error in one line (exit 2), as is an unrecognized argument, which
+    is reported as the subcommand's (``chainrule train: unrecognized arguments: ...``).
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
-        if args.command is None:
-            build_parser().print_help(sys.stderr)
-            return EXIT_USAGE
+        args = parse(argv)
         code = args.run(args)
         sys.stdout.flush()  # here, so that a closed pipe is reported below, not at exit
         return code
@@ -70,6 +73,19 @@ def main(argv=None) -> int:
         return 130
     except Exception as error:  # a bug: still one line, and the traceback on request
         return _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
+
+
+def parse(argv: list) -> argparse.Namespace:
+    """The parsed arguments of a command; UsageError for no command or an unknown argument."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse would name "chainrule", not the command the arguments were given to
+        prog = f"chainrule {args.command}" if args.command else "chainrule"
+        raise UsageError(f"{prog}: unrecognized arguments: {' '.join(unknown)} (see {prog} --help)")
+    if args.command is None:
+        names = ", ".join(module.NAME for module in COMMANDS)
+        raise UsageError(f"a command is required ({names}); see chainrule --help")
+    return args
 
 
 def _report(error: BaseException, debug: bool, code: int, prefix: str = "") -> int:

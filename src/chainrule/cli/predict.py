@@ -2,7 +2,8 @@
 
 Writes a CSV with a header: one column ``prediction`` (the training labels for a classifier,
 values for a regressor; one column per output for several outputs), or with ``--proba`` one
-column per class named after it. To stdout, or atomically to ``-o FILE``.
+column per class named after it. To stdout, or atomically to ``-o FILE``. DATA with rows of
+another width than the model takes is refused (exit 2) in a line naming both.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from ..io import atomic_write, load
 from ..training import predict, predict_proba
 from .device import add_device_argument, check_device
+from .evaluate import check_width
 from .rows import add_data_arguments, rows
 
 NAME = "predict"
@@ -31,6 +33,7 @@ def run(args) -> int:
     check_device(args.device)
     model = load(args.model, device=args.device)
     X, _ = rows(args, model, labels_required=False)
+    check_width(model, X, args)
     if args.proba:
         values = predict_proba(model, X)
         classes = model.preprocessor.classes if model.preprocessor and model.preprocessor.classes else None

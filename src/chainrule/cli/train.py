@@ -16,12 +16,17 @@ stopping watches the training loss), and prints the test accuracy on the 20 % te
 (``--batch-size`` is the global batch); rank 0 alone writes the run folder and prints.
 With ``--resume`` every rank reads the configuration from the checkpoint, so its path must
 be visible to all (a shared file system).
+
+``--out`` must name a new or empty folder: a folder holding files (another run's) is refused
+(exit 2), except the folder of the checkpoint that ``--resume`` continues. A run stopped by
+Ctrl-C still writes its files, then exits 130 with a line saying which checkpoint to resume.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +35,7 @@ import numpy
 from .. import plots
 from ..checks import as_float_dtype, choice, in_unit_interval, positive, positive_int
 from ..data import load_data
+from ..data.load import absolute_data_spec
 from ..errors import ConfigError, DataError, HyperparameterError
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
@@ -37,12 +43,14 @@ from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.distributed import Communicator, SingleProcess
-from .config import TrainConfig, read_config
+from .config import TrainConfig, read_config, value_name
 from .device import add_device_argument, check_device
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
 CHECKPOINT = "checkpoint.safetensors"
+PLOTS = ("history.png", "gradient_flow.png")
+EXIT_INTERRUPTED = 130  # as for any program stopped by SIGINT
 
 
 def add_arguments(parser) -> None:
@@ -67,7 +75,7 @@ def add_arguments(parser) -> None:
     option("--test-size", dest="test_size", type=float, help=f"test fraction when the data has no test part [{defaults.test_size}]")
     option("--checkpoint-every", dest="checkpoint_every", type=int, help="epochs between checkpoints [1]")
     option("--no-plots", dest="plots", action="store_false", default=None, help="do not draw PNG plots")
-    option("--out", help="run folder [runs/<timestamp>; with --resume, the checkpoint's folder]")
+    option("--out", help="run folder, new or empty [runs/<timestamp>; with --resume, the checkpoint's folder]")
     option("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.safetensors")
     option("--config", metavar="FILE", help="TOML file with keys named like these options (batch_size = 64)")
     option("--json", action="store_true", help="print the results as JSON on stdout")
@@ -79,15 +87,24 @@ def add_arguments(parser) -> None:
 
 
 def resolve_config(args) -> TrainConfig:
-    """Defaults, then the resumed run's config, then --config, then the command line."""
-    config = TrainConfig()
-    if args.resume and not args.config:
-        config = config.with_values(*resumed_config(args.resume))
+    """Defaults, then the resumed run's config, then --config, then the command line.
+
+    Each layer overrides only the keys it names, so ``--resume CK --config more.toml`` with
+    ``epochs = 10`` in the file continues the saved run (its seed, data, ...) up to epoch 10.
+    Errors name the value as its source gave it: ``--seed``, or ``run.toml: key 'seed'``.
+    """
+    layers = []  # (values, the file they came from, or None for the command line), lowest first
+    if args.resume:
+        layers.append(resumed_config(args.resume))
     if args.config:
-        config = config.with_values(read_config(args.config), args.config)
+        layers.append((read_config(args.config), args.config))
     given = {key: getattr(args, key) for key in TrainConfig.keys() if getattr(args, key, None) is not None}
-    config = config.with_values(given, "command line")
-    validate(config)
+    layers.append((given, None))
+    config, sources = TrainConfig(), {}
+    for values, source in layers:
+        config = config.with_values(values, source)
+        sources.update(dict.fromkeys(values, source))
+    validate(config, sources)
     return config
 
 
@@ -103,36 +120,43 @@ def resumed_config(checkpoint) -> tuple[dict, str]:
     return (read_config(beside), str(beside)) if beside.is_file() else ({}, str(checkpoint))
 
 
-def validate(config: TrainConfig) -> None:
-    """Reject bad values before any data is read, naming the option."""
-    choice(config.activation, "--activation", list(ACTIVATIONS))
-    choice(config.loss, "--loss", ["auto", *LOSSES])
-    choice(config.optimizer, "--optimizer", list(OPTIMIZERS))
-    as_float_dtype(config.dtype, "--dtype")
-    check_device(config.device)
-    positive(config.lr, "--lr")
-    positive(config.weight_decay, "--weight-decay", allow_zero=True)
-    positive_int(config.batch_size, "--batch-size")
-    positive_int(config.epochs, "--epochs")
-    positive_int(config.checkpoint_every, "--checkpoint-every")
+def validate(config: TrainConfig, sources: dict | None = None) -> None:
+    """Reject bad values before any data is read.
+
+    ``sources`` maps a key to the file it came from; a key from a file is named as that
+    file's key (``run.toml: key 'seed'``), any other as its option (``--seed``).
+    """
+    def name(key: str) -> str:
+        return value_name(key, (sources or {}).get(key))
+
+    choice(config.activation, name("activation"), list(ACTIVATIONS))
+    choice(config.loss, name("loss"), ["auto", *LOSSES])
+    choice(config.optimizer, name("optimizer"), list(OPTIMIZERS))
+    as_float_dtype(config.dtype, name("dtype"))
+    check_device(config.device, name("device"))
+    positive(config.lr, name("lr"))
+    positive(config.weight_decay, name("weight_decay"), allow_zero=True)
+    positive_int(config.batch_size, name("batch_size"))
+    positive_int(config.epochs, name("epochs"))
+    positive_int(config.checkpoint_every, name("checkpoint_every"))
     if config.seed < 0:
-        raise HyperparameterError(f"--seed: expected an integer >= 0, got {config.seed}")
+        raise HyperparameterError(f"{name('seed')}: expected an integer >= 0, got {config.seed}")
     if config.patience < 0:
-        raise HyperparameterError(f"--patience: expected an integer >= 0, got {config.patience}")
-    in_unit_interval(config.validation, "--validation")
+        raise HyperparameterError(f"{name('patience')}: expected an integer >= 0, got {config.patience}")
+    in_unit_interval(config.validation, name("validation"))
     if not 0 < config.test_size < 1:
-        raise HyperparameterError(f"--test-size: expected a fraction in (0, 1), got {config.test_size}")
-    hidden_sizes(config.hidden)
+        raise HyperparameterError(f"{name('test_size')}: expected a fraction in (0, 1), got {config.test_size}")
+    hidden_sizes(config.hidden, name("hidden"))
 
 
-def hidden_sizes(text: str) -> list[int]:
-    """"128,64" -> [128, 64]; "" -> []."""
+def hidden_sizes(text: str, name: str = "--hidden") -> list[int]:
+    """"128,64" -> [128, 64]; "" -> []. ConfigError naming ``name`` for anything else."""
     try:
         sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
-        raise ConfigError(f"--hidden: expected comma-separated integers like 128,64, got {text!r}") from None
+        raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {text!r}") from None
     if any(size < 1 for size in sizes):
-        raise ConfigError(f"--hidden: every width must be >= 1, got {text!r}")
+        raise ConfigError(f"{name}: every width must be >= 1, got {text!r}")
     return sizes
 
 
@@ -150,6 +174,24 @@ def run_folder(args) -> Path:
     return folder
 
 
+def check_folder_is_free(folder: Path, resume) -> None:
+    """Refuse a run folder that already holds files, unless it is the resumed checkpoint's own folder.
+
+    A run folder holds one run's files: writing into another run's folder would mix the two
+    (its plots beside this run's model). ConfigError naming the folder and what to do instead.
+    """
+    if resume and folder.resolve() == Path(resume).resolve().parent:
+        return
+    try:
+        in_use = folder.is_dir() and any(folder.iterdir())
+    except OSError as error:
+        raise DataError(f"{folder}: cannot read the run folder ({error.strerror})") from None
+    if in_use:
+        hint = f", or continue its run with --resume {folder / CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
+        raise ConfigError(f"--out {folder}: the folder already holds files (another run's?); "
+                          f"give --out a new or empty folder{hint}")
+
+
 def prepare_folder(folder: Path) -> None:
     """Create the run folder and prove it writable before training starts."""
     try:
@@ -161,17 +203,25 @@ def prepare_folder(folder: Path) -> None:
 
 
 def run(args) -> int:
+    """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C."""
+    if args.distributed:
+        positive(args.distributed_timeout, "--distributed-timeout")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
     if args.resume and not Path(args.resume).is_file():
         raise DataError(f"{args.resume}: checkpoint not found")
     config = resolve_config(args)
+    # Saved with its data path absolute, so that --resume finds the same files from any
+    # working directory; read (and named in errors) as the user gave it.
+    saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
+    folder = run_folder(args)
+    if comm.is_root:
+        check_folder_is_free(folder, args.resume)
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss)
     model = mlp([data.X_train.shape[1], *hidden_sizes(config.hidden), n_outputs], config.activation,
                 seed=config.seed, dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
-    model.metadata["config"] = dataclasses.asdict(config)  # in every checkpoint, for --resume
-    folder = run_folder(args)
+    model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     if comm.is_root:
         prepare_folder(folder)
@@ -188,8 +238,9 @@ def run(args) -> int:
             if not any(path.iterdir()):
                 path.rmdir()
         raise
+    interrupted = history.stop_reason == "interrupted"
     if not comm.is_root:
-        return 0
+        return EXIT_INTERRUPTED if interrupted else 0
     test = evaluate(model, data.X_test, data.y_test)
     model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
                               "label": data.label_name, "n_test": len(data.X_test)}
@@ -198,24 +249,55 @@ def run(args) -> int:
     results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
                "stop_reason": history.stop_reason, "test": test, "final": history.last()}
     atomic_write(folder / "metrics.json", json.dumps({**results, "history": history.to_json()}, indent=2))
-    atomic_write(folder / "config.toml", config.to_toml())
+    atomic_write(folder / "config.toml", saved_config.to_toml())
     if config.plots:
-        plots.plot_history(history, folder / "history.png")
-        plots.plot_gradient_flow(history, folder / "gradient_flow.png")
+        plots.plot_history(history, folder / PLOTS[0])
+        plots.plot_gradient_flow(history, folder / PLOTS[1])
+    else:  # a resumed run with --no-plots: no plots of its earlier epochs beside the new model
+        for name in PLOTS:
+            (folder / name).unlink(missing_ok=True)
     if args.json:
         print(json.dumps(results))
     else:
         print(summary_line(data, test, history, folder))
+    if interrupted:
+        print(interrupted_line(folder / CHECKPOINT), file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 
+def interrupted_line(checkpoint: Path) -> str:
+    """The line a Ctrl-C'd run ends with: which checkpoint holds the last whole epoch, and how to go on."""
+    if not checkpoint.is_file():
+        return ("chainrule: interrupted during the first epoch, before any checkpoint; "
+                f"the model so far is in {checkpoint.parent / 'model.safetensors'}")
+    epoch = read(checkpoint)[2]["epoch"]
+    return (f"chainrule: interrupted; the checkpoint {checkpoint} holds epoch {epoch}; "
+            f"resume with: chainrule train --resume {checkpoint}")
+
+
 def n_outputs_for(data, loss: str) -> int:
-    """Output width: one per class for cross-entropy, one per target column otherwise."""
+    """Output width: one per class for cross-entropy, one per target column otherwise.
+
+    ConfigError naming --loss when the loss cannot take the data's labels.
+    """
     if loss == "cross_entropy" or loss == "softmax_cross_entropy":
         if data.task != "classification":
             raise ConfigError(f"--loss {loss}: needs class labels, but {data.name} is a regression data set")
         return len(numpy.unique(data.y_train))
+    if loss == "binary_cross_entropy":
+        check_binary_labels(data)
     return 1 if data.y_train.ndim == 1 else data.y_train.shape[1]
+
+
+def check_binary_labels(data) -> None:
+    """Binary cross-entropy needs numeric labels in [0, 1] (0/1 classes, or probabilities)."""
+    y = data.y_train
+    if y.dtype.kind not in "fiub":
+        raise ConfigError(f"--loss binary_cross_entropy: needs labels in [0, 1], but {data.name} has text labels")
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise ConfigError(f"--loss binary_cross_entropy: needs labels in [0, 1], but the labels of {data.name} "
+                          f"range from {y.min():g} to {y.max():g}; use --loss cross_entropy for classes")
 
 
 def summary_line(data, test: dict, history, folder: Path) -> str:

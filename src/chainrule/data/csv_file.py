@@ -3,7 +3,8 @@
 Conventions
 -----------
 - Comma-separated UTF-8 text (a leading byte-order mark is ignored), quoted as Python's
-  :mod:`csv` module reads it. Blank lines are skipped.
+  :mod:`csv` module reads it in strict mode (a quote never closed is an error). Lines end in
+  ``\n``, ``\r\n`` or ``\r``. Blank lines are skipped.
 - The first non-blank line is the header: a non-empty, distinct name for every column.
 - The label column is chosen by name (``label=``); by default it is the last column. Every
   other column is a feature.
@@ -73,7 +74,8 @@ def load_csv(path, *, label: str | None = None, task: str | None = None) -> Data
     rows = _rows(_decode(read_bytes(path), path), path)
     header = _read_header(rows, path)
     label_column = _label_column(header, label, path)
-    X, label_cells, label_lines = _read_body(rows, header, label_column, path)
+    feature_columns = [j for j in range(len(header)) if j != label_column]
+    X, label_cells, label_lines = _read_body(rows, header, feature_columns, label_column, path)
     label_where = f"column {label_column + 1} {header[label_column]!r}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
@@ -115,8 +117,95 @@ def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
     header = _read_header(rows, path, min_columns=1)
     if len(header) != n_features:
         return None
-    X, _, _ = _read_body(rows, header, None, path)
+    X, _, _ = _read_body(rows, header, list(range(len(header))), None, path)
     return X
+
+
+def load_csv_for_model(path, *, n_features: int, feature_names: list | None = None, label: str | None = None,
+                       label_required: bool = True, text_labels: bool = False) -> tuple:
+    """``(X, y)`` of a CSV file for a trained model, as ``chainrule evaluate`` and ``predict`` read it.
+
+    With ``feature_names`` (the header names the model was trained on) columns are chosen by
+    name: those columns in that order, wherever they stand in the file; other columns are not
+    read. The label column is then ``label``, when the header has it. Without ``feature_names``
+    columns are chosen by position: the label column is ``label`` (default: the last column) and
+    every other column is a feature, except that a file of exactly ``n_features`` columns and
+    no ``label`` has no label column.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A CSV file following the module's conventions.
+    n_features : int
+        The number of features the model takes.
+    feature_names : list of str, optional
+        The model's feature columns by name.
+    label : str, optional
+        The label column's name.
+    label_required : bool
+        Whether a file without the label column is an error.
+    text_labels : bool
+        Keep the labels as strings even when all are numbers (for a model whose classes are strings).
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_samples, n_features)
+        float64 rows (by position, the width is what the file has).
+    y : numpy.ndarray of shape (n_samples,), or None
+        The labels, as :func:`load_csv` reads them; None without a label column.
+
+    Raises
+    ------
+    DataError
+        As :func:`load_csv`; also when a column of ``feature_names`` is absent, or the label
+        column is absent and ``label_required``; the message names the file and the column.
+    """
+    path = Path(path)
+    rows = _rows(_decode(read_bytes(path), path), path)
+    header = _read_header(rows, path, min_columns=1)
+    if feature_names is not None:
+        feature_columns = [_feature_column(header, name, path) for name in feature_names]
+        label_column = header.index(label) if label in header else None
+    else:
+        label_column = _positional_label_column(header, label, n_features, path)
+        feature_columns = [j for j in range(len(header)) if j != label_column]
+    if label_column is None and label_required:
+        raise DataError(_missing_label_message(header, label, path))
+    X, label_cells, lines = _read_body(rows, header, feature_columns, label_column, path)
+    if label_column is None:
+        return X, None
+    where = f"column {label_column + 1} {header[label_column]!r}"
+    y = _labels(label_cells, lines, where, path, numeric_only=False, as_text=text_labels)
+    if not text_labels:
+        y, _ = labels_for_task(y, None, f"{path}: {where}")
+    return X, y
+
+
+def _feature_column(header: list, name: str, path: Path) -> int:
+    """Index of the feature column ``name``; DataError naming it when the header lacks it."""
+    if name not in header:
+        raise DataError(
+            f"{path}: no column named {name!r}, which the model takes as a feature; "
+            f"the header has columns {_listing(header)}"
+        )
+    return header.index(name)
+
+
+def _positional_label_column(header: list, label: str | None, n_features: int, path: Path) -> int | None:
+    """The label column by position: ``label``, else none for ``n_features`` columns, else the last."""
+    if label is not None:
+        return _label_column(header, label, path)
+    if len(header) == n_features:
+        return None
+    return len(header) - 1
+
+
+def _missing_label_message(header: list, label: str | None, path: Path) -> str:
+    """Why a file without its label column cannot be scored."""
+    if label is not None:
+        return f"{path}: no label column named {label!r} to score against; the header has columns {_listing(header)}"
+    return (f"{path}: no label column: its {len(header)} columns are the model's features; "
+            f"scoring needs the labels too (add them as the last column)")
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -129,19 +218,30 @@ def _decode(raw: bytes, path: Path) -> str:
 
 
 def _rows(text: str, path: Path):
-    """``(line number, cells)`` for each non-blank line of CSV ``text``."""
+    """``(line number, cells)`` for each non-blank line of CSV ``text``.
+
+    Lines end in ``\n``, ``\r\n`` or a bare ``\r``. A quoted row spanning several lines is
+    numbered by its first line; a quote never closed is a DataError naming that line.
+    """
     if '"' not in text:  # no quoting: a line is a row and commas separate cells (fast)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         for number, line in enumerate(text.split("\n"), start=1):
-            cells = line.removesuffix("\r").split(",")
+            cells = line.split(",")
             if not _is_blank(cells):
                 yield number, cells
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open at the end of the file is an error, not a cell running to the end
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    first_line = 1
     try:
         for row in reader:
             if not _is_blank(row):
-                yield reader.line_num, row
+                yield first_line, row
+            first_line = reader.line_num + 1
     except csv.Error as error:
+        if "unexpected end of data" in str(error):  # the csv module's words for an open quote at the end
+            raise DataError(f"{path}: line {first_line}: a quoted cell in this row is never closed") from None
         raise DataError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
 
 
@@ -185,17 +285,17 @@ def _listing(names: list, limit: int = 12) -> str:
     return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
 
 
-def _read_body(rows, header: list, label_column: int | None, path: Path) -> tuple:
-    """``(X, label cells, line numbers)`` of the data rows; no label cells without a column."""
-    feature_columns = [j for j in range(len(header)) if j != label_column]
+def _read_body(rows, header: list, feature_columns: list, label_column: int | None, path: Path) -> tuple:
+    """``(X, label cells, line numbers)``: the ``feature_columns`` as floats, the label column's cells.
+
+    No label cells when ``label_column`` is None; other columns are not read.
+    """
     feature_blocks, chunk, lines, label_cells = [], [], [], []
     for line, row in rows:
         if len(row) != len(header):
             raise DataError(f"{path}: line {line}: expected {len(header)} cells as in the header, found {len(row)}")
-        if label_column is None:
-            chunk.append(row)
-        else:
-            chunk.append(row[:label_column] + row[label_column + 1:])
+        chunk.append([row[j] for j in feature_columns])
+        if label_column is not None:
             label_cells.append(row[label_column].strip())
         lines.append(line)
         if len(chunk) == CHUNK_ROWS:
@@ -235,17 +335,21 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
     return number
 
 
-def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: bool) -> numpy.ndarray:
-    """Label cells as float64 when all are numbers, else as strings (unless ``numeric_only``)."""
+def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: bool,
+            as_text: bool = False) -> numpy.ndarray:
+    """Label cells as float64 when all are numbers, else as strings (unless ``numeric_only``).
+
+    With ``as_text`` they stay strings even when all are numbers.
+    """
     numbers = [_number(cell) for cell in cells]
     for line, cell, number in zip(lines, cells, numbers):
         if not cell:
             raise DataError(f"{path}: line {line}, {where}: empty label cell")
-        if number is not None and not math.isfinite(number):
+        if number is not None and not math.isfinite(number) and not as_text:
             raise DataError(f"{path}: line {line}, {where}: expected a finite label, found {cell!r}")
         if number is None and numeric_only:
             raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {cell!r}")
-    if all(number is not None for number in numbers):
+    if not as_text and all(number is not None for number in numbers):
         return numpy.array(numbers, dtype=numpy.float64)
     return numpy.array(cells, dtype=str)
 

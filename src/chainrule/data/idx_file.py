@@ -116,8 +116,8 @@ def load_idx(images, labels, test_images=None, test_labels=None, *, task: str | 
     Raises
     ------
     DataError
-        If a file cannot be read as IDX (see :func:`read_idx`), or images and labels do not
-        match; the message names the files.
+        If a file cannot be read as IDX (see :func:`read_idx`), holds no images or images of
+        no values, or images and labels do not match; the message names the files.
     """
     if (test_images is None) != (test_labels is None):
         raise DataError("IDX test data: give both test images and test labels, or neither")
@@ -179,6 +179,8 @@ def _pair(images: Path, labels: Path) -> tuple:
     X, y = read_idx(images), read_idx(labels)
     if X.ndim < 2:
         raise DataError(f"{images}: has shape {X.shape}; expected images (n_images, ...) with at least 2 axes")
+    if 0 in X.shape:
+        raise DataError(f"{images}: has shape {X.shape}; expected at least one image of at least one value")
     if y.ndim != 1:
         raise DataError(f"{labels}: has shape {y.shape}; expected one label per image (is it an images file?)")
     if len(X) != len(y):

@@ -50,8 +50,9 @@ def load_data(
     ------
     DataError
         If the name is neither built-in nor an existing path (the message lists the
-        built-in names), a file is missing, unreadable or malformed, or fewer than 2
-        training samples remain.
+        built-in names), a file is missing, unreadable or malformed, fewer than 2
+        training samples remain, or the split leaves a class only in the test rows (a class
+        with too few rows for ``test_size``; the message names the source and the class).
     LabelError
         If classification labels hold a single class, or test labels a class that the
         training labels lack.
@@ -85,7 +86,29 @@ def load_data(
             stratify=dataset.task == "classification",
         )
         dataset = dataclasses.replace(dataset, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test)
+        if dataset.task == "classification":
+            _check_split_classes(dataset, os.fspath(spec), test_size)
     return dataset
+
+
+def absolute_data_spec(spec) -> str:
+    """``spec`` as :func:`load_data` takes it, with its paths made absolute.
+
+    So it names the same files from any working directory (as a resumed run needs). Built-in
+    names, and bare words that name nothing, come back unchanged; each path of an
+    ``"IMAGES,LABELS"`` IDX spec is made absolute.
+
+    Examples
+    --------
+    >>> absolute_data_spec("iris")
+    'iris'
+    """
+    text = os.fspath(spec)
+    if text in BUILTIN_DATASETS or not _names_a_path(text):
+        return text
+    if "," in text and not os.path.exists(text):
+        return ",".join(os.path.abspath(part.strip()) for part in text.split(","))
+    return os.path.abspath(text)
 
 
 def _names_a_path(spec) -> bool:
@@ -115,3 +138,16 @@ def _check_samples(dataset: Dataset) -> None:
                 f"{dataset.name}: y_test holds label{'s' if len(unseen) > 1 else ''} {unseen[:10]!r} "
                 f"absent from y_train {classes[:10]!r}"
             )
+
+
+def _check_split_classes(dataset: Dataset, source: str, test_size) -> None:
+    """DataError naming ``source`` and the class when the split left a class only in the test rows."""
+    train_classes = set(numpy.unique(dataset.y_train).tolist())
+    test_only = sorted(set(numpy.unique(dataset.y_test).tolist()) - train_classes, key=repr)
+    if test_only:
+        raise DataError(
+            f"{source}: the split (test_size={test_size!r}) leaves class{'es' if len(test_only) > 1 else ''} "
+            f"{', '.join(map(repr, test_only[:10]))} only in the test rows, so training never sees "
+            f"{'them' if len(test_only) > 1 else 'it'}; "
+            f"use a smaller test size (--test-size) or more rows of each class"
+        )

@@ -12,10 +12,13 @@ Conventions
 
 The archive is read with ``numpy.load(path, allow_pickle=False)``: loading never unpickles,
 so an object array (which only pickle could restore) is refused with a DataError naming it.
+Before an array is read, the size its ``.npy`` header declares is checked against the bytes its
+member holds, so a crafted header cannot make the loader allocate more memory than the file backs.
 """
 
 from __future__ import annotations
 
+import math
 import zipfile
 import zlib
 from pathlib import Path
@@ -29,6 +32,9 @@ from .source import open_binary
 ZIP_SIGNATURE = b"PK"
 NPY_SIGNATURE = b"\x93NUMPY"
 PICKLE_PROTOCOL_MARK = b"\x80"
+
+# deflate (numpy.savez_compressed) expands data at most about 1032-fold
+MAX_DEFLATE_RATIO = 1032
 
 REQUIRED_KEYS = ("X", "y")
 TEST_KEYS = ("X_test", "y_test")
@@ -123,7 +129,10 @@ def _read(archive, key: str, path: Path) -> numpy.ndarray:
         found = ", ".join(repr(name) for name in archive.files) or "no arrays"
         raise DataError(f"{path}: no array named {key!r}; the archive holds {found}")
     try:
-        return archive[key]
+        _check_declared_size(archive.zip, key, path)
+        array = archive[key]
+    except DataError:  # a ValueError too, but already says what is wrong
+        raise
     except ValueError as error:
         if "allow_pickle" in str(error):
             raise DataError(
@@ -133,6 +142,39 @@ def _read(archive, key: str, path: Path) -> numpy.ndarray:
         raise DataError(f"{path}: array {key!r} is malformed ({error})") from None
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise DataError(f"{path}: array {key!r} is corrupt ({error})") from None
+    if not isinstance(array, numpy.ndarray):  # numpy.load gives the raw bytes of a member that is not .npy
+        raise DataError(f"{path}: member {key!r} is not .npy array data")
+    return array
+
+
+def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None:
+    """DataError unless the member ``key`` holds as many bytes as its ``.npy`` header declares."""
+    name = key + ".npy" if key + ".npy" in members.namelist() else key
+    info = members.getinfo(name)
+    most_expansion = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: MAX_DEFLATE_RATIO}.get(info.compress_type)
+    if most_expansion is not None and info.file_size > most_expansion * info.compress_size + 1024:
+        raise DataError(
+            f"{path}: array {key!r} claims {info.file_size} bytes from {info.compress_size} stored bytes, "
+            f"more than its compression can give"
+        )
+    with members.open(info) as member:
+        if member.read(len(NPY_SIGNATURE)) != NPY_SIGNATURE:
+            return  # not .npy data: numpy.load returns its bytes, refused by the caller
+        member.seek(0)
+        version = numpy.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = numpy.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = numpy.lib.format.read_array_header_2_0(member)
+        header_size = member.tell()
+    if dtype.hasobject:
+        return  # pickled objects: numpy.load refuses them without reading
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > info.file_size - header_size:
+        raise DataError(
+            f"{path}: array {key!r} declares shape {shape} of {dtype} ({declared} bytes), "
+            f"but its member holds only {info.file_size - header_size} bytes of data"
+        )
 
 
 def _features(X: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:
@@ -141,6 +183,8 @@ def _features(X: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:
         raise DataError(f"{path}: array {key!r} has dtype {X.dtype}; expected real numbers")
     if X.ndim < 2 or 0 in X.shape[1:]:
         raise DataError(f"{path}: array {key!r} has shape {X.shape}; expected (n_samples, n_features)")
+    if len(X) == 0:
+        raise DataError(f"{path}: array {key!r} has shape {X.shape}: no samples")
     _check_finite(X, key, path)
     return X.reshape(len(X), -1)
 

@@ -8,13 +8,15 @@ the model file, it lets ``predict`` take raw rows and answer in the user's own l
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy
 
-from ..errors import DataError, LabelError, ShapeError
+from ..errors import DataError, LabelError, NonFiniteError, ShapeError
 
 TASKS = ("classification", "multilabel", "regression")
+SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")
 
 
 @dataclass
@@ -42,7 +44,12 @@ class Preprocessor:
 
     @classmethod
     def fit(cls, X, y, task: str, *, standardize: bool = True) -> "Preprocessor":
-        """Learn the feature statistics of ``X`` and the classes of ``y`` (training data only)."""
+        """Learn the feature statistics of ``X`` and the classes of ``y`` (training data only).
+
+        Class labels must be all numbers, all strings or all booleans (LabelError otherwise,
+        e.g. for an object array mixing ints, strings or None) and finite (NonFiniteError for
+        a NaN or Inf label).
+        """
         if task not in TASKS:
             raise DataError(f"task: expected one of {TASKS}, got {task!r}")
         X = numpy.asarray(X)
@@ -58,7 +65,7 @@ class Preprocessor:
             labels = numpy.asarray(y)
             if labels.ndim != 1:
                 raise ShapeError(f"y: expected one label per row (n_samples,), got shape {labels.shape}")
-            classes = [_plain(label) for label in numpy.unique(labels)]
+            classes = _distinct_labels(labels)
             if len(classes) < 2:
                 raise LabelError(f"y: classification needs at least 2 classes, found only {classes!r}")
         return cls(n_features=X.shape[1], task=task, mean=mean, scale=scale, classes=classes)
@@ -101,8 +108,14 @@ class Preprocessor:
             raise LabelError(f"{name}: label {error.args[0]!r} was not among the training classes {self.classes!r}") from None
 
     def decode(self, indices) -> numpy.ndarray:
-        """Class indices -> the original labels."""
-        return numpy.asarray(self.classes, dtype=object)[numpy.asarray(indices)]
+        """Class indices -> the original labels, in the array type NumPy infers from ``classes``.
+
+        Integer classes give an integer array, strings a str array, booleans a bool array,
+        so a model loaded from its file answers in the same dtype as before saving. Classes
+        of mixed types (possible only in a hand-made or hand-edited preprocessor) give an
+        object array, so that no label is converted to another type.
+        """
+        return _labels_array(self.classes)[numpy.asarray(indices)]
 
     def to_json(self) -> dict:
         """A JSON-ready dict (lists and numbers only)."""
@@ -116,31 +129,93 @@ class Preprocessor:
 
     @classmethod
     def from_json(cls, saved: dict) -> "Preprocessor":
-        """The inverse of ``to_json``; raises DataError on a malformed dict."""
-        try:
-            mean = None if saved["mean"] is None else numpy.asarray(saved["mean"], dtype=numpy.float64)
-            scale = None if saved["scale"] is None else numpy.asarray(saved["scale"], dtype=numpy.float64)
-            made = cls(int(saved["n_features"]), saved["task"], mean, scale, saved["classes"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise DataError(f"preprocessing: malformed saved preprocessing ({error})") from None
-        if made.n_features < 1 or (made.classes is not None and not isinstance(made.classes, list)):
-            raise DataError("preprocessing: n_features must be >= 1 and classes a list or null")
-        for name, array in (("mean", made.mean), ("scale", made.scale)):
-            if array is not None and array.shape != (made.n_features,):
-                raise DataError(f"preprocessing: {name} has shape {array.shape}, expected ({made.n_features},)")
-            if array is not None and not numpy.isfinite(array).all():
-                raise DataError(f"preprocessing: {name} holds non-finite values")
-        if made.scale is not None and (made.scale <= 0).any():
-            raise DataError("preprocessing: every scale must be > 0")
-        if made.classes is not None:
-            plain = all(isinstance(label, (str, int, float, bool)) for label in made.classes)
-            if not plain or len(set(made.classes)) != len(made.classes) or len(made.classes) < 2:
-                raise DataError("preprocessing: classes must be at least 2 distinct strings or numbers")
-        if made.task not in TASKS:
-            raise DataError(f"preprocessing: unknown task {made.task!r}")
-        return made
+        """The inverse of ``to_json``; raises DataError naming the key on a malformed dict.
+
+        ``n_features`` must be an int >= 1 (a string such as "3" is refused), ``mean`` and
+        ``scale`` null or lists of ``n_features`` finite numbers (each scale > 0), ``task``
+        one of TASKS and ``classes`` null or a list of at least 2 distinct strings or numbers.
+        """
+        if not isinstance(saved, dict) or any(key not in saved for key in SAVED_KEYS):
+            raise DataError(f"preprocessing: malformed saved preprocessing (expected an object with the keys "
+                            f"{', '.join(SAVED_KEYS)}, got {_keys_or_type(saved)})")
+        n_features = saved["n_features"]
+        if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+            raise DataError(f"preprocessing.n_features: expected an integer >= 1, got {n_features!r}")
+        if saved["task"] not in TASKS:
+            raise DataError(f"preprocessing.task: expected one of {TASKS}, got {saved['task']!r}")
+        mean = _saved_vector(saved, "mean", n_features)
+        scale = _saved_vector(saved, "scale", n_features)
+        if scale is not None and (scale <= 0).any():
+            raise DataError("preprocessing.scale: every scale must be > 0")
+        classes = saved["classes"]
+        if classes is not None:
+            plain = isinstance(classes, list) and all(isinstance(label, (str, int, float, bool)) for label in classes)
+            if not plain or len(set(classes)) != len(classes) or len(classes) < 2:
+                raise DataError("preprocessing.classes: expected null or at least 2 distinct strings or numbers")
+        return cls(n_features, saved["task"], mean, scale, classes)
 
 
 def _plain(label):
     """A label as a plain Python value (JSON-ready, hashable, comparable with raw input)."""
     return label.item() if isinstance(label, numpy.generic) else label
+
+
+def _label_kind(label) -> str:
+    """"bool", "str" or "number" for a plain label; its type's name for anything else."""
+    if isinstance(label, bool):  # before the numbers: a bool is an int to Python
+        return "bool"
+    if isinstance(label, str):
+        return "str"
+    if isinstance(label, (int, float)):
+        return "number"
+    return type(label).__name__
+
+
+def _distinct_labels(labels: numpy.ndarray) -> list:
+    """The sorted distinct labels of ``y`` as plain values; refuses mixed kinds and NaN/Inf."""
+    if labels.dtype == object:
+        # np.unique would fail sorting such labels with a bare "'<' not supported" TypeError.
+        kinds = {_label_kind(_plain(label)) for label in labels}
+        if len(kinds) > 1 or not kinds <= {"bool", "str", "number"}:
+            types = sorted({type(_plain(label)).__name__ for label in labels})
+            raise LabelError(f"y: labels must be all numbers or all strings, got labels of types {', '.join(types)}")
+    classes = [_plain(label) for label in numpy.unique(labels)]
+    for label in classes:
+        if isinstance(label, float) and not math.isfinite(label):
+            raise NonFiniteError(f"y: class labels must be finite, got {label!r}")
+    return classes
+
+
+def _labels_array(classes: list) -> numpy.ndarray:
+    """``classes`` as the array NumPy infers for them, or an object array when they mix kinds
+    or when that array would change a value (an int beyond 64 bits becoming a float)."""
+    if len({_label_kind(label) for label in classes}) == 1:
+        inferred = numpy.asarray(classes)
+        if inferred.dtype != object and inferred.tolist() == classes:
+            return inferred
+    return numpy.asarray(classes, dtype=object)
+
+
+def _saved_vector(saved: dict, key: str, n_features: int) -> numpy.ndarray | None:
+    """``saved[key]`` (null or a list of n_features finite numbers) as a float64 vector."""
+    values = saved[key]
+    if values is None:
+        return None
+    if not isinstance(values, list) or len(values) != n_features:
+        length = f"{len(values)} values" if isinstance(values, list) else type(values).__name__
+        raise DataError(f"preprocessing.{key}: expected null or a list of {n_features} numbers, got {length}")
+    for position, value in enumerate(values):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise DataError(f"preprocessing.{key}[{position}]: expected a number, got {type(value).__name__}")
+    try:
+        vector = numpy.asarray(values, dtype=numpy.float64)
+    except OverflowError:  # a JSON integer such as 10**400 has no float64 value
+        raise DataError(f"preprocessing.{key}: holds a number too large for float64") from None
+    if not numpy.isfinite(vector).all():
+        raise DataError(f"preprocessing.{key}: holds non-finite values")
+    return vector
+
+
+def _keys_or_type(saved) -> str:
+    """What a saved preprocessing holds, for an error message: its keys, or its type."""
+    return f"keys {', '.join(map(str, saved))}" if isinstance(saved, dict) else type(saved).__name__

@@ -18,7 +18,6 @@ but never run code. Every value is checked, and a problem is reported by its JSO
 
 from __future__ import annotations
 
-import math
 import numbers
 
 from ..errors import ModelFileError
@@ -120,8 +119,8 @@ def _check(config, where: str, prefix: str, shapes: dict, depth: int) -> None:
         shapes[prefix + "b"] = (n_out,)
     elif kind == "LeakyReLU":
         alpha = config["alpha"]
-        if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha)
-                or not 0 <= alpha < 1):
+        # The comparison alone also refuses NaN and ±inf; math.isfinite would overflow on a huge JSON integer.
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha < 1:
             raise ModelFileError(f"{where}.alpha: expected a number in [0, 1), got {alpha!r}")
     elif kind == "Sequential":
         layers = config["layers"]

@@ -51,6 +51,10 @@ METADATA_KEY = "chainrule"  # the entry of the safetensors "__metadata__" holdin
 FIELDS = ("format", "format_version", "architecture", "dtype", "preprocessor", "metadata",
           "extra_tensors", "extra_json")
 SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}  # the dtypes a model's parameters may have
+#: the dtypes an extra tensor may have (NumPy name -> safetensors name): those safetensors.numpy
+#: writes and reads back; a header naming another (BF16, F8_E4M3...) is refused before loading
+EXTRA_DTYPES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "uint16": "U16", "int16": "I16", "float16": "F16",
+                "uint32": "U32", "int32": "I32", "float32": "F32", "uint64": "U64", "int64": "I64", "float64": "F64"}
 
 PathLike = str | os.PathLike
 
@@ -101,6 +105,11 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         if name in tensors:
             raise ModelFileError(f"{path}: cannot save: extra tensor {name!r} has the name of a model parameter")
         extras[name] = numpy.asarray(to_numpy(array), order="C")
+        if extras[name].dtype.name not in EXTRA_DTYPES:
+            raise ModelFileError(
+                f"{path}: cannot save: extra tensor {name!r} has dtype {extras[name].dtype}; "
+                f"expected one of {', '.join(EXTRA_DTYPES)}"
+            )
     if extra_json is not None and not isinstance(extra_json, dict):
         raise ModelFileError(f"{path}: cannot save: extra_json must be a dict, got {type(extra_json).__name__}")
 
@@ -158,12 +167,6 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     except (SafetensorError, TypeError, ValueError) as error:
         raise ModelFileError(f"{path}: damaged tensor data ({error})") from None
     extras = {name: tensors[name] for name in document["extra_tensors"]}
-    for name, declared in document["extra_tensors"].items():
-        if extras[name].dtype.name != declared["dtype"] or list(extras[name].shape) != declared["shape"]:
-            raise ModelFileError(
-                f"{path}: tensor {name!r} has dtype {extras[name].dtype} and shape {list(extras[name].shape)}; "
-                f"the header declares dtype {declared['dtype']} and shape {declared['shape']}"
-            )
 
     model = from_config(document["architecture"], document["dtype"] or "float32")
     for name, array in model.params.items():
@@ -173,6 +176,7 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
             model.preprocessor = Preprocessor.from_json(document["preprocessor"])
         except DataError as error:
             raise ModelFileError(f"{path}: {error}") from None
+        _check_input_width(model.preprocessor, shapes, path)
     model.metadata = document["metadata"]
     return model, extras, document["extra_json"]
 
@@ -262,6 +266,21 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
     for name in present:
         if name not in shapes and name not in extras:
             raise ModelFileError(f"{path}: unexpected tensor {name!r}: not a parameter of the architecture")
+    for name, declared in extras.items():
+        entry = present[name]
+        if declared["dtype"] not in EXTRA_DTYPES:
+            raise ModelFileError(
+                f"{path}: extra_tensors.{name}: dtype {declared['dtype']!r} is not one chainrule writes "
+                f"({', '.join(EXTRA_DTYPES)})"
+            )
+        if not isinstance(entry, dict):
+            raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
+        if entry.get("dtype") != EXTRA_DTYPES[declared["dtype"]] or entry.get("shape") != declared["shape"]:
+            raise ModelFileError(
+                f"{path}: tensor {name!r} has dtype {entry.get('dtype')!r:.20} and shape {entry.get('shape')!r:.60} "
+                f"in the header; the metadata declares dtype {declared['dtype']} "
+                f"({EXTRA_DTYPES[declared['dtype']]}) and shape {declared['shape']}"
+            )
     for name, shape in shapes.items():
         entry = present[name]
         if not isinstance(entry, dict):
@@ -281,6 +300,17 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
         raise ModelFileError(
             f"{path}: truncated model file: its tensors need {needed} bytes after the header, "
             f"only {body_size} are there"
+        )
+
+
+def _check_input_width(preprocessor: Preprocessor, shapes: dict, path: PathLike) -> None:
+    """The preprocessor prepares as many features as the network's first Linear layer takes."""
+    # Parameters are listed in the order inputs reach them: the first weight sees the features.
+    width = next((shape[0] for name, shape in shapes.items() if name.endswith("W")), None)
+    if width is not None and preprocessor.n_features != width:
+        raise ModelFileError(
+            f"{path}: preprocessor.n_features: expected {width} (the network's input width), "
+            f"got {preprocessor.n_features}"
         )
 
 

@@ -27,8 +27,11 @@ ACTIVATIONS = {
 
 
 def activation_layer(name: str) -> Layer:
-    """A new activation layer from its name ("relu", "tanh", "sigmoid", ...)."""
-    if name not in ACTIVATIONS:
+    """A new activation layer from its name ("relu", "tanh", "sigmoid", ...).
+
+    Raises HyperparameterError for a name that is not one of ``ACTIVATIONS`` (or not a str).
+    """
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise HyperparameterError(f"activation: unknown name {name!r}; expected one of {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[name]()
 

@@ -9,6 +9,7 @@ from .layer import Layer
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 CUBIC = 0.044715
+SATURATED = 50.0  # |z| beyond which tanh(u) is exactly ±1 (see GELU.backward)
 
 
 class GELU(Layer):
@@ -24,6 +25,9 @@ class GELU(Layer):
 
         ∂h/∂z = ½ (1 + t) + ½ z (1 − t²) √(2/π) (1 + 3·0.044715 z²)
         dX = dY ⊙ ∂h/∂z
+
+    The second term is computed with z clipped to ±50, where t = ±1 exactly and the term is
+    0, so the derivative stays finite (1 or 0) for the largest finite inputs.
     """
 
     preferred_init = "he_normal"
@@ -44,5 +48,9 @@ class GELU(Layer):
             return None
         X, T = self._X, self._T
         c = X.dtype.type(SQRT_2_OVER_PI)
-        dudx = c * (1 + X.dtype.type(3 * CUBIC) * X * X)
-        return dY * (0.5 * (1 + T) + 0.5 * X * (1 - T * T) * dudx)
+        # For |z| ≥ 50, u ≥ 4400 and tanh(u) is exactly ±1 in float32 and float64, so the
+        # second term is exactly 0; clipping z there keeps z·z from overflowing to inf
+        # (inf · 0 = NaN for |z| ≳ 1.8e19 in float32) without changing any value.
+        Z = get_array_module(X).clip(X, -SATURATED, SATURATED)
+        dudx = c * (1 + X.dtype.type(3 * CUBIC) * Z * Z)
+        return dY * (0.5 * (1 + T) + 0.5 * Z * (1 - T * T) * dudx)

@@ -121,13 +121,21 @@ class Layer:
     def __call__(self, X) -> Array:
         """Forward pass on user input: X is validated, cast to the model's dtype and moved to
         the model's device (a NumPy X for a model on "cuda" is copied to the GPU) first.
-        The output is on the model's device."""
+        The output is on the model's device; the caller's X is never modified.
+
+        Raises ShapeError for X that is not a rectangular 2-d array of the layer's width,
+        DTypeError for non-numbers and NonFiniteError for NaN or Inf.
+        """
         dtype = self.dtype
         if dtype is None:
-            kind = getattr(X, "dtype", numpy.asarray(X).dtype)
-            dtype = kind if numpy.dtype(kind).name in ("float32", "float64") else numpy.float32
-        X = as_matrix(X, dtype, name=f"X (input of {self.describe()})")
-        return self.forward(to_device(X, self.device))
+            kind = _input_dtype(X)
+            dtype = kind if kind.name in ("float32", "float64") else numpy.float32
+        converted = to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), self.device)
+        if self.inplace:
+            # A layer set to work in place (between two Linear layers of a Sequential) would
+            # overwrite the array it is given, which here may be the caller's own.
+            converted = converted.copy()
+        return self.forward(converted)
 
     # -- structure -------------------------------------------------------------------------
     def walk(self, prefix: str = ""):
@@ -226,3 +234,14 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _input_dtype(X) -> numpy.dtype:
+    """The dtype of user input X; float32 for input NumPy cannot make an array of (ragged
+    lists), which ``as_matrix`` then reports as a ShapeError naming X."""
+    if hasattr(X, "dtype"):
+        return numpy.dtype(X.dtype)
+    try:
+        return numpy.asarray(X).dtype
+    except (ValueError, TypeError):
+        return numpy.dtype(numpy.float32)

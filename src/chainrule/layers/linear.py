@@ -35,6 +35,10 @@ class Linear(Layer):
     init : str
         Weight initializer (see chainrule.initializers). "auto" (default) takes He for a
         layer followed by the ReLU family and Glorot otherwise, once it sits in a Sequential.
+        The layer first draws Glorot weights; a Sequential that puts it before a ReLU redraws
+        them with He from the same seed (or Generator state), so that ``Linear(3, 2, seed=0)``
+        before a ReLU holds exactly the weights of ``Linear(3, 2, seed=0, init="he_normal")``.
+        Weights changed since their draw (trained, loaded or assigned) are never redrawn.
     seed : None, int or numpy.random.Generator
         Source of the initial weights; ``Sequential(..., seed=...)`` overrides it.
     dtype : "float32" (default) or "float64"
@@ -60,8 +64,11 @@ class Linear(Layer):
                            "b": numpy.zeros(self.n_out, dtype=dtype)}
         self.own_grads = {name: array.copy() for name, array in self.own_params.items()}
         self.decayed = frozenset({"W"})
-        self._rng = as_generator(seed)
-        self.reset_parameters(self._rng)
+        # (initializer name, bit generator class, its state before the draw) of the last
+        # reset_parameters: enough to tell whether W is still that draw, and to redraw it
+        # with another initializer from the same state.
+        self._draw_record = None
+        self.reset_parameters(as_generator(seed))
         self._X = None
 
     @property
@@ -70,7 +77,45 @@ class Linear(Layer):
         return self.auto_init if self.init == "auto" else self.init
 
     def reset_parameters(self, rng) -> None:
-        """W from the initializer, b = 0, written in place (views stay valid)."""
+        """W from the initializer, b = 0, written in place (views stay valid).
+
+        The state of ``rng`` before the draw is recorded (see :meth:`use_auto_init`).
+        """
+        self._draw_record = (self.resolved_init, type(rng.bit_generator), rng.bit_generator.state)
+        self._write_draw(rng)
+
+    def use_auto_init(self, name: str) -> None:
+        """Make "auto" mean the initializer ``name`` (a Sequential calls this with the next layer's choice).
+
+        Weights that are still exactly the layer's last draw are redrawn with ``name`` from
+        the Generator state that draw started from, as ``Linear(..., init=name)`` would have
+        drawn them; weights changed since (trained, loaded, assigned) are kept. Nothing
+        happens for a layer with an explicit init.
+        """
+        if self.init != "auto" or name == self.auto_init:
+            return
+        self.auto_init = name
+        if self._still_drawn():
+            drawn_init, bit_generator_class, state = self._draw_record
+            self._draw_record = (name, bit_generator_class, state)
+            self._write_draw(self._replayed_generator())
+
+    def _replayed_generator(self) -> numpy.random.Generator:
+        """A new Generator in the state the last draw started from (the original one is left alone)."""
+        _, bit_generator_class, state = self._draw_record
+        bit_generator = bit_generator_class()
+        bit_generator.state = state
+        return numpy.random.Generator(bit_generator)
+
+    def _still_drawn(self) -> bool:
+        """True if W and b are exactly what the last draw wrote (compared with a fresh redraw)."""
+        W, b = self.own_params["W"], self.own_params["b"]
+        xp = get_array_module(W)
+        drawn = xp.asarray(get_initializer(self._draw_record[0])(W.shape, self._replayed_generator()), dtype=W.dtype)
+        return bool(xp.array_equal(W, drawn)) and not bool(b.any())
+
+    def _write_draw(self, rng) -> None:
+        """W drawn from ``rng`` with the layer's initializer, b = 0, written in place."""
         W = self.own_params["W"]
         W[...] = get_array_module(W).asarray(get_initializer(self.resolved_init)(W.shape, rng), dtype=W.dtype)
         self.own_params["b"][...] = 0

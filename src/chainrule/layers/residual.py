@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..backend import Array
 from ..errors import HyperparameterError, ShapeError
+from ..parameters import check_each_layer_once
 from .layer import Layer
 
 
@@ -22,6 +23,7 @@ class Residual(Layer):
         dX = dY + ∂L/∂f · ∂f/∂x = dY + f.backward(dY)
 
     f's parameters are named ``"f.<name>"`` (e.g. ``"1.f.0.W"`` inside a Sequential).
+    A layer object may appear only once inside f: HyperparameterError otherwise.
     """
 
     def __init__(self, f: Layer) -> None:
@@ -29,6 +31,7 @@ class Residual(Layer):
         if not isinstance(f, Layer):
             raise HyperparameterError(f"Residual: f must be a chainrule Layer, got {type(f).__name__}")
         self.f = f
+        check_each_layer_once(list(self.walk()))
         self.set_path(self.path)
 
     def children(self) -> list[tuple[str, Layer]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..backend import Array
 from ..errors import HyperparameterError
+from ..parameters import check_each_layer_once
 from .layer import Layer
 from .linear import Linear
 
@@ -23,12 +24,28 @@ class Sequential(Layer):
     A Sequential is a layer, so blocks nest ("deep networks are blocks of layers stacked
     recursively"); parameters are then named ``"1.0.W"`` by their path.
 
+    A ``Linear`` with init "auto" takes the initializer the next layer prefers (He before
+    the ReLU family): if its weights are still its initial draw they are redrawn from the
+    same seed, as ``Linear(..., seed=s, init="he_normal")`` would draw them; weights changed
+    since (trained, loaded, assigned) are kept, so a trained layer can be re-nested.
+
+    An activation between two Linear layers works in place on their fresh outputs (saves
+    memory and time in training); every other position, and a direct call ``layer(X)``,
+    leaves its input untouched.
+
     Parameters
     ----------
     *layers : Layer
+        Each layer object may appear only once in the whole model (nested blocks included).
     seed : None, int or numpy.random.Generator
         When given, every parameter inside is drawn afresh from this one seed, in path
         order, so the whole model is reproducible from one number.
+
+    Raises
+    ------
+    HyperparameterError
+        For an argument that is not a Layer, or a layer object that appears twice (a layer
+        keeps state from its last forward and backward, so sharing one gives wrong gradients).
 
     Examples
     --------
@@ -48,12 +65,14 @@ class Sequential(Layer):
                     f"Sequential: argument {index} must be a chainrule Layer, got {type(layer).__name__}"
                 )
         self.layers = list(layers)
+        check_each_layer_once(list(self.walk()))
         for layer, following in zip(self.layers, self.layers[1:]):
-            if isinstance(layer, Linear) and layer.init == "auto" and layer.auto_init != following.preferred_init:
-                layer.auto_init = following.preferred_init
-                layer.reset_parameters(layer._rng)
-        for previous, layer, following in zip(self.layers, self.layers[1:], self.layers[2:]):
-            layer.inplace = isinstance(previous, Linear) and isinstance(following, Linear)
+            if isinstance(layer, Linear):
+                layer.use_auto_init(following.preferred_init)
+        for index, layer in enumerate(self.layers):
+            # Set at every position, so that a flag left by another Sequential never lingers.
+            layer.inplace = (0 < index < len(self.layers) - 1 and isinstance(self.layers[index - 1], Linear)
+                             and isinstance(self.layers[index + 1], Linear))
         self.set_path(self.path)
         if seed is not None:
             self.initialize(seed)

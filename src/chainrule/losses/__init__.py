@@ -15,10 +15,13 @@ LOSSES = {
 
 
 def get_loss(name) -> Loss:
-    """A Loss from its name ("mse", "cross_entropy", "binary_cross_entropy"), or as given."""
+    """A Loss from its name ("mse", "cross_entropy", "binary_cross_entropy"), or as given.
+
+    Anything else (an unknown name, or not a string) raises HyperparameterError.
+    """
     if isinstance(name, Loss):
         return name
-    if name not in LOSSES:
+    if not isinstance(name, str) or name not in LOSSES:
         raise HyperparameterError(f"loss: unknown name {name!r}; expected one of {', '.join(LOSSES)}")
     return LOSSES[name]()
 

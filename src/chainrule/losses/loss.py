@@ -15,7 +15,7 @@ import numpy
 
 from ..backend import Array
 from ..checks import check_finite
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 
 
 class Loss:
@@ -25,7 +25,11 @@ class Loss:
     task = "regression"
 
     def __call__(self, Y: Array, targets) -> tuple[Array, Array]:
-        """(L, ∂L/∂Y) for outputs ``Y`` (n_samples, n_outputs) and raw ``targets``."""
+        """(L, ∂L/∂Y) for outputs ``Y`` (n_samples, n_outputs) and raw ``targets``.
+
+        ``Y`` must be a float array (integer outputs raise DTypeError) with at least one row
+        (ShapeError otherwise).
+        """
         Y = self._check_outputs(Y)
         return self.compute(Y, self.prepare(targets, Y.shape[1], Y.dtype, n_samples=Y.shape[0]))
 
@@ -42,12 +46,21 @@ class Loss:
         return Y
 
     def _check_outputs(self, Y: Array) -> Array:
+        """``Y`` if it is a finite float matrix with at least one row, else a chainrule error.
+
+        Integer outputs are refused rather than cast: a model's outputs are floats, and
+        integer arithmetic would truncate the targets and the 1/N of the gradient to 0.
+        """
+        name = type(self).__name__
         if getattr(Y, "ndim", None) != 2:
             raise ShapeError(
-                f"{type(self).__name__}: expected outputs Y of shape (n_samples, n_outputs), "
-                f"got {tuple(getattr(Y, 'shape', ()))}"
+                f"{name}: expected outputs Y of shape (n_samples, n_outputs), got {tuple(getattr(Y, 'shape', ()))}"
             )
-        check_finite(Y, f"{type(self).__name__}: outputs Y")
+        if Y.dtype.kind != "f":
+            raise DTypeError(f"{name}: expected float outputs Y (float32 or float64), got dtype {Y.dtype}")
+        if Y.shape[0] == 0:
+            raise ShapeError(f"{name}: outputs Y have no rows (shape {tuple(Y.shape)}); a loss needs at least one sample")
+        check_finite(Y, f"{name}: outputs Y")
         return Y
 
     def __repr__(self) -> str:

@@ -16,7 +16,7 @@ import numpy
 
 from ..backend import Array, abs_sum, axpy, device_of, get_array_module, to_device
 from ..checks import positive
-from ..errors import HyperparameterError, ShapeError
+from ..errors import DTypeError, HyperparameterError, ShapeError
 from ..layers.layer import Layer
 
 
@@ -66,16 +66,15 @@ class Optimizer:
         not applied and ``step`` returns False, so θ keeps its last finite values: the training
         loop's divergence guard, at the cost of one reduction. Returns True when θ was updated.
 
+        A model whose parameter count or dtype changed since the optimizer was made (e.g. by
+        ``model.astype``) raises ShapeError or DTypeError: its state would not fit.
+
         ``flat``, the model's ``flat_parameters()`` when the caller already holds it (a training
         loop fetches it once an epoch), spares walking the model to check that its buffer is
         current (4–9 µs a step).
         """
         flat = self.model.flat_parameters() if flat is None else flat
-        if flat.theta.size != self._work.size:
-            raise ShapeError(
-                f"{type(self).__name__}: the model now has {flat.theta.size} parameters, "
-                f"the optimizer was made for {self._work.size}; make a new optimizer"
-            )
+        self.check_layout(flat)
         lr = self.current_lr
         self.t += 1
         scale, direction = self.update(flat.theta, flat.grad, lr)
@@ -86,6 +85,24 @@ class Optimizer:
         # θ ← θ − scale · direction, one pass; the second work buffer is free once update returns.
         axpy(-scale, direction, flat.theta, work=self._work2)
         return True
+
+    def check_layout(self, flat=None) -> None:
+        """Raise unless the model's θ still has the size and dtype the optimizer was made for.
+
+        A model that grew or was cast with ``model.astype`` after the optimizer was made would
+        otherwise be updated with state of the wrong size (ShapeError) or precision (DTypeError).
+        """
+        flat = self.model.flat_parameters() if flat is None else flat
+        if flat.theta.size != self._work.size:
+            raise ShapeError(
+                f"{type(self).__name__}: the model now has {flat.theta.size} parameters, "
+                f"the optimizer was made for {self._work.size}; make a new optimizer"
+            )
+        if flat.theta.dtype != self._work.dtype:  # e.g. model.astype after the optimizer was made
+            raise DTypeError(
+                f"{type(self).__name__}: the model's parameters are now {flat.theta.dtype}, "
+                f"the optimizer was made for {self._work.dtype}; make a new optimizer"
+            )
 
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         """The update rule itself (subclasses): advance the state and return the step Δθ

@@ -48,6 +48,12 @@ from ._model_file import load_estimator, save_estimator
 #: every activation of chainrule.layers but the softmax (an output, not a hidden activation)
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
 
+#: which of scikit-learn's MLP hyperparameters the estimators do not take (in their docstrings)
+NOT_ACCEPTED = """\
+    scikit-learn's other hyperparameters are not accepted (passing one raises TypeError):
+    ``learning_rate`` and ``power_t`` (the learning rate is always constant), ``shuffle``
+    (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver)."""
+
 PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The width of each hidden layer.
@@ -88,8 +94,9 @@ default="relu"
         The held-out fraction for ``early_stopping``.
     random_state : int, RandomState, Generator or None, default=None
         Seeds the weights, the validation split and the shuffling of each epoch. An int
-        makes ``fit`` reproducible; None draws from NumPy's global RandomState, as
-        scikit-learn does.
+        makes ``fit`` reproducible. None draws fresh seeds from the operating system's
+        entropy (``numpy.random.default_rng()``), so each fit differs; unlike scikit-learn,
+        it never reads or advances NumPy's global RandomState.
     warm_start : bool, default=False
         ``fit`` continues from the current weights instead of starting afresh.
     verbose : bool or int, default=False
@@ -354,7 +361,15 @@ def _network(sizes: list, activation: str, seed: int, dtype: str) -> Sequential:
 
 
 def _draw_seeds(random_state, n: int) -> list:
-    """``n`` int seeds drawn from ``random_state`` (None, int, RandomState or Generator)."""
+    """``n`` int seeds drawn from ``random_state`` (None, int, RandomState or Generator).
+
+    None draws from a fresh Generator seeded with OS entropy, never from NumPy's global
+    RandomState (scikit-learn's ``check_random_state(None)`` would), so fitting neither reads
+    nor advances the global state. An int or RandomState is drawn from exactly as scikit-learn
+    draws, so that seeded fits stay what they were.
+    """
+    if random_state is None:
+        random_state = numpy.random.default_rng()
     if isinstance(random_state, numpy.random.Generator):
         return [int(seed) for seed in random_state.integers(2**31 - 1, size=n)]
     return [int(seed) for seed in check_random_state(random_state).randint(2**31 - 1, size=n)]

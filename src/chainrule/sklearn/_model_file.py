@@ -33,6 +33,12 @@ from ..layers import Sequential
 ATTRIBUTES = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "loss_", "loss_curve_", "n_iter_",
               "t_", "best_loss_", "validation_scores_", "best_validation_score_", "_no_improvement_count")
 FLOAT_ATTRIBUTES = ("loss_", "best_loss_", "best_validation_score_")
+#: y_type_ -> the number of classes a network with a given number of outputs has
+CLASS_COUNTS = {
+    "binary": lambda outputs: 2 if outputs == 1 else -1,  # one logistic output for two classes
+    "multiclass": lambda outputs: outputs if outputs > 2 else -1,  # one softmax output per class
+    "multilabel-indicator": lambda outputs: outputs if outputs > 1 else -1,  # one logistic output per label
+}
 
 
 def save_estimator(estimator, path) -> None:
@@ -66,57 +72,175 @@ def save_estimator(estimator, path) -> None:
 
 
 def load_estimator(cls, path):
-    """The ``cls`` estimator saved at ``path`` by :func:`save_estimator`."""
+    """The ``cls`` estimator saved at ``path`` by :func:`save_estimator`.
+
+    Every saved value is checked before it is used, the network's shapes first, so that
+    nothing in the file can make loading allocate more than the file's own tensors: the
+    number of classes must match the network's outputs, ``classes_dtype`` must be a
+    boolean, integer, float, string or object dtype no wider than the longest saved label,
+    and the optimizer's and early stopping's arrays must have the network's shapes and
+    dtype. Any problem is a ModelFileError naming the file and the key.
+    """
     model, tensors, extra_json = read(path)
     saved = model.metadata.get("sklearn")
     if not isinstance(saved, dict) or saved.get("estimator") != cls.__name__:
         found = saved.get("estimator") if isinstance(saved, dict) else "a network without an estimator"
         raise ModelFileError(f"{path}: not a saved {cls.__name__}; the file holds {found!r}")
-    try:
-        estimator = cls(**{name: _param_from_json(value) for name, value in saved["params"].items()})
-        attributes = saved["attributes"]
-        for name in ATTRIBUTES:
-            setattr(estimator, name, attributes[name])
-        for name in FLOAT_ATTRIBUTES:
-            if attributes[name] is not None:
-                setattr(estimator, name, float(attributes[name]))
-        if "feature_names_in_" in attributes:
-            estimator.feature_names_in_ = numpy.asarray(attributes["feature_names_in_"], dtype=object)
-        if is_classifier(estimator):
-            _restore_classes(estimator, attributes)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: damaged estimator metadata ({type(error).__name__}: {error})") from None
     if not isinstance(model, Sequential):
         raise ModelFileError(f"{path}: the network is a {type(model).__name__}, not the Sequential of an MLP")
+    params = _json_object(saved, "params", path, "sklearn")
+    attributes = _json_object(saved, "attributes", path, "sklearn")
+    try:
+        estimator = cls(**{name: _param_from_json(value) for name, value in params.items()})
+        estimator._validate_params()
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: sklearn.params: {error}") from None
     estimator.model_ = model
-    shapes = [W.shape for W in estimator.coefs_]
-    if not shapes or shapes[0][0] != estimator.n_features_in_ or shapes[-1][1] != estimator.n_outputs_:
-        raise ModelFileError(
-            f"{path}: the network's weights {shapes} do not match n_features_in_={estimator.n_features_in_} "
-            f"and n_outputs_={estimator.n_outputs_}"
-        )
-
-    estimator._optimizer = None
-    if "optimizer" in extra_json:
-        estimator._optimizer = estimator._make_optimizer(extra_json["optimizer"]["weight_decay"])
-        state = {name.partition(".")[2]: array for name, array in tensors.items() if name.startswith("optimizer.")}
-        estimator._optimizer.load_state_dict({"t": extra_json["optimizer"]["t"], "state": state})
+    _restore_attributes(estimator, attributes, path)
+    if is_classifier(estimator):
+        _restore_classes(estimator, attributes, path)
+    estimator._optimizer = _restore_optimizer(estimator, tensors, extra_json, path)
     if "early_stopping.best_theta" in tensors:
-        estimator._best_theta = tensors["early_stopping.best_theta"]
+        estimator._best_theta = _model_vector(estimator, tensors["early_stopping.best_theta"],
+                                              "tensor 'early_stopping.best_theta'", path)
     return estimator
 
 
-def _restore_classes(estimator, attributes: dict) -> None:
-    """``classes_`` in its original dtype, and the LabelBinarizer that maps them to outputs."""
-    classes = numpy.asarray(attributes["classes_"], dtype=numpy.dtype(attributes["classes_dtype"]))
+def _json_object(parent: dict, key: str, path, where: str) -> dict:
+    """``parent[key]``, which must be a JSON object."""
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        raise ModelFileError(f"{path}: {where}.{key}: expected a JSON object, got {value!r:.60}")
+    return value
+
+
+def _restore_attributes(estimator, attributes: dict, path) -> None:
+    """Set the fitted attributes, after checking those the network's shapes fix."""
+    for name in ATTRIBUTES:
+        if name not in attributes:
+            raise ModelFileError(f"{path}: sklearn.attributes: missing key {name!r}")
+        setattr(estimator, name, attributes[name])
+    shapes = [W.shape for W in estimator.coefs_]
+    if not shapes:
+        raise ModelFileError(f"{path}: the network has no Linear layer, so it is not an MLP")
+    for name, width in (("n_features_in_", shapes[0][0]), ("n_outputs_", shapes[-1][1])):
+        value = attributes[name]
+        if type(value) is not int or value != width:
+            raise ModelFileError(
+                f"{path}: sklearn.attributes.{name}: expected {width} from the network's weights {shapes}, got {value!r:.60}"
+            )
+    for name in FLOAT_ATTRIBUTES:
+        value = attributes[name]
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a number or null, got {value!r:.60}")
+            try:
+                setattr(estimator, name, float(value))
+            except ValueError:
+                raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a number or null, got {value!r:.60}") from None
+    if "feature_names_in_" in attributes:
+        names = attributes["feature_names_in_"]
+        if (not isinstance(names, list) or len(names) != estimator.n_features_in_
+                or not all(isinstance(name, str) for name in names)):
+            raise ModelFileError(
+                f"{path}: sklearn.attributes.feature_names_in_: expected a list of {estimator.n_features_in_} "
+                f"strings, got {names!r:.60}"
+            )
+        estimator.feature_names_in_ = numpy.asarray(names, dtype=object)
+
+
+def _restore_classes(estimator, attributes: dict, path) -> None:
+    """``classes_`` in its original dtype, and the LabelBinarizer that maps them to outputs.
+
+    The labels' number, types and dtype are checked before any array is made from them.
+    """
+    where = f"{path}: sklearn.attributes"
+    for name in ("classes_", "classes_dtype", "y_type_"):
+        if name not in attributes:
+            raise ModelFileError(f"{where}: missing key {name!r}")
+    labels, y_type = attributes["classes_"], attributes["y_type_"]
+    outputs = estimator.n_outputs_
+    if y_type not in CLASS_COUNTS:
+        raise ModelFileError(f"{where}.y_type_: expected one of {', '.join(CLASS_COUNTS)}, got {y_type!r:.60}")
+    expected = CLASS_COUNTS[y_type](outputs)
+    if not isinstance(labels, list) or len(labels) != expected:
+        raise ModelFileError(
+            f"{where}.classes_: expected a list of {expected} labels (a {y_type} network with {outputs} outputs), "
+            f"got {labels!r:.60}"
+        )
+    if not all(isinstance(label, (str, int, float, bool)) for label in labels):
+        raise ModelFileError(f"{where}.classes_: expected strings or numbers, got {labels!r:.60}")
+    dtype = _classes_dtype(attributes["classes_dtype"], labels, f"{where}.classes_dtype")
     binarizer = LabelBinarizer()
-    if attributes["y_type_"] == "multilabel-indicator":
-        binarizer.fit(numpy.eye(len(classes), dtype=int))
-    else:
-        binarizer.fit(classes)
-    if binarizer.y_type_ != attributes["y_type_"] or not numpy.array_equal(binarizer.classes_, classes):
-        raise ValueError(f"classes_ {attributes['classes_']!r} do not make a {attributes['y_type_']!r} target")
+    try:
+        classes = numpy.asarray(labels, dtype=dtype)
+        if y_type == "multilabel-indicator":
+            binarizer.fit(numpy.eye(2, len(classes), dtype=int))  # two rows are enough to name every column
+        else:
+            binarizer.fit(classes)
+    except (OverflowError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{where}.classes_: {labels!r:.80} are not labels of dtype {dtype} ({error})") from None
+    if binarizer.y_type_ != y_type or not numpy.array_equal(binarizer.classes_, classes):
+        raise ModelFileError(f"{where}.classes_: {labels!r:.80} do not make a {y_type!r} target")
     estimator._label_binarizer, estimator.classes_ = binarizer, binarizer.classes_
+
+
+def _classes_dtype(text, labels: list, where: str) -> numpy.dtype:
+    """The dtype named by ``text``: boolean, integer or float of at most 8 bytes, object, or
+    a string type no longer than the longest label (as scikit-learn's ``classes_`` are)."""
+    try:
+        dtype = numpy.dtype(text) if isinstance(text, str) else None
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in "biufUO":
+        raise ModelFileError(f"{where}: expected a boolean, integer, float, string or object dtype, got {text!r:.60}")
+    if dtype.kind in "biuf" and dtype.itemsize > 8:
+        raise ModelFileError(f"{where}: expected a dtype of at most 8 bytes, got {text!r}")
+    if dtype.kind == "U":
+        if not all(isinstance(label, str) for label in labels):
+            raise ModelFileError(f"{where}: {text!r} is a string dtype, but classes_ holds labels that are not strings")
+        longest = max(len(label) for label in labels)
+        if dtype.itemsize // 4 > longest:
+            raise ModelFileError(f"{where}: {text!r} is wider than the longest label ({longest} characters)")
+    return dtype
+
+
+def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
+    """The optimizer saved in the file with its state and step count, or None if none was."""
+    if "optimizer" not in extra_json:
+        return None
+    saved = _json_object(extra_json, "optimizer", path, "extra_json")
+    t, weight_decay = saved.get("t"), saved.get("weight_decay")
+    if type(t) is not int or t < 0:
+        raise ModelFileError(f"{path}: extra_json.optimizer.t: expected an integer >= 0, got {t!r:.60}")
+    if (isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float))
+            or not math.isfinite(weight_decay) or weight_decay < 0):
+        raise ModelFileError(
+            f"{path}: extra_json.optimizer.weight_decay: expected a finite number >= 0, got {weight_decay!r:.60}"
+        )
+    optimizer = estimator._make_optimizer(float(weight_decay))
+    saved_names = sorted(name.partition(".")[2] for name in tensors if name.startswith("optimizer."))
+    if saved_names != sorted(optimizer.state):
+        raise ModelFileError(
+            f"{path}: the optimizer's saved tensors {saved_names} are not the {type(optimizer).__name__} "
+            f"state {sorted(optimizer.state)}"
+        )
+    state = {name: _model_vector(estimator, tensors[f"optimizer.{name}"], f"tensor 'optimizer.{name}'", path,
+                                 shape=optimizer.state[name].shape)
+             for name in optimizer.state}
+    optimizer.load_state_dict({"t": t, "state": state})
+    return optimizer
+
+
+def _model_vector(estimator, array, where: str, path, shape=None):
+    """``array``, checked to have the network's dtype and ``shape`` (by default its parameters' count)."""
+    theta = estimator.model_.flat_parameters().theta
+    shape = theta.shape if shape is None else shape
+    if array.shape != shape or array.dtype != theta.dtype:
+        raise ModelFileError(
+            f"{path}: {where} has shape {array.shape} and dtype {array.dtype}; the network needs {shape} and {theta.dtype}"
+        )
+    return array
 
 
 def _to_json(value):

@@ -8,15 +8,18 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
-from ._base import PARAMETERS, BaseMLP
+from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
     __doc__ = f"""Multi-layer perceptron classifier: a chainrule network in scikit-learn's API.
 
-    A drop-in for ``sklearn.neural_network.MLPClassifier`` with the stochastic solvers: the
-    same hyperparameters, methods and fitted attributes, trained by ``cr.fit``. The outputs,
-    as in scikit-learn, are
+    A drop-in for ``sklearn.neural_network.MLPClassifier`` with the stochastic solvers: its
+    hyperparameters under the same names (listed below), methods and fitted attributes,
+    trained by ``cr.fit``.
+{NOT_ACCEPTED}
+
+    The outputs, as in scikit-learn, are
 
     - multi-class (3 or more labels): one logit per class, softmax cross-entropy;
     - binary: one logit, sigmoid and binary cross-entropy (``coefs_[-1]`` has one column);

@@ -6,7 +6,7 @@ import numpy
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.metrics import r2_score
 
-from ._base import PARAMETERS, BaseMLP
+from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 from ._loss import HalfSquaredError
 
 
@@ -15,7 +15,10 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     A drop-in for ``sklearn.neural_network.MLPRegressor`` with the stochastic solvers, trained
     by ``cr.fit`` on half the squared error (scikit-learn's loss, so ∂L/∂ŷ = ŷ − y), with
-    linear outputs: one per target column.
+    linear outputs: one per target column. Its hyperparameters, listed below, have
+    scikit-learn's names.
+{NOT_ACCEPTED}
+    Nor is ``loss`` (scikit-learn 1.7 and later): the loss is always the squared error.
 
     Parameters
     ----------

@@ -2,7 +2,9 @@
 
 A callback sees the epoch's metrics and may ask training to stop. Its state is part of a
 checkpoint (``state_dict`` / ``load_state_dict``), so a resumed run decides exactly as an
-uninterrupted one would.
+uninterrupted one would. Each ``fit`` starts by calling ``reset``, so one callback object
+may serve several ``fit`` calls (and models) without carrying state from one to the next;
+a resumed run then restores the checkpoint's state over the reset one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from ..errors import HyperparameterError
 
 class Callback:
     """Base class. Override the hooks you need."""
+
+    def reset(self) -> None:
+        """Forget what an earlier ``fit`` left; ``fit`` calls this first, before it restores
+        a checkpoint's state with ``load_state_dict`` and before ``on_train_begin``."""
 
     def on_train_begin(self, model, history) -> None:
         """Called once before the first epoch (also when resuming)."""
@@ -49,14 +55,23 @@ class EarlyStopping(Callback):
         The smallest change that counts as an improvement.
     restore_best : bool
         At the end, put back the weights of the best epoch.
+
+    The best value, its epoch, the epochs waited and the saved weights are reset at the start
+    of every ``fit`` (and ``monitor`` goes back to what was passed here), so reusing the
+    object in another ``fit`` starts afresh.
     """
 
     def __init__(self, patience: int = 5, *, min_delta: float = 0.0, monitor: str | None = None,
                  restore_best: bool = True) -> None:
         self.patience = positive_int(patience, "patience")
         self.min_delta = positive(min_delta, "min_delta", allow_zero=True)
-        self.monitor = monitor
+        self.monitor = self._monitor_given = monitor
         self.restore_best = bool(restore_best)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the best value, its epoch and weights, and the epochs waited."""
+        self.monitor = self._monitor_given  # None picks val_loss or loss anew, from this fit's logs
         self.best = math.nan
         self.best_epoch = None
         self.wait = 0
@@ -95,10 +110,25 @@ class EarlyStopping(Callback):
         return state, arrays
 
     def load_state_dict(self, state: dict, arrays: dict) -> None:
-        self.monitor = state["monitor"]
-        self.best = math.nan if state["best"] is None else state["best"]
-        self.best_epoch, self.wait = state["best_epoch"], state["wait"]
+        """Restore what ``state_dict`` returned; ValueError naming the field for a damaged one
+        (a checkpoint's loader reports it with the file), and nothing is changed then."""
+        monitor, best, best_epoch, wait = state["monitor"], state["best"], state["best_epoch"], state["wait"]
+        if not (monitor is None or isinstance(monitor, str)):
+            raise ValueError(f"monitor: expected a metric name or null, got {monitor!r}")
+        if not (best is None or (isinstance(best, (int, float)) and not isinstance(best, bool) and math.isfinite(best))):
+            raise ValueError(f"best: expected a finite number or null, got {best!r}")
+        if not (best_epoch is None or _is_count(best_epoch)):
+            raise ValueError(f"best_epoch: expected an epoch number or null, got {best_epoch!r}")
+        if not _is_count(wait):
+            raise ValueError(f"wait: expected an integer >= 0, got {wait!r}")
+        self.monitor, self.best_epoch, self.wait = monitor, best_epoch, wait
+        self.best = math.nan if best is None else float(best)
         self._best_theta = arrays.get("best_theta")
 
     def __repr__(self) -> str:
         return f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r})"
+
+
+def _is_count(value) -> bool:
+    """Whether a JSON value is an integer >= 0 (and not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

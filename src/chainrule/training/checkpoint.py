@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..backend import to_device, to_numpy
 from ..errors import ModelFileError
 from ..io import read, save
+from ..io.architecture import to_config
 from .history import History
 
 FORMAT = "chainrule-checkpoint"
@@ -41,32 +42,126 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
     """Restore weights, optimizer, Generator and callbacks from ``path``; returns (History, epoch).
 
     The arrays go to the model's device: move the model (and make the optimizer) first.
+    The whole checkpoint is checked before anything is restored: the model's architecture
+    and dtype, the optimizer's type and state arrays, the Generator's state, the History
+    and the callbacks' states must all match this run. A mismatch or a damaged field is a
+    ModelFileError naming the file and the field, and leaves the model, optimizer and
+    Generator as they were.
     """
     saved, tensors, extra = read(path)
     if extra.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
-    if sorted(saved.params) != sorted(model.params):
+    _check_model(saved, model, path)
+    epoch = _field(extra, "epoch", path, "an integer >= 0", _is_count)
+    saved_optimizer = _field(extra, "optimizer", path, "an object with \"type\" and \"t\"", _is_object)
+    if saved_optimizer.get("type") != type(optimizer).__name__:
         raise ModelFileError(
-            f"{path}: the checkpoint's parameters {sorted(saved.params)} do not match the model's {sorted(model.params)}"
+            f"{path}: the checkpoint was trained with {saved_optimizer.get('type')!s:.60}, not {type(optimizer).__name__}"
         )
+    t = _field(saved_optimizer, "t", path, "an integer >= 0", _is_count, where="optimizer.t")
+    optimizer_state = _optimizer_state(tensors, optimizer, path)
+    _check_rng_state(extra.get("rng"), rng, path)
+    history = _history(extra.get("history"), path)
+    callback_states = _field(extra, "callbacks", path, f"a list of {len(callbacks)} objects",
+                             lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states))
+    if len(callback_states) != len(callbacks):
+        raise ModelFileError(f"{path}: the checkpoint has {len(callback_states)} callbacks, this run {len(callbacks)}")
+
     device = model.device
-    for name, array in model.params.items():
-        if saved.params[name].shape != array.shape:
-            raise ModelFileError(f"{path}: tensor {name!r} has shape {saved.params[name].shape}, the model {array.shape}")
-        array[...] = to_device(saved.params[name], device)
-    if extra["optimizer"]["type"] != type(optimizer).__name__:
-        raise ModelFileError(
-            f"{path}: the checkpoint was trained with {extra['optimizer']['type']}, not {type(optimizer).__name__}"
-        )
-    optimizer.load_state_dict({
-        "t": extra["optimizer"]["t"],
-        "state": {name: tensors[f"optimizer.{name}"] for name in optimizer.state if f"optimizer.{name}" in tensors},
-    })
-    rng.bit_generator.state = extra["rng"]
-    if len(extra["callbacks"]) != len(callbacks):
-        raise ModelFileError(f"{path}: the checkpoint has {len(extra['callbacks'])} callbacks, this run {len(callbacks)}")
-    for index, (callback, state) in enumerate(zip(callbacks, extra["callbacks"])):
+    # The callbacks check their own states as they read them: restore them first, so that a
+    # state they refuse leaves the model and optimizer untouched.
+    for index, (callback, state) in enumerate(zip(callbacks, callback_states)):
         prefix = f"callbacks.{index}."
         arrays = {k[len(prefix):]: to_device(v, device) for k, v in tensors.items() if k.startswith(prefix)}
-        callback.load_state_dict(state, arrays)
-    return History.from_json(extra["history"]), int(extra["epoch"])
+        try:
+            callback.load_state_dict(state, arrays)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(
+                f"{path}: checkpoint field callbacks[{index}]: not a state of {type(callback).__name__} "
+                f"({type(error).__name__}: {error})"
+            ) from None
+    for name, array in model.params.items():
+        array[...] = to_device(saved.params[name], device)
+    optimizer.load_state_dict({"t": t, "state": optimizer_state})
+    rng.bit_generator.state = extra["rng"]
+    return history, epoch
+
+
+def _check_model(saved, model, path) -> None:
+    """The checkpoint's network has the model's architecture (layer by layer) and dtype."""
+    if to_config(saved) != to_config(model):
+        raise ModelFileError(
+            f"{path}: the checkpoint's architecture {to_config(saved)} is not the model's {to_config(model)}"
+        )
+    if saved.dtype != model.dtype:
+        raise ModelFileError(f"{path}: the checkpoint's parameters are {saved.dtype}, the model's {model.dtype}")
+
+
+def _field(parent: dict, key: str, path, expected: str, is_valid, where: str | None = None):
+    """``parent[key]`` if ``is_valid`` accepts it; otherwise a ModelFileError naming the field."""
+    value = parent.get(key)
+    if key not in parent or not is_valid(value):
+        found = "nothing" if key not in parent else f"{value!r:.60}"
+        raise ModelFileError(f"{path}: checkpoint field {where or key}: expected {expected}, got {found}")
+    return value
+
+
+def _is_count(value) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _is_object(value) -> bool:
+    return isinstance(value, dict)
+
+
+def _optimizer_state(tensors: dict, optimizer, path) -> dict:
+    """The optimizer's saved state arrays, checked against its own: same names, shapes and dtypes."""
+    saved_names = sorted(name[len("optimizer."):] for name in tensors if name.startswith("optimizer."))
+    if saved_names != sorted(optimizer.state):
+        raise ModelFileError(
+            f"{path}: checkpoint field optimizer: saved state tensors {saved_names}, "
+            f"but {type(optimizer).__name__} has {sorted(optimizer.state)}"
+        )
+    for name, array in optimizer.state.items():
+        saved = tensors[f"optimizer.{name}"]
+        if saved.shape != array.shape or saved.dtype != array.dtype:
+            raise ModelFileError(
+                f"{path}: tensor 'optimizer.{name}' has shape {saved.shape} and dtype {saved.dtype}; "
+                f"the optimizer's has {array.shape} and {array.dtype}"
+            )
+    return {name: tensors[f"optimizer.{name}"] for name in optimizer.state}
+
+
+def _check_rng_state(state, rng, path) -> None:
+    """``state`` must be one that ``rng``'s bit generator accepts: tried on a scratch one."""
+    scratch = type(rng.bit_generator)()
+    try:
+        scratch.state = state
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise ModelFileError(
+            f"{path}: checkpoint field rng: expected a {type(rng.bit_generator).__name__} state, "
+            f"got {state!r:.60} ({error})"
+        ) from None
+
+
+def _history(saved, path) -> History:
+    """The History saved as JSON, every field checked."""
+    def numbers(values) -> bool:
+        return isinstance(values, list) and all(_is_number(value) for value in values)
+
+    checks = {
+        "metrics": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
+        "grad_norms": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
+        "initial_grad_norms": ("an object of numbers", lambda v: _is_object(v) and all(map(_is_number, v.values()))),
+        "epochs": ("an integer >= 0", _is_count),
+        "best_epoch": ("an integer >= 0 or null", lambda v: v is None or _is_count(v)),
+        "stop_reason": ("a string", lambda v: isinstance(v, str)),
+    }
+    _field({"history": saved}, "history", path, "an object", _is_object)
+    for key, (expected, is_valid) in checks.items():
+        _field(saved, key, path, expected, is_valid, where=f"history.{key}")
+    return History.from_json(saved)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

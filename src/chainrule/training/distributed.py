@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import importlib
 import math
+import shutil
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 import numpy
 
-from ..errors import DistributedError, HyperparameterError
+from ..errors import DistributedError, HyperparameterError, ModelFileError
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
@@ -113,7 +115,8 @@ class Communicator(SingleProcess):
         return int(drawn[0])
 
     def broadcast_parameters(self, model) -> None:
-        """Give every rank rank 0's θ."""
+        """Give every rank rank 0's θ (and remove the checkpoint copy, now loaded)."""
+        self._remove_copy()
         theta = model.flat_parameters().theta
         self._wait(self.world.Ibcast(theta, root=0), "broadcasting the initial parameters")
 
@@ -122,18 +125,49 @@ class Communicator(SingleProcess):
 
         Only rank 0 writes checkpoints, so other machines may not see the file; the whole
         training state (θ, optimizer state and step, shuffling Generator, epoch, History,
-        callbacks) then loads identically on every rank.
+        callbacks) then loads identically on every rank. The other ranks write the bytes to
+        a temporary copy, removed at the next :meth:`broadcast_parameters` (which ``fit``
+        calls right after loading it), or else when this communicator is garbage-collected
+        or the process exits. A checkpoint rank 0 cannot read is a ModelFileError naming
+        ``path`` on every rank.
         """
-        data = numpy.frombuffer(Path(path).read_bytes(), dtype=numpy.uint8) if self.is_root else None
-        size = numpy.array([0 if data is None else data.size], dtype=numpy.int64)
+        data, problem = None, None
+        if self.is_root:
+            try:
+                data = numpy.frombuffer(Path(path).read_bytes(), dtype=numpy.uint8)
+            except OSError as error:
+                problem = _unreadable_checkpoint(path, error)
+        # Size -1 tells the other ranks that rank 0 failed, so that they stop too, not time out.
+        size = numpy.array([-1 if problem else (0 if data is None else data.size)], dtype=numpy.int64)
         self._wait(self.world.Ibcast(size, root=0), "broadcasting the checkpoint's size")
+        if size[0] < 0:
+            raise problem or ModelFileError(f"{path}: rank 0 cannot read the checkpoint (see its error)")
         buffer = data.copy() if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
         self._wait(self.world.Ibcast(buffer, root=0), "broadcasting the checkpoint")
         if self.is_root:
             return path
-        copy = Path(tempfile.mkdtemp(prefix="chainrule-resume-")) / Path(path).name
-        copy.write_bytes(buffer.tobytes())
+        return self._write_copy(Path(path).name, buffer)
+
+    def _write_copy(self, name: str, buffer: numpy.ndarray) -> Path:
+        """Write this rank's copy of the checkpoint to a fresh temporary directory."""
+        self._remove_copy()
+        directory = tempfile.mkdtemp(prefix="chainrule-resume-")
+        self._copy_remover = weakref.finalize(self, shutil.rmtree, directory, ignore_errors=True)
+        copy = Path(directory) / name
+        try:
+            copy.write_bytes(buffer.tobytes())
+        except OSError as error:
+            self._remove_copy()
+            raise ModelFileError(f"{name}: cannot write rank {self.rank}'s copy of the checkpoint to "
+                                 f"{directory!r} ({error.strerror or error})") from None
         return copy
+
+    def _remove_copy(self) -> None:
+        """Delete the temporary copy :meth:`local_checkpoint` made, if there is one."""
+        remover = getattr(self, "_copy_remover", None)
+        if remover is not None:
+            remover()  # a finalize runs at most once
+            self._copy_remover = None
 
     def average_gradient(self, grad, n_local: int, n_global: int, loss_value: float) -> None:
         """Replace this rank's ∂L_r/∂θ by the global batch's ∂L/∂θ = Σ_r (n_r / n) ∂L_r/∂θ, in place.
@@ -189,6 +223,15 @@ class Communicator(SingleProcess):
             time.sleep(ABORT_GRACE_SECONDS)
             self.world.Abort(1)
         raise error
+
+
+def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:
+    """The error for a checkpoint rank 0 cannot read, naming ``path``."""
+    if isinstance(error, FileNotFoundError):
+        return ModelFileError(f"{path}: no such checkpoint file")
+    if isinstance(error, IsADirectoryError):
+        return ModelFileError(f"{path}: is a directory, not a checkpoint file")
+    return ModelFileError(f"{path}: cannot read the checkpoint ({error.strerror or error})")
 
 
 def communicator(distributed) -> SingleProcess:

@@ -14,6 +14,7 @@ single process.
 from __future__ import annotations
 
 import math
+import numbers
 import signal
 import sys
 import threading
@@ -22,7 +23,7 @@ import numpy
 from tqdm.auto import tqdm
 
 from ..backend import get_array_module, module_for, to_device
-from ..checks import as_matrix, positive_int
+from ..checks import as_matrix, check_finite, positive_int
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
 from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, ShapeError
@@ -51,10 +52,12 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         The network; trained in place. Afterwards ``model.preprocessor`` holds the fitted
         preprocessing and ``model.metadata["training"]`` a summary, both saved by ``cr.save``.
     X : array of shape (n_samples, n_features)
+        At least one row (an empty X raises DataError naming X before any other data check).
     y : array
         Class labels of any type (n_samples,) for classification (mapped to 0..K−1 in
         sorted order; integer labels already in [0, K) map to themselves), probability
         targets (n_samples, K), or values (n_samples,) / (n_samples, n_outputs) for regression.
+        Finite: a NaN label or target raises NonFiniteError naming y.
     loss : Loss or name, optional
         By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
         MSE when it holds floats.
@@ -67,15 +70,17 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     batch_size : int
         Samples per step; the last batch of an epoch may be smaller.
     validation : float or (X_val, y_val), optional
-        A fraction of the training data to hold out (stratified for classification), or a
-        separate validation set.
+        A fraction in (0, 1) of the training data to hold out (stratified for
+        classification; any real number type, e.g. ``numpy.float32(0.2)``), or a separate
+        validation set.
     seed : int or None
         Seeds the validation split and the per-epoch shuffling (model weights are seeded
         where the model is built). Same seed, same data, same model ⇒ bit-identical weights.
     verbose : int
         1 shows a progress bar on stderr; 0 is silent.
-    callbacks : sequence of Callback
-        E.g. ``[cr.EarlyStopping(patience=5)]``.
+    callbacks : list or tuple of Callback
+        E.g. ``[cr.EarlyStopping(patience=5)]``. Each is ``reset`` at the start, so a
+        callback object may be reused in another ``fit``.
     standardize : bool
         Standardize features with the training data's mean and deviation (saved with the
         model, so ``cr.predict`` takes raw rows).
@@ -133,6 +138,11 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
     if verbose not in (0, 1, True, False):
         raise HyperparameterError(f"verbose: expected 0 or 1, got {verbose!r}")
+    if not isinstance(callbacks, (list, tuple)):
+        raise HyperparameterError(
+            f"callbacks: expected a list or tuple of chainrule Callbacks, got {type(callbacks).__name__}; "
+            f"write callbacks=[...] for a single one"
+        )
     callbacks = list(callbacks)
     for callback in callbacks:
         if not isinstance(callback, Callback):
@@ -150,10 +160,14 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     comm = communicator(distributed)
     seed = comm.shared_seed(seed)  # every rank shuffles alike
 
-    y = numpy.asarray(y)
+    y = as_targets(y, "y")
     loss = default_loss(y) if loss is None else get_loss(loss)
     dtype = model.dtype or numpy.dtype(numpy.float32)
     X = as_matrix(X, dtype, name="X")
+    if len(X) == 0:
+        raise DataError(f"X: has no samples (shape {X.shape}); fit needs at least one row")
+    if y.dtype.kind == "f":
+        check_finite(y, "y")  # a NaN class label, or a NaN target, named as y's
     if y.shape[:1] != X.shape[:1]:
         raise ShapeError(f"y: expected {X.shape[0]} targets (one per row of X), got shape {y.shape}")
     n_outputs = model.forward(to_device(X[:1], model.device)).shape[1]  # also checks X's width against the first layer
@@ -180,10 +194,13 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         if optimizer.model is not model:
             raise HyperparameterError("optimizer: it was made for another model; pass cr.Adam(model, ...) for this one")
         optimizer.to(device)
+        optimizer.check_layout()  # here too for the GPU's loop, which calls update without step
     else:
         optimizer = get_optimizer(optimizer, model, **({} if lr is None else {"lr": lr}))
     rng = numpy.random.default_rng(shuffle_seed)
     history, start_epoch = History(), 0
+    for callback in callbacks:
+        callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
     if resume is not None:
         history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks)
         if history.stop_reason == "early_stopping":
@@ -240,14 +257,25 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
     if isinstance(validation, tuple):
         if len(validation) != 2:
             raise HyperparameterError("validation: expected a fraction or a pair (X_val, y_val)")
-        X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), numpy.asarray(validation[1])
+        X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), as_targets(validation[1], "y_val")
+        if len(X_val) == 0:
+            raise DataError(f"X_val: has no samples (shape {X_val.shape}); pass validation=None for none")
+        if y_val.dtype.kind == "f":
+            check_finite(y_val, "y_val")
         if y_val.shape[:1] != X_val.shape[:1]:
             raise ShapeError(f"y_val: expected {X_val.shape[0]} targets (one per row of X_val), got {y_val.shape}")
         return X, y, X_val, y_val
     if validation is None or validation == 0:
         return X, y, None, None
-    if isinstance(validation, bool) or not isinstance(validation, (float, int)) or not 0 < validation < 1:
+    if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 < validation < 1:
         raise HyperparameterError(f"validation: expected a fraction in (0, 1) or (X_val, y_val), got {validation!r}")
+    validation = as_fraction(validation)
+    n_held = math.ceil(validation * len(y))
+    if not 1 <= n_held <= len(y) - 1:
+        raise DataError(
+            f"validation: holding out {validation:g} of the {len(y)} rows leaves {len(y) - n_held} for training "
+            f"and {n_held} for validation; each needs at least one"
+        )
     seed = int(split_seed.generate_state(1)[0])
     if loss.task == "classification" and y.ndim == 1:
         train, held = stratified_split_indices(y, validation, seed)
@@ -260,6 +288,23 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
     else:
         train, held = shuffled_split_indices(len(y), validation, seed)
     return X[train], y[train], X[held], y[held]
+
+
+def as_targets(y, name: str):
+    """``y`` as a NumPy array; a ragged list raises ShapeError naming ``name``."""
+    try:
+        return numpy.asarray(y)
+    except ValueError as error:  # NumPy's "inhomogeneous shape"
+        raise ShapeError(f"{name}: expected a rectangular array of targets, got {type(y).__name__} ({error})") from None
+
+
+def as_fraction(value) -> float:
+    """A real number as the Python float it was written as: ``numpy.float32(0.2)`` -> 0.2.
+
+    ``float(numpy.float32(0.2))`` is 0.20000000298…, which would hold out one row more than
+    0.2 where 0.2·n is a whole number; the shortest decimal of a NumPy float is what was meant.
+    """
+    return float(str(value)) if isinstance(value, numpy.floating) else float(value)
 
 
 def default_loss(y):

@@ -13,7 +13,7 @@ import numpy
 from ..backend import to_device, to_numpy
 from ..checks import as_matrix
 from ..data.preprocessing import Preprocessor
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 from .fit import EVAL_CHUNK, encode_targets, evaluate_prepared
@@ -26,6 +26,8 @@ def _inputs(model: Layer, X):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     dtype = model.dtype or numpy.float32
     X = as_matrix(X, dtype, name="X")
+    if len(X) == 0:  # as scikit-learn does: an empty answer would hide a caller's bug
+        raise ShapeError(f"X has no rows (shape {tuple(X.shape)}); expected at least 1")
     preprocessor = model.preprocessor
     if preprocessor is not None:
         X = preprocessor.transform(X, dtype)
@@ -43,7 +45,10 @@ def _task(preprocessor: Preprocessor | None) -> str:
 
 
 def predict_proba(model: Layer, X) -> numpy.ndarray:
-    """Class probabilities (n_samples, n_classes), or per-label probabilities for multilabel."""
+    """Class probabilities (n_samples, n_classes), or per-label probabilities for multilabel.
+
+    Raises ShapeError when ``X`` has no rows.
+    """
     X, preprocessor = _inputs(model, X)
     task = _task(preprocessor)
     if task == "regression":
@@ -52,7 +57,11 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
 
 
 def predict(model: Layer, X) -> numpy.ndarray:
-    """Predicted labels (classification, in the training labels), 0/1 rows (multilabel) or values."""
+    """Predicted labels (classification, in the training labels), 0/1 rows (multilabel) or values.
+
+    Labels come back as an array of their own type (integers, strings or booleans, as in
+    training; see ``Preprocessor.decode``). Raises ShapeError when ``X`` has no rows.
+    """
     X, preprocessor = _inputs(model, X)
     Y = _outputs(model, X)
     task = _task(preprocessor)
@@ -64,7 +73,10 @@ def predict(model: Layer, X) -> numpy.ndarray:
 
 
 def evaluate(model: Layer, X, y) -> dict:
-    """Loss and metrics on (X, y): ``loss`` and ``accuracy`` or ``r2`` and ``mae``."""
+    """Loss and metrics on (X, y): ``loss`` and ``accuracy`` or ``r2`` and ``mae``.
+
+    Raises ShapeError when ``X`` has no rows (there is nothing to score).
+    """
     X, preprocessor = _inputs(model, X)
     device = model.device
     loss = LOSS_OF_TASK[_task(preprocessor)]()

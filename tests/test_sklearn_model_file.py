@@ -1,0 +1,101 @@
+"""Loading estimator files that were damaged or crafted: a ModelFileError naming the key, never a
+raw error and never an allocation the file's own tensors do not pay for."""
+
+import copy
+import warnings
+
+import numpy
+import pytest
+from sklearn.datasets import make_classification
+
+from chainrule.errors import ModelFileError
+from chainrule.io import read, save
+from chainrule.sklearn import MLPClassifier
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """(model, tensors, extra_json) of a fitted 3-class MLPClassifier with string labels."""
+    X, y = make_classification(n_samples=60, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(
+            X, numpy.array(["ant", "bee", "cat"])[y])
+    path = tmp_path_factory.mktemp("estimator") / "estimator.safetensors"
+    estimator.save(path)
+    return read(path)
+
+
+def load_crafted(saved, tmp_path, *, attributes=None, sklearn=None, tensors=None, extra_json=None):
+    """Re-save ``saved`` with its estimator metadata or extras changed, then MLPClassifier.load it."""
+    model, saved_tensors, saved_extra = saved
+    crafted = copy.deepcopy(model.metadata)
+    crafted["sklearn"]["attributes"].update(attributes or {})
+    crafted["sklearn"].update(sklearn or {})
+    original, model.metadata = model.metadata, crafted
+    path = tmp_path / "crafted.safetensors"
+    try:
+        save(model, path, extra_tensors=saved_tensors if tensors is None else tensors,
+             extra_json=saved_extra if extra_json is None else extra_json)
+    finally:
+        model.metadata = original
+    return MLPClassifier.load(path)
+
+
+def test_the_uncrafted_file_loads(saved, tmp_path):
+    assert load_crafted(saved, tmp_path).classes_.tolist() == ["ant", "bee", "cat"]
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"classes_dtype": "<U100"}, "classes_dtype"),  # wider than the 3-character labels
+    ({"classes_dtype": "S3"}, "classes_dtype"),
+    ({"classes_dtype": "<c16"}, "classes_dtype"),
+    ({"classes_dtype": "<f16"}, "classes_dtype"),
+    ({"classes_dtype": 5}, "classes_dtype"),
+    ({"classes_": list(range(5)), "classes_dtype": "<i8", "y_type_": "multilabel-indicator"}, "classes_"),
+    ({"classes_": ["ant", "bee"]}, "classes_"),
+    ({"classes_": [[1], [2], [3]]}, "classes_"),
+    ({"classes_": [2**70, 1, 2], "classes_dtype": "<i8"}, "classes_"),
+    ({"classes_": [0, 1, 2], "classes_dtype": "O"}, "classes_"),
+    ({"y_type_": "continuous"}, "y_type_"),
+    ({"n_outputs_": 4}, "n_outputs_"),
+    ({"n_features_in_": "4"}, "n_features_in_"),
+    ({"feature_names_in_": {"a": 1}}, "feature_names_in_"),
+    ({"feature_names_in_": ["a", "b"]}, "feature_names_in_"),
+    ({"loss_": "abc"}, "loss_"),
+])
+def test_bad_attributes_name_the_key(saved, tmp_path, changes, key):
+    with pytest.raises(ModelFileError, match=f"crafted.safetensors: sklearn.attributes.{key}"):
+        load_crafted(saved, tmp_path, attributes=changes)
+
+
+def test_missing_attribute_is_named(saved, tmp_path):
+    model = saved[0]
+    attributes = {k: v for k, v in model.metadata["sklearn"]["attributes"].items() if k != "classes_"}
+    with pytest.raises(ModelFileError, match="sklearn.attributes: missing key 'classes_'"):
+        load_crafted(saved, tmp_path, sklearn={"attributes": attributes})
+
+
+@pytest.mark.parametrize("key, value", [("params", [1]), ("attributes", [1]), ("params", {"alpha": -1.0})])
+def test_bad_params_or_attributes_object(saved, tmp_path, key, value):
+    with pytest.raises(ModelFileError, match=f"sklearn.{key}"):
+        load_crafted(saved, tmp_path, sklearn={key: value})
+
+
+@pytest.mark.parametrize("optimizer, key", [
+    ({"t": 3}, "optimizer.weight_decay"), ({"t": "3", "weight_decay": 0.0}, "optimizer.t"), (5, "optimizer")
+])
+def test_bad_optimizer_json(saved, tmp_path, optimizer, key):
+    with pytest.raises(ModelFileError, match=f"extra_json.{key}"):
+        load_crafted(saved, tmp_path, extra_json={"optimizer": optimizer})
+
+
+def test_bad_optimizer_and_early_stopping_tensors(saved, tmp_path):
+    tensors = saved[1]
+    with pytest.raises(ModelFileError, match="optimizer's saved tensors"):
+        load_crafted(saved, tmp_path, tensors={k: v for k, v in tensors.items() if k != "optimizer.m"})
+    with pytest.raises(ModelFileError, match="tensor 'optimizer.m' has shape"):
+        load_crafted(saved, tmp_path, tensors={**tensors, "optimizer.m": numpy.zeros(3, numpy.float32)})
+    with pytest.raises(ModelFileError, match="tensor 'early_stopping.best_theta' has shape"):
+        load_crafted(saved, tmp_path, tensors={**tensors, "early_stopping.best_theta": numpy.zeros(3, numpy.float32)})
