@@ -10,7 +10,8 @@ import pytest
 from sklearn.datasets import load_diabetes, load_iris
 
 import chainrule as cr
-from chainrule.plots import DPI, PANEL_SIZE, compare_gradient_flow, plot_gradient_flow, plot_history
+from chainrule import plots
+from chainrule.plots import DPI, NOTHING_POSITIVE, PANEL_SIZE, compare_gradient_flow, plot_gradient_flow, plot_history
 from chainrule.training import History
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -116,11 +117,11 @@ def test_unwritable_path_raises_and_leaves_nothing(tmp_path, plot):
         plot(missing)
     assert list(tmp_path.iterdir()) == []
 
-    directory = tmp_path / "a directory"
+    directory = tmp_path / "a directory.png"
     directory.mkdir()
-    with pytest.raises(cr.DataError, match="a directory"):
+    with pytest.raises(cr.DataError, match="a directory.png: cannot write"):
         plot(directory)
-    assert list(directory.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a directory"]
+    assert list(directory.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a directory.png"]
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a user that permissions apply to")
@@ -182,3 +183,134 @@ def test_histories_from_fit(tmp_path):
     (tmp_path / "flow.png").unlink()
     compare_gradient_flow({"iris": classified, "diabetes": regressed}, tmp_path / "compare.png")
     assert_png(tmp_path / "compare.png", n_panels=1)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the plot functions save, in order, so tests can look at what was drawn."""
+    figures = []
+    save = plots._save
+
+    def keep_and_save(figure, *arguments):
+        figures.append(figure)
+        return save(figure, *arguments)
+
+    monkeypatch.setattr(plots, "_save", keep_and_save)
+    return figures
+
+
+def lines_by_label(axes) -> dict:
+    return {line.get_label(): line for line in axes.get_lines()}
+
+
+def test_a_shorter_series_is_drawn_at_the_last_epochs(tmp_path, drawn):
+    """A run without validation, resumed for 2 epochs with it: validation is at epochs 4-5, not 1-2."""
+    history = History(metrics={"loss": [1.0, 0.8, 0.6, 0.5, 0.4], "val_loss": [0.7, 0.6]},
+                      grad_norms={"0": [0.1, 0.2, 0.3, 0.4, 0.5], "2": [0.3, 0.4]}, epochs=5)
+    plot_history(history, tmp_path / "history.png")
+    lines = lines_by_label(drawn[0].axes[0])
+    assert list(lines["training"].get_xdata()) == [1, 2, 3, 4, 5]
+    assert list(lines["validation"].get_xdata()) == [4, 5]
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    lines = lines_by_label(drawn[1].axes[0])
+    assert list(lines["0"].get_xdata()) == [1, 2, 3, 4, 5] and list(lines["2"].get_xdata()) == [4, 5]
+
+
+def test_without_an_epoch_count_the_longest_series_ends_the_run(tmp_path, drawn):
+    plot_history(History(metrics={"loss": [1.0, 0.5, 0.3, 0.2], "val_loss": [0.6, 0.4]}), tmp_path / "history.png")
+    assert list(lines_by_label(drawn[0].axes[0])["validation"].get_xdata()) == [3, 4]
+
+
+@pytest.mark.parametrize("bad", [0.0, float("nan"), float("inf")])
+def test_no_positive_norm_at_all_draws_a_note_instead_of_raising(tmp_path, drawn, bad):
+    history = History(grad_norms={"0": [bad] * 3, "2": [bad] * 3}, initial_grad_norms={"0": bad, "2": bad})
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    assert_png(tmp_path / "flow.png", n_panels=2)
+    for axes in drawn[0].axes:
+        assert [text.get_text() for text in axes.texts] == [NOTHING_POSITIVE]
+    (tmp_path / "flow.png").unlink()
+    compare_gradient_flow({"dead": history}, tmp_path / "compare.png")
+    assert_png(tmp_path / "compare.png", n_panels=1)
+    assert [text.get_text() for text in drawn[1].axes[0].texts] == [NOTHING_POSITIVE]
+
+
+def test_zero_norms_are_gaps_and_their_epochs_and_layers_stay_on_the_axis(tmp_path, drawn):
+    history = History(grad_norms={"0": [0.0, 0.0, 0.0], "2": [1e-2, 2e-2, 0.0]}, initial_grad_norms={"0": 0.0, "2": 1e-2})
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    per_epoch, profile = drawn[0].axes
+    assert per_epoch.get_yscale() == "log" and len(per_epoch.texts) == 0
+    low, high = per_epoch.get_xlim()
+    assert low < 1 and high > 3  # epoch 3, where every norm is 0, is still shown
+    low, high = profile.get_xlim()
+    assert low < 1 < 2 < high  # so is layer "0" at depth 1
+
+
+@pytest.mark.parametrize("suffix, signature", [
+    (".png", PNG_SIGNATURE), (".PNG", PNG_SIGNATURE), (".pdf", b"%PDF"), (".svg", b"<?xml"),
+    (".eps", b"%!PS"), (".jpg", b"\xff\xd8\xff"), (".jpeg", b"\xff\xd8\xff"),
+])
+def test_the_suffix_picks_the_format(tmp_path, suffix, signature):
+    target = tmp_path / ("history" + suffix)
+    plot_history(classification_history(), target)
+    assert target.read_bytes().startswith(signature)
+
+
+@pytest.mark.parametrize("name, found", [("history.gif", "the suffix '.gif'"), ("history.txt", "the suffix '.txt'"), ("history", "no suffix")])
+def test_an_unknown_or_missing_suffix_raises_naming_the_path(tmp_path, name, found):
+    for plot in (plot_history, plot_gradient_flow, lambda history, path: compare_gradient_flow({"run": history}, path)):
+        with pytest.raises(cr.DataError, match=f"{name}: cannot tell the image format from {found}; expected one of .png, .pdf, .svg"):
+            plot(classification_history(), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def tick_labels(axis) -> list[str]:
+    return [label.get_text() for label in axis.get_ticklabels()]
+
+
+def test_runs_of_different_layers_are_numbered_by_depth(tmp_path, drawn):
+    deep = History(initial_grad_norms={str(2 * depth): 10.0 ** -depth for depth in range(30)})
+    shallow = History(initial_grad_norms={"0": 0.5, "2": 0.8})
+    compare_gradient_flow({"deep": deep, "shallow": shallow}, tmp_path / "compare.png")
+    axes = drawn[0].axes[0]
+    assert tick_labels(axes.xaxis) == [str(depth) for depth in range(1, 31, 2)]
+    assert axes.get_xlim()[1] > 30
+
+    compare_gradient_flow({"one": shallow, "two": History(initial_grad_norms={"0": 0.1, "2": 0.2})}, tmp_path / "same.png")
+    assert tick_labels(drawn[1].axes[0].xaxis) == ["0", "2"]  # the same layers: named by path
+
+
+def test_a_deep_profile_names_its_layers_as_the_legend_does(tmp_path, drawn):
+    layers = [str(2 * depth) for depth in range(30)]
+    history = History(grad_norms={layer: [1.0, 2.0] for layer in layers},
+                      initial_grad_norms={layer: 10.0 ** -depth for depth, layer in enumerate(layers)})
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    per_epoch, profile = drawn[0].axes
+    legend = [text.get_text() for text in per_epoch.get_legend().get_texts()]
+    assert legend == layers
+    named = tick_labels(profile.xaxis)
+    assert named == layers[::2]  # every second layer, by its path
+    assert list(profile.get_xticks()) == list(range(1, 31, 2))  # at its depth
+
+
+def test_one_epoch_has_whole_number_epoch_ticks(tmp_path, drawn):
+    history = classification_history(epochs=1)
+    plot_history(history, tmp_path / "history.png")
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    for axes in (*drawn[0].axes, drawn[1].axes[0]):
+        low, high = axes.get_xlim()
+        shown = [tick for tick in axes.get_xticks() if low <= tick <= high]
+        assert shown == [1]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda path: plot_history({"loss": [1.0]}, path), "history: expected a chainrule History .* got dict"),
+    (lambda path: plot_gradient_flow(None, path), "history: expected a chainrule History .* got NoneType"),
+    (lambda path: plot_history(classification_history(), None), "path: expected a file name .* got NoneType"),
+    (lambda path: plot_gradient_flow(classification_history(), 3), "path: expected a file name .* got int"),
+    (lambda path: compare_gradient_flow([classification_history()], path), "histories: expected a dict of run name -> History, got list"),
+    (lambda path: compare_gradient_flow({"a": {"loss": [1.0]}}, path), r"histories\['a'\]: expected a chainrule History"),
+])
+def test_bad_arguments_raise_data_error_naming_them(tmp_path, call, message):
+    with pytest.raises(cr.DataError, match=message):
+        call(tmp_path / "figure.png")
+    assert list(tmp_path.iterdir()) == []

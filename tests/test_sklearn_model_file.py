@@ -64,6 +64,10 @@ def test_the_uncrafted_file_loads(saved, tmp_path):
     ({"feature_names_in_": {"a": 1}}, "feature_names_in_"),
     ({"feature_names_in_": ["a", "b"]}, "feature_names_in_"),
     ({"loss_": "abc"}, "loss_"),
+    # JSON integers too large for a float used to escape as OverflowError
+    ({"loss_": 10**400}, "loss_"),
+    ({"best_loss_": 10**400}, "best_loss_"),
+    ({"best_validation_score_": -(10**400)}, "best_validation_score_"),
 ])
 def test_bad_attributes_name_the_key(saved, tmp_path, changes, key):
     with pytest.raises(ModelFileError, match=f"crafted.safetensors: sklearn.attributes.{key}"):
@@ -84,7 +88,10 @@ def test_bad_params_or_attributes_object(saved, tmp_path, key, value):
 
 
 @pytest.mark.parametrize("optimizer, key", [
-    ({"t": 3}, "optimizer.weight_decay"), ({"t": "3", "weight_decay": 0.0}, "optimizer.t"), (5, "optimizer")
+    ({"t": 3}, "optimizer.weight_decay"), ({"t": "3", "weight_decay": 0.0}, "optimizer.t"), (5, "optimizer"),
+    ({"t": 3, "weight_decay": 10**400}, "optimizer.weight_decay"),  # used to raise OverflowError
+    ({"t": 10**400, "weight_decay": 0.0}, "optimizer.t"),  # used to load, then overflow at the first step
+    ({"t": 2**53 + 1, "weight_decay": 0.0}, "optimizer.t"),
 ])
 def test_bad_optimizer_json(saved, tmp_path, optimizer, key):
     with pytest.raises(ModelFileError, match=f"extra_json.{key}"):

@@ -1,6 +1,6 @@
 """Pictures of a training run: learning curves, and the gradient flowing back through depth.
 
-Three functions, each writing one PNG from a :class:`~chainrule.training.history.History`:
+Three functions, each writing one image from a :class:`~chainrule.training.history.History`:
 
 - :func:`plot_history`: loss and metric curves (training and validation) per epoch;
 - :func:`plot_gradient_flow`: the norm ‖∂L/∂W‖ of every layer per epoch on a log scale,
@@ -12,48 +12,58 @@ becomes visible: in a deep sigmoid network the first layer's gradient is orders 
 magnitude below the last layer's; with ReLU and He initialization it is not.
 
 Figures are drawn on a :class:`matplotlib.figure.Figure` with the Agg canvas, never through
-``pyplot``, so no global plotting state is touched and no display is needed. Each PNG is
-rendered in memory first and then written atomically: the file is complete or absent.
+``pyplot``, so no global plotting state is touched and no display is needed. The suffix of
+the path picks the format: ``.png``, ``.pdf``, ``.svg``, ``.eps``, ``.jpg`` or ``.jpeg``
+(in any case); any other suffix, or none, is a :class:`~chainrule.errors.DataError`. Each
+image is rendered in memory first and then written atomically: the file is complete or absent.
+
+Epochs: every curve is drawn against the epochs it was recorded at. :class:`History` keeps
+one value per epoch but no epoch numbers, so a series shorter than the run (validation
+added when a run was resumed) holds the run's last epochs: it is drawn ending at the run's
+last epoch, which is ``history.epochs`` or the length of its longest series if that is more.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .errors import DataError
 from .io.atomic import atomic_write
-
-if TYPE_CHECKING:
-    from .training.history import History
+from .training.history import History
 
 DPI = 100
 PANEL_SIZE = (5.5, 4.0)  # inches per subplot
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
 MARKER_MAX_EPOCHS = 30  # curves this short get a marker on every epoch, so one epoch still shows
-MAX_NAMED_TICKS = 20  # deeper networks get numbered depth ticks instead of layer paths
+MAX_NAMED_TICKS = 20  # at most this many depth ticks: deeper networks get one every few layers
+SAVE_FORMATS = ("png", "pdf", "svg", "eps", "jpg", "jpeg")  # written by Figure + Agg without pyplot or LaTeX
+NOTHING_POSITIVE = "no positive gradient norms to show"
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
 
 
 def plot_history(history: History, path, *, title: str | None = None) -> Path:
-    """Write the loss and metric curves of a training run, per epoch, to a PNG.
+    """Write the loss and metric curves of a training run, per epoch, to an image file.
 
     One panel per quantity: the loss first, then the metrics the run recorded (accuracy
     for classification; R² and MAE for regression), each with its training curve and,
-    when the run had validation data, its validation curve.
+    when the run had validation data, its validation curve. A curve shorter than the run
+    is drawn at the run's last epochs (see the module's notes on epochs).
 
     Parameters
     ----------
     history : History
         As returned by ``cr.fit``.
     path : str or os.PathLike
-        The PNG file to create or replace.
+        The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``).
     title : str, optional
         The figure's title (default "Training history").
 
@@ -65,8 +75,8 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
     Raises
     ------
     DataError
-        If the history holds no metrics, or ``path`` cannot be written (nothing is left
-        behind then).
+        If ``history`` is not a History or holds no metrics, if ``path`` is not a file name
+        with one of the suffixes above, or if it cannot be written (nothing is left behind then).
 
     Examples
     --------
@@ -78,34 +88,41 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
     >>> target.read_bytes()[:4]
     b'\\x89PNG'
     """
+    _check_history(history, "history")
+    image_format = _image_format(path)
     names = _metric_names(history.metrics)
     if not names:
         raise DataError(f"{path}: cannot plot the history, it holds no metrics (was any epoch completed?)")
+    last_epoch = _last_epoch(history)
     figure = _figure(1, len(names))
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
         for key, label, style in ((name, "training", "-"), ("val_" + name, "validation", "--")):
             values = history.metrics.get(key)
             if values:
-                epochs = range(1, len(values) + 1)
-                axes.plot(epochs, values, style, label=label, marker=_marker(values))
+                axes.plot(_epochs(values, last_epoch), values, style, label=label, marker=_marker(values))
         axes.set_xlabel("epoch")
         axes.set_ylabel(METRIC_LABELS.get(name, name))
         axes.set_title(METRIC_LABELS.get(name, name))
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        _integer_ticks(axes.xaxis)
         axes.grid(alpha=0.3)
         axes.legend()
     figure.suptitle(title or "Training history")
-    return _save(figure, path)
+    return _save(figure, path, image_format)
 
 
 def plot_gradient_flow(history: History, path, *, title: str | None = None) -> Path:
-    """Write the per-layer gradient norms ‖∂L/∂W‖ of a training run to a PNG.
+    """Write the per-layer gradient norms ‖∂L/∂W‖ of a training run to an image file.
 
     The left panel shows each layer's norm per epoch on a log scale, one line per layer,
     coloured from the first layer (dark) to the last (light). When the history holds the
     norms at initialization, a right panel shows them against depth: a line falling
     steeply towards the first layer is the gradient "getting progressively more diluted"
-    on its way back through the network (lecture notes).
+    on its way back through the network (lecture notes). With more than 20 layers, the
+    depth axis names every few layers, by the same paths as the left panel's legend.
+
+    A norm that is 0 or not finite cannot sit on a log axis: it is left out as a gap in
+    its line. A panel with no positive, finite norm at all says so in its middle
+    ("no positive gradient norms to show") instead of raising.
 
     Parameters
     ----------
@@ -113,7 +130,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None) -> P
         As returned by ``cr.fit``; layers are taken in the order it lists them, which is
         the order of the model (first to last).
     path : str or os.PathLike
-        The PNG file to create or replace.
+        The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``).
     title : str, optional
         The figure's title (default "Gradient flow").
 
@@ -125,37 +143,45 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None) -> P
     Raises
     ------
     DataError
-        If the history holds no gradient norms, or ``path`` cannot be written (nothing is
+        If ``history`` is not a History or holds no gradient norms, if ``path`` is not a
+        file name with one of the suffixes above, or if it cannot be written (nothing is
         left behind then).
     """
+    _check_history(history, "history")
+    image_format = _image_format(path)
     if not history.grad_norms and not history.initial_grad_norms:
         raise DataError(f"{path}: cannot plot the gradient flow, the history holds no gradient norms")
     panels = int(bool(history.grad_norms)) + int(bool(history.initial_grad_norms))
     figure = _figure(1, panels)
     axes = iter(figure.subplots(1, panels, squeeze=False)[0])
     if history.grad_norms:
-        _draw_norms_per_epoch(next(axes), history.grad_norms)
+        _draw_norms_per_epoch(next(axes), history.grad_norms, _last_epoch(history))
     if history.initial_grad_norms:
         profile = next(axes)
         _draw_profile(profile, history.initial_grad_norms, label=None, color="tab:blue")
-        _log_y(profile)
+        _label_depth_axis(profile, [list(history.initial_grad_norms)])
+        _log_y(profile, history.initial_grad_norms.values())
         profile.set_title("at initialization: " + _ratio_text(history.initial_grad_norms))
     figure.suptitle(title or "Gradient flow")
-    return _save(figure, path)
+    return _save(figure, path, image_format)
 
 
 def compare_gradient_flow(histories: dict[str, History], path, *, title: str | None = None) -> Path:
-    """Write the initialization profiles of several runs on one log-scale axis to a PNG.
+    """Write the initialization profiles of several runs on one log-scale axis to an image file.
 
     Each run is one line: ‖∂L/∂W‖ of its layers at initialization against their depth,
     labelled with its name and the ratio of its last layer's norm to its first layer's.
+    When every run has the same layers, the depth axis names them by path (every few
+    layers beyond 20); otherwise it numbers them, 1 being each run's first layer with
+    weights. Norms that are 0 or not finite are gaps, as in :func:`plot_gradient_flow`.
 
     Parameters
     ----------
     histories : dict of str to History
         Run name (e.g. "sigmoid, 10 layers") -> its history.
     path : str or os.PathLike
-        The PNG file to create or replace.
+        The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``).
     title : str, optional
         The figure's title (default "Gradient norm through depth at initialization").
 
@@ -167,9 +193,15 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     Raises
     ------
     DataError
-        If ``histories`` is empty or a run has no norms at initialization (the message
-        names it), or ``path`` cannot be written (nothing is left behind then).
+        If ``histories`` is not a dict of History, is empty, or a run has no norms at
+        initialization (the message names it), if ``path`` is not a file name with one of
+        the suffixes above, or if it cannot be written (nothing is left behind then).
     """
+    if not isinstance(histories, dict):
+        raise DataError(f"histories: expected a dict of run name -> History, got {type(histories).__name__}")
+    for name, history in histories.items():
+        _check_history(history, f"histories[{name!r}]")
+    image_format = _image_format(path)
     if not histories:
         raise DataError(f"{path}: cannot compare gradient flow, no histories were given")
     for name, history in histories.items():
@@ -178,13 +210,16 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     figure = _figure(1, 1)
     axes = figure.subplots()
     colors = colormaps["tab10"]
+    all_norms = []
     for index, (name, history) in enumerate(histories.items()):
         norms = history.initial_grad_norms
         _draw_profile(axes, norms, label=f"{name}: {_ratio_text(norms)}", color=colors(index % 10))
-    _log_y(axes)
+        all_norms.extend(norms.values())
+    _label_depth_axis(axes, [list(history.initial_grad_norms) for history in histories.values()])
+    _log_y(axes, all_norms)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))  # below the axes, never over the lines
     figure.suptitle(title or "Gradient norm through depth at initialization")
-    return _save(figure, path)
+    return _save(figure, path, image_format)
 
 
 def _metric_names(metrics: dict) -> list[str]:
@@ -197,40 +232,82 @@ def _metric_names(metrics: dict) -> list[str]:
     return sorted(names, key=lambda name: name != "loss")  # stable: the rest keep their order
 
 
-def _draw_norms_per_epoch(axes, grad_norms: dict) -> None:
-    """One line per layer, first to last along a sequential colormap."""
+def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int) -> None:
+    """One line per layer, first to last along a sequential colormap, ending at ``last_epoch``."""
     layers = list(grad_norms)
     colors = _depth_colors(len(layers))
     for layer, color in zip(layers, colors):
         values = [_positive(value) for value in grad_norms[layer]]
-        axes.plot(range(1, len(values) + 1), values, color=color, label=layer, marker=_marker(values))
-    _log_y(axes)
+        axes.plot(_epochs(values, last_epoch), values, color=color, label=layer, marker=_marker(values))
+    longest = max(len(values) for values in grad_norms.values())
+    _span_x(axes, last_epoch - longest + 1, last_epoch)
+    _log_y(axes, [value for values in grad_norms.values() for value in values])
     axes.set_xlabel("epoch")
     axes.set_ylabel("‖∂L/∂W‖ (mean over sampled batches)")
     axes.set_title("per layer, during training")
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(axes.xaxis)
     axes.grid(alpha=0.3, which="both")
     axes.legend(title="layer", fontsize="small", ncol=max(1, math.ceil(len(layers) / 12)),
                 loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the lines, never over them
 
 
 def _draw_profile(axes, norms: dict, *, label: str | None, color) -> None:
-    """‖∂L/∂W‖ against depth (1 = first layer with weights), ticks named by layer path.
+    """‖∂L/∂W‖ against depth (1 = first layer with weights).
 
-    The caller sets the log scale once every run is drawn (see :func:`_log_y`).
+    The caller labels the depth axis and sets the log scale once every run is drawn
+    (see :func:`_label_depth_axis` and :func:`_log_y`).
     """
     layers = list(norms)
     depth = range(1, len(layers) + 1)
     axes.plot(depth, [_positive(norms[layer]) for layer in layers], marker="o", color=color, label=label)
-    axes.set_xlabel("layer with weights, first → last")
     axes.set_ylabel("‖∂L/∂W‖ at initialization")
-    if len(layers) <= MAX_NAMED_TICKS:
-        axes.set_xticks(list(depth), layers)
     axes.grid(alpha=0.3, which="both")
 
 
-def _log_y(axes) -> None:
-    """A log y axis of at least MIN_DECADES: a ±20 % wobble must not fill the panel."""
+def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:
+    """Name the depth ticks by layer path when every run has the same layers, else number them.
+
+    Paths match the per-epoch panel's legend; beyond MAX_NAMED_TICKS layers only every
+    few are named, so the labels stay readable. Runs of different layers share no path
+    at a given depth, so they get numbers (1 = each run's first layer with weights).
+    """
+    deepest = max(len(layers) for layers in layer_lists)
+    _span_x(axes, 1, deepest)
+    depths = range(1, deepest + 1, math.ceil(deepest / MAX_NAMED_TICKS))
+    layers = layer_lists[0]
+    if all(other == layers for other in layer_lists):
+        axes.set_xticks(list(depths), [layers[depth - 1] for depth in depths])
+        axes.set_xlabel("layer with weights, first → last")
+    else:
+        axes.set_xticks(list(depths))
+        axes.set_xlabel("layer with weights (1 = first of each run)")
+
+
+def _span_x(axes, first: float, last: float) -> None:
+    """Show ``first`` to ``last`` on the x axis, even where the points there are gaps.
+
+    Matplotlib fits the axis to the drawn points only, so an epoch or a layer whose norm
+    is 0 would otherwise fall off the edge, and a panel of gaps only would show 0 to 1.
+    """
+    margin = max(0.05 * (last - first), 0.5)
+    axes.set_xlim(first - margin, last + margin)
+
+
+def _integer_ticks(axis) -> None:
+    """Whole-number ticks only (epochs, depths), even when the axis spans a single value."""
+    axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+
+
+def _log_y(axes, values) -> None:
+    """A log y axis of at least MIN_DECADES: a ±20 % wobble must not fill the panel.
+
+    ``values`` are those drawn. If none is positive and finite, a log axis has nothing to
+    span (matplotlib would raise), so the panel keeps a plain axis and says so instead.
+    """
+    if not any(not math.isnan(_positive(value)) for value in values):
+        axes.text(0.5, 0.5, NOTHING_POSITIVE, transform=axes.transAxes, ha="center", va="center")
+        axes.set_yticks([])
+        return
     axes.set_yscale("log")
     low, high = axes.get_ylim()
     if 0 < low < high < math.inf and high / low < 10.0 ** MIN_DECADES:
@@ -261,6 +338,36 @@ def _positive(value: float) -> float:
     return value if value > 0 and math.isfinite(value) else math.nan
 
 
+def _check_history(history, argument: str) -> None:
+    """DataError naming ``argument`` unless it is a History (a dict of metrics is not)."""
+    if not isinstance(history, History):
+        raise DataError(f"{argument}: expected a chainrule History (as returned by cr.fit), got {type(history).__name__}")
+
+
+def _image_format(path) -> str:
+    """The format named by the suffix of ``path`` (one of SAVE_FORMATS); DataError otherwise."""
+    suffixes = ", ".join("." + name for name in SAVE_FORMATS)
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"path: expected a file name (str or os.PathLike) ending in one of {suffixes}, "
+                        f"got {type(path).__name__}")
+    suffix = Path(path).suffix.lower().removeprefix(".")
+    if suffix not in SAVE_FORMATS:
+        found = f"the suffix {Path(path).suffix!r}" if suffix else "no suffix"
+        raise DataError(f"{path}: cannot tell the image format from {found}; expected one of {suffixes}")
+    return suffix
+
+
+def _epochs(values, last_epoch: int) -> range:
+    """The epochs a series was recorded at: its values are those of the run's last epochs."""
+    return range(last_epoch - len(values) + 1, last_epoch + 1)
+
+
+def _last_epoch(history) -> int:
+    """The run's last epoch: ``history.epochs``, or its longest series if that is longer."""
+    series = [*history.metrics.values(), *history.grad_norms.values()]
+    return max([int(history.epochs or 0), *(len(values) for values in series)])
+
+
 def _marker(values) -> str | None:
     """A dot on every point of a short curve (a one-epoch curve has no line to show)."""
     return "o" if len(values) <= MARKER_MAX_EPOCHS else None
@@ -273,9 +380,9 @@ def _figure(rows: int, columns: int) -> Figure:
     return figure
 
 
-def _save(figure: Figure, path) -> Path:
-    """Render to PNG bytes in memory, then write them atomically (complete file or none)."""
+def _save(figure: Figure, path, image_format: str) -> Path:
+    """Render to bytes in ``image_format`` in memory, then write them atomically (complete file or none)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    figure.savefig(buffer, format=image_format)
     atomic_write(path, buffer.getvalue(), error=DataError)
     return Path(path)

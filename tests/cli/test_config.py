@@ -137,3 +137,24 @@ def test_a_config_file_that_is_not_utf8_exits_2_naming_the_file(tmp_path, capsys
 def test_a_missing_config_file_exits_2(tmp_path, capsys):
     code, _, err = call(capsys, "train", "--config", tmp_path / "none.toml", "--out", tmp_path / "run")
     assert_one_line_error(code, err, "none.toml: config file not found")
+
+
+@pytest.mark.parametrize("key", ["lr", "weight_decay", "validation", "test_size"])
+def test_an_integer_too_large_for_a_float_is_refused_naming_the_key(key):
+    with pytest.raises(ConfigError, match=rf"^run\.toml: key '{key}' expects a finite number, got an integer too large"):
+        TrainConfig().with_values({key: 10**400}, "run.toml")
+
+
+def test_a_huge_integer_in_a_config_file_exits_2_naming_the_file_and_key(tmp_path, capsys):
+    (tmp_path / "run.toml").write_text("lr = 1" + "0" * 400 + "\n")
+    code, out, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "run.toml: key 'lr' expects a finite number, got an integer too large for a float")
+    assert out == "" and not (tmp_path / "run").exists()
+
+
+def test_an_integer_with_more_digits_than_python_converts_is_invalid_toml(tmp_path, capsys):
+    (tmp_path / "run.toml").write_text("epochs = 1" + "0" * 5000 + "\n")
+    with pytest.raises(ConfigError, match=r"run\.toml: not valid TOML \(Exceeds the limit"):
+        read_config(tmp_path / "run.toml")
+    code, _, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "run.toml: not valid TOML")

@@ -1,8 +1,14 @@
 """chainrule.cli.main: dispatch, --help everywhere, and errors as one line and an exit code
 (0 success, 2 usage or input error, 1 anything else), with the traceback only on --debug."""
 
+import importlib
+import importlib.util
+import os
 import shutil
 import subprocess
+import sys
+import time
+import types
 
 import pytest
 
@@ -113,3 +119,50 @@ def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
     monkeypatch.setattr(train_command, "run", raises(KeyboardInterrupt()))
     code, _, err = call(capsys, "train")
     assert (code, err) == (130, "chainrule: interrupted\n")
+
+
+# -- distributed: an error on one rank ends every rank at once -------------------------------------
+
+main_module = importlib.import_module("chainrule.cli.main")  # chainrule.cli.main is the function
+MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
+                    reason="needs mpi4py and mpiexec: pip install 'chainrule[mpi]'")
+def test_an_error_on_rank_0_only_ends_every_rank_at_once_with_its_exit_code(tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "other-run.txt").write_text("")  # only rank 0 checks --out
+    started = time.monotonic()
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "chainrule", "train", "--distributed",
+                           "--distributed-timeout", "30", "--data", "iris", "--epochs", "1", "--out", "full"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    seconds = time.monotonic() - started
+    assert done.returncode == 2, done.stderr
+    assert "chainrule: error: --out full: the folder already holds files" in done.stderr
+    assert "waited more than" not in done.stderr  # rank 1 did not wait for rank 0 and blame a hang
+    assert seconds < 20
+
+
+class World:
+    """MPI's COMM_WORLD with ``size`` ranks, recording the code of an Abort."""
+
+    def __init__(self, size):
+        self.size, self.aborted = size, None
+
+    def Get_size(self):
+        return self.size
+
+    def Abort(self, code):
+        self.aborted = code
+
+
+@pytest.mark.parametrize("distributed, size, aborted", [(True, 2, 2), (True, 1, None), (False, 2, None)])
+def test_only_a_distributed_run_of_several_processes_aborts_on_an_error(capsys, monkeypatch, distributed, size,
+                                                                        aborted):
+    world = World(size)
+    monkeypatch.setitem(sys.modules, "mpi4py.MPI", types.SimpleNamespace(COMM_WORLD=world))
+    monkeypatch.setattr(main_module.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(train_command, "run", raises(cr.ConfigError("--out full: the folder already holds files")))
+    code, _, err = call(capsys, "train", *(["--distributed"] if distributed else []))
+    assert_one_line_error(code, err, "--out full")
+    assert world.aborted == aborted

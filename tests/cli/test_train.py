@@ -211,7 +211,7 @@ def test_ctrl_c_writes_the_run_then_exits_130_saying_how_to_resume(tmp_path, cap
     code, out, err = call(capsys, "train", *options, "--epochs", "6")
     checkpoint = tmp_path / "cut" / "checkpoint.safetensors"
     assert code == 130
-    assert err == (f"chainrule: interrupted; the checkpoint {checkpoint} holds epoch 2; "
+    assert err == (f"chainrule: interrupted after 2 complete epochs; the checkpoint {checkpoint} holds epoch 2; "
                    f"resume with: chainrule train --resume {checkpoint}\n")
     assert "interrupted" in out  # the summary says how the run ended
     assert cr.load(tmp_path / "cut" / "model.safetensors").metadata["training"]["stop_reason"] == "interrupted"
@@ -227,9 +227,28 @@ def test_ctrl_c_in_the_first_epoch_exits_130_saying_there_is_no_checkpoint(tmp_p
     interrupt_at_epoch(monkeypatch, 1)
     code, _, err = call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "3", "--out", tmp_path / "cut")
     assert code == 130
-    assert err == ("chainrule: interrupted during the first epoch, before any checkpoint; "
-                   f"the model so far is in {tmp_path / 'cut' / 'model.safetensors'}\n")
+    assert err == ("chainrule: interrupted after 0 complete epochs; no checkpoint was written yet "
+                   f"(--checkpoint-every 1); the model so far is in {tmp_path / 'cut' / 'model.safetensors'}\n")
     assert (tmp_path / "cut" / "model.safetensors").is_file()
+
+
+def test_ctrl_c_before_the_first_of_sparse_checkpoints_counts_the_completed_epochs(tmp_path, capsys, monkeypatch):
+    interrupt_at_epoch(monkeypatch, 3)
+    code, _, err = call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "10", "--checkpoint-every", "5",
+                        "--out", tmp_path / "cut")
+    assert code == 130
+    assert err == ("chainrule: interrupted after 2 complete epochs; no checkpoint was written yet "
+                   f"(--checkpoint-every 5); the model so far is in {tmp_path / 'cut' / 'model.safetensors'}\n")
+
+
+def test_ctrl_c_after_a_sparse_checkpoint_counts_epochs_since_it(tmp_path, capsys, monkeypatch):
+    interrupt_at_epoch(monkeypatch, 4)
+    code, _, err = call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "10", "--checkpoint-every", "2",
+                        "--out", tmp_path / "cut")
+    checkpoint = tmp_path / "cut" / "checkpoint.safetensors"
+    assert code == 130
+    assert err == (f"chainrule: interrupted after 3 complete epochs; the checkpoint {checkpoint} holds epoch 2; "
+                   f"resume with: chainrule train --resume {checkpoint}\n")
 
 
 def test_a_run_killed_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path, capsys):
@@ -398,9 +417,17 @@ def test_an_unwritable_run_folder_is_refused(tmp_path, capsys):
     assert (tmp_path / "file").read_text() == "not a folder"
 
 
-def test_a_missing_checkpoint_is_refused(tmp_path, capsys):
-    code, _, err = call(capsys, "train", "--resume", tmp_path / "nothing.safetensors", "--quiet")
-    assert_one_line_error(code, err, "nothing.safetensors: checkpoint not found")
+def test_a_missing_checkpoint_is_refused_as_fit_refuses_it(tmp_path, capsys):
+    missing = tmp_path / "nothing.safetensors"
+    code, _, err = call(capsys, "train", "--resume", missing, "--quiet")
+    assert_one_line_error(code, err, "nothing.safetensors: no such checkpoint file")
+    with pytest.raises(cr.ModelFileError) as raised:
+        cr.fit(cr.mlp([2, 1], seed=0), np.zeros((4, 2)), np.zeros(4), epochs=1, batch_size=4, verbose=0,
+               resume=missing)
+    assert err == f"chainrule: error: {raised.value}\n"  # the library's error, word for word
+    assert "ModelFileError" in call(capsys, "--debug", "train", "--resume", tmp_path / "nothing.safetensors")[2]
+    code, _, err = call(capsys, "train", "--resume", tmp_path, "--quiet")
+    assert_one_line_error(code, err, f"{tmp_path}: is a directory, not a checkpoint file")
 
 
 def test_a_model_file_is_not_a_checkpoint(iris_run, capsys):

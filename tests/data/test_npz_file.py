@@ -219,3 +219,95 @@ def test_a_member_claiming_more_bytes_than_its_compression_can_give_is_refused(t
     path.write_bytes(bytes(raw))
     with pytest.raises(DataError, match=r"array 'X' claims 2147483648 bytes"):
         load_npz(path)
+
+
+# A crafted member: an .npy header declaring 1 GiB of float64, followed by 64 bytes of data.
+GIB_HEADER = "{'descr': '<f8', 'fortran_order': False, 'shape': (134217728,), }".ljust(118) + "\n"
+GIB_MEMBER = b"\x93NUMPY\x01\x00" + len(GIB_HEADER).to_bytes(2, "little") + GIB_HEADER.encode() + bytes(64)
+CLAIMED_SIZE = 0xFFFFFFF0  # about 4 GiB, in both size fields of the zip directory
+
+
+def crafted_archive(tmp_path, compression, claim=None, flag_bits=None):
+    """A few hundred bytes: X.npy is GIB_MEMBER; the zip directory's entry for X.npy can be
+    made to claim ``claim`` compressed and uncompressed bytes, or to carry ``flag_bits``."""
+    import zipfile
+
+    path = tmp_path / "crafted.npz"
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        archive.writestr("X.npy", GIB_MEMBER)
+        archive.writestr("y.npy", b"")
+    raw = bytearray(path.read_bytes())
+    central = raw.index(b"PK\x01\x02")  # the first central directory entry: X.npy's
+    if claim is not None:
+        raw[central + 20:central + 28] = claim.to_bytes(4, "little") * 2  # compressed, uncompressed size
+    if flag_bits is not None:
+        raw[central + 8:central + 10] = flag_bits.to_bytes(2, "little")
+    path.write_bytes(bytes(raw))
+    assert len(raw) < 1000
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_member_claiming_bytes_past_the_end_of_the_file_is_refused(tmp_path, compress):
+    import zipfile
+
+    path = crafted_archive(tmp_path, zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED, CLAIMED_SIZE)
+    with pytest.raises(DataError) as caught:
+        load_npz(path)
+    message = str(caught.value)
+    assert str(path) in message and "array 'X'" in message
+    assert f"claims {CLAIMED_SIZE} compressed bytes at offset 0, past the end of the file" in message
+
+
+@pytest.mark.parametrize("method, number", [("ZIP_LZMA", 14), ("ZIP_BZIP2", 12)])
+def test_members_compressed_other_than_stored_or_deflated_are_refused(tmp_path, method, number):
+    import zipfile
+
+    path = crafted_archive(tmp_path, getattr(zipfile, method), CLAIMED_SIZE)
+    with pytest.raises(DataError) as caught:
+        load_npz(path)
+    message = str(caught.value)
+    assert str(path) in message and "array 'X' (member 'X.npy')" in message
+    assert f"compression method {number}; expected stored or deflated" in message
+
+
+def test_an_encrypted_member_is_refused(tmp_path):
+    import zipfile
+
+    path = crafted_archive(tmp_path, zipfile.ZIP_STORED, flag_bits=0x1)
+    with pytest.raises(DataError, match=r"crafted\.npz: array 'X' \(member 'X.npy'\) is encrypted"):
+        load_npz(path)
+
+
+def test_a_stored_member_claiming_more_than_its_stored_bytes_is_refused(tmp_path):
+    import zipfile
+
+    path = crafted_archive(tmp_path, zipfile.ZIP_STORED)
+    raw = bytearray(path.read_bytes())
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 24:central + 28] = (len(GIB_MEMBER) + 1).to_bytes(4, "little")  # uncompressed size only
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=rf"array 'X' claims {len(GIB_MEMBER) + 1} bytes from {len(GIB_MEMBER)} stored"):
+        load_npz(path)
+
+
+def test_running_out_of_memory_while_reading_is_a_data_error_naming_the_file(tmp_path, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    path = save(tmp_path, X=numpy.zeros((2, 1)), y=numpy.zeros(2))
+    monkeypatch.setattr(numpy.lib.format, "read_array", out_of_memory)
+    with pytest.raises(DataError, match=r"data\.npz: array 'X' does not fit in memory"):
+        load_npz(path)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_large_archives_near_the_deflate_ratio_still_load(tmp_path, compressed):
+    X = numpy.zeros((4000, 64))  # 2 MB that deflate squeezes almost 1000-fold
+    X[::97, 3] = 1.5
+    y = numpy.arange(4000) % 3
+    path = tmp_path / "large.npz"
+    (numpy.savez_compressed if compressed else numpy.savez)(path, X=X, y=y, X_test=X[:10], y_test=y[:10])
+    data = load_npz(path)
+    assert numpy.array_equal(data.X_train, X) and numpy.array_equal(data.y_train, y)
+    assert data.X_test.shape == (10, 64)

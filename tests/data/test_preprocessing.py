@@ -189,9 +189,19 @@ def test_decode_gives_the_labels_dtype_before_and_after_json(labels, dtype):
         assert decoded.dtype == dtype and decoded.tolist() == numpy.unique(labels)[[1, 0, 1]].tolist()
 
 
-@pytest.mark.parametrize("classes", [["a", 1], [True, 2], [2**64, 1], [2**63 + 1, 0]])
+@pytest.mark.parametrize("classes", [["a", 1], [True, 2], [2**64, 1], [2**63 + 1, 0], [1, 2.5], [True, 2.5]])
 def test_decode_keeps_classes_numpy_would_change_as_objects(classes):
-    # A hand-written file may mix kinds; NumPy would turn 1 into "1", True into 1, or round a big int.
+    # A hand-written file may mix kinds; NumPy would turn 1 into "1", True into 1, 1 into 1.0
+    # or round a big int.
     decoded = Preprocessor(1, classes=classes).decode([0, 1])
     assert decoded.dtype == object and decoded.tolist() == classes
     assert [type(label) for label in decoded] == [type(label) for label in classes]
+
+
+def test_decode_keeps_int_and_float_labels_fitted_together_before_and_after_json():
+    labels = numpy.array([2.5, 1, 1], dtype=object)
+    preprocessor = Preprocessor.fit(numpy.zeros((3, 1)), labels, "classification")
+    restored = Preprocessor.from_json(json.loads(json.dumps(preprocessor.to_json())))
+    for decoded in (preprocessor.decode([0, 1, 0]), restored.decode([0, 1, 0])):
+        assert decoded.dtype == object
+        assert [(type(label), label) for label in decoded] == [(int, 1), (float, 2.5), (int, 1)]

@@ -3,6 +3,8 @@
 import os
 import socket
 import stat
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -206,12 +208,77 @@ def test_socket_target_raises_naming_path_and_stays(tmp_path, monkeypatch):
     server = socket.socket(socket.AF_UNIX)
     try:
         server.bind("sock")
-        with pytest.raises(DataError, match="sock: cannot write"):
+        with pytest.raises(DataError, match="sock: cannot write .*a socket"):
             atomic_write("sock", b"x")
         assert stat.S_ISSOCK(os.lstat("sock").st_mode)
     finally:
         server.close()
     assert os.listdir(tmp_path) == ["sock"]
+
+
+# --- names of open descriptors: /dev/stdout, /dev/fd/N, /proc/self/fd/N ---------------------
+
+linux_only = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+
+WRITE_TO_STDOUT = """
+import os, sys
+from chainrule.io import atomic_write
+os.symlink("/dev/stdout", sys.argv[1])
+print("before")
+for path in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", sys.argv[1]]:
+    atomic_write(path, path + "\\n")
+print("after")
+"""
+
+
+@linux_only
+@pytest.mark.parametrize("redirect", ["ab", "wb"], ids=[">>", ">"])
+def test_dev_stdout_redirected_to_a_file_writes_after_what_is_there(tmp_path, redirect):
+    log = tmp_path / "app.log"
+    log.write_text("earlier run\n")
+    inode = log.stat().st_ino
+    link = tmp_path / "out.csv"
+    with open(log, redirect) as stdout:  # as the shell's `>> app.log` or `> app.log`
+        subprocess.run([sys.executable, "-c", WRITE_TO_STDOUT, str(link)], stdout=stdout, check=True)
+    earlier = "earlier run\n" if redirect == "ab" else ""
+    written = f"/dev/stdout\n/dev/fd/1\n/proc/self/fd/1\n{link}\n"
+    assert log.read_text() == f"{earlier}before\n{written}after\n"
+    assert log.stat().st_ino == inode  # the shell's file, not a new one renamed over it
+    assert sorted(os.listdir(tmp_path)) == ["app.log", "out.csv"]
+
+
+@linux_only
+def test_dev_fd_of_an_open_file_writes_at_its_position_and_leaves_it_open(tmp_path):
+    target = tmp_path / "log"
+    target.write_bytes(b"old\n")
+    with open(target, "ab") as log:
+        atomic_write(f"/dev/fd/{log.fileno()}", b"new\n")
+        log.write(b"then\n")
+    assert target.read_bytes() == b"old\nnew\nthen\n"
+    assert os.listdir(tmp_path) == ["log"]
+
+
+@linux_only
+def test_another_process_descriptor_is_appended_to(tmp_path):
+    log = tmp_path / "app.log"
+    log.write_bytes(b"old\n")
+    inode = log.stat().st_ino
+    with open(log, "ab") as stdout:
+        child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                 stdin=subprocess.PIPE, stdout=stdout)
+    try:
+        atomic_write(f"/proc/{child.pid}/fd/1", b"new\n")
+    finally:
+        child.communicate(b"")
+    assert log.read_bytes() == b"old\nnew\n" and log.stat().st_ino == inode
+
+
+@linux_only
+def test_closed_descriptor_raises_naming_path():
+    unused = os.open(os.devnull, os.O_RDONLY)
+    os.close(unused)
+    with pytest.raises(DataError, match=f"/dev/fd/{unused}: cannot write"):
+        atomic_write(f"/dev/fd/{unused}", b"x")
 
 
 def test_target_that_is_a_directory_names_it(tmp_path):

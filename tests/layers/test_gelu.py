@@ -57,11 +57,35 @@ def test_backward_is_exact_for_the_largest_finite_inputs(dtype, big):
     np.testing.assert_array_equal(dX[0, 2:], [1.0, 0.0])  # tanh is already saturated at |z| = 49
 
 
-def test_clipping_changes_no_value_below_the_saturation():
-    X = np.linspace(-60, 60, 2401).reshape(1, -1)
+def docstring_derivative(X):
+    """∂h/∂z exactly as the class docstring writes it (fine where z·z does not overflow)."""
+    T = np.tanh(math.sqrt(2 / math.pi) * (X + 0.044715 * X**3))
+    return 0.5 * (1 + T) + 0.5 * X * (1 - T * T) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * X * X)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-15), ("float32", 1e-6)])
+def test_backward_is_the_docstring_derivative(dtype, tolerance):
+    X = np.linspace(-60, 60, 2401).reshape(1, -1)  # through both saturations
     layer = cr.GELU()
+    layer.forward(X.astype(dtype))
+    dY = np.linspace(-2, 2, X.size).reshape(X.shape)
+    dX = layer.backward(dY.astype(dtype))
+    np.testing.assert_allclose(dX, dY * docstring_derivative(X), rtol=0, atol=tolerance)
+
+
+def test_backward_in_place_and_with_reused_buffers():
+    # Between two Linear layers GELU overwrites dY; in a training loop it reuses its buffers.
+    X = normal(0, 6, 4)
+    dY = normal(1, 6, 4)
+    expected = dY * docstring_derivative(X)
+    layer = cr.GELU()
+    with layer.reusing_buffers():
+        for _ in range(2):  # the second step gets the first step's memory back
+            layer.forward(X)
+            np.testing.assert_allclose(layer.backward(dY), expected, rtol=0, atol=1e-15)
+    layer.inplace = True
     layer.forward(X)
-    T = layer._T
-    dudx = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * X * X)  # the unclipped formula, same order
-    expected = 1.0 * (0.5 * (1 + T) + 0.5 * X * (1 - T * T) * dudx)
-    np.testing.assert_array_equal(layer.backward(np.ones_like(X)), expected)
+    given = dY.copy()
+    dX = layer.backward(given)
+    assert dX is given
+    np.testing.assert_allclose(dX, expected, rtol=0, atol=1e-15)

@@ -107,6 +107,23 @@ def test_auto_init_before_a_relu_is_the_he_draw_of_the_same_seed():
     np.testing.assert_array_equal(model[0].own_params["W"], cr.Linear(5, 4, seed=3, init="he_normal").own_params["W"])
 
 
+@pytest.mark.parametrize("drawn_in, converted_to", [("float32", "float64"), ("float64", "float32")])
+def test_auto_init_redraws_a_layer_converted_with_astype(drawn_in, converted_to):
+    # The redraw is rounded to the dtype of the first draw and converted the same way.
+    model = cr.Sequential(cr.Linear(5, 4, seed=3, dtype=drawn_in).astype(converted_to), cr.ReLU())
+    expected = cr.Linear(5, 4, seed=3, init="he_normal", dtype=drawn_in).astype(converted_to)
+    assert model[0].own_params["W"].dtype == np.dtype(converted_to)
+    np.testing.assert_array_equal(model[0].own_params["W"], expected.own_params["W"])
+
+
+def test_auto_init_of_a_converted_layer_back_and_forth_returns_the_first_draw():
+    layer = cr.Linear(4, 3, seed=0).astype("float64")
+    glorot = layer.own_params["W"].copy()
+    cr.Sequential(layer, cr.ReLU())
+    cr.Sequential(layer, cr.Tanh())
+    np.testing.assert_array_equal(layer.own_params["W"], glorot)
+
+
 def test_auto_init_from_a_shared_generator_replays_its_state():
     rng = np.random.default_rng(7)
     first, second = cr.Linear(3, 4, seed=rng), cr.Linear(4, 2, seed=rng)

@@ -3,8 +3,11 @@
 equivalence: trains float64 MLPs at several global batch sizes, also resuming from a
 checkpoint, and rank 0 saves the final weights to OUT/weights.npz.
 kill / hang: rank 1 is SIGKILLed / stops responding during epoch 3; checkpoints go to OUT.
+mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0;
+every rank writes the error messages it got to OUT/messages{rank}.json.
 """
 
+import json
 import os
 import signal
 import sys
@@ -32,6 +35,35 @@ def train(batch_size, epochs, comm, **kwargs):
     return model.flat_parameters().theta.copy()
 
 
+MISMATCHES = ["rows", "batch_size", "seed", "labels", "validation"]
+
+
+def mismatched_fit(case, comm):
+    """fit where rank 1's data or arguments differ from rank 0's as ``case`` says; the error's message."""
+    X, y = data(200)
+    X_val, y_val = X[-20:], y[-20:]
+    X, y = X[:-20], y[:-20]
+    arguments = {"batch_size": 32, "seed": 0}
+    if comm.rank == 1:
+        if case == "rows":
+            X, y = X[:-10], y[:-10]
+        elif case == "batch_size":
+            arguments["batch_size"] = 16
+        elif case == "seed":
+            arguments["seed"] = None  # rank 0 then gives no seed to broadcast: the collectives must still match
+        elif case == "labels":
+            y = y.copy()
+            y[0] = (y[0] + 1) % 3
+        elif case == "validation":
+            X_val = X_val * 2
+    model = cr.mlp([5, 16, 3], seed=1, dtype="float64")
+    try:
+        cr.fit(model, X, y, epochs=2, verbose=0, validation=(X_val, y_val), distributed=comm, **arguments)
+    except cr.DistributedError as error:
+        return str(error)
+    return "no error"
+
+
 class Sabotage(cr.Callback):
     """On rank 1 after epoch 2: die at once (kill) or stop taking part (hang)."""
 
@@ -55,6 +87,10 @@ def main(scenario, out):
         weights["resumed"] = train(32, 3, comm, checkpoint=first, resume=first)
         if comm.is_root:
             numpy.savez(os.path.join(out, "weights.npz"), **weights)
+    elif scenario == "mismatch":
+        messages = {case: mismatched_fit(case, comm) for case in MISMATCHES}
+        with open(os.path.join(out, f"messages{comm.rank}.json"), "w") as handle:
+            json.dump(messages, handle)
     else:
         X, y = data(200)
         model = cr.mlp([5, 16, 3], seed=1, dtype="float64")

@@ -55,6 +55,21 @@ def test_the_base_callback_does_nothing_and_has_no_state():
     callback = cr.Callback()
     assert callback.on_epoch_end(1, {"loss": 1.0}, None) is False
     assert callback.state_dict() == ({}, {})
+    assert callback.checkpoint_arrays(cr.mlp([2, 2], seed=0)) == {}
+
+
+def test_early_stopping_declares_best_theta_as_a_copy_of_theta():
+    model = cr.mlp([4, 8, 3], seed=0).astype("float64")
+    assert cr.EarlyStopping().checkpoint_arrays(model) == {"best_theta": ((67,), np.dtype("float64"))}
+
+
+@pytest.mark.parametrize("best", [10**400, -(10**400), "low", True, math.inf])
+def test_a_best_that_is_not_a_finite_number_is_a_value_error(best):
+    """10**400 from a crafted checkpoint used to raise OverflowError in math.isfinite."""
+    stopper = cr.EarlyStopping()
+    with pytest.raises(ValueError, match="best: expected a finite number or null"):
+        stopper.load_state_dict({"monitor": None, "best": best, "best_epoch": None, "wait": 0}, {})
+    assert math.isnan(stopper.best)
 
 
 @pytest.mark.parametrize("kwargs, name", [

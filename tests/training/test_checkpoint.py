@@ -190,6 +190,10 @@ def resave(path, change_extra=None, change_tensors=None):
     (lambda e: e.__setitem__("rng", np.random.MT19937(0).state), None, "field rng: expected a PCG64 state"),
     (lambda e: e.__setitem__("epoch", "x"), None, "field epoch: expected an integer"),
     (lambda e: e["optimizer"].__setitem__("t", "abc"), None, "field optimizer.t: expected an integer"),
+    # A huge step count passed the checks, then Adam's beta ** t overflowed at the first resumed step.
+    (lambda e: e["optimizer"].__setitem__("t", 10**400), None, r"field optimizer.t: expected an integer in \[0, "),
+    (lambda e: e["optimizer"].__setitem__("t", 2**53 + 1), None, r"field optimizer.t: expected an integer in \[0, "),
+    (lambda e: e["callbacks"][0].__setitem__("best", 10**400), None, r"field callbacks\[0\]: .*best: expected a finite"),
     (lambda e: e.__setitem__("history", [1]), None, "field history: expected an object"),
     (lambda e: e["history"].__setitem__("metrics", {"loss": ["x"]}), None, "field history.metrics: expected"),
     (lambda e: e["history"].__setitem__("epochs", -1), None, "field history.epochs: expected"),
@@ -197,6 +201,17 @@ def resave(path, change_extra=None, change_tensors=None):
     (None, lambda t: t.__setitem__("optimizer.velocity", np.zeros(3, np.float32)), "tensor 'optimizer.velocity' has shape"),
     (None, lambda t: t.__setitem__("optimizer.velocity", t["optimizer.velocity"].astype(np.float64)),
      "tensor 'optimizer.velocity' has shape .* and dtype float64"),
+    # EarlyStopping's best_theta is written over θ at the end of training: a wrong one was broadcast or cast.
+    (None, lambda t: t.__setitem__("callbacks.0.best_theta", np.full(1, 7.0, np.float32)),
+     r"field callbacks\[0\]\.best_theta: expected shape \(67,\) and dtype float32, got \(1,\)"),
+    (None, lambda t: t.__setitem__("callbacks.0.best_theta", np.zeros(68, np.float32)),
+     r"field callbacks\[0\]\.best_theta: expected shape \(67,\)"),
+    (None, lambda t: t.__setitem__("callbacks.0.best_theta", t["callbacks.0.best_theta"].astype(np.float64)),
+     r"field callbacks\[0\]\.best_theta: .* got \(67,\) and float64"),
+    (None, lambda t: t.__setitem__("callbacks.0.other", np.zeros(67, np.float32)),
+     "tensor 'callbacks.0.other': not an array that this run's callbacks save"),
+    (None, lambda t: t.__setitem__("callbacks.1.best_theta", t["callbacks.0.best_theta"]),
+     "tensor 'callbacks.1.best_theta': not an array"),
 ])
 def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_path, change_extra, change_tensors, field):
     trained(tmp_path / "checkpoint.safetensors", epochs=1)
@@ -210,3 +225,18 @@ def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_p
     assert all(np.array_equal(model.params[name], before[0][name]) for name in before[0])
     assert optimizer.t == before[1]["t"] and np.array_equal(optimizer.state["velocity"], before[1]["state"]["velocity"])
     assert rng.bit_generator.state == before[2]
+
+
+def test_a_forged_best_theta_is_refused_before_training_resumes(tmp_path):
+    """A best_theta of shape (1,) used to resume silently and set every weight to 7.0 at the end."""
+    path = tmp_path / "checkpoint.safetensors"
+    model = cr.mlp([4, 8, 3], seed=0)
+    stopper = cr.EarlyStopping(patience=5)
+    stopper.best, stopper.best_epoch, stopper._best_theta = 0.5, 1, np.full(1, 7.0, np.float32)
+    save_checkpoint(path, model, cr.Adam(model), np.random.default_rng(0), cr.History(epochs=1), [stopper], 1)
+    resumed = cr.mlp([4, 8, 3], seed=1)
+    before = resumed.flat_parameters().theta.copy()
+    with pytest.raises(ModelFileError, match=r"checkpoint.safetensors: checkpoint field callbacks\[0\]\.best_theta"):
+        cr.fit(resumed, X_IRIS, Y_IRIS, optimizer=cr.Adam(resumed), epochs=2, resume=path,
+               callbacks=[cr.EarlyStopping(patience=5)], verbose=0)
+    np.testing.assert_array_equal(resumed.flat_parameters().theta, before)

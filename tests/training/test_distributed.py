@@ -2,6 +2,7 @@
 
 import gc
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import numpy
 import pytest
 
 import chainrule as cr
-from chainrule.training.distributed import Communicator, SingleProcess
+from chainrule.training.distributed import NONE, Communicator, SingleProcess
 
 from . import distributed_script as script
 
@@ -146,3 +147,52 @@ def test_other_ranks_copy_is_removed_when_the_communicator_goes(tmp_path):
     del comm
     gc.collect()
     assert not copy.parent.exists()
+
+
+# -- every rank must get the same data and arguments ---------------------------------------------
+
+@needs_mpi
+def test_ranks_given_different_data_or_arguments_all_raise_the_same_error_naming_it(tmp_path):
+    done, seconds = mpiexec(sys.executable, str(SCRIPT), "mismatch", str(tmp_path),
+                            env={"CHAINRULE_TEST_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    assert seconds < 20  # nobody waited for a collective that never came
+    messages = json.loads((tmp_path / "messages0.json").read_text())
+    assert json.loads((tmp_path / "messages1.json").read_text()) == messages
+    expected = {
+        "rows": "the number of training rows is 180 on rank 0 but 170 on rank 1",
+        "batch_size": "batch_size is 32 on rank 0 but 16 on rank 1",
+        "seed": "seed is 0 on rank 0 but None on rank 1",
+        "labels": "(y on rank 1 differs from rank 0's)",
+        "validation": "(the validation data on rank 1 differs from rank 0's)",
+    }
+    for case, fragment in expected.items():
+        assert messages[case].startswith("the 2 processes were not given the same data and arguments ("), messages[case]
+        assert fragment in messages[case], messages[case]
+
+
+class Gathers:
+    """COMM_WORLD's all-gather as a rank sees it when the other ranks send ``others``."""
+
+    def __init__(self, *others):
+        self.others = others
+
+    def Iallgather(self, mine, everyone):
+        everyone[...] = [mine, *self.others]
+        return Done()
+
+
+def test_equal_values_pass_and_different_ones_are_named_with_each_ranks_value():
+    values, checksums = {"batch_size": 32, "seed": None}, {"X": 12345}
+    comm = rank_one(Gathers([32, NONE, 12345], [32, NONE, 12345]))
+    comm.rank, comm.size, comm.is_root = 0, 3, True
+    comm.check_same_run(values, checksums)
+    comm.world = Gathers([16, 7, 12345], [32, NONE, 999])
+    with pytest.raises(cr.DistributedError) as raised:
+        comm.check_same_run(values, checksums)
+    assert str(raised.value) == (
+        "the 3 processes were not given the same data and arguments (batch_size is 32 on rank 0 but 16 on rank 1; "
+        "seed is None on rank 0 but 7 on rank 1; X on rank 2 differs from rank 0's); "
+        "every process must pass fit the same ones"
+    )
+

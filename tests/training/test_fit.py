@@ -402,8 +402,9 @@ def test_resuming_a_finished_run_trains_no_further(tmp_path):
 
 # Bad input -------------------------------------------------------------------------------------
 
-def test_a_batch_larger_than_the_data_is_refused():
-    with pytest.raises(cr.DataError, match=r"batch_size: 151 is more than the 150 training samples"):
+def test_a_batch_larger_than_the_data_is_refused_naming_the_argument_not_the_cli_option():
+    with pytest.raises(cr.DataError, match=r"batch_size: 151 is more than the 150 training samples; "
+                                           r"pass a smaller batch_size$"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, batch_size=151, verbose=0)
 
 
@@ -509,13 +510,13 @@ def test_callbacks_may_be_a_tuple():
 
 
 @pytest.mark.parametrize("y", [Y_IRIS[:0], Y_IRIS, SPECIES[Y_IRIS][:0]], ids=["empty y", "full y", "empty strings"])
-def test_empty_X_is_reported_before_anything_else(y):
-    with pytest.raises(cr.DataError, match=r"X: has no samples \(shape \(0, 4\)\)"):
+def test_empty_X_is_reported_before_anything_else_as_predict_reports_it(y):
+    with pytest.raises(cr.ShapeError, match=r"^X has no rows \(shape \(0, 4\)\); expected at least 1$"):
         cr.fit(iris_model(), X_IRIS[:0], y, verbose=0)
 
 
 def test_an_empty_validation_set_is_refused():
-    with pytest.raises(cr.DataError, match=r"X_val: has no samples"):
+    with pytest.raises(cr.ShapeError, match=r"^X_val has no rows \(shape \(0, 4\)\); expected at least 1"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, validation=(X_IRIS[:0], Y_IRIS[:0]), verbose=0)
 
 
@@ -561,3 +562,9 @@ def test_an_optimizer_made_before_the_model_changed_dtype_is_refused():
     with pytest.raises(cr.DTypeError, match="Adam: the model's parameters are now float64, .*make a new optimizer"):
         cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, verbose=0)
     np.testing.assert_array_equal(model.flat_parameters().theta, before)
+
+
+def test_a_missing_resume_file_is_a_model_file_error_naming_a_checkpoint(tmp_path):
+    missing = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(cr.ModelFileError, match=r"checkpoint.safetensors: no such checkpoint file$"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, resume=missing, verbose=0)

@@ -88,10 +88,10 @@ def read_config(path) -> dict:
         raise ConfigError(f"{path}: config file not found") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read config file ({error.strerror})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    except UnicodeDecodeError as error:  # TOML is UTF-8 text
+    except UnicodeDecodeError as error:  # TOML is UTF-8 text; a ValueError too, so caught first
         raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); save the file as UTF-8") from None
+    except ValueError as error:  # TOMLDecodeError, or an integer of more digits than Python converts
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
     nested = [key for key, value in table.items() if isinstance(value, dict)]
     if nested:
         raise ConfigError(f"{path}: unexpected table [{nested[0]}]; keys go at the top level")
@@ -99,13 +99,24 @@ def read_config(path) -> dict:
 
 
 def _coerce(key: str, value, kind: str, source: str | None):
+    """``value`` checked against the field type ``kind``; an int for a float field becomes a float.
+
+    ConfigError naming the key (see ``value_name``) for a wrong type, a non-finite float, or an
+    integer too large for a float (``lr = 1`` followed by 400 zeros).
+    """
     expected = {"str": str, "int": int, "float": (int, float), "bool": bool}[kind]
     name = value_name(key, source)
     if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
         raise ConfigError(f"{name} expects a {kind}, got {type(value).__name__} {value!r}")
-    if kind == "float" and not math.isfinite(value):
+    if kind != "float":
+        return value
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ConfigError(f"{name} expects a finite number, got an integer too large for a float") from None
+    if not math.isfinite(number):
         raise ConfigError(f"{name} expects a finite number, got {value!r}")
-    return float(value) if kind == "float" else value
+    return number
 
 
 def _toml_value(value) -> str:

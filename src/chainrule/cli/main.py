@@ -3,7 +3,9 @@
 Exit codes: 0 success; 2 a usage or input error (bad option, unreadable or malformed data,
 model or config file, invalid hyperparameter); 1 anything else (a run that diverged, a
 gradient check above tolerance, a bug), 130 a run stopped by Ctrl-C. Errors print one line
-on stderr; ``--debug`` (before or after the command) adds the traceback.
+on stderr; ``--debug`` (before or after the command) adds the traceback. Under
+``mpiexec -n N`` (N > 1) with ``--distributed``, a rank's error then ends every rank at once
+through ``MPI_Abort`` with that exit code, instead of leaving the others to time out.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import traceback
 
 from .. import __version__
 from ..errors import ChainruleError, DivergenceError
+from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -56,6 +60,7 @@ def main(argv=None) -> int:
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
+    args = None
     try:
         args = parse(argv)
         code = args.run(args)
@@ -63,16 +68,18 @@ def main(argv=None) -> int:
         return code
     except BrokenPipeError:  # stdout's reader left early (chainrule predict ... | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILURE
+        code = EXIT_FAILURE
     except DivergenceError as error:
-        return _report(error, debug, EXIT_FAILURE)
+        code = _report(error, debug, EXIT_FAILURE)
     except ChainruleError as error:
-        return _report(error, debug, EXIT_USAGE)
+        code = _report(error, debug, EXIT_USAGE)
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
-        return 130
+        code = 130
     except Exception as error:  # a bug: still one line, and the traceback on request
-        return _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
+        code = _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
+    _end_every_rank(args, code)
+    return code
 
 
 def parse(argv: list) -> argparse.Namespace:
@@ -94,6 +101,21 @@ def _report(error: BaseException, debug: bool, code: int, prefix: str = "") -> i
     message = " ".join(str(error).split("\n")) or type(error).__name__
     print(f"chainrule: error: {prefix}{message}", file=sys.stderr)
     return code
+
+
+def _end_every_rank(args, code: int) -> None:
+    """After this rank's error in a distributed run of several processes, end the job with ``code``.
+
+    The other ranks may be waiting for this one in a collective (an error found only here,
+    such as rank 0's check of --out); they would wait out the whole timeout and then blame a
+    hung rank. ``MPI_Abort`` makes ``mpiexec`` end them at once and exit with ``code``.
+    """
+    MPI = sys.modules.get("mpi4py.MPI")  # imported only by a distributed run
+    if not getattr(args, "distributed", False) or MPI is None or MPI.COMM_WORLD.Get_size() < 2:
+        return
+    sys.stderr.flush()
+    time.sleep(ABORT_GRACE_SECONDS)  # let mpiexec forward the error line before the job ends
+    MPI.COMM_WORLD.Abort(code)
 
 
 def entry_point() -> None:

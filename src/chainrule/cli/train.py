@@ -19,7 +19,8 @@ be visible to all (a shared file system).
 
 ``--out`` must name a new or empty folder: a folder holding files (another run's) is refused
 (exit 2), except the folder of the checkpoint that ``--resume`` continues. A run stopped by
-Ctrl-C still writes its files, then exits 130 with a line saying which checkpoint to resume.
+Ctrl-C still writes its files, then exits 130 with a line saying how many whole epochs it
+completed and which checkpoint to resume (or that none was written yet).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .. import plots
 from ..checks import as_float_dtype, choice, in_unit_interval, positive, positive_int
 from ..data import load_data
 from ..data.load import absolute_data_spec
-from ..errors import ConfigError, DataError, HyperparameterError
+from ..errors import ConfigError, DataError, HyperparameterError, ModelFileError
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
@@ -202,13 +203,21 @@ def prepare_folder(folder: Path) -> None:
     (folder / ".write-test").unlink()
 
 
+def check_checkpoint_exists(path) -> None:
+    """Refuse a --resume path with no file at it, as ``fit(resume=...)`` does (ModelFileError, exit 2)."""
+    if not Path(path).exists():
+        raise ModelFileError(f"{path}: no such checkpoint file")
+    if Path(path).is_dir():
+        raise ModelFileError(f"{path}: is a directory, not a checkpoint file")
+
+
 def run(args) -> int:
     """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C."""
     if args.distributed:
         positive(args.distributed_timeout, "--distributed-timeout")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
-    if args.resume and not Path(args.resume).is_file():
-        raise DataError(f"{args.resume}: checkpoint not found")
+    if args.resume:
+        check_checkpoint_exists(args.resume)
     config = resolve_config(args)
     # Saved with its data path absolute, so that --resume finds the same files from any
     # working directory; read (and named in errors) as the user gave it.
@@ -261,18 +270,26 @@ def run(args) -> int:
     else:
         print(summary_line(data, test, history, folder))
     if interrupted:
-        print(interrupted_line(folder / CHECKPOINT), file=sys.stderr)
+        print(interrupted_line(folder / CHECKPOINT, history.epochs, config.checkpoint_every), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
 
-def interrupted_line(checkpoint: Path) -> str:
-    """The line a Ctrl-C'd run ends with: which checkpoint holds the last whole epoch, and how to go on."""
-    if not checkpoint.is_file():
-        return ("chainrule: interrupted during the first epoch, before any checkpoint; "
+def interrupted_line(checkpoint: Path, last_epoch: int, checkpoint_every: int) -> str:
+    """The line a Ctrl-C'd run ends with: how many whole epochs it completed, which checkpoint
+    holds the last saved one, and how to go on.
+
+    ``last_epoch`` is the epoch the run was in (``history.epochs``). A run stopped after a
+    whole epoch always checkpoints it, so when the checkpoint does not hold ``last_epoch``,
+    Ctrl-C cut that epoch short and it does not count.
+    """
+    saved_epoch = read(checkpoint)[2]["epoch"] if checkpoint.is_file() else None
+    completed = last_epoch if saved_epoch == last_epoch else last_epoch - 1
+    stopped = f"chainrule: interrupted after {completed} complete epoch{'' if completed == 1 else 's'}"
+    if saved_epoch is None:
+        return (f"{stopped}; no checkpoint was written yet (--checkpoint-every {checkpoint_every}); "
                 f"the model so far is in {checkpoint.parent / 'model.safetensors'}")
-    epoch = read(checkpoint)[2]["epoch"]
-    return (f"chainrule: interrupted; the checkpoint {checkpoint} holds epoch {epoch}; "
+    return (f"{stopped}; the checkpoint {checkpoint} holds epoch {saved_epoch}; "
             f"resume with: chainrule train --resume {checkpoint}")
 
 

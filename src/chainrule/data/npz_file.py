@@ -12,13 +12,19 @@ Conventions
 
 The archive is read with ``numpy.load(path, allow_pickle=False)``: loading never unpickles,
 so an object array (which only pickle could restore) is refused with a DataError naming it.
-Before an array is read, the size its ``.npy`` header declares is checked against the bytes its
-member holds, so a crafted header cannot make the loader allocate more memory than the file backs.
+A crafted archive cannot make the loader allocate memory the file does not back. Before an array
+is read, each member is checked: only stored and deflated members (what ``numpy.savez`` and
+``numpy.savez_compressed`` write) are read, and LZMA, BZIP2 or encrypted ones are refused; the
+compressed bytes the zip directory claims must lie inside the file; the uncompressed size it
+claims must be one the compression can give (at most ×1 stored, about ×1032 deflated); and the
+array size the ``.npy`` header declares must fit in those bytes. An allocation that still fails
+raises DataError, not MemoryError.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import zipfile
 import zlib
 from pathlib import Path
@@ -35,6 +41,9 @@ PICKLE_PROTOCOL_MARK = b"\x80"
 
 # deflate (numpy.savez_compressed) expands data at most about 1032-fold
 MAX_DEFLATE_RATIO = 1032
+# most bytes one compressed byte of a member can give, by compression method; other methods are refused
+MOST_EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: MAX_DEFLATE_RATIO}
+ENCRYPTED_FLAG = 0x1
 
 REQUIRED_KEYS = ("X", "y")
 TEST_KEYS = ("X_test", "y_test")
@@ -59,9 +68,10 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
     Raises
     ------
     DataError
-        If the file is missing, unreadable or not an NPZ archive, a key is missing, an array
-        holds objects or non-finite values, or the arrays do not fit together; the message
-        names the file and the key.
+        If the file is missing, unreadable or not an NPZ archive, a key is missing, a member
+        is compressed other than stored or deflated, claims more bytes than the file holds or
+        than it can give, an array holds objects or non-finite values, does not fit in memory,
+        or the arrays do not fit together; the message names the file and the key.
 
     Examples
     --------
@@ -76,6 +86,7 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
     with open_binary(path) as handle:
         _check_signature(handle.read(len(NPY_SIGNATURE)), path)
         handle.seek(0)
+        archive_size = os.fstat(handle.fileno()).st_size  # the bytes really there, whatever the zip claims
         try:
             archive = numpy.load(handle, allow_pickle=False)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
@@ -85,7 +96,7 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
             if len(present_test_keys) == 1:
                 missing = next(key for key in TEST_KEYS if key not in present_test_keys)
                 raise DataError(f"{path}: has {present_test_keys[0]!r} but no {missing!r}; give both or neither")
-            arrays = {key: _read(archive, key, path) for key in [*REQUIRED_KEYS, *present_test_keys]}
+            arrays = {key: _read(archive, key, path, archive_size) for key in [*REQUIRED_KEYS, *present_test_keys]}
     X_train = _features(arrays["X"], "X", path)
     y_train = _labels(arrays["y"], "y", path)
     _check_rows(X_train, y_train, "X", "y", path)
@@ -123,13 +134,16 @@ def _check_signature(start: bytes, path: Path) -> None:
     raise DataError(f"{path}: not an NPZ archive (a zip of .npy arrays); it starts with {start!r}")
 
 
-def _read(archive, key: str, path: Path) -> numpy.ndarray:
-    """The array ``key`` of ``archive``; DataError naming the key if it is absent or unloadable."""
+def _read(archive, key: str, path: Path, archive_size: int) -> numpy.ndarray:
+    """The array ``key`` of ``archive`` (a file of ``archive_size`` bytes).
+
+    DataError naming the key if it is absent, unloadable, or too large for memory.
+    """
     if key not in archive.files:
         found = ", ".join(repr(name) for name in archive.files) or "no arrays"
         raise DataError(f"{path}: no array named {key!r}; the archive holds {found}")
     try:
-        _check_declared_size(archive.zip, key, path)
+        _check_declared_size(archive.zip, key, path, archive_size)
         array = archive[key]
     except DataError:  # a ValueError too, but already says what is wrong
         raise
@@ -142,21 +156,23 @@ def _read(archive, key: str, path: Path) -> numpy.ndarray:
         raise DataError(f"{path}: array {key!r} is malformed ({error})") from None
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise DataError(f"{path}: array {key!r} is corrupt ({error})") from None
+    except MemoryError:
+        raise DataError(f"{path}: array {key!r} does not fit in memory") from None
     if not isinstance(array, numpy.ndarray):  # numpy.load gives the raw bytes of a member that is not .npy
         raise DataError(f"{path}: member {key!r} is not .npy array data")
     return array
 
 
-def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None:
-    """DataError unless the member ``key`` holds as many bytes as its ``.npy`` header declares."""
+def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path, archive_size: int) -> None:
+    """DataError unless the member ``key`` can give the bytes its ``.npy`` header declares.
+
+    The sizes in the zip directory are only claims: the compressed bytes must lie inside the
+    ``archive_size`` bytes of the file, and the uncompressed size must be one the compression
+    method can give from them, so the declared array is bounded by what the file backs.
+    """
     name = key + ".npy" if key + ".npy" in members.namelist() else key
     info = members.getinfo(name)
-    most_expansion = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: MAX_DEFLATE_RATIO}.get(info.compress_type)
-    if most_expansion is not None and info.file_size > most_expansion * info.compress_size + 1024:
-        raise DataError(
-            f"{path}: array {key!r} claims {info.file_size} bytes from {info.compress_size} stored bytes, "
-            f"more than its compression can give"
-        )
+    data_size = _check_member(info, key, path, archive_size)
     with members.open(info) as member:
         if member.read(len(NPY_SIGNATURE)) != NPY_SIGNATURE:
             return  # not .npy data: numpy.load returns its bytes, refused by the caller
@@ -170,11 +186,35 @@ def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None
     if dtype.hasobject:
         return  # pickled objects: numpy.load refuses them without reading
     declared = math.prod(shape) * dtype.itemsize
-    if declared > info.file_size - header_size:
+    if declared > data_size - header_size:
         raise DataError(
             f"{path}: array {key!r} declares shape {shape} of {dtype} ({declared} bytes), "
-            f"but its member holds only {info.file_size - header_size} bytes of data"
+            f"but its member holds only {data_size - header_size} bytes of data"
         )
+
+
+def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int) -> int:
+    """The most bytes the member ``info`` of array ``key`` can give; DataError if its claims cannot hold."""
+    most_expansion = MOST_EXPANSION.get(info.compress_type)
+    if most_expansion is None:
+        raise DataError(
+            f"{path}: array {key!r} (member {info.filename!r}) uses zip compression method {info.compress_type}; "
+            f"expected stored or deflated, as numpy.savez and numpy.savez_compressed write"
+        )
+    if info.flag_bits & ENCRYPTED_FLAG:
+        raise DataError(f"{path}: array {key!r} (member {info.filename!r}) is encrypted")
+    if info.header_offset + info.compress_size > archive_size:
+        raise DataError(
+            f"{path}: array {key!r} claims {info.compress_size} compressed bytes at offset {info.header_offset}, "
+            f"past the end of the file ({archive_size} bytes)"
+        )
+    most_bytes = most_expansion * info.compress_size + (1024 if most_expansion > 1 else 0)
+    if info.file_size > most_bytes:
+        raise DataError(
+            f"{path}: array {key!r} claims {info.file_size} bytes from {info.compress_size} stored bytes, "
+            f"more than its compression can give"
+        )
+    return info.file_size
 
 
 def _features(X: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:

@@ -110,9 +110,10 @@ class Preprocessor:
     def decode(self, indices) -> numpy.ndarray:
         """Class indices -> the original labels, in the array type NumPy infers from ``classes``.
 
-        Integer classes give an integer array, strings a str array, booleans a bool array,
-        so a model loaded from its file answers in the same dtype as before saving. Classes
-        of mixed types (possible only in a hand-made or hand-edited preprocessor) give an
+        Integer classes give an integer array, floats a float array, strings a str array,
+        booleans a bool array, so a model loaded from its file answers in the same dtype as
+        before saving. Classes of mixed types, ints mixed with floats included (y given as an
+        object array such as [1, 2.5], or a hand-made or hand-edited preprocessor), give an
         object array, so that no label is converted to another type.
         """
         return _labels_array(self.classes)[numpy.asarray(indices)]
@@ -187,13 +188,19 @@ def _distinct_labels(labels: numpy.ndarray) -> list:
 
 
 def _labels_array(classes: list) -> numpy.ndarray:
-    """``classes`` as the array NumPy infers for them, or an object array when they mix kinds
-    or when that array would change a value (an int beyond 64 bits becoming a float)."""
-    if len({_label_kind(label) for label in classes}) == 1:
-        inferred = numpy.asarray(classes)
-        if inferred.dtype != object and inferred.tolist() == classes:
-            return inferred
+    """``classes`` as the array NumPy infers for them, or an object array when that array
+    would change a label's value or type: mixed kinds (1 becoming "1", True becoming 1.0),
+    ints mixed with floats (1 becoming 1.0), an int beyond 64 bits becoming a float."""
+    inferred = numpy.asarray(classes)
+    # Compared with their types, since 1 == 1.0 == True for Python.
+    if inferred.dtype != object and _typed(inferred.tolist()) == _typed(classes):
+        return inferred
     return numpy.asarray(classes, dtype=object)
+
+
+def _typed(labels: list) -> list:
+    """Each label with its type, for comparisons that tell 1 from 1.0 and True."""
+    return [(type(label), label) for label in labels]
 
 
 def _saved_vector(saved: dict, key: str, n_features: int) -> numpy.ndarray | None:

@@ -13,10 +13,18 @@ What the target already is decides what happens:
   the umask);
 - a symbolic link is followed: the file it points to is replaced (or created), and the
   link stays;
-- a character device, FIFO or socket is a stream, where replacement makes no sense: the
-  bytes are written straight to it (``-o /dev/stdout``, ``-o /dev/null``), so a failure
-  midway can leave part of the output behind;
-- a directory, a block device or anything else is refused with the ``error`` given.
+- a path naming an open file descriptor -- ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``,
+  ``/proc/self/fd/N`` or a link to one of them -- is written to that descriptor, so the
+  bytes follow whatever was already written there (``-o /dev/stdout >> app.log`` appends
+  to ``app.log``; the file the descriptor has open is never replaced). Another process's
+  ``/proc/PID/fd/N`` is opened for appending;
+- a character device or FIFO is a stream, where replacement makes no sense: the bytes are
+  written straight to it (``-o /dev/null``, a named pipe);
+- a directory, a block device, a socket or anything else is refused with the ``error``
+  given, naming the path.
+
+Bytes written to a descriptor or stream cannot be taken back: a failure midway can leave
+part of the output there.
 
 ::
 
@@ -28,8 +36,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
+import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
@@ -37,15 +47,21 @@ from ..errors import ChainruleError, DataError
 
 Writer = Callable[[BinaryIO], None]
 
+# POSIX names of open descriptors: opening one re-opens the file the descriptor has open.
+_STANDARD_STREAMS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+_DESCRIPTOR_NAME = re.compile(r"(/dev/fd|/proc/(?P<process>self|thread-self|\d+)/fd)/(?P<number>\d+)")
+_MAX_LINKS = 40  # as Linux's own limit on symbolic links followed in one path
+
 
 @contextlib.contextmanager
 def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline: str | None = None,
                 error: type[ChainruleError] = DataError) -> Iterator:
     """Open a temporary file that replaces ``path`` when the ``with`` block ends normally.
 
-    A symbolic link is followed and the file it points to is replaced; a character
-    device, FIFO or socket is opened and written directly, without a temporary file
-    (see the module docstring). An existing file keeps its permission bits.
+    A symbolic link is followed and the file it points to is replaced; an open descriptor
+    (``/dev/stdout``, ``/dev/fd/N``, ...), a character device or a FIFO is written directly,
+    without a temporary file; a socket is refused (see the module docstring). An existing
+    file keeps its permission bits.
 
     Parameters
     ----------
@@ -57,16 +73,19 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         As for :func:`open`, text mode only (``newline=""`` for the csv module).
     error : ChainruleError subclass
         Raised, naming ``path``, when the file cannot be written (missing or read-only
-        directory, full disk, a directory or block device as target). An exception raised
-        inside the ``with`` block is re-raised as it is, after the temporary file has been
-        removed.
+        directory, full disk, a directory, block device or socket as target, a closed
+        descriptor). An exception raised inside the ``with`` block is re-raised as it is,
+        after the temporary file has been removed.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"mode: expected 'wb' or 'w', got {mode!r}")
     target = Path(path)
-    status = _status(target, error)
-    if status is not None and _is_stream(status.st_mode):
-        with _open_stream(target, mode, encoding, newline, error) as file:
+    descriptor_path = _descriptor_path(target)
+    # Not stat'ed: that would follow /proc/self/fd/1 to the very file it has open.
+    status = _status(target, error) if descriptor_path is None else None
+    if descriptor_path is not None or (status is not None and _is_stream(status.st_mode)):
+        descriptor = _open_in_place(target, descriptor_path, error)
+        with _write_in_place(descriptor, target, mode, encoding, newline, error) as file:
             yield file
         return
     if status is not None and not stat.S_ISREG(status.st_mode):
@@ -137,9 +156,50 @@ def _status(target: Path, error: type[ChainruleError]) -> os.stat_result | None:
         raise error(f"{target}: cannot write ({_reason(cause, target.parent)})") from None
 
 
+def _descriptor_path(target: Path) -> str | None:
+    """The path naming an open descriptor that ``target`` is or links to, else None.
+
+    Only the names are looked at, hop by hop along the chain of symbolic links, because
+    following the last hop (``/proc/self/fd/1``) already lands on the file the descriptor
+    has open -- the very file that must not be replaced.
+    """
+    path = os.path.abspath(target)
+    for _ in range(_MAX_LINKS):
+        if path in _STANDARD_STREAMS or _DESCRIPTOR_NAME.fullmatch(path):
+            return path
+        try:
+            link = os.readlink(path)
+        except OSError:  # not a link, or nothing there
+            return None
+        path = os.path.normpath(os.path.join(os.path.dirname(path), link))
+    return None
+
+
+def _open_descriptor(path: str) -> int:
+    """A new descriptor for writing to what ``path`` (a :func:`_descriptor_path`) names.
+
+    One of this process's own descriptors is duplicated, so the bytes go where the next
+    write to it would go (after what the shell or this process already wrote) and share
+    its file position. Another process's ``/proc/PID/fd/N`` is opened for appending.
+    """
+    if path in _STANDARD_STREAMS:
+        number = _STANDARD_STREAMS[path]
+    else:
+        match = _DESCRIPTOR_NAME.fullmatch(path)
+        process, number = match.group("process"), int(match.group("number"))
+        if process not in (None, "self", "thread-self", str(os.getpid())):
+            return os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
+    # Python's own buffered text on this descriptor was written first, so it goes out first.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # replaced or closed
+            if stream.fileno() == number:
+                stream.flush()
+    return os.dup(number)
+
+
 def _is_stream(file_mode: int) -> bool:
     """Whether the file type is one written to as a stream rather than replaced."""
-    return stat.S_ISCHR(file_mode) or stat.S_ISFIFO(file_mode) or stat.S_ISSOCK(file_mode)
+    return stat.S_ISCHR(file_mode) or stat.S_ISFIFO(file_mode)
 
 
 def _kind(file_mode: int) -> str:
@@ -148,17 +208,26 @@ def _kind(file_mode: int) -> str:
         return "a directory"
     if stat.S_ISBLK(file_mode):
         return "a block device"
+    if stat.S_ISSOCK(file_mode):
+        return "a socket"
     return "a special file"
 
 
-@contextlib.contextmanager
-def _open_stream(target: Path, mode: str, encoding: str | None, newline: str | None,
-                 error: type[ChainruleError]) -> Iterator:
-    """Open a device, FIFO or socket for writing in place (a FIFO waits for its reader)."""
+def _open_in_place(target: Path, descriptor_path: str | None, error: type[ChainruleError]) -> int:
+    """A descriptor for writing straight to ``target``: an open descriptor it names, or a
+    device or FIFO (opening a FIFO waits for its reader)."""
     try:
-        descriptor = os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        if descriptor_path is not None:
+            return _open_descriptor(descriptor_path)
+        return os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0))
     except OSError as cause:
         raise error(f"{target}: cannot write ({cause.strerror or cause})") from None
+
+
+@contextlib.contextmanager
+def _write_in_place(descriptor: int, target: Path, mode: str, encoding: str | None,
+                    newline: str | None, error: type[ChainruleError]) -> Iterator:
+    """A file object writing to ``descriptor``, which it closes at the end."""
     with os.fdopen(descriptor, mode, encoding=(encoding or "utf-8") if mode == "w" else None,
                    newline=newline if mode == "w" else None) as file:
         yield file

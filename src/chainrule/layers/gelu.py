@@ -9,7 +9,6 @@ from .layer import Layer
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 CUBIC = 0.044715
-SATURATED = 50.0  # |z| beyond which tanh(u) is exactly ±1 (see GELU.backward)
 
 
 class GELU(Layer):
@@ -26,8 +25,12 @@ class GELU(Layer):
         ∂h/∂z = ½ (1 + t) + ½ z (1 − t²) √(2/π) (1 + 3·0.044715 z²)
         dX = dY ⊙ ∂h/∂z
 
-    The second term is computed with z clipped to ±50, where t = ±1 exactly and the term is
-    0, so the derivative stays finite (1 or 0) for the largest finite inputs.
+    The second term is computed as ½√(2/π) (p + 3·0.044715 p z²) with p = z (1 − t²)
+    formed first: where tanh saturates, t = ±1 exactly, so p is exactly 0 before z² can
+    overflow, and the derivative stays exactly 1 or 0 for the largest finite inputs.
+    Backward writes into two arrays of X's shape (the layer's buffers, reused from step to
+    step in a training loop); the second is returned as dX (or dY is overwritten when the
+    layer works in place).
     """
 
     preferred_init = "he_normal"
@@ -47,10 +50,19 @@ class GELU(Layer):
         if not input_grad:
             return None
         X, T = self._X, self._T
-        c = X.dtype.type(SQRT_2_OVER_PI)
-        # For |z| ≥ 50, u ≥ 4400 and tanh(u) is exactly ±1 in float32 and float64, so the
-        # second term is exactly 0; clipping z there keeps z·z from overflowing to inf
-        # (inf · 0 = NaN for |z| ≳ 1.8e19 in float32) without changing any value.
-        Z = get_array_module(X).clip(X, -SATURATED, SATURATED)
-        dudx = c * (1 + X.dtype.type(3 * CUBIC) * Z * Z)
-        return dY * (0.5 * (1 + T) + 0.5 * Z * (1 - T * T) * dudx)
+        xp = get_array_module(X)
+        # p = z (1 − t²) first: it is exactly 0 where tanh saturates (t = ±1), so p·z·z
+        # below stays 0 there instead of 0 · inf = NaN once z·z overflows (|z| ≳ 1.8e19
+        # in float32).
+        p = xp.multiply(T, T, out=self.buffer("p", X.shape, X))
+        xp.subtract(1, p, out=p)
+        p *= X
+        derivative = xp.multiply(p, X, out=self.buffer("derivative", X.shape, X))
+        derivative *= X
+        derivative *= 3 * CUBIC
+        derivative += p
+        derivative *= 0.5 * SQRT_2_OVER_PI  # ½ z (1 − t²) √(2/π) (1 + 3·0.044715 z²)
+        half_one_plus_t = xp.add(T, 1, out=p)  # p is no longer needed
+        half_one_plus_t *= 0.5
+        derivative += half_one_plus_t  # ∂h/∂z
+        return xp.multiply(dY, derivative, out=dY if self.inplace else derivative)

@@ -38,7 +38,10 @@ class Linear(Layer):
         The layer first draws Glorot weights; a Sequential that puts it before a ReLU redraws
         them with He from the same seed (or Generator state), so that ``Linear(3, 2, seed=0)``
         before a ReLU holds exactly the weights of ``Linear(3, 2, seed=0, init="he_normal")``.
-        Weights changed since their draw (trained, loaded or assigned) are never redrawn.
+        Weights changed since their draw (trained, loaded or assigned) are never redrawn;
+        weights only converted with ``astype`` are, rounded as the first draw was, so that
+        ``Linear(3, 2, seed=0).astype("float64")`` before a ReLU holds exactly the weights
+        of ``Linear(3, 2, seed=0, init="he_normal").astype("float64")``.
     seed : None, int or numpy.random.Generator
         Source of the initial weights; ``Sequential(..., seed=...)`` overrides it.
     dtype : "float32" (default) or "float64"
@@ -64,9 +67,9 @@ class Linear(Layer):
                            "b": numpy.zeros(self.n_out, dtype=dtype)}
         self.own_grads = {name: array.copy() for name, array in self.own_params.items()}
         self.decayed = frozenset({"W"})
-        # (initializer name, bit generator class, its state before the draw) of the last
-        # reset_parameters: enough to tell whether W is still that draw, and to redraw it
-        # with another initializer from the same state.
+        # (initializer name, bit generator class, its state before the draw, W's dtype then)
+        # of the last reset_parameters: enough to tell whether W is still that draw (also
+        # after astype), and to redraw it with another initializer from the same state.
         self._draw_record = None
         self.reset_parameters(as_generator(seed))
         self._X = None
@@ -79,9 +82,10 @@ class Linear(Layer):
     def reset_parameters(self, rng) -> None:
         """W from the initializer, b = 0, written in place (views stay valid).
 
-        The state of ``rng`` before the draw is recorded (see :meth:`use_auto_init`).
+        The state of ``rng`` before the draw and W's dtype are recorded (see :meth:`use_auto_init`).
         """
-        self._draw_record = (self.resolved_init, type(rng.bit_generator), rng.bit_generator.state)
+        self._draw_record = (self.resolved_init, type(rng.bit_generator), rng.bit_generator.state,
+                             self.own_params["W"].dtype)
         self._write_draw(rng)
 
     def use_auto_init(self, name: str) -> None:
@@ -90,19 +94,21 @@ class Linear(Layer):
         Weights that are still exactly the layer's last draw are redrawn with ``name`` from
         the Generator state that draw started from, as ``Linear(..., init=name)`` would have
         drawn them; weights changed since (trained, loaded, assigned) are kept. Nothing
-        happens for a layer with an explicit init.
+        happens for a layer with an explicit init. A layer converted with ``astype`` after
+        its draw counts as still drawn: the redraw is rounded to the dtype of the first draw
+        and then converted, as ``Linear(..., init=name).astype(...)`` would hold it.
         """
         if self.init != "auto" or name == self.auto_init:
             return
         self.auto_init = name
         if self._still_drawn():
-            drawn_init, bit_generator_class, state = self._draw_record
-            self._draw_record = (name, bit_generator_class, state)
+            _, bit_generator_class, state, draw_dtype = self._draw_record
+            self._draw_record = (name, bit_generator_class, state, draw_dtype)
             self._write_draw(self._replayed_generator())
 
     def _replayed_generator(self) -> numpy.random.Generator:
         """A new Generator in the state the last draw started from (the original one is left alone)."""
-        _, bit_generator_class, state = self._draw_record
+        _, bit_generator_class, state, _ = self._draw_record
         bit_generator = bit_generator_class()
         bit_generator.state = state
         return numpy.random.Generator(bit_generator)
@@ -110,15 +116,22 @@ class Linear(Layer):
     def _still_drawn(self) -> bool:
         """True if W and b are exactly what the last draw wrote (compared with a fresh redraw)."""
         W, b = self.own_params["W"], self.own_params["b"]
-        xp = get_array_module(W)
-        drawn = xp.asarray(get_initializer(self._draw_record[0])(W.shape, self._replayed_generator()), dtype=W.dtype)
-        return bool(xp.array_equal(W, drawn)) and not bool(b.any())
+        drawn = self._drawn_weights(self._draw_record[0], self._replayed_generator())
+        return bool(get_array_module(W).array_equal(W, drawn)) and not bool(b.any())
 
     def _write_draw(self, rng) -> None:
         """W drawn from ``rng`` with the layer's initializer, b = 0, written in place."""
-        W = self.own_params["W"]
-        W[...] = get_array_module(W).asarray(get_initializer(self.resolved_init)(W.shape, rng), dtype=W.dtype)
+        self.own_params["W"][...] = self._drawn_weights(self.resolved_init, rng)
         self.own_params["b"][...] = 0
+
+    def _drawn_weights(self, name: str, rng) -> Array:
+        """W as initializer ``name`` draws it from ``rng``: rounded to the dtype of the recorded
+        draw, then converted to W's present dtype and device (the way ``astype`` and ``to``
+        converted the weights the draw wrote)."""
+        W = self.own_params["W"]
+        draw_dtype = self._draw_record[3]
+        rounded = numpy.asarray(get_initializer(name)(W.shape, rng), dtype=draw_dtype)
+        return get_array_module(W).asarray(rounded, dtype=W.dtype)
 
     def forward(self, X: Array) -> Array:
         if X.ndim != 2 or X.shape[1] != self.n_in:

@@ -19,6 +19,11 @@ from ..checks import positive
 from ..errors import DTypeError, HyperparameterError, ShapeError
 from ..layers.layer import Layer
 
+#: The largest step count a saved optimizer may resume from. Far beyond any real run, and small
+#: enough that ``beta ** t`` and ``schedule(t)`` stay ordinary float arithmetic (a crafted
+#: file's t = 10**400 would make Adam's first step raise OverflowError).
+MAX_STEP_COUNT = 2**53
+
 
 class Optimizer:
     """Base class: validates the shared hyperparameters and keeps the step count.

@@ -37,7 +37,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..backend import to_numpy
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..training import Callback
@@ -87,20 +87,28 @@ default="relu"
     epsilon : float, default=1e-8
         Adam's ε.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for single-label
-        classification) and stop when its score (accuracy or R²) has not improved by ``tol``
-        for more than ``n_iter_no_change`` epochs; the best epoch's weights are kept.
+        Hold out ``validation_fraction`` of the training data (stratified for binary
+        classification only, as in scikit-learn) and stop when its score (accuracy or R²) has
+        not improved by ``tol`` for more than ``n_iter_no_change`` epochs; the best epoch's
+        weights are kept. Not available with ``partial_fit`` (HyperparameterError).
     validation_fraction : float in (0, 1), default=0.1
-        The held-out fraction for ``early_stopping``.
+        The held-out fraction for ``early_stopping``. A fraction that leaves fewer than 2
+        validation samples, no training sample, or (binary) too few samples of a class to
+        stratify raises HyperparameterError.
     random_state : int, RandomState, Generator or None, default=None
         Seeds the weights, the validation split and the shuffling of each epoch. An int
         makes ``fit`` reproducible. None draws fresh seeds from the operating system's
         entropy (``numpy.random.default_rng()``), so each fit differs; unlike scikit-learn,
         it never reads or advances NumPy's global RandomState.
     warm_start : bool, default=False
-        ``fit`` continues from the current weights instead of starting afresh.
+        ``fit`` continues from the current weights instead of starting afresh. The network
+        it continues must still be the one the parameters describe: a ``hidden_layer_sizes``,
+        ``activation`` or ``dtype`` changed since the first fit raises HyperparameterError
+        naming it (as does ``partial_fit`` after such a change); refit with
+        ``warm_start=False`` to start a new network.
     verbose : bool or int, default=False
-        Print the loss (and validation score) after each epoch.
+        Print the loss (and validation score) after each epoch, and, when training stops
+        early, scikit-learn's line saying why.
     dtype : {"float32", "float64"}, default="float32"
         The precision the network computes in. Predictions are returned as float64.
     device : {"cpu"}, default="cpu"
@@ -218,9 +226,11 @@ class BaseMLP(BaseEstimator):
                 f"device: {self.device!r} is not supported by chainrule.sklearn yet; use device='cpu'"
             )
         if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
+            raise HyperparameterError("early_stopping: partial_fit does not support early_stopping=True")
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "model_") or not (self.warm_start or incremental)
+        if not first_pass:
+            self._check_same_network(hidden)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=not is_classifier(self),
                              dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -231,7 +241,7 @@ class BaseMLP(BaseEstimator):
         if first_pass:
             self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
         elif T.shape[1] != self.n_outputs_:
-            raise ValueError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
+            raise ShapeError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
         if first_pass or self.early_stopping != (self.validation_scores_ is not None):
             self._reset_stopping()
 
@@ -261,6 +271,28 @@ class BaseMLP(BaseEstimator):
             raise HyperparameterError(f"hidden_layer_sizes: expected positive integers, got {self.hidden_layer_sizes!r}")
         return [int(size) for size in sizes]
 
+    def _check_same_network(self, hidden: list) -> None:
+        """Before continuing (warm_start, partial_fit): the hyperparameters that shaped the
+        network must still describe it. HyperparameterError naming the first that does not."""
+        fitted_hidden = [W.shape[1] for W in self.coefs_[:-1]]
+        if hidden != fitted_hidden:
+            raise HyperparameterError(
+                f"hidden_layer_sizes: the fitted network has hidden layers {tuple(fitted_hidden)}, but hidden_layer_sizes "
+                f"is now {self.hidden_layer_sizes!r}; call fit with warm_start=False for a new network"
+            )
+        fitted_activations = {type(layer) for layer in self.model_.layers if not isinstance(layer, Linear)}
+        if fitted_activations - {ACTIVATIONS[self.activation]}:
+            fitted_names = sorted({name for name, kind in ACTIVATIONS.items() if kind in fitted_activations})
+            raise HyperparameterError(
+                f"activation: the fitted network uses {' / '.join(fitted_names)}, but activation is now "
+                f"{self.activation!r}; call fit with warm_start=False for a new network"
+            )
+        if numpy.dtype(self.dtype) != numpy.dtype(self.model_.dtype):
+            raise HyperparameterError(
+                f"dtype: the fitted network computes in {numpy.dtype(self.model_.dtype).name}, but dtype is now "
+                f"{self.dtype!r}; call fit with warm_start=False for a new network"
+            )
+
     def _initialize(self, n_features: int, hidden: list, n_outputs: int, seed: int) -> None:
         """A fresh network and fresh training records (scikit-learn's ``_initialize``)."""
         self.model_ = _network([n_features, *hidden, n_outputs], self.activation, seed, self.dtype)
@@ -283,11 +315,20 @@ class BaseMLP(BaseEstimator):
         """(X_train, T_train, X_val, T_val): the held-out set of ``early_stopping``, or none."""
         if not self.early_stopping:
             return X, T, None, None
-        X_train, X_val, T_train, T_val = train_test_split(
-            X, T, test_size=self.validation_fraction, random_state=seed, stratify=self._stratify(T)
-        )
+        try:
+            X_train, X_val, T_train, T_val = train_test_split(
+                X, T, test_size=self.validation_fraction, random_state=seed, stratify=self._stratify(T)
+            )
+        except ValueError as error:  # too few samples for the split, or for stratifying it
+            raise HyperparameterError(
+                f"validation_fraction: early_stopping cannot hold out {self.validation_fraction!r} of "
+                f"{len(X)} samples: {error}"
+            ) from error
         if len(X_val) < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
+            raise HyperparameterError(
+                "validation_fraction: The validation set is too small. Increase 'validation_fraction' or the size "
+                f"of your dataset (early_stopping held out {len(X_val)} of {len(X)} samples)."
+            )
         return X_train, T_train, X_val, T_val
 
     def _batch_size(self, n_train: int) -> int:
@@ -332,7 +373,12 @@ class BaseMLP(BaseEstimator):
                 self.best_validation_score_ = score
                 self._best_theta = self.model_.flat_parameters().theta.copy()
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-        return self._no_improvement_count > self.n_iter_no_change
+        stop = self._no_improvement_count > self.n_iter_no_change
+        if stop and self.verbose:
+            watched = "Training loss" if X_val is None else "Validation score"
+            print(f"{watched} did not improve more than tol={self.tol:f} for {int(self.n_iter_no_change)} "
+                  "consecutive epochs. Stopping.")
+        return stop
 
     # -- prediction ------------------------------------------------------------------------
     def _outputs(self, X) -> numpy.ndarray:

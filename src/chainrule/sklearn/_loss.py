@@ -1,4 +1,4 @@
-"""Half the squared error: the loss scikit-learn's MLPRegressor minimizes."""
+"""Half the squared error: the loss scikit-learn's MLPRegressor minimizes and reports."""
 
 from __future__ import annotations
 
@@ -7,18 +7,22 @@ from ..losses import MSE
 
 
 class HalfSquaredError(MSE):
-    r"""½ of :class:`~chainrule.losses.MSE`, so that ∂L/∂ŷ is the residual itself.
+    r"""scikit-learn's ``squared_loss`` and the gradient its ``_backprop`` starts from.
 
     For outputs Ŷ and targets Y of shape (N, K)::
 
-        L = (1/2N) Σ_n Σ_k (ŷ_nk − y_nk)²
-        ∂L/∂ŷ_nk = (ŷ_nk − y_nk) / N
+        L = (1/2NK) Σ_n Σ_k (ŷ_nk − y_nk)²      (half the mean over samples and outputs)
+        gradient = (ŷ_nk − y_nk) / N
 
-    The gradient is exactly scikit-learn's (``_backprop`` starts from ``p − y``, divided by
-    the batch size), so a learning rate, and ``alpha`` next to it, mean what they mean there.
+    Both are exactly scikit-learn's: it reports ``0.5 * mean((y − ŷ)²)`` over every element
+    as ``loss_`` (what ``tol`` and ``n_iter_no_change`` compare), but trains on the residual
+    divided by the batch size alone. So with K > 1 outputs the gradient is K times that of
+    the reported value; this is scikit-learn's choice, kept so that a learning rate, and
+    ``alpha`` next to it, mean what they mean there and the losses read the same.
     """
 
     def compute(self, Y: Array, T: Array) -> tuple[float, Array]:
         value, dY = super().compute(Y, T)
         dY *= dY.dtype.type(0.5)  # MSE's 2 (ŷ − y) / N -> (ŷ − y) / N
-        return value / 2, dY
+        n_outputs = Y.shape[1] if Y.ndim == 2 else 1
+        return value / (2 * n_outputs), dY  # MSE's sum over outputs -> half the mean

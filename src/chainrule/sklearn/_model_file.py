@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..errors import ModelFileError
 from ..io import read, save
 from ..layers import Sequential
+from ..optimizers.optimizer import MAX_STEP_COUNT
 
 #: fitted attributes saved as plain JSON values (floats may be "inf"/"-inf"/"nan")
 ATTRIBUTES = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "loss_", "loss_curve_", "n_iter_",
@@ -78,8 +79,9 @@ def load_estimator(cls, path):
     nothing in the file can make loading allocate more than the file's own tensors: the
     number of classes must match the network's outputs, ``classes_dtype`` must be a
     boolean, integer, float, string or object dtype no wider than the longest saved label,
-    and the optimizer's and early stopping's arrays must have the network's shapes and
-    dtype. Any problem is a ModelFileError naming the file and the key.
+    the optimizer's and early stopping's arrays must have the network's shapes and dtype,
+    and the optimizer's step count must be at most 2**53. Any problem is a ModelFileError
+    naming the file and the key.
     """
     model, tensors, extra_json = read(path)
     saved = model.metadata.get("sklearn")
@@ -136,7 +138,7 @@ def _restore_attributes(estimator, attributes: dict, path) -> None:
                 raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a number or null, got {value!r:.60}")
             try:
                 setattr(estimator, name, float(value))
-            except ValueError:
+            except (ValueError, OverflowError):  # "abc", or an int too large for a float
                 raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a number or null, got {value!r:.60}") from None
     if "feature_names_in_" in attributes:
         names = attributes["feature_names_in_"]
@@ -211,10 +213,11 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
         return None
     saved = _json_object(extra_json, "optimizer", path, "extra_json")
     t, weight_decay = saved.get("t"), saved.get("weight_decay")
-    if type(t) is not int or t < 0:
-        raise ModelFileError(f"{path}: extra_json.optimizer.t: expected an integer >= 0, got {t!r:.60}")
-    if (isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float))
-            or not math.isfinite(weight_decay) or weight_decay < 0):
+    if type(t) is not int or not 0 <= t <= MAX_STEP_COUNT:
+        raise ModelFileError(
+            f"{path}: extra_json.optimizer.t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
+        )
+    if not _is_finite_number(weight_decay) or weight_decay < 0:
         raise ModelFileError(
             f"{path}: extra_json.optimizer.weight_decay: expected a finite number >= 0, got {weight_decay!r:.60}"
         )
@@ -230,6 +233,16 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
              for name in optimizer.state}
     optimizer.load_state_dict({"t": t, "state": state})
     return optimizer
+
+
+def _is_finite_number(value) -> bool:
+    """Whether a JSON value is a finite number (not a bool, nor an int too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float's range, e.g. 10**400 from a crafted file
+        return False
 
 
 def _model_vector(estimator, array, where: str, path, shape=None):

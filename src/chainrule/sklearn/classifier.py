@@ -7,6 +7,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
+from ..errors import LabelError
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 
@@ -81,7 +82,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
         ``classes`` (every label of the whole data set) is needed on the first call, except
-        for multi-label y; a batch may hold only some of them. Returns self.
+        for multi-label y; a batch may hold only some of them. A label of y that is not in
+        ``classes`` (or, on a later call, not in ``classes_``) raises LabelError. Returns self.
         """
         return self._fit(X, y, incremental=True, classes=classes)
 
@@ -111,10 +113,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         multilabel = type_of_target(y) == "multilabel-indicator"
         if reset:
             if incremental and classes is None and not multilabel:
-                raise ValueError("classes must be passed on the first call to partial_fit.")
+                raise LabelError("classes must be passed on the first call to partial_fit.")
             binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
             if len(binarizer.classes_) < 2:
-                raise ValueError(f"y: a classifier needs at least 2 classes; got 1 class ({binarizer.classes_[0]!r})")
+                raise LabelError(f"y: a classifier needs at least 2 classes; got 1 class ({binarizer.classes_[0]!r})")
+            if not multilabel:
+                _check_known_labels(unique_labels(y), binarizer.classes_)
             self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
             self.out_activation_ = "softmax" if binarizer.y_type_ == "multiclass" else "logistic"
         else:
@@ -124,21 +128,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _check_same_classes(self, labels, classes, incremental: bool) -> None:
         """The labels of a continued fit must be among ``classes_`` (all of them for warm_start)."""
         if classes is not None and not numpy.array_equal(numpy.unique(classes), self.classes_):
-            raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: {self.classes_!r}")
+            raise LabelError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: {self.classes_!r}")
         if not incremental and set(labels) != set(self.classes_):
-            raise ValueError("warm_start can only be used where `y` has the same classes as in the previous call to "
+            raise LabelError("warm_start can only be used where `y` has the same classes as in the previous call to "
                              f"fit. Previously got {self.classes_}, `y` has {labels}")
-        if numpy.setdiff1d(labels, self.classes_).size:
-            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. 'y' has {labels}.")
+        _check_known_labels(labels, self.classes_)
 
     def _loss(self):
         return SoftmaxCrossEntropy() if self.out_activation_ == "softmax" else BinaryCrossEntropy()
 
     def _stratify(self, T):
-        """The labels to stratify the validation split by: None for multi-label."""
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
-            return None
-        return T.argmax(axis=1) if self.out_activation_ == "softmax" else T[:, 0]
+        """The labels to stratify the validation split by: as scikit-learn, only a single
+        output (binary) is stratified; multi-class and multi-label splits are not."""
+        return T[:, 0] if T.shape[1] == 1 else None
 
     def _validation_score(self, Y, T) -> float:
         """Accuracy of logits Y against targets T (for multi-label, rows entirely right)."""
@@ -150,3 +152,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _check_known_labels(labels, classes) -> None:
+    """LabelError (scikit-learn's message) naming the labels of y that are not in ``classes``."""
+    unknown = numpy.setdiff1d(labels, classes)
+    if unknown.size:
+        raise LabelError(f"`y` has classes not in `self.classes_`: {unknown}. `self.classes_` has {classes}. "
+                         f"'y' has {labels}.")

@@ -15,7 +15,9 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     A drop-in for ``sklearn.neural_network.MLPRegressor`` with the stochastic solvers, trained
     by ``cr.fit`` on half the squared error (scikit-learn's loss, so ∂L/∂ŷ = ŷ − y), with
-    linear outputs: one per target column. Its hyperparameters, listed below, have
+    linear outputs: one per target column. The losses it reports (``loss_``, ``loss_curve_``,
+    ``best_loss_``, and so what ``tol`` compares) are scikit-learn's: half the mean squared
+    error over samples and outputs alike, plus the L2 penalty. Its hyperparameters, listed below, have
     scikit-learn's names.
 {NOT_ACCEPTED}
     Nor is ``loss`` (scikit-learn 1.7 and later): the loss is always the squared error.
@@ -30,7 +32,8 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     coefs_, intercepts_ : list of ndarray
         Each Linear layer's weights (n_in, n_out) and biases (n_out,), views of ``model_``'s.
     loss_ : float
-        The last epoch's mean training loss, L2 penalty included.
+        The last epoch's training loss, ½ mean((ŷ − y)²) over samples and outputs, L2
+        penalty included.
     loss_curve_ : list of float
         ``loss_`` after each epoch (across ``warm_start`` fits and ``partial_fit`` calls).
     best_loss_ : float or None

@@ -40,6 +40,15 @@ class Callback:
     def load_state_dict(self, state: dict, arrays: dict) -> None:
         """Restore what ``state_dict`` returned."""
 
+    def checkpoint_arrays(self, model) -> dict:
+        """The arrays ``state_dict`` may return when training ``model``, as ``{name: (shape, dtype)}``.
+
+        A checkpoint's loader refuses, before it restores anything, an array of this callback
+        that is not named here or has another shape or dtype. The base callback saves no
+        arrays; a callback whose ``state_dict`` returns some must override this.
+        """
+        return {}
+
 
 class EarlyStopping(Callback):
     """Stop when the monitored metric has not improved for ``patience`` epochs.
@@ -115,7 +124,7 @@ class EarlyStopping(Callback):
         monitor, best, best_epoch, wait = state["monitor"], state["best"], state["best_epoch"], state["wait"]
         if not (monitor is None or isinstance(monitor, str)):
             raise ValueError(f"monitor: expected a metric name or null, got {monitor!r}")
-        if not (best is None or (isinstance(best, (int, float)) and not isinstance(best, bool) and math.isfinite(best))):
+        if not (best is None or _is_finite_number(best)):
             raise ValueError(f"best: expected a finite number or null, got {best!r}")
         if not (best_epoch is None or _is_count(best_epoch)):
             raise ValueError(f"best_epoch: expected an epoch number or null, got {best_epoch!r}")
@@ -125,6 +134,11 @@ class EarlyStopping(Callback):
         self.best = math.nan if best is None else float(best)
         self._best_theta = arrays.get("best_theta")
 
+    def checkpoint_arrays(self, model) -> dict:
+        """``best_theta``: a copy of the model's θ (same length and dtype)."""
+        theta = model.flat_parameters().theta
+        return {"best_theta": (theta.shape, theta.dtype)}
+
     def __repr__(self) -> str:
         return f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r})"
 
@@ -132,3 +146,13 @@ class EarlyStopping(Callback):
 def _is_count(value) -> bool:
     """Whether a JSON value is an integer >= 0 (and not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_finite_number(value) -> bool:
+    """Whether a JSON value is a finite number (not a bool, nor an int too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float's range, e.g. 10**400 from a crafted file
+        return False

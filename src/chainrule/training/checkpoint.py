@@ -14,6 +14,7 @@ from ..backend import to_device, to_numpy
 from ..errors import ModelFileError
 from ..io import read, save
 from ..io.architecture import to_config
+from ..optimizers.optimizer import MAX_STEP_COUNT
 from .history import History
 
 FORMAT = "chainrule-checkpoint"
@@ -46,7 +47,9 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
     and dtype, the optimizer's type and state arrays, the Generator's state, the History
     and the callbacks' states must all match this run. A mismatch or a damaged field is a
     ModelFileError naming the file and the field, and leaves the model, optimizer and
-    Generator as they were.
+    Generator as they were. Each callback array (``callbacks.<i>.<name>``) must be one that
+    callback declares in ``checkpoint_arrays``, with its shape and dtype (EarlyStopping's
+    ``best_theta``: the model's θ length and dtype).
     """
     saved, tensors, extra = read(path)
     if extra.get("format") != FORMAT:
@@ -58,7 +61,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
         raise ModelFileError(
             f"{path}: the checkpoint was trained with {saved_optimizer.get('type')!s:.60}, not {type(optimizer).__name__}"
         )
-    t = _field(saved_optimizer, "t", path, "an integer >= 0", _is_count, where="optimizer.t")
+    t = _field(saved_optimizer, "t", path, f"an integer in [0, {MAX_STEP_COUNT}]",
+               lambda value: _is_count(value) and value <= MAX_STEP_COUNT, where="optimizer.t")
     optimizer_state = _optimizer_state(tensors, optimizer, path)
     _check_rng_state(extra.get("rng"), rng, path)
     history = _history(extra.get("history"), path)
@@ -66,6 +70,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
                              lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states))
     if len(callback_states) != len(callbacks):
         raise ModelFileError(f"{path}: the checkpoint has {len(callback_states)} callbacks, this run {len(callbacks)}")
+    _check_callback_arrays(tensors, callbacks, model, path)
 
     device = model.device
     # The callbacks check their own states as they read them: restore them first, so that a
@@ -75,7 +80,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
         arrays = {k[len(prefix):]: to_device(v, device) for k, v in tensors.items() if k.startswith(prefix)}
         try:
             callback.load_state_dict(state, arrays)
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise ModelFileError(
                 f"{path}: checkpoint field callbacks[{index}]: not a state of {type(callback).__name__} "
                 f"({type(error).__name__}: {error})"
@@ -130,6 +135,28 @@ def _optimizer_state(tensors: dict, optimizer, path) -> dict:
                 f"the optimizer's has {array.shape} and {array.dtype}"
             )
     return {name: tensors[f"optimizer.{name}"] for name in optimizer.state}
+
+
+def _check_callback_arrays(tensors: dict, callbacks, model, path) -> None:
+    """Every ``callbacks.<i>.<name>`` tensor is one that callback i declares (``checkpoint_arrays``),
+    with the declared shape and dtype: a wrong ``best_theta`` would otherwise be written over θ
+    (broadcast, or cast) when training ends."""
+    declared = {
+        f"callbacks.{index}.{name}": (f"callbacks[{index}].{name}", shape, dtype)
+        for index, callback in enumerate(callbacks)
+        for name, (shape, dtype) in callback.checkpoint_arrays(model).items()
+    }
+    for key, array in tensors.items():
+        if not key.startswith("callbacks."):
+            continue
+        if key not in declared:
+            raise ModelFileError(f"{path}: checkpoint tensor {key!r:.80}: not an array that this run's callbacks save")
+        field, shape, dtype = declared[key]
+        if array.shape != tuple(shape) or array.dtype != dtype:
+            raise ModelFileError(
+                f"{path}: checkpoint field {field}: expected shape {tuple(shape)} and dtype {dtype}, "
+                f"got {array.shape} and {array.dtype}"
+            )
 
 
 def _check_rng_state(state, rng, path) -> None:

@@ -11,6 +11,9 @@ so each rank scales its gradient by n_r / n and one in-place all-reduce (sum) of
 gradient buffer leaves every rank with ∂L/∂θ, exactly, also when n does not divide by N
 (a rank whose shard of a short last batch is empty contributes zeros, n_r = 0). Every rank then
 takes the same optimizer step from the same θ, so θ stays identical without being sent again.
+That needs the same data and arguments on every rank: before training, ``fit`` compares them
+in one all-gather (:meth:`Communicator.check_same_run`), and a difference raises the same
+error on every rank instead of mismatching the collectives that follow.
 
 Every collective here is nonblocking and polled against a deadline (``timeout`` seconds): a
 rank that hangs or dies makes the others print a :class:`~chainrule.errors.DistributedError`
@@ -36,6 +39,7 @@ from ..errors import DistributedError, HyperparameterError, ModelFileError
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
+NONE = numpy.iinfo(numpy.int64).min  # None among the int64 values the ranks compare
 
 
 class SingleProcess:
@@ -48,6 +52,9 @@ class SingleProcess:
 
     def shared_seed(self, seed):
         return seed
+
+    def check_same_run(self, values: dict, checksums: dict) -> None:
+        pass
 
     def broadcast_parameters(self, model) -> None:
         pass
@@ -107,12 +114,48 @@ class Communicator(SingleProcess):
         return rows[self.rank::self.size]
 
     def shared_seed(self, seed):
-        """The seed every rank uses: ``seed``, or for None one drawn on rank 0 and sent to all."""
-        if seed is not None:
-            return seed
-        drawn = numpy.array([numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1], dtype=numpy.int64)
+        """The seed every rank uses: ``seed``, or for None one drawn on rank 0 and sent to all.
+
+        Always one broadcast, whatever this rank's ``seed``, so that the ranks' collectives stay
+        matched even if one was given None and another a number (``check_same_run`` then
+        reports the difference).
+        """
+        drawn = numpy.zeros(1, dtype=numpy.int64)
+        if self.is_root and seed is None:
+            drawn[0] = numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1
         self._wait(self.world.Ibcast(drawn, root=0), "broadcasting the seed")
-        return int(drawn[0])
+        return int(drawn[0]) if seed is None else seed
+
+    def check_same_run(self, values: dict, checksums: dict) -> None:
+        """Raise the same DistributedError on every rank unless all ranks hold equal ``values`` and ``checksums``.
+
+        Both map a name (as the message shows it: "batch_size", "X") to an int in (-2⁶³, 2⁶³),
+        or for ``values`` also None; a checksum's values are not shown, only which ranks
+        differ. One all-gather, whose result every rank judges alike, so that all of them
+        raise or none does.
+        """
+        names = [*values, *checksums]
+        mine = numpy.array([NONE if value is None else value for value in [*values.values(), *checksums.values()]],
+                           dtype=numpy.int64)
+        everyone = numpy.empty((self.size, len(names)), dtype=numpy.int64)
+        self._wait(self.world.Iallgather(mine, everyone), "comparing the ranks' data and arguments")
+        problems = []
+        for name, column in zip(names, everyone.T):
+            others = [rank for rank in range(1, self.size) if column[rank] != column[0]]
+            if not others:
+                continue
+            more = ", ..." if len(others) > 3 else ""
+            if name in checksums:
+                ranks = ", ".join(map(str, others[:3]))
+                problems.append(f"{name} on rank{'s' if len(others) > 1 else ''} {ranks}{more} differs from rank 0's")
+            else:
+                shown = ", ".join(f"{_shown(column[rank])} on rank {rank}" for rank in others[:3])
+                problems.append(f"{name} is {_shown(column[0])} on rank 0 but {shown}{more}")
+        if problems:
+            raise DistributedError(
+                f"the {self.size} processes were not given the same data and arguments ({'; '.join(problems)}); "
+                f"every process must pass fit the same ones"
+            )
 
     def broadcast_parameters(self, model) -> None:
         """Give every rank rank 0's θ (and remove the checkpoint copy, now loaded)."""
@@ -232,6 +275,11 @@ def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:
     if isinstance(error, IsADirectoryError):
         return ModelFileError(f"{path}: is a directory, not a checkpoint file")
     return ModelFileError(f"{path}: cannot read the checkpoint ({error.strerror or error})")
+
+
+def _shown(value) -> str:
+    """A value compared by ``check_same_run`` as the message shows it."""
+    return "None" if value == NONE else str(value)
 
 
 def communicator(distributed) -> SingleProcess:

@@ -13,8 +13,10 @@ single process.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
+import os
 import signal
 import sys
 import threading
@@ -26,7 +28,7 @@ from ..backend import get_array_module, module_for, to_device
 from ..checks import as_matrix, check_finite, positive_int
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
-from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, ShapeError
+from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, ModelFileError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..optimizers import Optimizer, get_optimizer
@@ -52,7 +54,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         The network; trained in place. Afterwards ``model.preprocessor`` holds the fitted
         preprocessing and ``model.metadata["training"]`` a summary, both saved by ``cr.save``.
     X : array of shape (n_samples, n_features)
-        At least one row (an empty X raises DataError naming X before any other data check).
+        At least one row (an empty X raises ShapeError naming X before any other data check,
+        as ``predict`` does).
     y : array
         Class labels of any type (n_samples,) for classification (mapped to 0..K−1 in
         sorted order; integer labels already in [0, K) map to themselves), probability
@@ -89,7 +92,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         never after an epoch that Ctrl-C cut short.
     resume : path, optional
         Continue from a checkpoint written by an earlier call with the same data and
-        arguments; the result is bit-identical to an uninterrupted run.
+        arguments; the result is bit-identical to an uninterrupted run. A path that does
+        not exist raises ModelFileError ("no such checkpoint file").
     distributed : bool or Communicator
         Train data-parallel on the processes of an ``mpiexec -n N`` job (needs
         ``pip install 'chainrule[mpi]'``): every process passes the same data and
@@ -97,6 +101,15 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         N-th row, and the gradients are averaged exactly (the result equals one process's
         up to rounding). Only rank 0 shows progress and writes checkpoints. True uses a
         60 s timeout for a rank that hangs or dies; ``cr.Communicator(timeout=...)`` sets another.
+        Before training, the ranks compare the number of rows and features, ``batch_size``,
+        ``epochs``, ``seed``, the number of parameters and checksums of the prepared data
+        (X, the targets, the validation set); any difference raises the same
+        DistributedError, naming it, on every rank. An exception raised on some ranks only
+        (an input check that fails on one rank's data, a callback that raises) leaves the
+        others waiting in their next collective until the timeout, when they abort the job
+        and blame a hung rank; a script that can fail on one rank should catch the error and
+        call ``MPI.COMM_WORLD.Abort(code)`` to end every rank at once, as ``chainrule train``
+        does.
     device : "cpu", "cuda" or None
         Where to train; None keeps the model where it is (``model.device``). "cuda" needs
         ``pip install 'chainrule[cuda]'``: the model (and a given optimizer) move to the GPU
@@ -118,8 +131,9 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         When a loss, a gradient or an updated weight becomes NaN or Inf; the model keeps its
         last finite weights.
     DistributedError
-        With ``distributed``, when mpi4py is missing. A rank that hangs or dies makes the
-        others print this error and abort the MPI job (within the timeout).
+        With ``distributed``, when mpi4py is missing, or when the ranks were given different
+        data or arguments. A rank that hangs or dies makes the others print this error and
+        abort the MPI job (within the timeout).
 
     Examples
     --------
@@ -158,6 +172,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     if graph is True and device != "cuda":
         raise HyperparameterError("graph=True: CUDA graphs need device='cuda'")
     comm = communicator(distributed)
+    given_seed = seed
     seed = comm.shared_seed(seed)  # every rank shuffles alike
 
     y = as_targets(y, "y")
@@ -165,7 +180,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     dtype = model.dtype or numpy.dtype(numpy.float32)
     X = as_matrix(X, dtype, name="X")
     if len(X) == 0:
-        raise DataError(f"X: has no samples (shape {X.shape}); fit needs at least one row")
+        raise ShapeError(f"X has no rows (shape {X.shape}); expected at least 1")
     if y.dtype.kind == "f":
         check_finite(y, "y")  # a NaN class label, or a NaN target, named as y's
     if y.shape[:1] != X.shape[:1]:
@@ -178,14 +193,19 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     preprocessor = fit_preprocessor(X, y, loss, n_outputs, standardize)
     X = prepare_inputs(preprocessor, X, dtype)
     T = loss.prepare(encode_targets(preprocessor, y), n_outputs, dtype, n_samples=len(X))
+    T_val = None
     if X_val is not None:
         if X_val.shape[1] != X.shape[1]:
             raise ShapeError(f"X_val: expected {X.shape[1]} features like X, got {X_val.shape[1]}")
         X_val = prepare_inputs(preprocessor, X_val, dtype)
         T_val = loss.prepare(encode_targets(preprocessor, y_val, name="y_val"), n_outputs, dtype, n_samples=len(X_val))
+    if comm.size > 1:  # before any check that could then fail on some ranks only
+        comm.check_same_run(*run_fingerprint(model, X, T, X_val, T_val, batch_size, epochs, given_seed))
     n_train = len(X)
     if batch_size > n_train:
-        raise DataError(f"batch_size: {batch_size} is more than the {n_train} training samples; lower --batch-size")
+        raise DataError(
+            f"batch_size: {batch_size} is more than the {n_train} training samples; pass a smaller batch_size"
+        )
     if batch_size < comm.size:
         raise HyperparameterError(f"batch_size: {batch_size} is less than the {comm.size} processes; each needs a row")
 
@@ -202,6 +222,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     for callback in callbacks:
         callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
     if resume is not None:
+        if comm.size == 1 and not os.path.exists(resume):  # with several ranks, only rank 0 needs the file
+            raise ModelFileError(f"{resume}: no such checkpoint file")
         history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks)
         if history.stop_reason == "early_stopping":
             start_epoch = epochs  # that run had finished: resuming it trains no further epoch
@@ -259,7 +281,7 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
             raise HyperparameterError("validation: expected a fraction or a pair (X_val, y_val)")
         X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), as_targets(validation[1], "y_val")
         if len(X_val) == 0:
-            raise DataError(f"X_val: has no samples (shape {X_val.shape}); pass validation=None for none")
+            raise ShapeError(f"X_val has no rows (shape {X_val.shape}); expected at least 1, or validation=None for none")
         if y_val.dtype.kind == "f":
             check_finite(y_val, "y_val")
         if y_val.shape[:1] != X_val.shape[:1]:
@@ -288,6 +310,34 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
     else:
         train, held = shuffled_split_indices(len(y), validation, seed)
     return X[train], y[train], X[held], y[held]
+
+
+def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed) -> tuple[dict, dict]:
+    """What the ranks of a distributed fit must agree on: (values, checksums), ints by name.
+
+    The checksums hash the prepared training and validation arrays (so the labels as encoded,
+    and standardization and the held-out rows included); hashing reads each byte once, far
+    less than an epoch's forward and backward passes.
+    """
+    values = {
+        "the number of training rows": len(X), "the number of features": X.shape[1], "batch_size": batch_size,
+        "epochs": epochs, "seed": None if seed is None else int(seed) % 2**63,  # a larger seed is compared reduced
+        "the number of model parameters": model.flat_parameters().theta.size,
+    }
+    checksums = {"X": checksum(X), "y": checksum(T)}
+    if X_val is not None:
+        checksums["the validation data"] = checksum(X_val, T_val)
+    return values, checksums
+
+
+def checksum(*arrays) -> int:
+    """A 63-bit hash of the arrays' dtypes, shapes and bytes: equal arrays, equal checksums."""
+    digest = hashlib.blake2b(digest_size=8)
+    for array in arrays:
+        array = numpy.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array)
+    return int.from_bytes(digest.digest(), "little") >> 1
 
 
 def as_targets(y, name: str):

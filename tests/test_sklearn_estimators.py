@@ -1,0 +1,189 @@
+"""chainrule.sklearn: partial_fit's labels, the regressor's reported loss, warm_start's
+checks, early stopping's split, the estimators' own errors and verbose output, each against
+scikit-learn's behaviour."""
+
+import re
+import warnings
+
+import numpy
+import pytest
+from sklearn import neural_network
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from chainrule.errors import HyperparameterError, LabelError, ShapeError
+from chainrule.sklearn import MLPClassifier, MLPRegressor
+
+
+@pytest.fixture(autouse=True)
+def no_convergence_warnings():
+    """Short trainings stop at max_iter on purpose."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def blobs(n_classes=3, n_samples=120, seed=0):
+    X, y = make_classification(n_samples=n_samples, n_features=6, n_informative=4, n_redundant=0,
+                               n_classes=n_classes, n_clusters_per_class=1, class_sep=2.0, random_state=seed)
+    return X, y
+
+
+def small(estimator_class, **params):
+    return estimator_class(**{"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, **params})
+
+
+# -- partial_fit's first call -----------------------------------------------------------------
+@pytest.mark.parametrize("classes, relabel, unknown", [([0, 1], {}, "[2]"), ([0, 1, 2], {2: 3}, "[3]")])
+def test_partial_fit_first_call_rejects_labels_outside_classes(classes, relabel, unknown):
+    X, y = blobs(3)
+    y = numpy.array([relabel.get(label, label) for label in y])
+    classifier = small(MLPClassifier)
+    with pytest.raises(LabelError, match=re.escape(f"`y` has classes not in `self.classes_`: {unknown}.")):
+        classifier.partial_fit(X, y, classes=classes)
+    assert not hasattr(classifier, "model_")
+    with pytest.raises(ValueError, match="classes not in"):  # scikit-learn raises the same message
+        neural_network.MLPClassifier((8,)).partial_fit(X, y, classes=classes)
+    known = numpy.isin(y, classes)
+    classifier.partial_fit(X[known], y[known], classes=classes)  # a batch of known labels is fine
+    assert classifier.predict_proba(X).shape == (len(X), len(classes))
+
+
+def test_partial_fit_later_call_rejects_unknown_labels():
+    X, y = blobs(3)
+    classifier = small(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(LabelError, match=r"not in `self.classes_`: \[7\]"):
+        classifier.partial_fit(X[:10], numpy.full(10, 7))
+
+
+# -- the regressor's loss ---------------------------------------------------------------------
+def fit_one_step_from_scikit_learns_weights(alpha):
+    """(ours, theirs, their starting weights) after one full-batch SGD step on 4 outputs."""
+    X, labels = blobs(3, n_samples=40)
+    rng = numpy.random.default_rng(0)
+    Y = numpy.column_stack([labels, X[:, 0], X[:, 1] * 3, rng.normal(size=40)])
+    params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0, alpha=alpha,
+                  learning_rate_init=0.05, max_iter=1, batch_size=40, warm_start=True, random_state=0)
+    theirs = neural_network.MLPRegressor(**params).fit(X, Y)
+    ours = MLPRegressor(**params, dtype="float64").fit(X, Y)
+    for mine, start in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        mine[...] = start
+    start_coefs = [W.copy() for W in theirs.coefs_]
+    theirs.fit(X, Y)
+    ours.fit(X, Y)
+    return ours, theirs, start_coefs
+
+
+def test_multi_output_regression_reports_scikit_learns_loss():
+    """Half the mean over samples and outputs (not 4 times it), from the same weights and data;
+    the step itself (the gradient) stays scikit-learn's."""
+    ours, theirs, _ = fit_one_step_from_scikit_learns_weights(alpha=0.0)
+    assert ours.n_outputs_ == 4
+    numpy.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-12)
+    numpy.testing.assert_allclose(ours.loss_curve_[-1], theirs.loss_curve_[-1], rtol=1e-12)
+    numpy.testing.assert_allclose(ours.best_loss_, theirs.best_loss_, rtol=1e-12)
+    for mine, expected in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        numpy.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_multi_output_regression_penalty_is_scaled_as_scikit_learns():
+    """scikit-learn adds (alpha / 2) ‖W‖² / n_batch, not divided by the outputs; ours takes it
+    at the epoch's last weights, theirs at the batch's (here: before the one step)."""
+    alpha, n_batch = 0.3, 40
+    ours, theirs, start_coefs = fit_one_step_from_scikit_learns_weights(alpha)
+
+    def penalty(coefs):
+        return 0.5 * alpha * sum(float(numpy.vdot(W, W)) for W in coefs) / n_batch
+
+    expected = theirs.loss_ - penalty(start_coefs) + penalty(ours.coefs_)
+    numpy.testing.assert_allclose(ours.loss_, expected, rtol=1e-12)
+
+
+# -- warm_start and partial_fit keep the network the parameters describe ----------------------
+@pytest.mark.parametrize("name, value", [("hidden_layer_sizes", (7, 3)), ("activation", "tanh"),
+                                         ("dtype", "float64")])
+@pytest.mark.parametrize("continued", ["warm_start", "partial_fit"])
+def test_a_changed_network_parameter_is_rejected_when_continuing(name, value, continued):
+    X, y = blobs(3)
+    classifier = small(MLPClassifier, warm_start=continued == "warm_start").fit(X, y)
+    before = classifier.model_.flat_parameters().theta.copy()
+    classifier.set_params(**{name: value})
+    with pytest.raises(HyperparameterError, match=f"^{name}: the fitted network"):
+        classifier.fit(X, y) if continued == "warm_start" else classifier.partial_fit(X, y)
+    numpy.testing.assert_array_equal(classifier.model_.flat_parameters().theta, before)
+    classifier.set_params(warm_start=False).fit(X, y)  # a fresh fit builds the new network
+    assert classifier.get_params()[name] == value
+
+
+def test_warm_start_accepts_another_name_of_the_same_activation():
+    X, y = blobs(3)
+    classifier = small(MLPClassifier, activation="logistic", warm_start=True).fit(X, y)
+    classifier.set_params(activation="sigmoid").fit(X, y)
+    assert len(classifier.loss_curve_) == 10
+
+
+# -- early stopping's validation split --------------------------------------------------------
+def test_early_stopping_does_not_stratify_multi_class_splits():
+    """As in scikit-learn: 20 samples, 2 held out for 3 classes cannot be stratified, yet fit."""
+    X, y = blobs(3)
+    params = dict(hidden_layer_sizes=(5,), early_stopping=True, random_state=0)
+    neural_network.MLPClassifier(**params).fit(X[:20], y[:20])
+    assert MLPClassifier(**params).fit(X[:20], y[:20]).n_iter_ >= 1
+    one_of_a_class = numpy.r_[numpy.zeros(28, int), 1, 2]  # a class with 1 member
+    assert MLPClassifier(**params).fit(X[:30], one_of_a_class).n_iter_ >= 1
+
+
+def test_early_stopping_stratifies_binary_splits():
+    X, y = blobs(2, n_samples=100)
+    y = (numpy.arange(100) < 20).astype(int)  # 20 % ones
+    classifier = MLPClassifier((5,), early_stopping=True, validation_fraction=0.5, random_state=0)
+    _, T_train, _, T_val = classifier._split(X, y.reshape(-1, 1).astype(float), seed=0)
+    assert T_val.sum() == 10 and T_train.sum() == 10  # exactly half of each class held out
+
+
+@pytest.mark.parametrize("estimator_class, n_samples, fraction, y_kind", [
+    (MLPRegressor, 60, 0.99, "values"),  # leaves no training sample
+    (MLPClassifier, 30, 0.1, "binary with 1 member"),  # too few of a class to stratify
+])
+def test_an_impossible_validation_split_names_validation_fraction(estimator_class, n_samples, fraction, y_kind):
+    X, _ = blobs(2, n_samples=n_samples)
+    y = X[:, 0] if y_kind == "values" else (numpy.arange(n_samples) == 0).astype(int)
+    estimator = estimator_class((5,), early_stopping=True, validation_fraction=fraction, random_state=0)
+    with pytest.raises(HyperparameterError, match="^validation_fraction: early_stopping cannot hold out"):
+        estimator.fit(X, y)
+
+
+# -- the estimators' own errors are chainrule's -----------------------------------------------
+def test_the_estimators_own_errors_are_chainrule_errors():
+    X, y = blobs(3)
+    with pytest.raises(LabelError, match="classes must be passed"):
+        small(MLPClassifier).partial_fit(X, y)
+    classifier = small(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(LabelError, match="is not the same as on last call"):
+        classifier.partial_fit(X, y, classes=[0, 1, 2, 3])
+    warm = small(MLPClassifier, warm_start=True).fit(X, y)
+    with pytest.raises(LabelError, match="warm_start can only be used"):
+        warm.fit(X[y < 2], y[y < 2])
+    with pytest.raises(LabelError, match="at least 2 classes"):
+        small(MLPClassifier).fit(X, numpy.zeros(len(X), int))
+    with pytest.raises(HyperparameterError, match="^early_stopping: partial_fit does not support"):
+        small(MLPRegressor, early_stopping=True).partial_fit(X, X[:, 0])
+    with pytest.raises(HyperparameterError, match="^validation_fraction: The validation set is too small"):
+        small(MLPRegressor, early_stopping=True).fit(X[:10], X[:10, 0])
+    regressor = small(MLPRegressor, warm_start=True).fit(X, X[:, 0])
+    with pytest.raises(ShapeError, match="1 outputs, but y has 2 columns"):
+        regressor.fit(X, X[:, :2])
+
+
+# -- verbose ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_verbose_ends_with_scikit_learns_stopping_line(early_stopping, capsys):
+    X, y = blobs(3)
+    params = dict(hidden_layer_sizes=(8,), tol=10.0, n_iter_no_change=2, max_iter=50, random_state=0,
+                  early_stopping=early_stopping, verbose=True)
+    neural_network.MLPClassifier(**params).fit(X, y)
+    theirs = capsys.readouterr().out.splitlines()[-1]
+    MLPClassifier(**params).fit(X, y)
+    ours = capsys.readouterr().out.splitlines()[-1]
+    watched = "Validation score" if early_stopping else "Training loss"
+    assert ours == theirs == f"{watched} did not improve more than tol=10.000000 for 2 consecutive epochs. Stopping."
