@@ -5,7 +5,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.checks import (
-    as_float_dtype, as_matrix, check_finite, choice, in_unit_interval, positive, positive_int, real,
+    as_float_dtype, as_matrix, check_finite, choice, in_unit_interval, is_json_count, is_json_number, positive,
+    positive_int, real,
 )
 
 
@@ -104,3 +105,22 @@ def test_choice():
     assert choice("b", "mode", ("a", "b")) == "b"
     with pytest.raises(cr.HyperparameterError, match="mode: expected one of 'a', 'b'; got 'c'"):
         choice("c", "mode", ("a", "b"))
+
+
+@pytest.mark.parametrize("value, count, number, finite", [
+    (0, True, True, True),
+    (3, True, True, True),
+    (-1, False, True, True),
+    (2.5, False, True, True),
+    (True, False, False, False),
+    ("3", False, False, False),
+    (None, False, False, False),
+    (float("inf"), False, True, False),
+    (float("nan"), False, True, False),
+    (10**400, True, False, False),  # an int no float can hold, as a crafted JSON file may give
+    (-10**400, False, False, False),
+])
+def test_json_value_predicates(value, count, number, finite):
+    assert is_json_count(value) is count
+    assert is_json_number(value) is number
+    assert is_json_number(value, finite=True) is finite

@@ -8,11 +8,12 @@ import warnings
 import numpy
 import pytest
 from sklearn import neural_network
-from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from chainrule.errors import HyperparameterError, LabelError, ShapeError
 from chainrule.sklearn import MLPClassifier, MLPRegressor
+
+from .test_sklearn import blobs
 
 
 @pytest.fixture(autouse=True)
@@ -21,12 +22,6 @@ def no_convergence_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
-
-
-def blobs(n_classes=3, n_samples=120, seed=0):
-    X, y = make_classification(n_samples=n_samples, n_features=6, n_informative=4, n_redundant=0,
-                               n_classes=n_classes, n_clusters_per_class=1, class_sep=2.0, random_state=seed)
-    return X, y
 
 
 def small(estimator_class, **params):

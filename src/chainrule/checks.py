@@ -6,6 +6,7 @@ bad input is reported once, in words, before NumPy could raise a broadcasting er
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy
@@ -106,3 +107,22 @@ def choice(value, name: str, options) -> str:
     if value not in options:
         raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {value!r}")
     return value
+
+
+# -- values read from JSON (model files, checkpoints): predicates, each caller names the field --
+
+def is_json_count(value) -> bool:
+    """Whether a value read from JSON is an integer >= 0 (a bool is not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def is_json_number(value, *, finite: bool = False) -> bool:
+    """Whether a value read from JSON is a number a float can hold (a bool is not, nor an
+    integer like 10**400 from a crafted file); with ``finite``, also not inf or NaN."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:
+        return False
+    return math.isfinite(number) or not finite

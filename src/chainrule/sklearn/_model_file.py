@@ -25,6 +25,7 @@ from sklearn.base import is_classifier
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
+from ..checks import is_json_number
 from ..errors import ModelFileError
 from ..io import read, save
 from ..layers import Sequential
@@ -217,7 +218,7 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
         raise ModelFileError(
             f"{path}: extra_json.optimizer.t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
         )
-    if not _is_finite_number(weight_decay) or weight_decay < 0:
+    if not is_json_number(weight_decay, finite=True) or weight_decay < 0:
         raise ModelFileError(
             f"{path}: extra_json.optimizer.weight_decay: expected a finite number >= 0, got {weight_decay!r:.60}"
         )
@@ -233,16 +234,6 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
              for name in optimizer.state}
     optimizer.load_state_dict({"t": t, "state": state})
     return optimizer
-
-
-def _is_finite_number(value) -> bool:
-    """Whether a JSON value is a finite number (not a bool, nor an int too large for a float)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int beyond float's range, e.g. 10**400 from a crafted file
-        return False
 
 
 def _model_vector(estimator, array, where: str, path, shape=None):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..backend import device_of, to_device
-from ..checks import positive, positive_int
+from ..checks import is_json_count, is_json_number, positive, positive_int
 from ..errors import HyperparameterError
 
 
@@ -124,11 +124,11 @@ class EarlyStopping(Callback):
         monitor, best, best_epoch, wait = state["monitor"], state["best"], state["best_epoch"], state["wait"]
         if not (monitor is None or isinstance(monitor, str)):
             raise ValueError(f"monitor: expected a metric name or null, got {monitor!r}")
-        if not (best is None or _is_finite_number(best)):
+        if not (best is None or is_json_number(best, finite=True)):
             raise ValueError(f"best: expected a finite number or null, got {best!r}")
-        if not (best_epoch is None or _is_count(best_epoch)):
+        if not (best_epoch is None or is_json_count(best_epoch)):
             raise ValueError(f"best_epoch: expected an epoch number or null, got {best_epoch!r}")
-        if not _is_count(wait):
+        if not is_json_count(wait):
             raise ValueError(f"wait: expected an integer >= 0, got {wait!r}")
         self.monitor, self.best_epoch, self.wait = monitor, best_epoch, wait
         self.best = math.nan if best is None else float(best)
@@ -141,18 +141,3 @@ class EarlyStopping(Callback):
 
     def __repr__(self) -> str:
         return f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r})"
-
-
-def _is_count(value) -> bool:
-    """Whether a JSON value is an integer >= 0 (and not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _is_finite_number(value) -> bool:
-    """Whether a JSON value is a finite number (not a bool, nor an int too large for a float)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int beyond float's range, e.g. 10**400 from a crafted file
-        return False

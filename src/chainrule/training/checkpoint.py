@@ -11,6 +11,7 @@ saved from any device and loaded onto the model's device.
 from __future__ import annotations
 
 from ..backend import to_device, to_numpy
+from ..checks import is_json_count, is_json_number
 from ..errors import ModelFileError
 from ..io import read, save
 from ..io.architecture import to_config
@@ -55,14 +56,14 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
     if extra.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
     _check_model(saved, model, path)
-    epoch = _field(extra, "epoch", path, "an integer >= 0", _is_count)
+    epoch = _field(extra, "epoch", path, "an integer >= 0", is_json_count)
     saved_optimizer = _field(extra, "optimizer", path, "an object with \"type\" and \"t\"", _is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
         raise ModelFileError(
             f"{path}: the checkpoint was trained with {saved_optimizer.get('type')!s:.60}, not {type(optimizer).__name__}"
         )
     t = _field(saved_optimizer, "t", path, f"an integer in [0, {MAX_STEP_COUNT}]",
-               lambda value: _is_count(value) and value <= MAX_STEP_COUNT, where="optimizer.t")
+               lambda value: is_json_count(value) and value <= MAX_STEP_COUNT, where="optimizer.t")
     optimizer_state = _optimizer_state(tensors, optimizer, path)
     _check_rng_state(extra.get("rng"), rng, path)
     history = _history(extra.get("history"), path)
@@ -109,10 +110,6 @@ def _field(parent: dict, key: str, path, expected: str, is_valid, where: str | N
         found = "nothing" if key not in parent else f"{value!r:.60}"
         raise ModelFileError(f"{path}: checkpoint field {where or key}: expected {expected}, got {found}")
     return value
-
-
-def _is_count(value) -> bool:
-    return type(value) is int and value >= 0
 
 
 def _is_object(value) -> bool:
@@ -174,14 +171,14 @@ def _check_rng_state(state, rng, path) -> None:
 def _history(saved, path) -> History:
     """The History saved as JSON, every field checked."""
     def numbers(values) -> bool:
-        return isinstance(values, list) and all(_is_number(value) for value in values)
+        return isinstance(values, list) and all(is_json_number(value) for value in values)
 
     checks = {
         "metrics": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
         "grad_norms": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
-        "initial_grad_norms": ("an object of numbers", lambda v: _is_object(v) and all(map(_is_number, v.values()))),
-        "epochs": ("an integer >= 0", _is_count),
-        "best_epoch": ("an integer >= 0 or null", lambda v: v is None or _is_count(v)),
+        "initial_grad_norms": ("an object of numbers", lambda v: _is_object(v) and all(map(is_json_number, v.values()))),
+        "epochs": ("an integer >= 0", is_json_count),
+        "best_epoch": ("an integer >= 0 or null", lambda v: v is None or is_json_count(v)),
         "stop_reason": ("a string", lambda v: isinstance(v, str)),
     }
     _field({"history": saved}, "history", path, "an object", _is_object)
@@ -189,6 +186,3 @@ def _history(saved, path) -> History:
         _field(saved, key, path, expected, is_valid, where=f"history.{key}")
     return History.from_json(saved)
 
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
