@@ -124,3 +124,29 @@ def test_json_value_predicates(value, count, number, finite):
     assert is_json_count(value) is count
     assert is_json_number(value) is number
     assert is_json_number(value, finite=True) is finite
+
+
+def test_as_real_matrix_keeps_arrays_as_they_are():
+    from chainrule.checks import as_real_matrix
+
+    X = np.asfortranarray(np.ones((3, 2), dtype=np.float64))
+    assert as_real_matrix(X) is X
+    assert as_real_matrix([[1, 2]]).dtype.kind == "i"
+    with pytest.raises(cr.DTypeError, match="X: expected real numbers"):
+        as_real_matrix([["a", "b"]])
+    with pytest.raises(cr.ShapeError, match="X: expected a 2-d array"):
+        as_real_matrix(np.ones(3))
+
+
+def test_check_finite_as_reports_values_that_overflow_the_narrower_dtype():
+    from chainrule.checks import check_finite_as
+
+    X = np.zeros((2, 3))
+    X[1, 2] = -1e39  # finite in float64, -Inf in float32
+    check_finite_as(X, np.float64, "X")
+    with pytest.raises(cr.NonFiniteError, match=r"X: expected finite values, found -inf at index \(1, 2\)"):
+        check_finite_as(X, np.float32, "X")
+    X[0, 0] = np.nan
+    with pytest.raises(cr.NonFiniteError, match=r"found nan at index \(0, 0\) \(2 non-finite values in all\)"):
+        check_finite_as(X, np.float32, "X")
+    check_finite_as(np.full((2, 2), np.finfo(np.float32).max, dtype=np.float64), np.float32, "X")

@@ -416,3 +416,19 @@ def test_dataframe_column_names_are_kept_checked_and_saved(estimator_class, tmp_
     with pytest.raises(ValueError, match="feature names should match"):
         loaded.predict(frame.rename(columns={columns[0]: "another"}))
     assert not hasattr(small(estimator_class, max_iter=5).fit(X, target), "feature_names_in_")
+
+
+def test_predict_keeps_no_reference_to_the_callers_array():
+    import gc
+    import weakref
+
+    X, y = make_classification(n_samples=60, n_features=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = MLPClassifier((4,), max_iter=2, random_state=0).fit(X.astype(numpy.float32), y)
+    X_new = X.astype(numpy.float32)  # already the network's dtype: validate_data does not copy it
+    alive = weakref.ref(X_new)
+    estimator.predict_proba(X_new)
+    del X_new
+    gc.collect()
+    assert alive() is None

@@ -35,8 +35,20 @@ def as_matrix(X, dtype, name: str = "X") -> Array:
     DTypeError. A float input of another precision is cast to ``dtype`` so that the model
     computes in its own precision (a float32 model stays float32).
     """
-    xp = get_array_module(X)
-    if not hasattr(X, "dtype"):
+    X = as_real_matrix(X, name)
+    X = get_array_module(X).ascontiguousarray(X, dtype=dtype)
+    check_finite(X, name)
+    return X
+
+
+def as_real_matrix(X, name: str = "X") -> Array:
+    """``X`` as a 2-d array of real numbers (n_samples, n_features), in its own dtype.
+
+    An array (NumPy, CuPy, or anything with a ``dtype`` NumPy can view, e.g. a DataFrame) is
+    not copied; a list is converted. Strings, objects and complex numbers raise DTypeError,
+    other ranks or ragged lists ShapeError. Finiteness is not checked (see ``check_finite_as``).
+    """
+    if not hasattr(X, "dtype") or get_array_module(X) is numpy:
         try:
             X = numpy.asarray(X)
         except (ValueError, TypeError) as error:
@@ -45,9 +57,27 @@ def as_matrix(X, dtype, name: str = "X") -> Array:
         raise DTypeError(f"{name}: expected real numbers, got dtype {X.dtype}")
     if X.ndim != 2:
         raise ShapeError(f"{name}: expected a 2-d array (n_samples, n_features), got shape {tuple(X.shape)}")
-    X = xp.ascontiguousarray(X, dtype=dtype)
-    check_finite(X, name)
     return X
+
+
+def check_finite_as(X: Array, dtype, name: str) -> None:
+    """Raise NonFiniteError as ``check_finite(X.astype(dtype), name)`` would, without the copy.
+
+    Besides NaN and Inf, this catches values too large for a narrower ``dtype`` (1e39 in
+    float64 becomes Inf in float32). Only when X holds such values is the copy made, to
+    report them exactly as for the cast array.
+    """
+    dtype = numpy.dtype(dtype)
+    if X.dtype.kind == "f" and X.dtype.itemsize > dtype.itemsize and X.size:
+        xp = get_array_module(X)
+        largest = float(numpy.finfo(dtype).max)
+        # fmax/fmin skip NaN (reported below) and reduce without a temporary.
+        if float(xp.fmax.reduce(X, axis=None)) > largest or float(xp.fmin.reduce(X, axis=None)) < -largest:
+            with numpy.errstate(over="ignore"):  # the overflow is what is reported
+                cast = X.astype(dtype)
+            check_finite(cast, name)
+            return
+    check_finite(X, name)
 
 
 def check_finite(X: Array, name: str) -> None:

@@ -14,7 +14,8 @@ magnitude below the last layer's; with ReLU and He initialization it is not.
 Figures are drawn on a :class:`matplotlib.figure.Figure` with the Agg canvas, never through
 ``pyplot``, so no global plotting state is touched and no display is needed. The suffix of
 the path picks the format: ``.png``, ``.pdf``, ``.svg``, ``.eps``, ``.jpg`` or ``.jpeg``
-(in any case); any other suffix, or none, is a :class:`~chainrule.errors.DataError`. Each
+(in any case), PNG when there is none (``/dev/stdout``); any other suffix is a
+:class:`~chainrule.errors.DataError`. Each
 image is rendered in memory first and then written atomically: the file is complete or absent.
 
 Epochs: every curve is drawn against the epochs it was recorded at. :class:`History` keeps
@@ -63,7 +64,7 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
         As returned by ``cr.fit``.
     path : str or os.PathLike
         The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
-        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``).
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
     title : str, optional
         The figure's title (default "Training history").
 
@@ -75,8 +76,9 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
     Raises
     ------
     DataError
-        If ``history`` is not a History or holds no metrics, if ``path`` is not a file name
-        with one of the suffixes above, or if it cannot be written (nothing is left behind then).
+        If ``history`` is not a History or holds no metrics, if ``path`` is not a file name or
+        has a suffix other than those above, or if it cannot be written (nothing is left
+        behind then).
 
     Examples
     --------
@@ -131,7 +133,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None) -> P
         the order of the model (first to last).
     path : str or os.PathLike
         The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
-        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``).
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
     title : str, optional
         The figure's title (default "Gradient flow").
 
@@ -144,7 +146,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None) -> P
     ------
     DataError
         If ``history`` is not a History or holds no gradient norms, if ``path`` is not a
-        file name with one of the suffixes above, or if it cannot be written (nothing is
+        file name or has a suffix other than those above, or if it cannot be written (nothing is
         left behind then).
     """
     _check_history(history, "history")
@@ -181,7 +183,7 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
         Run name (e.g. "sigmoid, 10 layers") -> its history.
     path : str or os.PathLike
         The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
-        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``).
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
     title : str, optional
         The figure's title (default "Gradient norm through depth at initialization").
 
@@ -194,8 +196,8 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     ------
     DataError
         If ``histories`` is not a dict of History, is empty, or a run has no norms at
-        initialization (the message names it), if ``path`` is not a file name with one of
-        the suffixes above, or if it cannot be written (nothing is left behind then).
+        initialization (the message names it), if ``path`` is not a file name or has a
+        suffix other than those above, or if it cannot be written (nothing is left behind then).
     """
     if not isinstance(histories, dict):
         raise DataError(f"histories: expected a dict of run name -> History, got {type(histories).__name__}")
@@ -345,15 +347,17 @@ def _check_history(history, argument: str) -> None:
 
 
 def _image_format(path) -> str:
-    """The format named by the suffix of ``path`` (one of SAVE_FORMATS); DataError otherwise."""
+    """The format named by the suffix of ``path`` (one of SAVE_FORMATS), PNG without a suffix; DataError otherwise."""
     suffixes = ", ".join("." + name for name in SAVE_FORMATS)
     if not isinstance(path, (str, os.PathLike)):
         raise DataError(f"path: expected a file name (str or os.PathLike) ending in one of {suffixes}, "
                         f"got {type(path).__name__}")
     suffix = Path(path).suffix.lower().removeprefix(".")
+    if not suffix:
+        return "png"  # a name without a suffix, such as /dev/stdout, gets the default format
     if suffix not in SAVE_FORMATS:
-        found = f"the suffix {Path(path).suffix!r}" if suffix else "no suffix"
-        raise DataError(f"{path}: cannot tell the image format from {found}; expected one of {suffixes}")
+        raise DataError(f"{path}: cannot tell the image format from the suffix {Path(path).suffix!r}; "
+                        f"expected one of {suffixes}, or none for PNG")
     return suffix
 
 

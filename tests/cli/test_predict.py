@@ -79,14 +79,32 @@ def test_an_unwritable_output_is_refused_and_nothing_is_written(iris_run, iris_c
     assert (tmp_path / "file").read_text() == "keep"
 
 
-def test_a_closed_pipe_ends_quietly(iris_run, iris_csv):
+@pytest.mark.parametrize("output", [[], ["-o", "/dev/stdout"]], ids=["stdout", "-o /dev/stdout"])
+def test_a_closed_pipe_ends_quietly(iris_run, iris_csv, output):
     # chainrule predict ... | head: the reader leaves before the predictions are written.
-    process = subprocess.Popen([sys.executable, "-m", "chainrule", "predict", iris_run / "model.safetensors", iris_csv],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, "-m", "chainrule", "predict", iris_run / "model.safetensors", iris_csv,
+                                *output], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdout.close()
     err = process.stderr.read().decode()
     process.stderr.close()
     assert process.wait(timeout=60) == 1
+    assert err == ""
+
+
+@pytest.mark.parametrize("output", [[], ["-o", "/dev/stdout"]], ids=["stdout", "-o /dev/stdout"])
+def test_a_reader_that_leaves_midway_ends_quietly(iris_run, output, tmp_path):
+    # chainrule predict ... | head -1: the reader takes a line and leaves while the predictions
+    # are written. Whether the writing had ended by then decides between exit 0 and 1 (a
+    # closed pipe); either way no message and no usage error.
+    rows = iris_rows()
+    write_csv(tmp_path / "many.csv", rows[:1] + rows[1:] * 2000)
+    process = subprocess.Popen([sys.executable, "-m", "chainrule", "predict", iris_run / "model.safetensors",
+                                tmp_path / "many.csv", *output], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline() == b"prediction\n"
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) in (0, 1)
     assert err == ""
 
 

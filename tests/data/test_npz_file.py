@@ -311,3 +311,104 @@ def test_large_archives_near_the_deflate_ratio_still_load(tmp_path, compressed):
     data = load_npz(path)
     assert numpy.array_equal(data.X_train, X) and numpy.array_equal(data.y_train, y)
     assert data.X_test.shape == (10, 64)
+
+
+def npy_bytes(array):
+    """``array`` as the bytes of a .npy file."""
+    import io
+
+    buffer = io.BytesIO()
+    numpy.save(buffer, array)
+    return buffer.getvalue()
+
+
+def write_members(path, members):
+    """A zip archive at ``path`` holding ``members``: (name, bytes, zip compression method) in order."""
+    import warnings
+    import zipfile
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns when a name appears twice
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data, method in members:
+                info = zipfile.ZipInfo(name)
+                info.compress_type = method
+                archive.writestr(info, data)
+    return path
+
+
+FOUR_ROWS = npy_bytes(numpy.zeros((4, 2), dtype=numpy.float32))
+FOUR_LABELS = npy_bytes(numpy.array([0, 1, 0, 1]))
+
+
+def test_a_member_named_exactly_as_the_key_is_checked_as_it_is_the_one_numpy_reads(tmp_path):
+    import zipfile
+
+    # numpy reads array 'X' from a member named 'X' when there is one, not from 'X.npy'
+    path = write_members(tmp_path / "bypass.npz", [
+        ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
+        ("y.npy", FOUR_LABELS, zipfile.ZIP_STORED),
+        ("X", FOUR_ROWS, zipfile.ZIP_LZMA),
+    ])
+    with pytest.raises(DataError, match=r"bypass\.npz: array 'X' \(member 'X'\) uses zip compression method 14"):
+        load_npz(path)
+
+
+def test_the_declared_size_is_checked_on_the_member_numpy_reads(tmp_path):
+    import zipfile
+
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 2), }".ljust(118) + "\n"
+    oversized = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(8)
+    path = write_members(tmp_path / "shadow.npz", [
+        ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
+        ("y.npy", FOUR_LABELS, zipfile.ZIP_STORED),
+        ("X", oversized, zipfile.ZIP_STORED),
+    ])
+    with pytest.raises(DataError, match=r"shadow\.npz: array 'X' declares shape \(1000, 2\) of float32"):
+        load_npz(path)
+
+
+def test_members_that_no_array_is_read_from_are_checked_too(tmp_path):
+    import zipfile
+
+    path = write_members(tmp_path / "extra.npz", [
+        ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
+        ("y.npy", FOUR_LABELS, zipfile.ZIP_STORED),
+        ("notes.txt", b"ignored", zipfile.ZIP_BZIP2),
+    ])
+    with pytest.raises(DataError, match=r"extra\.npz: array 'notes.txt' \(member 'notes.txt'\) uses zip compression method 12"):
+        load_npz(path)
+
+
+@pytest.mark.parametrize("first_method", ["ZIP_STORED", "ZIP_LZMA"])
+def test_an_archive_with_two_members_of_one_name_is_refused(tmp_path, first_method):
+    import zipfile
+
+    path = write_members(tmp_path / "twice.npz", [
+        ("X.npy", npy_bytes(numpy.ones((4, 2))), getattr(zipfile, first_method)),
+        ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
+        ("y.npy", FOUR_LABELS, zipfile.ZIP_STORED),
+    ])
+    with pytest.raises(DataError) as caught:
+        load_npz(path)
+    message = str(caught.value)
+    assert str(path) in message and "member 'X.npy'" in message
+    if first_method == "ZIP_STORED":
+        assert "appears more than once" in message
+
+
+@pytest.mark.parametrize("with_test_part", [False, True])
+@pytest.mark.parametrize("writer", ["savez", "savez_compressed"])
+def test_archives_written_by_numpy_still_load(tmp_path, writer, with_test_part):
+    X, y = numpy.arange(20.0).reshape(10, 2), numpy.arange(10) % 2
+    arrays = {"X": X, "y": y, "notes": numpy.array(["kept out"])}
+    if with_test_part:
+        arrays.update(X_test=X[:3], y_test=y[:3])
+    path = tmp_path / "numpy.npz"
+    getattr(numpy, writer)(path, **arrays)
+    data = load_npz(path)
+    assert numpy.array_equal(data.X_train, X) and numpy.array_equal(data.y_train, y)
+    if with_test_part:
+        assert numpy.array_equal(data.X_test, X[:3]) and numpy.array_equal(data.y_test, y[:3])
+    else:
+        assert data.X_test is None and data.y_test is None

@@ -205,3 +205,29 @@ def test_decode_keeps_int_and_float_labels_fitted_together_before_and_after_json
     for decoded in (preprocessor.decode([0, 1, 0]), restored.decode([0, 1, 0])):
         assert decoded.dtype == object
         assert [(type(label), label) for label in decoded] == [(int, 1), (float, 2.5), (int, 1)]
+
+
+def test_transform_standardizes_in_chunks_exactly_as_the_whole_array_formula():
+    import tracemalloc
+
+    from chainrule.data.preprocessing import TRANSFORM_CHUNK
+
+    rng = numpy.random.default_rng(0)
+    X = (rng.standard_normal((4 * TRANSFORM_CHUNK + 3, 50)) * 7 + 2).astype(numpy.float32)
+    preprocessor = Preprocessor.fit(X[:100], None, "regression")
+    tracemalloc.start()
+    try:
+        standardized = preprocessor.transform(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert numpy.array_equal(standardized, ((X - preprocessor.mean) / preprocessor.scale).astype(numpy.float32))
+    # The result and one chunk of float64 scratch, where the formula took 4x X's bytes.
+    assert peak < 1.6 * X.nbytes
+
+
+def test_transform_without_standardization_copies_only_to_convert():
+    X = numpy.ones((4, 3), dtype=numpy.float32)
+    preprocessor = Preprocessor.fit(X, None, "regression", standardize=False)
+    assert preprocessor.transform(X) is X
+    assert preprocessor.transform(X, numpy.float64).dtype == numpy.float64

@@ -138,3 +138,19 @@ def test_type_names_are_never_imported(monkeypatch):
         with pytest.raises(ModelFileError, match="unknown layer type"):
             from_config({"type": name})
     assert not {"subprocess", "os", "builtins"} & set(imported)
+
+
+def test_from_config_without_a_draw_gives_zeros_and_draws_nothing(monkeypatch):
+    import chainrule.layers.linear as linear_module
+
+    def no_draw(name):
+        raise AssertionError(f"drew {name}")
+
+    monkeypatch.setattr(linear_module, "get_initializer", no_draw)
+    config = {**NET, "layers": [{**layer, "init": "auto"} if layer["type"] == "Linear" else layer
+                                for layer in NET["layers"]]}
+    model = from_config(config, "float64", draw=False)
+    assert to_config(model) == config
+    assert {name: array.shape for name, array in model.params.items()} == parameter_shapes(config)
+    assert all(not array.any() and array.dtype == "float64" for array in model.params.values())
+    assert [layer.resolved_init for layer in model.layers[::3]] == ["he_normal", "glorot_uniform"]  # as drawn ones

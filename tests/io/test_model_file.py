@@ -513,3 +513,57 @@ def test_preprocessor_must_match_the_network_input_width(tmp_path, layers):
     save(model, path)
     with pytest.raises(ModelFileError, match="preprocessor.n_features: expected 3 .*input width.*, got 7"):
         load(path)
+
+
+def test_load_draws_no_random_weights(saved, monkeypatch):
+    # The file's weights replace whatever the layers hold, so drawing them first is wasted.
+    import chainrule.layers.linear as linear_module
+
+    expected = {name: array.copy() for name, array in load(saved).params.items()}
+
+    def no_draw(name):
+        raise AssertionError(f"load drew random {name} weights")
+
+    monkeypatch.setattr(linear_module, "get_initializer", no_draw)
+    loaded = load(saved)
+    for name, array in expected.items():
+        np.testing.assert_array_equal(loaded.params[name], array)
+        assert loaded.params[name].flags.c_contiguous and loaded.params[name].flags.writeable
+    assert [layer.resolved_init for layer in loaded.layers[::2]] == ["he_normal", "glorot_uniform"]
+
+
+def test_a_file_replaced_after_its_header_was_checked_is_refused(saved, monkeypatch):
+    import chainrule.io.model_file as model_file
+
+    real_read_head = model_file._read_head
+
+    def read_head_then_replace(path):
+        head = real_read_head(path)
+        save(cr.Sequential(cr.Linear(3, 5), cr.ReLU(), cr.Linear(5, 2), seed=0), path)
+        return head
+
+    monkeypatch.setattr(model_file, "_read_head", read_head_then_replace)
+    with pytest.raises(ModelFileError, match=r"tensor '0.W' has dtype float32 and shape \[3, 5\], expected float32 "
+                                             r"and \[3, 4\] \(was the file replaced while being read\?\)"):
+        load(saved)
+
+
+def test_loads_with_a_safetensors_that_only_memory_maps(saved, monkeypatch):
+    # safetensors before 0.8 has no ``backend`` argument; chainrule asks for safetensors>=0.4.
+    import chainrule.io.model_file as model_file
+
+    real_safe_open = model_file.safe_open
+
+    def old_safe_open(path, framework, **options):
+        if options:
+            raise TypeError(f"safe_open() got an unexpected keyword argument {next(iter(options))!r}")
+        return real_safe_open(path, framework)
+
+    monkeypatch.setattr(model_file, "safe_open", old_safe_open)
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 2), seed=0)
+    save(model, saved, extra_tensors={"optimizer.m": np.arange(4, dtype=np.int64)})
+    loaded, extras, _ = read(saved)
+    for name, array in model.params.items():
+        np.testing.assert_array_equal(loaded.params[name], array)
+    np.testing.assert_array_equal(extras["optimizer.m"], np.arange(4))
+    assert extras["optimizer.m"].dtype == np.int64

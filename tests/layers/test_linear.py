@@ -172,3 +172,20 @@ def test_a_sequential_seed_still_redraws_everything():
     model = cr.Sequential(layer, cr.ReLU(), seed=5)
     expected = cr.Sequential(cr.Linear(4, 2, init="he_normal"), cr.ReLU(), seed=5)
     np.testing.assert_array_equal(model[0].own_params["W"], expected[0].own_params["W"])
+
+
+def test_a_layer_made_without_a_draw_holds_zeros_and_is_never_redrawn():
+    # _draw=False is what cr.load uses: the file's weights replace the zeros.
+    layer = cr.Linear(4, 3, _draw=False)
+    assert not layer.own_params["W"].any() and not layer.own_params["b"].any()
+    layer.own_params["W"][...] = 2
+    cr.Sequential(layer, cr.ReLU())
+    np.testing.assert_array_equal(layer.own_params["W"], np.full((4, 3), 2, dtype=np.float32))
+    assert layer.resolved_init == "he_normal"
+    cr.Sequential(layer, cr.ReLU(), seed=0)  # an explicit seed still draws it
+    np.testing.assert_array_equal(layer.own_params["W"], cr.Linear(4, 3, init="he_normal", seed=0).own_params["W"])
+
+
+def test_gradients_start_at_zero():
+    layer = cr.Linear(4, 3, seed=0)
+    assert not layer.own_grads["W"].any() and not layer.own_grads["b"].any()

@@ -174,3 +174,47 @@ def test_inplace_is_set_only_between_two_linear_layers():
     assert [layer.inplace for layer in model.layers] == [False, False, True, False, False, False, False, False]
     moved = cr.Sequential(cr.Linear(4, 4), model[2])
     assert not moved[1].inplace
+
+
+def test_weights_are_those_of_earlier_versions():
+    # Pinned from chainrule before the wasted redraws were skipped: same seeds, same weights.
+    seeded = cr.Sequential(cr.Linear(3, 2), cr.ReLU(), cr.Linear(2, 2), cr.Tanh(), seed=0)
+    np.testing.assert_array_equal(seeded.params["0.W"], np.array(
+        [[0.10265829414129257, -0.1078631728887558], [0.5229029059410095, 0.08565058559179306],
+         [-0.43737220764160156, 0.295241117477417]], dtype=np.float32))
+    np.testing.assert_array_equal(seeded.params["2.W"], np.array(
+        [[0.26120322942733765, 0.5621494650840759], [0.10685896873474121, 1.065705418586731]], dtype=np.float32))
+    per_layer = cr.Sequential(cr.Linear(3, 2, seed=1), cr.ReLU(), cr.Linear(2, 2, seed=2))
+    np.testing.assert_array_equal(per_layer.params["0.W"], np.array(
+        [[0.28216829895973206, 0.6708484292030334], [0.26980075240135193, -1.0640233755111694],
+         [0.7392199635505676, 0.36446329951286316]], dtype=np.float32))
+    np.testing.assert_array_equal(per_layer.params["2.W"], np.array(
+        [[-0.583928644657135, -0.49359387159347534], [0.7696927189826965, -0.9995977282524109]], dtype=np.float32))
+
+
+def test_a_seed_draws_each_weight_once_after_the_layers_own_draw(monkeypatch):
+    # Sequential(seed=...) redraws everything, so "auto" must not compare and redraw first.
+    import chainrule.layers.linear as linear_module
+
+    draws = []
+    real = linear_module.get_initializer
+
+    def counting(name):
+        initializer = real(name)
+        return lambda shape, rng: draws.append(name) or initializer(shape, rng)
+
+    monkeypatch.setattr(linear_module, "get_initializer", counting)
+    layer = cr.Linear(4, 3)
+    draws.clear()
+    cr.Sequential(layer, cr.ReLU(), seed=0)
+    assert draws == ["he_normal"]
+
+
+def test_a_bad_seed_leaves_the_layers_as_they_were():
+    layer = cr.Linear(4, 3, seed=0)
+    with pytest.raises(cr.HyperparameterError, match="seed: expected"):
+        cr.Sequential(layer, cr.ReLU(), seed=-1)
+    # Still the plain Glorot layer: nesting it properly now gives the He draw of its seed.
+    assert layer.resolved_init == "glorot_uniform"
+    cr.Sequential(layer, cr.ReLU())
+    np.testing.assert_array_equal(layer.own_params["W"], cr.Linear(4, 3, seed=0, init="he_normal").own_params["W"])

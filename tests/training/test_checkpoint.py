@@ -197,6 +197,14 @@ def resave(path, change_extra=None, change_tensors=None):
     (lambda e: e.__setitem__("history", [1]), None, "field history: expected an object"),
     (lambda e: e["history"].__setitem__("metrics", {"loss": ["x"]}), None, "field history.metrics: expected"),
     (lambda e: e["history"].__setitem__("epochs", -1), None, "field history.epochs: expected"),
+    # Huge epoch counts passed, then overflowed in the progress bar (float) of the resumed run.
+    (lambda e: (e.__setitem__("epoch", 10**400), e["history"].__setitem__("epochs", 10**400)), None,
+     r"field epoch: expected an integer in \[0, 9007199254740992\], got 1000"),
+    (lambda e: e.__setitem__("epoch", 2**53 + 1), None, r"field epoch: expected an integer in \[0, "),
+    (lambda e: e["history"].__setitem__("epochs", 10**400), None, r"field history.epochs: expected an integer in \[0, "),
+    (lambda e: e["history"].__setitem__("best_epoch", 10**400), None, r"field history.best_epoch: expected an integer in"),
+    (lambda e: e.__setitem__("epoch", 2), None, "field history.epochs: expected the epoch 2, got 1"),
+    (lambda e: e["history"].__setitem__("epochs", 0), None, "field history.epochs: expected the epoch 1, got 0"),
     (None, lambda t: t.pop("optimizer.velocity"), "field optimizer: saved state tensors"),
     (None, lambda t: t.__setitem__("optimizer.velocity", np.zeros(3, np.float32)), "tensor 'optimizer.velocity' has shape"),
     (None, lambda t: t.__setitem__("optimizer.velocity", t["optimizer.velocity"].astype(np.float64)),
@@ -229,14 +237,71 @@ def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_p
 
 def test_a_forged_best_theta_is_refused_before_training_resumes(tmp_path):
     """A best_theta of shape (1,) used to resume silently and set every weight to 7.0 at the end."""
-    path = tmp_path / "checkpoint.safetensors"
+    saved = tmp_path / "checkpoint.safetensors"
     model = cr.mlp([4, 8, 3], seed=0)
     stopper = cr.EarlyStopping(patience=5)
-    stopper.best, stopper.best_epoch, stopper._best_theta = 0.5, 1, np.full(1, 7.0, np.float32)
-    save_checkpoint(path, model, cr.Adam(model), np.random.default_rng(0), cr.History(epochs=1), [stopper], 1)
+    stopper.best, stopper.best_epoch, stopper._best_theta = 0.5, 1, model.flat_parameters().theta.copy()
+    save_checkpoint(saved, model, cr.Adam(model), np.random.default_rng(0), cr.History(epochs=1), [stopper], 1)
+    # save_checkpoint refuses to write a wrong one: forge it in the file.
+    path = resave(saved, change_tensors=lambda t: t.__setitem__("callbacks.0.best_theta", np.full(1, 7.0, np.float32)))
     resumed = cr.mlp([4, 8, 3], seed=1)
     before = resumed.flat_parameters().theta.copy()
-    with pytest.raises(ModelFileError, match=r"checkpoint.safetensors: checkpoint field callbacks\[0\]\.best_theta"):
+    with pytest.raises(ModelFileError, match=r"crafted.safetensors: checkpoint field callbacks\[0\]\.best_theta"):
         cr.fit(resumed, X_IRIS, Y_IRIS, optimizer=cr.Adam(resumed), epochs=2, resume=path,
                callbacks=[cr.EarlyStopping(patience=5)], verbose=0)
     np.testing.assert_array_equal(resumed.flat_parameters().theta, before)
+
+
+class KeepLast(cr.Callback):
+    """Keeps the last epoch's θ (in ``w``) but does not declare it in checkpoint_arrays."""
+
+    def reset(self):
+        self.w = None
+
+    def on_epoch_end(self, epoch, logs, model):
+        self.w = model.flat_parameters().theta.copy()
+        return False
+
+    def state_dict(self):
+        return {}, ({} if self.w is None else {"w": self.w})
+
+    def load_state_dict(self, state, arrays):
+        self.w = arrays.get("w")
+
+
+def test_an_undeclared_callback_array_fails_at_the_first_checkpoint_not_at_resume(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(cr.HyperparameterError,
+                       match=r"callbacks\[1\] \(KeepLast\): its state_dict array 'w' is not declared in "
+                             r"checkpoint_arrays\(model\).*declare it there"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=3, verbose=0, checkpoint=path,
+               callbacks=[cr.EarlyStopping(), KeepLast()])
+    assert not path.exists() and os.listdir(tmp_path) == []
+
+
+def test_a_callback_array_of_another_shape_than_declared_fails_when_saving(tmp_path):
+    class Declared(KeepLast):
+        def checkpoint_arrays(self, model):
+            return {"w": ((3,), np.float32)}
+
+    model = cr.mlp([4, 8, 3], seed=0)
+    callback = Declared()
+    callback.on_epoch_end(1, {}, model)
+    with pytest.raises(cr.HyperparameterError,
+                       match=r"callbacks\[0\] \(Declared\): its state_dict array 'w' has shape \(67,\) and dtype "
+                             r"float32, but checkpoint_arrays\(model\) declares \(3,\) and float32"):
+        save_checkpoint(tmp_path / "c.safetensors", model, cr.Adam(model), np.random.default_rng(0),
+                        cr.History(epochs=1), [callback], 1)
+
+
+def test_a_declared_callback_array_is_saved_and_resumed(tmp_path):
+    class Declared(KeepLast):
+        def checkpoint_arrays(self, model):
+            theta = model.flat_parameters().theta
+            return {"w": (theta.shape, theta.dtype)}
+
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, verbose=0, checkpoint=path, callbacks=[Declared()])
+    resumed = Declared()
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, verbose=0, resume=path, callbacks=[resumed])
+    np.testing.assert_array_equal(resumed.w, read(path)[1]["callbacks.0.w"])

@@ -15,7 +15,7 @@ import numpy
 import pytest
 
 import chainrule as cr
-from chainrule.training.distributed import NONE, Communicator, SingleProcess
+from chainrule.training.distributed import Communicator, SingleProcess, fingerprint_row
 
 from . import distributed_script as script
 
@@ -182,12 +182,18 @@ class Gathers:
         return Done()
 
 
+def rank_zero_of(size, *others):
+    """A Communicator for rank 0 of ``size`` whose all-gather receives ``others``' fingerprint rows."""
+    comm = rank_one(Gathers(*[fingerprint_row(values, checksums) for values, checksums in others]))
+    comm.rank, comm.size, comm.is_root = 0, size, True
+    return comm
+
+
 def test_equal_values_pass_and_different_ones_are_named_with_each_ranks_value():
     values, checksums = {"batch_size": 32, "seed": None}, {"X": 12345}
-    comm = rank_one(Gathers([32, NONE, 12345], [32, NONE, 12345]))
-    comm.rank, comm.size, comm.is_root = 0, 3, True
+    comm = rank_zero_of(3, (values, checksums), (values, checksums))
     comm.check_same_run(values, checksums)
-    comm.world = Gathers([16, 7, 12345], [32, NONE, 999])
+    comm = rank_zero_of(3, ({"batch_size": 16, "seed": 7}, checksums), (values, {"X": 999}))
     with pytest.raises(cr.DistributedError) as raised:
         comm.check_same_run(values, checksums)
     assert str(raised.value) == (
@@ -196,3 +202,25 @@ def test_equal_values_pass_and_different_ones_are_named_with_each_ranks_value():
         "every process must pass fit the same ones"
     )
 
+
+
+def test_values_beyond_int64_are_compared_exactly_without_overflow():
+    """epochs=2**63 or a huge batch_size raised a bare OverflowError (int64 packing) on every rank."""
+    huge = {"epochs": 2**63, "batch_size": 10**5000, "seed": 2**64 + 5}
+    comm = rank_zero_of(2, (dict(huge), {"X": 1}))
+    comm.check_same_run(huge, {"X": 1})
+    comm = rank_zero_of(2, ({**huge, "epochs": 2**63 + 1, "seed": 5}, {"X": 1}))
+    with pytest.raises(cr.DistributedError) as raised:
+        comm.check_same_run(huge, {"X": 1})
+    assert "epochs is 9223372036854775807 or more on rank 0 but 9223372036854775807 or more on rank 1" in str(raised.value)
+    assert "seed is 9223372036854775807 or more on rank 0 but 5 on rank 1" in str(raised.value)  # not reduced mod 2**63
+    assert "batch_size" not in str(raised.value)
+
+
+def test_a_huge_batch_size_on_every_rank_gets_the_friendly_error():
+    X, y = script.data(40)
+    comm = rank_zero_of(2)
+    comm.world = types.SimpleNamespace(Ibcast=lambda buffer, root: Done(),
+                                       Iallgather=lambda mine, everyone: (everyone.__setitem__(..., mine), Done())[1])
+    with pytest.raises(cr.DataError, match="batch_size: 10000000000000000000000 is more than the 40 training samples"):
+        cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=2**63, batch_size=10**22, verbose=0, distributed=comm)

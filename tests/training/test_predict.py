@@ -159,3 +159,76 @@ def test_boolean_labels_keep_their_dtype_through_save_and_load(tmp_path):
     cr.save(model, tmp_path / "model.safetensors")
     assert cr.predict(model, X_IRIS).dtype == bool
     assert cr.predict(cr.load(tmp_path / "model.safetensors"), X_IRIS).dtype == bool
+
+
+# -- memory: chunked preparation, nothing of X kept (perf audit findings 1 and 2) ----------
+
+@pytest.fixture(scope="module")
+def wide_classifier():
+    """A classifier with standardization on 200 features (rows of 800 bytes in float32)."""
+    rng = np.random.default_rng(0)
+    model = cr.mlp([200, 16, 3], seed=0)
+    cr.fit(model, rng.standard_normal((300, 200)) * 3 + 1, rng.integers(0, 3, 300), epochs=1,
+           standardize=True, verbose=0)
+    return model
+
+
+def _whole_array_outputs(model, X):
+    """The outputs as computed before chunked preparation: cast all of X, standardize all of
+    it, then forward EVAL_CHUNK rows at a time."""
+    prepared = np.ascontiguousarray(X, dtype=np.float32)
+    if model.preprocessor.mean is not None:
+        prepared = ((prepared - model.preprocessor.mean) / model.preprocessor.scale).astype(np.float32)
+    return np.concatenate([model.forward(prepared[i:i + EVAL_CHUNK]) for i in range(0, len(prepared), EVAL_CHUNK)])
+
+
+@pytest.mark.parametrize("n_rows", [1, EVAL_CHUNK, 2 * EVAL_CHUNK + 7])
+@pytest.mark.parametrize("layout", ["float32", "float64", "int64", "fortran", "list"])
+def test_chunked_preparation_gives_the_whole_array_results_bit_for_bit(wide_classifier, n_rows, layout):
+    X = np.random.default_rng(n_rows).standard_normal((n_rows, 200)) * 4
+    given = {"float32": X.astype(np.float32), "float64": X, "int64": (X * 10).astype(np.int64),
+             "fortran": np.asfortranarray(X.astype(np.float32)), "list": X.tolist()}[layout]
+    expected = cr.SoftmaxCrossEntropy().transform(_whole_array_outputs(wide_classifier, given))
+    assert np.array_equal(cr.predict_proba(wide_classifier, given), expected)
+
+
+def test_values_too_large_for_the_model_dtype_are_refused(wide_classifier):
+    X = np.zeros((3, 200))
+    X[2, 5] = 1e39  # finite in float64, Inf in the model's float32
+    with pytest.raises(cr.NonFiniteError, match=r"X: .*inf at index \(2, 5\)"):
+        cr.predict(wide_classifier, X)
+
+
+@pytest.mark.parametrize("call", ["predict", "predict_proba", "evaluate"])
+def test_inference_allocates_a_fraction_of_x_and_keeps_none_of_it(wide_classifier, call):
+    import tracemalloc
+
+    # 16 chunks: the chunk buffers (float32 rows and their float64 scratch) take 3/16 of X.
+    X = np.random.default_rng(0).standard_normal((16 * EVAL_CHUNK, 200), dtype=np.float32)
+    y = np.zeros(len(X), dtype=np.int64)
+    run = {"predict": lambda: cr.predict(wide_classifier, X), "predict_proba": lambda: cr.predict_proba(wide_classifier, X),
+           "evaluate": lambda: cr.evaluate(wide_classifier, X, y)}[call]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = run()
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del result
+    # Casting and standardizing all of X at once took 4x X's bytes and the layers kept 1x.
+    assert peak - before < 0.5 * X.nbytes
+    assert after - before < 0.5 * X.nbytes
+
+
+def test_the_model_does_not_keep_the_callers_array():
+    import gc
+    import weakref
+
+    model = cr.mlp([20, 8, 2], seed=0)  # no preprocessor: rows used as they are
+    X = np.ones((10, 20), dtype=np.float32)
+    alive = weakref.ref(X)
+    cr.predict(model, X)
+    del X
+    gc.collect()
+    assert alive() is None

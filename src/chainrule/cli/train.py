@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy
 
-from .. import plots
 from ..checks import as_float_dtype, choice, in_unit_interval, positive, positive_int
 from ..data import load_data
 from ..data.load import absolute_data_spec
@@ -260,6 +259,8 @@ def run(args) -> int:
     atomic_write(folder / "metrics.json", json.dumps({**results, "history": history.to_json()}, indent=2))
     atomic_write(folder / "config.toml", saved_config.to_toml())
     if config.plots:
+        from .. import plots  # here, not at the top: matplotlib takes ~0.3 s to import, and every command loads this module
+
         plots.plot_history(history, folder / PLOTS[0])
         plots.plot_gradient_flow(history, folder / PLOTS[1])
     else:  # a resumed run with --no-plots: no plots of its earlier epochs beside the new model

@@ -12,13 +12,15 @@ Conventions
 
 The archive is read with ``numpy.load(path, allow_pickle=False)``: loading never unpickles,
 so an object array (which only pickle could restore) is refused with a DataError naming it.
-A crafted archive cannot make the loader allocate memory the file does not back. Before an array
-is read, each member is checked: only stored and deflated members (what ``numpy.savez`` and
-``numpy.savez_compressed`` write) are read, and LZMA, BZIP2 or encrypted ones are refused; the
-compressed bytes the zip directory claims must lie inside the file; the uncompressed size it
-claims must be one the compression can give (at most ×1 stored, about ×1032 deflated); and the
-array size the ``.npy`` header declares must fit in those bytes. An allocation that still fails
-raises DataError, not MemoryError.
+A crafted archive cannot make the loader allocate memory the file does not back. Before any array
+is read, every member of the archive is checked, also those the loader does not read: only stored
+and deflated members (what ``numpy.savez`` and ``numpy.savez_compressed`` write) are accepted, and
+LZMA, BZIP2 or encrypted ones are refused; the compressed bytes the zip directory claims must lie
+inside the file; the uncompressed size it claims must be one the compression can give (at most ×1
+stored, about ×1032 deflated); and a member name may appear only once. Array ``key`` is read from
+the member numpy reads for it (``key`` itself if the archive has a member of that name, else
+``key.npy``), and the array size that member's ``.npy`` header declares must fit in its bytes.
+An allocation that still fails raises DataError, not MemoryError.
 """
 
 from __future__ import annotations
@@ -68,10 +70,11 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
     Raises
     ------
     DataError
-        If the file is missing, unreadable or not an NPZ archive, a key is missing, a member
+        If the file is missing, unreadable or not an NPZ archive, a key is missing, any member
         is compressed other than stored or deflated, claims more bytes than the file holds or
-        than it can give, an array holds objects or non-finite values, does not fit in memory,
-        or the arrays do not fit together; the message names the file and the key.
+        than it can give, or shares its name with another member, an array holds objects or
+        non-finite values, does not fit in memory, or the arrays do not fit together; the
+        message names the file and the key.
 
     Examples
     --------
@@ -92,11 +95,12 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise DataError(f"{path}: not a readable NPZ archive ({error})") from None
         with archive:
+            _check_members(archive.zip, path, archive_size)
             present_test_keys = [key for key in TEST_KEYS if key in archive.files]
             if len(present_test_keys) == 1:
                 missing = next(key for key in TEST_KEYS if key not in present_test_keys)
                 raise DataError(f"{path}: has {present_test_keys[0]!r} but no {missing!r}; give both or neither")
-            arrays = {key: _read(archive, key, path, archive_size) for key in [*REQUIRED_KEYS, *present_test_keys]}
+            arrays = {key: _read(archive, key, path) for key in [*REQUIRED_KEYS, *present_test_keys]}
     X_train = _features(arrays["X"], "X", path)
     y_train = _labels(arrays["y"], "y", path)
     _check_rows(X_train, y_train, "X", "y", path)
@@ -134,8 +138,8 @@ def _check_signature(start: bytes, path: Path) -> None:
     raise DataError(f"{path}: not an NPZ archive (a zip of .npy arrays); it starts with {start!r}")
 
 
-def _read(archive, key: str, path: Path, archive_size: int) -> numpy.ndarray:
-    """The array ``key`` of ``archive`` (a file of ``archive_size`` bytes).
+def _read(archive, key: str, path: Path) -> numpy.ndarray:
+    """The array ``key`` of ``archive``, whose members ``_check_members`` has checked.
 
     DataError naming the key if it is absent, unloadable, or too large for memory.
     """
@@ -143,7 +147,7 @@ def _read(archive, key: str, path: Path, archive_size: int) -> numpy.ndarray:
         found = ", ".join(repr(name) for name in archive.files) or "no arrays"
         raise DataError(f"{path}: no array named {key!r}; the archive holds {found}")
     try:
-        _check_declared_size(archive.zip, key, path, archive_size)
+        _check_declared_size(archive.zip, key, path)
         array = archive[key]
     except DataError:  # a ValueError too, but already says what is wrong
         raise
@@ -163,16 +167,34 @@ def _read(archive, key: str, path: Path, archive_size: int) -> numpy.ndarray:
     return array
 
 
-def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path, archive_size: int) -> None:
-    """DataError unless the member ``key`` can give the bytes its ``.npy`` header declares.
+def _check_members(members: zipfile.ZipFile, path: Path, archive_size: int) -> None:
+    """DataError unless every member of ``members`` passes ``_check_member`` and no name appears twice.
 
-    The sizes in the zip directory are only claims: the compressed bytes must lie inside the
-    ``archive_size`` bytes of the file, and the uncompressed size must be one the compression
-    method can give from them, so the declared array is bounded by what the file backs.
+    All members are checked, not only those of the arrays read, so no member numpy may open
+    escapes the checks. Two members of one name are refused: zip readers differ on which one
+    they open.
     """
-    name = key + ".npy" if key + ".npy" in members.namelist() else key
-    info = members.getinfo(name)
-    data_size = _check_member(info, key, path, archive_size)
+    names_seen = set()
+    for info in members.infolist():
+        if info.filename in names_seen:
+            raise DataError(f"{path}: member {info.filename!r} appears more than once in the archive")
+        names_seen.add(info.filename)
+        _check_member(info, info.filename.removesuffix(".npy"), path, archive_size)
+
+
+def _member_name(names: list[str], key: str) -> str:
+    """The member numpy's NpzFile reads for array ``key``: ``key`` itself if present, else ``key.npy``."""
+    return key if key in names else key + ".npy"
+
+
+def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None:
+    """DataError unless the member read for ``key`` holds the bytes its ``.npy`` header declares.
+
+    Expects ``_check_members`` to have run: the member's uncompressed size is then bounded by
+    the bytes of the file, and so is the declared array.
+    """
+    info = members.getinfo(_member_name(members.namelist(), key))
+    data_size = info.file_size
     with members.open(info) as member:
         if member.read(len(NPY_SIGNATURE)) != NPY_SIGNATURE:
             return  # not .npy data: numpy.load returns its bytes, refused by the caller

@@ -17,6 +17,7 @@ from ..errors import DataError, LabelError, NonFiniteError, ShapeError
 
 TASKS = ("classification", "multilabel", "regression")
 SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")
+TRANSFORM_CHUNK = 4096  # rows standardized at a time: bounds the float64 scratch memory
 
 
 @dataclass
@@ -76,15 +77,41 @@ class Preprocessor:
         return None if self.classes is None else len(self.classes)
 
     def transform(self, X, dtype=numpy.float32) -> numpy.ndarray:
-        """Raw rows (n_samples, n_features) -> the model's inputs, standardized, as ``dtype``."""
+        """Raw rows (n_samples, n_features) -> the model's inputs, standardized, as ``dtype``.
+
+        Standardization is computed in float64, ``TRANSFORM_CHUNK`` rows at a time, so the
+        result is the only array of X's size that is made. Without standardization, X itself
+        is returned when it already is an array of ``dtype`` (otherwise a converted copy).
+        """
         X = numpy.asarray(X)
+        self.check_width(X)
+        if self.mean is None:
+            return X.astype(dtype, copy=False)
+        standardized = numpy.empty(X.shape, dtype=dtype)
+        work = numpy.empty((min(len(X), TRANSFORM_CHUNK), X.shape[1]), dtype=numpy.float64)
+        for start in range(0, len(X), TRANSFORM_CHUNK):
+            rows = slice(start, start + TRANSFORM_CHUNK)
+            self.standardize_into(X[rows], standardized[rows], work)
+        return standardized
+
+    def check_width(self, X) -> None:
+        """Raise ShapeError unless X is 2-d with ``n_features`` columns."""
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ShapeError(
                 f"X: the model expects rows of {self.n_features} features, got shape {tuple(X.shape)}"
             )
-        if self.mean is None:
-            return X.astype(dtype)
-        return ((X - self.mean) / self.scale).astype(dtype)
+
+    def standardize_into(self, X, out, work) -> None:
+        """``out[...] = (X − mean) / scale`` for a block of rows, computed in float64.
+
+        ``work`` is a float64 scratch array of at least ``len(X)`` rows (reused from block to
+        block by the caller); ``out`` may be X itself. Each value is computed exactly as
+        ``((X - mean) / scale).astype(out.dtype)`` computes it.
+        """
+        work = work[:len(X)]
+        numpy.subtract(X, self.mean, out=work)
+        numpy.divide(work, self.scale, out=work)
+        out[...] = work
 
     def encode(self, y, name: str = "y") -> numpy.ndarray:
         """Original labels -> class indices 0..n_classes−1 (classification only); errors name ``name``."""

@@ -80,13 +80,18 @@ def parameter_shapes(config, where: str = "architecture") -> dict[str, tuple[int
     return shapes
 
 
-def from_config(config, dtype="float32", where: str = "architecture") -> Layer:
+def from_config(config, dtype="float32", where: str = "architecture", *, draw: bool = True) -> Layer:
     """A new model with the architecture ``config`` and freshly initialized parameters.
+
+    ``draw=False`` skips the random draw: every parameter is zero, and a Linear layer so
+    made is never redrawn by a Sequential (its weights count as loaded). For a caller that
+    writes the real weights over them at once, as :func:`chainrule.io.load` does; drawing
+    would only cost time and memory.
 
     Raises ModelFileError naming the JSON path of the first problem in ``config``.
     """
     parameter_shapes(config, where)
-    return _build(config, dtype)
+    return _build(config, dtype, draw)
 
 
 def _check(config, where: str, prefix: str, shapes: dict, depth: int) -> None:
@@ -132,17 +137,17 @@ def _check(config, where: str, prefix: str, shapes: dict, depth: int) -> None:
         _check(config["f"], f"{where}.f", f"{prefix}f.", shapes, depth + 1)
 
 
-def _build(config: dict, dtype) -> Layer:
-    """The layer a checked ``config`` describes."""
+def _build(config: dict, dtype, draw: bool) -> Layer:
+    """The layer a checked ``config`` describes (see :func:`from_config` for ``draw``)."""
     kind = config["type"]
     if kind == "Linear":
-        return Linear(config["n_in"], config["n_out"], init=config["init"], dtype=dtype)
+        return Linear(config["n_in"], config["n_out"], init=config["init"], dtype=dtype, _draw=draw)
     if kind == "LeakyReLU":
         return LeakyReLU(config["alpha"])
     if kind == "Sequential":
-        return Sequential(*(_build(child, dtype) for child in config["layers"]))
+        return Sequential(*(_build(child, dtype, draw) for child in config["layers"]))
     if kind == "Residual":
-        return Residual(_build(config["f"], dtype))
+        return Residual(_build(config["f"], dtype, draw))
     return PARAMETERLESS[kind]()
 
 

@@ -139,6 +139,8 @@ def atomic_write(path, data: bytes | str | Writer, *, error: type[ChainruleError
         if isinstance(data, (bytes, bytearray, memoryview)):
             try:
                 file.write(data)
+            except BrokenPipeError:  # a stream's reader left (-o /dev/stdout | head): the caller's to handle
+                raise
             except OSError as cause:
                 raise error(f"{path}: cannot write ({_reason(cause, Path(path).parent)})") from None
         else:
@@ -233,6 +235,8 @@ def _write_in_place(descriptor: int, target: Path, mode: str, encoding: str | No
         yield file
         try:
             file.flush()
+        except BrokenPipeError:  # the reader left early, as with any pipe: the caller's to handle
+            raise
         except OSError as cause:
             raise error(f"{target}: cannot write ({cause.strerror or cause})") from None
 

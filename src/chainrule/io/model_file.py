@@ -31,11 +31,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import numpy
 import safetensors.numpy
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 
 from .. import __version__
 from ..backend import module_for, to_numpy
@@ -139,7 +138,9 @@ def load(path: PathLike, *, device: str = "cpu") -> Layer:
 
     The model's dtype (float32 or float64) is the file's; its parameters are put on
     ``device`` ("cpu" or "cuda"). A file does not record where its model was trained, so
-    any model file loads on any machine. Raises ModelFileError naming the problem for a
+    any model file loads on any machine. The weights are read once, straight into the
+    model's parameters (no random initialization first), so loading needs about the size
+    of the parameters in memory. Raises ModelFileError naming the problem for a
     missing, truncated, tampered or foreign file, and HyperparameterError (before reading
     the file) for an unknown device or "cuda" without CuPy.
     """
@@ -153,8 +154,8 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     ``extra_tensors`` maps the names given to :func:`save` to NumPy arrays; ``extra_json``
     is the dict given to it (empty if none was). Used to resume training from a checkpoint.
     """
-    data = _read_bytes(path)
-    header, body_size = _safetensors_header(data, path)
+    head, file_size = _read_head(path)
+    header, body_size = _safetensors_header(head, file_size, path)
     document = _chainrule_document(header, path)
     try:
         shapes = parameter_shapes(document["architecture"])
@@ -162,15 +163,10 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
         raise ModelFileError(f"{path}: {error}") from None
     _check_tensors(header, shapes, document, body_size, path)
 
-    try:
-        tensors = safetensors.numpy.load(data)
-    except (SafetensorError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: damaged tensor data ({error})") from None
-    extras = {name: tensors[name] for name in document["extra_tensors"]}
-
-    model = from_config(document["architecture"], document["dtype"] or "float32")
-    for name, array in model.params.items():
-        array[...] = tensors[name]
+    # All checked: only now is a weight read. The layers are made without a random draw
+    # (their zeros are never written) and take the file's arrays as their parameters.
+    model = from_config(document["architecture"], document["dtype"] or "float32", draw=False)
+    extras = _read_tensors(path, model, document["extra_tensors"])
     if document["preprocessor"] is not None:
         try:
             model.preprocessor = Preprocessor.from_json(document["preprocessor"])
@@ -181,9 +177,20 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     return model, extras, document["extra_json"]
 
 
-def _read_bytes(path: PathLike) -> bytes:
+def _read_head(path: PathLike) -> tuple[bytes, int]:
+    """The first 8 bytes of the file and the header they announce, and the file's size.
+
+    The header is read only if the file is long enough to hold it, so a crafted length
+    never makes this allocate more than the file's own size.
+    """
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as file:
+            file_size = os.fstat(file.fileno()).st_size
+            head = file.read(8)
+            length = int.from_bytes(head, "little")
+            if len(head) == 8 and length <= file_size - 8:
+                head += file.read(length)
+            return head, file_size
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such model file") from None
     except IsADirectoryError:
@@ -192,23 +199,71 @@ def _read_bytes(path: PathLike) -> bytes:
         raise ModelFileError(f"{path}: cannot read the model file ({error.strerror or error})") from None
 
 
-def _safetensors_header(data: bytes, path: PathLike) -> tuple[dict, int]:
-    """The JSON header of a safetensors file, and the number of bytes after it."""
-    if len(data) < 8:
-        raise _foreign(path, data, f"it is only {len(data)} bytes long")
-    length = int.from_bytes(data[:8], "little")
-    if length > len(data) - 8:
+def _safetensors_header(head: bytes, file_size: int, path: PathLike) -> tuple[dict, int]:
+    """The JSON header of a safetensors file, from its ``head`` (see :func:`_read_head`),
+    and the number of bytes after it."""
+    if len(head) < 8:
+        raise _foreign(path, head, f"it is only {len(head)} bytes long")
+    length = int.from_bytes(head[:8], "little")
+    if length > file_size - 8:
         raise _foreign(
-            path, data,
-            f"its first 8 bytes give a header length of {length} bytes, but only {len(data) - 8} bytes follow"
+            path, head,
+            f"its first 8 bytes give a header length of {length} bytes, but only {file_size - 8} bytes follow"
         )
+    if len(head) < 8 + length:  # the file shrank while being read
+        raise _foreign(path, head, f"its header ends after {len(head) - 8} of its {length} bytes")
     try:
-        header = json.loads(data[8:8 + length].decode("utf-8"), parse_constant=_reject_constant)
+        header = json.loads(head[8:8 + length].decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise _foreign(path, data, f"its header is not valid JSON ({error})") from None
+        raise _foreign(path, head, f"its header is not valid JSON ({error})") from None
     if not isinstance(header, dict):
-        raise _foreign(path, data, "its header is not a JSON object")
-    return header, len(data) - 8 - length
+        raise _foreign(path, head, "its header is not a JSON object")
+    return header, file_size - 8 - length
+
+
+def _read_tensors(path: PathLike, model: Layer, declared_extras: dict) -> dict[str, numpy.ndarray]:
+    """Put the file's weights into ``model`` and return its extra tensors, by name.
+
+    Called once the header is checked. safetensors checks the tensors' layout again (offsets,
+    sizes, no bytes left over) and reads each tensor once; the model adopts those arrays
+    rather than copying them. Each tensor's dtype and shape are compared once more with what
+    was checked, in case the file was replaced in between.
+    """
+    try:
+        with _open_tensors(path) as file:
+            for prefix, layer in model.walk():
+                for name, array in list(layer.own_params.items()):
+                    tensor = _tensor(file, prefix + name, array.dtype, array.shape, path)
+                    # safetensors' arrays are writable and contiguous; require() copies only if not.
+                    layer.own_params[name] = numpy.require(tensor, requirements=["C", "A", "W"])
+            return {name: _tensor(file, name, numpy.dtype(declared["dtype"]), tuple(declared["shape"]), path)
+                    for name, declared in declared_extras.items()}
+    except ModelFileError:
+        raise
+    except (SafetensorError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: damaged tensor data ({error})") from None
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot read the model file ({error.strerror or error})") from None
+
+
+def _open_tensors(path: PathLike):
+    """safetensors' reader for ``path``, reading with pread(2) where safetensors offers it:
+    a memory-mapped file would count its size once more in the process's memory."""
+    try:
+        return safe_open(path, framework="np", backend="pread")
+    except TypeError:  # a safetensors without the backend argument: memory-mapped
+        return safe_open(path, framework="np")
+
+
+def _tensor(file, name: str, dtype: numpy.dtype, shape: tuple, path: PathLike) -> numpy.ndarray:
+    """Tensor ``name`` from the open safetensors ``file``, which must have ``dtype`` and ``shape``."""
+    tensor = file.get_tensor(name)
+    if tensor.dtype != dtype or tensor.shape != shape:
+        raise ModelFileError(
+            f"{path}: tensor {name!r} has dtype {tensor.dtype} and shape {list(tensor.shape)}, "
+            f"expected {dtype} and {list(shape)} (was the file replaced while being read?)"
+        )
+    return tensor
 
 
 def _chainrule_document(header: dict, path: PathLike) -> dict:

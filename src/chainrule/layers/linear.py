@@ -54,7 +54,10 @@ class Linear(Layer):
     (4, 2)
     """
 
-    def __init__(self, n_in: int, n_out: int, *, init: str = "auto", seed=None, dtype="float32") -> None:
+    def __init__(self, n_in: int, n_out: int, *, init: str = "auto", seed=None, dtype="float32",
+                 _draw: bool = True) -> None:
+        # _draw=False is private to cr.load: W stays zeros, with no draw record (so never
+        # redrawn), because the file's weights are written over it at once.
         super().__init__()
         self.n_in = positive_int(n_in, "n_in")
         self.n_out = positive_int(n_out, "n_out")
@@ -65,13 +68,15 @@ class Linear(Layer):
         dtype = as_float_dtype(dtype)
         self.own_params = {"W": numpy.zeros((self.n_in, self.n_out), dtype=dtype),
                            "b": numpy.zeros(self.n_out, dtype=dtype)}
-        self.own_grads = {name: array.copy() for name, array in self.own_params.items()}
+        # numpy.zeros leaves the memory untouched until the first backward writes to it.
+        self.own_grads = {name: numpy.zeros(array.shape, dtype=array.dtype) for name, array in self.own_params.items()}
         self.decayed = frozenset({"W"})
         # (initializer name, bit generator class, its state before the draw, W's dtype then)
         # of the last reset_parameters: enough to tell whether W is still that draw (also
         # after astype), and to redraw it with another initializer from the same state.
         self._draw_record = None
-        self.reset_parameters(as_generator(seed))
+        if _draw:
+            self.reset_parameters(as_generator(seed))
         self._X = None
 
     @property
@@ -88,7 +93,7 @@ class Linear(Layer):
                              self.own_params["W"].dtype)
         self._write_draw(rng)
 
-    def use_auto_init(self, name: str) -> None:
+    def use_auto_init(self, name: str, *, redraw: bool = True) -> None:
         """Make "auto" mean the initializer ``name`` (a Sequential calls this with the next layer's choice).
 
         Weights that are still exactly the layer's last draw are redrawn with ``name`` from
@@ -97,11 +102,15 @@ class Linear(Layer):
         happens for a layer with an explicit init. A layer converted with ``astype`` after
         its draw counts as still drawn: the redraw is rounded to the dtype of the first draw
         and then converted, as ``Linear(..., init=name).astype(...)`` would hold it.
+
+        ``redraw=False`` only records the choice and leaves the weights alone: for a caller
+        that draws every parameter afresh right after (``Sequential(..., seed=...)``), where
+        the comparison and the redraw would be wasted.
         """
         if self.init != "auto" or name == self.auto_init:
             return
         self.auto_init = name
-        if self._still_drawn():
+        if redraw and self._still_drawn():
             _, bit_generator_class, state, draw_dtype = self._draw_record
             self._draw_record = (name, bit_generator_class, state, draw_dtype)
             self._write_draw(self._replayed_generator())
@@ -114,7 +123,10 @@ class Linear(Layer):
         return numpy.random.Generator(bit_generator)
 
     def _still_drawn(self) -> bool:
-        """True if W and b are exactly what the last draw wrote (compared with a fresh redraw)."""
+        """True if W and b are exactly what the last draw wrote (compared with a fresh redraw);
+        False for a layer never drawn (made by cr.load)."""
+        if self._draw_record is None:
+            return False
         W, b = self.own_params["W"], self.own_params["b"]
         drawn = self._drawn_weights(self._draw_record[0], self._replayed_generator())
         return bool(get_array_module(W).array_equal(W, drawn)) and not bool(b.any())

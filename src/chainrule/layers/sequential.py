@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..backend import Array
 from ..errors import HyperparameterError
+from ..initializers import as_generator
 from ..parameters import check_each_layer_once
 from .layer import Layer
 from .linear import Linear
@@ -66,16 +67,18 @@ class Sequential(Layer):
                 )
         self.layers = list(layers)
         check_each_layer_once(list(self.walk()))
+        rng = None if seed is None else as_generator(seed)  # a bad seed is refused before any layer changes
         for layer, following in zip(self.layers, self.layers[1:]):
             if isinstance(layer, Linear):
-                layer.use_auto_init(following.preferred_init)
+                # With a seed, initialize below redraws every weight, so a redraw here is wasted.
+                layer.use_auto_init(following.preferred_init, redraw=rng is None)
         for index, layer in enumerate(self.layers):
             # Set at every position, so that a flag left by another Sequential never lingers.
             layer.inplace = (0 < index < len(self.layers) - 1 and isinstance(self.layers[index - 1], Linear)
                              and isinstance(self.layers[index + 1], Linear))
         self.set_path(self.path)
-        if seed is not None:
-            self.initialize(seed)
+        if rng is not None:
+            self.initialize(rng)
 
     def children(self) -> list[tuple[str, Layer]]:
         return [(str(index), layer) for index, layer in enumerate(self.layers)]

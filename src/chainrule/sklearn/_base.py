@@ -36,13 +36,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..backend import to_numpy
 from ..errors import HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..training import Callback
 from ..training import fit as fit_network
-from ..training.fit import EVAL_CHUNK
+from ..training.predict import outputs_in_chunks
 from ._model_file import load_estimator, save_estimator
 
 #: every activation of chainrule.layers but the softmax (an output, not a hidden activation)
@@ -382,9 +381,12 @@ class BaseMLP(BaseEstimator):
 
     # -- prediction ------------------------------------------------------------------------
     def _outputs(self, X) -> numpy.ndarray:
-        """The network's outputs (n_samples, n_outputs) for prepared inputs, in chunks."""
-        chunks = [to_numpy(self.model_.forward(X[start:start + EVAL_CHUNK])) for start in range(0, len(X), EVAL_CHUNK)]
-        return numpy.concatenate(chunks)
+        """The network's outputs (n_samples, n_outputs) for prepared inputs, in chunks.
+
+        Each chunk is copied into one reused buffer first, so the layers (which keep their
+        last input) do not hold on to X, or to the caller's array, once prediction is done.
+        """
+        return outputs_in_chunks(self.model_, X, self.model_.dtype)
 
     def _predict_outputs(self, X) -> numpy.ndarray:
         """Check that the estimator is fitted and X fits it; the network's outputs on X."""

@@ -43,9 +43,10 @@ class Callback:
     def checkpoint_arrays(self, model) -> dict:
         """The arrays ``state_dict`` may return when training ``model``, as ``{name: (shape, dtype)}``.
 
-        A checkpoint's loader refuses, before it restores anything, an array of this callback
-        that is not named here or has another shape or dtype. The base callback saves no
-        arrays; a callback whose ``state_dict`` returns some must override this.
+        An array of this callback that is not named here or has another shape or dtype makes
+        ``fit`` raise HyperparameterError when it writes a checkpoint, and a checkpoint's
+        loader refuse it before it restores anything. The base callback saves no arrays; a
+        callback whose ``state_dict`` returns some must override this.
         """
         return {}
 

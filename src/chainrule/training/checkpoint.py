@@ -10,9 +10,11 @@ saved from any device and loaded onto the model's device.
 
 from __future__ import annotations
 
+import numpy
+
 from ..backend import to_device, to_numpy
 from ..checks import is_json_count, is_json_number
-from ..errors import ModelFileError
+from ..errors import HyperparameterError, ModelFileError
 from ..io import read, save
 from ..io.architecture import to_config
 from ..optimizers.optimizer import MAX_STEP_COUNT
@@ -22,13 +24,15 @@ FORMAT = "chainrule-checkpoint"
 
 
 def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int) -> None:
-    """Write the training state after ``epoch`` to ``path`` (atomically)."""
+    """Write the training state after ``epoch`` to ``path`` (atomically).
+
+    A callback array that :func:`load_checkpoint` would refuse (not declared in the callback's
+    ``checkpoint_arrays``, or of another shape or dtype) raises HyperparameterError here, at
+    the first checkpoint, and nothing is written: see :func:`callback_checkpoint_state`.
+    """
+    callback_states, callback_tensors = callback_checkpoint_state(callbacks, model)
     tensors = {f"optimizer.{name}": to_numpy(array) for name, array in optimizer.state.items()}
-    callback_states = []
-    for index, callback in enumerate(callbacks):
-        state, arrays = callback.state_dict()
-        callback_states.append(state)
-        tensors.update({f"callbacks.{index}.{name}": to_numpy(array) for name, array in arrays.items()})
+    tensors.update(callback_tensors)
     extra = {
         "format": FORMAT,
         "epoch": epoch,
@@ -40,13 +44,44 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     save(model, path, extra_tensors=tensors, extra_json=extra)
 
 
+def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
+    """The callbacks' states and arrays as a checkpoint holds them: ([state, ...], {"callbacks.<i>.<name>": array}).
+
+    Each array must be one its callback declares in ``checkpoint_arrays(model)``, with that
+    shape and dtype, since :func:`load_checkpoint` refuses any other: a HyperparameterError
+    naming the callback and the array says so when saving, not hours later at resume time.
+    """
+    states, tensors = [], {}
+    for index, callback in enumerate(callbacks):
+        state, arrays = callback.state_dict()
+        states.append(state)
+        declared = callback.checkpoint_arrays(model)
+        for name, array in arrays.items():
+            array = to_numpy(array)
+            where = f"callbacks[{index}] ({type(callback).__name__}): its state_dict array {name!r:.80}"
+            if name not in declared:
+                raise HyperparameterError(
+                    f"{where} is not declared in checkpoint_arrays(model), so a checkpoint holding it could not "
+                    f"be resumed; declare it there as {{{name!r:.80}: (shape, dtype)}}"
+                )
+            shape, dtype = declared[name]
+            if array.shape != tuple(shape) or array.dtype != dtype:
+                raise HyperparameterError(
+                    f"{where} has shape {array.shape} and dtype {array.dtype}, but checkpoint_arrays(model) "
+                    f"declares {tuple(shape)} and {numpy.dtype(dtype)}"
+                )
+            tensors[f"callbacks.{index}.{name}"] = array
+    return states, tensors
+
+
 def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, int]:
     """Restore weights, optimizer, Generator and callbacks from ``path``; returns (History, epoch).
 
     The arrays go to the model's device: move the model (and make the optimizer) first.
     The whole checkpoint is checked before anything is restored: the model's architecture
     and dtype, the optimizer's type and state arrays, the Generator's state, the History
-    and the callbacks' states must all match this run. A mismatch or a damaged field is a
+    and the callbacks' states must all match this run; the epoch and ``history.epochs`` must
+    be equal and at most ``MAX_STEP_COUNT`` (2**53). A mismatch or a damaged field is a
     ModelFileError naming the file and the field, and leaves the model, optimizer and
     Generator as they were. Each callback array (``callbacks.<i>.<name>``) must be one that
     callback declares in ``checkpoint_arrays``, with its shape and dtype (EarlyStopping's
@@ -56,7 +91,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
     if extra.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
     _check_model(saved, model, path)
-    epoch = _field(extra, "epoch", path, "an integer >= 0", is_json_count)
+    epoch = _field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", _is_epoch_count)
     saved_optimizer = _field(extra, "optimizer", path, "an object with \"type\" and \"t\"", _is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
         raise ModelFileError(
@@ -67,6 +102,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
     optimizer_state = _optimizer_state(tensors, optimizer, path)
     _check_rng_state(extra.get("rng"), rng, path)
     history = _history(extra.get("history"), path)
+    if history.epochs != epoch:  # save_checkpoint writes the History of the epoch it saves
+        raise ModelFileError(f"{path}: checkpoint field history.epochs: expected the epoch {epoch}, got {history.epochs}")
     callback_states = _field(extra, "callbacks", path, f"a list of {len(callbacks)} objects",
                              lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states))
     if len(callback_states) != len(callbacks):
@@ -114,6 +151,12 @@ def _field(parent: dict, key: str, path, expected: str, is_valid, where: str | N
 
 def _is_object(value) -> bool:
     return isinstance(value, dict)
+
+
+def _is_epoch_count(value) -> bool:
+    """An epoch count: bounded like the optimizer's step count (an epoch takes at least one step),
+    so that no huge JSON integer reaches the progress bar or the plots, which need floats."""
+    return is_json_count(value) and value <= MAX_STEP_COUNT
 
 
 def _optimizer_state(tensors: dict, optimizer, path) -> dict:
@@ -177,8 +220,8 @@ def _history(saved, path) -> History:
         "metrics": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
         "grad_norms": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
         "initial_grad_norms": ("an object of numbers", lambda v: _is_object(v) and all(map(is_json_number, v.values()))),
-        "epochs": ("an integer >= 0", is_json_count),
-        "best_epoch": ("an integer >= 0 or null", lambda v: v is None or is_json_count(v)),
+        "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", _is_epoch_count),
+        "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or _is_epoch_count(v)),
         "stop_reason": ("a string", lambda v: isinstance(v, str)),
     }
     _field({"history": saved}, "history", path, "an object", _is_object)

@@ -24,6 +24,7 @@ when a :class:`Communicator` is made.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import math
 import shutil
@@ -39,7 +40,8 @@ from ..errors import DistributedError, HyperparameterError, ModelFileError
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
-NONE = numpy.iinfo(numpy.int64).min  # None among the int64 values the ranks compare
+NONE = int(numpy.iinfo(numpy.int64).min)  # None among the int64 values the ranks show
+INT64_MAX = int(numpy.iinfo(numpy.int64).max)  # a shown value at least this large
 
 
 class SingleProcess:
@@ -129,18 +131,18 @@ class Communicator(SingleProcess):
     def check_same_run(self, values: dict, checksums: dict) -> None:
         """Raise the same DistributedError on every rank unless all ranks hold equal ``values`` and ``checksums``.
 
-        Both map a name (as the message shows it: "batch_size", "X") to an int in (-2⁶³, 2⁶³),
-        or for ``values`` also None; a checksum's values are not shown, only which ranks
-        differ. One all-gather, whose result every rank judges alike, so that all of them
-        raise or none does.
+        ``values`` maps a name (as the message shows it: "batch_size") to an int of any size
+        or None; ``checksums`` maps a name ("X") to an int in [0, 2⁶³), whose values are not
+        shown, only which ranks differ. One all-gather of :func:`fingerprint_row`, whose result
+        every rank judges alike, so that all of them raise or none does.
         """
         names = [*values, *checksums]
-        mine = numpy.array([NONE if value is None else value for value in [*values.values(), *checksums.values()]],
-                           dtype=numpy.int64)
-        everyone = numpy.empty((self.size, len(names)), dtype=numpy.int64)
+        mine = fingerprint_row(values, checksums)
+        everyone = numpy.empty((self.size, mine.size), dtype=numpy.int64)
         self._wait(self.world.Iallgather(mine, everyone), "comparing the ranks' data and arguments")
+        shown_columns, exact_columns = everyone[:, :len(values)].T, everyone[:, len(values):].T
         problems = []
-        for name, column in zip(names, everyone.T):
+        for index, (name, column) in enumerate(zip(names, exact_columns)):
             others = [rank for rank in range(1, self.size) if column[rank] != column[0]]
             if not others:
                 continue
@@ -149,8 +151,9 @@ class Communicator(SingleProcess):
                 ranks = ", ".join(map(str, others[:3]))
                 problems.append(f"{name} on rank{'s' if len(others) > 1 else ''} {ranks}{more} differs from rank 0's")
             else:
-                shown = ", ".join(f"{_shown(column[rank])} on rank {rank}" for rank in others[:3])
-                problems.append(f"{name} is {_shown(column[0])} on rank 0 but {shown}{more}")
+                shown_column = shown_columns[index]
+                shown = ", ".join(f"{_shown(shown_column[rank])} on rank {rank}" for rank in others[:3])
+                problems.append(f"{name} is {_shown(shown_column[0])} on rank 0 but {shown}{more}")
         if problems:
             raise DistributedError(
                 f"the {self.size} processes were not given the same data and arguments ({'; '.join(problems)}); "
@@ -277,9 +280,36 @@ def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:
     return ModelFileError(f"{path}: cannot read the checkpoint ({error.strerror or error})")
 
 
+def fingerprint_row(values: dict, checksums: dict) -> numpy.ndarray:
+    """What one rank sends in ``check_same_run``: int64s, first each value as shown, then what is compared.
+
+    An int64 cannot hold every Python int, so each value is compared by a 63-bit hash of its
+    text (exact unless two hashes collide, as for the checksums), and shown clipped to
+    the int64 range (:func:`_shown` says "or more" / "or less" at the ends). The checksums follow.
+    """
+    shown = [NONE if value is None else min(max(value, NONE + 1), INT64_MAX) for value in values.values()]
+    exact = [_text_hash(value) for value in values.values()]
+    return numpy.array([*shown, *exact, *checksums.values()], dtype=numpy.int64)
+
+
+def _text_hash(value) -> int:
+    """A 63-bit hash of an int's hexadecimal text (or of "None"): equal values, equal hashes.
+
+    Hexadecimal because Python refuses to write an int of more than 4300 decimal digits."""
+    text = "None" if value is None else format(int(value), "x")
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
 def _shown(value) -> str:
-    """A value compared by ``check_same_run`` as the message shows it."""
-    return "None" if value == NONE else str(value)
+    """A value as ``fingerprint_row`` sent it, as the message shows it."""
+    if value == NONE:
+        return "None"
+    if value == INT64_MAX:
+        return f"{value} or more"
+    if value == NONE + 1:
+        return f"{value} or less"
+    return str(value)
 
 
 def communicator(distributed) -> SingleProcess:

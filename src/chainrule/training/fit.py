@@ -33,7 +33,7 @@ from ..layers.layer import Layer
 from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import callback_checkpoint_state, load_checkpoint, save_checkpoint
 from .distributed import communicator
 from .history import History
 from .metrics import Scores
@@ -89,7 +89,9 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         model, so ``cr.predict`` takes raw rows).
     checkpoint : path, optional
         Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically),
-        never after an epoch that Ctrl-C cut short.
+        never after an epoch that Ctrl-C cut short. A callback whose ``state_dict`` returns an
+        array its ``checkpoint_arrays`` does not declare (name, shape, dtype) raises
+        HyperparameterError at the first checkpoint, since the checkpoint could not be resumed.
     resume : path, optional
         Continue from a checkpoint written by an earlier call with the same data and
         arguments; the result is bit-identical to an uninterrupted run. A path that does
@@ -256,8 +258,11 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
             history.stop_reason = "interrupted" if loop.interrupted else "early_stopping" if stop else "completed"
             done = loop.interrupted or stop or epoch == epochs
             # An epoch cut short by Ctrl-C is not checkpointed: resuming would skip its remaining batches.
-            if comm.is_root and checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
-                save_checkpoint(checkpoint, model, optimizer, rng, history, callbacks, epoch)
+            if checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
+                if comm.is_root:
+                    save_checkpoint(checkpoint, model, optimizer, rng, history, callbacks, epoch)
+                else:  # the other ranks check the callbacks' arrays as rank 0 does, so that all raise alike
+                    callback_checkpoint_state(callbacks, model)
             if done:
                 break
     for callback in callbacks:
@@ -315,13 +320,15 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
 def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed) -> tuple[dict, dict]:
     """What the ranks of a distributed fit must agree on: (values, checksums), ints by name.
 
+    The values are ints of any size (or None); the ranks compare them exactly.
+
     The checksums hash the prepared training and validation arrays (so the labels as encoded,
     and standardization and the held-out rows included); hashing reads each byte once, far
     less than an epoch's forward and backward passes.
     """
     values = {
         "the number of training rows": len(X), "the number of features": X.shape[1], "batch_size": batch_size,
-        "epochs": epochs, "seed": None if seed is None else int(seed) % 2**63,  # a larger seed is compared reduced
+        "epochs": epochs, "seed": None if seed is None else int(seed),
         "the number of model parameters": model.flat_parameters().theta.size,
     }
     checksums = {"X": checksum(X), "y": checksum(T)}

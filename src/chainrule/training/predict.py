@@ -10,34 +10,67 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import to_device, to_numpy
-from ..checks import as_matrix
+from ..backend import get_array_module, to_device, to_numpy
+from ..checks import as_real_matrix, check_finite_as
 from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
-from .fit import EVAL_CHUNK, encode_targets, evaluate_prepared
+from .fit import EVAL_CHUNK, encode_targets
+from .metrics import Scores
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
 
 
 def _inputs(model: Layer, X):
+    """Checks ``model`` and the whole of ``X`` (rank, kind, rows, finiteness in the model's
+    dtype, width) without copying an array; returns X, the model's dtype and preprocessor."""
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
-    dtype = model.dtype or numpy.float32
-    X = as_matrix(X, dtype, name="X")
+    dtype = numpy.dtype(model.dtype or numpy.float32)
+    X = as_real_matrix(X, name="X")
+    check_finite_as(X, dtype, name="X")
     if len(X) == 0:  # as scikit-learn does: an empty answer would hide a caller's bug
         raise ShapeError(f"X has no rows (shape {tuple(X.shape)}); expected at least 1")
     preprocessor = model.preprocessor
     if preprocessor is not None:
-        X = preprocessor.transform(X, dtype)
-    return X, preprocessor
+        preprocessor.check_width(X)
+    return X, dtype, preprocessor
 
 
-def _outputs(model: Layer, X) -> numpy.ndarray:
-    device = model.device
-    return numpy.concatenate([to_numpy(model.forward(to_device(X[i:i + EVAL_CHUNK], device)))
-                              for i in range(0, len(X), EVAL_CHUNK)])
+def _prepared_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None):
+    """Yield (start, inputs): rows start..start+EVAL_CHUNK of X, cast to ``dtype``,
+    standardized by ``preprocessor`` and on the model's device.
+
+    The rows are prepared in one reused buffer, so memory stays a chunk's whatever X's size
+    and dtype, and the layers (which keep their last input for backward) never hold on to
+    the caller's X after inference. Each chunk is used before the next overwrites it.
+    """
+    xp = get_array_module(X)
+    rows = min(len(X), EVAL_CHUNK)
+    inputs = xp.empty((rows, X.shape[1]), dtype=dtype)
+    standardize = preprocessor is not None and preprocessor.mean is not None
+    work = xp.empty((rows, X.shape[1]), dtype=numpy.float64) if standardize else None
+    for start in range(0, len(X), EVAL_CHUNK):
+        stop = min(start + EVAL_CHUNK, len(X))
+        chunk = inputs[:stop - start]
+        # First the cast to the model's dtype, then standardization: as training prepared X.
+        xp.copyto(chunk, X[start:stop], casting="unsafe")
+        if standardize:
+            preprocessor.standardize_into(chunk, chunk, work)
+        yield start, to_device(chunk, model.device)
+
+
+def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None = None) -> numpy.ndarray:
+    """The model's outputs (n_samples, n_outputs) on the host for checked rows X (at least
+    one), computed EVAL_CHUNK rows at a time from a reused buffer (see ``_prepared_chunks``)."""
+    outputs = None
+    for start, inputs in _prepared_chunks(model, X, dtype, preprocessor):
+        Y = to_numpy(model.forward(inputs))
+        if outputs is None:
+            outputs = numpy.empty((len(X), Y.shape[1]), dtype=Y.dtype)
+        outputs[start:start + len(Y)] = Y
+    return outputs
 
 
 def _task(preprocessor: Preprocessor | None) -> str:
@@ -49,11 +82,11 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
 
     Raises ShapeError when ``X`` has no rows.
     """
-    X, preprocessor = _inputs(model, X)
+    X, dtype, preprocessor = _inputs(model, X)
     task = _task(preprocessor)
     if task == "regression":
         raise HyperparameterError("predict_proba: the model is a regressor; use predict")
-    return to_numpy(LOSS_OF_TASK[task]().transform(_outputs(model, X)))
+    return to_numpy(LOSS_OF_TASK[task]().transform(outputs_in_chunks(model, X, dtype, preprocessor)))
 
 
 def predict(model: Layer, X) -> numpy.ndarray:
@@ -62,8 +95,8 @@ def predict(model: Layer, X) -> numpy.ndarray:
     Labels come back as an array of their own type (integers, strings or booleans, as in
     training; see ``Preprocessor.decode``). Raises ShapeError when ``X`` has no rows.
     """
-    X, preprocessor = _inputs(model, X)
-    Y = _outputs(model, X)
+    X, dtype, preprocessor = _inputs(model, X)
+    Y = outputs_in_chunks(model, X, dtype, preprocessor)
     task = _task(preprocessor)
     if task == "classification":
         return preprocessor.decode(Y.argmax(axis=1)) if preprocessor.classes else Y.argmax(axis=1)
@@ -77,10 +110,15 @@ def evaluate(model: Layer, X, y) -> dict:
 
     Raises ShapeError when ``X`` has no rows (there is nothing to score).
     """
-    X, preprocessor = _inputs(model, X)
-    device = model.device
+    X, dtype, preprocessor = _inputs(model, X)
     loss = LOSS_OF_TASK[_task(preprocessor)]()
-    n_outputs = model.forward(to_device(X[:1], device)).shape[1]
     y = encode_targets(preprocessor, y) if preprocessor is not None else numpy.asarray(y)
-    T = loss.prepare(y, n_outputs, X.dtype, n_samples=len(X))
-    return evaluate_prepared(model, to_device(X, device), to_device(T, device), loss)
+    scores, T = Scores(loss.task), None
+    for start, inputs in _prepared_chunks(model, X, dtype, preprocessor):
+        Y = model.forward(inputs)
+        if T is None:  # the targets' shape depends on the number of outputs
+            T = loss.prepare(y, Y.shape[1], dtype, n_samples=len(X))
+        T_chunk = to_device(T[start:start + len(Y)], model.device)
+        value, _ = loss.compute(Y, T_chunk)
+        scores.add(Y, T_chunk, value)
+    return scores.result()
