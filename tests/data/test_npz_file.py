@@ -1,5 +1,7 @@
 """chainrule.data.npz_file: NPZ archives, read without pickle."""
 
+import zipfile
+
 import numpy
 import pytest
 
@@ -180,8 +182,6 @@ def test_an_archive_without_samples_is_refused_naming_the_file(tmp_path):
 
 
 def test_a_member_that_is_not_npy_data_is_refused_naming_it(tmp_path):
-    import zipfile
-
     path = tmp_path / "bytes.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("X.npy", b"hello")
@@ -192,8 +192,6 @@ def test_a_member_that_is_not_npy_data_is_refused_naming_it(tmp_path):
 
 @pytest.mark.parametrize("compress", [False, True])
 def test_a_header_declaring_more_data_than_the_member_holds_is_refused_before_reading(tmp_path, compress):
-    import zipfile
-
     header = "{'descr': '<f8', 'fortran_order': False, 'shape': (999999999999, 1), }"
     header = header.ljust(118) + "\n"  # the magic, version and length make the header 128 bytes
     member = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
@@ -206,8 +204,6 @@ def test_a_header_declaring_more_data_than_the_member_holds_is_refused_before_re
 
 
 def test_a_member_claiming_more_bytes_than_its_compression_can_give_is_refused(tmp_path):
-    import zipfile
-
     path = save(tmp_path, X=numpy.eye(3), y=numpy.arange(3))
     with zipfile.ZipFile(path) as archive:
         stored = archive.getinfo("X.npy")
@@ -230,8 +226,6 @@ CLAIMED_SIZE = 0xFFFFFFF0  # about 4 GiB, in both size fields of the zip directo
 def crafted_archive(tmp_path, compression, claim=None, flag_bits=None):
     """A few hundred bytes: X.npy is GIB_MEMBER; the zip directory's entry for X.npy can be
     made to claim ``claim`` compressed and uncompressed bytes, or to carry ``flag_bits``."""
-    import zipfile
-
     path = tmp_path / "crafted.npz"
     with zipfile.ZipFile(path, "w", compression) as archive:
         archive.writestr("X.npy", GIB_MEMBER)
@@ -249,8 +243,6 @@ def crafted_archive(tmp_path, compression, claim=None, flag_bits=None):
 
 @pytest.mark.parametrize("compress", [False, True])
 def test_a_member_claiming_bytes_past_the_end_of_the_file_is_refused(tmp_path, compress):
-    import zipfile
-
     path = crafted_archive(tmp_path, zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED, CLAIMED_SIZE)
     with pytest.raises(DataError) as caught:
         load_npz(path)
@@ -261,8 +253,6 @@ def test_a_member_claiming_bytes_past_the_end_of_the_file_is_refused(tmp_path, c
 
 @pytest.mark.parametrize("method, number", [("ZIP_LZMA", 14), ("ZIP_BZIP2", 12)])
 def test_members_compressed_other_than_stored_or_deflated_are_refused(tmp_path, method, number):
-    import zipfile
-
     path = crafted_archive(tmp_path, getattr(zipfile, method), CLAIMED_SIZE)
     with pytest.raises(DataError) as caught:
         load_npz(path)
@@ -272,16 +262,12 @@ def test_members_compressed_other_than_stored_or_deflated_are_refused(tmp_path, 
 
 
 def test_an_encrypted_member_is_refused(tmp_path):
-    import zipfile
-
     path = crafted_archive(tmp_path, zipfile.ZIP_STORED, flag_bits=0x1)
     with pytest.raises(DataError, match=r"crafted\.npz: array 'X' \(member 'X.npy'\) is encrypted"):
         load_npz(path)
 
 
 def test_a_stored_member_claiming_more_than_its_stored_bytes_is_refused(tmp_path):
-    import zipfile
-
     path = crafted_archive(tmp_path, zipfile.ZIP_STORED)
     raw = bytearray(path.read_bytes())
     central = raw.index(b"PK\x01\x02")
@@ -325,8 +311,6 @@ def npy_bytes(array):
 def write_members(path, members):
     """A zip archive at ``path`` holding ``members``: (name, bytes, zip compression method) in order."""
     import warnings
-    import zipfile
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # zipfile warns when a name appears twice
         with zipfile.ZipFile(path, "w") as archive:
@@ -342,8 +326,6 @@ FOUR_LABELS = npy_bytes(numpy.array([0, 1, 0, 1]))
 
 
 def test_a_member_named_exactly_as_the_key_is_checked_as_it_is_the_one_numpy_reads(tmp_path):
-    import zipfile
-
     # numpy reads array 'X' from a member named 'X' when there is one, not from 'X.npy'
     path = write_members(tmp_path / "bypass.npz", [
         ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
@@ -355,8 +337,6 @@ def test_a_member_named_exactly_as_the_key_is_checked_as_it_is_the_one_numpy_rea
 
 
 def test_the_declared_size_is_checked_on_the_member_numpy_reads(tmp_path):
-    import zipfile
-
     header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 2), }".ljust(118) + "\n"
     oversized = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(8)
     path = write_members(tmp_path / "shadow.npz", [
@@ -369,8 +349,6 @@ def test_the_declared_size_is_checked_on_the_member_numpy_reads(tmp_path):
 
 
 def test_members_that_no_array_is_read_from_are_checked_too(tmp_path):
-    import zipfile
-
     path = write_members(tmp_path / "extra.npz", [
         ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
         ("y.npy", FOUR_LABELS, zipfile.ZIP_STORED),
@@ -382,8 +360,6 @@ def test_members_that_no_array_is_read_from_are_checked_too(tmp_path):
 
 @pytest.mark.parametrize("first_method", ["ZIP_STORED", "ZIP_LZMA"])
 def test_an_archive_with_two_members_of_one_name_is_refused(tmp_path, first_method):
-    import zipfile
-
     path = write_members(tmp_path / "twice.npz", [
         ("X.npy", npy_bytes(numpy.ones((4, 2))), getattr(zipfile, first_method)),
         ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
