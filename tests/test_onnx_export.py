@@ -20,6 +20,7 @@ from chainrule.cli import export as export_command
 from chainrule.cli.main import UsageError, build_parser, main
 from chainrule.errors import HyperparameterError, ModelFileError, ShapeError
 from chainrule.io import load, save
+from chainrule import onnx_export
 from chainrule.onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, to_onnx
 
 NEEDS_ONNX = "ONNX export tests need the optional onnx and onnxruntime packages: pip install 'chainrule[onnx]'"
@@ -383,3 +384,16 @@ def test_cli_needs_an_output(model_file, capsys):
     path, _, _ = model_file
     assert main(["export", str(path)]) == 2
     assert "--onnx" in capsys.readouterr().err
+
+
+def test_weights_over_what_one_onnx_file_holds_are_refused_before_anything_is_built(ort, tmp_path, monkeypatch):
+    # A real 2 GiB model is too large for a test: the limit is lowered to this model's size.
+    model = cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3), seed=0)
+    weight_bytes = sum(array.nbytes for array in model.params.values())
+    monkeypatch.setattr(onnx_export, "MAX_PROTO_BYTES", weight_bytes - 1)
+    with pytest.raises(ModelFileError, match=r"model\.onnx: the model's weights take 0\.00 GiB, more than the 2 GiB"):
+        to_onnx(model, tmp_path / "model.onnx")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(onnx_export, "MAX_PROTO_BYTES", weight_bytes)
+    to_onnx(model, tmp_path / "model.onnx")  # exactly at the limit: written
+    assert (tmp_path / "model.onnx").is_file()

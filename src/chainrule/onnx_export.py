@@ -40,6 +40,7 @@ from .io.atomic import atomic_write
 from .layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
 from .layers.gelu import CUBIC, SQRT_2_OVER_PI
 
+MAX_PROTO_BYTES = 2**31 - 1  # protobuf's limit on one serialized message, and so on one .onnx file without external data
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax over one axis (not a flattened 2-d view) from opset 13 on
 GELU_OPSET = 20  # the first opset with a Gelu operator
@@ -72,8 +73,8 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         End with the Softmax (classification) or Sigmoid (multilabel) that
         ``cr.predict_proba`` applies, so the graph outputs probabilities instead of logits.
 
-    Raises ModelFileError for a layer that cannot be exported (naming its path and type)
-    or a file that cannot be written, HyperparameterError for a bad option or a missing
+    Raises ModelFileError for a layer that cannot be exported (naming its path and type),
+    weights over the 2 GiB a single ONNX file holds, or a file that cannot be written, HyperparameterError for a bad option or a missing
     ``onnx`` package, ShapeError for layers whose widths do not chain.
 
     Examples
@@ -93,6 +94,12 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         opset = DEFAULT_OPSET
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
         raise HyperparameterError(f"opset: expected an integer in [{MIN_OPSET}, {newest}], got {opset!r}")
+    weight_bytes = sum(array.nbytes for array in model.params.values())
+    if weight_bytes > MAX_PROTO_BYTES:
+        raise ModelFileError(
+            f"{path}: the model's weights take {weight_bytes / 2**30:.2f} GiB, more than the 2 GiB an ONNX file "
+            f"(one protobuf message) can hold; chainrule does not export weights as external data"
+        )
     preprocessor = model.preprocessor
     task = None if preprocessor is None else preprocessor.task
     if probabilities and task not in PROBABILITIES:
