@@ -438,9 +438,34 @@ def test_huge_layer_matching_a_lying_header_is_caught_before_allocating(saved):
     header["0.W"]["shape"] = [huge, huge]
     header["0.W"]["data_offsets"] = [0, 4 * huge * huge]
     header["0.b"]["shape"] = [huge]
+    header["0.b"]["data_offsets"] = [4 * huge * huge, 4 * huge * huge + 4 * huge]
     text = json.dumps(header).encode()
     saved.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
     with pytest.raises(ModelFileError, match="truncated model file"):
+        load(saved)
+
+
+@pytest.mark.parametrize("offsets, found", [
+    ([0, 4], "its data_offsets \\[0, 4\\] span 4 bytes; its dtype F32 and shape \\[131072, 131072\\] need 68719476736"),
+    ([8, 4], "data_offsets \\[8, 4\\]: expected \\[begin, end\\], 0 <= begin <= end"),
+    ([0, "4"], "data_offsets \\[0, '4'\\]: expected"),
+])
+def test_offsets_that_do_not_hold_a_huge_layer_are_caught_before_allocating(saved, offsets, found):
+    # A tiny file whose architecture and header claim a 2**17 x 2**17 layer (64 GiB) but whose
+    # offsets give it a few bytes: refused from the header, before any array is made.
+    tensors, document = _contents(saved)
+    data = saved.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    huge = 2**17
+    document["architecture"]["layers"][0] = {"type": "Linear", "n_in": huge, "n_out": huge, "init": "auto"}
+    header["__metadata__"]["chainrule"] = json.dumps(document)
+    header["0.W"]["shape"] = [huge, huge]
+    header["0.W"]["data_offsets"] = offsets
+    header["0.b"]["shape"] = [huge]
+    text = json.dumps(header).encode()
+    saved.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
+    with pytest.raises(ModelFileError, match=f"tensor '0.W': .*{found}"):
         load(saved)
 
 

@@ -30,6 +30,7 @@ file and the problem.
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import numpy
@@ -54,6 +55,10 @@ SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}  # the dtypes a model'
 #: writes and reads back; a header naming another (BF16, F8_E4M3...) is refused before loading
 EXTRA_DTYPES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "uint16": "U16", "int16": "I16", "float16": "F16",
                 "uint32": "U32", "int32": "I32", "float32": "F32", "uint64": "U64", "int64": "I64", "float64": "F64"}
+
+#: bytes per element of each safetensors dtype above
+ITEMSIZES = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2, "U32": 4, "I32": 4, "F32": 4, "U64": 8,
+             "I64": 8, "F64": 8}
 
 PathLike = str | os.PathLike
 
@@ -310,7 +315,9 @@ def _chainrule_document(header: dict, path: PathLike) -> dict:
 
 def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, path: PathLike) -> None:
     """Every tensor in the header is one the architecture implies or a declared extra, with
-    the model's dtype and the architecture's shape; none is missing, and all fit the file."""
+    the model's dtype and the architecture's shape; none is missing, each one's data_offsets
+    span exactly the bytes its dtype and shape need, and all fit the file. So nothing is
+    allocated for a tensor whose bytes are not in the file."""
     present = {name: entry for name, entry in header.items() if name != "__metadata__"}
     extras = document["extra_tensors"]
     if shapes and document["dtype"] is None:
@@ -349,6 +356,17 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
         if entry.get("shape") != list(shape):
             raise ModelFileError(
                 f"{path}: tensor {name!r} has shape {entry.get('shape')!r}, expected {list(shape)} from the architecture"
+            )
+    for name, entry in present.items():  # each tensor's bytes are exactly those its dtype and shape need
+        offsets = entry.get("data_offsets")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(offset) is int for offset in offsets)
+                and 0 <= offsets[0] <= offsets[1]):
+            raise ModelFileError(f"{path}: tensor {name!r}: data_offsets {offsets!r:.60}: expected [begin, end], 0 <= begin <= end")
+        size = math.prod(entry["shape"]) * ITEMSIZES[entry["dtype"]]
+        if offsets[1] - offsets[0] != size:
+            raise ModelFileError(
+                f"{path}: tensor {name!r}: its data_offsets {offsets} span {offsets[1] - offsets[0]} bytes; "
+                f"its dtype {entry['dtype']} and shape {entry['shape']} need {size}"
             )
     needed = max((_end(entry) for entry in present.values()), default=0)
     if needed > body_size:
