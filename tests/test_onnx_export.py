@@ -380,6 +380,18 @@ def test_cli_unwritable_path_exits_2(ort, tmp_path, model_file, capsys):
 
 
 @needs_registration
+def test_cli_refuses_to_write_over_its_model_file(tmp_path, model_file, capsys):
+    path, _, _ = model_file
+    before = path.read_bytes()
+    (tmp_path / "link.onnx").symlink_to(path)  # a link to the model is the model too
+    for target in (path, tmp_path / "link.onnx"):
+        assert main(["export", str(path), "--onnx", str(target)]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(f"chainrule: error: --onnx {target}: that is the model file") and error.count("\n") == 1
+    assert path.read_bytes() == before
+
+
+@needs_registration
 def test_cli_needs_an_output(model_file, capsys):
     path, _, _ = model_file
     assert main(["export", str(path)]) == 2

@@ -142,3 +142,16 @@ def test_a_model_trained_without_column_names_takes_csv_columns_by_position(tmp_
     assert code == 0, err
     model = cr.load(tmp_path / "run" / "model.safetensors")
     assert [int(row[0]) for row in read_csv(out)[1]] == cr.predict(model, np.array([[1.5, -2], [-1, 3]])).tolist()
+
+
+def test_output_over_an_input_is_refused_and_the_input_kept(iris_run, tmp_path, capsys):
+    model = tmp_path / "model.safetensors"
+    model.write_bytes((iris_run / "model.safetensors").read_bytes())
+    data = write_csv(tmp_path / "iris.csv", iris_rows())
+    before = model.read_bytes(), data.read_bytes()
+    for output, what in ((model, "model file"), (data, "data")):
+        code, out, err = call(capsys, "predict", model, data, "-o", output)
+        assert_one_line_error(code, err, f"-o {output}: that is the {what}")
+        assert out == ""
+    assert (model.read_bytes(), data.read_bytes()) == before
+

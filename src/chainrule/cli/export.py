@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..io import load
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, to_onnx
+from .outputs import refuse_input_as_output
 
 NAME = "export"
 HELP = "export a model file to ONNX"
@@ -27,6 +28,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
     model = load(args.model)
     proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
                     probabilities=args.probabilities)

@@ -16,6 +16,7 @@ from ..io import atomic_write, load
 from ..training import predict, predict_proba
 from .device import add_device_argument, check_device
 from .evaluate import check_width
+from .outputs import refuse_input_as_output
 from .rows import add_data_arguments, rows
 
 NAME = "predict"
@@ -31,6 +32,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     check_device(args.device)
+    if args.output:
+        refuse_input_as_output(args.output, "-o", {"model file": args.model, "data": args.data})
     model = load(args.model, device=args.device)
     X, _ = rows(args, model, labels_required=False)
     check_width(model, X, args)

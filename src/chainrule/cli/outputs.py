@@ -1,0 +1,35 @@
+"""The file a command writes must not be one of the files it reads.
+
+``chainrule predict MODEL DATA -o MODEL`` or ``chainrule export MODEL --onnx MODEL`` would
+replace the input with the output, atomically and without a word. The commands check their
+output path against their inputs first.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ConfigError
+
+
+def refuse_input_as_output(output, option: str, inputs: dict) -> None:
+    """ConfigError when ``output`` (given as ``option``) is the same file as an input.
+
+    ``inputs`` maps what each input is ("model file", "data") to its path as given; a data
+    spec of several IDX files (``IMAGES,LABELS``) is checked part by part. Names that are not
+    existing files (built-in data sets, a file still to be created) never match.
+    """
+    for what, given in inputs.items():
+        parts = str(given).split(",") if "," in str(given) and not os.path.exists(given) else [given]
+        for part in parts:
+            if _same_file(output, part):
+                raise ConfigError(f"{option} {output}: that is the {what} ({part}), which would be overwritten; "
+                                  f"write to another file")
+
+
+def _same_file(a, b) -> bool:
+    """Whether the paths ``a`` and ``b`` name one existing file (links and /dev/stdout followed)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # either does not exist, or cannot be looked at
+        return False
