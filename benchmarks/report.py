@@ -232,14 +232,17 @@ def from_json(text: str) -> dict:
     return json.loads(text, object_hook=lambda entry: Rate(entry["samples"]) if set(entry) == {"samples"} else entry)
 
 
-def write_report(results, out) -> tuple[Path, Path]:
-    """Write the markdown to ``out``, the plot to ``images/benchmarks.png`` and the results to
-    ``data/cpu_benchmark.json`` beside it; returns the paths of the plot and the results."""
+def write_report(results, out, *, write_data: bool = True) -> tuple[Path, Path]:
+    """Write the markdown to ``out``, the plot to ``images/benchmarks.png`` and (with
+    ``write_data``) the results to ``data/cpu_benchmark.json`` beside it; returns the paths of
+    the plot and the results. Re-rendering a saved run passes ``write_data=False``, so that
+    no run's JSON is replaced by another's."""
     out = Path(out)
     data = out.parent / "data" / "cpu_benchmark.json"
-    data.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(data, "w") as file:
-        file.write(to_json(results))
+    if write_data:
+        data.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(data, "w") as file:
+            file.write(to_json(results))
     image = out.parent / "images" / "benchmarks.png"
     image.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(image, "wb") as file:
@@ -268,7 +271,7 @@ def main(argv=None) -> int:
                         help="markdown report path (default docs/benchmarks.md)")
     args = parser.parse_args(argv)
     results = from_json(args.results.read_text())
-    write_report(results, args.out)
+    write_report(results, args.out, write_data=False)  # the JSON read is the record; nothing else is replaced
     print(f"wrote {args.out}")
     return 0
 

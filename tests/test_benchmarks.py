@@ -32,8 +32,12 @@ def test_the_report_is_written_again_from_the_runs_json(tmp_path):
     assert set(rates) >= {"chainrule", "numpy loop"} and all(isinstance(rate, Rate) for rate in rates.values())
     assert f"{rates['chainrule'].median:,.0f}" in out.read_text()
     again = tmp_path / "again.md"
-    assert report_main([str(tmp_path / "data" / "cpu_benchmark.json"), "--out", str(again)]) == 0
+    saved = tmp_path / "run5.json"  # rendering an older run's JSON replaces no run's data
+    saved.write_bytes((tmp_path / "data" / "cpu_benchmark.json").read_bytes())
+    (tmp_path / "data" / "cpu_benchmark.json").write_text("the latest run's data")
+    assert report_main([str(saved), "--out", str(again)]) == 0
     assert again.read_text() == out.read_text()
+    assert (tmp_path / "data" / "cpu_benchmark.json").read_text() == "the latest run's data"
 
 
 def test_rewriting_the_cpu_report_keeps_the_gpu_section():

@@ -3,28 +3,19 @@ checks, early stopping's split, the estimators' own errors and verbose output, e
 scikit-learn's behaviour."""
 
 import re
-import warnings
 
 import numpy
 import pytest
 from sklearn import neural_network
-from sklearn.exceptions import ConvergenceWarning
 
 from chainrule.errors import HyperparameterError, LabelError, ShapeError
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 
-from .test_sklearn import blobs
+from .test_sklearn import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
 
 
-@pytest.fixture(autouse=True)
-def no_convergence_warnings():
-    """Short trainings stop at max_iter on purpose."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
-
-
-def small(estimator_class, **params):
+def tiny(estimator_class, **params):
+    """An estimator of 8 hidden units and 5 epochs (test_sklearn's ``small`` trains longer)."""
     return estimator_class(**{"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, **params})
 
 
@@ -33,7 +24,7 @@ def small(estimator_class, **params):
 def test_partial_fit_first_call_rejects_labels_outside_classes(classes, relabel, unknown):
     X, y = blobs(3)
     y = numpy.array([relabel.get(label, label) for label in y])
-    classifier = small(MLPClassifier)
+    classifier = tiny(MLPClassifier)
     with pytest.raises(LabelError, match=re.escape(f"`y` has classes not in `self.classes_`: {unknown}.")):
         classifier.partial_fit(X, y, classes=classes)
     assert not hasattr(classifier, "model_")
@@ -46,7 +37,7 @@ def test_partial_fit_first_call_rejects_labels_outside_classes(classes, relabel,
 
 def test_partial_fit_later_call_rejects_unknown_labels():
     X, y = blobs(3)
-    classifier = small(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2])
+    classifier = tiny(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(LabelError, match=r"not in `self.classes_`: \[7\]"):
         classifier.partial_fit(X[:10], numpy.full(10, 7))
 
@@ -100,7 +91,7 @@ def test_multi_output_regression_penalty_is_scaled_as_scikit_learns():
 @pytest.mark.parametrize("continued", ["warm_start", "partial_fit"])
 def test_a_changed_network_parameter_is_rejected_when_continuing(name, value, continued):
     X, y = blobs(3)
-    classifier = small(MLPClassifier, warm_start=continued == "warm_start").fit(X, y)
+    classifier = tiny(MLPClassifier, warm_start=continued == "warm_start").fit(X, y)
     before = classifier.model_.flat_parameters().theta.copy()
     classifier.set_params(**{name: value})
     with pytest.raises(HyperparameterError, match=f"^{name}: the fitted network"):
@@ -112,7 +103,7 @@ def test_a_changed_network_parameter_is_rejected_when_continuing(name, value, co
 
 def test_warm_start_accepts_another_name_of_the_same_activation():
     X, y = blobs(3)
-    classifier = small(MLPClassifier, activation="logistic", warm_start=True).fit(X, y)
+    classifier = tiny(MLPClassifier, activation="logistic", warm_start=True).fit(X, y)
     classifier.set_params(activation="sigmoid").fit(X, y)
     assert len(classifier.loss_curve_) == 10
 
@@ -152,20 +143,20 @@ def test_an_impossible_validation_split_names_validation_fraction(estimator_clas
 def test_the_estimators_own_errors_are_chainrule_errors():
     X, y = blobs(3)
     with pytest.raises(LabelError, match="classes must be passed"):
-        small(MLPClassifier).partial_fit(X, y)
-    classifier = small(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2])
+        tiny(MLPClassifier).partial_fit(X, y)
+    classifier = tiny(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(LabelError, match="is not the same as on last call"):
         classifier.partial_fit(X, y, classes=[0, 1, 2, 3])
-    warm = small(MLPClassifier, warm_start=True).fit(X, y)
+    warm = tiny(MLPClassifier, warm_start=True).fit(X, y)
     with pytest.raises(LabelError, match="warm_start can only be used"):
         warm.fit(X[y < 2], y[y < 2])
     with pytest.raises(LabelError, match="at least 2 classes"):
-        small(MLPClassifier).fit(X, numpy.zeros(len(X), int))
+        tiny(MLPClassifier).fit(X, numpy.zeros(len(X), int))
     with pytest.raises(HyperparameterError, match="^early_stopping: partial_fit does not support"):
-        small(MLPRegressor, early_stopping=True).partial_fit(X, X[:, 0])
+        tiny(MLPRegressor, early_stopping=True).partial_fit(X, X[:, 0])
     with pytest.raises(HyperparameterError, match="^validation_fraction: The validation set is too small"):
-        small(MLPRegressor, early_stopping=True).fit(X[:10], X[:10, 0])
-    regressor = small(MLPRegressor, warm_start=True).fit(X, X[:, 0])
+        tiny(MLPRegressor, early_stopping=True).fit(X[:10], X[:10, 0])
+    regressor = tiny(MLPRegressor, warm_start=True).fit(X, X[:, 0])
     with pytest.raises(ShapeError, match="1 outputs, but y has 2 columns"):
         regressor.fit(X, X[:, :2])
 

@@ -3,9 +3,10 @@
 An optimizer step is a few updates of whole parameter vectors, y ← a x + y ("axpy") and
 y ← a x + b y ("axpby"), and the divergence guard's Σ|x_i| ("asum"). NumPy writes
 ``y += a * x`` as two passes over memory and a temporary; the BLAS that NumPy multiplies
-matrices with does it in one pass, and splits axpy and asum over its threads. Here that BLAS is called through ctypes (measured on 535,818
-float32 values, 2 cores: axpy 36 µs against 104 µs for NumPy's multiply and subtract, axpby 57 µs
-against 85 µs, asum 17.6 µs against 37.8 µs for NumPy's dot product).
+matrices with does it in one pass, and splits axpy and asum over its threads. Here that BLAS
+is called through ctypes (measured on 535,818 float32 values, 2 cores: axpy 36 µs against
+104 µs for NumPy's multiply and subtract, axpby 57 µs against 85 µs, asum 17.6 µs against
+37.8 µs for NumPy's dot product).
 
 The functions are looked up in the library NumPy itself loaded (through its extension
 module, whose dependencies include the BLAS), so they share NumPy's BLAS thread pool. A
@@ -73,7 +74,8 @@ def _agrees_with_numpy(found: dict) -> bool:
         found["axpby", dtype](len(x), 2.0, x.ctypes.data, 1, 3.0, y.ctypes.data, 1)
         if not numpy.array_equal(y, expected_axpby):
             return False
-        if found["asum", dtype](len(x), (-x).ctypes.data, 1) != 15:
+        negated = -x  # held by a name: a temporary could be freed before the routine reads it
+        if found["asum", dtype](len(x), negated.ctypes.data, 1) != 15:
             return False
     return True
 

@@ -2,7 +2,6 @@
 types refused naming the file and key; config.toml repeats a run."""
 
 import dataclasses
-import tomllib
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ from chainrule.cli.config import TrainConfig, read_config
 from chainrule.cli.main import build_parser
 from chainrule.cli.train import resolve_config
 from chainrule.errors import ConfigError
+from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 
 from .helpers import assert_one_line_error, call
 

@@ -1,12 +1,12 @@
 """--device of train, evaluate and predict: cpu by default, cuda refused in one line (exit 2)
 where CuPy or a GPU is missing, any other name refused by the parser."""
 
-import tomllib
 
 import pytest
 
 import chainrule.backend
 from chainrule.cli.main import build_parser
+from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 
 from .helpers import assert_one_line_error, call
 

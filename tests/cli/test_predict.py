@@ -155,3 +155,13 @@ def test_output_over_an_input_is_refused_and_the_input_kept(iris_run, tmp_path, 
         assert out == ""
     assert (model.read_bytes(), data.read_bytes()) == before
 
+
+
+def test_output_over_one_file_of_an_idx_spec_is_refused(iris_run, tmp_path, capsys):
+    # An "IMAGES, LABELS" spec may carry spaces after its comma: each file is still an input.
+    labels = tmp_path / "labels.idx"
+    labels.write_bytes(b"kept")
+    code, _, err = call(capsys, "predict", iris_run / "model.safetensors", f"{tmp_path / 'images.idx'}, {labels}",
+                        "-o", labels)
+    assert_one_line_error(code, err, f"-o {labels}: that is the data")
+    assert labels.read_bytes() == b"kept"

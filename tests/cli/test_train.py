@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from sklearn.datasets import load_diabetes
 import chainrule as cr
 from chainrule.cli.config import TrainConfig
 from chainrule.io import read
+from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
 

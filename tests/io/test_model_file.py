@@ -426,21 +426,25 @@ def test_absurd_width_in_architecture(saved):
         load(saved)
 
 
+def _claim_huge_first_layer(path, width: int, W_offsets, b_offsets=None) -> None:
+    """Make the architecture and header of ``path`` claim a ``width`` x ``width`` first layer,
+    with the given data_offsets for its W (and b, if given); no weight bytes are added."""
+    document = _contents(path)[1]
+    document["architecture"]["layers"][0] = {"type": "Linear", "n_in": width, "n_out": width, "init": "auto"}
+
+    def claim(header):
+        header["__metadata__"]["chainrule"] = json.dumps(document)
+        header["0.W"]["shape"], header["0.W"]["data_offsets"] = [width, width], W_offsets
+        header["0.b"]["shape"] = [width]
+        if b_offsets is not None:
+            header["0.b"]["data_offsets"] = b_offsets
+    _rewrite_header(path, claim)
+
+
 def test_huge_layer_matching_a_lying_header_is_caught_before_allocating(saved):
-    # Architecture and header both claim a 2**31 x 2**31 layer: the data cannot be there.
-    tensors, document = _contents(saved)
-    data = saved.read_bytes()
-    length = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + length])
+    # Architecture and header both claim a 2**31 x 2**31 layer, offsets and all: the data cannot be there.
     huge = 2**31
-    document["architecture"]["layers"][0] = {"type": "Linear", "n_in": huge, "n_out": huge, "init": "auto"}
-    header["__metadata__"]["chainrule"] = json.dumps(document)
-    header["0.W"]["shape"] = [huge, huge]
-    header["0.W"]["data_offsets"] = [0, 4 * huge * huge]
-    header["0.b"]["shape"] = [huge]
-    header["0.b"]["data_offsets"] = [4 * huge * huge, 4 * huge * huge + 4 * huge]
-    text = json.dumps(header).encode()
-    saved.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
+    _claim_huge_first_layer(saved, huge, [0, 4 * huge * huge], [4 * huge * huge, 4 * huge * huge + 4 * huge])
     with pytest.raises(ModelFileError, match="truncated model file"):
         load(saved)
 
@@ -453,18 +457,7 @@ def test_huge_layer_matching_a_lying_header_is_caught_before_allocating(saved):
 def test_offsets_that_do_not_hold_a_huge_layer_are_caught_before_allocating(saved, offsets, found):
     # A tiny file whose architecture and header claim a 2**17 x 2**17 layer (64 GiB) but whose
     # offsets give it a few bytes: refused from the header, before any array is made.
-    tensors, document = _contents(saved)
-    data = saved.read_bytes()
-    length = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + length])
-    huge = 2**17
-    document["architecture"]["layers"][0] = {"type": "Linear", "n_in": huge, "n_out": huge, "init": "auto"}
-    header["__metadata__"]["chainrule"] = json.dumps(document)
-    header["0.W"]["shape"] = [huge, huge]
-    header["0.W"]["data_offsets"] = offsets
-    header["0.b"]["shape"] = [huge]
-    text = json.dumps(header).encode()
-    saved.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length:])
+    _claim_huge_first_layer(saved, 2**17, offsets)
     with pytest.raises(ModelFileError, match=f"tensor '0.W': .*{found}"):
         load(saved)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from ..data.files import spec_paths
 from ..errors import ConfigError
 
 
@@ -16,12 +17,11 @@ def refuse_input_as_output(output, option: str, inputs: dict) -> None:
     """ConfigError when ``output`` (given as ``option``) is the same file as an input.
 
     ``inputs`` maps what each input is ("model file", "data") to its path as given; a data
-    spec of several IDX files (``IMAGES,LABELS``) is checked part by part. Names that are not
+    spec of several IDX files (``IMAGES, LABELS``) is checked file by file. Names that are not
     existing files (built-in data sets, a file still to be created) never match.
     """
     for what, given in inputs.items():
-        parts = str(given).split(",") if "," in str(given) and not os.path.exists(given) else [given]
-        for part in parts:
+        for part in spec_paths(given):
             if _same_file(output, part):
                 raise ConfigError(f"{option} {output}: that is the {what} ({part}), which would be overwritten; "
                                   f"write to another file")

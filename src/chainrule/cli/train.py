@@ -36,12 +36,13 @@ import numpy
 from ..checks import as_float_dtype, choice, in_unit_interval, positive, positive_int
 from ..data import load_data
 from ..data.load import absolute_data_spec
-from ..errors import ConfigError, DataError, HyperparameterError, ModelFileError
+from ..errors import ConfigError, DataError, HyperparameterError
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
+from ..training.checkpoint import check_checkpoint_path
 from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config, value_name
 from .device import add_device_argument, check_device
@@ -202,21 +203,13 @@ def prepare_folder(folder: Path) -> None:
     (folder / ".write-test").unlink()
 
 
-def check_checkpoint_exists(path) -> None:
-    """Refuse a --resume path with no file at it, as ``fit(resume=...)`` does (ModelFileError, exit 2)."""
-    if not Path(path).exists():
-        raise ModelFileError(f"{path}: no such checkpoint file")
-    if Path(path).is_dir():
-        raise ModelFileError(f"{path}: is a directory, not a checkpoint file")
-
-
 def run(args) -> int:
     """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C."""
     if args.distributed:
         positive(args.distributed_timeout, "--distributed-timeout")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
     if args.resume:
-        check_checkpoint_exists(args.resume)
+        check_checkpoint_path(args.resume)  # as fit(resume=...) refuses it (ModelFileError, exit 2)
     config = resolve_config(args)
     # Saved with its data path absolute, so that --resume finds the same files from any
     # working directory; read (and named in errors) as the user gave it.

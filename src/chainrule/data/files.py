@@ -69,3 +69,13 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
     if "ubyte" in path.name.lower() or "idx" in path.name.lower():
         raise DataError(f"{path}: an IDX file needs its labels file too; give 'IMAGES,LABELS' or a directory")
     raise DataError(f"{path}: cannot tell its format from the suffix {suffix or '(none)'!r}; expected {FORMATS}")
+
+
+def spec_paths(spec) -> list[str]:
+    """The file paths a data spec names: each part of an ``"IMAGES,LABELS[,...]"`` IDX spec
+    (a comma, and no file of that whole name), stripped as :func:`load_file` strips them;
+    otherwise the spec itself."""
+    text = os.fspath(spec)
+    if "," in text and not os.path.exists(text):
+        return [part.strip() for part in text.split(",")]
+    return [text]

@@ -10,7 +10,7 @@ import numpy
 from ..errors import DataError, LabelError
 from .dataset import Dataset, labels_for_task
 from .datasets import BUILTIN_DATASETS, DEFAULT_DATASET, load_builtin
-from .files import FORMATS, load_file
+from .files import FORMATS, load_file, spec_paths
 from .split import train_test_split
 
 
@@ -106,9 +106,7 @@ def absolute_data_spec(spec) -> str:
     text = os.fspath(spec)
     if text in BUILTIN_DATASETS or not _names_a_path(text):
         return text
-    if "," in text and not os.path.exists(text):
-        return ",".join(os.path.abspath(part.strip()) for part in text.split(","))
-    return os.path.abspath(text)
+    return ",".join(os.path.abspath(part) for part in spec_paths(text))
 
 
 def _names_a_path(spec) -> bool:

@@ -215,8 +215,8 @@ def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None
         )
 
 
-def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int) -> int:
-    """The most bytes the member ``info`` of array ``key`` can give; DataError if its claims cannot hold."""
+def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int) -> None:
+    """DataError if the claims of the member ``info`` (of array ``key``) cannot hold."""
     most_expansion = MOST_EXPANSION.get(info.compress_type)
     if most_expansion is None:
         raise DataError(
@@ -236,7 +236,6 @@ def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int
             f"{path}: array {key!r} claims {info.file_size} bytes from {info.compress_size} stored bytes, "
             f"more than its compression can give"
         )
-    return info.file_size
 
 
 def _features(X: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:

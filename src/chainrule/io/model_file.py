@@ -57,8 +57,7 @@ EXTRA_DTYPES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "uint16": "U16", "i
                 "uint32": "U32", "int32": "I32", "float32": "F32", "uint64": "U64", "int64": "I64", "float64": "F64"}
 
 #: bytes per element of each safetensors dtype above
-ITEMSIZES = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2, "U32": 4, "I32": 4, "F32": 4, "U64": 8,
-             "I64": 8, "F64": 8}
+ITEMSIZES = {name: numpy.dtype(dtype).itemsize for dtype, name in EXTRA_DTYPES.items()}
 
 PathLike = str | os.PathLike
 
@@ -368,7 +367,7 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
                 f"{path}: tensor {name!r}: its data_offsets {offsets} span {offsets[1] - offsets[0]} bytes; "
                 f"its dtype {entry['dtype']} and shape {entry['shape']} need {size}"
             )
-    needed = max((_end(entry) for entry in present.values()), default=0)
+    needed = max((entry["data_offsets"][1] for entry in present.values()), default=0)  # checked just above
     if needed > body_size:
         raise ModelFileError(
             f"{path}: truncated model file: its tensors need {needed} bytes after the header, "
@@ -385,14 +384,6 @@ def _check_input_width(preprocessor: Preprocessor, shapes: dict, path: PathLike)
             f"{path}: preprocessor.n_features: expected {width} (the network's input width), "
             f"got {preprocessor.n_features}"
         )
-
-
-def _end(entry) -> int:
-    """Where a tensor's bytes end, from its header entry (0 if the entry is malformed)."""
-    offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-    if isinstance(offsets, list) and len(offsets) == 2 and isinstance(offsets[1], int):
-        return offsets[1]
-    return 0
 
 
 def _foreign(path: PathLike, data: bytes, why: str) -> ModelFileError:

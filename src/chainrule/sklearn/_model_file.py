@@ -166,6 +166,8 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
     if y_type not in CLASS_COUNTS:
         raise ModelFileError(f"{where}.y_type_: expected one of {', '.join(CLASS_COUNTS)}, got {y_type!r:.60}")
     expected = CLASS_COUNTS[y_type](outputs)
+    if expected < 0:
+        raise ModelFileError(f"{where}.y_type_: {y_type!r} does not fit a network with {outputs} outputs")
     if not isinstance(labels, list) or len(labels) != expected:
         raise ModelFileError(
             f"{where}.classes_: expected a list of {expected} labels (a {y_type} network with {outputs} outputs), "

@@ -10,6 +10,8 @@ saved from any device and loaded onto the model's device.
 
 from __future__ import annotations
 
+import os
+
 import numpy
 
 from ..backend import to_device, to_numpy
@@ -21,6 +23,14 @@ from ..optimizers.optimizer import MAX_STEP_COUNT
 from .history import History
 
 FORMAT = "chainrule-checkpoint"
+
+
+def check_checkpoint_path(path) -> None:
+    """ModelFileError naming ``path`` when no checkpoint file is there: nothing, or a directory."""
+    if not os.path.exists(path):
+        raise ModelFileError(f"{path}: no such checkpoint file")
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path}: is a directory, not a checkpoint file")
 
 
 def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int) -> None:

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy
 
 from ..errors import DistributedError, HyperparameterError, ModelFileError
+from .checkpoint import check_checkpoint_path
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
@@ -273,10 +274,10 @@ class Communicator(SingleProcess):
 
 def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:
     """The error for a checkpoint rank 0 cannot read, naming ``path``."""
-    if isinstance(error, FileNotFoundError):
-        return ModelFileError(f"{path}: no such checkpoint file")
-    if isinstance(error, IsADirectoryError):
-        return ModelFileError(f"{path}: is a directory, not a checkpoint file")
+    try:
+        check_checkpoint_path(path)  # nothing there, or a directory: the same words as everywhere
+    except ModelFileError as missing:
+        return missing
     return ModelFileError(f"{path}: cannot read the checkpoint ({error.strerror or error})")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
-import os
 import signal
 import sys
 import threading
@@ -28,12 +27,12 @@ from ..backend import get_array_module, module_for, to_device
 from ..checks import as_matrix, check_finite, positive_int
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
-from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, ModelFileError, ShapeError
+from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback
-from .checkpoint import callback_checkpoint_state, load_checkpoint, save_checkpoint
+from .checkpoint import callback_checkpoint_state, check_checkpoint_path, load_checkpoint, save_checkpoint
 from .distributed import communicator
 from .history import History
 from .metrics import Scores
@@ -54,8 +53,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         The network; trained in place. Afterwards ``model.preprocessor`` holds the fitted
         preprocessing and ``model.metadata["training"]`` a summary, both saved by ``cr.save``.
     X : array of shape (n_samples, n_features)
-        At least one row (an empty X raises ShapeError naming X before any other data check,
-        as ``predict`` does).
+        At least one row (an empty X raises ShapeError naming X once X has been converted and
+        before y is checked against it, as ``predict`` does).
     y : array
         Class labels of any type (n_samples,) for classification (mapped to 0..K−1 in
         sorted order; integer labels already in [0, K) map to themselves), probability
@@ -224,8 +223,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     for callback in callbacks:
         callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
     if resume is not None:
-        if comm.size == 1 and not os.path.exists(resume):  # with several ranks, only rank 0 needs the file
-            raise ModelFileError(f"{resume}: no such checkpoint file")
+        if comm.size == 1:  # with several ranks, only rank 0 needs the file
+            check_checkpoint_path(resume)
         history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks)
         if history.stop_reason == "early_stopping":
             start_epoch = epochs  # that run had finished: resuming it trains no further epoch
