@@ -14,8 +14,8 @@ parameters stored as initializers under their chainrule names (``"0.W"``, ``"1.f
 
 The model's saved standardization z = (x − mean)/scale comes first, so the graph takes the
 same raw rows as ``cr.predict``; like ``cr.predict``, it computes z in float64 (Cast to double,
-Sub, Div with float64 mean and scale, Cast back to the model's dtype), so a column far from 0
-keeps its digits. Its input ``"X"`` and output ``"Y"`` have a
+Sub, Div with float64 mean and scale, Cast back to the model's dtype), so the subtraction of
+a column's mean loses no digits. Its input ``"X"`` and output ``"Y"`` have a
 dynamic batch dimension and the model's dtype (float32 or float64). The ONNX model's
 ``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
 labels in output order, as JSON) and ``chainrule.standardization``.

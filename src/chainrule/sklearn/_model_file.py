@@ -76,8 +76,10 @@ def save_estimator(estimator, path) -> None:
 def load_estimator(cls, path):
     """The ``cls`` estimator saved at ``path`` by :func:`save_estimator`.
 
-    Every saved value is checked before it is used, the network's shapes first, so that
-    nothing in the file can make loading allocate more than the file's own tensors: the
+    Every saved value that sizes an array or steers loading is checked before it is used,
+    the network's shapes first, so that nothing in the file can make loading allocate more
+    than the file's own tensors (the training record, ``loss_curve_``, ``n_iter_``, ``t_``
+    and the validation scores, is restored as saved): the
     number of classes must match the network's outputs, ``classes_dtype`` must be a
     boolean, integer, float, string or object dtype no wider than the longest saved label,
     the optimizer's and early stopping's arrays must have the network's shapes and dtype,
