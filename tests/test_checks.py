@@ -5,9 +5,10 @@ import pytest
 
 import chainrule as cr
 from chainrule.checks import (
-    as_float_dtype, as_matrix, check_finite, choice, in_unit_interval, is_json_count, is_json_number, positive,
-    positive_int, real,
+    as_float_dtype, as_matrix, check_finite, choice, in_unit_interval, input_width, is_json_count, is_json_number,
+    positive, positive_int, real,
 )
+from chainrule.data.preprocessing import Preprocessor
 
 
 @pytest.mark.parametrize("dtype", ["float32", np.float64, np.dtype("float32"), "f8"])
@@ -144,9 +145,26 @@ def test_check_finite_as_reports_values_that_overflow_the_narrower_dtype():
     X = np.zeros((2, 3))
     X[1, 2] = -1e39  # finite in float64, -Inf in float32
     check_finite_as(X, np.float64, "X")
-    with pytest.raises(cr.NonFiniteError, match=r"X: expected finite values, found -inf at index \(1, 2\)"):
-        check_finite_as(X, np.float32, "X")
+    with pytest.raises(cr.NonFiniteError, match=r"^X: expected finite values, found -1e\+39 at index \(1, 2\), which "
+                                                r"overflows float32, whose largest finite value is 3.40282e\+38 \(1 non-"):
+        check_finite_as(X, np.float32, "X")  # the value as given, not the -inf of the cast
     X[0, 0] = np.nan
     with pytest.raises(cr.NonFiniteError, match=r"found nan at index \(0, 0\) \(2 non-finite values in all\)"):
         check_finite_as(X, np.float32, "X")
     check_finite_as(np.full((2, 2), np.finfo(np.float32).max, dtype=np.float64), np.float32, "X")
+
+
+def test_input_width_is_the_preprocessors_else_the_first_parameter_layers():
+    model = cr.Sequential(cr.ReLU(), cr.Residual(cr.Sequential(cr.Linear(5, 5), cr.Tanh())), cr.Linear(5, 2))
+    assert input_width(model) == 5
+    assert input_width(model, Preprocessor(n_features=7)) == 7
+    assert input_width(cr.Sequential(cr.ReLU(), cr.Tanh())) is None  # nothing says
+
+
+def test_input_width_is_unknown_when_the_first_parameter_layer_has_no_n_in():
+    class Projection(cr.Layer):  # a user's own layer that narrows its input
+        def __init__(self):
+            super().__init__()
+            self.own_params = {"W": np.ones((6, 3), dtype=np.float32)}
+
+    assert input_width(cr.Sequential(Projection(), cr.Linear(3, 2))) is None

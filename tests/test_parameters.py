@@ -31,9 +31,11 @@ def test_layout():
     assert flat.theta.dtype == np.float32
     assert flat.slices["0.b"] == slice(12, 16)
     # Weight decay applies to the weights, not the biases.
-    np.testing.assert_array_equal(flat.decay_mask[flat.slices["0.W"]], 1)
-    np.testing.assert_array_equal(flat.decay_mask[flat.slices["0.b"]], 0)
-    assert flat.decay_mask.sum() == 12 + 16 + 8
+    decay_mask = flat.decay_mask()
+    assert decay_mask.shape == flat.theta.shape and decay_mask.dtype == flat.theta.dtype
+    np.testing.assert_array_equal(decay_mask[flat.slices["0.W"]], 1)
+    np.testing.assert_array_equal(decay_mask[flat.slices["0.b"]], 0)
+    assert decay_mask.sum() == 12 + 16 + 8
     assert_backed_by(model, flat)
 
 

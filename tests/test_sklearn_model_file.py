@@ -92,6 +92,7 @@ def test_bad_params_or_attributes_object(saved, tmp_path, key, value):
     ({"t": 3, "weight_decay": 10**400}, "optimizer.weight_decay"),  # used to raise OverflowError
     ({"t": 10**400, "weight_decay": 0.0}, "optimizer.t"),  # used to load, then overflow at the first step
     ({"t": 2**53 + 1, "weight_decay": 0.0}, "optimizer.t"),
+    ({"weight_decay": 0.0}, r"optimizer.t: expected an integer in \[0, \d+\], got nothing"),
 ])
 def test_bad_optimizer_json(saved, tmp_path, optimizer, key):
     with pytest.raises(ModelFileError, match=f"extra_json.{key}"):
@@ -100,9 +101,12 @@ def test_bad_optimizer_json(saved, tmp_path, optimizer, key):
 
 def test_bad_optimizer_and_early_stopping_tensors(saved, tmp_path):
     tensors = saved[1]
-    with pytest.raises(ModelFileError, match="optimizer's saved tensors"):
+    with pytest.raises(ModelFileError, match=r"extra_json\.optimizer: saved state tensors \[.v.\], but Adam has \[.m., .v.\]"):
         load_crafted(saved, tmp_path, tensors={k: v for k, v in tensors.items() if k != "optimizer.m"})
     with pytest.raises(ModelFileError, match="tensor 'optimizer.m' has shape"):
         load_crafted(saved, tmp_path, tensors={**tensors, "optimizer.m": numpy.zeros(3, numpy.float32)})
+    with pytest.raises(ModelFileError, match=r"tensor 'optimizer.v' has shape \(\d+,\) and dtype float64; "
+                                             r"the optimizer's has \(\d+,\) and float32"):
+        load_crafted(saved, tmp_path, tensors={**tensors, "optimizer.v": tensors["optimizer.v"].astype(numpy.float64)})
     with pytest.raises(ModelFileError, match="tensor 'early_stopping.best_theta' has shape"):
         load_crafted(saved, tmp_path, tensors={**tensors, "early_stopping.best_theta": numpy.zeros(3, numpy.float32)})

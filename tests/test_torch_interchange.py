@@ -135,7 +135,7 @@ def _bad(state, key, value):
     (lambda s: _bad(s, "2.bias", [[1.0], [2.0, 3.0]]), DTypeError, r"state_dict\['2.bias'\]: cannot read it"),
     (lambda s: _bad(s, "2.bias", np.array([0.0, np.nan])), NonFiniteError, r"state_dict\['2.bias'\]"),
     (lambda s: _bad(s, "0.weight", np.full((4, 3), 1e300)), NonFiniteError,
-     r"state_dict\['0.weight'\]: 1e\+300 at index \(0, 0\) overflows the model's dtype float32"),
+     r"state_dict\['0.weight'\]: expected finite values, found 1e\+300 at index \(0, 0\), which overflows float32"),
     (lambda s: list(s.items()), HyperparameterError, "state_dict: expected a mapping"),
 ])
 def test_bad_state_dict_is_refused_and_model_unchanged(change, error, message):

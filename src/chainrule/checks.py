@@ -60,12 +60,28 @@ def as_real_matrix(X, name: str = "X") -> Array:
     return X
 
 
-def check_finite_as(X: Array, dtype, name: str) -> None:
-    """Raise NonFiniteError as ``check_finite(X.astype(dtype), name)`` would, without the copy.
+def input_width(model, preprocessor=None) -> int | None:
+    """The number of raw features ``model`` takes, or None when the model does not say.
 
-    Besides NaN and Inf, this catches values too large for a narrower ``dtype`` (1e39 in
-    float64 becomes Inf in float32). Only when X holds such values is the copy made, to
-    report them exactly as for the cast array.
+    A given ``preprocessor`` (the one fitted with the model, ``model.preprocessor``) knows
+    it; otherwise it is the ``n_in`` of the first layer with parameters (a Linear; the
+    activations before it keep the width), and None when that layer has no ``n_in`` (a
+    user's own layer) or no layer has parameters. Every question of a model's input width
+    is answered here.
+    """
+    if preprocessor is not None:
+        return preprocessor.n_features
+    first = next((layer for _, layer in model.walk() if layer.own_params), None)
+    return getattr(first, "n_in", None)
+
+
+def check_finite_as(X: Array, dtype, name: str) -> None:
+    """Raise NonFiniteError if ``X`` holds NaN or Inf, or values that ``dtype`` cannot hold,
+    without the copy ``check_finite(X.astype(dtype), name)`` would make.
+
+    Values too large for a narrower ``dtype`` (1e39 in float64 becomes Inf in float32) are
+    reported as they are in X, with the dtype they overflow. Only when X holds such values
+    is the cast copy made, to find them exactly as the cast does.
     """
     dtype = numpy.dtype(dtype)
     if X.dtype.kind == "f" and X.dtype.itemsize > dtype.itemsize and X.size:
@@ -74,9 +90,14 @@ def check_finite_as(X: Array, dtype, name: str) -> None:
         # fmax/fmin skip NaN (reported below) and reduce without a temporary.
         if float(xp.fmax.reduce(X, axis=None)) > largest or float(xp.fmin.reduce(X, axis=None)) < -largest:
             with numpy.errstate(over="ignore"):  # the overflow is what is reported
-                cast = X.astype(dtype)
-            check_finite(cast, name)
-            return
+                bad = xp.argwhere(~xp.isfinite(X.astype(dtype)))
+            if len(bad):  # values just above ``largest`` round down to it instead
+                where = tuple(int(i) for i in bad[0])
+                value = float(X[where])
+                overflows = ""
+                if math.isfinite(value):
+                    overflows = f", which overflows {dtype.name}, whose largest finite value is {largest:.6g}"
+                raise _non_finite_error(name, value, where, len(bad), overflows)
     check_finite(X, name)
 
 
@@ -95,9 +116,14 @@ def check_finite(X: Array, name: str) -> None:
     if len(bad) == 0:  # the sum overflowed; every value is finite
         return
     where = tuple(int(i) for i in bad[0])
-    raise NonFiniteError(
-        f"{name}: expected finite values, found {float(X[where])!r} at index {where} "
-        f"({len(bad)} non-finite value{'s' if len(bad) > 1 else ''} in all)"
+    raise _non_finite_error(name, float(X[where]), where, len(bad))
+
+
+def _non_finite_error(name: str, value: float, where: tuple, count: int, overflows: str = "") -> NonFiniteError:
+    """The error for ``count`` values that are not finite, the first ``value`` at index ``where``."""
+    return NonFiniteError(
+        f"{name}: expected finite values, found {value!r} at index {where}{overflows} "
+        f"({count} non-finite value{'s' if count > 1 else ''} in all)"
     )
 
 

@@ -31,16 +31,27 @@ class FlatParameters:
         Parameter paths, in buffer order.
     slices : dict of str to slice
         Where each named parameter lies in ``theta`` and ``grad``.
-    decay_mask : Array, shape (n_parameters,)
-        1 where weight decay applies (weights), 0 where it does not (biases).
+
+    Only these two vectors are held at θ's size; :meth:`decay_mask` is made on request.
     """
 
     theta: Array
     grad: Array
     names: list
     slices: dict
-    decay_mask: Array
     _views: list  # (layer, name, param view, grad view): what the layers were given
+
+    def decay_mask(self) -> Array:
+        """A new vector like ``theta``: 1 where weight decay applies (weights), 0 where it does not (biases).
+
+        Made on each call, not held: it is as large as θ and only an optimizer with weight
+        decay needs it, once.
+        """
+        mask = get_array_module(self.theta).zeros_like(self.theta)
+        for full_name, (layer, name, _, _) in zip(self.names, self._views):
+            if name in layer.decayed:
+                mask[self.slices[full_name]] = 1
+        return mask
 
     def is_current(self, entries) -> bool:
         """True if ``entries`` (layer, name) are exactly the layers holding views into these vectors.
@@ -102,15 +113,12 @@ def flatten(model) -> FlatParameters:
     total = sum(int(array.size) for array in arrays)
     theta = xp.empty(total, dtype=dtype)
     grad = xp.zeros(total, dtype=dtype)
-    decay_mask = xp.zeros(total, dtype=dtype)
     slices, views, start = {}, [], 0
     for full_name, (layer, name), array in zip(names, entries, arrays):
         where = slice(start, start + int(array.size))
         theta[where] = array.ravel()
         if name in layer.own_grads:  # keep a gradient already computed (backward before the optimizer)
             grad[where] = layer.own_grads[name].ravel()
-        if name in layer.decayed:
-            decay_mask[where] = 1
         theta_view = theta[where].reshape(array.shape)
         grad_view = grad[where].reshape(array.shape)
         layer.own_params[name] = theta_view
@@ -118,5 +126,5 @@ def flatten(model) -> FlatParameters:
         slices[full_name] = where
         views.append((layer, name, theta_view, grad_view))
         start = where.stop
-    model._flat = FlatParameters(theta, grad, names, slices, decay_mask, views)
+    model._flat = FlatParameters(theta, grad, names, slices, views)
     return model._flat

@@ -35,8 +35,8 @@ from collections.abc import Mapping
 import numpy
 
 from .backend import get_array_module, to_numpy
-from .checks import check_finite
-from .errors import DTypeError, HyperparameterError, ModelFileError, NonFiniteError, ShapeError
+from .checks import check_finite_as
+from .errors import DTypeError, HyperparameterError, ModelFileError, ShapeError
 from .layers import Layer, Linear
 
 #: chainrule's own parameter name -> torch.nn.Linear's, and whether it is stored transposed
@@ -115,32 +115,14 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
             hint = " (chainrule's own (n_in, n_out) layout? torch's is (out, in))" if array.shape == shape[::-1] else ""
             raise ShapeError(f"state_dict[{key!r}]: expected shape {shape} for {layer.describe()}, "
                              f"got {array.shape}{hint}")
-        check_finite(array, f"state_dict[{key!r}]")
-        cast = _cast_finite(array, layer.own_params[name].dtype, key)
-        values[key] = cast.T if transposed else cast
+        # Also refuses a finite value that the parameter's dtype cannot hold (1e300 into float32).
+        check_finite_as(array, layer.own_params[name].dtype, f"state_dict[{key!r}]")
+        values[key] = array.T if transposed else array
     for key, (layer, name) in layout.items():
         param = layer.own_params[name]
-        param[...] = get_array_module(param).asarray(values[key])  # in place: views stay valid
+        # In place, so views stay valid; the assignment casts to the parameter's dtype.
+        param[...] = get_array_module(param).asarray(values[key])
     return model
-
-
-def _cast_finite(array: numpy.ndarray, dtype, key: str) -> numpy.ndarray:
-    """``array`` cast to the parameter's ``dtype``; NonFiniteError if a value overflows it.
-
-    A finite float64 such as 1e300 becomes inf in float32, so finiteness is checked again
-    after the cast, before anything is written to the model.
-    """
-    with numpy.errstate(over="ignore"):  # the overflow is reported below, with its key
-        cast = array.astype(dtype)
-    overflowed = numpy.argwhere(~numpy.isfinite(cast)) if cast.dtype.kind == "f" else []
-    if len(overflowed):
-        where = tuple(int(i) for i in overflowed[0])
-        raise NonFiniteError(
-            f"state_dict[{key!r}]: {float(array[where])!r} at index {where} overflows the model's "
-            f"dtype {numpy.dtype(dtype).name} (largest finite value {float(numpy.finfo(dtype).max):.6g}; "
-            f"{len(overflowed)} value{'s' if len(overflowed) > 1 else ''} in all)"
-        )
-    return cast
 
 
 def _layout(model: Layer) -> dict[str, tuple[Layer, str]]:

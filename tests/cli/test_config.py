@@ -39,13 +39,13 @@ def test_values_of_the_right_type_are_taken(values):
 
 @pytest.mark.parametrize("values, message", [
     ({"epoch": 5}, r"run\.toml: unknown key 'epoch'; expected one of data, label, hidden"),
-    ({"epochs": "5"}, r"run\.toml: key 'epochs' expects a int, got str '5'"),
-    ({"epochs": 5.0}, r"key 'epochs' expects a int, got float 5\.0"),
-    ({"epochs": True}, r"key 'epochs' expects a int, got bool True"),
-    ({"lr": "fast"}, r"key 'lr' expects a float, got str 'fast'"),
+    ({"epochs": "5"}, r"run\.toml: key 'epochs' expects an integer, got str '5'"),
+    ({"epochs": 5.0}, r"key 'epochs' expects an integer, got float 5\.0"),
+    ({"epochs": True}, r"key 'epochs' expects an integer, got bool True"),
+    ({"lr": "fast"}, r"key 'lr' expects a number, got str 'fast'"),
     ({"lr": float("inf")}, r"key 'lr' expects a finite number, got inf"),
-    ({"plots": 1}, r"key 'plots' expects a bool, got int 1"),
-    ({"hidden": [128, 64]}, r"key 'hidden' expects a str, got list \[128, 64\]"),
+    ({"plots": 1}, r"key 'plots' expects true or false, got int 1"),
+    ({"hidden": [128, 64]}, r"key 'hidden' expects a string, got list \[128, 64\]"),
 ])
 def test_unknown_keys_and_wrong_types_are_refused(values, message):
     with pytest.raises(ConfigError, match=message):
@@ -113,7 +113,7 @@ def test_train_with_a_config_file(tmp_path, capsys):
 
 @pytest.mark.parametrize("text, fragments", [
     ("epoch = 3\n", ["run.toml: unknown key 'epoch'"]),
-    ('epochs = "3"\n', ["run.toml: key 'epochs' expects a int, got str '3'"]),
+    ('epochs = "3"\n', ["run.toml: key 'epochs' expects an integer, got str '3'"]),
     ("epochs = [\n", ["run.toml: not valid TOML"]),
     ("[model]\nhidden = '8'\n", ["run.toml: unexpected table [model]"]),
 ])
@@ -158,3 +158,10 @@ def test_an_integer_with_more_digits_than_python_converts_is_invalid_toml(tmp_pa
         read_config(tmp_path / "run.toml")
     code, _, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--out", tmp_path / "run")
     assert_one_line_error(code, err, "run.toml: not valid TOML")
+
+
+def test_one_epoch_is_one_epoch_in_the_summary(tmp_path, capsys):
+    code, out, err = call(capsys, "train", "--data", "iris", "--hidden", "5", "--epochs", "1", "--quiet",
+                          "--no-plots", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "on iris (30 test samples, 1 epoch, completed)" in out

@@ -59,3 +59,12 @@ def test_options_come_from_a_config_file(tmp_path, capsys):
 def test_bad_options_exit_2_in_one_line(capsys, options, fragment):
     code, _, err = call(capsys, "gradcheck", *options)
     assert_one_line_error(code, err, fragment)
+
+
+def test_a_loss_the_data_cannot_take_is_named_where_it_was_given(tmp_path, capsys):
+    (tmp_path / "run.toml").write_text('data = "diabetes"\nloss = "cross_entropy"\n')
+    code, _, err = call(capsys, "gradcheck", "--config", tmp_path / "run.toml")
+    line = assert_one_line_error(code, err, "run.toml: key 'loss'", "needs class labels")
+    assert "--loss" not in line
+    code, _, err = call(capsys, "gradcheck", "--data", "diabetes", "--loss", "cross_entropy")
+    assert_one_line_error(code, err, "--loss: cross_entropy needs class labels")

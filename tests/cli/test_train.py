@@ -314,12 +314,12 @@ BAD_DATA = {
     "fewer samples than a batch": (lambda tmp: write_csv(tmp / "small.csv", iris_rows()[:1] + iris_rows()[1:150:15]),
                                    ["--batch-size", "9"], ["batch_size: 9 is more than the 8 training samples"]),
     "regression loss on labels": (lambda tmp: "diabetes", ["--loss", "cross_entropy"],
-                                  ["--loss cross_entropy", "regression"]),
+                                  ["--loss: cross_entropy needs class labels", "regression"]),
     "unknown data set": (lambda tmp: "mnist", [], ["unknown data set 'mnist'"]),
     "binary loss on three classes": (lambda tmp: "iris", ["--loss", "binary_cross_entropy"],
-                                     ["--loss binary_cross_entropy: needs labels in [0, 1]", "iris", "0 to 2"]),
+                                     ["--loss: binary_cross_entropy needs labels in [0, 1]", "iris", "0 to 2"]),
     "binary loss on text labels": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None),
-                                   ["--loss", "binary_cross_entropy"], ["--loss binary_cross_entropy", "text labels"]),
+                                   ["--loss", "binary_cross_entropy"], ["--loss: binary_cross_entropy needs", "text labels"]),
 }
 
 
@@ -331,6 +331,22 @@ def test_bad_data_is_refused_in_one_line_and_leaves_no_run_folder(tmp_path, caps
     assert_one_line_error(code, err, *fragments)
     assert out == ""
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("data, loss, fragment", [
+    ("diabetes", "cross_entropy", "cross_entropy needs class labels"),
+    ("iris", "binary_cross_entropy", "binary_cross_entropy needs labels in [0, 1]"),
+])
+def test_a_loss_the_data_cannot_take_is_named_where_it_was_given(tmp_path, capsys, data, loss, fragment):
+    config = tmp_path / "run.toml"
+    config.write_text(f'data = "{data}"\nloss = "{loss}"\n')
+    code, out, err = call(capsys, "train", "--config", config, "--epochs", "1", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{config}: key 'loss': {fragment}")
+    # The same loss on the command line, over the file's, is named as the option.
+    config.write_text(f'data = "{data}"\nloss = "mse"\n')
+    code, out, err = call(capsys, "train", "--config", config, "--loss", loss, "--epochs", "1", "--quiet",
+                          "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"chainrule: error: --loss: {fragment}")
 
 
 def test_an_out_folder_holding_another_run_is_refused(tmp_path, capsys):

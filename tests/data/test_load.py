@@ -145,7 +145,7 @@ def test_bad_options_raise_hyperparameter_error_naming_them(options, name):
 
 
 def test_test_size_leaving_no_training_rows_raises_data_error():
-    with pytest.raises(DataError, match="150 test rows out of 150"):
+    with pytest.raises(DataError, match="test_size: holding out 150 of the 150 rows leaves 0 for training"):
         load_data("iris", test_size=150)
 
 

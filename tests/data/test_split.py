@@ -37,6 +37,15 @@ def test_test_size_leaving_a_side_empty_raises_data_error(n_samples, test_size):
         n_test_rows(n_samples, test_size)
 
 
+def test_errors_name_the_argument_the_caller_took_test_size_as():
+    with pytest.raises(DataError, match=r"^validation: holding out 0.95 of the 10 rows leaves 0 for training and 10 held"):
+        shuffled_split_indices(10, 0.95, name="validation")
+    with pytest.raises(DataError, match=r"^validation: holding out 10 of the 10 rows"):
+        stratified_split_indices(numpy.arange(10) % 2, 10, name="validation")
+    with pytest.raises(HyperparameterError, match=r"^validation: expected a fraction in \(0, 1\), got 1.5"):
+        n_test_rows(10, 1.5, name="validation")
+
+
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", None, True])
 def test_invalid_seed_raises_hyperparameter_error(seed):
     with pytest.raises(HyperparameterError, match="seed"):

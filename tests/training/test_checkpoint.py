@@ -305,3 +305,19 @@ def test_a_declared_callback_array_is_saved_and_resumed(tmp_path):
     resumed = Declared()
     cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, verbose=0, resume=path, callbacks=[resumed])
     np.testing.assert_array_equal(resumed.w, read(path)[1]["callbacks.0.w"])
+
+
+def test_checking_the_callback_arrays_copies_none_to_the_host(monkeypatch):
+    # The ranks that write no checkpoint run this check each time rank 0 saves: a GPU θ-sized
+    # best_theta must not be copied to the host for a shape check (to_numpy is that copy).
+    from chainrule.training import checkpoint
+
+    def no_host_copy(array):
+        raise AssertionError("callback_checkpoint_state copied an array to the host")
+
+    monkeypatch.setattr(checkpoint, "to_numpy", no_host_copy)
+    model = cr.mlp([4, 8, 3], seed=0)
+    stopper = cr.EarlyStopping()
+    stopper.on_epoch_end(1, {"loss": 1.0}, model)  # keeps best_theta, a copy of θ
+    states, arrays = checkpoint.callback_checkpoint_state([stopper], model)
+    assert arrays["callbacks.0.best_theta"].shape == model.flat_parameters().theta.shape

@@ -4,6 +4,7 @@ import gc
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -212,9 +213,20 @@ def test_values_beyond_int64_are_compared_exactly_without_overflow():
     comm = rank_zero_of(2, ({**huge, "epochs": 2**63 + 1, "seed": 5}, {"X": 1}))
     with pytest.raises(cr.DistributedError) as raised:
         comm.check_same_run(huge, {"X": 1})
-    assert "epochs is 9223372036854775807 or more on rank 0 but 9223372036854775807 or more on rank 1" in str(raised.value)
     assert "seed is 9223372036854775807 or more on rank 0 but 5 on rank 1" in str(raised.value)  # not reduced mod 2**63
     assert "batch_size" not in str(raised.value)
+
+
+def test_values_beyond_int64_that_differ_are_told_apart_by_their_hashes():
+    """Both clipped to int64, 2**63 and 2**63 + 1 read "… or more on rank 0 but … or more on rank 1"."""
+    comm = rank_zero_of(3, ({"epochs": 2**63 + 1}, {}), ({"epochs": 7}, {}))
+    with pytest.raises(cr.DistributedError) as raised:
+        comm.check_same_run({"epochs": 2**63}, {})
+    problem = str(raised.value).partition("(")[2].partition(");")[0]
+    clipped, hashes = "9223372036854775807 or more", re.findall(r"\(hash ([0-9a-f]{16})\)", problem)
+    assert len(set(hashes)) == 3, problem
+    assert problem == (f"epochs is {clipped} (hash {hashes[0]}) on rank 0 but {clipped} (hash {hashes[1]}) on rank 1, "
+                       f"7 (hash {hashes[2]}) on rank 2")
 
 
 def test_a_huge_batch_size_on_every_rank_gets_the_friendly_error():

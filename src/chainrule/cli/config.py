@@ -105,9 +105,10 @@ def _coerce(key: str, value, kind: str, source: str | None):
     integer too large for a float (``lr = 1`` followed by 400 zeros).
     """
     expected = {"str": str, "int": int, "float": (int, float), "bool": bool}[kind]
+    described = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}[kind]
     name = value_name(key, source)
     if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
-        raise ConfigError(f"{name} expects a {kind}, got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{name} expects {described}, got {type(value).__name__} {value!r}")
     if kind != "float":
         return value
     try:

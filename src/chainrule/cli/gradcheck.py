@@ -19,6 +19,7 @@ from ..gradcheck import gradcheck
 from ..layers import mlp
 from ..losses import get_loss
 from . import train
+from .config import value_name
 
 NAME = "gradcheck"
 HELP = "check the backward of the configured network against central differences"
@@ -41,13 +42,14 @@ def run(args) -> int:
         if not hasattr(args, key):
             setattr(args, key, None)
     args.resume = None
-    config = train.resolve_config(args)
+    config, sources = train.resolve_config_and_sources(args)
     positive_int(args.samples, "--samples")
     positive_int(args.max_checks, "--max-checks")
     positive(args.tolerance, "--tolerance")
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
-    model = mlp([data.X_train.shape[1], *train.hidden_sizes(config.hidden), train.n_outputs_for(data, loss)],
+    n_outputs = train.n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
+    model = mlp([data.X_train.shape[1], *train.hidden_sizes(config.hidden), n_outputs],
                 config.activation, seed=config.seed, dtype="float64")
     rows = slice(0, args.samples)
     preprocessor = Preprocessor.fit(data.X_train, data.y_train, data.task)

@@ -94,6 +94,15 @@ def resolve_config(args) -> TrainConfig:
     ``epochs = 10`` in the file continues the saved run (its seed, data, ...) up to epoch 10.
     Errors name the value as its source gave it: ``--seed``, or ``run.toml: key 'seed'``.
     """
+    return resolve_config_and_sources(args)[0]
+
+
+def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
+    """:func:`resolve_config`'s configuration, and for each key a file gave, that file's path.
+
+    The errors found later (a loss the data cannot take) name a key through
+    ``value_name(key, sources.get(key))``, as :func:`validate` does.
+    """
     layers = []  # (values, the file they came from, or None for the command line), lowest first
     if args.resume:
         layers.append(resumed_config(args.resume))
@@ -106,7 +115,7 @@ def resolve_config(args) -> TrainConfig:
         config = config.with_values(values, source)
         sources.update(dict.fromkeys(values, source))
     validate(config, sources)
-    return config
+    return config, sources
 
 
 def resumed_config(checkpoint) -> tuple[dict, str]:
@@ -210,7 +219,7 @@ def run(args) -> int:
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
     if args.resume:
         check_checkpoint_path(args.resume)  # as fit(resume=...) refuses it (ModelFileError, exit 2)
-    config = resolve_config(args)
+    config, sources = resolve_config_and_sources(args)
     # Saved with its data path absolute, so that --resume finds the same files from any
     # working directory; read (and named in errors) as the user gave it.
     saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
@@ -219,7 +228,7 @@ def run(args) -> int:
         check_folder_is_free(folder, args.resume)
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
-    n_outputs = n_outputs_for(data, loss)
+    n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     model = mlp([data.X_train.shape[1], *hidden_sizes(config.hidden), n_outputs], config.activation,
                 seed=config.seed, dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
@@ -287,27 +296,29 @@ def interrupted_line(checkpoint: Path, last_epoch: int, checkpoint_every: int) -
             f"resume with: chainrule train --resume {checkpoint}")
 
 
-def n_outputs_for(data, loss: str) -> int:
+def n_outputs_for(data, loss: str, name: str = "--loss") -> int:
     """Output width: one per class for cross-entropy, one per target column otherwise.
 
-    ConfigError naming --loss when the loss cannot take the data's labels.
+    ConfigError when the loss cannot take the data's labels, naming the loss as ``name``
+    (``--loss``, or ``run.toml: key 'loss'`` for a loss from a config file; see ``value_name``).
     """
     if loss == "cross_entropy" or loss == "softmax_cross_entropy":
         if data.task != "classification":
-            raise ConfigError(f"--loss {loss}: needs class labels, but {data.name} is a regression data set")
+            raise ConfigError(f"{name}: {loss} needs class labels, but {data.name} is a regression data set")
         return len(numpy.unique(data.y_train))
     if loss == "binary_cross_entropy":
-        check_binary_labels(data)
+        check_binary_labels(data, name)
     return 1 if data.y_train.ndim == 1 else data.y_train.shape[1]
 
 
-def check_binary_labels(data) -> None:
-    """Binary cross-entropy needs numeric labels in [0, 1] (0/1 classes, or probabilities)."""
+def check_binary_labels(data, name: str) -> None:
+    """Binary cross-entropy needs numeric labels in [0, 1] (0/1 classes, or probabilities);
+    ConfigError naming the loss as ``name`` otherwise."""
     y = data.y_train
     if y.dtype.kind not in "fiub":
-        raise ConfigError(f"--loss binary_cross_entropy: needs labels in [0, 1], but {data.name} has text labels")
+        raise ConfigError(f"{name}: binary_cross_entropy needs labels in [0, 1], but {data.name} has text labels")
     if y.size and (y.min() < 0 or y.max() > 1):
-        raise ConfigError(f"--loss binary_cross_entropy: needs labels in [0, 1], but the labels of {data.name} "
+        raise ConfigError(f"{name}: binary_cross_entropy needs labels in [0, 1], but the labels of {data.name} "
                           f"range from {y.min():g} to {y.max():g}; use --loss cross_entropy for classes")
 
 
@@ -317,5 +328,5 @@ def summary_line(data, test: dict, history, folder: Path) -> str:
         score = f"test accuracy {test['accuracy']:.4f}"
     else:
         score = f"test R² {test['r2']:.4f}, MAE {test['mae']:.4g}"
-    return (f"{score} on {data.name} ({len(data.X_test)} test samples, {history.epochs} epochs, "
+    return (f"{score} on {data.name} ({len(data.X_test)} test samples, {history.epochs} epoch{'' if history.epochs == 1 else 's'}, "
             f"{history.stop_reason}); run folder: {folder}")

@@ -22,8 +22,11 @@ import numpy
 from ..errors import DataError, HyperparameterError, ShapeError
 
 
-def n_test_rows(n_samples: int, test_size: float | int) -> int:
+def n_test_rows(n_samples: int, test_size: float | int, name: str = "test_size") -> int:
     """Number of test rows that ``test_size`` gives out of ``n_samples``.
+
+    ``name`` is the argument the caller took ``test_size`` as (``fit`` passes "validation"),
+    which the errors name.
 
     Raises
     ------
@@ -33,25 +36,27 @@ def n_test_rows(n_samples: int, test_size: float | int) -> int:
         If it leaves no row for training or testing.
     """
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise HyperparameterError(f"test_size: expected a fraction in (0, 1) or a row count, got {test_size!r}")
+        raise HyperparameterError(f"{name}: expected a fraction in (0, 1) or a row count, got {test_size!r}")
     if isinstance(test_size, numbers.Integral):
         if test_size < 1:
-            raise HyperparameterError(f"test_size: expected a row count >= 1, got {test_size!r}")
+            raise HyperparameterError(f"{name}: expected a row count >= 1, got {test_size!r}")
         n_test = int(test_size)
+        shown = str(n_test)
     else:
         if not 0.0 < test_size < 1.0:
-            raise HyperparameterError(f"test_size: expected a fraction in (0, 1), got {test_size!r}")
+            raise HyperparameterError(f"{name}: expected a fraction in (0, 1), got {test_size!r}")
         n_test = math.ceil(test_size * n_samples)
+        shown = f"{float(test_size):g}"
     if not 1 <= n_test <= n_samples - 1:
         raise DataError(
-            f"test_size={test_size!r} asks for {n_test} test rows out of {n_samples}; "
-            f"a split needs at least one row on each side"
+            f"{name}: holding out {shown} of the {n_samples} rows leaves {n_samples - n_test} for training "
+            f"and {n_test} held out; a split needs at least one row on each side"
         )
     return n_test
 
 
-def shuffled_split_indices(n_samples: int, test_size: float | int = 0.2, seed: int = 0):
-    """Row indices ``(train_index, test_index)`` of a shuffled split.
+def shuffled_split_indices(n_samples: int, test_size: float | int = 0.2, seed: int = 0, *, name: str = "test_size"):
+    """Row indices ``(train_index, test_index)`` of a shuffled split (errors name ``test_size`` as ``name``).
 
     Examples
     --------
@@ -59,12 +64,12 @@ def shuffled_split_indices(n_samples: int, test_size: float | int = 0.2, seed: i
     >>> len(train_index), len(test_index)
     (7, 3)
     """
-    n_test = n_test_rows(n_samples, test_size)
+    n_test = n_test_rows(n_samples, test_size, name)
     order = _generator(seed).permutation(n_samples)
     return order[n_test:], order[:n_test]
 
 
-def stratified_split_indices(y, test_size: float | int = 0.2, seed: int = 0):
+def stratified_split_indices(y, test_size: float | int = 0.2, seed: int = 0, *, name: str = "test_size"):
     """Row indices ``(train_index, test_index)`` that keep each class's proportion.
 
     Parameters
@@ -75,6 +80,8 @@ def stratified_split_indices(y, test_size: float | int = 0.2, seed: int = 0):
         Fraction in (0, 1) or number of test rows.
     seed : int
         Seed of the ``numpy.random.Generator`` that shuffles rows within each class.
+    name : str
+        The argument ``test_size`` came as, for the errors (``fit`` passes "validation").
 
     Returns
     -------
@@ -91,7 +98,7 @@ def stratified_split_indices(y, test_size: float | int = 0.2, seed: int = 0):
     y = numpy.asarray(y)
     if y.ndim != 1:
         raise ShapeError(f"y: expected one label per row (n_samples,), got shape {y.shape}")
-    n_test = n_test_rows(len(y), test_size)
+    n_test = n_test_rows(len(y), test_size, name)
     _, class_of_row = numpy.unique(y, return_inverse=True)
     class_sizes = numpy.bincount(class_of_row)
     test_per_class = _apportion(class_sizes, n_test)

@@ -28,6 +28,21 @@ MAX_STEP_COUNT = 2**53
 class Optimizer:
     """Base class: validates the shared hyperparameters and keeps the step count.
 
+    Beyond the model's θ and ∂L/∂θ, an optimizer holds vectors of θ's size and dtype, made
+    in the constructor or by ``to`` (a step allocates none):
+
+    - ``state``: what the rule carries from step to step (SGD with momentum: the velocity;
+      Adam: m and v; RMSProp: v; plain SGD: nothing);
+    - ``_work``: the update's scratch vector (and, where NumPy's BLAS is not reachable and on
+      the GPU, the step's a·x for θ ← θ − a·x);
+    - ``_work2``: a second scratch vector for g + λθ or λθ, only when ``weight_decay`` > 0;
+    - ``_decay``: λ on the weights and 0 on the biases, when ``weight_decay`` > 0, and on the
+      GPU whatever λ (zeros when λ = 0: chainrule.cuda.kernels' fused SGD and Adam kernels
+      read it at every step); None on the CPU when λ = 0.
+
+    So with λ = 0 an optimizer holds its state plus one vector (Adam: 3 times θ's bytes,
+    plain SGD: 1), and with λ > 0 two more. Hyperparameters are fixed at construction.
+
     Parameters
     ----------
     model : Layer
@@ -54,9 +69,13 @@ class Optimizer:
         flat = model.flat_parameters()
         xp = get_array_module(flat.theta)
         self.state: dict[str, Array] = {}  # per-parameter state, same layout as θ
-        self._decay = flat.decay_mask * self.weight_decay  # λ on weights, 0 on biases
         self._work = xp.empty_like(flat.theta)
-        self._work2 = xp.empty_like(flat.theta)
+        self._work2 = xp.empty_like(flat.theta) if self.weight_decay else None
+        self._decay = None
+        if self.weight_decay:
+            self._decay = flat.decay_mask()
+            self._decay *= self.weight_decay  # λ on weights, 0 on biases
+        self._decay = self._decay_on(device_of(flat.theta))
 
     @property
     def current_lr(self) -> float:
@@ -87,8 +106,9 @@ class Optimizer:
             size = abs_sum(direction)
             if not math.isfinite(size) or scale * size > math.sqrt(numpy.finfo(direction.dtype).max):
                 return False
-        # θ ← θ − scale · direction, one pass; the second work buffer is free once update returns.
-        axpy(-scale, direction, flat.theta, work=self._work2)
+        # θ ← θ − scale · direction, one pass. Where it needs a work vector (no BLAS, or the GPU),
+        # the first one is free once update returns, or is the direction itself, read before it is written.
+        axpy(-scale, direction, flat.theta, work=self._work)
         return True
 
     def check_layout(self, flat=None) -> None:
@@ -131,8 +151,21 @@ class Optimizer:
     def to(self, device: str) -> "Optimizer":
         """Move the state and work buffers to ``device`` ("cpu" or "cuda"), with the model; returns self."""
         self.state = {name: to_device(array, device) for name, array in self.state.items()}
-        self._decay, self._work, self._work2 = (to_device(array, device) for array in (self._decay, self._work, self._work2))
+        self._work = to_device(self._work, device)
+        if self._work2 is not None:
+            self._work2 = to_device(self._work2, device)
+        self._decay = self._decay_on(device)
         return self
+
+    def _decay_on(self, device: str) -> Array | None:
+        """``_decay`` on ``device`` (``_work`` must be there already): λ on the weights and 0 on
+        the biases when λ > 0; when λ = 0, None on the CPU, whose update rules then never read it,
+        and zeros on the GPU, for the fused kernels of chainrule.cuda.kernels."""
+        if self.weight_decay:
+            return to_device(self._decay, device)
+        if device == "cpu":
+            return None
+        return self._decay if self._decay is not None else get_array_module(self._work).zeros_like(self._work)
 
     def state_dict(self) -> dict:
         """The step count and state arrays, to checkpoint and later ``load_state_dict``."""

@@ -29,7 +29,7 @@ from ..checks import is_json_number
 from ..errors import ModelFileError
 from ..io import read, save
 from ..layers import Sequential
-from ..optimizers.optimizer import MAX_STEP_COUNT
+from ..training.checkpoint import saved_optimizer_state
 
 #: fitted attributes saved as plain JSON values (floats may be "inf"/"-inf"/"nan")
 ATTRIBUTES = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "loss_", "loss_curve_", "n_iter_",
@@ -217,36 +217,23 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
     if "optimizer" not in extra_json:
         return None
     saved = _json_object(extra_json, "optimizer", path, "extra_json")
-    t, weight_decay = saved.get("t"), saved.get("weight_decay")
-    if type(t) is not int or not 0 <= t <= MAX_STEP_COUNT:
-        raise ModelFileError(
-            f"{path}: extra_json.optimizer.t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
-        )
+    weight_decay = saved.get("weight_decay")
     if not is_json_number(weight_decay, finite=True) or weight_decay < 0:
         raise ModelFileError(
             f"{path}: extra_json.optimizer.weight_decay: expected a finite number >= 0, got {weight_decay!r:.60}"
         )
     optimizer = estimator._make_optimizer(float(weight_decay))
-    saved_names = sorted(name.partition(".")[2] for name in tensors if name.startswith("optimizer."))
-    if saved_names != sorted(optimizer.state):
-        raise ModelFileError(
-            f"{path}: the optimizer's saved tensors {saved_names} are not the {type(optimizer).__name__} "
-            f"state {sorted(optimizer.state)}"
-        )
-    state = {name: _model_vector(estimator, tensors[f"optimizer.{name}"], f"tensor 'optimizer.{name}'", path,
-                                 shape=optimizer.state[name].shape)
-             for name in optimizer.state}
-    optimizer.load_state_dict({"t": t, "state": state})
+    optimizer.load_state_dict(saved_optimizer_state(saved, tensors, optimizer, path, "extra_json.optimizer"))
     return optimizer
 
 
-def _model_vector(estimator, array, where: str, path, shape=None):
-    """``array``, checked to have the network's dtype and ``shape`` (by default its parameters' count)."""
+def _model_vector(estimator, array, where: str, path):
+    """``array``, checked to have the shape and dtype of the network's flat parameters θ."""
     theta = estimator.model_.flat_parameters().theta
-    shape = theta.shape if shape is None else shape
-    if array.shape != shape or array.dtype != theta.dtype:
+    if array.shape != theta.shape or array.dtype != theta.dtype:
         raise ModelFileError(
-            f"{path}: {where} has shape {array.shape} and dtype {array.dtype}; the network needs {shape} and {theta.dtype}"
+            f"{path}: {where} has shape {array.shape} and dtype {array.dtype}; "
+            f"the network needs {theta.shape} and {theta.dtype}"
         )
     return array
 

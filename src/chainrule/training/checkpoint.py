@@ -14,7 +14,7 @@ import os
 
 import numpy
 
-from ..backend import to_device, to_numpy
+from ..backend import get_array_module, to_device, to_numpy
 from ..checks import is_json_count, is_json_number
 from ..errors import HyperparameterError, ModelFileError
 from ..io import read, save
@@ -40,9 +40,9 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     ``checkpoint_arrays``, or of another shape or dtype) raises HyperparameterError here, at
     the first checkpoint, and nothing is written: see :func:`callback_checkpoint_state`.
     """
-    callback_states, callback_tensors = callback_checkpoint_state(callbacks, model)
+    callback_states, callback_arrays = callback_checkpoint_state(callbacks, model)
     tensors = {f"optimizer.{name}": to_numpy(array) for name, array in optimizer.state.items()}
-    tensors.update(callback_tensors)
+    tensors.update({key: to_numpy(array) for key, array in callback_arrays.items()})
     extra = {
         "format": FORMAT,
         "epoch": epoch,
@@ -60,6 +60,8 @@ def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
     Each array must be one its callback declares in ``checkpoint_arrays(model)``, with that
     shape and dtype, since :func:`load_checkpoint` refuses any other: a HyperparameterError
     naming the callback and the array says so when saving, not hours later at resume time.
+    The arrays stay on their device (no host copy): the ranks that write no checkpoint call
+    this only for its checks.
     """
     states, tensors = [], {}
     for index, callback in enumerate(callbacks):
@@ -67,7 +69,7 @@ def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
         states.append(state)
         declared = callback.checkpoint_arrays(model)
         for name, array in arrays.items():
-            array = to_numpy(array)
+            array = get_array_module(array).asarray(array)  # a list becomes an array, as saving makes it
             where = f"callbacks[{index}] ({type(callback).__name__}): its state_dict array {name!r:.80}"
             if name not in declared:
                 raise HyperparameterError(
@@ -101,15 +103,13 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
     if extra.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
     _check_model(saved, model, path)
-    epoch = _field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", _is_epoch_count)
+    epoch = _field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", _is_count)
     saved_optimizer = _field(extra, "optimizer", path, "an object with \"type\" and \"t\"", _is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
         raise ModelFileError(
             f"{path}: the checkpoint was trained with {saved_optimizer.get('type')!s:.60}, not {type(optimizer).__name__}"
         )
-    t = _field(saved_optimizer, "t", path, f"an integer in [0, {MAX_STEP_COUNT}]",
-               lambda value: is_json_count(value) and value <= MAX_STEP_COUNT, where="optimizer.t")
-    optimizer_state = _optimizer_state(tensors, optimizer, path)
+    optimizer_state = saved_optimizer_state(saved_optimizer, tensors, optimizer, path, "checkpoint field optimizer")
     _check_rng_state(extra.get("rng"), rng, path)
     history = _history(extra.get("history"), path)
     if history.epochs != epoch:  # save_checkpoint writes the History of the epoch it saves
@@ -135,7 +135,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
             ) from None
     for name, array in model.params.items():
         array[...] = to_device(saved.params[name], device)
-    optimizer.load_state_dict({"t": t, "state": optimizer_state})
+    optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = extra["rng"]
     return history, epoch
 
@@ -163,28 +163,40 @@ def _is_object(value) -> bool:
     return isinstance(value, dict)
 
 
-def _is_epoch_count(value) -> bool:
-    """An epoch count: bounded like the optimizer's step count (an epoch takes at least one step),
-    so that no huge JSON integer reaches the progress bar or the plots, which need floats."""
+def _is_count(value) -> bool:
+    """A step or epoch count: an integer in [0, MAX_STEP_COUNT]. An epoch takes at least one
+    step, so epochs share the bound, and no huge JSON integer reaches the progress bar or the
+    plots, which need floats."""
     return is_json_count(value) and value <= MAX_STEP_COUNT
 
 
-def _optimizer_state(tensors: dict, optimizer, path) -> dict:
-    """The optimizer's saved state arrays, checked against its own: same names, shapes and dtypes."""
+def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: str) -> dict:
+    """The optimizer state saved in a file, checked, as ``optimizer.load_state_dict`` takes it.
+
+    Checkpoints and scikit-learn estimator files both save it: the step count as ``saved["t"]``
+    (``saved`` is a JSON object of the file, which messages call ``where``) and the state arrays
+    as tensors ``optimizer.<name>``. The step count must be an integer in [0, MAX_STEP_COUNT]
+    and the arrays exactly ``optimizer.state``'s names, shapes and dtypes; anything else is a
+    ModelFileError naming the file and the field or tensor.
+    """
+    t = saved.get("t")
+    if not _is_count(t):
+        found = "nothing" if "t" not in saved else f"{t!r:.60}"
+        raise ModelFileError(f"{path}: {where}.t: expected an integer in [0, {MAX_STEP_COUNT}], got {found}")
     saved_names = sorted(name[len("optimizer."):] for name in tensors if name.startswith("optimizer."))
     if saved_names != sorted(optimizer.state):
         raise ModelFileError(
-            f"{path}: checkpoint field optimizer: saved state tensors {saved_names}, "
+            f"{path}: {where}: saved state tensors {saved_names}, "
             f"but {type(optimizer).__name__} has {sorted(optimizer.state)}"
         )
     for name, array in optimizer.state.items():
-        saved = tensors[f"optimizer.{name}"]
-        if saved.shape != array.shape or saved.dtype != array.dtype:
+        saved_array = tensors[f"optimizer.{name}"]
+        if saved_array.shape != array.shape or saved_array.dtype != array.dtype:
             raise ModelFileError(
-                f"{path}: tensor 'optimizer.{name}' has shape {saved.shape} and dtype {saved.dtype}; "
+                f"{path}: tensor 'optimizer.{name}' has shape {saved_array.shape} and dtype {saved_array.dtype}; "
                 f"the optimizer's has {array.shape} and {array.dtype}"
             )
-    return {name: tensors[f"optimizer.{name}"] for name in optimizer.state}
+    return {"t": t, "state": {name: tensors[f"optimizer.{name}"] for name in optimizer.state}}
 
 
 def _check_callback_arrays(tensors: dict, callbacks, model, path) -> None:
@@ -230,8 +242,8 @@ def _history(saved, path) -> History:
         "metrics": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
         "grad_norms": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
         "initial_grad_norms": ("an object of numbers", lambda v: _is_object(v) and all(map(is_json_number, v.values()))),
-        "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", _is_epoch_count),
-        "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or _is_epoch_count(v)),
+        "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", _is_count),
+        "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or _is_count(v)),
         "stop_reason": ("a string", lambda v: isinstance(v, str)),
     }
     _field({"history": saved}, "history", path, "an object", _is_object)

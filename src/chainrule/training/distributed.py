@@ -152,9 +152,9 @@ class Communicator(SingleProcess):
                 ranks = ", ".join(map(str, others[:3]))
                 problems.append(f"{name} on rank{'s' if len(others) > 1 else ''} {ranks}{more} differs from rank 0's")
             else:
-                shown_column = shown_columns[index]
-                shown = ", ".join(f"{_shown(shown_column[rank])} on rank {rank}" for rank in others[:3])
-                problems.append(f"{name} is {_shown(shown_column[0])} on rank 0 but {shown}{more}")
+                shown = _shown_values(shown_columns[index], column, [0, *others[:3]])
+                listed = ", ".join(f"{shown[rank]} on rank {rank}" for rank in others[:3])
+                problems.append(f"{name} is {shown[0]} on rank 0 but {listed}{more}")
         if problems:
             raise DistributedError(
                 f"the {self.size} processes were not given the same data and arguments ({'; '.join(problems)}); "
@@ -293,13 +293,34 @@ def fingerprint_row(values: dict, checksums: dict) -> numpy.ndarray:
     return numpy.array([*shown, *exact, *checksums.values()], dtype=numpy.int64)
 
 
+def hash63(chunks) -> int:
+    """A 63-bit hash (BLAKE2b) of byte strings or contiguous arrays, in order: an int in
+    [0, 2⁶³), so that it fits the int64s the ranks exchange. Equal chunks, equal hashes."""
+    digest = hashlib.blake2b(digest_size=8)
+    for chunk in chunks:
+        digest.update(chunk)
+    return int.from_bytes(digest.digest(), "little") >> 1
+
+
 def _text_hash(value) -> int:
     """A 63-bit hash of an int's hexadecimal text (or of "None"): equal values, equal hashes.
 
     Hexadecimal because Python refuses to write an int of more than 4300 decimal digits."""
     text = "None" if value is None else format(int(value), "x")
-    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return hash63([text.encode()])
+
+
+def _shown_values(shown_column, exact_column, ranks) -> dict:
+    """rank -> the text naming its value in ``check_same_run``'s message, for ``ranks`` (rank 0 first).
+
+    Values beyond the int64 range are sent clipped, so two different ones can look alike
+    ("… or more" on both ranks): when one looks like rank 0's, every listed value also shows
+    its hash, which differs from rank 0's.
+    """
+    shown = {rank: _shown(shown_column[rank]) for rank in ranks}
+    if any(shown[rank] == shown[0] for rank in ranks if rank != 0):
+        return {rank: f"{text} (hash {int(exact_column[rank]):016x})" for rank, text in shown.items()}
+    return shown
 
 
 def _shown(value) -> str:

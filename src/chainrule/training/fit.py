@@ -13,7 +13,6 @@ single process.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import numbers
 import signal
@@ -33,7 +32,7 @@ from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback
 from .checkpoint import callback_checkpoint_state, check_checkpoint_path, load_checkpoint, save_checkpoint
-from .distributed import communicator
+from .distributed import communicator, hash63
 from .history import History
 from .metrics import Scores
 
@@ -296,15 +295,9 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
     if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 < validation < 1:
         raise HyperparameterError(f"validation: expected a fraction in (0, 1) or (X_val, y_val), got {validation!r}")
     validation = as_fraction(validation)
-    n_held = math.ceil(validation * len(y))
-    if not 1 <= n_held <= len(y) - 1:
-        raise DataError(
-            f"validation: holding out {validation:g} of the {len(y)} rows leaves {len(y) - n_held} for training "
-            f"and {n_held} for validation; each needs at least one"
-        )
     seed = int(split_seed.generate_state(1)[0])
     if loss.task == "classification" and y.ndim == 1:
-        train, held = stratified_split_indices(y, validation, seed)
+        train, held = stratified_split_indices(y, validation, seed, name="validation")
         missing = sorted(set(numpy.unique(y).tolist()) - set(numpy.unique(y[train]).tolist()), key=repr)
         if missing:
             raise DataError(
@@ -312,7 +305,7 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
                 f"without training rows; use a smaller fraction"
             )
     else:
-        train, held = shuffled_split_indices(len(y), validation, seed)
+        train, held = shuffled_split_indices(len(y), validation, seed, name="validation")
     return X[train], y[train], X[held], y[held]
 
 
@@ -338,12 +331,12 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
 
 def checksum(*arrays) -> int:
     """A 63-bit hash of the arrays' dtypes, shapes and bytes: equal arrays, equal checksums."""
-    digest = hashlib.blake2b(digest_size=8)
-    for array in arrays:
-        array = numpy.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(array)
-    return int.from_bytes(digest.digest(), "little") >> 1
+    def chunks():
+        for array in arrays:
+            array = numpy.ascontiguousarray(array)  # one array's copy at a time, if any is needed
+            yield f"{array.dtype.str}{array.shape}".encode()
+            yield array
+    return hash63(chunks())
 
 
 def as_targets(y, name: str):
@@ -401,12 +394,26 @@ def encode_targets(preprocessor: Preprocessor, y, name: str = "y"):
 
 
 def evaluate_prepared(model: Layer, X, T, loss, prefix: str = "") -> dict:
-    """Loss and metrics of ``model`` on prepared inputs and targets, in chunks."""
-    scores = Scores(loss.task)
-    for start in range(0, len(X), EVAL_CHUNK):
-        Y = model.forward(X[start:start + EVAL_CHUNK])
-        value, _ = loss.compute(Y, T[start:start + EVAL_CHUNK])
-        scores.add(Y, T[start:start + EVAL_CHUNK], value)
+    """Loss and metrics of ``model`` on prepared inputs and targets, EVAL_CHUNK rows at a time."""
+    chunks = ((start, X[start:start + EVAL_CHUNK]) for start in range(0, len(X), EVAL_CHUNK))
+    return score_chunks(model, chunks, lambda n_outputs: T, loss, prefix)
+
+
+def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "") -> dict:
+    """Loss and metrics of ``model`` over consecutive blocks of prepared rows, as one Scores.
+
+    ``chunks`` yields (start, inputs) for rows start..start+len(inputs); ``targets(n_outputs)``
+    returns the prepared targets of all the rows (on any device), asked once, when the first
+    outputs show their width. Each block's targets go to the model's device.
+    """
+    scores, T = Scores(loss.task), None
+    for start, inputs in chunks:
+        Y = model.forward(inputs)
+        if T is None:
+            T = targets(Y.shape[1])
+        T_chunk = to_device(T[start:start + len(Y)], model.device)
+        value, _ = loss.compute(Y, T_chunk)
+        scores.add(Y, T_chunk, value)
     return scores.result(prefix)
 
 

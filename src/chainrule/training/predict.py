@@ -11,20 +11,20 @@ from __future__ import annotations
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..checks import as_real_matrix, check_finite_as
+from ..checks import as_real_matrix, check_finite_as, input_width
 from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
-from .fit import EVAL_CHUNK, encode_targets
-from .metrics import Scores
+from .fit import EVAL_CHUNK, encode_targets, score_chunks
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
 
 
 def _inputs(model: Layer, X):
     """Checks ``model`` and the whole of ``X`` (rank, kind, rows, finiteness in the model's
-    dtype, width) without copying an array; returns X, the model's dtype and preprocessor."""
+    dtype, width: see ``checks.input_width``) without copying an array; returns X, the
+    model's dtype and preprocessor."""
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     dtype = numpy.dtype(model.dtype or numpy.float32)
@@ -33,8 +33,9 @@ def _inputs(model: Layer, X):
     if len(X) == 0:  # as scikit-learn does: an empty answer would hide a caller's bug
         raise ShapeError(f"X has no rows (shape {tuple(X.shape)}); expected at least 1")
     preprocessor = model.preprocessor
-    if preprocessor is not None:
-        preprocessor.check_width(X)
+    width = input_width(model, preprocessor)
+    if width is not None and X.shape[1] != width:
+        raise ShapeError(f"X: the model expects rows of {width} features, got shape {tuple(X.shape)}")
     return X, dtype, preprocessor
 
 
@@ -113,12 +114,6 @@ def evaluate(model: Layer, X, y) -> dict:
     X, dtype, preprocessor = _inputs(model, X)
     loss = LOSS_OF_TASK[_task(preprocessor)]()
     y = encode_targets(preprocessor, y) if preprocessor is not None else numpy.asarray(y)
-    scores, T = Scores(loss.task), None
-    for start, inputs in _prepared_chunks(model, X, dtype, preprocessor):
-        Y = model.forward(inputs)
-        if T is None:  # the targets' shape depends on the number of outputs
-            T = loss.prepare(y, Y.shape[1], dtype, n_samples=len(X))
-        T_chunk = to_device(T[start:start + len(Y)], model.device)
-        value, _ = loss.compute(Y, T_chunk)
-        scores.add(Y, T_chunk, value)
-    return scores.result()
+    # The targets' shape depends on the number of outputs, known from the first chunk's.
+    return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
+                        lambda n_outputs: loss.prepare(y, n_outputs, dtype, n_samples=len(X)), loss)
