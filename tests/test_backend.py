@@ -1,6 +1,8 @@
 """The backend: the one module that picks the array module."""
 
 import importlib.util
+import math
+import warnings
 
 import numpy as np
 import pytest
@@ -84,3 +86,36 @@ def test_abs_sum_is_nan_or_inf_for_a_vector_holding_either(blas_or_not):
         Y = X.copy()
         Y[12_345] = bad
         assert not np.isfinite(abs_sum(Y))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_abs_sum_without_the_blas_allocates_one_small_block_not_a_copy_of_x(monkeypatch, dtype):
+    import tracemalloc
+
+    from chainrule import backend, cpu_blas
+
+    monkeypatch.setattr(cpu_blas, "_routines", lambda: None)
+    X = np.random.default_rng(0).standard_normal(8 * backend.ABS_SUM_BLOCK + 123).astype(dtype)
+    tracemalloc.start()
+    try:
+        found = backend.abs_sum(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 4, peak / X.nbytes  # abs(X).sum() took all of X.nbytes
+    assert found == pytest.approx(float(np.abs(X.astype(np.float64)).sum()), rel=1e-5)
+    assert backend.abs_sum(X[:0]) == 0.0 and backend.abs_sum(X[:3]) == pytest.approx(float(np.abs(X[:3]).sum()))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_abs_sum_overflows_to_inf_in_xs_dtype_with_or_without_the_blas(blas_or_not, dtype):
+    from chainrule.backend import ABS_SUM_BLOCK, abs_sum
+
+    largest = np.finfo(dtype).max
+    within_blocks = np.full(10, largest / 4, dtype=dtype)  # Σ = 2.5 × largest, within one block
+    across_blocks = np.zeros(3 * ABS_SUM_BLOCK, dtype=dtype)
+    across_blocks[::ABS_SUM_BLOCK] = -largest / 2  # each block's sum is finite, their total is not
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow is the answer, not a warning
+        assert abs_sum(within_blocks) == math.inf
+        assert abs_sum(across_blocks) == math.inf

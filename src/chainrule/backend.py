@@ -167,15 +167,39 @@ def axpby(a: float, X: Array, b: float, Y: Array, work: Array | None = None) -> 
 
 
 def abs_sum(X: Array) -> float:
-    """Σ|x_i| of a vector as a Python float, accumulated in X's dtype (so it overflows where X's
-    dtype does): on the CPU one threaded pass of NumPy's own BLAS (17.6 µs on 535,818 float32
-    against 37.8 µs for NumPy's dot product); elsewhere through a temporary."""
+    """Σ|x_i| of a vector as a Python float, accumulated in X's dtype (so it overflows to inf
+    where X's dtype does): on the CPU one threaded pass of NumPy's own BLAS (17.6 µs on 535,818
+    float32 against 37.8 µs for NumPy's dot product), else ``ABS_SUM_BLOCK`` values at a time
+    through one small buffer; on the GPU through a temporary of X's size."""
     if get_array_module(X) is numpy:
         found = cpu_blas.asum(X)
         if found is not None:
             return float(found)
+        return _abs_sum_in_blocks(X)
     with numpy.errstate(over="ignore"):  # an overflow is the answer (inf), not a warning
         return float(get_array_module(X).abs(X).sum())
+
+
+# Values per block of abs_sum without the BLAS (a buffer of 256 KiB in float32). Each block costs
+# ~2 µs of calls: on 535,818 float32, 155 µs against 132 for abs(X).sum(), and 262 with blocks of 8192.
+ABS_SUM_BLOCK = 65536
+
+
+def _abs_sum_in_blocks(X: numpy.ndarray) -> float:
+    """Σ|x_i| of a NumPy array in its dtype, without the temporary |X| of X's size.
+
+    The optimizers' divergence guard asks for it at every step, so |X| is made one block at a
+    time in a buffer of ``ABS_SUM_BLOCK`` values; each block's sum (NumPy's, pairwise) is added
+    to a total of X's dtype. The result differs from ``abs(X).sum()`` only by rounding.
+    """
+    values = X.reshape(-1)  # a view, unless X is a non-contiguous array of several dimensions
+    buffer = numpy.empty(min(values.size, ABS_SUM_BLOCK), dtype=values.dtype)
+    total = values.dtype.type(0)
+    with numpy.errstate(over="ignore"):  # an overflow is the answer (inf), not a warning
+        for start in range(0, values.size, ABS_SUM_BLOCK):
+            chunk = values[start:start + ABS_SUM_BLOCK]
+            total += numpy.abs(chunk, out=buffer[:len(chunk)]).sum()
+    return float(total)
 
 
 def sum_rows(A: Array, out: Array) -> Array:

@@ -35,6 +35,7 @@ import numpy
 
 from . import __version__
 from .backend import to_numpy
+from .checks import input_width
 from .errors import HyperparameterError, ModelFileError, ShapeError
 from .io.atomic import atomic_write
 from .layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
@@ -109,7 +110,7 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         )
 
     graph = _Graph(onnx, model.dtype or numpy.dtype(numpy.float32), opset)
-    width = _input_width(model, preprocessor)
+    width = input_width(model, preprocessor)  # None: a symbolic width, "n_features"
     Y = "X"
     if include_preprocessing and preprocessor is not None and preprocessor.mean is not None:
         Y = _standardize(graph, Y, preprocessor)
@@ -204,13 +205,6 @@ def _gelu(graph: "_Graph", X: str, where: str) -> str:
     T = graph.node("Tanh", [graph.node("Mul", [U, graph.constant(SQRT_2_OVER_PI)], f"{where}/U")], f"{where}/Tanh")
     half_X = graph.node("Mul", [X, graph.constant(0.5)], f"{where}/Half")
     return graph.node("Mul", [half_X, graph.node("Add", [T, graph.constant(1.0)], f"{where}/OnePlus")], f"{where}/Gelu")
-
-
-def _input_width(model: Layer, preprocessor) -> int | None:
-    """The graph's input width: the preprocessor's, else the first Linear's (None if neither)."""
-    if preprocessor is not None:
-        return preprocessor.n_features
-    return next((layer.n_in for _, layer in model.walk() if type(layer) is Linear), None)
 
 
 def _properties(preprocessor, include_preprocessing: bool) -> dict[str, str]:

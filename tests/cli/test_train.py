@@ -175,6 +175,27 @@ def test_resume_with_a_config_file_keeps_the_saved_configuration(tmp_path, capsy
     assert (config["seed"], config["epochs"], config["hidden"]) == (3, 4, "8")
 
 
+@pytest.mark.parametrize("options, given_as", [
+    (["--seed", "4"], "--seed: 4 differs from the resumed run's 3"),
+    (["--test-size", "0.3"], "--test-size: 0.3 differs from the resumed run's 0.2"),
+    (["--config", "split.toml"], "split.toml: key 'seed': 5 differs from the resumed run's 3"),
+])
+def test_resume_refuses_a_change_of_the_held_out_rows(tmp_path, monkeypatch, capsys, options, given_as):
+    # The seed and the test fraction choose the test rows: a resumed run would train on them.
+    assert call(capsys, "train", *IRIS, "--seed", "3", "--epochs", "2", "--out", tmp_path / "cut")[0] == 0
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "split.toml").write_text("seed = 5\n")
+    before = (tmp_path / "cut" / "model.safetensors").read_bytes()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", *options,
+                        "--epochs", "4", "--quiet")
+    assert_one_line_error(code, err, given_as, "held-out rows")
+    assert (tmp_path / "cut" / "model.safetensors").read_bytes() == before
+    # The same values as saved are no change.
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--seed", "3",
+                        "--test-size", "0.2", "--epochs", "3", "--quiet")
+    assert code == 0, err
+
+
 def test_resume_from_another_directory_reads_the_same_csv(tmp_path, monkeypatch, capsys):
     # The run saves its data path absolute: resumed from elsewhere, it must not look for
     # ./iris.csv there (nor find another file of that name).

@@ -35,6 +35,22 @@ def test_constant_feature_gets_scale_one_and_becomes_zero():
     assert numpy.all(preprocessor.transform(numpy.array([[1.0, 5.0, 2.0]]))[:, 1] == 0)
 
 
+def test_a_column_constant_up_to_rounding_is_constant():
+    # 0.1 in every row: the float64 mean is off by a few ulps and the deviation is ~1e-15,
+    # which would turn a later 0.1000001 into ~7e7.
+    X = numpy.column_stack([numpy.full(1000, 0.1), numpy.arange(1000.0) % 7])
+    preprocessor = Preprocessor.fit(X, numpy.arange(1000) % 2, "classification")
+    assert X[:, 0].std() > 0  # the rounding this test is about
+    assert preprocessor.scale[0] == 1.0
+    assert abs(preprocessor.transform(numpy.array([[0.1000001, 3.0]]), dtype=numpy.float64)[0, 0]) < 1e-6
+
+
+def test_a_tiny_but_real_spread_is_kept():
+    X = numpy.column_stack([numpy.r_[numpy.full(999, 1e6), 1e6 + 1e-3], numpy.arange(1000.0)])
+    preprocessor = Preprocessor.fit(X, numpy.arange(1000) % 2, "classification")
+    assert preprocessor.scale[0] == pytest.approx(X[:, 0].std())
+
+
 def test_transform_returns_the_requested_dtype():
     assert fitted().transform(numpy.zeros((2, 3))).dtype == numpy.float32
     assert fitted().transform(numpy.zeros((2, 3)), dtype=numpy.float64).dtype == numpy.float64
@@ -231,3 +247,47 @@ def test_transform_without_standardization_copies_only_to_convert():
     preprocessor = Preprocessor.fit(X, None, "regression", standardize=False)
     assert preprocessor.transform(X) is X
     assert preprocessor.transform(X, numpy.float64).dtype == numpy.float64
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64, numpy.int64, numpy.uint8])
+@pytest.mark.parametrize("n_rows", [2 * 4096 + 1, 3 * 4096])
+def test_fitted_scale_is_exactly_numpys_std_over_several_blocks(dtype, n_rows):
+    from chainrule.data.preprocessing import TRANSFORM_CHUNK
+
+    assert n_rows > TRANSFORM_CHUNK  # several blocks, the last one full or not
+    X = (numpy.random.default_rng(0).standard_normal((n_rows, 9)) * 60 + 100).astype(dtype)
+    preprocessor = Preprocessor.fit(X, None, "regression")
+    assert preprocessor.scale.tobytes() == X.std(axis=0, dtype=numpy.float64).tobytes()
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "one column", "every other column", "many small blocks"])
+@given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 60), n_features=st.integers(1, 6))
+def test_fitted_scale_is_exactly_numpys_std_for_any_layout(layout, seed, n_rows, n_features):
+    from chainrule.data import preprocessing
+
+    X = numpy.random.default_rng(seed).standard_normal((n_rows, n_features)).astype(numpy.float32) * 1e3
+    X = {"C": X, "F": numpy.asfortranarray(X), "one column": X[:, :1],
+         "every other column": X[:, ::2], "many small blocks": numpy.repeat(X, 9, axis=0)}[layout]
+    with pytest.MonkeyPatch.context() as patch:
+        # Blocks of 7 rows: the blockwise sum runs on small inputs too (and over many blocks).
+        patch.setattr(preprocessing, "TRANSFORM_CHUNK", 7)
+        preprocessor = Preprocessor.fit(X, None, "regression")
+    expected = X.std(axis=0, dtype=numpy.float64)
+    expected[expected == 0] = 1.0
+    assert preprocessor.scale.tobytes() == expected.tobytes()
+
+
+def test_fit_makes_no_float64_copy_of_a_float32_X():
+    import tracemalloc
+
+    from chainrule.data.preprocessing import TRANSFORM_CHUNK
+
+    X = numpy.random.default_rng(0).random((8 * TRANSFORM_CHUNK, 64), dtype=numpy.float32)
+    tracemalloc.start()
+    try:
+        Preprocessor.fit(X, None, "regression")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # X.std(axis=0, dtype=float64) alone took X.size float64 values; one block remains.
+    assert peak < 0.5 * X.size * 8

@@ -2,7 +2,8 @@
 
 What it restores (weights, optimizer state and step, the shuffling Generator, the History,
 the callbacks), what it refuses (a plain model file, another architecture, another optimizer,
-other callbacks), and that a failed write leaves the previous checkpoint whole.
+other callbacks, another validation set), and that a failed write leaves the previous
+checkpoint whole.
 """
 
 import json
@@ -56,7 +57,7 @@ def test_the_generator_state_is_saved_after_the_epoch(tmp_path):
     rng = np.random.default_rng(5)
     rng.permutation(10)
     path = tmp_path / "checkpoint.safetensors"
-    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1)
+    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1, validation="none")
     expected = rng.permutation(10)
     other = np.random.default_rng(0)
     load_checkpoint(path, model, optimizer, other, [])
@@ -135,10 +136,10 @@ def test_a_failed_write_leaves_the_previous_checkpoint_whole(tmp_path):
     model = cr.mlp([2, 2], seed=0)
     optimizer = cr.Adam(model)
     rng = np.random.default_rng(0)
-    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1)
+    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1, validation="none")
     before = path.read_bytes()
     with pytest.raises(ModelFileError, match="not plain JSON"):
-        save_checkpoint(path, model, optimizer, rng, cr.History(epochs=2), [Unsaveable()], 2)
+        save_checkpoint(path, model, optimizer, rng, cr.History(epochs=2), [Unsaveable()], 2, validation="none")
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["checkpoint.safetensors"]
 
@@ -220,6 +221,8 @@ def resave(path, change_extra=None, change_tensors=None):
      "tensor 'callbacks.0.other': not an array that this run's callbacks save"),
     (None, lambda t: t.__setitem__("callbacks.1.best_theta", t["callbacks.0.best_theta"]),
      "tensor 'callbacks.1.best_theta': not an array"),
+    (lambda e: e.__setitem__("validation", 5), None, "field validation: expected 'none' or 16 hexadecimal digits, got 5"),
+    (lambda e: e.__setitem__("validation", "1234"), None, "field validation: expected 'none' or 16 hexadecimal"),
 ])
 def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_path, change_extra, change_tensors, field):
     trained(tmp_path / "checkpoint.safetensors", epochs=1)
@@ -241,7 +244,8 @@ def test_a_forged_best_theta_is_refused_before_training_resumes(tmp_path):
     model = cr.mlp([4, 8, 3], seed=0)
     stopper = cr.EarlyStopping(patience=5)
     stopper.best, stopper.best_epoch, stopper._best_theta = 0.5, 1, model.flat_parameters().theta.copy()
-    save_checkpoint(saved, model, cr.Adam(model), np.random.default_rng(0), cr.History(epochs=1), [stopper], 1)
+    save_checkpoint(saved, model, cr.Adam(model), np.random.default_rng(0), cr.History(epochs=1), [stopper], 1,
+                    validation="none")
     # save_checkpoint refuses to write a wrong one: forge it in the file.
     path = resave(saved, change_tensors=lambda t: t.__setitem__("callbacks.0.best_theta", np.full(1, 7.0, np.float32)))
     resumed = cr.mlp([4, 8, 3], seed=1)
@@ -291,7 +295,7 @@ def test_a_callback_array_of_another_shape_than_declared_fails_when_saving(tmp_p
                        match=r"callbacks\[0\] \(Declared\): its state_dict array 'w' has shape \(67,\) and dtype "
                              r"float32, but checkpoint_arrays\(model\) declares \(3,\) and float32"):
         save_checkpoint(tmp_path / "c.safetensors", model, cr.Adam(model), np.random.default_rng(0),
-                        cr.History(epochs=1), [callback], 1)
+                        cr.History(epochs=1), [callback], 1, validation="none")
 
 
 def test_a_declared_callback_array_is_saved_and_resumed(tmp_path):
@@ -321,3 +325,78 @@ def test_checking_the_callback_arrays_copies_none_to_the_host(monkeypatch):
     stopper.on_epoch_end(1, {"loss": 1.0}, model)  # keeps best_theta, a copy of θ
     states, arrays = checkpoint.callback_checkpoint_state([stopper], model)
     assert arrays["callbacks.0.best_theta"].shape == model.flat_parameters().theta.shape
+
+
+# The validation set: a resumed run must validate on the rows the checkpoint's run held out -----
+
+@pytest.mark.parametrize("saved_run, resumed_run, difference", [
+    ({"validation": 0.2}, {"validation": 0.3}, "held out a different validation set"),
+    ({"validation": 0.2, "seed": 0}, {"validation": 0.2, "seed": 1}, "held out a different validation set"),
+    ({"validation": (X_IRIS[:30], Y_IRIS[:30])}, {"validation": (X_IRIS[30:60], Y_IRIS[:30])},
+     "held out a different validation set"),
+    ({"validation": (X_IRIS[:30], Y_IRIS[:30])}, {"validation": (X_IRIS[:30], Y_IRIS[30:60])},
+     "held out a different validation set"),
+    ({}, {"validation": 0.2}, "had no validation set, this run has one"),
+    ({"validation": 0.2}, {}, "held out a validation set, this run has none"),
+])
+def test_resuming_with_another_validation_set_is_refused_before_anything_is_restored(
+        tmp_path, saved_run, resumed_run, difference):
+    """Another fraction or seed used to resume silently, training on rows that were validation rows."""
+    path = tmp_path / "checkpoint.safetensors"
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, momentum=0.9), epochs=2, callbacks=[cr.EarlyStopping()],
+           checkpoint=path, verbose=0, **saved_run)
+    resumed = cr.mlp([4, 8, 3], seed=1)
+    optimizer, stopper = cr.SGD(resumed, momentum=0.9), cr.EarlyStopping()
+    theta, velocity = resumed.flat_parameters().theta.copy(), optimizer.state["velocity"].copy()
+    with pytest.raises(ModelFileError, match=f"checkpoint.safetensors: validation: the checkpoint's run {difference}.*; "
+                                             f"resume with the same validation, data and seed"):
+        cr.fit(resumed, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=4, callbacks=[stopper], resume=path, verbose=0,
+               **resumed_run)
+    np.testing.assert_array_equal(resumed.flat_parameters().theta, theta)
+    assert optimizer.t == 0 and np.array_equal(optimizer.state["velocity"], velocity)
+    assert stopper.best_epoch is None and stopper.state_dict()[1] == {}
+
+
+def test_load_checkpoint_refuses_another_validation_fingerprint_and_changes_nothing(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    trained(path, epochs=1)  # validation=0.2
+    model = cr.mlp([4, 8, 3], seed=1)
+    optimizer = cr.SGD(model, lr=0.05, momentum=0.9)
+    rng = np.random.default_rng(7)
+    theta, rng_state = model.flat_parameters().theta.copy(), rng.bit_generator.state
+    for validation in ("none", "0123456789abcdef"):
+        with pytest.raises(ModelFileError, match="checkpoint.safetensors: validation: the checkpoint's run held out"):
+            load_checkpoint(path, model, optimizer, rng, [cr.EarlyStopping()], validation=validation)
+    np.testing.assert_array_equal(model.flat_parameters().theta, theta)
+    assert optimizer.t == 0 and rng.bit_generator.state == rng_state
+    # None (a caller that does not know the validation set) skips the comparison.
+    assert load_checkpoint(path, model, optimizer, rng, [cr.EarlyStopping()])[1] == 1
+
+
+def test_new_training_data_may_resume_with_the_same_validation_set(tmp_path):
+    """Fine-tuning continues on other data; standardization is refitted, the validation rows are the same."""
+    path = tmp_path / "checkpoint.safetensors"
+    validation = (X_IRIS[::3], Y_IRIS[::3])
+
+    def run(X, y, epochs, **kwargs):
+        return cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, epochs=epochs, validation=validation, standardize=True,
+                      verbose=0, **kwargs)
+
+    run(X_IRIS[1::3], Y_IRIS[1::3], 2, checkpoint=path)
+    history = run(X_IRIS[2::3], Y_IRIS[2::3], 4, resume=path)
+    assert history.epochs == 4 and len(history.metrics["val_loss"]) == 4
+    with pytest.raises(ModelFileError, match="validation: the checkpoint's run held out a different validation set"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS[2::3], Y_IRIS[2::3], epochs=4, validation=(X_IRIS[1::3], Y_IRIS[1::3]),
+               standardize=True, verbose=0, resume=path)
+
+
+def test_a_checkpoint_without_a_validation_fingerprint_resumes_unchecked(tmp_path):
+    """Checkpoints written before the fingerprint existed still resume (documented in fit's resume)."""
+    trained(tmp_path / "checkpoint.safetensors", epochs=2)  # validation=0.2
+    assert read(tmp_path / "checkpoint.safetensors")[2]["validation"] != "none"
+    old = resave(tmp_path / "checkpoint.safetensors", change_extra=lambda extra: extra.pop("validation"))
+    model = cr.mlp([4, 8, 3], seed=0)
+    history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=3, validation=0.3,
+                     standardize=True, callbacks=[cr.EarlyStopping(patience=10)], resume=old, verbose=0)
+    assert history.epochs == 3

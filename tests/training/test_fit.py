@@ -334,9 +334,9 @@ def test_checkpoints_are_written_every_n_epochs_and_at_the_end(tmp_path, monkeyp
     written = []
     save = fit_module.save_checkpoint
 
-    def recording_save(path, model, optimizer, rng, history, callbacks, epoch):
+    def recording_save(path, model, optimizer, rng, history, callbacks, epoch, *, validation):
         written.append(epoch)
-        save(path, model, optimizer, rng, history, callbacks, epoch)
+        save(path, model, optimizer, rng, history, callbacks, epoch, validation=validation)
 
     monkeypatch.setattr(fit_module, "save_checkpoint", recording_save)
     path = tmp_path / "checkpoint.safetensors"

@@ -15,6 +15,7 @@ model has features has none (``predict`` takes it; ``evaluate`` refuses it, for 
 
 from __future__ import annotations
 
+from .. import checks
 from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import load_csv_for_model
 from ..errors import ShapeError
@@ -84,10 +85,9 @@ def has_text_classes(model) -> bool:
 
 
 def input_width(model) -> int:
-    """The number of raw features the model takes."""
-    if model.preprocessor is not None:
-        return model.preprocessor.n_features
-    for _, layer in model.walk():
-        if hasattr(layer, "n_in"):
-            return layer.n_in
-    raise ShapeError("the model has no Linear layer and no preprocessing, so its input width is unknown")
+    """The number of raw features the model takes (``checks.input_width``); ShapeError if unknown."""
+    width = checks.input_width(model, model.preprocessor)
+    if width is None:
+        raise ShapeError("the model has no preprocessing, and its first layer with parameters is not a Linear "
+                         "layer (or it has none), so its input width is unknown")
+    return width

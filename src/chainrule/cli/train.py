@@ -115,7 +115,27 @@ def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
         config = config.with_values(values, source)
         sources.update(dict.fromkeys(values, source))
     validate(config, sources)
+    if args.resume:
+        check_same_split(*layers[0], config, sources)
     return config, sources
+
+
+#: Keys a resumed run keeps: they choose the held-out test rows (and, with --validation, the
+#: validation rows), so a change would train on rows the run held out before.
+SPLIT_KEYS = ("seed", "test_size")
+
+
+def check_same_split(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming the key and its source when ``config`` changes a key of SPLIT_KEYS
+    that the resumed run's configuration ``saved`` (from ``saved_source``) holds."""
+    resumed = TrainConfig().with_values(saved, saved_source)
+    for key in SPLIT_KEYS:
+        if key in saved and getattr(config, key) != getattr(resumed, key):
+            raise ConfigError(
+                f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
+                f"{getattr(resumed, key)!r}; it chooses the held-out rows, which the resumed run would then "
+                f"train on; resume without changing {key}"
+            )
 
 
 def resumed_config(checkpoint) -> tuple[dict, str]:

@@ -32,7 +32,8 @@ class Preprocessor:
         "classification" (one label per row), "multilabel" (0/1 columns) or "regression".
     mean, scale : numpy.ndarray of shape (n_features,), or None
         Standardization z = (x − mean) / scale; None when inputs are used as they are.
-        Constant features get scale 1 (they become 0 rather than NaN).
+        Constant features get scale 1 (they become 0 rather than NaN), also when rounding
+        gave them a tiny deviation instead of 0 (see ``_is_constant``).
     classes : list, or None
         For classification, the original labels; the model's output k is ``classes[k]``.
     """
@@ -59,8 +60,8 @@ class Preprocessor:
         mean = scale = None
         if standardize:
             mean = X.mean(axis=0, dtype=numpy.float64)
-            scale = X.std(axis=0, dtype=numpy.float64)
-            scale[scale == 0] = 1.0
+            scale = _standard_deviation(X, mean)
+            scale[_is_constant(scale, mean, len(X))] = 1.0
         classes = None
         if task == "classification":
             labels = numpy.asarray(y)
@@ -181,6 +182,49 @@ class Preprocessor:
             if not plain or len(set(classes)) != len(classes) or len(classes) < 2:
                 raise DataError("preprocessing.classes: expected null or at least 2 distinct strings or numbers")
         return cls(n_features, saved["task"], mean, scale, classes)
+
+
+def _standard_deviation(X: numpy.ndarray, mean: numpy.ndarray) -> numpy.ndarray:
+    """``X.std(axis=0, dtype=float64)`` bit for bit, without its float64 copy of a large X.
+
+    NumPy computes it as sqrt(Σ_i (x_ij − mean_j)² / n_samples) on a float64 temporary of
+    X's size. For a C-contiguous X of several columns, NumPy's sum over axis 0 adds row
+    after row (out_j += x_ij), so the squares can be made ``TRANSFORM_CHUNK`` rows at a
+    time: each block is summed with the running total as its first row, which continues
+    the additions in NumPy's order and so gives its exact result. X.std itself is used for
+    an X of one block or less (its temporary is no larger than a block), of one column or
+    not C-contiguous (NumPy then sums each column pairwise, in another order), or of a
+    dtype other than bool, integers and floats of up to 64 bits.
+    """
+    n_samples, n_features = X.shape
+    blockwise = (n_samples > TRANSFORM_CHUNK and n_features > 1 and X.flags.c_contiguous
+                 and X.dtype.kind in "biuf" and X.dtype.itemsize <= 8)
+    if not blockwise:
+        return X.std(axis=0, dtype=numpy.float64)
+    sum_of_squares = numpy.zeros(n_features)
+    work = numpy.empty((TRANSFORM_CHUNK + 1, n_features))
+    for start in range(0, n_samples, TRANSFORM_CHUNK):
+        rows = X[start:start + TRANSFORM_CHUNK]
+        block = work[:len(rows) + 1]
+        block[0] = sum_of_squares  # the running total leads the block, as in NumPy's one sum
+        squares = block[1:]
+        numpy.subtract(rows, mean, out=squares)
+        numpy.square(squares, out=squares)
+        numpy.sum(block, axis=0, out=sum_of_squares)
+    return numpy.sqrt(sum_of_squares / n_samples)
+
+
+def _is_constant(scale: numpy.ndarray, mean: numpy.ndarray, n_samples: int) -> numpy.ndarray:
+    """True for the features whose standard deviation is rounding error, not spread.
+
+    A column holding one value v in every row can get a mean off by a few ulps of v, and so a
+    deviation like 1e-15 instead of 0; dividing by it would turn a later 0.1000001 into 7e7.
+    The bound is scikit-learn's (``StandardScaler``): the variance is at most what summing n
+    values of size |mean| in float64 can make up, n ε σ² + (n ε |mean|)².
+    """
+    eps = numpy.finfo(numpy.float64).eps
+    variance = scale**2
+    return variance <= n_samples * eps * variance + (n_samples * eps * mean) ** 2
 
 
 def _plain(label):

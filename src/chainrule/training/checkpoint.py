@@ -3,7 +3,8 @@
 A checkpoint is an ordinary chainrule model file (it loads with ``cr.load``) whose extra
 tensors hold the optimizer's state (``optimizer.m``, ...) and the callbacks' arrays
 (``callbacks.0.best_theta``), and whose extra JSON holds the epoch, the optimizer's step
-count, the shuffling Generator's state, the History and the callbacks' state. It is written
+count, the shuffling Generator's state, the History, the callbacks' state and a fingerprint
+of the run's validation set (so that a resumed run cannot validate on other rows). It is written
 atomically, so a run killed at any moment leaves the previous checkpoint intact. Arrays are
 saved from any device and loaded onto the model's device.
 """
@@ -11,6 +12,7 @@ saved from any device and loaded onto the model's device.
 from __future__ import annotations
 
 import os
+import re
 
 import numpy
 
@@ -23,6 +25,8 @@ from ..optimizers.optimizer import MAX_STEP_COUNT
 from .history import History
 
 FORMAT = "chainrule-checkpoint"
+NO_VALIDATION = "none"  # the validation fingerprint of a run without a validation set
+VALIDATION_FINGERPRINT = re.compile(rf"{NO_VALIDATION}|[0-9a-f]{{16}}")  # or a checksum in hexadecimal
 
 
 def check_checkpoint_path(path) -> None:
@@ -33,8 +37,11 @@ def check_checkpoint_path(path) -> None:
         raise ModelFileError(f"{path}: is a directory, not a checkpoint file")
 
 
-def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int) -> None:
+def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int, *, validation: str) -> None:
     """Write the training state after ``epoch`` to ``path`` (atomically).
+
+    ``validation`` is the fingerprint of the run's validation set: ``NO_VALIDATION`` or
+    16 hexadecimal digits of a checksum (see ``fit``'s ``validation_fingerprint``).
 
     A callback array that :func:`load_checkpoint` would refuse (not declared in the callback's
     ``checkpoint_arrays``, or of another shape or dtype) raises HyperparameterError here, at
@@ -50,6 +57,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
         "rng": rng.bit_generator.state,
         "history": history.to_json(),
         "callbacks": callback_states,
+        "validation": validation,
     }
     save(model, path, extra_tensors=tensors, extra_json=extra)
 
@@ -86,7 +94,7 @@ def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
     return states, tensors
 
 
-def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, int]:
+def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str | None = None) -> tuple[History, int]:
     """Restore weights, optimizer, Generator and callbacks from ``path``; returns (History, epoch).
 
     The arrays go to the model's device: move the model (and make the optimizer) first.
@@ -98,11 +106,21 @@ def load_checkpoint(path, model, optimizer, rng, callbacks) -> tuple[History, in
     Generator as they were. Each callback array (``callbacks.<i>.<name>``) must be one that
     callback declares in ``checkpoint_arrays``, with its shape and dtype (EarlyStopping's
     ``best_theta``: the model's θ length and dtype).
+
+    ``validation``, the fingerprint of this run's validation set as ``save_checkpoint`` takes
+    it, must be the checkpoint's: another one is a ModelFileError naming ``validation``
+    (resuming would train on former validation rows, or compare scores of two validation
+    sets). None skips that check, as does a checkpoint written before the field existed.
     """
     saved, tensors, extra = read(path)
     if extra.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
     _check_model(saved, model, path)
+    if "validation" in extra:  # a checkpoint older than the fingerprint resumes unchecked
+        saved_validation = _field(extra, "validation", path, f"{NO_VALIDATION!r} or 16 hexadecimal digits",
+                                  _is_validation_fingerprint)
+        if validation is not None:
+            _check_validation(saved_validation, validation, path)
     epoch = _field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", _is_count)
     saved_optimizer = _field(extra, "optimizer", path, "an object with \"type\" and \"t\"", _is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
@@ -148,6 +166,25 @@ def _check_model(saved, model, path) -> None:
         )
     if saved.dtype != model.dtype:
         raise ModelFileError(f"{path}: the checkpoint's parameters are {saved.dtype}, the model's {model.dtype}")
+
+
+def _check_validation(saved: str, current: str, path) -> None:
+    """The checkpoint's run had the validation set this run has (both fingerprints, or both none)."""
+    if saved == current:
+        return
+    if saved == NO_VALIDATION:
+        difference = "had no validation set, this run has one"
+    elif current == NO_VALIDATION:
+        difference = "held out a validation set, this run has none"
+    else:
+        difference = f"held out a different validation set (checksum {saved}, this run's {current})"
+    raise ModelFileError(
+        f"{path}: validation: the checkpoint's run {difference}; resume with the same validation, data and seed"
+    )
+
+
+def _is_validation_fingerprint(value) -> bool:
+    return isinstance(value, str) and VALIDATION_FINGERPRINT.fullmatch(value) is not None
 
 
 def _field(parent: dict, key: str, path, expected: str, is_valid, where: str | None = None):

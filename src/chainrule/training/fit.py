@@ -22,7 +22,7 @@ import threading
 import numpy
 from tqdm.auto import tqdm
 
-from ..backend import get_array_module, module_for, to_device
+from ..backend import get_array_module, module_for, to_device, to_numpy
 from ..checks import as_matrix, check_finite, positive_int
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
@@ -31,7 +31,8 @@ from ..layers.layer import Layer
 from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback
-from .checkpoint import callback_checkpoint_state, check_checkpoint_path, load_checkpoint, save_checkpoint
+from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
+                         save_checkpoint)
 from .distributed import communicator, hash63
 from .history import History
 from .metrics import Scores
@@ -93,7 +94,17 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     resume : path, optional
         Continue from a checkpoint written by an earlier call with the same data and
         arguments; the result is bit-identical to an uninterrupted run. A path that does
-        not exist raises ModelFileError ("no such checkpoint file").
+        not exist raises ModelFileError ("no such checkpoint file"). The validation set
+        must be the checkpoint's run's (the same rows and targets, compared by a checksum
+        saved in the checkpoint): another ``validation`` fraction or data, another seed
+        that splits it (seed=None holds out other rows on every call), or a validation set
+        added or removed raises ModelFileError naming ``validation`` before anything is
+        restored, since the run would train on former validation rows and its early
+        stopping would compare scores of two validation sets. The training data are not
+        compared: continuing on new data (fine-tuning) is allowed, and a validation set
+        given as (X_val, y_val) may stay the same even when standardization, refitted on the
+        new data, changes. A checkpoint written before chainrule saved this checksum
+        resumes without the check.
     distributed : bool or Communicator
         Train data-parallel on the processes of an ``mpiexec -n N`` job (needs
         ``pip install 'chainrule[mpi]'``): every process passes the same data and
@@ -193,12 +204,14 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     preprocessor = fit_preprocessor(X, y, loss, n_outputs, standardize)
     X = prepare_inputs(preprocessor, X, dtype)
     T = loss.prepare(encode_targets(preprocessor, y), n_outputs, dtype, n_samples=len(X))
-    T_val = None
+    T_val, validation_set = None, NO_VALIDATION
     if X_val is not None:
         if X_val.shape[1] != X.shape[1]:
             raise ShapeError(f"X_val: expected {X.shape[1]} features like X, got {X_val.shape[1]}")
-        X_val = prepare_inputs(preprocessor, X_val, dtype)
         T_val = loss.prepare(encode_targets(preprocessor, y_val, name="y_val"), n_outputs, dtype, n_samples=len(X_val))
+        if checkpoint is not None or resume is not None:  # only checkpoints record it
+            validation_set = validation_fingerprint(X_val, T_val)  # before standardization: see resume
+        X_val = prepare_inputs(preprocessor, X_val, dtype)
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, X, T, X_val, T_val, batch_size, epochs, given_seed))
     n_train = len(X)
@@ -224,7 +237,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     if resume is not None:
         if comm.size == 1:  # with several ranks, only rank 0 needs the file
             check_checkpoint_path(resume)
-        history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks)
+        history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks,
+                                               validation=validation_set)
         if history.stop_reason == "early_stopping":
             start_epoch = epochs  # that run had finished: resuming it trains no further epoch
     comm.broadcast_parameters(model)
@@ -258,7 +272,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
             # An epoch cut short by Ctrl-C is not checkpointed: resuming would skip its remaining batches.
             if checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
                 if comm.is_root:
-                    save_checkpoint(checkpoint, model, optimizer, rng, history, callbacks, epoch)
+                    save_checkpoint(checkpoint, model, optimizer, rng, history, callbacks, epoch,
+                                    validation=validation_set)
                 else:  # the other ranks check the callbacks' arrays as rank 0 does, so that all raise alike
                     callback_checkpoint_state(callbacks, model)
             if done:
@@ -327,6 +342,16 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     if X_val is not None:
         checksums["the validation data"] = checksum(X_val, T_val)
     return values, checksums
+
+
+def validation_fingerprint(X_val, T_val) -> str:
+    """What a checkpoint records of the validation set: 16 hexadecimal digits of the checksum of
+    its rows (in the model's dtype, not standardized) and prepared targets.
+
+    The rows are hashed before standardization so that the fingerprint names the rows alone:
+    a resumed run on new training data refits the standardization, yet validates on the same set.
+    """
+    return f"{checksum(to_numpy(X_val), T_val):016x}"
 
 
 def checksum(*arrays) -> int:
