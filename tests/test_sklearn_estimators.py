@@ -2,6 +2,7 @@
 checks, early stopping's split, the estimators' own errors and verbose output, each against
 scikit-learn's behaviour."""
 
+import inspect
 import re
 
 import numpy
@@ -173,3 +174,46 @@ def test_verbose_ends_with_scikit_learns_stopping_line(early_stopping, capsys):
     ours = capsys.readouterr().out.splitlines()[-1]
     watched = "Validation score" if early_stopping else "Training loss"
     assert ours == theirs == f"{watched} did not improve more than tol=10.000000 for 2 consecutive epochs. Stopping."
+
+
+# -- scikit-learn's method signatures and initial weights -------------------------------------
+@pytest.mark.parametrize("estimator_class, theirs_class", [(MLPClassifier, neural_network.MLPClassifier),
+                                                           (MLPRegressor, neural_network.MLPRegressor)])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_fit_and_partial_fit_take_scikit_learns_arguments_in_its_order(estimator_class, theirs_class, method):
+    ours = inspect.signature(getattr(estimator_class, method)).parameters
+    theirs = inspect.signature(getattr(theirs_class, method)).parameters
+    assert [(name, p.default) for name, p in ours.items()] == [(name, p.default) for name, p in theirs.items()]
+
+
+@pytest.mark.parametrize("call", [
+    lambda X, y, w: tiny(MLPClassifier).fit(X, y, sample_weight=w),
+    lambda X, y, w: tiny(MLPClassifier).partial_fit(X, y, w, [0, 1, 2]),
+    lambda X, y, w: tiny(MLPClassifier).partial_fit(X, y, numpy.unique(y)),  # sklearn's 3rd: sample_weight
+    lambda X, y, w: tiny(MLPRegressor).fit(X, y * 1.0, w),
+    lambda X, y, w: tiny(MLPRegressor).partial_fit(X, y * 1.0, sample_weight=w),
+])
+def test_sample_weight_is_refused_with_an_error_naming_it(call):
+    X, y = blobs(3)
+    with pytest.raises(HyperparameterError, match="sample_weight: .*not support"):
+        call(X, y, numpy.ones(len(y)))
+
+
+def test_sample_weight_none_trains_as_without_it():
+    X, y = blobs(3)
+    with_none = tiny(MLPClassifier).partial_fit(X, y, None, [0, 1, 2]).fit(X, y, sample_weight=None)
+    without = tiny(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2]).fit(X, y)
+    for mine, expected in zip(with_none.coefs_, without.coefs_):
+        numpy.testing.assert_array_equal(mine, expected)
+
+
+@pytest.mark.parametrize("activation, factor", [("logistic", 2), ("sigmoid", 2), ("tanh", 6), ("relu", 6)])
+def test_initial_weights_have_scikit_learns_bound(activation, factor):
+    """U(−a, a) with a = √(factor / (n_in + n_out)): factor 2 for the logistic sigmoid, as there."""
+    X, y = blobs(3, n_samples=300)
+    classifier = MLPClassifier((200,), activation=activation, max_iter=1, learning_rate_init=1e-12,
+                               random_state=0).fit(X, y)
+    for W in classifier.coefs_:
+        bound = numpy.sqrt(factor / sum(W.shape))
+        assert numpy.abs(W).max() <= bound
+        assert numpy.abs(W).max() > 0.95 * bound

@@ -10,21 +10,66 @@ import chainrule as cr
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, write_csv
 
 
-def test_evaluate_prints_loss_and_accuracy(iris_run, iris_csv, capsys):
+def test_the_training_csv_is_scored_on_the_runs_test_split(iris_run, iris_csv, capsys):
     code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", iris_csv)
     assert (code, err) == (0, "")
-    model = cr.load(iris_run / "model.safetensors")
-    scores = cr.evaluate(model, *iris_features())
-    assert out == f"loss {scores['loss']:.4f}, accuracy {scores['accuracy']:.4f} on 150 samples\n"
+    test = json.loads((iris_run / "metrics.json").read_text())["test"]
+    assert out == (f"loss {test['loss']:.4f}, accuracy {test['accuracy']:.4f} "
+                   f"on the test split: 30 of 150 rows (seed 0, test size 0.2)\n")
+
+
+def test_the_training_csv_split_takes_seed_and_test_size(iris_run, iris_csv, capsys):
+    code, out, _ = call(capsys, "evaluate", iris_run / "model.safetensors", iris_csv, "--json",
+                        "--seed", "1", "--test-size", "0.5")
+    assert code == 0
+    results = json.loads(out)
+    assert (results["rows"], results["n_samples"], results["n_rows"], results["seed"]) == ("test split", 75, 150, 1)
+
+
+def test_all_rows_scores_every_row_of_the_training_csv(iris_run, iris_csv, capsys):
+    code, out, _ = call(capsys, "evaluate", iris_run / "model.safetensors", iris_csv, "--all-rows")
+    assert code == 0
+    scores = cr.evaluate(cr.load(iris_run / "model.safetensors"), *iris_features())
+    assert out == f"loss {scores['loss']:.4f}, accuracy {scores['accuracy']:.4f} on all 150 rows\n"
 
 
 def test_evaluate_json(iris_run, iris_csv, capsys):
-    code, out, _ = call(capsys, "evaluate", iris_run / "model.safetensors", iris_csv, "--json")
+    code, out, _ = call(capsys, "evaluate", iris_run / "model.safetensors", iris_csv, "--json", "--all-rows")
     assert code == 0
     results = json.loads(out)
     scores = cr.evaluate(cr.load(iris_run / "model.safetensors"), *iris_features())
     assert results == {"model": str(iris_run / "model.safetensors"), "data": str(iris_csv), "n_samples": 150,
-                       **scores}
+                       "rows": "all rows", "n_rows": 150, **scores}
+
+
+def test_a_training_csv_changed_since_is_scored_whole_and_says_so(iris_csv, tmp_path, capsys):
+    data = tmp_path / "iris.csv"
+    data.write_bytes(iris_csv.read_bytes())
+    assert call(capsys, "train", "--data", data, "--hidden", "4", "--epochs", "2", "--quiet", "--no-plots",
+                "--out", tmp_path / "run")[0] == 0
+    data.write_bytes(iris_csv.read_bytes() + b"5.0,3.0,1.5,0.2,setosa\n")
+    code, out, _ = call(capsys, "evaluate", tmp_path / "run" / "model.safetensors", data, "--json")
+    assert code == 0
+    results = json.loads(out)
+    assert (results["rows"], results["n_samples"]) == ("all rows", 151)
+    assert "changed since training" in results["note"]
+
+
+def test_split_options_are_refused_for_a_csv_scored_whole(iris_run, tmp_path, capsys):
+    write_csv(tmp_path / "other.csv", iris_rows())
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "other.csv", "--seed", "1")
+    assert_one_line_error(code, err, "--seed", "other.csv is scored whole")
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "other.csv", "--json")
+    assert code == 0 and json.loads(out)["rows"] == "all rows"
+
+
+def test_all_rows_of_a_built_in(tmp_path, capsys):
+    assert call(capsys, "train", "--data", "wine", "--hidden", "8", "--epochs", "1", "--quiet", "--no-plots",
+                "--out", tmp_path)[0] == 0
+    code, out, _ = call(capsys, "evaluate", tmp_path / "model.safetensors", "wine", "--all-rows")
+    assert code == 0 and out.endswith(" on all 178 rows\n")
+    code, _, err = call(capsys, "evaluate", tmp_path / "model.safetensors", "wine", "--all-rows", "--seed", "1")
+    assert_one_line_error(code, err, "--all-rows", "--seed")
 
 
 def test_a_built_in_name_scores_its_test_split(tmp_path, capsys):
@@ -35,6 +80,7 @@ def test_a_built_in_name_scores_its_test_split(tmp_path, capsys):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert json.loads(out)["n_samples"] == 36
     assert json.loads(out)["accuracy"] == metrics["test"]["accuracy"]
+    assert (json.loads(out)["rows"], json.loads(out)["n_rows"]) == ("test split", 178)
 
 
 def test_the_label_column_may_be_named(iris_run, tmp_path, capsys):

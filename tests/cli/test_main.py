@@ -31,6 +31,16 @@ def test_every_command_has_help(capsys, command):
     assert "--debug" in out
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_is_plain_wrapped_text(capsys, monkeypatch, command):
+    monkeypatch.setenv("COLUMNS", "80")  # argparse wraps the options to the terminal's width
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out  # reST markup from the module docstring
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
 def test_the_top_level_help_lists_the_commands(capsys):
     with pytest.raises(SystemExit) as exit:
         main(["--help"])

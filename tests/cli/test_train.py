@@ -97,7 +97,7 @@ def test_a_csv_round_trip_train_evaluate_predict_info(tmp_path):
     assert re.match(r"test accuracy \d\.\d{4} on iris\.csv \(30 test samples, 40 epochs, completed\)", train.stdout)
     assert train.stderr == ""
 
-    evaluate = run_cli("evaluate", "run/model.safetensors", "iris.csv", "--json", cwd=tmp_path)
+    evaluate = run_cli("evaluate", "run/model.safetensors", "iris.csv", "--json", "--all-rows", cwd=tmp_path)
     assert evaluate.returncode == 0, evaluate.stderr
     scores = json.loads(evaluate.stdout)
     assert scores["n_samples"] == 150 and scores["accuracy"] > 0.8

@@ -254,3 +254,12 @@ def test_number_labels_stay_text_for_a_model_with_text_classes(tmp_path):
     assert y.tolist() == ["1", "1"]
     _, y = csv_file.load_csv_for_model(path, n_features=1)
     assert y.tolist() == [1, 1]
+
+
+def test_text_in_a_feature_column_suggests_naming_it_the_label_column(tmp_path):
+    path = tmp_path / "first.csv"
+    path.write_text("species,a,b\nsetosa,1,2\nvirginica,3,4\n")
+    with pytest.raises(DataError, match=r"line 2, column 1 'species': expected a number, found 'setosa' "
+                                        r"\(if 'species' holds the labels, name it as the label column: "
+                                        r"--label species / label='species'\)"):
+        load_csv(path)

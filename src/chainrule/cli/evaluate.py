@@ -1,5 +1,11 @@
 """chainrule evaluate MODEL DATA: the loss and accuracy (or R² and MAE) of a model on data.
 
+Which rows are scored: a built-in data set's test split, as train split it; the test split
+of the CSV file the model was trained on (unchanged since), as train split it; a file's own
+test part (NPZ X_test, IDX t10k); otherwise every row. --all-rows scores every row of any
+DATA. The output says which rows were scored ("the test split: 30 of 150 rows (seed 0, test
+size 0.2)"; in JSON the keys "rows", "n_rows", and "seed"/"test_size" for a split).
+
 DATA with rows of another width than the model takes is refused (exit 2) in a line naming both.
 """
 
@@ -11,14 +17,16 @@ from ..errors import ShapeError
 from ..io import load
 from ..training import evaluate
 from .device import add_device_argument, check_device
-from .rows import add_data_arguments, input_width, rows
+from .rows import add_data_arguments, input_width, scored_rows
 
 NAME = "evaluate"
 HELP = "score a model file on data (accuracy, or R² and MAE)"
 
 
 def add_arguments(parser) -> None:
-    add_data_arguments(parser)
+    add_data_arguments(parser, training_csv_split=True)
+    parser.add_argument("--all-rows", dest="all_rows", action="store_true",
+                        help="score every row of DATA, not only its test split or test part")
     add_device_argument(parser, "cpu")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
 
@@ -26,13 +34,16 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     check_device(args.device)
     model = load(args.model, device=args.device)
-    X, y = rows(args, model, labels_required=True)
-    check_width(model, X, args)
-    scores = evaluate(model, X, y)
+    rows = scored_rows(args, model)
+    check_width(model, rows.X, args)
+    scores = evaluate(model, rows.X, rows.y)
     if args.json:
-        print(json.dumps({"model": args.model, "data": args.data, "n_samples": len(X), **scores}))
+        split = {"seed": rows.seed, "test_size": rows.test_size} if rows.seed is not None else {}
+        note = {"note": rows.note} if rows.note else {}
+        print(json.dumps({"model": args.model, "data": args.data, "n_samples": len(rows.X), "rows": rows.part,
+                          "n_rows": rows.n_rows, **split, **note, **scores}))
     else:
-        print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()) + f" on {len(X)} samples")
+        print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()) + f" on {rows.describe()}")
     return 0
 
 

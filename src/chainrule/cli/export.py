@@ -2,8 +2,8 @@
 
 The graph takes raw rows: the model's saved standardization is its first operators (leave it
 out with --no-preprocessing). It outputs what the model outputs (a classifier's logits), or
-the probabilities of chainrule predict_proba with --probabilities. Needs the optional onnx
-package: pip install 'chainrule[onnx]'.
+the probabilities of chainrule predict_proba with --probabilities; the line it prints says
+which ("-> Y (batch, 3) logits"). Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 
 from __future__ import annotations
@@ -33,8 +33,17 @@ def run(args) -> int:
     proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
                     probabilities=args.probabilities)
     print(f"wrote {args.onnx}: ONNX opset {proto.opset_import[0].version}, {model.dtype or 'float32'}, "
-          f"{_signature(proto.graph.input[0])} -> {_signature(proto.graph.output[0])}")
+          f"{_signature(proto.graph.input[0])} -> {_signature(proto.graph.output[0])} "
+          f"{_output_kind(model, args.probabilities)}")
     return 0
+
+
+def _output_kind(model, probabilities: bool) -> str:
+    """What the graph's output holds, in words: probabilities, a classifier's logits, or outputs."""
+    if probabilities:
+        return "probabilities"
+    classes = model.preprocessor.classes if model.preprocessor is not None else None
+    return "logits" if classes else "outputs"
 
 
 def _signature(value_info) -> str:

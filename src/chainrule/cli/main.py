@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import time
 import traceback
 
@@ -45,11 +46,28 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in COMMANDS:
-        sub = commands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
+        sub = commands.add_parser(module.NAME, help=module.HELP, description=plain_text(module.__doc__),
                                   parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser
+
+
+def plain_text(docstring: str, width: int = 79) -> str:
+    """A command module's docstring as its --help description: plain text, wrapped to ``width``.
+
+    The ``double backticks`` of reST go (a terminal shows them as they are); each paragraph of
+    prose is rewrapped, and an indented paragraph (a table of files) keeps its lines.
+    """
+    text = docstring.replace("``", "")
+    paragraphs = []
+    for paragraph in text.strip().split("\n\n"):
+        lines = paragraph.split("\n")
+        if lines[0].startswith(" "):
+            paragraphs.append(paragraph)
+        else:
+            paragraphs.append(textwrap.fill(" ".join(line.strip() for line in lines), width))
+    return "\n\n".join(paragraphs)
 
 
 def main(argv=None) -> int:

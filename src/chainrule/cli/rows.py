@@ -5,6 +5,13 @@ split as ``train`` split it: by default with the seed and test size saved in the
 (``--seed`` and ``--test-size`` override them; 0 and 0.2 for a model that saved none). For a
 file with a test part (NPZ ``X_test``, IDX t10k files), that part; for any other file, every row.
 
+``evaluate`` also splits the CSV file the model was trained on (the same file, by resolved
+path, unchanged since: ``train`` saves its SHA-256) as ``train`` split it, so that it scores
+the run's test rows, not its training rows too. A training CSV that changed since, and any
+other CSV, is scored whole, and ``--seed``/``--test-size`` are refused for it (they would
+change nothing). ``evaluate --all-rows`` scores every row of any DATA. :class:`Selection`
+says which rows were scored.
+
 A model trained on a CSV file by ``chainrule train`` saves its feature and label column names.
 A CSV file is then read by name: the saved feature columns in the saved order, wherever they
 stand, and the saved label column (``--label`` names another); a missing column is a DataError
@@ -15,24 +22,32 @@ model has features has none (``predict`` takes it; ``evaluate`` refuses it, for 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
+
+import numpy
+
 from .. import checks
 from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import load_csv_for_model
-from ..errors import ShapeError
+from ..data.datasets import load_builtin
+from ..errors import ConfigError, ShapeError
 
 DEFAULT_SEED = 0
 DEFAULT_TEST_SIZE = 0.2
 
 
-def add_data_arguments(parser) -> None:
-    """MODEL, DATA and the options that pick DATA's rows."""
+def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
+    """MODEL, DATA and the options that pick DATA's rows (``evaluate`` also splits the training CSV)."""
+    split_data = "a built-in data set or the model's training CSV" if training_csv_split else "a built-in data set"
     parser.add_argument("model", metavar="MODEL", help="a model file written by chainrule train or cr.save")
     parser.add_argument("data", metavar="DATA", help="built-in name or a CSV/NPZ/IDX path")
     parser.add_argument("--label", help="label column of a CSV file [the model's label column, else the last column]")
     parser.add_argument("--seed", type=int,
-                        help=f"split seed for a built-in data set [the model's training seed, else {DEFAULT_SEED}]")
+                        help=f"split seed for {split_data} [the model's training seed, else {DEFAULT_SEED}]")
     parser.add_argument("--test-size", dest="test_size", type=float,
-                        help=f"test fraction for a built-in data set [the model's, else {DEFAULT_TEST_SIZE}]")
+                        help=f"test fraction for {split_data} [the model's, else {DEFAULT_TEST_SIZE}]")
 
 
 def rows(args, model, *, labels_required: bool):
@@ -52,8 +67,121 @@ def rows(args, model, *, labels_required: bool):
     return data.X_train, data.y_train
 
 
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """The rows of DATA that ``evaluate`` scores, and which rows they are.
+
+    ``part`` is "test split" (split by ``seed`` and ``test_size``), "test part" (the file's
+    own test rows) or "all rows"; ``n_rows`` counts DATA's rows in all; ``note`` says why a
+    training file was scored whole ("" otherwise).
+    """
+
+    X: numpy.ndarray
+    y: numpy.ndarray
+    part: str
+    n_rows: int
+    seed: int | None = None
+    test_size: float | None = None
+    note: str = ""
+
+    def describe(self) -> str:
+        """``the test split: 30 of 150 rows (seed 0, test size 0.2)``, ``all 150 rows``, ..."""
+        if self.part == "all rows":
+            text = f"all {self.n_rows} rows"
+        else:
+            text = f"the {self.part}: {len(self.X)} of {self.n_rows} rows"
+        if self.seed is not None:
+            text += f" (seed {self.seed}, test size {self.test_size:g})"
+        return f"{text}; {self.note}" if self.note else text
+
+
+def scored_rows(args, model) -> Selection:
+    """The rows ``chainrule evaluate`` scores (see the module docstring), with their labels."""
+    if args.all_rows and (args.seed is not None or args.test_size is not None):
+        raise ConfigError("--all-rows scores every row of DATA; it cannot be combined with --seed or --test-size")
+    if args.data in BUILTIN_DATASETS:
+        if args.all_rows:
+            data = load_builtin(args.data)
+            return Selection(data.X_train, data.y_train, "all rows", len(data.X_train))
+        seed, test_size = split_of(args, model)
+        data = load_data(args.data, test_size=test_size, seed=seed)
+        return Selection(data.X_test, data.y_test, "test split", len(data.X_train) + len(data.X_test),
+                         seed, test_size)
+    if args.data.lower().endswith(".csv"):
+        return _csv_rows(args, model)
+    _refuse_split_options(args)
+    data = load_file(args.data, label=args.label)
+    if data.X_test is None:
+        return Selection(data.X_train, data.y_train, "all rows", len(data.X_train))
+    n_rows = len(data.X_train) + len(data.X_test)
+    if args.all_rows:
+        return Selection(numpy.concatenate([data.X_train, data.X_test]),
+                         numpy.concatenate([data.y_train, data.y_test]), "all rows", n_rows)
+    return Selection(data.X_test, data.y_test, "test part", n_rows)
+
+
+def _csv_rows(args, model) -> Selection:
+    """A CSV file's rows: the training run's test split when DATA is its unchanged data file, else all."""
+    training_file, note = is_training_file(args.data, model)
+    saved_label = (saved_columns(model) or (None, None))[1]
+    if training_file and args.label not in (None, saved_label):
+        training_file, note = False, ""  # labels from another column: not the run's split
+    if training_file and not args.all_rows:
+        seed, test_size = split_of(args, model)
+        data = load_data(args.data, label=saved_label, test_size=test_size, seed=seed)
+        return Selection(data.X_test, data.y_test, "test split", len(data.X_train) + len(data.X_test),
+                         seed, test_size)
+    if not training_file:
+        _refuse_split_options(args, note)
+    X, y = rows(args, model, labels_required=True)
+    return Selection(X, y, "all rows", len(X), note=note)
+
+
+def is_training_file(path: str, model) -> tuple[bool, str]:
+    """(whether ``path`` is the model's training data file, unchanged; why not, when it changed).
+
+    The same file is the same resolved path as the absolute data path ``chainrule train``
+    saved. Unchanged means the SHA-256 that ``train`` saved matches; a model that saved none
+    (trained before it did) is taken at its word.
+    """
+    config = model.metadata.get("config")
+    saved_path = config.get("data") if isinstance(config, dict) else None
+    if not isinstance(saved_path, str) or os.path.realpath(path) != os.path.realpath(saved_path):
+        return False, ""
+    data = model.metadata.get("data")
+    saved_hash = data.get("sha256") if isinstance(data, dict) else None
+    if saved_hash is not None and saved_hash != file_sha256(path):
+        return False, "the file changed since training, so its test split is unknown"
+    return True, ""
+
+
+def file_sha256(path) -> str | None:
+    """The SHA-256 of a file's bytes, hex, or None when it cannot be read (its loader then says why).
+
+    Read in blocks, so a large file is never held whole.
+    """
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _refuse_split_options(args, note: str = "") -> None:
+    """ConfigError for --seed/--test-size on DATA that is scored whole (they would change nothing)."""
+    given = [name for name, value in (("--seed", args.seed), ("--test-size", args.test_size)) if value is not None]
+    if given:
+        why = note or "it is neither a built-in data set nor the CSV file the model was trained on"
+        raise ConfigError(f"{' and '.join(given)}: {args.data} is scored whole ({why}); "
+                          f"{'they split' if len(given) > 1 else 'it splits'} only a built-in data set "
+                          f"or the model's training CSV")
+
+
 def split_of(args, model) -> tuple:
-    """(seed, test size) of a built-in's split: the options, else those saved in the model, else the defaults."""
+    """(seed, test size) of a built-in's or the training CSV's split: the options, else those saved in the model, else the defaults."""
     saved = model.metadata.get("config")
     saved = saved if isinstance(saved, dict) else {}
     seed = args.seed if args.seed is not None else saved.get("seed", DEFAULT_SEED)

@@ -2,7 +2,8 @@
 
 With no arguments it trains a 64-256-128-10 ReLU network (Adam, L2 weight decay 1e-3) on
 scikit-learn's bundled digits, using every training row (no validation hold-out, so early
-stopping watches the training loss), and prints the test accuracy on the 20 % test split. The run folder (``runs/<timestamp>/`` unless ``--out``) gets:
+stopping watches the training loss), and prints the test accuracy on the 20 % test split.
+The run folder (``runs/<timestamp>/`` unless ``--out``) gets:
 
   model.safetensors       the trained model with its preprocessing (chainrule predict/info)
   checkpoint.safetensors  the training state after the last completed epoch (--resume)
@@ -46,6 +47,7 @@ from ..training.checkpoint import check_checkpoint_path
 from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config, value_name
 from .device import add_device_argument, check_device
+from .rows import file_sha256
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
@@ -246,6 +248,7 @@ def run(args) -> int:
     folder = run_folder(args)
     if comm.is_root:
         check_folder_is_free(folder, args.resume)
+    data_hash = file_sha256(config.data) if config.data.lower().endswith(".csv") else None
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
@@ -274,6 +277,8 @@ def run(args) -> int:
     test = evaluate(model, data.X_test, data.y_test)
     model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
                               "label": data.label_name, "n_test": len(data.X_test)}
+    if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
+        model.metadata["data"]["sha256"] = data_hash
     model.metadata["test"] = test
     save(model, folder / "model.safetensors")
     results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,

@@ -9,7 +9,8 @@ Conventions
 - The label column is chosen by name (``label=``); by default it is the last column. Every
   other column is a feature.
 - Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
-  ``nan`` or ``inf`` is an error.
+  ``nan`` or ``inf`` is an error; the error for text suggests naming its column as the label
+  column (``--label NAME`` on the command line, ``label="NAME"`` in Python).
 - Label cells are not empty. When every label is a number the labels are numbers (whole
   numbers with few distinct values are inferred to be classes and read as int64, see
   :mod:`chainrule.data.dataset`); otherwise they are kept as strings, for classification.
@@ -329,9 +330,13 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
     """One feature cell as a float, or DataError naming its line and column."""
     number = _number(cell)
     if number is None:
-        found = "an empty cell" if not cell.strip() else repr(cell)
         where = f"{path}: line {line}, column {column + 1} {header[column]!r}"
-        raise DataError(f"{where}: expected a number, found {found}")
+        if not cell.strip():
+            raise DataError(f"{where}: expected a number, found an empty cell")
+        name = header[column]
+        # Text in a feature column is most often a label column that is not the last one.
+        raise DataError(f"{where}: expected a number, found {cell!r} (if {name!r} holds the labels, "
+                        f"name it as the label column: --label {name} / label={name!r})")
     return number
 
 

@@ -16,10 +16,24 @@ smaller batch (when ``batch_size`` does not divide the samples) is decayed by
 ``alpha / batch_size`` rather than ``alpha / n_last``. ``loss_curve_`` holds, as in
 scikit-learn, the epoch's mean loss plus that penalty (taken at the epoch's last weights).
 
-The rest maps one to one: SGD's momentum (scikit-learn's v ← μv − ηg, θ ← θ + v is
-``cr.SGD``'s v ← μv + g, θ ← θ − ηv at a constant η), Nesterov's, Adam's β₁, β₂, ε, and the
+These map one to one: SGD's momentum (scikit-learn's v ← μv − ηg, θ ← θ + v is
+``cr.SGD``'s v ← μv + g, θ ← θ − ηv at a constant η), Nesterov's, Adam's β₁ and β₂, and the
 losses' gradients (p − y for softmax and sigmoid cross-entropy, ŷ − y for half the squared
-error, each divided by the batch size). Weights start Glorot-uniform, as there.
+error, each divided by the batch size).
+
+Three differences remain:
+
+- Adam's ε: scikit-learn adds it to √v, the uncorrected second moment, ``cr.Adam`` to the
+  bias-corrected √v̂ = √(v / (1 − β₂ᵗ)). scikit-learn's step is thus ours with ε replaced
+  by ε / √(1 − β₂ᵗ): about 32 ε at the first step (β₂ = 0.999), tending to ε as t grows. It
+  matters only where √v̂ is near ε: from the same weights, one full-batch step at
+  ``learning_rate_init=0.05`` on standardized iris gives weights that differ by about 3e-4 (3e-11 with
+  ``epsilon=1e-15``).
+- The initial weights are drawn as scikit-learn draws them, U(−a, a) with
+  a = √(6 / (n_in + n_out)), or a = √(2 / (n_in + n_out)) for ``activation="logistic"``
+  (and its alias "sigmoid"); but from chainrule's own seeded Generator, so not the same
+  numbers as scikit-learn's for one ``random_state``.
+- The biases start at 0; scikit-learn draws them from the same U(−a, a) as the weights.
 """
 
 from __future__ import annotations
@@ -51,7 +65,9 @@ HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
 NOT_ACCEPTED = """\
     scikit-learn's other hyperparameters are not accepted (passing one raises TypeError):
     ``learning_rate`` and ``power_t`` (the learning rate is always constant), ``shuffle``
-    (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver)."""
+    (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver). ``fit`` and
+    ``partial_fit`` take ``sample_weight`` in scikit-learn's place, but only None (anything
+    else raises HyperparameterError): sample weights are not supported yet."""
 
 PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -217,9 +233,10 @@ class BaseMLP(BaseEstimator):
         return super().__getstate__()
 
     # -- training ----------------------------------------------------------------------------
-    def _fit(self, X, y, *, incremental: bool, classes=None):
+    def _fit(self, X, y, *, sample_weight, incremental: bool, classes=None):
         """``fit`` (all epochs) or ``partial_fit`` (one epoch, keeping the optimizer's state)."""
         self._validate_params()
+        _refuse_sample_weight(sample_weight)
         if self.device != "cpu":
             raise HyperparameterError(
                 f"device: {self.device!r} is not supported by chainrule.sklearn yet; use device='cpu'"
@@ -394,18 +411,45 @@ class BaseMLP(BaseEstimator):
         return self._outputs(validate_data(self, X, reset=False, dtype=self.model_.dtype))
 
 
-def _network(sizes: list, activation: str, seed: int, dtype: str) -> Sequential:
-    """``cr.mlp(sizes, activation)`` initialized as scikit-learn initializes its MLP.
+def _refuse_sample_weight(sample_weight) -> None:
+    """HyperparameterError for any ``sample_weight`` but None: the estimators do not weight samples yet.
 
-    Every weight matrix is drawn Glorot-uniform, U(−a, a) with a = √(6 / (n_in + n_out)),
-    whatever the activation (``cr.mlp`` draws He for the ReLU family); biases start at 0.
-    With He's larger weights, small data sets (diabetes) overfit visibly more than
-    scikit-learn's MLP does with the same hyperparameters.
+    ``fit`` and ``partial_fit`` take the argument where scikit-learn's do, so that a call
+    written for scikit-learn (positional ones included) fails loudly rather than meaning
+    something else.
+    """
+    if sample_weight is not None:
+        raise HyperparameterError(
+            "sample_weight: chainrule.sklearn estimators do not support sample weights yet; expected None, got "
+            f"{type(sample_weight).__name__}{_shape_of(sample_weight)}"
+        )
+
+
+def _shape_of(value) -> str:
+    shape = getattr(value, "shape", None)
+    return "" if shape is None else f" of shape {tuple(shape)}"
+
+
+def _network(sizes: list, activation: str, seed: int, dtype: str) -> Sequential:
+    """``cr.mlp(sizes, activation)`` initialized as scikit-learn initializes its MLP's weights.
+
+    Every weight matrix is drawn U(−a, a) with a = √(6 / (n_in + n_out)) (Glorot-uniform),
+    or a = √(2 / (n_in + n_out)) for the logistic sigmoid, as scikit-learn draws them
+    (``cr.mlp`` draws He for the ReLU family). The biases start at 0 (scikit-learn draws
+    them from U(−a, a) too). With He's larger weights, small data sets (diabetes) overfit
+    visibly more than scikit-learn's MLP does with the same hyperparameters.
     """
     layers = []
     for n_in, n_out in zip(sizes, sizes[1:]):
         layers += [Linear(n_in, n_out, init="glorot_uniform", dtype=dtype), activation_layer(activation)]
-    return Sequential(*layers[:-1], seed=seed)
+    network = Sequential(*layers[:-1], seed=seed)
+    if ACTIVATIONS[activation] is ACTIVATIONS["logistic"]:
+        # U(−a, a) scaled by √(1/3) is U(−a/√3, a/√3): the bound √(6/…) becomes √(2/…).
+        for layer in network.layers:
+            if isinstance(layer, Linear):
+                W = layer.own_params["W"]
+                W *= W.dtype.type(math.sqrt(1 / 3))
+    return network
 
 
 def _draw_seeds(random_state, n: int) -> list:

@@ -73,19 +73,24 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     (2, 3)
     """
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on X of shape (n_samples, n_features) and labels y, (n_samples,) or
-        a 0/1 indicator matrix (n_samples, n_labels). Returns self."""
-        return self._fit(X, y, incremental=False)
+        a 0/1 indicator matrix (n_samples, n_labels). Returns self.
 
-    def partial_fit(self, X, y, classes=None):
+        ``sample_weight`` is accepted where scikit-learn takes it, but only None: sample
+        weights are not supported yet, and any other value raises HyperparameterError.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
+        ``sample_weight`` comes third, as in scikit-learn, and must be None (as for ``fit``).
         ``classes`` (every label of the whole data set) is needed on the first call, except
         for multi-label y; a batch may hold only some of them. A label of y that is not in
         ``classes`` (or, on a later call, not in ``classes_``) raises LabelError. Returns self.
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
     def predict(self, X):
         """Predicted labels (n_samples,), or the 0/1 indicator matrix for multi-label."""

@@ -67,14 +67,19 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     (3,)
     """
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on X of shape (n_samples, n_features) and targets y, (n_samples,) or
-        (n_samples, n_outputs). Returns self."""
-        return self._fit(X, y, incremental=False)
+        (n_samples, n_outputs). Returns self.
 
-    def partial_fit(self, X, y):
-        """One epoch over (X, y), continuing from the current weights and optimizer state."""
-        return self._fit(X, y, incremental=True)
+        ``sample_weight`` is accepted where scikit-learn takes it, but only None: sample
+        weights are not supported yet, and any other value raises HyperparameterError.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+        ``sample_weight`` must be None, as for ``fit``."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict(self, X):
         """Predicted values, (n_samples,) or (n_samples, n_outputs), as float64."""

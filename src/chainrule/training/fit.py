@@ -43,26 +43,36 @@ GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch reco
 
 def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = None, epochs: int = 20,
         batch_size: int = 32, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
-        standardize: bool = False, checkpoint=None, checkpoint_every: int = 1, resume=None,
+        standardize: bool | None = None, checkpoint=None, checkpoint_every: int = 1, resume=None,
         distributed=False, device: str | None = None, graph="auto") -> History:
     """Train ``model`` on (X, y) and return its History.
 
     Parameters
     ----------
     model : Layer
-        The network; trained in place. Afterwards ``model.preprocessor`` holds the fitted
-        preprocessing and ``model.metadata["training"]`` a summary, both saved by ``cr.save``.
+        The network; trained in place, from its current weights. Afterwards
+        ``model.preprocessor`` holds the preprocessing (fitted by the model's first ``fit``)
+        and ``model.metadata["training"]`` a summary, both saved by ``cr.save``. Calling
+        ``fit`` again on such a model (or on one from ``cr.load``) continues training with
+        its preprocessor: the same standardization (not refitted on the new data) and the
+        same classes in the same outputs, so ``y`` may hold a subset of them (a label
+        outside them raises LabelError). Set ``model.preprocessor = None`` first to fit a
+        new one.
     X : array of shape (n_samples, n_features)
         At least one row (an empty X raises ShapeError naming X once X has been converted and
         before y is checked against it, as ``predict`` does).
     y : array
         Class labels of any type (n_samples,) for classification (mapped to 0..K−1 in
         sorted order; integer labels already in [0, K) map to themselves), probability
-        targets (n_samples, K), or values (n_samples,) / (n_samples, n_outputs) for regression.
+        targets (n_samples, K) with a classification ``loss``, or values (n_samples,) /
+        (n_samples, n_outputs) for regression. A model with a preprocessor keeps its classes
+        (see ``model``).
         Finite: a NaN label or target raises NonFiniteError naming y.
     loss : Loss or name, optional
         By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
-        MSE when it holds floats.
+        MSE when it holds floats (float labels such as 0.0/1.0, or one-hot rows, are then
+        regression targets; a shape error this gives says so). It must train for the task of
+        the model's preprocessor, if it has one (HyperparameterError otherwise).
     optimizer : Optimizer or name
         An optimizer made for ``model``, or "sgd", "rmsprop", "adam", "adamw" (with ``lr``).
     lr : float, optional
@@ -83,9 +93,11 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     callbacks : list or tuple of Callback
         E.g. ``[cr.EarlyStopping(patience=5)]``. Each is ``reset`` at the start, so a
         callback object may be reused in another ``fit``.
-    standardize : bool
+    standardize : bool or None
         Standardize features with the training data's mean and deviation (saved with the
-        model, so ``cr.predict`` takes raw rows).
+        model, so ``cr.predict`` takes raw rows). None (the default) means False for a model
+        without a preprocessor, and follows the preprocessor of one that has one; True or
+        False contradicting that preprocessor raises HyperparameterError.
     checkpoint : path, optional
         Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically),
         never after an epoch that Ctrl-C cut short. A callback whose ``state_dict`` returns an
@@ -103,8 +115,9 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         stopping would compare scores of two validation sets. The training data are not
         compared: continuing on new data (fine-tuning) is allowed, and a validation set
         given as (X_val, y_val) may stay the same even when standardization, refitted on the
-        new data, changes. A checkpoint written before chainrule saved this checksum
-        resumes without the check.
+        new data by a model without a preprocessor, changes (a model that has one keeps it,
+        see ``model``). A checkpoint written before chainrule saved this checksum resumes
+        without the check.
     distributed : bool or Communicator
         Train data-parallel on the processes of an ``mpiexec -n N`` job (needs
         ``pip install 'chainrule[mpi]'``): every process passes the same data and
@@ -174,6 +187,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
             raise HyperparameterError(f"callbacks: expected chainrule Callbacks, got {type(callback).__name__}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0):
         raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}")
+    if standardize not in (None, True, False):
+        raise HyperparameterError(f"standardize: expected None, True or False, got {standardize!r}")
     if graph not in ("auto", True, False):
         raise HyperparameterError(f"graph: expected 'auto', True or False, got {graph!r}")
     device = model.device if device is None else device
@@ -187,6 +202,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     seed = comm.shared_seed(seed)  # every rank shuffles alike
 
     y = as_targets(y, "y")
+    loss_was_inferred = loss is None
     loss = default_loss(y) if loss is None else get_loss(loss)
     dtype = model.dtype or numpy.dtype(numpy.float32)
     X = as_matrix(X, dtype, name="X")
@@ -201,14 +217,20 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
 
     X, y, X_val, y_val = split_validation(X, y, validation, loss, dtype, split_seed)
 
-    preprocessor = fit_preprocessor(X, y, loss, n_outputs, standardize)
+    float_hint = FLOAT_TARGETS_HINT if loss_was_inferred and y.dtype.kind == "f" else ""
+    if model.preprocessor is None:
+        preprocessor = fit_preprocessor(X, y, loss, n_outputs, bool(standardize))
+        encode = encode_targets
+    else:
+        preprocessor = reuse_preprocessor(model.preprocessor, X, loss, standardize, float_hint)
+        encode = encode_earlier_classes
     X = prepare_inputs(preprocessor, X, dtype)
-    T = loss.prepare(encode_targets(preprocessor, y), n_outputs, dtype, n_samples=len(X))
+    T = prepare_targets(loss, encode(preprocessor, y), n_outputs, dtype, float_hint)
     T_val, validation_set = None, NO_VALIDATION
     if X_val is not None:
         if X_val.shape[1] != X.shape[1]:
             raise ShapeError(f"X_val: expected {X.shape[1]} features like X, got {X_val.shape[1]}")
-        T_val = loss.prepare(encode_targets(preprocessor, y_val, name="y_val"), n_outputs, dtype, n_samples=len(X_val))
+        T_val = prepare_targets(loss, encode(preprocessor, y_val, "y_val"), n_outputs, dtype, float_hint)
         if checkpoint is not None or resume is not None:  # only checkpoints record it
             validation_set = validation_fingerprint(X_val, T_val)  # before standardization: see resume
         X_val = prepare_inputs(preprocessor, X_val, dtype)
@@ -386,6 +408,58 @@ def default_loss(y):
     return MSE() if y.dtype.kind == "f" else SoftmaxCrossEntropy()
 
 
+FLOAT_TARGETS_HINT = ("; y holds floats, so fit took them as regression targets (MSE); for classes pass integer "
+                      "or string labels, or loss='cross_entropy'")
+EARLIER_FIT_HINT = "pass standardize=None to continue with it, or set model.preprocessor = None to fit a new one"
+
+
+def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | None,
+                       float_hint: str = "") -> Preprocessor:
+    """The model's preprocessor from an earlier fit (or cr.load), checked against this call.
+
+    Training continues from the weights, which were fitted to this preprocessor's
+    standardization and class order, so neither is refitted; an argument or data that
+    contradicts it raises HyperparameterError or ShapeError saying how to proceed.
+    """
+    standardizes = preprocessor.mean is not None
+    if standardize is not None and standardize != standardizes:
+        does = ("standardizes its inputs with the mean and scale of the data of its earlier fit" if standardizes
+                else "does not standardize its inputs")
+        raise HyperparameterError(f"standardize={standardize}: the model's preprocessor {does}; {EARLIER_FIT_HINT}")
+    if preprocessor.task != loss.task:
+        raise HyperparameterError(
+            f"loss: the model's preprocessor, from its earlier fit, is for {preprocessor.task} but "
+            f"{type(loss).__name__} trains for {loss.task}{float_hint}; pass a loss for {preprocessor.task}, "
+            f"or set model.preprocessor = None to fit a new one"
+        )
+    if X.shape[1] != preprocessor.n_features:
+        raise ShapeError(
+            f"X: the model's preprocessor, from its earlier fit, expects rows of {preprocessor.n_features} "
+            f"features, got {X.shape[1]}; set model.preprocessor = None to fit a new one"
+        )
+    return preprocessor
+
+
+def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = ""):
+    """``loss.prepare`` of the (encoded) targets; ``float_hint`` is added to its ShapeError,
+    since float class labels taken as regression values fail there."""
+    try:
+        return loss.prepare(targets, n_outputs, dtype, n_samples=len(targets))
+    except ShapeError as error:
+        if not float_hint:
+            raise
+        raise ShapeError(f"{error}{float_hint}") from None
+
+
+def encode_earlier_classes(preprocessor: Preprocessor, y, name: str = "y"):
+    """``encode_targets`` with the model's classes from an earlier fit, whose LabelError says so."""
+    try:
+        return encode_targets(preprocessor, y, name)
+    except LabelError as error:
+        raise LabelError(f"{error}; the model's classes come from its earlier fit (set model.preprocessor = None "
+                         f"to fit new ones)") from None
+
+
 def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool) -> Preprocessor:
     """Learn the standardization of X and the classes of y, checking them against the model."""
     if loss.task != "classification" or y.ndim != 1:
@@ -399,9 +473,11 @@ def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool) -> Preproces
     if y.dtype.kind in "iu" and min(made.classes) >= 0 and max(made.classes) < n_outputs:
         made.classes = list(range(n_outputs))  # integer labels already name the outputs
     elif len(made.classes) != n_outputs:
+        binary_hint = ("; use 2 outputs, or loss='binary_cross_entropy' with 0/1 labels"
+                       if n_outputs == 1 and len(made.classes) == 2 else "")
         raise LabelError(
             f"y: the model has {n_outputs} outputs but y holds {len(made.classes)} classes "
-            f"({', '.join(map(repr, made.classes[:10]))}{', ...' if len(made.classes) > 10 else ''})"
+            f"({', '.join(map(repr, made.classes[:10]))}{', ...' if len(made.classes) > 10 else ''}){binary_hint}"
         )
     return made
 
