@@ -17,7 +17,7 @@ def model_and_data():
 class WrongTanh(cr.Tanh):
     """Tanh whose backward forgets to square: dX = dY ⊙ (1 − Y)."""
 
-    def backward(self, dY, input_grad=True):
+    def backward(self, dY, input_grad=True, inplace=False):
         return dY * (1 - self._Y)
 
 
@@ -150,3 +150,59 @@ def test_a_model_that_is_not_a_layer():
     _, X, y = model_and_data()
     with pytest.raises(cr.HyperparameterError, match="model: expected a chainrule Layer, got str"):
         cr.gradcheck("m", X, y)
+
+
+def test_a_layer_taken_from_a_model_is_checked_without_touching_the_callers_X():
+    # The Tanh ran in place between two Linears; checked alone it used to overwrite H.
+    model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(4, 2), seed=0)
+    model.forward(normal(0, 5, 3))
+    H = normal(1, 5, 4)  # float64 and contiguous: as_matrix hands back the caller's array
+    original = H.copy()
+    report = cr.gradcheck(model[1], H, normal(2, 5, 4), "mse")
+    np.testing.assert_array_equal(H, original)
+    assert report.passed(), str(report)
+
+
+def test_the_input_check_leaves_the_callers_X_alone_even_when_the_loss_fails():
+    # The finite differences of the input perturb X64 element by element; they must not be
+    # the caller's X, which an error part-way would leave changed.
+    X = normal(0, 5, 3)
+    original = X.copy()
+
+    class FailingLoss(cr.MSE):
+        calls = 0
+
+        def compute(self, Y, T):
+            FailingLoss.calls += 1
+            if FailingLoss.calls >= 3:  # while an element of the input is moved by ±ε
+                raise RuntimeError("stop")
+            return super().compute(Y, T)
+
+    with pytest.raises(RuntimeError, match="stop"):
+        cr.gradcheck(cr.Tanh(), X, normal(3, 5, 3), FailingLoss())
+    np.testing.assert_array_equal(X, original)
+
+
+def test_kinks_are_counted_and_explained():
+    # Biases 0 and a row of ReLU outputs all 0: the next ReLU's input is exactly 0 there,
+    # and the central difference of its bias straddles the kink (error ~1, backward correct).
+    model = cr.Sequential(cr.Linear(2, 2), cr.ReLU(), cr.Linear(2, 2), cr.ReLU(), cr.Linear(2, 1), seed=0)
+    model.params["0.W"][...] = [[1.0, 1.0], [1.0, 1.0]]
+    model.params["2.W"][...] = [[1.0, -1.0], [1.0, -1.0]]
+    model.params["4.W"][...] = [[1.0], [1.0]]
+    X = np.array([[-1.0, -2.0], [1.0, 2.0]])  # row 0 is all 0 after the first ReLU
+    report = cr.gradcheck(model, X, np.array([[5.0], [5.0]]), "mse")
+    assert not report.passed()
+    assert report.worst == "2.b"
+    assert report.kinks["2.b"] >= 1
+    assert report.kinks["0.W"] == 0 and report.kinks["4.W"] == 0
+    text = str(report)
+    assert f"At kinks of the loss: 2.b ({report.kinks['2.b']} of 2)" in text
+    assert "does not mean a wrong backward" in text and "random biases" in text
+
+
+def test_no_kinks_are_reported_for_a_smooth_model():
+    model, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, "cross_entropy")
+    assert set(report.kinks.values()) == {0}
+    assert "kink" not in str(report)

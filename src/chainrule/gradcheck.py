@@ -13,6 +13,14 @@ The error of an array is ``max_i |analytic_i − numeric_i| / max_i max(|analyti
 relative to the largest gradient of that array, so a gradient that is exactly 0 (a dead
 ReLU) does not divide by 0, and a small element computed wrongly still shows. A NaN or
 Inf in either gradient gives an error of inf, so the check fails.
+
+At a kink (a ReLU input exactly 0, as when every bias is still 0 and a row of ReLU outputs
+is all 0) the loss has no derivative: the central difference averages the slopes on the two
+sides, backward takes one of them, and the error can reach 1 with a correct backward. The
+checker spots such an element by its one-sided differences (L(θ + ε) − L(θ))/ε and
+(L(θ) − L(θ − ε))/ε, which differ by O(ε) where L is smooth and by the jump in slope at a
+kink; the report counts these elements (``kinks``) and its text says what they mean. Check at
+a point away from kinks: random biases, inputs away from 0.
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ from .layers.layer import Layer
 from .losses import get_loss
 
 INPUT = "input"  # the report's name for ∂L/∂X
+# An element is at a kink when its two one-sided differences differ by more than this
+# fraction of the array's largest gradient: far above the O(ε)·L'' of a smooth loss.
+KINK_RATIO = 1e-3
 
 
 @dataclass
@@ -43,12 +54,16 @@ class GradcheckReport:
         Parameter path (``"0.W"``) or ``"input"`` -> max relative error.
     checked : dict of str to int
         How many elements of each array were compared.
+    kinks : dict of str to int
+        How many of them sit at a kink of the loss (see the module docstring), where a
+        large error does not mean a wrong backward.
     eps : float
         The central-difference step ε.
     """
 
     errors: dict = field(default_factory=dict)
     checked: dict = field(default_factory=dict)
+    kinks: dict = field(default_factory=dict)
     eps: float = 1e-5
 
     @property
@@ -69,6 +84,14 @@ class GradcheckReport:
         width = max([len(name) for name in self.errors] + [9])
         rows = [f"{'parameter':<{width}}  {'checked':>7}  max rel error"]
         rows += [f"{name:<{width}}  {self.checked[name]:>7}  {error:.3e}" for name, error in self.errors.items()]
+        at_kinks = [f"{name} ({count} of {self.checked[name]})" for name, count in self.kinks.items() if count]
+        if at_kinks:
+            rows.append(
+                f"At kinks of the loss: {', '.join(at_kinks)}. The loss has no derivative there (e.g. a ReLU "
+                "input exactly 0, as with all biases 0), so the central difference is not a gradient and an "
+                "error there does not mean a wrong backward. Check at a point away from kinks: random "
+                "biases, inputs away from 0."
+            )
         return "\n".join(rows)
 
 
@@ -95,6 +118,11 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     -------
     GradcheckReport
         An array whose analytic or numeric gradient holds NaN or Inf gets an error of inf.
+        ``kinks`` counts the elements at a kink of the loss (a ReLU input exactly 0), where a
+        correct backward can still show an error of up to 1; ``str(report)`` says so.
+
+    The checker works on copies: neither ``model`` nor the caller's X is ever modified, and
+    the copied model is run as a root layer (no layer in it overwrites X).
 
     Raises
     ------
@@ -117,7 +145,9 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     eps = positive(eps, "eps")
     rng = as_generator(seed)
     model64 = copy.deepcopy(model).astype(numpy.float64)
-    X64 = to_device(as_matrix(X, numpy.float64, name="X"), model64.device)  # on the model's device
+    # A copy: the input's finite differences below write into X64, which as_matrix may
+    # return as the caller's own array.
+    X64 = to_device(as_matrix(X, numpy.float64, name="X").copy(), model64.device)  # on the model's device
     Y = model64.forward(X64)
     T = to_device(loss.prepare(to_numpy(y) if hasattr(y, "shape") else y, Y.shape[1], numpy.float64,
                                n_samples=Y.shape[0]), model64.device)
@@ -134,24 +164,36 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         analytic[INPUT] = to_numpy(dX).copy()
 
     report = GradcheckReport(eps=eps)
+    unperturbed = value()  # L(θ), for the one-sided differences that reveal kinks
     for name, array in arrays.items():
-        flat = array.reshape(-1)  # a view: writes move the model's parameter (or the input)
+        flat = array.reshape(-1)  # a view: writes move the model's parameter (or the copied input)
         indices = numpy.arange(flat.size)
         if max_checks is not None and flat.size > max_checks:
             indices = numpy.sort(rng.choice(flat.size, size=max_checks, replace=False))
-        numeric = numpy.empty(len(indices))
+        plus, minus = numpy.empty(len(indices)), numpy.empty(len(indices))
         for k, i in enumerate(indices):
             original = flat[i].copy()
             flat[i] = original + eps
-            plus = value()
+            plus[k] = value()
             flat[i] = original - eps
-            minus = value()
+            minus[k] = value()
             flat[i] = original
-            numeric[k] = (plus - minus) / (2 * eps)
+        numeric = (plus - minus) / (2 * eps)
         exact = analytic[name].reshape(-1)[indices]
         report.errors[name] = relative_error(exact, numeric)
         report.checked[name] = len(indices)
+        report.kinks[name] = count_kinks((plus - unperturbed) / eps, (unperturbed - minus) / eps, exact)
     return report
+
+
+def count_kinks(right_slope, left_slope, exact) -> int:
+    """How many elements have one-sided slopes that differ by more than KINK_RATIO of the
+    array's largest gradient (0 when anything is not finite: that is reported as an error)."""
+    slopes = numpy.concatenate([right_slope, left_slope, exact])
+    if not numpy.isfinite(slopes).all():
+        return 0
+    scale = float(numpy.abs(slopes).max(initial=0))
+    return int((numpy.abs(right_slope - left_slope) > KINK_RATIO * scale).sum()) if scale > 0 else 0
 
 
 def relative_error(exact, numeric) -> float:

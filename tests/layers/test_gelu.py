@@ -1,6 +1,7 @@
 """GELU (tanh form): Y = ½X(1 + tanh(√(2/π)(X + 0.044715X³)))."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -83,9 +84,22 @@ def test_backward_in_place_and_with_reused_buffers():
         for _ in range(2):  # the second step gets the first step's memory back
             layer.forward(X)
             np.testing.assert_allclose(layer.backward(dY), expected, rtol=0, atol=1e-15)
-    layer.inplace = True
-    layer.forward(X)
+    layer.forward(X, inplace=True)
     given = dY.copy()
-    dX = layer.backward(given)
+    dX = layer.backward(given, inplace=True)
     assert dX is given
     np.testing.assert_allclose(dX, expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype, big", [("float32", 1e14), ("float32", 3e38), ("float64", 1e104), ("float64", 1e300)])
+def test_no_overflow_warning_for_huge_finite_inputs(dtype, big):
+    # 0.044715 z³ overflows there (|z| ≳ 2e13 in float32, 2e103 in float64): the value was
+    # right, but NumPy warned.
+    X = np.array([[-big, big]], dtype=dtype)
+    layer = cr.GELU()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Y = layer(X)
+        dX = layer.backward(np.ones_like(Y))
+    np.testing.assert_array_equal(Y, [[0.0, X[0, 1]]])
+    np.testing.assert_array_equal(dX, [[0.0, 1.0]])

@@ -157,3 +157,41 @@ def test_buffers_are_reused_only_inside_reusing_buffers():
 def test_ragged_input_to_a_layer_without_parameters(make):
     with pytest.raises(cr.ShapeError, match=r"X \(input of \w+\): expected a rectangular array"):
         make()([[1.0, 2.0], [1.0]])
+
+
+def every_layer():
+    return [cr.Linear(3, 3), cr.ReLU(), cr.LeakyReLU(), cr.Sigmoid(), cr.Tanh(), cr.GELU(), cr.Softmax(),
+            cr.Identity(), cr.Sequential(cr.Linear(3, 3), cr.ReLU()), cr.Residual(cr.Tanh())]
+
+
+@pytest.mark.parametrize("layer", every_layer(), ids=lambda layer: type(layer).__name__)
+def test_backward_before_forward_says_call_forward_first(layer):
+    with pytest.raises(cr.ShapeError, match="call forward first"):
+        layer.backward(np.ones((2, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("layer", every_layer(), ids=lambda layer: type(layer).__name__)
+@pytest.mark.parametrize("shape", [(1, 3), (3,), (4, 3), (2, 1)])
+def test_a_dY_of_another_shape_is_a_shape_error_never_broadcast(layer, shape):
+    # A (1, 3) or (3,) dY used to broadcast over the batch into a wrong (2, 3) gradient.
+    model = cr.Sequential(cr.Identity(), layer)  # gives the layer a path to be named by
+    model.forward(np.ones((2, 3), dtype=np.float32))
+    with pytest.raises(cr.ShapeError, match=rf"layer '1[.0-9f]*' \(\w+\): dY must have the shape of the last "
+                                            rf"forward's output, \(2, 3\); got {re.escape(str(shape))}"):
+        model.backward(np.ones(shape, dtype=np.float32))
+
+
+@pytest.mark.parametrize("layer", every_layer(), ids=lambda layer: type(layer).__name__)
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_a_dY_of_another_dtype_is_a_dtype_error(layer, dtype):
+    layer.forward(np.ones((2, 3), dtype=np.float32))
+    with pytest.raises(cr.DTypeError, match=rf"dY must have the dtype of the last forward's output, float32; "
+                                            rf"got {np.dtype(dtype).name}"):
+        layer.backward(np.ones((2, 3), dtype=dtype))
+
+
+def test_a_list_dY_is_a_shape_error():
+    layer = cr.ReLU()
+    layer.forward(np.ones((2, 3)))
+    with pytest.raises(cr.ShapeError, match=r"ReLU: dY must have the shape .* \(2, 3\); got list"):
+        layer.backward([[1.0] * 3] * 2)

@@ -74,3 +74,28 @@ def test_a_layer_used_twice_inside_f_is_rejected():
     block.layers.append(block.layers[1])  # changed after its own check
     with pytest.raises(cr.HyperparameterError, match="layer 'f.2' is the same object as layer 'f.1'"):
         cr.Residual(block)
+
+
+@pytest.mark.parametrize("activation", [cr.ReLU, cr.Tanh, cr.GELU])
+def test_an_activation_taken_from_between_two_linears_computes_x_plus_f_of_x(activation):
+    # It ran in place in the first model; in a Residual it must leave X (and dY) alone.
+    act = activation()
+    cr.Sequential(cr.Linear(3, 4, seed=0), act, cr.Linear(4, 2, seed=1))
+    model = cr.Sequential(cr.Linear(3, 4, seed=0), cr.Residual(act), cr.Linear(4, 2, seed=1))
+    reference = cr.Sequential(cr.Linear(3, 4, seed=0), cr.Residual(activation()), cr.Linear(4, 2, seed=1))
+    X = normal(0, 5, 3)
+    np.testing.assert_array_equal(model.forward(X), reference.forward(X))
+    dY = normal(1, 5, 2)
+    np.testing.assert_array_equal(model.backward(dY.copy()), reference.backward(dY.copy()))
+    Z = model[0].forward(X)
+    expected = Z + act.forward(Z.copy())
+    np.testing.assert_array_equal(model[1].forward(Z), expected)
+
+
+def test_wrong_dY_is_refused_before_it_broadcasts():
+    # dY + f.backward(dY) would broadcast a (1, 3) dY over the batch.
+    block = cr.Residual(cr.Identity())
+    block.forward(normal(0, 5, 3))
+    message = r"layer 'f' \(Identity\): dY must have the shape .* \(5, 3\); got \(1, 3\)"
+    with pytest.raises(cr.ShapeError, match=message):
+        block.backward(normal(1, 1, 3))

@@ -163,7 +163,7 @@ def test_a_layer_moved_to_the_front_of_a_new_sequential_leaves_the_input_alone()
     X = np.random.default_rng(0).normal(size=(3, 6)).astype(np.float32)
     original = X.copy()
     tail = cr.Sequential(*model.layers[1:])
-    assert not tail[0].inplace
+    assert not tail.in_place(0)
     tail.forward(X)  # even the unchecked forward: the layer is first now
     np.testing.assert_array_equal(X, original)
 
@@ -171,9 +171,9 @@ def test_a_layer_moved_to_the_front_of_a_new_sequential_leaves_the_input_alone()
 def test_inplace_is_set_only_between_two_linear_layers():
     model = cr.Sequential(cr.ReLU(), cr.Linear(4, 4), cr.Tanh(), cr.Linear(4, 4), cr.Sigmoid(), cr.Identity(),
                           cr.Linear(4, 4), cr.ReLU())
-    assert [layer.inplace for layer in model.layers] == [False, False, True, False, False, False, False, False]
+    assert [model.in_place(index) for index in range(len(model))] == [False, False, True] + [False] * 5
     moved = cr.Sequential(cr.Linear(4, 4), model[2])
-    assert not moved[1].inplace
+    assert not moved.in_place(1)
 
 
 def test_weights_are_those_of_earlier_versions():
@@ -218,3 +218,23 @@ def test_a_bad_seed_leaves_the_layers_as_they_were():
     assert layer.resolved_init == "glorot_uniform"
     cr.Sequential(layer, cr.ReLU())
     np.testing.assert_array_equal(layer.own_params["W"], cr.Linear(4, 3, seed=0, init="he_normal").own_params["W"])
+
+
+@pytest.mark.parametrize("activation", [cr.ReLU, cr.Tanh, cr.GELU])
+def test_a_layer_that_ran_in_place_leaves_its_input_alone_everywhere_else(activation):
+    act = activation()
+    second = cr.Sequential(cr.Linear(4, 6), cr.Sequential(act), cr.Linear(6, 3), seed=0)  # nested: first there
+    first = cr.Sequential(cr.Linear(4, 6), act, cr.Linear(6, 3), seed=0)  # the layer's latest model
+    X = normal(0, 3, 6)
+    original = X.copy()
+    first.forward(normal(1, 3, 4))
+    for run in (act.forward, second[1].forward):
+        run(X)  # on its own (a root), and in the block it is also part of
+        np.testing.assert_array_equal(X, original)
+    dY = normal(2, 3, 6)
+    given = dY.copy()
+    act.forward(X)
+    act.backward(given)
+    np.testing.assert_array_equal(given, dY)
+    cr.Sequential(cr.Identity(), act).forward(X)  # after a layer that returns its input
+    np.testing.assert_array_equal(X, original)

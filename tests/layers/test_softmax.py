@@ -1,6 +1,7 @@
 """Softmax as a layer: Y = softmax(X) row-wise; backward is the Jacobian-vector product."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,3 +46,9 @@ def test_finite_for_huge_inputs():
 
 def test_keeps_float32():
     assert_keeps_float32(cr.Softmax(), normal(0, 4, 3))
+
+
+def test_an_input_without_columns_is_a_shape_error():
+    with pytest.raises(cr.ShapeError, match=r"Softmax: expected input of shape \(n_samples, n_classes\) with "
+                                            r"n_classes >= 1, got \(4, 0\)"):
+        cr.Softmax()(np.zeros((4, 0)))

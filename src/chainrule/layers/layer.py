@@ -11,7 +11,18 @@ Every layer, leaf or composite, is a :class:`Layer`:
       ∂L/∂θ = ∂L/∂h · ∂h/∂θ,        ∂L/∂x = ∂L/∂h · ∂h/∂x
 
   ``backward(dY, input_grad=False)`` skips ∂L/∂x (and returns None) where nobody needs it,
-  as for the first layer of a network.
+  as for the first layer of a network. ``backward`` checks dY against the output of the
+  last ``forward`` (shape and dtype only, so the check costs the same at any batch size):
+  ShapeError before any ``forward`` ("call forward first") or for another shape, DTypeError
+  for another dtype (a float64 dY is not cast for a float32 layer: convert it yourself).
+
+A layer whose class sets ``works_in_place`` (ReLU, Tanh, GELU) also takes ``inplace=True`` in
+``forward`` and ``backward``: it may then overwrite X and dY. Only a Sequential passes it,
+for such a layer between two Linear layers, whose outputs are fresh arrays nobody else
+holds; the permission is given call by call and stored nowhere, so a layer moved into
+another model, a Residual, or used on its own never overwrites what it is given. A subclass
+of such a layer that overrides forward or backward takes the keyword too (or sets
+``works_in_place = False``).
 
 ``layer(X)`` is the checked entry point for users: it converts and validates X (rank,
 width, finiteness, dtype) once and then calls ``forward``. Composites call ``forward`` of
@@ -35,6 +46,7 @@ import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix
+from ..errors import DTypeError, ShapeError
 from ..initializers import as_generator
 from ..parameters import FlatParameters, flatten
 
@@ -44,16 +56,14 @@ class Layer:
 
     #: the initializer a Linear layer right before this one uses when its init is "auto"
     preferred_init = "glorot_uniform"
+    #: True for a layer whose forward and backward take ``inplace=True`` (see the module docstring)
+    works_in_place = False
 
     def __init__(self) -> None:
         self.path = ""  # dotted position inside the enclosing model; "" at the root
         self.own_params: dict[str, Array] = {}
         self.own_grads: dict[str, Array] = {}
         self.decayed: frozenset = frozenset()  # own parameters that weight decay applies to
-        # True when this layer may overwrite its input X in forward and its dY in backward:
-        # set by a Sequential for an activation between two Linear layers, whose outputs
-        # (Z = XW + b forward, dX = dY Wᵀ backward) are fresh arrays nobody else holds.
-        self.inplace = False
         # True while a training loop runs (see reusing_buffers): ``buffer`` then hands out the
         # same memory at every step instead of a new array.
         self.reuse_buffers = False
@@ -72,6 +82,29 @@ class Layer:
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         """Given dY = ∂L/∂h, fill ``grads`` with ∂L/∂θ and return dX = ∂L/∂x."""
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def check_dY(self, dY, kept: Array | None, width: int | None = None, dtype=None) -> None:
+        """Refuse a dY that is not ∂L/∂h for the output of the last forward.
+
+        ``kept`` is an array that forward kept (None before any forward), with the output's
+        shape and dtype, except that ``width`` gives the output's number of columns and
+        ``dtype`` its dtype where they differ from ``kept``'s. Only the shape and dtype are
+        compared: O(1), as backward runs at every training step. Raises ShapeError (also
+        before any forward) or DTypeError naming the layer.
+        """
+        if kept is None:
+            raise ShapeError(f"{self.describe()}: backward needs the output of a forward to match dY against; "
+                             f"call forward first")
+        shape = kept.shape if width is None else (kept.shape[0], width)
+        dtype = kept.dtype if dtype is None else dtype
+        received = getattr(dY, "shape", None)
+        if received != shape:
+            received = type(dY).__name__ if received is None else tuple(received)
+            raise ShapeError(f"{self.describe()}: dY must have the shape of the last forward's output, "
+                             f"{tuple(shape)}; got {received}")
+        if dY.dtype != dtype:
+            raise DTypeError(f"{self.describe()}: dY must have the dtype of the last forward's output, "
+                             f"{dtype}; got {dY.dtype} (convert it with dY.astype(...))")
 
     def buffer(self, name: str, shape: tuple, like: Array, dtype=None) -> Array:
         """An uninitialized array of ``shape`` (``dtype`` or that of ``like``, on ``like``'s device) to write into.
@@ -130,12 +163,7 @@ class Layer:
         if dtype is None:
             kind = _input_dtype(X)
             dtype = kind if kind.name in ("float32", "float64") else numpy.float32
-        converted = to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), self.device)
-        if self.inplace:
-            # A layer set to work in place (between two Linear layers of a Sequential) would
-            # overwrite the array it is given, which here may be the caller's own.
-            converted = converted.copy()
-        return self.forward(converted)
+        return self.forward(to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), self.device))
 
     # -- structure -------------------------------------------------------------------------
     def walk(self, prefix: str = ""):

@@ -31,13 +31,16 @@ class LeakyReLU(Layer):
         if self.alpha >= 1:
             raise HyperparameterError(f"alpha: expected a number in [0, 1), got {alpha!r}")
         self._positive = None
+        self._dtype = None  # of the last output, which dY must have
 
     def forward(self, X: Array) -> Array:
         xp = get_array_module(X)
         self._positive = X > 0
+        self._dtype = X.dtype
         return xp.where(self._positive, X, X * X.dtype.type(self.alpha))
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        self.check_dY(dY, self._positive, dtype=self._dtype)
         if not input_grad:
             return None
         xp = get_array_module(dY)

@@ -156,6 +156,7 @@ class Linear(Layer):
         return Z
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        self.check_dY(dY, self._X, width=self.n_out)
         matmul(self._X.T, dY, out=self.own_grads["W"])  # dW = Xᵀ dY
         sum_rows(dY, out=self.own_grads["b"])  # db = Σ_n dY
         if not input_grad:

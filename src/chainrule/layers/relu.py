@@ -20,17 +20,22 @@ class ReLU(Layer):
     """
 
     preferred_init = "he_normal"
+    works_in_place = True
 
     def __init__(self) -> None:
         super().__init__()
         self._Y = None
 
-    def forward(self, X: Array) -> Array:
-        self._Y = relu(X, out=X if self.inplace else None)
+    def forward(self, X: Array, inplace: bool = False) -> Array:
+        """Y = max(X, 0), written into X when ``inplace``."""
+        self._Y = relu(X, out=X if inplace else None)
         return self._Y
 
-    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+    def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
+        """dX = dY ⊙ [Y > 0], written into dY when ``inplace``."""
+        Y = self._Y
+        self.check_dY(dY, Y)
         if not input_grad:
             return None
-        mask = self.buffer("mask", self._Y.shape, self._Y, dtype=bool)
-        return relu_gradient(self._Y, dY, out=dY if self.inplace else None, mask=mask)
+        mask = self.buffer("mask", Y.shape, Y, dtype=bool)
+        return relu_gradient(Y, dY, out=dY if inplace else None, mask=mask)

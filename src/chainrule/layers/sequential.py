@@ -30,9 +30,10 @@ class Sequential(Layer):
     same seed, as ``Linear(..., seed=s, init="he_normal")`` would draw them; weights changed
     since (trained, loaded, assigned) are kept, so a trained layer can be re-nested.
 
-    An activation between two Linear layers works in place on their fresh outputs (saves
-    memory and time in training); every other position, and a direct call ``layer(X)``,
-    leaves its input untouched.
+    An activation that ``works_in_place`` (ReLU, Tanh, GELU) between two Linear layers is
+    told, at each call, that it may overwrite their fresh outputs (saves memory and time in
+    training). Nothing is stored on the layer: at every other position, in another model,
+    in a Residual or on its own it leaves its input untouched.
 
     Parameters
     ----------
@@ -72,10 +73,6 @@ class Sequential(Layer):
             if isinstance(layer, Linear):
                 # With a seed, initialize below redraws every weight, so a redraw here is wasted.
                 layer.use_auto_init(following.preferred_init, redraw=rng is None)
-        for index, layer in enumerate(self.layers):
-            # Set at every position, so that a flag left by another Sequential never lingers.
-            layer.inplace = (0 < index < len(self.layers) - 1 and isinstance(self.layers[index - 1], Linear)
-                             and isinstance(self.layers[index + 1], Linear))
         self.set_path(self.path)
         if rng is not None:
             self.initialize(rng)
@@ -83,14 +80,26 @@ class Sequential(Layer):
     def children(self) -> list[tuple[str, Layer]]:
         return [(str(index), layer) for index, layer in enumerate(self.layers)]
 
+    def in_place(self, index: int) -> bool:
+        """May layer ``index`` overwrite its X in forward and its dY in backward?
+
+        Only a layer that ``works_in_place`` between two Linear layers, whose outputs
+        (Z = XW + b forward, dX = dY Wᵀ backward) are fresh arrays nobody else holds. Asked
+        at every call, so the answer follows any change to ``layers``.
+        """
+        layers = self.layers
+        return (layers[index].works_in_place and 0 < index < len(layers) - 1
+                and isinstance(layers[index - 1], Linear) and isinstance(layers[index + 1], Linear))
+
     def forward(self, X: Array) -> Array:
-        for layer in self.layers:
-            X = layer.forward(X)
+        for index, layer in enumerate(self.layers):
+            X = layer.forward(X, inplace=True) if self.in_place(index) else layer.forward(X)
         return X
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         for index in range(len(self.layers) - 1, 0, -1):
-            dY = self.layers[index].backward(dY)
+            layer = self.layers[index]
+            dY = layer.backward(dY, inplace=True) if self.in_place(index) else layer.backward(dY)
         if not self.layers:
             return dY if input_grad else None
         return self.layers[0].backward(dY, input_grad)

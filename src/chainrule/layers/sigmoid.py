@@ -38,7 +38,8 @@ class Sigmoid(Layer):
         return self._Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        Y = self._Y
+        self.check_dY(dY, Y)
         if not input_grad:
             return None
-        Y = self._Y
         return dY * Y * (1 - Y)

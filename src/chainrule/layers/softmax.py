@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import Array, get_array_module
+from ..errors import ShapeError
 from .layer import Layer
 
 
@@ -27,6 +28,8 @@ class Softmax(Layer):
         ∂L/∂z_i = Σ_j ∂L/∂h_j h_j (δ_ij − h_i) = h_i (∂L/∂h_i − Σ_j ∂L/∂h_j h_j)
         dX = Y ⊙ (dY − Σ_j (dY ⊙ Y)_j)
 
+    Raises ShapeError for an input without columns (a softmax over nothing is undefined).
+
     For training a classifier, prefer returning logits and using SoftmaxCrossEntropy,
     whose fused gradient p − y is cheaper and more accurate than this layer followed by a
     log.
@@ -37,11 +40,15 @@ class Softmax(Layer):
         self._Y = None
 
     def forward(self, X: Array) -> Array:
+        if X.shape[1] == 0:
+            raise ShapeError(f"{self.describe()}: expected input of shape (n_samples, n_classes) with n_classes >= 1, "
+                             f"got {tuple(X.shape)}")
         self._Y = softmax(X)
         return self._Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        Y = self._Y
+        self.check_dY(dY, Y)
         if not input_grad:
             return None
-        Y = self._Y
         return Y * (dY - (dY * Y).sum(axis=1, keepdims=True))

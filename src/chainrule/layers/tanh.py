@@ -18,16 +18,22 @@ class Tanh(Layer):
         dX = dY ⊙ (1 − Y²)
     """
 
+    works_in_place = True
+
     def __init__(self) -> None:
         super().__init__()
         self._Y = None
 
-    def forward(self, X: Array) -> Array:
-        self._Y = get_array_module(X).tanh(X, out=X if self.inplace else None)
+    def forward(self, X: Array, inplace: bool = False) -> Array:
+        """Y = tanh(X), written into X when ``inplace``."""
+        self._Y = get_array_module(X).tanh(X, out=X if inplace else None)
         return self._Y
 
-    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+    def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
+        """dX = dY ⊙ (1 − Y²), written into dY when ``inplace``."""
+        Y = self._Y
+        self.check_dY(dY, Y)
         if not input_grad:
             return None
-        derivative = 1 - self._Y * self._Y
-        return get_array_module(dY).multiply(dY, derivative, out=dY if self.inplace else None)
+        derivative = 1 - Y * Y
+        return get_array_module(dY).multiply(dY, derivative, out=dY if inplace else None)
