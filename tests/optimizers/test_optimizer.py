@@ -218,3 +218,33 @@ def test_a_step_at_the_largest_resumable_step_count_is_finite(kind):
     write_grads(model, *TINY_GRADS[0])
     assert optimizer.step(check_finite=True)
     assert np.isfinite(model.flat_parameters().theta).all()
+
+
+class NanScaleSGD(cr.SGD):
+    """A user-written rule whose scale is NaN while its direction is finite."""
+
+    def update(self, theta, grad, lr):
+        return float("nan"), grad
+
+
+def test_the_guard_refuses_a_step_whose_scale_is_nan():
+    # ‖Δθ‖₁ = scale · Σ|direction|: the old test `scale * size > limit` was False for a NaN scale.
+    model = cr.mlp([5, 4, 2], seed=0)
+    optimizer = NanScaleSGD(model, lr=1.0)
+    flat = model.flat_parameters()
+    before = flat.theta.copy()
+    flat.grad[...] = 0.5
+    assert not optimizer.step(check_finite=True)
+    np.testing.assert_array_equal(flat.theta, before)
+
+
+def test_a_refused_step_still_counts_and_keeps_only_theta_as_documented():
+    model = cr.mlp([5, 4, 2], seed=0)
+    optimizer = cr.SGD(model, lr=1.0, momentum=0.9)
+    flat = model.flat_parameters()
+    before = flat.theta.copy()
+    flat.grad[...] = np.inf
+    assert not optimizer.step(check_finite=True)
+    np.testing.assert_array_equal(flat.theta, before)
+    assert optimizer.t == 1
+    assert np.isinf(optimizer.state["velocity"]).all()

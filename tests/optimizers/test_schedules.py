@@ -1,6 +1,7 @@
 """Learning-rate schedules: factor(t) at optimizer step t = 0, 1, 2, ..."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -93,3 +94,48 @@ def test_schedules_are_stateless():
     first = [schedule(t) for t in range(12)]
     assert [schedule(t) for t in range(12)] == first
     assert np.all(np.diff(first[:11]) < 0)
+
+
+@pytest.mark.parametrize("factor, shown", [
+    (math.nan, "nan"), (math.inf, "inf"), (-math.inf, "-inf"), (-1.0, "-1.0"), ("fast", "'fast'"), (None, "None"),
+])
+def test_a_schedule_factor_that_is_not_finite_or_is_negative_is_refused_before_the_step(factor, shown):
+    # NaN used to pass the divergence guard (θ became NaN); a negative factor climbed the loss.
+    model = tiny_model()
+    optimizer = cr.SGD(model, lr=0.1, momentum=0.9, schedule=lambda t: 1.0 if t < 2 else factor)
+    for _ in range(2):
+        write_grads(model, [1.0, 0.0], 0.0)
+        assert optimizer.step(check_finite=True)
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.HyperparameterError, match=rf"schedule: .* returned {re.escape(shown)} at step t=2"):
+        optimizer.step(check_finite=True)
+    np.testing.assert_array_equal(model.flat_parameters().theta, before)
+    assert optimizer.t == 2
+
+
+def test_a_schedule_factor_that_overflows_the_learning_rate_is_refused():
+    optimizer = cr.Adam(tiny_model(), lr=1e10, schedule=lambda t: 1e300)
+    with pytest.raises(cr.HyperparameterError, match=r"returned 1e\+300 at step t=0"):
+        optimizer.current_lr
+
+
+def test_fit_with_a_nan_schedule_raises_and_keeps_finite_weights():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 5)), rng.integers(0, 2, size=64)
+    model = cr.mlp([5, 8, 2], seed=0)
+    optimizer = cr.SGD(model, lr=0.1, schedule=lambda t: math.nan)
+    with pytest.raises(cr.HyperparameterError, match="schedule"):
+        cr.fit(model, X, y, optimizer=optimizer, epochs=2, verbose=0)
+    assert np.isfinite(model.flat_parameters().theta).all()
+
+
+def test_a_schedule_factor_of_zero_is_allowed_and_leaves_theta_unchanged():
+    # CosineDecay's default floor is 0: from t = total_steps on, the steps stand still.
+    model = tiny_model()
+    optimizer = cr.SGD(model, lr=0.1, schedule=cr.CosineDecay(1))
+    write_grads(model, [1.0, 0.0], 0.0)
+    assert optimizer.step(check_finite=True)
+    before = model.flat_parameters().theta.copy()
+    assert optimizer.current_lr == 0.0
+    assert optimizer.step(check_finite=True)
+    np.testing.assert_array_equal(model.flat_parameters().theta, before)

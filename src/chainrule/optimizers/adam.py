@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ..backend import Array, axpby, axpy, get_array_module
-from ..checks import in_unit_interval, positive
-from .optimizer import Optimizer
+from ..checks import in_unit_interval
+from .optimizer import Optimizer, epsilon
 
 
 class Adam(Optimizer):
@@ -19,6 +19,9 @@ class Adam(Optimizer):
         m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction (m₀ = v₀ = 0)
         θ ← θ − η m̂ / (√v̂ + ε)
 
+    ε (``eps``) must be at least the smallest normal number of the model's dtype (1.2e-38 in
+    float32), else HyperparameterError: a smaller ε rounds to 0 there and 0 / 0 makes NaN.
+
     Reference: D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
     """
 
@@ -29,7 +32,7 @@ class Adam(Optimizer):
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
         self.beta1 = in_unit_interval(beta1, "beta1")
         self.beta2 = in_unit_interval(beta2, "beta2")
-        self.eps = positive(eps, "eps")
+        self.eps = epsilon(eps, "eps", self._work.dtype)
         xp = get_array_module(self._work)
         self.state["m"] = xp.zeros_like(self._work)
         self.state["v"] = xp.zeros_like(self._work)

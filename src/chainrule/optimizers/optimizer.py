@@ -25,6 +25,23 @@ from ..layers.layer import Layer
 MAX_STEP_COUNT = 2**53
 
 
+def epsilon(value, name: str, dtype) -> float:
+    """``value`` as the ε > 0 of a denominator √v + ε in ``dtype``, else HyperparameterError.
+
+    ε must be at least ``dtype``'s smallest normal number (1.2e-38 in float32): a smaller one
+    rounds to 0 (or to a subnormal that the hardware may flush to 0), and a parameter whose
+    gradient is exactly 0 would then get 0 / 0 = NaN.
+    """
+    number = positive(value, name)
+    smallest = float(numpy.finfo(dtype).tiny)
+    if number < smallest:
+        raise HyperparameterError(
+            f"{name}: expected a number >= {smallest:.8g}, the smallest normal {numpy.dtype(dtype).name} "
+            f"(the model's dtype; a smaller {name} rounds to 0 and 0 / 0 gives NaN), got {value!r}"
+        )
+    return number
+
+
 class Optimizer:
     """Base class: validates the shared hyperparameters and keeps the step count.
 
@@ -79,8 +96,28 @@ class Optimizer:
 
     @property
     def current_lr(self) -> float:
-        """The learning rate of the next step: lr times the schedule's factor at step t."""
-        return self.lr * (1.0 if self.schedule is None else float(self.schedule(self.t)))
+        """The learning rate of the next step: lr times the schedule's factor at step t.
+
+        The schedule's factor must be a finite number ≥ 0. A factor of 0 is allowed and leaves θ
+        where it is for that step (``CosineDecay``'s floor of 0 does this; the optimizer's state
+        still takes in the gradient). A NaN, infinite or negative factor (a negative one would
+        climb the loss), or one that makes lr × factor overflow, raises HyperparameterError
+        naming the schedule, the step t and the value; the GPU training loop reads this
+        property too, so the check holds there.
+        """
+        if self.schedule is None:
+            return self.lr
+        factor = self.schedule(self.t)
+        try:
+            lr = self.lr * float(factor)
+        except (TypeError, ValueError):
+            lr = math.nan  # not a number at all: reported below
+        if not 0.0 <= lr < math.inf:  # also False for NaN
+            raise HyperparameterError(
+                f"schedule: {self.schedule!r} returned {factor!r} at step t={self.t}; expected a finite "
+                f"factor >= 0 (lr × factor = {self.lr} × {factor!r})"
+            )
+        return lr
 
     def step(self, *, check_finite: bool = False, flat=None) -> bool:
         """Update θ ← θ − Δθ in place from the gradients of the last ``backward``.
@@ -89,6 +126,12 @@ class Optimizer:
         overflow the model's dtype (‖Δθ‖₁ above √ of its largest value: 1.8e19 in float32), is
         not applied and ``step`` returns False, so θ keeps its last finite values: the training
         loop's divergence guard, at the cost of one reduction. Returns True when θ was updated.
+
+        A refused step still counts: t has advanced and the state (SGD's velocity, Adam's m and
+        v, RMSProp's v) has taken in the refused gradient, which may be huge or not finite;
+        only θ is kept. Keeping the state too would cost a copy of it at every step. ``fit``
+        raises DivergenceError right after a refused step; to train on, make a new optimizer
+        (or ``load_state_dict`` one saved earlier) rather than reuse this one.
 
         A model whose parameter count or dtype changed since the optimizer was made (e.g. by
         ``model.astype``) raises ShapeError or DTypeError: its state would not fit.
@@ -103,8 +146,8 @@ class Optimizer:
         self.t += 1
         scale, direction = self.update(flat.theta, flat.grad, lr)
         if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, finite and within √(the dtype's largest value)
-            size = abs_sum(direction)
-            if not math.isfinite(size) or scale * size > math.sqrt(numpy.finfo(direction.dtype).max):
+            step_size = scale * abs_sum(direction)  # NaN if either factor is: refused too
+            if not math.isfinite(step_size) or step_size > math.sqrt(numpy.finfo(direction.dtype).max):
                 return False
         # θ ← θ − scale · direction, one pass. Where it needs a work vector (no BLAS, or the GPU),
         # the first one is free once update returns, or is the direction itself, read before it is written.

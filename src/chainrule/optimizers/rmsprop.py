@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..backend import Array, axpby, get_array_module
-from ..checks import in_unit_interval, positive
-from .optimizer import Optimizer
+from ..checks import in_unit_interval
+from .optimizer import Optimizer, epsilon
 
 
 class RMSProp(Optimizer):
@@ -15,7 +15,9 @@ class RMSProp(Optimizer):
         v ← ρ v + (1 − ρ) g²            (v₀ = 0)
         θ ← θ − η g / (√v + ε)
 
-    This is PyTorch's ``RMSprop`` (its ``alpha`` is our ρ) without momentum or centring.
+    This is PyTorch's ``RMSprop`` (its ``alpha`` is our ρ) without momentum or centring. ε
+    (``eps``) must be at least the smallest normal number of the model's dtype (1.2e-38 in
+    float32), else HyperparameterError: a smaller ε rounds to 0 there and 0 / 0 makes NaN.
 
     Reference: T. Tieleman and G. Hinton, Lecture 6.5 of "Neural Networks for Machine
     Learning", Coursera, 2012.
@@ -25,7 +27,7 @@ class RMSProp(Optimizer):
                  weight_decay: float = 0.0, schedule=None) -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
         self.rho = in_unit_interval(rho, "rho")
-        self.eps = positive(eps, "eps")
+        self.eps = epsilon(eps, "eps", self._work.dtype)
         self.state["v"] = get_array_module(self._work).zeros_like(self._work)
 
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
