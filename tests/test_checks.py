@@ -154,6 +154,20 @@ def test_check_finite_as_reports_values_that_overflow_the_narrower_dtype():
     check_finite_as(np.full((2, 2), np.finfo(np.float32).max, dtype=np.float64), np.float32, "X")
 
 
+def test_as_matrix_reports_values_that_overflow_the_model_dtype_as_given():
+    X = np.zeros((3, 2))
+    X[2, 1] = 1e39  # finite in float64, inf once cast to float32
+    message = r"^X: expected finite values, found 1e\+39 at index \(2, 1\), which overflows float32"
+    with pytest.raises(cr.NonFiniteError, match=message):
+        as_matrix(X, np.float32)  # as fit checks X
+    with pytest.raises(cr.NonFiniteError, match=r"^X \(input of Linear\): expected finite values, found 1e\+39"):
+        cr.Linear(2, 1)(X)  # as layer(X) checks X
+    X[0, 0] = np.inf
+    with pytest.raises(cr.NonFiniteError, match=r"found inf at index \(0, 0\) \(2 non-finite values in all\)"):
+        as_matrix(X, np.float32)
+    assert as_matrix(X[1:, :1], np.float32).dtype == np.float32  # finite values pass, cast
+
+
 def test_input_width_is_the_preprocessors_else_the_first_parameter_layers():
     model = cr.Sequential(cr.ReLU(), cr.Residual(cr.Sequential(cr.Linear(5, 5), cr.Tanh())), cr.Linear(5, 2))
     assert input_width(model) == 5

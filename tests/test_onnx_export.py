@@ -334,7 +334,7 @@ def test_run_exports_a_model_file(ort, tmp_path, model_file, capsys):
     assert export_command.run(parse([str(path), "--onnx", str(out), "--probabilities"])) == 0
     assert_close(run_onnx(ort, out, X), cr.predict_proba(load(path), X), model.dtype.name)
     printed = capsys.readouterr().out
-    assert printed == f"wrote {out}: ONNX opset {DEFAULT_OPSET}, {model.dtype}, X (batch, 4) -> Y (batch, 3)\n"
+    assert printed == f"wrote {out}: ONNX opset {DEFAULT_OPSET}, {model.dtype}, X (batch, 4) -> Y (batch, 3) probabilities\n"
 
 
 def test_run_options(ort, tmp_path, model_file):

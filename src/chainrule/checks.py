@@ -33,12 +33,27 @@ def as_matrix(X, dtype, name: str = "X") -> Array:
 
     Integer and boolean inputs are converted; other kinds (strings, objects, complex) raise
     DTypeError. A float input of another precision is cast to ``dtype`` so that the model
-    computes in its own precision (a float32 model stays float32).
+    computes in its own precision (a float32 model stays float32); NaN, Inf, and a finite
+    value too large for ``dtype`` raise NonFiniteError (see ``as_finite``).
     """
-    X = as_real_matrix(X, name)
-    X = get_array_module(X).ascontiguousarray(X, dtype=dtype)
-    check_finite(X, name)
-    return X
+    return as_finite(as_real_matrix(X, name), dtype, name)
+
+
+def as_finite(X: Array, dtype, name: str) -> Array:
+    """``X`` cast to ``dtype`` (C-contiguous), or NonFiniteError naming ``name``.
+
+    A value of X too large for ``dtype`` (1e39 in float64 for float32) is reported as it is
+    in X, "found 1e+39 ... which overflows float32", not as the inf of the cast.
+    """
+    with numpy.errstate(over="ignore"):  # an overflow of the cast is reported below
+        converted = get_array_module(X).ascontiguousarray(X, dtype=dtype)
+    try:
+        check_finite(converted, name)  # after the cast: one pass, in the model's dtype
+    except NonFiniteError:
+        # Only now read X itself, to report a value that overflowed as it was given.
+        check_finite_as(X, dtype, name)
+        raise
+    return converted
 
 
 def as_real_matrix(X, name: str = "X") -> Array:

@@ -29,11 +29,39 @@ def test_unknown_loss_name():
 
 
 @pytest.mark.parametrize("loss", LOSSES, ids=repr)
-@pytest.mark.parametrize("Y", [np.zeros(3), np.zeros((3, 2, 1)), [[0.0, 1.0]]], ids=["1-d", "3-d", "list"])
+@pytest.mark.parametrize("Y", [np.zeros(3), np.zeros((3, 2, 1))], ids=["1-d", "3-d"])
 def test_outputs_must_be_a_matrix(loss, Y):
     message = rf"{type(loss).__name__}: expected outputs Y of shape \(n_samples, n_outputs\)"
     with pytest.raises(cr.ShapeError, match=message):
         loss(Y, np.zeros(3, dtype=int))
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_outputs_that_are_not_an_array_are_named_as_such(loss):
+    message = rf"^{type(loss).__name__}: expected outputs Y as an array \(n_samples, n_outputs\) of float32 or " \
+              r"float64, got list$"
+    with pytest.raises(cr.DTypeError, match=message):
+        loss([[0.0, 1.0]], np.zeros(1, dtype=int))
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_float16_outputs_are_refused(loss):
+    # Not computed in float16, where the MSE of an error of 256 is already inf.
+    message = rf"{type(loss).__name__}: expected float outputs Y \(float32 or float64\), got dtype float16"
+    with pytest.raises(cr.DTypeError, match=message):
+        loss(np.full((1, 2), 300, dtype=np.float16), np.zeros(1, dtype=int))
+
+
+@pytest.mark.parametrize("loss, targets", [
+    (cr.MSE(), [[1e39, 0.0]]), (cr.SoftmaxCrossEntropy(), [[1e39, 0.0]]), (cr.BinaryCrossEntropy(), [[1e39, 0.0]]),
+], ids=repr)
+def test_targets_too_large_for_float32_are_reported_as_given(loss, targets):
+    message = rf"^{type(loss).__name__}: targets: expected finite values, found 1e\+39 at index \(0, 0\), which " \
+              r"overflows float32"
+    with pytest.raises(cr.NonFiniteError, match=message):
+        loss.prepare(np.array(targets), 2, np.float32, n_samples=1)  # as fit prepares them, once
+    with pytest.raises(cr.NonFiniteError, match=message):
+        loss(np.zeros((1, 2), dtype=np.float32), targets)
 
 
 @pytest.mark.parametrize("loss", LOSSES, ids=repr)

@@ -33,6 +33,16 @@ def test_value_and_gradient_by_hand():
     np.testing.assert_array_equal(Y, [[1.0, 2.0], [3.0, 4.0]])  # the outputs are left as they were
 
 
+def test_finite_error_too_large_to_square_in_float32():
+    Y = np.array([[0.0], [3e38]], dtype=np.float32)
+    T = np.array([[1e20], [-3e38]])  # errors 1e20 (square 1e40) and 6e38, which itself overflows float32
+    with np.errstate(over="ignore"):
+        value, dY = cr.MSE()(Y, T)
+    assert value == pytest.approx((1e40 + 36e76) / 2, rel=1e-6)  # fits float64: not inf
+    assert dY.dtype == np.float32
+    assert dY[0, 0] == np.float32(-1e20)  # the gradient is as before: 2 (ŷ − y) / N
+
+
 def test_one_dimensional_targets_for_one_output():
     value, dY = cr.MSE()(np.array([[1.0], [2.0], [0.0]]), np.array([0, 0, 0]))
     assert value == pytest.approx(5 / 3)

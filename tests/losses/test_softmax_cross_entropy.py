@@ -87,6 +87,16 @@ def test_finite_for_huge_logits_with_soft_targets():
     np.testing.assert_array_equal(dY, [[0.5, -0.5]])
 
 
+@pytest.mark.parametrize("targets", [np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1])], ids=["one-hot", "labels"])
+def test_logits_whose_difference_overflows_float32(targets):
+    Y = np.array([[3e38, -3e38], [3e38, -3e38]], dtype=np.float32)  # h − m = −6e38 overflows float32
+    with np.errstate(over="ignore", invalid="ignore"):
+        value, dY = cr.SoftmaxCrossEntropy()(Y, targets)
+    # Row 0 is right with certainty (loss 0, not 0 · (−inf) = NaN); row 1 is wrong by 6e38 nats, which fits float64.
+    assert value == pytest.approx(6e38 / 2, rel=1e-6)
+    np.testing.assert_array_equal(dY, np.array([[0.0, 0.0], [0.5, -0.5]], dtype=np.float32))  # (p − y) / N
+
+
 def test_transform_gives_probabilities():
     P = cr.SoftmaxCrossEntropy().transform(np.array([[1e4, 0.0], [0.0, 0.0]]))
     np.testing.assert_array_equal(P, [[1.0, 0.0], [0.5, 0.5]])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 
 from ..backend import Array, get_array_module
-from ..checks import check_finite
+from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.sigmoid import sigmoid
 from .loss import Loss, as_array, check_batch
@@ -37,8 +37,7 @@ class BinaryCrossEntropy(Loss):
         if T.ndim != 2 or T.shape[1] != n_outputs:
             raise ShapeError(f"{name}: expected targets of shape (n_samples, {n_outputs}), got {tuple(T.shape)}")
         check_batch(name, T, n_samples)
-        T = T.astype(dtype, copy=False)
-        check_finite(T, f"{name}: targets")
+        T = as_finite(T, dtype, f"{name}: targets")
         if T.size and (float(T.min()) < 0 or float(T.max()) > 1):
             raise LabelError(f"{name}: targets must lie in [0, 1]; got values in [{float(T.min())}, {float(T.max())}]")
         return T

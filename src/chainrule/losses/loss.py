@@ -11,10 +11,12 @@ whole data set once, not each batch).
 
 from __future__ import annotations
 
+import math
+
 import numpy
 
 from ..backend import Array
-from ..checks import check_finite
+from ..checks import FLOAT_DTYPES, check_finite
 from ..errors import DTypeError, ShapeError
 
 
@@ -27,8 +29,8 @@ class Loss:
     def __call__(self, Y: Array, targets) -> tuple[Array, Array]:
         """(L, ∂L/∂Y) for outputs ``Y`` (n_samples, n_outputs) and raw ``targets``.
 
-        ``Y`` must be a float array (integer outputs raise DTypeError) with at least one row
-        (ShapeError otherwise).
+        ``Y`` must be a float32 or float64 array (anything else, a list or float16 included,
+        raises DTypeError) with at least one row (ShapeError otherwise).
         """
         Y = self._check_outputs(Y)
         return self.compute(Y, self.prepare(targets, Y.shape[1], Y.dtype, n_samples=Y.shape[0]))
@@ -46,17 +48,21 @@ class Loss:
         return Y
 
     def _check_outputs(self, Y: Array) -> Array:
-        """``Y`` if it is a finite float matrix with at least one row, else a chainrule error.
+        """``Y`` if it is a finite float32/float64 matrix with at least one row, else a chainrule error.
 
-        Integer outputs are refused rather than cast: a model's outputs are floats, and
-        integer arithmetic would truncate the targets and the 1/N of the gradient to 0.
+        Other dtypes are refused rather than cast, since ∂L/∂Y must come back in the dtype of
+        the model's outputs: integer arithmetic would truncate the targets and the 1/N of the
+        gradient to 0, and float16 overflows for an error of 256.
         """
         name = type(self).__name__
-        if getattr(Y, "ndim", None) != 2:
-            raise ShapeError(
-                f"{name}: expected outputs Y of shape (n_samples, n_outputs), got {tuple(getattr(Y, 'shape', ()))}"
+        if not (hasattr(Y, "dtype") and hasattr(Y, "shape")):
+            raise DTypeError(
+                f"{name}: expected outputs Y as an array (n_samples, n_outputs) of float32 or float64, "
+                f"got {type(Y).__name__}"
             )
-        if Y.dtype.kind != "f":
+        if Y.ndim != 2:
+            raise ShapeError(f"{name}: expected outputs Y of shape (n_samples, n_outputs), got {tuple(Y.shape)}")
+        if Y.dtype.name not in FLOAT_DTYPES:
             raise DTypeError(f"{name}: expected float outputs Y (float32 or float64), got dtype {Y.dtype}")
         if Y.shape[0] == 0:
             raise ShapeError(f"{name}: outputs Y have no rows (shape {tuple(Y.shape)}); a loss needs at least one sample")
@@ -74,6 +80,17 @@ def check_batch(name: str, T: Array, n_samples: int | None) -> None:
             f"{name}: outputs and targets have different batch sizes: "
             f"{n_samples} outputs vs {T.shape[0]} targets"
         )
+
+
+def overflowed(value) -> bool:
+    """Whether a batch loss computed in the outputs' dtype came out non-finite on the CPU, so
+    that the loss computes it again in float64, where a finite true value fits.
+
+    Asked only of NumPy values: on a GPU the question would wait for the device at every step
+    (and cannot run inside a captured CUDA graph); there an overflowed loss stays inf, which
+    the divergence guard reports.
+    """
+    return isinstance(value, numpy.generic) and not math.isfinite(value)
 
 
 def as_array(targets) -> Array:

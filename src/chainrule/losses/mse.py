@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy
 
 from ..backend import Array
-from ..checks import check_finite
+from ..checks import as_finite
 from ..errors import DTypeError, ShapeError
-from .loss import Loss, as_array, check_batch
+from .loss import Loss, as_array, check_batch, overflowed
 
 
 class MSE(Loss):
@@ -22,6 +22,9 @@ class MSE(Loss):
     convention (sum over outputs, mean over samples) makes one sample with K outputs weigh
     the same as K samples of one output; it is K times PyTorch's ``MSELoss`` (mean over
     all elements). Targets of shape (N,) are accepted for a single output.
+
+    The squares are summed in float64. On the CPU, an error too large to square in the
+    outputs' dtype (1e20 in float32) still gives its finite L, computed again in float64.
     """
 
     task = "regression"
@@ -35,13 +38,14 @@ class MSE(Loss):
         if T.ndim != 2 or T.shape[1] != n_outputs:
             raise ShapeError(f"MSE: expected targets of shape (n_samples, {n_outputs}), got {tuple(T.shape)}")
         check_batch("MSE", T, n_samples)
-        T = T.astype(dtype, copy=False)
-        check_finite(T, "MSE: targets")
-        return T
+        return as_finite(T, dtype, "MSE: targets")
 
     def compute(self, Y: Array, T: Array) -> tuple[Array, Array]:
         n_samples = Y.shape[0]
         D = Y - T
         value = (D * D).sum(dtype=numpy.float64) / n_samples
+        if overflowed(value):  # D or D² overflowed the outputs' dtype: the same sum in float64
+            D64 = Y.astype(numpy.float64) - T
+            value = (D64 * D64).sum() / n_samples
         D *= Y.dtype.type(2 / n_samples)  # dY = 2 (Ŷ − Y) / N, in place of D
         return value, D

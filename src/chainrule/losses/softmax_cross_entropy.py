@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy
 
 from ..backend import Array, get_array_module
-from ..checks import check_finite
+from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.softmax import softmax
-from .loss import Loss, as_array, check_batch
+from .loss import Loss, as_array, check_batch, overflowed
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -27,6 +27,10 @@ class SoftmaxCrossEntropy(Loss):
 
     Targets may be integer class labels (N,) in [0, n_classes), or one-hot or soft
     (probability) targets (N, n_classes) whose rows are non-negative and sum to 1.
+
+    On the CPU, logits so far apart that h − m overflows float32 (±3e38) still give the
+    finite L, computed again in float64, and a class of target 0 adds 0 to L however small
+    its p (0 · log 0 = 0), never NaN.
     """
 
     task = "classification"
@@ -52,8 +56,7 @@ class SoftmaxCrossEntropy(Loss):
         if T.dtype.kind not in "fiub":
             raise DTypeError(f"{name}: expected numeric targets, got dtype {T.dtype}")
         check_batch(name, T, n_samples)
-        T = T.astype(dtype, copy=False)
-        check_finite(T, f"{name}: targets")
+        T = as_finite(T, dtype, f"{name}: targets")
         xp = get_array_module(T)
         if T.size and (bool((T < 0).any()) or not bool(xp.allclose(T.sum(axis=1), 1, atol=1e-3))):
             raise LabelError(f"{name}: target rows must be non-negative and sum to 1 (one-hot or probabilities)")
@@ -75,6 +78,8 @@ class SoftmaxCrossEntropy(Loss):
             value = (log_sum.sum(dtype=numpy.float64) - shifted[rows, T].sum(dtype=numpy.float64)) / n_samples
         else:
             value = -(T * (shifted - log_sum[:, None])).sum(dtype=numpy.float64) / n_samples  # −Σ_k y_k log p_k
+        if overflowed(value):  # h − m overflowed (−inf, or 0 · −inf = NaN): L again in float64
+            value = cross_entropy_in_float64(Y, T)
         P *= (scale / sums)[:, None]  # p / N
         if T.ndim == 1:
             P[rows, T] -= scale  # (p − y) / N for one-hot y, without building it
@@ -85,3 +90,17 @@ class SoftmaxCrossEntropy(Loss):
     def transform(self, Y: Array) -> Array:
         """Class probabilities p = softmax(h)."""
         return softmax(Y)
+
+
+def cross_entropy_in_float64(Y: numpy.ndarray, T: numpy.ndarray) -> float:
+    """L for NumPy logits ``Y`` and prepared targets ``T``, computed in float64, where the
+    h − m of float32 logits cannot overflow; a target of 0 adds 0, even for log p = −inf."""
+    shifted = Y.astype(numpy.float64)
+    shifted -= shifted.max(axis=1, keepdims=True)  # h − m
+    log_p = shifted - numpy.log(numpy.exp(shifted).sum(axis=1, keepdims=True))  # log softmax(h)
+    n_samples = Y.shape[0]
+    if T.ndim == 1:
+        return -log_p[numpy.arange(n_samples), T].sum() / n_samples
+    with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN, replaced by 0 here
+        terms = numpy.where(T == 0, 0.0, T * log_p)
+    return -terms.sum() / n_samples
