@@ -35,6 +35,7 @@ import numpy
 
 from chainrule.backend import abs_sum, axpby, axpy
 
+from .networks import LR, MOMENTUM
 from .timing import PAUSE_SECONDS, alternate
 
 KERNELS = r"""
@@ -58,7 +59,6 @@ void sgd_one_pass(float *theta, float *v, const float *g, long n, float mu, floa
 }
 """
 
-MOMENTUM, LR = 0.9, 0.01
 VARIANTS = ("numpy passes", "fused, guard kept", "fused one-pass SGD, no guard")
 
 

@@ -181,8 +181,8 @@ def markdown(results, image_name: str) -> str:
         "- Thread pools are limited with threadpoolctl; results depend on the BLAS kernel listed above "
         "(OpenBLAS picks it per CPU unless OPENBLAS_CORETYPE forces one).", "",
         "## Reproduce", "",
-        "```\npip install -e '.[bench]'\nenv -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE " + command + "\n```", "",
-        "`--smoke` runs tiny sizes in seconds (what CI runs); `--out PATH` writes elsewhere. Every timed "
+        "```\npip install -e '.[bench,onnx]'\nenv -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE " + command + "\n```", "",
+        "`--smoke` runs tiny sizes in seconds (what the test suite runs); `--out PATH` writes elsewhere. Every timed "
         "epoch's samples/s, in the order the epochs ran, is in `data/cpu_benchmark.json` beside this page; "
         "`python -m benchmarks.report docs/data/cpu_benchmark.json` writes these tables and the plot again "
         "from it.", "",

@@ -217,3 +217,12 @@ def test_initial_weights_have_scikit_learns_bound(activation, factor):
         bound = numpy.sqrt(factor / sum(W.shape))
         assert numpy.abs(W).max() <= bound
         assert numpy.abs(W).max() > 0.95 * bound
+
+
+def test_an_epsilon_that_rounds_to_zero_in_the_networks_dtype_names_epsilon():
+    # Adam's own check would name it "eps", which is not the estimator's hyperparameter.
+    X, y = blobs(3)
+    with pytest.raises(HyperparameterError, match=r"^epsilon: expected a number >= 1.1754944e-38, the smallest "
+                                                  r"normal float32 .*got 1e-40$"):
+        tiny(MLPClassifier, epsilon=1e-40).fit(X, y)
+    assert tiny(MLPClassifier, epsilon=1e-40, dtype="float64").fit(X, y).n_iter_ == 5  # an ordinary float64

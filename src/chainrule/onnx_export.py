@@ -75,8 +75,9 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         ``cr.predict_proba`` applies, so the graph outputs probabilities instead of logits.
 
     Raises ModelFileError for a layer that cannot be exported (naming its path and type),
-    weights over the 2 GiB a single ONNX file holds, or a file that cannot be written, HyperparameterError for a bad option or a missing
-    ``onnx`` package, ShapeError for layers whose widths do not chain.
+    weights over the 2 GiB a single ONNX file holds, or a file that cannot be written;
+    HyperparameterError for a bad option or a missing ``onnx`` package; ShapeError for
+    layers whose widths do not chain.
 
     Examples
     --------

@@ -242,6 +242,15 @@ def test_transform_standardizes_in_chunks_exactly_as_the_whole_array_formula():
     assert peak < 1.6 * X.nbytes
 
 
+def test_transform_of_numbers_held_as_objects_is_the_whole_array_formula():
+    X = numpy.random.default_rng(0).standard_normal((20, 3)) * 1e3
+    preprocessor = Preprocessor.fit(X, None, "regression")
+    objects = X.astype(object)  # as numpy.asarray gives for a DataFrame of mixed column types
+    objects[0, 0] = 7  # a Python int among the floats
+    expected = ((objects - preprocessor.mean) / preprocessor.scale).astype(numpy.float32)
+    assert preprocessor.transform(objects).tobytes() == expected.tobytes()
+
+
 def test_transform_without_standardization_copies_only_to_convert():
     X = numpy.ones((4, 3), dtype=numpy.float32)
     preprocessor = Preprocessor.fit(X, None, "regression", standardize=False)

@@ -507,6 +507,15 @@ def test_extra_tensor_header_must_match_its_declaration(tmp_path, dtype, shape):
         read(path)
 
 
+def test_extra_tensor_declared_with_a_negative_dimension(saved):
+    tensors, document = _contents(saved)
+    tensors["opt"] = np.zeros(4, np.float32)
+    document["extra_tensors"] = {"opt": {"dtype": "float32", "shape": [-2, -2]}}
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=r"extra_tensors.opt: expected .*\[int >= 0, \.\.\.\]\}, got .*-2, -2"):
+        read(saved)
+
+
 def test_extra_tensor_of_a_dtype_chainrule_never_writes(saved):
     tensors, document = _contents(saved)
     tensors["opt"] = np.zeros(4, np.float32)

@@ -17,6 +17,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.training.distributed import Communicator, SingleProcess, fingerprint_row
+from chainrule.training.fit import run_fingerprint
 
 from . import distributed_script as script
 
@@ -166,6 +167,7 @@ def test_ranks_given_different_data_or_arguments_all_raise_the_same_error_naming
         "seed": "seed is 0 on rank 0 but None on rank 1",
         "labels": "(y on rank 1 differs from rank 0's)",
         "validation": "(the validation data on rank 1 differs from rank 0's)",
+        "no validation": "(the validation data on rank 1 differs from rank 0's)",
     }
     for case, fragment in expected.items():
         assert messages[case].startswith("the 2 processes were not given the same data and arguments ("), messages[case]
@@ -188,6 +190,20 @@ def rank_zero_of(size, *others):
     comm = rank_one(Gathers(*[fingerprint_row(values, checksums) for values, checksums in others]))
     comm.rank, comm.size, comm.is_root = 0, size, True
     return comm
+
+
+def test_a_rank_without_validation_data_sends_a_row_of_the_same_length_that_differs():
+    """A shorter row from a rank given no validation set garbled the all-gather: that rank saw
+    no difference and waited in the next collective until the timeout."""
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    with_validation = run_fingerprint(model, X[:30], y[:30], X[30:], y[30:], 8, 2, 0)
+    without = run_fingerprint(model, X[:30], y[:30], None, None, 8, 2, 0)
+    rows = [fingerprint_row(*with_validation), fingerprint_row(*without)]
+    assert rows[0].shape == rows[1].shape
+    comm = rank_zero_of(2, without)
+    with pytest.raises(cr.DistributedError, match=r"\(the validation data on rank 1 differs from rank 0's\)"):
+        comm.check_same_run(*with_validation)
 
 
 def test_equal_values_pass_and_different_ones_are_named_with_each_ranks_value():

@@ -27,8 +27,9 @@ HELP = "check the backward of the configured network against central differences
 
 def add_arguments(parser) -> None:
     option = parser.add_argument
-    for name in ("--data", "--label", "--hidden", "--activation", "--loss", "--config"):
+    for name in ("--data", "--label", "--hidden", "--activation", "--loss"):
         option(name, help="as for chainrule train")
+    option("--config", metavar="FILE", help="TOML file, as for chainrule train")
     option("--seed", type=int, help="as for chainrule train")
     option("--samples", type=int, default=8, help="rows of data to check on [8]")
     option("--max-checks", dest="max_checks", type=int, default=200,

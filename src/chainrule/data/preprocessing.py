@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy
 
+from ..checks import is_json_count
 from ..errors import DataError, LabelError, NonFiniteError, ShapeError
 
 TASKS = ("classification", "multilabel", "regression")
 SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")
-TRANSFORM_CHUNK = 4096  # rows standardized at a time: bounds the float64 scratch memory
+TRANSFORM_CHUNK = 4096  # rows standardized (or squared, for the fitted scale) at a time: bounds the float64 scratch
 
 
 @dataclass
@@ -110,7 +111,9 @@ class Preprocessor:
         ``((X - mean) / scale).astype(out.dtype)`` computes it.
         """
         work = work[:len(X)]
-        numpy.subtract(X, self.mean, out=work)
+        # "unsafe": an object X (numbers from a DataFrame) is subtracted as objects, each
+        # result a float, then stored in float64, as the formula's .astype does.
+        numpy.subtract(X, self.mean, out=work, casting="unsafe")
         numpy.divide(work, self.scale, out=work)
         out[...] = work
 
@@ -168,7 +171,7 @@ class Preprocessor:
             raise DataError(f"preprocessing: malformed saved preprocessing (expected an object with the keys "
                             f"{', '.join(SAVED_KEYS)}, got {_keys_or_type(saved)})")
         n_features = saved["n_features"]
-        if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+        if not is_json_count(n_features) or n_features < 1:
             raise DataError(f"preprocessing.n_features: expected an integer >= 1, got {n_features!r}")
         if saved["task"] not in TASKS:
             raise DataError(f"preprocessing.task: expected one of {TASKS}, got {saved['task']!r}")

@@ -104,8 +104,7 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         if status is not None and hasattr(os, "fchmod"):
             # Keep an existing file's permissions: a private 0o600 model stays private.
             os.fchmod(descriptor, stat.S_IMODE(status.st_mode) & 0o777)
-        with os.fdopen(descriptor, mode, encoding=(encoding or "utf-8") if mode == "w" else None,
-                       newline=newline if mode == "w" else None) as file:
+        with _file_object(descriptor, mode, encoding, newline) as file:
             yield file
             _sync(file, target, error)
         try:
@@ -230,8 +229,7 @@ def _open_in_place(target: Path, descriptor_path: str | None, error: type[Chainr
 def _write_in_place(descriptor: int, target: Path, mode: str, encoding: str | None,
                     newline: str | None, error: type[ChainruleError]) -> Iterator:
     """A file object writing to ``descriptor``, which it closes at the end."""
-    with os.fdopen(descriptor, mode, encoding=(encoding or "utf-8") if mode == "w" else None,
-                   newline=newline if mode == "w" else None) as file:
+    with _file_object(descriptor, mode, encoding, newline) as file:
         yield file
         try:
             file.flush()
@@ -239,6 +237,13 @@ def _write_in_place(descriptor: int, target: Path, mode: str, encoding: str | No
             raise
         except OSError as cause:
             raise error(f"{target}: cannot write ({cause.strerror or cause})") from None
+
+
+def _file_object(descriptor: int, mode: str, encoding: str | None, newline: str | None):
+    """``descriptor`` as a file object of ``mode``: bytes, or text in ``encoding`` (UTF-8 by default)."""
+    if mode == "w":
+        return os.fdopen(descriptor, mode, encoding=encoding or "utf-8", newline=newline)
+    return os.fdopen(descriptor, mode)
 
 
 def _sync(file, target: Path, error: type[ChainruleError]) -> None:

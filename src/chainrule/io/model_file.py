@@ -39,6 +39,7 @@ from safetensors import SafetensorError, safe_open
 
 from .. import __version__
 from ..backend import module_for, to_numpy
+from ..checks import input_width, is_json_count
 from ..data.preprocessing import Preprocessor
 from ..errors import DataError, ModelFileError
 from ..layers import Layer
@@ -167,16 +168,17 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
         raise ModelFileError(f"{path}: {error}") from None
     _check_tensors(header, shapes, document, body_size, path)
 
-    # All checked: only now is a weight read. The layers are made without a random draw
-    # (their zeros are never written) and take the file's arrays as their parameters.
+    # The layers are made without a random draw (their zeros are never written) and take
+    # the file's arrays as their parameters, once the preprocessor is checked too.
     model = from_config(document["architecture"], document["dtype"] or "float32", draw=False)
-    extras = _read_tensors(path, model, document["extra_tensors"])
     if document["preprocessor"] is not None:
         try:
             model.preprocessor = Preprocessor.from_json(document["preprocessor"])
         except DataError as error:
             raise ModelFileError(f"{path}: {error}") from None
-        _check_input_width(model.preprocessor, shapes, path)
+        _check_input_width(model, path)
+    # All checked: only now is a weight read.
+    extras = _read_tensors(path, model, document["extra_tensors"])
     model.metadata = document["metadata"]
     return model, extras, document["extra_json"]
 
@@ -307,8 +309,9 @@ def _chainrule_document(header: dict, path: PathLike) -> dict:
     for name, declared in document["extra_tensors"].items():
         if (not isinstance(declared, dict) or set(declared) != {"dtype", "shape"} or not isinstance(declared["dtype"], str)
                 or not isinstance(declared["shape"], list)
-                or not all(isinstance(n, int) and not isinstance(n, bool) for n in declared["shape"])):
-            raise ModelFileError(f"{path}: extra_tensors.{name}: expected {{\"dtype\": str, \"shape\": [int, ...]}}")
+                or not all(is_json_count(n) for n in declared["shape"])):
+            raise ModelFileError(f"{path}: extra_tensors.{name}: expected {{\"dtype\": str, \"shape\": [int >= 0, ...]}}, "
+                                 f"got {declared!r:.60}")
     return document
 
 
@@ -375,14 +378,13 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
         )
 
 
-def _check_input_width(preprocessor: Preprocessor, shapes: dict, path: PathLike) -> None:
-    """The preprocessor prepares as many features as the network's first Linear layer takes."""
-    # Parameters are listed in the order inputs reach them: the first weight sees the features.
-    width = next((shape[0] for name, shape in shapes.items() if name.endswith("W")), None)
-    if width is not None and preprocessor.n_features != width:
+def _check_input_width(model: Layer, path: PathLike) -> None:
+    """``model.preprocessor`` prepares as many features as the network's first Linear layer takes."""
+    width = input_width(model)  # the network's own: the preprocessor is not asked
+    if width is not None and model.preprocessor.n_features != width:
         raise ModelFileError(
             f"{path}: preprocessor.n_features: expected {width} (the network's input width), "
-            f"got {preprocessor.n_features}"
+            f"got {model.preprocessor.n_features}"
         )
 
 

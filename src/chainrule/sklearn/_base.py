@@ -53,6 +53,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ..errors import HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
+from ..optimizers.optimizer import epsilon
 from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import outputs_in_chunks
@@ -100,7 +101,8 @@ default="relu"
     beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
         Adam's decay rates of the first and second moment estimates.
     epsilon : float, default=1e-8
-        Adam's ε.
+        Adam's ε; at least the smallest normal number of ``dtype`` (1.2e-38 in float32),
+        else HyperparameterError (a smaller ε rounds to 0 there, and 0 / 0 makes NaN).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for binary
         classification only, as in scikit-learn) and stop when its score (accuracy or R²) has
@@ -361,6 +363,7 @@ class BaseMLP(BaseEstimator):
             made = SGD(self.model_, self.learning_rate_init, momentum=self.momentum,
                        nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=weight_decay)
         else:
+            epsilon(self.epsilon, "epsilon", self.model_.dtype)  # Adam's own check would name it "eps"
             made = Adam(self.model_, self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
                         eps=self.epsilon, weight_decay=weight_decay)
         if previous is not None and type(previous) is type(made) and set(previous.state) == set(made.state):

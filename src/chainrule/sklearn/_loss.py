@@ -24,5 +24,4 @@ class HalfSquaredError(MSE):
     def compute(self, Y: Array, T: Array) -> tuple[float, Array]:
         value, dY = super().compute(Y, T)
         dY *= dY.dtype.type(0.5)  # MSE's 2 (ŷ − y) / N -> (ŷ − y) / N
-        n_outputs = Y.shape[1] if Y.ndim == 2 else 1
-        return value / (2 * n_outputs), dY  # MSE's sum over outputs -> half the mean
+        return value / (2 * Y.shape[1]), dY  # MSE's sum over outputs -> half the mean

@@ -275,9 +275,12 @@ def _history(saved, path) -> History:
     def numbers(values) -> bool:
         return isinstance(values, list) and all(is_json_number(value) for value in values)
 
+    def number_lists(value) -> bool:
+        return _is_object(value) and all(map(numbers, value.values()))
+
     checks = {
-        "metrics": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
-        "grad_norms": ("an object of number lists", lambda v: _is_object(v) and all(map(numbers, v.values()))),
+        "metrics": ("an object of number lists", number_lists),
+        "grad_norms": ("an object of number lists", number_lists),
         "initial_grad_norms": ("an object of numbers", lambda v: _is_object(v) and all(map(is_json_number, v.values()))),
         "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", _is_count),
         "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or _is_count(v)),

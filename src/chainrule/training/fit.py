@@ -210,8 +210,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         raise ShapeError(f"X has no rows (shape {X.shape}); expected at least 1")
     if y.dtype.kind == "f":
         check_finite(y, "y")  # a NaN class label, or a NaN target, named as y's
-    if y.shape[:1] != X.shape[:1]:
-        raise ShapeError(f"y: expected {X.shape[0]} targets (one per row of X), got shape {y.shape}")
+    check_one_target_per_row(X, y)
     n_outputs = model.forward(to_device(X[:1], model.device)).shape[1]  # also checks X's width against the first layer
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
@@ -324,8 +323,7 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
             raise ShapeError(f"X_val has no rows (shape {X_val.shape}); expected at least 1, or validation=None for none")
         if y_val.dtype.kind == "f":
             check_finite(y_val, "y_val")
-        if y_val.shape[:1] != X_val.shape[:1]:
-            raise ShapeError(f"y_val: expected {X_val.shape[0]} targets (one per row of X_val), got {y_val.shape}")
+        check_one_target_per_row(X_val, y_val, "X_val", "y_val")
         return X, y, X_val, y_val
     if validation is None or validation == 0:
         return X, y, None, None
@@ -360,9 +358,10 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
         "epochs": epochs, "seed": None if seed is None else int(seed),
         "the number of model parameters": model.flat_parameters().theta.size,
     }
-    checksums = {"X": checksum(X), "y": checksum(T)}
-    if X_val is not None:
-        checksums["the validation data"] = checksum(X_val, T_val)
+    # Every rank sends the same names, also one given no validation set (the checksum of no
+    # arrays), so that the all-gather's rows have one length and the difference is named.
+    validation = checksum() if X_val is None else checksum(X_val, T_val)
+    checksums = {"X": checksum(X), "y": checksum(T), "the validation data": validation}
     return values, checksums
 
 
@@ -392,6 +391,12 @@ def as_targets(y, name: str):
         return numpy.asarray(y)
     except ValueError as error:  # NumPy's "inhomogeneous shape"
         raise ShapeError(f"{name}: expected a rectangular array of targets, got {type(y).__name__} ({error})") from None
+
+
+def check_one_target_per_row(X, y, x_name: str = "X", y_name: str = "y") -> None:
+    """ShapeError naming ``y_name`` unless ``y`` holds one target (or row of targets) per row of X."""
+    if y.shape[:1] != X.shape[:1]:
+        raise ShapeError(f"{y_name}: expected {X.shape[0]} targets (one per row of {x_name}), got shape {y.shape}")
 
 
 def as_fraction(value) -> float:

@@ -15,8 +15,9 @@ class History:
         One value per epoch for each metric: ``"loss"`` and ``"val_loss"``; for
         classification ``"accuracy"`` and ``"val_accuracy"``; for regression ``"r2"``,
         ``"mae"``, ``"val_r2"``, ``"val_mae"``. Validation entries exist only with validation data.
-        No epoch numbers are stored: a series shorter than the run (validation added when a
-        run was resumed) holds the values of the run's last epochs, and is plotted there.
+        No epoch numbers are stored: a series shorter than the run (validation added when
+        resuming a checkpoint older than ``fit``'s validation check) holds the values of the
+        run's last epochs, and is plotted there.
     grad_norms : dict of str to list of float
         Layer path (``"0"``, ``"2"``, ``"1.f.0"``...) -> the Euclidean norm ‖∂L/∂W‖ of that
         layer's weights, averaged over the batches of each epoch that were sampled. A first
