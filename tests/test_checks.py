@@ -81,7 +81,7 @@ def test_in_unit_interval():
             in_unit_interval(bad, "momentum")
 
 
-@pytest.mark.parametrize("value", [True, "1", None, float("nan"), float("inf"), [1.0]])
+@pytest.mark.parametrize("value", [True, "1", None, float("nan"), float("inf"), [1.0], 10**400])
 def test_real_rejects_non_numbers(value):
     with pytest.raises(cr.HyperparameterError, match="x: expected a finite real number"):
         real(value, "x")

@@ -204,7 +204,8 @@ def lines_by_label(axes) -> dict:
 
 
 def test_a_shorter_series_is_drawn_at_the_last_epochs(tmp_path, drawn):
-    """A run without validation, resumed for 2 epochs with it: validation is at epochs 4-5, not 1-2."""
+    """A run without validation resumed for 2 epochs with it (from a checkpoint older than fit's
+    validation check): validation is at epochs 4-5, not 1-2."""
     history = History(metrics={"loss": [1.0, 0.8, 0.6, 0.5, 0.4], "val_loss": [0.7, 0.6]},
                       grad_norms={"0": [0.1, 0.2, 0.3, 0.4, 0.5], "2": [0.3, 0.4]}, epochs=5)
     plot_history(history, tmp_path / "history.png")

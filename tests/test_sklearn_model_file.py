@@ -99,6 +99,17 @@ def test_bad_optimizer_json(saved, tmp_path, optimizer, key):
         load_crafted(saved, tmp_path, extra_json={"optimizer": optimizer})
 
 
+@pytest.mark.parametrize("changes, key", [
+    ({"epsilon": 1e-40}, "epsilon"),  # below float32's smallest normal: used to raise HyperparameterError
+    ({"beta_1": False}, "beta_1"),  # scikit-learn's range check takes False for 0
+    ({"learning_rate_init": 10**400}, "learning_rate_init"),  # used to raise TypeError
+])
+def test_bad_optimizer_params_name_the_key(saved, tmp_path, changes, key):
+    params = {**saved[0].metadata["sklearn"]["params"], **changes}
+    with pytest.raises(ModelFileError, match=f"crafted.safetensors: sklearn.params.{key}: expected"):
+        load_crafted(saved, tmp_path, sklearn={"params": params})
+
+
 def test_bad_optimizer_and_early_stopping_tensors(saved, tmp_path):
     tensors = saved[1]
     with pytest.raises(ModelFileError, match=r"extra_json\.optimizer: saved state tensors \[.v.\], but Adam has \[.m., .v.\]"):

@@ -160,10 +160,17 @@ def in_unit_interval(value, name: str) -> float:
 
 
 def real(value, name: str) -> float:
-    """``value`` as a finite float, else HyperparameterError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not numpy.isfinite(value):
-        raise HyperparameterError(f"{name}: expected a finite real number, got {value!r}")
-    return float(value)
+    """``value`` as a finite float, else HyperparameterError naming ``name`` (also for an
+    integer too large for a float, such as 10**400)."""
+    number = math.nan
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        try:
+            number = float(value)
+        except OverflowError:
+            pass
+    if not math.isfinite(number):
+        raise HyperparameterError(f"{name}: expected a finite real number, got {value!r:.60}")
+    return number
 
 
 def positive_int(value, name: str) -> int:

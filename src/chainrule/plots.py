@@ -20,7 +20,8 @@ image is rendered in memory first and then written atomically: the file is compl
 
 Epochs: every curve is drawn against the epochs it was recorded at. :class:`History` keeps
 one value per epoch but no epoch numbers, so a series shorter than the run (validation
-added when a run was resumed) holds the run's last epochs: it is drawn ending at the run's
+added when resuming a checkpoint older than ``fit``'s validation check; a resumed run now
+refuses a changed validation set) holds the run's last epochs: it is drawn ending at the run's
 last epoch, which is ``history.epochs`` or the length of its longest series if that is more.
 """
 

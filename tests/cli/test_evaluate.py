@@ -3,6 +3,7 @@ and one-line errors for damaged models and data that do not fit the model."""
 
 import json
 
+import numpy as np
 import pytest
 
 import chainrule as cr
@@ -58,9 +59,43 @@ def test_a_training_csv_changed_since_is_scored_whole_and_says_so(iris_csv, tmp_
 def test_split_options_are_refused_for_a_csv_scored_whole(iris_run, tmp_path, capsys):
     write_csv(tmp_path / "other.csv", iris_rows())
     code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "other.csv", "--seed", "1")
-    assert_one_line_error(code, err, "--seed", "other.csv is scored whole")
+    assert_one_line_error(code, err, "--seed", "other.csv is not split", "neither a built-in")
     code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "other.csv", "--json")
     assert code == 0 and json.loads(out)["rows"] == "all rows"
+
+
+def test_the_training_csv_read_with_another_label_is_scored_whole(iris_run, iris_csv, capsys):
+    model = iris_run / "model.safetensors"
+    code, _, err = call(capsys, "evaluate", model, iris_csv, "--label", "petal_width", "--seed", "1")
+    assert_one_line_error(code, err, "--seed", "iris.csv is not split", "--label petal_width is not the label column")
+    # The label column it was trained on, named, is still the run's split.
+    code, out, err = call(capsys, "evaluate", model, iris_csv, "--label", "species", "--json")
+    assert code == 0, err
+    assert (json.loads(out)["rows"], json.loads(out)["n_samples"]) == ("test split", 30)
+
+
+def test_split_options_are_refused_for_a_file_with_its_own_test_part(iris_run, tmp_path, capsys):
+    X, y = iris_features()
+    np.savez(tmp_path / "parts.npz", X=X[:100], y=y[:100], X_test=X[100:], y_test=y[100:])
+    code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "parts.npz", "--test-size", "0.5")
+    assert_one_line_error(code, err, "--test-size", "parts.npz is not split")
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "parts.npz", "--json")
+    assert code == 0, err
+    assert (json.loads(out)["rows"], json.loads(out)["n_samples"], json.loads(out)["n_rows"]) == ("test part", 50, 150)
+    code, out, _ = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "parts.npz", "--json",
+                        "--all-rows")
+    assert (json.loads(out)["rows"], json.loads(out)["n_samples"]) == ("all rows", 150)
+
+
+def test_a_model_that_saved_no_hash_of_its_training_csv_is_taken_at_its_word(iris_run, iris_csv, tmp_path, capsys):
+    # Models written before train saved the SHA-256: the same path is taken as the same file.
+    model = cr.load(iris_run / "model.safetensors")
+    assert "sha256" in model.metadata["data"]
+    del model.metadata["data"]["sha256"]
+    cr.save(model, tmp_path / "old.safetensors")
+    code, out, err = call(capsys, "evaluate", tmp_path / "old.safetensors", iris_csv, "--json")
+    assert code == 0, err
+    assert (json.loads(out)["rows"], json.loads(out)["n_samples"]) == ("test split", 30)
 
 
 def test_all_rows_of_a_built_in(tmp_path, capsys):
@@ -96,6 +131,13 @@ def test_the_label_column_may_be_named(iris_run, tmp_path, capsys):
 def test_a_feature_count_that_differs_from_the_model_is_refused(iris_run, capsys):
     code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "wine")
     assert_one_line_error(code, err, "wine: rows of 13 features", "takes 4")
+
+
+def test_label_with_a_built_in_data_set_is_refused(iris_run, capsys):
+    # A built-in's labels are its own: --label, a CSV column, would be ignored without a word.
+    for options in ([], ["--all-rows"]):
+        code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "iris", "--label", "species", *options)
+        assert_one_line_error(code, err, "--label: iris is a built-in data set", "column of a CSV file")
 
 
 def test_labels_the_model_never_saw_are_refused(iris_run, capsys):
@@ -193,3 +235,17 @@ def test_a_model_that_does_not_say_its_input_width_is_refused_in_words():
     check_width(cr.Sequential(cr.ReLU(), cr.Linear(3, 2)), numpy.zeros((2, 3)), args)  # the first Linear's width
     with pytest.raises(ShapeError, match="input width is unknown"):
         check_width(cr.Sequential(cr.ReLU()), numpy.zeros((2, 3)), args)
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+@pytest.mark.parametrize("options, fragment", [
+    (["--seed", "-1"], "--seed: expected an integer >= 0, got -1"),
+    (["--test-size", "1.5"], "--test-size: expected a fraction in (0, 1), got 1.5"),
+    (["--test-size", "nan"], "--test-size: expected a fraction in (0, 1), got nan"),
+])
+def test_a_bad_split_option_is_named_as_the_option(tmp_path, capsys, command, options, fragment):
+    assert call(capsys, "train", "--data", "wine", "--hidden", "", "--epochs", "1", "--quiet", "--no-plots",
+                "--out", tmp_path)[0] == 0
+    code, out, err = call(capsys, command, tmp_path / "model.safetensors", "wine", *options)
+    assert_one_line_error(code, err, fragment)
+    assert out == ""

@@ -156,7 +156,6 @@ def test_output_over_an_input_is_refused_and_the_input_kept(iris_run, tmp_path, 
     assert (model.read_bytes(), data.read_bytes()) == before
 
 
-
 def test_output_over_one_file_of_an_idx_spec_is_refused(iris_run, tmp_path, capsys):
     # An "IMAGES, LABELS" spec may carry spaces after its comma: each file is still an input.
     labels = tmp_path / "labels.idx"
@@ -165,3 +164,36 @@ def test_output_over_one_file_of_an_idx_spec_is_refused(iris_run, tmp_path, caps
                         "-o", labels)
     assert_one_line_error(code, err, f"-o {labels}: that is the data")
     assert labels.read_bytes() == b"kept"
+
+
+def test_label_with_a_built_in_data_set_is_refused(iris_run, capsys):
+    # A built-in's labels are its own: --label, a CSV column, would be ignored without a word.
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", "iris", "--label", "species")
+    assert_one_line_error(code, err, "--label: iris is a built-in data set", "column of a CSV file")
+    assert out == ""
+
+
+@pytest.mark.parametrize("options", [["--seed", "1"], ["--test-size", "0.5"]])
+def test_split_options_are_refused_for_a_file_predict_does_not_split(iris_run, iris_csv, features_csv, capsys,
+                                                                      options):
+    # predict takes every row of a file, the training CSV too: a seed or test size would change nothing.
+    for data in (features_csv, iris_csv):
+        code, out, err = call(capsys, "predict", iris_run / "model.safetensors", data, *options)
+        assert_one_line_error(code, err, f"{options[0]}: {data} is not split (it is not a built-in data set)",
+                              "it splits only a built-in data set")
+        assert out == ""
+    # A built-in data set is split: the options choose its test rows.
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", "iris", *options)
+    assert code == 0, err
+
+
+def test_output_named_like_a_built_in_beside_a_file_of_that_name_is_written(iris_run, tmp_path, monkeypatch,
+                                                                             capsys):
+    # DATA "iris" is the built-in even with a file "iris" in the working directory, so -o iris
+    # does not overwrite the data.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "iris").write_text("an old file\n")
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", "iris", "-o", "iris")
+    assert code == 0, err
+    header, rows = read_csv((tmp_path / "iris").read_text())
+    assert header == ["prediction"] and len(rows) == 30

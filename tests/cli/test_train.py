@@ -179,20 +179,23 @@ def test_resume_with_a_config_file_keeps_the_saved_configuration(tmp_path, capsy
     (["--seed", "4"], "--seed: 4 differs from the resumed run's 3"),
     (["--test-size", "0.3"], "--test-size: 0.3 differs from the resumed run's 0.2"),
     (["--config", "split.toml"], "split.toml: key 'seed': 5 differs from the resumed run's 3"),
+    (["--validation", "0.1"], "--validation: 0.1 differs from the resumed run's 0.0; it chooses the held-out "
+                              "validation rows"),
 ])
 def test_resume_refuses_a_change_of_the_held_out_rows(tmp_path, monkeypatch, capsys, options, given_as):
     # The seed and the test fraction choose the test rows: a resumed run would train on them.
+    # The validation fraction chooses the validation rows: refused up front, before cr.fit sees them.
     assert call(capsys, "train", *IRIS, "--seed", "3", "--epochs", "2", "--out", tmp_path / "cut")[0] == 0
     monkeypatch.chdir(tmp_path)
     (tmp_path / "split.toml").write_text("seed = 5\n")
     before = (tmp_path / "cut" / "model.safetensors").read_bytes()
     code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", *options,
                         "--epochs", "4", "--quiet")
-    assert_one_line_error(code, err, given_as, "held-out rows")
+    assert_one_line_error(code, err, given_as, "held-out", "resume without changing")
     assert (tmp_path / "cut" / "model.safetensors").read_bytes() == before
     # The same values as saved are no change.
     code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--seed", "3",
-                        "--test-size", "0.2", "--epochs", "3", "--quiet")
+                        "--test-size", "0.2", "--validation", "0", "--epochs", "3", "--quiet")
     assert code == 0, err
 
 

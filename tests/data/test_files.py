@@ -3,7 +3,7 @@
 import numpy
 import pytest
 
-from chainrule.data.files import load_file
+from chainrule.data.files import is_idx_spec, load_file, spec_paths
 from chainrule.errors import DataError
 
 from .writers import mnist_like, write_idx
@@ -48,6 +48,33 @@ def test_comma_spec_with_a_missing_file_names_it(tmp_path):
     images_path = write_idx(tmp_path / "imgs", images)
     with pytest.raises(DataError, match="lbls: no such file"):
         load_file(f"{images_path},{tmp_path / 'lbls'}")
+
+
+@pytest.mark.parametrize("spec, paths, idx", [
+    ("a,b.csv", ["a,b.csv"], False),  # load_file reads a .csv (or .npz) name as one file, and reports it missing as given
+    ("a,b.NPZ", ["a,b.NPZ"], False),
+    ("im, lab", ["im", "lab"], True),
+    ("a,b,c,d", ["a", "b", "c", "d"], True),
+    ("a,b,c", ["a,b,c"], True),  # not an IDX spec load_file would read: it refuses it as given
+    ("data", ["data"], False),
+])
+def test_spec_paths_follow_the_order_load_file_reads_a_spec_in(tmp_path, monkeypatch, spec, paths, idx):
+    monkeypatch.chdir(tmp_path)
+    assert spec_paths(spec) == paths
+    assert is_idx_spec(spec) == idx
+
+
+def test_a_comma_name_of_an_existing_directory_or_file_is_not_an_idx_spec(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a,b").mkdir()
+    (tmp_path / "c,d").write_text("")
+    assert spec_paths("a,b") == ["a,b"] and spec_paths("c,d") == ["c,d"]
+    assert not is_idx_spec("a,b") and not is_idx_spec("c,d")
+
+
+def test_a_missing_csv_with_a_comma_in_its_name_is_named_as_given(tmp_path):
+    with pytest.raises(DataError, match="a,b.csv: no such file"):
+        load_file(tmp_path / "a,b.csv")
 
 
 def test_label_option_for_a_file_that_is_not_csv_is_refused(tmp_path):

@@ -167,3 +167,7 @@ def test_absolute_data_spec_makes_paths_absolute_and_keeps_names(tmp_path, monke
     assert absolute_data_spec("im,lab") == f"{tmp_path / 'im'},{tmp_path / 'lab'}"
     assert absolute_data_spec("iris") == "iris"
     assert absolute_data_spec("nothing") == "nothing"
+    # A .csv name is one path whatever its commas, as load_file reads it: it used to come back
+    # as two absolute paths, and the resumed run then named neither as given.
+    assert absolute_data_spec("a,b.csv") == str(tmp_path / "a,b.csv")
+    assert absolute_data_spec("im, lab") == f"{tmp_path / 'im'},{tmp_path / 'lab'}"

@@ -190,6 +190,27 @@ def test_a_member_that_is_not_npy_data_is_refused_naming_it(tmp_path):
         load_npz(path)
 
 
+def test_npy_format_version_3_is_refused_naming_the_version(tmp_path):
+    """numpy writes version 3.0 (a UTF-8 header) for non-Latin-1 field names; its header used to be
+    decoded as Latin-1 by the 2.0 reader."""
+    with pytest.warns(UserWarning, match="format 3.0"):
+        path = save(tmp_path, "v3.npz", X=numpy.zeros(2, dtype=[("\u03c0", "<f8")]), y=numpy.arange(2))
+    with pytest.raises(DataError, match=r"v3.npz: array 'X' is in .npy format version 3.0, which numpy writes only for "
+                                        r"a structured dtype with non-Latin-1 field names"):
+        load_npz(path)
+
+
+def test_an_unknown_npy_format_version_is_refused_naming_it(tmp_path):
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }".ljust(115) + "\n"
+    member = b"\x93NUMPY\x04\x00" + len(header).to_bytes(4, "little") + header.encode() + bytes(16)
+    path = tmp_path / "v4.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", member)
+        archive.writestr("y.npy", member)
+    with pytest.raises(DataError, match=r"v4.npz: array 'X' is in .npy format version 4.0; expected version 1.0 or 2.0$"):
+        load_npz(path)
+
+
 @pytest.mark.parametrize("compress", [False, True])
 def test_a_header_declaring_more_data_than_the_member_holds_is_refused_before_reading(tmp_path, compress):
     header = "{'descr': '<f8', 'fortran_order': False, 'shape': (999999999999, 1), }"
@@ -325,26 +346,23 @@ FOUR_ROWS = npy_bytes(numpy.zeros((4, 2), dtype=numpy.float32))
 FOUR_LABELS = npy_bytes(numpy.array([0, 1, 0, 1]))
 
 
-def test_a_member_named_exactly_as_the_key_is_checked_as_it_is_the_one_numpy_reads(tmp_path):
-    # numpy reads array 'X' from a member named 'X' when there is one, not from 'X.npy'
-    path = write_members(tmp_path / "bypass.npz", [
-        ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
-        ("y.npy", FOUR_LABELS, zipfile.ZIP_STORED),
-        ("X", FOUR_ROWS, zipfile.ZIP_LZMA),
-    ])
-    with pytest.raises(DataError, match=r"bypass\.npz: array 'X' \(member 'X'\) uses zip compression method 14"):
-        load_npz(path)
+OVERSIZED_HEADER = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 2), }".ljust(118) + "\n"
+OVERSIZED = b"\x93NUMPY\x01\x00" + len(OVERSIZED_HEADER).to_bytes(2, "little") + OVERSIZED_HEADER.encode() + bytes(8)
 
 
-def test_the_declared_size_is_checked_on_the_member_numpy_reads(tmp_path):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 2), }".ljust(118) + "\n"
-    oversized = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(8)
+@pytest.mark.parametrize("shadow, method, message", [
+    (FOUR_ROWS, zipfile.ZIP_LZMA, r"array 'X' \(member 'X'\) uses zip compression method 14"),
+    (OVERSIZED, zipfile.ZIP_STORED, r"array 'X' declares shape \(1000, 2\) of float32"),
+])
+def test_a_member_named_exactly_as_the_key_is_checked_as_it_is_the_one_numpy_reads(tmp_path, shadow, method, message):
+    # numpy reads array 'X' from a member named 'X' when there is one, not from the good 'X.npy':
+    # its compression method and its declared size are checked on that member.
     path = write_members(tmp_path / "shadow.npz", [
         ("X.npy", FOUR_ROWS, zipfile.ZIP_STORED),
         ("y.npy", FOUR_LABELS, zipfile.ZIP_STORED),
-        ("X", oversized, zipfile.ZIP_STORED),
+        ("X", shadow, method),
     ])
-    with pytest.raises(DataError, match=r"shadow\.npz: array 'X' declares shape \(1000, 2\) of float32"):
+    with pytest.raises(DataError, match=r"shadow\.npz: " + message):
         load_npz(path)
 
 

@@ -118,6 +118,19 @@ def test_load_state_dict_of_the_wrong_shape():
         optimizer.load_state_dict({"t": 1, "state": {"m": np.zeros(5), "v": np.zeros(5)}})
 
 
+@pytest.mark.parametrize("t", [-1, 2**53 + 1, 10**400, 1.5, "3", True, None])
+def test_load_state_dict_refuses_a_step_count_out_of_range(t):
+    """t used to be taken as int(t) whatever it was: 10**400 overflowed Adam's beta ** t at the next step."""
+    optimizer = cr.Adam(tiny_model(), lr=0.1)
+    saved = optimizer.state_dict()
+    saved["state"]["m"][...] = 1.0
+    with pytest.raises(cr.HyperparameterError, match=r"Adam: saved step count t: expected an integer in \[0, 9007199254740992\]"):
+        optimizer.load_state_dict({**saved, "t": t})
+    assert optimizer.t == 0 and not optimizer.state["m"].any()  # nothing restored
+    optimizer.load_state_dict({**saved, "t": 2**53})
+    assert optimizer.t == 2**53
+
+
 def test_step_after_the_model_grew():
     model = tiny_model()
     optimizer = cr.SGD(model, lr=0.1)

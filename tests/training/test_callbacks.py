@@ -72,6 +72,21 @@ def test_a_best_that_is_not_a_finite_number_is_a_value_error(best):
     assert math.isnan(stopper.best)
 
 
+@pytest.mark.parametrize("state, field", [
+    ({"best_epoch": 10**400}, "best_epoch"),  # used to reach History.best_epoch
+    ({"best_epoch": 2**53 + 1}, "best_epoch"), ({"best_epoch": -1}, "best_epoch"),
+    ({"wait": 10**400}, "wait"), ({"wait": 2**53 + 1}, "wait"), ({"wait": True}, "wait"),
+])
+def test_epoch_counts_beyond_the_step_bound_are_a_value_error(state, field):
+    """best_epoch and wait share the checkpoint's bound on counts, MAX_STEP_COUNT (2**53)."""
+    stopper = cr.EarlyStopping()
+    with pytest.raises(ValueError, match=rf"{field}: expected an integer in \[0, {2**53}\]"):
+        stopper.load_state_dict({"monitor": None, "best": 0.5, "best_epoch": 1, "wait": 0, **state}, {})
+    assert (stopper.best_epoch, stopper.wait) == (None, 0)
+    stopper.load_state_dict({"monitor": None, "best": 0.5, "best_epoch": 2**53, "wait": 2**53}, {})
+    assert (stopper.best_epoch, stopper.wait) == (2**53, 2**53)
+
+
 @pytest.mark.parametrize("kwargs, name", [
     ({"patience": 0}, "patience"), ({"patience": 1.5}, "patience"), ({"patience": -1}, "patience"),
     ({"min_delta": -0.1}, "min_delta"), ({"min_delta": math.nan}, "min_delta"),

@@ -195,6 +195,11 @@ def resave(path, change_extra=None, change_tensors=None):
     (lambda e: e["optimizer"].__setitem__("t", 10**400), None, r"field optimizer.t: expected an integer in \[0, "),
     (lambda e: e["optimizer"].__setitem__("t", 2**53 + 1), None, r"field optimizer.t: expected an integer in \[0, "),
     (lambda e: e["callbacks"][0].__setitem__("best", 10**400), None, r"field callbacks\[0\]: .*best: expected a finite"),
+    # EarlyStopping's counts used to take any integer, and best_epoch reached History.best_epoch.
+    (lambda e: e["callbacks"][0].__setitem__("best_epoch", 10**400), None,
+     r"field callbacks\[0\]: .*best_epoch: expected an integer in \[0, 9007199254740992\]"),
+    (lambda e: e["callbacks"][0].__setitem__("wait", 2**53 + 1), None,
+     r"field callbacks\[0\]: .*wait: expected an integer in \[0, 9007199254740992\]"),
     (lambda e: e.__setitem__("history", [1]), None, "field history: expected an object"),
     (lambda e: e["history"].__setitem__("metrics", {"loss": ["x"]}), None, "field history.metrics: expected"),
     (lambda e: e["history"].__setitem__("epochs", -1), None, "field history.epochs: expected"),

@@ -54,6 +54,27 @@ def test_evaluate_refuses_labels_it_was_not_trained_on(classifier):
         cr.evaluate(classifier, X_IRIS[:2], ["setosa", "daisy"])
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_evaluate_refuses_a_non_finite_y_as_fit_does(task):
+    """A NaN label used to be a LabelError ("label nan was not among the training classes")."""
+    model = cr.mlp([4, 8, 3 if task == "classification" else 1], seed=0)
+    y = Y_IRIS.astype(np.float64) if task == "classification" else X_IRIS[:, 0].copy()
+    cr.fit(model, X_IRIS, y, loss="cross_entropy" if task == "classification" else "mse", epochs=1, verbose=0)
+    y[3] = np.nan
+    with pytest.raises(cr.NonFiniteError, match=r"^y\b.*\(3,\)"):
+        cr.evaluate(model, X_IRIS, y)
+
+
+@pytest.mark.parametrize("with_preprocessor", [True, False])
+def test_evaluate_names_y_when_it_does_not_fit_x(classifier, with_preprocessor):
+    model = classifier if with_preprocessor else cr.mlp([4, 8, 1], seed=0)
+    targets = SPECIES[Y_IRIS] if with_preprocessor else X_IRIS[:, 0]
+    with pytest.raises(cr.ShapeError, match=r"^y: expected 150 targets \(one per row of X\), got shape \(10,\)$"):
+        cr.evaluate(model, X_IRIS, targets[:10])
+    with pytest.raises(cr.ShapeError, match=r"^y: expected a rectangular array of targets, got list"):
+        cr.evaluate(model, X_IRIS[:2], [[1.0], [1.0, 2.0]])
+
+
 def test_rows_of_the_wrong_width_are_refused(classifier):
     with pytest.raises(cr.ShapeError, match="4 features"):
         cr.predict(classifier, X_IRIS[:, :3])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from ..data import BUILTIN_DATASETS
 from ..data.files import spec_paths
 from ..errors import ConfigError
 
@@ -18,9 +19,12 @@ def refuse_input_as_output(output, option: str, inputs: dict) -> None:
 
     ``inputs`` maps what each input is ("model file", "data") to its path as given; a data
     spec of several IDX files (``IMAGES, LABELS``) is checked file by file. Names that are not
-    existing files (built-in data sets, a file still to be created) never match.
+    existing files (a file still to be created) never match, nor does a "data" spec that is a
+    built-in data set's name, even beside a file of that name: the data is then the built-in.
     """
     for what, given in inputs.items():
+        if what == "data" and given in BUILTIN_DATASETS:  # read as the built-in, never as the file
+            continue
         for part in spec_paths(given):
             if _same_file(output, part):
                 raise ConfigError(f"{option} {output}: that is the {what} ({part}), which would be overwritten; "

@@ -1,9 +1,10 @@
 """chainrule predict MODEL DATA: predictions (or class probabilities) as CSV.
 
-Writes a CSV with a header: one column ``prediction`` (the training labels for a classifier,
-values for a regressor; one column per output for several outputs), or with ``--proba`` one
-column per class named after it. To stdout, or atomically to ``-o FILE``. DATA with rows of
-another width than the model takes is refused (exit 2) in a line naming both.
+Writes a CSV with a header: one column named ``prediction`` (the training labels for a
+classifier, values for a regressor; one column per output for several outputs), or with
+``--proba`` one column per class named after it. To stdout, or atomically to ``-o FILE``. DATA with rows of
+another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
+split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused with a built-in name.
 """
 
 from __future__ import annotations

@@ -7,10 +7,13 @@ file with a test part (NPZ ``X_test``, IDX t10k files), that part; for any other
 
 ``evaluate`` also splits the CSV file the model was trained on (the same file, by resolved
 path, unchanged since: ``train`` saves its SHA-256) as ``train`` split it, so that it scores
-the run's test rows, not its training rows too. A training CSV that changed since, and any
-other CSV, is scored whole, and ``--seed``/``--test-size`` are refused for it (they would
-change nothing). ``evaluate --all-rows`` scores every row of any DATA. :class:`Selection`
-says which rows were scored.
+the run's test rows, not its training rows too. A training CSV that changed since or is
+read with another ``--label``, and any other CSV, is scored whole. ``--seed``/``--test-size``
+are refused for any DATA that the command does not split (they would change nothing):
+``predict`` splits only a built-in data set. ``--label`` is refused with a built-in name (it
+names a column of a CSV file).
+``evaluate --all-rows`` scores every row of any DATA. :class:`Selection` says which rows
+were scored.
 
 A model trained on a CSV file by ``chainrule train`` saves its feature and label column names.
 A CSV file is then read by name: the saved feature columns in the saved order, wherever they
@@ -32,7 +35,7 @@ from .. import checks
 from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import load_csv_for_model
 from ..data.datasets import load_builtin
-from ..errors import ConfigError, ShapeError
+from ..errors import ConfigError, HyperparameterError, ShapeError
 
 DEFAULT_SEED = 0
 DEFAULT_TEST_SIZE = 0.2
@@ -51,11 +54,17 @@ def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
 
 
 def rows(args, model, *, labels_required: bool):
-    """(X, y) to use; y is None for a CSV without its label column when labels are not required."""
+    """(X, y) to use; y is None for a CSV without its label column when labels are not required.
+
+    The rows ``predict`` takes: ConfigError for ``--label`` with a built-in name, and for
+    ``--seed``/``--test-size`` with a file (only a built-in data set is split).
+    """
     if args.data in BUILTIN_DATASETS:
+        _refuse_label(args)
         seed, test_size = split_of(args, model)
         data = load_data(args.data, test_size=test_size, seed=seed)
         return data.X_test, data.y_test
+    _refuse_split_options(args, "it is not a built-in data set", splits="a built-in data set")
     if args.data.lower().endswith(".csv"):
         feature_names, saved_label = saved_columns(model) or (None, None)
         return load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
@@ -100,6 +109,7 @@ def scored_rows(args, model) -> Selection:
     if args.all_rows and (args.seed is not None or args.test_size is not None):
         raise ConfigError("--all-rows scores every row of DATA; it cannot be combined with --seed or --test-size")
     if args.data in BUILTIN_DATASETS:
+        _refuse_label(args)
         if args.all_rows:
             data = load_builtin(args.data)
             return Selection(data.X_train, data.y_train, "all rows", len(data.X_train))
@@ -124,15 +134,17 @@ def _csv_rows(args, model) -> Selection:
     """A CSV file's rows: the training run's test split when DATA is its unchanged data file, else all."""
     training_file, note = is_training_file(args.data, model)
     saved_label = (saved_columns(model) or (None, None))[1]
-    if training_file and args.label not in (None, saved_label):
-        training_file, note = False, ""  # labels from another column: not the run's split
+    relabelled = training_file and args.label not in (None, saved_label)
+    if relabelled:  # labels from another column: not the run's split
+        training_file = False
     if training_file and not args.all_rows:
         seed, test_size = split_of(args, model)
         data = load_data(args.data, label=saved_label, test_size=test_size, seed=seed)
         return Selection(data.X_test, data.y_test, "test split", len(data.X_train) + len(data.X_test),
                          seed, test_size)
     if not training_file:
-        _refuse_split_options(args, note)
+        _refuse_split_options(args, f"--label {args.label} is not the label column the model was trained on"
+                              if relabelled else note)
     X, y = rows(args, model, labels_required=True)
     return Selection(X, y, "all rows", len(X), note=note)
 
@@ -170,18 +182,36 @@ def file_sha256(path) -> str | None:
     return digest.hexdigest()
 
 
-def _refuse_split_options(args, note: str = "") -> None:
-    """ConfigError for --seed/--test-size on DATA that is scored whole (they would change nothing)."""
+def _refuse_split_options(args, why: str = "", *, splits: str = "a built-in data set or the model's training CSV"
+                          ) -> None:
+    """ConfigError for --seed/--test-size on DATA that is not split (they would change nothing).
+
+    ``why`` says why DATA is not split; by default, it is neither a built-in nor the training
+    CSV. ``splits`` says what the command does split.
+    """
     given = [name for name, value in (("--seed", args.seed), ("--test-size", args.test_size)) if value is not None]
     if given:
-        why = note or "it is neither a built-in data set nor the CSV file the model was trained on"
-        raise ConfigError(f"{' and '.join(given)}: {args.data} is scored whole ({why}); "
-                          f"{'they split' if len(given) > 1 else 'it splits'} only a built-in data set "
-                          f"or the model's training CSV")
+        why = why or "it is neither a built-in data set nor the CSV file the model was trained on"
+        raise ConfigError(f"{' and '.join(given)}: {args.data} is not split ({why}); "
+                          f"{'they split' if len(given) > 1 else 'it splits'} only {splits}")
+
+
+def _refuse_label(args) -> None:
+    """ConfigError for --label with a built-in data set, whose labels are its own (it would change nothing)."""
+    if args.label is not None:
+        raise ConfigError(f"--label: {args.data} is a built-in data set; --label names a column of a CSV file")
 
 
 def split_of(args, model) -> tuple:
-    """(seed, test size) of a built-in's or the training CSV's split: the options, else those saved in the model, else the defaults."""
+    """(seed, test size) of a built-in's or the training CSV's split.
+
+    Each is the option, else the value saved in the model, else the default. HyperparameterError
+    naming the option for a value ``train`` would refuse too.
+    """
+    if args.seed is not None and args.seed < 0:
+        raise HyperparameterError(f"--seed: expected an integer >= 0, got {args.seed}")
+    if args.test_size is not None and not 0 < args.test_size < 1:
+        raise HyperparameterError(f"--test-size: expected a fraction in (0, 1), got {args.test_size}")
     saved = model.metadata.get("config")
     saved = saved if isinstance(saved, dict) else {}
     seed = args.seed if args.seed is not None else saved.get("seed", DEFAULT_SEED)

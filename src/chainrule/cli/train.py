@@ -122,21 +122,27 @@ def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
     return config, sources
 
 
-#: Keys a resumed run keeps: they choose the held-out test rows (and, with --validation, the
-#: validation rows), so a change would train on rows the run held out before.
-SPLIT_KEYS = ("seed", "test_size")
+#: Keys a resumed run keeps, each with what it chooses: the seed and the test fraction choose the
+#: held-out test rows (and, with --validation, the validation rows), the validation fraction the
+#: validation rows, so a change would train on rows the run held out before. Refused here, up
+#: front, rather than by ``cr.fit``'s check of the validation rows once the data is read.
+SPLIT_KEYS = {
+    "seed": "it chooses the held-out rows, which the resumed run would then train on",
+    "test_size": "it chooses the held-out rows, which the resumed run would then train on",
+    "validation": "it chooses the held-out validation rows, so the resumed run would train on rows it held out "
+                  "before, or validate on rows it trained on",
+}
 
 
 def check_same_split(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
     """ConfigError naming the key and its source when ``config`` changes a key of SPLIT_KEYS
     that the resumed run's configuration ``saved`` (from ``saved_source``) holds."""
     resumed = TrainConfig().with_values(saved, saved_source)
-    for key in SPLIT_KEYS:
+    for key, chooses in SPLIT_KEYS.items():
         if key in saved and getattr(config, key) != getattr(resumed, key):
             raise ConfigError(
                 f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
-                f"{getattr(resumed, key)!r}; it chooses the held-out rows, which the resumed run would then "
-                f"train on; resume without changing {key}"
+                f"{getattr(resumed, key)!r}; {chooses}; resume without changing {key}"
             )
 
 
@@ -248,6 +254,8 @@ def run(args) -> int:
     folder = run_folder(args)
     if comm.is_root:
         check_folder_is_free(folder, args.resume)
+    # Hashed before it is read: a file changed in between then fails evaluate's check (and is
+    # scored whole) rather than passing it with rows this run never split.
     data_hash = file_sha256(config.data) if config.data.lower().endswith(".csv") else None
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")

@@ -11,7 +11,8 @@ test pair appended
 ==================================== ===================================================
 
 Suffixes are compared without case. A comma-separated spec is read as IDX paths only when
-no file of that exact name exists. A lone IDX file is refused: its labels are in another file.
+it does not end in ``.csv`` or ``.npz`` and no file or directory of that exact name exists
+(:func:`is_idx_spec`). A lone IDX file is refused: its labels are in another file.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
         return load_npz(path, task=task)
     if path.is_dir():
         return load_idx_directory(path, task=task)
-    if "," in text and not path.exists():
+    if is_idx_spec(text):
         return load_idx(*idx_spec_paths(text), task=task)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
@@ -71,11 +72,24 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
     raise DataError(f"{path}: cannot tell its format from the suffix {suffix or '(none)'!r}; expected {FORMATS}")
 
 
-def spec_paths(spec) -> list[str]:
-    """The file paths a data spec names: each part of an ``"IMAGES,LABELS[,...]"`` IDX spec
-    (a comma, and no file of that whole name), stripped as :func:`load_file` strips them;
-    otherwise the spec itself."""
+def is_idx_spec(spec) -> bool:
+    """Whether :func:`load_file` reads ``spec`` as an ``"IMAGES,LABELS[,...]"`` IDX spec: it has a
+    comma and is none of what ``load_file`` tries first (a ``.csv`` or ``.npz`` name, whose
+    loader reports it missing as given, a directory), nor an existing file of that whole name."""
     text = os.fspath(spec)
-    if "," in text and not os.path.exists(text):
-        return [part.strip() for part in text.split(",")]
-    return [text]
+    path = Path(text)
+    return "," in text and path.suffix.lower() not in (".csv", ".npz") and not path.exists()
+
+
+def spec_paths(spec) -> list[str]:
+    """The file paths a data spec names: those of an IDX spec (see :func:`is_idx_spec`), split
+    and stripped by :func:`~chainrule.data.idx_file.idx_spec_paths` as :func:`load_file` reads
+    them; otherwise, and for an IDX spec of the wrong number of parts (which ``load_file``
+    refuses), the spec itself as given. So ``"a,b.csv"`` is one path, as ``load_file`` reads it."""
+    text = os.fspath(spec)
+    if not is_idx_spec(text):
+        return [text]
+    try:
+        return [str(part) for part in idx_spec_paths(text)]
+    except DataError:  # not 2 or 4 non-empty parts: names no file that load_file would read
+        return [text]

@@ -19,7 +19,9 @@ LZMA, BZIP2 or encrypted ones are refused; the compressed bytes the zip director
 inside the file; the uncompressed size it claims must be one the compression can give (at most ×1
 stored, about ×1032 deflated); and a member name may appear only once. Array ``key`` is read from
 the member numpy reads for it (``key`` itself if the archive has a member of that name, else
-``key.npy``), and the array size that member's ``.npy`` header declares must fit in its bytes.
+``key.npy``), its ``.npy`` format version must be 1.0 or 2.0 (3.0 is written only for structured
+dtypes with non-Latin-1 field names, which are not data chainrule reads), and the array size that
+member's ``.npy`` header declares must fit in its bytes.
 An allocation that still fails raises DataError, not MemoryError.
 """
 
@@ -46,6 +48,14 @@ MAX_DEFLATE_RATIO = 1032
 # most bytes one compressed byte of a member can give, by compression method; other methods are refused
 MOST_EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: MAX_DEFLATE_RATIO}
 ENCRYPTED_FLAG = 0x1
+
+# The .npy header reader of each format version this module reads. numpy.lib.format has public
+# readers for 1.0 and 2.0 only. Version 3.0 (the 2.0 layout with a UTF-8 header, where 2.0's is
+# Latin-1) is what numpy.save falls back to only when a header cannot be written in Latin-1: a
+# structured dtype with non-Latin-1 field names. No array chainrule reads (real numbers, or
+# labels of numbers, booleans or strings) has one, so version 3.0 is refused rather than read
+# with 2.0's Latin-1 decoding or through numpy's private reader.
+HEADER_READERS = {(1, 0): numpy.lib.format.read_array_header_1_0, (2, 0): numpy.lib.format.read_array_header_2_0}
 
 REQUIRED_KEYS = ("X", "y")
 TEST_KEYS = ("X_test", "y_test")
@@ -191,7 +201,8 @@ def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None
     """DataError unless the member read for ``key`` holds the bytes its ``.npy`` header declares.
 
     Expects ``_check_members`` to have run: the member's uncompressed size is then bounded by
-    the bytes of the file, and so is the declared array.
+    the bytes of the file, and so is the declared array. Only ``.npy`` format versions 1.0 and
+    2.0 are read (see ``HEADER_READERS``); another version is a DataError naming it.
     """
     info = members.getinfo(_member_name(members.namelist(), key))
     data_size = info.file_size
@@ -200,10 +211,10 @@ def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None
             return  # not .npy data: numpy.load returns its bytes, refused by the caller
         member.seek(0)
         version = numpy.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, _, dtype = numpy.lib.format.read_array_header_1_0(member)
-        else:
-            shape, _, dtype = numpy.lib.format.read_array_header_2_0(member)
+        read_header = HEADER_READERS.get(version)
+        if read_header is None:
+            raise DataError(_unread_version_message(version, key, path))
+        shape, _, dtype = read_header(member)
         header_size = member.tell()
     if dtype.hasobject:
         return  # pickled objects: numpy.load refuses them without reading
@@ -213,6 +224,17 @@ def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None
             f"{path}: array {key!r} declares shape {shape} of {dtype} ({declared} bytes), "
             f"but its member holds only {data_size - header_size} bytes of data"
         )
+
+
+def _unread_version_message(version: tuple, key: str, path: Path) -> str:
+    """Why the ``.npy`` member of array ``key`` in format ``version`` (not 1.0 or 2.0) is refused."""
+    major, minor = version
+    if version == (3, 0):
+        return (
+            f"{path}: array {key!r} is in .npy format version 3.0, which numpy writes only for a structured "
+            f"dtype with non-Latin-1 field names; expected numbers or strings (format version 1.0 or 2.0)"
+        )
+    return f"{path}: array {key!r} is in .npy format version {major}.{minor}; expected version 1.0 or 2.0"
 
 
 def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int) -> None:

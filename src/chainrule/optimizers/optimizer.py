@@ -11,6 +11,7 @@ NumPy's own BLAS on the CPU.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy
 
@@ -25,6 +26,11 @@ from ..layers.layer import Layer
 MAX_STEP_COUNT = 2**53
 
 
+def smallest_epsilon(dtype) -> float:
+    """The smallest ε that :func:`epsilon` accepts in ``dtype``: its smallest normal number."""
+    return float(numpy.finfo(dtype).tiny)
+
+
 def epsilon(value, name: str, dtype) -> float:
     """``value`` as the ε > 0 of a denominator √v + ε in ``dtype``, else HyperparameterError.
 
@@ -33,7 +39,7 @@ def epsilon(value, name: str, dtype) -> float:
     gradient is exactly 0 would then get 0 / 0 = NaN.
     """
     number = positive(value, name)
-    smallest = float(numpy.finfo(dtype).tiny)
+    smallest = smallest_epsilon(dtype)
     if number < smallest:
         raise HyperparameterError(
             f"{name}: expected a number >= {smallest:.8g}, the smallest normal {numpy.dtype(dtype).name} "
@@ -218,12 +224,19 @@ class Optimizer:
         """Restore what ``state_dict`` returned (the same optimizer type and model layout).
 
         The saved arrays may be on any device; they are copied onto the device of the state.
+        A step count ``t`` that is not an integer in [0, MAX_STEP_COUNT] raises
+        HyperparameterError naming t, before anything is restored.
         """
+        t = saved["t"]
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= MAX_STEP_COUNT:
+            raise HyperparameterError(
+                f"{type(self).__name__}: saved step count t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
+            )
         for name, array in self.state.items():
             if name not in saved["state"] or saved["state"][name].shape != array.shape:
                 raise ShapeError(f"{type(self).__name__}: saved state {name!r} is missing or has the wrong shape")
             array[...] = to_device(saved["state"][name], device_of(array))
-        self.t = int(saved["t"])
+        self.t = int(t)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr})"

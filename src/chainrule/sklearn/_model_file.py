@@ -29,12 +29,16 @@ from ..checks import is_json_number
 from ..errors import ModelFileError
 from ..io import read, save
 from ..layers import Sequential
+from ..optimizers.optimizer import smallest_epsilon
 from ..training.checkpoint import saved_optimizer_state
 
 #: fitted attributes saved as plain JSON values (floats may be "inf"/"-inf"/"nan")
 ATTRIBUTES = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "loss_", "loss_curve_", "n_iter_",
               "t_", "best_loss_", "validation_scores_", "best_validation_score_", "_no_improvement_count")
 FLOAT_ATTRIBUTES = ("loss_", "best_loss_", "best_validation_score_")
+#: solver -> the saved hyperparameters that reach its optimizer's constructor
+OPTIMIZER_PARAMS = {"sgd": ("learning_rate_init", "momentum"),
+                    "adam": ("learning_rate_init", "beta_1", "beta_2", "epsilon")}
 #: y_type_ -> the number of classes a network with a given number of outputs has
 CLASS_COUNTS = {
     "binary": lambda outputs: 2 if outputs == 1 else -1,  # one logistic output for two classes
@@ -83,7 +87,9 @@ def load_estimator(cls, path):
     number of classes must match the network's outputs, ``classes_dtype`` must be a
     boolean, integer, float, string or object dtype no wider than the longest saved label,
     the optimizer's and early stopping's arrays must have the network's shapes and dtype,
-    and the optimizer's step count must be at most 2**53. Any problem is a ModelFileError
+    the hyperparameters its constructor takes must be finite numbers (``epsilon`` at least
+    the smallest normal number of the network's dtype), and the optimizer's step count
+    must be at most 2**53. Any problem is a ModelFileError
     naming the file and the key.
     """
     model, tensors, extra_json = read(path)
@@ -217,6 +223,7 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
     if "optimizer" not in extra_json:
         return None
     saved = _json_object(extra_json, "optimizer", path, "extra_json")
+    _check_optimizer_params(estimator, path)
     weight_decay = saved.get("weight_decay")
     if not is_json_number(weight_decay, finite=True) or weight_decay < 0:
         raise ModelFileError(
@@ -225,6 +232,24 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
     optimizer = estimator._make_optimizer(float(weight_decay))
     optimizer.load_state_dict(saved_optimizer_state(saved, tensors, optimizer, path, "extra_json.optimizer"))
     return optimizer
+
+
+def _check_optimizer_params(estimator, path) -> None:
+    """ModelFileError naming ``sklearn.params.<name>`` for a saved hyperparameter that scikit-learn's
+    range checks let through but the optimizer's constructor would refuse (with a HyperparameterError,
+    or a TypeError for a JSON integer too large for a float): one that is not a finite number
+    (a bool, 10**400), or an ``epsilon`` below the smallest normal number of the network's dtype."""
+    for name in OPTIMIZER_PARAMS[estimator.solver]:
+        value = getattr(estimator, name)
+        if not is_json_number(value, finite=True):
+            raise ModelFileError(f"{path}: sklearn.params.{name}: expected a finite number, got {value!r:.60}")
+    if estimator.solver == "adam":
+        smallest = smallest_epsilon(estimator.model_.dtype)
+        if estimator.epsilon < smallest:
+            raise ModelFileError(
+                f"{path}: sklearn.params.epsilon: expected a number >= {smallest:.8g}, the smallest normal "
+                f"{numpy.dtype(estimator.model_.dtype).name} (the network's dtype), got {estimator.epsilon!r}"
+            )
 
 
 def _model_vector(estimator, array, where: str, path):

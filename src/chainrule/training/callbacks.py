@@ -14,6 +14,7 @@ import math
 from ..backend import device_of, to_device
 from ..checks import is_json_count, is_json_number, positive, positive_int
 from ..errors import HyperparameterError
+from ..optimizers.optimizer import MAX_STEP_COUNT
 
 
 class Callback:
@@ -112,25 +113,30 @@ class EarlyStopping(Callback):
         history.best_epoch = self.best_epoch
         if self.restore_best and self._best_theta is not None:
             theta = model.flat_parameters().theta
-            theta[...] = to_device(self._best_theta, device_of(theta))  # a resumed run's copy is on the host
+            theta[...] = to_device(self._best_theta, device_of(theta))  # load_state_dict may have had host arrays
 
     def state_dict(self) -> tuple[dict, dict]:
-        state = {"monitor": self.monitor, "best": None if math.isnan(self.best) else self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        state = {"monitor": self.monitor, "best": None if math.isnan(self.best) else self.best,
+                 "best_epoch": self.best_epoch, "wait": self.wait}
         arrays = {} if self._best_theta is None else {"best_theta": self._best_theta}
         return state, arrays
 
     def load_state_dict(self, state: dict, arrays: dict) -> None:
         """Restore what ``state_dict`` returned; ValueError naming the field for a damaged one
-        (a checkpoint's loader reports it with the file), and nothing is changed then."""
+        (a checkpoint's loader reports it with the file), and nothing is changed then.
+
+        ``best_epoch`` and ``wait`` count epochs, so they share the checkpoint's bound on epoch
+        and step counts: integers in [0, MAX_STEP_COUNT] (2**53), so no huge JSON integer from a
+        crafted file reaches ``History.best_epoch``."""
         monitor, best, best_epoch, wait = state["monitor"], state["best"], state["best_epoch"], state["wait"]
         if not (monitor is None or isinstance(monitor, str)):
             raise ValueError(f"monitor: expected a metric name or null, got {monitor!r}")
         if not (best is None or is_json_number(best, finite=True)):
             raise ValueError(f"best: expected a finite number or null, got {best!r}")
-        if not (best_epoch is None or is_json_count(best_epoch)):
-            raise ValueError(f"best_epoch: expected an epoch number or null, got {best_epoch!r}")
-        if not is_json_count(wait):
-            raise ValueError(f"wait: expected an integer >= 0, got {wait!r}")
+        if not (best_epoch is None or _is_epoch_count(best_epoch)):
+            raise ValueError(f"best_epoch: expected an integer in [0, {MAX_STEP_COUNT}] or null, got {best_epoch!r:.60}")
+        if not _is_epoch_count(wait):
+            raise ValueError(f"wait: expected an integer in [0, {MAX_STEP_COUNT}], got {wait!r:.60}")
         self.monitor, self.best_epoch, self.wait = monitor, best_epoch, wait
         self.best = math.nan if best is None else float(best)
         self._best_theta = arrays.get("best_theta")
@@ -142,3 +148,8 @@ class EarlyStopping(Callback):
 
     def __repr__(self) -> str:
         return f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r})"
+
+
+def _is_epoch_count(value) -> bool:
+    """Whether a value read from a checkpoint is an epoch count: an integer in [0, MAX_STEP_COUNT]."""
+    return is_json_count(value) and value <= MAX_STEP_COUNT

@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..checks import as_real_matrix, check_finite_as, input_width
+from ..checks import as_real_matrix, check_finite, check_finite_as, input_width
 from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
-from .fit import EVAL_CHUNK, encode_targets, score_chunks
+from .fit import EVAL_CHUNK, as_targets, check_one_target_per_row, encode_targets, score_chunks
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
 
@@ -109,11 +109,17 @@ def predict(model: Layer, X) -> numpy.ndarray:
 def evaluate(model: Layer, X, y) -> dict:
     """Loss and metrics on (X, y): ``loss`` and ``accuracy`` or ``r2`` and ``mae``.
 
-    Raises ShapeError when ``X`` has no rows (there is nothing to score).
+    Raises ShapeError when ``X`` has no rows (there is nothing to score), or when ``y`` is
+    ragged or does not hold one target per row of X; NonFiniteError naming y when a float
+    ``y`` holds NaN or Inf (a NaN class label or regression target), as ``fit`` does.
     """
     X, dtype, preprocessor = _inputs(model, X)
     loss = LOSS_OF_TASK[_task(preprocessor)]()
-    y = encode_targets(preprocessor, y) if preprocessor is not None else numpy.asarray(y)
+    y = as_targets(y, "y")
+    check_finite(y, "y")  # only float targets are checked: labels of other kinds have no NaN
+    check_one_target_per_row(X, y)
+    if preprocessor is not None:
+        y = encode_targets(preprocessor, y)
     # The targets' shape depends on the number of outputs, known from the first chunk's.
     return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
                         lambda n_outputs: loss.prepare(y, n_outputs, dtype, n_samples=len(X)), loss)
