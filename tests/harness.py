@@ -3,12 +3,14 @@
 A layer's test declares its inputs and targets; ``assert_gradients`` runs ``chainrule.gradcheck``
 (central differences in float64) and fails with the per-array report when backpropagation and
 the finite differences disagree. ``assert_keeps_float32`` checks that a float32 layer never
-upcasts. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
+upcasts, and ``traced_peak`` measures what a call allocates. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
 profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
 hit with probability ~0, and the same seed always gives the same arrays.
 """
 
 from __future__ import annotations
+
+import tracemalloc
 
 import numpy as np
 from hypothesis import strategies as st
@@ -120,3 +122,14 @@ def run_tiny_steps(optimizer_factory, n_steps: int):
         optimizer.step()
         trajectory.append(weights_and_bias(model))
     return optimizer, trajectory
+
+
+def traced_peak(call):
+    """``(call(), peak bytes)``: what ``call`` returns and the most memory Python and NumPy
+    held at once while it ran (tracemalloc, counted from 0 at the call)."""
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

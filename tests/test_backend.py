@@ -9,6 +9,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.backend import device_of, get_array_module, module_for, to_numpy
+from tests.harness import traced_peak
 
 
 def test_numpy_arrays_use_numpy():
@@ -90,18 +91,11 @@ def test_abs_sum_is_nan_or_inf_for_a_vector_holding_either(blas_or_not):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_abs_sum_without_the_blas_allocates_one_small_block_not_a_copy_of_x(monkeypatch, dtype):
-    import tracemalloc
-
     from chainrule import backend, cpu_blas
 
     monkeypatch.setattr(cpu_blas, "_routines", lambda: None)
     X = np.random.default_rng(0).standard_normal(8 * backend.ABS_SUM_BLOCK + 123).astype(dtype)
-    tracemalloc.start()
-    try:
-        found = backend.abs_sum(X)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    found, peak = traced_peak(lambda: backend.abs_sum(X))
     assert peak < X.nbytes / 4, peak / X.nbytes  # abs(X).sum() took all of X.nbytes
     assert found == pytest.approx(float(np.abs(X.astype(np.float64)).sum()), rel=1e-5)
     assert backend.abs_sum(X[:0]) == 0.0 and backend.abs_sum(X[:3]) == pytest.approx(float(np.abs(X[:3]).sum()))

@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 from chainrule.data import Preprocessor, load_data
 from chainrule.errors import DataError, LabelError, NonFiniteError, ShapeError
+from tests.harness import traced_peak
 
 
 def fitted(task="classification"):
@@ -224,19 +225,12 @@ def test_decode_keeps_int_and_float_labels_fitted_together_before_and_after_json
 
 
 def test_transform_standardizes_in_chunks_exactly_as_the_whole_array_formula():
-    import tracemalloc
-
     from chainrule.data.preprocessing import TRANSFORM_CHUNK
 
     rng = numpy.random.default_rng(0)
     X = (rng.standard_normal((4 * TRANSFORM_CHUNK + 3, 50)) * 7 + 2).astype(numpy.float32)
     preprocessor = Preprocessor.fit(X[:100], None, "regression")
-    tracemalloc.start()
-    try:
-        standardized = preprocessor.transform(X)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    standardized, peak = traced_peak(lambda: preprocessor.transform(X))
     assert numpy.array_equal(standardized, ((X - preprocessor.mean) / preprocessor.scale).astype(numpy.float32))
     # The result and one chunk of float64 scratch, where the formula took 4x X's bytes.
     assert peak < 1.6 * X.nbytes
@@ -287,16 +281,9 @@ def test_fitted_scale_is_exactly_numpys_std_for_any_layout(layout, seed, n_rows,
 
 
 def test_fit_makes_no_float64_copy_of_a_float32_X():
-    import tracemalloc
-
     from chainrule.data.preprocessing import TRANSFORM_CHUNK
 
     X = numpy.random.default_rng(0).random((8 * TRANSFORM_CHUNK, 64), dtype=numpy.float32)
-    tracemalloc.start()
-    try:
-        Preprocessor.fit(X, None, "regression")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    _, peak = traced_peak(lambda: Preprocessor.fit(X, None, "regression"))
     # X.std(axis=0, dtype=float64) alone took X.size float64 values; one block remains.
     assert peak < 0.5 * X.size * 8
