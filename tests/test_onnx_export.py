@@ -19,6 +19,7 @@ import chainrule as cr
 from chainrule.cli import export as export_command
 from chainrule.cli.main import UsageError, build_parser, main
 from chainrule.errors import HyperparameterError, ModelFileError, ShapeError
+from chainrule.data.preprocessing import Preprocessor
 from chainrule.io import load, save
 from chainrule import onnx_export
 from chainrule.onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, to_onnx
@@ -220,6 +221,146 @@ def test_regressor_has_no_probabilities(ort, tmp_path):
     assert not (tmp_path / "probabilities.onnx").exists()
 
 
+# -- a classifier's "label" output ------------------------------------------------------------
+
+def run_label(ort, path, X):
+    """The graph's output "label" for input "X"."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["label"], {"X": X})[0]
+
+
+def output_names(path):
+    import onnx
+
+    return [output.name for output in onnx.load(path).graph.output]
+
+
+def classifier(labels, dtype="float32", epochs=3):
+    """A 4-8-K classifier trained (briefly) by cr.fit on iris with ``labels`` for its 3 species
+    (K = the distinct labels), and raw rows to predict."""
+    X, species = load_iris(return_X_y=True)
+    y = np.asarray(labels)[species]
+    n_classes = len(np.unique(y))
+    model = cr.mlp([4, 8, n_classes], seed=0, dtype=dtype)
+    loss = "softmax_cross_entropy" if y.dtype.kind == "f" else None  # float labels are classes only when asked
+    cr.fit(model, X, y, loss=loss, epochs=epochs, standardize=True, verbose=0)
+    return model, X.astype(dtype)
+
+
+LABELS = {  # what cr.fit learns from iris's 3 species -> the dtype of onnxruntime's labels
+    "integers not 0..K-1": ([3, 7, 11], np.int64),
+    "negative integers": ([-5, 0, 2], np.int64),
+    "strings": (["setosa", "versicolor", "virginica"], object),  # onnxruntime returns str objects
+    "non-ASCII strings": (["été", "日本", "x"], object),
+    "floats": ([0.5, 1.5, -2.25], np.float64),
+    "binary strings": (["no", "yes", "yes"], object),
+    "binary booleans": ([False, True, True], np.bool_),
+    "binary 0/1": ([0, 1, 1], np.int64),
+}
+
+
+@pytest.mark.parametrize("probabilities", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", LABELS)
+def test_label_output_equals_predict(ort, tmp_path, name, dtype, probabilities):
+    import onnx
+
+    labels, label_dtype = LABELS[name]
+    model, X = classifier(labels, dtype)
+    expected = cr.predict(model, X)
+    assert set(expected.tolist()) == set(labels)  # every class is predicted: a wrong Gather would show
+    path = tmp_path / "classifier.onnx"
+    to_onnx(model, path, probabilities=probabilities)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    assert output_names(path) == ["Y", "label"]  # "Y" keeps its name, place and meaning
+    label = run_label(ort, path, X)
+    assert label.shape == (len(X),) and label.dtype == label_dtype
+    np.testing.assert_array_equal(label, expected)
+    assert [type(value) for value in label.tolist()] == [type(value) for value in expected.tolist()]
+
+
+def test_label_output_shape_is_the_batch(ort, tmp_path):
+    model, X = classifier([3, 7, 11])
+    proto = to_onnx(model, tmp_path / "classifier.onnx")
+    label = proto.graph.output[1]
+    assert label.name == "label" and [dim.dim_param for dim in label.type.tensor_type.shape.dim] == ["batch"]
+    for rows in (X[:1], X[:5]):
+        np.testing.assert_array_equal(run_label(ort, tmp_path / "classifier.onnx", rows), cr.predict(model, rows))
+
+
+def test_label_without_preprocessing_in_graph(ort, tmp_path):
+    model, X = classifier(["a", "b", "c"])
+    to_onnx(model, tmp_path / "classifier.onnx", include_preprocessing=False)
+    standardized = model.preprocessor.transform(X, model.dtype)
+    np.testing.assert_array_equal(run_label(ort, tmp_path / "classifier.onnx", standardized), cr.predict(model, X))
+
+
+def equal_logits_model(classes, last_bias):
+    """One input, 3 outputs of weight 0: the logits are the biases [0, 0, last_bias] for any row."""
+    model = cr.Linear(1, 3, seed=0)
+    model.params["W"][...] = 0
+    model.params["b"][...] = [0, 0, last_bias]
+    model.preprocessor = Preprocessor(n_features=1, task="classification", classes=classes)
+    return model
+
+
+@pytest.mark.parametrize("probabilities", [False, True])
+def test_label_of_tied_logits_is_the_first_class(ort, tmp_path, probabilities):
+    model = equal_logits_model([30, 20, 10], last_bias=0.0)
+    to_onnx(model, tmp_path / "tied.onnx", probabilities=probabilities)
+    X = np.zeros((2, 1), dtype=np.float32)
+    np.testing.assert_array_equal(run_label(ort, tmp_path / "tied.onnx", X), cr.predict(model, X))
+    assert cr.predict(model, X).tolist() == [30, 30]
+
+
+def test_label_comes_from_the_logits_not_the_rounded_probabilities(ort, tmp_path):
+    # Logits [0, 0, 1e-8]: the last is the largest, but float32 softmax rounds all three to 1/3.
+    model = equal_logits_model(["a", "b", "c"], last_bias=1e-8)
+    X = np.zeros((1, 1), dtype=np.float32)
+    assert cr.predict(model, X).tolist() == ["c"]
+    assert cr.predict_proba(model, X).argmax() == 0
+    to_onnx(model, tmp_path / "close.onnx", probabilities=True)
+    assert run_label(ort, tmp_path / "close.onnx", X).tolist() == ["c"]
+
+
+def test_classifier_without_classes_labels_rows_with_output_indices(ort, tmp_path):
+    model = randomize_biases(cr.mlp([3, 8, 4], seed=0))
+    model.preprocessor = Preprocessor(n_features=3, task="classification")
+    X = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    to_onnx(model, tmp_path / "indices.onnx")
+    label = run_label(ort, tmp_path / "indices.onnx", X)
+    assert label.dtype == np.int64
+    np.testing.assert_array_equal(label, cr.predict(model, X))
+
+
+def test_classes_of_mixed_types_have_no_label_output(ort, tmp_path):
+    # cr.predict answers [1, 2.5] in an object array; no ONNX tensor type keeps 1 an int.
+    model = cr.mlp([3, 4, 2], seed=0)
+    model.preprocessor = Preprocessor(n_features=3, task="classification", classes=[1, 2.5])
+    to_onnx(model, tmp_path / "mixed.onnx")
+    assert output_names(tmp_path / "mixed.onnx") == ["Y"]
+
+
+def test_regressor_and_multilabel_have_no_label_output(ort, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    regressor = cr.mlp([3, 4, 1], seed=0)
+    cr.fit(regressor, X, X.sum(axis=1), epochs=1, verbose=0)
+    multilabel = cr.mlp([3, 4, 2], seed=0)
+    cr.fit(multilabel, X, (X[:, :2] > 0).astype(np.float32), loss="binary_cross_entropy", epochs=1, verbose=0)
+    for name, model in {"regressor": regressor, "multilabel": multilabel, "no preprocessing": cr.mlp([3, 2])}.items():
+        to_onnx(model, tmp_path / f"{name}.onnx")
+        assert output_names(tmp_path / f"{name}.onnx") == ["Y"], name
+
+
+def test_classifier_with_more_outputs_than_classes_is_refused(ort, tmp_path):
+    model = cr.mlp([3, 4, 4], seed=0)
+    model.preprocessor = Preprocessor(n_features=3, task="classification", classes=["a", "b", "c"])
+    with pytest.raises(ShapeError, match=re.escape("classifier with 4 outputs but 3 classes (['a', 'b', 'c'])")):
+        to_onnx(model, tmp_path / "model.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- bad input ----------------------------------------------------------------------------------
 
 class Scale(cr.Layer):
@@ -334,7 +475,8 @@ def test_run_exports_a_model_file(ort, tmp_path, model_file, capsys):
     assert export_command.run(parse([str(path), "--onnx", str(out), "--probabilities"])) == 0
     assert_close(run_onnx(ort, out, X), cr.predict_proba(load(path), X), model.dtype.name)
     printed = capsys.readouterr().out
-    assert printed == f"wrote {out}: ONNX opset {DEFAULT_OPSET}, {model.dtype}, X (batch, 4) -> Y (batch, 3) probabilities\n"
+    assert printed == (f"wrote {out}: ONNX opset {DEFAULT_OPSET}, {model.dtype}, "
+                       f"X (batch, 4) -> Y (batch, 3) probabilities, label (batch)\n")
 
 
 def test_run_options(ort, tmp_path, model_file):

@@ -20,6 +20,15 @@ dynamic batch dimension and the model's dtype (float32 or float64). The ONNX mod
 ``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
 labels in output order, as JSON) and ``chainrule.standardization``.
 
+A classifier (preprocessing with task "classification") has a second output, ``"label"`` of
+shape (batch,), as scikit-learn's ONNX classifiers do: the label ``cr.predict`` returns, made
+by ArgMax over the logits (the first of tied scores, as NumPy's argmax) and Gather from a
+constant tensor of the classes. Its type is that of ``cr.predict``'s labels: int64 for integer
+classes, string for strings, bool for booleans, double for floats, and int64 class indices
+for a classifier without classes. Classes that only an object array holds (ints mixed with
+floats or strings, an int beyond int64) have no ONNX type, so their graph has no ``"label"``;
+nor has a regressor's or a multilabel model's (``cr.predict`` thresholds those outputs).
+
 The default opset is 17 (:data:`DEFAULT_OPSET`), which every onnxruntime since 1.13 runs;
 ``opset=20`` or later writes GELU as ONNX's own Gelu operator instead of its equation
 (onnxruntime's float64 Gelu kernel is accurate to ~1e-8, the written-out equation to float64's
@@ -73,11 +82,13 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     probabilities : bool
         End with the Softmax (classification) or Sigmoid (multilabel) that
         ``cr.predict_proba`` applies, so the graph outputs probabilities instead of logits.
+        A classifier's ``"label"`` output is there either way (see the module docstring).
 
     Raises ModelFileError for a layer that cannot be exported (naming its path and type),
     weights over the 2 GiB a single ONNX file holds, or a file that cannot be written;
     HyperparameterError for a bad option or a missing ``onnx`` package; ShapeError for
-    layers whose widths do not chain.
+    layers whose widths do not chain, or a classifier whose number of outputs is not its
+    number of classes.
 
     Examples
     --------
@@ -115,10 +126,14 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     Y = "X"
     if include_preprocessing and preprocessor is not None and preprocessor.mean is not None:
         Y = _standardize(graph, Y, preprocessor)
-    Y, width_out = _emit(graph, model, Y, width)
+    logits, width_out = _emit(graph, model, Y, width)
+    Y = logits
     if probabilities:
         Y = graph.node(PROBABILITIES[task], [Y], "probabilities", **({"axis": -1} if task == "classification" else {}))
     graph.name_output(Y, "Y")
+    if task == "classification":
+        # The label comes from the logits, as in cr.predict: softmax can round two of them to one probability.
+        _label(graph, logits if probabilities else "Y", preprocessor, width_out)
 
     proto = graph.model(width, width_out, _properties(preprocessor, include_preprocessing))
     onnx.checker.check_model(proto, full_check=True)
@@ -184,6 +199,30 @@ def _emit(graph: "_Graph", layer: Layer, X: str, width: int | None) -> tuple[str
                          f"{kind.__module__}.{kind.__qualname__} (exportable layers: {exportable})")
 
 
+def _label(graph: "_Graph", logits: str, preprocessor, width_out: int | None) -> None:
+    """Add the output ``"label"``: ``classes[argmax(logits)]`` row by row, as ``cr.predict`` computes it.
+
+    The classes are stored as the array ``preprocessor.decode`` takes labels from, so the
+    labels have its type. Without classes the label is the index of the largest logit, as in
+    ``cr.predict``. No output is added for classes that only an object array holds.
+    """
+    classes = preprocessor.classes
+    if not classes:
+        graph.name_output(graph.node("ArgMax", [logits], "label/ArgMax", axis=1, keepdims=0), "label")
+        graph.add_output("label", graph.onnx.TensorProto.INT64, ["batch"])
+        return
+    if width_out is not None and width_out != len(classes):
+        raise ShapeError(f"cannot export the label of a classifier with {width_out} outputs but "
+                         f"{len(classes)} classes ({classes!r}): each output must score one class")
+    labels = preprocessor.decode(numpy.arange(len(classes)))
+    if labels.dtype == object:
+        return  # no ONNX tensor type holds labels of mixed types
+    table = graph.initializer("classes", labels, dtype=labels.dtype)
+    index = graph.node("ArgMax", [logits], "label/ArgMax", axis=1, keepdims=0)
+    graph.name_output(graph.node("Gather", [table, index], "label/Gather", axis=0), "label")
+    graph.add_output("label", graph.onnx.helper.np_dtype_to_tensor_dtype(labels.dtype), ["batch"])
+
+
 def _leaky_relu(graph: "_Graph", X: str, alpha: float, where: str) -> str:
     """LeakyRelu in float32; max(x, αx) in float64, whose α is stored as a float64 tensor.
 
@@ -244,7 +283,8 @@ class _Graph:
         self.elem_type = {"float32": onnx.TensorProto.FLOAT, "float64": onnx.TensorProto.DOUBLE}[self.dtype.name]
         self.opset = opset
         self.nodes, self.initializers = [], []
-        self._names = {"X", "Y"}  # the graph's input and output
+        self._names = {"X", "Y", "label"}  # the graph's input and outputs
+        self._extra_outputs = []  # outputs after "Y"
         self._constants: dict[float, str] = {}
 
     def _unique(self, name: str) -> str:
@@ -281,11 +321,16 @@ class _Graph:
         else:
             self.nodes.append(self.onnx.helper.make_node("Identity", [tensor], [name], name=name))
 
+    def add_output(self, name: str, elem_type: int, shape: list) -> None:
+        """Declare tensor ``name`` an output of the graph, after ``"Y"``."""
+        self._extra_outputs.append(self.onnx.helper.make_tensor_value_info(name, elem_type, shape))
+
     def model(self, width_in: int | None, width_out: int | None, properties: dict[str, str]):
-        """The finished ModelProto, with a dynamic batch dimension on input and output."""
+        """The finished ModelProto, with a dynamic batch dimension on input and outputs."""
         helper = self.onnx.helper
         inputs = [helper.make_tensor_value_info("X", self.elem_type, ["batch", width_in or "n_features"])]
-        outputs = [helper.make_tensor_value_info("Y", self.elem_type, ["batch", width_out or "n_outputs"])]
+        outputs = [helper.make_tensor_value_info("Y", self.elem_type, ["batch", width_out or "n_outputs"]),
+                   *self._extra_outputs]
         graph = helper.make_graph(self.nodes, "chainrule", inputs, outputs, self.initializers)
         opset_imports = [helper.make_opsetid("", self.opset)]
         proto = helper.make_model(graph, opset_imports=opset_imports, producer_name="chainrule",

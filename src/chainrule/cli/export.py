@@ -3,7 +3,9 @@
 The graph takes raw rows: the model's saved standardization is its first operators (leave it
 out with --no-preprocessing). It outputs what the model outputs (a classifier's logits), or
 the probabilities of chainrule predict_proba with --probabilities; the line it prints says
-which ("-> Y (batch, 3) logits"). Needs the optional onnx package: pip install 'chainrule[onnx]'.
+which ("-> Y (batch, 3) logits"). A classifier's graph also outputs the labels chainrule predict
+gives, as "label" (see chainrule.onnx_export); the line then ends ", label (batch)".
+Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ def run(args) -> int:
     model = load(args.model)
     proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
                     probabilities=args.probabilities)
+    Y, *others = proto.graph.output
     print(f"wrote {args.onnx}: ONNX opset {proto.opset_import[0].version}, {model.dtype or 'float32'}, "
-          f"{_signature(proto.graph.input[0])} -> {_signature(proto.graph.output[0])} "
-          f"{_output_kind(model, args.probabilities)}")
+          f"{_signature(proto.graph.input[0])} -> {_signature(Y)} {_output_kind(model, args.probabilities)}"
+          + "".join(f", {_signature(output)}" for output in others))
     return 0
 
 
@@ -47,6 +50,6 @@ def _output_kind(model, probabilities: bool) -> str:
 
 
 def _signature(value_info) -> str:
-    """``X (batch, 64)``: a graph input's or output's name and shape."""
+    """``X (batch, 64)``, ``label (batch)``: a graph input's or output's name and shape."""
     dims = ", ".join(dim.dim_param or str(dim.dim_value) for dim in value_info.type.tensor_type.shape.dim)
     return f"{value_info.name} ({dims})"
