@@ -15,6 +15,8 @@ BUILTIN = {
     cr.ConfigError: ValueError,
     cr.ModelFileError: ValueError,
     cr.DivergenceError: FloatingPointError,
+    cr.StateError: RuntimeError,
+    cr.errors.MissingKeyError: KeyError,
 }
 
 
@@ -36,3 +38,13 @@ def test_a_built_in_except_clause_catches_chainrule_errors():
         model(np.zeros((1, 4)))
     with pytest.raises(TypeError):
         cr.SoftmaxCrossEntropy()(np.zeros((2, 2)), np.array([0.0, 1.0]))
+
+
+def test_state_and_missing_key_errors_are_not_value_errors():
+    # Calls out of order and absent keys are neither bad values nor bad types.
+    assert not issubclass(cr.StateError, (ValueError, TypeError))
+    assert not issubclass(cr.errors.MissingKeyError, (ValueError, TypeError))
+
+
+def test_a_missing_key_error_shows_its_message_without_the_quotes_of_a_key_error():
+    assert str(cr.errors.MissingKeyError("history has no metric 'x'")) == "history has no metric 'x'"

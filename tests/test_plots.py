@@ -324,3 +324,65 @@ def test_bad_arguments_raise_data_error_naming_them(tmp_path, call, message):
     with pytest.raises(cr.DataError, match=message):
         call(tmp_path / "figure.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def history_of_losses(losses: list, val_losses: list | None = None) -> History:
+    metrics = {"loss": losses} if val_losses is None else {"loss": losses, "val_loss": val_losses}
+    return History(metrics=metrics, epochs=len(losses))
+
+
+@pytest.mark.parametrize("losses, val_losses, yscale", [
+    ([2.0, 0.1, 0.01, 0.001], None, "log"),  # over three decades: on a linear axis the last epochs look flat
+    ([2.0, 1.0, 0.5, 0.03], None, "linear"),  # under two decades
+    ([2.0, 1.0, 0.5, 0.03], [2.5, 1.2, 0.1, 0.01], "log"),  # validation counts too
+    ([2.0, 0.1, 0.001, 0.0], None, "linear"),  # a loss of 0 has no place on a log axis
+])
+def test_a_loss_spanning_more_than_two_decades_is_drawn_on_a_log_axis(tmp_path, drawn, losses, val_losses, yscale):
+    plot_history(history_of_losses(losses, val_losses), tmp_path / "history.png")
+    assert drawn[0].axes[0].get_yscale() == yscale
+
+
+def test_log_loss_overrides_the_rule_and_applies_to_the_loss_only(tmp_path, drawn):
+    history = classification_history()  # loss 2.0 -> 0.5: linear by the rule
+    plot_history(history, tmp_path / "log.png", log_loss=True)
+    assert [axes.get_yscale() for axes in drawn[0].axes] == ["log", "linear"]  # loss, accuracy
+    spanning = history_of_losses([2.0, 0.1, 0.001, 0.0])
+    plot_history(spanning, tmp_path / "forced.png", log_loss=True)
+    line = lines_by_label(drawn[1].axes[0])["training"]
+    assert drawn[1].axes[0].get_yscale() == "log" and numpy.isnan(line.get_ydata()[-1])  # the 0 is a gap
+    plot_history(history_of_losses([2.0, 0.1, 0.01, 0.001]), tmp_path / "linear.png", log_loss=False)
+    assert drawn[2].axes[0].get_yscale() == "linear"
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, 0.0])
+def test_a_log_loss_that_is_not_a_bool_or_none_is_a_data_error(tmp_path, bad):
+    with pytest.raises(cr.DataError, match=f"log_loss: expected True, False or None .* got {bad!r}"):
+        plot_history(classification_history(), tmp_path / "history.png", log_loss=bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_given_the_model_the_gradient_flow_names_each_layers_type(tmp_path, drawn):
+    model = cr.Sequential(cr.Linear(4, 8), cr.Tanh(), cr.Linear(8, 8), cr.ReLU(), cr.Linear(8, 3), seed=0)
+    plot_gradient_flow(classification_history(), tmp_path / "flow.png", model=model)
+    per_epoch, profile = drawn[0].axes
+    names = ["0 Linear", "2 Linear", "4 Linear"]
+    assert [text.get_text() for text in per_epoch.get_legend().get_texts()] == names
+    assert tick_labels(profile.xaxis) == names
+    plot_gradient_flow(classification_history(), tmp_path / "paths.png")  # without a model: paths alone
+    assert tick_labels(drawn[1].axes[1].xaxis) == ["0", "2", "4"]
+
+
+def test_a_lone_layer_is_named_model_as_fit_records_it(tmp_path, drawn):
+    history = History(grad_norms={"model": [0.5, 0.4]}, initial_grad_norms={"model": 0.5}, epochs=2)
+    plot_gradient_flow(history, tmp_path / "flow.png", model=cr.Linear(3, 2))
+    assert tick_labels(drawn[0].axes[1].xaxis) == ["model Linear"]
+
+
+@pytest.mark.parametrize("model, message", [
+    (cr.Sequential(cr.Linear(4, 3)), "model: has no layer '2', which the history records; pass the model the history"),
+    ({"0": "Linear"}, "model: expected the chainrule Layer the history was recorded from, got dict"),
+])
+def test_a_model_that_does_not_fit_the_history_is_a_data_error(tmp_path, model, message):
+    with pytest.raises(cr.DataError, match=message):
+        plot_gradient_flow(classification_history(), tmp_path / "flow.png", model=model)
+    assert list(tmp_path.iterdir()) == []

@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 from . import errors, initializers
 from .errors import (
     ChainruleError, ConfigError, DataError, DeviceError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
-    LabelError, ModelFileError, NonFiniteError, ShapeError,
+    LabelError, MissingKeyError, ModelFileError, NonFiniteError, ShapeError, StateError,
 )
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import (

@@ -1,9 +1,10 @@
 """chainrule's exceptions: one small hierarchy, each class also a built-in error.
 
 Every error chainrule raises on bad input is a :class:`ChainruleError`, and also the
-built-in exception a Python user would catch for that kind of mistake (``ValueError`` or
-``TypeError``), so ``except ValueError`` keeps working. Messages name where the problem is
-(the layer path, the argument, the file, column or row) and what was expected versus received.
+built-in exception a Python user would catch for that kind of mistake (``ValueError``,
+``TypeError``, ``KeyError``, ``RuntimeError``...), so ``except ValueError`` keeps working.
+Messages name where the problem is (the layer path, the argument, the file, column or row)
+and what was expected versus received.
 
 ::
 
@@ -18,7 +19,9 @@ built-in exception a Python user would catch for that kind of mistake (``ValueEr
     ├── ModelFileError        (ValueError)  a model file that is truncated, tampered or foreign
     ├── DivergenceError       (FloatingPointError)  training produced a non-finite loss or gradient
     ├── DistributedError      (RuntimeError)  MPI missing, or a rank of a distributed run hung or died
-    └── DeviceError           (RuntimeError)  a GPU step could not be set up (cuBLAS, CUDA-graph capture)
+    ├── DeviceError           (RuntimeError)  a GPU step could not be set up (cuBLAS, CUDA-graph capture)
+    ├── StateError            (RuntimeError)  an object used out of order: a backward before any forward
+    └── MissingKeyError       (KeyError)      a name that is not there: a metric the History did not record
 """
 
 
@@ -68,3 +71,19 @@ class DistributedError(ChainruleError, RuntimeError):
 
 class DeviceError(ChainruleError, RuntimeError):
     """A GPU facility chainrule needs failed: loading cuBLAS, or capturing a training step as a CUDA graph."""
+
+
+class StateError(ChainruleError, RuntimeError):
+    """An object was used out of order, such as a layer's ``backward`` before any ``forward``."""
+
+
+class MissingKeyError(ChainruleError, KeyError):
+    """A key looked up is not there (``history["val_loss"]`` for a run without validation).
+
+    A KeyError, so ``in``, ``.get`` and ``except KeyError`` work as for a dict; its message
+    lists the keys there are.
+    """
+
+    def __str__(self) -> str:
+        # KeyError would show the repr of its message, in quotes; a sentence reads better plain.
+        return Exception.__str__(self)

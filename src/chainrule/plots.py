@@ -2,9 +2,11 @@
 
 Three functions, each writing one image from a :class:`~chainrule.training.history.History`:
 
-- :func:`plot_history`: loss and metric curves (training and validation) per epoch;
+- :func:`plot_history`: loss and metric curves (training and validation) per epoch, the
+  loss on a log scale when it spans more than two powers of ten;
 - :func:`plot_gradient_flow`: the norm ‖∂L/∂W‖ of every layer per epoch on a log scale,
-  and its profile over depth at initialization;
+  and its profile over depth at initialization; given the model, each layer is named by
+  its path and type ("0 Linear");
 - :func:`compare_gradient_flow`: the initialization profiles of several runs on one axis.
 
 The profile is where the lecture notes' "gradient getting progressively more diluted"
@@ -39,25 +41,32 @@ from matplotlib.ticker import MaxNLocator
 
 from .errors import DataError
 from .io.atomic import atomic_write
+from .layers import Layer
 from .training.history import History
 
 DPI = 100
 PANEL_SIZE = (5.5, 4.0)  # inches per subplot
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
+LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 MARKER_MAX_EPOCHS = 30  # curves this short get a marker on every epoch, so one epoch still shows
 MAX_NAMED_TICKS = 20  # at most this many depth ticks: deeper networks get one every few layers
+MAX_UPRIGHT_LABEL = 4  # depth tick labels longer than this many characters are slanted
 SAVE_FORMATS = ("png", "pdf", "svg", "eps", "jpg", "jpeg")  # written by Figure + Agg without pyplot or LaTeX
 NOTHING_POSITIVE = "no positive gradient norms to show"
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
 
 
-def plot_history(history: History, path, *, title: str | None = None) -> Path:
+def plot_history(history: History, path, *, title: str | None = None, log_loss: bool | None = None) -> Path:
     """Write the loss and metric curves of a training run, per epoch, to an image file.
 
     One panel per quantity: the loss first, then the metrics the run recorded (accuracy
     for classification; R² and MAE for regression), each with its training curve and,
     when the run had validation data, its validation curve. A curve shorter than the run
     is drawn at the run's last epochs (see the module's notes on epochs).
+
+    The loss panel has a log y axis when its values (training and validation) span more
+    than two powers of ten, as a loss falling from 2 to 0.001 does: on a linear axis
+    everything after the first epochs would look flat. ``log_loss`` overrides that rule.
 
     Parameters
     ----------
@@ -68,6 +77,10 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
         ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
     title : str, optional
         The figure's title (default "Training history").
+    log_loss : bool or None, optional
+        True: the loss on a log axis (a loss of 0 is then left out as a gap); False: on a
+        linear axis; None (default): log when its positive values span more than two powers
+        of ten and none is 0 or negative.
 
     Returns
     -------
@@ -77,9 +90,9 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
     Raises
     ------
     DataError
-        If ``history`` is not a History or holds no metrics, if ``path`` is not a file name or
-        has a suffix other than those above, or if it cannot be written (nothing is left
-        behind then).
+        If ``history`` is not a History or holds no metrics, if ``log_loss`` is not True,
+        False or None, if ``path`` is not a file name or has a suffix other than those above,
+        or if it cannot be written (nothing is left behind then).
 
     Examples
     --------
@@ -92,6 +105,9 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
     b'\\x89PNG'
     """
     _check_history(history, "history")
+    if log_loss is not None and not isinstance(log_loss, bool):
+        raise DataError(f"log_loss: expected True, False or None (log scale when the loss spans more than "
+                        f"{LOG_LOSS_DECADES} decades), got {log_loss!r}")
     image_format = _image_format(path)
     names = _metric_names(history.metrics)
     if not names:
@@ -99,10 +115,15 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
     last_epoch = _last_epoch(history)
     figure = _figure(1, len(names))
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
-        for key, label, style in ((name, "training", "-"), ("val_" + name, "validation", "--")):
-            values = history.metrics.get(key)
+        series = [history.metrics.get(name), history.metrics.get("val_" + name)]
+        log_scale = name == "loss" and _loss_on_log_axis(series, log_loss)
+        for values, label, style in zip(series, ("training", "validation"), ("-", "--")):
             if values:
-                axes.plot(_epochs(values, last_epoch), values, style, label=label, marker=_marker(values))
+                # A loss of 0 cannot sit on a log axis: it is left out as a gap.
+                shown = [_positive(value) for value in values] if log_scale else values
+                axes.plot(_epochs(values, last_epoch), shown, style, label=label, marker=_marker(values))
+        if log_scale:
+            axes.set_yscale("log")
         axes.set_xlabel("epoch")
         axes.set_ylabel(METRIC_LABELS.get(name, name))
         axes.set_title(METRIC_LABELS.get(name, name))
@@ -113,7 +134,7 @@ def plot_history(history: History, path, *, title: str | None = None) -> Path:
     return _save(figure, path, image_format)
 
 
-def plot_gradient_flow(history: History, path, *, title: str | None = None) -> Path:
+def plot_gradient_flow(history: History, path, *, title: str | None = None, model: Layer | None = None) -> Path:
     """Write the per-layer gradient norms ‖∂L/∂W‖ of a training run to an image file.
 
     The left panel shows each layer's norm per epoch on a log scale, one line per layer,
@@ -122,6 +143,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None) -> P
     steeply towards the first layer is the gradient "getting progressively more diluted"
     on its way back through the network (lecture notes). With more than 20 layers, the
     depth axis names every few layers, by the same paths as the left panel's legend.
+    Given the ``model``, the legend and the depth axis also name each layer's type
+    ("0 Linear", "2 Linear"); without it they show the paths alone.
 
     A norm that is 0 or not finite cannot sit on a log axis: it is left out as a gap in
     its line. A panel with no positive, finite norm at all says so in its middle
@@ -137,6 +160,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None) -> P
         ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
     title : str, optional
         The figure's title (default "Gradient flow").
+    model : Layer, optional
+        The model the history was recorded from, to name each layer's type.
 
     Returns
     -------
@@ -146,11 +171,12 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None) -> P
     Raises
     ------
     DataError
-        If ``history`` is not a History or holds no gradient norms, if ``path`` is not a
-        file name or has a suffix other than those above, or if it cannot be written (nothing is
-        left behind then).
+        If ``history`` is not a History or holds no gradient norms, if ``model`` is not a
+        Layer or lacks a layer the history records, if ``path`` is not a file name or has a
+        suffix other than those above, or if it cannot be written (nothing is left behind then).
     """
     _check_history(history, "history")
+    names = _layer_names(history, model)
     image_format = _image_format(path)
     if not history.grad_norms and not history.initial_grad_norms:
         raise DataError(f"{path}: cannot plot the gradient flow, the history holds no gradient norms")
@@ -158,11 +184,11 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None) -> P
     figure = _figure(1, panels)
     axes = iter(figure.subplots(1, panels, squeeze=False)[0])
     if history.grad_norms:
-        _draw_norms_per_epoch(next(axes), history.grad_norms, _last_epoch(history))
+        _draw_norms_per_epoch(next(axes), history.grad_norms, _last_epoch(history), names)
     if history.initial_grad_norms:
         profile = next(axes)
         _draw_profile(profile, history.initial_grad_norms, label=None, color="tab:blue")
-        _label_depth_axis(profile, [list(history.initial_grad_norms)])
+        _label_depth_axis(profile, [[names[layer] for layer in history.initial_grad_norms]])
         _log_y(profile, history.initial_grad_norms.values())
         profile.set_title("at initialization: " + _ratio_text(history.initial_grad_norms))
     figure.suptitle(title or "Gradient flow")
@@ -225,6 +251,23 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     return _save(figure, path, image_format)
 
 
+def _loss_on_log_axis(series: list, log_loss: bool | None) -> bool:
+    """Whether the loss panel gets a log y axis (see ``plot_history``'s ``log_loss``).
+
+    ``series`` are the training and validation losses (None where absent). Without a
+    positive, finite value there is nothing a log axis could show, so the axis stays linear.
+    """
+    values = [float(value) for values in series if values for value in values]
+    positive = [value for value in values if value > 0 and math.isfinite(value)]
+    if not positive or log_loss is False:
+        return False
+    if log_loss:
+        return True
+    if any(value <= 0 for value in values):  # a loss of 0 would be a gap: left to an explicit log_loss=True
+        return False
+    return max(positive) / min(positive) > 10.0 ** LOG_LOSS_DECADES
+
+
 def _metric_names(metrics: dict) -> list[str]:
     """The quantities to plot, loss first: "val_accuracy" and "accuracy" are one quantity."""
     names = []
@@ -235,13 +278,35 @@ def _metric_names(metrics: dict) -> list[str]:
     return sorted(names, key=lambda name: name != "loss")  # stable: the rest keep their order
 
 
-def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int) -> None:
-    """One line per layer, first to last along a sequential colormap, ending at ``last_epoch``."""
+def _layer_names(history: History, model) -> dict:
+    """Layer path -> how the gradient-flow figure names it: "0 Linear" with a model, "0" without.
+
+    The paths are those the history records ("model" for a lone layer, as ``cr.fit`` names it).
+    """
+    paths = [*history.grad_norms, *history.initial_grad_norms]
+    if model is None:
+        return {path: path for path in paths}
+    if not isinstance(model, Layer):
+        raise DataError(f"model: expected the chainrule Layer the history was recorded from, "
+                        f"got {type(model).__name__}")
+    types = {prefix.removesuffix(".") or "model": type(layer).__name__ for prefix, layer in model.walk()}
+    missing = [path for path in paths if path not in types]
+    if missing:
+        raise DataError(f"model: has no layer {missing[0]!r}, which the history records; "
+                        f"pass the model the history was recorded from")
+    return {path: f"{path} {types[path]}" for path in paths}
+
+
+def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) -> None:
+    """One line per layer, first to last along a sequential colormap, ending at ``last_epoch``.
+
+    ``names`` maps each layer's path to its label in the legend.
+    """
     layers = list(grad_norms)
     colors = _depth_colors(len(layers))
     for layer, color in zip(layers, colors):
         values = [_positive(value) for value in grad_norms[layer]]
-        axes.plot(_epochs(values, last_epoch), values, color=color, label=layer, marker=_marker(values))
+        axes.plot(_epochs(values, last_epoch), values, color=color, label=names[layer], marker=_marker(values))
     longest = max(len(values) for values in grad_norms.values())
     _span_x(axes, last_epoch - longest + 1, last_epoch)
     _log_y(axes, [value for values in grad_norms.values() for value in values])
@@ -268,18 +333,22 @@ def _draw_profile(axes, norms: dict, *, label: str | None, color) -> None:
 
 
 def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:
-    """Name the depth ticks by layer path when every run has the same layers, else number them.
+    """Name the depth ticks by layer when every run has the same layers, else number them.
 
-    Paths match the per-epoch panel's legend; beyond MAX_NAMED_TICKS layers only every
-    few are named, so the labels stay readable. Runs of different layers share no path
-    at a given depth, so they get numbers (1 = each run's first layer with weights).
+    The names in ``layer_lists`` (paths, or paths and types) match the per-epoch panel's
+    legend; beyond MAX_NAMED_TICKS layers only every few are named, so the labels stay
+    readable. Runs of different layers share no path at a given depth, so they get numbers
+    (1 = each run's first layer with weights).
     """
     deepest = max(len(layers) for layers in layer_lists)
     _span_x(axes, 1, deepest)
     depths = range(1, deepest + 1, math.ceil(deepest / MAX_NAMED_TICKS))
     layers = layer_lists[0]
     if all(other == layers for other in layer_lists):
-        axes.set_xticks(list(depths), [layers[depth - 1] for depth in depths])
+        labels = [layers[depth - 1] for depth in depths]
+        # Short paths ("0", "2") fit side by side; longer names ("10 Linear") are slanted so they do not overlap.
+        slanted = {"rotation": 30, "ha": "right"} if max(map(len, labels)) > MAX_UPRIGHT_LABEL else {}
+        axes.set_xticks(list(depths), labels, **slanted)
         axes.set_xlabel("layer with weights, first → last")
     else:
         axes.set_xticks(list(depths))

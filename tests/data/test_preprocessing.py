@@ -287,3 +287,20 @@ def test_fit_makes_no_float64_copy_of_a_float32_X():
     _, peak = traced_peak(lambda: Preprocessor.fit(X, None, "regression"))
     # X.std(axis=0, dtype=float64) alone took X.size float64 values; one block remains.
     assert peak < 0.5 * X.size * 8
+
+
+# -- encode and decode need classes -------------------------------------------------------------
+@pytest.mark.parametrize("use", [lambda p: p.encode([0, 1]), lambda p: p.decode([0, 1])])
+def test_encode_and_decode_without_classes_raise_label_error(use):
+    """A regression preprocessor has no classes: a LabelError saying so, not NumPy's TypeError/IndexError."""
+    regression = Preprocessor.fit(numpy.ones((4, 2)), numpy.arange(4.0), "regression")
+    with pytest.raises(LabelError, match="no classes .*task 'regression'"):
+        use(regression)
+
+
+def test_decode_refuses_an_index_outside_the_classes():
+    classifier = Preprocessor.fit(numpy.ones((4, 2)), numpy.array(["a", "b", "a", "b"]), "classification")
+    assert classifier.decode([1, 0]).tolist() == ["b", "a"]
+    for indices in ([2], [-1]):  # -1 would silently name the last class
+        with pytest.raises(LabelError, match=r"indices: expected class indices in \[0, 2\)"):
+            classifier.decode(indices)

@@ -165,8 +165,9 @@ def every_layer():
 
 
 @pytest.mark.parametrize("layer", every_layer(), ids=lambda layer: type(layer).__name__)
-def test_backward_before_forward_says_call_forward_first(layer):
-    with pytest.raises(cr.ShapeError, match="call forward first"):
+def test_backward_before_forward_is_a_state_error_saying_call_forward_first(layer):
+    # It used to be a ShapeError, though no shape is wrong: the calls are out of order.
+    with pytest.raises(cr.StateError, match="call forward first"):
         layer.backward(np.ones((2, 3), dtype=np.float32))
 
 

@@ -3,7 +3,9 @@
 import json
 
 import numpy as np
+import pytest
 
+import chainrule as cr
 from chainrule.training import History
 
 
@@ -39,3 +41,41 @@ def test_the_json_form_round_trips():
 def test_from_json_ignores_keys_it_does_not_know_and_defaults_missing_ones():
     history = History.from_json({"metrics": {"loss": [1.0]}, "epochs": 1, "written_by": "a later version"})
     assert history == History(metrics={"loss": [1.0]}, epochs=1)
+
+
+def recorded_history() -> History:
+    return History(metrics={"loss": [1.0, 0.5], "accuracy": [0.5, 0.75]}, grad_norms={"0": [0.1, 0.2]}, epochs=2)
+
+
+def test_a_history_reads_as_the_mapping_of_its_metric_series():
+    history = recorded_history()
+    assert history["loss"] == [1.0, 0.5]
+    assert "accuracy" in history and "val_loss" not in history
+    assert list(history) == list(history.keys()) == ["loss", "accuracy"]
+    assert dict(history.items()) == history.metrics
+    assert len(history) == 2  # the number of metrics, not of epochs
+    assert history.get("val_loss") is None
+    assert not History()  # no metrics: empty, like an empty dict
+
+
+def test_a_missing_metric_raises_a_key_error_listing_the_metrics_there_are():
+    with pytest.raises(KeyError) as raised:
+        recorded_history()["val_loss"]
+    assert isinstance(raised.value, cr.errors.MissingKeyError) and isinstance(raised.value, cr.ChainruleError)
+    assert str(raised.value) == "history has no metric 'val_loss'; the metrics recorded are 'loss', 'accuracy'"
+    with pytest.raises(KeyError, match="the metrics recorded are none"):
+        History()["loss"]
+
+
+def test_the_mapping_is_read_only():
+    history = recorded_history()
+    with pytest.raises(TypeError):
+        history["loss"] = [0.0]
+    with pytest.raises(TypeError):
+        del history["loss"]
+    assert history["loss"] == [1.0, 0.5]
+
+
+def test_equality_still_compares_every_field_not_only_the_metrics():
+    assert recorded_history() == recorded_history()
+    assert recorded_history() != History(metrics=recorded_history().metrics)

@@ -297,7 +297,7 @@ def run(args) -> int:
         from .. import plots  # here, not at the top: matplotlib takes ~0.3 s to import, and every command loads this module
 
         plots.plot_history(history, folder / PLOTS[0])
-        plots.plot_gradient_flow(history, folder / PLOTS[1])
+        plots.plot_gradient_flow(history, folder / PLOTS[1], model=model)
     else:  # a resumed run with --no-plots: no plots of its earlier epochs beside the new model
         for name in PLOTS:
             (folder / name).unlink(missing_ok=True)

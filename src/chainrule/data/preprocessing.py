@@ -122,6 +122,7 @@ class Preprocessor:
         labels = numpy.asarray(y)
         if labels.ndim != 1:
             raise ShapeError(f"{name}: expected one label per row (n_samples,), got shape {labels.shape}")
+        self._check_has_classes(f"encode {name}")
         classes = numpy.asarray(self.classes)
         if labels.dtype.kind in "iuf" and classes.dtype.kind in "iuf" or labels.dtype.kind == classes.dtype.kind == "U":
             # Vectorized: find each label among the sorted classes, then check it is really there.
@@ -145,9 +146,21 @@ class Preprocessor:
         booleans a bool array, so a model loaded from its file answers in the same dtype as
         before saving. Classes of mixed types, ints mixed with floats included (y given as an
         object array such as [1, 2.5], or a hand-made or hand-edited preprocessor), give an
-        object array, so that no label is converted to another type.
+        object array, so that no label is converted to another type. A preprocessor without
+        classes, or an index outside 0..n_classes−1, raises LabelError.
         """
-        return _labels_array(self.classes)[numpy.asarray(indices)]
+        self._check_has_classes("decode class indices")
+        indices = numpy.asarray(indices)
+        if indices.size and (indices.min() < 0 or indices.max() >= len(self.classes)):
+            raise LabelError(f"indices: expected class indices in [0, {len(self.classes)}), got values from "
+                             f"{indices.min()} to {indices.max()}")
+        return _labels_array(self.classes)[indices]
+
+    def _check_has_classes(self, what: str) -> None:
+        """LabelError unless this preprocessor holds classes (``what`` says what needed them)."""
+        if not self.classes:
+            raise LabelError(f"cannot {what}: the preprocessor has no classes (task {self.task!r}); "
+                             f"class labels need one fitted for classification")
 
     def to_json(self) -> dict:
         """A JSON-ready dict (lists and numbers only)."""

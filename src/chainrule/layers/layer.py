@@ -13,8 +13,8 @@ Every layer, leaf or composite, is a :class:`Layer`:
   ``backward(dY, input_grad=False)`` skips ∂L/∂x (and returns None) where nobody needs it,
   as for the first layer of a network. ``backward`` checks dY against the output of the
   last ``forward`` (shape and dtype only, so the check costs the same at any batch size):
-  ShapeError before any ``forward`` ("call forward first") or for another shape, DTypeError
-  for another dtype (a float64 dY is not cast for a float32 layer: convert it yourself).
+  StateError before any ``forward`` ("call forward first"), ShapeError for another shape,
+  DTypeError for another dtype (a float64 dY is not cast for a float32 layer: convert it yourself).
 
 A layer whose class sets ``works_in_place`` (ReLU, Tanh, GELU) also takes ``inplace=True`` in
 ``forward`` and ``backward``: it may then overwrite X and dY. Only a Sequential passes it,
@@ -46,7 +46,7 @@ import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, ShapeError, StateError
 from ..initializers import as_generator
 from ..parameters import FlatParameters, flatten
 
@@ -89,11 +89,11 @@ class Layer:
         ``kept`` is an array that forward kept (None before any forward), with the output's
         shape and dtype, except that ``width`` gives the output's number of columns and
         ``dtype`` its dtype where they differ from ``kept``'s. Only the shape and dtype are
-        compared: O(1), as backward runs at every training step. Raises ShapeError (also
-        before any forward) or DTypeError naming the layer.
+        compared: O(1), as backward runs at every training step. Raises StateError before
+        any forward, ShapeError or DTypeError for a dY that does not match, naming the layer.
         """
         if kept is None:
-            raise ShapeError(f"{self.describe()}: backward needs the output of a forward to match dY against; "
+            raise StateError(f"{self.describe()}: backward needs the output of a forward to match dY against; "
                              f"call forward first")
         shape = kept.shape if width is None else (kept.shape[0], width)
         dtype = kept.dtype if dtype is None else dtype

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from ..errors import MissingKeyError
 
 
 @dataclass
-class History:
+class History(Mapping):
     """The record of a training run.
+
+    Read as a mapping, a History is its metric series, like Keras's ``history.history``:
+    ``history["loss"]`` is the list of per-epoch losses, ``"val_loss" in history`` tells
+    whether the run had validation data, ``list(history)`` (or ``keys()``) names the
+    metrics and ``items()`` pairs them with their series. ``len(history)`` is the number of
+    metrics, not of epochs (that is ``epochs``), so a History with no metrics is falsy.
+    It is read-only as a mapping: ``append`` records values. A missing metric raises
+    :class:`~chainrule.errors.MissingKeyError` (a KeyError) listing those there are.
 
     Attributes
     ----------
@@ -39,6 +50,20 @@ class History:
     epochs: int = 0
     best_epoch: int | None = None
     stop_reason: str = "completed"
+
+    def __getitem__(self, name: str) -> list:
+        """The per-epoch values of metric ``name`` (the list itself, as ``metrics[name]``)."""
+        try:
+            return self.metrics[name]
+        except KeyError:
+            there = ", ".join(map(repr, self.metrics)) or "none (no epoch was recorded)"
+            raise MissingKeyError(f"history has no metric {name!r}; the metrics recorded are {there}") from None
+
+    def __iter__(self):
+        return iter(self.metrics)
+
+    def __len__(self) -> int:
+        return len(self.metrics)
 
     def append(self, name: str, value: float) -> None:
         """Record ``value`` for metric ``name`` at the current epoch."""
