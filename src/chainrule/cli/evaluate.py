@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 
-from ..errors import ShapeError
 from ..io import load
 from ..training import evaluate
 from .device import add_device_argument, check_device
-from .rows import add_data_arguments, input_width, scored_rows
+from .rows import add_data_arguments, check_width, scored_rows
 
 NAME = "evaluate"
 HELP = "score a model file on data (accuracy, or R² and MAE)"
@@ -46,10 +45,3 @@ def run(args) -> int:
     else:
         print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()) + f" on {rows.describe()}")
     return 0
-
-
-def check_width(model, X, args) -> None:
-    """ShapeError naming DATA and MODEL unless DATA's rows are as wide as the model's input."""
-    width = input_width(model)
-    if X.ndim == 2 and X.shape[1] != width:
-        raise ShapeError(f"{args.data}: rows of {X.shape[1]} features, but the model {args.model} takes {width}")

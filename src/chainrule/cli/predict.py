@@ -16,9 +16,8 @@ import sys
 from ..io import atomic_write, load
 from ..training import predict, predict_proba
 from .device import add_device_argument, check_device
-from .evaluate import check_width
 from .outputs import refuse_input_as_output
-from .rows import add_data_arguments, rows
+from .rows import add_data_arguments, check_width, rows
 
 NAME = "predict"
 HELP = "write a model's predictions for data as CSV"

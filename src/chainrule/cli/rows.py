@@ -249,3 +249,10 @@ def input_width(model) -> int:
         raise ShapeError("the model has no preprocessing, and its first layer with parameters is not a Linear "
                          "layer (or it has none), so its input width is unknown")
     return width
+
+
+def check_width(model, X, args) -> None:
+    """ShapeError naming DATA and MODEL unless DATA's rows are as wide as the model's input."""
+    width = input_width(model)
+    if X.ndim == 2 and X.shape[1] != width:
+        raise ShapeError(f"{args.data}: rows of {X.shape[1]} features, but the model {args.model} takes {width}")
