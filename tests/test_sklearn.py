@@ -14,12 +14,14 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data, parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
 import chainrule as cr
 from chainrule.errors import ModelFileError
+from chainrule.losses.loss import takes_weights
 from chainrule.sklearn import MLPClassifier, MLPRegressor
+from chainrule.sklearn._loss import HalfSquaredError
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -37,18 +39,28 @@ def no_convergence_warnings():
         yield
 
 
-#: the checks that pass sample weights: fit takes sample_weight in scikit-learn's place but
-#: refuses anything but None (HyperparameterError), since sample weights are not supported yet
-SAMPLE_WEIGHT_CHECKS = [
+#: the checks that pass sample weights to MLPRegressor, whose loss takes none until
+#: chainrule/sklearn/_loss.py's HalfSquaredError.compute passes ``weights`` on to MSE's
+REGRESSOR_SAMPLE_WEIGHT_CHECKS = [
     "check_sample_weights_pandas_series", "check_sample_weights_not_an_array", "check_sample_weights_list",
-    "check_sample_weights_shape", "check_sample_weights_not_overwritten", "check_all_zero_sample_weights_error",
-    "check_sample_weight_equivalence_on_dense_data", "check_classifiers_one_label_sample_weights",
+    "check_sample_weights_shape", "check_sample_weights_not_overwritten",
+    "check_sample_weight_equivalence_on_dense_data",
 ]
+
+WEIGHT_DECAY_DIFFERS = (
+    "the L2 penalty: chainrule's weight_decay is alpha / batch_size, scikit-learn's alpha / Σw of the batch, so "
+    "weighting a row by k differs from repeating it k times by the penalty alone (the 15 weighted rows and the "
+    "~30 repeated ones make one full batch each); with alpha=0 the check passes, see "
+    "test_integer_sample_weights_equal_repeated_rows_without_a_penalty"
+)
 
 
 def expected_failed_checks(estimator) -> dict:
-    failing = dict.fromkeys(SAMPLE_WEIGHT_CHECKS, "sample weights are not supported yet: fit raises "
-                                                  "HyperparameterError for any sample_weight but None")
+    failing = {"check_sample_weight_equivalence_on_dense_data": WEIGHT_DECAY_DIFFERS}
+    if estimator.dtype == "float32":  # and there, rounding too: 5e-7 with alpha=0, above the check's rtol 1e-7
+        failing["check_sample_weight_equivalence_on_dense_data"] += "; in float32 rounding also differs by ~5e-7"
+    if isinstance(estimator, MLPRegressor) and not takes_weights(HalfSquaredError()):
+        failing.update(dict.fromkeys(REGRESSOR_SAMPLE_WEIGHT_CHECKS, "HalfSquaredError.compute takes no weights yet"))
     if estimator.dtype == "float32":
         failing["check_methods_subset_invariance"] = (
             "in float32 a row's outputs may round differently alone and inside a batch (BLAS "
@@ -66,6 +78,17 @@ def expected_failed_checks(estimator) -> dict:
 )
 def test_sklearn_conformance(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", [
+    MLPClassifier(max_iter=100, alpha=0.0, dtype="float64"),
+    pytest.param(MLPRegressor(max_iter=100, alpha=0.0, dtype="float64"), marks=pytest.mark.skipif(
+        not takes_weights(HalfSquaredError()), reason="HalfSquaredError.compute takes no weights yet")),
+])
+def test_integer_sample_weights_equal_repeated_rows_without_a_penalty(estimator):
+    """scikit-learn's check that a weight k is k repeated rows (or none for 0), in float64 and
+    without the L2 penalty, whose scaling differs (see expected_failed_checks)."""
+    check_sample_weight_equivalence_on_dense_data(type(estimator).__name__, estimator)
 
 
 # -- data -------------------------------------------------------------------------------------

@@ -8,11 +8,21 @@ import re
 import numpy
 import pytest
 from sklearn import neural_network
+from sklearn.metrics import accuracy_score
 
-from chainrule.errors import HyperparameterError, LabelError, ShapeError
+from chainrule.errors import DataError, DTypeError, HyperparameterError, LabelError, NonFiniteError, ShapeError
+from chainrule.losses.loss import takes_weights
 from chainrule.sklearn import MLPClassifier, MLPRegressor
+from chainrule.sklearn._base import _draw_seeds
+from chainrule.sklearn._loss import HalfSquaredError
 
 from .test_sklearn import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
+
+
+#: MLPRegressor's loss (chainrule/sklearn/_loss.py) must pass ``weights`` on to MSE.compute
+needs_weighted_regressor_loss = pytest.mark.skipif(
+    not takes_weights(HalfSquaredError()),
+    reason="HalfSquaredError.compute takes no weights yet (chainrule/sklearn/_loss.py)")
 
 
 def tiny(estimator_class, **params):
@@ -86,6 +96,37 @@ def test_multi_output_regression_penalty_is_scaled_as_scikit_learns():
     numpy.testing.assert_allclose(ours.loss_, expected, rtol=1e-12)
 
 
+# -- sample weights: one step as scikit-learn's ---------------------------------------------------
+def one_weighted_step_from_scikit_learns_weights(estimator_class, theirs_class, X, y, weights):
+    """(ours, theirs) after one full-batch SGD step with ``weights`` (alpha 0), from the same weights."""
+    params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0, alpha=0.0,
+                  learning_rate_init=0.05, max_iter=1, batch_size=len(X), warm_start=True, random_state=0)
+    theirs = theirs_class(**params).fit(X, y)
+    ours = estimator_class(**params, dtype="float64").fit(X, y)
+    for mine, start in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        mine[...] = start
+    return ours.fit(X, y, sample_weight=weights), theirs.fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("estimator_class, theirs_class, targets", [
+    (MLPClassifier, neural_network.MLPClassifier, "3 classes"),
+    (MLPClassifier, neural_network.MLPClassifier, "2 classes"),
+    pytest.param(MLPRegressor, neural_network.MLPRegressor, "4 outputs", marks=needs_weighted_regressor_loss),
+])
+def test_one_weighted_step_equals_scikit_learns(estimator_class, theirs_class, targets):
+    X, labels = blobs(3 if targets == "3 classes" else 2, n_samples=40)
+    rng = numpy.random.default_rng(0)
+    y = labels if "classes" in targets else numpy.column_stack([labels, X[:, 0], X[:, 1] * 3, rng.normal(size=40)])
+    weights = rng.uniform(0, 3, size=40)
+    weights[:5] = 0
+    ours, theirs = one_weighted_step_from_scikit_learns_weights(estimator_class, theirs_class, X, y, weights)
+    for mine, expected in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        numpy.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-14)
+    numpy.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-12)
+    unweighted, _ = one_weighted_step_from_scikit_learns_weights(estimator_class, theirs_class, X, y, None)
+    assert not numpy.allclose(unweighted.coefs_[0], ours.coefs_[0], rtol=1e-6)  # the weights mattered
+
+
 # -- warm_start and partial_fit keep the network the parameters describe ----------------------
 @pytest.mark.parametrize("name, value", [("hidden_layer_sizes", (7, 3)), ("activation", "tanh"),
                                          ("dtype", "float64")])
@@ -124,7 +165,7 @@ def test_early_stopping_stratifies_binary_splits():
     X, y = blobs(2, n_samples=100)
     y = (numpy.arange(100) < 20).astype(int)  # 20 % ones
     classifier = MLPClassifier((5,), early_stopping=True, validation_fraction=0.5, random_state=0)
-    _, T_train, _, T_val = classifier._split(X, y.reshape(-1, 1).astype(float), seed=0)
+    _, T_train, _, _, T_val, _ = classifier._split(X, y.reshape(-1, 1).astype(float), seed=0)
     assert T_val.sum() == 10 and T_train.sum() == 10  # exactly half of each class held out
 
 
@@ -188,15 +229,66 @@ def test_fit_and_partial_fit_take_scikit_learns_arguments_in_its_order(estimator
 
 @pytest.mark.parametrize("call", [
     lambda X, y, w: tiny(MLPClassifier).fit(X, y, sample_weight=w),
+    lambda X, y, w: tiny(MLPClassifier).fit(X, y, w),
     lambda X, y, w: tiny(MLPClassifier).partial_fit(X, y, w, [0, 1, 2]),
-    lambda X, y, w: tiny(MLPClassifier).partial_fit(X, y, numpy.unique(y)),  # sklearn's 3rd: sample_weight
-    lambda X, y, w: tiny(MLPRegressor).fit(X, y * 1.0, w),
-    lambda X, y, w: tiny(MLPRegressor).partial_fit(X, y * 1.0, sample_weight=w),
+    pytest.param(lambda X, y, w: tiny(MLPRegressor).fit(X, y * 1.0, w), marks=needs_weighted_regressor_loss),
+    pytest.param(lambda X, y, w: tiny(MLPRegressor).partial_fit(X, y * 1.0, sample_weight=w),
+                 marks=needs_weighted_regressor_loss),
 ])
-def test_sample_weight_is_refused_with_an_error_naming_it(call):
+def test_sample_weight_is_passed_on_where_scikit_learn_takes_it(call):
     X, y = blobs(3)
-    with pytest.raises(HyperparameterError, match="sample_weight: .*not support"):
-        call(X, y, numpy.ones(len(y)))
+    weights = numpy.random.default_rng(0).uniform(0, 2, size=len(y))
+    weighted, unweighted = call(X, y, weights), call(X, y, None)
+    assert not numpy.array_equal(weighted.coefs_[0], unweighted.coefs_[0])
+    numpy.testing.assert_array_equal(weighted.coefs_[0], call(X, y, weights.tolist()).coefs_[0])
+
+
+def test_a_number_as_sample_weight_weighs_every_sample_alike():
+    X, y = blobs(3)
+    number = tiny(MLPClassifier).fit(X, y, sample_weight=2.5)
+    array = tiny(MLPClassifier).fit(X, y, sample_weight=numpy.full(len(y), 2.5))
+    numpy.testing.assert_array_equal(number.coefs_[0], array.coefs_[0])
+
+
+@pytest.mark.parametrize("weights, error, message", [
+    (numpy.ones(3), ShapeError, r"sample_weight: expected 120 weights"),
+    (-1.0, DataError, "sample_weight: expected non-negative weights"),
+    (0, DataError, "sample_weight: all 120 weights are zero"),
+    (numpy.r_[numpy.nan, numpy.ones(119)], NonFiniteError, "sample_weight: expected finite values"),
+    (True, DTypeError, "sample_weight: expected real weights, got booleans"),
+])
+def test_bad_sample_weights_raise_chainrule_errors_naming_them(weights, error, message):
+    X, y = blobs(3)
+    with pytest.raises(error, match=message):
+        tiny(MLPClassifier).fit(X, y, sample_weight=weights)
+
+
+def test_early_stopping_holds_out_the_weights_with_their_rows():
+    X, y = blobs(2, n_samples=100)
+    X = numpy.column_stack([numpy.arange(100), X])  # column 0: the row's index
+    classifier = MLPClassifier((5,), early_stopping=True, validation_fraction=0.2)
+    weights = numpy.arange(100) + 1.0
+    X_train, _, w_train, X_val, _, w_val = classifier._split(X, y.reshape(-1, 1).astype(float), 0, weights)
+    numpy.testing.assert_array_equal(w_train, X_train[:, 0] + 1)
+    numpy.testing.assert_array_equal(w_val, X_val[:, 0] + 1)
+    unweighted = classifier._split(X, y.reshape(-1, 1).astype(float), 0)
+    numpy.testing.assert_array_equal(unweighted[3], X_val)  # the same rows held out
+
+
+def test_early_stopping_scores_with_the_held_out_weights():
+    X, y = blobs(3)
+    weights = numpy.random.default_rng(0).uniform(0, 2, size=len(y))
+    classifier = tiny(MLPClassifier, early_stopping=True, validation_fraction=0.3, dtype="float64")
+    classifier.fit(X, y, sample_weight=weights)
+    split_seed = _draw_seeds(0, 3)[1]  # as _fit draws it from random_state=0
+    T = classifier._label_binarizer.transform(y).astype(float)
+    _, _, _, X_val, T_val, w_val = classifier._split(X, T, split_seed, weights)
+    labels = classifier.predict(X_val)  # the best epoch's weights, which scored best_validation_score_
+    expected = accuracy_score(T_val.argmax(axis=1), labels, sample_weight=w_val)
+    assert classifier.best_validation_score_ == pytest.approx(expected, rel=1e-12)
+    only_row_0 = numpy.r_[1.0, numpy.zeros(len(y) - 1)]
+    with pytest.raises(DataError, match="sample_weight: the weights of all .* early_stopping held out are zero"):
+        tiny(MLPClassifier, early_stopping=True, validation_fraction=0.1).fit(X, y, sample_weight=only_row_0)
 
 
 def test_sample_weight_none_trains_as_without_it():

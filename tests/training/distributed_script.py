@@ -1,7 +1,7 @@
 """Run under ``mpiexec -n N python distributed_script.py SCENARIO OUT``, by test_distributed.py.
 
 equivalence: trains float64 MLPs at several global batch sizes, also resuming from a
-checkpoint, and rank 0 saves the final weights to OUT/weights.npz.
+checkpoint and with sample weights, and rank 0 saves the final weights to OUT/weights.npz.
 kill / hang: rank 1 is SIGKILLed / stops responding during epoch 3; checkpoints go to OUT.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0;
 every rank writes the error messages it got to OUT/messages{rank}.json.
@@ -27,15 +27,27 @@ def data(n_samples):
     return X, y
 
 
-def train(batch_size, epochs, comm, **kwargs):
+def train(batch_size, epochs, comm, weighted=False, **kwargs):
     X, y = data(SIZES[batch_size] + 20)  # the last 20 rows: validation data
     model = cr.mlp([5, 16, 3], seed=1, dtype="float64")
+    validation = (X[-20:], y[-20:], sample_weights(20)) if weighted else (X[-20:], y[-20:])
+    if weighted:
+        kwargs["sample_weight"] = sample_weights(len(X) - 20)
     cr.fit(model, X[:-20], y[:-20], optimizer="adam", lr=0.01, epochs=epochs, batch_size=batch_size, verbose=0,
-           validation=(X[-20:], y[-20:]), callbacks=[cr.EarlyStopping(patience=50, restore_best=False)], distributed=comm, **kwargs)
+           validation=validation, callbacks=[cr.EarlyStopping(patience=50, restore_best=False)], distributed=comm,
+           **kwargs)
     return model.flat_parameters().theta.copy()
 
 
-MISMATCHES = ["rows", "batch_size", "seed", "labels", "validation", "no validation"]
+def sample_weights(n_samples):
+    """Weights in [0, 3), a fifth of them zero: the ranks' shares of a batch's weight differ."""
+    weights = numpy.random.default_rng(1).uniform(0, 3, size=n_samples)
+    weights[::5] = 0
+    return weights
+
+
+MISMATCHES = ["rows", "batch_size", "seed", "labels", "validation", "no validation", "sample weights",
+              "validation weights"]
 
 
 def mismatched_fit(case, comm):
@@ -44,6 +56,9 @@ def mismatched_fit(case, comm):
     X_val, y_val = X[-20:], y[-20:]
     X, y = X[:-20], y[:-20]
     arguments = {"batch_size": 32, "seed": 0}
+    if case == "sample weights":
+        arguments["sample_weight"] = sample_weights(len(X)) * (1 + comm.rank)
+    validation_weights = [sample_weights(len(X_val)) + comm.rank] if case == "validation weights" else []
     if comm.rank == 1:
         if case == "rows":
             X, y = X[:-10], y[:-10]
@@ -60,8 +75,8 @@ def mismatched_fit(case, comm):
             X_val = y_val = None  # a shorter fingerprint row would have garbled the all-gather
     model = cr.mlp([5, 16, 3], seed=1, dtype="float64")
     try:
-        cr.fit(model, X, y, epochs=2, verbose=0, validation=None if X_val is None else (X_val, y_val),
-               distributed=comm, **arguments)
+        validation = None if X_val is None else (X_val, y_val, *validation_weights)
+        cr.fit(model, X, y, epochs=2, verbose=0, validation=validation, distributed=comm, **arguments)
     except cr.DistributedError as error:
         return str(error)
     return "no error"
@@ -85,6 +100,7 @@ def main(scenario, out):
     comm = cr.Communicator(timeout=float(os.environ.get("CHAINRULE_TEST_TIMEOUT", "10")))
     if scenario == "equivalence":
         weights = {f"batch{b}": train(b, 3, comm) for b in SIZES}
+        weights.update({f"weighted{b}": train(b, 3, comm, weighted=True) for b in SIZES})
         first = os.path.join(out, "checkpoint.safetensors")
         train(32, 2, comm, checkpoint=first)
         weights["resumed"] = train(32, 3, comm, checkpoint=first, resume=first)

@@ -46,6 +46,9 @@ def test_two_processes_match_one_also_for_uneven_batches_and_resume(tmp_path):
         alone = script.train(batch_size, 3, SingleProcess())
         numpy.testing.assert_allclose(distributed[f"batch{batch_size}"], alone, rtol=1e-6, atol=0)
         assert not numpy.array_equal(alone, script.train(batch_size, 2, SingleProcess()))  # it did train
+        weighted = script.train(batch_size, 3, SingleProcess(), weighted=True)
+        numpy.testing.assert_allclose(distributed[f"weighted{batch_size}"], weighted, rtol=1e-6, atol=0)
+        assert not numpy.allclose(weighted, alone, rtol=1e-3)  # the weights changed the training
     numpy.testing.assert_array_equal(distributed["resumed"], distributed["batch32"])
 
 
@@ -168,6 +171,8 @@ def test_ranks_given_different_data_or_arguments_all_raise_the_same_error_naming
         "labels": "(y on rank 1 differs from rank 0's)",
         "validation": "(the validation data on rank 1 differs from rank 0's)",
         "no validation": "(the validation data on rank 1 differs from rank 0's)",
+        "sample weights": "(sample_weight on rank 1 differs from rank 0's)",
+        "validation weights": "(the validation data on rank 1 differs from rank 0's)",
     }
     for case, fragment in expected.items():
         assert messages[case].startswith("the 2 processes were not given the same data and arguments ("), messages[case]
@@ -204,6 +209,17 @@ def test_a_rank_without_validation_data_sends_a_row_of_the_same_length_that_diff
     comm = rank_zero_of(2, without)
     with pytest.raises(cr.DistributedError, match=r"\(the validation data on rank 1 differs from rank 0's\)"):
         comm.check_same_run(*with_validation)
+
+
+def test_a_rank_without_sample_weights_sends_a_row_of_the_same_length_naming_them():
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    weighted = run_fingerprint(model, X, y, None, None, 8, 2, 0, numpy.ones(40))
+    unweighted = run_fingerprint(model, X, y, None, None, 8, 2, 0)
+    assert fingerprint_row(*weighted).shape == fingerprint_row(*unweighted).shape
+    with pytest.raises(cr.DistributedError, match=r"\(sample_weight on rank 1 differs from rank 0's\)"):
+        rank_zero_of(2, unweighted).check_same_run(*weighted)
+    rank_zero_of(2, weighted).check_same_run(*weighted)  # the same weights pass
 
 
 def test_equal_values_pass_and_different_ones_are_named_with_each_ranks_value():

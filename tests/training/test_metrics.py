@@ -93,3 +93,45 @@ def test_float32_outputs_are_summed_in_float64():
     for start in range(0, len(T), 100):
         scores.add(Y[start:start + 100], T[start:start + 100], 0.0)
     assert scores.result()["r2"] == pytest.approx(r2_score(T.astype(float), Y.astype(float)), rel=1e-6)
+
+
+def accumulate_weighted(task, Y, T, losses, weights, cuts):
+    """``accumulate`` with sample weights: each batch's loss is the weighted mean of its rows'."""
+    scores = Scores(task)
+    for part in batches(len(Y), cuts):
+        w = weights[part]
+        scores.add(Y[part], T[part], losses[part] @ w / w.sum() if w.sum() else 0.0, w)
+    return scores.result()
+
+
+@given(sizes)
+def test_weighted_scores_equal_scikit_learns_with_sample_weight(case):
+    n, k, seed, cuts = case
+    rng = np.random.default_rng(seed)
+    weights = rng.uniform(0, 3, size=n) * (rng.random(n) > 0.2)  # some rows weigh nothing
+    weights[:2] = 1.0, 0.5  # two rows count at least: one alone has no variance for R²
+    T, Y, losses = rng.normal(size=(n, k)), rng.normal(size=(n, k)), rng.random(n)
+    result = accumulate_weighted("regression", Y, T, losses, weights, cuts)
+    assert result["loss"] == pytest.approx(np.average(losses, weights=weights), rel=1e-12)
+    assert result["r2"] == pytest.approx(r2_score(T, Y, sample_weight=weights), rel=1e-9, abs=1e-9)
+    assert result["mae"] == pytest.approx(mean_absolute_error(T, Y, sample_weight=weights), rel=1e-12)
+    labels = rng.integers(0, k + 1, size=n)
+    Y = rng.normal(size=(n, k + 1))
+    result = accumulate_weighted("classification", Y, labels, losses, weights, cuts)
+    assert result["accuracy"] == pytest.approx(accuracy_score(labels, Y.argmax(axis=1), sample_weight=weights))
+    multilabel = rng.integers(0, 2, size=(n, k + 1)).astype(float)
+    result = accumulate_weighted("multilabel", Y, multilabel, losses, weights, cuts)
+    right = ((Y > 0) == (multilabel > 0.5)).mean(axis=1)
+    assert result["accuracy"] == pytest.approx(np.average(right, weights=weights))
+
+
+def test_integer_weights_score_as_repeated_rows():
+    rng = np.random.default_rng(0)
+    counts = np.array([2, 0, 1, 3])
+    T, Y = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    weighted = Scores("regression")
+    weighted.add(Y, T, 0.5, counts)
+    repeated = Scores("regression")
+    repeated.add(np.repeat(Y, counts, axis=0), np.repeat(T, counts, axis=0), 0.5)
+    for name, value in repeated.result().items():
+        assert weighted.result()[name] == pytest.approx(value, rel=1e-12)

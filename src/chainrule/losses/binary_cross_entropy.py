@@ -8,7 +8,7 @@ from ..backend import Array, get_array_module
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.sigmoid import sigmoid
-from .loss import Loss, as_array, check_batch
+from .loss import Loss, as_array, check_batch, weight_shares
 
 
 class BinaryCrossEntropy(Loss):
@@ -23,6 +23,11 @@ class BinaryCrossEntropy(Loss):
     The second form is the same function written so that no exponential overflows and no
     logarithm sees 0, so logits of ±1e4 stay finite. Targets are in [0, 1], of shape
     (N, n_outputs), or (N,) for one output.
+
+    With sample weights w (``compute(Y, T, weights)``), 1/N becomes w_n / Σ_m w_m::
+
+        L = Σ_n w_n Σ_k [max(z, 0) − z y + log(1 + e^{−|z|})] / Σ_m w_m
+        ∂L/∂z_nk = w_n (σ(z_nk) − y_nk) / Σ_m w_m
     """
 
     task = "multilabel"
@@ -42,14 +47,19 @@ class BinaryCrossEntropy(Loss):
             raise LabelError(f"{name}: targets must lie in [0, 1]; got values in [{float(T.min())}, {float(T.max())}]")
         return T
 
-    def compute(self, Y: Array, T: Array) -> tuple[Array, Array]:
+    def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         xp = get_array_module(Y)
         n_samples = Y.shape[0]
         terms = xp.maximum(Y, 0) - Y * T + xp.log1p(xp.exp(-xp.abs(Y)))
-        value = terms.sum(dtype=numpy.float64) / n_samples
         dY = sigmoid(Y)
         dY -= T
-        dY *= Y.dtype.type(1 / n_samples)
+        if weights is None:
+            value = terms.sum(dtype=numpy.float64) / n_samples
+            dY *= Y.dtype.type(1 / n_samples)
+        else:
+            shares = weight_shares(weights)  # w_n / Σ_m w_m
+            value = terms.sum(axis=1, dtype=numpy.float64) @ shares
+            dY *= shares.astype(Y.dtype)[:, None]
         return value, dY
 
     def transform(self, Y: Array) -> Array:

@@ -7,10 +7,18 @@ starts from ("compute ∇_y L directly from the loss function", lecture notes).
 ``loss(Y, targets)`` validates and converts the targets first; ``loss.compute(Y, T)``
 skips that for targets already prepared by ``loss.prepare`` (the training loop checks a
 whole data set once, not each batch).
+
+``loss.compute(Y, T, weights)`` weights the samples: with w_n ≥ 0 the weight of row n, the
+loss is the weighted mean L = Σ_n w_n l_n / Σ_n w_n of the rows' losses l_n, so that
+∂L/∂Y_n = w_n ∂l_n/∂Y_n / Σ_n w_n (scikit-learn's ``sample_weight``). Integer weights k
+give the gradient of the batch in which row n appears k times; a batch whose weights are
+all 0 has L = 0 and ∂L/∂Y = 0. Every built-in loss takes ``weights``; a subclass whose
+``compute`` does not (see :func:`takes_weights`) trains without sample weights only.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy
@@ -39,8 +47,12 @@ class Loss:
         """Validate ``targets`` for outputs of width ``n_outputs`` and convert them."""
         raise NotImplementedError
 
-    def compute(self, Y: Array, T: Array) -> tuple[Array, Array]:
-        """(L, ∂L/∂Y) for prepared targets ``T``; no checks."""
+    def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
+        """(L, ∂L/∂Y) for prepared targets ``T``; no checks.
+
+        ``weights`` (n_samples,), non-negative, make L the weighted mean of the rows' losses
+        (see the module's docstring); None weighs every row alike (L is the plain mean).
+        """
         raise NotImplementedError
 
     def transform(self, Y: Array) -> Array:
@@ -80,6 +92,19 @@ def check_batch(name: str, T: Array, n_samples: int | None) -> None:
             f"{name}: outputs and targets have different batch sizes: "
             f"{n_samples} outputs vs {T.shape[0]} targets"
         )
+
+
+def takes_weights(loss: Loss) -> bool:
+    """Whether ``loss.compute`` takes sample weights (a ``weights`` argument), as the built-in losses do."""
+    return "weights" in inspect.signature(loss.compute).parameters
+
+
+def weight_shares(weights) -> numpy.ndarray:
+    """Each row's share w_n / Σ_m w_m of the batch's weights, in float64; all 0 when Σ_m w_m = 0,
+    so that a batch of weight 0 gives L = 0 and ∂L/∂Y = 0 rather than 0 / 0."""
+    weights = weights.astype(numpy.float64)
+    total = weights.sum()
+    return weights / total if total > 0 else weights * 0
 
 
 def overflowed(value) -> bool:

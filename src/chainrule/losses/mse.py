@@ -7,7 +7,7 @@ import numpy
 from ..backend import Array
 from ..checks import as_finite
 from ..errors import DTypeError, ShapeError
-from .loss import Loss, as_array, check_batch, overflowed
+from .loss import Loss, as_array, check_batch, overflowed, weight_shares
 
 
 class MSE(Loss):
@@ -22,6 +22,11 @@ class MSE(Loss):
     convention (sum over outputs, mean over samples) makes one sample with K outputs weigh
     the same as K samples of one output; it is K times PyTorch's ``MSELoss`` (mean over
     all elements). Targets of shape (N,) are accepted for a single output.
+
+    With sample weights w (``compute(Y, T, weights)``), the mean over samples is weighted::
+
+        L = Σ_n w_n Σ_k (ŷ_nk − y_nk)² / Σ_n w_n
+        ∂L/∂ŷ_nk = 2 w_n (ŷ_nk − y_nk) / Σ_n w_n
 
     The squares are summed in float64. On the CPU, an error too large to square in the
     outputs' dtype (1e20 in float32) still gives its finite L, computed again in float64.
@@ -40,7 +45,9 @@ class MSE(Loss):
         check_batch("MSE", T, n_samples)
         return as_finite(T, dtype, "MSE: targets")
 
-    def compute(self, Y: Array, T: Array) -> tuple[Array, Array]:
+    def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
+        if weights is not None:
+            return self._weighted(Y, T, weight_shares(weights))
         n_samples = Y.shape[0]
         D = Y - T
         value = (D * D).sum(dtype=numpy.float64) / n_samples
@@ -48,4 +55,14 @@ class MSE(Loss):
             D64 = Y.astype(numpy.float64) - T
             value = (D64 * D64).sum() / n_samples
         D *= Y.dtype.type(2 / n_samples)  # dY = 2 (Ŷ − Y) / N, in place of D
+        return value, D
+
+    def _weighted(self, Y: Array, T: Array, shares) -> tuple[float, Array]:
+        """(L, ∂L/∂Ŷ) with each row's share w_n / Σ_m w_m of the batch's weights (float64)."""
+        D = Y - T
+        value = (D * D).sum(axis=1, dtype=numpy.float64) @ shares
+        if overflowed(value):  # as in ``compute``: the same sums in float64
+            D64 = Y.astype(numpy.float64) - T
+            value = (D64 * D64).sum(axis=1) @ shares
+        D *= (2 * shares).astype(Y.dtype)[:, None]  # dY = 2 w_n (ŷ_n − y_n) / Σ_m w_m, in place of D
         return value, D

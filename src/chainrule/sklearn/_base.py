@@ -16,6 +16,13 @@ smaller batch (when ``batch_size`` does not divide the samples) is decayed by
 ``alpha / batch_size`` rather than ``alpha / n_last``. ``loss_curve_`` holds, as in
 scikit-learn, the epoch's mean loss plus that penalty (taken at the epoch's last weights).
 
+With ``sample_weight`` both weight each batch's mean loss alike (Σ_n w_n l_n / Σ_n w_n, see
+``cr.fit``), but scikit-learn divides alpha by the batch's Σ_n w_n where ours keeps
+``alpha / batch_size``: the two steps are equal when each batch's weights sum to its size
+(weights of mean 1), or with ``alpha=0``. And the epoch's loss in ``loss_curve_`` weighs each
+batch's mean by its Σ_n w_n here, by its number of rows in scikit-learn (the same for a
+single full batch).
+
 These map one to one: SGD's momentum (scikit-learn's v ← μv − ηg, θ ← θ + v is
 ``cr.SGD``'s v ← μv + g, θ ← θ − ηv at a constant η), Nesterov's, Adam's β₁ and β₂, and the
 losses' gradients (p − y for softmax and sigmoid cross-entropy, ŷ − y for half the squared
@@ -50,12 +57,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..errors import HyperparameterError, ShapeError
+from ..errors import DataError, HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.optimizer import epsilon
 from ..training import Callback
 from ..training import fit as fit_network
+from ..training.fit import as_sample_weights
 from ..training.predict import outputs_in_chunks
 from ._model_file import load_estimator, save_estimator
 
@@ -66,9 +74,14 @@ HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
 NOT_ACCEPTED = """\
     scikit-learn's other hyperparameters are not accepted (passing one raises TypeError):
     ``learning_rate`` and ``power_t`` (the learning rate is always constant), ``shuffle``
-    (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver). ``fit`` and
-    ``partial_fit`` take ``sample_weight`` in scikit-learn's place, but only None (anything
-    else raises HyperparameterError): sample weights are not supported yet."""
+    (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver).
+
+    ``fit`` and ``partial_fit`` take ``sample_weight`` where scikit-learn's do: None, a
+    number (every row weighs it), or one finite, non-negative real per sample, not all zero
+    (else ShapeError, DTypeError, NonFiniteError or DataError naming ``sample_weight``). Each
+    batch's loss is then the weighted mean, as in scikit-learn, and ``early_stopping``'s
+    held-out rows keep their weights for the validation score; only the L2 penalty differs
+    (see ``alpha``)."""
 
 PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -81,6 +94,8 @@ default="relu"
     alpha : float, default=1e-4
         L2 penalty on the weights, scaled as scikit-learn scales it (see
         ``chainrule.sklearn._base``): the optimizer's ``weight_decay`` is ``alpha / batch_size``.
+        With ``sample_weight`` it stays so, where scikit-learn uses ``alpha / Σ w`` over each
+        batch's weights: the same when a batch's weights sum to its size.
     batch_size : int or "auto", default="auto"
         Samples per step; "auto" is ``min(200, n_samples)``. A larger value is clipped, with
         a warning.
@@ -136,11 +151,11 @@ default="relu"
 class _EndOfEpoch(Callback):
     """Hands each epoch's training loss to the estimator, which applies scikit-learn's rule."""
 
-    def __init__(self, estimator: "BaseMLP", X_val, T_val, n_train: int) -> None:
-        self.estimator, self.X_val, self.T_val, self.n_train = estimator, X_val, T_val, n_train
+    def __init__(self, estimator: "BaseMLP", X_val, T_val, w_val, n_train: int) -> None:
+        self.estimator, self.X_val, self.T_val, self.w_val, self.n_train = estimator, X_val, T_val, w_val, n_train
 
     def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
-        return self.estimator._end_epoch(logs["loss"], self.X_val, self.T_val, self.n_train)
+        return self.estimator._end_epoch(logs["loss"], self.X_val, self.T_val, self.w_val, self.n_train)
 
 
 class BaseMLP(BaseEstimator):
@@ -238,7 +253,6 @@ class BaseMLP(BaseEstimator):
     def _fit(self, X, y, *, sample_weight, incremental: bool, classes=None):
         """``fit`` (all epochs) or ``partial_fit`` (one epoch, keeping the optimizer's state)."""
         self._validate_params()
-        _refuse_sample_weight(sample_weight)
         if self.device != "cpu":
             raise HyperparameterError(
                 f"device: {self.device!r} is not supported by chainrule.sklearn yet; use device='cpu'"
@@ -253,6 +267,7 @@ class BaseMLP(BaseEstimator):
                              dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        weights = _sample_weights(sample_weight, len(X))  # before _encode_targets sets classes_
         T = self._encode_targets(y, reset=first_pass, classes=classes, incremental=incremental)
         T = T.astype(X.dtype, copy=False)
         init_seed, split_seed, shuffle_seed = _draw_seeds(self.random_state, 3)
@@ -263,15 +278,15 @@ class BaseMLP(BaseEstimator):
         if first_pass or self.early_stopping != (self.validation_scores_ is not None):
             self._reset_stopping()
 
-        X_train, T_train, X_val, T_val = self._split(X, T, split_seed)
+        X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
         batch_size = self._batch_size(len(X_train))
         previous = self._optimizer if incremental else None
         self._optimizer = self._make_optimizer(self.alpha / batch_size, previous)
         self.n_iter_ = 0
         history = fit_network(
-            self.model_, X_train, T_train, loss=self._loss(), optimizer=self._optimizer,
+            self.model_, X_train, T_train, sample_weight=w_train, loss=self._loss(), optimizer=self._optimizer,
             epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=shuffle_seed, verbose=0,
-            callbacks=[_EndOfEpoch(self, X_val, T_val, len(X_train))],
+            callbacks=[_EndOfEpoch(self, X_val, T_val, w_val, len(X_train))],
         )
         if self.early_stopping:
             self.model_.flat_parameters().theta[...] = self._best_theta
@@ -329,13 +344,15 @@ class BaseMLP(BaseEstimator):
         else:
             self.validation_scores_, self.best_validation_score_, self.best_loss_ = None, None, math.inf
 
-    def _split(self, X, T, seed: int):
-        """(X_train, T_train, X_val, T_val): the held-out set of ``early_stopping``, or none."""
+    def _split(self, X, T, seed: int, weights=None):
+        """(X_train, T_train, w_train, X_val, T_val, w_val): the held-out set of ``early_stopping``
+        (or none), the sample ``weights`` (or None) split with the rows."""
         if not self.early_stopping:
-            return X, T, None, None
+            return X, T, weights, None, None, None
+        arrays = (X, T) if weights is None else (X, T, weights)  # the same split of the rows either way
         try:
-            X_train, X_val, T_train, T_val = train_test_split(
-                X, T, test_size=self.validation_fraction, random_state=seed, stratify=self._stratify(T)
+            X_train, X_val, T_train, T_val, *split_weights = train_test_split(
+                *arrays, test_size=self.validation_fraction, random_state=seed, stratify=self._stratify(T)
             )
         except ValueError as error:  # too few samples for the split, or for stratifying it
             raise HyperparameterError(
@@ -347,7 +364,11 @@ class BaseMLP(BaseEstimator):
                 "validation_fraction: The validation set is too small. Increase 'validation_fraction' or the size "
                 f"of your dataset (early_stopping held out {len(X_val)} of {len(X)} samples)."
             )
-        return X_train, T_train, X_val, T_val
+        w_train, w_val = split_weights or (None, None)
+        if w_val is not None and not w_val.any():
+            raise DataError(f"sample_weight: the weights of all {len(w_val)} samples early_stopping held out are zero; "
+                            f"expected at least one positive weight among them (another random_state splits otherwise)")
+        return X_train, T_train, w_train, X_val, T_val, w_val
 
     def _batch_size(self, n_train: int) -> int:
         if self.batch_size == "auto":
@@ -370,7 +391,7 @@ class BaseMLP(BaseEstimator):
             made.load_state_dict(previous.state_dict())
         return made
 
-    def _end_epoch(self, data_loss: float, X_val, T_val, n_train: int) -> bool:
+    def _end_epoch(self, data_loss: float, X_val, T_val, w_val, n_train: int) -> bool:
         """Record an epoch and apply scikit-learn's stopping rule; True to stop."""
         penalty = 0.5 * self._optimizer.weight_decay * sum(float(numpy.vdot(W, W)) for W in self.coefs_)
         self.loss_ = data_loss + penalty
@@ -383,7 +404,7 @@ class BaseMLP(BaseEstimator):
             improved = self.loss_ <= self.best_loss_ - self.tol
             self.best_loss_ = min(self.best_loss_, self.loss_)
         else:
-            score = self._validation_score(self._outputs(X_val), T_val)
+            score = self._validation_score(self._outputs(X_val), T_val, w_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -414,23 +435,15 @@ class BaseMLP(BaseEstimator):
         return self._outputs(validate_data(self, X, reset=False, dtype=self.model_.dtype))
 
 
-def _refuse_sample_weight(sample_weight) -> None:
-    """HyperparameterError for any ``sample_weight`` but None: the estimators do not weight samples yet.
-
-    ``fit`` and ``partial_fit`` take the argument where scikit-learn's do, so that a call
-    written for scikit-learn (positional ones included) fails loudly rather than meaning
-    something else.
-    """
-    if sample_weight is not None:
-        raise HyperparameterError(
-            "sample_weight: chainrule.sklearn estimators do not support sample weights yet; expected None, got "
-            f"{type(sample_weight).__name__}{_shape_of(sample_weight)}"
-        )
-
-
-def _shape_of(value) -> str:
-    shape = getattr(value, "shape", None)
-    return "" if shape is None else f" of shape {tuple(shape)}"
+def _sample_weights(sample_weight, n_samples: int):
+    """``sample_weight`` as ``cr.fit`` takes it: None stays None (unweighted training), a real
+    number weighs every sample alike (as scikit-learn's ``_check_sample_weight``), anything else
+    is checked by ``cr.fit``'s rules (a float64 vector, or a chainrule error naming sample_weight)."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
+        sample_weight = numpy.full(n_samples, float(sample_weight))
+    return as_sample_weights(sample_weight, n_samples)
 
 
 def _network(sizes: list, activation: str, seed: int, dtype: str) -> Sequential:

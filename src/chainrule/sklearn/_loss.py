@@ -19,9 +19,12 @@ class HalfSquaredError(MSE):
     divided by the batch size alone. So with K > 1 outputs the gradient is K times that of
     the reported value; this is scikit-learn's choice, kept so that a learning rate, and
     ``alpha`` next to it, mean what they mean there and the losses read the same.
+
+    With sample weights the mean over samples is MSE's weighted one: 1/N becomes
+    w_n / Σ_m w_m, as in scikit-learn.
     """
 
-    def compute(self, Y: Array, T: Array) -> tuple[float, Array]:
-        value, dY = super().compute(Y, T)
+    def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[float, Array]:
+        value, dY = super().compute(Y, T, weights)
         dY *= dY.dtype.type(0.5)  # MSE's 2 (ŷ − y) / N -> (ŷ − y) / N
         return value / (2 * Y.shape[1]), dY  # MSE's sum over outputs -> half the mean

@@ -77,15 +77,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """Train on X of shape (n_samples, n_features) and labels y, (n_samples,) or
         a 0/1 indicator matrix (n_samples, n_labels). Returns self.
 
-        ``sample_weight`` is accepted where scikit-learn takes it, but only None: sample
-        weights are not supported yet, and any other value raises HyperparameterError.
+        ``sample_weight`` (n_samples,), or a number for every sample, weights the rows'
+        losses and the ``early_stopping`` score, as in scikit-learn; None weighs them alike.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
-        ``sample_weight`` comes third, as in scikit-learn, and must be None (as for ``fit``).
+        ``sample_weight`` comes third, as in scikit-learn, and weights the rows as in ``fit``.
         ``classes`` (every label of the whole data set) is needed on the first call, except
         for multi-label y; a batch may hold only some of them. A label of y that is not in
         ``classes`` (or, on a later call, not in ``classes_``) raises LabelError. Returns self.
@@ -147,11 +147,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         output (binary) is stratified; multi-class and multi-label splits are not."""
         return T[:, 0] if T.shape[1] == 1 else None
 
-    def _validation_score(self, Y, T) -> float:
-        """Accuracy of logits Y against targets T (for multi-label, rows entirely right)."""
+    def _validation_score(self, Y, T, weights=None) -> float:
+        """Accuracy of logits Y against targets T (for multi-label, rows entirely right),
+        each row counting its weight when ``weights`` are given."""
         if self.out_activation_ == "softmax":
-            return float(numpy.mean(Y.argmax(axis=1) == T.argmax(axis=1)))
-        return float(numpy.mean(((Y > 0) == (T > 0.5)).all(axis=1)))
+            right = Y.argmax(axis=1) == T.argmax(axis=1)
+        else:
+            right = ((Y > 0) == (T > 0.5)).all(axis=1)
+        return float(numpy.average(right, weights=weights))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -71,14 +71,14 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         """Train on X of shape (n_samples, n_features) and targets y, (n_samples,) or
         (n_samples, n_outputs). Returns self.
 
-        ``sample_weight`` is accepted where scikit-learn takes it, but only None: sample
-        weights are not supported yet, and any other value raises HyperparameterError.
+        ``sample_weight`` (n_samples,), or a number for every sample, weights the rows'
+        losses and the ``early_stopping`` R², as in scikit-learn; None weighs them alike.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing from the current weights and optimizer state.
-        ``sample_weight`` must be None, as for ``fit``."""
+        ``sample_weight`` weights the rows as in ``fit``."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict(self, X):
@@ -97,5 +97,5 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     def _stratify(self, T):
         return None
 
-    def _validation_score(self, Y, T) -> float:
-        return float(r2_score(T, Y))
+    def _validation_score(self, Y, T, weights=None) -> float:
+        return float(r2_score(T, Y, sample_weight=weights))

@@ -65,7 +65,7 @@ class SingleProcess:
     def local_checkpoint(self, path):
         return path
 
-    def average_gradient(self, grad, n_local: int, n_global: int, loss_value: float) -> None:
+    def average_gradient(self, grad, n_local: float, n_global: float, loss_value: float) -> None:
         pass
 
     def sum_scores(self, scores) -> None:
@@ -216,8 +216,11 @@ class Communicator(SingleProcess):
             remover()  # a finalize runs at most once
             self._copy_remover = None
 
-    def average_gradient(self, grad, n_local: int, n_global: int, loss_value: float) -> None:
+    def average_gradient(self, grad, n_local: float, n_global: float, loss_value: float) -> None:
         """Replace this rank's ∂L_r/∂θ by the global batch's ∂L/∂θ = Σ_r (n_r / n) ∂L_r/∂θ, in place.
+
+        n_r and n count this rank's rows and the batch's, or with sample weights sum their
+        weights (L_r is then this rank's weighted mean, and n > 0).
 
         A rank whose loss is not finite sends NaN, so that every rank's divergence guard
         stops at the same step.

@@ -26,9 +26,10 @@ from ..backend import get_array_module, module_for, to_device, to_numpy
 from ..checks import as_matrix, check_finite, positive_int
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
-from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, ShapeError
+from ..errors import DataError, DivergenceError, DTypeError, HyperparameterError, LabelError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, SoftmaxCrossEntropy, get_loss
+from ..losses.loss import takes_weights
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
@@ -41,8 +42,8 @@ EVAL_CHUNK = 4096  # rows per forward pass when scoring validation data
 GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch record gradient norms
 
 
-def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = None, epochs: int = 20,
-        batch_size: int = 32, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
+def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", lr: float | None = None,
+        epochs: int = 20, batch_size: int = 32, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
         standardize: bool | None = None, checkpoint=None, checkpoint_every: int = 1, resume=None,
         distributed=False, device: str | None = None, graph="auto") -> History:
     """Train ``model`` on (X, y) and return its History.
@@ -68,6 +69,20 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         (n_samples, n_outputs) for regression. A model with a preprocessor keeps its classes
         (see ``model``).
         Finite: a NaN label or target raises NonFiniteError naming y.
+    sample_weight : array of shape (n_samples,), optional
+        Weights of the rows (scikit-learn's ``sample_weight``): finite, non-negative reals
+        (any integer or float dtype, a list included), not all zero. Each step then
+        minimizes the weighted mean of its batch's losses, L = Σ_n w_n l_n / Σ_n w_n, so
+        integer weights k give the gradient of a batch holding the row k times; a batch
+        whose weights are all zero makes a step of zero gradient (for SGD without momentum,
+        no change), with loss 0. The epoch's metrics are weighted too (see ``validation``).
+        Held in float64. Anything else raises a chainrule error naming ``sample_weight``:
+        ShapeError (not one weight per row of X), DTypeError (booleans, complex numbers,
+        strings), NonFiniteError, DataError (a negative weight, or all of them zero, also
+        for the training rows alone once ``validation`` held rows out). It needs a loss whose
+        ``compute`` takes ``weights``, as every built-in loss does (HyperparameterError for
+        another), and trains on the CPU only (HyperparameterError with device="cuda").
+        None (the default) trains exactly as without it.
     loss : Loss or name, optional
         By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
         MSE when it holds floats (float labels such as 0.0/1.0, or one-hot rows, are then
@@ -81,10 +96,14 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         Total number of epochs (a resumed run continues up to this number).
     batch_size : int
         Samples per step; the last batch of an epoch may be smaller.
-    validation : float or (X_val, y_val), optional
+    validation : float, (X_val, y_val) or (X_val, y_val, w_val), optional
         A fraction in (0, 1) of the training data to hold out (stratified for
         classification; any real number type, e.g. ``numpy.float32(0.2)``), or a separate
-        validation set.
+        validation set. The held-out rows keep their ``sample_weight``, which weights the
+        validation loss and metrics (weighted accuracy, R² as scikit-learn's ``r2_score``
+        with ``sample_weight``, MAE); all of them zero raises DataError. A separate set may
+        carry its own weights ``w_val`` (Keras's ``validation_data`` form), checked as
+        ``sample_weight`` is; (X_val, y_val) is unweighted.
     seed : int or None
         Seeds the validation split and the per-epoch shuffling (model weights are seeded
         where the model is built). Same seed, same data, same model ⇒ bit-identical weights.
@@ -109,7 +128,8 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         not exist raises ModelFileError ("no such checkpoint file"). The validation set
         must be the checkpoint's run's (the same rows and targets, compared by a checksum
         saved in the checkpoint): another ``validation`` fraction or data, another seed
-        that splits it (seed=None holds out other rows on every call), or a validation set
+        that splits it (seed=None holds out other rows on every call; other weights of the
+        held-out rows count too), or a validation set
         added or removed raises ModelFileError naming ``validation`` before anything is
         restored, since the run would train on former validation rows and its early
         stopping would compare scores of two validation sets. The training data are not
@@ -127,7 +147,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         60 s timeout for a rank that hangs or dies; ``cr.Communicator(timeout=...)`` sets another.
         Before training, the ranks compare the number of rows and features, ``batch_size``,
         ``epochs``, ``seed``, the number of parameters and checksums of the prepared data
-        (X, the targets, the validation set); any difference raises the same
+        (X, the targets, the sample weights, the validation set); any difference raises the same
         DistributedError, naming it, on every rank. An exception raised on some ranks only
         (an input check that fails on one rank's data, a callback that raises) leaves the
         others waiting in their next collective until the timeout, when they abort the job
@@ -192,6 +212,9 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     if graph not in ("auto", True, False):
         raise HyperparameterError(f"graph: expected 'auto', True or False, got {graph!r}")
     device = model.device if device is None else device
+    if device == "cuda" and (sample_weight is not None or has_validation_weights(validation)):
+        raise HyperparameterError("sample_weight: sample weights are trained on the CPU only; use device='cpu', "
+                                  "or no sample weights")
     module_for(device)  # an unknown name, or "cuda" without CuPy, fails here
     if device == "cuda" and distributed is not False:
         raise HyperparameterError("device: distributed training runs on the CPU; use device='cpu' with distributed")
@@ -211,10 +234,18 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     if y.dtype.kind == "f":
         check_finite(y, "y")  # a NaN class label, or a NaN target, named as y's
     check_one_target_per_row(X, y)
+    if sample_weight is not None:
+        sample_weight = as_sample_weights(sample_weight, len(X))
     n_outputs = model.forward(to_device(X[:1], model.device)).shape[1]  # also checks X's width against the first layer
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
-    X, y, X_val, y_val = split_validation(X, y, validation, loss, dtype, split_seed)
+    X, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype, split_seed)
+    if (weights is not None or w_val is not None) and not takes_weights(loss):
+        raise HyperparameterError(
+            f"loss: {type(loss).__name__}.compute takes no weights, so it cannot weigh the rows as "
+            f"{'sample_weight' if weights is not None else 'w_val'} asks; pass a loss whose "
+            f"compute(Y, T, weights=None) does (every built-in loss does), or no sample weights"
+        )
 
     float_hint = FLOAT_TARGETS_HINT if loss_was_inferred and y.dtype.kind == "f" else ""
     if model.preprocessor is None:
@@ -231,10 +262,11 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
             raise ShapeError(f"X_val: expected {X.shape[1]} features like X, got {X_val.shape[1]}")
         T_val = prepare_targets(loss, encode(preprocessor, y_val, "y_val"), n_outputs, dtype, float_hint)
         if checkpoint is not None or resume is not None:  # only checkpoints record it
-            validation_set = validation_fingerprint(X_val, T_val)  # before standardization: see resume
+            validation_set = validation_fingerprint(X_val, T_val, w_val)  # before standardization: see resume
         X_val = prepare_inputs(preprocessor, X_val, dtype)
     if comm.size > 1:  # before any check that could then fail on some ranks only
-        comm.check_same_run(*run_fingerprint(model, X, T, X_val, T_val, batch_size, epochs, given_seed))
+        comm.check_same_run(*run_fingerprint(model, X, T, X_val, T_val, batch_size, epochs, given_seed,
+                                             weights, w_val))
     n_train = len(X)
     if batch_size > n_train:
         raise DataError(
@@ -272,7 +304,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         if X_val is not None:
             X_val, T_val = to_device(X_val, device), to_device(T_val, device)
     else:
-        loop = _Loop(*loop_arguments)
+        loop = _Loop(*loop_arguments, weights=weights)
     for callback in callbacks:
         callback.on_train_begin(model, history)
     # No NumPy overflow warnings: the divergence guard reports a non-finite value in one error.
@@ -281,7 +313,7 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
         for epoch in range(start_epoch + 1, epochs + 1):
             logs = loop.run_epoch(epoch, bar)
             if X_val is not None:
-                logs.update(evaluate_prepared(model, X_val, T_val, loss, prefix="val_"))
+                logs.update(evaluate_prepared(model, X_val, T_val, loss, prefix="val_", weights=w_val))
             for name, value in logs.items():
                 history.append(name, value)
             history.epochs = epoch
@@ -309,26 +341,32 @@ def fit(model: Layer, X, y, *, loss=None, optimizer="adam", lr: float | None = N
     return history
 
 
-def split_validation(X, y, validation, loss, dtype, split_seed):
-    """(X, y, X_val, y_val): a given validation set, or a held-out fraction of (X, y).
+def split_validation(X, y, weights, validation, loss, dtype, split_seed):
+    """(X, y, weights, X_val, y_val, w_val): a given validation set, or a held-out fraction of (X, y).
 
     The fraction is stratified for classification labels and shuffled otherwise, from
-    ``split_seed`` (a SeedSequence), so a resumed run holds out the same rows.
+    ``split_seed`` (a SeedSequence), so a resumed run holds out the same rows; the sample
+    ``weights`` (or None) are split with the rows. A given set's weights are its third item.
     """
     if isinstance(validation, tuple):
-        if len(validation) != 2:
-            raise HyperparameterError("validation: expected a fraction or a pair (X_val, y_val)")
+        if len(validation) not in (2, 3):
+            raise HyperparameterError("validation: expected a fraction, a pair (X_val, y_val) or a triple "
+                                      f"(X_val, y_val, w_val), got a tuple of {len(validation)} items")
         X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), as_targets(validation[1], "y_val")
         if len(X_val) == 0:
             raise ShapeError(f"X_val has no rows (shape {X_val.shape}); expected at least 1, or validation=None for none")
         if y_val.dtype.kind == "f":
             check_finite(y_val, "y_val")
         check_one_target_per_row(X_val, y_val, "X_val", "y_val")
-        return X, y, X_val, y_val
+        w_val = None
+        if has_validation_weights(validation):
+            w_val = as_sample_weights(validation[2], len(X_val), "w_val", "X_val")
+        return X, y, weights, X_val, y_val, w_val
     if validation is None or validation == 0:
-        return X, y, None, None
+        return X, y, weights, None, None, None
     if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 < validation < 1:
-        raise HyperparameterError(f"validation: expected a fraction in (0, 1) or (X_val, y_val), got {validation!r}")
+        raise HyperparameterError(f"validation: expected a fraction in (0, 1), (X_val, y_val) or "
+                                  f"(X_val, y_val, w_val), got {validation!r}")
     validation = as_fraction(validation)
     seed = int(split_seed.generate_state(1)[0])
     if loss.task == "classification" and y.ndim == 1:
@@ -341,17 +379,59 @@ def split_validation(X, y, validation, loss, dtype, split_seed):
             )
     else:
         train, held = shuffled_split_indices(len(y), validation, seed, name="validation")
-    return X[train], y[train], X[held], y[held]
+    if weights is None:
+        return X[train], y[train], None, X[held], y[held], None
+    for rows, which in ((train, "training"), (held, "held-out validation")):
+        if not weights[rows].any():
+            raise DataError(f"sample_weight: the weights of all {len(rows)} {which} rows are zero (validation="
+                            f"{validation:g}); expected at least one positive weight among them")
+    return X[train], y[train], weights[train], X[held], y[held], weights[held]
 
 
-def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed) -> tuple[dict, dict]:
+def has_validation_weights(validation) -> bool:
+    """Whether ``validation`` is a triple (X_val, y_val, w_val) with weights (a w_val of None weighs none)."""
+    return isinstance(validation, tuple) and len(validation) == 3 and validation[2] is not None
+
+
+def as_sample_weights(weights, n_rows: int, name: str = "sample_weight", rows_of: str = "X"):
+    """``weights`` as a float64 vector of ``n_rows`` finite, non-negative reals, not all zero.
+
+    Anything else raises a chainrule error naming ``name``: ShapeError (another shape),
+    DTypeError (booleans, which would say which rows count rather than how much; complex
+    numbers; strings or objects), NonFiniteError, DataError (a negative weight, or none positive).
+    """
+    try:
+        array = numpy.asarray(weights)
+    except ValueError as error:  # NumPy's "inhomogeneous shape"
+        raise ShapeError(f"{name}: expected a vector of {n_rows} weights, "
+                         f"got {type(weights).__name__} ({error})") from None
+    if array.dtype.kind == "b":
+        raise DTypeError(f"{name}: expected real weights, got booleans; pass them as numbers "
+                         f"(e.g. mask.astype(float)) to weigh the rows of True by 1 and the others by 0")
+    if array.dtype.kind not in "iuf":
+        raise DTypeError(f"{name}: expected real weights (integers or floats), got dtype {array.dtype}")
+    if array.shape != (n_rows,):
+        raise ShapeError(f"{name}: expected {n_rows} weights, one per row of {rows_of} (shape ({n_rows},)), "
+                         f"got shape {array.shape}")
+    array = array.astype(numpy.float64)  # a copy: the caller's array is neither kept nor changed
+    check_finite(array, name)
+    if (array < 0).any():
+        where = int(array.argmin())
+        raise DataError(f"{name}: expected non-negative weights, got {array[where]:g} at index {where}")
+    if not array.any():
+        raise DataError(f"{name}: all {n_rows} weights are zero; expected at least one positive weight")
+    return array
+
+
+def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed,
+                    weights=None, w_val=None) -> tuple[dict, dict]:
     """What the ranks of a distributed fit must agree on: (values, checksums), ints by name.
 
     The values are ints of any size (or None); the ranks compare them exactly.
 
     The checksums hash the prepared training and validation arrays (so the labels as encoded,
-    and standardization and the held-out rows included); hashing reads each byte once, far
-    less than an epoch's forward and backward passes.
+    and standardization and the held-out rows included) and the sample weights; hashing reads
+    each byte once, far less than an epoch's forward and backward passes.
     """
     values = {
         "the number of training rows": len(X), "the number of features": X.shape[1], "batch_size": batch_size,
@@ -360,19 +440,22 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     }
     # Every rank sends the same names, also one given no validation set (the checksum of no
     # arrays), so that the all-gather's rows have one length and the difference is named.
-    validation = checksum() if X_val is None else checksum(X_val, T_val)
-    checksums = {"X": checksum(X), "y": checksum(T), "the validation data": validation}
+    validation = checksum() if X_val is None else checksum(X_val, T_val, *([] if w_val is None else [w_val]))
+    sample_weight = checksum() if weights is None else checksum(weights)
+    checksums = {"X": checksum(X), "y": checksum(T), "sample_weight": sample_weight,
+                 "the validation data": validation}
     return values, checksums
 
 
-def validation_fingerprint(X_val, T_val) -> str:
+def validation_fingerprint(X_val, T_val, w_val=None) -> str:
     """What a checkpoint records of the validation set: 16 hexadecimal digits of the checksum of
-    its rows (in the model's dtype, not standardized) and prepared targets.
+    its rows (in the model's dtype, not standardized), prepared targets and weights (if any).
 
     The rows are hashed before standardization so that the fingerprint names the rows alone:
     a resumed run on new training data refits the standardization, yet validates on the same set.
     """
-    return f"{checksum(to_numpy(X_val), T_val):016x}"
+    weights = [] if w_val is None else [w_val]  # an unweighted set's checksum stays what it was
+    return f"{checksum(to_numpy(X_val), T_val, *weights):016x}"
 
 
 def checksum(*arrays) -> int:
@@ -499,18 +582,20 @@ def encode_targets(preprocessor: Preprocessor, y, name: str = "y"):
     return y
 
 
-def evaluate_prepared(model: Layer, X, T, loss, prefix: str = "") -> dict:
-    """Loss and metrics of ``model`` on prepared inputs and targets, EVAL_CHUNK rows at a time."""
+def evaluate_prepared(model: Layer, X, T, loss, prefix: str = "", weights=None) -> dict:
+    """Loss and metrics of ``model`` on prepared inputs and targets, EVAL_CHUNK rows at a time;
+    weighted by the rows' ``weights`` (NumPy, float64) when given."""
     chunks = ((start, X[start:start + EVAL_CHUNK]) for start in range(0, len(X), EVAL_CHUNK))
-    return score_chunks(model, chunks, lambda n_outputs: T, loss, prefix)
+    return score_chunks(model, chunks, lambda n_outputs: T, loss, prefix, weights)
 
 
-def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "") -> dict:
+def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=None) -> dict:
     """Loss and metrics of ``model`` over consecutive blocks of prepared rows, as one Scores.
 
     ``chunks`` yields (start, inputs) for rows start..start+len(inputs); ``targets(n_outputs)``
     returns the prepared targets of all the rows (on any device), asked once, when the first
-    outputs show their width. Each block's targets go to the model's device.
+    outputs show their width. Each block's targets go to the model's device. With ``weights``
+    (one per row, on the CPU) the loss and metrics are weighted.
     """
     scores, T = Scores(loss.task), None
     for start, inputs in chunks:
@@ -518,8 +603,13 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "") -> dict:
         if T is None:
             T = targets(Y.shape[1])
         T_chunk = to_device(T[start:start + len(Y)], model.device)
-        value, _ = loss.compute(Y, T_chunk)
-        scores.add(Y, T_chunk, value)
+        if weights is None:
+            value, _ = loss.compute(Y, T_chunk)
+            scores.add(Y, T_chunk, value)
+        else:
+            w_chunk = weights[start:start + len(Y)]
+            value, _ = loss.compute(Y, T_chunk, w_chunk)
+            scores.add(Y, T_chunk, value, w_chunk)
     return scores.result(prefix)
 
 
@@ -533,9 +623,12 @@ class _Loop:
 
     graph_used = False  # whether steps were replayed from a CUDA graph (the GPU loop sets it)
 
-    def __init__(self, model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm):
+    def __init__(self, model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm,
+                 weights=None):
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.X, self.T, self.batch_size, self.rng = X, T, batch_size, rng
+        self.weights = weights  # the rows' sample weights (float64), or None
+        self.w_batch = None if weights is None else numpy.empty(batch_size)  # reused each step
         self.history, self.verbose, self.comm = history, verbose and comm.is_root, comm
         self.epochs, self.start_epoch = epochs, start_epoch
         self.interrupted = False
@@ -570,7 +663,10 @@ class _Loop:
             rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
             own_rows = self.comm.shard(rows)
             value = self.backpropagate(own_rows, scores, flat)
-            self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
+            if self.weights is None:
+                self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
+            else:  # each rank's mean counts as its rows' share of the batch's weight
+                self.comm.average_gradient(flat.grad, *self.weight_sums(own_rows, rows), value)
             if not math.isfinite(value):
                 raise self.diverged(epoch, batch, n_batches, "the loss is not finite")
             if batch % stride == 0:
@@ -595,7 +691,8 @@ class _Loop:
     def backpropagate(self, rows, scores: Scores, flat) -> float:
         """Forward ``rows``, score them, and backpropagate their mean loss into ``flat.grad``; returns the loss.
 
-        No rows (a process's share of a short last batch) give a zero gradient and loss.
+        No rows (a process's share of a short last batch) give a zero gradient and loss. With
+        sample weights the mean is the weighted one (rows all of weight 0: gradient and loss 0).
         """
         if len(rows) == 0:
             flat.grad[...] = 0
@@ -606,10 +703,24 @@ class _Loop:
         X_batch = xp.take(self.X, rows, axis=0, out=self.X_batch[:len(rows)], mode="clip")
         T_batch = self.T[rows]
         Y = self.model.forward(X_batch)
-        value, dY = self.loss.compute(Y, T_batch)
+        if self.weights is None:
+            value, dY = self.loss.compute(Y, T_batch)
+            self.model.backward(dY, input_grad=False)
+            scores.add(Y, T_batch, value)
+            return float(value)
+        w_batch = numpy.take(self.weights, rows, out=self.w_batch[:len(rows)], mode="clip")
+        value, dY = self.loss.compute(Y, T_batch, w_batch)
         self.model.backward(dY, input_grad=False)
-        scores.add(Y, T_batch, value)
+        scores.add(Y, T_batch, value, w_batch)
         return float(value)
+
+    def weight_sums(self, own_rows, rows) -> tuple[float, float]:
+        """(Σ w over ``own_rows``, Σ w over the batch's ``rows``), by which the ranks average their
+        weighted means; a batch of weight 0 gives (0, 1): its gradient is 0 on every rank."""
+        batch_total = float(self.weights[rows].sum())
+        if batch_total == 0:
+            return 0.0, 1.0
+        return float(self.weights[own_rows].sum()), batch_total
 
     def diverged(self, epoch: int, batch: int, n_batches: int, what: str) -> DivergenceError:
         """The error for a non-finite value at (epoch, batch), ``what`` saying which; θ is then still finite."""

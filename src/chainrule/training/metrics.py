@@ -6,6 +6,11 @@
   the right side of 0.5 (Keras's "binary accuracy");
 - regression: R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² per output, averaged over outputs (as
   scikit-learn's ``r2_score``), and the mean absolute error |y − ŷ| over all values.
+
+With sample weights every metric is the weighted one, as scikit-learn's ``accuracy_score``,
+``r2_score`` and ``mean_absolute_error`` with ``sample_weight``: each row counts w_n times
+(ȳ and R²'s sums too), and the loss is the weighted mean of the batches' losses, each batch
+weighing its Σ w_n.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ class Scores:
     The sums live in one float64 vector on the device of the outputs and are updated in
     place, so on a GPU a batch adds its scores without a transfer to the host (and a
     captured CUDA graph adds them on every replay); ``result`` reads them once. Layout:
-    Σ loss·n, n, Σ right, n judged, then for regression Σ|e|, Σe², Σy, Σy² per output.
+    Σ loss·n, n, Σ right, n judged, then for regression Σ|e|, Σe², Σy, Σy² per output;
+    with sample weights, n is Σ w_n and each row's terms are multiplied by its w_n.
     """
 
     def __init__(self, task: str) -> None:
@@ -42,8 +48,12 @@ class Scores:
         if self._sums is not None:
             self._sums[...] = 0
 
-    def add(self, Y, T, loss_value) -> None:
-        """Add a batch: outputs Y, prepared targets T, and its mean loss (a float or a 0-d array)."""
+    def add(self, Y, T, loss_value, weights=None) -> None:
+        """Add a batch: outputs Y, prepared targets T, and its mean loss (a float or a 0-d array);
+        with ``weights`` (n_samples,), its weighted mean loss, and the rows count w_n times."""
+        if weights is not None:
+            self._add_weighted(Y, T, loss_value, weights)
+            return
         n = Y.shape[0]
         xp = get_array_module(Y)
         self._views(xp, Y.shape[1])
@@ -61,6 +71,26 @@ class Scores:
             T = T.astype(numpy.float64)
             E = Y.astype(numpy.float64) - T
             self._errors += xp.stack([xp.abs(E).sum(axis=0), (E * E).sum(axis=0), T.sum(axis=0), (T * T).sum(axis=0)])
+
+    def _add_weighted(self, Y, T, loss_value, weights) -> None:
+        """``add`` with row n counted w_n times (the sums are dot products with w)."""
+        xp = get_array_module(Y)
+        self._views(xp, Y.shape[1])
+        w = weights.astype(numpy.float64)
+        total = w.sum()
+        self._loss += loss_value * total
+        self._count += total
+        if self.task == "classification":
+            labels = T if T.ndim == 1 else T.argmax(axis=1)
+            self._right += w @ (Y.argmax(axis=1) == labels)
+            self._judged += total
+        elif self.task == "multilabel":
+            self._right += w @ ((Y > 0) == (T > 0.5)).sum(axis=1)
+            self._judged += total * T.shape[1]
+        else:
+            T = T.astype(numpy.float64)
+            E = Y.astype(numpy.float64) - T
+            self._errors += xp.stack([w @ xp.abs(E), w @ (E * E), w @ T, w @ (T * T)])
 
     def totals(self):
         """The running sums as one float64 NumPy vector, to add up over processes (``set_totals`` puts them back)."""
