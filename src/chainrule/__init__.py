@@ -10,8 +10,8 @@ __version__ = "0.1.0"
 
 from . import errors, initializers
 from .errors import (
-    ChainruleError, ConfigError, DataError, DeviceError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
-    LabelError, MissingKeyError, ModelFileError, NonFiniteError, ShapeError, StateError,
+    ChainruleError, ChainruleWarning, ConfigError, DataError, DeviceError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
+    LabelError, MissingKeyError, ModelFileError, NonFiniteError, OneHotTargetsWarning, ShapeError, StateError,
 )
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import (

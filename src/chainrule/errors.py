@@ -22,6 +22,10 @@ and what was expected versus received.
     ├── DeviceError           (RuntimeError)  a GPU step could not be set up (cuBLAS, CUDA-graph capture)
     ├── StateError            (RuntimeError)  an object used out of order: a backward before any forward
     └── MissingKeyError       (KeyError)      a name that is not there: a metric the History did not record
+
+Warnings, for input that is valid but probably not what was meant, derive from
+:class:`ChainruleWarning` (a ``UserWarning``): ``OneHotTargetsWarning`` when ``fit`` trains
+float one-hot rows as regression targets by default.
 """
 
 
@@ -87,3 +91,11 @@ class MissingKeyError(ChainruleError, KeyError):
     def __str__(self) -> str:
         # KeyError would show the repr of its message, in quotes; a sentence reads better plain.
         return Exception.__str__(self)
+
+
+class ChainruleWarning(UserWarning):
+    """Base class of the warnings chainrule gives: input that is valid but probably not what was meant."""
+
+
+class OneHotTargetsWarning(ChainruleWarning):
+    """``fit`` was given one-hot float rows as targets without a loss, and trains them with MSE."""

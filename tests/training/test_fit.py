@@ -568,3 +568,30 @@ def test_a_missing_resume_file_is_a_model_file_error_naming_a_checkpoint(tmp_pat
     missing = tmp_path / "checkpoint.safetensors"
     with pytest.raises(cr.ModelFileError, match=r"checkpoint.safetensors: no such checkpoint file$"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, resume=missing, verbose=0)
+
+
+# -- float one-hot targets without a loss (Keras's to_categorical) -----------------------------
+ONE_HOT_IRIS = np.eye(3)[Y_IRIS]
+
+
+def test_float_one_hot_targets_without_a_loss_warn_that_they_train_mse():
+    with pytest.warns(cr.OneHotTargetsWarning, match="one-hot over the 3 outputs.*MSE.*loss='cross_entropy'") as caught:
+        history = cr.fit(iris_model(), X_IRIS, ONE_HOT_IRIS, epochs=1, verbose=0)
+    assert caught[0].filename == __file__  # points at the fit call, not inside chainrule
+    assert "r2" in history  # the warning changes nothing: still regression
+
+
+@pytest.mark.parametrize("y, loss", [
+    (ONE_HOT_IRIS, "cross_entropy"),  # the loss was chosen: nothing to warn about
+    (ONE_HOT_IRIS, "mse"),
+    (Y_IRIS, None),  # class indices
+    (np.full((150, 3), 1 / 3), None),  # soft targets are not one-hot
+    (np.eye(3)[Y_IRIS][:, :2], None),  # rows narrower than the outputs fail with a ShapeError instead
+])
+def test_no_one_hot_warning_otherwise(y, loss):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cr.OneHotTargetsWarning)
+        try:
+            cr.fit(iris_model(), X_IRIS, y, loss=loss, epochs=1, verbose=0)
+        except cr.ShapeError:
+            assert y.shape[1] == 2

@@ -18,6 +18,7 @@ import numbers
 import signal
 import sys
 import threading
+import warnings
 
 import numpy
 from tqdm.auto import tqdm
@@ -26,7 +27,7 @@ from ..backend import get_array_module, module_for, to_device, to_numpy
 from ..checks import as_matrix, check_finite, positive_int
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
-from ..errors import DataError, DivergenceError, DTypeError, HyperparameterError, LabelError, ShapeError
+from ..errors import DataError, DivergenceError, DTypeError, HyperparameterError, LabelError, OneHotTargetsWarning, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..losses.loss import takes_weights
@@ -86,7 +87,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", 
     loss : Loss or name, optional
         By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
         MSE when it holds floats (float labels such as 0.0/1.0, or one-hot rows, are then
-        regression targets; a shape error this gives says so). It must train for the task of
+        regression targets; a shape error this gives says so, and float one-hot rows as wide
+        as the outputs, Keras's ``to_categorical`` labels, give a OneHotTargetsWarning). It must train for the task of
         the model's preprocessor, if it has one (HyperparameterError otherwise).
     optimizer : Optimizer or name
         An optimizer made for ``model``, or "sgd", "rmsprop", "adam", "adamw" (with ``lr``).
@@ -248,6 +250,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", 
         )
 
     float_hint = FLOAT_TARGETS_HINT if loss_was_inferred and y.dtype.kind == "f" else ""
+    if float_hint:
+        warn_if_one_hot(y, n_outputs)
     if model.preprocessor is None:
         preprocessor = fit_preprocessor(X, y, loss, n_outputs, bool(standardize))
         encode = encode_targets
@@ -498,6 +502,23 @@ def default_loss(y):
 
 FLOAT_TARGETS_HINT = ("; y holds floats, so fit took them as regression targets (MSE); for classes pass integer "
                       "or string labels, or loss='cross_entropy'")
+
+
+def warn_if_one_hot(y, n_outputs: int) -> None:
+    """A OneHotTargetsWarning when float targets ``y``, about to train MSE by default, are
+    one-hot rows as wide as the outputs: Keras's ``to_categorical`` labels, meant as classes.
+
+    One pass over y, once per ``fit``; the warning does not change what is trained.
+    """
+    if y.ndim != 2 or not y.shape[1] == n_outputs > 1:
+        return
+    if bool(((y == 0) | (y == 1)).all()) and bool((y.sum(axis=1) == 1).all()):
+        warnings.warn(
+            f"y: every row is one-hot over the {n_outputs} outputs, but y holds floats, so fit trains them as "
+            f"regression targets with MSE; for classification pass loss='cross_entropy' (these rows are its "
+            f"probability targets) or the class indices y.argmax(axis=1)", OneHotTargetsWarning, stacklevel=3)
+
+
 EARLIER_FIT_HINT = "pass standardize=None to continue with it, or set model.preprocessor = None to fit a new one"
 
 
