@@ -19,9 +19,7 @@ from threadpoolctl import threadpool_limits
 
 import chainrule as cr
 from chainrule.errors import ModelFileError
-from chainrule.losses.loss import takes_weights
 from chainrule.sklearn import MLPClassifier, MLPRegressor
-from chainrule.sklearn._loss import HalfSquaredError
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -39,14 +37,6 @@ def no_convergence_warnings():
         yield
 
 
-#: the checks that pass sample weights to MLPRegressor, whose loss takes none until
-#: chainrule/sklearn/_loss.py's HalfSquaredError.compute passes ``weights`` on to MSE's
-REGRESSOR_SAMPLE_WEIGHT_CHECKS = [
-    "check_sample_weights_pandas_series", "check_sample_weights_not_an_array", "check_sample_weights_list",
-    "check_sample_weights_shape", "check_sample_weights_not_overwritten",
-    "check_sample_weight_equivalence_on_dense_data",
-]
-
 WEIGHT_DECAY_DIFFERS = (
     "the L2 penalty: chainrule's weight_decay is alpha / batch_size, scikit-learn's alpha / Σw of the batch, so "
     "weighting a row by k differs from repeating it k times by the penalty alone (the 15 weighted rows and the "
@@ -59,9 +49,6 @@ def expected_failed_checks(estimator) -> dict:
     failing = {"check_sample_weight_equivalence_on_dense_data": WEIGHT_DECAY_DIFFERS}
     if estimator.dtype == "float32":  # and there, rounding too: 5e-7 with alpha=0, above the check's rtol 1e-7
         failing["check_sample_weight_equivalence_on_dense_data"] += "; in float32 rounding also differs by ~5e-7"
-    if isinstance(estimator, MLPRegressor) and not takes_weights(HalfSquaredError()):
-        failing.update(dict.fromkeys(REGRESSOR_SAMPLE_WEIGHT_CHECKS, "HalfSquaredError.compute takes no weights yet"))
-    if estimator.dtype == "float32":
         failing["check_methods_subset_invariance"] = (
             "in float32 a row's outputs may round differently alone and inside a batch (BLAS "
             "picks kernels and thread splits by size): ~3e-7 with multi-threaded OpenBLAS, above "
@@ -82,8 +69,7 @@ def test_sklearn_conformance(estimator, check):
 
 @pytest.mark.parametrize("estimator", [
     MLPClassifier(max_iter=100, alpha=0.0, dtype="float64"),
-    pytest.param(MLPRegressor(max_iter=100, alpha=0.0, dtype="float64"), marks=pytest.mark.skipif(
-        not takes_weights(HalfSquaredError()), reason="HalfSquaredError.compute takes no weights yet")),
+    MLPRegressor(max_iter=100, alpha=0.0, dtype="float64"),
 ])
 def test_integer_sample_weights_equal_repeated_rows_without_a_penalty(estimator):
     """scikit-learn's check that a weight k is k repeated rows (or none for 0), in float64 and

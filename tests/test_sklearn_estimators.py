@@ -8,21 +8,13 @@ import re
 import numpy
 import pytest
 from sklearn import neural_network
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, r2_score
 
 from chainrule.errors import DataError, DTypeError, HyperparameterError, LabelError, NonFiniteError, ShapeError
-from chainrule.losses.loss import takes_weights
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.sklearn._base import _draw_seeds
-from chainrule.sklearn._loss import HalfSquaredError
 
 from .test_sklearn import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
-
-
-#: MLPRegressor's loss (chainrule/sklearn/_loss.py) must pass ``weights`` on to MSE.compute
-needs_weighted_regressor_loss = pytest.mark.skipif(
-    not takes_weights(HalfSquaredError()),
-    reason="HalfSquaredError.compute takes no weights yet (chainrule/sklearn/_loss.py)")
 
 
 def tiny(estimator_class, **params):
@@ -111,7 +103,7 @@ def one_weighted_step_from_scikit_learns_weights(estimator_class, theirs_class, 
 @pytest.mark.parametrize("estimator_class, theirs_class, targets", [
     (MLPClassifier, neural_network.MLPClassifier, "3 classes"),
     (MLPClassifier, neural_network.MLPClassifier, "2 classes"),
-    pytest.param(MLPRegressor, neural_network.MLPRegressor, "4 outputs", marks=needs_weighted_regressor_loss),
+    (MLPRegressor, neural_network.MLPRegressor, "4 outputs"),
 ])
 def test_one_weighted_step_equals_scikit_learns(estimator_class, theirs_class, targets):
     X, labels = blobs(3 if targets == "3 classes" else 2, n_samples=40)
@@ -231,9 +223,8 @@ def test_fit_and_partial_fit_take_scikit_learns_arguments_in_its_order(estimator
     lambda X, y, w: tiny(MLPClassifier).fit(X, y, sample_weight=w),
     lambda X, y, w: tiny(MLPClassifier).fit(X, y, w),
     lambda X, y, w: tiny(MLPClassifier).partial_fit(X, y, w, [0, 1, 2]),
-    pytest.param(lambda X, y, w: tiny(MLPRegressor).fit(X, y * 1.0, w), marks=needs_weighted_regressor_loss),
-    pytest.param(lambda X, y, w: tiny(MLPRegressor).partial_fit(X, y * 1.0, sample_weight=w),
-                 marks=needs_weighted_regressor_loss),
+    lambda X, y, w: tiny(MLPRegressor).fit(X, y * 1.0, w),
+    lambda X, y, w: tiny(MLPRegressor).partial_fit(X, y * 1.0, sample_weight=w),
 ])
 def test_sample_weight_is_passed_on_where_scikit_learn_takes_it(call):
     X, y = blobs(3)
@@ -254,6 +245,7 @@ def test_a_number_as_sample_weight_weighs_every_sample_alike():
     (numpy.ones(3), ShapeError, r"sample_weight: expected 120 weights"),
     (-1.0, DataError, "sample_weight: expected non-negative weights"),
     (0, DataError, "sample_weight: all 120 weights are zero"),
+    (1e307, DataError, "sample_weight: the weights sum to inf in float64"),
     (numpy.r_[numpy.nan, numpy.ones(119)], NonFiniteError, "sample_weight: expected finite values"),
     (True, DTypeError, "sample_weight: expected real weights, got booleans"),
 ])
@@ -286,9 +278,31 @@ def test_early_stopping_scores_with_the_held_out_weights():
     labels = classifier.predict(X_val)  # the best epoch's weights, which scored best_validation_score_
     expected = accuracy_score(T_val.argmax(axis=1), labels, sample_weight=w_val)
     assert classifier.best_validation_score_ == pytest.approx(expected, rel=1e-12)
-    only_row_0 = numpy.r_[1.0, numpy.zeros(len(y) - 1)]
-    with pytest.raises(DataError, match="sample_weight: the weights of all .* early_stopping held out are zero"):
-        tiny(MLPClassifier, early_stopping=True, validation_fraction=0.1).fit(X, y, sample_weight=only_row_0)
+
+
+def test_early_stopping_scores_a_regressor_with_the_held_out_weights_as_r2_score():
+    X, labels = blobs(3)
+    y = numpy.column_stack([labels + X[:, 0], X[:, 1]])
+    weights = numpy.random.default_rng(0).uniform(0, 2, size=len(y))
+    regressor = tiny(MLPRegressor, early_stopping=True, validation_fraction=0.3, dtype="float64")
+    regressor.fit(X, y, sample_weight=weights)
+    _, _, _, X_val, y_val, w_val = regressor._split(X, y, _draw_seeds(0, 3)[1], weights)
+    expected = r2_score(y_val, regressor.predict(X_val), sample_weight=w_val)
+    assert regressor.best_validation_score_ == pytest.approx(expected, rel=1e-12)
+    assert expected != pytest.approx(r2_score(y_val, regressor.predict(X_val)), rel=1e-6)  # the weights mattered
+
+
+@pytest.mark.parametrize("weighted_part, refused_part", [("train", "held out"), ("held", "kept for training")])
+def test_early_stopping_refuses_a_part_whose_weights_are_all_zero(weighted_part, refused_part):
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier, early_stopping=True, validation_fraction=0.2)
+    row_indices = numpy.arange(len(y), dtype=float)[:, None]
+    T = numpy.eye(3)[y]  # three classes: the split is not stratified, so it does not depend on T
+    train, _, _, held, _, _ = classifier._split(row_indices, T, _draw_seeds(0, 3)[1])
+    weights = numpy.zeros(len(y))
+    weights[(train if weighted_part == "train" else held)[:, 0].astype(int)] = 1.0
+    with pytest.raises(DataError, match=f"sample_weight: the weights of all .* early_stopping {refused_part} are zero"):
+        classifier.fit(X, y, sample_weight=weights)
 
 
 def test_sample_weight_none_trains_as_without_it():

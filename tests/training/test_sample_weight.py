@@ -163,6 +163,7 @@ def test_a_batch_of_weight_zero_makes_no_step():
      r"sample_weight: expected finite values, found nan at index \(149,\)"),
     (np.r_[np.inf, np.ones(149)], cr.NonFiniteError, "sample_weight: expected finite values, found inf"),
     (np.zeros(150), cr.DataError, "sample_weight: all 150 weights are zero; expected at least one positive weight"),
+    (np.full(150, 1e307), cr.DataError, "sample_weight: the weights sum to inf in float64; expected a finite sum"),
     (np.ones(150, dtype=bool), cr.DTypeError, "sample_weight: expected real weights, got booleans"),
     (np.ones(150, dtype=complex), cr.DTypeError, r"sample_weight: expected real weights \(integers or floats\), "
                                                  "got dtype complex128"),
@@ -219,12 +220,17 @@ def test_a_held_out_fraction_keeps_each_rows_weight():
     assert len(w_val) == 30
 
 
-def test_held_out_rows_all_of_weight_zero_are_refused():
+@pytest.mark.parametrize("weighted_part, refused_rows", [("held", "120 training"), ("train", "30 held-out validation")])
+def test_training_or_held_out_rows_all_of_weight_zero_are_refused(weighted_part, refused_rows):
     X, y = iris()
-    with pytest.raises(cr.DataError, match="sample_weight: the weights of all 150 held-out|"
-                                           "sample_weight: the weights of all .* held-out validation rows are zero"):
-        split_validation(X, y, np.r_[1.0, np.zeros(149)], 0.2, cr.SoftmaxCrossEntropy(), np.float64,
-                         np.random.SeedSequence(0))
+    split_seed = np.random.SeedSequence(0).spawn(2)[0]  # as cr.fit draws it from seed=0
+    row_indices = np.arange(len(y), dtype=float)[:, None]
+    train, _, _, held, _, _ = split_validation(row_indices, y, None, 0.2, cr.SoftmaxCrossEntropy(), np.float64,
+                                               split_seed)
+    weights = np.zeros(len(y))
+    weights[(held if weighted_part == "held" else train)[:, 0].astype(int)] = 1.0
+    with pytest.raises(cr.DataError, match=f"sample_weight: the weights of all {refused_rows} rows are zero"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, sample_weight=weights, validation=0.2, epochs=1, verbose=0)
 
 
 def test_validation_metrics_are_weighted_as_scikit_learns_for_classification():

@@ -365,9 +365,11 @@ class BaseMLP(BaseEstimator):
                 f"of your dataset (early_stopping held out {len(X_val)} of {len(X)} samples)."
             )
         w_train, w_val = split_weights or (None, None)
-        if w_val is not None and not w_val.any():
-            raise DataError(f"sample_weight: the weights of all {len(w_val)} samples early_stopping held out are zero; "
-                            f"expected at least one positive weight among them (another random_state splits otherwise)")
+        for part, which in ((w_train, "kept for training"), (w_val, "held out")):
+            if part is not None and not part.any():
+                raise DataError(f"sample_weight: the weights of all {len(part)} samples early_stopping {which} are "
+                                f"zero; expected at least one positive weight among them (another random_state "
+                                f"splits otherwise)")
         return X_train, T_train, w_train, X_val, T_val, w_val
 
     def _batch_size(self, n_train: int) -> int:

@@ -76,11 +76,13 @@ def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", 
         minimizes the weighted mean of its batch's losses, L = Σ_n w_n l_n / Σ_n w_n, so
         integer weights k give the gradient of a batch holding the row k times; a batch
         whose weights are all zero makes a step of zero gradient (for SGD without momentum,
-        no change), with loss 0. The epoch's metrics are weighted too (see ``validation``).
-        Held in float64. Anything else raises a chainrule error naming ``sample_weight``:
-        ShapeError (not one weight per row of X), DTypeError (booleans, complex numbers,
-        strings), NonFiniteError, DataError (a negative weight, or all of them zero, also
-        for the training rows alone once ``validation`` held rows out). It needs a loss whose
+        no change), with loss 0. The epoch's metrics are weighted too (see ``validation``);
+        the standardization (``standardize``) and the classes take every row alike, a row of
+        weight 0 included. Held in float64. Anything else raises a chainrule error naming
+        ``sample_weight``: ShapeError (not one weight per row of X), DTypeError (booleans,
+        complex numbers, strings), NonFiniteError, DataError (a negative weight; all of them
+        zero, also for the training rows alone once ``validation`` held rows out; a sum too
+        large for float64, such as 150 weights of 1e307). It needs a loss whose
         ``compute`` takes ``weights``, as every built-in loss does (HyperparameterError for
         another), and trains on the CPU only (HyperparameterError with device="cuda").
         None (the default) trains exactly as without it.
@@ -128,18 +130,18 @@ def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", 
         Continue from a checkpoint written by an earlier call with the same data and
         arguments; the result is bit-identical to an uninterrupted run. A path that does
         not exist raises ModelFileError ("no such checkpoint file"). The validation set
-        must be the checkpoint's run's (the same rows and targets, compared by a checksum
-        saved in the checkpoint): another ``validation`` fraction or data, another seed
-        that splits it (seed=None holds out other rows on every call; other weights of the
-        held-out rows count too), or a validation set
+        must be the checkpoint's run's (the same rows, targets and weights, compared by a checksum
+        saved in the checkpoint): another ``validation`` fraction or data, other weights of
+        its rows (``w_val``, or the ``sample_weight`` of the held-out rows), another seed
+        that splits it (seed=None holds out other rows on every call), or a validation set
         added or removed raises ModelFileError naming ``validation`` before anything is
         restored, since the run would train on former validation rows and its early
-        stopping would compare scores of two validation sets. The training data are not
-        compared: continuing on new data (fine-tuning) is allowed, and a validation set
-        given as (X_val, y_val) may stay the same even when standardization, refitted on the
-        new data by a model without a preprocessor, changes (a model that has one keeps it,
-        see ``model``). A checkpoint written before chainrule saved this checksum resumes
-        without the check.
+        stopping would compare scores of two validation sets. The training data and their
+        weights are not compared: continuing on new data (fine-tuning) is allowed, and a
+        validation set given as (X_val, y_val) may stay the same even when standardization,
+        refitted on the new data by a model without a preprocessor, changes (a model that has
+        one keeps it, see ``model``). A checkpoint written before chainrule saved this
+        checksum resumes without the check.
     distributed : bool or Communicator
         Train data-parallel on the processes of an ``mpiexec -n N`` job (needs
         ``pip install 'chainrule[mpi]'``): every process passes the same data and
@@ -398,11 +400,13 @@ def has_validation_weights(validation) -> bool:
 
 
 def as_sample_weights(weights, n_rows: int, name: str = "sample_weight", rows_of: str = "X"):
-    """``weights`` as a float64 vector of ``n_rows`` finite, non-negative reals, not all zero.
+    """``weights`` as a float64 vector of ``n_rows`` finite, non-negative reals, not all zero,
+    whose sum is finite.
 
     Anything else raises a chainrule error naming ``name``: ShapeError (another shape),
     DTypeError (booleans, which would say which rows count rather than how much; complex
-    numbers; strings or objects), NonFiniteError, DataError (a negative weight, or none positive).
+    numbers; strings or objects), NonFiniteError, DataError (a negative weight, none positive,
+    or a sum too large for float64).
     """
     try:
         array = numpy.asarray(weights)
@@ -424,6 +428,11 @@ def as_sample_weights(weights, n_rows: int, name: str = "sample_weight", rows_of
         raise DataError(f"{name}: expected non-negative weights, got {array[where]:g} at index {where}")
     if not array.any():
         raise DataError(f"{name}: all {n_rows} weights are zero; expected at least one positive weight")
+    with numpy.errstate(over="ignore"):  # an overflow is reported below, as a DataError
+        total = array.sum()
+    if not math.isfinite(total):  # each weight is finite, yet Σ w overflows: every w / Σ w would be 0
+        raise DataError(f"{name}: the weights sum to {total} in float64; expected a finite sum (divide them "
+                        f"all by one number: the weighted means do not change)")
     return array
 
 
@@ -510,7 +519,7 @@ def warn_if_one_hot(y, n_outputs: int) -> None:
 
     One pass over y, once per ``fit``; the warning does not change what is trained.
     """
-    if y.ndim != 2 or not y.shape[1] == n_outputs > 1:
+    if y.ndim != 2 or n_outputs < 2 or y.shape[1] != n_outputs:
         return
     if bool(((y == 0) | (y == 1)).all()) and bool((y.sum(axis=1) == 1).all()):
         warnings.warn(
