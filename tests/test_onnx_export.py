@@ -333,6 +333,20 @@ def test_classifier_without_classes_labels_rows_with_output_indices(ort, tmp_pat
     np.testing.assert_array_equal(label, cr.predict(model, X))
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # a short run is enough here
+def test_label_of_a_scikit_learn_classifiers_network_indexes_its_classes(ort, tmp_path):
+    # The estimator keeps its labels in classes_; its network model_ knows them as 0..K-1 only.
+    from chainrule.sklearn import MLPClassifier
+
+    X, species = load_iris(return_X_y=True)
+    y = np.array(["setosa", "versicolor", "virginica"])[species]
+    estimator = MLPClassifier((8,), learning_rate_init=0.01, max_iter=50, random_state=0).fit(X, y)
+    to_onnx(estimator.model_, tmp_path / "estimator.onnx")
+    label = run_label(ort, tmp_path / "estimator.onnx", X.astype(np.float32))
+    assert label.dtype == np.int64
+    np.testing.assert_array_equal(estimator.classes_[label], estimator.predict(X))
+
+
 def test_classes_of_mixed_types_have_no_label_output(ort, tmp_path):
     # cr.predict answers [1, 2.5] in an object array; no ONNX tensor type keeps 1 an int.
     model = cr.mlp([3, 4, 2], seed=0)

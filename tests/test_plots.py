@@ -296,9 +296,9 @@ def test_a_deep_profile_names_its_layers_as_the_legend_does(tmp_path, drawn):
     plot_gradient_flow(history, tmp_path / "flow.png")
     per_epoch, profile = drawn[0].axes
     legend = [text.get_text() for text in per_epoch.get_legend().get_texts()]
-    assert legend == layers
+    assert len(per_epoch.get_lines()) == 30  # a line for every layer
     named = tick_labels(profile.xaxis)
-    assert named == layers[::2]  # every second layer, by its path
+    assert named == legend == layers[::2]  # every second layer, by its path, on the axis and in the legend
     assert list(profile.get_xticks()) == list(range(1, 31, 2))  # at its depth
 
 
@@ -386,3 +386,31 @@ def test_a_model_that_does_not_fit_the_history_is_a_data_error(tmp_path, model, 
     with pytest.raises(cr.DataError, match=message):
         plot_gradient_flow(classification_history(), tmp_path / "flow.png", model=model)
     assert list(tmp_path.iterdir()) == []
+
+
+def assert_tick_labels_do_not_overlap(axes) -> None:
+    """Neighbouring depth tick labels of the drawn ``axes`` leave room for a line of text between
+    their anchors: side by side when upright, measured across the text when slanted."""
+    figure = axes.get_figure()
+    renderer = figure.canvas.get_renderer()
+    labels = [label for label in axes.xaxis.get_ticklabels() if label.get_text()]
+    anchors = [axes.transData.transform((tick, 0))[0] for tick in axes.get_xticks()]
+    line_height = labels[0].get_fontsize() * figure.dpi / 72
+    for (left, right), (x_left, x_right) in zip(zip(labels, labels[1:]), zip(anchors, anchors[1:])):
+        rotation = numpy.radians(left.get_rotation())
+        if rotation == 0:
+            assert left.get_window_extent(renderer).x1 < right.get_window_extent(renderer).x0
+        else:  # parallel slanted lines of text, anchored (x_right - x_left) pixels apart
+            assert (x_right - x_left) * numpy.sin(rotation) >= line_height, (left.get_text(), left.get_rotation())
+
+
+@pytest.mark.parametrize("n_layers", [3, 10, 16, 40])
+def test_layer_names_on_the_depth_axis_do_not_overlap(tmp_path, drawn, n_layers):
+    # Residual blocks give long names ("3.f.0 Linear") once plot_gradient_flow has the model.
+    blocks = [cr.Residual(cr.Sequential(cr.Linear(4, 4), cr.Tanh())) for _ in range(n_layers - 1)]
+    model = cr.Sequential(*blocks, cr.Linear(4, 3), seed=0)
+    paths = [prefix.removesuffix(".") for prefix, layer in model.walk() if isinstance(layer, cr.Linear)]
+    history = History(grad_norms={path: [1.0, 2.0] for path in paths},
+                      initial_grad_norms={path: 2.0 ** -depth for depth, path in enumerate(paths)}, epochs=2)
+    plot_gradient_flow(history, tmp_path / "flow.png", model=model)
+    assert_tick_labels_do_not_overlap(drawn[0].axes[1])

@@ -49,8 +49,9 @@ PANEL_SIZE = (5.5, 4.0)  # inches per subplot
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
 LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 MARKER_MAX_EPOCHS = 30  # curves this short get a marker on every epoch, so one epoch still shows
-MAX_NAMED_TICKS = 20  # at most this many depth ticks: deeper networks get one every few layers
+MAX_NAMED_TICKS = 20  # at most this many named layers (depth ticks, legend entries): deeper networks name every few
 MAX_UPRIGHT_LABEL = 4  # depth tick labels longer than this many characters are slanted
+MAX_SLANTED_TICKS = 10  # more long depth tick labels than this are set vertically, as slanted ones would overlap
 SAVE_FORMATS = ("png", "pdf", "svg", "eps", "jpg", "jpeg")  # written by Figure + Agg without pyplot or LaTeX
 NOTHING_POSITIVE = "no positive gradient norms to show"
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
@@ -142,7 +143,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     norms at initialization, a right panel shows them against depth: a line falling
     steeply towards the first layer is the gradient "getting progressively more diluted"
     on its way back through the network (lecture notes). With more than 20 layers, the
-    depth axis names every few layers, by the same paths as the left panel's legend.
+    depth axis and the left panel's legend name every few layers (the same ones), so that
+    neither crowds the figure; the colours still run from the first layer to the last.
     Given the ``model``, the legend and the depth axis also name each layer's type
     ("0 Linear", "2 Linear"); without it they show the paths alone.
 
@@ -300,13 +302,17 @@ def _layer_names(history: History, model) -> dict:
 def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) -> None:
     """One line per layer, first to last along a sequential colormap, ending at ``last_epoch``.
 
-    ``names`` maps each layer's path to its label in the legend.
+    ``names`` maps each layer's path to its label in the legend. Beyond MAX_NAMED_TICKS
+    layers the legend names the layers the depth axis names (every few), so that a legend
+    of long names ("12.f.0 Linear") does not squeeze the panels.
     """
     layers = list(grad_norms)
     colors = _depth_colors(len(layers))
-    for layer, color in zip(layers, colors):
+    step = _naming_step(len(layers))
+    for index, (layer, color) in enumerate(zip(layers, colors)):
         values = [_positive(value) for value in grad_norms[layer]]
-        axes.plot(_epochs(values, last_epoch), values, color=color, label=names[layer], marker=_marker(values))
+        label = names[layer] if index % step == 0 else "_nolegend_"  # matplotlib leaves "_..." labels out
+        axes.plot(_epochs(values, last_epoch), values, color=color, label=label, marker=_marker(values))
     longest = max(len(values) for values in grad_norms.values())
     _span_x(axes, last_epoch - longest + 1, last_epoch)
     _log_y(axes, [value for values in grad_norms.values() for value in values])
@@ -315,7 +321,8 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) 
     axes.set_title("per layer, during training")
     _integer_ticks(axes.xaxis)
     axes.grid(alpha=0.3, which="both")
-    axes.legend(title="layer", fontsize="small", ncol=max(1, math.ceil(len(layers) / 12)),
+    n_named = math.ceil(len(layers) / step)
+    axes.legend(title="layer", fontsize="small", ncol=max(1, math.ceil(n_named / 12)),
                 loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the lines, never over them
 
 
@@ -342,17 +349,34 @@ def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:
     """
     deepest = max(len(layers) for layers in layer_lists)
     _span_x(axes, 1, deepest)
-    depths = range(1, deepest + 1, math.ceil(deepest / MAX_NAMED_TICKS))
+    depths = range(1, deepest + 1, _naming_step(deepest))
     layers = layer_lists[0]
     if all(other == layers for other in layer_lists):
         labels = [layers[depth - 1] for depth in depths]
-        # Short paths ("0", "2") fit side by side; longer names ("10 Linear") are slanted so they do not overlap.
-        slanted = {"rotation": 30, "ha": "right"} if max(map(len, labels)) > MAX_UPRIGHT_LABEL else {}
-        axes.set_xticks(list(depths), labels, **slanted)
+        axes.set_xticks(list(depths), labels, **_tick_label_angle(labels))
         axes.set_xlabel("layer with weights, first → last")
     else:
         axes.set_xticks(list(depths))
         axes.set_xlabel("layer with weights (1 = first of each run)")
+
+
+def _naming_step(n_layers: int) -> int:
+    """Name every this many layers, so that at most MAX_NAMED_TICKS of ``n_layers`` are named."""
+    return math.ceil(n_layers / MAX_NAMED_TICKS)
+
+
+def _tick_label_angle(labels: list[str]) -> dict:
+    """Text options for depth tick ``labels`` that do not overlap one another.
+
+    Short paths ("0", "2") fit side by side. Longer names ("10 Linear") are slanted, which
+    leaves each about half the tick spacing across; past MAX_SLANTED_TICKS of them that is
+    less than a line of text, so they are set vertically, a whole tick spacing apart.
+    """
+    if max(map(len, labels)) <= MAX_UPRIGHT_LABEL:
+        return {}
+    if len(labels) <= MAX_SLANTED_TICKS:
+        return {"rotation": 30, "ha": "right"}
+    return {"rotation": 90, "ha": "center"}
 
 
 def _span_x(axes, first: float, last: float) -> None:

@@ -228,7 +228,7 @@ def test_a_model_that_does_not_say_its_input_width_is_refused_in_words():
 
     import numpy
 
-    from chainrule.cli.evaluate import check_width
+    from chainrule.cli.rows import check_width
     from chainrule.errors import ShapeError
 
     args = SimpleNamespace(data="rows.csv", model="model.safetensors")
