@@ -262,3 +262,48 @@ def test_the_model_does_not_keep_the_callers_array():
     del X
     gc.collect()
     assert alive() is None
+
+
+# -- evaluate with sample weights ---------------------------------------------------------------
+def test_weighted_evaluate_agrees_with_scikit_learns_weighted_scores(classifier):
+    from sklearn.metrics import accuracy_score, log_loss
+    weights = np.random.default_rng(0).uniform(0, 3, len(X_IRIS))
+    scores = cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], sample_weight=weights)
+    predicted = cr.predict(classifier, X_IRIS)
+    assert scores["accuracy"] == pytest.approx(accuracy_score(SPECIES[Y_IRIS], predicted, sample_weight=weights))
+    probabilities = cr.predict_proba(classifier, X_IRIS)
+    assert scores["loss"] == pytest.approx(log_loss(Y_IRIS, probabilities, sample_weight=weights), rel=1e-5)
+    # integer weights count rows: weight 2 scores as the row twice, weight 0 as not there
+    counts = np.arange(len(X_IRIS)) % 3
+    repeated = np.repeat(np.arange(len(X_IRIS)), counts)
+    assert cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], sample_weight=counts) == pytest.approx(
+        cr.evaluate(classifier, X_IRIS[repeated], SPECIES[Y_IRIS][repeated]), rel=1e-6)
+
+
+def test_weighted_evaluate_of_a_regressor_agrees_with_r2_score():
+    from sklearn.metrics import mean_absolute_error, r2_score
+    model = cr.mlp([10, 8, 1], seed=0)
+    cr.fit(model, X_DIABETES, Y_DIABETES, epochs=3, standardize=True, verbose=0)
+    weights = np.random.default_rng(1).uniform(0, 2, len(X_DIABETES))
+    scores = cr.evaluate(model, X_DIABETES, Y_DIABETES, sample_weight=weights)
+    predicted = cr.predict(model, X_DIABETES)
+    assert scores["r2"] == pytest.approx(r2_score(Y_DIABETES, predicted, sample_weight=weights), rel=1e-5)
+    assert scores["mae"] == pytest.approx(mean_absolute_error(Y_DIABETES, predicted, sample_weight=weights), rel=1e-5)
+
+
+@pytest.mark.parametrize("weights, error, message", [
+    (np.ones(149), cr.ShapeError, r"sample_weight: expected 150 weights"),
+    (-np.ones(150), cr.DataError, "sample_weight: expected non-negative weights"),
+    (np.zeros(150), cr.DataError, "sample_weight: all 150 weights are zero"),
+    (np.full(150, np.nan), cr.NonFiniteError, "sample_weight"),
+])
+def test_evaluate_refuses_bad_sample_weights_naming_them(classifier, weights, error, message):
+    with pytest.raises(error, match=message):
+        cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], sample_weight=weights)
+
+
+def test_evaluate_refuses_sample_weights_for_a_model_on_the_gpu(classifier, monkeypatch):
+    """Checked before anything reaches the device, so a stand-in device property suffices here."""
+    monkeypatch.setattr(type(classifier), "device", property(lambda self: "cuda"))
+    with pytest.raises(cr.HyperparameterError, match="sample_weight: weighted scores are computed on the CPU only"):
+        cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], sample_weight=np.ones(150))

@@ -16,7 +16,7 @@ from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
-from .fit import EVAL_CHUNK, as_targets, check_one_target_per_row, encode_targets, score_chunks
+from .fit import EVAL_CHUNK, as_sample_weights, as_targets, check_one_target_per_row, encode_targets, score_chunks
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
 
@@ -106,20 +106,33 @@ def predict(model: Layer, X) -> numpy.ndarray:
     return Y[:, 0] if Y.shape[1] == 1 else Y
 
 
-def evaluate(model: Layer, X, y) -> dict:
+def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict:
     """Loss and metrics on (X, y): ``loss`` and ``accuracy`` or ``r2`` and ``mae``.
+
+    With ``sample_weight`` (one finite, non-negative real per row, not all zero, as ``fit``
+    takes it) each row counts w_n times: the weighted mean loss Σ w_n l_n / Σ w_n and the
+    weighted metrics (scikit-learn's ``accuracy_score``, ``r2_score`` and
+    ``mean_absolute_error`` with ``sample_weight``).
 
     Raises ShapeError when ``X`` has no rows (there is nothing to score), or when ``y`` is
     ragged or does not hold one target per row of X; NonFiniteError naming y when a float
-    ``y`` holds NaN or Inf (a NaN class label or regression target), as ``fit`` does.
+    ``y`` holds NaN or Inf (a NaN class label or regression target), as ``fit`` does; for a
+    bad ``sample_weight``, the errors ``fit`` raises, naming it (HyperparameterError for a
+    model on the GPU: weights are scored on the CPU only).
     """
     X, dtype, preprocessor = _inputs(model, X)
     loss = LOSS_OF_TASK[_task(preprocessor)]()
     y = as_targets(y, "y")
     check_finite(y, "y")  # only float targets are checked: labels of other kinds have no NaN
     check_one_target_per_row(X, y)
+    weights = None
+    if sample_weight is not None:
+        if model.device != "cpu":
+            raise HyperparameterError("sample_weight: weighted scores are computed on the CPU only, as fit trains "
+                                      "with weights; move the model with model.to('cpu') or pass no sample weights")
+        weights = as_sample_weights(sample_weight, len(X))
     if preprocessor is not None:
         y = encode_targets(preprocessor, y)
     # The targets' shape depends on the number of outputs, known from the first chunk's.
     return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
-                        lambda n_outputs: loss.prepare(y, n_outputs, dtype, n_samples=len(X)), loss)
+                        lambda n_outputs: loss.prepare(y, n_outputs, dtype, n_samples=len(X)), loss, weights=weights)
