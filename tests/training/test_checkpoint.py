@@ -355,7 +355,7 @@ def test_resuming_with_another_validation_set_is_refused_before_anything_is_rest
     optimizer, stopper = cr.SGD(resumed, momentum=0.9), cr.EarlyStopping()
     theta, velocity = resumed.flat_parameters().theta.copy(), optimizer.state["velocity"].copy()
     with pytest.raises(ModelFileError, match=f"checkpoint.safetensors: validation: the checkpoint's run {difference}.*; "
-                                             f"resume with the same validation, data and seed"):
+                                             r"resume with the same validation \(rows, targets and weights\), data and seed"):
         cr.fit(resumed, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=4, callbacks=[stopper], resume=path, verbose=0,
                **resumed_run)
     np.testing.assert_array_equal(resumed.flat_parameters().theta, theta)

@@ -179,7 +179,8 @@ def _check_validation(saved: str, current: str, path) -> None:
     else:
         difference = f"held out a different validation set (checksum {saved}, this run's {current})"
     raise ModelFileError(
-        f"{path}: validation: the checkpoint's run {difference}; resume with the same validation (rows, targets and weights), data and seed"
+        f"{path}: validation: the checkpoint's run {difference}; resume with the same validation "
+        f"(rows, targets and weights), data and seed"
     )
 
 
