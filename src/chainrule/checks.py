@@ -12,7 +12,7 @@ import numbers
 import numpy
 
 from .backend import Array, get_array_module
-from .errors import DTypeError, HyperparameterError, NonFiniteError, ShapeError
+from .errors import DataError, DTypeError, HyperparameterError, NonFiniteError, ShapeError
 
 FLOAT_DTYPES = ("float32", "float64")
 
@@ -141,6 +141,43 @@ def _non_finite_error(name: str, value: float, where: tuple, count: int, overflo
         f"{name}: expected finite values, found {value!r} at index {where}{overflows} "
         f"({count} non-finite value{'s' if count > 1 else ''} in all)"
     )
+
+
+def as_sample_weights(weights, n_rows: int, name: str = "sample_weight", rows_of: str = "X"):
+    """``weights`` as a float64 vector of ``n_rows`` finite, non-negative reals, not all zero,
+    whose sum is finite.
+
+    Anything else raises a chainrule error naming ``name``: ShapeError (another shape),
+    DTypeError (booleans, which would say which rows count rather than how much; complex
+    numbers; strings or objects), NonFiniteError, DataError (a negative weight, none positive,
+    or a sum too large for float64).
+    """
+    try:
+        array = numpy.asarray(weights)
+    except ValueError as error:  # NumPy's "inhomogeneous shape"
+        raise ShapeError(f"{name}: expected a vector of {n_rows} weights, "
+                         f"got {type(weights).__name__} ({error})") from None
+    if array.dtype.kind == "b":
+        raise DTypeError(f"{name}: expected real weights, got booleans; pass them as numbers "
+                         f"(e.g. mask.astype(float)) to weigh the rows of True by 1 and the others by 0")
+    if array.dtype.kind not in "iuf":
+        raise DTypeError(f"{name}: expected real weights (integers or floats), got dtype {array.dtype}")
+    if array.shape != (n_rows,):
+        raise ShapeError(f"{name}: expected {n_rows} weights, one per row of {rows_of} (shape ({n_rows},)), "
+                         f"got shape {array.shape}")
+    array = array.astype(numpy.float64)  # a copy: the caller's array is neither kept nor changed
+    check_finite(array, name)
+    if (array < 0).any():
+        where = int(array.argmin())
+        raise DataError(f"{name}: expected non-negative weights, got {array[where]:g} at index {where}")
+    if not array.any():
+        raise DataError(f"{name}: all {n_rows} weights are zero; expected at least one positive weight")
+    with numpy.errstate(over="ignore"):  # an overflow is reported below, as a DataError
+        total = array.sum()
+    if not math.isfinite(total):  # each weight is finite, yet Σ w overflows: every w / Σ w would be 0
+        raise DataError(f"{name}: the weights sum to {total} in float64; expected a finite sum (divide them "
+                        f"all by one number: the weighted means do not change)")
+    return array
 
 
 def positive(value, name: str, *, allow_zero: bool = False) -> float:

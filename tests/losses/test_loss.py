@@ -120,3 +120,46 @@ def test_integer_outputs_are_refused(loss, targets, dtype):
 def test_an_empty_batch_is_refused(loss):
     with pytest.raises(cr.ShapeError, match=rf"{type(loss).__name__}: outputs Y have no rows \(shape \(0, 1\)\)"):
         loss(np.zeros((0, 1)), np.zeros(0, dtype=int))
+
+
+# -- the checked entry point with weights ------------------------------------------------------
+WEIGHTED_CASES = [
+    (cr.SoftmaxCrossEntropy(), np.array([0, 2, 1, 1])),
+    (cr.MSE(), np.arange(12.0).reshape(4, 3) / 10),
+    (cr.BinaryCrossEntropy(), np.array([[0, 1, 1], [1, 0, 0], [0, 0, 1], [1, 1, 0]], dtype=float)),
+]
+
+
+@pytest.mark.parametrize("loss, targets", WEIGHTED_CASES)
+def test_calling_a_loss_with_weights_equals_compute_with_them(loss, targets):
+    Y = np.random.default_rng(0).standard_normal((4, 3))
+    weights = [0.5, 2, 0, 1]
+    value, dY = loss(Y, targets, weights)
+    T = loss.prepare(targets, 3, Y.dtype, n_samples=4)
+    expected_value, expected_dY = loss.compute(Y, T, np.array(weights, dtype=float))
+    assert value == expected_value and np.array_equal(dY, expected_dY)
+    unit_value, _ = loss(Y, targets, np.ones(4))
+    assert unit_value == pytest.approx(loss(Y, targets)[0], rel=1e-12)  # weights of 1: the plain mean
+
+
+@pytest.mark.parametrize("weights, error, message", [
+    ([1, 2], cr.ShapeError, r"weights: expected 4 weights, one per row of Y"),
+    ([1, -1, 1, 1], cr.DataError, "weights: expected non-negative weights"),
+    ([0, 0, 0, 0], cr.DataError, "weights: all 4 weights are zero"),
+    ([1, np.nan, 1, 1], cr.NonFiniteError, "weights"),
+    ([True, False, True, True], cr.DTypeError, "weights: expected real weights, got booleans"),
+])
+def test_calling_a_loss_with_bad_weights_names_them(weights, error, message):
+    with pytest.raises(error, match=message):
+        cr.MSE()(np.zeros((4, 3)), np.zeros((4, 3)), weights)
+
+
+def test_a_custom_loss_without_weights_refuses_them_by_name():
+    class Plain(cr.MSE):
+        def compute(self, Y, T):
+            return super().compute(Y, T)
+
+    Y = np.zeros((4, 3))
+    assert Plain()(Y, Y)[0] == 0  # unweighted, it works
+    with pytest.raises(cr.HyperparameterError, match="weights: Plain.compute takes no weights"):
+        Plain()(Y, Y, np.ones(4))

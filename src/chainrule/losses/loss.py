@@ -4,7 +4,8 @@
 and its gradient with respect to the model's outputs, the ∇_y L that backpropagation
 starts from ("compute ∇_y L directly from the loss function", lecture notes).
 
-``loss(Y, targets)`` validates and converts the targets first; ``loss.compute(Y, T)``
+``loss(Y, targets)`` (or ``loss(Y, targets, weights)``) validates and converts the targets
+(and the weights) first; ``loss.compute(Y, T)``
 skips that for targets already prepared by ``loss.prepare`` (the training loop checks a
 whole data set once, not each batch).
 
@@ -23,9 +24,9 @@ import math
 
 import numpy
 
-from ..backend import Array
-from ..checks import FLOAT_DTYPES, check_finite
-from ..errors import DTypeError, ShapeError
+from ..backend import Array, get_array_module, to_numpy
+from ..checks import FLOAT_DTYPES, as_sample_weights, check_finite
+from ..errors import DTypeError, HyperparameterError, ShapeError
 
 
 class Loss:
@@ -34,14 +35,23 @@ class Loss:
     #: "classification", "multilabel" or "regression": what the outputs predict
     task = "regression"
 
-    def __call__(self, Y: Array, targets) -> tuple[Array, Array]:
+    def __call__(self, Y: Array, targets, weights=None) -> tuple[Array, Array]:
         """(L, ∂L/∂Y) for outputs ``Y`` (n_samples, n_outputs) and raw ``targets``.
 
         ``Y`` must be a float32 or float64 array (anything else, a list or float16 included,
-        raises DTypeError) with at least one row (ShapeError otherwise).
+        raises DTypeError) with at least one row (ShapeError otherwise). ``weights``, one per
+        row (finite, non-negative, not all zero, as ``cr.fit``'s ``sample_weight``), make L
+        the weighted mean; a bad one raises the chainrule error naming ``weights``.
         """
         Y = self._check_outputs(Y)
-        return self.compute(Y, self.prepare(targets, Y.shape[1], Y.dtype, n_samples=Y.shape[0]))
+        T = self.prepare(targets, Y.shape[1], Y.dtype, n_samples=Y.shape[0])
+        if weights is None:
+            return self.compute(Y, T)
+        if not takes_weights(self):
+            raise HyperparameterError(f"weights: {type(self).__name__}.compute takes no weights; give it a "
+                                      f"compute(Y, T, weights=None) to weigh the rows")
+        weights = as_sample_weights(to_numpy(weights), Y.shape[0], "weights", "Y")
+        return self.compute(Y, T, get_array_module(Y).asarray(weights))
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         """Validate ``targets`` for outputs of width ``n_outputs`` and convert them."""

@@ -57,13 +57,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..checks import as_sample_weights
 from ..errors import DataError, HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.optimizer import epsilon
 from ..training import Callback
 from ..training import fit as fit_network
-from ..training.fit import as_sample_weights
 from ..training.predict import outputs_in_chunks
 from ._model_file import load_estimator, save_estimator
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..checks import as_real_matrix, check_finite, check_finite_as, input_width
+from ..checks import as_real_matrix, as_sample_weights, check_finite, check_finite_as, input_width
 from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
-from .fit import EVAL_CHUNK, as_sample_weights, as_targets, check_one_target_per_row, encode_targets, score_chunks
+from .fit import EVAL_CHUNK, as_targets, check_one_target_per_row, encode_targets, score_chunks
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
 
