@@ -206,3 +206,37 @@ def test_no_kinks_are_reported_for_a_smooth_model():
     report = cr.gradcheck(model, X, y, "cross_entropy")
     assert set(report.kinks.values()) == {0}
     assert "kink" not in str(report)
+
+
+# -- the weighted loss that fit(sample_weight=...) trains ----------------------------------------
+@pytest.mark.parametrize("loss, y", [
+    ("cross_entropy", np.array([0, 1, 1, 0, 1])),
+    ("mse", np.linspace(-1, 1, 10).reshape(5, 2)),
+    ("binary_cross_entropy", np.array([[0, 1], [1, 1], [0, 0], [1, 0], [0, 1]], dtype=float)),
+])
+def test_gradcheck_proves_the_weighted_losses(loss, y):
+    model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(4, 2), seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    weights = np.array([0.5, 3.0, 0.0, 1.0, 2.0])
+    report = cr.gradcheck(model, X, y, loss, sample_weight=weights)
+    assert report.max_rel_error < 1e-7  # the next test shows that a gradient ignoring the weights fails
+
+
+def test_gradcheck_with_a_wrong_weighted_gradient_fails():
+    class HalfWeighted(cr.MSE):
+        """Weighs the value but forgets the weights in dY: the checker must notice."""
+
+        def compute(self, Y, T, weights=None):
+            value, _ = super().compute(Y, T, weights)
+            return value, super().compute(Y, T)[1]
+
+    model = cr.Sequential(cr.Linear(3, 2), seed=0)
+    X = np.random.default_rng(1).normal(size=(4, 3))
+    report = cr.gradcheck(model, X, np.zeros((4, 2)), HalfWeighted(), sample_weight=[1, 5, 0, 2])
+    assert report.max_rel_error > 1e-2
+
+
+def test_gradcheck_names_bad_sample_weights():
+    model = cr.Sequential(cr.Linear(3, 2), seed=0)
+    with pytest.raises(cr.ShapeError, match="sample_weight: expected 4 weights"):
+        cr.gradcheck(model, np.zeros((4, 3)), np.zeros((4, 2)), sample_weight=[1, 2])

@@ -32,11 +32,12 @@ from dataclasses import dataclass, field
 import numpy
 
 from .backend import to_device, to_numpy
-from .checks import as_matrix, positive, positive_int
+from .checks import as_matrix, as_sample_weights, positive, positive_int
 from .errors import HyperparameterError
 from .initializers import as_generator
 from .layers.layer import Layer
 from .losses import get_loss
+from .losses.loss import takes_weights
 
 INPUT = "input"  # the report's name for ∂L/∂X
 # An element is at a kink when its two one-sided differences differ by more than this
@@ -96,7 +97,7 @@ class GradcheckReport:
 
 
 def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: int | None = None,
-              check_input: bool = True, seed=0) -> GradcheckReport:
+              check_input: bool = True, seed=0, sample_weight=None) -> GradcheckReport:
     """Compare ``model``'s backward with central differences of ``loss`` in float64.
 
     Parameters
@@ -113,6 +114,9 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         ``seed``; all of them by default.
     check_input : bool
         Also check ∂L/∂X (reported as ``"input"``).
+    sample_weight : array of shape (n_samples,), optional
+        Check the weighted loss Σ w_n l_n / Σ w_n that ``cr.fit(sample_weight=...)`` trains
+        (checked as fit checks it; HyperparameterError for a loss whose compute takes none).
 
     Returns
     -------
@@ -151,11 +155,16 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     Y = model64.forward(X64)
     T = to_device(loss.prepare(to_numpy(y) if hasattr(y, "shape") else y, Y.shape[1], numpy.float64,
                                n_samples=Y.shape[0]), model64.device)
+    W = ()  # compute's optional third argument: the weights
+    if sample_weight is not None:
+        if not takes_weights(loss):
+            raise HyperparameterError(f"sample_weight: {type(loss).__name__}.compute takes no weights")
+        W = (to_device(as_sample_weights(sample_weight, Y.shape[0]), model64.device),)
 
     def value() -> float:
-        return float(loss.compute(model64.forward(X64), T)[0])
+        return float(loss.compute(model64.forward(X64), T, *W)[0])
 
-    _, dY = loss.compute(Y, T)
+    _, dY = loss.compute(Y, T, *W)
     dX = model64.backward(dY, input_grad=check_input)
     arrays = dict(model64.params)
     analytic = {name: to_numpy(gradient).copy() for name, gradient in model64.grads.items()}
