@@ -528,3 +528,38 @@ def test_distributed_without_mpi_fails_in_one_line_saying_how_to_get_it(capsys, 
     code, _, err = call(capsys, "train", "--distributed", "--data", "iris", "--out", tmp_path / "run")
     assert_one_line_error(code, err, "pip install 'chainrule[mpi]'")
     assert not (tmp_path / "run").exists()
+
+
+# -- --class-weight ---------------------------------------------------------------------------------
+def test_class_weight_balanced_changes_training_and_is_saved(tmp_path, capsys):
+    """breast_cancer's classes are 37 % / 63 %: balanced weights train another model (iris's
+    stratified split is balanced, so its weights would all be 1), and config.toml says so."""
+    code, _, err = call(capsys, "train", "--data", "breast_cancer", "--class-weight", "balanced", "--hidden", "8",
+                        "--epochs", "2", "--patience", "0", "--quiet", "--no-plots", "--out", tmp_path / "balanced")
+    assert code == 0, err
+    code, _, err = call(capsys, "train", "--data", "breast_cancer", "--hidden", "8", "--epochs", "2",
+                        "--patience", "0", "--quiet", "--no-plots", "--out", tmp_path / "plain")
+    assert code == 0, err
+    balanced, plain = (cr.load(tmp_path / run / "model.safetensors") for run in ("balanced", "plain"))
+    assert not same_weights(balanced, plain)
+    saved = tomllib.loads((tmp_path / "balanced" / "config.toml").read_text())
+    assert saved["class_weight"] == "balanced"
+    assert tomllib.loads((tmp_path / "plain" / "config.toml").read_text())["class_weight"] == "none"
+
+
+@pytest.mark.parametrize("options, fragments", [
+    (["--class-weight", "heavy"], ["--class-weight", "invalid choice: 'heavy'"]),
+    (["--data", "diabetes", "--class-weight", "balanced"],
+     ["--class-weight: class weights need class labels, but diabetes is a regression data set"]),
+])
+def test_bad_class_weight_options_exit_2_naming_them(tmp_path, capsys, options, fragments):
+    code, _, err = call(capsys, "train", *options, "--epochs", "1", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, *fragments)
+    assert not (tmp_path / "run").exists()
+
+
+def test_class_weight_in_a_config_file_is_checked_by_key(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('class_weight = "heavy"\n')
+    code, _, err = call(capsys, "train", "--config", config, "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "run.toml: key 'class_weight': expected one of 'none', 'balanced'")

@@ -42,6 +42,7 @@ class TrainConfig:
     seed: int = 0
     validation: float = 0.0  # all training rows are used for training by default
     patience: int = 10  # early stopping; 0 turns it off
+    class_weight: str = "none"  # or "balanced": classes weighted by n / (K · n_c) in training
     dtype: str = "float32"
     device: str = "cpu"  # or "cuda" (CuPy)
     test_size: float = 0.2

@@ -54,6 +54,7 @@ HELP = "train a network (no arguments: digits) and write a run folder"
 CHECKPOINT = "checkpoint.safetensors"
 PLOTS = ("history.png", "gradient_flow.png")
 EXIT_INTERRUPTED = 130  # as for any program stopped by SIGINT
+CLASS_WEIGHTS = ("none", "balanced")  # --class-weight: cr.fit's class_weight None or "balanced"
 
 
 def add_arguments(parser) -> None:
@@ -73,6 +74,9 @@ def add_arguments(parser) -> None:
     option("--seed", type=int, help=f"seed of weights, splits and shuffling [{defaults.seed}]")
     option("--validation", type=float, help=f"fraction held out for validation; 0 for none [{defaults.validation}]")
     option("--patience", type=int, help=f"early-stopping patience in epochs; 0 turns it off [{defaults.patience}]")
+    option("--class-weight", dest="class_weight", choices=CLASS_WEIGHTS, metavar="{none,balanced}",
+           help="balanced: weigh each class's rows by n / (classes × its rows), for classes of unequal sizes "
+                f"[{defaults.class_weight}]")
     option("--dtype", help=f"float32 or float64 [{defaults.dtype}]")
     add_device_argument(parser, None)
     option("--test-size", dest="test_size", type=float, help=f"test fraction when the data has no test part [{defaults.test_size}]")
@@ -170,6 +174,7 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     choice(config.activation, name("activation"), list(ACTIVATIONS))
     choice(config.loss, name("loss"), ["auto", *LOSSES])
     choice(config.optimizer, name("optimizer"), list(OPTIMIZERS))
+    choice(config.class_weight, name("class_weight"), list(CLASS_WEIGHTS))
     as_float_dtype(config.dtype, name("dtype"))
     check_device(config.device, name("device"))
     positive(config.lr, name("lr"))
@@ -258,6 +263,9 @@ def run(args) -> int:
     # scored whole) rather than passing it with rows this run never split.
     data_hash = file_sha256(config.data) if config.data.lower().endswith(".csv") else None
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    if config.class_weight != "none" and data.task != "classification":
+        raise HyperparameterError(f"{value_name('class_weight', sources.get('class_weight'))}: class weights need "
+                                  f"class labels, but {data.name} is a {data.task} data set")
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     model = mlp([data.X_train.shape[1], *hidden_sizes(config.hidden), n_outputs], config.activation,
@@ -269,7 +277,8 @@ def run(args) -> int:
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
     optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
     try:
-        history = fit(model, data.X_train, data.y_train, loss=loss, optimizer=optimizer,
+        class_weight = None if config.class_weight == "none" else config.class_weight
+        history = fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
                       epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
                       seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
                       checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=args.resume,

@@ -33,6 +33,7 @@ from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..losses.loss import takes_weights
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback
+from .class_weight import class_weights_per_row
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
                          save_checkpoint)
 from .distributed import communicator, hash63
@@ -43,7 +44,7 @@ EVAL_CHUNK = 4096  # rows per forward pass when scoring validation data
 GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch record gradient norms
 
 
-def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", lr: float | None = None,
+def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None, optimizer="adam", lr: float | None = None,
         epochs: int = 20, batch_size: int = 32, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
         standardize: bool | None = None, checkpoint=None, checkpoint_every: int = 1, resume=None,
         distributed=False, device: str | None = None, graph="auto") -> History:
@@ -86,6 +87,13 @@ def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", 
         ``compute`` takes ``weights``, as every built-in loss does (HyperparameterError for
         another), and trains on the CPU only (HyperparameterError with device="cuda").
         None (the default) trains exactly as without it.
+    class_weight : "balanced" or dict, optional
+        Weights of the classes, multiplied into the training rows' weights (see
+        :mod:`chainrule.training.class_weight`): ``{label: weight}`` (unlisted classes weigh
+        1), or "balanced", n / (K · n_c) for class c with n_c of the n training rows. As in
+        Keras they weight training only, not the validation scores. Needs class labels
+        (HyperparameterError for regression or probability targets); a key that is no class
+        raises LabelError, a negative weight DataError; CPU only, as ``sample_weight``.
     loss : Loss or name, optional
         By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
         MSE when it holds floats (float labels such as 0.0/1.0, or one-hot rows, are then
@@ -216,9 +224,12 @@ def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", 
     if graph not in ("auto", True, False):
         raise HyperparameterError(f"graph: expected 'auto', True or False, got {graph!r}")
     device = model.device if device is None else device
-    if device == "cuda" and (sample_weight is not None or has_validation_weights(validation)):
-        raise HyperparameterError("sample_weight: sample weights are trained on the CPU only; use device='cpu', "
-                                  "or no sample weights")
+    weighted_by = [name for name, given in (("sample_weight", sample_weight is not None),
+                                            ("class_weight", class_weight is not None),
+                                            ("validation", has_validation_weights(validation))) if given]
+    if device == "cuda" and weighted_by:
+        raise HyperparameterError(f"{weighted_by[0]}: sample weights are trained on the CPU only; use device='cpu', "
+                                  f"or no sample weights")
     module_for(device)  # an unknown name, or "cuda" without CuPy, fails here
     if device == "cuda" and distributed is not False:
         raise HyperparameterError("device: distributed training runs on the CPU; use device='cpu' with distributed")
@@ -244,11 +255,12 @@ def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", 
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
     X, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype, split_seed)
-    if (weights is not None or w_val is not None) and not takes_weights(loss):
+    if weighted_by and not takes_weights(loss):
+        asks = "w_val" if weighted_by[0] == "validation" else weighted_by[0]
         raise HyperparameterError(
             f"loss: {type(loss).__name__}.compute takes no weights, so it cannot weigh the rows as "
-            f"{'sample_weight' if weights is not None else 'w_val'} asks; pass a loss whose "
-            f"compute(Y, T, weights=None) does (every built-in loss does), or no sample weights"
+            f"{asks} asks; pass a loss whose compute(Y, T, weights=None) does (every built-in "
+            f"loss does), or no sample weights"
         )
 
     float_hint = FLOAT_TARGETS_HINT if loss_was_inferred and y.dtype.kind == "f" else ""
@@ -262,6 +274,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, loss=None, optimizer="adam", 
         encode = encode_earlier_classes
     X = prepare_inputs(preprocessor, X, dtype)
     T = prepare_targets(loss, encode(preprocessor, y), n_outputs, dtype, float_hint)
+    if class_weight is not None:
+        weights = weigh_classes(T, preprocessor, class_weight, weights)
     T_val, validation_set = None, NO_VALIDATION
     if X_val is not None:
         if X_val.shape[1] != X.shape[1]:
@@ -392,6 +406,23 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed):
             raise DataError(f"sample_weight: the weights of all {len(rows)} {which} rows are zero (validation="
                             f"{validation:g}); expected at least one positive weight among them")
     return X[train], y[train], weights[train], X[held], y[held], weights[held]
+
+
+def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights):
+    """The training rows' sample ``weights`` (or None: all 1) times their class weights.
+
+    HyperparameterError naming ``class_weight`` unless the targets are class labels (a
+    classification loss with labels, not probability rows); the product is checked as
+    ``sample_weight`` is (DataError when all of it is zero).
+    """
+    if preprocessor.task != "classification" or T.ndim != 1:
+        raise HyperparameterError(
+            "class_weight: needs class labels (classification with a label per row); got "
+            + ("probability targets, one row per sample" if preprocessor.task == "classification"
+               else f"targets for {preprocessor.task}")
+        )
+    per_row = class_weights_per_row(T, preprocessor.classes, class_weight)
+    return as_sample_weights(per_row if weights is None else per_row * weights, len(T), "class_weight")
 
 
 def has_validation_weights(validation) -> bool:

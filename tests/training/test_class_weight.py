@@ -1,0 +1,96 @@
+"""Class weights: cr.fit(class_weight=...) trains as the sample weights they stand for, weights
+training only, and refuses what cannot be a class weight by name."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.utils.class_weight import compute_class_weight
+
+import chainrule as cr
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+SPECIES = np.array(["setosa", "versicolor", "virginica"])[Y_IRIS]
+
+
+def trained(y, **weighting) -> np.ndarray:
+    """θ after 3 epochs of SGD on iris with ``weighting`` (class_weight and/or sample_weight)."""
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, y, optimizer="sgd", lr=0.05, epochs=3, batch_size=16, standardize=True, verbose=0,
+           **weighting)
+    return model.flat_parameters().theta.copy()
+
+
+def test_a_dict_trains_as_the_sample_weights_it_stands_for():
+    weights = {"setosa": 0.5, "virginica": 3.0}  # versicolor, unlisted, weighs 1
+    per_row = np.array([weights.get(label, 1.0) for label in SPECIES])
+    assert np.array_equal(trained(SPECIES, class_weight=weights), trained(SPECIES, sample_weight=per_row))
+    assert not np.array_equal(trained(SPECIES, class_weight=weights), trained(SPECIES))
+
+
+def test_balanced_weighs_classes_as_scikit_learn_computes_them():
+    rows = np.r_[0:50, 50:70, 100:150]  # 50 setosa, 20 versicolor, 50 virginica
+    X, y = X_IRIS[rows], Y_IRIS[rows]
+    expected = compute_class_weight("balanced", classes=np.array([0, 1, 2]), y=y)[y]
+    model, reference = cr.mlp([4, 8, 3], seed=0), cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X, y, class_weight="balanced", epochs=2, verbose=0)
+    cr.fit(reference, X, y, sample_weight=expected, epochs=2, verbose=0)
+    assert np.array_equal(model.flat_parameters().theta, reference.flat_parameters().theta)
+
+
+def test_class_weights_multiply_the_sample_weights():
+    sample = np.random.default_rng(0).uniform(0.5, 2, len(SPECIES))
+    weights = {"versicolor": 4.0}
+    per_row = sample * np.array([weights.get(label, 1.0) for label in SPECIES])
+    assert np.array_equal(trained(SPECIES, class_weight=weights, sample_weight=sample),
+                          trained(SPECIES, sample_weight=per_row))
+
+
+def test_class_weights_weight_training_only_not_the_validation_scores():
+    model = cr.mlp([4, 8, 3], seed=0)
+    validation = (X_IRIS[::5], SPECIES[::5])
+    history = cr.fit(model, X_IRIS, SPECIES, class_weight={"setosa": 10.0}, validation=validation, epochs=2,
+                     verbose=0)
+    scores = cr.evaluate(model, *validation)
+    assert history["val_loss"][-1] == pytest.approx(scores["loss"], rel=1e-6)
+    assert history["val_accuracy"][-1] == scores["accuracy"]
+
+
+def test_balanced_weights_help_a_rare_class():
+    """95 % of one class: unweighted training predicts the majority for most of the rare rows;
+    balanced weights recover them (recall of the rare class on its training rows)."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (950, 2)), rng.normal(1.5, 1, (50, 2))])
+    y = np.r_[np.zeros(950, int), np.ones(50, int)]
+    recalls = {}
+    for weighting in (None, "balanced"):
+        model = cr.mlp([2, 8, 2], seed=0)
+        cr.fit(model, X, y, class_weight=weighting, epochs=10, lr=0.01, verbose=0)
+        recalls[weighting] = float(np.mean(cr.predict(model, X[950:]) == 1))
+    assert recalls[None] < 0.5 < recalls["balanced"]
+
+
+@pytest.mark.parametrize("class_weight, y, error, message", [
+    ({"daisy": 2.0}, SPECIES, cr.LabelError, "class_weight: 'daisy' is not a class of the model; its classes are "
+                                            "'setosa', 'versicolor', 'virginica'"),
+    ({"setosa": -1.0}, SPECIES, cr.DataError, r"class_weight\['setosa'\]: expected a non-negative weight"),
+    ({"setosa": "heavy"}, SPECIES, cr.HyperparameterError, r"class_weight\['setosa'\]: expected a finite real"),
+    ({"setosa": float("nan")}, SPECIES, cr.HyperparameterError, r"class_weight\['setosa'\]: expected a finite"),
+    ({"setosa": 0, "versicolor": 0, "virginica": 0}, SPECIES, cr.DataError, "class_weight: all 150 weights are zero"),
+    ("equal", SPECIES, cr.HyperparameterError, "class_weight: expected None, 'balanced' or a dict"),
+    ([1, 2, 3], SPECIES, cr.HyperparameterError, "class_weight: expected None, 'balanced' or a dict"),
+    ("balanced", np.eye(3)[Y_IRIS], cr.HyperparameterError, "class_weight: needs class labels .*probability targets"),
+])
+def test_bad_class_weights_are_refused_by_name(class_weight, y, error, message):
+    loss = "cross_entropy" if y.ndim == 2 else None
+    with pytest.raises(error, match=message):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, y, loss=loss, class_weight=class_weight, epochs=1, verbose=0)
+
+
+def test_class_weights_need_a_classification_task():
+    with pytest.raises(cr.HyperparameterError, match="class_weight: needs class labels .*targets for regression"):
+        cr.fit(cr.mlp([4, 8, 1], seed=0), X_IRIS, X_IRIS[:, 0], class_weight="balanced", epochs=1, verbose=0)
+
+
+def test_class_weights_on_the_gpu_are_refused_before_cuda_is_needed():
+    with pytest.raises(cr.HyperparameterError, match="class_weight: sample weights are trained on the CPU only"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, SPECIES, class_weight="balanced", device="cuda", verbose=0)
