@@ -1,5 +1,7 @@
 """MSE: L = (1/N) Σ_n Σ_k (ŷ − y)², ∂L/∂ŷ = 2(ŷ − y)/N."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -84,3 +86,12 @@ def test_non_finite_targets():
 def test_non_finite_outputs():
     with pytest.raises(cr.NonFiniteError, match=r"MSE: outputs Y: expected finite values, found inf at index \(0, 1\)"):
         cr.MSE()(np.array([[0.0, np.inf]]), np.zeros((1, 2)))
+
+
+def test_an_overflow_handled_in_float64_gives_no_numpy_warning():
+    """(1e20)² overflows float32; the loss computes L again in float64 and has nothing to warn about."""
+    Y = np.full((2, 2), 1e20, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, _ = cr.MSE()(Y, np.zeros((2, 2)))
+    assert value == pytest.approx(2e40, rel=1e-6)

@@ -45,13 +45,16 @@ class Loss:
         """
         Y = self._check_outputs(Y)
         T = self.prepare(targets, Y.shape[1], Y.dtype, n_samples=Y.shape[0])
-        if weights is None:
-            return self.compute(Y, T)
-        if not takes_weights(self):
-            raise HyperparameterError(f"weights: {type(self).__name__}.compute takes no weights; give it a "
-                                      f"compute(Y, T, weights=None) to weigh the rows")
-        weights = as_sample_weights(to_numpy(weights), Y.shape[0], "weights", "Y")
-        return self.compute(Y, T, get_array_module(Y).asarray(weights))
+        W = ()  # compute's optional third argument
+        if weights is not None:
+            if not takes_weights(self):
+                raise HyperparameterError(f"weights: {type(self).__name__}.compute takes no weights; give it a "
+                                          f"compute(Y, T, weights=None) to weigh the rows")
+            W = (get_array_module(Y).asarray(as_sample_weights(to_numpy(weights), Y.shape[0], "weights", "Y")),)
+        # An overflow in the outputs' dtype is handled by compute (L again in float64), so
+        # NumPy's warning about it would only alarm; fit silences it for the whole loop.
+        with numpy.errstate(over="ignore"):
+            return self.compute(Y, T, *W)
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         """Validate ``targets`` for outputs of width ``n_outputs`` and convert them."""
