@@ -12,6 +12,7 @@ tests recompute the lines that take a few seconds; the page names the commands f
 import importlib.util
 from pathlib import Path
 
+import numpy
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -55,6 +56,24 @@ def test_two_hidden_neurons_stop_at_a_local_minimum(narrow_runs, seed):
 def test_sixteen_hidden_neurons_learn_xor(seed):
     loss, _ = local_minima.loss_and_gradient_norm(local_minima.train(16, seed))
     assert loss < local_minima.SOLVED
+
+
+def test_stuck_minimum_is_not_strict_a_rescaled_neuron_keeps_the_loss(narrow_runs):
+    """docs/troubles.md: scaling a ReLU neuron's incoming weights and bias by c > 0 and its
+    outgoing weight by 1/c changes θ but no output, so the local minimum is not strict."""
+    model = narrow_runs[1]
+    loss_before, _ = local_minima.loss_and_gradient_norm(model)
+    theta = model.flat_parameters().theta
+    start = theta.copy()
+    try:
+        model.params["0.W"][:, 0] *= 2.0  # neuron 0's incoming weights
+        model.params["0.b"][0] *= 2.0
+        model.params["2.W"][0, :] /= 2.0  # its outgoing weight
+        assert not numpy.array_equal(theta, start)
+        loss_after, _ = local_minima.loss_and_gradient_norm(model)
+    finally:
+        theta[:] = start
+    assert loss_after == pytest.approx(loss_before, rel=1e-12)
 
 
 def test_random_steps_find_lower_loss_where_there_is_one():
