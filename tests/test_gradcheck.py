@@ -240,3 +240,14 @@ def test_gradcheck_names_bad_sample_weights():
     model = cr.Sequential(cr.Linear(3, 2), seed=0)
     with pytest.raises(cr.ShapeError, match="sample_weight: expected 4 weights"):
         cr.gradcheck(model, np.zeros((4, 3)), np.zeros((4, 2)), sample_weight=[1, 2])
+
+
+def test_gradcheck_refuses_weights_a_loss_cannot_take_saying_how():
+    class Plain(cr.MSE):
+        def compute(self, Y, T):
+            return super().compute(Y, T)
+
+    model = cr.Sequential(cr.Linear(3, 2), seed=0)
+    with pytest.raises(cr.HyperparameterError, match=r"sample_weight: Plain.compute takes no weights; give it a "
+                                                     r"compute\(Y, T, weights=None\)"):
+        cr.gradcheck(model, np.zeros((4, 3)), np.zeros((4, 2)), Plain(), sample_weight=[1, 2, 1, 1])

@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 import numpy
 
 from .backend import to_device, to_numpy
-from .checks import as_matrix, as_sample_weights, positive, positive_int
+from .checks import as_matrix, positive, positive_int
 from .errors import HyperparameterError
 from .initializers import as_generator
 from .layers.layer import Layer
 from .losses import get_loss
-from .losses.loss import takes_weights
+from .losses.loss import checked_weights
 
 INPUT = "input"  # the report's name for ∂L/∂X
 # An element is at a kink when its two one-sided differences differ by more than this
@@ -157,9 +157,7 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
                                n_samples=Y.shape[0]), model64.device)
     W = ()  # compute's optional third argument: the weights
     if sample_weight is not None:
-        if not takes_weights(loss):
-            raise HyperparameterError(f"sample_weight: {type(loss).__name__}.compute takes no weights")
-        W = (to_device(as_sample_weights(sample_weight, Y.shape[0]), model64.device),)
+        W = (to_device(checked_weights(loss, sample_weight, Y.shape[0], "sample_weight", "X"), model64.device),)
 
     def value() -> float:
         return float(loss.compute(model64.forward(X64), T, *W)[0])

@@ -3,7 +3,10 @@ one line per parameter, exit 1 above the tolerance."""
 
 import json
 
+import numpy as np
 import pytest
+
+import chainrule as cr
 
 from .helpers import assert_one_line_error, call
 
@@ -68,3 +71,35 @@ def test_a_loss_the_data_cannot_take_is_named_where_it_was_given(tmp_path, capsy
     assert "--loss" not in line
     code, _, err = call(capsys, "gradcheck", "--data", "diabetes", "--loss", "cross_entropy")
     assert_one_line_error(code, err, "--loss: cross_entropy needs class labels")
+
+
+# -- class weights: the weighted loss that chainrule train trains with them -----------------------
+def test_class_weight_in_a_config_checks_the_weighted_loss(tmp_path, capsys, monkeypatch):
+    """A run's config.toml with class_weight = "balanced" checks the loss that run trained:
+    each sampled row weighted by scikit-learn's balanced weight of its class."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from chainrule.cli import gradcheck as command
+    from chainrule.data import load_data
+
+    given = {}
+
+    def recording(*args, **kwargs):
+        given.update(kwargs)
+        return cr.gradcheck(*args, **kwargs)
+
+    monkeypatch.setattr(command, "gradcheck", recording)
+    (tmp_path / "run.toml").write_text('data = "breast_cancer"\nhidden = "4"\nclass_weight = "balanced"\n')
+    code, out, _ = call(capsys, "gradcheck", "--config", tmp_path / "run.toml", "--samples", "6")
+    assert code == 0, out
+    y = load_data("breast_cancer", test_size=0.2, seed=0).y_train
+    expected = compute_class_weight("balanced", classes=np.unique(y), y=y)[np.searchsorted(np.unique(y), y[:6])]
+    np.testing.assert_allclose(given["sample_weight"], expected, rtol=1e-12)
+    code, out, _ = call(capsys, "gradcheck", "--config", tmp_path / "run.toml", "--class-weight", "none")
+    assert code == 0 and given["sample_weight"] is None  # the command line wins
+
+
+def test_class_weight_on_regression_data_exits_2_naming_where_it_was_given(tmp_path, capsys):
+    (tmp_path / "run.toml").write_text('data = "diabetes"\nclass_weight = "balanced"\n')
+    code, _, err = call(capsys, "gradcheck", "--config", tmp_path / "run.toml")
+    assert_one_line_error(code, err, "run.toml: key 'class_weight': class weights need class labels")

@@ -1,5 +1,7 @@
 """The loss contract: get_loss by name, checks on the outputs, no raw NumPy error escapes."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -163,3 +165,27 @@ def test_a_custom_loss_without_weights_refuses_them_by_name():
     assert Plain()(Y, Y)[0] == 0  # unweighted, it works
     with pytest.raises(cr.HyperparameterError, match="weights: Plain.compute takes no weights"):
         Plain()(Y, Y, np.ones(4))
+
+
+def test_ragged_weights_are_a_shape_error_naming_them():
+    with pytest.raises(cr.ShapeError, match="weights: expected a vector of 2 weights, got list"):
+        cr.MSE()(np.zeros((2, 1)), np.zeros((2, 1)), [[1], [1, 2]])
+
+
+# -- NumPy's overflow warnings: silenced for the built-in losses only ---------------------------
+def test_a_custom_compute_keeps_numpys_overflow_warning_and_error():
+    """Built-in losses compute an overflowed L again in float64, so loss(Y, targets) silences
+    NumPy's overflow warning for them; a custom compute may not, so its overflow still surfaces."""
+    class Cubed(cr.MSE):
+        def compute(self, Y, T, weights=None):
+            value = ((Y - T) ** 3).mean()
+            return value, 3 * (Y - T) ** 2 / Y.size
+
+    Y = np.full((2, 1), 1e20, dtype=np.float32)
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        Cubed()(Y, np.zeros((2, 1)))
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        Cubed()(Y, np.zeros((2, 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(cr.MSE()(Y, np.zeros((2, 1)))[0])  # the built-in recomputes in float64, silently

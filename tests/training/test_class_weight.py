@@ -94,3 +94,36 @@ def test_class_weights_need_a_classification_task():
 def test_class_weights_on_the_gpu_are_refused_before_cuda_is_needed():
     with pytest.raises(cr.HyperparameterError, match="class_weight: sample weights are trained on the CPU only"):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, SPECIES, class_weight="balanced", device="cuda", verbose=0)
+
+
+def test_float_labels_taken_as_regression_say_so_when_class_weighted():
+    """0.0/1.0 labels (as pandas reads them) train MSE by default; the refusal says why."""
+    with pytest.raises(cr.HyperparameterError, match="targets for regression; y holds floats.*loss='cross_entropy'"):
+        cr.fit(cr.mlp([4, 8, 1], seed=0), X_IRIS, (Y_IRIS == 0).astype(float), class_weight="balanced", epochs=1,
+               verbose=0)
+
+
+def test_balanced_on_a_subset_of_the_models_classes_weighs_the_classes_present():
+    """Fit again on rows of two of the model's three classes: scikit-learn's balanced weights
+    of those two, the absent class weighing nothing."""
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, SPECIES, epochs=1, verbose=0)
+    rows = np.r_[0:50, 50:70]  # setosa and 20 versicolor
+    expected = compute_class_weight("balanced", classes=np.unique(SPECIES[rows]), y=SPECIES[rows])
+    per_row = expected[np.searchsorted(np.unique(SPECIES[rows]), SPECIES[rows])]
+    twin = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(twin, X_IRIS, SPECIES, epochs=1, verbose=0)
+    cr.fit(model, X_IRIS[rows], SPECIES[rows], class_weight="balanced", epochs=2, verbose=0)
+    cr.fit(twin, X_IRIS[rows], SPECIES[rows], sample_weight=per_row, epochs=2, verbose=0)
+    assert np.array_equal(model.flat_parameters().theta, twin.flat_parameters().theta)
+
+
+def test_a_resumed_class_weighted_run_is_bit_identical(tmp_path):
+    arguments = dict(class_weight="balanced", validation=0.2, optimizer="sgd", lr=0.05, batch_size=16,
+                     checkpoint=tmp_path / "checkpoint.safetensors", verbose=0)
+    whole = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(whole, X_IRIS[30:], SPECIES[30:], epochs=4, **arguments)
+    first, resumed = cr.mlp([4, 8, 3], seed=0), cr.mlp([4, 8, 3], seed=0)
+    cr.fit(first, X_IRIS[30:], SPECIES[30:], epochs=2, **arguments)
+    cr.fit(resumed, X_IRIS[30:], SPECIES[30:], epochs=4, resume=tmp_path / "checkpoint.safetensors", **arguments)
+    assert np.array_equal(resumed.flat_parameters().theta, whole.flat_parameters().theta)

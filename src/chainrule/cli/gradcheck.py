@@ -3,7 +3,9 @@
 The network is the one ``chainrule train`` would build with the same options (data set,
 --hidden, --activation, --loss, --seed); its backpropagated gradients are compared with
 central differences in float64 on a few samples of the data. Prints the max relative error
-per parameter; exits 1 when any exceeds --tolerance.
+per parameter; exits 1 when any exceeds --tolerance. With class weights (--class-weight
+balanced, or the config key class_weight) it checks the weighted loss that ``chainrule train``
+trains with them, each row weighted by its class's weight over the training rows.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..data.preprocessing import Preprocessor
 from ..gradcheck import gradcheck
 from ..layers import mlp
 from ..losses import get_loss
+from ..training.class_weight import class_weights_per_row
 from . import train
 from .config import value_name
 
@@ -29,6 +32,8 @@ def add_arguments(parser) -> None:
     option = parser.add_argument
     for name in ("--data", "--label", "--hidden", "--activation", "--loss"):
         option(name, help="as for chainrule train")
+    option("--class-weight", dest="class_weight", choices=train.CLASS_WEIGHTS, metavar="{none,balanced}",
+           help="as for chainrule train")
     option("--config", metavar="FILE", help="TOML file, as for chainrule train")
     option("--seed", type=int, help="as for chainrule train")
     option("--samples", type=int, default=8, help="rows of data to check on [8]")
@@ -48,6 +53,7 @@ def run(args) -> int:
     positive_int(args.max_checks, "--max-checks")
     positive(args.tolerance, "--tolerance")
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    train.check_class_weight_task(config, sources, data)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = train.n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     model = mlp([data.X_train.shape[1], *train.hidden_sizes(config.hidden), n_outputs],
@@ -56,8 +62,12 @@ def run(args) -> int:
     preprocessor = Preprocessor.fit(data.X_train, data.y_train, data.task)
     X = preprocessor.transform(data.X_train[rows], numpy.float64)
     y = preprocessor.encode(data.y_train[rows]) if data.task == "classification" else data.y_train[rows]
+    sample_weight = None
+    if config.class_weight != "none":  # the class weights of all the training rows, as train weighs them
+        sample_weight = class_weights_per_row(preprocessor.encode(data.y_train), preprocessor.classes,
+                                              config.class_weight)[rows]
     report = gradcheck(model, X, y, get_loss(loss), max_checks=args.max_checks,
-                       seed=config.seed)
+                       seed=config.seed, sample_weight=sample_weight)
     passed = report.passed(args.tolerance)
     if args.json:
         print(json.dumps({"errors": report.errors, "max_rel_error": report.max_rel_error,

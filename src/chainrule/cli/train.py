@@ -175,6 +175,10 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     choice(config.loss, name("loss"), ["auto", *LOSSES])
     choice(config.optimizer, name("optimizer"), list(OPTIMIZERS))
     choice(config.class_weight, name("class_weight"), list(CLASS_WEIGHTS))
+    if config.class_weight != "none" and config.device != "cpu":  # before check_device asks for a GPU
+        raise HyperparameterError(f"{name('class_weight')}: class weights train on the CPU only, as sample weights "
+                                  f"do, but {name('device')} is {config.device!r}; train on the CPU, or with no "
+                                  f"class weights")
     as_float_dtype(config.dtype, name("dtype"))
     check_device(config.device, name("device"))
     positive(config.lr, name("lr"))
@@ -190,6 +194,13 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     if not 0 < config.test_size < 1:
         raise HyperparameterError(f"{name('test_size')}: expected a fraction in (0, 1), got {config.test_size}")
     hidden_sizes(config.hidden, name("hidden"))
+
+
+def check_class_weight_task(config: TrainConfig, sources: dict, data) -> None:
+    """HyperparameterError naming ``class_weight`` where it came from unless ``data`` has classes to weigh."""
+    if config.class_weight != "none" and data.task != "classification":
+        raise HyperparameterError(f"{value_name('class_weight', sources.get('class_weight'))}: class weights need "
+                                  f"class labels, but {data.name} is a {data.task} data set")
 
 
 def hidden_sizes(text: str, name: str = "--hidden") -> list[int]:
@@ -263,9 +274,7 @@ def run(args) -> int:
     # scored whole) rather than passing it with rows this run never split.
     data_hash = file_sha256(config.data) if config.data.lower().endswith(".csv") else None
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
-    if config.class_weight != "none" and data.task != "classification":
-        raise HyperparameterError(f"{value_name('class_weight', sources.get('class_weight'))}: class weights need "
-                                  f"class labels, but {data.name} is a {data.task} data set")
+    check_class_weight_task(config, sources, data)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     model = mlp([data.X_train.shape[1], *hidden_sizes(config.hidden), n_outputs], config.activation,

@@ -41,18 +41,19 @@ class Loss:
         ``Y`` must be a float32 or float64 array (anything else, a list or float16 included,
         raises DTypeError) with at least one row (ShapeError otherwise). ``weights``, one per
         row (finite, non-negative, not all zero, as ``cr.fit``'s ``sample_weight``), make L
-        the weighted mean; a bad one raises the chainrule error naming ``weights``.
+        the weighted mean; a bad one raises the chainrule error naming ``weights``. A
+        built-in loss gives no NumPy overflow warning (it computes an overflowed L again in
+        float64); a custom ``compute`` runs under the caller's ``numpy.errstate``.
         """
         Y = self._check_outputs(Y)
         T = self.prepare(targets, Y.shape[1], Y.dtype, n_samples=Y.shape[0])
         W = ()  # compute's optional third argument
         if weights is not None:
-            if not takes_weights(self):
-                raise HyperparameterError(f"weights: {type(self).__name__}.compute takes no weights; give it a "
-                                          f"compute(Y, T, weights=None) to weigh the rows")
-            W = (get_array_module(Y).asarray(as_sample_weights(to_numpy(weights), Y.shape[0], "weights", "Y")),)
-        # An overflow in the outputs' dtype is handled by compute (L again in float64), so
-        # NumPy's warning about it would only alarm; fit silences it for the whole loop.
+            W = (get_array_module(Y).asarray(checked_weights(self, weights, Y.shape[0], "weights", "Y")),)
+        if not computes_overflow_again(self):
+            return self.compute(Y, T, *W)  # NumPy's overflow warnings, or errors, are the caller's to see
+        # A built-in compute handles an overflow in the outputs' dtype (L again in float64),
+        # so NumPy's warning about it would only alarm; fit silences it for the whole loop.
         with numpy.errstate(over="ignore"):
             return self.compute(Y, T, *W)
 
@@ -110,6 +111,26 @@ def check_batch(name: str, T: Array, n_samples: int | None) -> None:
 def takes_weights(loss: Loss) -> bool:
     """Whether ``loss.compute`` takes sample weights (a ``weights`` argument), as the built-in losses do."""
     return "weights" in inspect.signature(loss.compute).parameters
+
+
+def checked_weights(loss: Loss, weights, n_rows: int, name: str, rows_of: str) -> numpy.ndarray:
+    """``weights`` for ``loss.compute``, checked as ``cr.fit``'s ``sample_weight`` (see
+    ``checks.as_sample_weights``, whose errors name ``name``), as float64 NumPy.
+
+    HyperparameterError naming ``name`` when ``loss.compute`` takes no weights.
+    """
+    if not takes_weights(loss):
+        raise HyperparameterError(f"{name}: {type(loss).__name__}.compute takes no weights; give it a "
+                                  f"compute(Y, T, weights=None) to weigh the rows")
+    if get_array_module(weights) is not numpy:  # a GPU array, checked on the CPU
+        weights = to_numpy(weights)
+    return as_sample_weights(weights, n_rows, name, rows_of)  # a list too, a ragged one named
+
+
+def computes_overflow_again(loss: Loss) -> bool:
+    """Whether ``loss.compute`` is a built-in loss's, which computes L again in float64 when
+    it overflowed the outputs' dtype (see :func:`overflowed`); a custom compute may not."""
+    return type(loss).compute.__module__.startswith(f"{__package__}.")
 
 
 def weight_shares(weights) -> numpy.ndarray:

@@ -6,14 +6,13 @@ they weight training only: validation scores stay unweighted by class.
 
 - a dict ``{label: weight}`` weighs the rows of each listed class by its weight and the rows
   of every other class by 1 (scikit-learn's and Keras's rule);
-- ``"balanced"`` weighs class c by n / (K · n_c), with n training rows, K classes and n_c
-  training rows of c (scikit-learn's ``compute_class_weight("balanced")``), so that every
-  class present weighs n / K in all and a rare class counts as much as a common one.
+- ``"balanced"`` weighs class c by n / (K · n_c), with n training rows (those left after a
+  validation fraction is held out), K classes among them and n_c training rows of c
+  (scikit-learn's ``compute_class_weight("balanced")`` of those rows), so that every class
+  present weighs n / K in all and a rare class counts as much as a common one.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy
 
@@ -25,7 +24,8 @@ def class_weights_per_row(T: numpy.ndarray, classes: list, class_weight) -> nump
     """Each training row's weight (float64) from its class index ``T[n]`` into ``classes``.
 
     Raises HyperparameterError naming ``class_weight`` for anything but "balanced" or a
-    dict, LabelError for a dict key that names no class, DataError for a negative weight.
+    dict, or for a weight that is not a finite real; LabelError for a dict key that names no
+    class; DataError for a negative weight.
     """
     if isinstance(class_weight, str) and class_weight == "balanced":
         counts = numpy.bincount(T, minlength=len(classes))
@@ -43,8 +43,8 @@ def class_weights_per_row(T: numpy.ndarray, classes: list, class_weight) -> nump
         if label not in index:
             shown = ", ".join(map(repr, classes[:10])) + (", ..." if len(classes) > 10 else "")
             raise LabelError(f"class_weight: {label!r} is not a class of the model; its classes are {shown}")
-        weight = real(weight, f"class_weight[{label!r}]")
-        if weight < 0 or not math.isfinite(weight):
+        weight = real(weight, f"class_weight[{label!r}]")  # finite, else HyperparameterError
+        if weight < 0:
             raise DataError(f"class_weight[{label!r}]: expected a non-negative weight, got {weight!r}")
         per_class[index[label]] = weight
     return per_class[T]

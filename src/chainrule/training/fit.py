@@ -89,11 +89,14 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         None (the default) trains exactly as without it.
     class_weight : "balanced" or dict, optional
         Weights of the classes, multiplied into the training rows' weights (see
-        :mod:`chainrule.training.class_weight`): ``{label: weight}`` (unlisted classes weigh
-        1), or "balanced", n / (K · n_c) for class c with n_c of the n training rows. As in
-        Keras they weight training only, not the validation scores. Needs class labels
+        :mod:`chainrule.training.class_weight`): ``{label: weight}`` (keys are labels as in
+        ``y``, or as the model's classes from an earlier fit; unlisted classes weigh 1), or
+        "balanced", n / (K · n_c) for class c with n_c of the n training rows and K the
+        classes among them, counted after ``validation`` has held its rows out. As in Keras
+        they weight training only, not the validation scores. Needs class labels
         (HyperparameterError for regression or probability targets); a key that is no class
-        raises LabelError, a negative weight DataError; CPU only, as ``sample_weight``.
+        raises LabelError, a weight that is not a finite real HyperparameterError, a negative
+        one DataError; CPU only, as ``sample_weight``.
     loss : Loss or name, optional
         By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
         MSE when it holds floats (float labels such as 0.0/1.0, or one-hot rows, are then
@@ -275,7 +278,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     X = prepare_inputs(preprocessor, X, dtype)
     T = prepare_targets(loss, encode(preprocessor, y), n_outputs, dtype, float_hint)
     if class_weight is not None:
-        weights = weigh_classes(T, preprocessor, class_weight, weights)
+        weights = weigh_classes(T, preprocessor, class_weight, weights, float_hint)
     T_val, validation_set = None, NO_VALIDATION
     if X_val is not None:
         if X_val.shape[1] != X.shape[1]:
@@ -408,18 +411,19 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed):
     return X[train], y[train], weights[train], X[held], y[held], weights[held]
 
 
-def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights):
+def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights, float_hint: str = ""):
     """The training rows' sample ``weights`` (or None: all 1) times their class weights.
 
     HyperparameterError naming ``class_weight`` unless the targets are class labels (a
-    classification loss with labels, not probability rows); the product is checked as
-    ``sample_weight`` is (DataError when all of it is zero).
+    classification loss with labels, not probability rows), with ``float_hint`` when float
+    labels were taken as regression targets; the product is checked as ``sample_weight`` is
+    (DataError when all of it is zero).
     """
     if preprocessor.task != "classification" or T.ndim != 1:
         raise HyperparameterError(
             "class_weight: needs class labels (classification with a label per row); got "
             + ("probability targets, one row per sample" if preprocessor.task == "classification"
-               else f"targets for {preprocessor.task}")
+               else f"targets for {preprocessor.task}{float_hint}")
         )
     per_row = class_weights_per_row(T, preprocessor.classes, class_weight)
     return as_sample_weights(per_row if weights is None else per_row * weights, len(T), "class_weight")
