@@ -1,6 +1,8 @@
 """Class weights: cr.fit(class_weight=...) trains as the sample weights they stand for, weights
 training only, and refuses what cannot be a class weight by name."""
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
@@ -127,3 +129,24 @@ def test_a_resumed_class_weighted_run_is_bit_identical(tmp_path):
     cr.fit(first, X_IRIS[30:], SPECIES[30:], epochs=2, **arguments)
     cr.fit(resumed, X_IRIS[30:], SPECIES[30:], epochs=4, resume=tmp_path / "checkpoint.safetensors", **arguments)
     assert np.array_equal(resumed.flat_parameters().theta, whole.flat_parameters().theta)
+
+
+@pytest.mark.parametrize("labels, key", [
+    (np.arange(30) % 3, True),          # True == 1 in Python, but True is no class of 0, 1, 2
+    (np.arange(30) % 2 == 0, 1),        # nor is 1 a class of False, True
+    (np.arange(30) % 2 == 0, np.int64(0)),
+])
+def test_a_boolean_key_names_only_a_boolean_class(labels, key):
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    model = cr.mlp([4, 3, len(np.unique(labels))], seed=0)
+    with pytest.raises(cr.LabelError, match=re.escape(f"class_weight: {key!r} is not a class of the model")):
+        cr.fit(model, X, labels, class_weight={key: 2.0}, epochs=1, batch_size=10, verbose=0)
+
+
+def test_a_boolean_key_weighs_its_boolean_class():
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    labels = np.arange(30) % 2 == 0
+    weighted, twin = cr.mlp([4, 3, 2], seed=0), cr.mlp([4, 3, 2], seed=0)
+    cr.fit(weighted, X, labels, class_weight={np.True_: 3.0}, epochs=1, batch_size=10, verbose=0)
+    cr.fit(twin, X, labels, sample_weight=np.where(labels, 3.0, 1.0), epochs=1, batch_size=10, verbose=0)
+    assert np.array_equal(weighted.flat_parameters().theta, twin.flat_parameters().theta)

@@ -25,7 +25,8 @@ def class_weights_per_row(T: numpy.ndarray, classes: list, class_weight) -> nump
 
     Raises HyperparameterError naming ``class_weight`` for anything but "balanced" or a
     dict, or for a weight that is not a finite real; LabelError for a dict key that names no
-    class; DataError for a negative weight.
+    class (a boolean key names only a boolean class: ``True`` is not the class 1); DataError
+    for a negative weight.
     """
     if isinstance(class_weight, str) and class_weight == "balanced":
         counts = numpy.bincount(T, minlength=len(classes))
@@ -40,7 +41,7 @@ def class_weights_per_row(T: numpy.ndarray, classes: list, class_weight) -> nump
     index = {label: k for k, label in enumerate(classes)}
     per_class = numpy.ones(len(classes))
     for label, weight in class_weight.items():
-        if label not in index:
+        if label not in index or is_bool(label) != is_bool(classes[index[label]]):  # True == 1 in Python
             shown = ", ".join(map(repr, classes[:10])) + (", ..." if len(classes) > 10 else "")
             raise LabelError(f"class_weight: {label!r} is not a class of the model; its classes are {shown}")
         weight = real(weight, f"class_weight[{label!r}]")  # finite, else HyperparameterError
@@ -48,3 +49,8 @@ def class_weights_per_row(T: numpy.ndarray, classes: list, class_weight) -> nump
             raise DataError(f"class_weight[{label!r}]: expected a non-negative weight, got {weight!r}")
         per_class[index[label]] = weight
     return per_class[T]
+
+
+def is_bool(label) -> bool:
+    """Whether ``label`` is a boolean (Python's or NumPy's), which a dict would match to 0 or 1."""
+    return isinstance(label, (bool, numpy.bool_))
