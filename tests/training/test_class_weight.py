@@ -94,7 +94,8 @@ def test_class_weights_need_a_classification_task():
 
 
 def test_class_weights_on_the_gpu_are_refused_before_cuda_is_needed():
-    with pytest.raises(cr.HyperparameterError, match="class_weight: sample weights are trained on the CPU only"):
+    with pytest.raises(cr.HyperparameterError,
+                       match="class_weight: sample weights are trained on the CPU only; use device=.cpu., or no class_weight$"):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, SPECIES, class_weight="balanced", device="cuda", verbose=0)
 
 

@@ -232,7 +232,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
                                             ("validation", has_validation_weights(validation))) if given]
     if device == "cuda" and weighted_by:
         raise HyperparameterError(f"{weighted_by[0]}: sample weights are trained on the CPU only; use device='cpu', "
-                                  f"or no sample weights")
+                                  f"or no {'w_val' if weighted_by[0] == 'validation' else weighted_by[0]}")
     module_for(device)  # an unknown name, or "cuda" without CuPy, fails here
     if device == "cuda" and distributed is not False:
         raise HyperparameterError("device: distributed training runs on the CPU; use device='cpu' with distributed")
