@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import warnings
 
 import matplotlib.image
 import numpy
@@ -414,3 +415,77 @@ def test_layer_names_on_the_depth_axis_do_not_overlap(tmp_path, drawn, n_layers)
                       initial_grad_norms={path: 2.0 ** -depth for depth, path in enumerate(paths)}, epochs=2)
     plot_gradient_flow(history, tmp_path / "flow.png", model=model)
     assert_tick_labels_do_not_overlap(drawn[0].axes[1])
+
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+def non_finite_marks(axes) -> list:
+    """The epochs (or depths) that the red crosses on ``axes``'s top edge mark as NaN/inf."""
+    marks = [line for line in axes.get_lines() if line.get_label() == plots.NON_FINITE_LABEL]
+    if not marks:
+        return []
+    assert len(marks) == 1, "one set of crosses per panel"
+    top_edge = axes.transAxes.transform((0, 1))[1]
+    for x, y in zip(marks[0].get_xdata(), marks[0].get_ydata()):
+        assert marks[0].get_transform().transform((x, y))[1] == pytest.approx(top_edge)  # on the top edge, any scale
+    return list(marks[0].get_xdata())
+
+
+def legend_texts(axes) -> list[str]:
+    return [text.get_text() for text in axes.get_legend().get_texts()]
+
+
+def test_a_diverged_epoch_is_marked_not_silently_dropped(tmp_path, drawn):
+    history = History(metrics={"loss": [2.0, 1.0, 0.5, NAN], "val_loss": [2.1, 1.2, INF, NAN],
+                               "accuracy": [0.3, 0.5, 0.6, 0.7]}, epochs=4)
+    plot_history(history, tmp_path / "history.png")
+    loss, accuracy = drawn[0].axes
+    assert non_finite_marks(loss) == [3, 4]  # validation at 3 and 4, training at 4
+    assert "NaN/inf (diverged)" in legend_texts(loss)
+    assert non_finite_marks(accuracy) == [] and "NaN/inf (diverged)" not in legend_texts(accuracy)
+    lines = lines_by_label(loss)  # the finite points are drawn as before
+    assert list(lines["training"].get_xdata()) == [1, 2, 3, 4]
+    assert lines["training"].get_ydata()[:3].tolist() == [2.0, 1.0, 0.5]
+    assert loss.get_ylim()[1] < 2.5  # the crosses do not stretch the axis
+
+
+def test_a_diverged_loss_on_a_log_axis_is_marked_and_ignored_by_the_log_rule(tmp_path, drawn):
+    plot_history(history_of_losses([2.0, 0.1, 0.01, 0.001, INF]), tmp_path / "inf.png")
+    assert drawn[0].axes[0].get_yscale() == "log" and non_finite_marks(drawn[0].axes[0]) == [5]
+    plot_history(history_of_losses([2.0, 0.1, 0.01, 0.001, -INF]), tmp_path / "minus_inf.png")
+    assert drawn[1].axes[0].get_yscale() == "log" and non_finite_marks(drawn[1].axes[0]) == [5]
+    plot_history(history_of_losses([2.0, 0.1, 0.01, 0.001, 0.0]), tmp_path / "zero.png")
+    assert non_finite_marks(drawn[2].axes[0]) == []  # a loss of 0 is not a divergence
+
+
+def test_a_history_whose_every_loss_is_nan_plots_without_warnings(tmp_path, drawn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_history(history_of_losses([NAN, NAN, INF], [NAN, NAN, NAN]), tmp_path / "history.png")
+    assert_png(tmp_path / "history.png", n_panels=1)
+    axes = drawn[0].axes[0]
+    assert non_finite_marks(axes) == [1, 2, 3]
+    assert [text.get_text() for text in axes.texts] == [plots.NOTHING_FINITE]
+    assert all(numpy.isfinite(axes.get_ylim())) and axes.get_yscale() == "linear"
+    low, high = axes.get_xlim()
+    assert low < 1 and high > 3
+
+
+def test_non_finite_gradient_norms_are_marked_and_zero_norms_are_gaps(tmp_path, drawn):
+    history = History(grad_norms={"0": [1e-3, 1e-2, INF, 0.0], "2": [0.1, 0.0, 0.2, NAN]},
+                      initial_grad_norms={"0": 0.0, "2": INF, "4": 0.5}, epochs=4)
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    per_epoch, profile = drawn[0].axes
+    assert non_finite_marks(per_epoch) == [3, 4]  # not epoch 2, where a norm is 0
+    assert non_finite_marks(profile) == [2]  # layer "2" at depth 2; layer "0" (norm 0) is a plain gap
+    assert "NaN/inf (diverged)" in legend_texts(per_epoch) and legend_texts(profile) == ["NaN/inf (diverged)"]
+    assert numpy.isnan(lines_by_label(per_epoch)["2"].get_ydata()[1])  # the 0 is still a gap
+
+
+def test_finite_runs_get_no_marks(tmp_path, drawn):
+    plot_history(classification_history(), tmp_path / "history.png")
+    plot_gradient_flow(classification_history(), tmp_path / "flow.png")
+    for axes in (*drawn[0].axes, *drawn[1].axes):
+        assert non_finite_marks(axes) == []

@@ -38,6 +38,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
 from .errors import DataError
 from .io.atomic import atomic_write
@@ -54,6 +55,9 @@ MAX_UPRIGHT_LABEL = 4  # depth tick labels longer than this many characters are 
 MAX_SLANTED_TICKS = 10  # more long depth tick labels than this are set vertically, as slanted ones would overlap
 SAVE_FORMATS = ("png", "pdf", "svg", "eps", "jpg", "jpeg")  # written by Figure + Agg without pyplot or LaTeX
 NOTHING_POSITIVE = "no positive gradient norms to show"
+NOTHING_FINITE = "no finite values to show"
+NON_FINITE_LABEL = "NaN/inf (diverged)"  # legend entry of the red crosses marking non-finite values
+NON_FINITE_STYLE = {"linestyle": "none", "marker": "x", "color": "red", "markersize": 9, "markeredgewidth": 2}
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
 
 
@@ -68,6 +72,12 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     The loss panel has a log y axis when its values (training and validation) span more
     than two powers of ten, as a loss falling from 2 to 0.001 does: on a linear axis
     everything after the first epochs would look flat. ``log_loss`` overrides that rule.
+
+    A value that is NaN or infinite (a run that diverged) cannot be drawn on the axis:
+    a red cross on the panel's top edge marks its epoch, with the legend entry "NaN/inf
+    (diverged)", so the curve does not just end early. The finite values are drawn as
+    usual and alone set the axis (and the log rule above). A panel whose values are all
+    NaN or infinite shows the crosses and says "no finite values to show" in its middle.
 
     Parameters
     ----------
@@ -118,13 +128,21 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
         series = [history.metrics.get(name), history.metrics.get("val_" + name)]
         log_scale = name == "loss" and _loss_on_log_axis(series, log_loss)
+        non_finite_epochs, any_finite = [], False
         for values, label, style in zip(series, ("training", "validation"), ("-", "--")):
             if values:
                 # A loss of 0 cannot sit on a log axis: it is left out as a gap.
                 shown = [_positive(value) for value in values] if log_scale else values
-                axes.plot(_epochs(values, last_epoch), shown, style, label=label, marker=_marker(values))
+                epochs = _epochs(values, last_epoch)
+                axes.plot(epochs, shown, style, label=label, marker=_marker(values))
+                non_finite = _non_finite_positions(epochs, values)
+                non_finite_epochs += non_finite
+                any_finite = any_finite or len(non_finite) < len(values)
         if log_scale:
             axes.set_yscale("log")
+        _mark_non_finite(axes, non_finite_epochs)
+        if not any_finite:
+            _say_in_middle(axes, NOTHING_FINITE)
         axes.set_xlabel("epoch")
         axes.set_ylabel(METRIC_LABELS.get(name, name))
         axes.set_title(METRIC_LABELS.get(name, name))
@@ -148,9 +166,12 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     Given the ``model``, the legend and the depth axis also name each layer's type
     ("0 Linear", "2 Linear"); without it they show the paths alone.
 
-    A norm that is 0 or not finite cannot sit on a log axis: it is left out as a gap in
-    its line. A panel with no positive, finite norm at all says so in its middle
-    ("no positive gradient norms to show") instead of raising.
+    A norm that is 0 or not finite cannot sit on a log axis; the two are told apart. A
+    norm of 0 (a layer that gets no gradient) is left out as a gap in its line. A norm
+    that is NaN or infinite (the gradient blew up) is a gap too, and a red cross on the
+    panel's top edge marks its epoch (or, in the right panel, its depth), with the legend
+    entry "NaN/inf (diverged)". A panel with no positive, finite norm at all says so in
+    its middle ("no positive gradient norms to show") instead of raising.
 
     Parameters
     ----------
@@ -192,6 +213,9 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         _draw_profile(profile, history.initial_grad_norms, label=None, color="tab:blue")
         _label_depth_axis(profile, [[names[layer] for layer in history.initial_grad_norms]])
         _log_y(profile, history.initial_grad_norms.values())
+        depths = range(1, len(history.initial_grad_norms) + 1)
+        if _mark_non_finite(profile, _non_finite_positions(depths, history.initial_grad_norms.values())):
+            profile.legend()
         profile.set_title("at initialization: " + _ratio_text(history.initial_grad_norms))
     figure.suptitle(title or "Gradient flow")
     return _save(figure, path, image_format)
@@ -204,7 +228,8 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     labelled with its name and the ratio of its last layer's norm to its first layer's.
     When every run has the same layers, the depth axis names them by path (every few
     layers beyond 20); otherwise it numbers them, 1 being each run's first layer with
-    weights. Norms that are 0 or not finite are gaps, as in :func:`plot_gradient_flow`.
+    weights. Norms that are 0 or not finite are gaps, unmarked here (the legend's ratio
+    says "a gradient norm is not finite" when the first or last layer's is).
 
     Parameters
     ----------
@@ -256,16 +281,19 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
 def _loss_on_log_axis(series: list, log_loss: bool | None) -> bool:
     """Whether the loss panel gets a log y axis (see ``plot_history``'s ``log_loss``).
 
-    ``series`` are the training and validation losses (None where absent). Without a
-    positive, finite value there is nothing a log axis could show, so the axis stays linear.
+    ``series`` are the training and validation losses (None where absent). Values that are
+    NaN or ±inf are ignored: they are marked on the panel's edge, not drawn on the axis.
+    Without a positive, finite value there is nothing a log axis could show, so the axis
+    stays linear.
     """
     values = [float(value) for values in series if values for value in values]
-    positive = [value for value in values if value > 0 and math.isfinite(value)]
+    finite = [value for value in values if math.isfinite(value)]
+    positive = [value for value in finite if value > 0]
     if not positive or log_loss is False:
         return False
     if log_loss:
         return True
-    if any(value <= 0 for value in values):  # a loss of 0 would be a gap: left to an explicit log_loss=True
+    if any(value <= 0 for value in finite):  # a loss of 0 would be a gap: left to an explicit log_loss=True
         return False
     return max(positive) / min(positive) > 10.0 ** LOG_LOSS_DECADES
 
@@ -309,13 +337,17 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) 
     layers = list(grad_norms)
     colors = _depth_colors(len(layers))
     step = _naming_step(len(layers))
+    non_finite_epochs = []
     for index, (layer, color) in enumerate(zip(layers, colors)):
+        epochs = _epochs(grad_norms[layer], last_epoch)
         values = [_positive(value) for value in grad_norms[layer]]
         label = names[layer] if index % step == 0 else "_nolegend_"  # matplotlib leaves "_..." labels out
-        axes.plot(_epochs(values, last_epoch), values, color=color, label=label, marker=_marker(values))
+        axes.plot(epochs, values, color=color, label=label, marker=_marker(values))
+        non_finite_epochs += _non_finite_positions(epochs, grad_norms[layer])
     longest = max(len(values) for values in grad_norms.values())
     _span_x(axes, last_epoch - longest + 1, last_epoch)
     _log_y(axes, [value for values in grad_norms.values() for value in values])
+    _mark_non_finite(axes, non_finite_epochs)
     axes.set_xlabel("epoch")
     axes.set_ylabel("‖∂L/∂W‖ (mean over sampled batches)")
     axes.set_title("per layer, during training")
@@ -401,14 +433,41 @@ def _log_y(axes, values) -> None:
     span (matplotlib would raise), so the panel keeps a plain axis and says so instead.
     """
     if not any(not math.isnan(_positive(value)) for value in values):
-        axes.text(0.5, 0.5, NOTHING_POSITIVE, transform=axes.transAxes, ha="center", va="center")
-        axes.set_yticks([])
+        _say_in_middle(axes, NOTHING_POSITIVE)
         return
     axes.set_yscale("log")
     low, high = axes.get_ylim()
     if 0 < low < high < math.inf and high / low < 10.0 ** MIN_DECADES:
         centre, half = math.sqrt(low * high), 10.0 ** (MIN_DECADES / 2)
         axes.set_ylim(centre / half, centre * half)
+
+
+def _non_finite_positions(positions, values) -> list:
+    """The ``positions`` (epochs, depths) whose value in ``values`` is NaN or ±inf."""
+    return [position for position, value in zip(positions, values) if not math.isfinite(float(value))]
+
+
+def _mark_non_finite(axes, positions: list) -> bool:
+    """A red cross on the panel's top edge at each of ``positions``; whether there was any.
+
+    Matplotlib leaves a NaN or infinite point out of a line without a trace, so a run that
+    diverged would show a curve that just ends early. The crosses sit at x in data
+    coordinates and y in axes coordinates (1 = the top edge, whatever the scale), drawn
+    unclipped so that a whole cross shows; they add nothing to the y range of the data.
+    """
+    if not positions:
+        return False
+    marked = sorted(set(positions))  # training and validation may both be NaN at one epoch
+    top_edge = blended_transform_factory(axes.transData, axes.transAxes)
+    axes.plot(marked, [1.0] * len(marked), transform=top_edge, clip_on=False, label=NON_FINITE_LABEL,
+              **NON_FINITE_STYLE)
+    return True
+
+
+def _say_in_middle(axes, note: str) -> None:
+    """``note`` in the middle of a panel with no value to draw, whose y ticks would mean nothing."""
+    axes.text(0.5, 0.5, note, transform=axes.transAxes, ha="center", va="center")
+    axes.set_yticks([])
 
 
 def _ratio_text(norms: dict) -> str:
