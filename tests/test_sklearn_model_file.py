@@ -8,6 +8,7 @@ import numpy
 import pytest
 from sklearn.datasets import make_classification
 
+import chainrule as cr
 from chainrule.errors import ModelFileError
 from chainrule.io import read, save
 from chainrule.sklearn import MLPClassifier
@@ -121,3 +122,22 @@ def test_bad_optimizer_and_early_stopping_tensors(saved, tmp_path):
         load_crafted(saved, tmp_path, tensors={**tensors, "optimizer.v": tensors["optimizer.v"].astype(numpy.float64)})
     with pytest.raises(ModelFileError, match="tensor 'early_stopping.best_theta' has shape"):
         load_crafted(saved, tmp_path, tensors={**tensors, "early_stopping.best_theta": numpy.zeros(3, numpy.float32)})
+
+
+def test_save_leaves_the_estimators_network_as_it_was(tmp_path):
+    """save used to replace model_.preprocessor.classes (0..K−1) by the labels, and add its metadata."""
+    X, y = make_classification(n_samples=60, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    labels = numpy.array(["ant", "bee", "cat"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, labels)
+    preprocessor, metadata = copy.deepcopy(estimator.model_.preprocessor), dict(estimator.model_.metadata)
+    estimator.save(tmp_path / "estimator.safetensors")
+    assert estimator.model_.preprocessor.classes == [0, 1, 2]
+    assert estimator.model_.preprocessor == preprocessor and estimator.model_.metadata == metadata
+    # the file's network still answers in the labels
+    loaded = cr.load(tmp_path / "estimator.safetensors")
+    assert loaded.preprocessor.classes == ["ant", "bee", "cat"]
+    numpy.testing.assert_array_equal(cr.predict(loaded, X), estimator.predict(X))
+    assert "sklearn" in loaded.metadata

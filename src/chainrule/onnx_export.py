@@ -102,17 +102,8 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     onnx = _import_onnx()
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
-    newest = onnx.defs.onnx_opset_version()
-    if opset is None:
-        opset = DEFAULT_OPSET
-    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
-        raise HyperparameterError(f"opset: expected an integer in [{MIN_OPSET}, {newest}], got {opset!r}")
-    weight_bytes = sum(array.nbytes for array in model.params.values())
-    if weight_bytes > MAX_PROTO_BYTES:
-        raise ModelFileError(
-            f"{path}: the model's weights take {weight_bytes / 2**30:.2f} GiB, more than the 2 GiB an ONNX file "
-            f"(one protobuf message) can hold; chainrule does not export weights as external data"
-        )
+    opset = checked_opset(onnx, opset)
+    check_weight_bytes(model, path)
     preprocessor = model.preprocessor
     task = None if preprocessor is None else preprocessor.task
     if probabilities and task not in PROBABILITIES:
@@ -139,6 +130,27 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     onnx.checker.check_model(proto, full_check=True)
     atomic_write(path, proto.SerializeToString(), error=ModelFileError)
     return proto
+
+
+def checked_opset(onnx, opset: int | None) -> int:
+    """``opset``, or :data:`DEFAULT_OPSET` for None; HyperparameterError naming ``opset`` unless it is
+    an integer from :data:`MIN_OPSET` to the newest opset the installed ``onnx`` knows."""
+    newest = onnx.defs.onnx_opset_version()
+    if opset is None:
+        opset = DEFAULT_OPSET
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
+        raise HyperparameterError(f"opset: expected an integer in [{MIN_OPSET}, {newest}], got {opset!r}")
+    return opset
+
+
+def check_weight_bytes(model: Layer, path) -> None:
+    """ModelFileError naming ``path`` when the weights exceed what one ONNX file (one protobuf message) holds."""
+    weight_bytes = sum(array.nbytes for array in model.params.values())
+    if weight_bytes > MAX_PROTO_BYTES:
+        raise ModelFileError(
+            f"{path}: the model's weights take {weight_bytes / 2**30:.2f} GiB, more than the 2 GiB an ONNX file "
+            f"(one protobuf message) can hold; chainrule does not export weights as external data"
+        )
 
 
 def _standardize(graph: "_Graph", X: str, preprocessor) -> str:
@@ -277,13 +289,13 @@ def _import_onnx():
 class _Graph:
     """The nodes and initializers of the graph being built, with unique tensor names."""
 
-    def __init__(self, onnx, dtype: numpy.dtype, opset: int) -> None:
+    def __init__(self, onnx, dtype: numpy.dtype, opset: int, output_names=("Y", "label")) -> None:
         self.onnx = onnx
         self.dtype = numpy.dtype(dtype)
         self.elem_type = {"float32": onnx.TensorProto.FLOAT, "float64": onnx.TensorProto.DOUBLE}[self.dtype.name]
         self.opset = opset
         self.nodes, self.initializers = [], []
-        self._names = {"X", "Y", "label"}  # the graph's input and outputs
+        self._names = {"X", *output_names}  # the graph's input and outputs: no other tensor takes their names
         self._extra_outputs = []  # outputs after "Y"
         self._constants: dict[float, str] = {}
 
@@ -322,15 +334,19 @@ class _Graph:
             self.nodes.append(self.onnx.helper.make_node("Identity", [tensor], [name], name=name))
 
     def add_output(self, name: str, elem_type: int, shape: list) -> None:
-        """Declare tensor ``name`` an output of the graph, after ``"Y"``."""
+        """Declare tensor ``name`` an output of the graph, after ``"Y"`` (when the graph has one)."""
         self._extra_outputs.append(self.onnx.helper.make_tensor_value_info(name, elem_type, shape))
 
-    def model(self, width_in: int | None, width_out: int | None, properties: dict[str, str]):
-        """The finished ModelProto, with a dynamic batch dimension on input and outputs."""
+    def model(self, width_in: int | None, width_out: int | None, properties: dict[str, str], *, with_y: bool = True):
+        """The finished ModelProto, with a dynamic batch dimension on input and outputs.
+
+        Its outputs are ``"Y"`` of ``width_out`` columns, then those of :meth:`add_output`;
+        with ``with_y=False``, only the latter.
+        """
         helper = self.onnx.helper
         inputs = [helper.make_tensor_value_info("X", self.elem_type, ["batch", width_in or "n_features"])]
-        outputs = [helper.make_tensor_value_info("Y", self.elem_type, ["batch", width_out or "n_outputs"]),
-                   *self._extra_outputs]
+        outputs = [helper.make_tensor_value_info("Y", self.elem_type, ["batch", width_out or "n_outputs"])] if with_y else []
+        outputs += self._extra_outputs
         graph = helper.make_graph(self.nodes, "chainrule", inputs, outputs, self.initializers)
         opset_imports = [helper.make_opsetid("", self.opset)]
         proto = helper.make_model(graph, opset_imports=opset_imports, producer_name="chainrule",

@@ -1,9 +1,14 @@
-"""chainrule export MODEL --onnx OUT: the line it prints says what the graph's outputs hold."""
+"""chainrule export MODEL --onnx OUT: the line it prints says what the graph's outputs hold; an
+estimator's file gives the estimator's graph."""
+
+import warnings
 
 import numpy
 import pytest
 
 import chainrule as cr
+from chainrule.io import read, save
+from chainrule.sklearn import MLPClassifier, MLPRegressor
 
 from .helpers import call, iris_features
 
@@ -35,3 +40,50 @@ def test_a_regressor_output_is_called_outputs(tmp_path, capsys):
                 "--out", tmp_path / "run")[0] == 0
     code, out, _ = call(capsys, "export", tmp_path / "run" / "model.safetensors", "--onnx", tmp_path / "m.onnx")
     assert code == 0 and out.rstrip("\n").endswith("-> Y (batch, 1) outputs"), out
+
+
+@pytest.fixture(scope="module")
+def binary_estimator_file(tmp_path_factory):
+    """(path, estimator, X) of a saved binary MLPClassifier with string labels."""
+    X, _ = iris_features()
+    y = numpy.where(X[:, 2] > 3.0, "long", "short")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = MLPClassifier((8,), max_iter=30, learning_rate_init=0.02, random_state=0).fit(X, y)
+    path = tmp_path_factory.mktemp("estimator") / "binary.safetensors"
+    estimator.save(path)
+    return path, estimator, X
+
+
+@pytest.mark.parametrize("options", [[], ["--probabilities"], ["--no-preprocessing"]])
+def test_an_estimator_file_exports_the_estimators_label_and_probabilities(binary_estimator_file, tmp_path, capsys,
+                                                                          options):
+    """A binary estimator used to export only its logit "Y"; the options change nothing for an estimator."""
+    onnxruntime = pytest.importorskip("onnxruntime")
+    path, estimator, X = binary_estimator_file
+    code, out, err = call(capsys, "export", path, "--onnx", tmp_path / "m.onnx", *options)
+    assert (code, err) == (0, "")
+    assert out.rstrip("\n").endswith("X (batch, 4) -> label (batch), probabilities (batch, 2)"), out
+    assert (tmp_path / "m.onnx").read_bytes() == estimator.to_onnx(tmp_path / "direct.onnx").SerializeToString()
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    label, probabilities = session.run(["label", "probabilities"], {"X": X.astype(numpy.float32)})
+    numpy.testing.assert_array_equal(label, estimator.predict(X))
+    numpy.testing.assert_allclose(probabilities, estimator.predict_proba(X), rtol=0, atol=1e-6)
+
+
+def test_a_regressor_estimator_file_exports_y_as_predict_shapes_it(tmp_path, capsys):
+    X, _ = iris_features()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MLPRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0]).save(tmp_path / "regressor.safetensors")
+    code, out, _ = call(capsys, "export", tmp_path / "regressor.safetensors", "--onnx", tmp_path / "m.onnx")
+    assert code == 0 and out.rstrip("\n").endswith("-> Y (batch)"), out
+
+
+def test_an_unknown_estimator_in_a_file_is_named(binary_estimator_file, tmp_path, capsys):
+    model, tensors, extra_json = read(binary_estimator_file[0])
+    model.metadata["sklearn"]["estimator"] = "SVC"
+    save(model, tmp_path / "svc.safetensors", extra_tensors=tensors, extra_json=extra_json)
+    code, _, err = call(capsys, "export", tmp_path / "svc.safetensors", "--onnx", tmp_path / "m.onnx")
+    assert code == 2 and "svc.safetensors: sklearn.estimator: expected one of MLPClassifier, MLPRegressor, got 'SVC'" in err
+    assert not (tmp_path / "m.onnx").exists()

@@ -5,12 +5,21 @@ out with --no-preprocessing). It outputs what the model outputs (a classifier's 
 the probabilities of chainrule predict_proba with --probabilities; the line it prints says
 which ("-> Y (batch, 3) logits"). A classifier's graph also outputs the labels chainrule predict
 gives, as "label" (see chainrule.onnx_export); the line then ends ", label (batch)".
+
+A file saved by a scikit-learn estimator (``est.save``: MLPClassifier, MLPRegressor) exports
+the estimator's own graph, as ``est.to_onnx`` writes it: a classifier's "label" and
+"probabilities" (what ``est.predict`` and ``est.predict_proba`` return, binary and multi-label
+classifiers included), a regressor's "Y"; the line names them ("-> label (batch),
+probabilities (batch, 2)"). --no-preprocessing and --probabilities change nothing there: an
+estimator's network takes the raw rows (it has no standardization), and its probabilities
+are always an output.
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 
 from __future__ import annotations
 
-from ..io import load
+from ..errors import ModelFileError
+from ..io import read
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, to_onnx
 from .outputs import refuse_input_as_output
 
@@ -20,25 +29,46 @@ HELP = "export a model file to ONNX"
 
 def add_arguments(parser) -> None:
     option = parser.add_argument
-    option("model", metavar="MODEL", help="a model file written by chainrule train or cr.save")
+    option("model", metavar="MODEL", help="a model file written by chainrule train, cr.save or an estimator's save")
     option("--onnx", metavar="OUT", required=True, help="the ONNX file to write")
     option("--opset", type=int, help=f"ONNX opset; GELU is one Gelu operator from {GELU_OPSET} on [{DEFAULT_OPSET}]")
     option("--no-preprocessing", dest="preprocessing", action="store_false",
-           help="leave the standardization out: the graph then takes standardized rows")
+           help="leave the standardization out: the graph then takes standardized rows "
+                "(an estimator's file has none: no effect)")
     option("--probabilities", action="store_true",
-           help="end with softmax (classes) or sigmoid (labels): output probabilities, not logits")
+           help="end with softmax (classes) or sigmoid (labels): output probabilities, not logits "
+                "(an estimator's graph always outputs them)")
 
 
 def run(args) -> int:
     refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
-    model = load(args.model)
-    proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
-                    probabilities=args.probabilities)
-    Y, *others = proto.graph.output
+    contents = read(args.model)
+    model = contents[0]
+    if "sklearn" in model.metadata:
+        proto = _saved_estimator(args.model, contents).to_onnx(args.onnx, opset=args.opset)
+        outputs = ", ".join(_signature(output) for output in proto.graph.output)
+    else:
+        proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
+                        probabilities=args.probabilities)
+        Y, *others = proto.graph.output
+        outputs = (f"{_signature(Y)} {_output_kind(model, args.probabilities)}"
+                   + "".join(f", {_signature(output)}" for output in others))
     print(f"wrote {args.onnx}: ONNX opset {proto.opset_import[0].version}, {model.dtype or 'float32'}, "
-          f"{_signature(proto.graph.input[0])} -> {_signature(Y)} {_output_kind(model, args.probabilities)}"
-          + "".join(f", {_signature(output)}" for output in others))
+          f"{_signature(proto.graph.input[0])} -> {outputs}")
     return 0
+
+
+def _saved_estimator(path, contents):
+    """The estimator a file written by ``est.save`` holds (ModelFileError naming an unknown one)."""
+    from ..sklearn import MLPClassifier, MLPRegressor  # scikit-learn is imported only for such a file
+    from ..sklearn._model_file import load_estimator
+
+    saved = contents[0].metadata["sklearn"]
+    name = saved.get("estimator") if isinstance(saved, dict) else None
+    estimators = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor)}
+    if name not in estimators:
+        raise ModelFileError(f"{path}: sklearn.estimator: expected one of {', '.join(estimators)}, got {name!r:.60}")
+    return load_estimator(estimators[name], path, contents)
 
 
 def _output_kind(model, probabilities: bool) -> str:

@@ -2,7 +2,8 @@
 
 ``MLPClassifier`` and ``MLPRegressor`` take scikit-learn's MLP hyperparameters, work in
 ``Pipeline``, ``GridSearchCV`` and ``cross_val_score``, pass scikit-learn's estimator checks,
-and save to chainrule model files (``est.save(path)``, ``MLPClassifier.load(path)``).
+save to chainrule model files (``est.save(path)``, ``MLPClassifier.load(path)``), and export
+to ONNX graphs that compute ``predict`` and ``predict_proba`` (``est.to_onnx(path)``).
 
 >>> from sklearn.datasets import load_iris
 >>> from sklearn.pipeline import make_pipeline

@@ -66,6 +66,7 @@ from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import outputs_in_chunks
 from ._model_file import load_estimator, save_estimator
+from ._onnx import estimator_to_onnx
 
 #: every activation of chainrule.layers but the softmax (an output, not a hidden activation)
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
@@ -241,6 +242,22 @@ class BaseMLP(BaseEstimator):
     def load(cls, path):
         """The estimator saved at ``path`` by :meth:`save` (ModelFileError if it is not one)."""
         return load_estimator(cls, path)
+
+    def to_onnx(self, path, *, opset=None):
+        """Write the fitted estimator to ``path`` as an ONNX model; returns the ``onnx.ModelProto``.
+
+        The graph takes ``X`` (batch, n_features_in_) in the estimator's ``dtype`` and outputs
+        what ``predict`` and ``predict_proba`` return, under skl2onnx's names: a classifier's
+        ``"label"`` and ``"probabilities"``, a regressor's ``"Y"`` (see
+        ``chainrule.sklearn._onnx`` for each kind of classifier). ``opset`` is the ONNX
+        operator set, 13 to the newest the installed ``onnx`` knows (17 by default). An
+        existing file is replaced only once the new one is complete.
+
+        Raises NotFittedError before ``fit``; HyperparameterError for a bad ``opset`` or
+        without the optional ``onnx`` package (``pip install 'chainrule[onnx]'``);
+        ModelFileError for a file that cannot be written.
+        """
+        return estimator_to_onnx(self, path, opset)
 
     def __getstate__(self) -> dict:
         if hasattr(self, "model_"):

@@ -17,6 +17,7 @@ cannot be written and is saved as None.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from numbers import Integral
 
@@ -48,7 +49,11 @@ CLASS_COUNTS = {
 
 
 def save_estimator(estimator, path) -> None:
-    """Write a fitted MLPClassifier or MLPRegressor to ``path`` (see the module's docstring)."""
+    """Write a fitted MLPClassifier or MLPRegressor to ``path`` (see the module's docstring).
+
+    The estimator and its network are not changed: the file's preprocessor (a multi-class
+    network's with the labels ``classes_`` as its classes) and metadata are copies.
+    """
     check_is_fitted(estimator)
     params = estimator.get_params(deep=False)
     if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
@@ -57,15 +62,18 @@ def save_estimator(estimator, path) -> None:
     if hasattr(estimator, "feature_names_in_"):
         attributes["feature_names_in_"] = estimator.feature_names_in_.tolist()
     model = estimator.model_
+    preprocessor = model.preprocessor
     if is_classifier(estimator):
         attributes["classes_"] = estimator.classes_.tolist()
         attributes["classes_dtype"] = estimator.classes_.dtype.str
         attributes["y_type_"] = estimator._label_binarizer.y_type_
         if estimator.out_activation_ == "softmax":
-            model.preprocessor.classes = attributes["classes_"]  # so cr.predict answers in these labels
-    model.metadata["sklearn"] = _to_json(
+            # The file's classes are the labels, so that cr.predict of the loaded network answers
+            # in them; the live network keeps its own (0..K−1), which training continues with.
+            preprocessor = dataclasses.replace(preprocessor, classes=attributes["classes_"])
+    metadata = {**model.metadata, "sklearn": _to_json(
         {"estimator": type(estimator).__name__, "params": params, "attributes": attributes}
-    )
+    )}
 
     tensors, extra_json = {}, {}
     if estimator._optimizer is not None:
@@ -74,11 +82,18 @@ def save_estimator(estimator, path) -> None:
         extra_json["optimizer"] = {"t": state["t"], "weight_decay": estimator._optimizer.weight_decay}
     if estimator.early_stopping and hasattr(estimator, "_best_theta"):
         tensors["early_stopping.best_theta"] = estimator._best_theta
-    save(model, path, extra_tensors=tensors, extra_json=extra_json)
+    # The file gets the preprocessor and metadata made above; the estimator's network is left as it was.
+    live = model.preprocessor, model.metadata
+    model.preprocessor, model.metadata = preprocessor, metadata
+    try:
+        save(model, path, extra_tensors=tensors, extra_json=extra_json)
+    finally:
+        model.preprocessor, model.metadata = live
 
 
-def load_estimator(cls, path):
-    """The ``cls`` estimator saved at ``path`` by :func:`save_estimator`.
+def load_estimator(cls, path, contents=None):
+    """The ``cls`` estimator saved at ``path`` by :func:`save_estimator`; ``contents`` is what
+    ``chainrule.io.read(path)`` returned, for a caller that has read the file already.
 
     Every saved value that sizes an array or steers loading is checked before it is used,
     the network's shapes first, so that nothing in the file can make loading allocate more
@@ -92,7 +107,7 @@ def load_estimator(cls, path):
     must be at most 2**53. Any problem is a ModelFileError
     naming the file and the key.
     """
-    model, tensors, extra_json = read(path)
+    model, tensors, extra_json = read(path) if contents is None else contents
     saved = model.metadata.get("sklearn")
     if not isinstance(saved, dict) or saved.get("estimator") != cls.__name__:
         found = saved.get("estimator") if isinstance(saved, dict) else "a network without an estimator"

@@ -27,6 +27,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     - multi-label (y a 0/1 indicator matrix of shape (n_samples, n_labels)): one logit per
       label, each with its own sigmoid and binary cross-entropy.
 
+    ``to_onnx(path)`` writes an ONNX graph whose outputs ``"label"`` and ``"probabilities"``
+    are what ``predict`` and ``predict_proba`` return (see ``chainrule.sklearn._onnx``).
+
     Parameters
     ----------
 {PARAMETERS}

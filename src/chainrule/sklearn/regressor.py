@@ -22,6 +22,9 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 {NOT_ACCEPTED}
     Nor is ``loss`` (scikit-learn 1.7 and later): the loss is always the squared error.
 
+    ``to_onnx(path)`` writes an ONNX graph whose output ``"Y"`` is what ``predict`` returns:
+    (batch,) for one target, (batch, n_outputs) for several.
+
     Parameters
     ----------
 {PARAMETERS}
