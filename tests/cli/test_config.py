@@ -52,9 +52,20 @@ def test_unknown_keys_and_wrong_types_are_refused(values, message):
         TrainConfig().with_values(values, "run.toml")
 
 
-def test_to_toml_reads_back_as_the_same_config():
-    config = TrainConfig().with_values({"data": 'C:\\data\\"odd" name.csv', "lr": 0.0003, "plots": False}, "test")
-    assert tomllib.loads(config.to_toml()) == dataclasses.asdict(config)
+@pytest.mark.parametrize("batch_size", [None, 64])
+def test_to_toml_reads_back_as_the_same_config(batch_size):
+    config = TrainConfig().with_values({"data": 'C:\\data\\"odd" name.csv', "lr": 0.0003, "plots": False,
+                                        "batch_size": batch_size}, "test")
+    table = tomllib.loads(config.to_toml())
+    assert table == {key: value for key, value in dataclasses.asdict(config).items() if value is not None}
+    assert TrainConfig().with_values(table, "config.toml") == config
+
+
+def test_batch_size_defaults_to_none_which_a_saved_configuration_may_hold():
+    assert TrainConfig().batch_size is None  # cr.fit's default: 32, or the training rows if fewer
+    assert TrainConfig().with_values({"batch_size": None}, "checkpoint.safetensors").batch_size is None
+    with pytest.raises(ConfigError, match=r"key 'epochs' expects an integer, got NoneType None"):
+        TrainConfig().with_values({"epochs": None}, "checkpoint.safetensors")
 
 
 def test_read_config_refuses_missing_invalid_and_nested_files(tmp_path):

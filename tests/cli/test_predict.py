@@ -197,3 +197,15 @@ def test_output_named_like_a_built_in_beside_a_file_of_that_name_is_written(iris
     assert code == 0, err
     header, rows = read_csv((tmp_path / "iris").read_text())
     assert header == ["prediction"] and len(rows) == 30
+
+
+def test_a_value_too_large_for_the_float32_model_is_named_by_its_line_and_column_in_the_file(iris_run, tmp_path,
+                                                                                            capsys):
+    rows = [row[:4] for row in iris_rows()[:6]]
+    rows = [[row[3], row[2], row[1], row[0]] for row in rows]  # the columns in another order than the model's
+    rows[2][1] = "1e300"  # line 3, column 2: petal_length, the model's third feature
+    write_csv(tmp_path / "huge.csv", rows)
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", tmp_path / "huge.csv")
+    assert_one_line_error(code, err, f"{tmp_path / 'huge.csv'}: line 3, column 2 'petal_length': 1e300 is too "
+                                     f"large for float32")
+    assert out == ""

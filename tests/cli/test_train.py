@@ -1,7 +1,6 @@
 """chainrule train: the no-argument default run, user CSV files, resume (also after SIGKILL),
 and every bad input refused in one line with exit 2 and no run folder left behind."""
 
-import dataclasses
 import importlib.util
 import json
 import os
@@ -67,8 +66,9 @@ def test_the_default_run_writes_a_complete_run_folder(default_run):
     assert metrics["epochs"] == len(metrics["history"]["metrics"]["loss"]) == int(SUMMARY.match(done.stdout).group(2))
     assert set(metrics["history"]["grad_norms"]) == {"0", "2", "4"}
     config = tomllib.loads((folder / "config.toml").read_text())
-    assert config == dataclasses.asdict(TrainConfig())
+    assert TrainConfig().with_values(config, "config.toml") == TrainConfig()  # batch_size left out: None
     model = cr.load(folder / "model.safetensors")
+    assert model.metadata["training"]["batch_size"] == 32
     assert [layer.n_out for _, layer in model.walk() if hasattr(layer, "n_out")] == [256, 128, 10]
     assert model.metadata["test"] == metrics["test"]
     data = cr.load_data("digits", test_size=0.2, seed=0)
@@ -275,6 +275,32 @@ def test_ctrl_c_after_a_sparse_checkpoint_counts_epochs_since_it(tmp_path, capsy
                    f"resume with: chainrule train --resume {checkpoint}\n")
 
 
+def test_ctrl_c_mid_epoch_counts_the_epochs_alike_on_stdout_stderr_and_in_metrics(tmp_path, capsys, monkeypatch):
+    interrupt_at_epoch(monkeypatch, 3)  # after the first batch of epoch 3
+    code, out, err = call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "6", "--out", tmp_path / "cut")
+    assert code == 130
+    assert "(30 test samples, 2 complete epochs and part of epoch 3, interrupted)" in out
+    assert err.startswith("chainrule: interrupted after 2 complete epochs;")
+    metrics = json.loads((tmp_path / "cut" / "metrics.json").read_text())
+    assert (metrics["epochs"], metrics["partial_last_epoch"]) == (3, True)
+    assert len(metrics["history"]["metrics"]["loss"]) == 3 and metrics["history"]["partial_last_epoch"] is True
+
+
+def test_ctrl_c_after_the_last_batch_of_an_epoch_counts_it_whole(tmp_path, capsys, monkeypatch):
+    def sigint_after_epoch_2(loop, number, bar, run_epoch=fit_module._Loop.run_epoch):
+        logs = run_epoch(loop, number, bar)
+        if number == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return logs
+
+    monkeypatch.setattr(fit_module._Loop, "run_epoch", sigint_after_epoch_2)
+    code, out, err = call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "6", "--json",
+                          "--out", tmp_path / "cut")
+    assert code == 130
+    assert (json.loads(out)["epochs"], json.loads(out)["partial_last_epoch"]) == (2, False)
+    assert err.startswith("chainrule: interrupted after 2 complete epochs; the checkpoint")
+
+
 def test_a_run_killed_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path, capsys):
     options = ["--data", "digits", "--hidden", "32", "--patience", "0", "--no-plots", "--quiet"]
     process = subprocess.Popen([sys.executable, "-m", "chainrule", "train", *options, "--epochs", "500",
@@ -332,11 +358,14 @@ BAD_DATA = {
     "NaN": (lambda tmp: bad_csv(tmp, "nan.csv", set_cell(7, 1, "nan")), [],
             ["nan.csv", "line 8, column 2 'sepal_width'", "finite"]),
     "Inf": (lambda tmp: bad_csv(tmp, "inf.csv", set_cell(7, 1, "inf")), [], ["inf.csv", "line 8", "finite"]),
+    "value too large for float32": (lambda tmp: bad_csv(tmp, "huge.csv", set_cell(2, 1, "1e300")), [],
+                                    ["huge.csv: line 3, column 2 'sepal_width': 1e300 is too large for float32",
+                                     "train in float64 (--dtype float64)"]),
     "missing label column": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None), ["--label", "kind"],
                              ["iris.csv", "no label column named 'kind'"]),
     "single class": (lambda tmp: bad_csv(tmp, "one.csv", one_class), [], ["one.csv", "every label is 'setosa'"]),
     "fewer samples than a batch": (lambda tmp: write_csv(tmp / "small.csv", iris_rows()[:1] + iris_rows()[1:150:15]),
-                                   ["--batch-size", "9"], ["batch_size: 9 is more than the 8 training samples"]),
+                                   ["--batch-size", "9"], ["--batch-size: 9 is more than the 8 training samples"]),
     "regression loss on labels": (lambda tmp: "diabetes", ["--loss", "cross_entropy"],
                                   ["--loss: cross_entropy needs class labels", "regression"]),
     "unknown data set": (lambda tmp: "mnist", [], ["unknown data set 'mnist'"]),
@@ -345,6 +374,12 @@ BAD_DATA = {
     "binary loss on text labels": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None),
                                    ["--loss", "binary_cross_entropy"], ["--loss: binary_cross_entropy needs", "text labels"]),
 }
+
+
+def test_a_value_too_large_for_float32_trains_in_float64(tmp_path, capsys):
+    code, _, err = call(capsys, "train", "--data", bad_csv(tmp_path, "huge.csv", set_cell(2, 1, "1e300")),
+                        "--dtype", "float64", "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert code == 0, err
 
 
 @pytest.mark.parametrize("case", BAD_DATA)
@@ -411,11 +446,41 @@ def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys)
     assert {path.name for path in (tmp_path / "run").iterdir()} == RUN_FILES - {"history.png", "gradient_flow.png"}
 
 
+def test_a_batch_size_larger_than_the_training_rows_is_named_where_it_was_given(tmp_path, capsys):
+    small = write_csv(tmp_path / "small.csv", iris_rows()[:1] + iris_rows()[1:150:15])  # 8 training rows
+    code, _, err = call(capsys, "train", "--data", small, "--batch-size", "8", "--validation", "0.25", "--quiet",
+                        "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "--batch-size: 8 is more than the 6 training samples (--validation holds out 2 "
+                                     "more); pass a smaller batch size")
+    config = tmp_path / "run.toml"
+    config.write_text(f'data = "{small}"\nbatch_size = 9\n')
+    code, _, err = call(capsys, "train", "--config", config, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"chainrule: error: {config}: key 'batch_size': 9 is more than the 8 training")
+    assert not (tmp_path / "run").exists()
+
+
+def test_small_data_trains_with_the_default_batch_size_and_resumes(tmp_path, capsys):
+    small = write_csv(tmp_path / "small.csv", iris_rows()[:1] + iris_rows()[1:150:15])  # 8 training rows
+    options = ["--data", small, "--hidden", "8", "--patience", "0", "--quiet", "--no-plots"]
+    code, _, err = call(capsys, "train", *options, "--epochs", "2", "--out", tmp_path / "cut")
+    assert code == 0, err
+    assert cr.load(tmp_path / "cut" / "model.safetensors").metadata["training"]["batch_size"] == 8
+    assert "batch_size" not in tomllib.loads((tmp_path / "cut" / "config.toml").read_text())
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--epochs", "4",
+                        "--quiet")
+    assert code == 0, err
+    code, _, err = call(capsys, "train", "--config", tmp_path / "cut" / "config.toml", "--epochs", "4",
+                        "--out", tmp_path / "whole")
+    assert code == 0, err
+    assert same_weights(cr.load(tmp_path / "cut" / "model.safetensors"),
+                        cr.load(tmp_path / "whole" / "model.safetensors"))
+
+
 def test_a_default_run_folder_is_not_left_behind_either(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_csv(tmp_path / "small.csv", iris_rows()[:1] + iris_rows()[1:150:15])
     code, _, err = call(capsys, "train", "--data", "small.csv", "--batch-size", "9", "--quiet")
-    assert_one_line_error(code, err, "batch_size: 9")
+    assert_one_line_error(code, err, "--batch-size: 9")
     assert os.listdir(tmp_path) == ["small.csv"]  # neither runs/<timestamp> nor runs/
 
 
@@ -427,6 +492,10 @@ BAD_OPTIONS = [
     (["--hidden", "12,x"], "--hidden: expected comma-separated integers"),
     (["--hidden", "8,0"], "--hidden: every width must be >= 1"),
     (["--hidden", "-3"], "--hidden: every width must be >= 1"),
+    (["--hidden", ",,"], "--hidden: expected comma-separated integers like 128,64 (or '' for no hidden layers), "
+                         "got ',,', which has an empty width"),
+    (["--hidden", "8,"], "--hidden: expected comma-separated integers like 128,64"),
+    (["--hidden", ", 8"], "got ', 8', which has an empty width"),
     (["--epochs", "0"], "--epochs"),
     (["--batch-size", "0"], "--batch-size"),
     (["--lr", "-1"], "--lr"),
@@ -440,6 +509,16 @@ BAD_OPTIONS = [
     (["--colour", "red"], "chainrule train: unrecognized arguments: --colour red"),
     (["--distributed", "--distributed-timeout", "-1"], "--distributed-timeout: expected a number > 0, got -1.0"),
 ]
+
+
+def test_hidden_empty_is_a_linear_model_and_an_empty_width_in_a_config_is_named_by_key(tmp_path, capsys):
+    assert call(capsys, "train", *IRIS, "--hidden", "", "--epochs", "1", "--out", tmp_path / "linear")[0] == 0
+    model = cr.load(tmp_path / "linear" / "model.safetensors")
+    assert {name: array.shape for name, array in model.params.items()} == {"0.W": (4, 3), "0.b": (3,)}
+    config = tmp_path / "run.toml"
+    config.write_text('hidden = "16,,8"\n')
+    code, _, err = call(capsys, "train", "--config", config, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{config}: key 'hidden': expected comma-separated integers", "empty width")
 
 
 @pytest.mark.parametrize("options, fragment", BAD_OPTIONS, ids=[" ".join(options) for options, _ in BAD_OPTIONS])
@@ -566,3 +645,21 @@ def test_class_weight_in_a_config_file_is_checked_by_key(tmp_path, capsys):
     config.write_text('class_weight = "heavy"\n')
     code, _, err = call(capsys, "train", "--config", config, "--out", tmp_path / "run")
     assert_one_line_error(code, err, "run.toml: key 'class_weight': expected one of 'none', 'balanced'")
+
+
+def test_a_cli_trained_model_reads_a_dataframe_by_its_column_names(tmp_path, capsys):
+    """The run's model keeps the data's column names, so cr.predict takes a DataFrame's columns
+    by name, as it does for a model that cr.fit trained on a DataFrame."""
+    pandas = pytest.importorskip("pandas")
+    code, _, _ = call(capsys, "train", "--data", "iris", "--epochs", "3", "--quiet", "--no-plots",
+                      "--out", tmp_path / "run")
+    assert code == 0
+    model = cr.load(tmp_path / "run" / "model.safetensors")
+    names = model.metadata["data"]["features"]
+    assert model.preprocessor.feature_names == names
+    X = np.random.default_rng(0).normal(size=(6, 4)) + 3
+    frame = pandas.DataFrame(X, columns=names)
+    reordered = frame[names[::-1]]
+    assert np.array_equal(cr.predict(model, reordered), cr.predict(model, X))
+    with pytest.raises(cr.DataError, match=re.escape(f"X: lacks the column {names[0]!r}")):
+        cr.predict(model, frame.drop(columns=names[0]))

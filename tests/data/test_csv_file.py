@@ -263,3 +263,20 @@ def test_text_in_a_feature_column_suggests_naming_it_the_label_column(tmp_path):
                                         r"\(if 'species' holds the labels, name it as the label column: "
                                         r"--label species / label='species'\)"):
         load_csv(path)
+
+
+def test_a_cell_too_large_for_the_dtype_is_named_by_line_and_column(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 2)
+    path = write(tmp_path, "a,b,c,label\n1,2,3,x\n4,5,6,y\n7,8,9,x\n1,-1e300,4e38,y\n")
+    with pytest.raises(DataError, match=r"line 5, column 2 'b': -1e300 is too large for float32, whose largest "
+                                        r"magnitude is 3\.403e\+38$"):
+        load_csv(path, dtype="float32")
+    assert load_csv(path, dtype="float64").X_train[3, 1] == -1e300  # fits float64, as without a dtype
+    assert load_csv(path).X_train[3, 2] == 4e38
+
+
+def test_a_cell_too_large_is_named_by_its_column_in_the_file_whatever_the_models_order(tmp_path):
+    path = write(tmp_path, "c,a,b\n1,2,3\n1,1e39,1e39\n")
+    with pytest.raises(DataError, match=r"line 3, column 2 'a': 1e39 is too large for float32"):
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=["b", "a"], label_required=False,
+                                    dtype=numpy.float32)

@@ -304,3 +304,76 @@ def test_decode_refuses_an_index_outside_the_classes():
     for indices in ([2], [-1]):  # -1 would silently name the last class
         with pytest.raises(LabelError, match=r"indices: expected class indices in \[0, 2\)"):
             classifier.decode(indices)
+
+
+# -- feature names, saved with the model ---------------------------------------------------------
+def test_feature_names_are_kept_and_round_trip_through_json():
+    preprocessor = Preprocessor.fit(numpy.eye(3), None, "regression", feature_names=["a", "b", "c"])
+    restored = Preprocessor.from_json(json.loads(json.dumps(preprocessor.to_json())))
+    assert preprocessor.feature_names == restored.feature_names == ["a", "b", "c"]
+
+
+def test_a_saved_preprocessing_without_feature_names_loads_with_none():
+    saved = {key: value for key, value in fitted().to_json().items() if key != "feature_names"}
+    assert Preprocessor.from_json(saved).feature_names is None
+
+
+@pytest.mark.parametrize("names", ["abc", ["a", "b"], ["a", "b", 3], ["a", "a", "b"]])
+def test_malformed_feature_names_raise_data_error_naming_the_key(names):
+    with pytest.raises(DataError, match="^preprocessing.feature_names: expected null or a list of 3 distinct strings"):
+        Preprocessor.from_json({**fitted().to_json(), "feature_names": names})
+
+
+def test_feature_names_of_another_width_are_refused():
+    with pytest.raises(ShapeError, match="^feature_names: expected 3 names"):
+        Preprocessor.fit(numpy.eye(3), None, "regression", feature_names=["a", "b"])
+
+
+# -- values whose squares overflow float64 --------------------------------------------------------
+def huge_value_X(n_rows=40):
+    X = numpy.random.default_rng(0).normal(size=(n_rows, 3))
+    X[1, 1] = 1e300
+    return X
+
+
+@pytest.mark.parametrize("n_rows", [40, 3 * 4096])  # X.std, and the blockwise sum
+def test_a_column_whose_squares_overflow_gets_its_true_deviation_without_warnings(n_rows):
+    import statistics
+    import warnings
+
+    X = huge_value_X(n_rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy "overflow encountered in square"
+        preprocessor = Preprocessor.fit(X, None, "regression")
+    exact = statistics.pstdev(X[:, 1].tolist())  # exact rational arithmetic, no overflow
+    assert preprocessor.scale[1] == pytest.approx(exact, rel=1e-12)
+    assert preprocessor.mean[1] == pytest.approx(1e300 / n_rows, rel=1e-12)
+    # The columns that did not overflow are exactly NumPy's (as they were before the fix).
+    with numpy.errstate(over="ignore"):
+        expected = X.std(axis=0, dtype=numpy.float64)
+    assert preprocessor.scale[[0, 2]].tobytes() == expected[[0, 2]].tobytes()
+    assert numpy.isfinite(preprocessor.transform(X, numpy.float64)).all()
+
+
+def test_values_of_opposite_signs_near_the_float64_limit_get_a_finite_deviation():
+    X = numpy.zeros((4, 1))
+    X[0, 0], X[1, 0] = 1.5e308, -1.5e308  # x − mean and its square overflow
+    preprocessor = Preprocessor.fit(X, None, "regression")
+    assert preprocessor.scale[0] == pytest.approx(1.5e308 / numpy.sqrt(2), rel=1e-12)
+
+
+def test_a_large_constant_column_is_still_constant():
+    X = numpy.full((5, 2), 1e200)
+    X[:, 1] = [1e200, -1e200, 0, 0, 0]
+    preprocessor = Preprocessor.fit(X, None, "regression")
+    assert preprocessor.scale[0] == 1.0
+    assert preprocessor.scale[1] == pytest.approx(numpy.sqrt(0.4) * 1e200, rel=1e-12)
+
+
+def test_a_mean_that_overflows_raises_data_error_naming_the_column():
+    X = numpy.zeros((3, 2))
+    X[:2, 1] = 1.7e308
+    with pytest.raises(DataError, match=r"^X: the values of column 1 sum beyond the range of float64 \(up to 1.7e\+308"):
+        Preprocessor.fit(X, None, "regression")
+    with pytest.raises(DataError, match=r"^X: the values of column 1 \('b'\) sum beyond"):
+        Preprocessor.fit(X, None, "regression", feature_names=["a", "b"])

@@ -595,3 +595,77 @@ def test_no_one_hot_warning_otherwise(y, loss):
             cr.fit(iris_model(), X_IRIS, y, loss=loss, epochs=1, verbose=0)
         except cr.ShapeError:
             assert y.shape[1] == 2
+
+
+# -- a column of labels (n_samples, 1) ------------------------------------------------------------
+@pytest.mark.parametrize("labels", [Y_IRIS, SPECIES[Y_IRIS], SPECIES[Y_IRIS].astype(object)],
+                         ids=["integers", "strings", "objects"])
+def test_a_column_of_labels_trains_as_the_label_vector(labels):
+    as_vector, as_column = cr.mlp([4, 8, 3], seed=0), cr.mlp([4, 8, 3], seed=0)
+    expected = cr.fit(as_vector, X_IRIS, labels, epochs=3, verbose=0, validation=(X_IRIS, labels))
+    history = cr.fit(as_column, X_IRIS, labels.reshape(-1, 1), epochs=3, verbose=0,
+                     validation=(X_IRIS, labels.reshape(-1, 1)))
+    assert history.metrics == expected.metrics
+    assert np.array_equal(as_vector.flat_parameters().theta, as_column.flat_parameters().theta)
+    assert as_column.preprocessor.classes == as_vector.preprocessor.classes
+
+
+def test_a_column_of_bool_labels_trains_as_the_label_vector():
+    labels = Y_IRIS == 0
+    model = cr.mlp([4, 8, 2], seed=0)
+    cr.fit(model, X_IRIS, labels.reshape(-1, 1), epochs=1, verbose=0)
+    assert model.preprocessor.classes == [False, True]
+
+
+def test_a_float_column_stays_regression_targets():
+    model = cr.mlp([4, 8, 1], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS.astype(float).reshape(-1, 1), epochs=1, verbose=0)
+    assert model.preprocessor.task == "regression"
+
+
+def test_a_float_column_refused_by_a_classification_loss_suggests_ravel():
+    with pytest.raises(cr.ShapeError, match=r"^y: SoftmaxCrossEntropy: .* got shape \(150, 1\); .*pass y\.ravel\(\)"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS.astype(float).reshape(-1, 1), loss="cross_entropy",
+               epochs=1, verbose=0)
+    with pytest.raises(cr.ShapeError, match=r"^y_val: SoftmaxCrossEntropy: .*pass y_val\.ravel\(\)"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, loss="cross_entropy", epochs=1, verbose=0,
+               validation=(X_IRIS, Y_IRIS.astype(float).reshape(-1, 1)))
+
+
+def test_a_value_whose_square_overflows_is_standardized_without_warnings():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    X[1, 1] = 1e300
+    model = cr.mlp([3, 4, 2], seed=0, dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy "overflow encountered in square"
+        history = cr.fit(model, X, np.arange(40) % 2, epochs=2, standardize=True, verbose=0)
+    assert 1e299 < model.preprocessor.scale[1] < 1e300  # the true deviation, not the scale 1 of a constant
+    assert history.metrics["loss"][-1] < 10
+
+
+def test_ctrl_c_mid_epoch_marks_the_last_epoch_partial(monkeypatch):
+    run_epoch = fit_module._Loop.run_epoch
+
+    def sigint_at_epoch_2(loop, number, bar):
+        if number == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # handled after the epoch's first batch
+        return run_epoch(loop, number, bar)
+
+    monkeypatch.setattr(fit_module._Loop, "run_epoch", sigint_at_epoch_2)
+    history = cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=5, batch_size=16, verbose=0)
+    assert (history.stop_reason, history.epochs, history.partial_last_epoch) == ("interrupted", 2, True)
+    assert history.complete_epochs == 1 and len(history["loss"]) == 2
+
+
+def test_the_default_batch_size_is_32_or_every_training_row_when_fewer():
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS[::15], Y_IRIS[::15], epochs=2, verbose=0)  # 10 rows: one batch of 10
+    assert model.metadata["training"]["batch_size"] == 10
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS[::15], Y_IRIS[::15], epochs=1, validation=0.3, verbose=0)  # 3 held out
+    assert model.metadata["training"]["batch_size"] == 7
+    by_default, given = cr.mlp([4, 8, 3], seed=0), cr.mlp([4, 8, 3], seed=0)
+    cr.fit(by_default, X_IRIS, Y_IRIS, epochs=2, verbose=0)
+    cr.fit(given, X_IRIS, Y_IRIS, epochs=2, batch_size=32, verbose=0)
+    assert by_default.metadata["training"]["batch_size"] == 32
+    assert all(np.array_equal(by_default.params[name], given.params[name]) for name in given.params)

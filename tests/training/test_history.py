@@ -79,3 +79,16 @@ def test_the_mapping_is_read_only():
 def test_equality_still_compares_every_field_not_only_the_metrics():
     assert recorded_history() == recorded_history()
     assert recorded_history() != History(metrics=recorded_history().metrics)
+
+
+def test_a_partial_last_epoch_is_saved_and_not_counted_as_complete():
+    history = History(metrics={"loss": [1.0, 0.5]}, epochs=2, stop_reason="interrupted", partial_last_epoch=True)
+    assert history.complete_epochs == 1
+    assert History.from_json(json.loads(json.dumps(history.to_json()))) == history
+    assert History(epochs=2).complete_epochs == 2
+
+
+def test_a_history_saved_before_the_partial_flag_existed_loads_with_whole_epochs():
+    history = History.from_json({"metrics": {"loss": [1.0]}, "epochs": 1, "stop_reason": "interrupted"})
+    assert history.partial_last_epoch is False and history.complete_epochs == 1
+    assert History.from_json({"epochs": 1, "partial_last_epoch": "yes"}).partial_last_epoch is False

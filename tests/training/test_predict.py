@@ -307,3 +307,15 @@ def test_evaluate_refuses_sample_weights_for_a_model_on_the_gpu(classifier, monk
     monkeypatch.setattr(type(classifier), "device", property(lambda self: "cuda"))
     with pytest.raises(cr.HyperparameterError, match="sample_weight: weighted scores are computed on the CPU only"):
         cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], sample_weight=np.ones(150))
+
+
+def test_evaluate_takes_a_column_of_labels(classifier):
+    assert cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS].reshape(-1, 1)) == cr.evaluate(classifier, X_IRIS,
+                                                                                          SPECIES[Y_IRIS])
+
+
+def test_evaluate_refuses_a_float_column_for_a_classifier_suggesting_ravel():
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+    with pytest.raises(cr.ShapeError, match=r"^y: SoftmaxCrossEntropy: .*pass y\.ravel\(\)"):
+        cr.evaluate(model, X_IRIS, Y_IRIS.astype(float).reshape(-1, 1))

@@ -4,7 +4,9 @@ Keys mirror the ``chainrule train`` options with underscores (``--batch-size`` i
 ``batch_size``). Precedence, lowest first: built-in defaults, the resumed run's saved
 configuration (``--resume``), ``--config FILE``, options on the command line. A run folder's
 ``config.toml`` is the resolved configuration, so ``chainrule train --config
-runs/<run>/config.toml`` repeats a run.
+runs/<run>/config.toml`` repeats a run. A key whose value is None (``batch_size`` left to
+its default, which depends on the data) is written there as a comment: TOML has no null, and
+the missing key then means the same default again.
 
 Error messages name a value by where it came from: ``--lr`` for an option on the command line
 (or a default), ``run.toml: key 'lr'`` for a key of a file.
@@ -37,7 +39,7 @@ class TrainConfig:
     optimizer: str = "adam"
     lr: float = 1e-3
     weight_decay: float = 1e-3  # L2 penalty λ on the weights
-    batch_size: int = 32
+    batch_size: int | None = None  # None: cr.fit's default, 32 or the training rows if fewer
     epochs: int = 60
     seed: int = 0
     validation: float = 0.0  # all training rows are used for training by default
@@ -68,10 +70,14 @@ class TrainConfig:
         return dataclasses.replace(self, **checked)
 
     def to_toml(self) -> str:
-        """The configuration as TOML text (every value is a string, number or boolean)."""
+        """The configuration as TOML text (every value is a string, number or boolean; a key
+        whose value is None is a comment, so that reading the text back leaves it None)."""
         lines = ["# chainrule train configuration; rerun with: chainrule train --config <this file>"]
         for key, value in dataclasses.asdict(self).items():
-            lines.append(f"{key} = {_toml_value(value)}")
+            if value is None:
+                lines.append(f"# {key} is not set: the default")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
 
 
@@ -102,9 +108,14 @@ def read_config(path) -> dict:
 def _coerce(key: str, value, kind: str, source: str | None):
     """``value`` checked against the field type ``kind``; an int for a float field becomes a float.
 
-    ConfigError naming the key (see ``value_name``) for a wrong type, a non-finite float, or an
-    integer too large for a float (``lr = 1`` followed by 400 zeros).
+    A field of type ``int | None`` also takes None (a checkpoint's saved configuration, JSON,
+    holds it as null). ConfigError naming the key (see ``value_name``) for a wrong type, a
+    non-finite float, or an integer too large for a float (``lr = 1`` followed by 400 zeros).
     """
+    if kind.endswith(" | None"):
+        if value is None:
+            return None
+        kind = kind.removesuffix(" | None")
     expected = {"str": str, "int": int, "float": (int, float), "bool": bool}[kind]
     described = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}[kind]
     name = value_name(key, source)

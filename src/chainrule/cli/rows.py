@@ -21,6 +21,9 @@ stand, and the saved label column (``--label`` names another); a missing column 
 naming the file and the column. Without saved names, columns are taken by position: the label
 column is ``--label`` or the last one, except that a file with exactly as many columns as the
 model has features has none (``predict`` takes it; ``evaluate`` refuses it, for want of labels).
+
+A CSV feature too large for the model's dtype (above 3.4e38 for float32) is a DataError naming
+the file, the line and the column (number and header name), as for a cell that is not a number.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def rows(args, model, *, labels_required: bool):
         feature_names, saved_label = saved_columns(model) or (None, None)
         return load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
                                   label=args.label or saved_label, label_required=labels_required,
-                                  text_labels=has_text_classes(model))
+                                  text_labels=has_text_classes(model), dtype=model.dtype)
     data = load_file(args.data, label=args.label)
     if data.X_test is not None:
         return data.X_test, data.y_test

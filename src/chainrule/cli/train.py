@@ -36,7 +36,9 @@ import numpy
 
 from ..checks import as_float_dtype, choice, in_unit_interval, positive, positive_int
 from ..data import load_data
+from ..data.csv_file import load_csv
 from ..data.load import absolute_data_spec
+from ..data.split import n_test_rows
 from ..errors import ConfigError, DataError, HyperparameterError
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
@@ -63,13 +65,13 @@ def add_arguments(parser) -> None:
     option = parser.add_argument
     option("--data", help=f"built-in name (digits, iris, wine, breast_cancer, diabetes) or a CSV/NPZ/IDX path [{defaults.data}]")
     option("--label", help="label column of a CSV file [the last column]")
-    option("--hidden", help=f"hidden layer widths, comma-separated; '' for none [{defaults.hidden}]")
+    option("--hidden", help=f"hidden layer widths, comma-separated; '' for none (a linear model) [{defaults.hidden}]")
     option("--activation", help=f"{', '.join(ACTIVATIONS)} [{defaults.activation}]")
     option("--loss", help=f"auto, {', '.join(LOSSES)} [auto: cross_entropy or mse by task]")
     option("--optimizer", help=f"{', '.join(OPTIMIZERS)} [{defaults.optimizer}]")
     option("--lr", type=float, help=f"learning rate [{defaults.lr}]")
     option("--weight-decay", dest="weight_decay", type=float, help=f"L2 penalty on the weights [{defaults.weight_decay}]")
-    option("--batch-size", dest="batch_size", type=int, help=f"samples per step [{defaults.batch_size}]")
+    option("--batch-size", dest="batch_size", type=int, help="samples per step [32, or the training rows if fewer]")
     option("--epochs", type=int, help=f"maximum epochs [{defaults.epochs}]")
     option("--seed", type=int, help=f"seed of weights, splits and shuffling [{defaults.seed}]")
     option("--validation", type=float, help=f"fraction held out for validation; 0 for none [{defaults.validation}]")
@@ -183,7 +185,8 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     check_device(config.device, name("device"))
     positive(config.lr, name("lr"))
     positive(config.weight_decay, name("weight_decay"), allow_zero=True)
-    positive_int(config.batch_size, name("batch_size"))
+    if config.batch_size is not None:  # None: fit's default, 32 or the training rows if fewer
+        positive_int(config.batch_size, name("batch_size"))
     positive_int(config.epochs, name("epochs"))
     positive_int(config.checkpoint_every, name("checkpoint_every"))
     if config.seed < 0:
@@ -196,6 +199,23 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     hidden_sizes(config.hidden, name("hidden"))
 
 
+def check_csv_fits_dtype(config: TrainConfig, data) -> None:
+    """DataError naming the line and column of the CSV file ``config.data`` that holds a feature
+    too large for ``config.dtype`` (above 3.4e38 for float32), rather than fit's error naming its
+    index in the split rows of ``data``; it suggests training in float64.
+
+    The loaded rows are checked first (their extremes, no copy), so that the file is read again
+    only to name the cell.
+    """
+    largest = float(numpy.finfo(config.dtype).max)
+    if not any(X.size and (X.max() > largest or X.min() < -largest) for X in (data.X_train, data.X_test)):
+        return
+    try:
+        load_csv(config.data, label=config.label or None, dtype=config.dtype)
+    except DataError as error:
+        raise DataError(f"{error}; train in float64 (--dtype float64), or scale the column down") from None
+
+
 def check_class_weight_task(config: TrainConfig, sources: dict, data) -> None:
     """HyperparameterError naming ``class_weight`` where it came from unless ``data`` has classes to weigh."""
     if config.class_weight != "none" and data.task != "classification":
@@ -203,10 +223,40 @@ def check_class_weight_task(config: TrainConfig, sources: dict, data) -> None:
                                   f"class labels, but {data.name} is a {data.task} data set")
 
 
+def check_batch_size(config: TrainConfig, sources: dict, data) -> None:
+    """DataError naming ``batch_size`` where it came from when it is more than the training rows:
+    those of ``data``'s training part that ``validation`` does not hold out, as ``cr.fit`` counts
+    them (with ``--distributed``, every rank's rows: the batch is global). None passes: fit then
+    takes 32 rows, or all of them when there are fewer."""
+    if config.batch_size is None:
+        return
+    n_train, held = len(data.X_train), ""
+    if config.validation:
+        validation = value_name("validation", sources.get("validation"))
+        n_held = n_test_rows(n_train, config.validation, validation)
+        n_train -= n_held
+        held = f" ({validation} holds out {n_held} more)"
+    if config.batch_size > n_train:
+        raise DataError(f"{value_name('batch_size', sources.get('batch_size'))}: {config.batch_size} is more than the "
+                        f"{n_train} training samples{held}; pass a smaller batch size, or none for 32 or all the "
+                        f"training samples if fewer")
+
+
 def hidden_sizes(text: str, name: str = "--hidden") -> list[int]:
-    """"128,64" -> [128, 64]; "" -> []. ConfigError naming ``name`` for anything else."""
+    """"128,64" -> [128, 64]; "" (or spaces only) -> [], no hidden layer: a linear model.
+
+    ConfigError naming ``name`` for anything else, an empty width between commas (",,", "8,",
+    ",8") included: it is a typo, not a request for no layers.
+    """
+    text_without_spaces = text.replace(" ", "")
+    if not text_without_spaces:
+        return []
+    parts = text_without_spaces.split(",")
+    if "" in parts:
+        raise ConfigError(f"{name}: expected comma-separated integers like 128,64 (or '' for no hidden layers), "
+                          f"got {text!r}, which has an empty width")
     try:
-        sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
+        sizes = [int(part) for part in parts]
     except ValueError:
         raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {text!r}") from None
     if any(size < 1 for size in sizes):
@@ -272,9 +322,13 @@ def run(args) -> int:
         check_folder_is_free(folder, args.resume)
     # Hashed before it is read: a file changed in between then fails evaluate's check (and is
     # scored whole) rather than passing it with rows this run never split.
-    data_hash = file_sha256(config.data) if config.data.lower().endswith(".csv") else None
+    is_csv = config.data.lower().endswith(".csv")
+    data_hash = file_sha256(config.data) if is_csv else None
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    if is_csv:
+        check_csv_fits_dtype(config, data)
     check_class_weight_task(config, sources, data)
+    check_batch_size(config, sources, data)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     model = mlp([data.X_train.shape[1], *hidden_sizes(config.hidden), n_outputs], config.activation,
@@ -301,6 +355,9 @@ def run(args) -> int:
     if not comm.is_root:
         return EXIT_INTERRUPTED if interrupted else 0
     test = evaluate(model, data.X_test, data.y_test)
+    names = data.feature_names
+    if names and all(isinstance(name, str) for name in names) and len(set(names)) == data.X_test.shape[1] == len(names):
+        model.preprocessor.feature_names = list(names)  # so cr.predict reads a DataFrame by name, as fit would
     model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
                               "label": data.label_name, "n_test": len(data.X_test)}
     if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
@@ -308,7 +365,8 @@ def run(args) -> int:
     model.metadata["test"] = test
     save(model, folder / "model.safetensors")
     results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
-               "stop_reason": history.stop_reason, "test": test, "final": history.last()}
+               "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
+               "test": test, "final": history.last()}
     atomic_write(folder / "metrics.json", json.dumps({**results, "history": history.to_json()}, indent=2))
     atomic_write(folder / "config.toml", saved_config.to_toml())
     if config.plots:
@@ -324,21 +382,15 @@ def run(args) -> int:
     else:
         print(summary_line(data, test, history, folder))
     if interrupted:
-        print(interrupted_line(folder / CHECKPOINT, history.epochs, config.checkpoint_every), file=sys.stderr)
+        print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
 
-def interrupted_line(checkpoint: Path, last_epoch: int, checkpoint_every: int) -> str:
-    """The line a Ctrl-C'd run ends with: how many whole epochs it completed, which checkpoint
-    holds the last saved one, and how to go on.
-
-    ``last_epoch`` is the epoch the run was in (``history.epochs``). A run stopped after a
-    whole epoch always checkpoints it, so when the checkpoint does not hold ``last_epoch``,
-    Ctrl-C cut that epoch short and it does not count.
-    """
+def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int) -> str:
+    """The line a Ctrl-C'd run ends with: how many whole epochs it ``completed``
+    (``history.complete_epochs``), which checkpoint holds the last saved one, and how to go on."""
     saved_epoch = read(checkpoint)[2]["epoch"] if checkpoint.is_file() else None
-    completed = last_epoch if saved_epoch == last_epoch else last_epoch - 1
     stopped = f"chainrule: interrupted after {completed} complete epoch{'' if completed == 1 else 's'}"
     if saved_epoch is None:
         return (f"{stopped}; no checkpoint was written yet (--checkpoint-every {checkpoint_every}); "
@@ -374,10 +426,22 @@ def check_binary_labels(data, name: str) -> None:
 
 
 def summary_line(data, test: dict, history, folder: Path) -> str:
-    """One human line: the test score, where it came from, and where the run is."""
+    """One human line: the test score, where it came from, and where the run is.
+
+    The epochs are counted as the stderr line of an interrupted run counts them: an epoch
+    that Ctrl-C cut short is "part of epoch N", after the complete ones.
+    """
     if "accuracy" in test:
         score = f"test accuracy {test['accuracy']:.4f}"
     else:
         score = f"test R² {test['r2']:.4f}, MAE {test['mae']:.4g}"
-    return (f"{score} on {data.name} ({len(data.X_test)} test samples, {history.epochs} epoch{'' if history.epochs == 1 else 's'}, "
+    return (f"{score} on {data.name} ({len(data.X_test)} test samples, {epochs_run(history)}, "
             f"{history.stop_reason}); run folder: {folder}")
+
+
+def epochs_run(history) -> str:
+    """"35 epochs", or "34 complete epochs and part of epoch 35" when Ctrl-C cut the last one short."""
+    if not history.partial_last_epoch:
+        return f"{history.epochs} epoch{'' if history.epochs == 1 else 's'}"
+    complete = history.complete_epochs
+    return f"{complete} complete epoch{'' if complete == 1 else 's'} and part of epoch {history.epochs}"

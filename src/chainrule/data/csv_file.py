@@ -15,6 +15,9 @@ Conventions
   numbers with few distinct values are inferred to be classes and read as int64, see
   :mod:`chainrule.data.dataset`); otherwise they are kept as strings, for classification.
 - Every row has as many cells as the header.
+- Given a ``dtype`` (float32 for a model that computes in it), every feature cell also fits
+  that dtype: a magnitude above its largest finite value (3.4e38 for float32) is an error
+  naming the cell, rather than an inf after the cast.
 
 Every error is a :class:`~chainrule.errors.DataError` naming the file, the line (1-based, as
 an editor numbers lines) and the column, by number and header name.
@@ -37,7 +40,7 @@ from .source import read_bytes
 CHUNK_ROWS = 4096
 
 
-def load_csv(path, *, label: str | None = None, task: str | None = None) -> Dataset:
+def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=None) -> Dataset:
     """Load a CSV file (conventions in the module docstring), all rows as training rows.
 
     Parameters
@@ -48,6 +51,9 @@ def load_csv(path, *, label: str | None = None, task: str | None = None) -> Data
         Header name of the label column; default the last column.
     task : {"classification", "regression"}, optional
         Inferred from the labels when None.
+    dtype : float dtype, optional
+        The dtype the features will be computed in: a feature cell too large for it is a
+        DataError naming the cell. The features are float64 all the same.
 
     Returns
     -------
@@ -76,7 +82,7 @@ def load_csv(path, *, label: str | None = None, task: str | None = None) -> Data
     header = _read_header(rows, path)
     label_column = _label_column(header, label, path)
     feature_columns = [j for j in range(len(header)) if j != label_column]
-    X, label_cells, label_lines = _read_body(rows, header, feature_columns, label_column, path)
+    X, label_cells, label_lines = _read_body(rows, header, feature_columns, label_column, path, dtype)
     label_where = f"column {label_column + 1} {header[label_column]!r}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
@@ -123,7 +129,7 @@ def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
 
 
 def load_csv_for_model(path, *, n_features: int, feature_names: list | None = None, label: str | None = None,
-                       label_required: bool = True, text_labels: bool = False) -> tuple:
+                       label_required: bool = True, text_labels: bool = False, dtype=None) -> tuple:
     """``(X, y)`` of a CSV file for a trained model, as ``chainrule evaluate`` and ``predict`` read it.
 
     With ``feature_names`` (the header names the model was trained on) columns are chosen by
@@ -147,6 +153,8 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
         Whether a file without the label column is an error.
     text_labels : bool
         Keep the labels as strings even when all are numbers (for a model whose classes are strings).
+    dtype : float dtype, optional
+        The model's dtype: a feature cell too large for it is a DataError naming the cell.
 
     Returns
     -------
@@ -172,7 +180,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
         feature_columns = [j for j in range(len(header)) if j != label_column]
     if label_column is None and label_required:
         raise DataError(_missing_label_message(header, label, path))
-    X, label_cells, lines = _read_body(rows, header, feature_columns, label_column, path)
+    X, label_cells, lines = _read_body(rows, header, feature_columns, label_column, path, dtype)
     if label_column is None:
         return X, None
     where = f"column {label_column + 1} {header[label_column]!r}"
@@ -286,11 +294,14 @@ def _listing(names: list, limit: int = 12) -> str:
     return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
 
 
-def _read_body(rows, header: list, feature_columns: list, label_column: int | None, path: Path) -> tuple:
+def _read_body(rows, header: list, feature_columns: list, label_column: int | None, path: Path,
+               dtype=None) -> tuple:
     """``(X, label cells, line numbers)``: the ``feature_columns`` as floats, the label column's cells.
 
-    No label cells when ``label_column`` is None; other columns are not read.
+    No label cells when ``label_column`` is None; other columns are not read. With ``dtype``,
+    a feature cell too large for it is a DataError (see ``_features``).
     """
+    limits = None if dtype is None else numpy.finfo(dtype)
     feature_blocks, chunk, lines, label_cells = [], [], [], []
     for line, row in rows:
         if len(row) != len(header):
@@ -300,17 +311,18 @@ def _read_body(rows, header: list, feature_columns: list, label_column: int | No
             label_cells.append(row[label_column].strip())
         lines.append(line)
         if len(chunk) == CHUNK_ROWS:
-            feature_blocks.append(_features(chunk, lines[-len(chunk):], feature_columns, header, path))
+            feature_blocks.append(_features(chunk, lines[-len(chunk):], feature_columns, header, path, limits))
             chunk = []
     if chunk:
-        feature_blocks.append(_features(chunk, lines[-len(chunk):], feature_columns, header, path))
+        feature_blocks.append(_features(chunk, lines[-len(chunk):], feature_columns, header, path, limits))
     if not feature_blocks:
         raise DataError(f"{path}: no data rows after the header")
     return numpy.concatenate(feature_blocks), label_cells, lines
 
 
-def _features(rows: list, lines: list, columns: list, header: list, path: Path) -> numpy.ndarray:
-    """Feature cells of ``rows`` as a float64 block; DataError at the first bad cell."""
+def _features(rows: list, lines: list, columns: list, header: list, path: Path, limits=None) -> numpy.ndarray:
+    """Feature cells of ``rows`` as a float64 block; DataError at the first bad cell: not a finite
+    number, or (with ``limits``, a dtype's ``numpy.finfo``) of a magnitude above that dtype's largest."""
     try:
         block = numpy.array(rows, dtype=numpy.float64)
     except ValueError:  # some cell is not a number: find the first one, row by row
@@ -323,6 +335,14 @@ def _features(rows: list, lines: list, columns: list, header: list, path: Path) 
         i, j = bad[0]
         where = f"{path}: line {lines[i]}, column {columns[j] + 1} {header[columns[j]]!r}"
         raise DataError(f"{where}: expected a finite number, found {rows[i][j].strip()!r}")
+    if limits is not None:
+        too_large = numpy.argwhere(numpy.abs(block) > float(limits.max))  # by row: the first line comes first
+        if len(too_large):
+            i = too_large[0, 0]
+            j = min(too_large[too_large[:, 0] == i, 1], key=lambda j: columns[j])  # the leftmost in the file
+            where = f"{path}: line {lines[i]}, column {columns[j] + 1} {header[columns[j]]!r}"
+            raise DataError(f"{where}: {rows[i][j].strip()} is too large for {limits.dtype.name}, whose largest "
+                            f"magnitude is {float(limits.max):.4g}")
     return block
 
 

@@ -17,7 +17,8 @@ from ..checks import is_json_count
 from ..errors import DataError, LabelError, NonFiniteError, ShapeError
 
 TASKS = ("classification", "multilabel", "regression")
-SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")
+SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")  # "feature_names" is optional (older files lack it)
+LARGE = 1e150  # a value whose square (and n ε times it) float64 holds with room to spare
 TRANSFORM_CHUNK = 4096  # rows standardized (or squared, for the fitted scale) at a time: bounds the float64 scratch
 
 
@@ -37,6 +38,11 @@ class Preprocessor:
         gave them a tiny deviation instead of 0 (see ``_is_constant``).
     classes : list, or None
         For classification, the original labels; the model's output k is ``classes[k]``.
+    feature_names : list of str, or None
+        The names of the input columns, in the model's order, when the training X had them
+        (a DataFrame's string column names); ``predict`` then takes a DataFrame's columns by
+        name. None for training data without names (and for model files saved before
+        chainrule kept them).
     """
 
     n_features: int
@@ -44,23 +50,30 @@ class Preprocessor:
     mean: numpy.ndarray | None = None
     scale: numpy.ndarray | None = None
     classes: list | None = None
+    feature_names: list | None = None
 
     @classmethod
-    def fit(cls, X, y, task: str, *, standardize: bool = True) -> "Preprocessor":
+    def fit(cls, X, y, task: str, *, standardize: bool = True, feature_names: list | None = None) -> "Preprocessor":
         """Learn the feature statistics of ``X`` and the classes of ``y`` (training data only).
 
         Class labels must be all numbers, all strings or all booleans (LabelError otherwise,
         e.g. for an object array mixing ints, strings or None) and finite (NonFiniteError for
-        a NaN or Inf label).
+        a NaN or Inf label). ``feature_names`` (one str per column of X) are kept as they are.
+        The standard deviation is correct for any finite float64 X, even one whose squares
+        overflow float64 (see ``_standard_deviation``); a column whose values sum beyond
+        float64's range, so that its mean is not finite, raises DataError naming the column.
         """
         if task not in TASKS:
             raise DataError(f"task: expected one of {TASKS}, got {task!r}")
         X = numpy.asarray(X)
         if X.ndim != 2:
             raise ShapeError(f"X: expected a 2-d array (n_samples, n_features), got shape {X.shape}")
+        if feature_names is not None and len(feature_names) != X.shape[1]:
+            raise ShapeError(f"feature_names: expected {X.shape[1]} names, one per column of X, "
+                             f"got {len(feature_names)}")
         mean = scale = None
         if standardize:
-            mean = X.mean(axis=0, dtype=numpy.float64)
+            mean = _column_means(X, feature_names)
             scale = _standard_deviation(X, mean)
             scale[_is_constant(scale, mean, len(X))] = 1.0
         classes = None
@@ -71,7 +84,8 @@ class Preprocessor:
             classes = _distinct_labels(labels)
             if len(classes) < 2:
                 raise LabelError(f"y: classification needs at least 2 classes, found only {classes!r}")
-        return cls(n_features=X.shape[1], task=task, mean=mean, scale=scale, classes=classes)
+        return cls(n_features=X.shape[1], task=task, mean=mean, scale=scale, classes=classes,
+                   feature_names=None if feature_names is None else list(feature_names))
 
     @property
     def n_classes(self) -> int | None:
@@ -170,6 +184,7 @@ class Preprocessor:
             "mean": None if self.mean is None else self.mean.tolist(),
             "scale": None if self.scale is None else self.scale.tolist(),
             "classes": self.classes,
+            "feature_names": self.feature_names,
         }
 
     @classmethod
@@ -179,6 +194,8 @@ class Preprocessor:
         ``n_features`` must be an int >= 1 (a string such as "3" is refused), ``mean`` and
         ``scale`` null or lists of ``n_features`` finite numbers (each scale > 0), ``task``
         one of TASKS and ``classes`` null or a list of at least 2 distinct strings or numbers.
+        ``feature_names`` may be absent (a file saved before chainrule kept them) or null;
+        otherwise it is a list of ``n_features`` distinct strings.
         """
         if not isinstance(saved, dict) or any(key not in saved for key in SAVED_KEYS):
             raise DataError(f"preprocessing: malformed saved preprocessing (expected an object with the keys "
@@ -197,10 +214,56 @@ class Preprocessor:
             plain = isinstance(classes, list) and all(isinstance(label, (str, int, float, bool)) for label in classes)
             if not plain or len(set(classes)) != len(classes) or len(classes) < 2:
                 raise DataError("preprocessing.classes: expected null or at least 2 distinct strings or numbers")
-        return cls(n_features, saved["task"], mean, scale, classes)
+        feature_names = saved.get("feature_names")
+        if feature_names is not None:
+            names = isinstance(feature_names, list) and all(isinstance(name, str) for name in feature_names)
+            if not names or len(feature_names) != n_features or len(set(feature_names)) != n_features:
+                raise DataError(f"preprocessing.feature_names: expected null or a list of {n_features} "
+                                f"distinct strings")
+        return cls(n_features, saved["task"], mean, scale, classes, feature_names)
+
+
+def _column_means(X: numpy.ndarray, feature_names: list | None = None) -> numpy.ndarray:
+    """``X.mean(axis=0, dtype=float64)``, or DataError naming the first column (by index, and
+    by name when ``feature_names`` are given) whose sum overflows float64 (two values of 1e308)."""
+    with numpy.errstate(over="ignore"):  # reported below, as a DataError
+        mean = X.mean(axis=0, dtype=numpy.float64)
+    for column in numpy.flatnonzero(numpy.isinf(mean)):
+        if not numpy.isfinite(X[:, column]).all():
+            continue  # an Inf in X itself, not an overflow (fit refuses such X before this)
+        named = "" if feature_names is None else f" ({feature_names[column]!r})"
+        largest = float(numpy.abs(X[:, column]).max())
+        raise DataError(f"X: the values of column {column}{named} sum beyond the range of float64 (up to "
+                        f"{largest:.3g} each), so their mean cannot be computed; divide that column by a "
+                        f"power of ten before training")
+    return mean
 
 
 def _standard_deviation(X: numpy.ndarray, mean: numpy.ndarray) -> numpy.ndarray:
+    """The standard deviation of each column of X (mean ``mean``), finite for any finite X.
+
+    Where the sum of squares fits in float64, ``X.std(axis=0, dtype=float64)`` bit for bit
+    (see ``_unscaled_deviation``). A column whose squares overflow (a value of 1e300) is
+    recomputed from its values divided by its largest magnitude (see ``_scaled_deviation``),
+    without a NumPy overflow warning.
+    """
+    with numpy.errstate(over="ignore"):  # an overflowing column is recomputed below
+        scale = _unscaled_deviation(X, mean)
+    for column in numpy.flatnonzero(numpy.isinf(scale)):
+        scale[column] = _scaled_deviation(X[:, column], mean[column])
+    return scale
+
+
+def _scaled_deviation(values, mean: float) -> float:
+    """The standard deviation of ``values`` (mean ``mean``) computed on values / max |value|,
+    whose squares cannot overflow, then multiplied back (at most max |value|: finite)."""
+    values = numpy.asarray(values, dtype=numpy.float64)
+    largest = numpy.abs(values).max()
+    centred = values / largest - mean / largest  # each term in [-1, 1]: even x − mean cannot overflow
+    return float(largest * math.sqrt(numpy.dot(centred, centred) / len(values)))
+
+
+def _unscaled_deviation(X: numpy.ndarray, mean: numpy.ndarray) -> numpy.ndarray:
     """``X.std(axis=0, dtype=float64)`` bit for bit, without its float64 copy of a large X.
 
     NumPy computes it as sqrt(Σ_i (x_ij − mean_j)² / n_samples) on a float64 temporary of
@@ -236,9 +299,14 @@ def _is_constant(scale: numpy.ndarray, mean: numpy.ndarray, n_samples: int) -> n
     A column holding one value v in every row can get a mean off by a few ulps of v, and so a
     deviation like 1e-15 instead of 0; dividing by it would turn a later 0.1000001 into 7e7.
     The bound is scikit-learn's (``StandardScaler``): the variance is at most what summing n
-    values of size |mean| in float64 can make up, n ε σ² + (n ε |mean|)².
+    values of size |mean| in float64 can make up, n ε σ² + (n ε |mean|)². It is tested on scale
+    and mean divided by max(scale, |mean|) in the columns where that is beyond ``LARGE``, so
+    that no square overflows, and on scale and mean as they are (divided by 1) elsewhere.
     """
     eps = numpy.finfo(numpy.float64).eps
+    size = numpy.maximum(scale, numpy.abs(mean))
+    divisor = numpy.where(size > LARGE, size, 1.0)
+    scale, mean = scale / divisor, mean / divisor
     variance = scale**2
     return variance <= n_samples * eps * variance + (n_samples * eps * mean) ** 2
 

@@ -24,7 +24,7 @@ import numpy
 from tqdm.auto import tqdm
 
 from ..backend import get_array_module, module_for, to_device, to_numpy
-from ..checks import as_matrix, as_sample_weights, check_finite, positive_int
+from ..checks import as_matrix, as_sample_weights, check_finite, feature_names, positive_int, select_features
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
 from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, OneHotTargetsWarning, ShapeError
@@ -41,11 +41,12 @@ from .history import History
 from .metrics import Scores
 
 EVAL_CHUNK = 4096  # rows per forward pass when scoring validation data
+DEFAULT_BATCH_SIZE = 32  # batch_size=None: this many rows per step, or all the training rows if fewer
 GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch record gradient norms
 
 
 def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None, optimizer="adam", lr: float | None = None,
-        epochs: int = 20, batch_size: int = 32, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
+        epochs: int = 20, batch_size: int | None = None, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
         standardize: bool | None = None, checkpoint=None, checkpoint_every: int = 1, resume=None,
         distributed=False, device: str | None = None, graph="auto") -> History:
     """Train ``model`` on (X, y) and return its History.
@@ -63,13 +64,20 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         new one.
     X : array of shape (n_samples, n_features)
         At least one row (an empty X raises ShapeError naming X once X has been converted and
-        before y is checked against it, as ``predict`` does).
+        before y is checked against it, as ``predict`` does). A DataFrame whose column names
+        are distinct strings gives the model its feature names (``preprocessor.feature_names``,
+        saved with it); ``predict``, ``predict_proba``, ``evaluate``, a validation set and a
+        later ``fit`` then take a DataFrame's columns by name, in that order wherever they
+        stand (other columns are left out; a missing one raises DataError naming it). Arrays,
+        and frames given to a model trained without names, are taken by position.
     y : array
         Class labels of any type (n_samples,) for classification (mapped to 0..K−1 in
         sorted order; integer labels already in [0, K) map to themselves), probability
         targets (n_samples, K) with a classification ``loss``, or values (n_samples,) /
         (n_samples, n_outputs) for regression. A model with a preprocessor keeps its classes
-        (see ``model``).
+        (see ``model``). A column (n_samples, 1) of integer, boolean or string labels
+        (``df[["label"]]``) is taken as one label per row with a classification loss; a
+        float column stays regression targets.
         Finite: a NaN label or target raises NonFiniteError naming y.
     sample_weight : array of shape (n_samples,), optional
         Weights of the rows (scikit-learn's ``sample_weight``): finite, non-negative reals
@@ -109,8 +117,12 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         Learning rate for an optimizer given by name (its default otherwise).
     epochs : int
         Total number of epochs (a resumed run continues up to this number).
-    batch_size : int
-        Samples per step; the last batch of an epoch may be smaller.
+    batch_size : int or None
+        Samples per step; the last batch of an epoch may be smaller. None (the default) means
+        32, or all the training rows when there are fewer (those left after ``validation``
+        held its rows out; with ``distributed``, the rows of all processes), so that a small
+        data set trains; ``model.metadata["training"]["batch_size"]`` records the size used.
+        A given ``batch_size`` larger than the training rows raises DataError.
     validation : float, (X_val, y_val) or (X_val, y_val, w_val), optional
         A fraction in (0, 1) of the training data to hold out (stratified for
         classification; any real number type, e.g. ``numpy.float32(0.2)``), or a separate
@@ -207,7 +219,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     epochs = positive_int(epochs, "epochs")
-    batch_size = positive_int(batch_size, "batch_size")
+    batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
     checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
     if verbose not in (0, 1, True, False):
         raise HyperparameterError(f"verbose: expected 0 or 1, got {verbose!r}")
@@ -245,8 +257,12 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     y = as_targets(y, "y")
     loss_was_inferred = loss is None
     loss = default_loss(y) if loss is None else get_loss(loss)
+    y = as_label_vector(y, loss, "y")
     dtype = model.dtype or numpy.dtype(numpy.float32)
-    X = as_matrix(X, dtype, name="X")
+    # The names of the model's inputs: an earlier fit's, or X's own (a DataFrame's); a frame is
+    # then read by name, in their order (see checks.select_features).
+    names = feature_names(X) if model.preprocessor is None else model.preprocessor.feature_names
+    X = as_matrix(select_features(X, names, "X"), dtype, name="X")
     if len(X) == 0:
         raise ShapeError(f"X has no rows (shape {X.shape}); expected at least 1")
     if y.dtype.kind == "f":
@@ -257,7 +273,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     n_outputs = model.forward(to_device(X[:1], model.device)).shape[1]  # also checks X's width against the first layer
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
-    X, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype, split_seed)
+    X, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype, split_seed,
+                                                          names)
     if weighted_by and not takes_weights(loss):
         asks = "w_val" if weighted_by[0] == "validation" else weighted_by[0]
         raise HyperparameterError(
@@ -270,7 +287,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     if float_hint:
         warn_if_one_hot(y, n_outputs)
     if model.preprocessor is None:
-        preprocessor = fit_preprocessor(X, y, loss, n_outputs, bool(standardize))
+        preprocessor = fit_preprocessor(X, y, loss, n_outputs, bool(standardize), names)
         encode = encode_targets
     else:
         preprocessor = reuse_preprocessor(model.preprocessor, X, loss, standardize, float_hint)
@@ -283,7 +300,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     if X_val is not None:
         if X_val.shape[1] != X.shape[1]:
             raise ShapeError(f"X_val: expected {X.shape[1]} features like X, got {X_val.shape[1]}")
-        T_val = prepare_targets(loss, encode(preprocessor, y_val, "y_val"), n_outputs, dtype, float_hint)
+        T_val = prepare_targets(loss, encode(preprocessor, y_val, "y_val"), n_outputs, dtype, float_hint, "y_val")
         if checkpoint is not None or resume is not None:  # only checkpoints record it
             validation_set = validation_fingerprint(X_val, T_val, w_val)  # before standardization: see resume
         X_val = prepare_inputs(preprocessor, X_val, dtype)
@@ -291,7 +308,9 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         comm.check_same_run(*run_fingerprint(model, X, T, X_val, T_val, batch_size, epochs, given_seed,
                                              weights, w_val))
     n_train = len(X)
-    if batch_size > n_train:
+    if batch_size is None:
+        batch_size = min(DEFAULT_BATCH_SIZE, n_train)
+    elif batch_size > n_train:
         raise DataError(
             f"batch_size: {batch_size} is more than the {n_train} training samples; pass a smaller batch_size"
         )
@@ -340,6 +359,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
             for name, value in logs.items():
                 history.append(name, value)
             history.epochs = epoch
+            history.partial_last_epoch = loop.partial_epoch  # Ctrl-C before the epoch's last batch
             stop = comm.any(any([callback.on_epoch_end(epoch, logs, model) for callback in callbacks]))
             loop.interrupted = comm.any(loop.interrupted)
             bar.set_postfix_str(loop.describe(logs), refresh=True)
@@ -359,23 +379,27 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     model.metadata["training"] = {
         "loss": type(loss).__name__, "optimizer": repr(optimizer), "epochs": history.epochs,
         "batch_size": batch_size, "seed": seed, "n_train": n_train, "stop_reason": history.stop_reason,
-        "final": history.last(), "device": device, "cuda_graph": loop.graph_used,
+        "partial_last_epoch": history.partial_last_epoch, "final": history.last(), "device": device,
+        "cuda_graph": loop.graph_used,
     }
     return history
 
 
-def split_validation(X, y, weights, validation, loss, dtype, split_seed):
+def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=None):
     """(X, y, weights, X_val, y_val, w_val): a given validation set, or a held-out fraction of (X, y).
 
     The fraction is stratified for classification labels and shuffled otherwise, from
     ``split_seed`` (a SeedSequence), so a resumed run holds out the same rows; the sample
-    ``weights`` (or None) are split with the rows. A given set's weights are its third item.
+    ``weights`` (or None) are split with the rows. A given set's weights are its third item;
+    its X_val is read by the model's feature ``names`` when it is a DataFrame with names (as
+    X is), and a column of labels y_val (n_samples, 1) is taken as one label per row.
     """
     if isinstance(validation, tuple):
         if len(validation) not in (2, 3):
             raise HyperparameterError("validation: expected a fraction, a pair (X_val, y_val) or a triple "
                                       f"(X_val, y_val, w_val), got a tuple of {len(validation)} items")
-        X_val, y_val = as_matrix(validation[0], dtype, name="X_val"), as_targets(validation[1], "y_val")
+        X_val = as_matrix(select_features(validation[0], names, "X_val"), dtype, name="X_val")
+        y_val = as_label_vector(as_targets(validation[1], "y_val"), loss, "y_val")
         if len(X_val) == 0:
             raise ShapeError(f"X_val has no rows (shape {X_val.shape}); expected at least 1, or validation=None for none")
         if y_val.dtype.kind == "f":
@@ -487,6 +511,17 @@ def as_targets(y, name: str):
         raise ShapeError(f"{name}: expected a rectangular array of targets, got {type(y).__name__} ({error})") from None
 
 
+def as_label_vector(y, loss, name: str = "y"):
+    """``y`` as one label per row when it is a column (n_samples, 1) of labels (integers,
+    booleans, strings or objects: ``df[["label"]]``, Keras's sparse labels) and ``loss``
+    is a classification loss; otherwise ``y`` itself. A float column stays a column: float
+    targets are regression values (``prepare_targets`` suggests ``y.ravel()`` where a
+    classification loss refuses one)."""
+    if loss.task == "classification" and y.ndim == 2 and y.shape[1] == 1 and y.dtype.kind in "biuUSO":
+        return y.ravel()
+    return y
+
+
 def check_one_target_per_row(X, y, x_name: str = "X", y_name: str = "y") -> None:
     """ShapeError naming ``y_name`` unless ``y`` holds one target (or row of targets) per row of X."""
     if y.shape[:1] != X.shape[:1]:
@@ -556,12 +591,16 @@ def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | 
     return preprocessor
 
 
-def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = ""):
+def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = "", name: str = "y"):
     """``loss.prepare`` of the (encoded) targets; ``float_hint`` is added to its ShapeError,
-    since float class labels taken as regression values fail there."""
+    since float class labels taken as regression values fail there. A column (n_samples, 1)
+    that a classification loss refuses (floats, not labels: see ``as_label_vector``) gets a
+    ShapeError naming ``name`` that suggests ``name.ravel()``."""
     try:
         return loss.prepare(targets, n_outputs, dtype, n_samples=len(targets))
     except ShapeError as error:
+        if loss.task == "classification" and numpy.ndim(targets) == 2 and numpy.shape(targets)[1] == 1:
+            raise ShapeError(f"{name}: {error}; for one class label per row pass {name}.ravel()") from None
         if not float_hint:
             raise
         raise ShapeError(f"{error}{float_hint}") from None
@@ -576,16 +615,17 @@ def encode_earlier_classes(preprocessor: Preprocessor, y, name: str = "y"):
                          f"to fit new ones)") from None
 
 
-def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool) -> Preprocessor:
-    """Learn the standardization of X and the classes of y, checking them against the model."""
+def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool, names=None) -> Preprocessor:
+    """Learn the standardization of X and the classes of y, checking them against the model;
+    the preprocessor keeps X's feature ``names`` (or None)."""
     if loss.task != "classification" or y.ndim != 1:
         made = Preprocessor.fit(X, y, "regression" if loss.task == "regression" else "multilabel",
-                                standardize=standardize)
+                                standardize=standardize, feature_names=names)
         if loss.task == "classification":
             made.task = "classification"  # probability targets: the classes are the output indices
             made.classes = list(range(n_outputs))
         return made
-    made = Preprocessor.fit(X, y, "classification", standardize=standardize)
+    made = Preprocessor.fit(X, y, "classification", standardize=standardize, feature_names=names)
     if y.dtype.kind in "iu" and min(made.classes) >= 0 and max(made.classes) < n_outputs:
         made.classes = list(range(n_outputs))  # integer labels already name the outputs
     elif len(made.classes) != n_outputs:

@@ -37,7 +37,12 @@ class History(Mapping):
     initial_grad_norms : dict of str to float
         The same norms on the first batch, before any update (the network at initialization).
     epochs : int
-        Epochs completed (including those of the run this one resumed).
+        Epochs run (including those of the run this one resumed); the metric series hold
+        one value for each. When ``partial_last_epoch``, the last of them was cut short.
+    partial_last_epoch : bool
+        Whether Ctrl-C stopped the last epoch before its last batch: its values then come
+        from the batches it ran, it was not checkpointed, and ``complete_epochs`` is one
+        less than ``epochs``.
     best_epoch : int or None
         The epoch (1-based) with the best monitored value, when early stopping ran.
     stop_reason : str
@@ -50,6 +55,7 @@ class History(Mapping):
     epochs: int = 0
     best_epoch: int | None = None
     stop_reason: str = "completed"
+    partial_last_epoch: bool = False
 
     def __getitem__(self, name: str) -> list:
         """The per-epoch values of metric ``name`` (the list itself, as ``metrics[name]``)."""
@@ -69,6 +75,11 @@ class History(Mapping):
         """Record ``value`` for metric ``name`` at the current epoch."""
         self.metrics.setdefault(name, []).append(float(value))
 
+    @property
+    def complete_epochs(self) -> int:
+        """The epochs that ran to their last batch: ``epochs``, less one for a partial last epoch."""
+        return self.epochs - 1 if self.partial_last_epoch else self.epochs
+
     def last(self) -> dict:
         """The metrics of the last epoch."""
         return {name: values[-1] for name, values in self.metrics.items() if values}
@@ -81,8 +92,13 @@ class History(Mapping):
             "epochs": self.epochs,
             "best_epoch": self.best_epoch,
             "stop_reason": self.stop_reason,
+            "partial_last_epoch": self.partial_last_epoch,
         }
 
     @classmethod
     def from_json(cls, saved: dict) -> "History":
-        return cls(**{key: saved[key] for key in cls.__dataclass_fields__ if key in saved})
+        """The History ``to_json`` gave; a key it lacks keeps its default (a file written before
+        ``partial_last_epoch`` existed had whole epochs only), and that flag is true only for ``true``."""
+        history = cls(**{key: saved[key] for key in cls.__dataclass_fields__ if key in saved})
+        history.partial_last_epoch = saved.get("partial_last_epoch") is True
+        return history

@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..checks import as_real_matrix, as_sample_weights, check_finite, check_finite_as, input_width
+from ..checks import as_real_matrix, as_sample_weights, check_finite, check_finite_as, input_width, select_features
 from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
-from .fit import EVAL_CHUNK, as_targets, check_one_target_per_row, encode_targets, score_chunks
+from .fit import (EVAL_CHUNK, as_label_vector, as_targets, check_one_target_per_row, encode_targets,
+                  prepare_targets, score_chunks)
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
 
@@ -24,15 +25,23 @@ LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCross
 def _inputs(model: Layer, X):
     """Checks ``model`` and the whole of ``X`` (rank, kind, rows, finiteness in the model's
     dtype, width: see ``checks.input_width``) without copying an array; returns X, the
-    model's dtype and preprocessor."""
+    model's dtype and preprocessor.
+
+    A DataFrame X is read by name when the model was trained on one with string column names
+    (``preprocessor.feature_names``): its columns are taken in the model's order wherever they
+    stand, others are left out, and a missing one raises DataError naming it (see
+    ``checks.select_features``). An array, or any X for a model trained without names, is
+    read by position.
+    """
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     dtype = numpy.dtype(model.dtype or numpy.float32)
+    preprocessor = model.preprocessor
+    X = select_features(X, None if preprocessor is None else preprocessor.feature_names, "X")
     X = as_real_matrix(X, name="X")
     check_finite_as(X, dtype, name="X")
     if len(X) == 0:  # as scikit-learn does: an empty answer would hide a caller's bug
         raise ShapeError(f"X has no rows (shape {tuple(X.shape)}); expected at least 1")
-    preprocessor = model.preprocessor
     width = input_width(model, preprocessor)
     if width is not None and X.shape[1] != width:
         raise ShapeError(f"X: the model expects rows of {width} features, got shape {tuple(X.shape)}")
@@ -81,7 +90,8 @@ def _task(preprocessor: Preprocessor | None) -> str:
 def predict_proba(model: Layer, X) -> numpy.ndarray:
     """Class probabilities (n_samples, n_classes), or per-label probabilities for multilabel.
 
-    Raises ShapeError when ``X`` has no rows.
+    A DataFrame ``X`` is read by name for a model trained on one (see ``_inputs``). Raises
+    ShapeError when ``X`` has no rows.
     """
     X, dtype, preprocessor = _inputs(model, X)
     task = _task(preprocessor)
@@ -94,7 +104,8 @@ def predict(model: Layer, X) -> numpy.ndarray:
     """Predicted labels (classification, in the training labels), 0/1 rows (multilabel) or values.
 
     Labels come back as an array of their own type (integers, strings or booleans, as in
-    training; see ``Preprocessor.decode``). Raises ShapeError when ``X`` has no rows.
+    training; see ``Preprocessor.decode``). A DataFrame ``X`` is read by name for a model
+    trained on one (see ``_inputs``). Raises ShapeError when ``X`` has no rows.
     """
     X, dtype, preprocessor = _inputs(model, X)
     Y = outputs_in_chunks(model, X, dtype, preprocessor)
@@ -114,6 +125,9 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict:
     weighted metrics (scikit-learn's ``accuracy_score``, ``r2_score`` and
     ``mean_absolute_error`` with ``sample_weight``).
 
+    ``X`` is read as ``predict`` reads it (a DataFrame by name, for a model trained on one);
+    ``y`` may be a column (n_samples, 1) of labels for a classifier, as in ``fit``.
+
     Raises ShapeError when ``X`` has no rows (there is nothing to score), or when ``y`` is
     ragged or does not hold one target per row of X; NonFiniteError naming y when a float
     ``y`` holds NaN or Inf (a NaN class label or regression target), as ``fit`` does; for a
@@ -122,7 +136,7 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict:
     """
     X, dtype, preprocessor = _inputs(model, X)
     loss = LOSS_OF_TASK[_task(preprocessor)]()
-    y = as_targets(y, "y")
+    y = as_label_vector(as_targets(y, "y"), loss, "y")
     check_finite(y, "y")  # only float targets are checked: labels of other kinds have no NaN
     check_one_target_per_row(X, y)
     weights = None
@@ -135,4 +149,4 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict:
         y = encode_targets(preprocessor, y)
     # The targets' shape depends on the number of outputs, known from the first chunk's.
     return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
-                        lambda n_outputs: loss.prepare(y, n_outputs, dtype, n_samples=len(X)), loss, weights=weights)
+                        lambda n_outputs: prepare_targets(loss, y, n_outputs, dtype), loss, weights=weights)
