@@ -423,6 +423,19 @@ def test_bad_opset(ort, tmp_path, opset):
         to_onnx(MODELS["Linear"]("float32"), tmp_path / "model.onnx", opset=opset)
 
 
+def test_a_numpy_integer_opset_is_taken(ort, tmp_path):
+    proto = to_onnx(MODELS["Linear"]("float32"), tmp_path / "model.onnx", opset=np.int64(17))
+    assert [entry.version for entry in proto.opset_import] == [17]
+
+
+@pytest.mark.parametrize("option", ["probabilities", "include_preprocessing"])
+@pytest.mark.parametrize("value", ["yes", 1, 0.5, None])
+def test_a_flag_that_is_not_a_boolean_is_refused_by_name(ort, tmp_path, option, value):
+    with pytest.raises(HyperparameterError, match=f"{option}: expected True or False, got {value!r}"):
+        to_onnx(MODELS["Linear"]("float32"), tmp_path / "model.onnx", **{option: value})
+    assert not (tmp_path / "model.onnx").exists()
+
+
 def test_widths_that_do_not_chain(ort, tmp_path):
     with pytest.raises(ShapeError, match="layer '1' [(]Linear[)]: it takes 5 features, but receives 4"):
         to_onnx(cr.Sequential(cr.Linear(3, 4), cr.Linear(5, 2)), tmp_path / "model.onnx")

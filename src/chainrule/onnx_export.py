@@ -103,6 +103,9 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     opset = checked_opset(onnx, opset)
+    for name, value in (("include_preprocessing", include_preprocessing), ("probabilities", probabilities)):
+        if not isinstance(value, (bool, numpy.bool_)):  # "yes" or 0.5 would pass an if silently
+            raise HyperparameterError(f"{name}: expected True or False, got {value!r}")
     check_weight_bytes(model, path)
     preprocessor = model.preprocessor
     task = None if preprocessor is None else preprocessor.task
@@ -138,9 +141,10 @@ def checked_opset(onnx, opset: int | None) -> int:
     newest = onnx.defs.onnx_opset_version()
     if opset is None:
         opset = DEFAULT_OPSET
-    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
+    if isinstance(opset, (bool, numpy.bool_)) or not isinstance(opset, (int, numpy.integer)) \
+            or not MIN_OPSET <= opset <= newest:
         raise HyperparameterError(f"opset: expected an integer in [{MIN_OPSET}, {newest}], got {opset!r}")
-    return opset
+    return int(opset)  # numpy.int64(17) too
 
 
 def check_weight_bytes(model: Layer, path) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .backend import Array, get_array_module
-from .errors import DTypeError, HyperparameterError
+from .errors import DTypeError, HyperparameterError, StateError
 
 
 @dataclass
@@ -67,6 +67,22 @@ class FlatParameters:
                     or theta_view.base is not self.theta or grad_view.base is not self.grad):
                 return False
         return True
+
+
+    def check_still_held(self) -> None:
+        """StateError naming the layer and parameter whose ``own_params``/``own_grads`` entry is no
+        longer the view into ``theta``/``grad`` it was given (a backward that assigned a new
+        gradient array instead of writing into the one it holds). A training loop that holds
+        this buffer would step from stale gradients; it calls this once per epoch.
+        """
+        for layer, name, theta_view, grad_view in self._views:
+            for kind, held, view in (("own_params", layer.own_params, theta_view),
+                                     ("own_grads", layer.own_grads, grad_view)):
+                if held.get(name) is not view:
+                    raise StateError(
+                        f"{layer.describe()}: {kind}[{name!r}] was replaced by a new array, so the model's "
+                        f"flat parameter buffer no longer holds it and training would use stale values; "
+                        f"write into the array instead ({kind}[{name!r}][...] = value)")
 
 
 def check_each_layer_once(walked) -> None:

@@ -196,3 +196,30 @@ def test_a_list_dY_is_a_shape_error():
     layer.forward(np.ones((2, 3)))
     with pytest.raises(cr.ShapeError, match=r"ReLU: dY must have the shape .* \(2, 3\); got list"):
         layer.backward([[1.0] * 3] * 2)
+
+
+# -- model.params / model.grads: assignments write into the model's arrays ---------------------------
+def test_assigning_a_parameter_writes_it_into_the_model():
+    model = cr.Sequential(cr.Linear(4, 3), cr.ReLU(), cr.Linear(3, 2), seed=0)
+    theta = model.flat_parameters().theta
+    model.params["0.W"] = np.zeros((4, 3), dtype=np.float32)
+    assert not model.params["0.W"].any() and not model.layers[0].own_params["W"].any()
+    assert model.flat_parameters().theta is theta  # the same buffer, now holding the zeros
+    model.params.update({"2.b": np.ones(2, dtype=np.float32)})
+    assert np.array_equal(model.forward(np.zeros((1, 4), dtype=np.float32)), [[1.0, 1.0]])
+
+
+def test_assigning_a_gradient_writes_it_where_the_optimizer_reads():
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    before = model.params["0.b"].copy()
+    model.grads["0.b"] = np.ones(1, dtype=np.float32)
+    cr.SGD(model, lr=0.5).step()
+    assert np.array_equal(model.params["0.b"], before - 0.5)
+
+
+def test_assigning_an_unknown_name_or_another_shape_is_refused_by_name():
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    with pytest.raises(cr.MissingKeyError, match="params: the model has no parameter '1.W'; it has '0.W', '0.b'"):
+        model.params["1.W"] = np.zeros((2, 1))
+    with pytest.raises(cr.ShapeError, match=r"grads\['0.W'\]: expected shape \(2, 1\), got \(1, 2\)"):
+        model.grads["0.W"] = np.zeros((1, 2))

@@ -669,3 +669,26 @@ def test_the_default_batch_size_is_32_or_every_training_row_when_fewer():
     cr.fit(given, X_IRIS, Y_IRIS, epochs=2, batch_size=32, verbose=0)
     assert by_default.metadata["training"]["batch_size"] == 32
     assert all(np.array_equal(by_default.params[name], given.params[name]) for name in given.params)
+
+
+def test_a_custom_backward_that_rebinds_its_gradient_is_refused_by_name():
+    """cr.fit steps from the model's flat gradient buffer; a backward that assigns a new array
+    to own_grads instead of writing into it would train on stale gradients, silently."""
+    class Scale(cr.Layer):
+        def __init__(self, width):
+            super().__init__()
+            self.own_params["a"] = np.ones(width)
+            self.own_grads["a"] = np.zeros(width)
+
+        def forward(self, X):
+            self._X = X
+            return X * self.own_params["a"]
+
+        def backward(self, dY, input_grad=True):
+            self.own_grads["a"] = (dY * self._X).sum(axis=0)  # a new array: the defect
+            return dY * self.own_params["a"]
+
+    X = np.random.default_rng(0).normal(size=(32, 4))
+    model = cr.Sequential(cr.Linear(4, 4, dtype="float64"), Scale(4), cr.Linear(4, 3, dtype="float64"), seed=0)
+    with pytest.raises(cr.StateError, match=r"layer '1' \(Scale\): own_grads\['a'\] was replaced by a new array"):
+        cr.fit(model, X, np.arange(32) % 3, optimizer="sgd", lr=0.1, epochs=2, batch_size=16, verbose=0)

@@ -46,7 +46,7 @@ import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix
-from ..errors import DTypeError, ShapeError, StateError
+from ..errors import DTypeError, MissingKeyError, ShapeError, StateError
 from ..initializers import as_generator
 from ..parameters import FlatParameters, flatten
 
@@ -183,14 +183,17 @@ class Layer:
         return f"layer {self.path!r} ({type(self).__name__})" if self.path else type(self).__name__
 
     @property
-    def params(self) -> dict[str, Array]:
-        """Path name -> parameter array (writable; writes change the model)."""
-        return {prefix + name: array for prefix, layer in self.walk() for name, array in layer.own_params.items()}
+    def params(self) -> "ArraysByPath":
+        """Path name -> parameter array. Writable: ``model.params["0.W"] = W`` (or
+        ``model.params["0.W"][...] = W``) writes W into the model's array."""
+        return ArraysByPath({prefix + name: array for prefix, layer in self.walk()
+                             for name, array in layer.own_params.items()}, "params")
 
     @property
-    def grads(self) -> dict[str, Array]:
-        """Path name -> ∂L/∂θ from the last ``backward``."""
-        return {prefix + name: array for prefix, layer in self.walk() for name, array in layer.own_grads.items()}
+    def grads(self) -> "ArraysByPath":
+        """Path name -> ∂L/∂θ from the last ``backward``; an assignment writes into the array, as for ``params``."""
+        return ArraysByPath({prefix + name: array for prefix, layer in self.walk()
+                             for name, array in layer.own_grads.items()}, "grads")
 
     @property
     def n_parameters(self) -> int:
@@ -273,3 +276,31 @@ def _input_dtype(X) -> numpy.dtype:
         return numpy.asarray(X).dtype
     except (ValueError, TypeError):
         return numpy.dtype(numpy.float32)
+
+
+class ArraysByPath(dict):
+    """``model.params`` / ``model.grads``: path name -> the model's own array.
+
+    A dict made at each access, whose item assignment writes into the model's array (the
+    array the optimizer and the flat buffer hold) instead of rebinding the name in this
+    dict alone, which would change nothing: ``params["0.W"] = W`` is ``params["0.W"][...] = W``.
+    A name the model lacks raises MissingKeyError, a value of another shape ShapeError.
+    """
+
+    def __init__(self, arrays: dict, what: str) -> None:
+        super().__init__(arrays)
+        self.what = what
+
+    def __setitem__(self, name, value) -> None:
+        if name not in self:
+            shown = ", ".join(map(repr, list(self)[:10])) + (", ..." if len(self) > 10 else "")
+            raise MissingKeyError(f"{self.what}: the model has no parameter {name!r}; it has {shown or 'none'}")
+        array = self[name]
+        shape = getattr(value, "shape", numpy.shape(value))
+        if tuple(shape) != tuple(array.shape):
+            raise ShapeError(f"{self.what}[{name!r}]: expected shape {tuple(array.shape)}, got {tuple(shape)}")
+        array[...] = value
+
+    def update(self, *args, **kwargs) -> None:
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value

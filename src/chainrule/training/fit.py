@@ -731,6 +731,8 @@ class _Loop:
             rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
             own_rows = self.comm.shard(rows)
             value = self.backpropagate(own_rows, scores, flat)
+            if batch == 0:  # once an epoch: a custom backward that rebinds its gradient is refused, not trained stale
+                flat.check_still_held()
             if self.weights is None:
                 self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
             else:  # each rank's mean counts as its rows' share of the batch's weight
