@@ -114,8 +114,46 @@ def test_state_dict_is_a_copy():
 
 def test_load_state_dict_of_the_wrong_shape():
     optimizer = cr.Adam(tiny_model(), lr=0.1)
-    with pytest.raises(cr.ShapeError, match="Adam: saved state 'm' is missing or has the wrong shape"):
+    with pytest.raises(cr.ShapeError, match=r"Adam: saved state 'm': expected shape \(3,\), got \(5,\)"):
         optimizer.load_state_dict({"t": 1, "state": {"m": np.zeros(5), "v": np.zeros(5)}})
+
+
+def bad_states(n):
+    """(saved, error, message) that load_state_dict refuses; n is the state's length."""
+    good = {"m": np.ones(n), "v": np.ones(n)}
+    return [
+        ({}, cr.HyperparameterError, "Adam: expected a state dict"),
+        (None, cr.HyperparameterError, "Adam: expected a state dict"),
+        ({"t": 1, "state": [1, 2]}, cr.HyperparameterError, "Adam: expected a state dict"),
+        ({"t": 1, "state": {"v": np.ones(n)}}, cr.HyperparameterError, r"saved state holds \['v'\], but Adam keeps \['m', 'v'\]"),
+        ({"t": 1, "state": {**good, "velocity": np.ones(n)}}, cr.HyperparameterError, "another optimizer type"),
+        ({"t": 1, "state": {**good, "v": np.ones(n + 1)}}, cr.ShapeError, "saved state 'v': expected shape"),
+        ({"t": 1, "state": {**good, "v": -np.ones(n)}}, cr.HyperparameterError, "'v': a second moment cannot be negative"),
+        ({"t": 1, "state": {**good, "m": np.full(n, np.nan)}}, cr.NonFiniteError, "saved state 'm'"),
+        ({"t": 1, "state": {**good, "m": np.full(n, np.inf)}}, cr.NonFiniteError, "saved state 'm'"),
+        ({"t": 1, "state": {**good, "m": np.array(["a"] * n)}}, cr.DTypeError, "'m': expected real numbers"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_load_state_dict_refuses_bad_state_by_name_and_restores_nothing(index):
+    """It used to take NaN or negative second moments (the next step made θ NaN), and to write
+    the state's first arrays before finding a bad one."""
+    model = tiny_model()
+    optimizer = cr.Adam(model, lr=0.1)
+    n = optimizer.state["m"].size
+    saved, error, message = bad_states(n)[index]
+    with pytest.raises(error, match=message):
+        optimizer.load_state_dict(saved)
+    assert optimizer.t == 0 and not optimizer.state["m"].any() and not optimizer.state["v"].any()
+
+
+def test_another_optimizers_state_is_refused():
+    model = tiny_model()
+    with pytest.raises(cr.HyperparameterError, match="RMSProp keeps \\['v'\\]"):
+        cr.RMSProp(model, lr=0.1).load_state_dict(cr.Adam(model, lr=0.1).state_dict())
+    with pytest.raises(cr.HyperparameterError, match="SGD keeps \\[\\]"):
+        cr.SGD(model, lr=0.1).load_state_dict(cr.Adam(model, lr=0.1).state_dict())
 
 
 @pytest.mark.parametrize("t", [-1, 2**53 + 1, 10**400, 1.5, "3", True, None])
@@ -261,3 +299,20 @@ def test_a_refused_step_still_counts_and_keeps_only_theta_as_documented():
     np.testing.assert_array_equal(flat.theta, before)
     assert optimizer.t == 1
     assert np.isinf(optimizer.state["velocity"]).all()
+
+
+@pytest.mark.parametrize("bad", [-1.0, 0.0, float("nan"), "0.1", None])
+def test_changing_lr_between_steps_is_checked(bad):
+    optimizer = cr.SGD(tiny_model(), lr=0.1)
+    optimizer.lr = 0.05  # allowed: a learning-rate callback does this
+    assert optimizer.current_lr == 0.05
+    with pytest.raises(cr.HyperparameterError, match="lr: expected"):
+        optimizer.lr = bad
+    assert optimizer.lr == 0.05
+
+
+def test_a_schedule_that_overflows_is_named_not_a_raw_overflow():
+    optimizer = cr.SGD(tiny_model(), lr=0.1, schedule=cr.ExponentialDecay(2.0))
+    optimizer.t = 5000  # 2.0 ** 5000 overflows Python's float
+    with pytest.raises(cr.HyperparameterError, match="schedule: .* at step t=5000; expected a finite factor"):
+        optimizer.current_lr

@@ -15,8 +15,8 @@ import numbers
 
 import numpy
 
-from ..backend import Array, abs_sum, axpy, device_of, get_array_module, to_device
-from ..checks import positive
+from ..backend import Array, abs_sum, axpy, device_of, get_array_module, to_device, to_numpy
+from ..checks import check_finite_as, positive
 from ..errors import DTypeError, HyperparameterError, ShapeError
 from ..layers.layer import Layer
 
@@ -24,6 +24,7 @@ from ..layers.layer import Layer
 #: enough that ``beta ** t`` and ``schedule(t)`` stay ordinary float arithmetic (a crafted
 #: file's t = 10**400 would make Adam's first step raise OverflowError).
 MAX_STEP_COUNT = 2**53
+NON_NEGATIVE_STATE = frozenset({"v"})  # the second moments of Adam and RMSProp: running means of g²
 
 
 def smallest_epsilon(dtype) -> float:
@@ -64,7 +65,8 @@ class Optimizer:
       read it at every step); None on the CPU when λ = 0.
 
     So with λ = 0 an optimizer holds its state plus one vector (Adam: 3 times θ's bytes,
-    plain SGD: 1), and with λ > 0 two more. Hyperparameters are fixed at construction.
+    plain SGD: 1), and with λ > 0 two more. Hyperparameters are fixed at construction,
+    except ``lr``, which may be changed between steps (checked as at construction).
 
     Parameters
     ----------
@@ -101,6 +103,17 @@ class Optimizer:
         self._decay = self._decay_on(device_of(flat.theta))
 
     @property
+    def lr(self) -> float:
+        """The base learning rate η (times the schedule's factor at each step). It may be
+        changed between steps (a Keras-style learning-rate callback); a value that is not a
+        finite real > 0 raises HyperparameterError naming lr, and leaves it as it was."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self._lr = positive(value, "lr")
+
+    @property
     def current_lr(self) -> float:
         """The learning rate of the next step: lr times the schedule's factor at step t.
 
@@ -113,7 +126,10 @@ class Optimizer:
         """
         if self.schedule is None:
             return self.lr
-        factor = self.schedule(self.t)
+        try:
+            factor = self.schedule(self.t)
+        except OverflowError:  # a growing factor (ExponentialDecay(gamma > 1)) beyond float range
+            factor = math.inf
         try:
             lr = self.lr * float(factor)
         except (TypeError, ValueError):
@@ -224,18 +240,41 @@ class Optimizer:
         """Restore what ``state_dict`` returned (the same optimizer type and model layout).
 
         The saved arrays may be on any device; they are copied onto the device of the state.
-        A step count ``t`` that is not an integer in [0, MAX_STEP_COUNT] raises
-        HyperparameterError naming t, before anything is restored.
+        Everything is checked before anything is restored, so a refused state leaves the
+        optimizer as it was: ``saved`` must be a dict with ``"t"``, an integer in
+        [0, MAX_STEP_COUNT] (HyperparameterError naming t otherwise), and ``"state"``, a dict
+        with exactly this optimizer's state names (``state_dict()["state"]``: another
+        optimizer type's state is refused) whose arrays have the state's shapes (ShapeError)
+        and real values that are finite in the state's dtype (NonFiniteError), and for a
+        second moment ``v`` not negative (HyperparameterError).
         """
+        name = type(self).__name__
+        if not isinstance(saved, dict) or "t" not in saved or not isinstance(saved.get("state"), dict):
+            raise HyperparameterError(f"{name}: expected a state dict {{'t': step count, 'state': {{name: array}}}} "
+                                      f"as state_dict() returns, got {saved!r:.80}")
         t = saved["t"]
         if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= MAX_STEP_COUNT:
             raise HyperparameterError(
-                f"{type(self).__name__}: saved step count t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
+                f"{name}: saved step count t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
             )
-        for name, array in self.state.items():
-            if name not in saved["state"] or saved["state"][name].shape != array.shape:
-                raise ShapeError(f"{type(self).__name__}: saved state {name!r} is missing or has the wrong shape")
-            array[...] = to_device(saved["state"][name], device_of(array))
+        if sorted(saved["state"]) != sorted(self.state):
+            raise HyperparameterError(f"{name}: saved state holds {sorted(saved['state'])!r:.80}, but {name} keeps "
+                                      f"{sorted(self.state)} (a state from another optimizer type?)")
+        checked = {}
+        for key, array in self.state.items():
+            where = f"{name}: saved state {key!r}"
+            value = to_numpy(saved["state"][key]) if hasattr(saved["state"][key], "shape") else saved["state"][key]
+            value = numpy.asarray(value)
+            if value.shape != array.shape:
+                raise ShapeError(f"{where}: expected shape {array.shape}, got {value.shape}")
+            if value.dtype.kind not in "fiu":
+                raise DTypeError(f"{where}: expected real numbers, got dtype {value.dtype}")
+            check_finite_as(value, array.dtype, where)
+            if key in NON_NEGATIVE_STATE and (value < 0).any():
+                raise HyperparameterError(f"{where}: a second moment cannot be negative, got {float(value.min())!r}")
+            checked[key] = value
+        for key, array in self.state.items():
+            array[...] = to_device(checked[key], device_of(array))
         self.t = int(t)
 
     def __repr__(self) -> str:
