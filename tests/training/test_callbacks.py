@@ -204,3 +204,13 @@ def test_a_resumed_fit_restores_the_checkpointed_state_over_the_reset(tmp_path):
     resumed, history = run(stopper, 6, resume=path)
     assert history.to_json() == expected.to_json()
     np.testing.assert_array_equal(resumed.flat_parameters().theta, uninterrupted.flat_parameters().theta)
+
+
+def test_the_models_training_summary_names_the_epoch_whose_weights_it_kept():
+    model = cr.mlp([4, 3], seed=0)
+    stopper = cr.EarlyStopping(patience=2, monitor="loss", min_delta=10.0)  # only epoch 1 "improves"
+    history = cr.fit(model, X_IRIS, Y_IRIS, epochs=5, callbacks=[stopper], verbose=0)
+    summary = model.metadata["training"]
+    assert summary["best_epoch"] == history.best_epoch == 1 and summary["epochs"] == 3
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+    assert model.metadata["training"]["best_epoch"] is None

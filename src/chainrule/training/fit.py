@@ -379,7 +379,10 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     model.metadata["training"] = {
         "loss": type(loss).__name__, "optimizer": repr(optimizer), "epochs": history.epochs,
         "batch_size": batch_size, "seed": seed, "n_train": n_train, "stop_reason": history.stop_reason,
-        "partial_last_epoch": history.partial_last_epoch, "final": history.last(), "device": device,
+        "partial_last_epoch": history.partial_last_epoch, "final": history.last(),
+        # an EarlyStopping's best epoch (None without one): with restore_best the weights are
+        # that epoch's, while "final" holds the metrics of the last epoch run
+        "best_epoch": history.best_epoch, "device": device,
         "cuda_graph": loop.graph_used,
     }
     return history
