@@ -10,7 +10,7 @@ import chainrule as cr
 from chainrule.io import read, save
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 
-from .helpers import call, iris_features
+from .helpers import assert_one_line_error, call, iris_features
 
 pytest.importorskip("onnx")
 
@@ -86,4 +86,21 @@ def test_an_unknown_estimator_in_a_file_is_named(binary_estimator_file, tmp_path
     save(model, tmp_path / "svc.safetensors", extra_tensors=tensors, extra_json=extra_json)
     code, _, err = call(capsys, "export", tmp_path / "svc.safetensors", "--onnx", tmp_path / "m.onnx")
     assert code == 2 and "svc.safetensors: sklearn.estimator: expected one of MLPClassifier, MLPRegressor, got 'SVC'" in err
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_an_opset_out_of_range_is_named_as_the_option(iris_run, tmp_path, capsys):
+    code, out, err = call(capsys, "export", iris_run / "model.safetensors", "--onnx", tmp_path / "m.onnx",
+                          "--opset", "12")
+    assert_one_line_error(code, err, "--opset: expected an integer in [13, ", "got 12")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_probabilities_of_a_regressor_are_refused_naming_the_option(tmp_path, capsys):
+    assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                "--out", tmp_path / "run")[0] == 0
+    code, _, err = call(capsys, "export", tmp_path / "run" / "model.safetensors", "--onnx", tmp_path / "m.onnx",
+                        "--probabilities")
+    line = assert_one_line_error(code, err, "--probabilities: the model's outputs are not class scores")
+    assert "probabilities=True" not in line
     assert not (tmp_path / "m.onnx").exists()

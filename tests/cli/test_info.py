@@ -3,9 +3,11 @@ training summary of a model file; one-line errors for damaged files."""
 
 import json
 
+import numpy
 import pytest
 
 import chainrule as cr
+from chainrule.cli.info import class_list
 
 from .helpers import assert_one_line_error, call
 
@@ -65,3 +67,19 @@ def test_a_damaged_model_file_is_refused(iris_run, tmp_path, capsys, damage):
 def test_a_missing_model_file_is_refused(tmp_path, capsys):
     code, _, err = call(capsys, "info", tmp_path / "none.safetensors")
     assert_one_line_error(code, err, "none.safetensors")
+
+
+def test_a_long_class_list_ends_with_the_count_left_out():
+    assert class_list(range(14)) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... (2 more)"
+    assert class_list(range(12)) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
+
+
+def test_class_names_with_a_comma_are_quoted(tmp_path, capsys):
+    X = numpy.random.default_rng(0).normal(size=(30, 2))
+    y = numpy.array(["setosa", "virginica,x", "versicolor"])[numpy.arange(30) % 3]
+    model = cr.Sequential(cr.Linear(2, 3), seed=0)
+    cr.fit(model, X, y, epochs=1, verbose=0)
+    cr.save(model, tmp_path / "model.safetensors")
+    code, out, _ = call(capsys, "info", tmp_path / "model.safetensors")
+    assert code == 0
+    assert "3 classes: 'setosa', 'versicolor', 'virginica,x'" in out

@@ -65,7 +65,24 @@ def test_a_regressor_predicts_values_and_has_no_probabilities(tmp_path, capsys):
     assert header == ["prediction"] and len(rows) == 89
     assert all(np.isfinite(float(row[0])) for row in rows)
     code, _, err = call(capsys, "predict", tmp_path / "model.safetensors", "diabetes", "--proba")
-    assert_one_line_error(code, err, "the model is a regressor; use predict")
+    # named as the option, not as the Python function (predict_proba) it would call
+    line = assert_one_line_error(code, err, "--proba: the model is a regressor")
+    assert "predict_proba" not in line
+
+
+def test_an_empty_output_name_is_refused(iris_run, iris_csv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "-o", "")
+    assert_one_line_error(code, err, "-o/--output", "expected a file name")
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
+def test_output_dash_is_stdout(iris_run, iris_csv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _, expected, _ = call(capsys, "predict", iris_run / "model.safetensors", iris_csv)
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "--output", "-")
+    assert (code, out, err) == (0, expected, "")
+    assert list(tmp_path.iterdir()) == []  # no file named "-"
 
 
 @pytest.mark.parametrize("where", ["under a file", "in a missing folder"])

@@ -8,14 +8,21 @@ size 0.2)"; in JSON the keys "rows", "n_rows", "seed"/"test_size" for a split, a
 for a training CSV scored whole because it changed since).
 
 DATA with rows of another width than the model takes is refused (exit 2) in a line naming both.
+
+A file saved by a binary or multi-label scikit-learn MLPClassifier (``est.save``) is scored
+as the estimator: "loss" is the log loss of ``est.predict_proba`` (scikit-learn's
+``log_loss`` with ``labels=classes_``; for multi-label, summed over labels) and "accuracy"
+that of ``est.predict``; DATA's labels are matched to ``classes_`` ("True" for True). Other
+estimator files are scored by their network, as chainrule models (an MLPRegressor's "loss"
+is chainrule's MSE, not half of it); see ``chainrule.cli.estimator``.
 """
 
 from __future__ import annotations
 
 import json
 
-from ..io import load
 from ..training import evaluate
+from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .rows import add_data_arguments, check_width, scored_rows
 
@@ -33,10 +40,17 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     check_device(args.device)
-    model = load(args.model, device=args.device)
+    model, estimator = estimators.read_model_file(args.model)
+    if estimators.answers_itself(estimator):
+        estimators.check_cpu(args.device, args.model)
+    else:
+        model = model.to(args.device)
     rows = scored_rows(args, model)
     check_width(model, rows.X, args)
-    scores = evaluate(model, rows.X, rows.y)
+    if estimators.answers_itself(estimator):
+        scores = estimators.scores(estimator, rows.X, rows.y, args.data)
+    else:
+        scores = evaluate(model, rows.X, rows.y)
     if args.json:
         split = {"seed": rows.seed, "test_size": rows.test_size} if rows.seed is not None else {}
         note = {"note": rows.note} if rows.note else {}

@@ -13,14 +13,16 @@ classifiers included), a regressor's "Y"; the line names them ("-> label (batch)
 probabilities (batch, 2)"). --no-preprocessing and --probabilities change nothing there: an
 estimator's network takes the raw rows (it has no standardization), and its probabilities
 are always an output.
+A --opset out of range, and --probabilities for a regressor, are refused (exit 2) naming the option.
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 
 from __future__ import annotations
 
-from ..errors import ModelFileError
+from ..errors import HyperparameterError
 from ..io import read
-from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, to_onnx
+from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, PROBABILITIES, _import_onnx, to_onnx
+from .estimator import saved_estimator
 from .outputs import refuse_input_as_output
 
 NAME = "export"
@@ -42,12 +44,14 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
+    _check_opset(args.opset)
     contents = read(args.model)
     model = contents[0]
     if "sklearn" in model.metadata:
-        proto = _saved_estimator(args.model, contents).to_onnx(args.onnx, opset=args.opset)
+        proto = saved_estimator(args.model, contents).to_onnx(args.onnx, opset=args.opset)
         outputs = ", ".join(_signature(output) for output in proto.graph.output)
     else:
+        _check_probabilities(model, args.probabilities)
         proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
                         probabilities=args.probabilities)
         Y, *others = proto.graph.output
@@ -58,17 +62,22 @@ def run(args) -> int:
     return 0
 
 
-def _saved_estimator(path, contents):
-    """The estimator a file written by ``est.save`` holds (ModelFileError naming an unknown one)."""
-    from ..sklearn import MLPClassifier, MLPRegressor  # scikit-learn is imported only for such a file
-    from ..sklearn._model_file import load_estimator
+def _check_opset(opset) -> None:
+    """HyperparameterError naming --opset unless it is None or an opset the installed onnx writes."""
+    if opset is None:
+        return
+    newest = _import_onnx().defs.onnx_opset_version()
+    if not MIN_OPSET <= opset <= newest:
+        raise HyperparameterError(f"--opset: expected an integer in [{MIN_OPSET}, {newest}], got {opset}")
 
-    saved = contents[0].metadata["sklearn"]
-    name = saved.get("estimator") if isinstance(saved, dict) else None
-    estimators = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor)}
-    if name not in estimators:
-        raise ModelFileError(f"{path}: sklearn.estimator: expected one of {', '.join(estimators)}, got {name!r:.60}")
-    return load_estimator(estimators[name], path, contents)
+
+def _check_probabilities(model, probabilities: bool) -> None:
+    """HyperparameterError naming --probabilities for a model whose outputs are not class scores."""
+    task = model.preprocessor.task if model.preprocessor is not None else None
+    if probabilities and task not in PROBABILITIES:
+        why = "it has no preprocessing" if task is None else f"its preprocessing says task {task!r}"
+        raise HyperparameterError(f"--probabilities: the model's outputs are not class scores ({why}); "
+                                  f"leave --probabilities out")
 
 
 def _output_kind(model, probabilities: bool) -> str:

@@ -1,13 +1,23 @@
-"""chainrule info MODEL: the architecture, parameter count and training summary of a model file."""
+"""chainrule info MODEL: the architecture, parameter count and training summary of a model file.
+
+A file saved by a scikit-learn estimator (``est.save``) is described as the estimator too:
+``estimator: scikit-learn MLPClassifier, binary, 2 classes: False, True`` (the kind of
+target: binary, multiclass or multilabel, and ``classes_``), or ``scikit-learn
+MLPRegressor, 1 output``; with --json, under the key "estimator".
+
+Classes are listed up to 12, then "..." and the count of those left out; a class whose
+name holds a comma is quoted (as Python writes it), so that the list reads unambiguously.
+"""
 
 from __future__ import annotations
 
 import json
 
-from ..io import load
+from .estimator import description, read_model_file
 
 NAME = "info"
 HELP = "describe a model file: layers, parameters, training summary"
+LISTED_CLASSES = 12
 
 
 def add_arguments(parser) -> None:
@@ -27,14 +37,40 @@ def describe(model) -> list[dict]:
     return rows
 
 
+def class_list(classes) -> str:
+    """``setosa, versicolor, virginica``: the first LISTED_CLASSES classes, then ``... (N more)``.
+
+    When a class name (a string) holds a comma, every string is written as Python's repr
+    (``'virginica,x'``), so that no name reads as two.
+    """
+    classes = list(classes)
+    quoted = any(isinstance(label, str) and "," in label for label in classes)
+    shown = [repr(label) if quoted and isinstance(label, str) else str(label) for label in classes[:LISTED_CLASSES]]
+    if len(classes) > LISTED_CLASSES:
+        shown.append(f"... ({len(classes) - LISTED_CLASSES} more)")
+    return ", ".join(shown)
+
+
+def estimator_line(described: dict) -> str:
+    """``estimator: scikit-learn MLPClassifier, binary, 2 classes: False, True`` from :func:`description`."""
+    if "classes" in described:
+        what = "labels" if described["y_type"] == "multilabel" else "classes"  # a multi-label's are column indices
+        return (f"estimator: {described['estimator']}, {described['y_type']}, "
+                f"{len(described['classes'])} {what}: {class_list(described['classes'])}")
+    outputs = described["n_outputs"]
+    return f"estimator: {described['estimator']}, {outputs} output{'s' if outputs != 1 else ''}"
+
+
 def run(args) -> int:
-    model = load(args.model)
+    model, estimator = read_model_file(args.model)
     rows = describe(model)
     preprocessor = model.preprocessor
+    described = None if estimator is None else description(estimator)
     if args.json:
+        extra = {} if described is None else {"estimator": described}
         print(json.dumps({"layers": rows, "n_parameters": model.n_parameters, "dtype": str(model.dtype),
                           "preprocessing": None if preprocessor is None else preprocessor.to_json(),
-                          "metadata": model.metadata}))
+                          "metadata": model.metadata, **extra}))
         return 0
     width = max(len(row["path"]) for row in rows)
     kind = max(len(row["layer"]) for row in rows)
@@ -43,10 +79,12 @@ def run(args) -> int:
         shapes = ", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in row["parameters"].items()) or "-"
         print(f"{row['path']:<{width}}  {row['layer']:<{kind}}  {shapes:<24}  {row['count']:,}")
     print(f"\n{model.n_parameters:,} parameters, {model.dtype}")
+    if described is not None:
+        print(estimator_line(described))
     if preprocessor is not None:
         line = f"inputs: {preprocessor.n_features} features, {'standardized' if preprocessor.mean is not None else 'raw'}"
         if preprocessor.classes is not None:
-            line += f"; {len(preprocessor.classes)} classes: {', '.join(map(str, preprocessor.classes[:12]))}"
+            line += f"; {len(preprocessor.classes)} classes: {class_list(preprocessor.classes)}"
         print(line)
     for key in ("training", "data", "test"):
         if key in model.metadata:

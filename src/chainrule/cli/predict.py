@@ -2,9 +2,15 @@
 
 Writes a CSV with a header: one column named ``prediction`` (the training labels for a
 classifier, values for a regressor; one column per output for several outputs), or with
-``--proba`` one column per class named after it. To stdout, or atomically to ``-o FILE``. DATA with rows of
+``--proba`` one column per class named after it. To stdout (also for ``-o -``), or
+atomically to ``-o FILE``; an empty ``-o ''`` is refused (exit 2). DATA with rows of
 another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
 split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused with a built-in name.
+``--proba`` with a regressor is refused (exit 2), naming the option.
+
+A file saved by a scikit-learn estimator (``est.save``) predicts what the estimator's
+``predict`` and ``predict_proba`` return, binary and multi-label classifiers included (the
+columns of ``--proba`` named by ``classes_``); see ``chainrule.cli.estimator``.
 """
 
 from __future__ import annotations
@@ -13,44 +19,83 @@ import csv
 import io
 import sys
 
-from ..io import atomic_write, load
+from ..errors import ConfigError
+from ..io import atomic_write
 from ..training import predict, predict_proba
+from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .outputs import refuse_input_as_output
 from .rows import add_data_arguments, check_width, rows
 
 NAME = "predict"
 HELP = "write a model's predictions for data as CSV"
+STDOUT = "-"  # -o - writes to stdout, as many commands read it
 
 
 def add_arguments(parser) -> None:
     add_data_arguments(parser)
     add_device_argument(parser, "cpu")
     parser.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the CSV here (atomically) [stdout]")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the CSV here (atomically); - for stdout [stdout]")
 
 
 def run(args) -> int:
     check_device(args.device)
-    if args.output:
-        refuse_input_as_output(args.output, "-o", {"model file": args.model, "data": args.data})
-    model = load(args.model, device=args.device)
+    output = None if args.output == STDOUT else args.output
+    if output == "":
+        raise ConfigError("-o/--output: expected a file name (or - for stdout), got ''")
+    if output:
+        refuse_input_as_output(output, "-o", {"model file": args.model, "data": args.data})
+    model, estimator = estimators.read_model_file(args.model)
+    if estimators.answers_itself(estimator):
+        estimators.check_cpu(args.device, args.model)
+    else:
+        model = model.to(args.device)
+    if args.proba and _is_regressor(model, estimator):
+        raise ConfigError("--proba: the model is a regressor, which has no class probabilities; leave --proba out")
     X, _ = rows(args, model, labels_required=False)
     check_width(model, X, args)
-    if args.proba:
-        values = predict_proba(model, X)
-        classes = model.preprocessor.classes if model.preprocessor and model.preprocessor.classes else None
-        header = [str(c) for c in classes] if classes else [f"p{k}" for k in range(values.shape[1])]
+    if estimators.answers_itself(estimator):
+        header, values = _estimator_answers(estimator, X, args.proba)
     else:
-        values = predict(model, X)
-        header = ["prediction"] if values.ndim == 1 else [f"prediction_{k}" for k in range(values.shape[1])]
+        header, values = _network_answers(model, X, args.proba)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(header)
     for row in values:
         writer.writerow(row.tolist() if hasattr(row, "tolist") and getattr(row, "ndim", 0) else [row])
-    if args.output:
-        atomic_write(args.output, text.getvalue())
+    if output:
+        atomic_write(output, text.getvalue())
     else:
         sys.stdout.write(text.getvalue())
     return 0
+
+
+def _is_regressor(model, estimator) -> bool:
+    """Whether the model predicts values (no class probabilities)."""
+    if estimator is not None:
+        return not hasattr(estimator, "classes_")
+    return model.preprocessor is None or model.preprocessor.task == "regression"
+
+
+def _network_answers(model, X, proba: bool) -> tuple:
+    """(header, values) of a chainrule model's predictions or probabilities."""
+    if proba:
+        values = predict_proba(model, X)
+        classes = model.preprocessor.classes if model.preprocessor and model.preprocessor.classes else None
+        return ([str(c) for c in classes] if classes else [f"p{k}" for k in range(values.shape[1])]), values
+    values = predict(model, X)
+    return _prediction_header(values), values
+
+
+def _estimator_answers(estimator, X, proba: bool) -> tuple:
+    """(header, values): what the estimator's predict_proba (columns named by classes_) or predict returns."""
+    if proba:
+        return [str(c) for c in estimator.classes_], estimators.probabilities(estimator, X)
+    values = estimators.predictions(estimator, X)
+    return _prediction_header(values), values
+
+
+def _prediction_header(values) -> list:
+    """``prediction``, or ``prediction_0``, ``prediction_1``, ... for several outputs per row."""
+    return ["prediction"] if values.ndim == 1 else [f"prediction_{k}" for k in range(values.shape[1])]

@@ -18,7 +18,10 @@ were scored.
 A model trained on a CSV file by ``chainrule train`` saves its feature and label column names.
 A CSV file is then read by name: the saved feature columns in the saved order, wherever they
 stand, and the saved label column (``--label`` names another); a missing column is a DataError
-naming the file and the column. Without saved names, columns are taken by position: the label
+naming the file and the column. A model fitted on a DataFrame by ``cr.fit``, and a scikit-learn
+estimator fitted on one and saved (``est.save``), keep their feature names too: a CSV file is read
+by those names, and its label column is ``--label``, else the last column unless that is a
+feature. Without saved names, columns are taken by position: the label
 column is ``--label`` or the last one, except that a file with exactly as many columns as the
 model has features has none (``predict`` takes it; ``evaluate`` refuses it, for want of labels).
 
@@ -28,6 +31,7 @@ the file, the line and the column (number and header name), as for a cell that i
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import os
@@ -69,9 +73,13 @@ def rows(args, model, *, labels_required: bool):
         return data.X_test, data.y_test
     _refuse_split_options(args, "it is not a built-in data set", splits="a built-in data set")
     if args.data.lower().endswith(".csv"):
-        feature_names, saved_label = saved_columns(model) or (None, None)
+        feature_names, label = saved_columns(model) or (None, None)
+        label = args.label or label
+        if feature_names is not None and label is None:  # the label is the last column, unless that is a feature
+            last = _last_column(args.data)
+            label = last if last not in feature_names else None
         return load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
-                                  label=args.label or saved_label, label_required=labels_required,
+                                  label=label, label_required=labels_required,
                                   text_labels=has_text_classes(model), dtype=model.dtype)
     data = load_file(args.data, label=args.label)
     if data.X_test is not None:
@@ -223,25 +231,70 @@ def split_of(args, model) -> tuple:
 
 
 def saved_columns(model) -> tuple | None:
-    """(feature names, label name) of the CSV file the model was trained on, or None.
+    """(feature names, label name or None) by which a CSV file's columns are read, or None (by position).
 
-    ``chainrule train`` saves them in ``metadata["data"]``. Only names from a CSV header say
-    which column is which; NPZ, IDX and built-in names are positions or descriptions.
+    ``chainrule train`` saves the names of the CSV file it trained on in ``metadata["data"]``
+    (with the label's); only names from a CSV header say which column is which: NPZ, IDX and
+    built-in names are positions or descriptions, so a model trained on those takes a CSV by
+    position. A model saved without that entry takes a CSV by the names it was fitted with:
+    those of ``cr.fit`` on a DataFrame (``preprocessor.feature_names``), else those of a
+    scikit-learn estimator fitted on one (``feature_names_in_`` in ``metadata["sklearn"]``);
+    its label column is then unknown (None).
     """
     saved = model.metadata.get("data")
+    if saved is not None:
+        return _training_csv_columns(model, saved)
+    width = input_width(model)
+    for names in (model.preprocessor.feature_names if model.preprocessor is not None else None,
+                  _estimator_attribute(model, "feature_names_in_")):
+        if _are_names(names, width):
+            return list(names), None
+    return None
+
+
+def _training_csv_columns(model, saved) -> tuple | None:
+    """(feature names, label) that ``chainrule train`` saved of its CSV file, or None."""
     if not isinstance(saved, dict) or not str(saved.get("name", "")).lower().endswith(".csv"):
         return None
     features, label = saved.get("features"), saved.get("label")
-    if not isinstance(label, str) or not isinstance(features, list):
-        return None
-    if not all(isinstance(name, str) for name in features) or len(features) != input_width(model):
+    if not isinstance(label, str) or not _are_names(features, input_width(model)):
         return None
     return features, label
 
 
+def _estimator_attribute(model, name: str):
+    """A fitted attribute as a scikit-learn estimator saved it (``est.save``), unchecked; None if absent."""
+    saved = model.metadata.get("sklearn")
+    attributes = saved.get("attributes") if isinstance(saved, dict) else None
+    return attributes.get(name) if isinstance(attributes, dict) else None
+
+
+def _are_names(names, width: int) -> bool:
+    """Whether ``names`` is a list of ``width`` distinct strings, one per input feature."""
+    return (isinstance(names, list) and len(names) == width and all(isinstance(name, str) for name in names)
+            and len(set(names)) == width)
+
+
+def _last_column(path) -> str | None:
+    """The name of a CSV file's last column, or None when its header cannot be read here
+    (the loader then says why)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            for row in csv.reader(handle):
+                if any(cell.strip() for cell in row):
+                    return row[-1].strip()
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
 def has_text_classes(model) -> bool:
-    """True when the model's class labels are strings (so a file's labels are read as text)."""
+    """True when the model's class labels are strings (so a file's labels are read as text): those of
+    its preprocessing, else a scikit-learn estimator's ``classes_`` (binary ones are not in the network's)."""
     classes = model.preprocessor.classes if model.preprocessor is not None else None
+    if not classes:
+        saved = _estimator_attribute(model, "classes_")
+        classes = saved if isinstance(saved, list) else None
     return bool(classes) and all(isinstance(label, str) for label in classes)
 
 

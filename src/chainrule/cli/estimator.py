@@ -1,0 +1,151 @@
+"""Model files written by a scikit-learn estimator's ``save`` (``est.save``) in the commands.
+
+Such a file holds the estimator's network plus, in its metadata ``"sklearn"``, what the
+estimator knows: its class, ``classes_``, the kind of target. ``predict``, ``evaluate``,
+``info`` and ``export`` rebuild the estimator from it (``load_estimator``, which checks the
+file) so that they answer as the estimator does:
+
+- a binary or multi-label ``MLPClassifier`` (one logistic output per label, no classes in
+  the network's preprocessing) predicts with ``est.predict`` and ``est.predict_proba``
+  (columns named by ``classes_``) and is scored by accuracy (rows entirely right, for
+  multi-label) and the log loss of its probabilities (``sklearn.metrics.log_loss`` with
+  ``labels=classes_``; for multi-label the sum over labels of each label's log loss, as
+  ``loss_`` counts it);
+- a multi-class ``MLPClassifier`` and an ``MLPRegressor`` are answered by their network, as
+  a chainrule model is, because the file's preprocessing already says what they predict (a
+  multi-class network's classes are ``classes_``): the same labels and values as the
+  estimator, and the same scores as before (a regressor's loss is chainrule's MSE, the
+  squared error summed over outputs and averaged over rows, i.e. twice ``loss_``'s half
+  squared error for one output).
+
+scikit-learn is imported only for such a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import numpy
+
+from ..errors import ConfigError, LabelError, ModelFileError
+from ..io import read
+
+#: y_type_ as ``chainrule info`` names it
+Y_TYPES = {"binary": "binary", "multiclass": "multiclass", "multilabel-indicator": "multilabel"}
+
+
+def read_model_file(path):
+    """(network, estimator or None): the model at ``path``, and the estimator that saved it, if one did."""
+    contents = read(path)
+    model = contents[0]
+    estimator = saved_estimator(path, contents) if "sklearn" in model.metadata else None
+    return model, estimator
+
+
+def saved_estimator(path, contents):
+    """The estimator a file written by ``est.save`` holds (ModelFileError naming an unknown one)."""
+    from ..sklearn import MLPClassifier, MLPRegressor  # scikit-learn is imported only for such a file
+    from ..sklearn._model_file import load_estimator
+
+    saved = contents[0].metadata["sklearn"]
+    name = saved.get("estimator") if isinstance(saved, dict) else None
+    estimators = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor)}
+    if name not in estimators:
+        raise ModelFileError(f"{path}: sklearn.estimator: expected one of {', '.join(estimators)}, got {name!r:.60}")
+    return load_estimator(estimators[name], path, contents)
+
+
+def answers_itself(estimator) -> bool:
+    """Whether the estimator, not its network, must answer: a classifier with logistic outputs
+    (binary or multi-label), whose network knows neither its labels nor its thresholds."""
+    return estimator is not None and getattr(estimator, "out_activation_", None) == "logistic"
+
+
+def check_cpu(device: str, path) -> None:
+    """ConfigError naming --device: an estimator that answers itself computes on the CPU."""
+    if device != "cpu":
+        raise ConfigError(f"--device {device}: {path} is a scikit-learn estimator's file, which is run on the "
+                          f"CPU only; leave --device out")
+
+
+def description(estimator) -> dict:
+    """What ``chainrule info`` says of the estimator: its name, and a classifier's kind and classes."""
+    described = {"estimator": f"scikit-learn {type(estimator).__name__}"}
+    if hasattr(estimator, "classes_"):
+        described["y_type"] = Y_TYPES[estimator._label_binarizer.y_type_]
+        described["classes"] = estimator.classes_.tolist()
+    else:
+        described["n_outputs"] = estimator.n_outputs_
+    return described
+
+
+def predictions(estimator, X) -> numpy.ndarray:
+    """``est.predict(X)``: labels (n,), or the 0/1 rows (n, n_labels) of a multi-label classifier."""
+    with _rows_taken_by_name():
+        return estimator.predict(X)
+
+
+def probabilities(estimator, X) -> numpy.ndarray:
+    """``est.predict_proba(X)``: (n, n_classes) in the order of ``classes_``."""
+    with _rows_taken_by_name():
+        return estimator.predict_proba(X)
+
+
+def scores(estimator, X, y, data) -> dict:
+    """{"loss": log loss, "accuracy": accuracy} of a logistic-output classifier on (X, y).
+
+    ``y`` holds DATA's labels as read (text or numbers): they are matched to ``classes_``
+    by value, or by their text for labels of another type ("True" for the class True).
+    LabelError naming DATA for a label that is not a class, or for multi-label targets
+    that are not a 0/1 matrix of one column per label.
+    """
+    from sklearn.metrics import accuracy_score, log_loss
+
+    P = probabilities(estimator, X)
+    if estimator._label_binarizer.y_type_ == "multilabel-indicator":
+        T = _indicator_rows(y, len(estimator.classes_), data)
+        loss = sum(log_loss(T[:, k], P[:, k], labels=[0, 1]) for k in range(T.shape[1]))
+        predicted = predictions(estimator, X)
+        return {"loss": float(loss), "accuracy": float(accuracy_score(T, predicted))}
+    y = as_classes(y, estimator.classes_, data)
+    loss = log_loss(y, P, labels=estimator.classes_)
+    return {"loss": float(loss), "accuracy": float(accuracy_score(y, predictions(estimator, X)))}
+
+
+def as_classes(y, classes: numpy.ndarray, data) -> numpy.ndarray:
+    """``y``'s labels as the elements of ``classes`` they name; LabelError naming DATA and the unknown ones.
+
+    Numbers match numbers by value; otherwise a label matches the class whose text it is.
+    """
+    y = numpy.asarray(y).ravel()
+    if y.dtype.kind in "biuf" and classes.dtype.kind in "biuf":
+        matches = y[:, None] == classes[None, :]
+        index = numpy.where(matches.any(axis=1), matches.argmax(axis=1), -1)
+    else:
+        by_text = {str(label): k for k, label in enumerate(classes.tolist())}
+        index = numpy.array([by_text.get(str(label), -1) for label in y.tolist()], dtype=numpy.intp)
+    if (index < 0).any():
+        unknown = sorted({str(label) for label in y[index < 0].tolist()})
+        shown = ", ".join(repr(label) for label in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise LabelError(f"{data}: labels {shown} are not among the model's classes_ "
+                         f"{', '.join(repr(label) for label in classes.tolist()[:12])}")
+    return classes[index]
+
+
+def _indicator_rows(y, n_labels: int, data) -> numpy.ndarray:
+    """Multi-label targets: a 0/1 matrix of ``n_labels`` columns; LabelError naming DATA otherwise."""
+    T = numpy.asarray(y)
+    if T.ndim != 2 or T.shape[1] != n_labels or T.dtype.kind not in "biuf" or not numpy.isin(T, (0, 1)).all():
+        raise LabelError(f"{data}: a multi-label MLPClassifier is scored against 0/1 rows of {n_labels} labels; "
+                         f"DATA gives labels of shape {T.shape} and dtype {T.dtype}")
+    return T.astype(numpy.intp)
+
+
+@contextlib.contextmanager
+def _rows_taken_by_name():
+    """Silence scikit-learn's warning that X (an array) has no column names: the commands take
+    the estimator's columns by name from a CSV header before the rows reach it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        yield
