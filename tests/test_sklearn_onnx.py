@@ -87,8 +87,13 @@ def test_regressor_output_y_equals_predict(tmp_path, kind, dtype):
     np.testing.assert_allclose(Y, expected, rtol=TOLERANCE[dtype] * 10, atol=TOLERANCE[dtype])
 
 
-def identity_network(estimator):
-    """Make the estimator's network compute logits = X exactly (identity activation, weights I)."""
+def identity_classifier(X, y, dtype):
+    """An MLPClassifier fitted on (X, y) whose network then computes logits = X exactly
+    (identity activation, one hidden layer as wide as X, weights I, biases 0)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one iteration does not converge
+        estimator = MLPClassifier((X.shape[1],), activation="identity", max_iter=1, random_state=0,
+                                  dtype=dtype).fit(X, y)
     for W, b in zip(estimator.coefs_, estimator.intercepts_):
         W[...] = np.eye(*W.shape)
         b[...] = 0
@@ -106,11 +111,7 @@ def near_the_threshold(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_binary_label_equals_predict_near_p_one_half(tmp_path, dtype):
     X = np.linspace(-1, 1, 20)[:, None]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        estimator = MLPClassifier((1,), activation="identity", max_iter=1, random_state=0, dtype=dtype).fit(
-            X, np.where(X[:, 0] > 0, "pos", "neg"))
-    identity_network(estimator)
+    estimator = identity_classifier(X, np.where(X[:, 0] > 0, "pos", "neg"), dtype)
     rows = near_the_threshold(dtype)[:, None]
     expected = estimator.predict(rows)
     # Small positive logits have p == 0.5 exactly in float64, so predict says "neg" for them:
@@ -125,11 +126,7 @@ def test_binary_label_equals_predict_near_p_one_half(tmp_path, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_multilabel_label_equals_predict_near_p_one_half(tmp_path, dtype):
     X = RNG.normal(size=(20, 2))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        estimator = MLPClassifier((2,), activation="identity", max_iter=1, random_state=0, dtype=dtype).fit(
-            X, (X > 0).astype(int))
-    identity_network(estimator)
+    estimator = identity_classifier(X, (X > 0).astype(int), dtype)
     values = near_the_threshold(dtype)
     rows = np.stack([values, values[::-1]], axis=1)
     estimator.to_onnx(tmp_path / "model.onnx")
@@ -139,11 +136,7 @@ def test_multilabel_label_equals_predict_near_p_one_half(tmp_path, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_multiclass_label_of_logits_the_softmax_ties_is_the_first_class_as_in_predict(tmp_path, dtype):
     X = RNG.normal(size=(30, 3))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        estimator = MLPClassifier((3,), activation="identity", max_iter=1, random_state=0, dtype=dtype).fit(
-            X, np.array(["a", "b", "c"])[X.argmax(axis=1)])
-    identity_network(estimator)
+    estimator = identity_classifier(X, np.array(["a", "b", "c"])[X.argmax(axis=1)], dtype)
     # exp(−1e−30) is 1: the first two classes get the same probability, and predict the first
     rows = np.array([[0.0, 1e-30, -1.0], [1e-30, 0.0, -1.0], [-1.0, 0.0, 1e-30], [-1.0, 2.0, 1.0]])
     expected = estimator.predict(rows)
