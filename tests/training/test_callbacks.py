@@ -214,3 +214,36 @@ def test_the_models_training_summary_names_the_epoch_whose_weights_it_kept():
     assert summary["best_epoch"] == history.best_epoch == 1 and summary["epochs"] == 3
     cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
     assert model.metadata["training"]["best_epoch"] is None
+
+
+def test_a_keras_style_hook_is_refused_before_training_naming_the_callback():
+    class KerasStyle(cr.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            return False
+
+    model = cr.mlp([4, 3], seed=0)
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.HyperparameterError,
+                       match=r"callbacks\[1\] \(KerasStyle\): on_epoch_end must take \(epoch, logs, model\)"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, callbacks=[cr.EarlyStopping(), KerasStyle()], verbose=0)
+    assert np.array_equal(model.flat_parameters().theta, before)  # refused before any step
+
+
+@pytest.mark.parametrize("answer, stops", [(None, False), (np.True_, True), (np.bool_(False), False)])
+def test_a_hook_may_answer_none_or_a_numpy_boolean(answer, stops):
+    class Answer(cr.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            return answer
+
+    history = cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=3, callbacks=[Answer()], verbose=0)
+    assert history.epochs == (1 if stops else 3)
+
+
+@pytest.mark.parametrize("answer", [np.array([True, False]), "stop", 1])
+def test_any_other_answer_is_refused_naming_the_callback(answer):
+    class Answer(cr.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            return answer
+
+    with pytest.raises(cr.HyperparameterError, match=r"callbacks\[0\] \(Answer\): on_epoch_end must return True"):
+        cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, callbacks=[Answer()], verbose=0)

@@ -9,6 +9,7 @@ a resumed run then restores the checkpoint's state over the reset one.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from ..backend import device_of, to_device
@@ -28,7 +29,9 @@ class Callback:
         """Called once before the first epoch (also when resuming)."""
 
     def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
-        """Called after each epoch (1-based) with its metrics; return True to stop training."""
+        """Called after each epoch (1-based) with its metrics; return True to stop training
+        (False or None to go on; any other answer raises HyperparameterError). ``fit`` checks
+        before training that each hook takes the arguments it passes."""
         return False
 
     def on_train_end(self, model, history) -> None:
@@ -153,3 +156,36 @@ class EarlyStopping(Callback):
 def _is_epoch_count(value) -> bool:
     """Whether a value read from a checkpoint is an epoch count: an integer in [0, MAX_STEP_COUNT]."""
     return is_json_count(value) and value <= MAX_STEP_COUNT
+
+
+#: the hooks fit calls, with the arguments it passes (positionally)
+HOOKS = {"on_train_begin": ("model", "history"), "on_epoch_end": ("epoch", "logs", "model"),
+         "on_train_end": ("model", "history")}
+
+
+def check_hooks(callback: Callback, index: int) -> None:
+    """HyperparameterError naming ``callbacks[index]`` and the hook when one of its hooks cannot
+    take the arguments fit passes (a Keras-style ``on_epoch_end(self, epoch, logs=None)``),
+    before training starts rather than with a raw TypeError after the first epoch."""
+    for hook, arguments in HOOKS.items():
+        try:
+            inspect.signature(getattr(callback, hook)).bind(*arguments)
+        except TypeError:
+            raise HyperparameterError(
+                f"callbacks[{index}] ({type(callback).__name__}): {hook} must take ({', '.join(arguments)}), "
+                f"as chainrule.Callback.{hook} does"
+            ) from None
+        except ValueError:  # no signature to inspect (a builtin): left to the call
+            pass
+
+
+def stop_requested(callback: Callback, index: int, epoch: int, logs: dict, model) -> bool:
+    """``callback.on_epoch_end``'s answer as a bool: True, False or None (False) are answers; a
+    NumPy boolean too. Anything else raises HyperparameterError naming the callback."""
+    answer = callback.on_epoch_end(epoch, logs, model)
+    if answer is None or isinstance(answer, bool):
+        return bool(answer)
+    if getattr(answer, "shape", None) == () and getattr(answer, "dtype", None) is not None and answer.dtype.kind == "b":
+        return bool(answer)
+    raise HyperparameterError(f"callbacks[{index}] ({type(callback).__name__}): on_epoch_end must return True (stop), "
+                              f"False or None, got {answer!r:.60}")

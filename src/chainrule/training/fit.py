@@ -32,7 +32,7 @@ from ..layers.layer import Layer
 from ..losses import MSE, SoftmaxCrossEntropy, get_loss
 from ..losses.loss import takes_weights
 from ..optimizers import Optimizer, get_optimizer
-from .callbacks import Callback
+from .callbacks import Callback, check_hooks, stop_requested
 from .class_weight import class_weights_per_row
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
                          save_checkpoint)
@@ -229,9 +229,10 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
             f"write callbacks=[...] for a single one"
         )
     callbacks = list(callbacks)
-    for callback in callbacks:
+    for index, callback in enumerate(callbacks):
         if not isinstance(callback, Callback):
             raise HyperparameterError(f"callbacks: expected chainrule Callbacks, got {type(callback).__name__}")
+        check_hooks(callback, index)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0):
         raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}")
     if standardize not in (None, True, False):
@@ -360,7 +361,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
                 history.append(name, value)
             history.epochs = epoch
             history.partial_last_epoch = loop.partial_epoch  # Ctrl-C before the epoch's last batch
-            stop = comm.any(any([callback.on_epoch_end(epoch, logs, model) for callback in callbacks]))
+            stop = comm.any(any([stop_requested(callback, index, epoch, logs, model)
+                                 for index, callback in enumerate(callbacks)]))
             loop.interrupted = comm.any(loop.interrupted)
             bar.set_postfix_str(loop.describe(logs), refresh=True)
             history.stop_reason = "interrupted" if loop.interrupted else "early_stopping" if stop else "completed"
