@@ -238,3 +238,18 @@ def test_a_layer_that_ran_in_place_leaves_its_input_alone_everywhere_else(activa
     np.testing.assert_array_equal(given, dY)
     cr.Sequential(cr.Identity(), act).forward(X)  # after a layer that returns its input
     np.testing.assert_array_equal(X, original)
+
+
+def test_a_custom_layer_that_skipped_layer_init_is_refused_by_name():
+    class Forgetful(cr.Layer):
+        def __init__(self):  # no super().__init__(): no own_params, so model.params would fail later
+            self.width = 3
+
+        def forward(self, X):
+            return X
+
+    with pytest.raises(cr.HyperparameterError, match=r"Sequential: argument 1 \(Forgetful\) was not set up as a "
+                                                     r"Layer: its __init__ must call super\(\).__init__\(\)"):
+        cr.Sequential(cr.Linear(3, 3), Forgetful())
+    with pytest.raises(cr.HyperparameterError, match=r"Residual: f \(Forgetful\) was not set up as a Layer"):
+        cr.Residual(Forgetful())

@@ -46,7 +46,7 @@ import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix
-from ..errors import DTypeError, MissingKeyError, ShapeError, StateError
+from ..errors import DTypeError, HyperparameterError, MissingKeyError, ShapeError, StateError
 from ..initializers import as_generator
 from ..parameters import FlatParameters, flatten
 
@@ -276,6 +276,15 @@ def _input_dtype(X) -> numpy.dtype:
         return numpy.asarray(X).dtype
     except (ValueError, TypeError):
         return numpy.dtype(numpy.float32)
+
+
+def check_initialized(layer: Layer, where: str) -> None:
+    """HyperparameterError naming ``where`` for a Layer whose ``__init__`` did not call
+    ``Layer.__init__`` (a custom layer that forgot ``super().__init__()``): it has no
+    ``own_params``, and ``model.params`` or training would fail later with an AttributeError."""
+    if not hasattr(layer, "own_params"):
+        raise HyperparameterError(f"{where} ({type(layer).__name__}) was not set up as a Layer: its __init__ must "
+                                  f"call super().__init__() first")
 
 
 class ArraysByPath(dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..backend import Array
 from ..errors import HyperparameterError, ShapeError
 from ..parameters import check_each_layer_once
-from .layer import Layer
+from .layer import Layer, check_initialized
 
 
 class Residual(Layer):
@@ -30,6 +30,7 @@ class Residual(Layer):
         super().__init__()
         if not isinstance(f, Layer):
             raise HyperparameterError(f"Residual: f must be a chainrule Layer, got {type(f).__name__}")
+        check_initialized(f, "Residual: f")
         self.f = f
         check_each_layer_once(list(self.walk()))
         self.set_path(self.path)

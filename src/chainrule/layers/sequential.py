@@ -6,7 +6,7 @@ from ..backend import Array
 from ..errors import HyperparameterError
 from ..initializers import as_generator
 from ..parameters import check_each_layer_once
-from .layer import Layer
+from .layer import Layer, check_initialized
 from .linear import Linear
 
 
@@ -66,6 +66,7 @@ class Sequential(Layer):
                 raise HyperparameterError(
                     f"Sequential: argument {index} must be a chainrule Layer, got {type(layer).__name__}"
                 )
+            check_initialized(layer, f"Sequential: argument {index}")
         self.layers = list(layers)
         check_each_layer_once(list(self.walk()))
         rng = None if seed is None else as_generator(seed)  # a bad seed is refused before any layer changes
