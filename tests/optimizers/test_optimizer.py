@@ -316,3 +316,16 @@ def test_a_schedule_that_overflows_is_named_not_a_raw_overflow():
     optimizer.t = 5000  # 2.0 ** 5000 overflows Python's float
     with pytest.raises(cr.HyperparameterError, match="schedule: .* at step t=5000; expected a finite factor"):
         optimizer.current_lr
+
+
+def test_momentum_may_change_but_not_be_turned_on_or_off():
+    plain, heavy = cr.SGD(tiny_model(), lr=0.1), cr.SGD(tiny_model(), lr=0.1, momentum=0.9)
+    heavy.momentum = 0.5
+    assert heavy.momentum == 0.5
+    with pytest.raises(cr.HyperparameterError, match="momentum: cannot be turned on after construction"):
+        plain.momentum = 0.9  # used to be a raw KeyError 'velocity' at the next step
+    with pytest.raises(cr.HyperparameterError, match="momentum: cannot be turned off"):
+        heavy.momentum = 0.0
+    with pytest.raises(cr.HyperparameterError, match="momentum: expected"):
+        heavy.momentum = 1.5
+    assert plain.momentum == 0.0 and heavy.momentum == 0.5

@@ -29,12 +29,27 @@ class SGD(Optimizer):
     def __init__(self, model, lr: float = 0.01, *, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0, schedule=None) -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
-        self.momentum = in_unit_interval(momentum, "momentum")
+        self._momentum = in_unit_interval(momentum, "momentum")
         if nesterov and not self.momentum:
             raise HyperparameterError("nesterov: Nesterov momentum needs momentum > 0")
         self.nesterov = bool(nesterov)
         if self.momentum:
             self.state["velocity"] = get_array_module(self._work).zeros_like(self._work)
+
+    @property
+    def momentum(self) -> float:
+        """μ. It may be changed between steps to another value in (0, 1), but not turned on
+        or off (the velocity is kept only with momentum): HyperparameterError naming momentum."""
+        return self._momentum
+
+    @momentum.setter
+    def momentum(self, value) -> None:
+        value = in_unit_interval(value, "momentum")
+        if bool(value) != bool(self._momentum):
+            raise HyperparameterError(f"momentum: cannot be turned {'on' if value else 'off'} after construction "
+                                      f"(it was {self._momentum}; the velocity exists only with momentum); "
+                                      f"make a new SGD")
+        self._momentum = value
 
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         g = self.regularized(theta, grad)
