@@ -56,7 +56,7 @@ def test_mlp_needs_two_sizes(sizes):
 
 
 def test_mlp_invalid_width():
-    with pytest.raises(cr.HyperparameterError, match="n_out: expected an integer >= 1, got 0"):
+    with pytest.raises(cr.HyperparameterError, match=r"sizes\[1\]: expected an integer >= 1, got 0"):
         cr.mlp([3, 0, 2])
 
 
@@ -70,3 +70,14 @@ def test_a_name_that_is_not_a_string_is_rejected(name):
         cr.activation_layer(name)
     with pytest.raises(cr.HyperparameterError, match="activation: unknown name"):
         cr.mlp([2, 3, 1], name)
+
+
+@pytest.mark.parametrize("sizes, message", [
+    ([4, 6.0, 3], r"sizes\[1\]: expected an integer >= 1, got 6.0"),
+    ([4, 3, 0], r"sizes\[2\]: expected an integer >= 1, got 0"),
+    ([4, True, 3], r"sizes\[1\]: expected an integer >= 1, got True"),
+    (5, "sizes: expected a list of layer widths, got int"),
+])
+def test_mlp_names_a_bad_width_by_its_position(sizes, message):
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.mlp(sizes)

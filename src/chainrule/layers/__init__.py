@@ -1,6 +1,7 @@
 """Layers: neurons of the notes (linear, ReLU, sigmoid, softmax) and their relatives,
 and the composites that stack them into deep networks."""
 
+from ..checks import positive_int
 from ..errors import HyperparameterError
 from .gelu import GELU
 from .identity import Identity
@@ -43,9 +44,13 @@ def mlp(sizes, activation: str = "relu", *, seed=None, dtype="float32") -> Seque
     ReLU(), Linear(64, 10))``; the last layer has no activation (its outputs are the logits
     or values the loss expects).
     """
-    sizes = list(sizes)
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise HyperparameterError(f"sizes: expected a list of layer widths, got {type(sizes).__name__}") from None
     if len(sizes) < 2:
         raise HyperparameterError(f"sizes: expected at least an input and an output width, got {sizes!r}")
+    sizes = [positive_int(size, f"sizes[{index}]") for index, size in enumerate(sizes)]  # named by position
     activation_layer(activation)  # an unknown name fails here, before any layer is built
     layers = []
     for n_in, n_out in zip(sizes, sizes[1:]):
