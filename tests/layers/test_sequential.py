@@ -253,3 +253,16 @@ def test_a_custom_layer_that_skipped_layer_init_is_refused_by_name():
         cr.Sequential(cr.Linear(3, 3), Forgetful())
     with pytest.raises(cr.HyperparameterError, match=r"Residual: f \(Forgetful\) was not set up as a Layer"):
         cr.Residual(Forgetful())
+
+
+def test_a_custom_layer_whose_backward_takes_no_input_grad_is_refused_by_name():
+    class OneArgument(cr.Layer):
+        def forward(self, X):
+            return X
+
+        def backward(self, dY):
+            return dY
+
+    with pytest.raises(cr.HyperparameterError, match=r"Sequential: argument 0 \(OneArgument\): backward must take "
+                                                     r"\(dY, input_grad=True\)"):
+        cr.Sequential(OneArgument(), cr.Linear(3, 3))

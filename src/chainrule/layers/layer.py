@@ -41,6 +41,7 @@ it there.
 from __future__ import annotations
 
 import contextlib
+import inspect
 
 import numpy
 
@@ -281,10 +282,18 @@ def _input_dtype(X) -> numpy.dtype:
 def check_initialized(layer: Layer, where: str) -> None:
     """HyperparameterError naming ``where`` for a Layer whose ``__init__`` did not call
     ``Layer.__init__`` (a custom layer that forgot ``super().__init__()``): it has no
-    ``own_params``, and ``model.params`` or training would fail later with an AttributeError."""
+    ``own_params``, and ``model.params`` or training would fail later with an AttributeError;
+    or whose ``backward`` takes no ``input_grad``, which a composite passes on."""
     if not hasattr(layer, "own_params"):
         raise HyperparameterError(f"{where} ({type(layer).__name__}) was not set up as a Layer: its __init__ must "
                                   f"call super().__init__() first")
+    try:  # a composite passes input_grad to its first child (False there during training)
+        inspect.signature(layer.backward).bind(None, False)
+    except TypeError:
+        raise HyperparameterError(f"{where} ({type(layer).__name__}): backward must take (dY, input_grad=True), "
+                                  f"as Layer.backward does; with input_grad False it may skip ∂L/∂x") from None
+    except ValueError:  # no signature to inspect: left to the call
+        pass
 
 
 class ArraysByPath(dict):
