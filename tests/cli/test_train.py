@@ -663,3 +663,14 @@ def test_a_cli_trained_model_reads_a_dataframe_by_its_column_names(tmp_path, cap
     assert np.array_equal(cr.predict(model, reordered), cr.predict(model, X))
     with pytest.raises(cr.DataError, match=re.escape(f"X: lacks the column {names[0]!r}")):
         cr.predict(model, frame.drop(columns=names[0]))
+
+
+def test_resume_with_fewer_epochs_than_the_checkpoint_exits_2_naming_the_option(tmp_path, capsys):
+    """It used to train nothing and report the run as completed."""
+    assert call(capsys, "train", *IRIS, "--epochs", "3", "--out", tmp_path / "run")[0] == 0
+    before = (tmp_path / "run" / "model.safetensors").read_bytes()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "2")
+    assert_one_line_error(code, err, "--epochs: 2 is fewer than the 3 epochs the checkpoint holds")
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+    assert call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "3",
+                "--quiet")[0] == 0  # as many: nothing left to train, which is no error

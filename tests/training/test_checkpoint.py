@@ -405,3 +405,13 @@ def test_a_checkpoint_without_a_validation_fingerprint_resumes_unchecked(tmp_pat
     history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=3, validation=0.3,
                      standardize=True, callbacks=[cr.EarlyStopping(patience=10)], resume=old, verbose=0)
     assert history.epochs == 3
+
+
+def test_resuming_with_fewer_epochs_than_the_checkpoint_is_refused(tmp_path):
+    """It used to train nothing and report stop_reason 'completed'."""
+    path = tmp_path / "checkpoint.safetensors"
+    trained(path, epochs=3)
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(cr.HyperparameterError, match="epochs: 2 is fewer than the 3 epochs the checkpoint .* holds"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=2, validation=0.2,
+               standardize=True, callbacks=[cr.EarlyStopping(patience=10)], resume=path, verbose=0)

@@ -125,6 +125,11 @@ def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
     validate(config, sources)
     if args.resume:
         check_same_split(*layers[0], config, sources)
+        saved_epoch = read(args.resume)[2].get("epoch")  # a file that is no checkpoint: fit names what is wrong
+        if isinstance(saved_epoch, int) and config.epochs < saved_epoch:  # fit would refuse it too, naming epochs rather than the option
+            raise HyperparameterError(
+                f"{value_name('epochs', sources.get('epochs'))}: {config.epochs} is fewer than the {saved_epoch} "
+                f"epochs the checkpoint holds; --epochs counts them all, so pass more than {saved_epoch}")
     return config, sources
 
 

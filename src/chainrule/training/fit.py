@@ -116,7 +116,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     lr : float, optional
         Learning rate for an optimizer given by name (its default otherwise).
     epochs : int
-        Total number of epochs (a resumed run continues up to this number).
+        Total number of epochs (a resumed run continues up to this number; fewer than the
+        checkpoint's own raises HyperparameterError).
     batch_size : int or None
         Samples per step; the last batch of an epoch may be smaller. None (the default) means
         32, or all the training rows when there are fewer (those left after ``validation``
@@ -337,6 +338,11 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
                                                validation=validation_set)
         if history.stop_reason == "early_stopping":
             start_epoch = epochs  # that run had finished: resuming it trains no further epoch
+        elif start_epoch > epochs:  # it would train nothing and call that "completed"
+            raise HyperparameterError(
+                f"epochs: {epochs} is fewer than the {start_epoch} epochs the checkpoint {resume} holds; epochs "
+                f"counts them all, so pass more than {start_epoch} to train further"
+            )
     comm.broadcast_parameters(model)
     model.preprocessor = preprocessor
 
