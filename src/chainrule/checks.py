@@ -87,12 +87,17 @@ def feature_names(X) -> list[str] | None:
     if columns is None:
         return None
     try:
-        names = list(columns)
+        return distinct_names(list(columns))
     except TypeError:  # a ``columns`` attribute that holds no sequence of names
         return None
-    if not names or not all(isinstance(column, str) for column in names) or len(set(names)) != len(names):
+
+
+def distinct_names(names: list) -> list[str] | None:
+    """``names`` as plain strs (for JSON; numpy.str_ is a str too) when they are distinct
+    strings, else None: names a model can select columns by."""
+    if not names or not all(isinstance(name, str) for name in names) or len(set(names)) != len(names):
         return None
-    return [str(column) for column in names]  # plain str, for JSON (numpy.str_ is a str too)
+    return [str(name) for name in names]
 
 
 def select_features(X, model_names: list[str] | None, name: str = "X"):

@@ -665,6 +665,21 @@ def test_a_cli_trained_model_reads_a_dataframe_by_its_column_names(tmp_path, cap
         cr.predict(model, frame.drop(columns=names[0]))
 
 
+def test_a_model_trained_on_an_npz_file_keeps_no_made_up_column_names(tmp_path, capsys):
+    """An NPZ file has no column names, only the positions "x0", "x1", ... that the run shows:
+    the model takes a DataFrame by position, whatever its columns are called."""
+    pandas = pytest.importorskip("pandas")
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    np.savez(tmp_path / "points.npz", X=X, y=(X[:, 0] > 0).astype(int))
+    code, _, err = call(capsys, "train", "--data", tmp_path / "points.npz", "--hidden", "4", "--epochs", "2",
+                        "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert code == 0, err
+    model = cr.load(tmp_path / "run" / "model.safetensors")
+    assert model.preprocessor.feature_names is None
+    frame = pandas.DataFrame(X, columns=["a", "b", "c"])
+    assert np.array_equal(cr.predict(model, frame), cr.predict(model, X))
+
+
 def test_resume_with_fewer_epochs_than_the_checkpoint_exits_2_naming_the_option(tmp_path, capsys):
     """It used to train nothing and report the run as completed."""
     assert call(capsys, "train", *IRIS, "--epochs", "3", "--out", tmp_path / "run")[0] == 0

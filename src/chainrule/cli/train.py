@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy
 
-from ..checks import as_float_dtype, choice, in_unit_interval, positive, positive_int
-from ..data import load_data
+from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, positive, positive_int
+from ..data import BUILTIN_DATASETS, load_data
 from ..data.csv_file import load_csv
 from ..data.load import absolute_data_spec
 from ..data.split import n_test_rows
@@ -360,9 +360,9 @@ def run(args) -> int:
     if not comm.is_root:
         return EXIT_INTERRUPTED if interrupted else 0
     test = evaluate(model, data.X_test, data.y_test)
-    names = data.feature_names
-    if names and all(isinstance(name, str) for name in names) and len(set(names)) == data.X_test.shape[1] == len(names):
-        model.preprocessor.feature_names = list(names)  # so cr.predict reads a DataFrame by name, as fit would
+    if data_hash is not None or config.data in BUILTIN_DATASETS:  # a CSV header's names or scikit-learn's, not
+        # the positions an NPZ or IDX file is given ("x0"): cr.predict then reads a DataFrame by name, as after fit
+        model.preprocessor.feature_names = distinct_names(data.feature_names)
     model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
                               "label": data.label_name, "n_test": len(data.X_test)}
     if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
