@@ -132,10 +132,11 @@ def bad_states(n):
         ({"t": 1, "state": {**good, "m": np.full(n, np.nan)}}, cr.NonFiniteError, "saved state 'm'"),
         ({"t": 1, "state": {**good, "m": np.full(n, np.inf)}}, cr.NonFiniteError, "saved state 'm'"),
         ({"t": 1, "state": {**good, "m": np.array(["a"] * n)}}, cr.DTypeError, "'m': expected real numbers"),
+        ({"t": 1, "state": {**good, "m": [[1.0], [1.0, 2.0]]}}, cr.ShapeError, "'m': expected an array of shape"),
     ]
 
 
-@pytest.mark.parametrize("index", range(10))
+@pytest.mark.parametrize("index", range(11))
 def test_load_state_dict_refuses_bad_state_by_name_and_restores_nothing(index):
     """It used to take NaN or negative second moments (the next step made θ NaN), and to write
     the state's first arrays before finding a bad one."""

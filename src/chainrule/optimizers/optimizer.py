@@ -263,8 +263,10 @@ class Optimizer:
         checked = {}
         for key, array in self.state.items():
             where = f"{name}: saved state {key!r}"
-            value = to_numpy(saved["state"][key]) if hasattr(saved["state"][key], "shape") else saved["state"][key]
-            value = numpy.asarray(value)
+            try:
+                value = to_numpy(saved["state"][key])  # a NumPy or CuPy array, or a list
+            except (TypeError, ValueError):  # a ragged list
+                raise ShapeError(f"{where}: expected an array of shape {array.shape}") from None
             if value.shape != array.shape:
                 raise ShapeError(f"{where}: expected shape {array.shape}, got {value.shape}")
             if value.dtype.kind not in "fiu":
