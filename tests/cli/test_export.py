@@ -78,6 +78,11 @@ def test_a_regressor_estimator_file_exports_y_as_predict_shapes_it(tmp_path, cap
         MLPRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0]).save(tmp_path / "regressor.safetensors")
     code, out, _ = call(capsys, "export", tmp_path / "regressor.safetensors", "--onnx", tmp_path / "m.onnx")
     assert code == 0 and out.rstrip("\n").endswith("-> Y (batch)"), out
+    # as predict --proba refuses it: a regressor has no class probabilities
+    code, _, err = call(capsys, "export", tmp_path / "regressor.safetensors", "--onnx", tmp_path / "p.onnx",
+                        "--probabilities")
+    assert_one_line_error(code, err, "--probabilities: the model is a regressor, which has no class probabilities")
+    assert not (tmp_path / "p.onnx").exists()
 
 
 def test_an_unknown_estimator_in_a_file_is_named(binary_estimator_file, tmp_path, capsys):

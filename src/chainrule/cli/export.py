@@ -11,8 +11,8 @@ the estimator's own graph, as ``est.to_onnx`` writes it: a classifier's "label" 
 "probabilities" (what ``est.predict`` and ``est.predict_proba`` return, binary and multi-label
 classifiers included), a regressor's "Y"; the line names them ("-> label (batch),
 probabilities (batch, 2)"). --no-preprocessing and --probabilities change nothing there: an
-estimator's network takes the raw rows (it has no standardization), and its probabilities
-are always an output.
+estimator's network takes the raw rows (it has no standardization), and a classifier's
+probabilities are always an output.
 A --opset out of range, and --probabilities for a regressor, are refused (exit 2) naming the option.
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..errors import HyperparameterError
 from ..io import read
-from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, PROBABILITIES, _import_onnx, to_onnx
+from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import saved_estimator
 from .outputs import refuse_input_as_output
 
@@ -48,7 +48,11 @@ def run(args) -> int:
     contents = read(args.model)
     model = contents[0]
     if "sklearn" in model.metadata:
-        proto = saved_estimator(args.model, contents).to_onnx(args.onnx, opset=args.opset)
+        estimator = saved_estimator(args.model, contents)
+        if args.probabilities and not hasattr(estimator, "classes_"):
+            raise HyperparameterError("--probabilities: the model is a regressor, which has no class probabilities; "
+                                      "leave --probabilities out")
+        proto = estimator.to_onnx(args.onnx, opset=args.opset)
         outputs = ", ".join(_signature(output) for output in proto.graph.output)
     else:
         _check_probabilities(model, args.probabilities)
@@ -66,9 +70,10 @@ def _check_opset(opset) -> None:
     """HyperparameterError naming --opset unless it is None or an opset the installed onnx writes."""
     if opset is None:
         return
-    newest = _import_onnx().defs.onnx_opset_version()
-    if not MIN_OPSET <= opset <= newest:
-        raise HyperparameterError(f"--opset: expected an integer in [{MIN_OPSET}, {newest}], got {opset}")
+    try:
+        checked_opset(_import_onnx(), opset)
+    except HyperparameterError as error:  # "opset: ..." as the option
+        raise HyperparameterError(f"--{error}") from None
 
 
 def _check_probabilities(model, probabilities: bool) -> None:
