@@ -417,7 +417,6 @@ def test_layer_names_on_the_depth_axis_do_not_overlap(tmp_path, drawn, n_layers)
     assert_tick_labels_do_not_overlap(drawn[0].axes[1])
 
 
-
 NAN, INF = float("nan"), float("inf")
 
 

@@ -92,6 +92,18 @@ def feature_names(X) -> list[str] | None:
         return None
 
 
+def listing(names: list, limit: int = 12) -> str:
+    """``names`` quoted and comma-separated, shortened after ``limit`` names (for messages)."""
+    shown = ", ".join(repr(name) for name in names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
+
+
+def is_bool(value) -> bool:
+    """Whether ``value`` is a boolean, Python's or NumPy's (which ``isinstance(value, int)``
+    and a dict lookup would take for 0 or 1)."""
+    return isinstance(value, (bool, numpy.bool_))
+
+
 def distinct_names(names: list) -> list[str] | None:
     """``names`` as plain strs (for JSON; numpy.str_ is a str too) when they are distinct
     strings, else None: names a model can select columns by."""
@@ -116,9 +128,8 @@ def select_features(X, model_names: list[str] | None, name: str = "X"):
     position = {column: index for index, column in enumerate(given)}
     missing = [column for column in model_names if column not in position]
     if missing:
-        shown = ", ".join(map(repr, missing[:10])) + (", ..." if len(missing) > 10 else "")
         raise DataError(
-            f"{name}: lacks the column{'s' if len(missing) > 1 else ''} {shown} of the {len(model_names)} the model "
+            f"{name}: lacks the column{'s' if len(missing) > 1 else ''} {listing(missing, 10)} of the {len(model_names)} the model "
             f"was trained on; a DataFrame's columns are taken by name (pass a NumPy array to take them by position)"
         )
     positions = [position[column] for column in model_names]

@@ -68,7 +68,6 @@ class FlatParameters:
                 return False
         return True
 
-
     def check_still_held(self) -> None:
         """StateError naming the layer and parameter whose ``own_params``/``own_grads`` entry is no
         longer the view into ``theta``/``grad`` it was given (a backward that assigned a new

@@ -28,7 +28,7 @@ import warnings
 
 import numpy
 
-from ..data.csv_file import _listing
+from ..checks import listing
 from ..errors import ConfigError, LabelError, ModelFileError
 from ..io import read
 
@@ -128,8 +128,8 @@ def as_classes(y, classes: numpy.ndarray, data) -> numpy.ndarray:
         index = numpy.array([by_text.get(str(label), -1) for label in y.tolist()], dtype=numpy.intp)
     if (index < 0).any():
         unknown = sorted({str(label) for label in y[index < 0].tolist()})
-        raise LabelError(f"{data}: labels {_listing(unknown, 5)} are not among the model's classes_ "
-                         f"{_listing(classes.tolist())}")
+        raise LabelError(f"{data}: labels {listing(unknown, 5)} are not among the model's classes_ "
+                         f"{listing(classes.tolist())}")
     return classes[index]
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy
 
+from ..checks import listing
 from ..errors import DataError, LabelError
 from .dataset import Dataset, labels_for_task
 from .source import read_bytes
@@ -195,7 +196,7 @@ def _feature_column(header: list, name: str, path: Path) -> int:
     if name not in header:
         raise DataError(
             f"{path}: no column named {name!r}, which the model takes as a feature; "
-            f"the header has columns {_listing(header)}"
+            f"the header has columns {listing(header)}"
         )
     return header.index(name)
 
@@ -212,7 +213,7 @@ def _positional_label_column(header: list, label: str | None, n_features: int, p
 def _missing_label_message(header: list, label: str | None, path: Path) -> str:
     """Why a file without its label column cannot be scored."""
     if label is not None:
-        return f"{path}: no label column named {label!r} to score against; the header has columns {_listing(header)}"
+        return f"{path}: no label column named {label!r} to score against; the header has columns {listing(header)}"
     return (f"{path}: no label column: its {len(header)} columns are the model's features; "
             f"scoring needs the labels too (add them as the last column)")
 
@@ -284,14 +285,8 @@ def _label_column(header: list, label: str | None, path: Path) -> int:
     if label is None:
         return len(header) - 1
     if label not in header:
-        raise DataError(f"{path}: no label column named {label!r}; the header has columns {_listing(header)}")
+        raise DataError(f"{path}: no label column named {label!r}; the header has columns {listing(header)}")
     return header.index(label)
-
-
-def _listing(names: list, limit: int = 12) -> str:
-    """``names`` quoted and comma-separated, shortened after ``limit`` names."""
-    shown = ", ".join(repr(name) for name in names[:limit])
-    return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
 
 
 def _read_body(rows, header: list, feature_columns: list, label_column: int | None, path: Path,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy
 
-from ..checks import is_json_count
+from ..checks import distinct_names, is_json_count
 from ..errors import DataError, LabelError, NonFiniteError, ShapeError
 
 TASKS = ("classification", "multilabel", "regression")
@@ -216,8 +216,8 @@ class Preprocessor:
                 raise DataError("preprocessing.classes: expected null or at least 2 distinct strings or numbers")
         feature_names = saved.get("feature_names")
         if feature_names is not None:
-            names = isinstance(feature_names, list) and all(isinstance(name, str) for name in feature_names)
-            if not names or len(feature_names) != n_features or len(set(feature_names)) != n_features:
+            names = isinstance(feature_names, list) and distinct_names(feature_names) is not None
+            if not names or len(feature_names) != n_features:
                 raise DataError(f"preprocessing.feature_names: expected null or a list of {n_features} "
                                 f"distinct strings")
         return cls(n_features, saved["task"], mean, scale, classes, feature_names)

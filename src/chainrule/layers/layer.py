@@ -46,7 +46,7 @@ import inspect
 import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
-from ..checks import as_float_dtype, as_matrix
+from ..checks import as_float_dtype, as_matrix, listing
 from ..errors import DTypeError, HyperparameterError, MissingKeyError, ShapeError, StateError
 from ..initializers import as_generator
 from ..parameters import FlatParameters, flatten
@@ -311,8 +311,8 @@ class ArraysByPath(dict):
 
     def __setitem__(self, name, value) -> None:
         if name not in self:
-            shown = ", ".join(map(repr, list(self)[:10])) + (", ..." if len(self) > 10 else "")
-            raise MissingKeyError(f"{self.what}: the model has no parameter {name!r}; it has {shown or 'none'}")
+            raise MissingKeyError(f"{self.what}: the model has no parameter {name!r}; it has "
+                                  f"{listing(list(self), 10) or 'none'}")
         array = self[name]
         shape = getattr(value, "shape", numpy.shape(value))
         if tuple(shape) != tuple(array.shape):

@@ -87,7 +87,7 @@ class Optimizer:
         if schedule is not None and not callable(schedule):
             raise HyperparameterError(f"schedule: expected a callable of the step count, got {schedule!r}")
         self.model = model
-        self.lr = positive(lr, "lr")
+        self.lr = lr  # checked by the lr setter
         self.weight_decay = positive(weight_decay, "weight_decay", allow_zero=True)
         self.schedule = schedule
         self.t = 0  # steps taken

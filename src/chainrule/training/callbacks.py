@@ -12,10 +12,8 @@ from __future__ import annotations
 import inspect
 import math
 
-import numpy
-
 from ..backend import device_of, to_device
-from ..checks import is_json_count, is_json_number, positive, positive_int
+from ..checks import is_bool, is_json_count, is_json_number, positive, positive_int
 from ..errors import HyperparameterError
 from ..optimizers.optimizer import MAX_STEP_COUNT
 
@@ -185,7 +183,7 @@ def stop_requested(callback: Callback, index: int, epoch: int, logs: dict, model
     """``callback.on_epoch_end``'s answer as a bool: True, False or None (False) are answers; a
     NumPy boolean too. Anything else raises HyperparameterError naming the callback."""
     answer = callback.on_epoch_end(epoch, logs, model)
-    if answer is None or isinstance(answer, (bool, numpy.bool_)):
+    if answer is None or is_bool(answer):
         return bool(answer)
     raise HyperparameterError(f"callbacks[{index}] ({type(callback).__name__}): on_epoch_end must return True (stop), "
                               f"False or None, got {answer!r:.60}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..checks import real
+from ..checks import is_bool, listing, real
 from ..errors import DataError, HyperparameterError, LabelError
 
 
@@ -42,15 +42,10 @@ def class_weights_per_row(T: numpy.ndarray, classes: list, class_weight) -> nump
     per_class = numpy.ones(len(classes))
     for label, weight in class_weight.items():
         if label not in index or is_bool(label) != is_bool(classes[index[label]]):  # True == 1 in Python
-            shown = ", ".join(map(repr, classes[:10])) + (", ..." if len(classes) > 10 else "")
-            raise LabelError(f"class_weight: {label!r} is not a class of the model; its classes are {shown}")
+            raise LabelError(f"class_weight: {label!r} is not a class of the model; its classes are "
+                             f"{listing(classes, 10)}")
         weight = real(weight, f"class_weight[{label!r}]")  # finite, else HyperparameterError
         if weight < 0:
             raise DataError(f"class_weight[{label!r}]: expected a non-negative weight, got {weight!r}")
         per_class[index[label]] = weight
     return per_class[T]
-
-
-def is_bool(label) -> bool:
-    """Whether ``label`` is a boolean (Python's or NumPy's), which a dict would match to 0 or 1."""
-    return isinstance(label, (bool, numpy.bool_))

@@ -244,9 +244,11 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     weighted_by = [name for name, given in (("sample_weight", sample_weight is not None),
                                             ("class_weight", class_weight is not None),
                                             ("validation", has_validation_weights(validation))) if given]
+    # the argument that asks for weights: validation=(X_val, y_val, w_val) asks by w_val
+    asks = None if not weighted_by else "w_val" if weighted_by[0] == "validation" else weighted_by[0]
     if device == "cuda" and weighted_by:
         raise HyperparameterError(f"{weighted_by[0]}: sample weights are trained on the CPU only; use device='cpu', "
-                                  f"or no {'w_val' if weighted_by[0] == 'validation' else weighted_by[0]}")
+                                  f"or no {asks}")
     module_for(device)  # an unknown name, or "cuda" without CuPy, fails here
     if device == "cuda" and distributed is not False:
         raise HyperparameterError("device: distributed training runs on the CPU; use device='cpu' with distributed")
@@ -278,7 +280,6 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     X, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype, split_seed,
                                                           names)
     if weighted_by and not takes_weights(loss):
-        asks = "w_val" if weighted_by[0] == "validation" else weighted_by[0]
         raise HyperparameterError(
             f"loss: {type(loss).__name__}.compute takes no weights, so it cannot weigh the rows as "
             f"{asks} asks; pass a loss whose compute(Y, T, weights=None) does (every built-in "

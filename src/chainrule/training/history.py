@@ -99,6 +99,5 @@ class History(Mapping):
     def from_json(cls, saved: dict) -> "History":
         """The History ``to_json`` gave; a key it lacks keeps its default (a file written before
         ``partial_last_epoch`` existed had whole epochs only), and that flag is true only for ``true``."""
-        history = cls(**{key: saved[key] for key in cls.__dataclass_fields__ if key in saved})
-        history.partial_last_epoch = saved.get("partial_last_epoch") is True
-        return history
+        fields = {key: saved[key] for key in cls.__dataclass_fields__ if key in saved and key != "partial_last_epoch"}
+        return cls(**fields, partial_last_epoch=saved.get("partial_last_epoch") is True)
