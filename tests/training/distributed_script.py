@@ -47,7 +47,7 @@ def sample_weights(n_samples):
 
 
 MISMATCHES = ["rows", "batch_size", "seed", "labels", "validation", "no validation", "sample weights",
-              "validation weights"]
+              "validation weights", "lr", "momentum", "dtype", "architecture"]
 
 
 def mismatched_fit(case, comm):
@@ -56,6 +56,7 @@ def mismatched_fit(case, comm):
     X_val, y_val = X[-20:], y[-20:]
     X, y = X[:-20], y[:-20]
     arguments = {"batch_size": 32, "seed": 0}
+    dtype, sizes = "float64", [5, 16, 3]
     if case == "sample weights":
         arguments["sample_weight"] = sample_weights(len(X)) * (1 + comm.rank)
     validation_weights = [sample_weights(len(X_val)) + comm.rank] if case == "validation weights" else []
@@ -73,7 +74,15 @@ def mismatched_fit(case, comm):
             X_val = X_val * 2
         elif case == "no validation":
             X_val = y_val = None  # a shorter fingerprint row would have garbled the all-gather
-    model = cr.mlp([5, 16, 3], seed=1, dtype="float64")
+        elif case == "lr":
+            arguments["lr"] = 0.02
+        elif case == "dtype":
+            dtype = "float32"
+        elif case == "architecture":
+            sizes = [5, 8, 8, 3]  # 147 parameters, as [5, 16, 3] has
+    model = cr.mlp(sizes, seed=1, dtype=dtype)
+    if case == "momentum":  # an optimizer made by hand, as chainrule train makes it
+        arguments["optimizer"] = cr.SGD(model, lr=0.1, momentum=0.9 if comm.rank == 0 else 0.5)
     try:
         validation = None if X_val is None else (X_val, y_val, *validation_weights)
         cr.fit(model, X, y, epochs=2, verbose=0, validation=validation, distributed=comm, **arguments)

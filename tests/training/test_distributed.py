@@ -171,8 +171,13 @@ def test_ranks_given_different_data_or_arguments_all_raise_the_same_error_naming
         "labels": "(y on rank 1 differs from rank 0's)",
         "validation": "(the validation data on rank 1 differs from rank 0's)",
         "no validation": "(the validation data on rank 1 differs from rank 0's)",
-        "sample weights": "(sample_weight on rank 1 differs from rank 0's)",
+        "sample weights": "(sample_weight or class_weight on rank 1 differs from rank 0's)",
         "validation weights": "(the validation data on rank 1 differs from rank 0's)",
+        "lr": "(lr is 0.001 on rank 0 but 0.02 on rank 1)",  # Adam's default on rank 0
+        "momentum": "(the optimizer is SGD(momentum=0.9, nesterov=False, weight_decay=0.0, schedule=None) on rank 0 "
+                    "but SGD(momentum=0.5, nesterov=False, weight_decay=0.0, schedule=None) on rank 1)",
+        "dtype": "(the model's dtype is float64 on rank 0 but float32 on rank 1; X on rank 1 differs",
+        "architecture": "(the architecture on rank 1 differs from rank 0's)",
     }
     for case, fragment in expected.items():
         assert messages[case].startswith("the 2 processes were not given the same data and arguments ("), messages[case]
@@ -197,13 +202,19 @@ def rank_zero_of(size, *others):
     return comm
 
 
+def fingerprint(model, X, y, X_val=None, y_val=None, *, weights=None, optimizer="adam", lr=None, loss=None):
+    """run_fingerprint of a fit with batch_size 8, 2 epochs and seed 0 (cross-entropy unless ``loss``)."""
+    loss = cr.SoftmaxCrossEntropy() if loss is None else loss
+    return run_fingerprint(model, X, y, X_val, y_val, 8, 2, 0, weights, loss=loss, optimizer=optimizer, lr=lr)
+
+
 def test_a_rank_without_validation_data_sends_a_row_of_the_same_length_that_differs():
     """A shorter row from a rank given no validation set garbled the all-gather: that rank saw
     no difference and waited in the next collective until the timeout."""
     X, y = script.data(40)
     model = cr.mlp([5, 3], seed=0)
-    with_validation = run_fingerprint(model, X[:30], y[:30], X[30:], y[30:], 8, 2, 0)
-    without = run_fingerprint(model, X[:30], y[:30], None, None, 8, 2, 0)
+    with_validation = fingerprint(model, X[:30], y[:30], X[30:], y[30:])
+    without = fingerprint(model, X[:30], y[:30])
     rows = [fingerprint_row(*with_validation), fingerprint_row(*without)]
     assert rows[0].shape == rows[1].shape
     comm = rank_zero_of(2, without)
@@ -214,10 +225,10 @@ def test_a_rank_without_validation_data_sends_a_row_of_the_same_length_that_diff
 def test_a_rank_without_sample_weights_sends_a_row_of_the_same_length_naming_them():
     X, y = script.data(40)
     model = cr.mlp([5, 3], seed=0)
-    weighted = run_fingerprint(model, X, y, None, None, 8, 2, 0, numpy.ones(40))
-    unweighted = run_fingerprint(model, X, y, None, None, 8, 2, 0)
+    weighted = fingerprint(model, X, y, weights=numpy.ones(40))
+    unweighted = fingerprint(model, X, y)
     assert fingerprint_row(*weighted).shape == fingerprint_row(*unweighted).shape
-    with pytest.raises(cr.DistributedError, match=r"\(sample_weight on rank 1 differs from rank 0's\)"):
+    with pytest.raises(cr.DistributedError, match=r"\(sample_weight or class_weight on rank 1 differs from rank 0's\)"):
         rank_zero_of(2, unweighted).check_same_run(*weighted)
     rank_zero_of(2, weighted).check_same_run(*weighted)  # the same weights pass
 
@@ -268,3 +279,144 @@ def test_a_huge_batch_size_on_every_rank_gets_the_friendly_error():
                                        Iallgather=lambda mine, everyone: (everyone.__setitem__(..., mine), Done())[1])
     with pytest.raises(cr.DataError, match="batch_size: 10000000000000000000000 is more than the 40 training samples"):
         cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=2**63, batch_size=10**22, verbose=0, distributed=comm)
+
+
+# -- the model's dtype and architecture, the optimizer and the loss are compared too ----------------
+
+def problems(mine, *others):
+    """What rank 0 of 1 + len(others) reports for its fingerprint ``mine`` and the others' ("": no error)."""
+    try:
+        rank_zero_of(1 + len(others), *others).check_same_run(*mine)
+    except cr.DistributedError as error:
+        message = str(error)
+        assert message.startswith("the ") and message.endswith("); every process must pass fit the same ones")
+        return message.partition(" arguments (")[2].rpartition("); every process")[0]
+    return ""
+
+
+class Tempered(cr.SoftmaxCrossEntropy):
+    """A user's loss with settings of its own."""
+
+    def __init__(self, temperature, per_class):
+        self.temperature, self.per_class = temperature, per_class
+
+
+class Doubled(cr.Identity):
+    """A user's layer type, which a model file (to_config) cannot describe."""
+
+
+class Halved(cr.Identity):
+    """Another user's layer type, without parameters like Doubled."""
+
+
+def test_runs_that_differ_only_in_lr_have_different_fingerprints_naming_lr():
+    """A different --lr on one rank trained silently, the ranks' weights drifting apart."""
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    base = fingerprint(model, X, y, lr=0.01)
+    assert fingerprint(model, X, y, lr=0.01) == base
+    assert problems(base, base) == ""
+    other = fingerprint(model, X, y, lr=0.02)
+    assert fingerprint_row(*other).shape == fingerprint_row(*base).shape
+    assert not numpy.array_equal(fingerprint_row(*other), fingerprint_row(*base))
+    assert problems(base, other) == "lr is 0.01 on rank 0 but 0.02 on rank 1"
+    made = fingerprint(model, X, y, optimizer=cr.Adam(model, lr=0.03))
+    assert problems(base, made) == "lr is 0.01 on rank 0 but 0.03 on rank 1"
+
+
+def test_an_optimizer_by_name_agrees_with_the_same_one_made_by_hand():
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    assert problems(fingerprint(model, X, y), fingerprint(model, X, y, optimizer=cr.Adam(model))) == ""
+    assert problems(fingerprint(model, X, y, lr=1), fingerprint(model, X, y, optimizer=cr.Adam(model, lr=1.0))) == ""
+    assert problems(fingerprint(model, X, y, optimizer="sgd"), fingerprint(model, X, y)) == (
+        "the optimizer is SGD(momentum=0.0, nesterov=False, weight_decay=0.0, schedule=None) on rank 0 but "
+        "Adam(beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0, schedule=None) on rank 1; "
+        "lr is 0.01 on rank 0 but 0.001 on rank 1"
+    )
+
+
+def test_the_optimizers_hyperparameters_schedule_and_step_count_are_named():
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+
+    def sgd(**hyperparameters):
+        return fingerprint(model, X, y, optimizer=cr.SGD(model, lr=0.1, **hyperparameters))
+
+    assert problems(sgd(momentum=0.9), sgd(momentum=0.5)) == (
+        "the optimizer is SGD(momentum=0.9, nesterov=False, weight_decay=0.0, schedule=None) on rank 0 but "
+        "SGD(momentum=0.5, nesterov=False, weight_decay=0.0, schedule=None) on rank 1"
+    )
+    assert "weight_decay=0.0, schedule=None) on rank 0 but SGD(momentum=0.0, nesterov=False, weight_decay=0.01," in (
+        problems(sgd(), sgd(weight_decay=0.01)))
+    def warm_then_decay(step_size):
+        return sgd(schedule=cr.LinearWarmup(10, then=cr.StepDecay(step_size)))
+
+    assert problems(warm_then_decay(100), warm_then_decay(100)) == ""
+    assert problems(warm_then_decay(100), warm_then_decay(200)) == (
+        "the optimizer is SGD(momentum=0.0, nesterov=False, weight_decay=0.0, schedule=LinearWarmup("
+        "then=StepDecay(gamma=0.1, step_size=100), warmup_steps=10)) on rank 0 but SGD(momentum=0.0, nesterov=False, "
+        "weight_decay=0.0, schedule=LinearWarmup(then=StepDecay(gamma=0.1, step_size=200), warmup_steps=10)) on rank 1"
+    )
+    stepped = cr.SGD(model, lr=0.1)
+    stepped.t = 5  # an optimizer that has trained before
+    assert problems(sgd(), fingerprint(model, X, y, optimizer=stepped)) == (
+        "the optimizer's step count is 0 on rank 0 but 5 on rank 1")
+
+
+def test_a_different_model_dtype_is_named_before_the_data_cast_to_it():
+    """A float64 rank beside a float32 one was told only "X differs" (X is cast to the model's dtype)."""
+    X, y = script.data(40)
+    single = fingerprint(cr.mlp([5, 3], seed=0), X.astype(numpy.float32), y)
+    double = fingerprint(cr.mlp([5, 3], seed=0, dtype="float64"), X, y)
+    problem = problems(single, double)
+    assert problem.startswith("the model's dtype is float32 on rank 0 but float64 on rank 1; "), problem
+    assert "X on rank 1 differs from rank 0's" in problem
+
+
+def test_architectures_with_equal_parameter_counts_are_told_apart_but_not_their_weights():
+    X, y = script.data(40)
+    narrow, deep = cr.mlp([5, 2, 3], seed=0), cr.mlp([5, 2, 1, 3], seed=0)
+    assert narrow.n_parameters == deep.n_parameters == 21
+    assert problems(fingerprint(narrow, X, y), fingerprint(deep, X, y)) == "the architecture on rank 1 differs from rank 0's"
+    relu, tanh = cr.mlp([5, 4, 3], "relu", seed=0), cr.mlp([5, 4, 3], "tanh", seed=0)
+    assert problems(fingerprint(relu, X, y), fingerprint(tanh, X, y)) == "the architecture on rank 1 differs from rank 0's"
+    other_weights = cr.mlp([5, 4, 3], "relu", seed=1)  # rank 0's weights are sent to every rank
+    assert problems(fingerprint(relu, X, y), fingerprint(other_weights, X, y)) == ""
+
+    def custom(kind):  # layers to_config cannot describe: compared by type names and parameter shapes
+        return fingerprint(cr.Sequential(cr.Linear(5, 3), kind(), seed=0), X, y)
+
+    assert problems(custom(Doubled), custom(Doubled)) == ""
+    assert problems(custom(Doubled), custom(Halved)) == "the architecture on rank 1 differs from rank 0's"
+
+
+def test_the_loss_is_named_with_its_settings_in_any_order():
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+
+    def tempered(temperature, per_class):
+        return fingerprint(model, X, y, loss=Tempered(temperature, per_class))
+
+    assert problems(tempered(2.0, {"a": 1.0, "b": 2}), tempered(2.0, {"b": 2, "a": 1.0})) == ""  # insertion order
+    assert problems(tempered(2.0, {"a": 1.0}), tempered(3.0, {"a": 1.0})) == (
+        "the loss is Tempered(per_class={'a': 1.0}, temperature=2.0) on rank 0 but "
+        "Tempered(per_class={'a': 1.0}, temperature=3.0) on rank 1"
+    )
+    assert problems(fingerprint(model, X, y), tempered(2.0, {})) == (
+        "the loss is SoftmaxCrossEntropy on rank 0 but Tempered(per_class={}, temperature=2.0) on rank 1")
+    weights = numpy.array([1.0, 2.0, 3.0])
+    assert problems(tempered(1.0, weights), tempered(1.0, weights.copy())) == ""
+    assert problems(tempered(1.0, weights), tempered(1.0, weights * 2)).startswith("the loss is Tempered(per_class=array(")
+
+
+def test_long_texts_are_shown_cut_short_and_told_apart_by_their_hashes():
+    long0, long1 = "é" * 100 + "0", "é" * 100 + "1"  # 201 bytes of UTF-8, more than a value's 160
+    problem = problems(({"the loss": long0}, {}), ({"the loss": long1}, {}))
+    cut = "é" * 78 + "…"  # 156 bytes and the "…": no é cut in two
+    hashes = re.findall(r"\(hash ([0-9a-f]{16})\)", problem)
+    assert len(set(hashes)) == 2, problem
+    assert problem == f"the loss is {cut} (hash {hashes[0]}) on rank 0 but {cut} (hash {hashes[1]}) on rank 1"
+    assert problems(({"the loss": long0}, {}), ({"the loss": long0}, {})) == ""
+    shown_alike = problems(({"seed": 5}, {}), ({"seed": "5"}, {}))  # the int 5 and the text "5" differ
+    assert re.fullmatch(r"seed is 5 \(hash [0-9a-f]{16}\) on rank 0 but 5 \(hash [0-9a-f]{16}\) on rank 1", shown_alike)

@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
+import json
 import math
+import numbers
 import shutil
 import sys
 import tempfile
@@ -37,12 +40,18 @@ from pathlib import Path
 import numpy
 
 from ..errors import DistributedError, HyperparameterError, ModelFileError
+from ..io.architecture import to_config
+from ..layers.layer import Layer
+from ..optimizers import OPTIMIZERS, Optimizer
 from .checkpoint import check_checkpoint_path
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
-NONE = int(numpy.iinfo(numpy.int64).min)  # None among the int64 values the ranks show
-INT64_MAX = int(numpy.iinfo(numpy.int64).max)  # a shown value at least this large
+INT64_MIN, INT64_MAX = int(numpy.iinfo(numpy.int64).min), int(numpy.iinfo(numpy.int64).max)
+SHOWN_WORDS = 20  # the int64s that carry a value's text in check_same_run
+SHOWN_BYTES = SHOWN_WORDS * 8  # a longer text is shown cut short
+ELLIPSIS = "…"
+SETTING_DEPTH = 8  # setting_text describes objects inside objects this deep (a schedule's schedule)
 
 
 class SingleProcess:
@@ -132,16 +141,19 @@ class Communicator(SingleProcess):
     def check_same_run(self, values: dict, checksums: dict) -> None:
         """Raise the same DistributedError on every rank unless all ranks hold equal ``values`` and ``checksums``.
 
-        ``values`` maps a name (as the message shows it: "batch_size") to an int of any size
-        or None; ``checksums`` maps a name ("X") to an int in [0, 2⁶³), whose values are not
-        shown, only which ranks differ. One all-gather of :func:`fingerprint_row`, whose result
+        ``values`` maps a name (as the message shows it: "batch_size") to an int of any size,
+        None, or a text ("float32"), which the message shows for each rank that differs;
+        ``checksums`` maps a name ("X") to an int in [0, 2⁶³), whose values are not shown,
+        only which ranks differ. One all-gather of :func:`fingerprint_row`, whose result
         every rank judges alike, so that all of them raise or none does.
         """
         names = [*values, *checksums]
         mine = fingerprint_row(values, checksums)
         everyone = numpy.empty((self.size, mine.size), dtype=numpy.int64)
         self._wait(self.world.Iallgather(mine, everyone), "comparing the ranks' data and arguments")
-        shown_columns, exact_columns = everyone[:, :len(values)].T, everyone[:, len(values):].T
+        n_shown = len(values) * SHOWN_WORDS
+        shown_texts = everyone[:, :n_shown].reshape(self.size, len(values), SHOWN_WORDS)
+        exact_columns = everyone[:, n_shown:].T
         problems = []
         for index, (name, column) in enumerate(zip(names, exact_columns)):
             others = [rank for rank in range(1, self.size) if column[rank] != column[0]]
@@ -152,7 +164,7 @@ class Communicator(SingleProcess):
                 ranks = ", ".join(map(str, others[:3]))
                 problems.append(f"{name} on rank{'s' if len(others) > 1 else ''} {ranks}{more} differs from rank 0's")
             else:
-                shown = _shown_values(shown_columns[index], column, [0, *others[:3]])
+                shown = _shown_values(shown_texts[:, index], column, [0, *others[:3]])
                 listed = ", ".join(f"{shown[rank]} on rank {rank}" for rank in others[:3])
                 problems.append(f"{name} is {shown[0]} on rank 0 but {listed}{more}")
         if problems:
@@ -287,13 +299,18 @@ def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:
 def fingerprint_row(values: dict, checksums: dict) -> numpy.ndarray:
     """What one rank sends in ``check_same_run``: int64s, first each value as shown, then what is compared.
 
-    An int64 cannot hold every Python int, so each value is compared by a 63-bit hash of its
-    text (exact unless two hashes collide, as for the checksums), and shown clipped to
-    the int64 range (:func:`_shown` says "or more" / "or less" at the ends). The checksums follow.
+    Each value is shown as a text (:func:`_value_text`), sent as its UTF-8 bytes in
+    SHOWN_WORDS int64s (cut short, ending in "…", beyond SHOWN_BYTES), so that every rank's
+    row has one length whatever its texts. Each value is compared by a 63-bit hash of its
+    exact form (:func:`_text_hash`; exact unless two hashes collide, as for the checksums).
+    The checksums follow.
     """
-    shown = [NONE if value is None else min(max(value, NONE + 1), INT64_MAX) for value in values.values()]
-    exact = [_text_hash(value) for value in values.values()]
-    return numpy.array([*shown, *exact, *checksums.values()], dtype=numpy.int64)
+    shown = numpy.zeros((len(values), SHOWN_BYTES), dtype=numpy.uint8)
+    for row, value in zip(shown, values.values()):
+        text = _fitted(_value_text(value)).encode()
+        row[:len(text)] = numpy.frombuffer(text, dtype=numpy.uint8)
+    compared = [*map(_text_hash, values.values()), *checksums.values()]
+    return numpy.concatenate([shown.view(numpy.int64).ravel(), numpy.array(compared, dtype=numpy.int64)])
 
 
 def hash63(chunks) -> int:
@@ -306,35 +323,161 @@ def hash63(chunks) -> int:
 
 
 def _text_hash(value) -> int:
-    """A 63-bit hash of an int's hexadecimal text (or of "None"): equal values, equal hashes.
+    """A 63-bit hash of a value's exact form: equal values, equal hashes.
 
-    Hexadecimal because Python refuses to write an int of more than 4300 decimal digits."""
+    An int is hashed as its hexadecimal text (None as "None"): whole, however large (hexadecimal
+    because Python refuses to write an int of more than 4300 decimal digits). A text is hashed
+    after a "'", which no int's form holds, so that the text "5" and the int 5 differ.
+    """
+    if isinstance(value, str):
+        return hash63([b"'", value.encode()])
     text = "None" if value is None else format(int(value), "x")
     return hash63([text.encode()])
 
 
-def _shown_values(shown_column, exact_column, ranks) -> dict:
+def _value_text(value) -> str:
+    """How the message shows a value: a text as it is, None as "None", and an int clipped to
+    the int64 range ("9223372036854775807 or more" for a larger one)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "None"
+    if value >= INT64_MAX:
+        return f"{INT64_MAX} or more"
+    if value <= INT64_MIN + 1:
+        return f"{INT64_MIN + 1} or less"
+    return str(value)
+
+
+def _fitted(text: str) -> str:
+    """``text``, cut to at most SHOWN_BYTES bytes of UTF-8 (ending in "…" where cut)."""
+    encoded = text.encode()
+    if len(encoded) <= SHOWN_BYTES:
+        return text
+    kept = encoded[:SHOWN_BYTES - len(ELLIPSIS.encode())]
+    return kept.decode(errors="ignore") + ELLIPSIS  # "ignore" drops a character cut in two
+
+
+def _shown_values(shown_texts, exact_column, ranks) -> dict:
     """rank -> the text naming its value in ``check_same_run``'s message, for ``ranks`` (rank 0 first).
 
-    Values beyond the int64 range are sent clipped, so two different ones can look alike
-    ("… or more" on both ranks): when one looks like rank 0's, every listed value also shows
-    its hash, which differs from rank 0's.
+    ``shown_texts`` holds each rank's value as :func:`fingerprint_row` sent it. Values shown
+    shortened (a huge int clipped, a long text cut) can look alike: when one looks like rank
+    0's, every listed value also shows its hash, which differs from rank 0's.
     """
-    shown = {rank: _shown(shown_column[rank]) for rank in ranks}
+    shown = {rank: _decoded(shown_texts[rank]) for rank in ranks}
     if any(shown[rank] == shown[0] for rank in ranks if rank != 0):
         return {rank: f"{text} (hash {int(exact_column[rank]):016x})" for rank, text in shown.items()}
     return shown
 
 
-def _shown(value) -> str:
-    """A value as ``fingerprint_row`` sent it, as the message shows it."""
-    if value == NONE:
-        return "None"
-    if value == INT64_MAX:
-        return f"{value} or more"
-    if value == NONE + 1:
-        return f"{value} or less"
-    return str(value)
+def _decoded(words) -> str:
+    """The text a rank sent in SHOWN_WORDS int64s: its UTF-8 bytes, padded with zero bytes."""
+    return numpy.ascontiguousarray(words).view(numpy.uint8).tobytes().rstrip(b"\0").decode(errors="replace")
+
+
+# -- the model, loss and optimizer as the ranks compare them ---------------------------------------
+
+def setting_values(loss, optimizer, lr) -> dict:
+    """The texts and ints by which ranks compare the optimizer and the loss, by name.
+
+    ``optimizer`` and ``lr`` are ``fit``'s arguments: an Optimizer, whose type, ``lr``, step
+    count and other hyperparameters are compared, or a name, for which the type's defaults
+    stand in (``lr`` if given), so that "adam" and ``cr.Adam(model)`` agree. The hyperparameters
+    are the optimizer's keyword arguments read back from its attributes of the same names (a
+    schedule described by :func:`setting_text`); an argument a custom optimizer does not keep
+    under its own name is not compared. ``loss`` is a Loss, compared by :func:`setting_text`.
+    """
+    optimizer_text, lr_text, steps = _optimizer_settings(optimizer, lr)
+    return {"the optimizer": optimizer_text, "lr": lr_text, "the optimizer's step count": steps,
+            "the loss": setting_text(loss)}
+
+
+def _optimizer_settings(optimizer, lr) -> tuple[str, str, int]:
+    """(the optimizer's type and hyperparameters but lr, as text; lr as text; its step count t)."""
+    if isinstance(optimizer, Optimizer):
+        kind, lr, steps = type(optimizer), optimizer.lr, optimizer.t
+    elif isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        kind, steps = OPTIMIZERS[optimizer], 0  # a new optimizer of the type, made by fit
+    else:  # fit refuses it later, alike on every rank
+        return setting_text(optimizer), _lr_text(lr), 0
+    arguments = inspect.signature(kind).parameters
+    if lr is None and "lr" in arguments:
+        lr = arguments["lr"].default
+    hyperparameters = []
+    for name, argument in arguments.items():
+        if name in ("model", "lr") or argument.kind in (argument.VAR_POSITIONAL, argument.VAR_KEYWORD):
+            continue
+        if isinstance(optimizer, Optimizer):
+            if not hasattr(optimizer, name):
+                continue
+            value = getattr(optimizer, name)
+        elif argument.default is not argument.empty:
+            value = argument.default
+        else:
+            continue
+        hyperparameters.append(f"{name}={setting_text(value)}")
+    return f"{kind.__name__}({', '.join(hyperparameters)})", _lr_text(lr), steps
+
+
+def _lr_text(lr) -> str:
+    """``lr`` as text, a real number as the float the optimizer makes of it (so 1 and 1.0 agree)."""
+    if isinstance(lr, numbers.Real) and not isinstance(lr, bool):
+        try:
+            return repr(float(lr))
+        except OverflowError:  # 10**400: refused by the optimizer, alike on every rank
+            pass
+    return setting_text(lr)
+
+
+def setting_text(value, depth: int = 0) -> str:
+    """A text of a setting (a loss, a schedule, a hyperparameter) that is equal on every rank
+    exactly when the setting is: numbers by value, containers item by item (a dict's items
+    sorted, so the order in which they were added does not matter), NumPy arrays by dtype,
+    shape and a hash of their numbers, functions and classes by name, and other objects by
+    their type's name and public attributes, sorted (``SoftmaxCrossEntropy``,
+    ``StepDecay(gamma=0.1, step_size=100)``), SETTING_DEPTH levels deep at most.
+    """
+    if isinstance(value, numpy.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, str, bytes)):
+        return repr(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    if depth >= SETTING_DEPTH:
+        return type(value).__qualname__
+    if isinstance(value, numpy.ndarray):
+        numbers_hash = f", hash {hash63([numpy.ascontiguousarray(value)]):016x}" if value.dtype.kind in "biufc" else ""
+        return f"array({value.dtype}, {value.shape}{numbers_hash})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(setting_text(item, depth + 1) for item in value) + "]"
+    if isinstance(value, dict):
+        items = sorted(f"{setting_text(key, depth + 1)}: {setting_text(item, depth + 1)}" for key, item in value.items())
+        return "{" + ", ".join(items) + "}"
+    if hasattr(value, "__qualname__"):  # a function or a class (an instance has its type's only)
+        return value.__qualname__
+    # A Layer is described by type alone: its attributes hold its weights, which differ before rank 0's are sent.
+    attributes = {} if isinstance(value, Layer) else getattr(value, "__dict__", {})
+    public = sorted((name, item) for name, item in attributes.items() if not name.startswith("_"))
+    described = ", ".join(f"{name}={setting_text(item, depth + 1)}" for name, item in public)
+    return f"{type(value).__qualname__}({described})" if public else type(value).__qualname__
+
+
+def architecture_checksum(model) -> int:
+    """A 63-bit hash of the model's architecture: its layers' types and settings and its
+    parameters' shapes by path, not its weights (rank 0's are sent to every rank).
+
+    The layers are described by :func:`~chainrule.io.architecture.to_config`, or where it
+    cannot describe one (a user's own layer type) by every layer's path and type name.
+    """
+    try:
+        layers = json.dumps(to_config(model), sort_keys=True, default=repr)
+    except ModelFileError:
+        layers = "; ".join(f"{path or 'model'}: {type(layer).__qualname__}" for path, layer in model.walk())
+    shapes = "; ".join(f"{path}{tuple(array.shape)}" for path, array in model.params.items())
+    return hash63([layers.encode(), b"\0", shapes.encode()])
 
 
 def communicator(distributed) -> SingleProcess:

@@ -36,7 +36,7 @@ from .callbacks import Callback, check_hooks, stop_requested
 from .class_weight import class_weights_per_row
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
                          save_checkpoint)
-from .distributed import communicator, hash63
+from .distributed import architecture_checksum, communicator, hash63, setting_values
 from .history import History
 from .metrics import Scores
 
@@ -173,10 +173,12 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         N-th row, and the gradients are averaged exactly (the result equals one process's
         up to rounding). Only rank 0 shows progress and writes checkpoints. True uses a
         60 s timeout for a rank that hangs or dies; ``cr.Communicator(timeout=...)`` sets another.
-        Before training, the ranks compare the number of rows and features, ``batch_size``,
-        ``epochs``, ``seed``, the number of parameters and checksums of the prepared data
-        (X, the targets, the sample weights, the validation set); any difference raises the same
-        DistributedError, naming it, on every rank. An exception raised on some ranks only
+        Before training, the ranks compare the model's dtype, the number of rows and features,
+        ``batch_size``, ``epochs``, ``seed``, the number of parameters, the optimizer (type,
+        ``lr``, other hyperparameters and schedule, step count), the loss (type and settings),
+        and checksums of the architecture (layer types and settings, parameter shapes) and of
+        the prepared data (X, the targets, the sample and class weights, the validation set);
+        any difference raises the same DistributedError, naming it, on every rank. An exception raised on some ranks only
         (an input check that fails on one rank's data, a callback that raises) leaves the
         others waiting in their next collective until the timeout, when they abort the job
         and blame a hung rank; a script that can fail on one rank should catch the error and
@@ -309,7 +311,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         X_val = prepare_inputs(preprocessor, X_val, dtype)
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, X, T, X_val, T_val, batch_size, epochs, given_seed,
-                                             weights, w_val))
+                                             weights, w_val, loss=loss, optimizer=optimizer, lr=lr))
     n_train = len(X)
     if batch_size is None:
         batch_size = min(DEFAULT_BATCH_SIZE, n_train)
@@ -471,26 +473,34 @@ def has_validation_weights(validation) -> bool:
 
 
 def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed,
-                    weights=None, w_val=None) -> tuple[dict, dict]:
-    """What the ranks of a distributed fit must agree on: (values, checksums), ints by name.
+                    weights=None, w_val=None, *, loss, optimizer, lr) -> tuple[dict, dict]:
+    """What the ranks of a distributed fit must agree on: (values, checksums) by name.
 
-    The values are ints of any size (or None); the ranks compare them exactly.
+    The values are ints of any size (or None) and texts, which the ranks compare exactly and
+    the error shows: the model's dtype (first, so that it is named before the data cast to
+    it), the data's size, the arguments, and the optimizer (its type and hyperparameters,
+    ``lr`` and its step count) and the loss (type and settings) as
+    :func:`~chainrule.training.distributed.setting_values` describes them; ``loss`` is the
+    Loss fit uses, ``optimizer`` and ``lr`` are fit's arguments.
 
     The checksums hash the prepared training and validation arrays (so the labels as encoded,
-    and standardization and the held-out rows included) and the sample weights; hashing reads
-    each byte once, far less than an epoch's forward and backward passes.
+    and standardization and the held-out rows included), the rows' weights (sample_weight
+    times class_weight) and the architecture (layer types and settings, parameter shapes by
+    path); hashing reads each byte once, far less than an epoch's forward and backward passes.
     """
     values = {
+        "the model's dtype": str(model.dtype),  # "float32", or "None" for a model without parameters
         "the number of training rows": len(X), "the number of features": X.shape[1], "batch_size": batch_size,
         "epochs": epochs, "seed": None if seed is None else int(seed),
         "the number of model parameters": model.flat_parameters().theta.size,
+        **setting_values(loss, optimizer, lr),
     }
     # Every rank sends the same names, also one given no validation set (the checksum of no
     # arrays), so that the all-gather's rows have one length and the difference is named.
     validation = checksum() if X_val is None else checksum(X_val, T_val, *([] if w_val is None else [w_val]))
-    sample_weight = checksum() if weights is None else checksum(weights)
-    checksums = {"X": checksum(X), "y": checksum(T), "sample_weight": sample_weight,
-                 "the validation data": validation}
+    row_weights = checksum() if weights is None else checksum(weights)
+    checksums = {"X": checksum(X), "y": checksum(T), "sample_weight or class_weight": row_weights,
+                 "the validation data": validation, "the architecture": architecture_checksum(model)}
     return values, checksums
 
 
