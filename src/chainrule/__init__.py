@@ -24,7 +24,7 @@ from .optimizers import (
     get_optimizer,
 )
 from .data import Dataset, Preprocessor, load_data
-from .io import load, save
+from .io import load, load_weights, save, save_weights
 from .onnx_export import to_onnx
 from .torch_interchange import from_state_dict, to_state_dict
 from .training import Callback, Communicator, EarlyStopping, History, evaluate, fit, predict, predict_proba

@@ -65,7 +65,7 @@ def to_config(layer: Layer) -> dict:
         return {"type": kind.__name__}
     raise ModelFileError(
         f"cannot save {layer.describe()}: model files hold only chainrule's own layers "
-        f"({', '.join(FIELDS)})"
+        f"({', '.join(FIELDS)}); save its weights alone with chainrule.save_weights instead"
     )
 
 

@@ -1,0 +1,315 @@
+"""chainrule.io.weights: save_weights/load_weights round trips, and every bad file refused
+with the model left as it was."""
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+import safetensors.numpy
+from safetensors import safe_open
+
+import chainrule as cr
+from chainrule.errors import HyperparameterError, ModelFileError
+from chainrule.io import from_config, load_weights, save, save_weights, to_config
+
+X = np.random.default_rng(0).normal(size=(5, 4))
+
+
+class Scale(cr.Layer):
+    """h = a ⊙ x, a layer of the user's own (docs/design.md, "Writing a layer with parameters")."""
+
+    def __init__(self, width, dtype="float32"):
+        super().__init__()
+        self.own_params["a"] = np.ones(width, dtype=dtype)
+        self.own_grads["a"] = np.zeros(width, dtype=dtype)
+
+    def reset_parameters(self, rng):
+        self.own_params["a"][...] = rng.normal(size=self.own_params["a"].shape)
+
+    def forward(self, X):
+        self._X = X
+        return X * self.own_params["a"]
+
+    def backward(self, dY, input_grad=True):
+        np.sum(dY * self._X, axis=0, out=self.own_grads["a"])
+        return dY * self.own_params["a"] if input_grad else None
+
+
+def custom_model(seed, dtype="float32"):
+    return cr.Sequential(cr.Linear(4, 4, dtype=dtype), Scale(4, dtype), cr.Tanh(),
+                         cr.Sequential(cr.Linear(4, 3, dtype=dtype)), seed=seed)
+
+
+def snapshot(model):
+    return {name: array.copy() for name, array in model.params.items()}
+
+
+def assert_refused(model, path, match, error=ModelFileError):
+    """load_weights raises ``error`` matching ``match`` and leaves every parameter as it was."""
+    before = snapshot(model)
+    with pytest.raises(error, match=match):
+        load_weights(model, path)
+    after = model.params
+    assert list(after) == list(before)
+    for name, array in before.items():
+        assert after[name].dtype == array.dtype
+        np.testing.assert_array_equal(after[name], array)
+
+
+def write_safetensors(path, header, body=b""):
+    """A safetensors file with exactly this header (a dict made JSON) and body."""
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + body)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """The weights of mlp([4, 6, 3], seed=0) in a weights file, and the path."""
+    path = tmp_path / "w.safetensors"
+    save_weights(cr.mlp([4, 6, 3], "tanh", seed=0), path)
+    return path
+
+
+# -- round trips -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mlp_round_trip_into_a_model_with_another_seed(tmp_path, dtype):
+    source = cr.mlp([4, 6, 6, 3], "relu", seed=0, dtype=dtype)
+    save_weights(source, tmp_path / "w")
+    target = cr.mlp([4, 6, 6, 3], "relu", seed=1, dtype=dtype)
+    assert not np.array_equal(target(X), source(X))
+    assert load_weights(target, tmp_path / "w") is target
+    for name, array in source.params.items():
+        assert target.params[name].dtype == array.dtype
+        np.testing.assert_array_equal(target.params[name], array)
+    np.testing.assert_array_equal(target(X), source(X))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_custom_layer_round_trip(tmp_path, dtype):
+    source = custom_model(seed=0, dtype=dtype)
+    with pytest.raises(ModelFileError, match="Scale"):  # what save_weights is for
+        save(source, tmp_path / "model")
+    save_weights(source, tmp_path / "w")
+    target = load_weights(custom_model(seed=1, dtype=dtype), tmp_path / "w")
+    np.testing.assert_array_equal(target.params["1.a"], source.params["1.a"])
+    np.testing.assert_array_equal(target(X), source(X))
+
+
+def test_file_is_plain_safetensors_named_by_path(tmp_path):
+    model = custom_model(seed=0)
+    save_weights(model, tmp_path / "w")
+    with safe_open(tmp_path / "w", framework="np") as file:
+        assert file.metadata() == {"format": "chainrule-weights", "format_version": "1", "dtype": "float32"}
+        assert sorted(file.keys()) == sorted(model.params) == ["0.W", "0.b", "1.a", "3.0.W", "3.0.b"]
+    tensors = safetensors.numpy.load_file(tmp_path / "w")
+    np.testing.assert_array_equal(tensors["3.0.W"], model.params["3.0.W"])
+
+
+def test_model_without_parameters_round_trips(tmp_path):
+    save_weights(cr.Sequential(cr.ReLU()), tmp_path / "w")
+    with safe_open(tmp_path / "w", framework="np") as file:
+        assert file.metadata()["dtype"] == "none"
+    load_weights(cr.Sequential(cr.Tanh()), tmp_path / "w")
+
+
+def test_writes_into_the_models_arrays_so_the_flat_buffer_stays_valid(tmp_path):
+    source = cr.mlp([4, 6, 3], seed=0)
+    save_weights(source, tmp_path / "w")
+    target = cr.mlp([4, 6, 3], seed=1)
+    flat = target.flat_parameters()
+    load_weights(target, tmp_path / "w")
+    assert target.flat_parameters() is flat
+    np.testing.assert_array_equal(flat.theta, source.flat_parameters().theta)
+
+
+def test_loads_into_a_model_whose_parameters_were_never_drawn(tmp_path):
+    source = cr.mlp([4, 6, 3], seed=0)
+    save_weights(source, tmp_path / "w")
+    target = from_config(to_config(source), "float32", draw=False)  # all zeros, no draw
+    load_weights(target, tmp_path / "w")
+    np.testing.assert_array_equal(target(X), source(X))
+
+
+def test_model_file_and_checkpoint_as_source_extras_ignored(tmp_path):
+    source = cr.mlp([4, 6, 3], seed=0)
+    save(source, tmp_path / "model", extra_tensors={"optimizer.m": np.ones(7, dtype=np.float32),
+                                                    "optimizer.t": np.array([3], dtype=np.int64)},
+         extra_json={"epoch": 2})
+    target = load_weights(cr.mlp([4, 6, 3], seed=1), tmp_path / "model")
+    assert sorted(target.params) == ["0.W", "0.b", "2.W", "2.b"]
+    np.testing.assert_array_equal(target(X), source(X))
+
+
+def test_model_file_of_another_architecture_is_refused(tmp_path):
+    save(cr.mlp([4, 6, 3], seed=0), tmp_path / "model", extra_tensors={"optimizer.m": np.ones(2)})
+    assert_refused(cr.mlp([4, 6, 6, 3], seed=1), tmp_path / "model", r"missing parameters .*'4\.W'")
+
+
+# -- dtype: cast to the model's, as PyTorch's load_state_dict ---------------------------
+
+def test_float64_file_into_float32_model_is_rounded_and_the_model_keeps_its_dtype(tmp_path):
+    source = cr.mlp([4, 6, 3], seed=0, dtype="float64")
+    save_weights(source, tmp_path / "w")
+    target = load_weights(cr.mlp([4, 6, 3], seed=1), tmp_path / "w")
+    assert target.dtype == np.float32
+    for name, array in source.params.items():
+        np.testing.assert_array_equal(target.params[name], array.astype(np.float32))
+
+
+def test_float32_file_into_float64_model_is_exact(tmp_path):
+    source = cr.mlp([4, 6, 3], seed=0)
+    save_weights(source, tmp_path / "w")
+    target = load_weights(cr.mlp([4, 6, 3], seed=1, dtype="float64"), tmp_path / "w")
+    assert target.dtype == np.float64
+    for name, array in source.params.items():
+        np.testing.assert_array_equal(target.params[name], array.astype(np.float64))
+
+
+def test_float64_value_that_overflows_a_float32_model_is_refused(tmp_path):
+    source = cr.mlp([4, 6, 3], seed=0, dtype="float64")
+    source.params["2.b"][1] = 1e300
+    save_weights(source, tmp_path / "w")
+    assert_refused(cr.mlp([4, 6, 3], seed=1), tmp_path / "w", r"parameter '2\.b'.*overflows float32")
+
+
+def test_tensor_of_another_dtype_is_refused(tmp_path):
+    write_safetensors(tmp_path / "w", {
+        "__metadata__": {"format": "chainrule-weights", "format_version": "1", "dtype": "float16"},
+        "W": {"dtype": "F16", "shape": [2, 2], "data_offsets": [0, 8]},
+        "b": {"dtype": "F16", "shape": [2], "data_offsets": [8, 12]},
+    }, bytes(12))
+    assert_refused(cr.Linear(2, 2, seed=0), tmp_path / "w", r"parameter 'W' has dtype 'F16'.*expected one of F32, F64")
+
+
+# -- refused files, the model unchanged --------------------------------------------------
+
+def test_missing_file(tmp_path):
+    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "nope", "nope: no such model file")
+
+
+def test_directory(tmp_path):
+    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path, "is a directory")
+
+
+def test_pickle_is_refused_and_never_run(tmp_path):
+    (tmp_path / "w").write_bytes(pickle.dumps({"0.W": np.zeros((4, 6))}, protocol=4))
+    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "w", "looks like a Python pickle")
+
+
+@pytest.mark.parametrize("content", [b"", b"abc", b"not a safetensors file at all, just text"])
+def test_not_safetensors(tmp_path, content):
+    (tmp_path / "w").write_bytes(content)
+    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "w", "not a chainrule model file")
+
+
+def test_header_length_larger_than_the_file(saved):
+    data = saved.read_bytes()
+    saved.write_bytes((2**62).to_bytes(8, "little") + data[8:])
+    assert_refused(cr.mlp([4, 6, 3], seed=1), saved, f"header length of {2**62} bytes, but only")
+
+
+@pytest.mark.parametrize("cut", [1, 40])
+def test_truncated_file(saved, cut):
+    saved.write_bytes(saved.read_bytes()[:-cut])
+    assert_refused(cr.mlp([4, 6, 3], seed=1), saved, "truncated file")
+
+
+def test_offsets_that_do_not_span_the_tensor(tmp_path):
+    write_safetensors(tmp_path / "w", {
+        "__metadata__": {"format": "chainrule-weights", "format_version": "1", "dtype": "float32"},
+        "W": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 4]},
+        "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]},
+    }, bytes(12))
+    assert_refused(cr.Linear(2, 2, seed=0), tmp_path / "w", r"tensor 'W': its data_offsets \[0, 4\] span 4 bytes")
+
+
+def test_foreign_safetensors_file(tmp_path):
+    safetensors.numpy.save_file({"0.W": np.zeros((4, 6), np.float32)}, tmp_path / "w")
+    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "w", "without chainrule's metadata")
+
+
+def test_newer_format_version(tmp_path):
+    safetensors.numpy.save_file({"W": np.zeros((2, 2), np.float32), "b": np.zeros(2, np.float32)}, tmp_path / "w",
+                                metadata={"format": "chainrule-weights", "format_version": "2", "dtype": "float32"})
+    assert_refused(cr.Linear(2, 2, seed=0), tmp_path / "w", "format version '2'")
+
+
+def test_missing_parameter(saved):
+    assert_refused(cr.Sequential(cr.Linear(4, 6), cr.Tanh(), cr.Linear(6, 3), Scale(3), seed=1), saved,
+                   r"missing parameters \(the model has them, the file does not\): '3\.a'$")
+
+
+def test_unexpected_parameter(saved):
+    assert_refused(cr.Sequential(cr.Linear(4, 6), cr.Tanh(), seed=1), saved,
+                   r"unexpected parameters \(the file has them, the model does not\): '2\.W', '2\.b'$")
+
+
+def test_missing_and_unexpected_are_listed_together(saved):
+    assert_refused(cr.Sequential(cr.Linear(4, 6), cr.Linear(6, 3), seed=1), saved,
+                   r"missing parameters .*: '1\.W', '1\.b'; unexpected parameters .*: '2\.W', '2\.b'")
+
+
+def test_wrong_shape(saved):
+    assert_refused(cr.mlp([4, 6, 5], "tanh", seed=1), saved,
+                   r"parameter '2\.W' has shape \[6, 3\] in the file; the model's is \[6, 5\]")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_value(tmp_path, value):
+    source = cr.mlp([4, 6, 3], seed=0)
+    source.params["2.W"][1, 2] = value
+    save_weights(source, tmp_path / "w")
+    assert_refused(cr.mlp([4, 6, 3], seed=1), tmp_path / "w",
+                   rf"parameter '2\.W': expected finite values, found {value} at index \(1, 2\)")
+
+
+def test_not_a_model(saved):
+    with pytest.raises(HyperparameterError, match="model: expected a chainrule Layer, got dict"):
+        load_weights({"0.W": 1}, saved)
+    with pytest.raises(HyperparameterError, match="model: expected a chainrule Layer, got str"):
+        save_weights("w", saved)
+
+
+def test_layer_that_skipped_layer_init_is_named(tmp_path):
+    class Broken(cr.Layer):
+        def __init__(self):  # forgets super().__init__()
+            pass
+
+    with pytest.raises(HyperparameterError, match=r"the model \(Broken\) was not set up as a Layer"):
+        save_weights(Broken(), tmp_path / "w")
+    assert not (tmp_path / "w").exists()
+
+
+# -- saving ------------------------------------------------------------------------------
+
+def test_mixed_dtypes_are_refused_and_nothing_is_written(tmp_path):
+    model = cr.Sequential(cr.Linear(2, 2), cr.Linear(2, 2, dtype="float64"))
+    with pytest.raises(ModelFileError, match="must all be float32 or all float64; got 0.W: float32"):
+        save_weights(model, tmp_path / "w")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(ModelFileError, match="No space left on device"):
+        save_weights(cr.mlp([4, 6, 3], seed=0), tmp_path / "w")
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a temporary one
+
+
+def test_failed_overwrite_keeps_the_old_file(saved, monkeypatch):
+    before = saved.read_bytes()
+
+    def refuse(source, destination):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(ModelFileError, match="cannot write"):
+        save_weights(cr.mlp([4, 6, 3], seed=5), saved)
+    assert saved.read_bytes() == before
+    assert list(saved.parent.iterdir()) == [saved]
