@@ -68,6 +68,14 @@ def test_unknown_initializer():
         get_initializer("orthogonal")
 
 
+@pytest.mark.parametrize("name", [["he_normal"], None, 3])
+def test_an_initializer_that_is_not_a_name_is_refused(name):
+    with pytest.raises(cr.HyperparameterError, match=r"init: expected an initializer name, got"):
+        get_initializer(name)
+    with pytest.raises(cr.HyperparameterError, match=r"init: expected an initializer name"):
+        cr.Linear(2, 2, init=name)
+
+
 def test_as_generator():
     rng = np.random.default_rng(0)
     assert as_generator(rng) is rng

@@ -99,3 +99,8 @@ class ChainruleWarning(UserWarning):
 
 class OneHotTargetsWarning(ChainruleWarning):
     """``fit`` was given one-hot float rows as targets without a loss, and trains them with MSE."""
+
+
+class OutputActivationWarning(ChainruleWarning):
+    """``fit`` was given a model ending in the activation its loss applies itself (a Softmax
+    before the softmax cross-entropy, a Sigmoid before the binary cross-entropy)."""

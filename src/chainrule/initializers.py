@@ -78,6 +78,8 @@ ALIASES = {
 
 def get_initializer(name: str) -> Initializer:
     """The initializer called ``name`` (or one of its aliases, e.g. "xavier_uniform")."""
+    if not isinstance(name, str):
+        raise HyperparameterError(f"init: expected an initializer name, got {name!r}")
     key = ALIASES.get(name, name)
     if key not in INITIALIZERS:
         known = ", ".join(sorted([*INITIALIZERS, *ALIASES]))

@@ -597,6 +597,31 @@ def test_no_one_hot_warning_otherwise(y, loss):
             assert y.shape[1] == 2
 
 
+# -- a model ending in the activation its loss applies -------------------------------------------
+@pytest.mark.parametrize("model, y, loss, activation", [
+    (cr.mlp([4, 8, 3], output_activation="softmax", seed=0), Y_IRIS, None, "Softmax"),
+    (cr.Sequential(cr.Linear(4, 3), cr.Sequential(cr.Linear(3, 3), cr.Softmax()), seed=0), Y_IRIS, None, "Softmax"),
+    (cr.mlp([4, 8, 2], output_activation="sigmoid", seed=0), np.eye(2)[Y_IRIS % 2], "binary_cross_entropy", "Sigmoid"),
+], ids=["softmax", "nested softmax", "sigmoid"])
+def test_a_last_activation_the_loss_applies_itself_warns(model, y, loss, activation):
+    with pytest.warns(cr.OutputActivationWarning, match=f"last layer is a {activation}.*applied twice") as caught:
+        cr.fit(model, X_IRIS, y, loss=loss, epochs=1, verbose=0)
+    assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("model, y, loss", [
+    (cr.mlp([4, 8, 3], seed=0), Y_IRIS, None),  # logits
+    (cr.mlp([4, 8, 1], output_activation="sigmoid", seed=0), (Y_IRIS % 2).astype(float), None),  # sigmoid + MSE
+    (cr.mlp([4, 8, 3], output_activation="softmax", seed=0), ONE_HOT_IRIS, "mse"),
+    (cr.Residual(cr.Sequential(cr.Linear(4, 4), cr.Softmax())), (Y_IRIS % 4), None),  # ends in the sum
+])
+def test_no_output_activation_warning_otherwise(model, y, loss):
+    model.initialize(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cr.OutputActivationWarning)
+        cr.fit(model, X_IRIS, y, loss=loss, epochs=1, verbose=0)
+
+
 # -- a column of labels (n_samples, 1) ------------------------------------------------------------
 @pytest.mark.parametrize("labels", [Y_IRIS, SPECIES[Y_IRIS], SPECIES[Y_IRIS].astype(object)],
                          ids=["integers", "strings", "objects"])

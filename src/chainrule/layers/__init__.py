@@ -37,12 +37,53 @@ def activation_layer(name: str) -> Layer:
     return ACTIVATIONS[name]()
 
 
-def mlp(sizes, activation: str = "relu", *, seed=None, dtype="float32") -> Sequential:
-    """A multi-layer perceptron: Linear layers of ``sizes`` with ``activation`` between them.
+def mlp(sizes, activation: str | list[str] | tuple[str, ...] = "relu", *, init: str = "auto",
+        output_activation: str | None = None, seed=None, dtype="float32") -> Sequential:
+    """A multi-layer perceptron: Linear layers of ``sizes`` with activations between them.
 
     ``mlp([64, 128, 64, 10])`` is ``Sequential(Linear(64, 128), ReLU(), Linear(128, 64),
-    ReLU(), Linear(64, 10))``; the last layer has no activation (its outputs are the logits
-    or values the loss expects).
+    ReLU(), Linear(64, 10))``; by default the last layer has no activation (its outputs are
+    the logits or values the loss expects).
+
+    Parameters
+    ----------
+    sizes : list of int
+        The input width, the hidden widths, then the output width (at least two numbers).
+    activation : str or list/tuple of str
+        One activation name (see ``ACTIVATIONS``) for every hidden layer, or one name per
+        hidden layer, ``len(sizes) - 2`` of them, in order ("identity" for none).
+    init : str
+        Weight initializer of every Linear (a name or alias of chainrule.initializers).
+        "auto" (the default) lets each Linear choose from the activation after it, as
+        ``Linear`` does: He before the ReLU family, Glorot otherwise.
+    output_activation : str, optional
+        An activation layer after the last Linear; None (the default) adds none. Pair it
+        with a loss that takes its outputs as they are: "sigmoid" with ``loss="mse"`` (the
+        default loss for float targets) on targets in [0, 1]. Do not end in "softmax" for
+        the cross-entropy loss (the default for labels), nor in "sigmoid" for
+        "binary_cross_entropy": those losses, ``cr.predict_proba`` and the ONNX
+        ``probabilities`` option apply the softmax or sigmoid to the outputs themselves,
+        so it would be applied twice without any error or warning, and a multilabel
+        ``cr.predict`` (outputs > 0) would answer 1 for every label.
+    seed : None, int or numpy.random.Generator
+        Source of every weight (see ``Sequential``).
+    dtype : "float32" (default) or "float64"
+
+    Raises
+    ------
+    HyperparameterError
+        For bad ``sizes``; an unknown activation name (naming ``activation``,
+        ``activation[i]`` or ``output_activation``); a list of activations whose length is
+        not the number of hidden layers; an unknown ``init``.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> model = cr.mlp([4, 16, 8, 1], ["relu", "tanh"], output_activation="sigmoid", seed=0)
+    >>> [type(layer).__name__ for layer in model.layers]
+    ['Linear', 'ReLU', 'Linear', 'Tanh', 'Linear', 'Sigmoid']
+    >>> model(np.zeros((2, 4))).shape
+    (2, 1)
     """
     try:
         sizes = list(sizes)
@@ -51,11 +92,35 @@ def mlp(sizes, activation: str = "relu", *, seed=None, dtype="float32") -> Seque
     if len(sizes) < 2:
         raise HyperparameterError(f"sizes: expected at least an input and an output width, got {sizes!r}")
     sizes = [positive_int(size, f"sizes[{index}]") for index, size in enumerate(sizes)]  # named by position
-    activation_layer(activation)  # an unknown name fails here, before any layer is built
+    # Every activation name is checked here, before any layer is built (Linear checks init).
+    hidden_activations = _hidden_activations(activation, n_hidden=len(sizes) - 2)
+    if output_activation is not None:
+        _check_activation_name(output_activation, "output_activation")
     layers = []
-    for n_in, n_out in zip(sizes, sizes[1:]):
-        layers += [Linear(n_in, n_out, dtype=dtype), activation_layer(activation)]
-    return Sequential(*layers[:-1], seed=seed)
+    for n_in, n_out, name in zip(sizes, sizes[1:], [*hidden_activations, output_activation]):
+        layers.append(Linear(n_in, n_out, init=init, dtype=dtype))
+        if name is not None:
+            layers.append(activation_layer(name))
+    return Sequential(*layers, seed=seed)
+
+
+def _hidden_activations(activation, n_hidden: int) -> list[str]:
+    """The activation name of each of ``n_hidden`` hidden layers, from mlp's ``activation``."""
+    if not isinstance(activation, (list, tuple)):
+        _check_activation_name(activation, "activation")
+        return [activation] * n_hidden
+    if len(activation) != n_hidden:
+        raise HyperparameterError(f"activation: expected {n_hidden} names, one per hidden layer, "
+                                  f"got {len(activation)}: {list(activation)!r}")
+    for index, name in enumerate(activation):
+        _check_activation_name(name, f"activation[{index}]")
+    return list(activation)
+
+
+def _check_activation_name(name, argument: str) -> None:
+    """HyperparameterError naming ``argument`` unless ``activation_layer`` knows ``name``."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise HyperparameterError(f"{argument}: unknown name {name!r}; expected one of {', '.join(ACTIVATIONS)}")
 
 
 __all__ = [

@@ -27,9 +27,11 @@ from ..backend import get_array_module, module_for, to_device, to_numpy
 from ..checks import as_matrix, as_sample_weights, check_finite, feature_names, positive_int, select_features
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
-from ..errors import DataError, DivergenceError, HyperparameterError, LabelError, OneHotTargetsWarning, ShapeError
+from ..errors import (DataError, DivergenceError, HyperparameterError, LabelError, OneHotTargetsWarning,
+                      OutputActivationWarning, ShapeError)
+from ..layers import Sequential, Sigmoid, Softmax
 from ..layers.layer import Layer
-from ..losses import MSE, SoftmaxCrossEntropy, get_loss
+from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
 from ..losses.loss import takes_weights
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
@@ -110,7 +112,10 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         MSE when it holds floats (float labels such as 0.0/1.0, or one-hot rows, are then
         regression targets; a shape error this gives says so, and float one-hot rows as wide
         as the outputs, Keras's ``to_categorical`` labels, give a OneHotTargetsWarning). It must train for the task of
-        the model's preprocessor, if it has one (HyperparameterError otherwise).
+        the model's preprocessor, if it has one (HyperparameterError otherwise). The
+        cross-entropy losses take logits: a model ending in a Softmax (for
+        SoftmaxCrossEntropy) or a Sigmoid (for BinaryCrossEntropy) gives an
+        OutputActivationWarning, as the activation would be applied twice.
     optimizer : Optimizer or name
         An optimizer made for ``model``, or "sgd", "rmsprop", "adam", "adamw" (with ``lr``).
     lr : float, optional
@@ -288,6 +293,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
             f"loss does), or no sample weights"
         )
 
+    warn_if_output_activation(model, loss)
     float_hint = FLOAT_TARGETS_HINT if loss_was_inferred and y.dtype.kind == "f" else ""
     if float_hint:
         warn_if_one_hot(y, n_outputs)
@@ -581,6 +587,27 @@ def warn_if_one_hot(y, n_outputs: int) -> None:
             f"y: every row is one-hot over the {n_outputs} outputs, but y holds floats, so fit trains them as "
             f"regression targets with MSE; for classification pass loss='cross_entropy' (these rows are its "
             f"probability targets) or the class indices y.argmax(axis=1)", OneHotTargetsWarning, stacklevel=3)
+
+
+#: loss type -> the activation it applies to the outputs itself
+LOSS_ACTIVATIONS = {SoftmaxCrossEntropy: Softmax, BinaryCrossEntropy: Sigmoid}
+
+
+def warn_if_output_activation(model: Layer, loss) -> None:
+    """An OutputActivationWarning when the model's last layer is the activation that ``loss``
+    applies to the outputs itself: the softmax (or sigmoid) would be applied twice.
+
+    The losses take logits; so do ``predict_proba`` and the ONNX ``probabilities`` output.
+    """
+    last = model
+    while isinstance(last, Sequential) and last.layers:
+        last = last.layers[-1]
+    activation = LOSS_ACTIVATIONS.get(type(loss))
+    if activation is not None and isinstance(last, activation):
+        warnings.warn(
+            f"model: its last layer is a {activation.__name__}, which {type(loss).__name__} applies to the "
+            f"outputs itself (it takes logits), so it is applied twice and training stalls; remove the last "
+            f"layer (cr.mlp without output_activation)", OutputActivationWarning, stacklevel=3)
 
 
 EARLIER_FIT_HINT = "pass standardize=None to continue with it, or set model.preprocessor = None to fit a new one"
