@@ -280,3 +280,70 @@ def test_a_cell_too_large_is_named_by_its_column_in_the_file_whatever_the_models
     with pytest.raises(DataError, match=r"line 3, column 2 'a': 1e39 is too large for float32"):
         csv_file.load_csv_for_model(path, n_features=2, feature_names=["b", "a"], label_required=False,
                                     dtype=numpy.float32)
+
+
+# A file without quotes is split by hand; one with a quote is read by the csv module. Both must
+# give the same numbers and the same errors: a quoted header name sends the same cells down the
+# csv module's path.
+def read_both_ways(tmp_path, header, body, **options):
+    """``(outcome without quotes, outcome with a quoted header)``: the result's bits, or the error."""
+    outcomes = []
+    for first_name in (header[0], f'"{header[0]}"'):
+        path = write(tmp_path, ",".join([first_name, *header[1:]]) + "\n" + body)
+        try:
+            data = load_csv(path, **options)
+            outcomes.append((data.X_train.tobytes(), data.X_train.shape, data.y_train.tolist(), data.task))
+        except DataError as error:
+            outcomes.append(str(error))
+    return outcomes
+
+
+@pytest.mark.parametrize("cell, number", [
+    (" 1.5", 1.5), ("1.5 ", 1.5), ("\t2", 2.0), ("\u00a01.5", 1.5), ("+1", 1.0), ("1_000", 1000.0),
+    ("\u0661\u0662", 12.0), ("1e-400", 0.0), ("-0", -0.0), (".5", 0.5), ("1.7976931348623157e308", 1.7976931348623157e308),
+    ("1.5\x1c", None), ("\x1f1", None), ("1__0", None), ("0x10", None), ("1 5", None), ("nan", None),
+    ("-Infinity", None), ("1e999", None), ("", None), (" ", None), ("x", None),
+])
+def test_a_tricky_cell_reads_alike_with_and_without_quotes(tmp_path, cell, number):
+    unquoted, quoted = read_both_ways(tmp_path, ["a", "b", "label"], f"1,2,0\n3,{cell},1\n")
+    assert unquoted == quoted
+    if number is None:
+        assert "line 3, column 2 'b'" in unquoted
+    else:
+        assert numpy.frombuffer(unquoted[0])[3] == number
+        assert numpy.signbit(numpy.frombuffer(unquoted[0])[3]) == numpy.signbit(number)
+
+
+def test_chunks_blank_lines_crlf_and_a_label_in_the_middle_read_alike_with_and_without_quotes(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 3)
+    rows = [f"{i * 0.1!r},{'ab'[i % 2]}, {-i}e-3 ,{i}" for i in range(11)]
+    body = "\r\n".join(rows[:4] + ["", "  "] + rows[4:]) + "\r\n\r\n"
+    unquoted, quoted = read_both_ways(tmp_path, ["a", "kind", "b", "c"], body, label="kind")
+    assert unquoted == quoted
+    X = numpy.frombuffer(unquoted[0]).reshape(unquoted[1])
+    assert X[:, 1].tolist() == [-i / 1000 for i in range(11)] and unquoted[2] == list("abababababa")
+
+
+def test_a_bad_cell_in_the_middle_of_the_second_chunk_is_named_by_its_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 4)
+    rows = [f"{i},{i + 0.5},y{i % 3}" for i in range(12)]
+    rows[5] = "5,1_0_,y2"  # the 2nd row of the 2nd chunk; float() refuses a trailing underscore
+    body = "\n".join(rows[:2] + [""] + rows[2:]) + "\n"  # a blank line shifts the line numbers by one
+    unquoted, quoted = read_both_ways(tmp_path, ["a", "b", "label"], body)
+    assert unquoted == quoted
+    assert "line 8, column 2 'b': expected a number, found '1_0_'" in unquoted
+
+
+def test_a_ragged_row_is_named_before_a_bad_cell_above_it_in_its_chunk(tmp_path):
+    unquoted, quoted = read_both_ways(tmp_path, ["a", "b", "label"], "1,x,0\n2,3,1\n4,1\n")
+    assert unquoted == quoted
+    assert "line 4: expected 3 cells as in the header, found 2" in unquoted
+
+
+def test_a_cell_too_large_for_float32_in_a_later_chunk_reads_alike_with_and_without_quotes(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 2)
+    body = "1,x,2,3\n4,y,5,6\n7,x,8,9\n1,y,-1e300,4e38\n"
+    unquoted, quoted = read_both_ways(tmp_path, ["a", "label", "b", "c"], body, label="label", dtype="float32")
+    assert unquoted == quoted
+    assert "line 5, column 3 'b': -1e300 is too large for float32" in unquoted
+
