@@ -208,6 +208,16 @@ def test_no_kinks_are_reported_for_a_smooth_model():
     assert "kink" not in str(report)
 
 
+def test_a_stationary_point_of_a_smooth_loss_is_no_kink():
+    # X = 0 and classes 0 and 1 with b = 0: the mean gradient of b is exactly 0, so the one-sided
+    # slopes differ only by the curvature times eps, which the largest gradient (0) cannot scale.
+    model = cr.Sequential(cr.Linear(2, 2, dtype="float64"), seed=0)
+    report = cr.gradcheck(model, np.zeros((2, 2)), np.array([0, 1]), "cross_entropy")
+    assert report.errors["0.b"] == 0.0
+    assert set(report.kinks.values()) == {0}
+    assert "kink" not in str(report)
+
+
 # -- the weighted loss that fit(sample_weight=...) trains ----------------------------------------
 @pytest.mark.parametrize("loss, y", [
     ("cross_entropy", np.array([0, 1, 1, 0, 1])),

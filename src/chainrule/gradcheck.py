@@ -43,6 +43,10 @@ INPUT = "input"  # the report's name for ∂L/∂X
 # An element is at a kink when its two one-sided differences differ by more than this
 # fraction of the array's largest gradient: far above the O(ε)·L'' of a smooth loss.
 KINK_RATIO = 1e-3
+# ... and by more than this many ε: a smooth loss's one-sided slopes differ by about
+# |∂²L/∂θ²|·ε, which is no kink, also where the gradient itself is about 0 (a stationary point,
+# where KINK_RATIO of the largest gradient is about 0 too).
+KINK_CURVATURE = 100.0
 
 
 @dataclass
@@ -189,18 +193,19 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         exact = analytic[name].reshape(-1)[indices]
         report.errors[name] = relative_error(exact, numeric)
         report.checked[name] = len(indices)
-        report.kinks[name] = count_kinks((plus - unperturbed) / eps, (unperturbed - minus) / eps, exact)
+        report.kinks[name] = count_kinks((plus - unperturbed) / eps, (unperturbed - minus) / eps, exact, eps)
     return report
 
 
-def count_kinks(right_slope, left_slope, exact) -> int:
+def count_kinks(right_slope, left_slope, exact, eps: float) -> int:
     """How many elements have one-sided slopes that differ by more than KINK_RATIO of the
-    array's largest gradient (0 when anything is not finite: that is reported as an error)."""
+    array's largest gradient and by more than KINK_CURVATURE·``eps`` (0 when anything is not
+    finite: that is reported as an error)."""
     slopes = numpy.concatenate([right_slope, left_slope, exact])
     if not numpy.isfinite(slopes).all():
         return 0
-    scale = float(numpy.abs(slopes).max(initial=0))
-    return int((numpy.abs(right_slope - left_slope) > KINK_RATIO * scale).sum()) if scale > 0 else 0
+    threshold = max(KINK_RATIO * float(numpy.abs(slopes).max(initial=0)), KINK_CURVATURE * eps)
+    return int((numpy.abs(right_slope - left_slope) > threshold).sum())
 
 
 def relative_error(exact, numeric) -> float:
