@@ -238,6 +238,19 @@ def test_a_missing_label_column_is_named_only_when_labels_are_needed(tmp_path):
         csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label")
 
 
+def test_by_name_without_a_label_the_last_column_is_the_label_unless_it_is_a_feature(tmp_path):
+    path = write(tmp_path, "id,b,a,kind\n7,1,2,x\n8,3,4,y\n")
+    X, y = csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"])
+    assert X.tolist() == [[2, 1], [4, 3]] and y.tolist() == ["x", "y"]
+    path = write(tmp_path, "kind,c,a,b\nx,0,1,2\n")  # the last column is the feature b
+    X, y = csv_file.load_csv_for_model(path, n_features=3, feature_names=["c", "a", "b"], label_required=False)
+    assert X.tolist() == [[0, 1, 2]] and y is None
+    with pytest.raises(DataError, match=r"data.csv: no label column: the last column 'b' is one of the model's "
+                                        r"features; name the label column \(--label NAME / label='NAME'\); the header "
+                                        r"has columns 'kind', 'c', 'a', 'b'$"):
+        csv_file.load_csv_for_model(path, n_features=3, feature_names=["c", "a", "b"])
+
+
 def test_by_position_a_file_as_wide_as_the_model_has_no_label_column(tmp_path):
     path = write(tmp_path, "p,q\n1,2\n")
     X, y = csv_file.load_csv_for_model(path, n_features=2, label_required=False)

@@ -31,7 +31,6 @@ the file, the line and the column (number and header name), as for a cell that i
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import os
@@ -74,10 +73,7 @@ def rows(args, model, *, labels_required: bool):
     _refuse_split_options(args, "it is not a built-in data set", splits="a built-in data set")
     if args.data.lower().endswith(".csv"):
         feature_names, label = saved_columns(model) or (None, None)
-        label = args.label or label
-        if feature_names is not None and label is None:  # the label is the last column, unless that is a feature
-            last = _last_column(args.data)
-            label = last if last not in feature_names else None
+        label = args.label or label  # else the loader takes the last column, unless it is a feature
         return load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
                                   label=label, label_required=labels_required,
                                   text_labels=has_text_classes(model), dtype=model.dtype)
@@ -273,19 +269,6 @@ def _are_names(names, width: int) -> bool:
     """Whether ``names`` is a list of ``width`` distinct strings, one per input feature."""
     return (isinstance(names, list) and len(names) == width and all(isinstance(name, str) for name in names)
             and len(set(names)) == width)
-
-
-def _last_column(path) -> str | None:
-    """The name of a CSV file's last column, or None when its header cannot be read here
-    (the loader then says why)."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            for row in csv.reader(handle):
-                if any(cell.strip() for cell in row):
-                    return row[-1].strip()
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None
-    return None
 
 
 def has_text_classes(model) -> bool:

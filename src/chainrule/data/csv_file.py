@@ -135,7 +135,8 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
 
     With ``feature_names`` (the header names the model was trained on) columns are chosen by
     name: those columns in that order, wherever they stand in the file; other columns are not
-    read. The label column is then ``label``, when the header has it. Without ``feature_names``
+    read. The label column is then ``label``, when the header has it, or without ``label`` the
+    last column, unless that is one of the features. Without ``feature_names``
     columns are chosen by position: the label column is ``label`` (default: the last column) and
     every other column is a feature, except that a file of exactly ``n_features`` columns and
     no ``label`` has no label column.
@@ -175,12 +176,12 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
     header = _read_header(rows, path, min_columns=1)
     if feature_names is not None:
         feature_columns = [_feature_column(header, name, path) for name in feature_names]
-        label_column = header.index(label) if label in header else None
+        label_column = _named_label_column(header, label, feature_columns)
     else:
         label_column = _positional_label_column(header, label, n_features, path)
         feature_columns = [j for j in range(len(header)) if j != label_column]
     if label_column is None and label_required:
-        raise DataError(_missing_label_message(header, label, path))
+        raise DataError(_missing_label_message(header, label, path, by_name=feature_names is not None))
     X, label_cells, lines = _read_body(rows, header, feature_columns, label_column, path, dtype)
     if label_column is None:
         return X, None
@@ -201,6 +202,15 @@ def _feature_column(header: list, name: str, path: Path) -> int:
     return header.index(name)
 
 
+def _named_label_column(header: list, label: str | None, feature_columns: list) -> int | None:
+    """The label column beside features chosen by name: ``label`` if the header has it, else
+    without ``label`` the last column unless it is a feature; None when there is none."""
+    if label is not None:
+        return header.index(label) if label in header else None
+    last = len(header) - 1
+    return None if last in feature_columns else last
+
+
 def _positional_label_column(header: list, label: str | None, n_features: int, path: Path) -> int | None:
     """The label column by position: ``label``, else none for ``n_features`` columns, else the last."""
     if label is not None:
@@ -210,10 +220,14 @@ def _positional_label_column(header: list, label: str | None, n_features: int, p
     return len(header) - 1
 
 
-def _missing_label_message(header: list, label: str | None, path: Path) -> str:
-    """Why a file without its label column cannot be scored."""
+def _missing_label_message(header: list, label: str | None, path: Path, *, by_name: bool = False) -> str:
+    """Why a file without its label column cannot be scored (``by_name``: the features were
+    chosen by name, so the label column is the last one unless that is a feature)."""
     if label is not None:
         return f"{path}: no label column named {label!r} to score against; the header has columns {listing(header)}"
+    if by_name:
+        return (f"{path}: no label column: the last column {header[-1]!r} is one of the model's features; "
+                f"name the label column (--label NAME / label='NAME'); the header has columns {listing(header)}")
     return (f"{path}: no label column: its {len(header)} columns are the model's features; "
             f"scoring needs the labels too (add them as the last column)")
 
