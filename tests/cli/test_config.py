@@ -46,16 +46,25 @@ def test_values_of_the_right_type_are_taken(values):
     ({"lr": float("inf")}, r"key 'lr' expects a finite number, got inf"),
     ({"plots": 1}, r"key 'plots' expects true or false, got int 1"),
     ({"hidden": [128, 64]}, r"key 'hidden' expects a string, got list \[128, 64\]"),
+    ({"activation": 3}, r"key 'activation' expects a string or a list of strings, got int 3"),
+    ({"activation": ["relu", None]}, r"key 'activation' expects a string or a list of strings, got list \['relu', None\]"),
+    ({"init": ["he_normal"]}, r"key 'init' expects a string, got list \['he_normal'\]"),
 ])
 def test_unknown_keys_and_wrong_types_are_refused(values, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig().with_values(values, "run.toml")
 
 
-@pytest.mark.parametrize("batch_size", [None, 64])
-def test_to_toml_reads_back_as_the_same_config(batch_size):
+@pytest.mark.parametrize("activation", ["relu,tanh", ["relu", "tanh"], []])
+def test_activation_takes_a_string_or_a_list_of_strings(activation):
+    config = TrainConfig().with_values({"activation": activation, "init": "he_normal"}, "run.toml")
+    assert (config.activation, config.init) == (activation, "he_normal")
+
+
+@pytest.mark.parametrize("batch_size, activation", [(None, "relu"), (64, ["gelu", "tanh"])])
+def test_to_toml_reads_back_as_the_same_config(batch_size, activation):
     config = TrainConfig().with_values({"data": 'C:\\data\\"odd" name.csv', "lr": 0.0003, "plots": False,
-                                        "batch_size": batch_size}, "test")
+                                        "batch_size": batch_size, "activation": activation}, "test")
     table = tomllib.loads(config.to_toml())
     assert table == {key: value for key, value in dataclasses.asdict(config).items() if value is not None}
     assert TrainConfig().with_values(table, "config.toml") == config

@@ -74,6 +74,15 @@ def test_a_loss_the_data_cannot_take_is_named_where_it_was_given(tmp_path, capsy
 
 
 # -- class weights: the weighted loss that chainrule train trains with them -----------------------
+def test_a_gpu_runs_config_is_checked_on_the_cpu(tmp_path, capsys):
+    """A config.toml with device = "cuda" is checked on the CPU, also on a machine without
+    CuPy, and with class weights, which train refuses on the GPU."""
+    (tmp_path / "run.toml").write_text('data = "iris"\nhidden = "4"\ndevice = "cuda"\nclass_weight = "balanced"\n')
+    code, out, err = call(capsys, "gradcheck", "--config", tmp_path / "run.toml", "--samples", "4")
+    assert code == 0, err
+    assert "0.W" in out
+
+
 def test_class_weight_in_a_config_checks_the_weighted_loss(tmp_path, capsys, monkeypatch):
     """A run's config.toml with class_weight = "balanced" checks the loss that run trained:
     each sampled row weighted by scikit-learn's balanced weight of its class."""

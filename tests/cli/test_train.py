@@ -16,8 +16,10 @@ import pytest
 from sklearn.datasets import load_diabetes
 
 import chainrule as cr
+from chainrule.cli import gradcheck as gradcheck_command, train as train_command
 from chainrule.cli.config import TrainConfig
 from chainrule.io import read
+from chainrule.io.architecture import to_config
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
@@ -505,6 +507,17 @@ BAD_OPTIONS = [
     (["--seed", "-1"], "--seed"),
     (["--patience", "-1"], "--patience"),
     (["--checkpoint-every", "0"], "--checkpoint-every"),
+    (["--activation", "relu,tanh,relu"], "--activation: expected one name for every hidden layer, or 2 names "
+                                         "comma-separated, one per hidden layer (--hidden is '256,128'), each one of "
+                                         "relu, leaky_relu, sigmoid, logistic, tanh, gelu, identity, softmax; "
+                                         "got 3 names: 'relu,tanh,relu'"),
+    (["--hidden", "8", "--activation", "relu,tanh"], "or 1 name comma-separated, one per hidden layer (--hidden is "
+                                                     "'8'), each one of relu, "),
+    (["--activation", "relu,,tanh"], "got 'relu,,tanh', which has an empty name"),
+    (["--activation", "relu,"], "got 'relu,', which has an empty name"),
+    (["--activation", "relu,swish"], "each one of relu, leaky_relu, sigmoid, logistic, tanh, gelu, identity, "
+                                     "softmax; got 'swish' in 'relu,swish'"),
+    (["--init", "he"], "--init: expected one of 'auto', 'glorot_normal', 'glorot_uniform', 'he_normal', "),
     (["--epochs", "ten"], "argument --epochs: invalid int value: 'ten'"),
     (["--colour", "red"], "chainrule train: unrecognized arguments: --colour red"),
     (["--distributed", "--distributed-timeout", "-1"], "--distributed-timeout: expected a number > 0, got -1.0"),
@@ -689,3 +702,172 @@ def test_resume_with_fewer_epochs_than_the_checkpoint_exits_2_naming_the_option(
     assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
     assert call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "3",
                 "--quiet")[0] == 0  # as many: nothing left to train, which is no error
+
+
+# -- --activation per hidden layer, --init -------------------------------------------------------
+
+def record_initial_networks(monkeypatch, module, function: str) -> list:
+    """Wrap ``module.function`` (train's fit, gradcheck's gradcheck) so that it records the
+    network it is given, as it is before it runs: (its architecture, a copy of its parameters)."""
+    recorded = []
+    original = getattr(module, function)
+
+    def recording(model, *args, **kwargs):
+        recorded.append((to_config(model), {name: array.copy() for name, array in model.params.items()}))
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(module, function, recording)
+    return recorded
+
+
+def assert_same_network(recorded, expected) -> None:
+    architecture, params = recorded
+    assert architecture == to_config(expected)
+    assert list(params) == list(expected.params)
+    assert all(np.array_equal(params[name], expected.params[name]) for name in params)
+
+
+def test_the_default_network_is_cr_mlp_with_its_defaults(tmp_path, capsys, monkeypatch):
+    """No model option: a 64-256-128-10 network of ReLUs, "auto" initializers and seed 0, the
+    very weights of cr.mlp([64, 256, 128, 10], seed=0)."""
+    recorded = record_initial_networks(monkeypatch, train_command, "fit")
+    code, _, err = call(capsys, "train", "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert_same_network(recorded[0], cr.mlp([64, 256, 128, 10], seed=0))
+    saved = tomllib.loads((tmp_path / "run" / "config.toml").read_text())
+    assert (saved["activation"], saved["init"]) == ("relu", "auto")
+
+
+@pytest.mark.parametrize("activation", ["tanh,relu", "tanh, relu"])
+def test_one_activation_per_hidden_layer_and_an_initializer(tmp_path, capsys, monkeypatch, activation):
+    recorded = record_initial_networks(monkeypatch, train_command, "fit")
+    code, _, err = call(capsys, "train", *IRIS, "--hidden", "8,4", "--activation", activation, "--init",
+                        "lecun_normal", "--epochs", "1", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert_same_network(recorded[0], cr.mlp([4, 8, 4, 3], ["tanh", "relu"], init="lecun_normal", seed=0))
+    model = cr.load(tmp_path / "run" / "model.safetensors")
+    assert [type(layer).__name__ for layer in model.layers] == ["Linear", "Tanh", "Linear", "ReLU", "Linear"]
+    assert {layer.init for layer in model.layers if isinstance(layer, cr.Linear)} == {"lecun_normal"}
+    saved = tomllib.loads((tmp_path / "run" / "config.toml").read_text())
+    assert (saved["activation"], saved["init"]) == (activation, "lecun_normal")
+
+
+def test_an_initializer_alias_is_taken(tmp_path, capsys, monkeypatch):
+    recorded = record_initial_networks(monkeypatch, train_command, "fit")
+    code, _, err = call(capsys, "train", *IRIS, "--init", "xavier_normal", "--epochs", "1", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert_same_network(recorded[0], cr.mlp([4, 8, 3], init="xavier_normal", seed=0))
+
+
+def test_a_config_file_gives_the_activations_as_a_list_which_the_run_saves_and_resumes(tmp_path, capsys, monkeypatch):
+    config = tmp_path / "run.toml"
+    config.write_text('data = "iris"\nhidden = "6,5"\nactivation = ["gelu", "sigmoid"]\ninit = "he_uniform"\n'
+                      'epochs = 2\npatience = 0\nplots = false\n')
+    recorded = record_initial_networks(monkeypatch, train_command, "fit")
+    assert call(capsys, "train", "--config", config, "--quiet", "--out", tmp_path / "cut")[0] == 0
+    assert_same_network(recorded[0], cr.mlp([4, 6, 5, 3], ["gelu", "sigmoid"], init="he_uniform", seed=0))
+    saved = tomllib.loads((tmp_path / "cut" / "config.toml").read_text())
+    assert (saved["activation"], saved["init"]) == (["gelu", "sigmoid"], "he_uniform")
+    # --resume rebuilds the same network from the checkpoint, and ends as the uninterrupted run.
+    (tmp_path / "cut" / "config.toml").unlink()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--epochs", "4",
+                        "--quiet")
+    assert code == 0, err
+    assert call(capsys, "train", "--config", config, "--epochs", "4", "--quiet", "--out", tmp_path / "whole")[0] == 0
+    resumed, whole = (cr.load(tmp_path / name / "model.safetensors") for name in ("cut", "whole"))
+    assert to_config(resumed) == to_config(whole)
+    assert same_weights(resumed, whole)
+
+
+HOLDS = "; the checkpoint holds that network's weights; resume without changing"
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (["--activation", "tanh"], f"--activation: 'tanh' differs from the resumed run's 'relu,tanh'{HOLDS} activation"),
+    (["--init", "auto"], f"--init: 'auto' differs from the resumed run's 'he_normal'{HOLDS} init"),
+    (["--hidden", "8,5"], f"--hidden: '8,5' differs from the resumed run's '8,4'{HOLDS} hidden"),
+    # one width for the saved two activations: refused before cr.fit, naming both values
+    (["--hidden", "6"], "checkpoint.safetensors: key 'activation': expected one name for every hidden layer, or 1 "
+                        "name comma-separated, one per hidden layer (--hidden is '6')"),
+])
+def test_resume_refuses_another_network_as_it_refuses_another_hidden(tmp_path, capsys, options, fragment):
+    """The checkpoint holds the network: another width, activation or initializer is refused,
+    naming the option, before any data is read, and the run is left as it was."""
+    assert call(capsys, "train", *IRIS, "--hidden", "8,4", "--activation", "relu,tanh", "--init", "he_normal",
+                "--epochs", "2", "--out", tmp_path / "run")[0] == 0
+    before = (tmp_path / "run" / "model.safetensors").read_bytes()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", *options,
+                        "--epochs", "3", "--quiet")
+    assert_one_line_error(code, err, fragment)
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+    # An alias of the initializer is another name, so another architecture: refused too.
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors",
+                        "--init", "kaiming_normal", "--epochs", "3", "--quiet")
+    assert_one_line_error(code, err, "--init: 'kaiming_normal' differs from the resumed run's 'he_normal'")
+    # Another spelling of the same activations is the same network.
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors",
+                        "--activation", "relu, tanh", "--epochs", "3", "--quiet")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("first, then, fragment", [
+    ("5", "0", "--patience: 0 turns early stopping off, which the resumed run had on (patience 5); a resumed run "
+               "keeps its callbacks; resume with a patience above 0"),
+    ("0", "3", "--patience: 3 turns early stopping on, which the resumed run had off (patience 0); a resumed run "
+               "keeps its callbacks; resume with patience 0"),
+])
+def test_resume_refuses_to_turn_early_stopping_on_or_off(tmp_path, capsys, first, then, fragment):
+    assert call(capsys, "train", *IRIS, "--hidden", "8", "--patience", first, "--epochs", "2", "--no-plots",
+                "--out", tmp_path / "run")[0] == 0
+    checkpoint = tmp_path / "run" / "checkpoint.safetensors"
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--patience", then, "--epochs", "3", "--quiet")
+    assert_one_line_error(code, err, fragment)
+    other = "7" if first != "0" else "0"  # another patience, early stopping still as it was: taken
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--patience", other, "--epochs", "3", "--quiet",
+                        "--no-plots")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ('hidden = "8,4"\nactivation = ["relu"]\n',
+     ["run.toml: key 'activation': expected one name for every hidden layer, or 2 names in a list, one per hidden "
+      "layer (run.toml: key 'hidden' is '8,4'), each one of relu, leaky_relu,", "got 1 name: ['relu']"]),
+    ('activation = ["relu", ""]\n', ["run.toml: key 'activation':", "got ['relu', ''], which has an empty name"]),
+    ('activation = ["relu", "swish"]\n', ["run.toml: key 'activation':", "got 'swish' in ['relu', 'swish']"]),
+    ('activation = ["relu", 1]\n', ["run.toml: key 'activation' expects a string or a list of strings, "
+                                     "got list ['relu', 1]"]),
+    ('init = "he"\n', ["run.toml: key 'init': expected one of 'auto', 'glorot_normal'"]),
+    ('init = ["he_normal"]\n', ["run.toml: key 'init' expects a string, got list ['he_normal']"]),
+])
+def test_bad_activations_and_inits_in_a_config_file_exit_2_naming_the_key(tmp_path, monkeypatch, capsys, text,
+                                                                          fragments):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.toml").write_text(text)
+    code, _, err = call(capsys, "train", "--config", "run.toml", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, *fragments)
+    assert not (tmp_path / "run").exists()
+
+
+def test_gradcheck_builds_the_network_train_builds(capsys, monkeypatch):
+    recorded = record_initial_networks(monkeypatch, gradcheck_command, "gradcheck")
+    code, out, err = call(capsys, "gradcheck", "--data", "iris", "--hidden", "5,4", "--activation", "tanh,gelu",
+                          "--init", "lecun_uniform", "--samples", "4", "--max-checks", "20", "--json")
+    assert code == 0, err
+    assert json.loads(out)["passed"] is True
+    assert_same_network(recorded[0], cr.mlp([4, 5, 4, 3], ["tanh", "gelu"], init="lecun_uniform", seed=0,
+                                            dtype="float64"))
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (["--hidden", "5,4", "--activation", "tanh"], None),
+    (["--hidden", "5,4", "--activation", "tanh,gelu,relu"], "--activation: expected one name for every hidden "
+                                                            "layer, or 2 names comma-separated"),
+    (["--activation", "tanh,,relu"], "which has an empty name"),
+    (["--init", "glorot"], "--init: expected one of 'auto', "),
+])
+def test_gradcheck_takes_and_refuses_the_activations_and_inits_train_does(capsys, options, fragment):
+    code, out, err = call(capsys, "gradcheck", "--data", "iris", *options, "--samples", "2", "--max-checks", "5")
+    if fragment is None:
+        assert code == 0, err
+    else:
+        assert_one_line_error(code, err, fragment)

@@ -87,17 +87,21 @@ def test_a_missing_checkpoint_is_reported(tmp_path):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, resume=tmp_path / "missing.safetensors", verbose=0)
 
 
-@pytest.mark.parametrize("other", [
-    lambda: cr.mlp([4, 9, 3], seed=0),
-    lambda: cr.mlp([4, 8, 8, 3], seed=0),
-    lambda: cr.mlp([4, 8, 3], activation="tanh", seed=0),  # the same parameters, another function
+@pytest.mark.parametrize("other, difference", [
+    (lambda: cr.mlp([4, 9, 3], seed=0), r"architecture\.layers\[0\]\.n_out is 8 in the checkpoint but 9 in the model"),
+    (lambda: cr.mlp([4, 8, 8, 3], seed=0), r"architecture\.layers\[2\]\.n_out is 3 in the checkpoint but 8"),
+    # the same parameters, another function
+    (lambda: cr.mlp([4, 8, 3], activation="tanh", seed=0), r"architecture\.layers\[1\]\.type is 'ReLU' in the checkpoint but 'Tanh'"),
+    (lambda: cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3), cr.Identity(), seed=0),
+     r"the length of architecture\.layers is 3 in the checkpoint but 4 in the model"),
 ])
-def test_a_checkpoint_of_another_architecture_is_refused(tmp_path, other):
+def test_a_checkpoint_of_another_architecture_is_refused_naming_the_first_difference(tmp_path, other, difference):
     path = tmp_path / "checkpoint.safetensors"
     trained(path, epochs=1)
     other = other()
     before = {name: array.copy() for name, array in other.params.items()}
-    with pytest.raises(ModelFileError, match="checkpoint.safetensors: the checkpoint's architecture .* is not the model's"):
+    with pytest.raises(ModelFileError, match=r"checkpoint.safetensors: the checkpoint's network is not the model's: "
+                                             + difference):
         load_checkpoint(path, other, cr.SGD(other, momentum=0.9), np.random.default_rng(), [cr.EarlyStopping()])
     assert all(np.array_equal(other.params[name], before[name]) for name in before)
 

@@ -1,9 +1,10 @@
 """The training configuration: defaults, a TOML file, and command-line options, merged.
 
 Keys mirror the ``chainrule train`` options with underscores (``--batch-size`` is
-``batch_size``). Precedence, lowest first: built-in defaults, the resumed run's saved
-configuration (``--resume``), ``--config FILE``, options on the command line. A run folder's
-``config.toml`` is the resolved configuration, so ``chainrule train --config
+``batch_size``); ``activation`` also takes a list of names, one per hidden layer, as
+``--activation relu,tanh`` does. Precedence, lowest first: built-in defaults, the resumed
+run's saved configuration (``--resume``), ``--config FILE``, options on the command line. A
+run folder's ``config.toml`` is the resolved configuration, so ``chainrule train --config
 runs/<run>/config.toml`` repeats a run. A key whose value is None (``batch_size`` left to
 its default, which depends on the data) is written there as a comment: TOML has no null, and
 the missing key then means the same default again.
@@ -34,7 +35,8 @@ class TrainConfig:
     data: str = "digits"
     label: str = ""  # CSV label column; "" means the last column
     hidden: str = "256,128"
-    activation: str = "relu"
+    activation: str | list[str] = "relu"  # one name for every hidden layer, or one per hidden layer
+    init: str = "auto"  # initializer of every Linear; "auto": He before the ReLU family, else Glorot
     loss: str = "auto"  # "auto": cross_entropy for classification, mse for regression
     optimizer: str = "adam"
     lr: float = 1e-3
@@ -70,8 +72,9 @@ class TrainConfig:
         return dataclasses.replace(self, **checked)
 
     def to_toml(self) -> str:
-        """The configuration as TOML text (every value is a string, number or boolean; a key
-        whose value is None is a comment, so that reading the text back leaves it None)."""
+        """The configuration as TOML text (every value is a string, number, boolean or list of
+        strings; a key whose value is None is a comment, so that reading the text back leaves
+        it None)."""
         lines = ["# chainrule train configuration; rerun with: chainrule train --config <this file>"]
         for key, value in dataclasses.asdict(self).items():
             if value is None:
@@ -109,9 +112,12 @@ def _coerce(key: str, value, kind: str, source: str | None):
     """``value`` checked against the field type ``kind``; an int for a float field becomes a float.
 
     A field of type ``int | None`` also takes None (a checkpoint's saved configuration, JSON,
-    holds it as null). ConfigError naming the key (see ``value_name``) for a wrong type, a
-    non-finite float, or an integer too large for a float (``lr = 1`` followed by 400 zeros).
+    holds it as null); one of type ``str | list[str]`` takes a string or a list of strings.
+    ConfigError naming the key (see ``value_name``) for a wrong type, a non-finite float, or
+    an integer too large for a float (``lr = 1`` followed by 400 zeros).
     """
+    if kind == "str | list[str]":
+        return _string_or_strings(key, value, source)
     if kind.endswith(" | None"):
         if value is None:
             return None
@@ -132,7 +138,17 @@ def _coerce(key: str, value, kind: str, source: str | None):
     return number
 
 
+def _string_or_strings(key: str, value, source: str | None):
+    """``value`` if it is a string or a list of strings; ConfigError naming the key otherwise."""
+    if isinstance(value, str) or isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise ConfigError(f"{value_name(key, source)} expects a string or a list of strings, "
+                      f"got {type(value).__name__} {value!r}")
+
+
 def _toml_value(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

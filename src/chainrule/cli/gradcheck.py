@@ -1,7 +1,7 @@
 """chainrule gradcheck: build the configured network and check its backward numerically.
 
 The network is the one ``chainrule train`` would build with the same options (data set,
---hidden, --activation, --loss, --seed); its backpropagated gradients are compared with
+--hidden, --activation, --init, --loss, --seed); its backpropagated gradients are compared with
 central differences in float64 on a few samples of the data. Prints the max relative error
 per parameter; exits 1 when any exceeds --tolerance. With class weights (--class-weight
 balanced, or the config key class_weight) it checks the weighted loss that ``chainrule train``
@@ -30,7 +30,7 @@ HELP = "check the backward of the configured network against central differences
 
 def add_arguments(parser) -> None:
     option = parser.add_argument
-    for name in ("--data", "--label", "--hidden", "--activation", "--loss"):
+    for name in ("--data", "--label", "--hidden", "--activation", "--init", "--loss"):
         option(name, help="as for chainrule train")
     option("--class-weight", dest="class_weight", choices=train.CLASS_WEIGHTS, metavar="{none,balanced}",
            help="as for chainrule train")
@@ -48,6 +48,7 @@ def run(args) -> int:
         if not hasattr(args, key):
             setattr(args, key, None)
     args.resume = None
+    args.device = "cpu"  # gradcheck runs on the CPU in float64, whatever device a config file's run trained on
     config, sources = train.resolve_config_and_sources(args)
     positive_int(args.samples, "--samples")
     positive_int(args.max_checks, "--max-checks")
@@ -56,8 +57,9 @@ def run(args) -> int:
     train.check_class_weight_task(config, sources, data)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = train.n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
-    model = mlp([data.X_train.shape[1], *train.hidden_sizes(config.hidden), n_outputs],
-                config.activation, seed=config.seed, dtype="float64")
+    sizes, activations = train.hidden_layers(config)
+    model = mlp([data.X_train.shape[1], *sizes, n_outputs], activations, init=config.init,
+                seed=config.seed, dtype="float64")
     rows = slice(0, args.samples)
     preprocessor = Preprocessor.fit(data.X_train, data.y_train, data.task)
     X = preprocessor.transform(data.X_train[rows], numpy.float64)

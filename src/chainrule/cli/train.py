@@ -40,6 +40,7 @@ from ..data.csv_file import load_csv
 from ..data.load import absolute_data_spec
 from ..data.split import n_test_rows
 from ..errors import ConfigError, DataError, HyperparameterError
+from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
@@ -57,6 +58,7 @@ CHECKPOINT = "checkpoint.safetensors"
 PLOTS = ("history.png", "gradient_flow.png")
 EXIT_INTERRUPTED = 130  # as for any program stopped by SIGINT
 CLASS_WEIGHTS = ("none", "balanced")  # --class-weight: cr.fit's class_weight None or "balanced"
+INITS = ("auto", *sorted([*INITIALIZERS, *ALIASES]))  # --init: cr.mlp's init
 
 
 def add_arguments(parser) -> None:
@@ -66,7 +68,10 @@ def add_arguments(parser) -> None:
     option("--data", help=f"built-in name (digits, iris, wine, breast_cancer, diabetes) or a CSV/NPZ/IDX path [{defaults.data}]")
     option("--label", help="label column of a CSV file [the last column]")
     option("--hidden", help=f"hidden layer widths, comma-separated; '' for none (a linear model) [{defaults.hidden}]")
-    option("--activation", help=f"{', '.join(ACTIVATIONS)} [{defaults.activation}]")
+    option("--activation", help=f"{', '.join(ACTIVATIONS)}: one for every hidden layer, or one per hidden layer, "
+                                f"comma-separated (relu,tanh) [{defaults.activation}]")
+    option("--init", help=f"weight initializer of every Linear layer: {', '.join(INITS)} "
+                          f"[{defaults.init}: he_normal before the ReLU family, glorot_uniform otherwise]")
     option("--loss", help=f"auto, {', '.join(LOSSES)} [auto: cross_entropy or mse by task]")
     option("--optimizer", help=f"{', '.join(OPTIMIZERS)} [{defaults.optimizer}]")
     option("--lr", type=float, help=f"learning rate [{defaults.lr}]")
@@ -125,6 +130,7 @@ def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
     validate(config, sources)
     if args.resume:
         check_same_split(*layers[0], config, sources)
+        check_same_network(*layers[0], config, sources)
         saved_epoch = read(args.resume)[2].get("epoch")  # a file that is no checkpoint: fit names what is wrong
         if isinstance(saved_epoch, int) and config.epochs < saved_epoch:  # fit would refuse it too, naming epochs rather than the option
             raise HyperparameterError(
@@ -157,6 +163,33 @@ def check_same_split(saved: dict, saved_source: str, config: TrainConfig, source
             )
 
 
+def check_same_network(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming the option (or key) when ``config`` asks for another network than the
+    resumed run's ``saved`` configuration: other hidden widths, activations or initializer, or
+    early stopping turned on or off (its state is part of the checkpoint). Spellings of the same
+    layers ("relu, tanh" for "relu,tanh") are no change."""
+    resumed = TrainConfig().with_values(saved, saved_source)
+    asked, held = hidden_layers(config), hidden_layers(resumed)
+    changes = [
+        ("hidden", asked[0] != held[0], resumed.hidden),
+        ("activation", asked[1] != held[1], resumed.activation),
+        ("init", config.init != resumed.init, resumed.init),
+    ]
+    for key, changed, was in changes:
+        if key in saved and changed:
+            raise ConfigError(
+                f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
+                f"{was!r}; the checkpoint holds that network's weights; resume without changing {key}"
+            )
+    if "patience" in saved and (config.patience > 0) != (resumed.patience > 0):
+        turns, had, keep = ("off", "on", "a patience above 0") if resumed.patience else ("on", "off", "patience 0")
+        raise ConfigError(
+            f"{value_name('patience', sources.get('patience'))}: {config.patience} turns early stopping {turns}, "
+            f"which the resumed run had {had} (patience {resumed.patience}); "
+            f"a resumed run keeps its callbacks; resume with {keep}"
+        )
+
+
 def resumed_config(checkpoint) -> tuple[dict, str]:
     """(values, source) of the run that wrote ``checkpoint``: its metadata, else config.toml beside it.
 
@@ -173,12 +206,14 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     """Reject bad values before any data is read.
 
     ``sources`` maps a key to the file it came from; a key from a file is named as that
-    file's key (``run.toml: key 'seed'``), any other as its option (``--seed``).
+    file's key (``run.toml: key 'seed'``), any other as its option (``--seed``). The hidden
+    layers (widths, then activations: :func:`hidden_layers`) are checked first.
     """
     def name(key: str) -> str:
         return value_name(key, (sources or {}).get(key))
 
-    choice(config.activation, name("activation"), list(ACTIVATIONS))
+    hidden_layers(config, sources)
+    choice(config.init, name("init"), INITS)
     choice(config.loss, name("loss"), ["auto", *LOSSES])
     choice(config.optimizer, name("optimizer"), list(OPTIMIZERS))
     choice(config.class_weight, name("class_weight"), list(CLASS_WEIGHTS))
@@ -201,7 +236,6 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     in_unit_interval(config.validation, name("validation"))
     if not 0 < config.test_size < 1:
         raise HyperparameterError(f"{name('test_size')}: expected a fraction in (0, 1), got {config.test_size}")
-    hidden_sizes(config.hidden, name("hidden"))
 
 
 def check_csv_fits_dtype(config: TrainConfig, data) -> None:
@@ -245,6 +279,51 @@ def check_batch_size(config: TrainConfig, sources: dict, data) -> None:
         raise DataError(f"{value_name('batch_size', sources.get('batch_size'))}: {config.batch_size} is more than the "
                         f"{n_train} training samples{held}; pass a smaller batch size, or none for 32 or all the "
                         f"training samples if fewer")
+
+
+def hidden_layers(config: TrainConfig, sources: dict | None = None) -> tuple[list[int], list[str]]:
+    """The hidden layers ``config`` asks for: their widths and the activation name of each.
+
+    Errors name ``hidden`` and ``activation`` where they came from (``sources``, as for
+    :func:`validate`): a bad width first, then a bad activation.
+    """
+    sources = sources or {}
+    hidden = value_name("hidden", sources.get("hidden"))
+    sizes = hidden_sizes(config.hidden, hidden)
+    activation = value_name("activation", sources.get("activation"))
+    return sizes, activation_names(config.activation, len(sizes), activation, f"{hidden} is {config.hidden!r}")
+
+
+def activation_names(activation: str | list[str], n_hidden: int, name: str, hidden: str) -> list[str]:
+    """The activation name of each of ``n_hidden`` hidden layers.
+
+    ``activation`` is one name for every layer ("relu"), or one name per layer: comma-separated
+    ("relu,tanh", as the option takes them; spaces are ignored) or a list (["relu", "tanh"],
+    as a config file may give them). An error names ``name``, the expected count (with
+    ``hidden``, the widths as given, e.g. "--hidden is '256,128'") and the known names:
+    HyperparameterError for an unknown name, ConfigError for an empty name between commas
+    ("relu,,tanh", "relu,") or a count other than ``n_hidden``.
+    """
+    known = list(ACTIVATIONS)
+    names = activation.replace(" ", "").split(",") if isinstance(activation, str) else activation
+    if isinstance(activation, str) and len(names) == 1:  # one name for every hidden layer
+        return [choice(names[0], name, known)] * n_hidden
+    form = "comma-separated" if isinstance(activation, str) else "in a list"
+    expected = (f"expected one name for every hidden layer, or {_names(n_hidden)} {form}, one per hidden layer "
+                f"({hidden}), each one of {', '.join(known)}")
+    if "" in names:
+        raise ConfigError(f"{name}: {expected}; got {activation!r}, which has an empty name")
+    if len(names) != n_hidden:
+        raise ConfigError(f"{name}: {expected}; got {_names(len(names))}: {activation!r}")
+    for item in names:
+        if item not in ACTIVATIONS:
+            raise HyperparameterError(f"{name}: {expected}; got {item!r} in {activation!r}")
+    return names
+
+
+def _names(count: int) -> str:
+    """"1 name", "2 names"."""
+    return f"{count} name{'' if count == 1 else 's'}"
 
 
 def hidden_sizes(text: str, name: str = "--hidden") -> list[int]:
@@ -336,7 +415,8 @@ def run(args) -> int:
     check_batch_size(config, sources, data)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
-    model = mlp([data.X_train.shape[1], *hidden_sizes(config.hidden), n_outputs], config.activation,
+    sizes, activations = hidden_layers(config)
+    model = mlp([data.X_train.shape[1], *sizes, n_outputs], activations, init=config.init,
                 seed=config.seed, dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first

@@ -159,13 +159,37 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
 
 
 def _check_model(saved, model, path) -> None:
-    """The checkpoint's network has the model's architecture (layer by layer) and dtype."""
-    if to_config(saved) != to_config(model):
+    """The checkpoint's network has the model's architecture (layer by layer) and dtype; an
+    error names the first place where they differ ("architecture.layers[1].type")."""
+    difference = first_difference(to_config(saved), to_config(model), "architecture")
+    if difference is not None:
+        where, in_checkpoint, in_model = difference
         raise ModelFileError(
-            f"{path}: the checkpoint's architecture {to_config(saved)} is not the model's {to_config(model)}"
+            f"{path}: the checkpoint's network is not the model's: {where} is {in_checkpoint!r} in the checkpoint "
+            f"but {in_model!r} in the model; build the model as the checkpoint's run did"
         )
     if saved.dtype != model.dtype:
         raise ModelFileError(f"{path}: the checkpoint's parameters are {saved.dtype}, the model's {model.dtype}")
+
+
+def first_difference(a, b, where: str):
+    """``(path, a's value, b's value)`` at the first place where two configs differ, or None.
+
+    Dicts are compared key by key (a key only one of them has is "absent" in the other), lists
+    item by item, then by length (the path is then "the length of architecture.layers")."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(key for key in b if key not in a)]:
+            difference = first_difference(a.get(key, "absent"), b.get(key, "absent"), f"{where}.{key}")
+            if difference is not None:
+                return difference
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for index, (item_a, item_b) in enumerate(zip(a, b)):
+            difference = first_difference(item_a, item_b, f"{where}[{index}]")
+            if difference is not None:
+                return difference
+        return None if len(a) == len(b) else (f"the length of {where}", len(a), len(b))
+    return None if a == b else (where, a, b)
 
 
 def _check_validation(saved: str, current: str, path) -> None:
