@@ -598,13 +598,20 @@ def test_no_one_hot_warning_otherwise(y, loss):
 
 
 # -- a model ending in the activation its loss applies -------------------------------------------
+class SubclassedCrossEntropy(cr.SoftmaxCrossEntropy):
+    """A user's loss built on the softmax cross-entropy: it takes logits too."""
+
+
 @pytest.mark.parametrize("model, y, loss, activation", [
     (cr.mlp([4, 8, 3], output_activation="softmax", seed=0), Y_IRIS, None, "Softmax"),
     (cr.Sequential(cr.Linear(4, 3), cr.Sequential(cr.Linear(3, 3), cr.Softmax()), seed=0), Y_IRIS, None, "Softmax"),
     (cr.mlp([4, 8, 2], output_activation="sigmoid", seed=0), np.eye(2)[Y_IRIS % 2], "binary_cross_entropy", "Sigmoid"),
-], ids=["softmax", "nested softmax", "sigmoid"])
+    (cr.mlp([4, 8, 2], output_activation="sigmoid", seed=0), Y_IRIS % 2, None, "Sigmoid"),  # labels 0/1, Keras style
+    (cr.Sequential(cr.Linear(4, 3), cr.Softmax(), cr.Identity(), seed=0), Y_IRIS, None, "Softmax"),
+    (cr.mlp([4, 8, 3], output_activation="softmax", seed=0), Y_IRIS, SubclassedCrossEntropy(), "Softmax"),
+], ids=["softmax", "nested softmax", "sigmoid", "sigmoid before softmax", "identity after", "a loss subclass"])
 def test_a_last_activation_the_loss_applies_itself_warns(model, y, loss, activation):
-    with pytest.warns(cr.OutputActivationWarning, match=f"last layer is a {activation}.*applied twice") as caught:
+    with pytest.warns(cr.OutputActivationWarning, match=f"last layer is a {activation}.*squashed twice") as caught:
         cr.fit(model, X_IRIS, y, loss=loss, epochs=1, verbose=0)
     assert caught[0].filename == __file__
 

@@ -63,8 +63,8 @@ def mlp(sizes, activation: str | list[str] | tuple[str, ...] = "relu", *, init: 
         the cross-entropy loss (the default for labels), nor in "sigmoid" for
         "binary_cross_entropy": those losses, ``cr.predict_proba`` and the ONNX
         ``probabilities`` option apply the softmax or sigmoid to the outputs themselves,
-        so it would be applied twice without any error or warning, and a multilabel
-        ``cr.predict`` (outputs > 0) would answer 1 for every label.
+        so it would be applied twice (``cr.fit`` warns with OutputActivationWarning), and
+        a multilabel ``cr.predict`` (outputs > 0) would answer 1 for every label.
     seed : None, int or numpy.random.Generator
         Source of every weight (see ``Sequential``).
     dtype : "float32" (default) or "float64"

@@ -29,7 +29,7 @@ from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
 from ..errors import (DataError, DivergenceError, HyperparameterError, LabelError, OneHotTargetsWarning,
                       OutputActivationWarning, ShapeError)
-from ..layers import Sequential, Sigmoid, Softmax
+from ..layers import Identity, Sequential, Sigmoid, Softmax
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
 from ..losses.loss import takes_weights
@@ -589,25 +589,25 @@ def warn_if_one_hot(y, n_outputs: int) -> None:
             f"probability targets) or the class indices y.argmax(axis=1)", OneHotTargetsWarning, stacklevel=3)
 
 
-#: loss type -> the activation it applies to the outputs itself
-LOSS_ACTIVATIONS = {SoftmaxCrossEntropy: Softmax, BinaryCrossEntropy: Sigmoid}
-
-
 def warn_if_output_activation(model: Layer, loss) -> None:
-    """An OutputActivationWarning when the model's last layer is the activation that ``loss``
-    applies to the outputs itself: the softmax (or sigmoid) would be applied twice.
+    """An OutputActivationWarning when the model ends in a Softmax or a Sigmoid (trailing
+    Identity layers aside) and ``loss`` is a cross-entropy, which takes logits and applies its
+    own softmax or sigmoid: the outputs would be squashed twice.
 
-    The losses take logits; so do ``predict_proba`` and the ONNX ``probabilities`` output.
+    So do ``predict_proba`` and the ONNX ``probabilities`` output.
     """
+    if not isinstance(loss, (SoftmaxCrossEntropy, BinaryCrossEntropy)):
+        return
     last = model
     while isinstance(last, Sequential) and last.layers:
-        last = last.layers[-1]
-    activation = LOSS_ACTIVATIONS.get(type(loss))
-    if activation is not None and isinstance(last, activation):
+        layers = [layer for layer in last.layers if not isinstance(layer, Identity)] or last.layers
+        last = layers[-1]
+    if isinstance(last, (Softmax, Sigmoid)):
+        own = "softmax" if isinstance(loss, SoftmaxCrossEntropy) else "sigmoid"
         warnings.warn(
-            f"model: its last layer is a {activation.__name__}, which {type(loss).__name__} applies to the "
-            f"outputs itself (it takes logits), so it is applied twice and training stalls; remove the last "
-            f"layer (cr.mlp without output_activation)", OutputActivationWarning, stacklevel=3)
+            f"model: its last layer is a {type(last).__name__}, but {type(loss).__name__} takes logits and applies "
+            f"a {own} itself, so the outputs are squashed twice and training stalls; remove the last layer "
+            f"(cr.mlp without output_activation)", OutputActivationWarning, stacklevel=3)
 
 
 EARLIER_FIT_HINT = "pass standardize=None to continue with it, or set model.preprocessor = None to fit a new one"
