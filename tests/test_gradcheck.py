@@ -218,6 +218,18 @@ def test_a_stationary_point_of_a_smooth_loss_is_no_kink():
     assert "kink" not in str(report)
 
 
+@pytest.mark.parametrize("target", [1.0, 1e-4])
+def test_a_kink_with_a_small_jump_is_still_a_kink(target):
+    # h = relu(W x + b) at a ReLU input of exactly 0: the slope of the MSE jumps by h − y = target,
+    # here also below KINK_CURVATURE·eps (1e-3), where curvature alone could not jump at ε/10.
+    model = cr.Sequential(cr.Linear(1, 1, dtype="float64"), cr.ReLU(), seed=0)
+    model.params["0.W"] = np.ones((1, 1))
+    model.params["0.b"] = np.zeros(1)
+    report = cr.gradcheck(model, np.zeros((1, 1)), np.array([[-target]]), "mse")
+    assert report.kinks == {"0.W": 0, "0.b": 1, "input": 1}
+    assert "At kinks of the loss: 0.b (1 of 1), input (1 of 1)" in str(report)
+
+
 # -- the weighted loss that fit(sample_weight=...) trains ----------------------------------------
 @pytest.mark.parametrize("loss, y", [
     ("cross_entropy", np.array([0, 1, 1, 0, 1])),
