@@ -1,5 +1,6 @@
 """Data-parallel fit over MPI: 2 processes end where 1 process ends; failures end the job."""
 
+import enum
 import gc
 import importlib.util
 import json
@@ -17,7 +18,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.training.distributed import Communicator, SingleProcess, fingerprint_row
-from chainrule.training.fit import run_fingerprint
+from chainrule.training.fingerprint import run_fingerprint, setting_text
 
 from . import distributed_script as script
 
@@ -309,6 +310,35 @@ class Halved(cr.Identity):
     """Another user's layer type, without parameters like Doubled."""
 
 
+class Gated(cr.Residual):
+    """A user's layer type composed of another layer."""
+
+
+class CachingCE(cr.SoftmaxCrossEntropy):
+    """A user's loss that keeps the last batch's probabilities: state that differs by rank, not a setting."""
+
+    def compute(self, Y, T, weights=None):
+        self.last_probabilities = self.transform(Y).copy()
+        return super().compute(Y, T, weights)
+
+
+class SmoothedCachingCE(CachingCE):
+    """A caching loss with a setting of its own."""
+
+    def __init__(self, smoothing=0.0):
+        self.smoothing = smoothing
+
+
+class Mode(enum.Enum):
+    FAST = 1
+    SLOW = 2
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
 def test_runs_that_differ_only_in_lr_have_different_fingerprints_naming_lr():
     """A different --lr on one rank trained silently, the ranks' weights drifting apart."""
     X, y = script.data(40)
@@ -355,8 +385,8 @@ def test_the_optimizers_hyperparameters_schedule_and_step_count_are_named():
     assert problems(warm_then_decay(100), warm_then_decay(100)) == ""
     assert problems(warm_then_decay(100), warm_then_decay(200)) == (
         "the optimizer is SGD(momentum=0.0, nesterov=False, weight_decay=0.0, schedule=LinearWarmup("
-        "then=StepDecay(gamma=0.1, step_size=100), warmup_steps=10)) on rank 0 but SGD(momentum=0.0, nesterov=False, "
-        "weight_decay=0.0, schedule=LinearWarmup(then=StepDecay(gamma=0.1, step_size=200), warmup_steps=10)) on rank 1"
+        "warmup_steps=10, then=StepDecay(step_size=100, gamma=0.1))) on rank 0 but SGD(momentum=0.0, nesterov=False, "
+        "weight_decay=0.0, schedule=LinearWarmup(warmup_steps=10, then=StepDecay(step_size=200, gamma=0.1))) on rank 1"
     )
     stepped = cr.SGD(model, lr=0.1)
     stepped.t = 5  # an optimizer that has trained before
@@ -391,6 +421,20 @@ def test_architectures_with_equal_parameter_counts_are_told_apart_but_not_their_
     assert problems(custom(Doubled), custom(Halved)) == "the architecture on rank 1 differs from rank 0's"
 
 
+def test_with_a_users_layer_in_the_model_the_other_layers_settings_are_still_compared():
+    """One layer to_config could not describe made every layer be compared by its type name only."""
+    X, y = script.data(40)
+
+    def model(alpha=0.1, init="auto", inner_alpha=0.1):
+        return cr.Sequential(cr.Linear(5, 4, init=init), cr.LeakyReLU(alpha), Doubled(),
+                             Gated(cr.LeakyReLU(inner_alpha)), cr.Linear(4, 3), seed=0)
+
+    base = fingerprint(model(), X, y)
+    assert problems(base, fingerprint(model(), X, y)) == ""
+    for changed in [model(alpha=0.2), model(init="he_normal"), model(inner_alpha=0.2)]:
+        assert problems(base, fingerprint(changed, X, y)) == "the architecture on rank 1 differs from rank 0's"
+
+
 def test_the_loss_is_named_with_its_settings_in_any_order():
     X, y = script.data(40)
     model = cr.mlp([5, 3], seed=0)
@@ -400,14 +444,43 @@ def test_the_loss_is_named_with_its_settings_in_any_order():
 
     assert problems(tempered(2.0, {"a": 1.0, "b": 2}), tempered(2.0, {"b": 2, "a": 1.0})) == ""  # insertion order
     assert problems(tempered(2.0, {"a": 1.0}), tempered(3.0, {"a": 1.0})) == (
-        "the loss is Tempered(per_class={'a': 1.0}, temperature=2.0) on rank 0 but "
-        "Tempered(per_class={'a': 1.0}, temperature=3.0) on rank 1"
+        "the loss is Tempered(temperature=2.0, per_class={'a': 1.0}) on rank 0 but "
+        "Tempered(temperature=3.0, per_class={'a': 1.0}) on rank 1"
     )
     assert problems(fingerprint(model, X, y), tempered(2.0, {})) == (
-        "the loss is SoftmaxCrossEntropy on rank 0 but Tempered(per_class={}, temperature=2.0) on rank 1")
+        "the loss is SoftmaxCrossEntropy on rank 0 but Tempered(temperature=2.0, per_class={}) on rank 1")
     weights = numpy.array([1.0, 2.0, 3.0])
     assert problems(tempered(1.0, weights), tempered(1.0, weights.copy())) == ""
-    assert problems(tempered(1.0, weights), tempered(1.0, weights * 2)).startswith("the loss is Tempered(per_class=array(")
+    assert problems(tempered(1.0, weights), tempered(1.0, weights * 2)).startswith(
+        "the loss is Tempered(temperature=1.0, per_class=array(")
+
+
+def test_a_loss_that_caches_its_last_batch_agrees_across_ranks_but_its_settings_are_compared():
+    """A loss keeping ``last_probabilities`` failed the second distributed fit: each rank's batch differed."""
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    for on_rank_0, on_rank_1 in [(CachingCE(), CachingCE()), (SmoothedCachingCE(0.1), SmoothedCachingCE(0.1))]:
+        on_rank_0(model(X[:20]), y[:20])  # each rank's own shard of the last batch
+        on_rank_1(model(X[20:]), y[20:])
+        assert not numpy.array_equal(on_rank_0.last_probabilities, on_rank_1.last_probabilities)
+        assert problems(fingerprint(model, X, y, loss=on_rank_0), fingerprint(model, X, y, loss=on_rank_1)) == ""
+    assert problems(fingerprint(model, X, y, loss=SmoothedCachingCE(0.1)),
+                    fingerprint(model, X, y, loss=SmoothedCachingCE(0.2))) == (
+        "the loss is SmoothedCachingCE(smoothing=0.1) on rank 0 but SmoothedCachingCE(smoothing=0.2) on rank 1")
+
+
+def test_sets_are_described_by_their_items_and_enum_members_by_name():
+    assert setting_text({3, 1, 2}) == setting_text(frozenset([2, 3, 1])) == "{1, 2, 3}"
+    assert setting_text({"a", "b"}) != setting_text({"a", "c"})
+    assert setting_text(set()) == "set()" != setting_text({})
+    assert setting_text(Mode.FAST) == "Mode.FAST" != setting_text(Mode.SLOW)
+    assert setting_text(Level.HIGH) == "Level.HIGH"  # not the int 2
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    assert problems(fingerprint(model, X, y, loss=Tempered(Mode.FAST, {"a"})),
+                    fingerprint(model, X, y, loss=Tempered(Mode.SLOW, {"b"}))) == (
+        "the loss is Tempered(temperature=Mode.FAST, per_class={'a'}) on rank 0 but "
+        "Tempered(temperature=Mode.SLOW, per_class={'b'}) on rank 1")
 
 
 def test_long_texts_are_shown_cut_short_and_told_apart_by_their_hashes():

@@ -41,7 +41,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     """Write the training state after ``epoch`` to ``path`` (atomically).
 
     ``validation`` is the fingerprint of the run's validation set: ``NO_VALIDATION`` or
-    16 hexadecimal digits of a checksum (see ``fit``'s ``validation_fingerprint``).
+    16 hexadecimal digits of a checksum (see :func:`chainrule.training.fingerprint.validation_fingerprint`).
 
     A callback array that :func:`load_checkpoint` would refuse (not declared in the callback's
     ``checkpoint_arrays``, or of another shape or dtype) raises HyperparameterError here, at

@@ -12,8 +12,9 @@ gradient buffer leaves every rank with ∂L/∂θ, exactly, also when n does not
 (a rank whose shard of a short last batch is empty contributes zeros, n_r = 0). Every rank then
 takes the same optimizer step from the same θ, so θ stays identical without being sent again.
 That needs the same data and arguments on every rank: before training, ``fit`` compares them
-in one all-gather (:meth:`Communicator.check_same_run`), and a difference raises the same
-error on every rank instead of mismatching the collectives that follow.
+(as :mod:`chainrule.training.fingerprint` describes them) in one all-gather
+(:meth:`Communicator.check_same_run`), and a difference raises the same error on every rank
+instead of mismatching the collectives that follow.
 
 Every collective here is nonblocking and polled against a deadline (``timeout`` seconds): a
 rank that hangs or dies makes the others print a :class:`~chainrule.errors.DistributedError`
@@ -24,12 +25,8 @@ when a :class:`Communicator` is made.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
-import json
 import math
-import numbers
 import shutil
 import sys
 import tempfile
@@ -40,10 +37,8 @@ from pathlib import Path
 import numpy
 
 from ..errors import DistributedError, HyperparameterError, ModelFileError
-from ..io.architecture import to_config
-from ..layers.layer import Layer
-from ..optimizers import OPTIMIZERS, Optimizer
 from .checkpoint import check_checkpoint_path
+from .fingerprint import hash63
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
@@ -51,7 +46,6 @@ INT64_MIN, INT64_MAX = int(numpy.iinfo(numpy.int64).min), int(numpy.iinfo(numpy.
 SHOWN_WORDS = 20  # the int64s that carry a value's text in check_same_run
 SHOWN_BYTES = SHOWN_WORDS * 8  # a longer text is shown cut short
 ELLIPSIS = "…"
-SETTING_DEPTH = 8  # setting_text describes objects inside objects this deep (a schedule's schedule)
 
 
 class SingleProcess:
@@ -313,15 +307,6 @@ def fingerprint_row(values: dict, checksums: dict) -> numpy.ndarray:
     return numpy.concatenate([shown.view(numpy.int64).ravel(), numpy.array(compared, dtype=numpy.int64)])
 
 
-def hash63(chunks) -> int:
-    """A 63-bit hash (BLAKE2b) of byte strings or contiguous arrays, in order: an int in
-    [0, 2⁶³), so that it fits the int64s the ranks exchange. Equal chunks, equal hashes."""
-    digest = hashlib.blake2b(digest_size=8)
-    for chunk in chunks:
-        digest.update(chunk)
-    return int.from_bytes(digest.digest(), "little") >> 1
-
-
 def _text_hash(value) -> int:
     """A 63-bit hash of a value's exact form: equal values, equal hashes.
 
@@ -374,110 +359,6 @@ def _shown_values(shown_texts, exact_column, ranks) -> dict:
 def _decoded(words) -> str:
     """The text a rank sent in SHOWN_WORDS int64s: its UTF-8 bytes, padded with zero bytes."""
     return numpy.ascontiguousarray(words).view(numpy.uint8).tobytes().rstrip(b"\0").decode(errors="replace")
-
-
-# -- the model, loss and optimizer as the ranks compare them ---------------------------------------
-
-def setting_values(loss, optimizer, lr) -> dict:
-    """The texts and ints by which ranks compare the optimizer and the loss, by name.
-
-    ``optimizer`` and ``lr`` are ``fit``'s arguments: an Optimizer, whose type, ``lr``, step
-    count and other hyperparameters are compared, or a name, for which the type's defaults
-    stand in (``lr`` if given), so that "adam" and ``cr.Adam(model)`` agree. The hyperparameters
-    are the optimizer's keyword arguments read back from its attributes of the same names (a
-    schedule described by :func:`setting_text`); an argument a custom optimizer does not keep
-    under its own name is not compared. ``loss`` is a Loss, compared by :func:`setting_text`.
-    """
-    optimizer_text, lr_text, steps = _optimizer_settings(optimizer, lr)
-    return {"the optimizer": optimizer_text, "lr": lr_text, "the optimizer's step count": steps,
-            "the loss": setting_text(loss)}
-
-
-def _optimizer_settings(optimizer, lr) -> tuple[str, str, int]:
-    """(the optimizer's type and hyperparameters but lr, as text; lr as text; its step count t)."""
-    if isinstance(optimizer, Optimizer):
-        kind, lr, steps = type(optimizer), optimizer.lr, optimizer.t
-    elif isinstance(optimizer, str) and optimizer in OPTIMIZERS:
-        kind, steps = OPTIMIZERS[optimizer], 0  # a new optimizer of the type, made by fit
-    else:  # fit refuses it later, alike on every rank
-        return setting_text(optimizer), _lr_text(lr), 0
-    arguments = inspect.signature(kind).parameters
-    if lr is None and "lr" in arguments:
-        lr = arguments["lr"].default
-    hyperparameters = []
-    for name, argument in arguments.items():
-        if name in ("model", "lr") or argument.kind in (argument.VAR_POSITIONAL, argument.VAR_KEYWORD):
-            continue
-        if isinstance(optimizer, Optimizer):
-            if not hasattr(optimizer, name):
-                continue
-            value = getattr(optimizer, name)
-        elif argument.default is not argument.empty:
-            value = argument.default
-        else:
-            continue
-        hyperparameters.append(f"{name}={setting_text(value)}")
-    return f"{kind.__name__}({', '.join(hyperparameters)})", _lr_text(lr), steps
-
-
-def _lr_text(lr) -> str:
-    """``lr`` as text, a real number as the float the optimizer makes of it (so 1 and 1.0 agree)."""
-    if isinstance(lr, numbers.Real) and not isinstance(lr, bool):
-        try:
-            return repr(float(lr))
-        except OverflowError:  # 10**400: refused by the optimizer, alike on every rank
-            pass
-    return setting_text(lr)
-
-
-def setting_text(value, depth: int = 0) -> str:
-    """A text of a setting (a loss, a schedule, a hyperparameter) that is equal on every rank
-    exactly when the setting is: numbers by value, containers item by item (a dict's items
-    sorted, so the order in which they were added does not matter), NumPy arrays by dtype,
-    shape and a hash of their numbers, functions and classes by name, and other objects by
-    their type's name and public attributes, sorted (``SoftmaxCrossEntropy``,
-    ``StepDecay(gamma=0.1, step_size=100)``), SETTING_DEPTH levels deep at most.
-    """
-    if isinstance(value, numpy.generic):
-        value = value.item()
-    if value is None or isinstance(value, (bool, str, bytes)):
-        return repr(value)
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        return repr(float(value))
-    if depth >= SETTING_DEPTH:
-        return type(value).__qualname__
-    if isinstance(value, numpy.ndarray):
-        numbers_hash = f", hash {hash63([numpy.ascontiguousarray(value)]):016x}" if value.dtype.kind in "biufc" else ""
-        return f"array({value.dtype}, {value.shape}{numbers_hash})"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(setting_text(item, depth + 1) for item in value) + "]"
-    if isinstance(value, dict):
-        items = sorted(f"{setting_text(key, depth + 1)}: {setting_text(item, depth + 1)}" for key, item in value.items())
-        return "{" + ", ".join(items) + "}"
-    if hasattr(value, "__qualname__"):  # a function or a class (an instance has its type's only)
-        return value.__qualname__
-    # A Layer is described by type alone: its attributes hold its weights, which differ before rank 0's are sent.
-    attributes = {} if isinstance(value, Layer) else getattr(value, "__dict__", {})
-    public = sorted((name, item) for name, item in attributes.items() if not name.startswith("_"))
-    described = ", ".join(f"{name}={setting_text(item, depth + 1)}" for name, item in public)
-    return f"{type(value).__qualname__}({described})" if public else type(value).__qualname__
-
-
-def architecture_checksum(model) -> int:
-    """A 63-bit hash of the model's architecture: its layers' types and settings and its
-    parameters' shapes by path, not its weights (rank 0's are sent to every rank).
-
-    The layers are described by :func:`~chainrule.io.architecture.to_config`, or where it
-    cannot describe one (a user's own layer type) by every layer's path and type name.
-    """
-    try:
-        layers = json.dumps(to_config(model), sort_keys=True, default=repr)
-    except ModelFileError:
-        layers = "; ".join(f"{path or 'model'}: {type(layer).__qualname__}" for path, layer in model.walk())
-    shapes = "; ".join(f"{path}{tuple(array.shape)}" for path, array in model.params.items())
-    return hash63([layers.encode(), b"\0", shapes.encode()])
 
 
 def communicator(distributed) -> SingleProcess:

@@ -23,7 +23,7 @@ import warnings
 import numpy
 from tqdm.auto import tqdm
 
-from ..backend import get_array_module, module_for, to_device, to_numpy
+from ..backend import get_array_module, module_for, to_device
 from ..checks import as_matrix, as_sample_weights, check_finite, feature_names, positive_int, select_features
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
@@ -38,7 +38,8 @@ from .callbacks import Callback, check_hooks, stop_requested
 from .class_weight import class_weights_per_row
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
                          save_checkpoint)
-from .distributed import architecture_checksum, communicator, hash63, setting_values
+from .distributed import communicator
+from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
 from .metrics import Scores
 
@@ -180,12 +181,13 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         60 s timeout for a rank that hangs or dies; ``cr.Communicator(timeout=...)`` sets another.
         Before training, the ranks compare the model's dtype, the number of rows and features,
         ``batch_size``, ``epochs``, ``seed``, the number of parameters, the optimizer (type,
-        ``lr``, other hyperparameters and schedule, step count), the loss (type and settings),
-        and checksums of the architecture (layer types and settings, parameter shapes) and of
-        the prepared data (X, the targets, the sample and class weights, the validation set);
-        any difference raises the same DistributedError, naming it, on every rank. An exception raised on some ranks only
-        (an input check that fails on one rank's data, a callback that raises) leaves the
-        others waiting in their next collective until the timeout, when they abort the job
+        ``lr``, other hyperparameters and schedule, step count), the loss (type and the
+        constructor arguments it keeps), and checksums of the architecture (layer types and
+        settings, parameter shapes) and of the prepared data (X, the targets, the sample and
+        class weights, the validation set); any difference raises the same DistributedError,
+        naming it, on every rank. An exception raised on some ranks only (an input check
+        that fails on one rank's data, a callback that raises) leaves the others waiting in
+        their next collective until the timeout, when they abort the job
         and blame a hung rank; a script that can fail on one rank should catch the error and
         call ``MPI.COMM_WORLD.Abort(code)`` to end every rank at once, as ``chainrule train``
         does.
@@ -476,59 +478,6 @@ def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights, float_hi
 def has_validation_weights(validation) -> bool:
     """Whether ``validation`` is a triple (X_val, y_val, w_val) with weights (a w_val of None weighs none)."""
     return isinstance(validation, tuple) and len(validation) == 3 and validation[2] is not None
-
-
-def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed,
-                    weights=None, w_val=None, *, loss, optimizer, lr) -> tuple[dict, dict]:
-    """What the ranks of a distributed fit must agree on: (values, checksums) by name.
-
-    The values are ints of any size (or None) and texts, which the ranks compare exactly and
-    the error shows: the model's dtype (first, so that it is named before the data cast to
-    it), the data's size, the arguments, and the optimizer (its type and hyperparameters,
-    ``lr`` and its step count) and the loss (type and settings) as
-    :func:`~chainrule.training.distributed.setting_values` describes them; ``loss`` is the
-    Loss fit uses, ``optimizer`` and ``lr`` are fit's arguments.
-
-    The checksums hash the prepared training and validation arrays (so the labels as encoded,
-    and standardization and the held-out rows included), the rows' weights (sample_weight
-    times class_weight) and the architecture (layer types and settings, parameter shapes by
-    path); hashing reads each byte once, far less than an epoch's forward and backward passes.
-    """
-    values = {
-        "the model's dtype": str(model.dtype),  # "float32", or "None" for a model without parameters
-        "the number of training rows": len(X), "the number of features": X.shape[1], "batch_size": batch_size,
-        "epochs": epochs, "seed": None if seed is None else int(seed),
-        "the number of model parameters": model.flat_parameters().theta.size,
-        **setting_values(loss, optimizer, lr),
-    }
-    # Every rank sends the same names, also one given no validation set (the checksum of no
-    # arrays), so that the all-gather's rows have one length and the difference is named.
-    validation = checksum() if X_val is None else checksum(X_val, T_val, *([] if w_val is None else [w_val]))
-    row_weights = checksum() if weights is None else checksum(weights)
-    checksums = {"X": checksum(X), "y": checksum(T), "sample_weight or class_weight": row_weights,
-                 "the validation data": validation, "the architecture": architecture_checksum(model)}
-    return values, checksums
-
-
-def validation_fingerprint(X_val, T_val, w_val=None) -> str:
-    """What a checkpoint records of the validation set: 16 hexadecimal digits of the checksum of
-    its rows (in the model's dtype, not standardized), prepared targets and weights (if any).
-
-    The rows are hashed before standardization so that the fingerprint names the rows alone:
-    a resumed run on new training data refits the standardization, yet validates on the same set.
-    """
-    weights = [] if w_val is None else [w_val]  # an unweighted set's checksum stays what it was
-    return f"{checksum(to_numpy(X_val), T_val, *weights):016x}"
-
-
-def checksum(*arrays) -> int:
-    """A 63-bit hash of the arrays' dtypes, shapes and bytes: equal arrays, equal checksums."""
-    def chunks():
-        for array in arrays:
-            array = numpy.ascontiguousarray(array)  # one array's copy at a time, if any is needed
-            yield f"{array.dtype.str}{array.shape}".encode()
-            yield array
-    return hash63(chunks())
 
 
 def as_targets(y, name: str):
