@@ -146,7 +146,8 @@ def test_check_finite_as_reports_values_that_overflow_the_narrower_dtype():
     X[1, 2] = -1e39  # finite in float64, -Inf in float32
     check_finite_as(X, np.float64, "X")
     with pytest.raises(cr.NonFiniteError, match=r"^X: expected finite values, found -1e\+39 at index \(1, 2\), which "
-                                                r"overflows float32, whose largest finite value is 3.40282e\+38 \(1 non-"):
+                                                r"overflows float32, whose largest finite value is 3.40282e\+38 \(1 value out of "
+                                                r"float32's range\)$"):
         check_finite_as(X, np.float32, "X")  # the value as given, not the -inf of the cast
     X[0, 0] = np.nan
     with pytest.raises(cr.NonFiniteError, match=r"found nan at index \(0, 0\) \(2 non-finite values in all\)"):

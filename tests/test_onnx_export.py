@@ -578,3 +578,9 @@ def test_weights_over_what_one_onnx_file_holds_are_refused_before_anything_is_bu
     monkeypatch.setattr(onnx_export, "MAX_PROTO_BYTES", weight_bytes)
     to_onnx(model, tmp_path / "model.onnx")  # exactly at the limit: written
     assert (tmp_path / "model.onnx").is_file()
+
+
+@pytest.mark.parametrize("path", [5, None, b"model.onnx"])
+def test_a_path_that_is_no_path_is_refused_before_the_graph_is_built(ort, path):
+    with pytest.raises(cr.HyperparameterError, match=r"^path: expected a file path \(str or os.PathLike\), got "):
+        cr.to_onnx(cr.mlp([2, 3], seed=0), path)

@@ -202,3 +202,10 @@ def test_an_existing_file_is_replaced_whole_or_left_as_it_was(tmp_path, monkeypa
         other.to_onnx(path)
     assert path.read_bytes() == proto.SerializeToString()
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("path", [5, None])
+def test_a_path_that_is_no_path_is_refused(path):
+    estimator = fitted(MLPClassifier, targets("int"), "float32")
+    with pytest.raises(HyperparameterError, match=r"^path: expected a file path \(str or os.PathLike\), got "):
+        estimator.to_onnx(path)

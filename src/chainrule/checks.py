@@ -172,10 +172,12 @@ def check_finite_as(X: Array, dtype, name: str) -> None:
             if len(bad):  # values just above ``largest`` round down to it instead
                 where = tuple(int(i) for i in bad[0])
                 value = float(X[where])
-                overflows = ""
+                overflows = counted = ""
                 if math.isfinite(value):
                     overflows = f", which overflows {dtype.name}, whose largest finite value is {largest:.6g}"
-                raise _non_finite_error(name, value, where, len(bad), overflows)
+                if bool(xp.isfinite(X).all()):  # no NaN or Inf in X: every bad value is merely too large
+                    counted = f"{len(bad)} value{'s' if len(bad) > 1 else ''} out of {dtype.name}'s range"
+                raise _non_finite_error(name, value, where, len(bad), overflows, counted)
     check_finite(X, name)
 
 
@@ -198,12 +200,12 @@ def check_finite(X: Array, name: str) -> None:
     raise _non_finite_error(name, float(X[where]), where, len(bad))
 
 
-def _non_finite_error(name: str, value: float, where: tuple, count: int, overflows: str = "") -> NonFiniteError:
-    """The error for ``count`` values that are not finite, the first ``value`` at index ``where``."""
-    return NonFiniteError(
-        f"{name}: expected finite values, found {value!r} at index {where}{overflows} "
-        f"({count} non-finite value{'s' if count > 1 else ''} in all)"
-    )
+def _non_finite_error(name: str, value: float, where: tuple, count: int, overflows: str = "",
+                      counted: str = "") -> NonFiniteError:
+    """The error for ``count`` values that are not finite, the first ``value`` at index ``where``;
+    ``counted`` says what the count is, if not "N non-finite values in all"."""
+    counted = counted or f"{count} non-finite value{'s' if count > 1 else ''} in all"
+    return NonFiniteError(f"{name}: expected finite values, found {value!r} at index {where}{overflows} ({counted})")
 
 
 def as_sample_weights(weights, n_rows: int, name: str = "sample_weight", rows_of: str = "X"):

@@ -46,7 +46,7 @@ from . import __version__
 from .backend import to_numpy
 from .checks import input_width
 from .errors import HyperparameterError, ModelFileError, ShapeError
-from .io.atomic import atomic_write
+from .io.atomic import atomic_write, check_path
 from .layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
 from .layers.gelu import CUBIC, SQRT_2_OVER_PI
 
@@ -102,6 +102,7 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     onnx = _import_onnx()
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+    check_path(path)  # before the graph is built
     opset = checked_opset(onnx, opset)
     for name, value in (("include_preprocessing", include_preprocessing), ("probabilities", probabilities)):
         if not isinstance(value, (bool, numpy.bool_)):  # "yes" or 0.5 would pass an if silently

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from chainrule.errors import DataError, ModelFileError
+from chainrule.errors import DataError, HyperparameterError, ModelFileError
 from chainrule.io import atomic_open, atomic_write
 
 
@@ -312,3 +312,10 @@ def test_longest_file_name_that_fits_can_be_written(tmp_path):
     atomic_write(target, b"y")  # and replaced
     assert target.read_bytes() == b"y"
     assert os.listdir(tmp_path) == [target.name]
+
+
+@pytest.mark.parametrize("path, found", [(None, "NoneType None"), (1, "int 1"), (b"out.bin", "bytes b'out.bin'")])
+def test_path_that_is_not_a_file_path_is_refused_before_writing(path, found, capfd):
+    with pytest.raises(HyperparameterError, match=rf"^path: expected a file path \(str or os\.PathLike\), got {found}$"):
+        atomic_write(path, b"written", error=ModelFileError)
+    assert capfd.readouterr().out == ""  # 1 was not taken as standard output

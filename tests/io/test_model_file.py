@@ -13,7 +13,7 @@ from safetensors import safe_open
 
 import chainrule as cr
 from chainrule.data.preprocessing import Preprocessor
-from chainrule.errors import ModelFileError
+from chainrule.errors import HyperparameterError, ModelFileError
 from chainrule.io import load, read, save
 
 DTYPES = ["float32", "float64"]
@@ -562,14 +562,14 @@ def test_load_draws_no_random_weights(saved, monkeypatch):
 def test_a_file_replaced_after_its_header_was_checked_is_refused(saved, monkeypatch):
     import chainrule.io.model_file as model_file
 
-    real_read_head = model_file._read_head
+    real_read_header = model_file.read_header
 
-    def read_head_then_replace(path):
-        head = real_read_head(path)
+    def read_header_then_replace(path):
+        header = real_read_header(path)
         save(cr.Sequential(cr.Linear(3, 5), cr.ReLU(), cr.Linear(5, 2), seed=0), path)
-        return head
+        return header
 
-    monkeypatch.setattr(model_file, "_read_head", read_head_then_replace)
+    monkeypatch.setattr(model_file, "read_header", read_header_then_replace)
     with pytest.raises(ModelFileError, match=r"tensor '0.W' has dtype float32 and shape \[3, 5\], expected float32 "
                                              r"and \[3, 4\] \(was the file replaced while being read\?\)"):
         load(saved)
@@ -577,16 +577,16 @@ def test_a_file_replaced_after_its_header_was_checked_is_refused(saved, monkeypa
 
 def test_loads_with_a_safetensors_that_only_memory_maps(saved, monkeypatch):
     # safetensors before 0.8 has no ``backend`` argument; chainrule asks for safetensors>=0.4.
-    import chainrule.io.model_file as model_file
+    import chainrule.io.safetensors_file as safetensors_file
 
-    real_safe_open = model_file.safe_open
+    real_safe_open = safetensors_file.safe_open
 
     def old_safe_open(path, framework, **options):
         if options:
             raise TypeError(f"safe_open() got an unexpected keyword argument {next(iter(options))!r}")
         return real_safe_open(path, framework)
 
-    monkeypatch.setattr(model_file, "safe_open", old_safe_open)
+    monkeypatch.setattr(safetensors_file, "safe_open", old_safe_open)
     model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 2), seed=0)
     save(model, saved, extra_tensors={"optimizer.m": np.arange(4, dtype=np.int64)})
     loaded, extras, _ = read(saved)
@@ -594,3 +594,40 @@ def test_loads_with_a_safetensors_that_only_memory_maps(saved, monkeypatch):
         np.testing.assert_array_equal(loaded.params[name], array)
     np.testing.assert_array_equal(extras["optimizer.m"], np.arange(4))
     assert extras["optimizer.m"].dtype == np.int64
+
+
+def test_a_weights_file_is_named_as_such_with_what_to_do(tmp_path):
+    path = tmp_path / "w.safetensors"
+    cr.save_weights(cr.mlp([4, 6, 3], seed=0), path)
+    with pytest.raises(ModelFileError, match=rf"^{path}: a weights file from cr\.save_weights: it holds no "
+                                             r"architecture; build the model in code and call "
+                                             r"cr\.load_weights\(model, path\)$"):
+        load(path)
+
+
+def test_foreign_safetensors_file_message_names_the_metadata_once(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(safetensors.numpy.save({"weight": np.zeros((2, 2), np.float32)}))
+    with pytest.raises(ModelFileError) as error:
+        load(path)
+    assert str(error.value) == (f"{path}: not a chainrule model file: a safetensors file without chainrule's "
+                                f"metadata (written by another program?)")
+
+
+@pytest.mark.parametrize("path, found", [(None, "NoneType None"), (5, "int 5"), (False, "bool False"),
+                                         (b"model.safetensors", "bytes b'model.safetensors'")])
+def test_path_that_is_not_a_file_path(path, found):
+    message = rf"^path: expected a file path \(str or os\.PathLike\), got {found}$"
+    with pytest.raises(HyperparameterError, match=message):
+        save(cr.Linear(2, 2, seed=0), path)
+    with pytest.raises(HyperparameterError, match=message):
+        load(path)
+    with pytest.raises(HyperparameterError, match=message):
+        read(path)
+
+
+def test_an_int_path_is_not_taken_as_a_descriptor_and_closed(saved):
+    with open(saved, "rb") as file:
+        with pytest.raises(HyperparameterError, match="got int"):
+            load(file.fileno())
+        assert file.read(8) == saved.read_bytes()[:8]  # the descriptor is still open

@@ -11,7 +11,8 @@ import safetensors.numpy
 from safetensors import safe_open
 
 import chainrule as cr
-from chainrule.errors import HyperparameterError, ModelFileError
+from chainrule.data.preprocessing import Preprocessor
+from chainrule.errors import ChainruleWarning, HyperparameterError, ModelFileError
 from chainrule.io import from_config, load_weights, save, save_weights, to_config
 
 X = np.random.default_rng(0).normal(size=(5, 4))
@@ -175,6 +176,15 @@ def test_float64_value_that_overflows_a_float32_model_is_refused(tmp_path):
     assert_refused(cr.mlp([4, 6, 3], seed=1), tmp_path / "w", r"parameter '2\.b'.*overflows float32")
 
 
+def test_a_finite_value_too_large_for_float32_is_not_called_non_finite(tmp_path):
+    source = cr.mlp([4, 6, 3], seed=0, dtype="float64")
+    source.params["2.b"][1] = 1e300
+    save_weights(source, tmp_path / "w")
+    assert_refused(cr.mlp([4, 6, 3], seed=1), tmp_path / "w",
+                   r"found 1e\+300 at index \(1,\), which overflows float32, whose largest finite value is "
+                   r"3\.40282e\+38 \(1 value out of float32's range\)$")
+
+
 def test_tensor_of_another_dtype_is_refused(tmp_path):
     write_safetensors(tmp_path / "w", {
         "__metadata__": {"format": "chainrule-weights", "format_version": "1", "dtype": "float16"},
@@ -187,11 +197,11 @@ def test_tensor_of_another_dtype_is_refused(tmp_path):
 # -- refused files, the model unchanged --------------------------------------------------
 
 def test_missing_file(tmp_path):
-    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "nope", "nope: no such model file")
+    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "nope", "nope: no such weights file")
 
 
 def test_directory(tmp_path):
-    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path, "is a directory")
+    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path, "is a directory, not a weights file")
 
 
 def test_pickle_is_refused_and_never_run(tmp_path):
@@ -202,7 +212,7 @@ def test_pickle_is_refused_and_never_run(tmp_path):
 @pytest.mark.parametrize("content", [b"", b"abc", b"not a safetensors file at all, just text"])
 def test_not_safetensors(tmp_path, content):
     (tmp_path / "w").write_bytes(content)
-    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "w", "not a chainrule model file")
+    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "w", "not a chainrule weights file, or a damaged one")
 
 
 def test_header_length_larger_than_the_file(saved):
@@ -214,7 +224,7 @@ def test_header_length_larger_than_the_file(saved):
 @pytest.mark.parametrize("cut", [1, 40])
 def test_truncated_file(saved, cut):
     saved.write_bytes(saved.read_bytes()[:-cut])
-    assert_refused(cr.mlp([4, 6, 3], seed=1), saved, "truncated file")
+    assert_refused(cr.mlp([4, 6, 3], seed=1), saved, "truncated weights file: its tensors need")
 
 
 def test_offsets_that_do_not_span_the_tensor(tmp_path):
@@ -226,9 +236,39 @@ def test_offsets_that_do_not_span_the_tensor(tmp_path):
     assert_refused(cr.Linear(2, 2, seed=0), tmp_path / "w", r"tensor 'W': its data_offsets \[0, 4\] span 4 bytes")
 
 
-def test_foreign_safetensors_file(tmp_path):
-    safetensors.numpy.save_file({"0.W": np.zeros((4, 6), np.float32)}, tmp_path / "w")
-    assert_refused(cr.mlp([4, 6, 3], seed=0), tmp_path / "w", "without chainrule's metadata")
+@pytest.mark.parametrize("metadata", [None, {"format": "pt"}])
+def test_safetensors_file_of_another_program_with_the_models_names_loads(tmp_path, metadata):
+    source = cr.mlp([4, 6, 3], seed=0)
+    safetensors.numpy.save_file(dict(source.params), tmp_path / "w", metadata=metadata)
+    target = load_weights(cr.mlp([4, 6, 3], seed=1), tmp_path / "w")
+    np.testing.assert_array_equal(target(X), source(X))
+
+
+def test_safetensors_file_of_another_program_is_checked_as_a_weights_file(tmp_path):
+    params = dict(cr.mlp([4, 6, 3], seed=0).params)
+    safetensors.numpy.save_file({**params, "0.W": np.zeros((4, 5), np.float32)}, tmp_path / "w")
+    assert_refused(cr.mlp([4, 6, 3], seed=1), tmp_path / "w", r"parameter '0\.W' has shape \[4, 5\] in the file")
+    safetensors.numpy.save_file({**params, "2.b": np.array([0, np.nan, 0], np.float32)}, tmp_path / "w")
+    assert_refused(cr.mlp([4, 6, 3], seed=1), tmp_path / "w", r"parameter '2\.b': expected finite values")
+    safetensors.numpy.save_file({"0.W": params["0.W"]}, tmp_path / "w")
+    assert_refused(cr.mlp([4, 6, 3], seed=1), tmp_path / "w", r"missing parameters .*'0\.b', '2\.W', '2\.b'")
+
+
+def test_pytorch_state_dict_names_get_a_hint_that_works(tmp_path):
+    source = cr.mlp([4, 6, 3], seed=0)
+    path = tmp_path / "torch.safetensors"
+    safetensors.numpy.save_file(cr.to_state_dict(source), path, metadata={"format": "pt"})
+    assert_refused(cr.mlp([4, 6, 3], seed=1), path,
+                   r"unexpected parameters .*'0\.weight'.*; the file's names look like PyTorch's: for a PyTorch "
+                   r"state_dict use cr\.from_state_dict\(safetensors\.numpy\.load_file\(path\), model\)")
+    target = cr.from_state_dict(safetensors.numpy.load_file(path), cr.mlp([4, 6, 3], seed=1))
+    np.testing.assert_allclose(target(X), source(X), rtol=1e-6)
+
+
+def test_names_of_another_model_get_no_pytorch_hint(saved):
+    with pytest.raises(ModelFileError) as error:
+        load_weights(cr.mlp([4, 6, 6, 3], seed=1), saved)
+    assert "PyTorch" not in str(error.value)
 
 
 def test_newer_format_version(tmp_path):
@@ -259,9 +299,10 @@ def test_wrong_shape(saved):
 
 @pytest.mark.parametrize("value", [np.nan, np.inf])
 def test_non_finite_value(tmp_path, value):
-    source = cr.mlp([4, 6, 3], seed=0)
-    source.params["2.W"][1, 2] = value
-    save_weights(source, tmp_path / "w")
+    tensors = dict(cr.mlp([4, 6, 3], seed=0).params)
+    tensors["2.W"][1, 2] = value
+    safetensors.numpy.save_file(tensors, tmp_path / "w",
+                                metadata={"format": "chainrule-weights", "format_version": "1", "dtype": "float32"})
     assert_refused(cr.mlp([4, 6, 3], seed=1), tmp_path / "w",
                    rf"parameter '2\.W': expected finite values, found {value} at index \(1, 2\)")
 
@@ -313,3 +354,100 @@ def test_failed_overwrite_keeps_the_old_file(saved, monkeypatch):
         save_weights(cr.mlp([4, 6, 3], seed=5), saved)
     assert saved.read_bytes() == before
     assert list(saved.parent.iterdir()) == [saved]
+
+
+@pytest.mark.parametrize("value", [np.nan, -np.inf])
+def test_non_finite_parameter_is_refused_and_nothing_is_written(saved, value):
+    before = saved.read_bytes()
+    model = custom_model(seed=0)
+    model.params["1.a"][2] = value
+    with pytest.raises(ModelFileError, match=rf"cannot save: parameter '1\.a': expected finite values, found "
+                                             rf"{value} at index \(2,\).*\(a diverged model\?\)"):
+        save_weights(model, saved)
+    assert saved.read_bytes() == before
+    assert list(saved.parent.iterdir()) == [saved]
+
+
+class Odd(cr.Layer):
+    """A layer of the user's own whose parameter has the name safetensors keeps for its metadata."""
+
+    def __init__(self):
+        super().__init__()
+        self.own_params["__metadata__"] = np.ones(2, dtype=np.float32)
+        self.own_grads["__metadata__"] = np.zeros(2, dtype=np.float32)
+
+
+def test_parameter_named_like_the_safetensors_metadata_is_refused(tmp_path):
+    with pytest.raises(ModelFileError, match=r"cannot save: the model's parameter '__metadata__' has the name "
+                                             r"safetensors keeps for the file's metadata"):
+        save_weights(Odd(), tmp_path / "w")
+    assert list(tmp_path.iterdir()) == []
+    save_weights(cr.Sequential(Odd()), tmp_path / "w")  # nested, it is "0.__metadata__": no clash
+    np.testing.assert_array_equal(load_weights(cr.Sequential(Odd()), tmp_path / "w").params["0.__metadata__"], 1)
+
+
+# -- the path argument ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, found", [(None, "NoneType None"), (5, "int 5"), (True, "bool True"),
+                                         (b"w.safetensors", "bytes b'w.safetensors'")])
+def test_path_that_is_not_a_file_path(path, found):
+    message = rf"path: expected a file path \(str or os\.PathLike\), got {found}"
+    with pytest.raises(HyperparameterError, match=message):
+        save_weights(cr.mlp([4, 6, 3], seed=0), path)
+    with pytest.raises(HyperparameterError, match=message):
+        load_weights(cr.mlp([4, 6, 3], seed=0), path)
+
+
+def test_an_int_path_is_not_taken_as_a_descriptor_and_closed(saved):
+    with open(saved, "rb") as file:
+        with pytest.raises(HyperparameterError, match="got int"):
+            load_weights(cr.mlp([4, 6, 3], seed=1), file.fileno())
+        assert file.read(8) == saved.read_bytes()[:8]  # the descriptor is still open
+
+
+# -- a model file's preprocessor is not loaded -------------------------------------------
+
+def model_file_with_preprocessor(path):
+    rng = np.random.default_rng(1)
+    model = cr.mlp([4, 6, 3], seed=0)
+    model.preprocessor = Preprocessor.fit(rng.normal(5, 3, size=(20, 4)), rng.integers(0, 3, 20), "classification")
+    save(model, path)
+    return model
+
+
+def test_model_file_with_a_preprocessor_warns_that_it_is_not_loaded(tmp_path):
+    model_file_with_preprocessor(tmp_path / "model")
+    target = cr.mlp([4, 6, 3], seed=1)
+    with pytest.warns(ChainruleWarning, match=r"model: the file's preprocessor \(its standardization of the inputs "
+                                              r"and its class labels\) is not loaded: .*; load a model file with "
+                                              r"cr\.load\(path\)$"):
+        load_weights(target, tmp_path / "model")
+    assert target.preprocessor is None
+
+
+def test_no_warning_when_the_model_has_a_preprocessor_or_the_file_none(tmp_path, recwarn):
+    source = model_file_with_preprocessor(tmp_path / "model")
+    target = cr.mlp([4, 6, 3], seed=1)
+    target.preprocessor = source.preprocessor
+    load_weights(target, tmp_path / "model")
+    assert target.preprocessor is source.preprocessor
+    save(cr.mlp([4, 6, 3], seed=0), tmp_path / "plain")
+    load_weights(cr.mlp([4, 6, 3], seed=1), tmp_path / "plain")
+    save_weights(cr.mlp([4, 6, 3], seed=0), tmp_path / "w")
+    load_weights(cr.mlp([4, 6, 3], seed=1), tmp_path / "w")
+    assert not [warning for warning in recwarn if issubclass(warning.category, ChainruleWarning)]
+
+
+# -- fine-tuning with a new head (load_weights's docstring) ------------------------------
+
+def test_fine_tuning_recipe_keeps_the_loaded_layers_and_trains_a_new_head(tmp_path):
+    pretrained = cr.mlp([4, 6, 3], seed=0)
+    save_weights(pretrained, tmp_path / "w")
+    model = cr.mlp([4, 6, 3], seed=1)
+    load_weights(model, tmp_path / "w")
+    model = cr.Sequential(*model.layers[:-1], cr.Linear(6, 5, seed=2))
+    assert [layer.path for layer in model.layers] == ["0", "1", "2"]
+    np.testing.assert_array_equal(model.params["0.W"], pretrained.params["0.W"])
+    assert model.params["2.W"].shape == (6, 5)
+    cr.fit(model, X, np.array([0, 1, 2, 3, 4]), epochs=1, verbose=0)
+    assert model(X).shape == (5, 5)

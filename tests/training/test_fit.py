@@ -724,3 +724,14 @@ def test_a_custom_backward_that_rebinds_its_gradient_is_refused_by_name():
     model = cr.Sequential(cr.Linear(4, 4, dtype="float64"), Scale(4), cr.Linear(4, 3, dtype="float64"), seed=0)
     with pytest.raises(cr.StateError, match=r"layer '1' \(Scale\): own_grads\['a'\] was replaced by a new array"):
         cr.fit(model, X, np.arange(32) % 3, optimizer="sgd", lr=0.1, epochs=2, batch_size=16, verbose=0)
+
+
+# -- checkpoint and resume paths ------------------------------------------------------------------
+@pytest.mark.parametrize("argument", ["checkpoint", "resume"])
+@pytest.mark.parametrize("path", [5, True, b"run.safetensors"])
+def test_a_checkpoint_or_resume_path_that_is_no_path_is_refused_before_training(argument, path):
+    model = iris_model()
+    before = model.params["0.W"].copy()
+    with pytest.raises(cr.HyperparameterError, match=rf"^{argument}: expected a file path \(str or os.PathLike\), got "):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, **{argument: path})
+    np.testing.assert_array_equal(model.params["0.W"], before)  # refused before the first epoch

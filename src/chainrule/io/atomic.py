@@ -43,7 +43,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from ..errors import ChainruleError, DataError
+from ..errors import ChainruleError, DataError, HyperparameterError
 
 Writer = Callable[[BinaryIO], None]
 
@@ -76,9 +76,13 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         directory, full disk, a directory, block device or socket as target, a closed
         descriptor). An exception raised inside the ``with`` block is re-raised as it is,
         after the temporary file has been removed.
+
+    Raises HyperparameterError (see :func:`check_path`) if ``path`` is not a str or
+    os.PathLike (None, an int, bytes), before anything is written.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"mode: expected 'wb' or 'w', got {mode!r}")
+    check_path(path)
     target = Path(path)
     descriptor_path = _descriptor_path(target)
     # Not stat'ed: that would follow /proc/self/fd/1 to the very file it has open.
@@ -144,6 +148,18 @@ def atomic_write(path, data: bytes | str | Writer, *, error: type[ChainruleError
                 raise error(f"{path}: cannot write ({_reason(cause, Path(path).parent)})") from None
         else:
             data(file)
+
+
+def check_path(path, name: str = "path") -> None:
+    """HyperparameterError unless ``path`` is a file path: a str or an os.PathLike.
+
+    An int would be taken by ``open`` as a file descriptor (and closed afterwards), and
+    True as descriptor 1; None and bytes fail deep inside with a TypeError. Called first by
+    :func:`atomic_open` (so by every atomic write) and by the model and weights file readers.
+    """
+    if isinstance(path, (str, os.PathLike)):
+        return
+    raise HyperparameterError(f"{name}: expected a file path (str or os.PathLike), got {type(path).__name__} {path!r:.60}")
 
 
 def _status(target: Path, error: type[ChainruleError]) -> os.stat_result | None:

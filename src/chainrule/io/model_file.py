@@ -30,12 +30,10 @@ file and the problem.
 from __future__ import annotations
 
 import json
-import math
-import os
 
 import numpy
 import safetensors.numpy
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
 
 from .. import __version__
 from ..backend import module_for, to_numpy
@@ -45,22 +43,20 @@ from ..errors import DataError, ModelFileError
 from ..layers import Layer
 from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
+from .safetensors_file import (
+    DTYPES, METADATA, PathLike, check_spans, open_tensors, read_header, read_tensor, reject_constant, tensor_entries,
+)
 
 FORMAT = "chainrule-model"
 FORMAT_VERSION = 1
 METADATA_KEY = "chainrule"  # the entry of the safetensors "__metadata__" holding our JSON
+WEIGHTS_FORMAT = "chainrule-weights"  # the metadata "format" of cr.save_weights's files (chainrule.io.weights)
 FIELDS = ("format", "format_version", "architecture", "dtype", "preprocessor", "metadata",
           "extra_tensors", "extra_json")
 SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}  # the dtypes a model's parameters may have
 #: the dtypes an extra tensor may have (NumPy name -> safetensors name): those safetensors.numpy
 #: writes and reads back; a header naming another (BF16, F8_E4M3...) is refused before loading
-EXTRA_DTYPES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "uint16": "U16", "int16": "I16", "float16": "F16",
-                "uint32": "U32", "int32": "I32", "float32": "F32", "uint64": "U64", "int64": "I64", "float64": "F64"}
-
-#: bytes per element of each safetensors dtype above
-ITEMSIZES = {name: numpy.dtype(dtype).itemsize for dtype, name in EXTRA_DTYPES.items()}
-
-PathLike = str | os.PathLike
+EXTRA_DTYPES = {name: code for code, name in DTYPES.items()}
 
 
 def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, extra_json: dict | None = None) -> None:
@@ -104,7 +100,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
 
     extras = {}
     for name, array in (extra_tensors or {}).items():
-        if not isinstance(name, str) or not name or name == "__metadata__":
+        if not isinstance(name, str) or not name or name == METADATA:
             raise ModelFileError(f"{path}: cannot save: extra tensor name {name!r} is not allowed")
         if name in tensors:
             raise ModelFileError(f"{path}: cannot save: extra tensor {name!r} has the name of a model parameter")
@@ -159,9 +155,8 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     ``extra_tensors`` maps the names given to :func:`save` to NumPy arrays; ``extra_json``
     is the dict given to it (empty if none was). Used to resume training from a checkpoint.
     """
-    head, file_size = _read_head(path)
-    header, body_size = _safetensors_header(head, file_size, path)
-    document = _chainrule_document(header, path)
+    header, body_size = read_header(path)
+    document = chainrule_document(header, path)
     try:
         shapes = parameter_shapes(document["architecture"])
     except ModelFileError as error:
@@ -183,105 +178,33 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     return model, extras, document["extra_json"]
 
 
-def _read_head(path: PathLike) -> tuple[bytes, int]:
-    """The first 8 bytes of the file and the header they announce, and the file's size.
-
-    The header is read only if the file is long enough to hold it, so a crafted length
-    never makes this allocate more than the file's own size.
-    """
-    try:
-        with open(path, "rb") as file:
-            file_size = os.fstat(file.fileno()).st_size
-            head = file.read(8)
-            length = int.from_bytes(head, "little")
-            if len(head) == 8 and length <= file_size - 8:
-                head += file.read(length)
-            return head, file_size
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory, not a model file") from None
-    except OSError as error:
-        raise ModelFileError(f"{path}: cannot read the model file ({error.strerror or error})") from None
-
-
-def _safetensors_header(head: bytes, file_size: int, path: PathLike) -> tuple[dict, int]:
-    """The JSON header of a safetensors file, from its ``head`` (see :func:`_read_head`),
-    and the number of bytes after it."""
-    if len(head) < 8:
-        raise _foreign(path, head, f"it is only {len(head)} bytes long")
-    length = int.from_bytes(head[:8], "little")
-    if length > file_size - 8:
-        raise _foreign(
-            path, head,
-            f"its first 8 bytes give a header length of {length} bytes, but only {file_size - 8} bytes follow"
-        )
-    if len(head) < 8 + length:  # the file shrank while being read
-        raise _foreign(path, head, f"its header ends after {len(head) - 8} of its {length} bytes")
-    try:
-        header = json.loads(head[8:8 + length].decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise _foreign(path, head, f"its header is not valid JSON ({error})") from None
-    if not isinstance(header, dict):
-        raise _foreign(path, head, "its header is not a JSON object")
-    return header, file_size - 8 - length
-
-
 def _read_tensors(path: PathLike, model: Layer, declared_extras: dict) -> dict[str, numpy.ndarray]:
     """Put the file's weights into ``model`` and return its extra tensors, by name.
 
-    Called once the header is checked. safetensors checks the tensors' layout again (offsets,
-    sizes, no bytes left over) and reads each tensor once; the model adopts those arrays
-    rather than copying them. Each tensor's dtype and shape are compared once more with what
-    was checked, in case the file was replaced in between.
+    Called once the header is checked. Each tensor is read once; the model adopts those
+    arrays rather than copying them.
     """
-    try:
-        with _open_tensors(path) as file:
-            for prefix, layer in model.walk():
-                for name, array in list(layer.own_params.items()):
-                    tensor = _tensor(file, prefix + name, array.dtype, array.shape, path)
-                    # safetensors' arrays are writable and contiguous; require() copies only if not.
-                    layer.own_params[name] = numpy.require(tensor, requirements=["C", "A", "W"])
-            return {name: _tensor(file, name, numpy.dtype(declared["dtype"]), tuple(declared["shape"]), path)
-                    for name, declared in declared_extras.items()}
-    except ModelFileError:
-        raise
-    except (SafetensorError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: damaged tensor data ({error})") from None
-    except OSError as error:
-        raise ModelFileError(f"{path}: cannot read the model file ({error.strerror or error})") from None
+    with open_tensors(path) as file:
+        for prefix, layer in model.walk():
+            for name, array in list(layer.own_params.items()):
+                tensor = read_tensor(file, prefix + name, array.dtype, array.shape, path)
+                # safetensors' arrays are writable and contiguous; require() copies only if not.
+                layer.own_params[name] = numpy.require(tensor, requirements=["C", "A", "W"])
+        return {name: read_tensor(file, name, numpy.dtype(declared["dtype"]), tuple(declared["shape"]), path)
+                for name, declared in declared_extras.items()}
 
 
-def _open_tensors(path: PathLike):
-    """safetensors' reader for ``path``, reading with pread(2) where safetensors offers it:
-    a memory-mapped file would count its size once more in the process's memory."""
-    try:
-        return safe_open(path, framework="np", backend="pread")
-    except TypeError:  # a safetensors without the backend argument: memory-mapped
-        return safe_open(path, framework="np")
-
-
-def _tensor(file, name: str, dtype: numpy.dtype, shape: tuple, path: PathLike) -> numpy.ndarray:
-    """Tensor ``name`` from the open safetensors ``file``, which must have ``dtype`` and ``shape``."""
-    tensor = file.get_tensor(name)
-    if tensor.dtype != dtype or tensor.shape != shape:
-        raise ModelFileError(
-            f"{path}: tensor {name!r} has dtype {tensor.dtype} and shape {list(tensor.shape)}, "
-            f"expected {dtype} and {list(shape)} (was the file replaced while being read?)"
-        )
-    return tensor
-
-
-def _chainrule_document(header: dict, path: PathLike) -> dict:
-    """chainrule's JSON document from the header's metadata, checked field by field."""
-    metadata = header.get("__metadata__")
+def chainrule_document(header: dict, path: PathLike) -> dict:
+    """chainrule's JSON document from a safetensors header's metadata, checked field by field."""
+    metadata = header.get(METADATA)
+    if isinstance(metadata, dict) and metadata.get("format") == WEIGHTS_FORMAT:
+        raise ModelFileError(f"{path}: a weights file from cr.save_weights: it holds no architecture; "
+                             f"build the model in code and call cr.load_weights(model, path)")
     if not isinstance(metadata, dict) or not isinstance(metadata.get(METADATA_KEY), str):
-        raise ModelFileError(
-            f"{path}: not a chainrule model file: a safetensors file without chainrule's "
-            f"{METADATA_KEY!r} metadata (written by another program?)"
-        )
+        raise ModelFileError(f"{path}: not a chainrule model file: a safetensors file without chainrule's "
+                             f"metadata (written by another program?)")
     try:
-        document = json.loads(metadata[METADATA_KEY], parse_constant=_reject_constant)
+        document = json.loads(metadata[METADATA_KEY], parse_constant=reject_constant)
     except (ValueError, RecursionError) as error:
         raise ModelFileError(f"{path}: damaged chainrule metadata: not valid JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -320,7 +243,7 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
     the model's dtype and the architecture's shape; none is missing, each one's data_offsets
     span exactly the bytes its dtype and shape need, and all fit the file. So nothing is
     allocated for a tensor whose bytes are not in the file."""
-    present = {name: entry for name, entry in header.items() if name != "__metadata__"}
+    present = tensor_entries(header, path)
     extras = document["extra_tensors"]
     if shapes and document["dtype"] is None:
         raise ModelFileError(f"{path}: dtype: null, but the architecture has parameters")
@@ -337,8 +260,6 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
                 f"{path}: extra_tensors.{name}: dtype {declared['dtype']!r} is not one chainrule writes "
                 f"({', '.join(EXTRA_DTYPES)})"
             )
-        if not isinstance(entry, dict):
-            raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
         if entry.get("dtype") != EXTRA_DTYPES[declared["dtype"]] or entry.get("shape") != declared["shape"]:
             raise ModelFileError(
                 f"{path}: tensor {name!r} has dtype {entry.get('dtype')!r:.20} and shape {entry.get('shape')!r:.60} "
@@ -347,8 +268,6 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
             )
     for name, shape in shapes.items():
         entry = present[name]
-        if not isinstance(entry, dict):
-            raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
         expected = SAFETENSORS_DTYPES[document["dtype"]]
         if entry.get("dtype") != expected:
             raise ModelFileError(
@@ -359,23 +278,7 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
             raise ModelFileError(
                 f"{path}: tensor {name!r} has shape {entry.get('shape')!r}, expected {list(shape)} from the architecture"
             )
-    for name, entry in present.items():  # each tensor's bytes are exactly those its dtype and shape need
-        offsets = entry.get("data_offsets")
-        if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(offset) is int for offset in offsets)
-                and 0 <= offsets[0] <= offsets[1]):
-            raise ModelFileError(f"{path}: tensor {name!r}: data_offsets {offsets!r:.60}: expected [begin, end], 0 <= begin <= end")
-        size = math.prod(entry["shape"]) * ITEMSIZES[entry["dtype"]]
-        if offsets[1] - offsets[0] != size:
-            raise ModelFileError(
-                f"{path}: tensor {name!r}: its data_offsets {offsets} span {offsets[1] - offsets[0]} bytes; "
-                f"its dtype {entry['dtype']} and shape {entry['shape']} need {size}"
-            )
-    needed = max((entry["data_offsets"][1] for entry in present.values()), default=0)  # checked just above
-    if needed > body_size:
-        raise ModelFileError(
-            f"{path}: truncated model file: its tensors need {needed} bytes after the header, "
-            f"only {body_size} are there"
-        )
+    check_spans(present, body_size, path)
 
 
 def _check_input_width(model: Layer, path: PathLike) -> None:
@@ -386,21 +289,6 @@ def _check_input_width(model: Layer, path: PathLike) -> None:
             f"{path}: preprocessor.n_features: expected {width} (the network's input width), "
             f"got {model.preprocessor.n_features}"
         )
-
-
-def _foreign(path: PathLike, data: bytes, why: str) -> ModelFileError:
-    """The error for a file that is not (or no longer) a safetensors file."""
-    hint = ""
-    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        hint = "; it looks like a Python pickle, which chainrule never loads"
-    elif data[:4] == b"PK\x03\x04":
-        hint = "; it looks like a zip archive (a PyTorch .pt or NumPy .npz file?)"
-    return ModelFileError(f"{path}: not a chainrule model file, or a damaged one: {why}{hint}")
-
-
-def _reject_constant(name: str):
-    """json.loads hook: NaN and Infinity are not JSON."""
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _plain(value):

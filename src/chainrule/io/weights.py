@@ -15,33 +15,34 @@ metadata values are strings; dtype is "none" for a model without parameters).
 
 :func:`load_weights` also reads the weights out of a model file or a checkpoint (its
 parameter tensors have the same names; its extra tensors, such as the optimizer's state,
-are ignored). It never runs code and trusts nothing in the file until checked: the header
-length against the file's size, the header as JSON, the format, then every tensor's name,
-dtype, shape and byte range against the model, all before a weight is read; the values are
-then checked to be finite before any is written. A failure is a :class:`ModelFileError`
-naming the file and the problem, and leaves the model as it was.
+are ignored), and out of a safetensors file that another program wrote with the model's
+parameter names and shapes (``safetensors.numpy.save_file(dict(model.params), path)``). It
+never runs code and trusts nothing in the file until checked: the header length against
+the file's size, the header as JSON, the format, then every tensor's name, dtype, shape and
+byte range against the model, all before a weight is read; the values are then checked to
+be finite before any is written. A failure is a :class:`ModelFileError` naming the file and
+the problem, and leaves the model as it was.
 """
 
 from __future__ import annotations
 
-import math
+import warnings
 
 import numpy
 import safetensors.numpy
 from safetensors import SafetensorError
 
 from ..backend import get_array_module, to_numpy
-from ..checks import check_finite_as, listing
-from ..errors import HyperparameterError, ModelFileError, NonFiniteError
+from ..checks import check_finite, check_finite_as, listing
+from ..errors import ChainruleWarning, HyperparameterError, ModelFileError, NonFiniteError
 from ..layers import Layer
-from .atomic import atomic_write
-from .model_file import (
-    ITEMSIZES, METADATA_KEY, SAFETENSORS_DTYPES, PathLike, _chainrule_document, _open_tensors, _read_head,
-    _safetensors_header, _tensor,
-)
+from .atomic import atomic_write, check_path
+from .model_file import METADATA_KEY, SAFETENSORS_DTYPES, WEIGHTS_FORMAT, chainrule_document
+from .safetensors_file import METADATA, PathLike, check_spans, open_tensors, read_header, read_tensor, tensor_entries
 
-FORMAT = "chainrule-weights"
+FORMAT = WEIGHTS_FORMAT
 FORMAT_VERSION = "1"  # a string: safetensors metadata holds only strings
+WHAT = "weights file"  # what error messages call the file being read
 #: safetensors dtype name -> the NumPy dtype a parameter tensor may have
 PARAMETER_DTYPES = {code: numpy.dtype(name) for name, code in SAFETENSORS_DTYPES.items()}
 
@@ -53,8 +54,11 @@ def save_weights(model: Layer, path: PathLike) -> None:
     way with :func:`load_weights`. A model on the GPU is copied to the CPU first. The file
     is written atomically: an existing file is replaced only once the new one is complete.
 
-    Raises HyperparameterError if ``model`` is not a chainrule Layer, ModelFileError if its
-    parameters are not all float32 or all float64, or the file cannot be written.
+    Raises HyperparameterError if ``model`` is not a chainrule Layer or ``path`` not a str or
+    os.PathLike; ModelFileError, before anything is written, if its parameters are not all
+    float32 or all float64, if one holds NaN or Inf (a diverged model), or if one is named
+    ``"__metadata__"`` (a name the safetensors format keeps for itself); ModelFileError if
+    the file cannot be written.
 
     Examples
     --------
@@ -63,12 +67,21 @@ def save_weights(model: Layer, path: PathLike) -> None:
     >>> cr.save_weights(cr.Sequential(cr.Linear(4, 3), cr.ReLU(), seed=0), path)
     >>> model = cr.load_weights(cr.Sequential(cr.Linear(4, 3), cr.ReLU()), path)
     """
+    check_path(path)
     _check_model(model)
     tensors = {name: numpy.asarray(to_numpy(array), order="C") for name, array in model.params.items()}
+    if METADATA in tensors:
+        raise ModelFileError(f"{path}: cannot save: the model's parameter {METADATA!r} has the name safetensors "
+                             f"keeps for the file's metadata; rename that parameter of the layer")
     dtypes = sorted({array.dtype.name for array in tensors.values()})
     if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
         found = ", ".join(f"{name}: {array.dtype}" for name, array in tensors.items())
         raise ModelFileError(f"{path}: cannot save: parameters must all be float32 or all float64; got {found}")
+    for name, array in tensors.items():
+        try:
+            check_finite(array, f"parameter {name!r}")
+        except NonFiniteError as error:
+            raise ModelFileError(f"{path}: cannot save: {error} (a diverged model?)") from None
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION, "dtype": dtypes[0] if dtypes else "none"}
     try:
         data = safetensors.numpy.save(tensors, metadata=metadata)
@@ -80,9 +93,10 @@ def save_weights(model: Layer, path: PathLike) -> None:
 def load_weights(model: Layer, path: PathLike) -> Layer:
     """Write the weights stored at ``path`` into ``model``'s parameters, in place; returns ``model``.
 
-    ``path`` is a file from :func:`save_weights`, or a model file or checkpoint from
+    ``path`` is a file from :func:`save_weights`; a model file or checkpoint from
     :func:`chainrule.save` / ``cr.fit(..., checkpoint=...)``, whose extra tensors are
-    ignored. As PyTorch's ``load_state_dict(strict=True)``, the file must hold exactly the
+    ignored; or a safetensors file from another program holding the model's parameters
+    under their chainrule names (its metadata, if any, is ignored). As PyTorch's ``load_state_dict(strict=True)``, the file must hold exactly the
     model's parameters, by name, each of the model's shape. The model keeps its dtype and
     device: float64 weights loaded into a float32 model are rounded to float32 (and float32
     into float64 widened exactly), as PyTorch's ``load_state_dict`` copies with a cast; a
@@ -93,19 +107,42 @@ def load_weights(model: Layer, path: PathLike) -> Layer:
     Everything is checked before anything is written: a ModelFileError names the file and
     the problem (a missing, foreign or damaged file, the missing and the unexpected
     parameters, a shape, a dtype other than float32/float64, a NaN or Inf value) and leaves
-    the model as it was. HyperparameterError if ``model`` is not a chainrule Layer.
+    the model as it was. HyperparameterError if ``model`` is not a chainrule Layer or ``path``
+    not a str or os.PathLike. A PyTorch ``state_dict`` saved as safetensors has torch's names
+    (``"0.weight"``) and layout: load it with
+    ``cr.from_state_dict(safetensors.numpy.load_file(path), model)`` instead.
+
+    Only the weights are loaded: a model file's preprocessor (its standardization of the
+    inputs and its class labels) is not. If the file has one and ``model`` has none, a
+    :class:`~chainrule.errors.ChainruleWarning` says so (the model's ``preprocessor`` is
+    left as it is); load a model file whole with :func:`chainrule.load` instead.
+
+    Loading is strict (there is no ``strict=False``). To fine-tune with a new head, load
+    into the architecture the weights came from, then build a new Sequential from its
+    layers with a new last layer; the loaded layers keep their weights::
+
+        model = cr.mlp([784, 128, 10], seed=0)                  # the saved architecture
+        cr.load_weights(model, "pretrained.safetensors")
+        model = cr.Sequential(*model.layers[:-1], cr.Linear(128, 5, seed=1))  # new 5-class head
+
+    (no ``seed=`` for that Sequential: it would draw every weight afresh).
     """
     _check_model(model)
     params = model.params
-    head, file_size = _read_head(path)
-    header, body_size = _safetensors_header(head, file_size, path)
-    entries = _parameter_entries(header, path)
+    header, body_size = read_header(path, WHAT)
+    entries, document = _parameter_entries(header, path)
     _check_names(entries, params, path)
-    _check_entries(entries, params, body_size, path)
+    _check_entries(entries, params, path)
+    check_spans(entries, body_size, path, WHAT)
     values = _read_values(path, entries, params)
     # All checked: only now is the model changed. The assignment casts to the model's dtype.
     for name, value in values.items():
         params[name] = get_array_module(params[name]).asarray(value)
+    if document is not None and document["preprocessor"] is not None and model.preprocessor is None:
+        warnings.warn(f"{path}: the file's preprocessor (its standardization of the inputs and its class labels) "
+                      f"is not loaded: load_weights reads the weights only, so the model takes unscaled inputs "
+                      f"and cr.predict gives raw outputs; load a model file with cr.load(path)",
+                      ChainruleWarning, stacklevel=2)
     return model
 
 
@@ -121,22 +158,23 @@ def _check_model(model) -> None:
                                       f"its __init__ must call super().__init__() first")
 
 
-def _parameter_entries(header: dict, path: PathLike) -> dict:
-    """The header entries of the file's parameter tensors, by name: all of a weights file's,
-    a model file's less the extra tensors its chainrule document declares."""
-    metadata = header.get("__metadata__")
-    tensors = {name: entry for name, entry in header.items() if name != "__metadata__"}
+def _parameter_entries(header: dict, path: PathLike) -> tuple[dict, dict | None]:
+    """The header entries of the file's parameter tensors, by name, and the file's chainrule
+    document (None but for a model file). The entries are all of a weights file's or of a
+    plain safetensors file's tensors, a model file's less the extra tensors its document declares."""
+    metadata = header.get(METADATA)
+    tensors = tensor_entries(header, path)
     if isinstance(metadata, dict) and metadata.get("format") == FORMAT:
         if metadata.get("format_version") != FORMAT_VERSION:
             version = metadata.get("format_version")
             raise ModelFileError(f"{path}: weights file format version {version!r:.20}; this chainrule reads "
                                  f"version {FORMAT_VERSION!r} (a newer chainrule may have written it)")
-        return tensors
+        return tensors, None
     if isinstance(metadata, dict) and METADATA_KEY in metadata:
-        document = _chainrule_document(header, path)  # checks the format, version and extra_tensors
-        return {name: entry for name, entry in tensors.items() if name not in document["extra_tensors"]}
-    raise ModelFileError(f"{path}: not a chainrule weights or model file: a safetensors file without "
-                         f"chainrule's metadata (written by another program?)")
+        document = chainrule_document(header, path)  # checks the format, version and extra_tensors
+        return {name: entry for name, entry in tensors.items() if name not in document["extra_tensors"]}, document
+    # Another program's safetensors file: its tensors are checked as a weights file's are.
+    return tensors, None
 
 
 def _check_names(entries: dict, params: dict, path: PathLike) -> None:
@@ -148,16 +186,16 @@ def _check_names(entries: dict, params: dict, path: PathLike) -> None:
         problems.append(f"missing parameters (the model has them, the file does not): {listing(missing)}")
     if unexpected:
         problems.append(f"unexpected parameters (the file has them, the model does not): {listing(unexpected)}")
+    if any(name.rsplit(".", 1)[-1] in ("weight", "bias") for name in unexpected):
+        problems.append("the file's names look like PyTorch's: for a PyTorch state_dict use "
+                        "cr.from_state_dict(safetensors.numpy.load_file(path), model)")
     if problems:
         raise ModelFileError(f"{path}: the weights do not fit the model: {'; '.join(problems)}")
 
 
-def _check_entries(entries: dict, params: dict, body_size: int, path: PathLike) -> None:
-    """Each parameter tensor has dtype F32 or F64, the model's shape, and data_offsets spanning
-    exactly its bytes inside the file; so nothing is allocated for bytes the file lacks."""
+def _check_entries(entries: dict, params: dict, path: PathLike) -> None:
+    """Each parameter tensor has dtype F32 or F64 and the model's shape."""
     for name, entry in entries.items():
-        if not isinstance(entry, dict):
-            raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
         if entry.get("dtype") not in PARAMETER_DTYPES:
             raise ModelFileError(f"{path}: parameter {name!r} has dtype {entry.get('dtype')!r:.20} in the file; "
                                  f"expected one of {', '.join(PARAMETER_DTYPES)} (float32, float64)")
@@ -165,35 +203,17 @@ def _check_entries(entries: dict, params: dict, body_size: int, path: PathLike) 
         if entry.get("shape") != expected:
             raise ModelFileError(f"{path}: parameter {name!r} has shape {entry.get('shape')!r:.60} in the file; "
                                  f"the model's is {expected}")
-        offsets = entry.get("data_offsets")
-        if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(offset) is int for offset in offsets)
-                and 0 <= offsets[0] <= offsets[1]):
-            raise ModelFileError(f"{path}: tensor {name!r}: data_offsets {offsets!r:.60}: "
-                                 f"expected [begin, end], 0 <= begin <= end")
-        size = math.prod(expected) * ITEMSIZES[entry["dtype"]]
-        if offsets[1] - offsets[0] != size:
-            raise ModelFileError(f"{path}: tensor {name!r}: its data_offsets {offsets} span {offsets[1] - offsets[0]} "
-                                 f"bytes; its dtype {entry['dtype']} and shape {expected} need {size}")
-        if offsets[1] > body_size:
-            raise ModelFileError(f"{path}: truncated file: tensor {name!r} needs bytes up to {offsets[1]} after "
-                                 f"the header, only {body_size} are there")
 
 
 def _read_values(path: PathLike, entries: dict, params: dict) -> dict[str, numpy.ndarray]:
     """The file's parameter tensors as NumPy arrays, each checked to be finite in the model's dtype."""
     values = {}
-    try:
-        with _open_tensors(path) as file:
-            for name, entry in entries.items():
-                values[name] = _tensor(file, name, PARAMETER_DTYPES[entry["dtype"]], tuple(entry["shape"]), path)
+    with open_tensors(path, WHAT) as file:
+        for name, entry in entries.items():
+            values[name] = read_tensor(file, name, PARAMETER_DTYPES[entry["dtype"]], tuple(entry["shape"]), path)
+            try:
                 # Also refuses a finite float64 value too large for a float32 model.
                 check_finite_as(values[name], params[name].dtype, f"parameter {name!r}")
-    except ModelFileError:
-        raise
-    except NonFiniteError as error:
-        raise ModelFileError(f"{path}: {error}") from None
-    except (SafetensorError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: damaged tensor data ({error})") from None
-    except OSError as error:
-        raise ModelFileError(f"{path}: cannot read the weights file ({error.strerror or error})") from None
+            except NonFiniteError as error:
+                raise ModelFileError(f"{path}: {error}") from None
     return values

@@ -47,7 +47,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..data.preprocessing import _labels_array
 from ..errors import ModelFileError
-from ..io.atomic import atomic_write
+from ..io.atomic import atomic_write, check_path
 from ..onnx_export import _emit, _Graph, _import_onnx, check_weight_bytes, checked_opset
 
 OUTPUT_NAMES = ("label", "probabilities", "Y")
@@ -63,6 +63,7 @@ def estimator_to_onnx(estimator, path, opset: int | None = None):
     (an existing file is replaced only once the new one is complete).
     """
     check_is_fitted(estimator)
+    check_path(path)  # before the graph is built
     onnx = _import_onnx()
     opset = checked_opset(onnx, opset)
     model = estimator.model_

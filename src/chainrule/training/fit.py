@@ -29,6 +29,7 @@ from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
 from ..errors import (DataError, DivergenceError, HyperparameterError, LabelError, OneHotTargetsWarning,
                       OutputActivationWarning, ShapeError)
+from ..io.atomic import check_path
 from ..layers import Identity, Sequential, Sigmoid, Softmax
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
@@ -231,6 +232,9 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     epochs = positive_int(epochs, "epochs")
     batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
     checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
+    for name, path in (("checkpoint", checkpoint), ("resume", resume)):
+        if path is not None:
+            check_path(path, name)  # now, not after the first epoch (an int would be a file descriptor)
     if verbose not in (0, 1, True, False):
         raise HyperparameterError(f"verbose: expected 0 or 1, got {verbose!r}")
     if not isinstance(callbacks, (list, tuple)):

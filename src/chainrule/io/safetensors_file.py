@@ -1,0 +1,180 @@
+"""Reading safetensors files without trusting them: the container under model and weights files.
+
+A safetensors file is::
+
+    8 bytes        N, the header length (unsigned little-endian)
+    N bytes        JSON header: {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
+                                 ..., "__metadata__": {"key": "string value", ...}}
+    the rest       the tensors' bytes, back to back
+
+This module reads the header with a bounded read (never more than the file holds), parses
+it, checks that each tensor's byte range is exactly what its dtype and shape need and lies
+inside the file, and then reads the tensors themselves. What the tensors must be (their
+names, dtypes and shapes) is for the caller to check in between: :mod:`.model_file` against
+an architecture, :mod:`.weights` against a model. Every failure is a :class:`ModelFileError`
+naming the file; ``what`` ("model file", "weights file") says in it what was being read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from typing import Iterator
+
+import numpy
+from safetensors import SafetensorError, safe_open
+
+from ..checks import is_json_count
+from ..errors import ModelFileError
+from .atomic import check_path
+
+PathLike = str | os.PathLike
+METADATA = "__metadata__"  # the header entry holding the file's string-to-string metadata
+
+#: the dtypes that safetensors.numpy writes and reads back (safetensors name -> NumPy name);
+#: a header naming another (BF16, F8_E4M3...) is refused before loading
+DTYPES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "U16": "uint16", "I16": "int16", "F16": "float16",
+          "U32": "uint32", "I32": "int32", "F32": "float32", "U64": "uint64", "I64": "int64", "F64": "float64"}
+#: bytes per element of each dtype above
+ITEMSIZES = {code: numpy.dtype(name).itemsize for code, name in DTYPES.items()}
+
+
+def read_header(path: PathLike, what: str = "model file") -> tuple[dict, int]:
+    """The JSON header of the safetensors file at ``path``, and the number of bytes after it.
+
+    The header is read only if the file is long enough to hold it, so a crafted length
+    never makes this allocate more than the file's own size. Raises HyperparameterError if
+    ``path`` is not a file path, ModelFileError for a missing, unreadable or foreign file.
+    """
+    check_path(path)
+    head, file_size = _read_head(path, what)
+    return _parse_header(head, file_size, path, what)
+
+
+def tensor_entries(header: dict, path: PathLike) -> dict[str, dict]:
+    """The header's tensor entries by name (the metadata left out), each checked to be a JSON object."""
+    entries = {name: entry for name, entry in header.items() if name != METADATA}
+    for name, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
+    return entries
+
+
+def check_spans(entries: dict[str, dict], body_size: int, path: PathLike, what: str = "model file") -> None:
+    """Each tensor's data_offsets span exactly the bytes its dtype and shape need, and all lie
+    within the ``body_size`` bytes after the header: so nothing is allocated for bytes the file
+    lacks. ``entries`` as from :func:`tensor_entries`, their dtypes and shapes already checked by
+    the caller against what it expects (checked here again only as far as the sizes need)."""
+    for name, entry in entries.items():
+        if entry.get("dtype") not in ITEMSIZES or not (
+                isinstance(entry.get("shape"), list) and all(is_json_count(n) for n in entry["shape"])):
+            raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
+        offsets = entry.get("data_offsets")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(offset) is int for offset in offsets)
+                and 0 <= offsets[0] <= offsets[1]):
+            raise ModelFileError(f"{path}: tensor {name!r}: data_offsets {offsets!r:.60}: expected [begin, end], 0 <= begin <= end")
+        size = math.prod(entry["shape"]) * ITEMSIZES[entry["dtype"]]
+        if offsets[1] - offsets[0] != size:
+            raise ModelFileError(
+                f"{path}: tensor {name!r}: its data_offsets {offsets} span {offsets[1] - offsets[0]} bytes; "
+                f"its dtype {entry['dtype']} and shape {entry['shape']} need {size}"
+            )
+    needed = max((entry["data_offsets"][1] for entry in entries.values()), default=0)  # checked just above
+    if needed > body_size:
+        raise ModelFileError(
+            f"{path}: truncated {what}: its tensors need {needed} bytes after the header, "
+            f"only {body_size} are there"
+        )
+
+
+@contextlib.contextmanager
+def open_tensors(path: PathLike, what: str = "model file") -> Iterator:
+    """safetensors' reader for ``path``, for :func:`read_tensor`; called once the header is checked.
+
+    safetensors checks the layout again (offsets, sizes, no bytes left over). It reads with
+    pread(2) where safetensors offers it: a memory-mapped file would count its size once more
+    in the process's memory. A safetensors or OS error inside the ``with`` block becomes a
+    ModelFileError naming the file.
+    """
+    try:
+        try:
+            reader = safe_open(path, framework="np", backend="pread")
+        except TypeError:  # a safetensors without the backend argument: memory-mapped
+            reader = safe_open(path, framework="np")
+        with reader as file:
+            yield file
+    except ModelFileError:
+        raise
+    except (SafetensorError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: damaged tensor data ({error})") from None
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot read the {what} ({error.strerror or error})") from None
+
+
+def read_tensor(file, name: str, dtype: numpy.dtype, shape: tuple, path: PathLike) -> numpy.ndarray:
+    """Tensor ``name`` from the open safetensors ``file``, which must have ``dtype`` and ``shape``
+    (as checked in the header: the file may have been replaced since)."""
+    tensor = file.get_tensor(name)
+    if tensor.dtype != dtype or tensor.shape != shape:
+        raise ModelFileError(
+            f"{path}: tensor {name!r} has dtype {tensor.dtype} and shape {list(tensor.shape)}, "
+            f"expected {dtype} and {list(shape)} (was the file replaced while being read?)"
+        )
+    return tensor
+
+
+def reject_constant(name: str):
+    """json.loads hook: NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _read_head(path: PathLike, what: str) -> tuple[bytes, int]:
+    """The first 8 bytes of the file and the header they announce, and the file's size."""
+    try:
+        with open(path, "rb") as file:
+            file_size = os.fstat(file.fileno()).st_size
+            head = file.read(8)
+            length = int.from_bytes(head, "little")
+            if len(head) == 8 and length <= file_size - 8:
+                head += file.read(length)
+            return head, file_size
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path}: is a directory, not a {what}") from None
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot read the {what} ({error.strerror or error})") from None
+
+
+def _parse_header(head: bytes, file_size: int, path: PathLike, what: str) -> tuple[dict, int]:
+    """The JSON header of a safetensors file from its ``head`` (see :func:`_read_head`), and the
+    number of bytes after it."""
+    if len(head) < 8:
+        raise _foreign(path, head, what, f"it is only {len(head)} bytes long")
+    length = int.from_bytes(head[:8], "little")
+    if length > file_size - 8:
+        raise _foreign(
+            path, head, what,
+            f"its first 8 bytes give a header length of {length} bytes, but only {file_size - 8} bytes follow"
+        )
+    if len(head) < 8 + length:  # the file shrank while being read
+        raise _foreign(path, head, what, f"its header ends after {len(head) - 8} of its {length} bytes")
+    try:
+        header = json.loads(head[8:8 + length].decode("utf-8"), parse_constant=reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise _foreign(path, head, what, f"its header is not valid JSON ({error})") from None
+    if not isinstance(header, dict):
+        raise _foreign(path, head, what, "its header is not a JSON object")
+    return header, file_size - 8 - length
+
+
+def _foreign(path: PathLike, data: bytes, what: str, why: str) -> ModelFileError:
+    """The error for a file that is not (or no longer) a safetensors file."""
+    hint = ""
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        hint = "; it looks like a Python pickle, which chainrule never loads"
+    elif data[:4] == b"PK\x03\x04":
+        hint = "; it looks like a zip archive (a PyTorch .pt or NumPy .npz file?)"
+    return ModelFileError(f"{path}: not a chainrule {what}, or a damaged one: {why}{hint}")

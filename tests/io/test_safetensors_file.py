@@ -1,0 +1,99 @@
+"""chainrule.io.safetensors_file: the safetensors container read without trusting it, as model
+files and weights files both read it (each refusal here is one that both give)."""
+
+import json
+
+import numpy as np
+import pytest
+import safetensors.numpy
+
+from chainrule.errors import HyperparameterError, ModelFileError
+from chainrule.io.safetensors_file import (
+    ITEMSIZES, check_spans, open_tensors, read_header, read_tensor, tensor_entries,
+)
+
+
+def write_safetensors(path, header, body=b""):
+    """A safetensors file with exactly this header (a dict made JSON) and body."""
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + body)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "t.safetensors"
+    path.write_bytes(safetensors.numpy.save({"a": np.arange(6, dtype=np.float32).reshape(2, 3),
+                                             "n": np.array([7], dtype=np.int64)}, metadata={"k": "v"}))
+    return path
+
+
+def test_reads_the_header_and_the_body_size(saved):
+    header, body_size = read_header(saved)
+    assert header["__metadata__"] == {"k": "v"}
+    assert sorted(tensor_entries(header, saved)) == ["a", "n"]
+    assert body_size == 6 * 4 + 8
+    check_spans(tensor_entries(header, saved), body_size, saved)
+    with open_tensors(saved) as file:
+        np.testing.assert_array_equal(read_tensor(file, "a", np.dtype("float32"), (2, 3), saved),
+                                      np.arange(6).reshape(2, 3))
+
+
+def test_itemsizes_cover_what_safetensors_numpy_writes():
+    assert ITEMSIZES["F32"] == 4 and ITEMSIZES["F64"] == 8 and ITEMSIZES["BOOL"] == 1 and "BF16" not in ITEMSIZES
+
+
+@pytest.mark.parametrize("what", ["model file", "weights file"])
+def test_messages_name_what_is_read(tmp_path, what):
+    with pytest.raises(ModelFileError, match=f"nope: no such {what}$"):
+        read_header(tmp_path / "nope", what)
+    with pytest.raises(ModelFileError, match=f"is a directory, not a {what}$"):
+        read_header(tmp_path, what)
+    (tmp_path / "short").write_bytes(b"abc")
+    with pytest.raises(ModelFileError, match=f"not a chainrule {what}, or a damaged one: it is only 3 bytes long"):
+        read_header(tmp_path / "short", what)
+
+
+def test_a_crafted_header_length_is_refused_without_reading_it(saved):
+    saved.write_bytes((2**62).to_bytes(8, "little") + saved.read_bytes()[8:])
+    with pytest.raises(ModelFileError, match=f"header length of {2**62} bytes, but only"):
+        read_header(saved)
+
+
+def test_path_must_be_a_file_path():
+    with pytest.raises(HyperparameterError, match=r"path: expected a file path \(str or os\.PathLike\), got int 3"):
+        read_header(3)
+
+
+def test_entries_must_be_objects(tmp_path):
+    write_safetensors(tmp_path / "t", {"a": [1, 2]})
+    header, _ = read_header(tmp_path / "t")
+    with pytest.raises(ModelFileError, match="tensor 'a': damaged header entry"):
+        tensor_entries(header, tmp_path / "t")
+
+
+@pytest.mark.parametrize("entry, body, message", [
+    ({"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}, 4, "tensor 'a': damaged header entry"),
+    ({"dtype": "F32", "shape": [-2], "data_offsets": [0, 4]}, 4, "tensor 'a': damaged header entry"),
+    ({"dtype": "F32", "shape": [2], "data_offsets": [4, 0]}, 8, r"data_offsets \[4, 0\]: expected \[begin, end\]"),
+    ({"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}, 8, r"its data_offsets \[0, 4\] span 4 bytes; its dtype "
+                                                              r"F32 and shape \[2\] need 8"),
+    ({"dtype": "F32", "shape": [2**40], "data_offsets": [0, 2**42]}, 8, "truncated weights file: its tensors need "
+                                                                       f"{2**42} bytes after the header, only 8"),
+])
+def test_spans_must_hold_exactly_each_tensor_inside_the_file(tmp_path, entry, body, message):
+    with pytest.raises(ModelFileError, match=message):
+        check_spans({"a": entry}, body, tmp_path / "t", "weights file")
+
+
+def test_damaged_tensor_data_is_a_model_file_error(tmp_path):
+    write_safetensors(tmp_path / "t", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, bytes(12))
+    with pytest.raises(ModelFileError, match="damaged tensor data"):
+        with open_tensors(tmp_path / "t") as file:
+            file.get_tensor("a")
+
+
+def test_a_tensor_that_changed_since_the_header_was_read_is_refused(saved):
+    with open_tensors(saved) as file:
+        with pytest.raises(ModelFileError, match=r"tensor 'a' has dtype float32 and shape \[2, 3\], expected "
+                                                 r"float64 and \[2, 3\] \(was the file replaced while being read\?\)"):
+            read_tensor(file, "a", np.dtype("float64"), (2, 3), saved)
