@@ -45,7 +45,9 @@ def test_values_of_the_right_type_are_taken(values):
     ({"lr": "fast"}, r"key 'lr' expects a number, got str 'fast'"),
     ({"lr": float("inf")}, r"key 'lr' expects a finite number, got inf"),
     ({"plots": 1}, r"key 'plots' expects true or false, got int 1"),
-    ({"hidden": [128, 64]}, r"key 'hidden' expects a string, got list \[128, 64\]"),
+    ({"hidden": 128}, r"key 'hidden' expects a string or a list of integers, got int 128"),
+    ({"hidden": [128, 6.5]}, r"key 'hidden' expects a string or a list of integers, got list \[128, 6\.5\]"),
+    ({"hidden": [128, True]}, r"key 'hidden' expects a string or a list of integers, got list \[128, True\]"),
     ({"activation": 3}, r"key 'activation' expects a string or a list of strings, got int 3"),
     ({"activation": ["relu", None]}, r"key 'activation' expects a string or a list of strings, got list \['relu', None\]"),
     ({"init": ["he_normal"]}, r"key 'init' expects a string, got list \['he_normal'\]"),
@@ -61,10 +63,15 @@ def test_activation_takes_a_string_or_a_list_of_strings(activation):
     assert (config.activation, config.init) == (activation, "he_normal")
 
 
-@pytest.mark.parametrize("batch_size, activation", [(None, "relu"), (64, ["gelu", "tanh"])])
-def test_to_toml_reads_back_as_the_same_config(batch_size, activation):
+@pytest.mark.parametrize("hidden", ["8,4", [8, 4], []])
+def test_hidden_takes_a_string_or_a_list_of_integers(hidden):
+    assert TrainConfig().with_values({"hidden": hidden}, "run.toml").hidden == hidden
+
+
+@pytest.mark.parametrize("batch_size, activation, hidden", [(None, "relu", "8,4"), (64, ["gelu", "tanh"], [8, 4])])
+def test_to_toml_reads_back_as_the_same_config(batch_size, activation, hidden):
     config = TrainConfig().with_values({"data": 'C:\\data\\"odd" name.csv', "lr": 0.0003, "plots": False,
-                                        "batch_size": batch_size, "activation": activation}, "test")
+                                        "batch_size": batch_size, "activation": activation, "hidden": hidden}, "test")
     table = tomllib.loads(config.to_toml())
     assert table == {key: value for key, value in dataclasses.asdict(config).items() if value is not None}
     assert TrainConfig().with_values(table, "config.toml") == config
@@ -98,13 +105,25 @@ def test_the_command_line_overrides_the_file_which_overrides_the_defaults(tmp_pa
 
 def test_values_from_the_file_are_validated_like_options_naming_the_file_and_key(tmp_path):
     (tmp_path / "run.toml").write_text('activation = "swish"\nseed = -1\n')
-    with pytest.raises(cr.HyperparameterError, match=r"run\.toml: key 'activation': expected one of"):
+    with pytest.raises(ConfigError, match=r"run\.toml: key 'activation': expected one of"):
         resolve_config(parse("--config", tmp_path / "run.toml"))
     with pytest.raises(cr.HyperparameterError, match=r"run\.toml: key 'seed': expected an integer >= 0, got -1"):
         resolve_config(parse("--config", tmp_path / "run.toml", "--activation", "relu"))
     # The same key given on the command line is named as the option.
     with pytest.raises(cr.HyperparameterError, match=r"^--seed: expected an integer >= 0, got -2"):
         resolve_config(parse("--config", tmp_path / "run.toml", "--activation", "relu", "--seed", "-2"))
+
+
+@pytest.mark.parametrize("activation, fragment", [
+    ("swish", "expected one of relu, "),  # an unknown name
+    ("relu,swish", "got 'swish' in 'relu,swish'"),  # an unknown name of several
+    ("relu,,tanh", "which has an empty name"),
+    ("relu,tanh,relu", "got 3 names"),
+])
+def test_every_bad_activation_is_a_config_error_naming_the_option(activation, fragment):
+    with pytest.raises(ConfigError, match=r"^--activation: ") as raised:
+        resolve_config(parse("--activation", activation))
+    assert fragment in str(raised.value)
 
 
 def test_a_bad_value_on_the_command_line_is_named_as_its_option():

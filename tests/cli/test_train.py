@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from chainrule.cli.config import tomllib  # the standard library's, or tomli on 
 
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
 
+ROOT = Path(__file__).resolve().parents[2]
 fit_module = sys.modules["chainrule.training.fit"]  # the module; chainrule.training.fit is the function
 
 RUN_FILES = {"model.safetensors", "checkpoint.safetensors", "metrics.json", "config.toml", "history.png",
@@ -511,8 +513,12 @@ BAD_OPTIONS = [
                                          "comma-separated, one per hidden layer (--hidden is '256,128'), each one of "
                                          "relu, leaky_relu, sigmoid, logistic, tanh, gelu, identity, softmax; "
                                          "got 3 names: 'relu,tanh,relu'"),
-    (["--hidden", "8", "--activation", "relu,tanh"], "or 1 name comma-separated, one per hidden layer (--hidden is "
-                                                     "'8'), each one of relu, "),
+    (["--hidden", "8", "--activation", "relu,tanh"], "--activation: expected one of relu, leaky_relu, sigmoid, "
+                                                     "logistic, tanh, gelu, identity, softmax (one hidden layer: "
+                                                     "--hidden is '8'); got 2 names: 'relu,tanh'"),
+    (["--hidden", "", "--activation", "relu,tanh"], "--activation: no hidden layer (--hidden is ''): give one name or "
+                                                    "leave it out; got 2 names: 'relu,tanh'"),
+    (["--hidden", "", "--activation", "swish"], "--activation: expected one of relu, "),
     (["--activation", "relu,,tanh"], "got 'relu,,tanh', which has an empty name"),
     (["--activation", "relu,"], "got 'relu,', which has an empty name"),
     (["--activation", "relu,swish"], "each one of relu, leaky_relu, sigmoid, logistic, tanh, gelu, identity, "
@@ -698,7 +704,8 @@ def test_resume_with_fewer_epochs_than_the_checkpoint_exits_2_naming_the_option(
     assert call(capsys, "train", *IRIS, "--epochs", "3", "--out", tmp_path / "run")[0] == 0
     before = (tmp_path / "run" / "model.safetensors").read_bytes()
     code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "2")
-    assert_one_line_error(code, err, "--epochs: 2 is fewer than the 3 epochs the checkpoint holds")
+    assert_one_line_error(code, err, "--epochs: 2 is fewer than the 3 epochs the checkpoint holds; it counts them "
+                                     "all, so pass 3 or more (more than 3 to train further)")
     assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
     assert call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "3",
                 "--quiet")[0] == 0  # as many: nothing left to train, which is no error
@@ -759,19 +766,21 @@ def test_an_initializer_alias_is_taken(tmp_path, capsys, monkeypatch):
     assert_same_network(recorded[0], cr.mlp([4, 8, 3], init="xavier_normal", seed=0))
 
 
-def test_a_config_file_gives_the_activations_as_a_list_which_the_run_saves_and_resumes(tmp_path, capsys, monkeypatch):
+def test_a_config_file_gives_the_widths_and_activations_as_lists_which_the_run_saves_and_resumes(tmp_path, capsys,
+                                                                                                monkeypatch):
     config = tmp_path / "run.toml"
-    config.write_text('data = "iris"\nhidden = "6,5"\nactivation = ["gelu", "sigmoid"]\ninit = "he_uniform"\n'
+    config.write_text('data = "iris"\nhidden = [6, 5]\nactivation = ["gelu", "sigmoid"]\ninit = "he_uniform"\n'
                       'epochs = 2\npatience = 0\nplots = false\n')
     recorded = record_initial_networks(monkeypatch, train_command, "fit")
     assert call(capsys, "train", "--config", config, "--quiet", "--out", tmp_path / "cut")[0] == 0
     assert_same_network(recorded[0], cr.mlp([4, 6, 5, 3], ["gelu", "sigmoid"], init="he_uniform", seed=0))
     saved = tomllib.loads((tmp_path / "cut" / "config.toml").read_text())
-    assert (saved["activation"], saved["init"]) == (["gelu", "sigmoid"], "he_uniform")
-    # --resume rebuilds the same network from the checkpoint, and ends as the uninterrupted run.
+    assert (saved["hidden"], saved["activation"], saved["init"]) == ([6, 5], ["gelu", "sigmoid"], "he_uniform")
+    # --resume rebuilds the same network from the checkpoint, and ends as the uninterrupted run;
+    # the widths as the option gives them are no change.
     (tmp_path / "cut" / "config.toml").unlink()
     code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--epochs", "4",
-                        "--quiet")
+                        "--hidden", "6,5", "--quiet")
     assert code == 0, err
     assert call(capsys, "train", "--config", config, "--epochs", "4", "--quiet", "--out", tmp_path / "whole")[0] == 0
     resumed, whole = (cr.load(tmp_path / name / "model.safetensors") for name in ("cut", "whole"))
@@ -786,9 +795,12 @@ HOLDS = "; the checkpoint holds that network's weights; resume without changing"
     (["--activation", "tanh"], f"--activation: 'tanh' differs from the resumed run's 'relu,tanh'{HOLDS} activation"),
     (["--init", "auto"], f"--init: 'auto' differs from the resumed run's 'he_normal'{HOLDS} init"),
     (["--hidden", "8,5"], f"--hidden: '8,5' differs from the resumed run's '8,4'{HOLDS} hidden"),
-    # one width for the saved two activations: refused before cr.fit, naming both values
-    (["--hidden", "6"], "checkpoint.safetensors: key 'activation': expected one name for every hidden layer, or 1 "
-                        "name comma-separated, one per hidden layer (--hidden is '6')"),
+    # one width for the saved two activations: named as --hidden, not as the checkpoint's activations
+    (["--hidden", "6"], f"--hidden: '6' differs from the resumed run's '8,4'{HOLDS} hidden"),
+    (["--optimizer", "sgd"], "--optimizer: 'sgd' differs from the resumed run's 'adam'; the checkpoint holds that "
+                             "optimizer's state; resume without changing optimizer"),
+    (["--dtype", "float64"], "--dtype: 'float64' differs from the resumed run's 'float32'; the checkpoint holds the "
+                             "weights and the optimizer's state in that dtype; resume without changing dtype"),
 ])
 def test_resume_refuses_another_network_as_it_refuses_another_hidden(tmp_path, capsys, options, fragment):
     """The checkpoint holds the network: another width, activation or initializer is refused,
@@ -804,9 +816,9 @@ def test_resume_refuses_another_network_as_it_refuses_another_hidden(tmp_path, c
     code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors",
                         "--init", "kaiming_normal", "--epochs", "3", "--quiet")
     assert_one_line_error(code, err, "--init: 'kaiming_normal' differs from the resumed run's 'he_normal'")
-    # Another spelling of the same activations is the same network.
-    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors",
-                        "--activation", "relu, tanh", "--epochs", "3", "--quiet")
+    # Another spelling of the same widths, activations and dtype is the same network.
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--hidden", "8, 4",
+                        "--activation", "relu, tanh", "--dtype", "f4", "--epochs", "3", "--quiet")
     assert code == 0, err
 
 
@@ -828,6 +840,73 @@ def test_resume_refuses_to_turn_early_stopping_on_or_off(tmp_path, capsys, first
     assert code == 0, err
 
 
+@pytest.mark.parametrize("text, options, fragment", [
+    # The hidden widths are compared before the saved activations are counted against them.
+    ('hidden = "6"\n', [], f"more.toml: key 'hidden': '6' differs from the resumed run's '8,4'{HOLDS} hidden"),
+    ('hidden = [8, 4]\nactivation = ["tanh", "tanh"]\n', [],
+     f"more.toml: key 'activation': ['tanh', 'tanh'] differs from the resumed run's 'relu,tanh'{HOLDS} activation"),
+    ('optimizer = "sgd"\n', [], "more.toml: key 'optimizer': 'sgd' differs from the resumed run's 'adam'"),
+    # The file keeps the saved value, the command line changes it: named as the option.
+    ('activation = "relu,tanh"\noptimizer = "adam"\n', ["--optimizer", "rmsprop"],
+     "--optimizer: 'rmsprop' differs from the resumed run's 'adam'"),
+])
+def test_resume_names_a_changed_key_where_its_new_value_came_from(tmp_path, monkeypatch, capsys, text, options,
+                                                                  fragment):
+    assert call(capsys, "train", *IRIS, "--hidden", "8,4", "--activation", "relu,tanh", "--epochs", "2",
+                "--out", tmp_path / "run")[0] == 0
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "more.toml").write_text(text)
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--config",
+                        "more.toml", *options, "--epochs", "3", "--quiet")
+    assert_one_line_error(code, err, fragment)
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (["--data", "wine"], "--data: 'wine' has 13 features, but the resumed run's network takes 4; resume with data "
+                         "of 4 features"),
+    (["--config", "wine.toml"], "wine.toml: key 'data': 'wine' has 13 features, but the resumed run's network takes 4"),
+    (["--loss", "mse"], "--loss: 'mse' gives 1 output, but the resumed run's network has 3; resume without changing "
+                        "loss"),
+    (["--data", "two.csv"], "--data: 'two.csv' gives 2 outputs with cross_entropy, but the resumed run's network "
+                            "has 3; resume with data of the same classes or target columns"),
+])
+def test_resume_refuses_data_or_a_loss_of_another_width_naming_the_option(tmp_path, monkeypatch, capsys, options,
+                                                                          fragment):
+    """They used to be refused by cr.fit, naming the checkpoint's architecture (layers[0].n_in)."""
+    assert call(capsys, "train", *IRIS, "--epochs", "2", "--out", tmp_path / "run")[0] == 0
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "two.csv", iris_rows()[:101])  # 4 features, 2 classes: setosa and versicolor
+    (tmp_path / "wine.toml").write_text('data = "wine"\n')
+    before = (tmp_path / "run" / "model.safetensors").read_bytes()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", *options,
+                        "--epochs", "3", "--quiet")
+    assert_one_line_error(code, err, fragment)
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+
+
+def test_a_checkpoint_of_cr_fit_is_refused_saying_to_resume_it_with_cr_fit(tmp_path, capsys):
+    """With no chainrule train configuration, it used to be refused naming the checkpoint's
+    architecture against the default network's."""
+    X, y = iris_features()
+    checkpoint = tmp_path / "fit.safetensors"
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=checkpoint)
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--quiet")
+    assert_one_line_error(code, err, f"{checkpoint} holds no chainrule train configuration (written by cr.fit?): "
+                                     f"resume it with cr.fit(..., resume={str(checkpoint)!r})")
+    # A model file without the configuration is no checkpoint, as cr.fit says.
+    cr.save(cr.mlp([4, 8, 3], seed=0), tmp_path / "model.safetensors")
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "model.safetensors", "--quiet")
+    assert_one_line_error(code, err, "model.safetensors: not a training checkpoint")
+
+
+def test_the_activation_names_of_the_usage_guide_are_those_train_takes():
+    """It listed "identity (none)", and --activation none is refused."""
+    text = " ".join((ROOT / "docs" / "usage.md").read_text(encoding="utf-8").split())
+    listing = re.search(r"`--activation relu` .*? Names: (.*?)\. ", text).group(1)
+    words = set(re.findall(r"[a-z_]+", listing)) - {"or", "no", "activation"}
+    assert words == set(train_command.ACTIVATIONS)
+
+
 @pytest.mark.parametrize("text, fragments", [
     ('hidden = "8,4"\nactivation = ["relu"]\n',
      ["run.toml: key 'activation': expected one name for every hidden layer, or 2 names in a list, one per hidden "
@@ -838,6 +917,11 @@ def test_resume_refuses_to_turn_early_stopping_on_or_off(tmp_path, capsys, first
                                      "got list ['relu', 1]"]),
     ('init = "he"\n', ["run.toml: key 'init': expected one of 'auto', 'glorot_normal'"]),
     ('init = ["he_normal"]\n', ["run.toml: key 'init' expects a string, got list ['he_normal']"]),
+    ('hidden = [8, "4"]\n', ["run.toml: key 'hidden' expects a string or a list of integers, got list [8, '4']"]),
+    ('hidden = [8, 0]\n', ["run.toml: key 'hidden': every width must be >= 1, got [8, 0]"]),
+    ('hidden = [8, 4]\nactivation = ["relu"]\n', ["run.toml: key 'activation': expected one name for every hidden "
+                                                  "layer, or 2 names in a list, one per hidden layer (run.toml: key "
+                                                  "'hidden' is [8, 4])"]),
 ])
 def test_bad_activations_and_inits_in_a_config_file_exit_2_naming_the_key(tmp_path, monkeypatch, capsys, text,
                                                                           fragments):

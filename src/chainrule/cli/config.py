@@ -1,8 +1,9 @@
 """The training configuration: defaults, a TOML file, and command-line options, merged.
 
 Keys mirror the ``chainrule train`` options with underscores (``--batch-size`` is
-``batch_size``); ``activation`` also takes a list of names, one per hidden layer, as
-``--activation relu,tanh`` does. Precedence, lowest first: built-in defaults, the resumed
+``batch_size``); ``hidden`` also takes a list of widths (``hidden = [256, 128]``, as
+``--hidden 256,128``) and ``activation`` a list of names, one per hidden layer (as
+``--activation relu,tanh``); a list is kept as given, and saved as a list. Precedence, lowest first: built-in defaults, the resumed
 run's saved configuration (``--resume``), ``--config FILE``, options on the command line. A
 run folder's ``config.toml`` is the resolved configuration, so ``chainrule train --config
 runs/<run>/config.toml`` repeats a run. A key whose value is None (``batch_size`` left to
@@ -34,7 +35,7 @@ class TrainConfig:
 
     data: str = "digits"
     label: str = ""  # CSV label column; "" means the last column
-    hidden: str = "256,128"
+    hidden: str | list[int] = "256,128"  # comma-separated widths, or a list of them
     activation: str | list[str] = "relu"  # one name for every hidden layer, or one per hidden layer
     init: str = "auto"  # initializer of every Linear; "auto": He before the ReLU family, else Glorot
     loss: str = "auto"  # "auto": cross_entropy for classification, mse for regression
@@ -72,9 +73,9 @@ class TrainConfig:
         return dataclasses.replace(self, **checked)
 
     def to_toml(self) -> str:
-        """The configuration as TOML text (every value is a string, number, boolean or list of
-        strings; a key whose value is None is a comment, so that reading the text back leaves
-        it None)."""
+        """The configuration as TOML text (every value is a string, number, boolean, or list of
+        strings or integers; a key whose value is None is a comment, so that reading the text
+        back leaves it None)."""
         lines = ["# chainrule train configuration; rerun with: chainrule train --config <this file>"]
         for key, value in dataclasses.asdict(self).items():
             if value is None:
@@ -108,16 +109,21 @@ def read_config(path) -> dict:
     return table
 
 
+#: The field types that take a string or a list: (the type of a list's items, what they are called).
+LIST_ITEMS = {"str | list[str]": (str, "strings"), "str | list[int]": (int, "integers")}
+
+
 def _coerce(key: str, value, kind: str, source: str | None):
     """``value`` checked against the field type ``kind``; an int for a float field becomes a float.
 
     A field of type ``int | None`` also takes None (a checkpoint's saved configuration, JSON,
-    holds it as null); one of type ``str | list[str]`` takes a string or a list of strings.
+    holds it as null); one of type ``str | list[str]`` takes a string or a list of strings, one
+    of type ``str | list[int]`` a string or a list of integers (a bool is no integer).
     ConfigError naming the key (see ``value_name``) for a wrong type, a non-finite float, or
     an integer too large for a float (``lr = 1`` followed by 400 zeros).
     """
-    if kind == "str | list[str]":
-        return _string_or_strings(key, value, source)
+    if kind in LIST_ITEMS:
+        return _string_or_list(key, value, kind, source)
     if kind.endswith(" | None"):
         if value is None:
             return None
@@ -138,11 +144,15 @@ def _coerce(key: str, value, kind: str, source: str | None):
     return number
 
 
-def _string_or_strings(key: str, value, source: str | None):
-    """``value`` if it is a string or a list of strings; ConfigError naming the key otherwise."""
-    if isinstance(value, str) or isinstance(value, list) and all(isinstance(item, str) for item in value):
+def _string_or_list(key: str, value, kind: str, source: str | None):
+    """``value`` if it is a string, or a list of the items ``LIST_ITEMS[kind]`` names;
+    ConfigError naming the key otherwise."""
+    item_type, items = LIST_ITEMS[kind]
+    if isinstance(value, str):
         return value
-    raise ConfigError(f"{value_name(key, source)} expects a string or a list of strings, "
+    if isinstance(value, list) and all(isinstance(item, item_type) and not isinstance(item, bool) for item in value):
+        return value
+    raise ConfigError(f"{value_name(key, source)} expects a string or a list of {items}, "
                       f"got {type(value).__name__} {value!r}")
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy
 
-from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, positive, positive_int
+from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, input_width, positive, positive_int
 from ..data import BUILTIN_DATASETS, load_data
 from ..data.csv_file import load_csv
 from ..data.load import absolute_data_spec
@@ -46,7 +46,7 @@ from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
-from ..training.checkpoint import check_checkpoint_path
+from ..training.checkpoint import check_checkpoint_path, check_is_checkpoint
 from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config, value_name
 from .device import add_device_argument, check_device
@@ -67,7 +67,8 @@ def add_arguments(parser) -> None:
     option = parser.add_argument
     option("--data", help=f"built-in name (digits, iris, wine, breast_cancer, diabetes) or a CSV/NPZ/IDX path [{defaults.data}]")
     option("--label", help="label column of a CSV file [the last column]")
-    option("--hidden", help=f"hidden layer widths, comma-separated; '' for none (a linear model) [{defaults.hidden}]")
+    option("--hidden", help=f"hidden layer widths, comma-separated (in a config file also a list: [256, 128]); "
+                            f"'' for none (a linear model) [{defaults.hidden}]")
     option("--activation", help=f"{', '.join(ACTIVATIONS)}: one for every hidden layer, or one per hidden layer, "
                                 f"comma-separated (relu,tanh) [{defaults.activation}]")
     option("--init", help=f"weight initializer of every Linear layer: {', '.join(INITS)} "
@@ -118,7 +119,9 @@ def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
     """
     layers = []  # (values, the file they came from, or None for the command line), lowest first
     if args.resume:
-        layers.append(resumed_config(args.resume))
+        saved_model, _, saved_state = read(args.resume)
+        check_is_checkpoint(saved_state, args.resume)  # before any of its configuration is compared
+        layers.append(resumed_config(args.resume, saved_model))
     if args.config:
         layers.append((read_config(args.config), args.config))
     given = {key: getattr(args, key) for key in TrainConfig.keys() if getattr(args, key, None) is not None}
@@ -127,16 +130,25 @@ def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
     for values, source in layers:
         config = config.with_values(values, source)
         sources.update(dict.fromkeys(values, source))
+    if args.resume:  # before validate, which would blame the saved activations for a count --hidden changed
+        check_same_hidden(*layers[0], config, sources)
     validate(config, sources)
     if args.resume:
         check_same_split(*layers[0], config, sources)
         check_same_network(*layers[0], config, sources)
-        saved_epoch = read(args.resume)[2].get("epoch")  # a file that is no checkpoint: fit names what is wrong
-        if isinstance(saved_epoch, int) and config.epochs < saved_epoch:  # fit would refuse it too, naming epochs rather than the option
-            raise HyperparameterError(
-                f"{value_name('epochs', sources.get('epochs'))}: {config.epochs} is fewer than the {saved_epoch} "
-                f"epochs the checkpoint holds; --epochs counts them all, so pass more than {saved_epoch}")
+        check_epochs_cover(saved_state.get("epoch"), config, sources)
     return config, sources
+
+
+def check_epochs_cover(saved_epoch, config: TrainConfig, sources: dict) -> None:
+    """HyperparameterError naming ``epochs`` where it came from when it is fewer than the
+    ``saved_epoch`` the resumed checkpoint holds (cr.fit would refuse it too, naming its own
+    argument). As many trains no further epoch, and is taken, as cr.fit takes it."""
+    if isinstance(saved_epoch, int) and config.epochs < saved_epoch:
+        raise HyperparameterError(
+            f"{value_name('epochs', sources.get('epochs'))}: {config.epochs} is fewer than the {saved_epoch} "
+            f"epochs the checkpoint holds; it counts them all, so pass {saved_epoch} or more (more than "
+            f"{saved_epoch} to train further)")
 
 
 #: Keys a resumed run keeps, each with what it chooses: the seed and the test fraction choose the
@@ -163,24 +175,47 @@ def check_same_split(saved: dict, saved_source: str, config: TrainConfig, source
             )
 
 
-def check_same_network(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
-    """ConfigError naming the option (or key) when ``config`` asks for another network than the
-    resumed run's ``saved`` configuration: other hidden widths, activations or initializer, or
-    early stopping turned on or off (its state is part of the checkpoint). Spellings of the same
-    layers ("relu, tanh" for "relu,tanh") are no change."""
+#: Keys a resumed run keeps because the checkpoint holds what they built, each with what it holds.
+NETWORK_KEYS = {
+    "hidden": "the checkpoint holds that network's weights",
+    "activation": "the checkpoint holds that network's weights",
+    "init": "the checkpoint holds that network's weights",
+    "optimizer": "the checkpoint holds that optimizer's state",
+    "dtype": "the checkpoint holds the weights and the optimizer's state in that dtype",
+}
+
+
+def check_same_hidden(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming ``hidden`` where the new value came from when ``config`` asks for
+    other hidden widths than the resumed run's ``saved`` configuration (from ``saved_source``).
+    Spellings of the same widths ("8, 4", [8, 4] for "8,4") are no change. Called before
+    :func:`validate`, whose count of the saved activations would otherwise blame the checkpoint."""
+    if "hidden" not in saved:
+        return
     resumed = TrainConfig().with_values(saved, saved_source)
-    asked, held = hidden_layers(config), hidden_layers(resumed)
-    changes = [
-        ("hidden", asked[0] != held[0], resumed.hidden),
-        ("activation", asked[1] != held[1], resumed.activation),
-        ("init", config.init != resumed.init, resumed.init),
-    ]
-    for key, changed, was in changes:
+    asked = hidden_sizes(config.hidden, value_name("hidden", sources.get("hidden")))
+    if asked != hidden_sizes(resumed.hidden, value_name("hidden", saved_source)):
+        raise _changed_error("hidden", config, resumed, sources, NETWORK_KEYS["hidden"])
+
+
+def check_same_network(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming the key where its new value came from (``--activation``, or
+    ``run.toml: key 'activation'``) when ``config`` asks for another network than the resumed
+    run's ``saved`` configuration: other activations, initializer, optimizer or dtype, or early
+    stopping turned on or off (its state is part of the checkpoint). Spellings of the same
+    values ("relu, tanh" for "relu,tanh", "f4" for "float32") are no change. The hidden widths
+    are compared before, by :func:`check_same_hidden`; the data's and the loss's widths once
+    the data is read, by :func:`check_same_widths`."""
+    resumed = TrainConfig().with_values(saved, saved_source)
+    changes = {
+        "activation": hidden_layers(config)[1] != hidden_layers(resumed, dict.fromkeys(saved, saved_source))[1],
+        "init": config.init != resumed.init,
+        "optimizer": config.optimizer != resumed.optimizer,
+        "dtype": as_float_dtype(config.dtype) != as_float_dtype(resumed.dtype, value_name("dtype", saved_source)),
+    }
+    for key, changed in changes.items():
         if key in saved and changed:
-            raise ConfigError(
-                f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
-                f"{was!r}; the checkpoint holds that network's weights; resume without changing {key}"
-            )
+            raise _changed_error(key, config, resumed, sources, NETWORK_KEYS[key])
     if "patience" in saved and (config.patience > 0) != (resumed.patience > 0):
         turns, had, keep = ("off", "on", "a patience above 0") if resumed.patience else ("on", "off", "patience 0")
         raise ConfigError(
@@ -190,16 +225,63 @@ def check_same_network(saved: dict, saved_source: str, config: TrainConfig, sour
         )
 
 
-def resumed_config(checkpoint) -> tuple[dict, str]:
-    """(values, source) of the run that wrote ``checkpoint``: its metadata, else config.toml beside it.
+def _changed_error(key: str, config: TrainConfig, resumed: TrainConfig, sources: dict, holds: str) -> ConfigError:
+    """The error for ``key`` changed on resume, naming the key as the source of its new value gave it."""
+    return ConfigError(
+        f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
+        f"{getattr(resumed, key)!r}; {holds}; resume without changing {key}"
+    )
 
-    The checkpoint carries its configuration because a run killed before its end has no config.toml yet.
+
+def check_same_widths(checkpoint, config: TrainConfig, sources: dict, n_features: int, n_outputs: int,
+                      loss: str) -> None:
+    """ConfigError naming ``data`` or ``loss`` where it came from when the network they ask for
+    (``n_features`` inputs; ``n_outputs`` outputs, for ``loss``) is not as wide as the resumed
+    run's in ``checkpoint``, rather than cr.fit's error naming the checkpoint's architecture.
+    Other outputs are blamed on the loss when it differs from the resumed run's, else on the data.
     """
-    saved = read(checkpoint)[0].metadata.get("config")
+    saved_model = read(checkpoint)[0]
+    data = value_name("data", sources.get("data"))
+    takes, gives = input_width(saved_model), output_width(saved_model)
+    if takes is not None and n_features != takes:
+        raise ConfigError(f"{data}: {config.data!r} has {n_features} features, but the resumed run's network "
+                          f"takes {takes}; resume with data of {takes} features")
+    if gives is None or n_outputs == gives:
+        return
+    resumed = TrainConfig().with_values(*resumed_config(checkpoint, saved_model))
+    outputs = f"{n_outputs} output{'' if n_outputs == 1 else 's'}"
+    if config.loss != resumed.loss:
+        raise ConfigError(f"{value_name('loss', sources.get('loss'))}: {config.loss!r} gives {outputs}, but the "
+                          f"resumed run's network has {gives}; resume without changing loss")
+    raise ConfigError(f"{data}: {config.data!r} gives {outputs} with {loss}, but the resumed run's network has "
+                      f"{gives}; resume with data of the same classes or target columns")
+
+
+def output_width(model) -> int | None:
+    """The ``n_out`` of ``model``'s last layer with parameters (a Linear), or None when it has none."""
+    last = None
+    for _, layer in model.walk():
+        if layer.own_params:
+            last = layer
+    return getattr(last, "n_out", None)
+
+
+def resumed_config(checkpoint, saved_model) -> tuple[dict, str]:
+    """(values, source) of the run that wrote ``checkpoint`` (read as ``saved_model``): its
+    metadata, else config.toml beside it; ConfigError when neither is there.
+
+    The checkpoint carries its configuration because a run killed before its end has no
+    config.toml yet. One with neither was written by ``cr.fit`` (or a chainrule train of long
+    ago), and only cr.fit knows the network and data to resume it with.
+    """
+    saved = saved_model.metadata.get("config")
     if saved is not None:
         return saved, str(checkpoint)
     beside = Path(checkpoint).parent / "config.toml"
-    return (read_config(beside), str(beside)) if beside.is_file() else ({}, str(checkpoint))
+    if beside.is_file():
+        return read_config(beside), str(beside)
+    raise ConfigError(f"{checkpoint} holds no chainrule train configuration (written by cr.fit?): "
+                      f"resume it with cr.fit(..., resume={str(checkpoint)!r})")
 
 
 def validate(config: TrainConfig, sources: dict | None = None) -> None:
@@ -299,25 +381,32 @@ def activation_names(activation: str | list[str], n_hidden: int, name: str, hidd
 
     ``activation`` is one name for every layer ("relu"), or one name per layer: comma-separated
     ("relu,tanh", as the option takes them; spaces are ignored) or a list (["relu", "tanh"],
-    as a config file may give them). An error names ``name``, the expected count (with
-    ``hidden``, the widths as given, e.g. "--hidden is '256,128'") and the known names:
-    HyperparameterError for an unknown name, ConfigError for an empty name between commas
-    ("relu,,tanh", "relu,") or a count other than ``n_hidden``.
+    as a config file may give them). ConfigError naming ``name`` for an unknown name, an empty
+    name between commas ("relu,,tanh", "relu,") or a count other than ``n_hidden``; it says
+    what is expected: the known names and, for two or more hidden layers, the count (with
+    ``hidden``, the widths as given, e.g. "--hidden is '256,128'").
     """
-    known = list(ACTIVATIONS)
+    known = ", ".join(ACTIVATIONS)
     names = activation.replace(" ", "").split(",") if isinstance(activation, str) else activation
     if isinstance(activation, str) and len(names) == 1:  # one name for every hidden layer
-        return [choice(names[0], name, known)] * n_hidden
+        if names[0] not in ACTIVATIONS:
+            raise ConfigError(f"{name}: expected one of {known}; got {activation!r}")
+        return names * n_hidden
     form = "comma-separated" if isinstance(activation, str) else "in a list"
-    expected = (f"expected one name for every hidden layer, or {_names(n_hidden)} {form}, one per hidden layer "
-                f"({hidden}), each one of {', '.join(known)}")
+    if n_hidden == 0:
+        expected = f"no hidden layer ({hidden}): give one name or leave it out"
+    elif n_hidden == 1:
+        expected = f"expected one of {known} (one hidden layer: {hidden})"
+    else:
+        expected = (f"expected one name for every hidden layer, or {_names(n_hidden)} {form}, one per hidden "
+                    f"layer ({hidden}), each one of {known}")
     if "" in names:
         raise ConfigError(f"{name}: {expected}; got {activation!r}, which has an empty name")
     if len(names) != n_hidden:
         raise ConfigError(f"{name}: {expected}; got {_names(len(names))}: {activation!r}")
     for item in names:
         if item not in ACTIVATIONS:
-            raise HyperparameterError(f"{name}: {expected}; got {item!r} in {activation!r}")
+            raise ConfigError(f"{name}: {expected}; got {item!r} in {activation!r}")
     return names
 
 
@@ -326,12 +415,22 @@ def _names(count: int) -> str:
     return f"{count} name{'' if count == 1 else 's'}"
 
 
-def hidden_sizes(text: str, name: str = "--hidden") -> list[int]:
-    """"128,64" -> [128, 64]; "" (or spaces only) -> [], no hidden layer: a linear model.
+def hidden_sizes(hidden: str | list[int], name: str = "--hidden") -> list[int]:
+    """"128,64" or [128, 64] -> [128, 64]; "" (or spaces only) or [] -> [], no hidden layer: a
+    linear model.
 
     ConfigError naming ``name`` for anything else, an empty width between commas (",,", "8,",
-    ",8") included: it is a typo, not a request for no layers.
+    ",8") included: it is a typo, not a request for no layers. A list is one a config file
+    gave, whose items TrainConfig checked to be integers.
     """
+    sizes = hidden if isinstance(hidden, list) else _parse_widths(hidden, name)
+    if any(size < 1 for size in sizes):
+        raise ConfigError(f"{name}: every width must be >= 1, got {hidden!r}")
+    return sizes
+
+
+def _parse_widths(text: str, name: str) -> list[int]:
+    """The integers of comma-separated ``text``; ConfigError naming ``name`` for anything else."""
     text_without_spaces = text.replace(" ", "")
     if not text_without_spaces:
         return []
@@ -340,12 +439,9 @@ def hidden_sizes(text: str, name: str = "--hidden") -> list[int]:
         raise ConfigError(f"{name}: expected comma-separated integers like 128,64 (or '' for no hidden layers), "
                           f"got {text!r}, which has an empty width")
     try:
-        sizes = [int(part) for part in parts]
+        return [int(part) for part in parts]
     except ValueError:
         raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {text!r}") from None
-    if any(size < 1 for size in sizes):
-        raise ConfigError(f"{name}: every width must be >= 1, got {text!r}")
-    return sizes
 
 
 def run_folder(args) -> Path:
@@ -415,6 +511,8 @@ def run(args) -> int:
     check_batch_size(config, sources, data)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
+    if args.resume:
+        check_same_widths(args.resume, config, sources, data.X_train.shape[1], n_outputs, loss)
     sizes, activations = hidden_layers(config)
     model = mlp([data.X_train.shape[1], *sizes, n_outputs], activations, init=config.init,
                 seed=config.seed, dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too

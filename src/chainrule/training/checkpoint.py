@@ -37,6 +37,13 @@ def check_checkpoint_path(path) -> None:
         raise ModelFileError(f"{path}: is a directory, not a checkpoint file")
 
 
+def check_is_checkpoint(extra: dict, path) -> None:
+    """ModelFileError naming ``path`` unless its extra JSON (``chainrule.io.read``'s third
+    item) is a training checkpoint's: a model file holds no training state."""
+    if extra.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
+
+
 def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int, *, validation: str) -> None:
     """Write the training state after ``epoch`` to ``path`` (atomically).
 
@@ -113,8 +120,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     sets). None skips that check, as does a checkpoint written before the field existed.
     """
     saved, tensors, extra = read(path)
-    if extra.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
+    check_is_checkpoint(extra, path)
     _check_model(saved, model, path)
     if "validation" in extra:  # a checkpoint older than the fingerprint resumes unchecked
         saved_validation = _field(extra, "validation", path, f"{NO_VALIDATION!r} or 16 hexadecimal digits",
