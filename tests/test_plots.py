@@ -488,3 +488,57 @@ def test_finite_runs_get_no_marks(tmp_path, drawn):
     plot_gradient_flow(classification_history(), tmp_path / "flow.png")
     for axes in (*drawn[0].axes, *drawn[1].axes):
         assert non_finite_marks(axes) == []
+
+
+@pytest.mark.parametrize("restored, label", [(True, "best epoch (restored)"), (False, "best epoch")])
+def test_the_best_epoch_is_a_dotted_line_on_every_panel(tmp_path, drawn, restored, label):
+    history = regression_history()
+    history.best_epoch = 3
+    plot_history(history, tmp_path / "history.png", best_restored=restored)
+    for axes in drawn[0].axes:
+        line = lines_by_label(axes)[label]
+        assert list(line.get_xdata()) == [3, 3] and line.get_linestyle() == ":"
+        assert label in [text.get_text() for text in axes.get_legend().get_texts()]
+
+
+def test_without_a_best_epoch_there_is_no_best_epoch_line(tmp_path, drawn):
+    plot_history(regression_history(), tmp_path / "history.png")
+    for axes in drawn[0].axes:
+        assert not {"best epoch", "best epoch (restored)"} & set(lines_by_label(axes))
+
+
+@pytest.mark.parametrize("best_epoch", [0, 5, 2.0, "3"])
+def test_a_best_epoch_outside_the_run_is_a_data_error(tmp_path, best_epoch):
+    history = regression_history()  # 4 epochs
+    history.best_epoch = best_epoch
+    with pytest.raises(cr.DataError, match=r"history.best_epoch: expected None or an epoch of the run, 1 to 4"):
+        plot_history(history, tmp_path / "history.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("epochs", [35, 100])
+def test_a_long_run_has_no_epoch_0_tick(tmp_path, drawn, epochs):
+    history = History(metrics={"loss": [1.0 / epoch for epoch in range(1, epochs + 1)], "r2": [0.5] * epochs,
+                               "mae": [0.3] * epochs}, grad_norms={"0": [0.5] * epochs}, epochs=epochs)
+    plot_history(history, tmp_path / "history.png")
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    for axes in (*drawn[0].axes, drawn[1].axes[0]):
+        low, high = axes.get_xlim()
+        shown = [tick for tick in axes.get_xticks() if low <= tick <= high]
+        assert min(shown) >= 1 and high > epochs  # epochs count from 1; the last one is on the axis
+
+
+@pytest.mark.parametrize("call", [
+    lambda path: plot_history(classification_history(), path, title=3),
+    lambda path: plot_gradient_flow(classification_history(), path, title=["run"]),
+    lambda path: compare_gradient_flow({"run": classification_history()}, path, title=b"run"),
+])
+def test_a_title_that_is_not_a_str_is_a_hyperparameter_error(tmp_path, call):
+    with pytest.raises(cr.HyperparameterError, match=r"title: expected a str or None \(the default title\), got "):
+        call(tmp_path / "figure.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_best_restored_must_be_a_bool(tmp_path):
+    with pytest.raises(cr.HyperparameterError, match="best_restored: expected True or False, got 'yes'"):
+        plot_history(classification_history(), tmp_path / "history.png", best_restored="yes")

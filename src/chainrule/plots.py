@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from .errors import DataError
+from .errors import DataError, HyperparameterError
 from .io.atomic import atomic_write
 from .layers import Layer
 from .training.history import History
@@ -59,9 +59,13 @@ NOTHING_FINITE = "no finite values to show"
 NON_FINITE_LABEL = "NaN/inf (diverged)"  # legend entry of the red crosses marking non-finite values
 NON_FINITE_STYLE = {"linestyle": "none", "marker": "x", "color": "red", "markersize": 9, "markeredgewidth": 2}
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
+BEST_EPOCH_LABEL = "best epoch"  # legend entry of the dotted line at EarlyStopping's best epoch
+RESTORED_BEST_EPOCH_LABEL = "best epoch (restored)"  # the same, when the model holds that epoch's weights
+BEST_EPOCH_STYLE = {"linestyle": ":", "color": "0.3", "linewidth": 1.5}
 
 
-def plot_history(history: History, path, *, title: str | None = None, log_loss: bool | None = None) -> Path:
+def plot_history(history: History, path, *, title: str | None = None, log_loss: bool | None = None,
+                 best_restored: bool = False) -> Path:
     """Write the loss and metric curves of a training run, per epoch, to an image file.
 
     One panel per quantity: the loss first, then the metrics the run recorded (accuracy
@@ -79,6 +83,11 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     usual and alone set the axis (and the log rule above). A panel whose values are all
     NaN or infinite shows the crosses and says "no finite values to show" in its middle.
 
+    When ``history.best_epoch`` is set (an EarlyStopping ran), a dotted vertical line on
+    every panel marks that epoch, with the legend entry "best epoch", or "best epoch
+    (restored)" with ``best_restored``. The epoch axis has whole-number ticks from 1: epochs
+    count from 1, so no tick 0 shows, however many epochs the run had.
+
     Parameters
     ----------
     history : History
@@ -92,6 +101,9 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         True: the loss on a log axis (a loss of 0 is then left out as a gap); False: on a
         linear axis; None (default): log when its positive values span more than two powers
         of ten and none is 0 or negative.
+    best_restored : bool, optional
+        Whether the model holds the weights of ``history.best_epoch`` (an EarlyStopping with
+        ``restore_best=True``, its default, put them back); the legend then says so.
 
     Returns
     -------
@@ -101,9 +113,12 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     Raises
     ------
     DataError
-        If ``history`` is not a History or holds no metrics, if ``log_loss`` is not True,
-        False or None, if ``path`` is not a file name or has a suffix other than those above,
-        or if it cannot be written (nothing is left behind then).
+        If ``history`` is not a History or holds no metrics, if its ``best_epoch`` is not
+        None or an epoch of the run, if ``log_loss`` is not True, False or None, if ``path``
+        is not a file name or has a suffix other than those above, or if it cannot be
+        written (nothing is left behind then).
+    HyperparameterError
+        If ``title`` is not a str or None, or ``best_restored`` not a bool.
 
     Examples
     --------
@@ -116,14 +131,19 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     b'\\x89PNG'
     """
     _check_history(history, "history")
+    _check_title(title)
     if log_loss is not None and not isinstance(log_loss, bool):
         raise DataError(f"log_loss: expected True, False or None (log scale when the loss spans more than "
                         f"{LOG_LOSS_DECADES} decades), got {log_loss!r}")
+    if not isinstance(best_restored, bool):
+        raise HyperparameterError(f"best_restored: expected True or False, got {best_restored!r}")
     image_format = _image_format(path)
     names = _metric_names(history.metrics)
     if not names:
         raise DataError(f"{path}: cannot plot the history, it holds no metrics (was any epoch completed?)")
     last_epoch = _last_epoch(history)
+    _check_best_epoch(history.best_epoch, last_epoch)
+    first_epoch = last_epoch - max(len(values) for values in history.metrics.values()) + 1
     figure = _figure(1, len(names))
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
         series = [history.metrics.get(name), history.metrics.get("val_" + name)]
@@ -141,8 +161,12 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         if log_scale:
             axes.set_yscale("log")
         _mark_non_finite(axes, non_finite_epochs)
+        if history.best_epoch is not None:
+            label = RESTORED_BEST_EPOCH_LABEL if best_restored else BEST_EPOCH_LABEL
+            axes.axvline(history.best_epoch, label=label, **BEST_EPOCH_STYLE)
         if not any_finite:
             _say_in_middle(axes, NOTHING_FINITE)
+        _span_x(axes, first_epoch, last_epoch)
         axes.set_xlabel("epoch")
         axes.set_ylabel(METRIC_LABELS.get(name, name))
         axes.set_title(METRIC_LABELS.get(name, name))
@@ -199,6 +223,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         suffix other than those above, or if it cannot be written (nothing is left behind then).
     """
     _check_history(history, "history")
+    _check_title(title)
     names = _layer_names(history, model)
     image_format = _image_format(path)
     if not history.grad_norms and not history.initial_grad_norms:
@@ -255,6 +280,7 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     """
     if not isinstance(histories, dict):
         raise DataError(f"histories: expected a dict of run name -> History, got {type(histories).__name__}")
+    _check_title(title)
     for name, history in histories.items():
         _check_history(history, f"histories[{name!r}]")
     image_format = _image_format(path)
@@ -416,9 +442,11 @@ def _span_x(axes, first: float, last: float) -> None:
 
     Matplotlib fits the axis to the drawn points only, so an epoch or a layer whose norm
     is 0 would otherwise fall off the edge, and a panel of gaps only would show 0 to 1.
+    The axis never starts below 0.5: epochs and depths count from 1, and a margin reaching
+    past 0 would show a tick "0" (a long run's 5 % margin does).
     """
     margin = max(0.05 * (last - first), 0.5)
-    axes.set_xlim(first - margin, last + margin)
+    axes.set_xlim(max(first - margin, 0.5), last + margin)
 
 
 def _integer_ticks(axis) -> None:
@@ -491,6 +519,21 @@ def _positive(value: float) -> float:
     """A norm for a log axis: 0 or non-finite becomes NaN, a gap instead of an error."""
     value = float(value)
     return value if value > 0 and math.isfinite(value) else math.nan
+
+
+def _check_title(title) -> None:
+    """HyperparameterError unless ``title`` is a str or None (a figure's default title)."""
+    if title is not None and not isinstance(title, str):
+        raise HyperparameterError(f"title: expected a str or None (the default title), got {type(title).__name__}")
+
+
+def _check_best_epoch(best_epoch, last_epoch: int) -> None:
+    """DataError unless ``best_epoch`` (``History.best_epoch``) is None or an epoch 1..``last_epoch``."""
+    if best_epoch is None:
+        return
+    if not isinstance(best_epoch, int) or isinstance(best_epoch, bool) or not 1 <= best_epoch <= last_epoch:
+        raise DataError(f"history.best_epoch: expected None or an epoch of the run, 1 to {last_epoch}, "
+                        f"got {best_epoch!r}")
 
 
 def _check_history(history, argument: str) -> None:

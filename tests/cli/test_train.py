@@ -10,11 +10,12 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, load_iris
 
 import chainrule as cr
 from chainrule.cli import gradcheck as gradcheck_command, train as train_command
@@ -30,8 +31,8 @@ fit_module = sys.modules["chainrule.training.fit"]  # the module; chainrule.trai
 
 RUN_FILES = {"model.safetensors", "checkpoint.safetensors", "metrics.json", "config.toml", "history.png",
              "gradient_flow.png"}
-SUMMARY = re.compile(r"^test accuracy (\d\.\d{4}) on digits \(360 test samples, (\d+) epochs, (\w+)\); "
-                     r"run folder: (runs/\d{8}-\d{6})$")
+SUMMARY = re.compile(r"^test accuracy (\d\.\d{4}) on digits \(360 test samples, (\d+) epochs, (completed|early stopping)"
+                     r"(?:; weights of best epoch \d+ restored)?\); run folder: (runs/\d{8}-\d{6})$")
 
 
 def same_weights(a, b) -> bool:
@@ -955,3 +956,76 @@ def test_gradcheck_takes_and_refuses_the_activations_and_inits_train_does(capsys
         assert code == 0, err
     else:
         assert_one_line_error(code, err, fragment)
+
+
+# What a run reports: metrics.json, --json and the summary --------------------------------------
+
+def strict_json_loads(text: str):
+    """json.loads that refuses NaN and Infinity, which are not JSON (Python's json writes them)."""
+    def refuse(word):
+        raise AssertionError(f"not strict JSON: {word}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def huge_test_row_npz(tmp_path_factory):
+    """iris.npz whose first test row holds 3e38: finite in float32, but it overflows once standardized."""
+    X, y = load_iris(return_X_y=True)
+    X_test = X[::15].copy()
+    X_test[0, 0] = 3e38
+    path = tmp_path_factory.mktemp("data") / "iris-huge.npz"
+    np.savez(path, X=X, y=y, X_test=X_test, y_test=y[::15])
+    return path
+
+
+def test_a_huge_test_row_trains_without_numpy_warnings_and_writes_strict_json(tmp_path, capsys, huge_test_row_npz):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning fails the run (and the test)
+        code, out, err = call(capsys, "train", "--data", huge_test_row_npz, "--hidden", "8", "--epochs", "3",
+                              "--quiet", "--no-plots", "--json", "--out", tmp_path / "run")
+    assert (code, err) == (0, "")
+    printed = strict_json_loads(out)
+    metrics = strict_json_loads((tmp_path / "run" / "metrics.json").read_text())
+    assert printed["test"]["loss"] is None is metrics["test"]["loss"]  # NaN, written as null
+    assert (metrics["format"], metrics["format_version"]) == ("chainrule-metrics", 1)
+    assert cr.load(tmp_path / "run" / "model.safetensors").metadata["test"] == metrics["test"]
+
+
+def test_metrics_json_and_json_output_hold_the_documented_keys(tmp_path, capsys):
+    code, out, _ = call(capsys, "train", *IRIS, "--epochs", "2", "--json", "--out", tmp_path / "run")
+    assert code == 0
+    metrics = strict_json_loads((tmp_path / "run" / "metrics.json").read_text())
+    assert set(strict_json_loads(out)) == set(metrics) - {"format", "format_version", "history"}
+    usage = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    section = usage.split("### metrics.json", 1)[1].split("\n## ", 1)[0]
+    for key in [*metrics, *metrics["history"]]:
+        assert f"`{key}`" in section, f"docs/usage.md does not describe metrics.json's {key!r}"
+
+
+def test_early_stopping_reports_its_best_epoch_everywhere(tmp_path, capsys, monkeypatch):
+    from chainrule import plots
+
+    figures = []
+    save = plots._save
+    monkeypatch.setattr(plots, "_save", lambda figure, *arguments: (figures.append(figure), save(figure, *arguments))[1])
+    options = ["--data", "iris", "--hidden", "8", "--epochs", "30", "--patience", "2", "--lr", "0.3", "--quiet"]
+    code, out, _ = call(capsys, "train", *options, "--out", tmp_path / "run")
+    assert code == 0
+    assert "(30 test samples, 9 epochs, early stopping; weights of best epoch 7 restored); run folder: " in out
+    metrics = strict_json_loads((tmp_path / "run" / "metrics.json").read_text())
+    assert (metrics["epochs"], metrics["best_epoch"], metrics["best_weights_restored"]) == (9, 7, True)
+    assert cr.load(tmp_path / "run" / "model.safetensors").metadata["training"]["best_epoch"] == 7
+    history_figure = figures[0]
+    assert history_figure.get_suptitle() == f"Training history: iris, {tmp_path / 'run'}"
+    best = [line for line in history_figure.axes[0].get_lines() if line.get_label() == "best epoch (restored)"]
+    assert len(best) == 1 and list(best[0].get_xdata()) == [7, 7]
+    assert figures[1].get_suptitle() == f"Gradient flow: iris, {tmp_path / 'run'}"
+
+    code, out, _ = call(capsys, "train", *options, "--no-plots", "--json", "--out", tmp_path / "again")
+    assert (strict_json_loads(out)["best_epoch"], strict_json_loads(out)["best_weights_restored"]) == (7, True)
+
+
+def test_without_early_stopping_there_is_no_best_epoch(tmp_path, capsys):
+    code, out, _ = call(capsys, "train", *IRIS, "--epochs", "2", "--json", "--out", tmp_path / "run")
+    assert code == 0
+    assert (json.loads(out)["best_epoch"], json.loads(out)["best_weights_restored"]) == (None, False)

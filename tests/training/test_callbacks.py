@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -88,12 +89,57 @@ def test_epoch_counts_beyond_the_step_bound_are_a_value_error(state, field):
 
 
 @pytest.mark.parametrize("kwargs, name", [
-    ({"patience": 0}, "patience"), ({"patience": 1.5}, "patience"), ({"patience": -1}, "patience"),
+    ({"patience": True}, "patience"), ({"patience": 1.5}, "patience"), ({"patience": -1}, "patience"),
     ({"min_delta": -0.1}, "min_delta"), ({"min_delta": math.nan}, "min_delta"),
+    ({"restore_best": "no"}, "restore_best"), ({"restore_best": 0}, "restore_best"),  # "no" used to mean True
+    ({"monitor": 3}, "monitor"), ({"monitor": ["val_loss"]}, "monitor"),
+    ({"mode": "up"}, "mode"), ({"mode": None}, "mode"),
+    ({"start_from_epoch": -1}, "start_from_epoch"), ({"start_from_epoch": 2.0}, "start_from_epoch"),
+    ({"baseline": math.inf}, "baseline"), ({"baseline": "0.5"}, "baseline"),
 ])
 def test_early_stopping_refuses_bad_hyperparameters(kwargs, name):
     with pytest.raises(cr.HyperparameterError, match=name):
         cr.EarlyStopping(**kwargs)
+
+
+def test_restore_best_takes_a_numpy_boolean():
+    assert cr.EarlyStopping(restore_best=np.False_).restore_best is False
+
+
+def test_patience_0_stops_at_the_first_epoch_without_improvement():
+    stopper = cr.EarlyStopping(patience=0, monitor="loss")
+    assert feed(stopper, [1.0, 0.5, 0.6], "loss") == [3]
+    assert (stopper.best_epoch, stopper.best) == (2, 0.5)
+
+
+@pytest.mark.parametrize("mode, stops_at, best_epoch", [("min", [3, 4], 1), ("max", [4], 2), ("auto", [4], 2)])
+def test_mode_says_which_way_the_metric_improves(mode, stops_at, best_epoch):
+    """"auto" takes it from the name: an accuracy improves upwards."""
+    stopper = cr.EarlyStopping(patience=2, monitor="accuracy", mode=mode)
+    assert feed(stopper, [0.5, 0.7, 0.6, 0.65], "accuracy") == stops_at
+    assert stopper.best_epoch == best_epoch
+
+
+def test_the_epochs_up_to_start_from_epoch_are_not_watched():
+    stopper = cr.EarlyStopping(patience=1, monitor="loss", start_from_epoch=2)
+    # 0.1 at epoch 1 would be the best and stop epoch 3; it is warm-up, so epoch 3 is the first watched.
+    assert feed(stopper, [0.1, 0.2, 0.9, 0.8, 0.85], "loss") == [5]
+    assert (stopper.best_epoch, stopper.best) == (4, 0.8)
+
+
+def test_training_stops_after_patience_epochs_that_do_not_beat_the_baseline():
+    stopper = cr.EarlyStopping(patience=2, monitor="loss", baseline=0.5)
+    assert feed(stopper, [0.9, 0.8], "loss") == [2]  # improving, but never below 0.5
+    assert (stopper.best_epoch, stopper.best) == (2, 0.8)
+    stopper.reset()
+    assert feed(stopper, [0.9, 0.4, 0.45, 0.3, 0.35, 0.36], "loss") == [6]  # beaten: patience counts as usual
+
+
+def test_an_improvement_must_beat_the_baseline_by_min_delta():
+    stopper = cr.EarlyStopping(patience=1, monitor="accuracy", baseline=0.9, min_delta=0.05)
+    assert feed(stopper, [0.92], "accuracy") == [1]
+    stopper.reset()
+    assert feed(stopper, [0.96], "accuracy") == []
 
 
 @pytest.mark.parametrize("monitor, values, stops_at, best_epoch", [
@@ -116,10 +162,28 @@ def test_an_improvement_smaller_than_min_delta_does_not_count():
     assert stopper.best_epoch == 1
 
 
-def test_an_unknown_monitor_is_refused_with_the_metrics_there_are():
-    stopper = cr.EarlyStopping(monitor="val_loss")
-    with pytest.raises(cr.HyperparameterError, match=r"monitor 'val_loss' is not one of \['accuracy', 'loss'\]"):
-        cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, callbacks=[stopper], verbose=0)
+@pytest.mark.parametrize("monitor, validation, there_are", [
+    ("val_loss", None, "['accuracy', 'loss']"),  # no validation data
+    ("val_acc", 0.2, "['accuracy', 'loss', 'val_accuracy', 'val_loss']"),  # Keras 1's name
+])
+def test_an_unknown_monitor_is_refused_before_training_with_the_metrics_there_are(monitor, validation, there_are):
+    model, recorder = cr.mlp([4, 3], seed=0), Recorder()
+    before = model.flat_parameters().theta.copy()
+    stopper = cr.EarlyStopping(monitor=monitor)
+    with pytest.raises(cr.HyperparameterError, match=rf"monitor '{monitor}' is not a metric this fit records; "
+                                                     rf"expected one of {re.escape(there_are)}"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=2, validation=validation, callbacks=[recorder, stopper], verbose=0)
+    assert recorder.calls == []  # not even on_train_begin
+    assert np.array_equal(model.flat_parameters().theta, before) and model.preprocessor is None
+
+
+def test_regression_monitors_r2_and_mae():
+    X, y = X_IRIS[:, :3], X_IRIS[:, 3]
+    for monitor in ("mae", "val_r2"):
+        cr.fit(cr.mlp([3, 1], seed=0), X, y, epochs=1, validation=0.2, verbose=0,
+               callbacks=[cr.EarlyStopping(monitor=monitor)])
+    with pytest.raises(cr.HyperparameterError, match=r"expected one of \['loss', 'mae', 'r2'\]"):
+        cr.fit(cr.mlp([3, 1], seed=0), X, y, epochs=1, verbose=0, callbacks=[cr.EarlyStopping(monitor="accuracy")])
 
 
 def test_the_default_monitor_is_the_training_loss_without_validation_data():
@@ -166,9 +230,29 @@ def test_a_fresh_stopper_has_json_ready_state_without_arrays():
 
 
 def test_repr_shows_the_settings():
-    assert repr(cr.EarlyStopping(4, min_delta=0.01, monitor="loss")) == (
-        "EarlyStopping(patience=4, min_delta=0.01, monitor='loss')"
+    assert repr(cr.EarlyStopping(4, min_delta=0.01, monitor="loss", restore_best=False)) == (
+        "EarlyStopping(patience=4, min_delta=0.01, monitor='loss', mode='auto', restore_best=False, "
+        "start_from_epoch=0, baseline=None)"
     )
+
+
+@pytest.mark.parametrize("kwargs, values, message", [
+    ({}, [1.0, 0.5, 0.6, 0.7],
+     "early stopping after epoch 4: loss has not improved for 2 epochs; weights of the best epoch 2 (loss 0.5) restored"),
+    ({"restore_best": False}, [1.0, 0.5, 0.6, 0.7],
+     "early stopping after epoch 4: loss has not improved for 2 epochs; the weights of the last epoch kept "
+     "(best: epoch 2, loss 0.5)"),
+    ({"baseline": 0.25}, [1.0, 0.5],
+     "early stopping after epoch 2: loss has not beaten the baseline 0.25 in 2 epochs; weights of the best "
+     "epoch 2 (loss 0.5) restored"),
+    ({"patience": 1}, [1.0, 1.0],
+     "early stopping after epoch 2: loss has not improved for 1 epoch; weights of the best epoch 1 (loss 1) restored"),
+])
+def test_the_stop_message_gives_the_facts(kwargs, values, message):
+    stopper = cr.EarlyStopping(**{"patience": 2, "monitor": "loss", **kwargs})
+    stopped = feed(stopper, values, "loss")
+    assert stopped == [len(values)]
+    assert stopper.stop_message(stopped[0]) == message
 
 
 def test_a_reused_stopper_starts_afresh_in_the_next_fit():
@@ -204,6 +288,28 @@ def test_a_resumed_fit_restores_the_checkpointed_state_over_the_reset(tmp_path):
     resumed, history = run(stopper, 6, resume=path)
     assert history.to_json() == expected.to_json()
     np.testing.assert_array_equal(resumed.flat_parameters().theta, uninterrupted.flat_parameters().theta)
+
+
+@pytest.mark.parametrize("settings", [
+    {"mode": "max", "monitor": "val_accuracy"}, {"start_from_epoch": 3}, {"baseline": 0.3, "patience": 4},
+])
+def test_a_resumed_fit_with_the_other_settings_equals_the_uninterrupted_one(tmp_path, settings):
+    path = tmp_path / "run.safetensors"
+
+    def run(epochs, resume=None):
+        model, stopper = cr.mlp([4, 8, 3], seed=0), cr.EarlyStopping(**{"patience": 2, **settings})
+        history = cr.fit(model, X_IRIS, Y_IRIS, epochs=epochs, validation=0.2, callbacks=[stopper], lr=0.05,
+                         standardize=True, checkpoint=path, resume=resume, verbose=0)
+        return model, history, stopper
+
+    model, expected, stopper = run(40)
+    assert expected.stop_reason == "early_stopping" and expected.epochs > 4
+    run(4)
+    resumed, history, resumed_stopper = run(40, resume=path)
+    assert history.to_json() == expected.to_json()
+    np.testing.assert_array_equal(resumed.flat_parameters().theta, model.flat_parameters().theta)
+    assert (resumed_stopper.best, resumed_stopper.best_epoch, resumed_stopper.wait) == (
+        stopper.best, stopper.best_epoch, stopper.wait)
 
 
 def test_the_models_training_summary_names_the_epoch_whose_weights_it_kept():

@@ -2,6 +2,7 @@
 seeds, checkpoints and resume, and every bad argument refused with the argument's name."""
 
 import importlib
+import io
 import os
 import signal
 import warnings
@@ -225,13 +226,99 @@ def test_verbose_0_prints_nothing(capsys):
     assert captured.err == "" and captured.out == ""
 
 
-def test_verbose_1_shows_a_progress_bar_on_stderr(capsys):
-    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=1)
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def epoch_lines(history, epochs=None) -> list[str]:
+    """The line verbose=1 or 2 prints for each epoch of ``history``, of ``epochs`` asked for
+    (by default those it ran)."""
+    lines = []
+    for epoch in range(1, history.epochs + 1):
+        metrics = ", ".join(f"{name} {values[epoch - 1]:.4g}" for name, values in history.items())
+        lines.append(f"epoch {epoch}/{epochs or history.epochs}: {metrics}")
+    return lines
+
+
+def test_verbose_1_in_a_terminal_shows_a_bar_and_writes_each_epochs_line_above_it(capsys, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    history = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, validation=0.2, verbose=1)
+    shown = terminal.getvalue()
+    assert capsys.readouterr().out == ""
+    assert "sample/s" in shown or "samples/s" in shown  # the bar
+    lines = shown.replace("\r", "\n").splitlines()
+    assert all(line in lines for line in epoch_lines(history))  # each on a line of its own
+    assert "loss=" not in shown  # no postfix: it showed the last epoch's numbers under the next epoch's label
+
+
+def test_verbose_1_redirected_prints_one_plain_line_per_epoch(capsys):
+    """A stderr that is a file (capsys's is not a terminal) gets no bar's \r redraws."""
+    history = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=3, validation=0.2, verbose=1)
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "epoch 2/2" in captured.err
-    assert "loss=" in captured.err and "accuracy=" in captured.err
-    assert "sample/s" in captured.err or "samples/s" in captured.err
+    assert captured.err.splitlines() == epoch_lines(history)
+    assert "\r" not in captured.err
+    assert captured.err.splitlines()[0].startswith("epoch 1/3: loss ")
+    assert ", val_loss " in captured.err and ", val_accuracy " in captured.err
+
+
+def test_verbose_2_prints_only_the_lines_even_in_a_terminal(capsys, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    history = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=2)
+    assert capsys.readouterr().out == ""
+    assert terminal.getvalue().splitlines() == epoch_lines(history)
+
+
+def test_verbose_true_is_1():
+    model, again = iris_model(), iris_model()
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=2, verbose=True)
+    cr.fit(again, X_IRIS, Y_IRIS, epochs=2, verbose=2)  # the level changes what is printed, never the weights
+    assert same_weights(model, again)
+
+
+@pytest.mark.parametrize("restore_best, kept", [
+    (True, "weights of the best epoch 1 (loss {best}) restored"),
+    (False, "the weights of the last epoch kept (best: epoch 1, loss {best})"),
+])
+def test_early_stopping_says_why_it_stopped_and_which_weights_the_model_keeps(capsys, restore_best, kept):
+    stopper = cr.EarlyStopping(patience=2, min_delta=1e9, monitor="loss", restore_best=restore_best)
+    history = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=50, callbacks=[stopper], verbose=1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:-1] == epoch_lines(history, epochs=50)
+    best = f"{history['loss'][0]:.4g}"
+    assert lines[-1] == f"early stopping after epoch 3: loss has not improved for 2 epochs; {kept.format(best=best)}"
+
+
+def test_the_stop_line_comes_after_the_bar_is_closed(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    stopper = cr.EarlyStopping(patience=1, min_delta=1e9, monitor="loss")
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=50, callbacks=[stopper], verbose=1)
+    before, stop_line = terminal.getvalue().rstrip("\n").rsplit("\n", 1)
+    assert stop_line.startswith("early stopping after epoch 2: loss has not improved for 1 epoch; ")
+    assert "\r" not in stop_line and "sample" in before.rsplit("\r", 1)[-1]  # the bar's last draw ended its line
+
+
+def test_a_callback_that_stops_gets_a_line_too(capsys):
+    class StopAtTwo(cr.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            return epoch == 2
+
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=5, callbacks=[StopAtTwo()], verbose=1)
+    assert capsys.readouterr().err.splitlines()[-1] == "training stopped after epoch 2: StopAtTwo asked to stop"
+
+
+def test_nothing_is_said_of_a_stop_with_verbose_0_or_of_a_completed_run(capsys):
+    stopper = cr.EarlyStopping(patience=1, min_delta=1e9, monitor="loss")
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=50, callbacks=[stopper], verbose=0)
+    assert capsys.readouterr().err == ""
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, callbacks=[cr.EarlyStopping(patience=5)], verbose=1)
+    assert "stopping" not in capsys.readouterr().err
 
 
 # Ctrl-C ----------------------------------------------------------------------------------------
@@ -470,7 +557,7 @@ def test_a_target_count_that_differs_from_the_rows_is_refused():
 @pytest.mark.parametrize("argument, value", [
     ("epochs", 0), ("epochs", 1.5), ("epochs", True), ("batch_size", 0), ("batch_size", "32"),
     ("checkpoint_every", 0), ("validation", 1.5), ("validation", -0.1), ("validation", True),
-    ("validation", (X_IRIS,)), ("seed", -1), ("seed", 1.5), ("seed", True), ("verbose", 2),
+    ("validation", (X_IRIS,)), ("seed", -1), ("seed", 1.5), ("seed", True), ("verbose", 3),
     ("verbose", "yes"), ("callbacks", [print]), ("lr", -1.0), ("optimizer", "newton"), ("loss", "hinge"),
 ])
 def test_invalid_arguments_are_refused_with_their_name(argument, value):

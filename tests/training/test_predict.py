@@ -1,5 +1,7 @@
 """chainrule.training.predict: a fitted model on raw rows, in the training labels."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
@@ -319,3 +321,14 @@ def test_evaluate_refuses_a_float_column_for_a_classifier_suggesting_ravel():
     cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
     with pytest.raises(cr.ShapeError, match=r"^y: SoftmaxCrossEntropy: .*pass y\.ravel\(\)"):
         cr.evaluate(model, X_IRIS, Y_IRIS.astype(float).reshape(-1, 1))
+
+
+@pytest.mark.parametrize("huge", [3e38, 1e38])  # overflows in the float32 cast; in the forward pass and loss
+def test_evaluate_scores_a_huge_finite_row_without_numpy_warnings(classifier, huge):
+    X = X_IRIS[:10].copy()
+    X[0, 0] = huge
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any RuntimeWarning of NumPy's fails the test
+        scores = cr.evaluate(classifier, X, SPECIES[Y_IRIS[:10]])
+    assert np.isnan(scores["loss"]) or scores["loss"] > 1e30  # the huge row shows in the score
+    assert 0 <= scores["accuracy"] <= 1

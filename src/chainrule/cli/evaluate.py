@@ -19,11 +19,10 @@ is chainrule's MSE, not half of it); see ``chainrule.cli.estimator``.
 
 from __future__ import annotations
 
-import json
-
 from ..training import evaluate
 from . import estimator as estimators
 from .device import add_device_argument, check_device
+from .json_output import json_text
 from .rows import add_data_arguments, check_width, scored_rows
 
 NAME = "evaluate"
@@ -54,7 +53,7 @@ def run(args) -> int:
     if args.json:
         split = {"seed": rows.seed, "test_size": rows.test_size} if rows.seed is not None else {}
         note = {"note": rows.note} if rows.note else {}
-        print(json.dumps({"model": args.model, "data": args.data, "n_samples": len(rows.X), "rows": rows.part,
+        print(json_text({"model": args.model, "data": args.data, "n_samples": len(rows.X), "rows": rows.part,
                           "n_rows": rows.n_rows, **split, **note, **scores}))
     else:
         print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()) + f" on {rows.describe()}")

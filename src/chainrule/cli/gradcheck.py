@@ -10,7 +10,6 @@ trains with them, each row weighted by its class's weight over the training rows
 
 from __future__ import annotations
 
-import json
 
 import numpy
 
@@ -23,6 +22,7 @@ from ..losses import get_loss
 from ..training.class_weight import class_weights_per_row
 from . import train
 from .config import value_name
+from .json_output import json_text
 
 NAME = "gradcheck"
 HELP = "check the backward of the configured network against central differences"
@@ -72,7 +72,7 @@ def run(args) -> int:
                        seed=config.seed, sample_weight=sample_weight)
     passed = report.passed(args.tolerance)
     if args.json:
-        print(json.dumps({"errors": report.errors, "max_rel_error": report.max_rel_error,
+        print(json_text({"errors": report.errors, "max_rel_error": report.max_rel_error,
                           "tolerance": args.tolerance, "passed": passed}))
     else:
         print(report)

@@ -7,7 +7,8 @@ The run folder (``runs/<timestamp>/`` unless ``--out``) gets:
 
   model.safetensors       the trained model with its preprocessing (chainrule predict/info)
   checkpoint.safetensors  the training state after the last completed epoch (--resume)
-  metrics.json            per-epoch metrics, gradient norms and the test scores
+  metrics.json            per-epoch metrics, gradient norms and the test scores (strict JSON:
+                          NaN and infinities are null; keys in docs/usage.md)
   config.toml             the resolved configuration (--config repeats the run)
   history.png             loss and metric curves
   gradient_flow.png       per-layer gradient norms ‖∂L/∂W‖ per epoch, log scale
@@ -27,7 +28,6 @@ completed and which checkpoint to resume (or that none was written yet).
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -50,6 +50,7 @@ from ..training.checkpoint import check_checkpoint_path, check_is_checkpoint
 from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config, value_name
 from .device import add_device_argument, check_device
+from .json_output import json_text, strict_json
 from .rows import file_sha256
 
 NAME = "train"
@@ -59,6 +60,8 @@ PLOTS = ("history.png", "gradient_flow.png")
 EXIT_INTERRUPTED = 130  # as for any program stopped by SIGINT
 CLASS_WEIGHTS = ("none", "balanced")  # --class-weight: cr.fit's class_weight None or "balanced"
 INITS = ("auto", *sorted([*INITIALIZERS, *ALIASES]))  # --init: cr.mlp's init
+METRICS_FORMAT = "chainrule-metrics"  # metrics.json's "format", as model files have "chainrule-model"
+METRICS_FORMAT_VERSION = 1  # raised when a key of metrics.json changes meaning or goes away
 
 
 def add_arguments(parser) -> None:
@@ -545,29 +548,43 @@ def run(args) -> int:
                               "label": data.label_name, "n_test": len(data.X_test)}
     if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
         model.metadata["data"]["sha256"] = data_hash
-    model.metadata["test"] = test
+    model.metadata["test"] = strict_json(test)  # a NaN loss (a huge test row) would make the model file unsavable
     save(model, folder / "model.safetensors")
+    restored = best_weights_restored(history, callbacks)
     results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
                "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
+               "best_epoch": history.best_epoch, "best_weights_restored": restored,
                "test": test, "final": history.last()}
-    atomic_write(folder / "metrics.json", json.dumps({**results, "history": history.to_json()}, indent=2))
+    metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
+               "history": history.to_json()}
+    atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
     atomic_write(folder / "config.toml", saved_config.to_toml())
     if config.plots:
         from .. import plots  # here, not at the top: matplotlib takes ~0.3 s to import, and every command loads this module
 
-        plots.plot_history(history, folder / PLOTS[0])
-        plots.plot_gradient_flow(history, folder / PLOTS[1], model=model)
+        plots.plot_history(history, folder / PLOTS[0], title=f"Training history: {data.name}, {folder}",
+                           best_restored=restored)
+        plots.plot_gradient_flow(history, folder / PLOTS[1], title=f"Gradient flow: {data.name}, {folder}",
+                                 model=model)
     else:  # a resumed run with --no-plots: no plots of its earlier epochs beside the new model
         for name in PLOTS:
             (folder / name).unlink(missing_ok=True)
     if args.json:
-        print(json.dumps(results))
+        print(json_text(results))
     else:
-        print(summary_line(data, test, history, folder))
+        print(summary_line(data, test, history, folder, restored))
     if interrupted:
         print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def best_weights_restored(history, callbacks: list) -> bool:
+    """Whether the model holds the weights of ``history.best_epoch``: the run's EarlyStopping
+    (``callbacks``) put them back at the end, however the run ended (also when completed or
+    interrupted), as it does with its default ``restore_best``."""
+    return history.best_epoch is not None and any(isinstance(callback, EarlyStopping) and callback.restore_best
+                                                  for callback in callbacks)
 
 
 def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int) -> str:
@@ -608,18 +625,24 @@ def check_binary_labels(data, name: str) -> None:
                           f"range from {y.min():g} to {y.max():g}; use --loss cross_entropy for classes")
 
 
-def summary_line(data, test: dict, history, folder: Path) -> str:
+def summary_line(data, test: dict, history, folder: Path, restored: bool = False) -> str:
     """One human line: the test score, where it came from, and where the run is.
 
     The epochs are counted as the stderr line of an interrupted run counts them: an epoch
-    that Ctrl-C cut short is "part of epoch N", after the complete ones.
+    that Ctrl-C cut short is "part of epoch N", after the complete ones. Then why training
+    stopped ("completed", "early stopping", "interrupted") and, when the model holds the
+    weights of an earlier epoch than the last (``restored``: early stopping put back its
+    best epoch's), which: "8 epochs, early stopping; weights of best epoch 6 restored".
     """
     if "accuracy" in test:
         score = f"test accuracy {test['accuracy']:.4f}"
     else:
         score = f"test R² {test['r2']:.4f}, MAE {test['mae']:.4g}"
+    stopped = history.stop_reason.replace("_", " ")
+    if restored and history.best_epoch != history.epochs:
+        stopped += f"; weights of best epoch {history.best_epoch} restored"
     return (f"{score} on {data.name} ({len(data.X_test)} test samples, {epochs_run(history)}, "
-            f"{history.stop_reason}); run folder: {folder}")
+            f"{stopped}); run folder: {folder}")
 
 
 def epochs_run(history) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 
 from ..backend import device_of, to_device
-from ..checks import is_bool, is_json_count, is_json_number, positive, positive_int
+from ..checks import choice, is_bool, is_json_count, is_json_number, positive, real
 from ..errors import HyperparameterError
 from ..optimizers.optimizer import MAX_STEP_COUNT
 
@@ -24,6 +25,12 @@ class Callback:
     def reset(self) -> None:
         """Forget what an earlier ``fit`` left; ``fit`` calls this first, before it restores
         a checkpoint's state with ``load_state_dict`` and before ``on_train_begin``."""
+
+    def check_metrics(self, names: list) -> None:
+        """Called once by ``fit`` before it changes anything (before ``reset``), with the
+        names of the metrics each epoch's logs will hold: "loss" and "accuracy", or "loss",
+        "r2" and "mae" for regression, then their "val_" forms with validation data. Raise
+        HyperparameterError for a setting that cannot work with them; the base accepts any."""
 
     def on_train_begin(self, model, history) -> None:
         """Called once before the first epoch (also when resuming)."""
@@ -36,6 +43,11 @@ class Callback:
 
     def on_train_end(self, model, history) -> None:
         """Called once when training ends, however it ends (not on an error)."""
+
+    def stop_message(self, epoch: int) -> str:
+        """The line ``fit`` prints on stderr (verbose >= 1) after this callback stopped training
+        at ``epoch``, once ``on_train_end`` has run."""
+        return f"training stopped after epoch {epoch}: {type(self).__name__} asked to stop"
 
     def state_dict(self) -> tuple[dict, dict]:
         """(JSON-ready state, arrays) to checkpoint."""
@@ -60,15 +72,31 @@ class EarlyStopping(Callback):
 
     Parameters
     ----------
-    monitor : str
-        A metric of the History, by default "val_loss" when there is validation data and
-        "loss" otherwise. Losses improve downwards; accuracy and r2 upwards.
     patience : int
-        Epochs without improvement tolerated before stopping.
+        Epochs without improvement tolerated before stopping; 0 stops at the first one.
     min_delta : float
         The smallest change that counts as an improvement.
+    monitor : str, optional
+        A metric of the History, by default "val_loss" when there is validation data and
+        "loss" otherwise. A name that ``fit`` does not record (such as "val_acc" for
+        "val_accuracy", or a "val_" metric without validation data) raises
+        HyperparameterError naming those it records, before the first epoch trains.
+    mode : "auto", "min" or "max"
+        Whether the metric improves downwards ("min") or upwards ("max"). "auto" (the
+        default) takes it from the name: losses and the mean absolute error (mae) improve
+        downwards; accuracy and r2 upwards.
     restore_best : bool
-        At the end, put back the weights of the best epoch.
+        When training ends, put back the weights of the best epoch (Keras's
+        ``restore_best_weights``). Unlike Keras, they are restored however training ends,
+        also when it ran all its epochs without stopping early.
+    start_from_epoch : int
+        Epochs 1..start_from_epoch are a warm-up: not watched, so they neither count towards
+        ``patience`` nor can be the best epoch (Keras's ``start_from_epoch``); a run that
+        ends within them keeps its last weights and has no ``best_epoch``.
+    baseline : float, optional
+        A value the metric must beat: an epoch counts as an improvement only when it beats
+        both the best so far and the baseline, so training stops after ``patience`` watched
+        epochs that never beat it (Keras's ``baseline``).
 
     The best value, its epoch, the epochs waited and the saved weights are reset at the start
     of every ``fit`` (and ``monitor`` goes back to what was passed here), so reusing the
@@ -76,11 +104,20 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, patience: int = 5, *, min_delta: float = 0.0, monitor: str | None = None,
-                 restore_best: bool = True) -> None:
-        self.patience = positive_int(patience, "patience")
+                 mode: str = "auto", restore_best: bool = True, start_from_epoch: int = 0,
+                 baseline: float | None = None) -> None:
+        self.patience = _epoch_count(patience, "patience")
         self.min_delta = positive(min_delta, "min_delta", allow_zero=True)
+        if not (monitor is None or isinstance(monitor, str)):
+            raise HyperparameterError(f"monitor: expected a metric name such as 'val_loss', or None, "
+                                      f"got {type(monitor).__name__} {monitor!r:.60}")
         self.monitor = self._monitor_given = monitor
+        self.mode = choice(mode, "mode", ("auto", "min", "max"))
+        if not is_bool(restore_best):
+            raise HyperparameterError(f"restore_best: expected True or False, got {restore_best!r:.60}")
         self.restore_best = bool(restore_best)
+        self.start_from_epoch = _epoch_count(start_from_epoch, "start_from_epoch")
+        self.baseline = None if baseline is None else real(baseline, "baseline")
         self.reset()
 
     def reset(self) -> None:
@@ -91,26 +128,57 @@ class EarlyStopping(Callback):
         self.wait = 0
         self._best_theta = None
 
-    def _improved(self, value: float) -> bool:
-        if math.isnan(self.best):
+    def check_metrics(self, names: list) -> None:
+        """HyperparameterError when the given ``monitor`` is not among the metrics ``names``."""
+        if self._monitor_given is not None and self._monitor_given not in names:
+            raise HyperparameterError(f"EarlyStopping: monitor {self._monitor_given!r} is not a metric this fit "
+                                      f"records; expected one of {sorted(names)}")
+
+    def _decreases(self) -> bool:
+        """Whether the monitored metric improves downwards."""
+        if self.mode == "auto":
+            return self.monitor.endswith("loss") or self.monitor.endswith("mae")
+        return self.mode == "min"
+
+    def _improves_on(self, value: float, reference: float) -> bool:
+        """Whether ``value`` beats ``reference`` by more than ``min_delta`` (anything beats NaN)."""
+        if math.isnan(reference):
             return True
-        if self.monitor.endswith("loss") or self.monitor.endswith("mae"):
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        if self._decreases():
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
 
     def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
         if self.monitor is None:
             self.monitor = "val_loss" if "val_loss" in logs else "loss"
         if self.monitor not in logs:
             raise HyperparameterError(f"EarlyStopping: monitor {self.monitor!r} is not one of {sorted(logs)}")
+        if epoch <= self.start_from_epoch:
+            return False
         value = logs[self.monitor]
-        if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        if self._improves_on(value, self.best):
+            self.best, self.best_epoch = value, epoch
             if self.restore_best:
                 self._best_theta = model.flat_parameters().theta.copy()
-            return False
+            if self.baseline is None or self._improves_on(value, self.baseline):
+                self.wait = 0
+                return False
         self.wait += 1
         return self.wait >= self.patience
+
+    def stop_message(self, epoch: int) -> str:
+        """Why training stopped, from the state: the epochs waited, the best epoch and which
+        weights the model keeps."""
+        epochs = f"{self.wait} epoch{'s' if self.wait != 1 else ''}"
+        if self.baseline is not None and not self._improves_on(self.best, self.baseline):
+            why = f"{self.monitor} has not beaten the baseline {self.baseline:.4g} in {epochs}"
+        else:
+            why = f"{self.monitor} has not improved for {epochs}"
+        if self.restore_best and self._best_theta is not None:
+            kept = f"weights of the best epoch {self.best_epoch} ({self.monitor} {self.best:.4g}) restored"
+        else:
+            kept = f"the weights of the last epoch kept (best: epoch {self.best_epoch}, {self.monitor} {self.best:.4g})"
+        return f"early stopping after epoch {epoch}: {why}; {kept}"
 
     def on_train_end(self, model, history) -> None:
         history.best_epoch = self.best_epoch
@@ -150,7 +218,16 @@ class EarlyStopping(Callback):
         return {"best_theta": (theta.shape, theta.dtype)}
 
     def __repr__(self) -> str:
-        return f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r})"
+        return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r}, "
+                f"mode={self.mode!r}, restore_best={self.restore_best}, start_from_epoch={self.start_from_epoch}, "
+                f"baseline={self.baseline!r})")
+
+
+def _epoch_count(value, name: str) -> int:
+    """``value`` as an int >= 0, else HyperparameterError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise HyperparameterError(f"{name}: expected an integer >= 0, got {value!r:.60}")
+    return int(value)
 
 
 def _is_epoch_count(value) -> bool:
@@ -159,8 +236,8 @@ def _is_epoch_count(value) -> bool:
 
 
 #: the hooks fit calls, with the arguments it passes (positionally)
-HOOKS = {"on_train_begin": ("model", "history"), "on_epoch_end": ("epoch", "logs", "model"),
-         "on_train_end": ("model", "history")}
+HOOKS = {"check_metrics": ("names",), "on_train_begin": ("model", "history"),
+         "on_epoch_end": ("epoch", "logs", "model"), "on_train_end": ("model", "history"), "stop_message": ("epoch",)}
 
 
 def check_hooks(callback: Callback, index: int) -> None:

@@ -21,6 +21,7 @@ import threading
 import warnings
 
 import numpy
+from tqdm import autonotebook, std
 from tqdm.auto import tqdm
 
 from ..backend import get_array_module, module_for, to_device
@@ -42,11 +43,13 @@ from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpo
 from .distributed import communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
-from .metrics import Scores
+from .metrics import Scores, metric_names
 
 EVAL_CHUNK = 4096  # rows per forward pass when scoring validation data
 DEFAULT_BATCH_SIZE = 32  # batch_size=None: this many rows per step, or all the training rows if fewer
 GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch record gradient norms
+# tqdm.auto draws a widget in a Jupyter notebook, whose stderr is no terminal but shows a bar well.
+NOTEBOOK_BAR = autonotebook.tqdm is not std.tqdm
 
 
 def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None, optimizer="adam", lr: float | None = None,
@@ -142,8 +145,16 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     seed : int or None
         Seeds the validation split and the per-epoch shuffling (model weights are seeded
         where the model is built). Same seed, same data, same model ⇒ bit-identical weights.
-    verbose : int
-        1 shows a progress bar on stderr; 0 is silent.
+    verbose : 0, 1 or 2
+        What ``fit`` prints, all of it on stderr (stdout stays clean): 0 nothing. 1, when
+        stderr is a terminal (or in a Jupyter notebook), a progress bar over the samples of
+        all the epochs (the remaining ones when resuming) with one line per finished epoch
+        written above it, ``epoch 3/20: loss 0.0913, accuracy 0.982, val_loss 0.101,
+        val_accuracy 0.967``; when stderr is redirected to a file or a pipe, only those lines.
+        2 only those lines, even in a terminal (Keras's ``verbose=2``). With 1 or 2, a
+        callback that stops training adds a line saying why (an EarlyStopping: the epochs
+        without improvement and which epoch's weights the model keeps). True and False are
+        1 and 0. With ``distributed``, only rank 0 prints.
     callbacks : list or tuple of Callback
         E.g. ``[cr.EarlyStopping(patience=5)]``. Each is ``reset`` at the start, so a
         callback object may be reused in another ``fit``.
@@ -235,8 +246,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     for name, path in (("checkpoint", checkpoint), ("resume", resume)):
         if path is not None:
             check_path(path, name)  # now, not after the first epoch (an int would be a file descriptor)
-    if verbose not in (0, 1, True, False):
-        raise HyperparameterError(f"verbose: expected 0 or 1, got {verbose!r}")
+    if verbose not in (0, 1, 2, True, False):
+        raise HyperparameterError(f"verbose: expected 0, 1 or 2 (or True/False), got {verbose!r}")
     if not isinstance(callbacks, (list, tuple)):
         raise HyperparameterError(
             f"callbacks: expected a list or tuple of chainrule Callbacks, got {type(callbacks).__name__}; "
@@ -324,6 +335,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, X, T, X_val, T_val, batch_size, epochs, given_seed,
                                              weights, w_val, loss=loss, optimizer=optimizer, lr=lr))
+    for callback in callbacks:  # a monitor that names no metric is refused before anything changes
+        callback.check_metrics(metric_names(loss.task, X_val is not None))
     n_train = len(X)
     if batch_size is None:
         batch_size = min(DEFAULT_BATCH_SIZE, n_train)
@@ -373,6 +386,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         callback.on_train_begin(model, history)
     # No NumPy overflow warnings: the divergence guard reports a non-finite value in one error.
     quiet_overflow = numpy.errstate(over="ignore", invalid="ignore", divide="ignore")
+    stopped_by = []  # the callbacks that asked to stop after the last epoch run
     with loop, model.reusing_buffers(), loop.interruptible(), loop.progress_bar() as bar, quiet_overflow:
         for epoch in range(start_epoch + 1, epochs + 1):
             logs = loop.run_epoch(epoch, bar)
@@ -382,10 +396,11 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
                 history.append(name, value)
             history.epochs = epoch
             history.partial_last_epoch = loop.partial_epoch  # Ctrl-C before the epoch's last batch
-            stop = comm.any(any([stop_requested(callback, index, epoch, logs, model)
-                                 for index, callback in enumerate(callbacks)]))
+            stopped_by = [callback for index, callback in enumerate(callbacks)
+                          if stop_requested(callback, index, epoch, logs, model)]
+            stop = comm.any(bool(stopped_by))
             loop.interrupted = comm.any(loop.interrupted)
-            bar.set_postfix_str(loop.describe(logs), refresh=True)
+            loop.report_epoch(bar, epoch, logs)
             history.stop_reason = "interrupted" if loop.interrupted else "early_stopping" if stop else "completed"
             done = loop.interrupted or stop or epoch == epochs
             # An epoch cut short by Ctrl-C is not checkpointed: resuming would skip its remaining batches.
@@ -399,6 +414,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
                 break
     for callback in callbacks:
         callback.on_train_end(model, history)
+    if history.stop_reason == "early_stopping":
+        loop.report_stop(stopped_by, history.epochs)
     model.metadata["training"] = {
         "loss": type(loss).__name__, "optimizer": repr(optimizer), "epochs": history.epochs,
         "batch_size": batch_size, "seed": seed, "n_train": n_train, "stop_reason": history.stop_reason,
@@ -683,6 +700,14 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
     return scores.result(prefix)
 
 
+def writes_to_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal: not a file, a pipe or a closed stream."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty (None, a custom object), or closed
+        return False
+
+
 def layer_of(parameter: str) -> str:
     """The path of the layer holding a parameter: "1.0.W" -> "1.0"; a lone layer is "model"."""
     return parameter.rpartition(".")[0] or "model"
@@ -700,6 +725,8 @@ class _Loop:
         self.weights = weights  # the rows' sample weights (float64), or None
         self.w_batch = None if weights is None else numpy.empty(batch_size)  # reused each step
         self.history, self.verbose, self.comm = history, verbose and comm.is_root, comm
+        # verbose=1: the bar where it can be drawn; redirected, and with verbose=2, only lines
+        self.shows_bar = bool(self.verbose) and verbose == 1 and (NOTEBOOK_BAR or writes_to_terminal(sys.stderr))
         self.epochs, self.start_epoch = epochs, start_epoch
         self.interrupted = False
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
@@ -806,13 +833,32 @@ class _Loop:
         return {name: math.sqrt(float(xp.dot(grad[where], grad[where]))) for name, where in self.weight_slices.items()}
 
     def describe(self, logs: dict) -> str:
-        """The progress bar's summary of an epoch's metrics."""
-        return ", ".join(f"{name}={value:.4g}" for name, value in logs.items())
+        """An epoch's metrics in one line: "loss 0.0913, accuracy 0.982"."""
+        return ", ".join(f"{name} {value:.4g}" for name, value in logs.items())
+
+    def report_epoch(self, bar, epoch: int, logs: dict) -> None:
+        """Print a finished epoch's line on stderr: above the bar when there is one, so the
+        learning curve stays on screen, or alone. Nothing when verbose=0."""
+        if not self.verbose:
+            return
+        line = f"epoch {epoch}/{self.epochs}: {self.describe(logs)}"
+        if self.shows_bar:
+            bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def report_stop(self, stopped_by: list, epoch: int) -> None:
+        """Print on stderr why the callbacks ``stopped_by`` stopped training after ``epoch``
+        (one line each); the bar is closed by then. Nothing when verbose=0."""
+        if self.verbose:
+            for callback in stopped_by:
+                print(callback.stop_message(epoch), file=sys.stderr, flush=True)
 
     def progress_bar(self):
-        """A tqdm bar over the samples of the remaining epochs (silent when verbose=0)."""
+        """A tqdm bar over the samples of the remaining epochs; a disabled one, which draws
+        nothing, when there is no bar to show (verbose=0 or 2, or stderr redirected)."""
         total = (self.epochs - self.start_epoch) * len(self.X)
-        return tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr, disable=not self.verbose,
+        return tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr, disable=not self.shows_bar,
                     desc=f"training {self.epochs - self.start_epoch} epochs", dynamic_ncols=True, leave=True)
 
     def interruptible(self):

@@ -119,3 +119,10 @@ class Scores:
             scores["r2"] = float(r2.mean())
             scores["mae"] = float(abs_sum.sum() / (n * abs_sum.size))
         return {prefix + name: value for name, value in scores.items()}
+
+
+def metric_names(task: str, validation: bool) -> list[str]:
+    """The metrics each epoch's logs hold (as ``Scores.result`` names them), with their
+    "val_" forms when there is ``validation`` data."""
+    names = ["loss", "r2", "mae"] if task == "regression" else ["loss", "accuracy"]
+    return names + [f"val_{name}" for name in names] if validation else names

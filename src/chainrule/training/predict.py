@@ -128,6 +128,10 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict:
     ``X`` is read as ``predict`` reads it (a DataFrame by name, for a model trained on one);
     ``y`` may be a column (n_samples, 1) of labels for a classifier, as in ``fit``.
 
+    Rows that are finite but so large that the network's outputs or the loss overflow give
+    an infinite or NaN ``loss`` (and metrics) without NumPy's RuntimeWarnings, under the same
+    ``numpy.errstate`` that ``fit`` scores its epochs in.
+
     Raises ShapeError when ``X`` has no rows (there is nothing to score), or when ``y`` is
     ragged or does not hold one target per row of X; NonFiniteError naming y when a float
     ``y`` holds NaN or Inf (a NaN class label or regression target), as ``fit`` does; for a
@@ -148,5 +152,8 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict:
     if preprocessor is not None:
         y = encode_targets(preprocessor, y)
     # The targets' shape depends on the number of outputs, known from the first chunk's.
-    return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
-                        lambda n_outputs: prepare_targets(loss, y, n_outputs, dtype), loss, weights=weights)
+    # Quiet as in fit: a huge finite row overflows in the standardization's cast, the
+    # forward pass or the loss, and the non-finite score says so without NumPy's warnings.
+    with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
+                            lambda n_outputs: prepare_targets(loss, y, n_outputs, dtype), loss, weights=weights)
