@@ -189,3 +189,68 @@ def test_mixed_dtypes_are_rejected():
 def test_a_model_without_parameters():
     flat = cr.Sequential(cr.ReLU(), cr.Tanh()).flat_parameters()
     assert flat.theta.size == 0 and flat.names == []
+
+
+# -- model.params / model.grads (ArraysByPath): fixed names, checked values ----------------------
+def test_reading_an_unknown_name_lists_the_names_and_still_works_as_a_dict():
+    params = cr.Sequential(cr.Linear(2, 1), seed=0).params
+    with pytest.raises(cr.MissingKeyError, match=r"^params: the model has no parameter '1.W'; it has '0.W', '0.b'$"):
+        params["1.W"]
+    assert "1.W" not in params and params.get("1.W") is None and "0.W" in params
+    with pytest.raises(cr.MissingKeyError, match="grads: the model has no parameter 'W'"):
+        cr.Sequential(cr.Linear(2, 1), seed=0).grads["W"]
+
+
+def test_or_assign_writes_into_the_model():
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    params = model.params
+    params |= {"0.b": np.array([3.0], dtype=np.float32)}
+    assert model.layers[0].own_params["b"][0] == 3.0
+    with pytest.raises(cr.MissingKeyError, match="no parameter 'nope'"):
+        params |= {"nope": np.zeros(1)}
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: p.__delitem__("0.W"), lambda p: p.pop("0.W"), lambda p: p.popitem(),
+    lambda p: p.setdefault("0.c", np.zeros(1)), lambda p: p.clear(),
+], ids=["del", "pop", "popitem", "setdefault", "clear"])
+def test_adding_or_removing_names_is_refused(change):
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    params = model.params
+    with pytest.raises(cr.StateError, match=r"params: the names are fixed by the model; assign to an existing name"):
+        change(params)
+    assert list(params) == ["0.W", "0.b"] == list(model.params)
+
+
+@pytest.mark.parametrize("value, error, message", [
+    ("hello", cr.DTypeError, r"params\['0.W'\]: expected real numbers, got dtype <U5"),
+    (np.array([["a"], ["b"]], dtype=object), cr.DTypeError, r"params\['0.W'\]: expected real numbers, got dtype object"),
+    ([[1.0], [np.nan]], cr.NonFiniteError, r"params\['0.W'\]: expected finite values, found nan at index \(1, 0\)"),
+    (np.array([[np.inf], [0.0]]), cr.NonFiniteError, r"params\['0.W'\]: expected finite values, found inf"),
+    (np.array([[1e39], [0.0]]), cr.NonFiniteError, r"params\['0.W'\]: .* 1e\+39 .* which overflows float32"),
+    (0.0, cr.ShapeError, r"params\['0.W'\]: expected shape \(2, 1\), got \(\)"),  # no broadcasting
+    ([[1.0], [2.0, 3.0]], cr.ShapeError, r"params\['0.W'\]: expected an array of shape \(2, 1\), got list"),
+])
+def test_a_value_that_is_not_a_finite_real_array_of_the_shape_is_refused_by_name(value, error, message):
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    before = model.params["0.W"].copy()
+    with pytest.raises(error, match=message):
+        model.params["0.W"] = value
+    np.testing.assert_array_equal(model.params["0.W"], before)
+
+
+def test_an_update_with_one_bad_value_changes_nothing():
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    before = {name: array.copy() for name, array in model.params.items()}
+    with pytest.raises(cr.NonFiniteError, match=r"params\['0.b'\]"):
+        model.params.update({"0.W": np.zeros((2, 1), dtype=np.float32), "0.b": np.array([np.nan], dtype=np.float32)})
+    for name, array in model.params.items():
+        np.testing.assert_array_equal(array, before[name])
+
+
+def test_integer_and_list_values_are_written():
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    model.params["0.W"] = [[1], [2]]
+    model.grads["0.b"] = np.array([1])
+    np.testing.assert_array_equal(model.params["0.W"], [[1.0], [2.0]])
+    assert model.params["0.W"].dtype == np.float32 and model.grads["0.b"][0] == 1.0

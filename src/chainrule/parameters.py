@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy
+
 from .backend import Array, get_array_module
-from .errors import DTypeError, HyperparameterError, StateError
+from .checks import check_finite_as, listing
+from .errors import DTypeError, HyperparameterError, MissingKeyError, ShapeError, StateError
 
 
 @dataclass
@@ -143,3 +146,65 @@ def flatten(model) -> FlatParameters:
         start = where.stop
     model._flat = FlatParameters(theta, grad, names, slices, views)
     return model._flat
+
+
+class ArraysByPath(dict):
+    """``model.params`` / ``model.grads``: path name -> the model's own array.
+
+    A dict made at each access. Its names are fixed by the model, and an assignment writes
+    into the model's array (the array the optimizer and the flat buffer hold) instead of
+    rebinding the name in this dict alone, which would change nothing:
+    ``params["0.W"] = W`` copies W into the parameter, as ``params["0.W"][...] = W`` does,
+    except that W must be an array of real numbers with exactly the parameter's shape (a
+    scalar or another shape is not broadcast). ``update`` and ``|=`` write the same way,
+    after checking every value, so a refused value leaves all parameters as they were.
+
+    Raises MissingKeyError (a KeyError) for a name the model lacks, on reading or writing;
+    ShapeError for a value of another shape, DTypeError for one that is not real numbers,
+    NonFiniteError for NaN or Inf (or a value too large for the parameter's dtype), each
+    naming the parameter. ``del``, ``pop``, ``popitem``, ``setdefault`` and ``clear``, which
+    would add or remove names, raise StateError.
+    """
+
+    def __init__(self, arrays: dict, what: str) -> None:
+        super().__init__(arrays)
+        self.what = what  # "params" or "grads", for messages
+
+    def __missing__(self, name):
+        raise MissingKeyError(f"{self.what}: the model has no parameter {name!r}; it has "
+                              f"{listing(list(self), 10) or 'none'}")
+
+    def _checked(self, name, value) -> Array:
+        """``value`` as an array that may be written into the array named ``name``, or the error."""
+        array = self[name]
+        where = f"{self.what}[{name!r}]"
+        if not hasattr(value, "dtype") or get_array_module(value) is numpy:  # a CuPy array stays on the GPU
+            try:
+                value = numpy.asarray(value)
+            except (ValueError, TypeError) as error:  # a ragged list
+                raise ShapeError(f"{where}: expected an array of shape {tuple(array.shape)}, "
+                                 f"got {type(value).__name__} ({error})") from None
+        if value.dtype.kind not in "fiub":
+            raise DTypeError(f"{where}: expected real numbers, got dtype {value.dtype}")
+        if tuple(value.shape) != tuple(array.shape):
+            raise ShapeError(f"{where}: expected shape {tuple(array.shape)}, got {tuple(value.shape)}")
+        check_finite_as(value, array.dtype, where)
+        return value
+
+    def __setitem__(self, name, value) -> None:
+        self[name][...] = self._checked(name, value)
+
+    def update(self, *args, **kwargs) -> None:
+        values = {name: self._checked(name, value) for name, value in dict(*args, **kwargs).items()}
+        for name, value in values.items():
+            self[name][...] = value
+
+    def __ior__(self, other) -> "ArraysByPath":
+        self.update(other)
+        return self
+
+    def _refuse_name_change(self, *args, **kwargs):
+        raise StateError(f"{self.what}: the names are fixed by the model; assign to an existing name "
+                         f"({self.what}[name] = value) to change a value")
+
+    __delitem__ = pop = popitem = setdefault = clear = _refuse_name_change

@@ -114,6 +114,20 @@ def test_a_regressor_predicts_values():
         cr.predict_proba(model, X_DIABETES)
 
 
+def test_a_model_without_a_preprocessor_is_a_regressor_and_the_errors_say_how_to_make_it_a_classifier():
+    model = cr.mlp([4, 8, 3], seed=0)  # trained by a loop of one's own: no preprocessor
+    X = X_IRIS.astype(np.float32)
+    assert cr.predict(model, X).shape == (150, 3)  # the outputs as they are
+    hint = r"the model has no preprocessor .* model.preprocessor = cr.Preprocessor\(n_features, task='classification'"
+    with pytest.raises(cr.ShapeError, match=r"MSE: expected targets of shape \(n_samples, 3\), got \(150,\); " + hint):
+        cr.evaluate(model, X, Y_IRIS)
+    with pytest.raises(cr.HyperparameterError, match="^predict_proba: " + hint):
+        cr.predict_proba(model, X)
+    model.preprocessor = cr.Preprocessor(4, task="classification", classes=[0, 1, 2])
+    assert set(cr.evaluate(model, X, Y_IRIS)) == {"loss", "accuracy"}
+    assert set(cr.predict(model, X)) <= {0, 1, 2}
+
+
 def test_several_outputs_give_one_column_each():
     model = cr.mlp([10, 8, 2], seed=0)
     targets = np.stack([Y_DIABETES, -Y_DIABETES], axis=1) / 100

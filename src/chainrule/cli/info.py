@@ -25,18 +25,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print the description as JSON")
 
 
-def describe(model) -> list[dict]:
-    """One row per layer: path, type, parameter shapes and count."""
-    rows = []
-    for prefix, layer in model.walk():
-        if layer.children() and not layer.own_params:
-            continue
-        shapes = {name: list(array.shape) for name, array in layer.own_params.items()}
-        rows.append({"path": prefix.rstrip(".") or "(model)", "layer": repr(layer).split("\n")[0],
-                     "parameters": shapes, "count": sum(int(array.size) for array in layer.own_params.values())})
-    return rows
-
-
 def class_list(classes) -> str:
     """``setosa, versicolor, virginica``: the first LISTED_CLASSES classes, then ``... (N more)``.
 
@@ -63,22 +51,16 @@ def estimator_line(described: dict) -> str:
 
 def run(args) -> int:
     model, estimator = read_model_file(args.model)
-    rows = describe(model)
     preprocessor = model.preprocessor
     described = None if estimator is None else description(estimator)
     if args.json:
         extra = {} if described is None else {"estimator": described}
-        print(json.dumps({"layers": rows, "n_parameters": model.n_parameters, "dtype": str(model.dtype),
+        print(json.dumps({"layers": model.summary_rows(), "n_parameters": model.n_parameters,
+                          "dtype": str(model.dtype),
                           "preprocessing": None if preprocessor is None else preprocessor.to_json(),
                           "metadata": model.metadata, **extra}))
         return 0
-    width = max(len(row["path"]) for row in rows)
-    kind = max(len(row["layer"]) for row in rows)
-    print(f"{'path':<{width}}  {'layer':<{kind}}  {'parameters':<24}  count")
-    for row in rows:
-        shapes = ", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in row["parameters"].items()) or "-"
-        print(f"{row['path']:<{width}}  {row['layer']:<{kind}}  {shapes:<24}  {row['count']:,}")
-    print(f"\n{model.n_parameters:,} parameters, {model.dtype}")
+    print(model.summary())  # the layer table and the parameter count
     if described is not None:
         print(estimator_line(described))
     if preprocessor is not None:

@@ -46,10 +46,10 @@ import inspect
 import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
-from ..checks import as_float_dtype, as_matrix, listing
-from ..errors import DTypeError, HyperparameterError, MissingKeyError, ShapeError, StateError
+from ..checks import as_float_dtype, as_matrix
+from ..errors import DTypeError, HyperparameterError, ShapeError, StateError
 from ..initializers import as_generator
-from ..parameters import FlatParameters, flatten
+from ..parameters import ArraysByPath, FlatParameters, flatten
 
 
 class Layer:
@@ -185,8 +185,8 @@ class Layer:
 
     @property
     def params(self) -> "ArraysByPath":
-        """Path name -> parameter array. Writable: ``model.params["0.W"] = W`` (or
-        ``model.params["0.W"][...] = W``) writes W into the model's array."""
+        """Path name -> parameter array. Writable: ``model.params["0.W"] = W`` writes W, an array
+        of real numbers of the parameter's shape, into the model's array (see ArraysByPath)."""
         return ArraysByPath({prefix + name: array for prefix, layer in self.walk()
                              for name, array in layer.own_params.items()}, "params")
 
@@ -264,6 +264,55 @@ class Layer:
                 layer._flat = None  # the old buffer (on the old device) is dropped, not reused
         return self
 
+    def summary_rows(self) -> list[dict]:
+        """One row per layer that holds parameters or has no children, in path order.
+
+        Each row is a dict: ``"path"`` (``"1.f.0"``, ``"(model)"`` for the root itself),
+        ``"layer"`` (the first line of its repr), ``"parameters"`` (name -> shape as a list)
+        and ``"count"`` (its number of parameters). A composite without parameters of its own
+        (a Sequential, a Residual) has no row: its children have theirs.
+        """
+        rows = []
+        for prefix, layer in self.walk():
+            if layer.children() and not layer.own_params:
+                continue
+            shapes = {name: list(array.shape) for name, array in layer.own_params.items()}
+            rows.append({"path": prefix.rstrip(".") or "(model)", "layer": repr(layer).split("\n")[0],
+                         "parameters": shapes, "count": sum(int(array.size) for array in layer.own_params.values())})
+        return rows
+
+    def summary(self) -> str:
+        """A table of the model's layers (path, layer, parameter shapes, count), then the total.
+
+        The text ``chainrule info`` prints (as Keras' ``model.summary()`` does), returned,
+        not printed; its rows are those of :meth:`summary_rows`.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> model = cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3), seed=0)
+        >>> print(model.summary())
+        path  layer                      parameters                count
+        0     Linear(4, 8, init='auto')  W 4x8, b 8                40
+        1     ReLU()                     -                         0
+        2     Linear(8, 3, init='auto')  W 8x3, b 3                27
+        <BLANKLINE>
+        67 parameters, float32
+        """
+        rows = self.summary_rows()
+        shapes = [", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in row["parameters"].items()) or "-"
+                  for row in rows]
+        # Each column as wide as its widest entry, header included (parameters: at least 24).
+        width = max([len("path")] + [len(row["path"]) for row in rows])
+        kind = max([len("layer")] + [len(row["layer"]) for row in rows])
+        shown = max([24] + [len(text) for text in shapes])
+        lines = [f"{'path':<{width}}  {'layer':<{kind}}  {'parameters':<{shown}}  count"]
+        for row, text in zip(rows, shapes):
+            lines.append(f"{row['path']:<{width}}  {row['layer']:<{kind}}  {text:<{shown}}  {row['count']:,}")
+        dtype = self.dtype
+        total = f"{self.n_parameters:,} parameters" + ("" if dtype is None else f", {dtype}")
+        return "\n".join(lines + ["", total])
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -294,31 +343,3 @@ def check_initialized(layer: Layer, where: str) -> None:
                                   f"as Layer.backward does; with input_grad False it may skip ∂L/∂x") from None
     except ValueError:  # no signature to inspect: left to the call
         pass
-
-
-class ArraysByPath(dict):
-    """``model.params`` / ``model.grads``: path name -> the model's own array.
-
-    A dict made at each access, whose item assignment writes into the model's array (the
-    array the optimizer and the flat buffer hold) instead of rebinding the name in this
-    dict alone, which would change nothing: ``params["0.W"] = W`` is ``params["0.W"][...] = W``.
-    A name the model lacks raises MissingKeyError, a value of another shape ShapeError.
-    """
-
-    def __init__(self, arrays: dict, what: str) -> None:
-        super().__init__(arrays)
-        self.what = what
-
-    def __setitem__(self, name, value) -> None:
-        if name not in self:
-            raise MissingKeyError(f"{self.what}: the model has no parameter {name!r}; it has "
-                                  f"{listing(list(self), 10) or 'none'}")
-        array = self[name]
-        shape = getattr(value, "shape", numpy.shape(value))
-        if tuple(shape) != tuple(array.shape):
-            raise ShapeError(f"{self.what}[{name!r}]: expected shape {tuple(array.shape)}, got {tuple(shape)}")
-        array[...] = value
-
-    def update(self, *args, **kwargs) -> None:
-        for name, value in dict(*args, **kwargs).items():
-            self[name] = value

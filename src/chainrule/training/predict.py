@@ -87,6 +87,12 @@ def _task(preprocessor: Preprocessor | None) -> str:
     return "regression" if preprocessor is None else preprocessor.task
 
 
+#: what a model without a preprocessor (trained by a loop of one's own) is taken for, and how to change it
+NO_PREPROCESSOR = ("the model has no preprocessor (cr.fit and cr.load give one), so it is taken as a regressor "
+                   "whose outputs are the values; for a classifier trained by a loop of your own, set "
+                   "model.preprocessor = cr.Preprocessor(n_features, task='classification', classes=[...]) first")
+
+
 def predict_proba(model: Layer, X) -> numpy.ndarray:
     """Class probabilities (n_samples, n_classes), or per-label probabilities for multilabel.
 
@@ -96,6 +102,8 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
     X, dtype, preprocessor = _inputs(model, X)
     task = _task(preprocessor)
     if task == "regression":
+        if preprocessor is None:
+            raise HyperparameterError(f"predict_proba: {NO_PREPROCESSOR}")
         raise HyperparameterError("predict_proba: the model is a regressor; use predict")
     return to_numpy(LOSS_OF_TASK[task]().transform(outputs_in_chunks(model, X, dtype, preprocessor)))
 
@@ -106,6 +114,10 @@ def predict(model: Layer, X) -> numpy.ndarray:
     Labels come back as an array of their own type (integers, strings or booleans, as in
     training; see ``Preprocessor.decode``). A DataFrame ``X`` is read by name for a model
     trained on one (see ``_inputs``). Raises ShapeError when ``X`` has no rows.
+
+    A model without a preprocessor (trained by a loop of one's own, not by ``fit``) is taken
+    as a regressor: its outputs come back as they are. Give a classifier its classes with
+    ``model.preprocessor = cr.Preprocessor(n_features, task="classification", classes=[...])``.
     """
     X, dtype, preprocessor = _inputs(model, X)
     Y = outputs_in_chunks(model, X, dtype, preprocessor)
@@ -155,5 +167,10 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict:
     # Quiet as in fit: a huge finite row overflows in the standardization's cast, the
     # forward pass or the loss, and the non-finite score says so without NumPy's warnings.
     with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
-                            lambda n_outputs: prepare_targets(loss, y, n_outputs, dtype), loss, weights=weights)
+        try:
+            return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
+                                lambda n_outputs: prepare_targets(loss, y, n_outputs, dtype), loss, weights=weights)
+        except ShapeError as error:  # class labels for a model scored as a regressor, most often
+            if preprocessor is None:
+                raise ShapeError(f"{error}; {NO_PREPROCESSOR}") from None
+            raise
