@@ -30,28 +30,62 @@ class Adam(Optimizer):
     def __init__(self, model, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, weight_decay: float = 0.0, schedule=None) -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
-        self.beta1 = in_unit_interval(beta1, "beta1")
-        self.beta2 = in_unit_interval(beta2, "beta2")
-        self.eps = epsilon(eps, "eps", self._work.dtype)
+        self.beta1 = beta1  # each checked by its setter
+        self.beta2 = beta2
+        self.eps = eps
         xp = get_array_module(self._work)
         self.state["m"] = xp.zeros_like(self._work)
         self.state["v"] = xp.zeros_like(self._work)
 
+    # β₁, β₂ and ε may be changed between steps (see Optimizer). The step reads the private
+    # attributes, so that it does no more work than before they were properties.
+
+    @property
+    def beta1(self) -> float:
+        """β₁, the decay of the first moment, in [0, 1); a new value outside raises
+        HyperparameterError naming beta1 and leaves it as it was."""
+        return self._beta1
+
+    @beta1.setter
+    def beta1(self, value) -> None:
+        self._beta1 = in_unit_interval(value, "beta1")
+
+    @property
+    def beta2(self) -> float:
+        """β₂, the decay of the second moment, in [0, 1); a new value outside raises
+        HyperparameterError naming beta2 and leaves it as it was."""
+        return self._beta2
+
+    @beta2.setter
+    def beta2(self, value) -> None:
+        self._beta2 = in_unit_interval(value, "beta2")
+
+    @property
+    def eps(self) -> float:
+        """ε, at least the smallest normal number of the model's dtype; a new value below
+        raises HyperparameterError naming eps and leaves it as it was."""
+        return self._eps
+
+    @eps.setter
+    def eps(self, value) -> None:
+        self._eps = epsilon(value, "eps", self._work.dtype)
+
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         xp = get_array_module(theta)
         work = self._work
+        beta1, beta2 = self._beta1, self._beta2
         g = grad if self.decoupled else self.regularized(theta, grad)
         m, v = self.state["m"], self.state["v"]
-        axpby(1 - self.beta1, g, self.beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
+        axpby(1 - beta1, g, beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
         xp.multiply(g, g, out=work)  # g²
-        axpby(1 - self.beta2, work, self.beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
-        correction1 = 1 - self.beta1**self.t  # bias correction (self.t is already t)
-        correction2 = 1 - self.beta2**self.t
+        axpby(1 - beta2, work, beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
+        correction1 = 1 - beta1**self.t  # bias correction (self.t is already t)
+        correction2 = 1 - beta2**self.t
         xp.sqrt(v, out=work)
         work *= 1 / math.sqrt(correction2)  # √v̂
-        work += self.eps  # √v̂ + ε
+        work += self._eps  # √v̂ + ε
         xp.divide(m, work, out=work)  # m / (√v̂ + ε) = m̂ / (√v̂ + ε) · (1 − β₁ᵗ)
-        if self.decoupled and self.weight_decay:
+        if self.decoupled and self._weight_decay:
             xp.multiply(theta, self._decay, out=self._work2)  # λθ on the weights
             axpy(correction1, self._work2, work, work=self._work2)  # ... + (1 − β₁ᵗ) λθ
         return lr / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)

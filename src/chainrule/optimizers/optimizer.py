@@ -65,8 +65,15 @@ class Optimizer:
       read it at every step); None on the CPU when λ = 0.
 
     So with λ = 0 an optimizer holds its state plus one vector (Adam: 3 times θ's bytes,
-    plain SGD: 1), and with λ > 0 two more. Hyperparameters are fixed at construction,
-    except ``lr``, which may be changed between steps (checked as at construction).
+    plain SGD: 1), and with λ > 0 two more.
+
+    Hyperparameters (``lr``, ``weight_decay`` and each subclass's own) may be changed between
+    steps, by a callback for instance: a new value is checked as at construction (an invalid
+    one raises HyperparameterError naming it and leaves the old value) and takes effect at the
+    next step. SGD's momentum cannot be turned on or off that way. On a GPU, a step that
+    ``fit`` has captured into a CUDA graph keeps the scalar hyperparameters it was recorded
+    with (β₁, β₂, ε, ρ, μ, nesterov; for RMSProp also lr, and whether λ is 0) until that
+    ``fit`` returns; a change of λ > 0 to another λ > 0 reaches it.
 
     Parameters
     ----------
@@ -88,19 +95,14 @@ class Optimizer:
             raise HyperparameterError(f"schedule: expected a callable of the step count, got {schedule!r}")
         self.model = model
         self.lr = lr  # checked by the lr setter
-        self.weight_decay = positive(weight_decay, "weight_decay", allow_zero=True)
         self.schedule = schedule
         self.t = 0  # steps taken
         flat = model.flat_parameters()
-        xp = get_array_module(flat.theta)
         self.state: dict[str, Array] = {}  # per-parameter state, same layout as θ
-        self._work = xp.empty_like(flat.theta)
-        self._work2 = xp.empty_like(flat.theta) if self.weight_decay else None
-        self._decay = None
-        if self.weight_decay:
-            self._decay = flat.decay_mask()
-            self._decay *= self.weight_decay  # λ on weights, 0 on biases
-        self._decay = self._decay_on(device_of(flat.theta))
+        self._work = get_array_module(flat.theta).empty_like(flat.theta)
+        self._weight_decay = 0.0
+        self._work2 = self._decay = None
+        self.weight_decay = weight_decay  # checked by the setter, which makes _work2 and _decay
 
     @property
     def lr(self) -> float:
@@ -112,6 +114,22 @@ class Optimizer:
     @lr.setter
     def lr(self, value) -> None:
         self._lr = positive(value, "lr")
+
+    @property
+    def weight_decay(self) -> float:
+        """λ, the L2 penalty on the weights. It may be changed between steps to any finite
+        λ ≥ 0, 0 included (the decay vectors are made, rebuilt or freed to match); a value that
+        is not raises HyperparameterError naming weight_decay, and a model whose layout changed
+        since the optimizer was made ShapeError or DTypeError; either leaves λ as it was."""
+        return self._weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value) -> None:
+        value = positive(value, "weight_decay", allow_zero=True)
+        flat = self.model.flat_parameters()
+        self.check_layout(flat)  # the decay vector is built from the model's layout
+        self._weight_decay = value
+        self._make_decay(flat)
 
     @property
     def current_lr(self) -> float:
@@ -206,7 +224,7 @@ class Optimizer:
 
     def regularized(self, theta: Array, grad: Array) -> Array:
         """g = ∂L/∂θ + λθ on the weights (the gradient of L + (λ/2)‖W‖²); grad itself if λ = 0."""
-        if not self.weight_decay:
+        if not self._weight_decay:
             return grad
         xp = get_array_module(theta)
         xp.multiply(theta, self._decay, out=self._work2)
@@ -222,11 +240,34 @@ class Optimizer:
         self._decay = self._decay_on(device)
         return self
 
+    def _make_decay(self, flat) -> None:
+        """Make ``_work2`` and ``_decay`` fit the current λ, on the device of ``_work``.
+
+        An existing ``_decay`` is overwritten in place rather than replaced: a training step
+        that ``fit`` captured into a CUDA graph reads it at the address it had when recorded.
+        """
+        device = device_of(self._work)
+        if not self._weight_decay:
+            self._work2 = None
+            if self._decay is not None:
+                self._decay[...] = 0  # kept on the GPU (below), where the fused kernels read it
+            self._decay = self._decay_on(device)
+            return
+        if self._work2 is None:
+            self._work2 = get_array_module(self._work).empty_like(self._work)
+        decay = flat.decay_mask()
+        decay *= self._weight_decay  # λ on weights, 0 on biases
+        decay = to_device(decay, device)
+        if self._decay is None:
+            self._decay = decay
+        else:
+            self._decay[...] = decay
+
     def _decay_on(self, device: str) -> Array | None:
         """``_decay`` on ``device`` (``_work`` must be there already): λ on the weights and 0 on
         the biases when λ > 0; when λ = 0, None on the CPU, whose update rules then never read it,
         and zeros on the GPU, for the fused kernels of chainrule.cuda.kernels."""
-        if self.weight_decay:
+        if self._weight_decay:
             return to_device(self._decay, device)
         if device == "cpu":
             return None

@@ -26,9 +26,32 @@ class RMSProp(Optimizer):
     def __init__(self, model, lr: float = 1e-3, *, rho: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, schedule=None) -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
-        self.rho = in_unit_interval(rho, "rho")
-        self.eps = epsilon(eps, "eps", self._work.dtype)
+        self.rho = rho  # each checked by its setter
+        self.eps = eps
         self.state["v"] = get_array_module(self._work).zeros_like(self._work)
+
+    # ρ and ε may be changed between steps (see Optimizer). The step reads the private
+    # attributes, so that it does no more work than before they were properties.
+
+    @property
+    def rho(self) -> float:
+        """ρ, the decay of the running mean of g², in [0, 1); a new value outside raises
+        HyperparameterError naming rho and leaves it as it was."""
+        return self._rho
+
+    @rho.setter
+    def rho(self, value) -> None:
+        self._rho = in_unit_interval(value, "rho")
+
+    @property
+    def eps(self) -> float:
+        """ε, at least the smallest normal number of the model's dtype; a new value below
+        raises HyperparameterError naming eps and leaves it as it was."""
+        return self._eps
+
+    @eps.setter
+    def eps(self, value) -> None:
+        self._eps = epsilon(value, "eps", self._work.dtype)
 
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         xp = get_array_module(theta)
@@ -36,9 +59,9 @@ class RMSProp(Optimizer):
         g = self.regularized(theta, grad)
         v = self.state["v"]
         xp.multiply(g, g, out=work)  # g²
-        axpby(1 - self.rho, work, self.rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
+        axpby(1 - self._rho, work, self._rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
         xp.sqrt(v, out=work)
-        work += self.eps  # √v + ε
+        work += self._eps  # √v + ε
         xp.divide(g, work, out=work)  # g / (√v + ε)
         return lr, work  # Δθ = η g / (√v + ε)
 

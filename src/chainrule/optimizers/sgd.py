@@ -30,9 +30,7 @@ class SGD(Optimizer):
                  weight_decay: float = 0.0, schedule=None) -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
         self._momentum = in_unit_interval(momentum, "momentum")
-        if nesterov and not self.momentum:
-            raise HyperparameterError("nesterov: Nesterov momentum needs momentum > 0")
-        self.nesterov = bool(nesterov)
+        self.nesterov = nesterov  # checked by its setter
         if self.momentum:
             self.state["velocity"] = get_array_module(self._work).zeros_like(self._work)
 
@@ -51,15 +49,29 @@ class SGD(Optimizer):
                                       f"make a new SGD")
         self._momentum = value
 
+    @property
+    def nesterov(self) -> bool:
+        """Whether the step is Nesterov's look-ahead. It may be changed between steps while
+        momentum > 0; turning it on without momentum raises HyperparameterError naming nesterov."""
+        return self._nesterov
+
+    @nesterov.setter
+    def nesterov(self, value) -> None:
+        if value and not self._momentum:
+            raise HyperparameterError("nesterov: Nesterov momentum needs momentum > 0")
+        self._nesterov = bool(value)
+
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
+        # Reads the private attributes: the properties would add a call each, at every step.
+        momentum = self._momentum
         g = self.regularized(theta, grad)
-        if not self.momentum:
+        if not momentum:
             return lr, g  # Δθ = η g
         v = self.state["velocity"]
-        axpby(1.0, g, self.momentum, v)  # v ← μ v + g
-        if not self.nesterov:
+        axpby(1.0, g, momentum, v)  # v ← μ v + g
+        if not self._nesterov:
             return lr, v  # Δθ = η v
-        get_array_module(v).multiply(v, self.momentum, out=self._work)  # μ v
+        get_array_module(v).multiply(v, momentum, out=self._work)  # μ v
         self._work += g  # g + μ v
         return lr, self._work  # Δθ = η (g + μ v)
 
