@@ -254,3 +254,18 @@ def test_integer_and_list_values_are_written():
     model.grads["0.b"] = np.array([1])
     np.testing.assert_array_equal(model.params["0.W"], [[1.0], [2.0]])
     assert model.params["0.W"].dtype == np.float32 and model.grads["0.b"][0] == 1.0
+
+
+def test_a_copy_of_params_is_a_plain_dict_of_the_weights_as_they_are():
+    model = cr.mlp([3, 4, 2], seed=0)
+    kept = copy.deepcopy(model.params)  # PyTorch's copy.deepcopy(model.state_dict())
+    assert type(kept) is dict and set(kept) == set(model.params)
+    assert all(np.array_equal(kept[name], model.params[name]) for name in kept)
+    model.params["0.W"][...] = 0
+    assert not np.array_equal(kept["0.W"], model.params["0.W"])  # independent of the model
+    assert type(pickle.loads(pickle.dumps(model.grads))) is dict
+
+
+def test_update_with_something_that_is_no_mapping_names_it():
+    with pytest.raises(cr.HyperparameterError, match=r"^params.update: expected a mapping of names to arrays"):
+        cr.mlp([3, 2], seed=0).params.update(5)

@@ -163,7 +163,8 @@ class ArraysByPath(dict):
     ShapeError for a value of another shape, DTypeError for one that is not real numbers,
     NonFiniteError for NaN or Inf (or a value too large for the parameter's dtype), each
     naming the parameter. ``del``, ``pop``, ``popitem``, ``setdefault`` and ``clear``, which
-    would add or remove names, raise StateError.
+    would add or remove names, raise StateError. ``copy.deepcopy(model.params)`` is a plain
+    dict of copies (PyTorch's ``copy.deepcopy(model.state_dict())``).
     """
 
     def __init__(self, arrays: dict, what: str) -> None:
@@ -195,7 +196,11 @@ class ArraysByPath(dict):
         self[name][...] = self._checked(name, value)
 
     def update(self, *args, **kwargs) -> None:
-        values = {name: self._checked(name, value) for name, value in dict(*args, **kwargs).items()}
+        try:
+            given = dict(*args, **kwargs)
+        except (TypeError, ValueError) as error:  # update(5), update([1, 2])
+            raise HyperparameterError(f"{self.what}.update: expected a mapping of names to arrays ({error})") from None
+        values = {name: self._checked(name, value) for name, value in given.items()}
         for name, value in values.items():
             self[name][...] = value
 
@@ -208,3 +213,8 @@ class ArraysByPath(dict):
                          f"({self.what}[name] = value) to change a value")
 
     __delitem__ = pop = popitem = setdefault = clear = _refuse_name_change
+
+    def __reduce__(self):
+        """Copies and pickles are plain dicts (``copy.deepcopy(model.params)``: the weights as
+        they are now, apart from the model), as the class needs the model's arrays to write to."""
+        return (dict, (dict(self),))

@@ -129,6 +129,23 @@ def test_weight_decay_vectors_are_made_and_freed_with_the_setting():
     assert optimizer._decay is None and optimizer._work2 is None  # nothing held for λ = 0
 
 
+def test_a_new_non_zero_weight_decay_rewrites_the_vectors_in_place():
+    # A training step captured into a CUDA graph reads and writes them where they were.
+    optimizer = cr.RMSProp(cr.mlp(SIZES, seed=0), lr=0.05, weight_decay=0.1)
+    decay, work = optimizer._decay, optimizer._work2
+    optimizer.weight_decay = 0.2
+    assert optimizer._decay is decay and optimizer._work2 is work
+    assert float(decay.max()) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("value", ["no", 1, None])
+def test_nesterov_takes_booleans_only(value):
+    optimizer = cr.SGD(cr.mlp(SIZES, seed=0), lr=0.05, momentum=0.9)
+    with pytest.raises(cr.HyperparameterError, match=r"^nesterov: expected True or False, got "):
+        optimizer.nesterov = value
+    assert optimizer.nesterov is False
+
+
 def test_weight_decay_after_the_model_changed_is_refused_and_kept():
     model = tiny_model()
     optimizer = cr.SGD(model, lr=0.1, weight_decay=0.1)

@@ -177,6 +177,20 @@ def test_an_unknown_monitor_is_refused_before_training_with_the_metrics_there_ar
     assert np.array_equal(model.flat_parameters().theta, before) and model.preprocessor is None
 
 
+class AddsF1(cr.Callback):
+    """A callback of one's own that adds a metric to each epoch's logs, for the callbacks after it."""
+
+    def on_epoch_end(self, epoch, logs, model):
+        logs["val_f1"] = 1.0 / epoch  # worse every epoch
+
+
+def test_a_metric_that_a_callback_adds_may_be_monitored():
+    stopper = cr.EarlyStopping(monitor="val_f1", patience=1, mode="max")
+    history = cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=6, validation=0.2, verbose=0,
+                     callbacks=[AddsF1(), stopper])
+    assert history.epochs == 2 and stopper.best_epoch == 1
+
+
 def test_regression_monitors_r2_and_mae():
     X, y = X_IRIS[:, :3], X_IRIS[:, 3]
     for monitor in ("mae", "val_r2"):

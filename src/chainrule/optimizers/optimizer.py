@@ -243,12 +243,14 @@ class Optimizer:
     def _make_decay(self, flat) -> None:
         """Make ``_work2`` and ``_decay`` fit the current λ, on the device of ``_work``.
 
-        An existing ``_decay`` is overwritten in place rather than replaced: a training step
-        that ``fit`` captured into a CUDA graph reads it at the address it had when recorded.
+        An existing ``_decay`` is overwritten in place rather than replaced, and on the GPU
+        ``_work2`` is kept when λ becomes 0: a training step that ``fit`` captured into a CUDA
+        graph reads and writes them at the addresses they had when recorded.
         """
         device = device_of(self._work)
         if not self._weight_decay:
-            self._work2 = None
+            if device == "cpu":
+                self._work2 = None  # on the GPU kept: a captured step writes to it
             if self._decay is not None:
                 self._decay[...] = 0  # kept on the GPU (below), where the fused kernels read it
             self._decay = self._decay_on(device)

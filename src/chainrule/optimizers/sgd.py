@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import Array, axpby, get_array_module
-from ..checks import in_unit_interval
+from ..checks import in_unit_interval, is_bool
 from ..errors import HyperparameterError
 from .optimizer import Optimizer
 
@@ -57,6 +57,8 @@ class SGD(Optimizer):
 
     @nesterov.setter
     def nesterov(self, value) -> None:
+        if not is_bool(value):  # "no" or 1 would pass an if silently
+            raise HyperparameterError(f"nesterov: expected True or False, got {value!r}")
         if value and not self._momentum:
             raise HyperparameterError("nesterov: Nesterov momentum needs momentum > 0")
         self._nesterov = bool(value)

@@ -96,7 +96,8 @@ class EarlyStopping(Callback):
     baseline : float, optional
         A value the metric must beat: an epoch counts as an improvement only when it beats
         both the best so far and the baseline, so training stops after ``patience`` watched
-        epochs that never beat it (Keras's ``baseline``).
+        epochs that never beat it (Keras's ``baseline``). The best epoch is still recorded,
+        and its weights restored, even if it never beat the baseline (as in Keras).
 
     The best value, its epoch, the epochs waited and the saved weights are reset at the start
     of every ``fit`` (and ``monitor`` goes back to what was passed here), so reusing the
@@ -129,8 +130,13 @@ class EarlyStopping(Callback):
         self._best_theta = None
 
     def check_metrics(self, names: list) -> None:
-        """HyperparameterError when the given ``monitor`` is not among the metrics ``names``."""
-        if self._monitor_given is not None and self._monitor_given not in names:
+        """HyperparameterError when the given ``monitor`` is a metric name chainrule knows
+        (any task's, or Keras's "acc"), with or without "val_", that this fit does not record
+        (``names``): "val_loss" without validation data, "r2" for a classifier, "val_acc". Another
+        name is left to the first epoch's logs, to which a callback of one's own may add it."""
+        builtin = {"loss", "accuracy", "acc", "r2", "mae"}
+        known = builtin | {f"val_{name}" for name in builtin}
+        if self._monitor_given in known and self._monitor_given not in names:
             raise HyperparameterError(f"EarlyStopping: monitor {self._monitor_given!r} is not a metric this fit "
                                       f"records; expected one of {sorted(names)}")
 
