@@ -25,7 +25,9 @@ and what was expected versus received.
 
 Warnings, for input that is valid but probably not what was meant, derive from
 :class:`ChainruleWarning` (a ``UserWarning``): ``OneHotTargetsWarning`` when ``fit`` trains
-float one-hot rows as regression targets by default.
+float one-hot rows as regression targets by default; ``OutputActivationWarning`` when ``fit``
+trains a model ending in a Softmax or Sigmoid with a cross-entropy loss, which takes logits.
+``load_weights`` gives a plain ChainruleWarning when a model file's preprocessing is left out.
 """
 
 

@@ -6,10 +6,10 @@ import math
 
 from ..backend import Array, axpby, axpy, get_array_module
 from ..checks import in_unit_interval
-from .optimizer import Optimizer, epsilon
+from .optimizer import Optimizer, WithEpsilon
 
 
-class Adam(Optimizer):
+class Adam(WithEpsilon, Optimizer):
     r"""Adaptive moment estimation.
 
     With g = ∂L/∂θ (+ λθ on the weights when ``weight_decay`` > 0), at step t = 1, 2, ...::
@@ -59,16 +59,6 @@ class Adam(Optimizer):
     @beta2.setter
     def beta2(self, value) -> None:
         self._beta2 = in_unit_interval(value, "beta2")
-
-    @property
-    def eps(self) -> float:
-        """ε, at least the smallest normal number of the model's dtype; a new value below
-        raises HyperparameterError naming eps and leaves it as it was."""
-        return self._eps
-
-    @eps.setter
-    def eps(self, value) -> None:
-        self._eps = epsilon(value, "eps", self._work.dtype)
 
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         xp = get_array_module(theta)

@@ -49,6 +49,22 @@ def epsilon(value, name: str, dtype) -> float:
     return number
 
 
+class WithEpsilon:
+    """The ε of an optimizer that divides by √v + ε (Adam, RMSProp), as a property: it may be
+    changed between steps, each new value checked by :func:`epsilon` against the dtype of
+    ``self._work``. The step reads ``self._eps``, so the property costs it nothing."""
+
+    @property
+    def eps(self) -> float:
+        """ε, at least the smallest normal number of the model's dtype; a new value below
+        raises HyperparameterError naming eps and leaves it as it was."""
+        return self._eps
+
+    @eps.setter
+    def eps(self, value) -> None:
+        self._eps = epsilon(value, "eps", self._work.dtype)
+
+
 class Optimizer:
     """Base class: validates the shared hyperparameters and keeps the step count.
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from ..backend import Array, axpby, get_array_module
 from ..checks import in_unit_interval
-from .optimizer import Optimizer, epsilon
+from .optimizer import Optimizer, WithEpsilon
 
 
-class RMSProp(Optimizer):
+class RMSProp(WithEpsilon, Optimizer):
     r"""θ ← θ − η g / (√v + ε) with v a running mean of g².
 
     With g = ∂L/∂θ (+ λθ on the weights), ρ = ``rho``::
@@ -42,16 +42,6 @@ class RMSProp(Optimizer):
     @rho.setter
     def rho(self, value) -> None:
         self._rho = in_unit_interval(value, "rho")
-
-    @property
-    def eps(self) -> float:
-        """ε, at least the smallest normal number of the model's dtype; a new value below
-        raises HyperparameterError naming eps and leaves it as it was."""
-        return self._eps
-
-    @eps.setter
-    def eps(self, value) -> None:
-        self._eps = epsilon(value, "eps", self._work.dtype)
 
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         xp = get_array_module(theta)
