@@ -78,9 +78,11 @@ class EarlyStopping(Callback):
         The smallest change that counts as an improvement.
     monitor : str, optional
         A metric of the History, by default "val_loss" when there is validation data and
-        "loss" otherwise. A name that ``fit`` does not record (such as "val_acc" for
-        "val_accuracy", or a "val_" metric without validation data) raises
-        HyperparameterError naming those it records, before the first epoch trains.
+        "loss" otherwise. A metric name chainrule knows that this ``fit`` does not record
+        (such as "val_acc" for "val_accuracy", or a "val_" metric without validation data)
+        raises HyperparameterError naming those it records, before the first epoch trains;
+        another name is looked up in the first epoch's logs, to which a callback of one's
+        own (listed before this one) may add it.
     mode : "auto", "min" or "max"
         Whether the metric improves downwards ("min") or upwards ("max"). "auto" (the
         default) takes it from the name: losses and the mean absolute error (mae) improve
