@@ -119,6 +119,36 @@ def test_one_weighted_step_equals_scikit_learns(estimator_class, theirs_class, t
     assert not numpy.allclose(unweighted.coefs_[0], ours.coefs_[0], rtol=1e-6)  # the weights mattered
 
 
+@pytest.mark.parametrize("estimator_class, theirs_class, targets", [
+    (MLPClassifier, neural_network.MLPClassifier, "3 classes"),
+    (MLPClassifier, neural_network.MLPClassifier, "2 classes"),
+    (MLPRegressor, neural_network.MLPRegressor, "4 outputs"),
+])
+def test_a_weighted_epoch_with_a_penalty_equals_scikit_learns(estimator_class, theirs_class, targets):
+    """scikit-learn's penalty of a weighted batch is alpha / Σw of that batch: over an epoch of
+    batches of 12, 12, 12 and 4 rows whose weights sum to different totals, from the same
+    weights and in the same batches, the weights end where scikit-learn's do."""
+    X, labels = blobs(3 if targets == "3 classes" else 2, n_samples=40)
+    rng = numpy.random.default_rng(1)
+    y = labels if "classes" in targets else numpy.column_stack([labels, X[:, 0], X[:, 1] * 3, rng.normal(size=40)])
+    weights = rng.uniform(0, 3, size=40)
+    weights[::7] = 0
+    params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0, alpha=0.3,
+                  learning_rate_init=0.05, max_iter=1, batch_size=12, warm_start=True, random_state=0)
+    theirs = theirs_class(**params, shuffle=False).fit(X, y)
+    ours = estimator_class(**params, dtype="float64").fit(X, y)
+    for mine, start in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        mine[...] = start
+    # Our epoch's batches: cr.fit shuffles with the second child of its seed's SeedSequence.
+    shuffle_seed = numpy.random.SeedSequence(_draw_seeds(0, 3)[2]).spawn(2)[1]
+    order = numpy.random.default_rng(shuffle_seed).permutation(len(X))
+    ours.fit(X, y, sample_weight=weights)
+    theirs.fit(X[order], y[order], sample_weight=weights[order])
+    for mine, expected in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        numpy.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-14)
+    assert ours._optimizer.weight_decay == 0.3 / 12  # after training, as without weights
+
+
 # -- warm_start and partial_fit keep the network the parameters describe ----------------------
 @pytest.mark.parametrize("name, value", [("hidden_layer_sizes", (7, 3)), ("activation", "tanh"),
                                          ("dtype", "float64")])
@@ -253,6 +283,13 @@ def test_bad_sample_weights_raise_chainrule_errors_naming_them(weights, error, m
     X, y = blobs(3)
     with pytest.raises(error, match=message):
         tiny(MLPClassifier).fit(X, y, sample_weight=weights)
+
+
+def test_weights_too_small_for_the_penalty_raise_a_data_error_naming_them():
+    """alpha / Σw of a batch whose weights sum to a few subnormals overflows: named, not a NaN step."""
+    X, y = blobs(3)
+    with pytest.raises(DataError, match=r"sample_weight: a batch's weights sum to .* alpha / Σw .* is not finite"):
+        tiny(MLPClassifier).fit(X, y, sample_weight=numpy.full(len(y), 5e-324))
 
 
 def test_early_stopping_holds_out_the_weights_with_their_rows():

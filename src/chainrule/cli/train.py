@@ -46,7 +46,7 @@ from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
-from ..training.checkpoint import check_checkpoint_path, check_is_checkpoint
+from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
 from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config, value_name
 from .device import add_device_argument, check_device
@@ -114,17 +114,18 @@ def resolve_config(args) -> TrainConfig:
     return resolve_config_and_sources(args)[0]
 
 
-def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
+def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -> tuple[TrainConfig, dict]:
     """:func:`resolve_config`'s configuration, and for each key a file gave, that file's path.
 
     The errors found later (a loss the data cannot take) name a key through
-    ``value_name(key, sources.get(key))``, as :func:`validate` does.
+    ``value_name(key, sources.get(key))``, as :func:`validate` does. ``checkpoint`` is
+    ``--resume``'s file as :func:`read_checkpoint` read it; without it, the file is read here.
     """
     layers = []  # (values, the file they came from, or None for the command line), lowest first
     if args.resume:
-        saved_model, _, saved_state = read(args.resume)
-        check_is_checkpoint(saved_state, args.resume)  # before any of its configuration is compared
-        layers.append(resumed_config(args.resume, saved_model))
+        if checkpoint is None:
+            checkpoint = read_checkpoint(args.resume)  # a training checkpoint, before its configuration is compared
+        layers.append(resumed_config(checkpoint))
     if args.config:
         layers.append((read_config(args.config), args.config))
     given = {key: getattr(args, key) for key in TrainConfig.keys() if getattr(args, key, None) is not None}
@@ -139,7 +140,7 @@ def resolve_config_and_sources(args) -> tuple[TrainConfig, dict]:
     if args.resume:
         check_same_split(*layers[0], config, sources)
         check_same_network(*layers[0], config, sources)
-        check_epochs_cover(saved_state.get("epoch"), config, sources)
+        check_epochs_cover(checkpoint.extra.get("epoch"), config, sources)
     return config, sources
 
 
@@ -236,14 +237,15 @@ def _changed_error(key: str, config: TrainConfig, resumed: TrainConfig, sources:
     )
 
 
-def check_same_widths(checkpoint, config: TrainConfig, sources: dict, n_features: int, n_outputs: int,
-                      loss: str) -> None:
+def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: dict, n_features: int,
+                      n_outputs: int, loss: str) -> None:
     """ConfigError naming ``data`` or ``loss`` where it came from when the network they ask for
     (``n_features`` inputs; ``n_outputs`` outputs, for ``loss``) is not as wide as the resumed
-    run's in ``checkpoint``, rather than cr.fit's error naming the checkpoint's architecture.
-    Other outputs are blamed on the loss when it differs from the resumed run's, else on the data.
+    run's in ``checkpoint`` (as read by :func:`read_checkpoint`), rather than cr.fit's error
+    naming the checkpoint's architecture. Other outputs are blamed on the loss when it differs
+    from the resumed run's, else on the data.
     """
-    saved_model = read(checkpoint)[0]
+    saved_model = checkpoint.model
     data = value_name("data", sources.get("data"))
     takes, gives = input_width(saved_model), output_width(saved_model)
     if takes is not None and n_features != takes:
@@ -251,7 +253,7 @@ def check_same_widths(checkpoint, config: TrainConfig, sources: dict, n_features
                           f"takes {takes}; resume with data of {takes} features")
     if gives is None or n_outputs == gives:
         return
-    resumed = TrainConfig().with_values(*resumed_config(checkpoint, saved_model))
+    resumed = TrainConfig().with_values(*resumed_config(checkpoint))
     outputs = f"{n_outputs} output{'' if n_outputs == 1 else 's'}"
     if config.loss != resumed.loss:
         raise ConfigError(f"{value_name('loss', sources.get('loss'))}: {config.loss!r} gives {outputs}, but the "
@@ -269,15 +271,15 @@ def output_width(model) -> int | None:
     return getattr(last, "n_out", None)
 
 
-def resumed_config(checkpoint, saved_model) -> tuple[dict, str]:
-    """(values, source) of the run that wrote ``checkpoint`` (read as ``saved_model``): its
-    metadata, else config.toml beside it; ConfigError when neither is there.
+def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str]:
+    """(values, source) of the run that wrote ``checkpoint`` (as read by :func:`read_checkpoint`):
+    its model's metadata, else config.toml beside it; ConfigError when neither is there.
 
     The checkpoint carries its configuration because a run killed before its end has no
     config.toml yet. One with neither was written by ``cr.fit`` (or a chainrule train of long
     ago), and only cr.fit knows the network and data to resume it with.
     """
-    saved = saved_model.metadata.get("config")
+    saved = checkpoint.model.metadata.get("config")
     if saved is not None:
         return saved, str(checkpoint)
     beside = Path(checkpoint).parent / "config.toml"
@@ -494,9 +496,13 @@ def run(args) -> int:
     if args.distributed:
         positive(args.distributed_timeout, "--distributed-timeout")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
+    checkpoint = None
     if args.resume:
         check_checkpoint_path(args.resume)  # as fit(resume=...) refuses it (ModelFileError, exit 2)
-    config, sources = resolve_config_and_sources(args)
+        # Read once: the configuration compared here and the state fit resumes come from one
+        # file, even if another process replaces it meanwhile.
+        checkpoint = read_checkpoint(args.resume)
+    config, sources = resolve_config_and_sources(args, checkpoint)
     # Saved with its data path absolute, so that --resume finds the same files from any
     # working directory; read (and named in errors) as the user gave it.
     saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
@@ -515,7 +521,7 @@ def run(args) -> int:
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     if args.resume:
-        check_same_widths(args.resume, config, sources, data.X_train.shape[1], n_outputs, loss)
+        check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
     sizes, activations = hidden_layers(config)
     model = mlp([data.X_train.shape[1], *sizes, n_outputs], activations, init=config.init,
                 seed=config.seed, dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
@@ -530,7 +536,7 @@ def run(args) -> int:
         history = fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
                       epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
                       seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
-                      checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=args.resume,
+                      checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=checkpoint,
                       distributed=comm if args.distributed else False, device=config.device)
     except BaseException:
         for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind

@@ -17,11 +17,14 @@ smaller batch (when ``batch_size`` does not divide the samples) is decayed by
 scikit-learn, the epoch's mean loss plus that penalty (taken at the epoch's last weights).
 
 With ``sample_weight`` both weight each batch's mean loss alike (Σ_n w_n l_n / Σ_n w_n, see
-``cr.fit``), but scikit-learn divides alpha by the batch's Σ_n w_n where ours keeps
-``alpha / batch_size``: the two steps are equal when each batch's weights sum to its size
-(weights of mean 1), or with ``alpha=0``. And the epoch's loss in ``loss_curve_`` weighs each
-batch's mean by its Σ_n w_n here, by its number of rows in scikit-learn (the same for a
-single full batch).
+``cr.fit``), and scikit-learn divides alpha by the batch's Σ_n w_n rather than its size: so
+does ours, through the loss, which sets ``weight_decay = alpha / Σ_n w_n`` before each
+weighted batch's step (``PenaltyPerBatchWeight``; 0 for a batch of weight 0), the last,
+smaller batch included; after training the optimizer holds ``alpha / batch_size`` again. The
+steps are then scikit-learn's to float64 rounding, from the same weights in the same batches.
+The epoch's loss in ``loss_curve_`` weighs each batch's mean by its Σ_n w_n here, by its number
+of rows in scikit-learn (the same for a single full batch), and adds the penalty with
+``alpha / batch_size`` as without weights.
 
 These map one to one: SGD's momentum (scikit-learn's v ← μv − ηg, θ ← θ + v is
 ``cr.SGD``'s v ← μv + g, θ ← θ − ηv at a constant η), Nesterov's, Adam's β₁ and β₂, and the
@@ -65,6 +68,7 @@ from ..optimizers.optimizer import epsilon
 from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import outputs_in_chunks
+from ._loss import PENALTY_PER_BATCH_WEIGHT
 from ._model_file import load_estimator, save_estimator
 from ._onnx import estimator_to_onnx
 
@@ -80,9 +84,9 @@ NOT_ACCEPTED = """\
     ``fit`` and ``partial_fit`` take ``sample_weight`` where scikit-learn's do: None, a
     number (every row weighs it), or one finite, non-negative real per sample, not all zero
     (else ShapeError, DTypeError, NonFiniteError or DataError naming ``sample_weight``). Each
-    batch's loss is then the weighted mean, as in scikit-learn, and ``early_stopping``'s
-    held-out rows keep their weights for the validation score; only the L2 penalty differs
-    (see ``alpha``)."""
+    batch's loss is then the weighted mean and its L2 penalty ``alpha / Σ w`` (see ``alpha``),
+    as in scikit-learn, and ``early_stopping``'s held-out rows keep their weights for the
+    validation score."""
 
 PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -95,8 +99,8 @@ default="relu"
     alpha : float, default=1e-4
         L2 penalty on the weights, scaled as scikit-learn scales it (see
         ``chainrule.sklearn._base``): the optimizer's ``weight_decay`` is ``alpha / batch_size``.
-        With ``sample_weight`` it stays so, where scikit-learn uses ``alpha / Σ w`` over each
-        batch's weights: the same when a batch's weights sum to its size.
+        With ``sample_weight`` it is, as scikit-learn's, ``alpha / Σ w`` over each batch's
+        weights, set before each step (a sum so small that this overflows raises DataError).
     batch_size : int or "auto", default="auto"
         Samples per step; "auto" is ``min(200, n_samples)``. A larger value is clipped, with
         a warning.
@@ -152,11 +156,13 @@ default="relu"
 class _EndOfEpoch(Callback):
     """Hands each epoch's training loss to the estimator, which applies scikit-learn's rule."""
 
-    def __init__(self, estimator: "BaseMLP", X_val, T_val, w_val, n_train: int) -> None:
+    def __init__(self, estimator: "BaseMLP", X_val, T_val, w_val, n_train: int, weight_decay: float) -> None:
         self.estimator, self.X_val, self.T_val, self.w_val, self.n_train = estimator, X_val, T_val, w_val, n_train
+        self.weight_decay = weight_decay  # alpha / batch_size, of the penalty in loss_curve_
 
     def on_epoch_end(self, epoch: int, logs: dict, model) -> bool:
-        return self.estimator._end_epoch(logs["loss"], self.X_val, self.T_val, self.w_val, self.n_train)
+        return self.estimator._end_epoch(logs["loss"], self.X_val, self.T_val, self.w_val, self.n_train,
+                                         self.weight_decay)
 
 
 class BaseMLP(BaseEstimator):
@@ -298,13 +304,19 @@ class BaseMLP(BaseEstimator):
         X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
         batch_size = self._batch_size(len(X_train))
         previous = self._optimizer if incremental else None
-        self._optimizer = self._make_optimizer(self.alpha / batch_size, previous)
+        weight_decay = self.alpha / batch_size
+        self._optimizer = self._make_optimizer(weight_decay, previous)
+        loss = self._loss()
+        if w_train is not None:  # the penalty of each batch is alpha / its Σw, as scikit-learn's
+            loss = PENALTY_PER_BATCH_WEIGHT[type(loss)](self._optimizer, self.alpha)
         self.n_iter_ = 0
         history = fit_network(
-            self.model_, X_train, T_train, sample_weight=w_train, loss=self._loss(), optimizer=self._optimizer,
+            self.model_, X_train, T_train, sample_weight=w_train, loss=loss, optimizer=self._optimizer,
             epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=shuffle_seed, verbose=0,
-            callbacks=[_EndOfEpoch(self, X_val, T_val, w_val, len(X_train))],
+            callbacks=[_EndOfEpoch(self, X_val, T_val, w_val, len(X_train), weight_decay)],
         )
+        if w_train is not None:  # the optimizer kept (partial_fit, the estimator's file) holds alpha / batch_size
+            self._optimizer.weight_decay = weight_decay
         if self.early_stopping:
             self.model_.flat_parameters().theta[...] = self._best_theta
         if history.stop_reason == "interrupted":
@@ -410,9 +422,10 @@ class BaseMLP(BaseEstimator):
             made.load_state_dict(previous.state_dict())
         return made
 
-    def _end_epoch(self, data_loss: float, X_val, T_val, w_val, n_train: int) -> bool:
-        """Record an epoch and apply scikit-learn's stopping rule; True to stop."""
-        penalty = 0.5 * self._optimizer.weight_decay * sum(float(numpy.vdot(W, W)) for W in self.coefs_)
+    def _end_epoch(self, data_loss: float, X_val, T_val, w_val, n_train: int, weight_decay: float) -> bool:
+        """Record an epoch and apply scikit-learn's stopping rule; True to stop. The loss
+        recorded adds the penalty (``weight_decay`` / 2) ‖W‖², ``weight_decay`` = alpha / batch_size."""
+        penalty = 0.5 * weight_decay * sum(float(numpy.vdot(W, W)) for W in self.coefs_)
         self.loss_ = data_loss + penalty
         self.loss_curve_.append(self.loss_)
         self.n_iter_ += 1

@@ -44,6 +44,61 @@ def check_is_checkpoint(extra: dict, path) -> None:
         raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
 
 
+class CheckpointFile(os.PathLike):
+    """A checkpoint's path with what one read of it held (see :func:`read_checkpoint`).
+
+    It is a path (``os.fspath`` and ``str`` give the path it was read from), so it goes
+    wherever the path goes (``cr.fit(resume=...)``), and :func:`load_checkpoint` takes its
+    contents rather than reading the file again: the configuration a caller compared and
+    the state resumed come from the same file, even if another process replaces it meanwhile.
+    Once taken, the contents are released (training does not hold a second copy of the
+    weights and optimizer state), and a later load reads the file again.
+
+    Attributes
+    ----------
+    model : Layer or None
+        The checkpoint's network, with its metadata (``chainrule.io.read``'s first item).
+    tensors : dict or None
+        Its extra tensors by name: the optimizer's and the callbacks' arrays.
+    extra : dict or None
+        Its extra JSON: the epoch, the optimizer's step, the Generator, History and callbacks.
+        All three are None once :meth:`take_contents` has taken them.
+    """
+
+    def __init__(self, path, model, tensors: dict, extra: dict):
+        self.path = path
+        self.model, self.tensors, self.extra = model, tensors, extra
+
+    def take_contents(self) -> tuple | None:
+        """``(model, tensors, extra)``, which this object then no longer holds; None once taken."""
+        if self.extra is None:
+            return None
+        contents = self.model, self.tensors, self.extra
+        self.model = self.tensors = self.extra = None
+        return contents
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def __repr__(self) -> str:
+        return f"CheckpointFile({str(self.path)!r})"
+
+
+def read_checkpoint(path) -> CheckpointFile:
+    """The training checkpoint at ``path``, read once.
+
+    Raises ModelFileError naming ``path`` for a file that is not a chainrule model file
+    (missing, damaged, foreign; see ``chainrule.io.read``) or a model file without training
+    state. Its fields are checked against a run only by :func:`load_checkpoint`.
+    """
+    model, tensors, extra = read(path)
+    check_is_checkpoint(extra, path)
+    return CheckpointFile(path, model, tensors, extra)
+
+
 def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int, *, validation: str) -> None:
     """Write the training state after ``epoch`` to ``path`` (atomically).
 
@@ -118,9 +173,12 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     it, must be the checkpoint's: another one is a ModelFileError naming ``validation``
     (resuming would train on former validation rows, or compare scores of two validation
     sets). None skips that check, as does a checkpoint written before the field existed.
+
+    ``path`` may be a :class:`CheckpointFile` (from :func:`read_checkpoint`): its contents are
+    taken and restored, and the file is not read again (unless they were taken before).
     """
-    saved, tensors, extra = read(path)
-    check_is_checkpoint(extra, path)
+    contents = path.take_contents() if isinstance(path, CheckpointFile) else None
+    saved, tensors, extra = contents or read_checkpoint(path).take_contents()
     _check_model(saved, model, path)
     if "validation" in extra:  # a checkpoint older than the fingerprint resumes unchecked
         saved_validation = _field(extra, "validation", path, f"{NO_VALIDATION!r} or 16 hexadecimal digits",
