@@ -273,3 +273,27 @@ def test_gradcheck_refuses_weights_a_loss_cannot_take_saying_how():
     with pytest.raises(cr.HyperparameterError, match=r"sample_weight: Plain.compute takes no weights; give it a "
                                                      r"compute\(Y, T, weights=None\)"):
         cr.gradcheck(model, np.zeros((4, 3)), np.zeros((4, 2)), Plain(), sample_weight=[1, 2, 1, 1])
+
+
+def test_frozen_parameters_are_skipped_and_counted():
+    model, X, y = model_and_data()
+    model[0].trainable = False
+    report = cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy())
+    assert sorted(report.errors) == ["2.W", "2.b", "input"]
+    assert report.skipped == {"0.W": 12, "0.b": 4}
+    assert report.passed(1e-6)
+    assert "Skipped 2 frozen parameters (16 elements: 0.W, 0.b)" in str(report)
+    assert not model[0].trainable  # the model is left as it was
+
+
+def test_nothing_frozen_skips_nothing():
+    model, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy())
+    assert report.skipped == {} and "Skipped" not in str(report)
+
+
+def test_a_model_with_nothing_trainable_is_refused():
+    model, X, y = model_and_data()
+    model.trainable = False
+    with pytest.raises(cr.HyperparameterError, match="no trainable parameters"):
+        cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy())

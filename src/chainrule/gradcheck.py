@@ -65,12 +65,16 @@ class GradcheckReport:
         large error does not mean a wrong backward.
     eps : float
         The central-difference step ε.
+    skipped : dict of str to int
+        Parameters of frozen layers (``trainable = False``), whose gradients are not computed
+        and so not checked -> their number of elements.
     """
 
     errors: dict = field(default_factory=dict)
     checked: dict = field(default_factory=dict)
     kinks: dict = field(default_factory=dict)
     eps: float = 1e-5
+    skipped: dict = field(default_factory=dict)
 
     @property
     def max_rel_error(self) -> float:
@@ -98,6 +102,9 @@ class GradcheckReport:
                 "error there does not mean a wrong backward. Check at a point away from kinks: random "
                 "biases, inputs away from 0."
             )
+        if self.skipped:
+            rows.append(f"Skipped {len(self.skipped)} frozen parameters ({sum(self.skipped.values())} elements: "
+                        f"{', '.join(self.skipped)}); their gradients are not computed.")
         return "\n".join(rows)
 
 
@@ -129,6 +136,8 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         An array whose analytic or numeric gradient holds NaN or Inf gets an error of inf.
         ``kinks`` counts the elements at a kink of the loss (a ReLU input exactly 0), where a
         correct backward can still show an error of up to 1; ``str(report)`` says so.
+        Parameters of frozen layers (``trainable = False``) have no gradient: they are left
+        out and listed in ``skipped`` (and ``str(report)``).
 
     The checker works on copies: neither ``model`` nor the caller's X is ever modified, and
     the copied model is run as a root layer (no layer in it overwrites X).
@@ -136,7 +145,8 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     Raises
     ------
     HyperparameterError
-        When ``model`` is not a Layer or ``max_checks`` is not a positive int.
+        When ``model`` is not a Layer, ``max_checks`` is not a positive int, or the model has
+        parameters but every one is frozen.
 
     Examples
     --------
@@ -150,6 +160,10 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     if max_checks is not None:
         max_checks = positive_int(max_checks, "max_checks")
+    frozen = model.frozen_parameters
+    if frozen and model.n_trainable_parameters == 0:
+        raise HyperparameterError("model: no trainable parameters: every layer is frozen, so no parameter "
+                                  "gradient is computed; set trainable=True on the layers to check")
     loss = get_loss(loss)
     eps = positive(eps, "eps")
     rng = as_generator(seed)
@@ -169,13 +183,14 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
 
     _, dY = loss.compute(Y, T, *W)
     dX = model64.backward(dY, input_grad=check_input)
-    arrays = dict(model64.params)
-    analytic = {name: to_numpy(gradient).copy() for name, gradient in model64.grads.items()}
+    params = model64.params
+    arrays = {name: array for name, array in params.items() if name not in frozen}
+    analytic = {name: to_numpy(gradient).copy() for name, gradient in model64.grads.items() if name not in frozen}
     if check_input:
         arrays[INPUT] = X64
         analytic[INPUT] = to_numpy(dX).copy()
 
-    report = GradcheckReport(eps=eps)
+    report = GradcheckReport(eps=eps, skipped={name: int(params[name].size) for name in frozen})
     unperturbed = value()  # L(θ), for the one-sided differences that reveal kinks
     for name, array in arrays.items():
         flat = array.reshape(-1)  # a view: writes move the model's parameter (or the copied input)

@@ -13,13 +13,25 @@ model, or a parameter rebound by hand, is flattened anew with its current values
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy
 
 from .backend import Array, get_array_module
 from .checks import check_finite_as, listing
 from .errors import DTypeError, HyperparameterError, MissingKeyError, ShapeError, StateError
+
+
+class TrainableVersion:
+    """A counter of changes to which parameters are trainable, for what is cached from them.
+
+    ``Layer.trainable``'s setter adds 1 (so does making a layer, which may then replace
+    another in a model's list of layers). A cache of what is frozen (a Sequential's first
+    layer to backpropagate into, the trainable runs of a flat buffer) records ``number`` when
+    it is computed and is computed again once ``number`` differs: one comparison per step.
+    """
+
+    number = 0
 
 
 @dataclass
@@ -43,6 +55,37 @@ class FlatParameters:
     names: list
     slices: dict
     _views: list  # (layer, name, param view, grad view): what the layers were given
+    # trainable_runs' answer and the TrainableVersion.number it was computed at
+    _runs: list | None = field(default=None, repr=False)
+    _runs_version: int = field(default=-1, repr=False)
+
+    def trainable_runs(self) -> list[slice] | None:
+        """The stretches of ``theta`` that hold trainable parameters, as slices in buffer order
+        (adjacent parameters merged into one run); None when every parameter is trainable.
+
+        An optimizer steps each run and leaves the rest of θ (frozen layers) alone. Computed
+        again only after some layer's ``trainable`` was set, so asking at every step costs one
+        comparison.
+        """
+        if self._runs_version != TrainableVersion.number:
+            self._runs = self._find_trainable_runs()
+            self._runs_version = TrainableVersion.number
+        return self._runs
+
+    def _find_trainable_runs(self) -> list[slice] | None:
+        """The runs of trainable parameters (see :meth:`trainable_runs`), from the layers' flags."""
+        runs = []
+        for full_name, (layer, _, _, _) in zip(self.names, self._views):
+            if not layer.own_trainable:
+                continue
+            where = self.slices[full_name]
+            if runs and runs[-1].stop == where.start:
+                runs[-1] = slice(runs[-1].start, where.stop)
+            else:
+                runs.append(where)
+        if runs == [slice(0, self.theta.size)] or not self._views:
+            return None
+        return runs
 
     def decay_mask(self) -> Array:
         """A new vector like ``theta``: 1 where weight decay applies (weights), 0 where it does not (biases).

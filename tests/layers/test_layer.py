@@ -255,9 +255,11 @@ def test_summary_of_a_nested_model_with_a_residual_and_a_custom_layer():
         "3      Linear(4, 12, init='auto')  W 4x12, b 12              60",
         "",
         "100 parameters, float32",
+        "trainable: 100, non-trainable: 0",
     ])
     assert [row["path"] for row in model.summary_rows()] == ["0", "1.f.0", "1.f.1", "2", "3"]
-    assert model.summary_rows()[3] == {"path": "2", "layer": "Scale()", "parameters": {"s": [4]}, "count": 4}
+    assert model.summary_rows()[3] == {"path": "2", "layer": "Scale()", "parameters": {"s": [4]}, "count": 4,
+                                       "trainable": True}
 
 
 def test_summary_columns_fit_their_headers_and_long_entries():

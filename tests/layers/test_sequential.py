@@ -266,3 +266,58 @@ def test_a_custom_layer_whose_backward_takes_no_input_grad_is_refused_by_name():
     with pytest.raises(cr.HyperparameterError, match=r"Sequential: argument 0 \(OneArgument\): backward must take "
                                                      r"\(dY, input_grad=True\)"):
         cr.Sequential(OneArgument(), cr.Linear(3, 3))
+
+
+def test_a_slice_is_a_sequential_of_the_same_layer_objects():
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 4), cr.Tanh(), cr.Linear(4, 2), seed=0)
+    weights = {name: array.copy() for name, array in model.params.items()}
+    base = model[:-1]
+    assert isinstance(base, cr.Sequential) and len(base) == 4
+    assert all(a is b for a, b in zip(base.layers, model.layers[:-1]))
+    assert [layer.path for layer in model.layers] == ["0", "1", "2", "3", "4"]  # paths kept, nothing redrawn
+    assert all(np.array_equal(model.params[name], value) for name, value in weights.items())
+    assert model[1:3].layers == model.layers[1:3] and model[::2].layers == model.layers[::2]
+    assert model[-1] is model.layers[-1] and model[np.int64(0)] is model.layers[0]
+
+
+def test_freezing_a_slice_freezes_those_layers_of_the_model():
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 2), seed=0)
+    model[:-1].trainable = False
+    assert model.frozen_parameters == ["0.W", "0.b"]
+
+
+@pytest.mark.parametrize("index", ["0", 1.0, None, True])
+def test_a_bad_index_type_is_refused(index):
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU())
+    with pytest.raises(cr.HyperparameterError, match="Sequential index: expected an int or a slice"):
+        model[index]
+
+
+def test_an_index_out_of_range_is_an_index_error():
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU())
+    with pytest.raises(IndexError):
+        model[2]
+    assert [type(layer).__name__ for layer in model] == ["Linear", "ReLU"]  # iteration stops there
+
+
+def test_training_the_model_after_training_a_slice_updates_the_shared_layers():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = cr.Sequential(cr.Linear(3, 8), cr.ReLU(), cr.Linear(8, 2), seed=0)
+    model_flat = model.flat_parameters()
+    base = model[:-1]
+    optimizer = cr.SGD(base, lr=0.1)  # rebinds the base's layers to a buffer of the slice's own
+    out = base.forward(X)
+    base.backward(np.ones_like(out) / len(out), input_grad=False)
+    optimizer.step()
+    assert not model_flat.is_current([(layer, name) for _, layer in model.walk() for name in layer.own_params])
+    trained_by_slice = model.params["0.W"].copy()
+    assert not np.array_equal(trained_by_slice, model_flat.theta[model_flat.slices["0.W"]].reshape(3, 8))
+    np.testing.assert_array_equal(model.flat_parameters().theta[:24].reshape(3, 8), trained_by_slice)
+    cr.fit(model, X, y, epochs=2, verbose=0)
+    flat = model.flat_parameters()
+    assert flat is not model_flat  # rebuilt with the values the slice trained
+    assert model.params["0.W"] is model[0].params["W"] and base.params["0.W"] is model.params["0.W"]
+    assert not np.array_equal(model.params["0.W"], trained_by_slice)
+    assert np.shares_memory(model.params["0.W"], flat.theta)

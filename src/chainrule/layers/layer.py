@@ -32,6 +32,11 @@ Parameters are named by path: a leaf's own ``"W"`` is ``"0.W"`` inside a Sequent
 ``"block.1.W"`` deeper down; the same names are used by ``params``, ``grads``, model files
 and error messages.
 
+A layer's ``trainable`` flag (default True) freezes it for fine-tuning, as PyTorch's
+``requires_grad_(False)`` and Keras' ``layer.trainable = False`` do: the gradients of a frozen
+layer's parameters are neither computed nor used, so optimizers (and ``cr.fit``) leave them
+as they are. Model files and weights files do not record it: a loaded model is all trainable.
+
 A model lives on one device: its parameters and gradients are NumPy arrays ("cpu") or CuPy
 arrays ("cuda"), and ``model.to(device)`` moves them all. ``forward`` and ``backward`` take
 arrays of the model's device; ``layer(X)`` also takes NumPy input for a GPU model and moves
@@ -46,10 +51,10 @@ import inspect
 import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
-from ..checks import as_float_dtype, as_matrix
+from ..checks import as_float_dtype, as_matrix, is_bool
 from ..errors import DTypeError, HyperparameterError, ShapeError, StateError
 from ..initializers import as_generator
-from ..parameters import ArraysByPath, FlatParameters, flatten
+from ..parameters import ArraysByPath, FlatParameters, TrainableVersion, flatten
 
 
 class Layer:
@@ -59,8 +64,16 @@ class Layer:
     preferred_init = "glorot_uniform"
     #: True for a layer whose forward and backward take ``inplace=True`` (see the module docstring)
     works_in_place = False
+    #: Whether this layer's own parameters are trained (set through ``trainable``). A backward
+    #: may skip ∂L/∂θ when it is False, as Linear's does: the optimizers ignore those gradients.
+    own_trainable = True
+    # (TrainableVersion.number, answer) of has_trainable_parameters' last computation
+    _trainable_cache = (-1, True)
 
     def __init__(self) -> None:
+        # A new layer may take an old one's place in a model's list of layers: caches of what
+        # is frozen are computed again.
+        TrainableVersion.number += 1
         self.path = ""  # dotted position inside the enclosing model; "" at the root
         self.own_params: dict[str, Array] = {}
         self.own_grads: dict[str, Array] = {}
@@ -198,8 +211,61 @@ class Layer:
 
     @property
     def n_parameters(self) -> int:
-        """The number of trainable numbers in the model."""
+        """The number of parameters (numbers) in the model, frozen ones included."""
         return sum(int(array.size) for array in self.params.values())
+
+    @property
+    def n_trainable_parameters(self) -> int:
+        """The number of parameters in layers that are trainable (see ``trainable``)."""
+        return sum(int(array.size) for _, layer in self.walk() if layer.own_trainable
+                   for array in layer.own_params.values())
+
+    @property
+    def frozen_parameters(self) -> list[str]:
+        """The path names of the parameters of frozen layers, in path order (empty when none is)."""
+        return [prefix + name for prefix, layer in self.walk() if not layer.own_trainable
+                for name in layer.own_params]
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the layer is trained (True by default); set False to freeze it for fine-tuning.
+
+        Setting it sets it on every layer inside too (``model[:-1].trainable = False`` freezes
+        all but the last layer, as in Keras), and freezing sets the layers' gradients to 0. A
+        frozen layer's parameter gradients are not computed (a Sequential does not even
+        backpropagate into the frozen layers below its lowest trainable one), and optimizers
+        change neither its parameters nor their state. Read on a layer with layers inside, it
+        is True when any parameter inside is trainable (a layer without any parameters inside
+        answers what it was last set to). Only True and False are accepted: HyperparameterError
+        naming trainable otherwise. Not saved in model files or weights files.
+        """
+        holders = [layer for _, layer in self.walk() if layer.own_params]
+        if not holders:
+            return self.own_trainable
+        return any(layer.own_trainable for layer in holders)
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        if not is_bool(value):  # 0 or "no" would pass an if silently
+            raise HyperparameterError(f"trainable: expected True or False, got {value!r}")
+        for _, layer in self.walk():
+            layer.own_trainable = bool(value)
+            if not value:  # no stale gradient stays in model.grads
+                for gradient in layer.own_grads.values():
+                    gradient[...] = 0
+        TrainableVersion.number += 1
+
+    def has_trainable_parameters(self) -> bool:
+        """Whether any parameter of this layer or of a layer inside it is trainable.
+
+        Cached until some layer's ``trainable`` is set again, so that a backward may ask at
+        every step (one comparison).
+        """
+        version, answer = self._trainable_cache
+        if version != TrainableVersion.number:
+            answer = any(layer.own_trainable and layer.own_params for _, layer in self.walk())
+            self._trainable_cache = (TrainableVersion.number, answer)
+        return answer
 
     @property
     def dtype(self) -> numpy.dtype | None:
@@ -268,9 +334,10 @@ class Layer:
         """One row per layer that holds parameters or has no children, in path order.
 
         Each row is a dict: ``"path"`` (``"1.f.0"``, ``"(model)"`` for the root itself),
-        ``"layer"`` (the first line of its repr), ``"parameters"`` (name -> shape as a list)
-        and ``"count"`` (its number of parameters). A composite without parameters of its own
-        (a Sequential, a Residual) has no row: its children have theirs.
+        ``"layer"`` (the first line of its repr), ``"parameters"`` (name -> shape as a list),
+        ``"count"`` (its number of parameters) and ``"trainable"`` (False for a frozen layer,
+        see ``trainable``). A composite without parameters of its own (a Sequential, a
+        Residual) has no row: its children have theirs.
         """
         rows = []
         for prefix, layer in self.walk():
@@ -278,14 +345,16 @@ class Layer:
                 continue
             shapes = {name: list(array.shape) for name, array in layer.own_params.items()}
             rows.append({"path": prefix.rstrip(".") or "(model)", "layer": repr(layer).split("\n")[0],
-                         "parameters": shapes, "count": sum(int(array.size) for array in layer.own_params.values())})
+                         "parameters": shapes, "count": sum(int(array.size) for array in layer.own_params.values()),
+                         "trainable": layer.own_trainable})
         return rows
 
     def summary(self) -> str:
-        """A table of the model's layers (path, layer, parameter shapes, count), then the total.
+        """A table of the model's layers (path, layer, parameter shapes, count), then the totals.
 
         The text ``chainrule info`` prints (as Keras' ``model.summary()`` does), returned,
-        not printed; its rows are those of :meth:`summary_rows`.
+        not printed; its rows are those of :meth:`summary_rows`. After the total, a model with
+        parameters gets a line with the trainable and non-trainable (frozen) counts, as Keras'.
 
         Examples
         --------
@@ -298,6 +367,7 @@ class Layer:
         2     Linear(8, 3, init='auto')  W 8x3, b 3                27
         <BLANKLINE>
         67 parameters, float32
+        trainable: 67, non-trainable: 0
         """
         rows = self.summary_rows()
         shapes = [", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in row["parameters"].items()) or "-"
@@ -310,8 +380,11 @@ class Layer:
         for row, text in zip(rows, shapes):
             lines.append(f"{row['path']:<{width}}  {row['layer']:<{kind}}  {text:<{shown}}  {row['count']:,}")
         dtype = self.dtype
-        total = f"{self.n_parameters:,} parameters" + ("" if dtype is None else f", {dtype}")
-        return "\n".join(lines + ["", total])
+        total, trainable = self.n_parameters, self.n_trainable_parameters
+        lines += ["", f"{total:,} parameters" + ("" if dtype is None else f", {dtype}")]
+        if total:
+            lines.append(f"trainable: {trainable:,}, non-trainable: {total - trainable:,}")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -28,6 +28,8 @@ class Linear(Layer):
         ∂L/∂b_j  = Σ_n ∂L/∂z_j         db = Σ_n dY    (n_out,)
         ∂L/∂x_i  = Σ_j w_ji ∂L/∂z_j    dX = dY Wᵀ     (n_samples, n_in)
 
+    A frozen layer (``trainable = False``) skips dW and db (they stay 0) and still returns dX.
+
     Parameters
     ----------
     n_in, n_out : int
@@ -157,8 +159,9 @@ class Linear(Layer):
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         self.check_dY(dY, self._X, width=self.n_out)
-        matmul(self._X.T, dY, out=self.own_grads["W"])  # dW = Xᵀ dY
-        sum_rows(dY, out=self.own_grads["b"])  # db = Σ_n dY
+        if self.own_trainable:  # a frozen layer's dW and db are not used: they stay 0
+            matmul(self._X.T, dY, out=self.own_grads["W"])  # dW = Xᵀ dY
+            sum_rows(dY, out=self.own_grads["b"])  # db = Σ_n dY
         if not input_grad:
             return None
         return matmul(dY, self.own_params["W"].T, out=self.buffer("dX", (dY.shape[0], self.n_in), dY))  # dX = dY Wᵀ

@@ -22,6 +22,9 @@ class Residual(Layer):
 
         dX = dY + ∂L/∂f · ∂f/∂x = dY + f.backward(dY)
 
+    With ``input_grad=False`` and nothing trainable inside f (a frozen block at the bottom of
+    a model), backward does nothing and returns None.
+
     f's parameters are named ``"f.<name>"`` (e.g. ``"1.f.0.W"`` inside a Sequential).
     A layer object may appear only once inside f: HyperparameterError otherwise.
     """
@@ -48,6 +51,8 @@ class Residual(Layer):
         return X + F
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        if not input_grad and not self.f.has_trainable_parameters():
+            return None  # neither ∂L/∂x nor any gradient inside f is needed
         dF = self.f.backward(dY, input_grad)
         if not input_grad:
             return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy
+
 from ..backend import Array
 from ..errors import HyperparameterError
 from ..initializers import as_generator
-from ..parameters import check_each_layer_once
+from ..parameters import TrainableVersion, check_each_layer_once
 from .layer import Layer, check_initialized
 from .linear import Linear
 
@@ -29,6 +31,9 @@ class Sequential(Layer):
     the ReLU family): if its weights are still its initial draw they are redrawn from the
     same seed, as ``Linear(..., seed=s, init="he_normal")`` would draw them; weights changed
     since (trained, loaded, assigned) are kept, so a trained layer can be re-nested.
+
+    Backward with ``input_grad=False`` (as in training) stops at the lowest layer that holds a
+    trainable parameter: the frozen layers below it (see ``Layer.trainable``) are not called.
 
     An activation that ``works_in_place`` (ReLU, Tanh, GELU) between two Linear layers is
     told, at each call, that it may overwrite their fresh outputs (saves memory and time in
@@ -58,6 +63,9 @@ class Sequential(Layer):
     >>> model(np.zeros((5, 4))).shape
     (5, 3)
     """
+
+    # (TrainableVersion.number, len(layers), first_to_backpropagate's answer) when last computed
+    _first_cache = (-1, 0, 0)
 
     def __init__(self, *layers: Layer, seed=None) -> None:
         super().__init__()
@@ -98,17 +106,47 @@ class Sequential(Layer):
         return X
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
-        for index in range(len(self.layers) - 1, 0, -1):
+        # Without input_grad, the layers below the lowest one with a trainable parameter need
+        # no gradient: backpropagation stops there (at layer 0 when nothing is frozen).
+        first = 0 if input_grad else self.first_to_backpropagate()
+        for index in range(len(self.layers) - 1, first, -1):
             layer = self.layers[index]
             dY = layer.backward(dY, inplace=True) if self.in_place(index) else layer.backward(dY)
         if not self.layers:
             return dY if input_grad else None
-        return self.layers[0].backward(dY, input_grad)
+        return self.layers[first].backward(dY, input_grad)
+
+    def first_to_backpropagate(self) -> int:
+        """The index of the lowest layer holding a trainable parameter (0 when nothing is
+        frozen; the last layer when nothing is trainable): a backward without ``input_grad``
+        calls the layers from the last down to this one, this one with ``input_grad=False``.
+
+        Cached until some layer's ``trainable`` is set again, a layer is made (it may replace
+        one in ``layers``) or the number of layers changes: two comparisons per step.
+        """
+        version, n_layers, first = self._first_cache
+        if version != TrainableVersion.number or n_layers != len(self.layers):
+            trainable = [index for index, layer in enumerate(self.layers) if layer.has_trainable_parameters()]
+            first = trainable[0] if trainable else max(len(self.layers) - 1, 0)
+            self._first_cache = (TrainableVersion.number, len(self.layers), first)
+        return first
 
     def __len__(self) -> int:
         return len(self.layers)
 
-    def __getitem__(self, index: int) -> Layer:
+    def __getitem__(self, index):
+        """``model[i]`` is layer i; ``model[i:j]`` a Sequential of the same layer objects
+        (shared, not copied, as PyTorch's ``nn.Sequential`` slices), so that
+        ``model[:-1].trainable = False`` freezes all but the last layer. A slice keeps the
+        layers' paths (error messages name them by their place in this model) and draws
+        nothing. An index out of range raises IndexError, another type HyperparameterError.
+        """
+        if isinstance(index, slice):
+            part = Sequential()  # empty, then given the layers themselves: no redraw, no new paths
+            part.layers = self.layers[index]
+            return part
+        if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
+            raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
         return self.layers[index]
 
     def __repr__(self) -> str:

@@ -2,7 +2,7 @@
 
 from ..errors import HyperparameterError
 from .adam import Adam, AdamW
-from .optimizer import Optimizer
+from .optimizer import Optimizer, Vectors
 from .rmsprop import RMSProp
 from .schedules import CosineDecay, ExponentialDecay, LinearWarmup, StepDecay
 from .sgd import SGD
@@ -21,5 +21,5 @@ def get_optimizer(name, model, **hyperparameters) -> Optimizer:
 
 __all__ = [
     "Adam", "AdamW", "CosineDecay", "ExponentialDecay", "LinearWarmup", "OPTIMIZERS", "Optimizer",
-    "RMSProp", "SGD", "StepDecay", "get_optimizer",
+    "RMSProp", "SGD", "StepDecay", "Vectors", "get_optimizer",
 ]

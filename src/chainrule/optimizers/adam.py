@@ -6,7 +6,7 @@ import math
 
 from ..backend import Array, axpby, axpy, get_array_module
 from ..checks import in_unit_interval
-from .optimizer import Optimizer, WithEpsilon
+from .optimizer import Optimizer, Vectors, WithEpsilon
 
 
 class Adam(WithEpsilon, Optimizer):
@@ -60,12 +60,12 @@ class Adam(WithEpsilon, Optimizer):
     def beta2(self, value) -> None:
         self._beta2 = in_unit_interval(value, "beta2")
 
-    def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
+    def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
         xp = get_array_module(theta)
-        work = self._work
+        work, work2 = vectors.work, vectors.work2
         beta1, beta2 = self._beta1, self._beta2
-        g = grad if self.decoupled else self.regularized(theta, grad)
-        m, v = self.state["m"], self.state["v"]
+        g = grad if self.decoupled else self.regularized(theta, grad, vectors)
+        m, v = vectors.state["m"], vectors.state["v"]
         axpby(1 - beta1, g, beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
         xp.multiply(g, g, out=work)  # g²
         axpby(1 - beta2, work, beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
@@ -76,8 +76,8 @@ class Adam(WithEpsilon, Optimizer):
         work += self._eps  # √v̂ + ε
         xp.divide(m, work, out=work)  # m / (√v̂ + ε) = m̂ / (√v̂ + ε) · (1 − β₁ᵗ)
         if self.decoupled and self._weight_decay:
-            xp.multiply(theta, self._decay, out=self._work2)  # λθ on the weights
-            axpy(correction1, self._work2, work, work=self._work2)  # ... + (1 − β₁ᵗ) λθ
+            xp.multiply(theta, vectors.decay, out=work2)  # λθ on the weights
+            axpy(correction1, work2, work, work=work2)  # ... + (1 − β₁ᵗ) λθ
         return lr / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
 
     def __repr__(self) -> str:

@@ -6,12 +6,18 @@ vectors θ and ∂L/∂θ (chainrule.parameters), so a step costs a few vectoriz
 whatever the number of layers, and never allocates: its work buffers are made once. The
 vector updates y ← a x + b y go through chainrule.backend's ``axpy``/``axpby``: one pass of
 NumPy's own BLAS on the CPU.
+
+Frozen layers (``trainable = False``) are left alone: a step updates each contiguous run of
+trainable parameters in θ (``FlatParameters.trainable_runs``) and neither changes the frozen
+parameters nor their state (velocity, m, v), which keeps θ's size so that ``state_dict`` keeps
+its layout. With nothing frozen, the step is the same vector operations on the whole of θ.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from typing import NamedTuple
 
 import numpy
 
@@ -63,6 +69,22 @@ class WithEpsilon:
     @eps.setter
     def eps(self, value) -> None:
         self._eps = epsilon(value, "eps", self._work.dtype)
+
+
+class Vectors(NamedTuple):
+    """What an update rule reads and writes besides θ and ∂L/∂θ, over the same stretch of θ:
+    the whole of it (``Optimizer.vectors()``) or one run of trainable parameters (``part``)."""
+
+    state: dict  # name -> state vector: SGD's velocity, Adam's m and v, RMSProp's v
+    work: Array  # scratch vector; a computed direction goes here
+    work2: Array | None  # second scratch vector (weight decay)
+    decay: Array | None  # λ on the weights, 0 on the biases; None on the CPU when λ = 0
+
+    def part(self, where: slice) -> "Vectors":
+        """The same vectors over ``where`` only (views: a rule writing them writes the optimizer's)."""
+        return Vectors({name: array[where] for name, array in self.state.items()}, self.work[where],
+                       None if self.work2 is None else self.work2[where],
+                       None if self.decay is None else self.decay[where])
 
 
 class Optimizer:
@@ -195,11 +217,28 @@ class Optimizer:
         ``flat``, the model's ``flat_parameters()`` when the caller already holds it (a training
         loop fetches it once an epoch), spares walking the model to check that its buffer is
         current (4–9 µs a step).
+
+        Parameters of frozen layers (``trainable = False``) and their state are left as they
+        are, and weight decay does not touch them: each run of trainable parameters is stepped
+        by :meth:`rule` (the guard then sums ‖Δθ‖₁ over the runs). A model with nothing
+        trainable is stepped too: nothing changes but t, which advances as at every step (a
+        schedule counts it). A parameter unfrozen later starts from its state as it was
+        (zeros if it was never trained); Adam's bias correction then uses the optimizer's t,
+        not the parameter's own count of steps as PyTorch's does. An optimizer subclass that
+        overrides ``update`` instead of ``rule`` steps the whole of θ and cannot skip frozen
+        parameters: HyperparameterError when some are frozen.
         """
         flat = self.model.flat_parameters() if flat is None else flat
         self.check_layout(flat)
+        runs = flat.trainable_runs()  # None when nothing is frozen
+        if runs is not None and type(self).update is not Optimizer.update:
+            raise HyperparameterError(
+                f"{type(self).__name__} overrides update(theta, grad, lr), which steps every parameter, "
+                f"but the model has frozen layers; implement rule(theta, grad, lr, vectors) instead")
         lr = self.current_lr
         self.t += 1
+        if runs is not None:
+            return self._step_runs(flat, runs, lr, check_finite)
         scale, direction = self.update(flat.theta, flat.grad, lr)
         if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, finite and within √(the dtype's largest value)
             step_size = scale * abs_sum(direction)  # NaN if either factor is: refused too
@@ -208,6 +247,24 @@ class Optimizer:
         # θ ← θ − scale · direction, one pass. Where it needs a work vector (no BLAS, or the GPU),
         # the first one is free once update returns, or is the direction itself, read before it is written.
         axpy(-scale, direction, flat.theta, work=self._work)
+        return True
+
+    def _step_runs(self, flat, runs: list, lr: float, check_finite: bool) -> bool:
+        """``step`` for a model with frozen parameters: the rule on each run of trainable
+        parameters, θ left alone elsewhere. Every run's step is computed before θ changes, so
+        that the guard can refuse them all; each run's direction is in its own views."""
+        vectors = self.vectors()
+        steps = []  # (run, scale, direction, the run's work vector)
+        for where in runs:
+            part = vectors.part(where)
+            scale, direction = self.rule(flat.theta[where], flat.grad[where], lr, part)
+            steps.append((where, scale, direction, part.work))
+        if check_finite:  # ‖Δθ‖₁ summed over the runs, as step checks it for the whole of θ
+            step_size = sum(scale * abs_sum(direction) for _, scale, direction, _ in steps)
+            if not math.isfinite(step_size) or step_size > math.sqrt(numpy.finfo(flat.theta.dtype).max):
+                return False
+        for where, scale, direction, work in steps:
+            axpy(-scale, direction, flat.theta[where], work=work)
         return True
 
     def check_layout(self, flat=None) -> None:
@@ -229,23 +286,36 @@ class Optimizer:
             )
 
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
-        """The update rule itself (subclasses): advance the state and return the step Δθ
-        as ``(scale, direction)``, Δθ = scale · direction.
+        """Advance the state and return the step Δθ for the whole of θ as ``(scale, direction)``,
+        Δθ = scale · direction: :meth:`rule` with the optimizer's own vectors.
 
         Keeping the scalar apart lets ``step`` apply it in the same pass that subtracts
         (direction may be a state vector, like SGD's velocity, which ``step`` only reads).
-        A direction computed here goes into the optimizer's first work buffer.
         """
-        raise NotImplementedError
+        return self.rule(theta, grad, lr, self.vectors())
 
-    def regularized(self, theta: Array, grad: Array) -> Array:
-        """g = ∂L/∂θ + λθ on the weights (the gradient of L + (λ/2)‖W‖²); grad itself if λ = 0."""
+    def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
+        """The update rule itself (subclasses): as :meth:`update`, for θ and ∂L/∂θ given with
+        the optimizer's ``vectors`` over the same stretch (all of θ, or one run of trainable
+        parameters). A direction computed here goes into ``vectors.work``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement rule")
+
+    def vectors(self) -> Vectors:
+        """The optimizer's state and work vectors over the whole of θ."""
+        return Vectors(self.state, self._work, self._work2, self._decay)
+
+    def regularized(self, theta: Array, grad: Array, vectors: Vectors | None = None) -> Array:
+        """g = ∂L/∂θ + λθ on the weights (the gradient of L + (λ/2)‖W‖²); grad itself if λ = 0.
+
+        Computed into ``vectors.work2`` (the optimizer's own vectors when None)."""
         if not self._weight_decay:
             return grad
-        xp = get_array_module(theta)
-        xp.multiply(theta, self._decay, out=self._work2)
-        self._work2 += grad
-        return self._work2
+        vectors = self.vectors() if vectors is None else vectors
+        work2 = vectors.work2
+        get_array_module(theta).multiply(theta, vectors.decay, out=work2)
+        work2 += grad
+        return work2
 
     def to(self, device: str) -> "Optimizer":
         """Move the state and work buffers to ``device`` ("cpu" or "cuda"), with the model; returns self."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..backend import Array, axpby, get_array_module
 from ..checks import in_unit_interval
-from .optimizer import Optimizer, WithEpsilon
+from .optimizer import Optimizer, Vectors, WithEpsilon
 
 
 class RMSProp(WithEpsilon, Optimizer):
@@ -43,11 +43,11 @@ class RMSProp(WithEpsilon, Optimizer):
     def rho(self, value) -> None:
         self._rho = in_unit_interval(value, "rho")
 
-    def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
+    def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
         xp = get_array_module(theta)
-        work = self._work
-        g = self.regularized(theta, grad)
-        v = self.state["v"]
+        work = vectors.work
+        g = self.regularized(theta, grad, vectors)
+        v = vectors.state["v"]
         xp.multiply(g, g, out=work)  # g²
         axpby(1 - self._rho, work, self._rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
         xp.sqrt(v, out=work)

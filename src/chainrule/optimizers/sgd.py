@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..backend import Array, axpby, get_array_module
 from ..checks import in_unit_interval, is_bool
 from ..errors import HyperparameterError
-from .optimizer import Optimizer
+from .optimizer import Optimizer, Vectors
 
 
 class SGD(Optimizer):
@@ -63,19 +63,19 @@ class SGD(Optimizer):
             raise HyperparameterError("nesterov: Nesterov momentum needs momentum > 0")
         self._nesterov = bool(value)
 
-    def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
+    def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
         # Reads the private attributes: the properties would add a call each, at every step.
         momentum = self._momentum
-        g = self.regularized(theta, grad)
+        g = self.regularized(theta, grad, vectors)
         if not momentum:
             return lr, g  # Δθ = η g
-        v = self.state["velocity"]
+        v, work = vectors.state["velocity"], vectors.work
         axpby(1.0, g, momentum, v)  # v ← μ v + g
         if not self._nesterov:
             return lr, v  # Δθ = η v
-        get_array_module(v).multiply(v, momentum, out=self._work)  # μ v
-        self._work += g  # g + μ v
-        return lr, self._work  # Δθ = η (g + μ v)
+        get_array_module(v).multiply(v, momentum, out=work)  # μ v
+        work += g  # g + μ v
+        return lr, work  # Δθ = η (g + μ v)
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov})"

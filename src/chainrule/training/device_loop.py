@@ -89,6 +89,9 @@ class DeviceLoop(_Loop):
 
     def __init__(self, *args, graph="auto", **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.model.frozen_parameters:  # the fused steps and the guard update the whole of θ
+            raise DeviceError("frozen layers are not supported on the GPU yet; train on the CPU or unfreeze "
+                              "(model.trainable = True)")
         cupy = module_for("cuda")
         xp, flat = cupy, self.model.flat_parameters()
         self.stream = cupy.cuda.Stream(non_blocking=False)

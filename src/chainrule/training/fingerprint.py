@@ -212,10 +212,18 @@ def architecture_checksum(model) -> int:
 
     Each layer is described on its own (:func:`_layer_text`), so that a user's own layer type
     anywhere in the model leaves every other layer's settings compared.
+
+    The names of frozen parameters (``trainable = False``) are hashed too, so that ranks that
+    would train different parameters disagree; only when some are frozen, so that the
+    checksum of a model with every layer trainable is what it was before layers could be frozen.
     """
     layers = "; ".join(f"{path or 'model'}: {_layer_text(layer)}" for path, layer in model.walk())
     shapes = "; ".join(f"{path}{tuple(array.shape)}" for path, array in model.params.items())
-    return hash63([layers.encode(), b"\0", shapes.encode()])
+    chunks = [layers.encode(), b"\0", shapes.encode()]
+    frozen = model.frozen_parameters
+    if frozen:
+        chunks += [b"\0", ("frozen: " + "; ".join(frozen)).encode()]
+    return hash63(chunks)
 
 
 def _layer_text(layer) -> str:

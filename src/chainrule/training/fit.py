@@ -68,7 +68,9 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         its preprocessor: the same standardization (not refitted on the new data) and the
         same classes in the same outputs, so ``y`` may hold a subset of them (a label
         outside them raises LabelError). Set ``model.preprocessor = None`` first to fit a
-        new one.
+        new one. Frozen layers (``layer.trainable = False``, e.g. ``model[:-1].trainable =
+        False`` to fine-tune the last layer) are not trained: their weights come out exactly
+        as they went in. A model with parameters but none trainable raises HyperparameterError.
     X : array of shape (n_samples, n_features)
         At least one row (an empty X raises ShapeError naming X once X has been converted and
         before y is checked against it, as ``predict`` does). A DataFrame whose column names
@@ -208,7 +210,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         ``pip install 'chainrule[cuda]'``: the model (and a given optimizer) move to the GPU
         in place and stay there; the data go to the GPU once (in chunks if they do not fit in
         half its free memory), and within an epoch only the minibatch order goes to the
-        device and only the metrics come back. Not combinable with ``distributed``.
+        device and only the metrics come back. Not combinable with ``distributed``. Frozen
+        layers train on the CPU only for now (HyperparameterError with "cuda").
     graph : "auto", True or False
         On the GPU, capture the step of a full batch into a CUDA graph once and replay it
         (see chainrule.cuda.graph): "auto" does so when the optimizer allows it and falls
@@ -265,6 +268,7 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     if graph not in ("auto", True, False):
         raise HyperparameterError(f"graph: expected 'auto', True or False, got {graph!r}")
     device = model.device if device is None else device
+    check_trainable(model, device)
     weighted_by = [name for name, given in (("sample_weight", sample_weight is not None),
                                             ("class_weight", class_weight is not None),
                                             ("validation", has_validation_weights(validation))) if given]
@@ -426,6 +430,21 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         "cuda_graph": loop.graph_used,
     }
     return history
+
+
+def check_trainable(model: Layer, device: str) -> None:
+    """HyperparameterError for a model whose every parameter is frozen (training would change
+    nothing), or with frozen layers on the GPU, whose fused steps update the whole of θ."""
+    frozen = model.frozen_parameters
+    if not frozen:
+        return
+    if model.n_trainable_parameters == 0:
+        raise HyperparameterError("model: no trainable parameters: every layer is frozen; set trainable=True "
+                                  "on the layers to train")
+    if device == "cuda":
+        raise HyperparameterError(f"device: frozen layers are not supported on the GPU yet ({len(frozen)} frozen "
+                                  f"parameters, e.g. {frozen[0]!r}); train on the CPU or unfreeze "
+                                  f"(model.trainable = True)")
 
 
 def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=None):

@@ -1,0 +1,84 @@
+"""cr.fit with frozen layers: fine-tuning a head on a fixed base."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+OPTIMIZERS = {
+    "sgd": lambda model: cr.SGD(model, lr=0.05, momentum=0.9, weight_decay=0.01),
+    "adam": lambda model: cr.Adam(model, lr=0.01),
+    "adamw": lambda model: cr.AdamW(model, lr=0.01, weight_decay=0.05),
+    "rmsprop": lambda model: cr.RMSProp(model, lr=0.01, weight_decay=0.01),
+}
+
+
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    return X, y
+
+
+def base_and_head():
+    return cr.Sequential(cr.Linear(6, 16), cr.ReLU(), cr.Linear(16, 8), cr.Tanh(), cr.Linear(8, 3), seed=0)
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS)
+def test_the_frozen_base_is_bit_identical_and_the_head_trains_as_on_fixed_features(make):
+    X, y = data()
+    model = base_and_head()
+    model[:-1].trainable = False
+    base_before = {name: array.copy() for name, array in model.params.items() if not name.startswith("4.")}
+    cr.fit(model, X, y, optimizer=make(model), epochs=3, batch_size=16, verbose=0)
+    for name, array in base_before.items():
+        np.testing.assert_array_equal(model.params[name], array, err_msg=name)
+
+    features = base_and_head()[:-1].forward(X)  # what the frozen base computes, once for all rows
+    head = cr.Sequential(base_and_head()[-1])
+    cr.fit(head, features, y, optimizer=make(head), epochs=3, batch_size=16, verbose=0)
+    np.testing.assert_allclose(model.params["4.W"], head.params["0.W"], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.params["4.b"], head.params["0.b"], rtol=1e-5, atol=1e-7)
+    assert not np.array_equal(model.params["4.W"], base_and_head().params["4.W"])
+
+
+def test_frozen_layers_report_zero_gradient_norms():
+    X, y = data()
+    model = base_and_head()
+    model[0].trainable = False
+    history = cr.fit(model, X, y, epochs=2, verbose=0)
+    assert history.grad_norms["0"] == [0.0, 0.0]
+    assert all(norm > 0 for norm in history.grad_norms["2"] + history.grad_norms["4"])
+
+
+def test_an_all_frozen_model_is_refused_before_training():
+    X, y = data()
+    model = base_and_head()
+    model.trainable = False
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.HyperparameterError, match="no trainable parameters: every layer is frozen"):
+        cr.fit(model, X, y, epochs=1, verbose=0)
+    np.testing.assert_array_equal(model.flat_parameters().theta, before)
+    assert model.preprocessor is None
+
+
+def test_frozen_layers_are_refused_on_the_gpu_before_anything_else():
+    X, y = data()
+    model = base_and_head()
+    model[0].trainable = False
+    # refused before CuPy is looked for, so this runs without a GPU
+    with pytest.raises(cr.HyperparameterError, match="frozen layers are not supported on the GPU yet"):
+        cr.fit(model, X, y, epochs=1, verbose=0, device="cuda")
+    assert model.device == "cpu"
+
+
+def test_unfreezing_trains_the_whole_model_again():
+    X, y = data()
+    model = base_and_head()
+    model[:-1].trainable = False
+    cr.fit(model, X, y, epochs=1, verbose=0)
+    base = model.params["0.W"].copy()
+    model.trainable = True
+    cr.fit(model, X, y, epochs=1, verbose=0)
+    assert not np.array_equal(model.params["0.W"], base)
+
