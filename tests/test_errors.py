@@ -48,3 +48,11 @@ def test_state_and_missing_key_errors_are_not_value_errors():
 
 def test_a_missing_key_error_shows_its_message_without_the_quotes_of_a_key_error():
     assert str(cr.errors.MissingKeyError("history has no metric 'x'")) == "history has no metric 'x'"
+
+
+def test_quoted_cuts_a_long_value_and_says_so():
+    from chainrule.errors import QUOTE_LIMIT, quoted
+    assert quoted("short") == "'short'"
+    assert quoted(10**4000) == str(10**4000)[:QUOTE_LIMIT] + "..."
+    assert quoted("a" * 10**7) == "'" + "a" * (QUOTE_LIMIT - 1) + "..."
+    assert quoted([1, 2], limit=3) == "[1,..."

@@ -31,6 +31,26 @@ trains a model ending in a Softmax or Sigmoid with a cross-entropy loss, which t
 """
 
 
+#: The most characters of a value that a message quotes: a 50 MB CSV cell or a number of 5,000
+#: digits would otherwise make a message of that size.
+QUOTE_LIMIT = 60
+#: The limit for a value that may be a path (a data spec): Linux's PATH_MAX (4096) and the
+#: quotes, so that any path a file can have is shown whole.
+PATH_QUOTE_LIMIT = 4098
+
+
+def quoted(value, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to its first ``limit`` characters and "..." when longer.
+
+    >>> quoted("a" * 100, 10)
+    "'aaaaaaaaa..."
+    >>> quoted(12)
+    '12'
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 class ChainruleError(Exception):
     """Base class of every error chainrule raises on purpose."""
 

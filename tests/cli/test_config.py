@@ -204,3 +204,21 @@ def test_one_epoch_is_one_epoch_in_the_summary(tmp_path, capsys):
                           "--no-plots", "--out", tmp_path / "run")
     assert code == 0, err
     assert "on iris (30 test samples, 1 epoch, completed)" in out
+
+
+@pytest.mark.parametrize("text", ["hidden = " + "[" * 100_000 + "]" * 100_000 + "\n",
+                                  "hidden = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n"])
+def test_a_config_file_nested_too_deep_exits_2_naming_the_file(tmp_path, capsys, text):
+    """tomllib's RecursionError was an internal error (exit 1)."""
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    code, _, err = call(capsys, "train", "--config", path, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{path}: not a configuration: arrays or tables nested too deep")
+
+
+def test_a_huge_value_in_a_config_file_is_quoted_in_part(tmp_path, capsys):
+    path = tmp_path / "huge.toml"
+    path.write_text(f'seed = "{"a" * 10**6}"\n')
+    code, _, err = call(capsys, "train", "--config", path, "--quiet", "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err, f"{path}: key 'seed' expects an integer, got str 'aaaa")
+    assert line.endswith("...") and len(line) < 400

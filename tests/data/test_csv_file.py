@@ -360,3 +360,14 @@ def test_a_cell_too_large_for_float32_in_a_later_chunk_reads_alike_with_and_with
     assert unquoted == quoted
     assert "line 5, column 3 'b': -1e300 is too large for float32" in unquoted
 
+
+
+@pytest.mark.parametrize("cell, shown", [("x" * 10**6, "'" + "x" * 59 + "..."), ("1" * 5000, "'" + "1" * 59 + "...")])
+def test_a_huge_cell_is_quoted_in_part(tmp_path, cell, shown):
+    """A 50 MB cell made a 50 MB message, a 5000-digit number one of 5 KB."""
+    path = write(tmp_path, f"a,label\n{cell},1\n2,0\n")
+    with pytest.raises(DataError) as caught:
+        load_csv(path)
+    message = str(caught.value)
+    assert "line 2, column 1 'a': expected a" in message and f"found {shown}" in message
+    assert len(message) < 300 + len(str(path))

@@ -5,6 +5,7 @@ import gzip
 import numpy
 import pytest
 
+from chainrule.data import idx_file
 from chainrule.data.idx_file import idx_spec_paths, load_idx, load_idx_directory, read_idx
 from chainrule.errors import DataError
 
@@ -178,3 +179,55 @@ def test_images_without_values_are_refused_naming_the_file(tmp_path, shape):
     labels = write_idx(tmp_path / "labels-idx1-ubyte", numpy.zeros(shape[0], dtype=numpy.uint8))
     with pytest.raises(DataError, match="images-idx3-ubyte: has shape .*expected at least one image"):
         load_idx(images, labels)
+
+
+def peak_memory_of(function, *args):
+    """The result of ``function(*args)`` and the peak of the memory it allocated (tracemalloc)."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        result = function(*args)
+    except DataError as error:
+        result = error
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return result, peak
+
+
+def test_a_gzip_bomb_without_an_idx_header_is_refused_before_it_is_decompressed(tmp_path):
+    """gzip.decompress of the whole file came before the header check: 950 KB gave 1.9 GB."""
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(b"PK\x03\x04" + bytes(50_000_000), compresslevel=1))
+    error, peak = peak_memory_of(read_idx, path)
+    assert isinstance(error, DataError) and "not an IDX file" in str(error)
+    assert peak < 5_000_000
+
+
+def test_a_gzip_header_declaring_more_than_it_holds_allocates_only_what_is_there(tmp_path):
+    header = bytes([0, 0, 0x08, 2]) + (2**31).to_bytes(4, "big") * 2
+    path = tmp_path / "huge-idx2-ubyte.gz"
+    path.write_bytes(gzip.compress(header + bytes(10)))
+    error, peak = peak_memory_of(read_idx, path)
+    assert isinstance(error, DataError)
+    assert "truncated" in str(error) and "decompressed data have 22 bytes" in str(error)
+    assert peak < 5_000_000
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_gzip_data_longer_than_declared_is_refused(tmp_path, compress):
+    path = tmp_path / "long-idx3-ubyte"
+    path.write_bytes(gzip.compress(GOOD + b"\x00") if compress else GOOD + b"\x00")
+    with pytest.raises(DataError, match="size mismatch"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_big_endian_values_are_read_without_a_second_copy(tmp_path, monkeypatch, compress):
+    """The values were read whole, then copied by .astype: twice their size. (Gzip data are
+    read in chunks, here smaller than the array, as a real data set's are.)"""
+    monkeypatch.setattr(idx_file, "READ_CHUNK", 2**16)
+    array = numpy.arange(1_000_000, dtype=numpy.int32).reshape(1000, 1000)
+    path = write_idx(tmp_path / "values-idx2", array, compress=compress)
+    read, peak = peak_memory_of(read_idx, path)
+    assert numpy.array_equal(read, array) and read.dtype.isnative and read.flags.writeable
+    assert peak < 1.5 * array.nbytes

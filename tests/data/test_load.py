@@ -171,3 +171,12 @@ def test_absolute_data_spec_makes_paths_absolute_and_keeps_names(tmp_path, monke
     # as two absolute paths, and the resumed run then named neither as given.
     assert absolute_data_spec("a,b.csv") == str(tmp_path / "a,b.csv")
     assert absolute_data_spec("im, lab") == f"{tmp_path / 'im'},{tmp_path / 'lab'}"
+
+
+def test_an_unknown_data_set_name_is_quoted_in_part():
+    """A TOML data = "a" * 10**7 gave a 10 MB message; any real path (up to PATH_MAX) is still shown whole."""
+    with pytest.raises(DataError) as caught:
+        load_data("a" * 10**7)
+    assert str(caught.value).startswith("unknown data set 'aaaa") and len(str(caught.value)) < 4400
+    with pytest.raises(DataError, match="unknown data set '" + "b" * 300 + "'"):
+        load_data("b" * 300)

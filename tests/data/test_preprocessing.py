@@ -389,3 +389,11 @@ def test_a_mean_that_overflows_raises_data_error_naming_the_column():
         Preprocessor.fit(X, None, "regression")
     with pytest.raises(DataError, match=r"^X: the values of column 1 \('b'\) sum beyond"):
         Preprocessor.fit(X, None, "regression", feature_names=["a", "b"])
+
+
+def test_classes_given_as_an_array_encode_and_decode():
+    # classes as a NumPy array (e.g. numpy.unique(y)): its truth value is ambiguous, so the
+    # check that a preprocessor has classes must not ask for it
+    preprocessor = Preprocessor(4, task="classification", classes=numpy.array([5, 6, 7]))
+    assert preprocessor.encode(numpy.array([7, 5]), "y").tolist() == [2, 0]
+    assert preprocessor.decode(numpy.array([0, 2])).tolist() == [5, 7]

@@ -154,3 +154,35 @@ def test_from_config_without_a_draw_gives_zeros_and_draws_nothing(monkeypatch):
     assert {name: array.shape for name, array in model.params.items()} == parameter_shapes(config)
     assert all(not array.any() and array.dtype == "float64" for array in model.params.values())
     assert [layer.resolved_init for layer in model.layers[::3]] == ["he_normal", "glorot_uniform"]  # as drawn ones
+
+
+def test_more_layers_than_max_layers_are_rejected_while_walking(monkeypatch):
+    """10**6 layers took 40 s and 1.3 GB to load: only the depth was capped."""
+    many = {"type": "Sequential", "layers": [{"type": "ReLU"}] * 1_000_000}
+    building = []
+    monkeypatch.setattr(cr.ReLU, "__init__", lambda self: building.append(self))
+    with pytest.raises(ModelFileError, match=r"^architecture.layers\[99999\]: more than 100,000 layers in all"):
+        from_config(many)
+    assert not building  # refused before any layer is built
+
+
+def test_max_layers_counts_the_layers_of_every_composite():
+    inner = {"type": "Sequential", "layers": [{"type": "ReLU"}] * 600}
+    nested = {"type": "Sequential", "layers": [{"type": "Residual", "f": inner}] * 170}  # 170 · 602 + 1 layers
+    with pytest.raises(ModelFileError, match=r"^architecture.layers\[166\].f.layers\["):
+        parameter_shapes(nested)
+    assert parameter_shapes({"type": "Sequential", "layers": [{"type": "ReLU"}] * 99_999}) == {}
+
+
+@pytest.mark.parametrize("layer, key", [
+    ({"type": "Linear", "n_in": 10**4000, "n_out": 3, "init": "auto"}, "n_in"),
+    ({"type": "LeakyReLU", "alpha": 10**4000}, "alpha"),
+    ({"type": "Linear", "n_in": 2, "n_out": 3, "init": "x" * 10**6}, "init"),
+    ({"type": "y" * 10**6}, "type"),
+])
+def test_a_huge_value_is_quoted_in_part(layer, key):
+    """The message quoted all 4,000 digits of an n_in or alpha of 10**4000."""
+    with pytest.raises(ModelFileError) as caught:
+        parameter_shapes({"type": "Sequential", "layers": [layer]})
+    assert f"architecture.layers[0].{key}" in str(caught.value)
+    assert "..." in str(caught.value) and len(str(caught.value)) < 400

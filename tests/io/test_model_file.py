@@ -631,3 +631,39 @@ def test_an_int_path_is_not_taken_as_a_descriptor_and_closed(saved):
         with pytest.raises(HyperparameterError, match="got int"):
             load(file.fileno())
         assert file.read(8) == saved.read_bytes()[:8]  # the descriptor is still open
+
+
+def test_an_extra_tensor_with_a_parameter_name_is_refused(saved):
+    """extra_tensors["0.W"] loaded silently: the one tensor was both a weight and an extra."""
+    tensors, document = _contents(saved)
+    document["extra_tensors"] = {"0.W": {"dtype": "float32", "shape": [3, 4]}}
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=r"model.safetensors: extra_tensors: '0.W' has the name of a model param"):
+        read(saved)
+
+
+def _classifier_file(path, outputs: int, classes: list, out_activation=None):
+    model = cr.Sequential(cr.Linear(3, outputs), *([out_activation] if out_activation else []), seed=0)
+    model.preprocessor = Preprocessor(n_features=3, task="classification", classes=classes)
+    save(model, path)
+    return path
+
+
+@pytest.mark.parametrize("outputs, classes, expected", [
+    (10, [0, 1, 2], "expected 10 classes, one per output of the network, got 3"),
+    (10, list(range(10**6)), "expected 10 classes, one per output of the network, got 1,000,000"),
+    (1, ["a", "b", "c"], r"expected 1 classes, one per output of the network \(or 2 for its one output\), got 3"),
+])
+def test_classes_that_are_not_the_outputs_are_refused_at_load(tmp_path, outputs, classes, expected):
+    """They loaded; predict then failed with a message naming neither the file nor the field."""
+    path = _classifier_file(tmp_path / "model.safetensors", outputs, classes)
+    with pytest.raises(ModelFileError, match=f"model.safetensors: preprocessor.classes: {expected}"):
+        load(path)
+
+
+@pytest.mark.parametrize("outputs, classes, out_activation", [
+    (3, ["a", "b", "c"], cr.Softmax()), (1, [0, 1], cr.Sigmoid()), (2, [True, False], None),
+])
+def test_classes_naming_the_outputs_load(tmp_path, outputs, classes, out_activation):
+    path = _classifier_file(tmp_path / "model.safetensors", outputs, classes, out_activation)
+    assert load(path).preprocessor.classes == classes

@@ -493,3 +493,40 @@ def test_long_texts_are_shown_cut_short_and_told_apart_by_their_hashes():
     assert problems(({"the loss": long0}, {}), ({"the loss": long0}, {})) == ""
     shown_alike = problems(({"seed": 5}, {}), ({"seed": "5"}, {}))  # the int 5 and the text "5" differ
     assert re.fullmatch(r"seed is 5 \(hash [0-9a-f]{16}\) on rank 0 but 5 \(hash [0-9a-f]{16}\) on rank 1", shown_alike)
+
+
+class RootSendsAlone:
+    """COMM_WORLD as rank 0 of 2 sees it: each Ibcast sends, and completes at once."""
+
+    def Ibcast(self, buffer, root):
+        return Done()
+
+
+def rank_zero():
+    """A Communicator for rank 0 of 2, without MPI (mpi4py may be absent)."""
+    comm = rank_one(RootSendsAlone())
+    comm.rank, comm.is_root = 0, True
+    return comm
+
+
+def test_rank_0_resumes_from_the_bytes_it_sent_not_from_a_second_read(tmp_path):
+    """Rank 0 returned the path, which fit then read again: replaced meanwhile, rank 0 resumed
+    another checkpoint than the one it had sent to the other ranks."""
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    first = cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
+    comm = rank_zero()
+    resumed = comm.local_checkpoint(path)
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=3, verbose=0, checkpoint=path)  # replaced: 3 epochs
+    model = cr.mlp([5, 3], seed=1)
+    history = cr.fit(model, X, y, epochs=2, verbose=0, resume=resumed)
+    assert history.metrics["loss"][:1] == first.metrics["loss"] and history.epochs == 2
+    assert isinstance(resumed, os.PathLike) and os.fspath(resumed) == os.fspath(path)
+
+
+def test_rank_0_names_its_checkpoint_not_its_copy_in_errors(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    path.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(cr.ModelFileError) as caught:
+        rank_zero().local_checkpoint(path)
+    assert str(caught.value).startswith(f"{path}: ") and "chainrule-resume-" not in str(caught.value)

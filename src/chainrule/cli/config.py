@@ -26,7 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from ..errors import ConfigError
+from ..errors import ConfigError, quoted
 
 
 @dataclass
@@ -68,7 +68,7 @@ class TrainConfig:
         checked = {}
         for key, value in values.items():
             if key not in types:
-                raise ConfigError(f"{source}: unknown key {key!r}; expected one of {', '.join(types)}")
+                raise ConfigError(f"{source}: unknown key {quoted(key)}; expected one of {', '.join(types)}")
             checked[key] = _coerce(key, value, types[key], source)
         return dataclasses.replace(self, **checked)
 
@@ -91,7 +91,8 @@ def value_name(key: str, source: str | None) -> str:
 
 
 def read_config(path) -> dict:
-    """The key/value table of a TOML config file; ConfigError naming the file if unreadable."""
+    """The key/value table of a TOML config file; ConfigError naming the file if unreadable,
+    not TOML, nested too deep for the parser (arrays in arrays thousands deep), or holding a table."""
     try:
         with open(path, "rb") as handle:
             table = tomllib.load(handle)
@@ -103,9 +104,11 @@ def read_config(path) -> dict:
         raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); save the file as UTF-8") from None
     except ValueError as error:  # TOMLDecodeError, or an integer of more digits than Python converts
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:  # arrays or inline tables nested thousands deep: no configuration has them
+        raise ConfigError(f"{path}: not a configuration: arrays or tables nested too deep to read") from None
     nested = [key for key, value in table.items() if isinstance(value, dict)]
     if nested:
-        raise ConfigError(f"{path}: unexpected table [{nested[0]}]; keys go at the top level")
+        raise ConfigError(f"{path}: unexpected table [{nested[0]:.60}]; keys go at the top level")
     return table
 
 
@@ -132,7 +135,7 @@ def _coerce(key: str, value, kind: str, source: str | None):
     described = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}[kind]
     name = value_name(key, source)
     if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
-        raise ConfigError(f"{name} expects {described}, got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{name} expects {described}, got {type(value).__name__} {quoted(value)}")
     if kind != "float":
         return value
     try:
@@ -140,7 +143,7 @@ def _coerce(key: str, value, kind: str, source: str | None):
     except OverflowError:
         raise ConfigError(f"{name} expects a finite number, got an integer too large for a float") from None
     if not math.isfinite(number):
-        raise ConfigError(f"{name} expects a finite number, got {value!r}")
+        raise ConfigError(f"{name} expects a finite number, got {quoted(value)}")
     return number
 
 
@@ -153,7 +156,7 @@ def _string_or_list(key: str, value, kind: str, source: str | None):
     if isinstance(value, list) and all(isinstance(item, item_type) and not isinstance(item, bool) for item in value):
         return value
     raise ConfigError(f"{value_name(key, source)} expects a string or a list of {items}, "
-                      f"got {type(value).__name__} {value!r}")
+                      f"got {type(value).__name__} {quoted(value)}")
 
 
 def _toml_value(value) -> str:

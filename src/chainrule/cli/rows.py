@@ -41,7 +41,7 @@ from .. import checks
 from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import load_csv_for_model
 from ..data.datasets import load_builtin
-from ..errors import ConfigError, HyperparameterError, ShapeError
+from ..errors import ConfigError, HyperparameterError, ModelFileError, ShapeError, quoted
 
 DEFAULT_SEED = 0
 DEFAULT_TEST_SIZE = 0.2
@@ -213,7 +213,8 @@ def split_of(args, model) -> tuple:
     """(seed, test size) of a built-in's or the training CSV's split.
 
     Each is the option, else the value saved in the model, else the default. HyperparameterError
-    naming the option for a value ``train`` would refuse too.
+    naming the option for a value ``train`` would refuse too; ModelFileError naming the model
+    file (``args.model``) and ``metadata.config.seed`` or ``.test_size`` for such a saved value.
     """
     if args.seed is not None and args.seed < 0:
         raise HyperparameterError(f"--seed: expected an integer >= 0, got {args.seed}")
@@ -223,6 +224,11 @@ def split_of(args, model) -> tuple:
     saved = saved if isinstance(saved, dict) else {}
     seed = args.seed if args.seed is not None else saved.get("seed", DEFAULT_SEED)
     test_size = args.test_size if args.test_size is not None else saved.get("test_size", DEFAULT_TEST_SIZE)
+    if not checks.is_json_count(seed):
+        raise ModelFileError(f"{args.model}: metadata.config.seed: expected an integer >= 0, got {quoted(seed)}")
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
+        raise ModelFileError(f"{args.model}: metadata.config.test_size: expected a fraction in (0, 1), "
+                             f"got {quoted(test_size)}")
     return seed, test_size
 
 

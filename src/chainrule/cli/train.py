@@ -28,6 +28,7 @@ completed and which checkpoint to resume (or that none was written yet).
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,10 +40,10 @@ from ..data import BUILTIN_DATASETS, load_data
 from ..data.csv_file import load_csv
 from ..data.load import absolute_data_spec
 from ..data.split import n_test_rows
-from ..errors import ConfigError, DataError, HyperparameterError
+from ..errors import ConfigError, DataError, HyperparameterError, ModelFileError
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, read, save
-from ..layers import ACTIVATIONS, mlp
+from ..layers import ACTIVATIONS, Linear, Sequential, mlp
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
@@ -57,6 +58,7 @@ NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
 CHECKPOINT = "checkpoint.safetensors"
 PLOTS = ("history.png", "gradient_flow.png")
+ACTIVATION_TYPES = tuple(set(ACTIVATIONS.values()))  # the layer types cr.mlp puts after a hidden Linear
 EXIT_INTERRUPTED = 130  # as for any program stopped by SIGINT
 CLASS_WEIGHTS = ("none", "balanced")  # --class-weight: cr.fit's class_weight None or "balanced"
 INITS = ("auto", *sorted([*INITIALIZERS, *ALIASES]))  # --init: cr.mlp's init
@@ -135,6 +137,7 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
         config = config.with_values(values, source)
         sources.update(dict.fromkeys(values, source))
     if args.resume:  # before validate, which would blame the saved activations for a count --hidden changed
+        check_config_matches_network(checkpoint, *layers[0])
         check_same_hidden(*layers[0], config, sources)
     validate(config, sources)
     if args.resume:
@@ -187,6 +190,52 @@ NETWORK_KEYS = {
     "optimizer": "the checkpoint holds that optimizer's state",
     "dtype": "the checkpoint holds the weights and the optimizer's state in that dtype",
 }
+
+
+def check_config_matches_network(checkpoint: CheckpointFile, saved: dict, saved_source: str) -> None:
+    """ModelFileError naming the file and ``metadata.config.hidden`` (or ``.activation``) when the
+    resumed run's saved configuration ``saved`` asks for other hidden widths or activations than
+    the network the checkpoint itself holds: the file was altered, and building what its
+    configuration asks for (99999999999 wide) could exhaust the memory. Checked before anything
+    is built. A configuration read from config.toml beside the checkpoint is named by its key.
+    """
+    def where(key: str) -> str:
+        if saved_source == str(checkpoint):
+            return f"{checkpoint}: metadata.config.{key}"
+        return value_name(key, saved_source)
+
+    network = mlp_layers(checkpoint.model)
+    if network is None:
+        raise ModelFileError(f"{checkpoint}: metadata.config: the checkpoint's network is not a multi-layer "
+                             f"perceptron as chainrule train builds (Linear layers with activations between)")
+    widths, activation_types = network
+    resumed = TrainConfig().with_values(saved, saved_source)
+    if "hidden" in saved:
+        asked = hidden_sizes(resumed.hidden, value_name("hidden", saved_source))
+        if asked != widths:
+            raise ModelFileError(f"{where('hidden')}: {resumed.hidden!r:.60} differs from the checkpoint's own "
+                                 f"network, whose hidden widths are {widths!r:.60}; the file was altered or damaged")
+    if "activation" in saved:
+        names = activation_names(resumed.activation, len(widths), value_name("activation", saved_source),
+                                 f"the checkpoint's network has {len(widths)} hidden layers")
+        if [ACTIVATIONS[name] for name in names] != activation_types:
+            held = [kind.__name__ for kind in activation_types]
+            raise ModelFileError(f"{where('activation')}: {resumed.activation!r:.60} differs from the checkpoint's "
+                                 f"own network, whose activations are {held!r:.80}; the file was altered or damaged")
+
+
+def mlp_layers(model) -> tuple[list[int], list[type]] | None:
+    """The hidden widths and activation types of ``model`` as ``cr.mlp`` builds it (a Sequential
+    of Linear layers, each hidden one followed by an activation), or None for another network."""
+    layers = getattr(model, "layers", None)
+    if type(model) is not Sequential or not layers or type(layers[-1]) is not Linear:
+        return None
+    hidden = layers[:-1]
+    pairs = list(zip(hidden[0::2], hidden[1::2]))
+    if len(hidden) % 2 or any(type(linear) is not Linear or type(activation) not in ACTIVATION_TYPES
+                              for linear, activation in pairs):
+        return None
+    return [linear.n_out for linear, _ in pairs], [type(activation) for _, activation in pairs]
 
 
 def check_same_hidden(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
@@ -281,6 +330,9 @@ def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str]:
     """
     saved = checkpoint.model.metadata.get("config")
     if saved is not None:
+        if not isinstance(saved, dict):
+            raise ModelFileError(f"{checkpoint}: metadata.config: expected a table of chainrule train's "
+                                 f"configuration (a JSON object), got {type(saved).__name__} {saved!r:.60}")
         return saved, str(checkpoint)
     beside = Path(checkpoint).parent / "config.toml"
     if beside.is_file():
@@ -523,14 +575,21 @@ def run(args) -> int:
     if args.resume:
         check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
     sizes, activations = hidden_layers(config)
-    model = mlp([data.X_train.shape[1], *sizes, n_outputs], activations, init=config.init,
-                seed=config.seed, dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
+    widths = [data.X_train.shape[1], *sizes, n_outputs]
+    hidden = value_name("hidden", sources.get("hidden"))
+    check_network_fits_memory(widths, config.dtype, hidden)
+    try:
+        model = mlp(widths, activations, init=config.init, seed=config.seed,
+                    dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
+        optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
+    except MemoryError:
+        raise HyperparameterError(f"{hidden}: {config.hidden!r:.60}: {network_size(widths, config.dtype)} do not fit "
+                                  f"in the memory left, with the optimizer's state; choose smaller widths") from None
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     if comm.is_root:
         prepare_folder(folder)
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
-    optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
     try:
         class_weight = None if config.class_weight == "none" else config.class_weight
         history = fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
@@ -583,6 +642,37 @@ def run(args) -> int:
         print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def parameter_count(widths: list[int]) -> int:
+    """The weights and biases of ``cr.mlp(widths)``: (n_in + 1) · n_out for each Linear layer."""
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
+
+
+def network_size(widths: list[int], dtype) -> str:
+    """"123,456 parameters (0.5 MB)": the count and bytes of ``cr.mlp(widths)``'s parameters in ``dtype``."""
+    count = parameter_count(widths)
+    return f"{count:,} parameters ({count * numpy.dtype(dtype).itemsize / 1e6:,.1f} MB)"
+
+
+def physical_memory() -> int | None:
+    """The machine's physical memory in bytes, or None where ``os.sysconf`` cannot tell (Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_network_fits_memory(widths: list[int], dtype, name: str) -> None:
+    """HyperparameterError naming the hidden widths as ``name`` when the parameters alone of
+    ``cr.mlp(widths)`` in ``dtype`` need more bytes than the machine's physical memory, before
+    anything is allocated (training needs more still: gradients and the optimizer's state). A
+    network that passes here and still does not fit is refused by :func:`run` when its
+    allocation fails (MemoryError), with the same numbers."""
+    memory = physical_memory()
+    if memory is not None and parameter_count(widths) * numpy.dtype(dtype).itemsize > memory:
+        raise HyperparameterError(f"{name}: the network {widths!r:.80} has {network_size(widths, dtype)}, more than "
+                                  f"this machine's {memory / 1e6:,.0f} MB of memory; choose smaller widths")
 
 
 def best_weights_restored(history, callbacks: list) -> bool:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy
 
 from ..checks import listing
-from ..errors import DataError, LabelError
+from ..errors import QUOTE_LIMIT, DataError, LabelError, quoted
 from .dataset import Dataset, labels_for_task
 from .source import read_bytes
 
@@ -84,7 +84,7 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     label_column = _label_column(header, label, path)
     feature_columns = [j for j in range(len(header)) if j != label_column]
     X, label_cells, label_lines = _read_body(rows, header, feature_columns, label_column, path, dtype)
-    label_where = f"column {label_column + 1} {header[label_column]!r}"
+    label_where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
     return Dataset(
@@ -185,7 +185,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
     X, label_cells, lines = _read_body(rows, header, feature_columns, label_column, path, dtype)
     if label_column is None:
         return X, None
-    where = f"column {label_column + 1} {header[label_column]!r}"
+    where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, lines, where, path, numeric_only=False, as_text=text_labels)
     if not text_labels:
         y, _ = labels_for_task(y, None, f"{path}: {where}")
@@ -196,7 +196,7 @@ def _feature_column(header: list, name: str, path: Path) -> int:
     """Index of the feature column ``name``; DataError naming it when the header lacks it."""
     if name not in header:
         raise DataError(
-            f"{path}: no column named {name!r}, which the model takes as a feature; "
+            f"{path}: no column named {quoted(name)}, which the model takes as a feature; "
             f"the header has columns {listing(header)}"
         )
     return header.index(name)
@@ -224,9 +224,10 @@ def _missing_label_message(header: list, label: str | None, path: Path, *, by_na
     """Why a file without its label column cannot be scored (``by_name``: the features were
     chosen by name, so the label column is the last one unless that is a feature)."""
     if label is not None:
-        return f"{path}: no label column named {label!r} to score against; the header has columns {listing(header)}"
+        return (f"{path}: no label column named {quoted(label)} to score against; "
+                f"the header has columns {listing(header)}")
     if by_name:
-        return (f"{path}: no label column: the last column {header[-1]!r} is one of the model's features; "
+        return (f"{path}: no label column: the last column {quoted(header[-1])} is one of the model's features; "
                 f"name the label column (--label NAME / label='NAME'); the header has columns {listing(header)}")
     return (f"{path}: no label column: its {len(header)} columns are the model's features; "
             f"scoring needs the labels too (add them as the last column)")
@@ -283,11 +284,12 @@ def _read_header(rows, path: Path, *, min_columns: int = 2) -> list:
             if not name:
                 raise DataError(f"{path}: line {line}: column {j + 1} has no name in the header")
             if name in seen:
-                raise DataError(f"{path}: line {line}: columns {seen[name] + 1} and {j + 1} are both named {name!r}")
+                raise DataError(f"{path}: line {line}: columns {seen[name] + 1} and {j + 1} are both named "
+                                f"{quoted(name)}")
             seen[name] = j
         if len(header) < min_columns:
             raise DataError(
-                f"{path}: line {line}: the header names one column ({header[0]!r}); "
+                f"{path}: line {line}: the header names one column ({quoted(header[0])}); "
                 f"expected feature columns and a label column"
             )
         return header
@@ -299,7 +301,7 @@ def _label_column(header: list, label: str | None, path: Path) -> int:
     if label is None:
         return len(header) - 1
     if label not in header:
-        raise DataError(f"{path}: no label column named {label!r}; the header has columns {listing(header)}")
+        raise DataError(f"{path}: no label column named {quoted(label)}; the header has columns {listing(header)}")
     return header.index(label)
 
 
@@ -342,14 +344,14 @@ def _features(rows: list, lines: list, columns: list, header: list, path: Path, 
     bad = numpy.argwhere(~numpy.isfinite(block))
     if len(bad):
         i, j = bad[0]
-        where = f"{path}: line {lines[i]}, column {columns[j] + 1} {header[columns[j]]!r}"
-        raise DataError(f"{where}: expected a finite number, found {rows[i][j].strip()!r}")
+        where = f"{path}: line {lines[i]}, column {columns[j] + 1} {quoted(header[columns[j]])}"
+        raise DataError(f"{where}: expected a finite number, found {quoted(rows[i][j].strip())}")
     if limits is not None:
         too_large = numpy.argwhere(numpy.abs(block) > float(limits.max))  # by row: the first line comes first
         if len(too_large):
             i = too_large[0, 0]
             j = min(too_large[too_large[:, 0] == i, 1], key=lambda j: columns[j])  # the leftmost in the file
-            where = f"{path}: line {lines[i]}, column {columns[j] + 1} {header[columns[j]]!r}"
+            where = f"{path}: line {lines[i]}, column {columns[j] + 1} {quoted(header[columns[j]])}"
             raise DataError(f"{where}: {rows[i][j].strip()} is too large for {limits.dtype.name}, whose largest "
                             f"magnitude is {float(limits.max):.4g}")
     return block
@@ -359,13 +361,14 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
     """One feature cell as a float, or DataError naming its line and column."""
     number = _number(cell)
     if number is None:
-        where = f"{path}: line {line}, column {column + 1} {header[column]!r}"
+        where = f"{path}: line {line}, column {column + 1} {quoted(header[column])}"
         if not cell.strip():
             raise DataError(f"{where}: expected a number, found an empty cell")
         name = header[column]
+        option = name if len(name) <= QUOTE_LIMIT else quoted(name)  # as typed, unless too long to show
         # Text in a feature column is most often a label column that is not the last one.
-        raise DataError(f"{where}: expected a number, found {cell!r} (if {name!r} holds the labels, "
-                        f"name it as the label column: --label {name} / label={name!r})")
+        raise DataError(f"{where}: expected a number, found {quoted(cell)} (if {quoted(name)} holds the labels, "
+                        f"name it as the label column: --label {option} / label={quoted(name)})")
     return number
 
 
@@ -380,9 +383,9 @@ def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: b
         if not cell:
             raise DataError(f"{path}: line {line}, {where}: empty label cell")
         if number is not None and not math.isfinite(number) and not as_text:
-            raise DataError(f"{path}: line {line}, {where}: expected a finite label, found {cell!r}")
+            raise DataError(f"{path}: line {line}, {where}: expected a finite label, found {quoted(cell)}")
         if number is None and numeric_only:
-            raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {cell!r}")
+            raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {quoted(cell)}")
     if not as_text and all(number is not None for number in numbers):
         return numpy.array(numbers, dtype=numpy.float64)
     return numpy.array(cells, dtype=str)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy
 
 from ..checks import choice
-from ..errors import LabelError, ShapeError
+from ..errors import LabelError, ShapeError, quoted
 
 TASKS = ("classification", "regression")
 
@@ -131,7 +131,7 @@ def labels_for_task(y: numpy.ndarray, task: str | None, where: str) -> tuple[num
         y = y.astype(numpy.int64)
     if task == "regression":
         if y.dtype.kind not in "fiub":
-            example = f" such as {y[0].item()!r}" if len(y) else ""
+            example = f" such as {quoted(y[0].item())}" if len(y) else ""
             raise LabelError(f"{where}: regression needs numeric labels, got {y.dtype} labels{example}")
         y = y.astype(numpy.float64)
     return y, task

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..errors import DataError
+from ..errors import DataError, quoted
 from .dataset import Dataset
 
 DEFAULT_DATASET = "digits"
@@ -59,7 +59,7 @@ def load_builtin(name: str = DEFAULT_DATASET) -> Dataset:
     ((150, 4), 'classification')
     """
     if name not in BUILTIN_DATASETS:
-        raise DataError(f"unknown built-in data set {name!r}; built-in names are: {', '.join(BUILTIN_DATASETS)}")
+        raise DataError(f"unknown built-in data set {quoted(name)}; built-in names are: {', '.join(BUILTIN_DATASETS)}")
     from sklearn import datasets as sklearn_datasets
 
     loader, task, label_name = BUILTIN_DATASETS[name]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import PATH_QUOTE_LIMIT, DataError, quoted
 from .csv_file import load_csv
 from .dataset import Dataset
 from .idx_file import load_idx, load_idx_directory, idx_spec_paths
@@ -58,7 +58,8 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
     if suffix == ".csv":
         return load_csv(path, label=label, task=task)
     if label is not None:
-        raise DataError(f"label={label!r} names a CSV column, but {text!r} is not a .csv file")
+        raise DataError(f"label={quoted(label)} names a CSV column, but {quoted(text, PATH_QUOTE_LIMIT)} "
+                        f"is not a .csv file")
     if suffix == ".npz":
         return load_npz(path, task=task)
     if path.is_dir():
@@ -69,7 +70,7 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
         raise DataError(f"{path}: no such file or directory")
     if "ubyte" in path.name.lower() or "idx" in path.name.lower():
         raise DataError(f"{path}: an IDX file needs its labels file too; give 'IMAGES,LABELS' or a directory")
-    raise DataError(f"{path}: cannot tell its format from the suffix {suffix or '(none)'!r}; expected {FORMATS}")
+    raise DataError(f"{path}: cannot tell its format from the suffix {quoted(suffix or '(none)')}; expected {FORMATS}")
 
 
 def is_idx_spec(spec) -> bool:

@@ -8,7 +8,8 @@ The IDX format (big-endian, as described with the MNIST database)::
     4·d bytes   the size of each dimension, unsigned 32-bit
     the rest    the values in C order; exactly prod(sizes) of them
 
-A file that starts with the gzip signature (1f 8b) is decompressed first, whatever its name.
+A file that starts with the gzip signature (1f 8b) is decompressed as it is read, whatever its
+name: its header first, then no more than the values it declares.
 Images of shape (n, rows, cols) are flattened to rows of rows·cols features named
 ``pixel_<row>_<col>``; labels are one value per image.
 
@@ -27,19 +28,22 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import math
+import os
 import zlib
 from pathlib import Path
 
 import numpy
 
-from ..errors import DataError
+from ..errors import PATH_QUOTE_LIMIT, DataError, quoted
 from .dataset import Dataset, first_non_finite, labels_for_task, position_names
-from .source import read_bytes
+from .source import open_binary
 
 # IDX type code -> big-endian NumPy dtype
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 GZIP_SIGNATURE = b"\x1f\x8b"
+READ_CHUNK = 2**24  # the most bytes of decompressed data read at a time
+FIRST_BUFFER = 2**16  # bytes first set aside for decompressed values; doubled as they come
 
 # The four files of an MNIST-style directory, in load_idx's order (the last two optional).
 DIRECTORY_FILES = (
@@ -49,6 +53,11 @@ DIRECTORY_FILES = (
 
 def read_idx(path) -> numpy.ndarray:
     """The array stored in one IDX file (raw or gzip), in native byte order.
+
+    The file is streamed: the header is read and checked first, then exactly the bytes it
+    declares (and one more, to detect trailing data), so a file that is not IDX (or a gzip
+    "bomb" whose data do not start with an IDX header) is refused after a few bytes, and a
+    valid one takes about the size of its values in memory, read straight into the array.
 
     Raises
     ------
@@ -65,35 +74,98 @@ def read_idx(path) -> numpy.ndarray:
     array([7, 2, 1], dtype=uint8)
     """
     path = Path(path)
-    raw = read_bytes(path)
-    if raw[:2] == GZIP_SIGNATURE:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{path}: corrupt or truncated gzip data ({error})") from None
-    if len(raw) < 4:
-        raise DataError(f"{path}: truncated: {len(raw)} bytes, shorter than the 4-byte IDX magic number")
-    magic = int.from_bytes(raw[:4], "big")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES or raw[3] == 0:
+    with open_binary(path) as handle:
+        compressed = _read(handle, len(GZIP_SIGNATURE), path) == GZIP_SIGNATURE
+        handle.seek(0)
+        if not compressed:
+            return _read_idx_stream(handle, path, os.fstat(handle.fileno()).st_size)
+        with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+            return _read_idx_stream(stream, path, None)
+
+
+def _read_idx_stream(stream, path: Path, file_size: int | None) -> numpy.ndarray:
+    """The array of the IDX data in ``stream``: its header, then its values. ``file_size`` is
+    the raw file's size, checked against the header before the values are read; None for
+    decompressed data, whose size is known only once read."""
+    magic_bytes = _read(stream, 4, path)
+    if len(magic_bytes) < 4:
+        raise DataError(f"{path}: truncated: {len(magic_bytes)} bytes, shorter than the 4-byte IDX magic number")
+    magic = int.from_bytes(magic_bytes, "big")
+    if magic_bytes[0] != 0 or magic_bytes[1] != 0 or magic_bytes[2] not in IDX_DTYPES or magic_bytes[3] == 0:
         raise DataError(
             f"{path}: not an IDX file: magic number 0x{magic:08x}; expected 0x0000TTDD with type code TT "
             f"in {', '.join(f'{code:02x}' for code in IDX_DTYPES)} and DD >= 1 dimensions"
         )
-    dtype, n_dims = numpy.dtype(IDX_DTYPES[raw[2]]), raw[3]
+    dtype, n_dims = numpy.dtype(IDX_DTYPES[magic_bytes[2]]), magic_bytes[3]
     header_size = 4 + 4 * n_dims
-    if len(raw) < header_size:
-        raise DataError(f"{path}: truncated: {len(raw)} bytes, shorter than the {header_size}-byte header")
-    shape = tuple(int(size) for size in numpy.frombuffer(raw, dtype=">u4", count=n_dims, offset=4))
+    sizes = _read(stream, 4 * n_dims, path)
+    if len(sizes) < 4 * n_dims:
+        raise DataError(f"{path}: truncated: {4 + len(sizes)} bytes, shorter than the {header_size}-byte header")
+    shape = tuple(int(size) for size in numpy.frombuffer(sizes, dtype=">u4"))
     n_values = math.prod(shape)
     expected_size = header_size + n_values * dtype.itemsize
-    if len(raw) != expected_size:
-        problem = "truncated" if len(raw) < expected_size else "size mismatch"
-        raise DataError(
-            f"{path}: {problem}: the header declares shape {shape} of {dtype.name} "
-            f"({expected_size} bytes with the header), the file has {len(raw)} bytes"
-        )
-    values = numpy.frombuffer(raw, dtype=dtype, count=n_values, offset=header_size)
-    return values.reshape(shape).astype(dtype.newbyteorder("="))
+
+    def size_error(size: int, more: bool = False) -> DataError:
+        problem = "truncated" if size < expected_size else "size mismatch"
+        has = f"the file has {size} bytes" if file_size is not None else (
+            f"its decompressed data have {'more than ' if more else ''}{size} bytes")
+        return DataError(f"{path}: {problem}: the header declares shape {shape} of {dtype.name} "
+                         f"({expected_size} bytes with the header), {has}")
+
+    if file_size is not None and file_size != expected_size:
+        raise size_error(file_size)
+    values = numpy.empty(n_values, dtype=dtype) if file_size is not None else _read_all(stream, n_values, dtype, path)
+    if file_size is not None and _read_into(stream, values.view(numpy.uint8), path) != values.nbytes:
+        raise DataError(f"{path}: truncated while being read (the file shrank)")
+    elif len(values) != n_values:
+        raise size_error(header_size + len(values) * dtype.itemsize)
+    elif _read(stream, 1, path):  # trailing data: the header declared fewer values
+        raise size_error(expected_size, more=True)
+    if not dtype.isnative:  # swapped in place: no second full-size copy
+        values = values.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    return values.reshape(shape)
+
+
+def _read(stream, size: int, path: Path) -> bytes:
+    """Up to ``size`` bytes of ``stream`` (fewer only at its end); DataError naming ``path``
+    for corrupt gzip data or a read error."""
+    return _reading(stream.read, size, path)
+
+
+def _read_into(stream, buffer: numpy.ndarray, path: Path) -> int:
+    """Bytes of ``stream`` read into the uint8 array ``buffer``: as many as it holds, fewer
+    only at the stream's end. Errors as for :func:`_read`."""
+    return _reading(stream.readinto, buffer, path)
+
+
+def _reading(method, argument, path: Path):
+    """``method(argument)``, a read of a raw or gzip stream, with its errors as DataError naming ``path``."""
+    try:
+        return method(argument)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise DataError(f"{path}: corrupt or truncated gzip data ({error})") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot read the file ({error.strerror or error})") from None
+
+
+def _read_all(stream, n_values: int, dtype: numpy.dtype, path: Path) -> numpy.ndarray:
+    """Up to ``n_values`` values of ``dtype`` from decompressed ``stream``, fewer where it ends.
+
+    Read in chunks into one buffer that doubles as it fills, up to the declared size, so
+    memory follows the data actually there, not a size the header may declare without
+    holding it."""
+    wanted = n_values * dtype.itemsize
+    data = numpy.empty(min(wanted, FIRST_BUFFER), dtype=numpy.uint8)
+    filled = 0
+    while filled < wanted:
+        if filled == data.size:
+            data.resize(min(wanted, 2 * data.size), refcheck=False)  # a realloc, in place where it can be
+        count = _read_into(stream, data[filled:filled + READ_CHUNK], path)
+        if count == 0:
+            break
+        filled += count
+    data.resize(filled - filled % dtype.itemsize, refcheck=False)
+    return data.view(dtype)
 
 
 def load_idx(images, labels, test_images=None, test_labels=None, *, task: str | None = None) -> Dataset:
@@ -168,7 +240,8 @@ def idx_spec_paths(spec: str) -> list:
     parts = [part.strip() for part in spec.split(",")]
     if len(parts) not in (2, 4) or not all(parts):
         raise DataError(
-            f"{spec!r}: an IDX spec is 'IMAGES,LABELS' or 'IMAGES,LABELS,TEST_IMAGES,TEST_LABELS' "
+            f"{quoted(spec, PATH_QUOTE_LIMIT)}: an IDX spec is 'IMAGES,LABELS' or "
+            f"'IMAGES,LABELS,TEST_IMAGES,TEST_LABELS' "
             f"(got {len(parts)} comma-separated parts)"
         )
     return [Path(part) for part in parts]

@@ -7,7 +7,7 @@ import os
 
 import numpy
 
-from ..errors import DataError, LabelError
+from ..errors import PATH_QUOTE_LIMIT, DataError, LabelError, quoted
 from .dataset import Dataset, labels_for_task
 from .datasets import BUILTIN_DATASETS, DEFAULT_DATASET, load_builtin
 from .files import FORMATS, load_file, spec_paths
@@ -67,7 +67,8 @@ def load_data(
     """
     if isinstance(spec, str) and spec in BUILTIN_DATASETS:
         if label is not None:
-            raise DataError(f"label={label!r} names a CSV column, but {spec!r} is a built-in data set")
+            raise DataError(f"label={quoted(label)} names a CSV column, but {quoted(spec, PATH_QUOTE_LIMIT)} "
+                            f"is a built-in data set")
         dataset = load_builtin(spec)
         if task is not None:
             y_train, task = labels_for_task(dataset.y_train, task, spec)
@@ -76,7 +77,7 @@ def load_data(
         dataset = load_file(spec, label=label, task=task)
     else:
         raise DataError(
-            f"unknown data set {spec!r}: not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
+            f"unknown data set {quoted(spec, PATH_QUOTE_LIMIT)}: not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
             f"nor an existing path; a file may be {FORMATS}"
         )
     _check_samples(dataset)
@@ -127,14 +128,14 @@ def _check_samples(dataset: Dataset) -> None:
     classes = numpy.unique(dataset.y_train).tolist()
     if len(classes) < 2:
         raise LabelError(
-            f"{dataset.name}: every label is {classes[0]!r}; classification needs at least 2 classes"
+            f"{dataset.name}: every label is {quoted(classes[0])}; classification needs at least 2 classes"
         )
     if dataset.y_test is not None:
         unseen = sorted(set(numpy.unique(dataset.y_test).tolist()) - set(classes), key=repr)
         if unseen:
             raise LabelError(
-                f"{dataset.name}: y_test holds label{'s' if len(unseen) > 1 else ''} {unseen[:10]!r} "
-                f"absent from y_train {classes[:10]!r}"
+                f"{dataset.name}: y_test holds label{'s' if len(unseen) > 1 else ''} {quoted(unseen[:10])} "
+                f"absent from y_train {quoted(classes[:10])}"
             )
 
 
@@ -144,7 +145,7 @@ def _check_split_classes(dataset: Dataset, source: str, test_size) -> None:
     test_only = sorted(set(numpy.unique(dataset.y_test).tolist()) - train_classes, key=repr)
     if test_only:
         raise DataError(
-            f"{source}: the split (test_size={test_size!r}) leaves class{'es' if len(test_only) > 1 else ''} "
+            f"{source}: the split (test_size={quoted(test_size)}) leaves class{'es' if len(test_only) > 1 else ''} "
             f"{', '.join(map(repr, test_only[:10]))} only in the test rows, so training never sees "
             f"{'them' if len(test_only) > 1 else 'it'}; "
             f"use a smaller test size (--test-size) or more rows of each class"

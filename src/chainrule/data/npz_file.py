@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy
 
-from ..errors import DataError
+from ..errors import DataError, quoted
 from .dataset import Dataset, first_non_finite, labels_for_task, position_names
 from .source import open_binary
 
@@ -109,7 +109,8 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
             present_test_keys = [key for key in TEST_KEYS if key in archive.files]
             if len(present_test_keys) == 1:
                 missing = next(key for key in TEST_KEYS if key not in present_test_keys)
-                raise DataError(f"{path}: has {present_test_keys[0]!r} but no {missing!r}; give both or neither")
+                raise DataError(f"{path}: has {quoted(present_test_keys[0])} but no {quoted(missing)}; "
+                                f"give both or neither")
             arrays = {key: _read(archive, key, path) for key in [*REQUIRED_KEYS, *present_test_keys]}
     X_train = _features(arrays["X"], "X", path)
     y_train = _labels(arrays["y"], "y", path)
@@ -145,7 +146,7 @@ def _check_signature(start: bytes, path: Path) -> None:
         raise DataError(f"{path}: holds a single .npy array; expected an NPZ archive with arrays 'X' and 'y'")
     if start.startswith(PICKLE_PROTOCOL_MARK):
         raise DataError(f"{path}: holds pickled data, which chainrule never loads; expected an NPZ archive")
-    raise DataError(f"{path}: not an NPZ archive (a zip of .npy arrays); it starts with {start!r}")
+    raise DataError(f"{path}: not an NPZ archive (a zip of .npy arrays); it starts with {quoted(start)}")
 
 
 def _read(archive, key: str, path: Path) -> numpy.ndarray:
@@ -155,7 +156,7 @@ def _read(archive, key: str, path: Path) -> numpy.ndarray:
     """
     if key not in archive.files:
         found = ", ".join(repr(name) for name in archive.files) or "no arrays"
-        raise DataError(f"{path}: no array named {key!r}; the archive holds {found}")
+        raise DataError(f"{path}: no array named {quoted(key)}; the archive holds {found}")
     try:
         _check_declared_size(archive.zip, key, path)
         array = archive[key]
@@ -164,16 +165,16 @@ def _read(archive, key: str, path: Path) -> numpy.ndarray:
     except ValueError as error:
         if "allow_pickle" in str(error):
             raise DataError(
-                f"{path}: array {key!r} holds Python objects, which only pickle could load and "
+                f"{path}: array {quoted(key)} holds Python objects, which only pickle could load and "
                 f"chainrule never unpickles; save numbers or strings"
             ) from None
-        raise DataError(f"{path}: array {key!r} is malformed ({error})") from None
+        raise DataError(f"{path}: array {quoted(key)} is malformed ({error})") from None
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        raise DataError(f"{path}: array {key!r} is corrupt ({error})") from None
+        raise DataError(f"{path}: array {quoted(key)} is corrupt ({error})") from None
     except MemoryError:
-        raise DataError(f"{path}: array {key!r} does not fit in memory") from None
+        raise DataError(f"{path}: array {quoted(key)} does not fit in memory") from None
     if not isinstance(array, numpy.ndarray):  # numpy.load gives the raw bytes of a member that is not .npy
-        raise DataError(f"{path}: member {key!r} is not .npy array data")
+        raise DataError(f"{path}: member {quoted(key)} is not .npy array data")
     return array
 
 
@@ -187,7 +188,7 @@ def _check_members(members: zipfile.ZipFile, path: Path, archive_size: int) -> N
     names_seen = set()
     for info in members.infolist():
         if info.filename in names_seen:
-            raise DataError(f"{path}: member {info.filename!r} appears more than once in the archive")
+            raise DataError(f"{path}: member {quoted(info.filename)} appears more than once in the archive")
         names_seen.add(info.filename)
         _check_member(info, info.filename.removesuffix(".npy"), path, archive_size)
 
@@ -221,7 +222,7 @@ def _check_declared_size(members: zipfile.ZipFile, key: str, path: Path) -> None
     declared = math.prod(shape) * dtype.itemsize
     if declared > data_size - header_size:
         raise DataError(
-            f"{path}: array {key!r} declares shape {shape} of {dtype} ({declared} bytes), "
+            f"{path}: array {quoted(key)} declares shape {shape} of {dtype} ({declared} bytes), "
             f"but its member holds only {data_size - header_size} bytes of data"
         )
 
@@ -231,10 +232,10 @@ def _unread_version_message(version: tuple, key: str, path: Path) -> str:
     major, minor = version
     if version == (3, 0):
         return (
-            f"{path}: array {key!r} is in .npy format version 3.0, which numpy writes only for a structured "
+            f"{path}: array {quoted(key)} is in .npy format version 3.0, which numpy writes only for a structured "
             f"dtype with non-Latin-1 field names; expected numbers or strings (format version 1.0 or 2.0)"
         )
-    return f"{path}: array {key!r} is in .npy format version {major}.{minor}; expected version 1.0 or 2.0"
+    return f"{path}: array {quoted(key)} is in .npy format version {major}.{minor}; expected version 1.0 or 2.0"
 
 
 def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int) -> None:
@@ -242,20 +243,21 @@ def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int
     most_expansion = MOST_EXPANSION.get(info.compress_type)
     if most_expansion is None:
         raise DataError(
-            f"{path}: array {key!r} (member {info.filename!r}) uses zip compression method {info.compress_type}; "
+            f"{path}: array {quoted(key)} (member {quoted(info.filename)}) uses zip compression method "
+            f"{info.compress_type}; "
             f"expected stored or deflated, as numpy.savez and numpy.savez_compressed write"
         )
     if info.flag_bits & ENCRYPTED_FLAG:
-        raise DataError(f"{path}: array {key!r} (member {info.filename!r}) is encrypted")
+        raise DataError(f"{path}: array {quoted(key)} (member {quoted(info.filename)}) is encrypted")
     if info.header_offset + info.compress_size > archive_size:
         raise DataError(
-            f"{path}: array {key!r} claims {info.compress_size} compressed bytes at offset {info.header_offset}, "
+            f"{path}: array {quoted(key)} claims {info.compress_size} compressed bytes at offset {info.header_offset}, "
             f"past the end of the file ({archive_size} bytes)"
         )
     most_bytes = most_expansion * info.compress_size + (1024 if most_expansion > 1 else 0)
     if info.file_size > most_bytes:
         raise DataError(
-            f"{path}: array {key!r} claims {info.file_size} bytes from {info.compress_size} stored bytes, "
+            f"{path}: array {quoted(key)} claims {info.file_size} bytes from {info.compress_size} stored bytes, "
             f"more than its compression can give"
         )
 
@@ -263,11 +265,11 @@ def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int
 def _features(X: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:
     """``X`` as rows (n_samples, n_features) of finite real numbers."""
     if X.dtype.kind not in "fiub":
-        raise DataError(f"{path}: array {key!r} has dtype {X.dtype}; expected real numbers")
+        raise DataError(f"{path}: array {quoted(key)} has dtype {X.dtype}; expected real numbers")
     if X.ndim < 2 or 0 in X.shape[1:]:
-        raise DataError(f"{path}: array {key!r} has shape {X.shape}; expected (n_samples, n_features)")
+        raise DataError(f"{path}: array {quoted(key)} has shape {X.shape}; expected (n_samples, n_features)")
     if len(X) == 0:
-        raise DataError(f"{path}: array {key!r} has shape {X.shape}: no samples")
+        raise DataError(f"{path}: array {quoted(key)} has shape {X.shape}: no samples")
     _check_finite(X, key, path)
     return X.reshape(len(X), -1)
 
@@ -277,14 +279,14 @@ def _labels(y: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise DataError(f"{path}: array {key!r} has shape {y.shape}; expected one label per sample (n_samples,)")
+        raise DataError(f"{path}: array {quoted(key)} has shape {y.shape}; expected one label per sample (n_samples,)")
     if y.dtype.kind == "S":
         try:
             y = numpy.char.decode(y, "ascii")
         except UnicodeDecodeError:
-            raise DataError(f"{path}: array {key!r} holds byte strings that are not ASCII") from None
+            raise DataError(f"{path}: array {quoted(key)} holds byte strings that are not ASCII") from None
     if y.dtype.kind not in "fiubU":
-        raise DataError(f"{path}: array {key!r} has dtype {y.dtype}; expected numbers, booleans or strings")
+        raise DataError(f"{path}: array {quoted(key)} has dtype {y.dtype}; expected numbers, booleans or strings")
     _check_finite(y, key, path)
     return y
 
@@ -300,4 +302,4 @@ def _check_finite(array: numpy.ndarray, key: str, path: Path) -> None:
 def _check_rows(X: numpy.ndarray, y: numpy.ndarray, X_key: str, y_key: str, path: Path) -> None:
     """DataError unless ``X`` and ``y`` have one row per label."""
     if len(X) != len(y):
-        raise DataError(f"{path}: {X_key!r} has {len(X)} samples but {y_key!r} has {len(y)} labels")
+        raise DataError(f"{path}: {quoted(X_key)} has {len(X)} samples but {quoted(y_key)} has {len(y)} labels")

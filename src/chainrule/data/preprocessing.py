@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy
 
 from ..checks import distinct_names, is_json_count
-from ..errors import DataError, LabelError, NonFiniteError, ShapeError
+from ..errors import DataError, LabelError, NonFiniteError, ShapeError, quoted
 
 TASKS = ("classification", "multilabel", "regression")
 SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")  # "feature_names" is optional (older files lack it)
@@ -64,7 +64,7 @@ class Preprocessor:
         float64's range, so that its mean is not finite, raises DataError naming the column.
         """
         if task not in TASKS:
-            raise DataError(f"task: expected one of {TASKS}, got {task!r}")
+            raise DataError(f"task: expected one of {TASKS}, got {quoted(task)}")
         X = numpy.asarray(X)
         if X.ndim != 2:
             raise ShapeError(f"X: expected a 2-d array (n_samples, n_features), got shape {X.shape}")
@@ -83,7 +83,7 @@ class Preprocessor:
                 raise ShapeError(f"y: expected one label per row (n_samples,), got shape {labels.shape}")
             classes = _distinct_labels(labels)
             if len(classes) < 2:
-                raise LabelError(f"y: classification needs at least 2 classes, found only {classes!r}")
+                raise LabelError(f"y: classification needs at least 2 classes, found only {quoted(classes)}")
         return cls(n_features=X.shape[1], task=task, mean=mean, scale=scale, classes=classes,
                    feature_names=None if feature_names is None else list(feature_names))
 
@@ -145,13 +145,15 @@ class Preprocessor:
             found = classes[order][where] == labels
             if not found.all():
                 label = _plain(labels[numpy.argmin(found)])
-                raise LabelError(f"{name}: label {label!r} was not among the training classes {self.classes!r}")
+                raise LabelError(f"{name}: label {quoted(label)} was not among the training classes "
+                                 f"{quoted(self.classes)}")
             return order[where].astype(numpy.intp)
         index = {label: k for k, label in enumerate(self.classes)}
         try:
             return numpy.fromiter((index[_plain(label)] for label in labels), dtype=numpy.intp, count=len(labels))
         except KeyError as error:
-            raise LabelError(f"{name}: label {error.args[0]!r} was not among the training classes {self.classes!r}") from None
+            raise LabelError(f"{name}: label {quoted(error.args[0])} was not among the training classes "
+                             f"{quoted(self.classes)}") from None
 
     def decode(self, indices) -> numpy.ndarray:
         """Class indices -> the original labels, in the array type NumPy infers from ``classes``.
@@ -172,8 +174,8 @@ class Preprocessor:
 
     def _check_has_classes(self, what: str) -> None:
         """LabelError unless this preprocessor holds classes (``what`` says what needed them)."""
-        if not self.classes:
-            raise LabelError(f"cannot {what}: the preprocessor has no classes (task {self.task!r}); "
+        if self.classes is None or len(self.classes) == 0:  # a list or an array (truth of an array raises)
+            raise LabelError(f"cannot {what}: the preprocessor has no classes (task {quoted(self.task)}); "
                              f"class labels need one fitted for classification")
 
     def to_json(self) -> dict:
@@ -202,9 +204,9 @@ class Preprocessor:
                             f"{', '.join(SAVED_KEYS)}, got {_keys_or_type(saved)})")
         n_features = saved["n_features"]
         if not is_json_count(n_features) or n_features < 1:
-            raise DataError(f"preprocessing.n_features: expected an integer >= 1, got {n_features!r}")
+            raise DataError(f"preprocessing.n_features: expected an integer >= 1, got {quoted(n_features)}")
         if saved["task"] not in TASKS:
-            raise DataError(f"preprocessing.task: expected one of {TASKS}, got {saved['task']!r}")
+            raise DataError(f"preprocessing.task: expected one of {TASKS}, got {quoted(saved['task'])}")
         mean = _saved_vector(saved, "mean", n_features)
         scale = _saved_vector(saved, "scale", n_features)
         if scale is not None and (scale <= 0).any():
@@ -231,7 +233,7 @@ def _column_means(X: numpy.ndarray, feature_names: list | None = None) -> numpy.
     for column in numpy.flatnonzero(numpy.isinf(mean)):
         if not numpy.isfinite(X[:, column]).all():
             continue  # an Inf in X itself, not an overflow (fit refuses such X before this)
-        named = "" if feature_names is None else f" ({feature_names[column]!r})"
+        named = "" if feature_names is None else f" ({quoted(feature_names[column])})"
         largest = float(numpy.abs(X[:, column]).max())
         raise DataError(f"X: the values of column {column}{named} sum beyond the range of float64 (up to "
                         f"{largest:.3g} each), so their mean cannot be computed; divide that column by a "
@@ -338,7 +340,7 @@ def _distinct_labels(labels: numpy.ndarray) -> list:
     classes = [_plain(label) for label in numpy.unique(labels)]
     for label in classes:
         if isinstance(label, float) and not math.isfinite(label):
-            raise NonFiniteError(f"y: class labels must be finite, got {label!r}")
+            raise NonFiniteError(f"y: class labels must be finite, got {quoted(label)}")
     return classes
 
 

@@ -19,7 +19,7 @@ import numbers
 
 import numpy
 
-from ..errors import DataError, HyperparameterError, ShapeError
+from ..errors import DataError, HyperparameterError, ShapeError, quoted
 
 
 def n_test_rows(n_samples: int, test_size: float | int, name: str = "test_size") -> int:
@@ -36,15 +36,15 @@ def n_test_rows(n_samples: int, test_size: float | int, name: str = "test_size")
         If it leaves no row for training or testing.
     """
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise HyperparameterError(f"{name}: expected a fraction in (0, 1) or a row count, got {test_size!r}")
+        raise HyperparameterError(f"{name}: expected a fraction in (0, 1) or a row count, got {quoted(test_size)}")
     if isinstance(test_size, numbers.Integral):
         if test_size < 1:
-            raise HyperparameterError(f"{name}: expected a row count >= 1, got {test_size!r}")
+            raise HyperparameterError(f"{name}: expected a row count >= 1, got {quoted(test_size)}")
         n_test = int(test_size)
         shown = str(n_test)
     else:
         if not 0.0 < test_size < 1.0:
-            raise HyperparameterError(f"{name}: expected a fraction in (0, 1), got {test_size!r}")
+            raise HyperparameterError(f"{name}: expected a fraction in (0, 1), got {quoted(test_size)}")
         n_test = math.ceil(test_size * n_samples)
         shown = f"{float(test_size):g}"
     if not 1 <= n_test <= n_samples - 1:
@@ -161,5 +161,5 @@ def _apportion(class_sizes: numpy.ndarray, n_test: int) -> numpy.ndarray:
 def _generator(seed: int) -> numpy.random.Generator:
     """A fresh generator from ``seed`` (an int >= 0); HyperparameterError otherwise."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise HyperparameterError(f"seed: expected an integer >= 0, got {seed!r}")
+        raise HyperparameterError(f"seed: expected an integer >= 0, got {quoted(seed)}")
     return numpy.random.default_rng(int(seed))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numbers
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, quoted
 from ..initializers import ALIASES, INITIALIZERS
 from ..layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
 
@@ -38,6 +38,9 @@ FIELDS = {
 
 MAX_WIDTH = 2**31
 MAX_DEPTH = 64  # composites nested in composites; far beyond any real network
+#: layers in all, composites included; far beyond any real network (GPT-3 has ~1,000), and it
+#: bounds the time and memory a crafted file can take to check and build (10**6 took 40 s, 1.3 GB)
+MAX_LAYERS = 100_000
 
 
 def to_config(layer: Layer) -> dict:
@@ -76,7 +79,7 @@ def parameter_shapes(config, where: str = "architecture") -> dict[str, tuple[int
     gives ``{"0.W": (2, 3), "0.b": (3,)}``. ``where`` names the config in error messages.
     """
     shapes: dict[str, tuple[int, ...]] = {}
-    _check(config, where, "", shapes, depth=0)
+    _check(config, where, "", shapes, depth=0, counted=0)
     return shapes
 
 
@@ -94,24 +97,31 @@ def from_config(config, dtype="float32", where: str = "architecture", *, draw: b
     return _build(config, dtype, draw)
 
 
-def _check(config, where: str, prefix: str, shapes: dict, depth: int) -> None:
-    """Validate one layer's config (recursively) and record its parameters' shapes."""
+def _check(config, where: str, prefix: str, shapes: dict, depth: int, counted: int) -> int:
+    """Validate one layer's config (recursively) and record its parameters' shapes.
+
+    ``counted`` is the number of layers checked before this one; returns it with this
+    layer's and those inside it added. More than MAX_LAYERS in all is refused at once."""
     if depth > MAX_DEPTH:
         raise ModelFileError(f"{where}: layers nested more than {MAX_DEPTH} deep")
+    counted += 1
+    if counted > MAX_LAYERS:
+        raise ModelFileError(f"{where}: more than {MAX_LAYERS:,} layers in all (this is layer {counted:,}); "
+                             f"far more than any real network")
     if not isinstance(config, dict):
         raise ModelFileError(f"{where}: expected an object with a \"type\", got {_json_type(config)}")
     if "type" not in config:
         raise ModelFileError(f"{where}: missing key 'type'")
     kind = config["type"]
     if not isinstance(kind, str) or kind not in FIELDS:
-        raise ModelFileError(f"{where}.type: unknown layer type {kind!r}; expected one of {', '.join(FIELDS)}")
+        raise ModelFileError(f"{where}.type: unknown layer type {quoted(kind)}; expected one of {', '.join(FIELDS)}")
     expected = set(FIELDS[kind])
     for key in FIELDS[kind]:
         if key not in config:
             raise ModelFileError(f"{where}: missing key {key!r} for a {kind} layer")
     for key in config:
         if key != "type" and key not in expected:
-            raise ModelFileError(f"{where}: unexpected key {key!r} for a {kind} layer")
+            raise ModelFileError(f"{where}: unexpected key {quoted(key)} for a {kind} layer")
 
     if kind == "Linear":
         n_in = _width(config["n_in"], f"{where}.n_in")
@@ -119,22 +129,23 @@ def _check(config, where: str, prefix: str, shapes: dict, depth: int) -> None:
         init = config["init"]
         if not isinstance(init, str) or (init != "auto" and init not in INITIALIZERS and init not in ALIASES):
             known = ", ".join(["auto", *INITIALIZERS, *ALIASES])
-            raise ModelFileError(f"{where}.init: unknown initializer {init!r}; expected one of {known}")
+            raise ModelFileError(f"{where}.init: unknown initializer {quoted(init)}; expected one of {known}")
         shapes[prefix + "W"] = (n_in, n_out)
         shapes[prefix + "b"] = (n_out,)
     elif kind == "LeakyReLU":
         alpha = config["alpha"]
         # The comparison alone also refuses NaN and ±inf; math.isfinite would overflow on a huge JSON integer.
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha < 1:
-            raise ModelFileError(f"{where}.alpha: expected a number in [0, 1), got {alpha!r}")
+            raise ModelFileError(f"{where}.alpha: expected a number in [0, 1), got {quoted(alpha)}")
     elif kind == "Sequential":
         layers = config["layers"]
         if not isinstance(layers, list):
             raise ModelFileError(f"{where}.layers: expected a list of layers, got {_json_type(layers)}")
         for index, child in enumerate(layers):
-            _check(child, f"{where}.layers[{index}]", f"{prefix}{index}.", shapes, depth + 1)
+            counted = _check(child, f"{where}.layers[{index}]", f"{prefix}{index}.", shapes, depth + 1, counted)
     elif kind == "Residual":
-        _check(config["f"], f"{where}.f", f"{prefix}f.", shapes, depth + 1)
+        counted = _check(config["f"], f"{where}.f", f"{prefix}f.", shapes, depth + 1, counted)
+    return counted
 
 
 def _build(config: dict, dtype, draw: bool) -> Layer:
@@ -153,7 +164,7 @@ def _build(config: dict, dtype, draw: bool) -> Layer:
 
 def _width(value, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIDTH:
-        raise ModelFileError(f"{where}: expected an integer in [1, 2**31], got {value!r}")
+        raise ModelFileError(f"{where}: expected an integer in [1, 2**31], got {quoted(value)}")
     return value
 
 

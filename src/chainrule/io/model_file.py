@@ -39,7 +39,7 @@ from .. import __version__
 from ..backend import module_for, to_numpy
 from ..checks import input_width, is_json_count
 from ..data.preprocessing import Preprocessor
-from ..errors import DataError, ModelFileError
+from ..errors import DataError, ModelFileError, quoted
 from ..layers import Layer
 from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
@@ -172,6 +172,7 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
         except DataError as error:
             raise ModelFileError(f"{path}: {error}") from None
         _check_input_width(model, path)
+        _check_classes(model, path)
     # All checked: only now is a weight read.
     extras = _read_tensors(path, model, document["extra_tensors"])
     model.metadata = document["metadata"]
@@ -252,7 +253,11 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
             raise ModelFileError(f"{path}: missing tensor {name!r} (the architecture or header needs it; the file has none)")
     for name in present:
         if name not in shapes and name not in extras:
-            raise ModelFileError(f"{path}: unexpected tensor {name!r}: not a parameter of the architecture")
+            raise ModelFileError(f"{path}: unexpected tensor {quoted(name)}: not a parameter of the architecture")
+    for name in extras:  # one tensor cannot be both: save refuses such a name too
+        if name in shapes:
+            raise ModelFileError(f"{path}: extra_tensors: {name!r} has the name of a model parameter; "
+                                 f"an extra tensor needs a name of its own")
     for name, declared in extras.items():
         entry = present[name]
         if declared["dtype"] not in EXTRA_DTYPES:
@@ -289,6 +294,32 @@ def _check_input_width(model: Layer, path: PathLike) -> None:
             f"{path}: preprocessor.n_features: expected {width} (the network's input width), "
             f"got {model.preprocessor.n_features}"
         )
+
+
+def _check_classes(model: Layer, path: PathLike) -> None:
+    """``model.preprocessor.classes``, when it has some, name the network's outputs: one class per
+    output (output k is ``classes[k]``), or two classes for a single output (a binary classifier's
+    one logistic output). Otherwise predictions would fail, or name classes that are not the
+    outputs', with a message naming neither the file nor the field."""
+    classes = model.preprocessor.classes
+    outputs = _output_width(model)
+    if classes is None or outputs is None or len(classes) == outputs or (outputs == 1 and len(classes) == 2):
+        return
+    binary = " (or 2 for its one output)" if outputs == 1 else ""
+    raise ModelFileError(
+        f"{path}: preprocessor.classes: expected {outputs} classes, one per output of the network{binary}, "
+        f"got {len(classes):,}"
+    )
+
+
+def _output_width(model: Layer) -> int | None:
+    """The outputs of ``model``: the ``n_out`` of its last Linear layer (an activation or a
+    Residual after it keeps the width), or None for a network without one."""
+    last = None
+    for _, layer in model.walk():
+        if hasattr(layer, "n_out"):
+            last = layer
+    return None if last is None else last.n_out
 
 
 def _plain(value):

@@ -18,11 +18,11 @@ import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
 from ..checks import is_json_count, is_json_number
-from ..errors import HyperparameterError, ModelFileError
+from ..errors import HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
 from ..optimizers.optimizer import MAX_STEP_COUNT
-from .history import History
+from .history import MAX_HISTORY_VALUE, STOP_REASONS, History
 
 FORMAT = "chainrule-checkpoint"
 NO_VALIDATION = "none"  # the validation fingerprint of a run without a validation set
@@ -196,6 +196,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     history = _history(extra.get("history"), path)
     if history.epochs != epoch:  # save_checkpoint writes the History of the epoch it saves
         raise ModelFileError(f"{path}: checkpoint field history.epochs: expected the epoch {epoch}, got {history.epochs}")
+    _check_history_agrees(history, saved, path)
     callback_states = _field(extra, "callbacks", path, f"a list of {len(callbacks)} objects",
                              lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states))
     if len(callback_states) != len(callbacks):
@@ -373,10 +374,52 @@ def _history(saved, path) -> History:
         "initial_grad_norms": ("an object of numbers", lambda v: _is_object(v) and all(map(is_json_number, v.values()))),
         "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", _is_count),
         "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or _is_count(v)),
-        "stop_reason": ("a string", lambda v: isinstance(v, str)),
+        "stop_reason": (" or ".join(map(repr, STOP_REASONS)), lambda v: v in STOP_REASONS),
     }
     _field({"history": saved}, "history", path, "an object", _is_object)
     for key, (expected, is_valid) in checks.items():
         _field(saved, key, path, expected, is_valid, where=f"history.{key}")
+    if "partial_last_epoch" in saved:  # absent in a checkpoint written before it existed
+        _field(saved, "partial_last_epoch", path, "true or false", lambda v: isinstance(v, bool),
+               where="history.partial_last_epoch")
     return History.from_json(saved)
+
+
+def _check_history_agrees(history: History, model, path) -> None:
+    """ModelFileError naming the field unless ``history`` (of ``history.epochs`` epochs, checked
+    to be the checkpoint's) agrees with itself and with the checkpoint's ``model``: a training
+    series holds one value per epoch, a validation series (begun when validation was added on
+    resume) and a layer's gradient norms (recorded while it trained) at most that many;
+    ``best_epoch`` is one of the epochs; the gradient norms are keyed by the paths of the
+    model's layers with weights ("0", "1.f.0"; "model" for a lone layer), as cr.fit records
+    them; no value's magnitude exceeds MAX_HISTORY_VALUE. A crafted key or series used to
+    pass, then fail the plots at the end of the resumed run."""
+    epochs = history.epochs
+    for name, values in history.metrics.items():
+        exact = not name.startswith("val_")
+        if len(values) > epochs or (exact and len(values) != epochs):
+            expected = f"{epochs} values (one per epoch)" if exact else f"at most {epochs} values (one per epoch)"
+            raise ModelFileError(f"{path}: checkpoint field history.metrics.{name:.60}: expected {expected}, "
+                                 f"got {len(values)}")
+    layers = {name.rpartition(".")[0] or "model" for name in model.params if name.rpartition(".")[2] == "W"}
+    for key in ("grad_norms", "initial_grad_norms"):
+        for layer in getattr(history, key):
+            if layer not in layers:
+                raise ModelFileError(f"{path}: checkpoint field history.{key}: {quoted(layer)} is not a layer with "
+                                     f"weights of the checkpoint's network ({', '.join(sorted(layers)) or 'none'})")
+    for layer, values in history.grad_norms.items():
+        if len(values) > epochs:
+            raise ModelFileError(f"{path}: checkpoint field history.grad_norms.{layer}: expected at most {epochs} "
+                                 f"values (one per epoch), got {len(values)}")
+    if history.best_epoch is not None and not 1 <= history.best_epoch <= epochs:
+        raise ModelFileError(f"{path}: checkpoint field history.best_epoch: expected one of the epochs 1 to {epochs} "
+                             f"or null, got {history.best_epoch}")
+    series = {**{f"metrics.{name}": values for name, values in history.metrics.items()},
+              **{f"grad_norms.{layer}": values for layer, values in history.grad_norms.items()},
+              **{f"initial_grad_norms.{layer}": [value] for layer, value in history.initial_grad_norms.items()}}
+    for where, values in series.items():
+        for index, value in enumerate(values):
+            if not abs(value) <= MAX_HISTORY_VALUE:
+                raise ModelFileError(f"{path}: checkpoint field history.{where:.80}[{index}]: expected a number of "
+                                     f"magnitude at most {MAX_HISTORY_VALUE:g}, got {quoted(value)}")
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy
 
 from ..errors import DistributedError, HyperparameterError, ModelFileError
-from .checkpoint import check_checkpoint_path
+from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
 from .fingerprint import hash63
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
@@ -181,8 +181,11 @@ class Communicator(SingleProcess):
         callbacks) then loads identically on every rank. The other ranks write the bytes to
         a temporary copy, removed at the next :meth:`broadcast_parameters` (which ``fit``
         calls right after loading it), or else when this communicator is garbage-collected
-        or the process exits. A checkpoint rank 0 cannot read is a ModelFileError naming
-        ``path`` on every rank.
+        or the process exits. Rank 0 resumes from the very bytes it sent, not from a second
+        read of ``path`` (another process may replace the file in between): it returns a
+        :class:`~chainrule.training.checkpoint.CheckpointFile` named ``path`` holding them,
+        and releases the contents of a CheckpointFile ``path`` read before. A checkpoint
+        rank 0 cannot read is a ModelFileError naming ``path`` on every rank.
         """
         data, problem = None, None
         if self.is_root:
@@ -198,8 +201,22 @@ class Communicator(SingleProcess):
         buffer = data.copy() if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
         self._wait(self.world.Ibcast(buffer, root=0), "broadcasting the checkpoint")
         if self.is_root:
-            return path
+            return self._read_sent_checkpoint(path, buffer)
         return self._write_copy(Path(path).name, buffer)
+
+    def _read_sent_checkpoint(self, path, buffer: numpy.ndarray) -> CheckpointFile:
+        """Rank 0's checkpoint parsed from ``buffer``, the bytes it sent, through a temporary
+        copy as the other ranks' (the parser reads files); errors name ``path``, not the copy."""
+        if isinstance(path, CheckpointFile):
+            path.take_contents()  # an earlier read: resumed from the bytes sent instead
+            path = path.path
+        copy = self._write_copy(Path(path).name, buffer)
+        try:
+            contents = read_checkpoint(copy).take_contents()
+        except ModelFileError as error:
+            self._remove_copy()
+            raise ModelFileError(str(error).replace(str(copy), str(path))) from None
+        return CheckpointFile(path, *contents)
 
     def _write_copy(self, name: str, buffer: numpy.ndarray) -> Path:
         """Write this rank's copy of the checkpoint to a fresh temporary directory."""

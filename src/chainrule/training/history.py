@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 
 from ..errors import MissingKeyError
 
+#: The largest magnitude a saved History's value may have: far beyond any loss, metric or
+#: gradient norm of a run that did not diverge, and within what the plots can draw (their
+#: axis limits overflow near 1e300). A checkpoint holding more is refused when it is loaded.
+MAX_HISTORY_VALUE = 1e200
+STOP_REASONS = ("completed", "early_stopping", "interrupted")
+
 
 @dataclass
 class History(Mapping):
@@ -46,7 +52,13 @@ class History(Mapping):
     best_epoch : int or None
         The epoch (1-based) with the best monitored value, when early stopping ran.
     stop_reason : str
-        "completed", "early_stopping" or "interrupted".
+        "completed", "early_stopping" or "interrupted" (``STOP_REASONS``).
+
+    A checkpoint's History is checked when it is loaded (``chainrule.training.checkpoint``):
+    each training series ("loss", "accuracy"...) holds ``epochs`` values, a validation series
+    or a layer's gradient norms at most that many, ``best_epoch`` is one of the epochs, the
+    gradient norms are those of the model's layers with weights, and no value exceeds
+    ``MAX_HISTORY_VALUE`` in magnitude.
     """
 
     metrics: dict = field(default_factory=dict)

@@ -1,0 +1,137 @@
+"""Crafted files and huge values given to the commands: each is refused in one line (exit 2)
+naming the file and key, or the option, before anything large is allocated."""
+
+import contextlib
+import io
+
+import pytest
+
+from chainrule.cli import main, train as train_command
+from chainrule.io import read, save
+
+from .helpers import assert_one_line_error, call
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """The run folder of a one-epoch 4-16-3 iris run (its checkpoint and model file)."""
+    folder = tmp_path_factory.mktemp("runs") / "iris"
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(["train", "--data", "iris", "--hidden", "16", "--epochs", "1", "--patience", "0",
+                     "--quiet", "--no-plots", "--out", str(folder)])
+    assert code == 0
+    return folder
+
+
+def rewritten(source, target, change):
+    """``target``: a copy of the model file or checkpoint ``source`` whose model ``change(model)`` altered."""
+    model, tensors, extra = read(source)
+    change(model)
+    save(model, target, extra_tensors=tensors, extra_json=extra)
+    return target
+
+
+def with_config(key, value):
+    def change(model):
+        model.metadata["config"][key] = value
+    return change
+
+
+# --hidden too wide to build -------------------------------------------------------------------
+
+@pytest.mark.parametrize("options, fragment", [
+    (["--hidden", "99999999999"],
+     "--hidden: the network [4, 99999999999, 3] has 799,999,999,995 parameters (3,200,000.0 MB)"),
+    (["--hidden", "2147483647,2147483647"], "--hidden: the network [4, 2147483647, 2147483647, 3]"),
+])
+def test_a_network_larger_than_the_memory_is_refused_naming_hidden(tmp_path, capsys, options, fragment):
+    """It raised MemoryError: "internal error", exit 1."""
+    code, _, err = call(capsys, "train", "--data", "iris", *options, "--quiet", "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err, fragment, "more than this machine's")
+    assert "MB" in line
+    assert not (tmp_path / "run").exists()
+
+
+def test_hidden_widths_from_a_config_file_are_named_by_key(tmp_path, capsys):
+    (tmp_path / "wide.toml").write_text("hidden = [2147483647, 2147483647]\n")
+    code, _, err = call(capsys, "train", "--data", "iris", "--config", tmp_path / "wide.toml", "--quiet",
+                        "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{tmp_path / 'wide.toml'}: key 'hidden': the network")
+
+
+def test_a_network_whose_allocation_fails_is_refused_naming_hidden(tmp_path, capsys, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(train_command, "mlp", out_of_memory)
+    code, _, err = call(capsys, "train", "--data", "iris", "--hidden", "30000,30000", "--quiet",
+                        "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "--hidden: '30000,30000': 900,270,003 parameters (3,601.1 MB) do not fit")
+    assert not (tmp_path / "run").exists()
+
+
+# --resume of a checkpoint whose configuration was altered -------------------------------------
+
+@pytest.mark.parametrize("key, value, fragment", [
+    ("hidden", "99999999999", "metadata.config.hidden: '99999999999' differs from the checkpoint's own network, "
+                              "whose hidden widths are [16]"),
+    ("hidden", [16, 16], "metadata.config.hidden: [16, 16] differs"),
+    ("activation", "tanh", "metadata.config.activation: 'tanh' differs from the checkpoint's own network, "
+                           "whose activations are ['ReLU']"),
+])
+def test_a_checkpoint_whose_configuration_is_not_its_network_is_refused(small_run, tmp_path, capsys,
+                                                                         key, value, fragment):
+    """hidden "99999999999" was compared with the command line only, and built: MemoryError."""
+    checkpoint = rewritten(small_run / "checkpoint.safetensors", tmp_path / "ck.safetensors", with_config(key, value))
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{checkpoint}: {fragment}")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_checkpoint_whose_configuration_agrees_with_its_network_resumes(small_run, tmp_path, capsys):
+    checkpoint = rewritten(small_run / "checkpoint.safetensors", tmp_path / "ck.safetensors",
+                           with_config("activation", ["relu"]))
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet", "--no-plots",
+                        "--out", tmp_path / "run")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("value", ["a string", [1, 2], 5])
+def test_a_checkpoint_configuration_that_is_no_table_is_refused(small_run, tmp_path, capsys, value):
+    """It was an internal error: 'str' object has no attribute 'items'."""
+    def change(model):
+        model.metadata["config"] = value
+    checkpoint = rewritten(small_run / "checkpoint.safetensors", tmp_path / "ck.safetensors", change)
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{checkpoint}: metadata.config: expected a table")
+
+
+# evaluate/predict of a model file whose saved split is not one train writes -----------------------
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("seed", "abc", "metadata.config.seed: expected an integer >= 0, got 'abc'"),
+    ("seed", -5, "metadata.config.seed: expected an integer >= 0, got -5"),
+    ("seed", 1.5, "metadata.config.seed: expected an integer >= 0, got 1.5"),
+    ("seed", "a" * 10**5, "metadata.config.seed: expected an integer >= 0, got 'aaaa"),
+    ("test_size", "0.2", "metadata.config.test_size: expected a fraction in (0, 1), got '0.2'"),
+    ("test_size", 0, "metadata.config.test_size: expected a fraction in (0, 1), got 0"),
+    ("test_size", None, "metadata.config.test_size: expected a fraction in (0, 1), got None"),
+])
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_a_saved_split_value_train_would_refuse_is_named_by_file_and_key(small_run, tmp_path, capsys, command,
+                                                                          key, value, expected):
+    """They were named as the option (`seed: expected an integer >= 0, got 'abc'`), without the file."""
+    model = rewritten(small_run / "model.safetensors", tmp_path / "model.safetensors", with_config(key, value))
+    code, _, err = call(capsys, command, model, "iris")
+    line = assert_one_line_error(code, err, f"{model}: {expected}")
+    assert len(line) < 400
+
+
+def test_a_checkpoint_whose_gradient_norms_name_no_layer_is_refused_before_training(small_run, tmp_path, capsys):
+    """It trained, then failed drawing gradient_flow.png, leaving a half-written run folder."""
+    model, tensors, extra = read(small_run / "checkpoint.safetensors")
+    extra["history"]["grad_norms"]["../../x"] = [1.0]
+    checkpoint = tmp_path / "ck.safetensors"
+    save(model, checkpoint, extra_tensors=tensors, extra_json=extra)
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{checkpoint}: checkpoint field history.grad_norms: '../../x' is not a layer")
+    assert not (tmp_path / "run").exists()
