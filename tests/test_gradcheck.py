@@ -292,8 +292,16 @@ def test_nothing_frozen_skips_nothing():
     assert report.skipped == {} and "Skipped" not in str(report)
 
 
-def test_a_model_with_nothing_trainable_is_refused():
+def test_a_model_with_nothing_trainable_checks_the_input_gradient_alone():
     model, X, y = model_and_data()
     model.trainable = False
-    with pytest.raises(cr.HyperparameterError, match="no trainable parameters"):
-        cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy())
+    report = cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy())
+    assert list(report.errors) == ["input"] and report.passed(1e-6)
+    assert sorted(report.skipped) == ["0.W", "0.b", "2.W", "2.b"]
+
+
+def test_a_model_with_nothing_trainable_and_no_input_check_is_refused():
+    model, X, y = model_and_data()
+    model.trainable = False
+    with pytest.raises(cr.HyperparameterError, match="no trainable parameters.*check_input is False"):
+        cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy(), check_input=False)

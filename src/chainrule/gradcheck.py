@@ -146,7 +146,9 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     ------
     HyperparameterError
         When ``model`` is not a Layer, ``max_checks`` is not a positive int, or the model has
-        parameters but every one is frozen.
+        parameters but every one is frozen and ``check_input`` is False (nothing to check;
+        with ``check_input``, ∂L/∂x is checked through the frozen layers, as PyTorch's
+        gradcheck checks inputs whatever the parameters' ``requires_grad``).
 
     Examples
     --------
@@ -161,9 +163,10 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     if max_checks is not None:
         max_checks = positive_int(max_checks, "max_checks")
     frozen = model.frozen_parameters
-    if frozen and model.n_trainable_parameters == 0:
+    if frozen and model.n_trainable_parameters == 0 and not check_input:
         raise HyperparameterError("model: no trainable parameters: every layer is frozen, so no parameter "
-                                  "gradient is computed; set trainable=True on the layers to check")
+                                  "gradient is computed, and check_input is False: nothing to check; set "
+                                  "trainable=True on the layers or check_input=True")
     loss = get_loss(loss)
     eps = positive(eps, "eps")
     rng = as_generator(seed)

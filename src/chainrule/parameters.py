@@ -25,8 +25,8 @@ from .errors import DTypeError, HyperparameterError, MissingKeyError, ShapeError
 class TrainableVersion:
     """A counter of changes to which parameters are trainable, for what is cached from them.
 
-    ``Layer.trainable``'s setter adds 1 (so does making a layer, which may then replace
-    another in a model's list of layers). A cache of what is frozen (a Sequential's first
+    ``Layer.trainable``'s setter adds 1, and so do making a layer (it may then replace another
+    in a model's list of layers) and rebuilding a flat buffer (a layer was replaced). A cache of what is frozen (a Sequential's first
     layer to backpropagate into, the trainable runs of a flat buffer) records ``number`` when
     it is computed and is computed again once ``number`` differs: one comparison per step.
     """
@@ -188,6 +188,10 @@ def flatten(model) -> FlatParameters:
         views.append((layer, name, theta_view, grad_view))
         start = where.stop
     model._flat = FlatParameters(theta, grad, names, slices, views)
+    # A rebuild means a layer holding parameters was added, removed or replaced: what was
+    # cached about which parameters are frozen (Sequential's first layer to backpropagate
+    # into, a composite's has_trainable_parameters) is computed again.
+    TrainableVersion.number += 1
     return model._flat
 
 

@@ -321,3 +321,38 @@ def test_training_the_model_after_training_a_slice_updates_the_shared_layers():
     assert model.params["0.W"] is model[0].params["W"] and base.params["0.W"] is model.params["0.W"]
     assert not np.array_equal(model.params["0.W"], trained_by_slice)
     assert np.shares_memory(model.params["0.W"], flat.theta)
+
+
+def test_an_item_can_be_replaced_as_in_pytorch_without_a_redraw():
+    model = cr.mlp([4, 8, 3], seed=0)
+    head = cr.Linear(8, 5, seed=1)
+    drawn = head.params["W"].copy()
+    model[-1] = head
+    assert model[2] is head and head.path == "2"
+    np.testing.assert_array_equal(model.params["2.W"], drawn)
+    assert model(np.zeros((2, 4), dtype=np.float32)).shape == (2, 5)
+
+
+@pytest.mark.parametrize("value, match", [("relu", "expected a chainrule Layer, got str"),
+                                          (None, "expected a chainrule Layer, got NoneType")])
+def test_an_item_must_be_a_layer(value, match):
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(cr.HyperparameterError, match=match):
+        model[0] = value
+
+
+def test_an_item_already_in_the_model_is_refused_and_the_model_is_unchanged():
+    model = cr.mlp([4, 8, 3], seed=0)
+    first = model[0]
+    with pytest.raises(cr.HyperparameterError, match="same object"):
+        model[2] = first
+    assert model[2] is not first and isinstance(model[2], cr.Linear)
+
+
+def test_items_can_be_deleted_and_the_paths_follow():
+    model = cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 8), cr.ReLU(), cr.Linear(8, 3), seed=0)
+    del model[1:3]
+    assert [layer.path for layer in model.layers] == ["0", "1", "2"]
+    assert sorted(model.params) == ["0.W", "0.b", "2.W", "2.b"]
+    with pytest.raises(cr.HyperparameterError, match="expected an int or a slice, got str"):
+        del model["0"]

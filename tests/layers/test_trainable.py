@@ -190,3 +190,24 @@ def test_a_layer_inserted_at_the_front_is_backpropagated_into():
     model.layers[:0] = [front, tanh]
     forward_backward(model)
     assert front.calls == [False] and model[2].calls == [True]
+
+
+def test_a_layer_made_earlier_swapped_in_for_a_frozen_one_is_backpropagated_into():
+    model = counting_model()
+    spare = CountingLinear(4, 6, seed=2)  # made before the freezing: no new layer is made after it
+    model[0].trainable = False
+    forward_backward(model)
+    assert model.first_to_backpropagate() == 2
+    model.layers[0] = spare  # as many layers as before, the flags unchanged since
+    forward_backward(model)
+    assert spare.calls == [False] and model.first_to_backpropagate() == 0
+
+
+def test_swapping_a_frozen_and_a_trainable_layer_moves_where_backward_stops():
+    model = cr.Sequential(CountingLinear(4, 4), cr.ReLU(), CountingLinear(4, 4), cr.ReLU(), CountingLinear(4, 3))
+    model[0].trainable = False
+    forward_backward(model)
+    model.layers[0], model.layers[2] = model.layers[2], model.layers[0]  # the frozen one is now in the middle
+    model[0].calls.clear()
+    forward_backward(model)
+    assert model[0].calls == [False] and model.first_to_backpropagate() == 0

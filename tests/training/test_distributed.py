@@ -178,7 +178,7 @@ def test_ranks_given_different_data_or_arguments_all_raise_the_same_error_naming
         "momentum": "(the optimizer is SGD(momentum=0.9, nesterov=False, weight_decay=0.0, schedule=None) on rank 0 "
                     "but SGD(momentum=0.5, nesterov=False, weight_decay=0.0, schedule=None) on rank 1)",
         "dtype": "(the model's dtype is float64 on rank 0 but float32 on rank 1; X on rank 1 differs",
-        "architecture": "(the architecture on rank 1 differs from rank 0's)",
+        "architecture": "(the architecture (layers, shapes, frozen layers) on rank 1 differs from rank 0's)",
     }
     for case, fragment in expected.items():
         assert messages[case].startswith("the 2 processes were not given the same data and arguments ("), messages[case]
@@ -408,9 +408,9 @@ def test_architectures_with_equal_parameter_counts_are_told_apart_but_not_their_
     X, y = script.data(40)
     narrow, deep = cr.mlp([5, 2, 3], seed=0), cr.mlp([5, 2, 1, 3], seed=0)
     assert narrow.n_parameters == deep.n_parameters == 21
-    assert problems(fingerprint(narrow, X, y), fingerprint(deep, X, y)) == "the architecture on rank 1 differs from rank 0's"
+    assert problems(fingerprint(narrow, X, y), fingerprint(deep, X, y)) == "the architecture (layers, shapes, frozen layers) on rank 1 differs from rank 0's"
     relu, tanh = cr.mlp([5, 4, 3], "relu", seed=0), cr.mlp([5, 4, 3], "tanh", seed=0)
-    assert problems(fingerprint(relu, X, y), fingerprint(tanh, X, y)) == "the architecture on rank 1 differs from rank 0's"
+    assert problems(fingerprint(relu, X, y), fingerprint(tanh, X, y)) == "the architecture (layers, shapes, frozen layers) on rank 1 differs from rank 0's"
     other_weights = cr.mlp([5, 4, 3], "relu", seed=1)  # rank 0's weights are sent to every rank
     assert problems(fingerprint(relu, X, y), fingerprint(other_weights, X, y)) == ""
 
@@ -418,7 +418,7 @@ def test_architectures_with_equal_parameter_counts_are_told_apart_but_not_their_
         return fingerprint(cr.Sequential(cr.Linear(5, 3), kind(), seed=0), X, y)
 
     assert problems(custom(Doubled), custom(Doubled)) == ""
-    assert problems(custom(Doubled), custom(Halved)) == "the architecture on rank 1 differs from rank 0's"
+    assert problems(custom(Doubled), custom(Halved)) == "the architecture (layers, shapes, frozen layers) on rank 1 differs from rank 0's"
 
 
 def test_with_a_users_layer_in_the_model_the_other_layers_settings_are_still_compared():
@@ -432,7 +432,7 @@ def test_with_a_users_layer_in_the_model_the_other_layers_settings_are_still_com
     base = fingerprint(model(), X, y)
     assert problems(base, fingerprint(model(), X, y)) == ""
     for changed in [model(alpha=0.2), model(init="he_normal"), model(inner_alpha=0.2)]:
-        assert problems(base, fingerprint(changed, X, y)) == "the architecture on rank 1 differs from rank 0's"
+        assert problems(base, fingerprint(changed, X, y)) == "the architecture (layers, shapes, frozen layers) on rank 1 differs from rank 0's"
 
 
 def test_the_loss_is_named_with_its_settings_in_any_order():

@@ -82,3 +82,32 @@ def test_unfreezing_trains_the_whole_model_again():
     cr.fit(model, X, y, epochs=1, verbose=0)
     assert not np.array_equal(model.params["0.W"], base)
 
+
+
+def test_resuming_needs_the_same_layers_frozen(tmp_path):
+    X, y = data()
+    model = base_and_head()
+    model[:-1].trainable = False
+    checkpoint = tmp_path / "run.safetensors"
+    cr.fit(model, X, y, epochs=1, verbose=0, seed=0, checkpoint=checkpoint)
+
+    unfrozen = base_and_head()
+    with pytest.raises(cr.ModelFileError, match=r"parameter '0.W' was frozen in the checkpoint's run but is "
+                                                r"trainable in the model"):
+        cr.fit(unfrozen, X, y, epochs=2, verbose=0, seed=0, resume=checkpoint)
+    more = base_and_head()
+    more.trainable = False
+    more[-1].trainable = True
+    more[0].trainable = True
+    with pytest.raises(cr.ModelFileError, match=r"parameter '0.W' was frozen in the checkpoint's run"):
+        cr.fit(more, X, y, epochs=2, verbose=0, seed=0, resume=checkpoint)
+    first_only = base_and_head()
+    first_only[0].trainable = False
+    cr.fit(first_only, X, y, epochs=1, verbose=0, seed=0, checkpoint=tmp_path / "first.safetensors")
+    with pytest.raises(cr.ModelFileError, match=r"parameter '2.W' is frozen in the model but was trained"):
+        cr.fit(model, X, y, epochs=2, verbose=0, seed=0, resume=tmp_path / "first.safetensors")
+
+    same = base_and_head()
+    same[:-1].trainable = False
+    cr.fit(same, X, y, epochs=2, verbose=0, seed=0, resume=checkpoint)  # resumes
+    np.testing.assert_array_equal(same.params["0.W"], base_and_head().params["0.W"])

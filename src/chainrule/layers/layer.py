@@ -34,8 +34,8 @@ and error messages.
 
 A layer's ``trainable`` flag (default True) freezes it for fine-tuning, as PyTorch's
 ``requires_grad_(False)`` and Keras' ``layer.trainable = False`` do: the gradients of a frozen
-layer's parameters are neither computed nor used, so optimizers (and ``cr.fit``) leave them
-as they are. Model files and weights files do not record it: a loaded model is all trainable.
+layer's parameters are not used (Linear does not compute them), so optimizers (and ``cr.fit``)
+leave them as they are. Model files and weights files do not record it: a loaded model is all trainable.
 
 A model lives on one device: its parameters and gradients are NumPy arrays ("cpu") or CuPy
 arrays ("cuda"), and ``model.to(device)`` moves them all. ``forward`` and ``backward`` take

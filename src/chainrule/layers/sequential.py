@@ -64,8 +64,8 @@ class Sequential(Layer):
     (5, 3)
     """
 
-    # (TrainableVersion.number, len(layers), first_to_backpropagate's answer) when last computed
-    _first_cache = (-1, 0, 0)
+    # (TrainableVersion.number, a copy of layers, first_to_backpropagate's answer) when last computed
+    _first_cache = (-1, None, 0)
 
     def __init__(self, *layers: Layer, seed=None) -> None:
         super().__init__()
@@ -121,14 +121,15 @@ class Sequential(Layer):
         frozen; the last layer when nothing is trainable): a backward without ``input_grad``
         calls the layers from the last down to this one, this one with ``input_grad=False``.
 
-        Cached until some layer's ``trainable`` is set again, a layer is made (it may replace
-        one in ``layers``) or the number of layers changes: two comparisons per step.
+        Cached until some layer's ``trainable`` is set again, a layer is made, a flat buffer is
+        rebuilt, or ``layers`` holds other objects (one replaced, swapped, added or removed):
+        a version comparison and a comparison of the layers' identities per step.
         """
-        version, n_layers, first = self._first_cache
-        if version != TrainableVersion.number or n_layers != len(self.layers):
+        version, layers, first = self._first_cache
+        if version != TrainableVersion.number or layers != self.layers:  # Layer has no __eq__: identities
             trainable = [index for index, layer in enumerate(self.layers) if layer.has_trainable_parameters()]
             first = trainable[0] if trainable else max(len(self.layers) - 1, 0)
-            self._first_cache = (TrainableVersion.number, len(self.layers), first)
+            self._first_cache = (TrainableVersion.number, list(self.layers), first)
         return first
 
     def __len__(self) -> int:
@@ -137,9 +138,11 @@ class Sequential(Layer):
     def __getitem__(self, index):
         """``model[i]`` is layer i; ``model[i:j]`` a Sequential of the same layer objects
         (shared, not copied, as PyTorch's ``nn.Sequential`` slices), so that
-        ``model[:-1].trainable = False`` freezes all but the last layer. A slice keeps the
-        layers' paths (error messages name them by their place in this model) and draws
-        nothing. An index out of range raises IndexError, another type HyperparameterError.
+        ``model[:-1].trainable = False`` freezes all but the last layer. A slice draws
+        nothing; its ``params`` and ``summary()`` number its layers from 0 (as PyTorch's
+        slices do), while each layer keeps its ``path`` in this model, by which error
+        messages name it. An index out of range raises IndexError, another type
+        HyperparameterError.
         """
         if isinstance(index, slice):
             part = Sequential()  # empty, then given the layers themselves: no redraw, no new paths
@@ -148,6 +151,31 @@ class Sequential(Layer):
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
             raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
         return self.layers[index]
+
+    def __setitem__(self, index, layer: Layer) -> None:
+        """``model[i] = layer`` puts ``layer`` in place of layer i (PyTorch's way to swap a head),
+        as it is: nothing is redrawn. ``layer`` must be a chainrule Layer not already in this
+        model (HyperparameterError, and the model is left as it was); ``i`` an int."""
+        if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
+            raise HyperparameterError(f"Sequential index: expected an int, got {type(index).__name__}")
+        if not isinstance(layer, Layer):
+            raise HyperparameterError(f"Sequential[{index}]: expected a chainrule Layer, got {type(layer).__name__}")
+        check_initialized(layer, f"Sequential[{index}]")
+        replaced = self.layers[index]
+        self.layers[index] = layer
+        try:
+            check_each_layer_once(list(self.walk()))
+        except HyperparameterError:
+            self.layers[index] = replaced
+            raise
+        self.set_path(self.path)
+
+    def __delitem__(self, index) -> None:
+        """``del model[i]`` (or a slice) removes layers, as PyTorch's ``nn.Sequential`` does."""
+        if isinstance(index, bool) or not isinstance(index, (int, numpy.integer, slice)):
+            raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
+        del self.layers[index]
+        self.set_path(self.path)
 
     def __repr__(self) -> str:
         inner = ",\n".join("  " + repr(layer).replace("\n", "\n  ") for layer in self.layers)

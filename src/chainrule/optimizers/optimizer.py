@@ -224,7 +224,9 @@ class Optimizer:
         trainable is stepped too: nothing changes but t, which advances as at every step (a
         schedule counts it). A parameter unfrozen later starts from its state as it was
         (zeros if it was never trained); Adam's bias correction then uses the optimizer's t,
-        not the parameter's own count of steps as PyTorch's does. An optimizer subclass that
+        not the parameter's own count of steps as PyTorch's does, so its first steps are
+        larger than a fresh Adam's (about 1.4–3× lr after 200 frozen steps): make a new
+        optimizer after unfreezing. An optimizer subclass that
         overrides ``update`` instead of ``rule`` steps the whole of θ and cannot skip frozen
         parameters: HyperparameterError when some are frozen.
         """

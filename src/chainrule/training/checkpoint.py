@@ -120,6 +120,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
         "history": history.to_json(),
         "callbacks": callback_states,
         "validation": validation,
+        "frozen": model.frozen_parameters,
     }
     save(model, path, extra_tensors=tensors, extra_json=extra)
 
@@ -174,6 +175,10 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     (resuming would train on former validation rows, or compare scores of two validation
     sets). None skips that check, as does a checkpoint written before the field existed.
 
+    The model must freeze the parameters the checkpoint's run froze (``layer.trainable``,
+    which the checkpoint records as ``frozen``; one written before the field existed froze
+    none): resuming with other layers frozen would train another run than the one saved.
+
     ``path`` may be a :class:`CheckpointFile` (from :func:`read_checkpoint`): its contents are
     taken and restored, and the file is not read again (unless they were taken before).
     """
@@ -185,6 +190,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
                                   _is_validation_fingerprint)
         if validation is not None:
             _check_validation(saved_validation, validation, path)
+    _check_frozen(extra.get("frozen", []), model, path)
     epoch = _field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", _is_count)
     saved_optimizer = _field(extra, "optimizer", path, "an object with \"type\" and \"t\"", _is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
@@ -221,6 +227,26 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = extra["rng"]
     return history, epoch
+
+
+def _check_frozen(saved_frozen, model, path) -> None:
+    """The model freezes the parameters the checkpoint's run froze (``saved_frozen``, its
+    ``frozen`` field), else ModelFileError naming the file and the first parameter frozen in
+    one and not the other."""
+    if not isinstance(saved_frozen, list) or not all(isinstance(name, str) for name in saved_frozen):
+        raise ModelFileError(f"{path}: checkpoint field frozen: expected a list of parameter names, "
+                             f"got {quoted(saved_frozen)}")
+    frozen = model.frozen_parameters
+    if set(saved_frozen) == set(frozen):
+        return
+    only_saved = [name for name in saved_frozen if name not in frozen]
+    if only_saved:
+        name, how = only_saved[0], "was frozen in the checkpoint's run but is trainable in the model"
+    else:
+        name, how = next(name for name in frozen if name not in saved_frozen), "is frozen in the model but was " \
+            "trained in the checkpoint's run"
+    raise ModelFileError(f"{path}: parameter {quoted(name)} {how}; freeze the same layers (layer.trainable = False) "
+                         f"as the checkpoint's run to resume it (frozen there: {quoted(saved_frozen)})")
 
 
 def _check_model(saved, model, path) -> None:
