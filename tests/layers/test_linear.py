@@ -169,7 +169,8 @@ def test_trained_weights_are_kept_when_re_nested():
 def test_a_sequential_seed_still_redraws_everything():
     layer = cr.Linear(4, 2)
     layer.own_params["W"][...] = 1
-    model = cr.Sequential(layer, cr.ReLU(), seed=5)
+    with pytest.warns(cr.ChainruleWarning, match="layer '0', changed since drawn"):
+        model = cr.Sequential(layer, cr.ReLU(), seed=5)
     expected = cr.Sequential(cr.Linear(4, 2, init="he_normal"), cr.ReLU(), seed=5)
     np.testing.assert_array_equal(model[0].own_params["W"], expected[0].own_params["W"])
 
@@ -182,7 +183,8 @@ def test_a_layer_made_without_a_draw_holds_zeros_and_is_never_redrawn():
     cr.Sequential(layer, cr.ReLU())
     np.testing.assert_array_equal(layer.own_params["W"], np.full((4, 3), 2, dtype=np.float32))
     assert layer.resolved_init == "he_normal"
-    cr.Sequential(layer, cr.ReLU(), seed=0)  # an explicit seed still draws it
+    with pytest.warns(cr.ChainruleWarning, match="layer '0'"):  # an explicit seed still draws it, and says so
+        cr.Sequential(layer, cr.ReLU(), seed=0)
     np.testing.assert_array_equal(layer.own_params["W"], cr.Linear(4, 3, init="he_normal", seed=0).own_params["W"])
 
 

@@ -193,7 +193,8 @@ def test_weights_are_those_of_earlier_versions():
 
 
 def test_a_seed_draws_each_weight_once_after_the_layers_own_draw(monkeypatch):
-    # Sequential(seed=...) redraws everything, so "auto" must not compare and redraw first.
+    # Sequential(seed=...) redraws everything, so "auto" must not redraw first: one replay of
+    # the layer's own draw (to warn if its weights changed since), then the seeded draw.
     import chainrule.layers.linear as linear_module
 
     draws = []
@@ -207,7 +208,7 @@ def test_a_seed_draws_each_weight_once_after_the_layers_own_draw(monkeypatch):
     layer = cr.Linear(4, 3)
     draws.clear()
     cr.Sequential(layer, cr.ReLU(), seed=0)
-    assert draws == ["he_normal"]
+    assert draws == ["glorot_uniform", "he_normal"]
 
 
 def test_a_bad_seed_leaves_the_layers_as_they_were():
@@ -356,3 +357,23 @@ def test_items_can_be_deleted_and_the_paths_follow():
     assert sorted(model.params) == ["0.W", "0.b", "2.W", "2.b"]
     with pytest.raises(cr.HyperparameterError, match="expected an int or a slice, got str"):
         del model["0"]
+
+
+def test_a_seed_over_trained_weights_warns_naming_the_layers():
+    model = cr.mlp([4, 8, 8, 3], seed=0)
+    model.params["2.W"][0, 0] += 1  # as training changes them
+    with pytest.warns(cr.ChainruleWarning, match=r"the weights of layer '1.0', changed since drawn .* without seed="):
+        cr.Sequential(model[0], cr.Sequential(model[2], model[3]), cr.Linear(8, 3), seed=1)
+
+
+def test_a_seed_over_loaded_weights_warns(tmp_path):
+    cr.save(cr.mlp([4, 8, 3], seed=0), tmp_path / "m.safetensors")
+    loaded = cr.load(tmp_path / "m.safetensors")
+    with pytest.warns(cr.ChainruleWarning, match=r"layer '0'"):
+        cr.Sequential(*loaded.layers[:-1], cr.Linear(8, 5), seed=1)
+
+
+def test_a_seed_over_freshly_drawn_layers_does_not_warn(recwarn):
+    cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3, init="he_normal"), seed=0)
+    cr.mlp([4, 8, 3], ["tanh"], seed=0)
+    assert not [w for w in recwarn if issubclass(w.category, cr.ChainruleWarning)]

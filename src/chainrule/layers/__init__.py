@@ -98,7 +98,8 @@ def mlp(sizes, activation: str | list[str] | tuple[str, ...] = "relu", *, init: 
         _check_activation_name(output_activation, "output_activation")
     layers = []
     for n_in, n_out, name in zip(sizes, sizes[1:], [*hidden_activations, output_activation]):
-        layers.append(Linear(n_in, n_out, init=init, dtype=dtype))
+        # With a seed, Sequential draws every weight right after: no draw here (nor its waste).
+        layers.append(Linear(n_in, n_out, init=init, dtype=dtype, _draw=seed is None))
         if name is not None:
             layers.append(activation_layer(name))
     return Sequential(*layers, seed=seed)

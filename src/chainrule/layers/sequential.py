@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy
 
 from ..backend import Array
-from ..errors import HyperparameterError
+from ..errors import ChainruleWarning, HyperparameterError
 from ..initializers import as_generator
 from ..parameters import TrainableVersion, check_each_layer_once
 from .layer import Layer, check_initialized
@@ -46,7 +48,10 @@ class Sequential(Layer):
         Each layer object may appear only once in the whole model (nested blocks included).
     seed : None, int or numpy.random.Generator
         When given, every parameter inside is drawn afresh from this one seed, in path
-        order, so the whole model is reproducible from one number.
+        order, so the whole model is reproducible from one number. A Linear layer whose
+        weights are no longer its initial draw (trained, loaded or assigned) is redrawn too,
+        with a ChainruleWarning naming it: build the Sequential without ``seed`` to keep
+        pretrained weights (``cr.Sequential(*pretrained.layers[:-1], head)``).
 
     Raises
     ------
@@ -84,6 +89,7 @@ class Sequential(Layer):
                 layer.use_auto_init(following.preferred_init, redraw=rng is None)
         self.set_path(self.path)
         if rng is not None:
+            _warn_of_redrawn_weights(self)
             self.initialize(rng)
 
     def children(self) -> list[tuple[str, Layer]]:
@@ -180,3 +186,26 @@ class Sequential(Layer):
     def __repr__(self) -> str:
         inner = ",\n".join("  " + repr(layer).replace("\n", "\n  ") for layer in self.layers)
         return f"Sequential(\n{inner}\n)"
+
+
+def _warn_of_redrawn_weights(model: Sequential) -> None:
+    """ChainruleWarning naming the Linear layers inside ``model`` whose weights a seeded draw
+    would replace although they are no longer their initial draw (trained, loaded, assigned).
+
+    A layer never drawn (``cr.load``'s, or ``cr.mlp``'s, which the seed draws first) counts as
+    changed only when it holds a non-zero weight.
+    """
+    changed = []
+    for prefix, layer in model.walk():
+        if not isinstance(layer, Linear):
+            continue
+        if layer._draw_record is None:
+            if any(bool(array.any()) for array in layer.own_params.values()):
+                changed.append(prefix.rstrip("."))
+        elif not layer._still_drawn():
+            changed.append(prefix.rstrip("."))
+    if changed:
+        warnings.warn(ChainruleWarning(
+            f"Sequential(seed=...) draws every weight afresh, so the weights of layer{'s' if len(changed) > 1 else ''} "
+            f"{', '.join(map(repr, changed))}, changed since drawn (trained, loaded or assigned), are replaced; "
+            f"to keep them, build the Sequential without seed="), stacklevel=3)
