@@ -73,3 +73,17 @@ def test_routines_that_disagree_with_numpy_are_not_used():
 
     routines = {(name, numpy.dtype(dtype)): does_nothing for name in ("axpy", "axpby") for dtype in DTYPES}
     assert not cpu_blas._agrees_with_numpy(routines)
+
+
+def test_set_threads_sizes_numpys_own_blas():
+    before = cpu_blas.threads()
+    if before is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS here: its threads cannot be set")
+    try:
+        assert cpu_blas.set_threads(1)
+        assert cpu_blas.threads() == 1
+        threadpoolctl = pytest.importorskip("threadpoolctl")
+        numpys = [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if "numpy" in pool["filepath"]]
+        assert numpys == [1] or (not numpys and numpy_blas_name() != "scipy-openblas")  # NumPy's pool, not SciPy's
+    finally:
+        cpu_blas.set_threads(before)

@@ -19,6 +19,10 @@ dependencies) or the found one fails a check against NumPy on a small vector,
 The symbol names tried, with the integer width they take: ``scipy_cblas_saxpy64_``
 (the scipy-openblas64 inside NumPy's wheels, 64-bit), ``cblas_saxpy64_`` (an OpenBLAS
 built with a 64-bit suffix), ``cblas_saxpy`` (standard CBLAS, 32-bit).
+
+:func:`set_threads` and :func:`threads` size that BLAS's thread pool (OpenBLAS's
+``openblas_set_num_threads``, under the same three spellings), as a distributed run's ranks
+that share a machine's cores need (see chainrule.training.distributed).
 """
 
 from __future__ import annotations
@@ -30,18 +34,27 @@ import numpy
 
 _CANDIDATES = (("scipy_cblas_{}64_", ctypes.c_int64), ("cblas_{}64_", ctypes.c_int64), ("cblas_{}", ctypes.c_int))
 _PREFIX = {numpy.dtype(numpy.float32): "s", numpy.dtype(numpy.float64): "d"}
+_THREAD_FUNCTIONS = ("scipy_openblas_{}_num_threads64_", "openblas_{}_num_threads64_", "openblas_{}_num_threads")
 
 
 @functools.cache
-def _routines() -> dict | None:
-    """{(name, dtype): ctypes function} for axpy, axpby and asum in float32 and float64, or None."""
+def _numpy_library() -> ctypes.CDLL | None:
+    """NumPy's extension module as a library, through which its BLAS's symbols are found; None if unloadable."""
     try:
         from numpy._core import _multiarray_umath as extension  # NumPy ≥ 2
     except ImportError:  # pragma: no cover - NumPy 1.x
         from numpy.core import _multiarray_umath as extension
     try:
-        library = ctypes.CDLL(extension.__file__)
+        return ctypes.CDLL(extension.__file__)
     except OSError:  # pragma: no cover - a NumPy without a loadable extension file
+        return None
+
+
+@functools.cache
+def _routines() -> dict | None:
+    """{(name, dtype): ctypes function} for axpy, axpby and asum in float32 and float64, or None."""
+    library = _numpy_library()
+    if library is None:  # pragma: no cover - see _numpy_library
         return None
     for pattern, integer in _CANDIDATES:
         found = {}
@@ -116,4 +129,33 @@ def axpby(a: float, x: numpy.ndarray, b: float, y: numpy.ndarray) -> bool:
     if routines is None or not _usable(x, y):
         return False
     routines["axpby", x.dtype](x.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
+    return True
+
+
+@functools.cache
+def _thread_functions() -> tuple | None:
+    """(set, get) of OpenBLAS's thread count in NumPy's BLAS, or None where it has none (another BLAS)."""
+    library = _numpy_library()
+    for pattern in _THREAD_FUNCTIONS if library is not None else ():
+        setter, getter = (getattr(library, pattern.format(verb), None) for verb in ("set", "get"))
+        if setter is not None and getter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], None  # an int in every OpenBLAS, also the 64-bit ones
+            getter.argtypes, getter.restype = [], ctypes.c_int
+            return setter, getter
+    return None
+
+
+def threads() -> int | None:
+    """The threads NumPy's BLAS multiplies matrices with, or None where it cannot be told (not OpenBLAS)."""
+    functions = _thread_functions()
+    return None if functions is None else functions[1]()
+
+
+def set_threads(count: int) -> bool:
+    """Make NumPy's BLAS use ``count`` threads from now on (for every later call, in this process);
+    False (and nothing changed) where it cannot be set: a NumPy built on another BLAS than OpenBLAS."""
+    functions = _thread_functions()
+    if functions is None:
+        return False
+    functions[0](count)
     return True

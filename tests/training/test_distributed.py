@@ -17,7 +17,9 @@ import numpy
 import pytest
 
 import chainrule as cr
-from chainrule.training.distributed import Communicator, SingleProcess, fingerprint_row
+from chainrule import cpu_blas
+from chainrule.training import distributed
+from chainrule.training.distributed import THREAD_VARIABLES, Communicator, SingleProcess, fingerprint_row
 from chainrule.training.fingerprint import run_fingerprint, setting_text
 
 from . import distributed_script as script
@@ -203,10 +205,12 @@ def rank_zero_of(size, *others):
     return comm
 
 
-def fingerprint(model, X, y, X_val=None, y_val=None, *, weights=None, optimizer="adam", lr=None, loss=None):
+def fingerprint(model, X, y, X_val=None, y_val=None, *, weights=None, optimizer="adam", lr=None, loss=None,
+                callbacks=()):
     """run_fingerprint of a fit with batch_size 8, 2 epochs and seed 0 (cross-entropy unless ``loss``)."""
     loss = cr.SoftmaxCrossEntropy() if loss is None else loss
-    return run_fingerprint(model, X, y, X_val, y_val, 8, 2, 0, weights, loss=loss, optimizer=optimizer, lr=lr)
+    return run_fingerprint(model, X, y, X_val, y_val, 8, 2, 0, weights, loss=loss, optimizer=optimizer, lr=lr,
+                           callbacks=callbacks)
 
 
 def test_a_rank_without_validation_data_sends_a_row_of_the_same_length_that_differs():
@@ -352,6 +356,32 @@ def test_runs_that_differ_only_in_lr_have_different_fingerprints_naming_lr():
     assert problems(base, other) == "lr is 0.01 on rank 0 but 0.02 on rank 1"
     made = fingerprint(model, X, y, optimizer=cr.Adam(model, lr=0.03))
     assert problems(base, made) == "lr is 0.01 on rank 0 but 0.03 on rank 1"
+
+
+class Recorder(cr.Callback):
+    """A user's callback: compared by the constructor arguments it keeps under their names."""
+
+    def __init__(self, every, label="run"):
+        self.every, self.label = every, label
+
+
+def test_the_callbacks_are_compared_by_type_and_settings():
+    """EarlyStopping(patience=1) on rank 0 alone trained silently: rank 0 stopped and restored
+    an earlier epoch's weights while its last decision was OR-ed with the others', so the
+    ranks ended with different weights."""
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    early = fingerprint(model, X, y, callbacks=[cr.EarlyStopping(1)])
+    assert problems(early, fingerprint(model, X, y, callbacks=[cr.EarlyStopping(1)])) == ""
+    assert problems(early, fingerprint(model, X, y)) == (
+        "the list of callbacks is [EarlyStopping(patience=1, min_delta=0.0, monitor=None, mode='auto', restore_best=True, "
+        "start_from_epoch=0, baseline=None)] on rank 0 but [] on rank 1")
+    later = fingerprint(model, X, y, callbacks=[cr.EarlyStopping(1, start_from_epoch=3)])
+    assert "start_from_epoch=3, baseline=None)] on rank 1" in problems(early, later)
+    mine = fingerprint(model, X, y, callbacks=[Recorder(2)])
+    assert problems(mine, fingerprint(model, X, y, callbacks=[Recorder(2)])) == ""
+    assert problems(mine, fingerprint(model, X, y, callbacks=[Recorder(3)])) == (
+        "the list of callbacks is [Recorder(every=2, label='run')] on rank 0 but [Recorder(every=3, label='run')] on rank 1")
 
 
 def test_an_optimizer_by_name_agrees_with_the_same_one_made_by_hand():
@@ -530,3 +560,89 @@ def test_rank_0_names_its_checkpoint_not_its_copy_in_errors(tmp_path):
     with pytest.raises(cr.ModelFileError) as caught:
         rank_zero().local_checkpoint(path)
     assert str(caught.value).startswith(f"{path}: ") and "chainrule-resume-" not in str(caught.value)
+
+
+# -- ranks on one machine share its cores ------------------------------------------------------------
+
+class Machine:
+    """COMM_WORLD whose shared-memory split (the ranks on this machine) holds ``ranks_here`` ranks."""
+
+    def __init__(self, ranks_here):
+        self.ranks_here, self.splits = ranks_here, 0
+
+    def Split_type(self, kind):
+        assert kind == "shared"
+        self.splits += 1
+        return self
+
+    def Get_size(self):
+        return self.ranks_here
+
+    def Free(self):
+        pass
+
+
+def threads_chosen(monkeypatch, ranks_here, cores, blas_can_be_sized=True):
+    """(comm.share_cores(), the counts given to the BLAS, splits made) for a rank among ``ranks_here`` on ``cores``."""
+    given = []
+    monkeypatch.setattr(distributed, "usable_cores", lambda: cores)
+    monkeypatch.setattr(cpu_blas, "set_threads", lambda count: given.append(count) or blas_can_be_sized)
+    comm = rank_one(Machine(ranks_here))
+    comm.MPI.COMM_TYPE_SHARED = "shared"
+    return comm.share_cores(), given, comm.world.splits
+
+
+def test_ranks_on_one_machine_share_its_cores_between_their_blas_pools(monkeypatch):
+    """Each rank's BLAS started a thread per core: 2 ranks on 2 cores took ~30 times as long per step."""
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert threads_chosen(monkeypatch, ranks_here=2, cores=2) == (1, [1], 1)
+    assert threads_chosen(monkeypatch, ranks_here=3, cores=8) == (2, [2], 1)
+    assert threads_chosen(monkeypatch, ranks_here=16, cores=8) == (1, [1], 1)
+    assert threads_chosen(monkeypatch, ranks_here=1, cores=8) == (None, [], 1)  # alone: BLAS's own choice
+    assert threads_chosen(monkeypatch, ranks_here=2, cores=8, blas_can_be_sized=False) == (None, [4], 1)
+
+
+@pytest.mark.parametrize("name", THREAD_VARIABLES)
+def test_threads_the_user_chose_are_left_alone_but_every_rank_still_splits(monkeypatch, name):
+    for variable in THREAD_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv(name, "2")
+    assert threads_chosen(monkeypatch, ranks_here=2, cores=8) == (None, [], 1)
+
+
+@needs_mpi
+def test_each_of_two_ranks_on_this_machine_gets_its_share_of_the_cores(tmp_path):
+    code = ("import json, sys; from chainrule import cpu_blas; import chainrule as cr; comm = cr.Communicator(); "
+            "open(f'{sys.argv[1]}/rank{comm.rank}.json', 'w')"
+            ".write(json.dumps([comm.blas_threads, cpu_blas.threads()]))")
+    environment = {name: value for name, value in os.environ.items() if name not in THREAD_VARIABLES}
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, env=environment)
+    assert done.returncode == 0, done.stderr
+    share = max(1, distributed.usable_cores() // 2)
+    expected = [share, share] if cpu_blas.threads() is not None else [None, None]
+    for rank in (0, 1):
+        assert json.loads((tmp_path / f"rank{rank}.json").read_text()) == expected
+
+
+def test_fit_compares_the_callbacks_of_the_ranks():
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    comm = rank_zero_of(2)
+    # rank 1 sends what rank 0 sends, but for an empty list of callbacks
+    def gathers_with_other_callbacks(mine, everyone):
+        values, checksums = sent[0]
+        everyone[...] = [mine, fingerprint_row({**values, "the list of callbacks": "[]"}, checksums)]
+        return Done()
+    sent = []
+    original = distributed.fingerprint_row
+    def recording(values, checksums):
+        sent.append((values, checksums))
+        return original(values, checksums)
+    import pytest as _pytest
+    with _pytest.MonkeyPatch.context() as patch:
+        patch.setattr(distributed, "fingerprint_row", recording)
+        comm.world = types.SimpleNamespace(Ibcast=lambda buffer, root: Done(), Iallgather=gathers_with_other_callbacks)
+        with pytest.raises(cr.DistributedError, match=r"the list of callbacks is \[EarlyStopping\(patience=1, .*\] on rank 0 but \[\] on rank 1"):
+            cr.fit(model, X, y, epochs=2, batch_size=8, verbose=0, callbacks=[cr.EarlyStopping(1)], distributed=comm)

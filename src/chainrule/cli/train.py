@@ -17,7 +17,9 @@ The run folder (``runs/<timestamp>/`` unless ``--out``) gets:
 ``mpiexec -n N chainrule train --distributed ...`` trains data-parallel on N processes
 (``--batch-size`` is the global batch); rank 0 alone writes the run folder and prints.
 With ``--resume`` every rank reads the configuration from the checkpoint, so its path must
-be visible to all (a shared file system).
+be visible to all (a shared file system). Started by ``mpiexec -n N`` (N > 1) without
+``--distributed``, every process exits 2 (rank 0 saying why): N separate trainings would
+write one run folder.
 
 ``--out`` must name a new or empty folder: a folder holding files (another run's) is refused
 (exit 2), except the folder of the checkpoint that ``--resume`` continues. A run stopped by
@@ -64,6 +66,12 @@ CLASS_WEIGHTS = ("none", "balanced")  # --class-weight: cr.fit's class_weight No
 INITS = ("auto", *sorted([*INITIALIZERS, *ALIASES]))  # --init: cr.mlp's init
 METRICS_FORMAT = "chainrule-metrics"  # metrics.json's "format", as model files have "chainrule-model"
 METRICS_FORMAT_VERSION = 1  # raised when a key of metrics.json changes meaning or goes away
+DEFAULT_DISTRIBUTED_TIMEOUT = 60.0  # --distributed-timeout's seconds
+EXIT_USAGE = 2  # as chainrule.cli.main exits for a ChainruleError
+#: (count, rank) variables an MPI launcher sets in each process it starts: MPICH's and Intel MPI's
+#: mpiexec (PMI), Open MPI's mpirun, MVAPICH2's mpirun_rsh.
+MPI_LAUNCH_VARIABLES = (("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"),
+                        ("MV2_COMM_WORLD_SIZE", "MV2_COMM_WORLD_RANK"))
 
 
 def add_arguments(parser) -> None:
@@ -102,7 +110,8 @@ def add_arguments(parser) -> None:
     option("--quiet", action="store_true", help="no progress bar")
     option("--distributed", action="store_true",
            help="data-parallel over MPI: mpiexec -n N chainrule train --distributed (pip install 'chainrule[mpi]')")
-    option("--distributed-timeout", dest="distributed_timeout", type=float, default=60.0, metavar="SECONDS",
+    option("--distributed-timeout", dest="distributed_timeout", type=float, default=DEFAULT_DISTRIBUTED_TIMEOUT,
+           metavar="SECONDS",
            help="abort the MPI job when a rank has not answered for this long [60]")
 
 
@@ -543,8 +552,38 @@ def prepare_folder(folder: Path) -> None:
     (folder / ".write-test").unlink()
 
 
+def mpi_launch(environment) -> tuple[str, int, int] | None:
+    """(the variable that tells, the number of processes, this one's rank) when an MPI launcher
+    started this process as one of several (read from ``environment``, as os.environ), else None.
+    Read from the launcher's variables, without starting MPI."""
+    for size_variable, rank_variable in MPI_LAUNCH_VARIABLES:
+        size, rank = (environment.get(name, "").strip() for name in (size_variable, rank_variable))
+        if size.isdigit() and int(size) > 1:
+            return size_variable, int(size), int(rank) if rank.isdigit() else 0
+    return None
+
+
+def refuse_mpi_launch_without_distributed(environment) -> int | None:
+    """Exit code 2 (on every rank but 0, which raises ConfigError saying why) when an MPI launcher
+    started several processes of ``chainrule train`` without ``--distributed``: each would train
+    the whole run alone and write it into the one run folder. None for any other launch."""
+    launch = mpi_launch(environment)
+    if launch is None:
+        return None
+    variable, size, rank = launch
+    if rank != 0:
+        return EXIT_USAGE  # rank 0 says why, once
+    raise ConfigError(f"{variable}={size}: an MPI launcher started {size} processes of chainrule train without "
+                      f"--distributed, which would each train alone into one run folder; add --distributed "
+                      f"(mpiexec -n {size} chainrule train --distributed ...) or start it without mpiexec")
+
+
 def run(args) -> int:
     """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C."""
+    if not args.distributed:
+        refused = refuse_mpi_launch_without_distributed(os.environ)
+        if refused is not None:
+            return refused
     if args.distributed:
         positive(args.distributed_timeout, "--distributed-timeout")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
@@ -597,10 +636,12 @@ def run(args) -> int:
                       seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
                       checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=checkpoint,
                       distributed=comm if args.distributed else False, device=config.device)
-    except BaseException:
+    except BaseException as error:
         for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind
             if not any(path.iterdir()):
                 path.rmdir()
+        if getattr(error, "same_on_every_rank", False) and not comm.is_root:
+            return EXIT_USAGE  # rank 0 prints it, once for the job, rather than every rank the same line
         raise
     interrupted = history.stop_reason == "interrupted"
     if not comm.is_root:
@@ -639,7 +680,8 @@ def run(args) -> int:
     else:
         print(summary_line(data, test, history, folder, restored))
     if interrupted:
-        print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every), file=sys.stderr)
+        print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every,
+                               resume_command(folder / CHECKPOINT, args, comm)), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
@@ -683,16 +725,27 @@ def best_weights_restored(history, callbacks: list) -> bool:
                                                   for callback in callbacks)
 
 
-def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int) -> str:
+def resume_command(checkpoint: Path, args, comm) -> str:
+    """The command that continues this run from ``checkpoint``: for a distributed run, on as many
+    processes (``comm.size``) and with its --distributed-timeout (none for the default)."""
+    if not args.distributed:
+        return f"chainrule train --resume {checkpoint}"
+    timeout = args.distributed_timeout
+    timeout_option = "" if timeout == DEFAULT_DISTRIBUTED_TIMEOUT else f" --distributed-timeout {timeout:g}"
+    return f"mpiexec -n {comm.size} chainrule train --distributed{timeout_option} --resume {checkpoint}"
+
+
+def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int, resume: str) -> str:
     """The line a Ctrl-C'd run ends with: how many whole epochs it ``completed``
-    (``history.complete_epochs``), which checkpoint holds the last saved one, and how to go on."""
+    (``history.complete_epochs``), which checkpoint holds the last saved one, and how to go on
+    (``resume``, the command :func:`resume_command` gives)."""
     saved_epoch = read(checkpoint)[2]["epoch"] if checkpoint.is_file() else None
     stopped = f"chainrule: interrupted after {completed} complete epoch{'' if completed == 1 else 's'}"
     if saved_epoch is None:
         return (f"{stopped}; no checkpoint was written yet (--checkpoint-every {checkpoint_every}); "
                 f"the model so far is in {checkpoint.parent / 'model.safetensors'}")
     return (f"{stopped}; the checkpoint {checkpoint} holds epoch {saved_epoch}; "
-            f"resume with: chainrule train --resume {checkpoint}")
+            f"resume with: {resume}")
 
 
 def n_outputs_for(data, loss: str, name: str = "--loss") -> int:

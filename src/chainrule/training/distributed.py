@@ -21,12 +21,18 @@ rank that hangs or dies makes the others print a :class:`~chainrule.errors.Distr
 and call ``MPI_Abort``, which makes ``mpiexec`` end the whole job. A rank killed outright is
 reported by ``mpiexec`` itself, which then ends the others at once. mpi4py is imported only
 when a :class:`Communicator` is made.
+
+Ranks that share a machine share its cores: each rank's BLAS would otherwise start a thread
+per core, and the ranks' threads then fight over the cores (measured: 2 ranks on 2 cores took
+7 to 30 times as long per step as one process). A Communicator therefore gives each rank's
+BLAS its share of the cores, unless the user chose the threads (:meth:`Communicator.share_cores`).
 """
 
 from __future__ import annotations
 
 import importlib
 import math
+import os
 import shutil
 import sys
 import tempfile
@@ -36,6 +42,8 @@ from pathlib import Path
 
 import numpy
 
+from .. import cpu_blas
+from ..checks import positive
 from ..errors import DistributedError, HyperparameterError, ModelFileError
 from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
 from .fingerprint import hash63
@@ -46,12 +54,14 @@ INT64_MIN, INT64_MAX = int(numpy.iinfo(numpy.int64).min), int(numpy.iinfo(numpy.
 SHOWN_WORDS = 20  # the int64s that carry a value's text in check_same_run
 SHOWN_BYTES = SHOWN_WORDS * 8  # a longer text is shown cut short
 ELLIPSIS = "…"
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # the user's choice of BLAS threads
 
 
 class SingleProcess:
     """The communicator of an ordinary one-process ``fit``: every method leaves things as they are."""
 
     rank, size, is_root = 0, 1, True
+    blas_threads = None  # the threads a Communicator gave this rank's BLAS; None: left as they were
 
     def shard(self, rows):
         return rows
@@ -87,25 +97,33 @@ class Communicator(SingleProcess):
     Parameters
     ----------
     timeout : float
-        Seconds any collective may wait for the other ranks before the job is aborted.
-        Longer than the slowest rank's longest pause between steps (loading data,
-        validation, rank 0 writing a checkpoint).
+        Seconds any collective may wait for the other ranks before the job is aborted: a
+        finite number > 0, longer than the slowest rank's longest pause between steps
+        (loading data, validation, rank 0 writing a checkpoint).
     abort : bool
         On a failed collective, print the error and call ``MPI_Abort`` (the default): the
         job cannot continue once a rank is gone, and ``mpiexec`` then ends every rank.
         False only raises the :class:`DistributedError` (for tests).
 
+    Attributes
+    ----------
+    rank, size : int
+        This process's rank and the number of ranks; ``is_root`` is ``rank == 0``.
+    blas_threads : int or None
+        The threads this rank's BLAS was limited to (:meth:`share_cores`), or None where they
+        were left as they were.
+
     Examples
     --------
-    Launched as ``mpiexec -n 4 python train.py``, where train.py calls::
+    Launched as ``mpiexec -n 4 python -m mpi4py train.py`` (an uncaught exception on one
+    rank then ends the job at once), where train.py calls::
 
         cr.fit(model, X, y, batch_size=256, distributed=True)          # 60 s timeout
         cr.fit(model, X, y, distributed=cr.Communicator(timeout=600))
     """
 
     def __init__(self, timeout: float = 60.0, *, abort: bool = True) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise HyperparameterError(f"timeout: expected a positive number of seconds, got {timeout!r}")
+        positive(timeout, "timeout")  # as --distributed-timeout is checked: an infinite wait is no deadline
         try:
             self.MPI = importlib.import_module("mpi4py.MPI")
         except (ImportError, RuntimeError) as error:
@@ -114,6 +132,25 @@ class Communicator(SingleProcess):
         self.rank, self.size = self.world.Get_rank(), self.world.Get_size()
         self.is_root = self.rank == 0
         self.timeout, self.abort = float(timeout), abort
+        self.blas_threads = self.share_cores()
+
+    def share_cores(self) -> int | None:
+        """Limit this rank's BLAS to its share of the machine's cores; the threads chosen, or None.
+
+        With N ranks on this machine (MPI's shared-memory split of COMM_WORLD) and C cores this
+        process may run on, the share is max(1, C // N) threads. Left as they were (None) where
+        the user set any of THREAD_VARIABLES (``OMP_NUM_THREADS=2`` gives each rank 2 threads),
+        where this rank is alone on its machine, or where NumPy's BLAS cannot be sized (not
+        OpenBLAS). Called by every rank as the Communicator is made: the split is a collective,
+        made also where the threads are then left alone, so that no rank waits for another's.
+        """
+        node = self.world.Split_type(self.MPI.COMM_TYPE_SHARED)
+        ranks_here = node.Get_size()
+        node.Free()
+        if ranks_here == 1 or any(os.environ.get(name) for name in THREAD_VARIABLES):
+            return None
+        count = max(1, usable_cores() // ranks_here)
+        return count if cpu_blas.set_threads(count) else None
 
     def shard(self, rows):
         """This rank's rows of a global batch: every size-th row from the rank's own."""
@@ -139,7 +176,8 @@ class Communicator(SingleProcess):
         None, or a text ("float32"), which the message shows for each rank that differs;
         ``checksums`` maps a name ("X") to an int in [0, 2⁶³), whose values are not shown,
         only which ranks differ. One all-gather of :func:`fingerprint_row`, whose result
-        every rank judges alike, so that all of them raise or none does.
+        every rank judges alike, so that all of them raise or none does; the error's
+        ``same_on_every_rank`` is True, so that a program can report it on rank 0 alone.
         """
         names = [*values, *checksums]
         mine = fingerprint_row(values, checksums)
@@ -162,10 +200,12 @@ class Communicator(SingleProcess):
                 listed = ", ".join(f"{shown[rank]} on rank {rank}" for rank in others[:3])
                 problems.append(f"{name} is {shown[0]} on rank 0 but {listed}{more}")
         if problems:
-            raise DistributedError(
+            error = DistributedError(
                 f"the {self.size} processes were not given the same data and arguments ({'; '.join(problems)}); "
                 f"every process must pass fit the same ones"
             )
+            error.same_on_every_rank = True
+            raise error
 
     def broadcast_parameters(self, model) -> None:
         """Give every rank rank 0's θ (and remove the checkpoint copy, now loaded)."""
@@ -296,6 +336,14 @@ class Communicator(SingleProcess):
             time.sleep(ABORT_GRACE_SECONDS)
             self.world.Abort(1)
         raise error
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system tells it, else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
 
 
 def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:

@@ -3,7 +3,7 @@
 The ranks of a distributed ``fit`` compare :func:`run_fingerprint` before training (the
 communicator in :mod:`chainrule.training.distributed` sends and judges it), and a checkpoint
 records :func:`validation_fingerprint` of its validation set. Settings (the optimizer, its
-schedule, the loss) are described by :func:`setting_text`, arrays by :func:`checksum`, the
+schedule, the loss, the callbacks) are described by :func:`setting_text`, arrays by :func:`checksum`, the
 model by :func:`architecture_checksum`; nothing here sends or receives anything.
 """
 
@@ -27,7 +27,7 @@ SETTING_DEPTH = 8  # setting_text describes objects inside objects this deep (a 
 
 
 def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed,
-                    weights=None, w_val=None, *, loss, optimizer, lr) -> tuple[dict, dict]:
+                    weights=None, w_val=None, *, loss, optimizer, lr, callbacks=()) -> tuple[dict, dict]:
     """What the ranks of a distributed fit must agree on: (values, checksums) by name.
 
     The values are ints of any size (or None) and texts, which the ranks compare exactly and
@@ -35,6 +35,9 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     it), the data's size, the arguments, and the optimizer (its type and hyperparameters,
     ``lr`` and its step count) and the loss (type and settings) as :func:`setting_values`
     describes them; ``loss`` is the Loss fit uses, ``optimizer`` and ``lr`` are fit's arguments.
+    Last, ``callbacks`` (fit's), in order, each by :func:`setting_text` (its type and the
+    constructor arguments it keeps, ``EarlyStopping(patience=1, ...)``): ranks whose callbacks
+    differ would stop or restore weights at different epochs, and end with different weights.
 
     The checksums hash the prepared training and validation arrays (so the labels as encoded,
     and standardization and the held-out rows included), the rows' weights (sample_weight
@@ -47,6 +50,7 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
         "epochs": epochs, "seed": None if seed is None else int(seed),
         "the number of model parameters": model.flat_parameters().theta.size,
         **setting_values(loss, optimizer, lr),
+        "the list of callbacks": setting_text(list(callbacks)),
     }
     # Every rank sends the same names, also one given no validation set (the checksum of no
     # arrays), so that the all-gather's rows have one length and the difference is named.

@@ -338,7 +338,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         X_val = prepare_inputs(preprocessor, X_val, dtype)
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, X, T, X_val, T_val, batch_size, epochs, given_seed,
-                                             weights, w_val, loss=loss, optimizer=optimizer, lr=lr))
+                                             weights, w_val, loss=loss, optimizer=optimizer, lr=lr,
+                                             callbacks=callbacks))
     for callback in callbacks:  # a monitor that names no metric is refused before anything changes
         callback.check_metrics(metric_names(loss.task, X_val is not None))
     n_train = len(X)

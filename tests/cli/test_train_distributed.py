@@ -1,0 +1,114 @@
+"""chainrule train under an MPI launcher: refused without --distributed, errors found alike on
+every rank printed once, and the command that resumes an interrupted distributed run."""
+
+import argparse
+import importlib.util
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainrule.cli import train as train_command
+
+from .helpers import assert_one_line_error, call
+from .test_train import interrupt_at_epoch
+
+MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=os.path.dirname(sys.executable))
+needs_mpi4py = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="needs mpi4py")
+needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
+                               reason="needs mpi4py and mpiexec: pip install 'chainrule[mpi]'")
+IRIS = ["--data", "iris", "--epochs", "2", "--quiet", "--no-plots"]
+LAUNCH_VARIABLES = [name for pair in train_command.MPI_LAUNCH_VARIABLES for name in pair]
+
+
+@pytest.fixture
+def no_launcher(monkeypatch):
+    """An environment as without mpiexec (the tests may themselves run under one)."""
+    for name in LAUNCH_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("size, rank", [("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK")])
+def test_several_processes_without_distributed_all_exit_2_and_rank_0_says_why(tmp_path, capsys, monkeypatch,
+                                                                            no_launcher, size, rank):
+    """mpiexec -n 2 chainrule train (no --distributed) ran two whole trainings into one folder, exit 0."""
+    monkeypatch.setenv(size, "2")
+    monkeypatch.setenv(rank, "0")
+    code, _, err = call(capsys, "train", *IRIS, "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{size}=2: an MPI launcher started 2 processes of chainrule train without "
+                                     f"--distributed", "mpiexec -n 2 chainrule train --distributed")
+    monkeypatch.setenv(rank, "1")
+    assert call(capsys, "train", *IRIS, "--out", tmp_path / "run") == (2, "", "")  # silent: rank 0 told
+    assert not (tmp_path / "run").exists()
+
+
+def test_only_a_launch_of_several_processes_is_one():
+    assert train_command.mpi_launch({}) is None
+    assert train_command.mpi_launch({"PMI_SIZE": "1", "PMI_RANK": "0"}) is None  # mpiexec -n 1: one training
+    assert train_command.mpi_launch({"PMI_SIZE": "", "MV2_COMM_WORLD_SIZE": "4"}) == ("MV2_COMM_WORLD_SIZE", 4, 0)
+    assert train_command.mpi_launch({"OMPI_COMM_WORLD_SIZE": "3", "OMPI_COMM_WORLD_RANK": "2"}) == (
+        "OMPI_COMM_WORLD_SIZE", 3, 2)
+
+
+@needs_mpi
+def test_mpiexec_without_distributed_exits_2_with_one_line_and_no_run_folder(tmp_path):
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "chainrule", "train", *IRIS, "--out", "run"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("chainrule: error: PMI_SIZE=2: ") == 1, done.stderr
+    assert done.stdout == "" and not (tmp_path / "run").exists()
+
+
+@needs_mpi
+def test_ranks_given_different_arguments_print_the_error_once(tmp_path):
+    """Every rank printed the same all-gathered mismatch: N identical lines."""
+    def rank(lr):
+        return ["-n", "1", sys.executable, "-m", "chainrule", "train", "--distributed", *IRIS, "--lr", lr,
+                "--out", "run"]
+
+    done = subprocess.run([MPIEXEC, *rank("0.01"), ":", *rank("0.02")], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("chainrule: error: ")]
+    assert lines == ["chainrule: error: the 2 processes were not given the same data and arguments (lr is 0.01 on "
+                     "rank 0 but 0.02 on rank 1); every process must pass fit the same ones"], done.stderr
+
+
+def test_the_resume_command_of_a_distributed_run_launches_as_many_processes():
+    checkpoint = Path("run") / "checkpoint.safetensors"
+    args = argparse.Namespace(distributed=True, distributed_timeout=60.0)
+    four = argparse.Namespace(size=4)
+    assert train_command.resume_command(checkpoint, args, four) == (
+        f"mpiexec -n 4 chainrule train --distributed --resume {checkpoint}")
+    args.distributed_timeout = 600.0
+    assert train_command.resume_command(checkpoint, args, four) == (
+        f"mpiexec -n 4 chainrule train --distributed --distributed-timeout 600 --resume {checkpoint}")
+    args.distributed = False
+    assert train_command.resume_command(checkpoint, args, four) == f"chainrule train --resume {checkpoint}"
+
+
+@needs_mpi4py
+def test_ctrl_c_in_a_distributed_run_says_to_resume_it_distributed(tmp_path, capsys, monkeypatch, no_launcher):
+    """The hint said chainrule train --resume X, without mpiexec -n N ... --distributed."""
+    interrupt_at_epoch(monkeypatch, 2)
+    code, _, err = call(capsys, "train", "--distributed", *IRIS, "--epochs", "4", "--batch-size", "8",
+                        "--out", tmp_path / "cut")
+    checkpoint = tmp_path / "cut" / "checkpoint.safetensors"
+    assert code == 130
+    assert err.endswith(f"holds epoch 2; resume with: mpiexec -n 1 chainrule train --distributed "
+                        f"--resume {checkpoint}\n"), err
+
+
+@pytest.mark.parametrize("timeout", [math.inf, math.nan])
+def test_the_timeout_is_checked_as_distributed_timeout_is(capsys, tmp_path, timeout):
+    """--distributed-timeout inf was refused, cr.Communicator(timeout=inf) accepted: a wait without end."""
+    code, _, err = call(capsys, "train", "--distributed", "--distributed-timeout", str(timeout), *IRIS,
+                        "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"--distributed-timeout: expected a finite real number, got {timeout}")
+    with pytest.raises(train_command.HyperparameterError, match=f"^timeout: expected a finite real number, "
+                                                                f"got {timeout}$"):
+        train_command.Communicator(timeout)
