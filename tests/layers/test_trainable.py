@@ -211,3 +211,15 @@ def test_swapping_a_frozen_and_a_trainable_layer_moves_where_backward_stops():
     model[0].calls.clear()
     forward_backward(model)
     assert model[0].calls == [False] and model.first_to_backpropagate() == 0
+
+
+def test_a_layer_put_into_a_nested_block_with_setitem_is_backpropagated_into():
+    inner = cr.Sequential(CountingLinear(4, 6, seed=0))
+    model = cr.Sequential(inner, cr.ReLU(), CountingLinear(6, 3, seed=1))
+    spare = CountingLinear(4, 6, seed=2)  # made before the freezing
+    inner.trainable = False
+    forward_backward(model)
+    assert model.first_to_backpropagate() == 2
+    inner[0] = spare  # the outer list is unchanged: only the version tells
+    forward_backward(model)
+    assert spare.calls == [False] and spare.own_grads["W"].any()

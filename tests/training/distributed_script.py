@@ -95,12 +95,10 @@ class Sabotage(cr.Callback):
     """On rank 1 after epoch 2: die at once (kill) or stop taking part (hang)."""
 
     def __init__(self, how, rank):
-        # The rank differs between processes: kept under another name than the argument's,
-        # so that fit's comparison of the ranks' callbacks leaves it out (docs/distributed.md).
-        self.how, self.own_rank = how, rank
+        self.how, self.rank = how, rank  # a callback of one's own: not compared across ranks
 
     def on_epoch_end(self, epoch, logs, model):
-        if epoch == 2 and self.own_rank == 1:
+        if epoch == 2 and self.rank == 1:
             if self.how == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
             time.sleep(600)

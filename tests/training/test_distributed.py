@@ -20,6 +20,7 @@ import chainrule as cr
 from chainrule import cpu_blas
 from chainrule.training import distributed
 from chainrule.training.distributed import THREAD_VARIABLES, Communicator, SingleProcess, fingerprint_row
+from chainrule.training.checkpoint import read_checkpoint
 from chainrule.training.fingerprint import run_fingerprint, setting_text
 
 from . import distributed_script as script
@@ -145,6 +146,19 @@ def test_other_ranks_copy_of_the_checkpoint_is_removed_once_loaded(tmp_path):
     assert copy.name == "checkpoint.safetensors" and copy.read_bytes() == b"checkpoint bytes"
     comm.broadcast_parameters(model)  # what fit does right after loading the copy
     assert not copy.parent.exists()
+
+
+def test_other_ranks_release_a_checkpoint_read_before(tmp_path):
+    """The CLI reads --resume's file once on every rank; the other ranks resume from rank 0's
+    bytes, so their own read must not stay in memory for the whole run."""
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
+    read_before = read_checkpoint(path)
+    sent = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
+    comm = rank_one(RootSends(numpy.array([sent.size]), sent))
+    copy = comm.local_checkpoint(read_before)
+    assert read_before.take_contents() is None and copy.read_bytes() == path.read_bytes()
 
 
 def test_other_ranks_copy_is_removed_when_the_communicator_goes(tmp_path):
@@ -359,13 +373,13 @@ def test_runs_that_differ_only_in_lr_have_different_fingerprints_naming_lr():
 
 
 class Recorder(cr.Callback):
-    """A user's callback: compared by the constructor arguments it keeps under their names."""
+    """A user's callback, with constructor arguments it keeps under their names."""
 
     def __init__(self, every, label="run"):
         self.every, self.label = every, label
 
 
-def test_the_callbacks_are_compared_by_type_and_settings():
+def test_chainrules_callbacks_are_compared_by_type_and_settings():
     """EarlyStopping(patience=1) on rank 0 alone trained silently: rank 0 stopped and restored
     an earlier epoch's weights while its last decision was OR-ed with the others', so the
     ranks ended with different weights."""
@@ -374,14 +388,14 @@ def test_the_callbacks_are_compared_by_type_and_settings():
     early = fingerprint(model, X, y, callbacks=[cr.EarlyStopping(1)])
     assert problems(early, fingerprint(model, X, y, callbacks=[cr.EarlyStopping(1)])) == ""
     assert problems(early, fingerprint(model, X, y)) == (
-        "the list of callbacks is [EarlyStopping(patience=1, min_delta=0.0, monitor=None, mode='auto', restore_best=True, "
+        "chainrule's callbacks is [EarlyStopping(patience=1, min_delta=0.0, monitor=None, mode='auto', restore_best=True, "
         "start_from_epoch=0, baseline=None)] on rank 0 but [] on rank 1")
     later = fingerprint(model, X, y, callbacks=[cr.EarlyStopping(1, start_from_epoch=3)])
     assert "start_from_epoch=3, baseline=None)] on rank 1" in problems(early, later)
-    mine = fingerprint(model, X, y, callbacks=[Recorder(2)])
-    assert problems(mine, fingerprint(model, X, y, callbacks=[Recorder(2)])) == ""
-    assert problems(mine, fingerprint(model, X, y, callbacks=[Recorder(3)])) == (
-        "the list of callbacks is [Recorder(every=2, label='run')] on rank 0 but [Recorder(every=3, label='run')] on rank 1")
+    # A callback of one's own is not compared: on rank 0 alone (a logger), or with per-rank values
+    mine = fingerprint(model, X, y, callbacks=[Recorder(2), cr.EarlyStopping(1)])
+    assert problems(mine, fingerprint(model, X, y, callbacks=[cr.EarlyStopping(1)])) == ""
+    assert problems(mine, fingerprint(model, X, y, callbacks=[Recorder(3), cr.EarlyStopping(1)])) == ""
 
 
 def test_an_optimizer_by_name_agrees_with_the_same_one_made_by_hand():
@@ -633,7 +647,7 @@ def test_fit_compares_the_callbacks_of_the_ranks():
     # rank 1 sends what rank 0 sends, but for an empty list of callbacks
     def gathers_with_other_callbacks(mine, everyone):
         values, checksums = sent[0]
-        everyone[...] = [mine, fingerprint_row({**values, "the list of callbacks": "[]"}, checksums)]
+        everyone[...] = [mine, fingerprint_row({**values, "chainrule's callbacks": "[]"}, checksums)]
         return Done()
     sent = []
     original = distributed.fingerprint_row
@@ -644,5 +658,5 @@ def test_fit_compares_the_callbacks_of_the_ranks():
     with _pytest.MonkeyPatch.context() as patch:
         patch.setattr(distributed, "fingerprint_row", recording)
         comm.world = types.SimpleNamespace(Ibcast=lambda buffer, root: Done(), Iallgather=gathers_with_other_callbacks)
-        with pytest.raises(cr.DistributedError, match=r"the list of callbacks is \[EarlyStopping\(patience=1, .*\] on rank 0 but \[\] on rank 1"):
+        with pytest.raises(cr.DistributedError, match=r"chainrule's callbacks is \[EarlyStopping\(patience=1, .*\] on rank 0 but \[\] on rank 1"):
             cr.fit(model, X, y, epochs=2, batch_size=8, verbose=0, callbacks=[cr.EarlyStopping(1)], distributed=comm)

@@ -575,7 +575,8 @@ def refuse_mpi_launch_without_distributed(environment) -> int | None:
         return EXIT_USAGE  # rank 0 says why, once
     raise ConfigError(f"{variable}={size}: an MPI launcher started {size} processes of chainrule train without "
                       f"--distributed, which would each train alone into one run folder; add --distributed "
-                      f"(mpiexec -n {size} chainrule train --distributed ...) or start it without mpiexec")
+                      f"(mpiexec -n {size} chainrule train --distributed ...) or start it without mpiexec (or, for a "
+                      f"process started from inside an MPI job, without {variable} in its environment)")
 
 
 def run(args) -> int:

@@ -175,6 +175,7 @@ class Sequential(Layer):
             self.layers[index] = replaced
             raise
         self.set_path(self.path)
+        TrainableVersion.number += 1  # what is frozen inside may differ now (also in the models around this one)
 
     def __delitem__(self, index) -> None:
         """``del model[i]`` (or a slice) removes layers, as PyTorch's ``nn.Sequential`` does."""
@@ -182,6 +183,7 @@ class Sequential(Layer):
             raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
         del self.layers[index]
         self.set_path(self.path)
+        TrainableVersion.number += 1  # what is frozen inside may differ now (also in the models around this one)
 
     def __repr__(self) -> str:
         inner = ",\n".join("  " + repr(layer).replace("\n", "\n  ") for layer in self.layers)

@@ -223,8 +223,8 @@ class Communicator(SingleProcess):
         calls right after loading it), or else when this communicator is garbage-collected
         or the process exits. Rank 0 resumes from the very bytes it sent, not from a second
         read of ``path`` (another process may replace the file in between): it returns a
-        :class:`~chainrule.training.checkpoint.CheckpointFile` named ``path`` holding them,
-        and releases the contents of a CheckpointFile ``path`` read before. A checkpoint
+        :class:`~chainrule.training.checkpoint.CheckpointFile` named ``path`` holding them.
+        Every rank releases the contents of a CheckpointFile ``path`` read before. A checkpoint
         rank 0 cannot read is a ModelFileError naming ``path`` on every rank.
         """
         data, problem = None, None
@@ -242,6 +242,8 @@ class Communicator(SingleProcess):
         self._wait(self.world.Ibcast(buffer, root=0), "broadcasting the checkpoint")
         if self.is_root:
             return self._read_sent_checkpoint(path, buffer)
+        if isinstance(path, CheckpointFile):
+            path.take_contents()  # resumed from rank 0's bytes: an earlier read here is not kept for the run
         return self._write_copy(Path(path).name, buffer)
 
     def _read_sent_checkpoint(self, path, buffer: numpy.ndarray) -> CheckpointFile:

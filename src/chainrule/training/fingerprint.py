@@ -35,9 +35,12 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     it), the data's size, the arguments, and the optimizer (its type and hyperparameters,
     ``lr`` and its step count) and the loss (type and settings) as :func:`setting_values`
     describes them; ``loss`` is the Loss fit uses, ``optimizer`` and ``lr`` are fit's arguments.
-    Last, ``callbacks`` (fit's), in order, each by :func:`setting_text` (its type and the
-    constructor arguments it keeps, ``EarlyStopping(patience=1, ...)``): ranks whose callbacks
-    differ would stop or restore weights at different epochs, and end with different weights.
+    Last, chainrule's own callbacks among ``callbacks`` (fit's), in order, each by
+    :func:`setting_text` (its type and the constructor arguments it keeps,
+    ``EarlyStopping(patience=1, ...)``): ranks whose EarlyStopping differs would restore the
+    weights of different epochs. Callbacks of one's own are not compared: giving one to rank 0
+    alone (a logger) is the usual pattern, and one that changes the weights must be the same
+    on every rank (docs/distributed.md).
 
     The checksums hash the prepared training and validation arrays (so the labels as encoded,
     and standardization and the held-out rows included), the rows' weights (sample_weight
@@ -50,7 +53,7 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
         "epochs": epochs, "seed": None if seed is None else int(seed),
         "the number of model parameters": model.flat_parameters().theta.size,
         **setting_values(loss, optimizer, lr),
-        "the list of callbacks": setting_text(list(callbacks)),
+        "chainrule's callbacks": setting_text([callback for callback in callbacks if is_chainrules(callback)]),
     }
     # Every rank sends the same names, also one given no validation set (the checksum of no
     # arrays), so that the all-gather's rows have one length and the difference is named.
@@ -59,6 +62,11 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     checksums = {"X": checksum(X), "y": checksum(T), "sample_weight or class_weight": row_weights,
                  "the validation data": validation, "the architecture (layers, shapes, frozen layers)": architecture_checksum(model)}
     return values, checksums
+
+
+def is_chainrules(callback) -> bool:
+    """Whether ``callback`` is one of chainrule's own (EarlyStopping), not a subclass of one's own."""
+    return type(callback).__module__.split(".")[0] == "chainrule"
 
 
 def validation_fingerprint(X_val, T_val, w_val=None) -> str:
