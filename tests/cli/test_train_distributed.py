@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from chainrule.cli import mpi_launch
 from chainrule.cli import train as train_command
 
 from .helpers import assert_one_line_error, call
@@ -22,7 +23,7 @@ needs_mpi4py = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, re
 needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
                                reason="needs mpi4py and mpiexec: pip install 'chainrule[mpi]'")
 IRIS = ["--data", "iris", "--epochs", "2", "--quiet", "--no-plots"]
-LAUNCH_VARIABLES = [name for pair in train_command.MPI_LAUNCH_VARIABLES for name in pair]
+LAUNCH_VARIABLES = [name for pair in mpi_launch.MPI_LAUNCH_VARIABLES for name in pair]
 
 
 @pytest.fixture
@@ -47,10 +48,10 @@ def test_several_processes_without_distributed_all_exit_2_and_rank_0_says_why(tm
 
 
 def test_only_a_launch_of_several_processes_is_one():
-    assert train_command.mpi_launch({}) is None
-    assert train_command.mpi_launch({"PMI_SIZE": "1", "PMI_RANK": "0"}) is None  # mpiexec -n 1: one training
-    assert train_command.mpi_launch({"PMI_SIZE": "", "MV2_COMM_WORLD_SIZE": "4"}) == ("MV2_COMM_WORLD_SIZE", 4, 0)
-    assert train_command.mpi_launch({"OMPI_COMM_WORLD_SIZE": "3", "OMPI_COMM_WORLD_RANK": "2"}) == (
+    assert mpi_launch.mpi_launch({}) is None
+    assert mpi_launch.mpi_launch({"PMI_SIZE": "1", "PMI_RANK": "0"}) is None  # mpiexec -n 1: one training
+    assert mpi_launch.mpi_launch({"PMI_SIZE": "", "MV2_COMM_WORLD_SIZE": "4"}) == ("MV2_COMM_WORLD_SIZE", 4, 0)
+    assert mpi_launch.mpi_launch({"OMPI_COMM_WORLD_SIZE": "3", "OMPI_COMM_WORLD_RANK": "2"}) == (
         "OMPI_COMM_WORLD_SIZE", 3, 2)
 
 

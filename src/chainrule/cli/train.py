@@ -54,6 +54,8 @@ from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config, value_name
 from .device import add_device_argument, check_device
 from .json_output import json_text, strict_json
+from .mpi_launch import EXIT_USAGE, refuse_mpi_launch_without_distributed
+from .network_size import check_network_fits_memory, network_size
 from .rows import file_sha256
 
 NAME = "train"
@@ -67,11 +69,7 @@ INITS = ("auto", *sorted([*INITIALIZERS, *ALIASES]))  # --init: cr.mlp's init
 METRICS_FORMAT = "chainrule-metrics"  # metrics.json's "format", as model files have "chainrule-model"
 METRICS_FORMAT_VERSION = 1  # raised when a key of metrics.json changes meaning or goes away
 DEFAULT_DISTRIBUTED_TIMEOUT = 60.0  # --distributed-timeout's seconds
-EXIT_USAGE = 2  # as chainrule.cli.main exits for a ChainruleError
-#: (count, rank) variables an MPI launcher sets in each process it starts: MPICH's and Intel MPI's
-#: mpiexec (PMI), Open MPI's mpirun, MVAPICH2's mpirun_rsh.
-MPI_LAUNCH_VARIABLES = (("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"),
-                        ("MV2_COMM_WORLD_SIZE", "MV2_COMM_WORLD_RANK"))
+
 
 
 def add_arguments(parser) -> None:
@@ -552,33 +550,6 @@ def prepare_folder(folder: Path) -> None:
     (folder / ".write-test").unlink()
 
 
-def mpi_launch(environment) -> tuple[str, int, int] | None:
-    """(the variable that tells, the number of processes, this one's rank) when an MPI launcher
-    started this process as one of several (read from ``environment``, as os.environ), else None.
-    Read from the launcher's variables, without starting MPI."""
-    for size_variable, rank_variable in MPI_LAUNCH_VARIABLES:
-        size, rank = (environment.get(name, "").strip() for name in (size_variable, rank_variable))
-        if size.isdigit() and int(size) > 1:
-            return size_variable, int(size), int(rank) if rank.isdigit() else 0
-    return None
-
-
-def refuse_mpi_launch_without_distributed(environment) -> int | None:
-    """Exit code 2 (on every rank but 0, which raises ConfigError saying why) when an MPI launcher
-    started several processes of ``chainrule train`` without ``--distributed``: each would train
-    the whole run alone and write it into the one run folder. None for any other launch."""
-    launch = mpi_launch(environment)
-    if launch is None:
-        return None
-    variable, size, rank = launch
-    if rank != 0:
-        return EXIT_USAGE  # rank 0 says why, once
-    raise ConfigError(f"{variable}={size}: an MPI launcher started {size} processes of chainrule train without "
-                      f"--distributed, which would each train alone into one run folder; add --distributed "
-                      f"(mpiexec -n {size} chainrule train --distributed ...) or start it without mpiexec (or, for a "
-                      f"process started from inside an MPI job, without {variable} in its environment)")
-
-
 def run(args) -> int:
     """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C."""
     if not args.distributed:
@@ -685,37 +656,6 @@ def run(args) -> int:
                                resume_command(folder / CHECKPOINT, args, comm)), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
-
-
-def parameter_count(widths: list[int]) -> int:
-    """The weights and biases of ``cr.mlp(widths)``: (n_in + 1) · n_out for each Linear layer."""
-    return sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
-
-
-def network_size(widths: list[int], dtype) -> str:
-    """"123,456 parameters (0.5 MB)": the count and bytes of ``cr.mlp(widths)``'s parameters in ``dtype``."""
-    count = parameter_count(widths)
-    return f"{count:,} parameters ({count * numpy.dtype(dtype).itemsize / 1e6:,.1f} MB)"
-
-
-def physical_memory() -> int | None:
-    """The machine's physical memory in bytes, or None where ``os.sysconf`` cannot tell (Windows)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def check_network_fits_memory(widths: list[int], dtype, name: str) -> None:
-    """HyperparameterError naming the hidden widths as ``name`` when the parameters alone of
-    ``cr.mlp(widths)`` in ``dtype`` need more bytes than the machine's physical memory, before
-    anything is allocated (training needs more still: gradients and the optimizer's state). A
-    network that passes here and still does not fit is refused by :func:`run` when its
-    allocation fails (MemoryError), with the same numbers."""
-    memory = physical_memory()
-    if memory is not None and parameter_count(widths) * numpy.dtype(dtype).itemsize > memory:
-        raise HyperparameterError(f"{name}: the network {widths!r:.80} has {network_size(widths, dtype)}, more than "
-                                  f"this machine's {memory / 1e6:,.0f} MB of memory; choose smaller widths")
 
 
 def best_weights_restored(history, callbacks: list) -> bool:
