@@ -752,8 +752,11 @@ class _Loop:
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
         flat = model.flat_parameters()
         self.X_batch = get_array_module(X).empty((batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
-        # Layers with weights, for the gradient-flow record: "0.W" -> layer "0".
-        self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names if name.rpartition(".")[2] == "W"}
+        # Layers with weights, for the gradient-flow record: "0.W" -> layer "0". A layer frozen as
+        # the fit starts has no gradient to record (its norm would read as a vanished gradient).
+        frozen = set(model.frozen_parameters)
+        self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names
+                              if name.rpartition(".")[2] == "W" and name not in frozen}
 
     def __enter__(self):
         return self

@@ -39,7 +39,8 @@ class History(Mapping):
         Layer path (``"0"``, ``"2"``, ``"1.f.0"``...) -> the Euclidean norm ‖∂L/∂W‖ of that
         layer's weights, averaged over the batches of each epoch that were sampled. A first
         layer whose norm is orders of magnitude below the last one's shows the gradient
-        "getting progressively more diluted" through depth (lecture notes).
+        "getting progressively more diluted" through depth (lecture notes). Layers frozen
+        (``trainable = False``) when ``fit`` starts have no gradient and are not listed.
     initial_grad_norms : dict of str to float
         The same norms on the first batch, before any update (the network at initialization).
     epochs : int
