@@ -92,3 +92,44 @@ def test_a_history_saved_before_the_partial_flag_existed_loads_with_whole_epochs
     history = History.from_json({"metrics": {"loss": [1.0]}, "epochs": 1, "stop_reason": "interrupted"})
     assert history.partial_last_epoch is False and history.complete_epochs == 1
     assert History.from_json({"epochs": 1, "partial_last_epoch": "yes"}).partial_last_epoch is False
+
+
+def saved_history() -> dict:
+    """The JSON of a 2-epoch History of ``cr.mlp([2, 3, 1])`` (layers with weights "0" and "2"),
+    as a checkpoint holds it."""
+    return History(metrics={"loss": [1.0, 0.5], "val_loss": [0.75]}, grad_norms={"0": [0.1, 0.2], "2": [0.3]},
+                   initial_grad_norms={"0": 0.1}, epochs=2, best_epoch=2).to_json()
+
+
+def test_from_checkpoint_reads_back_a_history_that_agrees_with_its_epoch_and_network():
+    history = History.from_checkpoint(saved_history(), "run.ckpt", epoch=2, model=cr.mlp([2, 3, 1], seed=0))
+    assert history == History.from_json(saved_history())
+
+
+@pytest.mark.parametrize("damage, epoch, message", [
+    (lambda saved: saved.pop("epochs"), 2,
+     "run.ckpt: checkpoint field history.epochs: expected an integer in [0, 9007199254740992], got nothing"),
+    (lambda saved: saved.__setitem__("metrics", {"loss": [True]}), 2,
+     "run.ckpt: checkpoint field history.metrics: expected an object of number lists, got {'loss': [True]}"),
+    # The types first, then the epoch, then the agreement with the network.
+    (lambda saved: saved["grad_norms"].__setitem__("1", [1.0]), 3,
+     "run.ckpt: checkpoint field history.epochs: expected the epoch 3, got 2"),
+    (lambda saved: saved["grad_norms"].__setitem__("1", [1.0]), 2,
+     "run.ckpt: checkpoint field history.grad_norms: '1' is not a layer with weights of the checkpoint's network "
+     "(0, 2)"),
+    (lambda saved: saved["metrics"]["val_loss"].append(1e201), 2,
+     "run.ckpt: checkpoint field history.metrics.val_loss[1]: expected a number of magnitude at most 1e+200, "
+     "got 1e+201"),
+])
+def test_from_checkpoint_names_the_file_and_the_first_field_that_is_wrong(damage, epoch, message):
+    saved = saved_history()
+    damage(saved)
+    with pytest.raises(cr.errors.ModelFileError) as raised:
+        History.from_checkpoint(saved, "run.ckpt", epoch=epoch, model=cr.mlp([2, 3, 1], seed=0))
+    assert str(raised.value) == message
+
+
+def test_from_checkpoint_refuses_a_history_that_is_not_an_object():
+    expected = r"^run.ckpt: checkpoint field history: expected an object, got \[1\]$"
+    with pytest.raises(cr.errors.ModelFileError, match=expected):
+        History.from_checkpoint([1], "run.ckpt", epoch=0, model=cr.mlp([2, 3, 1], seed=0))

@@ -14,9 +14,10 @@ import math
 import numbers
 
 from ..backend import device_of, to_device
-from ..checks import choice, is_bool, is_json_count, is_json_number, positive, real
+from ..checks import choice, is_bool, is_json_number, positive, real
 from ..errors import HyperparameterError
 from ..optimizers.optimizer import MAX_STEP_COUNT
+from .history import is_count
 
 
 class Callback:
@@ -212,9 +213,9 @@ class EarlyStopping(Callback):
             raise ValueError(f"monitor: expected a metric name or null, got {monitor!r}")
         if not (best is None or is_json_number(best, finite=True)):
             raise ValueError(f"best: expected a finite number or null, got {best!r}")
-        if not (best_epoch is None or _is_epoch_count(best_epoch)):
+        if not (best_epoch is None or is_count(best_epoch)):
             raise ValueError(f"best_epoch: expected an integer in [0, {MAX_STEP_COUNT}] or null, got {best_epoch!r:.60}")
-        if not _is_epoch_count(wait):
+        if not is_count(wait):
             raise ValueError(f"wait: expected an integer in [0, {MAX_STEP_COUNT}], got {wait!r:.60}")
         self.monitor, self.best_epoch, self.wait = monitor, best_epoch, wait
         self.best = math.nan if best is None else float(best)
@@ -236,11 +237,6 @@ def _epoch_count(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise HyperparameterError(f"{name}: expected an integer >= 0, got {value!r:.60}")
     return int(value)
-
-
-def _is_epoch_count(value) -> bool:
-    """Whether a value read from a checkpoint is an epoch count: an integer in [0, MAX_STEP_COUNT]."""
-    return is_json_count(value) and value <= MAX_STEP_COUNT
 
 
 #: the hooks fit calls, with the arguments it passes (positionally)

@@ -17,12 +17,11 @@ import re
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..checks import is_json_count, is_json_number
 from ..errors import HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
 from ..optimizers.optimizer import MAX_STEP_COUNT
-from .history import MAX_HISTORY_VALUE, STOP_REASONS, History
+from .history import History, checkpoint_field, is_count, is_object
 
 FORMAT = "chainrule-checkpoint"
 NO_VALIDATION = "none"  # the validation fingerprint of a run without a validation set
@@ -186,25 +185,24 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     saved, tensors, extra = contents or read_checkpoint(path).take_contents()
     _check_model(saved, model, path)
     if "validation" in extra:  # a checkpoint older than the fingerprint resumes unchecked
-        saved_validation = _field(extra, "validation", path, f"{NO_VALIDATION!r} or 16 hexadecimal digits",
-                                  _is_validation_fingerprint)
+        saved_validation = checkpoint_field(extra, "validation", path,
+                                            f"{NO_VALIDATION!r} or 16 hexadecimal digits", _is_validation_fingerprint)
         if validation is not None:
             _check_validation(saved_validation, validation, path)
     _check_frozen(extra.get("frozen", []), model, path)
-    epoch = _field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", _is_count)
-    saved_optimizer = _field(extra, "optimizer", path, "an object with \"type\" and \"t\"", _is_object)
+    epoch = checkpoint_field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", is_count)
+    saved_optimizer = checkpoint_field(extra, "optimizer", path, "an object with \"type\" and \"t\"", is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
         raise ModelFileError(
             f"{path}: the checkpoint was trained with {saved_optimizer.get('type')!s:.60}, not {type(optimizer).__name__}"
         )
     optimizer_state = saved_optimizer_state(saved_optimizer, tensors, optimizer, path, "checkpoint field optimizer")
     _check_rng_state(extra.get("rng"), rng, path)
-    history = _history(extra.get("history"), path)
-    if history.epochs != epoch:  # save_checkpoint writes the History of the epoch it saves
-        raise ModelFileError(f"{path}: checkpoint field history.epochs: expected the epoch {epoch}, got {history.epochs}")
-    _check_history_agrees(history, saved, path)
-    callback_states = _field(extra, "callbacks", path, f"a list of {len(callbacks)} objects",
-                             lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states))
+    history = History.from_checkpoint(extra.get("history"), path, epoch=epoch, model=saved)
+    callback_states = checkpoint_field(
+        extra, "callbacks", path, f"a list of {len(callbacks)} objects",
+        lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states),
+    )
     if len(callback_states) != len(callbacks):
         raise ModelFileError(f"{path}: the checkpoint has {len(callback_states)} callbacks, this run {len(callbacks)}")
     _check_callback_arrays(tensors, callbacks, model, path)
@@ -303,26 +301,6 @@ def _is_validation_fingerprint(value) -> bool:
     return isinstance(value, str) and VALIDATION_FINGERPRINT.fullmatch(value) is not None
 
 
-def _field(parent: dict, key: str, path, expected: str, is_valid, where: str | None = None):
-    """``parent[key]`` if ``is_valid`` accepts it; otherwise a ModelFileError naming the field."""
-    value = parent.get(key)
-    if key not in parent or not is_valid(value):
-        found = "nothing" if key not in parent else f"{value!r:.60}"
-        raise ModelFileError(f"{path}: checkpoint field {where or key}: expected {expected}, got {found}")
-    return value
-
-
-def _is_object(value) -> bool:
-    return isinstance(value, dict)
-
-
-def _is_count(value) -> bool:
-    """A step or epoch count: an integer in [0, MAX_STEP_COUNT]. An epoch takes at least one
-    step, so epochs share the bound, and no huge JSON integer reaches the progress bar or the
-    plots, which need floats."""
-    return is_json_count(value) and value <= MAX_STEP_COUNT
-
-
 def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: str) -> dict:
     """The optimizer state saved in a file, checked, as ``optimizer.load_state_dict`` takes it.
 
@@ -333,7 +311,7 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
     ModelFileError naming the file and the field or tensor.
     """
     t = saved.get("t")
-    if not _is_count(t):
+    if not is_count(t):
         found = "nothing" if "t" not in saved else f"{t!r:.60}"
         raise ModelFileError(f"{path}: {where}.t: expected an integer in [0, {MAX_STEP_COUNT}], got {found}")
     saved_names = sorted(name[len("optimizer."):] for name in tensors if name.startswith("optimizer."))
@@ -384,68 +362,3 @@ def _check_rng_state(state, rng, path) -> None:
             f"{path}: checkpoint field rng: expected a {type(rng.bit_generator).__name__} state, "
             f"got {state!r:.60} ({error})"
         ) from None
-
-
-def _history(saved, path) -> History:
-    """The History saved as JSON, every field checked."""
-    def numbers(values) -> bool:
-        return isinstance(values, list) and all(is_json_number(value) for value in values)
-
-    def number_lists(value) -> bool:
-        return _is_object(value) and all(map(numbers, value.values()))
-
-    checks = {
-        "metrics": ("an object of number lists", number_lists),
-        "grad_norms": ("an object of number lists", number_lists),
-        "initial_grad_norms": ("an object of numbers", lambda v: _is_object(v) and all(map(is_json_number, v.values()))),
-        "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", _is_count),
-        "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or _is_count(v)),
-        "stop_reason": (" or ".join(map(repr, STOP_REASONS)), lambda v: v in STOP_REASONS),
-    }
-    _field({"history": saved}, "history", path, "an object", _is_object)
-    for key, (expected, is_valid) in checks.items():
-        _field(saved, key, path, expected, is_valid, where=f"history.{key}")
-    if "partial_last_epoch" in saved:  # absent in a checkpoint written before it existed
-        _field(saved, "partial_last_epoch", path, "true or false", lambda v: isinstance(v, bool),
-               where="history.partial_last_epoch")
-    return History.from_json(saved)
-
-
-def _check_history_agrees(history: History, model, path) -> None:
-    """ModelFileError naming the field unless ``history`` (of ``history.epochs`` epochs, checked
-    to be the checkpoint's) agrees with itself and with the checkpoint's ``model``: a training
-    series holds one value per epoch, a validation series (begun when validation was added on
-    resume) and a layer's gradient norms (recorded while it trained) at most that many;
-    ``best_epoch`` is one of the epochs; the gradient norms are keyed by the paths of the
-    model's layers with weights ("0", "1.f.0"; "model" for a lone layer), as cr.fit records
-    them; no value's magnitude exceeds MAX_HISTORY_VALUE. A crafted key or series used to
-    pass, then fail the plots at the end of the resumed run."""
-    epochs = history.epochs
-    for name, values in history.metrics.items():
-        exact = not name.startswith("val_")
-        if len(values) > epochs or (exact and len(values) != epochs):
-            expected = f"{epochs} values (one per epoch)" if exact else f"at most {epochs} values (one per epoch)"
-            raise ModelFileError(f"{path}: checkpoint field history.metrics.{name:.60}: expected {expected}, "
-                                 f"got {len(values)}")
-    layers = {name.rpartition(".")[0] or "model" for name in model.params if name.rpartition(".")[2] == "W"}
-    for key in ("grad_norms", "initial_grad_norms"):
-        for layer in getattr(history, key):
-            if layer not in layers:
-                raise ModelFileError(f"{path}: checkpoint field history.{key}: {quoted(layer)} is not a layer with "
-                                     f"weights of the checkpoint's network ({', '.join(sorted(layers)) or 'none'})")
-    for layer, values in history.grad_norms.items():
-        if len(values) > epochs:
-            raise ModelFileError(f"{path}: checkpoint field history.grad_norms.{layer}: expected at most {epochs} "
-                                 f"values (one per epoch), got {len(values)}")
-    if history.best_epoch is not None and not 1 <= history.best_epoch <= epochs:
-        raise ModelFileError(f"{path}: checkpoint field history.best_epoch: expected one of the epochs 1 to {epochs} "
-                             f"or null, got {history.best_epoch}")
-    series = {**{f"metrics.{name}": values for name, values in history.metrics.items()},
-              **{f"grad_norms.{layer}": values for layer, values in history.grad_norms.items()},
-              **{f"initial_grad_norms.{layer}": [value] for layer, value in history.initial_grad_norms.items()}}
-    for where, values in series.items():
-        for index, value in enumerate(values):
-            if not abs(value) <= MAX_HISTORY_VALUE:
-                raise ModelFileError(f"{path}: checkpoint field history.{where:.80}[{index}]: expected a number of "
-                                     f"magnitude at most {MAX_HISTORY_VALUE:g}, got {quoted(value)}")
-

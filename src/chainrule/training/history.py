@@ -1,11 +1,19 @@
-"""What a training run leaves behind: metrics and gradient norms, epoch by epoch."""
+"""What a training run leaves behind: metrics and gradient norms, epoch by epoch.
+
+A checkpoint saves its History as JSON; :meth:`History.from_checkpoint` reads it back,
+checking every field: a crafted file is refused when it is loaded, rather than failing the
+plots at the end of the resumed run. The small checks of a checkpoint's JSON fields (:func:`checkpoint_field`,
+:func:`is_count`, :func:`is_object`) live here, and ``chainrule.training.checkpoint`` uses them too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..errors import MissingKeyError
+from ..checks import is_json_count, is_json_number
+from ..errors import MissingKeyError, ModelFileError, quoted
+from ..optimizers.optimizer import MAX_STEP_COUNT
 
 #: The largest magnitude a saved History's value may have: far beyond any loss, metric or
 #: gradient norm of a run that did not diverge, and within what the plots can draw (their
@@ -55,7 +63,7 @@ class History(Mapping):
     stop_reason : str
         "completed", "early_stopping" or "interrupted" (``STOP_REASONS``).
 
-    A checkpoint's History is checked when it is loaded (``chainrule.training.checkpoint``):
+    A checkpoint's History is checked when it is loaded (:meth:`from_checkpoint`):
     each training series ("loss", "accuracy"...) holds ``epochs`` values, a validation series
     or a layer's gradient norms at most that many, ``best_epoch`` is one of the epochs, the
     gradient norms are those of the model's layers with weights, and no value exceeds
@@ -114,3 +122,104 @@ class History(Mapping):
         ``partial_last_epoch`` existed had whole epochs only), and that flag is true only for ``true``."""
         fields = {key: saved[key] for key in cls.__dataclass_fields__ if key in saved and key != "partial_last_epoch"}
         return cls(**fields, partial_last_epoch=saved.get("partial_last_epoch") is True)
+
+    @classmethod
+    def from_checkpoint(cls, saved, path, *, epoch: int, model) -> "History":
+        """The History that the checkpoint at ``path`` saved after ``epoch`` (its JSON ``saved``),
+        every field checked, trained on ``model`` (the checkpoint's network).
+
+        A field of the wrong type, a ``history.epochs`` other than ``epoch``, or a History that
+        disagrees with itself or with ``model`` (see :func:`_check_history_agrees`) is a
+        ModelFileError naming ``path`` and the field.
+        """
+        _check_history_fields(saved, path)
+        history = cls.from_json(saved)
+        if history.epochs != epoch:  # save_checkpoint writes the History of the epoch it saves
+            raise ModelFileError(f"{path}: checkpoint field history.epochs: expected the epoch {epoch}, "
+                                 f"got {history.epochs}")
+        _check_history_agrees(history, model, path)
+        return history
+
+
+def _check_history_fields(saved, path) -> None:
+    """The History saved as JSON, every field checked (its type; the values are checked by
+    :func:`_check_history_agrees`)."""
+    def numbers(values) -> bool:
+        return isinstance(values, list) and all(is_json_number(value) for value in values)
+
+    def number_lists(value) -> bool:
+        return is_object(value) and all(map(numbers, value.values()))
+
+    checks = {
+        "metrics": ("an object of number lists", number_lists),
+        "grad_norms": ("an object of number lists", number_lists),
+        "initial_grad_norms": ("an object of numbers", lambda v: is_object(v) and all(map(is_json_number, v.values()))),
+        "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", is_count),
+        "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or is_count(v)),
+        "stop_reason": (" or ".join(map(repr, STOP_REASONS)), lambda v: v in STOP_REASONS),
+    }
+    checkpoint_field({"history": saved}, "history", path, "an object", is_object)
+    for key, (expected, is_valid) in checks.items():
+        checkpoint_field(saved, key, path, expected, is_valid, where=f"history.{key}")
+    if "partial_last_epoch" in saved:  # absent in a checkpoint written before it existed
+        checkpoint_field(saved, "partial_last_epoch", path, "true or false", lambda v: isinstance(v, bool),
+                         where="history.partial_last_epoch")
+
+
+def _check_history_agrees(history: History, model, path) -> None:
+    """ModelFileError naming the field unless ``history`` (of ``history.epochs`` epochs, checked
+    to be the checkpoint's) agrees with itself and with the checkpoint's ``model``: a training
+    series holds one value per epoch, a validation series (begun when validation was added on
+    resume) and a layer's gradient norms (recorded while it trained) at most that many;
+    ``best_epoch`` is one of the epochs; the gradient norms are keyed by the paths of the
+    model's layers with weights ("0", "1.f.0"; "model" for a lone layer), as cr.fit records
+    them; no value's magnitude exceeds MAX_HISTORY_VALUE. A crafted key or series used to
+    pass, then fail the plots at the end of the resumed run."""
+    epochs = history.epochs
+    for name, values in history.metrics.items():
+        exact = not name.startswith("val_")
+        if len(values) > epochs or (exact and len(values) != epochs):
+            expected = f"{epochs} values (one per epoch)" if exact else f"at most {epochs} values (one per epoch)"
+            raise ModelFileError(f"{path}: checkpoint field history.metrics.{name:.60}: expected {expected}, "
+                                 f"got {len(values)}")
+    layers = {name.rpartition(".")[0] or "model" for name in model.params if name.rpartition(".")[2] == "W"}
+    for key in ("grad_norms", "initial_grad_norms"):
+        for layer in getattr(history, key):
+            if layer not in layers:
+                raise ModelFileError(f"{path}: checkpoint field history.{key}: {quoted(layer)} is not a layer with "
+                                     f"weights of the checkpoint's network ({', '.join(sorted(layers)) or 'none'})")
+    for layer, values in history.grad_norms.items():
+        if len(values) > epochs:
+            raise ModelFileError(f"{path}: checkpoint field history.grad_norms.{layer}: expected at most {epochs} "
+                                 f"values (one per epoch), got {len(values)}")
+    if history.best_epoch is not None and not 1 <= history.best_epoch <= epochs:
+        raise ModelFileError(f"{path}: checkpoint field history.best_epoch: expected one of the epochs 1 to {epochs} "
+                             f"or null, got {history.best_epoch}")
+    series = {**{f"metrics.{name}": values for name, values in history.metrics.items()},
+              **{f"grad_norms.{layer}": values for layer, values in history.grad_norms.items()},
+              **{f"initial_grad_norms.{layer}": [value] for layer, value in history.initial_grad_norms.items()}}
+    for where, values in series.items():
+        for index, value in enumerate(values):
+            if not abs(value) <= MAX_HISTORY_VALUE:
+                raise ModelFileError(f"{path}: checkpoint field history.{where:.80}[{index}]: expected a number of "
+                                     f"magnitude at most {MAX_HISTORY_VALUE:g}, got {quoted(value)}")
+
+
+def checkpoint_field(parent: dict, key: str, path, expected: str, is_valid, where: str | None = None):
+    """``parent[key]`` if ``is_valid`` accepts it; otherwise a ModelFileError naming the field."""
+    value = parent.get(key)
+    if key not in parent or not is_valid(value):
+        found = "nothing" if key not in parent else f"{value!r:.60}"
+        raise ModelFileError(f"{path}: checkpoint field {where or key}: expected {expected}, got {found}")
+    return value
+
+
+def is_object(value) -> bool:
+    return isinstance(value, dict)
+
+
+def is_count(value) -> bool:
+    """A step or epoch count: an integer in [0, MAX_STEP_COUNT]. An epoch takes at least one
+    step, so epochs share the bound, and no huge JSON integer reaches the progress bar or the
+    plots, which need floats."""
+    return is_json_count(value) and value <= MAX_STEP_COUNT
