@@ -162,7 +162,7 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     if max_checks is not None:
         max_checks = positive_int(max_checks, "max_checks")
-    frozen = model.frozen_parameters
+    frozen = set(model.frozen_parameters)
     if frozen and model.n_trainable_parameters == 0 and not check_input:
         raise HyperparameterError("model: no trainable parameters: every layer is frozen, so no parameter "
                                   "gradient is computed, and check_input is False: nothing to check; set "
@@ -193,7 +193,7 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         arrays[INPUT] = X64
         analytic[INPUT] = to_numpy(dX).copy()
 
-    report = GradcheckReport(eps=eps, skipped={name: int(params[name].size) for name in frozen})
+    report = GradcheckReport(eps=eps, skipped={name: int(params[name].size) for name in params if name in frozen})
     unperturbed = value()  # L(θ), for the one-sided differences that reveal kinks
     for name, array in arrays.items():
         flat = array.reshape(-1)  # a view: writes move the model's parameter (or the copied input)

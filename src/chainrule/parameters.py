@@ -26,9 +26,11 @@ class TrainableVersion:
     """A counter of changes to which parameters are trainable, for what is cached from them.
 
     ``Layer.trainable``'s setter adds 1, and so do making a layer (it may then replace another
-    in a model's list of layers) and rebuilding a flat buffer (a layer was replaced). A cache of what is frozen (a Sequential's first
-    layer to backpropagate into, the trainable runs of a flat buffer) records ``number`` when
-    it is computed and is computed again once ``number`` differs: one comparison per step.
+    in a model's list of layers), rebuilding a flat buffer (a layer was replaced) and
+    ``Sequential``'s ``__setitem__`` and ``__delitem__``. A cache of what is frozen (a
+    Sequential's first layer to backpropagate into, the trainable runs of a flat buffer)
+    records ``number`` when it is computed and is computed again once ``number`` differs:
+    one comparison per step.
     """
 
     number = 0

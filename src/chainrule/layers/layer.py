@@ -35,7 +35,8 @@ and error messages.
 A layer's ``trainable`` flag (default True) freezes it for fine-tuning, as PyTorch's
 ``requires_grad_(False)`` and Keras' ``layer.trainable = False`` do: the gradients of a frozen
 layer's parameters are not used (Linear does not compute them), so optimizers (and ``cr.fit``)
-leave them as they are. Model files and weights files do not record it: a loaded model is all trainable.
+leave them as they are. Model files and weights files do not record it: ``cr.load`` gives an
+all-trainable model, while loading into an existing model keeps its flags.
 
 A model lives on one device: its parameters and gradients are NumPy arrays ("cpu") or CuPy
 arrays ("cuda"), and ``model.to(device)`` moves them all. ``forward`` and ``backward`` take
@@ -232,7 +233,7 @@ class Layer:
 
         Setting it sets it on every layer inside too (``model[:-1].trainable = False`` freezes
         all but the last layer, as in Keras), and freezing sets the layers' gradients to 0. A
-        frozen layer's parameter gradients are not computed (a Sequential does not even
+        frozen Linear does not compute its parameter gradients (and a Sequential does not even
         backpropagate into the frozen layers below its lowest trainable one), and optimizers
         change neither its parameters nor their state. Read on a layer with layers inside, it
         is True when any parameter inside is trainable (a layer without any parameters inside

@@ -226,9 +226,9 @@ class Optimizer:
         (zeros if it was never trained); Adam's bias correction then uses the optimizer's t,
         not the parameter's own count of steps as PyTorch's does, so its first steps are
         larger than a fresh Adam's (about 1.4–3× lr after 200 frozen steps): make a new
-        optimizer after unfreezing. An optimizer subclass that
-        overrides ``update`` instead of ``rule`` steps the whole of θ and cannot skip frozen
-        parameters: HyperparameterError when some are frozen.
+        optimizer after unfreezing. An optimizer subclass that overrides ``update`` instead of
+        ``rule`` steps the whole of θ and cannot skip frozen parameters: HyperparameterError
+        when some are frozen.
         """
         flat = self.model.flat_parameters() if flat is None else flat
         self.check_layout(flat)
@@ -307,13 +307,11 @@ class Optimizer:
         """The optimizer's state and work vectors over the whole of θ."""
         return Vectors(self.state, self._work, self._work2, self._decay)
 
-    def regularized(self, theta: Array, grad: Array, vectors: Vectors | None = None) -> Array:
-        """g = ∂L/∂θ + λθ on the weights (the gradient of L + (λ/2)‖W‖²); grad itself if λ = 0.
-
-        Computed into ``vectors.work2`` (the optimizer's own vectors when None)."""
+    def regularized(self, theta: Array, grad: Array, vectors: Vectors) -> Array:
+        """g = ∂L/∂θ + λθ on the weights (the gradient of L + (λ/2)‖W‖²), computed into
+        ``vectors.work2`` over the stretch of θ given; grad itself if λ = 0."""
         if not self._weight_decay:
             return grad
-        vectors = self.vectors() if vectors is None else vectors
         work2 = vectors.work2
         get_array_module(theta).multiply(theta, vectors.decay, out=work2)
         work2 += grad

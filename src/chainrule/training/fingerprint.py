@@ -60,7 +60,8 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     validation = checksum() if X_val is None else checksum(X_val, T_val, *([] if w_val is None else [w_val]))
     row_weights = checksum() if weights is None else checksum(weights)
     checksums = {"X": checksum(X), "y": checksum(T), "sample_weight or class_weight": row_weights,
-                 "the validation data": validation, "the architecture (layers, shapes, frozen layers)": architecture_checksum(model)}
+                 "the validation data": validation,
+                 "the architecture (layers, shapes, frozen layers)": architecture_checksum(model)}
     return values, checksums
 
 
