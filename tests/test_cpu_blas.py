@@ -4,6 +4,7 @@ import numpy
 import pytest
 
 from chainrule import cpu_blas
+from chainrule.errors import HyperparameterError
 
 DTYPES = [numpy.float32, numpy.float64]
 
@@ -87,3 +88,11 @@ def test_set_threads_sizes_numpys_own_blas():
         assert numpys == [1] or (not numpys and numpy_blas_name() != "scipy-openblas")  # NumPy's pool, not SciPy's
     finally:
         cpu_blas.set_threads(before)
+
+
+@pytest.mark.parametrize("count", ["2", 0, -3, True, 1.5])
+def test_set_threads_refuses_a_count_that_is_not_a_positive_int(count):
+    before = cpu_blas.threads()
+    with pytest.raises(HyperparameterError, match=r"count: expected an integer >= 1 \(BLAS threads\)"):
+        cpu_blas.set_threads(count)
+    assert cpu_blas.threads() == before

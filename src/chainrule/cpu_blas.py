@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import numbers
 
 import numpy
+
+from .errors import HyperparameterError
 
 _CANDIDATES = (("scipy_cblas_{}64_", ctypes.c_int64), ("cblas_{}64_", ctypes.c_int64), ("cblas_{}", ctypes.c_int))
 _PREFIX = {numpy.dtype(numpy.float32): "s", numpy.dtype(numpy.float64): "d"}
@@ -136,7 +139,9 @@ def axpby(a: float, x: numpy.ndarray, b: float, y: numpy.ndarray) -> bool:
 def _thread_functions() -> tuple | None:
     """(set, get) of OpenBLAS's thread count in NumPy's BLAS, or None where it has none (another BLAS)."""
     library = _numpy_library()
-    for pattern in _THREAD_FUNCTIONS if library is not None else ():
+    if library is None:  # pragma: no cover - see _numpy_library
+        return None
+    for pattern in _THREAD_FUNCTIONS:
         setter, getter = (getattr(library, pattern.format(verb), None) for verb in ("set", "get"))
         if setter is not None and getter is not None:
             setter.argtypes, setter.restype = [ctypes.c_int], None  # an int in every OpenBLAS, also the 64-bit ones
@@ -153,7 +158,11 @@ def threads() -> int | None:
 
 def set_threads(count: int) -> bool:
     """Make NumPy's BLAS use ``count`` threads from now on (for every later call, in this process);
-    False (and nothing changed) where it cannot be set: a NumPy built on another BLAS than OpenBLAS."""
+    False (and nothing changed) where it cannot be set: a NumPy built on another BLAS than OpenBLAS.
+    A ``count`` that is not an int >= 1 raises HyperparameterError naming it."""
+    # Not checks.positive_int: checks imports the backend, which imports this module.
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+        raise HyperparameterError(f"count: expected an integer >= 1 (BLAS threads), got {count!r:.60}")
     functions = _thread_functions()
     if functions is None:
         return False

@@ -49,6 +49,7 @@ def test_several_processes_without_distributed_all_exit_2_and_rank_0_says_why(tm
 
 def test_only_a_launch_of_several_processes_is_one():
     assert mpi_launch.mpi_launch({}) is None
+    assert mpi_launch.mpi_launch({"PMI_SIZE": "²"}) is None  # a digit to str.isdigit, not to int()
     assert mpi_launch.mpi_launch({"PMI_SIZE": "1", "PMI_RANK": "0"}) is None  # mpiexec -n 1: one training
     assert mpi_launch.mpi_launch({"PMI_SIZE": "", "MV2_COMM_WORLD_SIZE": "4"}) == ("MV2_COMM_WORLD_SIZE", 4, 0)
     assert mpi_launch.mpi_launch({"OMPI_COMM_WORLD_SIZE": "3", "OMPI_COMM_WORLD_RANK": "2"}) == (

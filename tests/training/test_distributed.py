@@ -640,23 +640,26 @@ def test_each_of_two_ranks_on_this_machine_gets_its_share_of_the_cores(tmp_path)
         assert json.loads((tmp_path / f"rank{rank}.json").read_text()) == expected
 
 
-def test_fit_compares_the_callbacks_of_the_ranks():
+def test_fit_compares_the_callbacks_of_the_ranks(monkeypatch):
+    """EarlyStopping on rank 0 alone trained on silently; fit now sends chainrule's callbacks
+    in its fingerprint (rank 1 here sends rank 0's row but for an empty list of callbacks)."""
     X, y = script.data(40)
     model = cr.mlp([5, 3], seed=0)
     comm = rank_zero_of(2)
-    # rank 1 sends what rank 0 sends, but for an empty list of callbacks
-    def gathers_with_other_callbacks(mine, everyone):
-        values, checksums = sent[0]
-        everyone[...] = [mine, fingerprint_row({**values, "chainrule's callbacks": "[]"}, checksums)]
-        return Done()
-    sent = []
+    sent = []  # what rank 0 put into its fingerprint row
     original = distributed.fingerprint_row
+
     def recording(values, checksums):
         sent.append((values, checksums))
         return original(values, checksums)
-    import pytest as _pytest
-    with _pytest.MonkeyPatch.context() as patch:
-        patch.setattr(distributed, "fingerprint_row", recording)
-        comm.world = types.SimpleNamespace(Ibcast=lambda buffer, root: Done(), Iallgather=gathers_with_other_callbacks)
-        with pytest.raises(cr.DistributedError, match=r"chainrule's callbacks is \[EarlyStopping\(patience=1, .*\] on rank 0 but \[\] on rank 1"):
-            cr.fit(model, X, y, epochs=2, batch_size=8, verbose=0, callbacks=[cr.EarlyStopping(1)], distributed=comm)
+
+    def gathers_with_other_callbacks(mine, everyone):
+        values, checksums = sent[0]
+        everyone[...] = [mine, original({**values, "chainrule's callbacks": "[]"}, checksums)]
+        return Done()
+
+    monkeypatch.setattr(distributed, "fingerprint_row", recording)
+    comm.world = types.SimpleNamespace(Ibcast=lambda buffer, root: Done(), Iallgather=gathers_with_other_callbacks)
+    with pytest.raises(cr.DistributedError,
+                       match=r"chainrule's callbacks is \[EarlyStopping\(patience=1, .*\] on rank 0 but \[\] on rank 1"):
+        cr.fit(model, X, y, epochs=2, batch_size=8, verbose=0, callbacks=[cr.EarlyStopping(1)], distributed=comm)

@@ -21,8 +21,8 @@ from .. import __version__
 from ..errors import ChainruleError, DivergenceError
 from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
+from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 COMMANDS = (train, evaluate, predict, gradcheck, info, export)
 
 
@@ -93,7 +93,7 @@ def main(argv=None) -> int:
         code = _report(error, debug, EXIT_USAGE)
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
-        code = 130
+        code = EXIT_INTERRUPTED
     except Exception as error:  # a bug: still one line, and the traceback on request
         code = _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
     _end_every_rank(args, code)

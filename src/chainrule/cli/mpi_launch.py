@@ -8,8 +8,7 @@ many processes it started, without starting MPI (mpi4py is an extra).
 from __future__ import annotations
 
 from ..errors import ConfigError
-
-EXIT_USAGE = 2  # as chainrule.cli.main exits for a ChainruleError
+from .exit_codes import EXIT_USAGE
 
 #: (count, rank) variables an MPI launcher sets in each process it starts: MPICH's and Intel MPI's
 #: mpiexec (PMI), Open MPI's mpirun, MVAPICH2's mpirun_rsh.
@@ -23,8 +22,8 @@ def mpi_launch(environment) -> tuple[str, int, int] | None:
     Read from the launcher's variables, without starting MPI."""
     for size_variable, rank_variable in MPI_LAUNCH_VARIABLES:
         size, rank = (environment.get(name, "").strip() for name in (size_variable, rank_variable))
-        if size.isdigit() and int(size) > 1:
-            return size_variable, int(size), int(rank) if rank.isdigit() else 0
+        if size.isdecimal() and int(size) > 1:
+            return size_variable, int(size), int(rank) if rank.isdecimal() else 0
     return None
 
 

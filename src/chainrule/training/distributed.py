@@ -54,7 +54,8 @@ INT64_MIN, INT64_MAX = int(numpy.iinfo(numpy.int64).min), int(numpy.iinfo(numpy.
 SHOWN_WORDS = 20  # the int64s that carry a value's text in check_same_run
 SHOWN_BYTES = SHOWN_WORDS * 8  # a longer text is shown cut short
 ELLIPSIS = "…"
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # the user's choice of BLAS threads
+# The user's choice of BLAS threads, as NumPy's OpenBLAS reads it (it ignores MKL_NUM_THREADS).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 class SingleProcess:
