@@ -147,6 +147,7 @@ def test_a_weighted_epoch_with_a_penalty_equals_scikit_learns(estimator_class, t
     for mine, expected in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         numpy.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-14)
     assert ours._optimizer.weight_decay == 0.3 / 12  # after training, as without weights
+    assert ours.model_.metadata["training"]["loss"] in ("SoftmaxCrossEntropy", "BinaryCrossEntropy", "HalfSquaredError")
 
 
 # -- warm_start and partial_fit keep the network the parameters describe ----------------------

@@ -89,16 +89,21 @@ class FlatParameters:
             return None
         return runs
 
-    def decay_mask(self) -> Array:
-        """A new vector like ``theta``: 1 where weight decay applies (weights), 0 where it does not (biases).
+    def decay_mask(self, out: Array | None = None, value: float = 1.0) -> Array:
+        """A vector like ``theta``: ``value`` where weight decay applies (weights), 0 where it
+        does not (biases).
 
-        Made on each call, not held: it is as large as θ and only an optimizer with weight
-        decay needs it, once.
+        Made on each call into a new vector, not held: it is as large as θ and only an
+        optimizer with weight decay needs it. ``out`` (a vector like ``theta``) is filled
+        instead, for an optimizer whose λ changes at every step (the scikit-learn estimators'
+        penalty per weighted batch), which then allocates nothing.
         """
-        mask = get_array_module(self.theta).zeros_like(self.theta)
+        mask = get_array_module(self.theta).zeros_like(self.theta) if out is None else out
+        if out is not None:
+            mask[...] = 0
         for full_name, (layer, name, _, _) in zip(self.names, self._views):
             if name in layer.decayed:
-                mask[self.slices[full_name]] = 1
+                mask[self.slices[full_name]] = value
         return mask
 
     def is_current(self, entries) -> bool:

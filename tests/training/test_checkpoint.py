@@ -252,14 +252,13 @@ def resave(path, change_extra=None, change_tensors=None):
      "field history.partial_last_epoch: expected true or false, got 'yes'"),
     (lambda e: e["history"].__setitem__("stop_reason", "bored"), None,
      "field history.stop_reason: expected 'completed' or 'early_stopping' or 'interrupted'"),
-    (lambda e: e["history"]["metrics"].__setitem__("loss", [10**300]), None,
-     r"field history.metrics.loss\[0\]: expected a number of magnitude at most 1e\+200, got 1000"),
-    (lambda e: e["history"]["initial_grad_norms"].__setitem__("0", -1e250), None,
-     r"field history.initial_grad_norms.0\[0\]: expected a number of magnitude"),
+    (lambda e: e["history"]["metrics"].__setitem__("loss", [10**400]), None,
+     r"field history.metrics: expected an object of number lists"),
     (lambda e: e.__setitem__("validation", "1234"), None, "field validation: expected 'none' or 16 hexadecimal"),
     (lambda e: e.__setitem__("frozen", "0.W"), None, "field frozen: expected a list of parameter names, got '0.W'"),
     (lambda e: e.__setitem__("frozen", [3]), None, r"field frozen: expected a list of parameter names, got \[3\]"),
     (lambda e: e.__setitem__("frozen", ["0.W"]), None, "parameter '0.W' was frozen in the checkpoint's run"),
+    (lambda e: e.__setitem__("frozen", ["9.W"]), None, "field frozen: '9.W' is not a parameter of the model"),
 ])
 def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_path, change_extra, change_tensors, field):
     trained(tmp_path / "checkpoint.safetensors", epochs=1)

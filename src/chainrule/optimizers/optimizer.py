@@ -343,6 +343,9 @@ class Optimizer:
             return
         if self._work2 is None:
             self._work2 = get_array_module(self._work).empty_like(self._work)
+        if self._decay is not None and device == "cpu":  # refilled in place: no θ-sized allocation
+            flat.decay_mask(out=self._decay, value=self._weight_decay)
+            return
         decay = flat.decay_mask()
         decay *= self._weight_decay  # λ on weights, 0 on biases
         decay = to_device(decay, device)

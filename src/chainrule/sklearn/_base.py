@@ -317,6 +317,8 @@ class BaseMLP(BaseEstimator):
         )
         if w_train is not None:  # the optimizer kept (partial_fit, the estimator's file) holds alpha / batch_size
             self._optimizer.weight_decay = weight_decay
+            # the loss trained with, by its public name (not the private class setting the penalty)
+            self.model_.metadata["training"]["loss"] = type(self._loss()).__name__
         if self.early_stopping:
             self.model_.flat_parameters().theta[...] = self._best_theta
         if history.stop_reason == "interrupted":

@@ -42,8 +42,8 @@ class PenaltyPerBatchWeight:
     The optimizer's ``weight_decay`` λ adds ``λ W``; so before each weighted batch's loss
     (computed before the step), ``compute`` sets λ = alpha / Σ_n w_n, or 0 for a batch whose
     weights are all 0 (its gradient is 0 too, rather than scikit-learn's 0 / 0). Unweighted
-    batches (``weights`` None) leave λ alone. The validation set's weighted chunks set it too;
-    the next training batch sets it again before its step.
+    batches (``weights`` None) leave λ alone. Setting λ refills the optimizer's decay vector
+    in place (one pass over θ, no allocation).
     """
 
     def __init__(self, optimizer, alpha: float) -> None:
@@ -60,7 +60,7 @@ class PenaltyPerBatchWeight:
         if not math.isfinite(weight_decay):
             raise DataError(f"sample_weight: a batch's weights sum to {weight_sum:g}, so its L2 penalty "
                             f"alpha / Σw = {self.alpha!r} / {weight_sum:g} is not finite; scale the weights up")
-        if weight_decay != self.optimizer.weight_decay:  # the setter rebuilds the decay vector
+        if weight_decay != self.optimizer.weight_decay:  # the setter refills the decay vector
             self.optimizer.weight_decay = weight_decay
 
 

@@ -50,6 +50,8 @@ class CheckpointFile(os.PathLike):
     wherever the path goes (``cr.fit(resume=...)``), and :func:`load_checkpoint` takes its
     contents rather than reading the file again: the configuration a caller compared and
     the state resumed come from the same file, even if another process replaces it meanwhile.
+    Not so in a distributed fit: there rank 0 reads the file again to send its bytes to every
+    rank, and all ranks resume from those (the same state on every rank, from a second read).
     Once taken, the contents are released (training does not hold a second copy of the
     weights and optimizer state), and a later load reads the file again.
 
@@ -237,6 +239,9 @@ def _check_frozen(saved_frozen, model, path) -> None:
     frozen = model.frozen_parameters
     if set(saved_frozen) == set(frozen):
         return
+    unknown = [name for name in saved_frozen if name not in model.params]
+    if unknown:
+        raise ModelFileError(f"{path}: checkpoint field frozen: {quoted(unknown[0])} is not a parameter of the model")
     only_saved = [name for name in saved_frozen if name not in frozen]
     if only_saved:
         name, how = only_saved[0], "was frozen in the checkpoint's run but is trainable in the model"

@@ -42,7 +42,7 @@ from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpo
                          save_checkpoint)
 from .distributed import communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
-from .history import History
+from .history import History, layer_of
 from .metrics import Scores, metric_names
 
 EVAL_CHUNK = 4096  # rows per forward pass when scoring validation data
@@ -726,11 +726,6 @@ def writes_to_terminal(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # no isatty (None, a custom object), or closed
         return False
-
-
-def layer_of(parameter: str) -> str:
-    """The path of the layer holding a parameter: "1.0.W" -> "1.0"; a lone layer is "model"."""
-    return parameter.rpartition(".")[0] or "model"
 
 
 class _Loop:
