@@ -6,7 +6,7 @@ import pytest
 import chainrule as cr
 from chainrule.checks import (
     as_float_dtype, as_matrix, check_finite, choice, feature_names, in_unit_interval, input_width, is_json_count,
-    is_json_number, positive, positive_int, real, select_features,
+    is_json_number, listing, positive, positive_int, real, select_features,
 )
 from chainrule.data.preprocessing import Preprocessor
 
@@ -216,3 +216,10 @@ def test_select_features_reads_any_object_with_string_columns():
             return np.array([[2.0, 1.0]])
 
     assert np.array_equal(select_features(Table(), ["a", "b"]), [[1.0, 2.0]])
+
+
+def test_listing_cuts_each_long_name_and_the_list():
+    """Each name was quoted whole: a million-character column name made a million-character message."""
+    text = listing(["a" * 10**6, "b"] + [f"c{index}" for index in range(20)])
+    assert text.startswith("'" + "a" * 59 + "..., 'b', 'c0'") and text.endswith(", ... (22 in all)")
+    assert len(text) < 200

@@ -12,7 +12,7 @@ import numbers
 import numpy
 
 from .backend import Array, get_array_module
-from .errors import DataError, DTypeError, HyperparameterError, NonFiniteError, ShapeError
+from .errors import DataError, DTypeError, HyperparameterError, NonFiniteError, ShapeError, quoted
 
 FLOAT_DTYPES = ("float32", "float64")
 
@@ -93,8 +93,9 @@ def feature_names(X) -> list[str] | None:
 
 
 def listing(names: list, limit: int = 12) -> str:
-    """``names`` quoted and comma-separated, shortened after ``limit`` names (for messages)."""
-    shown = ", ".join(repr(name) for name in names[:limit])
+    """``names`` quoted and comma-separated, shortened after ``limit`` names (for messages); each
+    name is cut as :func:`chainrule.errors.quoted` cuts it."""
+    shown = ", ".join(quoted(name) for name in names[:limit])
     return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
 
 
@@ -151,6 +152,17 @@ def input_width(model, preprocessor=None) -> int | None:
         return preprocessor.n_features
     first = next((layer for _, layer in model.walk() if layer.own_params), None)
     return getattr(first, "n_in", None)
+
+
+def output_width(model) -> int | None:
+    """The number of outputs of ``model``: the ``n_out`` of its last layer with parameters (a
+    Linear; an activation or a Residual after it keeps the width), or None when that layer has
+    no ``n_out`` or no layer has parameters."""
+    last = None
+    for _, layer in model.walk():
+        if layer.own_params:
+            last = layer
+    return getattr(last, "n_out", None)
 
 
 def check_finite_as(X: Array, dtype, name: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 import chainrule as cr
 from chainrule.cli.config import TrainConfig, read_config
 from chainrule.cli.main import build_parser
-from chainrule.cli.train import resolve_config
+from chainrule.cli.train import hidden_sizes, resolve_config
 from chainrule.errors import ConfigError
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 
@@ -91,7 +91,7 @@ def test_read_config_refuses_missing_invalid_and_nested_files(tmp_path):
     with pytest.raises(ConfigError, match="bad.toml: not valid TOML"):
         read_config(tmp_path / "bad.toml")
     (tmp_path / "nested.toml").write_text("[train]\nepochs = 3\n")
-    with pytest.raises(ConfigError, match=r"nested.toml: unexpected table \[train\]"):
+    with pytest.raises(ConfigError, match=r"nested.toml: unexpected table 'train'"):
         read_config(tmp_path / "nested.toml")
     with pytest.raises(ConfigError, match="cannot read config file"):
         read_config(tmp_path)  # a folder
@@ -154,7 +154,7 @@ def test_train_with_a_config_file(tmp_path, capsys):
     ("epoch = 3\n", ["run.toml: unknown key 'epoch'"]),
     ('epochs = "3"\n', ["run.toml: key 'epochs' expects an integer, got str '3'"]),
     ("epochs = [\n", ["run.toml: not valid TOML"]),
-    ("[model]\nhidden = '8'\n", ["run.toml: unexpected table [model]"]),
+    ("[model]\nhidden = '8'\n", ["run.toml: unexpected table 'model'"]),
 ])
 def test_a_bad_config_file_exits_2_in_one_line(tmp_path, capsys, text, fragments):
     (tmp_path / "run.toml").write_text(text)
@@ -222,3 +222,15 @@ def test_a_huge_value_in_a_config_file_is_quoted_in_part(tmp_path, capsys):
     code, _, err = call(capsys, "train", "--config", path, "--quiet", "--out", tmp_path / "run")
     line = assert_one_line_error(code, err, f"{path}: key 'seed' expects an integer, got str 'aaaa")
     assert line.endswith("...") and len(line) < 400
+
+
+@pytest.mark.parametrize("hidden, problem", [
+    ("0," * 50_000 + "8", "every width must be >= 1"),
+    ("8,x" + "9" * 10**5, "expected comma-separated integers"),
+    ("8,," + "9" * 10**5, "expected comma-separated integers"),
+], ids=["zero width", "not an integer", "empty width"])
+def test_hidden_widths_are_quoted_in_part(hidden, problem):
+    """The whole text was quoted: a message as long as the option."""
+    with pytest.raises(ConfigError, match=rf"^--hidden: {problem}.* got '.{{55,60}}\.\.\.") as caught:
+        hidden_sizes(hidden)
+    assert len(str(caught.value)) < 300

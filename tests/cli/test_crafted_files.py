@@ -135,3 +135,11 @@ def test_a_checkpoint_whose_gradient_norms_name_no_layer_is_refused_before_train
     code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet", "--out", tmp_path / "run")
     assert_one_line_error(code, err, f"{checkpoint}: checkpoint field history.grad_norms: '../../x' is not a layer")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_data_path_longer_than_any_file_name_is_refused_in_one_line(tmp_path, capsys):
+    """It raised OSError (ENAMETOOLONG) from is_dir: "internal error", exit 1."""
+    (tmp_path / "long.toml").write_text(f"data = '/tmp/{'a' * 10**6}'\n")
+    code, _, err = call(capsys, "train", "--config", tmp_path / "long.toml", "--quiet", "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err, "a path of 1,000,005 characters, longer than any file name (4096)")
+    assert len(line) < 300

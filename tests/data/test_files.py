@@ -101,3 +101,19 @@ def test_a_lone_idx_file_asks_for_its_labels(tmp_path):
     path = write_idx(tmp_path / "train-images-idx3-ubyte", images)
     with pytest.raises(DataError, match="needs its labels file.*IMAGES,LABELS"):
         load_file(path)
+
+
+def test_a_spec_longer_than_any_path_is_refused_in_a_short_message():
+    """is_dir raised a raw OSError (ENAMETOOLONG): the command line's "internal error", exit 1."""
+    with pytest.raises(DataError, match=r"^'/tmp/a+\.\.\.: a path of 1,000,005 characters, longer than any "
+                                        r"file name \(4096\)$"):
+        load_file("/tmp/" + "a" * 10**6)
+
+
+@pytest.mark.parametrize("spec", ["/tmp/" + "a" * 300, "/tmp/" + "a" * 300 + ",labels", "/tmp/" + "a" * 300 + "/x.npz"],
+                         ids=["path", "idx spec", "npz"])
+def test_a_name_too_long_for_the_file_system_is_a_data_error_naming_it(spec):
+    """A component longer than 255 bytes: is_dir and exists raised OSError (ENAMETOOLONG)."""
+    with pytest.raises(DataError, match="/tmp/aaaa.*(too long|cannot)"):
+        load_file(spec)
+    assert spec_paths(spec)[0].startswith("/tmp/aaaa")

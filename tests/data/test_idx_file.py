@@ -1,6 +1,8 @@
 """chainrule.data.idx_file: MNIST-style IDX files, raw and gzip, parsed by hand."""
 
 import gzip
+import os
+import threading
 
 import numpy
 import pytest
@@ -231,3 +233,37 @@ def test_big_endian_values_are_read_without_a_second_copy(tmp_path, monkeypatch,
     read, peak = peak_memory_of(read_idx, path)
     assert numpy.array_equal(read, array) and read.dtype.isnative and read.flags.writeable
     assert peak < 1.5 * array.nbytes
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_an_idx_file_is_read_through_a_pipe(compress):
+    """A pipe cannot seek back nor tell its size: the format is peeked at and the data streamed."""
+    array = numpy.arange(24, dtype=numpy.int16).reshape(2, 3, 4)
+    content = gzip.compress(idx_bytes(array)) if compress else idx_bytes(array)
+    read_end, write_end = os.pipe()
+
+    def write_all():
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(content)
+
+    writer = threading.Thread(target=write_all)
+    writer.start()
+    try:
+        read = read_idx(f"/dev/fd/{read_end}")
+    finally:
+        writer.join()
+        os.close(read_end)
+    assert numpy.array_equal(read, array)
+
+
+def test_a_truncated_idx_file_in_a_pipe_is_refused_naming_its_data_size(tmp_path):
+    fifo = tmp_path / "labels-fifo"
+    os.mkfifo(fifo)
+    content = idx_bytes(numpy.arange(5, dtype=numpy.uint8))[:-2]
+    writer = threading.Thread(target=(fifo).write_bytes, args=(content,))
+    writer.start()
+    try:
+        with pytest.raises(DataError, match=r"labels-fifo: truncated: .* its data have 11 bytes"):
+            read_idx(fifo)
+    finally:
+        writer.join()

@@ -406,3 +406,12 @@ def test_archives_written_by_numpy_still_load(tmp_path, writer, with_test_part):
         assert numpy.array_equal(data.X_test, X[:3]) and numpy.array_equal(data.y_test, y[:3])
     else:
         assert data.X_test is None and data.y_test is None
+
+
+def test_the_arrays_an_archive_holds_are_listed_in_part(tmp_path):
+    """Every name was listed whole: thousands of arrays, or one long name, made a message as long."""
+    path = tmp_path / "many.npz"
+    numpy.savez(path, **{f"{'z' * 500}{index}": numpy.zeros(1) for index in range(100)})
+    with pytest.raises(DataError, match=r"no array named 'X'; the archive holds 'z+\.\.\., .*\(100 in all\)$") as caught:
+        load_npz(path)
+    assert len(str(caught.value)) < 1200

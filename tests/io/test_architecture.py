@@ -169,7 +169,9 @@ def test_more_layers_than_max_layers_are_rejected_while_walking(monkeypatch):
 def test_max_layers_counts_the_layers_of_every_composite():
     inner = {"type": "Sequential", "layers": [{"type": "ReLU"}] * 600}
     nested = {"type": "Sequential", "layers": [{"type": "Residual", "f": inner}] * 170}  # 170 · 602 + 1 layers
-    with pytest.raises(ModelFileError, match=r"^architecture.layers\[166\].f.layers\["):
+    # layer 100,001 is ReLU 65 of block 166 (1 + 166·602 + 2 + 66); counting only the ReLUs, it would be ReLU 400
+    with pytest.raises(ModelFileError, match=r"^architecture.layers\[166\].f.layers\[65\]: more than 100,000 "
+                                             r"layers in all \(this is layer 100,001\)"):
         parameter_shapes(nested)
     assert parameter_shapes({"type": "Sequential", "layers": [{"type": "ReLU"}] * 99_999}) == {}
 

@@ -15,6 +15,7 @@ import chainrule as cr
 from chainrule.data.preprocessing import Preprocessor
 from chainrule.errors import HyperparameterError, ModelFileError
 from chainrule.io import load, read, save
+from chainrule.io import architecture
 
 DTYPES = ["float32", "float64"]
 
@@ -536,10 +537,22 @@ def test_preprocessor_must_match_the_network_input_width(tmp_path, layers):
     model.preprocessor = Preprocessor.fit(np.zeros((4, 3)), np.zeros(4), "regression")
     save(model, path)
     assert load(path).preprocessor.n_features == 3
-    model.preprocessor = Preprocessor.fit(np.zeros((4, 7)), np.zeros(4), "regression")
-    save(model, path)
+    other = Preprocessor.fit(np.zeros((4, 7)), np.zeros(4), "regression")
+    tensors, document = _contents(path)
+    document["preprocessor"] = other.to_json()
+    _rewrite(path, tensors, document)
     with pytest.raises(ModelFileError, match="preprocessor.n_features: expected 3 .*input width.*, got 7"):
         load(path)
+
+
+def test_save_refuses_a_preprocessor_of_another_input_width(tmp_path):
+    """save wrote the file, which load then refused."""
+    path = tmp_path / "model.safetensors"
+    model = cr.Sequential(cr.Linear(3, 2), seed=0)
+    model.preprocessor = Preprocessor.fit(np.zeros((4, 7)), np.zeros(4), "regression")
+    with pytest.raises(ModelFileError, match="model.safetensors: preprocessor.n_features: expected 3 .*, got 7"):
+        save(model, path)
+    assert not path.exists()
 
 
 def test_load_draws_no_random_weights(saved, monkeypatch):
@@ -642,23 +655,63 @@ def test_an_extra_tensor_with_a_parameter_name_is_refused(saved):
         read(saved)
 
 
-def _classifier_file(path, outputs: int, classes: list, out_activation=None):
+def _classifier(outputs: int, classes: list, out_activation=None):
     model = cr.Sequential(cr.Linear(3, outputs), *([out_activation] if out_activation else []), seed=0)
     model.preprocessor = Preprocessor(n_features=3, task="classification", classes=classes)
-    save(model, path)
+    return model
+
+
+def _classifier_file(path, outputs: int, classes: list, out_activation=None):
+    save(_classifier(outputs, classes, out_activation), path)
     return path
 
 
-@pytest.mark.parametrize("outputs, classes, expected", [
+def _crafted_classifier_file(path, outputs: int, classes: list):
+    """A file whose preprocessor holds ``classes`` whatever the outputs (save refuses such a model)."""
+    model = _classifier(outputs, classes)
+    preprocessor, model.preprocessor = model.preprocessor, None
+    save(model, path)
+    tensors, document = _contents(path)
+    document["preprocessor"] = preprocessor.to_json()
+    _rewrite(path, tensors, document)
+    return path
+
+
+BAD_CLASSES = [
     (10, [0, 1, 2], "expected 10 classes, one per output of the network, got 3"),
     (10, list(range(10**6)), "expected 10 classes, one per output of the network, got 1,000,000"),
-    (1, ["a", "b", "c"], r"expected 1 classes, one per output of the network \(or 2 for its one output\), got 3"),
-])
+    (1, ["a", "b", "c"], r"expected 2 classes for the network's one output \(or 1\), got 3"),
+]
+
+
+@pytest.mark.parametrize("outputs, classes, expected", BAD_CLASSES)
 def test_classes_that_are_not_the_outputs_are_refused_at_load(tmp_path, outputs, classes, expected):
     """They loaded; predict then failed with a message naming neither the file nor the field."""
-    path = _classifier_file(tmp_path / "model.safetensors", outputs, classes)
+    path = _crafted_classifier_file(tmp_path / "model.safetensors", outputs, classes)
     with pytest.raises(ModelFileError, match=f"model.safetensors: preprocessor.classes: {expected}"):
         load(path)
+
+
+@pytest.mark.parametrize("outputs, classes, expected", BAD_CLASSES)
+def test_classes_that_are_not_the_outputs_are_refused_at_save(tmp_path, outputs, classes, expected):
+    """save wrote the file, which load then refused."""
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ModelFileError, match=f"model.safetensors: preprocessor.classes: {expected}"):
+        save(_classifier(outputs, classes), path)
+    assert not path.exists()
+
+
+def test_save_refuses_more_layers_than_load_takes(tmp_path, monkeypatch):
+    """save wrote the file, which load then refused (the limit is lowered: 100,000 layers take seconds to build)."""
+    monkeypatch.setattr(architecture, "MAX_LAYERS", 5)
+    path = tmp_path / "model.safetensors"
+    model = cr.Sequential(cr.Linear(3, 3), cr.ReLU(), cr.Sequential(cr.Linear(3, 2), cr.Tanh()), seed=0)
+    with pytest.raises(ModelFileError, match=r"model.safetensors: cannot save: architecture.layers\[2\].layers\[1\]: "
+                                             r"more than 5 layers in all \(this is layer 6\)"):
+        save(model, path)
+    assert not path.exists()
+    save(cr.Sequential(cr.Linear(3, 3), cr.ReLU(), cr.Sequential(cr.Linear(3, 2)), seed=0), path)
+    assert len(load(path).layers) == 3
 
 
 @pytest.mark.parametrize("outputs, classes, out_activation", [

@@ -108,7 +108,7 @@ def read_config(path) -> dict:
         raise ConfigError(f"{path}: not a configuration: arrays or tables nested too deep to read") from None
     nested = [key for key, value in table.items() if isinstance(value, dict)]
     if nested:
-        raise ConfigError(f"{path}: unexpected table [{nested[0]:.60}]; keys go at the top level")
+        raise ConfigError(f"{path}: unexpected table {quoted(nested[0])}; keys go at the top level")
     return table
 
 

@@ -10,7 +10,7 @@ import os
 
 import numpy
 
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, quoted
 
 
 def parameter_count(widths: list[int]) -> int:
@@ -40,5 +40,5 @@ def check_network_fits_memory(widths: list[int], dtype, name: str) -> None:
     allocation fails (MemoryError), with the same numbers."""
     memory = physical_memory()
     if memory is not None and parameter_count(widths) * numpy.dtype(dtype).itemsize > memory:
-        raise HyperparameterError(f"{name}: the network {widths!r:.80} has {network_size(widths, dtype)}, more than "
+        raise HyperparameterError(f"{name}: the network {quoted(widths, 80)} has {network_size(widths, dtype)}, more than "
                                   f"this machine's {memory / 1e6:,.0f} MB of memory; choose smaller widths")

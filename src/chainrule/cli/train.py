@@ -37,12 +37,14 @@ from pathlib import Path
 
 import numpy
 
-from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, input_width, positive, positive_int
+from ..checks import (
+    as_float_dtype, choice, distinct_names, in_unit_interval, input_width, output_width, positive, positive_int,
+)
 from ..data import BUILTIN_DATASETS, load_data
 from ..data.csv_file import load_csv
 from ..data.load import absolute_data_spec
 from ..data.split import n_test_rows
-from ..errors import ConfigError, DataError, HyperparameterError, ModelFileError
+from ..errors import ConfigError, DataError, HyperparameterError, ModelFileError, quoted
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, Linear, Sequential, mlp
@@ -213,22 +215,22 @@ def check_config_matches_network(checkpoint: CheckpointFile, saved: dict, saved_
 
     network = mlp_layers(checkpoint.model)
     if network is None:
-        raise ModelFileError(f"{checkpoint}: metadata.config: the checkpoint's network is not a multi-layer "
+        raise ModelFileError(f"{checkpoint}: the checkpoint's network is not a multi-layer "
                              f"perceptron as chainrule train builds (Linear layers with activations between)")
     widths, activation_types = network
     resumed = TrainConfig().with_values(saved, saved_source)
     if "hidden" in saved:
         asked = hidden_sizes(resumed.hidden, value_name("hidden", saved_source))
         if asked != widths:
-            raise ModelFileError(f"{where('hidden')}: {resumed.hidden!r:.60} differs from the checkpoint's own "
-                                 f"network, whose hidden widths are {widths!r:.60}; the file was altered or damaged")
+            raise ModelFileError(f"{where('hidden')}: {quoted(resumed.hidden)} differs from the checkpoint's own "
+                                 f"network, whose hidden widths are {quoted(widths)}; the file was altered or damaged")
     if "activation" in saved:
         names = activation_names(resumed.activation, len(widths), value_name("activation", saved_source),
                                  f"the checkpoint's network has {len(widths)} hidden layers")
         if [ACTIVATIONS[name] for name in names] != activation_types:
             held = [kind.__name__ for kind in activation_types]
-            raise ModelFileError(f"{where('activation')}: {resumed.activation!r:.60} differs from the checkpoint's "
-                                 f"own network, whose activations are {held!r:.80}; the file was altered or damaged")
+            raise ModelFileError(f"{where('activation')}: {quoted(resumed.activation)} differs from the checkpoint's "
+                                 f"own network, whose activations are {quoted(held, 80)}; the file was altered or damaged")
 
 
 def mlp_layers(model) -> tuple[list[int], list[type]] | None:
@@ -318,15 +320,6 @@ def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: 
                       f"{gives}; resume with data of the same classes or target columns")
 
 
-def output_width(model) -> int | None:
-    """The ``n_out`` of ``model``'s last layer with parameters (a Linear), or None when it has none."""
-    last = None
-    for _, layer in model.walk():
-        if layer.own_params:
-            last = layer
-    return getattr(last, "n_out", None)
-
-
 def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str]:
     """(values, source) of the run that wrote ``checkpoint`` (as read by :func:`read_checkpoint`):
     its model's metadata, else config.toml beside it; ConfigError when neither is there.
@@ -339,7 +332,7 @@ def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str]:
     if saved is not None:
         if not isinstance(saved, dict):
             raise ModelFileError(f"{checkpoint}: metadata.config: expected a table of chainrule train's "
-                                 f"configuration (a JSON object), got {type(saved).__name__} {saved!r:.60}")
+                                 f"configuration (a JSON object), got {type(saved).__name__} {quoted(saved)}")
         return saved, str(checkpoint)
     beside = Path(checkpoint).parent / "config.toml"
     if beside.is_file():
@@ -489,7 +482,7 @@ def hidden_sizes(hidden: str | list[int], name: str = "--hidden") -> list[int]:
     """
     sizes = hidden if isinstance(hidden, list) else _parse_widths(hidden, name)
     if any(size < 1 for size in sizes):
-        raise ConfigError(f"{name}: every width must be >= 1, got {hidden!r}")
+        raise ConfigError(f"{name}: every width must be >= 1, got {quoted(hidden)}")
     return sizes
 
 
@@ -501,11 +494,11 @@ def _parse_widths(text: str, name: str) -> list[int]:
     parts = text_without_spaces.split(",")
     if "" in parts:
         raise ConfigError(f"{name}: expected comma-separated integers like 128,64 (or '' for no hidden layers), "
-                          f"got {text!r}, which has an empty width")
+                          f"got {quoted(text)}, which has an empty width")
     try:
         return [int(part) for part in parts]
     except ValueError:
-        raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {text!r}") from None
+        raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {quoted(text)}") from None
 
 
 def run_folder(args) -> Path:
@@ -594,7 +587,7 @@ def run(args) -> int:
                     dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
         optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
     except MemoryError:
-        raise HyperparameterError(f"{hidden}: {config.hidden!r:.60}: {network_size(widths, config.dtype)} do not fit "
+        raise HyperparameterError(f"{hidden}: {quoted(config.hidden)}: {network_size(widths, config.dtype)} do not fit "
                                   f"in the memory left, with the optimizer's state; choose smaller widths") from None
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first

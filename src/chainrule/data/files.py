@@ -27,6 +27,7 @@ from .idx_file import load_idx, load_idx_directory, idx_spec_paths
 from .npz_file import load_npz
 
 FORMATS = "a .csv or .npz file, an MNIST-style IDX directory, or 'IMAGES,LABELS' IDX files"
+MAX_PATH_LENGTH = 4096  # Linux's PATH_MAX: no longer path names a file
 
 
 def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dataset:
@@ -49,10 +50,14 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
     Raises
     ------
     DataError
-        If the path does not exist, cannot be read, its format cannot be told, or the
-        loader of its format finds it malformed; the message names the path.
+        If the path does not exist, cannot be read or looked at (a name too long for the
+        file system), is longer than ``MAX_PATH_LENGTH`` characters, its format cannot be
+        told, or the loader of its format finds it malformed; the message names the path.
     """
     text = os.fspath(spec)
+    if len(text) > MAX_PATH_LENGTH:  # refused before the file system is asked, in a short message
+        raise DataError(f"{quoted(text)}: a path of {len(text):,} characters, longer than any file name "
+                        f"({MAX_PATH_LENGTH})")
     path = Path(text)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -62,11 +67,11 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
                         f"is not a .csv file")
     if suffix == ".npz":
         return load_npz(path, task=task)
-    if path.is_dir():
+    if _looked_at(path.is_dir, path):
         return load_idx_directory(path, task=task)
     if is_idx_spec(text):
         return load_idx(*idx_spec_paths(text), task=task)
-    if not path.exists():
+    if not _looked_at(path.exists, path):
         raise DataError(f"{path}: no such file or directory")
     if "ubyte" in path.name.lower() or "idx" in path.name.lower():
         raise DataError(f"{path}: an IDX file needs its labels file too; give 'IMAGES,LABELS' or a directory")
@@ -78,8 +83,8 @@ def is_idx_spec(spec) -> bool:
     comma and is none of what ``load_file`` tries first (a ``.csv`` or ``.npz`` name, whose
     loader reports it missing as given, a directory), nor an existing file of that whole name."""
     text = os.fspath(spec)
-    path = Path(text)
-    return "," in text and path.suffix.lower() not in (".csv", ".npz") and not path.exists()
+    # os.path.exists, not Path.exists: a name too long to look at names no file, and raises nothing
+    return "," in text and Path(text).suffix.lower() not in (".csv", ".npz") and not os.path.exists(text)
 
 
 def spec_paths(spec) -> list[str]:
@@ -94,3 +99,12 @@ def spec_paths(spec) -> list[str]:
         return [str(part) for part in idx_spec_paths(text)]
     except DataError:  # not 2 or 4 non-empty parts: names no file that load_file would read
         return [text]
+
+
+def _looked_at(test, path: Path) -> bool:
+    """``test()``, a question about ``path`` (``path.is_dir``, ``path.exists``), with an
+    operating-system error (a name too long, a permission) as DataError naming the path."""
+    try:
+        return test()
+    except OSError as error:
+        raise DataError(f"{path}: cannot look at the path ({error.strerror or error})") from None

@@ -29,6 +29,7 @@ import dataclasses
 import gzip
 import math
 import os
+import stat
 import zlib
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def read_idx(path) -> numpy.ndarray:
     declares (and one more, to detect trailing data), so a file that is not IDX (or a gzip
     "bomb" whose data do not start with an IDX header) is refused after a few bytes, and a
     valid one takes about the size of its values in memory, read straight into the array.
+    A pipe (``/dev/fd/N``, a FIFO) is read as it comes, raw or gzip, its size checked once read.
 
     Raises
     ------
@@ -75,18 +77,21 @@ def read_idx(path) -> numpy.ndarray:
     """
     path = Path(path)
     with open_binary(path) as handle:
-        compressed = _read(handle, len(GZIP_SIGNATURE), path) == GZIP_SIGNATURE
-        handle.seek(0)
-        if not compressed:
-            return _read_idx_stream(handle, path, os.fstat(handle.fileno()).st_size)
-        with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
-            return _read_idx_stream(stream, path, None)
+        # peek, not read and seek: a pipe (/dev/fd/N, a FIFO) cannot seek back
+        compressed = _reading(handle.peek, len(GZIP_SIGNATURE), path)[:2] == GZIP_SIGNATURE
+        if compressed:
+            with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+                return _read_idx_stream(stream, path, None, "decompressed data")
+        status = _reading(os.fstat, handle.fileno(), path)
+        file_size = status.st_size if stat.S_ISREG(status.st_mode) else None  # a pipe's size is unknown
+        return _read_idx_stream(handle, path, file_size, "data")
 
 
-def _read_idx_stream(stream, path: Path, file_size: int | None) -> numpy.ndarray:
+def _read_idx_stream(stream, path: Path, file_size: int | None, data_name: str) -> numpy.ndarray:
     """The array of the IDX data in ``stream``: its header, then its values. ``file_size`` is
     the raw file's size, checked against the header before the values are read; None for
-    decompressed data, whose size is known only once read."""
+    decompressed data or a pipe, whose size is known only once read. ``data_name`` names
+    such data in a size error."""
     magic_bytes = _read(stream, 4, path)
     if len(magic_bytes) < 4:
         raise DataError(f"{path}: truncated: {len(magic_bytes)} bytes, shorter than the 4-byte IDX magic number")
@@ -108,7 +113,7 @@ def _read_idx_stream(stream, path: Path, file_size: int | None) -> numpy.ndarray
     def size_error(size: int, more: bool = False) -> DataError:
         problem = "truncated" if size < expected_size else "size mismatch"
         has = f"the file has {size} bytes" if file_size is not None else (
-            f"its decompressed data have {'more than ' if more else ''}{size} bytes")
+            f"its {data_name} have {'more than ' if more else ''}{size} bytes")
         return DataError(f"{path}: {problem}: the header declares shape {shape} of {dtype.name} "
                          f"({expected_size} bytes with the header), {has}")
 

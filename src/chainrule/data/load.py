@@ -7,6 +7,7 @@ import os
 
 import numpy
 
+from ..checks import listing
 from ..errors import PATH_QUOTE_LIMIT, DataError, LabelError, quoted
 from .dataset import Dataset, labels_for_task
 from .datasets import BUILTIN_DATASETS, DEFAULT_DATASET, load_builtin
@@ -146,7 +147,7 @@ def _check_split_classes(dataset: Dataset, source: str, test_size) -> None:
     if test_only:
         raise DataError(
             f"{source}: the split (test_size={quoted(test_size)}) leaves class{'es' if len(test_only) > 1 else ''} "
-            f"{', '.join(map(repr, test_only[:10]))} only in the test rows, so training never sees "
+            f"{listing(test_only, 10)} only in the test rows, so training never sees "
             f"{'them' if len(test_only) > 1 else 'it'}; "
             f"use a smaller test size (--test-size) or more rows of each class"
         )

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy
 
+from ..checks import listing
 from ..errors import DataError, quoted
 from .dataset import Dataset, first_non_finite, labels_for_task, position_names
 from .source import open_binary
@@ -155,7 +156,7 @@ def _read(archive, key: str, path: Path) -> numpy.ndarray:
     DataError naming the key if it is absent, unloadable, or too large for memory.
     """
     if key not in archive.files:
-        found = ", ".join(repr(name) for name in archive.files) or "no arrays"
+        found = listing(archive.files) or "no arrays"
         raise DataError(f"{path}: no array named {quoted(key)}; the archive holds {found}")
     try:
         _check_declared_size(archive.zip, key, path)

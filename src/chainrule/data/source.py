@@ -8,7 +8,8 @@ from ..errors import DataError
 
 
 def open_binary(path: Path):
-    """``path`` opened for reading bytes; DataError naming it if it is missing or unreadable."""
+    """``path`` opened for reading bytes, as an ``io.BufferedReader`` (so it can be peeked at,
+    also when it is a pipe); DataError naming it if it is missing or unreadable."""
     try:
         return path.open("rb")
     except FileNotFoundError:

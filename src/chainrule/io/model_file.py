@@ -37,7 +37,7 @@ from safetensors import SafetensorError
 
 from .. import __version__
 from ..backend import module_for, to_numpy
-from ..checks import input_width, is_json_count
+from ..checks import input_width, is_json_count, output_width
 from ..data.preprocessing import Preprocessor
 from ..errors import DataError, ModelFileError, quoted
 from ..layers import Layer
@@ -75,8 +75,11 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     extra_json : dict, optional
         JSON-ready data to store beside them (a checkpoint's epoch and RNG state).
 
-    Raises ModelFileError if a layer, a name or a value cannot be stored, or the file
-    cannot be written.
+    Raises ModelFileError if a layer, a name or a value cannot be stored, the file cannot
+    be written, or :func:`load` would refuse the model: more than ``MAX_LAYERS`` layers or
+    layers nested more than ``MAX_DEPTH`` deep (chainrule.io.architecture), or a preprocessor
+    whose ``n_features`` is not the network's input width or whose classes do not number its
+    outputs (or 2 for a single output).
 
     Examples
     --------
@@ -91,6 +94,14 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         architecture = to_config(model)
     except ModelFileError as error:
         raise ModelFileError(f"{path}: {error}") from None
+    # What load checks is refused here, rather than written to a file that load refuses.
+    try:
+        parameter_shapes(architecture)  # nesting depth, number of layers, widths, initializers
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: cannot save: {error}") from None
+    if model.preprocessor is not None:
+        _check_input_width(model, path)
+        _check_classes(model, path)
     tensors = {name: numpy.asarray(to_numpy(array), order="C") for name, array in model.params.items()}
     dtypes = sorted({array.dtype.name for array in tensors.values()})
     if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
@@ -302,24 +313,12 @@ def _check_classes(model: Layer, path: PathLike) -> None:
     one logistic output). Otherwise predictions would fail, or name classes that are not the
     outputs', with a message naming neither the file nor the field."""
     classes = model.preprocessor.classes
-    outputs = _output_width(model)
+    outputs = output_width(model)
     if classes is None or outputs is None or len(classes) == outputs or (outputs == 1 and len(classes) == 2):
         return
-    binary = " (or 2 for its one output)" if outputs == 1 else ""
-    raise ModelFileError(
-        f"{path}: preprocessor.classes: expected {outputs} classes, one per output of the network{binary}, "
-        f"got {len(classes):,}"
-    )
-
-
-def _output_width(model: Layer) -> int | None:
-    """The outputs of ``model``: the ``n_out`` of its last Linear layer (an activation or a
-    Residual after it keeps the width), or None for a network without one."""
-    last = None
-    for _, layer in model.walk():
-        if hasattr(layer, "n_out"):
-            last = layer
-    return None if last is None else last.n_out
+    expected = ("2 classes for the network's one output (or 1)" if outputs == 1
+                else f"{outputs} classes, one per output of the network")
+    raise ModelFileError(f"{path}: preprocessor.classes: expected {expected}, got {len(classes):,}")
 
 
 def _plain(value):
