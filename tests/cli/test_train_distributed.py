@@ -89,8 +89,13 @@ def test_the_resume_command_of_a_distributed_run_launches_as_many_processes():
     args.distributed_timeout = 600.0
     assert train_command.resume_command(checkpoint, args, four) == (
         f"mpiexec -n 4 chainrule train --distributed --distributed-timeout 600 --resume {checkpoint}")
+    args.distributed_timeout = 1234567.0  # {:g} would print 1.23457e+06, another timeout
+    assert " --distributed-timeout 1234567.0 " in train_command.resume_command(checkpoint, args, four)
     args.distributed = False
     assert train_command.resume_command(checkpoint, args, four) == f"chainrule train --resume {checkpoint}"
+    spaced = Path("my runs") / "checkpoint.safetensors"
+    quoted_path = "'my runs/checkpoint.safetensors'"  # one argument in a shell
+    assert train_command.resume_command(spaced, args, four) == f"chainrule train --resume {quoted_path}"
 
 
 @needs_mpi4py

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -55,8 +56,9 @@ from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_ch
 from ..training.distributed import Communicator, SingleProcess
 from .config import TrainConfig, read_config, value_name
 from .device import add_device_argument, check_device
+from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from .json_output import json_text, strict_json
-from .mpi_launch import EXIT_USAGE, refuse_mpi_launch_without_distributed
+from .mpi_launch import refuse_mpi_launch_without_distributed
 from .network_size import check_network_fits_memory, network_size
 from .rows import file_sha256
 
@@ -65,13 +67,11 @@ HELP = "train a network (no arguments: digits) and write a run folder"
 CHECKPOINT = "checkpoint.safetensors"
 PLOTS = ("history.png", "gradient_flow.png")
 ACTIVATION_TYPES = tuple(set(ACTIVATIONS.values()))  # the layer types cr.mlp puts after a hidden Linear
-EXIT_INTERRUPTED = 130  # as for any program stopped by SIGINT
 CLASS_WEIGHTS = ("none", "balanced")  # --class-weight: cr.fit's class_weight None or "balanced"
 INITS = ("auto", *sorted([*INITIALIZERS, *ALIASES]))  # --init: cr.mlp's init
 METRICS_FORMAT = "chainrule-metrics"  # metrics.json's "format", as model files have "chainrule-model"
 METRICS_FORMAT_VERSION = 1  # raised when a key of metrics.json changes meaning or goes away
 DEFAULT_DISTRIBUTED_TIMEOUT = 60.0  # --distributed-timeout's seconds
-
 
 
 def add_arguments(parser) -> None:
@@ -230,7 +230,8 @@ def check_config_matches_network(checkpoint: CheckpointFile, saved: dict, saved_
         if [ACTIVATIONS[name] for name in names] != activation_types:
             held = [kind.__name__ for kind in activation_types]
             raise ModelFileError(f"{where('activation')}: {quoted(resumed.activation)} differs from the checkpoint's "
-                                 f"own network, whose activations are {quoted(held, 80)}; the file was altered or damaged")
+                                 f"own network, whose activations are {quoted(held, 80)}; the file was altered or "
+                                 f"damaged")
 
 
 def mlp_layers(model) -> tuple[list[int], list[type]] | None:
@@ -545,18 +546,19 @@ def prepare_folder(folder: Path) -> None:
 
 def run(args) -> int:
     """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C."""
-    if not args.distributed:
+    if args.distributed:
+        positive(args.distributed_timeout, "--distributed-timeout")
+    else:
         refused = refuse_mpi_launch_without_distributed(os.environ)
         if refused is not None:
             return refused
-    if args.distributed:
-        positive(args.distributed_timeout, "--distributed-timeout")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
     checkpoint = None
     if args.resume:
         check_checkpoint_path(args.resume)  # as fit(resume=...) refuses it (ModelFileError, exit 2)
         # Read once: the configuration compared here and the state fit resumes come from one
-        # file, even if another process replaces it meanwhile.
+        # file, even if another process replaces it meanwhile (with --distributed, rank 0 reads
+        # it again to send its bytes to every rank: see Communicator.local_checkpoint).
         checkpoint = read_checkpoint(args.resume)
     config, sources = resolve_config_and_sources(args, checkpoint)
     # Saved with its data path absolute, so that --resume finds the same files from any
@@ -662,11 +664,14 @@ def best_weights_restored(history, callbacks: list) -> bool:
 def resume_command(checkpoint: Path, args, comm) -> str:
     """The command that continues this run from ``checkpoint``: for a distributed run, on as many
     processes (``comm.size``) and with its --distributed-timeout (none for the default)."""
+    resume = f"--resume {shlex.quote(str(checkpoint))}"  # a path with spaces stays one argument
     if not args.distributed:
-        return f"chainrule train --resume {checkpoint}"
+        return f"chainrule train {resume}"
     timeout = args.distributed_timeout
-    timeout_option = "" if timeout == DEFAULT_DISTRIBUTED_TIMEOUT else f" --distributed-timeout {timeout:g}"
-    return f"mpiexec -n {comm.size} chainrule train --distributed{timeout_option} --resume {checkpoint}"
+    # 600 for 600.0, but 1234567.0 where {:g} would print 1.23457e+06: another timeout
+    shown = f"{timeout:g}" if float(f"{timeout:g}") == timeout else repr(timeout)
+    timeout_option = "" if timeout == DEFAULT_DISTRIBUTED_TIMEOUT else f" --distributed-timeout {shown}"
+    return f"mpiexec -n {comm.size} chainrule train --distributed{timeout_option} {resume}"
 
 
 def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int, resume: str) -> str:
