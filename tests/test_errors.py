@@ -56,3 +56,9 @@ def test_quoted_cuts_a_long_value_and_says_so():
     assert quoted(10**4000) == str(10**4000)[:QUOTE_LIMIT] + "..."
     assert quoted("a" * 10**7) == "'" + "a" * (QUOTE_LIMIT - 1) + "..."
     assert quoted([1, 2], limit=3) == "[1,..."
+
+
+def test_a_distributed_error_says_whether_every_rank_raised_it():
+    assert cr.DistributedError("a rank hung").same_on_every_rank is False
+    assert cr.DistributedError("ranks differ", same_on_every_rank=True).same_on_every_rank is True
+    assert str(cr.DistributedError("ranks differ", same_on_every_rank=True)) == "ranks differ"

@@ -92,7 +92,15 @@ class DivergenceError(ChainruleError, FloatingPointError):
 
 
 class DistributedError(ChainruleError, RuntimeError):
-    """Distributed training cannot run (no mpi4py/MPI) or lost a rank (a collective timed out or failed)."""
+    """Distributed training cannot run (no mpi4py/MPI) or lost a rank (a collective timed out or failed).
+
+    ``same_on_every_rank`` is True when every rank raised this same error at the same point
+    (ranks given different data or arguments), so that a program can report it on rank 0 alone.
+    """
+
+    def __init__(self, message: str, *, same_on_every_rank: bool = False) -> None:
+        super().__init__(message)
+        self.same_on_every_rank = same_on_every_rank
 
 
 class DeviceError(ChainruleError, RuntimeError):

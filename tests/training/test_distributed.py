@@ -264,6 +264,7 @@ def test_equal_values_pass_and_different_ones_are_named_with_each_ranks_value():
         "seed is None on rank 0 but 7 on rank 1; X on rank 2 differs from rank 0's); "
         "every process must pass fit the same ones"
     )
+    assert raised.value.same_on_every_rank  # every rank judged the same rows alike: rank 0 alone reports it
 
 
 

@@ -201,12 +201,10 @@ class Communicator(SingleProcess):
                 listed = ", ".join(f"{shown[rank]} on rank {rank}" for rank in others[:3])
                 problems.append(f"{name} is {shown[0]} on rank 0 but {listed}{more}")
         if problems:
-            error = DistributedError(
+            raise DistributedError(
                 f"the {self.size} processes were not given the same data and arguments ({'; '.join(problems)}); "
-                f"every process must pass fit the same ones"
+                f"every process must pass fit the same ones", same_on_every_rank=True
             )
-            error.same_on_every_rank = True
-            raise error
 
     def broadcast_parameters(self, model) -> None:
         """Give every rank rank 0's θ (and remove the checkpoint copy, now loaded)."""
