@@ -1,13 +1,13 @@
 """Data-parallel fit over MPI: 2 processes end where 1 process ends; failures end the job."""
 
 import enum
-import gc
 import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import sys
 import time
 import types
@@ -137,38 +137,59 @@ def test_other_ranks_stop_with_a_model_file_error_when_rank_0_cannot_read(tmp_pa
         comm.local_checkpoint(tmp_path / "checkpoint.safetensors")
 
 
-def test_other_ranks_copy_of_the_checkpoint_is_removed_once_loaded(tmp_path):
-    sent = numpy.frombuffer(b"checkpoint bytes", dtype=numpy.uint8)
-    model = cr.mlp([5, 3], seed=0)
-    theta = model.flat_parameters().theta.copy()
-    comm = rank_one(RootSends(numpy.array([sent.size]), sent, theta))
-    copy = comm.local_checkpoint("elsewhere/checkpoint.safetensors")
-    assert copy.name == "checkpoint.safetensors" and copy.read_bytes() == b"checkpoint bytes"
-    comm.broadcast_parameters(model)  # what fit does right after loading the copy
-    assert not copy.parent.exists()
-
-
-def test_other_ranks_release_a_checkpoint_read_before(tmp_path):
-    """The CLI reads --resume's file once on every rank; the other ranks resume from rank 0's
-    bytes, so their own read must not stay in memory for the whole run."""
+def checkpoint_bytes(tmp_path):
+    """A one-epoch checkpoint of cr.mlp([5, 3]): (its path, its bytes as rank 0 sends them)."""
     X, y = script.data(40)
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
+    return path, numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
+
+
+def test_other_ranks_resume_from_rank_0s_bytes_and_keep_no_copy(tmp_path, monkeypatch):
+    """The file need not exist on the other ranks' machines; their temporary copy was kept
+    until the next broadcast_parameters, or the communicator's end."""
+    path, sent = checkpoint_bytes(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temporary"))
+    (tmp_path / "temporary").mkdir()
+    comm = rank_one(RootSends(numpy.array([sent.size]), sent))
+    resumed = comm.local_checkpoint("elsewhere/checkpoint.safetensors")
+    assert resumed.sent and os.fspath(resumed) == "elsewhere/checkpoint.safetensors"
+    model, _, extra = resumed.take_contents()
+    numpy.testing.assert_array_equal(model.flat_parameters().theta, cr.load(path).flat_parameters().theta)
+    assert extra["epoch"] == 1
+    assert list((tmp_path / "temporary").iterdir()) == []
+
+
+def test_other_ranks_name_the_checkpoint_not_their_copy_in_errors(tmp_path, monkeypatch):
+    damaged = numpy.frombuffer(b"not a checkpoint at all", dtype=numpy.uint8)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    comm = rank_one(RootSends(numpy.array([damaged.size]), damaged))
+    with pytest.raises(cr.ModelFileError) as caught:
+        comm.local_checkpoint("elsewhere/checkpoint.safetensors")
+    assert str(caught.value).startswith("elsewhere/checkpoint.safetensors: ")
+    assert "chainrule-resume-" not in str(caught.value) and list(tmp_path.iterdir()) == []
+
+
+def test_other_ranks_release_a_checkpoint_read_before(tmp_path):
+    """A checkpoint read on one rank alone is sent again, and that rank's own read must not
+    stay in memory for the whole run."""
+    path, sent = checkpoint_bytes(tmp_path)
     read_before = read_checkpoint(path)
-    sent = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
     comm = rank_one(RootSends(numpy.array([sent.size]), sent))
-    copy = comm.local_checkpoint(read_before)
-    assert read_before.take_contents() is None and copy.read_bytes() == path.read_bytes()
+    resumed = comm.local_checkpoint(read_before)
+    assert read_before.take_contents() is None and resumed.sent and resumed.extra["epoch"] == 1
 
 
-def test_other_ranks_copy_is_removed_when_the_communicator_goes(tmp_path):
-    sent = numpy.frombuffer(b"checkpoint bytes", dtype=numpy.uint8)
+def test_a_checkpoint_already_sent_is_not_sent_again(tmp_path):
+    """chainrule train resumes through local_checkpoint before fit does: rank 0 read the file twice."""
+    path, sent = checkpoint_bytes(tmp_path)
     comm = rank_one(RootSends(numpy.array([sent.size]), sent))
-    copy = comm.local_checkpoint("checkpoint.safetensors")  # loading it failed: no broadcast follows
-    assert copy.exists()
-    del comm
-    gc.collect()
-    assert not copy.parent.exists()
+    resumed = comm.local_checkpoint(path)
+    assert comm.local_checkpoint(resumed) is resumed  # RootSends has nothing left: an Ibcast would fail
+    resumed.take_contents()
+    comm.world.sent = [numpy.array([sent.size]), sent]
+    again = comm.local_checkpoint(resumed)  # its contents taken: read and sent again
+    assert again is not resumed and again.extra["epoch"] == 1 and comm.world.sent == []
 
 
 # -- every rank must get the same data and arguments ---------------------------------------------

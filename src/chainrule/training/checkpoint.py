@@ -50,9 +50,10 @@ class CheckpointFile(os.PathLike):
     wherever the path goes (``cr.fit(resume=...)``), and :func:`load_checkpoint` takes its
     contents rather than reading the file again: the configuration a caller compared and
     the state resumed come from the same file, even if another process replaces it meanwhile.
-    Not so in a distributed fit: there rank 0 reads the file again to send its bytes to every
-    rank, and all ranks resume from those (the same state on every rank, from a second read).
-    Once taken, the contents are released (training does not hold a second copy of the
+    In a distributed fit, :meth:`Communicator.local_checkpoint
+    <chainrule.training.distributed.Communicator.local_checkpoint>` makes one on every rank
+    from the bytes rank 0 read and sent (``sent`` is then True), and a path or a
+    CheckpointFile read on one rank alone is read and sent again. Once taken, the contents are released (training does not hold a second copy of the
     weights and optimizer state), and a later load reads the file again.
 
     Attributes
@@ -64,11 +65,14 @@ class CheckpointFile(os.PathLike):
     extra : dict or None
         Its extra JSON: the epoch, the optimizer's step, the Generator, History and callbacks.
         All three are None once :meth:`take_contents` has taken them.
+    sent : bool
+        Whether it holds the bytes rank 0 sent to every rank of a distributed run.
     """
 
-    def __init__(self, path, model, tensors: dict, extra: dict):
+    def __init__(self, path, model, tensors: dict, extra: dict, *, sent: bool = False):
         self.path = path
         self.model, self.tensors, self.extra = model, tensors, extra
+        self.sent = sent
 
     def take_contents(self) -> tuple | None:
         """``(model, tensors, extra)``, which this object then no longer holds; None once taken."""

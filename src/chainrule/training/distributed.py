@@ -33,11 +33,9 @@ from __future__ import annotations
 import importlib
 import math
 import os
-import shutil
 import sys
 import tempfile
 import time
-import weakref
 from pathlib import Path
 
 import numpy
@@ -207,25 +205,28 @@ class Communicator(SingleProcess):
             )
 
     def broadcast_parameters(self, model) -> None:
-        """Give every rank rank 0's θ (and remove the checkpoint copy, now loaded)."""
-        self._remove_copy()
+        """Give every rank rank 0's θ."""
         theta = model.flat_parameters().theta
         self._wait(self.world.Ibcast(theta, root=0), "broadcasting the initial parameters")
 
-    def local_checkpoint(self, path):
-        """A path to rank 0's checkpoint readable here: rank 0 reads it and sends its bytes to all.
+    def local_checkpoint(self, path) -> CheckpointFile:
+        """Rank 0's checkpoint at ``path``, read once by rank 0 and sent to every rank.
 
-        Only rank 0 writes checkpoints, so other machines may not see the file; the whole
-        training state (θ, optimizer state and step, shuffling Generator, epoch, History,
-        callbacks) then loads identically on every rank. The other ranks write the bytes to
-        a temporary copy, removed at the next :meth:`broadcast_parameters` (which ``fit``
-        calls right after loading it), or else when this communicator is garbage-collected
-        or the process exits. Rank 0 resumes from the very bytes it sent, not from a second
-        read of ``path`` (another process may replace the file in between): it returns a
-        :class:`~chainrule.training.checkpoint.CheckpointFile` named ``path`` holding them.
-        Every rank releases the contents of a CheckpointFile ``path`` read before. A checkpoint
-        rank 0 cannot read is a ModelFileError naming ``path`` on every rank.
+        Only rank 0 writes checkpoints, so other machines may not see the file. Rank 0 reads
+        its bytes once and sends them to all, and every rank, rank 0 included, parses those
+        bytes: the whole training state (θ, optimizer state and step, shuffling Generator,
+        epoch, History, callbacks) loads identically everywhere, even if another process
+        replaces the file meanwhile. Returns a
+        :class:`~chainrule.training.checkpoint.CheckpointFile` named ``path`` holding them,
+        marked ``sent``. Given such a CheckpointFile whose contents are still held, every rank
+        returns it as it is and nothing is sent again: ``chainrule train`` calls this before
+        ``fit`` does, to compare the saved configuration with the very state that is resumed.
+        A CheckpointFile read before on this rank is released. A checkpoint rank 0 cannot read
+        is a ModelFileError naming ``path`` on every rank; a damaged one, the same
+        ModelFileError on every rank.
         """
+        if isinstance(path, CheckpointFile) and path.sent and path.extra is not None:
+            return path
         data, problem = None, None
         if self.is_root:
             try:
@@ -238,47 +239,27 @@ class Communicator(SingleProcess):
         if size[0] < 0:
             raise problem or ModelFileError(f"{path}: rank 0 cannot read the checkpoint (see its error)")
         buffer = data.copy() if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
+        del data
         self._wait(self.world.Ibcast(buffer, root=0), "broadcasting the checkpoint")
-        if self.is_root:
-            return self._read_sent_checkpoint(path, buffer)
-        if isinstance(path, CheckpointFile):
-            path.take_contents()  # resumed from rank 0's bytes: an earlier read here is not kept for the run
-        return self._write_copy(Path(path).name, buffer)
-
-    def _read_sent_checkpoint(self, path, buffer: numpy.ndarray) -> CheckpointFile:
-        """Rank 0's checkpoint parsed from ``buffer``, the bytes it sent, through a temporary
-        copy as the other ranks' (the parser reads files); errors name ``path``, not the copy."""
         if isinstance(path, CheckpointFile):
             path.take_contents()  # an earlier read: resumed from the bytes sent instead
             path = path.path
-        copy = self._write_copy(Path(path).name, buffer)
-        try:
-            contents = read_checkpoint(copy).take_contents()
-        except ModelFileError as error:
-            self._remove_copy()
-            raise ModelFileError(str(error).replace(str(copy), str(path))) from None
-        return CheckpointFile(path, *contents)
+        return CheckpointFile(path, *self._parse_sent(path, buffer), sent=True)
 
-    def _write_copy(self, name: str, buffer: numpy.ndarray) -> Path:
-        """Write this rank's copy of the checkpoint to a fresh temporary directory."""
-        self._remove_copy()
-        directory = tempfile.mkdtemp(prefix="chainrule-resume-")
-        self._copy_remover = weakref.finalize(self, shutil.rmtree, directory, ignore_errors=True)
-        copy = Path(directory) / name
-        try:
-            copy.write_bytes(buffer.tobytes())
-        except OSError as error:
-            self._remove_copy()
-            raise ModelFileError(f"{name}: cannot write rank {self.rank}'s copy of the checkpoint to "
-                                 f"{directory!r} ({error.strerror or error})") from None
-        return copy
-
-    def _remove_copy(self) -> None:
-        """Delete the temporary copy :meth:`local_checkpoint` made, if there is one."""
-        remover = getattr(self, "_copy_remover", None)
-        if remover is not None:
-            remover()  # a finalize runs at most once
-            self._copy_remover = None
+    def _parse_sent(self, path, buffer: numpy.ndarray) -> tuple:
+        """``(model, tensors, extra)`` of the checkpoint in ``buffer``, parsed through a
+        temporary copy (the parser reads files) that is removed at once; errors name ``path``."""
+        with tempfile.TemporaryDirectory(prefix="chainrule-resume-") as directory:
+            copy = Path(directory) / Path(path).name
+            try:
+                copy.write_bytes(buffer.tobytes())
+            except OSError as error:
+                raise ModelFileError(f"{path}: cannot write rank {self.rank}'s copy of the checkpoint to "
+                                     f"{directory!r} ({error.strerror or error})") from None
+            try:
+                return read_checkpoint(copy).take_contents()
+            except ModelFileError as error:
+                raise ModelFileError(str(error).replace(str(copy), str(path))) from None
 
     def average_gradient(self, grad, n_local: float, n_global: float, loss_value: float) -> None:
         """Replace this rank's ∂L_r/∂θ by the global batch's ∂L/∂θ = Σ_r (n_r / n) ∂L_r/∂θ, in place.
