@@ -10,7 +10,7 @@ import chainrule as cr
 from chainrule.backend import device_of, to_numpy
 from chainrule.io import load, save
 from chainrule.training.checkpoint import load_checkpoint
-from chainrule.training.fit import EVAL_CHUNK
+from chainrule.training.loop import EVAL_CHUNK
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 SPECIES = np.array(["setosa", "versicolor", "virginica"])

@@ -13,6 +13,7 @@ from sklearn.datasets import load_diabetes, load_iris
 
 import chainrule as cr
 from chainrule.io import read
+from chainrule.training.loop import Loop
 
 fit_module = importlib.import_module("chainrule.training.fit")  # the module: chainrule.training.fit is the function
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
@@ -763,14 +764,14 @@ def test_a_value_whose_square_overflows_is_standardized_without_warnings():
 
 
 def test_ctrl_c_mid_epoch_marks_the_last_epoch_partial(monkeypatch):
-    run_epoch = fit_module._Loop.run_epoch
+    run_epoch = Loop.run_epoch
 
     def sigint_at_epoch_2(loop, number, bar):
         if number == 2:
             os.kill(os.getpid(), signal.SIGINT)  # handled after the epoch's first batch
         return run_epoch(loop, number, bar)
 
-    monkeypatch.setattr(fit_module._Loop, "run_epoch", sigint_at_epoch_2)
+    monkeypatch.setattr(Loop, "run_epoch", sigint_at_epoch_2)
     history = cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=5, batch_size=16, verbose=0)
     assert (history.stop_reason, history.epochs, history.partial_last_epoch) == ("interrupted", 2, True)
     assert history.complete_epochs == 1 and len(history["loss"]) == 2

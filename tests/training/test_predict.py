@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_diabetes, load_iris
 
 import chainrule as cr
-from chainrule.training.fit import EVAL_CHUNK
+from chainrule.training.loop import EVAL_CHUNK
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 SPECIES = np.array(["setosa", "versicolor", "virginica"])

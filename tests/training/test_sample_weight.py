@@ -7,7 +7,7 @@ from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
 
 import chainrule as cr
 from chainrule.losses.loss import takes_weights
-from chainrule.training.fit import split_validation
+from chainrule.training.prepare import split_validation
 
 
 def outputs_and_targets(loss_name, n_samples=7, n_outputs=3, seed=0):

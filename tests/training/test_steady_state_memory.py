@@ -1,20 +1,18 @@
 """Steady-state training allocates no activation-sized arrays: each step reuses the layers' buffers."""
 
-import importlib
 import tracemalloc
 
 import numpy as np
 
 import chainrule as cr
-
-fit_module = importlib.import_module("chainrule.training.fit")
+from chainrule.training.loop import Loop
 
 
 def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypatch):
     batch, sizes = 128, [64, 512, 256, 10]
     smallest_activation = batch * min(sizes[1:-1]) * 4  # float32 bytes of the narrower hidden layer
     peaks = []
-    backpropagate = fit_module._Loop.backpropagate
+    backpropagate = Loop.backpropagate
 
     def measured(self, *args):
         # The peak since the previous call covers a whole step: this batch's forward and
@@ -24,7 +22,7 @@ def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypa
         tracemalloc.reset_peak()
         return backpropagate(self, *args)
 
-    monkeypatch.setattr(fit_module._Loop, "backpropagate", measured)
+    monkeypatch.setattr(Loop, "backpropagate", measured)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2048, sizes[0])).astype(np.float32)
     y = rng.integers(0, 10, size=2048)

@@ -1,6 +1,6 @@
 """The training loop on a GPU: the same epochs as on the CPU, without waiting for the device.
 
-The CPU loop (chainrule.training.fit) looks at every step's loss and update to stop at the
+The CPU loop (chainrule.training.loop) looks at every step's loss and update to stop at the
 first non-finite one; on a GPU each such look is a transfer that stalls the queue of kernels.
 Here nothing crosses between host and device inside an epoch except the minibatch order
 (one vector per epoch) — and, for data larger than the GPU's memory, the rows of each chunk:
@@ -29,7 +29,7 @@ from ..backend import module_for, to_numpy
 from ..cuda import kernels
 from ..cuda.graph import CapturedStep
 from ..errors import DeviceError
-from .fit import GRAD_NORM_SAMPLES, _Loop
+from .loop import GRAD_NORM_SAMPLES, Loop
 from .metrics import Scores
 
 DATA_MEMORY_FRACTION = 0.5  # of the GPU's free memory, at most, for the training data
@@ -84,8 +84,8 @@ class DeviceData:
             yield self._local[:len(rows)]
 
 
-class DeviceLoop(_Loop):
-    """``_Loop`` with the epoch run on the GPU; ``graph`` is "auto", True or False (see ``fit``)."""
+class DeviceLoop(Loop):
+    """``Loop`` with the epoch run on the GPU; ``graph`` is "auto", True or False (see ``fit``)."""
 
     def __init__(self, *args, graph="auto", **kwargs) -> None:
         super().__init__(*args, **kwargs)

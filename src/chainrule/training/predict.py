@@ -16,8 +16,8 @@ from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
-from .fit import (EVAL_CHUNK, as_label_vector, as_targets, check_one_target_per_row, encode_targets,
-                  prepare_targets, score_chunks)
+from .loop import EVAL_CHUNK, score_chunks
+from .prepare import as_label_vector, as_targets, check_one_target_per_row, encode_targets, prepare_targets
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
 

@@ -1,0 +1,254 @@
+"""The epochs of one ``fit``: minibatch steps of backpropagation, and how they are shown and scored.
+
+:class:`Loop` holds one ``fit`` call's training state and runs its epochs over prepared
+arrays: per-epoch shuffling, each step's forward pass, ∇_y L from the loss, the backward
+pass into ∂L/∂θ and the optimizer's update; the divergence guard, per-layer gradient norms,
+the progress bar and epoch lines on stderr, and Ctrl-C, which ends training after the current
+batch. ``score_chunks`` scores prepared data a block of rows at a time, for the validation
+set after each epoch and for ``evaluate``. The GPU's loop
+(:mod:`chainrule.training.device_loop`) is a Loop that runs the epoch on the device.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+
+import numpy
+from tqdm import autonotebook, std
+from tqdm.auto import tqdm
+
+from ..backend import get_array_module, to_device
+from ..errors import DivergenceError
+from ..layers.layer import Layer
+from .history import layer_of
+from .metrics import Scores
+
+EVAL_CHUNK = 4096  # rows per forward pass when scoring prepared data (validation sets, evaluate)
+GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch record gradient norms
+# tqdm.auto draws a widget in a Jupyter notebook, whose stderr is no terminal but shows a bar well.
+NOTEBOOK_BAR = autonotebook.tqdm is not std.tqdm
+
+
+class Loop:
+    """The state of one ``fit`` call's epochs over prepared arrays, on the CPU.
+
+    ``fit`` makes it with the prepared inputs X, targets T and rows' ``weights`` (float64, or
+    None), the resolved ``batch_size``, the shuffling ``rng``, the ``history`` to fill and the
+    epochs ``start_epoch + 1`` to ``epochs`` to run, then calls ``run_epoch`` once per epoch
+    inside ``interruptible()`` and ``progress_bar()``; each method is one piece of that epoch.
+    """
+
+    graph_used = False  # whether steps were replayed from a CUDA graph (the GPU loop sets it)
+
+    def __init__(self, model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm,
+                 weights=None):
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.X, self.T, self.batch_size, self.rng = X, T, batch_size, rng
+        self.weights = weights  # the rows' sample weights (float64), or None
+        self.w_batch = None if weights is None else numpy.empty(batch_size)  # reused each step
+        self.history, self.verbose, self.comm = history, verbose and comm.is_root, comm
+        # verbose=1: the bar where it can be drawn; redirected, and with verbose=2, only lines
+        self.shows_bar = bool(self.verbose) and verbose == 1 and (NOTEBOOK_BAR or writes_to_terminal(sys.stderr))
+        self.epochs, self.start_epoch = epochs, start_epoch
+        self.interrupted = False
+        self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
+        flat = model.flat_parameters()
+        self.X_batch = get_array_module(X).empty((batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
+        # Layers with weights, for the gradient-flow record: "0.W" -> layer "0". A layer frozen as
+        # the fit starts has no gradient to record (its norm would read as a vanished gradient).
+        frozen = set(model.frozen_parameters)
+        self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names
+                              if name.rpartition(".")[2] == "W" and name not in frozen}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the loop holds beyond its arrays (the GPU loop's CUDA graph)."""
+
+    def run_epoch(self, epoch: int, bar) -> dict:
+        """One pass over the shuffled training data; returns the epoch's training metrics."""
+        optimizer, flat = self.optimizer, self.model.flat_parameters()
+        xp = get_array_module(flat.grad)
+        n_train = len(self.X)
+        n_batches = math.ceil(n_train / self.batch_size)
+        order = self.rng.permutation(n_train)
+        stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
+        bar.set_description(f"epoch {epoch}/{self.epochs}")
+        scores = Scores(self.loss.task)
+        norm_sums = dict.fromkeys(self.weight_slices, 0.0)
+        n_norms = 0
+        for batch in range(n_batches):
+            rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+            own_rows = self.comm.shard(rows)
+            value = self.backpropagate(own_rows, scores, flat)
+            if batch == 0:  # once an epoch: a custom backward that rebinds its gradient is refused, not trained stale
+                flat.check_still_held()
+            if self.weights is None:
+                self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
+            else:  # each rank's mean counts as its rows' share of the batch's weight
+                self.comm.average_gradient(flat.grad, *self.weight_sums(own_rows, rows), value)
+            if not math.isfinite(value):
+                raise self.diverged(epoch, batch, n_batches, "the loss is not finite")
+            if batch % stride == 0:
+                norms = self.layer_grad_norms(flat.grad, xp)
+                if epoch == 1 and batch == 0:
+                    self.history.initial_grad_norms = dict(norms)
+                for name, norm in norms.items():
+                    norm_sums[name] += norm
+                n_norms += 1
+            # A non-finite gradient makes a non-finite step, which is then not applied.
+            if not optimizer.step(check_finite=True, flat=flat):
+                raise self.diverged(epoch, batch, n_batches, "the gradient or the update is not finite")
+            bar.update(len(rows))
+            if self.comm.stops_mid_epoch(self.interrupted):
+                self.partial_epoch = batch + 1 < n_batches
+                break
+        for name, total in norm_sums.items():
+            self.history.grad_norms.setdefault(name, []).append(total / max(n_norms, 1))
+        self.comm.sum_scores(scores)
+        return scores.result()
+
+    def backpropagate(self, rows, scores: Scores, flat) -> float:
+        """Forward ``rows``, score them, and backpropagate their mean loss into ``flat.grad``; returns the loss.
+
+        No rows (a process's share of a short last batch) give a zero gradient and loss. With
+        sample weights the mean is the weighted one (rows all of weight 0: gradient and loss 0).
+        """
+        if len(rows) == 0:
+            flat.grad[...] = 0
+            return 0.0
+        xp = get_array_module(self.X)
+        # Into a buffer made once; mode="clip" (the rows are valid) spares take's copy through a
+        # temporary, which mode="raise" makes whenever out= is given: 3x faster at batch 1024.
+        X_batch = xp.take(self.X, rows, axis=0, out=self.X_batch[:len(rows)], mode="clip")
+        T_batch = self.T[rows]
+        Y = self.model.forward(X_batch)
+        if self.weights is None:
+            value, dY = self.loss.compute(Y, T_batch)
+            self.model.backward(dY, input_grad=False)
+            scores.add(Y, T_batch, value)
+            return float(value)
+        w_batch = numpy.take(self.weights, rows, out=self.w_batch[:len(rows)], mode="clip")
+        value, dY = self.loss.compute(Y, T_batch, w_batch)
+        self.model.backward(dY, input_grad=False)
+        scores.add(Y, T_batch, value, w_batch)
+        return float(value)
+
+    def weight_sums(self, own_rows, rows) -> tuple[float, float]:
+        """(Σ w over ``own_rows``, Σ w over the batch's ``rows``), by which the ranks average their
+        weighted means; a batch of weight 0 gives (0, 1): its gradient is 0 on every rank."""
+        batch_total = float(self.weights[rows].sum())
+        if batch_total == 0:
+            return 0.0, 1.0
+        return float(self.weights[own_rows].sum()), batch_total
+
+    def diverged(self, epoch: int, batch: int, n_batches: int, what: str) -> DivergenceError:
+        """The error for a non-finite value at (epoch, batch), ``what`` saying which; θ is then still finite."""
+        return DivergenceError(
+            f"training diverged at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}; "
+            f"the model keeps its last finite weights; try a lower learning rate (lr={self.optimizer.lr:g})"
+        )
+
+    def layer_grad_norms(self, grad, xp) -> dict:
+        """‖∂L/∂W‖ for every layer with weights, from the flat gradient."""
+        return {name: math.sqrt(float(xp.dot(grad[where], grad[where]))) for name, where in self.weight_slices.items()}
+
+    def describe(self, logs: dict) -> str:
+        """An epoch's metrics in one line: "loss 0.0913, accuracy 0.982"."""
+        return ", ".join(f"{name} {value:.4g}" for name, value in logs.items())
+
+    def report_epoch(self, bar, epoch: int, logs: dict) -> None:
+        """Print a finished epoch's line on stderr: above the bar when there is one, so the
+        learning curve stays on screen, or alone. Nothing when verbose=0."""
+        if not self.verbose:
+            return
+        line = f"epoch {epoch}/{self.epochs}: {self.describe(logs)}"
+        if self.shows_bar:
+            bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def report_stop(self, stopped_by: list, epoch: int) -> None:
+        """Print on stderr why the callbacks ``stopped_by`` stopped training after ``epoch``
+        (one line each); the bar is closed by then. Nothing when verbose=0."""
+        if self.verbose:
+            for callback in stopped_by:
+                print(callback.stop_message(epoch), file=sys.stderr, flush=True)
+
+    def progress_bar(self):
+        """A tqdm bar over the samples of the remaining epochs; a disabled one, which draws
+        nothing, when there is no bar to show (verbose=0 or 2, or stderr redirected)."""
+        total = (self.epochs - self.start_epoch) * len(self.X)
+        return tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr, disable=not self.shows_bar,
+                    desc=f"training {self.epochs - self.start_epoch} epochs", dynamic_ncols=True, leave=True)
+
+    def interruptible(self):
+        """Context in which Ctrl-C ends training after the current batch (a second one aborts)."""
+        return _StopOnInterrupt(self)
+
+
+class _StopOnInterrupt:
+    """SIGINT sets the loop's ``interrupted`` flag instead of raising, once."""
+
+    def __init__(self, loop: Loop) -> None:
+        self.loop = loop
+        self.previous = None
+
+    def _handle(self, signum, frame) -> None:
+        self.loop.interrupted = True
+        signal.signal(signal.SIGINT, self.previous)  # a second Ctrl-C interrupts for real
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def writes_to_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal: not a file, a pipe or a closed stream."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty (None, a custom object), or closed
+        return False
+
+
+def evaluate_prepared(model: Layer, X, T, loss, prefix: str = "", weights=None) -> dict:
+    """Loss and metrics of ``model`` on prepared inputs and targets, EVAL_CHUNK rows at a time;
+    weighted by the rows' ``weights`` (NumPy, float64) when given."""
+    chunks = ((start, X[start:start + EVAL_CHUNK]) for start in range(0, len(X), EVAL_CHUNK))
+    return score_chunks(model, chunks, lambda n_outputs: T, loss, prefix, weights)
+
+
+def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=None) -> dict:
+    """Loss and metrics of ``model`` over consecutive blocks of prepared rows, as one Scores.
+
+    ``chunks`` yields (start, inputs) for rows start..start+len(inputs); ``targets(n_outputs)``
+    returns the prepared targets of all the rows (on any device), asked once, when the first
+    outputs show their width. Each block's targets go to the model's device. With ``weights``
+    (one per row, on the CPU) the loss and metrics are weighted.
+    """
+    scores, T = Scores(loss.task), None
+    for start, inputs in chunks:
+        Y = model.forward(inputs)
+        if T is None:
+            T = targets(Y.shape[1])
+        T_chunk = to_device(T[start:start + len(Y)], model.device)
+        if weights is None:
+            value, _ = loss.compute(Y, T_chunk)
+            scores.add(Y, T_chunk, value)
+        else:
+            w_chunk = weights[start:start + len(Y)]
+            value, _ = loss.compute(Y, T_chunk, w_chunk)
+            scores.add(Y, T_chunk, value, w_chunk)
+    return scores.result(prefix)

@@ -1,0 +1,271 @@
+"""What ``fit`` does to the data before the first step: (X, y, weights, validation) -> prepared arrays.
+
+Targets become what the loss trains on: class labels (one per row; a column of labels is
+flattened) are mapped to the indices of the outputs, probability and regression targets are
+checked against the outputs' width. A validation fraction is held out (stratified for class
+labels) from a seed, or a given set is read as X and y are; the sample weights are split with
+the rows and multiplied by the class weights. The preprocessor, fitted on the training rows
+only or the model's own from an earlier fit (checked against this call, not refitted),
+standardizes X. ``predict`` and ``evaluate`` read their data with the same helpers.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy
+
+from ..checks import as_matrix, as_sample_weights, check_finite, select_features
+from ..data.preprocessing import Preprocessor
+from ..data.split import shuffled_split_indices, stratified_split_indices
+from ..errors import (DataError, HyperparameterError, LabelError, OneHotTargetsWarning, OutputActivationWarning,
+                      ShapeError)
+from ..layers import Identity, Sequential, Sigmoid, Softmax
+from ..layers.layer import Layer
+from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
+from .class_weight import class_weights_per_row
+
+
+def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=None):
+    """(X, y, weights, X_val, y_val, w_val): a given validation set, or a held-out fraction of (X, y).
+
+    The fraction is stratified for classification labels and shuffled otherwise, from
+    ``split_seed`` (a SeedSequence), so a resumed run holds out the same rows; the sample
+    ``weights`` (or None) are split with the rows. A given set's weights are its third item;
+    its X_val is read by the model's feature ``names`` when it is a DataFrame with names (as
+    X is), and a column of labels y_val (n_samples, 1) is taken as one label per row.
+    """
+    if isinstance(validation, tuple):
+        if len(validation) not in (2, 3):
+            raise HyperparameterError("validation: expected a fraction, a pair (X_val, y_val) or a triple "
+                                      f"(X_val, y_val, w_val), got a tuple of {len(validation)} items")
+        X_val = as_matrix(select_features(validation[0], names, "X_val"), dtype, name="X_val")
+        y_val = as_label_vector(as_targets(validation[1], "y_val"), loss, "y_val")
+        if len(X_val) == 0:
+            raise ShapeError(f"X_val has no rows (shape {X_val.shape}); expected at least 1, or validation=None for none")
+        if y_val.dtype.kind == "f":
+            check_finite(y_val, "y_val")
+        check_one_target_per_row(X_val, y_val, "X_val", "y_val")
+        w_val = None
+        if has_validation_weights(validation):
+            w_val = as_sample_weights(validation[2], len(X_val), "w_val", "X_val")
+        return X, y, weights, X_val, y_val, w_val
+    if validation is None or validation == 0:
+        return X, y, weights, None, None, None
+    if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 < validation < 1:
+        raise HyperparameterError(f"validation: expected a fraction in (0, 1), (X_val, y_val) or "
+                                  f"(X_val, y_val, w_val), got {validation!r}")
+    validation = as_fraction(validation)
+    seed = int(split_seed.generate_state(1)[0])
+    if loss.task == "classification" and y.ndim == 1:
+        train, held = stratified_split_indices(y, validation, seed, name="validation")
+        missing = sorted(set(numpy.unique(y).tolist()) - set(numpy.unique(y[train]).tolist()), key=repr)
+        if missing:
+            raise DataError(
+                f"validation: holding out {validation:g} of the {len(y)} rows leaves class {missing[0]!r} "
+                f"without training rows; use a smaller fraction"
+            )
+    else:
+        train, held = shuffled_split_indices(len(y), validation, seed, name="validation")
+    if weights is None:
+        return X[train], y[train], None, X[held], y[held], None
+    for rows, which in ((train, "training"), (held, "held-out validation")):
+        if not weights[rows].any():
+            raise DataError(f"sample_weight: the weights of all {len(rows)} {which} rows are zero (validation="
+                            f"{validation:g}); expected at least one positive weight among them")
+    return X[train], y[train], weights[train], X[held], y[held], weights[held]
+
+
+def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights, float_hint: str = ""):
+    """The training rows' sample ``weights`` (or None: all 1) times their class weights.
+
+    HyperparameterError naming ``class_weight`` unless the targets are class labels (a
+    classification loss with labels, not probability rows), with ``float_hint`` when float
+    labels were taken as regression targets; the product is checked as ``sample_weight`` is
+    (DataError when all of it is zero).
+    """
+    if preprocessor.task != "classification" or T.ndim != 1:
+        raise HyperparameterError(
+            "class_weight: needs class labels (classification with a label per row); got "
+            + ("probability targets, one row per sample" if preprocessor.task == "classification"
+               else f"targets for {preprocessor.task}{float_hint}")
+        )
+    per_row = class_weights_per_row(T, preprocessor.classes, class_weight)
+    return as_sample_weights(per_row if weights is None else per_row * weights, len(T), "class_weight")
+
+
+def has_validation_weights(validation) -> bool:
+    """Whether ``validation`` is a triple (X_val, y_val, w_val) with weights (a w_val of None weighs none)."""
+    return isinstance(validation, tuple) and len(validation) == 3 and validation[2] is not None
+
+
+def as_targets(y, name: str):
+    """``y`` as a NumPy array; a ragged list raises ShapeError naming ``name``."""
+    try:
+        return numpy.asarray(y)
+    except ValueError as error:  # NumPy's "inhomogeneous shape"
+        raise ShapeError(f"{name}: expected a rectangular array of targets, got {type(y).__name__} ({error})") from None
+
+
+def as_label_vector(y, loss, name: str = "y"):
+    """``y`` as one label per row when it is a column (n_samples, 1) of labels (integers,
+    booleans, strings or objects: ``df[["label"]]``, Keras's sparse labels) and ``loss``
+    is a classification loss; otherwise ``y`` itself. A float column stays a column: float
+    targets are regression values (``prepare_targets`` suggests ``y.ravel()`` where a
+    classification loss refuses one)."""
+    if loss.task == "classification" and y.ndim == 2 and y.shape[1] == 1 and y.dtype.kind in "biuUSO":
+        return y.ravel()
+    return y
+
+
+def check_one_target_per_row(X, y, x_name: str = "X", y_name: str = "y") -> None:
+    """ShapeError naming ``y_name`` unless ``y`` holds one target (or row of targets) per row of X."""
+    if y.shape[:1] != X.shape[:1]:
+        raise ShapeError(f"{y_name}: expected {X.shape[0]} targets (one per row of {x_name}), got shape {y.shape}")
+
+
+def as_fraction(value) -> float:
+    """A real number as the Python float it was written as: ``numpy.float32(0.2)`` -> 0.2.
+
+    ``float(numpy.float32(0.2))`` is 0.20000000298…, which would hold out one row more than
+    0.2 where 0.2·n is a whole number; the shortest decimal of a NumPy float is what was meant.
+    """
+    return float(str(value)) if isinstance(value, numpy.floating) else float(value)
+
+
+def default_loss(y):
+    """SoftmaxCrossEntropy for labels (integers, booleans, strings), MSE for float values."""
+    return MSE() if y.dtype.kind == "f" else SoftmaxCrossEntropy()
+
+
+FLOAT_TARGETS_HINT = ("; y holds floats, so fit took them as regression targets (MSE); for classes pass integer "
+                      "or string labels, or loss='cross_entropy'")
+
+
+def warn_if_one_hot(y, n_outputs: int) -> None:
+    """A OneHotTargetsWarning when float targets ``y``, about to train MSE by default, are
+    one-hot rows as wide as the outputs: Keras's ``to_categorical`` labels, meant as classes.
+
+    One pass over y, once per ``fit``; the warning does not change what is trained.
+    """
+    if y.ndim != 2 or n_outputs < 2 or y.shape[1] != n_outputs:
+        return
+    if bool(((y == 0) | (y == 1)).all()) and bool((y.sum(axis=1) == 1).all()):
+        warnings.warn(
+            f"y: every row is one-hot over the {n_outputs} outputs, but y holds floats, so fit trains them as "
+            f"regression targets with MSE; for classification pass loss='cross_entropy' (these rows are its "
+            f"probability targets) or the class indices y.argmax(axis=1)", OneHotTargetsWarning,
+            stacklevel=4)  # the line that called fit, above fit and its data phase
+
+
+def warn_if_output_activation(model: Layer, loss) -> None:
+    """An OutputActivationWarning when the model ends in a Softmax or a Sigmoid (trailing
+    Identity layers aside) and ``loss`` is a cross-entropy, which takes logits and applies its
+    own softmax or sigmoid: the outputs would be squashed twice.
+
+    So do ``predict_proba`` and the ONNX ``probabilities`` output.
+    """
+    if not isinstance(loss, (SoftmaxCrossEntropy, BinaryCrossEntropy)):
+        return
+    last = model
+    while isinstance(last, Sequential) and last.layers:
+        layers = [layer for layer in last.layers if not isinstance(layer, Identity)] or last.layers
+        last = layers[-1]
+    if isinstance(last, (Softmax, Sigmoid)):
+        own = "softmax" if isinstance(loss, SoftmaxCrossEntropy) else "sigmoid"
+        warnings.warn(
+            f"model: its last layer is a {type(last).__name__}, but {type(loss).__name__} takes logits and applies "
+            f"a {own} itself, so the outputs are squashed twice and training stalls; remove the last layer "
+            f"(cr.mlp without output_activation)", OutputActivationWarning,
+            stacklevel=4)  # the line that called fit, above fit and its data phase
+
+
+EARLIER_FIT_HINT = "pass standardize=None to continue with it, or set model.preprocessor = None to fit a new one"
+
+
+def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | None,
+                       float_hint: str = "") -> Preprocessor:
+    """The model's preprocessor from an earlier fit (or cr.load), checked against this call.
+
+    Training continues from the weights, which were fitted to this preprocessor's
+    standardization and class order, so neither is refitted; an argument or data that
+    contradicts it raises HyperparameterError or ShapeError saying how to proceed.
+    """
+    standardizes = preprocessor.mean is not None
+    if standardize is not None and standardize != standardizes:
+        does = ("standardizes its inputs with the mean and scale of the data of its earlier fit" if standardizes
+                else "does not standardize its inputs")
+        raise HyperparameterError(f"standardize={standardize}: the model's preprocessor {does}; {EARLIER_FIT_HINT}")
+    if preprocessor.task != loss.task:
+        raise HyperparameterError(
+            f"loss: the model's preprocessor, from its earlier fit, is for {preprocessor.task} but "
+            f"{type(loss).__name__} trains for {loss.task}{float_hint}; pass a loss for {preprocessor.task}, "
+            f"or set model.preprocessor = None to fit a new one"
+        )
+    if X.shape[1] != preprocessor.n_features:
+        raise ShapeError(
+            f"X: the model's preprocessor, from its earlier fit, expects rows of {preprocessor.n_features} "
+            f"features, got {X.shape[1]}; set model.preprocessor = None to fit a new one"
+        )
+    return preprocessor
+
+
+def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = "", name: str = "y"):
+    """``loss.prepare`` of the (encoded) targets; ``float_hint`` is added to its ShapeError,
+    since float class labels taken as regression values fail there. A column (n_samples, 1)
+    that a classification loss refuses (floats, not labels: see ``as_label_vector``) gets a
+    ShapeError naming ``name`` that suggests ``name.ravel()``."""
+    try:
+        return loss.prepare(targets, n_outputs, dtype, n_samples=len(targets))
+    except ShapeError as error:
+        if loss.task == "classification" and numpy.ndim(targets) == 2 and numpy.shape(targets)[1] == 1:
+            raise ShapeError(f"{name}: {error}; for one class label per row pass {name}.ravel()") from None
+        if not float_hint:
+            raise
+        raise ShapeError(f"{error}{float_hint}") from None
+
+
+def encode_earlier_classes(preprocessor: Preprocessor, y, name: str = "y"):
+    """``encode_targets`` with the model's classes from an earlier fit, whose LabelError says so."""
+    try:
+        return encode_targets(preprocessor, y, name)
+    except LabelError as error:
+        raise LabelError(f"{error}; the model's classes come from its earlier fit (set model.preprocessor = None "
+                         f"to fit new ones)") from None
+
+
+def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool, names=None) -> Preprocessor:
+    """Learn the standardization of X and the classes of y, checking them against the model;
+    the preprocessor keeps X's feature ``names`` (or None)."""
+    if loss.task != "classification" or y.ndim != 1:
+        made = Preprocessor.fit(X, y, "regression" if loss.task == "regression" else "multilabel",
+                                standardize=standardize, feature_names=names)
+        if loss.task == "classification":
+            made.task = "classification"  # probability targets: the classes are the output indices
+            made.classes = list(range(n_outputs))
+        return made
+    made = Preprocessor.fit(X, y, "classification", standardize=standardize, feature_names=names)
+    if y.dtype.kind in "iu" and min(made.classes) >= 0 and max(made.classes) < n_outputs:
+        made.classes = list(range(n_outputs))  # integer labels already name the outputs
+    elif len(made.classes) != n_outputs:
+        binary_hint = ("; use 2 outputs, or loss='binary_cross_entropy' with 0/1 labels"
+                       if n_outputs == 1 and len(made.classes) == 2 else "")
+        raise LabelError(
+            f"y: the model has {n_outputs} outputs but y holds {len(made.classes)} classes "
+            f"({', '.join(map(repr, made.classes[:10]))}{', ...' if len(made.classes) > 10 else ''}){binary_hint}"
+        )
+    return made
+
+
+def prepare_inputs(preprocessor: Preprocessor, X, dtype):
+    """Standardize X when the preprocessor says so, keeping the model's dtype."""
+    return X if preprocessor.mean is None else preprocessor.transform(X, dtype)
+
+
+def encode_targets(preprocessor: Preprocessor, y, name: str = "y"):
+    """Class labels -> indices for classification with labels; targets unchanged otherwise."""
+    if preprocessor.task == "classification" and numpy.asarray(y).ndim == 1:
+        return preprocessor.encode(y, name)
+    return y
+
