@@ -23,11 +23,11 @@ from chainrule.cli.config import TrainConfig
 from chainrule.io import read
 from chainrule.io.architecture import to_config
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
+from chainrule.training.loop import Loop  # fit's epochs: patched below to press Ctrl-C mid-run
 
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
-fit_module = sys.modules["chainrule.training.fit"]  # the module; chainrule.training.fit is the function
 
 RUN_FILES = {"model.safetensors", "checkpoint.safetensors", "metrics.json", "config.toml", "history.png",
              "gradient_flow.png"}
@@ -224,14 +224,14 @@ def test_resume_from_another_directory_reads_the_same_csv(tmp_path, monkeypatch,
 
 def interrupt_at_epoch(monkeypatch, epoch: int) -> None:
     """Ctrl-C (a real SIGINT to this process) at the start of ``epoch``, as a user would press it."""
-    run_epoch = fit_module._Loop.run_epoch
+    run_epoch = Loop.run_epoch
 
     def run_epoch_after_sigint(loop, number, bar):
         if number == epoch:
             os.kill(os.getpid(), signal.SIGINT)
         return run_epoch(loop, number, bar)
 
-    monkeypatch.setattr(fit_module._Loop, "run_epoch", run_epoch_after_sigint)
+    monkeypatch.setattr(Loop, "run_epoch", run_epoch_after_sigint)
 
 
 def test_ctrl_c_writes_the_run_then_exits_130_saying_how_to_resume(tmp_path, capsys, monkeypatch):
@@ -292,13 +292,13 @@ def test_ctrl_c_mid_epoch_counts_the_epochs_alike_on_stdout_stderr_and_in_metric
 
 
 def test_ctrl_c_after_the_last_batch_of_an_epoch_counts_it_whole(tmp_path, capsys, monkeypatch):
-    def sigint_after_epoch_2(loop, number, bar, run_epoch=fit_module._Loop.run_epoch):
+    def sigint_after_epoch_2(loop, number, bar, run_epoch=Loop.run_epoch):
         logs = run_epoch(loop, number, bar)
         if number == 2:
             os.kill(os.getpid(), signal.SIGINT)
         return logs
 
-    monkeypatch.setattr(fit_module._Loop, "run_epoch", sigint_after_epoch_2)
+    monkeypatch.setattr(Loop, "run_epoch", sigint_after_epoch_2)
     code, out, err = call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "6", "--json",
                           "--out", tmp_path / "cut")
     assert code == 130
