@@ -8,11 +8,14 @@ import re
 import numpy
 import pytest
 from sklearn import neural_network
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
 
+import chainrule as cr
 from chainrule.errors import DataError, DTypeError, HyperparameterError, LabelError, NonFiniteError, ShapeError
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.sklearn._base import _draw_seeds
+from chainrule.sklearn._loss import HalfSquaredErrorPenaltyPerBatchWeight
 
 from .test_sklearn import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
 
@@ -290,8 +293,92 @@ def test_weights_too_small_for_the_penalty_raise_a_data_error_naming_them():
     """alpha / Σw of a batch whose weights sum to almost nothing overflows: named, not a NaN step.
     (Normal numbers: a process with denormals flushed to zero would see subnormal weights as 0.)"""
     X, y = blobs(3)
-    with pytest.raises(DataError, match=r"sample_weight: a batch's weights sum to .* alpha / Σw .* is not finite"):
+    message = (r"sample_weight: a batch of 120 rows can weigh Σw = 1\.2e-303, so its L2 penalty alpha / Σw = "
+               r"10000000000\.0 / 1\.2e-303 is past float32's largest number .*expected .* at least alpha / .*: "
+               r"scale sample_weight up or lower alpha")
+    with pytest.raises(DataError, match=message):
         tiny(MLPClassifier, alpha=1e10).fit(X, y, sample_weight=numpy.full(len(y), 1e-305))
+
+
+def one_tiny_weight(n_samples):
+    """40 weights of 1, one of 1e-305, the rest 0: with alpha=1e10 and batches of 2, the batch of
+    the tiny weight and a zero has alpha / Σw = inf, while the batches holding a 1 step before it."""
+    weights = numpy.zeros(n_samples)
+    weights[:40], weights[40] = 1.0, 1e-305
+    return weights
+
+
+def test_a_batch_penalty_that_overflows_leaves_an_unfitted_estimator_unfitted():
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier, alpha=1e10, batch_size=2, dtype="float64")
+    with pytest.raises(DataError, match=r"^sample_weight: .* alpha / Σw"):
+        classifier.fit(X, y, sample_weight=one_tiny_weight(len(y)))
+    with pytest.raises(NotFittedError):
+        classifier.predict(X)
+
+
+@pytest.mark.parametrize("continued", ["warm_start", "partial_fit"])
+def test_a_batch_penalty_that_overflows_is_refused_before_any_step(continued):
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier, alpha=1e10, batch_size=2, dtype="float64", warm_start=continued == "warm_start")
+    classifier.fit(X, y)
+    coefs, loss_curve = [W.copy() for W in classifier.coefs_], list(classifier.loss_curve_)
+    train = classifier.partial_fit if continued == "partial_fit" else classifier.fit
+    with pytest.raises(DataError, match=r"^sample_weight: .* alpha / Σw"):
+        train(X, y, sample_weight=one_tiny_weight(len(y)))
+    for W, before in zip(classifier.coefs_, coefs):
+        numpy.testing.assert_array_equal(W, before)
+    assert classifier.loss_curve_ == loss_curve
+
+
+def test_a_penalty_past_float32s_largest_number_is_a_data_error_in_float32_only():
+    """alpha / Σw = 100 / 1.2e-38 is finite in float64, not in float32's decay vector."""
+    X, y = blobs(3)
+    weights = numpy.full(len(y), 1e-40)
+    with pytest.raises(DataError, match=r"sample_weight: .* is past float32's largest number 3\.40282e\+38"):
+        tiny(MLPClassifier, alpha=100.0).fit(X, y, sample_weight=weights)
+    assert numpy.isfinite(tiny(MLPClassifier, alpha=100.0, dtype="float64").fit(X, y, weights).coefs_[0]).all()
+
+
+def test_the_last_smaller_batch_bounds_the_penalty():
+    """Batches of 50, 50 and 20 equal weights: only the batch of 20 overflows float32."""
+    X, y = blobs(3)
+    weight = 1e-30
+    alpha = 30 * weight * float(numpy.finfo(numpy.float32).max)  # alpha / (50 w) fits, alpha / (20 w) does not
+    with pytest.raises(DataError, match=r"a batch of 20 rows can weigh Σw = 2e-29"):
+        tiny(MLPClassifier, alpha=alpha, batch_size=50).fit(X, y, sample_weight=numpy.full(len(y), weight))
+
+
+def test_a_tiny_weight_always_batched_with_larger_ones_is_not_refused():
+    """8 zeros, one weight of 1e-305 and the rest 1: every batch of 10 holding the tiny weight holds
+    a 1, so alpha / Σw <= 1e10 in every batch, though alpha / 1e-305 overflows."""
+    X, y = blobs(3)
+    weights = numpy.ones(len(y))
+    weights[:8], weights[8] = 0.0, 1e-305
+    classifier = tiny(MLPClassifier, alpha=1e10, batch_size=10, dtype="float64").fit(X, y, sample_weight=weights)
+    assert classifier.n_iter_ == 5
+
+
+def test_a_batch_of_weight_zero_gets_no_penalty_and_no_gradient():
+    """A batch whose weights are all 0 sets λ = 0 (not alpha / 0) and has loss and gradient 0."""
+    network = cr.mlp([3, 4, 2])
+    optimizer = cr.SGD(network, 0.1, weight_decay=0.5)
+    loss = HalfSquaredErrorPenaltyPerBatchWeight(optimizer, 1e-4)
+    Y = network.forward(numpy.ones((5, 3), dtype=network.dtype))
+    value, dY = loss.compute(Y, numpy.zeros_like(Y), numpy.zeros(5))
+    assert (value, optimizer.weight_decay) == (0.0, 0.0)
+    numpy.testing.assert_array_equal(dY, 0)
+
+
+def test_the_loss_refuses_a_batch_penalty_past_the_networks_dtype():
+    """The check each weighted batch's loss makes (the estimators make it before training)."""
+    network = cr.mlp([3, 4, 2])
+    optimizer = cr.SGD(network, 0.1)
+    loss = HalfSquaredErrorPenaltyPerBatchWeight(optimizer, 1.0)
+    Y = network.forward(numpy.ones((5, 3), dtype=numpy.float32))
+    with pytest.raises(DataError, match=r"sample_weight: a batch of 5 rows can weigh Σw = 5e-40, .* past float32's"):
+        loss.compute(Y, numpy.zeros_like(Y), numpy.full(5, 1e-40))
+    assert optimizer.weight_decay == 0.0
 
 
 def test_early_stopping_holds_out_the_weights_with_their_rows():

@@ -20,11 +20,12 @@ With ``sample_weight`` both weight each batch's mean loss alike (Σ_n w_n l_n / 
 ``cr.fit``), and scikit-learn divides alpha by the batch's Σ_n w_n rather than its size: so
 does ours, through the loss, which sets ``weight_decay = alpha / Σ_n w_n`` before each
 weighted batch's step (``PenaltyPerBatchWeight``; 0 for a batch of weight 0), the last,
-smaller batch included; after training the optimizer holds ``alpha / batch_size`` again. The
-steps are then scikit-learn's to float64 rounding, from the same weights in the same batches.
-The epoch's loss in ``loss_curve_`` weighs each batch's mean by its Σ_n w_n here, by its number
-of rows in scikit-learn (the same for a single full batch), and adds the penalty with
-``alpha / batch_size`` as without weights.
+smaller batch included; a λ too large for ``dtype`` in any batch an epoch could draw is
+refused before training (``check_batch_weight_decays``); after training the optimizer holds
+``alpha / batch_size`` again. The steps are then scikit-learn's to float64 rounding, from the
+same weights in the same batches. The epoch's loss in ``loss_curve_`` weighs each batch's mean
+by its Σ_n w_n here, by its number of rows in scikit-learn (the same for a single full batch),
+and adds the penalty with ``alpha / batch_size`` as without weights.
 
 These map one to one: SGD's momentum (scikit-learn's v ← μv − ηg, θ ← θ + v is
 ``cr.SGD``'s v ← μv + g, θ ← θ − ηv at a constant η), Nesterov's, Adam's β₁ and β₂, and the
@@ -68,7 +69,7 @@ from ..optimizers.optimizer import epsilon
 from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import outputs_in_chunks
-from ._loss import PENALTY_PER_BATCH_WEIGHT
+from ._loss import PENALTY_PER_BATCH_WEIGHT, check_batch_weight_decays
 from ._model_file import load_estimator, save_estimator
 from ._onnx import estimator_to_onnx
 
@@ -100,7 +101,9 @@ default="relu"
         L2 penalty on the weights, scaled as scikit-learn scales it (see
         ``chainrule.sklearn._base``): the optimizer's ``weight_decay`` is ``alpha / batch_size``.
         With ``sample_weight`` it is, as scikit-learn's, ``alpha / Σ w`` over each batch's
-        weights, set before each step (a sum so small that this overflows raises DataError).
+        weights, set before each step (0 for a batch of weight 0). Weights so small that some
+        batch an epoch could draw would have ``alpha / Σ w`` past the largest number of
+        ``dtype`` raise DataError before training, leaving the estimator as it was.
     batch_size : int or "auto", default="auto"
         Samples per step; "auto" is ``min(200, n_samples)``. A larger value is clipped, with
         a warning.
@@ -225,6 +228,11 @@ class BaseMLP(BaseEstimator):
         self.device = device
 
     # -- the fitted network ----------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once there is a network: data that ``fit`` refuses before training (after
+        reading ``n_features_in_`` and ``classes_`` from it) leaves an unfitted estimator so."""
+        return hasattr(self, "model_")
+
     @property
     def coefs_(self) -> list:
         """Weights of each layer, ``coefs_[i]`` of shape (n_in, n_out); views of the network's."""
@@ -294,15 +302,17 @@ class BaseMLP(BaseEstimator):
         T = self._encode_targets(y, reset=first_pass, classes=classes, incremental=incremental)
         T = T.astype(X.dtype, copy=False)
         init_seed, split_seed, shuffle_seed = _draw_seeds(self.random_state, 3)
+        if not first_pass and T.shape[1] != self.n_outputs_:
+            raise ShapeError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
+        X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
+        batch_size = self._batch_size(len(X_train))
+        if w_train is not None:  # every batch's penalty alpha / Σw, refused before a network is made or stepped
+            check_batch_weight_decays(self.alpha, w_train, batch_size, X.dtype)
         if first_pass:
             self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
-        elif T.shape[1] != self.n_outputs_:
-            raise ShapeError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
         if first_pass or self.early_stopping != (self.validation_scores_ is not None):
             self._reset_stopping()
 
-        X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
-        batch_size = self._batch_size(len(X_train))
         previous = self._optimizer if incremental else None
         weight_decay = self.alpha / batch_size
         self._optimizer = self._make_optimizer(weight_decay, previous)

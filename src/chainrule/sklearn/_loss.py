@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy
+
 from ..backend import Array
 from ..errors import DataError
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
@@ -34,16 +36,63 @@ class HalfSquaredError(MSE):
         return value / (2 * Y.shape[1]), dY  # MSE's sum over outputs -> half the mean
 
 
+def batch_weight_decay(alpha: float, weight_sum: float, n_rows: int, dtype) -> float:
+    """λ = alpha / Σw, scikit-learn's L2 penalty of a batch of ``n_rows`` rows whose weights sum
+    to ``weight_sum``; 0 for a batch of weight 0 (its gradient is 0 too, rather than
+    scikit-learn's 0 / 0).
+
+    λ must be a finite number of ``dtype``, the network's, which the optimizer's decay vector
+    holds: else DataError naming ``sample_weight`` and ``alpha`` (a λ past float32's largest
+    number would make that vector inf, and the step diverge).
+    """
+    weight_decay = alpha / weight_sum if weight_sum > 0 else 0.0
+    largest = float(numpy.finfo(dtype).max)
+    if not weight_decay <= largest:  # inf included
+        raise DataError(
+            f"sample_weight: a batch of {n_rows} rows can weigh Σw = {weight_sum:g}, so its L2 penalty alpha / Σw "
+            f"= {alpha!r} / {weight_sum:g} is past {numpy.dtype(dtype).name}'s largest number {largest:g}; expected "
+            f"every batch's weights to sum to 0 or to at least alpha / {largest:g} = {alpha / largest:g}: scale "
+            f"sample_weight up or lower alpha")
+    return weight_decay
+
+
+def check_batch_weight_decays(alpha: float, weights: numpy.ndarray, batch_size: int, dtype) -> None:
+    """Before training: the DataError of :func:`batch_weight_decay` that some batch of an epoch
+    over ``weights``, in batches of ``batch_size``, could raise mid-epoch, raised now.
+
+    Every batch of b rows weighs at least its b smallest weights, and a larger batch with
+    Σw > 0 holds one of b rows with Σw > 0; so the smallest batch, of b = n mod batch_size rows
+    (or batch_size), bounds them all (:func:`smallest_batch_weight`).
+    """
+    n_rows = len(weights) % batch_size or batch_size
+    batch_weight_decay(alpha, smallest_batch_weight(weights, n_rows), n_rows, dtype)
+
+
+def smallest_batch_weight(weights: numpy.ndarray, n_rows: int) -> float:
+    """A lower bound on the Σw of every batch of ``n_rows`` of ``weights`` with Σw > 0: the sum
+    of the ``n_rows`` smallest weights or, when those are all 0, the smallest positive weight
+    (a batch of it and ``n_rows`` − 1 zeros).
+
+    The sum is lowered by the rounding a batch's own float64 sum can make (under n_rows 2⁻⁵³ of
+    it; none below the normal numbers, where sums of weights are exact), so no batch's computed
+    Σw is below the bound.
+    """
+    smallest_sum = math.fsum(numpy.partition(weights, n_rows - 1)[:n_rows])
+    if smallest_sum == 0:
+        return float(weights[weights > 0].min())
+    return smallest_sum * (1 - n_rows * 2.0**-52)
+
+
 class PenaltyPerBatchWeight:
     """Mixin for an estimator's loss when ``sample_weight`` is given: scikit-learn's L2 penalty.
 
     scikit-learn's ``_backprop`` adds ``alpha * W`` to the batch's weighted gradient sum and
     divides both by the batch's Σ_n w_n, so the penalty's gradient is ``(alpha / Σ_n w_n) W``.
     The optimizer's ``weight_decay`` λ adds ``λ W``; so before each weighted batch's loss
-    (computed before the step), ``compute`` sets λ = alpha / Σ_n w_n, or 0 for a batch whose
-    weights are all 0 (its gradient is 0 too, rather than scikit-learn's 0 / 0). Unweighted
+    (computed before the step), ``compute`` sets λ = :func:`batch_weight_decay`. Unweighted
     batches (``weights`` None) leave λ alone. Setting λ refills the optimizer's decay vector
-    in place (one pass over θ, no allocation).
+    in place (one pass over θ, no allocation). The estimators check every batch's λ before
+    training (:func:`check_batch_weight_decays`), so the check here refuses nothing they train.
     """
 
     def __init__(self, optimizer, alpha: float) -> None:
@@ -52,16 +101,10 @@ class PenaltyPerBatchWeight:
 
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[float, Array]:
         if weights is not None:
-            self._set_weight_decay(float(weights.sum()))
+            weight_decay = batch_weight_decay(self.alpha, float(weights.sum()), len(weights), Y.dtype)
+            if weight_decay != self.optimizer.weight_decay:  # the setter refills the decay vector
+                self.optimizer.weight_decay = weight_decay
         return super().compute(Y, T, weights)
-
-    def _set_weight_decay(self, weight_sum: float) -> None:
-        weight_decay = self.alpha / weight_sum if weight_sum > 0 else 0.0
-        if not math.isfinite(weight_decay):
-            raise DataError(f"sample_weight: a batch's weights sum to {weight_sum:g}, so its L2 penalty "
-                            f"alpha / Σw = {self.alpha!r} / {weight_sum:g} is not finite; scale the weights up")
-        if weight_decay != self.optimizer.weight_decay:  # the setter refills the decay vector
-            self.optimizer.weight_decay = weight_decay
 
 
 class SoftmaxCrossEntropyPenaltyPerBatchWeight(PenaltyPerBatchWeight, SoftmaxCrossEntropy):
