@@ -9,7 +9,7 @@ import pytest
 from chainrule.cli import main, train as train_command
 from chainrule.io import read, save
 
-from .helpers import assert_one_line_error, call
+from .helpers import assert_one_line_error, call, iris_rows, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +105,23 @@ def test_a_checkpoint_configuration_that_is_no_table_is_refused(small_run, tmp_p
     assert_one_line_error(code, err, f"{checkpoint}: metadata.config: expected a table")
 
 
+@pytest.mark.parametrize("key, value, options, fragment", [
+    ("epochs", "5", [], "metadata.config.epochs expects an integer, got str '5'"),
+    ("epoch", 5, [], "metadata.config: unknown key 'epoch'; expected one of data, label, hidden"),
+    ("lr", -1.0, [], "metadata.config.lr: expected a number > 0, got -1.0"),
+    ("hidden", "16,", [], "metadata.config.hidden: expected comma-separated integers"),
+    ("dtype", "float16", ["--dtype", "float32"], "metadata.config.dtype: "),
+])
+def test_a_checkpoint_configuration_key_is_named_as_metadata_config_key(small_run, tmp_path, capsys,
+                                                                          key, value, options, fragment):
+    """They were named as a TOML file's keys: `ck.safetensors: key 'epochs' expects an integer`."""
+    checkpoint = rewritten(small_run / "checkpoint.safetensors", tmp_path / "ck.safetensors", with_config(key, value))
+    code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--quiet", "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err, f"{checkpoint}: {fragment}")
+    assert "key '" not in line.replace("unknown key 'epoch'", "")
+    assert not (tmp_path / "run").exists()
+
+
 # evaluate/predict of a model file whose saved split is not one train writes -----------------------
 
 @pytest.mark.parametrize("key, value, expected", [
@@ -124,6 +141,28 @@ def test_a_saved_split_value_train_would_refuse_is_named_by_file_and_key(small_r
     code, _, err = call(capsys, command, model, "iris")
     line = assert_one_line_error(code, err, f"{model}: {expected}")
     assert len(line) < 400
+
+
+@pytest.mark.parametrize("value", ["a string", [1, 2], 5])
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_a_model_configuration_that_is_no_table_is_refused_by_evaluate_and_predict(small_run, tmp_path, capsys,
+                                                                                     command, value):
+    """It was taken for no configuration: the default split, not the model's."""
+    def change(model):
+        model.metadata["config"] = value
+    model = rewritten(small_run / "model.safetensors", tmp_path / "model.safetensors", change)
+    code, _, err = call(capsys, command, model, "iris")
+    assert_one_line_error(code, err, f"{model}: metadata.config: expected a table of chainrule train's "
+                                     f"configuration (a JSON object), got {type(value).__name__}")
+
+
+def test_a_model_configuration_that_is_no_table_is_refused_when_evaluate_reads_a_csv(small_run, tmp_path, capsys):
+    """It was taken for no configuration: the CSV scored whole, not as the model's training file."""
+    def change(model):
+        model.metadata["config"] = "a string"
+    model = rewritten(small_run / "model.safetensors", tmp_path / "model.safetensors", change)
+    code, _, err = call(capsys, "evaluate", model, write_csv(tmp_path / "iris.csv", iris_rows()))
+    assert_one_line_error(code, err, f"{model}: metadata.config: expected a table")
 
 
 def test_a_checkpoint_whose_gradient_norms_name_no_layer_is_refused_before_training(small_run, tmp_path, capsys):

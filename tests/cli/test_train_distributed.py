@@ -3,6 +3,7 @@ every rank printed once, and the command that resumes an interrupted distributed
 
 import argparse
 import importlib.util
+import json
 import math
 import os
 import shutil
@@ -119,3 +120,20 @@ def test_the_timeout_is_checked_as_distributed_timeout_is(capsys, tmp_path, time
     with pytest.raises(train_command.HyperparameterError, match=f"^timeout: expected a finite real number, "
                                                                 f"got {timeout}$"):
         train_command.Communicator(timeout)
+
+
+@needs_mpi
+def test_a_distributed_resume_needs_the_checkpoint_on_rank_0_alone(tmp_path):
+    """Every rank read --resume's file itself to compare the configuration (and rank 0 read it
+    twice): a rank on a machine without the run folder failed with "no such checkpoint file"."""
+    first, elsewhere = tmp_path / "first", tmp_path / "elsewhere"
+    first.mkdir(), elsewhere.mkdir()
+    train = [sys.executable, "-m", "chainrule", "train", "--distributed"]
+    done = subprocess.run([MPIEXEC, "-n", "2", *train, *IRIS, "--out", "run"], cwd=first, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    resume = [*train, "--resume", "run/checkpoint.safetensors", "--epochs", "3", "--json"]
+    done = subprocess.run([MPIEXEC, "-n", "1", "-wdir", str(first), *resume, ":",
+                           "-n", "1", "-wdir", str(elsewhere), *resume], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["epochs"] == 3 and list(elsewhere.iterdir()) == []

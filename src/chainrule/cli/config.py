@@ -11,7 +11,8 @@ its default, which depends on the data) is written there as a comment: TOML has 
 the missing key then means the same default again.
 
 Error messages name a value by where it came from: ``--lr`` for an option on the command line
-(or a default), ``run.toml: key 'lr'`` for a key of a file.
+(or a default), ``run.toml: key 'lr'`` for a key of a TOML file, ``model.safetensors:
+metadata.config.lr`` for a key of the configuration a model file or checkpoint saved.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from ..errors import ConfigError, quoted
+from ..errors import ConfigError, ModelFileError, quoted
 
 
 @dataclass
@@ -58,11 +59,12 @@ class TrainConfig:
     def keys(cls) -> list[str]:
         return [field.name for field in fields(cls)]
 
-    def with_values(self, values: dict, source: str | None) -> "TrainConfig":
+    def with_values(self, values: dict, source: str | SavedConfig | None) -> "TrainConfig":
         """A copy with ``values`` applied, each checked against the field's type.
 
-        ``source`` is the file the values came from, or None for the command line; errors
-        name the file and key, or the option.
+        ``source`` is the file the values came from (a :class:`SavedConfig` for a model file's
+        saved configuration), or None for the command line; errors name the file and key, or
+        the option (see :func:`value_name`).
         """
         types = {field.name: field.type for field in fields(self)}
         checked = {}
@@ -85,9 +87,39 @@ class TrainConfig:
         return "\n".join(lines) + "\n"
 
 
-def value_name(key: str, source: str | None) -> str:
-    """How an error message names ``key``: ``run.toml: key 'lr'`` from a file, ``--lr`` when ``source`` is None."""
-    return "--" + key.replace("_", "-") if source is None else f"{source}: key {key!r}"
+@dataclass(frozen=True)
+class SavedConfig:
+    """The source of values read from the configuration ``chainrule train`` saved in the model
+    file or checkpoint ``path`` (its ``metadata.config``), as :func:`value_name` names them."""
+
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: metadata.config"
+
+
+def saved_config(metadata: dict, path) -> dict | None:
+    """The configuration ``chainrule train`` saved in the model file or checkpoint ``path``
+    (``metadata.config``, of its ``metadata``); None when it saved none.
+
+    ModelFileError naming the file and ``metadata.config`` when it is not a table.
+    """
+    saved = metadata.get("config")
+    if saved is not None and not isinstance(saved, dict):
+        raise ModelFileError(f"{path}: metadata.config: expected a table of chainrule train's "
+                             f"configuration (a JSON object), got {type(saved).__name__} {quoted(saved)}")
+    return saved
+
+
+def value_name(key: str, source: str | SavedConfig | None) -> str:
+    """How an error message names ``key``: ``run.toml: key 'lr'`` from a file,
+    ``model.safetensors: metadata.config.lr`` from a model file's saved configuration
+    (:class:`SavedConfig`), ``--lr`` when ``source`` is None."""
+    if source is None:
+        return "--" + key.replace("_", "-")
+    if isinstance(source, SavedConfig):
+        return f"{source}.{key}"
+    return f"{source}: key {key!r}"
 
 
 def read_config(path) -> dict:
@@ -116,7 +148,7 @@ def read_config(path) -> dict:
 LIST_ITEMS = {"str | list[str]": (str, "strings"), "str | list[int]": (int, "integers")}
 
 
-def _coerce(key: str, value, kind: str, source: str | None):
+def _coerce(key: str, value, kind: str, source: str | SavedConfig | None):
     """``value`` checked against the field type ``kind``; an int for a float field becomes a float.
 
     A field of type ``int | None`` also takes None (a checkpoint's saved configuration, JSON,
@@ -147,7 +179,7 @@ def _coerce(key: str, value, kind: str, source: str | None):
     return number
 
 
-def _string_or_list(key: str, value, kind: str, source: str | None):
+def _string_or_list(key: str, value, kind: str, source: str | SavedConfig | None):
     """``value`` if it is a string, or a list of the items ``LIST_ITEMS[kind]`` names;
     ConfigError naming the key otherwise."""
     item_type, items = LIST_ITEMS[kind]

@@ -21,8 +21,9 @@ from ..layers import mlp
 from ..losses import get_loss
 from ..training.class_weight import class_weights_per_row
 from . import train
-from .config import value_name
+from .config import TrainConfig, value_name
 from .json_output import json_text
+from .network_args import hidden_layers
 
 NAME = "gradcheck"
 HELP = "check the backward of the configured network against central differences"
@@ -44,7 +45,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    for key in train.TrainConfig.keys():
+    for key in TrainConfig.keys():
         if not hasattr(args, key):
             setattr(args, key, None)
     args.resume = None
@@ -57,7 +58,7 @@ def run(args) -> int:
     train.check_class_weight_task(config, sources, data)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = train.n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
-    sizes, activations = train.hidden_layers(config)
+    sizes, activations = hidden_layers(config)
     model = mlp([data.X_train.shape[1], *sizes, n_outputs], activations, init=config.init,
                 seed=config.seed, dtype="float64")
     rows = slice(0, args.samples)

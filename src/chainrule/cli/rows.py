@@ -42,6 +42,7 @@ from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import load_csv_for_model
 from ..data.datasets import load_builtin
 from ..errors import ConfigError, HyperparameterError, ModelFileError, ShapeError, quoted
+from .config import SavedConfig, saved_config, value_name
 
 DEFAULT_SEED = 0
 DEFAULT_TEST_SIZE = 0.2
@@ -139,7 +140,7 @@ def scored_rows(args, model) -> Selection:
 
 def _csv_rows(args, model) -> Selection:
     """A CSV file's rows: the training run's test split when DATA is its unchanged data file, else all."""
-    training_file, note = is_training_file(args.data, model)
+    training_file, note = is_training_file(args, model)
     saved_label = (saved_columns(model) or (None, None))[1]
     relabelled = training_file and args.label not in (None, saved_label)
     if relabelled:  # labels from another column: not the run's split
@@ -156,20 +157,21 @@ def _csv_rows(args, model) -> Selection:
     return Selection(X, y, "all rows", len(X), note=note)
 
 
-def is_training_file(path: str, model) -> tuple[bool, str]:
-    """(whether ``path`` is the model's training data file, unchanged; why not, when it changed).
+def is_training_file(args, model) -> tuple[bool, str]:
+    """(whether DATA, ``args.data``, is the model's training data file, unchanged; why not, when
+    it changed).
 
     The same file is the same resolved path as the absolute data path ``chainrule train``
     saved. Unchanged means the SHA-256 that ``train`` saved matches; a model that saved none
-    (trained before it did) is taken at its word.
+    (trained before it did) is taken at its word. ModelFileError naming the model file
+    (``args.model``) and ``metadata.config`` when its saved configuration is not a table.
     """
-    config = model.metadata.get("config")
-    saved_path = config.get("data") if isinstance(config, dict) else None
-    if not isinstance(saved_path, str) or os.path.realpath(path) != os.path.realpath(saved_path):
+    saved_path = (saved_config(model.metadata, args.model) or {}).get("data")
+    if not isinstance(saved_path, str) or os.path.realpath(args.data) != os.path.realpath(saved_path):
         return False, ""
     data = model.metadata.get("data")
     saved_hash = data.get("sha256") if isinstance(data, dict) else None
-    if saved_hash is not None and saved_hash != file_sha256(path):
+    if saved_hash is not None and saved_hash != file_sha256(args.data):
         return False, "the file changed since training, so its test split is unknown"
     return True, ""
 
@@ -214,20 +216,21 @@ def split_of(args, model) -> tuple:
 
     Each is the option, else the value saved in the model, else the default. HyperparameterError
     naming the option for a value ``train`` would refuse too; ModelFileError naming the model
-    file (``args.model``) and ``metadata.config.seed`` or ``.test_size`` for such a saved value.
+    file (``args.model``) and ``metadata.config.seed`` or ``.test_size`` for such a saved value,
+    or ``metadata.config`` when the saved configuration is not a table.
     """
     if args.seed is not None and args.seed < 0:
         raise HyperparameterError(f"--seed: expected an integer >= 0, got {args.seed}")
     if args.test_size is not None and not 0 < args.test_size < 1:
         raise HyperparameterError(f"--test-size: expected a fraction in (0, 1), got {args.test_size}")
-    saved = model.metadata.get("config")
-    saved = saved if isinstance(saved, dict) else {}
+    saved = saved_config(model.metadata, args.model) or {}
     seed = args.seed if args.seed is not None else saved.get("seed", DEFAULT_SEED)
     test_size = args.test_size if args.test_size is not None else saved.get("test_size", DEFAULT_TEST_SIZE)
+    source = SavedConfig(args.model)
     if not checks.is_json_count(seed):
-        raise ModelFileError(f"{args.model}: metadata.config.seed: expected an integer >= 0, got {quoted(seed)}")
+        raise ModelFileError(f"{value_name('seed', source)}: expected an integer >= 0, got {quoted(seed)}")
     if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) or not 0 < test_size < 1:
-        raise ModelFileError(f"{args.model}: metadata.config.test_size: expected a fraction in (0, 1), "
+        raise ModelFileError(f"{value_name('test_size', source)}: expected a fraction in (0, 1), "
                              f"got {quoted(test_size)}")
     return seed, test_size
 

@@ -33,22 +33,19 @@ import dataclasses
 import os
 import shlex
 import sys
-import time
 from pathlib import Path
 
 import numpy
 
-from ..checks import (
-    as_float_dtype, choice, distinct_names, in_unit_interval, input_width, output_width, positive, positive_int,
-)
+from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, positive, positive_int
 from ..data import BUILTIN_DATASETS, load_data
 from ..data.csv_file import load_csv
 from ..data.load import absolute_data_spec
 from ..data.split import n_test_rows
-from ..errors import ConfigError, DataError, HyperparameterError, ModelFileError, quoted
+from ..errors import ConfigError, DataError, HyperparameterError, quoted
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, read, save
-from ..layers import ACTIVATIONS, Linear, Sequential, mlp
+from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
@@ -59,14 +56,18 @@ from .device import add_device_argument, check_device
 from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from .json_output import json_text, strict_json
 from .mpi_launch import refuse_mpi_launch_without_distributed
+from .network_args import hidden_layers
 from .network_size import check_network_fits_memory, network_size
+from .resume_checks import (
+    check_config_matches_network, check_epochs_cover, check_same_hidden, check_same_network, check_same_split,
+    check_same_widths, resumed_config,
+)
 from .rows import file_sha256
+from .run_folder import CHECKPOINT, check_folder_is_free, prepare_folder, run_folder
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
-CHECKPOINT = "checkpoint.safetensors"
 PLOTS = ("history.png", "gradient_flow.png")
-ACTIVATION_TYPES = tuple(set(ACTIVATIONS.values()))  # the layer types cr.mlp puts after a hidden Linear
 CLASS_WEIGHTS = ("none", "balanced")  # --class-weight: cr.fit's class_weight None or "balanced"
 INITS = ("auto", *sorted([*INITIALIZERS, *ALIASES]))  # --init: cr.mlp's init
 METRICS_FORMAT = "chainrule-metrics"  # metrics.json's "format", as model files have "chainrule-model"
@@ -126,7 +127,8 @@ def resolve_config(args) -> TrainConfig:
 
 
 def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -> tuple[TrainConfig, dict]:
-    """:func:`resolve_config`'s configuration, and for each key a file gave, that file's path.
+    """:func:`resolve_config`'s configuration, and for each key a file gave, that file's path
+    (a ``SavedConfig`` for the configuration the resumed checkpoint saved).
 
     The errors found later (a loss the data cannot take) name a key through
     ``value_name(key, sources.get(key))``, as :func:`validate` does. ``checkpoint`` is
@@ -154,192 +156,6 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
         check_same_network(*layers[0], config, sources)
         check_epochs_cover(checkpoint.extra.get("epoch"), config, sources)
     return config, sources
-
-
-def check_epochs_cover(saved_epoch, config: TrainConfig, sources: dict) -> None:
-    """HyperparameterError naming ``epochs`` where it came from when it is fewer than the
-    ``saved_epoch`` the resumed checkpoint holds (cr.fit would refuse it too, naming its own
-    argument). As many trains no further epoch, and is taken, as cr.fit takes it."""
-    if isinstance(saved_epoch, int) and config.epochs < saved_epoch:
-        raise HyperparameterError(
-            f"{value_name('epochs', sources.get('epochs'))}: {config.epochs} is fewer than the {saved_epoch} "
-            f"epochs the checkpoint holds; it counts them all, so pass {saved_epoch} or more (more than "
-            f"{saved_epoch} to train further)")
-
-
-#: Keys a resumed run keeps, each with what it chooses: the seed and the test fraction choose the
-#: held-out test rows (and, with --validation, the validation rows), the validation fraction the
-#: validation rows, so a change would train on rows the run held out before. Refused here, up
-#: front, rather than by ``cr.fit``'s check of the validation rows once the data is read.
-SPLIT_KEYS = {
-    "seed": "it chooses the held-out rows, which the resumed run would then train on",
-    "test_size": "it chooses the held-out rows, which the resumed run would then train on",
-    "validation": "it chooses the held-out validation rows, so the resumed run would train on rows it held out "
-                  "before, or validate on rows it trained on",
-}
-
-
-def check_same_split(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
-    """ConfigError naming the key and its source when ``config`` changes a key of SPLIT_KEYS
-    that the resumed run's configuration ``saved`` (from ``saved_source``) holds."""
-    resumed = TrainConfig().with_values(saved, saved_source)
-    for key, chooses in SPLIT_KEYS.items():
-        if key in saved and getattr(config, key) != getattr(resumed, key):
-            raise ConfigError(
-                f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
-                f"{getattr(resumed, key)!r}; {chooses}; resume without changing {key}"
-            )
-
-
-#: Keys a resumed run keeps because the checkpoint holds what they built, each with what it holds.
-NETWORK_KEYS = {
-    "hidden": "the checkpoint holds that network's weights",
-    "activation": "the checkpoint holds that network's weights",
-    "init": "the checkpoint holds that network's weights",
-    "optimizer": "the checkpoint holds that optimizer's state",
-    "dtype": "the checkpoint holds the weights and the optimizer's state in that dtype",
-}
-
-
-def check_config_matches_network(checkpoint: CheckpointFile, saved: dict, saved_source: str) -> None:
-    """ModelFileError naming the file and ``metadata.config.hidden`` (or ``.activation``) when the
-    resumed run's saved configuration ``saved`` asks for other hidden widths or activations than
-    the network the checkpoint itself holds: the file was altered, and building what its
-    configuration asks for (99999999999 wide) could exhaust the memory. Checked before anything
-    is built. A configuration read from config.toml beside the checkpoint is named by its key.
-    """
-    def where(key: str) -> str:
-        if saved_source == str(checkpoint):
-            return f"{checkpoint}: metadata.config.{key}"
-        return value_name(key, saved_source)
-
-    network = mlp_layers(checkpoint.model)
-    if network is None:
-        raise ModelFileError(f"{checkpoint}: the checkpoint's network is not a multi-layer "
-                             f"perceptron as chainrule train builds (Linear layers with activations between)")
-    widths, activation_types = network
-    resumed = TrainConfig().with_values(saved, saved_source)
-    if "hidden" in saved:
-        asked = hidden_sizes(resumed.hidden, value_name("hidden", saved_source))
-        if asked != widths:
-            raise ModelFileError(f"{where('hidden')}: {quoted(resumed.hidden)} differs from the checkpoint's own "
-                                 f"network, whose hidden widths are {quoted(widths)}; the file was altered or damaged")
-    if "activation" in saved:
-        names = activation_names(resumed.activation, len(widths), value_name("activation", saved_source),
-                                 f"the checkpoint's network has {len(widths)} hidden layers")
-        if [ACTIVATIONS[name] for name in names] != activation_types:
-            held = [kind.__name__ for kind in activation_types]
-            raise ModelFileError(f"{where('activation')}: {quoted(resumed.activation)} differs from the checkpoint's "
-                                 f"own network, whose activations are {quoted(held, 80)}; the file was altered or "
-                                 f"damaged")
-
-
-def mlp_layers(model) -> tuple[list[int], list[type]] | None:
-    """The hidden widths and activation types of ``model`` as ``cr.mlp`` builds it (a Sequential
-    of Linear layers, each hidden one followed by an activation), or None for another network."""
-    layers = getattr(model, "layers", None)
-    if type(model) is not Sequential or not layers or type(layers[-1]) is not Linear:
-        return None
-    hidden = layers[:-1]
-    pairs = list(zip(hidden[0::2], hidden[1::2]))
-    if len(hidden) % 2 or any(type(linear) is not Linear or type(activation) not in ACTIVATION_TYPES
-                              for linear, activation in pairs):
-        return None
-    return [linear.n_out for linear, _ in pairs], [type(activation) for _, activation in pairs]
-
-
-def check_same_hidden(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
-    """ConfigError naming ``hidden`` where the new value came from when ``config`` asks for
-    other hidden widths than the resumed run's ``saved`` configuration (from ``saved_source``).
-    Spellings of the same widths ("8, 4", [8, 4] for "8,4") are no change. Called before
-    :func:`validate`, whose count of the saved activations would otherwise blame the checkpoint."""
-    if "hidden" not in saved:
-        return
-    resumed = TrainConfig().with_values(saved, saved_source)
-    asked = hidden_sizes(config.hidden, value_name("hidden", sources.get("hidden")))
-    if asked != hidden_sizes(resumed.hidden, value_name("hidden", saved_source)):
-        raise _changed_error("hidden", config, resumed, sources, NETWORK_KEYS["hidden"])
-
-
-def check_same_network(saved: dict, saved_source: str, config: TrainConfig, sources: dict) -> None:
-    """ConfigError naming the key where its new value came from (``--activation``, or
-    ``run.toml: key 'activation'``) when ``config`` asks for another network than the resumed
-    run's ``saved`` configuration: other activations, initializer, optimizer or dtype, or early
-    stopping turned on or off (its state is part of the checkpoint). Spellings of the same
-    values ("relu, tanh" for "relu,tanh", "f4" for "float32") are no change. The hidden widths
-    are compared before, by :func:`check_same_hidden`; the data's and the loss's widths once
-    the data is read, by :func:`check_same_widths`."""
-    resumed = TrainConfig().with_values(saved, saved_source)
-    changes = {
-        "activation": hidden_layers(config)[1] != hidden_layers(resumed, dict.fromkeys(saved, saved_source))[1],
-        "init": config.init != resumed.init,
-        "optimizer": config.optimizer != resumed.optimizer,
-        "dtype": as_float_dtype(config.dtype) != as_float_dtype(resumed.dtype, value_name("dtype", saved_source)),
-    }
-    for key, changed in changes.items():
-        if key in saved and changed:
-            raise _changed_error(key, config, resumed, sources, NETWORK_KEYS[key])
-    if "patience" in saved and (config.patience > 0) != (resumed.patience > 0):
-        turns, had, keep = ("off", "on", "a patience above 0") if resumed.patience else ("on", "off", "patience 0")
-        raise ConfigError(
-            f"{value_name('patience', sources.get('patience'))}: {config.patience} turns early stopping {turns}, "
-            f"which the resumed run had {had} (patience {resumed.patience}); "
-            f"a resumed run keeps its callbacks; resume with {keep}"
-        )
-
-
-def _changed_error(key: str, config: TrainConfig, resumed: TrainConfig, sources: dict, holds: str) -> ConfigError:
-    """The error for ``key`` changed on resume, naming the key as the source of its new value gave it."""
-    return ConfigError(
-        f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
-        f"{getattr(resumed, key)!r}; {holds}; resume without changing {key}"
-    )
-
-
-def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: dict, n_features: int,
-                      n_outputs: int, loss: str) -> None:
-    """ConfigError naming ``data`` or ``loss`` where it came from when the network they ask for
-    (``n_features`` inputs; ``n_outputs`` outputs, for ``loss``) is not as wide as the resumed
-    run's in ``checkpoint`` (as read by :func:`read_checkpoint`), rather than cr.fit's error
-    naming the checkpoint's architecture. Other outputs are blamed on the loss when it differs
-    from the resumed run's, else on the data.
-    """
-    saved_model = checkpoint.model
-    data = value_name("data", sources.get("data"))
-    takes, gives = input_width(saved_model), output_width(saved_model)
-    if takes is not None and n_features != takes:
-        raise ConfigError(f"{data}: {config.data!r} has {n_features} features, but the resumed run's network "
-                          f"takes {takes}; resume with data of {takes} features")
-    if gives is None or n_outputs == gives:
-        return
-    resumed = TrainConfig().with_values(*resumed_config(checkpoint))
-    outputs = f"{n_outputs} output{'' if n_outputs == 1 else 's'}"
-    if config.loss != resumed.loss:
-        raise ConfigError(f"{value_name('loss', sources.get('loss'))}: {config.loss!r} gives {outputs}, but the "
-                          f"resumed run's network has {gives}; resume without changing loss")
-    raise ConfigError(f"{data}: {config.data!r} gives {outputs} with {loss}, but the resumed run's network has "
-                      f"{gives}; resume with data of the same classes or target columns")
-
-
-def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str]:
-    """(values, source) of the run that wrote ``checkpoint`` (as read by :func:`read_checkpoint`):
-    its model's metadata, else config.toml beside it; ConfigError when neither is there.
-
-    The checkpoint carries its configuration because a run killed before its end has no
-    config.toml yet. One with neither was written by ``cr.fit`` (or a chainrule train of long
-    ago), and only cr.fit knows the network and data to resume it with.
-    """
-    saved = checkpoint.model.metadata.get("config")
-    if saved is not None:
-        if not isinstance(saved, dict):
-            raise ModelFileError(f"{checkpoint}: metadata.config: expected a table of chainrule train's "
-                                 f"configuration (a JSON object), got {type(saved).__name__} {quoted(saved)}")
-        return saved, str(checkpoint)
-    beside = Path(checkpoint).parent / "config.toml"
-    if beside.is_file():
-        return read_config(beside), str(beside)
-    raise ConfigError(f"{checkpoint} holds no chainrule train configuration (written by cr.fit?): "
-                      f"resume it with cr.fit(..., resume={str(checkpoint)!r})")
 
 
 def validate(config: TrainConfig, sources: dict | None = None) -> None:
@@ -376,6 +192,180 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     in_unit_interval(config.validation, name("validation"))
     if not 0 < config.test_size < 1:
         raise HyperparameterError(f"{name('test_size')}: expected a fraction in (0, 1), got {config.test_size}")
+
+
+def run(args) -> int:
+    """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C.
+
+    In order: the launch, the configuration (with the resumed run's), the run folder, the
+    data, the network, training, then (rank 0 alone) the run's files and its summary line.
+    """
+    refused = refuse_launch(args)
+    if refused is not None:
+        return refused
+    comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
+    checkpoint = read_resumed_checkpoint(args.resume, comm)
+    config, sources = resolve_config_and_sources(args, checkpoint)
+    # Saved with its data path absolute, so that --resume finds the same files from any
+    # working directory; read (and named in errors) as the user gave it.
+    saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
+    folder = run_folder(args)
+    if comm.is_root:
+        check_folder_is_free(folder, args.resume)
+    data, data_hash = load_training_data(config, sources)
+    loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
+    n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
+    if args.resume:
+        check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
+    model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
+    model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
+    callbacks = [EarlyStopping(config.patience)] if config.patience else []
+    history = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder, checkpoint)
+    if history is None:
+        return EXIT_USAGE  # rank 0 prints it, once for the job, rather than every rank the same line
+    interrupted = history.stop_reason == "interrupted"
+    if not comm.is_root:
+        return EXIT_INTERRUPTED if interrupted else 0
+    test = evaluate(model, data.X_test, data.y_test)
+    save_model(model, data, config.data, data_hash, test, folder / "model.safetensors")
+    restored = best_weights_restored(history, callbacks)
+    results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
+               "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
+               "best_epoch": history.best_epoch, "best_weights_restored": restored,
+               "test": test, "final": history.last()}
+    metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
+               "history": history.to_json()}
+    atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
+    atomic_write(folder / "config.toml", saved_config.to_toml())
+    write_plots(config.plots, history, model, data.name, folder, restored)
+    if args.json:
+        print(json_text(results))
+    else:
+        print(summary_line(data, test, history, folder, restored))
+    if interrupted:
+        print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every,
+                               resume_command(folder / CHECKPOINT, args, comm)), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def refuse_launch(args) -> int | None:
+    """HyperparameterError for a bad --distributed-timeout; without --distributed, the exit code
+    of a launch by ``mpiexec -n N`` (N > 1), after saying why; None to go on."""
+    if args.distributed:
+        positive(args.distributed_timeout, "--distributed-timeout")
+        return None
+    return refuse_mpi_launch_without_distributed(os.environ)
+
+
+def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
+    """The checkpoint --resume names (``resume``), read once; None without --resume.
+
+    Once: the configuration compared with this run's and the state fit resumes come from one
+    read of the file, even if another process replaces it meanwhile. With --distributed, rank 0
+    reads it and sends its bytes to every rank (Communicator.local_checkpoint), so only rank 0
+    needs to see the file, and fit resumes from those same bytes.
+    """
+    if not resume:
+        return None
+    if isinstance(comm, Communicator):
+        return comm.local_checkpoint(resume)  # a missing file: the same ModelFileError on every rank
+    check_checkpoint_path(resume)  # as fit(resume=...) refuses it (ModelFileError, exit 2)
+    return read_checkpoint(resume)
+
+
+def load_training_data(config: TrainConfig, sources: dict):
+    """The data set ``config`` names, split, and checked against ``config``; with the SHA-256 of
+    its file when it is a CSV file (None otherwise).
+
+    The file is hashed before it is read: a file changed in between then fails evaluate's
+    check (and is scored whole) rather than passing it with rows this run never split.
+    """
+    is_csv = config.data.lower().endswith(".csv")
+    data_hash = file_sha256(config.data) if is_csv else None
+    data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    if is_csv:
+        check_csv_fits_dtype(config, data)
+    check_class_weight_task(config, sources, data)
+    check_batch_size(config, sources, data)
+    return data, data_hash
+
+
+def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs: int):
+    """(model, optimizer): the network ``config`` asks for, from ``n_features`` inputs to
+    ``n_outputs`` outputs, on ``config.device``, and its optimizer.
+
+    HyperparameterError naming ``hidden`` where it came from when the network does not fit in
+    the memory: counted before it is built, and again if building it runs out.
+    """
+    sizes, activations = hidden_layers(config)
+    widths = [n_features, *sizes, n_outputs]
+    hidden = value_name("hidden", sources.get("hidden"))
+    check_network_fits_memory(widths, config.dtype, hidden)
+    try:
+        model = mlp(widths, activations, init=config.init, seed=config.seed,
+                    dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
+        optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
+    except MemoryError:
+        raise HyperparameterError(f"{hidden}: {quoted(config.hidden)}: {network_size(widths, config.dtype)} do not fit "
+                                  f"in the memory left, with the optimizer's state; choose smaller widths") from None
+    return model, optimizer
+
+
+def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config: TrainConfig, args, comm,
+                      folder: Path, checkpoint: CheckpointFile | None):
+    """Create the run ``folder`` (rank 0) and train ``model`` on ``data``'s training part; the History.
+
+    An error leaves no folder this run created behind empty. None on a rank other than 0 for
+    an error that every rank raises alike (rank 0 raises it).
+    """
+    created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
+    if comm.is_root:
+        prepare_folder(folder)
+    try:
+        class_weight = None if config.class_weight == "none" else config.class_weight
+        return fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
+                   epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
+                   seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
+                   checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=checkpoint,
+                   distributed=comm if args.distributed else False, device=config.device)
+    except BaseException as error:
+        for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind
+            if not any(path.iterdir()):
+                path.rmdir()
+        if getattr(error, "same_on_every_rank", False) and not comm.is_root:
+            return None
+        raise
+
+
+def save_model(model, data, data_spec: str, data_hash: str | None, test: dict, path: Path) -> None:
+    """Save the trained ``model`` to ``path`` with what it was trained on (``metadata.data``:
+    ``data``'s names, and ``data_hash``, the SHA-256 of the CSV file ``data_spec``) and its
+    ``test`` scores."""
+    if data_hash is not None or data_spec in BUILTIN_DATASETS:  # a CSV header's names or scikit-learn's, not
+        # the positions an NPZ or IDX file is given ("x0"): cr.predict then reads a DataFrame by name, as after fit
+        model.preprocessor.feature_names = distinct_names(data.feature_names)
+    model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
+                              "label": data.label_name, "n_test": len(data.X_test)}
+    if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
+        model.metadata["data"]["sha256"] = data_hash
+    model.metadata["test"] = strict_json(test)  # a NaN loss (a huge test row) would make the model file unsavable
+    save(model, path)
+
+
+def write_plots(plot: bool, history, model, data_name: str, folder: Path, restored: bool) -> None:
+    """Draw the run's plots into ``folder`` when ``plot``; else remove any there (a resumed run
+    with --no-plots: no plots of its earlier epochs beside the new model)."""
+    if not plot:
+        for name in PLOTS:
+            (folder / name).unlink(missing_ok=True)
+        return
+    from .. import plots  # here, not at the top: matplotlib takes ~0.3 s to import, and every command loads this module
+
+    plots.plot_history(history, folder / PLOTS[0], title=f"Training history: {data_name}, {folder}",
+                       best_restored=restored)
+    plots.plot_gradient_flow(history, folder / PLOTS[1], title=f"Gradient flow: {data_name}, {folder}",
+                             model=model)
 
 
 def check_csv_fits_dtype(config: TrainConfig, data) -> None:
@@ -421,272 +411,6 @@ def check_batch_size(config: TrainConfig, sources: dict, data) -> None:
                         f"training samples if fewer")
 
 
-def hidden_layers(config: TrainConfig, sources: dict | None = None) -> tuple[list[int], list[str]]:
-    """The hidden layers ``config`` asks for: their widths and the activation name of each.
-
-    Errors name ``hidden`` and ``activation`` where they came from (``sources``, as for
-    :func:`validate`): a bad width first, then a bad activation.
-    """
-    sources = sources or {}
-    hidden = value_name("hidden", sources.get("hidden"))
-    sizes = hidden_sizes(config.hidden, hidden)
-    activation = value_name("activation", sources.get("activation"))
-    return sizes, activation_names(config.activation, len(sizes), activation, f"{hidden} is {config.hidden!r}")
-
-
-def activation_names(activation: str | list[str], n_hidden: int, name: str, hidden: str) -> list[str]:
-    """The activation name of each of ``n_hidden`` hidden layers.
-
-    ``activation`` is one name for every layer ("relu"), or one name per layer: comma-separated
-    ("relu,tanh", as the option takes them; spaces are ignored) or a list (["relu", "tanh"],
-    as a config file may give them). ConfigError naming ``name`` for an unknown name, an empty
-    name between commas ("relu,,tanh", "relu,") or a count other than ``n_hidden``; it says
-    what is expected: the known names and, for two or more hidden layers, the count (with
-    ``hidden``, the widths as given, e.g. "--hidden is '256,128'").
-    """
-    known = ", ".join(ACTIVATIONS)
-    names = activation.replace(" ", "").split(",") if isinstance(activation, str) else activation
-    if isinstance(activation, str) and len(names) == 1:  # one name for every hidden layer
-        if names[0] not in ACTIVATIONS:
-            raise ConfigError(f"{name}: expected one of {known}; got {activation!r}")
-        return names * n_hidden
-    form = "comma-separated" if isinstance(activation, str) else "in a list"
-    if n_hidden == 0:
-        expected = f"no hidden layer ({hidden}): give one name or leave it out"
-    elif n_hidden == 1:
-        expected = f"expected one of {known} (one hidden layer: {hidden})"
-    else:
-        expected = (f"expected one name for every hidden layer, or {_names(n_hidden)} {form}, one per hidden "
-                    f"layer ({hidden}), each one of {known}")
-    if "" in names:
-        raise ConfigError(f"{name}: {expected}; got {activation!r}, which has an empty name")
-    if len(names) != n_hidden:
-        raise ConfigError(f"{name}: {expected}; got {_names(len(names))}: {activation!r}")
-    for item in names:
-        if item not in ACTIVATIONS:
-            raise ConfigError(f"{name}: {expected}; got {item!r} in {activation!r}")
-    return names
-
-
-def _names(count: int) -> str:
-    """"1 name", "2 names"."""
-    return f"{count} name{'' if count == 1 else 's'}"
-
-
-def hidden_sizes(hidden: str | list[int], name: str = "--hidden") -> list[int]:
-    """"128,64" or [128, 64] -> [128, 64]; "" (or spaces only) or [] -> [], no hidden layer: a
-    linear model.
-
-    ConfigError naming ``name`` for anything else, an empty width between commas (",,", "8,",
-    ",8") included: it is a typo, not a request for no layers. A list is one a config file
-    gave, whose items TrainConfig checked to be integers.
-    """
-    sizes = hidden if isinstance(hidden, list) else _parse_widths(hidden, name)
-    if any(size < 1 for size in sizes):
-        raise ConfigError(f"{name}: every width must be >= 1, got {quoted(hidden)}")
-    return sizes
-
-
-def _parse_widths(text: str, name: str) -> list[int]:
-    """The integers of comma-separated ``text``; ConfigError naming ``name`` for anything else."""
-    text_without_spaces = text.replace(" ", "")
-    if not text_without_spaces:
-        return []
-    parts = text_without_spaces.split(",")
-    if "" in parts:
-        raise ConfigError(f"{name}: expected comma-separated integers like 128,64 (or '' for no hidden layers), "
-                          f"got {quoted(text)}, which has an empty width")
-    try:
-        return [int(part) for part in parts]
-    except ValueError:
-        raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {quoted(text)}") from None
-
-
-def run_folder(args) -> Path:
-    """The output folder: --out, the resumed checkpoint's folder, or runs/<timestamp>."""
-    if args.out:
-        return Path(args.out)
-    if args.resume:
-        return Path(args.resume).parent
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder, n = Path("runs") / stamp, 1
-    while folder.exists():
-        n += 1
-        folder = Path("runs") / f"{stamp}-{n}"
-    return folder
-
-
-def check_folder_is_free(folder: Path, resume) -> None:
-    """Refuse a run folder that already holds files, unless it is the resumed checkpoint's own folder.
-
-    A run folder holds one run's files: writing into another run's folder would mix the two
-    (its plots beside this run's model). ConfigError naming the folder and what to do instead.
-    """
-    if resume and folder.resolve() == Path(resume).resolve().parent:
-        return
-    try:
-        in_use = folder.is_dir() and any(folder.iterdir())
-    except OSError as error:
-        raise DataError(f"{folder}: cannot read the run folder ({error.strerror})") from None
-    if in_use:
-        hint = f", or continue its run with --resume {folder / CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
-        raise ConfigError(f"--out {folder}: the folder already holds files (another run's?); "
-                          f"give --out a new or empty folder{hint}")
-
-
-def prepare_folder(folder: Path) -> None:
-    """Create the run folder and prove it writable before training starts."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DataError(f"{folder}: cannot create the run folder ({error.strerror})") from None
-    atomic_write(folder / ".write-test", b"")
-    (folder / ".write-test").unlink()
-
-
-def run(args) -> int:
-    """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C."""
-    if args.distributed:
-        positive(args.distributed_timeout, "--distributed-timeout")
-    else:
-        refused = refuse_mpi_launch_without_distributed(os.environ)
-        if refused is not None:
-            return refused
-    comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
-    checkpoint = None
-    if args.resume:
-        check_checkpoint_path(args.resume)  # as fit(resume=...) refuses it (ModelFileError, exit 2)
-        # Read once: the configuration compared here and the state fit resumes come from one
-        # file, even if another process replaces it meanwhile (with --distributed, rank 0 reads
-        # it again to send its bytes to every rank: see Communicator.local_checkpoint).
-        checkpoint = read_checkpoint(args.resume)
-    config, sources = resolve_config_and_sources(args, checkpoint)
-    # Saved with its data path absolute, so that --resume finds the same files from any
-    # working directory; read (and named in errors) as the user gave it.
-    saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
-    folder = run_folder(args)
-    if comm.is_root:
-        check_folder_is_free(folder, args.resume)
-    # Hashed before it is read: a file changed in between then fails evaluate's check (and is
-    # scored whole) rather than passing it with rows this run never split.
-    is_csv = config.data.lower().endswith(".csv")
-    data_hash = file_sha256(config.data) if is_csv else None
-    data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
-    if is_csv:
-        check_csv_fits_dtype(config, data)
-    check_class_weight_task(config, sources, data)
-    check_batch_size(config, sources, data)
-    loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
-    n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
-    if args.resume:
-        check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
-    sizes, activations = hidden_layers(config)
-    widths = [data.X_train.shape[1], *sizes, n_outputs]
-    hidden = value_name("hidden", sources.get("hidden"))
-    check_network_fits_memory(widths, config.dtype, hidden)
-    try:
-        model = mlp(widths, activations, init=config.init, seed=config.seed,
-                    dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
-        optimizer = get_optimizer(config.optimizer, model, lr=config.lr, weight_decay=config.weight_decay)
-    except MemoryError:
-        raise HyperparameterError(f"{hidden}: {quoted(config.hidden)}: {network_size(widths, config.dtype)} do not fit "
-                                  f"in the memory left, with the optimizer's state; choose smaller widths") from None
-    model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
-    created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
-    if comm.is_root:
-        prepare_folder(folder)
-    callbacks = [EarlyStopping(config.patience)] if config.patience else []
-    try:
-        class_weight = None if config.class_weight == "none" else config.class_weight
-        history = fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
-                      epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
-                      seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
-                      checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=checkpoint,
-                      distributed=comm if args.distributed else False, device=config.device)
-    except BaseException as error:
-        for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind
-            if not any(path.iterdir()):
-                path.rmdir()
-        if getattr(error, "same_on_every_rank", False) and not comm.is_root:
-            return EXIT_USAGE  # rank 0 prints it, once for the job, rather than every rank the same line
-        raise
-    interrupted = history.stop_reason == "interrupted"
-    if not comm.is_root:
-        return EXIT_INTERRUPTED if interrupted else 0
-    test = evaluate(model, data.X_test, data.y_test)
-    if data_hash is not None or config.data in BUILTIN_DATASETS:  # a CSV header's names or scikit-learn's, not
-        # the positions an NPZ or IDX file is given ("x0"): cr.predict then reads a DataFrame by name, as after fit
-        model.preprocessor.feature_names = distinct_names(data.feature_names)
-    model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
-                              "label": data.label_name, "n_test": len(data.X_test)}
-    if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
-        model.metadata["data"]["sha256"] = data_hash
-    model.metadata["test"] = strict_json(test)  # a NaN loss (a huge test row) would make the model file unsavable
-    save(model, folder / "model.safetensors")
-    restored = best_weights_restored(history, callbacks)
-    results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
-               "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
-               "best_epoch": history.best_epoch, "best_weights_restored": restored,
-               "test": test, "final": history.last()}
-    metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
-               "history": history.to_json()}
-    atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
-    atomic_write(folder / "config.toml", saved_config.to_toml())
-    if config.plots:
-        from .. import plots  # here, not at the top: matplotlib takes ~0.3 s to import, and every command loads this module
-
-        plots.plot_history(history, folder / PLOTS[0], title=f"Training history: {data.name}, {folder}",
-                           best_restored=restored)
-        plots.plot_gradient_flow(history, folder / PLOTS[1], title=f"Gradient flow: {data.name}, {folder}",
-                                 model=model)
-    else:  # a resumed run with --no-plots: no plots of its earlier epochs beside the new model
-        for name in PLOTS:
-            (folder / name).unlink(missing_ok=True)
-    if args.json:
-        print(json_text(results))
-    else:
-        print(summary_line(data, test, history, folder, restored))
-    if interrupted:
-        print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every,
-                               resume_command(folder / CHECKPOINT, args, comm)), file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return 0
-
-
-def best_weights_restored(history, callbacks: list) -> bool:
-    """Whether the model holds the weights of ``history.best_epoch``: the run's EarlyStopping
-    (``callbacks``) put them back at the end, however the run ended (also when completed or
-    interrupted), as it does with its default ``restore_best``."""
-    return history.best_epoch is not None and any(isinstance(callback, EarlyStopping) and callback.restore_best
-                                                  for callback in callbacks)
-
-
-def resume_command(checkpoint: Path, args, comm) -> str:
-    """The command that continues this run from ``checkpoint``: for a distributed run, on as many
-    processes (``comm.size``) and with its --distributed-timeout (none for the default)."""
-    resume = f"--resume {shlex.quote(str(checkpoint))}"  # a path with spaces stays one argument
-    if not args.distributed:
-        return f"chainrule train {resume}"
-    timeout = args.distributed_timeout
-    # 600 for 600.0, but 1234567.0 where {:g} would print 1.23457e+06: another timeout
-    shown = f"{timeout:g}" if float(f"{timeout:g}") == timeout else repr(timeout)
-    timeout_option = "" if timeout == DEFAULT_DISTRIBUTED_TIMEOUT else f" --distributed-timeout {shown}"
-    return f"mpiexec -n {comm.size} chainrule train --distributed{timeout_option} {resume}"
-
-
-def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int, resume: str) -> str:
-    """The line a Ctrl-C'd run ends with: how many whole epochs it ``completed``
-    (``history.complete_epochs``), which checkpoint holds the last saved one, and how to go on
-    (``resume``, the command :func:`resume_command` gives)."""
-    saved_epoch = read(checkpoint)[2]["epoch"] if checkpoint.is_file() else None
-    stopped = f"chainrule: interrupted after {completed} complete epoch{'' if completed == 1 else 's'}"
-    if saved_epoch is None:
-        return (f"{stopped}; no checkpoint was written yet (--checkpoint-every {checkpoint_every}); "
-                f"the model so far is in {checkpoint.parent / 'model.safetensors'}")
-    return (f"{stopped}; the checkpoint {checkpoint} holds epoch {saved_epoch}; "
-            f"resume with: {resume}")
-
-
 def n_outputs_for(data, loss: str, name: str = "--loss") -> int:
     """Output width: one per class for cross-entropy, one per target column otherwise.
 
@@ -711,6 +435,14 @@ def check_binary_labels(data, name: str) -> None:
     if y.size and (y.min() < 0 or y.max() > 1):
         raise ConfigError(f"{name}: binary_cross_entropy needs labels in [0, 1], but the labels of {data.name} "
                           f"range from {y.min():g} to {y.max():g}; use --loss cross_entropy for classes")
+
+
+def best_weights_restored(history, callbacks: list) -> bool:
+    """Whether the model holds the weights of ``history.best_epoch``: the run's EarlyStopping
+    (``callbacks``) put them back at the end, however the run ended (also when completed or
+    interrupted), as it does with its default ``restore_best``."""
+    return history.best_epoch is not None and any(isinstance(callback, EarlyStopping) and callback.restore_best
+                                                  for callback in callbacks)
 
 
 def summary_line(data, test: dict, history, folder: Path, restored: bool = False) -> str:
@@ -739,3 +471,29 @@ def epochs_run(history) -> str:
         return f"{history.epochs} epoch{'' if history.epochs == 1 else 's'}"
     complete = history.complete_epochs
     return f"{complete} complete epoch{'' if complete == 1 else 's'} and part of epoch {history.epochs}"
+
+
+def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int, resume: str) -> str:
+    """The line a Ctrl-C'd run ends with: how many whole epochs it ``completed``
+    (``history.complete_epochs``), which checkpoint holds the last saved one, and how to go on
+    (``resume``, the command :func:`resume_command` gives)."""
+    saved_epoch = read(checkpoint)[2]["epoch"] if checkpoint.is_file() else None
+    stopped = f"chainrule: interrupted after {completed} complete epoch{'' if completed == 1 else 's'}"
+    if saved_epoch is None:
+        return (f"{stopped}; no checkpoint was written yet (--checkpoint-every {checkpoint_every}); "
+                f"the model so far is in {checkpoint.parent / 'model.safetensors'}")
+    return (f"{stopped}; the checkpoint {checkpoint} holds epoch {saved_epoch}; "
+            f"resume with: {resume}")
+
+
+def resume_command(checkpoint: Path, args, comm) -> str:
+    """The command that continues this run from ``checkpoint``: for a distributed run, on as many
+    processes (``comm.size``) and with its --distributed-timeout (none for the default)."""
+    resume = f"--resume {shlex.quote(str(checkpoint))}"  # a path with spaces stays one argument
+    if not args.distributed:
+        return f"chainrule train {resume}"
+    timeout = args.distributed_timeout
+    # 600 for 600.0, but 1234567.0 where {:g} would print 1.23457e+06: another timeout
+    shown = f"{timeout:g}" if float(f"{timeout:g}") == timeout else repr(timeout)
+    timeout_option = "" if timeout == DEFAULT_DISTRIBUTED_TIMEOUT else f" --distributed-timeout {shown}"
+    return f"mpiexec -n {comm.size} chainrule train --distributed{timeout_option} {resume}"

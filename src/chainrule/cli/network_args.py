@@ -1,0 +1,93 @@
+"""The network ``chainrule train`` is asked for: its hidden widths and activations, parsed.
+
+``--hidden`` gives the widths ("256,128", or a config file's list [256, 128]; "" for none) and
+``--activation`` one name for every hidden layer or one per hidden layer ("relu,tanh", or a
+list). Errors name the option, or the file and key a value came from (see ``value_name``).
+"""
+
+from __future__ import annotations
+
+from ..errors import ConfigError, quoted
+from ..layers import ACTIVATIONS
+from .config import TrainConfig, value_name
+
+
+def hidden_layers(config: TrainConfig, sources: dict | None = None) -> tuple[list[int], list[str]]:
+    """The hidden layers ``config`` asks for: their widths and the activation name of each.
+
+    Errors name ``hidden`` and ``activation`` where they came from (``sources`` maps a key to
+    the file it came from, as for ``train.validate``): a bad width first, then a bad activation.
+    """
+    sources = sources or {}
+    hidden = value_name("hidden", sources.get("hidden"))
+    sizes = hidden_sizes(config.hidden, hidden)
+    activation = value_name("activation", sources.get("activation"))
+    return sizes, activation_names(config.activation, len(sizes), activation, f"{hidden} is {config.hidden!r}")
+
+
+def activation_names(activation: str | list[str], n_hidden: int, name: str, hidden: str) -> list[str]:
+    """The activation name of each of ``n_hidden`` hidden layers.
+
+    ``activation`` is one name for every layer ("relu"), or one name per layer: comma-separated
+    ("relu,tanh", as the option takes them; spaces are ignored) or a list (["relu", "tanh"],
+    as a config file may give them). ConfigError naming ``name`` for an unknown name, an empty
+    name between commas ("relu,,tanh", "relu,") or a count other than ``n_hidden``; it says
+    what is expected: the known names and, for two or more hidden layers, the count (with
+    ``hidden``, the widths as given, e.g. "--hidden is '256,128'").
+    """
+    known = ", ".join(ACTIVATIONS)
+    names = activation.replace(" ", "").split(",") if isinstance(activation, str) else activation
+    if isinstance(activation, str) and len(names) == 1:  # one name for every hidden layer
+        if names[0] not in ACTIVATIONS:
+            raise ConfigError(f"{name}: expected one of {known}; got {activation!r}")
+        return names * n_hidden
+    form = "comma-separated" if isinstance(activation, str) else "in a list"
+    if n_hidden == 0:
+        expected = f"no hidden layer ({hidden}): give one name or leave it out"
+    elif n_hidden == 1:
+        expected = f"expected one of {known} (one hidden layer: {hidden})"
+    else:
+        expected = (f"expected one name for every hidden layer, or {_names(n_hidden)} {form}, one per hidden "
+                    f"layer ({hidden}), each one of {known}")
+    if "" in names:
+        raise ConfigError(f"{name}: {expected}; got {activation!r}, which has an empty name")
+    if len(names) != n_hidden:
+        raise ConfigError(f"{name}: {expected}; got {_names(len(names))}: {activation!r}")
+    for item in names:
+        if item not in ACTIVATIONS:
+            raise ConfigError(f"{name}: {expected}; got {item!r} in {activation!r}")
+    return names
+
+
+def _names(count: int) -> str:
+    """"1 name", "2 names"."""
+    return f"{count} name{'' if count == 1 else 's'}"
+
+
+def hidden_sizes(hidden: str | list[int], name: str = "--hidden") -> list[int]:
+    """"128,64" or [128, 64] -> [128, 64]; "" (or spaces only) or [] -> [], no hidden layer: a
+    linear model.
+
+    ConfigError naming ``name`` for anything else, an empty width between commas (",,", "8,",
+    ",8") included: it is a typo, not a request for no layers. A list is one a config file
+    gave, whose items TrainConfig checked to be integers.
+    """
+    sizes = hidden if isinstance(hidden, list) else _parse_widths(hidden, name)
+    if any(size < 1 for size in sizes):
+        raise ConfigError(f"{name}: every width must be >= 1, got {quoted(hidden)}")
+    return sizes
+
+
+def _parse_widths(text: str, name: str) -> list[int]:
+    """The integers of comma-separated ``text``; ConfigError naming ``name`` for anything else."""
+    text_without_spaces = text.replace(" ", "")
+    if not text_without_spaces:
+        return []
+    parts = text_without_spaces.split(",")
+    if "" in parts:
+        raise ConfigError(f"{name}: expected comma-separated integers like 128,64 (or '' for no hidden layers), "
+                          f"got {quoted(text)}, which has an empty width")
+    try:
+        return [int(part) for part in parts]
+    except ValueError:
+        raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {quoted(text)}") from None

@@ -1,0 +1,203 @@
+"""The checks that ``chainrule train --resume`` continues the run its checkpoint saved.
+
+The checkpoint carries the run's configuration (``metadata.config``; else config.toml beside
+it). Before anything is built, that configuration must describe the network the checkpoint
+holds, and the new run may not change what the checkpoint holds (the network, the optimizer's
+state, the dtype, early stopping) or which rows were held out (the seed, the test and
+validation fractions); once the data is read, its features and outputs must fit the network.
+Each refusal names the key where its value came from (see ``value_name``): ``--seed``,
+``more.toml: key 'seed'``, or ``ck.safetensors: metadata.config.seed`` for the checkpoint's own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..checks import as_float_dtype, input_width, output_width
+from ..errors import ConfigError, HyperparameterError, ModelFileError, quoted
+from ..layers import ACTIVATIONS, Linear, Sequential
+from ..training.checkpoint import CheckpointFile
+from .config import SavedConfig, TrainConfig, read_config, saved_config, value_name
+from .network_args import activation_names, hidden_layers, hidden_sizes
+
+ACTIVATION_TYPES = tuple(set(ACTIVATIONS.values()))  # the layer types cr.mlp puts after a hidden Linear
+
+
+def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str | SavedConfig]:
+    """(values, source) of the run that wrote ``checkpoint`` (as read by ``read_checkpoint``):
+    its model's metadata (ModelFileError when that is not a table), else config.toml beside it;
+    ConfigError when neither is there.
+
+    The checkpoint carries its configuration because a run killed before its end has no
+    config.toml yet. One with neither was written by ``cr.fit`` (or a chainrule train of long
+    ago), and only cr.fit knows the network and data to resume it with.
+    """
+    saved = saved_config(checkpoint.model.metadata, checkpoint)
+    if saved is not None:
+        return saved, SavedConfig(str(checkpoint))
+    beside = Path(checkpoint).parent / "config.toml"
+    if beside.is_file():
+        return read_config(beside), str(beside)
+    raise ConfigError(f"{checkpoint} holds no chainrule train configuration (written by cr.fit?): "
+                      f"resume it with cr.fit(..., resume={str(checkpoint)!r})")
+
+
+def check_config_matches_network(checkpoint: CheckpointFile, saved: dict, saved_source: str | SavedConfig) -> None:
+    """ModelFileError naming the file and ``metadata.config.hidden`` (or ``.activation``) when the
+    resumed run's saved configuration ``saved`` asks for other hidden widths or activations than
+    the network the checkpoint itself holds: the file was altered, and building what its
+    configuration asks for (99999999999 wide) could exhaust the memory. Checked before anything
+    is built. A configuration read from config.toml beside the checkpoint is named by its key.
+    """
+    network = mlp_layers(checkpoint.model)
+    if network is None:
+        raise ModelFileError(f"{checkpoint}: the checkpoint's network is not a multi-layer "
+                             f"perceptron as chainrule train builds (Linear layers with activations between)")
+    widths, activation_types = network
+    resumed = TrainConfig().with_values(saved, saved_source)
+    hidden, activation = value_name("hidden", saved_source), value_name("activation", saved_source)
+    if "hidden" in saved:
+        asked = hidden_sizes(resumed.hidden, hidden)
+        if asked != widths:
+            raise ModelFileError(f"{hidden}: {quoted(resumed.hidden)} differs from the checkpoint's own "
+                                 f"network, whose hidden widths are {quoted(widths)}; the file was altered or damaged")
+    if "activation" in saved:
+        names = activation_names(resumed.activation, len(widths), activation,
+                                 f"the checkpoint's network has {len(widths)} hidden layers")
+        if [ACTIVATIONS[name] for name in names] != activation_types:
+            held = [kind.__name__ for kind in activation_types]
+            raise ModelFileError(f"{activation}: {quoted(resumed.activation)} differs from the checkpoint's "
+                                 f"own network, whose activations are {quoted(held, 80)}; the file was altered or "
+                                 f"damaged")
+
+
+def mlp_layers(model) -> tuple[list[int], list[type]] | None:
+    """The hidden widths and activation types of ``model`` as ``cr.mlp`` builds it (a Sequential
+    of Linear layers, each hidden one followed by an activation), or None for another network."""
+    layers = getattr(model, "layers", None)
+    if type(model) is not Sequential or not layers or type(layers[-1]) is not Linear:
+        return None
+    hidden = layers[:-1]
+    pairs = list(zip(hidden[0::2], hidden[1::2]))
+    if len(hidden) % 2 or any(type(linear) is not Linear or type(activation) not in ACTIVATION_TYPES
+                              for linear, activation in pairs):
+        return None
+    return [linear.n_out for linear, _ in pairs], [type(activation) for _, activation in pairs]
+
+
+#: Keys a resumed run keeps because the checkpoint holds what they built, each with what it holds.
+NETWORK_KEYS = {
+    "hidden": "the checkpoint holds that network's weights",
+    "activation": "the checkpoint holds that network's weights",
+    "init": "the checkpoint holds that network's weights",
+    "optimizer": "the checkpoint holds that optimizer's state",
+    "dtype": "the checkpoint holds the weights and the optimizer's state in that dtype",
+}
+
+
+def check_same_hidden(saved: dict, saved_source: str | SavedConfig, config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming ``hidden`` where the new value came from when ``config`` asks for
+    other hidden widths than the resumed run's ``saved`` configuration (from ``saved_source``).
+    Spellings of the same widths ("8, 4", [8, 4] for "8,4") are no change. Called before
+    ``train.validate``, whose count of the saved activations would otherwise blame the checkpoint."""
+    if "hidden" not in saved:
+        return
+    resumed = TrainConfig().with_values(saved, saved_source)
+    asked = hidden_sizes(config.hidden, value_name("hidden", sources.get("hidden")))
+    if asked != hidden_sizes(resumed.hidden, value_name("hidden", saved_source)):
+        raise _changed_error("hidden", config, resumed, sources, NETWORK_KEYS["hidden"])
+
+
+#: Keys a resumed run keeps, each with what it chooses: the seed and the test fraction choose the
+#: held-out test rows (and, with --validation, the validation rows), the validation fraction the
+#: validation rows, so a change would train on rows the run held out before. Refused here, up
+#: front, rather than by ``cr.fit``'s check of the validation rows once the data is read.
+SPLIT_KEYS = {
+    "seed": "it chooses the held-out rows, which the resumed run would then train on",
+    "test_size": "it chooses the held-out rows, which the resumed run would then train on",
+    "validation": "it chooses the held-out validation rows, so the resumed run would train on rows it held out "
+                  "before, or validate on rows it trained on",
+}
+
+
+def check_same_split(saved: dict, saved_source: str | SavedConfig, config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming the key and its source when ``config`` changes a key of SPLIT_KEYS
+    that the resumed run's configuration ``saved`` (from ``saved_source``) holds."""
+    resumed = TrainConfig().with_values(saved, saved_source)
+    for key, chooses in SPLIT_KEYS.items():
+        if key in saved and getattr(config, key) != getattr(resumed, key):
+            raise ConfigError(
+                f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
+                f"{getattr(resumed, key)!r}; {chooses}; resume without changing {key}"
+            )
+
+
+def check_same_network(saved: dict, saved_source: str | SavedConfig, config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming the key where its new value came from (``--activation``, or
+    ``run.toml: key 'activation'``) when ``config`` asks for another network than the resumed
+    run's ``saved`` configuration: other activations, initializer, optimizer or dtype, or early
+    stopping turned on or off (its state is part of the checkpoint). Spellings of the same
+    values ("relu, tanh" for "relu,tanh", "f4" for "float32") are no change. The hidden widths
+    are compared before, by :func:`check_same_hidden`; the data's and the loss's widths once
+    the data is read, by :func:`check_same_widths`."""
+    resumed = TrainConfig().with_values(saved, saved_source)
+    changes = {
+        "activation": hidden_layers(config)[1] != hidden_layers(resumed, dict.fromkeys(saved, saved_source))[1],
+        "init": config.init != resumed.init,
+        "optimizer": config.optimizer != resumed.optimizer,
+        "dtype": as_float_dtype(config.dtype) != as_float_dtype(resumed.dtype, value_name("dtype", saved_source)),
+    }
+    for key, changed in changes.items():
+        if key in saved and changed:
+            raise _changed_error(key, config, resumed, sources, NETWORK_KEYS[key])
+    if "patience" in saved and (config.patience > 0) != (resumed.patience > 0):
+        turns, had, keep = ("off", "on", "a patience above 0") if resumed.patience else ("on", "off", "patience 0")
+        raise ConfigError(
+            f"{value_name('patience', sources.get('patience'))}: {config.patience} turns early stopping {turns}, "
+            f"which the resumed run had {had} (patience {resumed.patience}); "
+            f"a resumed run keeps its callbacks; resume with {keep}"
+        )
+
+
+def _changed_error(key: str, config: TrainConfig, resumed: TrainConfig, sources: dict, holds: str) -> ConfigError:
+    """The error for ``key`` changed on resume, naming the key as the source of its new value gave it."""
+    return ConfigError(
+        f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
+        f"{getattr(resumed, key)!r}; {holds}; resume without changing {key}"
+    )
+
+
+def check_epochs_cover(saved_epoch, config: TrainConfig, sources: dict) -> None:
+    """HyperparameterError naming ``epochs`` where it came from when it is fewer than the
+    ``saved_epoch`` the resumed checkpoint holds (cr.fit would refuse it too, naming its own
+    argument). As many trains no further epoch, and is taken, as cr.fit takes it."""
+    if isinstance(saved_epoch, int) and config.epochs < saved_epoch:
+        raise HyperparameterError(
+            f"{value_name('epochs', sources.get('epochs'))}: {config.epochs} is fewer than the {saved_epoch} "
+            f"epochs the checkpoint holds; it counts them all, so pass {saved_epoch} or more (more than "
+            f"{saved_epoch} to train further)")
+
+
+def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: dict, n_features: int,
+                      n_outputs: int, loss: str) -> None:
+    """ConfigError naming ``data`` or ``loss`` where it came from when the network they ask for
+    (``n_features`` inputs; ``n_outputs`` outputs, for ``loss``) is not as wide as the resumed
+    run's in ``checkpoint`` (as read by ``read_checkpoint``), rather than cr.fit's error
+    naming the checkpoint's architecture. Other outputs are blamed on the loss when it differs
+    from the resumed run's, else on the data.
+    """
+    saved_model = checkpoint.model
+    data = value_name("data", sources.get("data"))
+    takes, gives = input_width(saved_model), output_width(saved_model)
+    if takes is not None and n_features != takes:
+        raise ConfigError(f"{data}: {config.data!r} has {n_features} features, but the resumed run's network "
+                          f"takes {takes}; resume with data of {takes} features")
+    if gives is None or n_outputs == gives:
+        return
+    resumed = TrainConfig().with_values(*resumed_config(checkpoint))
+    outputs = f"{n_outputs} output{'' if n_outputs == 1 else 's'}"
+    if config.loss != resumed.loss:
+        raise ConfigError(f"{value_name('loss', sources.get('loss'))}: {config.loss!r} gives {outputs}, but the "
+                          f"resumed run's network has {gives}; resume without changing loss")
+    raise ConfigError(f"{data}: {config.data!r} gives {outputs} with {loss}, but the resumed run's network has "
+                      f"{gives}; resume with data of the same classes or target columns")

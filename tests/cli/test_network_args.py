@@ -1,0 +1,18 @@
+"""chainrule.cli.network_args: --hidden and --activation parsed, errors naming the option."""
+
+import pytest
+
+from chainrule.cli.network_args import hidden_sizes
+from chainrule.errors import ConfigError
+
+
+@pytest.mark.parametrize("hidden, problem", [
+    ("0," * 50_000 + "8", "every width must be >= 1"),
+    ("8,x" + "9" * 10**5, "expected comma-separated integers"),
+    ("8,," + "9" * 10**5, "expected comma-separated integers"),
+], ids=["zero width", "not an integer", "empty width"])
+def test_hidden_widths_are_quoted_in_part(hidden, problem):
+    """The whole text was quoted: a message as long as the option."""
+    with pytest.raises(ConfigError, match=rf"^--hidden: {problem}.* got '.{{55,60}}\.\.\.") as caught:
+        hidden_sizes(hidden)
+    assert len(str(caught.value)) < 300
