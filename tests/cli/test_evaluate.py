@@ -142,7 +142,8 @@ def test_label_with_a_built_in_data_set_is_refused(iris_run, capsys):
 
 def test_labels_the_model_never_saw_are_refused(iris_run, capsys):
     code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "iris")  # labels 0, 1, 2
-    assert_one_line_error(code, err, "was not among the training classes ['setosa', 'versicolor', 'virginica']")
+    assert_one_line_error(code, err, "iris: label 1 was not among the training classes "
+                                     "['setosa', 'versicolor', 'virginica']")  # DATA's labels, not an argument y
 
 
 def test_bad_data_is_refused(iris_run, tmp_path, capsys):

@@ -538,7 +538,7 @@ def test_non_finite_validation_features_are_refused():
 @pytest.mark.parametrize("validation, error, message", [
     ((X_IRIS[:10, :3], Y_IRIS[:10]), cr.ShapeError, r"X_val: expected 4 features like X, got 3"),
     ((X_IRIS[:10], Y_IRIS[:9]), cr.ShapeError, r"^y_val: expected 10 targets \(one per row of X_val\), got shape \(9,\)$"),
-    ((X_IRIS[:10], Y_IRIS[:10] + 5), cr.LabelError, r"y_val: label 5 was not among the training classes"),
+    ((X_IRIS[:10], Y_IRIS[:10] + 5), cr.LabelError, r"y_val\[0\]: label 5 was not among the training classes"),
 ])
 def test_a_bad_validation_pair_is_refused(validation, error, message):
     with pytest.raises(error, match=message):

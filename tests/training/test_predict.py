@@ -52,8 +52,10 @@ def test_evaluate_agrees_with_predict(classifier):
 
 
 def test_evaluate_refuses_labels_it_was_not_trained_on(classifier):
-    with pytest.raises(cr.LabelError, match="'daisy' was not among the training classes"):
+    with pytest.raises(cr.LabelError, match=r"^y\[1\]: label 'daisy' was not among the training classes"):
         cr.evaluate(classifier, X_IRIS[:2], ["setosa", "daisy"])
+    with pytest.raises(cr.LabelError, match=r"^y\[2\]: label 7 was not among the training classes"):
+        cr.evaluate(classifier, X_IRIS[:3], np.array(["setosa", "setosa", 7], dtype=object))
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])

@@ -19,6 +19,7 @@ is chainrule's MSE, not half of it); see ``chainrule.cli.estimator``.
 
 from __future__ import annotations
 
+from ..errors import LabelError
 from ..training import evaluate
 from . import estimator as estimators
 from .device import add_device_argument, check_device
@@ -49,7 +50,10 @@ def run(args) -> int:
     if estimators.answers_itself(estimator):
         scores = estimators.scores(estimator, rows.X, rows.y, args.data)
     else:
-        scores = evaluate(model, rows.X, rows.y)
+        try:
+            scores = evaluate(model, rows.X, rows.y)
+        except LabelError as error:  # "y[3]: label 'x' was not among ...": DATA's label, not an argument y
+            raise LabelError(f"{args.data}: {str(error).partition(': ')[2]}") from None
     if args.json:
         split = {"seed": rows.seed, "test_size": rows.test_size} if rows.seed is not None else {}
         note = {"note": rows.note} if rows.note else {}

@@ -144,16 +144,19 @@ class Preprocessor:
             where = numpy.searchsorted(classes[order], labels).clip(0, len(classes) - 1)
             found = classes[order][where] == labels
             if not found.all():
-                label = _plain(labels[numpy.argmin(found)])
-                raise LabelError(f"{name}: label {quoted(label)} was not among the training classes "
-                                 f"{quoted(self.classes)}")
+                raise self._unseen(name, labels, int(numpy.argmin(found)))
             return order[where].astype(numpy.intp)
         index = {label: k for k, label in enumerate(self.classes)}
         try:
             return numpy.fromiter((index[_plain(label)] for label in labels), dtype=numpy.intp, count=len(labels))
-        except KeyError as error:
-            raise LabelError(f"{name}: label {quoted(error.args[0])} was not among the training classes "
-                             f"{quoted(self.classes)}") from None
+        except KeyError:
+            row = next(row for row, label in enumerate(labels) if _plain(label) not in index)
+            raise self._unseen(name, labels, row) from None
+
+    def _unseen(self, name: str, labels: numpy.ndarray, row: int) -> LabelError:
+        """The LabelError for ``labels[row]``, a label that is not among the classes: ``y[3]: label 'x' ...``."""
+        return LabelError(f"{name}[{row}]: label {quoted(_plain(labels[row]))} was not among the training classes "
+                          f"{quoted(self.classes)}")
 
     def decode(self, indices) -> numpy.ndarray:
         """Class indices -> the original labels, in the array type NumPy infers from ``classes``.
