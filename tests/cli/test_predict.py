@@ -226,3 +226,11 @@ def test_a_value_too_large_for_the_float32_model_is_named_by_its_line_and_column
     assert_one_line_error(code, err, f"{tmp_path / 'huge.csv'}: line 3, column 2 'petal_length': 1e300 is too "
                                      f"large for float32")
     assert out == ""
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_model_and_data_given_the_wrong_way_round_are_named(iris_run, iris_csv, capsys, command):
+    """The model file was read as DATA's CSV: "its first 8 bytes give a header length of ... bytes"."""
+    code, _, err = call(capsys, command, iris_csv, iris_run / "model.safetensors")
+    assert_one_line_error(code, err, f"DATA is '{iris_run / 'model.safetensors'}', a model file, and MODEL is "
+                                     f"'{iris_csv}': the model file comes first (MODEL DATA)")

@@ -234,6 +234,17 @@ def test_zip_archive_is_named_as_such(tmp_path):
         load(path)
 
 
+def test_a_text_file_is_named_as_such(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("x0,x1,label\n1.5,2,yes\n")
+    with pytest.raises(ModelFileError, match=r"; it starts with text \('x0,x1,la'\), like a CSV or other text file$"):
+        load(path)
+    path.write_bytes(b"x0,x1\x00\x00\x00")  # not text: no hint
+    with pytest.raises(ModelFileError) as raised:
+        load(path)
+    assert "starts with text" not in str(raised.value)
+
+
 @pytest.mark.parametrize("delta", [1000, 2**40, 2**63])
 def test_header_length_longer_than_file(saved, delta):
     data = saved.read_bytes()

@@ -24,7 +24,7 @@ from ..training import evaluate
 from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .json_output import json_text
-from .rows import add_data_arguments, check_width, scored_rows
+from .rows import add_data_arguments, check_width, refuse_swapped, scored_rows
 
 NAME = "evaluate"
 HELP = "score a model file on data (accuracy, or R² and MAE)"
@@ -40,6 +40,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     check_device(args.device)
+    refuse_swapped(args)
     model, estimator = estimators.read_model_file(args.model)
     if estimators.answers_itself(estimator):
         estimators.check_cpu(args.device, args.model)

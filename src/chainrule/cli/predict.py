@@ -25,7 +25,7 @@ from ..training import predict, predict_proba
 from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .outputs import refuse_input_as_output
-from .rows import add_data_arguments, check_width, rows
+from .rows import add_data_arguments, check_width, refuse_swapped, rows
 
 NAME = "predict"
 HELP = "write a model's predictions for data as CSV"
@@ -46,6 +46,7 @@ def run(args) -> int:
         raise ConfigError("-o/--output: expected a file name (or - for stdout), got ''")
     if output:
         refuse_input_as_output(output, "-o", {"model file": args.model, "data": args.data})
+    refuse_swapped(args)
     model, estimator = estimators.read_model_file(args.model)
     if estimators.answers_itself(estimator):
         estimators.check_cpu(args.device, args.model)

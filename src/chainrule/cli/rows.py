@@ -60,6 +60,14 @@ def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
                         help=f"test fraction for {split_data} [the model's, else {DEFAULT_TEST_SIZE}]")
 
 
+def refuse_swapped(args) -> None:
+    """ConfigError when DATA is a model file (``.safetensors``, never data) and MODEL is not:
+    the two arguments given the wrong way round."""
+    if str(args.data).lower().endswith(".safetensors") and not str(args.model).lower().endswith(".safetensors"):
+        raise ConfigError(f"DATA is {quoted(args.data)}, a model file, and MODEL is {quoted(args.model)}: the "
+                          f"model file comes first (MODEL DATA)")
+
+
 def rows(args, model, *, labels_required: bool):
     """(X, y) to use; y is None for a CSV without its label column when labels are not required.
 

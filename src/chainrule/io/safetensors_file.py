@@ -27,10 +27,11 @@ import numpy
 from safetensors import SafetensorError, safe_open
 
 from ..checks import is_json_count
-from ..errors import ModelFileError
+from ..errors import ModelFileError, quoted
 from .atomic import check_path
 
 PathLike = str | os.PathLike
+TEXT_BYTES = frozenset(b"\t\n\r" + bytes(range(0x20, 0x7F)))  # printable ASCII: a text file's first bytes
 METADATA = "__metadata__"  # the header entry holding the file's string-to-string metadata
 
 #: the dtypes that safetensors.numpy writes and reads back (safetensors name -> NumPy name);
@@ -177,4 +178,6 @@ def _foreign(path: PathLike, data: bytes, what: str, why: str) -> ModelFileError
         hint = "; it looks like a Python pickle, which chainrule never loads"
     elif data[:4] == b"PK\x03\x04":
         hint = "; it looks like a zip archive (a PyTorch .pt or NumPy .npz file?)"
+    elif len(data) >= 8 and all(byte in TEXT_BYTES for byte in data[:8]):  # a length prefix is never text
+        hint = f"; it starts with text ({quoted(data[:24].decode('ascii', 'replace'))}), like a CSV or other text file"
     return ModelFileError(f"{path}: not a chainrule {what}, or a damaged one: {why}{hint}")
