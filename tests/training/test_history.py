@@ -139,3 +139,9 @@ def test_from_checkpoint_takes_any_number_a_float_holds():
     saved["metrics"]["val_loss"].append(3.1e248)
     history = History.from_checkpoint(saved, "run.ckpt", epoch=2, model=cr.mlp([2, 3, 1], seed=0))
     assert history.metrics["val_loss"][-1] == 3.1e248
+
+
+def test_keras_name_for_the_metrics_is_the_same_dict():
+    history = History()
+    history.append("loss", 0.5)
+    assert history.history is history.metrics and history.history["loss"] == [0.5]

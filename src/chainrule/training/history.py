@@ -92,6 +92,11 @@ class History(Mapping):
         self.metrics.setdefault(name, []).append(float(value))
 
     @property
+    def history(self) -> dict:
+        """``metrics`` under Keras's name, so that ``history.history["loss"]`` works as there."""
+        return self.metrics
+
+    @property
     def complete_epochs(self) -> int:
         """The epochs that ran to their last batch: ``epochs``, less one for a partial last epoch."""
         return self.epochs - 1 if self.partial_last_epoch else self.epochs
