@@ -1,11 +1,14 @@
 """chainrule.checks: the validation every user input passes through."""
 
+import re
+import tracemalloc
+
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.checks import (
-    as_float_dtype, as_matrix, check_finite, choice, feature_names, in_unit_interval, input_width, is_json_count,
+    as_float_dtype, as_matrix, as_real_matrix, check_finite, choice, feature_names, in_unit_interval, input_width, is_json_count,
     is_json_number, listing, positive, positive_int, real, select_features,
 )
 from chainrule.data.preprocessing import Preprocessor
@@ -216,6 +219,81 @@ def test_select_features_reads_any_object_with_string_columns():
             return np.array([[2.0, 1.0]])
 
     assert np.array_equal(select_features(Table(), ["a", "b"]), [[1.0, 2.0]])
+
+
+# -- a DataFrame's columns: numbers or booleans, one dtype each ------------------------------------
+@pytest.mark.parametrize("dtype", ["bool", "boolean", "Int64", "Float64", "int8", "float32", "UInt16"])
+def test_a_frame_of_numbers_and_booleans_is_converted_column_by_column(dtype):
+    """A bool column beside floats, or any pandas dtype, made NumPy read the frame as objects."""
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"a": [0.5, 1.5, 2.5], "b": [True, False, True],
+                              "c": pandas.Series([1, 0, 1]).astype(dtype)})
+    X = as_matrix(frame, np.float32)
+    assert X.dtype == np.float32 and X.flags.c_contiguous
+    np.testing.assert_array_equal(X, [[0.5, 1, 1], [1.5, 0, 0], [2.5, 1, 1]])
+    assert as_real_matrix(frame[["b", "c"]]).dtype == np.result_type(bool, frame["c"].to_numpy().dtype)
+
+
+def test_a_frame_is_converted_without_an_object_copy():
+    pandas = pytest.importorskip("pandas")
+    values = np.random.default_rng(0).random((2000, 100), dtype=np.float32)
+    frame = pandas.DataFrame(values).assign(flag=values[:, 0] > 0.5)
+    tracemalloc.start()
+    try:
+        X = as_matrix(frame, np.float32)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.2 * X.nbytes  # the column-major array and its row-major copy; objects take 8x
+    np.testing.assert_array_equal(X[:, :100], values)
+
+
+def test_a_frame_of_one_numpy_dtype_is_not_copied():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(np.ones((4, 3), dtype=np.float32))
+    assert np.shares_memory(as_real_matrix(frame), frame.to_numpy())
+
+
+@pytest.mark.parametrize("column", [
+    [1.0, np.nan, np.nan],  # a float column of NumPy's, beside a bool one
+    ["Float64", 1.0, None, None],
+    ["Int64", 1, None, None],
+    ["boolean", True, None, None],
+])
+def test_a_missing_value_in_a_frame_names_the_column_and_row(column):
+    pandas = pytest.importorskip("pandas")
+    values = column if isinstance(column[0], float) else pandas.array(column[1:], dtype=column[0])
+    frame = pandas.DataFrame({"flag": [True, False, True], "age": values})
+    with pytest.raises(cr.NonFiniteError, match=r"^X_val: expected finite values, found (nan|<NA>) in column 1 "
+                                                r"\('age'\) at row 1 \(2 "):
+        as_matrix(frame, np.float32, "X_val")
+
+
+def test_an_inf_in_a_frame_of_one_dtype_names_the_column():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"a": [1.0, 2.0], "b": [3.0, np.inf]})
+    with pytest.raises(cr.NonFiniteError, match=r"^X: expected finite values, found inf in column 1 \('b'\) at row 1 "):
+        as_real_matrix(frame)
+
+
+def test_a_frame_value_that_overflows_the_model_dtype_is_reported_as_given():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"flag": [True, False], "big": [1.0, 1e39]})
+    with pytest.raises(cr.NonFiniteError, match=r"^X: expected finite values, found 1e\+39 in column 1 \('big'\) at "
+                                                r"row 1, which overflows float32"):
+        as_matrix(frame, np.float32)
+
+
+@pytest.mark.parametrize("values, dtype", [
+    (["x", "y"], "category"), (["x", "y"], "object"), (["x", "y"], "str"),
+    (["2020-01-01", "2021-01-01"], "datetime64[ns]"), ([1, 2], "timedelta64[ns]"), ([1, 2], "complex128"),
+])
+def test_a_frame_column_of_another_kind_is_a_dtype_error_naming_it(values, dtype):
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"a": [1.0, 2.0], "kind": pandas.Series(values).astype(dtype)})
+    with pytest.raises(cr.DTypeError, match=rf"^X: column 1 \('kind'\) has dtype {re.escape(dtype)}; expected real "
+                                            r"numbers or booleans in every column \(encode categories"):
+        as_matrix(frame, np.float64)
 
 
 def test_listing_cuts_each_long_name_and_the_list():

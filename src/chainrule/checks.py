@@ -34,9 +34,10 @@ def as_matrix(X, dtype, name: str = "X") -> Array:
     Integer and boolean inputs are converted; other kinds (strings, objects, complex) raise
     DTypeError. A float input of another precision is cast to ``dtype`` so that the model
     computes in its own precision (a float32 model stays float32); NaN, Inf, and a finite
-    value too large for ``dtype`` raise NonFiniteError (see ``as_finite``).
+    value too large for ``dtype`` raise NonFiniteError (see ``as_finite``). A DataFrame is
+    read as ``frame_as_matrix`` reads it, its columns converted straight to ``dtype``.
     """
-    return as_finite(as_real_matrix(X, name), dtype, name)
+    return as_finite(as_real_matrix(X, name, dtype), dtype, name)
 
 
 def as_finite(X: Array, dtype, name: str) -> Array:
@@ -56,13 +57,17 @@ def as_finite(X: Array, dtype, name: str) -> Array:
     return converted
 
 
-def as_real_matrix(X, name: str = "X") -> Array:
+def as_real_matrix(X, name: str = "X", dtype=None) -> Array:
     """``X`` as a 2-d array of real numbers (n_samples, n_features), in its own dtype.
 
-    An array (NumPy, CuPy, or anything with a ``dtype`` NumPy can view, e.g. a DataFrame) is
-    not copied; a list is converted. Strings, objects and complex numbers raise DTypeError,
-    other ranks or ragged lists ShapeError. Finiteness is not checked (see ``check_finite_as``).
+    An array (NumPy, CuPy, or anything with a ``dtype`` NumPy can view) is not copied; a list
+    is converted. Strings, objects and complex numbers raise DTypeError, other ranks or ragged
+    lists ShapeError. Finiteness is not checked (see ``check_finite_as``), except in a pandas
+    DataFrame, which is read column by column (see ``frame_as_matrix``; ``dtype`` is the one
+    its columns are converted to when they are not all of one NumPy dtype).
     """
+    if is_frame(X):
+        return frame_as_matrix(X, name, dtype)
     if not hasattr(X, "dtype") or get_array_module(X) is numpy:
         try:
             X = numpy.asarray(X)
@@ -73,6 +78,72 @@ def as_real_matrix(X, name: str = "X") -> Array:
     if X.ndim != 2:
         raise ShapeError(f"{name}: expected a 2-d array (n_samples, n_features), got shape {tuple(X.shape)}")
     return X
+
+
+def is_frame(X) -> bool:
+    """Whether ``X`` is a pandas DataFrame (told by its ``iloc`` and rank, without importing pandas)."""
+    return hasattr(X, "iloc") and getattr(X, "ndim", None) == 2
+
+
+def frame_as_matrix(X, name: str = "X", dtype=None) -> numpy.ndarray:
+    """The pandas DataFrame ``X`` as a 2-d NumPy array, checked column by column.
+
+    Each column must hold real numbers or booleans, in a NumPy dtype (float32, int8, bool...)
+    or a pandas one (Float64, Int64, boolean...); another kind (text, object, category,
+    datetime, complex) raises DTypeError naming the column. A missing value (NaN, None,
+    ``pd.NA``) or an Inf raises NonFiniteError naming the column and the first row with it.
+
+    Columns all of one NumPy dtype are read as ``numpy.asarray`` reads them (pandas' own
+    block, uncopied where it can be). Other frames (a bool column beside floats, or pandas
+    dtypes, which NumPy would read as objects) are converted one column at a time into one
+    array of ``dtype``, by default the columns' common NumPy dtype; booleans become 0 and 1.
+    That array is column-major, as pandas' blocks are: each column is written in one
+    contiguous run (5x faster than into rows of 784 values), and a caller that needs rows
+    contiguous makes the one transposing copy it would make of a block.
+    """
+    dtypes = list(X.dtypes)
+    for index, column_dtype in enumerate(dtypes):
+        if column_dtype.kind not in "biuf":  # pandas' dtypes have a kind too: "O" for a category
+            raise DTypeError(f"{name}: column {index} ({quoted(X.columns[index])}) has dtype {column_dtype}; expected "
+                             f"real numbers or booleans in every column (encode categories, text and dates as "
+                             f"numbers first, e.g. with pandas.get_dummies)")
+    if len(set(dtypes)) <= 1 and all(isinstance(column_dtype, numpy.dtype) for column_dtype in dtypes):
+        matrix = numpy.asarray(X)
+    else:
+        common = numpy.result_type(*{_numpy_dtype(column_dtype) for column_dtype in dtypes})
+        matrix = numpy.empty(X.shape, dtype=common if dtype is None else dtype, order="F")
+        for index, (_, column) in enumerate(X.items()):
+            if not isinstance(column.dtype, numpy.dtype):  # a pandas dtype, which may hold pd.NA
+                missing = column.isna().to_numpy()
+                if missing.any():
+                    row, count = int(missing.argmax()), int(missing.sum())
+                    raise _non_finite_error(name, column.iloc[row], _cell(X, row, index), count,
+                                            counted=f"{count} missing in that column")
+            with numpy.errstate(over="ignore"):  # a value too large for ``dtype`` is reported below
+                matrix[:, index] = column.to_numpy()  # cast into matrix's column: no copy of X
+    found = _first_non_finite(matrix)
+    if found is not None:
+        (row, index), count = found
+        value = float(X.iloc[row, index])  # as given: a value too large for ``dtype`` is finite in X
+        overflows = ""
+        if math.isfinite(value):
+            largest = float(numpy.finfo(matrix.dtype).max)
+            overflows = f", which overflows {matrix.dtype.name}, whose largest finite value is {largest:.6g}"
+        raise _non_finite_error(name, value, _cell(X, row, index), count, overflows)
+    return matrix
+
+
+def _cell(X, row: int, index: int) -> str:
+    """Where a value of the frame ``X`` stands, for messages: "in column 1 ('b') at row 3"."""
+    return f"in column {index} ({quoted(X.columns[index])}) at row {row}"
+
+
+def _numpy_dtype(dtype) -> numpy.dtype:
+    """The NumPy dtype of a column's ``dtype``: itself, or a pandas dtype's ``numpy_dtype`` (Int64's
+    is int64), float64 for one that has none (a sparse column)."""
+    if isinstance(dtype, numpy.dtype):
+        return dtype
+    return numpy.dtype(getattr(dtype, "numpy_dtype", numpy.float64))
 
 
 def feature_names(X) -> list[str] | None:
@@ -189,14 +260,22 @@ def check_finite_as(X: Array, dtype, name: str) -> None:
                     overflows = f", which overflows {dtype.name}, whose largest finite value is {largest:.6g}"
                 if bool(xp.isfinite(X).all()):  # no NaN or Inf in X: every bad value is merely too large
                     counted = f"{len(bad)} value{'s' if len(bad) > 1 else ''} out of {dtype.name}'s range"
-                raise _non_finite_error(name, value, where, len(bad), overflows, counted)
+                raise _non_finite_error(name, value, f"at index {where}", len(bad), overflows, counted)
     check_finite(X, name)
 
 
 def check_finite(X: Array, name: str) -> None:
     """Raise NonFiniteError naming ``name`` and the first bad position if ``X`` holds NaN/Inf."""
+    found = _first_non_finite(X)
+    if found is not None:
+        where, count = found
+        raise _non_finite_error(name, float(X[where]), f"at index {where}", count)
+
+
+def _first_non_finite(X: Array) -> tuple[tuple[int, ...], int] | None:
+    """The index of the first NaN or Inf of ``X`` and how many it holds, or None when none."""
     if X.dtype.kind != "f":
-        return
+        return None
     xp = get_array_module(X)
     # A sum is finite only if every term is: one reduction, no boolean temporary, in X's own
     # dtype (3.6x faster than accumulating float32 in float64: 7.5 ms against 27 on 60000×784,
@@ -204,20 +283,18 @@ def check_finite(X: Array, name: str) -> None:
     with numpy.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is handled below
         total = X.sum()
     if bool(xp.isfinite(total)):
-        return
+        return None
     bad = xp.argwhere(~xp.isfinite(X))
     if len(bad) == 0:  # the sum overflowed; every value is finite
-        return
-    where = tuple(int(i) for i in bad[0])
-    raise _non_finite_error(name, float(X[where]), where, len(bad))
+        return None
+    return tuple(int(i) for i in bad[0]), len(bad)
 
 
-def _non_finite_error(name: str, value: float, where: tuple, count: int, overflows: str = "",
-                      counted: str = "") -> NonFiniteError:
-    """The error for ``count`` values that are not finite, the first ``value`` at index ``where``;
-    ``counted`` says what the count is, if not "N non-finite values in all"."""
+def _non_finite_error(name: str, value, at: str, count: int, overflows: str = "", counted: str = "") -> NonFiniteError:
+    """The error for ``count`` values that are not finite, the first ``value`` ``at`` a place ("at index
+    (2, 1)"); ``counted`` says what the count is, if not "N non-finite values in all"."""
     counted = counted or f"{count} non-finite value{'s' if count > 1 else ''} in all"
-    return NonFiniteError(f"{name}: expected finite values, found {value!r} at index {where}{overflows} ({counted})")
+    return NonFiniteError(f"{name}: expected finite values, found {value!r} {at}{overflows} ({counted})")
 
 
 def as_sample_weights(weights, n_rows: int, name: str = "sample_weight", rows_of: str = "X"):

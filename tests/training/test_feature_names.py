@@ -1,12 +1,13 @@
 """A model trained on a DataFrame with string column names reads later frames by name."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
 import chainrule as cr
-from chainrule.errors import DataError
+from chainrule.errors import DataError, DTypeError, NonFiniteError
+
+pd = pytest.importorskip("pandas")
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True, as_frame=True)
 COLUMNS = list(X_IRIS.columns)
@@ -106,3 +107,35 @@ def test_a_mean_that_overflows_names_the_column():
     with pytest.raises(DataError, match="^X: the values of column 1 \\('huge'\\) sum beyond the range of float64"):
         cr.fit(cr.mlp([2, 3, 2], seed=0, dtype="float64"), X, np.arange(6) % 2, epochs=1, verbose=0,
                standardize=True)
+
+
+# -- a frame's columns: numbers or booleans, in NumPy's dtypes or pandas' -------------------------
+MIXED = X_IRIS.astype({"sepal width (cm)": "Float64", "petal length (cm)": "float32"}).assign(
+    **{"petal width (cm)": X_IRIS["petal width (cm)"] > 1.0})
+
+
+def test_fit_and_predict_take_a_frame_with_a_bool_column_as_its_numbers():
+    """A bool column beside floats made NumPy read the frame as objects: fit raised DTypeError."""
+    as_numbers = MIXED.astype("float64").to_numpy()
+    model, from_array = trained(MIXED, epochs=3), trained(as_numbers, Y_IRIS.to_numpy(), epochs=3)
+    assert np.array_equal(model.flat_parameters().theta, from_array.flat_parameters().theta)
+    assert np.array_equal(cr.predict_proba(model, MIXED[COLUMNS[::-1]]), cr.predict_proba(from_array, as_numbers))
+
+
+@pytest.mark.parametrize("use", [
+    lambda X: trained(X, epochs=1),
+    lambda X: cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=0, validation=(X, Y_IRIS)),
+    lambda X: cr.predict(trained(epochs=1), X),
+])
+def test_a_missing_value_in_a_frame_names_its_column_and_row(use):
+    with_na = MIXED.astype({"sepal length (cm)": "Float64"})
+    with_na.loc[7, "sepal length (cm)"] = pd.NA
+    with pytest.raises(NonFiniteError, match=r"^X(_val)?: expected finite values, found <NA> in column 0 "
+                                             r"\('sepal length \(cm\)'\) at row 7 \(1 missing in that column\)$"):
+        use(with_na)
+
+
+def test_a_text_column_is_a_dtype_error_naming_it():
+    with pytest.raises(DTypeError, match=r"^X: column 4 \('species'\) has dtype category; expected real numbers or "
+                                         r"booleans"):
+        trained(X_IRIS.assign(species=pd.Categorical(Y_IRIS)), epochs=1)
