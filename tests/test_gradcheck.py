@@ -305,3 +305,37 @@ def test_a_model_with_nothing_trainable_and_no_input_check_is_refused():
     model.trainable = False
     with pytest.raises(cr.HyperparameterError, match="no trainable parameters.*check_input is False"):
         cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy(), check_input=False)
+
+
+class Scale(cr.Layer):
+    """h = a ⊙ x, a custom layer as docs/design.md writes one (float32, the model's dtype)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.own_params["a"] = np.ones(width, dtype=np.float32)
+        self.own_grads["a"] = np.zeros(width, dtype=np.float32)
+
+    def forward(self, X):
+        self._X = X
+        return X * self.own_params["a"]
+
+    def backward(self, dY, input_grad=True):
+        np.sum(dY * self._X, axis=0, out=self.own_grads["a"])
+        return dY * self.own_params["a"] if input_grad else None
+
+
+def test_a_custom_layer_is_checked_with_the_model():
+    model = cr.Sequential(cr.Linear(3, 4), Scale(4), cr.Linear(4, 2), seed=0)
+    _, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, "cross_entropy")
+    assert "1.a" in report.errors and report.passed(1e-6)
+
+
+def test_a_custom_parameter_without_its_gradient_array_is_named_not_a_key_error():
+    scale = Scale(4)
+    del scale.own_grads["a"]
+    model = cr.Sequential(cr.Linear(3, 4), scale, cr.Linear(4, 2), seed=0)
+    _, X, y = model_and_data()
+    with pytest.raises(cr.HyperparameterError, match=r"layer '1' \(Scale\): own_params\['a'\] has no gradient array "
+                                                     r"own_grads\['a'\]; make it in __init__"):
+        cr.gradcheck(model, X, y, "cross_entropy")

@@ -178,12 +178,102 @@ def test_a_block_used_twice_is_rejected_with_nested_paths():
 
 def test_mixed_dtypes_are_rejected():
     model = cr.Sequential(cr.Linear(2, 2), cr.Tanh(), cr.Linear(2, 1, dtype="float64"))
-    message = (r"all parameters of a model must share one dtype; got 0.W: float32, 0.b: float32, "
-               r"2.W: float64, 2.b: float64 \(use model.astype\(...\)\)")
+    message = (r"all parameters of a model must share one dtype; got float32: '0.W', '0.b'; float64: '2.W', "
+               r"'2.b' \(make them one with model.astype\('float32'\) or model.astype\('float64'\)\)")
     with pytest.raises(cr.DTypeError, match=message):
         model.flat_parameters()
     model.astype("float32")
     assert model.flat_parameters().theta.dtype == np.float32
+
+
+def test_the_mixed_dtypes_message_lists_at_most_twelve_names_of_a_dtype():
+    model = cr.Sequential(*[cr.Linear(2, 2) for _ in range(7)], cr.Linear(2, 1, dtype="float64"))
+    with pytest.raises(cr.DTypeError, match=r"got float32: '0.W', .*, '5.b', \.\.\. \(14 in all\); float64: '7.W', "
+                                            r"'7.b' \(make them one"):
+        model.flat_parameters()
+
+
+# -- the layer contract: each own_params name has its own_grads array of the same shape and dtype ----
+class Scale(cr.Layer):
+    """h = a ⊙ x, a custom layer holding the arrays it is given as ``own_params["a"]`` and,
+    unless ``da`` is None, ``own_grads["a"]``."""
+
+    def __init__(self, a, da):
+        super().__init__()
+        self.own_params["a"] = a
+        if da is not None:
+            self.own_grads["a"] = da
+
+    def forward(self, X):
+        self._X = X
+        return X * self.own_params["a"]
+
+    def backward(self, dY, input_grad=True):
+        np.sum(dY * self._X, axis=0, out=self.own_grads["a"])
+        return dY * self.own_params["a"] if input_grad else None
+
+
+def ones(*shape, dtype=np.float32):
+    return np.ones(shape, dtype=dtype)
+
+
+BROKEN_CONTRACTS = [
+    (ones(3), None, r"layer '1' \(Scale\): own_params\['a'\] has no gradient array own_grads\['a'\]; make it in "
+                    r"__init__ \(zeros of the parameter's shape and dtype\) and write ∂L/∂a into it in backward"),
+    (ones(3), ones(4), r"layer '1' \(Scale\): own_params\['a'\] is a NumPy array of shape \(3,\), float32 but "
+                       r"own_grads\['a'\] is a NumPy array of shape \(4,\), float32; make the gradient zeros of the "
+                       r"parameter's shape and dtype"),
+    (ones(4), ones(2, 2), r"own_params\['a'\] is a NumPy array of shape \(4,\), float32 but own_grads\['a'\] is a "
+                          r"NumPy array of shape \(2, 2\), float32"),
+    (ones(3), ones(3, dtype=np.float64), r"own_grads\['a'\] is a NumPy array of shape \(3,\), float64"),
+    (ones(3), [0.0, 0.0, 0.0], r"own_params\['a'\] is a NumPy array of shape \(3,\), float32 but own_grads\['a'\] "
+                               r"is a list;"),
+    ([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], r"layer '1' \(Scale\): own_params\['a'\] is a list, not an array"),
+]
+
+
+def scale_model(a, da):
+    return cr.Sequential(cr.Linear(3, 3), Scale(a, da), cr.Linear(3, 2), seed=0)
+
+
+@pytest.mark.parametrize("a, da, message", BROKEN_CONTRACTS)
+def test_a_layer_breaking_the_contract_is_refused_by_flatten_naming_layer_and_parameter(a, da, message):
+    with pytest.raises(cr.HyperparameterError, match=message):
+        scale_model(a, da).flat_parameters()
+
+
+def test_a_gradient_array_without_its_parameter_is_refused():
+    model = scale_model(ones(3), np.zeros(3, np.float32))
+    model[1].own_grads["b"] = np.zeros(3, np.float32)
+    with pytest.raises(cr.HyperparameterError, match=r"layer '1' \(Scale\): own_grads\['b'\] is the gradient of no "
+                                                     r"parameter: own_params has no 'b'"):
+        model.flat_parameters()
+
+
+def test_the_contract_is_checked_again_when_the_buffer_is_rebuilt():
+    model = scale_model(ones(3), np.zeros(3, np.float32))
+    model.flat_parameters()
+    model[1].own_params["a"] = ones(4)  # rebound by hand: the next flatten rebuilds
+    with pytest.raises(cr.HyperparameterError, match=r"own_params\['a'\] is a NumPy array of shape \(4,\), float32 "
+                                                     r"but own_grads\['a'\] is a NumPy array of shape \(3,\)"):
+        model.flat_parameters()
+
+
+def test_fit_refuses_a_parameter_it_could_never_train_and_trains_a_correct_one():
+    X, y = normal(0, 16, 3).astype(np.float32), np.arange(16) % 2
+    with pytest.raises(cr.HyperparameterError, match=r"layer '1' \(Scale\): own_params\['a'\] has no gradient"):
+        cr.fit(scale_model(ones(3), None), X, y, loss="cross_entropy", epochs=1, verbose=0)
+    model = scale_model(ones(3), np.zeros(3, np.float32))
+    cr.fit(model, X, y, loss="cross_entropy", epochs=2, verbose=0)
+    assert not np.allclose(model.params["1.a"], 1.0)
+
+
+def test_fit_refuses_mixed_dtypes_naming_the_parameters_and_astype():
+    X, y = normal(0, 16, 3).astype(np.float32), np.arange(16) % 2
+    model = scale_model(ones(3, dtype=np.float64), np.zeros(3))
+    with pytest.raises(cr.DTypeError, match=r"got float32: '0.W', '0.b', '2.W', '2.b'; float64: '1.a' \(make them "
+                                            r"one with model.astype"):
+        cr.fit(model, X, y, loss="cross_entropy", epochs=1, verbose=0)
 
 
 def test_a_model_without_parameters():

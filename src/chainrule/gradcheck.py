@@ -148,7 +148,10 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         When ``model`` is not a Layer, ``max_checks`` is not a positive int, or the model has
         parameters but every one is frozen and ``check_input`` is False (nothing to check;
         with ``check_input``, ∂L/∂x is checked through the frozen layers, as PyTorch's
-        gradcheck checks inputs whatever the parameters' ``requires_grad``).
+        gradcheck checks inputs whatever the parameters' ``requires_grad``). Also, naming the
+        layer and the parameter, when a layer's ``own_params`` and ``own_grads`` break the
+        layer contract (a parameter without its gradient array, or one of another shape or
+        dtype; see :func:`chainrule.parameters.check_own_arrays`).
 
     Examples
     --------
@@ -170,7 +173,7 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     loss = get_loss(loss)
     eps = positive(eps, "eps")
     rng = as_generator(seed)
-    model64 = copy.deepcopy(model).astype(numpy.float64)
+    model64 = copy.deepcopy(model).astype(numpy.float64)  # astype checks every layer's own_params/own_grads first
     # A copy: the input's finite differences below write into X64, which as_matrix may
     # return as the caller's own array.
     X64 = to_device(as_matrix(X, numpy.float64, name="X").copy(), model64.device)  # on the model's device

@@ -156,11 +156,79 @@ def check_each_layer_once(walked) -> None:
         seen[id(layer)] = path
 
 
+def check_own_arrays(layer) -> None:
+    """Raise HyperparameterError where ``layer`` breaks the contract of its two dicts.
+
+    Every ``own_params[name]`` is an array (NumPy or CuPy) and has its gradient array
+    ``own_grads[name]`` of the same shape, dtype and array type; ``own_grads`` has no other
+    name. A parameter without its gradient array would be counted as trainable yet never be
+    trained (nobody writes the gradient the flat buffer gives it), and one whose gradient
+    has another shape or dtype would be trained from a gradient cast or cut to fit. Checked
+    where the arrays are first relied on: :func:`flatten` (before it builds the buffer),
+    ``Layer.astype`` and ``Layer.to``. The message names the layer (its path) and the name.
+    """
+    params, grads = layer.own_params, layer.own_grads
+    for name in grads:
+        if name not in params:
+            raise HyperparameterError(
+                f"{layer.describe()}: own_grads[{name!r}] is the gradient of no parameter: own_params has no "
+                f"{name!r}; keep each parameter and its gradient under one name, or delete own_grads[{name!r}]")
+    for name, param in params.items():
+        where = f"{layer.describe()}: own_params[{name!r}]"
+        if _array_kind(param) is None:
+            raise HyperparameterError(f"{where} is a {type(param).__name__}, not an array; make it a NumPy array "
+                                      f"(numpy.zeros(shape, dtype=...)) in __init__")
+        if name not in grads:
+            raise HyperparameterError(
+                f"{where} has no gradient array own_grads[{name!r}]; make it in __init__ (zeros of the "
+                f"parameter's shape and dtype) and write ∂L/∂{name} into it in backward")
+        grad = grads[name]
+        if (_array_kind(grad) != _array_kind(param) or getattr(grad, "shape", None) != param.shape
+                or grad.dtype != param.dtype):
+            raise HyperparameterError(
+                f"{where} is {_described(param)} but own_grads[{name!r}] is {_described(grad)}; make the "
+                f"gradient zeros of the parameter's shape and dtype (numpy.zeros_like(own_params[{name!r}]))")
+
+
+def _array_kind(value) -> str | None:
+    """"NumPy" or "CuPy" for an array of either, None for anything else."""
+    if isinstance(value, numpy.ndarray):
+        return "NumPy"
+    return "CuPy" if type(value).__module__.startswith("cupy") and hasattr(value, "dtype") else None
+
+
+def _described(value) -> str:
+    """``value`` for a message: "a NumPy array of shape (4,), float32", or its type's name."""
+    kind = _array_kind(value)
+    if kind is None:
+        return f"a {type(value).__name__}"
+    return f"a {kind} array of shape {tuple(value.shape)}, {value.dtype}"
+
+
+def names_by_dtype(named: dict) -> dict:
+    """Path name -> array (``model.params``), grouped as dtype -> the names of its arrays, in order."""
+    groups = {}
+    for name, array in named.items():
+        groups.setdefault(array.dtype, []).append(name)
+    return groups
+
+
+def mixed_dtypes_error(groups: dict) -> DTypeError:
+    """The error for a model whose parameters have more than one dtype (``groups``: dtype -> names,
+    as :func:`names_by_dtype` gives), listing the parameters of each dtype."""
+    shown = "; ".join(f"{dtype}: {listing(names)}" for dtype, names in groups.items())
+    return DTypeError(f"all parameters of a model must share one dtype; got {shown} (make them one with "
+                      f"model.astype('float32') or model.astype('float64'))")
+
+
 def flatten(model) -> FlatParameters:
     """The flat parameter buffer of ``model``, building (and rebinding the layers) if needed.
 
     Raises HyperparameterError if one layer object appears twice in ``model`` (possible only
-    when a composite's list of layers was changed after construction).
+    when a composite's list of layers was changed after construction) or a layer's
+    ``own_params`` and ``own_grads`` break the contract (see :func:`check_own_arrays`), and
+    DTypeError if the parameters have more than one dtype. These are checked only when the
+    buffer is built, not when the one built before is returned.
     """
     walked = list(model.walk())
     entries = [(layer, name) for _, layer in walked for name in layer.own_params]
@@ -169,24 +237,24 @@ def flatten(model) -> FlatParameters:
         return cached
 
     check_each_layer_once(walked)
+    for _, layer in walked:
+        check_own_arrays(layer)
     names = [path + name for path, layer in walked for name in layer.own_params]
     arrays = [layer.own_params[name] for layer, name in entries]
-    dtypes = {array.dtype for array in arrays}
-    if len(dtypes) > 1:
-        listing = ", ".join(f"{n}: {a.dtype}" for n, a in zip(names, arrays))
-        raise DTypeError(f"all parameters of a model must share one dtype; got {listing} (use model.astype(...))")
+    groups = names_by_dtype(dict(zip(names, arrays)))
+    if len(groups) > 1:
+        raise mixed_dtypes_error(groups)
 
     xp = get_array_module(*arrays)
     dtype = arrays[0].dtype if arrays else xp.float32
     total = sum(int(array.size) for array in arrays)
     theta = xp.empty(total, dtype=dtype)
-    grad = xp.zeros(total, dtype=dtype)
+    grad = xp.empty(total, dtype=dtype)
     slices, views, start = {}, [], 0
     for full_name, (layer, name), array in zip(names, entries, arrays):
         where = slice(start, start + int(array.size))
         theta[where] = array.ravel()
-        if name in layer.own_grads:  # keep a gradient already computed (backward before the optimizer)
-            grad[where] = layer.own_grads[name].ravel()
+        grad[where] = layer.own_grads[name].ravel()  # keeps a gradient computed before the optimizer was made
         theta_view = theta[where].reshape(array.shape)
         grad_view = grad[where].reshape(array.shape)
         layer.own_params[name] = theta_view

@@ -271,3 +271,41 @@ def test_summary_columns_fit_their_headers_and_long_entries():
     assert lines[0].index("count") == lines[1].index("1,001,000") == lines[2].index("4")  # shapes past 24 characters
     assert cr.ReLU().summary() == "\n".join(["path     layer   parameters                count",
                                              "(model)  ReLU()  -                         0", "", "0 parameters"])
+
+
+# -- the layer contract and one dtype per model -------------------------------------------------------
+def test_astype_and_to_refuse_a_parameter_without_its_gradient_before_converting_anything():
+    scale = Scale(4)
+    del scale.own_grads["s"]
+    model = cr.Sequential(cr.Linear(3, 4), scale, seed=0)
+    message = (r"layer '1' \(Scale\): own_params\['s'\] has no gradient array own_grads\['s'\]; make it in "
+               r"__init__ \(zeros of the parameter's shape and dtype\) and write ∂L/∂s into it in backward")
+    with pytest.raises(cr.HyperparameterError, match=message):
+        model.astype("float64")
+    assert model.params["0.W"].dtype == np.float32  # nothing converted
+    with pytest.raises(cr.HyperparameterError, match=message):
+        model.to("cpu")
+
+
+def test_astype_refuses_a_gradient_of_another_shape():
+    scale = Scale(4)
+    scale.own_grads["s"] = np.zeros(5, dtype=np.float32)
+    with pytest.raises(cr.HyperparameterError, match=r"^Scale: own_params\['s'\] is a NumPy array of shape \(4,\), "
+                                                     r"float32 but own_grads\['s'\] is a NumPy array of shape \(5,\)"):
+        scale.astype("float64")
+
+
+def test_a_model_with_two_dtypes_has_no_dtype_but_shows_both():
+    scale = Scale(4).astype("float64")
+    model = cr.Sequential(cr.Linear(3, 4), scale, seed=0)
+    message = (r"all parameters of a model must share one dtype; got float32: '0.W', '0.b'; float64: '1.s' "
+               r"\(make them one with model.astype\('float32'\) or model.astype\('float64'\)\)")
+    with pytest.raises(cr.DTypeError, match=message):
+        model.dtype
+    with pytest.raises(cr.DTypeError, match=message):
+        model(np.ones((2, 3), dtype=np.float32))
+    assert repr(model) == "Sequential(\n  Linear(3, 4, init='auto'),\n  Scale()\n)"
+    assert model.summary().splitlines()[-2:] == ["20 parameters, mixed dtypes: 16 float32, 4 float64",
+                                                 "trainable: 20, non-trainable: 0"]
+    assert model.astype("float32").dtype == np.float32
+    assert model(np.ones((2, 3))).dtype == np.float32

@@ -55,7 +55,8 @@ from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix, is_bool
 from ..errors import DTypeError, HyperparameterError, ShapeError, StateError
 from ..initializers import as_generator
-from ..parameters import ArraysByPath, FlatParameters, TrainableVersion, flatten
+from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_own_arrays, flatten, mixed_dtypes_error,
+                          names_by_dtype)
 
 
 class Layer:
@@ -270,11 +271,16 @@ class Layer:
 
     @property
     def dtype(self) -> numpy.dtype | None:
-        """The dtype of the parameters, or None for a layer without any."""
-        for _, layer in self.walk():
-            for array in layer.own_params.values():
-                return array.dtype
-        return None
+        """The dtype of the parameters, or None for a layer without any.
+
+        Raises DTypeError, listing the parameters of each dtype, when they have more than one
+        (a custom layer's float64 arrays in a float32 model): such a model has no one dtype to
+        cast its input to or to train in; ``model.astype(...)`` makes them one.
+        """
+        dtypes = {array.dtype for _, layer in self.walk() for array in layer.own_params.values()}
+        if len(dtypes) > 1:
+            raise mixed_dtypes_error(names_by_dtype(self.params))
+        return next(iter(dtypes), None)
 
     @property
     def device(self) -> str:
@@ -297,8 +303,16 @@ class Layer:
         return self
 
     def astype(self, dtype) -> "Layer":
-        """Convert every parameter to ``dtype`` ("float32" or "float64") in place; returns self."""
+        """Convert every parameter and its gradient to ``dtype`` ("float32" or "float64") in place;
+        returns self.
+
+        Raises HyperparameterError, before converting anything, for a layer whose
+        ``own_params`` and ``own_grads`` break the layer contract (see
+        :func:`chainrule.parameters.check_own_arrays`).
+        """
         dtype = as_float_dtype(dtype)
+        for _, layer in self.walk():
+            check_own_arrays(layer)
         for _, layer in self.walk():
             for name, array in layer.own_params.items():
                 layer.own_params[name] = array.astype(dtype)
@@ -315,10 +329,13 @@ class Layer:
         An optimizer's state lives on the model's device: make the optimizer after the move,
         or move it too (``optimizer.to(device)``).
 
-        Raises HyperparameterError for a device other than "cpu" and "cuda", or for "cuda"
-        without CuPy.
+        Raises HyperparameterError for a device other than "cpu" and "cuda", for "cuda"
+        without CuPy, or, before moving anything, for a layer whose ``own_params`` and
+        ``own_grads`` break the layer contract (see :func:`chainrule.parameters.check_own_arrays`).
         """
         xp = module_for(device)
+        for _, layer in self.walk():
+            check_own_arrays(layer)
         moved = False
         for _, layer in self.walk():
             for name, array in layer.own_params.items():
@@ -354,8 +371,10 @@ class Layer:
         """A table of the model's layers (path, layer, parameter shapes, count), then the totals.
 
         The text ``chainrule info`` prints (as Keras' ``model.summary()`` does), returned,
-        not printed; its rows are those of :meth:`summary_rows`. After the total, a model with
-        parameters gets a line with the trainable and non-trainable (frozen) counts, as Keras'.
+        not printed; its rows are those of :meth:`summary_rows`. The total names the dtype, or
+        the count of each for a model whose parameters have more than one (which ``astype``
+        makes one). After the total, a model with parameters gets a line with the trainable
+        and non-trainable (frozen) counts, as Keras'.
 
         Examples
         --------
@@ -380,9 +399,15 @@ class Layer:
         lines = [f"{'path':<{width}}  {'layer':<{kind}}  {'parameters':<{shown}}  count"]
         for row, text in zip(rows, shapes):
             lines.append(f"{row['path']:<{width}}  {row['layer']:<{kind}}  {text:<{shown}}  {row['count']:,}")
-        dtype = self.dtype
+        counts = {}  # dtype -> its number of parameters: one dtype, or several where ``dtype`` raises
+        for array in self.params.values():
+            counts[array.dtype] = counts.get(array.dtype, 0) + int(array.size)
+        if len(counts) > 1:
+            dtypes = ", mixed dtypes: " + ", ".join(f"{count:,} {dtype}" for dtype, count in counts.items())
+        else:
+            dtypes = "".join(f", {dtype}" for dtype in counts)
         total, trainable = self.n_parameters, self.n_trainable_parameters
-        lines += ["", f"{total:,} parameters" + ("" if dtype is None else f", {dtype}")]
+        lines += ["", f"{total:,} parameters{dtypes}"]
         if total:
             lines.append(f"trainable: {trainable:,}, non-trainable: {total - trainable:,}")
         return "\n".join(lines)
