@@ -1,5 +1,7 @@
 """The size check of the network chainrule train is asked for, before it is built."""
 
+import os
+
 import pytest
 
 import chainrule as cr
@@ -12,14 +14,39 @@ def test_the_parameter_count_is_that_of_cr_mlp():
     assert network_size.network_size(widths, "float64") == "12,778 parameters (0.1 MB)"
 
 
-def test_a_network_larger_than_the_memory_is_refused_naming_the_option(monkeypatch):
-    monkeypatch.setattr(network_size, "physical_memory", lambda: 1_000_000)
+def test_a_network_whose_training_needs_more_than_the_memory_is_refused_naming_the_option(monkeypatch):
+    """The parameters alone were counted: a network of 7 GB on a machine of 25 GB passed, and
+    training it with Adam (θ, ∂L/∂θ, m, v and a work vector: 36 GB) was killed by the system."""
+    monkeypatch.setattr(network_size, "available_memory", lambda: 10_000_000)
     network_size.check_network_fits_memory([10, 100, 10], "float32", "--hidden")  # 2,210 parameters: fits
-    with pytest.raises(cr.HyperparameterError, match=r"--hidden: the network \[10, 1000, 1000, 10\] has "
-                                                      r"1,022,010 parameters \(4.1 MB\), more than this machine's 1 MB"):
+    # 1,022,010 float32 parameters: 4.1 MB alone, 20 MB with Adam's vectors, 16 MB with SGD's
+    with pytest.raises(cr.HyperparameterError, match=r"^--hidden: the network \[10, 1000, 1000, 10\] has "
+                                                      r"1,022,010 parameters \(4.1 MB\); training it with adam "
+                                                      r"holds 5 vectors of that size \(20 MB\), more than the 10 MB"):
         network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden")
+    with pytest.raises(cr.HyperparameterError, match=r"with sgd holds 6 vectors of that size \(25 MB\)"):
+        network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden", "sgd", 1e-4)
+    monkeypatch.setattr(network_size, "available_memory", lambda: 20_000_000)
+    network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden", "sgd")  # 16 MB: fits
+
+
+@pytest.mark.parametrize("name", list(network_size.OPTIMIZER_VECTORS))
+def test_the_vectors_counted_are_those_each_optimizer_holds(name):
+    model = cr.mlp([4, 8, 3], seed=0)
+    size = model.n_parameters
+    options = {"momentum": 0.9} if name == "sgd" else {}
+    optimizer = cr.optimizers.get_optimizer(name, model, lr=0.01, weight_decay=0.1, **options)
+    held = [*optimizer.state.values(), optimizer._work, optimizer._work2, optimizer._decay]
+    assert all(array.size == size for array in held)
+    assert network_size.training_vectors(name, 0.1) == 2 + len(held)  # θ and ∂L/∂θ besides
+    assert network_size.training_vectors(name, 0.0) == 2 + len(held) - 2
+
+
+def test_the_memory_available_is_read_from_the_system():
+    memory = network_size.available_memory()
+    assert memory is None or 0 < memory <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def test_without_a_known_memory_size_nothing_is_refused(monkeypatch):
-    monkeypatch.setattr(network_size, "physical_memory", lambda: None)
+    monkeypatch.setattr(network_size, "available_memory", lambda: None)
     network_size.check_network_fits_memory([10, 10**6, 10**6, 10], "float64", "--hidden")

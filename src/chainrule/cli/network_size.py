@@ -1,7 +1,8 @@
 """The size of the network ``chainrule train`` is asked for, checked before it is built.
 
 A ``--hidden 99999999999`` would otherwise fail deep inside NumPy's allocator (MemoryError) or
-take the machine's memory; counting the parameters first names the option instead.
+take the machine's memory (and be killed by the system, without a word); counting what training
+holds first names the option instead.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import os
 import numpy
 
 from ..errors import HyperparameterError, quoted
+
+#: The vectors of θ's size each optimizer holds beyond θ and ∂L/∂θ: its state and its work vector
+#: (SGD: the velocity; RMSProp: v; Adam and AdamW: m and v).
+OPTIMIZER_VECTORS = {"sgd": 2, "rmsprop": 2, "adam": 3, "adamw": 3}
 
 
 def parameter_count(widths: list[int]) -> int:
@@ -24,21 +29,43 @@ def network_size(widths: list[int], dtype) -> str:
     return f"{count:,} parameters ({count * numpy.dtype(dtype).itemsize / 1e6:,.1f} MB)"
 
 
-def physical_memory() -> int | None:
-    """The machine's physical memory in bytes, or None where ``os.sysconf`` cannot tell (Windows)."""
+def available_memory() -> int | None:
+    """The memory this process may still take, in bytes: Linux's ``MemAvailable`` (free memory
+    plus what the kernel can reclaim), else the machine's physical memory, else None where
+    neither can be told (Windows)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024  # given in kB
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, OSError, ValueError):
         return None
 
 
-def check_network_fits_memory(widths: list[int], dtype, name: str) -> None:
-    """HyperparameterError naming the hidden widths as ``name`` when the parameters alone of
-    ``cr.mlp(widths)`` in ``dtype`` need more bytes than the machine's physical memory, before
-    anything is allocated (training needs more still: gradients and the optimizer's state). A
-    network that passes here and still does not fit is refused by :func:`run` when its
-    allocation fails (MemoryError), with the same numbers."""
-    memory = physical_memory()
-    if memory is not None and parameter_count(widths) * numpy.dtype(dtype).itemsize > memory:
-        raise HyperparameterError(f"{name}: the network {quoted(widths, 80)} has {network_size(widths, dtype)}, more than "
-                                  f"this machine's {memory / 1e6:,.0f} MB of memory; choose smaller widths")
+def training_vectors(optimizer: str, weight_decay: float) -> int:
+    """How many vectors of the parameters' size training holds: θ and ∂L/∂θ, the optimizer's
+    state and work vectors (``OPTIMIZER_VECTORS``), and two more for weight decay (λθ's work
+    vector and the vector of λ on the weights)."""
+    return 2 + OPTIMIZER_VECTORS.get(optimizer, max(OPTIMIZER_VECTORS.values())) + (2 if weight_decay else 0)
+
+
+def check_network_fits_memory(widths: list[int], dtype, name: str, optimizer: str = "adam",
+                              weight_decay: float = 0.0) -> None:
+    """HyperparameterError naming the hidden widths as ``name`` when training ``cr.mlp(widths)``
+    in ``dtype`` with ``optimizer`` needs more bytes than the memory available, before anything
+    is allocated: the parameters times :func:`training_vectors` (the activations of a batch are
+    left out: small beside the weights of a network this large). A network that passes here and
+    still does not fit is refused by :func:`run` when its allocation fails (MemoryError), with the
+    same numbers."""
+    memory = available_memory()
+    vectors = training_vectors(optimizer, weight_decay)
+    needed = parameter_count(widths) * numpy.dtype(dtype).itemsize * vectors
+    if memory is not None and needed > memory:
+        raise HyperparameterError(
+            f"{name}: the network {quoted(widths, 80)} has {network_size(widths, dtype)}; training it with "
+            f"{optimizer} holds {vectors} vectors of that size ({needed / 1e6:,.0f} MB), more than the "
+            f"{memory / 1e6:,.0f} MB of memory available; choose smaller widths")

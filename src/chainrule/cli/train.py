@@ -301,7 +301,7 @@ def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs
     sizes, activations = hidden_layers(config)
     widths = [n_features, *sizes, n_outputs]
     hidden = value_name("hidden", sources.get("hidden"))
-    check_network_fits_memory(widths, config.dtype, hidden)
+    check_network_fits_memory(widths, config.dtype, hidden, config.optimizer, config.weight_decay)
     try:
         model = mlp(widths, activations, init=config.init, seed=config.seed,
                     dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
