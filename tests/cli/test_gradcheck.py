@@ -112,3 +112,10 @@ def test_class_weight_on_regression_data_exits_2_naming_where_it_was_given(tmp_p
     (tmp_path / "run.toml").write_text('data = "diabetes"\nclass_weight = "balanced"\n')
     code, _, err = call(capsys, "gradcheck", "--config", tmp_path / "run.toml")
     assert_one_line_error(code, err, "run.toml: key 'class_weight': class weights need class labels")
+
+
+def test_a_network_too_large_to_check_is_refused_naming_hidden(capsys):
+    """It raised NumPy's MemoryError: "internal error", exit 1."""
+    code, _, err = call(capsys, "gradcheck", "--data", "iris", "--hidden", "99999999999")
+    assert_one_line_error(code, err, "--hidden: the network [4, 99999999999, 3] has 799,999,999,995 parameters",
+                          "checking its gradients holds 4 vectors of that size")

@@ -18,16 +18,19 @@ def test_a_network_whose_training_needs_more_than_the_memory_is_refused_naming_t
     """The parameters alone were counted: a network of 7 GB on a machine of 25 GB passed, and
     training it with Adam (θ, ∂L/∂θ, m, v and a work vector: 36 GB) was killed by the system."""
     monkeypatch.setattr(network_size, "available_memory", lambda: 10_000_000)
-    network_size.check_network_fits_memory([10, 100, 10], "float32", "--hidden")  # 2,210 parameters: fits
+    adam, sgd = network_size.training_vectors("adam", 0.0), network_size.training_vectors("sgd", 1e-4)
+    network_size.check_network_fits_memory([10, 100, 10], "float32", "--hidden", adam, "training it with adam")
     # 1,022,010 float32 parameters: 4.1 MB alone, 20 MB with Adam's vectors, 16 MB with SGD's
     with pytest.raises(cr.HyperparameterError, match=r"^--hidden: the network \[10, 1000, 1000, 10\] has "
                                                       r"1,022,010 parameters \(4.1 MB\); training it with adam "
                                                       r"holds 5 vectors of that size \(20 MB\), more than the 10 MB"):
-        network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden")
+        network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden", adam,
+                                               "training it with adam")
     with pytest.raises(cr.HyperparameterError, match=r"with sgd holds 6 vectors of that size \(25 MB\)"):
-        network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden", "sgd", 1e-4)
+        network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden", sgd,
+                                               "training it with sgd")
     monkeypatch.setattr(network_size, "available_memory", lambda: 20_000_000)
-    network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden", "sgd")  # 16 MB: fits
+    network_size.check_network_fits_memory([10, 1000, 1000, 10], "float32", "--hidden", 4, "training")  # 16 MB
 
 
 @pytest.mark.parametrize("name", list(network_size.OPTIMIZER_VECTORS))
@@ -49,4 +52,4 @@ def test_the_memory_available_is_read_from_the_system():
 
 def test_without_a_known_memory_size_nothing_is_refused(monkeypatch):
     monkeypatch.setattr(network_size, "available_memory", lambda: None)
-    network_size.check_network_fits_memory([10, 10**6, 10**6, 10], "float64", "--hidden")
+    network_size.check_network_fits_memory([10, 10**6, 10**6, 10], "float64", "--hidden", 5, "training it")

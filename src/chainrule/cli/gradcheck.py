@@ -24,6 +24,7 @@ from . import train
 from .config import TrainConfig, value_name
 from .json_output import json_text
 from .network_args import hidden_layers
+from .network_size import check_network_fits_memory
 
 NAME = "gradcheck"
 HELP = "check the backward of the configured network against central differences"
@@ -59,8 +60,11 @@ def run(args) -> int:
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = train.n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     sizes, activations = hidden_layers(config)
-    model = mlp([data.X_train.shape[1], *sizes, n_outputs], activations, init=config.init,
-                seed=config.seed, dtype="float64")
+    widths = [data.X_train.shape[1], *sizes, n_outputs]
+    # the model and gradcheck's copy of it, each with its gradients
+    check_network_fits_memory(widths, "float64", value_name("hidden", sources.get("hidden")), 4,
+                              "checking its gradients")
+    model = mlp(widths, activations, init=config.init, seed=config.seed, dtype="float64")
     rows = slice(0, args.samples)
     preprocessor = Preprocessor.fit(data.X_train, data.y_train, data.task)
     X = preprocessor.transform(data.X_train[rows], numpy.float64)

@@ -53,19 +53,17 @@ def training_vectors(optimizer: str, weight_decay: float) -> int:
     return 2 + OPTIMIZER_VECTORS.get(optimizer, max(OPTIMIZER_VECTORS.values())) + (2 if weight_decay else 0)
 
 
-def check_network_fits_memory(widths: list[int], dtype, name: str, optimizer: str = "adam",
-                              weight_decay: float = 0.0) -> None:
-    """HyperparameterError naming the hidden widths as ``name`` when training ``cr.mlp(widths)``
-    in ``dtype`` with ``optimizer`` needs more bytes than the memory available, before anything
-    is allocated: the parameters times :func:`training_vectors` (the activations of a batch are
-    left out: small beside the weights of a network this large). A network that passes here and
-    still does not fit is refused by :func:`run` when its allocation fails (MemoryError), with the
-    same numbers."""
+def check_network_fits_memory(widths: list[int], dtype, name: str, vectors: int, doing: str) -> None:
+    """HyperparameterError naming the hidden widths as ``name`` when ``doing`` (say, "training it
+    with adam") holds ``vectors`` vectors the size of ``cr.mlp(widths)``'s parameters in
+    ``dtype`` (:func:`training_vectors`), more bytes than the memory available; checked before
+    anything is allocated. The activations of a batch are left out: small beside the weights of
+    a network this large. A network that passes here and still does not fit is refused where its
+    allocation fails (MemoryError), with the same numbers."""
     memory = available_memory()
-    vectors = training_vectors(optimizer, weight_decay)
     needed = parameter_count(widths) * numpy.dtype(dtype).itemsize * vectors
     if memory is not None and needed > memory:
         raise HyperparameterError(
-            f"{name}: the network {quoted(widths, 80)} has {network_size(widths, dtype)}; training it with "
-            f"{optimizer} holds {vectors} vectors of that size ({needed / 1e6:,.0f} MB), more than the "
-            f"{memory / 1e6:,.0f} MB of memory available; choose smaller widths")
+            f"{name}: the network {quoted(widths, 80)} has {network_size(widths, dtype)}; {doing} holds {vectors} "
+            f"vectors of that size ({needed / 1e6:,.0f} MB), more than the {memory / 1e6:,.0f} MB of memory "
+            f"available; choose smaller widths")

@@ -57,7 +57,7 @@ from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from .json_output import json_text, strict_json
 from .mpi_launch import refuse_mpi_launch_without_distributed
 from .network_args import hidden_layers
-from .network_size import check_network_fits_memory, network_size
+from .network_size import check_network_fits_memory, network_size, training_vectors
 from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_hidden, check_same_network, check_same_split,
     check_same_widths, resumed_config,
@@ -301,7 +301,8 @@ def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs
     sizes, activations = hidden_layers(config)
     widths = [n_features, *sizes, n_outputs]
     hidden = value_name("hidden", sources.get("hidden"))
-    check_network_fits_memory(widths, config.dtype, hidden, config.optimizer, config.weight_decay)
+    check_network_fits_memory(widths, config.dtype, hidden, training_vectors(config.optimizer, config.weight_decay),
+                              f"training it with {config.optimizer}")
     try:
         model = mlp(widths, activations, init=config.init, seed=config.seed,
                     dtype=config.dtype).to(config.device)  # before the optimizer: its state goes there too
