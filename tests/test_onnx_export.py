@@ -209,6 +209,30 @@ def test_multilabel_probabilities_are_sigmoids(ort, tmp_path):
     assert_close(run_onnx(ort, tmp_path / "multilabel.onnx", X.astype(np.float32)), cr.predict_proba(model, X), "float32")
 
 
+@pytest.mark.parametrize("dtype, smallest", [("float32", -80.0), ("float64", -700.0)])
+def test_sigmoid_keeps_its_relative_precision_for_negative_inputs(ort, tmp_path, dtype, smallest):
+    """onnxruntime's Sigmoid operator gave σ(−18) 4.5 times too large in float32, and 0 for
+    x ≤ −37 in float64: the probability of a rare label lost every digit."""
+    model = cr.Sequential(cr.Linear(1, 1, dtype=dtype), cr.Sigmoid())
+    model.params["0.W"], model.params["0.b"] = np.ones((1, 1)), np.zeros(1)
+    X = np.linspace(smallest, 40.0, 2001, dtype=dtype)[:, None]
+    to_onnx(model, tmp_path / "sigmoid.onnx")
+    expected = model.forward(X.copy())
+    np.testing.assert_allclose(run_onnx(ort, tmp_path / "sigmoid.onnx", X), expected, rtol=4 * np.finfo(dtype).eps,
+                               atol=0)
+    logits = model[:1]  # the Linear layer alone: a multilabel model's logits, σ applied by probabilities=True
+    logits.preprocessor = Preprocessor(n_features=1, task="multilabel")
+    to_onnx(logits, tmp_path / "probabilities.onnx", probabilities=True)
+    np.testing.assert_allclose(run_onnx(ort, tmp_path / "probabilities.onnx", X), expected,
+                               rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
+def test_probabilities_of_a_model_without_preprocessing_say_so(tmp_path):
+    with pytest.raises(HyperparameterError, match=r"not class scores \(it has no preprocessing, which would name its "
+                                                  r"task\); cr.predict_proba would refuse it too"):
+        to_onnx(cr.mlp([3, 4, 2], seed=0), tmp_path / "model.onnx", probabilities=True)
+
+
 def test_regressor_has_no_probabilities(ort, tmp_path):
     X = np.random.default_rng(0).normal(size=(40, 3))
     model = cr.mlp([3, 4, 1], seed=0)

@@ -209,3 +209,16 @@ def test_a_path_that_is_no_path_is_refused(path):
     estimator = fitted(MLPClassifier, targets("int"), "float32")
     with pytest.raises(HyperparameterError, match=r"^path: expected a file path \(str or os.PathLike\), got "):
         estimator.to_onnx(path)
+
+
+@pytest.mark.parametrize("kind", ["binary bool", "multilabel"])
+def test_small_probabilities_keep_their_relative_precision(tmp_path, kind):
+    """onnxruntime's Sigmoid operator gave float64 probabilities of 0 for logits below −37."""
+    estimator = fitted(MLPClassifier, targets(kind), "float64")
+    estimator.to_onnx(tmp_path / "model.onnx")
+    X = X_TEST * 1e3  # logits far from 0: probabilities down to 1e-300 and below
+    expected = estimator.predict_proba(X)
+    got = run(tmp_path / "model.onnx", X)["probabilities"]
+    tiny = expected < 1e-20
+    assert tiny.any()
+    np.testing.assert_allclose(got[tiny], expected[tiny], rtol=1e-12, atol=0)

@@ -48,7 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..data.preprocessing import _labels_array
 from ..errors import ModelFileError
 from ..io.atomic import atomic_write, check_path
-from ..onnx_export import _emit, _Graph, _import_onnx, check_weight_bytes, checked_opset
+from ..onnx_export import _emit, _Graph, _import_onnx, _sigmoid, check_weight_bytes, checked_opset
 
 OUTPUT_NAMES = ("label", "probabilities", "Y")
 #: the probability above which predict answers 1 (scikit-learn's LabelBinarizer threshold)
@@ -111,7 +111,7 @@ def _binary_outputs(graph: _Graph, logits: str, estimator) -> None:
     """``"label"``: classes_[1] where predict's p > 0.5, else classes_[0]; ``"probabilities"`` [1 − p, p]."""
     above = _above_threshold(graph, logits, estimator)
     _add_label(graph, _flatten(graph, above, "label/Flatten"), estimator.classes_, ["batch"])
-    p = graph.node("Sigmoid", [_to_double(graph, logits, "probabilities/CastToDouble")], "probabilities/Sigmoid")
+    p = _sigmoid(graph, _to_double(graph, logits, "probabilities/CastToDouble"), "probabilities", numpy.float64)
     one = graph.initializer("probabilities.one", numpy.array(1.0), dtype=numpy.float64)
     one_minus_p = graph.node("Sub", [one, p], "probabilities/OneMinus")
     _add_probabilities(graph, graph.node("Concat", [one_minus_p, p], "probabilities/Concat", axis=1), 2)
@@ -121,7 +121,7 @@ def _multilabel_outputs(graph: _Graph, logits: str, estimator) -> None:
     """``"label"``: the int64 0/1 matrix of predict (p > 0.5); ``"probabilities"`` σ(logits)."""
     graph.name_output(_above_threshold(graph, logits, estimator), "label")
     graph.add_output("label", graph.onnx.TensorProto.INT64, ["batch", estimator.n_outputs_])
-    p = graph.node("Sigmoid", [_to_double(graph, logits, "probabilities/CastToDouble")], "probabilities/Sigmoid")
+    p = _sigmoid(graph, _to_double(graph, logits, "probabilities/CastToDouble"), "probabilities", numpy.float64)
     _add_probabilities(graph, p, estimator.n_outputs_)
 
 
