@@ -109,3 +109,12 @@ def test_probabilities_of_a_regressor_are_refused_naming_the_option(tmp_path, ca
     line = assert_one_line_error(code, err, "--probabilities: the model's outputs are not class scores")
     assert "probabilities=True" not in line
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_an_empty_onnx_name_is_refused_naming_the_option(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "model.safetensors"
+    cr.save(cr.mlp([3, 4, 2], seed=0), path)
+    code, out, err = call(capsys, "export", path, "--onnx", "")
+    assert_one_line_error(code, err, "--onnx: expected a file name, got ''")
+    assert out == "" and list(tmp_path.iterdir()) == [path]

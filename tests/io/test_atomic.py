@@ -319,3 +319,11 @@ def test_path_that_is_not_a_file_path_is_refused_before_writing(path, found, cap
     with pytest.raises(HyperparameterError, match=rf"^path: expected a file path \(str or os\.PathLike\), got {found}$"):
         atomic_write(path, b"written", error=ModelFileError)
     assert capfd.readouterr().out == ""  # 1 was not taken as standard output
+
+
+def test_an_empty_path_is_refused_as_no_file_name(tmp_path, monkeypatch):
+    """"" was written as the working directory: ".: cannot write (it is a directory, not a file)"."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HyperparameterError, match=r"^path: expected a file name, got an empty path ''$"):
+        atomic_write("", b"data")
+    assert list(tmp_path.iterdir()) == []

@@ -19,7 +19,7 @@ Needs the optional onnx package: pip install 'chainrule[onnx]'.
 
 from __future__ import annotations
 
-from ..errors import HyperparameterError
+from ..errors import ConfigError, HyperparameterError
 from ..io import read
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import saved_estimator
@@ -43,6 +43,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    if args.onnx == "":
+        raise ConfigError("--onnx: expected a file name, got ''")
     refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
     _check_opset(args.opset)
     contents = read(args.model)

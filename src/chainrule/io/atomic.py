@@ -151,13 +151,15 @@ def atomic_write(path, data: bytes | str | Writer, *, error: type[ChainruleError
 
 
 def check_path(path, name: str = "path") -> None:
-    """HyperparameterError unless ``path`` is a file path: a str or an os.PathLike.
+    """HyperparameterError unless ``path`` is a file path: a str or an os.PathLike, not empty.
 
     An int would be taken by ``open`` as a file descriptor (and closed afterwards), and
     True as descriptor 1; None and bytes fail deep inside with a TypeError. Called first by
     :func:`atomic_open` (so by every atomic write) and by the model and weights file readers.
     """
     if isinstance(path, (str, os.PathLike)):
+        if os.fspath(path) in ("", b""):  # Path("") is "."; "" would be read or written as the working directory
+            raise HyperparameterError(f"{name}: expected a file name, got an empty path {path!r}")
         return
     raise HyperparameterError(f"{name}: expected a file path (str or os.PathLike), got {type(path).__name__} {path!r:.60}")
 
