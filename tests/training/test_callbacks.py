@@ -236,7 +236,8 @@ def test_the_state_round_trips_through_json():
 
 def test_a_fresh_stopper_has_json_ready_state_without_arrays():
     state, arrays = cr.EarlyStopping().state_dict()
-    assert json.loads(json.dumps(state)) == {"monitor": None, "best": None, "best_epoch": None, "wait": 0}
+    assert json.loads(json.dumps(state)) == {"monitor": None, "best": None, "best_epoch": None, "wait": 0,
+                                             "mode": None}
     assert arrays == {}
     restored = cr.EarlyStopping()
     restored.load_state_dict(state, arrays)
@@ -367,3 +368,47 @@ def test_any_other_answer_is_refused_naming_the_callback(answer):
 
     with pytest.raises(cr.HyperparameterError, match=r"callbacks\[0\] \(Answer\): on_epoch_end must return True"):
         cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, callbacks=[Answer()], verbose=0)
+
+
+def checkpointed_with_early_stopping(tmp_path, **options):
+    """A 2-epoch run with validation and EarlyStopping(**options), checkpointed: (X, y, path)."""
+    X, y = load_iris(return_X_y=True)
+    path = tmp_path / "run.safetensors"
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, epochs=2, validation=0.2, verbose=0, checkpoint=path,
+           callbacks=[cr.EarlyStopping(3, **options)])
+    return X, y, path
+
+
+@pytest.mark.parametrize("options, fragment", [
+    ({"monitor": "val_accuracy", "mode": "max"},
+     "EarlyStopping: monitor 'val_accuracy', but the checkpoint's run watched 'val_loss'; resume with "
+     "monitor='val_loss' (or None)"),
+    ({"mode": "max"}, "EarlyStopping: mode 'max' makes 'val_loss' improve upwards, but the checkpoint's run took it "
+                      "to improve downwards; resume with mode='min'"),
+])
+def test_resuming_with_another_monitor_or_direction_is_refused(tmp_path, options, fragment):
+    """The checkpoint's monitor replaced the one given, under the given mode: a run watching
+    val_loss in "max" mode stopped as soon as the loss fell."""
+    X, y, path = checkpointed_with_early_stopping(tmp_path)
+    model = cr.mlp([4, 8, 3], seed=0)
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.ModelFileError, match=re.escape(f"{path}: checkpoint field callbacks[0]: {fragment}")):
+        cr.fit(model, X, y, epochs=4, validation=0.2, verbose=0, resume=path,
+               callbacks=[cr.EarlyStopping(3, **options)])
+    np.testing.assert_array_equal(model.flat_parameters().theta, before)
+
+
+def test_resuming_with_the_same_monitor_and_other_patience_is_taken(tmp_path):
+    X, y, path = checkpointed_with_early_stopping(tmp_path, monitor="val_loss", mode="min")
+    for options in ({}, {"monitor": "val_loss"}, {"mode": "min", "min_delta": 0.01}):
+        history = cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, epochs=3, validation=0.2, verbose=0, resume=path,
+                         callbacks=[cr.EarlyStopping(1, **options)])
+        assert history.epochs == 3
+
+
+def test_a_state_saved_before_the_mode_was_loads_without_the_direction_check():
+    stopper = cr.EarlyStopping(mode="max")
+    stopper.load_state_dict({"monitor": "val_loss", "best": 0.5, "best_epoch": 2, "wait": 1}, {})
+    assert (stopper.monitor, stopper.best, stopper.best_epoch, stopper.wait) == ("val_loss", 0.5, 2, 1)
+    with pytest.raises(ValueError, match="mode: expected 'min', 'max' or null, got 'up'"):
+        stopper.load_state_dict({"monitor": "val_loss", "best": 0.5, "best_epoch": 2, "wait": 1, "mode": "up"}, {})

@@ -143,10 +143,11 @@ class EarlyStopping(Callback):
             raise HyperparameterError(f"EarlyStopping: monitor {self._monitor_given!r} is not a metric this fit "
                                       f"records; expected one of {sorted(names)}")
 
-    def _decreases(self) -> bool:
-        """Whether the monitored metric improves downwards."""
+    def _decreases(self, monitor: str | None = None) -> bool:
+        """Whether the monitored metric (or ``monitor``) improves downwards."""
+        monitor = self.monitor if monitor is None else monitor
         if self.mode == "auto":
-            return self.monitor.endswith("loss") or self.monitor.endswith("mae")
+            return monitor.endswith("loss") or monitor.endswith("mae")
         return self.mode == "min"
 
     def _improves_on(self, value: float, reference: float) -> bool:
@@ -197,7 +198,8 @@ class EarlyStopping(Callback):
 
     def state_dict(self) -> tuple[dict, dict]:
         state = {"monitor": self.monitor, "best": None if math.isnan(self.best) else self.best,
-                 "best_epoch": self.best_epoch, "wait": self.wait}
+                 "best_epoch": self.best_epoch, "wait": self.wait,
+                 "mode": None if self.monitor is None else "min" if self._decreases() else "max"}
         arrays = {} if self._best_theta is None else {"best_theta": self._best_theta}
         return state, arrays
 
@@ -207,10 +209,27 @@ class EarlyStopping(Callback):
 
         ``best_epoch`` and ``wait`` count epochs, so they share the checkpoint's bound on epoch
         and step counts: integers in [0, MAX_STEP_COUNT] (2**53), so no huge JSON integer from a
-        crafted file reaches ``History.best_epoch``."""
+        crafted file reaches ``History.best_epoch``.
+
+        The best value only means something for the metric it was taken from, in its direction:
+        HyperparameterError, and nothing changed, when this EarlyStopping was given another
+        ``monitor`` than the saved state's, or a ``mode`` under which the saved metric improves
+        the other way (``patience``, ``min_delta`` and the rest may differ: they are taken).
+        """
         monitor, best, best_epoch, wait = state["monitor"], state["best"], state["best_epoch"], state["wait"]
+        mode = state.get("mode")  # absent from the checkpoints of chainrule before it was saved
         if not (monitor is None or isinstance(monitor, str)):
             raise ValueError(f"monitor: expected a metric name or null, got {monitor!r}")
+        if mode not in (None, "min", "max"):
+            raise ValueError(f"mode: expected 'min', 'max' or null, got {mode!r:.60}")
+        if monitor is not None and self._monitor_given not in (None, monitor):
+            raise HyperparameterError(f"EarlyStopping: monitor {self._monitor_given!r}, but the checkpoint's run "
+                                      f"watched {monitor!r}; resume with monitor={monitor!r} (or None)")
+        if monitor is not None and mode is not None and mode != ("min" if self._decreases(monitor) else "max"):
+            raise HyperparameterError(f"EarlyStopping: mode {self.mode!r} makes {monitor!r} improve "
+                                      f"{'downwards' if mode == 'max' else 'upwards'}, but the checkpoint's run took "
+                                      f"it to improve {'upwards' if mode == 'max' else 'downwards'}; resume with "
+                                      f"mode={mode!r}")
         if not (best is None or is_json_number(best, finite=True)):
             raise ValueError(f"best: expected a finite number or null, got {best!r}")
         if not (best_epoch is None or is_count(best_epoch)):

@@ -221,6 +221,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
         arrays = {k[len(prefix):]: to_device(v, device) for k, v in tensors.items() if k.startswith(prefix)}
         try:
             callback.load_state_dict(state, arrays)
+        except HyperparameterError as error:  # a state this callback, as configured, cannot continue
+            raise ModelFileError(f"{path}: checkpoint field callbacks[{index}]: {error}") from None
         except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise ModelFileError(
                 f"{path}: checkpoint field callbacks[{index}]: not a state of {type(callback).__name__} "
