@@ -190,13 +190,14 @@ def test_histories_from_fit(tmp_path):
 def drawn(monkeypatch):
     """The figures the plot functions save, in order, so tests can look at what was drawn."""
     figures = []
-    save = plots._save
+    save = plots.drawing._save
 
     def keep_and_save(figure, *arguments):
         figures.append(figure)
         return save(figure, *arguments)
 
-    monkeypatch.setattr(plots, "_save", keep_and_save)
+    for module in (plots.history, plots.gradient_flow):  # each looks _save up in its own namespace
+        monkeypatch.setattr(module, "_save", keep_and_save)
     return figures
 
 

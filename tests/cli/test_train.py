@@ -1006,8 +1006,14 @@ def test_early_stopping_reports_its_best_epoch_everywhere(tmp_path, capsys, monk
     from chainrule import plots
 
     figures = []
-    save = plots._save
-    monkeypatch.setattr(plots, "_save", lambda figure, *arguments: (figures.append(figure), save(figure, *arguments))[1])
+    save = plots.drawing._save
+
+    def keep_and_save(figure, *arguments):
+        figures.append(figure)
+        return save(figure, *arguments)
+
+    for module in (plots.history, plots.gradient_flow):  # each looks _save up in its own namespace
+        monkeypatch.setattr(module, "_save", keep_and_save)
     options = ["--data", "iris", "--hidden", "8", "--epochs", "30", "--patience", "2", "--lr", "0.3", "--quiet"]
     code, out, _ = call(capsys, "train", *options, "--out", tmp_path / "run")
     assert code == 0

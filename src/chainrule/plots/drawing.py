@@ -1,0 +1,149 @@
+"""What the figures of :mod:`chainrule.plots` share: checks, the figure, the axes, saving.
+
+Figures are drawn on a :class:`matplotlib.figure.Figure` with the Agg canvas, never through
+``pyplot``, so no global plotting state is touched and no display is needed. The suffix of
+the path picks the format: ``.png``, ``.pdf``, ``.svg``, ``.eps``, ``.jpg`` or ``.jpeg``
+(in any case), PNG when there is none (``/dev/stdout``); any other suffix is a
+:class:`~chainrule.errors.DataError`. Each image is rendered in memory first and then
+written atomically: the file is complete or absent.
+
+Epochs: every curve is drawn against the epochs it was recorded at. :class:`History` keeps
+one value per epoch but no epoch numbers, so a series shorter than the run holds the run's
+last epochs: it is drawn ending at the run's last epoch, which is ``history.epochs`` or the
+length of its longest series if that is more.
+
+A value that is NaN or infinite cannot be drawn on an axis: it is a gap in its line, and a
+red cross on the panel's top edge marks its epoch or depth.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+
+from ..errors import DataError, HyperparameterError
+from ..io.atomic import atomic_write
+from ..training.history import History
+
+DPI = 100
+PANEL_SIZE = (5.5, 4.0)  # inches per subplot
+MARKER_MAX_EPOCHS = 30  # curves this short get a marker on every epoch, so one epoch still shows
+SAVE_FORMATS = ("png", "pdf", "svg", "eps", "jpg", "jpeg")  # written by Figure + Agg without pyplot or LaTeX
+NON_FINITE_LABEL = "NaN/inf (diverged)"  # legend entry of the red crosses marking non-finite values
+NON_FINITE_STYLE = {"linestyle": "none", "marker": "x", "color": "red", "markersize": 9, "markeredgewidth": 2}
+
+
+def _check_history(history, argument: str) -> None:
+    """DataError naming ``argument`` unless it is a History (a dict of metrics is not)."""
+    if not isinstance(history, History):
+        raise DataError(f"{argument}: expected a chainrule History (as returned by cr.fit), got {type(history).__name__}")
+
+
+def _check_title(title) -> None:
+    """HyperparameterError unless ``title`` is a str or None (a figure's default title)."""
+    if title is not None and not isinstance(title, str):
+        raise HyperparameterError(f"title: expected a str or None (the default title), got {type(title).__name__}")
+
+
+def _image_format(path) -> str:
+    """The format named by the suffix of ``path`` (one of SAVE_FORMATS), PNG without a suffix; DataError otherwise."""
+    suffixes = ", ".join("." + name for name in SAVE_FORMATS)
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"path: expected a file name (str or os.PathLike) ending in one of {suffixes}, "
+                        f"got {type(path).__name__}")
+    suffix = Path(path).suffix.lower().removeprefix(".")
+    if not suffix:
+        return "png"  # a name without a suffix, such as /dev/stdout, gets the default format
+    if suffix not in SAVE_FORMATS:
+        raise DataError(f"{path}: cannot tell the image format from the suffix {Path(path).suffix!r}; "
+                        f"expected one of {suffixes}, or none for PNG")
+    return suffix
+
+
+def _figure(rows: int, columns: int) -> Figure:
+    """A figure of rows × columns panels on its own Agg canvas (no pyplot)."""
+    figure = Figure(figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _last_epoch(history) -> int:
+    """The run's last epoch: ``history.epochs``, or its longest series if that is longer."""
+    series = [*history.metrics.values(), *history.grad_norms.values()]
+    return max([int(history.epochs or 0), *(len(values) for values in series)])
+
+
+def _epochs(values, last_epoch: int) -> range:
+    """The epochs a series was recorded at: its values are those of the run's last epochs."""
+    return range(last_epoch - len(values) + 1, last_epoch + 1)
+
+
+def _marker(values) -> str | None:
+    """A dot on every point of a short curve (a one-epoch curve has no line to show)."""
+    return "o" if len(values) <= MARKER_MAX_EPOCHS else None
+
+
+def _positive(value: float) -> float:
+    """A norm for a log axis: 0 or non-finite becomes NaN, a gap instead of an error."""
+    value = float(value)
+    return value if value > 0 and math.isfinite(value) else math.nan
+
+
+def _span_x(axes, first: float, last: float) -> None:
+    """Show ``first`` to ``last`` on the x axis, even where the points there are gaps.
+
+    Matplotlib fits the axis to the drawn points only, so an epoch or a layer whose norm
+    is 0 would otherwise fall off the edge, and a panel of gaps only would show 0 to 1.
+    The axis never starts below 0.5: epochs and depths count from 1, and a margin reaching
+    past 0 would show a tick "0" (a long run's 5 % margin does).
+    """
+    margin = max(0.05 * (last - first), 0.5)
+    axes.set_xlim(max(first - margin, 0.5), last + margin)
+
+
+def _integer_ticks(axis) -> None:
+    """Whole-number ticks only (epochs, depths), even when the axis spans a single value."""
+    axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+
+
+def _non_finite_positions(positions, values) -> list:
+    """The ``positions`` (epochs, depths) whose value in ``values`` is NaN or ±inf."""
+    return [position for position, value in zip(positions, values) if not math.isfinite(float(value))]
+
+
+def _mark_non_finite(axes, positions: list) -> bool:
+    """A red cross on the panel's top edge at each of ``positions``; whether there was any.
+
+    Matplotlib leaves a NaN or infinite point out of a line without a trace, so a run that
+    diverged would show a curve that just ends early. The crosses sit at x in data
+    coordinates and y in axes coordinates (1 = the top edge, whatever the scale), drawn
+    unclipped so that a whole cross shows; they add nothing to the y range of the data.
+    """
+    if not positions:
+        return False
+    marked = sorted(set(positions))  # training and validation may both be NaN at one epoch
+    top_edge = blended_transform_factory(axes.transData, axes.transAxes)
+    axes.plot(marked, [1.0] * len(marked), transform=top_edge, clip_on=False, label=NON_FINITE_LABEL,
+              **NON_FINITE_STYLE)
+    return True
+
+
+def _say_in_middle(axes, note: str) -> None:
+    """``note`` in the middle of a panel with no value to draw, whose y ticks would mean nothing."""
+    axes.text(0.5, 0.5, note, transform=axes.transAxes, ha="center", va="center")
+    axes.set_yticks([])
+
+
+def _save(figure: Figure, path, image_format: str) -> Path:
+    """Render to bytes in ``image_format`` in memory, then write them atomically (complete file or none)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=image_format)
+    atomic_write(path, buffer.getvalue(), error=DataError)
+    return Path(path)

@@ -1,0 +1,289 @@
+"""The gradient flow figures: the norm ‖∂L/∂W‖ of every layer per epoch and over depth.
+
+:func:`plot_gradient_flow` draws one run, :func:`compare_gradient_flow` the initialization
+profiles of several. The profile is where the lecture notes' "gradient getting progressively
+more diluted" becomes visible: in a deep sigmoid network the first layer's gradient is
+orders of magnitude below the last layer's; with ReLU and He initialization it is not.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from matplotlib import colormaps
+
+from ..errors import DataError
+from ..layers import Layer
+from ..training.history import History
+from .drawing import (_check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks, _last_epoch,
+                      _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle, _span_x)
+
+MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
+MAX_NAMED_TICKS = 20  # at most this many named layers (depth ticks, legend entries): deeper networks name every few
+MAX_UPRIGHT_LABEL = 4  # depth tick labels longer than this many characters are slanted
+MAX_SLANTED_TICKS = 10  # more long depth tick labels than this are set vertically, as slanted ones would overlap
+NOTHING_POSITIVE = "no positive gradient norms to show"
+
+
+def plot_gradient_flow(history: History, path, *, title: str | None = None, model: Layer | None = None) -> Path:
+    """Write the per-layer gradient norms ‖∂L/∂W‖ of a training run to an image file.
+
+    The left panel shows each layer's norm per epoch on a log scale, one line per layer,
+    coloured from the first layer (dark) to the last (light). When the history holds the
+    norms at initialization, a right panel shows them against depth: a line falling
+    steeply towards the first layer is the gradient "getting progressively more diluted"
+    on its way back through the network (lecture notes). With more than 20 layers, the
+    depth axis and the left panel's legend name every few layers (the same ones), so that
+    neither crowds the figure; the colours still run from the first layer to the last.
+    Given the ``model``, the legend and the depth axis also name each layer's type
+    ("0 Linear", "2 Linear"); without it they show the paths alone.
+
+    A norm that is 0 or not finite cannot sit on a log axis; the two are told apart. A
+    norm of 0 (a layer that gets no gradient) is left out as a gap in its line. A norm
+    that is NaN or infinite (the gradient blew up) is a gap too, and a red cross on the
+    panel's top edge marks its epoch (or, in the right panel, its depth), with the legend
+    entry "NaN/inf (diverged)". A panel with no positive, finite norm at all says so in
+    its middle ("no positive gradient norms to show") instead of raising.
+
+    Parameters
+    ----------
+    history : History
+        As returned by ``cr.fit``; layers are taken in the order it lists them, which is
+        the order of the model (first to last).
+    path : str or os.PathLike
+        The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
+    title : str, optional
+        The figure's title (default "Gradient flow").
+    model : Layer, optional
+        The model the history was recorded from, to name each layer's type.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    DataError
+        If ``history`` is not a History or holds no gradient norms, if ``model`` is not a
+        Layer or lacks a layer the history records, if ``path`` is not a file name or has a
+        suffix other than those above, or if it cannot be written (nothing is left behind then).
+    """
+    _check_history(history, "history")
+    _check_title(title)
+    names = _layer_names(history, model)
+    image_format = _image_format(path)
+    if not history.grad_norms and not history.initial_grad_norms:
+        raise DataError(f"{path}: cannot plot the gradient flow, the history holds no gradient norms")
+    panels = int(bool(history.grad_norms)) + int(bool(history.initial_grad_norms))
+    figure = _figure(1, panels)
+    axes = iter(figure.subplots(1, panels, squeeze=False)[0])
+    if history.grad_norms:
+        _draw_norms_per_epoch(next(axes), history.grad_norms, _last_epoch(history), names)
+    if history.initial_grad_norms:
+        profile = next(axes)
+        _draw_profile(profile, history.initial_grad_norms, label=None, color="tab:blue")
+        _label_depth_axis(profile, [[names[layer] for layer in history.initial_grad_norms]])
+        _log_y(profile, history.initial_grad_norms.values())
+        depths = range(1, len(history.initial_grad_norms) + 1)
+        if _mark_non_finite(profile, _non_finite_positions(depths, history.initial_grad_norms.values())):
+            profile.legend()
+        profile.set_title("at initialization: " + _ratio_text(history.initial_grad_norms))
+    figure.suptitle(title or "Gradient flow")
+    return _save(figure, path, image_format)
+
+
+def compare_gradient_flow(histories: dict[str, History], path, *, title: str | None = None) -> Path:
+    """Write the initialization profiles of several runs on one log-scale axis to an image file.
+
+    Each run is one line: ‖∂L/∂W‖ of its layers at initialization against their depth,
+    labelled with its name and the ratio of its last layer's norm to its first layer's.
+    When every run has the same layers, the depth axis names them by path (every few
+    layers beyond 20); otherwise it numbers them, 1 being each run's first layer with
+    weights. Norms that are 0 or not finite are gaps, unmarked here (the legend's ratio
+    says "a gradient norm is not finite" when the first or last layer's is).
+
+    Parameters
+    ----------
+    histories : dict of str to History
+        Run name (e.g. "sigmoid, 10 layers") -> its history.
+    path : str or os.PathLike
+        The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
+    title : str, optional
+        The figure's title (default "Gradient norm through depth at initialization").
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    DataError
+        If ``histories`` is not a dict of History, is empty, or a run has no norms at
+        initialization (the message names it), if ``path`` is not a file name or has a
+        suffix other than those above, or if it cannot be written (nothing is left behind then).
+    """
+    if not isinstance(histories, dict):
+        raise DataError(f"histories: expected a dict of run name -> History, got {type(histories).__name__}")
+    _check_title(title)
+    for name, history in histories.items():
+        _check_history(history, f"histories[{name!r}]")
+    image_format = _image_format(path)
+    if not histories:
+        raise DataError(f"{path}: cannot compare gradient flow, no histories were given")
+    for name, history in histories.items():
+        if not history.initial_grad_norms:
+            raise DataError(f"{path}: cannot compare gradient flow, run {name!r} has no gradient norms at initialization")
+    figure = _figure(1, 1)
+    axes = figure.subplots()
+    colors = colormaps["tab10"]
+    all_norms = []
+    for index, (name, history) in enumerate(histories.items()):
+        norms = history.initial_grad_norms
+        _draw_profile(axes, norms, label=f"{name}: {_ratio_text(norms)}", color=colors(index % 10))
+        all_norms.extend(norms.values())
+    _label_depth_axis(axes, [list(history.initial_grad_norms) for history in histories.values()])
+    _log_y(axes, all_norms)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))  # below the axes, never over the lines
+    figure.suptitle(title or "Gradient norm through depth at initialization")
+    return _save(figure, path, image_format)
+
+
+def _layer_names(history: History, model) -> dict:
+    """Layer path -> how the gradient-flow figure names it: "0 Linear" with a model, "0" without.
+
+    The paths are those the history records ("model" for a lone layer, as ``cr.fit`` names it).
+    """
+    paths = [*history.grad_norms, *history.initial_grad_norms]
+    if model is None:
+        return {path: path for path in paths}
+    if not isinstance(model, Layer):
+        raise DataError(f"model: expected the chainrule Layer the history was recorded from, "
+                        f"got {type(model).__name__}")
+    types = {prefix.removesuffix(".") or "model": type(layer).__name__ for prefix, layer in model.walk()}
+    missing = [path for path in paths if path not in types]
+    if missing:
+        raise DataError(f"model: has no layer {missing[0]!r}, which the history records; "
+                        f"pass the model the history was recorded from")
+    return {path: f"{path} {types[path]}" for path in paths}
+
+
+def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) -> None:
+    """One line per layer, first to last along a sequential colormap, ending at ``last_epoch``.
+
+    ``names`` maps each layer's path to its label in the legend. Beyond MAX_NAMED_TICKS
+    layers the legend names the layers the depth axis names (every few), so that a legend
+    of long names ("12.f.0 Linear") does not squeeze the panels.
+    """
+    layers = list(grad_norms)
+    colors = _depth_colors(len(layers))
+    step = _naming_step(len(layers))
+    non_finite_epochs = []
+    for index, (layer, color) in enumerate(zip(layers, colors)):
+        epochs = _epochs(grad_norms[layer], last_epoch)
+        values = [_positive(value) for value in grad_norms[layer]]
+        label = names[layer] if index % step == 0 else "_nolegend_"  # matplotlib leaves "_..." labels out
+        axes.plot(epochs, values, color=color, label=label, marker=_marker(values))
+        non_finite_epochs += _non_finite_positions(epochs, grad_norms[layer])
+    longest = max(len(values) for values in grad_norms.values())
+    _span_x(axes, last_epoch - longest + 1, last_epoch)
+    _log_y(axes, [value for values in grad_norms.values() for value in values])
+    _mark_non_finite(axes, non_finite_epochs)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("‖∂L/∂W‖ (mean over sampled batches)")
+    axes.set_title("per layer, during training")
+    _integer_ticks(axes.xaxis)
+    axes.grid(alpha=0.3, which="both")
+    n_named = math.ceil(len(layers) / step)
+    axes.legend(title="layer", fontsize="small", ncol=max(1, math.ceil(n_named / 12)),
+                loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the lines, never over them
+
+
+def _draw_profile(axes, norms: dict, *, label: str | None, color) -> None:
+    """‖∂L/∂W‖ against depth (1 = first layer with weights).
+
+    The caller labels the depth axis and sets the log scale once every run is drawn
+    (see :func:`_label_depth_axis` and :func:`_log_y`).
+    """
+    layers = list(norms)
+    depth = range(1, len(layers) + 1)
+    axes.plot(depth, [_positive(norms[layer]) for layer in layers], marker="o", color=color, label=label)
+    axes.set_ylabel("‖∂L/∂W‖ at initialization")
+    axes.grid(alpha=0.3, which="both")
+
+
+def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:
+    """Name the depth ticks by layer when every run has the same layers, else number them.
+
+    The names in ``layer_lists`` (paths, or paths and types) match the per-epoch panel's
+    legend; beyond MAX_NAMED_TICKS layers only every few are named, so the labels stay
+    readable. Runs of different layers share no path at a given depth, so they get numbers
+    (1 = each run's first layer with weights).
+    """
+    deepest = max(len(layers) for layers in layer_lists)
+    _span_x(axes, 1, deepest)
+    depths = range(1, deepest + 1, _naming_step(deepest))
+    layers = layer_lists[0]
+    if all(other == layers for other in layer_lists):
+        labels = [layers[depth - 1] for depth in depths]
+        axes.set_xticks(list(depths), labels, **_tick_label_angle(labels))
+        axes.set_xlabel("layer with weights, first → last")
+    else:
+        axes.set_xticks(list(depths))
+        axes.set_xlabel("layer with weights (1 = first of each run)")
+
+
+def _naming_step(n_layers: int) -> int:
+    """Name every this many layers, so that at most MAX_NAMED_TICKS of ``n_layers`` are named."""
+    return math.ceil(n_layers / MAX_NAMED_TICKS)
+
+
+def _tick_label_angle(labels: list[str]) -> dict:
+    """Text options for depth tick ``labels`` that do not overlap one another.
+
+    Short paths ("0", "2") fit side by side. Longer names ("10 Linear") are slanted, which
+    leaves each about half the tick spacing across; past MAX_SLANTED_TICKS of them that is
+    less than a line of text, so they are set vertically, a whole tick spacing apart.
+    """
+    if max(map(len, labels)) <= MAX_UPRIGHT_LABEL:
+        return {}
+    if len(labels) <= MAX_SLANTED_TICKS:
+        return {"rotation": 30, "ha": "right"}
+    return {"rotation": 90, "ha": "center"}
+
+
+def _log_y(axes, values) -> None:
+    """A log y axis of at least MIN_DECADES: a ±20 % wobble must not fill the panel.
+
+    ``values`` are those drawn. If none is positive and finite, a log axis has nothing to
+    span (matplotlib would raise), so the panel keeps a plain axis and says so instead.
+    """
+    if not any(not math.isnan(_positive(value)) for value in values):
+        _say_in_middle(axes, NOTHING_POSITIVE)
+        return
+    axes.set_yscale("log")
+    low, high = axes.get_ylim()
+    if 0 < low < high < math.inf and high / low < 10.0 ** MIN_DECADES:
+        centre, half = math.sqrt(low * high), 10.0 ** (MIN_DECADES / 2)
+        axes.set_ylim(centre / half, centre * half)
+
+
+def _ratio_text(norms: dict) -> str:
+    """"last / first = 1.2e+04": how much weaker the gradient is at the first layer."""
+    values = list(norms.values())
+    first, last = float(values[0]), float(values[-1])
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return "a gradient norm is not finite"
+    if first == 0:
+        return "first layer's gradient is 0"
+    return f"last / first = {last / first:.3g}"
+
+
+def _depth_colors(n_layers: int) -> list:
+    """Colours from dark (first layer) to light (last), so depth reads as shade."""
+    colormap = colormaps["viridis"]
+    return [colormap(0.9 * index / max(n_layers - 1, 1)) for index in range(n_layers)]

@@ -1,0 +1,170 @@
+"""The training history figure: loss and metric curves per epoch (:func:`plot_history`)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..errors import DataError, HyperparameterError
+from ..training.history import History
+from .drawing import (_check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks, _last_epoch,
+                      _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle, _span_x)
+
+LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
+NOTHING_FINITE = "no finite values to show"
+METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
+BEST_EPOCH_LABEL = "best epoch"  # legend entry of the dotted line at EarlyStopping's best epoch
+RESTORED_BEST_EPOCH_LABEL = "best epoch (restored)"  # the same, when the model holds that epoch's weights
+BEST_EPOCH_STYLE = {"linestyle": ":", "color": "0.3", "linewidth": 1.5}
+
+
+def plot_history(history: History, path, *, title: str | None = None, log_loss: bool | None = None,
+                 best_restored: bool = False) -> Path:
+    """Write the loss and metric curves of a training run, per epoch, to an image file.
+
+    One panel per quantity: the loss first, then the metrics the run recorded (accuracy
+    for classification; R² and MAE for regression), each with its training curve and,
+    when the run had validation data, its validation curve. A curve shorter than the run
+    is drawn at the run's last epochs (see the notes on epochs in :mod:`chainrule.plots`).
+
+    The loss panel has a log y axis when its values (training and validation) span more
+    than two powers of ten, as a loss falling from 2 to 0.001 does: on a linear axis
+    everything after the first epochs would look flat. ``log_loss`` overrides that rule.
+
+    A value that is NaN or infinite (a run that diverged) cannot be drawn on the axis:
+    a red cross on the panel's top edge marks its epoch, with the legend entry "NaN/inf
+    (diverged)", so the curve does not just end early. The finite values are drawn as
+    usual and alone set the axis (and the log rule above). A panel whose values are all
+    NaN or infinite shows the crosses and says "no finite values to show" in its middle.
+
+    When ``history.best_epoch`` is set (an EarlyStopping ran), a dotted vertical line on
+    every panel marks that epoch, with the legend entry "best epoch", or "best epoch
+    (restored)" with ``best_restored``. The epoch axis has whole-number ticks from 1: epochs
+    count from 1, so no tick 0 shows, however many epochs the run had.
+
+    Parameters
+    ----------
+    history : History
+        As returned by ``cr.fit``.
+    path : str or os.PathLike
+        The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
+        ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
+    title : str, optional
+        The figure's title (default "Training history").
+    log_loss : bool or None, optional
+        True: the loss on a log axis (a loss of 0 is then left out as a gap); False: on a
+        linear axis; None (default): log when its positive values span more than two powers
+        of ten and none is 0 or negative.
+    best_restored : bool, optional
+        Whether the model holds the weights of ``history.best_epoch`` (an EarlyStopping with
+        ``restore_best=True``, its default, put them back); the legend then says so.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    DataError
+        If ``history`` is not a History or holds no metrics, if its ``best_epoch`` is not
+        None or an epoch of the run, if ``log_loss`` is not True, False or None, if ``path``
+        is not a file name or has a suffix other than those above, or if it cannot be
+        written (nothing is left behind then).
+    HyperparameterError
+        If ``title`` is not a str or None, or ``best_restored`` not a bool.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from chainrule.plots import plot_history
+    >>> from chainrule.training import History
+    >>> history = History(metrics={"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+    >>> target = plot_history(history, pathlib.Path(tempfile.mkdtemp()) / "history.png")
+    >>> target.read_bytes()[:4]
+    b'\\x89PNG'
+    """
+    _check_history(history, "history")
+    _check_title(title)
+    if log_loss is not None and not isinstance(log_loss, bool):
+        raise DataError(f"log_loss: expected True, False or None (log scale when the loss spans more than "
+                        f"{LOG_LOSS_DECADES} decades), got {log_loss!r}")
+    if not isinstance(best_restored, bool):
+        raise HyperparameterError(f"best_restored: expected True or False, got {best_restored!r}")
+    image_format = _image_format(path)
+    names = _metric_names(history.metrics)
+    if not names:
+        raise DataError(f"{path}: cannot plot the history, it holds no metrics (was any epoch completed?)")
+    last_epoch = _last_epoch(history)
+    _check_best_epoch(history.best_epoch, last_epoch)
+    first_epoch = last_epoch - max(len(values) for values in history.metrics.values()) + 1
+    figure = _figure(1, len(names))
+    for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
+        series = [history.metrics.get(name), history.metrics.get("val_" + name)]
+        log_scale = name == "loss" and _loss_on_log_axis(series, log_loss)
+        non_finite_epochs, any_finite = [], False
+        for values, label, style in zip(series, ("training", "validation"), ("-", "--")):
+            if values:
+                # A loss of 0 cannot sit on a log axis: it is left out as a gap.
+                shown = [_positive(value) for value in values] if log_scale else values
+                epochs = _epochs(values, last_epoch)
+                axes.plot(epochs, shown, style, label=label, marker=_marker(values))
+                non_finite = _non_finite_positions(epochs, values)
+                non_finite_epochs += non_finite
+                any_finite = any_finite or len(non_finite) < len(values)
+        if log_scale:
+            axes.set_yscale("log")
+        _mark_non_finite(axes, non_finite_epochs)
+        if history.best_epoch is not None:
+            label = RESTORED_BEST_EPOCH_LABEL if best_restored else BEST_EPOCH_LABEL
+            axes.axvline(history.best_epoch, label=label, **BEST_EPOCH_STYLE)
+        if not any_finite:
+            _say_in_middle(axes, NOTHING_FINITE)
+        _span_x(axes, first_epoch, last_epoch)
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(METRIC_LABELS.get(name, name))
+        axes.set_title(METRIC_LABELS.get(name, name))
+        _integer_ticks(axes.xaxis)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.suptitle(title or "Training history")
+    return _save(figure, path, image_format)
+
+
+def _loss_on_log_axis(series: list, log_loss: bool | None) -> bool:
+    """Whether the loss panel gets a log y axis (see ``plot_history``'s ``log_loss``).
+
+    ``series`` are the training and validation losses (None where absent). Values that are
+    NaN or ±inf are ignored: they are marked on the panel's edge, not drawn on the axis.
+    Without a positive, finite value there is nothing a log axis could show, so the axis
+    stays linear.
+    """
+    values = [float(value) for values in series if values for value in values]
+    finite = [value for value in values if math.isfinite(value)]
+    positive = [value for value in finite if value > 0]
+    if not positive or log_loss is False:
+        return False
+    if log_loss:
+        return True
+    if any(value <= 0 for value in finite):  # a loss of 0 would be a gap: left to an explicit log_loss=True
+        return False
+    return max(positive) / min(positive) > 10.0 ** LOG_LOSS_DECADES
+
+
+def _metric_names(metrics: dict) -> list[str]:
+    """The quantities to plot, loss first: "val_accuracy" and "accuracy" are one quantity."""
+    names = []
+    for key, values in metrics.items():
+        name = key.removeprefix("val_")
+        if values and name not in names:
+            names.append(name)
+    return sorted(names, key=lambda name: name != "loss")  # stable: the rest keep their order
+
+
+def _check_best_epoch(best_epoch, last_epoch: int) -> None:
+    """DataError unless ``best_epoch`` (``History.best_epoch``) is None or an epoch 1..``last_epoch``."""
+    if best_epoch is None:
+        return
+    if not isinstance(best_epoch, int) or isinstance(best_epoch, bool) or not 1 <= best_epoch <= last_epoch:
+        raise DataError(f"history.best_epoch: expected None or an epoch of the run, 1 to {last_epoch}, "
+                        f"got {best_epoch!r}")
