@@ -8,6 +8,7 @@ checkpoint whole.
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -128,7 +129,7 @@ def test_a_checkpoint_with_other_callbacks_is_refused(tmp_path):
     model = cr.mlp([4, 8, 3], seed=0)
     with pytest.raises(ModelFileError, match="the checkpoint has 1 callbacks, this run 0"):
         cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=2, validation=0.2,
-               resume=path, verbose=0)
+               standardize=True, resume=path, verbose=0)
 
 
 def test_a_failed_write_leaves_the_previous_checkpoint_whole(tmp_path):
@@ -446,3 +447,26 @@ def test_resuming_with_fewer_epochs_than_the_checkpoint_is_refused(tmp_path):
     with pytest.raises(cr.HyperparameterError, match="epochs: 2 is fewer than the 3 epochs the checkpoint .* holds"):
         cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=2, validation=0.2,
                standardize=True, callbacks=[cr.EarlyStopping(patience=10)], resume=path, verbose=0)
+
+
+@pytest.mark.parametrize("options, fragment", [
+    ({"standardize": False}, "the checkpoint's run standardized its inputs and this one does not (standardize=False)"),
+    ({"y": ["a", "b", "c"]}, "the checkpoint's run had the classes [0, 1, 2], this one ['a', 'b', 'c']"),
+    ({"loss": "mse"}, "the checkpoint's run trained for classification, this one for regression"),
+])
+def test_resuming_data_prepared_otherwise_is_refused(tmp_path, options, fragment):
+    """standardize=False on a standardized run gave the weights raw inputs, and other class
+    names of the same number gave the outputs other meanings, without a word."""
+    X, y = load_iris(return_X_y=True)
+    path = tmp_path / "run.safetensors"
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, epochs=2, standardize=True, verbose=0, checkpoint=path)
+    labels = np.asarray(options.pop("y"))[y] if "y" in options else y
+    if options.get("loss") == "mse":
+        labels = np.eye(3)[y]
+    model = cr.mlp([4, 8, 3], seed=1)
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.ModelFileError, match=re.escape(f"{path}: {fragment}")):
+        cr.fit(model, X, labels, epochs=3, verbose=0, resume=path, **{"standardize": True, **options})
+    np.testing.assert_array_equal(model.flat_parameters().theta, before)
+    history = cr.fit(model, X[::-1], y[::-1], epochs=3, standardize=True, verbose=0, resume=path)  # other rows: taken
+    assert history.epochs == 3

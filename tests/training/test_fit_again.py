@@ -79,7 +79,7 @@ def test_a_label_outside_the_models_classes_names_the_earlier_fit(validation):
     y, name, kwargs = Y_IRIS, "y", {}
     if validation:
         y, name, kwargs = Y_IRIS + 1, "y_val", {"validation": (X_IRIS, Y_IRIS)}
-    with pytest.raises(cr.LabelError, match=f"^{name}: label 0 .*the model's classes come from its earlier fit"):
+    with pytest.raises(cr.LabelError, match=rf"^{name}\[0\]: label 0 .*the model's classes come from its earlier fit"):
         cr.fit(model, X_IRIS, y, epochs=1, verbose=0, **kwargs)
 
 

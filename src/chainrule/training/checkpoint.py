@@ -162,7 +162,8 @@ def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
     return states, tensors
 
 
-def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str | None = None) -> tuple[History, int]:
+def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str | None = None,
+                    preprocessor=None) -> tuple[History, int]:
     """Restore weights, optimizer, Generator and callbacks from ``path``; returns (History, epoch).
 
     The arrays go to the model's device: move the model (and make the optimizer) first.
@@ -180,6 +181,11 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     (resuming would train on former validation rows, or compare scores of two validation
     sets). None skips that check, as does a checkpoint written before the field existed.
 
+    ``preprocessor``, this run's (None skips the check), must prepare the data as the
+    checkpoint's run did: the same task and classes, in the same order (the outputs' meaning),
+    and standardization alike on or off (``fit``'s ``standardize``); its mean and scale may
+    differ, for the data may (see ``fit``'s ``resume``). Else ModelFileError naming the file.
+
     The model must freeze the parameters the checkpoint's run froze (``layer.trainable``,
     which the checkpoint records as ``frozen``; one written before the field existed froze
     none): resuming with other layers frozen would train another run than the one saved.
@@ -196,6 +202,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
         if validation is not None:
             _check_validation(saved_validation, validation, path)
     _check_frozen(extra.get("frozen", []), model, path)
+    if preprocessor is not None and saved.preprocessor is not None:
+        _check_preprocessing(saved.preprocessor, preprocessor, path)
     epoch = checkpoint_field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", is_count)
     saved_optimizer = checkpoint_field(extra, "optimizer", path, "an object with \"type\" and \"t\"", is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
@@ -233,6 +241,20 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = extra["rng"]
     return history, epoch
+
+
+def _check_preprocessing(saved, preprocessor, path) -> None:
+    """ModelFileError naming ``path`` unless ``preprocessor`` prepares data as the checkpoint's
+    ``saved`` one did: the same task and classes, and standardization alike on or off."""
+    if saved.task != preprocessor.task:
+        raise ModelFileError(f"{path}: the checkpoint's run trained for {saved.task}, this one for {preprocessor.task}")
+    if saved.classes != preprocessor.classes:
+        raise ModelFileError(f"{path}: the checkpoint's run had the classes {quoted(saved.classes)}, this one "
+                             f"{quoted(preprocessor.classes)}; each output scores one class, in that order")
+    if (saved.mean is None) != (preprocessor.mean is None):
+        was, now = ("standardized", "does not") if preprocessor.mean is None else ("did not standardize", "does")
+        raise ModelFileError(f"{path}: the checkpoint's run {was} its inputs and this one {now} (standardize="
+                             f"{preprocessor.mean is not None}); the weights were trained for the other inputs")
 
 
 def _check_frozen(saved_frozen, model, path) -> None:

@@ -177,7 +177,12 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         validation set given as (X_val, y_val) may stay the same even when standardization,
         refitted on the new data by a model without a preprocessor, changes (a model that has
         one keeps it, see ``model``). A checkpoint written before chainrule saved this
-        checksum resumes without the check.
+        checksum resumes without the check. The data must still be prepared alike: the same
+        task and classes (each output scores one class) and ``standardize`` alike on or off,
+        else ModelFileError. An EarlyStopping must watch the same metric in the same direction
+        (its patience and min_delta may change). The optimizer's hyperparameters are not saved:
+        those given now are used, so a callback that changes lr should set it from the epoch in
+        ``on_train_begin`` too (or use a ``schedule``, which the saved step count drives).
     distributed : bool or Communicator
         Train data-parallel on the processes of an ``mpiexec -n N`` job (needs
         ``pip install 'chainrule[mpi]'``): every process passes the same data and
@@ -255,7 +260,8 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     model.to(device)
     optimizer = _optimizer_for(model, optimizer, lr, device)
     rng = numpy.random.default_rng(data.shuffle_seed)
-    history, start_epoch = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm, data.validation_set)
+    history, start_epoch = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm, data.validation_set,
+                                            data.preprocessor)
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
@@ -454,7 +460,7 @@ def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Op
 
 
 def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm,
-                     validation_set: str) -> tuple[History, int]:
+                     validation_set: str, preprocessor) -> tuple[History, int]:
     """(history, start_epoch): a fresh History at epoch 0, or those of the checkpoint ``resume``,
     whose model, optimizer, ``rng`` and callback states are then restored in place."""
     history, start_epoch = History(), 0
@@ -465,7 +471,7 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
     if comm.size == 1:  # with several ranks, only rank 0 needs the file
         check_checkpoint_path(resume)
     history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks,
-                                           validation=validation_set)
+                                           validation=validation_set, preprocessor=preprocessor)
     if history.stop_reason == "early_stopping":
         start_epoch = epochs  # that run had finished: resuming it trains no further epoch
     elif start_epoch > epochs:  # it would train nothing and call that "completed"
