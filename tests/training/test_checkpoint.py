@@ -470,3 +470,19 @@ def test_resuming_data_prepared_otherwise_is_refused(tmp_path, options, fragment
     np.testing.assert_array_equal(model.flat_parameters().theta, before)
     history = cr.fit(model, X[::-1], y[::-1], epochs=3, standardize=True, verbose=0, resume=path)  # other rows: taken
     assert history.epochs == 3
+
+
+@pytest.mark.parametrize("saved, resumed, fragment", [
+    (0.9, 0.0, "the saved run's SGD had momentum > 0 and this one has momentum=0.0"),
+    (0.0, 0.9, "the saved run's SGD had no momentum and this one has momentum=0.9"),
+])
+def test_sgd_resumed_with_momentum_turned_on_or_off_names_momentum(tmp_path, saved, resumed, fragment):
+    """It said only "saved state tensors ['velocity'], but SGD has []"."""
+    path = tmp_path / "run.safetensors"
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=saved), epochs=1, verbose=0,
+           checkpoint=path)
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(ModelFileError, match=re.escape(fragment)):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=resumed), epochs=2, verbose=0,
+               resume=path)

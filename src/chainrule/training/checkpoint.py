@@ -349,9 +349,14 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
         raise ModelFileError(f"{path}: {where}.t: expected an integer in [0, {MAX_STEP_COUNT}], got {found}")
     saved_names = sorted(name[len("optimizer."):] for name in tensors if name.startswith("optimizer."))
     if saved_names != sorted(optimizer.state):
+        # SGD keeps a velocity only with momentum: the one difference a user makes by an argument
+        hint = "" if "velocity" not in {*saved_names, *optimizer.state} else (
+            f": the saved run's SGD had momentum > 0 and this one has momentum={optimizer.momentum}"
+            if "velocity" in saved_names else
+            f": the saved run's SGD had no momentum and this one has momentum={optimizer.momentum}")
         raise ModelFileError(
             f"{path}: {where}: saved state tensors {saved_names}, "
-            f"but {type(optimizer).__name__} has {sorted(optimizer.state)}"
+            f"but {type(optimizer).__name__} has {sorted(optimizer.state)}{hint}"
         )
     for name, array in optimizer.state.items():
         saved_array = tensors[f"optimizer.{name}"]
