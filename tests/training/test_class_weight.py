@@ -93,6 +93,25 @@ def test_class_weights_need_a_classification_task():
         cr.fit(cr.mlp([4, 8, 1], seed=0), X_IRIS, X_IRIS[:, 0], class_weight="balanced", epochs=1, verbose=0)
 
 
+@pytest.mark.parametrize("class_weight", ["balanced", {1: 3.0}])
+def test_one_binary_cross_entropy_output_is_weighted_by_its_labels_0_and_1(class_weight):
+    """Keras weighs a sigmoid output's rows by their 0/1 label; this was refused as multilabel."""
+    y = (Y_IRIS == 2).astype(np.float32)[:, None]
+    weights = compute_class_weight(class_weight, classes=np.array([0, 1]), y=y[:, 0].astype(int))
+    models = [cr.mlp([4, 8, 1], seed=0) for _ in range(2)]
+    cr.fit(models[0], X_IRIS, y, loss="binary_cross_entropy", class_weight=class_weight, epochs=2, verbose=0)
+    cr.fit(models[1], X_IRIS, y, loss="binary_cross_entropy", sample_weight=weights[y[:, 0].astype(int)], epochs=2,
+           verbose=0)
+    np.testing.assert_array_equal(models[0].flat_parameters().theta, models[1].flat_parameters().theta)
+
+
+@pytest.mark.parametrize("y", [np.eye(3)[Y_IRIS], np.full((150, 1), 0.5)])
+def test_class_weights_are_refused_for_several_labels_or_soft_targets(y):
+    with pytest.raises(cr.HyperparameterError, match="class_weight: needs class labels .*targets for multilabel"):
+        cr.fit(cr.mlp([4, 8, y.shape[1]], seed=0), X_IRIS, y, loss="binary_cross_entropy", class_weight="balanced",
+               epochs=1, verbose=0)
+
+
 def test_class_weights_on_the_gpu_are_refused_before_cuda_is_needed():
     with pytest.raises(cr.HyperparameterError,
                        match="class_weight: sample weights are trained on the CPU only; use device=.cpu., or no class_weight$"):

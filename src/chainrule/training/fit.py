@@ -102,8 +102,9 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
         ``y``, or as the model's classes from an earlier fit; unlisted classes weigh 1), or
         "balanced", n / (K · n_c) for class c with n_c of the n training rows and K the
         classes among them, counted after ``validation`` has held its rows out. As in Keras
-        they weight training only, not the validation scores. Needs class labels
-        (HyperparameterError for regression or probability targets); a key that is no class
+        they weight training only, not the validation scores. Needs class labels, or one
+        binary cross-entropy output of 0/1 labels, whose classes are 0 and 1 (as in Keras);
+        HyperparameterError for regression, probability or several-label targets; a key that is no class
         raises LabelError, a weight that is not a finite real HyperparameterError, a negative
         one DataError; CPU only, as ``sample_weight``.
     loss : Loss or name, optional

@@ -81,10 +81,14 @@ def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights, float_hi
     """The training rows' sample ``weights`` (or None: all 1) times their class weights.
 
     HyperparameterError naming ``class_weight`` unless the targets are class labels (a
-    classification loss with labels, not probability rows), with ``float_hint`` when float
+    classification loss with labels, not probability rows, or one binary cross-entropy output
+    of 0/1 labels, whose classes are 0 and 1 as in Keras), with ``float_hint`` when float
     labels were taken as regression targets; the product is checked as ``sample_weight`` is
     (DataError when all of it is zero).
     """
+    if preprocessor.task == "multilabel" and T.ndim == 2 and T.shape[1] == 1 and numpy.isin(T, (0, 1)).all():
+        per_row = class_weights_per_row(T[:, 0].astype(numpy.intp), [0, 1], class_weight)
+        return as_sample_weights(per_row if weights is None else per_row * weights, len(T), "class_weight")
     if preprocessor.task != "classification" or T.ndim != 1:
         raise HyperparameterError(
             "class_weight: needs class labels (classification with a label per row); got "
