@@ -17,11 +17,11 @@ from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.sklearn._base import _draw_seeds
 from chainrule.sklearn._loss import HalfSquaredErrorPenaltyPerBatchWeight
 
-from .test_sklearn import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
+from .test_conformance import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
 
 
 def tiny(estimator_class, **params):
-    """An estimator of 8 hidden units and 5 epochs (test_sklearn's ``small`` trains longer)."""
+    """An estimator of 8 hidden units and 5 epochs (test_conformance's ``small`` trains longer)."""
     return estimator_class(**{"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, **params})
 
 
