@@ -8,10 +8,9 @@ import pytest
 
 import chainrule as cr
 from chainrule.checks import (
-    as_float_dtype, as_matrix, as_real_matrix, check_finite, choice, feature_names, in_unit_interval, input_width, is_json_count,
-    is_json_number, listing, positive, positive_int, real, select_features,
+    as_float_dtype, as_matrix, as_real_matrix, check_finite, choice, in_unit_interval, is_json_count, is_json_number, listing,
+    positive, positive_int, real,
 )
-from chainrule.data.preprocessing import Preprocessor
 
 
 @pytest.mark.parametrize("dtype", ["float32", np.float64, np.dtype("float32"), "f8"])
@@ -170,55 +169,6 @@ def test_as_matrix_reports_values_that_overflow_the_model_dtype_as_given():
     with pytest.raises(cr.NonFiniteError, match=r"found inf at index \(0, 0\) \(2 non-finite values in all\)"):
         as_matrix(X, np.float32)
     assert as_matrix(X[1:, :1], np.float32).dtype == np.float32  # finite values pass, cast
-
-
-def test_input_width_is_the_preprocessors_else_the_first_parameter_layers():
-    model = cr.Sequential(cr.ReLU(), cr.Residual(cr.Sequential(cr.Linear(5, 5), cr.Tanh())), cr.Linear(5, 2))
-    assert input_width(model) == 5
-    assert input_width(model, Preprocessor(n_features=7)) == 7
-    assert input_width(cr.Sequential(cr.ReLU(), cr.Tanh())) is None  # nothing says
-
-
-def test_input_width_is_unknown_when_the_first_parameter_layer_has_no_n_in():
-    class Projection(cr.Layer):  # a user's own layer that narrows its input
-        def __init__(self):
-            super().__init__()
-            self.own_params = {"W": np.ones((6, 3), dtype=np.float32)}
-
-    assert input_width(cr.Sequential(Projection(), cr.Linear(3, 2))) is None
-
-
-# -- feature names of a DataFrame ---------------------------------------------------------------
-def test_feature_names_are_a_frames_string_column_names_only():
-    pandas = pytest.importorskip("pandas")
-    assert feature_names(pandas.DataFrame({"a": [1], "b": [2]})) == ["a", "b"]
-    assert feature_names(pandas.DataFrame([[1, 2]])) is None  # integer names
-    assert feature_names(pandas.DataFrame([[1, 2]], columns=["a", 0])) is None  # mixed
-    assert feature_names(pandas.DataFrame([[1, 2]], columns=["a", "a"])) is None  # not distinct
-    assert feature_names(np.ones((1, 2))) is None and feature_names([[1, 2]]) is None
-
-
-def test_select_features_takes_columns_by_name_in_the_models_order():
-    pandas = pytest.importorskip("pandas")
-    frame = pandas.DataFrame({"c": [3.0], "text": ["x"], "a": [1.0], "b": [2.0]})
-    assert np.array_equal(as_matrix(select_features(frame, ["a", "b", "c"]), np.float64), [[1.0, 2.0, 3.0]])
-    in_order = frame[["a", "b", "c"]]
-    assert select_features(in_order, ["a", "b", "c"]) is in_order  # no copy
-    assert select_features(frame, None) is frame  # a model without names: by position
-    array = np.ones((1, 3))
-    assert select_features(array, ["a", "b", "c"]) is array
-    with pytest.raises(cr.DataError, match="^X_val: lacks the columns 'd', 'e' of the 5"):
-        select_features(frame, ["a", "b", "c", "d", "e"], "X_val")
-
-
-def test_select_features_reads_any_object_with_string_columns():
-    class Table:  # neither pandas nor NumPy: converted with numpy.asarray
-        columns = ("b", "a")
-
-        def __array__(self, dtype=None, copy=None):
-            return np.array([[2.0, 1.0]])
-
-    assert np.array_equal(select_features(Table(), ["a", "b"]), [[1.0, 2.0]])
 
 
 # -- a DataFrame's columns: numbers or booleans, one dtype each ------------------------------------

@@ -146,23 +146,6 @@ def _numpy_dtype(dtype) -> numpy.dtype:
     return numpy.dtype(getattr(dtype, "numpy_dtype", numpy.float64))
 
 
-def feature_names(X) -> list[str] | None:
-    """The column names of ``X``, or None when it has none to go by.
-
-    As scikit-learn reads them: X with a ``columns`` attribute (a pandas or polars DataFrame)
-    whose names are all strings has names; an array, a list, or a frame with integer or
-    mixed names has none. Names that are not distinct (a frame with two columns "a") are
-    not used either: X is then taken by position, as an array is.
-    """
-    columns = getattr(X, "columns", None)
-    if columns is None:
-        return None
-    try:
-        return distinct_names(list(columns))
-    except TypeError:  # a ``columns`` attribute that holds no sequence of names
-        return None
-
-
 def listing(names: list, limit: int = 12) -> str:
     """``names`` quoted and comma-separated, shortened after ``limit`` names (for messages); each
     name is cut as :func:`chainrule.errors.quoted` cuts it."""
@@ -182,58 +165,6 @@ def distinct_names(names: list) -> list[str] | None:
     if not names or not all(isinstance(name, str) for name in names) or len(set(names)) != len(names):
         return None
     return [str(name) for name in names]
-
-
-def select_features(X, model_names: list[str] | None, name: str = "X"):
-    """X's columns in the order of ``model_names`` (the model's feature names, or None).
-
-    When both the model and X have feature names (see ``feature_names``), X's columns are
-    taken by name, in the model's order, wherever they stand in X; columns the model does
-    not use are left out, and a column it needs that X lacks raises DataError naming it.
-    Otherwise X is taken by position: returned as it is, as it also is when its names are
-    the model's in the model's order (no copy). A pandas frame is selected as a frame (only
-    the model's columns are then converted); anything else through ``numpy.asarray``.
-    """
-    given = None if model_names is None else feature_names(X)
-    if given is None or given == model_names:
-        return X
-    position = {column: index for index, column in enumerate(given)}
-    missing = [column for column in model_names if column not in position]
-    if missing:
-        raise DataError(
-            f"{name}: lacks the column{'s' if len(missing) > 1 else ''} {listing(missing, 10)} of the {len(model_names)} the model "
-            f"was trained on; a DataFrame's columns are taken by name (pass a NumPy array to take them by position)"
-        )
-    positions = [position[column] for column in model_names]
-    if hasattr(X, "iloc"):
-        return X.iloc[:, positions]
-    return numpy.asarray(X)[:, positions]
-
-
-def input_width(model, preprocessor=None) -> int | None:
-    """The number of raw features ``model`` takes, or None when the model does not say.
-
-    A given ``preprocessor`` (the one fitted with the model, ``model.preprocessor``) knows
-    it; otherwise it is the ``n_in`` of the first layer with parameters (a Linear; the
-    activations before it keep the width), and None when that layer has no ``n_in`` (a
-    user's own layer) or no layer has parameters. Every question of a model's input width
-    is answered here.
-    """
-    if preprocessor is not None:
-        return preprocessor.n_features
-    first = next((layer for _, layer in model.walk() if layer.own_params), None)
-    return getattr(first, "n_in", None)
-
-
-def output_width(model) -> int | None:
-    """The number of outputs of ``model``: the ``n_out`` of its last layer with parameters (a
-    Linear; an activation or a Residual after it keeps the width), or None when that layer has
-    no ``n_out`` or no layer has parameters."""
-    last = None
-    for _, layer in model.walk():
-        if layer.own_params:
-            last = layer
-    return getattr(last, "n_out", None)
 
 
 def check_finite_as(X: Array, dtype, name: str) -> None:

@@ -45,11 +45,11 @@ import numpy
 
 from . import __version__
 from .backend import to_numpy
-from .checks import input_width
 from .errors import HyperparameterError, ModelFileError, ShapeError
 from .io.atomic import atomic_write, check_path
 from .layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
 from .layers.gelu import CUBIC, SQRT_2_OVER_PI
+from .layers.widths import input_width
 
 MAX_PROTO_BYTES = 2**31 - 1  # protobuf's limit on one serialized message, and so on one .onnx file without external data
 DEFAULT_OPSET = 17

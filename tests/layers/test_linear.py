@@ -188,6 +188,15 @@ def test_a_layer_made_without_a_draw_holds_zeros_and_is_never_redrawn():
     np.testing.assert_array_equal(layer.own_params["W"], cr.Linear(4, 3, init="he_normal", seed=0).own_params["W"])
 
 
+def test_holds_initial_draw_until_the_weights_change():
+    drawn, never_drawn = cr.Linear(4, 3, seed=0), cr.Linear(4, 3, _draw=False)
+    assert drawn.holds_initial_draw() and never_drawn.holds_initial_draw()
+    assert drawn.astype("float64").holds_initial_draw()  # converted, still the draw
+    drawn.own_params["b"][0] = 1
+    never_drawn.own_params["W"][0, 0] = 1
+    assert not drawn.holds_initial_draw() and not never_drawn.holds_initial_draw()
+
+
 def test_gradients_start_at_zero():
     layer = cr.Linear(4, 3, seed=0)
     assert not layer.own_grads["W"].any() and not layer.own_grads["b"].any()

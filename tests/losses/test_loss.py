@@ -74,6 +74,38 @@ def test_non_finite_outputs(loss):
         loss(Y, np.zeros(2, dtype=int))
 
 
+class Squared(cr.MSE):
+    pass
+
+
+class Categorical(cr.SoftmaxCrossEntropy):
+    pass
+
+
+class Binary(cr.BinaryCrossEntropy):
+    pass
+
+
+@pytest.mark.parametrize("loss, targets, error, message", [
+    (Squared(), np.zeros((3, 3)), cr.ShapeError, r"^Squared: expected targets of shape \(n_samples, 2\)"),
+    (Squared(), np.zeros((4, 2)), cr.ShapeError, "^Squared: outputs and targets have different batch sizes"),
+    (Squared(), np.array([["a", "b"]] * 3), cr.DTypeError, "^Squared: expected numeric targets"),
+    (Squared(), np.full((3, 2), np.nan), cr.NonFiniteError, "^Squared: targets: expected finite values"),
+    (Categorical(), np.array([0, 1, 2]), cr.LabelError, r"^Categorical: labels must lie in \[0, 2\)"),
+    (Categorical(), np.zeros(3), cr.DTypeError, "^Categorical: expected integer class labels"),
+    (Categorical(), np.zeros((3, 3)), cr.ShapeError, r"^Categorical: expected labels \(n_samples,\)"),
+    (Categorical(), np.zeros(4, dtype=int), cr.ShapeError, "^Categorical: outputs and targets have different"),
+    (Categorical(), np.zeros((3, 2)), cr.LabelError, "^Categorical: target rows must be non-negative and sum to 1"),
+    (Binary(), np.full((3, 2), 2.0), cr.LabelError, r"^Binary: targets must lie in \[0, 1\]"),
+    (Binary(), np.zeros((3, 1)), cr.ShapeError, r"^Binary: expected targets of shape \(n_samples, 2\)"),
+    (Binary(), np.full((3, 2), np.inf), cr.NonFiniteError, "^Binary: targets: expected finite values"),
+])
+def test_a_subclass_is_named_as_itself_in_target_errors(loss, targets, error, message):
+    """As the outputs' checks do: a subclass (the estimators' losses) is not reported by its base's name."""
+    with pytest.raises(error, match=message):
+        loss(np.zeros((3, 2)), targets)
+
+
 def test_tasks():
     assert [loss.task for loss in LOSSES] == ["regression", "classification", "multilabel"]
     np.testing.assert_array_equal(cr.MSE().transform(np.ones((1, 2))), np.ones((1, 2)))

@@ -262,7 +262,7 @@ def test_the_guard_refuses_a_step_that_is_not_finite_or_too_large_for_the_dtype(
 @pytest.mark.parametrize("kind", OPTIMIZERS)
 def test_a_step_at_the_largest_resumable_step_count_is_finite(kind):
     """Checkpoint and estimator loaders accept t up to MAX_STEP_COUNT: a step from there must work."""
-    from chainrule.optimizers.optimizer import MAX_STEP_COUNT
+    from chainrule.optimizers.saved_state import MAX_STEP_COUNT
 
     model = tiny_model()
     optimizer = kind(model, lr=0.1)

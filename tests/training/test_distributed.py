@@ -19,9 +19,9 @@ import pytest
 import chainrule as cr
 from chainrule import cpu_blas
 from chainrule.training import distributed
-from chainrule.training.distributed import THREAD_VARIABLES, Communicator, SingleProcess, fingerprint_row
+from chainrule.training.distributed import THREAD_VARIABLES, Communicator, SingleProcess
 from chainrule.training.checkpoint import read_checkpoint
-from chainrule.training.fingerprint import run_fingerprint, setting_text
+from chainrule.training.fingerprint import fingerprint_row, run_fingerprint, setting_text
 
 from . import distributed_script as script
 

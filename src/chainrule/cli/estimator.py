@@ -36,6 +36,18 @@ from ..io import read
 Y_TYPES = {"binary": "binary", "multiclass": "multiclass", "multilabel-indicator": "multilabel"}
 
 
+def read_model_on(path, device: str):
+    """(network, estimator or None) as :func:`read_model_file` reads them, ready to answer on
+    ``device``: the network moved there, or, for an estimator that answers itself (which
+    computes on the CPU), ConfigError naming --device unless ``device`` is "cpu"."""
+    model, estimator = read_model_file(path)
+    if answers_itself(estimator):
+        check_cpu(device, path)
+    else:
+        model = model.to(device)
+    return model, estimator
+
+
 def read_model_file(path):
     """(network, estimator or None): the model at ``path``, and the estimator that saved it, if one did."""
     contents = read(path)

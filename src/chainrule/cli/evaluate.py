@@ -41,11 +41,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     check_device(args.device)
     refuse_swapped(args)
-    model, estimator = estimators.read_model_file(args.model)
-    if estimators.answers_itself(estimator):
-        estimators.check_cpu(args.device, args.model)
-    else:
-        model = model.to(args.device)
+    model, estimator = estimators.read_model_on(args.model, args.device)
     rows = scored_rows(args, model)
     check_width(model, rows.X, args)
     if estimators.answers_itself(estimator):

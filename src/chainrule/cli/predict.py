@@ -47,11 +47,7 @@ def run(args) -> int:
     if output:
         refuse_input_as_output(output, "-o", {"model file": args.model, "data": args.data})
     refuse_swapped(args)
-    model, estimator = estimators.read_model_file(args.model)
-    if estimators.answers_itself(estimator):
-        estimators.check_cpu(args.device, args.model)
-    else:
-        model = model.to(args.device)
+    model, estimator = estimators.read_model_on(args.model, args.device)
     if args.proba and _is_regressor(model, estimator):
         raise ConfigError("--proba: the model is a regressor, which has no class probabilities; leave --proba out")
     X, _ = rows(args, model, labels_required=False)

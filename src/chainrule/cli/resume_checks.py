@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..checks import as_float_dtype, input_width, output_width
+from ..checks import as_float_dtype
 from ..errors import ConfigError, HyperparameterError, ModelFileError, quoted
 from ..layers import ACTIVATIONS, Linear, Sequential
+from ..layers.widths import input_width, output_width
 from ..training.checkpoint import CheckpointFile
 from .config import SavedConfig, TrainConfig, read_config, saved_config, value_name
 from .network_args import activation_names, hidden_layers, hidden_sizes

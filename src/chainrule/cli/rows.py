@@ -42,6 +42,7 @@ from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import load_csv_for_model
 from ..data.datasets import load_builtin
 from ..errors import ConfigError, HyperparameterError, ModelFileError, ShapeError, quoted
+from ..layers import widths
 from .config import SavedConfig, saved_config, value_name
 
 DEFAULT_SEED = 0
@@ -299,8 +300,8 @@ def has_text_classes(model) -> bool:
 
 
 def input_width(model) -> int:
-    """The number of raw features the model takes (``checks.input_width``); ShapeError if unknown."""
-    width = checks.input_width(model, model.preprocessor)
+    """The number of raw features the model takes (``widths.input_width``); ShapeError if unknown."""
+    width = widths.input_width(model, model.preprocessor)
     if width is None:
         raise ShapeError("the model has no preprocessing, and its first layer with parameters is not a Linear "
                          "layer (or it has none), so its input width is unknown")

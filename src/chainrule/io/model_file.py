@@ -37,10 +37,11 @@ from safetensors import SafetensorError
 
 from .. import __version__
 from ..backend import module_for, to_numpy
-from ..checks import input_width, is_json_count, output_width
+from ..checks import is_json_count
 from ..data.preprocessing import Preprocessor
 from ..errors import DataError, ModelFileError, quoted
 from ..layers import Layer
+from ..layers.widths import input_width, output_width
 from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
 from .safetensors_file import (
@@ -75,11 +76,14 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     extra_json : dict, optional
         JSON-ready data to store beside them (a checkpoint's epoch and RNG state).
 
-    Raises ModelFileError if a layer, a name or a value cannot be stored, the file cannot
-    be written, or :func:`load` would refuse the model: more than ``MAX_LAYERS`` layers or
-    layers nested more than ``MAX_DEPTH`` deep (chainrule.io.architecture), or a preprocessor
-    whose ``n_features`` is not the network's input width or whose classes do not number its
-    outputs (or 2 for a single output).
+    Raises
+    ------
+    ModelFileError
+        Naming the file, if a layer, a name or a value cannot be stored, the file cannot be
+        written, or :func:`load` would refuse the model: more than ``MAX_LAYERS`` layers or
+        layers nested more than ``MAX_DEPTH`` deep (chainrule.io.architecture), or a
+        preprocessor whose ``n_features`` is not the network's input width or whose classes
+        do not number its outputs (or 2 for a single output).
 
     Examples
     --------
@@ -148,13 +152,38 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
 def load(path: PathLike, *, device: str = "cpu") -> Layer:
     """The model stored at ``path`` by :func:`save`, with its preprocessor and metadata.
 
-    The model's dtype (float32 or float64) is the file's; its parameters are put on
-    ``device`` ("cpu" or "cuda"). A file does not record where its model was trained, so
-    any model file loads on any machine. The weights are read once, straight into the
-    model's parameters (no random initialization first), so loading needs about the size
-    of the parameters in memory. Raises ModelFileError naming the problem for a
-    missing, truncated, tampered or foreign file, and HyperparameterError (before reading
-    the file) for an unknown device or "cuda" without CuPy.
+    A file does not record where its model was trained, so any model file loads on any
+    machine. The weights are read once, straight into the model's parameters (no random
+    initialization first), so loading needs about the size of the parameters in memory.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file (or checkpoint) written by :func:`save`.
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the model's parameters are put.
+
+    Returns
+    -------
+    Layer
+        The model, its dtype (float32 or float64) the file's, with ``preprocessor`` and
+        ``metadata`` as saved.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and the problem, for a missing, truncated, tampered or foreign file.
+    HyperparameterError
+        Before the file is read, for an unknown device or "cuda" without CuPy.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, chainrule as cr
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> cr.save(cr.Sequential(cr.Linear(4, 3), cr.ReLU(), seed=0), path)
+    >>> model = cr.load(path)
+    >>> sorted(model.params), model.dtype.name
+    (['0.W', '0.b'], 'float32')
     """
     module_for(device)
     return read(path)[0].to(device)
@@ -163,8 +192,36 @@ def load(path: PathLike, *, device: str = "cpu") -> Layer:
 def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     """The model at ``path`` and what was saved beside it: ``(model, extra_tensors, extra_json)``.
 
-    ``extra_tensors`` maps the names given to :func:`save` to NumPy arrays; ``extra_json``
-    is the dict given to it (empty if none was). Used to resume training from a checkpoint.
+    Used to resume training from a checkpoint. The model is on the CPU (see :func:`load`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model file (or checkpoint) written by :func:`save`.
+
+    Returns
+    -------
+    model : Layer
+        As :func:`load` gives it, on the CPU.
+    extra_tensors : dict of str to numpy.ndarray
+        The arrays given to :func:`save` as ``extra_tensors``, by the names given there.
+    extra_json : dict
+        The dict given to it as ``extra_json`` (empty if none was).
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and the problem, for a missing, truncated, tampered or foreign file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy as np, chainrule as cr
+    >>> from chainrule.io import read, save
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "checkpoint.safetensors"
+    >>> save(cr.Linear(4, 3, seed=0), path, extra_tensors={"step": np.arange(2)}, extra_json={"epoch": 5})
+    >>> model, extra_tensors, extra_json = read(path)
+    >>> extra_tensors["step"], extra_json
+    (array([0, 1]), {'epoch': 5})
     """
     header, body_size = read_header(path)
     document = chainrule_document(header, path)

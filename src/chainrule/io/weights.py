@@ -51,14 +51,26 @@ def save_weights(model: Layer, path: PathLike) -> None:
     """Write the parameters of ``model`` (custom layers included) to a safetensors file at ``path``.
 
     Only the weights are stored, not the architecture: load them into a model built the same
-    way with :func:`load_weights`. A model on the GPU is copied to the CPU first. The file
-    is written atomically: an existing file is replaced only once the new one is complete.
+    way with :func:`load_weights`.
 
-    Raises HyperparameterError if ``model`` is not a chainrule Layer or ``path`` not a str or
-    os.PathLike; ModelFileError, before anything is written, if its parameters are not all
-    float32 or all float64, if one holds NaN or Inf (a diverged model), or if one is named
-    ``"__metadata__"`` (a name the safetensors format keeps for itself); ModelFileError if
-    the file cannot be written.
+    Parameters
+    ----------
+    model : Layer
+        Any chainrule Layer, custom layers included, on any device: a model on the GPU is
+        copied to the CPU first.
+    path : str or os.PathLike
+        The file to write, atomically: an existing file is replaced only once the new one
+        is complete.
+
+    Raises
+    ------
+    HyperparameterError
+        If ``model`` is not a chainrule Layer (or holds a layer not set up by
+        ``Layer.__init__``) or ``path`` is not a str or os.PathLike.
+    ModelFileError
+        Before anything is written, if the parameters are not all float32 or all float64,
+        if one holds NaN or Inf (a diverged model), or if one is named ``"__metadata__"`` (a
+        name the safetensors format keeps for itself); also if the file cannot be written.
 
     Examples
     --------
@@ -93,24 +105,49 @@ def save_weights(model: Layer, path: PathLike) -> None:
 def load_weights(model: Layer, path: PathLike) -> Layer:
     """Write the weights stored at ``path`` into ``model``'s parameters, in place; returns ``model``.
 
-    ``path`` is a file from :func:`save_weights`; a model file or checkpoint from
-    :func:`chainrule.save` / ``cr.fit(..., checkpoint=...)``, whose extra tensors are
-    ignored; or a safetensors file from another program holding the model's parameters
-    under their chainrule names (its metadata, if any, is ignored). As PyTorch's ``load_state_dict(strict=True)``, the file must hold exactly the
-    model's parameters, by name, each of the model's shape. The model keeps its dtype and
-    device: float64 weights loaded into a float32 model are rounded to float32 (and float32
-    into float64 widened exactly), as PyTorch's ``load_state_dict`` copies with a cast; a
-    value that does not fit the model's dtype is refused. The parameters are written into
-    the arrays the model holds, so its flat parameter buffer stays valid; gradients and any
-    optimizer state are left alone.
+    Parameters
+    ----------
+    model : Layer
+        The network to load into, built as the one the weights came from.
+    path : str or os.PathLike
+        A file from :func:`save_weights`; a model file or checkpoint from
+        :func:`chainrule.save` / ``cr.fit(..., checkpoint=...)``, whose extra tensors are
+        ignored; or a safetensors file from another program holding the model's parameters
+        under their chainrule names (its metadata, if any, is ignored).
 
-    Everything is checked before anything is written: a ModelFileError names the file and
-    the problem (a missing, foreign or damaged file, the missing and the unexpected
-    parameters, a shape, a dtype other than float32/float64, a NaN or Inf value) and leaves
-    the model as it was. HyperparameterError if ``model`` is not a chainrule Layer or ``path``
-    not a str or os.PathLike. A PyTorch ``state_dict`` saved as safetensors has torch's names
-    (``"0.weight"``) and layout: load it with
-    ``cr.from_state_dict(safetensors.numpy.load_file(path), model)`` instead.
+    Returns
+    -------
+    Layer
+        ``model`` itself, its parameters now the file's.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and the problem (a missing, foreign or damaged file, the missing
+        and the unexpected parameters, a shape, a dtype other than float32/float64, a NaN
+        or Inf value); the model is left as it was.
+    HyperparameterError
+        If ``model`` is not a chainrule Layer (or holds a layer not set up by
+        ``Layer.__init__``) or ``path`` is not a str or os.PathLike.
+
+    Warns
+    -----
+    ChainruleWarning
+        When the file's preprocessor is not loaded into a model that has none (see Notes).
+
+    Notes
+    -----
+    As PyTorch's ``load_state_dict(strict=True)``, the file must hold exactly the model's
+    parameters, by name, each of the model's shape. The model keeps its dtype and device:
+    float64 weights loaded into a float32 model are rounded to float32 (and float32 into
+    float64 widened exactly), as PyTorch's ``load_state_dict`` copies with a cast; a value
+    that does not fit the model's dtype is refused. The parameters are written into the
+    arrays the model holds, so its flat parameter buffer stays valid; gradients and any
+    optimizer state are left alone. Everything is checked before anything is written.
+
+    A PyTorch ``state_dict`` saved as safetensors has torch's names (``"0.weight"``) and
+    layout: load it with ``cr.from_state_dict(safetensors.numpy.load_file(path), model)``
+    instead.
 
     Only the weights are loaded: a model file's preprocessor (its standardization of the
     inputs and its class labels) is not. If the file has one and ``model`` has none, a
@@ -126,6 +163,16 @@ def load_weights(model: Layer, path: PathLike) -> Layer:
         model = cr.Sequential(*model.layers[:-1], cr.Linear(128, 5, seed=1))  # new 5-class head
 
     (no ``seed=`` for that Sequential: it would draw every weight afresh).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, chainrule as cr
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "weights.safetensors"
+    >>> trained = cr.Sequential(cr.Linear(4, 3), cr.ReLU(), seed=0)
+    >>> cr.save_weights(trained, path)
+    >>> model = cr.load_weights(cr.Sequential(cr.Linear(4, 3), cr.ReLU()), path)
+    >>> bool((model.params["0.W"] == trained.params["0.W"]).all())
+    True
     """
     _check_model(model)
     params = model.params

@@ -18,14 +18,15 @@ class GELU(Layer):
 
     The approximation (the one of GPT-2, ``torch.nn.GELU(approximate="tanh")`` and ONNX's
     ``Gelu(approximate="tanh")``) differs from the erf form by less than 1e-3 everywhere and
-    needs only NumPy's ufuncs. With u = √(2/π)(z + 0.044715 z³) and t = tanh(u), forward::
+    needs only NumPy's ufuncs. With u = √(2/π)(z + 0.044715 z³) and t = tanh(u), forward,
+    for a batch X of z's (T holding their t's)::
 
-        Y = ½ X (1 + t)                         (n_samples, n_features)
+        h = ½ z (1 + t)             Y = ½ X ⊙ (1 + T)          (n_samples, n_features)
 
     Backward, by the product and chain rules::
 
         ∂h/∂z = ½ (1 + t) + ½ z (1 − t²) √(2/π) (1 + 3·0.044715 z²)
-        dX = dY ⊙ ∂h/∂z
+        ∂L/∂z = ∂h/∂z ∂L/∂h         dX = dY ⊙ ∂h/∂z            (n_samples, n_features)
 
     The second term is computed as ½√(2/π) (p + 3·0.044715 p z²) with p = z (1 − t²)
     formed first: where tanh saturates, t = ±1 exactly, so p is exactly 0 before z² can
@@ -36,6 +37,12 @@ class GELU(Layer):
 
     No overflow warning for huge finite inputs: z³ may overflow to ±inf there, which gives
     t = ±1, the exact limit, and h = z or 0 as it should.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> cr.GELU()(np.array([[-1.0, 0.0, 1.0]])).round(4)
+    array([[-0.1588,  0.    ,  0.8412]])
     """
 
     preferred_init = "he_normal"

@@ -7,7 +7,19 @@ from .layer import Layer
 
 
 class Identity(Layer):
-    """Forward ``Y = X``; backward ``dX = dY`` (∂h/∂x is the identity matrix)."""
+    """The identity, h = x: a placeholder that passes its input through.
+
+    Forward and backward (∂h/∂x is the identity matrix)::
+
+        h = x                       Y = X                      (n_samples, n_features)
+        ∂L/∂x = ∂L/∂h               dX = dY                    (n_samples, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> cr.Identity()(np.array([[1.0, -2.0]]))
+    array([[ 1., -2.]])
+    """
 
     def __init__(self) -> None:
         super().__init__()

@@ -57,6 +57,7 @@ from ..errors import DTypeError, HyperparameterError, ShapeError, StateError
 from ..initializers import as_generator
 from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_own_arrays, flatten, mixed_dtypes_error,
                           names_by_dtype)
+from .summary import layer_rows, layer_table
 
 
 class Layer:
@@ -357,15 +358,7 @@ class Layer:
         see ``trainable``). A composite without parameters of its own (a Sequential, a
         Residual) has no row: its children have theirs.
         """
-        rows = []
-        for prefix, layer in self.walk():
-            if layer.children() and not layer.own_params:
-                continue
-            shapes = {name: list(array.shape) for name, array in layer.own_params.items()}
-            rows.append({"path": prefix.rstrip(".") or "(model)", "layer": repr(layer).split("\n")[0],
-                         "parameters": shapes, "count": sum(int(array.size) for array in layer.own_params.values()),
-                         "trainable": layer.own_trainable})
-        return rows
+        return layer_rows(self)
 
     def summary(self) -> str:
         """A table of the model's layers (path, layer, parameter shapes, count), then the totals.
@@ -389,28 +382,7 @@ class Layer:
         67 parameters, float32
         trainable: 67, non-trainable: 0
         """
-        rows = self.summary_rows()
-        shapes = [", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in row["parameters"].items()) or "-"
-                  for row in rows]
-        # Each column as wide as its widest entry, header included (parameters: at least 24).
-        width = max([len("path")] + [len(row["path"]) for row in rows])
-        kind = max([len("layer")] + [len(row["layer"]) for row in rows])
-        shown = max([24] + [len(text) for text in shapes])
-        lines = [f"{'path':<{width}}  {'layer':<{kind}}  {'parameters':<{shown}}  count"]
-        for row, text in zip(rows, shapes):
-            lines.append(f"{row['path']:<{width}}  {row['layer']:<{kind}}  {text:<{shown}}  {row['count']:,}")
-        counts = {}  # dtype -> its number of parameters: one dtype, or several where ``dtype`` raises
-        for array in self.params.values():
-            counts[array.dtype] = counts.get(array.dtype, 0) + int(array.size)
-        if len(counts) > 1:
-            dtypes = ", mixed dtypes: " + ", ".join(f"{count:,} {dtype}" for dtype, count in counts.items())
-        else:
-            dtypes = "".join(f", {dtype}" for dtype in counts)
-        total, trainable = self.n_parameters, self.n_trainable_parameters
-        lines += ["", f"{total:,} parameters{dtypes}"]
-        if total:
-            lines.append(f"trainable: {trainable:,}, non-trainable: {total - trainable:,}")
-        return "\n".join(lines)
+        return layer_table(self)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

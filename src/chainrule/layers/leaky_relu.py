@@ -14,13 +14,24 @@ class LeakyReLU(Layer):
     The small slope α keeps a gradient flowing through neurons whose z < 0, which a
     plain ReLU would silence for good.
 
-    Forward::
+    Forward, for a batch X of z's::
 
-        Y = where(X > 0, X, α X)               (n_samples, n_features)
+        h = z if z > 0 else α z     Y = where(X > 0, X, α X)   (n_samples, n_features)
 
     Backward, f'(z) = 1 if z > 0 else α::
 
-        dX = dY ⊙ where(X > 0, 1, α)
+        ∂L/∂z = f'(z) ∂L/∂h         dX = dY ⊙ where(X > 0, 1, α)   (n_samples, n_features)
+
+    Parameters
+    ----------
+    alpha : float, default 0.01
+        The slope α for z ≤ 0, in [0, 1); HyperparameterError naming ``alpha`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> cr.LeakyReLU(alpha=0.1)(np.array([[-2.0, 3.0]]))
+    array([[-0.2,  3. ]])
     """
 
     preferred_init = "he_normal"

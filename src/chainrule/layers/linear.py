@@ -118,6 +118,18 @@ class Linear(Layer):
             self._draw_record = (name, bit_generator_class, state, draw_dtype)
             self._write_draw(self._replayed_generator())
 
+    def holds_initial_draw(self) -> bool:
+        """Whether W and b are still what the layer was made with, not changed since (trained,
+        loaded, assigned).
+
+        For a drawn layer: exactly its last draw (compared with a fresh redraw; a layer
+        converted with ``astype`` after its draw still holds it). For a layer never drawn
+        (``cr.load``'s, or ``cr.mlp``'s, which a seeded Sequential draws): zeros everywhere.
+        """
+        if self._draw_record is None:
+            return not any(bool(array.any()) for array in self.own_params.values())
+        return self._still_drawn()
+
     def _replayed_generator(self) -> numpy.random.Generator:
         """A new Generator in the state the last draw started from (the original one is left alone)."""
         _, bit_generator_class, state, _ = self._draw_record

@@ -9,14 +9,20 @@ from .layer import Layer
 class ReLU(Layer):
     r"""Elementwise :math:`h = \max(z, 0)`.
 
-    Forward::
+    Forward, for a batch X of z's::
 
-        Y = max(X, 0)                          (n_samples, n_features)
+        h = max(z, 0)               Y = max(X, 0)              (n_samples, n_features)
 
     Backward: f'(z) = 1 if z > 0 else 0, and z > 0 exactly where h > 0, so the derivative
     is read from the output (the input need not be kept)::
 
-        ∂L/∂z = f'(z) ∂L/∂h        dX = dY ⊙ [Y > 0]
+        ∂L/∂z = f'(z) ∂L/∂h         dX = dY ⊙ [Y > 0]          (n_samples, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> cr.ReLU()(np.array([[-1.0, 0.0, 2.0]]))
+    array([[0., 0., 2.]])
     """
 
     preferred_init = "he_normal"

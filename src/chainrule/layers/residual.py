@@ -14,19 +14,35 @@ class Residual(Layer):
     The identity path carries the gradient past f unchanged, a direct remedy for the
     gradient "getting progressively more diluted" through depth.
 
-    Forward::
+    Forward; f must keep the shape (ShapeError naming the layer otherwise)::
 
-        Y = X + f(X)                    f must keep the shape (n_samples, n_features)
+        y = x + f(x)                Y = X + f(X)               (n_samples, n_features)
 
     Backward, by the chain rule on both paths (∂y/∂x = I + ∂f/∂x)::
 
-        dX = dY + ∂L/∂f · ∂f/∂x = dY + f.backward(dY)
+        ∂L/∂x = ∂L/∂y + ∂L/∂y · ∂f/∂x      dX = dY + f.backward(dY)   (n_samples, n_features)
+
+    f.backward also writes the gradients of f's own parameters.
 
     With ``input_grad=False`` and nothing trainable inside f (a frozen block at the bottom of
     a model), backward does nothing and returns None.
 
-    f's parameters are named ``"f.<name>"`` (e.g. ``"1.f.0.W"`` inside a Sequential).
-    A layer object may appear only once inside f: HyperparameterError otherwise.
+    Parameters
+    ----------
+    f : Layer
+        The block, any chainrule Layer that keeps the shape of its input (a Sequential,
+        often). Its parameters are named ``"f.<name>"`` (e.g. ``"1.f.0.W"`` inside a
+        Sequential). HyperparameterError if f is not a Layer set up by ``Layer.__init__``, or
+        if a layer object appears more than once inside it.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> block = cr.Residual(cr.Sequential(cr.Linear(3, 3), cr.Tanh(), seed=0))
+    >>> block(np.ones((2, 3))).shape
+    (2, 3)
+    >>> sorted(block.params)
+    ['f.0.W', 'f.0.b']
     """
 
     def __init__(self, f: Layer) -> None:

@@ -197,15 +197,8 @@ def _warn_of_redrawn_weights(model: Sequential) -> None:
     A layer never drawn (``cr.load``'s, or ``cr.mlp``'s, which the seed draws first) counts as
     changed only when it holds a non-zero weight.
     """
-    changed = []
-    for prefix, layer in model.walk():
-        if not isinstance(layer, Linear):
-            continue
-        if layer._draw_record is None:
-            if any(bool(array.any()) for array in layer.own_params.values()):
-                changed.append(prefix.rstrip("."))
-        elif not layer._still_drawn():
-            changed.append(prefix.rstrip("."))
+    changed = [prefix.rstrip(".") for prefix, layer in model.walk()
+               if isinstance(layer, Linear) and not layer.holds_initial_draw()]
     if changed:
         warnings.warn(ChainruleWarning(
             f"Sequential(seed=...) draws every weight afresh, so the weights of layer{'s' if len(changed) > 1 else ''} "

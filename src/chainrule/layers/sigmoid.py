@@ -20,13 +20,19 @@ def sigmoid(X: Array) -> Array:
 class Sigmoid(Layer):
     r"""Elementwise :math:`h = \sigma(z) = 1 / (1 + e^{-z})`.
 
-    Forward::
+    Forward, for a batch X of z's::
 
-        Y = σ(X)                               (n_samples, n_features)
+        h = σ(z)                    Y = σ(X)                   (n_samples, n_features)
 
-    Backward, with σ'(z) = σ(z)(1 − σ(z)) written from the output::
+    Backward, with σ'(z) = σ(z)(1 − σ(z)) = h (1 − h) written from the output::
 
-        dX = dY ⊙ Y ⊙ (1 − Y)
+        ∂L/∂z = h (1 − h) ∂L/∂h     dX = dY ⊙ Y ⊙ (1 − Y)      (n_samples, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> cr.Sigmoid()(np.array([[0.0, 2.0]])).round(4)
+    array([[0.5   , 0.8808]])
     """
 
     def __init__(self) -> None:

@@ -18,21 +18,28 @@ def softmax(Z: Array) -> Array:
 class Softmax(Layer):
     r"""Row-wise :math:`h_j = e^{z_j} / \sum_k e^{z_k}`.
 
-    Forward::
+    Forward, for a batch X whose rows are z's::
 
-        Y = softmax(X)                         (n_samples, n_classes)
+        Y = softmax(X), row by row             (n_samples, n_classes)
 
     Backward, through the whole Jacobian ∂h_j/∂z_i = h_j (δ_ij − h_i), applied to a vector
     without forming it (a Jacobian-vector product, O(n_classes) per sample)::
 
         ∂L/∂z_i = Σ_j ∂L/∂h_j h_j (δ_ij − h_i) = h_i (∂L/∂h_i − Σ_j ∂L/∂h_j h_j)
-        dX = Y ⊙ (dY − Σ_j (dY ⊙ Y)_j)
+        dX = Y ⊙ (dY − Σ_j (dY ⊙ Y)_j)         (n_samples, n_classes)
 
     Raises ShapeError for an input without columns (a softmax over nothing is undefined).
 
     For training a classifier, prefer returning logits and using SoftmaxCrossEntropy,
-    whose fused gradient p − y is cheaper and more accurate than this layer followed by a
+    whose fused gradient p − t is cheaper and more accurate than this layer followed by a
     log.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> cr.Softmax()(np.array([[0.0, 0.0], [0.0, np.log(3.0)]]))
+    array([[0.5 , 0.5 ],
+           [0.25, 0.75]])
     """
 
     def __init__(self) -> None:

@@ -9,13 +9,19 @@ from .layer import Layer
 class Tanh(Layer):
     r"""Elementwise :math:`h = \tanh(z) = 2\sigma(2z) - 1`, a sigmoid centred on 0.
 
-    Forward::
+    Forward, for a batch X of z's::
 
-        Y = tanh(X)                            (n_samples, n_features)
+        h = tanh(z)                 Y = tanh(X)                (n_samples, n_features)
 
-    Backward, with tanh'(z) = 1 − tanh²(z) written from the output::
+    Backward, with tanh'(z) = 1 − tanh²(z) = 1 − h² written from the output::
 
-        dX = dY ⊙ (1 − Y²)
+        ∂L/∂z = (1 − h²) ∂L/∂h      dX = dY ⊙ (1 − Y²)         (n_samples, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> cr.Tanh()(np.array([[0.0, 1.0]])).round(4)
+    array([[0.    , 0.7616]])
     """
 
     works_in_place = True

@@ -12,28 +12,40 @@ from .loss import Loss, as_array, check_batch, weight_shares
 
 
 class BinaryCrossEntropy(Loss):
-    r"""Cross-entropy of independent sigmoid outputs p = σ(z), on logits z.
+    r"""Cross-entropy of independent sigmoid outputs p = σ(y), on the logits Y.
 
-    For each output k (a yes/no question: binary or multi-label classification)::
+    For logits Y and targets T in [0, 1], both (N, K), with entries y_nk (the notes' z of
+    a sigmoid neuron) and t_nk, one yes/no question per output k (binary or multi-label
+    classification)::
 
-        L = (1/N) Σ_n Σ_k −[y log σ(z) + (1 − y) log(1 − σ(z))]
-          = (1/N) Σ_n Σ_k [max(z, 0) − z y + log(1 + e^{−|z|})]
-        ∂L/∂z = (σ(z) − y) / N
+        L = (1/N) Σ_n Σ_k −[t log σ(y) + (1 − t) log(1 − σ(y))]
+          = (1/N) Σ_n Σ_k [max(y, 0) − y t + log(1 + e^{−|y|})]
+        ∂L/∂y_nk = (σ(y_nk) − t_nk) / N        dY = (σ(Y) − T) / N    (N, K)
 
     The second form is the same function written so that no exponential overflows and no
-    logarithm sees 0, so logits of ±1e4 stay finite. Targets are in [0, 1], of shape
-    (N, n_outputs), or (N,) for one output.
+    logarithm sees 0, so logits of ±1e4 stay finite. Targets of shape (N,) are accepted
+    for one output.
 
     With sample weights w (``compute(Y, T, weights)``), 1/N becomes w_n / Σ_m w_m::
 
-        L = Σ_n w_n Σ_k [max(z, 0) − z y + log(1 + e^{−|z|})] / Σ_m w_m
-        ∂L/∂z_nk = w_n (σ(z_nk) − y_nk) / Σ_m w_m
+        L = Σ_n w_n Σ_k [max(y, 0) − y t + log(1 + e^{−|y|})] / Σ_m w_m
+        ∂L/∂y_nk = w_n (σ(y_nk) − t_nk) / Σ_m w_m
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> value, dY = cr.BinaryCrossEntropy()(np.array([[0.0], [0.0]]), np.array([1, 0]))
+    >>> round(float(value), 4)  # log 2
+    0.6931
+    >>> dY  # (σ(0) − t) / 2
+    array([[-0.25],
+           [ 0.25]])
     """
 
     task = "multilabel"
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
-        name = "BinaryCrossEntropy"
+        name = type(self).__name__
         T = as_array(targets)
         if T.dtype.kind not in "fiub":
             raise DTypeError(f"{name}: expected numeric targets in [0, 1], got dtype {T.dtype}")
@@ -52,7 +64,7 @@ class BinaryCrossEntropy(Loss):
         n_samples = Y.shape[0]
         terms = xp.maximum(Y, 0) - Y * T + xp.log1p(xp.exp(-xp.abs(Y)))
         dY = sigmoid(Y)
-        dY -= T
+        dY -= T  # σ(Y) − T
         if weights is None:
             value = terms.sum(dtype=numpy.float64) / n_samples
             dY *= Y.dtype.type(1 / n_samples)

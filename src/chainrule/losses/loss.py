@@ -1,13 +1,12 @@
-"""The loss contract: L(Ŷ, y) and ∂L/∂Ŷ, the start of backpropagation.
+"""The loss contract: L(Y, T) and ∂L/∂Y, the start of backpropagation.
 
 ``value, dY = loss(Y, targets)`` returns the loss, a mean over the samples of the batch,
-and its gradient with respect to the model's outputs, the ∇_y L that backpropagation
+and its gradient dY with respect to the model's outputs Y, the ∇_y L that backpropagation
 starts from ("compute ∇_y L directly from the loss function", lecture notes).
 
 ``loss(Y, targets)`` (or ``loss(Y, targets, weights)``) validates and converts the targets
-(and the weights) first; ``loss.compute(Y, T)``
-skips that for targets already prepared by ``loss.prepare`` (the training loop checks a
-whole data set once, not each batch).
+(and the weights) first; ``loss.compute(Y, T)`` skips that for targets T already prepared
+by ``loss.prepare`` (the training loop checks a whole data set once, not each batch).
 
 ``loss.compute(Y, T, weights)`` weights the samples: with w_n ≥ 0 the weight of row n, the
 loss is the weighted mean L = Σ_n w_n l_n / Σ_n w_n of the rows' losses l_n, so that
@@ -30,7 +29,11 @@ from ..errors import DTypeError, HyperparameterError, ShapeError
 
 
 class Loss:
-    """Base class of losses. Subclasses implement ``prepare``, ``compute`` and ``transform``."""
+    """Base class of losses. Subclasses implement ``prepare``, ``compute`` and ``transform``.
+
+    Error messages name the loss by its class (``type(self).__name__``), so a subclass of a
+    built-in loss is named as itself.
+    """
 
     #: "classification", "multilabel" or "regression": what the outputs predict
     task = "regression"

@@ -1,4 +1,4 @@
-"""Squared error, the loss of the notes' regression example: (ŷ − y)²."""
+"""Squared error (Y − T)², the loss of the notes' regression example."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from .loss import Loss, as_array, check_batch, overflowed, weight_shares
 class MSE(Loss):
     r"""Mean over samples of the squared error summed over outputs.
 
-    For outputs Ŷ and targets Y of shape (N, K)::
+    For outputs Y and targets T of shape (N, K), with entries y_nk and t_nk (the notes'
+    ŷ and y)::
 
-        L = (1/N) Σ_n Σ_k (ŷ_nk − y_nk)²
-        ∂L/∂ŷ_nk = 2 (ŷ_nk − y_nk) / N
+        L = (1/N) Σ_n Σ_k (y_nk − t_nk)²
+        ∂L/∂y_nk = 2 (y_nk − t_nk) / N        dY = 2 (Y − T) / N    (N, K)
 
     which is the notes' ∂L/∂ŷ = 2(ŷ − y) for one sample, averaged over the batch. The
     convention (sum over outputs, mean over samples) makes one sample with K outputs weigh
@@ -25,25 +26,36 @@ class MSE(Loss):
 
     With sample weights w (``compute(Y, T, weights)``), the mean over samples is weighted::
 
-        L = Σ_n w_n Σ_k (ŷ_nk − y_nk)² / Σ_n w_n
-        ∂L/∂ŷ_nk = 2 w_n (ŷ_nk − y_nk) / Σ_n w_n
+        L = Σ_n w_n Σ_k (y_nk − t_nk)² / Σ_n w_n
+        ∂L/∂y_nk = 2 w_n (y_nk − t_nk) / Σ_n w_n
 
     The squares are summed in float64. On the CPU, an error too large to square in the
     outputs' dtype (1e20 in float32) still gives its finite L, computed again in float64.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> value, dY = cr.MSE()(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0, 2.0], [1.0, 1.0]]))
+    >>> float(value)
+    7.0
+    >>> dY
+    array([[1., 0.],
+           [2., 3.]])
     """
 
     task = "regression"
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
+        name = type(self).__name__
         T = as_array(targets)
         if T.dtype.kind not in "fiub":
-            raise DTypeError(f"MSE: expected numeric targets, got dtype {T.dtype}")
+            raise DTypeError(f"{name}: expected numeric targets, got dtype {T.dtype}")
         if T.ndim == 1 and n_outputs == 1:
             T = T.reshape(-1, 1)
         if T.ndim != 2 or T.shape[1] != n_outputs:
-            raise ShapeError(f"MSE: expected targets of shape (n_samples, {n_outputs}), got {tuple(T.shape)}")
-        check_batch("MSE", T, n_samples)
-        return as_finite(T, dtype, "MSE: targets")
+            raise ShapeError(f"{name}: expected targets of shape (n_samples, {n_outputs}), got {tuple(T.shape)}")
+        check_batch(name, T, n_samples)
+        return as_finite(T, dtype, f"{name}: targets")
 
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         if weights is not None:
@@ -54,15 +66,15 @@ class MSE(Loss):
         if overflowed(value):  # D or D² overflowed the outputs' dtype: the same sum in float64
             D64 = Y.astype(numpy.float64) - T
             value = (D64 * D64).sum() / n_samples
-        D *= Y.dtype.type(2 / n_samples)  # dY = 2 (Ŷ − Y) / N, in place of D
+        D *= Y.dtype.type(2 / n_samples)  # dY = 2 (Y − T) / N, in place of D
         return value, D
 
     def _weighted(self, Y: Array, T: Array, shares) -> tuple[float, Array]:
-        """(L, ∂L/∂Ŷ) with each row's share w_n / Σ_m w_m of the batch's weights (float64)."""
+        """(L, ∂L/∂Y) with each row's share w_n / Σ_m w_m of the batch's weights (float64)."""
         D = Y - T
         value = (D * D).sum(axis=1, dtype=numpy.float64) @ shares
         if overflowed(value):  # as in ``compute``: the same sums in float64
             D64 = Y.astype(numpy.float64) - T
             value = (D64 * D64).sum(axis=1) @ shares
-        D *= (2 * shares).astype(Y.dtype)[:, None]  # dY = 2 w_n (ŷ_n − y_n) / Σ_m w_m, in place of D
+        D *= (2 * shares).astype(Y.dtype)[:, None]  # dY = 2 w_n (y_n − t_n) / Σ_m w_m, in place of D
         return value, D

@@ -12,33 +12,44 @@ from .loss import Loss, as_array, check_batch, overflowed, weight_shares
 
 
 class SoftmaxCrossEntropy(Loss):
-    r"""Cross-entropy :math:`-\sum_i y_i \log p_i` of :math:`p = \mathrm{softmax}(h)`, on logits h.
+    r"""Cross-entropy :math:`-\sum_k t_k \log p_k` of :math:`p = \mathrm{softmax}(y)`, on the logits Y.
 
-    The model's last layer outputs the logits h (no Softmax layer). As in the notes, for
-    targets y with Σ_i y_i = 1::
+    The model's last layer outputs the logits Y (no Softmax layer). For a row y of Y
+    (the notes' h) and its target row t with Σ_k t_k = 1::
 
-        L = −Σ_i y_i log(e^{h_i} / Σ_k e^{h_k}) = log Σ_k e^{h_k} − Σ_k y_k h_k
-        ∂L/∂h_j = e^{h_j} / Σ_k e^{h_k} − y_j = p_j − y_j
+        L = −Σ_k t_k log(e^{y_k} / Σ_j e^{y_j}) = log Σ_j e^{y_j} − Σ_k t_k y_k
+        ∂L/∂y_k = e^{y_k} / Σ_j e^{y_j} − t_k = p_k − t_k
 
-    averaged over the N samples of a batch (so dY = (P − Y)/N), or with sample weights w
-    (``compute(Y, T, weights)``) their weighted mean L = Σ_n w_n L_n / Σ_m w_m, so
-    dY_n = w_n (p_n − y_n) / Σ_m w_m. Fusing softmax and log is
-    what makes it stable: log Σ_k e^{h_k} is computed as m + log Σ_k e^{h_k − m} with
-    m = max_k h_k (log-sum-exp), so logits of ±1e4 give finite values, and the gradient
-    p − y never divides by a probability that underflowed to 0.
+    averaged over the N samples of a batch: for logits Y and targets T of shape
+    (N, n_classes), dY = (P − T) / N of that shape, P = softmax(Y) row by row. With sample
+    weights w (``compute(Y, T, weights)``) L is their weighted mean Σ_n w_n L_n / Σ_m w_m,
+    so dY_n = w_n (p_n − t_n) / Σ_m w_m. Fusing softmax and log is what makes it stable:
+    log Σ_j e^{y_j} is computed as m + log Σ_j e^{y_j − m} with m = max_j y_j
+    (log-sum-exp), so logits of ±1e4 give finite values, and the gradient p − t never
+    divides by a probability that underflowed to 0.
 
     Targets may be integer class labels (N,) in [0, n_classes), or one-hot or soft
     (probability) targets (N, n_classes) whose rows are non-negative and sum to 1.
 
-    On the CPU, logits so far apart that h − m overflows float32 (±3e38) still give the
+    On the CPU, logits so far apart that y − m overflows float32 (±3e38) still give the
     finite L, computed again in float64, and a class of target 0 adds 0 to L however small
     its p (0 · log 0 = 0), never NaN.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> value, dY = cr.SoftmaxCrossEntropy()(np.array([[0.0, 0.0], [0.0, 0.0]]), np.array([0, 1]))
+    >>> round(float(value), 4)  # log 2
+    0.6931
+    >>> dY  # (p − t) / 2 with p = (½, ½)
+    array([[-0.25,  0.25],
+           [ 0.25, -0.25]])
     """
 
     task = "classification"
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
-        name = "SoftmaxCrossEntropy"
+        name = type(self).__name__
         T = as_array(targets)
         if T.ndim == 1:
             if T.dtype.kind not in "iu":
@@ -69,61 +80,61 @@ class SoftmaxCrossEntropy(Loss):
         n_samples = Y.shape[0]
         # The reductions over each row's classes run down the rows of a transposed copy: NumPy
         # reduces short rows slowly (1024×10 float32: a row max in 7 µs this way, 49 µs along axis 1).
-        shifted = Y - Y.T.copy().max(axis=0)[:, None]  # h − m
-        P = xp.exp(shifted)  # e^{h − m}
-        sums = P.T.copy().sum(axis=0)  # Σ_k e^{h_k − m}
-        log_sum = xp.log(sums)  # log Σ_k e^{h_k − m}
+        shifted = Y - Y.T.copy().max(axis=0)[:, None]  # y − m
+        P = xp.exp(shifted)  # e^{y − m}
+        sums = P.T.copy().sum(axis=0)  # Σ_j e^{y_j − m}
+        log_sum = xp.log(sums)  # log Σ_j e^{y_j − m}
         if weights is not None:
             return self._weighted(Y, T, shifted, P, sums, log_sum, weight_shares(weights))
         scale = Y.dtype.type(1 / n_samples)
         if T.ndim == 1:
             rows = xp.arange(n_samples)
-            # L = log Σ_k e^{h_k − m} − (h_y − m), the mean over the batch
+            # L = log Σ_j e^{y_j − m} − (y_t − m) for label t, the mean over the batch
             value = (log_sum.sum(dtype=numpy.float64) - shifted[rows, T].sum(dtype=numpy.float64)) / n_samples
         else:
-            value = -(T * (shifted - log_sum[:, None])).sum(dtype=numpy.float64) / n_samples  # −Σ_k y_k log p_k
-        if overflowed(value):  # h − m overflowed (−inf, or 0 · −inf = NaN): L again in float64
+            value = -(T * (shifted - log_sum[:, None])).sum(dtype=numpy.float64) / n_samples  # −Σ_k t_k log p_k
+        if overflowed(value):  # y − m overflowed (−inf, or 0 · −inf = NaN): L again in float64
             value = cross_entropy_in_float64(Y, T)
         P *= (scale / sums)[:, None]  # p / N
         if T.ndim == 1:
-            P[rows, T] -= scale  # (p − y) / N for one-hot y, without building it
+            P[rows, T] -= scale  # (p − t) / N for one-hot t, without building it
         else:
             P -= T * scale
         return value, P
 
     def _weighted(self, Y: Array, T: Array, shifted, P, sums, log_sum, shares) -> tuple[float, Array]:
         """``compute`` with each row's share w_n / Σ_m w_m of the batch's weights (float64)
-        in place of 1/N, from the shifted logits h − m, P = e^{h − m}, its row sums and their log."""
+        in place of 1/N, from the shifted logits y − m, P = e^{y − m}, its row sums and their log."""
         xp = get_array_module(Y)
         if T.ndim == 1:
             rows = xp.arange(Y.shape[0])
-            row_losses = log_sum.astype(numpy.float64) - shifted[rows, T]  # log Σ_k e^{h_k − m} − (h_y − m)
+            row_losses = log_sum.astype(numpy.float64) - shifted[rows, T]  # log Σ_j e^{y_j − m} − (y_t − m)
         else:
-            row_losses = -(T * (shifted - log_sum[:, None])).sum(axis=1, dtype=numpy.float64)  # −Σ_k y_k log p_k
+            row_losses = -(T * (shifted - log_sum[:, None])).sum(axis=1, dtype=numpy.float64)  # −Σ_k t_k log p_k
         value = row_losses @ shares
         if overflowed(value):  # as in ``compute``: L again in float64
             value = cross_entropy_in_float64(Y, T, shares)
         scale = shares.astype(Y.dtype)
         P *= (scale / sums)[:, None]  # w_n p / Σ_m w_m
         if T.ndim == 1:
-            P[rows, T] -= scale  # w_n (p − y) / Σ_m w_m for one-hot y, without building it
+            P[rows, T] -= scale  # w_n (p − t) / Σ_m w_m for one-hot t, without building it
         else:
             P -= T * scale[:, None]
         return value, P
 
     def transform(self, Y: Array) -> Array:
-        """Class probabilities p = softmax(h)."""
+        """Class probabilities p = softmax(y), row by row."""
         return softmax(Y)
 
 
 def cross_entropy_in_float64(Y: numpy.ndarray, T: numpy.ndarray, shares: numpy.ndarray | None = None) -> float:
     """L for NumPy logits ``Y`` and prepared targets ``T``, computed in float64, where the
-    h − m of float32 logits cannot overflow; a target of 0 adds 0, even for log p = −inf.
+    y − m of float32 logits cannot overflow; a target of 0 adds 0, even for log p = −inf.
 
     The mean over the rows, or with ``shares`` (w_n / Σ_m w_m) their weighted mean."""
     shifted = Y.astype(numpy.float64)
-    shifted -= shifted.max(axis=1, keepdims=True)  # h − m
-    log_p = shifted - numpy.log(numpy.exp(shifted).sum(axis=1, keepdims=True))  # log softmax(h)
+    shifted -= shifted.max(axis=1, keepdims=True)  # y − m
+    log_p = shifted - numpy.log(numpy.exp(shifted).sum(axis=1, keepdims=True))  # log softmax(y)
     n_samples = Y.shape[0]
     if T.ndim == 1:
         row_log_p = log_p[numpy.arange(n_samples), T]

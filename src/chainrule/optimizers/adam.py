@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from ..backend import Array, axpby, axpy, get_array_module
 from ..checks import in_unit_interval
-from .optimizer import Optimizer, Vectors, WithEpsilon
+from ..layers.layer import Layer
+from .epsilon import WithEpsilon
+from .optimizer import Optimizer, Vectors
 
 
 class Adam(WithEpsilon, Optimizer):
@@ -27,8 +30,9 @@ class Adam(WithEpsilon, Optimizer):
 
     decoupled = False  # AdamW decays θ directly instead of adding λθ to g
 
-    def __init__(self, model, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 0.0, schedule=None) -> None:
+    def __init__(self, model: Layer, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.0,
+                 schedule: Callable[[int], float] | None = None) -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
         self.beta1 = beta1  # each checked by its setter
         self.beta2 = beta2
@@ -64,15 +68,15 @@ class Adam(WithEpsilon, Optimizer):
         xp = get_array_module(theta)
         work, work2 = vectors.work, vectors.work2
         beta1, beta2 = self._beta1, self._beta2
-        g = grad if self.decoupled else self.regularized(theta, grad, vectors)
+        g = grad if self.decoupled else self.regularized(theta, grad, vectors)  # g (+ λθ for Adam)
         m, v = vectors.state["m"], vectors.state["v"]
         axpby(1 - beta1, g, beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
         xp.multiply(g, g, out=work)  # g²
         axpby(1 - beta2, work, beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
-        correction1 = 1 - beta1**self.t  # bias correction (self.t is already t)
-        correction2 = 1 - beta2**self.t
-        xp.sqrt(v, out=work)
-        work *= 1 / math.sqrt(correction2)  # √v̂
+        correction1 = 1 - beta1**self.t  # 1 − β₁ᵗ, the bias correction of m (self.t is already t)
+        correction2 = 1 - beta2**self.t  # 1 − β₂ᵗ, that of v
+        xp.sqrt(v, out=work)  # √v
+        work *= 1 / math.sqrt(correction2)  # √v̂ = √v / √(1 − β₂ᵗ)
         work += self._eps  # √v̂ + ε
         xp.divide(m, work, out=work)  # m / (√v̂ + ε) = m̂ / (√v̂ + ε) · (1 − β₁ᵗ)
         if self.decoupled and self._weight_decay:
@@ -95,6 +99,8 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, model, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 0.01, schedule=None) -> None:
-        super().__init__(model, lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, schedule=schedule)
+    def __init__(self, model: Layer, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.01,
+                 schedule: Callable[[int], float] | None = None) -> None:
+        super().__init__(model, lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                         schedule=schedule)

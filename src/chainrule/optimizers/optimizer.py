@@ -16,59 +16,16 @@ its layout. With nothing frozen, the step is the same vector operations on the w
 from __future__ import annotations
 
 import math
-import numbers
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy
 
-from ..backend import Array, abs_sum, axpy, device_of, get_array_module, to_device, to_numpy
-from ..checks import check_finite_as, positive
+from ..backend import Array, abs_sum, axpy, device_of, get_array_module, to_device
+from ..checks import positive
 from ..errors import DTypeError, HyperparameterError, ShapeError
 from ..layers.layer import Layer
-
-#: The largest step count a saved optimizer may resume from. Far beyond any real run, and small
-#: enough that ``beta ** t`` and ``schedule(t)`` stay ordinary float arithmetic (a crafted
-#: file's t = 10**400 would make Adam's first step raise OverflowError).
-MAX_STEP_COUNT = 2**53
-NON_NEGATIVE_STATE = frozenset({"v"})  # the second moments of Adam and RMSProp: running means of g²
-
-
-def smallest_epsilon(dtype) -> float:
-    """The smallest ε that :func:`epsilon` accepts in ``dtype``: its smallest normal number."""
-    return float(numpy.finfo(dtype).tiny)
-
-
-def epsilon(value, name: str, dtype) -> float:
-    """``value`` as the ε > 0 of a denominator √v + ε in ``dtype``, else HyperparameterError.
-
-    ε must be at least ``dtype``'s smallest normal number (1.2e-38 in float32): a smaller one
-    rounds to 0 (or to a subnormal that the hardware may flush to 0), and a parameter whose
-    gradient is exactly 0 would then get 0 / 0 = NaN.
-    """
-    number = positive(value, name)
-    smallest = smallest_epsilon(dtype)
-    if number < smallest:
-        raise HyperparameterError(
-            f"{name}: expected a number >= {smallest:.8g}, the smallest normal {numpy.dtype(dtype).name} "
-            f"(the model's dtype; a smaller {name} rounds to 0 and 0 / 0 gives NaN), got {value!r}"
-        )
-    return number
-
-
-class WithEpsilon:
-    """The ε of an optimizer that divides by √v + ε (Adam, RMSProp), as a property: it may be
-    changed between steps, each new value checked by :func:`epsilon` against the dtype of
-    ``self._work``. The step reads ``self._eps``, so the property costs it nothing."""
-
-    @property
-    def eps(self) -> float:
-        """ε, at least the smallest normal number of the model's dtype; a new value below
-        raises HyperparameterError naming eps and leaves it as it was."""
-        return self._eps
-
-    @eps.setter
-    def eps(self, value) -> None:
-        self._eps = epsilon(value, "eps", self._work.dtype)
+from .saved_state import checked_saved_state
 
 
 class Vectors(NamedTuple):
@@ -126,7 +83,8 @@ class Optimizer:
         ``schedule(t)`` multiplies ``lr`` at step t (see chainrule.optimizers.schedules).
     """
 
-    def __init__(self, model: Layer, lr: float, *, weight_decay: float = 0.0, schedule=None) -> None:
+    def __init__(self, model: Layer, lr: float, *, weight_decay: float = 0.0,
+                 schedule: Callable[[int], float] | None = None) -> None:
         if not isinstance(model, Layer):
             raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
         if schedule is not None and not callable(schedule):
@@ -372,44 +330,18 @@ class Optimizer:
         """Restore what ``state_dict`` returned (the same optimizer type and model layout).
 
         The saved arrays may be on any device; they are copied onto the device of the state.
-        Everything is checked before anything is restored, so a refused state leaves the
-        optimizer as it was: ``saved`` must be a dict with ``"t"``, an integer in
-        [0, MAX_STEP_COUNT] (HyperparameterError naming t otherwise), and ``"state"``, a dict
-        with exactly this optimizer's state names (``state_dict()["state"]``: another
+        Everything is checked before anything is restored (:mod:`.saved_state`), so a refused
+        state leaves the optimizer as it was: ``saved`` must be a dict with ``"t"``, an integer
+        in [0, MAX_STEP_COUNT] (2**53; HyperparameterError naming t otherwise), and ``"state"``,
+        a dict with exactly this optimizer's state names (``state_dict()["state"]``: another
         optimizer type's state is refused) whose arrays have the state's shapes (ShapeError)
         and real values that are finite in the state's dtype (NonFiniteError), and for a
         second moment ``v`` not negative (HyperparameterError).
         """
-        name = type(self).__name__
-        if not isinstance(saved, dict) or "t" not in saved or not isinstance(saved.get("state"), dict):
-            raise HyperparameterError(f"{name}: expected a state dict {{'t': step count, 'state': {{name: array}}}} "
-                                      f"as state_dict() returns, got {saved!r:.80}")
-        t = saved["t"]
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= MAX_STEP_COUNT:
-            raise HyperparameterError(
-                f"{name}: saved step count t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
-            )
-        if sorted(saved["state"]) != sorted(self.state):
-            raise HyperparameterError(f"{name}: saved state holds {sorted(saved['state'])!r:.80}, but {name} keeps "
-                                      f"{sorted(self.state)} (a state from another optimizer type?)")
-        checked = {}
-        for key, array in self.state.items():
-            where = f"{name}: saved state {key!r}"
-            try:
-                value = to_numpy(saved["state"][key])  # a NumPy or CuPy array, or a list
-            except (TypeError, ValueError):  # a ragged list
-                raise ShapeError(f"{where}: expected an array of shape {array.shape}") from None
-            if value.shape != array.shape:
-                raise ShapeError(f"{where}: expected shape {array.shape}, got {value.shape}")
-            if value.dtype.kind not in "fiu":
-                raise DTypeError(f"{where}: expected real numbers, got dtype {value.dtype}")
-            check_finite_as(value, array.dtype, where)
-            if key in NON_NEGATIVE_STATE and (value < 0).any():
-                raise HyperparameterError(f"{where}: a second moment cannot be negative, got {float(value.min())!r}")
-            checked[key] = value
+        t, checked = checked_saved_state(type(self).__name__, saved, self.state)
         for key, array in self.state.items():
             array[...] = to_device(checked[key], device_of(array))
-        self.t = int(t)
+        self.t = t
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr})"

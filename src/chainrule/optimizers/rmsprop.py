@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..backend import Array, axpby, get_array_module
 from ..checks import in_unit_interval
-from .optimizer import Optimizer, Vectors, WithEpsilon
+from ..layers.layer import Layer
+from .epsilon import WithEpsilon
+from .optimizer import Optimizer, Vectors
 
 
 class RMSProp(WithEpsilon, Optimizer):
@@ -23,8 +27,8 @@ class RMSProp(WithEpsilon, Optimizer):
     Learning", Coursera, 2012.
     """
 
-    def __init__(self, model, lr: float = 1e-3, *, rho: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, schedule=None) -> None:
+    def __init__(self, model: Layer, lr: float = 1e-3, *, rho: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, schedule: Callable[[int], float] | None = None) -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
         self.rho = rho  # each checked by its setter
         self.eps = eps
@@ -46,11 +50,11 @@ class RMSProp(WithEpsilon, Optimizer):
     def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
         xp = get_array_module(theta)
         work = vectors.work
-        g = self.regularized(theta, grad, vectors)
+        g = self.regularized(theta, grad, vectors)  # g = ∂L/∂θ (+ λθ)
         v = vectors.state["v"]
         xp.multiply(g, g, out=work)  # g²
         axpby(1 - self._rho, work, self._rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
-        xp.sqrt(v, out=work)
+        xp.sqrt(v, out=work)  # √v
         work += self._eps  # √v + ε
         xp.divide(g, work, out=work)  # g / (√v + ε)
         return lr, work  # Δθ = η g / (√v + ε)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..backend import Array, axpby, get_array_module
 from ..checks import in_unit_interval, is_bool
 from ..errors import HyperparameterError
+from ..layers.layer import Layer
 from .optimizer import Optimizer, Vectors
 
 
@@ -26,8 +29,8 @@ class SGD(Optimizer):
     >>> opt = cr.SGD(model, lr=0.1, momentum=0.9, nesterov=True)
     """
 
-    def __init__(self, model, lr: float = 0.01, *, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, schedule=None) -> None:
+    def __init__(self, model: Layer, lr: float = 0.01, *, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, schedule: Callable[[int], float] | None = None) -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
         self._momentum = in_unit_interval(momentum, "momentum")
         self.nesterov = nesterov  # checked by its setter

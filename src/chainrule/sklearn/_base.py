@@ -65,7 +65,7 @@ from ..checks import as_sample_weights
 from ..errors import DataError, HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
-from ..optimizers.optimizer import epsilon
+from ..optimizers.epsilon import epsilon
 from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import outputs_in_chunks

@@ -15,10 +15,10 @@ from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 class HalfSquaredError(MSE):
     r"""scikit-learn's ``squared_loss`` and the gradient its ``_backprop`` starts from.
 
-    For outputs Ŷ and targets Y of shape (N, K)::
+    For outputs Y and targets T of shape (N, K)::
 
-        L = (1/2NK) Σ_n Σ_k (ŷ_nk − y_nk)²      (half the mean over samples and outputs)
-        gradient = (ŷ_nk − y_nk) / N
+        L = (1/2NK) Σ_n Σ_k (y_nk − t_nk)²      (half the mean over samples and outputs)
+        gradient = (y_nk − t_nk) / N
 
     Both are exactly scikit-learn's: it reports ``0.5 * mean((y − ŷ)²)`` over every element
     as ``loss_`` (what ``tol`` and ``n_iter_no_change`` compare), but trains on the residual
@@ -32,7 +32,7 @@ class HalfSquaredError(MSE):
 
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[float, Array]:
         value, dY = super().compute(Y, T, weights)
-        dY *= dY.dtype.type(0.5)  # MSE's 2 (ŷ − y) / N -> (ŷ − y) / N
+        dY *= dY.dtype.type(0.5)  # MSE's 2 (Y − T) / N -> (Y − T) / N
         return value / (2 * Y.shape[1]), dY  # MSE's sum over outputs -> half the mean
 
 

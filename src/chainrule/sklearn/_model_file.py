@@ -30,7 +30,7 @@ from ..checks import is_json_number
 from ..errors import ModelFileError
 from ..io import read, save
 from ..layers import Sequential
-from ..optimizers.optimizer import smallest_epsilon
+from ..optimizers.epsilon import smallest_epsilon
 from ..training.checkpoint import saved_optimizer_state
 
 #: fitted attributes saved as plain JSON values (floats may be "inf"/"-inf"/"nan")

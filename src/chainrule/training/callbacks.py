@@ -16,7 +16,7 @@ import numbers
 from ..backend import device_of, to_device
 from ..checks import choice, is_bool, is_json_number, positive, real
 from ..errors import HyperparameterError
-from ..optimizers.optimizer import MAX_STEP_COUNT
+from ..optimizers.saved_state import MAX_STEP_COUNT
 from .history import is_count
 
 

@@ -20,7 +20,7 @@ from ..backend import get_array_module, to_device, to_numpy
 from ..errors import HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
-from ..optimizers.optimizer import MAX_STEP_COUNT
+from ..optimizers.saved_state import MAX_STEP_COUNT
 from .history import History, checkpoint_field, is_count, is_object
 
 FORMAT = "chainrule-checkpoint"

@@ -29,7 +29,7 @@ from ..backend import module_for, to_numpy
 from ..cuda import kernels
 from ..cuda.graph import CapturedStep
 from ..errors import DeviceError
-from .loop import GRAD_NORM_SAMPLES, Loop
+from .loop import GRAD_NORM_SAMPLES, Loop, LoopSettings
 from .metrics import Scores
 
 DATA_MEMORY_FRACTION = 0.5  # of the GPU's free memory, at most, for the training data
@@ -87,8 +87,8 @@ class DeviceData:
 class DeviceLoop(Loop):
     """``Loop`` with the epoch run on the GPU; ``graph`` is "auto", True or False (see ``fit``)."""
 
-    def __init__(self, *args, graph="auto", **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, settings: LoopSettings, *, graph: str | bool = "auto") -> None:
+        super().__init__(settings)
         if self.model.frozen_parameters:  # the fused steps and the guard update the whole of θ
             raise DeviceError("frozen layers are not supported on the GPU yet; train on the CPU or unfreeze "
                               "(model.trainable = True)")

@@ -44,14 +44,10 @@ from .. import cpu_blas
 from ..checks import positive
 from ..errors import DistributedError, HyperparameterError, ModelFileError
 from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
-from .fingerprint import hash63
+from .fingerprint import SHOWN_WORDS, fingerprint_row, shown_values
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
-INT64_MIN, INT64_MAX = int(numpy.iinfo(numpy.int64).min), int(numpy.iinfo(numpy.int64).max)
-SHOWN_WORDS = 20  # the int64s that carry a value's text in check_same_run
-SHOWN_BYTES = SHOWN_WORDS * 8  # a longer text is shown cut short
-ELLIPSIS = "…"
 # The user's choice of BLAS threads, as NumPy's OpenBLAS reads it (it ignores MKL_NUM_THREADS).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -195,7 +191,7 @@ class Communicator(SingleProcess):
                 ranks = ", ".join(map(str, others[:3]))
                 problems.append(f"{name} on rank{'s' if len(others) > 1 else ''} {ranks}{more} differs from rank 0's")
             else:
-                shown = _shown_values(shown_texts[:, index], column, [0, *others[:3]])
+                shown = shown_values(shown_texts[:, index], column, [0, *others[:3]])
                 listed = ", ".join(f"{shown[rank]} on rank {rank}" for rank in others[:3])
                 problems.append(f"{name} is {shown[0]} on rank 0 but {listed}{more}")
         if problems:
@@ -335,77 +331,6 @@ def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:
     except ModelFileError as missing:
         return missing
     return ModelFileError(f"{path}: cannot read the checkpoint ({error.strerror or error})")
-
-
-def fingerprint_row(values: dict, checksums: dict) -> numpy.ndarray:
-    """What one rank sends in ``check_same_run``: int64s, first each value as shown, then what is compared.
-
-    Each value is shown as a text (:func:`_value_text`), sent as its UTF-8 bytes in
-    SHOWN_WORDS int64s (cut short, ending in "…", beyond SHOWN_BYTES), so that every rank's
-    row has one length whatever its texts. Each value is compared by a 63-bit hash of its
-    exact form (:func:`_text_hash`; exact unless two hashes collide, as for the checksums).
-    The checksums follow.
-    """
-    shown = numpy.zeros((len(values), SHOWN_BYTES), dtype=numpy.uint8)
-    for row, value in zip(shown, values.values()):
-        text = _fitted(_value_text(value)).encode()
-        row[:len(text)] = numpy.frombuffer(text, dtype=numpy.uint8)
-    compared = [*map(_text_hash, values.values()), *checksums.values()]
-    return numpy.concatenate([shown.view(numpy.int64).ravel(), numpy.array(compared, dtype=numpy.int64)])
-
-
-def _text_hash(value) -> int:
-    """A 63-bit hash of a value's exact form: equal values, equal hashes.
-
-    An int is hashed as its hexadecimal text (None as "None"): whole, however large (hexadecimal
-    because Python refuses to write an int of more than 4300 decimal digits). A text is hashed
-    after a "'", which no int's form holds, so that the text "5" and the int 5 differ.
-    """
-    if isinstance(value, str):
-        return hash63([b"'", value.encode()])
-    text = "None" if value is None else format(int(value), "x")
-    return hash63([text.encode()])
-
-
-def _value_text(value) -> str:
-    """How the message shows a value: a text as it is, None as "None", and an int clipped to
-    the int64 range ("9223372036854775807 or more" for a larger one)."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "None"
-    if value >= INT64_MAX:
-        return f"{INT64_MAX} or more"
-    if value <= INT64_MIN + 1:
-        return f"{INT64_MIN + 1} or less"
-    return str(value)
-
-
-def _fitted(text: str) -> str:
-    """``text``, cut to at most SHOWN_BYTES bytes of UTF-8 (ending in "…" where cut)."""
-    encoded = text.encode()
-    if len(encoded) <= SHOWN_BYTES:
-        return text
-    kept = encoded[:SHOWN_BYTES - len(ELLIPSIS.encode())]
-    return kept.decode(errors="ignore") + ELLIPSIS  # "ignore" drops a character cut in two
-
-
-def _shown_values(shown_texts, exact_column, ranks) -> dict:
-    """rank -> the text naming its value in ``check_same_run``'s message, for ``ranks`` (rank 0 first).
-
-    ``shown_texts`` holds each rank's value as :func:`fingerprint_row` sent it. Values shown
-    shortened (a huge int clipped, a long text cut) can look alike: when one looks like rank
-    0's, every listed value also shows its hash, which differs from rank 0's.
-    """
-    shown = {rank: _decoded(shown_texts[rank]) for rank in ranks}
-    if any(shown[rank] == shown[0] for rank in ranks if rank != 0):
-        return {rank: f"{text} (hash {int(exact_column[rank]):016x})" for rank, text in shown.items()}
-    return shown
-
-
-def _decoded(words) -> str:
-    """The text a rank sent in SHOWN_WORDS int64s: its UTF-8 bytes, padded with zero bytes."""
-    return numpy.ascontiguousarray(words).view(numpy.uint8).tobytes().rstrip(b"\0").decode(errors="replace")
 
 
 def communicator(distributed) -> SingleProcess:

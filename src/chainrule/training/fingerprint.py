@@ -1,8 +1,9 @@
 """What a run is made of, as texts and 63-bit hashes that are equal exactly when the runs agree.
 
 The ranks of a distributed ``fit`` compare :func:`run_fingerprint` before training (the
-communicator in :mod:`chainrule.training.distributed` sends and judges it), and a checkpoint
-records :func:`validation_fingerprint` of its validation set. Settings (the optimizer, its
+communicator in :mod:`chainrule.training.distributed` sends it as a :func:`fingerprint_row`
+and names what differs with :func:`shown_values`), and a checkpoint records
+:func:`validation_fingerprint` of its validation set. Settings (the optimizer, its
 schedule, the loss, the callbacks) are described by :func:`setting_text`, arrays by :func:`checksum`, the
 model by :func:`architecture_checksum`; nothing here sends or receives anything.
 """
@@ -24,6 +25,10 @@ from ..layers.layer import Layer
 from ..optimizers import OPTIMIZERS, Optimizer
 
 SETTING_DEPTH = 8  # setting_text describes objects inside objects this deep (a schedule's schedule)
+INT64_MIN, INT64_MAX = int(numpy.iinfo(numpy.int64).min), int(numpy.iinfo(numpy.int64).max)
+SHOWN_WORDS = 20  # the int64s that carry a value's text in check_same_run
+SHOWN_BYTES = SHOWN_WORDS * 8  # a longer text is shown cut short
+ELLIPSIS = "…"
 
 
 def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed,
@@ -251,3 +256,77 @@ def _layer_text(layer) -> str:
         return json.dumps(to_config(layer), sort_keys=True, default=repr)
     except ModelFileError:
         return type(layer).__qualname__
+
+
+# -- the row each rank sends ---------------------------------------------------------------------
+
+def fingerprint_row(values: dict, checksums: dict) -> numpy.ndarray:
+    """What one rank sends in ``Communicator.check_same_run``: int64s, first each value as
+    shown, then what is compared.
+
+    Each value is shown as a text (:func:`_value_text`), sent as its UTF-8 bytes in
+    SHOWN_WORDS int64s (cut short, ending in "…", beyond SHOWN_BYTES), so that every rank's
+    row has one length whatever its texts. Each value is compared by a 63-bit hash of its
+    exact form (:func:`_text_hash`; exact unless two hashes collide, as for the checksums).
+    The checksums follow.
+    """
+    shown = numpy.zeros((len(values), SHOWN_BYTES), dtype=numpy.uint8)
+    for row, value in zip(shown, values.values()):
+        text = _fitted(_value_text(value)).encode()
+        row[:len(text)] = numpy.frombuffer(text, dtype=numpy.uint8)
+    compared = [*map(_text_hash, values.values()), *checksums.values()]
+    return numpy.concatenate([shown.view(numpy.int64).ravel(), numpy.array(compared, dtype=numpy.int64)])
+
+
+def _text_hash(value) -> int:
+    """A 63-bit hash of a value's exact form: equal values, equal hashes.
+
+    An int is hashed as its hexadecimal text (None as "None"): whole, however large (hexadecimal
+    because Python refuses to write an int of more than 4300 decimal digits). A text is hashed
+    after a "'", which no int's form holds, so that the text "5" and the int 5 differ.
+    """
+    if isinstance(value, str):
+        return hash63([b"'", value.encode()])
+    text = "None" if value is None else format(int(value), "x")
+    return hash63([text.encode()])
+
+
+def _value_text(value) -> str:
+    """How the message shows a value: a text as it is, None as "None", and an int clipped to
+    the int64 range ("9223372036854775807 or more" for a larger one)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "None"
+    if value >= INT64_MAX:
+        return f"{INT64_MAX} or more"
+    if value <= INT64_MIN + 1:
+        return f"{INT64_MIN + 1} or less"
+    return str(value)
+
+
+def _fitted(text: str) -> str:
+    """``text``, cut to at most SHOWN_BYTES bytes of UTF-8 (ending in "…" where cut)."""
+    encoded = text.encode()
+    if len(encoded) <= SHOWN_BYTES:
+        return text
+    kept = encoded[:SHOWN_BYTES - len(ELLIPSIS.encode())]
+    return kept.decode(errors="ignore") + ELLIPSIS  # "ignore" drops a character cut in two
+
+
+def shown_values(shown_texts, exact_column, ranks) -> dict:
+    """rank -> the text naming its value in ``check_same_run``'s message, for ``ranks`` (rank 0 first).
+
+    ``shown_texts`` holds each rank's value as :func:`fingerprint_row` sent it. Values shown
+    shortened (a huge int clipped, a long text cut) can look alike: when one looks like rank
+    0's, every listed value also shows its hash, which differs from rank 0's.
+    """
+    shown = {rank: _decoded(shown_texts[rank]) for rank in ranks}
+    if any(shown[rank] == shown[0] for rank in ranks if rank != 0):
+        return {rank: f"{text} (hash {int(exact_column[rank]):016x})" for rank, text in shown.items()}
+    return shown
+
+
+def _decoded(words) -> str:
+    """The text a rank sent in SHOWN_WORDS int64s: its UTF-8 bytes, padded with zero bytes."""
+    return numpy.ascontiguousarray(words).view(numpy.uint8).tobytes().rstrip(b"\0").decode(errors="replace")

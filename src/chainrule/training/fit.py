@@ -15,12 +15,15 @@ data-parallel over MPI; the few points where that matters go through a communica
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import numpy
+from numpy.typing import ArrayLike
 
 from ..backend import module_for, to_device
-from ..checks import as_matrix, as_sample_weights, check_finite, feature_names, positive_int, select_features
+from ..checks import as_matrix, as_sample_weights, check_finite, positive_int
+from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor
 from ..errors import DataError, HyperparameterError, ShapeError
 from ..io.atomic import check_path
@@ -31,10 +34,10 @@ from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
                          save_checkpoint)
-from .distributed import communicator
+from .distributed import Communicator, communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
-from .loop import Loop, evaluate_prepared
+from .loop import Loop, LoopSettings, evaluate_prepared
 from .metrics import metric_names
 from .prepare import (FLOAT_TARGETS_HINT, as_label_vector, as_targets, check_one_target_per_row, default_loss,
                       encode_earlier_classes, encode_targets, fit_preprocessor, has_validation_weights,
@@ -44,10 +47,14 @@ from .prepare import (FLOAT_TARGETS_HINT, as_label_vector, as_targets, check_one
 DEFAULT_BATCH_SIZE = 32  # batch_size=None: this many rows per step, or all the training rows if fewer
 
 
-def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None, optimizer="adam", lr: float | None = None,
-        epochs: int = 20, batch_size: int | None = None, validation=None, seed: int | None = 0, verbose: int = 1, callbacks=(),
-        standardize: bool | None = None, checkpoint=None, checkpoint_every: int = 1, resume=None,
-        distributed=False, device: str | None = None, graph="auto") -> History:
+def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
+        class_weight: str | dict | None = None, loss: Loss | str | None = None, optimizer: Optimizer | str = "adam",
+        lr: float | None = None, epochs: int = 20, batch_size: int | None = None,
+        validation: float | tuple | None = None, seed: int | None = 0, verbose: int = 1,
+        callbacks: list[Callback] | tuple[Callback, ...] = (), standardize: bool | None = None,
+        checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
+        resume: str | os.PathLike | None = None, distributed: bool | Communicator = False,
+        device: str | None = None, graph: str | bool = "auto") -> History:
     """Train ``model`` on (X, y) and return its History.
 
     Parameters
@@ -266,15 +273,17 @@ def fit(model: Layer, X, y, *, sample_weight=None, class_weight=None, loss=None,
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
-    loop_arguments = (model, data.loss, optimizer, data.X, data.T, batch_size, rng, history, verbose, epochs,
-                      start_epoch, comm)
+    settings = LoopSettings(model=model, loss=data.loss, optimizer=optimizer, X=data.X, T=data.T,
+                            batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
+                            start_epoch=start_epoch, comm=comm,
+                            weights=data.weights)  # None on the GPU, which _check_device keeps unweighted
     if device == "cuda":
         from .device_loop import DeviceLoop  # the GPU's loop; imports nothing of CuPy's until made
-        loop = DeviceLoop(*loop_arguments, graph=graph)
+        loop = DeviceLoop(settings, graph=graph)
         if data.X_val is not None:
             data = data._replace(X_val=to_device(data.X_val, device), T_val=to_device(data.T_val, device))
     else:
-        loop = Loop(*loop_arguments, weights=data.weights)
+        loop = Loop(settings)
     _run_epochs(loop, data, callbacks, checkpoint, checkpoint_every)
     model.metadata["training"] = _training_summary(loop, len(data.X), shared_seed, device)
     return history
@@ -386,7 +395,7 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     y = as_label_vector(y, loss, "y")
     dtype = model.dtype or numpy.dtype(numpy.float32)
     # The names of the model's inputs: an earlier fit's, or X's own (a DataFrame's); a frame is
-    # then read by name, in their order (see checks.select_features).
+    # then read by name, in their order (see data.frames.select_features).
     names = feature_names(X) if model.preprocessor is None else model.preprocessor.feature_names
     X = as_matrix(select_features(X, names, "X"), dtype, name="X")
     if len(X) == 0:

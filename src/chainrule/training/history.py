@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..checks import is_json_count, is_json_number
 from ..errors import MissingKeyError, ModelFileError, quoted
-from ..optimizers.optimizer import MAX_STEP_COUNT
+from ..optimizers.saved_state import MAX_STEP_COUNT
 
 STOP_REASONS = ("completed", "early_stopping", "interrupted")
 

@@ -15,15 +15,19 @@ import math
 import signal
 import sys
 import threading
+from typing import NamedTuple
 
 import numpy
 from tqdm import autonotebook, std
 from tqdm.auto import tqdm
 
-from ..backend import get_array_module, to_device
+from ..backend import Array, get_array_module, to_device
 from ..errors import DivergenceError
 from ..layers.layer import Layer
-from .history import layer_of
+from ..losses.loss import Loss
+from ..optimizers import Optimizer
+from .distributed import SingleProcess
+from .history import History, layer_of
 from .metrics import Scores
 
 EVAL_CHUNK = 4096  # rows per forward pass when scoring prepared data (validation sets, evaluate)
@@ -32,34 +36,53 @@ GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch reco
 NOTEBOOK_BAR = autonotebook.tqdm is not std.tqdm
 
 
+class LoopSettings(NamedTuple):
+    """What the epochs of one ``fit`` call run on, as ``fit`` has checked and prepared it."""
+
+    model: Layer
+    loss: Loss
+    optimizer: Optimizer  # made for ``model``, on its device
+    X: Array  # prepared inputs (n_samples, n_features)
+    T: Array  # prepared targets, as ``loss`` takes them
+    batch_size: int  # the resolved rows per step
+    rng: numpy.random.Generator  # the per-epoch shuffling
+    history: History  # filled epoch by epoch
+    verbose: int  # 0, 1 or 2 (see ``fit``)
+    epochs: int  # the last epoch to run
+    start_epoch: int  # epochs start_epoch + 1 to epochs run (0, or a checkpoint's)
+    comm: SingleProcess  # the ranks' communicator (a single process's does nothing)
+    weights: numpy.ndarray | None = None  # the rows' sample weights (float64), or None
+
+
 class Loop:
     """The state of one ``fit`` call's epochs over prepared arrays, on the CPU.
 
-    ``fit`` makes it with the prepared inputs X, targets T and rows' ``weights`` (float64, or
-    None), the resolved ``batch_size``, the shuffling ``rng``, the ``history`` to fill and the
-    epochs ``start_epoch + 1`` to ``epochs`` to run, then calls ``run_epoch`` once per epoch
-    inside ``interruptible()`` and ``progress_bar()``; each method is one piece of that epoch.
+    ``fit`` makes it from the :class:`LoopSettings` of the run, then calls ``run_epoch`` once
+    per epoch inside ``interruptible()`` and ``progress_bar()``; each method is one piece of
+    that epoch.
     """
 
     graph_used = False  # whether steps were replayed from a CUDA graph (the GPU loop sets it)
 
-    def __init__(self, model, loss, optimizer, X, T, batch_size, rng, history, verbose, epochs, start_epoch, comm,
-                 weights=None):
-        self.model, self.loss, self.optimizer = model, loss, optimizer
-        self.X, self.T, self.batch_size, self.rng = X, T, batch_size, rng
-        self.weights = weights  # the rows' sample weights (float64), or None
-        self.w_batch = None if weights is None else numpy.empty(batch_size)  # reused each step
-        self.history, self.verbose, self.comm = history, verbose and comm.is_root, comm
+    def __init__(self, settings: LoopSettings) -> None:
+        self.model, self.loss, self.optimizer = settings.model, settings.loss, settings.optimizer
+        self.X, self.T, self.batch_size, self.rng = settings.X, settings.T, settings.batch_size, settings.rng
+        self.weights = settings.weights  # the rows' sample weights (float64), or None
+        self.w_batch = None if self.weights is None else numpy.empty(self.batch_size)  # reused each step
+        self.history, self.comm = settings.history, settings.comm
+        self.verbose = settings.verbose and self.comm.is_root
         # verbose=1: the bar where it can be drawn; redirected, and with verbose=2, only lines
-        self.shows_bar = bool(self.verbose) and verbose == 1 and (NOTEBOOK_BAR or writes_to_terminal(sys.stderr))
-        self.epochs, self.start_epoch = epochs, start_epoch
+        self.shows_bar = (bool(self.verbose) and settings.verbose == 1
+                          and (NOTEBOOK_BAR or writes_to_terminal(sys.stderr)))
+        self.epochs, self.start_epoch = settings.epochs, settings.start_epoch
         self.interrupted = False
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
-        flat = model.flat_parameters()
-        self.X_batch = get_array_module(X).empty((batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
+        flat = self.model.flat_parameters()
+        X = self.X
+        self.X_batch = get_array_module(X).empty((self.batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
         # Layers with weights, for the gradient-flow record: "0.W" -> layer "0". A layer frozen as
         # the fit starts has no gradient to record (its norm would read as a vanished gradient).
-        frozen = set(model.frozen_parameters)
+        frozen = set(self.model.frozen_parameters)
         self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names
                               if name.rpartition(".")[2] == "W" and name not in frozen}
 

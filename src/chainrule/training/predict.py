@@ -11,10 +11,12 @@ from __future__ import annotations
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..checks import as_real_matrix, as_sample_weights, check_finite, check_finite_as, input_width, select_features
+from ..checks import as_real_matrix, as_sample_weights, check_finite, check_finite_as
+from ..data.frames import select_features
 from ..data.preprocessing import Preprocessor
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
+from ..layers.widths import input_width
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 from .loop import EVAL_CHUNK, score_chunks
 from .prepare import as_label_vector, as_targets, check_one_target_per_row, encode_targets, prepare_targets
@@ -24,13 +26,13 @@ LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCross
 
 def _inputs(model: Layer, X):
     """Checks ``model`` and the whole of ``X`` (rank, kind, rows, finiteness in the model's
-    dtype, width: see ``checks.input_width``) without copying an array; returns X, the
+    dtype, width: see ``layers.widths.input_width``) without copying an array; returns X, the
     model's dtype and preprocessor.
 
     A DataFrame X is read by name when the model was trained on one with string column names
     (``preprocessor.feature_names``): its columns are taken in the model's order wherever they
     stand, others are left out, and a missing one raises DataError naming it (see
-    ``checks.select_features``). An array, or any X for a model trained without names, is
+    ``data.frames.select_features``). An array, or any X for a model trained without names, is
     read by position.
     """
     if not isinstance(model, Layer):
@@ -96,8 +98,44 @@ NO_PREPROCESSOR = ("the model has no preprocessor (cr.fit and cr.load give one),
 def predict_proba(model: Layer, X) -> numpy.ndarray:
     """Class probabilities (n_samples, n_classes), or per-label probabilities for multilabel.
 
-    A DataFrame ``X`` is read by name for a model trained on one (see ``_inputs``). Raises
-    ShapeError when ``X`` has no rows.
+    Parameters
+    ----------
+    model : Layer
+        A classifier: a model whose preprocessor says it was trained for classification
+        or multilabel (``cr.fit`` and ``cr.load`` give it one).
+    X : array-like or pandas DataFrame of shape (n_samples, n_features)
+        Raw rows, as given to ``fit``: the model's preprocessing is applied to them. A
+        DataFrame is read by name for a model trained on one (see ``_inputs``).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples, n_outputs)
+        softmax of the outputs, each row summing to 1 (classification), or σ of each output
+        (multilabel), as NumPy arrays whatever the model's device.
+
+    Raises
+    ------
+    ShapeError
+        When ``X`` has no rows, is not 2-d, or its width is not the model's.
+    DTypeError, NonFiniteError
+        When ``X`` is not real numbers, or holds NaN or Inf (or values that overflow the
+        model's dtype).
+    DataError
+        When a DataFrame lacks a column the model was trained on.
+    HyperparameterError
+        When ``model`` is not a chainrule Layer, or is a regressor (use ``predict``): a model
+        without a preprocessor is taken for one.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = cr.mlp([4, 8, 3], seed=0)
+    >>> _ = cr.fit(model, X, y, epochs=2, verbose=0)
+    >>> P = cr.predict_proba(model, X[:5])
+    >>> P.shape, bool(abs(P.sum(axis=1) - 1).max() < 1e-5)
+    ((5, 3), True)
     """
     X, dtype, preprocessor = _inputs(model, X)
     task = _task(preprocessor)
@@ -111,13 +149,49 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
 def predict(model: Layer, X) -> numpy.ndarray:
     """Predicted labels (classification, in the training labels), 0/1 rows (multilabel) or values.
 
-    Labels come back as an array of their own type (integers, strings or booleans, as in
-    training; see ``Preprocessor.decode``). A DataFrame ``X`` is read by name for a model
-    trained on one (see ``_inputs``). Raises ShapeError when ``X`` has no rows.
-
     A model without a preprocessor (trained by a loop of one's own, not by ``fit``) is taken
     as a regressor: its outputs come back as they are. Give a classifier its classes with
     ``model.preprocessor = cr.Preprocessor(n_features, task="classification", classes=[...])``.
+
+    Parameters
+    ----------
+    model : Layer
+        The trained model, on any device.
+    X : array-like or pandas DataFrame of shape (n_samples, n_features)
+        Raw rows, as given to ``fit``: the model's preprocessing is applied to them. A
+        DataFrame is read by name for a model trained on one (see ``_inputs``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Classification: the labels (n_samples,), as an array of their own type (integers,
+        strings or booleans, as in training; see ``Preprocessor.decode``), or the indices of
+        the largest outputs for a preprocessor without classes. Multilabel: 0/1 rows
+        (n_samples, n_outputs). Regression: the values, (n_samples,) for one output, else
+        (n_samples, n_outputs).
+
+    Raises
+    ------
+    ShapeError
+        When ``X`` has no rows, is not 2-d, or its width is not the model's.
+    DTypeError, NonFiniteError
+        When ``X`` is not real numbers, or holds NaN or Inf (or values that overflow the
+        model's dtype).
+    DataError
+        When a DataFrame lacks a column the model was trained on.
+    HyperparameterError
+        When ``model`` is not a chainrule Layer.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = cr.mlp([4, 8, 3], seed=0)
+    >>> _ = cr.fit(model, X, y, epochs=2, verbose=0)
+    >>> labels = cr.predict(model, X)
+    >>> labels.shape, set(labels.tolist()) <= {0, 1, 2}
+    ((150,), True)
     """
     X, dtype, preprocessor = _inputs(model, X)
     Y = outputs_in_chunks(model, X, dtype, preprocessor)
@@ -129,26 +203,57 @@ def predict(model: Layer, X) -> numpy.ndarray:
     return Y[:, 0] if Y.shape[1] == 1 else Y
 
 
-def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict:
+def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     """Loss and metrics on (X, y): ``loss`` and ``accuracy`` or ``r2`` and ``mae``.
-
-    With ``sample_weight`` (one finite, non-negative real per row, not all zero, as ``fit``
-    takes it) each row counts w_n times: the weighted mean loss Σ w_n l_n / Σ w_n and the
-    weighted metrics (scikit-learn's ``accuracy_score``, ``r2_score`` and
-    ``mean_absolute_error`` with ``sample_weight``).
-
-    ``X`` is read as ``predict`` reads it (a DataFrame by name, for a model trained on one);
-    ``y`` may be a column (n_samples, 1) of labels for a classifier, as in ``fit``.
 
     Rows that are finite but so large that the network's outputs or the loss overflow give
     an infinite or NaN ``loss`` (and metrics) without NumPy's RuntimeWarnings, under the same
     ``numpy.errstate`` that ``fit`` scores its epochs in.
 
-    Raises ShapeError when ``X`` has no rows (there is nothing to score), or when ``y`` is
-    ragged or does not hold one target per row of X; NonFiniteError naming y when a float
-    ``y`` holds NaN or Inf (a NaN class label or regression target), as ``fit`` does; for a
-    bad ``sample_weight``, the errors ``fit`` raises, naming it (HyperparameterError for a
-    model on the GPU: weights are scored on the CPU only).
+    Parameters
+    ----------
+    model : Layer
+        The trained model, on any device. One without a preprocessor is scored as a regressor.
+    X : array-like or pandas DataFrame of shape (n_samples, n_features)
+        Read as ``predict`` reads it (a DataFrame by name, for a model trained on one).
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The targets, as ``fit`` takes them; a column (n_samples, 1) of labels is accepted
+        for a classifier, as in ``fit``.
+    sample_weight : array-like of shape (n_samples,), optional
+        One finite, non-negative real per row, not all zero, as ``fit`` takes it: each row
+        counts w_n times, giving the weighted mean loss Σ w_n l_n / Σ w_n and the weighted
+        metrics (scikit-learn's ``accuracy_score``, ``r2_score`` and ``mean_absolute_error``
+        with ``sample_weight``). CPU models only.
+
+    Returns
+    -------
+    dict of str to float
+        ``{"loss", "accuracy"}`` for a classifier (classification or multilabel),
+        ``{"loss", "r2", "mae"}`` for a regressor.
+
+    Raises
+    ------
+    ShapeError
+        When ``X`` has no rows (there is nothing to score), or when ``y`` is ragged or does
+        not hold one target per row of X; also the errors ``predict`` raises for ``X``.
+    NonFiniteError
+        Naming y when a float ``y`` holds NaN or Inf (a NaN class label or regression
+        target), as ``fit`` does.
+    HyperparameterError
+        When ``sample_weight`` is given for a model on the GPU (weights are scored on the
+        CPU only), or ``model`` is not a chainrule Layer.
+    DTypeError, DataError, NonFiniteError, ShapeError
+        For a bad ``sample_weight``, the errors ``fit`` raises, naming it.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = cr.mlp([4, 8, 3], seed=0)
+    >>> _ = cr.fit(model, X, y, epochs=2, verbose=0)
+    >>> sorted(cr.evaluate(model, X, y))
+    ['accuracy', 'loss']
     """
     X, dtype, preprocessor = _inputs(model, X)
     loss = LOSS_OF_TASK[_task(preprocessor)]()

@@ -16,7 +16,8 @@ import warnings
 
 import numpy
 
-from ..checks import as_matrix, as_sample_weights, check_finite, select_features
+from ..checks import as_matrix, as_sample_weights, check_finite
+from ..data.frames import select_features
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
 from ..errors import (DataError, HyperparameterError, LabelError, OneHotTargetsWarning, OutputActivationWarning,

@@ -1,0 +1,49 @@
+"""The checks of a saved optimizer state (``Optimizer.load_state_dict``), all before anything is restored."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from ..backend import Array, to_numpy
+from ..checks import check_finite_as
+from ..errors import DTypeError, HyperparameterError, ShapeError
+
+#: The largest step count a saved optimizer may resume from. Far beyond any real run, and small
+#: enough that ``beta ** t`` and ``schedule(t)`` stay ordinary float arithmetic (a crafted
+#: file's t = 10**400 would make Adam's first step raise OverflowError).
+MAX_STEP_COUNT = 2**53
+NON_NEGATIVE_STATE = frozenset({"v"})  # the second moments of Adam and RMSProp: running means of g²
+
+
+def checked_saved_state(name: str, saved, state: dict[str, Array]) -> tuple[int, dict[str, numpy.ndarray]]:
+    """(t, {state name: NumPy array}) from ``saved``, a ``state_dict()`` of the optimizer ``name``
+    whose current ``state`` it is to replace; the chainrule error of ``load_state_dict`` otherwise."""
+    if not isinstance(saved, dict) or "t" not in saved or not isinstance(saved.get("state"), dict):
+        raise HyperparameterError(f"{name}: expected a state dict {{'t': step count, 'state': {{name: array}}}} "
+                                  f"as state_dict() returns, got {saved!r:.80}")
+    t = saved["t"]
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= MAX_STEP_COUNT:
+        raise HyperparameterError(
+            f"{name}: saved step count t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
+        )
+    if sorted(saved["state"]) != sorted(state):
+        raise HyperparameterError(f"{name}: saved state holds {sorted(saved['state'])!r:.80}, but {name} keeps "
+                                  f"{sorted(state)} (a state from another optimizer type?)")
+    checked = {}
+    for key, array in state.items():
+        where = f"{name}: saved state {key!r}"
+        try:
+            value = to_numpy(saved["state"][key])  # a NumPy or CuPy array, or a list
+        except (TypeError, ValueError):  # a ragged list
+            raise ShapeError(f"{where}: expected an array of shape {array.shape}") from None
+        if value.shape != array.shape:
+            raise ShapeError(f"{where}: expected shape {array.shape}, got {value.shape}")
+        if value.dtype.kind not in "fiu":
+            raise DTypeError(f"{where}: expected real numbers, got dtype {value.dtype}")
+        check_finite_as(value, array.dtype, where)
+        if key in NON_NEGATIVE_STATE and (value < 0).any():
+            raise HyperparameterError(f"{where}: a second moment cannot be negative, got {float(value.min())!r}")
+        checked[key] = value
+    return int(t), checked

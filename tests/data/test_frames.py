@@ -1,0 +1,40 @@
+"""chainrule.data.frames: a table's feature names, and X's columns taken by them."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.checks import as_matrix
+from chainrule.data.frames import feature_names, select_features
+
+
+def test_feature_names_are_a_frames_string_column_names_only():
+    pandas = pytest.importorskip("pandas")
+    assert feature_names(pandas.DataFrame({"a": [1], "b": [2]})) == ["a", "b"]
+    assert feature_names(pandas.DataFrame([[1, 2]])) is None  # integer names
+    assert feature_names(pandas.DataFrame([[1, 2]], columns=["a", 0])) is None  # mixed
+    assert feature_names(pandas.DataFrame([[1, 2]], columns=["a", "a"])) is None  # not distinct
+    assert feature_names(np.ones((1, 2))) is None and feature_names([[1, 2]]) is None
+
+
+def test_select_features_takes_columns_by_name_in_the_models_order():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"c": [3.0], "text": ["x"], "a": [1.0], "b": [2.0]})
+    assert np.array_equal(as_matrix(select_features(frame, ["a", "b", "c"]), np.float64), [[1.0, 2.0, 3.0]])
+    in_order = frame[["a", "b", "c"]]
+    assert select_features(in_order, ["a", "b", "c"]) is in_order  # no copy
+    assert select_features(frame, None) is frame  # a model without names: by position
+    array = np.ones((1, 3))
+    assert select_features(array, ["a", "b", "c"]) is array
+    with pytest.raises(cr.DataError, match="^X_val: lacks the columns 'd', 'e' of the 5"):
+        select_features(frame, ["a", "b", "c", "d", "e"], "X_val")
+
+
+def test_select_features_reads_any_object_with_string_columns():
+    class Table:  # neither pandas nor NumPy: converted with numpy.asarray
+        columns = ("b", "a")
+
+        def __array__(self, dtype=None, copy=None):
+            return np.array([[2.0, 1.0]])
+
+    assert np.array_equal(select_features(Table(), ["a", "b"]), [[1.0, 2.0]])
