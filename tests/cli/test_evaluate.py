@@ -224,20 +224,6 @@ def test_number_labels_are_scored_against_text_classes(tmp_path, capsys):
     assert json.loads(out)["n_samples"] == 2
 
 
-def test_a_model_that_does_not_say_its_input_width_is_refused_in_words():
-    from types import SimpleNamespace
-
-    import numpy
-
-    from chainrule.cli.rows import check_width
-    from chainrule.errors import ShapeError
-
-    args = SimpleNamespace(data="rows.csv", model="model.safetensors")
-    check_width(cr.Sequential(cr.ReLU(), cr.Linear(3, 2)), numpy.zeros((2, 3)), args)  # the first Linear's width
-    with pytest.raises(ShapeError, match="input width is unknown"):
-        check_width(cr.Sequential(cr.ReLU()), numpy.zeros((2, 3)), args)
-
-
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
 @pytest.mark.parametrize("options, fragment", [
     (["--seed", "-1"], "--seed: expected an integer >= 0, got -1"),

@@ -208,18 +208,6 @@ def test_a_loss_without_weights_trains_unweighted_and_refuses_weights_naming_its
 
 
 # -- validation and metrics --------------------------------------------------------------------
-def test_a_held_out_fraction_keeps_each_rows_weight():
-    X, y = iris()
-    X = np.column_stack([np.arange(len(y)), X])  # column 0: the row's index
-    weights = np.arange(len(y)) + 1.0
-    seed = np.random.SeedSequence(0)
-    X_train, _, w_train, X_val, _, w_val = split_validation(X, y, weights, 0.2, cr.SoftmaxCrossEntropy(), np.float64,
-                                                            seed)
-    np.testing.assert_array_equal(w_train, X_train[:, 0] + 1)
-    np.testing.assert_array_equal(w_val, X_val[:, 0] + 1)
-    assert len(w_val) == 30
-
-
 @pytest.mark.parametrize("weighted_part, refused_rows", [("held", "120 training"), ("train", "30 held-out validation")])
 def test_training_or_held_out_rows_all_of_weight_zero_are_refused(weighted_part, refused_rows):
     X, y = iris()

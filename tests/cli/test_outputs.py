@@ -1,0 +1,45 @@
+"""chainrule.cli.outputs: a command's output file must not be one of its inputs."""
+
+import pytest
+
+from chainrule.cli.outputs import refuse_input_as_output
+from chainrule.errors import ConfigError
+
+
+def test_an_output_that_is_the_model_file_is_refused_naming_the_option(tmp_path):
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"weights")
+    with pytest.raises(ConfigError, match=r"-o .*model\.safetensors: that is the model file .*would be overwritten"):
+        refuse_input_as_output(model, "-o", {"model file": model, "data": "iris"})
+
+
+def test_an_output_reached_through_a_link_is_refused(tmp_path):
+    data = tmp_path / "rows.csv"
+    data.write_text("a,label\n1,0\n")
+    (tmp_path / "link.csv").symlink_to(data)
+    with pytest.raises(ConfigError, match="that is the data"):
+        refuse_input_as_output(tmp_path / "link.csv", "-o", {"data": str(data)})
+
+
+def test_each_file_of_an_idx_spec_is_checked(tmp_path):
+    images, labels = tmp_path / "images-idx3-ubyte", tmp_path / "labels-idx1-ubyte"
+    images.write_bytes(b"i")
+    labels.write_bytes(b"l")
+    with pytest.raises(ConfigError, match=r"that is the data \(.*labels-idx1-ubyte\)"):
+        refuse_input_as_output(labels, "-o", {"data": f"{images}, {labels}"})
+
+
+def test_a_new_file_and_another_file_are_accepted(tmp_path):
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"weights")
+    (tmp_path / "other.csv").write_text("x\n")
+    refuse_input_as_output(tmp_path / "new.csv", "-o", {"model file": model})
+    refuse_input_as_output(tmp_path / "other.csv", "-o", {"model file": model})
+
+
+def test_a_builtin_data_name_is_never_a_file_even_beside_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "iris").write_text("a file named as the built-in")
+    refuse_input_as_output("iris", "-o", {"data": "iris"})
+    with pytest.raises(ConfigError, match="that is the model file"):
+        refuse_input_as_output("iris", "-o", {"model file": "iris"})

@@ -1,0 +1,111 @@
+"""chainrule.cli.resume_checks: ``chainrule train --resume`` continues the run its checkpoint
+saved, or says which key would change it and where that key's value came from."""
+
+import pytest
+
+import chainrule as cr
+from chainrule.cli.config import SavedConfig, TrainConfig
+from chainrule.cli.resume_checks import (check_config_matches_network, check_epochs_cover, check_same_hidden,
+                                         check_same_network, check_same_split, check_same_widths, mlp_layers,
+                                         resumed_config)
+from chainrule.errors import ConfigError, HyperparameterError, ModelFileError
+from chainrule.training.checkpoint import CheckpointFile
+
+SAVED = SavedConfig("ck.safetensors")
+
+
+def checkpoint(tmp_path, model, config=None):
+    """A checkpoint as ``read_checkpoint`` gives it, of ``model`` with ``config`` saved in its metadata."""
+    if config is not None:
+        model.metadata["config"] = config
+    return CheckpointFile(tmp_path / "ck.safetensors", model, {}, {})
+
+
+def test_mlp_layers_gives_the_hidden_widths_and_activation_types():
+    assert mlp_layers(cr.mlp([4, 8, 6, 3], activation="tanh", seed=0)) == ([8, 6], [cr.Tanh, cr.Tanh])
+    assert mlp_layers(cr.mlp([4, 3], seed=0)) == ([], [])
+
+
+@pytest.mark.parametrize("model", [
+    cr.Sequential(cr.Linear(4, 8), cr.ReLU()),  # ends in an activation
+    cr.Sequential(cr.Linear(4, 8), cr.Linear(8, 3)),  # no activation between
+    cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.ReLU(), cr.Linear(8, 3)),
+    cr.Linear(4, 3),  # not a Sequential
+    cr.Sequential(),
+])
+def test_mlp_layers_is_none_for_another_network(model):
+    assert mlp_layers(model) is None
+
+
+def test_the_checkpoints_own_configuration_comes_first(tmp_path):
+    (tmp_path / "config.toml").write_text('hidden = "2"\n')
+    values, source = resumed_config(checkpoint(tmp_path, cr.mlp([4, 3], seed=0), {"hidden": "8"}))
+    assert values == {"hidden": "8"} and str(source) == f"{tmp_path / 'ck.safetensors'}: metadata.config"
+
+
+def test_config_toml_beside_the_checkpoint_is_read_else_it_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"holds no chainrule train configuration \(written by cr.fit\?\)"):
+        resumed_config(checkpoint(tmp_path, cr.mlp([4, 3], seed=0)))
+    (tmp_path / "config.toml").write_text('hidden = "2"\n')
+    assert resumed_config(checkpoint(tmp_path, cr.mlp([4, 3], seed=0))) == ({"hidden": "2"},
+                                                                           str(tmp_path / "config.toml"))
+
+
+def test_a_saved_configuration_that_differs_from_the_network_is_refused_as_damage(tmp_path):
+    held = checkpoint(tmp_path, cr.mlp([4, 8, 3], seed=0))
+    check_config_matches_network(held, {"hidden": "8", "activation": "relu"}, SAVED)
+    with pytest.raises(ModelFileError, match=r"ck.safetensors: metadata.config.hidden: .*hidden widths are \[8\]"):
+        check_config_matches_network(held, {"hidden": "99999999999"}, SAVED)
+    with pytest.raises(ModelFileError, match="metadata.config.activation: 'tanh' differs .*activations are"):
+        check_config_matches_network(held, {"hidden": "8", "activation": "tanh"}, SAVED)
+    with pytest.raises(ModelFileError, match="not a multi-layer perceptron"):
+        check_config_matches_network(checkpoint(tmp_path, cr.Sequential(cr.ReLU())), {}, SAVED)
+
+
+def test_other_hidden_widths_are_refused_but_another_spelling_is_not():
+    check_same_hidden({"hidden": "8,4"}, SAVED, TrainConfig(hidden="8, 4"), {})
+    check_same_hidden({}, SAVED, TrainConfig(hidden="16"), {})  # nothing saved to compare with
+    with pytest.raises(ConfigError, match="--hidden: '16' differs from the resumed run's '8,4'"):
+        check_same_hidden({"hidden": "8,4"}, SAVED, TrainConfig(hidden="16"), {"hidden": None})
+
+
+def test_a_changed_split_is_refused_naming_where_the_value_came_from():
+    check_same_split({"seed": 3}, SAVED, TrainConfig(seed=3), {})
+    with pytest.raises(ConfigError, match="run.toml: key 'seed': 4 differs from the resumed run's 3; it chooses"):
+        check_same_split({"seed": 3}, SAVED, TrainConfig(seed=4), {"seed": "run.toml"})
+    with pytest.raises(ConfigError, match="--validation: 0.2 differs from the resumed run's 0.1"):
+        check_same_split({"validation": 0.1}, SAVED, TrainConfig(validation=0.2), {})
+
+
+def test_a_changed_network_is_refused_but_another_spelling_is_not():
+    check_same_network({"dtype": "float32", "activation": "relu"}, SAVED, TrainConfig(dtype="f4"), {})
+    with pytest.raises(ConfigError, match="--optimizer: 'sgd' differs .* the checkpoint holds that optimizer's state"):
+        check_same_network({"optimizer": "adam"}, SAVED, TrainConfig(optimizer="sgd"), {})
+
+
+@pytest.mark.parametrize("saved, asked, fragment", [
+    (10, 0, "--patience: 0 turns early stopping off, which the resumed run had on"),
+    (0, 5, "--patience: 5 turns early stopping on, which the resumed run had off"),
+])
+def test_early_stopping_may_not_be_turned_on_or_off(saved, asked, fragment):
+    check_same_network({"patience": 10}, SAVED, TrainConfig(patience=3), {})
+    with pytest.raises(ConfigError, match=fragment):
+        check_same_network({"patience": saved}, SAVED, TrainConfig(patience=asked), {})
+
+
+def test_fewer_epochs_than_the_checkpoint_holds_are_refused():
+    check_epochs_cover(5, TrainConfig(epochs=5), {})
+    check_epochs_cover(None, TrainConfig(epochs=1), {})
+    with pytest.raises(HyperparameterError, match="--epochs: 4 is fewer than the 5 epochs the checkpoint holds"):
+        check_epochs_cover(5, TrainConfig(epochs=4), {})
+
+
+def test_data_of_another_width_is_blamed_on_the_data_or_a_changed_loss(tmp_path):
+    held = checkpoint(tmp_path, cr.mlp([4, 8, 3], seed=0), {"loss": "auto"})
+    check_same_widths(held, TrainConfig(), {}, 4, 3, "cross_entropy")
+    with pytest.raises(ConfigError, match="--data: 'digits' has 5 features, but the resumed run's network takes 4"):
+        check_same_widths(held, TrainConfig(), {}, 5, 3, "cross_entropy")
+    with pytest.raises(ConfigError, match="--data: 'digits' gives 2 outputs with cross_entropy"):
+        check_same_widths(held, TrainConfig(), {}, 4, 2, "cross_entropy")
+    with pytest.raises(ConfigError, match="--loss: 'mse' gives 1 output, but the resumed run's network has 3"):
+        check_same_widths(held, TrainConfig(loss="mse"), {}, 4, 1, "mse")

@@ -1,0 +1,112 @@
+"""chainrule.cli.rows: which rows of DATA ``evaluate`` and ``predict`` use, and how a CSV file's
+columns are matched to the model's."""
+
+import hashlib
+from types import SimpleNamespace
+
+import numpy
+import pytest
+
+import chainrule as cr
+from chainrule.cli.rows import (Selection, check_width, file_sha256, has_text_classes, refuse_swapped, saved_columns,
+                                split_of)
+from chainrule.data import Preprocessor
+from chainrule.errors import ConfigError, HyperparameterError, ModelFileError, ShapeError
+
+
+def split_args(seed=None, test_size=None):
+    return SimpleNamespace(model="model.safetensors", seed=seed, test_size=test_size)
+
+
+def test_a_model_that_does_not_say_its_input_width_is_refused_in_words():
+    args = SimpleNamespace(data="rows.csv", model="model.safetensors")
+    check_width(cr.Sequential(cr.ReLU(), cr.Linear(3, 2)), numpy.zeros((2, 3)), args)  # the first Linear's width
+    with pytest.raises(ShapeError, match="input width is unknown"):
+        check_width(cr.Sequential(cr.ReLU()), numpy.zeros((2, 3)), args)
+
+
+def test_rows_of_another_width_are_refused_naming_data_and_model():
+    args = SimpleNamespace(data="rows.csv", model="model.safetensors")
+    with pytest.raises(ShapeError, match="rows.csv: rows of 4 features, but the model model.safetensors takes 3"):
+        check_width(cr.mlp([3, 2], seed=0), numpy.zeros((2, 4)), args)
+
+
+def test_model_and_data_given_the_wrong_way_round_are_refused():
+    refuse_swapped(SimpleNamespace(model="m.safetensors", data="rows.csv"))
+    refuse_swapped(SimpleNamespace(model="a.safetensors", data="b.safetensors"))  # the loader says what is wrong
+    with pytest.raises(ConfigError, match="the model file comes first \\(MODEL DATA\\)"):
+        refuse_swapped(SimpleNamespace(model="rows.csv", data="m.SAFETENSORS"))
+
+
+@pytest.mark.parametrize("selection, text", [
+    (Selection(numpy.zeros((30, 1)), None, "test split", 150, 0, 0.2),
+     "the test split: 30 of 150 rows (seed 0, test size 0.2)"),
+    (Selection(numpy.zeros((10, 1)), None, "test part", 70), "the test part: 10 of 70 rows"),
+    (Selection(numpy.zeros((5, 1)), None, "all rows", 5, note="the file changed"), "all 5 rows; the file changed"),
+])
+def test_a_selection_says_which_rows_it_holds(selection, text):
+    assert selection.describe() == text
+
+
+def test_file_sha256_is_the_digest_of_the_bytes_or_none(tmp_path):
+    path = tmp_path / "data.csv"
+    content = b"a,label\n" + b"1,0\n" * 300_000  # more than one block
+    path.write_bytes(content)
+    assert file_sha256(path) == hashlib.sha256(content).hexdigest()
+    assert file_sha256(tmp_path / "absent.csv") is None
+
+
+def test_the_split_is_the_option_then_the_saved_value_then_the_default():
+    model = cr.mlp([2, 2], seed=0)
+    assert split_of(split_args(), model) == (0, 0.2)
+    model.metadata["config"] = {"seed": 7, "test_size": 0.3}
+    assert split_of(split_args(), model) == (7, 0.3)
+    assert split_of(split_args(seed=1, test_size=0.5), model) == (1, 0.5)
+
+
+@pytest.mark.parametrize("options, fragment", [
+    ({"seed": -1}, "--seed: expected an integer >= 0, got -1"),
+    ({"test_size": 1.0}, r"--test-size: expected a fraction in \(0, 1\), got 1.0"),
+])
+def test_a_bad_split_option_is_named_as_the_option(options, fragment):
+    with pytest.raises(HyperparameterError, match=fragment):
+        split_of(split_args(**options), cr.mlp([2, 2], seed=0))
+
+
+@pytest.mark.parametrize("saved, fragment", [
+    ({"seed": "zero"}, "model.safetensors: metadata.config.seed: expected an integer >= 0"),
+    ({"test_size": True}, r"model.safetensors: metadata.config.test_size: expected a fraction in \(0, 1\)"),
+])
+def test_a_bad_saved_split_is_named_in_the_model_file(saved, fragment):
+    model = cr.mlp([2, 2], seed=0)
+    model.metadata["config"] = saved
+    with pytest.raises(ModelFileError, match=fragment):
+        split_of(split_args(), model)
+
+
+def test_columns_saved_by_train_from_a_csv_are_used_by_name():
+    model = cr.mlp([2, 2], seed=0)
+    model.metadata["data"] = {"name": "/data/rows.CSV", "features": ["b", "a"], "label": "y"}
+    assert saved_columns(model) == (["b", "a"], "y")
+    model.metadata["data"] = {"name": "mnist", "features": ["b", "a"], "label": "y"}  # not a CSV header's names
+    assert saved_columns(model) is None
+    model.metadata["data"] = {"name": "rows.csv", "features": ["a", "a"], "label": "y"}  # not one name per feature
+    assert saved_columns(model) is None
+
+
+def test_names_fitted_from_a_dataframe_or_an_estimator_have_no_label():
+    model = cr.mlp([2, 2], seed=0)
+    assert saved_columns(model) is None
+    model.metadata["sklearn"] = {"attributes": {"feature_names_in_": ["p", "q"]}}
+    assert saved_columns(model) == (["p", "q"], None)
+    model.preprocessor = Preprocessor(n_features=2, feature_names=["x", "z"])
+    assert saved_columns(model) == (["x", "z"], None)
+
+
+def test_text_classes_come_from_the_preprocessor_else_the_estimator():
+    model = cr.mlp([2, 2], seed=0)
+    assert not has_text_classes(model)
+    model.metadata["sklearn"] = {"attributes": {"classes_": ["no", "yes"]}}
+    assert has_text_classes(model)
+    model.preprocessor = Preprocessor(n_features=2, classes=[0, 1])
+    assert not has_text_classes(model)

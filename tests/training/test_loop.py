@@ -1,0 +1,115 @@
+"""chainrule.training.loop: one ``fit`` call's epochs of minibatch backpropagation over prepared
+arrays, and the scoring of prepared data a block of rows at a time."""
+
+import io
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.training.distributed import SingleProcess
+from chainrule.training.history import History
+from chainrule.training.loop import EVAL_CHUNK, Loop, LoopSettings, evaluate_prepared, score_chunks, writes_to_terminal
+
+
+class Bar:
+    """The part of a tqdm bar that ``run_epoch`` uses: the rows it counted."""
+
+    def __init__(self):
+        self.n = 0
+
+    def set_description(self, text):
+        self.description = text
+
+    def update(self, n):
+        self.n += n
+
+
+def regression_loop(batch_size, weights=None, lr=0.1):
+    """A Loop over 8 rows of a 3-1 linear regression, with plain SGD."""
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    model = cr.mlp([3, 1], seed=0, dtype="float64")
+    settings = LoopSettings(model=model, loss=cr.MSE(), optimizer=cr.SGD(model, lr=lr), X=X, T=T,
+                            batch_size=batch_size, rng=np.random.default_rng(1), history=History(), verbose=0,
+                            epochs=1, start_epoch=0, comm=SingleProcess(), weights=weights)
+    return Loop(settings), model, X, T
+
+
+def test_one_full_batch_epoch_is_one_gradient_step():
+    loop, model, X, T = regression_loop(batch_size=8)
+    W, b = model.layers[0].own_params["W"].copy(), model.layers[0].own_params["b"].copy()
+    value, dY = cr.MSE().compute(X @ W + b, T)
+    bar = Bar()
+    logs = loop.run_epoch(1, bar)
+    assert logs["loss"] == pytest.approx(float(value))
+    np.testing.assert_allclose(model.layers[0].own_params["W"], W - 0.1 * X.T @ dY)
+    np.testing.assert_allclose(model.layers[0].own_params["b"], b - 0.1 * dY.sum(axis=0))
+    assert (bar.n, bar.description) == (8, "epoch 1/1")
+    assert list(loop.history.grad_norms) == ["0"] and loop.history.initial_grad_norms["0"] > 0
+
+
+def test_no_rows_give_a_zero_gradient_and_loss():
+    loop, model, _, _ = regression_loop(batch_size=4)
+    flat = model.flat_parameters()
+    flat.grad[...] = 1
+    assert loop.backpropagate(np.array([], dtype=int), None, flat) == 0.0
+    assert not flat.grad.any()
+
+
+def test_weight_sums_share_a_batchs_weight_among_its_rows():
+    loop, _, _, _ = regression_loop(batch_size=4, weights=np.array([1.0, 2.0, 3.0, 4.0, 0, 0, 0, 0]))
+    assert loop.weight_sums(np.array([0, 1]), np.array([0, 1, 2, 3])) == (3.0, 10.0)
+    assert loop.weight_sums(np.array([4]), np.array([4, 5])) == (0.0, 1.0)  # all of weight 0
+
+
+def test_a_non_finite_loss_is_refused_naming_the_batch_and_the_rate():
+    loop, model, _, _ = regression_loop(batch_size=4, lr=0.5)
+    model.layers[0].own_params["W"][...] = np.nan
+    with pytest.raises(cr.DivergenceError, match=r"training diverged at epoch 1, batch 1/2: the loss is not finite; "
+                                                 r".*lr=0.5"):
+        loop.run_epoch(1, Bar())
+
+
+def test_an_epoch_is_described_in_one_line():
+    loop, _, _, _ = regression_loop(batch_size=4)
+    assert loop.describe({"loss": 0.09134, "r2": 0.98212}) == "loss 0.09134, r2 0.9821"
+
+
+def test_only_a_terminal_is_written_to_as_one():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    closed = io.StringIO()
+    closed.close()
+    assert writes_to_terminal(Terminal())
+    assert not writes_to_terminal(io.StringIO())
+    assert not writes_to_terminal(closed)
+    assert not writes_to_terminal(None)
+
+
+def test_scores_over_chunks_are_those_of_the_whole():
+    model = cr.mlp([3, 4, 2], seed=0, dtype="float64")
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(EVAL_CHUNK + 10, 3)), rng.normal(size=(EVAL_CHUNK + 10, 2))
+    whole = evaluate_prepared(model, X, T, cr.MSE(), prefix="val_")
+    assert whole["val_loss"] == pytest.approx(float(cr.MSE().compute(model.forward(X), T)[0]))
+    asked = []
+    chunks = ((start, X[start:start + 7]) for start in range(0, len(X), 7))
+    assert score_chunks(model, chunks, lambda n_outputs: asked.append(n_outputs) or T, cr.MSE(),
+                        prefix="val_") == pytest.approx(whole)
+    assert asked == [2]  # asked once, with the outputs' width
+
+
+def test_weighted_scores_weigh_each_row():
+    model = cr.mlp([3, 2], seed=0, dtype="float64")
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    weights = np.array([1.0, 0, 2, 0, 1, 0])
+    rows = weights > 0
+    repeated = np.repeat(np.arange(6), weights.astype(int))
+    assert evaluate_prepared(model, X, T, cr.MSE(), weights=weights) == pytest.approx(
+        evaluate_prepared(model, X[repeated], T[repeated], cr.MSE()))
+    assert evaluate_prepared(model, X, T, cr.MSE(), weights=weights) != pytest.approx(
+        evaluate_prepared(model, X[rows], T[rows], cr.MSE()))

@@ -1,0 +1,154 @@
+"""chainrule.training.prepare: what ``fit`` does to X, y, the weights and the validation data
+before the first step."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+import chainrule as cr
+from chainrule.data import Preprocessor
+from chainrule.training.prepare import (as_fraction, as_label_vector, check_one_target_per_row, default_loss,
+                                        encode_earlier_classes, fit_preprocessor, prepare_targets,
+                                        reuse_preprocessor, split_validation, warn_if_one_hot,
+                                        warn_if_output_activation, weigh_classes)
+
+
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return X, y
+
+
+def test_a_held_out_fraction_keeps_each_rows_weight():
+    X, y = iris()
+    X = np.column_stack([np.arange(len(y)), X])  # column 0: the row's index
+    weights = np.arange(len(y)) + 1.0
+    seed = np.random.SeedSequence(0)
+    X_train, _, w_train, X_val, _, w_val = split_validation(X, y, weights, 0.2, cr.SoftmaxCrossEntropy(), np.float64,
+                                                            seed)
+    np.testing.assert_array_equal(w_train, X_train[:, 0] + 1)
+    np.testing.assert_array_equal(w_val, X_val[:, 0] + 1)
+    assert len(w_val) == 30
+
+
+def test_a_held_out_fraction_is_stratified_and_drawn_from_the_seed():
+    X, y = iris()
+    split = split_validation(X, y, None, 0.2, cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(0))
+    assert np.bincount(split[4]).tolist() == [10, 10, 10]
+    again = split_validation(X, y, None, 0.2, cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(0))
+    other = split_validation(X, y, None, 0.2, cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(1))
+    np.testing.assert_array_equal(split[3], again[3])
+    assert not np.array_equal(split[3], other[3])
+
+
+def test_no_validation_and_a_given_set_leave_the_training_rows_whole():
+    X, y = iris()
+    seed = np.random.SeedSequence(0)
+    assert split_validation(X, y, None, None, cr.SoftmaxCrossEntropy(), np.float64, seed)[3:] == (None, None, None)
+    _, _, _, X_val, y_val, w_val = split_validation(X, y, None, (X[:5], y[:5, None], np.ones(5)),
+                                                    cr.SoftmaxCrossEntropy(), np.float64, seed)
+    assert (X_val.shape, y_val.shape, w_val.tolist()) == ((5, 4), (5,), [1.0] * 5)  # a column of labels flattened
+
+
+@pytest.mark.parametrize("validation, error, fragment", [
+    ((1, 2, 3, 4), cr.HyperparameterError, "got a tuple of 4 items"),
+    (1.5, cr.HyperparameterError, r"validation: expected a fraction in \(0, 1\)"),
+    (True, cr.HyperparameterError, "got True"),
+    ((np.zeros((0, 4)), np.zeros(0, dtype=int)), cr.ShapeError, "X_val has no rows"),
+    ((np.zeros((3, 4)), np.zeros(2, dtype=int)), cr.ShapeError, r"y_val: expected 3 targets \(one per row of X_val\)"),
+])
+def test_bad_validation_is_refused_naming_it(validation, error, fragment):
+    X, y = iris()
+    with pytest.raises(error, match=fragment):
+        split_validation(X, y, None, validation, cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(0))
+
+
+def test_a_fraction_is_the_float_it_was_written_as():
+    assert as_fraction(np.float32(0.2)) == 0.2
+    assert as_fraction(1) == 1.0 and type(as_fraction(1)) is float
+
+
+def test_labels_train_cross_entropy_and_floats_mse():
+    assert isinstance(default_loss(np.array(["a", "b"])), cr.SoftmaxCrossEntropy)
+    assert isinstance(default_loss(np.array([1, 2])), cr.SoftmaxCrossEntropy)
+    assert isinstance(default_loss(np.array([1.0, 2.0])), cr.MSE)
+
+
+def test_a_column_of_labels_is_one_label_per_row_for_classification_only():
+    labels = np.array([["a"], ["b"]])
+    assert as_label_vector(labels, cr.SoftmaxCrossEntropy()).shape == (2,)
+    assert as_label_vector(labels, cr.MSE()).shape == (2, 1)
+    assert as_label_vector(np.array([[0.5], [1.0]]), cr.SoftmaxCrossEntropy()).shape == (2, 1)
+
+
+def test_one_target_per_row_is_required():
+    check_one_target_per_row(np.zeros((3, 2)), np.zeros((3, 4)))
+    with pytest.raises(cr.ShapeError, match=r"y: expected 3 targets \(one per row of X\), got shape \(2,\)"):
+        check_one_target_per_row(np.zeros((3, 2)), np.zeros(2))
+
+
+def test_one_hot_float_rows_as_wide_as_the_outputs_are_warned_of():
+    one_hot = np.eye(3)[[0, 2, 1, 0]]
+    with pytest.warns(cr.OneHotTargetsWarning, match="every row is one-hot over the 3 outputs"):
+        warn_if_one_hot(one_hot, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_one_hot(one_hot, 4)  # not as wide as the outputs
+        warn_if_one_hot(one_hot * 0.5, 3)  # not one-hot
+        warn_if_one_hot(np.array([[1.0], [0.0]]), 1)
+
+
+def test_a_softmax_before_a_cross_entropy_is_warned_of():
+    squashed = cr.Sequential(cr.Linear(2, 3), cr.Sequential(cr.Softmax(), cr.Identity()))
+    with pytest.warns(cr.OutputActivationWarning, match="its last layer is a Softmax"):
+        warn_if_output_activation(squashed, cr.SoftmaxCrossEntropy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_output_activation(squashed, cr.MSE())
+        warn_if_output_activation(cr.mlp([2, 3], seed=0), cr.SoftmaxCrossEntropy())
+
+
+def test_an_earlier_preprocessor_is_kept_only_where_this_call_agrees_with_it():
+    earlier = Preprocessor.fit(np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([0, 1]), "classification")
+    X = np.zeros((2, 2))
+    assert reuse_preprocessor(earlier, X, cr.SoftmaxCrossEntropy(), None) is earlier
+    with pytest.raises(cr.HyperparameterError, match="standardize=False: the model's preprocessor standardizes"):
+        reuse_preprocessor(earlier, X, cr.SoftmaxCrossEntropy(), False)
+    with pytest.raises(cr.HyperparameterError, match="is for classification but MSE trains for regression"):
+        reuse_preprocessor(earlier, X, cr.MSE(), None)
+    with pytest.raises(cr.ShapeError, match="expects rows of 2 features, got 3"):
+        reuse_preprocessor(earlier, np.zeros((2, 3)), cr.SoftmaxCrossEntropy(), None)
+
+
+def test_integer_labels_that_name_the_outputs_keep_their_indices():
+    X = np.zeros((3, 2))
+    made = fit_preprocessor(X, np.array([0, 2, 2]), cr.SoftmaxCrossEntropy(), 3, standardize=False)
+    assert made.classes == [0, 1, 2]
+    assert fit_preprocessor(X, np.array(["a", "b", "a"]), cr.SoftmaxCrossEntropy(), 2, False).classes == ["a", "b"]
+    with pytest.raises(cr.LabelError, match="the model has 1 outputs but y holds 2 classes .*binary_cross_entropy"):
+        fit_preprocessor(X, np.array(["a", "b", "a"]), cr.SoftmaxCrossEntropy(), 1, False)
+
+
+def test_a_column_of_float_labels_is_refused_with_a_hint_to_ravel_it():
+    with pytest.raises(cr.ShapeError, match=r"y_val: .*for one class label per row pass y_val.ravel\(\)"):
+        prepare_targets(cr.SoftmaxCrossEntropy(), np.array([[0.0], [1.0]]), 3, np.float64, name="y_val")
+
+
+def test_labels_unknown_to_an_earlier_fit_say_where_the_classes_came_from():
+    earlier = Preprocessor.fit(np.zeros((2, 1)), np.array(["a", "b"]), "classification", standardize=False)
+    assert encode_earlier_classes(earlier, np.array(["b", "a"])).tolist() == [1, 0]
+    with pytest.raises(cr.LabelError, match=r"the model's classes come from its earlier fit"):
+        encode_earlier_classes(earlier, np.array(["c"]))
+
+
+def test_class_weights_multiply_the_sample_weights():
+    preprocessor = Preprocessor.fit(np.zeros((4, 1)), np.array([0, 0, 0, 1]), "classification", standardize=False)
+    T = np.array([0, 0, 0, 1])
+    balanced = weigh_classes(T, preprocessor, "balanced", None)
+    np.testing.assert_allclose(balanced, [4 / 6, 4 / 6, 4 / 6, 2.0])  # n / (K · n_c)
+    np.testing.assert_allclose(weigh_classes(T, preprocessor, "balanced", np.array([1.0, 2, 0, 1])),
+                               balanced * [1, 2, 0, 1])
+    regression = Preprocessor.fit(np.zeros((4, 1)), np.zeros(4), "regression", standardize=False)
+    with pytest.raises(cr.HyperparameterError, match="class_weight: needs class labels .*targets for regression!"):
+        weigh_classes(np.zeros(4), regression, "balanced", None, float_hint="!")
