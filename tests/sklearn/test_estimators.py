@@ -331,6 +331,20 @@ def test_a_batch_penalty_that_overflows_is_refused_before_any_step(continued):
     assert classifier.loss_curve_ == loss_curve
 
 
+def test_a_refused_refit_on_other_data_leaves_the_fitted_estimator_as_it_was():
+    """The refit read the new data's width and classes before refusing its weights: the
+    estimator then expected 5 features and classes [0, 1] from a network of 4 inputs and 3 classes."""
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier, alpha=1e10, dtype="float64").fit(X, y)
+    held, predicted = dict(vars(classifier)), classifier.predict(X)
+    wider = numpy.column_stack([X, X[:, 0]])
+    with pytest.raises(DataError, match=r"^sample_weight: .* alpha / Σw"):
+        classifier.fit(wider, y % 2, sample_weight=numpy.full(len(y), 1e-305))
+    assert classifier.n_features_in_ == X.shape[1] and list(classifier.classes_) == sorted(set(y))
+    assert vars(classifier).keys() == held.keys()
+    numpy.testing.assert_array_equal(classifier.predict(X), predicted)
+
+
 def test_a_penalty_past_float32s_largest_number_is_a_data_error_in_float32_only():
     """alpha / Σw = 100 / 1.2e-38 is finite in float64, not in float32's decay vector."""
     X, y = blobs(3)

@@ -294,20 +294,28 @@ class BaseMLP(BaseEstimator):
         first_pass = not hasattr(self, "model_") or not (self.warm_start or incremental)
         if not first_pass:
             self._check_same_network(hidden)
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=not is_classifier(self),
-                             dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        weights = _sample_weights(sample_weight, len(X))  # before _encode_targets sets classes_
-        T = self._encode_targets(y, reset=first_pass, classes=classes, incremental=incremental)
-        T = T.astype(X.dtype, copy=False)
-        init_seed, split_seed, shuffle_seed = _draw_seeds(self.random_state, 3)
-        if not first_pass and T.shape[1] != self.n_outputs_:
-            raise ShapeError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
-        X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
-        batch_size = self._batch_size(len(X_train))
-        if w_train is not None:  # every batch's penalty alpha / Σw, refused before a network is made or stepped
-            check_batch_weight_decays(self.alpha, w_train, batch_size, X.dtype)
+        # Reading the data resets n_features_in_, feature_names_in_ and classes_: a fit refused
+        # before it trains puts back what the estimator held, so that it stays as it was.
+        held = dict(vars(self))
+        try:
+            X, y = validate_data(self, X, y, multi_output=True, y_numeric=not is_classifier(self),
+                                 dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
+            weights = _sample_weights(sample_weight, len(X))  # before _encode_targets sets classes_
+            T = self._encode_targets(y, reset=first_pass, classes=classes, incremental=incremental)
+            T = T.astype(X.dtype, copy=False)
+            init_seed, split_seed, shuffle_seed = _draw_seeds(self.random_state, 3)
+            if not first_pass and T.shape[1] != self.n_outputs_:
+                raise ShapeError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
+            X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
+            batch_size = self._batch_size(len(X_train))
+            if w_train is not None:  # every batch's penalty alpha / Σw, refused before a network is made or stepped
+                check_batch_weight_decays(self.alpha, w_train, batch_size, X.dtype)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(held)
+            raise
         if first_pass:
             self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
         if first_pass or self.early_stopping != (self.validation_scores_ is not None):
