@@ -242,6 +242,18 @@ def test_a_layer_breaking_the_contract_is_refused_by_flatten_naming_layer_and_pa
         scale_model(a, da).flat_parameters()
 
 
+@pytest.mark.parametrize("use", ["fit", "call", "summary", "dtype"])
+def test_a_parameter_that_is_no_array_is_named_wherever_the_model_is_first_used(use):
+    """fit, model(X) and summary() read the parameters' dtype before any flatten: a bare
+    AttributeError ('list' object has no attribute 'dtype')."""
+    model = scale_model([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+    X, y = normal(0, 16, 3).astype(np.float32), np.arange(16) % 2
+    act = {"fit": lambda: cr.fit(model, X, y, loss="cross_entropy", epochs=1, verbose=0), "call": lambda: model(X),
+           "summary": model.summary, "dtype": lambda: model.dtype}[use]
+    with pytest.raises(cr.HyperparameterError, match=r"layer '1' \(Scale\): own_params\['a'\] is a list, not an array"):
+        act()
+
+
 def test_a_gradient_array_without_its_parameter_is_refused():
     model = scale_model(ones(3), np.zeros(3, np.float32))
     model[1].own_grads["b"] = np.zeros(3, np.float32)

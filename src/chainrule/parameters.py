@@ -161,11 +161,14 @@ def check_own_arrays(layer) -> None:
 
     Every ``own_params[name]`` is an array (NumPy or CuPy) and has its gradient array
     ``own_grads[name]`` of the same shape, dtype and array type; ``own_grads`` has no other
-    name. A parameter without its gradient array would be counted as trainable yet never be
-    trained (nobody writes the gradient the flat buffer gives it), and one whose gradient
-    has another shape or dtype would be trained from a gradient cast or cut to fit. Checked
-    where the arrays are first relied on: :func:`flatten` (before it builds the buffer),
-    ``Layer.astype`` and ``Layer.to``. The message names the layer (its path) and the name.
+    name. Without its gradient array, a parameter's ``backward`` has nothing to write ∂L/∂θ
+    into outside ``fit`` (a KeyError in a loop of one's own), and one that never writes it
+    would be counted as trainable while ``fit`` left it as it was; a gradient of another
+    shape or dtype would train the parameter from values cast or cut to fit. (Before this
+    check, :func:`flatten` made a missing gradient array itself: a layer that relied on that
+    now makes it in ``__init__``.) Checked where the arrays are first relied on:
+    :func:`flatten` (before it builds the buffer), ``Layer.dtype``, ``Layer.astype`` and
+    ``Layer.to``. The message names the layer (its path) and the name.
     """
     params, grads = layer.own_params, layer.own_grads
     for name in grads:

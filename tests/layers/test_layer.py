@@ -265,6 +265,7 @@ def test_summary_of_a_nested_model_with_a_residual_and_a_custom_layer():
 def test_summary_columns_fit_their_headers_and_long_entries():
     scale = Scale(2)
     scale.own_params = {"scale_of_each_feature": np.ones(2, np.float32), "shift_of_each_feature": np.ones(2, np.float32)}
+    scale.own_grads = {name: np.zeros_like(array) for name, array in scale.own_params.items()}
     model = cr.Sequential(cr.Linear(1000, 1000), scale, seed=0)
     lines = model.summary().splitlines()
     assert lines[0].index("layer") == lines[1].index("Linear")  # "path" wider than "0"

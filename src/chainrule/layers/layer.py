@@ -278,10 +278,17 @@ class Layer:
         (a custom layer's float64 arrays in a float32 model): such a model has no one dtype to
         cast its input to or to train in; ``model.astype(...)`` makes them one.
         """
-        dtypes = {array.dtype for _, layer in self.walk() for array in layer.own_params.values()}
-        if len(dtypes) > 1:
-            raise mixed_dtypes_error(names_by_dtype(self.params))
-        return next(iter(dtypes), None)
+        dtype = None
+        for _, layer in self.walk():
+            for array in layer.own_params.values():
+                kind = getattr(array, "dtype", None)
+                if kind is None:  # not an array: the layer's contract names it
+                    check_own_arrays(layer)
+                if dtype is None:
+                    dtype = kind
+                elif kind != dtype:
+                    raise mixed_dtypes_error(names_by_dtype(self.params))
+        return dtype
 
     @property
     def device(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..parameters import check_own_arrays
+
 if TYPE_CHECKING:  # layer.py imports this module
     from .layer import Layer
 
@@ -12,9 +14,11 @@ MIN_PARAMETERS_WIDTH = 24  # the parameters column is at least this wide
 
 def layer_rows(model: Layer) -> list[dict]:
     """One row per layer of ``model`` that holds parameters or has no children, in path order
-    (see ``Layer.summary_rows``)."""
+    (see ``Layer.summary_rows``); HyperparameterError naming the layer for one that breaks the
+    layer contract (a parameter that is not an array, see ``parameters.check_own_arrays``)."""
     rows = []
     for prefix, layer in model.walk():
+        check_own_arrays(layer)
         if layer.children() and not layer.own_params:
             continue
         shapes = {name: list(array.shape) for name, array in layer.own_params.items()}
