@@ -131,3 +131,97 @@ def test_adam_with_the_smallest_eps_keeps_a_zero_gradient_finite():
     model.flat_parameters().grad[...] = 0.0
     assert optimizer.step(check_finite=True)
     assert np.isfinite(model.flat_parameters().theta).all()
+
+
+def two_layers(seed=0):
+    return cr.Sequential(cr.Linear(4, 5), cr.Tanh(), cr.Linear(5, 3), seed=seed)
+
+
+ADAMS = {
+    "adam": lambda model: cr.Adam(model, lr=0.01, weight_decay=0.01),
+    "adamw": lambda model: cr.AdamW(model, lr=0.01, weight_decay=0.1),
+}
+# Whether the first layer is trainable at each step: frozen first, trained, frozen again, trained.
+FIRST_LAYER_TRAINABLE = [False] * 20 + [True] * 4 + [False] * 3 + [True] * 6
+
+
+@pytest.mark.parametrize("make", ADAMS.values(), ids=ADAMS)
+def test_a_layer_unfrozen_later_steps_as_a_fresh_adam_that_took_only_its_steps(make):
+    # PyTorch's Adam counts each parameter's steps: bias correction starts afresh for a layer first
+    # trained at step 21, whereas the optimizer's t (21) made its first steps larger than lr.
+    model = two_layers()
+    flat = model.flat_parameters()
+    optimizer = make(model)
+    alone = cr.Sequential(two_layers()[0])  # the first layer in a model of its own, with its own Adam
+    alone_optimizer = make(alone)
+    alone_grad = alone.flat_parameters().grad
+    first = slice(0, flat.slices["0.b"].stop)
+    rng = np.random.default_rng(0)
+    for trainable in FIRST_LAYER_TRAINABLE:
+        model[0].trainable = trainable
+        flat.grad[...] = rng.normal(size=flat.grad.size).astype(np.float32)
+        optimizer.step(check_finite=True)
+        if trainable:
+            alone_grad[...] = flat.grad[first]
+            alone_optimizer.step(check_finite=True)
+    assert optimizer.t == len(FIRST_LAYER_TRAINABLE) and alone_optimizer.t == FIRST_LAYER_TRAINABLE.count(True)
+    assert optimizer.missed == {"0.W": 23, "0.b": 23}
+    np.testing.assert_array_equal(model.params["0.W"], alone.params["0.W"])
+    np.testing.assert_array_equal(model.params["0.b"], alone.params["0.b"])
+    np.testing.assert_array_equal(optimizer.state["m"][first], alone_optimizer.state["m"])
+
+
+class CountingAdam(cr.Adam):
+    """Adam recording, at each call of its rule, the stretch's length and step count."""
+
+    def __init__(self, model):
+        super().__init__(model, lr=0.01)
+        self.calls = []
+
+    def rule(self, theta, grad, lr, vectors):
+        self.calls.append((theta.size, vectors.t))
+        return super().rule(theta, grad, lr, vectors)
+
+
+def test_stretches_with_different_step_counts_get_their_own_and_nothing_frozen_steps_all_of_theta_at_once():
+    model = two_layers()
+    flat = model.flat_parameters()
+    optimizer = CountingAdam(model)
+    flat.grad[...] = 1.0
+    optimizer.step()  # never frozen: one rule over the whole of θ, as before per-parameter counts
+    assert optimizer.calls == [(flat.theta.size, 1)] and optimizer.missed == {}
+    model[0].trainable = False
+    optimizer.step()
+    optimizer.step()
+    model[0].trainable = True
+    optimizer.calls.clear()
+    optimizer.step()
+    # layer 0 (25 parameters) took 2 steps of 4, layer 2 (18 parameters) all 4
+    assert optimizer.calls == [(25, 2), (18, 4)] and optimizer.t == 4
+
+
+@pytest.mark.parametrize("kind, weight_decay", [("Adam", 0.01), ("AdamW", 0.1)])
+def test_freezing_and_unfreezing_matches_torch_optim(kind, weight_decay):
+    torch = pytest.importorskip("torch")
+    model = cr.Sequential(cr.Linear(4, 5, dtype="float64"), cr.Tanh(), cr.Linear(5, 3, dtype="float64"), seed=0)
+    flat = model.flat_parameters()
+    optimizer = getattr(cr, kind)(model, lr=0.01, weight_decay=weight_decay)
+    as_torch = {name: torch.tensor(array.T.copy() if name.endswith("W") else array.copy(), requires_grad=True)
+                for name, array in model.params.items()}  # torch's weight is W transposed
+    weights, biases = [as_torch["0.W"], as_torch["2.W"]], [as_torch["0.b"], as_torch["2.b"]]
+    torch_optimizer = getattr(torch.optim, kind)([{"params": weights, "weight_decay": weight_decay},
+                                                  {"params": biases, "weight_decay": 0.0}], lr=0.01)
+    rng = np.random.default_rng(0)
+    for trainable in FIRST_LAYER_TRAINABLE:
+        model[0].trainable = trainable
+        as_torch["0.W"].requires_grad_(trainable)
+        as_torch["0.b"].requires_grad_(trainable)
+        flat.grad[...] = rng.normal(size=flat.grad.size)
+        for name, parameter in as_torch.items():  # a frozen parameter has no gradient: torch skips it
+            grad = model.grads[name].T if name.endswith("W") else model.grads[name]
+            parameter.grad = torch.tensor(grad.copy()) if parameter.requires_grad else None
+        optimizer.step()
+        torch_optimizer.step()
+    for name, parameter in as_torch.items():
+        theirs = parameter.detach().numpy()
+        np.testing.assert_allclose(model.params[name], theirs.T if name.endswith("W") else theirs, rtol=1e-13)

@@ -330,3 +330,58 @@ def test_momentum_may_change_but_not_be_turned_on_or_off():
     with pytest.raises(cr.HyperparameterError, match="momentum: expected"):
         heavy.momentum = 1.5
     assert plain.momentum == 0.0 and heavy.momentum == 0.5
+
+
+def two_layers(seed=0):
+    return cr.Sequential(cr.Linear(4, 5), cr.Tanh(), cr.Linear(5, 3), seed=seed)
+
+
+def test_state_dict_carries_the_steps_missed_while_frozen_and_a_reload_continues_identically():
+    model = two_layers()
+    flat = model.flat_parameters()
+    optimizer = cr.Adam(model, lr=0.1)
+    model[2].trainable = False
+    for step in range(3):
+        flat.grad[...] = normal(step, flat.grad.size)
+        optimizer.step()
+    model[2].trainable = True
+    saved = optimizer.state_dict()
+    assert saved["t"] == 3 and saved["missed"] == {"2.W": 3, "2.b": 3}
+
+    twin = two_layers()
+    twin.flat_parameters().theta[...] = flat.theta
+    restored = cr.Adam(twin, lr=0.1)
+    restored.load_state_dict(saved)
+    assert restored.missed == saved["missed"]
+    for m, opt in [(model, optimizer), (twin, restored)]:
+        m.flat_parameters().grad[...] = normal(9, flat.grad.size)
+        opt.step()
+    np.testing.assert_array_equal(twin.flat_parameters().theta, flat.theta)
+
+
+def test_a_state_saved_without_missed_counts_took_every_step():
+    optimizer = cr.Adam(two_layers(), lr=0.1)
+    optimizer.missed = {"0.W": 1}
+    saved = optimizer.state_dict()
+    del saved["missed"]
+    optimizer.load_state_dict({**saved, "t": 2})
+    assert optimizer.missed == {}
+
+
+@pytest.mark.parametrize("missed, message", [
+    ([3], r"saved missed: expected a dict \{parameter name: steps missed while frozen\}, got \[3\]"),
+    ({"9.W": 1}, r"saved missed: '9.W' is not a parameter of the model, whose parameters are '0.W', '0.b', "),
+    ({"0.W": 4}, r"saved missed\['0.W'\]: expected an integer in \[0, t=3\] \(steps missed while frozen\), got 4"),
+    ({"0.W": -1}, r"saved missed\['0.W'\]: expected an integer in \[0, t=3\]"),
+    ({"0.W": 1.0}, r"saved missed\['0.W'\]: expected an integer in \[0, t=3\]"),
+    ({"0.W": True}, r"saved missed\['0.W'\]: expected an integer in \[0, t=3\]"),
+])
+def test_load_state_dict_refuses_missed_counts_by_name_and_restores_nothing(missed, message):
+    optimizer = cr.Adam(two_layers(), lr=0.1)
+    saved = optimizer.state_dict()
+    saved["state"]["m"][...] = 1.0
+    with pytest.raises(cr.HyperparameterError, match=f"Adam: {message}"):
+        optimizer.load_state_dict({**saved, "t": 3, "missed": missed})
+    assert optimizer.t == 0 and optimizer.missed == {} and not optimizer.state["m"].any()
+    optimizer.load_state_dict({**saved, "t": 3, "missed": {"0.W": 3, "0.b": 0}})
+    assert optimizer.missed == {"0.W": 3}  # zero counts are not kept

@@ -73,7 +73,7 @@ def test_a_checkpoint_is_a_model_file(tmp_path):
     _, tensors, extra = read(path)
     assert sorted(tensors) == ["callbacks.0.best_theta", "optimizer.velocity"]
     assert extra["format"] == "chainrule-checkpoint"
-    assert extra["optimizer"] == {"type": "SGD", "t": 12}  # 3 epochs of 4 batches (120 rows, 32 a batch)
+    assert extra["optimizer"] == {"type": "SGD", "t": 12, "missed": {}}  # 3 epochs of 4 batches (120 rows, 32 a batch)
 
 
 def test_a_plain_model_file_is_not_a_checkpoint(tmp_path):
@@ -260,6 +260,13 @@ def resave(path, change_extra=None, change_tensors=None):
     (lambda e: e.__setitem__("frozen", [3]), None, r"field frozen: expected a list of parameter names, got \[3\]"),
     (lambda e: e.__setitem__("frozen", ["0.W"]), None, "parameter '0.W' was frozen in the checkpoint's run"),
     (lambda e: e.__setitem__("frozen", ["9.W"]), None, "field frozen: '9.W' is not a parameter of the model"),
+    (lambda e: e["optimizer"].__setitem__("missed", [1]), None,
+     "field optimizer.missed: SGD: saved missed: expected a dict"),
+    (lambda e: e["optimizer"].__setitem__("missed", {"9.W": 1}), None,
+     "field optimizer.missed: SGD: saved missed: '9.W' is not a parameter of the model"),
+    (lambda e: e["optimizer"].__setitem__("missed", {"0.W": 5}), None,
+     r"field optimizer.missed: SGD: saved missed\['0.W'\]: expected an integer in \[0, t=4\]"),
+    (lambda e: e["optimizer"].__setitem__("missed", {"0.W": -1}), None, r"field optimizer.missed: .*got -1"),
 ])
 def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_path, change_extra, change_tensors, field):
     trained(tmp_path / "checkpoint.safetensors", epochs=1)
@@ -272,6 +279,7 @@ def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_p
         load_checkpoint(path, model, optimizer, rng, [cr.EarlyStopping()])
     assert all(np.array_equal(model.params[name], before[0][name]) for name in before[0])
     assert optimizer.t == before[1]["t"] and np.array_equal(optimizer.state["velocity"], before[1]["state"]["velocity"])
+    assert optimizer.missed == before[1]["missed"]
     assert rng.bit_generator.state == before[2]
 
 
@@ -486,3 +494,26 @@ def test_sgd_resumed_with_momentum_turned_on_or_off_names_momentum(tmp_path, sav
     with pytest.raises(ModelFileError, match=re.escape(fragment)):
         cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=resumed), epochs=2, verbose=0,
                resume=path)
+
+
+def test_the_steps_missed_while_frozen_are_saved_and_restored(tmp_path):
+    model = cr.mlp([4, 8, 3], seed=0)
+    optimizer = cr.Adam(model)
+    model[0].trainable = False
+    model.flat_parameters().grad[...] = 0.5
+    for _ in range(3):
+        optimizer.step()
+    model[0].trainable = True
+    optimizer.step()
+    path = tmp_path / "checkpoint.safetensors"
+    save_checkpoint(path, model, optimizer, np.random.default_rng(0), cr.History(epochs=1), [], 1,
+                    validation="none")
+    assert read(path)[2]["optimizer"]["missed"] == {"0.W": 3, "0.b": 3}
+
+    fresh = cr.Adam(model)
+    load_checkpoint(path, model, fresh, np.random.default_rng(0), [])
+    assert fresh.t == 4 and fresh.missed == {"0.W": 3, "0.b": 3}
+    # A checkpoint written before the counts were saved resumes as if no step was missed.
+    older = resave(path, lambda e: e["optimizer"].pop("missed"))
+    load_checkpoint(older, model, fresh, np.random.default_rng(0), [])
+    assert fresh.t == 4 and fresh.missed == {}

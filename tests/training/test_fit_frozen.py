@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.training.fit import check_step_counts
 
 OPTIMIZERS = {
     "sgd": lambda model: cr.SGD(model, lr=0.05, momentum=0.9, weight_decay=0.01),
@@ -112,3 +113,72 @@ def test_resuming_needs_the_same_layers_frozen(tmp_path):
     same[:-1].trainable = False
     cr.fit(same, X, y, epochs=2, verbose=0, seed=0, resume=checkpoint)  # resumes
     np.testing.assert_array_equal(same.params["0.W"], base_and_head().params["0.W"])
+
+
+class UnfreezeAfter(cr.Callback):
+    """Unfreezes the first layer at the end of epoch ``epoch``."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs, model):
+        if epoch == self.epoch:
+            model[0].trainable = True
+        return False
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS)
+def test_a_resumed_run_that_unfroze_a_layer_continues_bit_for_bit(tmp_path, make):
+    # The checkpoint holds the steps the first layer missed while frozen: Adam resumed without
+    # them gave that layer the optimizer's step count in its bias correction.
+    X, y = data()
+    unbroken = base_and_head()
+    unbroken[0].trainable = False
+    unbroken_optimizer = make(unbroken)
+    cr.fit(unbroken, X, y, optimizer=unbroken_optimizer, epochs=4, verbose=0, seed=0, callbacks=[UnfreezeAfter(2)])
+
+    first = base_and_head()
+    first[0].trainable = False
+    checkpoint = tmp_path / "run.safetensors"
+    cr.fit(first, X, y, optimizer=make(first), epochs=3, verbose=0, seed=0, callbacks=[UnfreezeAfter(2)],
+           checkpoint=checkpoint)
+    resumed = base_and_head()  # unfrozen, as the checkpoint's run was at epoch 3
+    resumed_optimizer = make(resumed)
+    cr.fit(resumed, X, y, optimizer=resumed_optimizer, epochs=4, verbose=0, seed=0, callbacks=[UnfreezeAfter(2)],
+           resume=checkpoint)
+    np.testing.assert_array_equal(resumed.flat_parameters().theta, unbroken.flat_parameters().theta)
+    assert resumed_optimizer.t == unbroken_optimizer.t and resumed_optimizer.missed == unbroken_optimizer.missed
+    assert unbroken_optimizer.missed == {"0.W": 14, "0.b": 14}  # 2 epochs of 7 batches (200 rows, 32 a batch)
+
+
+def test_an_adam_whose_layers_missed_steps_is_refused_on_the_gpu_before_anything_else():
+    # The GPU's fused Adam step gives every parameter the optimizer's t.
+    X, y = data()
+    model = base_and_head()
+    optimizer = cr.Adam(model, lr=0.01)
+    model[0].trainable = False
+    model.flat_parameters().grad[...] = 1.0
+    optimizer.step()
+    model[0].trainable = True
+    with pytest.raises(cr.HyperparameterError, match=r"optimizer: Adam's parameters took different numbers of "
+                                                     r"steps \('0.W' missed 1 of its 1 while frozen\)"):
+        cr.fit(model, X, y, optimizer=optimizer, epochs=1, verbose=0, device="cuda")
+    assert model.device == "cpu"
+
+
+def test_only_an_adam_with_missed_steps_is_refused_and_only_on_the_gpu():
+    # fit also checks the counts a resumed checkpoint restores, with this check (after loading it).
+    model = base_and_head()
+    optimizers = {kind: kind(model, lr=0.01) for kind in (cr.SGD, cr.RMSProp, cr.Adam, cr.AdamW)}
+    check_step_counts(optimizers[cr.Adam], "cuda")  # nothing missed
+    model[0].trainable = False
+    model.flat_parameters().grad[...] = 1.0
+    for optimizer in optimizers.values():
+        optimizer.step()
+    for kind, optimizer in optimizers.items():
+        check_step_counts(optimizer, "cpu")
+        if kind in (cr.SGD, cr.RMSProp):  # their rules do not read t
+            check_step_counts(optimizer, "cuda")
+        else:
+            with pytest.raises(cr.HyperparameterError, match=f"{kind.__name__}'s parameters took different"):
+                check_step_counts(optimizer, "cuda")

@@ -22,6 +22,11 @@ class Adam(WithEpsilon, Optimizer):
         m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction (m₀ = v₀ = 0)
         θ ← θ − η m̂ / (√v̂ + ε)
 
+    t is each parameter's own count of steps, as in PyTorch: the optimizer's step count less the
+    steps the parameter missed while its layer was frozen (``missed``), so the bias correction
+    starts afresh for a layer first trained after some steps. A schedule reads the optimizer's
+    step count.
+
     ε (``eps``) must be at least the smallest normal number of the model's dtype (1.2e-38 in
     float32), else HyperparameterError: a smaller ε rounds to 0 there and 0 / 0 makes NaN.
 
@@ -68,13 +73,14 @@ class Adam(WithEpsilon, Optimizer):
         xp = get_array_module(theta)
         work, work2 = vectors.work, vectors.work2
         beta1, beta2 = self._beta1, self._beta2
+        t = vectors.t  # these parameters' own step count, this step included
         g = grad if self.decoupled else self.regularized(theta, grad, vectors)  # g (+ λθ for Adam)
         m, v = vectors.state["m"], vectors.state["v"]
         axpby(1 - beta1, g, beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
         xp.multiply(g, g, out=work)  # g²
         axpby(1 - beta2, work, beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
-        correction1 = 1 - beta1**self.t  # 1 − β₁ᵗ, the bias correction of m (self.t is already t)
-        correction2 = 1 - beta2**self.t  # 1 − β₂ᵗ, that of v
+        correction1 = 1 - beta1**t  # 1 − β₁ᵗ, the bias correction of m
+        correction2 = 1 - beta2**t  # 1 − β₂ᵗ, that of v
         xp.sqrt(v, out=work)  # √v
         work *= 1 / math.sqrt(correction2)  # √v̂ = √v / √(1 − β₂ᵗ)
         work += self._eps  # √v̂ + ε

@@ -10,7 +10,9 @@ NumPy's own BLAS on the CPU.
 Frozen layers (``trainable = False``) are left alone: a step updates each contiguous run of
 trainable parameters in θ (``FlatParameters.trainable_runs``) and neither changes the frozen
 parameters nor their state (velocity, m, v), which keeps θ's size so that ``state_dict`` keeps
-its layout. With nothing frozen, the step is the same vector operations on the whole of θ.
+its layout. Each parameter counts its own steps, as PyTorch's optimizers do: the optimizer's
+step count t less the steps it ``missed`` while frozen, which Adam's bias correction reads. With
+nothing frozen and no step missed, the step is the same vector operations on the whole of θ.
 """
 
 from __future__ import annotations
@@ -30,22 +32,30 @@ from .saved_state import checked_saved_state
 
 class Vectors(NamedTuple):
     """What an update rule reads and writes besides θ and ∂L/∂θ, over the same stretch of θ:
-    the whole of it (``Optimizer.vectors()``) or one run of trainable parameters (``part``)."""
+    the whole of it (``Optimizer.vectors()``) or a stretch of trainable parameters that took
+    the same number of steps (``part``)."""
 
     state: dict  # name -> state vector: SGD's velocity, Adam's m and v, RMSProp's v
     work: Array  # scratch vector; a computed direction goes here
     work2: Array | None  # second scratch vector (weight decay)
     decay: Array | None  # λ on the weights, 0 on the biases; None on the CPU when λ = 0
+    t: int  # the stretch's own step count, this step included (Adam's bias correction)
 
-    def part(self, where: slice) -> "Vectors":
-        """The same vectors over ``where`` only (views: a rule writing them writes the optimizer's)."""
+    def part(self, where: slice, t: int) -> "Vectors":
+        """The same vectors over ``where`` only (views: a rule writing them writes the optimizer's),
+        for parameters that have taken ``t`` steps."""
         return Vectors({name: array[where] for name, array in self.state.items()}, self.work[where],
                        None if self.work2 is None else self.work2[where],
-                       None if self.decay is None else self.decay[where])
+                       None if self.decay is None else self.decay[where], t)
 
 
 class Optimizer:
-    """Base class: validates the shared hyperparameters and keeps the step count.
+    """Base class: validates the shared hyperparameters and keeps the step counts.
+
+    ``t`` counts the steps taken, and ``missed`` the steps each parameter (by path name,
+    ``"0.W"``) missed while its layer was frozen, for the parameters that missed any: a
+    parameter's own step count is t − missed, as PyTorch counts each parameter's steps.
+    ``step`` and ``load_state_dict`` keep both; set them through ``load_state_dict``.
 
     Beyond the model's θ and ∂L/∂θ, an optimizer holds vectors of θ's size and dtype, made
     in the constructor or by ``to`` (a step allocates none):
@@ -93,6 +103,8 @@ class Optimizer:
         self.lr = lr  # checked by the lr setter
         self.schedule = schedule
         self.t = 0  # steps taken
+        self.missed: dict[str, int] = {}  # parameter name -> steps missed while frozen, when > 0
+        self._plan = None  # (flat, runs, frozen names, stretches) of the last step taken stretch by stretch
         flat = model.flat_parameters()
         self.state: dict[str, Array] = {}  # per-parameter state, same layout as θ
         self._work = get_array_module(flat.theta).empty_like(flat.theta)
@@ -180,13 +192,14 @@ class Optimizer:
         are, and weight decay does not touch them: each run of trainable parameters is stepped
         by :meth:`rule` (the guard then sums ‖Δθ‖₁ over the runs). A model with nothing
         trainable is stepped too: nothing changes but t, which advances as at every step (a
-        schedule counts it). A parameter unfrozen later starts from its state as it was
-        (zeros if it was never trained); Adam's bias correction then uses the optimizer's t,
-        not the parameter's own count of steps as PyTorch's does, so its first steps are
-        larger than a fresh Adam's (about 1.4–3× lr after 200 frozen steps): make a new
-        optimizer after unfreezing. An optimizer subclass that overrides ``update`` instead of
-        ``rule`` steps the whole of θ and cannot skip frozen parameters: HyperparameterError
-        when some are frozen.
+        schedule counts it). Each frozen parameter's count in ``missed`` goes up by one, so a
+        parameter unfrozen later goes on from its own step count t − missed and from its state
+        as it was (zeros if it was never trained), as in PyTorch: Adam's bias correction starts
+        afresh for a layer first trained after some steps. Runs whose parameters took different
+        numbers of steps are stepped stretch by stretch, each with its own count; the schedule
+        reads the optimizer's t. An optimizer subclass that overrides ``update`` instead of
+        ``rule`` steps the whole of θ with t and cannot skip frozen parameters:
+        HyperparameterError when some are frozen.
         """
         flat = self.model.flat_parameters() if flat is None else flat
         self.check_layout(flat)
@@ -197,8 +210,8 @@ class Optimizer:
                 f"but the model has frozen layers; implement rule(theta, grad, lr, vectors) instead")
         lr = self.current_lr
         self.t += 1
-        if runs is not None:
-            return self._step_runs(flat, runs, lr, check_finite)
+        if runs is not None or (self.missed and type(self).update is Optimizer.update):
+            return self._step_stretches(flat, runs, lr, check_finite)
         scale, direction = self.update(flat.theta, flat.grad, lr)
         if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, finite and within √(the dtype's largest value)
             step_size = scale * abs_sum(direction)  # NaN if either factor is: refused too
@@ -209,23 +222,51 @@ class Optimizer:
         axpy(-scale, direction, flat.theta, work=self._work)
         return True
 
-    def _step_runs(self, flat, runs: list, lr: float, check_finite: bool) -> bool:
-        """``step`` for a model with frozen parameters: the rule on each run of trainable
-        parameters, θ left alone elsewhere. Every run's step is computed before θ changes, so
-        that the guard can refuse them all; each run's direction is in its own views."""
+    def _step_stretches(self, flat, runs: list | None, lr: float, check_finite: bool) -> bool:
+        """``step`` for a model with frozen parameters, or whose parameters took different numbers
+        of steps: the rule on each stretch of trainable parameters with the same count, θ left
+        alone elsewhere, and a step more in ``missed`` for each frozen parameter. Every stretch's
+        step is computed before θ changes, so that the guard can refuse them all; each stretch's
+        direction is in its own views."""
+        frozen, stretches = self._stretches(flat, runs)
+        for name in frozen:
+            self.missed[name] = self.missed.get(name, 0) + 1
         vectors = self.vectors()
-        steps = []  # (run, scale, direction, the run's work vector)
-        for where in runs:
-            part = vectors.part(where)
+        steps = []  # (stretch, scale, direction, the stretch's work vector)
+        for where, missed in stretches:
+            part = vectors.part(where, self.t - missed)
             scale, direction = self.rule(flat.theta[where], flat.grad[where], lr, part)
             steps.append((where, scale, direction, part.work))
-        if check_finite:  # ‖Δθ‖₁ summed over the runs, as step checks it for the whole of θ
+        if check_finite:  # ‖Δθ‖₁ summed over the stretches, as step checks it for the whole of θ
             step_size = sum(scale * abs_sum(direction) for _, scale, direction, _ in steps)
             if not math.isfinite(step_size) or step_size > math.sqrt(numpy.finfo(flat.theta.dtype).max):
                 return False
         for where, scale, direction, work in steps:
             axpy(-scale, direction, flat.theta[where], work=work)
         return True
+
+    def _stretches(self, flat, runs: list | None) -> tuple[tuple, list]:
+        """(frozen, stretches): the names of the frozen parameters, and the trainable runs
+        (``runs``, None for all of θ) split where the parameters' counts of missed steps differ,
+        as ``[(slice, missed)]`` in buffer order. Kept until the runs or the buffer change (the
+        missed counts of the trainable parameters change only then, or by ``load_state_dict``)."""
+        plan = self._plan
+        if plan is not None and plan[0] is flat and plan[1] is runs:
+            return plan[2], plan[3]
+        frozen_now = set(self.model.frozen_parameters)
+        frozen, stretches = [], []
+        for name in flat.names:
+            where = flat.slices[name]
+            if name in frozen_now:
+                frozen.append(name)
+                continue
+            missed = self.missed.get(name, 0)
+            if stretches and stretches[-1][0].stop == where.start and stretches[-1][1] == missed:
+                stretches[-1] = (slice(stretches[-1][0].start, where.stop), missed)
+            else:
+                stretches.append((where, missed))
+        self._plan = (flat, runs, tuple(frozen), stretches)
+        return self._plan[2], self._plan[3]
 
     def check_layout(self, flat=None) -> None:
         """Raise unless the model's θ still has the size and dtype the optimizer was made for.
@@ -247,7 +288,8 @@ class Optimizer:
 
     def update(self, theta: Array, grad: Array, lr: float) -> tuple[float, Array]:
         """Advance the state and return the step Δθ for the whole of θ as ``(scale, direction)``,
-        Δθ = scale · direction: :meth:`rule` with the optimizer's own vectors.
+        Δθ = scale · direction: :meth:`rule` with the optimizer's own vectors and step count t
+        for every parameter (``missed`` is not read).
 
         Keeping the scalar apart lets ``step`` apply it in the same pass that subtracts
         (direction may be a state vector, like SGD's velocity, which ``step`` only reads).
@@ -262,8 +304,8 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not implement rule")
 
     def vectors(self) -> Vectors:
-        """The optimizer's state and work vectors over the whole of θ."""
-        return Vectors(self.state, self._work, self._work2, self._decay)
+        """The optimizer's state and work vectors over the whole of θ, at the optimizer's step count t."""
+        return Vectors(self.state, self._work, self._work2, self._decay, self.t)
 
     def regularized(self, theta: Array, grad: Array, vectors: Vectors) -> Array:
         """g = ∂L/∂θ + λθ on the weights (the gradient of L + (λ/2)‖W‖²), computed into
@@ -323,8 +365,10 @@ class Optimizer:
         return self._decay if self._decay is not None else get_array_module(self._work).zeros_like(self._work)
 
     def state_dict(self) -> dict:
-        """The step count and state arrays, to checkpoint and later ``load_state_dict``."""
-        return {"t": self.t, "state": {name: array.copy() for name, array in self.state.items()}}
+        """The step counts and state arrays, to checkpoint and later ``load_state_dict``:
+        ``{"t": t, "state": {name: array}, "missed": {parameter name: steps missed}}``."""
+        return {"t": self.t, "state": {name: array.copy() for name, array in self.state.items()},
+                "missed": dict(self.missed)}
 
     def load_state_dict(self, saved: dict) -> None:
         """Restore what ``state_dict`` returned (the same optimizer type and model layout).
@@ -336,12 +380,17 @@ class Optimizer:
         a dict with exactly this optimizer's state names (``state_dict()["state"]``: another
         optimizer type's state is refused) whose arrays have the state's shapes (ShapeError)
         and real values that are finite in the state's dtype (NonFiniteError), and for a
-        second moment ``v`` not negative (HyperparameterError).
+        second moment ``v`` not negative (HyperparameterError). ``"missed"``, if there, must map
+        parameter names of the model to integers in [0, t] (HyperparameterError naming missed);
+        a state without it (saved before it existed) missed no step.
         """
-        t, checked = checked_saved_state(type(self).__name__, saved, self.state)
+        t, checked, missed = checked_saved_state(type(self).__name__, saved, self.state,
+                                                 self.model.flat_parameters().names)
         for key, array in self.state.items():
             array[...] = to_device(checked[key], device_of(array))
         self.t = t
+        self.missed = missed
+        self._plan = None  # the stretches follow the counts loaded
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr})"

@@ -7,7 +7,7 @@ import numbers
 import numpy
 
 from ..backend import Array, to_numpy
-from ..checks import check_finite_as
+from ..checks import check_finite_as, listing
 from ..errors import DTypeError, HyperparameterError, ShapeError
 
 #: The largest step count a saved optimizer may resume from. Far beyond any real run, and small
@@ -17,9 +17,11 @@ MAX_STEP_COUNT = 2**53
 NON_NEGATIVE_STATE = frozenset({"v"})  # the second moments of Adam and RMSProp: running means of g²
 
 
-def checked_saved_state(name: str, saved, state: dict[str, Array]) -> tuple[int, dict[str, numpy.ndarray]]:
-    """(t, {state name: NumPy array}) from ``saved``, a ``state_dict()`` of the optimizer ``name``
-    whose current ``state`` it is to replace; the chainrule error of ``load_state_dict`` otherwise."""
+def checked_saved_state(name: str, saved, state: dict[str, Array],
+                        parameter_names: list) -> tuple[int, dict[str, numpy.ndarray], dict[str, int]]:
+    """(t, {state name: NumPy array}, missed) from ``saved``, a ``state_dict()`` of the optimizer
+    ``name`` whose current ``state`` it is to replace, for a model with ``parameter_names``; the
+    chainrule error of ``load_state_dict`` otherwise."""
     if not isinstance(saved, dict) or "t" not in saved or not isinstance(saved.get("state"), dict):
         raise HyperparameterError(f"{name}: expected a state dict {{'t': step count, 'state': {{name: array}}}} "
                                   f"as state_dict() returns, got {saved!r:.80}")
@@ -46,4 +48,21 @@ def checked_saved_state(name: str, saved, state: dict[str, Array]) -> tuple[int,
         if key in NON_NEGATIVE_STATE and (value < 0).any():
             raise HyperparameterError(f"{where}: a second moment cannot be negative, got {float(value.min())!r}")
         checked[key] = value
-    return int(t), checked
+    return int(t), checked, checked_missed(name, saved.get("missed", {}), int(t), parameter_names)
+
+
+def checked_missed(name: str, missed, t: int, parameter_names: list) -> dict[str, int]:
+    """The steps each parameter missed while frozen, from a saved ``missed`` ({parameter name:
+    count}) of the optimizer ``name`` at step count ``t``, without the zero counts; HyperparameterError
+    naming missed unless every name is one of ``parameter_names`` and every count an integer in [0, t]."""
+    if not isinstance(missed, dict):
+        raise HyperparameterError(f"{name}: saved missed: expected a dict {{parameter name: steps missed while "
+                                  f"frozen}}, got {missed!r:.60}")
+    for key, count in missed.items():
+        if key not in parameter_names:
+            raise HyperparameterError(f"{name}: saved missed: {key!r:.60} is not a parameter of the model, "
+                                      f"whose parameters are {listing(parameter_names)}")
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or not 0 <= count <= t:
+            raise HyperparameterError(f"{name}: saved missed[{key!r}]: expected an integer in [0, t={t}] "
+                                      f"(steps missed while frozen), got {count!r:.60}")
+    return {key: int(count) for key, count in missed.items() if count}

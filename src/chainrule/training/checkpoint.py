@@ -3,10 +3,11 @@
 A checkpoint is an ordinary chainrule model file (it loads with ``cr.load``) whose extra
 tensors hold the optimizer's state (``optimizer.m``, ...) and the callbacks' arrays
 (``callbacks.0.best_theta``), and whose extra JSON holds the epoch, the optimizer's step
-count, the shuffling Generator's state, the History, the callbacks' state and a fingerprint
-of the run's validation set (so that a resumed run cannot validate on other rows). It is written
-atomically, so a run killed at any moment leaves the previous checkpoint intact. Arrays are
-saved from any device and loaded onto the model's device.
+counts (its t and the steps each parameter missed while frozen), the shuffling Generator's
+state, the History, the callbacks' state and a fingerprint of the run's validation set (so
+that a resumed run cannot validate on other rows). It is written atomically, so a run killed
+at any moment leaves the previous checkpoint intact. Arrays are saved from any device and
+loaded onto the model's device.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..backend import get_array_module, to_device, to_numpy
 from ..errors import HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
-from ..optimizers.saved_state import MAX_STEP_COUNT
+from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed
 from .history import History, checkpoint_field, is_count, is_object
 
 FORMAT = "chainrule-checkpoint"
@@ -120,7 +121,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     extra = {
         "format": FORMAT,
         "epoch": epoch,
-        "optimizer": {"type": type(optimizer).__name__, "t": optimizer.t},
+        "optimizer": {"type": type(optimizer).__name__, "t": optimizer.t, "missed": optimizer.missed},
         "rng": rng.bit_generator.state,
         "history": history.to_json(),
         "callbacks": callback_states,
@@ -338,10 +339,12 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
     """The optimizer state saved in a file, checked, as ``optimizer.load_state_dict`` takes it.
 
     Checkpoints and scikit-learn estimator files both save it: the step count as ``saved["t"]``
-    (``saved`` is a JSON object of the file, which messages call ``where``) and the state arrays
-    as tensors ``optimizer.<name>``. The step count must be an integer in [0, MAX_STEP_COUNT]
-    and the arrays exactly ``optimizer.state``'s names, shapes and dtypes; anything else is a
-    ModelFileError naming the file and the field or tensor.
+    (``saved`` is a JSON object of the file, which messages call ``where``), the steps each
+    parameter missed while frozen as ``saved["missed"]`` (a checkpoint's; a file without it
+    missed none) and the state arrays as tensors ``optimizer.<name>``. The step count must be
+    an integer in [0, MAX_STEP_COUNT], the missed counts integers in [0, t] for parameters of
+    the model, and the arrays exactly ``optimizer.state``'s names, shapes and dtypes; anything
+    else is a ModelFileError naming the file and the field or tensor.
     """
     t = saved.get("t")
     if not is_count(t):
@@ -365,7 +368,12 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
                 f"{path}: tensor 'optimizer.{name}' has shape {saved_array.shape} and dtype {saved_array.dtype}; "
                 f"the optimizer's has {array.shape} and {array.dtype}"
             )
-    return {"t": t, "state": {name: tensors[f"optimizer.{name}"] for name in optimizer.state}}
+    try:
+        missed = checked_missed(type(optimizer).__name__, saved.get("missed", {}), t,
+                                optimizer.model.flat_parameters().names)
+    except HyperparameterError as error:
+        raise ModelFileError(f"{path}: {where}.missed: {error}") from None
+    return {"t": t, "state": {name: tensors[f"optimizer.{name}"] for name in optimizer.state}, "missed": missed}
 
 
 def _check_callback_arrays(tensors: dict, callbacks, model, path) -> None:

@@ -30,7 +30,7 @@ from ..io.atomic import check_path
 from ..layers.layer import Layer
 from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
-from ..optimizers import Optimizer, get_optimizer
+from ..optimizers import Adam, Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
                          save_checkpoint)
@@ -216,7 +216,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         in place and stay there; the data go to the GPU once (in chunks if they do not fit in
         half its free memory), and within an epoch only the minibatch order goes to the
         device and only the metrics come back. Not combinable with ``distributed``. Frozen
-        layers train on the CPU only for now (HyperparameterError with "cuda").
+        layers train on the CPU only for now (HyperparameterError with "cuda"), and so does an
+        Adam (given, or resumed from a checkpoint) whose parameters missed steps while frozen:
+        the GPU's steps count every parameter's steps alike.
     graph : "auto", True or False
         On the GPU, capture the step of a full batch into a CUDA graph once and replay it
         (see chainrule.cuda.graph): "auto" does so when the optimizer allows it and falls
@@ -250,6 +252,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize, graph)
     device = model.device if device is None else device
     check_trainable(model, device)
+    if resume is None:  # before anything changes; a resumed optimizer's counts once restored, below
+        check_step_counts(optimizer, device)
     weighted_by = _weighted_by(sample_weight, class_weight, validation)
     _check_device(device, distributed, graph, weighted_by)
     comm = communicator(distributed)
@@ -270,6 +274,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     rng = numpy.random.default_rng(data.shuffle_seed)
     history, start_epoch = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm, data.validation_set,
                                             data.preprocessor)
+    check_step_counts(optimizer, device)
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
@@ -335,6 +340,19 @@ def check_trainable(model: Layer, device: str) -> None:
         raise HyperparameterError(f"device: frozen layers are not supported on the GPU yet ({len(frozen)} frozen "
                                   f"parameters, e.g. {frozen[0]!r}); train on the CPU or unfreeze "
                                   f"(model.trainable = True)")
+
+
+def check_step_counts(optimizer, device: str) -> None:
+    """HyperparameterError for an Adam on the GPU whose parameters took different numbers of
+    steps (some missed steps while frozen, on the CPU): the GPU's steps give every parameter
+    the optimizer's step count t in the bias correction."""
+    if device != "cuda" or not isinstance(optimizer, Adam) or not optimizer.missed:
+        return
+    name, missed = next(iter(optimizer.missed.items()))
+    raise HyperparameterError(
+        f"optimizer: {type(optimizer).__name__}'s parameters took different numbers of steps ({name!r} missed "
+        f"{missed} of its {optimizer.t} while frozen), which its steps on the GPU do not count; train on the CPU, "
+        f"or make a new optimizer")
 
 
 def _weighted_by(sample_weight, class_weight, validation) -> str | None:
