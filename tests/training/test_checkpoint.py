@@ -517,3 +517,35 @@ def test_the_steps_missed_while_frozen_are_saved_and_restored(tmp_path):
     older = resave(path, lambda e: e["optimizer"].pop("missed"))
     load_checkpoint(older, model, fresh, np.random.default_rng(0), [])
     assert fresh.t == 4 and fresh.missed == {}
+
+
+def test_resuming_a_frame_of_columns_in_another_order_is_refused(tmp_path):
+    """A fresh model took the new frame's order: the saved weights were trained on swapped features."""
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(X_IRIS, columns=["a", "b", "c", "d"])
+    path = tmp_path / "run.safetensors"
+    cr.fit(cr.mlp([4, 8, 3], seed=0), frame, Y_IRIS, epochs=2, standardize=True, verbose=0, checkpoint=path)
+    with pytest.raises(ModelFileError, match=re.escape(f"{path}: the checkpoint's run read the columns "
+                                                       f"['a', 'b', 'c', 'd'], this one ['d', 'c', 'b', 'a']")):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), frame[["d", "c", "b", "a"]], Y_IRIS, epochs=3, standardize=True, verbose=0,
+               resume=path)
+    for X in (frame, X_IRIS):  # the same columns, or an array read by position: taken
+        assert cr.fit(cr.mlp([4, 8, 3], seed=0), X, Y_IRIS, epochs=3, standardize=True, verbose=0,
+                      resume=path).epochs == 3
+
+
+def test_a_custom_optimizer_with_a_velocity_of_its_own_gets_the_plain_message(tmp_path):
+    """The momentum hint read optimizer.momentum of any optimizer keeping a "velocity": AttributeError."""
+    class HeavyBall(cr.SGD):
+        def __init__(self, model, extra):
+            super().__init__(model, lr=0.05, momentum=0.9)
+            if extra:
+                self.state["extra"] = self.state["velocity"].copy()
+
+    path = tmp_path / "run.safetensors"
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, optimizer=HeavyBall(model, False), epochs=1, verbose=0, checkpoint=path)
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(ModelFileError, match=r"saved state tensors \['velocity'\], but HeavyBall has \['extra', "
+                                             r"'velocity'\]$"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=HeavyBall(model, True), epochs=2, verbose=0, resume=path)

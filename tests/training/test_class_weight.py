@@ -105,6 +105,15 @@ def test_one_binary_cross_entropy_output_is_weighted_by_its_labels_0_and_1(class
     np.testing.assert_array_equal(models[0].flat_parameters().theta, models[1].flat_parameters().theta)
 
 
+def test_boolean_keys_weigh_boolean_labels_of_one_binary_output():
+    """class_weight={True: 3} was refused: "True is not a class of the model; its classes are 0, 1"."""
+    y = Y_IRIS == 2
+    models = [cr.mlp([4, 8, 1], seed=0) for _ in range(2)]
+    for model, class_weight in zip(models, ({True: 3.0}, {1: 3.0})):
+        cr.fit(model, X_IRIS, y, loss="binary_cross_entropy", class_weight=class_weight, epochs=2, verbose=0)
+    np.testing.assert_array_equal(models[0].flat_parameters().theta, models[1].flat_parameters().theta)
+
+
 @pytest.mark.parametrize("y", [np.eye(3)[Y_IRIS], np.full((150, 1), 0.5)])
 def test_class_weights_are_refused_for_several_labels_or_soft_targets(y):
     with pytest.raises(cr.HyperparameterError, match="class_weight: needs class labels .*targets for multilabel"):

@@ -13,9 +13,9 @@ import numpy
 
 from ..errors import HyperparameterError, quoted
 
-#: The vectors of θ's size each optimizer holds beyond θ and ∂L/∂θ: its state and its work vector
-#: (SGD: the velocity; RMSProp: v; Adam and AdamW: m and v).
-OPTIMIZER_VECTORS = {"sgd": 2, "rmsprop": 2, "adam": 3, "adamw": 3}
+#: The vectors of θ's size each optimizer holds beyond θ and ∂L/∂θ, as ``chainrule train`` makes it:
+#: its state and its work vector (SGD without momentum: none; RMSProp: v; Adam and AdamW: m and v).
+OPTIMIZER_VECTORS = {"sgd": 1, "rmsprop": 2, "adam": 3, "adamw": 3}
 
 
 def parameter_count(widths: list[int]) -> int:

@@ -31,7 +31,9 @@ def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str | SavedConfig]
 
     The checkpoint carries its configuration because a run killed before its end has no
     config.toml yet. One with neither was written by ``cr.fit`` (or a chainrule train of long
-    ago), and only cr.fit knows the network and data to resume it with.
+    ago), and only cr.fit knows the network and data to resume it with. config.toml is read
+    from this process's disk: under MPI, every rank reads its own (the checkpoint itself comes
+    from rank 0).
     """
     saved = saved_config(checkpoint.model.metadata, checkpoint)
     if saved is not None:

@@ -41,7 +41,7 @@ from .. import checks
 from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import load_csv_for_model
 from ..data.datasets import load_builtin
-from ..errors import ConfigError, HyperparameterError, ModelFileError, ShapeError, quoted
+from ..errors import PATH_QUOTE_LIMIT, ConfigError, HyperparameterError, ModelFileError, ShapeError, quoted
 from ..layers import widths
 from .config import SavedConfig, saved_config, value_name
 
@@ -65,8 +65,8 @@ def refuse_swapped(args) -> None:
     """ConfigError when DATA is a model file (``.safetensors``, never data) and MODEL is not:
     the two arguments given the wrong way round."""
     if str(args.data).lower().endswith(".safetensors") and not str(args.model).lower().endswith(".safetensors"):
-        raise ConfigError(f"DATA is {quoted(args.data)}, a model file, and MODEL is {quoted(args.model)}: the "
-                          f"model file comes first (MODEL DATA)")
+        raise ConfigError(f"DATA is {quoted(str(args.data), PATH_QUOTE_LIMIT)}, a model file, and MODEL is "
+                          f"{quoted(str(args.model), PATH_QUOTE_LIMIT)}: the model file comes first (MODEL DATA)")
 
 
 def rows(args, model, *, labels_required: bool):

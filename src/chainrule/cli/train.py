@@ -16,8 +16,9 @@ The run folder (``runs/<timestamp>/`` unless ``--out``) gets:
 ``--device cuda`` trains on an NVIDIA GPU (``pip install 'chainrule[cuda]'``).
 ``mpiexec -n N chainrule train --distributed ...`` trains data-parallel on N processes
 (``--batch-size`` is the global batch); rank 0 alone writes the run folder and prints.
-With ``--resume`` every rank reads the configuration from the checkpoint, so its path must
-be visible to all (a shared file system). Started by ``mpiexec -n N`` (N > 1) without
+With ``--resume`` rank 0 reads the checkpoint and sends it to every rank, so only rank 0 needs
+to see it (the data must be visible to all; so must config.toml beside a checkpoint old enough to
+hold no configuration of its own). Started by ``mpiexec -n N`` (N > 1) without
 ``--distributed``, every process exits 2 (rank 0 saying why): N separate trainings would
 write one run folder.
 

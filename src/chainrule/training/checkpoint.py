@@ -22,6 +22,7 @@ from ..errors import HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
 from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed
+from ..optimizers.sgd import SGD
 from .history import History, checkpoint_field, is_count, is_object
 
 FORMAT = "chainrule-checkpoint"
@@ -184,7 +185,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
 
     ``preprocessor``, this run's (None skips the check), must prepare the data as the
     checkpoint's run did: the same task and classes, in the same order (the outputs' meaning),
-    and standardization alike on or off (``fit``'s ``standardize``); its mean and scale may
+    the same named columns in the same order when both runs read a DataFrame's names, and
+    standardization alike on or off (``fit``'s ``standardize``); its mean and scale may
     differ, for the data may (see ``fit``'s ``resume``). Else ModelFileError naming the file.
 
     The model must freeze the parameters the checkpoint's run froze (``layer.trainable``,
@@ -246,12 +248,16 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
 
 def _check_preprocessing(saved, preprocessor, path) -> None:
     """ModelFileError naming ``path`` unless ``preprocessor`` prepares data as the checkpoint's
-    ``saved`` one did: the same task and classes, and standardization alike on or off."""
+    ``saved`` one did: the same task and classes, the same named columns in the same order (when
+    both runs read named columns), and standardization alike on or off."""
     if saved.task != preprocessor.task:
         raise ModelFileError(f"{path}: the checkpoint's run trained for {saved.task}, this one for {preprocessor.task}")
     if saved.classes != preprocessor.classes:
         raise ModelFileError(f"{path}: the checkpoint's run had the classes {quoted(saved.classes)}, this one "
                              f"{quoted(preprocessor.classes)}; each output scores one class, in that order")
+    if saved.feature_names is not None and preprocessor.feature_names not in (None, saved.feature_names):
+        raise ModelFileError(f"{path}: the checkpoint's run read the columns {quoted(saved.feature_names)}, this one "
+                             f"{quoted(preprocessor.feature_names)}; give X those columns, in that order")
     if (saved.mean is None) != (preprocessor.mean is None):
         was, now = ("standardized", "does not") if preprocessor.mean is None else ("did not standardize", "does")
         raise ModelFileError(f"{path}: the checkpoint's run {was} its inputs and this one {now} (standardize="
@@ -353,7 +359,8 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
     saved_names = sorted(name[len("optimizer."):] for name in tensors if name.startswith("optimizer."))
     if saved_names != sorted(optimizer.state):
         # SGD keeps a velocity only with momentum: the one difference a user makes by an argument
-        hint = "" if "velocity" not in {*saved_names, *optimizer.state} else (
+        velocity_differs = ("velocity" in saved_names) != ("velocity" in optimizer.state)
+        hint = "" if not (isinstance(optimizer, SGD) and velocity_differs) else (
             f": the saved run's SGD had momentum > 0 and this one has momentum={optimizer.momentum}"
             if "velocity" in saved_names else
             f": the saved run's SGD had no momentum and this one has momentum={optimizer.momentum}")

@@ -16,7 +16,7 @@ import warnings
 
 import numpy
 
-from ..checks import as_matrix, as_sample_weights, check_finite
+from ..checks import as_matrix, as_sample_weights, check_finite, is_bool
 from ..data.frames import select_features
 from ..data.preprocessing import Preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
@@ -88,6 +88,8 @@ def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights, float_hi
     (DataError when all of it is zero).
     """
     if preprocessor.task == "multilabel" and T.ndim == 2 and T.shape[1] == 1 and numpy.isin(T, (0, 1)).all():
+        if isinstance(class_weight, dict):  # keys 0 and 1, or False and True for boolean labels
+            class_weight = {int(label) if is_bool(label) else label: weight for label, weight in class_weight.items()}
         per_row = class_weights_per_row(T[:, 0].astype(numpy.intp), [0, 1], class_weight)
         return as_sample_weights(per_row if weights is None else per_row * weights, len(T), "class_weight")
     if preprocessor.task != "classification" or T.ndim != 1:
