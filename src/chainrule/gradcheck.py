@@ -126,9 +126,9 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         ``seed``; all of them by default.
     check_input : bool
         Also check ∂L/∂X (reported as ``"input"``).
-    seed : int, numpy.random.Generator or None
+    seed : int, numpy.random.Generator or None, default 0
         Picks the elements compared when ``max_checks`` is given (the same ones for the same
-        seed); unused otherwise.
+        seed); checked, but not used, otherwise.
     sample_weight : array of shape (n_samples,), optional
         Check the weighted loss Σ w_n l_n / Σ w_n that ``cr.fit(sample_weight=...)`` trains
         (checked as fit checks it; HyperparameterError for a loss whose compute takes none).

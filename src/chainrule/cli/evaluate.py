@@ -50,7 +50,10 @@ def run(args) -> int:
         try:
             scores = evaluate(model, rows.X, rows.y)
         except LabelError as error:  # "y[3]: label 'x' was not among ...": DATA's label, not an argument y
-            raise LabelError(f"{args.data}: {str(error).partition(': ')[2]}") from None
+            where, _, what = str(error).partition(": ")
+            if where != "y" and not where.startswith("y["):
+                raise  # about the model, not DATA's labels
+            raise LabelError(f"{args.data}: {what}") from None
     if args.json:
         split = {"seed": rows.seed, "test_size": rows.test_size} if rows.seed is not None else {}
         note = {"note": rows.note} if rows.note else {}
