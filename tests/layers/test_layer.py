@@ -225,7 +225,7 @@ def test_assigning_an_unknown_name_or_another_shape_is_refused_by_name():
         model.grads["0.W"] = np.zeros((1, 2))
 
 
-# -- summary(): the layer table chainrule info prints ------------------------------------------------
+# -- a user's own layer (the summary tests in test_summary.py use it too) -----------------------------
 class Scale(cr.Layer):
     """A user's own leaf layer with one parameter: h = s x, s of shape (n_features,)."""
 
@@ -241,37 +241,6 @@ class Scale(cr.Layer):
     def backward(self, dY, input_grad=True):
         self.own_grads["s"][...] = (dY * self._X).sum(axis=0)
         return dY * self.own_params["s"] if input_grad else None
-
-
-def test_summary_of_a_nested_model_with_a_residual_and_a_custom_layer():
-    model = cr.Sequential(cr.Linear(3, 4), cr.Residual(cr.Sequential(cr.Linear(4, 4), cr.Tanh())), Scale(4),
-                          cr.Linear(4, 12), seed=0)
-    assert model.summary() == "\n".join([
-        "path   layer                       parameters                count",
-        "0      Linear(3, 4, init='auto')   W 3x4, b 4                16",
-        "1.f.0  Linear(4, 4, init='auto')   W 4x4, b 4                20",
-        "1.f.1  Tanh()                      -                         0",
-        "2      Scale()                     s 4                       4",
-        "3      Linear(4, 12, init='auto')  W 4x12, b 12              60",
-        "",
-        "100 parameters, float32",
-        "trainable: 100, non-trainable: 0",
-    ])
-    assert [row["path"] for row in model.summary_rows()] == ["0", "1.f.0", "1.f.1", "2", "3"]
-    assert model.summary_rows()[3] == {"path": "2", "layer": "Scale()", "parameters": {"s": [4]}, "count": 4,
-                                       "trainable": True}
-
-
-def test_summary_columns_fit_their_headers_and_long_entries():
-    scale = Scale(2)
-    scale.own_params = {"scale_of_each_feature": np.ones(2, np.float32), "shift_of_each_feature": np.ones(2, np.float32)}
-    scale.own_grads = {name: np.zeros_like(array) for name, array in scale.own_params.items()}
-    model = cr.Sequential(cr.Linear(1000, 1000), scale, seed=0)
-    lines = model.summary().splitlines()
-    assert lines[0].index("layer") == lines[1].index("Linear")  # "path" wider than "0"
-    assert lines[0].index("count") == lines[1].index("1,001,000") == lines[2].index("4")  # shapes past 24 characters
-    assert cr.ReLU().summary() == "\n".join(["path     layer   parameters                count",
-                                             "(model)  ReLU()  -                         0", "", "0 parameters"])
 
 
 # -- the layer contract and one dtype per model -------------------------------------------------------
