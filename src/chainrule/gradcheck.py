@@ -35,7 +35,7 @@ from .backend import to_device, to_numpy
 from .checks import as_matrix, positive, positive_int
 from .errors import HyperparameterError
 from .initializers import as_generator
-from .layers.layer import Layer
+from .layers.layer import Layer, check_initialized
 from .losses import get_loss
 from .losses.loss import checked_weights
 
@@ -166,6 +166,8 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     """
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+    for prefix, layer in model.walk():  # a custom layer that skipped super().__init__(), named
+        check_initialized(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
     if max_checks is not None:
         max_checks = positive_int(max_checks, "max_checks")
     frozen = set(model.frozen_parameters)
@@ -191,7 +193,9 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         return float(loss.compute(model64.forward(X64), T, *W)[0])
 
     _, dY = loss.compute(Y, T, *W)
+    held = model64.flat_parameters()  # the arrays fit would step, bound before backward writes them
     dX = model64.backward(dY, input_grad=check_input)
+    held.check_still_held()  # a backward that assigned new gradient arrays would train stale ones in fit
     params = model64.params
     arrays = {name: array for name, array in params.items() if name not in frozen}
     analytic = {name: to_numpy(gradient).copy() for name, gradient in model64.grads.items() if name not in frozen}

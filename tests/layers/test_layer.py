@@ -279,3 +279,29 @@ def test_a_model_with_two_dtypes_has_no_dtype_but_shows_both():
                                                  "trainable: 20, non-trainable: 0"]
     assert model.astype("float32").dtype == np.float32
     assert model(np.ones((2, 3))).dtype == np.float32
+
+
+def test_a_layer_that_skipped_super_init_says_so_wherever_it_is_used():
+    """fit, model(X), summary() and gradcheck raised AttributeErrors such as "'NoSuper' object has
+    no attribute 'preprocessor'"."""
+    class NoSuper(cr.layers.layer.Layer):
+        def __init__(self):
+            self.own_params = {"a": np.ones(3, np.float32)}
+
+        def forward(self, X):
+            return X * self.own_params["a"]
+
+        def backward(self, dY, input_grad=True):
+            return dY
+
+    X, y = np.ones((4, 3), np.float32), np.arange(4) % 2
+    message = r"NoSuper\) was not set up as a Layer: its __init__ must call super\(\).__init__\(\) first"
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.fit(NoSuper(), X, y, loss="cross_entropy", epochs=1, verbose=0)
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.gradcheck(NoSuper(), X, y, "cross_entropy")
+    for use in (lambda layer: layer(X), lambda layer: layer.summary()):
+        with pytest.raises(AttributeError, match=r"NoSuper has no '\w+': it was not set up as a Layer; its __init__ "
+                                                 r"must call super\(\).__init__\(\) first"):
+            use(NoSuper())
+    assert not hasattr(NoSuper(), "preprocessor") and getattr(NoSuper(), "metadata", None) is None

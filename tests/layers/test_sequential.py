@@ -377,3 +377,20 @@ def test_a_seed_over_freshly_drawn_layers_does_not_warn(recwarn):
     cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3, init="he_normal"), seed=0)
     cr.mlp([4, 8, 3], ["tanh"], seed=0)
     assert not [w for w in recwarn if issubclass(w.category, cr.ChainruleWarning)]
+
+
+def test_a_dx_of_the_wrong_shape_is_blamed_on_the_layer_that_returned_it():
+    """The error named the Linear below, whose dY it became, not the custom layer that returned it."""
+    class BadShape(cr.layers.layer.Layer):
+        def forward(self, X):
+            return X
+
+        def backward(self, dY, input_grad=True):
+            return dY[:, 0] if input_grad else None
+
+    model = cr.Sequential(cr.Linear(3, 3), BadShape(), cr.Linear(3, 2), seed=0)
+    model.forward(np.ones((4, 3), np.float32))
+    with pytest.raises(cr.ShapeError, match=r"^layer '0' \(Linear\): dY must have the shape of the last forward's "
+                                            r"output, \(4, 3\); got \(4,\), which layer '1' \(BadShape\) returned "
+                                            r"as its ∂L/∂x$"):
+        model.backward(np.ones((4, 2), np.float32))

@@ -60,6 +60,11 @@ from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_
 from .summary import layer_rows, layer_table
 
 
+#: The attributes ``Layer.__init__`` sets: a layer lacking one skipped ``super().__init__()``.
+SET_BY_LAYER_INIT = frozenset({"path", "own_params", "own_grads", "decayed", "reuse_buffers", "_buffers", "_flat",
+                               "preprocessor", "metadata"})
+
+
 class Layer:
     """Base class of all layers. Subclasses implement ``forward`` and ``backward``."""
 
@@ -90,6 +95,15 @@ class Layer:
         # preprocessing (chainrule.data.Preprocessor) and the training summary.
         self.preprocessor = None
         self.metadata: dict = {}
+
+    def __getattr__(self, name: str):
+        """Called only for an attribute not found: one that ``Layer.__init__`` sets says that a
+        custom layer's ``__init__`` skipped ``super().__init__()`` (an AttributeError still, so
+        that ``hasattr`` and ``getattr(..., default)`` keep working)."""
+        if name in SET_BY_LAYER_INIT:
+            raise AttributeError(f"{type(self).__name__} has no {name!r}: it was not set up as a Layer; its "
+                                 f"__init__ must call super().__init__() first", name=name, obj=self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
 
     # -- the chain rule (subclasses) -------------------------------------------------------
     def forward(self, X: Array) -> Array:
@@ -411,7 +425,7 @@ def check_initialized(layer: Layer, where: str) -> None:
     ``Layer.__init__`` (a custom layer that forgot ``super().__init__()``): it has no
     ``own_params``, and ``model.params`` or training would fail later with an AttributeError;
     or whose ``backward`` takes no ``input_grad``, which a composite passes on."""
-    if not hasattr(layer, "own_params"):
+    if not all(hasattr(layer, name) for name in SET_BY_LAYER_INIT):  # own_params may be set by hand
         raise HyperparameterError(f"{where} ({type(layer).__name__}) was not set up as a Layer: its __init__ must "
                                   f"call super().__init__() first")
     try:  # a composite passes input_grad to its first child (False there during training)

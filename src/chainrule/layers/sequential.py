@@ -7,7 +7,7 @@ import warnings
 import numpy
 
 from ..backend import Array
-from ..errors import ChainruleWarning, HyperparameterError
+from ..errors import ChainruleWarning, HyperparameterError, ShapeError
 from ..initializers import as_generator
 from ..parameters import TrainableVersion, check_each_layer_once
 from .layer import Layer, check_initialized
@@ -115,12 +115,25 @@ class Sequential(Layer):
         # Without input_grad, the layers below the lowest one with a trainable parameter need
         # no gradient: backpropagation stops there (at layer 0 when nothing is frozen).
         first = 0 if input_grad else self.first_to_backpropagate()
-        for index in range(len(self.layers) - 1, first, -1):
-            layer = self.layers[index]
-            dY = layer.backward(dY, inplace=True) if self.in_place(index) else layer.backward(dY)
-        if not self.layers:
-            return dY if input_grad else None
-        return self.layers[first].backward(dY, input_grad)
+        index = len(self.layers) - 1
+        try:
+            for index in range(len(self.layers) - 1, first, -1):
+                layer = self.layers[index]
+                dY = layer.backward(dY, inplace=True) if self.in_place(index) else layer.backward(dY)
+            if not self.layers:
+                return dY if input_grad else None
+            index = first
+            return self.layers[first].backward(dY, input_grad)
+        except ShapeError as error:
+            raise self._blamed(error, index) from None
+
+    def _blamed(self, error: ShapeError, index: int) -> ShapeError:
+        """``error``, raised by layer ``index``'s backward, naming the layer above when that layer
+        returned a ∂L/∂x of the wrong shape (a custom backward's mistake surfaces one layer down)."""
+        above = index + 1
+        if above < len(self.layers) and str(error).startswith(f"{self.layers[index].describe()}: dY must have"):
+            return ShapeError(f"{error}, which {self.layers[above].describe()} returned as its ∂L/∂x")
+        return error
 
     def first_to_backpropagate(self) -> int:
         """The index of the lowest layer holding a trainable parameter (0 when nothing is
