@@ -5,6 +5,7 @@ import importlib
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -176,3 +177,27 @@ def test_only_a_distributed_run_of_several_processes_aborts_on_an_error(capsys, 
     code, _, err = call(capsys, "train", *(["--distributed"] if distributed else []))
     assert_one_line_error(code, err, "--out full")
     assert world.aborted == aborted
+
+
+def test_sigterm_stops_training_as_ctrl_c_does(tmp_path):
+    """SIGTERM (timeout, a job scheduler) killed the process: a run folder holding only a
+    checkpoint, or a temporary file when it came during a write, and exit 143."""
+    process = subprocess.Popen([sys.executable, "-m", "chainrule", "train", "--epochs", "500", "--patience", "0",
+                                "--hidden", "64", "--no-plots", "--out", "run"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "run" / "checkpoint.safetensors").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in out and "resume with: chainrule train --resume" in err
+    assert {"model.safetensors", "checkpoint.safetensors", "metrics.json", "config.toml"} <= {
+        path.name for path in (tmp_path / "run").iterdir()}
+    assert not [path for path in (tmp_path / "run").iterdir() if path.name.startswith(".")]  # no temporary file
+
+
+def test_the_sigterm_handler_is_put_back_after_a_command(capsys):
+    before = signal.getsignal(signal.SIGTERM)
+    assert call(capsys, "info", "no-such-file.safetensors")[0] == 2
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 import traceback
 
@@ -75,7 +77,26 @@ def main(argv=None) -> int:
 
     No command is a usage error in one line (exit 2), as is an unrecognized argument, which
     is reported as the subcommand's (``chainrule train: unrecognized arguments: ...``).
+    SIGTERM (a job scheduler's or ``timeout``'s stop) is taken as Ctrl-C while a command runs:
+    training stops after its batch and writes the run's files, and a file being written is
+    finished or not there at all, rather than the process dying mid-write.
     """
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
+    try:
+        return _run(argv)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM's handler: the same as a Ctrl-C (SIGINT's handler then runs: training's, or KeyboardInterrupt)."""
+    signal.raise_signal(signal.SIGINT)
+
+
+def _run(argv) -> int:
+    """``main`` itself: the command's exit code, every error reported in one line."""
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     args = None
