@@ -1,11 +1,16 @@
 """chainrule.cli.run_folder: which folder a training run writes to, and the checks that it is free and writable."""
 
+import os
 import re
+import socket
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
 
-from chainrule.cli.run_folder import CHECKPOINT, check_folder_is_free, prepare_folder, run_folder
+from chainrule.cli.run_folder import (CHECKPOINT, LOCK, check_folder_is_free, prepare_folder, release_folder,
+                                      run_folder)
 from chainrule.errors import ConfigError, DataError
 
 
@@ -56,12 +61,71 @@ def test_the_resumed_checkpoints_own_folder_is_free(tmp_path):
         check_folder_is_free(tmp_path, tmp_path / "elsewhere" / CHECKPOINT)
 
 
-def test_prepare_folder_creates_the_folder_and_leaves_it_empty(tmp_path):
-    prepare_folder(tmp_path / "a" / "b")
-    assert list((tmp_path / "a" / "b").iterdir()) == []
+def test_prepare_folder_creates_the_folder_holding_only_its_lock_until_released(tmp_path):
+    folder = tmp_path / "a" / "b"
+    prepare_folder(folder)
+    assert [path.name for path in folder.iterdir()] == [LOCK]
+    release_folder(folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
+    """Two runs started at once into one folder (or the same runs/<timestamp>) both wrote there
+    and both exited 0; one run's model was silently lost."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / LOCK).write_text(f"{socket.gethostname()} {os.getppid()}\n")  # a live process: the run writing
+    message = re.escape(f"--out {folder}: another chainrule train is writing there ({folder / LOCK} exists)")
+    with pytest.raises(ConfigError, match=message):
+        check_folder_is_free(folder, None)
+    with pytest.raises(ConfigError, match=message):
+        prepare_folder(folder)
+    (folder / LOCK).unlink()  # that run ended
+    prepare_folder(folder)
+    check_folder_is_free(folder, None)  # this run's own lock
+
+
+def test_a_lock_left_by_a_dead_process_on_this_host_is_taken_over(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (folder / LOCK).write_text(f"{socket.gethostname()} {int(dead.stdout)}\n")
+    check_folder_is_free(folder, None)  # a folder holding only a stale lock is free
+    prepare_folder(folder)
+    assert (folder / LOCK).read_text() == f"{socket.gethostname()} {os.getpid()}\n"
+
+
+def test_a_lock_of_another_host_or_unreadable_is_taken_as_held(tmp_path):
+    for text in ("other-host 1\n", "garbage"):
+        folder = tmp_path / text.split()[0]
+        folder.mkdir()
+        (folder / LOCK).write_text(text)
+        with pytest.raises(ConfigError, match="another chainrule train is writing there"):
+            prepare_folder(folder)
+        release_folder(folder)  # not this run's: left alone
+        assert (folder / LOCK).read_text() == text
 
 
 def test_prepare_folder_names_a_folder_it_cannot_create(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(DataError, match=re.escape(f"{tmp_path / 'file' / 'run'}: cannot create the run folder")):
         prepare_folder(tmp_path / "file" / "run")
+
+
+def test_an_empty_out_is_refused():
+    """--out '' (an unset $OUT in a script) wrote to runs/<timestamp> with exit 0."""
+    with pytest.raises(ConfigError, match=r"^--out: expected a folder name, got ''$"):
+        run_folder(SimpleNamespace(out="", resume=None))
+
+
+def test_holding_the_lock_the_folder_is_checked_again(tmp_path):
+    """The check before training and the lock taken after it left a gap: a run that finished
+    in between had filled the folder, and the second run wrote over its files."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / CHECKPOINT).write_bytes(b"another run's")
+    with pytest.raises(ConfigError, match="the folder already holds files"):
+        prepare_folder(folder)
+    assert not (folder / LOCK).exists()
+    prepare_folder(folder, resume=folder / CHECKPOINT)  # its own run's folder: continued
+    release_folder(folder)

@@ -1035,3 +1035,10 @@ def test_without_early_stopping_there_is_no_best_epoch(tmp_path, capsys):
     code, out, _ = call(capsys, "train", *IRIS, "--epochs", "2", "--json", "--out", tmp_path / "run")
     assert code == 0
     assert (json.loads(out)["best_epoch"], json.loads(out)["best_weights_restored"]) == (None, False)
+
+
+def test_a_finished_or_refused_run_leaves_no_lock_in_its_folder(tmp_path, capsys):
+    code, _, _ = call(capsys, "train", *IRIS, "--epochs", "2", "--no-plots", "--out", tmp_path / "done")
+    assert code == 0 and not (tmp_path / "done" / ".chainrule-run.lock").exists()
+    code, _, _ = call(capsys, "train", *IRIS, "--epochs", "2", "--lr", "1e300", "--out", tmp_path / "diverged")
+    assert code != 0 and not (tmp_path / "diverged").exists()

@@ -1,11 +1,17 @@
 """The run folder of ``chainrule train``: which folder, and the checks that it is free and writable.
 
 A run folder holds one run's files (the model, its checkpoint, metrics.json, config.toml, the
-plots): ``--out``, else the resumed checkpoint's folder, else ``runs/<timestamp>/``.
+plots): ``--out``, else the resumed checkpoint's folder, else ``runs/<timestamp>/``. While a run
+writes there it holds the folder's lock file, made atomically (``O_EXCL``): a second
+``chainrule train`` into the same folder is refused rather than mixing its files with the
+first's. The lock names its host and process, so that a lock left by a run that was killed
+(``kill -9``) on this host is taken over.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -13,10 +19,14 @@ from ..errors import ConfigError, DataError
 from ..io import atomic_write
 
 CHECKPOINT = "checkpoint.safetensors"
+LOCK = ".chainrule-run.lock"  # held by the run writing to the folder
 
 
 def run_folder(args) -> Path:
-    """The output folder: --out, the resumed checkpoint's folder, or runs/<timestamp>."""
+    """The output folder: --out, the resumed checkpoint's folder, or runs/<timestamp>; ConfigError
+    for an empty --out (an unset shell variable would otherwise pick runs/<timestamp> silently)."""
+    if args.out == "":
+        raise ConfigError("--out: expected a folder name, got ''")
     if args.out:
         return Path(args.out)
     if args.resume:
@@ -35,10 +45,12 @@ def check_folder_is_free(folder: Path, resume) -> None:
     A run folder holds one run's files: writing into another run's folder would mix the two
     (its plots beside this run's model). ConfigError naming the folder and what to do instead.
     """
+    if _held_by_a_live_run(folder / LOCK) and _lock_owner(folder / LOCK) != (socket.gethostname(), os.getpid()):
+        raise _busy(folder)
     if resume and folder.resolve() == Path(resume).resolve().parent:
         return
     try:
-        in_use = folder.is_dir() and any(folder.iterdir())
+        in_use = folder.is_dir() and any(path.name != LOCK for path in folder.iterdir())
     except OSError as error:
         raise DataError(f"{folder}: cannot read the run folder ({error.strerror})") from None
     if in_use:
@@ -47,11 +59,66 @@ def check_folder_is_free(folder: Path, resume) -> None:
                           f"give --out a new or empty folder{hint}")
 
 
-def prepare_folder(folder: Path) -> None:
-    """Create the run folder and prove it writable before training starts."""
+def prepare_folder(folder: Path, resume=None) -> None:
+    """Create the run folder, prove it writable and take its lock before training starts
+    (ConfigError naming ``--out`` when another live run holds it), then check again, holding
+    the lock, that the folder is free (a run that finished meanwhile may have filled it);
+    :func:`release_folder` gives the lock back."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DataError(f"{folder}: cannot create the run folder ({error.strerror})") from None
     atomic_write(folder / ".write-test", b"")
     (folder / ".write-test").unlink()
+    lock = folder / LOCK
+    if lock.exists() and not _held_by_a_live_run(lock):
+        lock.unlink(missing_ok=True)  # left by a run killed on this host
+    try:
+        descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise _busy(folder) from None
+    with os.fdopen(descriptor, "w") as file:
+        file.write(f"{socket.gethostname()} {os.getpid()}\n")
+    try:
+        check_folder_is_free(folder, resume)
+    except BaseException:
+        release_folder(folder)
+        raise
+
+
+def release_folder(folder: Path) -> None:
+    """Give back the run folder's lock (nothing when this run does not hold it)."""
+    lock = folder / LOCK
+    if _lock_owner(lock) == (socket.gethostname(), os.getpid()):
+        lock.unlink(missing_ok=True)
+
+
+def _busy(folder: Path) -> ConfigError:
+    return ConfigError(f"--out {folder}: another chainrule train is writing there ({folder / LOCK} exists); wait "
+                       f"for it or give --out another folder (delete the lock file if no run is writing)")
+
+
+def _lock_owner(lock: Path) -> tuple[str, int] | None:
+    """(host, process id) that ``lock`` names; None when there is no such lock (or it is unreadable)."""
+    try:
+        host, pid = lock.read_text().split()
+        return host, int(pid)
+    except (OSError, ValueError):
+        return None
+
+
+def _held_by_a_live_run(lock: Path) -> bool:
+    """Whether ``lock`` exists and its process may still run: on another host (unknowable), or
+    alive on this one. A lock that cannot be read is taken as held."""
+    if not lock.exists():
+        return False
+    owner = _lock_owner(lock)
+    if owner is None or owner[0] != socket.gethostname():
+        return True
+    try:
+        os.kill(owner[1], 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True

@@ -64,7 +64,7 @@ from .resume_checks import (
     check_same_widths, resumed_config,
 )
 from .rows import file_sha256
-from .run_folder import CHECKPOINT, check_folder_is_free, prepare_folder, run_folder
+from .run_folder import CHECKPOINT, check_folder_is_free, prepare_folder, release_folder, run_folder
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
@@ -227,27 +227,30 @@ def run(args) -> int:
     interrupted = history.stop_reason == "interrupted"
     if not comm.is_root:
         return EXIT_INTERRUPTED if interrupted else 0
-    test = evaluate(model, data.X_test, data.y_test)
-    save_model(model, data, config.data, data_hash, test, folder / "model.safetensors")
-    restored = best_weights_restored(history, callbacks)
-    results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
-               "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
-               "best_epoch": history.best_epoch, "best_weights_restored": restored,
-               "test": test, "final": history.last()}
-    metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
-               "history": history.to_json()}
-    atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
-    atomic_write(folder / "config.toml", saved_config.to_toml())
-    write_plots(config.plots, history, model, data.name, folder, restored)
-    if args.json:
-        print(json_text(results))
-    else:
-        print(summary_line(data, test, history, folder, restored))
-    if interrupted:
-        print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every,
-                               resume_command(folder / CHECKPOINT, args, comm)), file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return 0
+    try:  # the run's files, written while this run holds the folder's lock
+        test = evaluate(model, data.X_test, data.y_test)
+        save_model(model, data, config.data, data_hash, test, folder / "model.safetensors")
+        restored = best_weights_restored(history, callbacks)
+        results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
+                   "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
+                   "best_epoch": history.best_epoch, "best_weights_restored": restored,
+                   "test": test, "final": history.last()}
+        metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
+                   "history": history.to_json()}
+        atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
+        atomic_write(folder / "config.toml", saved_config.to_toml())
+        write_plots(config.plots, history, model, data.name, folder, restored)
+        if args.json:
+            print(json_text(results))
+        else:
+            print(summary_line(data, test, history, folder, restored))
+        if interrupted:
+            print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every,
+                                   resume_command(folder / CHECKPOINT, args, comm)), file=sys.stderr)
+            return EXIT_INTERRUPTED
+        return 0
+    finally:
+        release_folder(folder)
 
 
 def refuse_launch(args) -> int | None:
@@ -323,7 +326,7 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
     """
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     if comm.is_root:
-        prepare_folder(folder)
+        prepare_folder(folder, args.resume)
     try:
         class_weight = None if config.class_weight == "none" else config.class_weight
         return fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
@@ -332,6 +335,8 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
                    checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=checkpoint,
                    distributed=comm if args.distributed else False, device=config.device)
     except BaseException as error:
+        if comm.is_root:
+            release_folder(folder)
         for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind
             if not any(path.iterdir()):
                 path.rmdir()
