@@ -129,3 +129,9 @@ def test_holding_the_lock_the_folder_is_checked_again(tmp_path):
     assert not (folder / LOCK).exists()
     prepare_folder(folder, resume=folder / CHECKPOINT)  # its own run's folder: continued
     release_folder(folder)
+
+
+def test_a_file_where_the_run_folder_goes_is_named_as_such(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(DataError, match=r"afile: cannot create the run folder: a file of that name is there$"):
+        prepare_folder(tmp_path / "afile")

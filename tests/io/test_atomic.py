@@ -327,3 +327,12 @@ def test_an_empty_path_is_refused_as_no_file_name(tmp_path, monkeypatch):
     with pytest.raises(HyperparameterError, match=r"^path: expected a file name, got an empty path ''$"):
         atomic_write("", b"data")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("data", [b"x" * 10, "text " * 10])
+def test_a_device_that_fills_up_is_a_named_error(data):
+    """predict -o /dev/full: the failed flush was reported, then closing the file flushed again and
+    raised a bare OSError over it ("internal error", exit 1)."""
+    with pytest.raises(DataError, match=r"^/dev/full: cannot write \(No space left on device\)$"):
+        atomic_write("/dev/full", data, error=DataError)

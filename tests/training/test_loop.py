@@ -2,9 +2,12 @@
 arrays, and the scoring of prepared data a block of rows at a time."""
 
 import io
+import os
+import signal
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_iris
 
 import chainrule as cr
 from chainrule.training.distributed import SingleProcess
@@ -113,3 +116,20 @@ def test_weighted_scores_weigh_each_row():
         evaluate_prepared(model, X[repeated], T[repeated], cr.MSE()))
     assert evaluate_prepared(model, X, T, cr.MSE(), weights=weights) != pytest.approx(
         evaluate_prepared(model, X[rows], T[rows], cr.MSE()))
+
+
+def test_the_line_of_an_epoch_cut_short_by_ctrl_c_says_so(monkeypatch, capsys):
+    """It read as a whole epoch's ("epoch 2/3: loss ..."), from part of its batches."""
+    run_epoch = Loop.run_epoch
+
+    def sigint_in_epoch_2(loop, number, bar):
+        if number == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # handled after the first batch
+        return run_epoch(loop, number, bar)
+
+    monkeypatch.setattr(Loop, "run_epoch", sigint_in_epoch_2)
+    X, y = load_iris(return_X_y=True)
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, epochs=3, batch_size=8, verbose=2)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("epoch 1/3: ") and not lines[0].endswith(")")
+    assert lines[1].startswith("epoch 2/3: ") and lines[1].endswith(" (interrupted: part of the epoch)")

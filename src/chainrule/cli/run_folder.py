@@ -66,6 +66,8 @@ def prepare_folder(folder: Path, resume=None) -> None:
     :func:`release_folder` gives the lock back."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file of that name
+        raise DataError(f"{folder}: cannot create the run folder: a file of that name is there") from None
     except OSError as error:
         raise DataError(f"{folder}: cannot create the run folder ({error.strerror})") from None
     atomic_write(folder / ".write-test", b"")

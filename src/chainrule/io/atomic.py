@@ -247,7 +247,8 @@ def _open_in_place(target: Path, descriptor_path: str | None, error: type[Chainr
 def _write_in_place(descriptor: int, target: Path, mode: str, encoding: str | None,
                     newline: str | None, error: type[ChainruleError]) -> Iterator:
     """A file object writing to ``descriptor``, which it closes at the end."""
-    with _file_object(descriptor, mode, encoding, newline) as file:
+    file = _file_object(descriptor, mode, encoding, newline)
+    try:
         yield file
         try:
             file.flush()
@@ -255,6 +256,11 @@ def _write_in_place(descriptor: int, target: Path, mode: str, encoding: str | No
             raise
         except OSError as cause:
             raise error(f"{target}: cannot write ({cause.strerror or cause})") from None
+    finally:
+        try:
+            file.close()
+        except OSError:  # the flush that failed (reported above) failing again: the descriptor is closed
+            pass
 
 
 def _file_object(descriptor: int, mode: str, encoding: str | None, newline: str | None):

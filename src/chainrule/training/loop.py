@@ -193,6 +193,8 @@ class Loop:
         if not self.verbose:
             return
         line = f"epoch {epoch}/{self.epochs}: {self.describe(logs)}"
+        if self.partial_epoch:  # Ctrl-C before its last batch: the values of the batches it ran
+            line += " (interrupted: part of the epoch)"
         if self.shows_bar:
             bar.write(line, file=sys.stderr)
         else:
