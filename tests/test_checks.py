@@ -194,7 +194,7 @@ def test_a_frame_is_converted_without_an_object_copy():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 2.2 * X.nbytes  # the column-major array and its row-major copy; objects take 8x
+    assert peak < 3 * X.nbytes  # the column-major array and its row-major copy (older pandas: a column more); objects 8x
     np.testing.assert_array_equal(X[:, :100], values)
 
 
@@ -241,7 +241,8 @@ def test_a_frame_value_that_overflows_the_model_dtype_is_reported_as_given():
 def test_a_frame_column_of_another_kind_is_a_dtype_error_naming_it(values, dtype):
     pandas = pytest.importorskip("pandas")
     frame = pandas.DataFrame({"a": [1.0, 2.0], "kind": pandas.Series(values).astype(dtype)})
-    with pytest.raises(cr.DTypeError, match=rf"^X: column 1 \('kind'\) has dtype {re.escape(dtype)}; expected real "
+    shown = re.escape(str(frame.dtypes["kind"]))  # "str" reads as object in pandas before 3
+    with pytest.raises(cr.DTypeError, match=rf"^X: column 1 \('kind'\) has dtype {shown}; expected real "
                                             r"numbers or booleans in every column \(encode categories"):
         as_matrix(frame, np.float64)
 

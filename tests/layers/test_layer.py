@@ -305,3 +305,11 @@ def test_a_layer_that_skipped_super_init_says_so_wherever_it_is_used():
                                                  r"must call super\(\).__init__\(\) first"):
             use(NoSuper())
     assert not hasattr(NoSuper(), "preprocessor") and getattr(NoSuper(), "metadata", None) is None
+
+    class Bare(cr.layers.layer.Layer):
+        def __init__(self):
+            pass
+
+    for name in ("params", "grads", "dtype", "n_parameters"):  # properties: their own error, not "no attribute"
+        with pytest.raises(AttributeError, match=r"Bare has no '\w+': it was not set up as a Layer"):
+            getattr(Bare(), name)

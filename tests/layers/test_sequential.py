@@ -394,3 +394,18 @@ def test_a_dx_of_the_wrong_shape_is_blamed_on_the_layer_that_returned_it():
                                             r"output, \(4, 3\); got \(4,\), which layer '1' \(BadShape\) returned "
                                             r"as its ∂L/∂x$"):
         model.backward(np.ones((4, 2), np.float32))
+
+
+def test_a_dx_of_the_wrong_shape_into_a_block_is_blamed_on_the_layer_above_it():
+    class BadShape(cr.layers.layer.Layer):
+        def forward(self, X):
+            return X
+
+        def backward(self, dY, input_grad=True):
+            return dY[:, :1] if input_grad else None
+
+    model = cr.Sequential(cr.Sequential(cr.Linear(3, 3), cr.ReLU(), cr.Linear(3, 3)), BadShape(), seed=0)
+    model.forward(np.ones((4, 3), np.float32))
+    with pytest.raises(cr.ShapeError, match=r"^layer '0.2' \(Linear\): dY must have .* got \(4, 1\), which layer "
+                                            r"'1' \(BadShape\) returned as its ∂L/∂x$"):
+        model.backward(np.ones((4, 3), np.float32))

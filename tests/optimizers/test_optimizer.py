@@ -286,3 +286,21 @@ def test_state_dict_carries_the_steps_missed_while_frozen_and_a_reload_continues
         m.flat_parameters().grad[...] = normal(9, flat.grad.size)
         opt.step()
     np.testing.assert_array_equal(twin.flat_parameters().theta, flat.theta)
+
+
+@pytest.mark.parametrize("make", [lambda model: cr.SGD(model, lr=0.01, momentum=0.9), lambda model: cr.RMSProp(model)])
+def test_a_rule_without_step_counts_steps_all_of_theta_at_once_after_unfreezing(make):
+    """Once a layer had missed steps, SGD and RMSProp, whose rules never read t, were stepped
+    parameter run by parameter run for the optimizer's life (23 → 323 µs a step on 40 layers)."""
+    model = two_layers()
+    optimizer = make(model)
+    calls = []
+    rule = optimizer.rule
+    optimizer.rule = lambda theta, grad, lr, vectors: calls.append(theta.size) or rule(theta, grad, lr, vectors)
+    model.flat_parameters().grad[...] = 1.0
+    model[0].trainable = False
+    optimizer.step()
+    model[0].trainable = True
+    calls.clear()
+    optimizer.step()
+    assert calls == [model.flat_parameters().theta.size] and optimizer.missed

@@ -99,7 +99,12 @@ class Layer:
     def __getattr__(self, name: str):
         """Called only for an attribute not found: one that ``Layer.__init__`` sets says that a
         custom layer's ``__init__`` skipped ``super().__init__()`` (an AttributeError still, so
-        that ``hasattr`` and ``getattr(..., default)`` keep working)."""
+        that ``hasattr`` and ``getattr(..., default)`` keep working). A property whose own code
+        raised AttributeError (``params`` of such a layer) lands here too, under its own name: it
+        is run again so that its error, which says what is missing, is the one raised."""
+        attribute = getattr(type(self), name, None)
+        if isinstance(attribute, property):
+            return attribute.fget(self)
         if name in SET_BY_LAYER_INIT:
             raise AttributeError(f"{type(self).__name__} has no {name!r}: it was not set up as a Layer; its "
                                  f"__init__ must call super().__init__() first", name=name, obj=self)

@@ -131,7 +131,10 @@ class Sequential(Layer):
         """``error``, raised by layer ``index``'s backward, naming the layer above when that layer
         returned a ∂L/∂x of the wrong shape (a custom backward's mistake surfaces one layer down)."""
         above = index + 1
-        if above < len(self.layers) and str(error).startswith(f"{self.layers[index].describe()}: dY must have"):
+        receiver = self.layers[index]  # the layer that first reads dY: a block's last layer, inside out
+        while isinstance(receiver, Sequential) and receiver.layers:
+            receiver = receiver.layers[-1]
+        if above < len(self.layers) and str(error).startswith(f"{receiver.describe()}: dY must have"):
             return ShapeError(f"{error}, which {self.layers[above].describe()} returned as its ∂L/∂x")
         return error
 

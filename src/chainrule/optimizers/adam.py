@@ -34,6 +34,7 @@ class Adam(WithEpsilon, Optimizer):
     """
 
     decoupled = False  # AdamW decays θ directly instead of adding λθ to g
+    counts_steps = True  # the bias correction reads each parameter's own step count
 
     def __init__(self, model: Layer, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, weight_decay: float = 0.0,

@@ -52,6 +52,10 @@ class Vectors(NamedTuple):
 class Optimizer:
     """Base class: validates the shared hyperparameters and keeps the step counts.
 
+    ``counts_steps`` (a class attribute) is True for an update rule that reads the step count
+    (Adam's bias correction): only such a rule is applied stretch by stretch of equal counts
+    once a parameter missed steps; SGD and RMSProp keep one call per run of trainable parameters.
+
     ``t`` counts the steps taken, and ``missed`` the steps each parameter (by path name,
     ``"0.W"``) missed while its layer was frozen, for the parameters that missed any: a
     parameter's own step count is t − missed, as PyTorch counts each parameter's steps.
@@ -92,6 +96,8 @@ class Optimizer:
     schedule : callable, optional
         ``schedule(t)`` multiplies ``lr`` at step t (see chainrule.optimizers.schedules).
     """
+
+    counts_steps = False  # whether rule() reads vectors.t (see the class docstring)
 
     def __init__(self, model: Layer, lr: float, *, weight_decay: float = 0.0,
                  schedule: Callable[[int], float] | None = None) -> None:
@@ -210,7 +216,7 @@ class Optimizer:
                 f"but the model has frozen layers; implement rule(theta, grad, lr, vectors) instead")
         lr = self.current_lr
         self.t += 1
-        if runs is not None or (self.missed and type(self).update is Optimizer.update):
+        if runs is not None or (self.missed and self.counts_steps and type(self).update is Optimizer.update):
             return self._step_stretches(flat, runs, lr, check_finite)
         scale, direction = self.update(flat.theta, flat.grad, lr)
         if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, finite and within √(the dtype's largest value)
@@ -260,7 +266,7 @@ class Optimizer:
             if name in frozen_now:
                 frozen.append(name)
                 continue
-            missed = self.missed.get(name, 0)
+            missed = self.missed.get(name, 0) if self.counts_steps else 0  # a rule without t: one stretch a run
             if stretches and stretches[-1][0].stop == where.start and stretches[-1][1] == missed:
                 stretches[-1] = (slice(stretches[-1][0].start, where.stop), missed)
             else:
