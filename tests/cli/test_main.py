@@ -201,3 +201,11 @@ def test_the_sigterm_handler_is_put_back_after_a_command(capsys):
     before = signal.getsignal(signal.SIGTERM)
     assert call(capsys, "info", "no-such-file.safetensors")[0] == 2
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sigterm_interrupts_where_sigint_is_ignored(monkeypatch):
+    """A script's background job starts with SIGINT ignored: SIGTERM turned into a SIGINT was
+    ignored too, and the command went on."""
+    monkeypatch.setattr(signal, "getsignal", lambda signum: signal.SIG_IGN)
+    with pytest.raises(KeyboardInterrupt):
+        main._interrupt(signal.SIGTERM, None)

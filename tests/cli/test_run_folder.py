@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from chainrule.cli.run_folder import (CHECKPOINT, LOCK, check_folder_is_free, prepare_folder, release_folder,
-                                      run_folder)
+from chainrule.cli.run_folder import (CHECKPOINT, LOCK, check_folder_is_free, claim_folder, prepare_folder,
+                                      release_folder, run_folder)
 from chainrule.errors import ConfigError, DataError
 
 
@@ -135,3 +135,27 @@ def test_a_file_where_the_run_folder_goes_is_named_as_such(tmp_path):
     (tmp_path / "afile").write_text("")
     with pytest.raises(DataError, match=r"afile: cannot create the run folder: a file of that name is there$"):
         prepare_folder(tmp_path / "afile")
+
+
+def test_a_lock_naming_this_process_is_its_own_or_a_dead_runs(tmp_path):
+    """A container restarted after a kill often gets the same PID: its run was refused as busy."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / LOCK).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    check_folder_is_free(folder, None)
+    prepare_folder(folder)
+    release_folder(folder)
+
+
+def test_runs_without_out_started_together_each_claim_their_own_folder(tmp_path):
+    """A sweep of runs started at once without --out picked one runs/<timestamp>: all but one
+    were refused (exit 2), as if the user had given them one --out."""
+    folder = tmp_path / "runs" / "20261127-104619"
+    folder.mkdir(parents=True)
+    (folder / LOCK).write_text(f"{socket.gethostname()} {os.getppid()}\n")  # another run, alive
+    second = claim_folder(folder, numbered=True)
+    assert second == folder.with_name("20261127-104619-2")
+    (second / LOCK).write_text(f"{socket.gethostname()} {os.getppid()}\n")  # as if another live run held it too
+    assert claim_folder(folder, numbered=True) == folder.with_name("20261127-104619-3")
+    with pytest.raises(ConfigError, match="another chainrule train is writing there"):
+        claim_folder(folder)  # a folder the user named: refused

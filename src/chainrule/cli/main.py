@@ -91,7 +91,11 @@ def main(argv=None) -> int:
 
 
 def _interrupt(signum, frame) -> None:
-    """SIGTERM's handler: the same as a Ctrl-C (SIGINT's handler then runs: training's, or KeyboardInterrupt)."""
+    """SIGTERM's handler: the same as a Ctrl-C (SIGINT's handler then runs: training's, or
+    KeyboardInterrupt). Where SIGINT is ignored (a script's background job), no handler would
+    run: KeyboardInterrupt is raised here."""
+    if not callable(signal.getsignal(signal.SIGINT)):
+        raise KeyboardInterrupt
     signal.raise_signal(signal.SIGINT)
 
 

@@ -4,8 +4,10 @@ A run folder holds one run's files (the model, its checkpoint, metrics.json, con
 plots): ``--out``, else the resumed checkpoint's folder, else ``runs/<timestamp>/``. While a run
 writes there it holds the folder's lock file, made atomically (``O_EXCL``): a second
 ``chainrule train`` into the same folder is refused rather than mixing its files with the
-first's. The lock names its host and process, so that a lock left by a run that was killed
-(``kill -9``) on this host is taken over.
+first's (runs started together without ``--out`` take ``runs/<timestamp>-2``, ``-3``...). The lock
+names its host and process, so that a lock left by a run that was killed (``kill -9``) on this
+host is taken over (not on Windows, which has no way to ask whether a process lives that is
+safe here: there the lock file is deleted by hand).
 """
 
 from __future__ import annotations
@@ -31,12 +33,32 @@ def run_folder(args) -> Path:
         return Path(args.out)
     if args.resume:
         return Path(args.resume).parent
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder, n = Path("runs") / stamp, 1
+    return next_free(Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+
+
+def next_free(folder: Path) -> Path:
+    """``folder`` (runs/<timestamp>), or the first of ``folder-2``, ``folder-3``... that does not exist."""
+    stamp, n = folder, 1
     while folder.exists():
         n += 1
-        folder = Path("runs") / f"{stamp}-{n}"
+        folder = stamp.with_name(f"{stamp.name}-{n}")
     return folder
+
+
+def claim_folder(folder: Path, resume=None, *, numbered: bool = False) -> Path:
+    """:func:`prepare_folder` on ``folder``, returning the folder claimed: with ``numbered`` (the
+    runs/<timestamp> no --out named), a folder another run took meanwhile is passed over for
+    ``folder-2``, ``folder-3``... instead of refused, so that runs started together each get one."""
+    candidate, n = folder, 1
+    while True:
+        try:
+            prepare_folder(candidate, resume)
+            return candidate
+        except ConfigError:
+            if not numbered:
+                raise
+            n += 1
+            candidate = folder.with_name(f"{folder.name}-{n}")
 
 
 def check_folder_is_free(folder: Path, resume) -> None:
@@ -45,7 +67,7 @@ def check_folder_is_free(folder: Path, resume) -> None:
     A run folder holds one run's files: writing into another run's folder would mix the two
     (its plots beside this run's model). ConfigError naming the folder and what to do instead.
     """
-    if _held_by_a_live_run(folder / LOCK) and _lock_owner(folder / LOCK) != (socket.gethostname(), os.getpid()):
+    if _held_by_a_live_run(folder / LOCK):
         raise _busy(folder)
     if resume and folder.resolve() == Path(resume).resolve().parent:
         return
@@ -70,8 +92,9 @@ def prepare_folder(folder: Path, resume=None) -> None:
         raise DataError(f"{folder}: cannot create the run folder: a file of that name is there") from None
     except OSError as error:
         raise DataError(f"{folder}: cannot create the run folder ({error.strerror})") from None
-    atomic_write(folder / ".write-test", b"")
-    (folder / ".write-test").unlink()
+    probe = folder / f".write-test-{os.getpid()}"  # this process's own: runs started together do not share it
+    atomic_write(probe, b"")
+    probe.unlink()
     lock = folder / LOCK
     if lock.exists() and not _held_by_a_live_run(lock):
         lock.unlink(missing_ok=True)  # left by a run killed on this host
@@ -116,6 +139,10 @@ def _held_by_a_live_run(lock: Path) -> bool:
         return False
     owner = _lock_owner(lock)
     if owner is None or owner[0] != socket.gethostname():
+        return True
+    if owner[1] == os.getpid():  # this process: a lock of its own, or of a run killed whose PID it reused
+        return False
+    if os.name == "nt":  # no signal 0 there (os.kill would send a Ctrl-C): taken as held
         return True
     try:
         os.kill(owner[1], 0)  # signal 0: only asks whether the process exists

@@ -64,7 +64,7 @@ from .resume_checks import (
     check_same_widths, resumed_config,
 )
 from .rows import file_sha256
-from .run_folder import CHECKPOINT, check_folder_is_free, prepare_folder, release_folder, run_folder
+from .run_folder import CHECKPOINT, check_folder_is_free, claim_folder, release_folder, run_folder
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
@@ -221,7 +221,8 @@ def run(args) -> int:
     model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
-    history = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder, checkpoint)
+    history, folder = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder,
+                                        checkpoint)
     if history is None:
         return EXIT_USAGE  # rank 0 prints it, once for the job, rather than every rank the same line
     interrupted = history.stop_reason == "interrupted"
@@ -319,21 +320,27 @@ def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs
 
 def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config: TrainConfig, args, comm,
                       folder: Path, checkpoint: CheckpointFile | None):
-    """Create the run ``folder`` (rank 0) and train ``model`` on ``data``'s training part; the History.
+    """Claim the run ``folder`` (rank 0) and train ``model`` on ``data``'s training part:
+    (History, the folder claimed, which for runs/<timestamp> may be a numbered one).
 
-    An error leaves no folder this run created behind empty. None on a rank other than 0 for
-    an error that every rank raises alike (rank 0 raises it).
+    An error leaves no folder this run created behind empty. History None on a rank other than
+    0 for an error that every rank raises alike (rank 0 raises it).
     """
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     if comm.is_root:
-        prepare_folder(folder, args.resume)
+        numbered = not args.out and not args.resume  # runs/<timestamp>: another run's is passed over
+        claimed = claim_folder(folder, args.resume, numbered=numbered)
+        if claimed != folder:  # the first candidate, and any folder above it, are another run's
+            created = [claimed] + [path for path in created if path != folder]
+            folder = claimed
     try:
         class_weight = None if config.class_weight == "none" else config.class_weight
-        return fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
-                   epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
-                   seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
-                   checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=checkpoint,
-                   distributed=comm if args.distributed else False, device=config.device)
+        history = fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
+                      epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
+                      seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
+                      checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=checkpoint,
+                      distributed=comm if args.distributed else False, device=config.device)
+        return history, folder
     except BaseException as error:
         if comm.is_root:
             release_folder(folder)
@@ -341,7 +348,7 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
             if not any(path.iterdir()):
                 path.rmdir()
         if getattr(error, "same_on_every_rank", False) and not comm.is_root:
-            return None
+            return None, folder
         raise
 
 
