@@ -206,6 +206,7 @@ def test_the_sigterm_handler_is_put_back_after_a_command(capsys):
 def test_sigterm_interrupts_where_sigint_is_ignored(monkeypatch):
     """A script's background job starts with SIGINT ignored: SIGTERM turned into a SIGINT was
     ignored too, and the command went on."""
+    main_module = importlib.import_module("chainrule.cli.main")  # chainrule.cli.main is also the function
     monkeypatch.setattr(signal, "getsignal", lambda signum: signal.SIG_IGN)
     with pytest.raises(KeyboardInterrupt):
-        main._interrupt(signal.SIGTERM, None)
+        main_module._interrupt(signal.SIGTERM, None)
