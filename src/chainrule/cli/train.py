@@ -23,9 +23,10 @@ hold no configuration of its own). Started by ``mpiexec -n N`` (N > 1) without
 write one run folder.
 
 ``--out`` must name a new or empty folder: a folder holding files (another run's) is refused
-(exit 2), except the folder of the checkpoint that ``--resume`` continues. A run stopped by
-Ctrl-C still writes its files, then exits 130 with a line saying how many whole epochs it
-completed and which checkpoint to resume (or that none was written yet).
+(exit 2), except the folder of the checkpoint that ``--resume`` continues; while a run writes
+there it holds the folder's lock file (see :mod:`chainrule.cli.run_folder`). A run stopped by
+Ctrl-C (or SIGTERM) still writes its files, then exits 130 with a line saying how many whole
+epochs it completed and which checkpoint to resume (or that none was written yet).
 """
 
 from __future__ import annotations
