@@ -35,7 +35,7 @@ from .backend import to_device, to_numpy
 from .checks import as_matrix, positive, positive_int
 from .errors import HyperparameterError
 from .initializers import as_generator
-from .layers.layer import Layer, check_initialized
+from .layers.layer import Layer, check_set_up
 from .losses import get_loss
 from .losses.loss import checked_weights
 
@@ -167,7 +167,7 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     for prefix, layer in model.walk():  # a custom layer that skipped super().__init__(), named
-        check_initialized(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
+        check_set_up(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
     if max_checks is not None:
         max_checks = positive_int(max_checks, "max_checks")
     frozen = set(model.frozen_parameters)

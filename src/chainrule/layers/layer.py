@@ -425,14 +425,21 @@ def _input_dtype(X) -> numpy.dtype:
         return numpy.dtype(numpy.float32)
 
 
+def check_set_up(layer: Layer, where: str) -> None:
+    """HyperparameterError naming ``where`` for a Layer whose ``__init__`` did not call
+    ``Layer.__init__`` (it lacks what that sets; ``own_params`` alone may be set by hand).
+    A few attribute lookups: ``fit`` runs it on every layer at each call."""
+    if not all(hasattr(layer, name) for name in SET_BY_LAYER_INIT):
+        raise HyperparameterError(f"{where} ({type(layer).__name__}) was not set up as a Layer: its __init__ must "
+                                  f"call super().__init__() first")
+
+
 def check_initialized(layer: Layer, where: str) -> None:
     """HyperparameterError naming ``where`` for a Layer whose ``__init__`` did not call
     ``Layer.__init__`` (a custom layer that forgot ``super().__init__()``): it has no
     ``own_params``, and ``model.params`` or training would fail later with an AttributeError;
     or whose ``backward`` takes no ``input_grad``, which a composite passes on."""
-    if not all(hasattr(layer, name) for name in SET_BY_LAYER_INIT):  # own_params may be set by hand
-        raise HyperparameterError(f"{where} ({type(layer).__name__}) was not set up as a Layer: its __init__ must "
-                                  f"call super().__init__() first")
+    check_set_up(layer, where)
     try:  # a composite passes input_grad to its first child (False there during training)
         inspect.signature(layer.backward).bind(None, False)
     except TypeError:

@@ -27,7 +27,7 @@ from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor
 from ..errors import DataError, HyperparameterError, ShapeError
 from ..io.atomic import check_path
-from ..layers.layer import Layer, check_initialized
+from ..layers.layer import Layer, check_set_up
 from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
 from ..optimizers import Adam, Optimizer, get_optimizer
@@ -301,7 +301,7 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     for prefix, layer in model.walk():  # a custom layer that skipped super().__init__(), named
-        check_initialized(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
+        check_set_up(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
     epochs = positive_int(epochs, "epochs")
     batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
     checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
