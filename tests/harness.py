@@ -3,7 +3,8 @@
 A layer's test declares its inputs and targets; ``assert_gradients`` runs ``chainrule.gradcheck``
 (central differences in float64) and fails with the per-array report when backpropagation and
 the finite differences disagree. ``assert_keeps_float32`` checks that a float32 layer never
-upcasts, and ``traced_peak`` measures what a call allocates. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
+upcasts, and ``traced_peak`` measures what a call allocates. ``Scale`` is a layer of a user's own,
+written as docs/design.md says, and ``capture_figures`` keeps the figures the plots save. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
 profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
 hit with probability ~0, and the same seed always gives the same arrays.
 """
@@ -133,3 +134,40 @@ def traced_peak(call):
         return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+class Scale(cr.Layer):
+    """h = a ⊙ x, a layer of the user's own (docs/design.md, "Writing a layer with parameters")."""
+
+    def __init__(self, width, dtype="float32"):
+        super().__init__()
+        self.own_params["a"] = np.ones(width, dtype=dtype)
+        self.own_grads["a"] = np.zeros(width, dtype=dtype)
+
+    def reset_parameters(self, rng):
+        self.own_params["a"][...] = rng.normal(size=self.own_params["a"].shape)
+
+    def forward(self, X):
+        self._X = X
+        return X * self.own_params["a"]
+
+    def backward(self, dY, input_grad=True):
+        np.sum(dY * self._X, axis=0, out=self.own_grads["a"])
+        return dY * self.own_params["a"] if input_grad else None
+
+
+def capture_figures(monkeypatch) -> list:
+    """The figures chainrule.plots saves from now on, in order (they are still saved), so that a
+    test can look at what was drawn."""
+    from chainrule import plots  # matplotlib: imported only by the tests that draw
+
+    figures = []
+    save = plots.drawing._save
+
+    def keep_and_save(figure, *arguments):
+        figures.append(figure)
+        return save(figure, *arguments)
+
+    for module in (plots.history, plots.gradient_flow):  # each looks _save up in its own namespace
+        monkeypatch.setattr(module, "_save", keep_and_save)
+    return figures

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from tests.harness import normal
+from tests.harness import Scale, normal
 
 
 def model_and_data():
@@ -305,23 +305,6 @@ def test_a_model_with_nothing_trainable_and_no_input_check_is_refused():
     model.trainable = False
     with pytest.raises(cr.HyperparameterError, match="no trainable parameters.*check_input is False"):
         cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy(), check_input=False)
-
-
-class Scale(cr.Layer):
-    """h = a ⊙ x, a custom layer as docs/design.md writes one (float32, the model's dtype)."""
-
-    def __init__(self, width):
-        super().__init__()
-        self.own_params["a"] = np.ones(width, dtype=np.float32)
-        self.own_grads["a"] = np.zeros(width, dtype=np.float32)
-
-    def forward(self, X):
-        self._X = X
-        return X * self.own_params["a"]
-
-    def backward(self, dY, input_grad=True):
-        np.sum(dY * self._X, axis=0, out=self.own_grads["a"])
-        return dY * self.own_params["a"] if input_grad else None
 
 
 def test_a_custom_layer_is_checked_with_the_model():

@@ -25,6 +25,8 @@ from chainrule.io.architecture import to_config
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 from chainrule.training.loop import Loop  # fit's epochs: patched below to press Ctrl-C mid-run
 
+from tests.harness import capture_figures
+
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -1003,17 +1005,7 @@ def test_metrics_json_and_json_output_hold_the_documented_keys(tmp_path, capsys)
 
 
 def test_early_stopping_reports_its_best_epoch_everywhere(tmp_path, capsys, monkeypatch):
-    from chainrule import plots
-
-    figures = []
-    save = plots.drawing._save
-
-    def keep_and_save(figure, *arguments):
-        figures.append(figure)
-        return save(figure, *arguments)
-
-    for module in (plots.history, plots.gradient_flow):  # each looks _save up in its own namespace
-        monkeypatch.setattr(module, "_save", keep_and_save)
+    figures = capture_figures(monkeypatch)
     options = ["--data", "iris", "--hidden", "8", "--epochs", "30", "--patience", "2", "--lr", "0.3", "--quiet"]
     code, out, _ = call(capsys, "train", *options, "--out", tmp_path / "run")
     assert code == 0

@@ -14,28 +14,9 @@ import chainrule as cr
 from chainrule.data.preprocessing import Preprocessor
 from chainrule.errors import ChainruleWarning, HyperparameterError, ModelFileError
 from chainrule.io import from_config, load_weights, save, save_weights, to_config
+from tests.harness import Scale
 
 X = np.random.default_rng(0).normal(size=(5, 4))
-
-
-class Scale(cr.Layer):
-    """h = a ⊙ x, a layer of the user's own (docs/design.md, "Writing a layer with parameters")."""
-
-    def __init__(self, width, dtype="float32"):
-        super().__init__()
-        self.own_params["a"] = np.ones(width, dtype=dtype)
-        self.own_grads["a"] = np.zeros(width, dtype=dtype)
-
-    def reset_parameters(self, rng):
-        self.own_params["a"][...] = rng.normal(size=self.own_params["a"].shape)
-
-    def forward(self, X):
-        self._X = X
-        return X * self.own_params["a"]
-
-    def backward(self, dY, input_grad=True):
-        np.sum(dY * self._X, axis=0, out=self.own_grads["a"])
-        return dY * self.own_params["a"] if input_grad else None
 
 
 def custom_model(seed, dtype="float32"):

@@ -14,6 +14,7 @@ import chainrule as cr
 from chainrule import plots
 from chainrule.plots import DPI, NOTHING_POSITIVE, PANEL_SIZE, compare_gradient_flow, plot_gradient_flow, plot_history
 from chainrule.training import History
+from tests.harness import capture_figures
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PANEL_PIXELS = (round(PANEL_SIZE[1] * DPI), round(PANEL_SIZE[0] * DPI))  # (height, width)
@@ -189,16 +190,7 @@ def test_histories_from_fit(tmp_path):
 @pytest.fixture
 def drawn(monkeypatch):
     """The figures the plot functions save, in order, so tests can look at what was drawn."""
-    figures = []
-    save = plots.drawing._save
-
-    def keep_and_save(figure, *arguments):
-        figures.append(figure)
-        return save(figure, *arguments)
-
-    for module in (plots.history, plots.gradient_flow):  # each looks _save up in its own namespace
-        monkeypatch.setattr(module, "_save", keep_and_save)
-    return figures
+    return capture_figures(monkeypatch)
 
 
 def lines_by_label(axes) -> dict:
