@@ -296,9 +296,15 @@ def test_a_bad_index_type_is_refused(index):
 
 def test_an_index_out_of_range_is_an_index_error():
     model = cr.Sequential(cr.Linear(3, 4), cr.ReLU())
-    with pytest.raises(IndexError):
+    message = r"^Sequential index {}: out of range for its 2 layers$"
+    with pytest.raises(IndexError, match=message.format(2)):
         model[2]
+    with pytest.raises(IndexError, match=message.format(-3)):
+        model[-3] = cr.ReLU()
+    with pytest.raises(IndexError, match=message.format(7)):
+        del model[7]
     assert [type(layer).__name__ for layer in model] == ["Linear", "ReLU"]  # iteration stops there
+    assert model[-1] is model.layers[1]
 
 
 def test_training_the_model_after_training_a_slice_updates_the_shared_layers():

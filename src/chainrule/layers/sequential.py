@@ -172,7 +172,14 @@ class Sequential(Layer):
             return part
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
             raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
-        return self.layers[index]
+        return self.layers[self._in_range(index)]
+
+    def _in_range(self, index: int) -> int:
+        """``index`` if it names one of the layers (from the end when negative), else IndexError
+        saying how many there are (which also ends iteration over the model)."""
+        if not -len(self.layers) <= index < len(self.layers):
+            raise IndexError(f"Sequential index {index}: out of range for its {len(self.layers)} layers")
+        return index
 
     def __setitem__(self, index, layer: Layer) -> None:
         """``model[i] = layer`` puts ``layer`` in place of layer i (PyTorch's way to swap a head),
@@ -183,7 +190,7 @@ class Sequential(Layer):
         if not isinstance(layer, Layer):
             raise HyperparameterError(f"Sequential[{index}]: expected a chainrule Layer, got {type(layer).__name__}")
         check_initialized(layer, f"Sequential[{index}]")
-        replaced = self.layers[index]
+        replaced = self.layers[self._in_range(index)]
         self.layers[index] = layer
         try:
             check_each_layer_once(list(self.walk()))
@@ -197,7 +204,7 @@ class Sequential(Layer):
         """``del model[i]`` (or a slice) removes layers, as PyTorch's ``nn.Sequential`` does."""
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer, slice)):
             raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
-        del self.layers[index]
+        del self.layers[index if isinstance(index, slice) else self._in_range(index)]
         self.set_path(self.path)
         TrainableVersion.number += 1  # what is frozen inside may differ now (also in the models around this one)
 
