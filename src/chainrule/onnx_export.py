@@ -251,8 +251,8 @@ def _sigmoid(graph: "_Graph", X: str, where: str, dtype=None) -> str:
     It is 1 / (1 + e^{−x}) for x ≥ 0 and e^x / (1 + e^x) for x < 0, as the Sigmoid layer
     computes it: neither exponential overflows, and σ keeps its relative precision for
     negative x, the probability of a rare label. onnxruntime's own Sigmoid kernel does not
-    (measured with onnxruntime 1.32 over x in [−100, 100]: relative errors up to 3.9 in
-    float32 and 1 in float64, where σ(x) for x ≤ −37 came out 0).
+    (measured with onnxruntime 1.32 over x in [−100, 100]: relative errors of 3.9 in float32 on
+    20,001 points, and above 6 on a finer grid; 1 in float64, where σ(x) for x ≤ −37 came out 0).
     """
     zero, one = graph.constant(0.0, dtype), graph.constant(1.0, dtype)
     numerator = graph.node("Exp", [graph.node("Min", [X, zero], f"{where}/Min")], f"{where}/ExpMin")

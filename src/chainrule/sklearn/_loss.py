@@ -73,9 +73,9 @@ def smallest_batch_weight(weights: numpy.ndarray, n_rows: int) -> float:
     of the ``n_rows`` smallest weights or, when those are all 0, the smallest positive weight
     (a batch of it and ``n_rows`` − 1 zeros).
 
-    The sum is lowered by the rounding a batch's own float64 sum can make (under n_rows 2⁻⁵³ of
-    it; none below the normal numbers, where sums of weights are exact), so no batch's computed
-    Σw is below the bound.
+    The sum is lowered by n_rows 2⁻⁵² of it, twice the rounding a batch's own float64 sum can
+    make (under n_rows 2⁻⁵³ of it; none below the normal numbers, where sums of weights are
+    exact), so no batch's computed Σw is below the bound.
     """
     smallest_sum = math.fsum(numpy.partition(weights, n_rows - 1)[:n_rows])
     if smallest_sum == 0:

@@ -167,7 +167,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         False contradicting that preprocessor raises HyperparameterError.
     checkpoint : path, optional
         Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically),
-        never after an epoch that Ctrl-C cut short. A callback whose ``state_dict`` returns an
+        never after an epoch that Ctrl-C cut short (``checkpoint_every``, an int ≥ 1, default 1;
+        else HyperparameterError naming it). A callback whose ``state_dict`` returns an
         array its ``checkpoint_arrays`` does not declare (name, shape, dtype) raises
         HyperparameterError at the first checkpoint, since the checkpoint could not be resumed.
     resume : path, optional
