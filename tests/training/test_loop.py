@@ -133,3 +133,27 @@ def test_the_line_of_an_epoch_cut_short_by_ctrl_c_says_so(monkeypatch, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("epoch 1/3: ") and not lines[0].endswith(")")
     assert lines[1].startswith("epoch 2/3: ") and lines[1].endswith(" (interrupted: part of the epoch)")
+
+
+def test_every_rank_scores_its_shard_about_the_global_first_row(monkeypatch):
+    # The ranks add their training sums together: all must shift by one K, the first target row of the
+    # batch order every rank draws alike (each rank's own first row differs).
+    from chainrule.training import loop as loop_module
+
+    shifts = []
+
+    class Recorded(loop_module.Scores):
+        def __init__(self, task, shift=None):
+            shifts.append(shift)
+            super().__init__(task, shift)
+
+    class SecondRank(SingleProcess):
+        def shard(self, rows):
+            return rows[1::2]
+
+    monkeypatch.setattr(loop_module, "Scores", Recorded)
+    loop, _, _, T = regression_loop(batch_size=4)
+    loop.comm = SecondRank()
+    order = np.random.default_rng(1).permutation(len(T))
+    loop.run_epoch(1, Bar())
+    np.testing.assert_array_equal(shifts[0], T[order[0]])

@@ -135,3 +135,34 @@ def test_integer_weights_score_as_repeated_rows():
     repeated.add(np.repeat(Y, counts, axis=0), np.repeat(T, counts, axis=0), 0.5)
     for name, value in repeated.result().items():
         assert weighted.result()[name] == pytest.approx(value, rel=1e-12)
+
+
+def test_targets_far_from_zero_keep_their_variance():
+    # Targets 1.7e9 ± 100 (a timestamp): summed about 0, Σy² − (Σy)²/n lost the whole variance to
+    # rounding and R² was 0.0 (with scikit-learn's 0.7292).
+    rng = np.random.default_rng(0)
+    T = 1.7e9 + rng.uniform(-100, 100, size=(20_000, 1))
+    Y = T + rng.normal(scale=30, size=T.shape)
+    scores = Scores("regression")
+    for start in range(0, len(T), 128):
+        scores.add(Y[start:start + 128], T[start:start + 128], 0.0)
+    assert scores.result()["r2"] == pytest.approx(r2_score(T, Y), rel=1e-9)
+
+
+def test_a_constant_target_predicted_exactly_scores_r2_one():
+    T = np.full((5, 1), 0.1)
+    scores = Scores("regression")
+    scores.add(T.copy(), T, 0.0)
+    assert scores.result()["r2"] == 1.0 == r2_score(T, T)
+
+
+def test_sums_about_one_shift_add_up_over_processes():
+    # Two ranks' sums, each about the shift both were given, added as sum_scores adds them.
+    rng = np.random.default_rng(1)
+    T = 5e8 + rng.normal(size=(40, 2))
+    Y = T + rng.normal(scale=0.5, size=T.shape)
+    ranks = [Scores("regression", shift=T[7]) for _ in range(2)]
+    for rank, scores in enumerate(ranks):
+        scores.add(Y[rank::2], T[rank::2], 0.0)
+    ranks[0].set_totals(ranks[0].totals() + ranks[1].totals())
+    assert ranks[0].result()["r2"] == pytest.approx(r2_score(T, Y), rel=1e-9)

@@ -104,7 +104,7 @@ class Loop:
         order = self.rng.permutation(n_train)
         stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
         bar.set_description(f"epoch {epoch}/{self.epochs}")
-        scores = Scores(self.loss.task)
+        scores = Scores(self.loss.task, shift=self.T[order[0]] if n_train else None)  # one K on every rank
         norm_sums = dict.fromkeys(self.weight_slices, 0.0)
         n_norms = 0
         for batch in range(n_batches):

@@ -5,7 +5,12 @@
 - multilabel (sigmoid outputs): accuracy per label, the fraction of (row, label) pairs with
   the right side of 0.5 (Keras's "binary accuracy");
 - regression: R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² per output, averaged over outputs (as
-  scikit-learn's ``r2_score``), and the mean absolute error |y − ŷ| over all values.
+  scikit-learn's ``r2_score``: an output whose targets are all equal scores 1 when predicted
+  exactly, else 0), and the mean absolute error |y − ŷ| over all values.
+
+Σ(y − ȳ)² comes from running sums, as Σd² − (Σd)²/n with d = y − K for a shift K per output
+taken from the data (a target row): summed about 0, targets far from 0 (a year, a timestamp:
+1.7e9 ± 100) lost their whole variance to rounding in Σy² − (Σy)²/n and scored R² = 0.
 
 With sample weights every metric is the weighted one, as scikit-learn's ``accuracy_score``,
 ``r2_score`` and ``mean_absolute_error`` with ``sample_weight``: each row counts w_n times
@@ -26,13 +31,19 @@ class Scores:
     The sums live in one float64 vector on the device of the outputs and are updated in
     place, so on a GPU a batch adds its scores without a transfer to the host (and a
     captured CUDA graph adds them on every replay); ``result`` reads them once. Layout:
-    Σ loss·n, n, Σ right, n judged, then for regression Σ|e|, Σe², Σy, Σy² per output;
-    with sample weights, n is Σ w_n and each row's terms are multiplied by its w_n.
+    Σ loss·n, n, Σ right, n judged, then for regression Σ|e|, Σe², Σd, Σd² per output,
+    where e = ŷ − y and d = y − K; with sample weights, n is Σ w_n and each row's terms are
+    multiplied by its w_n.
+
+    ``shift`` is K (n_outputs,), for regression: None takes the first target row added.
+    Sums to be added up over processes need one K on all of them (the training loop passes
+    the first row of the global batch order, which every rank knows).
     """
 
-    def __init__(self, task: str) -> None:
+    def __init__(self, task: str, shift=None) -> None:
         self.task = task
         self._sums = None  # made at the first ``add``, on the outputs' device
+        self._shift = shift  # K, made a float64 array on the outputs' device at the first ``add``
 
     def _views(self, xp, n_outputs: int):
         if self._sums is None:
@@ -67,10 +78,19 @@ class Scores:
             self._right += ((Y > 0) == (T > 0.5)).sum()
             self._judged += T.size
         else:
-            # In float64: float32 sums of y² would cancel the variance away in Σy² − (Σy)²/n.
-            T = T.astype(numpy.float64)
-            E = Y.astype(numpy.float64) - T
-            self._errors += xp.stack([xp.abs(E).sum(axis=0), (E * E).sum(axis=0), T.sum(axis=0), (T * T).sum(axis=0)])
+            E, D = self._deviations(xp, Y, T)
+            self._errors += xp.stack([xp.abs(E).sum(axis=0), (E * E).sum(axis=0), D.sum(axis=0), (D * D).sum(axis=0)])
+
+    def _deviations(self, xp, Y, T):
+        """The errors e = ŷ − y and the shifted targets d = y − K, in float64 (float32 sums of d²
+        lose the variance in Σd² − (Σd)²/n)."""
+        T = T.astype(numpy.float64)
+        if self._shift is None:
+            self._shift = T[0].copy()  # a copy: T is shifted in place below
+        self._shift = xp.asarray(self._shift, dtype=numpy.float64)
+        E = Y.astype(numpy.float64) - T
+        T -= self._shift
+        return E, T
 
     def _add_weighted(self, Y, T, loss_value, weights) -> None:
         """``add`` with row n counted w_n times (the sums are dot products with w)."""
@@ -88,9 +108,8 @@ class Scores:
             self._right += w @ ((Y > 0) == (T > 0.5)).sum(axis=1)
             self._judged += total * T.shape[1]
         else:
-            T = T.astype(numpy.float64)
-            E = Y.astype(numpy.float64) - T
-            self._errors += xp.stack([w @ xp.abs(E), w @ (E * E), w @ T, w @ (T * T)])
+            E, D = self._deviations(xp, Y, T)
+            self._errors += xp.stack([w @ xp.abs(E), w @ (E * E), w @ D, w @ (D * D)])
 
     def totals(self):
         """The running sums as one float64 NumPy vector, to add up over processes (``set_totals`` puts them back)."""
@@ -113,9 +132,10 @@ class Scores:
             scores["accuracy"] = float(totals[2] / totals[3])
         else:
             abs_sum, squared_sum, total, total_squares = totals[4:].reshape(4, -1)
-            variance_sum = total_squares - total * total / n  # Σ(y − ȳ)²
+            variance_sum = total_squares - total * total / n  # Σ(y − ȳ)² = Σd² − (Σd)²/n
+            constant = numpy.where(squared_sum == 0, 1.0, 0.0)  # all targets equal: scikit-learn's convention
             with numpy.errstate(divide="ignore", invalid="ignore"):
-                r2 = numpy.where(variance_sum > 0, 1 - squared_sum / numpy.where(variance_sum > 0, variance_sum, 1), 0.0)
+                r2 = numpy.where(variance_sum > 0, 1 - squared_sum / numpy.where(variance_sum > 0, variance_sum, 1), constant)
             scores["r2"] = float(r2.mean())
             scores["mae"] = float(abs_sum.sum() / (n * abs_sum.size))
         return {prefix + name: value for name, value in scores.items()}
