@@ -3,7 +3,10 @@
 Exit codes: 0 success; 2 a usage or input error (bad option, unreadable or malformed data,
 model or config file, invalid hyperparameter); 1 anything else (a run that diverged, a
 gradient check above tolerance, a bug), 130 a run stopped by Ctrl-C. Errors print one line
-on stderr; ``--debug`` (before or after the command) adds the traceback. Under
+on stderr; ``--debug`` (before or after the command) adds the traceback. A stdout that cannot
+be written (closed, a full disk) is an error (exit 2); a closed or unwritable stderr only loses
+the messages, and a reader of stdout that leaves early (``| head``) ends the command quietly.
+Under
 ``mpiexec -n N`` (N > 1) with ``--distributed``, a rank's error then ends every rank at once
 through ``MPI_Abort`` with that exit code, instead of leaving the others to time out.
 """
@@ -11,7 +14,6 @@ through ``MPI_Abort`` with that exit code, instead of leaving the others to time
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import textwrap
@@ -24,6 +26,7 @@ from ..errors import ChainruleError, DivergenceError
 from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
+from .streams import OutputError, discard_stdout, standard_streams
 
 COMMANDS = (train, evaluate, predict, gradcheck, info, export)
 
@@ -104,25 +107,29 @@ def _run(argv) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
     args = None
-    try:
-        args = parse(argv)
-        code = args.run(args)
-        sys.stdout.flush()  # here, so that a closed pipe is reported below, not at exit
+    with standard_streams():
+        try:
+            args = parse(argv)
+            code = args.run(args)
+            sys.stdout.flush()  # here, so that a closed pipe is reported below, not at exit
+            return code
+        except BrokenPipeError:  # stdout's reader left early (chainrule predict ... | head): stop quietly
+            discard_stdout()
+            code = EXIT_FAILURE
+        except OutputError as error:
+            discard_stdout()
+            code = _report(error, debug, EXIT_USAGE)
+        except DivergenceError as error:
+            code = _report(error, debug, EXIT_FAILURE)
+        except ChainruleError as error:
+            code = _report(error, debug, EXIT_USAGE)
+        except KeyboardInterrupt:
+            print("chainrule: interrupted", file=sys.stderr)
+            code = EXIT_INTERRUPTED
+        except Exception as error:  # a bug: still one line, and the traceback on request
+            code = _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
+        _end_every_rank(args, code)
         return code
-    except BrokenPipeError:  # stdout's reader left early (chainrule predict ... | head): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = EXIT_FAILURE
-    except DivergenceError as error:
-        code = _report(error, debug, EXIT_FAILURE)
-    except ChainruleError as error:
-        code = _report(error, debug, EXIT_USAGE)
-    except KeyboardInterrupt:
-        print("chainrule: interrupted", file=sys.stderr)
-        code = EXIT_INTERRUPTED
-    except Exception as error:  # a bug: still one line, and the traceback on request
-        code = _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
-    _end_every_rank(args, code)
-    return code
 
 
 def parse(argv: list) -> argparse.Namespace:

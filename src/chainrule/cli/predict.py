@@ -6,7 +6,8 @@ classifier, values for a regressor; one column per output for several outputs), 
 atomically to ``-o FILE``; an empty ``-o ''`` is refused (exit 2). DATA with rows of
 another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
 split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused with a built-in name.
-``--proba`` with a regressor is refused (exit 2), naming the option.
+``--proba`` with a regressor is refused (exit 2), naming the option. A stdout whose encoding
+cannot write a class's name (``PYTHONIOENCODING=ascii``) is refused (exit 2), naming ``-o``.
 
 A file saved by a scikit-learn estimator (``est.save``) predicts what the estimator's
 ``predict`` and ``predict_proba`` return, binary and multi-label classifiers included (the
@@ -19,7 +20,7 @@ import csv
 import io
 import sys
 
-from ..errors import ConfigError
+from ..errors import ConfigError, quoted
 from ..io import atomic_write
 from ..training import predict, predict_proba
 from . import estimator as estimators
@@ -64,8 +65,22 @@ def run(args) -> int:
     if output:
         atomic_write(output, text.getvalue())
     else:
-        sys.stdout.write(text.getvalue())
+        sys.stdout.write(_encodable(text.getvalue(), sys.stdout))
     return 0
+
+
+def _encodable(text: str, stream) -> str:
+    """``text``, or ConfigError if ``stream``'s encoding cannot write it (a class named "sétosa"
+    with ``PYTHONIOENCODING=ascii``): stdout writes messages with backslash escapes, which in
+    a CSV would be other labels. An ``-o`` file is UTF-8."""
+    encoding = getattr(stream, "encoding", None)
+    try:
+        text.encode(encoding or "utf-8", "surrogateescape")
+    except UnicodeEncodeError as error:
+        raise ConfigError(f"stdout: its encoding ({encoding}) cannot write {quoted(error.object[error.start])} "
+                          f"of the predictions; write them to a file with -o FILE (UTF-8), or set "
+                          f"PYTHONIOENCODING=utf-8") from error
+    return text
 
 
 def _is_regressor(model, estimator) -> bool:

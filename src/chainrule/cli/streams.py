@@ -1,0 +1,118 @@
+"""stdout and stderr while a ``chainrule`` command runs: what a closed, full or narrow stream does.
+
+A stdout that cannot be written (closed with ``>&-``, a full disk) makes the command fail with
+:class:`OutputError` (exit 2); a closed or unwritable stderr only loses the messages, as they
+have nowhere else to go; text a stream's encoding has no bytes for is written with backslash
+escapes (``s\\xe9tosa`` under ``PYTHONIOENCODING=ascii``). A BrokenPipeError (the reader of
+stdout left) is passed on, for the caller to end quietly after :func:`discard_stdout`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import sys
+
+from ..errors import ChainruleError
+
+
+class OutputError(ChainruleError, OSError):
+    """stdout cannot be written: closed (``>&-``), or a write failed (``> /dev/full``)."""
+
+
+@contextlib.contextmanager
+def standard_streams():
+    """stdout and stderr, while a command runs, as :class:`_Stdout` and :class:`_Stderr`.
+
+    A stream closed when the process started (``2>&-``) is None in Python, where ``print``
+    would write to stdout instead (stderr) or nothing at all (stdout): a closed stderr becomes
+    os.devnull (which also keeps its descriptor from being reused by a file chainrule opens),
+    a closed stdout a :class:`_ClosedStream`.
+    """
+    saved = sys.stdout, sys.stderr
+    with contextlib.ExitStack() as stack:
+        stderr = sys.stderr if sys.stderr is not None else stack.enter_context(open(os.devnull, "w"))
+        stdout = sys.stdout if sys.stdout is not None else _ClosedStream()
+        sys.stdout, sys.stderr = _Stdout(stdout), _Stderr(stderr)
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+
+
+class _Escaping:
+    """A text stream, all but its ``write``, which writes the characters its encoding has no
+    bytes for as backslash escapes (``esp\\xe8ce`` under ``PYTHONIOENCODING=ascii``)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except UnicodeEncodeError:  # raised before anything is written
+            encoding = self.stream.encoding
+            return self.stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+
+class _Stdout(_Escaping):
+    """stdout: a failed write or flush is an :class:`OutputError`, but for BrokenPipeError,
+    which ``chainrule.cli.main`` takes as the reader having left."""
+
+    def write(self, text: str) -> int:
+        with _output_errors():
+            return super().write(text)
+
+    def flush(self) -> None:
+        with _output_errors():
+            self.stream.flush()
+
+
+@contextlib.contextmanager
+def _output_errors():
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"stdout: cannot write the output ({error.strerror or error}); "
+                          f"send it to a file or a pipe that can take it") from error
+
+
+class _Stderr(_Escaping):
+    """stderr: a failed write or flush is ignored; the messages have nowhere else to go, and
+    the exit code still tells what happened."""
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError):
+            return super().write(text)
+        return 0
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            self.stream.flush()
+
+
+class _ClosedStream(io.TextIOBase):
+    """What a stdout closed when the process started stands for: its writes fail as a
+    closed descriptor's do."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it was closed when chainrule started")
+
+
+def discard_stdout() -> None:
+    """Point stdout's descriptor at os.devnull, so that the interpreter's flush at exit does
+    not fail a second time (as Python's documentation advises for a broken pipe)."""
+    with contextlib.suppress(OSError, ValueError):  # no descriptor: a closed or in-memory stdout
+        descriptor = sys.stdout.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, descriptor)
+        os.close(null)
