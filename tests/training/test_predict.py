@@ -348,3 +348,17 @@ def test_evaluate_scores_a_huge_finite_row_without_numpy_warnings(classifier, hu
         scores = cr.evaluate(classifier, X, SPECIES[Y_IRIS[:10]])
     assert np.isnan(scores["loss"]) or scores["loss"] > 1e30  # the huge row shows in the score
     assert 0 <= scores["accuracy"] <= 1
+
+
+def test_threads_predicting_at_once_get_the_serial_answers():
+    # Outside a training loop every forward writes new arrays, so one model serves several threads.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(0)
+    model = cr.mlp([16, 256, 256, 3], seed=0)
+    inputs = [rng.normal(size=(n, 16)) for n in rng.integers(1, 2000, size=16)]
+    serial = [model(X) for X in inputs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            for expected, got in zip(serial, pool.map(model, inputs)):
+                np.testing.assert_array_equal(got, expected)
