@@ -1,5 +1,7 @@
 """chainrule.data.csv_file: CSV files, and every bad CSV named by file, line and column."""
 
+import csv
+
 import numpy
 import pytest
 from hypothesis import given
@@ -149,9 +151,8 @@ def test_bytes_that_are_not_utf8_are_named_by_line(tmp_path):
 
 
 def test_unreadable_csv_is_named_by_line(tmp_path):
-    huge = "x" * 200_000  # longer than the csv module's field limit
-    path = write(tmp_path, f'a,b,label\n1,2,"0"\n3,4,{huge}\n')
-    with pytest.raises(DataError, match=r"data\.csv: line 3: not valid CSV"):
+    path = write(tmp_path, 'a,b,label\n1,2,"0"\n3,4,"x"y\n')  # text after a closing quote: strict mode refuses it
+    with pytest.raises(DataError, match=r"data\.csv: line 3: not valid CSV \(',' expected after '\"'\)"):
         load_csv(path)
 
 
@@ -371,3 +372,20 @@ def test_a_huge_cell_is_quoted_in_part(tmp_path, cell, shown):
     message = str(caught.value)
     assert "line 2, column 1 'a': expected a" in message and f"found {shown}" in message
     assert len(message) < 300 + len(str(path))
+
+
+def test_a_nul_character_is_refused_naming_its_line(tmp_path):
+    # NumPy's strings drop a trailing NUL: the label "y\0" would have been read as "y".
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"a,b,label\n1,2,x\n3,4,y\x00\n")
+    with pytest.raises(DataError, match=r"data\.csv: line 3: a NUL character"):
+        load_csv(path)
+
+
+def test_a_quoted_cell_may_be_as_long_as_an_unquoted_one(tmp_path):
+    label = "x" * 200_000  # beyond the csv module's default cell limit of 131,072 characters
+    limit = csv.field_size_limit()
+    unquoted = load_csv(write(tmp_path, f"a,label\n1,{label}\n2,y\n", "plain.csv"))
+    quoted_ = load_csv(write(tmp_path, f'a,label\n1,"{label}"\n2,y\n', "quoted.csv"))
+    assert quoted_.y_train.tolist() == unquoted.y_train.tolist() == [label, "y"]
+    assert csv.field_size_limit() == limit  # the process's limit is put back

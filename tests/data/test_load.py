@@ -180,3 +180,17 @@ def test_an_unknown_data_set_name_is_quoted_in_part():
     assert str(caught.value).startswith("unknown data set 'aaaa") and len(str(caught.value)) < 4400
     with pytest.raises(DataError, match="unknown data set '" + "b" * 300 + "'"):
         load_data("b" * 300)
+
+
+@pytest.mark.parametrize("text, error, problem", [
+    ("a,label\n1,0\n", DataError, "1 sample; at least 2"),
+    ("a,label\n1,0\n2,0\n3,0\n", LabelError, "every label is 0"),
+])
+def test_a_file_is_named_by_its_whole_path_not_its_name_alone(tmp_path, text, error, problem):
+    # Two runs' data.csv in two folders: the message must say which.
+    (tmp_path / "run2").mkdir()
+    path = write_csv(tmp_path / "run2", text)
+    with pytest.raises(error) as caught:
+        load_data(path)
+    assert str(caught.value).startswith(f"{path}: {problem}")
+

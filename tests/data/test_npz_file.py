@@ -415,3 +415,21 @@ def test_the_arrays_an_archive_holds_are_listed_in_part(tmp_path):
     with pytest.raises(DataError, match=r"no array named 'X'; the archive holds 'z+\.\.\., .*\(100 in all\)$") as caught:
         load_npz(path)
     assert len(str(caught.value)) < 1200
+
+
+@pytest.mark.parametrize("flag_bits, problem", [(0x20, "holds compressed patched data"),
+                                                (0x40, "uses strong encryption")])
+def test_a_member_zipfile_cannot_open_is_refused(tmp_path, flag_bits, problem):
+    path = crafted_archive(tmp_path, zipfile.ZIP_STORED, flag_bits=flag_bits)
+    with pytest.raises(DataError, match=rf"crafted\.npz: array 'X' \(member 'X.npy'\) {problem}"):
+        load_npz(path)
+
+
+def test_an_archive_of_a_zip_version_zipfile_cannot_read_is_refused(tmp_path):
+    path = save(tmp_path, X=numpy.eye(2), y=numpy.array([0, 1]))
+    raw = bytearray(path.read_bytes())
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 6:central + 8] = (99).to_bytes(2, "little")  # version needed to extract: 9.9
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"data\.npz: not an NPZ archive numpy\.savez writes \(zip file version 9\.9\)"):
+        load_npz(path)

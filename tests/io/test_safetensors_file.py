@@ -97,3 +97,8 @@ def test_a_tensor_that_changed_since_the_header_was_read_is_refused(saved):
         with pytest.raises(ModelFileError, match=r"tensor 'a' has dtype float32 and shape \[2, 3\], expected "
                                                  r"float64 and \[2, 3\] \(was the file replaced while being read\?\)"):
             read_tensor(file, "a", np.dtype("float64"), (2, 3), saved)
+
+
+def test_a_dtype_that_is_not_a_string_is_a_damaged_entry(tmp_path):
+    with pytest.raises(ModelFileError, match="t: tensor 'a': damaged header entry"):
+        check_spans({"a": {"dtype": ["F32"], "shape": [2], "data_offsets": [0, 8]}}, 8, tmp_path / "t")

@@ -432,3 +432,12 @@ def test_fine_tuning_recipe_keeps_the_loaded_layers_and_trains_a_new_head(tmp_pa
     assert model.params["2.W"].shape == (6, 5)
     cr.fit(model, X, np.array([0, 1, 2, 3, 4]), epochs=1, verbose=0)
     assert model(X).shape == (5, 5)
+
+
+@pytest.mark.parametrize("dtype", [[], ["F32"], {}])
+def test_a_dtype_that_is_not_a_string_is_refused_naming_the_parameter(tmp_path, dtype):
+    write_safetensors(tmp_path / "w", {
+        "W": {"dtype": dtype, "shape": [2, 2], "data_offsets": [0, 16]},
+        "b": {"dtype": "F32", "shape": [2], "data_offsets": [16, 24]},
+    }, bytes(24))
+    assert_refused(cr.Linear(2, 2, seed=0), tmp_path / "w", r"w: parameter 'W' has dtype .* expected one of F32, F64")

@@ -2,9 +2,10 @@
 
 Conventions
 -----------
-- Comma-separated UTF-8 text (a leading byte-order mark is ignored), quoted as Python's
-  :mod:`csv` module reads it in strict mode (a quote never closed is an error). Lines end in
-  ``\n``, ``\r\n`` or ``\r``. Blank lines are skipped.
+- Comma-separated UTF-8 text (a leading byte-order mark is ignored) without NUL characters,
+  quoted as Python's :mod:`csv` module reads it in strict mode (a quote never closed is an
+  error), a quoted cell as long as an unquoted one may be. Lines end in ``\n``, ``\r\n`` or
+  ``\r``. Blank lines are skipped.
 - The first non-blank line is the header: a non-empty, distinct name for every column.
 - The label column is chosen by name (``label=``); by default it is the last column. Every
   other column is a feature.
@@ -234,12 +235,18 @@ def _missing_label_message(header: list, label: str | None, path: Path, *, by_na
 
 
 def _decode(raw: bytes, path: Path) -> str:
-    """The file's text; DataError naming the line of the first byte that is not UTF-8."""
+    """The file's text; DataError naming the line of the first byte that is not UTF-8, or of the
+    first NUL (NumPy's strings would drop it at the end of a label, merging "a\\0" with "a")."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         raise DataError(f"{path}: line {line}: not UTF-8 text (is it a CSV file?)") from None
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise DataError(f"{path}: line {line}: a NUL character, which CSV text never holds (is it a CSV file?)")
+    return text
 
 
 def _rows(text: str, path: Path):
@@ -259,6 +266,9 @@ def _rows(text: str, path: Path):
     # strict: a quote left open at the end of the file is an error, not a cell running to the end
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     first_line = 1
+    # The csv module's cell limit (131,072 characters by default) is raised to the text's length
+    # while it is read: the text is in memory already, and a cell unquoted has no limit.
+    limit = csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     try:
         for row in reader:
             if not _is_blank(row):
@@ -268,6 +278,8 @@ def _rows(text: str, path: Path):
         if "unexpected end of data" in str(error):  # the csv module's words for an open quote at the end
             raise DataError(f"{path}: line {first_line}: a quoted cell in this row is never closed") from None
         raise DataError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _is_blank(row: list) -> bool:

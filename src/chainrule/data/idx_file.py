@@ -39,6 +39,9 @@ from ..errors import PATH_QUOTE_LIMIT, DataError, quoted
 from .dataset import Dataset, first_non_finite, labels_for_task, position_names
 from .source import open_binary
 
+#: the most dimensions an IDX file may declare: NumPy 1.x's limit for an array (NumPy 2 takes 64)
+MAX_DIMS = 32
+
 # IDX type code -> big-endian NumPy dtype
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -65,7 +68,8 @@ def read_idx(path) -> numpy.ndarray:
     ------
     DataError
         If the file is missing or unreadable, its gzip data are corrupt, its magic number or
-        type code is wrong, or it is shorter or longer than its header declares.
+        type code is wrong, it declares more than ``MAX_DIMS`` dimensions, or it is shorter or
+        longer than its header declares.
 
     Examples
     --------
@@ -102,6 +106,8 @@ def _read_idx_stream(stream, path: Path, file_size: int | None, data_name: str) 
             f"in {', '.join(f'{code:02x}' for code in IDX_DTYPES)} and DD >= 1 dimensions"
         )
     dtype, n_dims = numpy.dtype(IDX_DTYPES[magic_bytes[2]]), magic_bytes[3]
+    if n_dims > MAX_DIMS:
+        raise DataError(f"{path}: the IDX header declares {n_dims} dimensions; a NumPy array has at most {MAX_DIMS}")
     header_size = 4 + 4 * n_dims
     sizes = _read(stream, 4 * n_dims, path)
     if len(sizes) < 4 * n_dims:

@@ -81,7 +81,8 @@ def load_data(
             f"unknown data set {quoted(spec, PATH_QUOTE_LIMIT)}: not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
             f"nor an existing path; a file may be {FORMATS}"
         )
-    _check_samples(dataset)
+    source = spec if isinstance(spec, str) and spec in BUILTIN_DATASETS else os.fspath(spec)
+    _check_samples(dataset, source)
     if dataset.X_test is None:
         X_train, X_test, y_train, y_test = train_test_split(
             dataset.X_train, dataset.y_train, test_size=test_size, seed=seed,
@@ -89,7 +90,7 @@ def load_data(
         )
         dataset = dataclasses.replace(dataset, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test)
         if dataset.task == "classification":
-            _check_split_classes(dataset, os.fspath(spec), test_size)
+            _check_split_classes(dataset, source, test_size)
     return dataset
 
 
@@ -119,23 +120,24 @@ def _names_a_path(spec) -> bool:
     return not bare or os.path.exists(spec)
 
 
-def _check_samples(dataset: Dataset) -> None:
-    """DataError below 2 training samples; LabelError for one class or unseen test classes."""
+def _check_samples(dataset: Dataset, source: str) -> None:
+    """DataError below 2 training samples; LabelError for one class or unseen test classes. The
+    messages name ``source``: the built-in name, or the path or IDX spec as given."""
     n_train = len(dataset.y_train)
     if n_train < 2:
-        raise DataError(f"{dataset.name}: {n_train} sample{'s' if n_train != 1 else ''}; at least 2 are needed")
+        raise DataError(f"{source}: {n_train} sample{'s' if n_train != 1 else ''}; at least 2 are needed")
     if dataset.task != "classification":
         return
     classes = numpy.unique(dataset.y_train).tolist()
     if len(classes) < 2:
         raise LabelError(
-            f"{dataset.name}: every label is {quoted(classes[0])}; classification needs at least 2 classes"
+            f"{source}: every label is {quoted(classes[0])}; classification needs at least 2 classes"
         )
     if dataset.y_test is not None:
         unseen = sorted(set(numpy.unique(dataset.y_test).tolist()) - set(classes), key=repr)
         if unseen:
             raise LabelError(
-                f"{dataset.name}: y_test holds label{'s' if len(unseen) > 1 else ''} {quoted(unseen[:10])} "
+                f"{source}: y_test holds label{'s' if len(unseen) > 1 else ''} {quoted(unseen[:10])} "
                 f"absent from y_train {quoted(classes[:10])}"
             )
 

@@ -15,9 +15,10 @@ so an object array (which only pickle could restore) is refused with a DataError
 A crafted archive cannot make the loader allocate memory the file does not back. Before any array
 is read, every member of the archive is checked, also those the loader does not read: only stored
 and deflated members (what ``numpy.savez`` and ``numpy.savez_compressed`` write) are accepted, and
-LZMA, BZIP2 or encrypted ones are refused; the compressed bytes the zip directory claims must lie
-inside the file; the uncompressed size it claims must be one the compression can give (at most ×1
-stored, about ×1032 deflated); and a member name may appear only once. Array ``key`` is read from
+LZMA, BZIP2, encrypted or patched ones are refused, as is an archive of a zip version zipfile
+cannot read; the compressed bytes the zip directory claims must lie inside the file; the
+uncompressed size it claims must be one the compression can give (at most ×1 stored, about ×1032
+deflated); and a member name may appear only once. Array ``key`` is read from
 the member numpy reads for it (``key`` itself if the archive has a member of that name, else
 ``key.npy``), its ``.npy`` format version must be 1.0 or 2.0 (3.0 is written only for structured
 dtypes with non-Latin-1 field names, which are not data chainrule reads), and the array size that
@@ -48,7 +49,9 @@ PICKLE_PROTOCOL_MARK = b"\x80"
 MAX_DEFLATE_RATIO = 1032
 # most bytes one compressed byte of a member can give, by compression method; other methods are refused
 MOST_EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: MAX_DEFLATE_RATIO}
-ENCRYPTED_FLAG = 0x1
+# general-purpose flag bits of a member that zipfile cannot read: encrypted (bit 0), compressed
+# patched data (bit 5), strong encryption (bit 6); numpy.savez sets none of them
+UNREADABLE_FLAGS = {0x1: "is encrypted", 0x20: "holds compressed patched data", 0x40: "uses strong encryption"}
 
 # The .npy header reader of each format version this module reads. numpy.lib.format has public
 # readers for 1.0 and 2.0 only. Version 3.0 (the 2.0 layout with a UTF-8 header, where 2.0's is
@@ -105,6 +108,8 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
             archive = numpy.load(handle, allow_pickle=False)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise DataError(f"{path}: not a readable NPZ archive ({error})") from None
+        except NotImplementedError as error:  # zipfile's word for a zip version or feature it lacks
+            raise DataError(f"{path}: not an NPZ archive numpy.savez writes ({error})") from None
         with archive:
             _check_members(archive.zip, path, archive_size)
             present_test_keys = [key for key in TEST_KEYS if key in archive.files]
@@ -248,8 +253,9 @@ def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int
             f"{info.compress_type}; "
             f"expected stored or deflated, as numpy.savez and numpy.savez_compressed write"
         )
-    if info.flag_bits & ENCRYPTED_FLAG:
-        raise DataError(f"{path}: array {quoted(key)} (member {quoted(info.filename)}) is encrypted")
+    for flag, problem in UNREADABLE_FLAGS.items():
+        if info.flag_bits & flag:
+            raise DataError(f"{path}: array {quoted(key)} (member {quoted(info.filename)}) {problem}")
     if info.header_offset + info.compress_size > archive_size:
         raise DataError(
             f"{path}: array {quoted(key)} claims {info.compress_size} compressed bytes at offset {info.header_offset}, "

@@ -69,7 +69,7 @@ def check_spans(entries: dict[str, dict], body_size: int, path: PathLike, what: 
     lacks. ``entries`` as from :func:`tensor_entries`, their dtypes and shapes already checked by
     the caller against what it expects (checked here again only as far as the sizes need)."""
     for name, entry in entries.items():
-        if entry.get("dtype") not in ITEMSIZES or not (
+        if not isinstance(entry.get("dtype"), str) or entry["dtype"] not in ITEMSIZES or not (
                 isinstance(entry.get("shape"), list) and all(is_json_count(n) for n in entry["shape"])):
             raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
         offsets = entry.get("data_offsets")

@@ -243,7 +243,7 @@ def _check_names(entries: dict, params: dict, path: PathLike) -> None:
 def _check_entries(entries: dict, params: dict, path: PathLike) -> None:
     """Each parameter tensor has dtype F32 or F64 and the model's shape."""
     for name, entry in entries.items():
-        if entry.get("dtype") not in PARAMETER_DTYPES:
+        if not isinstance(entry.get("dtype"), str) or entry["dtype"] not in PARAMETER_DTYPES:
             raise ModelFileError(f"{path}: parameter {name!r} has dtype {entry.get('dtype')!r:.20} in the file; "
                                  f"expected one of {', '.join(PARAMETER_DTYPES)} (float32, float64)")
         expected = list(params[name].shape)
