@@ -78,7 +78,7 @@ def test_a_regressors_description_names_its_outputs():
     X, _ = iris_features()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        regressor = MLPRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, :2])
+        regressor = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, X[:, :2])
     assert description(regressor) == {"estimator": "scikit-learn MLPRegressor", "n_outputs": 2}
 
 

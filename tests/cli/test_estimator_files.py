@@ -99,7 +99,7 @@ def test_info_names_the_estimator_its_kind_and_classes(binary_file, capsys):
 
 def test_info_describes_a_regressor_estimator(tmp_path, capsys):
     X, _ = iris_features()
-    fitted(MLPRegressor((4,), max_iter=2, random_state=0), X, X[:, :2]).save(tmp_path / "reg.safetensors")
+    fitted(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0), X, X[:, :2]).save(tmp_path / "reg.safetensors")
     code, out, err = call(capsys, "info", tmp_path / "reg.safetensors")
     assert (code, err) == (0, "")
     assert "estimator: scikit-learn MLPRegressor, 2 outputs" in out.splitlines()

@@ -75,7 +75,7 @@ def test_a_regressor_estimator_file_exports_y_as_predict_shapes_it(tmp_path, cap
     X, _ = iris_features()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        MLPRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0]).save(tmp_path / "regressor.safetensors")
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, X[:, 0]).save(tmp_path / "regressor.safetensors")
     code, out, _ = call(capsys, "export", tmp_path / "regressor.safetensors", "--onnx", tmp_path / "m.onnx")
     assert code == 0 and out.rstrip("\n").endswith("-> Y (batch)"), out
     # as predict --proba refuses it: a regressor has no class probabilities

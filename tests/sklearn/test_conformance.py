@@ -2,6 +2,7 @@
 scikit-learn's own MLP on digits and diabetes."""
 
 import copy
+import inspect
 import pickle
 import warnings
 
@@ -18,7 +19,7 @@ from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_de
 from threadpoolctl import threadpool_limits
 
 import chainrule as cr
-from chainrule.errors import ModelFileError
+from chainrule.errors import HyperparameterError, ModelFileError
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 
 
@@ -269,17 +270,52 @@ def test_invalid_hyperparameters_raise_at_fit_naming_them(estimator_class, name,
 @pytest.mark.parametrize("estimator_class, theirs_class", [(MLPClassifier, neural_network.MLPClassifier),
                                                            (MLPRegressor, neural_network.MLPRegressor)])
 def test_hyperparameters_are_scikit_learns_but_the_documented_few(estimator_class, theirs_class):
-    # as the README and docstrings say; scikit-learn's MLPRegressor has a loss from 1.7 on
+    # as the README and docstrings say; scikit-learn's MLPRegressor has a loss from 1.7 on, ours always
     not_accepted = {"learning_rate", "power_t", "shuffle", "max_fun"}
     ours, theirs = set(estimator_class().get_params()), set(theirs_class().get_params())
-    if estimator_class is MLPRegressor and "loss" in theirs:
-        not_accepted.add("loss")
     assert theirs - ours == not_accepted
-    assert ours - theirs == {"dtype", "device"}
+    assert ours - theirs == {"dtype", "device"} | ({"loss"} - theirs if estimator_class is MLPRegressor else set())
     for name in not_accepted:
         assert f"``{name}``" in estimator_class.__doc__
         with pytest.raises(TypeError, match=name):
             estimator_class(**{name: theirs_class().get_params()[name]})
+
+
+# scikit-learn 1.9's signatures: its positional parameters, each with its default, and its
+# keyword-only parameters' defaults (MLPRegressor's loss is first from scikit-learn 1.7 on)
+SIGNATURES_1_9 = {
+    MLPClassifier: [("hidden_layer_sizes", (100,)), ("activation", "relu")],
+    MLPRegressor: [("loss", "squared_error"), ("hidden_layer_sizes", (100,)), ("activation", "relu")],
+}
+
+
+@pytest.mark.parametrize("estimator_class, theirs_class", [(MLPClassifier, neural_network.MLPClassifier),
+                                                           (MLPRegressor, neural_network.MLPRegressor)])
+def test_signature_is_scikit_learn_1_9s(estimator_class, theirs_class):
+    ours = inspect.signature(estimator_class).parameters.values()
+    positional = [(p.name, p.default) for p in ours if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    assert positional == SIGNATURES_1_9[estimator_class]
+    theirs = inspect.signature(theirs_class).parameters
+    if all(name in theirs for name, _ in positional):  # scikit-learn 1.6's MLPRegressor has no loss
+        assert [(p.name, p.default) for p in theirs.values() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD] == positional
+    for parameter in ours:
+        if parameter.name in theirs:
+            assert theirs[parameter.name].default == parameter.default, parameter.name
+
+
+def test_regressor_takes_loss_first_and_only_the_squared_error():
+    X, y = blobs(3)
+    regressor = MLPRegressor("squared_error", (8,), "tanh", max_iter=2, random_state=0).fit(X, y)
+    assert regressor.get_params()["loss"] == "squared_error" and regressor.coefs_[0].shape == (6, 8)
+    assert clone(regressor).get_params() == regressor.get_params()
+    for value, message in [("poisson", "loss: chainrule does not offer scikit-learn's 'poisson'"),
+                           ("absolute_error", "loss: expected 'squared_error'"),
+                           ((16,), r"loss: expected 'squared_error', got \(16,\).*hidden_layer_sizes is the second"),
+                           (16, "loss: expected 'squared_error', got 16.*hidden_layer_sizes is the second")]:
+        with pytest.raises(HyperparameterError, match=message):
+            MLPRegressor(value).fit(X, y)
+        with pytest.raises(HyperparameterError, match=message):
+            clone(regressor).set_params(loss=value).fit(X, y)
 
 
 def test_unfitted_and_bad_input_errors():
@@ -348,6 +384,19 @@ def test_save_and_load_round_trip(tmp_path):
         MLPRegressor.load(tmp_path / "estimator0.safetensors")
     with pytest.raises(NotFittedError):
         MLPRegressor().save(tmp_path / "unfitted.safetensors")
+
+
+@pytest.mark.parametrize("make_state", [numpy.random.RandomState, numpy.random.default_rng])
+def test_a_random_state_object_is_saved_as_none_with_a_warning(make_state, tmp_path):
+    X, y = blobs(3)
+    classifier = small(MLPClassifier, max_iter=2, random_state=make_state(0)).fit(X, y)
+    with pytest.warns(UserWarning, match=f"random_state: a {type(make_state(0)).__name__} cannot be written"):
+        classifier.save(tmp_path / "state.safetensors")
+    assert MLPClassifier.load(tmp_path / "state.safetensors").random_state is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        classifier.set_params(random_state=numpy.int64(7)).save(tmp_path / "int.safetensors")
+    assert MLPClassifier.load(tmp_path / "int.safetensors").random_state == 7
 
 
 def test_pickle_and_deepcopy_round_trip():

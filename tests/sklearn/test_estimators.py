@@ -202,7 +202,7 @@ def test_early_stopping_stratifies_binary_splits():
 def test_an_impossible_validation_split_names_validation_fraction(estimator_class, n_samples, fraction, y_kind):
     X, _ = blobs(2, n_samples=n_samples)
     y = X[:, 0] if y_kind == "values" else (numpy.arange(n_samples) == 0).astype(int)
-    estimator = estimator_class((5,), early_stopping=True, validation_fraction=fraction, random_state=0)
+    estimator = estimator_class(hidden_layer_sizes=(5,), early_stopping=True, validation_fraction=fraction, random_state=0)
     with pytest.raises(HyperparameterError, match="^validation_fraction: early_stopping cannot hold out"):
         estimator.fit(X, y)
 

@@ -11,7 +11,7 @@ from sklearn.datasets import make_classification
 import chainrule as cr
 from chainrule.errors import ModelFileError
 from chainrule.io import read, save
-from chainrule.sklearn import MLPClassifier
+from chainrule.sklearn import MLPClassifier, MLPRegressor
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +141,38 @@ def test_save_leaves_the_estimators_network_as_it_was(tmp_path):
     assert loaded.preprocessor.classes == ["ant", "bee", "cat"]
     numpy.testing.assert_array_equal(cr.predict(loaded, X), estimator.predict(X))
     assert "sklearn" in loaded.metadata
+
+
+@pytest.fixture(scope="module")
+def saved_regressor(tmp_path_factory):
+    """(path, X, predictions) of a fitted MLPRegressor's file."""
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        regressor = MLPRegressor(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y)
+    path = tmp_path_factory.mktemp("regressor") / "regressor.safetensors"
+    regressor.save(path)
+    return path, X, regressor.predict(X)
+
+
+def resave_regressor_params(path, tmp_path, change):
+    """The MLPRegressor file at ``path`` re-saved with ``change`` applied to its saved params."""
+    model, tensors, extra_json = read(path)
+    change(model.metadata["sklearn"]["params"])
+    crafted = tmp_path / "crafted.safetensors"
+    save(model, crafted, extra_tensors=tensors, extra_json=extra_json)
+    return crafted
+
+
+def test_a_regressor_file_saved_before_loss_loads_with_the_squared_error(saved_regressor, tmp_path):
+    path, X, predictions = saved_regressor
+    assert read(path)[0].metadata["sklearn"]["params"]["loss"] == "squared_error"
+    loaded = MLPRegressor.load(resave_regressor_params(path, tmp_path, lambda params: params.pop("loss")))
+    assert loaded.loss == "squared_error"
+    numpy.testing.assert_array_equal(loaded.predict(X), predictions)
+
+
+def test_a_regressor_file_with_another_loss_names_loss(saved_regressor, tmp_path):
+    path = resave_regressor_params(saved_regressor[0], tmp_path, lambda params: params.update(loss="poisson"))
+    with pytest.raises(ModelFileError, match="sklearn.params: loss: chainrule does not offer"):
+        MLPRegressor.load(path)

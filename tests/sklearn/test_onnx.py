@@ -43,7 +43,7 @@ def fitted(estimator_class, y, dtype):
     """An estimator trained on X_TRAIN and ``y`` for a few epochs."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a few epochs do not converge
-        return estimator_class((6,), max_iter=20, learning_rate_init=0.05, random_state=0, dtype=dtype).fit(X_TRAIN, y)
+        return estimator_class(hidden_layer_sizes=(6,), max_iter=20, learning_rate_init=0.05, random_state=0, dtype=dtype).fit(X_TRAIN, y)
 
 
 def run(path, X):

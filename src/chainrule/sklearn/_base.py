@@ -249,6 +249,18 @@ class BaseMLP(BaseEstimator):
         The file holds the network, the hyperparameters, the fitted attributes and the
         optimizer's state; ``type(self).load(path)`` gives back an equal estimator, and
         ``cr.load(path)`` the network alone.
+
+        It holds this estimator alone. Saved from a Pipeline's last step (``pipe[-1].save``),
+        it has none of the steps before it (a StandardScaler, a ColumnTransformer): the loaded
+        estimator, ``cr.predict`` and ``chainrule predict`` expect rows as that step received
+        them, already transformed. Raw rows of the same width (and, where the step kept them,
+        the same column names) are predicted without an error, but wrongly.
+        To ship scaling without pickle, train the network with ``cr.fit(..., standardize=True)``
+        or ``chainrule train``, whose model files hold their standardization and take raw rows.
+
+        A ``random_state`` that is a ``numpy.random.RandomState`` or ``Generator`` cannot be
+        written: it is saved as None, with a UserWarning (ChainruleWarning) naming
+        random_state, and a loaded estimator then refits from fresh seeds. An int is saved.
         """
         save_estimator(self, path)
 

@@ -11,14 +11,17 @@ in the model's metadata, one JSON entry::
 and the optimizer's state as extra tensors (``"optimizer.m"``, ``"optimizer.v"``, with its
 step count in the extra JSON), so ``partial_fit`` on a loaded estimator continues exactly.
 Nothing is pickled: ``load`` calls the estimator's class with the saved hyperparameters and
-sets the attributes from JSON. A ``random_state`` that is not an int or None (a RandomState)
-cannot be written and is saved as None.
+sets the attributes from JSON. A ``random_state`` that is not an int or None (a RandomState
+or Generator) cannot be written: it is saved as None, with a warning naming random_state.
+A file written before ``MLPRegressor`` took ``loss`` has no "loss" among its params, and
+loads with the default, "squared_error", the only loss there is.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from numbers import Integral
 
 import numpy
@@ -27,7 +30,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
 from ..checks import is_json_number
-from ..errors import ModelFileError
+from ..errors import ChainruleWarning, ModelFileError
 from ..io import read, save
 from ..layers import Sequential
 from ..optimizers.epsilon import smallest_epsilon
@@ -57,6 +60,11 @@ def save_estimator(estimator, path) -> None:
     check_is_fitted(estimator)
     params = estimator.get_params(deep=False)
     if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
+        warnings.warn(
+            f"random_state: a {type(params['random_state']).__name__} cannot be written to a model file; "
+            f"{path} saves random_state=None, so the loaded estimator's next fit draws fresh seeds "
+            "(pass an int random_state to save it)", ChainruleWarning, stacklevel=3,
+        )
         params["random_state"] = None
     attributes = {name: getattr(estimator, name) for name in ATTRIBUTES}
     if hasattr(estimator, "feature_names_in_"):

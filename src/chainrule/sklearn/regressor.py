@@ -6,6 +6,7 @@ import numpy
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.metrics import r2_score
 
+from ..errors import HyperparameterError, quoted
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 from ._loss import HalfSquaredError
 
@@ -20,13 +21,21 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     error over samples and outputs alike, plus the L2 penalty. Its hyperparameters, listed below, have
     scikit-learn's names.
 {NOT_ACCEPTED}
-    Nor is ``loss`` (scikit-learn 1.7 and later): the loss is always the squared error.
+
+    The signature is scikit-learn 1.9's (as from 1.7): ``loss`` first, then
+    ``hidden_layer_sizes`` and ``activation``, the rest by keyword only. So
+    ``MLPRegressor((16,))`` passes (16,) as ``loss`` and ``fit`` refuses it, as scikit-learn's
+    does; write ``MLPRegressor(hidden_layer_sizes=(16,))``. With scikit-learn 1.6, whose
+    MLPRegressor has no ``loss``, the signature is still this one.
 
     ``to_onnx(path)`` writes an ONNX graph whose output ``"Y"`` is what ``predict`` returns:
     (batch,) for one target, (batch, n_outputs) for several.
 
     Parameters
     ----------
+    loss : {{"squared_error"}}, default="squared_error"
+        Half the squared error, the only loss offered: anything else raises HyperparameterError
+        at ``fit`` (scikit-learn's "poisson" included).
 {PARAMETERS}
     Attributes
     ----------
@@ -65,10 +74,24 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     >>> from sklearn.datasets import make_regression
     >>> from chainrule.sklearn import MLPRegressor
     >>> X, y = make_regression(n_samples=100, n_features=4, noise=0.1, random_state=0)
-    >>> regressor = MLPRegressor((16,), learning_rate_init=0.01, random_state=0).fit(X, y / 100)
+    >>> regressor = MLPRegressor(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0).fit(X, y / 100)
     >>> regressor.predict(X[:3]).shape
     (3,)
     """
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200, tol=1e-4,
+                 n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, early_stopping=False, validation_fraction=0.1, random_state=None,
+                 warm_start=False, verbose=False, dtype="float32", device="cpu") -> None:
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate_init=learning_rate_init, max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change,
+            momentum=momentum, nesterovs_momentum=nesterovs_momentum, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, early_stopping=early_stopping, validation_fraction=validation_fraction,
+            random_state=random_state, warm_start=warm_start, verbose=verbose, dtype=dtype, device=device,
+        )
+        self.loss = loss
 
     def fit(self, X, y, sample_weight=None):
         """Train on X of shape (n_samples, n_features) and targets y, (n_samples,) or
@@ -94,6 +117,11 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         self.out_activation_ = "identity"
         return y.reshape(len(y), -1)
 
+    def _validate_params(self) -> None:
+        """``loss`` (HyperparameterError naming it), then scikit-learn's checks of the rest."""
+        _check_loss(self.loss)
+        super()._validate_params()
+
     def _loss(self):
         return HalfSquaredError()
 
@@ -102,3 +130,18 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     def _validation_score(self, Y, T, weights=None) -> float:
         return float(r2_score(T, Y, sample_weight=weights))
+
+
+def _check_loss(loss) -> None:
+    """HyperparameterError unless ``loss`` is "squared_error", saying why for the likely mistakes:
+    scikit-learn's "poisson", and hidden layer sizes passed first, where they came before 1.7."""
+    if not isinstance(loss, str):
+        raise HyperparameterError(
+            f"loss: expected 'squared_error', got {quoted(loss)}: as in scikit-learn 1.9, MLPRegressor's first "
+            f"argument is loss and hidden_layer_sizes is the second; pass hidden_layer_sizes={quoted(loss)}"
+        )
+    if loss == "poisson":
+        raise HyperparameterError("loss: chainrule does not offer scikit-learn's 'poisson' loss; "
+                                  "the only accepted value is 'squared_error'")
+    if loss != "squared_error":
+        raise HyperparameterError(f"loss: expected 'squared_error', the only loss offered, got {quoted(loss)}")
