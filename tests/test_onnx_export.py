@@ -6,6 +6,8 @@ always.
 """
 
 import argparse
+import dataclasses
+import json
 import re
 import sys
 
@@ -197,6 +199,21 @@ def test_without_preprocessing_takes_standardized_rows(ort, tmp_path, iris_model
     standardized = model.preprocessor.transform(X, model.dtype)
     assert_close(run_onnx(ort, tmp_path / "iris.onnx", standardized), model(standardized), model.dtype.name)
     assert {prop.key: prop.value for prop in proto.metadata_props}["chainrule.standardization"] == "expected of the input"
+
+
+def test_feature_names_of_a_dataframe_model_are_in_the_metadata(ort, tmp_path):
+    pytest.importorskip("pandas")
+    X, species = load_iris(return_X_y=True, as_frame=True)
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X, species.to_numpy(), epochs=1, verbose=0)
+    path = tmp_path / "iris.onnx"
+    to_onnx(model, path, probabilities=True)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert json.loads(session.get_modelmeta().custom_metadata_map["chainrule.feature_names"]) == list(X.columns)
+    assert [output.name for output in session.get_outputs()] == ["Y", "label"]  # the probabilities are "Y"
+    model.preprocessor = dataclasses.replace(model.preprocessor, feature_names=None)  # as fitted on a NumPy array
+    proto = to_onnx(model, path)
+    assert "chainrule.feature_names" not in {prop.key for prop in proto.metadata_props}
 
 
 def test_multilabel_probabilities_are_sigmoids(ort, tmp_path):

@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 from . import errors, initializers
 from .errors import (
     ChainruleError, ChainruleWarning, ConfigError, DataError, DeviceError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
-    LabelError, MissingKeyError, ModelFileError, NonFiniteError, OneHotTargetsWarning, OutputActivationWarning, ShapeError, StateError,
+    LabelError, MissingKeyError, ModelFileError, ModelFileWarning, NonFiniteError, OneHotTargetsWarning, OutputActivationWarning, ShapeError, StateError,
 )
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import (

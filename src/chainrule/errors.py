@@ -27,7 +27,8 @@ Warnings, for input that is valid but probably not what was meant, derive from
 :class:`ChainruleWarning` (a ``UserWarning``): ``OneHotTargetsWarning`` when ``fit`` trains
 float one-hot rows as regression targets by default; ``OutputActivationWarning`` when ``fit``
 trains a model ending in a Softmax or Sigmoid with a cross-entropy loss, which takes logits.
-``load_weights`` gives a plain ChainruleWarning when a model file's preprocessing is left out.
+``load_weights`` gives a plain ChainruleWarning when a model file's preprocessing is left out;
+``ModelFileWarning`` when a model file written by a newer chainrule loads.
 """
 
 
@@ -134,3 +135,9 @@ class OneHotTargetsWarning(ChainruleWarning):
 class OutputActivationWarning(ChainruleWarning):
     """``fit`` was given a model ending in the activation its loss applies itself (a Softmax
     before the softmax cross-entropy, a Sigmoid before the binary cross-entropy)."""
+
+
+class ModelFileWarning(ChainruleWarning):
+    """A model file written by a newer chainrule release (its ``metadata.chainrule_version``) was
+    loaded: its format is one this release reads, but the model may not behave as it did there.
+    Like scikit-learn's ``InconsistentVersionWarning``, it names both versions."""

@@ -19,7 +19,9 @@ Sub, Div with float64 mean and scale, Cast back to the model's dtype), so the su
 a column's mean loses no digits. Its input ``"X"`` and output ``"Y"`` have a
 dynamic batch dimension and the model's dtype (float32 or float64). The ONNX model's
 ``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
-labels in output order, as JSON) and ``chainrule.standardization``.
+labels in output order, as JSON) and ``chainrule.standardization``; and, for a model trained
+on a DataFrame, what the input's columns are: ``chainrule.feature_names`` (the column names
+in input order, as JSON).
 
 A classifier (preprocessing with task "classification") has a second output, ``"label"`` of
 shape (batch,), as scikit-learn's ONNX classifiers do: the label ``cr.predict`` returns, made
@@ -286,7 +288,7 @@ def _gelu(graph: "_Graph", X: str, where: str) -> str:
 
 
 def _properties(preprocessor, include_preprocessing: bool) -> dict[str, str]:
-    """The ONNX model's metadata: what the outputs mean and what the input must already be."""
+    """The ONNX model's metadata: what the outputs mean, what the input's columns are and what it must already be."""
     properties = {"chainrule.standardization": "none"}
     if preprocessor is not None:
         properties["chainrule.task"] = preprocessor.task
@@ -294,6 +296,8 @@ def _properties(preprocessor, include_preprocessing: bool) -> dict[str, str]:
             properties["chainrule.standardization"] = "in graph" if include_preprocessing else "expected of the input"
         if preprocessor.classes is not None:
             properties["chainrule.classes"] = json.dumps(preprocessor.classes)
+        if preprocessor.feature_names is not None:
+            properties["chainrule.feature_names"] = json.dumps(preprocessor.feature_names)
     return properties
 
 

@@ -2,12 +2,16 @@
 training summary of a model file; one-line errors for damaged files."""
 
 import json
+import warnings
 
 import numpy
 import pytest
+import safetensors.numpy
+from safetensors import safe_open
 
 import chainrule as cr
 from chainrule.cli.info import class_list
+from chainrule.errors import ModelFileWarning
 
 from .helpers import assert_one_line_error, call
 
@@ -21,6 +25,7 @@ def test_info_describes_a_trained_model(iris_run, capsys):
     assert lines[2].split() == ["1", "ReLU()", "-", "0"]
     assert lines[3].split()[-1] == "51"
     assert "131 parameters, float32" in lines
+    assert f"written by: chainrule {cr.__version__}" in lines
     assert "inputs: 4 features, standardized; 3 classes: setosa, versicolor, virginica" in lines
     summary = {line.split(": ", 1)[0]: json.loads(line.split(": ", 1)[1])
                for line in lines if line.startswith(("training: ", "data: ", "test: "))}
@@ -48,6 +53,27 @@ def test_info_on_a_model_saved_from_python(tmp_path, capsys):
     assert f"{model.n_parameters:,} parameters, float32" in out
     assert "1.f.0" in out  # nested layers by path
     assert "inputs:" not in out and "training:" not in out
+
+
+@pytest.mark.parametrize("version, line", [
+    ("99.0.0", "written by: chainrule 99.0.0"),
+    (None, "written by: chainrule (version not recorded)"),
+])
+def test_info_names_the_release_that_wrote_the_file(tmp_path, capsys, version, line):
+    path = tmp_path / "model.safetensors"
+    cr.save(cr.Linear(3, 2, seed=0), path)
+    with safe_open(path, "np") as file:
+        document = json.loads(file.metadata()["chainrule"])
+    document["metadata"].pop("chainrule_version")
+    if version is not None:
+        document["metadata"]["chainrule_version"] = version
+    path.write_bytes(safetensors.numpy.save(safetensors.numpy.load(path.read_bytes()),
+                                            metadata={"chainrule": json.dumps(document)}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, out, _ = call(capsys, "info", path)
+    assert code == 0 and line in out.splitlines()
+    assert [type(warning.message) for warning in caught] == ([ModelFileWarning] if version else [])
 
 
 @pytest.mark.parametrize("damage", [

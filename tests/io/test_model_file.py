@@ -3,6 +3,7 @@
 import json
 import os
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from safetensors import safe_open
 
 import chainrule as cr
 from chainrule.data.preprocessing import Preprocessor
-from chainrule.errors import HyperparameterError, ModelFileError
+from chainrule.errors import HyperparameterError, ModelFileError, ModelFileWarning
 from chainrule.io import load, read, save
 from chainrule.io import architecture
 
@@ -335,7 +336,7 @@ def test_chainrule_metadata_damaged_or_foreign(saved, text, message):
 
 @pytest.mark.parametrize("field, value, message", [
     ("format_version", 2, "format version 2"),
-    ("format_version", "1", "format version '1'"),
+    ("format_version", "1", "format_version: expected an integer, got '1'"),
     ("dtype", "float16", "dtype: expected one of float32, float64, got 'float16'"),
     ("dtype", None, "dtype: null, but the architecture has parameters"),
     ("metadata", [], "metadata: expected a JSON object"),
@@ -343,7 +344,7 @@ def test_chainrule_metadata_damaged_or_foreign(saved, text, message):
     ("preprocessor", [1], "preprocessor: expected a JSON object or null"),
     ("preprocessor", {"n_features": 3}, "malformed saved preprocessing"),
     ("extra_tensors", {"opt": {"dtype": "float32"}}, "extra_tensors.opt: expected"),
-    ("code", "__import__('os').system('echo hi')", "unexpected field 'code'"),
+    ("code", "__import__('os').system('echo hi')", "unexpected field 'code' in chainrule's metadata"),
 ])
 def test_bad_document_fields(saved, field, value, message):
     tensors, document = _contents(saved)
@@ -351,6 +352,123 @@ def test_bad_document_fields(saved, field, value, message):
     _rewrite(saved, tensors, document)
     with pytest.raises(ModelFileError, match=message):
         load(saved)
+
+
+@pytest.mark.parametrize("written, by", [("0.1.0", "chainrule '0.1.0'"), (None, "a chainrule that records no version")])
+@pytest.mark.parametrize("version, direction", [
+    (0, "an older format that this chainrule \\(.*\\) cannot read \\(it reads version 1\\); "
+        "load the file with the chainrule that wrote it$"),
+    (2, "a newer format than this chainrule \\(.*\\) reads \\(version 1\\); upgrade chainrule to load it$"),
+])
+def test_other_format_version_is_refused_saying_which_way(saved, version, direction, written, by):
+    tensors, document = _contents(saved)
+    document["format_version"] = version
+    if written is None:
+        del document["metadata"]["chainrule_version"]
+    else:
+        document["metadata"]["chainrule_version"] = written
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=f"model file format version {version}, written by {by}: {direction}"):
+        load(saved)
+
+
+NEWER = "99.0.0"  # a release after this one
+
+
+def _written_by(path, version, change=lambda document: None):
+    """Make the file at ``path`` say that chainrule ``version`` wrote it (None: no version), then apply ``change``."""
+    tensors, document = _contents(path)
+    if version is None:
+        del document["metadata"]["chainrule_version"]
+    else:
+        document["metadata"]["chainrule_version"] = version
+    change(document)
+    _rewrite(path, tensors, document)
+
+
+def _unknown_layer(document):
+    document["architecture"]["layers"][1] = {"type": "Conv2d"}
+
+
+def _unknown_task(document):
+    document["preprocessor"] = {**Preprocessor(3, "regression").to_json(), "task": "ranking"}
+
+
+@pytest.mark.parametrize("change, refusal", [
+    (lambda document: document.update(new_field=1), "unexpected field 'new_field' in chainrule's metadata"),
+    (lambda document: document.update(dtype="bfloat16"), "dtype: expected one of float32, float64, got 'bfloat16'"),
+    (_unknown_layer, "Conv2d"),
+    (_unknown_task, "preprocessing.task: expected one of .*, got 'ranking'"),
+], ids=["field", "dtype", "layer", "preprocessor"])
+def test_refusal_a_newer_release_may_explain_names_it(saved, change, refusal):
+    _written_by(saved, NEWER, change)
+    with pytest.raises(ModelFileError, match=f"{refusal}.*\\(the file was written by chainrule '{NEWER}'; "
+                                              f"this is chainrule {cr.__version__}: upgrade chainrule to read it\\)$"):
+        load(saved)
+
+
+@pytest.mark.parametrize("version", ["0.0.1", "not-a-version"])
+def test_refusal_names_an_older_or_unparsable_release_without_advising_an_upgrade(saved, version):
+    _written_by(saved, version, lambda document: document.update(new_field=1))
+    with pytest.raises(ModelFileError, match=f"\\(the file was written by chainrule '{version}'; "
+                                              f"this is chainrule {cr.__version__}\\)$"):
+        load(saved)
+
+
+@pytest.mark.parametrize("version", [cr.__version__, None])
+def test_refusal_names_no_release_when_it_is_this_one_or_unrecorded(saved, version):
+    _written_by(saved, version, lambda document: document.update(new_field=1))
+    with pytest.raises(ModelFileError, match="unexpected field 'new_field' in chainrule's metadata: "
+                                              "not one this chainrule \\(.*\\) writes or reads$"):
+        load(saved)
+
+
+def test_a_file_from_a_newer_release_loads_with_a_warning(saved):
+    expected = load(saved)
+    _written_by(saved, NEWER)
+    with pytest.warns(ModelFileWarning, match=f"written by chainrule {NEWER}, newer than this chainrule "
+                                              f"\\({cr.__version__}\\); it loads") as caught:
+        model = load(saved)
+    assert len(caught) == 1 and caught[0].filename == __file__  # points at the caller of cr.load
+    assert isinstance(caught[0].message, UserWarning)
+    for name, array in expected.params.items():
+        np.testing.assert_array_equal(model.params[name], array)
+
+
+@pytest.mark.parametrize("version", [None, "not-a-version", "0.0.1", cr.__version__, 5])
+def test_a_missing_unparsable_older_or_same_release_loads_silently(saved, version):
+    _written_by(saved, version)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sorted(load(saved).params) == ["0.W", "0.b", "2.W", "2.b"]
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_save_refuses_a_non_finite_parameter_naming_it(tmp_path, value):
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 2), seed=0)
+    model.params["2.b"][1] = value
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ModelFileError, match=f"{path}: cannot save: parameter '2.b': expected finite values, "
+                                             f"found {value!r} at index \\(1,\\)"):
+        save(model, path)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_load_refuses_a_file_holding_a_non_finite_parameter(saved, value):
+    tensors, document = _contents(saved)
+    tensors["2.W"][3, 1] = value
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=f"{saved}: parameter '2.W': expected finite values, found {value!r} "
+                                              f"at index \\(3, 1\\).*does not load a diverged model"):
+        read(saved)
+
+
+def test_extra_tensors_may_hold_non_finite_values(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    save(cr.Linear(2, 2, seed=0), path, extra_tensors={"state": np.array([np.nan, np.inf])})
+    _, extras, _ = read(path)
+    np.testing.assert_array_equal(extras["state"], [np.nan, np.inf])
 
 
 def test_missing_document_field(saved):

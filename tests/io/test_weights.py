@@ -4,6 +4,7 @@ with the model left as it was."""
 import json
 import os
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -252,10 +253,18 @@ def test_names_of_another_model_get_no_pytorch_hint(saved):
     assert "PyTorch" not in str(error.value)
 
 
-def test_newer_format_version(tmp_path):
+@pytest.mark.parametrize("version, why", [
+    ("2", "a newer format: upgrade chainrule to load it"),
+    ("0", "not a version any chainrule writes"),
+    ("1.0", "not a version any chainrule writes"),
+    ("9" * 5000, "not a version any chainrule writes"),  # too long for int(): refused as the others
+])
+def test_other_format_version(tmp_path, version, why):
     safetensors.numpy.save_file({"W": np.zeros((2, 2), np.float32), "b": np.zeros(2, np.float32)}, tmp_path / "w",
-                                metadata={"format": "chainrule-weights", "format_version": "2", "dtype": "float32"})
-    assert_refused(cr.Linear(2, 2, seed=0), tmp_path / "w", "format version '2'")
+                                metadata={"format": "chainrule-weights", "format_version": version, "dtype": "float32"})
+    assert_refused(cr.Linear(2, 2, seed=0), tmp_path / "w",
+                   rf"format version {re.escape(repr(version)[:20])}; this chainrule \(.*\) reads version '1' "
+                   rf"\({why}\)$")
 
 
 def test_missing_parameter(saved):

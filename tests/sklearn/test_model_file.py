@@ -2,14 +2,17 @@
 raw error and never an allocation the file's own tensors do not pay for."""
 
 import copy
+import json
 import warnings
 
 import numpy
 import pytest
+import safetensors.numpy
+from safetensors import safe_open
 from sklearn.datasets import make_classification
 
 import chainrule as cr
-from chainrule.errors import ModelFileError
+from chainrule.errors import ModelFileError, ModelFileWarning
 from chainrule.io import read, save
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 
@@ -175,4 +178,17 @@ def test_a_regressor_file_saved_before_loss_loads_with_the_squared_error(saved_r
 def test_a_regressor_file_with_another_loss_names_loss(saved_regressor, tmp_path):
     path = resave_regressor_params(saved_regressor[0], tmp_path, lambda params: params.update(loss="poisson"))
     with pytest.raises(ModelFileError, match="sklearn.params: loss: chainrule does not offer"):
+        MLPRegressor.load(path)
+
+
+def test_an_unknown_hyperparameter_of_a_newer_release_names_it(saved_regressor, tmp_path):
+    path = resave_regressor_params(saved_regressor[0], tmp_path, lambda params: params.update(new_param=1))
+    with safe_open(path, "np") as file:  # as a newer chainrule would have written it
+        document = json.loads(file.metadata()["chainrule"])
+    document["metadata"]["chainrule_version"] = "99.0.0"
+    path.write_bytes(safetensors.numpy.save(safetensors.numpy.load(path.read_bytes()),
+                                            metadata={"chainrule": json.dumps(document)}))
+    with pytest.warns(ModelFileWarning), pytest.raises(
+            ModelFileError, match=f"sklearn.params: .*unexpected keyword argument 'new_param' \\(the file was written "
+                                  f"by chainrule '99.0.0'; this is chainrule {cr.__version__}: upgrade chainrule"):
         MLPRegressor.load(path)

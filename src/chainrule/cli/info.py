@@ -5,6 +5,10 @@ A file saved by a scikit-learn estimator (``est.save``) is described as the esti
 target: binary, multiclass or multilabel, and ``classes_``), or ``scikit-learn
 MLPRegressor, 1 output``; with --json, under the key "estimator".
 
+The text form names the chainrule release that wrote the file (``written by: chainrule 0.1.0``;
+"version not recorded" for a file that records none); --json has it as
+``metadata.chainrule_version``.
+
 Classes are listed up to 12, then "..." and the count of those left out; a class whose
 name holds a comma is quoted (as Python writes it), so that the list reads unambiguously.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+from ..io.versions import chainrule_version
 from .estimator import description, read_model_file
 
 NAME = "info"
@@ -61,6 +66,7 @@ def run(args) -> int:
                           "metadata": model.metadata, **extra}))
         return 0
     print(model.summary())  # the layer table and the parameter count
+    print(f"written by: chainrule {chainrule_version(model.metadata) or '(version not recorded)'}")
     if described is not None:
         print(estimator_line(described))
     if preprocessor is not None:

@@ -23,8 +23,19 @@ Loading never runs code: no pickle, no eval, no import of a name read from the f
 trusts nothing in the file until checked: the header length against the file's size, the
 header as JSON, the format name and version, the architecture (an allow-list of layer
 types), then every tensor's name, dtype and shape against what the architecture implies,
-all before a single weight is read. Any failure is a :class:`ModelFileError` naming the
-file and the problem.
+all before a single weight is read; then every parameter is checked to be finite (as
+:func:`save` refuses to write a NaN or Inf). Any failure is a :class:`ModelFileError` naming
+the file and the problem.
+
+Versions. ``format_version`` alone decides whether a file can be read: this chainrule reads
+version ``FORMAT_VERSION`` and refuses any other, saying which way the difference goes (an
+older format: load it with the chainrule that wrote it; a newer one: upgrade chainrule). The
+chainrule release that wrote a file (``metadata.chainrule_version``) is informational: a
+refusal of the file's contents (an unknown field, dtype, layer type or preprocessing value,
+which a newer release may write) names it when it is not this chainrule's, and a file from a newer
+release that loads gives a :class:`ModelFileWarning`, as scikit-learn's
+``InconsistentVersionWarning`` does. A missing or unparsable release is not an error: the
+file loads without a warning.
 """
 
 from __future__ import annotations
@@ -37,13 +48,14 @@ from safetensors import SafetensorError
 
 from .. import __version__
 from ..backend import module_for, to_numpy
-from ..checks import is_json_count
+from ..checks import check_finite, is_json_count
 from ..data.preprocessing import Preprocessor
-from ..errors import DataError, ModelFileError, quoted
+from ..errors import DataError, ModelFileError, NonFiniteError, quoted
 from ..layers import Layer
 from ..layers.widths import input_width, output_width
 from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
+from .versions import chainrule_version, version_note, warn_if_newer
 from .safetensors_file import (
     DTYPES, METADATA, PathLike, check_spans, open_tensors, read_header, read_tensor, reject_constant, tensor_entries,
 )
@@ -81,9 +93,10 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     ModelFileError
         Naming the file, if a layer, a name or a value cannot be stored, the file cannot be
         written, or :func:`load` would refuse the model: more than ``MAX_LAYERS`` layers or
-        layers nested more than ``MAX_DEPTH`` deep (chainrule.io.architecture), or a
+        layers nested more than ``MAX_DEPTH`` deep (chainrule.io.architecture), a parameter
+        holding NaN or Inf (a diverged model; the message names the parameter), or a
         preprocessor whose ``n_features`` is not the network's input width or whose classes
-        do not number its outputs (or 2 for a single output).
+        do not number its outputs (or 2 for a single output). Extra tensors may hold NaN or Inf.
 
     Examples
     --------
@@ -111,6 +124,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
         listing = ", ".join(f"{name}: {array.dtype}" for name, array in tensors.items())
         raise ModelFileError(f"{path}: cannot save: parameters must all be float32 or all float64; got {listing}")
+    check_finite_parameters(tensors, path)
     dtype = dtypes[0] if dtypes else None
 
     extras = {}
@@ -172,9 +186,16 @@ def load(path: PathLike, *, device: str = "cpu") -> Layer:
     Raises
     ------
     ModelFileError
-        Naming the file and the problem, for a missing, truncated, tampered or foreign file.
+        Naming the file and the problem, for a missing, truncated, tampered or foreign file,
+        a parameter holding NaN or Inf, or a format version other than this chainrule's
+        (see the module docstring).
     HyperparameterError
         Before the file is read, for an unknown device or "cuda" without CuPy.
+
+    Warns
+    -----
+    ModelFileWarning
+        When the file was written by a newer chainrule release than this one.
 
     Examples
     --------
@@ -186,7 +207,7 @@ def load(path: PathLike, *, device: str = "cpu") -> Layer:
     (['0.W', '0.b'], 'float32')
     """
     module_for(device)
-    return read(path)[0].to(device)
+    return _read(path)[0].to(device)
 
 
 def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
@@ -211,7 +232,12 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     Raises
     ------
     ModelFileError
-        Naming the file and the problem, for a missing, truncated, tampered or foreign file.
+        As :func:`load`.
+
+    Warns
+    -----
+    ModelFileWarning
+        As :func:`load`.
 
     Examples
     --------
@@ -223,12 +249,18 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     >>> extra_tensors["step"], extra_json
     (array([0, 1]), {'epoch': 5})
     """
+    return _read(path)
+
+
+def _read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
+    """:func:`read`, called by :func:`read` and :func:`load` alike, so that a ModelFileWarning
+    points at the line that called either."""
     header, body_size = read_header(path)
     document = chainrule_document(header, path)
     try:
         shapes = parameter_shapes(document["architecture"])
     except ModelFileError as error:
-        raise ModelFileError(f"{path}: {error}") from None
+        raise ModelFileError(f"{path}: {error}{version_note(document['metadata'])}") from None
     _check_tensors(header, shapes, document, body_size, path)
 
     # The layers are made without a random draw (their zeros are never written) and take
@@ -238,25 +270,43 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
         try:
             model.preprocessor = Preprocessor.from_json(document["preprocessor"])
         except DataError as error:
-            raise ModelFileError(f"{path}: {error}") from None
+            raise ModelFileError(f"{path}: {error}{version_note(document['metadata'])}") from None
         _check_input_width(model, path)
         _check_classes(model, path)
     # All checked: only now is a weight read.
     extras = _read_tensors(path, model, document["extra_tensors"])
     model.metadata = document["metadata"]
+    warn_if_newer(document, path)
     return model, extras, document["extra_json"]
+
+
+def check_finite_parameters(tensors: dict[str, numpy.ndarray], path: PathLike) -> None:
+    """ModelFileError naming ``path`` and the parameter when one of ``tensors`` holds NaN or Inf.
+
+    :func:`save` and ``cr.save_weights`` refuse to write a diverged model, as :func:`read` and
+    ``cr.load_weights`` refuse to load one: its predictions would all be NaN.
+    """
+    for name, array in tensors.items():
+        try:
+            check_finite(array, f"parameter {name!r}")
+        except NonFiniteError as error:
+            raise ModelFileError(f"{path}: cannot save: {error} (a diverged model?)") from None
 
 
 def _read_tensors(path: PathLike, model: Layer, declared_extras: dict) -> dict[str, numpy.ndarray]:
     """Put the file's weights into ``model`` and return its extra tensors, by name.
 
-    Called once the header is checked. Each tensor is read once; the model adopts those
-    arrays rather than copying them.
+    Called once the header is checked. Each tensor is read once and checked to be finite; the
+    model adopts those arrays rather than copying them.
     """
     with open_tensors(path) as file:
         for prefix, layer in model.walk():
             for name, array in list(layer.own_params.items()):
                 tensor = read_tensor(file, prefix + name, array.dtype, array.shape, path)
+                try:
+                    check_finite(tensor, f"parameter {prefix + name!r}")
+                except NonFiniteError as error:
+                    raise ModelFileError(f"{path}: {error}; chainrule does not load a diverged model") from None
                 # safetensors' arrays are writable and contiguous; require() copies only if not.
                 layer.own_params[name] = numpy.require(tensor, requirements=["C", "A", "W"])
         return {name: read_tensor(file, name, numpy.dtype(declared["dtype"]), tuple(declared["shape"]), path)
@@ -278,18 +328,46 @@ def chainrule_document(header: dict, path: PathLike) -> dict:
         raise ModelFileError(f"{path}: damaged chainrule metadata: not valid JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a chainrule model file: its metadata has no format {FORMAT!r}")
+    _check_format_version(document, path)
+    try:
+        _check_fields(document, path)
+    except ModelFileError as error:
+        raise ModelFileError(f"{error}{version_note(document.get('metadata'))}") from None
+    return document
+
+
+def _check_format_version(document: dict, path: PathLike) -> None:
+    """ModelFileError unless the file's ``format_version`` is the one this chainrule reads, saying
+    whether the file's format is older (written by which chainrule) or newer (upgrade chainrule)."""
     version = document.get("format_version")
-    if type(version) is not int or version != FORMAT_VERSION:
+    if type(version) is int and version == FORMAT_VERSION:
+        return
+    written = chainrule_version(document.get("metadata"))
+    by = f"chainrule {quoted(written)}" if written is not None else "a chainrule that records no version"
+    if type(version) is not int:
+        raise ModelFileError(f"{path}: damaged chainrule metadata: format_version: expected an integer, "
+                             f"got {quoted(version)} (the file was written by {by})")
+    if version < FORMAT_VERSION:
         raise ModelFileError(
-            f"{path}: model file format version {version!r}; this chainrule ({__version__}) reads "
-            f"version {FORMAT_VERSION} (a newer chainrule may have written it)"
+            f"{path}: model file format version {quoted(version)}, written by {by}: an older format that this "
+            f"chainrule ({__version__}) cannot read (it reads version {FORMAT_VERSION}); load the file with "
+            f"the chainrule that wrote it"
         )
+    raise ModelFileError(
+        f"{path}: model file format version {quoted(version)}, written by {by}: a newer format than this "
+        f"chainrule ({__version__}) reads (version {FORMAT_VERSION}); upgrade chainrule to load it"
+    )
+
+
+def _check_fields(document: dict, path: PathLike) -> None:
+    """ModelFileError naming the field unless the document has exactly chainrule's fields, each of its type."""
     for field in FIELDS:
         if field not in document:
             raise ModelFileError(f"{path}: damaged chainrule metadata: missing field {field!r}")
     for field in document:
         if field not in FIELDS:
-            raise ModelFileError(f"{path}: damaged chainrule metadata: unexpected field {field!r}")
+            raise ModelFileError(f"{path}: unexpected field {quoted(field)} in chainrule's metadata: "
+                                 f"not one this chainrule ({__version__}) writes or reads")
 
     if document["dtype"] not in (*SAFETENSORS_DTYPES, None):
         raise ModelFileError(f"{path}: dtype: expected one of {', '.join(SAFETENSORS_DTYPES)}, got {document['dtype']!r}")
@@ -304,7 +382,6 @@ def chainrule_document(header: dict, path: PathLike) -> dict:
                 or not all(is_json_count(n) for n in declared["shape"])):
             raise ModelFileError(f"{path}: extra_tensors.{name}: expected {{\"dtype\": str, \"shape\": [int >= 0, ...]}}, "
                                  f"got {declared!r:.60}")
-    return document
 
 
 def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, path: PathLike) -> None:

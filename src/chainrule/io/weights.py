@@ -26,18 +26,20 @@ the problem, and leaves the model as it was.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy
 import safetensors.numpy
 from safetensors import SafetensorError
 
+from .. import __version__
 from ..backend import get_array_module, to_numpy
-from ..checks import check_finite, check_finite_as, listing
+from ..checks import check_finite_as, listing
 from ..errors import ChainruleWarning, HyperparameterError, ModelFileError, NonFiniteError
 from ..layers import Layer
 from .atomic import atomic_write, check_path
-from .model_file import METADATA_KEY, SAFETENSORS_DTYPES, WEIGHTS_FORMAT, chainrule_document
+from .model_file import METADATA_KEY, SAFETENSORS_DTYPES, WEIGHTS_FORMAT, chainrule_document, check_finite_parameters
 from .safetensors_file import METADATA, PathLike, check_spans, open_tensors, read_header, read_tensor, tensor_entries
 
 FORMAT = WEIGHTS_FORMAT
@@ -89,11 +91,7 @@ def save_weights(model: Layer, path: PathLike) -> None:
     if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
         found = ", ".join(f"{name}: {array.dtype}" for name, array in tensors.items())
         raise ModelFileError(f"{path}: cannot save: parameters must all be float32 or all float64; got {found}")
-    for name, array in tensors.items():
-        try:
-            check_finite(array, f"parameter {name!r}")
-        except NonFiniteError as error:
-            raise ModelFileError(f"{path}: cannot save: {error} (a diverged model?)") from None
+    check_finite_parameters(tensors, path)
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION, "dtype": dtypes[0] if dtypes else "none"}
     try:
         data = safetensors.numpy.save(tensors, metadata=metadata)
@@ -212,10 +210,14 @@ def _parameter_entries(header: dict, path: PathLike) -> tuple[dict, dict | None]
     metadata = header.get(METADATA)
     tensors = tensor_entries(header, path)
     if isinstance(metadata, dict) and metadata.get("format") == FORMAT:
-        if metadata.get("format_version") != FORMAT_VERSION:
-            version = metadata.get("format_version")
-            raise ModelFileError(f"{path}: weights file format version {version!r:.20}; this chainrule reads "
-                                 f"version {FORMAT_VERSION!r} (a newer chainrule may have written it)")
+        version = metadata.get("format_version")
+        if version != FORMAT_VERSION:
+            # Version "1" is the first: a greater number is a newer chainrule's, anything else damage.
+            newer = (isinstance(version, str) and re.fullmatch("[0-9]{1,18}", version) is not None
+                     and int(version) > int(FORMAT_VERSION))
+            why = "a newer format: upgrade chainrule to load it" if newer else "not a version any chainrule writes"
+            raise ModelFileError(f"{path}: weights file format version {version!r:.20}; this chainrule "
+                                 f"({__version__}) reads version {FORMAT_VERSION!r} ({why})")
         return tensors, None
     if isinstance(metadata, dict) and METADATA_KEY in metadata:
         document = chainrule_document(header, path)  # checks the format, version and extra_tensors

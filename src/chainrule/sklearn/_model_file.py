@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..checks import is_json_number
 from ..errors import ChainruleWarning, ModelFileError
 from ..io import read, save
+from ..io.versions import version_note
 from ..layers import Sequential
 from ..optimizers.epsilon import smallest_epsilon
 from ..training.checkpoint import saved_optimizer_state
@@ -127,8 +128,8 @@ def load_estimator(cls, path, contents=None):
     try:
         estimator = cls(**{name: _param_from_json(value) for name, value in params.items()})
         estimator._validate_params()
-    except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{path}: sklearn.params: {error}") from None
+    except (TypeError, ValueError) as error:  # a hyperparameter a newer release has, or a value it allows
+        raise ModelFileError(f"{path}: sklearn.params: {error}{version_note(model.metadata)}") from None
     estimator.model_ = model
     _restore_attributes(estimator, attributes, path)
     if is_classifier(estimator):
