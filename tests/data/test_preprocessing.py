@@ -397,3 +397,10 @@ def test_classes_given_as_an_array_encode_and_decode():
     preprocessor = Preprocessor(4, task="classification", classes=numpy.array([5, 6, 7]))
     assert preprocessor.encode(numpy.array([7, 5]), "y").tolist() == [2, 0]
     assert preprocessor.decode(numpy.array([0, 2])).tolist() == [5, 7]
+
+
+def test_a_saved_key_this_release_does_not_write_is_refused_not_dropped():
+    saved = Preprocessor(2, "regression").to_json()
+    assert Preprocessor.from_json(saved) == Preprocessor(2, "regression")
+    with pytest.raises(DataError, match="preprocessing: unexpected key 'clip', not one this chainrule writes"):
+        Preprocessor.from_json({**saved, "clip": [0, 1]})

@@ -192,3 +192,8 @@ def test_an_unknown_hyperparameter_of_a_newer_release_names_it(saved_regressor, 
             ModelFileError, match=f"sklearn.params: .*unexpected keyword argument 'new_param' \\(the file was written "
                                   f"by chainrule '99.0.0'; this is chainrule {cr.__version__}: upgrade chainrule"):
         MLPRegressor.load(path)
+
+
+def test_an_attribute_this_release_does_not_write_is_refused_not_dropped(saved, tmp_path):
+    with pytest.raises(ModelFileError, match="sklearn.attributes: unexpected attribute 'new_attribute_', not one"):
+        load_crafted(saved, tmp_path, attributes={"new_attribute_": 1})

@@ -164,6 +164,16 @@ def test_metadata_names_the_estimator_and_its_classes(tmp_path):
     assert properties == {"chainrule.estimator": "MLPRegressor"}
 
 
+def test_metadata_names_the_columns_of_an_estimator_fitted_on_a_dataframe(tmp_path):
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(X_TRAIN, columns=["age", "height", "weight", "score"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        regressor = MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(frame, targets("single output"))
+    properties = {p.key: p.value for p in regressor.to_onnx(tmp_path / "r.onnx").metadata_props}
+    assert properties["chainrule.feature_names"] == '["age", "height", "weight", "score"]'
+
+
 def test_input_has_the_estimators_width_and_dtype(tmp_path):
     proto = fitted(MLPClassifier, targets("int"), "float64").to_onnx(tmp_path / "model.onnx", opset=13)
     (X,) = proto.graph.input

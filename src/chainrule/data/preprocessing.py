@@ -200,11 +200,15 @@ class Preprocessor:
         ``scale`` null or lists of ``n_features`` finite numbers (each scale > 0), ``task``
         one of TASKS and ``classes`` null or a list of at least 2 distinct strings or numbers.
         ``feature_names`` may be absent (a file saved before chainrule kept them) or null;
-        otherwise it is a list of ``n_features`` distinct strings.
+        otherwise it is a list of ``n_features`` distinct strings. Any other key is refused (a
+        newer chainrule's, which this one would otherwise drop silently).
         """
         if not isinstance(saved, dict) or any(key not in saved for key in SAVED_KEYS):
             raise DataError(f"preprocessing: malformed saved preprocessing (expected an object with the keys "
                             f"{', '.join(SAVED_KEYS)}, got {_keys_or_type(saved)})")
+        for key in saved:
+            if key not in SAVED_KEYS and key != "feature_names":
+                raise DataError(f"preprocessing: unexpected key {key!r:.60}, not one this chainrule writes")
         n_features = saved["n_features"]
         if not is_json_count(n_features) or n_features < 1:
             raise DataError(f"preprocessing.n_features: expected an integer >= 1, got {quoted(n_features)}")

@@ -40,6 +40,7 @@ from ..training.checkpoint import saved_optimizer_state
 #: fitted attributes saved as plain JSON values (floats may be "inf"/"-inf"/"nan")
 ATTRIBUTES = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "loss_", "loss_curve_", "n_iter_",
               "t_", "best_loss_", "validation_scores_", "best_validation_score_", "_no_improvement_count")
+CLASS_ATTRIBUTES = ("classes_", "classes_dtype", "y_type_")  # a classifier's, besides ATTRIBUTES
 FLOAT_ATTRIBUTES = ("loss_", "best_loss_", "best_validation_score_")
 #: solver -> the saved hyperparameters that reach its optimizer's constructor
 OPTIMIZER_PARAMS = {"sgd": ("learning_rate_init", "momentum"),
@@ -131,6 +132,8 @@ def load_estimator(cls, path, contents=None):
     except (TypeError, ValueError) as error:  # a hyperparameter a newer release has, or a value it allows
         raise ModelFileError(f"{path}: sklearn.params: {error}{version_note(model.metadata)}") from None
     estimator.model_ = model
+    _check_attribute_names(attributes, is_classifier(estimator), f"{path}: sklearn.attributes",
+                           version_note(model.metadata))
     _restore_attributes(estimator, attributes, path)
     if is_classifier(estimator):
         _restore_classes(estimator, attributes, path)
@@ -147,6 +150,15 @@ def _json_object(parent: dict, key: str, path, where: str) -> dict:
     if not isinstance(value, dict):
         raise ModelFileError(f"{path}: {where}.{key}: expected a JSON object, got {value!r:.60}")
     return value
+
+
+def _check_attribute_names(attributes: dict, classifier: bool, where: str, note: str) -> None:
+    """ModelFileError naming an attribute this chainrule does not write (a newer release's,
+    ``note`` naming it), which loading would otherwise drop silently."""
+    known = {*ATTRIBUTES, "feature_names_in_", *(CLASS_ATTRIBUTES if classifier else ())}
+    for name in attributes:
+        if name not in known:
+            raise ModelFileError(f"{where}: unexpected attribute {name!r:.60}, not one this chainrule writes{note}")
 
 
 def _restore_attributes(estimator, attributes: dict, path) -> None:
@@ -190,7 +202,7 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
     The labels' number, types and dtype are checked before any array is made from them.
     """
     where = f"{path}: sklearn.attributes"
-    for name in ("classes_", "classes_dtype", "y_type_"):
+    for name in CLASS_ATTRIBUTES:
         if name not in attributes:
             raise ModelFileError(f"{where}: missing key {name!r}")
     labels, y_type = attributes["classes_"], attributes["y_type_"]

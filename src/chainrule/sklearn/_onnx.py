@@ -34,8 +34,10 @@ as with ``cr.to_onnx``. The labels equal ``predict``'s on every row whose logits
 computes as NumPy does: its matrix products may round the last bit differently, which
 changes a label only for a logit within that rounding of the decision boundary.
 
-The ONNX model's ``metadata_props`` hold ``chainrule.estimator`` (the class name) and, for
-a classifier, ``chainrule.classes`` (``classes_`` as JSON).
+The ONNX model's ``metadata_props`` hold ``chainrule.estimator`` (the class name), for a
+classifier ``chainrule.classes`` (``classes_`` as JSON), and for an estimator fitted on a
+DataFrame ``chainrule.feature_names`` (``feature_names_in_`` as a JSON list: the graph takes
+its input's columns by position, in that order), as ``cr.to_onnx`` writes them.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ def estimator_to_onnx(estimator, path, opset: int | None = None):
     graph = _Graph(onnx, model.dtype or numpy.dtype(numpy.float32), opset, output_names=OUTPUT_NAMES)
     logits, _ = _emit(graph, model, "X", estimator.n_features_in_)
     properties = {"chainrule.estimator": type(estimator).__name__}
+    if hasattr(estimator, "feature_names_in_"):
+        properties["chainrule.feature_names"] = json.dumps(estimator.feature_names_in_.tolist())
     if estimator.out_activation_ == "identity":
         _regression_outputs(graph, logits, estimator.n_outputs_)
     else:
