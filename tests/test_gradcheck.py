@@ -344,3 +344,52 @@ def test_a_backward_that_assigns_new_gradient_arrays_fails_the_check_as_fit_woul
     X = np.random.default_rng(0).normal(size=(4, 3))
     with pytest.raises(cr.StateError, match=r"layer '1' \(Rebinding\): own_grads\['a'\] was replaced by a new array"):
         cr.gradcheck(model, X, np.arange(4) % 2, "cross_entropy")
+
+
+# -- kinks just beyond ε/10, and what rounding hides -------------------------------------------
+def test_a_kink_between_a_tenth_of_eps_and_eps_is_a_kink():
+    # The ReLU input z₀₀ of sample 0 is 1e-5 = ε: the steps of ε cross the kink (error 4e-4 in 0.W[1, 0])
+    # and those of ε/10 do not, so the jump there is curvature's alone: far below a tenth of the jump
+    # at ε, where it used to pass for curvature.
+    model = cr.Sequential(cr.Linear(2, 3), cr.ReLU(), cr.Linear(3, 2), seed=0).astype("float64")
+    X = np.array([[0.7, -1.3], [1.1, 0.4]])
+    model.params["0.W"][...] = [[0.1257302165031433, -0.13210485875606537, 0.6404226422309875],
+                                [0.10490011423826218, -0.5356693863868713, 0.3615950644016266]]
+    model.params["0.b"][...] = [1e-5 - (X @ model.params["0.W"])[0, 0], 0.64020437899302, 0.7425954872158176]
+    model.params["2.W"][...] = [[0.23362727463245392, 0.502801775932312], [0.09557756781578064, 0.9531959295272827],
+                                [0.6920004487037659, -1.0894453525543213]]
+    model.params["2.b"][...] = [1.0067243153057943, -2.7111624789659685]
+    report = cr.gradcheck(model, X, np.array([0, 1]), "cross_entropy")
+    assert report.errors["0.W"] > 1e-4
+    assert report.kinks == {"0.W": 1, "0.b": 0, "2.W": 0, "2.b": 0, "input": 0}
+    assert "At kinks of the loss: 0.W (1 of 6)" in str(report)
+    assert cr.gradcheck(model, X, np.array([0, 1]), "cross_entropy", eps=1e-6).passed()  # away from it
+
+
+def test_a_stationary_point_is_named_in_the_report():
+    # An exact fit of MSE: both gradients are rounding noise (error 1.0), which the report must not
+    # leave unexplained.
+    model = cr.Sequential(cr.Linear(2, 1), seed=0).astype("float64")
+    X = normal(0, 5, 2)
+    report = cr.gradcheck(model, X, model(X).ravel(), "mse")
+    assert report.errors["0.W"] == 1.0 and not report.passed()
+    assert report.rounding["0.W"] >= 1 and report.rounding["input"] >= 1
+    assert ("Gradients within rounding of 0: 0.W, 0.b, input. The point is (near) stationary for them"
+            in str(report))
+    assert "check at another point (move the parameters or X)" in str(report)
+
+
+def test_errors_within_rounding_name_the_bound_and_a_remedy():
+    # Inputs of scale 1e6: the step ε = 1e-5 is a relative change of 1e-11, so rounding errors of
+    # ~1e-5 fail the default tolerance with a correct backward.
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    X = normal(1, 5, 2) * 1e6
+    report = cr.gradcheck(model, X, normal(2, 5), "mse")
+    assert not report.passed() and set(report.kinks.values()) == {0}  # no kink: rounding's jumps are none
+    failing = [name for name, error in report.errors.items() if error > 1e-6]
+    assert failing and all(report.errors[name] <= report.rounding[name] < 1 for name in failing)
+    text = str(report)
+    assert "Errors within the central differences' rounding: " in text
+    assert f"{failing[0]} ({report.errors[failing[0]]:.1e}, bound {report.rounding[failing[0]]:.1e})" in text
+    assert "a larger eps, or inputs and parameters scaled to about 1" in text
+    assert "rounding" not in str(cr.gradcheck(model, X / 1e6, normal(2, 5), "mse"))  # scaled: nothing to say

@@ -20,7 +20,20 @@ sides, backward takes one of them, and the error can reach 1 with a correct back
 checker spots such an element by its one-sided differences (L(θ + ε) − L(θ))/ε and
 (L(θ) − L(θ − ε))/ε, which differ by O(ε) where L is smooth and by the jump in slope at a
 kink; the report counts these elements (``kinks``) and its text says what they mean. Check at
-a point away from kinks: random biases, inputs away from 0.
+a point away from kinks: random biases, inputs away from 0. A jump too small to tell from
+curvature is measured again at ε/10: a kink within ε/10 keeps its jump there, one between ε/10
+and ε leaves only curvature's, which is a tenth of curvature's jump at ε.
+
+Rounding bounds what the check can see. The central difference of θᵢ is moved by rounding by
+about 4u (|L| + |θᵢ| (|s₊| + |s₋|)) / ε, u = 2.2e-16 and s± the one-sided slopes (rounding of
+L, of θᵢ ± ε, and of the forward pass, which moves the gradient by the curvature times u |θᵢ|);
+``rounding`` holds each array's largest bound relative to its largest gradient. The errors and
+``passed()`` are left as they are (a bound is an estimate, not a proof), and the report's text
+says what they mean: where an array's bound is 1 or more its gradient is within rounding of 0,
+the point is (near) stationary and the central difference cannot check it, so check at another
+point; where an error above the default tolerance is below its bound, it names the bound and
+suggests a larger eps or inputs and parameters scaled to about 1 (inputs of 1e6 change by a
+relative 1e-11 with ε = 1e-5).
 """
 
 from __future__ import annotations
@@ -48,6 +61,14 @@ KINK_RATIO = 1e-3
 # gradient is about 0 too): it is measured again at ε/10, where curvature's share shrinks
 # tenfold and a kink's stays.
 KINK_CURVATURE = 100.0
+# A kink between ε/10 and ε is out of reach of the steps of ε/10: there its jump is curvature's
+# alone, which is a tenth of the jump at ε where L is smooth. Such an element counts as a kink
+# when its jump at ε/10, plus rounding's bound there, is below this fraction of the jump at ε: a
+# tenth of curvature's tenth, a margin for rounding noise, which is ten times larger at ε/10 than
+# at ε, and for the O(ε³) part of a smooth loss's jump.
+KINK_VANISHED = 1e-2
+UNIT_ROUNDOFF = 2.2e-16  # u, the relative rounding of float64 (numpy.finfo(numpy.float64).eps)
+TOLERANCE = 1e-6  # passed()'s default bound on the relative error
 
 
 @dataclass
@@ -68,6 +89,10 @@ class GradcheckReport:
     skipped : dict of str to int
         Parameters of frozen layers (``trainable = False``), whose gradients are not computed
         and so not checked -> their number of elements.
+    rounding : dict of str to float
+        The bound on the rounding error of each array's central differences, relative to its
+        largest gradient, as its error is (see the module docstring): an error below it is
+        rounding, and a bound of 1 or more means the gradient itself is within rounding of 0.
     """
 
     errors: dict = field(default_factory=dict)
@@ -75,6 +100,7 @@ class GradcheckReport:
     kinks: dict = field(default_factory=dict)
     eps: float = 1e-5
     skipped: dict = field(default_factory=dict)
+    rounding: dict = field(default_factory=dict)
 
     @property
     def max_rel_error(self) -> float:
@@ -86,7 +112,7 @@ class GradcheckReport:
         """The name of the array with the largest error."""
         return max(self.errors, key=self.errors.get, default=None)
 
-    def passed(self, tolerance: float = 1e-6) -> bool:
+    def passed(self, tolerance: float = TOLERANCE) -> bool:
         """True when every array's relative error is at most ``tolerance``."""
         return self.max_rel_error <= tolerance
 
@@ -101,6 +127,20 @@ class GradcheckReport:
                 "input exactly 0, as with all biases 0), so the central difference is not a gradient and an "
                 "error there does not mean a wrong backward. Check at a point away from kinks: random "
                 "biases, inputs away from 0."
+            )
+        stationary = [name for name, bound in self.rounding.items() if bound >= 1]
+        if stationary:
+            rows.append(
+                f"Gradients within rounding of 0: {', '.join(stationary)}. The point is (near) stationary for "
+                "them, where the central difference is rounding noise and cannot check backward: check at "
+                "another point (move the parameters or X)."
+            )
+        rounded = [f"{name} ({self.errors[name]:.1e}, bound {self.rounding[name]:.1e})"
+                   for name, bound in self.rounding.items() if TOLERANCE < self.errors[name] <= bound < 1]
+        if rounded:
+            rows.append(
+                f"Errors within the central differences' rounding: {', '.join(rounded)}. They do not mean a "
+                "wrong backward; a larger eps, or inputs and parameters scaled to about 1, check more precisely."
             )
         if self.skipped:
             rows.append(f"Skipped {len(self.skipped)} frozen parameters ({sum(self.skipped.values())} elements: "
@@ -140,7 +180,9 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         ``kinks`` counts the elements at a kink of the loss (a ReLU input exactly 0), where a
         correct backward can still show an error of up to 1; ``str(report)`` says so.
         Parameters of frozen layers (``trainable = False``) have no gradient: they are left
-        out and listed in ``skipped`` (and ``str(report)``).
+        out and listed in ``skipped`` (and ``str(report)``). ``rounding`` bounds each array's
+        rounding error; ``str(report)`` names the arrays whose gradient is within rounding of 0
+        (a stationary point) and the errors that are within rounding.
 
     The checker works on copies: neither ``model`` nor the caller's X is ever modified, and
     the copied model is run as a root layer (no layer in it overwrites X).
@@ -215,24 +257,43 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         exact = analytic[name].reshape(-1)[indices]
         report.errors[name] = relative_error(exact, numeric)
         report.checked[name] = len(indices)
-        jumps = kink_candidates((plus - unperturbed) / eps, (unperturbed - minus) / eps, exact)
-        small = [k for k in numpy.flatnonzero(jumps > 0) if jumps[k] <= KINK_CURVATURE * eps]
-        for k in small:  # a kink keeps its jump at ε/10; curvature's shrinks tenfold
-            if slope_jump(flat, indices[k], eps / 10, value, unperturbed) <= jumps[k] / 2:
+        right, left = (plus - unperturbed) / eps, (unperturbed - minus) / eps  # the one-sided slopes
+        theta = to_numpy(flat)[indices]
+        bounds = rounding(unperturbed, theta, right, left, eps)
+        report.rounding[name] = relative_rounding(bounds, exact, numeric)
+        jumps, measure_again = kink_candidates(right, left, exact, numeric, eps, 4 * bounds)  # 4 values of L
+        for k in measure_again:  # see KINK_CURVATURE and KINK_VANISHED
+            jump = slope_jump(flat, indices[k], eps / 10, value, unperturbed)
+            noise = 4 * rounding(unperturbed, theta[k], right[k], left[k], eps / 10)  # 4 values of L in a jump
+            kept = jump - noise > jumps[k] / 2  # a kink within ε/10 keeps its jump
+            vanished = jump + noise < KINK_VANISHED * jumps[k]  # one between ε/10 and ε leaves curvature's
+            if not (kept or vanished):
                 jumps[k] = 0
         report.kinks[name] = int((jumps > 0).sum())
     return report
 
 
-def kink_candidates(right_slope, left_slope, exact) -> numpy.ndarray:
-    """Each element's jump |right slope − left slope| where it exceeds KINK_RATIO of the
-    array's largest gradient, else 0 (all 0 when anything is not finite: that is reported
-    as an error)."""
+def kink_candidates(right_slope, left_slope, exact, numeric, eps: float, noise) -> tuple[numpy.ndarray, list]:
+    """(jumps, measure_again): each element's jump |right slope − left slope| where it may be a
+    kink, else 0 (all 0 when anything is not finite: that is reported as an error; 0 where the
+    jump is within rounding ``noise``), and the elements whose jump must be measured again at
+    ε/10 to tell a kink from curvature.
+
+    A jump above KINK_RATIO of the array's largest gradient and above KINK_CURVATURE·ε is a kink
+    outright; a smaller one above KINK_RATIO, or any jump of an element whose error exceeds
+    TOLERANCE (a kink whose jump is small next to the largest gradient still fails the check),
+    is measured again."""
     slopes = numpy.concatenate([right_slope, left_slope, exact])
     jumps = numpy.abs(right_slope - left_slope)
     if not numpy.isfinite(slopes).all():
-        return numpy.zeros_like(jumps)
-    return numpy.where(jumps > KINK_RATIO * float(numpy.abs(slopes).max(initial=0)), jumps, 0.0)
+        return numpy.zeros_like(jumps), []
+    largest = float(numpy.abs(slopes).max(initial=0))
+    scale = max(float(numpy.abs(exact).max(initial=0)), float(numpy.abs(numeric).max(initial=0)))
+    large = jumps > KINK_RATIO * largest
+    failing = numpy.abs(exact - numeric) > TOLERANCE * scale
+    jumps = numpy.where((large | failing) & (jumps > noise), jumps, 0.0)
+    outright = large & (jumps > KINK_CURVATURE * eps)
+    return jumps, [int(k) for k in numpy.flatnonzero((jumps > 0) & ~outright)]
 
 
 def perturbed(flat, i, step: float, value) -> tuple[float, float]:
@@ -251,6 +312,23 @@ def slope_jump(flat, i, step: float, value, unperturbed: float) -> float:
     """|right slope − left slope| of the loss ``value()`` at ``flat[i]``, with steps of ``step``."""
     plus, minus = perturbed(flat, i, step, value)
     return abs((plus - unperturbed) - (unperturbed - minus)) / step
+
+
+def rounding(loss: float, theta, right_slope, left_slope, step: float):
+    """4u (|L| + |θᵢ| (|s₊| + |s₋|)) / step, s± the one-sided slopes: about the most rounding moves
+    the difference quotient (L(θ + step·eᵢ) − L(θ − step·eᵢ)) / 2 step. Each L is rounded by a few
+    u |L| (a forward pass rounds many times); θᵢ ± step is rounded by about u |θᵢ|, which changes
+    the step taken by that much; and the forward pass's rounding moves θᵢ by about as much, which
+    moves the gradient by |∂²L/∂θᵢ²| u |θᵢ|, the curvature being about |s₊ − s₋| / step."""
+    return 4 * UNIT_ROUNDOFF * (abs(loss) + numpy.abs(theta) * (numpy.abs(right_slope) + numpy.abs(left_slope))) / step
+
+
+def relative_rounding(bounds, exact, numeric) -> float:
+    """The largest of an array's rounding ``bounds`` (:func:`rounding`) relative to its largest
+    gradient, as :func:`relative_error` scales errors; inf for an array whose gradients are all
+    exactly 0 (or not finite, when its error is inf anyway)."""
+    scale = max(float(numpy.abs(exact).max(initial=0)), float(numpy.abs(numeric).max(initial=0)))
+    return float(numpy.max(bounds, initial=0)) / scale if 0 < scale < math.inf else math.inf
 
 
 def relative_error(exact, numeric) -> float:

@@ -100,6 +100,56 @@ def test_adamw_default_weight_decay():
     assert cr.Adam(tiny_model()).weight_decay == 0.0
 
 
+def float32_steps(make, gradients):
+    """W of a float32 Linear(1, 2) (W = [[0.5, −1.0]], b = 0) after a step for each (g_w1, g_w2) in
+    ``gradients`` (the bias's gradient 0), with the divergence guard on, and whether it took each step."""
+    model = cr.Sequential(cr.Linear(1, 2, dtype="float32"))
+    model.params["0.W"][...] = [[0.5, -1.0]]
+    model.params["0.b"][...] = 0.0
+    optimizer = make(model)
+    taken = []
+    for g in gradients:
+        model.grads["0.W"][...] = [g]
+        model.grads["0.b"][...] = 0.0
+        taken.append(optimizer.step(check_finite=True))
+    return model.params["0.W"][0].astype(np.float64), taken, optimizer
+
+
+@pytest.mark.parametrize("kind", ["Adam", "AdamW"])
+def test_float32_gradients_beyond_the_square_root_of_the_largest_float32_still_move_the_parameter(kind):
+    # g² overflows float32 from 1.8e19; (1 − β₂) g² only from √(3.4e38 / 0.001) = 5.8e20, as in PyTorch.
+    # Computing g·g first made v = inf and froze both weights at their initial values.
+    gradients = [(2e19, -3e19), (-1e20, 4e19), (5e20, 1.0)]
+    make = (lambda model: cr.Adam(model, lr=LR)) if kind == "Adam" else (
+        lambda model: cr.AdamW(model, lr=LR, weight_decay=0.0))
+    W, taken, _ = float32_steps(make, gradients)
+    expected = [adam_by_hand(w0, [g[i] for g in gradients])[-1] for i, w0 in enumerate(W0)]  # float64
+    assert taken == [True] * 3
+    np.testing.assert_allclose(W, expected, rtol=1e-6)
+
+
+def test_a_float32_gradient_whose_second_moment_overflows_stops_that_element_as_torch_does():
+    # Beyond √(max / (1 − β₂)), v = inf: that element's steps are 0 from then on (PyTorch's result),
+    # the step stays finite and is taken, and the other element trains on.
+    with np.errstate(over="ignore"):  # NumPy's warning of the overflow to inf
+        W, taken, optimizer = float32_steps(lambda model: cr.Adam(model, lr=LR), [(1e21, 0.5), (1.0, 0.5)])
+    assert taken == [True, True]
+    assert np.isinf(optimizer.state["v"][0]) and np.isfinite(optimizer.state["v"][1])
+    assert W[0] == 0.5
+    assert W[1] == pytest.approx(adam_by_hand(W0[1], [0.5, 0.5])[-1], rel=1e-6)
+
+
+def test_the_smallest_eps_with_beta2_near_1_keeps_a_zero_gradient_finite():
+    # The step divides by √v + ε √(1 − β₂ᵗ); with β₂ = 1 − 1e-15, ε √(1 − β₂) = 3.7e-46 rounds to 0 in
+    # float32, so it is kept at the smallest normal number ε may be, and 0 / 0 stays out.
+    model = cr.mlp([3, 2], seed=0)
+    theta = model.flat_parameters().theta.copy()
+    optimizer = cr.Adam(model, beta2=1 - 1e-15, eps=float(np.finfo(np.float32).tiny))
+    model.flat_parameters().grad[...] = 0.0
+    assert optimizer.step(check_finite=True)
+    np.testing.assert_array_equal(model.flat_parameters().theta, theta)
+
+
 @pytest.mark.parametrize("kind", [cr.Adam, cr.AdamW])
 @pytest.mark.parametrize("name, value, message", [
     ("beta1", 1.0, r"beta1: expected a number in \[0, 1\), got 1.0"),

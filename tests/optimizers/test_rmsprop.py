@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 import chainrule as cr
@@ -51,6 +52,22 @@ def test_weight_decay_applies_to_weights_only():
 def test_state():
     optimizer, _ = run_tiny_steps(lambda model: cr.RMSProp(model, lr=0.01, rho=0.9), 2)
     assert optimizer.state["v"].tolist() == pytest.approx([0.0169, 0.9 * 0.004 + 0.1 * 0.01, 0.9 * 0.009 + 0.1 * 0.04])
+
+
+def test_float32_gradients_beyond_the_square_root_of_the_largest_float32_still_move_the_parameter():
+    # g² overflows float32 from 1.8e19; (1 − ρ) g² with ρ = 0.99 only from √(3.4e38 / 0.01) = 1.8e20,
+    # as in PyTorch. Computing g·g first made v = inf and froze W at its initial values.
+    model = cr.Sequential(cr.Linear(1, 2, dtype="float32"))
+    model.params["0.W"][...] = [[0.5, -1.0]]
+    model.params["0.b"][...] = 0.0
+    optimizer = cr.RMSProp(model, lr=0.01)
+    gradients = [(2e19, -3e19), (-1e20, 4e19), (1.5e20, 1.0)]
+    for g in gradients:
+        model.grads["0.W"][...] = [g]
+        model.grads["0.b"][...] = 0.0
+        assert optimizer.step(check_finite=True)
+    expected = [rmsprop_by_hand(w0, [g[i] for g in gradients], 0.01, 0.99, 1e-8)[-1] for i, w0 in enumerate([0.5, -1.0])]
+    np.testing.assert_allclose(model.params["0.W"][0].astype(np.float64), expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize("name, value, message", [

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from ..backend import Array, axpby, axpy, get_array_module
 from ..checks import in_unit_interval
 from ..layers.layer import Layer
-from .epsilon import WithEpsilon
+from .epsilon import WithEpsilon, smallest_epsilon
 from .optimizer import Optimizer, Vectors
 
 
@@ -29,6 +29,14 @@ class Adam(WithEpsilon, Optimizer):
 
     ε (``eps``) must be at least the smallest normal number of the model's dtype (1.2e-38 in
     float32), else HyperparameterError: a smaller ε rounds to 0 there and 0 / 0 makes NaN.
+
+    (1 − β₂) g² is computed as (√(1 − β₂) g)², scaled before squaring as PyTorch scales it, so
+    that it is finite for |g| up to √(max / (1 − β₂)), max the dtype's largest value: 5.8e20 in
+    float32 with β₂ = 0.999 (g · g alone would overflow from 1.8e19). Beyond that, as in
+    PyTorch, v becomes inf for that element and stays inf, so its steps m̂ / (√v̂ + ε) are 0 from
+    then on while the other elements train; the step is finite, so ``step(check_finite=True)``
+    does not refuse it (telling would cost a pass over v at every step). A gradient that is
+    itself NaN or inf makes the step NaN, which it refuses.
 
     Reference: D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
     """
@@ -78,18 +86,20 @@ class Adam(WithEpsilon, Optimizer):
         g = grad if self.decoupled else self.regularized(theta, grad, vectors)  # g (+ λθ for Adam)
         m, v = vectors.state["m"], vectors.state["v"]
         axpby(1 - beta1, g, beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
-        xp.multiply(g, g, out=work)  # g²
-        axpby(1 - beta2, work, beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
+        xp.multiply(g, math.sqrt(1 - beta2), out=work)  # √(1 − β₂) g: scaled before squaring, as PyTorch,
+        xp.square(work, out=work)  # (1 − β₂) g², finite for |g| up to √(max / (1 − β₂)) (5.8e20 in float32)
+        axpby(1, work, beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
         correction1 = 1 - beta1**t  # 1 − β₁ᵗ, the bias correction of m
-        correction2 = 1 - beta2**t  # 1 − β₂ᵗ, that of v
+        root2 = math.sqrt(1 - beta2**t)  # √(1 − β₂ᵗ), that of √v
+        # m̂ / (√v̂ + ε) = m / (√v + ε √(1 − β₂ᵗ)) · √(1 − β₂ᵗ) / (1 − β₁ᵗ): both corrections go into the
+        # scale, sparing a pass over θ. ε √(1 − β₂ᵗ) is kept a normal number, as ε is (see .epsilon).
         xp.sqrt(v, out=work)  # √v
-        work *= 1 / math.sqrt(correction2)  # √v̂ = √v / √(1 − β₂ᵗ)
-        work += self._eps  # √v̂ + ε
-        xp.divide(m, work, out=work)  # m / (√v̂ + ε) = m̂ / (√v̂ + ε) · (1 − β₁ᵗ)
+        work += max(self._eps * root2, smallest_epsilon(work.dtype))  # √v + ε √(1 − β₂ᵗ)
+        xp.divide(m, work, out=work)  # m / (√v + ε √(1 − β₂ᵗ))
         if self.decoupled and self._weight_decay:
             xp.multiply(theta, vectors.decay, out=work2)  # λθ on the weights
-            axpy(correction1, work2, work, work=work2)  # ... + (1 − β₁ᵗ) λθ
-        return lr / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
+            axpy(correction1 / root2, work2, work, work=work2)  # ... + λθ (1 − β₁ᵗ) / √(1 − β₂ᵗ)
+        return lr * root2 / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from ..backend import Array, axpby, get_array_module
@@ -22,6 +23,14 @@ class RMSProp(WithEpsilon, Optimizer):
     This is PyTorch's ``RMSprop`` (its ``alpha`` is our ρ) without momentum or centring. ε
     (``eps``) must be at least the smallest normal number of the model's dtype (1.2e-38 in
     float32), else HyperparameterError: a smaller ε rounds to 0 there and 0 / 0 makes NaN.
+
+    (1 − ρ) g² is computed as (√(1 − ρ) g)², scaled before squaring as PyTorch scales it, so
+    that it is finite for |g| up to √(max / (1 − ρ)), max the dtype's largest value: 1.8e20 in
+    float32 with ρ = 0.99 (g · g alone would overflow from 1.8e19). Beyond that, as in PyTorch,
+    v becomes inf for that element and stays inf, so its steps g / (√v + ε) are 0 from then on
+    while the other elements train; the step is finite, so ``step(check_finite=True)`` does
+    not refuse it (telling would cost a pass over v at every step). A gradient that is itself
+    NaN or inf makes the step NaN, which it refuses.
 
     Reference: T. Tieleman and G. Hinton, Lecture 6.5 of "Neural Networks for Machine
     Learning", Coursera, 2012.
@@ -52,8 +61,9 @@ class RMSProp(WithEpsilon, Optimizer):
         work = vectors.work
         g = self.regularized(theta, grad, vectors)  # g = ∂L/∂θ (+ λθ)
         v = vectors.state["v"]
-        xp.multiply(g, g, out=work)  # g²
-        axpby(1 - self._rho, work, self._rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
+        xp.multiply(g, math.sqrt(1 - self._rho), out=work)  # √(1 − ρ) g: scaled before squaring, as PyTorch,
+        xp.square(work, out=work)  # (1 − ρ) g², finite for |g| up to √(max / (1 − ρ)) (1.8e20 in float32)
+        axpby(1, work, self._rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
         xp.sqrt(v, out=work)  # √v
         work += self._eps  # √v + ε
         xp.divide(g, work, out=work)  # g / (√v + ε)
