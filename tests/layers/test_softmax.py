@@ -1,5 +1,7 @@
 """Softmax as a layer: Y = softmax(X) row-wise; backward is the Jacobian-vector product."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -52,3 +54,11 @@ def test_an_input_without_columns_is_a_shape_error():
     with pytest.raises(cr.ShapeError, match=r"Softmax: expected input of shape \(n_samples, n_classes\) with "
                                             r"n_classes >= 1, got \(4, 0\)"):
         cr.Softmax()(np.zeros((4, 0)))
+
+
+def test_logits_whose_difference_overflows_float32_give_the_limit_without_a_warning():
+    X = np.array([[3e38, -3e38, 0.0], [-3e38, 3e38, 1.0]], dtype=np.float32)  # z − max(z) = −6e38 overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e^(−inf) = 0 is the right value: nothing to warn about
+        Y = cr.Softmax()(X)
+    np.testing.assert_array_equal(Y, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32))

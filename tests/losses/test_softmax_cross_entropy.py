@@ -1,6 +1,7 @@
 """SoftmaxCrossEntropy on logits: L = (1/N) Σ_n (logsumexp(h) − Σ_k y_k h_k), dY = (p − y)/N."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -87,14 +88,27 @@ def test_finite_for_huge_logits_with_soft_targets():
     np.testing.assert_array_equal(dY, [[0.5, -0.5]])
 
 
+@pytest.mark.parametrize("weights", [None, np.array([1.0, 1.0])], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("targets", [np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1])], ids=["one-hot", "labels"])
-def test_logits_whose_difference_overflows_float32(targets):
+def test_logits_whose_difference_overflows_float32(targets, weights):
     Y = np.array([[3e38, -3e38], [3e38, -3e38]], dtype=np.float32)  # h − m = −6e38 overflows float32
-    with np.errstate(over="ignore", invalid="ignore"):
-        value, dY = cr.SoftmaxCrossEntropy()(Y, targets)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow and its 0 · (−inf) are handled: nothing to warn about
+        value, dY = cr.SoftmaxCrossEntropy()(Y, targets, weights)
     # Row 0 is right with certainty (loss 0, not 0 · (−inf) = NaN); row 1 is wrong by 6e38 nats, which fits float64.
     assert value == pytest.approx(6e38 / 2, rel=1e-6)
     np.testing.assert_array_equal(dY, np.array([[0.0, 0.0], [0.5, -0.5]], dtype=np.float32))  # (p − y) / N
+
+
+def test_soft_targets_with_logits_whose_difference_overflows_float32_give_no_warning():
+    Y = np.array([[3e38, -3e38, 0.0], [-3e38, 3e38, 1.0]], dtype=np.float32)
+    T = np.array([[0.5, 0.0, 0.5], [0.0, 0.3, 0.7]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, dY = cr.SoftmaxCrossEntropy()(Y, T)
+    # −Σ t log p with log p = y − m where p underflows: row 0: −½ (−3e38), row 1: −0.7 (1 − 3e38).
+    assert value == pytest.approx((0.5 * 3e38 + 0.7 * 3e38) / 2, rel=1e-6)
+    np.testing.assert_allclose(dY, np.array([[0.5, 0.0, -0.5], [0.0, 0.7, -0.7]], dtype=np.float32) / 2)
 
 
 def test_transform_gives_probabilities():

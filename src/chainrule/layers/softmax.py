@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy
+
 from ..backend import Array, get_array_module
 from ..errors import ShapeError
 from .layer import Layer
@@ -10,7 +12,8 @@ from .layer import Layer
 def softmax(Z: Array) -> Array:
     """Row-wise softmax, computed on Z − max(Z) so that no exponential overflows."""
     xp = get_array_module(Z)
-    E = xp.exp(Z - Z.max(axis=1, keepdims=True))
+    with numpy.errstate(over="ignore"):  # z − max(z) below the dtype's range is −inf, whose e^ is the right 0
+        E = xp.exp(Z - Z.max(axis=1, keepdims=True))
     E /= E.sum(axis=1, keepdims=True)
     return E
 

@@ -31,6 +31,10 @@ class MSE(Loss):
 
     The squares are summed in float64. On the CPU, an error too large to square in the
     outputs' dtype (1e20 in float32) still gives its finite L, computed again in float64.
+    L is a float64 number, so it stays finite beyond the outputs' range (in float32 from
+    |y − t| = 1.8e19, where L passes 3.4e38), but dY keeps the outputs' dtype and can be inf
+    where L is finite: in float32 where y − t or 2 (y − t) / N passes 3.4e38. Backpropagated,
+    such a dY gives gradients that are not finite, and ``fit``'s divergence guard stops.
 
     Examples
     --------

@@ -92,7 +92,8 @@ class SoftmaxCrossEntropy(Loss):
             # L = log Σ_j e^{y_j − m} − (y_t − m) for label t, the mean over the batch
             value = (log_sum.sum(dtype=numpy.float64) - shifted[rows, T].sum(dtype=numpy.float64)) / n_samples
         else:
-            value = -(T * (shifted - log_sum[:, None])).sum(dtype=numpy.float64) / n_samples  # −Σ_k t_k log p_k
+            with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN where y − m overflowed: L again below
+                value = -(T * (shifted - log_sum[:, None])).sum(dtype=numpy.float64) / n_samples  # −Σ_k t_k log p_k
         if overflowed(value):  # y − m overflowed (−inf, or 0 · −inf = NaN): L again in float64
             value = cross_entropy_in_float64(Y, T)
         P *= (scale / sums)[:, None]  # p / N
@@ -110,7 +111,8 @@ class SoftmaxCrossEntropy(Loss):
             rows = xp.arange(Y.shape[0])
             row_losses = log_sum.astype(numpy.float64) - shifted[rows, T]  # log Σ_j e^{y_j − m} − (y_t − m)
         else:
-            row_losses = -(T * (shifted - log_sum[:, None])).sum(axis=1, dtype=numpy.float64)  # −Σ_k t_k log p_k
+            with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN where y − m overflowed: L again below
+                row_losses = -(T * (shifted - log_sum[:, None])).sum(axis=1, dtype=numpy.float64)  # −Σ_k t_k log p_k
         value = row_losses @ shares
         if overflowed(value):  # as in ``compute``: L again in float64
             value = cross_entropy_in_float64(Y, T, shares)
