@@ -80,7 +80,8 @@ def _compiled() -> dict:
                 double lr = hyper[0], t = hyper[1];
                 T g = decoupled ? grad : grad + decay * theta;
                 m = (T)beta1 * m + (T)(1.0 - beta1) * g;
-                v = (T)beta2 * v + (g * g) * (T)(1.0 - beta2);
+                T scaled = g * (T)sqrt(1.0 - beta2);  // √(1 − β₂) g, scaled before squaring as on the CPU
+                v = (T)beta2 * v + scaled * scaled;
                 T root = sqrt(v) * (T)(1.0 / sqrt(1.0 - pow(beta2, t))) + (T)eps;  // √v̂ + ε
                 T step = m / root * (T)(lr / (1.0 - pow(beta1, t)));                // η m̂ / (√v̂ + ε)
                 if (decoupled) step += theta * decay * (T)lr;                       // + ηλθ (AdamW)
