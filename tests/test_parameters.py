@@ -371,3 +371,26 @@ def test_a_copy_of_params_is_a_plain_dict_of_the_weights_as_they_are():
 def test_update_with_something_that_is_no_mapping_names_it():
     with pytest.raises(cr.HyperparameterError, match=r"^params.update: expected a mapping of names to arrays"):
         cr.mlp([3, 2], seed=0).params.update(5)
+
+
+def test_a_rebuilt_buffer_makes_the_model_ask_again_what_is_trainable():
+    # A layer appended by hand to a nested block's list (no setter counts that) is trained once
+    # the buffer is rebuilt, although the block held nothing trainable before.
+    added = cr.Linear(3, 3, dtype="float64", seed=1)
+    inner = cr.Sequential(cr.Tanh())
+    model = cr.Sequential(cr.Residual(inner), cr.Linear(3, 1, dtype="float64"), seed=0)
+    X, dY = normal(0, 4, 3), normal(1, 4, 1)
+    model.forward(X)
+    model.backward(dY, input_grad=False)  # the block is not called: nothing in it to train
+    inner.layers.append(added)
+    model.flat_parameters()
+    model.forward(X)
+    model.backward(dY, input_grad=False)
+    assert np.abs(added.own_grads["W"]).sum() > 0
+
+
+def test_decay_mask_into_a_used_vector_overwrites_every_element():
+    flat = cr.Sequential(cr.Linear(3, 2), cr.ReLU(), cr.Linear(2, 1), seed=0).flat_parameters()
+    out = np.full_like(flat.theta, 7.0)
+    assert flat.decay_mask(out=out, value=0.5) is out
+    np.testing.assert_array_equal(out, 0.5 * flat.decay_mask())

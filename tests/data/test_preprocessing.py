@@ -131,6 +131,7 @@ def malformed_cases():
         "width as a float": {**good, "n_features": 3.0},
         "numbers as text in mean": {**good, "mean": ["0", "1", "2"]},
         "zero scale": {**good, "scale": [1.0, 0.0, 1.0]},
+        "repeated class": {**good, "classes": ["cat", "cat"]},
         "infinite mean": {**good, "mean": [float("inf"), 0.0, 0.0]},
     }
 

@@ -159,3 +159,26 @@ def test_stratified_split_invariants(sizes, fraction, seed):
     ideal = n_test * sizes / sizes.sum()
     if (numpy.floor(ideal) >= 1).all() and (numpy.ceil(ideal) <= sizes - 1).all():
         assert (numpy.abs(test_counts - ideal) < 1).all()
+
+
+@pytest.mark.parametrize("sizes, test_size", [((1, 1, 2), 3), ((1, 1, 1), 2), ((2, 1, 3), 5)])
+def test_a_stratified_split_holds_out_exactly_test_size_rows_when_classes_are_tiny(sizes, test_size):
+    y = numpy.repeat(numpy.arange(len(sizes)), sizes)
+    train_index, test_index = stratified_split_indices(y, test_size, seed=0)
+    assert len(test_index) == test_size
+    assert sorted(numpy.concatenate([train_index, test_index]).tolist()) == list(range(len(y)))
+
+
+def test_test_rows_come_from_classes_that_can_spare_them_before_single_rows():
+    # Three test rows from [0, 0, 0, 1, 2]: class 0 gives two and keeps one; one single row must go too.
+    y = numpy.array([0, 0, 0, 1, 2])
+    train_index, test_index = stratified_split_indices(y, 3, seed=0)
+    assert sorted(y[test_index].tolist())[:2] == [0, 0]
+    assert len(set(y[train_index].tolist())) == 2
+
+
+def test_the_training_rows_of_a_stratified_split_are_not_grouped_by_class():
+    y = numpy.array([0, 1] * 50)
+    train_index, _ = stratified_split_indices(y, 0.2, seed=0)
+    labels = y[train_index]
+    assert (labels[1:] != labels[:-1]).sum() > 10  # grouped by class, they would change once

@@ -39,3 +39,11 @@ def test_invalid_alpha(alpha, message):
 
 def test_keeps_float32():
     assert_keeps_float32(cr.LeakyReLU(0.2), normal(0, 4, 3))
+
+
+def test_the_slope_at_zero_is_alpha():
+    # f'(z) = 1 only for z > 0, as in PyTorch: an input exactly 0 (a row of zeros through a
+    # Linear whose biases are still 0) passes α dY back.
+    layer = cr.LeakyReLU(alpha=0.1)
+    np.testing.assert_array_equal(layer(np.zeros((1, 2))), [[0.0, 0.0]])
+    np.testing.assert_allclose(layer.backward(np.array([[1.0, -3.0]])), [[0.1, -0.3]])

@@ -200,3 +200,13 @@ def test_holds_initial_draw_until_the_weights_change():
 def test_gradients_start_at_zero():
     layer = cr.Linear(4, 3, seed=0)
     assert not layer.own_grads["W"].any() and not layer.own_grads["b"].any()
+
+
+def test_a_seeded_sequential_draws_a_changed_bias_afresh_too():
+    layer = cr.Linear(3, 2, seed=1)
+    layer.own_params["b"][...] = 1.0  # as training leaves it
+    with pytest.warns(cr.ChainruleWarning, match="'0'"):
+        model = cr.Sequential(layer, seed=0)
+    fresh = cr.Sequential(cr.Linear(3, 2), seed=0)
+    for name, array in fresh.params.items():
+        np.testing.assert_array_equal(model.params[name], array, err_msg=name)

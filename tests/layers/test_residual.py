@@ -99,3 +99,19 @@ def test_wrong_dY_is_refused_before_it_broadcasts():
     message = r"layer 'f' \(Identity\): dY must have the shape .* \(5, 3\); got \(1, 3\)"
     with pytest.raises(cr.ShapeError, match=message):
         block.backward(normal(1, 1, 3))
+
+
+def test_a_block_at_the_bottom_of_a_model_fills_its_gradients_without_input_grad():
+    # Training calls the lowest trainable layer with input_grad=False: f's gradients must still be written.
+    model = cr.Sequential(cr.Residual(cr.Sequential(cr.Linear(3, 3, dtype="float64"), cr.Tanh())),
+                          cr.Linear(3, 2, dtype="float64"), seed=0)
+    X, dY = normal(0, 4, 3), normal(1, 4, 2)
+    model.forward(X)
+    model.backward(dY)
+    expected = {name: grad.copy() for name, grad in model.grads.items()}
+    for grad in model.grads.values():
+        grad[...] = 0
+    model.forward(X)
+    assert model.backward(dY, input_grad=False) is None
+    for name, grad in model.grads.items():
+        np.testing.assert_array_equal(grad, expected[name], err_msg=name)

@@ -415,3 +415,14 @@ def test_a_dx_of_the_wrong_shape_into_a_block_is_blamed_on_the_layer_above_it():
     with pytest.raises(cr.ShapeError, match=r"^layer '0.2' \(Linear\): dY must have .* got \(4, 1\), which layer "
                                             r"'1' \(BadShape\) returned as its ∂L/∂x$"):
         model.backward(np.ones((4, 3), np.float32))
+
+
+@pytest.mark.parametrize("activation", [cr.ReLU, cr.Tanh, cr.GELU])
+def test_an_activation_below_a_layer_that_passes_dy_through_leaves_the_callers_dy_alone(activation):
+    # In place only between two Linear layers: an Identity above returns the caller's dY itself.
+    model = cr.Sequential(cr.Linear(3, 4, dtype="float64"), activation(), cr.Identity(), seed=0)
+    dY = normal(1, 5, 4)
+    held = dY.copy()
+    model.forward(normal(0, 5, 3))
+    model.backward(held)
+    np.testing.assert_array_equal(held, dY)

@@ -166,3 +166,18 @@ def test_sums_about_one_shift_add_up_over_processes():
         scores.add(Y[rank::2], T[rank::2], 0.0)
     ranks[0].set_totals(ranks[0].totals() + ranks[1].totals())
     assert ranks[0].result()["r2"] == pytest.approx(r2_score(T, Y), rel=1e-9)
+
+
+@pytest.mark.parametrize("task", ["classification", "multilabel", "regression"])
+def test_reset_starts_a_new_epoch_from_zero(task):
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(6, 2))
+    T = {"classification": np.array([0, 1, 1, 0, 1, 0]), "multilabel": (rng.random((6, 2)) > 0.5) * 1.0,
+         "regression": rng.normal(size=(6, 2))}[task]
+    fresh = Scores(task)
+    fresh.add(Y[:3], T[:3], 0.5)
+    scores = Scores(task)
+    scores.add(Y[3:], T[3:], 2.0)
+    scores.reset()
+    scores.add(Y[:3], T[:3], 0.5)
+    assert scores.result() == pytest.approx(fresh.result())
