@@ -176,6 +176,17 @@ def test_calling_a_loss_with_weights_equals_compute_with_them(loss, targets):
     assert unit_value == pytest.approx(loss(Y, targets)[0], rel=1e-12)  # weights of 1: the plain mean
 
 
+@pytest.mark.parametrize("loss, targets", WEIGHTED_CASES)
+def test_a_batch_whose_rows_all_weigh_zero_has_loss_and_gradient_zero(loss, targets):
+    # In training a batch may hold only rows of weight 0 (the call itself refuses all-zero weights).
+    Y = np.random.default_rng(0).standard_normal((4, 3))
+    T = loss.prepare(targets, 3, Y.dtype, n_samples=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0 / 0
+        value, dY = loss.compute(Y, T, np.zeros(4))
+    assert value == 0 and not dY.any()
+
+
 @pytest.mark.parametrize("weights, error, message", [
     ([1, 2], cr.ShapeError, r"weights: expected 4 weights, one per row of Y"),
     ([1, -1, 1, 1], cr.DataError, "weights: expected non-negative weights"),

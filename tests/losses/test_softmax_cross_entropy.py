@@ -111,6 +111,24 @@ def test_soft_targets_with_logits_whose_difference_overflows_float32_give_no_war
     np.testing.assert_allclose(dY, np.array([[0.5, 0.0, -0.5], [0.0, 0.7, -0.7]], dtype=np.float32) / 2)
 
 
+def test_a_target_of_zero_adds_nothing_where_float64_log_p_is_minus_infinity():
+    # Logits 2e308 apart overflow float64 too: log p = −inf for the other class, and 0 · (−inf) is NaN.
+    Y = np.array([[1e308, -1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, dY = cr.SoftmaxCrossEntropy()(Y, np.array([[1.0, 0.0]]))
+    assert value == 0.0
+    np.testing.assert_array_equal(dY, [[0.0, 0.0]])
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_classes=classes)
+def test_gradcheck_soft_targets_with_sample_weights(seed, n_samples, n_classes):
+    X, T = normal(seed, n_samples, n_classes), soft_targets(seed + 1, n_samples, n_classes)
+    weights = np.random.default_rng(seed + 2).uniform(0.1, 3.0, size=n_samples)
+    report = cr.gradcheck(cr.Identity(), X, T, cr.SoftmaxCrossEntropy(), sample_weight=weights, eps=1e-6)
+    assert report.passed(), report
+
+
 def test_transform_gives_probabilities():
     P = cr.SoftmaxCrossEntropy().transform(np.array([[1e4, 0.0], [0.0, 0.0]]))
     np.testing.assert_array_equal(P, [[1.0, 0.0], [0.5, 0.5]])
