@@ -241,11 +241,11 @@ def rank_zero_of(size, *others):
 
 
 def fingerprint(model, X, y, X_val=None, y_val=None, *, weights=None, optimizer="adam", lr=None, loss=None,
-                callbacks=()):
+                callbacks=(), preprocessor=None):
     """run_fingerprint of a fit with batch_size 8, 2 epochs and seed 0 (cross-entropy unless ``loss``)."""
     loss = cr.SoftmaxCrossEntropy() if loss is None else loss
     return run_fingerprint(model, X, y, X_val, y_val, 8, 2, 0, weights, loss=loss, optimizer=optimizer, lr=lr,
-                           callbacks=callbacks)
+                           callbacks=callbacks, preprocessor=preprocessor)
 
 
 def test_a_rank_without_validation_data_sends_a_row_of_the_same_length_that_differs():
@@ -260,6 +260,18 @@ def test_a_rank_without_validation_data_sends_a_row_of_the_same_length_that_diff
     comm = rank_zero_of(2, without)
     with pytest.raises(cr.DistributedError, match=r"\(the validation data on rank 1 differs from rank 0's\)"):
         comm.check_same_run(*with_validation)
+
+
+def test_ranks_whose_standardization_differs_are_named():
+    """X is hashed before standardization (the loop may standardize each batch), so a model
+    fitted before on other data, whose preprocessor standardizes alike, is compared by its statistics."""
+    X, y = script.data(40)
+    model = cr.mlp([5, 3], seed=0)
+    ours, theirs = (cr.Preprocessor.fit(rows, y, "classification", standardize=True) for rows in (X, X * 2))
+    mine = fingerprint(model, X, y, preprocessor=ours)
+    with pytest.raises(cr.DistributedError, match=r"\(the standardization on rank 1 differs from rank 0's\)"):
+        rank_zero_of(2, fingerprint(model, X, y, preprocessor=theirs)).check_same_run(*mine)
+    rank_zero_of(2, mine).check_same_run(*mine)
 
 
 def test_a_rank_without_sample_weights_sends_a_row_of_the_same_length_naming_them():

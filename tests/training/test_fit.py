@@ -5,6 +5,7 @@ import importlib
 import io
 import os
 import signal
+import sys
 import warnings
 
 import numpy as np
@@ -823,3 +824,21 @@ def test_a_checkpoint_or_resume_path_that_is_no_path_is_refused_before_training(
     with pytest.raises(cr.HyperparameterError, match=rf"^{argument}: expected a file path \(str or os.PathLike\), got "):
         cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, **{argument: path})
     np.testing.assert_array_equal(model.params["0.W"], before)  # refused before the first epoch
+
+
+@pytest.mark.parametrize("validation", [None, 0.25])
+def test_standardizing_each_batch_trains_as_the_standardized_copy_does(monkeypatch, validation):
+    # An X above STANDARDIZED_COPY_BYTES is standardized a batch at a time: the same θ and history, bit for bit.
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(loc=5, scale=[1, 10, 100, 0.1], size=(90, 4)), rng.integers(0, 3, size=90)
+
+    def trained():
+        model = cr.mlp([4, 6, 3], seed=0)
+        history = cr.fit(model, X, y, standardize=True, validation=validation, epochs=3, batch_size=16, verbose=0)
+        return model.flat_parameters().theta.copy(), history.history
+
+    copied = trained()
+    monkeypatch.setattr(sys.modules["chainrule.training.fit"], "STANDARDIZED_COPY_BYTES", 0)
+    batched = trained()
+    np.testing.assert_array_equal(batched[0], copied[0])
+    assert batched[1] == copied[1]

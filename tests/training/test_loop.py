@@ -12,6 +12,7 @@ from sklearn.datasets import load_iris
 import chainrule as cr
 from chainrule.training.distributed import SingleProcess
 from chainrule.training.history import History
+from chainrule.data.preprocessing import TRANSFORM_CHUNK
 from chainrule.training.loop import EVAL_CHUNK, Loop, LoopSettings, evaluate_prepared, score_chunks, writes_to_terminal
 
 
@@ -157,3 +158,34 @@ def test_every_rank_scores_its_shard_about_the_global_first_row(monkeypatch):
     order = np.random.default_rng(1).permutation(len(T))
     loop.run_epoch(1, Bar())
     np.testing.assert_array_equal(shifts[0], T[order[0]])
+
+
+
+def standardized_epoch(X, T, preprocessor, batch_size):
+    """θ (bytes) and the metrics after one epoch of SGD on a 3-1 regression over X, given ``preprocessor``."""
+    model = cr.mlp([3, 1], seed=0, dtype=X.dtype)
+    settings = LoopSettings(model=model, loss=cr.MSE(), optimizer=cr.SGD(model, lr=0.01), X=X, T=T,
+                            batch_size=batch_size, rng=np.random.default_rng(1), history=History(), verbose=0,
+                            epochs=1, start_epoch=0, comm=SingleProcess(), preprocessor=preprocessor)
+    logs = Loop(settings).run_epoch(1, Bar())
+    return model.flat_parameters().theta.tobytes(), logs
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch_size", [3, TRANSFORM_CHUNK + 5])  # one block, or two through the work buffer
+def test_a_preprocessor_standardizes_each_batch_as_transform_does_the_whole(dtype, batch_size):
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(TRANSFORM_CHUNK + 9, 3)) * [1.0, 50.0, 0.01] + [3.0, -40.0, 7.0]).astype(dtype)
+    T = rng.normal(size=(len(X), 1)).astype(dtype)
+    preprocessor = cr.Preprocessor.fit(X, T, "regression")
+    given = X.copy()
+    assert (standardized_epoch(X, T, preprocessor, batch_size)
+            == standardized_epoch(preprocessor.transform(X, dtype), T, None, batch_size))
+    np.testing.assert_array_equal(X, given)  # the batches are standardized, not X
+
+
+def test_a_preprocessor_without_a_mean_trains_on_the_rows_as_they_are():
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(10, 3)) * 5 + 2, rng.normal(size=(10, 1))
+    unstandardized = cr.Preprocessor(n_features=3, task="regression")
+    assert standardized_epoch(X, T, unstandardized, 4) == standardized_epoch(X, T, None, 4)

@@ -1,5 +1,6 @@
 """Steady-state training allocates no activation-sized arrays: each step reuses the layers' buffers."""
 
+import sys
 import tracemalloc
 
 import numpy as np
@@ -49,3 +50,21 @@ def test_without_the_training_loop_forward_returns_a_new_array_each_call():
         assert smaller.shape == (2, 3) and np.shares_memory(smaller, inside[0])
     assert not any(layer.reuse_buffers or layer._buffers for _, layer in model.walk())
     np.testing.assert_array_equal(model(X), first)
+
+
+def test_fit_standardizes_an_x_above_the_copy_limit_without_a_copy(monkeypatch):
+    # Each batch is standardized as it is gathered: the fit's peak is its buffers, the
+    # shuffled order and the targets, well below the bytes of X (1.45 X with a copy).
+    monkeypatch.setattr(sys.modules["chainrule.training.fit"], "STANDARDIZED_COPY_BYTES", 0)
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(50_000, 32)) * 3 + 1).astype(np.float32)
+    y = rng.integers(0, 3, size=len(X))
+    model = cr.mlp([32, 8, 3], seed=0)
+    tracemalloc.start()
+    try:
+        cr.fit(model, X, y, standardize=True, epochs=1, batch_size=1024, verbose=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert model.preprocessor.mean is not None
+    assert peak < X.nbytes / 2, (peak, X.nbytes)

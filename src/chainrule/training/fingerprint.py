@@ -32,7 +32,7 @@ ELLIPSIS = "…"
 
 
 def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed,
-                    weights=None, w_val=None, *, loss, optimizer, lr, callbacks=()) -> tuple[dict, dict]:
+                    weights=None, w_val=None, *, loss, optimizer, lr, callbacks=(), preprocessor=None) -> tuple[dict, dict]:
     """What the ranks of a distributed fit must agree on: (values, checksums) by name.
 
     The values are ints of any size (or None) and texts, which the ranks compare exactly and
@@ -47,8 +47,10 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     alone (a logger) is the usual pattern, and one that changes the weights must be the same
     on every rank (docs/distributed.md).
 
-    The checksums hash the prepared training and validation arrays (so the labels as encoded,
-    and standardization and the held-out rows included), the rows' weights (sample_weight
+    The checksums hash the training arrays (X in the model's dtype, not standardized: the loop
+    may standardize it a batch at a time; the labels as encoded) and the validation arrays
+    (standardized, held-out rows included), the standardization ``preprocessor`` applies (its
+    mean and scale: a model fitted before may bring its own), the rows' weights (sample_weight
     times class_weight) and the architecture (layer types and settings, parameter shapes by
     path); hashing reads each byte once, far less than an epoch's forward and backward passes.
     """
@@ -64,7 +66,10 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     # arrays), so that the all-gather's rows have one length and the difference is named.
     validation = checksum() if X_val is None else checksum(X_val, T_val, *([] if w_val is None else [w_val]))
     row_weights = checksum() if weights is None else checksum(weights)
-    checksums = {"X": checksum(X), "y": checksum(T), "sample_weight or class_weight": row_weights,
+    standardizes = preprocessor is not None and preprocessor.mean is not None
+    standardization = checksum(preprocessor.mean, preprocessor.scale) if standardizes else checksum()
+    checksums = {"X": checksum(X), "y": checksum(T), "the standardization": standardization,
+                 "sample_weight or class_weight": row_weights,
                  "the validation data": validation,
                  "the architecture (layers, shapes, frozen layers)": architecture_checksum(model)}
     return values, checksums

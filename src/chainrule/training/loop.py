@@ -1,7 +1,8 @@
 """The epochs of one ``fit``: minibatch steps of backpropagation, and how they are shown and scored.
 
 :class:`Loop` holds one ``fit`` call's training state and runs its epochs over prepared
-arrays: per-epoch shuffling, each step's forward pass, ∇_y L from the loss, the backward
+arrays: per-epoch shuffling, each batch standardized as it is gathered (so that no
+standardized copy of X is made), each step's forward pass, ∇_y L from the loss, the backward
 pass into ∂L/∂θ and the optimizer's update; the divergence guard, per-layer gradient norms,
 the progress bar and epoch lines on stderr, and Ctrl-C, which ends training after the current
 batch. ``score_chunks`` scores prepared data a block of rows at a time, for the validation
@@ -22,6 +23,7 @@ from tqdm import autonotebook, std
 from tqdm.auto import tqdm
 
 from ..backend import Array, get_array_module, to_device
+from ..data.preprocessing import TRANSFORM_CHUNK, Preprocessor
 from ..errors import DivergenceError
 from ..layers.layer import Layer
 from ..losses.loss import Loss
@@ -42,7 +44,7 @@ class LoopSettings(NamedTuple):
     model: Layer
     loss: Loss
     optimizer: Optimizer  # made for ``model``, on its device
-    X: Array  # prepared inputs (n_samples, n_features)
+    X: Array  # inputs (n_samples, n_features) in the model's dtype: raw when ``preprocessor`` standardizes them
     T: Array  # prepared targets, as ``loss`` takes them
     batch_size: int  # the resolved rows per step
     rng: numpy.random.Generator  # the per-epoch shuffling
@@ -52,6 +54,7 @@ class LoopSettings(NamedTuple):
     start_epoch: int  # epochs start_epoch + 1 to epochs run (0, or a checkpoint's)
     comm: SingleProcess  # the ranks' communicator (a single process's does nothing)
     weights: numpy.ndarray | None = None  # the rows' sample weights (float64), or None
+    preprocessor: Preprocessor | None = None  # standardizes each batch as it is gathered, when it has a mean
 
 
 class Loop:
@@ -80,6 +83,12 @@ class Loop:
         flat = self.model.flat_parameters()
         X = self.X
         self.X_batch = get_array_module(X).empty((self.batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
+        # Each batch is standardized as it is gathered, so no standardized copy of X is made;
+        # through a float64 buffer of at most TRANSFORM_CHUNK rows, made once.
+        standardizes = settings.preprocessor is not None and settings.preprocessor.mean is not None
+        self.preprocessor = settings.preprocessor if standardizes else None
+        self.work = (numpy.empty((min(self.batch_size, TRANSFORM_CHUNK), X.shape[1]), dtype=numpy.float64)
+                     if standardizes else None)
         # Layers with weights, for the gradient-flow record: "0.W" -> layer "0". A layer frozen as
         # the fit starts has no gradient to record (its norm would read as a vanished gradient).
         frozen = set(self.model.frozen_parameters)
@@ -151,6 +160,8 @@ class Loop:
         # Into a buffer made once; mode="clip" (the rows are valid) spares take's copy through a
         # temporary, which mode="raise" makes whenever out= is given: 3x faster at batch 1024.
         X_batch = xp.take(self.X, rows, axis=0, out=self.X_batch[:len(rows)], mode="clip")
+        if self.preprocessor is not None:
+            self.standardize(X_batch)
         T_batch = self.T[rows]
         Y = self.model.forward(X_batch)
         if self.weights is None:
@@ -163,6 +174,13 @@ class Loop:
         self.model.backward(dY, input_grad=False)
         scores.add(Y, T_batch, value, w_batch)
         return float(value)
+
+    def standardize(self, X_batch) -> None:
+        """Standardize the gathered rows in place, ``TRANSFORM_CHUNK`` at a time through the
+        float64 work buffer: each value as ``Preprocessor.transform`` computes it."""
+        for start in range(0, len(X_batch), TRANSFORM_CHUNK):
+            block = X_batch[start:start + TRANSFORM_CHUNK]
+            self.preprocessor.standardize_into(block, block, self.work)
 
     def weight_sums(self, own_rows, rows) -> tuple[float, float]:
         """(Σ w over ``own_rows``, Σ w over the batch's ``rows``), by which the ranks average their
