@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 from chainrule.data import csv_file
 from chainrule.data.csv_file import load_csv, load_csv_features
 from chainrule.errors import DataError, LabelError
+from tests.harness import traced_peak
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -73,7 +74,7 @@ def test_task_can_be_forced(tmp_path):
 
 
 def test_many_rows_are_read_in_chunks_in_order(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 6)  # 3 rows of 2 features
     rows = "".join(f"{i},{-i},{i % 2}\n" for i in range(10))
     data = load_csv(write(tmp_path, "a,b,c\n" + rows))
     assert data.X_train[:, 0].tolist() == list(range(10))
@@ -129,7 +130,7 @@ def test_bad_csv_raises_data_error_naming_file_line_and_column(tmp_path, case):
 
 
 def test_bad_cell_in_a_later_chunk_is_named_by_its_own_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 4)  # 2 rows of 2 features
     rows = ["1,2,0", "3,4,1", "5,6,0", "7,8,1", "\n9,oops,0"]  # a blank line before the bad row
     path = write(tmp_path, "a,b,label\n" + "\n".join(rows) + "\n")
     with pytest.raises(DataError, match=r"line 7, column 2 'b'.*'oops'"):
@@ -280,7 +281,7 @@ def test_text_in_a_feature_column_suggests_naming_it_the_label_column(tmp_path):
 
 
 def test_a_cell_too_large_for_the_dtype_is_named_by_line_and_column(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 6)  # 2 rows of 3 features
     path = write(tmp_path, "a,b,c,label\n1,2,3,x\n4,5,6,y\n7,8,9,x\n1,-1e300,4e38,y\n")
     with pytest.raises(DataError, match=r"line 5, column 2 'b': -1e300 is too large for float32, whose largest "
                                         r"magnitude is 3\.403e\+38$"):
@@ -329,7 +330,7 @@ def test_a_tricky_cell_reads_alike_with_and_without_quotes(tmp_path, cell, numbe
 
 
 def test_chunks_blank_lines_crlf_and_a_label_in_the_middle_read_alike_with_and_without_quotes(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 9)  # 3 rows of 3 features
     rows = [f"{i * 0.1!r},{'ab'[i % 2]}, {-i}e-3 ,{i}" for i in range(11)]
     body = "\r\n".join(rows[:4] + ["", "  "] + rows[4:]) + "\r\n\r\n"
     unquoted, quoted = read_both_ways(tmp_path, ["a", "kind", "b", "c"], body, label="kind")
@@ -339,7 +340,7 @@ def test_chunks_blank_lines_crlf_and_a_label_in_the_middle_read_alike_with_and_w
 
 
 def test_a_bad_cell_in_the_middle_of_the_second_chunk_is_named_by_its_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 8)  # 4 rows of 2 features
     rows = [f"{i},{i + 0.5},y{i % 3}" for i in range(12)]
     rows[5] = "5,1_0_,y2"  # the 2nd row of the 2nd chunk; float() refuses a trailing underscore
     body = "\n".join(rows[:2] + [""] + rows[2:]) + "\n"  # a blank line shifts the line numbers by one
@@ -355,7 +356,7 @@ def test_a_ragged_row_is_named_before_a_bad_cell_above_it_in_its_chunk(tmp_path)
 
 
 def test_a_cell_too_large_for_float32_in_a_later_chunk_reads_alike_with_and_without_quotes(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 6)  # 2 rows of 3 features
     body = "1,x,2,3\n4,y,5,6\n7,x,8,9\n1,y,-1e300,4e38\n"
     unquoted, quoted = read_both_ways(tmp_path, ["a", "label", "b", "c"], body, label="label", dtype="float32")
     assert unquoted == quoted
@@ -389,3 +390,29 @@ def test_a_quoted_cell_may_be_as_long_as_an_unquoted_one(tmp_path):
     quoted_ = load_csv(write(tmp_path, f'a,label\n1,"{label}"\n2,y\n', "quoted.csv"))
     assert quoted_.y_train.tolist() == unquoted.y_train.tolist() == [label, "y"]
     assert csv.field_size_limit() == limit  # the process's limit is put back
+
+
+def test_the_features_are_read_into_one_array_without_a_second_copy(tmp_path, monkeypatch):
+    """Float blocks joined by numpy.concatenate held the rows twice (2.0 times them at the peak
+    with chunks as small as these); filled in place, the peak is the rows and the file's text."""
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 4000)
+    digits = numpy.random.default_rng(0).integers(0, 10, (1500, 400))  # 4.8 MB of floats, 1.2 MB of text
+    body = "".join(",".join(map(str, row)) + f",{i % 3}\n" for i, row in enumerate(digits.tolist()))
+    path = write(tmp_path, ",".join(f"f{j}" for j in range(400)) + ",label\n" + body)
+    data, peak = traced_peak(lambda: load_csv(path))
+    assert numpy.array_equal(data.X_train, digits) and data.X_train.flags.owndata
+    assert peak < 1.6 * data.X_train.nbytes
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_blank_lines_and_quoted_line_breaks_leave_exactly_the_rows_read(tmp_path, ending, quoted):
+    """X is allocated for every line, then shrunk to the rows: blank lines, and the lines of
+    labels spanning several, are no rows."""
+    labels = [f"a{ending}b{i % 2}" if quoted else f"b{i % 2}" for i in range(7)]
+    rows = [f'{i},{-i},"{label}"' if quoted else f"{i},{-i},{label}" for i, label in enumerate(labels)]
+    path = tmp_path / "data.csv"
+    path.write_bytes(ending.join(["", "x,y,label", *rows[:3], "", " ", *rows[3:], "", ""]).encode())
+    data = load_csv(path)
+    assert data.X_train.shape == (7, 2) and data.X_train.flags.owndata
+    assert data.X_train[:, 1].tolist() == [-i for i in range(7)] and data.y_train.tolist() == labels

@@ -5,6 +5,7 @@ import pytest
 
 from chainrule.data.dataset import Dataset, first_non_finite, infer_task, labels_for_task, position_names
 from chainrule.errors import HyperparameterError, LabelError, ShapeError
+from tests.harness import traced_peak
 
 
 def make(**changes):
@@ -89,6 +90,22 @@ def test_first_non_finite_finds_the_first_bad_position_in_row_major_order():
     assert first_non_finite(array) == (1, 3)
     assert first_non_finite(numpy.zeros((2, 2))) is None
     assert first_non_finite(numpy.array(["nan"])) is None  # strings are not numbers
+
+
+def test_first_non_finite_sees_through_a_sum_that_overflows_or_cancels():
+    largest = numpy.finfo(numpy.float32).max
+    assert first_non_finite(numpy.full((3, 2), largest, dtype=numpy.float32)) is None  # the sum is inf
+    array = numpy.array([[1.0, numpy.inf], [-numpy.inf, 2.0]])  # the sum is nan
+    assert first_non_finite(array) == (0, 1)
+    assert first_non_finite(numpy.array([numpy.nan + 1j, 0j])) == (0,)
+    assert first_non_finite(numpy.zeros((0, 3))) is None
+
+
+def test_first_non_finite_of_finite_rows_allocates_no_temporary_of_their_shape():
+    """isfinite(X).all() allocated a boolean array of X's shape: a quarter of float32 rows."""
+    X = numpy.random.default_rng(0).random((1000, 1000), dtype=numpy.float32)
+    where, peak = traced_peak(lambda: first_non_finite(X))
+    assert where is None and peak < X.nbytes / 100
 
 
 def test_position_names_follow_the_row_shape():

@@ -7,10 +7,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from chainrule.data import load_builtin, split
 from chainrule.data.split import (
-    n_test_rows, shuffled_split_indices, stratified_split_indices, train_test_split,
+    n_test_rows, shuffled_split_indices, split_in_place, stratified_split_indices, train_test_split,
 )
 from chainrule.errors import DataError, HyperparameterError, ShapeError
+from tests.harness import traced_peak
 
 
 def labels_from_sizes(sizes):
@@ -182,3 +184,76 @@ def test_the_training_rows_of_a_stratified_split_are_not_grouped_by_class():
     train_index, _ = stratified_split_indices(y, 0.2, seed=0)
     labels = y[train_index]
     assert (labels[1:] != labels[:-1]).sum() > 10  # grouped by class, they would change once
+
+
+def same_bits(first, second):
+    return all(a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes() for a, b in zip(first, second))
+
+
+def digits_c_ordered():
+    digits = load_builtin("digits")  # column-major as scikit-learn gives it
+    return numpy.ascontiguousarray(digits.X_train), digits.y_train
+
+
+def big_like(rng):
+    return rng.random((3000, 200), dtype=numpy.float32), rng.integers(0, 10, 3000)
+
+
+@pytest.mark.parametrize("source", ["iris", "digits", "big_like", "regression"])
+@pytest.mark.parametrize("seed, test_size", [(0, 0.2), (7, 0.33), (3, 25)])
+def test_split_in_place_gives_the_arrays_of_train_test_split_bit_for_bit(source, seed, test_size, monkeypatch):
+    monkeypatch.setattr(split, "MOVE_BYTES", 4096)  # many steps per cycle
+    rng = numpy.random.default_rng(seed)
+    if source == "iris":
+        iris = load_builtin("iris")
+        X, y = iris.X_train, iris.y_train
+    elif source == "digits":
+        X, y = digits_c_ordered()
+    elif source == "big_like":
+        X, y = big_like(rng)
+    else:
+        X, y = rng.normal(size=(500, 3)), rng.normal(size=500)
+    stratify = source != "regression"
+    expected = train_test_split(X, y, test_size=test_size, seed=seed, stratify=stratify)
+    X_train, X_test, y_train, y_test = split_in_place(X, y, test_size=test_size, seed=seed, stratify=stratify)
+    assert same_bits(expected, (X_train, X_test, y_train, y_test))
+    assert numpy.shares_memory(X_train, X) and numpy.shares_memory(X_test, X)
+
+
+@pytest.mark.parametrize("make_X", [
+    lambda X: numpy.asfortranarray(X),
+    lambda X: numpy.lib.stride_tricks.as_strided(X, writeable=False),
+    lambda X: X.tolist(),
+], ids=["column-major", "read-only", "list"])
+def test_rows_that_cannot_be_moved_in_place_are_copied_as_train_test_split_copies_them(make_X):
+    X, y = big_like(numpy.random.default_rng(1))
+    X = make_X(X)
+    expected = train_test_split(X, y, test_size=0.2, seed=4, stratify=True)
+    got = split_in_place(X, y, test_size=0.2, seed=4, stratify=True)
+    assert same_bits(expected, got)
+    assert not numpy.shares_memory(got[0], X)
+
+
+@given(order=st.integers(1, 60).flatmap(lambda n: st.permutations(range(n))), row_bytes=st.sampled_from([0, 8, 24]))
+def test_rows_are_reordered_in_place_by_any_permutation(order, row_bytes):
+    """MOVE_BYTES = 8: one row a step for 8-byte rows, several steps a cycle; 24-byte rows move
+    one at a time too; rows of no bytes (no features) move with nothing to copy."""
+    n_features = row_bytes // 8
+    X = numpy.arange(len(order) * n_features, dtype=numpy.float64).reshape(len(order), n_features)
+    expected = X[numpy.array(order, dtype=numpy.intp)]
+    previous, split.MOVE_BYTES = split.MOVE_BYTES, 8
+    try:
+        split._reorder_rows(X, numpy.array(order, dtype=numpy.int64))
+    finally:
+        split.MOVE_BYTES = previous
+    assert numpy.array_equal(X, expected)
+
+
+def test_split_in_place_allocates_a_step_of_rows_not_a_copy_of_them(monkeypatch):
+    """train_test_split's copies of the rows took X.nbytes more; in place, a step of MOVE_BYTES
+    and the indices are all."""
+    monkeypatch.setattr(split, "MOVE_BYTES", 2**16)
+    X, y = big_like(numpy.random.default_rng(2))  # 2.4 MB of rows
+    _, peak = traced_peak(lambda: split_in_place(X, y, test_size=0.2, seed=0, stratify=True))
+    assert peak < X.nbytes / 8
+

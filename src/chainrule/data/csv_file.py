@@ -38,8 +38,9 @@ from ..errors import QUOTE_LIMIT, DataError, LabelError, quoted
 from .dataset import Dataset, labels_for_task
 from .source import read_bytes
 
-# Rows converted to floats at a time, so a large file is never held whole as cell strings.
-CHUNK_ROWS = 4096
+# Feature cells converted to floats at a time (whole rows, at least one), so a large file is
+# never held whole as cell strings (some 60 bytes a cell, where its float takes 8).
+CHUNK_CELLS = 2**18
 
 
 def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=None) -> Dataset:
@@ -80,11 +81,11 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     ([[0.0, 1.0], [2.0, 3.0]], ['a', 'b'], 'classification')
     """
     path = Path(path)
-    rows = _rows(_decode(read_bytes(path), path), path)
+    n_lines, rows = _read_rows(path)
     header = _read_header(rows, path)
     label_column = _label_column(header, label, path)
     feature_columns = [j for j in range(len(header)) if j != label_column]
-    X, label_cells, label_lines = _read_body(rows, header, feature_columns, label_column, path, dtype)
+    X, label_cells, label_lines = _read_body(rows, n_lines, header, feature_columns, label_column, path, dtype)
     label_where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
@@ -122,11 +123,11 @@ def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
         As :func:`load_csv`, for a file that is missing, unreadable or malformed.
     """
     path = Path(path)
-    rows = _rows(_decode(read_bytes(path), path), path)
+    n_lines, rows = _read_rows(path)
     header = _read_header(rows, path, min_columns=1)
     if len(header) != n_features:
         return None
-    X, _, _ = _read_body(rows, header, list(range(len(header))), None, path)
+    X, _, _ = _read_body(rows, n_lines, header, list(range(len(header))), None, path)
     return X
 
 
@@ -173,7 +174,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
         column is absent and ``label_required``; the message names the file and the column.
     """
     path = Path(path)
-    rows = _rows(_decode(read_bytes(path), path), path)
+    n_lines, rows = _read_rows(path)
     header = _read_header(rows, path, min_columns=1)
     if feature_names is not None:
         feature_columns = [_feature_column(header, name, path) for name in feature_names]
@@ -183,7 +184,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
         feature_columns = [j for j in range(len(header)) if j != label_column]
     if label_column is None and label_required:
         raise DataError(_missing_label_message(header, label, path, by_name=feature_names is not None))
-    X, label_cells, lines = _read_body(rows, header, feature_columns, label_column, path, dtype)
+    X, label_cells, lines = _read_body(rows, n_lines, header, feature_columns, label_column, path, dtype)
     if label_column is None:
         return X, None
     where = f"column {label_column + 1} {quoted(header[label_column])}"
@@ -234,6 +235,18 @@ def _missing_label_message(header: list, label: str | None, path: Path, *, by_na
             f"scoring needs the labels too (add them as the last column)")
 
 
+def _read_rows(path: Path) -> tuple:
+    """``(n_lines, rows)``: how many lines the CSV file ``path`` has (an upper bound on its rows),
+    and its rows as :func:`_rows` yields them."""
+    text = _decode(read_bytes(path), path)
+    return _line_count(text), _rows(text, path)
+
+
+def _line_count(text: str) -> int:
+    """How many lines ``text`` has, ending in ``\n``, ``\r\n`` or ``\r`` as :func:`_rows` reads them."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+
+
 def _decode(raw: bytes, path: Path) -> str:
     """The file's text; DataError naming the line of the first byte that is not UTF-8, or of the
     first NUL (NumPy's strings would drop it at the end of a label, merging "a\\0" with "a")."""
@@ -258,7 +271,7 @@ def _rows(text: str, path: Path):
     if '"' not in text:  # no quoting: a line is a row and commas separate cells (fast)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        for number, line in enumerate(text.split("\n"), start=1):
+        for number, line in enumerate(_lines(text), start=1):
             cells = line.split(",")
             if not _is_blank(cells):
                 yield number, cells
@@ -280,6 +293,17 @@ def _rows(text: str, path: Path):
         raise DataError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from None
     finally:
         csv.field_size_limit(limit)
+
+
+def _lines(text: str):
+    """The lines of ``text`` as ``text.split("\\n")`` gives them, one at a time: the text is never
+    held twice, as a string and as a list of its lines."""
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end]
+        start = end + 1
 
 
 def _is_blank(row: list) -> bool:
@@ -317,15 +341,20 @@ def _label_column(header: list, label: str | None, path: Path) -> int:
     return header.index(label)
 
 
-def _read_body(rows, header: list, feature_columns: list, label_column: int | None, path: Path,
+def _read_body(rows, n_lines: int, header: list, feature_columns: list, label_column: int | None, path: Path,
                dtype=None) -> tuple:
     """``(X, label cells, line numbers)``: the ``feature_columns`` as floats, the label column's cells.
 
-    No label cells when ``label_column`` is None; other columns are not read. With ``dtype``,
-    a feature cell too large for it is a DataError (see ``_features``).
+    ``rows`` follow the header in a text of ``n_lines`` lines, so they are at most ``n_lines - 1``:
+    ``X`` is allocated once at that size, filled ``CHUNK_CELLS`` cells at a time and shrunk in
+    place to the rows read (never a second array of all the rows). No label cells when
+    ``label_column`` is None; other columns are not read. With ``dtype``, a feature cell too
+    large for it is a DataError (see ``_features``).
     """
     limits = None if dtype is None else numpy.finfo(dtype)
-    feature_blocks, chunk, lines, label_cells = [], [], [], []
+    chunk_rows = max(1, CHUNK_CELLS // max(1, len(feature_columns)))
+    X = numpy.empty((max(n_lines - 1, 0), len(feature_columns)))
+    n_rows, chunk, lines, label_cells = 0, [], [], []
     for line, row in rows:
         if len(row) != len(header):
             raise DataError(f"{path}: line {line}: expected {len(header)} cells as in the header, found {len(row)}")
@@ -333,14 +362,15 @@ def _read_body(rows, header: list, feature_columns: list, label_column: int | No
         if label_column is not None:
             label_cells.append(row[label_column].strip())
         lines.append(line)
-        if len(chunk) == CHUNK_ROWS:
-            feature_blocks.append(_features(chunk, lines[-len(chunk):], feature_columns, header, path, limits))
-            chunk = []
+        if len(chunk) == chunk_rows:
+            X[n_rows:len(lines)] = _features(chunk, lines[n_rows:], feature_columns, header, path, limits)
+            n_rows, chunk = len(lines), []
     if chunk:
-        feature_blocks.append(_features(chunk, lines[-len(chunk):], feature_columns, header, path, limits))
-    if not feature_blocks:
+        X[n_rows:len(lines)] = _features(chunk, lines[n_rows:], feature_columns, header, path, limits)
+    if not lines:
         raise DataError(f"{path}: no data rows after the header")
-    return numpy.concatenate(feature_blocks), label_cells, lines
+    X.resize((len(lines), len(feature_columns)), refcheck=False)  # shrunk in place: no view of X exists
+    return X, label_cells, lines
 
 
 def _features(rows: list, lines: list, columns: list, header: list, path: Path, limits=None) -> numpy.ndarray:

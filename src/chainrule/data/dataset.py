@@ -139,9 +139,18 @@ def labels_for_task(y: numpy.ndarray, task: str | None, where: str) -> tuple[num
 
 def first_non_finite(array: numpy.ndarray) -> tuple | None:
     """Index of the first NaN or Inf in ``array`` (row-major), or None if all are finite."""
-    if array.dtype.kind not in "fc" or numpy.isfinite(array).all():
+    if array.dtype.kind not in "fc":
         return None
-    return tuple(int(i) for i in numpy.argwhere(~numpy.isfinite(array))[0])
+    # A sum is finite only if every term is: one reduction in the array's dtype, no boolean
+    # temporary of its shape (as chainrule.checks looks at the arrays fit takes).
+    with numpy.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is handled below
+        total = array.sum()
+    if numpy.isfinite(total):
+        return None
+    bad = numpy.argwhere(~numpy.isfinite(array))
+    if len(bad) == 0:  # the sum overflowed; every value is finite
+        return None
+    return tuple(int(i) for i in bad[0])
 
 
 def position_names(prefix: str, row_shape: tuple) -> list:

@@ -12,7 +12,7 @@ from ..errors import PATH_QUOTE_LIMIT, DataError, LabelError, quoted
 from .dataset import Dataset, labels_for_task
 from .datasets import BUILTIN_DATASETS, DEFAULT_DATASET, load_builtin
 from .files import FORMATS, load_file, spec_paths
-from .split import train_test_split
+from .split import split_in_place
 
 
 def load_data(
@@ -45,7 +45,10 @@ def load_data(
     Returns
     -------
     Dataset
-        ``X_test`` and ``y_test`` always set.
+        ``X_test`` and ``y_test`` always set. When the test rows are split off here from
+        C-contiguous rows (as CSV, NPZ and IDX files load), ``X_train`` and ``X_test`` are views
+        of one array, the training rows then the test rows, so the rows are not held twice
+        (:func:`~chainrule.data.split.split_in_place`).
 
     Raises
     ------
@@ -84,7 +87,8 @@ def load_data(
     source = spec if isinstance(spec, str) and spec in BUILTIN_DATASETS else os.fspath(spec)
     _check_samples(dataset, source)
     if dataset.X_test is None:
-        X_train, X_test, y_train, y_test = train_test_split(
+        # The rows were loaded for this call alone: they are split in place, not copied.
+        X_train, X_test, y_train, y_test = split_in_place(
             dataset.X_train, dataset.y_train, test_size=test_size, seed=seed,
             stratify=dataset.task == "classification",
         )

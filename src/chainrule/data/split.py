@@ -10,6 +10,10 @@ A stratified split gives each class the share of test rows it has of all rows (l
 remainders rounding), then, where possible, keeps at least one row of every class on each
 side: a class with a single row goes to training, and when there are fewer test rows than
 classes the largest classes get them.
+
+:func:`train_test_split` copies the rows of the caller's arrays. :func:`split_in_place` is for
+a loader that owns its rows (``load_data``): it reorders them in place into
+``[train | test]`` and returns two views, so a large data set is never held twice.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import numbers
 import numpy
 
 from ..errors import DataError, HyperparameterError, ShapeError, quoted
+
+# Bytes of rows that split_in_place moves at a time
+MOVE_BYTES = 2**24
 
 
 def n_test_rows(n_samples: int, test_size: float | int, name: str = "test_size") -> int:
@@ -126,13 +133,74 @@ def train_test_split(X, y, *, test_size: float | int = 0.2, seed: int = 0, strat
     [0, 1]
     """
     X, y = numpy.asarray(X), numpy.asarray(y)
+    train_index, test_index = _split_indices(X, y, test_size, seed, stratify)
+    return X[train_index], X[test_index], y[train_index], y[test_index]
+
+
+def split_in_place(X, y, *, test_size: float | int = 0.2, seed: int = 0, stratify: bool = False):
+    """:func:`train_test_split` of rows the caller owns: ``X`` is reordered in place.
+
+    The same seed gives the same four arrays, bit for bit, as :func:`train_test_split`. When ``X``
+    is a writeable C-contiguous array, its rows are moved in place into the order
+    ``[train_index | test_index]`` and ``X_train``, ``X_test`` are views of its two parts, so no
+    copy of ``X`` is made (the labels ``y`` are copied as ``train_test_split`` copies them).
+    Otherwise (a read-only or column-major ``X``) the rows are copied as ``train_test_split``
+    copies them.
+
+    ``X`` must not be used after the call, except through the returned views.
+
+    Examples
+    --------
+    >>> X, y = numpy.arange(20).reshape(10, 2), numpy.array([0, 1] * 5)
+    >>> X_train, X_test, y_train, y_test = split_in_place(X, y, test_size=0.2, stratify=True)
+    >>> numpy.shares_memory(X_test, X), sorted(y_test.tolist())
+    (True, [0, 1])
+    """
+    if not (isinstance(X, numpy.ndarray) and X.flags.c_contiguous and X.flags.writeable):
+        return train_test_split(X, y, test_size=test_size, seed=seed, stratify=stratify)
+    y = numpy.asarray(y)
+    train_index, test_index = _split_indices(X, y, test_size, seed, stratify)
+    _reorder_rows(X, numpy.concatenate([train_index, test_index]))
+    n_train = len(train_index)
+    return X[:n_train], X[n_train:], y[train_index], y[test_index]
+
+
+def _split_indices(X, y: numpy.ndarray, test_size, seed: int, stratify: bool) -> tuple:
+    """``(train_index, test_index)`` of the rows of ``X`` and ``y``: stratified by ``y`` or shuffled."""
     if len(X) != len(y):
         raise ShapeError(f"X has {len(X)} rows but y has {len(y)} labels")
     if stratify:
-        train_index, test_index = stratified_split_indices(y, test_size, seed)
-    else:
-        train_index, test_index = shuffled_split_indices(len(y), test_size, seed)
-    return X[train_index], X[test_index], y[train_index], y[test_index]
+        return stratified_split_indices(y, test_size, seed)
+    return shuffled_split_indices(len(y), test_size, seed)
+
+
+def _reorder_rows(X: numpy.ndarray, order: numpy.ndarray) -> None:
+    """``X[i] = X[order[i]]`` for every row ``i`` at once, in place, for a permutation ``order``.
+
+    Each cycle ``c0 → c1 → ... → c0`` of ``order`` (``c1 = order[c0]``) is rotated: ``X[c0]`` is
+    kept aside, each ``X[ck]`` takes ``X[ck+1]``, and the last row of the cycle takes the row kept
+    aside. Rows move ``MOVE_BYTES`` at a time, each step reading its rows before writing them and
+    reading none that an earlier step wrote. The memory beyond ``X`` is one step's rows and a
+    byte per row.
+    """
+    rows_per_step = max(1, MOVE_BYTES // max(1, X[0].nbytes))
+    source_of = memoryview(order)  # its items as Python ints, without a list of them all
+    placed = bytearray(len(order))
+    for start in range(len(order)):
+        if placed[start] or source_of[start] == start:
+            continue
+        first = X[start].copy()
+        targets = [start]
+        source = source_of[start]
+        while source != start:
+            placed[source] = 1
+            targets.append(source)
+            if len(targets) > rows_per_step:
+                X[targets[:-1]] = X[targets[1:]]
+                targets = targets[-1:]  # its row is read, to be written by the next step
+            source = source_of[source]
+        X[targets[:-1]] = X[targets[1:]]
+        X[targets[-1]] = first
 
 
 def _apportion(class_sizes: numpy.ndarray, n_test: int) -> numpy.ndarray:
