@@ -151,3 +151,8 @@ def test_mlp_uses_he_below_each_relu_and_glorot_on_the_output():
 def test_biases_start_at_zero():
     model = cr.mlp([5, 7, 3], seed=1)
     assert not model.params["0.b"].any() and not model.params["2.b"].any()
+
+
+def test_a_negative_numpy_integer_seed_is_refused_as_an_int_is():
+    with pytest.raises(cr.HyperparameterError, match=r"seed: expected a non-negative int, got -1$"):
+        as_generator(np.int64(-1))

@@ -268,3 +268,10 @@ def test_bfloat16_tensor_is_refused(torch):
     state["2.bias"] = state["2.bias"].to(torch.bfloat16)
     with pytest.raises(DTypeError, match=r"state_dict\['2.bias'\]: cannot read it as a NumPy array.*tensor.float\(\)"):
         from_state_dict(state, cr.mlp([3, 4, 2]))
+
+
+def test_a_boolean_tensor_is_refused_as_not_real_numbers():
+    model = cr.mlp([3, 4, 2], seed=0)
+    state = to_state_dict(model)
+    with pytest.raises(DTypeError, match=r"state_dict\['2.bias'\]: expected real numbers, got dtype bool"):
+        from_state_dict(_bad(state, "2.bias", np.array([True, False])), model)

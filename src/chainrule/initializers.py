@@ -94,5 +94,5 @@ def as_generator(seed) -> numpy.random.Generator:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer, numpy.random.SeedSequence))):
         raise HyperparameterError(f"seed: expected None, an int or a numpy.random.Generator, got {seed!r}")
     if isinstance(seed, (int, numpy.integer)) and seed < 0:
-        raise HyperparameterError(f"seed: expected a non-negative int, got {seed!r}")
+        raise HyperparameterError(f"seed: expected a non-negative int, got {int(seed)}")
     return numpy.random.default_rng(seed)

@@ -16,3 +16,8 @@ def test_hidden_widths_are_quoted_in_part(hidden, problem):
     with pytest.raises(ConfigError, match=rf"^--hidden: {problem}.* got '.{{55,60}}\.\.\.") as caught:
         hidden_sizes(hidden)
     assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("hidden", ["", " ", []])
+def test_no_widths_is_a_network_without_hidden_layers(hidden):
+    assert hidden_sizes(hidden) == []

@@ -9,7 +9,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli.rows import (Selection, check_width, file_sha256, has_text_classes, refuse_swapped, saved_columns,
-                                split_of)
+                                scored_rows, split_of)
 from chainrule.data import Preprocessor
 from chainrule.errors import ConfigError, HyperparameterError, ModelFileError, ShapeError
 
@@ -110,3 +110,11 @@ def test_text_classes_come_from_the_preprocessor_else_the_estimator():
     assert has_text_classes(model)
     model.preprocessor = Preprocessor(n_features=2, classes=[0, 1])
     assert not has_text_classes(model)
+
+
+@pytest.mark.parametrize("seed, test_size", [(1, None), (None, 0.5), (1, 0.5)])
+def test_all_rows_cannot_be_combined_with_a_split_option(seed, test_size):
+    args = SimpleNamespace(data="wine", all_rows=True, seed=seed, test_size=test_size)
+    with pytest.raises(ConfigError, match="--all-rows scores every row of DATA; it cannot be combined with --seed or "
+                                          "--test-size"):
+        scored_rows(args, cr.mlp([13, 3], seed=0))

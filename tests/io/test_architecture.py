@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.errors import ModelFileError
-from chainrule.io.architecture import from_config, parameter_shapes, to_config
+from chainrule.io.architecture import MAX_DEPTH, from_config, parameter_shapes, to_config
 
 NET = {"type": "Sequential", "layers": [
     {"type": "Linear", "n_in": 4, "n_out": 8, "init": "he_normal"},
@@ -188,3 +188,22 @@ def test_a_huge_value_is_quoted_in_part(layer, key):
         parameter_shapes({"type": "Sequential", "layers": [layer]})
     assert f"architecture.layers[0].{key}" in str(caught.value)
     assert "..." in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_an_alpha_of_1_is_refused_as_the_file_s_error():
+    # LeakyReLU refuses 1 too, but as a HyperparameterError naming no file or field.
+    with pytest.raises(ModelFileError, match=r"architecture\.layers\[1\]\.alpha: expected a number in \[0, 1\), got 1"):
+        from_config(_with(["layers", 1, "alpha"], 1))
+
+
+def _nested(depth):
+    config = {"type": "ReLU"}
+    for _ in range(depth):
+        config = {"type": "Residual", "f": config}
+    return config
+
+
+def test_layers_nest_up_to_max_depth_and_no_deeper():
+    from_config(_nested(MAX_DEPTH))
+    with pytest.raises(ModelFileError, match=f"layers nested more than {MAX_DEPTH} deep"):
+        from_config(_nested(MAX_DEPTH + 1))

@@ -849,3 +849,25 @@ def test_save_refuses_more_layers_than_load_takes(tmp_path, monkeypatch):
 def test_classes_naming_the_outputs_load(tmp_path, outputs, classes, out_activation):
     path = _classifier_file(tmp_path / "model.safetensors", outputs, classes, out_activation)
     assert load(path).preprocessor.classes == classes
+
+
+def test_two_classes_fit_one_output_or_two_but_not_three(tmp_path):
+    # Two labels stand for one logistic output; a network of three outputs needs three.
+    for outputs in (1, 2):
+        load(_crafted_classifier_file(tmp_path / f"{outputs}.safetensors", outputs, ["a", "b"]))
+    path = _crafted_classifier_file(tmp_path / "model.safetensors", 3, ["a", "b"])
+    with pytest.raises(ModelFileError, match="model.safetensors: preprocessor.classes: expected 3 classes, one per "
+                                             "output of the network, got 2"):
+        load(path)
+
+
+def test_parameters_of_one_dtype_a_model_file_cannot_hold_are_refused_and_nothing_is_written(tmp_path):
+    # All float16: one dtype, but not one load reads back.
+    model = cr.Linear(2, 2, seed=0)
+    for name in list(model.own_params):
+        model.own_params[name] = model.own_params[name].astype(np.float16)
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ModelFileError, match="model.safetensors: cannot save: parameters must all be float32 or all "
+                                             "float64; got W: float16, b: float16"):
+        save(model, path)
+    assert not path.exists()

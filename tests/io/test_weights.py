@@ -450,3 +450,12 @@ def test_a_dtype_that_is_not_a_string_is_refused_naming_the_parameter(tmp_path, 
         "b": {"dtype": "F32", "shape": [2], "data_offsets": [16, 24]},
     }, bytes(24))
     assert_refused(cr.Linear(2, 2, seed=0), tmp_path / "w", r"w: parameter 'W' has dtype .* expected one of F32, F64")
+
+
+def test_a_file_of_pytorch_biases_alone_gets_the_pytorch_hint(tmp_path):
+    path = tmp_path / "biases.safetensors"
+    state = cr.to_state_dict(cr.mlp([4, 6, 3], seed=0))
+    biases = {name: array for name, array in state.items() if name.endswith(".bias")}
+    safetensors.numpy.save_file(biases, path)
+    assert_refused(cr.mlp([4, 6, 3], seed=1), path, r"unexpected parameters .*'0\.bias'.*; the file's names look like "
+                                                    r"PyTorch's")

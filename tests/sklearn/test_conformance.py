@@ -10,7 +10,8 @@ import numpy
 import pytest
 from sklearn import neural_network
 from sklearn.base import clone
-from sklearn.datasets import load_diabetes, load_digits, make_classification, make_multilabel_classification, make_regression
+from sklearn.datasets import (load_diabetes, load_digits, make_blobs, make_classification,
+                              make_multilabel_classification, make_regression)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -491,3 +492,15 @@ def test_predict_keeps_no_reference_to_the_callers_array():
     del X_new
     gc.collect()
     assert alive() is None
+
+
+def test_a_validation_score_equal_to_the_best_counts_as_improving_as_in_scikit_learn():
+    # With tol=0 a plateau never stops training: scikit-learn counts only a score below best + tol.
+    X, y = make_blobs(200, centers=[[-5, -5], [5, 5]], random_state=0)
+    params = dict(hidden_layer_sizes=(8,), early_stopping=True, tol=0.0, n_iter_no_change=2, max_iter=12,
+                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, theirs = MLPClassifier(**params).fit(X, y), neural_network.MLPClassifier(**params).fit(X, y)
+    assert len(set(ours.validation_scores_)) == 1
+    assert ours.n_iter_ == theirs.n_iter_ == 12

@@ -6,6 +6,7 @@ import json
 import warnings
 
 import numpy
+import pandas
 import pytest
 import safetensors.numpy
 from safetensors import safe_open
@@ -197,3 +198,32 @@ def test_an_unknown_hyperparameter_of_a_newer_release_names_it(saved_regressor, 
 def test_an_attribute_this_release_does_not_write_is_refused_not_dropped(saved, tmp_path):
     with pytest.raises(ModelFileError, match="sklearn.attributes: unexpected attribute 'new_attribute_', not one"):
         load_crafted(saved, tmp_path, attributes={"new_attribute_": 1})
+
+
+def test_a_negative_weight_decay_is_refused(saved, tmp_path):
+    with pytest.raises(ModelFileError,
+                       match=r"extra_json.optimizer.weight_decay: expected a finite number >= 0, got -1.0"):
+        load_crafted(saved, tmp_path, extra_json={"optimizer": {"t": 3, "weight_decay": -1.0}})
+
+
+def test_a_loaded_estimator_trains_on_as_the_saved_one_would(tmp_path):
+    # The feature names and early stopping's best weights are saved: the loaded estimator goes on as the saved one.
+    X, y = make_classification(n_samples=80, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    frame = pandas.DataFrame(X, columns=["a", "b", "c", "d"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for early_stopping in (False, True):
+            estimator = MLPClassifier(hidden_layer_sizes=(5,), alpha=0.5, max_iter=3, random_state=0,
+                                      early_stopping=early_stopping, warm_start=True).fit(frame, y)
+            path = tmp_path / f"estimator_{early_stopping}.safetensors"
+            estimator.save(path)
+            loaded = MLPClassifier.load(path)
+            assert loaded.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+            if early_stopping:
+                numpy.testing.assert_array_equal(loaded._best_theta, estimator._best_theta)
+                estimator.fit(frame, y), loaded.fit(frame, y)
+            else:
+                estimator.partial_fit(frame, y), loaded.partial_fit(frame, y)
+            numpy.testing.assert_array_equal(loaded.model_.flat_parameters().theta,
+                                             estimator.model_.flat_parameters().theta)

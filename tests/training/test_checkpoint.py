@@ -549,3 +549,14 @@ def test_a_custom_optimizer_with_a_velocity_of_its_own_gets_the_plain_message(tm
     with pytest.raises(ModelFileError, match=r"saved state tensors \['velocity'\], but HeavyBall has \['extra', "
                                              r"'velocity'\]$"):
         cr.fit(model, X_IRIS, Y_IRIS, optimizer=HeavyBall(model, True), epochs=2, verbose=0, resume=path)
+
+
+def test_a_history_of_more_epochs_than_the_checkpoint_is_refused(tmp_path):
+    # Equal counts are required: a History ahead of the saved epoch would resume with extra epochs' values.
+    trained(tmp_path / "checkpoint.safetensors", epochs=2)
+    path = resave(tmp_path / "checkpoint.safetensors", lambda e: e.__setitem__("epoch", 1))
+    model = cr.mlp([4, 8, 3], seed=1)
+    optimizer = cr.SGD(model, lr=0.05, momentum=0.9)
+    with pytest.raises(ModelFileError,
+                       match="crafted.safetensors: checkpoint field history.epochs: expected the epoch 1, got 2"):
+        load_checkpoint(path, model, optimizer, np.random.default_rng(7), [cr.EarlyStopping()])

@@ -697,3 +697,49 @@ def test_fit_compares_the_callbacks_of_the_ranks(monkeypatch):
     with pytest.raises(cr.DistributedError,
                        match=r"chainrule's callbacks is \[EarlyStopping\(patience=1, .*\] on rank 0 but \[\] on rank 1"):
         cr.fit(model, X, y, epochs=2, batch_size=8, verbose=0, callbacks=[cr.EarlyStopping(1)], distributed=comm)
+
+
+# -- the collectives' arithmetic, as rank 1 of 2 sees it, without MPI ---------------------------
+
+class OtherRankReduces:
+    """COMM_WORLD as rank 1 of 2 sees it: each Iallreduce combines this rank's buffer with rank 0's next array."""
+
+    OPS = {"sum": numpy.add, "max": numpy.maximum, "min": numpy.minimum}
+
+    def __init__(self, *sent):
+        self.sent = list(sent)
+
+    def Iallreduce(self, in_place, buffer, op):
+        buffer[...] = self.OPS[op](buffer, self.sent.pop(0))
+        return Done()
+
+
+def reducing_rank_one(*sent):
+    comm = rank_one(OtherRankReduces(*sent))
+    comm.MPI = types.SimpleNamespace(Exception=RuntimeError, IN_PLACE=None, SUM="sum", MAX="max", MIN="min")
+    return comm
+
+
+def test_a_seed_of_none_is_the_one_rank_0_draws():
+    assert rank_one(RootSends(numpy.array([12345]))).shared_seed(None) == 12345
+    assert rank_one(RootSends(numpy.array([12345]))).shared_seed(7) == 7
+
+
+def test_one_rank_asking_to_stop_stops_every_rank():
+    assert reducing_rank_one(numpy.array([1])).any(False) is True
+    assert reducing_rank_one(numpy.array([0])).any(True) is True
+    assert reducing_rank_one(numpy.array([0])).any(False) is False
+
+
+def test_the_gradient_is_weighted_by_each_ranks_rows_and_a_non_finite_loss_spreads_nan():
+    grad = numpy.full(3, 2.0)
+    reducing_rank_one(numpy.full(3, 6.0)).average_gradient(grad, 1.0, 4.0, 0.5)  # rank 0: 3 rows, its share 6
+    assert numpy.array_equal(grad, numpy.full(3, 6.5))
+    grad = numpy.full(3, 2.0)
+    reducing_rank_one(numpy.zeros(3)).average_gradient(grad, 1.0, 4.0, float("inf"))
+    assert numpy.isnan(grad).all()
+
+
+def test_distributed_none_trains_in_one_process():
+    assert type(distributed.communicator(None)) is SingleProcess
+    assert type(distributed.communicator(False)) is SingleProcess

@@ -1,7 +1,9 @@
 """The architecture checksum the ranks of a distributed fit compare: frozen layers count."""
 
+import numpy as np
+
 import chainrule as cr
-from chainrule.training.fingerprint import architecture_checksum
+from chainrule.training.fingerprint import architecture_checksum, checksum, validation_fingerprint
 
 
 def model():
@@ -27,3 +29,15 @@ def test_unfreezing_restores_the_checksum():
     a[0].trainable = False
     a.trainable = True
     assert architecture_checksum(a) == before
+
+
+def test_the_checksum_tells_apart_arrays_of_the_same_bytes_in_another_shape_or_dtype():
+    X = np.arange(12, dtype=np.float64)
+    assert len({checksum(X), checksum(X.reshape(3, 4)), checksum(X.reshape(4, 3)), checksum(X.view(np.int64))}) == 4
+
+
+def test_the_validation_fingerprint_depends_on_the_validation_weights():
+    X, T = np.ones((4, 2)), np.zeros((4, 1))
+    w = np.array([1.0, 2.0, 1.0, 1.0])
+    prints = {validation_fingerprint(X, T), validation_fingerprint(X, T, w), validation_fingerprint(X, T, 2 * w)}
+    assert len(prints) == 3
