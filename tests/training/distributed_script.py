@@ -3,6 +3,9 @@
 equivalence: trains float64 MLPs at several global batch sizes, also resuming from a
 checkpoint and with sample weights, and rank 0 saves the final weights to OUT/weights.npz.
 kill / hang: rank 1 is SIGKILLed / stops responding during epoch 3; checkpoints go to OUT.
+absent: rank 1 fails before it makes its Communicator.
+drift: a callback on rank 0 alone lowers the learning rate after epoch 1; every rank writes
+the error message it got to OUT/drift{rank}.txt.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0;
 every rank writes the error messages it got to OUT/messages{rank}.json.
 """
@@ -105,7 +108,36 @@ class Sabotage(cr.Callback):
         return False
 
 
+class LowerRate(cr.Callback):
+    """Divides the learning rate by 10 after every epoch: run on rank 0 alone, the ranks' steps differ."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def on_epoch_end(self, epoch, logs, model):
+        self.optimizer.lr = self.optimizer.lr / 10
+        return False
+
+
+def drifting_fit(comm):
+    """fit with LowerRate on rank 0 only; the error's message."""
+    X, y = data(200)
+    model = cr.mlp([5, 16, 3], seed=1, dtype="float64")
+    optimizer = cr.Adam(model, lr=0.01)
+    try:
+        cr.fit(model, X, y, optimizer=optimizer, epochs=4, batch_size=32, verbose=0, distributed=comm,
+               callbacks=[LowerRate(optimizer)] if comm.is_root else [])
+    except cr.DistributedError as error:
+        return str(error)
+    return "no error"
+
+
 def main(scenario, out):
+    if scenario == "absent":
+        from mpi4py import MPI
+
+        if MPI.COMM_WORLD.Get_rank() == 1:
+            raise ValueError("rank 1 read bad input before making its Communicator")
     comm = cr.Communicator(timeout=float(os.environ.get("CHAINRULE_TEST_TIMEOUT", "10")))
     if scenario == "equivalence":
         weights = {f"batch{b}": train(b, 3, comm) for b in SIZES}
@@ -115,6 +147,9 @@ def main(scenario, out):
         weights["resumed"] = train(32, 3, comm, checkpoint=first, resume=first)
         if comm.is_root:
             numpy.savez(os.path.join(out, "weights.npz"), **weights)
+    elif scenario == "drift":
+        with open(os.path.join(out, f"drift{comm.rank}.txt"), "w") as handle:
+            handle.write(drifting_fit(comm))
     elif scenario == "mismatch":
         messages = {case: mismatched_fit(case, comm) for case in MISMATCHES}
         with open(os.path.join(out, f"messages{comm.rank}.json"), "w") as handle:

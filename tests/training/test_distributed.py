@@ -21,7 +21,7 @@ from chainrule import cpu_blas
 from chainrule.training import distributed
 from chainrule.training.distributed import THREAD_VARIABLES, Communicator, SingleProcess
 from chainrule.training.checkpoint import read_checkpoint
-from chainrule.training.fingerprint import fingerprint_row, run_fingerprint, setting_text
+from chainrule.training.fingerprint import checksum, fingerprint_row, run_fingerprint, setting_text
 
 from . import distributed_script as script
 
@@ -72,6 +72,28 @@ def test_a_hung_rank_ends_the_job_with_a_clear_error_within_the_timeout(tmp_path
     assert "rank 0 of 2: agreeing on stopping waited more than 3 s" in done.stderr
     assert seconds < 15
     assert cr.load(tmp_path / "checkpoint.safetensors").metadata is not None
+
+
+@needs_mpi
+def test_a_rank_that_fails_before_making_its_communicator_ends_the_job_within_the_timeout(tmp_path):
+    """The other ranks waited for ever in the blocking shared-memory split, whatever the timeout."""
+    done, seconds = mpiexec(sys.executable, str(SCRIPT), "absent", str(tmp_path), timeout=30,
+                            env={"CHAINRULE_TEST_TIMEOUT": "3"})
+    assert done.returncode != 0
+    assert "rank 1 read bad input before making its Communicator" in done.stderr
+    assert "rank 0 of 2: making the Communicator waited more than 3 s" in done.stderr
+    assert seconds < 15
+
+
+@needs_mpi
+def test_a_callback_on_rank_0_alone_that_lowers_lr_stops_every_rank_naming_the_epoch(tmp_path):
+    """The ranks' weights drifted apart silently, the docs' rule unchecked."""
+    done, _ = mpiexec(sys.executable, str(SCRIPT), "drift", str(tmp_path), env={"CHAINRULE_TEST_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    messages = [(tmp_path / f"drift{rank}.txt").read_text() for rank in (0, 1)]
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("the 2 processes' weights differ after epoch 2: a callback or code of one's own "
+                                  "changed the learning rate or the weights on some ranks only"), messages[0]
 
 
 def test_distributed_without_mpi4py_says_how_to_get_it(monkeypatch):
@@ -325,13 +347,40 @@ def test_values_beyond_int64_that_differ_are_told_apart_by_their_hashes():
                        f"7 (hash {hashes[2]}) on rank 2")
 
 
-def test_a_huge_batch_size_on_every_rank_gets_the_friendly_error():
-    X, y = script.data(40)
-    comm = rank_zero_of(2)
+def rank_zero_among_equals(size):
+    """A Communicator for rank 0 of ``size`` whose broadcasts and all-gathers find every rank alike."""
+    comm = rank_zero_of(size)
     comm.world = types.SimpleNamespace(Ibcast=lambda buffer, root: Done(),
                                        Iallgather=lambda mine, everyone: (everyone.__setitem__(..., mine), Done())[1])
+    return comm
+
+
+def test_a_huge_batch_size_on_every_rank_gets_the_friendly_error():
+    X, y = script.data(40)
     with pytest.raises(cr.DataError, match="batch_size: 10000000000000000000000 is more than the 40 training samples"):
-        cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=2**63, batch_size=10**22, verbose=0, distributed=comm)
+        cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=2**63, batch_size=10**22, verbose=0,
+               distributed=rank_zero_among_equals(2))
+
+
+def test_a_batch_too_small_for_the_processes_says_whether_it_is_the_default_and_the_data_is_short():
+    """2 rows on 3 ranks read "batch_size: 2 is less than the 3 processes", though no batch_size was given."""
+    X, y = script.data(40)
+    swapped = [1, numpy.flatnonzero(y != y[0])[0]]  # the first 2 rows then hold 2 classes
+    X[swapped], y[swapped] = X[swapped[::-1]], y[swapped[::-1]]
+
+    def problem(n_rows, n_processes, batch_size=None):
+        with pytest.raises(cr.HyperparameterError) as raised:
+            cr.fit(cr.mlp([5, 3], seed=0), X[:n_rows], y[:n_rows], epochs=1, batch_size=batch_size, verbose=0,
+                   distributed=rank_zero_among_equals(n_processes))
+        return str(raised.value)
+
+    needs = "is less than the {} processes, each of which needs a row of every batch; "
+    assert problem(2, 3) == ("batch_size: the default, all 2 training rows (fewer than 32), " + needs.format(3)
+                             + "the data has fewer training rows than processes: run at most 2 processes")
+    assert problem(40, 33) == "batch_size: the default, 32, " + needs.format(33) + "pass a batch_size of at least 33"
+    assert problem(40, 3, batch_size=2) == "batch_size: 2 " + needs.format(3) + "pass a batch_size of at least 3"
+    assert problem(2, 3, batch_size=2) == ("batch_size: 2 " + needs.format(3)
+                                           + "the data has fewer training rows than processes: run at most 2 processes")
 
 
 # -- the model's dtype and architecture, the optimizer and the loss are compared too ----------------
@@ -612,6 +661,56 @@ def test_rank_0_names_its_checkpoint_not_its_copy_in_errors(tmp_path):
 
 # -- ranks on one machine share its cores ------------------------------------------------------------
 
+class Never:
+    """A nonblocking MPI request that never completes: some rank never joined it."""
+
+    def Test(self):
+        return False
+
+
+class MPIException(Exception):
+    """mpi4py's MPI.Exception, which a DistributedError is not."""
+
+
+class StartingWorld:
+    """COMM_WORLD as rank 0 of 2 sees it while making its Communicator; records the collectives
+    begun. The barrier completes where the other rank made its Communicator too, else never."""
+
+    def __init__(self, other_rank_came):
+        self.other_rank_came, self.begun = other_rank_came, []
+
+    def Get_rank(self):
+        return 0
+
+    def Get_size(self):
+        return 2
+
+    def Ibarrier(self):
+        self.begun.append("Ibarrier")
+        return Done() if self.other_rank_came else Never()
+
+    def Split_type(self, kind):
+        self.begun.append("Split_type")  # blocking: a rank that never came would hold it for ever
+        return Machine(1)
+
+
+def test_making_a_communicator_waits_for_the_other_ranks_no_longer_than_the_timeout(monkeypatch):
+    """A rank that failed before making its Communicator left the others in the blocking split for ever."""
+    def installed(world):
+        MPI = types.SimpleNamespace(COMM_WORLD=world, Exception=MPIException, COMM_TYPE_SHARED="shared")
+        monkeypatch.setitem(sys.modules, "mpi4py.MPI", MPI)
+        return world
+
+    alone = installed(StartingWorld(other_rank_came=False))
+    started = time.monotonic()
+    with pytest.raises(cr.DistributedError, match=r"^rank 0 of 2: making the Communicator waited more than 0.2 s"):
+        Communicator(timeout=0.2, abort=False)
+    assert time.monotonic() - started < 5 and alone.begun == ["Ibarrier"]
+    together = installed(StartingWorld(other_rank_came=True))
+    assert Communicator(timeout=0.2, abort=False).blas_threads is None  # alone on its machine
+    assert together.begun == ["Ibarrier", "Split_type"]
+
+
 class Machine:
     """COMM_WORLD whose shared-memory split (the ranks on this machine) holds ``ranks_here`` ranks."""
 
@@ -729,6 +828,18 @@ def test_one_rank_asking_to_stop_stops_every_rank():
     assert reducing_rank_one(numpy.array([1])).any(False) is True
     assert reducing_rank_one(numpy.array([0])).any(True) is True
     assert reducing_rank_one(numpy.array([0])).any(False) is False
+
+
+def test_the_ranks_weights_must_agree_to_the_bit_after_each_epoch():
+    theta = numpy.linspace(-1.0, 1.0, 7)
+    mine = checksum(theta)
+    reducing_rank_one(numpy.array([mine, -mine])).check_same_parameters(theta, 3)
+    nudged = theta.copy()
+    nudged[3] = numpy.nextafter(nudged[3], 1.0)  # one ulp: a step taken with another lr differs by more
+    theirs = checksum(nudged)
+    with pytest.raises(cr.DistributedError, match="^the 2 processes' weights differ after epoch 3: ") as raised:
+        reducing_rank_one(numpy.array([theirs, -theirs])).check_same_parameters(theta, 3)
+    assert raised.value.same_on_every_rank
 
 
 def test_the_gradient_is_weighted_by_each_ranks_rows_and_a_non_finite_loss_spreads_nan():

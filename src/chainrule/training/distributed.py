@@ -10,7 +10,10 @@ batch's loss L = (1/n) Σ_i ℓ_i is then, by linearity of the derivative,
 so each rank scales its gradient by n_r / n and one in-place all-reduce (sum) of the flat
 gradient buffer leaves every rank with ∂L/∂θ, exactly, also when n does not divide by N
 (a rank whose shard of a short last batch is empty contributes zeros, n_r = 0). Every rank then
-takes the same optimizer step from the same θ, so θ stays identical without being sent again.
+takes the same optimizer step from the same θ, so θ stays identical without being sent again;
+after each epoch the ranks compare a checksum of θ (:meth:`Communicator.check_same_parameters`),
+so that a callback run on some ranks only, which changed the learning rate or the weights there,
+stops training instead of letting the ranks' weights drift apart silently.
 That needs the same data and arguments on every rank: before training, ``fit`` compares them
 (as :mod:`chainrule.training.fingerprint` describes them) in one all-gather
 (:meth:`Communicator.check_same_run`), and a difference raises the same error on every rank
@@ -44,7 +47,7 @@ from .. import cpu_blas
 from ..checks import positive
 from ..errors import DistributedError, HyperparameterError, ModelFileError
 from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
-from .fingerprint import SHOWN_WORDS, fingerprint_row, shown_values
+from .fingerprint import SHOWN_WORDS, checksum, fingerprint_row, shown_values
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
 ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before MPI_Abort
@@ -84,6 +87,9 @@ class SingleProcess:
 
     def stops_mid_epoch(self, interrupted: bool) -> bool:
         return interrupted
+
+    def check_same_parameters(self, theta, epoch: int) -> None:
+        pass
 
 
 class Communicator(SingleProcess):
@@ -127,6 +133,9 @@ class Communicator(SingleProcess):
         self.rank, self.size = self.world.Get_rank(), self.world.Get_size()
         self.is_root = self.rank == 0
         self.timeout, self.abort = float(timeout), abort
+        # A rank that failed before making its Communicator would leave the others in the
+        # blocking split below for ever: they first meet in a barrier polled against the timeout.
+        self._wait(self.world.Ibarrier(), "making the Communicator")
         self.blas_threads = self.share_cores()
 
     def share_cores(self) -> int | None:
@@ -287,6 +296,24 @@ class Communicator(SingleProcess):
     def stops_mid_epoch(self, interrupted: bool) -> bool:
         """Never: Ctrl-C is acted on at the end of the epoch, when the ranks agree on it."""
         return False
+
+    def check_same_parameters(self, theta, epoch: int) -> None:
+        """Raise the same DistributedError on every rank unless all ranks hold the same θ after ``epoch``.
+
+        Every rank takes the same steps, so θ stays bit-identical unless something ran on some
+        ranks only: a callback or code of one's own that changed the learning rate or the
+        weights. One pass over θ (its :func:`checksum` c) and one all-reduce of [c, -c] with
+        MAX, whose result [max c, -min c] every rank judges alike.
+        """
+        c = checksum(theta)
+        extremes = numpy.array([c, -c], dtype=numpy.int64)
+        self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, extremes, op=self.MPI.MAX), "comparing the weights")
+        if extremes[0] != -extremes[1]:
+            raise DistributedError(
+                f"the {self.size} processes' weights differ after epoch {epoch}: a callback or code of one's own "
+                f"changed the learning rate or the weights on some ranks only, in that epoch or before; it must "
+                f"run on every rank (see docs/distributed.md, callbacks)", same_on_every_rank=True
+            )
 
     def _wait(self, request, what: str) -> None:
         """Poll ``request`` until it completes; past the deadline, fail the whole job."""

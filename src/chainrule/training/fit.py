@@ -480,14 +480,20 @@ def _resolve_batch_size(batch_size: int | None, n_train: int, n_processes: int) 
     """The rows per step: ``batch_size``, or for None the default (at most ``n_train``); DataError when a
     given one exceeds the training rows, HyperparameterError when it leaves a process without a row."""
     if batch_size is None:
+        chosen = (f"the default, {DEFAULT_BATCH_SIZE}," if n_train >= DEFAULT_BATCH_SIZE
+                  else f"the default, all {n_train} training rows (fewer than {DEFAULT_BATCH_SIZE}),")
         batch_size = min(DEFAULT_BATCH_SIZE, n_train)
     elif batch_size > n_train:
         raise DataError(
             f"batch_size: {batch_size} is more than the {n_train} training samples; pass a smaller batch_size"
         )
+    else:
+        chosen = str(batch_size)
     if batch_size < n_processes:
-        raise HyperparameterError(
-            f"batch_size: {batch_size} is less than the {n_processes} processes; each needs a row")
+        remedy = (f"the data has fewer training rows than processes: run at most {n_train} processes"
+                  if n_train < n_processes else f"pass a batch_size of at least {n_processes}")
+        raise HyperparameterError(f"batch_size: {chosen} is less than the {n_processes} processes, each of which "
+                                  f"needs a row of every batch; {remedy}")
     return batch_size
 
 

@@ -145,6 +145,7 @@ class Loop:
         for name, total in norm_sums.items():
             self.history.grad_norms.setdefault(name, []).append(total / max(n_norms, 1))
         self.comm.sum_scores(scores)
+        self.comm.check_same_parameters(flat.theta, epoch)  # a callback run on some ranks only shows here
         return scores.result()
 
     def backpropagate(self, rows, scores: Scores, flat) -> float:
