@@ -25,7 +25,8 @@ curvature is measured again at ε/10: a kink within ε/10 keeps its jump there, 
 and ε leaves only curvature's, which is a tenth of curvature's jump at ε.
 
 Rounding bounds what the check can see. The central difference of θᵢ is moved by rounding by
-about 4u (|L| + |θᵢ| (|s₊| + |s₋|)) / ε, u = 2.2e-16 and s± the one-sided slopes (rounding of
+about 4u (|L| + |θᵢ| (|s₊| + |s₋|)) / ε, with u = 2.2e-16 (float64's machine epsilon: twice
+its unit roundoff, a margin) and s± the one-sided slopes (rounding of
 L, of θᵢ ± ε, and of the forward pass, which moves the gradient by the curvature times u |θᵢ|);
 ``rounding`` holds each array's largest bound relative to its largest gradient. The errors and
 ``passed()`` are left as they are (a bound is an estimate, not a proof), and the report's text
@@ -67,7 +68,7 @@ KINK_CURVATURE = 100.0
 # tenth of curvature's tenth, a margin for rounding noise, which is ten times larger at ε/10 than
 # at ε, and for the O(ε³) part of a smooth loss's jump.
 KINK_VANISHED = 1e-2
-UNIT_ROUNDOFF = 2.2e-16  # u, the relative rounding of float64 (numpy.finfo(numpy.float64).eps)
+MACHINE_EPSILON = 2.2e-16  # ε_mach of float64 (numpy.finfo(numpy.float64).eps), twice its unit roundoff
 TOLERANCE = 1e-6  # passed()'s default bound on the relative error
 
 
@@ -320,7 +321,7 @@ def rounding(loss: float, theta, right_slope, left_slope, step: float):
     u |L| (a forward pass rounds many times); θᵢ ± step is rounded by about u |θᵢ|, which changes
     the step taken by that much; and the forward pass's rounding moves θᵢ by about as much, which
     moves the gradient by |∂²L/∂θᵢ²| u |θᵢ|, the curvature being about |s₊ − s₋| / step."""
-    return 4 * UNIT_ROUNDOFF * (abs(loss) + numpy.abs(theta) * (numpy.abs(right_slope) + numpy.abs(left_slope))) / step
+    return 4 * MACHINE_EPSILON * (abs(loss) + numpy.abs(theta) * (numpy.abs(right_slope) + numpy.abs(left_slope))) / step
 
 
 def relative_rounding(bounds, exact, numeric) -> float:

@@ -210,4 +210,3 @@ def test_sigterm_interrupts_where_sigint_is_ignored(monkeypatch):
     monkeypatch.setattr(signal, "getsignal", lambda signum: signal.SIG_IGN)
     with pytest.raises(KeyboardInterrupt):
         main_module._interrupt(signal.SIGTERM, None)
-

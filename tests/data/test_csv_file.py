@@ -375,10 +375,11 @@ def test_a_huge_cell_is_quoted_in_part(tmp_path, cell, shown):
     assert len(message) < 300 + len(str(path))
 
 
-def test_a_nul_character_is_refused_naming_its_line(tmp_path):
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"], ids=["LF", "CRLF", "CR"])
+def test_a_nul_character_is_refused_naming_its_line(tmp_path, end):
     # NumPy's strings drop a trailing NUL: the label "y\0" would have been read as "y".
     path = tmp_path / "data.csv"
-    path.write_bytes(b"a,b,label\n1,2,x\n3,4,y\x00\n")
+    path.write_bytes(end.join([b"a,b,label", b"1,2,x", b"3,4,y\x00", b""]))
     with pytest.raises(DataError, match=r"data\.csv: line 3: a NUL character"):
         load_csv(path)
 

@@ -272,5 +272,5 @@ def test_a_truncated_idx_file_in_a_pipe_is_refused_naming_its_data_size(tmp_path
 def test_more_dimensions_than_an_array_can_have_are_refused(tmp_path):
     path = tmp_path / "deep-idx"
     path.write_bytes(bytes([0, 0, 0x08, 255]) + (1).to_bytes(4, "big") * 255 + b"\x07")
-    with pytest.raises(DataError, match=r"deep-idx: the IDX header declares 255 dimensions; a NumPy array has at most"):
+    with pytest.raises(DataError, match=r"deep-idx: the IDX header declares 255 dimensions; chainrule reads IDX files of at most 32"):
         read_idx(path)

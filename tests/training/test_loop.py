@@ -1,6 +1,7 @@
 """chainrule.training.loop: one ``fit`` call's epochs of minibatch backpropagation over prepared
 arrays, and the scoring of prepared data a block of rows at a time."""
 
+import copy
 import io
 import os
 import signal
@@ -155,7 +156,7 @@ def test_every_rank_scores_its_shard_about_the_global_first_row(monkeypatch):
     monkeypatch.setattr(loop_module, "Scores", Recorded)
     loop, _, _, T = regression_loop(batch_size=4)
     loop.comm = SecondRank()
-    order = np.random.default_rng(1).permutation(len(T))
+    order = copy.deepcopy(loop.rng).permutation(len(T))  # the epoch's batch order, drawn next
     loop.run_epoch(1, Bar())
     np.testing.assert_array_equal(shifts[0], T[order[0]])
 

@@ -257,7 +257,7 @@ def _decode(raw: bytes, path: Path) -> str:
         raise DataError(f"{path}: line {line}: not UTF-8 text (is it a CSV file?)") from None
     nul = text.find("\0")
     if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
+        line = _line_count(text[:nul])
         raise DataError(f"{path}: line {line}: a NUL character, which CSV text never holds (is it a CSV file?)")
     return text
 

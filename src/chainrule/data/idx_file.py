@@ -39,7 +39,7 @@ from ..errors import PATH_QUOTE_LIMIT, DataError, quoted
 from .dataset import Dataset, first_non_finite, labels_for_task, position_names
 from .source import open_binary
 
-#: the most dimensions an IDX file may declare: NumPy 1.x's limit for an array (NumPy 2 takes 64)
+#: the most dimensions an IDX file may declare: NumPy 1.x's limit for an array (NumPy 2 takes 64), so that a file reads alike under both
 MAX_DIMS = 32
 
 # IDX type code -> big-endian NumPy dtype
@@ -107,7 +107,7 @@ def _read_idx_stream(stream, path: Path, file_size: int | None, data_name: str) 
         )
     dtype, n_dims = numpy.dtype(IDX_DTYPES[magic_bytes[2]]), magic_bytes[3]
     if n_dims > MAX_DIMS:
-        raise DataError(f"{path}: the IDX header declares {n_dims} dimensions; a NumPy array has at most {MAX_DIMS}")
+        raise DataError(f"{path}: the IDX header declares {n_dims} dimensions; chainrule reads IDX files of at most {MAX_DIMS}")
     header_size = 4 + 4 * n_dims
     sizes = _read(stream, 4 * n_dims, path)
     if len(sizes) < 4 * n_dims:

@@ -208,7 +208,8 @@ class Preprocessor:
                             f"{', '.join(SAVED_KEYS)}, got {_keys_or_type(saved)})")
         for key in saved:
             if key not in SAVED_KEYS and key != "feature_names":
-                raise DataError(f"preprocessing: unexpected key {key!r:.60}, not one this chainrule writes")
+                raise DataError(f"preprocessing: unexpected key {key!r:.60}, not one this chainrule writes "
+                                f"(it writes {', '.join(SAVED_KEYS)} and feature_names)")
         n_features = saved["n_features"]
         if not is_json_count(n_features) or n_features < 1:
             raise DataError(f"preprocessing.n_features: expected an integer >= 1, got {quoted(n_features)}")

@@ -124,7 +124,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
         listing = ", ".join(f"{name}: {array.dtype}" for name, array in tensors.items())
         raise ModelFileError(f"{path}: cannot save: parameters must all be float32 or all float64; got {listing}")
-    check_finite_parameters(tensors, path)
+    refuse_to_save_non_finite(tensors, path)
     dtype = dtypes[0] if dtypes else None
 
     extras = {}
@@ -280,7 +280,7 @@ def _read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     return model, extras, document["extra_json"]
 
 
-def check_finite_parameters(tensors: dict[str, numpy.ndarray], path: PathLike) -> None:
+def refuse_to_save_non_finite(tensors: dict[str, numpy.ndarray], path: PathLike) -> None:
     """ModelFileError naming ``path`` and the parameter when one of ``tensors`` holds NaN or Inf.
 
     :func:`save` and ``cr.save_weights`` refuse to write a diverged model, as :func:`read` and

@@ -27,7 +27,7 @@ def chainrule_version(metadata: dict) -> str | None:
 
 
 def release(version: str) -> tuple[int, ...] | None:
-    """The leading release numbers of ``version`` ("0.10.2" -> (0, 10, 2), "1.0.0rc1" -> (1, 0, 0)),
+    """The leading release numbers of ``version`` ("0.10.2" -> (0, 10, 2), "1.0.0rc1" -> (1,)),
     trailing zeros dropped so that "1.0" equals "1.0.0"; None when it does not start with a number.
 
     >>> release("0.10.2"), release("1.0.0rc1"), release("v1")

@@ -39,7 +39,7 @@ from ..checks import check_finite_as, listing
 from ..errors import ChainruleWarning, HyperparameterError, ModelFileError, NonFiniteError
 from ..layers import Layer
 from .atomic import atomic_write, check_path
-from .model_file import METADATA_KEY, SAFETENSORS_DTYPES, WEIGHTS_FORMAT, chainrule_document, check_finite_parameters
+from .model_file import METADATA_KEY, SAFETENSORS_DTYPES, WEIGHTS_FORMAT, chainrule_document, refuse_to_save_non_finite
 from .safetensors_file import METADATA, PathLike, check_spans, open_tensors, read_header, read_tensor, tensor_entries
 
 FORMAT = WEIGHTS_FORMAT
@@ -91,7 +91,7 @@ def save_weights(model: Layer, path: PathLike) -> None:
     if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
         found = ", ".join(f"{name}: {array.dtype}" for name, array in tensors.items())
         raise ModelFileError(f"{path}: cannot save: parameters must all be float32 or all float64; got {found}")
-    check_finite_parameters(tensors, path)
+    refuse_to_save_non_finite(tensors, path)
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION, "dtype": dtypes[0] if dtypes else "none"}
     try:
         data = safetensors.numpy.save(tensors, metadata=metadata)

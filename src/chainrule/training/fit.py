@@ -50,9 +50,10 @@ DEFAULT_BATCH_SIZE = 32  # batch_size=None: this many rows per step, or all the 
 #: The largest training X (bytes) of which ``fit`` makes a standardized copy before the epochs,
 #: for the speed of gathering ready rows; a larger one is standardized a batch at a time in the
 #: loop, which makes no copy of X but costs each step a float64 pass over its rows (at 784
-#: features, +15 % a step at batch 32 and +32 % at batch 1024, measured with the session's
-#: other work running). Bit-identical either way.
+#: features, +15 % a step at batch 32 and +32 % at batch 1024 on the 2-core test machine, in
+#: an A/B of the two forms while other work ran). Bit-identical either way.
 STANDARDIZED_COPY_BYTES = 1 << 30
+
 
 def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
         class_weight: str | dict | None = None, loss: Loss | str | None = None, optimizer: Optimizer | str = "adam",
@@ -400,11 +401,12 @@ def _check_device(device: str, distributed, graph, weighted_by: str | None) -> N
 
 
 class _PreparedData(NamedTuple):
-    """The data of one ``fit``, ready to train on: training inputs in the model's dtype (the loop
-    standardizes each batch as the preprocessor says), validation inputs standardized, targets
-    as the loss takes them, weights in float64 (None: unweighted)."""
+    """The data of one ``fit``, ready to train on: training inputs in the model's dtype, not yet
+    standardized (``fit`` standardizes a copy, or the loop each batch: see
+    ``STANDARDIZED_COPY_BYTES``), validation inputs standardized, targets as the loss takes
+    them, weights in float64 (None: unweighted)."""
 
-    X: numpy.ndarray  # not standardized: no copy of X's size is made
+    X: numpy.ndarray  # not standardized
     T: numpy.ndarray
     weights: numpy.ndarray | None
     X_val: numpy.ndarray | None  # None: no validation set

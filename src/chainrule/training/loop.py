@@ -1,8 +1,9 @@
 """The epochs of one ``fit``: minibatch steps of backpropagation, and how they are shown and scored.
 
 :class:`Loop` holds one ``fit`` call's training state and runs its epochs over prepared
-arrays: per-epoch shuffling, each batch standardized as it is gathered (so that no
-standardized copy of X is made), each step's forward pass, ∇_y L from the loss, the backward
+arrays: per-epoch shuffling, each batch standardized as it is gathered when ``fit`` hands it a
+preprocessor (an X above ``STANDARDIZED_COPY_BYTES``, of which no standardized copy is then
+made), each step's forward pass, ∇_y L from the loss, the backward
 pass into ∂L/∂θ and the optimizer's update; the divergence guard, per-layer gradient norms,
 the progress bar and epoch lines on stderr, and Ctrl-C, which ends training after the current
 batch. ``score_chunks`` scores prepared data a block of rows at a time, for the validation
@@ -83,7 +84,7 @@ class Loop:
         flat = self.model.flat_parameters()
         X = self.X
         self.X_batch = get_array_module(X).empty((self.batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
-        # Each batch is standardized as it is gathered, so no standardized copy of X is made;
+        # With a preprocessor, each batch is standardized as it is gathered (X itself is not);
         # through a float64 buffer of at most TRANSFORM_CHUNK rows, made once.
         standardizes = settings.preprocessor is not None and settings.preprocessor.mean is not None
         self.preprocessor = settings.preprocessor if standardizes else None

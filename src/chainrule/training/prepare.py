@@ -6,8 +6,8 @@ checked against the outputs' width. A validation fraction is held out (stratifie
 labels) from a seed, or a given set is read as X and y are; the sample weights are split with
 the rows and multiplied by the class weights. The preprocessor, fitted on the training rows
 only or the model's own from an earlier fit (checked against this call, not refitted),
-standardizes the validation rows here and the training rows a batch at a time in the loop
-(:mod:`chainrule.training.loop`). ``predict`` and ``evaluate`` read their data with the same helpers.
+standardizes the validation rows here; ``fit`` standardizes the training rows as a copy, or
+above ``STANDARDIZED_COPY_BYTES`` a batch at a time in the loop (:mod:`chainrule.training.loop`). ``predict`` and ``evaluate`` read their data with the same helpers.
 """
 
 from __future__ import annotations
