@@ -24,7 +24,7 @@ write one run folder.
 
 ``--out`` must name a new or empty folder: a folder holding files (another run's) is refused
 (exit 2), except the folder of the checkpoint that ``--resume`` continues; while a run writes
-there it holds the folder's lock file (see :mod:`chainrule.cli.run_folder`). A run stopped by
+there it holds the folder's lock (see :mod:`chainrule.cli.folder_lock`). A run stopped by
 Ctrl-C (or SIGTERM) still writes its files, then exits 130 with a line saying how many whole
 epochs it completed and which checkpoint to resume (or that none was written yet).
 """
