@@ -113,3 +113,14 @@ def test_abs_sum_overflows_to_inf_in_xs_dtype_with_or_without_the_blas(blas_or_n
         warnings.simplefilter("error")  # the overflow is the answer, not a warning
         assert abs_sum(within_blocks) == math.inf
         assert abs_sum(across_blocks) == math.inf
+
+
+def test_relu_of_a_larger_array_after_a_smaller_one_grows_the_shared_zeros(monkeypatch):
+    from chainrule import backend
+
+    monkeypatch.setattr(backend, "_zeros_vectors", {})
+    backend.relu(-np.ones(backend.ZEROS_MIN_SIZE, np.float32))  # makes the shared zeros, at their first size
+    larger = np.ones((4, 20_000), np.float32)  # more elements than that first size
+    larger[:, ::2] = -1
+    expected = np.where(larger > 0, larger, 0)
+    np.testing.assert_array_equal(backend.relu(larger), expected)

@@ -109,3 +109,8 @@ def test_class_names_with_a_comma_are_quoted(tmp_path, capsys):
     code, out, _ = call(capsys, "info", tmp_path / "model.safetensors")
     assert code == 0
     assert "3 classes: 'setosa', 'versicolor', 'virginica,x'" in out
+
+
+def test_one_class_past_the_listed_ones_is_counted_not_listed():
+    assert class_list(range(13)) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... (1 more)"
+    assert class_list(range(12)) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"

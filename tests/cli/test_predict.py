@@ -234,3 +234,13 @@ def test_model_and_data_given_the_wrong_way_round_are_named(iris_run, iris_csv, 
     code, _, err = call(capsys, command, iris_csv, iris_run / "model.safetensors")
     assert_one_line_error(code, err, f"DATA is '{iris_run / 'model.safetensors'}', a model file, and MODEL is "
                                      f"'{iris_csv}': the model file comes first (MODEL DATA)")
+
+
+def test_a_regressor_with_several_outputs_gets_a_column_per_output(tmp_path, capsys):
+    model = cr.mlp([4, 2], seed=0)
+    X = np.random.default_rng(0).normal(size=(20, 4))
+    cr.fit(model, X, np.column_stack([X[:, 0], -X[:, 1]]), epochs=1, verbose=0)
+    cr.save(model, tmp_path / "model.safetensors")
+    data = write_csv(tmp_path / "rows.csv", [["a", "b", "c", "d"], *X[:3].tolist()])
+    code, out, _ = call(capsys, "predict", tmp_path / "model.safetensors", data)
+    assert code == 0 and out.splitlines()[0] == "prediction_0,prediction_1"

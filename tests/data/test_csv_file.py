@@ -417,3 +417,9 @@ def test_blank_lines_and_quoted_line_breaks_leave_exactly_the_rows_read(tmp_path
     data = load_csv(path)
     assert data.X_train.shape == (7, 2) and data.X_train.flags.owndata
     assert data.X_train[:, 1].tolist() == [-i for i in range(7)] and data.y_train.tolist() == labels
+
+
+def test_labels_that_read_as_non_finite_numbers_are_class_names_for_a_model_with_text_classes(tmp_path):
+    path = write(tmp_path, "a,label\n1,nan\n2,inf\n")
+    _, y = csv_file.load_csv_for_model(path, n_features=1, text_labels=True)
+    assert y.tolist() == ["nan", "inf"]

@@ -111,3 +111,9 @@ def test_first_non_finite_of_finite_rows_allocates_no_temporary_of_their_shape()
 def test_position_names_follow_the_row_shape():
     assert position_names("x", (3,)) == ["x0", "x1", "x2"]
     assert position_names("pixel_", (2, 2)) == ["pixel_0_0", "pixel_0_1", "pixel_1_0", "pixel_1_1"]
+
+
+def test_labels_for_task_keeps_fractional_float_classes_as_they_are():
+    y, task = labels_for_task(numpy.array([0.5, 1.5, 0.5, 2.0]), "classification", "here")
+    assert task == "classification" and y.dtype.kind == "f"
+    assert y.tolist() == [0.5, 1.5, 0.5, 2.0]  # not cut down to 0, 1, 0, 2

@@ -117,3 +117,16 @@ def test_a_name_too_long_for_the_file_system_is_a_data_error_naming_it(spec):
     with pytest.raises(DataError, match="/tmp/aaaa.*(too long|cannot)"):
         load_file(spec)
     assert spec_paths(spec)[0].startswith("/tmp/aaaa")
+
+
+def test_a_spec_one_character_longer_than_any_path_is_refused_by_its_length():
+    spec = "/tmp/" + "a" * 4092  # 4097 characters
+    with pytest.raises(DataError, match="a path of 4,097 characters, longer than any file name"):
+        load_file(spec)
+
+
+def test_a_lone_file_named_idx_without_ubyte_asks_for_its_labels(tmp_path):
+    images, _ = mnist_like()
+    path = write_idx(tmp_path / "train-images.idx3", images)
+    with pytest.raises(DataError, match="needs its labels file.*IMAGES,LABELS"):
+        load_file(path)

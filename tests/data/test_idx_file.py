@@ -274,3 +274,11 @@ def test_more_dimensions_than_an_array_can_have_are_refused(tmp_path):
     path.write_bytes(bytes([0, 0, 0x08, 255]) + (1).to_bytes(4, "big") * 255 + b"\x07")
     with pytest.raises(DataError, match=r"deep-idx: the IDX header declares 255 dimensions; chainrule reads IDX files of at most 32"):
         read_idx(path)
+
+
+def test_gzip_data_cut_inside_a_value_wider_than_a_byte_is_truncated(tmp_path):
+    content = idx_bytes(numpy.arange(4, dtype=numpy.float32).reshape(2, 2))
+    path = tmp_path / "cut-idx2-ubyte.gz"
+    path.write_bytes(gzip.compress(content[:-1]))  # the last float32 lacks a byte
+    with pytest.raises(DataError, match="truncated"):
+        read_idx(path)

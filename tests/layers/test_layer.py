@@ -313,3 +313,12 @@ def test_a_layer_that_skipped_super_init_says_so_wherever_it_is_used():
     for name in ("params", "grads", "dtype", "n_parameters"):  # properties: their own error, not "no attribute"
         with pytest.raises(AttributeError, match=r"Bare has no '\w+': it was not set up as a Layer"):
             getattr(Bare(), name)
+
+
+def test_a_new_reusing_buffers_starts_with_new_memory():
+    layer = cr.Linear(3, 4)
+    like = np.zeros((8, 3), np.float32)
+    with layer.reusing_buffers():
+        first = layer.buffer("Z", (8, 4), like)
+    with layer.reusing_buffers():  # the batch-sized memory of the last fit was let go
+        assert not np.shares_memory(layer.buffer("Z", (8, 4), like), first)

@@ -63,3 +63,9 @@ def test_a_figure_is_saved_whole_in_the_format_asked(tmp_path):
     assert _save(figure, tmp_path / "plot", "pdf") == tmp_path / "plot"
     assert (tmp_path / "plot").read_bytes().startswith(b"%PDF")
     assert [path.name for path in tmp_path.iterdir()] == ["plot"]  # no temporary file left
+
+
+def test_the_epoch_count_places_series_shorter_than_the_run():
+    history = History(metrics={"loss": [1.0, 0.5]}, grad_norms={"0": [2.0, 1.0]}, epochs=5)
+    assert _last_epoch(history) == 5
+    assert list(_epochs(history.metrics["loss"], _last_epoch(history))) == [4, 5]

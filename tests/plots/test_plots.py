@@ -535,3 +535,10 @@ def test_a_title_that_is_not_a_str_is_a_hyperparameter_error(tmp_path, call):
 def test_best_restored_must_be_a_bool(tmp_path):
     with pytest.raises(cr.HyperparameterError, match="best_restored: expected True or False, got 'yes'"):
         plot_history(classification_history(), tmp_path / "history.png", best_restored="yes")
+
+
+def test_the_loss_panel_comes_first_whatever_the_order_of_the_metrics(tmp_path, monkeypatch):
+    figures = capture_figures(monkeypatch)
+    history = History(metrics={"accuracy": [0.5, 0.7], "val_loss": [1.2, 0.9], "loss": [1.0, 0.8]}, epochs=2)
+    plot_history(history, tmp_path / "history.png")
+    assert [axes.get_title() for axes in figures[0].axes] == ["loss", "accuracy"]
