@@ -625,3 +625,23 @@ def test_weights_over_what_one_onnx_file_holds_are_refused_before_anything_is_bu
 def test_a_path_that_is_no_path_is_refused_before_the_graph_is_built(ort, path):
     with pytest.raises(cr.HyperparameterError, match=r"^path: expected a file path \(str or os.PathLike\), got "):
         cr.to_onnx(cr.mlp([2, 3], seed=0), path)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_regressor_of_standardized_targets_answers_in_the_targets_units(ort, tmp_path, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = np.c_[X @ [1.0, 2.0, 3.0] * 100 + 1e6, X[:, 0]]
+    model = cr.mlp([3, 8, 2], seed=0, dtype=dtype)
+    cr.fit(model, X, y, epochs=3, standardize=True, standardize_targets=True, verbose=0)
+    proto = to_onnx(model, tmp_path / "far.onnx")
+    assert {prop.key: prop.value for prop in proto.metadata_props}["chainrule.target_standardization"] == "in graph"
+    X = X.astype(dtype)
+    expected = cr.predict(model, X)  # float64: the float32 graph rounds ŷ ≈ 1e6 to float32's 0.0625
+    actual = run_onnx(ort, tmp_path / "far.onnx", X)
+    assert actual.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(actual, expected, rtol=1e-7 if dtype == "float32" else 1e-12, atol=1e-5)
+    bare = to_onnx(model, tmp_path / "bare.onnx", include_preprocessing=False)  # standardized rows and targets
+    assert "Mul" not in [node.op_type for node in bare.graph.node]
+    standardized = model.preprocessor.transform(X, model.dtype)
+    assert_close(run_onnx(ort, tmp_path / "bare.onnx", standardized), model(standardized), dtype)

@@ -16,10 +16,14 @@ parameters stored as initializers under their chainrule names (``"0.W"``, ``"1.f
 The model's saved standardization z = (x − mean)/scale comes first, so the graph takes the
 same raw rows as ``cr.predict``; like ``cr.predict``, it computes z in float64 (Cast to double,
 Sub, Div with float64 mean and scale, Cast back to the model's dtype), so the subtraction of
-a column's mean loses no digits. Its input ``"X"`` and output ``"Y"`` have a
-dynamic batch dimension and the model's dtype (float32 or float64). The ONNX model's
-``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
-labels in output order, as JSON) and ``chainrule.standardization``; and, for a model trained
+a column's mean loses no digits. A regressor trained on standardized targets
+(``standardize_targets``) ends, likewise, with ŷ = t̂ · target_scale + target_mean (Cast to
+double, Mul, Add, Cast back), so ``"Y"`` is in the targets' units as ``cr.predict``'s values
+(which stay float64 there: a float32 graph rounds them to float32). Its input ``"X"`` and
+output ``"Y"`` have a dynamic batch dimension and the model's dtype (float32 or float64).
+The ONNX model's ``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
+labels in output order, as JSON), ``chainrule.standardization`` and, for a regressor trained on
+standardized targets, ``chainrule.target_standardization``; and, for a model trained
 on a DataFrame, what the input's columns are: ``chainrule.feature_names`` (the column names
 in input order, as JSON).
 
@@ -81,7 +85,9 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         :data:`DEFAULT_OPSET` (17) by default.
     include_preprocessing : bool
         Put the saved standardization (``model.preprocessor``) in front of the network, so
-        the graph takes raw rows. Without it, the graph takes standardized rows.
+        the graph takes raw rows, and a regressor's target standardization behind it, so it
+        answers in the targets' units. Without it, the graph takes standardized rows and
+        answers standardized targets.
     probabilities : bool
         End with the Softmax (classification) or Sigmoid (multilabel) that
         ``cr.predict_proba`` applies, so the graph outputs probabilities instead of logits.
@@ -126,6 +132,8 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         Y = _standardize(graph, Y, preprocessor)
     logits, width_out = _emit(graph, model, Y, width)
     Y = logits
+    if include_preprocessing and preprocessor is not None and preprocessor.target_mean is not None:
+        Y = _unstandardize_targets(graph, Y, preprocessor)
     if probabilities:
         Y = graph.node("Softmax", [Y], "probabilities", axis=-1) if task == "classification" else \
             _sigmoid(graph, Y, "probabilities")
@@ -178,6 +186,22 @@ def _standardize(graph: "_Graph", X: str, preprocessor) -> str:
     if not in_float64:
         Z = graph.node("Cast", [Z], "preprocessing/CastToModel", to=graph.elem_type)
     return Z
+
+
+def _unstandardize_targets(graph: "_Graph", Y: str, preprocessor) -> str:
+    """ŷ = t̂ · target_scale + target_mean in float64, then cast to the model's dtype, as
+    ``cr.predict`` computes it (without the cast, float64 there), so that a target far from 0
+    (1e6 ± 100) keeps what digits the output's dtype holds."""
+    in_float64 = graph.dtype == numpy.float64
+    if not in_float64:
+        Y = graph.node("Cast", [Y], "target_preprocessing/CastToDouble", to=graph.onnx.TensorProto.DOUBLE)
+    mean = graph.initializer("preprocessing.target_mean", preprocessor.target_mean, dtype=numpy.float64)
+    scale = graph.initializer("preprocessing.target_scale", preprocessor.target_scale, dtype=numpy.float64)
+    Y = graph.node("Add", [graph.node("Mul", [Y, scale], "target_preprocessing/Mul"), mean],
+                   "target_preprocessing/Add")
+    if not in_float64:
+        Y = graph.node("Cast", [Y], "target_preprocessing/CastToModel", to=graph.elem_type)
+    return Y
 
 
 def _emit(graph: "_Graph", layer: Layer, X: str, width: int | None) -> tuple[str, int | None]:
@@ -294,6 +318,9 @@ def _properties(preprocessor, include_preprocessing: bool) -> dict[str, str]:
         properties["chainrule.task"] = preprocessor.task
         if preprocessor.mean is not None:
             properties["chainrule.standardization"] = "in graph" if include_preprocessing else "expected of the input"
+        if preprocessor.target_mean is not None:
+            properties["chainrule.target_standardization"] = ("in graph" if include_preprocessing
+                                                              else "to be undone on the output")
         if preprocessor.classes is not None:
             properties["chainrule.classes"] = json.dumps(preprocessor.classes)
         if preprocessor.feature_names is not None:

@@ -1,13 +1,15 @@
 """chainrule.cli.resume_checks: ``chainrule train --resume`` continues the run its checkpoint
 saved, or says which key would change it and where that key's value came from."""
 
+import re
+
 import pytest
 
 import chainrule as cr
 from chainrule.cli.config import SavedConfig, TrainConfig
 from chainrule.cli.resume_checks import (check_config_matches_network, check_epochs_cover, check_same_hidden,
-                                         check_same_network, check_same_split, check_same_widths, mlp_layers,
-                                         resumed_config)
+                                         check_same_network, check_same_split, check_same_target_standardization,
+                                         check_same_widths, mlp_layers, resumed_config)
 from chainrule.errors import ConfigError, HyperparameterError, ModelFileError
 from chainrule.training.checkpoint import CheckpointFile
 
@@ -109,3 +111,24 @@ def test_data_of_another_width_is_blamed_on_the_data_or_a_changed_loss(tmp_path)
         check_same_widths(held, TrainConfig(), {}, 4, 2, "cross_entropy")
     with pytest.raises(ConfigError, match="--loss: 'mse' gives 1 output, but the resumed run's network has 3"):
         check_same_widths(held, TrainConfig(loss="mse"), {}, 4, 1, "mse")
+
+
+def regressor(standardize_targets: bool):
+    """A trained regressor (2 outputs), its targets standardized or not."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    X = [[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 2.0, 0.0]]
+    cr.fit(model, X, [[1e6, 1.0], [1e6 + 5, 2.0], [1e6 + 9, 0.0]], epochs=1, standardize=True,
+           standardize_targets=standardize_targets, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("saved, now, fragment", [
+    (False, True, "trained on raw targets and this one standardizes them"),
+    (True, False, "trained on standardized targets and this one does not"),
+])
+def test_a_switched_target_standardization_is_refused(tmp_path, saved, now, fragment):
+    with pytest.raises(ConfigError, match="^--standardize-targets: the run of .*" + re.escape(fragment)):
+        check_same_target_standardization(checkpoint(tmp_path, regressor(saved)), now)
+    check_same_target_standardization(checkpoint(tmp_path, regressor(saved)), saved)  # the same: resumed
+    check_same_target_standardization(checkpoint(tmp_path, cr.mlp([3, 2], seed=0)), now)  # no preprocessor: cr.fit's
+

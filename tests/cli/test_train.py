@@ -1034,3 +1034,51 @@ def test_a_finished_or_refused_run_leaves_no_lock_in_its_folder(tmp_path, capsys
     assert code == 0 and not (tmp_path / "done" / ".chainrule-run.lock").exists()
     code, _, _ = call(capsys, "train", *IRIS, "--epochs", "2", "--lr", "1e300", "--out", tmp_path / "diverged")
     assert code != 0 and not (tmp_path / "diverged").exists()
+
+
+def test_regression_targets_far_from_zero_learn_with_standardize_targets_and_without_it_get_a_hint(tmp_path, capsys):
+    X, y = load_diabetes(return_X_y=True)
+    header = [f"x{i}" for i in range(10)] + ["y"]
+    write_csv(tmp_path / "far.csv", [header] + [[*row, value + 1e6] for row, value in zip(X, y)])
+    options = ["--hidden", "8", "--epochs", "60", "--quiet", "--no-plots"]
+    code, out, err = call(capsys, "train", "--data", tmp_path / "far.csv", *options, "--out", tmp_path / "raw")
+    assert code == 0 and float(re.match(r"test R² (-?[\d.e+]+)", out).group(1)) < -1e6
+    assert "hint: a test R² below 0" in err and "--standardize-targets" in err
+    code, out, err = call(capsys, "train", "--data", tmp_path / "far.csv", *options, "--standardize-targets",
+                          "--out", tmp_path / "run")
+    assert code == 0, err
+    assert float(re.match(r"test R² (-?\d\.\d{4})", out).group(1)) > 0.3 and "hint" not in err
+    model = cr.load(tmp_path / "run" / "model.safetensors")
+    assert abs(model.preprocessor.target_mean[0] - 1e6) < 200
+    code, out, err = call(capsys, "info", tmp_path / "run" / "model.safetensors")
+    assert "targets standardized: mean 1.00015e+06, scale 77" in out
+
+
+def test_standardize_targets_is_refused_for_class_labels(tmp_path, capsys):
+    code, out, err = call(capsys, "train", "--data", "iris", "--standardize-targets", "--epochs", "1", "--quiet",
+                          "--no-plots", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "--standardize-targets: the loss", "it is for regression")
+    assert not (tmp_path / "run").exists()
+
+
+def test_class_labels_are_not_standardized(iris_run):
+    assert cr.load(iris_run / "model.safetensors").preprocessor.target_mean is None
+
+
+def test_a_test_size_of_1_is_refused_naming_the_option(tmp_path, capsys):
+    code, _, err = call(capsys, "train", "--test-size", "1", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "--test-size: expected a fraction in (0, 1), got 1.0")
+    assert not (tmp_path / "run").exists()
+
+
+def test_binary_cross_entropy_refuses_labels_below_0():
+    from types import SimpleNamespace
+
+    data = SimpleNamespace(y_train=np.array([-1.0, 1.0, 1.0]), name="signs.csv")
+    with pytest.raises(cr.ConfigError, match="labels of signs.csv range from -1 to 1"):
+        train_command.check_binary_labels(data, "--loss")
+
+
+def test_the_model_file_records_the_number_of_test_rows(tmp_path, capsys):
+    assert call(capsys, "train", "--data", "iris", "--epochs", "1", "--quiet", "--out", tmp_path / "run")[0] == 0
+    assert cr.load(tmp_path / "run" / "model.safetensors").metadata["data"]["n_test"] == 30  # a fifth of 150

@@ -405,3 +405,61 @@ def test_a_saved_key_this_release_does_not_write_is_refused_not_dropped():
     assert Preprocessor.from_json(saved) == Preprocessor(2, "regression")
     with pytest.raises(DataError, match="preprocessing: unexpected key 'clip', not one this chainrule writes"):
         Preprocessor.from_json({**saved, "clip": [0, 1]})
+
+
+def test_targets_are_standardized_with_the_features_robust_statistics():
+    T = numpy.array([[1e6 + 1.0, 5.0], [1e6 + 3.0, 5.0], [1e6 + 8.0, 5.0]])
+    preprocessor = fitted("regression")
+    preprocessor.fit_targets(T)
+    assert numpy.array_equal(preprocessor.target_mean, T.mean(axis=0))
+    assert preprocessor.target_scale[0] == T[:, 0].std()
+    assert preprocessor.target_scale[1] == 1.0  # a constant target, as a constant feature
+    standardized = preprocessor.standardize_targets(T, numpy.float32)
+    assert standardized.dtype == numpy.float32
+    assert numpy.allclose(standardized[:, 0], (T[:, 0] - T[:, 0].mean()) / T[:, 0].std())
+    assert numpy.allclose(preprocessor.unstandardize_targets(standardized), T, rtol=0, atol=1e-6 * 1e6)
+
+
+def test_targets_whose_squares_overflow_get_a_finite_scale():
+    preprocessor = fitted("regression")
+    preprocessor.fit_targets(numpy.array([[1e300], [-1e300], [1e300]]))
+    assert numpy.isfinite(preprocessor.target_scale).all() and preprocessor.target_scale[0] > 1e299
+
+
+def test_only_regression_targets_are_standardized():
+    with pytest.raises(DataError, match="only regression targets"):
+        fitted("classification").fit_targets(numpy.ones((3, 1)))
+
+
+def test_target_standardization_is_saved_only_when_set():
+    preprocessor = fitted("regression")
+    assert "target_mean" not in preprocessor.to_json() and "target_scale" not in preprocessor.to_json()
+    preprocessor.fit_targets(numpy.array([[1.0], [2.0], [4.0]]))
+    saved = json.loads(json.dumps(preprocessor.to_json()))
+    restored = Preprocessor.from_json(saved)
+    assert numpy.array_equal(restored.target_mean, preprocessor.target_mean)
+    assert numpy.array_equal(restored.target_scale, preprocessor.target_scale)
+    assert Preprocessor.from_json(fitted("regression").to_json()).target_mean is None
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"target_scale": [0.0]}, "target_scale: every scale must be > 0"),
+    ({"target_mean": [1.0, 2.0]}, "target_scale: expected null or a list of 2 numbers"),
+    ({"target_mean": [float("nan")]}, "target_mean: holds non-finite values"),
+    ({"target_mean": ["1"]}, r"target_mean\[0\]: expected a number"),
+    ({"target_mean": None}, "target_mean: expected lists of one number per output"),
+    ({"task": "multilabel", "classes": None}, "only regression targets are standardized"),
+])
+def test_a_malformed_target_standardization_is_refused_naming_it(change, message):
+    preprocessor = fitted("regression")
+    preprocessor.fit_targets(numpy.array([[1.0], [2.0], [4.0]]))
+    with pytest.raises(DataError, match=message):
+        Preprocessor.from_json({**preprocessor.to_json(), **change})
+
+
+def test_a_target_mean_without_its_scale_is_refused():
+    preprocessor = fitted("regression")
+    preprocessor.fit_targets(numpy.array([[1.0], [2.0], [4.0]]))
+    saved = {key: value for key, value in preprocessor.to_json().items() if key != "target_scale"}
+    with pytest.raises(DataError, match="target_scale: expected it beside preprocessing.target_mean"):
+        Preprocessor.from_json(saved)

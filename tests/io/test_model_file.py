@@ -871,3 +871,43 @@ def test_parameters_of_one_dtype_a_model_file_cannot_hold_are_refused_and_nothin
                                              "float64; got W: float16, b: float16"):
         save(model, path)
     assert not path.exists()
+
+
+def _regressor(standardize_targets):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = np.c_[X @ [1.0, 2.0, 3.0] * 100 + 1e6, X[:, 0]]
+    model = cr.mlp([3, 4, 2], seed=0)
+    cr.fit(model, X, y, epochs=2, standardize=True, standardize_targets=standardize_targets, verbose=0)
+    return model, X
+
+
+def test_a_target_standardization_round_trips(tmp_path):
+    model, X = _regressor(True)
+    save(model, tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors")
+    assert np.array_equal(loaded.preprocessor.target_mean, model.preprocessor.target_mean)
+    assert np.array_equal(loaded.preprocessor.target_scale, model.preprocessor.target_scale)
+    assert np.array_equal(cr.predict(loaded, X), cr.predict(model, X))
+
+
+def test_a_model_without_target_standardization_saves_the_same_bytes_as_before(tmp_path):
+    save(_regressor(None)[0], tmp_path / "none.safetensors")
+    save(_regressor(False)[0], tmp_path / "false.safetensors")
+    assert (tmp_path / "none.safetensors").read_bytes() == (tmp_path / "false.safetensors").read_bytes()
+    preprocessing = _contents(tmp_path / "none.safetensors")[1]["preprocessor"]
+    assert sorted(preprocessing) == ["classes", "feature_names", "mean", "n_features", "scale", "task"]
+
+
+def test_a_target_standardization_of_another_width_than_the_outputs_is_refused(tmp_path):
+    path = tmp_path / "model.safetensors"
+    model = _regressor(True)[0]
+    save(model, path)
+    tensors, document = _contents(path)
+    document["preprocessor"].update(target_mean=[0.0] * 3, target_scale=[1.0] * 3)
+    _rewrite(path, tensors, document)
+    with pytest.raises(ModelFileError, match="preprocessor.target_mean: expected 2 values, one per output"):
+        load(path)
+    model.preprocessor.target_scale = np.ones(3)
+    with pytest.raises(ModelFileError, match="preprocessor.target_scale: expected 2 values, one per output"):
+        save(model, tmp_path / "other.safetensors")

@@ -481,6 +481,23 @@ def test_resuming_data_prepared_otherwise_is_refused(tmp_path, options, fragment
 
 
 @pytest.mark.parametrize("saved, resumed, fragment", [
+    (True, False, "the checkpoint's run standardized its targets and this one does not (standardize_targets=False)"),
+    (False, True, "the checkpoint's run did not standardize its targets and this one does (standardize_targets=True)"),
+])
+def test_resuming_with_target_standardization_switched_is_refused(tmp_path, saved, resumed, fragment):
+    """The weights answer in the units of the targets they were trained on."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ [1.0, -2.0, 0.5] + 100
+    path = tmp_path / "run.safetensors"
+    cr.fit(cr.mlp([3, 4, 1], seed=0), X, y, epochs=2, standardize_targets=saved, verbose=0, checkpoint=path)
+    with pytest.raises(cr.ModelFileError, match=re.escape(f"{path}: {fragment}")):
+        cr.fit(cr.mlp([3, 4, 1], seed=1), X, y, epochs=3, standardize_targets=resumed, verbose=0, resume=path)
+    history = cr.fit(cr.mlp([3, 4, 1], seed=1), X, y, epochs=3, standardize_targets=saved, verbose=0, resume=path)
+    assert history.epochs == 3
+
+
+@pytest.mark.parametrize("saved, resumed, fragment", [
     (0.9, 0.0, "the saved run's SGD had momentum > 0 and this one has momentum=0.0"),
     (0.0, 0.9, "the saved run's SGD had no momentum and this one has momentum=0.9"),
 ])

@@ -842,3 +842,81 @@ def test_standardizing_each_batch_trains_as_the_standardized_copy_does(monkeypat
     batched = trained()
     np.testing.assert_array_equal(batched[0], copied[0])
     assert batched[1] == copied[1]
+
+
+def test_the_training_summary_records_the_seed_and_the_device():
+    model = iris_model()
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=1, seed=7, verbose=0)
+    summary = model.metadata["training"]
+    assert (summary["seed"], summary["device"], summary["cuda_graph"]) == (7, "cpu", False)
+
+
+# Standardized regression targets ------------------------------------------------------------
+
+FAR = Y_DIABETES + 1e6  # diabetes' targets, far from 0: the network cannot learn them as they are
+
+
+def far_fit(standardize_targets, epochs: int = 40, **kwargs):
+    model = cr.mlp([10, 8, 1], seed=0)
+    history = cr.fit(model, X_DIABETES[:350], FAR[:350], epochs=epochs, standardize=True,
+                     standardize_targets=standardize_targets, verbose=0, **kwargs)
+    return model, history
+
+
+def test_standardized_targets_learn_targets_far_from_zero():
+    standardized, _ = far_fit(True)
+    raw, _ = far_fit(None)
+    X_test, y_test = X_DIABETES[350:], FAR[350:]
+    assert cr.evaluate(standardized, X_test, y_test)["r2"] > 0.3
+    assert cr.evaluate(raw, X_test, y_test)["r2"] < -1e6
+    predictions = cr.predict(standardized, X_test)
+    assert predictions.dtype == np.float64 and abs(predictions.mean() - y_test.mean()) < 30  # in y's units
+
+
+def test_the_targets_statistics_come_from_the_training_rows_only():
+    model, _ = far_fit(True, epochs=1, validation=0.2)  # 70 of the 350 rows held out
+    assert model.preprocessor.target_mean.shape == model.preprocessor.target_scale.shape == (1,)
+    assert model.preprocessor.target_mean[0] != FAR[:350].mean()
+    assert abs(model.preprocessor.target_mean[0] - FAR[:350].mean()) < 20 and model.preprocessor.target_scale[0] > 50
+
+
+def test_standardized_targets_report_mae_in_the_targets_units_and_r2_unchanged():
+    X_val, y_val = X_DIABETES[350:], FAR[350:]
+    model, history = far_fit(True, validation=(X_val, y_val))
+    errors = y_val - cr.predict(model, X_val)
+    assert history.metrics["val_mae"][-1] == pytest.approx(np.abs(errors).mean(), rel=1e-6)
+    r2 = 1 - (errors ** 2).sum() / ((y_val - y_val.mean()) ** 2).sum()
+    assert history.metrics["val_r2"][-1] == pytest.approx(r2, rel=1e-6)
+    assert history.metrics["mae"][-1] > 10  # y's units (its deviation is 77), not the standardized ones
+    assert history.metrics["loss"][-1] < 1  # the loss of the standardized targets
+
+
+def test_fit_without_standardize_targets_trains_as_with_false():
+    assert same_weights(far_fit(None, epochs=2)[0], far_fit(False, epochs=2)[0])
+    assert far_fit(None, epochs=1)[0].preprocessor.target_mean is None
+
+
+def test_a_later_fit_keeps_the_targets_standardization():
+    model, _ = far_fit(True, epochs=1)
+    mean, scale = model.preprocessor.target_mean.copy(), model.preprocessor.target_scale.copy()
+    cr.fit(model, X_DIABETES[350:], FAR[350:] + 500, epochs=1, verbose=0)  # None follows the preprocessor
+    assert np.array_equal(model.preprocessor.target_mean, mean)
+    assert np.array_equal(model.preprocessor.target_scale, scale)
+
+
+@pytest.mark.parametrize("first, then, does", [(True, False, "standardizes its targets"),
+                                               (None, True, "does not standardize its targets")])
+def test_a_later_fit_that_contradicts_the_targets_standardization_is_refused(first, then, does):
+    model, _ = far_fit(first, epochs=1)
+    with pytest.raises(cr.HyperparameterError, match=f"standardize_targets={then}: the model's preprocessor {does}"):
+        cr.fit(model, X_DIABETES, FAR, epochs=1, standardize_targets=then, verbose=0)
+
+
+def test_standardize_targets_is_refused_for_classification():
+    with pytest.raises(cr.HyperparameterError, match="standardize_targets=True: only regression targets"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, standardize_targets=True, verbose=0)
+
+
+def test_standardize_targets_must_be_a_bool_or_none():
+    with pytest.raises(cr.HyperparameterError, match="standardize_targets: expected None, True or False"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, standardize_targets="yes", verbose=0)

@@ -145,9 +145,9 @@ def test_every_rank_scores_its_shard_about_the_global_first_row(monkeypatch):
     shifts = []
 
     class Recorded(loop_module.Scores):
-        def __init__(self, task, shift=None):
+        def __init__(self, task, shift=None, target_scale=None):
             shifts.append(shift)
-            super().__init__(task, shift)
+            super().__init__(task, shift, target_scale)
 
     class SecondRank(SingleProcess):
         def shard(self, rows):
@@ -190,3 +190,49 @@ def test_a_preprocessor_without_a_mean_trains_on_the_rows_as_they_are():
     X, T = rng.normal(size=(10, 3)) * 5 + 2, rng.normal(size=(10, 1))
     unstandardized = cr.Preprocessor(n_features=3, task="regression")
     assert standardized_epoch(X, T, unstandardized, 4) == standardized_epoch(X, T, None, 4)
+
+
+def test_the_initial_gradient_norms_are_those_of_the_first_epochs_first_batch_only():
+    loop, _, _, _ = regression_loop(batch_size=8)
+    loop.run_epoch(1, Bar())
+    initial = dict(loop.history.initial_grad_norms)
+    loop.run_epoch(2, Bar())
+    assert loop.history.grad_norms["0"][1] != initial["0"]  # the second epoch's norm differs...
+    assert loop.history.initial_grad_norms == initial  # ...and does not replace the one at initialization
+
+
+def test_ctrl_c_during_an_epochs_last_batch_leaves_the_epoch_whole():
+    loop, _, _, _ = regression_loop(batch_size=4)
+    loop.interrupted = True  # Ctrl-C during the first of 2 batches: the epoch stops after it
+    loop.run_epoch(1, Bar())
+    assert loop.partial_epoch
+    loop, _, _, _ = regression_loop(batch_size=8)
+    loop.interrupted = True  # during the only batch: the epoch ran every batch
+    loop.run_epoch(1, Bar())
+    assert not loop.partial_epoch
+
+
+def test_a_weighted_epochs_training_scores_weigh_each_row():
+    weights = np.array([1.0, 0, 2, 0, 1, 0, 3, 1])
+    loop, model, X, T = regression_loop(batch_size=8, weights=weights)
+    before = evaluate_prepared(model, X, T, cr.MSE(), weights=weights)  # one full batch: scored before its step
+    assert before != pytest.approx(evaluate_prepared(model, X, T, cr.MSE()))
+    assert loop.run_epoch(1, Bar()) == pytest.approx(before)
+
+
+def test_an_epochs_gradient_norm_is_the_mean_over_its_sampled_batches():
+    loop, _, _, _ = regression_loop(batch_size=4)
+    norms = iter([2.0, 4.0])
+    loop.layer_grad_norms = lambda grad, xp: {"0": next(norms)}
+    loop.run_epoch(1, Bar())
+    assert loop.history.grad_norms["0"] == [3.0]
+
+
+def test_weighted_scores_over_chunks_take_each_chunks_own_weights():
+    model = cr.mlp([3, 2], seed=0, dtype="float64")
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
+    weights = rng.uniform(0, 3, size=20)
+    whole = evaluate_prepared(model, X, T, cr.MSE(), weights=weights)
+    chunks = ((start, X[start:start + 7]) for start in range(0, len(X), 7))
+    assert score_chunks(model, chunks, lambda n_outputs: T, cr.MSE(), weights=weights) == pytest.approx(whole)

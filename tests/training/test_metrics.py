@@ -181,3 +181,18 @@ def test_reset_starts_a_new_epoch_from_zero(task):
     scores.reset()
     scores.add(Y[:3], T[:3], 0.5)
     assert scores.result() == pytest.approx(fresh.result())
+
+
+@given(sizes)
+def test_standardized_targets_score_mae_in_the_targets_units_and_r2_unchanged(case):
+    n, k, seed, cuts = case
+    rng = np.random.default_rng(seed)
+    T, Y = rng.normal(size=(n, k)), rng.normal(size=(n, k))
+    mean, scale = rng.normal(size=k) * 1e6, rng.random(k) * 100 + 0.5
+    scores = Scores("regression", target_scale=scale)  # of the standardized targets and outputs
+    for part in batches(n, cuts):
+        scores.add(Y[part], T[part], 0.0)
+    result = scores.result()
+    T_units, Y_units = T * scale + mean, Y * scale + mean
+    assert result["mae"] == pytest.approx(mean_absolute_error(T_units, Y_units), rel=1e-9)
+    assert result["r2"] == pytest.approx(r2_score(T, Y), rel=1e-9, abs=1e-9)

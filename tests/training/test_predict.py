@@ -362,3 +362,33 @@ def test_threads_predicting_at_once_get_the_serial_answers():
         for _ in range(3):
             for expected, got in zip(serial, pool.map(model, inputs)):
                 np.testing.assert_array_equal(got, expected)
+
+
+def test_a_multilabel_logit_of_exactly_0_predicts_0_as_the_accuracy_counts_it():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    Y = (X[:, :2] > 0).astype(int)
+    model = cr.mlp([3, 2], seed=0)
+    cr.fit(model, X, Y, loss=cr.BinaryCrossEntropy(), epochs=1, verbose=0)
+    for array in model.params.values():
+        array[...] = 0  # every logit 0: a probability of exactly 0.5
+    predicted = cr.predict(model, X)
+    assert not predicted.any()
+    assert cr.evaluate(model, X, Y)["accuracy"] == pytest.approx(np.mean(predicted == Y))
+
+
+def test_a_regressor_of_standardized_targets_predicts_and_scores_in_the_targets_units():
+    y = np.c_[Y_DIABETES + 1e6, Y_DIABETES / 100]  # two outputs, of other offsets and spreads
+    model = cr.mlp([10, 8, 2], seed=0)
+    cr.fit(model, X_DIABETES, y, epochs=20, standardize=True, standardize_targets=True, verbose=0)
+    predicted = cr.predict(model, X_DIABETES)
+    assert predicted.dtype == np.float64
+    outputs = model(model.preprocessor.transform(X_DIABETES))  # the bare network: standardized targets
+    assert np.allclose(predicted, outputs * model.preprocessor.target_scale + model.preprocessor.target_mean)
+    assert (np.abs(predicted.mean(axis=0) - y.mean(axis=0)) < y.std(axis=0)).all()  # each in its own units
+    scores = cr.evaluate(model, X_DIABETES, y)
+    assert scores["mae"] == pytest.approx(np.abs(predicted - y).mean(), rel=1e-6)
+    r2 = 1 - ((y - predicted) ** 2).sum(axis=0) / ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    assert scores["r2"] == pytest.approx(r2.mean(), rel=1e-5)
+    standardized = (y - model.preprocessor.target_mean) / model.preprocessor.target_scale
+    assert scores["loss"] == pytest.approx(((outputs - standardized) ** 2).sum() / len(y), rel=1e-5)  # MSE of those

@@ -152,3 +152,24 @@ def test_class_weights_multiply_the_sample_weights():
     regression = Preprocessor.fit(np.zeros((4, 1)), np.zeros(4), "regression", standardize=False)
     with pytest.raises(cr.HyperparameterError, match="class_weight: needs class labels .*targets for regression!"):
         weigh_classes(np.zeros(4), regression, "balanced", None, float_hint="!")
+
+
+@pytest.mark.parametrize("validation", [0, 0.0])
+def test_a_validation_fraction_of_0_holds_out_nothing(validation):
+    X, y = iris()
+    split = split_validation(X, y, None, validation, cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(0))
+    assert split[3:] == (None, None, None) and len(split[0]) == len(X)
+
+
+def test_a_held_out_fraction_keeps_weights_of_zero_where_each_side_has_a_positive_one():
+    X, y = iris()
+    weights = np.ones(len(y))
+    weights[::2] = 0
+    _, _, w_train, _, _, w_val = split_validation(X, y, weights, 0.2, cr.SoftmaxCrossEntropy(), np.float64,
+                                                  np.random.SeedSequence(0))
+    assert not w_train.all() and w_train.any() and w_val.any()
+
+
+def test_one_hot_float_rows_over_two_outputs_are_warned_of():
+    with pytest.warns(cr.OneHotTargetsWarning, match="every row is one-hot over the 2 outputs"):
+        warn_if_one_hot(np.eye(2)[[0, 1, 1]], 2)

@@ -49,6 +49,7 @@ class TrainConfig:
     validation: float = 0.0  # all training rows are used for training by default
     patience: int = 10  # early stopping; 0 turns it off
     class_weight: str = "none"  # or "balanced": classes weighted by n / (K · n_c) in training
+    standardize_targets: bool = False  # regression targets trained as (y − mean) / scale
     dtype: str = "float32"
     device: str = "cpu"  # or "cuda" (CuPy)
     test_size: float = 0.2

@@ -11,6 +11,8 @@ The text form names the chainrule release that wrote the file (``written by: cha
 
 Classes are listed up to 12, then "..." and the count of those left out; a class whose
 name holds a comma is quoted (as Python writes it), so that the list reads unambiguously.
+A regressor trained on standardized targets says so on its inputs line, with each output's
+mean and scale (``targets standardized: mean 1.00015e+06, scale 77.0``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ LISTED_CLASSES = 12
 def add_arguments(parser) -> None:
     parser.add_argument("model", metavar="MODEL", help="a model file written by chainrule train or cr.save")
     parser.add_argument("--json", action="store_true", help="print the description as JSON")
+
+
+def _numbers(values) -> str:
+    """``1e+06, 77.1``: a target standardization's means or scales, 6 significant digits each."""
+    return ", ".join(f"{value:.6g}" for value in values)
 
 
 def class_list(classes) -> str:
@@ -73,6 +80,9 @@ def run(args) -> int:
         line = f"inputs: {preprocessor.n_features} features, {'standardized' if preprocessor.mean is not None else 'raw'}"
         if preprocessor.classes is not None:
             line += f"; {len(preprocessor.classes)} classes: {class_list(preprocessor.classes)}"
+        if preprocessor.target_mean is not None:
+            line += (f"; targets standardized: mean {_numbers(preprocessor.target_mean)}, "
+                     f"scale {_numbers(preprocessor.target_scale)}")
         print(line)
     for key in ("training", "data", "test"):
         if key in model.metadata:

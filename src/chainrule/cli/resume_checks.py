@@ -204,3 +204,15 @@ def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: 
                           f"resumed run's network has {gives}; resume without changing loss")
     raise ConfigError(f"{data}: {config.data!r} gives {outputs} with {loss}, but the resumed run's network has "
                       f"{gives}; resume with data of the same classes or target columns")
+
+
+def check_same_target_standardization(checkpoint: CheckpointFile, standardizes: bool) -> None:
+    """ConfigError naming the checkpoint and ``--standardize-targets`` when its run trained on
+    standardized targets and this one would not, or the other way round: its weights answer
+    in the other units. A checkpoint without a preprocessor is left to ``cr.fit``'s checks."""
+    preprocessor = checkpoint.model.preprocessor
+    if preprocessor is None or (preprocessor.target_mean is not None) == standardizes:
+        return
+    was, now = ("standardized", "does not") if preprocessor.target_mean is not None else ("raw", "standardizes them")
+    raise ConfigError(f"--standardize-targets: the run of {checkpoint} trained on {was} targets and this one {now}; "
+                      f"its weights answer in the other units: resume as it ran, or start a new run")

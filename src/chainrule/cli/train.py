@@ -48,7 +48,7 @@ from ..errors import ConfigError, DataError, HyperparameterError, quoted
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
-from ..losses import LOSSES
+from ..losses import LOSSES, get_loss
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
@@ -62,7 +62,7 @@ from .network_args import hidden_layers
 from .network_size import check_network_fits_memory, network_size, training_vectors
 from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_hidden, check_same_network, check_same_split,
-    check_same_widths, resumed_config,
+    check_same_target_standardization, check_same_widths, resumed_config,
 )
 from .rows import file_sha256
 from .run_folder import CHECKPOINT, check_folder_is_free, claim_folder, release_folder, run_folder
@@ -101,6 +101,9 @@ def add_arguments(parser) -> None:
     option("--class-weight", dest="class_weight", choices=CLASS_WEIGHTS, metavar="{none,balanced}",
            help="balanced: weigh each class's rows by n / (classes × its rows), for classes of unequal sizes "
                 f"[{defaults.class_weight}]")
+    option("--standardize-targets", dest="standardize_targets", action="store_true", default=None,
+           help="train on regression targets standardized to mean 0 and scale 1 (saved with the model: predict "
+                "answers in the targets' units), for targets far from 0 or widely spread [off]")
     option("--dtype", help=f"float32 or float64 [{defaults.dtype}]")
     add_device_argument(parser, None)
     option("--test-size", dest="test_size", type=float, help=f"test fraction when the data has no test part [{defaults.test_size}]")
@@ -219,6 +222,7 @@ def run(args) -> int:
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     if args.resume:
         check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
+        check_same_target_standardization(checkpoint, standardizes_targets(loss, config))
     model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
@@ -246,6 +250,9 @@ def run(args) -> int:
             print(json_text(results))
         else:
             print(summary_line(data, test, history, folder, restored))
+        if test.get("r2", 0.0) < 0 and not config.standardize_targets:
+            print("hint: a test R² below 0 is worse than predicting the mean; regression targets far from 0 or "
+                  "widely spread train poorly as they are: try --standardize-targets", file=sys.stderr)
         if interrupted:
             print(interrupted_line(folder / CHECKPOINT, history.complete_epochs, config.checkpoint_every,
                                    resume_command(folder / CHECKPOINT, args, comm)), file=sys.stderr)
@@ -319,6 +326,20 @@ def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs
     return model, optimizer
 
 
+def standardizes_targets(loss: str, config: TrainConfig) -> bool:
+    """Whether the run standardizes its targets (``--standardize-targets``); ConfigError naming
+    the option when the loss trains for classes, which have no scale.
+
+    Off by default: a network that fits standardized targets quickly also overfits a small
+    set sooner (the default network on diabetes scored test R² 0.16 with it, 0.47 without),
+    while raw targets far from 0 or widely spread barely train (diabetes + 1e6: R² −1.3e8)."""
+    task = get_loss(loss).task
+    if config.standardize_targets and task != "regression":
+        raise ConfigError(f"--standardize-targets: the loss {loss} trains for {task}, whose targets are not values "
+                          f"to standardize; it is for regression")
+    return config.standardize_targets
+
+
 def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config: TrainConfig, args, comm,
                       folder: Path, checkpoint: CheckpointFile | None):
     """Claim the run ``folder`` (rank 0) and train ``model`` on ``data``'s training part:
@@ -339,7 +360,8 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         history = fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
                       epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
                       seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
-                      checkpoint=folder / CHECKPOINT, checkpoint_every=config.checkpoint_every, resume=checkpoint,
+                      standardize_targets=standardizes_targets(loss, config), checkpoint=folder / CHECKPOINT,
+                      checkpoint_every=config.checkpoint_every, resume=checkpoint,
                       distributed=comm if args.distributed else False, device=config.device)
         return history, folder
     except BaseException as error:

@@ -1,9 +1,11 @@
 """Preprocessing fitted on training data only and saved with the model.
 
 A :class:`Preprocessor` remembers what ``fit`` learned about the data beside the
-weights: the mean and scale of each feature (standardization, z = (x − μ)/σ) and, for
-classification, the original class labels in the order of the model's outputs. Saved in
-the model file, it lets ``predict`` take raw rows and answer in the user's own labels.
+weights: the mean and scale of each feature (standardization, z = (x − μ)/σ), for
+regression optionally the mean and scale of each target (the network then learns
+t = (y − μ_y)/σ_y and ``predict`` answers ŷ = σ_y t̂ + μ_y) and, for classification, the
+original class labels in the order of the model's outputs. Saved in the model file, it
+lets ``predict`` take raw rows and answer in the user's own labels and units.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from ..checks import distinct_names, is_json_count
 from ..errors import DataError, LabelError, NonFiniteError, ShapeError, quoted
 
 TASKS = ("classification", "multilabel", "regression")
-SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")  # "feature_names" is optional (older files lack it)
+SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")
+# Written only when set, or only by a newer chainrule: "feature_names" (older files lack it) and
+# the target standardization's two keys (other model files stay byte-identical without them).
+OPTIONAL_KEYS = ("feature_names", "target_mean", "target_scale")
 LARGE = 1e150  # a value whose square (and n ε times it) float64 holds with room to spare
 TRANSFORM_CHUNK = 4096  # rows standardized (or squared, for the fitted scale) at a time: bounds the float64 scratch
 
@@ -43,6 +48,10 @@ class Preprocessor:
         (a DataFrame's string column names); ``predict`` then takes a DataFrame's columns by
         name. None for training data without names (and for model files saved before
         chainrule kept them).
+    target_mean, target_scale : numpy.ndarray of shape (n_outputs,), or None
+        Regression only: the targets' standardization t = (y − target_mean) / target_scale,
+        fitted by ``fit_targets`` on the training targets as the features' is (a constant
+        target gets scale 1); None when the network learns the targets as they are.
     """
 
     n_features: int
@@ -51,6 +60,8 @@ class Preprocessor:
     scale: numpy.ndarray | None = None
     classes: list | None = None
     feature_names: list | None = None
+    target_mean: numpy.ndarray | None = None
+    target_scale: numpy.ndarray | None = None
 
     @classmethod
     def fit(cls, X, y, task: str, *, standardize: bool = True, feature_names: list | None = None) -> "Preprocessor":
@@ -131,6 +142,34 @@ class Preprocessor:
         numpy.divide(work, self.scale, out=work)
         out[...] = work
 
+    def fit_targets(self, T) -> None:
+        """Learn ``target_mean`` and ``target_scale`` from the training targets T (n_samples,
+        n_outputs) of a regression, as ``fit`` learns the features' mean and scale.
+
+        DataError for another task, or for an output whose values sum beyond float64's range.
+        """
+        if self.task != "regression":
+            raise DataError(f"targets: only regression targets are standardized, not those of {quoted(self.task)}")
+        T = numpy.asarray(T)
+        mean = _column_means(T, name="y")
+        scale = _standard_deviation(T, mean)
+        scale[_is_constant(scale, mean, len(T))] = 1.0
+        self.target_mean, self.target_scale = mean, scale
+
+    def standardize_targets(self, T, dtype) -> numpy.ndarray:
+        """Targets T (n_samples, n_outputs) -> t = (T − target_mean) / target_scale as ``dtype``,
+        computed in float64 (T itself, cast, when the targets are not standardized)."""
+        if self.target_mean is None:
+            return numpy.asarray(T).astype(dtype, copy=False)
+        return ((numpy.asarray(T, dtype=numpy.float64) - self.target_mean) / self.target_scale).astype(dtype)
+
+    def unstandardize_targets(self, Y) -> numpy.ndarray:
+        """The network's outputs Y (n_samples, n_outputs) -> values in the targets' units,
+        ŷ = Y · target_scale + target_mean in float64 (Y itself without target standardization)."""
+        if self.target_mean is None:
+            return Y
+        return numpy.asarray(Y, dtype=numpy.float64) * self.target_scale + self.target_mean
+
     def encode(self, y, name: str = "y") -> numpy.ndarray:
         """Original labels -> class indices 0..n_classes−1 (classification only); errors name ``name``."""
         labels = numpy.asarray(y)
@@ -182,8 +221,9 @@ class Preprocessor:
                              f"class labels need one fitted for classification")
 
     def to_json(self) -> dict:
-        """A JSON-ready dict (lists and numbers only)."""
-        return {
+        """A JSON-ready dict (lists and numbers only); ``target_mean`` and ``target_scale`` only
+        when the targets are standardized, so that other preprocessors write what they did."""
+        saved = {
             "n_features": self.n_features,
             "task": self.task,
             "mean": None if self.mean is None else self.mean.tolist(),
@@ -191,6 +231,10 @@ class Preprocessor:
             "classes": self.classes,
             "feature_names": self.feature_names,
         }
+        if self.target_mean is not None:
+            saved["target_mean"] = numpy.asarray(self.target_mean, dtype=numpy.float64).tolist()
+            saved["target_scale"] = numpy.asarray(self.target_scale, dtype=numpy.float64).tolist()
+        return saved
 
     @classmethod
     def from_json(cls, saved: dict) -> "Preprocessor":
@@ -200,16 +244,19 @@ class Preprocessor:
         ``scale`` null or lists of ``n_features`` finite numbers (each scale > 0), ``task``
         one of TASKS and ``classes`` null or a list of at least 2 distinct strings or numbers.
         ``feature_names`` may be absent (a file saved before chainrule kept them) or null;
-        otherwise it is a list of ``n_features`` distinct strings. Any other key is refused (a
-        newer chainrule's, which this one would otherwise drop silently).
+        otherwise it is a list of ``n_features`` distinct strings. ``target_mean`` and
+        ``target_scale`` are absent (targets not standardized) or both present, for regression,
+        as lists of one finite number per output (each scale > 0); the number of outputs is
+        the network's, which ``cr.load`` checks. Any other key is refused (a newer chainrule's,
+        which this one would otherwise drop silently).
         """
         if not isinstance(saved, dict) or any(key not in saved for key in SAVED_KEYS):
             raise DataError(f"preprocessing: malformed saved preprocessing (expected an object with the keys "
                             f"{', '.join(SAVED_KEYS)}, got {_keys_or_type(saved)})")
         for key in saved:
-            if key not in SAVED_KEYS and key != "feature_names":
+            if key not in SAVED_KEYS and key not in OPTIONAL_KEYS:
                 raise DataError(f"preprocessing: unexpected key {key!r:.60}, not one this chainrule writes "
-                                f"(it writes {', '.join(SAVED_KEYS)} and feature_names)")
+                                f"(it writes {', '.join(SAVED_KEYS + OPTIONAL_KEYS)})")
         n_features = saved["n_features"]
         if not is_json_count(n_features) or n_features < 1:
             raise DataError(f"preprocessing.n_features: expected an integer >= 1, got {quoted(n_features)}")
@@ -230,12 +277,14 @@ class Preprocessor:
             if not names or len(feature_names) != n_features:
                 raise DataError(f"preprocessing.feature_names: expected null or a list of {n_features} "
                                 f"distinct strings")
-        return cls(n_features, saved["task"], mean, scale, classes, feature_names)
+        target_mean, target_scale = _saved_target_standardization(saved)
+        return cls(n_features, saved["task"], mean, scale, classes, feature_names, target_mean, target_scale)
 
 
-def _column_means(X: numpy.ndarray, feature_names: list | None = None) -> numpy.ndarray:
-    """``X.mean(axis=0, dtype=float64)``, or DataError naming the first column (by index, and
-    by name when ``feature_names`` are given) whose sum overflows float64 (two values of 1e308)."""
+def _column_means(X: numpy.ndarray, feature_names: list | None = None, name: str = "X") -> numpy.ndarray:
+    """``X.mean(axis=0, dtype=float64)``, or DataError naming ``name`` and the first column (by
+    index, and by name when ``feature_names`` are given) whose sum overflows float64 (two
+    values of 1e308)."""
     with numpy.errstate(over="ignore"):  # reported below, as a DataError
         mean = X.mean(axis=0, dtype=numpy.float64)
     for column in numpy.flatnonzero(numpy.isinf(mean)):
@@ -243,7 +292,7 @@ def _column_means(X: numpy.ndarray, feature_names: list | None = None) -> numpy.
             continue  # an Inf in X itself, not an overflow (fit refuses such X before this)
         named = "" if feature_names is None else f" ({quoted(feature_names[column])})"
         largest = float(numpy.abs(X[:, column]).max())
-        raise DataError(f"X: the values of column {column}{named} sum beyond the range of float64 (up to "
+        raise DataError(f"{name}: the values of column {column}{named} sum beyond the range of float64 (up to "
                         f"{largest:.3g} each), so their mean cannot be computed; divide that column by a "
                         f"power of ten before training")
     return mean
@@ -386,6 +435,30 @@ def _saved_vector(saved: dict, key: str, n_features: int) -> numpy.ndarray | Non
     if not numpy.isfinite(vector).all():
         raise DataError(f"preprocessing.{key}: holds non-finite values")
     return vector
+
+
+def _saved_target_standardization(saved: dict) -> tuple[numpy.ndarray | None, numpy.ndarray | None]:
+    """(target_mean, target_scale) of a saved preprocessing: both None when absent, else float64
+    vectors of one finite number per output (each scale > 0), for regression; DataError naming
+    the key otherwise."""
+    present = [key for key in ("target_mean", "target_scale") if key in saved]
+    if not present:
+        return None, None
+    if len(present) == 1:
+        missing = "target_scale" if present == ["target_mean"] else "target_mean"
+        raise DataError(f"preprocessing.{missing}: expected it beside preprocessing.{present[0]}")
+    if saved["task"] != "regression":
+        raise DataError(f"preprocessing.target_mean: only regression targets are standardized, but the task is "
+                        f"{quoted(saved['task'])}")
+    length = len(saved["target_mean"]) if isinstance(saved["target_mean"], list) else 0
+    mean = _saved_vector(saved, "target_mean", max(length, 1))
+    scale = _saved_vector(saved, "target_scale", len(mean)) if mean is not None else None
+    if mean is None or scale is None:
+        raise DataError("preprocessing.target_mean: expected lists of one number per output in target_mean and "
+                        "target_scale, got null")
+    if (scale <= 0).any():
+        raise DataError("preprocessing.target_scale: every scale must be > 0")
+    return mean, scale
 
 
 def _keys_or_type(saved) -> str:

@@ -95,8 +95,9 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         written, or :func:`load` would refuse the model: more than ``MAX_LAYERS`` layers or
         layers nested more than ``MAX_DEPTH`` deep (chainrule.io.architecture), a parameter
         holding NaN or Inf (a diverged model; the message names the parameter), or a
-        preprocessor whose ``n_features`` is not the network's input width or whose classes
-        do not number its outputs (or 2 for a single output). Extra tensors may hold NaN or Inf.
+        preprocessor whose ``n_features`` is not the network's input width, whose classes
+        do not number its outputs (or 2 for a single output) or whose target standardization
+        does not hold one mean and scale per output. Extra tensors may hold NaN or Inf.
 
     Examples
     --------
@@ -119,6 +120,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     if model.preprocessor is not None:
         _check_input_width(model, path)
         _check_classes(model, path)
+        _check_target_width(model, path)
     tensors = {name: numpy.asarray(to_numpy(array), order="C") for name, array in model.params.items()}
     dtypes = sorted({array.dtype.name for array in tensors.values()})
     if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
@@ -273,6 +275,7 @@ def _read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
             raise ModelFileError(f"{path}: {error}{version_note(document['metadata'])}") from None
         _check_input_width(model, path)
         _check_classes(model, path)
+        _check_target_width(model, path)
     # All checked: only now is a weight read.
     extras = _read_tensors(path, model, document["extra_tensors"])
     model.metadata = document["metadata"]
@@ -453,6 +456,20 @@ def _check_classes(model: Layer, path: PathLike) -> None:
     expected = ("2 classes for the network's one output (or 1)" if outputs == 1
                 else f"{outputs} classes, one per output of the network")
     raise ModelFileError(f"{path}: preprocessor.classes: expected {expected}, got {len(classes):,}")
+
+
+def _check_target_width(model: Layer, path: PathLike) -> None:
+    """``model.preprocessor.target_mean`` and ``target_scale``, when set, hold one value per
+    output of the network (``predict`` takes each output back to its target's units)."""
+    preprocessor = model.preprocessor
+    outputs = output_width(model)
+    if preprocessor.target_mean is None or outputs is None:
+        return
+    for name in ("target_mean", "target_scale"):
+        values = getattr(preprocessor, name)
+        if len(values) != outputs:
+            raise ModelFileError(f"{path}: preprocessor.{name}: expected {outputs} values, one per output of the "
+                                 f"network, got {len(values):,}")
 
 
 def _plain(value):

@@ -249,7 +249,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
 def _check_preprocessing(saved, preprocessor, path) -> None:
     """ModelFileError naming ``path`` unless ``preprocessor`` prepares data as the checkpoint's
     ``saved`` one did: the same task and classes, the same named columns in the same order (when
-    both runs read named columns), and standardization alike on or off."""
+    both runs read named columns), and standardization of the inputs and of the targets alike
+    on or off."""
     if saved.task != preprocessor.task:
         raise ModelFileError(f"{path}: the checkpoint's run trained for {saved.task}, this one for {preprocessor.task}")
     if saved.classes != preprocessor.classes:
@@ -262,6 +263,10 @@ def _check_preprocessing(saved, preprocessor, path) -> None:
         was, now = ("standardized", "does not") if preprocessor.mean is None else ("did not standardize", "does")
         raise ModelFileError(f"{path}: the checkpoint's run {was} its inputs and this one {now} (standardize="
                              f"{preprocessor.mean is not None}); the weights were trained for the other inputs")
+    if (saved.target_mean is None) != (preprocessor.target_mean is None):
+        was, now = ("standardized", "does not") if preprocessor.target_mean is None else ("did not standardize", "does")
+        raise ModelFileError(f"{path}: the checkpoint's run {was} its targets and this one {now} (standardize_targets="
+                             f"{preprocessor.target_mean is not None}); the weights answer in the other units")
 
 
 def _check_frozen(saved_frozen, model, path) -> None:

@@ -39,9 +39,10 @@ from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
 from .loop import Loop, LoopSettings, evaluate_prepared
 from .metrics import metric_names
-from .prepare import (FLOAT_TARGETS_HINT, as_label_vector, as_targets, check_one_target_per_row, default_loss,
-                      encode_earlier_classes, encode_targets, fit_preprocessor, has_validation_weights,
-                      prepare_inputs, prepare_targets, reuse_preprocessor, split_validation, warn_if_one_hot,
+from .prepare import (FLOAT_TARGETS_HINT, as_label_vector, as_targets, check_one_target_per_row,
+                      check_standardize_targets, default_loss, encode_earlier_classes, encode_targets,
+                      fit_preprocessor, has_validation_weights, prepare_inputs, prepare_scaled_targets,
+                      prepare_targets, reuse_preprocessor, split_validation, warn_if_one_hot,
                       warn_if_output_activation, weigh_classes)
 
 DEFAULT_BATCH_SIZE = 32  # batch_size=None: this many rows per step, or all the training rows if fewer
@@ -60,7 +61,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         lr: float | None = None, epochs: int = 20, batch_size: int | None = None,
         validation: float | tuple | None = None, seed: int | None = 0, verbose: int = 1,
         callbacks: list[Callback] | tuple[Callback, ...] = (), standardize: bool | None = None,
-        checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
+        standardize_targets: bool | None = None, checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
         resume: str | os.PathLike | None = None, distributed: bool | Communicator = False,
         device: str | None = None, graph: str | bool = "auto") -> History:
     """Train ``model`` on (X, y) and return its History.
@@ -176,6 +178,18 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         of the training X is made once when X is at most ``STANDARDIZED_COPY_BYTES`` (1 GiB) or
         on the GPU; a larger X is standardized a batch at a time as the CPU loop gathers it,
         making no copy (the same values, bit for bit; the steps take longer).
+    standardize_targets : bool or None
+        For regression, train the network on standardized targets t = (y − μ_y) / σ_y, with
+        the training targets' mean and deviation per output (computed in float64 as the
+        features' are; a constant target gets σ_y = 1), saved with the model: targets far
+        from 0 or of a large spread (prices around 1e5, y + 1e6) then train as well as values
+        near 0 do. ``cr.predict`` answers ŷ = σ_y t̂ + μ_y in y's units (float64). The
+        validation targets are standardized alike; R² is unchanged by it and ``mae`` is
+        reported in y's units, but ``loss`` (and ``val_loss``) is that of the standardized
+        targets. None (the default) means False for a model without a preprocessor and
+        follows the preprocessor of one that has one (True or False contradicting it raises
+        HyperparameterError), as ``standardize`` does; True with a loss that does not train
+        for regression raises HyperparameterError naming it.
     checkpoint : path, optional
         Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically),
         never after an epoch that Ctrl-C cut short (``checkpoint_every``, an int ≥ 1, default 1;
@@ -261,7 +275,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     5
     """
     epochs, batch_size, checkpoint_every, callbacks = _check_arguments(
-        model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize, graph)
+        model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize,
+        standardize_targets, graph)
     device = model.device if device is None else device
     check_trainable(model, device)
     if resume is None:  # before anything changes; a resumed optimizer's counts once restored, below
@@ -271,8 +286,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     comm = communicator(distributed)
     shared_seed = comm.shared_seed(seed)  # every rank shuffles alike
 
-    data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize, shared_seed,
-                         weighted_by, records_validation=checkpoint is not None or resume is not None)
+    data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize, standardize_targets,
+                         shared_seed, weighted_by, records_validation=checkpoint is not None or resume is not None)
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
                                              data.weights, data.w_val, loss=data.loss, optimizer=optimizer, lr=lr,
@@ -294,12 +309,13 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
                             batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
                             start_epoch=start_epoch, comm=comm,
                             weights=data.weights,  # None on the GPU, which _check_device keeps unweighted
-                            preprocessor=data.preprocessor)
+                            preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale)
     if device == "cuda" or data.X.nbytes <= STANDARDIZED_COPY_BYTES:  # the GPU's loop takes X standardized whole
         settings = settings._replace(X=prepare_inputs(data.preprocessor, data.X, data.X.dtype), preprocessor=None)
     if device == "cuda":
         from .device_loop import DeviceLoop  # the GPU's loop; imports nothing of CuPy's until made
         loop = DeviceLoop(settings, graph=graph)
+        loop.scores.target_scale = settings.target_scale  # its own Scores, made without it: mae in y's units
         if data.X_val is not None:
             data = data._replace(X_val=to_device(data.X_val, device), T_val=to_device(data.T_val, device))
     else:
@@ -310,7 +326,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
 
 
 def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed,
-                     standardize, graph) -> tuple[int, int | None, int, list]:
+                     standardize, standardize_targets, graph) -> tuple[int, int | None, int, list]:
     """The arguments that need no data, checked in this order: (epochs, batch_size,
     checkpoint_every, callbacks) as ints and a list; HyperparameterError for one that is wrong."""
     if not isinstance(model, Layer):
@@ -339,6 +355,8 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
         raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}")
     if standardize not in (None, True, False):
         raise HyperparameterError(f"standardize: expected None, True or False, got {standardize!r}")
+    if standardize_targets not in (None, True, False):
+        raise HyperparameterError(f"standardize_targets: expected None, True or False, got {standardize_targets!r}")
     if graph not in ("auto", True, False):
         raise HyperparameterError(f"graph: expected 'auto', True or False, got {graph!r}")
     return epochs, batch_size, checkpoint_every, callbacks
@@ -404,7 +422,8 @@ class _PreparedData(NamedTuple):
     """The data of one ``fit``, ready to train on: training inputs in the model's dtype, not yet
     standardized (``fit`` standardizes a copy, or the loop each batch: see
     ``STANDARDIZED_COPY_BYTES``), validation inputs standardized, targets as the loss takes
-    them, weights in float64 (None: unweighted)."""
+    them (standardized when the preprocessor standardizes them), weights in float64 (None:
+    unweighted)."""
 
     X: numpy.ndarray  # not standardized
     T: numpy.ndarray
@@ -418,8 +437,8 @@ class _PreparedData(NamedTuple):
     shuffle_seed: numpy.random.SeedSequence  # seeds the per-epoch shuffling
 
 
-def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validation, standardize, seed,
-                  weighted_by: str | None, records_validation: bool) -> _PreparedData:
+def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validation, standardize,
+                  standardize_targets, seed, weighted_by: str | None, records_validation: bool) -> _PreparedData:
     """Check and prepare (X, y), the weights and the validation set (see ``fit``), in this order.
 
     ``seed`` (the ranks' shared one) splits into the validation split's seed and the
@@ -458,20 +477,24 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     float_hint = FLOAT_TARGETS_HINT if loss_was_inferred and y.dtype.kind == "f" else ""
     if float_hint:
         warn_if_one_hot(y, n_outputs)
+    check_standardize_targets(standardize_targets, loss, float_hint)
     if model.preprocessor is None:
         preprocessor = fit_preprocessor(X, y, loss, n_outputs, bool(standardize), names)
+        if standardize_targets:  # from the training targets only, prepared in float64
+            preprocessor.fit_targets(prepare_targets(loss, y, n_outputs, numpy.float64, float_hint))
         encode = encode_targets
     else:
-        preprocessor = reuse_preprocessor(model.preprocessor, X, loss, standardize, float_hint)
+        preprocessor = reuse_preprocessor(model.preprocessor, X, loss, standardize, float_hint, standardize_targets)
         encode = encode_earlier_classes
-    T = prepare_targets(loss, encode(preprocessor, y), n_outputs, dtype, float_hint)
+    T = prepare_scaled_targets(preprocessor, loss, encode(preprocessor, y), n_outputs, dtype, float_hint)
     if class_weight is not None:
         weights = weigh_classes(T, preprocessor, class_weight, weights, float_hint)
     T_val, validation_set = None, NO_VALIDATION
     if X_val is not None:
         if X_val.shape[1] != X.shape[1]:
             raise ShapeError(f"X_val: expected {X.shape[1]} features like X, got {X_val.shape[1]}")
-        T_val = prepare_targets(loss, encode(preprocessor, y_val, "y_val"), n_outputs, dtype, float_hint, "y_val")
+        T_val = prepare_scaled_targets(preprocessor, loss, encode(preprocessor, y_val, "y_val"), n_outputs, dtype,
+                                       float_hint, "y_val")
         if records_validation:  # only checkpoints record it
             validation_set = validation_fingerprint(X_val, T_val, w_val)  # before standardization: see resume
         X_val = prepare_inputs(preprocessor, X_val, dtype)
@@ -548,7 +571,7 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
             logs = loop.run_epoch(epoch, bar)
             if data.X_val is not None:
                 logs.update(evaluate_prepared(model, data.X_val, data.T_val, loop.loss, prefix="val_",
-                                              weights=data.w_val))
+                                              weights=data.w_val, target_scale=data.preprocessor.target_scale))
             for name, value in logs.items():
                 history.append(name, value)
             history.epochs = epoch

@@ -56,6 +56,7 @@ class LoopSettings(NamedTuple):
     comm: SingleProcess  # the ranks' communicator (a single process's does nothing)
     weights: numpy.ndarray | None = None  # the rows' sample weights (float64), or None
     preprocessor: Preprocessor | None = None  # standardizes each batch as it is gathered, when it has a mean
+    target_scale: numpy.ndarray | None = None  # σ_y of standardized targets (mae is reported times it), or None
 
 
 class Loop:
@@ -72,6 +73,7 @@ class Loop:
         self.model, self.loss, self.optimizer = settings.model, settings.loss, settings.optimizer
         self.X, self.T, self.batch_size, self.rng = settings.X, settings.T, settings.batch_size, settings.rng
         self.weights = settings.weights  # the rows' sample weights (float64), or None
+        self.target_scale = settings.target_scale
         self.w_batch = None if self.weights is None else numpy.empty(self.batch_size)  # reused each step
         self.history, self.comm = settings.history, settings.comm
         self.verbose = settings.verbose and self.comm.is_root
@@ -114,7 +116,8 @@ class Loop:
         order = self.rng.permutation(n_train)
         stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
         bar.set_description(f"epoch {epoch}/{self.epochs}")
-        scores = Scores(self.loss.task, shift=self.T[order[0]] if n_train else None)  # one K on every rank
+        scores = Scores(self.loss.task, shift=self.T[order[0]] if n_train else None,  # one K on every rank
+                        target_scale=self.target_scale)
         norm_sums = dict.fromkeys(self.weight_slices, 0.0)
         n_norms = 0
         for batch in range(n_batches):
@@ -268,22 +271,23 @@ def writes_to_terminal(stream) -> bool:
         return False
 
 
-def evaluate_prepared(model: Layer, X, T, loss, prefix: str = "", weights=None) -> dict:
+def evaluate_prepared(model: Layer, X, T, loss, prefix: str = "", weights=None, target_scale=None) -> dict:
     """Loss and metrics of ``model`` on prepared inputs and targets, EVAL_CHUNK rows at a time;
-    weighted by the rows' ``weights`` (NumPy, float64) when given."""
+    weighted by the rows' ``weights`` (NumPy, float64) when given; ``target_scale`` as in ``Scores``."""
     chunks = ((start, X[start:start + EVAL_CHUNK]) for start in range(0, len(X), EVAL_CHUNK))
-    return score_chunks(model, chunks, lambda n_outputs: T, loss, prefix, weights)
+    return score_chunks(model, chunks, lambda n_outputs: T, loss, prefix, weights, target_scale)
 
 
-def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=None) -> dict:
+def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=None, target_scale=None) -> dict:
     """Loss and metrics of ``model`` over consecutive blocks of prepared rows, as one Scores.
 
     ``chunks`` yields (start, inputs) for rows start..start+len(inputs); ``targets(n_outputs)``
     returns the prepared targets of all the rows (on any device), asked once, when the first
     outputs show their width. Each block's targets go to the model's device. With ``weights``
-    (one per row, on the CPU) the loss and metrics are weighted.
+    (one per row, on the CPU) the loss and metrics are weighted. ``target_scale`` (σ_y of
+    standardized targets, or None) gives ``mae`` in the targets' units (see ``Scores``).
     """
-    scores, T = Scores(loss.task), None
+    scores, T = Scores(loss.task, target_scale=target_scale), None
     for start, inputs in chunks:
         Y = model.forward(inputs)
         if T is None:

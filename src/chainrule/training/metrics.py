@@ -8,6 +8,11 @@
   scikit-learn's ``r2_score``: an output whose targets are all equal scores 1 when predicted
   exactly, else 0), and the mean absolute error |y − ŷ| over all values.
 
+Targets standardized by ``fit`` (t = (y − μ_y)/σ_y, ``standardize_targets``) leave R²
+unchanged (both of its sums scale by σ_y²); the mean absolute error is reported in y's own
+units, each output's Σ|t − t̂| times its σ_y, while ``loss`` is the loss of the standardized
+targets the network trains on.
+
 Σ(y − ȳ)² comes from running sums, as Σd² − (Σd)²/n with d = y − K for a shift K per output
 taken from the data (a target row): summed about 0, targets far from 0 (a year, a timestamp:
 1.7e9 ± 100) lost their whole variance to rounding in Σy² − (Σy)²/n and scored R² = 0.
@@ -38,10 +43,14 @@ class Scores:
     ``shift`` is K (n_outputs,), for regression: None takes the first target row added.
     Sums to be added up over processes need one K on all of them (the training loop passes
     the first row of the global batch order, which every rank knows).
+
+    ``target_scale`` is σ_y (n_outputs,) of standardized regression targets, by which
+    ``result`` multiplies each output's Σ|e| so that ``mae`` is in y's units; None: 1.
     """
 
-    def __init__(self, task: str, shift=None) -> None:
+    def __init__(self, task: str, shift=None, target_scale=None) -> None:
         self.task = task
+        self.target_scale = target_scale
         self._sums = None  # made at the first ``add``, on the outputs' device
         self._shift = shift  # K, made a float64 array on the outputs' device at the first ``add``
 
@@ -137,6 +146,8 @@ class Scores:
             with numpy.errstate(divide="ignore", invalid="ignore"):
                 r2 = numpy.where(variance_sum > 0, 1 - squared_sum / numpy.where(variance_sum > 0, variance_sum, 1), constant)
             scores["r2"] = float(r2.mean())
+            if self.target_scale is not None:  # Σ|t − t̂| σ_y = Σ|y − ŷ| for t = (y − μ_y)/σ_y
+                abs_sum = abs_sum * numpy.asarray(self.target_scale, dtype=numpy.float64)
             scores["mae"] = float(abs_sum.sum() / (n * abs_sum.size))
         return {prefix + name: value for name, value in scores.items()}
 

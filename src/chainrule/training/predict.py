@@ -19,7 +19,7 @@ from ..layers.layer import Layer
 from ..layers.widths import input_width
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 from .loop import EVAL_CHUNK, score_chunks
-from .prepare import as_label_vector, as_targets, check_one_target_per_row, encode_targets, prepare_targets
+from .prepare import as_label_vector, as_targets, check_one_target_per_row, encode_targets, prepare_scaled_targets
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
 
@@ -168,7 +168,8 @@ def predict(model: Layer, X) -> numpy.ndarray:
         strings or booleans, as in training; see ``Preprocessor.decode``), or the indices of
         the largest outputs for a preprocessor without classes. Multilabel: 0/1 rows
         (n_samples, n_outputs). Regression: the values, (n_samples,) for one output, else
-        (n_samples, n_outputs).
+        (n_samples, n_outputs); for a model trained with ``standardize_targets`` the outputs
+        t̂ taken back to y's units, ŷ = σ_y t̂ + μ_y, in float64.
 
     Raises
     ------
@@ -200,6 +201,8 @@ def predict(model: Layer, X) -> numpy.ndarray:
         return preprocessor.decode(Y.argmax(axis=1)) if preprocessor.classes else Y.argmax(axis=1)
     if task == "multilabel":
         return (Y > 0).astype(numpy.intp)
+    if preprocessor is not None:
+        Y = preprocessor.unstandardize_targets(Y)
     return Y[:, 0] if Y.shape[1] == 1 else Y
 
 
@@ -229,7 +232,9 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     -------
     dict of str to float
         ``{"loss", "accuracy"}`` for a classifier (classification or multilabel),
-        ``{"loss", "r2", "mae"}`` for a regressor.
+        ``{"loss", "r2", "mae"}`` for a regressor. For a model trained with
+        ``standardize_targets``, y is standardized as in training: ``loss`` is that of the
+        standardized targets, ``mae`` is in y's units and R² is unchanged by it (as in ``fit``'s logs).
 
     Raises
     ------
@@ -274,7 +279,9 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
             return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
-                                lambda n_outputs: prepare_targets(loss, y, n_outputs, dtype), loss, weights=weights)
+                                lambda n_outputs: prepare_scaled_targets(preprocessor, loss, y, n_outputs, dtype),
+                                loss, weights=weights,
+                                target_scale=None if preprocessor is None else preprocessor.target_scale)
         except ShapeError as error:  # class labels for a model scored as a regressor, most often
             if preprocessor is None:
                 raise ShapeError(f"{error}; {NO_PREPROCESSOR}") from None

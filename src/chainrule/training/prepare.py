@@ -2,9 +2,10 @@
 
 Targets become what the loss trains on: class labels (one per row; a column of labels is
 flattened) are mapped to the indices of the outputs, probability and regression targets are
-checked against the outputs' width. A validation fraction is held out (stratified for class
-labels) from a seed, or a given set is read as X and y are; the sample weights are split with
-the rows and multiplied by the class weights. The preprocessor, fitted on the training rows
+checked against the outputs' width, and regression targets are standardized when the
+preprocessor says so (t = (y − μ_y)/σ_y, fitted on the training targets). A validation
+fraction is held out (stratified for class labels) from a seed, or a given set is read as X
+and y are; the sample weights are split with the rows and multiplied by the class weights. The preprocessor, fitted on the training rows
 only or the model's own from an earlier fit (checked against this call, not refitted),
 standardizes the validation rows here; ``fit`` standardizes the training rows as a copy, or
 above ``STANDARDIZED_COPY_BYTES`` a batch at a time in the loop (:mod:`chainrule.training.loop`). ``predict`` and ``evaluate`` read their data with the same helpers.
@@ -189,22 +190,39 @@ def warn_if_output_activation(model: Layer, loss) -> None:
             stacklevel=4)  # the line that called fit, above fit and its data phase
 
 
-EARLIER_FIT_HINT = "pass standardize=None to continue with it, or set model.preprocessor = None to fit a new one"
+EARLIER_FIT_HINT = "pass {name}=None to continue with it, or set model.preprocessor = None to fit a new one"
+
+
+def check_standardize_targets(standardize_targets: bool | None, loss, float_hint: str = "") -> None:
+    """HyperparameterError naming ``standardize_targets`` when it is True for a loss that does
+    not train for regression (class labels and probabilities are not standardized)."""
+    if standardize_targets and loss.task != "regression":
+        raise HyperparameterError(f"standardize_targets=True: only regression targets are standardized, but "
+                                  f"{type(loss).__name__} trains for {loss.task}{float_hint}; pass "
+                                  f"standardize_targets=None or False")
 
 
 def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | None,
-                       float_hint: str = "") -> Preprocessor:
+                       float_hint: str = "", standardize_targets: bool | None = None) -> Preprocessor:
     """The model's preprocessor from an earlier fit (or cr.load), checked against this call.
 
     Training continues from the weights, which were fitted to this preprocessor's
-    standardization and class order, so neither is refitted; an argument or data that
-    contradicts it raises HyperparameterError or ShapeError saying how to proceed.
+    standardization (of the inputs, and of the targets) and class order, so none is refitted;
+    an argument or data that contradicts it raises HyperparameterError or ShapeError saying
+    how to proceed.
     """
     standardizes = preprocessor.mean is not None
     if standardize is not None and standardize != standardizes:
         does = ("standardizes its inputs with the mean and scale of the data of its earlier fit" if standardizes
                 else "does not standardize its inputs")
-        raise HyperparameterError(f"standardize={standardize}: the model's preprocessor {does}; {EARLIER_FIT_HINT}")
+        raise HyperparameterError(f"standardize={standardize}: the model's preprocessor {does}; "
+                                  f"{EARLIER_FIT_HINT.format(name='standardize')}")
+    standardizes = preprocessor.target_mean is not None
+    if standardize_targets is not None and standardize_targets != standardizes:
+        does = ("standardizes its targets with the mean and scale of the targets of its earlier fit" if standardizes
+                else "does not standardize its targets")
+        raise HyperparameterError(f"standardize_targets={standardize_targets}: the model's preprocessor {does}; "
+                                  f"{EARLIER_FIT_HINT.format(name='standardize_targets')}")
     if preprocessor.task != loss.task:
         raise HyperparameterError(
             f"loss: the model's preprocessor, from its earlier fit, is for {preprocessor.task} but "
@@ -232,6 +250,17 @@ def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = "", 
         if not float_hint:
             raise
         raise ShapeError(f"{error}{float_hint}") from None
+
+
+def prepare_scaled_targets(preprocessor: Preprocessor, loss, targets, n_outputs: int, dtype, float_hint: str = "",
+                           name: str = "y"):
+    """``prepare_targets``, then standardized when the preprocessor standardizes the targets:
+    prepared in float64, t = (y − target_mean) / target_scale computed there, cast to ``dtype``
+    (so that y + 10⁶ keeps its digits, which float32 would round before the subtraction)."""
+    if preprocessor is None or preprocessor.target_mean is None:
+        return prepare_targets(loss, targets, n_outputs, dtype, float_hint, name)
+    T = prepare_targets(loss, targets, n_outputs, numpy.float64, float_hint, name)
+    return preprocessor.standardize_targets(T, dtype)
 
 
 def encode_earlier_classes(preprocessor: Preprocessor, y, name: str = "y"):
