@@ -211,18 +211,9 @@ def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | 
     an argument or data that contradicts it raises HyperparameterError or ShapeError saying
     how to proceed.
     """
-    standardizes = preprocessor.mean is not None
-    if standardize is not None and standardize != standardizes:
-        does = ("standardizes its inputs with the mean and scale of the data of its earlier fit" if standardizes
-                else "does not standardize its inputs")
-        raise HyperparameterError(f"standardize={standardize}: the model's preprocessor {does}; "
-                                  f"{EARLIER_FIT_HINT.format(name='standardize')}")
-    standardizes = preprocessor.target_mean is not None
-    if standardize_targets is not None and standardize_targets != standardizes:
-        does = ("standardizes its targets with the mean and scale of the targets of its earlier fit" if standardizes
-                else "does not standardize its targets")
-        raise HyperparameterError(f"standardize_targets={standardize_targets}: the model's preprocessor {does}; "
-                                  f"{EARLIER_FIT_HINT.format(name='standardize_targets')}")
+    _check_same_standardization("standardize", standardize, preprocessor.mean is not None, "inputs", "data")
+    _check_same_standardization("standardize_targets", standardize_targets, preprocessor.target_mean is not None,
+                                "targets", "targets")
     if preprocessor.task != loss.task:
         raise HyperparameterError(
             f"loss: the model's preprocessor, from its earlier fit, is for {preprocessor.task} but "
@@ -235,6 +226,16 @@ def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | 
             f"features, got {X.shape[1]}; set model.preprocessor = None to fit a new one"
         )
     return preprocessor
+
+
+def _check_same_standardization(name: str, asked: bool | None, standardizes: bool, what: str, of: str) -> None:
+    """HyperparameterError naming argument ``name`` when ``asked`` (True or False; None asks
+    nothing) contradicts whether the model's preprocessor ``standardizes`` its ``what``."""
+    if asked is None or asked == standardizes:
+        return
+    does = (f"standardizes its {what} with the mean and scale of the {of} of its earlier fit" if standardizes
+            else f"does not standardize its {what}")
+    raise HyperparameterError(f"{name}={asked}: the model's preprocessor {does}; {EARLIER_FIT_HINT.format(name=name)}")
 
 
 def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = "", name: str = "y"):
