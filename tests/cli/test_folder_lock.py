@@ -15,7 +15,7 @@ import pytest
 from chainrule.cli import folder_lock
 from chainrule.cli.folder_lock import LOCK
 from chainrule.cli.run_folder import check_folder_is_free, prepare_folder, release_folder
-from chainrule.errors import ConfigError
+from chainrule.errors import ConfigError, DataError
 
 HOST = socket.gethostname()
 HOLD = ("import sys; from pathlib import Path; from chainrule.cli.run_folder import prepare_folder, release_folder; "
@@ -218,3 +218,19 @@ def test_without_os_locks_the_lock_file_itself_is_the_lock(tmp_path, monkeypatch
     (folder / LOCK).write_text(f"{HOST} {dead_pid()}\n")  # a killed run's: deleted by hand
     with pytest.raises(ConfigError, match="another chainrule train is writing there"):
         check_folder_is_free(folder, None)
+
+
+def test_a_failed_write_of_the_locks_text_gives_the_lock_back(tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    real_write = os.write
+
+    def full_disk(descriptor, data):
+        monkeypatch.setattr(os, "write", real_write)  # once: the lock's text
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(DataError, match=re.escape(f"{folder / LOCK}: cannot write the run folder's lock file (No space")):
+        prepare_folder(folder)
+    assert folder.resolve() not in folder_lock._HELD and not (folder / LOCK).exists()
+    prepare_folder(folder)  # not held by this process's failed claim
+    release_folder(folder)

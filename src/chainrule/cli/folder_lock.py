@@ -46,6 +46,9 @@ def take(folder: Path) -> None:
     try:
         os.ftruncate(descriptor, 0)  # the text of a run that was killed
         os.write(descriptor, f"{socket.gethostname()} {os.getpid()}\n".encode())
+    except OSError as error:
+        release(folder)
+        raise DataError(f"{folder / LOCK}: cannot write the run folder's lock file ({error.strerror})") from None
     except BaseException:
         release(folder)
         raise

@@ -39,7 +39,8 @@ from ..errors import PATH_QUOTE_LIMIT, DataError, quoted
 from .dataset import Dataset, first_non_finite, labels_for_task, position_names
 from .source import open_binary
 
-#: the most dimensions an IDX file may declare: NumPy 1.x's limit for an array (NumPy 2 takes 64), so that a file reads alike under both
+#: the most dimensions an IDX file may declare: NumPy 1.x's limit for an array (NumPy 2 takes
+#: 64), so that a file reads alike under both
 MAX_DIMS = 32
 
 # IDX type code -> big-endian NumPy dtype

@@ -450,8 +450,11 @@ def _saved_target_standardization(saved: dict) -> tuple[numpy.ndarray | None, nu
     if saved["task"] != "regression":
         raise DataError(f"preprocessing.target_mean: only regression targets are standardized, but the task is "
                         f"{quoted(saved['task'])}")
-    length = len(saved["target_mean"]) if isinstance(saved["target_mean"], list) else 0
-    mean = _saved_vector(saved, "target_mean", max(length, 1))
+    lengths = [len(saved[key]) if isinstance(saved[key], list) else None for key in ("target_mean", "target_scale")]
+    if None not in lengths and lengths[0] != lengths[1]:
+        raise DataError(f"preprocessing.target_mean, target_scale: expected one number per output in each, got "
+                        f"{lengths[0]} and {lengths[1]}")
+    mean = _saved_vector(saved, "target_mean", max(lengths[0] or 0, 1))
     scale = _saved_vector(saved, "target_scale", len(mean)) if mean is not None else None
     if mean is None or scale is None:
         raise DataError("preprocessing.target_mean: expected lists of one number per output in target_mean and "

@@ -100,7 +100,7 @@ class DeviceLoop(Loop):
         self.rows = xp.zeros(self.batch_size, dtype=xp.int64)  # the captured step's batch indices
         self.hyper = xp.zeros(2, dtype=xp.float64)  # [η, t] of the next step
         self.status = xp.zeros(2, dtype=xp.int64)  # [diverged, steps applied]
-        self.scores = Scores(self.loss.task)
+        self.scores = Scores(self.loss.task, target_scale=self.target_scale)  # mae in y's units
         self.norms = xp.zeros((2, len(self.weight_slices)), dtype=xp.float64)  # epoch's sum, first batch
         self.update = kernels.fused_update(self.optimizer)
         self.steps_applied = 0

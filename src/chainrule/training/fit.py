@@ -315,7 +315,6 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     if device == "cuda":
         from .device_loop import DeviceLoop  # the GPU's loop; imports nothing of CuPy's until made
         loop = DeviceLoop(settings, graph=graph)
-        loop.scores.target_scale = settings.target_scale  # its own Scores, made without it: mae in y's units
         if data.X_val is not None:
             data = data._replace(X_val=to_device(data.X_val, device), T_val=to_device(data.T_val, device))
     else:

@@ -5,10 +5,12 @@ flattened) are mapped to the indices of the outputs, probability and regression 
 checked against the outputs' width, and regression targets are standardized when the
 preprocessor says so (t = (y − μ_y)/σ_y, fitted on the training targets). A validation
 fraction is held out (stratified for class labels) from a seed, or a given set is read as X
-and y are; the sample weights are split with the rows and multiplied by the class weights. The preprocessor, fitted on the training rows
-only or the model's own from an earlier fit (checked against this call, not refitted),
-standardizes the validation rows here; ``fit`` standardizes the training rows as a copy, or
-above ``STANDARDIZED_COPY_BYTES`` a batch at a time in the loop (:mod:`chainrule.training.loop`). ``predict`` and ``evaluate`` read their data with the same helpers.
+and y are; the sample weights are split with the rows and multiplied by the class weights.
+The preprocessor, fitted on the training rows only or the model's own from an earlier fit
+(checked against this call, not refitted), standardizes the validation rows here; ``fit``
+standardizes the training rows as a copy, or above ``STANDARDIZED_COPY_BYTES`` a batch at a
+time in the loop (:mod:`chainrule.training.loop`). ``predict`` and ``evaluate`` read their
+data with the same helpers.
 """
 
 from __future__ import annotations
