@@ -123,6 +123,9 @@ def test_a_spec_one_character_longer_than_any_path_is_refused_by_its_length():
     spec = "/tmp/" + "a" * 4092  # 4097 characters
     with pytest.raises(DataError, match="a path of 4,097 characters, longer than any file name"):
         load_file(spec)
+    with pytest.raises(DataError) as caught:  # 4096 characters, the longest path: looked for, not refused by length
+        load_file(spec[:-1])
+    assert "a path of" not in str(caught.value)
 
 
 def test_a_lone_file_named_idx_without_ubyte_asks_for_its_labels(tmp_path):

@@ -82,7 +82,7 @@ def test_a_rank_that_fails_before_making_its_communicator_ends_the_job_within_th
     assert done.returncode != 0
     assert "rank 1 read bad input before making its Communicator" in done.stderr
     assert "rank 0 of 2: making the Communicator waited more than 3 s" in done.stderr
-    assert seconds < 15
+    assert seconds < 25  # a 3 s timeout, two ranks' start and imports: ended, not waiting for ever
 
 
 @needs_mpi

@@ -167,7 +167,7 @@ def test_a_held_out_fraction_keeps_weights_of_zero_where_each_side_has_a_positiv
     weights[::2] = 0
     _, _, w_train, _, _, w_val = split_validation(X, y, weights, 0.2, cr.SoftmaxCrossEntropy(), np.float64,
                                                   np.random.SeedSequence(0))
-    assert not w_train.all() and w_train.any() and w_val.any()
+    assert not w_train.all() and w_train.any() and not w_val.all() and w_val.any()
 
 
 def test_one_hot_float_rows_over_two_outputs_are_warned_of():
