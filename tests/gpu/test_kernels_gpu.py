@@ -86,3 +86,31 @@ def test_an_infinite_gradient_trips_the_guard(cupy):
 def test_sum_of_squares(cupy):
     x = np.random.default_rng(0).normal(size=1001)
     assert float(kernels.sum_of_squares(cupy.asarray(x))) == pytest.approx(float(x @ x), rel=1e-12)
+
+
+def test_float32_adam_squares_a_scaled_gradient_as_the_cpu_does(cupy):
+    # g² overflows float32 above 1.8e19; (√(1 − β₂) g)² only above 5.8e20: v stays finite, as on the CPU.
+    def run(device):
+        model = cr.Sequential(cr.Linear(3, 2, dtype="float32"), seed=0).to(device)
+        optimizer = cr.Adam(model, lr=0.01)
+        flat = model.flat_parameters()
+        g = np.full(flat.grad.shape, 1e20, dtype=np.float32)
+        g[::2] = -3e20
+        if device == "cpu":
+            for _ in range(3):
+                flat.grad[...] = g
+                optimizer.step()
+            return flat.theta.copy(), optimizer.state["v"].copy()
+        update = kernels.fused_update(optimizer)
+        hyper, status = cupy.zeros(2), cupy.zeros(2, dtype=cupy.int64)
+        for _ in range(3):
+            flat.grad[...] = cupy.asarray(g)
+            kernels.set_hyper(hyper, optimizer.current_lr, optimizer.t + 1)
+            optimizer.t += 1
+            update(flat, hyper, status)
+        return cupy.asnumpy(flat.theta), cupy.asnumpy(optimizer.state["v"])
+
+    (theta, v), (cpu_theta, cpu_v) = run("cuda"), run("cpu")
+    assert np.isfinite(v).all() and np.isfinite(theta).all()
+    np.testing.assert_allclose(v, cpu_v, rtol=1e-6)
+    np.testing.assert_allclose(theta, cpu_theta, rtol=1e-5, atol=1e-6)

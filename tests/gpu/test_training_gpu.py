@@ -154,3 +154,23 @@ def test_early_stopping_restores_the_best_weights_on_the_gpu():
     def run(device):
         return train(device, validation=0.3, callbacks=[cr.EarlyStopping(patience=1)])
     assert_same_run(run("cuda"), run("cpu"))
+
+
+def test_standardized_targets_far_from_zero_give_the_cpu_run_in_y_units():
+    # Targets 1.7e9 + 50 Y: fit standardizes them; mae and R² are scored in y's units, R² about a shift.
+    def far_targets():
+        X, Y = regression_data()
+        return X, 1.7e9 + 50 * Y
+
+    def adamw(model):
+        return cr.AdamW(model, lr=0.01, weight_decay=0.01)
+    options = dict(data=far_targets, sizes=(6, 16, 2), standardize=True, standardize_targets=True, validation=0.2)
+    gpu, cpu = train("cuda", adamw, **options), train("cpu", adamw, **options)
+    assert_same_run(gpu, cpu)
+    history = gpu[1]
+    assert 5 < history.metrics["mae"][-1] < 60  # in y's units (standardized targets would score below 1)
+    assert 0 < history.metrics["r2"][-1] < 1
+    X, Y = far_targets()
+    predicted = cr.predict(gpu[0], X)
+    np.testing.assert_allclose(predicted, cr.predict(cpu[0], X), rtol=1e-9)
+    assert np.abs(predicted - Y).mean() < 60  # predictions in y's units too
