@@ -71,13 +71,14 @@ def main(argv=None) -> None:
             rows.append((f"{batch}x{width}", name, median_ms(run, cupy)))
     for n in (535_818, 20_037_642):
         theta, grad, v, decay = (rng.standard_normal(n, dtype=cupy.float32) for _ in range(4))
-        hyper, status = cupy.asarray([0.01, 1.0]), cupy.zeros(2, cupy.int64)
+        hyper, status = cupy.asarray([0.01, 1.0, 0.9, 0.0, 0.0]), cupy.zeros(2, cupy.int64)  # [η, t, μ, nesterov, -]
         momentum = kernels._compiled()["sgd_momentum"]
+        optimizer = cr.SGD(cr.Sequential(cr.Linear(1, 1)).to("cuda"), lr=0.01, momentum=0.9)  # set_hyper reads μ
         cases = {
             "sum_of_squares(grad)": lambda: kernels.sum_of_squares(grad),
             "guard": lambda: kernels.guard(value, kernels.sum_of_squares(grad), status),
-            "fused SGD momentum": lambda: momentum(grad, decay, hyper, status, 0.9, False, theta, v),
-            "set_hyper": lambda: kernels.set_hyper(hyper, 0.01, 2),
+            "fused SGD momentum": lambda: momentum(grad, decay, hyper, status, theta, v),
+            "set_hyper": lambda: kernels.set_hyper(hyper, optimizer, 0.01, 2),
         }
         for name, run in cases.items():
             rows.append((f"{n} params", name, median_ms(run, cupy)))

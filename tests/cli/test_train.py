@@ -652,9 +652,6 @@ def test_class_weight_balanced_changes_training_and_is_saved(tmp_path, capsys):
     (["--class-weight", "heavy"], ["--class-weight", "invalid choice: 'heavy'"]),
     (["--data", "diabetes", "--class-weight", "balanced"],
      ["--class-weight: class weights need class labels, but diabetes is a regression data set"]),
-    # named as the option that asks for it, before --device is checked (this machine may have no GPU)
-    (["--class-weight", "balanced", "--device", "cuda"],
-     ["--class-weight: class weights train on the CPU only", "--device is 'cuda'"]),
 ])
 def test_bad_class_weight_options_exit_2_naming_them(tmp_path, capsys, options, fragments):
     code, _, err = call(capsys, "train", *options, "--epochs", "1", "--quiet", "--out", tmp_path / "run")

@@ -174,3 +174,257 @@ def test_standardized_targets_far_from_zero_give_the_cpu_run_in_y_units():
     predicted = cr.predict(gpu[0], X)
     np.testing.assert_allclose(predicted, cr.predict(cpu[0], X), rtol=1e-9)
     assert np.abs(predicted - Y).mean() < 60  # predictions in y's units too
+
+
+# -- frozen layers, missed steps, sample weights and hyperparameters on the GPU -----------------------
+
+FROZEN_OPTIMIZERS = {
+    "sgd": lambda m: cr.SGD(m, lr=0.05, momentum=0.9, weight_decay=0.01),
+    "adam": lambda m: cr.Adam(m, lr=0.01),
+    "adamw": lambda m: cr.AdamW(m, lr=0.01, weight_decay=0.05),
+    "rmsprop": lambda m: cr.RMSProp(m, lr=0.01, weight_decay=0.01, schedule=cr.StepDecay(5)),
+}
+
+
+class UnfreezeAfter(cr.Callback):
+    """Unfreezes the first layer at the end of epoch ``epoch``."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs, model):
+        if epoch == self.epoch:
+            model[0].trainable = True
+        return False
+
+
+def frozen_run(device, make, graph="auto", frozen=slice(0, 2), **options):
+    X, y = classification_data()
+    model = cr.mlp([12, 32, 16, 3], seed=3, dtype="float64")
+    model[frozen].trainable = False
+    optimizer = make(model)
+    history = cr.fit(model, X, y, optimizer=optimizer, epochs=3, batch_size=32, verbose=0, device=device,
+                     **({} if device == "cpu" else {"graph": graph}), **options)
+    return model, history, optimizer
+
+
+@pytest.mark.parametrize("graph", [False, True])
+@pytest.mark.parametrize("make", FROZEN_OPTIMIZERS.values(), ids=FROZEN_OPTIMIZERS)
+def test_a_frozen_base_stays_bit_identical_and_the_run_equals_the_cpu_run(make, graph):
+    before = cr.mlp([12, 32, 16, 3], seed=3, dtype="float64").params
+    model, history, optimizer = frozen_run("cuda", make, graph)
+    cpu_model, cpu_history, cpu_optimizer = frozen_run("cpu", make)
+    assert_same_run((model, history), (cpu_model, cpu_history))
+    for name in ("0.W", "0.b"):
+        np.testing.assert_array_equal(to_numpy(model.params[name]), before[name])
+    assert (optimizer.t, optimizer.missed) == (cpu_optimizer.t, cpu_optimizer.missed) == (48, {"0.W": 48, "0.b": 48})
+    assert model.metadata["training"]["cuda_graph"] is graph
+
+
+@pytest.mark.parametrize("make", FROZEN_OPTIMIZERS.values(), ids=FROZEN_OPTIMIZERS)
+def test_unfreezing_between_epochs_recaptures_the_step_and_follows_the_cpu_run(make):
+    # After epoch 1 the first layer trains again: Adam's bias correction restarts for it (t − 16).
+    model, history, optimizer = frozen_run("cuda", make, True, callbacks=[UnfreezeAfter(1)])
+    cpu_model, cpu_history, cpu_optimizer = frozen_run("cpu", make, callbacks=[UnfreezeAfter(1)])
+    assert_same_run((model, history), (cpu_model, cpu_history))
+    assert (optimizer.t, optimizer.missed) == (cpu_optimizer.t, cpu_optimizer.missed) == (48, {"0.W": 16, "0.b": 16})
+    assert not np.array_equal(to_numpy(model.params["0.W"]), cr.mlp([12, 32, 16, 3], seed=3, dtype="float64").params["0.W"])
+
+
+def test_an_adam_whose_parameters_missed_steps_trains_on_the_gpu_as_on_the_cpu():
+    # Made on the CPU, stepped 5 times with the first layer frozen, then fitted with every layer trainable.
+    def run(device):
+        X, y = classification_data()
+        model = cr.mlp([12, 32, 16, 3], seed=3, dtype="float64")
+        optimizer = cr.Adam(model, lr=0.01)
+        model[0].trainable = False
+        for _ in range(5):
+            model.flat_parameters().grad[...] = 0.1
+            optimizer.step()
+        model[0].trainable = True
+        history = cr.fit(model, X, y, optimizer=optimizer, epochs=2, batch_size=32, verbose=0, device=device)
+        return model, history, optimizer
+    (model, history, optimizer), (cpu_model, cpu_history, cpu_optimizer) = run("cuda"), run("cpu")
+    assert_same_run((model, history), (cpu_model, cpu_history))
+    assert optimizer.missed == cpu_optimizer.missed == {"0.W": 5, "0.b": 5}
+
+
+def test_an_optimizer_overriding_update_is_refused_with_frozen_layers_as_on_the_cpu():
+    class WholeStep(cr.SGD):
+        def update(self, theta, grad, lr):
+            return lr, grad
+    for device in ("cpu", "cuda"):
+        with pytest.raises(cr.HyperparameterError, match="WholeStep overrides update"):
+            frozen_run(device, lambda m: WholeStep(m, lr=0.1))
+
+
+def test_a_subclass_with_its_own_rule_trains_through_its_rule_on_the_gpu():
+    class Halved(cr.SGD):
+        def rule(self, theta, grad, lr, vectors):
+            scale, direction = super().rule(theta, grad, lr, vectors)
+            return scale / 2, direction
+
+    def halved(model):
+        return Halved(model, lr=0.05, momentum=0.9)
+    assert_same_run(train("cuda", halved, graph=True), train("cpu", halved))
+    assert_same_run(frozen_run("cuda", halved, True)[:2], frozen_run("cpu", halved)[:2])
+
+
+class Retune(cr.Callback):
+    """Changes the optimizer's scalars after the first epoch."""
+
+    def __init__(self, optimizer, **values):
+        self.optimizer, self.values = optimizer, values
+
+    def on_epoch_end(self, epoch, logs, model):
+        if epoch == 1:
+            for name, value in self.values.items():
+                setattr(self.optimizer, name, value)
+        return False
+
+
+@pytest.mark.parametrize("make, values", [
+    (lambda m: cr.SGD(m, lr=0.05, momentum=0.9), {"momentum": 0.5, "nesterov": True, "lr": 0.02}),
+    (lambda m: cr.Adam(m, lr=0.01), {"beta1": 0.5, "beta2": 0.9, "eps": 1e-4}),
+    (lambda m: cr.RMSProp(m, lr=0.01), {"rho": 0.5, "eps": 1e-4, "lr": 0.003, "weight_decay": 0.1}),
+], ids=["sgd", "adam", "rmsprop"])
+def test_hyperparameters_changed_between_epochs_reach_the_captured_step(make, values):
+    def run(device):
+        X, y = classification_data()
+        model = cr.mlp([12, 32, 16, 3], seed=3, dtype="float64")
+        optimizer = make(model)
+        history = cr.fit(model, X, y, optimizer=optimizer, epochs=3, batch_size=32, verbose=0, device=device,
+                         callbacks=[Retune(optimizer, **values)], **({"graph": True} if device == "cuda" else {}))
+        return model, history
+    gpu = run("cuda")
+    assert gpu[0].metadata["training"]["cuda_graph"] is True
+    assert_same_run(gpu, run("cpu"))
+
+
+def test_rmsprop_with_a_schedule_is_captured_and_equals_the_cpu_run():
+    def rmsprop(model):
+        return cr.RMSProp(model, lr=0.01, schedule=cr.CosineDecay(40))
+    gpu = train("cuda", rmsprop, graph=True)
+    assert gpu[0].metadata["training"]["cuda_graph"] is True
+    assert_same_run(gpu, train("cpu", rmsprop))
+
+
+def weights_of(n, seed=4):
+    return np.random.default_rng(seed).integers(0, 4, size=n).astype(float)
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_sample_weights_and_a_weighted_validation_set_give_the_cpu_run(graph):
+    X_val, y_val = classification_data(n=120, seed=9)
+    options = dict(sample_weight=weights_of(500), validation=(X_val, y_val, weights_of(120, seed=5)))
+    gpu = train("cuda", graph=graph, **options)
+    cpu = train("cpu", **options)
+    assert_same_run(gpu, cpu)
+    unweighted = train("cpu", validation=(X_val, y_val))
+    assert cpu[1].metrics["val_loss"] != pytest.approx(unweighted[1].metrics["val_loss"], rel=1e-3)
+
+
+def test_class_weights_and_regression_weights_give_the_cpu_run():
+    options = dict(class_weight="balanced", validation=0.2)
+    assert_same_run(train("cuda", graph=True, **options), train("cpu", **options))
+
+    def adam(model):
+        return cr.Adam(model, lr=0.01)
+    options = dict(data=regression_data, sizes=(6, 16, 2), standardize=True, sample_weight=weights_of(300))
+    assert_same_run(train("cuda", adam, graph=True, **options), train("cpu", adam, **options))  # captured
+
+
+def test_weighted_steps_never_wait_for_the_gpu(monkeypatch):
+    import cupyx
+    train_batches = device_loop.DeviceLoop.train_batches
+
+    def without_synchronizing(self, *args):
+        with cupyx.allow_synchronize(False):
+            return train_batches(self, *args)
+    monkeypatch.setattr(device_loop.DeviceLoop, "train_batches", without_synchronizing)
+    for graph in (False, True):
+        assert_same_run(train("cuda", graph=graph, sample_weight=weights_of(500)),
+                        train("cpu", sample_weight=weights_of(500)))
+
+
+def test_a_batch_of_weight_zero_gives_loss_and_gradient_zero_on_the_gpu(cupy):
+    Y = cupy.asarray(np.random.default_rng(0).normal(size=(4, 3)))
+    for loss, T in ((cr.SoftmaxCrossEntropy(), cupy.asarray([0, 1, 2, 1])), (cr.MSE(), Y * 0 + 1)):
+        value, dY = loss.compute(Y, T, cupy.zeros(4))
+        assert float(value) == 0 and not cupy.asnumpy(dY).any()
+
+
+def test_evaluate_weighs_the_rows_of_a_model_on_the_gpu():
+    model, _ = train("cuda")
+    X, y = classification_data(seed=7)
+    weights = weights_of(len(y))
+    on_gpu = cr.evaluate(model, X, y, sample_weight=weights)
+    on_cpu = cr.evaluate(model.to("cpu"), X, y, sample_weight=weights)
+    assert on_gpu == pytest.approx(on_cpu, rel=1e-10)
+
+
+def test_divergence_at_a_non_finite_loss_leaves_the_step_count_of_the_cpu_run():
+    # A row of 3e38 overflows the forward pass in float32: the loss of its batch is not finite,
+    # and both devices stop before that step, with t counting the steps taken before it.
+    def run(device):
+        X, y = classification_data()
+        X = X.astype(np.float32)
+        X[137] = 3e38
+        model = cr.mlp([12, 32, 16, 3], seed=3, dtype="float32")
+        optimizer = cr.Adam(model, lr=0.01)
+        with pytest.raises(cr.DivergenceError) as caught:
+            cr.fit(model, X, y, optimizer=optimizer, epochs=2, batch_size=32, verbose=0, device=device)
+        return str(caught.value), optimizer.t, model
+    message, t, model = run("cuda")
+    cpu_message, cpu_t, cpu_model = run("cpu")
+    assert "the loss is not finite" in message and message == cpu_message
+    assert t == cpu_t > 0
+    for name, value in cpu_model.params.items():
+        np.testing.assert_allclose(to_numpy(model.params[name]), value, rtol=1e-4, atol=1e-6)
+
+
+def test_a_backward_that_rebinds_its_gradient_is_refused_on_the_gpu():
+    class Scale(cr.Layer):
+        def __init__(self, width):
+            super().__init__()
+            self.own_params["a"] = np.ones(width)
+            self.own_grads["a"] = np.zeros(width)
+
+        def forward(self, X):
+            self._X = X
+            return X * self.own_params["a"]
+
+        def backward(self, dY, input_grad=True):
+            self.own_grads["a"] = (dY * self._X).sum(axis=0)  # a new array: the defect
+            return dY * self.own_params["a"]
+
+    X = np.random.default_rng(0).normal(size=(32, 4))
+    model = cr.Sequential(cr.Linear(4, 4, dtype="float64"), Scale(4), cr.Linear(4, 3, dtype="float64"), seed=0)
+    with pytest.raises(cr.StateError, match=r"layer '1' \(Scale\): own_grads\['a'\] was replaced by a new array"):
+        cr.fit(model, X, np.arange(32) % 3, optimizer="sgd", lr=0.1, epochs=2, batch_size=16, verbose=0,
+               device="cuda", graph=False)
+
+
+def test_the_command_line_trains_with_class_weights_on_the_gpu(tmp_path, capsys):
+    from chainrule.cli.config import tomllib
+    from chainrule.cli.main import main
+    options = ["train", "--data", "breast_cancer", "--hidden", "8", "--epochs", "2", "--patience", "0",
+               "--class-weight", "balanced", "--quiet", "--no-plots"]
+    assert main([*options, "--device", "cuda", "--out", str(tmp_path / "gpu")]) == 0, capsys.readouterr().err
+    assert main([*options, "--device", "cpu", "--out", str(tmp_path / "cpu")]) == 0, capsys.readouterr().err
+    saved = tomllib.loads((tmp_path / "gpu" / "config.toml").read_text())
+    assert (saved["device"], saved["class_weight"]) == ("cuda", "balanced")
+    gpu, cpu = (cr.load(tmp_path / run / "model.safetensors") for run in ("gpu", "cpu"))
+    for name, value in cpu.params.items():
+        np.testing.assert_allclose(gpu.params[name], value, rtol=1e-4, atol=1e-5)
+
+
+def test_weights_held_in_chunks_with_their_rows_give_the_same_run(monkeypatch):
+    resident = train("cuda", graph=True, sample_weight=weights_of(500))
+    row_bytes = 12 * 8 + 8 + 8  # X, the label, the weight
+    monkeypatch.setattr(device_loop, "data_budget_bytes", lambda: 100 * row_bytes)  # 3 batches a chunk
+    chunked = train("cuda", graph=True, sample_weight=weights_of(500))
+    for name, value in resident[0].params.items():
+        np.testing.assert_allclose(to_numpy(chunked[0].params[name]), to_numpy(value), rtol=1e-12, atol=1e-14)
+    for name, values in resident[1].metrics.items():
+        np.testing.assert_allclose(chunked[1].metrics[name], values, rtol=1e-12)

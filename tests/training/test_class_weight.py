@@ -121,12 +121,6 @@ def test_class_weights_are_refused_for_several_labels_or_soft_targets(y):
                epochs=1, verbose=0)
 
 
-def test_class_weights_on_the_gpu_are_refused_before_cuda_is_needed():
-    with pytest.raises(cr.HyperparameterError,
-                       match="class_weight: sample weights are trained on the CPU only; use device=.cpu., or no class_weight$"):
-        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, SPECIES, class_weight="balanced", device="cuda", verbose=0)
-
-
 def test_float_labels_taken_as_regression_say_so_when_class_weighted():
     """0.0/1.0 labels (as pandas reads them) train MSE by default; the refusal says why."""
     with pytest.raises(cr.HyperparameterError, match="targets for regression; y holds floats.*loss='cross_entropy'"):

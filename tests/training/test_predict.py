@@ -320,13 +320,6 @@ def test_evaluate_refuses_bad_sample_weights_naming_them(classifier, weights, er
         cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], sample_weight=weights)
 
 
-def test_evaluate_refuses_sample_weights_for_a_model_on_the_gpu(classifier, monkeypatch):
-    """Checked before anything reaches the device, so a stand-in device property suffices here."""
-    monkeypatch.setattr(type(classifier), "device", property(lambda self: "cuda"))
-    with pytest.raises(cr.HyperparameterError, match="sample_weight: weighted scores are computed on the CPU only"):
-        cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], sample_weight=np.ones(150))
-
-
 def test_evaluate_takes_a_column_of_labels(classifier):
     assert cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS].reshape(-1, 1)) == cr.evaluate(classifier, X_IRIS,
                                                                                           SPECIES[Y_IRIS])

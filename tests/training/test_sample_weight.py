@@ -189,15 +189,6 @@ def test_bad_validation_weights_are_named_w_val():
         cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, validation=(X, y, None, None), verbose=0)
 
 
-@pytest.mark.parametrize("validation", [None, "weighted set"])
-def test_sample_weights_on_the_gpu_are_refused_before_cupy_is_needed(validation):
-    X, y = iris()
-    arguments = ({"sample_weight": np.ones(len(y))} if validation is None
-                 else {"validation": (X, y, np.ones(len(y)))})
-    with pytest.raises(cr.HyperparameterError, match="sample weights are trained on the CPU only"):
-        cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, epochs=1, verbose=0, device="cuda", **arguments)
-
-
 def test_a_loss_without_weights_trains_unweighted_and_refuses_weights_naming_itself():
     X, y = iris()
     cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, loss=UnweightedLoss(), epochs=1, verbose=0)

@@ -178,10 +178,6 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     choice(config.loss, name("loss"), ["auto", *LOSSES])
     choice(config.optimizer, name("optimizer"), list(OPTIMIZERS))
     choice(config.class_weight, name("class_weight"), list(CLASS_WEIGHTS))
-    if config.class_weight != "none" and config.device != "cpu":  # before check_device asks for a GPU
-        raise HyperparameterError(f"{name('class_weight')}: class weights train on the CPU only, as sample weights "
-                                  f"do, but {name('device')} is {config.device!r}; train on the CPU, or with no "
-                                  f"class weights")
     as_float_dtype(config.dtype, name("dtype"))
     check_device(config.device, name("device"))
     positive(config.lr, name("lr"))

@@ -5,18 +5,29 @@ on a GPU each pass is a kernel launch, and a small network's step is bound by la
 arithmetic. These kernels do the same arithmetic in one launch each, element by element:
 
 - ``guard``: the divergence guard. Reads the batch loss L and Σg² and, while no step has
-  diverged, counts the step as applied; once L or Σg² is not finite it sets the sticky
-  ``status[0]`` and every later update is skipped, so θ keeps its last finite values
-  without the host having to look (the loop reads ``status`` once an epoch).
+  diverged, counts the step as applied; once L (``status[0]`` = 1) or Σg² (2) is not finite
+  it sets the sticky ``status[0]`` and every later update is skipped, so θ and the
+  optimizer's state keep their last values without the host having to look (the loop reads
+  ``status`` once an epoch).
 - ``sgd`` / ``sgd_momentum``: g = ∂L/∂θ + λθ;  v ← μv + g;  θ ← θ − η v  (or η(g + μv), Nesterov).
 - ``adam``: g as above (AdamW: g = ∂L/∂θ and θ ← θ − ηλθ);  m ← β₁m + (1−β₁)g;
-  v ← β₂v + (1−β₂)g²;  θ ← θ − η/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + ε).
-- ``apply_step``: θ ← θ − scale · direction for an optimizer without a fused kernel (RMSProp).
+  v ← β₂v + (1−β₂)g²;  θ ← θ − η/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + ε), with t the parameters'
+  own step count (the optimizer's t less the steps they missed while frozen).
+- ``rmsprop``: g as above;  v ← ρv + (1−ρ)g²;  θ ← θ − η g / (√v + ε).
+- ``apply_step``: θ ← θ − scale · direction for an optimizer without a fused kernel (one of
+  another class, or a subclass with its own rule).
 
-The learning rate η and the step count t are read from a device vector ``hyper`` = [η, t]
-written before each step, not baked into the launch, so a captured CUDA graph replays with
-the current schedule. The kernels compute the NumPy code's formulas (the CPU's BLAS calls and
-AdamW's decay may group a product differently), so results agree with the CPU to rounding
+The scalars of a step are read from a device vector ``hyper`` = [η, t, s₁, s₂, s₃], written
+before each step (:func:`set_hyper`), not baked into the launch: a captured CUDA graph replays
+with the current schedule and with β₁, β₂, ε, ρ, μ and nesterov as they are now. (1 − β₂) g²
+and (1 − ρ) g² are squares of √(1 − β₂) g and √(1 − ρ) g, as on the CPU.
+
+A model with frozen layers, or an Adam whose parameters missed steps while frozen, is stepped
+stretch by stretch (:meth:`chainrule.optimizers.Optimizer.stretches`): one launch per stretch
+of trainable parameters with the same step count, frozen parameters and their state left alone.
+
+The kernels compute the NumPy code's formulas (the CPU's BLAS calls and Adam's folded bias
+corrections may group a product differently), so results agree with the CPU to rounding
 (tests/gpu checks a relative 1e-12 in float64).
 
 CuPy is reached through chainrule.backend; the kernels are compiled at their first use.
@@ -27,7 +38,9 @@ from __future__ import annotations
 import functools
 
 from ..backend import module_for
-from ..optimizers import SGD, Adam
+from ..optimizers import SGD, Adam, Optimizer, RMSProp
+
+HYPER_SIZE = 5  # [η, t, s₁, s₂, s₃]: see set_hyper
 
 
 @functools.cache
@@ -36,8 +49,8 @@ def _compiled() -> dict:
     elementwise = cupy.ElementwiseKernel
     return {
         "hyper": elementwise(
-            "float64 lr, float64 t", "float64 hyper",
-            "hyper = (i == 0) ? lr : t;",
+            "float64 lr, float64 t, float64 s1, float64 s2, float64 s3", "float64 hyper",
+            "hyper = i == 0 ? lr : i == 1 ? t : i == 2 ? s1 : i == 3 ? s2 : s3;",
             "chainrule_hyper"),
         "sum_of_squares": cupy.ReductionKernel(
             "T x", "T total", "x * x", "a + b", "total = a", "0",
@@ -46,8 +59,9 @@ def _compiled() -> dict:
             "float64 loss, T squares", "raw int64 status",
             """
             if (status[0] == 0) {
-                if (isfinite(loss) && isfinite((double)squares)) status[1] += 1;  // applied
-                else status[0] = 1;                                             // diverged: stop
+                if (!isfinite(loss)) status[0] = 1;                      // diverged: stop (the loss)
+                else if (!isfinite((double)squares)) status[0] = 2;      // diverged: stop (the gradient)
+                else status[1] += 1;                                     // applied
             }
             """,
             "chainrule_guard"),
@@ -60,35 +74,47 @@ def _compiled() -> dict:
             }
             """,
             "chainrule_sgd"),
-        "sgd_momentum": elementwise(
-            "T grad, T decay, raw float64 hyper, raw int64 status, T mu, bool nesterov", "T theta, T v",
+        "sgd_momentum": elementwise(  # hyper = [η, t, μ, nesterov, -]
+            "T grad, T decay, raw float64 hyper, raw int64 status", "T theta, T v",
             """
             if (status[0] == 0) {
+                T mu = (T)hyper[2];
                 T g = grad + decay * theta;
                 v = mu * v + g;
-                T direction = nesterov ? g + mu * v : v;
+                T direction = hyper[3] != 0.0 ? g + mu * v : v;
                 theta = theta - (T)hyper[0] * direction;
             }
             """,
             "chainrule_sgd_momentum"),
-        "adam": elementwise(
-            "T grad, T decay, raw float64 hyper, raw int64 status, float64 beta1, float64 beta2, "
-            "float64 eps, bool decoupled",
+        "adam": elementwise(  # hyper = [η, t, β₁, β₂, ε]
+            "T grad, T decay, raw float64 hyper, raw int64 status, float64 missed, bool decoupled",
             "T theta, T m, T v",
             """
             if (status[0] == 0) {
-                double lr = hyper[0], t = hyper[1];
+                double lr = hyper[0], t = hyper[1] - missed, beta1 = hyper[2], beta2 = hyper[3];
                 T g = decoupled ? grad : grad + decay * theta;
                 m = (T)beta1 * m + (T)(1.0 - beta1) * g;
                 T scaled = g * (T)sqrt(1.0 - beta2);  // √(1 − β₂) g, scaled before squaring as on the CPU
                 v = (T)beta2 * v + scaled * scaled;
-                T root = sqrt(v) * (T)(1.0 / sqrt(1.0 - pow(beta2, t))) + (T)eps;  // √v̂ + ε
-                T step = m / root * (T)(lr / (1.0 - pow(beta1, t)));                // η m̂ / (√v̂ + ε)
-                if (decoupled) step += theta * decay * (T)lr;                       // + ηλθ (AdamW)
+                T root = sqrt(v) * (T)(1.0 / sqrt(1.0 - pow(beta2, t))) + (T)hyper[4];  // √v̂ + ε
+                T step = m / root * (T)(lr / (1.0 - pow(beta1, t)));                      // η m̂ / (√v̂ + ε)
+                if (decoupled) step += theta * decay * (T)lr;                             // + ηλθ (AdamW)
                 theta = theta - step;
             }
             """,
             "chainrule_adam"),
+        "rmsprop": elementwise(  # hyper = [η, t, ρ, ε, -]
+            "T grad, T decay, raw float64 hyper, raw int64 status", "T theta, T v",
+            """
+            if (status[0] == 0) {
+                double rho = hyper[2];
+                T g = grad + decay * theta;
+                T scaled = g * (T)sqrt(1.0 - rho);  // √(1 − ρ) g, scaled before squaring as on the CPU
+                v = (T)rho * v + scaled * scaled;
+                theta = theta - (T)hyper[0] * (g / (sqrt(v) + (T)hyper[3]));
+            }
+            """,
+            "chainrule_rmsprop"),
         "apply_step": elementwise(
             "T direction, float64 scale, raw int64 status", "T theta",
             "if (status[0] == 0) theta = theta - (T)scale * direction;",
@@ -96,9 +122,29 @@ def _compiled() -> dict:
     }
 
 
-def set_hyper(hyper, lr: float, t: int) -> None:
-    """Write [η, t] into the device vector ``hyper`` (one launch; no transfer)."""
-    _compiled()["hyper"](float(lr), float(t), hyper)
+def new_hyper():
+    """The device vector of a step's scalars, [η, t, s₁, s₂, s₃] (see :func:`set_hyper`)."""
+    cupy = module_for("cuda")
+    return cupy.zeros(HYPER_SIZE, dtype=cupy.float64)
+
+
+def set_hyper(hyper, optimizer: Optimizer, lr: float, t: int) -> None:
+    """Write [η, t, s₁, s₂, s₃] into the device vector ``hyper`` (one launch; no transfer):
+    η and t of the next step, and ``optimizer``'s scalars as they are now (:func:`scalars`)."""
+    _compiled()["hyper"](float(lr), float(t), *scalars(optimizer), hyper)
+
+
+def scalars(optimizer: Optimizer) -> tuple[float, float, float]:
+    """(s₁, s₂, s₃) of ``optimizer``'s fused kernel: SGD (μ, nesterov, 0), Adam and AdamW
+    (β₁, β₂, ε), RMSProp (ρ, ε, 0); zeros for an optimizer without one."""
+    kind = _fused_kind(optimizer)
+    if kind == "adam":
+        return optimizer.beta1, optimizer.beta2, optimizer.eps
+    if kind == "rmsprop":
+        return optimizer.rho, optimizer.eps, 0.0
+    if kind is not None:
+        return optimizer.momentum, float(optimizer.nesterov), 0.0
+    return 0.0, 0.0, 0.0
 
 
 def sum_of_squares(x):
@@ -107,29 +153,54 @@ def sum_of_squares(x):
 
 
 def guard(loss, squares, status) -> None:
-    """Count the step as applied in ``status[1]``, or set ``status[0]`` if L or Σg² is not finite."""
+    """Count the step as applied in ``status[1]``, or set ``status[0]`` to 1 if L is not finite,
+    2 if Σg² is not (a gradient holding NaN or Inf, or so large that its squares overflow)."""
     _compiled()["guard"](loss, squares, status)
 
 
-def fused_update(optimizer):
-    """``update(flat, hyper, status)`` doing ``optimizer``'s step in one kernel, or None if it has none."""
-    kernels = _compiled()
-    state = optimizer.state
-    if isinstance(optimizer, Adam):
-        def update(flat, hyper, status):
-            kernels["adam"](flat.grad, optimizer._decay, hyper, status, optimizer.beta1, optimizer.beta2,
-                            optimizer.eps, optimizer.decoupled, flat.theta, state["m"], state["v"])
-        return update
-    if isinstance(optimizer, SGD) and optimizer.momentum:
-        def update(flat, hyper, status):
-            kernels["sgd_momentum"](flat.grad, optimizer._decay, hyper, status, optimizer.momentum,
-                                    optimizer.nesterov, flat.theta, state["velocity"])
-        return update
-    if isinstance(optimizer, SGD):
-        def update(flat, hyper, status):
-            kernels["sgd"](flat.grad, optimizer._decay, hyper, status, flat.theta)
-        return update
+def _fused_kind(optimizer: Optimizer) -> str | None:
+    """The name of ``optimizer``'s fused kernel, or None: a subclass with its own ``rule`` or
+    ``update`` steps through them (:func:`apply_step`), as the kernels would not run its code."""
+    cls = type(optimizer)
+    if cls.update is not Optimizer.update:
+        return None
+    for base, kind in ((Adam, "adam"), (RMSProp, "rmsprop"), (SGD, "sgd")):
+        if isinstance(optimizer, base):
+            return kind if cls.rule is base.rule else None
     return None
+
+
+def fused_update(optimizer: Optimizer, flat, stretches: list):
+    """``update(hyper, status)`` doing ``optimizer``'s step on ``flat`` (the model's
+    FlatParameters) with one kernel launch per stretch ``(slice, missed)`` of trainable
+    parameters, or None if it has no fused kernel. The views of θ, ∂L/∂θ, λ and the state are
+    taken here, once: the vectors keep their addresses for the whole ``fit``."""
+    kind = _fused_kind(optimizer)
+    if kind is None:
+        return None
+    if kind == "sgd" and optimizer.momentum:
+        kind = "sgd_momentum"
+    kernel, state, decay = _compiled()[kind], optimizer.state, optimizer._decay
+    views = [(flat.grad[where], decay[where], flat.theta[where], {name: array[where] for name, array in state.items()},
+              float(missed)) for where, missed in stretches]
+    if kind == "adam":
+        decoupled = optimizer.decoupled
+
+        def update(hyper, status):
+            for grad, decay_part, theta, part, missed in views:
+                kernel(grad, decay_part, hyper, status, missed, decoupled, theta, part["m"], part["v"])
+        return update
+    if kind == "sgd":
+        def update(hyper, status):
+            for grad, decay_part, theta, _, _ in views:
+                kernel(grad, decay_part, hyper, status, theta)
+        return update
+    name = "velocity" if kind == "sgd_momentum" else "v"
+
+    def update(hyper, status):
+        for grad, decay_part, theta, part, _ in views:
+            kernel(grad, decay_part, hyper, status, theta, part[name])
+    return update
 
 
 def apply_step(scale: float, direction, status, theta) -> None:

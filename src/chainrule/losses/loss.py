@@ -136,12 +136,16 @@ def computes_overflow_again(loss: Loss) -> bool:
     return type(loss).compute.__module__.startswith(f"{__package__}.")
 
 
-def weight_shares(weights) -> numpy.ndarray:
+def weight_shares(weights) -> Array:
     """Each row's share w_n / Σ_m w_m of the batch's weights, in float64; all 0 when Σ_m w_m = 0,
-    so that a batch of weight 0 gives L = 0 and ∂L/∂Y = 0 rather than 0 / 0."""
+    so that a batch of weight 0 gives L = 0 and ∂L/∂Y = 0 rather than 0 / 0.
+
+    The weights are divided by Σ_m w_m where it is positive and by 1 where it is 0 (the
+    weights are then 0), chosen by ``where`` on the array's device: on a GPU an ``if`` on the
+    sum would wait for the device at every step."""
     weights = weights.astype(numpy.float64)
     total = weights.sum()
-    return weights / total if total > 0 else weights * 0
+    return weights / get_array_module(weights).where(total > 0, total, 1.0)
 
 
 def overflowed(value) -> bool:

@@ -79,10 +79,11 @@ class Optimizer:
     Hyperparameters (``lr``, ``weight_decay`` and each subclass's own) may be changed between
     steps, by a callback for instance: a new value is checked as at construction (an invalid
     one raises HyperparameterError naming it and leaves the old value) and takes effect at the
-    next step. SGD's momentum cannot be turned on or off that way. On a GPU, a step that
-    ``fit`` has captured into a CUDA graph keeps the scalar hyperparameters it was recorded
-    with (β₁, β₂, ε, ρ, μ, nesterov; for RMSProp also lr, and whether λ is 0) until that
-    ``fit`` returns; a change of λ > 0 to another λ > 0 reaches it.
+    next step. SGD's momentum cannot be turned on or off that way. On a GPU, the fused steps
+    of SGD, Adam, AdamW and RMSProp read η, t, β₁, β₂, ε, ρ, μ, nesterov and λ from the device
+    at every step, so a change reaches a step that ``fit`` has captured into a CUDA graph too;
+    a subclass with its own ``rule`` is captured with the values it had when recorded (``fit``
+    captures it only without a schedule).
 
     Parameters
     ----------
@@ -234,7 +235,7 @@ class Optimizer:
         alone elsewhere, and a step more in ``missed`` for each frozen parameter. Every stretch's
         step is computed before θ changes, so that the guard can refuse them all; each stretch's
         direction is in its own views."""
-        frozen, stretches = self._stretches(flat, runs)
+        frozen, stretches = self.stretches(flat, runs)
         for name in frozen:
             self.missed[name] = self.missed.get(name, 0) + 1
         vectors = self.vectors()
@@ -251,11 +252,12 @@ class Optimizer:
             axpy(-scale, direction, flat.theta[where], work=work)
         return True
 
-    def _stretches(self, flat, runs: list | None) -> tuple[tuple, list]:
+    def stretches(self, flat, runs: list | None) -> tuple[tuple, list]:
         """(frozen, stretches): the names of the frozen parameters, and the trainable runs
-        (``runs``, None for all of θ) split where the parameters' counts of missed steps differ,
-        as ``[(slice, missed)]`` in buffer order. Kept until the runs or the buffer change (the
-        missed counts of the trainable parameters change only then, or by ``load_state_dict``)."""
+        (``runs``, ``flat.trainable_runs()``: None for all of θ) split where the parameters'
+        counts of missed steps differ, as ``[(slice, missed)]`` in buffer order. Kept until the
+        runs or the buffer change (the missed counts of the trainable parameters change only
+        then, or by ``load_state_dict``). The GPU's fused steps launch one kernel per stretch."""
         plan = self._plan
         if plan is not None and plan[0] is flat and plan[1] is runs:
             return plan[2], plan[3]

@@ -8,8 +8,12 @@ Here nothing crosses between host and device inside an epoch except the minibatc
 - the data go to the GPU once (:class:`DeviceData`), or chunk by chunk when they do not fit;
 - metrics are summed on the device (Scores keeps its sums there) and read at the epoch's end;
 - the divergence guard runs on the device (chainrule.cuda.kernels.guard): once a loss or
-  gradient is not finite, no further update is applied, and the epoch's end reports where;
-- each optimizer step is one fused kernel (SGD, Adam, AdamW) or the generic update;
+  gradient is not finite, no further update is applied, and the epoch's end reports where
+  (and sets the optimizer's step count t back to the CPU's: the steps up to the refused one);
+- each optimizer step is one fused kernel (SGD, Adam, AdamW, RMSProp) or the generic update,
+  stretch by stretch of trainable parameters when some layers are frozen (their steps missed
+  are counted at each epoch's end, as the CPU counts them at each step);
+- sample weights (``sample_weight``, ``class_weight``) are gathered with their rows;
 - with ``graph``, the step of a full batch is captured into a CUDA graph at the first
   batch and replayed for every later full batch (chainrule.cuda.graph); a last, smaller
   batch runs as it is.
@@ -28,7 +32,8 @@ import numpy
 from ..backend import module_for, to_numpy
 from ..cuda import kernels
 from ..cuda.graph import CapturedStep
-from ..errors import DeviceError
+from ..errors import DeviceError, HyperparameterError
+from ..optimizers import Optimizer
 from .loop import GRAD_NORM_SAMPLES, Loop, LoopSettings
 from .metrics import Scores
 
@@ -42,27 +47,31 @@ def data_budget_bytes() -> int:
 
 
 class DeviceData:
-    """The training inputs X and prepared targets T on the GPU: whole, or one chunk at a time.
+    """The training inputs X, prepared targets T and sample weights W (or None) on the GPU:
+    whole, or one chunk at a time.
 
     A chunk holds a whole number of batches, so the batches of an epoch are the CPU's
     batches whichever way the data are held. The device arrays keep their addresses for the
     whole run (a captured step reads them).
     """
 
-    def __init__(self, X, T, batch_size: int, budget_bytes: int) -> None:
+    def __init__(self, X, T, W, batch_size: int, budget_bytes: int) -> None:
         self.xp = module_for("cuda")
         self.n = len(X)
-        row_bytes = X[:1].nbytes + T[:1].nbytes
-        if X.nbytes + T.nbytes <= budget_bytes:
+        arrays = (X, T) if W is None else (X, T, W)
+        row_bytes = sum(array[:1].nbytes for array in arrays)
+        if sum(array.nbytes for array in arrays) <= budget_bytes:
             self.chunk_rows = self.n
-            self.X, self.T = self.xp.asarray(X), self.xp.asarray(T)
+            self._device = [self.xp.asarray(array) for array in arrays]
             self._host = None
         else:
             self.chunk_rows = min(self.n, max(batch_size, budget_bytes // row_bytes // batch_size * batch_size))
-            self.X = self.xp.empty((self.chunk_rows, *X.shape[1:]), dtype=X.dtype)
-            self.T = self.xp.empty((self.chunk_rows, *T.shape[1:]), dtype=T.dtype)
-            self._host = (X, T)
+            self._device = [self.xp.empty((self.chunk_rows, *array.shape[1:]), dtype=array.dtype)
+                            for array in arrays]
+            self._host = arrays
             self._local = self.xp.arange(self.chunk_rows)
+        self.X, self.T = self._device[:2]
+        self.W = self._device[2] if W is not None else None
 
     @property
     def resident(self) -> bool:
@@ -76,11 +85,10 @@ class DeviceData:
         return self._loaded_chunks(order)
 
     def _loaded_chunks(self, order: numpy.ndarray):
-        X, T = self._host
         for start in range(0, self.n, self.chunk_rows):
             rows = order[start:start + self.chunk_rows]
-            self.X[:len(rows)].set(numpy.ascontiguousarray(X[rows]))
-            self.T[:len(rows)].set(numpy.ascontiguousarray(T[rows]))
+            for host, device in zip(self._host, self._device):
+                device[:len(rows)].set(numpy.ascontiguousarray(host[rows]))
             yield self._local[:len(rows)]
 
 
@@ -89,46 +97,87 @@ class DeviceLoop(Loop):
 
     def __init__(self, settings: LoopSettings, *, graph: str | bool = "auto") -> None:
         super().__init__(settings)
-        if self.model.frozen_parameters:  # the fused steps and the guard update the whole of θ
-            raise DeviceError("frozen layers are not supported on the GPU yet; train on the CPU or unfreeze "
-                              "(model.trainable = True)")
         cupy = module_for("cuda")
         xp, flat = cupy, self.model.flat_parameters()
         self.stream = cupy.cuda.Stream(non_blocking=False)
-        self.data = DeviceData(self.X, self.T, self.batch_size, data_budget_bytes())
+        self.data = DeviceData(self.X, self.T, self.weights, self.batch_size, data_budget_bytes())
         self.X_batch = xp.empty((self.batch_size, self.X.shape[1]), dtype=self.X.dtype)
         self.rows = xp.zeros(self.batch_size, dtype=xp.int64)  # the captured step's batch indices
-        self.hyper = xp.zeros(2, dtype=xp.float64)  # [η, t] of the next step
+        self.hyper = kernels.new_hyper()  # [η, t, the optimizer's scalars] of the next step
         self.status = xp.zeros(2, dtype=xp.int64)  # [diverged, steps applied]
         self.scores = Scores(self.loss.task, target_scale=self.target_scale)  # mae in y's units
         self.norms = xp.zeros((2, len(self.weight_slices)), dtype=xp.float64)  # epoch's sum, first batch
-        self.update = kernels.fused_update(self.optimizer)
+        self.flat = flat
         self.steps_applied = 0
+        self.captured = None  # the CapturedStep, once made
+        self.graph_used = False
+        self.plan_steps()
         fixed_lr = self.optimizer.schedule is None
         if graph is True and self.update is None and not fixed_lr:
             raise DeviceError(f"graph=True: {type(self.optimizer).__name__} with a schedule cannot be captured "
                               f"(its learning rate is not read from the device); use graph='auto' or False")
         self.graph = graph if (self.update is not None or fixed_lr) else False
-        self.captured = None  # the CapturedStep, once made
-        self.graph_used = False
-        self.flat = flat
         self.lr = self.optimizer.current_lr  # η of the step being taken
+
+    def plan_steps(self) -> None:
+        """Split θ into the stretches the optimizer steps (all of θ, unless layers are frozen or
+        an Adam's parameters missed steps) and make the fused update over them.
+
+        Called at the start and whenever a layer's ``trainable`` changed between epochs (a
+        callback), when a captured step, recorded with the old stretches and backward, is
+        released and captured again. The gradients of frozen parameters, which backward no
+        longer writes, are set to 0, so that the guard's Σg² reads only this step's gradient.
+        """
+        optimizer, flat = self.optimizer, self.flat
+        runs = flat.trainable_runs()
+        own_update = type(optimizer).update is not Optimizer.update  # as Optimizer.step decides
+        if runs is not None and own_update:
+            raise HyperparameterError(
+                f"{type(optimizer).__name__} overrides update(theta, grad, lr), which steps every parameter, "
+                f"but the model has frozen layers; implement rule(theta, grad, lr, vectors) instead")
+        self.whole = runs is None and (own_update or not (optimizer.missed and optimizer.counts_steps))
+        if self.whole:
+            self.frozen, self.stretches = (), [(slice(0, flat.theta.size), 0)]
+        else:
+            self.frozen, self.stretches = optimizer.stretches(flat, runs)
+        for name in self.frozen:
+            flat.grad[flat.slices[name]] = 0
+        self.runs = runs
+        self.update = kernels.fused_update(optimizer, flat, self.stretches)
+        if self.captured is not None:
+            self.stream.synchronize()
+            self.captured.close()
+            self.captured = None
 
     def step(self, rows) -> None:
         """Forward, loss, backward, metrics, guard and update for the batch ``rows`` (device indices)."""
         xp, flat = module_for("cuda"), self.flat
         X_batch = xp.take(self.data.X, rows, axis=0, out=self.X_batch[:len(rows)])
         T_batch = xp.take(self.data.T, rows, axis=0)
+        W_batch = None if self.data.W is None else xp.take(self.data.W, rows)
         Y = self.model.forward(X_batch)
-        value, dY = self.loss.compute(Y, T_batch)
+        value, dY = self.loss.compute(Y, T_batch) if W_batch is None else self.loss.compute(Y, T_batch, W_batch)
         self.model.backward(dY, input_grad=False)
-        self.scores.add(Y, T_batch, value)
+        self.scores.add(Y, T_batch, value, W_batch)
         kernels.guard(value, kernels.sum_of_squares(flat.grad), self.status)
         if self.update is not None:
-            self.update(flat, self.hyper, self.status)
+            self.update(self.hyper, self.status)
         else:
-            scale, direction = self.optimizer.update(flat.theta, flat.grad, self.lr)
+            self.generic_update()
+
+    def generic_update(self) -> None:
+        """The step of an optimizer without a fused kernel: its own update, or its rule on each
+        stretch, applied unless a step has diverged."""
+        optimizer, flat = self.optimizer, self.flat
+        if self.whole:
+            scale, direction = optimizer.update(flat.theta, flat.grad, self.lr)
             kernels.apply_step(scale, direction, self.status, flat.theta)
+            return
+        vectors = optimizer.vectors()
+        for where, missed in self.stretches:
+            part = vectors.part(where, optimizer.t - missed)
+            scale, direction = optimizer.rule(flat.theta[where], flat.grad[where], self.lr, part)
+            kernels.apply_step(scale, direction, self.status, flat.theta[where])
 
     def run_full_batch(self, rows) -> None:
         """The step for a full batch: replayed from the graph when there is one."""
@@ -171,15 +220,25 @@ class DeviceLoop(Loop):
         n_batches = math.ceil(len(self.X) / self.batch_size)
         order = self.rng.permutation(len(self.X))  # the CPU's order, from the same Generator
         bar.set_description(f"epoch {epoch}/{self.epochs}")
+        if self.flat.trainable_runs() != self.runs:  # a callback froze or unfroze layers
+            self.plan_steps()
         self.scores.reset()
         self.norms[0] = 0
         steps_before = self.steps_applied
-        n_norms = self.train_batches(self.data.chunks(order), epoch, n_batches, bar)
+        n_norms, n_run = self.train_batches(self.data.chunks(order), epoch, n_batches, bar)
         status = to_numpy(self.status)  # the epoch's one look at the device, with the metrics below
         self.steps_applied = int(status[1])
+        applied = self.steps_applied - steps_before
+        # t, counted by the host for every batch queued, and the frozen parameters' missed steps
+        # count the steps as the CPU does: those applied, and a step refused for its gradient
+        # (the CPU stops before stepping at a non-finite loss, after stepping at a non-finite gradient).
+        taken = applied + int(status[0] == 2) if status[0] else n_run
+        self.optimizer.t -= n_run - taken
+        for name in self.frozen:
+            self.optimizer.missed[name] = self.optimizer.missed.get(name, 0) + taken
         if status[0]:
-            raise self.diverged(epoch, self.steps_applied - steps_before, n_batches,
-                                "the loss or the gradient is not finite")
+            raise self.diverged(epoch, applied, n_batches, "the loss is not finite" if status[0] == 1 else
+                                "the gradient is not finite")
         norms = to_numpy(self.norms)
         if epoch == 1:
             self.history.initial_grad_norms = dict(zip(self.weight_slices, map(float, norms[1])))
@@ -187,19 +246,23 @@ class DeviceLoop(Loop):
             self.history.grad_norms.setdefault(name, []).append(float(total) / max(n_norms, 1))
         return self.scores.result()
 
-    def train_batches(self, chunks, epoch: int, n_batches: int, bar) -> int:
-        """Queue the steps of every batch of the epoch without waiting for the GPU; returns how many sampled norms."""
+    def train_batches(self, chunks, epoch: int, n_batches: int, bar) -> tuple[int, int]:
+        """Queue the steps of every batch of the epoch without waiting for the GPU; returns how
+        many norms were sampled and how many batches were queued."""
         optimizer, grad = self.optimizer, self.flat.grad
         stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
-        n_norms = 0
+        n_norms = n_run = 0
         for batch, rows in enumerate(self.batches(chunks)):
             self.lr = optimizer.current_lr
             optimizer.t += 1
-            kernels.set_hyper(self.hyper, self.lr, optimizer.t)
+            kernels.set_hyper(self.hyper, optimizer, self.lr, optimizer.t)
             if len(rows) == self.batch_size:
                 self.run_full_batch(rows)
             else:
                 self.step(rows)
+            n_run += 1
+            if batch == 0:  # once an epoch, as on the CPU: a backward that rebinds its gradient is refused
+                self.flat.check_still_held()
             if batch % stride == 0:
                 self.add_grad_norms(grad, first=epoch == 1 and batch == 0)
                 n_norms += 1
@@ -207,7 +270,7 @@ class DeviceLoop(Loop):
             if self.comm.stops_mid_epoch(self.interrupted):
                 self.partial_epoch = batch + 1 < n_batches
                 break
-        return n_norms
+        return n_norms, n_run
 
     def add_grad_norms(self, grad, first: bool) -> None:
         """Add ‖∂L/∂W‖ of every layer to the epoch's sums, on the device; also keep them for the first batch."""

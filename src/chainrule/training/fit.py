@@ -30,7 +30,7 @@ from ..io.atomic import check_path
 from ..layers.layer import Layer, check_set_up
 from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
-from ..optimizers import Adam, Optimizer, get_optimizer
+from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
                          save_checkpoint)
@@ -111,7 +111,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         zero, also for the training rows alone once ``validation`` held rows out; a sum too
         large for float64, such as 150 weights of 1e307). It needs a loss whose
         ``compute`` takes ``weights``, as every built-in loss does (HyperparameterError for
-        another), and trains on the CPU only (HyperparameterError with device="cuda").
+        another). On the GPU the weights go to the device with their rows.
         None (the default) trains exactly as without it.
     class_weight : "balanced" or dict, optional
         Weights of the classes, multiplied into the training rows' weights (see
@@ -123,7 +123,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         binary cross-entropy output of 0/1 labels, whose classes are 0 and 1 (as in Keras);
         HyperparameterError for regression, probability or several-label targets; a key that is no class
         raises LabelError, a weight that is not a finite real HyperparameterError, a negative
-        one DataError; CPU only, as ``sample_weight``.
+        one DataError; on the GPU too, as ``sample_weight``.
     loss : Loss or name, optional
         By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
         MSE when it holds floats (float labels such as 0.0/1.0, or one-hot rows, are then
@@ -242,9 +242,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         in place and stay there; the data go to the GPU once (in chunks if they do not fit in
         half its free memory), and within an epoch only the minibatch order goes to the
         device and only the metrics come back. Not combinable with ``distributed``. Frozen
-        layers train on the CPU only for now (HyperparameterError with "cuda"), and so does an
-        Adam (given, or resumed from a checkpoint) whose parameters missed steps while frozen:
-        the GPU's steps count every parameter's steps alike.
+        layers and sample and class weights train on the GPU as on the CPU (docs/gpu.md says
+        what differs: after a divergence, the GPU's optimizer state keeps the values of its
+        last applied step).
     graph : "auto", True or False
         On the GPU, capture the step of a full batch into a CUDA graph once and replay it
         (see chainrule.cuda.graph): "auto" does so when the optimizer allows it and falls
@@ -278,11 +278,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize,
         standardize_targets, graph)
     device = model.device if device is None else device
-    check_trainable(model, device)
-    if resume is None:  # before anything changes; a resumed optimizer's counts once restored, below
-        check_step_counts(optimizer, device)
+    check_trainable(model)
     weighted_by = _weighted_by(sample_weight, class_weight, validation)
-    _check_device(device, distributed, graph, weighted_by)
+    _check_device(device, distributed, graph)
     comm = communicator(distributed)
     shared_seed = comm.shared_seed(seed)  # every rank shuffles alike
 
@@ -301,7 +299,6 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     rng = numpy.random.default_rng(data.shuffle_seed)
     history, start_epoch = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm, data.validation_set,
                                             data.preprocessor)
-    check_step_counts(optimizer, device)
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
@@ -361,32 +358,11 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
     return epochs, batch_size, checkpoint_every, callbacks
 
 
-def check_trainable(model: Layer, device: str) -> None:
-    """HyperparameterError for a model whose every parameter is frozen (training would change
-    nothing), or with frozen layers on the GPU, whose fused steps update the whole of θ."""
-    frozen = model.frozen_parameters
-    if not frozen:
-        return
-    if model.n_trainable_parameters == 0:
+def check_trainable(model: Layer) -> None:
+    """HyperparameterError for a model whose every parameter is frozen (training would change nothing)."""
+    if model.frozen_parameters and model.n_trainable_parameters == 0:
         raise HyperparameterError("model: no trainable parameters: every layer is frozen; set trainable=True "
                                   "on the layers to train")
-    if device == "cuda":
-        raise HyperparameterError(f"device: frozen layers are not supported on the GPU yet ({len(frozen)} frozen "
-                                  f"parameters, e.g. {frozen[0]!r}); train on the CPU or unfreeze "
-                                  f"(model.trainable = True)")
-
-
-def check_step_counts(optimizer, device: str) -> None:
-    """HyperparameterError for an Adam on the GPU whose parameters took different numbers of
-    steps (some missed steps while frozen, on the CPU): the GPU's steps give every parameter
-    the optimizer's step count t in the bias correction."""
-    if device != "cuda" or not isinstance(optimizer, Adam) or not optimizer.missed:
-        return
-    name, missed = next(iter(optimizer.missed.items()))
-    raise HyperparameterError(
-        f"optimizer: {type(optimizer).__name__}'s parameters took different numbers of steps ({name!r} missed "
-        f"{missed} of its {optimizer.t} while frozen), which its steps on the GPU do not count; train on the CPU, "
-        f"or make a new optimizer")
 
 
 def _weighted_by(sample_weight, class_weight, validation) -> str | None:
@@ -404,12 +380,9 @@ def _asked_by(weighted_by: str) -> str:
     return "w_val" if weighted_by == "validation" else weighted_by
 
 
-def _check_device(device: str, distributed, graph, weighted_by: str | None) -> None:
-    """HyperparameterError for what ``device`` cannot train: sample weights, ``distributed`` or a
-    CUDA ``graph`` where they are not supported; an unknown device, or "cuda" without CuPy, fails too."""
-    if device == "cuda" and weighted_by is not None:
-        raise HyperparameterError(f"{weighted_by}: sample weights are trained on the CPU only; use device='cpu', "
-                                  f"or no {_asked_by(weighted_by)}")
+def _check_device(device: str, distributed, graph) -> None:
+    """HyperparameterError for what ``device`` cannot train: ``distributed`` or a CUDA ``graph``
+    where they are not supported; an unknown device, or "cuda" without CuPy, fails too."""
     module_for(device)
     if device == "cuda" and distributed is not False:
         raise HyperparameterError("device: distributed training runs on the CPU; use device='cpu' with distributed")

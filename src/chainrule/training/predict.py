@@ -226,7 +226,7 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
         One finite, non-negative real per row, not all zero, as ``fit`` takes it: each row
         counts w_n times, giving the weighted mean loss Σ w_n l_n / Σ w_n and the weighted
         metrics (scikit-learn's ``accuracy_score``, ``r2_score`` and ``mean_absolute_error``
-        with ``sample_weight``). CPU models only.
+        with ``sample_weight``). On the GPU they go to the device with their rows.
 
     Returns
     -------
@@ -245,8 +245,7 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
         Naming y when a float ``y`` holds NaN or Inf (a NaN class label or regression
         target), as ``fit`` does.
     HyperparameterError
-        When ``sample_weight`` is given for a model on the GPU (weights are scored on the
-        CPU only), or ``model`` is not a chainrule Layer.
+        When ``model`` is not a chainrule Layer.
     DTypeError, DataError, NonFiniteError, ShapeError
         For a bad ``sample_weight``, the errors ``fit`` raises, naming it.
 
@@ -267,9 +266,6 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     check_one_target_per_row(X, y)
     weights = None
     if sample_weight is not None:
-        if model.device != "cpu":
-            raise HyperparameterError("sample_weight: weighted scores are computed on the CPU only, as fit trains "
-                                      "with weights; move the model with model.to('cpu') or pass no sample weights")
         weights = as_sample_weights(sample_weight, len(X))
     if preprocessor is not None:
         y = encode_targets(preprocessor, y)
