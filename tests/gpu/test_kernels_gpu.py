@@ -52,15 +52,20 @@ def test_fused_step_equals_the_numpy_optimizer(cupy, name):
     np.testing.assert_allclose(gpu, cpu, rtol=1e-12, atol=1e-14)
 
 
-def test_a_subclass_with_its_own_rule_has_no_fused_kernel(cupy):
+def test_a_subclass_with_its_own_rule_or_penalty_has_no_fused_kernel(cupy):
     class Halved(cr.SGD):
         def rule(self, theta, grad, lr, vectors):
             scale, direction = super().rule(theta, grad, lr, vectors)
             return scale / 2, direction
+
+    class L1(cr.SGD):
+        def regularized(self, theta, grad, vectors):
+            return grad + self.weight_decay * cupy.sign(theta)
     model = cr.Sequential(cr.Linear(2, 2, dtype="float64")).to("cuda")
     flat = model.flat_parameters()
     whole = [(slice(0, flat.theta.size), 0)]
     assert kernels.fused_update(Halved(model, lr=0.1, momentum=0.9), flat, whole) is None
+    assert kernels.fused_update(L1(model, lr=0.1, weight_decay=0.1), flat, whole) is None
     assert kernels.fused_update(cr.SGD(model, lr=0.1, momentum=0.9), flat, whole) is not None
 
 

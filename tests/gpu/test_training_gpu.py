@@ -68,12 +68,12 @@ def test_adamw_regression_with_mse_equals_the_cpu_run():
     assert_same_run(train("cuda", adamw, **options), train("cpu", adamw, **options))
 
 
-def test_rmsprop_runs_the_generic_update_and_equals_the_cpu_run():
+def test_rmsprop_runs_its_fused_kernel_and_equals_the_cpu_run():
     def rmsprop(model):
         return cr.RMSProp(model, lr=0.01)
     gpu = train("cuda", rmsprop)
     assert_same_run(gpu, train("cpu", rmsprop))
-    assert gpu[0].metadata["training"]["cuda_graph"] is True  # a fixed η can be captured
+    assert gpu[0].metadata["training"]["cuda_graph"] is True
 
 
 def test_graph_and_eager_gpu_runs_agree_to_rounding():
@@ -266,8 +266,24 @@ def test_a_subclass_with_its_own_rule_trains_through_its_rule_on_the_gpu():
 
     def halved(model):
         return Halved(model, lr=0.05, momentum=0.9)
-    assert_same_run(train("cuda", halved, graph=True), train("cpu", halved))
-    assert_same_run(frozen_run("cuda", halved, True)[:2], frozen_run("cpu", halved)[:2])
+    gpu = train("cuda", halved)  # graph="auto": its own code runs eagerly
+    assert gpu[0].metadata["training"]["cuda_graph"] is False
+    assert_same_run(gpu, train("cpu", halved))
+    assert_same_run(frozen_run("cuda", halved)[:2], frozen_run("cpu", halved)[:2])
+    with pytest.raises(cr.DeviceError, match="graph=True: Halved has no fused step"):
+        train("cuda", halved, graph=True)
+
+
+def test_an_adam_subclass_with_its_own_rule_reads_t_at_every_step():
+    # Its bias correction changes at every step: a captured graph would keep the first one.
+    class Traced(cr.Adam):
+        def rule(self, theta, grad, lr, vectors):
+            return super().rule(theta, grad, lr, vectors)
+
+    def traced(model):
+        return Traced(model, lr=0.01)
+    assert_same_run(train("cuda", traced), train("cpu", traced))
+    assert_same_run(frozen_run("cuda", traced)[:2], frozen_run("cpu", traced)[:2])
 
 
 class Retune(cr.Callback):

@@ -159,10 +159,11 @@ def guard(loss, squares, status) -> None:
 
 
 def _fused_kind(optimizer: Optimizer) -> str | None:
-    """The name of ``optimizer``'s fused kernel, or None: a subclass with its own ``rule`` or
-    ``update`` steps through them (:func:`apply_step`), as the kernels would not run its code."""
+    """The name of ``optimizer``'s fused kernel, or None: a subclass with its own ``rule``,
+    ``update``, ``regularized`` or ``vectors`` steps through its code (:func:`apply_step`),
+    which the kernels would not run."""
     cls = type(optimizer)
-    if cls.update is not Optimizer.update:
+    if any(getattr(cls, name) is not getattr(Optimizer, name) for name in ("update", "regularized", "vectors")):
         return None
     for base, kind in ((Adam, "adam"), (RMSProp, "rmsprop"), (SGD, "sgd")):
         if isinstance(optimizer, base):

@@ -70,8 +70,8 @@ class Optimizer:
       the GPU, the step's a·x for θ ← θ − a·x);
     - ``_work2``: a second scratch vector for g + λθ or λθ, only when ``weight_decay`` > 0;
     - ``_decay``: λ on the weights and 0 on the biases, when ``weight_decay`` > 0, and on the
-      GPU whatever λ (zeros when λ = 0: chainrule.cuda.kernels' fused SGD and Adam kernels
-      read it at every step); None on the CPU when λ = 0.
+      GPU whatever λ (zeros when λ = 0: chainrule.cuda.kernels' fused SGD, Adam and RMSProp
+      kernels read it at every step); None on the CPU when λ = 0.
 
     So with λ = 0 an optimizer holds its state plus one vector (Adam: 3 times θ's bytes,
     plain SGD: 1), and with λ > 0 two more.
@@ -82,8 +82,7 @@ class Optimizer:
     next step. SGD's momentum cannot be turned on or off that way. On a GPU, the fused steps
     of SGD, Adam, AdamW and RMSProp read η, t, β₁, β₂, ε, ρ, μ, nesterov and λ from the device
     at every step, so a change reaches a step that ``fit`` has captured into a CUDA graph too;
-    a subclass with its own ``rule`` is captured with the values it had when recorded (``fit``
-    captures it only without a schedule).
+    a subclass with its own ``rule`` runs its own code, which ``fit`` never captures.
 
     Parameters
     ----------

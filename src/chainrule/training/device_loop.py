@@ -8,8 +8,9 @@ Here nothing crosses between host and device inside an epoch except the minibatc
 - the data go to the GPU once (:class:`DeviceData`), or chunk by chunk when they do not fit;
 - metrics are summed on the device (Scores keeps its sums there) and read at the epoch's end;
 - the divergence guard runs on the device (chainrule.cuda.kernels.guard): once a loss or
-  gradient is not finite, no further update is applied, and the epoch's end reports where
-  (and sets the optimizer's step count t back to the CPU's: the steps up to the refused one);
+  gradient is not finite (Σg² overflowing counts), no further update is applied, and the
+  epoch's end reports where (and sets the optimizer's step count t back to the CPU's: the
+  steps up to the refused one);
 - each optimizer step is one fused kernel (SGD, Adam, AdamW, RMSProp) or the generic update,
   stretch by stretch of trainable parameters when some layers are frozen (their steps missed
   are counted at each epoch's end, as the CPU counts them at each step);
@@ -104,46 +105,52 @@ class DeviceLoop(Loop):
         self.X_batch = xp.empty((self.batch_size, self.X.shape[1]), dtype=self.X.dtype)
         self.rows = xp.zeros(self.batch_size, dtype=xp.int64)  # the captured step's batch indices
         self.hyper = kernels.new_hyper()  # [η, t, the optimizer's scalars] of the next step
-        self.status = xp.zeros(2, dtype=xp.int64)  # [diverged, steps applied]
+        self.status = xp.zeros(2, dtype=xp.int64)  # [diverged: 1 the loss, 2 the gradient; steps applied]
         self.scores = Scores(self.loss.task, target_scale=self.target_scale)  # mae in y's units
         self.norms = xp.zeros((2, len(self.weight_slices)), dtype=xp.float64)  # epoch's sum, first batch
         self.flat = flat
         self.steps_applied = 0
         self.captured = None  # the CapturedStep, once made
         self.graph_used = False
+        self.checks_held = False  # whether this step checks that the layers still hold their views
         self.plan_steps()
-        fixed_lr = self.optimizer.schedule is None
-        if graph is True and self.update is None and not fixed_lr:
-            raise DeviceError(f"graph=True: {type(self.optimizer).__name__} with a schedule cannot be captured "
-                              f"(its learning rate is not read from the device); use graph='auto' or False")
-        self.graph = graph if (self.update is not None or fixed_lr) else False
+        if graph is True and self.fused is None:
+            raise DeviceError(f"graph=True: {type(self.optimizer).__name__} has no fused step, and its own code "
+                              f"reads η, t and its scalars on the host at each step, which a captured graph "
+                              f"would keep; use graph='auto' or False")
+        self.graph = graph if self.fused is not None else False
         self.lr = self.optimizer.current_lr  # η of the step being taken
 
-    def plan_steps(self) -> None:
-        """Split θ into the stretches the optimizer steps (all of θ, unless layers are frozen or
-        an Adam's parameters missed steps) and make the fused update over them.
-
-        Called at the start and whenever a layer's ``trainable`` changed between epochs (a
-        callback), when a captured step, recorded with the old stretches and backward, is
-        released and captured again. The gradients of frozen parameters, which backward no
-        longer writes, are set to 0, so that the guard's Σg² reads only this step's gradient.
-        """
+    def planned(self) -> tuple:
+        """``(frozen, stretches)``: the names of the frozen parameters and the stretches
+        ``(slice, missed)`` the optimizer steps now, as ``Optimizer.step`` decides: all of θ
+        unless layers are frozen or an Adam's parameters missed steps."""
         optimizer, flat = self.optimizer, self.flat
         runs = flat.trainable_runs()
-        own_update = type(optimizer).update is not Optimizer.update  # as Optimizer.step decides
+        own_update = type(optimizer).update is not Optimizer.update
         if runs is not None and own_update:
             raise HyperparameterError(
                 f"{type(optimizer).__name__} overrides update(theta, grad, lr), which steps every parameter, "
                 f"but the model has frozen layers; implement rule(theta, grad, lr, vectors) instead")
-        self.whole = runs is None and (own_update or not (optimizer.missed and optimizer.counts_steps))
-        if self.whole:
-            self.frozen, self.stretches = (), [(slice(0, flat.theta.size), 0)]
-        else:
-            self.frozen, self.stretches = optimizer.stretches(flat, runs)
+        if runs is None and (own_update or not (optimizer.missed and optimizer.counts_steps)):
+            return (), [(slice(0, flat.theta.size), 0)]
+        return optimizer.stretches(flat, runs)
+
+    def plan_steps(self) -> None:
+        """Take the stretches the optimizer steps (:meth:`planned`) and make the fused step over them.
+
+        Called at the start and whenever they changed between epochs (a callback that froze or
+        unfroze layers, or loaded an optimizer state of other step counts), when a captured
+        step, recorded with the old stretches and backward, is released and captured again.
+        The gradients of frozen parameters, which backward no longer writes, are set to 0, so
+        that the guard's Σg² reads only this step's gradient.
+        """
+        optimizer, flat = self.optimizer, self.flat
+        self.frozen, self.stretches = self.planned()
         for name in self.frozen:
             flat.grad[flat.slices[name]] = 0
-        self.runs = runs
-        self.update = kernels.fused_update(optimizer, flat, self.stretches)
+        self.whole = self.stretches == [(slice(0, flat.theta.size), 0)] and not self.frozen
+        self.fused = kernels.fused_update(optimizer, flat, self.stretches)
         if self.captured is not None:
             self.stream.synchronize()
             self.captured.close()
@@ -151,23 +158,25 @@ class DeviceLoop(Loop):
 
     def step(self, rows) -> None:
         """Forward, loss, backward, metrics, guard and update for the batch ``rows`` (device indices)."""
-        xp, flat = module_for("cuda"), self.flat
+        xp = module_for("cuda")
         X_batch = xp.take(self.data.X, rows, axis=0, out=self.X_batch[:len(rows)])
         T_batch = xp.take(self.data.T, rows, axis=0)
         W_batch = None if self.data.W is None else xp.take(self.data.W, rows)
         Y = self.model.forward(X_batch)
         value, dY = self.loss.compute(Y, T_batch) if W_batch is None else self.loss.compute(Y, T_batch, W_batch)
         self.model.backward(dY, input_grad=False)
+        if self.checks_held:  # before the step, as on the CPU: a backward that rebinds its gradient is refused
+            self.flat.check_still_held()
         self.scores.add(Y, T_batch, value, W_batch)
-        kernels.guard(value, kernels.sum_of_squares(flat.grad), self.status)
-        if self.update is not None:
-            self.update(self.hyper, self.status)
+        kernels.guard(value, kernels.sum_of_squares(self.flat.grad), self.status)
+        if self.fused is not None:
+            self.fused(self.hyper, self.status)
         else:
             self.generic_update()
 
     def generic_update(self) -> None:
         """The step of an optimizer without a fused kernel: its own update, or its rule on each
-        stretch, applied unless a step has diverged."""
+        stretch, applied unless a step has diverged (its state takes in every step queued)."""
         optimizer, flat = self.optimizer, self.flat
         if self.whole:
             scale, direction = optimizer.update(flat.theta, flat.grad, self.lr)
@@ -220,7 +229,7 @@ class DeviceLoop(Loop):
         n_batches = math.ceil(len(self.X) / self.batch_size)
         order = self.rng.permutation(len(self.X))  # the CPU's order, from the same Generator
         bar.set_description(f"epoch {epoch}/{self.epochs}")
-        if self.flat.trainable_runs() != self.runs:  # a callback froze or unfroze layers
+        if self.planned() != (self.frozen, self.stretches):  # a callback froze or unfroze layers
             self.plan_steps()
         self.scores.reset()
         self.norms[0] = 0
@@ -230,8 +239,8 @@ class DeviceLoop(Loop):
         self.steps_applied = int(status[1])
         applied = self.steps_applied - steps_before
         # t, counted by the host for every batch queued, and the frozen parameters' missed steps
-        # count the steps as the CPU does: those applied, and a step refused for its gradient
-        # (the CPU stops before stepping at a non-finite loss, after stepping at a non-finite gradient).
+        # count the steps as the CPU does: those applied, and a step refused for its gradient (the
+        # CPU stops before stepping at a non-finite loss, after stepping at a refused step).
         taken = applied + int(status[0] == 2) if status[0] else n_run
         self.optimizer.t -= n_run - taken
         for name in self.frozen:
@@ -256,13 +265,12 @@ class DeviceLoop(Loop):
             self.lr = optimizer.current_lr
             optimizer.t += 1
             kernels.set_hyper(self.hyper, optimizer, self.lr, optimizer.t)
+            self.checks_held = batch == 0  # once an epoch, as on the CPU (a replayed step runs no Python)
             if len(rows) == self.batch_size:
                 self.run_full_batch(rows)
             else:
                 self.step(rows)
             n_run += 1
-            if batch == 0:  # once an epoch, as on the CPU: a backward that rebinds its gradient is refused
-                self.flat.check_still_held()
             if batch % stride == 0:
                 self.add_grad_norms(grad, first=epoch == 1 and batch == 0)
                 n_norms += 1

@@ -243,8 +243,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         half its free memory), and within an epoch only the minibatch order goes to the
         device and only the metrics come back. Not combinable with ``distributed``. Frozen
         layers and sample and class weights train on the GPU as on the CPU (docs/gpu.md says
-        what differs: after a divergence, the GPU's optimizer state keeps the values of its
-        last applied step).
+        what differs: after a divergence, the state of SGD, Adam, AdamW or RMSProp keeps the
+        values of its last applied step).
     graph : "auto", True or False
         On the GPU, capture the step of a full batch into a CUDA graph once and replay it
         (see chainrule.cuda.graph): "auto" does so when the optimizer allows it and falls
@@ -305,7 +305,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     settings = LoopSettings(model=model, loss=data.loss, optimizer=optimizer, X=data.X, T=data.T,
                             batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
                             start_epoch=start_epoch, comm=comm,
-                            weights=data.weights,  # None on the GPU, which _check_device keeps unweighted
+                            weights=data.weights,
                             preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale)
     if device == "cuda" or data.X.nbytes <= STANDARDIZED_COPY_BYTES:  # the GPU's loop takes X standardized whole
         settings = settings._replace(X=prepare_inputs(data.preprocessor, data.X, data.X.dtype), preprocessor=None)

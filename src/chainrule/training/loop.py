@@ -284,8 +284,9 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
     ``chunks`` yields (start, inputs) for rows start..start+len(inputs); ``targets(n_outputs)``
     returns the prepared targets of all the rows (on any device), asked once, when the first
     outputs show their width. Each block's targets go to the model's device. With ``weights``
-    (one per row, on the CPU; each block's go to the model's device too) the loss and metrics are weighted. ``target_scale`` (σ_y of
-    standardized targets, or None) gives ``mae`` in the targets' units (see ``Scores``).
+    (one per row, on the CPU; each block's go to the model's device too) the loss and metrics
+    are weighted. ``target_scale`` (σ_y of standardized targets, or None) gives ``mae`` in the
+    targets' units (see ``Scores``).
     """
     scores, T = Scores(loss.task, target_scale=target_scale), None
     for start, inputs in chunks:
