@@ -156,6 +156,28 @@ class Scale(cr.Layer):
         return dY * self.own_params["a"] if input_grad else None
 
 
+class Rebinding(Scale):
+    """Scale with a defect a custom backward can have: it assigns a new gradient array instead
+    of writing into the one it holds, so a loop stepping from the flat buffer would train on
+    stale gradients (fit refuses it by name)."""
+
+    def backward(self, dY, input_grad=True):
+        self.own_grads["a"] = (dY * self._X).sum(axis=0)  # a new array: the defect
+        return dY * self.own_params["a"] if input_grad else None
+
+
+class UnfreezeAfter(cr.Callback):
+    """Unfreezes the model's first layer at the end of epoch ``epoch``."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs, model):
+        if epoch == self.epoch:
+            model[0].trainable = True
+        return False
+
+
 def capture_figures(monkeypatch) -> list:
     """The figures chainrule.plots saves from now on, in order (they are still saved), so that a
     test can look at what was drawn."""

@@ -20,8 +20,15 @@ def trajectory(optimizer_of, device, steps=6):
             flat.grad[...] = g
             optimizer.step()
         return flat.theta.copy()
+    return fused_steps(optimizer, gradients)
+
+
+def fused_steps(optimizer, gradients, stretches=None):
+    """θ, as NumPy, after one fused step per gradient on the GPU (over all of θ, or ``stretches``),
+    the scalars written before each step as the training loop writes them."""
     import cupy
-    update = kernels.fused_update(optimizer, flat, [(slice(0, flat.theta.size), 0)])
+    flat = optimizer.model.flat_parameters()
+    update = kernels.fused_update(optimizer, flat, stretches or [(slice(0, flat.theta.size), 0)])
     assert update is not None
     hyper, status = kernels.new_hyper(), cupy.zeros(2, dtype=cupy.int64)
     for g in gradients:
@@ -104,14 +111,7 @@ def test_stretches_step_only_their_parameters_with_their_own_step_counts(cupy):
             return flat.theta.copy(), optimizer.missed
         frozen, stretches = optimizer.stretches(flat, flat.trainable_runs())
         assert frozen == ("0.W", "0.b") and [missed for _, missed in stretches] == [3]
-        update = kernels.fused_update(optimizer, flat, stretches)
-        hyper, status = kernels.new_hyper(), cupy.zeros(2, dtype=cupy.int64)
-        for g in gradients:
-            flat.grad[...] = cupy.asarray(g)
-            kernels.set_hyper(hyper, optimizer, optimizer.current_lr, optimizer.t + 1)
-            optimizer.t += 1
-            update(hyper, status)
-        return cupy.asnumpy(flat.theta), optimizer.missed
+        return fused_steps(optimizer, gradients, stretches), optimizer.missed
 
     (theta, missed), (cpu_theta, _) = run("cuda"), run("cpu")
     assert missed == {"2.W": 3, "2.b": 3}
@@ -166,14 +166,7 @@ def test_float32_adam_squares_a_scaled_gradient_as_the_cpu_does(cupy):
                 flat.grad[...] = g
                 optimizer.step()
             return flat.theta.copy(), optimizer.state["v"].copy()
-        update = kernels.fused_update(optimizer, flat, [(slice(0, flat.theta.size), 0)])
-        hyper, status = kernels.new_hyper(), cupy.zeros(2, dtype=cupy.int64)
-        for _ in range(3):
-            flat.grad[...] = cupy.asarray(g)
-            kernels.set_hyper(hyper, optimizer, optimizer.current_lr, optimizer.t + 1)
-            optimizer.t += 1
-            update(hyper, status)
-        return cupy.asnumpy(flat.theta), cupy.asnumpy(optimizer.state["v"])
+        return fused_steps(optimizer, [g] * 3), cupy.asnumpy(optimizer.state["v"])
 
     (theta, v), (cpu_theta, cpu_v) = run("cuda"), run("cpu")
     assert np.isfinite(v).all() and np.isfinite(theta).all()

@@ -8,6 +8,7 @@ import pytest
 import chainrule as cr
 from chainrule.backend import to_numpy
 from chainrule.training import device_loop
+from tests.harness import Rebinding, UnfreezeAfter
 
 
 def classification_data(n=500, d=12, k=3, seed=0):
@@ -136,9 +137,10 @@ def test_a_failed_capture_falls_back_to_eager_with_a_warning(monkeypatch):
         train("cuda", graph=True)
 
 
-def test_the_batches_of_an_epoch_never_wait_for_the_gpu(monkeypatch):
-    # cupyx.allow_synchronize(False) raises on any CuPy call that waits for the device (a
-    # device-to-host copy, float() of a device scalar, ...): the steps only queue work.
+@pytest.fixture
+def never_waiting(monkeypatch):
+    """DeviceLoop.train_batches under cupyx.allow_synchronize(False), which raises on any CuPy
+    call that waits for the device (a device-to-host copy, float() of a device scalar, ...)."""
     import cupyx
     train_batches = device_loop.DeviceLoop.train_batches
 
@@ -146,7 +148,10 @@ def test_the_batches_of_an_epoch_never_wait_for_the_gpu(monkeypatch):
         with cupyx.allow_synchronize(False):
             return train_batches(self, *args)
     monkeypatch.setattr(device_loop.DeviceLoop, "train_batches", without_synchronizing)
-    for graph in (False, True):
+
+
+def test_the_batches_of_an_epoch_never_wait_for_the_gpu(never_waiting):
+    for graph in (False, True):  # the steps only queue work
         assert_same_run(train("cuda", graph=graph), train("cpu"))
 
 
@@ -184,18 +189,6 @@ FROZEN_OPTIMIZERS = {
     "adamw": lambda m: cr.AdamW(m, lr=0.01, weight_decay=0.05),
     "rmsprop": lambda m: cr.RMSProp(m, lr=0.01, weight_decay=0.01, schedule=cr.StepDecay(5)),
 }
-
-
-class UnfreezeAfter(cr.Callback):
-    """Unfreezes the first layer at the end of epoch ``epoch``."""
-
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch, logs, model):
-        if epoch == self.epoch:
-            model[0].trainable = True
-        return False
 
 
 def frozen_run(device, make, graph="auto", frozen=slice(0, 2), **options):
@@ -350,14 +343,7 @@ def test_class_weights_and_regression_weights_give_the_cpu_run():
     assert_same_run(train("cuda", adam, graph=True, **options), train("cpu", adam, **options))  # captured
 
 
-def test_weighted_steps_never_wait_for_the_gpu(monkeypatch):
-    import cupyx
-    train_batches = device_loop.DeviceLoop.train_batches
-
-    def without_synchronizing(self, *args):
-        with cupyx.allow_synchronize(False):
-            return train_batches(self, *args)
-    monkeypatch.setattr(device_loop.DeviceLoop, "train_batches", without_synchronizing)
+def test_weighted_steps_never_wait_for_the_gpu(never_waiting):
     for graph in (False, True):
         assert_same_run(train("cuda", graph=graph, sample_weight=weights_of(500)),
                         train("cpu", sample_weight=weights_of(500)))
@@ -400,23 +386,10 @@ def test_divergence_at_a_non_finite_loss_leaves_the_step_count_of_the_cpu_run():
 
 
 def test_a_backward_that_rebinds_its_gradient_is_refused_on_the_gpu():
-    class Scale(cr.Layer):
-        def __init__(self, width):
-            super().__init__()
-            self.own_params["a"] = np.ones(width)
-            self.own_grads["a"] = np.zeros(width)
-
-        def forward(self, X):
-            self._X = X
-            return X * self.own_params["a"]
-
-        def backward(self, dY, input_grad=True):
-            self.own_grads["a"] = (dY * self._X).sum(axis=0)  # a new array: the defect
-            return dY * self.own_params["a"]
-
     X = np.random.default_rng(0).normal(size=(32, 4))
-    model = cr.Sequential(cr.Linear(4, 4, dtype="float64"), Scale(4), cr.Linear(4, 3, dtype="float64"), seed=0)
-    with pytest.raises(cr.StateError, match=r"layer '1' \(Scale\): own_grads\['a'\] was replaced by a new array"):
+    model = cr.Sequential(cr.Linear(4, 4, dtype="float64"), Rebinding(4, dtype="float64"),
+                          cr.Linear(4, 3, dtype="float64"), seed=0)
+    with pytest.raises(cr.StateError, match=r"layer '1' \(Rebinding\): own_grads\['a'\] was replaced by a new array"):
         cr.fit(model, X, np.arange(32) % 3, optimizer="sgd", lr=0.1, epochs=2, batch_size=16, verbose=0,
                device="cuda", graph=False)
 

@@ -15,6 +15,7 @@ from sklearn.datasets import load_diabetes, load_iris
 import chainrule as cr
 from chainrule.io import read
 from chainrule.training.loop import Loop
+from tests.harness import Rebinding
 
 fit_module = importlib.import_module("chainrule.training.fit")  # the module: chainrule.training.fit is the function
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
@@ -795,23 +796,10 @@ def test_the_default_batch_size_is_32_or_every_training_row_when_fewer():
 def test_a_custom_backward_that_rebinds_its_gradient_is_refused_by_name():
     """cr.fit steps from the model's flat gradient buffer; a backward that assigns a new array
     to own_grads instead of writing into it would train on stale gradients, silently."""
-    class Scale(cr.Layer):
-        def __init__(self, width):
-            super().__init__()
-            self.own_params["a"] = np.ones(width)
-            self.own_grads["a"] = np.zeros(width)
-
-        def forward(self, X):
-            self._X = X
-            return X * self.own_params["a"]
-
-        def backward(self, dY, input_grad=True):
-            self.own_grads["a"] = (dY * self._X).sum(axis=0)  # a new array: the defect
-            return dY * self.own_params["a"]
-
     X = np.random.default_rng(0).normal(size=(32, 4))
-    model = cr.Sequential(cr.Linear(4, 4, dtype="float64"), Scale(4), cr.Linear(4, 3, dtype="float64"), seed=0)
-    with pytest.raises(cr.StateError, match=r"layer '1' \(Scale\): own_grads\['a'\] was replaced by a new array"):
+    model = cr.Sequential(cr.Linear(4, 4, dtype="float64"), Rebinding(4, dtype="float64"),
+                          cr.Linear(4, 3, dtype="float64"), seed=0)
+    with pytest.raises(cr.StateError, match=r"layer '1' \(Rebinding\): own_grads\['a'\] was replaced by a new array"):
         cr.fit(model, X, np.arange(32) % 3, optimizer="sgd", lr=0.1, epochs=2, batch_size=16, verbose=0)
 
 

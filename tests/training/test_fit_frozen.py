@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from tests.harness import UnfreezeAfter
 
 OPTIMIZERS = {
     "sgd": lambda model: cr.SGD(model, lr=0.05, momentum=0.9, weight_decay=0.01),
@@ -102,18 +103,6 @@ def test_resuming_needs_the_same_layers_frozen(tmp_path):
     same[:-1].trainable = False
     cr.fit(same, X, y, epochs=2, verbose=0, seed=0, resume=checkpoint)  # resumes
     np.testing.assert_array_equal(same.params["0.W"], base_and_head().params["0.W"])
-
-
-class UnfreezeAfter(cr.Callback):
-    """Unfreezes the first layer at the end of epoch ``epoch``."""
-
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch, logs, model):
-        if epoch == self.epoch:
-            model[0].trainable = True
-        return False
 
 
 @pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS)
