@@ -304,3 +304,18 @@ def test_a_rule_without_step_counts_steps_all_of_theta_at_once_after_unfreezing(
     calls.clear()
     optimizer.step()
     assert calls == [model.flat_parameters().theta.size] and optimizer.missed
+
+
+def test_the_repr_names_every_hyperparameter_a_run_records():
+    """metadata["training"]["optimizer"] and `chainrule info` show it: weight decay and the schedule included."""
+    model = cr.mlp([4, 8, 3], seed=0)
+    assert repr(cr.Adam(model, weight_decay=1e-3)) == (
+        "Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.001)")
+    assert repr(cr.SGD(model, lr=0.3, momentum=0.9, schedule=cr.StepDecay(5))) == (
+        "SGD(lr=0.3, momentum=0.9, nesterov=False, weight_decay=0.0, schedule=StepDecay(5, gamma=0.1))")
+    assert repr(cr.RMSProp(model, rho=0.9)) == "RMSProp(lr=0.001, rho=0.9, eps=1e-08, weight_decay=0.0)"
+    assert repr(cr.AdamW(model, weight_decay=0.05)).startswith("AdamW(lr=0.001, beta1=0.9")
+
+    class Plain(cr.Optimizer):
+        pass
+    assert repr(Plain(model, lr=0.1, weight_decay=0.2)) == "Plain(lr=0.1, weight_decay=0.2)"

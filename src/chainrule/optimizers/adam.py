@@ -102,7 +102,7 @@ class Adam(WithEpsilon, Optimizer):
         return lr * root2 / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+        return self.described(beta1=self.beta1, beta2=self.beta2, eps=self.eps)
 
 
 class AdamW(Adam):

@@ -400,4 +400,13 @@ class Optimizer:
         self._plan = None  # the stretches follow the counts loaded
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(lr={self.lr})"
+        return self.described()
+
+    def described(self, **fields) -> str:
+        """``Name(lr=..., <fields>, weight_decay=...[, schedule=...])``: the hyperparameters, as a
+        run's metadata records them (``metadata["training"]["optimizer"]``, ``chainrule info``);
+        a subclass's ``__repr__`` passes its own ``fields``."""
+        fields = {"lr": self.lr, **fields, "weight_decay": self.weight_decay}
+        if self.schedule is not None:
+            fields["schedule"] = self.schedule
+        return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in fields.items())})"

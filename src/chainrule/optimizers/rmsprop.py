@@ -70,4 +70,4 @@ class RMSProp(WithEpsilon, Optimizer):
         return lr, work  # Δθ = η g / (√v + ε)
 
     def __repr__(self) -> str:
-        return f"RMSProp(lr={self.lr}, rho={self.rho}, eps={self.eps})"
+        return self.described(rho=self.rho, eps=self.eps)

@@ -81,4 +81,4 @@ class SGD(Optimizer):
         return lr, work  # Δθ = η (g + μ v)
 
     def __repr__(self) -> str:
-        return f"SGD(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov})"
+        return self.described(momentum=self.momentum, nesterov=self.nesterov)
