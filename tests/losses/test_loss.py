@@ -232,3 +232,16 @@ def test_a_custom_compute_keeps_numpys_overflow_warning_and_error():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isfinite(cr.MSE()(Y, np.zeros((2, 1)))[0])  # the built-in recomputes in float64, silently
+
+
+def test_weight_shares_divide_by_any_positive_sum_in_float64():
+    from chainrule.losses.loss import weight_shares
+    np.testing.assert_allclose(weight_shares(np.array([0.1, 0.3])), [0.25, 0.75], rtol=1e-15)  # a sum below 1
+    assert weight_shares(np.ones(3, dtype=np.float32)).dtype == np.float64
+    np.testing.assert_array_equal(weight_shares(np.zeros(3)), [0.0, 0.0, 0.0])  # a batch of weight 0: no 0/0
+    Y, T = np.random.default_rng(0).normal(size=(4, 3)), np.array([0, 2, 1, 1])
+    weights = np.array([1.0, 2.0, 0.0, 3.0])
+    value, dY = cr.SoftmaxCrossEntropy().compute(Y.copy(), T, weights)
+    small_value, small_dY = cr.SoftmaxCrossEntropy().compute(Y.copy(), T, weights * 1e-3)
+    assert small_value == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(small_dY, dY, rtol=1e-12)

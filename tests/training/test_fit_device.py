@@ -23,6 +23,13 @@ def test_cuda_without_cupy_names_the_extra_to_install(monkeypatch):
     assert model.device == "cpu"
 
 
+def test_a_missing_cupy_is_named_before_the_other_gpu_refusals(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy", lambda: None)
+    model, X, y = small_problem()
+    with pytest.raises(cr.HyperparameterError, match=r"chainrule\[cuda\]"):
+        cr.fit(model, X, y, epochs=1, verbose=0, device="cuda", distributed=True)
+
+
 def test_an_unknown_device_is_refused():
     model, X, y = small_problem()
     with pytest.raises(cr.HyperparameterError, match="device: expected one of"):

@@ -64,6 +64,12 @@ def test_an_all_frozen_model_is_refused_before_training():
     assert model.preprocessor is None
 
 
+def test_a_model_without_parameters_is_not_taken_for_an_all_frozen_one():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    history = cr.fit(cr.Sequential(cr.ReLU()), X, X, epochs=1, verbose=0)  # nothing to train, nothing frozen
+    assert len(history.metrics["loss"]) == 1
+
+
 def test_unfreezing_trains_the_whole_model_again():
     X, y = data()
     model = base_and_head()

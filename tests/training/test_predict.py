@@ -283,6 +283,16 @@ def test_the_model_does_not_keep_the_callers_array():
 
 
 # -- evaluate with sample weights ---------------------------------------------------------------
+def test_weighted_evaluate_weighs_every_chunk_of_rows_by_its_own_weights(classifier):
+    from sklearn.metrics import accuracy_score
+    repeats = EVAL_CHUNK // len(X_IRIS) + 2  # more rows than one chunk of scoring
+    X, labels = np.tile(X_IRIS, (repeats, 1)), np.tile(SPECIES[Y_IRIS], repeats)
+    weights = np.random.default_rng(1).uniform(0, 3, len(X))
+    scores = cr.evaluate(classifier, X, labels, sample_weight=weights)
+    expected = accuracy_score(labels, cr.predict(classifier, X), sample_weight=weights)
+    assert scores["accuracy"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_weighted_evaluate_agrees_with_scikit_learns_weighted_scores(classifier):
     from sklearn.metrics import accuracy_score, log_loss
     weights = np.random.default_rng(0).uniform(0, 3, len(X_IRIS))
