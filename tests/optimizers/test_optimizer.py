@@ -319,3 +319,10 @@ def test_the_repr_names_every_hyperparameter_a_run_records():
     class Plain(cr.Optimizer):
         pass
     assert repr(Plain(model, lr=0.1, weight_decay=0.2)) == "Plain(lr=0.1, weight_decay=0.2)"
+    # a function's repr holds its address, which would differ from run to run: its name instead
+    assert repr(cr.SGD(model, schedule=lambda t: 0.5)).endswith(".<locals>.<lambda>)")
+
+    def halving(t):
+        return 0.5 ** t
+    assert repr(cr.SGD(model, schedule=halving)).endswith(
+        "schedule=test_the_repr_names_every_hyperparameter_a_run_records.<locals>.halving)")

@@ -6,8 +6,8 @@ arithmetic. These kernels do the same arithmetic in one launch each, element by 
 
 - ``guard``: the divergence guard. Reads the batch loss L and Σg² and, while no step has
   diverged, counts the step as applied; once L (``status[0]`` = 1) or Σg² (2) is not finite
-  it sets the sticky ``status[0]`` and every later update is skipped, so θ and the
-  optimizer's state keep their last values without the host having to look (the loop reads
+  it sets the sticky ``status[0]`` and every later update is skipped, so θ and the fused
+  optimizers' state keep their last values without the host having to look (the loop reads
   ``status`` once an epoch).
 - ``sgd`` / ``sgd_momentum``: g = ∂L/∂θ + λθ;  v ← μv + g;  θ ← θ − η v  (or η(g + μv), Nesterov).
 - ``adam``: g as above (AdamW: g = ∂L/∂θ and θ ← θ − ηλθ);  m ← β₁m + (1−β₁)g;
@@ -15,7 +15,7 @@ arithmetic. These kernels do the same arithmetic in one launch each, element by 
   own step count (the optimizer's t less the steps they missed while frozen).
 - ``rmsprop``: g as above;  v ← ρv + (1−ρ)g²;  θ ← θ − η g / (√v + ε).
 - ``apply_step``: θ ← θ − scale · direction for an optimizer without a fused kernel (one of
-  another class, or a subclass with its own rule).
+  another class, or a subclass with its own ``rule``, ``update``, ``regularized`` or ``vectors``).
 
 The scalars of a step are read from a device vector ``hyper`` = [η, t, s₁, s₂, s₃], written
 before each step (:func:`set_hyper`), not baked into the launch: a captured CUDA graph replays
@@ -41,6 +41,7 @@ from ..backend import module_for
 from ..optimizers import SGD, Adam, Optimizer, RMSProp
 
 HYPER_SIZE = 5  # [η, t, s₁, s₂, s₃]: see set_hyper
+LOSS_NOT_FINITE, GRADIENT_NOT_FINITE = 1, 2  # the guard's status[0] once a step diverged (0 before)
 
 
 @functools.cache

@@ -82,7 +82,8 @@ class Optimizer:
     next step. SGD's momentum cannot be turned on or off that way. On a GPU, the fused steps
     of SGD, Adam, AdamW and RMSProp read η, t, β₁, β₂, ε, ρ, μ, nesterov and λ from the device
     at every step, so a change reaches a step that ``fit`` has captured into a CUDA graph too;
-    a subclass with its own ``rule`` runs its own code, which ``fit`` never captures.
+    an optimizer of another class, or a subclass with its own ``rule``, ``update``,
+    ``regularized`` or ``vectors``, runs its own code, which ``fit`` never captures.
 
     Parameters
     ----------
@@ -209,15 +210,11 @@ class Optimizer:
         """
         flat = self.model.flat_parameters() if flat is None else flat
         self.check_layout(flat)
-        runs = flat.trainable_runs()  # None when nothing is frozen
-        if runs is not None and type(self).update is not Optimizer.update:
-            raise HyperparameterError(
-                f"{type(self).__name__} overrides update(theta, grad, lr), which steps every parameter, "
-                f"but the model has frozen layers; implement rule(theta, grad, lr, vectors) instead")
+        plan = self.plan(flat)
         lr = self.current_lr
         self.t += 1
-        if runs is not None or (self.missed and self.counts_steps and type(self).update is Optimizer.update):
-            return self._step_stretches(flat, runs, lr, check_finite)
+        if plan is not None:
+            return self._step_stretches(flat, plan, lr, check_finite)
         scale, direction = self.update(flat.theta, flat.grad, lr)
         if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, finite and within √(the dtype's largest value)
             step_size = scale * abs_sum(direction)  # NaN if either factor is: refused too
@@ -228,13 +225,30 @@ class Optimizer:
         axpy(-scale, direction, flat.theta, work=self._work)
         return True
 
-    def _step_stretches(self, flat, runs: list | None, lr: float, check_finite: bool) -> bool:
+    def plan(self, flat) -> tuple | None:
+        """How the next step updates the model's FlatParameters ``flat``: None when it updates all
+        of θ at once with :meth:`update` (nothing frozen and no missed steps that the rule reads,
+        or a subclass that overrides ``update``); else ``(frozen, stretches)``, as
+        :meth:`stretches` gives them. ``step`` and the GPU's training loop both follow it.
+        HyperparameterError for a subclass overriding ``update`` while layers are frozen: it
+        would step them."""
+        runs = flat.trainable_runs()  # None when nothing is frozen
+        own_update = type(self).update is not Optimizer.update
+        if runs is not None and own_update:
+            raise HyperparameterError(
+                f"{type(self).__name__} overrides update(theta, grad, lr), which steps every parameter, "
+                f"but the model has frozen layers; implement rule(theta, grad, lr, vectors) instead")
+        if runs is None and (own_update or not (self.missed and self.counts_steps)):
+            return None
+        return self.stretches(flat, runs)
+
+    def _step_stretches(self, flat, plan: tuple, lr: float, check_finite: bool) -> bool:
         """``step`` for a model with frozen parameters, or whose parameters took different numbers
-        of steps: the rule on each stretch of trainable parameters with the same count, θ left
-        alone elsewhere, and a step more in ``missed`` for each frozen parameter. Every stretch's
-        step is computed before θ changes, so that the guard can refuse them all; each stretch's
-        direction is in its own views."""
-        frozen, stretches = self.stretches(flat, runs)
+        of steps (``plan``, see :meth:`plan`): the rule on each stretch of trainable parameters
+        with the same count, θ left alone elsewhere, and a step more in ``missed`` for each
+        frozen parameter. Every stretch's step is computed before θ changes, so that the guard
+        can refuse them all; each stretch's direction is in its own views."""
+        frozen, stretches = plan
         for name in frozen:
             self.missed[name] = self.missed.get(name, 0) + 1
         vectors = self.vectors()
@@ -405,8 +419,14 @@ class Optimizer:
     def described(self, **fields) -> str:
         """``Name(lr=..., <fields>, weight_decay=...[, schedule=...])``: the hyperparameters, as a
         run's metadata records them (``metadata["training"]["optimizer"]``, ``chainrule info``);
-        a subclass's ``__repr__`` passes its own ``fields``."""
-        fields = {"lr": self.lr, **fields, "weight_decay": self.weight_decay}
+        a subclass's ``__repr__`` passes its own ``fields``. A chainrule schedule shows its
+        repr; a function or another callable its name (its repr would hold a memory address,
+        which differs from run to run)."""
+        texts = [f"{name}={value!r}" for name, value in {"lr": self.lr, **fields,
+                                                         "weight_decay": self.weight_decay}.items()]
         if self.schedule is not None:
-            fields["schedule"] = self.schedule
-        return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in fields.items())})"
+            schedule = self.schedule
+            own = type(schedule).__module__.startswith(f"{__package__}.")
+            texts.append(f"schedule={schedule!r}" if own else
+                         f"schedule={getattr(schedule, '__qualname__', type(schedule).__qualname__)}")
+        return f"{type(self).__name__}({', '.join(texts)})"

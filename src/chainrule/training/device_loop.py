@@ -33,8 +33,7 @@ import numpy
 from ..backend import module_for, to_numpy
 from ..cuda import kernels
 from ..cuda.graph import CapturedStep
-from ..errors import DeviceError, HyperparameterError
-from ..optimizers import Optimizer
+from ..errors import DeviceError
 from .loop import GRAD_NORM_SAMPLES, Loop, LoopSettings
 from .metrics import Scores
 
@@ -123,25 +122,18 @@ class DeviceLoop(Loop):
 
     def planned(self) -> tuple:
         """``(frozen, stretches)``: the names of the frozen parameters and the stretches
-        ``(slice, missed)`` the optimizer steps now, as ``Optimizer.step`` decides: all of θ
-        unless layers are frozen or an Adam's parameters missed steps."""
-        optimizer, flat = self.optimizer, self.flat
-        runs = flat.trainable_runs()
-        own_update = type(optimizer).update is not Optimizer.update
-        if runs is not None and own_update:
-            raise HyperparameterError(
-                f"{type(optimizer).__name__} overrides update(theta, grad, lr), which steps every parameter, "
-                f"but the model has frozen layers; implement rule(theta, grad, lr, vectors) instead")
-        if runs is None and (own_update or not (optimizer.missed and optimizer.counts_steps)):
-            return (), [(slice(0, flat.theta.size), 0)]
-        return optimizer.stretches(flat, runs)
+        ``(slice, missed)`` the optimizer steps now, as ``Optimizer.plan`` decides for the CPU's
+        step (all of θ as one stretch unless layers are frozen or an Adam's parameters missed steps)."""
+        plan = self.optimizer.plan(self.flat)
+        return ((), [(slice(0, self.flat.theta.size), 0)]) if plan is None else plan
 
     def plan_steps(self) -> None:
         """Take the stretches the optimizer steps (:meth:`planned`) and make the fused step over them.
 
         Called at the start and whenever they changed between epochs (a callback that froze or
-        unfroze layers, or loaded an optimizer state of other step counts), when a captured
-        step, recorded with the old stretches and backward, is released and captured again.
+        unfroze layers, or loaded an optimizer state of other step counts); a captured step,
+        recorded with the old stretches and backward, is then released and captured again at the
+        next full batch.
         The gradients of frozen parameters, which backward no longer writes, are set to 0, so
         that the guard's Σg² reads only this step's gradient.
         """
@@ -241,12 +233,13 @@ class DeviceLoop(Loop):
         # t, counted by the host for every batch queued, and the frozen parameters' missed steps
         # count the steps as the CPU does: those applied, and a step refused for its gradient (the
         # CPU stops before stepping at a non-finite loss, after stepping at a refused step).
-        taken = applied + int(status[0] == 2) if status[0] else n_run
+        taken = (applied + int(status[0] == kernels.GRADIENT_NOT_FINITE)) if status[0] else n_run
         self.optimizer.t -= n_run - taken
         for name in self.frozen:
             self.optimizer.missed[name] = self.optimizer.missed.get(name, 0) + taken
         if status[0]:
-            raise self.diverged(epoch, applied, n_batches, "the loss is not finite" if status[0] == 1 else
+            raise self.diverged(epoch, applied, n_batches, "the loss is not finite"
+                                if status[0] == kernels.LOSS_NOT_FINITE else
                                 "the gradient is not finite")
         norms = to_numpy(self.norms)
         if epoch == 1:
