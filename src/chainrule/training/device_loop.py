@@ -46,6 +46,17 @@ def data_budget_bytes() -> int:
     return int(free * DATA_MEMORY_FRACTION)
 
 
+def steps_taken(diverged: int, applied: int, queued: int) -> int:
+    """The steps the CPU's loop counts (in t and in frozen parameters' ``missed``) for an epoch
+    whose ``queued`` steps the GPU ran, ``applied`` of them applied, ``diverged`` being the
+    guard's ``status[0]``: all of them; after a divergence those applied, and the refused step
+    too when its gradient was refused (the CPU stops before stepping at a non-finite loss, and
+    after ``Optimizer.step`` counted a refused step)."""
+    if not diverged:
+        return queued
+    return applied + int(diverged == kernels.GRADIENT_NOT_FINITE)
+
+
 class DeviceData:
     """The training inputs X, prepared targets T and sample weights W (or None) on the GPU:
     whole, or one chunk at a time.
@@ -231,9 +242,8 @@ class DeviceLoop(Loop):
         self.steps_applied = int(status[1])
         applied = self.steps_applied - steps_before
         # t, counted by the host for every batch queued, and the frozen parameters' missed steps
-        # count the steps as the CPU does: those applied, and a step refused for its gradient (the
-        # CPU stops before stepping at a non-finite loss, after stepping at a refused step).
-        taken = (applied + int(status[0] == kernels.GRADIENT_NOT_FINITE)) if status[0] else n_run
+        # count the steps as the CPU does
+        taken = steps_taken(int(status[0]), applied, n_run)
         self.optimizer.t -= n_run - taken
         for name in self.frozen:
             self.optimizer.missed[name] = self.optimizer.missed.get(name, 0) + taken
