@@ -623,6 +623,18 @@ def test_distributed_run_on_two_processes_writes_one_run_folder_and_prints_once(
     assert cr.load(tmp_path / "run" / "model.safetensors").metadata["training"]["epochs"] == 3
 
 
+@pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
+                    reason="needs mpi4py and mpiexec: pip install 'chainrule[mpi]'")
+def test_a_batch_size_below_the_processes_is_named_as_the_option(tmp_path):
+    done = subprocess.run([MPIEXEC, "-n", "3", sys.executable, "-m", "chainrule", "train", "--distributed",
+                           "--data", "iris", "--batch-size", "2", "--epochs", "1", "--out", "run"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert ("chainrule: error: --batch-size: 2 is less than the 3 processes, each of which needs a row of every "
+            "batch; pass a batch size of at least 3, or run fewer processes") in done.stderr.splitlines()
+    assert not (tmp_path / "run").exists()
+
+
 def test_distributed_without_mpi_fails_in_one_line_saying_how_to_get_it(capsys, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)

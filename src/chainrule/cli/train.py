@@ -213,7 +213,7 @@ def run(args) -> int:
     folder = run_folder(args)
     if comm.is_root:
         check_folder_is_free(folder, args.resume)
-    data, data_hash = load_training_data(config, sources)
+    data, data_hash = load_training_data(config, sources, comm.size)
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     if args.resume:
@@ -283,9 +283,10 @@ def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
     return read_checkpoint(resume)
 
 
-def load_training_data(config: TrainConfig, sources: dict):
-    """The data set ``config`` names, split, and checked against ``config``; with the SHA-256 of
-    its file when it is a CSV file (None otherwise).
+def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1):
+    """The data set ``config`` names, split, and checked against ``config`` (and a batch size
+    against the ``n_processes`` of a distributed run); with the SHA-256 of its file when it is a
+    CSV file (None otherwise).
 
     The file is hashed before it is read: a file changed in between then fails evaluate's
     check (and is scored whole) rather than passing it with rows this run never split.
@@ -296,7 +297,7 @@ def load_training_data(config: TrainConfig, sources: dict):
     if is_csv:
         check_csv_fits_dtype(config, data)
     check_class_weight_task(config, sources, data)
-    check_batch_size(config, sources, data)
+    check_batch_size(config, sources, data, n_processes)
     return data, data_hash
 
 
@@ -425,11 +426,13 @@ def check_class_weight_task(config: TrainConfig, sources: dict, data) -> None:
                                   f"class labels, but {data.name} is a {data.task} data set")
 
 
-def check_batch_size(config: TrainConfig, sources: dict, data) -> None:
+def check_batch_size(config: TrainConfig, sources: dict, data, n_processes: int = 1) -> None:
     """DataError naming ``batch_size`` where it came from when it is more than the training rows:
     those of ``data``'s training part that ``validation`` does not hold out, as ``cr.fit`` counts
-    them (with ``--distributed``, every rank's rows: the batch is global). None passes: fit then
-    takes 32 rows, or all of them when there are fewer."""
+    them (with ``--distributed``, every rank's rows: the batch is global); HyperparameterError,
+    as ``cr.fit`` would raise it but naming the option, when it is less than the
+    ``n_processes`` of a distributed run, each of which needs a row of every batch. None
+    passes: fit then takes 32 rows, or all of them when there are fewer."""
     if config.batch_size is None:
         return
     n_train, held = len(data.X_train), ""
@@ -442,6 +445,11 @@ def check_batch_size(config: TrainConfig, sources: dict, data) -> None:
         raise DataError(f"{value_name('batch_size', sources.get('batch_size'))}: {config.batch_size} is more than the "
                         f"{n_train} training samples{held}; pass a smaller batch size, or none for 32 or all the "
                         f"training samples if fewer")
+    if config.batch_size < n_processes:
+        raise HyperparameterError(
+            f"{value_name('batch_size', sources.get('batch_size'))}: {config.batch_size} is less than the "
+            f"{n_processes} processes, each of which needs a row of every batch; pass a batch size of at least "
+            f"{n_processes}, or run fewer processes")
 
 
 def n_outputs_for(data, loss: str, name: str = "--loss") -> int:
