@@ -144,9 +144,8 @@ class DeviceLoop(Loop):
         Called at the start and whenever they changed between epochs (a callback that froze or
         unfroze layers, or loaded an optimizer state of other step counts); a captured step,
         recorded with the old stretches and backward, is then released and captured again at the
-        next full batch.
-        The gradients of frozen parameters, which backward no longer writes, are set to 0, so
-        that the guard's Σg² reads only this step's gradient.
+        next full batch. The gradients of frozen parameters, which backward no longer writes,
+        are set to 0, so that the guard's Σg² reads only this step's gradient.
         """
         optimizer, flat = self.optimizer, self.flat
         self.frozen, self.stretches = self.planned()
