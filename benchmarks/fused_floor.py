@@ -68,12 +68,20 @@ def compiler() -> str | None:
 
 
 def build_kernels(folder: str):
-    """Compile KERNELS into ``folder`` and load them; the ctypes library."""
+    """Compile KERNELS into ``folder`` and load them; the ctypes library.
+
+    Compiled with -ffast-math but linked without it: a shared library linked with it carries
+    GCC's crtfastmath, which at load time sets the process's SSE flags to flush denormal
+    numbers to zero, changing the arithmetic of everything else in the process (NumPy's
+    contenders, and later tests: 0 / 5e-324 became NaN).
+    """
     source, library = os.path.join(folder, "fused.c"), os.path.join(folder, "libfused.so")
+    objects = os.path.join(folder, "fused.o")
     with open(source, "w") as file:
         file.write(KERNELS)
-    subprocess.run([compiler(), "-O3", "-march=native", "-ffast-math", "-fno-finite-math-only", "-shared", "-fPIC",
-                    source, "-o", library], check=True)
+    subprocess.run([compiler(), "-O3", "-march=native", "-ffast-math", "-fno-finite-math-only", "-fPIC", "-c",
+                    source, "-o", objects], check=True)
+    subprocess.run([compiler(), "-shared", objects, "-o", library], check=True)
     kernels = ctypes.CDLL(library)
     pointer, long, single = ctypes.c_void_p, ctypes.c_long, ctypes.c_float
     kernels.bias_relu.argtypes = [pointer, pointer, long, long, ctypes.c_int]

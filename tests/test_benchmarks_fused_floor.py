@@ -14,6 +14,13 @@ def kernels(tmp_path_factory):
     return fused_floor.build_kernels(str(tmp_path_factory.mktemp("fused")))
 
 
+def test_loading_the_kernels_leaves_the_process_arithmetic_alone(kernels):
+    # A library linked with -ffast-math would flush denormals to zero in the whole process.
+    smallest = numpy.float64(5e-324)
+    assert smallest * numpy.float64(1.0) > 0
+    assert numpy.float64(0.0) / smallest == 0
+
+
 def test_the_fused_kernels_take_the_step_of_the_numpy_passes(kernels):
     sizes, batch = [12, 9, 7, 3], 8
     X, y = teacher_data(32, sizes[0], sizes[-1], seed=1)
