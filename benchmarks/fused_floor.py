@@ -204,11 +204,9 @@ def main(argv=None) -> int:
         return 2
     from .threads import limit_threads
 
-    limiter = limit_threads(args.threads)
     sizes = [int(width) for width in args.sizes.split("-")]
-    with tempfile.TemporaryDirectory() as folder:
+    with limit_threads(args.threads), tempfile.TemporaryDirectory() as folder:
         times = measure(sizes, args.batch, args.rows, args.rounds, build_kernels(folder), args.pause)
-    del limiter
     base = times[VARIANTS[0]]
     print(f"{args.sizes}, batch {args.batch}, {args.rows} rows, {args.rounds} rounds, {args.threads} threads")
     for name, values in times.items():

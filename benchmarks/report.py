@@ -191,14 +191,16 @@ def markdown(results, image_name: str) -> str:
 
 
 def plot(results) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The PNG of the training table: drawn on a Figure with the Agg canvas, as chainrule.plots
+    draws, so that pyplot's backend and figures (a notebook's, say) are left alone."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     entries = results["training"]
     names = list(entries[0]["rates"])
-    figure, axes = plt.subplots(figsize=(max(6, 1.6 * len(entries)), 4))
+    figure = Figure(figsize=(max(6, 1.6 * len(entries)), 4))
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         medians = [e["rates"][name].median for e in entries]
@@ -212,7 +214,6 @@ def plot(results) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
     return buffer.getvalue()
 
 

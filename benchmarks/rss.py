@@ -60,10 +60,9 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, required=True)
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    limiter = limit_threads(args.threads, torch=args.name == "torch eager")
-    X, y = teacher_data(args.samples, sizes[0], sizes[-1])
-    CONTENDERS[args.name](sizes, args.batch, X, y).epoch()
-    del limiter
+    with limit_threads(args.threads, torch=args.name == "torch eager"):
+        X, y = teacher_data(args.samples, sizes[0], sizes[-1])
+        CONTENDERS[args.name](sizes, args.batch, X, y).epoch()
     print(json.dumps({"peak_rss_kib": own_peak_rss_kib()}))
 
 

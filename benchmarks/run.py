@@ -90,17 +90,17 @@ def measure_rss(plan, args) -> dict:
 def main(argv=None) -> int:
     args = parse(argv)
     plan = SMOKE if args.smoke else FULL
-    limiter = limit_threads(args.threads, torch=not args.no_torch and torch_available())
-    started = time.perf_counter()
-    sizes = next(iter(plan["networks"].values()))
-    X, y = teacher_data(args.samples, sizes[0], sizes[-1])
-    results = {"args": {**vars(args), "pause": plan["pause"]}, "training": measure_training(plan, args, X, y)}
-    results["environment"] = describe(args.threads)  # after training: every pool is loaded by now
-    results["square_gemm"] = {"n": plan["square"], "rate": square_gemm_rate(plan["square"], 0.05 if args.smoke else 0.3)}
-    results["inference"] = measure_inference(plan, args, X)
-    results["rss"] = measure_rss(plan, args)
-    results["seconds"] = time.perf_counter() - started
-    del limiter
+    with limit_threads(args.threads, torch=not args.no_torch and torch_available()):
+        started = time.perf_counter()
+        sizes = next(iter(plan["networks"].values()))
+        X, y = teacher_data(args.samples, sizes[0], sizes[-1])
+        results = {"args": {**vars(args), "pause": plan["pause"]}, "training": measure_training(plan, args, X, y)}
+        results["environment"] = describe(args.threads)  # after training: every pool is loaded by now
+        results["square_gemm"] = {"n": plan["square"],
+                                  "rate": square_gemm_rate(plan["square"], 0.05 if args.smoke else 0.3)}
+        results["inference"] = measure_inference(plan, args, X)
+        results["rss"] = measure_rss(plan, args)
+        results["seconds"] = time.perf_counter() - started
     image, data = write_report(results, args.out)
     log(f"wrote {args.out}, {image} and {data} in {results['seconds']:.0f} s")
     return 0

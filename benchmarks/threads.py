@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 
 
+@contextlib.contextmanager
 def limit_threads(threads: int, *, torch: bool = False):
-    """Cap every native thread pool at ``threads`` (and torch's when ``torch``); returns the limiter (keep it alive)."""
+    """Cap every native thread pool at ``threads`` (and torch's when ``torch``) inside the
+    ``with`` block, and put every pool back as it was when the block ends (an exception too):
+    a benchmark called from Python leaves the caller's threads alone."""
     from threadpoolctl import threadpool_limits
 
+    torch_module = torch_threads = None
     if torch:
         import torch as torch_module
 
+        torch_threads = torch_module.get_num_threads()
         torch_module.set_num_threads(threads)
-    return threadpool_limits(limits=threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if torch_module is not None:
+            torch_module.set_num_threads(torch_threads)

@@ -1,5 +1,8 @@
 """The benchmark suite's smoke run: tiny sizes, one repeat, every contender present, report written."""
 
+import numpy
+import pytest
+
 from benchmarks.contenders import torch_available, training_contenders
 from benchmarks.run import main
 
@@ -23,10 +26,16 @@ def test_smoke_run_writes_a_row_per_contender(tmp_path):
 
 
 def test_the_report_is_written_again_from_the_runs_json(tmp_path):
+    from threadpoolctl import threadpool_info
+
     from benchmarks.report import from_json, main as report_main
     from benchmarks.timing import Rate
     out = tmp_path / "benchmarks.md"
-    assert main(["--smoke", "--no-torch", "--out", str(out)]) == 0
+    numpy.ones((2, 2)) @ numpy.ones((2, 2))  # NumPy's BLAS pool is loaded
+    threads = {pool["filepath"]: pool["num_threads"] for pool in threadpool_info()}
+    assert main(["--smoke", "--no-torch", "--threads", "1", "--out", str(out)]) == 0
+    after = {pool["filepath"]: pool["num_threads"] for pool in threadpool_info()}
+    assert {path: after[path] for path in threads} == threads  # its thread cap is undone
     results = from_json((tmp_path / "data" / "cpu_benchmark.json").read_text())
     rates = results["training"][0]["rates"]
     assert set(rates) >= {"chainrule", "numpy loop"} and all(isinstance(rate, Rate) for rate in rates.values())
@@ -56,3 +65,28 @@ def test_the_verdict_judges_the_median_and_says_what_the_fastest_epochs_reach():
     assert verdict(1.2, 1.3, fastest=1.35) == ("chainrule wins; **misses target ≥ 1.3×** by the median, "
                                                "meets it by the fastest epochs")
     assert verdict(0.8, None) == "**chainrule loses** (1.25× slower)"
+
+
+def test_the_thread_limit_holds_inside_its_block_and_is_undone_after():
+    """A benchmark's cap on the BLAS pools (and torch's) must not outlive it: main() called from
+    Python, or the test suite after it, would run with the benchmark's thread count."""
+    from threadpoolctl import threadpool_info
+
+    from benchmarks.threads import limit_threads
+    numpy.ones((2, 2)) @ numpy.ones((2, 2))  # NumPy's BLAS pool is loaded
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    assert before
+    with pytest.raises(RuntimeError, match="inside"):
+        with limit_threads(1):
+            assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+            raise RuntimeError("inside")
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+
+
+def test_the_torch_thread_count_is_put_back_too():
+    torch = pytest.importorskip("torch")
+    from benchmarks.threads import limit_threads
+    before = torch.get_num_threads()
+    with limit_threads(1, torch=True):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -165,8 +165,19 @@ def test_plain_loop_contender_stamps_every_epoch():
     assert len(stamps) == 3 and all(numpy.diff(stamps) > 0)
 
 
-def test_torch_contender_runs_on_the_cpu_with_tf32_off():
+@pytest.fixture
+def torch_tf32_settings():
+    """PyTorch's TF32 switches, put back as they were after the test (the contender turns them off)."""
     torch = pytest.importorskip("torch")
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+             torch.get_float32_matmul_precision())
+    yield torch
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved[:2]
+    torch.set_float32_matmul_precision(saved[2])
+
+
+def test_torch_contender_runs_on_the_cpu_with_tf32_off(torch_tf32_settings):
+    torch = torch_tf32_settings
     X, y = teacher_data(256, 16, 4)
 
     stamps = TorchEager((16, 32, 4), 32, X, y, device="cpu").train(2, seed=0)

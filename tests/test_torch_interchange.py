@@ -245,11 +245,11 @@ def test_chainrule_to_torch(torch, name, dtype):
 @pytest.mark.parametrize("name", MODELS)
 def test_torch_to_chainrule(torch, name, dtype):
     model = MODELS[name](dtype, 0)
-    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)  # not torch's global seed, which later tests would inherit
     module = torch_module(torch, model).to(getattr(torch, dtype))
     with torch.no_grad():
         for parameter in module.parameters():
-            parameter.normal_()
+            parameter.normal_(generator=generator)
     from_state_dict(module.state_dict(), model)
     X = inputs(dtype, 16)
     np.testing.assert_allclose(model(X), torch_outputs(torch, module, X), rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])

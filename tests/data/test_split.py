@@ -60,7 +60,15 @@ def test_shuffled_split_partitions_the_rows():
     assert sorted(numpy.concatenate([train_index, test_index]).tolist()) == list(range(50))
 
 
-def test_splits_are_determined_by_the_seed_alone():
+@pytest.fixture
+def global_random_state():
+    """NumPy's global random state, put back as it was after the test (which seeds it)."""
+    saved = numpy.random.get_state()
+    yield
+    numpy.random.set_state(saved)
+
+
+def test_splits_are_determined_by_the_seed_alone(global_random_state):
     y = labels_from_sizes([30, 20, 10])
     numpy.random.seed(1)
     first = stratified_split_indices(y, 0.2, seed=5)

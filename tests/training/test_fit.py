@@ -362,6 +362,16 @@ def test_ctrl_c_mid_epoch_stops_after_the_current_batch(tmp_path):
     assert history.stop_reason == "completed"
 
 
+def test_a_sigint_handler_set_outside_python_is_left_in_place(monkeypatch):
+    """signal.getsignal gives None for a handler a host program installed: fit cannot put such
+    a handler back, so it does not replace it (Ctrl-C then does what the host decided)."""
+    installed = []
+    monkeypatch.setattr(signal, "getsignal", lambda number: None)
+    monkeypatch.setattr(signal, "signal", lambda number, handler: installed.append(handler))
+    history = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=0)
+    assert history.stop_reason == "completed" and installed == []
+
+
 def test_a_second_ctrl_c_interrupts_for_real():
     handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):

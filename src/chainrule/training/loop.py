@@ -243,7 +243,11 @@ class Loop:
 
 
 class _StopOnInterrupt:
-    """SIGINT sets the loop's ``interrupted`` flag instead of raising, once."""
+    """SIGINT sets the loop's ``interrupted`` flag instead of raising, once.
+
+    Only in the main thread, and only where Python's own handler can be put back afterwards: a
+    handler installed outside Python (a program embedding Python; ``signal.getsignal`` gives
+    None) is left in place, as Python could not restore it."""
 
     def __init__(self, loop: Loop) -> None:
         self.loop = loop
@@ -254,7 +258,7 @@ class _StopOnInterrupt:
         signal.signal(signal.SIGINT, self.previous)  # a second Ctrl-C interrupts for real
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None:
             self.previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
