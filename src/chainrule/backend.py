@@ -231,6 +231,15 @@ def _ones_row(xp, n: int, dtype) -> Array:
     return _ones_rows[key]
 
 
+def weighted_sum_rows(w: Array, M: Array) -> Array:
+    """Σ_n w_n M[n, :], the rows of M weighted by the vector w: ``w @ M`` on the CPU; on the GPU
+    a product and a sum down the columns, which a captured CUDA graph can hold (CuPy's @ of a
+    vector and a matrix calls cuBLAS, which a capture refuses)."""
+    if get_array_module(M) is numpy:
+        return w @ M
+    return (w[:, None] * M).sum(axis=0)
+
+
 def _vectorized():
     from .cuda import vectorized  # the GPU's kernels, loaded at their first use
     return vectorized

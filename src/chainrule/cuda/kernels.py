@@ -162,12 +162,16 @@ def guard(loss, squares, status) -> None:
 def _fused_kind(optimizer: Optimizer) -> str | None:
     """The name of ``optimizer``'s fused kernel, or None: a subclass with its own ``rule``,
     ``update``, ``regularized`` or ``vectors`` steps through its code (:func:`apply_step`),
-    which the kernels would not run."""
-    cls = type(optimizer)
+    which the kernels would not run. Decided once per class (``set_hyper`` asks at every step)."""
+    return _fused_kind_of(type(optimizer))
+
+
+@functools.cache
+def _fused_kind_of(cls: type) -> str | None:
     if any(getattr(cls, name) is not getattr(Optimizer, name) for name in ("update", "regularized", "vectors")):
         return None
     for base, kind in ((Adam, "adam"), (RMSProp, "rmsprop"), (SGD, "sgd")):
-        if isinstance(optimizer, base):
+        if issubclass(cls, base):
             return kind if cls.rule is base.rule else None
     return None
 

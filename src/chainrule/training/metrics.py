@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import get_array_module, to_numpy
+from ..backend import get_array_module, to_numpy, weighted_sum_rows
 
 
 class Scores:
@@ -111,14 +111,14 @@ class Scores:
         self._count += total
         if self.task == "classification":
             labels = T if T.ndim == 1 else T.argmax(axis=1)
-            self._right += w @ (Y.argmax(axis=1) == labels).astype(numpy.float64)  # CuPy's @ takes no booleans
+            self._right += w @ (Y.argmax(axis=1) == labels).astype(numpy.float64)  # float64 operands on any device
             self._judged += total
         elif self.task == "multilabel":
             self._right += w @ ((Y > 0) == (T > 0.5)).sum(axis=1, dtype=numpy.float64)
             self._judged += total * T.shape[1]
         else:
             E, D = self._deviations(xp, Y, T)
-            self._errors += xp.stack([weighted_column_sums(xp, w, M) for M in (xp.abs(E), E * E, D, D * D)])
+            self._errors += xp.stack([weighted_sum_rows(w, M) for M in (xp.abs(E), E * E, D, D * D)])
 
     def totals(self):
         """The running sums as one float64 NumPy vector, to add up over processes (``set_totals`` puts them back)."""
@@ -150,15 +150,6 @@ class Scores:
                 abs_sum = abs_sum * numpy.asarray(self.target_scale, dtype=numpy.float64)
             scores["mae"] = float(abs_sum.sum() / (n * abs_sum.size))
         return {prefix + name: value for name, value in scores.items()}
-
-
-def weighted_column_sums(xp, w, M):
-    """Σ_n w_n M_n over the rows of M: ``w @ M``. On CuPy a product and a sum down the columns,
-    which a captured CUDA graph can hold (CuPy's @ of a vector and a matrix calls cuBLAS, which
-    a capture refuses)."""
-    if xp is numpy:
-        return w @ M
-    return (w[:, None] * M).sum(axis=0)
 
 
 def metric_names(task: str, validation: bool) -> list[str]:
