@@ -62,3 +62,40 @@ def test_a_distributed_error_says_whether_every_rank_raised_it():
     assert cr.DistributedError("a rank hung").same_on_every_rank is False
     assert cr.DistributedError("ranks differ", same_on_every_rank=True).same_on_every_rank is True
     assert str(cr.DistributedError("ranks differ", same_on_every_rank=True)) == "ranks differ"
+
+
+@pytest.mark.parametrize("value, options, suggestion", [
+    ("Adam", ["sgd", "adam"], "adam"),  # case
+    ("leaky-relu", ["relu", "leaky_relu"], "leaky_relu"),  # separator
+    ("RELU", ["relu", "reLu"], "relu"),  # the first option equal but for case
+    ("epoch", ["epochs", "seed"], "epochs"),  # close
+    ("adma", ["sgd", "adam", "adamw"], "adam"),
+])
+def test_did_you_mean_names_the_closest_option(value, options, suggestion):
+    assert cr.errors.did_you_mean(value, options) == f" (did you mean {suggestion!r}?)"
+
+
+@pytest.mark.parametrize("value, options", [
+    ("xyz", ["sgd", "adam"]),  # nothing close
+    ("he", ["he_normal", "he_uniform"]),  # too short to be one of them
+    (3, ["3", "adam"]),  # only strings are compared
+    ("adam", []),
+])
+def test_did_you_mean_is_empty_when_nothing_is_close(value, options):
+    assert cr.errors.did_you_mean(value, options) == ""
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cr.mlp([2, 3, 1], activation="Tanh"), "activation: unknown name 'Tanh'; expected one of relu, "),
+    (lambda: cr.mlp([2, 3, 3, 1], activation=["relu", "Sigmoid"]), "activation[1]: unknown name 'Sigmoid'; "),
+    (lambda: cr.get_loss("MSE"), "loss: unknown name 'MSE'; "),
+    (lambda: cr.Linear(2, 3, init="He_Normal"), "init: unknown initializer 'He_Normal'; "),
+    (lambda: cr.Linear(2, 3, init="xavier-uniform"), "init: unknown initializer 'xavier-uniform'; "),
+    (lambda: cr.backend.module_for("CPU"), "device: expected one of ('cpu', 'cuda'), got 'CPU'"),
+])
+def test_unknown_names_suggest_the_one_meant(call, message):
+    with pytest.raises(cr.HyperparameterError) as raised:
+        call()
+    text = str(raised.value)
+    meant = text.split("'")[1].casefold().replace("-", "_")  # the name given, case and separator folded
+    assert text.startswith(message) and text.endswith(f" (did you mean {meant!r}?)"), text

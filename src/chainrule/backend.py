@@ -14,7 +14,7 @@ from typing import Any
 import numpy
 
 from . import cpu_blas
-from .errors import DeviceError, HyperparameterError
+from .errors import DeviceError, HyperparameterError, did_you_mean
 
 Array = Any  # a numpy.ndarray or a cupy.ndarray
 
@@ -51,7 +51,7 @@ def module_for(device: str) -> types.ModuleType:
                 "install it with: pip install 'chainrule[cuda]'"
             )
         return cupy
-    raise HyperparameterError(f"device: expected one of {DEVICES}, got {device!r}")
+    raise HyperparameterError(f"device: expected one of {DEVICES}, got {device!r}{did_you_mean(device, DEVICES)}")
 
 
 def device_of(array: Array) -> str:

@@ -31,6 +31,7 @@ trains a model ending in a Softmax or Sigmoid with a cross-entropy loss, which t
 ``ModelFileWarning`` when a model file written by a newer chainrule loads.
 """
 
+import difflib
 
 #: The most characters of a value that a message quotes: a 50 MB CSV cell or a number of 5,000
 #: digits would otherwise make a message of that size.
@@ -50,6 +51,30 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
     """
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def did_you_mean(value, options) -> str:
+    """`` (did you mean 'adam'?)`` for a mistyped name, to end an "expected one of" message; "" when
+    no option is close.
+
+    An option equal to ``value`` but for case or the separator ("ReLU", "leaky-relu") comes first;
+    otherwise the closest option by :func:`difflib.get_close_matches` (a ratio of at least 0.75).
+    Only strings are compared.
+
+    >>> did_you_mean("Adam", ["sgd", "adam"])
+    " (did you mean 'adam'?)"
+    >>> did_you_mean("epoch", ["epochs", "seed"])
+    " (did you mean 'epochs'?)"
+    >>> did_you_mean("xyz", ["sgd", "adam"])
+    ''
+    """
+    if not isinstance(value, str):
+        return ""
+    names = [option for option in options if isinstance(option, str)]
+    folded = value.casefold().replace("-", "_")
+    matches = [name for name in names if name.casefold().replace("-", "_") == folded]
+    matches = matches or difflib.get_close_matches(value, names, n=1, cutoff=0.75)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
 
 
 class ChainruleError(Exception):

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy
 
-from .errors import HyperparameterError
+from .errors import HyperparameterError, did_you_mean
 
 Initializer = Callable[[tuple, numpy.random.Generator], numpy.ndarray]
 
@@ -83,7 +83,8 @@ def get_initializer(name: str) -> Initializer:
     key = ALIASES.get(name, name)
     if key not in INITIALIZERS:
         known = ", ".join(sorted([*INITIALIZERS, *ALIASES]))
-        raise HyperparameterError(f"init: unknown initializer {name!r}; expected one of {known}")
+        raise HyperparameterError(f"init: unknown initializer {name!r}; expected one of {known}"
+                                  f"{did_you_mean(name, [*INITIALIZERS, *ALIASES])}")
     return INITIALIZERS[key]
 
 

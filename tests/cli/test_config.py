@@ -117,6 +117,8 @@ def test_values_from_the_file_are_validated_like_options_naming_the_file_and_key
 @pytest.mark.parametrize("activation, fragment", [
     ("swish", "expected one of relu, "),  # an unknown name
     ("relu,swish", "got 'swish' in 'relu,swish'"),  # an unknown name of several
+    ("ReLU", "got 'ReLU' (did you mean 'relu'?)"),  # a name in another case
+    ("relu,Tanh", "got 'Tanh' in 'relu,Tanh' (did you mean 'tanh'?)"),
     ("relu,,tanh", "which has an empty name"),
     ("relu,tanh,relu", "got 3 names"),
 ])
@@ -151,7 +153,7 @@ def test_train_with_a_config_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("text, fragments", [
-    ("epoch = 3\n", ["run.toml: unknown key 'epoch'"]),
+    ("epoch = 3\n", ["run.toml: unknown key 'epoch'", "(did you mean 'epochs'?)"]),
     ('epochs = "3"\n', ["run.toml: key 'epochs' expects an integer, got str '3'"]),
     ("epochs = [\n", ["run.toml: not valid TOML"]),
     ("[model]\nhidden = '8'\n", ["run.toml: unexpected table 'model'"]),

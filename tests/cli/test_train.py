@@ -376,6 +376,7 @@ BAD_DATA = {
     "regression loss on labels": (lambda tmp: "diabetes", ["--loss", "cross_entropy"],
                                   ["--loss: cross_entropy needs class labels", "regression"]),
     "unknown data set": (lambda tmp: "mnist", [], ["unknown data set 'mnist'"]),
+    "a built-in name mistyped": (lambda tmp: "Iris", [], ["unknown data set 'Iris' (did you mean 'iris'?): not a built-in"]),
     "binary loss on three classes": (lambda tmp: "iris", ["--loss", "binary_cross_entropy"],
                                      ["--loss: binary_cross_entropy needs labels in [0, 1]", "iris", "0 to 2"]),
     "binary loss on text labels": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None),

@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from ..errors import ConfigError, ModelFileError, quoted
+from ..errors import ConfigError, ModelFileError, did_you_mean, quoted
 
 
 @dataclass
@@ -71,7 +71,8 @@ class TrainConfig:
         checked = {}
         for key, value in values.items():
             if key not in types:
-                raise ConfigError(f"{source}: unknown key {quoted(key)}; expected one of {', '.join(types)}")
+                raise ConfigError(f"{source}: unknown key {quoted(key)}; expected one of {', '.join(types)}"
+                                  f"{did_you_mean(key, types)}")
             checked[key] = _coerce(key, value, types[key], source)
         return dataclasses.replace(self, **checked)
 

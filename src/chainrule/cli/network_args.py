@@ -7,7 +7,7 @@ list). Errors name the option, or the file and key a value came from (see ``valu
 
 from __future__ import annotations
 
-from ..errors import ConfigError, quoted
+from ..errors import ConfigError, did_you_mean, quoted
 from ..layers import ACTIVATIONS
 from .config import TrainConfig, value_name
 
@@ -39,7 +39,7 @@ def activation_names(activation: str | list[str], n_hidden: int, name: str, hidd
     names = activation.replace(" ", "").split(",") if isinstance(activation, str) else activation
     if isinstance(activation, str) and len(names) == 1:  # one name for every hidden layer
         if names[0] not in ACTIVATIONS:
-            raise ConfigError(f"{name}: expected one of {known}; got {activation!r}")
+            raise ConfigError(f"{name}: expected one of {known}; got {activation!r}{did_you_mean(activation, ACTIVATIONS)}")
         return names * n_hidden
     form = "comma-separated" if isinstance(activation, str) else "in a list"
     if n_hidden == 0:
@@ -55,7 +55,7 @@ def activation_names(activation: str | list[str], n_hidden: int, name: str, hidd
         raise ConfigError(f"{name}: {expected}; got {_names(len(names))}: {activation!r}")
     for item in names:
         if item not in ACTIVATIONS:
-            raise ConfigError(f"{name}: {expected}; got {item!r} in {activation!r}")
+            raise ConfigError(f"{name}: {expected}; got {item!r} in {activation!r}{did_you_mean(item, ACTIVATIONS)}")
     return names
 
 

@@ -8,7 +8,7 @@ import os
 import numpy
 
 from ..checks import listing
-from ..errors import PATH_QUOTE_LIMIT, DataError, LabelError, quoted
+from ..errors import PATH_QUOTE_LIMIT, DataError, LabelError, did_you_mean, quoted
 from .dataset import Dataset, labels_for_task
 from .datasets import BUILTIN_DATASETS, DEFAULT_DATASET, load_builtin
 from .files import FORMATS, load_file, spec_paths
@@ -81,7 +81,7 @@ def load_data(
         dataset = load_file(spec, label=label, task=task)
     else:
         raise DataError(
-            f"unknown data set {quoted(spec, PATH_QUOTE_LIMIT)}: not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
+            f"unknown data set {quoted(spec, PATH_QUOTE_LIMIT)}{did_you_mean(spec, BUILTIN_DATASETS)}: not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
             f"nor an existing path; a file may be {FORMATS}"
         )
     source = spec if isinstance(spec, str) and spec in BUILTIN_DATASETS else os.fspath(spec)

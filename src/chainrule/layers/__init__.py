@@ -2,7 +2,7 @@
 and the composites that stack them into deep networks."""
 
 from ..checks import positive_int
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, did_you_mean
 from .gelu import GELU
 from .identity import Identity
 from .layer import Layer
@@ -33,7 +33,8 @@ def activation_layer(name: str) -> Layer:
     Raises HyperparameterError for a name that is not one of ``ACTIVATIONS`` (or not a str).
     """
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise HyperparameterError(f"activation: unknown name {name!r}; expected one of {', '.join(ACTIVATIONS)}")
+        raise HyperparameterError(f"activation: unknown name {name!r}; expected one of {', '.join(ACTIVATIONS)}"
+                                  f"{did_you_mean(name, ACTIVATIONS)}")
     return ACTIVATIONS[name]()
 
 
@@ -121,7 +122,8 @@ def _hidden_activations(activation, n_hidden: int) -> list[str]:
 def _check_activation_name(name, argument: str) -> None:
     """HyperparameterError naming ``argument`` unless ``activation_layer`` knows ``name``."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise HyperparameterError(f"{argument}: unknown name {name!r}; expected one of {', '.join(ACTIVATIONS)}")
+        raise HyperparameterError(f"{argument}: unknown name {name!r}; expected one of {', '.join(ACTIVATIONS)}"
+                                  f"{did_you_mean(name, ACTIVATIONS)}")
 
 
 __all__ = [
