@@ -423,3 +423,84 @@ def test_labels_that_read_as_non_finite_numbers_are_class_names_for_a_model_with
     path = write(tmp_path, "a,label\n1,nan\n2,inf\n")
     _, y = csv_file.load_csv_for_model(path, n_features=1, text_labels=True)
     assert y.tolist() == ["nan", "inf"]
+
+
+# A file without quotes is read a chunk of lines at a time by numpy.loadtxt's C parser
+# (csv_file._parsed_features), falling back to the cell-by-cell path for any chunk it refuses.
+def read_fast_and_slow(path, monkeypatch, **options):
+    """``(outcome, outcome without the parser, chunks the parser read)``: bits or error, as read_both_ways."""
+    parsed = csv_file._parsed_features
+    read = []
+
+    def counted(*args):
+        block = parsed(*args)
+        read.append(block is not None)
+        return block
+
+    outcomes = []
+    for reader in (counted, lambda *args: None):
+        monkeypatch.setattr(csv_file, "_parsed_features", reader)
+        try:
+            data = load_csv(path, **options)
+            outcomes.append((data.X_train.tobytes(), data.X_train.shape, data.y_train.tobytes(),
+                             data.y_train.dtype, data.task))
+        except DataError as error:
+            outcomes.append(str(error))
+    monkeypatch.setattr(csv_file, "_parsed_features", parsed)
+    return outcomes[0], outcomes[1], sum(read)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_the_parser_reads_tricky_cells_as_the_cell_by_cell_path(tmp_path, monkeypatch, ending):
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 12)  # 3 rows of 4 features
+    cells = ["1e5", "+3", ".5", " 7 ", "-0", "\t2.5", "1E-3", "\u00a04", "0.1", "-2e-310", "1.7976931348623157e308"]
+    rows = [f"{cells[i % 11]},{cells[(i + 3) % 11]},{'ab'[i % 2]}x,{i}.25,{cells[(i + 5) % 11]}" for i in range(14)]
+    body = ending.join(rows[:5] + ["", "   "] + rows[5:]) + ending + ending
+    path = tmp_path / "tricky.csv"
+    path.write_bytes(("\ufeffa,b,kind,c,d" + ending + body).encode())
+    fast, slow, n_parsed = read_fast_and_slow(path, monkeypatch, label="kind")
+    assert fast == slow and n_parsed == 5
+    X = numpy.frombuffer(fast[0]).reshape(fast[1])
+    assert X[0].tolist() == [1e5, 7.0, 0.25, 2.5] and numpy.signbit(X[4, 0]) and X[9, 0] == -2e-310
+
+
+def test_the_parser_reads_number_labels_and_a_middle_label_as_the_cell_by_cell_path(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 8)  # 4 rows of 2 features
+    for place in range(3):  # the label column first, in the middle, last
+        rows = [[f"{i * 0.5}", f"{-i}"] for i in range(10)]
+        for i, row in enumerate(rows):
+            row.insert(place, f" {i % 3} ")
+        header = ["a", "b"]
+        header.insert(place, "y")
+        path = write(tmp_path, ",".join(header) + "\n" + "\n".join(",".join(row) for row in rows) + "\n")
+        fast, slow, n_parsed = read_fast_and_slow(path, monkeypatch, label="y")
+        assert fast == slow and n_parsed == 3 and fast[3] == numpy.int64
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0661\u0662"])
+def test_a_number_the_parser_refuses_is_read_cell_by_cell(tmp_path, monkeypatch, cell):
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 4)  # 2 rows of 2 features
+    rows = [f"{i},{-i},{i % 2}" for i in range(7)]
+    rows[4] = f"4,{cell},0"
+    fast, slow, n_parsed = read_fast_and_slow(write(tmp_path, "a,b,label\n" + "\n".join(rows) + "\n"), monkeypatch)
+    assert fast == slow and n_parsed == 3  # the third chunk of four went cell by cell
+    assert numpy.frombuffer(fast[0]).reshape(fast[1])[4, 1] == float(cell)
+
+
+@pytest.mark.parametrize("bad_row, options, message", [
+    ("5,x,0", {}, "line 2504, column 2 'b': expected a number, found 'x'"),
+    ("5,,0", {}, "line 2504, column 2 'b': expected a number, found an empty cell"),
+    ("5,6", {}, "line 2504: expected 3 cells as in the header, found 2"),
+    ("5,6,0,1", {}, "line 2504: expected 3 cells as in the header, found 4"),
+    ("5,inf,0", {}, "line 2504, column 2 'b': expected a finite number, found 'inf'"),
+    ("5, 1e39 ,0", {"dtype": "float32"}, "line 2504, column 2 'b': 1e39 is too large for float32"),
+    ("5,6\x1c,0", {}, "line 2504, column 2 'b': expected a number, found '6\\x1c'"),
+])
+def test_a_bad_cell_deep_in_a_large_file_is_named_by_its_line(tmp_path, monkeypatch, bad_row, options, message):
+    monkeypatch.setattr(csv_file, "CHUNK_CELLS", 200)  # the bad row in the 26th chunk of 100 rows
+    rows = [f"{i},{i % 7 - 3.5},{i % 2}" for i in range(4000)]
+    rows[2500] = bad_row
+    path = write(tmp_path, "a,b,label\n\n" + "\n".join(rows[:1000] + [""] + rows[1000:]) + "\n")
+    fast, slow, _ = read_fast_and_slow(path, monkeypatch, **options)
+    assert fast == slow
+    assert message in fast

@@ -42,6 +42,10 @@ from .source import read_bytes
 # never held whole as cell strings (some 60 bytes a cell, where its float takes 8).
 CHUNK_CELLS = 2**18
 
+# ASCII characters that numpy.loadtxt strips around a number and float() does not (it strips
+# the ASCII whitespace " \t\n\v\f\r" only); every other character they treat alike.
+LOADTXT_ONLY_SPACES = "\x1c\x1d\x1e\x1f"
+
 
 def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=None) -> Dataset:
     """Load a CSV file (conventions in the module docstring), all rows as training rows.
@@ -244,7 +248,10 @@ def _read_rows(path: Path) -> tuple:
 
 def _line_count(text: str) -> int:
     """How many lines ``text`` has, ending in ``\n``, ``\r\n`` or ``\r`` as :func:`_rows` reads them."""
-    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+    n_lines = text.count("\n") + 1
+    if "\r" in text:  # a search far quicker than the counts it spares
+        n_lines += text.count("\r") - text.count("\r\n")
+    return n_lines
 
 
 def _decode(raw: bytes, path: Path) -> str:
@@ -263,18 +270,22 @@ def _decode(raw: bytes, path: Path) -> str:
 
 
 def _rows(text: str, path: Path):
-    """``(line number, cells)`` for each non-blank line of CSV ``text``.
+    """``(line number, row)`` for each non-blank line of CSV ``text``.
 
-    Lines end in ``\n``, ``\r\n`` or a bare ``\r``. A quoted row spanning several lines is
-    numbered by its first line; a quote never closed is a DataError naming that line.
+    Lines end in ``\n``, ``\r\n`` or a bare ``\r``. A row is the list of its cells, or in a text
+    without quotes the line itself, a str of cells separated by commas: such lines are read a
+    chunk at a time by :func:`_parsed_features`, and split into cells only when that fails. A
+    quoted row spanning several lines is numbered by its first line; a quote never closed is a
+    DataError naming that line.
     """
     if '"' not in text:  # no quoting: a line is a row and commas separate cells (fast)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # numpy.loadtxt strips these four around a number, float() does not: split their lines here.
+        split = any(space in text for space in LOADTXT_ONLY_SPACES)
         for number, line in enumerate(_lines(text), start=1):
-            cells = line.split(",")
-            if not _is_blank(cells):
-                yield number, cells
+            if line.strip():  # a line holding a comma is never blank
+                yield number, line.split(",") if split else line
         return
     # strict: a quote left open at the end of the file is an error, not a cell running to the end
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -311,10 +322,15 @@ def _is_blank(row: list) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
+def _cells(row) -> list:
+    """The cells of a row as :func:`_rows` yields it (a line of a text without quotes, or its cells)."""
+    return row.split(",") if isinstance(row, str) else row
+
+
 def _read_header(rows, path: Path, *, min_columns: int = 2) -> list:
     """The column names from the first row."""
     for line, row in rows:
-        header = [name.strip() for name in row]
+        header = [name.strip() for name in _cells(row)]
         seen = {}
         for j, name in enumerate(header):
             if not name:
@@ -356,21 +372,70 @@ def _read_body(rows, n_lines: int, header: list, feature_columns: list, label_co
     X = numpy.empty((max(n_lines - 1, 0), len(feature_columns)))
     n_rows, chunk, lines, label_cells = 0, [], [], []
     for line, row in rows:
-        if len(row) != len(header):
-            raise DataError(f"{path}: line {line}: expected {len(header)} cells as in the header, found {len(row)}")
-        chunk.append([row[j] for j in feature_columns])
-        if label_column is not None:
-            label_cells.append(row[label_column].strip())
+        n_cells = row.count(",") + 1 if isinstance(row, str) else len(row)
+        if n_cells != len(header):
+            raise DataError(f"{path}: line {line}: expected {len(header)} cells as in the header, found {n_cells}")
+        chunk.append(row)
         lines.append(line)
         if len(chunk) == chunk_rows:
-            X[n_rows:len(lines)] = _features(chunk, lines[n_rows:], feature_columns, header, path, limits)
+            X[n_rows:len(lines)] = _read_chunk(chunk, lines[n_rows:], header, feature_columns, label_column,
+                                               label_cells, path, limits)
             n_rows, chunk = len(lines), []
     if chunk:
-        X[n_rows:len(lines)] = _features(chunk, lines[n_rows:], feature_columns, header, path, limits)
+        X[n_rows:len(lines)] = _read_chunk(chunk, lines[n_rows:], header, feature_columns, label_column,
+                                           label_cells, path, limits)
     if not lines:
         raise DataError(f"{path}: no data rows after the header")
     X.resize((len(lines), len(feature_columns)), refcheck=False)  # shrunk in place: no view of X exists
     return X, label_cells, lines
+
+
+def _read_chunk(rows: list, lines: list, header: list, feature_columns: list, label_column: int | None,
+                label_cells: list, path: Path, limits=None) -> numpy.ndarray:
+    """The feature block of a chunk of ``rows`` (each as wide as the header), its label cells
+    appended to ``label_cells``: lines of a text without quotes by :func:`_parsed_features` when
+    it can, else cell by cell (:func:`_features`, whose errors name the first bad cell)."""
+    if isinstance(rows[0], str):
+        block = _parsed_features(rows, feature_columns, limits)
+        if block is not None:
+            if label_column is not None:
+                label_cells.extend(_column(rows, label_column, len(header)))
+            return block
+        rows = [row.split(",") for row in rows]
+    if label_column is not None:
+        label_cells.extend(row[label_column].strip() for row in rows)
+    features = [[row[j] for j in feature_columns] for row in rows]
+    return _features(features, lines, feature_columns, header, path, limits)
+
+
+def _parsed_features(lines: list, columns: list, limits=None) -> numpy.ndarray | None:
+    """The ``columns`` of ``lines`` (cells separated by commas, no quotes) as a float64 block read by
+    numpy.loadtxt's C parser; None when some cell is not a finite number (or is too large for
+    ``limits``) as it reads it, for :func:`_features` to name.
+
+    The parser strips the whitespace around a cell, then reads the number with the same C function
+    as float(): a cell it reads is the same float64, bit for bit. A cell float() reads but it does
+    not (``1_000``, digits beyond ASCII) gives None, and :func:`_features` reads it.
+    """
+    if not columns:
+        return None
+    try:
+        block = numpy.loadtxt(lines, dtype=numpy.float64, delimiter=",", comments=None, quotechar=None,
+                              usecols=columns, ndmin=2)
+    except ValueError:
+        return None
+    if not numpy.isfinite(block).all():
+        return None
+    if limits is not None and numpy.abs(block).max() > float(limits.max):
+        return None
+    return block
+
+
+def _column(lines: list, j: int, n_columns: int) -> list:
+    """The stripped cells of column ``j`` of ``lines`` (cells separated by commas, ``n_columns`` a line)."""
+    if j == n_columns - 1:
+        return [line[line.rfind(",") + 1:].strip() for line in lines]
+    return [line.split(",", j + 1)[j].strip() for line in lines]
 
 
 def _features(rows: list, lines: list, columns: list, header: list, path: Path, limits=None) -> numpy.ndarray:
