@@ -8,8 +8,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.checks import (
-    as_float_dtype, as_matrix, as_real_matrix, check_finite, choice, in_unit_interval, is_json_count, is_json_number, listing,
-    positive, positive_int, real,
+    SMALL_ARRAY, as_float_dtype, as_matrix, as_real_matrix, check_finite, check_finite_as, choice, in_unit_interval,
+    is_json_count, is_json_number, listing, positive, positive_int, real,
 )
 
 
@@ -142,8 +142,6 @@ def test_as_real_matrix_keeps_arrays_as_they_are():
 
 
 def test_check_finite_as_reports_values_that_overflow_the_narrower_dtype():
-    from chainrule.checks import check_finite_as
-
     X = np.zeros((2, 3))
     X[1, 2] = -1e39  # finite in float64, -Inf in float32
     check_finite_as(X, np.float64, "X")
@@ -155,6 +153,28 @@ def test_check_finite_as_reports_values_that_overflow_the_narrower_dtype():
     with pytest.raises(cr.NonFiniteError, match=r"found nan at index \(0, 0\) \(2 non-finite values in all\)"):
         check_finite_as(X, np.float32, "X")
     check_finite_as(np.full((2, 2), np.finfo(np.float32).max, dtype=np.float64), np.float32, "X")
+
+
+@pytest.mark.parametrize("n_values", [SMALL_ARRAY, SMALL_ARRAY + 1])  # one pass with a temporary; reductions
+def test_the_finiteness_checks_of_small_and_large_arrays_agree(n_values):
+    X = np.zeros((1, n_values))
+    X[0, -1] = np.finfo(np.float32).max * (1 + 1e-9)  # above float32's largest, yet the cast rounds it down to it
+    check_finite(X, "X")
+    check_finite_as(X, np.float32, "X")
+    check_finite_as(np.full((1, n_values), 3e38, dtype=np.float32), np.float32, "X")  # their sum overflows
+    X[0, 7] = 1e39
+    check_finite(X, "X")
+    with pytest.raises(cr.NonFiniteError, match=r"^X: expected finite values, found 1e\+39 at index \(0, 7\), which "
+                                                r"overflows float32, .* \(1 value out of float32's range\)$"):
+        check_finite_as(X, np.float32, "X")
+    X[0, 3] = -np.inf
+    with pytest.raises(cr.NonFiniteError, match=r"^X: expected finite values, found -inf at index \(0, 3\) "
+                                                r"\(1 non-finite value in all\)$"):
+        check_finite(X, "X")
+    with pytest.raises(cr.NonFiniteError, match=r"found -inf at index \(0, 3\) \(2 non-finite values in all\)$"):
+        check_finite_as(X, np.float32, "X")
+    with pytest.raises(cr.NonFiniteError, match=r"found nan at index \(2,\) \(1 non-finite value in all\)$"):
+        check_finite_as(np.where(np.arange(n_values) == 2, np.nan, 1.0).astype(np.float32), np.float32, "X")
 
 
 def test_as_matrix_reports_values_that_overflow_the_model_dtype_as_given():

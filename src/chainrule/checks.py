@@ -15,6 +15,12 @@ from .backend import Array, get_array_module
 from .errors import DataError, DTypeError, HyperparameterError, NonFiniteError, ShapeError, quoted
 
 FLOAT_DTYPES = ("float32", "float64")
+# Up to this many values (a few rows), the finiteness checks test X through a temporary of its
+# size (64 KiB of booleans, 512 KiB of float64 at most) rather than by reductions without one,
+# whose calls cost more than the pass. One row of 784 (cr.predict at batch 1): isfinite(X).all()
+# 2.1 µs against 7.8 for the sum under numpy.errstate; float64 for a float32 model, abs(X).max()
+# 4.4 against 12 for fmax, fmin and the sum. At 65,536 values still 11 against 26, 28 against 44.
+SMALL_ARRAY = 65536
 
 
 def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
@@ -179,6 +185,8 @@ def check_finite_as(X: Array, dtype, name: str) -> None:
     if X.dtype.kind == "f" and X.dtype.itemsize > dtype.itemsize and X.size:
         xp = get_array_module(X)
         largest = float(numpy.finfo(dtype).max)
+        if X.size <= SMALL_ARRAY and bool(xp.abs(X).max() <= largest):
+            return  # every value is finite and in range (NaN fails the comparison): one pass, for a few rows
         # fmax/fmin skip NaN (reported below) and reduce without a temporary.
         if float(xp.fmax.reduce(X, axis=None)) > largest or float(xp.fmin.reduce(X, axis=None)) < -largest:
             with numpy.errstate(over="ignore"):  # the overflow is what is reported
@@ -208,13 +216,17 @@ def _first_non_finite(X: Array) -> tuple[tuple[int, ...], int] | None:
     if X.dtype.kind != "f":
         return None
     xp = get_array_module(X)
-    # A sum is finite only if every term is: one reduction, no boolean temporary, in X's own
-    # dtype (3.6x faster than accumulating float32 in float64: 7.5 ms against 27 on 60000×784,
-    # docs/examples/cpu_figures.py).
-    with numpy.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is handled below
-        total = X.sum()
-    if bool(xp.isfinite(total)):
-        return None
+    if X.size <= SMALL_ARRAY:
+        if bool(xp.isfinite(X).all()):  # a small boolean temporary costs less than errstate's context
+            return None
+    else:
+        # A sum is finite only if every term is: one reduction, no boolean temporary, in X's own
+        # dtype (3.6x faster than accumulating float32 in float64: 7.5 ms against 27 on 60000×784,
+        # docs/examples/cpu_figures.py).
+        with numpy.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is handled below
+            total = X.sum()
+        if bool(xp.isfinite(total)):
+            return None
     bad = xp.argwhere(~xp.isfinite(X))
     if len(bad) == 0:  # the sum overflowed; every value is finite
         return None

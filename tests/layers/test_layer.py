@@ -92,6 +92,20 @@ def test_n_parameters_and_dtype():
     assert cr.ReLU().dtype is None
 
 
+def test_parameter_facts_give_dtype_device_and_the_first_parameter_layer_from_one_walk():
+    first = cr.Linear(5, 5)
+    model = cr.Sequential(cr.ReLU(), cr.Residual(cr.Sequential(first, cr.Tanh())), cr.Linear(5, 2))
+    walks = []
+    model.walk = lambda prefix="": walks.append(prefix) or cr.Layer.walk(model, prefix)  # the root's walks only
+    dtype, device, holder = model.parameter_facts()
+    assert (dtype, device, holder) == (np.float32, "cpu", first) and len(walks) == 1
+    assert model.astype("float64").parameter_facts()[0] == np.float64
+    assert cr.Sequential(cr.ReLU(), cr.Tanh()).parameter_facts() == (None, "cpu", None)
+    first.own_params["W"] = first.own_params["W"].astype(np.float32)  # one float32 array among float64 ones
+    with pytest.raises(cr.DTypeError, match=r"share one dtype; got float32: '1\.f\.0\.W'; float64: '1\.f\.0\.b'"):
+        model.parameter_facts()
+
+
 def test_astype():
     model = small_model()
     before = {name: array.copy() for name, array in model.params.items()}

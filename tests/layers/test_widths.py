@@ -23,6 +23,13 @@ def test_input_width_is_unknown_when_the_first_parameter_layer_has_no_n_in():
     assert input_width(cr.Sequential(Projection(), cr.Linear(3, 2))) is None
 
 
+def test_input_width_takes_the_first_parameter_layer_from_a_caller_that_has_it():
+    model = cr.Sequential(cr.ReLU(), cr.Linear(5, 2))
+    model.walk = None  # not walked: the caller (cr.predict, from model.parameter_facts()) found the layer
+    assert input_width(model, first=model[1]) == 5
+    assert input_width(model, Preprocessor(n_features=7), first=model[1]) == 7
+
+
 def test_output_width_is_the_last_parameter_layers():
     model = cr.Sequential(cr.Linear(4, 6), cr.ReLU(), cr.Residual(cr.Sequential(cr.Linear(6, 6), cr.Tanh())), cr.Sigmoid())
     assert output_width(model) == 6

@@ -353,6 +353,25 @@ def test_evaluate_scores_a_huge_finite_row_without_numpy_warnings(classifier, hu
     assert 0 <= scores["accuracy"] <= 1
 
 
+def test_a_model_is_walked_once_per_prediction():
+    """The dtype, the device and the input width came from a walk each."""
+    model = cr.mlp([4, 8, 3], seed=0)  # no preprocessor: the width is read from the layers
+    walks = []
+    model.walk = lambda prefix="": walks.append(prefix) or cr.Layer.walk(model, prefix)  # the root's walks only
+    cr.predict(model, X_IRIS[:1])
+    assert len(walks) == 1
+
+
+def test_predictions_are_the_callers_own_even_while_the_layers_reuse_their_buffers():
+    """As in a callback of fit, where the next forward writes into the last layer's output buffer."""
+    model = cr.mlp([4, 8, 3], seed=0)  # no preprocessor: predict gives the outputs themselves
+    with model.reusing_buffers():
+        outputs = cr.predict(model, X_IRIS[:2])
+        expected = outputs.copy()
+        model.forward(np.zeros((2, 4), dtype=np.float32))
+    assert np.array_equal(outputs, expected)
+
+
 def test_threads_predicting_at_once_get_the_serial_answers():
     # Outside a training loop every forward writes new arrays, so one model serves several threads.
     from concurrent.futures import ThreadPoolExecutor

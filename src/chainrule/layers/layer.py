@@ -195,18 +195,24 @@ class Layer:
         Raises ShapeError for X that is not a rectangular 2-d array of the layer's width,
         DTypeError for non-numbers and NonFiniteError for NaN or Inf.
         """
-        dtype = self.dtype
+        dtype, device, _ = self.parameter_facts()
         if dtype is None:
             kind = _input_dtype(X)
             dtype = kind if kind.name in ("float32", "float64") else numpy.float32
-        return self.forward(to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), self.device))
+        return self.forward(to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), device))
 
     # -- structure -------------------------------------------------------------------------
     def walk(self, prefix: str = ""):
-        """Yield (path prefix, layer) for this layer and every layer inside it, in order."""
-        yield prefix, self
-        for name, child in self.children():
-            yield from child.walk(f"{prefix}{name}.")
+        """Yield (path prefix, layer) for this layer and every layer inside it, in order (each
+        layer, then the layers inside it). A loop over a stack rather than nested generators,
+        whose every yield passed through each level above it."""
+        pending = [(prefix, self)]
+        while pending:
+            prefix, layer = pending.pop()
+            yield prefix, layer
+            children = layer.children()
+            if children:  # pushed last first, so that the first child is the next popped
+                pending += [(f"{prefix}{name}.", child) for name, child in children][::-1]
 
     def set_path(self, path: str) -> None:
         """Record this layer's position (and its children's) inside the enclosing model."""
@@ -297,17 +303,29 @@ class Layer:
         (a custom layer's float64 arrays in a float32 model): such a model has no one dtype to
         cast its input to or to train in; ``model.astype(...)`` makes them one.
         """
-        dtype = None
+        return self.parameter_facts()[0]
+
+    def parameter_facts(self) -> tuple[numpy.dtype | None, str, "Layer | None"]:
+        """``(dtype, device, first)`` from one walk through the layers: ``self.dtype`` (raising
+        as it does), ``self.device``, and the first layer holding parameters (None when none
+        does), whose ``n_in`` is the model's input width (see ``layers.widths.input_width``).
+
+        What a forward on user input (``layer(X)``, ``cr.predict``) asks at every call: one
+        walk instead of one per question.
+        """
+        dtype = first = None
         for _, layer in self.walk():
             for array in layer.own_params.values():
                 kind = getattr(array, "dtype", None)
                 if kind is None:  # not an array: the layer's contract names it
                     check_own_arrays(layer)
-                if dtype is None:
-                    dtype = kind
+                if first is None:
+                    dtype, first, holder = kind, array, layer
                 elif kind != dtype:
                     raise mixed_dtypes_error(names_by_dtype(self.params))
-        return dtype
+        if first is None:
+            return None, "cpu", None
+        return dtype, device_of(first), holder
 
     @property
     def device(self) -> str:

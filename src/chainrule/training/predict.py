@@ -27,7 +27,8 @@ LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCross
 def _inputs(model: Layer, X):
     """Checks ``model`` and the whole of ``X`` (rank, kind, rows, finiteness in the model's
     dtype, width: see ``layers.widths.input_width``) without copying an array; returns X, the
-    model's dtype and preprocessor.
+    model's dtype and device (one walk through its layers answers them and the width) and its
+    preprocessor.
 
     A DataFrame X is read by name when the model was trained on one with string column names
     (``preprocessor.feature_names``): its columns are taken in the model's order wherever they
@@ -37,22 +38,23 @@ def _inputs(model: Layer, X):
     """
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
-    dtype = numpy.dtype(model.dtype or numpy.float32)
+    dtype, device, first = model.parameter_facts()
+    dtype = numpy.dtype(dtype or numpy.float32)
     preprocessor = model.preprocessor
     X = select_features(X, None if preprocessor is None else preprocessor.feature_names, "X")
     X = as_real_matrix(X, name="X")
     check_finite_as(X, dtype, name="X")
     if len(X) == 0:  # as scikit-learn does: an empty answer would hide a caller's bug
         raise ShapeError(f"X has no rows (shape {tuple(X.shape)}); expected at least 1")
-    width = input_width(model, preprocessor)
+    width = input_width(model, preprocessor, first)
     if width is not None and X.shape[1] != width:
         raise ShapeError(f"X: the model expects rows of {width} features, got shape {tuple(X.shape)}")
-    return X, dtype, preprocessor
+    return X, dtype, device, preprocessor
 
 
-def _prepared_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None):
+def _prepared_chunks(X, dtype, device: str, preprocessor: Preprocessor | None):
     """Yield (start, inputs): rows start..start+EVAL_CHUNK of X, cast to ``dtype``,
-    standardized by ``preprocessor`` and on the model's device.
+    standardized by ``preprocessor`` and on the model's ``device``.
 
     The rows are prepared in one reused buffer, so memory stays a chunk's whatever X's size
     and dtype, and the layers (which keep their last input for backward) never hold on to
@@ -70,14 +72,29 @@ def _prepared_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None):
         xp.copyto(chunk, X[start:stop], casting="unsafe")
         if standardize:
             preprocessor.standardize_into(chunk, chunk, work)
-        yield start, to_device(chunk, model.device)
+        yield start, to_device(chunk, device)
 
 
-def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None = None) -> numpy.ndarray:
-    """The model's outputs (n_samples, n_outputs) on the host for checked rows X (at least
-    one), computed EVAL_CHUNK rows at a time from a reused buffer (see ``_prepared_chunks``)."""
+def _prepared_rows(X, dtype, device: str, preprocessor: Preprocessor | None):
+    """X (at most EVAL_CHUNK rows) prepared as ``_prepared_chunks`` prepares a chunk, in a new
+    array of its own: one copy, without the setup of buffers meant for many chunks."""
+    inputs = X.astype(dtype, order="C")  # a copy, as the chunk buffer is: the layers never keep the caller's X
+    if preprocessor is not None and preprocessor.mean is not None:
+        preprocessor.standardize_into(inputs, inputs, get_array_module(X).empty(X.shape, dtype=numpy.float64))
+    return to_device(inputs, device)
+
+
+def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None = None,
+                      device: str | None = None) -> numpy.ndarray:
+    """The model's outputs (n_samples, n_outputs), a new array on the host, for checked rows X
+    (at least one) on the model's ``device`` (None: ``model.device``), computed EVAL_CHUNK
+    rows at a time from a reused buffer (see ``_prepared_chunks``)."""
+    device = model.device if device is None else device
+    if len(X) <= EVAL_CHUNK:  # one forward pass: the chunk buffers' setup cost ~6 µs a call at batch 1
+        # Copied: within ``reusing_buffers`` (a callback of fit) the output is a layer's buffer.
+        return numpy.array(to_numpy(model.forward(_prepared_rows(X, dtype, device, preprocessor))), order="C")
     outputs = None
-    for start, inputs in _prepared_chunks(model, X, dtype, preprocessor):
+    for start, inputs in _prepared_chunks(X, dtype, device, preprocessor):
         Y = to_numpy(model.forward(inputs))
         if outputs is None:
             outputs = numpy.empty((len(X), Y.shape[1]), dtype=Y.dtype)
@@ -137,13 +154,13 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
     >>> P.shape, bool(abs(P.sum(axis=1) - 1).max() < 1e-5)
     ((5, 3), True)
     """
-    X, dtype, preprocessor = _inputs(model, X)
+    X, dtype, device, preprocessor = _inputs(model, X)
     task = _task(preprocessor)
     if task == "regression":
         if preprocessor is None:
             raise HyperparameterError(f"predict_proba: {NO_PREPROCESSOR}")
         raise HyperparameterError("predict_proba: the model is a regressor; use predict")
-    return to_numpy(LOSS_OF_TASK[task]().transform(outputs_in_chunks(model, X, dtype, preprocessor)))
+    return to_numpy(LOSS_OF_TASK[task]().transform(outputs_in_chunks(model, X, dtype, preprocessor, device)))
 
 
 def predict(model: Layer, X) -> numpy.ndarray:
@@ -194,8 +211,8 @@ def predict(model: Layer, X) -> numpy.ndarray:
     >>> labels.shape, set(labels.tolist()) <= {0, 1, 2}
     ((150,), True)
     """
-    X, dtype, preprocessor = _inputs(model, X)
-    Y = outputs_in_chunks(model, X, dtype, preprocessor)
+    X, dtype, device, preprocessor = _inputs(model, X)
+    Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
     task = _task(preprocessor)
     if task == "classification":
         return preprocessor.decode(Y.argmax(axis=1)) if preprocessor.classes else Y.argmax(axis=1)
@@ -259,7 +276,7 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     >>> sorted(cr.evaluate(model, X, y))
     ['accuracy', 'loss']
     """
-    X, dtype, preprocessor = _inputs(model, X)
+    X, dtype, device, preprocessor = _inputs(model, X)
     loss = LOSS_OF_TASK[_task(preprocessor)]()
     y = as_label_vector(as_targets(y, "y"), loss, "y")
     check_finite(y, "y")  # only float targets are checked: labels of other kinds have no NaN
@@ -274,7 +291,7 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     # forward pass or the loss, and the non-finite score says so without NumPy's warnings.
     with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            return score_chunks(model, _prepared_chunks(model, X, dtype, preprocessor),
+            return score_chunks(model, _prepared_chunks(X, dtype, device, preprocessor),
                                 lambda n_outputs: prepare_scaled_targets(preprocessor, loss, y, n_outputs, dtype),
                                 loss, weights=weights,
                                 target_scale=None if preprocessor is None else preprocessor.target_scale)
