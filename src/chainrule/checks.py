@@ -12,7 +12,7 @@ import numbers
 import numpy
 
 from .backend import Array, get_array_module
-from .errors import DataError, DTypeError, HyperparameterError, NonFiniteError, ShapeError, quoted
+from .errors import DataError, DTypeError, HyperparameterError, NonFiniteError, ShapeError, did_you_mean, quoted
 
 FLOAT_DTYPES = ("float32", "float64")
 # Up to this many values (a few rows), the finiteness checks test X through a temporary of its
@@ -30,7 +30,7 @@ def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
     except TypeError:
         resolved = None
     if resolved is None or resolved.name not in FLOAT_DTYPES:
-        raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {dtype!r}")
+        raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {dtype!r}{did_you_mean(dtype, FLOAT_DTYPES)}")
     return resolved
 
 
@@ -318,7 +318,8 @@ def positive_int(value, name: str) -> int:
 def choice(value, name: str, options) -> str:
     """``value`` if it is one of ``options``, else HyperparameterError listing them."""
     if value not in options:
-        raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {value!r}")
+        raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {value!r}"
+                                  f"{did_you_mean(value, options)}")
     return value
 
 

@@ -1,6 +1,6 @@
 """Optimizers, in order of increasing complexity, and learning-rate schedules."""
 
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, did_you_mean
 from .adam import Adam, AdamW
 from .optimizer import Optimizer, Vectors
 from .rmsprop import RMSProp
@@ -15,7 +15,8 @@ def get_optimizer(name, model, **hyperparameters) -> Optimizer:
     if isinstance(name, Optimizer):
         return name
     if name not in OPTIMIZERS:
-        raise HyperparameterError(f"optimizer: unknown name {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+        raise HyperparameterError(f"optimizer: unknown name {name!r}; expected one of {', '.join(OPTIMIZERS)}"
+                                  f"{did_you_mean(name, OPTIMIZERS)}")
     return OPTIMIZERS[name](model, **hyperparameters)
 
 
