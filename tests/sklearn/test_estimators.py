@@ -4,6 +4,7 @@ scikit-learn's behaviour."""
 
 import inspect
 import re
+import warnings
 
 import numpy
 import pytest
@@ -472,3 +473,133 @@ def test_an_epsilon_that_rounds_to_zero_in_the_networks_dtype_names_epsilon():
                                                   r"normal float32 .*got 1e-40$"):
         tiny(MLPClassifier, epsilon=1e-40).fit(X, y)
     assert tiny(MLPClassifier, epsilon=1e-40, dtype="float64").fit(X, y).n_iter_ == 5  # an ordinary float64
+
+
+# -- partial_fit's later calls: what a call keeps from the last, and its shortcuts ------------
+def general_path(estimator):
+    """``estimator`` made to take each later batch by the general path: scikit-learn's
+    validate_data and label encoding, and a new optimizer loaded with the last one's state."""
+    make_optimizer = estimator._make_optimizer
+
+    def new_optimizer(weight_decay, previous=None):
+        made = make_optimizer(weight_decay)
+        if previous is not None:
+            made.load_state_dict(previous.state_dict())
+        return made
+
+    estimator._continued_arrays = lambda X, y: None
+    if isinstance(estimator, MLPClassifier):
+        estimator._encode_known_labels = lambda y, classes: None
+    estimator._make_optimizer = new_optimizer
+    return estimator
+
+
+@pytest.mark.parametrize("case", ["multiclass", "binary", "strings", "float64 rows", "classes each call",
+                                  "sample weights", "sgd", "regressor", "two targets"])
+def test_later_partial_fit_calls_train_exactly_as_the_general_path(case):
+    X, y = blobs(3, n_samples=160)
+    X = X.astype(numpy.float32)
+    params, first, later = {}, {"classes": numpy.unique(y)}, {}
+    if case == "binary":
+        y = y % 2
+        first = {"classes": [0, 1]}
+    elif case == "strings":
+        y = numpy.array(["ant", "bee", "cat"])[y]
+        first = {"classes": numpy.unique(y)}
+    elif case == "float64 rows":
+        X = X.astype(numpy.float64)
+    elif case == "classes each call":
+        later = first
+    elif case == "sample weights":
+        later = {"sample_weight": numpy.linspace(0.5, 2, 32)}
+    elif case == "sgd":
+        params = {"solver": "sgd"}
+    estimator_class = MLPRegressor if case in ("regressor", "two targets") else MLPClassifier
+    if estimator_class is MLPRegressor:
+        y, first = (X[:, 0] if case == "regressor" else X[:, :2]), {}
+    ours, reference = (tiny(estimator_class, **params) for _ in range(2))
+    general_path(reference)
+    for estimator in (ours, reference):
+        estimator.partial_fit(X[:32], y[:32], **first)
+        for start in range(32, 160, 32):
+            estimator.partial_fit(X[start:start + 32], y[start:start + 32], **later)
+    numpy.testing.assert_array_equal(ours.model_.flat_parameters().theta, reference.model_.flat_parameters().theta)
+    assert ours.loss_curve_ == reference.loss_curve_ and ours._optimizer.t == reference._optimizer.t == 5
+
+
+@pytest.mark.parametrize("change", ["nan in X", "inf in y", "narrower X", "float labels", "unknown label",
+                                    "other classes", "a frame with names"])
+def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(change):
+    X, y = blobs(3)
+    estimator_class = MLPRegressor if change == "inf in y" else MLPClassifier
+    if estimator_class is MLPRegressor:
+        y = X[:, 0]
+    X_later, y_later, later = X[:20].copy(), y[:20].copy(), {}
+    if change == "nan in X":
+        X_later[3, 1] = numpy.nan
+    elif change == "inf in y":
+        y_later[5] = numpy.inf
+    elif change == "narrower X":
+        X_later = X_later[:, :4]
+    elif change == "float labels":
+        y_later = y_later + 0.5
+    elif change == "unknown label":
+        y_later[7] = 9
+    elif change == "other classes":
+        later = {"classes": [0, 1]}
+    else:
+        pandas = pytest.importorskip("pandas")
+        X_later = pandas.DataFrame(X_later, columns=[f"x{i}" for i in range(X.shape[1])])
+    errors = []
+    for estimator in (tiny(estimator_class), general_path(tiny(estimator_class))):
+        estimator.partial_fit(X, y, **({"classes": [0, 1, 2]} if estimator_class is MLPClassifier else {}))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                estimator.partial_fit(X_later, y_later, **later)
+                errors.append((None, [str(warning.message) for warning in caught]))
+            except Exception as error:  # noqa: BLE001 (the error itself is compared)
+                errors.append((type(error), str(error)))
+    assert errors[0] == errors[1]
+    assert (errors[0][0] is None) == (change == "a frame with names")
+
+
+def test_a_hyperparameter_assigned_between_partial_fit_calls_is_checked_again():
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2])
+    classifier.partial_fit(X, y)
+    classifier.learning_rate_init = -1.0  # assigned, not through set_params
+    with pytest.raises(ValueError, match="'learning_rate_init' parameter of MLPClassifier must be"):
+        classifier.partial_fit(X, y)
+    classifier.learning_rate_init = 0.01
+    classifier.partial_fit(X, y)
+    assert classifier._optimizer.lr == 0.01
+
+
+def test_partial_fit_keeps_its_optimizer_while_the_network_and_hyperparameters_stay():
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier, batch_size=30).partial_fit(X, y, classes=[0, 1, 2])
+    optimizer = classifier._optimizer
+    classifier.partial_fit(X, y)
+    assert classifier._optimizer is optimizer and optimizer.t == 2 * 4  # 4 batches of 30 rows a call
+    classifier.set_params(beta_1=0.8).partial_fit(X, y)  # a new optimizer, with the state of the last
+    assert classifier._optimizer is not optimizer and classifier._optimizer.beta1 == 0.8
+    assert classifier._optimizer.t == 3 * 4
+    classifier.model_.astype("float64")  # another dtype: a new optimizer in it, as the network now computes
+    classifier.set_params(dtype="float64").partial_fit(X, y)
+    assert classifier._optimizer.state["m"].dtype == numpy.float64 and classifier._optimizer.t == 4 * 4
+
+
+def test_a_kept_optimizer_state_is_checked_as_a_loaded_one_is():
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier).partial_fit(X, y, classes=[0, 1, 2])
+    classifier._optimizer.state["v"][3] = numpy.inf
+    with pytest.raises(NonFiniteError, match="^Adam: saved state 'v': expected finite values, found inf at index"):
+        classifier.partial_fit(X, y)
+
+
+def test_an_int_random_state_draws_scikit_learns_seeds_at_every_call():
+    expected = [int(seed) for seed in numpy.random.RandomState(7).randint(2**31 - 1, size=3)]
+    seeds = _draw_seeds(7, 3)
+    seeds.append(0)  # the caller's list, not one kept for the next call
+    assert seeds[:3] == expected == _draw_seeds(7, 3) == _draw_seeds(numpy.int64(7), 3)

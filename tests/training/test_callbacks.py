@@ -1,5 +1,6 @@
 """chainrule.training.callbacks: the hooks fit calls, and EarlyStopping's decisions and state."""
 
+import inspect
 import json
 import math
 import re
@@ -9,6 +10,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 import chainrule as cr
+from chainrule.training.callbacks import check_hooks
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 
@@ -348,6 +350,29 @@ def test_a_keras_style_hook_is_refused_before_training_naming_the_callback():
                        match=r"callbacks\[1\] \(KerasStyle\): on_epoch_end must take \(epoch, logs, model\)"):
         cr.fit(model, X_IRIS, Y_IRIS, epochs=1, callbacks=[cr.EarlyStopping(), KerasStyle()], verbose=0)
     assert np.array_equal(model.flat_parameters().theta, before)  # refused before any step
+
+
+def test_hooks_checked_once_for_a_class_are_checked_again_where_they_differ(monkeypatch):
+    class Fine(cr.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            return False
+
+    def keras_style(self, epoch, logs=None):
+        return False
+
+    inspected = []
+    signature = inspect.signature
+    monkeypatch.setattr(inspect, "signature", lambda hook: inspected.append(hook) or signature(hook))
+    check_hooks(Fine(), 0)
+    check_hooks(Fine(), 1)
+    assert len(inspected) == 5  # the class's five hooks, inspected for the first instance only
+    on_the_instance = Fine()
+    on_the_instance.on_epoch_end = lambda epoch, logs=None: False
+    with pytest.raises(cr.HyperparameterError, match=r"callbacks\[2\] \(Fine\): on_epoch_end must take"):
+        check_hooks(on_the_instance, 2)
+    Fine.on_epoch_end = keras_style  # the class's hook replaced: a function not checked before
+    with pytest.raises(cr.HyperparameterError, match=r"callbacks\[0\] \(Fine\): on_epoch_end must take"):
+        check_hooks(Fine(), 0)
 
 
 @pytest.mark.parametrize("answer, stops", [(None, False), (np.True_, True), (np.bool_(False), False)])

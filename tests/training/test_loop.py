@@ -237,3 +237,14 @@ def test_weighted_scores_over_chunks_take_each_chunks_own_weights():
     whole = evaluate_prepared(model, X, T, cr.MSE(), weights=weights)
     chunks = ((start, X[start:start + 7]) for start in range(0, len(X), 7))
     assert score_chunks(model, chunks, lambda n_outputs: T, cr.MSE(), weights=weights) == pytest.approx(whole)
+
+
+@pytest.mark.parametrize("verbose", [0, 2])
+def test_no_tqdm_bar_is_made_where_none_is_shown(verbose, monkeypatch):
+    def made(*args, **kwargs):
+        raise AssertionError("a tqdm bar was made")
+
+    monkeypatch.setattr("chainrule.training.loop.tqdm", made)
+    X, y = load_iris(return_X_y=True)
+    history = cr.fit(cr.mlp([4, 3], seed=0), X, y, epochs=2, verbose=verbose)
+    assert history.epochs == 2

@@ -289,6 +289,11 @@ class Optimizer:
         self._plan = (flat, runs, tuple(frozen), stretches)
         return self._plan[2], self._plan[3]
 
+    def fits(self, flat) -> bool:
+        """Whether the model's FlatParameters ``flat`` still have the size and dtype the optimizer
+        was made for: what :meth:`check_layout` asks, answered instead of raised."""
+        return flat.theta.size == self._work.size and flat.theta.dtype == self._work.dtype
+
     def check_layout(self, flat=None) -> None:
         """Raise unless the model's θ still has the size and dtype the optimizer was made for.
 

@@ -49,7 +49,9 @@ Three differences remain:
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import warnings
 from numbers import Integral, Real
 
@@ -66,6 +68,7 @@ from ..errors import DataError, HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.epsilon import epsilon
+from ..optimizers.saved_state import checked_saved_state
 from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import outputs_in_chunks
@@ -293,6 +296,18 @@ class BaseMLP(BaseEstimator):
         return super().__getstate__()
 
     # -- training ----------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        """scikit-learn's checks of the hyperparameters, run again only when one of them has been
+        set since they last passed (``set_params``, or assigned): which values pass depends on
+        each value alone, and those that can be changed in place (a list of hidden layer sizes, a
+        RandomState) pass whatever their contents, so an unchanged set is known to pass."""
+        values = _param_values(type(self))(self)
+        checked = getattr(self, "_checked_params", ())
+        if len(checked) == len(values) and all(map(operator.is_, values, checked)):
+            return
+        super()._validate_params()
+        self._checked_params = values
+
     def _fit(self, X, y, *, sample_weight, incremental: bool, classes=None):
         """``fit`` (all epochs) or ``partial_fit`` (one epoch, keeping the optimizer's state)."""
         self._validate_params()
@@ -310,8 +325,9 @@ class BaseMLP(BaseEstimator):
         # before it trains puts back what the estimator held, so that it stays as it was.
         held = dict(vars(self))
         try:
-            X, y = validate_data(self, X, y, multi_output=True, y_numeric=not is_classifier(self),
-                                 dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
+            ready = None if first_pass else self._continued_arrays(X, y)
+            X, y = ready or validate_data(self, X, y, multi_output=True, y_numeric=not is_classifier(self),
+                                          dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
             if y.ndim == 2 and y.shape[1] == 1:
                 y = column_or_1d(y, warn=True)
             weights = _sample_weights(sample_weight, len(X))  # before _encode_targets sets classes_
@@ -357,6 +373,22 @@ class BaseMLP(BaseEstimator):
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                           "optimization hasn't converged yet.", ConvergenceWarning)
         return self
+
+    def _continued_arrays(self, X, y):
+        """(X, y) as ``validate_data`` returns them when a fit continues, for the common case it
+        spares its per-call cost: NumPy arrays, X of finite floats as wide as the network's input
+        (converted to its dtype), y of finite numbers or strings, one row each, and no feature
+        names fitted. None for anything else: ``validate_data`` then checks, converts and names
+        what is wrong, as it always did."""
+        if not (type(X) is numpy.ndarray and type(y) is numpy.ndarray and X.ndim == 2 and X.dtype.kind == "f"
+                and 0 < len(X) == len(y) and X.shape[1] == self.n_features_in_ and y.dtype.kind in "iufU"
+                and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 0)) and not hasattr(self, "feature_names_in_")):
+            return None
+        X = X.astype(self.dtype, copy=False)  # the network's dtype, as _check_same_network found
+        with numpy.errstate(over="ignore"):  # a sum that overflows: validate_data looks at each value
+            if not numpy.isfinite(X.sum()) or (y.dtype.kind == "f" and not numpy.isfinite(y.sum())):
+                return None
+        return X, y
 
     def _hidden_sizes(self) -> list:
         sizes = self.hidden_layer_sizes
@@ -442,14 +474,27 @@ class BaseMLP(BaseEstimator):
         return min(self.batch_size, n_train)
 
     def _make_optimizer(self, weight_decay: float, previous=None):
-        """The solver for this call; ``previous``'s state (moments, velocity, step count) carries over."""
+        """The solver for this call; ``previous``'s state (moments, velocity, step count) carries over.
+
+        A ``previous`` of the same solver, for this network as it is (the size and dtype of its
+        parameters) and with the same hyperparameters, is the optimizer that would be made and
+        loaded with its state: it is kept, once its state has passed the checks
+        ``load_state_dict`` makes (so that the same errors are raised), rather than copied into a
+        new one at every ``partial_fit`` call.
+        """
         if self.solver == "sgd":
-            made = SGD(self.model_, self.learning_rate_init, momentum=self.momentum,
-                       nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=weight_decay)
+            kind, settings = SGD, {"momentum": self.momentum, "nesterov": self.nesterovs_momentum and self.momentum > 0}
         else:
             epsilon(self.epsilon, "epsilon", self.model_.dtype)  # Adam's own check would name it "eps"
-            made = Adam(self.model_, self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
-                        eps=self.epsilon, weight_decay=weight_decay)
+            kind, settings = Adam, {"beta1": self.beta_1, "beta2": self.beta_2, "eps": self.epsilon}
+        settings.update(lr=self.learning_rate_init, weight_decay=weight_decay)
+        if (type(previous) is kind and previous.model is self.model_ and previous.schedule is None
+                and all(_same_setting(getattr(previous, name), value) for name, value in settings.items())
+                and previous.fits(flat := self.model_.flat_parameters())):
+            checked_saved_state(kind.__name__, {"t": previous.t, "state": previous.state, "missed": previous.missed},
+                                previous.state, flat.names)
+            return previous
+        made = kind(self.model_, **settings)
         if previous is not None and type(previous) is type(made) and set(previous.state) == set(made.state):
             made.load_state_dict(previous.state_dict())
         return made
@@ -532,16 +577,43 @@ def _network(sizes: list, activation: str, seed: int, dtype: str) -> Sequential:
     return network
 
 
+def _same_setting(held, value) -> bool:
+    """Whether an optimizer's hyperparameter ``held`` is what its setter makes of ``value``:
+    equal to it, and ``value`` of a type the setter takes (a bool where a bool is held, else a
+    Python or NumPy int or float), so that making the optimizer anew would hold the same."""
+    if isinstance(held, bool):
+        return isinstance(value, (bool, numpy.bool_)) and held == value
+    number = isinstance(value, (int, float, numpy.integer, numpy.floating)) and not isinstance(value, bool)
+    return number and held == value
+
+
+@functools.cache
+def _param_values(estimator_class) -> operator.attrgetter:
+    """A function of an estimator returning the tuple of its hyperparameters' values, named as
+    ``get_params`` finds them, in the class's constructor (which takes many)."""
+    return operator.attrgetter(*estimator_class._get_param_names())
+
+
 def _draw_seeds(random_state, n: int) -> list:
     """``n`` int seeds drawn from ``random_state`` (None, int, RandomState or Generator).
 
     None draws from a fresh Generator seeded with OS entropy, never from NumPy's global
     RandomState (scikit-learn's ``check_random_state(None)`` would), so fitting neither reads
     nor advances the global state. An int or RandomState is drawn from exactly as scikit-learn
-    draws, so that seeded fits stay what they were.
+    draws, so that seeded fits stay what they were; an int gives the same seeds every time,
+    which are drawn once (seeding a RandomState takes 100 µs or more, which every partial_fit call
+    would otherwise spend).
     """
     if random_state is None:
         random_state = numpy.random.default_rng()
     if isinstance(random_state, numpy.random.Generator):
         return [int(seed) for seed in random_state.integers(2**31 - 1, size=n)]
+    if isinstance(random_state, Integral):
+        return list(_seeds_of_int(random_state, n))
     return [int(seed) for seed in check_random_state(random_state).randint(2**31 - 1, size=n)]
+
+
+@functools.lru_cache(maxsize=64, typed=True)
+def _seeds_of_int(random_state: Integral, n: int) -> tuple:
+    """The ``n`` seeds that an int ``random_state`` gives (see ``_draw_seeds``)."""
+    return tuple(int(seed) for seed in check_random_state(random_state).randint(2**31 - 1, size=n))

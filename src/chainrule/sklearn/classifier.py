@@ -117,6 +117,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _encode_targets(self, y, *, reset: bool, classes, incremental: bool):
         """Labels -> 0/1 targets (n_samples, n_outputs), fitting or checking ``classes_``."""
+        if incremental and not reset:
+            T = self._encode_known_labels(y, classes)
+            if T is not None:
+                return T
         check_classification_targets(y)
         multilabel = type_of_target(y) == "multilabel-indicator"
         if reset:
@@ -132,6 +136,29 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         else:
             self._check_same_classes(unique_labels(y), classes, incremental)
         return self._label_binarizer.transform(y)
+
+    def _encode_known_labels(self, y, classes):
+        """The targets of a later ``partial_fit`` call, computed in O(n_samples) for the common case:
+        a vector of integer or string labels, each one of ``classes_`` (sorted, as LabelBinarizer
+        keeps them), and ``classes`` None or the same set. Row n of the targets is then
+        ``LabelBinarizer.transform``'s: 1 in the column of its label (for binary, one column, 1
+        for ``classes_[1]``), 0 elsewhere. None for anything else, which the general path checks
+        (with scikit-learn's own functions) and encodes or refuses with its errors."""
+        labels, binarizer = self.classes_, self._label_binarizer
+        if not (isinstance(y, numpy.ndarray) and y.ndim == 1 and binarizer.classes_ is labels
+                and binarizer.y_type_ in ("binary", "multiclass") and binarizer.pos_label == 1
+                and binarizer.neg_label == 0 and not binarizer.sparse_output):
+            return None
+        if not ((y.dtype.kind in "iu" and labels.dtype.kind in "iu") or y.dtype.kind == labels.dtype.kind == "U"):
+            return None
+        if classes is not None and not numpy.array_equal(numpy.unique(classes), labels):
+            return None
+        columns = numpy.searchsorted(labels, y)
+        if not numpy.array_equal(labels[numpy.minimum(columns, len(labels) - 1)], y):  # a label not in classes_
+            return None
+        if binarizer.y_type_ == "binary":
+            return (columns == 1)[:, None]
+        return columns[:, None] == numpy.arange(len(labels))
 
     def _check_same_classes(self, labels, classes, incremental: bool) -> None:
         """The labels of a continued fit must be among ``classes_`` (all of them for warm_start)."""

@@ -9,9 +9,11 @@ a resumed run then restores the checkpoint's state over the reset one.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import numbers
+from types import FunctionType, MethodType
 
 from ..backend import device_of, to_device
 from ..checks import choice, is_bool, is_json_number, positive, real
@@ -266,7 +268,14 @@ HOOKS = {"check_metrics": ("names",), "on_train_begin": ("model", "history"),
 def check_hooks(callback: Callback, index: int) -> None:
     """HyperparameterError naming ``callbacks[index]`` and the hook when one of its hooks cannot
     take the arguments fit passes (a Keras-style ``on_epoch_end(self, epoch, logs=None)``),
-    before training starts rather than with a raw TypeError after the first epoch."""
+    before training starts rather than with a raw TypeError after the first epoch.
+
+    Hooks that are plain functions of the callback's class, whose signatures were found to take
+    the arguments before, are not inspected again: inspecting the five signatures takes about
+    100 µs, as long as a small step of training, at every ``fit`` call."""
+    functions = _class_hooks(callback)
+    if functions is not None and _methods_take_arguments(functions):
+        return
     for hook, arguments in HOOKS.items():
         try:
             inspect.signature(getattr(callback, hook)).bind(*arguments)
@@ -277,6 +286,29 @@ def check_hooks(callback: Callback, index: int) -> None:
             ) from None
         except ValueError:  # no signature to inspect (a builtin): left to the call
             pass
+
+
+def _class_hooks(callback: Callback) -> tuple | None:
+    """The functions of ``callback``'s class behind its hooks (in the order of HOOKS), or None
+    when one is set on the instance or is not a plain function (a builtin, a property)."""
+    own = getattr(callback, "__dict__", {})
+    functions = tuple(getattr(type(callback), hook, None) for hook in HOOKS)
+    if any(hook in own for hook in HOOKS) or not all(isinstance(function, FunctionType) for function in functions):
+        return None
+    return functions
+
+
+@functools.lru_cache(maxsize=128)
+def _methods_take_arguments(functions: tuple) -> bool:
+    """Whether each of the hook ``functions``, as a method of an instance, takes the arguments
+    fit passes it: what ``check_hooks`` asks of the instance's bound methods, whose signatures
+    do not depend on the instance."""
+    for function, arguments in zip(functions, HOOKS.values()):
+        try:
+            inspect.signature(MethodType(function, Callback())).bind(*arguments)
+        except (TypeError, ValueError):
+            return False
+    return True
 
 
 def stop_requested(callback: Callback, index: int, epoch: int, logs: dict, model) -> bool:

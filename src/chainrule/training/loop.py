@@ -231,15 +231,35 @@ class Loop:
                 print(callback.stop_message(epoch), file=sys.stderr, flush=True)
 
     def progress_bar(self):
-        """A tqdm bar over the samples of the remaining epochs; a disabled one, which draws
+        """A tqdm bar over the samples of the remaining epochs; a :class:`NoBar`, which draws
         nothing, when there is no bar to show (verbose=0 or 2, or stderr redirected)."""
+        if not self.shows_bar:
+            return NoBar()
         total = (self.epochs - self.start_epoch) * len(self.X)
-        return tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr, disable=not self.shows_bar,
+        return tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr,
                     desc=f"training {self.epochs - self.start_epoch} epochs", dynamic_ncols=True, leave=True)
 
     def interruptible(self):
         """Context in which Ctrl-C ends training after the current batch (a second one aborts)."""
         return _StopOnInterrupt(self)
+
+
+class NoBar:
+    """The part of a tqdm bar that the loops use, doing nothing: what a disabled tqdm bar does,
+    without making one (~20 µs) at every ``fit`` call, which a streaming loop of small fits pays
+    at each of them."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def set_description(self, text: str) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        pass
 
 
 class _StopOnInterrupt:
