@@ -527,8 +527,9 @@ def test_later_partial_fit_calls_train_exactly_as_the_general_path(case):
     assert ours.loss_curve_ == reference.loss_curve_ and ours._optimizer.t == reference._optimizer.t == 5
 
 
-@pytest.mark.parametrize("change", ["nan in X", "inf in y", "narrower X", "float labels", "unknown label",
-                                    "other classes", "a frame with names"])
+@pytest.mark.parametrize("change", ["nan in X", "inf and -inf in X", "too large for float32", "inf in y",
+                                    "narrower X", "float labels", "unknown label", "other classes",
+                                    "a frame with names"])
 def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(change):
     X, y = blobs(3)
     estimator_class = MLPRegressor if change == "inf in y" else MLPClassifier
@@ -537,6 +538,10 @@ def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(chan
     X_later, y_later, later = X[:20].copy(), y[:20].copy(), {}
     if change == "nan in X":
         X_later[3, 1] = numpy.nan
+    elif change == "inf and -inf in X":  # their sum is NaN: no warning of the fast path's own
+        X_later[3, 1], X_later[4, 0] = numpy.inf, -numpy.inf
+    elif change == "too large for float32":  # nor from its cast
+        X_later[3, 1] = 1e39
     elif change == "inf in y":
         y_later[5] = numpy.inf
     elif change == "narrower X":
@@ -559,9 +564,28 @@ def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(chan
                 estimator.partial_fit(X_later, y_later, **later)
                 errors.append((None, [str(warning.message) for warning in caught]))
             except Exception as error:  # noqa: BLE001 (the error itself is compared)
-                errors.append((type(error), str(error)))
+                errors.append((type(error), str(error), [str(warning.message) for warning in caught]))
     assert errors[0] == errors[1]
     assert (errors[0][0] is None) == (change == "a frame with names")
+
+
+class OneHyperparameter(MLPClassifier):
+    def __init__(self, max_iter=3):
+        super().__init__(hidden_layer_sizes=(4,), max_iter=max_iter, random_state=0)
+
+
+class NoHyperparameter(MLPClassifier):
+    def __init__(self):
+        super().__init__(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+
+
+@pytest.mark.parametrize("estimator_class", [OneHyperparameter, NoHyperparameter])
+def test_a_subclass_taking_one_hyperparameter_or_none_fits_and_continues(estimator_class):
+    X, y = blobs(3)
+    estimator = estimator_class().fit(X, y)
+    estimator.partial_fit(X, y)
+    estimator.partial_fit(X, y)
+    assert estimator._optimizer.t > 0 and len(estimator.loss_curve_) == 5
 
 
 def test_a_hyperparameter_assigned_between_partial_fit_calls_is_checked_again():

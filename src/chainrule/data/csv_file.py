@@ -371,6 +371,7 @@ def _read_body(rows, n_lines: int, header: list, feature_columns: list, label_co
     chunk_rows = max(1, CHUNK_CELLS // max(1, len(feature_columns)))
     X = numpy.empty((max(n_lines - 1, 0), len(feature_columns)))
     n_rows, chunk, lines, label_cells = 0, [], [], []
+    parser = True  # until a chunk is refused: a file holding one cell the parser refuses likely holds more
     for line, row in rows:
         n_cells = row.count(",") + 1 if isinstance(row, str) else len(row)
         if n_cells != len(header):
@@ -378,12 +379,12 @@ def _read_body(rows, n_lines: int, header: list, feature_columns: list, label_co
         chunk.append(row)
         lines.append(line)
         if len(chunk) == chunk_rows:
-            X[n_rows:len(lines)] = _read_chunk(chunk, lines[n_rows:], header, feature_columns, label_column,
-                                               label_cells, path, limits)
+            X[n_rows:len(lines)], parser = _read_chunk(chunk, lines[n_rows:], header, feature_columns, label_column,
+                                                       label_cells, path, limits, parser)
             n_rows, chunk = len(lines), []
     if chunk:
-        X[n_rows:len(lines)] = _read_chunk(chunk, lines[n_rows:], header, feature_columns, label_column,
-                                           label_cells, path, limits)
+        X[n_rows:len(lines)], _ = _read_chunk(chunk, lines[n_rows:], header, feature_columns, label_column,
+                                              label_cells, path, limits, parser)
     if not lines:
         raise DataError(f"{path}: no data rows after the header")
     X.resize((len(lines), len(feature_columns)), refcheck=False)  # shrunk in place: no view of X exists
@@ -391,21 +392,23 @@ def _read_body(rows, n_lines: int, header: list, feature_columns: list, label_co
 
 
 def _read_chunk(rows: list, lines: list, header: list, feature_columns: list, label_column: int | None,
-                label_cells: list, path: Path, limits=None) -> numpy.ndarray:
-    """The feature block of a chunk of ``rows`` (each as wide as the header), its label cells
-    appended to ``label_cells``: lines of a text without quotes by :func:`_parsed_features` when
-    it can, else cell by cell (:func:`_features`, whose errors name the first bad cell)."""
+                label_cells: list, path: Path, limits=None, parser: bool = True) -> tuple:
+    """``(block, parsed)``: the feature block of a chunk of ``rows`` (each as wide as the header),
+    its label cells appended to ``label_cells``. Lines of a text without quotes are read by
+    :func:`_parsed_features` when ``parser`` is True and it can (``parsed``), else cell by cell
+    (:func:`_features`, whose errors name the first bad cell), as every later chunk then is: only
+    the one chunk the parser refused is read twice."""
     if isinstance(rows[0], str):
-        block = _parsed_features(rows, feature_columns, limits)
+        block = _parsed_features(rows, feature_columns, limits) if parser else None
         if block is not None:
             if label_column is not None:
                 label_cells.extend(_column(rows, label_column, len(header)))
-            return block
+            return block, True
         rows = [row.split(",") for row in rows]
     if label_column is not None:
         label_cells.extend(row[label_column].strip() for row in rows)
     features = [[row[j] for j in feature_columns] for row in rows]
-    return _features(features, lines, feature_columns, header, path, limits)
+    return _features(features, lines, feature_columns, header, path, limits), False
 
 
 def _parsed_features(lines: list, columns: list, limits=None) -> numpy.ndarray | None:

@@ -301,7 +301,7 @@ class BaseMLP(BaseEstimator):
         set since they last passed (``set_params``, or assigned): which values pass depends on
         each value alone, and those that can be changed in place (a list of hidden layer sizes, a
         RandomState) pass whatever their contents, so an unchanged set is known to pass."""
-        values = _param_values(type(self))(self)
+        values = _param_values(self)
         checked = getattr(self, "_checked_params", ())
         if len(checked) == len(values) and all(map(operator.is_, values, checked)):
             return
@@ -384,8 +384,9 @@ class BaseMLP(BaseEstimator):
                 and 0 < len(X) == len(y) and X.shape[1] == self.n_features_in_ and y.dtype.kind in "iufU"
                 and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 0)) and not hasattr(self, "feature_names_in_")):
             return None
-        X = X.astype(self.dtype, copy=False)  # the network's dtype, as _check_same_network found
-        with numpy.errstate(over="ignore"):  # a sum that overflows: validate_data looks at each value
+        # A value too large for the network's dtype, or an inf, is left for validate_data to name, silently here.
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            X = X.astype(self.dtype, copy=False)  # the network's dtype, as _check_same_network found
             if not numpy.isfinite(X.sum()) or (y.dtype.kind == "f" and not numpy.isfinite(y.sum())):
                 return None
         return X, y
@@ -587,11 +588,16 @@ def _same_setting(held, value) -> bool:
     return number and held == value
 
 
+def _param_values(estimator) -> tuple:
+    """The values of the estimator's hyperparameters, named as ``get_params`` finds them in its
+    class's constructor (a subclass's may take any number of them, none included)."""
+    return tuple(getattr(estimator, name) for name in _param_names(type(estimator)))
+
+
 @functools.cache
-def _param_values(estimator_class) -> operator.attrgetter:
-    """A function of an estimator returning the tuple of its hyperparameters' values, named as
-    ``get_params`` finds them, in the class's constructor (which takes many)."""
-    return operator.attrgetter(*estimator_class._get_param_names())
+def _param_names(estimator_class) -> tuple:
+    """The hyperparameter names of ``estimator_class`` (scikit-learn reads them from its constructor)."""
+    return tuple(estimator_class._get_param_names())
 
 
 def _draw_seeds(random_state, n: int) -> list:
