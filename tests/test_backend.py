@@ -124,3 +124,22 @@ def test_relu_of_a_larger_array_after_a_smaller_one_grows_the_shared_zeros(monke
     larger[:, ::2] = -1
     expected = np.where(larger > 0, larger, 0)
     np.testing.assert_array_equal(backend.relu(larger), expected)
+
+
+def test_a_numpy_subclass_takes_the_general_path_to_the_same_results():
+    from chainrule import backend
+
+    class Tagged(np.ndarray):  # not numpy.ndarray itself: no fast path, get_array_module still says NumPy
+        pass
+
+    rng = np.random.default_rng(0)
+    A, B, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(2)
+    Z = A @ B
+    tagged = {name: array.view(Tagged) for name, array in {"A": A, "Z": Z}.items()}
+    np.testing.assert_array_equal(backend.matmul(tagged["A"], B), Z)
+    with_bias = Z.copy().view(Tagged)
+    backend.add_bias(with_bias, b)
+    np.testing.assert_array_equal(with_bias, Z + b)
+    np.testing.assert_array_equal(backend.relu(tagged["Z"]), np.maximum(Z, 0))
+    np.testing.assert_array_equal(backend.relu_gradient(Z, tagged["Z"]), Z * (Z > 0))
+    np.testing.assert_array_equal(backend.sum_rows(tagged["A"], out=np.empty(4)), np.ones(3) @ A)

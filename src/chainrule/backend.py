@@ -4,6 +4,12 @@ Layers, losses and optimizers never import NumPy's array functions by name for w
 data; they ask :func:`get_array_module` for the module of the arrays they were given and
 call ``xp.matmul``, ``xp.maximum``... on it. CuPy is imported here and nowhere else, and
 only when an array or a device asks for it, so a machine without a GPU never touches it.
+
+The functions every layer calls at every step (``matmul``, ``add_bias``, ``relu``,
+``relu_gradient``, ``sum_rows``) test ``type(X) is numpy.ndarray`` before anything else and
+then call NumPy at once: at batch 1 a layer's arithmetic takes a few microseconds, and the
+call of :func:`get_array_module` and the CuPy branches added 0.2-0.4 µs to each (measured at
+1×256 float32). Anything else (a CuPy array, a NumPy subclass) takes the general path, unchanged.
 """
 
 from __future__ import annotations
@@ -85,6 +91,8 @@ def matmul(A: Array, B: Array, out: Array | None = None) -> Array:
     ``matmul``. While :mod:`chainrule.cuda.graph` warms up and captures a training step it
     routes the products to cuBLAS directly (CuPy refuses cuBLAS calls during a capture).
     """
+    if type(A) is numpy.ndarray:
+        return numpy.matmul(A, B, out=out)
     if _gemm_override is not None and get_array_module(A) is not numpy:
         return _gemm_override(A, B, out)
     return get_array_module(A).matmul(A, B, out=out)
@@ -95,13 +103,13 @@ _gemm_override = None  # set only while chainrule.cuda.graph warms up and captur
 
 def add_bias(Z: Array, b: Array) -> None:
     """Z ← Z + b in place, b broadcast over the rows (on the GPU one vectorized pass)."""
-    if get_array_module(Z) is numpy or not _vectorized().add_bias(Z, b):
+    if type(Z) is numpy.ndarray or get_array_module(Z) is numpy or not _vectorized().add_bias(Z, b):
         Z += b
 
 
 def relu(X: Array, out: Array | None = None) -> Array:
     """max(X, 0) into ``out`` (X itself allowed) or a new array; NaN stays NaN as in NumPy."""
-    xp = get_array_module(X)
+    xp = numpy if type(X) is numpy.ndarray else get_array_module(X)
     if xp is numpy:
         return numpy.maximum(X, _zeros_like(X), out=out)
     out = xp.empty_like(X) if out is None else out
@@ -132,7 +140,7 @@ def _zeros_like(X: numpy.ndarray):
 def relu_gradient(Y: Array, dY: Array, out: Array | None = None, mask: Array | None = None) -> Array:
     """dY ⊙ [Y > 0] into ``out`` (dY itself allowed) or a new array; ``mask``, a boolean array
     of Y's shape, holds [Y > 0] where the backend needs it (else a temporary is made)."""
-    xp = get_array_module(dY)
+    xp = numpy if type(dY) is numpy.ndarray else get_array_module(dY)
     if xp is numpy:
         return numpy.multiply(dY, numpy.greater(Y, 0, out=mask), out=out)
     out = xp.empty_like(dY) if out is None else out
@@ -206,7 +214,7 @@ def sum_rows(A: Array, out: Array) -> Array:
     """Σ_n A[n, :] into ``out``, as the product 1ᵀA: a BLAS GEMV is 3x faster than NumPy's column sum
     (measured at 1024×256 float32 here: 21 µs against 47), and on the GPU cuBLAS 4x faster than CuPy's
     (8192×4096 on an H200: 48 µs against 210)."""
-    xp = get_array_module(A)
+    xp = numpy if type(A) is numpy.ndarray else get_array_module(A)
     if xp is numpy:
         ones = _ones_vectors.get((A.shape[0], A.dtype))
         if ones is None:

@@ -62,6 +62,25 @@ def test_float64_on_request():
     assert layer(np.ones((2, 3), dtype=np.float32)).dtype == np.float64
 
 
+@pytest.mark.parametrize("n_samples", [1, 5])
+def test_outside_a_training_loop_the_outputs_are_new_arrays_with_the_loops_bits(n_samples):
+    # Outside reusing_buffers matmul makes Z and dX itself; inside, it writes into the layer's buffers.
+    layer = randomize_biases(cr.Linear(7, 5, seed=0), 1)
+    X, dY = normal(2, n_samples, 7).astype(np.float32), normal(3, n_samples, 5).astype(np.float32)
+    Z, dX = layer.forward(X), layer.backward(dY)
+    assert not np.shares_memory(layer.forward(X), Z) and not np.shares_memory(layer.backward(dY), dX)
+    with layer.reusing_buffers():
+        assert layer.forward(X).tobytes() == Z.tobytes()
+        assert layer.backward(dY).tobytes() == dX.tobytes()
+
+
+def test_forward_and_backward_give_arrays_of_the_inputs_dtype():
+    layer = cr.Linear(3, 2, seed=0, dtype="float64")  # forward, unlike layer(X), does not cast X
+    X = normal(0, 4, 3).astype(np.float32)
+    assert layer.forward(X).dtype == np.float32
+    assert layer.backward(np.ones((4, 2), np.float32)).dtype == np.float32
+
+
 def test_wrong_input_width_names_the_layer_and_both_shapes():
     with pytest.raises(cr.ShapeError, match=r"Linear: expected input of shape \(n_samples, 3\), got \(4, 5\)"):
         cr.Linear(3, 2)(np.zeros((4, 5)))

@@ -21,6 +21,17 @@ def test_forward_and_backward():
     np.testing.assert_array_equal(layer.backward(dY), [[0.0, 0.0, 3.0], [4.0, 0.0, 6.0]])
 
 
+def test_backward_inside_and_outside_a_training_loop_gives_the_same_bits():
+    # Outside reusing_buffers the backend makes the mask [Y > 0] itself; inside, the layer's buffer holds it.
+    layer = cr.ReLU()
+    X, dY = normal(0, 3, 4), normal(1, 3, 4)
+    layer.forward(X)
+    dX = layer.backward(dY)
+    with layer.reusing_buffers():
+        layer.forward(X)
+        assert layer.backward(dY).tobytes() == dX.tobytes()
+
+
 def test_no_input_grad():
     layer = cr.ReLU()
     layer(np.ones((2, 2)))

@@ -166,7 +166,11 @@ class Linear(Layer):
                 f"{self.describe()}: expected input of shape (n_samples, {self.n_in}), got {tuple(X.shape)}"
             )
         self._X = X
-        Z = matmul(X, self.own_params["W"], out=self.buffer("Z", (X.shape[0], self.n_out), X))
+        W = self.own_params["W"]
+        # Outside a training loop the buffer is a new array of X's dtype: where W has that dtype,
+        # matmul makes the same array itself, which spares the buffer's call (0.6 µs at batch 1).
+        fresh = not self.reuse_buffers and X.dtype == W.dtype
+        Z = matmul(X, W, out=None if fresh else self.buffer("Z", (X.shape[0], self.n_out), X))
         add_bias(Z, self.own_params["b"])  # Z = X W + b
         return Z
 
@@ -177,7 +181,9 @@ class Linear(Layer):
             sum_rows(dY, out=self.own_grads["b"])  # db = Σ_n dY
         if not input_grad:
             return None
-        return matmul(dY, self.own_params["W"].T, out=self.buffer("dX", (dY.shape[0], self.n_in), dY))  # dX = dY Wᵀ
+        W = self.own_params["W"]
+        fresh = not self.reuse_buffers and dY.dtype == W.dtype  # matmul makes dX itself, as Z in forward
+        return matmul(dY, W.T, out=None if fresh else self.buffer("dX", (dY.shape[0], self.n_in), dY))  # dX = dY Wᵀ
 
     def __repr__(self) -> str:
         return f"Linear({self.n_in}, {self.n_out}, init={self.init!r})"

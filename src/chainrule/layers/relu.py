@@ -43,5 +43,6 @@ class ReLU(Layer):
         self.check_dY(dY, Y)
         if not input_grad:
             return None
-        mask = self.buffer("mask", Y.shape, Y, dtype=bool)
+        # Outside a training loop the backend's own temporary is the new array a buffer would be.
+        mask = self.buffer("mask", Y.shape, Y, dtype=bool) if self.reuse_buffers else None
         return relu_gradient(Y, dY, out=dY if inplace else None, mask=mask)
