@@ -375,6 +375,22 @@ def test_hooks_checked_once_for_a_class_are_checked_again_where_they_differ(monk
         check_hooks(Fine(), 0)
 
 
+def test_a_static_hook_is_checked_as_it_is_called():
+    class Static(cr.Callback):  # called as Static().on_epoch_end(epoch, logs, model): self is the epoch
+        @staticmethod
+        def on_epoch_end(self, epoch, logs, model):
+            return False
+
+    class StaticFine(cr.Callback):
+        @staticmethod
+        def on_epoch_end(epoch, logs, model):
+            return False
+
+    with pytest.raises(cr.HyperparameterError, match=r"callbacks\[0\] \(Static\): on_epoch_end must take"):
+        check_hooks(Static(), 0)
+    check_hooks(StaticFine(), 0)
+
+
 @pytest.mark.parametrize("answer, stops", [(None, False), (np.True_, True), (np.bool_(False), False)])
 def test_a_hook_may_answer_none_or_a_numpy_boolean(answer, stops):
     class Answer(cr.Callback):

@@ -290,9 +290,10 @@ def check_hooks(callback: Callback, index: int) -> None:
 
 def _class_hooks(callback: Callback) -> tuple | None:
     """The functions of ``callback``'s class behind its hooks (in the order of HOOKS), or None
-    when one is set on the instance or is not a plain function (a builtin, a property)."""
+    when one is set on the instance or is not a plain function (a builtin, a property, a
+    staticmethod, whose function would be taken for a method)."""
     own = getattr(callback, "__dict__", {})
-    functions = tuple(getattr(type(callback), hook, None) for hook in HOOKS)
+    functions = tuple(inspect.getattr_static(type(callback), hook, None) for hook in HOOKS)
     if any(hook in own for hook in HOOKS) or not all(isinstance(function, FunctionType) for function in functions):
         return None
     return functions
