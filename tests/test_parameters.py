@@ -394,3 +394,18 @@ def test_decay_mask_into_a_used_vector_overwrites_every_element():
     out = np.full_like(flat.theta, 7.0)
     assert flat.decay_mask(out=out, value=0.5) is out
     np.testing.assert_array_equal(out, 0.5 * flat.decay_mask())
+
+
+class Tagged(np.ndarray):
+    """An ndarray subclass: not the plain NumPy arrays of the one-pass check."""
+
+
+def test_arrays_of_an_ndarray_subclass_pass_the_layer_contract_as_before():
+    layer = cr.Linear(3, 2, seed=0)
+    for held in (layer.own_params, layer.own_grads):
+        held["b"] = held["b"].view(Tagged)
+    cr.parameters.check_own_arrays(layer)
+    layer.own_grads["b"] = np.zeros(2, np.float64).view(Tagged)
+    with pytest.raises(cr.HyperparameterError, match=r"own_params\['b'\] is a NumPy array of shape \(2,\), float32 "
+                                                     r"but own_grads\['b'\] is a NumPy array of shape \(2,\), float64"):
+        cr.parameters.check_own_arrays(layer)

@@ -128,13 +128,18 @@ class FlatParameters:
         this buffer would step from stale gradients; it calls this once per epoch.
         """
         for layer, name, theta_view, grad_view in self._views:
-            for kind, held, view in (("own_params", layer.own_params, theta_view),
-                                     ("own_grads", layer.own_grads, grad_view)):
-                if held.get(name) is not view:
-                    raise StateError(
-                        f"{layer.describe()}: {kind}[{name!r}] was replaced by a new array, so the model's "
-                        f"flat parameter buffer no longer holds it and training would use stale values; "
-                        f"write into the array instead ({kind}[{name!r}][...] = value)")
+            if layer.own_params.get(name) is not theta_view:
+                raise _replaced_error(layer, "own_params", name)
+            if layer.own_grads.get(name) is not grad_view:
+                raise _replaced_error(layer, "own_grads", name)
+
+
+def _replaced_error(layer, kind: str, name: str) -> StateError:
+    """The StateError of ``check_still_held`` for ``layer``'s ``kind`` ("own_params" or "own_grads")
+    entry ``name``, which no longer holds its view into the flat vectors."""
+    return StateError(f"{layer.describe()}: {kind}[{name!r}] was replaced by a new array, so the model's "
+                      f"flat parameter buffer no longer holds it and training would use stale values; "
+                      f"write into the array instead ({kind}[{name!r}][...] = value)")
 
 
 def check_each_layer_once(walked) -> None:
@@ -171,6 +176,8 @@ def check_own_arrays(layer) -> None:
     ``Layer.to``. The message names the layer (its path) and the name.
     """
     params, grads = layer.own_params, layer.own_grads
+    if _holds_numpy_pairs(params, grads):  # the usual layer, in one pass: nothing to report
+        return
     for name in grads:
         if name not in params:
             raise HyperparameterError(
@@ -191,6 +198,21 @@ def check_own_arrays(layer) -> None:
             raise HyperparameterError(
                 f"{where} is {_described(param)} but own_grads[{name!r}] is {_described(grad)}; make the "
                 f"gradient zeros of the parameter's shape and dtype (numpy.zeros_like(own_params[{name!r}]))")
+
+
+def _holds_numpy_pairs(params, grads) -> bool:
+    """Whether ``params`` and ``grads`` are dicts of the same names, each parameter a NumPy array
+    whose gradient is a NumPy array of its shape and dtype: what ``check_own_arrays`` accepts,
+    answered in one pass (it runs at every ``fit`` and ``Layer.to``); False sends anything else
+    to its checks."""
+    if type(params) is not dict or type(grads) is not dict or params.keys() != grads.keys():
+        return False
+    for name, param in params.items():
+        grad = grads[name]
+        if not (type(param) is numpy.ndarray and type(grad) is numpy.ndarray and grad.shape == param.shape
+                and grad.dtype == param.dtype):
+            return False
+    return True
 
 
 def _array_kind(value) -> str | None:

@@ -463,3 +463,21 @@ def test_a_target_mean_without_its_scale_is_refused():
     saved = {key: value for key, value in preprocessor.to_json().items() if key != "target_scale"}
     with pytest.raises(DataError, match="target_scale: expected it beside preprocessing.target_mean"):
         Preprocessor.from_json(saved)
+
+
+@pytest.mark.parametrize("classes", [[0, 1, 2, 3], [0.0, 1.0, 2.0, 3.0], numpy.arange(4).tolist()])
+@pytest.mark.parametrize("dtype", [numpy.int8, numpy.int64, numpy.uint16])
+def test_integer_labels_of_classes_0_to_k_encode_as_themselves(classes, dtype):
+    """The shortcut for labels that name the outputs gives what the search gives for other classes."""
+    preprocessor = Preprocessor(n_features=1, classes=classes)
+    labels = numpy.array([3, 0, 2, 2, 1], dtype=dtype)
+    indices = preprocessor.encode(labels)
+    assert indices.dtype == numpy.intp and indices.tolist() == [3, 0, 2, 2, 1]
+    shifted = Preprocessor(n_features=1, classes=[10, 11, 12, 13]).encode(labels + 10)
+    numpy.testing.assert_array_equal(indices, shifted)
+
+
+@pytest.mark.parametrize("labels, row, label", [([0, 4, 1], 1, "4"), ([2, -1, 5], 1, "-1")])
+def test_integer_labels_outside_classes_0_to_k_name_the_first_one(labels, row, label):
+    with pytest.raises(LabelError, match=rf"y\[{row}\]: label {label} was not among the training classes \[0, 1, 2\]"):
+        Preprocessor(n_features=1, classes=[0, 1, 2]).encode(numpy.array(labels))

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
+from chainrule.layers.layer import SET_BY_LAYER_INIT, is_set_up
 from tests.harness import normal
 
 
@@ -336,3 +337,26 @@ def test_a_new_reusing_buffers_starts_with_new_memory():
         first = layer.buffer("Z", (8, 4), like)
     with layer.reusing_buffers():  # the batch-sized memory of the last fit was let go
         assert not np.shares_memory(layer.buffer("Z", (8, 4), like), first)
+
+
+def test_a_layer_holding_what_layer_init_sets_elsewhere_than_its_dict_is_set_up():
+    """is_set_up looks in the layer's __dict__ first, then attribute by attribute."""
+    class ClassLevel(cr.layers.layer.Layer):
+        def __init__(self):
+            pass
+
+    assert is_set_up(cr.ReLU()) and not is_set_up(ClassLevel())
+    for name in SET_BY_LAYER_INIT:
+        setattr(ClassLevel, name, None)  # found by hasattr, not in the instance's __dict__
+    assert is_set_up(ClassLevel())
+
+
+def test_a_layer_holding_itself_is_refused_rather_than_walked_forever():
+    model = cr.Sequential(cr.Linear(2, 2, seed=0), cr.ReLU())
+    model.layers.append(model)  # by hand: the constructor refuses a layer twice
+    with pytest.raises(cr.StateError, match=r"Sequential: layers nested more than 1000 deep .* does a layer hold itself"):
+        model.dtype
+    deep = cr.Identity()
+    for _ in range(49):
+        deep = cr.Sequential(deep)
+    assert len(list(deep.walk())) == 50  # a deep model that does not hold itself is walked whole

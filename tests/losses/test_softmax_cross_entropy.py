@@ -173,3 +173,22 @@ def test_soft_targets_that_are_not_probabilities(T):
 def test_non_finite_soft_targets():
     with pytest.raises(cr.NonFiniteError, match="SoftmaxCrossEntropy: targets: expected finite values"):
         cr.SoftmaxCrossEntropy()(np.zeros((1, 2)), np.array([[np.nan, 1.0]]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_target_rows_sum_to_1_as_allclose_judges_it(dtype):
+    """prepare's own check of the row sums agrees with numpy.allclose(sums, 1, atol=1e-3) next to its bounds."""
+    sums = []
+    for bound in (1 + 1.01e-3, 1 - 1.01e-3):
+        below = above = dtype(bound)
+        for _ in range(40):
+            below, above = np.nextafter(below, dtype(0)), np.nextafter(above, dtype(2))
+            sums += [below, above]
+    for total in sums:
+        T = np.array([[total - dtype(0.5), dtype(0.5)]], dtype=dtype)
+        accepted = bool(np.allclose(T.sum(axis=1), 1, atol=1e-3))
+        if accepted:
+            cr.SoftmaxCrossEntropy().prepare(T, 2, dtype)
+        else:
+            with pytest.raises(cr.LabelError, match="target rows must be non-negative and sum to 1"):
+                cr.SoftmaxCrossEntropy().prepare(T, 2, dtype)

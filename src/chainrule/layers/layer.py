@@ -59,6 +59,8 @@ from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_
                           names_by_dtype)
 from .summary import layer_rows, layer_table
 
+NESTING_LIMIT = 1000  # levels of layers inside layers that walk follows (Python's default recursion limit)
+
 
 #: The attributes ``Layer.__init__`` sets: a layer lacking one skipped ``super().__init__()``.
 SET_BY_LAYER_INIT = frozenset({"path", "own_params", "own_grads", "decayed", "reuse_buffers", "_buffers", "_flat",
@@ -205,14 +207,22 @@ class Layer:
     def walk(self, prefix: str = ""):
         """Yield (path prefix, layer) for this layer and every layer inside it, in order (each
         layer, then the layers inside it). A loop over a stack rather than nested generators,
-        whose every yield passed through each level above it."""
-        pending = [(prefix, self)]
+        whose every yield passed through each level above it.
+
+        Raises StateError below ``NESTING_LIMIT`` levels of layers inside layers: only a layer
+        that holds itself (a Sequential's ``layers`` appended to by hand) nests so deep, and its
+        walk would never end.
+        """
+        pending = [(prefix, self, 0)]
         while pending:
-            prefix, layer = pending.pop()
+            prefix, layer, depth = pending.pop()
             yield prefix, layer
             children = layer.children()
             if children:  # pushed last first, so that the first child is the next popped
-                pending += [(f"{prefix}{name}.", child) for name, child in children][::-1]
+                if depth == NESTING_LIMIT:
+                    raise StateError(f"{self.describe()}: layers nested more than {NESTING_LIMIT} deep (at "
+                                     f"{prefix[:60]!r}...): does a layer hold itself?")
+                pending += [(f"{prefix}{name}.", child, depth + 1) for name, child in children][::-1]
 
     def set_path(self, path: str) -> None:
         """Record this layer's position (and its children's) inside the enclosing model."""
@@ -379,17 +389,18 @@ class Layer:
         ``own_grads`` break the layer contract (see :func:`chainrule.parameters.check_own_arrays`).
         """
         xp = module_for(device)
-        for _, layer in self.walk():
+        layers = [layer for _, layer in self.walk()]  # one walk: checking and moving change no structure
+        for layer in layers:
             check_own_arrays(layer)
         moved = False
-        for _, layer in self.walk():
+        for layer in layers:
             for name, array in layer.own_params.items():
                 if get_array_module(array) is not xp:
                     layer.own_params[name] = to_device(array, device)
                     layer.own_grads[name] = to_device(layer.own_grads[name], device)
                     moved = True
         if moved:
-            for _, layer in self.walk():
+            for layer in layers:
                 layer._flat = None  # the old buffer (on the old device) is dropped, not reused
         return self
 
@@ -443,11 +454,17 @@ def _input_dtype(X) -> numpy.dtype:
         return numpy.dtype(numpy.float32)
 
 
+def is_set_up(layer: Layer) -> bool:
+    """Whether ``layer`` has everything ``Layer.__init__`` sets (``own_params`` alone may be set by
+    hand). The usual layer holds them all in its ``__dict__``, looked up at once: ``fit`` asks
+    of every layer at each call; another is asked attribute by attribute."""
+    return SET_BY_LAYER_INIT <= vars(layer).keys() or all(hasattr(layer, name) for name in SET_BY_LAYER_INIT)
+
+
 def check_set_up(layer: Layer, where: str) -> None:
     """HyperparameterError naming ``where`` for a Layer whose ``__init__`` did not call
-    ``Layer.__init__`` (it lacks what that sets; ``own_params`` alone may be set by hand).
-    A few attribute lookups: ``fit`` runs it on every layer at each call."""
-    if not all(hasattr(layer, name) for name in SET_BY_LAYER_INIT):
+    ``Layer.__init__`` (see ``is_set_up``)."""
+    if not is_set_up(layer):
         raise HyperparameterError(f"{where} ({type(layer).__name__}) was not set up as a Layer: its __init__ must "
                                   f"call super().__init__() first")
 

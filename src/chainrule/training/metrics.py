@@ -88,7 +88,8 @@ class Scores:
             self._judged += T.size
         else:
             E, D = self._deviations(xp, Y, T)
-            self._errors += xp.stack([xp.abs(E).sum(axis=0), (E * E).sum(axis=0), D.sum(axis=0), (D * D).sum(axis=0)])
+            for row, M in zip(self._errors, (xp.abs(E), E * E, D, D * D)):  # row by row: no stacked copy
+                row += M.sum(axis=0)
 
     def _deviations(self, xp, Y, T):
         """The errors e = ŷ − y and the shifted targets d = y − K, in float64 (float32 sums of d²
@@ -118,7 +119,8 @@ class Scores:
             self._judged += total * T.shape[1]
         else:
             E, D = self._deviations(xp, Y, T)
-            self._errors += xp.stack([weighted_sum_rows(w, M) for M in (xp.abs(E), E * E, D, D * D)])
+            for row, M in zip(self._errors, (xp.abs(E), E * E, D, D * D)):
+                row += weighted_sum_rows(w, M)
 
     def totals(self):
         """The running sums as one float64 NumPy vector, to add up over processes (``set_totals`` puts them back)."""
@@ -142,10 +144,12 @@ class Scores:
         else:
             abs_sum, squared_sum, total, total_squares = totals[4:].reshape(4, -1)
             variance_sum = total_squares - total * total / n  # Σ(y − ȳ)² = Σd² − (Σd)²/n
-            constant = numpy.where(squared_sum == 0, 1.0, 0.0)  # all targets equal: scikit-learn's convention
+            spread = variance_sum > 0
             with numpy.errstate(divide="ignore", invalid="ignore"):
-                r2 = numpy.where(variance_sum > 0, 1 - squared_sum / numpy.where(variance_sum > 0, variance_sum, 1), constant)
-            scores["r2"] = float(r2.mean())
+                explained = 1 - squared_sum / numpy.where(spread, variance_sum, 1)
+            # all targets equal: 1 when predicted exactly, else 0 (scikit-learn's convention)
+            r2 = numpy.where(spread, explained, squared_sum == 0)
+            scores["r2"] = float(r2.sum() / r2.size)  # the mean, as r2.mean() computes it, without its checks
             if self.target_scale is not None:  # Σ|t − t̂| σ_y = Σ|y − ŷ| for t = (y − μ_y)/σ_y
                 abs_sum = abs_sum * numpy.asarray(self.target_scale, dtype=numpy.float64)
             scores["mae"] = float(abs_sum.sum() / (n * abs_sum.size))
