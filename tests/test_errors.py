@@ -67,6 +67,9 @@ def test_a_distributed_error_says_whether_every_rank_raised_it():
 @pytest.mark.parametrize("value, options, suggestion", [
     ("Adam", ["sgd", "adam"], "adam"),  # case
     ("leaky-relu", ["relu", "leaky_relu"], "leaky_relu"),  # separator
+    ("Leaky-ReLU", ["relu", "leaky_relu"], "leaky_relu"),  # case and separator, too far apart for difflib
+    ("relu", ["tanh", "ReLU"], "ReLU"),  # an option's own case
+    ("Adam", [None, 2, "sgd", "adam"], "adam"),  # options that are not strings are passed over
     ("RELU", ["relu", "reLu"], "relu"),  # the first option equal but for case
     ("epoch", ["epochs", "seed"], "epochs"),  # close
     ("adma", ["sgd", "adam", "adamw"], "adam"),
@@ -77,6 +80,7 @@ def test_did_you_mean_names_the_closest_option(value, options, suggestion):
 
 @pytest.mark.parametrize("value, options", [
     ("xyz", ["sgd", "adam"]),  # nothing close
+    ("rex", ["relu", "tanh"]),  # a ratio of 0.57 to "relu", below 0.75
     ("he", ["he_normal", "he_uniform"]),  # too short to be one of them
     (3, ["3", "adam"]),  # only strings are compared
     ("adam", []),

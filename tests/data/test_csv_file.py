@@ -454,7 +454,7 @@ def read_fast_and_slow(path, monkeypatch, **options):
 def test_the_parser_reads_tricky_cells_as_the_cell_by_cell_path(tmp_path, monkeypatch, ending):
     monkeypatch.setattr(csv_file, "CHUNK_CELLS", 12)  # 3 rows of 4 features
     cells = ["1e5", "+3", ".5", " 7 ", "-0", "\t2.5", "1E-3", "\u00a04", "0.1", "-2e-310", "1.7976931348623157e308"]
-    rows = [f"{cells[i % 11]},{cells[(i + 3) % 11]},{'ab'[i % 2]}x,{i}.25,{cells[(i + 5) % 11]}" for i in range(14)]
+    rows = [f"{cells[i % 11]},{cells[(i + 3) % 11]}, {'ab'[i % 2]}x ,{i}.25,{cells[(i + 5) % 11]}" for i in range(14)]
     body = ending.join(rows[:5] + ["", "   "] + rows[5:]) + ending + ending
     path = tmp_path / "tricky.csv"
     path.write_bytes(("\ufeffa,b,kind,c,d" + ending + body).encode())

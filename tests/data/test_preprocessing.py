@@ -477,7 +477,12 @@ def test_integer_labels_of_classes_0_to_k_encode_as_themselves(classes, dtype):
     numpy.testing.assert_array_equal(indices, shifted)
 
 
-@pytest.mark.parametrize("labels, row, label", [([0, 4, 1], 1, "4"), ([2, -1, 5], 1, "-1")])
+def test_integer_labels_among_other_integer_classes_encode_as_their_positions():
+    assert Preprocessor(n_features=1, classes=[0, 2, 5]).encode(numpy.array([2, 0, 2])).tolist() == [1, 0, 1]
+
+
+@pytest.mark.parametrize("labels, row, label", [([0, 4, 1], 1, "4"), ([2, -1, 5], 1, "-1"), ([0, 3, 1], 1, "3"),
+                                               ([1, -1, 2], 1, "-1"), ([0, 0.5, 1], 1, "0.5")])
 def test_integer_labels_outside_classes_0_to_k_name_the_first_one(labels, row, label):
     with pytest.raises(LabelError, match=rf"y\[{row}\]: label {label} was not among the training classes \[0, 1, 2\]"):
         Preprocessor(n_features=1, classes=[0, 1, 2]).encode(numpy.array(labels))

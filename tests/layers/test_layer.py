@@ -360,3 +360,11 @@ def test_a_layer_holding_itself_is_refused_rather_than_walked_forever():
     for _ in range(49):
         deep = cr.Sequential(deep)
     assert len(list(deep.walk())) == 50  # a deep model that does not hold itself is walked whole
+
+
+def test_walk_follows_nesting_limit_levels_and_refuses_one_more(monkeypatch):
+    monkeypatch.setattr("chainrule.layers.layer.NESTING_LIMIT", 3)
+    deep = cr.Sequential(cr.Sequential(cr.Sequential(cr.Identity())))  # the Identity 3 levels inside
+    assert len(list(deep.walk())) == 4
+    with pytest.raises(cr.StateError, match="layers nested more than 3 deep"):
+        list(cr.Sequential(deep).walk())

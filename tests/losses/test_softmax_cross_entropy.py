@@ -164,10 +164,10 @@ def test_soft_targets_of_the_wrong_width():
         cr.SoftmaxCrossEntropy()(np.zeros((2, 3)), np.eye(2))
 
 
-@pytest.mark.parametrize("T", [[[0.5, 0.6]], [[1.5, -0.5]]])
+@pytest.mark.parametrize("T", [[[0.5, 0.6]], [[1.5, -0.5]], [[1.0, 0.0], [0.3, 0.3]]])  # last: one row of two
 def test_soft_targets_that_are_not_probabilities(T):
     with pytest.raises(cr.LabelError, match="target rows must be non-negative and sum to 1"):
-        cr.SoftmaxCrossEntropy()(np.zeros((1, 2)), np.array(T))
+        cr.SoftmaxCrossEntropy()(np.zeros((len(T), 2)), np.array(T))
 
 
 def test_non_finite_soft_targets():

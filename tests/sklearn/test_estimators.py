@@ -2,6 +2,7 @@
 checks, early stopping's split, the estimators' own errors and verbose output, each against
 scikit-learn's behaviour."""
 
+import copy
 import inspect
 import re
 import warnings
@@ -529,7 +530,8 @@ def test_later_partial_fit_calls_train_exactly_as_the_general_path(case):
 
 @pytest.mark.parametrize("change", ["nan in X", "inf and -inf in X", "too large for float32", "inf in y",
                                     "narrower X", "float labels", "unknown label", "other classes",
-                                    "a frame with names"])
+                                    "a frame with names", "an array after a frame", "complex X", "y of another length",
+                                    "string labels", "labels of object dtype"])
 def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(change):
     X, y = blobs(3)
     estimator_class = MLPRegressor if change == "inf in y" else MLPClassifier
@@ -552,6 +554,17 @@ def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(chan
         y_later[7] = 9
     elif change == "other classes":
         later = {"classes": [0, 1]}
+    elif change == "complex X":
+        X_later = X_later + 1j
+    elif change == "y of another length":
+        y_later = y_later[:19]
+    elif change == "string labels":
+        y_later = y_later.astype(str)
+    elif change == "labels of object dtype":  # scikit-learn refuses their type, "unknown"
+        y_later = y_later.astype(object)
+    elif change == "an array after a frame":  # the fitted feature names warn
+        pandas = pytest.importorskip("pandas")
+        X = pandas.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
     else:
         pandas = pytest.importorskip("pandas")
         X_later = pandas.DataFrame(X_later, columns=[f"x{i}" for i in range(X.shape[1])])
@@ -566,7 +579,7 @@ def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(chan
             except Exception as error:  # noqa: BLE001 (the error itself is compared)
                 errors.append((type(error), str(error), [str(warning.message) for warning in caught]))
     assert errors[0] == errors[1]
-    assert (errors[0][0] is None) == (change == "a frame with names")
+    assert (errors[0][0] is None) == (change in ("a frame with names", "an array after a frame"))
 
 
 class OneHyperparameter(MLPClassifier):
@@ -612,6 +625,9 @@ def test_partial_fit_keeps_its_optimizer_while_the_network_and_hyperparameters_s
     classifier.model_.astype("float64")  # another dtype: a new optimizer in it, as the network now computes
     classifier.set_params(dtype="float64").partial_fit(X, y)
     assert classifier._optimizer.state["m"].dtype == numpy.float64 and classifier._optimizer.t == 4 * 4
+    classifier.model_ = network = copy.deepcopy(classifier.model_)  # assigned: a new optimizer steps it
+    classifier.partial_fit(X, y)
+    assert classifier._optimizer.model is network and classifier._optimizer.t == 5 * 4
 
 
 def test_a_kept_optimizer_state_is_checked_as_a_loaded_one_is():
