@@ -290,13 +290,17 @@ def check_hooks(callback: Callback, index: int) -> None:
 
 def _class_hooks(callback: Callback) -> tuple | None:
     """The functions of ``callback``'s class behind its hooks (in the order of HOOKS), or None
-    when one is set on the instance or is not a plain function (a builtin, a property, a
-    staticmethod, whose function would be taken for a method)."""
+    when one is set on the instance or is not a method of the callback made from a plain
+    function (a builtin, a staticmethod, whose function would be taken for a method)."""
     own = getattr(callback, "__dict__", {})
-    functions = tuple(inspect.getattr_static(type(callback), hook, None) for hook in HOOKS)
-    if any(hook in own for hook in HOOKS) or not all(isinstance(function, FunctionType) for function in functions):
-        return None
-    return functions
+    functions = []
+    for hook in HOOKS:
+        method = getattr(callback, hook, None)
+        plain = type(method) is MethodType and method.__self__ is callback and type(method.__func__) is FunctionType
+        if hook in own or not plain:
+            return None
+        functions.append(method.__func__)
+    return tuple(functions)
 
 
 @functools.lru_cache(maxsize=128)
