@@ -30,7 +30,8 @@ def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
     except TypeError:
         resolved = None
     if resolved is None or resolved.name not in FLOAT_DTYPES:
-        raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {dtype!r}{did_you_mean(dtype, FLOAT_DTYPES)}")
+        raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {dtype!r}"
+                                  f"{did_you_mean(dtype, FLOAT_DTYPES)}")
     return resolved
 
 

@@ -354,7 +354,8 @@ def test_a_layer_holding_what_layer_init_sets_elsewhere_than_its_dict_is_set_up(
 def test_a_layer_holding_itself_is_refused_rather_than_walked_forever():
     model = cr.Sequential(cr.Linear(2, 2, seed=0), cr.ReLU())
     model.layers.append(model)  # by hand: the constructor refuses a layer twice
-    with pytest.raises(cr.StateError, match=r"Sequential: layers nested more than 1000 deep .* does a layer hold itself"):
+    with pytest.raises(cr.StateError,
+                       match=r"Sequential: layers nested more than 1000 deep .* does a layer hold itself"):
         model.dtype
     deep = cr.Identity()
     for _ in range(49):

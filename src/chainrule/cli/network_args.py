@@ -39,7 +39,8 @@ def activation_names(activation: str | list[str], n_hidden: int, name: str, hidd
     names = activation.replace(" ", "").split(",") if isinstance(activation, str) else activation
     if isinstance(activation, str) and len(names) == 1:  # one name for every hidden layer
         if names[0] not in ACTIVATIONS:
-            raise ConfigError(f"{name}: expected one of {known}; got {activation!r}{did_you_mean(activation, ACTIVATIONS)}")
+            raise ConfigError(f"{name}: expected one of {known}; got {activation!r}"
+                              f"{did_you_mean(activation, ACTIVATIONS)}")
         return names * n_hidden
     form = "comma-separated" if isinstance(activation, str) else "in a list"
     if n_hidden == 0:

@@ -81,7 +81,8 @@ def load_data(
         dataset = load_file(spec, label=label, task=task)
     else:
         raise DataError(
-            f"unknown data set {quoted(spec, PATH_QUOTE_LIMIT)}{did_you_mean(spec, BUILTIN_DATASETS)}: not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
+            f"unknown data set {quoted(spec, PATH_QUOTE_LIMIT)}{did_you_mean(spec, BUILTIN_DATASETS)}: "
+            f"not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
             f"nor an existing path; a file may be {FORMATS}"
         )
     source = spec if isinstance(spec, str) and spec in BUILTIN_DATASETS else os.fspath(spec)
