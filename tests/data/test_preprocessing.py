@@ -281,6 +281,41 @@ def test_fitted_scale_is_exactly_numpys_std_for_any_layout(layout, seed, n_rows,
     assert preprocessor.scale.tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "one column", "every other column"])
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64, numpy.int64, numpy.uint8, numpy.float16])
+@given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 60), n_features=st.integers(1, 6))
+def test_fitting_on_rows_learns_bit_for_bit_what_fitting_on_their_copy_learns(layout, dtype, seed, n_rows,
+                                                                              n_features):
+    from chainrule.data import preprocessing
+
+    rng = numpy.random.default_rng(seed)
+    X = (rng.standard_normal((n_rows, n_features)) * 60 + 100).astype(dtype)
+    X = {"C": X, "F": numpy.asfortranarray(X), "one column": X[:, :1], "every other column": X[:, ::2]}[layout]
+    rows = rng.choice(n_rows, size=rng.integers(1, n_rows + 1), replace=False)  # as a validation split leaves them
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(preprocessing, "TRANSFORM_CHUNK", 7)  # several blocks of gathered rows
+        on_rows = Preprocessor.fit(X, None, "regression", rows=rows)
+        on_copy = Preprocessor.fit(X[rows], None, "regression")
+        assert (on_rows.mean.tobytes(), on_rows.scale.tobytes()) == (on_copy.mean.tobytes(), on_copy.scale.tobytes())
+        for out in (numpy.float32, numpy.float64):
+            assert on_rows.transform(X, out, rows=rows).tobytes() == on_rows.transform(X[rows], out).tobytes()
+    plain = Preprocessor.fit(X, None, "regression", standardize=False)
+    assert plain.transform(X, numpy.float32, rows=rows).tobytes() == X[rows].astype(numpy.float32).tobytes()
+
+
+def test_fitting_on_rows_reads_overflowing_columns_from_those_rows():
+    X = huge_value_X(50)
+    rows = numpy.arange(50)[::-3]
+    on_rows = Preprocessor.fit(X, None, "regression", rows=rows)
+    on_copy = Preprocessor.fit(X[rows], None, "regression")
+    assert (on_rows.mean.tobytes(), on_rows.scale.tobytes()) == (on_copy.mean.tobytes(), on_copy.scale.tobytes())
+    X = numpy.zeros((4, 2))
+    X[1:3, 1] = 1.7e308  # two of them in the rows sum beyond float64; all four would too
+    with pytest.raises(DataError, match=r"^X: the values of column 1 \('b'\) sum beyond .*up to 1.7e\+308"):
+        Preprocessor.fit(X, None, "regression", feature_names=["a", "b"], rows=numpy.array([2, 1]))
+    assert Preprocessor.fit(X, None, "regression", rows=numpy.array([0, 2, 3])).mean[1] == 1.7e308 / 3
+
+
 def test_fit_makes_no_float64_copy_of_a_float32_X():
     from chainrule.data.preprocessing import TRANSFORM_CHUNK
 

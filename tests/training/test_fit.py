@@ -842,6 +842,39 @@ def test_standardizing_each_batch_trains_as_the_standardized_copy_does(monkeypat
     assert batched[1] == copied[1]
 
 
+@pytest.mark.parametrize("standardize, copy_limit", [(False, None), (True, None), (True, 0)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_held_out_fraction_trains_as_its_rows_given_apart(monkeypatch, standardize, copy_limit, weighted):
+    # fit gathers the training rows from X by index (no copy of them): the same θ and history,
+    # bit for bit, as the copy of those rows given with the held-out ones as the validation set.
+    from chainrule.training.prepare import split_validation
+
+    if copy_limit is not None:  # each batch standardized as it is gathered
+        monkeypatch.setattr(sys.modules["chainrule.training.fit"], "STANDARDIZED_COPY_BYTES", copy_limit)
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(loc=5, scale=[1, 10, 100, 0.1], size=(90, 4)).astype(np.float32), rng.integers(0, 3, size=90)
+    w = rng.uniform(0.5, 2, size=90) if weighted else None
+    row_indices = np.arange(90.0)[:, None]
+    train, _, _, held, _, _ = split_validation(row_indices, y, None, 0.25, cr.SoftmaxCrossEntropy(), np.float64,
+                                               np.random.SeedSequence(11).spawn(2)[0])  # as fit(seed=11) draws it
+    held = held[:, 0].astype(int)
+
+    def trained(X, y, w, validation):
+        model = cr.mlp([4, 6, 3], seed=0)
+        history = cr.fit(model, X, y, sample_weight=w, standardize=standardize, validation=validation, epochs=3,
+                         batch_size=16, seed=11, verbose=0)
+        return model.flat_parameters().theta.copy(), history.history, model.preprocessor.mean
+
+    by_index = trained(X, y, w, 0.25)
+    apart = trained(X[train], y[train], None if w is None else w[train],
+                    (X[held], y[held]) if w is None else (X[held], y[held], w[held]))
+    np.testing.assert_array_equal(by_index[0], apart[0])
+    assert by_index[1] == apart[1]
+    assert (by_index[2] is None) == (not standardize)
+    if standardize:
+        assert by_index[2].tobytes() == apart[2].tobytes()
+
+
 def test_the_training_summary_records_the_seed_and_the_device():
     model = iris_model()
     cr.fit(model, X_IRIS, Y_IRIS, epochs=1, seed=7, verbose=0)

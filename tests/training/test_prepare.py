@@ -25,11 +25,14 @@ def test_a_held_out_fraction_keeps_each_rows_weight():
     X = np.column_stack([np.arange(len(y)), X])  # column 0: the row's index
     weights = np.arange(len(y)) + 1.0
     seed = np.random.SeedSequence(0)
-    X_train, _, w_train, X_val, _, w_val = split_validation(X, y, weights, 0.2, cr.SoftmaxCrossEntropy(), np.float64,
-                                                            seed)
-    np.testing.assert_array_equal(w_train, X_train[:, 0] + 1)
+    train_rows, y_train, w_train, X_val, y_val, w_val = split_validation(X, y, weights, 0.2, cr.SoftmaxCrossEntropy(),
+                                                                         np.float64, seed)
+    np.testing.assert_array_equal(w_train, train_rows + 1)
+    np.testing.assert_array_equal(y_train, y[train_rows])
     np.testing.assert_array_equal(w_val, X_val[:, 0] + 1)
+    np.testing.assert_array_equal(y_val, y[X_val[:, 0].astype(int)])
     assert len(w_val) == 30
+    assert sorted(train_rows.tolist() + X_val[:, 0].astype(int).tolist()) == list(range(150))  # no copy of X's
 
 
 def test_a_held_out_fraction_is_stratified_and_drawn_from_the_seed():
@@ -46,8 +49,10 @@ def test_no_validation_and_a_given_set_leave_the_training_rows_whole():
     X, y = iris()
     seed = np.random.SeedSequence(0)
     assert split_validation(X, y, None, None, cr.SoftmaxCrossEntropy(), np.float64, seed)[3:] == (None, None, None)
-    _, _, _, X_val, y_val, w_val = split_validation(X, y, None, (X[:5], y[:5, None], np.ones(5)),
-                                                    cr.SoftmaxCrossEntropy(), np.float64, seed)
+    assert split_validation(X, y, None, None, cr.SoftmaxCrossEntropy(), np.float64, seed)[0] is None  # all rows
+    train_rows, _, _, X_val, y_val, w_val = split_validation(X, y, None, (X[:5], y[:5, None], np.ones(5)),
+                                                             cr.SoftmaxCrossEntropy(), np.float64, seed)
+    assert train_rows is None
     assert (X_val.shape, y_val.shape, w_val.tolist()) == ((5, 4), (5,), [1.0] * 5)  # a column of labels flattened
 
 
@@ -158,7 +163,7 @@ def test_class_weights_multiply_the_sample_weights():
 def test_a_validation_fraction_of_0_holds_out_nothing(validation):
     X, y = iris()
     split = split_validation(X, y, None, validation, cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(0))
-    assert split[3:] == (None, None, None) and len(split[0]) == len(X)
+    assert split[3:] == (None, None, None) and split[0] is None and len(split[1]) == len(X)
 
 
 def test_a_held_out_fraction_keeps_weights_of_zero_where_each_side_has_a_positive_one():

@@ -207,7 +207,7 @@ def test_training_or_held_out_rows_all_of_weight_zero_are_refused(weighted_part,
     train, _, _, held, _, _ = split_validation(row_indices, y, None, 0.2, cr.SoftmaxCrossEntropy(), np.float64,
                                                split_seed)
     weights = np.zeros(len(y))
-    weights[(held if weighted_part == "held" else train)[:, 0].astype(int)] = 1.0
+    weights[held[:, 0].astype(int) if weighted_part == "held" else train] = 1.0
     with pytest.raises(cr.DataError, match=f"sample_weight: the weights of all {refused_rows} rows are zero"):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, sample_weight=weights, validation=0.2, epochs=1, verbose=0)
 

@@ -64,7 +64,8 @@ class Preprocessor:
     target_scale: numpy.ndarray | None = None
 
     @classmethod
-    def fit(cls, X, y, task: str, *, standardize: bool = True, feature_names: list | None = None) -> "Preprocessor":
+    def fit(cls, X, y, task: str, *, standardize: bool = True, feature_names: list | None = None,
+            rows=None) -> "Preprocessor":
         """Learn the feature statistics of ``X`` and the classes of ``y`` (training data only).
 
         Class labels must be all numbers, all strings or all booleans (LabelError otherwise,
@@ -73,6 +74,9 @@ class Preprocessor:
         The standard deviation is correct for any finite float64 X, even one whose squares
         overflow float64 (see ``_standard_deviation``); a column whose values sum beyond
         float64's range, so that its mean is not finite, raises DataError naming the column.
+        ``rows`` (an integer array, or None for all) learns from the rows ``X[rows]`` alone,
+        bit for bit as from that copy, without making it; ``y`` then holds their labels only.
+        ``cr.fit`` passes the rows that its validation split leaves for training.
         """
         if task not in TASKS:
             raise DataError(f"task: expected one of {TASKS}, got {quoted(task)}")
@@ -84,9 +88,11 @@ class Preprocessor:
                              f"got {len(feature_names)}")
         mean = scale = None
         if standardize:
-            mean = _column_means(X, feature_names)
-            scale = _standard_deviation(X, mean)
-            scale[_is_constant(scale, mean, len(X))] = 1.0
+            if rows is not None and not _sums_in_row_order(X):  # learned from the copy, as NumPy sums it
+                X, rows = X[rows], None
+            mean = _column_means(X, feature_names, rows=rows)
+            scale = _standard_deviation(X, mean, rows)
+            scale[_is_constant(scale, mean, len(X) if rows is None else len(rows))] = 1.0
         classes = None
         if task == "classification":
             labels = numpy.asarray(y)
@@ -103,22 +109,24 @@ class Preprocessor:
         """Number of classes (None unless classification)."""
         return None if self.classes is None else len(self.classes)
 
-    def transform(self, X, dtype=numpy.float32) -> numpy.ndarray:
+    def transform(self, X, dtype=numpy.float32, rows=None) -> numpy.ndarray:
         """Raw rows (n_samples, n_features) -> the model's inputs, standardized, as ``dtype``.
 
         Standardization is computed in float64, ``TRANSFORM_CHUNK`` rows at a time, so the
         result is the only array of X's size that is made. Without standardization, X itself
         is returned when it already is an array of ``dtype`` (otherwise a converted copy).
+        ``rows`` (an integer array, or None for all) transforms ``X[rows]`` without making
+        that copy first.
         """
         X = numpy.asarray(X)
         self.check_width(X)
         if self.mean is None:
-            return X.astype(dtype, copy=False)
-        standardized = numpy.empty(X.shape, dtype=dtype)
-        work = numpy.empty((min(len(X), TRANSFORM_CHUNK), X.shape[1]), dtype=numpy.float64)
-        for start in range(0, len(X), TRANSFORM_CHUNK):
-            rows = slice(start, start + TRANSFORM_CHUNK)
-            self.standardize_into(X[rows], standardized[rows], work)
+            return (X if rows is None else X[rows]).astype(dtype, copy=False)
+        n_samples = len(X) if rows is None else len(rows)
+        standardized = numpy.empty((n_samples, X.shape[1]), dtype=dtype)
+        work = numpy.empty((min(n_samples, TRANSFORM_CHUNK), X.shape[1]), dtype=numpy.float64)
+        for start, block in _blocks(X, rows):
+            self.standardize_into(block, standardized[start:start + len(block)], work)
         return standardized
 
     def check_width(self, X) -> None:
@@ -291,25 +299,26 @@ class Preprocessor:
         return cls(n_features, saved["task"], mean, scale, classes, feature_names, target_mean, target_scale)
 
 
-def _column_means(X: numpy.ndarray, feature_names: list | None = None, name: str = "X") -> numpy.ndarray:
-    """``X.mean(axis=0, dtype=float64)``, or DataError naming ``name`` and the first column (by
-    index, and by name when ``feature_names`` are given) whose sum overflows float64 (two
-    values of 1e308)."""
+def _column_means(X: numpy.ndarray, feature_names: list | None = None, name: str = "X", rows=None) -> numpy.ndarray:
+    """``X.mean(axis=0, dtype=float64)`` (of ``X[rows]`` when ``rows`` are given: see
+    ``_sums_in_row_order``), or DataError naming ``name`` and the first column (by index, and
+    by name when ``feature_names`` are given) whose sum overflows float64 (two values of 1e308)."""
     with numpy.errstate(over="ignore"):  # reported below, as a DataError
-        mean = X.mean(axis=0, dtype=numpy.float64)
+        mean = X.mean(axis=0, dtype=numpy.float64) if rows is None else _row_order_sum(X, rows) / len(rows)
     for column in numpy.flatnonzero(numpy.isinf(mean)):
-        if not numpy.isfinite(X[:, column]).all():
+        values = X[:, column] if rows is None else X[rows, column]
+        if not numpy.isfinite(values).all():
             continue  # an Inf in X itself, not an overflow (fit refuses such X before this)
         named = "" if feature_names is None else f" ({quoted(feature_names[column])})"
-        largest = float(numpy.abs(X[:, column]).max())
+        largest = float(numpy.abs(values).max())
         raise DataError(f"{name}: the values of column {column}{named} sum beyond the range of float64 (up to "
                         f"{largest:.3g} each), so their mean cannot be computed; divide that column by a "
                         f"power of ten before training")
     return mean
 
 
-def _standard_deviation(X: numpy.ndarray, mean: numpy.ndarray) -> numpy.ndarray:
-    """The standard deviation of each column of X (mean ``mean``), finite for any finite X.
+def _standard_deviation(X: numpy.ndarray, mean: numpy.ndarray, rows=None) -> numpy.ndarray:
+    """The standard deviation of each column of X (or of ``X[rows]``; mean ``mean``), finite for any finite X.
 
     Where the sum of squares fits in float64, ``X.std(axis=0, dtype=float64)`` bit for bit
     (see ``_unscaled_deviation``). A column whose squares overflow (a value of 1e300) is
@@ -317,9 +326,9 @@ def _standard_deviation(X: numpy.ndarray, mean: numpy.ndarray) -> numpy.ndarray:
     without a NumPy overflow warning.
     """
     with numpy.errstate(over="ignore"):  # an overflowing column is recomputed below
-        scale = _unscaled_deviation(X, mean)
+        scale = _unscaled_deviation(X, mean, rows)
     for column in numpy.flatnonzero(numpy.isinf(scale)):
-        scale[column] = _scaled_deviation(X[:, column], mean[column])
+        scale[column] = _scaled_deviation(X[:, column] if rows is None else X[rows, column], mean[column])
     return scale
 
 
@@ -332,34 +341,58 @@ def _scaled_deviation(values, mean: float) -> float:
     return float(largest * math.sqrt(numpy.dot(centred, centred) / len(values)))
 
 
-def _unscaled_deviation(X: numpy.ndarray, mean: numpy.ndarray) -> numpy.ndarray:
-    """``X.std(axis=0, dtype=float64)`` bit for bit, without its float64 copy of a large X.
+def _unscaled_deviation(X: numpy.ndarray, mean: numpy.ndarray, rows=None) -> numpy.ndarray:
+    """``X.std(axis=0, dtype=float64)`` (or ``X[rows].std(...)``) bit for bit, without its
+    float64 copy of a large X.
 
     NumPy computes it as sqrt(Σ_i (x_ij − mean_j)² / n_samples) on a float64 temporary of
-    X's size. For a C-contiguous X of several columns, NumPy's sum over axis 0 adds row
-    after row (out_j += x_ij), so the squares can be made ``TRANSFORM_CHUNK`` rows at a
-    time: each block is summed with the running total as its first row, which continues
-    the additions in NumPy's order and so gives its exact result. X.std itself is used for
-    an X of one block or less (its temporary is no larger than a block), of one column or
-    not C-contiguous (NumPy then sums each column pairwise, in another order), or of a
-    dtype other than bool, integers and floats of up to 64 bits.
+    X's size; ``_row_order_sum`` makes the squares ``TRANSFORM_CHUNK`` rows at a time and adds
+    them in NumPy's order. X.std itself is used, without ``rows``, for an X of one block or
+    less (its temporary is no larger than a block), and for one that ``_sums_in_row_order``
+    rules out or that is not C-contiguous (NumPy then sums each column pairwise, in another
+    order).
     """
-    n_samples, n_features = X.shape
-    blockwise = (n_samples > TRANSFORM_CHUNK and n_features > 1 and X.flags.c_contiguous
-                 and X.dtype.kind in "biuf" and X.dtype.itemsize <= 8)
-    if not blockwise:
+    if rows is None and not (len(X) > TRANSFORM_CHUNK and _sums_in_row_order(X) and X.flags.c_contiguous):
         return X.std(axis=0, dtype=numpy.float64)
-    sum_of_squares = numpy.zeros(n_features)
-    work = numpy.empty((TRANSFORM_CHUNK + 1, n_features))
-    for start in range(0, n_samples, TRANSFORM_CHUNK):
-        rows = X[start:start + TRANSFORM_CHUNK]
-        block = work[:len(rows) + 1]
-        block[0] = sum_of_squares  # the running total leads the block, as in NumPy's one sum
-        squares = block[1:]
-        numpy.subtract(rows, mean, out=squares)
-        numpy.square(squares, out=squares)
-        numpy.sum(block, axis=0, out=sum_of_squares)
-    return numpy.sqrt(sum_of_squares / n_samples)
+    return numpy.sqrt(_row_order_sum(X, rows, mean) / (len(X) if rows is None else len(rows)))
+
+
+def _sums_in_row_order(X: numpy.ndarray) -> bool:
+    """Whether NumPy sums a C-contiguous X of X's shape and dtype over axis 0 row after row
+    (out_j += x_ij, in float64), as ``_row_order_sum`` adds: X of several columns and a dtype
+    of bool, integers or floats of up to 64 bits. (For one column it sums pairwise.)"""
+    return X.shape[1] > 1 and X.dtype.kind in "biuf" and X.dtype.itemsize <= 8
+
+
+def _row_order_sum(X: numpy.ndarray, rows, mean: numpy.ndarray | None = None) -> numpy.ndarray:
+    """Σ_i x_i over the rows ``X[rows]`` in float64, or with ``mean`` Σ_i (x_i − mean)²,
+    bit for bit as NumPy's sum over axis 0 of that C-contiguous float64 array.
+
+    NumPy adds such an array row after row (out_j += x_ij; see ``_sums_in_row_order``), so
+    the rows can be gathered (and squared) ``TRANSFORM_CHUNK`` at a time: each block is
+    summed with the running total as its first row, which continues the additions in
+    NumPy's order and so gives its exact result. ``rows`` is an integer array, or None for all.
+    """
+    total = numpy.zeros(X.shape[1])
+    work = numpy.empty((min(len(X) if rows is None else len(rows), TRANSFORM_CHUNK) + 1, X.shape[1]))
+    for _, values in _blocks(X, rows):
+        block = work[:len(values) + 1]
+        block[0] = total  # the running total leads the block, as in NumPy's one sum
+        if mean is None:
+            block[1:] = values
+        else:
+            numpy.subtract(values, mean, out=block[1:])
+            numpy.square(block[1:], out=block[1:])
+        numpy.sum(block, axis=0, out=total)
+    return total
+
+
+def _blocks(X: numpy.ndarray, rows):
+    """(start, block) for each ``TRANSFORM_CHUNK`` rows of ``X[rows]`` in order: views of X
+    when ``rows`` is None (all rows), gathered copies for an integer array of rows."""
+    for start in range(0, len(X) if rows is None else len(rows), TRANSFORM_CHUNK):
+        stop = start + TRANSFORM_CHUNK
+        yield start, X[start:stop] if rows is None else X[rows[start:stop]]
 
 
 def _is_constant(scale: numpy.ndarray, mean: numpy.ndarray, n_samples: int) -> numpy.ndarray:

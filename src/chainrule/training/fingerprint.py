@@ -48,7 +48,8 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     on every rank (docs/distributed.md).
 
     The checksums hash the training arrays (X in the model's dtype, not standardized: the loop
-    may standardize it a batch at a time; the labels as encoded) and the validation arrays
+    may standardize it a batch at a time, with the rows a validation fraction holds out, of
+    which the validation arrays are then a copy; the labels as encoded) and the validation arrays
     (standardized, held-out rows included), the standardization ``preprocessor`` applies (its
     mean and scale: a model fitted before may bring its own), the rows' weights (sample_weight
     times class_weight) and the architecture (layer types and settings, parameter shapes by
@@ -56,7 +57,7 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     """
     values = {
         "the model's dtype": str(model.dtype),  # "float32", or "None" for a model without parameters
-        "the number of training rows": len(X), "the number of features": X.shape[1], "batch_size": batch_size,
+        "the number of training rows": len(T), "the number of features": X.shape[1], "batch_size": batch_size,
         "epochs": epochs, "seed": None if seed is None else int(seed),
         "the number of model parameters": model.flat_parameters().theta.size,
         **setting_values(loss, optimizer, lr),

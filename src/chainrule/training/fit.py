@@ -149,7 +149,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     validation : float, (X_val, y_val) or (X_val, y_val, w_val), optional
         A fraction in (0, 1) of the training data to hold out (stratified for
         classification; any real number type, e.g. ``numpy.float32(0.2)``), or a separate
-        validation set. The held-out rows keep their ``sample_weight``, which weights the
+        validation set. Only the held-out rows are copied: the loop gathers each batch from
+        X's training rows by index (the same steps, bit for bit, as those rows given as a
+        copy; see ``STANDARDIZED_COPY_BYTES`` for standardization). The held-out rows keep their ``sample_weight``, which weights the
         validation loss and metrics (weighted accuracy, R² as scikit-learn's ``r2_score``
         with ``sample_weight``, MAE); all of them zero raises DataError. A separate set may
         carry its own weights ``w_val`` (Keras's ``validation_data`` form), checked as
@@ -292,7 +294,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
                                              callbacks=callbacks, preprocessor=data.preprocessor))
     for callback in callbacks:  # a monitor that names no metric is refused before anything changes
         callback.check_metrics(metric_names(data.loss.task, data.X_val is not None))
-    batch_size = _resolve_batch_size(batch_size, len(data.X), comm.size)
+    n_train = len(data.T)  # the rows of X that validation did not hold out
+    batch_size = _resolve_batch_size(batch_size, n_train, comm.size)
 
     model.to(device)
     optimizer = _optimizer_for(model, optimizer, lr, device)
@@ -305,10 +308,14 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     settings = LoopSettings(model=model, loss=data.loss, optimizer=optimizer, X=data.X, T=data.T,
                             batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
                             start_epoch=start_epoch, comm=comm,
-                            weights=data.weights,
+                            weights=data.weights, train_rows=data.train_rows,
                             preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale)
-    if device == "cuda" or data.X.nbytes <= STANDARDIZED_COPY_BYTES:  # the GPU's loop takes X standardized whole
-        settings = settings._replace(X=prepare_inputs(data.preprocessor, data.X, data.X.dtype), preprocessor=None)
+    standardizes = data.preprocessor.mean is not None
+    if device == "cuda" or (standardizes and n_train * data.X[:1].nbytes <= STANDARDIZED_COPY_BYTES):
+        # The training rows as one array, standardized (the GPU's loop takes them whole); without
+        # this copy, the CPU's loop gathers each batch from X's training rows (and standardizes it).
+        settings = settings._replace(X=prepare_inputs(data.preprocessor, data.X, data.X.dtype, data.train_rows),
+                                     train_rows=None, preprocessor=None)
     if device == "cuda":
         from .device_loop import DeviceLoop  # the GPU's loop; imports nothing of CuPy's until made
         loop = DeviceLoop(settings, graph=graph)
@@ -317,7 +324,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     else:
         loop = Loop(settings)
     _run_epochs(loop, data, callbacks, checkpoint, checkpoint_every)
-    model.metadata["training"] = _training_summary(loop, len(data.X), shared_seed, device)
+    model.metadata["training"] = _training_summary(loop, n_train, shared_seed, device)
     return history
 
 
@@ -391,13 +398,15 @@ def _check_device(device: str, distributed, graph) -> None:
 
 
 class _PreparedData(NamedTuple):
-    """The data of one ``fit``, ready to train on: training inputs in the model's dtype, not yet
-    standardized (``fit`` standardizes a copy, or the loop each batch: see
-    ``STANDARDIZED_COPY_BYTES``), validation inputs standardized, targets as the loss takes
-    them (standardized when the preprocessor standardizes them), weights in float64 (None:
-    unweighted)."""
+    """The data of one ``fit``, ready to train on: the inputs in the model's dtype, not yet
+    standardized (``fit`` standardizes a copy of the training rows, or the loop each batch:
+    see ``STANDARDIZED_COPY_BYTES``), with the indices of the training rows among them (no
+    copy of X is made for a validation split), validation inputs standardized, the training
+    rows' targets as the loss takes them (standardized when the preprocessor standardizes
+    them) and weights in float64 (None: unweighted)."""
 
-    X: numpy.ndarray  # not standardized
+    X: numpy.ndarray  # every row given, the held-out ones included; not standardized
+    train_rows: numpy.ndarray | None  # the training rows' indices in X (None: all of X), in T's order
     T: numpy.ndarray
     weights: numpy.ndarray | None
     X_val: numpy.ndarray | None  # None: no validation set
@@ -436,8 +445,8 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     n_outputs = model.forward(to_device(X[:1], model.device)).shape[1]  # also checks X's width against the first layer
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
-    X, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype, split_seed,
-                                                          names)
+    train_rows, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype,
+                                                                   split_seed, names)
     if weighted_by is not None and not takes_weights(loss):
         raise HyperparameterError(
             f"loss: {type(loss).__name__}.compute takes no weights, so it cannot weigh the rows as "
@@ -451,7 +460,7 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
         warn_if_one_hot(y, n_outputs)
     check_standardize_targets(standardize_targets, loss, float_hint)
     if model.preprocessor is None:
-        preprocessor = fit_preprocessor(X, y, loss, n_outputs, bool(standardize), names)
+        preprocessor = fit_preprocessor(X, y, loss, n_outputs, bool(standardize), names, train_rows)
         if standardize_targets:  # from the training targets only, prepared in float64
             preprocessor.fit_targets(prepare_targets(loss, y, n_outputs, numpy.float64, float_hint))
         encode = encode_targets
@@ -470,7 +479,8 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
         if records_validation:  # only checkpoints record it
             validation_set = validation_fingerprint(X_val, T_val, w_val)  # before standardization: see resume
         X_val = prepare_inputs(preprocessor, X_val, dtype)
-    return _PreparedData(X, T, weights, X_val, T_val, w_val, loss, preprocessor, validation_set, shuffle_seed)
+    return _PreparedData(X, train_rows, T, weights, X_val, T_val, w_val, loss, preprocessor, validation_set,
+                         shuffle_seed)
 
 
 def _resolve_batch_size(batch_size: int | None, n_train: int, n_processes: int) -> int:

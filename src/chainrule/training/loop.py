@@ -45,7 +45,8 @@ class LoopSettings(NamedTuple):
     model: Layer
     loss: Loss
     optimizer: Optimizer  # made for ``model``, on its device
-    X: Array  # inputs (n_samples, n_features) in the model's dtype: raw when ``preprocessor`` standardizes them
+    X: Array  # inputs (n_samples, n_features) in the model's dtype: raw when ``preprocessor`` standardizes them;
+    # the training rows among them are ``train_rows``
     T: Array  # prepared targets, as ``loss`` takes them
     batch_size: int  # the resolved rows per step
     rng: numpy.random.Generator  # the per-epoch shuffling
@@ -55,6 +56,7 @@ class LoopSettings(NamedTuple):
     start_epoch: int  # epochs start_epoch + 1 to epochs run (0, or a checkpoint's)
     comm: SingleProcess  # the ranks' communicator (a single process's does nothing)
     weights: numpy.ndarray | None = None  # the rows' sample weights (float64), or None
+    train_rows: numpy.ndarray | None = None  # the indices in X of T's rows (those left for training), or None: all
     preprocessor: Preprocessor | None = None  # standardizes each batch as it is gathered, when it has a mean
     target_scale: numpy.ndarray | None = None  # σ_y of standardized targets (mae is reported times it), or None
 
@@ -73,6 +75,7 @@ class Loop:
         self.model, self.loss, self.optimizer = settings.model, settings.loss, settings.optimizer
         self.X, self.T, self.batch_size, self.rng = settings.X, settings.T, settings.batch_size, settings.rng
         self.weights = settings.weights  # the rows' sample weights (float64), or None
+        self.train_rows = settings.train_rows  # row i of T is row train_rows[i] of X (None: row i)
         self.target_scale = settings.target_scale
         self.w_batch = None if self.weights is None else numpy.empty(self.batch_size)  # reused each step
         self.history, self.comm = settings.history, settings.comm
@@ -111,7 +114,7 @@ class Loop:
         """One pass over the shuffled training data; returns the epoch's training metrics."""
         optimizer, flat = self.optimizer, self.model.flat_parameters()
         xp = get_array_module(flat.grad)
-        n_train = len(self.X)
+        n_train = len(self.T)
         n_batches = math.ceil(n_train / self.batch_size)
         order = self.rng.permutation(n_train)
         stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
@@ -164,7 +167,8 @@ class Loop:
         xp = get_array_module(self.X)
         # Into a buffer made once; mode="clip" (the rows are valid) spares take's copy through a
         # temporary, which mode="raise" makes whenever out= is given: 3x faster at batch 1024.
-        X_batch = xp.take(self.X, rows, axis=0, out=self.X_batch[:len(rows)], mode="clip")
+        X_rows = rows if self.train_rows is None else self.train_rows[rows]
+        X_batch = xp.take(self.X, X_rows, axis=0, out=self.X_batch[:len(rows)], mode="clip")
         if self.preprocessor is not None:
             self.standardize(X_batch)
         T_batch = self.T[rows]

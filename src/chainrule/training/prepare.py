@@ -4,7 +4,8 @@ Targets become what the loss trains on: class labels (one per row; a column of l
 flattened) are mapped to the indices of the outputs, probability and regression targets are
 checked against the outputs' width, and regression targets are standardized when the
 preprocessor says so (t = (y − μ_y)/σ_y, fitted on the training targets). A validation
-fraction is held out (stratified for class labels) from a seed, or a given set is read as X
+fraction is held out (stratified for class labels) from a seed, as a copy of those rows and
+the indices of the training rows in X (which is not copied), or a given set is read as X
 and y are; the sample weights are split with the rows and multiplied by the class weights.
 The preprocessor, fitted on the training rows only or the model's own from an earlier fit
 (checked against this call, not refitted), standardizes the validation rows here; ``fit``
@@ -33,11 +34,13 @@ from .class_weight import class_weights_per_row
 
 
 def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=None):
-    """(X, y, weights, X_val, y_val, w_val): a given validation set, or a held-out fraction of (X, y).
+    """(train_rows, y, weights, X_val, y_val, w_val): a given validation set, or a held-out fraction of (X, y).
 
     The fraction is stratified for classification labels and shuffled otherwise, from
-    ``split_seed`` (a SeedSequence), so a resumed run holds out the same rows; the sample
-    ``weights`` (or None) are split with the rows. A given set's weights are its third item;
+    ``split_seed`` (a SeedSequence), so a resumed run holds out the same rows. X is not
+    copied: ``train_rows`` are the indices of its training rows (None: all of them), and
+    y and the sample ``weights`` (or None) are those rows' own. X_val is a copy of the
+    held-out rows. A given set's weights are its third item;
     its X_val is read by the model's feature ``names`` when it is a DataFrame with names (as
     X is), and a column of labels y_val (n_samples, 1) is taken as one label per row.
     """
@@ -55,9 +58,9 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=N
         w_val = None
         if has_validation_weights(validation):
             w_val = as_sample_weights(validation[2], len(X_val), "w_val", "X_val")
-        return X, y, weights, X_val, y_val, w_val
+        return None, y, weights, X_val, y_val, w_val
     if validation is None or validation == 0:
-        return X, y, weights, None, None, None
+        return None, y, weights, None, None, None
     if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 < validation < 1:
         raise HyperparameterError(f"validation: expected a fraction in (0, 1), (X_val, y_val) or "
                                   f"(X_val, y_val, w_val), got {validation!r}")
@@ -74,12 +77,12 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=N
     else:
         train, held = shuffled_split_indices(len(y), validation, seed, name="validation")
     if weights is None:
-        return X[train], y[train], None, X[held], y[held], None
+        return train, y[train], None, X[held], y[held], None
     for rows, which in ((train, "training"), (held, "held-out validation")):
         if not weights[rows].any():
             raise DataError(f"sample_weight: the weights of all {len(rows)} {which} rows are zero (validation="
                             f"{validation:g}); expected at least one positive weight among them")
-    return X[train], y[train], weights[train], X[held], y[held], weights[held]
+    return train, y[train], weights[train], X[held], y[held], weights[held]
 
 
 def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights, float_hint: str = ""):
@@ -275,17 +278,17 @@ def encode_earlier_classes(preprocessor: Preprocessor, y, name: str = "y"):
                          f"to fit new ones)") from None
 
 
-def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool, names=None) -> Preprocessor:
-    """Learn the standardization of X and the classes of y, checking them against the model;
-    the preprocessor keeps X's feature ``names`` (or None)."""
+def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool, names=None, rows=None) -> Preprocessor:
+    """Learn the standardization of X's training ``rows`` (None: all) and the classes of y,
+    checking them against the model; the preprocessor keeps X's feature ``names`` (or None)."""
     if loss.task != "classification" or y.ndim != 1:
         made = Preprocessor.fit(X, y, "regression" if loss.task == "regression" else "multilabel",
-                                standardize=standardize, feature_names=names)
+                                standardize=standardize, feature_names=names, rows=rows)
         if loss.task == "classification":
             made.task = "classification"  # probability targets: the classes are the output indices
             made.classes = list(range(n_outputs))
         return made
-    made = Preprocessor.fit(X, y, "classification", standardize=standardize, feature_names=names)
+    made = Preprocessor.fit(X, y, "classification", standardize=standardize, feature_names=names, rows=rows)
     if y.dtype.kind in "iu" and min(made.classes) >= 0 and max(made.classes) < n_outputs:
         made.classes = list(range(n_outputs))  # integer labels already name the outputs
     elif len(made.classes) != n_outputs:
@@ -298,9 +301,12 @@ def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool, names=None) 
     return made
 
 
-def prepare_inputs(preprocessor: Preprocessor, X, dtype):
-    """Standardize X when the preprocessor says so, keeping the model's dtype."""
-    return X if preprocessor.mean is None else preprocessor.transform(X, dtype)
+def prepare_inputs(preprocessor: Preprocessor, X, dtype, rows=None):
+    """Standardize X (or its ``rows``: an integer array) when the preprocessor says so, keeping
+    the model's dtype; X itself when neither standardization nor ``rows`` asks for a copy."""
+    if preprocessor.mean is None and rows is None:
+        return X
+    return preprocessor.transform(X, dtype, rows)
 
 
 def encode_targets(preprocessor: Preprocessor, y, name: str = "y"):
