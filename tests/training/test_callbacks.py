@@ -4,6 +4,7 @@ import inspect
 import json
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -453,3 +454,20 @@ def test_a_state_saved_before_the_mode_was_loads_without_the_direction_check():
     assert (stopper.monitor, stopper.best, stopper.best_epoch, stopper.wait) == ("val_loss", 0.5, 2, 1)
     with pytest.raises(ValueError, match="mode: expected 'min', 'max' or null, got 'up'"):
         stopper.load_state_dict({"monitor": "val_loss", "best": 0.5, "best_epoch": 2, "wait": 1, "mode": "up"}, {})
+
+
+def test_a_keras_hook_that_fit_never_calls_is_warned_about():
+    class KerasStyle(cr.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            raise AssertionError("never called")
+
+        def on_train_batch_end(self, batch, logs=None):
+            raise AssertionError("never called")
+
+    X, y = np.random.default_rng(0).normal(size=(20, 4)), np.arange(20) % 3
+    with pytest.warns(UserWarning, match=r"^callbacks\[0\] \(KerasStyle\) defines on_epoch_begin, "
+                                         r"on_train_batch_end, which chainrule never calls \(a Keras hook\)"):
+        cr.fit(cr.mlp([4, 5, 3], seed=0), X, y, epochs=1, verbose=0, callbacks=[KerasStyle()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cr.fit(cr.mlp([4, 5, 3], seed=0), X, y, epochs=1, verbose=0, callbacks=[cr.EarlyStopping(patience=2)])

@@ -13,6 +13,7 @@ import functools
 import inspect
 import math
 import numbers
+import warnings
 from types import FunctionType, MethodType
 
 from ..backend import device_of, to_device
@@ -23,7 +24,11 @@ from .history import is_count
 
 
 class Callback:
-    """Base class. Override the hooks you need."""
+    """Base class. Override the hooks you need.
+
+    There are no per-batch hooks: a Keras hook such as ``on_epoch_begin`` or
+    ``on_train_batch_end`` defined on a callback is never called, and ``fit`` warns about it.
+    """
 
     def reset(self) -> None:
         """Forget what an earlier ``fit`` left; ``fit`` calls this first, before it restores
@@ -265,14 +270,26 @@ HOOKS = {"check_metrics": ("names",), "on_train_begin": ("model", "history"),
          "on_epoch_end": ("epoch", "logs", "model"), "on_train_end": ("model", "history"), "stop_message": ("epoch",)}
 
 
+#: Keras's hooks that fit never calls: a callback defining one is warned, not silently ignored
+KERAS_ONLY_HOOKS = ("on_epoch_begin", "on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end",
+                    "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end", "on_predict_begin",
+                    "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end")
+
+
 def check_hooks(callback: Callback, index: int) -> None:
     """HyperparameterError naming ``callbacks[index]`` and the hook when one of its hooks cannot
     take the arguments fit passes (a Keras-style ``on_epoch_end(self, epoch, logs=None)``),
-    before training starts rather than with a raw TypeError after the first epoch.
+    before training starts rather than with a raw TypeError after the first epoch. A
+    UserWarning names a Keras hook it defines that fit never calls (``KERAS_ONLY_HOOKS``).
 
     Hooks that are plain functions of the callback's class, whose signatures were found to take
     the arguments before, are not inspected again: inspecting the five signatures takes about
     100 µs, as long as a small step of training, at every ``fit`` call."""
+    uncalled = [hook for hook in KERAS_ONLY_HOOKS if hasattr(callback, hook)]
+    if uncalled:
+        warnings.warn(f"callbacks[{index}] ({type(callback).__name__}) defines {', '.join(uncalled)}, which "
+                      f"chainrule never calls (a Keras hook); chainrule calls {', '.join(HOOKS)}", UserWarning,
+                      stacklevel=3)
     functions = _class_hooks(callback)
     if functions is not None and _methods_take_arguments(functions):
         return
