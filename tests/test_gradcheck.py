@@ -379,3 +379,10 @@ def test_errors_within_rounding_name_the_bound_and_a_remedy():
     assert f"{failing[0]} ({report.errors[failing[0]]:.1e}, bound {report.rounding[failing[0]]:.1e})" in text
     assert "a larger eps, or inputs and parameters scaled to about 1" in text
     assert "rounding" not in str(cr.gradcheck(model, X / 1e6, normal(2, 5), "mse"))  # scaled: nothing to say
+
+
+@pytest.mark.parametrize("loss, y", [("cross_entropy", np.zeros(0, int)), ("mse", np.zeros((0, 2)))])
+def test_x_without_rows_is_a_shape_error_naming_x(loss, y):
+    model, X, _ = model_and_data()
+    with pytest.raises(cr.ShapeError, match=r"^X has no rows \(shape \(0, 3\)\); expected at least 1$"):
+        cr.gradcheck(model, X[:0], y, loss)

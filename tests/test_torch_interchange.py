@@ -275,3 +275,8 @@ def test_a_boolean_tensor_is_refused_as_not_real_numbers():
     state = to_state_dict(model)
     with pytest.raises(DTypeError, match=r"state_dict\['2.bias'\]: expected real numbers, got dtype bool"):
         from_state_dict(_bad(state, "2.bias", np.array([True, False])), model)
+
+
+def test_to_state_dict_of_what_is_not_a_layer_is_refused():
+    with pytest.raises(HyperparameterError, match=r"^model: expected a chainrule Layer, got str$"):
+        to_state_dict("model.safetensors")

@@ -47,7 +47,7 @@ import numpy
 
 from .backend import to_device, to_numpy
 from .checks import as_matrix, positive, positive_int
-from .errors import HyperparameterError
+from .errors import HyperparameterError, ShapeError
 from .initializers import as_generator
 from .layers.layer import Layer, check_set_up
 from .losses import get_loss
@@ -190,6 +190,8 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
 
     Raises
     ------
+    ShapeError
+        When ``X`` has no rows (the loss, a mean over them, has no value).
     HyperparameterError
         When ``model`` is not a Layer, ``max_checks`` is not a positive int, or the model has
         parameters but every one is frozen and ``check_input`` is False (nothing to check;
@@ -225,6 +227,8 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     # A copy: the input's finite differences below write into X64, which as_matrix may
     # return as the caller's own array.
     X64 = to_device(as_matrix(X, numpy.float64, name="X").copy(), model64.device)  # on the model's device
+    if X64.shape[0] == 0:  # a loss is a mean over the rows: there would be nothing to divide by
+        raise ShapeError(f"X has no rows (shape {tuple(X64.shape)}); expected at least 1")
     Y = model64.forward(X64)
     T = to_device(loss.prepare(to_numpy(y) if hasattr(y, "shape") else y, Y.shape[1], numpy.float64,
                                n_samples=Y.shape[0]), model64.device)

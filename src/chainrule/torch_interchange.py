@@ -49,8 +49,8 @@ def to_state_dict(model: Layer) -> dict[str, numpy.ndarray]:
     Load them into the equivalent torch module with
     ``module.load_state_dict({name: torch.from_numpy(array) for name, array in state.items()})``.
 
-    Raises ModelFileError for a layer with parameters that torch.nn has no layout for (a
-    user's own Layer subclass).
+    Raises HyperparameterError if ``model`` is not a Layer, and ModelFileError for a layer
+    with parameters that torch.nn has no layout for (a user's own Layer subclass).
 
     Examples
     --------
@@ -59,6 +59,8 @@ def to_state_dict(model: Layer) -> dict[str, numpy.ndarray]:
     >>> {name: array.shape for name, array in to_state_dict(model).items()}
     {'0.weight': (8, 4), '0.bias': (8,), '2.weight': (3, 8), '2.bias': (3,)}
     """
+    if not isinstance(model, Layer):
+        raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     state = {}
     for key, (layer, name) in _layout(model).items():
         array = to_numpy(layer.own_params[name])

@@ -11,6 +11,7 @@ import pytest
 
 from chainrule.errors import DataError, HyperparameterError, ModelFileError
 from chainrule.io import atomic_open, atomic_write
+from chainrule.io.atomic import check_writable
 
 
 class WriterFailed(Exception):
@@ -336,3 +337,20 @@ def test_a_device_that_fills_up_is_a_named_error(data):
     raised a bare OSError over it ("internal error", exit 1)."""
     with pytest.raises(DataError, match=r"^/dev/full: cannot write \(No space left on device\)$"):
         atomic_write("/dev/full", data, error=DataError)
+
+
+def test_check_writable_refuses_a_directory_or_a_missing_directory_and_names_the_argument(tmp_path):
+    with pytest.raises(ModelFileError, match=r"^checkpoint: .*: cannot write \(it is a directory, not a file\)$"):
+        check_writable(tmp_path, "checkpoint", ModelFileError)
+    with pytest.raises(DataError, match=r"^output: .*: cannot write \(directory '.*missing' does not exist\)$"):
+        check_writable(tmp_path / "missing" / "out.csv", "output")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DataError, match=r"cannot write \(directory '.*file' is not a directory\)$"):
+        check_writable(tmp_path / "file" / "out.csv", "output")
+
+
+def test_check_writable_accepts_what_atomic_open_writes(tmp_path):
+    (tmp_path / "old.csv").write_text("")
+    os.symlink(tmp_path / "target.csv", tmp_path / "link.csv")
+    for path in (tmp_path / "new.csv", tmp_path / "old.csv", tmp_path / "link.csv", "/dev/null", "/dev/stdout"):
+        check_writable(path, "output")

@@ -911,3 +911,12 @@ def test_a_target_standardization_of_another_width_than_the_outputs_is_refused(t
     model.preprocessor.target_scale = np.ones(3)
     with pytest.raises(ModelFileError, match="preprocessor.target_scale: expected 2 values, one per output"):
         save(model, tmp_path / "other.safetensors")
+
+
+def test_save_with_its_arguments_swapped_says_so(tmp_path):
+    model = cr.Sequential(cr.Linear(4, 3), seed=0)
+    path = str(tmp_path / "model.safetensors")
+    with pytest.raises(HyperparameterError, match=r"^model: expected a chainrule Layer, got str; save takes the "
+                                                  r"model first, then the path$"):
+        save(path, model)
+    assert os.listdir(tmp_path) == []

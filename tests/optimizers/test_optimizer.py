@@ -58,6 +58,12 @@ def test_unknown_optimizer_name():
         cr.get_optimizer("lbfgs", tiny_model())
 
 
+def test_get_optimizer_names_a_keyword_the_optimizer_does_not_take():
+    with pytest.raises(cr.HyperparameterError, match=r"^momentum: not an argument of Adam \('adam'\); it takes "
+                                                     r"lr, beta1, beta2, eps, weight_decay, schedule$"):
+        cr.get_optimizer("adam", tiny_model(), momentum=0.9)
+
+
 def test_gradients_from_before_the_optimizer_are_used():
     model = cr.Sequential(cr.Linear(3, 2), cr.Tanh(), cr.Linear(2, 1), seed=0)
     X = normal(0, 4, 3)

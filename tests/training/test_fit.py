@@ -952,3 +952,22 @@ def test_standardize_targets_is_refused_for_classification():
 def test_standardize_targets_must_be_a_bool_or_none():
     with pytest.raises(cr.HyperparameterError, match="standardize_targets: expected None, True or False"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, standardize_targets="yes", verbose=0)
+
+
+def test_lr_beside_an_optimizer_object_is_refused_rather_than_ignored():
+    model = iris_model()
+    optimizer = cr.SGD(model, lr=0.01)
+    with pytest.raises(cr.HyperparameterError, match=r"^lr: the optimizer given sets its own learning rate \(0.01\)"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, lr=0.5, epochs=1, verbose=0)
+    assert optimizer.lr == 0.01
+
+
+@pytest.mark.parametrize("where, reason", [("missing/run.safetensors", "directory .* does not exist"),
+                                           (".", "it is a directory, not a file")])
+def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(tmp_path, where, reason):
+    model = iris_model()
+    before = model.params["0.W"].copy()
+    with pytest.raises(cr.ModelFileError, match=rf"^checkpoint: .*cannot write \({reason}\)"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, checkpoint=tmp_path / where)
+    np.testing.assert_array_equal(model.params["0.W"], before)  # refused before the first epoch
+    assert model.preprocessor is None

@@ -164,6 +164,31 @@ def check_path(path, name: str = "path") -> None:
     raise HyperparameterError(f"{name}: expected a file path (str or os.PathLike), got {type(path).__name__} {path!r:.60}")
 
 
+def check_writable(path, name: str, error: type[ChainruleError] = DataError) -> None:
+    """``error`` naming ``name`` and ``path`` when :func:`atomic_open` could not write there
+    because of what the path is: a directory (or block device, socket), or a file in a
+    directory that does not exist. For a check before long work that ends in the write
+    (a checkpoint after the first epochs); permissions and free space are left to the write.
+
+    >>> check_writable("/nonexistent/run.ckpt", "checkpoint")
+    Traceback (most recent call last):
+    ...
+    chainrule.errors.DataError: checkpoint: /nonexistent/run.ckpt: cannot write (directory '/nonexistent' does not exist)
+    """
+    check_path(path, name)
+    target = Path(path)
+    if _descriptor_path(target) is not None:
+        return
+    status = _status(target, error)
+    if status is not None and not (stat.S_ISREG(status.st_mode) or _is_stream(status.st_mode)):
+        raise error(f"{name}: {target}: cannot write (it is {_kind(status.st_mode)}, not a file)")
+    # The file a symbolic link points to is the one written, so its directory is the one needed.
+    directory = Path(os.path.realpath(target)).parent if target.is_symlink() else target.parent
+    if not directory.is_dir():
+        reason = "is not a directory" if directory.exists() else "does not exist"
+        raise error(f"{name}: {target}: cannot write (directory {str(directory)!r} {reason})")
+
+
 def _status(target: Path, error: type[ChainruleError]) -> os.stat_result | None:
     """What ``target`` is, following symbolic links; None if nothing exists there yet."""
     try:

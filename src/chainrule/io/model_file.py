@@ -50,7 +50,7 @@ from .. import __version__
 from ..backend import module_for, to_numpy
 from ..checks import check_finite, is_json_count
 from ..data.preprocessing import Preprocessor
-from ..errors import DataError, ModelFileError, NonFiniteError, quoted
+from ..errors import DataError, HyperparameterError, ModelFileError, NonFiniteError, quoted
 from ..layers import Layer
 from ..layers.widths import input_width, output_width
 from .architecture import from_config, parameter_shapes, to_config
@@ -90,6 +90,8 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
 
     Raises
     ------
+    HyperparameterError
+        If ``model`` is not a Layer (the message says so when the arguments are swapped).
     ModelFileError
         Naming the file, if a layer, a name or a value cannot be stored, the file cannot be
         written, or :func:`load` would refuse the model: more than ``MAX_LAYERS`` layers or
@@ -108,6 +110,9 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     >>> sorted(load(path).params)
     ['0.W', '0.b']
     """
+    if not isinstance(model, Layer):
+        swapped = "; save takes the model first, then the path" if isinstance(path, Layer) else ""
+        raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}{swapped}")
     try:
         architecture = to_config(model)
     except ModelFileError as error:

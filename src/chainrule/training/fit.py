@@ -25,8 +25,8 @@ from ..backend import module_for, to_device
 from ..checks import as_matrix, as_sample_weights, check_finite, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor
-from ..errors import DataError, HyperparameterError, ShapeError
-from ..io.atomic import check_path
+from ..errors import DataError, HyperparameterError, ModelFileError, ShapeError
+from ..io.atomic import check_path, check_writable
 from ..layers.layer import Layer, check_set_up
 from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
@@ -136,7 +136,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     optimizer : Optimizer or name
         An optimizer made for ``model``, or "sgd", "rmsprop", "adam", "adamw" (with ``lr``).
     lr : float, optional
-        Learning rate for an optimizer given by name (its default otherwise).
+        Learning rate for an optimizer given by name (its default otherwise). With an
+        optimizer object, which has its own, a given lr raises HyperparameterError.
     epochs : int
         Total number of epochs (a resumed run continues up to this number; fewer than the
         checkpoint's own raises HyperparameterError).
@@ -195,9 +196,11 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     checkpoint : path, optional
         Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically),
         never after an epoch that Ctrl-C cut short (``checkpoint_every``, an int ≥ 1, default 1;
-        else HyperparameterError naming it). A callback whose ``state_dict`` returns an
-        array its ``checkpoint_arrays`` does not declare (name, shape, dtype) raises
-        HyperparameterError at the first checkpoint, since the checkpoint could not be resumed.
+        else HyperparameterError naming it). A directory, or a path in a directory that does
+        not exist, raises ModelFileError before anything trains (without ``distributed``). A
+        callback whose ``state_dict`` returns an array its ``checkpoint_arrays`` does not
+        declare (name, shape, dtype) raises HyperparameterError at the first checkpoint,
+        since the checkpoint could not be resumed.
     resume : path, optional
         Continue from a checkpoint written by an earlier call with the same data and
         arguments; the result is bit-identical to an uninterrupted run. A path that does
@@ -278,7 +281,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     """
     epochs, batch_size, checkpoint_every, callbacks = _check_arguments(
         model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize,
-        standardize_targets, graph)
+        standardize_targets, graph, distributed)
     device = model.device if device is None else device
     check_trainable(model)
     weighted_by = _weighted_by(sample_weight, class_weight, validation)
@@ -329,9 +332,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
 
 
 def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed,
-                     standardize, standardize_targets, graph) -> tuple[int, int | None, int, list]:
+                     standardize, standardize_targets, graph, distributed) -> tuple[int, int | None, int, list]:
     """The arguments that need no data, checked in this order: (epochs, batch_size,
-    checkpoint_every, callbacks) as ints and a list; HyperparameterError for one that is wrong."""
+    checkpoint_every, callbacks) as ints and a list; HyperparameterError for one that is wrong, and
+    ModelFileError for a checkpoint path that cannot be written."""
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     for prefix, layer in model.walk():  # a custom layer that skipped super().__init__(), named
@@ -342,6 +346,10 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
     for name, path in (("checkpoint", checkpoint), ("resume", resume)):
         if path is not None:
             check_path(path, name)  # now, not after the first epoch (an int would be a file descriptor)
+    # A file that could not be written would fail only after checkpoint_every epochs. A distributed
+    # run's rank 0 alone writes it, on a machine whose directories the other ranks may not have.
+    if checkpoint is not None and distributed is False:
+        check_writable(checkpoint, "checkpoint", ModelFileError)
     if verbose not in (0, 1, 2, True, False):
         raise HyperparameterError(f"verbose: expected 0, 1 or 2 (or True/False), got {verbose!r}")
     if not isinstance(callbacks, (list, tuple)):
@@ -510,6 +518,9 @@ def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Op
     if isinstance(optimizer, Optimizer):
         if optimizer.model is not model:
             raise HyperparameterError("optimizer: it was made for another model; pass cr.Adam(model, ...) for this one")
+        if lr is not None:  # it would be ignored: the optimizer object steps with its own
+            raise HyperparameterError(f"lr: the optimizer given sets its own learning rate ({optimizer.lr}); pass lr "
+                                      f"to the optimizer, or lr without an optimizer object")
         optimizer.to(device)
         optimizer.check_layout()  # here too for the GPU's loop, which calls update without step
         return optimizer
