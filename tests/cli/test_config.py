@@ -175,6 +175,17 @@ def test_a_config_file_that_is_not_utf8_exits_2_naming_the_file(tmp_path, capsys
     assert not (tmp_path / "run").exists()
 
 
+def test_a_config_file_with_a_utf8_byte_order_mark_is_read(tmp_path, capsys):
+    (tmp_path / "run.toml").write_bytes(b'\xef\xbb\xbfepochs = 1\ndata = "iris"\nplots = false\n')
+    assert read_config(tmp_path / "run.toml") == {"epochs": 1, "data": "iris", "plots": False}
+    (tmp_path / "bad.toml").write_bytes(b'\xef\xbb\xbfepochs = 1\nlabel = "\xff"\n')
+    with pytest.raises(ConfigError, match=r"bad\.toml: not UTF-8 text \(byte 23"):  # counted from the mark
+        read_config(tmp_path / "bad.toml")
+    code, _, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--hidden", "4", "--quiet",
+                        "--out", tmp_path / "run")
+    assert code == 0, err
+
+
 def test_a_missing_config_file_exits_2(tmp_path, capsys):
     code, _, err = call(capsys, "train", "--config", tmp_path / "none.toml", "--out", tmp_path / "run")
     assert_one_line_error(code, err, "none.toml: config file not found")

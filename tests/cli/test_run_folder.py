@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chainrule.cli.run_folder import (CHECKPOINT, LOCK, check_folder_is_free, claim_folder, prepare_folder,
+from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, claim_folder, prepare_folder,
                                       release_folder, run_folder)
 from chainrule.errors import ConfigError, DataError
 
@@ -54,6 +54,22 @@ def test_the_resumed_checkpoints_own_folder_is_free(tmp_path):
     check_folder_is_free(tmp_path, tmp_path / CHECKPOINT)
     with pytest.raises(ConfigError, match="already holds files"):
         check_folder_is_free(tmp_path, tmp_path / "elsewhere" / CHECKPOINT)
+
+
+def test_the_resumed_checkpoints_folder_is_free_only_as_a_run_folder(tmp_path):
+    resume = tmp_path / "iris-ckpt.safetensors"
+    resume.write_bytes(b"")
+    (tmp_path / LOCK).write_bytes(b"")
+    (tmp_path / ".chainrule-0123456789abcdef.tmp").write_bytes(b"")  # left by a run killed mid-write
+    check_folder_is_free(tmp_path, resume)  # nothing else there: a run killed before its end
+    (tmp_path / "metrics.json").write_text('{"mine": true}')
+    with pytest.raises(ConfigError) as caught:
+        check_folder_is_free(tmp_path, resume)
+    assert str(caught.value) == (f"--resume {resume}: the checkpoint's folder {tmp_path} is not a run folder "
+                                 f"(no config.toml) and holds other files, such as 'metrics.json', which the resumed "
+                                 f"run's files could replace; pass --out DIR, a new or empty folder, for them")
+    (tmp_path / CONFIG).write_text("")  # what chainrule train writes when a run ends
+    check_folder_is_free(tmp_path, resume)
 
 
 def test_prepare_folder_creates_the_folder_holding_only_its_lock_until_released(tmp_path):

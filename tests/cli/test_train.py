@@ -146,6 +146,13 @@ def test_rows_of_another_width_are_refused_naming_the_data_and_the_model(iris_ru
 IRIS = ["--data", "iris", "--hidden", "8", "--patience", "0", "--quiet", "--no-plots"]
 
 
+def keep_only_the_checkpoint(folder):
+    """Delete the run ``folder``'s files but its checkpoint, as a run killed before its end leaves it."""
+    for path in folder.iterdir():
+        if path.name != "checkpoint.safetensors":
+            path.unlink()
+
+
 def test_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_path, capsys):
     assert call(capsys, "train", *IRIS, "--epochs", "3", "--out", tmp_path / "cut")[0] == 0
     assert call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--epochs", "7",
@@ -160,7 +167,7 @@ def test_resume_ends_bit_identical_to_an_uninterrupted_run(tmp_path, capsys):
 def test_resume_takes_the_options_from_the_checkpoint(tmp_path, capsys):
     # A run killed before its end has no config.toml: the checkpoint alone must say how to go on.
     assert call(capsys, "train", *IRIS, "--hidden", "5", "--epochs", "2", "--out", tmp_path / "run")[0] == 0
-    (tmp_path / "run" / "config.toml").unlink()
+    keep_only_the_checkpoint(tmp_path / "run")
     code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "4",
                         "--quiet")
     assert code == 0, err
@@ -445,6 +452,25 @@ def test_an_empty_out_folder_is_used(tmp_path, capsys):
     assert (tmp_path / "run" / "model.safetensors").is_file()
 
 
+def test_resume_without_out_writes_into_no_folder_but_a_run_folder(tmp_path, capsys):
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "run")[0] == 0
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    shutil.copy(tmp_path / "run" / "checkpoint.safetensors", downloads / "iris-ckpt.safetensors")
+    for name in ("metrics.json", "model.safetensors", "history.png"):
+        (downloads / name).write_text("mine")
+    code, out, err = call(capsys, "train", "--resume", downloads / "iris-ckpt.safetensors", "--epochs", "2")
+    assert_one_line_error(code, err, f"--resume {downloads / 'iris-ckpt.safetensors'}: the checkpoint's folder",
+                          "not a run folder", "pass --out DIR")
+    assert out == ""
+    assert {path.name: path.read_text() for path in downloads.iterdir() if path.suffix != ".safetensors"
+            or path.name == "model.safetensors"} == dict.fromkeys(["metrics.json", "model.safetensors",
+                                                                    "history.png"], "mine")
+    code, _, err = call(capsys, "train", "--resume", downloads / "iris-ckpt.safetensors", "--epochs", "2",
+                        "--out", tmp_path / "continued")
+    assert code == 0, err
+
+
 def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys):
     options = [option for option in IRIS if option != "--no-plots"]
     assert call(capsys, "train", *options, "--epochs", "1", "--out", tmp_path / "run")[0] == 0
@@ -550,6 +576,15 @@ def test_bad_options_are_refused_in_one_line(tmp_path, capsys, options, fragment
     code, _, err = call(capsys, "train", *options, "--quiet", "--out", tmp_path / "run")
     assert_one_line_error(code, err, fragment)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_help_shows_no_rest_roles_and_says_what_quiet_drops(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per option
+    with pytest.raises(SystemExit):
+        call(capsys, "train", "--help")
+    out = capsys.readouterr().out
+    assert not re.search(r":\w+:`", out)  # a role of the module docstring (:mod:`...`)
+    assert re.search(r"--quiet +no progress bar and no per-epoch lines", out)
 
 
 def test_an_unwritable_run_folder_is_refused(tmp_path, capsys):
@@ -792,7 +827,7 @@ def test_a_config_file_gives_the_widths_and_activations_as_lists_which_the_run_s
     assert (saved["hidden"], saved["activation"], saved["init"]) == ([6, 5], ["gelu", "sigmoid"], "he_uniform")
     # --resume rebuilds the same network from the checkpoint, and ends as the uninterrupted run;
     # the widths as the option gives them are no change.
-    (tmp_path / "cut" / "config.toml").unlink()
+    keep_only_the_checkpoint(tmp_path / "cut")
     code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--epochs", "4",
                         "--hidden", "6,5", "--quiet")
     assert code == 0, err
@@ -1038,6 +1073,21 @@ def test_without_early_stopping_there_is_no_best_epoch(tmp_path, capsys):
     code, out, _ = call(capsys, "train", *IRIS, "--epochs", "2", "--json", "--out", tmp_path / "run")
     assert code == 0
     assert (json.loads(out)["best_epoch"], json.loads(out)["best_weights_restored"]) == (None, False)
+
+
+def test_a_run_folder_deleted_during_training_is_named_in_one_line(tmp_path, capsys, monkeypatch):
+    run_epoch = Loop.run_epoch
+
+    def run_epoch_after_deleting_the_folder(loop, number, bar):
+        if number == 2:
+            shutil.rmtree(tmp_path / "out" / "run")  # rm -rf while the run writes there
+        return run_epoch(loop, number, bar)
+
+    monkeypatch.setattr(Loop, "run_epoch", run_epoch_after_deleting_the_folder)
+    code, out, err = call(capsys, "train", *IRIS, "--epochs", "3", "--out", tmp_path / "out" / "run")
+    assert_one_line_error(code, err, f"{tmp_path / 'out' / 'run' / 'checkpoint.safetensors'}: cannot write",
+                          "does not exist")
+    assert out == "" and not (tmp_path / "out").exists()  # the folder above it, this run's too, is removed
 
 
 def test_a_finished_or_refused_run_leaves_no_lock_in_its_folder(tmp_path, capsys):

@@ -129,7 +129,9 @@ def read_config(path) -> dict:
     not TOML, nested too deep for the parser (arrays in arrays thousands deep), or holding a table."""
     try:
         with open(path, "rb") as handle:
-            table = tomllib.load(handle)
+            text = handle.read().decode()  # decoded here, so that an error's byte counts from the file's start
+        # A byte-order mark (Notepad, PowerShell 5's Out-File -Encoding utf8) is read past, as in a CSV file.
+        table = tomllib.loads(text.removeprefix("\ufeff"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except OSError as error:

@@ -1,10 +1,11 @@
 """The run folder of ``chainrule train``: which folder, and the checks that it is free and writable.
 
 A run folder holds one run's files (the model, its checkpoint, metrics.json, config.toml, the
-plots): ``--out``, else the resumed checkpoint's folder, else ``runs/<timestamp>/``. While a run
-writes there it holds the folder's lock (:mod:`chainrule.cli.folder_lock`): a second
-``chainrule train`` into the same folder is refused rather than mixing its files with the
-first's (runs started together without ``--out`` take ``runs/<timestamp>-2``, ``-3``...).
+plots): ``--out``, else the resumed checkpoint's folder (when it is a run folder), else
+``runs/<timestamp>/``. While a run writes there it holds the folder's lock
+(:mod:`chainrule.cli.folder_lock`): a second ``chainrule train`` into the same folder is
+refused rather than mixing its files with the first's (runs started together without
+``--out`` take ``runs/<timestamp>-2``, ``-3``...).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import os
 import time
 from pathlib import Path
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, quoted
 from ..io import atomic_write
 from . import folder_lock
 from .folder_lock import LOCK
 
 CHECKPOINT = "checkpoint.safetensors"
+CONFIG = "config.toml"  # the resolved configuration, written when a run ends: it marks a run folder
+OWN_FILES = ".chainrule-"  # how the lock and atomic writes' temporary files are named
 
 
 def run_folder(args) -> Path:
@@ -59,7 +62,8 @@ def claim_folder(folder: Path, resume=None, *, numbered: bool = False) -> Path:
 
 
 def check_folder_is_free(folder: Path, resume) -> None:
-    """Refuse a run folder that already holds files, unless it is the resumed checkpoint's own folder.
+    """Refuse a run folder that already holds files, unless it is the resumed checkpoint's own
+    folder and that is a run folder (:func:`check_resumed_folder`).
 
     A run folder holds one run's files: writing into another run's folder would mix the two
     (its plots beside this run's model). ConfigError naming the folder and what to do instead.
@@ -67,6 +71,7 @@ def check_folder_is_free(folder: Path, resume) -> None:
     if folder_lock.held_by_another_run(folder):
         raise folder_lock.busy(folder)
     if resume and folder.resolve() == Path(resume).resolve().parent:
+        check_resumed_folder(folder, resume)
         return
     try:
         in_use = folder.is_dir() and any(path.name != LOCK for path in folder.iterdir())
@@ -76,6 +81,26 @@ def check_folder_is_free(folder: Path, resume) -> None:
         hint = f", or continue its run with --resume {folder / CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
         raise ConfigError(f"--out {folder}: the folder already holds files (another run's?); "
                           f"give --out a new or empty folder{hint}")
+
+
+def check_resumed_folder(folder: Path, resume) -> None:
+    """ConfigError naming ``--resume`` unless ``folder``, the folder of the checkpoint ``resume``,
+    is a run folder: one holding the config.toml a run writes when it ends, or nothing but the
+    checkpoint (and chainrule's own lock and temporary files: a run killed before its end).
+
+    Any other folder (downloads/ holding a copied checkpoint) may hold a model.safetensors or
+    metrics.json of its own, which the resumed run's files would replace.
+    """
+    try:
+        others = sorted(path.name for path in folder.iterdir()
+                        if path.name != Path(resume).name and not path.name.startswith(OWN_FILES))
+        is_run_folder = (folder / CONFIG).is_file() or not others
+    except OSError as error:
+        raise DataError(f"{folder}: cannot read the run folder ({error.strerror})") from None
+    if not is_run_folder:
+        raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} is not a run folder (no {CONFIG}) "
+                          f"and holds other files, such as {quoted(others[0])}, which the resumed run's files could "
+                          f"replace; pass --out DIR, a new or empty folder, for them")
 
 
 def prepare_folder(folder: Path, resume=None) -> None:

@@ -23,8 +23,9 @@ hold no configuration of its own). Started by ``mpiexec -n N`` (N > 1) without
 write one run folder.
 
 ``--out`` must name a new or empty folder: a folder holding files (another run's) is refused
-(exit 2), except the folder of the checkpoint that ``--resume`` continues; while a run writes
-there it holds the folder's lock (see :mod:`chainrule.cli.folder_lock`). A run stopped by
+(exit 2), except the folder of the checkpoint that ``--resume`` continues when it is a run
+folder (it holds config.toml, or nothing but the checkpoint); while a run writes there it holds
+the folder's lock (the file .chainrule-run.lock). A run stopped by
 Ctrl-C (or SIGTERM) still writes its files, then exits 130 with a line saying how many whole
 epochs it completed and which checkpoint to resume (or that none was written yet).
 """
@@ -65,7 +66,7 @@ from .resume_checks import (
     check_same_target_standardization, check_same_widths, resumed_config,
 )
 from .rows import file_sha256
-from .run_folder import CHECKPOINT, check_folder_is_free, claim_folder, release_folder, run_folder
+from .run_folder import CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, run_folder
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
@@ -113,7 +114,7 @@ def add_arguments(parser) -> None:
     option("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.safetensors")
     option("--config", metavar="FILE", help="TOML file with keys named like these options (batch_size = 64)")
     option("--json", action="store_true", help="print the results as JSON on stdout")
-    option("--quiet", action="store_true", help="no progress bar")
+    option("--quiet", action="store_true", help="no progress bar and no per-epoch lines on stderr")
     option("--distributed", action="store_true",
            help="data-parallel over MPI: mpiexec -n N chainrule train --distributed (pip install 'chainrule[mpi]')")
     option("--distributed-timeout", dest="distributed_timeout", type=float, default=DEFAULT_DISTRIBUTED_TIMEOUT,
@@ -240,7 +241,7 @@ def run(args) -> int:
         metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
                    "history": history.to_json()}
         atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
-        atomic_write(folder / "config.toml", saved_config.to_toml())
+        atomic_write(folder / CONFIG, saved_config.to_toml())
         write_plots(config.plots, history, model, data.name, folder, restored)
         if args.json:
             print(json_text(results))
@@ -365,7 +366,7 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         if comm.is_root:
             release_folder(folder)
         for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind
-            if not any(path.iterdir()):
+            if path.is_dir() and not any(path.iterdir()):  # a folder deleted meanwhile: fit's error says so
                 path.rmdir()
         if getattr(error, "same_on_every_rank", False) and not comm.is_root:
             return None, folder
