@@ -4,6 +4,7 @@ seeds, checkpoints and resume, and every bad argument refused with the argument'
 import importlib
 import io
 import os
+import re
 import signal
 import sys
 import warnings
@@ -971,3 +972,11 @@ def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(tmp
         cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, checkpoint=tmp_path / where)
     np.testing.assert_array_equal(model.params["0.W"], before)  # refused before the first epoch
     assert model.preprocessor is None
+
+
+@pytest.mark.parametrize("seed, hint", [(-1, ""), (1.5, ""), (True, ""),
+                                        (np.random.default_rng(0), "; fit takes no Generator, since checkpoints")])
+def test_a_seed_that_is_no_non_negative_int_is_refused_naming_seed(seed, hint):
+    with pytest.raises(cr.HyperparameterError, match=r"^seed: expected None or a non-negative int, got .*"
+                                                     + re.escape(hint)):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, verbose=0, seed=seed)

@@ -178,3 +178,16 @@ def test_a_held_out_fraction_keeps_weights_of_zero_where_each_side_has_a_positiv
 def test_one_hot_float_rows_over_two_outputs_are_warned_of():
     with pytest.warns(cr.OneHotTargetsWarning, match="every row is one-hot over the 2 outputs"):
         warn_if_one_hot(np.eye(2)[[0, 1, 1]], 2)
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int64])
+def test_zero_one_columns_taken_for_probability_rows_suggest_binary_cross_entropy(dtype):
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(dtype)  # several labels per row, by default softmax's targets
+    with pytest.raises(cr.LabelError, match=r"^y: SoftmaxCrossEntropy: target rows must be non-negative and sum "
+                                            r"to 1 .*; for several labels per row \(0/1 columns\) pass "
+                                            r"loss='binary_cross_entropy'$"):
+        cr.fit(cr.mlp([4, 8, 2], seed=0), X, Y, epochs=1, verbose=0)
+    with pytest.raises(cr.LabelError, match=r"^SoftmaxCrossEntropy: target rows must be non-negative"):
+        cr.fit(cr.mlp([4, 8, 2], seed=0), X, Y * 0.5, loss="cross_entropy", epochs=1, verbose=0)  # floats: no hint
+    cr.fit(cr.mlp([4, 8, 2], seed=0), X, Y, loss="binary_cross_entropy", epochs=1, verbose=0)

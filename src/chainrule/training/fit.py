@@ -363,7 +363,9 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
             raise HyperparameterError(f"callbacks: expected chainrule Callbacks, got {type(callback).__name__}")
         check_hooks(callback, index)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0):
-        raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}")
+        hint = ("; fit takes no Generator, since checkpoints and distributed runs record and compare the seed: pass "
+                "an int, e.g. int(rng.integers(2**32))") if isinstance(seed, numpy.random.Generator) else ""
+        raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}{hint}")
     if standardize not in (None, True, False):
         raise HyperparameterError(f"standardize: expected None, True or False, got {standardize!r}")
     if standardize_targets not in (None, True, False):

@@ -247,7 +247,9 @@ def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = "", 
     """``loss.prepare`` of the (encoded) targets; ``float_hint`` is added to its ShapeError,
     since float class labels taken as regression values fail there. A column (n_samples, 1)
     that a classification loss refuses (floats, not labels: see ``as_label_vector``) gets a
-    ShapeError naming ``name`` that suggests ``name.ravel()``."""
+    ShapeError naming ``name`` that suggests ``name.ravel()``; integer or boolean columns that
+    softmax cross-entropy refuses get a LabelError naming ``name`` that suggests binary
+    cross-entropy (multilabel targets)."""
     try:
         return loss.prepare(targets, n_outputs, dtype, n_samples=len(targets))
     except ShapeError as error:
@@ -256,6 +258,12 @@ def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = "", 
         if not float_hint:
             raise
         raise ShapeError(f"{error}{float_hint}") from None
+    except LabelError as error:  # 0/1 columns, several per row, are no probability rows
+        if not (isinstance(loss, SoftmaxCrossEntropy) and numpy.ndim(targets) == 2
+                and numpy.asarray(targets).dtype.kind in "biu"):
+            raise
+        raise LabelError(f"{name}: {error}; for several labels per row (0/1 columns) pass "
+                         f"loss='binary_cross_entropy'") from None
 
 
 def prepare_scaled_targets(preprocessor: Preprocessor, loss, targets, n_outputs: int, dtype, float_hint: str = "",
