@@ -231,6 +231,22 @@ def test_resume_from_another_directory_reads_the_same_csv(tmp_path, monkeypatch,
     assert config["data"] == str(tmp_path / "iris.csv")
 
 
+def test_resume_after_the_training_file_moved_names_the_saved_setting(tmp_path, monkeypatch, capsys):
+    write_csv(tmp_path / "iris.csv", iris_rows())
+    monkeypatch.chdir(tmp_path)
+    assert call(capsys, "train", "--data", "iris.csv", "--epochs", "2", "--out", "run", "--quiet", "--no-plots")[0] == 0
+    (tmp_path / "moved").mkdir()
+    (tmp_path / "iris.csv").rename(tmp_path / "moved" / "iris.csv")
+    code, _, err = call(capsys, "train", "--resume", "run/checkpoint.safetensors", "--epochs", "3", "--quiet",
+                        "--no-plots")
+    assert code == 2
+    assert err == (f"chainrule: error: run/checkpoint.safetensors: metadata.config.data: {tmp_path / 'iris.csv'}: "
+                   f"no such file; pass --data with the file's new place\n")
+    code, _, err = call(capsys, "train", "--resume", "run/checkpoint.safetensors", "--data", "moved/iris.csv",
+                        "--epochs", "3", "--quiet", "--no-plots")
+    assert code == 0, err
+
+
 def interrupt_at_epoch(monkeypatch, epoch: int) -> None:
     """Ctrl-C (a real SIGINT to this process) at the start of ``epoch``, as a user would press it."""
     run_epoch = Loop.run_epoch

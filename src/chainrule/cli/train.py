@@ -292,9 +292,16 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
     The file is hashed before it is read: a file changed in between then fails evaluate's
     check (and is scored whole) rather than passing it with rows this run never split.
     """
-    is_csv = config.data.lower().endswith(".csv")
-    data_hash = file_sha256(config.data) if is_csv else None
-    data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    source = (sources or {}).get("data")
+    try:
+        is_csv = config.data.lower().endswith(".csv")
+        data_hash = file_sha256(config.data) if is_csv else None
+        data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    except DataError as error:
+        if source is None or not any(os.path.isabs(part) and not os.path.exists(part) for part in config.data.split(",")):
+            raise
+        # A saved or configured path to a file that is gone (moved since the run began): say whose it is.
+        raise DataError(f"{value_name('data', source)}: {error}; pass --data with the file's new place") from None
     if is_csv:
         check_csv_fits_dtype(config, data)
     check_class_weight_task(config, sources, data)
