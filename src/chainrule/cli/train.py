@@ -298,7 +298,8 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
         data_hash = file_sha256(config.data) if is_csv else None
         data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     except DataError as error:
-        if source is None or not any(os.path.isabs(part) and not os.path.exists(part) for part in config.data.split(",")):
+        gone = any(os.path.isabs(part) and not os.path.exists(part) for part in config.data.split(","))
+        if source is None or not gone:
             raise
         # A saved or configured path to a file that is gone (moved since the run began): say whose it is.
         raise DataError(f"{value_name('data', source)}: {error}; pass --data with the file's new place") from None

@@ -152,9 +152,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         classification; any real number type, e.g. ``numpy.float32(0.2)``), or a separate
         validation set. Only the held-out rows are copied: the loop gathers each batch from
         X's training rows by index (the same steps, bit for bit, as those rows given as a
-        copy; see ``STANDARDIZED_COPY_BYTES`` for standardization). The held-out rows keep their ``sample_weight``, which weights the
-        validation loss and metrics (weighted accuracy, R² as scikit-learn's ``r2_score``
-        with ``sample_weight``, MAE); all of them zero raises DataError. A separate set may
+        copy; see ``STANDARDIZED_COPY_BYTES`` for standardization). The held-out rows keep
+        their ``sample_weight``, which weights the validation loss and metrics (weighted
+        accuracy, R² as scikit-learn's ``r2_score`` with ``sample_weight``, MAE); all of
+        them zero raises DataError. A separate set may
         carry its own weights ``w_val`` (Keras's ``validation_data`` form), checked as
         ``sample_weight`` is; (X_val, y_val) is unweighted.
     seed : int or None
