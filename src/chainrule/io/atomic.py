@@ -84,18 +84,12 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         raise ValueError(f"mode: expected 'wb' or 'w', got {mode!r}")
     check_path(path)
     target = Path(path)
-    descriptor_path = _descriptor_path(target)
-    # Not stat'ed: that would follow /proc/self/fd/1 to the very file it has open.
-    status = _status(target, error) if descriptor_path is None else None
-    if descriptor_path is not None or (status is not None and _is_stream(status.st_mode)):
+    descriptor_path, status, destination = _destination(target, error)
+    if destination is None:
         descriptor = _open_in_place(target, descriptor_path, error)
         with _write_in_place(descriptor, target, mode, encoding, newline, error) as file:
             yield file
         return
-    if status is not None and not stat.S_ISREG(status.st_mode):
-        raise error(f"{target}: cannot write (it is {_kind(status.st_mode)}, not a file)")
-    # The file a symbolic link points to is replaced; the link itself stays.
-    destination = Path(os.path.realpath(target)) if target.is_symlink() else target
     directory = destination.parent
     # A short fixed-length name: it fits in the directory whenever the target's name does.
     temporary = directory / f".chainrule-{secrets.token_hex(8)}.tmp"
@@ -170,23 +164,36 @@ def check_writable(path, name: str, error: type[ChainruleError] = DataError) -> 
     directory that does not exist. For a check before long work that ends in the write
     (a checkpoint after the first epochs); permissions and free space are left to the write.
 
-    >>> check_writable("/nonexistent/run.ckpt", "checkpoint")
+    >>> check_writable("/missing/run.ckpt", "checkpoint")
     Traceback (most recent call last):
     ...
-    chainrule.errors.DataError: checkpoint: /nonexistent/run.ckpt: cannot write (directory '/nonexistent' does not exist)
+    chainrule.errors.DataError: checkpoint: /missing/run.ckpt: cannot write (directory '/missing' does not exist)
     """
     check_path(path, name)
     target = Path(path)
-    if _descriptor_path(target) is not None:
+    destination = _destination(target, error, f"{name}: ")[2]
+    if destination is None:  # written in place
         return
-    status = _status(target, error)
-    if status is not None and not (stat.S_ISREG(status.st_mode) or _is_stream(status.st_mode)):
-        raise error(f"{name}: {target}: cannot write (it is {_kind(status.st_mode)}, not a file)")
-    # The file a symbolic link points to is the one written, so its directory is the one needed.
-    directory = Path(os.path.realpath(target)).parent if target.is_symlink() else target.parent
+    directory = destination.parent
     if not directory.is_dir():
         reason = "is not a directory" if directory.exists() else "does not exist"
         raise error(f"{name}: {target}: cannot write (directory {str(directory)!r} {reason})")
+
+
+def _destination(target: Path, error: type[ChainruleError], prefix: str = "") -> tuple:
+    """(descriptor path, status, destination) of a write to ``target``: the destination is
+    None for a target written in place (an open descriptor, a character device, a FIFO),
+    else the file that the temporary file replaces (the one a symbolic link points to; the
+    link itself stays). ``error``, its message led by ``prefix``, for a directory, a block
+    device or a socket."""
+    descriptor_path = _descriptor_path(target)
+    # Not stat'ed: that would follow /proc/self/fd/1 to the very file it has open.
+    status = _status(target, error) if descriptor_path is None else None
+    if descriptor_path is not None or (status is not None and _is_stream(status.st_mode)):
+        return descriptor_path, status, None
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        raise error(f"{prefix}{target}: cannot write (it is {_kind(status.st_mode)}, not a file)")
+    return descriptor_path, status, Path(os.path.realpath(target)) if target.is_symlink() else target
 
 
 def _status(target: Path, error: type[ChainruleError]) -> os.stat_result | None:
