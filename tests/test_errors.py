@@ -11,6 +11,7 @@ BUILTIN = {
     cr.LabelError: ValueError,
     cr.DTypeError: TypeError,
     cr.HyperparameterError: ValueError,
+    cr.TooLargeError: MemoryError,
     cr.DataError: ValueError,
     cr.ConfigError: ValueError,
     cr.ModelFileError: ValueError,
@@ -25,6 +26,21 @@ def test_hierarchy(error, builtin):
     assert issubclass(error, cr.ChainruleError)
     assert issubclass(error, builtin)
     assert error is getattr(cr.errors, error.__name__)
+
+
+def test_a_network_too_large_for_the_memory_is_a_hyperparameter_error_and_a_memory_error():
+    # The widths are what to change; code that caught NumPy's MemoryError still catches it.
+    assert issubclass(cr.TooLargeError, cr.HyperparameterError) and issubclass(cr.TooLargeError, MemoryError)
+
+
+def test_a_divergence_says_where_apart_from_its_advice():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)) * 1e3, rng.integers(0, 2, size=64)
+    model = cr.mlp([3, 8, 2], seed=0)
+    with pytest.raises(cr.DivergenceError) as raised:
+        cr.fit(model, X, y, optimizer=cr.SGD(model, lr=1e30), epochs=3, batch_size=16, verbose=0)
+    assert raised.value.where.startswith("at epoch 1, batch ")
+    assert str(raised.value).startswith(f"training diverged {raised.value.where}; the model keeps its last finite")
 
 
 def test_value_and_type_errors_are_disjoint():

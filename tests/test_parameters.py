@@ -409,3 +409,15 @@ def test_arrays_of_an_ndarray_subclass_pass_the_layer_contract_as_before():
     with pytest.raises(cr.HyperparameterError, match=r"own_params\['b'\] is a NumPy array of shape \(2,\), float32 "
                                                      r"but own_grads\['b'\] is a NumPy array of shape \(2,\), float64"):
         cr.parameters.check_own_arrays(layer)
+
+
+def test_parameters_too_many_for_the_memory_are_counted_with_the_bytes_not_a_raw_memory_error():
+    # Each layer holds a read-only broadcast view (no memory of its own); θ would need 4e18 bytes,
+    # more than any address space, so NumPy refuses at once and nothing is touched
+    huge = np.broadcast_to(np.float32(0), (10**9, 10**9))
+    model = cr.Sequential(cr.Linear(2, 3), Scale(huge, huge), seed=0)
+    with pytest.raises(cr.TooLargeError, match=(
+            r"^model: its 1,000,000,000,000,000,009 parameters are too many: θ and ∂L/∂θ in float32 need "
+            r"8,000,000,000,000 MB, more memory than could be allocated \(the largest parameters: 1.a "
+            r"\(1000000000, 1000000000\), 0.W \(2, 3\), 0.b \(3,\)\); choose smaller layers$")):
+        model.flat_parameters()

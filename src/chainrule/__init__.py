@@ -12,6 +12,7 @@ from . import errors, initializers
 from .errors import (
     ChainruleError, ChainruleWarning, ConfigError, DataError, DeviceError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
     LabelError, MissingKeyError, ModelFileError, ModelFileWarning, NonFiniteError, OneHotTargetsWarning, OutputActivationWarning, ShapeError, StateError,
+    TooLargeError,
 )
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import (

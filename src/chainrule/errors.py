@@ -14,6 +14,7 @@ and what was expected versus received.
     ├── LabelError            (ValueError)  labels out of range or of the wrong kind
     ├── DTypeError            (TypeError)   an array of the wrong dtype
     ├── HyperparameterError   (ValueError)  lr <= 0, momentum outside [0, 1), unknown names
+    │   └── TooLargeError     (MemoryError) layers too wide for the memory NumPy could allocate
     ├── DataError             (ValueError)  a data file that is missing, unreadable or malformed
     ├── ConfigError           (ValueError)  a config file with unknown keys or wrong types
     ├── ModelFileError        (ValueError)  a model file that is truncated, tampered or foreign
@@ -101,6 +102,11 @@ class HyperparameterError(ChainruleError, ValueError):
     """A hyperparameter is out of its valid range, or a name is unknown."""
 
 
+class TooLargeError(HyperparameterError, MemoryError):
+    """A network's sizes need more memory than NumPy could allocate (it raised MemoryError):
+    the widths are the hyperparameters to change, and ``except MemoryError`` still catches it."""
+
+
 class DataError(ChainruleError, ValueError):
     """A data set or data file cannot be used."""
 
@@ -114,7 +120,15 @@ class ModelFileError(ChainruleError, ValueError):
 
 
 class DivergenceError(ChainruleError, FloatingPointError):
-    """Training produced a non-finite loss or gradient."""
+    """Training produced a non-finite loss or gradient.
+
+    ``where`` says where and what, without the advice the message adds ("at epoch 3, batch
+    5/12: the loss is nan"), for a caller that words its own advice (the command line's).
+    """
+
+    def __init__(self, message: str, *, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
 
 
 class DistributedError(ChainruleError, RuntimeError):

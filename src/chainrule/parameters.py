@@ -19,7 +19,7 @@ import numpy
 
 from .backend import Array, get_array_module
 from .checks import check_finite_as, listing
-from .errors import DTypeError, HyperparameterError, MissingKeyError, ShapeError, StateError
+from .errors import DTypeError, HyperparameterError, MissingKeyError, ShapeError, StateError, TooLargeError
 
 
 class TrainableVersion:
@@ -246,6 +246,18 @@ def mixed_dtypes_error(groups: dict) -> DTypeError:
                       f"model.astype('float32') or model.astype('float64'))")
 
 
+def too_large_to_flatten(named: dict, dtype) -> TooLargeError:
+    """The error for θ and ∂L/∂θ that NumPy could not allocate (MemoryError) for the parameters
+    ``named`` (path -> array), naming their count, the bytes and the largest parameters."""
+    total = sum(int(array.size) for array in named.values())
+    largest = sorted(named, key=lambda name: named[name].size, reverse=True)[:3]
+    shapes = ", ".join(f"{name} {tuple(named[name].shape)}" for name in largest)
+    return TooLargeError(
+        f"model: its {total:,} parameters are too many: θ and ∂L/∂θ in {dtype.name} need "
+        f"{2 * total * dtype.itemsize / 1e6:,.0f} MB, more memory than could be allocated (the largest "
+        f"parameters: {shapes}); choose smaller layers")
+
+
 def flatten(model) -> FlatParameters:
     """The flat parameter buffer of ``model``, building (and rebinding the layers) if needed.
 
@@ -253,7 +265,9 @@ def flatten(model) -> FlatParameters:
     when a composite's list of layers was changed after construction) or a layer's
     ``own_params`` and ``own_grads`` break the contract (see :func:`check_own_arrays`), and
     DTypeError if the parameters have more than one dtype. These are checked only when the
-    buffer is built, not when the one built before is returned.
+    buffer is built, not when the one built before is returned. TooLargeError (a
+    HyperparameterError and a MemoryError) when NumPy cannot allocate θ and ∂L/∂θ: see
+    :func:`too_large_to_flatten`.
     """
     walked = list(model.walk())
     entries = [(layer, name) for _, layer in walked for name in layer.own_params]
@@ -273,8 +287,11 @@ def flatten(model) -> FlatParameters:
     xp = get_array_module(*arrays)
     dtype = arrays[0].dtype if arrays else xp.float32
     total = sum(int(array.size) for array in arrays)
-    theta = xp.empty(total, dtype=dtype)
-    grad = xp.empty(total, dtype=dtype)
+    try:
+        theta = xp.empty(total, dtype=dtype)
+        grad = xp.empty(total, dtype=dtype)
+    except MemoryError:
+        raise too_large_to_flatten(dict(zip(names, arrays)), numpy.dtype(dtype)) from None
     slices, views, start = {}, [], 0
     for full_name, (layer, name), array in zip(names, entries, arrays):
         where = slice(start, start + int(array.size))

@@ -115,6 +115,25 @@ def test_unknown_initializer():
         cr.Linear(2, 2, init="nope")
 
 
+@pytest.mark.parametrize("make", [lambda: cr.Linear(10**9, 10**9), lambda: cr.mlp([10**9, 10**9, 10])])
+def test_widths_too_large_for_the_memory_are_named_with_the_bytes_not_a_raw_memory_error(make):
+    # 8e18 bytes: more than any address space, so NumPy refuses at once and nothing is touched
+    with pytest.raises(cr.TooLargeError, match=(
+            r"^Linear: n_in=1000000000, n_out=1000000000 is too large: W, b and their gradients in float32 need "
+            r"8,000,000,008,000 MB, more memory than could be allocated; choose smaller widths$")):
+        make()
+
+
+def test_a_draw_too_large_for_the_memory_names_the_layer_and_the_initializer(monkeypatch):
+    def out_of_memory(shape, rng):
+        raise MemoryError("Unable to allocate 7.28 TiB for an array with shape (1000000, 1000000)")
+    monkeypatch.setitem(cr.initializers.INITIALIZERS, "he_normal", out_of_memory)
+    with pytest.raises(cr.TooLargeError, match=(
+            r"^layer '0' \(Linear\): n_in=1000, n_out=2000 is too large: drawing W with he_normal \(in float64\) "
+            r"needs 16 MB, more memory than could be allocated; choose smaller widths$")):
+        cr.mlp([1000, 2000, 1], init="he_normal", seed=0)
+
+
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
 def test_invalid_seed(seed):
     with pytest.raises(cr.HyperparameterError, match="seed: expected"):

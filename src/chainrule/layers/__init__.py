@@ -75,7 +75,9 @@ def mlp(sizes, activation: str | list[str] | tuple[str, ...] = "relu", *, init: 
     HyperparameterError
         For bad ``sizes``; an unknown activation name (naming ``activation``,
         ``activation[i]`` or ``output_activation``); a list of activations whose length is
-        not the number of hidden layers; an unknown ``init``.
+        not the number of hidden layers; an unknown ``init``; a layer too wide for the memory
+        (TooLargeError, also a MemoryError, naming its n_in, n_out and the bytes NumPy could
+        not allocate: see ``Linear``).
 
     Examples
     --------

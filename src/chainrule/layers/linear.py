@@ -6,7 +6,7 @@ import numpy
 
 from ..backend import Array, add_bias, get_array_module, matmul, sum_rows
 from ..checks import as_float_dtype, positive_int
-from ..errors import ShapeError
+from ..errors import ShapeError, TooLargeError
 from ..initializers import as_generator, get_initializer
 from .layer import Layer
 
@@ -48,6 +48,12 @@ class Linear(Layer):
         Source of the initial weights; ``Sequential(..., seed=...)`` overrides it.
     dtype : "float32" (default) or "float64"
 
+    Raises
+    ------
+    TooLargeError
+        A HyperparameterError and MemoryError, for widths whose W, b and gradients (or W's
+        draw, made in float64) NumPy cannot allocate, naming n_in, n_out and the bytes needed.
+
     Examples
     --------
     >>> import numpy as np, chainrule as cr
@@ -69,10 +75,15 @@ class Linear(Layer):
             get_initializer(init)  # reject an unknown name now, not at the first draw
         self.auto_init = "glorot_uniform"  # what "auto" means here; a Sequential may change it
         dtype = as_float_dtype(dtype)
-        self.own_params = {"W": numpy.zeros((self.n_in, self.n_out), dtype=dtype),
-                           "b": numpy.zeros(self.n_out, dtype=dtype)}
-        # numpy.zeros leaves the memory untouched until the first backward writes to it.
-        self.own_grads = {name: numpy.zeros(array.shape, dtype=array.dtype) for name, array in self.own_params.items()}
+        try:
+            self.own_params = {"W": numpy.zeros((self.n_in, self.n_out), dtype=dtype),
+                               "b": numpy.zeros(self.n_out, dtype=dtype)}
+            # numpy.zeros leaves the memory untouched until the first backward writes to it.
+            self.own_grads = {name: numpy.zeros(array.shape, dtype=array.dtype)
+                              for name, array in self.own_params.items()}
+        except MemoryError:
+            n_bytes = 2 * (self.n_in + 1) * self.n_out * dtype.itemsize
+            raise self._too_large(f"W, b and their gradients in {dtype.name} need", n_bytes) from None
         self.decayed = frozenset({"W"})
         # (initializer name, bit generator class, its state before the draw, W's dtype then)
         # of the last reset_parameters: enough to tell whether W is still that draw (also
@@ -157,8 +168,19 @@ class Linear(Layer):
         converted the weights the draw wrote)."""
         W = self.own_params["W"]
         draw_dtype = self._draw_record[3]
-        rounded = numpy.asarray(get_initializer(name)(W.shape, rng), dtype=draw_dtype)
+        try:
+            rounded = numpy.asarray(get_initializer(name)(W.shape, rng), dtype=draw_dtype)
+        except MemoryError:  # the draw is in float64 (chainrule.initializers)
+            raise self._too_large(f"drawing W with {name} (in float64) needs", W.size * 8) from None
         return get_array_module(W).asarray(rounded, dtype=W.dtype)
+
+    def _too_large(self, what: str, n_bytes: int) -> TooLargeError:
+        """The error for an allocation of ``n_bytes`` that failed (MemoryError), ``what`` saying
+        for what ("W, b and their gradients in float32 need"): a layer too wide for the memory,
+        named with its widths. Made only once NumPy has refused: a layer that fits pays nothing."""
+        return TooLargeError(
+            f"{self.describe()}: n_in={self.n_in}, n_out={self.n_out} is too large: {what} "
+            f"{n_bytes / 1e6:,.0f} MB, more memory than could be allocated; choose smaller widths")
 
     def forward(self, X: Array) -> Array:
         if X.ndim != 2 or X.shape[1] != self.n_in:
