@@ -20,7 +20,10 @@ a column's mean loses no digits. A regressor trained on standardized targets
 (``standardize_targets``) ends, likewise, with ŷ = t̂ · target_scale + target_mean (Cast to
 double, Mul, Add, Cast back), so ``"Y"`` is in the targets' units as ``cr.predict``'s values
 (which stay float64 there: a float32 graph rounds them to float32). Its input ``"X"`` and
-output ``"Y"`` have a dynamic batch dimension and the model's dtype (float32 or float64).
+output ``"Y"`` have a dynamic batch dimension and the model's dtype (float32 or float64). A
+float32 graph thus takes rows already rounded to float32, where ``cr.predict`` standardizes
+rows given in float64 from their float64 values: for a column whose offset float32 cannot hold
+to the digits its spread needs (seconds since 1970), train and export a float64 model.
 The ONNX model's ``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
 labels in output order, as JSON), ``chainrule.standardization`` and, for a regressor trained on
 standardized targets, ``chainrule.target_standardization``; and, for a model trained

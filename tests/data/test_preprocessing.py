@@ -1,6 +1,7 @@
 """chainrule.data.preprocessing: standardization and labels, fitted on training rows only."""
 
 import json
+import warnings
 
 import numpy
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from chainrule.data import Preprocessor, load_data
+from chainrule.data.preprocessing import check_preprocessor
 from chainrule.errors import DataError, LabelError, NonFiniteError, ShapeError
 from tests.harness import traced_peak
 
@@ -521,3 +523,31 @@ def test_integer_labels_among_other_integer_classes_encode_as_their_positions():
 def test_integer_labels_outside_classes_0_to_k_name_the_first_one(labels, row, label):
     with pytest.raises(LabelError, match=rf"y\[{row}\]: label {label} was not among the training classes \[0, 1, 2\]"):
         Preprocessor(n_features=1, classes=[0, 1, 2]).encode(numpy.array(labels))
+
+
+@pytest.mark.parametrize("y, classes", [
+    (numpy.array([True, False, True]), [False, True]),
+    (numpy.array([1, 0, 1], dtype=numpy.uint8), [0, 1]),
+    (numpy.array([1.0, 0.0, 0.25]), [0.0, 1.0]),
+])
+def test_a_multilabel_fit_on_one_label_per_row_is_a_binary_classifiers_with_classes_of_the_labels_kind(y, classes):
+    preprocessor = Preprocessor.fit(numpy.eye(3), y, "multilabel")
+    assert preprocessor.classes == classes
+    assert [type(label) for label in preprocessor.classes] == [type(label) for label in classes]
+    assert Preprocessor.fit(numpy.eye(3), y[:, None], "multilabel").classes is None  # 0/1 columns: none
+
+
+def test_the_check_of_a_fitted_preprocessor_passes_huge_finite_statistics_without_warnings():
+    X = numpy.array([[1e300, -1e300], [-1e300, 1e300], [3e299, 0.0]])
+    preprocessor = Preprocessor.fit(X, None, "regression")
+    preprocessor.fit_targets(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_preprocessor(preprocessor, 2, 2)
+
+
+def test_the_check_of_a_preprocessor_names_a_target_standardization_for_another_task():
+    preprocessor = Preprocessor(2, task="multilabel", target_mean=numpy.zeros(2), target_scale=numpy.ones(2))
+    with pytest.raises(DataError, match=r"^m\.target_mean: only regression targets are standardized, but the task "
+                                        r"is 'multilabel'$"):
+        check_preprocessor(preprocessor, 2, 2, "m")

@@ -920,3 +920,43 @@ def test_save_with_its_arguments_swapped_says_so(tmp_path):
                                                   r"model first, then the path$"):
         save(path, model)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("spoil, field", [
+    (lambda model: model.preprocessor.scale.__setitem__(0, 0.0), r"preprocessor\.scale\[0\]: expected a finite "
+                                                                  r"number > 0 \(one per feature\), got 0\.0"),
+    (lambda model: setattr(model.preprocessor, "mean", np.zeros(2)), r"preprocessor\.mean: expected a NumPy array "
+                                                                      r"of 3 real numbers, one per feature"),
+    (lambda model: setattr(model, "preprocessor", "standardize"), r"preprocessor: expected a chainrule "
+                                                                   r"Preprocessor \(or None\), got str"),
+])
+def test_save_refuses_a_preprocessor_that_cannot_prepare_rows_and_writes_nothing(tmp_path, spoil, field):
+    """A scale of 0 was written, and load then refused the file; a str raised AttributeError."""
+    model = _regressor(False)[0]
+    spoil(model)
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ModelFileError, match=f"model.safetensors: {field}"):
+        save(model, path)
+    assert not path.exists()
+
+
+def test_a_binary_classifier_of_one_sigmoid_output_predicts_its_labels_after_loading(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    model = cr.mlp([3, 4, 1], seed=0)
+    cr.fit(model, X, X[:, 0] > 0, loss="binary_cross_entropy", epochs=5, verbose=0)
+    save(model, tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors")
+    assert loaded.preprocessor.classes == [False, True]
+    predicted = cr.predict(loaded, X)
+    assert predicted.dtype == bool and predicted.shape == (60,)
+    assert np.array_equal(predicted, cr.predict(model, X))
+
+
+def test_a_file_of_one_sigmoid_output_without_classes_predicts_0_1_rows_as_before(tmp_path):
+    """Files from before the binary classes, and 0/1 columns, keep their (n, 1) rows."""
+    model = cr.mlp([3, 1], seed=0)
+    model.preprocessor = Preprocessor(3, task="multilabel")
+    save(model, tmp_path / "model.safetensors")
+    predicted = cr.predict(load(tmp_path / "model.safetensors"), np.ones((4, 3)))
+    assert predicted.shape == (4, 1) and predicted.dtype.kind == "i"

@@ -436,6 +436,32 @@ def test_new_training_data_may_resume_with_the_same_validation_set(tmp_path):
                standardize=True, verbose=0, resume=path)
 
 
+def test_the_validation_fingerprint_hashes_the_rows_in_the_model_dtype_whatever_dtype_they_are_given_in(tmp_path):
+    """Standardized rows are read in their own dtype, but hashed in the model's, as checkpoints
+    always hashed them: a run's checkpoint resumes with its float64 rows given as float32."""
+    path = tmp_path / "checkpoint.safetensors"
+
+    def run(X_val, epochs, **kwargs):
+        return cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=epochs, validation=(X_val, Y_IRIS[::3]),
+                      standardize=True, verbose=0, **kwargs)
+
+    run(X_IRIS[::3], 2, checkpoint=path)
+    assert run(X_IRIS[::3].astype(np.float32), 3, resume=path).epochs == 3
+
+
+def test_a_binary_classifiers_checkpoint_from_before_its_classes_were_named_resumes():
+    # A run of one 0/1 label per row (binary cross-entropy) now names its classes ([False, True]);
+    # its checkpoint, written before that, holds none: the same run, not other classes.
+    from chainrule.training.checkpoint import _check_preprocessing
+
+    rows, labels = np.zeros((4, 2)), np.array([True, False, True, False])
+    now = cr.Preprocessor.fit(rows, labels, "multilabel", standardize=False)
+    assert now.classes == [False, True]
+    _check_preprocessing(cr.Preprocessor(2, "multilabel"), now, "checkpoint.safetensors")
+    with pytest.raises(ModelFileError, match=r"run had the classes \['no', 'yes'\], this one \[False, True\]"):
+        _check_preprocessing(cr.Preprocessor(2, "multilabel", classes=["no", "yes"]), now, "checkpoint.safetensors")
+
+
 def test_a_checkpoint_without_a_validation_fingerprint_resumes_unchecked(tmp_path):
     """Checkpoints written before the fingerprint existed still resume (documented in fit's resume)."""
     trained(tmp_path / "checkpoint.safetensors", epochs=2)  # validation=0.2

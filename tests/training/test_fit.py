@@ -876,6 +876,42 @@ def test_a_held_out_fraction_trains_as_its_rows_given_apart(monkeypatch, standar
         assert by_index[2].tobytes() == apart[2].tobytes()
 
 
+@pytest.mark.parametrize("copy_limit", [None, 0])
+@pytest.mark.parametrize("validation", [None, 0.25])
+@pytest.mark.parametrize("given", ["float64", "int64", "frame"])
+def test_standardization_reads_the_rows_in_their_own_precision(monkeypatch, copy_limit, validation, given):
+    # Seconds since 1970 (1.7e9, ± 100 s): float32 holds them to within 64, so a cast before
+    # standardizing would leave the column mostly rounding. The statistics and z = (x − μ)/σ
+    # are computed from the rows as given, in float64; the network trains on z rounded once to
+    # float32, bit for bit as on those values given unstandardized, and predicts alike.
+    if copy_limit is not None:  # each batch standardized as it is gathered
+        monkeypatch.setattr(sys.modules["chainrule.training.fit"], "STANDARDIZED_COPY_BYTES", copy_limit)
+    rng = np.random.default_rng(5)
+    X = np.c_[np.round(1.7e9 + rng.normal(size=120) * 100), rng.normal(size=120) * 5]
+    y = (X[:, 0] > 1.7e9).astype(int)
+    X_given = {"float64": X, "int64": np.round(X).astype(np.int64)}.get(given)
+    if given == "frame":  # columns of two dtypes: read in their common one, float64
+        pd = pytest.importorskip("pandas")
+        X_given = pd.DataFrame({"seconds": X[:, 0].astype(np.int64), "offset": X[:, 1].astype(np.float32)})
+    X_rows = np.ascontiguousarray(X_given, dtype=np.float64)
+
+    def trained(X, standardize):
+        model = cr.mlp([2, 6, 2], seed=0)
+        history = cr.fit(model, X, y, standardize=standardize, validation=validation, epochs=3, batch_size=16, seed=3,
+                         verbose=0)
+        return model, history.history
+
+    model, history = trained(X_given, True)
+    mean, scale = model.preprocessor.mean, model.preprocessor.scale
+    if validation is None:
+        assert mean.tobytes() == X_rows.mean(axis=0).tobytes() and scale.tobytes() == X_rows.std(axis=0).tobytes()
+    Z = ((X_rows - mean) / scale).astype(np.float32)
+    apart, apart_history = trained(Z, False)
+    np.testing.assert_array_equal(model.flat_parameters().theta, apart.flat_parameters().theta)
+    assert history == apart_history
+    np.testing.assert_array_equal(cr.predict_proba(model, X_given), cr.predict_proba(apart, Z))
+
+
 def test_the_training_summary_records_the_seed_and_the_device():
     model = iris_model()
     cr.fit(model, X_IRIS, Y_IRIS, epochs=1, seed=7, verbose=0)

@@ -3,6 +3,8 @@ or cr.load): training continues with that preprocessor's standardization and cla
 argument or data that contradicts it is refused saying how to proceed. Also the hints of the
 errors that float class labels and a one-output binary model meet."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
@@ -52,6 +54,24 @@ def test_a_standardize_that_contradicts_the_models_preprocessor_is_refused(first
         cr.fit(model, X_IRIS, Y_IRIS, epochs=1, standardize=second, verbose=0)
     assert "standardize=None to continue with it, or set model.preprocessor = None" in str(info.value)
     assert np.array_equal(model.flat_parameters().theta, theta)
+
+
+@pytest.mark.parametrize("replace, message", [
+    (lambda p: dataclasses.replace(p, classes=[5, 6, 7, 8]),
+     r"^model.preprocessor.classes: expected 3 classes, one per output of the network, got 4$"),
+    (lambda p: "standardize", r"^model.preprocessor: expected a chainrule Preprocessor \(or None\), got str$"),
+    (lambda p: dataclasses.replace(p, scale=np.zeros(4)),
+     r"^model.preprocessor.scale\[0\]: expected a finite number > 0"),
+])
+def test_a_preprocessor_set_by_hand_that_does_not_fit_the_network_is_refused_before_training(replace, message):
+    # The fine-tuning recipe with one label too many for the 3-output head used to train, and
+    # a preprocessor that is no Preprocessor failed with an AttributeError.
+    model = standardized_iris_model()
+    model.preprocessor = replace(model.preprocessor)
+    theta = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.DataError, match=message):
+        cr.fit(model, X_IRIS, Y_IRIS + 5, epochs=1, verbose=0)
+    np.testing.assert_array_equal(model.flat_parameters().theta, theta)
 
 
 def test_setting_the_preprocessor_to_none_fits_a_new_one():

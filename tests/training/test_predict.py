@@ -222,11 +222,11 @@ def wide_classifier():
 
 
 def _whole_array_outputs(model, X):
-    """The outputs as computed before chunked preparation: cast all of X, standardize all of
-    it, then forward EVAL_CHUNK rows at a time."""
+    """The outputs as computed before chunked preparation: standardize all of X in float64 from
+    its own values (or cast it, without standardization), then forward EVAL_CHUNK rows at a time."""
     prepared = np.ascontiguousarray(X, dtype=np.float32)
     if model.preprocessor.mean is not None:
-        prepared = ((prepared - model.preprocessor.mean) / model.preprocessor.scale).astype(np.float32)
+        prepared = ((np.asarray(X) - model.preprocessor.mean) / model.preprocessor.scale).astype(np.float32)
     return np.concatenate([model.forward(prepared[i:i + EVAL_CHUNK]) for i in range(0, len(prepared), EVAL_CHUNK)])
 
 
@@ -414,3 +414,120 @@ def test_a_regressor_of_standardized_targets_predicts_and_scores_in_the_targets_
     assert scores["r2"] == pytest.approx(r2.mean(), rel=1e-5)
     standardized = (y - model.preprocessor.target_mean) / model.preprocessor.target_scale
     assert scores["loss"] == pytest.approx(((outputs - standardized) ** 2).sum() / len(y), rel=1e-5)  # MSE of those
+
+
+BINARY_X = np.random.default_rng(0).normal(size=(100, 4))
+
+
+@pytest.mark.parametrize("labels", [BINARY_X[:, 0] > 0, (BINARY_X[:, 0] > 0).astype(np.int64),
+                                    (BINARY_X[:, 0] > 0).astype(np.float32)], ids=["bool", "int", "float"])
+def test_one_sigmoid_output_trained_on_a_label_vector_predicts_labels_of_its_kind(labels):
+    """predict gave (n, 1) 0/1 ints, so (predict == y).mean() broadcast to (n, n) and was wrong."""
+    model = cr.mlp([4, 8, 1], seed=0)
+    cr.fit(model, BINARY_X, labels, loss="binary_cross_entropy", epochs=50, verbose=0)
+    predicted = cr.predict(model, BINARY_X)
+    assert predicted.shape == (100,)
+    assert predicted.dtype.kind == labels.dtype.kind
+    accuracy = cr.evaluate(model, BINARY_X, labels)["accuracy"]
+    assert (predicted == labels).mean() == pytest.approx(accuracy)
+    assert accuracy > 0.8
+    proba = cr.predict_proba(model, BINARY_X)  # P(classes[1]), one column as the network has
+    assert proba.shape == (100, 1)
+    assert np.array_equal(predicted, model.preprocessor.decode((proba[:, 0] > 0.5).astype(int)))
+
+
+def test_one_sigmoid_output_trained_on_a_0_1_column_still_predicts_0_1_rows():
+    """A multilabel y of one column (n, 1) is no label vector: its rows come back as rows."""
+    model = cr.mlp([4, 8, 1], seed=0)
+    labels = (BINARY_X[:, :1] > 0).astype(int)
+    cr.fit(model, BINARY_X, labels, loss="binary_cross_entropy", epochs=5, verbose=0)
+    assert model.preprocessor.classes is None
+    predicted = cr.predict(model, BINARY_X)
+    assert predicted.shape == (100, 1)
+    assert set(np.unique(predicted).tolist()) <= {0, 1}
+
+
+def _standardized_classifier():
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=1, standardize=True, verbose=0)
+    return model
+
+
+BAD_PREPROCESSORS = [
+    ("scale", lambda p: p.scale.__setitem__(1, 0.0), r"model\.preprocessor\.scale\[1\]: expected a finite number > 0 "
+                                                     r"\(one per feature\), got 0\.0"),
+    ("scale", lambda p: p.scale.__setitem__(2, -1.0), r"model\.preprocessor\.scale\[2\]: expected a finite number > 0"),
+    ("mean", lambda p: p.mean.__setitem__(0, np.nan), r"model\.preprocessor\.mean\[0\]: expected a finite number "
+                                                      r"\(one per feature\), got nan"),
+    ("mean", lambda p: p.mean.__setitem__(3, -np.inf), r"model\.preprocessor\.mean\[3\]: expected a finite number"),
+    ("mean", lambda p: setattr(p, "mean", p.mean[:3]), r"model\.preprocessor\.mean: expected a NumPy array of 4 real "
+                                                       r"numbers, one per feature, got shape \(3,\) of float64"),
+    ("scale", lambda p: setattr(p, "scale", None), r"model\.preprocessor\.scale: expected an array beside "
+                                                   r"model\.preprocessor\.mean"),
+    ("n_features", lambda p: setattr(p, "n_features", 5), r"model\.preprocessor\.n_features: expected 4 \(the "
+                                                           r"network's input width\), got 5"),
+    ("classes", lambda p: setattr(p, "classes", [0, 1, 2, 3]), r"model\.preprocessor\.classes: expected 3 classes, "
+                                                                r"one per output of the network, got 4"),
+    ("task", lambda p: setattr(p, "task", "binary"), r"model\.preprocessor\.task: expected one of"),
+]
+
+
+@pytest.mark.parametrize("field, spoil, message", BAD_PREPROCESSORS, ids=[f"{row[0]}-{i}" for i, row in
+                                                                          enumerate(BAD_PREPROCESSORS)])
+@pytest.mark.parametrize("use", ["predict", "predict_proba", "evaluate"])
+def test_a_preprocessor_that_does_not_fit_the_network_is_refused_naming_the_field(field, spoil, message, use):
+    """They gave NaN predictions with RuntimeWarnings (scale 0), a raw NumPy ValueError (a mean
+    of another length), or trained and scored silently (more classes than outputs)."""
+    model = _standardized_classifier()
+    spoil(model.preprocessor)
+    call = {"predict": lambda: cr.predict(model, X_IRIS), "predict_proba": lambda: cr.predict_proba(model, X_IRIS),
+            "evaluate": lambda: cr.evaluate(model, X_IRIS, Y_IRIS)}[use]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning before the error
+        with pytest.raises(cr.DataError, match=f"^{message}"):
+            call()
+
+
+def test_the_standardization_is_checked_again_once_its_arrays_are_replaced():
+    # predict checks the mean and scale once for the same arrays (their values cost it 5 µs a
+    # call): new arrays, or a new width, are checked again.
+    model = _standardized_classifier()
+    cr.predict(model, X_IRIS[:1])
+    model.preprocessor.scale = np.r_[model.preprocessor.scale[:3], 0.0]
+    with pytest.raises(cr.DataError, match=r"^model\.preprocessor\.scale\[3\]: expected a finite number > 0"):
+        cr.predict(model, X_IRIS[:1])
+
+
+def test_a_preprocessor_that_is_not_a_preprocessor_is_refused_naming_it():
+    """It raised AttributeError: 'str' object has no attribute 'feature_names'."""
+    model = _standardized_classifier()
+    model.preprocessor = "standardize"
+    with pytest.raises(cr.DataError, match=r"^model\.preprocessor: expected a chainrule Preprocessor \(or None\), "
+                                           r"got str$"):
+        cr.predict(model, X_IRIS)
+
+
+def test_a_target_standardization_of_another_width_is_refused_before_it_broadcasts():
+    """A target_mean of 1 value for 2 outputs broadcast silently to both."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    model.preprocessor = cr.Preprocessor(3, task="regression", target_mean=np.zeros(1), target_scale=np.ones(1))
+    with pytest.raises(cr.DataError, match=r"^model\.preprocessor\.target_mean: expected 2 values, one per output "
+                                           r"of the network, got 1$"):
+        cr.predict(model, X_IRIS[:5, :3])
+
+
+def test_fit_refuses_to_continue_with_a_preprocessor_that_cannot_prepare_rows():
+    """fit trained on NaN inputs from a scale of 0 set by hand."""
+    model = _standardized_classifier()
+    model.preprocessor.scale[0] = 0.0
+    with pytest.raises(cr.DataError, match=r"^model\.preprocessor\.scale\[0\]: expected a finite number > 0"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+
+
+def test_reusing_a_preprocessor_checks_its_classes_against_the_outputs():
+    from chainrule.training.prepare import reuse_preprocessor
+    model = _standardized_classifier()
+    model.preprocessor.classes = [5, 6, 7, 8]
+    with pytest.raises(cr.DataError, match=r"^model\.preprocessor\.classes: expected 3 classes, one per output of "
+                                           r"the network, got 4$"):
+        reuse_preprocessor(model.preprocessor, X_IRIS, cr.SoftmaxCrossEntropy(), None, n_outputs=3)

@@ -43,6 +43,11 @@ class Preprocessor:
         gave them a tiny deviation instead of 0 (see ``_is_constant``).
     classes : list, or None
         For classification, the original labels; the model's output k is ``classes[k]``.
+        For a binary classifier (task "multilabel" fitted on one 0/1 label per row, y of
+        shape (n_samples,), for one sigmoid output), the two labels ``[0, 1]`` in y's type
+        (``[False, True]`` for booleans, ``[0.0, 1.0]`` for floats): ``predict`` answers
+        ``classes[1]`` where the output's logit is > 0, else ``classes[0]``. None for
+        multilabel 0/1 columns (y of shape (n_samples, n_labels), a column included).
     feature_names : list of str, or None
         The names of the input columns, in the model's order, when the training X had them
         (a DataFrame's string column names); ``predict`` then takes a DataFrame's columns by
@@ -68,6 +73,8 @@ class Preprocessor:
             rows=None) -> "Preprocessor":
         """Learn the feature statistics of ``X`` and the classes of ``y`` (training data only).
 
+        For "multilabel", a ``y`` of one label per row (n_samples,) is a binary classifier's:
+        its classes are 0 and 1 in y's type (see ``_binary_classes``); 0/1 columns have none.
         Class labels must be all numbers, all strings or all booleans (LabelError otherwise,
         e.g. for an object array mixing ints, strings or None) and finite (NonFiniteError for
         a NaN or Inf label). ``feature_names`` (one str per column of X) are kept as they are.
@@ -101,6 +108,8 @@ class Preprocessor:
             classes = _distinct_labels(labels)
             if len(classes) < 2:
                 raise LabelError(f"y: classification needs at least 2 classes, found only {quoted(classes)}")
+        elif task == "multilabel" and numpy.ndim(y) == 1:
+            classes = _binary_classes(numpy.asarray(y))
         return cls(n_features=X.shape[1], task=task, mean=mean, scale=scale, classes=classes,
                    feature_names=None if feature_names is None else list(feature_names))
 
@@ -299,6 +308,128 @@ class Preprocessor:
         return cls(n_features, saved["task"], mean, scale, classes, feature_names, target_mean, target_scale)
 
 
+def check_preprocessor(preprocessor, n_inputs: int | None, n_outputs: int | None,
+                       name: str = "model.preprocessor") -> None:
+    """DataError naming ``name`` and the field unless ``preprocessor`` (a model's; not None)
+    fits the network it prepares rows for, of ``n_inputs`` inputs and ``n_outputs`` outputs
+    (None: not known): ``check_preprocessor_inputs``, then ``check_preprocessor_outputs``.
+
+    ``cr.save`` and ``cr.load`` check a model's preprocessor so (named ``preprocessor``, in a
+    message naming the file). ``predict`` checks the two halves apart, the outputs' once the
+    network has given its outputs, whose number would otherwise cost a walk through its layers.
+    """
+    check_preprocessor_inputs(preprocessor, n_inputs, name)
+    check_preprocessor_outputs(preprocessor, n_outputs, name)
+
+
+def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "model.preprocessor") -> None:
+    """DataError naming ``name`` and the field unless ``preprocessor`` is a :class:`Preprocessor`
+    that can prepare rows for a network of ``n_inputs`` inputs (None: not known).
+
+    That is: ``task`` one of TASKS; ``n_features`` an integer >= 1, equal to ``n_inputs``;
+    ``mean`` and ``scale`` both None or both real arrays of shape (n_features,), finite, each
+    scale > 0; ``feature_names`` None or n_features names; ``classes`` None or a list (or
+    array). ``predict`` checks this at every call: the mean and scale are checked once for the
+    same two arrays and width (their values, by four reductions: see ``_is_standardization``),
+    the rest by attribute lookups.
+    """
+    if not isinstance(preprocessor, Preprocessor):
+        raise DataError(f"{name}: expected a chainrule Preprocessor (or None), got {type(preprocessor).__name__}")
+    if preprocessor.task not in TASKS:
+        raise DataError(f"{name}.task: expected one of {TASKS}, got {quoted(preprocessor.task)}")
+    n_features = preprocessor.n_features
+    if not isinstance(n_features, (int, numpy.integer)) or isinstance(n_features, bool) or n_features < 1:
+        raise DataError(f"{name}.n_features: expected an integer >= 1, got {quoted(n_features)}")
+    if n_inputs is not None and n_features != n_inputs:
+        raise DataError(f"{name}.n_features: expected {n_inputs} (the network's input width), got {n_features}")
+    # Checked once for these arrays (by identity) and width: predict asks at every call, and the
+    # reductions over the values cost it 5 µs at batch 1. An array changed in place is not seen.
+    standardization = (preprocessor.mean, preprocessor.scale, n_features)
+    checked = preprocessor.__dict__.get("_checked_standardization")
+    if checked is None or any(now is not then for now, then in zip(standardization[:2], checked)) or (
+            checked[2] != n_features):
+        _check_vectors(preprocessor.mean, preprocessor.scale, ("mean", "scale"), n_features, "feature", name)
+        preprocessor.__dict__["_checked_standardization"] = standardization
+    names = preprocessor.feature_names
+    if names is not None and len(names) != n_features:
+        raise DataError(f"{name}.feature_names: expected {n_features} names, one per feature, got {len(names):,}")
+    if preprocessor.classes is not None and not isinstance(preprocessor.classes, (list, tuple, numpy.ndarray)):
+        raise DataError(f"{name}.classes: expected None or a list of labels, got "
+                        f"{type(preprocessor.classes).__name__}")
+
+
+def check_preprocessor_outputs(preprocessor: Preprocessor, n_outputs: int | None,
+                               name: str = "model.preprocessor") -> None:
+    """DataError naming ``name`` and the field unless the classes and target standardization of
+    ``preprocessor`` (checked by ``check_preprocessor_inputs``) fit a network of ``n_outputs``
+    outputs (None: not known): one class per output (output k is ``classes[k]``), or two for a
+    single output (a binary classifier's one logistic output); ``target_mean`` and
+    ``target_scale`` both None or, for regression, both real arrays of one finite number per
+    output (``predict`` takes each output back to its target's units), each scale > 0."""
+    classes = preprocessor.classes
+    if n_outputs is not None and classes is not None and len(classes) != n_outputs and not (
+            n_outputs == 1 and len(classes) == 2):
+        expected = ("2 classes for the network's one output (or 1)" if n_outputs == 1
+                    else f"{n_outputs} classes, one per output of the network")
+        raise DataError(f"{name}.classes: expected {expected}, got {len(classes):,}")
+    if preprocessor.target_mean is None and preprocessor.target_scale is None:
+        return
+    if preprocessor.task != "regression":
+        raise DataError(f"{name}.target_mean: only regression targets are standardized, but the task is "
+                        f"{quoted(preprocessor.task)}")
+    for key in ("target_mean", "target_scale"):
+        values = getattr(preprocessor, key)
+        if n_outputs is not None and numpy.ndim(values) == 1 and len(values) != n_outputs:
+            raise DataError(f"{name}.{key}: expected {n_outputs} values, one per output of the network, "
+                            f"got {len(values):,}")
+    _check_vectors(preprocessor.target_mean, preprocessor.target_scale, ("target_mean", "target_scale"), n_outputs,
+                   "output", name)
+
+
+def _check_vectors(mean, scale, keys: tuple[str, str], n: int | None, what: str, name: str) -> None:
+    """DataError naming ``name.key`` unless ``mean`` and ``scale`` (attributes ``keys``) are both
+    None, or both real arrays of shape (n,) (for ``n`` None: of one shape (k,), k >= 1), of one
+    value per ``what``: finite, each scale > 0. Searched for the culprit only when the cheap
+    test (``_is_standardization``) fails."""
+    if mean is None and scale is None or _is_standardization(mean, scale, n):
+        return
+    for key, values, other in ((keys[0], mean, keys[1]), (keys[1], scale, keys[0])):
+        if values is None:
+            raise DataError(f"{name}.{key}: expected an array beside {name}.{other} (standardization uses both), "
+                            f"got None")
+        if n is None and isinstance(values, numpy.ndarray) and values.ndim == 1 and len(values):
+            n = len(values)  # the target standardization's own width; the other must match it
+        if not isinstance(values, numpy.ndarray) or values.dtype.kind not in "iuf" or values.shape != (n,):
+            wanted = f"a NumPy array of {n} real numbers" if n is not None else "a 1-d NumPy array of real numbers"
+            got = (f"shape {values.shape} of {values.dtype}" if isinstance(values, numpy.ndarray)
+                   else type(values).__name__)
+            raise DataError(f"{name}.{key}: expected {wanted}, one per {what}, got {got}")
+    wrong_mean, wrong_scale = ~numpy.isfinite(mean), ~(scale > 0) | numpy.isinf(scale)  # NaN > 0 is False
+    for key, values, wrong in ((keys[0], mean, wrong_mean), (keys[1], scale, wrong_scale)):
+        if wrong.any():
+            index = int(numpy.argmax(wrong))
+            expected = "a finite number > 0" if key == keys[1] else "a finite number"
+            raise DataError(f"{name}.{key}[{index}]: expected {expected} (one per {what}), got {values[index]}")
+
+
+def _is_standardization(mean, scale, n: int | None) -> bool:
+    """Whether ``mean`` and ``scale`` are NumPy arrays of real numbers of shape (n,) (for ``n``
+    None: of one shape (k,), k >= 1), finite, each scale > 0.
+
+    ``predict`` asks at every call. Four reductions, the minimum and maximum of each vector
+    compared with 0 or ±Inf (which a NaN fails), about 1 µs each at 64 or 784 features, most
+    of it the call: no arithmetic, so no NumPy warning and no ``numpy.errstate`` (which would
+    cost as much again).
+    """
+    if not (type(mean) is type(scale) is numpy.ndarray and mean.dtype.kind in "iuf" and scale.dtype.kind in "iuf"):
+        return False  # or a subclass of ndarray, which _check_vectors looks at closer
+    shape = (len(mean) if n is None and mean.ndim == 1 else n,)
+    if mean.shape != shape or scale.shape != shape or shape == (0,):
+        return False
+    lowest, highest = numpy.minimum.reduce, numpy.maximum.reduce  # array.min() and .max() without their wrapper
+    return lowest(scale) > 0 and highest(scale) < math.inf and lowest(mean) > -math.inf and highest(mean) < math.inf
+
+
 def _column_means(X: numpy.ndarray, feature_names: list | None = None, name: str = "X", rows=None) -> numpy.ndarray:
     """``X.mean(axis=0, dtype=float64)`` (of ``X[rows]`` when ``rows`` are given: see
     ``_sums_in_row_order``), or DataError naming ``name`` and the first column (by index, and
@@ -442,6 +573,21 @@ def _distinct_labels(labels: numpy.ndarray) -> list:
         if isinstance(label, float) and not math.isfinite(label):
             raise NonFiniteError(f"y: class labels must be finite, got {quoted(label)}")
     return classes
+
+
+def _binary_classes(labels: numpy.ndarray) -> list | None:
+    """The classes of a binary classifier's labels (one 0/1 label per row, for binary
+    cross-entropy), 0 and 1 as plain values of the labels' kind: ``[False, True]`` for
+    booleans, ``[0, 1]`` for integers, ``[0.0, 1.0]`` for floats; None for labels of another
+    kind, which the loss refuses."""
+    kind = labels.dtype.kind
+    if kind == "b":
+        return [False, True]
+    if kind in "iu":
+        return [0, 1]
+    if kind == "f":
+        return [0.0, 1.0]
+    return None
 
 
 def _labels_array(classes: list) -> numpy.ndarray:

@@ -49,7 +49,7 @@ from safetensors import SafetensorError
 from .. import __version__
 from ..backend import module_for, to_numpy
 from ..checks import check_finite, is_json_count
-from ..data.preprocessing import Preprocessor
+from ..data.preprocessing import Preprocessor, check_preprocessor
 from ..errors import DataError, HyperparameterError, ModelFileError, NonFiniteError, quoted
 from ..layers import Layer
 from ..layers.widths import input_width, output_width
@@ -97,9 +97,11 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         written, or :func:`load` would refuse the model: more than ``MAX_LAYERS`` layers or
         layers nested more than ``MAX_DEPTH`` deep (chainrule.io.architecture), a parameter
         holding NaN or Inf (a diverged model; the message names the parameter), or a
-        preprocessor whose ``n_features`` is not the network's input width, whose classes
-        do not number its outputs (or 2 for a single output) or whose target standardization
-        does not hold one mean and scale per output. Extra tensors may hold NaN or Inf.
+        preprocessor that is not a Preprocessor, whose ``n_features`` is not the network's
+        input width, whose mean and scale are not one finite number per feature (each scale
+        > 0), whose classes do not number its outputs (or 2 for a single output) or whose
+        target standardization does not hold one mean and scale per output. Extra tensors may
+        hold NaN or Inf.
 
     Examples
     --------
@@ -123,9 +125,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     except ModelFileError as error:
         raise ModelFileError(f"{path}: cannot save: {error}") from None
     if model.preprocessor is not None:
-        _check_input_width(model, path)
-        _check_classes(model, path)
-        _check_target_width(model, path)
+        _check_preprocessor(model, path)
     tensors = {name: numpy.asarray(to_numpy(array), order="C") for name, array in model.params.items()}
     dtypes = sorted({array.dtype.name for array in tensors.values()})
     if len(dtypes) > 1 or (dtypes and dtypes[0] not in SAFETENSORS_DTYPES):
@@ -278,9 +278,7 @@ def _read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
             model.preprocessor = Preprocessor.from_json(document["preprocessor"])
         except DataError as error:
             raise ModelFileError(f"{path}: {error}{version_note(document['metadata'])}") from None
-        _check_input_width(model, path)
-        _check_classes(model, path)
-        _check_target_width(model, path)
+        _check_preprocessor(model, path)
     # All checked: only now is a weight read.
     extras = _read_tensors(path, model, document["extra_tensors"])
     model.metadata = document["metadata"]
@@ -439,42 +437,19 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
     check_spans(present, body_size, path)
 
 
-def _check_input_width(model: Layer, path: PathLike) -> None:
-    """``model.preprocessor`` prepares as many features as the network's first Linear layer takes."""
-    width = input_width(model)  # the network's own: the preprocessor is not asked
-    if width is not None and model.preprocessor.n_features != width:
-        raise ModelFileError(
-            f"{path}: preprocessor.n_features: expected {width} (the network's input width), "
-            f"got {model.preprocessor.n_features}"
-        )
-
-
-def _check_classes(model: Layer, path: PathLike) -> None:
-    """``model.preprocessor.classes``, when it has some, name the network's outputs: one class per
-    output (output k is ``classes[k]``), or two classes for a single output (a binary classifier's
-    one logistic output). Otherwise predictions would fail, or name classes that are not the
-    outputs', with a message naming neither the file nor the field."""
-    classes = model.preprocessor.classes
-    outputs = output_width(model)
-    if classes is None or outputs is None or len(classes) == outputs or (outputs == 1 and len(classes) == 2):
-        return
-    expected = ("2 classes for the network's one output (or 1)" if outputs == 1
-                else f"{outputs} classes, one per output of the network")
-    raise ModelFileError(f"{path}: preprocessor.classes: expected {expected}, got {len(classes):,}")
-
-
-def _check_target_width(model: Layer, path: PathLike) -> None:
-    """``model.preprocessor.target_mean`` and ``target_scale``, when set, hold one value per
-    output of the network (``predict`` takes each output back to its target's units)."""
-    preprocessor = model.preprocessor
-    outputs = output_width(model)
-    if preprocessor.target_mean is None or outputs is None:
-        return
-    for name in ("target_mean", "target_scale"):
-        values = getattr(preprocessor, name)
-        if len(values) != outputs:
-            raise ModelFileError(f"{path}: preprocessor.{name}: expected {outputs} values, one per output of the "
-                                 f"network, got {len(values):,}")
+def _check_preprocessor(model: Layer, path: PathLike) -> None:
+    """ModelFileError naming ``path`` and ``preprocessor.<field>`` unless ``model.preprocessor``
+    fits the network (``data.preprocessing.check_preprocessor``): as many features as its first
+    Linear layer takes, one class per output (or two for a single output: a binary
+    classifier's one logistic output), one target mean and scale per output, and a mean and
+    scale of one finite number per feature (each scale > 0). Otherwise predictions would fail,
+    or name classes that are not the outputs', with a message naming neither the file nor the
+    field (or load would refuse the file that save wrote)."""
+    try:
+        # The network's own widths: the preprocessor is not asked.
+        check_preprocessor(model.preprocessor, input_width(model), output_width(model), "preprocessor")
+    except DataError as error:
+        raise ModelFileError(f"{path}: {error}") from None
 
 
 def _plain(value):

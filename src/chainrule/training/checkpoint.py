@@ -253,7 +253,9 @@ def _check_preprocessing(saved, preprocessor, path) -> None:
     on or off."""
     if saved.task != preprocessor.task:
         raise ModelFileError(f"{path}: the checkpoint's run trained for {saved.task}, this one for {preprocessor.task}")
-    if saved.classes != preprocessor.classes:
+    # A binary classifier's run (one 0/1 label per row, multilabel) saved before chainrule named its two classes
+    binary_unnamed = saved.classes is None and saved.task == "multilabel" and preprocessor.classes is not None
+    if saved.classes != preprocessor.classes and not binary_unnamed:
         raise ModelFileError(f"{path}: the checkpoint's run had the classes {quoted(saved.classes)}, this one "
                              f"{quoted(preprocessor.classes)}; each output scores one class, in that order")
     if saved.feature_names is not None and preprocessor.feature_names not in (None, saved.feature_names):

@@ -47,7 +47,8 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     alone (a logger) is the usual pattern, and one that changes the weights must be the same
     on every rank (docs/distributed.md).
 
-    The checksums hash the training arrays (X in the model's dtype, not standardized: the loop
+    The checksums hash the training arrays (X as ``fit`` reads it, not standardized: in the
+    model's dtype, or in its own when standardized (see ``prepare.as_inputs``); the loop
     may standardize it a batch at a time, with the rows a validation fraction holds out, of
     which the validation arrays are then a copy; the labels as encoded) and the validation arrays
     (standardized, held-out rows included), the standardization ``preprocessor`` applies (its

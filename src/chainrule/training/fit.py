@@ -22,9 +22,9 @@ import numpy
 from numpy.typing import ArrayLike
 
 from ..backend import module_for, to_device
-from ..checks import as_matrix, as_sample_weights, check_finite, positive_int
+from ..checks import as_sample_weights, check_finite, positive_int
 from ..data.frames import feature_names, select_features
-from ..data.preprocessing import Preprocessor
+from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
 from ..errors import DataError, HyperparameterError, ModelFileError, ShapeError
 from ..io.atomic import check_path, check_writable
 from ..layers.layer import Layer, check_set_up
@@ -39,17 +39,17 @@ from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
 from .loop import Loop, LoopSettings, evaluate_prepared
 from .metrics import metric_names
-from .prepare import (FLOAT_TARGETS_HINT, as_label_vector, as_targets, check_one_target_per_row,
+from .prepare import (FLOAT_TARGETS_HINT, as_inputs, as_label_vector, as_targets, check_one_target_per_row,
                       check_standardize_targets, default_loss, encode_earlier_classes, encode_targets,
                       fit_preprocessor, has_validation_weights, prepare_inputs, prepare_scaled_targets,
-                      prepare_targets, reuse_preprocessor, split_validation, warn_if_one_hot,
+                      prepare_targets, reuse_preprocessor, split_validation, standardizes, warn_if_one_hot,
                       warn_if_output_activation, weigh_classes)
 
 DEFAULT_BATCH_SIZE = 32  # batch_size=None: this many rows per step, or all the training rows if fewer
 
 
-#: The largest training X (bytes) of which ``fit`` makes a standardized copy before the epochs,
-#: for the speed of gathering ready rows; a larger one is standardized a batch at a time in the
+#: The largest standardized copy of the training rows (bytes, in the model's dtype) that ``fit``
+#: makes before the epochs, for the speed of gathering ready rows; a larger X is standardized a batch at a time in the
 #: loop, which makes no copy of X but costs each step a float64 pass over its rows (at 784
 #: features, +15 % a step at batch 32 and +32 % at batch 1024 on the 2-core test machine, in
 #: an A/B of the two forms while other work ran). Bit-identical either way.
@@ -178,10 +178,13 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         Standardize features with the training data's mean and deviation (saved with the
         model, so ``cr.predict`` takes raw rows). None (the default) means False for a model
         without a preprocessor, and follows the preprocessor of one that has one; True or
-        False contradicting that preprocessor raises HyperparameterError. A standardized copy
-        of the training X is made once when X is at most ``STANDARDIZED_COPY_BYTES`` (1 GiB) or
-        on the GPU; a larger X is standardized a batch at a time as the CPU loop gathers it,
-        making no copy (the same values, bit for bit; the steps take longer).
+        False contradicting that preprocessor raises HyperparameterError. X is then read in
+        its own dtype (float64 is not first cast to a float32 model's dtype) and the statistics
+        and z = (x − μ)/σ computed in float64, z alone cast to the model's dtype, so a feature
+        with a large offset keeps its digits. A standardized copy of the training rows is made
+        once when it takes at most ``STANDARDIZED_COPY_BYTES`` (1 GiB) or on the GPU; a larger
+        X is standardized a batch at a time as the CPU loop gathers it, making no copy (the
+        same values, bit for bit; the steps take longer).
     standardize_targets : bool or None
         For regression, train the network on standardized targets t = (y − μ_y) / σ_y, with
         the training targets' mean and deviation per output (computed in float64 as the
@@ -314,11 +317,12 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
                             start_epoch=start_epoch, comm=comm,
                             weights=data.weights, train_rows=data.train_rows,
                             preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale)
-    standardizes = data.preprocessor.mean is not None
-    if device == "cuda" or (standardizes and n_train * data.X[:1].nbytes <= STANDARDIZED_COPY_BYTES):
+    dtype = model.flat_parameters().theta.dtype
+    copy_bytes = n_train * data.X.shape[1] * dtype.itemsize
+    if device == "cuda" or (data.preprocessor.mean is not None and copy_bytes <= STANDARDIZED_COPY_BYTES):
         # The training rows as one array, standardized (the GPU's loop takes them whole); without
         # this copy, the CPU's loop gathers each batch from X's training rows (and standardizes it).
-        settings = settings._replace(X=prepare_inputs(data.preprocessor, data.X, data.X.dtype, data.train_rows),
+        settings = settings._replace(X=prepare_inputs(data.preprocessor, data.X, dtype, data.train_rows),
                                      train_rows=None, preprocessor=None)
     if device == "cuda":
         from .device_loop import DeviceLoop  # the GPU's loop; imports nothing of CuPy's until made
@@ -444,8 +448,11 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     dtype = model.dtype or numpy.dtype(numpy.float32)
     # The names of the model's inputs: an earlier fit's, or X's own (a DataFrame's); a frame is
     # then read by name, in their order (see data.frames.select_features).
+    if model.preprocessor is not None:  # an earlier fit's, or one set by hand: checked before it is read
+        check_preprocessor_inputs(model.preprocessor, None)
     names = feature_names(X) if model.preprocessor is None else model.preprocessor.feature_names
-    X = as_matrix(select_features(X, names, "X"), dtype, name="X")
+    standardized = standardizes(model.preprocessor, standardize)
+    X = as_inputs(select_features(X, names, "X"), dtype, standardized)  # own dtype when standardized
     if len(X) == 0:
         raise ShapeError(f"X has no rows (shape {X.shape}); expected at least 1")
     if y.dtype.kind == "f":
@@ -453,11 +460,12 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     check_one_target_per_row(X, y)
     if sample_weight is not None:
         sample_weight = as_sample_weights(sample_weight, len(X))
-    n_outputs = model.forward(to_device(X[:1], model.device)).shape[1]  # also checks X's width against the first layer
+    # One row through the network: the outputs' width, and a check of X's width against the first layer
+    n_outputs = model.forward(to_device(X[:1].astype(dtype), model.device)).shape[1]
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
     train_rows, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype,
-                                                                   split_seed, names)
+                                                                   split_seed, names, standardized)
     if weighted_by is not None and not takes_weights(loss):
         raise HyperparameterError(
             f"loss: {type(loss).__name__}.compute takes no weights, so it cannot weigh the rows as "
@@ -476,7 +484,8 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
             preprocessor.fit_targets(prepare_targets(loss, y, n_outputs, numpy.float64, float_hint))
         encode = encode_targets
     else:
-        preprocessor = reuse_preprocessor(model.preprocessor, X, loss, standardize, float_hint, standardize_targets)
+        preprocessor = reuse_preprocessor(model.preprocessor, X, loss, standardize, float_hint, standardize_targets,
+                                          n_outputs=n_outputs)
         encode = encode_earlier_classes
     T = prepare_scaled_targets(preprocessor, loss, encode(preprocessor, y), n_outputs, dtype, float_hint)
     if class_weight is not None:
@@ -488,7 +497,8 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
         T_val = prepare_scaled_targets(preprocessor, loss, encode(preprocessor, y_val, "y_val"), n_outputs, dtype,
                                        float_hint, "y_val")
         if records_validation:  # only checkpoints record it
-            validation_set = validation_fingerprint(X_val, T_val, w_val)  # before standardization: see resume
+            # Before standardization (see resume), in the model's dtype (as checkpoints always hashed them)
+            validation_set = validation_fingerprint(X_val.astype(dtype, copy=False), T_val, w_val)
         X_val = prepare_inputs(preprocessor, X_val, dtype)
     return _PreparedData(X, train_rows, T, weights, X_val, T_val, w_val, loss, preprocessor, validation_set,
                          shuffle_seed)

@@ -45,8 +45,8 @@ class LoopSettings(NamedTuple):
     model: Layer
     loss: Loss
     optimizer: Optimizer  # made for ``model``, on its device
-    X: Array  # inputs (n_samples, n_features) in the model's dtype: raw when ``preprocessor`` standardizes them;
-    # the training rows among them are ``train_rows``
+    X: Array  # inputs (n_samples, n_features) in the model's dtype, or raw (in their own dtype) when
+    # ``preprocessor`` standardizes them; the training rows among them are ``train_rows``
     T: Array  # prepared targets, as ``loss`` takes them
     batch_size: int  # the resolved rows per step
     rng: numpy.random.Generator  # the per-epoch shuffling
@@ -87,12 +87,15 @@ class Loop:
         self.interrupted = False
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
         flat = self.model.flat_parameters()
-        X = self.X
-        self.X_batch = get_array_module(X).empty((self.batch_size, X.shape[1]), dtype=X.dtype)  # reused each step
+        X, xp = self.X, get_array_module(self.X)
+        self.X_batch = xp.empty((self.batch_size, X.shape[1]), dtype=flat.theta.dtype)  # reused each step
         # With a preprocessor, each batch is standardized as it is gathered (X itself is not);
-        # through a float64 buffer of at most TRANSFORM_CHUNK rows, made once.
+        # through a float64 buffer of at most TRANSFORM_CHUNK rows, made once. Raw rows in
+        # another dtype than the model's (float64, integers) are gathered into a buffer of their own.
         standardizes = settings.preprocessor is not None and settings.preprocessor.mean is not None
         self.preprocessor = settings.preprocessor if standardizes else None
+        self.raw_batch = (xp.empty((self.batch_size, X.shape[1]), dtype=X.dtype)
+                          if X.dtype != self.X_batch.dtype else self.X_batch)
         self.work = (numpy.empty((min(self.batch_size, TRANSFORM_CHUNK), X.shape[1]), dtype=numpy.float64)
                      if standardizes else None)
         # Layers with weights, for the gradient-flow record: "0.W" -> layer "0". A layer frozen as
@@ -168,9 +171,9 @@ class Loop:
         # Into a buffer made once; mode="clip" (the rows are valid) spares take's copy through a
         # temporary, which mode="raise" makes whenever out= is given: 3x faster at batch 1024.
         X_rows = rows if self.train_rows is None else self.train_rows[rows]
-        X_batch = xp.take(self.X, X_rows, axis=0, out=self.X_batch[:len(rows)], mode="clip")
+        X_batch = xp.take(self.X, X_rows, axis=0, out=self.raw_batch[:len(rows)], mode="clip")
         if self.preprocessor is not None:
-            self.standardize(X_batch)
+            X_batch = self.standardize(X_batch)
         T_batch = self.T[rows]
         Y = self.model.forward(X_batch)
         if self.weights is None:
@@ -184,12 +187,15 @@ class Loop:
         scores.add(Y, T_batch, value, w_batch)
         return float(value)
 
-    def standardize(self, X_batch) -> None:
-        """Standardize the gathered rows in place, ``TRANSFORM_CHUNK`` at a time through the
-        float64 work buffer: each value as ``Preprocessor.transform`` computes it."""
-        for start in range(0, len(X_batch), TRANSFORM_CHUNK):
-            block = X_batch[start:start + TRANSFORM_CHUNK]
-            self.preprocessor.standardize_into(block, block, self.work)
+    def standardize(self, raw_rows):
+        """The gathered ``raw_rows`` standardized into the model's dtype (in place when they are
+        in it), ``TRANSFORM_CHUNK`` at a time through the float64 work buffer: each value as
+        ``Preprocessor.transform`` computes it."""
+        X_batch = self.X_batch[:len(raw_rows)]
+        for start in range(0, len(raw_rows), TRANSFORM_CHUNK):
+            stop = start + TRANSFORM_CHUNK
+            self.preprocessor.standardize_into(raw_rows[start:stop], X_batch[start:stop], self.work)
+        return X_batch
 
     def weight_sums(self, own_rows, rows) -> tuple[float, float]:
         """(Σ w over ``own_rows``, Σ w over the batch's ``rows``), by which the ranks average their
@@ -201,10 +207,9 @@ class Loop:
 
     def diverged(self, epoch: int, batch: int, n_batches: int, what: str) -> DivergenceError:
         """The error for a non-finite value at (epoch, batch), ``what`` saying which; θ is then still finite."""
-        return DivergenceError(
-            f"training diverged at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}; "
-            f"the model keeps its last finite weights; try a lower learning rate (lr={self.optimizer.lr:g})"
-        )
+        where = f"at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}"
+        return DivergenceError(f"training diverged {where}; the model keeps its last finite weights; try a lower "
+                               f"learning rate (lr={self.optimizer.lr:g})", where=where)
 
     def layer_grad_norms(self, grad, xp) -> dict:
         """‖∂L/∂W‖ for every layer with weights, from the flat gradient."""

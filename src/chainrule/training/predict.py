@@ -13,7 +13,7 @@ import numpy
 from ..backend import get_array_module, to_device, to_numpy
 from ..checks import as_real_matrix, as_sample_weights, check_finite, check_finite_as
 from ..data.frames import select_features
-from ..data.preprocessing import Preprocessor
+from ..data.preprocessing import Preprocessor, check_preprocessor_inputs, check_preprocessor_outputs
 from ..errors import HyperparameterError, ShapeError
 from ..layers.layer import Layer
 from ..layers.widths import input_width
@@ -28,7 +28,10 @@ def _inputs(model: Layer, X):
     """Checks ``model`` and the whole of ``X`` (rank, kind, rows, finiteness in the model's
     dtype, width: see ``layers.widths.input_width``) without copying an array; returns X, the
     model's dtype and device (one walk through its layers answers them and the width) and its
-    preprocessor.
+    preprocessor, checked against the network's input width (see
+    ``data.preprocessing.check_preprocessor_inputs``: DataError naming ``model.preprocessor``
+    and the field); the caller checks its classes and target widths once the outputs are known
+    (``check_preprocessor_outputs``).
 
     A DataFrame X is read by name when the model was trained on one with string column names
     (``preprocessor.feature_names``): its columns are taken in the model's order wherever they
@@ -41,6 +44,8 @@ def _inputs(model: Layer, X):
     dtype, device, first = model.parameter_facts()
     dtype = numpy.dtype(dtype or numpy.float32)
     preprocessor = model.preprocessor
+    if preprocessor is not None:
+        check_preprocessor_inputs(preprocessor, getattr(first, "n_in", None))
     X = select_features(X, None if preprocessor is None else preprocessor.feature_names, "X")
     X = as_real_matrix(X, name="X")
     check_finite_as(X, dtype, name="X")
@@ -53,8 +58,9 @@ def _inputs(model: Layer, X):
 
 
 def _prepared_chunks(X, dtype, device: str, preprocessor: Preprocessor | None):
-    """Yield (start, inputs): rows start..start+EVAL_CHUNK of X, cast to ``dtype``,
-    standardized by ``preprocessor`` and on the model's ``device``.
+    """Yield (start, inputs): rows start..start+EVAL_CHUNK of X, standardized by
+    ``preprocessor`` (in float64, from X's own dtype) or else cast, as ``dtype``, on the
+    model's ``device``.
 
     The rows are prepared in one reused buffer, so memory stays a chunk's whatever X's size
     and dtype, and the layers (which keep their last input for backward) never hold on to
@@ -68,19 +74,22 @@ def _prepared_chunks(X, dtype, device: str, preprocessor: Preprocessor | None):
     for start in range(0, len(X), EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, len(X))
         chunk = inputs[:stop - start]
-        # First the cast to the model's dtype, then standardization: as training prepared X.
-        xp.copyto(chunk, X[start:stop], casting="unsafe")
-        if standardize:
-            preprocessor.standardize_into(chunk, chunk, work)
+        if standardize:  # from the rows in their own dtype, as training standardized X (see fit)
+            preprocessor.standardize_into(X[start:stop], chunk, work)
+        else:
+            xp.copyto(chunk, X[start:stop], casting="unsafe")
         yield start, to_device(chunk, device)
 
 
 def _prepared_rows(X, dtype, device: str, preprocessor: Preprocessor | None):
     """X (at most EVAL_CHUNK rows) prepared as ``_prepared_chunks`` prepares a chunk, in a new
     array of its own: one copy, without the setup of buffers meant for many chunks."""
-    inputs = X.astype(dtype, order="C")  # a copy, as the chunk buffer is: the layers never keep the caller's X
-    if preprocessor is not None and preprocessor.mean is not None:
-        preprocessor.standardize_into(inputs, inputs, get_array_module(X).empty(X.shape, dtype=numpy.float64))
+    if preprocessor is None or preprocessor.mean is None:
+        inputs = X.astype(dtype, order="C")  # a copy, as the chunk buffer is: the layers never keep the caller's X
+    else:
+        xp = get_array_module(X)
+        inputs = xp.empty(X.shape, dtype=dtype)
+        preprocessor.standardize_into(X, inputs, xp.empty(X.shape, dtype=numpy.float64))
     return to_device(inputs, device)
 
 
@@ -102,8 +111,23 @@ def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None 
     return outputs
 
 
+def _checked_outputs(model: Layer, X, dtype, device: str, preprocessor: Preprocessor | None) -> numpy.ndarray:
+    """``outputs_in_chunks``, then the preprocessor's classes and target standardization checked
+    against the number of outputs (DataError naming ``model.preprocessor``, see ``_inputs``)."""
+    Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
+    if preprocessor is not None:
+        check_preprocessor_outputs(preprocessor, Y.shape[1])
+    return Y
+
+
 def _task(preprocessor: Preprocessor | None) -> str:
     return "regression" if preprocessor is None else preprocessor.task
+
+
+def _is_binary(preprocessor: Preprocessor, n_outputs: int) -> bool:
+    """Whether a multilabel preprocessor is a binary classifier's: two classes for one output,
+    fitted on one label per row (see ``Preprocessor.classes``)."""
+    return preprocessor.classes is not None and len(preprocessor.classes) == 2 and n_outputs == 1
 
 
 #: what a model without a preprocessor (trained by a loop of one's own) is taken for, and how to change it
@@ -113,7 +137,8 @@ NO_PREPROCESSOR = ("the model has no preprocessor (cr.fit and cr.load give one),
 
 
 def predict_proba(model: Layer, X) -> numpy.ndarray:
-    """Class probabilities (n_samples, n_classes), or per-label probabilities for multilabel.
+    """Class probabilities (n_samples, n_classes), or per-label probabilities for multilabel
+    (for a binary classifier of one sigmoid output, the probability of its second class).
 
     Parameters
     ----------
@@ -128,7 +153,8 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
     -------
     numpy.ndarray of shape (n_samples, n_outputs)
         softmax of the outputs, each row summing to 1 (classification), or σ of each output
-        (multilabel), as NumPy arrays whatever the model's device.
+        (multilabel; (n_samples, 1) for a binary classifier, P(``classes[1]``), which
+        ``predict`` answers where it is above 1/2), as NumPy arrays whatever the model's device.
 
     Raises
     ------
@@ -138,7 +164,12 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
         When ``X`` is not real numbers, or holds NaN or Inf (or values that overflow the
         model's dtype).
     DataError
-        When a DataFrame lacks a column the model was trained on.
+        When a DataFrame lacks a column the model was trained on, or naming
+        ``model.preprocessor`` and its field when the model's preprocessor (hand-made or
+        replaced) is not a Preprocessor or does not fit the network: ``n_features`` other than
+        its input width, a mean or scale that is not one finite number per feature (each
+        scale > 0), more or fewer classes than outputs, a target standardization of another
+        width (see ``data.preprocessing.check_preprocessor``).
     HyperparameterError
         When ``model`` is not a chainrule Layer, or is a regressor (use ``predict``): a model
         without a preprocessor is taken for one.
@@ -160,7 +191,7 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
         if preprocessor is None:
             raise HyperparameterError(f"predict_proba: {NO_PREPROCESSOR}")
         raise HyperparameterError("predict_proba: the model is a regressor; use predict")
-    return to_numpy(LOSS_OF_TASK[task]().transform(outputs_in_chunks(model, X, dtype, preprocessor, device)))
+    return to_numpy(LOSS_OF_TASK[task]().transform(_checked_outputs(model, X, dtype, device, preprocessor)))
 
 
 def predict(model: Layer, X) -> numpy.ndarray:
@@ -183,8 +214,12 @@ def predict(model: Layer, X) -> numpy.ndarray:
     numpy.ndarray
         Classification: the labels (n_samples,), as an array of their own type (integers,
         strings or booleans, as in training; see ``Preprocessor.decode``), or the indices of
-        the largest outputs for a preprocessor without classes. Multilabel: 0/1 rows
-        (n_samples, n_outputs). Regression: the values, (n_samples,) for one output, else
+        the largest outputs for a preprocessor without classes. A binary classifier (one
+        sigmoid output fitted on one 0/1 label per row, y of shape (n_samples,): see
+        ``Preprocessor.classes``): its labels (n_samples,) in y's type (booleans for
+        booleans, integers for integers), ``classes[1]`` where the output's logit is > 0.
+        Multilabel (fitted on 0/1 columns, one column included): 0/1 rows (n_samples,
+        n_outputs). Regression: the values, (n_samples,) for one output, else
         (n_samples, n_outputs); for a model trained with ``standardize_targets`` the outputs
         t̂ taken back to y's units, ŷ = σ_y t̂ + μ_y, in float64.
 
@@ -196,7 +231,12 @@ def predict(model: Layer, X) -> numpy.ndarray:
         When ``X`` is not real numbers, or holds NaN or Inf (or values that overflow the
         model's dtype).
     DataError
-        When a DataFrame lacks a column the model was trained on.
+        When a DataFrame lacks a column the model was trained on, or naming
+        ``model.preprocessor`` and its field when the model's preprocessor (hand-made or
+        replaced) is not a Preprocessor or does not fit the network: ``n_features`` other than
+        its input width, a mean or scale that is not one finite number per feature (each
+        scale > 0), more or fewer classes than outputs, a target standardization of another
+        width (see ``data.preprocessing.check_preprocessor``).
     HyperparameterError
         When ``model`` is not a chainrule Layer.
 
@@ -212,11 +252,13 @@ def predict(model: Layer, X) -> numpy.ndarray:
     ((150,), True)
     """
     X, dtype, device, preprocessor = _inputs(model, X)
-    Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
+    Y = _checked_outputs(model, X, dtype, device, preprocessor)
     task = _task(preprocessor)
     if task == "classification":
         return preprocessor.decode(Y.argmax(axis=1)) if preprocessor.classes else Y.argmax(axis=1)
     if task == "multilabel":
+        if _is_binary(preprocessor, Y.shape[1]):  # one logistic output: classes[1] where its logit is > 0
+            return preprocessor.decode((Y[:, 0] > 0).astype(numpy.intp))
         return (Y > 0).astype(numpy.intp)
     if preprocessor is not None:
         Y = preprocessor.unstandardize_targets(Y)
@@ -286,14 +328,19 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
         weights = as_sample_weights(sample_weight, len(X))
     if preprocessor is not None:
         y = encode_targets(preprocessor, y)
+
+    def targets(n_outputs: int):
+        """The targets of outputs as wide as the first chunk's, once the preprocessor is checked against them."""
+        if preprocessor is not None:
+            check_preprocessor_outputs(preprocessor, n_outputs)
+        return prepare_scaled_targets(preprocessor, loss, y, n_outputs, dtype)
+
     # The targets' shape depends on the number of outputs, known from the first chunk's.
     # Quiet as in fit: a huge finite row overflows in the standardization's cast, the
     # forward pass or the loss, and the non-finite score says so without NumPy's warnings.
     with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            return score_chunks(model, _prepared_chunks(X, dtype, device, preprocessor),
-                                lambda n_outputs: prepare_scaled_targets(preprocessor, loss, y, n_outputs, dtype),
-                                loss, weights=weights,
+            return score_chunks(model, _prepared_chunks(X, dtype, device, preprocessor), targets, loss, weights=weights,
                                 target_scale=None if preprocessor is None else preprocessor.target_scale)
         except ShapeError as error:  # class labels for a model scored as a regressor, most often
             if preprocessor is None:

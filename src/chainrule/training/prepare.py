@@ -8,10 +8,11 @@ fraction is held out (stratified for class labels) from a seed, as a copy of tho
 the indices of the training rows in X (which is not copied), or a given set is read as X
 and y are; the sample weights are split with the rows and multiplied by the class weights.
 The preprocessor, fitted on the training rows only or the model's own from an earlier fit
-(checked against this call, not refitted), standardizes the validation rows here; ``fit``
-standardizes the training rows as a copy, or above ``STANDARDIZED_COPY_BYTES`` a batch at a
-time in the loop (:mod:`chainrule.training.loop`). ``predict`` and ``evaluate`` read their
-data with the same helpers.
+(checked against this call, not refitted), standardizes the validation rows here, in
+float64 from the rows in their own dtype (see ``as_inputs``); ``fit`` standardizes the
+training rows as a copy, or above ``STANDARDIZED_COPY_BYTES`` a batch at a time in the loop
+(:mod:`chainrule.training.loop`). ``predict`` and ``evaluate`` read their data with the same
+helpers.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import warnings
 
 import numpy
 
-from ..checks import as_matrix, as_sample_weights, check_finite, is_bool
+from ..backend import get_array_module
+from ..checks import as_matrix, as_real_matrix, as_sample_weights, check_finite, check_finite_as, is_bool
 from ..data.frames import select_features
-from ..data.preprocessing import Preprocessor
+from ..data.preprocessing import Preprocessor, check_preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
 from ..errors import (DataError, HyperparameterError, LabelError, OneHotTargetsWarning, OutputActivationWarning,
                       ShapeError)
@@ -33,7 +35,32 @@ from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 from .class_weight import class_weights_per_row
 
 
-def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=None):
+def standardizes(preprocessor, standardize: bool | None) -> bool:
+    """Whether ``fit`` standardizes X: as the model's ``preprocessor`` from an earlier fit does
+    (a contradicting ``standardize`` is refused later, by ``reuse_preprocessor``), else as asked."""
+    if isinstance(preprocessor, Preprocessor):
+        return preprocessor.mean is not None
+    return bool(standardize)
+
+
+def as_inputs(X, dtype, standardized: bool, name: str = "X"):
+    """Rows X as ``fit`` reads them: cast to the model's ``dtype`` (see ``as_matrix``), or, when
+    they are ``standardized``, kept in their own dtype (C-contiguous) and only checked.
+
+    Standardization reads the raw rows in float64, z = (x − μ)/σ, and casts z alone to
+    ``dtype``: a float64 feature with a large offset (seconds since 1970, about 1.7e9, which
+    float32 holds to within 64) keeps its digits, and the copy a cast would make is not made.
+    Values that ``dtype`` cannot hold are refused alike (NonFiniteError), as ``predict`` does.
+    A DataFrame's columns of several dtypes become their common one.
+    """
+    if not standardized:
+        return as_matrix(X, dtype, name=name)
+    X = as_real_matrix(X, name)
+    check_finite_as(X, dtype, name)
+    return get_array_module(X).ascontiguousarray(X)
+
+
+def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=None, standardized: bool = False):
     """(train_rows, y, weights, X_val, y_val, w_val): a given validation set, or a held-out fraction of (X, y).
 
     The fraction is stratified for classification labels and shuffled otherwise, from
@@ -42,13 +69,14 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=N
     y and the sample ``weights`` (or None) are those rows' own. X_val is a copy of the
     held-out rows. A given set's weights are its third item;
     its X_val is read by the model's feature ``names`` when it is a DataFrame with names (as
-    X is), and a column of labels y_val (n_samples, 1) is taken as one label per row.
+    X is), and in the model's ``dtype`` or, when ``standardized``, its own (see ``as_inputs``);
+    a column of labels y_val (n_samples, 1) is taken as one label per row.
     """
     if isinstance(validation, tuple):
         if len(validation) not in (2, 3):
             raise HyperparameterError("validation: expected a fraction, a pair (X_val, y_val) or a triple "
                                       f"(X_val, y_val, w_val), got a tuple of {len(validation)} items")
-        X_val = as_matrix(select_features(validation[0], names, "X_val"), dtype, name="X_val")
+        X_val = as_inputs(select_features(validation[0], names, "X_val"), dtype, standardized, "X_val")
         y_val = as_label_vector(as_targets(validation[1], "y_val"), loss, "y_val")
         if len(X_val) == 0:
             raise ShapeError(f"X_val has no rows (shape {X_val.shape}); expected at least 1, or validation=None for none")
@@ -208,14 +236,20 @@ def check_standardize_targets(standardize_targets: bool | None, loss, float_hint
 
 
 def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | None,
-                       float_hint: str = "", standardize_targets: bool | None = None) -> Preprocessor:
-    """The model's preprocessor from an earlier fit (or cr.load), checked against this call.
+                       float_hint: str = "", standardize_targets: bool | None = None, *,
+                       n_outputs: int | None = None) -> Preprocessor:
+    """The model's preprocessor from an earlier fit (or cr.load, or set by hand), checked
+    against the network and this call.
 
-    Training continues from the weights, which were fitted to this preprocessor's
-    standardization (of the inputs, and of the targets) and class order, so none is refitted;
-    an argument or data that contradicts it raises HyperparameterError or ShapeError saying
-    how to proceed.
+    A preprocessor that is not a Preprocessor or does not fit the network of ``n_outputs``
+    outputs (None: not checked) raises DataError naming ``model.preprocessor`` and the field
+    (see ``data.preprocessing.check_preprocessor``; X's width was checked against the network's
+    by ``fit``'s first forward pass, and is checked against ``n_features`` here). Training
+    continues from the weights, which were fitted to this preprocessor's standardization (of
+    the inputs, and of the targets) and class order, so none is refitted; an argument or data
+    that contradicts it raises HyperparameterError or ShapeError saying how to proceed.
     """
+    check_preprocessor(preprocessor, None, n_outputs)
     _check_same_standardization("standardize", standardize, preprocessor.mean is not None, "inputs", "data")
     _check_same_standardization("standardize_targets", standardize_targets, preprocessor.target_mean is not None,
                                 "targets", "targets")
@@ -310,8 +344,9 @@ def fit_preprocessor(X, y, loss, n_outputs: int, standardize: bool, names=None, 
 
 
 def prepare_inputs(preprocessor: Preprocessor, X, dtype, rows=None):
-    """Standardize X (or its ``rows``: an integer array) when the preprocessor says so, keeping
-    the model's dtype; X itself when neither standardization nor ``rows`` asks for a copy."""
+    """Standardize X (or its ``rows``: an integer array) when the preprocessor says so, into the
+    model's ``dtype``; X itself when neither standardization nor ``rows`` asks for a copy (X is
+    then in ``dtype``: see ``as_inputs``)."""
     if preprocessor.mean is None and rows is None:
         return X
     return preprocessor.transform(X, dtype, rows)
