@@ -2,10 +2,13 @@
 write small CSV files, and check the one-line error contract."""
 
 import csv
+import os
+import shutil
 import subprocess
 import sys
 
 import numpy
+import pytest
 from sklearn.datasets import load_iris
 
 from chainrule.cli import main
@@ -18,6 +21,19 @@ def run_cli(*args, cwd, timeout: float = 120) -> subprocess.CompletedProcess:
     """``python -m chainrule ARGS`` in ``cwd``, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "chainrule", *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def run_bound_by_permissions(*args) -> subprocess.CompletedProcess:
+    """``python -m chainrule ARGS`` without root's power to write any file (a plain user is bound
+    already), so that a file's permissions decide what it may write; skips the test as root
+    without setpriv."""
+    command = [sys.executable, "-m", "chainrule", *map(str, args)]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root, without setpriv to give up overriding file permissions")
+        dropped = "-dac_override,-dac_read_search"
+        command = ["setpriv", f"--bounding-set={dropped}", f"--inh-caps={dropped}", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
 def call(capsys, *args) -> tuple[int, str, str]:

@@ -13,7 +13,7 @@ from chainrule.cli.train import resolve_config
 from chainrule.errors import ConfigError
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 
-from .helpers import assert_one_line_error, call
+from .helpers import assert_one_line_error, call, iris_rows, write_csv
 
 
 def parse(*args):
@@ -150,6 +150,42 @@ def test_train_with_a_config_file(tmp_path, capsys):
     assert code == 0, err
     first, again = (cr.load(tmp_path / name / "model.safetensors") for name in ("run", "again"))
     assert all(np.array_equal(first.params[name], again.params[name]) for name in first.params)
+
+
+def test_a_relative_data_path_is_read_from_the_config_files_folder(tmp_path, monkeypatch, capsys):
+    """It was read from the working directory: proj/configs/run.toml's "../data.csv" was not found."""
+    (tmp_path / "proj" / "configs").mkdir(parents=True)
+    write_csv(tmp_path / "proj" / "data.csv", iris_rows())
+    (tmp_path / "proj" / "configs" / "run.toml").write_text('data = "../data.csv"\nhidden = "4"\nepochs = 1\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "train", "--config", "proj/configs/run.toml", "--quiet", "--no-plots", "--out", "run")
+    assert code == 0, err
+    assert "on data.csv" in out
+    assert tomllib.loads((tmp_path / "run" / "config.toml").read_text())["data"] == str(tmp_path / "proj" / "data.csv")
+    # The run resumes, and its config.toml repeats it, from any working directory.
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "2",
+                        "--quiet", "--no-plots")
+    assert code == 0, err
+    code, _, err = call(capsys, "train", "--config", tmp_path / "run" / "config.toml", "--quiet", "--out", "again")
+    assert code == 0, err
+
+
+def test_a_relative_data_path_found_only_in_the_working_directory_is_named_with_the_config_key(tmp_path, monkeypatch,
+                                                                                              capsys):
+    (tmp_path / "configs").mkdir()
+    write_csv(tmp_path / "data.csv", iris_rows())
+    (tmp_path / "configs" / "run.toml").write_text('data = "data.csv"\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "train", "--config", "configs/run.toml", "--quiet", "--out", "run")
+    assert_one_line_error(code, err, "configs/run.toml: key 'data': 'data.csv' is read from the config file's folder, "
+                          "where there is no configs/data.csv, not from the working directory")
+    (tmp_path / "configs" / "run.toml").write_text('data = "../missing.csv"\n')
+    code, out, err = call(capsys, "train", "--config", "configs/run.toml", "--quiet", "--out", "run")
+    assert_one_line_error(code, err, "configs/run.toml: key 'data': configs/../missing.csv: no such file; "
+                          "correct the path there, or pass --data")
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("text, fragments", [

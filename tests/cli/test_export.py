@@ -10,7 +10,7 @@ import chainrule as cr
 from chainrule.io import read, save
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 
-from .helpers import assert_one_line_error, call, iris_features
+from .helpers import assert_one_line_error, call, iris_features, run_bound_by_permissions
 
 pytest.importorskip("onnx")
 
@@ -118,3 +118,13 @@ def test_an_empty_onnx_name_is_refused_naming_the_option(tmp_path, capsys, monke
     code, out, err = call(capsys, "export", path, "--onnx", "")
     assert_one_line_error(code, err, "--onnx: expected a file name, got ''")
     assert out == "" and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_read_only_output_file_is_refused_and_kept(iris_run, tmp_path):
+    """The atomic write renamed the graph onto a file made read-only; a shell redirection refuses it."""
+    output = tmp_path / "model.onnx"
+    output.write_text("keep me")
+    output.chmod(0o444)
+    done = run_bound_by_permissions("export", iris_run / "model.safetensors", "--onnx", output)
+    assert_one_line_error(done.returncode, done.stderr, f"--onnx {output}: the file is read-only")
+    assert output.read_text() == "keep me" and done.stdout == ""

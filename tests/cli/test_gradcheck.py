@@ -114,6 +114,22 @@ def test_class_weight_on_regression_data_exits_2_naming_where_it_was_given(tmp_p
     assert_one_line_error(code, err, "run.toml: key 'class_weight': class weights need class labels")
 
 
+@pytest.mark.parametrize("options, fragment", [
+    (["--data", "iris", "--loss", "mse", "--class-weight", "balanced"],
+     "--class-weight: class weights need a loss that trains for classes, but --loss mse trains for regression"),
+    (["--data", "{iris_csv}", "--loss", "mse"], "--loss: mse needs numeric targets, but iris.csv has text labels"),
+    (["--data", "iris", "--label", "x"], "--label: 'x' names a CSV column, but --data 'iris' is a built-in data set"),
+])
+def test_what_train_refuses_gradcheck_refuses_alike(tmp_path, capsys, iris_csv, options, fragment):
+    """gradcheck checks the loss train trains: it passed these combinations, which train refuses."""
+    options = [option.format(iris_csv=iris_csv) for option in options]
+    code, _, err = call(capsys, "train", *options, "--hidden", "4", "--epochs", "1", "--quiet",
+                        "--out", tmp_path / "run")
+    assert_one_line_error(code, err, fragment)
+    code, _, err = call(capsys, "gradcheck", *options, "--hidden", "4")
+    assert_one_line_error(code, err, fragment)
+
+
 def test_a_network_too_large_to_check_is_refused_naming_hidden(capsys):
     """It raised NumPy's MemoryError: "internal error", exit 1."""
     code, _, err = call(capsys, "gradcheck", "--data", "iris", "--hidden", "99999999999")

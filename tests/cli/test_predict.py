@@ -11,7 +11,7 @@ import pytest
 
 import chainrule as cr
 
-from .helpers import assert_one_line_error, call, iris_features, iris_rows, write_csv
+from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_bound_by_permissions, write_csv
 
 
 def read_csv(text):
@@ -96,6 +96,16 @@ def test_an_unwritable_output_is_refused_and_nothing_is_written(iris_run, iris_c
     assert (tmp_path / "file").read_text() == "keep"
 
 
+def test_a_read_only_output_file_is_refused_and_kept(iris_run, iris_csv, tmp_path):
+    """The atomic write renamed a new file onto a file made read-only; a shell redirection refuses it."""
+    output = tmp_path / "out.csv"
+    output.write_text("keep me")
+    output.chmod(0o444)
+    done = run_bound_by_permissions("predict", iris_run / "model.safetensors", iris_csv, "-o", output)
+    assert_one_line_error(done.returncode, done.stderr, f"-o {output}: the file is read-only")
+    assert output.read_text() == "keep me" and done.stdout == ""
+
+
 @pytest.mark.parametrize("output", [[], ["-o", "/dev/stdout"]], ids=["stdout", "-o /dev/stdout"])
 def test_a_closed_pipe_ends_quietly(iris_run, iris_csv, output):
     # chainrule predict ... | head: the reader leaves before the predictions are written.
@@ -161,6 +171,23 @@ def test_a_model_trained_without_column_names_takes_csv_columns_by_position(tmp_
     assert [int(row[0]) for row in read_csv(out)[1]] == cr.predict(model, np.array([[1.5, -2], [-1, 3]])).tolist()
 
 
+def test_an_npz_archive_of_new_inputs_alone_is_predicted(tmp_path, capsys):
+    # predict needs no labels: np.savez(path, X=X_new) was refused for want of 'y'. An archive with
+    # a test part gives the predictions of X_test, as evaluate scores it.
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    np.savez(tmp_path / "points.npz", X=X[:30], y=(X[:30, 0] > 0).astype(int), X_test=X[30:],
+             y_test=(X[30:, 0] > 0).astype(int))
+    assert call(capsys, "train", "--data", tmp_path / "points.npz", "--hidden", "", "--epochs", "1", "--quiet",
+                "--no-plots", "--out", tmp_path / "run")[0] == 0
+    model_file = tmp_path / "run" / "model.safetensors"
+    model = cr.load(model_file)
+    np.savez(tmp_path / "new.npz", X=X[:5])
+    for data, rows in ((tmp_path / "new.npz", X[:5]), (tmp_path / "points.npz", X[30:])):
+        code, out, err = call(capsys, "predict", model_file, data)
+        assert code == 0, err
+        assert [int(row[0]) for row in read_csv(out)[1]] == cr.predict(model, rows).tolist()
+
+
 def test_output_over_an_input_is_refused_and_the_input_kept(iris_run, tmp_path, capsys):
     model = tmp_path / "model.safetensors"
     model.write_bytes((iris_run / "model.safetensors").read_bytes())
@@ -187,6 +214,41 @@ def test_label_with_a_built_in_data_set_is_refused(iris_run, capsys):
     # A built-in's labels are its own: --label, a CSV column, would be ignored without a word.
     code, out, err = call(capsys, "predict", iris_run / "model.safetensors", "iris", "--label", "species")
     assert_one_line_error(code, err, "--label: iris is a built-in data set", "column of a CSV file")
+    assert out == ""
+
+
+def test_label_with_an_npz_file_is_refused_naming_the_option(tmp_path, capsys):
+    """It named the Python keyword: "label='y' names a CSV column, but ... is not a .csv file"."""
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    np.savez(tmp_path / "points.npz", X=X, y=(X[:, 0] > 0).astype(int))
+    assert call(capsys, "train", "--data", tmp_path / "points.npz", "--hidden", "", "--epochs", "1", "--quiet",
+                "--no-plots", "--out", tmp_path / "run")[0] == 0
+    for command in ("predict", "evaluate"):
+        code, out, err = call(capsys, command, tmp_path / "run" / "model.safetensors", tmp_path / "points.npz",
+                              "--label", "y")
+        assert_one_line_error(code, err, f"--label: {tmp_path / 'points.npz'} is not a .csv file",
+                              "column of a CSV file")
+        assert out == ""
+
+
+def test_a_label_column_the_file_lacks_is_refused_for_a_model_reading_columns_by_name(iris_run, iris_csv, capsys):
+    """The model reads its features by name and predict needs no labels: --label nope was passed over."""
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "--label", "nope")
+    assert_one_line_error(code, err, f"--label: {iris_csv} has no column named 'nope'")
+    assert out == ""
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "--label", "species")
+    assert code == 0 and len(read_csv(out)[1]) == 150
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "train", "gradcheck"])
+def test_an_empty_label_is_refused_rather_than_taken_as_none(iris_run, iris_csv, tmp_path, capsys, command):
+    """--label '' was the default column, while an empty --out or -o is refused."""
+    inputs = {"predict": [iris_run / "model.safetensors", iris_csv],
+              "evaluate": [iris_run / "model.safetensors", iris_csv],
+              "train": ["--data", iris_csv, "--epochs", "1", "--quiet", "--out", tmp_path / "run"],
+              "gradcheck": ["--data", iris_csv]}[command]
+    code, out, err = call(capsys, command, *inputs, "--label", "")
+    assert_one_line_error(code, err, f"chainrule {command}: argument --label: expected a column name, got ''")
     assert out == ""
 
 

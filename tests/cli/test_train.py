@@ -405,6 +405,12 @@ BAD_DATA = {
                                      ["--loss: binary_cross_entropy needs labels in [0, 1]", "iris", "0 to 2"]),
     "binary loss on text labels": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None),
                                    ["--loss", "binary_cross_entropy"], ["--loss: binary_cross_entropy needs", "text labels"]),
+    "mse on text labels": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None),  # was MSE's "dtype <U10"
+                           ["--loss", "mse"], ["--loss: mse needs numeric targets, but iris.csv has text labels"]),
+    "--label with a built-in data set": (lambda tmp: "iris", ["--label", "x"],  # was "label='x' names ..."
+                                         ["--label: 'x' names a CSV column, but --data 'iris' is a built-in data set"]),
+    "--label with an NPZ file": (lambda tmp: "x.npz", ["--label", "x"],
+                                 ["--label: 'x' names a CSV column, but --data 'x.npz' is not a .csv file"]),
 }
 
 
@@ -638,10 +644,32 @@ def test_a_damaged_checkpoint_is_refused(tmp_path, capsys):
 
 
 def test_divergence_exits_1_in_one_line_and_leaves_no_run_folder(tmp_path, capsys):
+    """cr.fit's message said "the model keeps its last finite weights; try a lower learning rate
+    (lr=1e+20)", though the command writes no model file and the option is --lr."""
     code, out, err = call(capsys, "train", "--data", "iris", "--optimizer", "sgd", "--lr", "1e20", "--quiet",
                           "--out", tmp_path / "run")
-    assert_one_line_error(code, err, "training diverged at epoch 1, batch 1/4", "lower learning rate", exit_code=1)
+    line = assert_one_line_error(code, err, "training diverged at epoch 1, batch 1/4",
+                                 f"no model file or checkpoint was written (the run folder {tmp_path / 'run'} was "
+                                 f"removed); try a lower --lr than 1e+20", exit_code=1)
+    assert "keeps its last finite weights" not in line and "lr=" not in line
     assert not (tmp_path / "run").exists()
+
+
+def test_divergence_after_a_checkpoint_names_it_and_the_config_key_of_the_rate(tmp_path, capsys, monkeypatch):
+    def diverge_in_epoch_3(loop, number, bar, run_epoch=Loop.run_epoch):
+        if number == 3:
+            raise loop.diverged(number, 0, 4, "the loss is not finite")
+        return run_epoch(loop, number, bar)
+
+    monkeypatch.setattr(Loop, "run_epoch", diverge_in_epoch_3)
+    config = tmp_path / "run.toml"
+    config.write_text('data = "iris"\nlr = 0.5\n')
+    code, _, err = call(capsys, "train", "--config", config, "--epochs", "5", "--quiet", "--out", tmp_path / "run")
+    checkpoint = tmp_path / "run" / "checkpoint.safetensors"
+    assert_one_line_error(code, err, "training diverged at epoch 3, batch 1/4: the loss is not finite; no model "
+                          f"file was written, but the checkpoint {checkpoint} holds epoch 2; try a lower "
+                          f"{config}: key 'lr' than 0.5, from the start or with --resume {checkpoint}", exit_code=1)
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == ["checkpoint.safetensors"]
 
 
 def test_errors_in_a_subprocess_are_one_line_without_traceback(tmp_path):
@@ -717,6 +745,8 @@ def test_class_weight_balanced_changes_training_and_is_saved(tmp_path, capsys):
     (["--class-weight", "heavy"], ["--class-weight", "invalid choice: 'heavy'"]),
     (["--data", "diabetes", "--class-weight", "balanced"],
      ["--class-weight: class weights need class labels, but diabetes is a regression data set"]),
+    (["--data", "iris", "--loss", "mse", "--class-weight", "balanced"],  # was cr.fit's "class_weight: needs ..."
+     ["--class-weight: class weights need a loss that trains for classes, but --loss mse trains for regression"]),
 ])
 def test_bad_class_weight_options_exit_2_naming_them(tmp_path, capsys, options, fragments):
     code, _, err = call(capsys, "train", *options, "--epochs", "1", "--quiet", "--out", tmp_path / "run")

@@ -97,6 +97,10 @@ BAD_FILES = {
     "only blank lines": ("\n\n  \n", {}, ["empty"]),
     "header only": ("a,b,label\n", {}, ["no data rows"]),
     "one column": ("label\n1\n2\n", {}, ["line 1", "'label'", "one column"]),
+    # its first row was taken for the names (numbers) and left out of the data, without a word
+    "no header": ("\n5.1,3.5,0\n4.9,3.0,1\n", {}, ["line 2", "expected a header row", "numbers only",
+                                                   "'5.1,3.5,0'", "add a header line"]),
+    "no header, wide": ("0,0,1,1,0,1\n1,1,0,0,1,0\n", {}, ["line 1", "'0,0,1,1,...'"]),
     "unnamed column": ("a,,label\n1,2,3\n", {}, ["line 1", "column 2", "no name"]),
     "duplicate names": ("a,b,a\n1,2,3\n", {}, ["line 1", "columns 1 and 3", "'a'"]),
     "missing label column": ("a,b,c\n1,2,3\n", {"label": "target"}, ["'target'", "'a', 'b', 'c'"]),

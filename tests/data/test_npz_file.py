@@ -5,7 +5,7 @@ import zipfile
 import numpy
 import pytest
 
-from chainrule.data.npz_file import load_npz
+from chainrule.data.npz_file import load_npz, load_npz_inputs
 from chainrule.errors import DataError, LabelError
 
 UNPICKLED = []
@@ -42,6 +42,15 @@ def test_reads_the_test_part_and_keeps_dtypes(tmp_path):
     data = load_npz(path)
     assert data.X_train.dtype == numpy.uint8 and data.task == "regression"
     assert numpy.array_equal(data.X_test, X[:2]) and data.y_test.tolist() == [1.0, 2.0]
+
+
+def test_the_inputs_to_predict_are_x_test_or_else_x_and_need_no_labels(tmp_path):
+    X = numpy.arange(12.0).reshape(3, 2, 2)  # images, flattened to rows as load_npz flattens them
+    assert numpy.array_equal(load_npz_inputs(save(tmp_path, X=X)), X.reshape(3, 4))
+    both = save(tmp_path, "both.npz", X=X, y=numpy.arange(3), X_test=X[:1] + 100, y_test=numpy.arange(1))
+    assert load_npz_inputs(both).tolist() == [[100.0, 101.0, 102.0, 103.0]]
+    with pytest.raises(DataError, match=r"data.npz: no array named 'X'; the archive holds 'inputs'"):
+        load_npz_inputs(save(tmp_path, inputs=X))
 
 
 def test_compressed_archives_images_column_labels_and_byte_strings(tmp_path):

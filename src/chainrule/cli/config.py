@@ -10,6 +10,13 @@ runs/<run>/config.toml`` repeats a run. A key whose value is None (``batch_size`
 its default, which depends on the data) is written there as a comment: TOML has no null, and
 the missing key then means the same default again.
 
+A relative path in a config file's ``data`` is taken from the config file's folder, as most
+tools take the paths in their configuration files: ``data = "../data.csv"`` in
+``proj/configs/run.toml`` reads ``proj/data.csv`` from any working directory (each path of an
+``IMAGES,LABELS`` spec alike; a built-in name stays a name). A run folder's ``config.toml``
+holds the data's path absolute, so ``--config`` repeats the run from anywhere; a resumed
+run's saved configuration is read as it was saved.
+
 Error messages name a value by where it came from: ``--lr`` for an option on the command line
 (or a default), ``run.toml: key 'lr'`` for a key of a TOML file, ``model.safetensors:
 metadata.config.lr`` for a key of the configuration a model file or checkpoint saved.
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import sys
 from dataclasses import dataclass, fields
 
@@ -27,6 +35,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from ..data import BUILTIN_DATASETS
+from ..data.files import spec_paths
 from ..errors import ConfigError, ModelFileError, did_you_mean, quoted
 
 
@@ -146,6 +156,32 @@ def read_config(path) -> dict:
     if nested:
         raise ConfigError(f"{path}: unexpected table {quoted(nested[0])}; keys go at the top level")
     return table
+
+
+def data_beside_config(values: dict, path) -> dict:
+    """``values``, read from the config file ``path``, with each relative path of its ``data``
+    taken from the file's folder (see the module docstring); ConfigError naming the file's key
+    when no such file is there but one is in the working directory, which was read before.
+
+    A bare word (no separator, suffix or comma) that names nothing beside the file stays as it
+    is: a built-in name, or a misspelt one that ``load_data`` names as such.
+    """
+    data = values.get("data")
+    if not isinstance(data, str) or data in BUILTIN_DATASETS or os.path.isabs(data):
+        return values
+    folder = os.path.dirname(os.fspath(path))
+    bare = not any(mark in data for mark in ("/", os.sep, ".", ","))
+    if not folder or bare and not os.path.exists(os.path.join(folder, data)):
+        return values
+    parts = spec_paths(data)
+    beside = [part if os.path.isabs(part) else os.path.join(folder, part) for part in parts]
+    missing = [(part, there) for part, there in zip(parts, beside) if not os.path.exists(there)]
+    if missing and all(os.path.exists(part) for part, _ in missing):
+        part, there = missing[0]
+        raise ConfigError(f"{value_name('data', path)}: {quoted(part)} is read from the config file's folder, "
+                          f"where there is no {there}, not from the working directory; give the path from "
+                          f"the config file's folder ({folder}), or an absolute one")
+    return {**values, "data": ",".join(beside)}
 
 
 #: The field types that take a string or a list: (the type of a list's items, what they are called).

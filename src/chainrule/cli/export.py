@@ -13,7 +13,8 @@ classifiers included), a regressor's "Y"; the line names them ("-> label (batch)
 probabilities (batch, 2)"). --no-preprocessing and --probabilities change nothing there: an
 estimator's network takes the raw rows (it has no standardization), and a classifier's
 probabilities are always an output.
-A --opset out of range, and --probabilities for a regressor, are refused (exit 2) naming the option.
+A --opset out of range, and --probabilities for a regressor, are refused (exit 2) naming the option;
+so is an OUT this user may not write (``chmod 444``), which the atomic write would replace.
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 
@@ -23,7 +24,7 @@ from ..errors import ConfigError, HyperparameterError
 from ..io import read
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import saved_estimator
-from .outputs import refuse_input_as_output
+from .outputs import refuse_input_as_output, refuse_read_only_output
 
 NAME = "export"
 HELP = "export a model file to ONNX"
@@ -46,6 +47,7 @@ def run(args) -> int:
     if args.onnx == "":
         raise ConfigError("--onnx: expected a file name, got ''")
     refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
+    refuse_read_only_output(args.onnx, "--onnx")
     _check_opset(args.opset)
     contents = read(args.model)
     model = contents[0]

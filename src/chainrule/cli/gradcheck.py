@@ -25,6 +25,7 @@ from .config import TrainConfig, value_name
 from .json_output import json_text
 from .network_args import hidden_layers
 from .network_size import check_network_fits_memory
+from .rows import column_name
 
 NAME = "gradcheck"
 HELP = "check the backward of the configured network against central differences"
@@ -32,8 +33,9 @@ HELP = "check the backward of the configured network against central differences
 
 def add_arguments(parser) -> None:
     option = parser.add_argument
-    for name in ("--data", "--label", "--hidden", "--activation", "--init", "--loss"):
+    for name in ("--data", "--hidden", "--activation", "--init", "--loss"):
         option(name, help="as for chainrule train")
+    option("--label", type=column_name, help="as for chainrule train")
     option("--class-weight", dest="class_weight", choices=train.CLASS_WEIGHTS, metavar="{none,balanced}",
            help="as for chainrule train")
     option("--config", metavar="FILE", help="TOML file, as for chainrule train")
@@ -56,9 +58,7 @@ def run(args) -> int:
     positive_int(args.max_checks, "--max-checks")
     positive(args.tolerance, "--tolerance")
     data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
-    train.check_class_weight_task(config, sources, data)
-    loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
-    n_outputs = train.n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
+    loss, n_outputs = train.training_loss(config, sources, data)  # refuses what train refuses
     sizes, activations = hidden_layers(config)
     widths = [data.X_train.shape[1], *sizes, n_outputs]
     # the model and gradcheck's copy of it, each with its gradients

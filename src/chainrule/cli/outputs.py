@@ -1,8 +1,10 @@
-"""The file a command writes must not be one of the files it reads.
+"""The file a command writes must not be one of the files it reads, nor a file the user may not write.
 
 ``chainrule predict MODEL DATA -o MODEL`` or ``chainrule export MODEL --onnx MODEL`` would
 replace the input with the output, atomically and without a word. The commands check their
-output path against their inputs first.
+output path against their inputs first. The atomic write renames a new file onto the old
+one, which the folder's write permission allows: a file made read-only (``chmod 444``) would
+be replaced, where a shell redirection (``> out.csv``) refuses it; the commands refuse it too.
 """
 
 from __future__ import annotations
@@ -37,3 +39,12 @@ def _same_file(a, b) -> bool:
         return os.path.samefile(a, b)
     except (OSError, ValueError):  # either does not exist, or cannot be looked at
         return False
+
+
+def refuse_read_only_output(output, option: str) -> None:
+    """ConfigError when ``output`` (given as ``option``) is an existing file that this user may
+    not write (``os.access``, as a shell redirection decides: not for root), which the atomic
+    write would replace all the same."""
+    if os.path.isfile(output) and not os.access(output, os.W_OK):
+        raise ConfigError(f"{option} {output}: the file is read-only (no write permission); make it writable "
+                          f"(chmod u+w) or write to another file")

@@ -1,11 +1,16 @@
 """chainrule predict MODEL DATA: predictions (or class probabilities) as CSV.
 
 Writes a CSV with a header: one column named ``prediction`` (the training labels for a
-classifier, values for a regressor; one column per output for several outputs), or with
-``--proba`` one column per class named after it. To stdout (also for ``-o -``), or
-atomically to ``-o FILE``; an empty ``-o ''`` is refused (exit 2). DATA with rows of
+classifier, a binary one's of one sigmoid output included; values for a regressor; one column
+per output for several outputs or multi-label 0/1 rows), or with ``--proba`` one column per
+class named after it (for a binary classifier of one output, one column named after its
+second class, whose probability it holds). To stdout (also for ``-o -``), or
+atomically to ``-o FILE``; an empty ``-o ''``, and a FILE this user may not write (``chmod 444``:
+the atomic write would replace it), are refused (exit 2). DATA with rows of
 another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
-split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused with a built-in name.
+split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused (exit 2) with
+DATA other than a CSV file, and when it names a column the CSV file lacks (even for a model that
+reads its features by name and needs no labels).
 ``--proba`` with a regressor is refused (exit 2), naming the option. A stdout whose encoding
 cannot write a class's name (``PYTHONIOENCODING=ascii``) is refused (exit 2), naming ``-o``.
 
@@ -25,7 +30,7 @@ from ..io import atomic_write
 from ..training import predict, predict_proba
 from . import estimator as estimators
 from .device import add_device_argument, check_device
-from .outputs import refuse_input_as_output
+from .outputs import refuse_input_as_output, refuse_read_only_output
 from .rows import add_data_arguments, check_width, refuse_swapped, rows
 
 NAME = "predict"
@@ -47,6 +52,7 @@ def run(args) -> int:
         raise ConfigError("-o/--output: expected a file name (or - for stdout), got ''")
     if output:
         refuse_input_as_output(output, "-o", {"model file": args.model, "data": args.data})
+        refuse_read_only_output(output, "-o")
     refuse_swapped(args)
     model, estimator = estimators.read_model_on(args.model, args.device)
     if args.proba and _is_regressor(model, estimator):
@@ -95,6 +101,8 @@ def _network_answers(model, X, proba: bool) -> tuple:
     if proba:
         values = predict_proba(model, X)
         classes = model.preprocessor.classes if model.preprocessor and model.preprocessor.classes else None
+        if classes and len(classes) == 2 and values.shape[1] == 1:  # a binary classifier's one output
+            return [str(classes[1])], values  # the probability of its second class
         return ([str(c) for c in classes] if classes else [f"p{k}" for k in range(values.shape[1])]), values
     values = predict(model, X)
     return _prediction_header(values), values

@@ -4,24 +4,27 @@ DATA is what ``chainrule train --data`` takes. For a built-in name, the rows are
 split as ``train`` split it: by default with the seed and test size saved in the model
 (``--seed`` and ``--test-size`` override them; 0 and 0.2 for a model that saved none). For a
 file with a test part (NPZ ``X_test``, IDX t10k files), that part; for any other file, every row.
+``predict`` reads no labels from an NPZ archive, so one of new inputs alone (``X``) is taken.
 
 ``evaluate`` also splits the CSV file the model was trained on (the same file, by resolved
 path, unchanged since: ``train`` saves its SHA-256) as ``train`` split it, so that it scores
 the run's test rows, not its training rows too. A training CSV that changed since or is
 read with another ``--label``, and any other CSV, is scored whole. ``--seed``/``--test-size``
 are refused for any DATA that the command does not split (they would change nothing):
-``predict`` splits only a built-in data set. ``--label`` is refused with a built-in name (it
-names a column of a CSV file).
+``predict`` splits only a built-in data set. ``--label`` is refused with a built-in name or an
+NPZ or IDX file (it names a column of a CSV file).
 ``evaluate --all-rows`` scores every row of any DATA. :class:`Selection` says which rows
 were scored.
 
 A model trained on a CSV file by ``chainrule train`` saves its feature and label column names.
 A CSV file is then read by name: the saved feature columns in the saved order, wherever they
 stand, and the saved label column (``--label`` names another); a missing column is a DataError
-naming the file and the column. A model fitted on a DataFrame by ``cr.fit``, and a scikit-learn
-estimator fitted on one and saved (``est.save``), keep their feature names too: a CSV file is read
-by those names, and its label column is ``--label``, else the last column unless that is a
-feature. Without saved names, columns are taken by position: the label
+naming the file and the column, a ``--label`` column included (also for ``predict``, which
+needs no labels). An empty ``--label ''`` is refused (exit 2). A model fitted on a DataFrame by
+``cr.fit``, and a scikit-learn estimator fitted on one and saved (``est.save``), keep their
+feature names too: a CSV file is read by those names, and its label column is ``--label``,
+else the last column unless that is a feature. Without saved names, columns are taken by
+position: the label
 column is ``--label`` or the last one, except that a file with exactly as many columns as the
 model has features has none (``predict`` takes it; ``evaluate`` refuses it, for want of labels).
 
@@ -31,6 +34,7 @@ the file, the line and the column (number and header name), as for a cell that i
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import os
@@ -40,8 +44,11 @@ import numpy
 from .. import checks
 from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import load_csv_for_model
+from ..data.npz_file import load_npz_inputs
 from ..data.datasets import load_builtin
-from ..errors import PATH_QUOTE_LIMIT, ConfigError, HyperparameterError, ModelFileError, ShapeError, quoted
+from ..errors import (
+    PATH_QUOTE_LIMIT, ConfigError, DataError, HyperparameterError, ModelFileError, ShapeError, quoted,
+)
 from ..layers import widths
 from .config import SavedConfig, saved_config, value_name
 
@@ -54,11 +61,20 @@ def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
     split_data = "a built-in data set or the model's training CSV" if training_csv_split else "a built-in data set"
     parser.add_argument("model", metavar="MODEL", help="a model file written by chainrule train or cr.save")
     parser.add_argument("data", metavar="DATA", help="built-in name or a CSV/NPZ/IDX path")
-    parser.add_argument("--label", help="label column of a CSV file [the model's label column, else the last column]")
+    parser.add_argument("--label", type=column_name,
+                        help="label column of a CSV file [the model's label column, else the last column]")
     parser.add_argument("--seed", type=int,
                         help=f"split seed for {split_data} [the model's training seed, else {DEFAULT_SEED}]")
     parser.add_argument("--test-size", dest="test_size", type=float,
                         help=f"test fraction for {split_data} [the model's, else {DEFAULT_TEST_SIZE}]")
+
+
+def column_name(text: str) -> str:
+    """``--label``'s value, a column name: an empty one is refused (exit 2), as an empty
+    ``--out`` or ``-o`` is, rather than taken as the option left out."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a column name, got ''; leave --label out for the default column")
+    return text
 
 
 def refuse_swapped(args) -> None:
@@ -72,7 +88,8 @@ def refuse_swapped(args) -> None:
 def rows(args, model, *, labels_required: bool):
     """(X, y) to use; y is None for a CSV without its label column when labels are not required.
 
-    The rows ``predict`` takes: ConfigError for ``--label`` with a built-in name, and for
+    The rows ``predict`` takes: ConfigError for ``--label`` with data other than a CSV file,
+    DataError for a ``--label`` column the CSV file lacks, and ConfigError for
     ``--seed``/``--test-size`` with a file (only a built-in data set is split).
     """
     if args.data in BUILTIN_DATASETS:
@@ -84,10 +101,17 @@ def rows(args, model, *, labels_required: bool):
     if args.data.lower().endswith(".csv"):
         feature_names, label = saved_columns(model) or (None, None)
         label = args.label or label  # else the loader takes the last column, unless it is a feature
-        return load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
+        X, y = load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
                                   label=label, label_required=labels_required,
                                   text_labels=has_text_classes(model), dtype=model.dtype)
-    data = load_file(args.data, label=args.label)
+        if y is None and args.label is not None:  # features read by name: the loader passes over a missing label
+            raise DataError(f"--label: {args.data} has no column named {quoted(args.label)}; name its label "
+                            f"column, or leave --label out")
+        return X, y
+    _refuse_label(args)
+    if not labels_required and args.data.lower().endswith(".npz"):  # inputs alone: np.savez(path, X=X_new)
+        return load_npz_inputs(args.data), None
+    data = load_file(args.data)
     if data.X_test is not None:
         return data.X_test, data.y_test
     return data.X_train, data.y_train
@@ -137,7 +161,8 @@ def scored_rows(args, model) -> Selection:
     if args.data.lower().endswith(".csv"):
         return _csv_rows(args, model)
     _refuse_split_options(args)
-    data = load_file(args.data, label=args.label)
+    _refuse_label(args)
+    data = load_file(args.data)
     if data.X_test is None:
         return Selection(data.X_train, data.y_train, "all rows", len(data.X_train))
     n_rows = len(data.X_train) + len(data.X_test)
@@ -215,9 +240,11 @@ def _refuse_split_options(args, why: str = "", *, splits: str = "a built-in data
 
 
 def _refuse_label(args) -> None:
-    """ConfigError for --label with a built-in data set, whose labels are its own (it would change nothing)."""
+    """ConfigError for --label with data that is not a CSV file (a built-in data set, an NPZ or
+    IDX file), whose labels are its own (it would change nothing)."""
     if args.label is not None:
-        raise ConfigError(f"--label: {args.data} is a built-in data set; --label names a column of a CSV file")
+        kind = "a built-in data set" if args.data in BUILTIN_DATASETS else "not a .csv file"
+        raise ConfigError(f"--label: {args.data} is {kind}; --label names a column of a CSV file")
 
 
 def split_of(args, model) -> tuple:

@@ -27,7 +27,10 @@ write one run folder.
 folder (it holds config.toml, or nothing but the checkpoint); while a run writes there it holds
 the folder's lock (the file .chainrule-run.lock). A run stopped by
 Ctrl-C (or SIGTERM) still writes its files, then exits 130 with a line saying how many whole
-epochs it completed and which checkpoint to resume (or that none was written yet).
+epochs it completed and which checkpoint to resume (or that none was written yet). A run that
+diverges (a loss or gradient not finite) writes no model file and exits 1 with a line saying
+where it diverged, which checkpoint holds the last epoch saved (or that none was written), and
+to try a lower --lr.
 """
 
 from __future__ import annotations
@@ -43,9 +46,10 @@ import numpy
 from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, positive, positive_int
 from ..data import BUILTIN_DATASETS, load_data
 from ..data.csv_file import load_csv
+from ..data.files import spec_paths
 from ..data.load import absolute_data_spec
 from ..data.split import n_test_rows
-from ..errors import ConfigError, DataError, HyperparameterError, quoted
+from ..errors import PATH_QUOTE_LIMIT, ConfigError, DataError, DivergenceError, HyperparameterError, quoted
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
@@ -54,7 +58,7 @@ from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
 from ..training.distributed import Communicator, SingleProcess
-from .config import TrainConfig, read_config, value_name
+from .config import SavedConfig, TrainConfig, data_beside_config, read_config, value_name
 from .device import add_device_argument, check_device
 from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from .json_output import json_text, strict_json
@@ -65,7 +69,7 @@ from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_hidden, check_same_network, check_same_split,
     check_same_target_standardization, check_same_widths, resumed_config,
 )
-from .rows import file_sha256
+from .rows import column_name, file_sha256
 from .run_folder import CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, run_folder
 
 NAME = "train"
@@ -83,7 +87,7 @@ def add_arguments(parser) -> None:
     defaults = TrainConfig()
     option = parser.add_argument
     option("--data", help=f"built-in name (digits, iris, wine, breast_cancer, diabetes) or a CSV/NPZ/IDX path [{defaults.data}]")
-    option("--label", help="label column of a CSV file [the last column]")
+    option("--label", type=column_name, help="label column of a CSV file [the last column]")
     option("--hidden", help=f"hidden layer widths, comma-separated (in a config file also a list: [256, 128]); "
                             f"'' for none (a linear model) [{defaults.hidden}]")
     option("--activation", help=f"{', '.join(ACTIVATIONS)}: one for every hidden layer, or one per hidden layer, "
@@ -146,7 +150,7 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
             checkpoint = read_checkpoint(args.resume)  # a training checkpoint, before its configuration is compared
         layers.append(resumed_config(checkpoint))
     if args.config:
-        layers.append((read_config(args.config), args.config))
+        layers.append((data_beside_config(read_config(args.config), args.config), args.config))
     given = {key: getattr(args, key) for key in TrainConfig.keys() if getattr(args, key, None) is not None}
     layers.append((given, None))
     config, sources = TrainConfig(), {}
@@ -175,6 +179,7 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
         return value_name(key, (sources or {}).get(key))
 
     hidden_layers(config, sources)
+    check_label(config, sources or {})
     choice(config.init, name("init"), INITS)
     choice(config.loss, name("loss"), ["auto", *LOSSES])
     choice(config.optimizer, name("optimizer"), list(OPTIMIZERS))
@@ -196,6 +201,18 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
         raise HyperparameterError(f"{name('test_size')}: expected a fraction in (0, 1), got {config.test_size}")
 
 
+def check_label(config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming ``label`` where it came from when it names a column of data that is
+    not a CSV file (a built-in name, an NPZ or IDX file), whose labels are its own. (A config
+    file's ``label = ""`` means the last column; an empty --label is refused as it is parsed.)"""
+    name = value_name("label", sources.get("label"))
+    if config.label and Path(config.data).suffix.lower() != ".csv":
+        kind = "a built-in data set" if config.data in BUILTIN_DATASETS else "not a .csv file"
+        data = value_name("data", sources.get("data"))
+        raise ConfigError(f"{name}: {quoted(config.label)} names a CSV column, but {data} "
+                          f"{quoted(config.data, PATH_QUOTE_LIMIT)} is {kind}")
+
+
 def run(args) -> int:
     """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C.
 
@@ -215,8 +232,7 @@ def run(args) -> int:
     if comm.is_root:
         check_folder_is_free(folder, args.resume)
     data, data_hash = load_training_data(config, sources, comm.size)
-    loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
-    n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
+    loss, n_outputs = training_loss(config, sources, data)
     if args.resume:
         check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
         check_same_target_standardization(checkpoint, standardizes_targets(loss, config))
@@ -224,7 +240,7 @@ def run(args) -> int:
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
     history, folder = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder,
-                                        checkpoint)
+                                        checkpoint, value_name("lr", sources.get("lr")))
     if history is None:
         return EXIT_USAGE  # rank 0 prints it, once for the job, rather than every rank the same line
     interrupted = history.stop_reason == "interrupted"
@@ -298,16 +314,24 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
         data_hash = file_sha256(config.data) if is_csv else None
         data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     except DataError as error:
-        gone = any(os.path.isabs(part) and not os.path.exists(part) for part in config.data.split(","))
+        gone = any(names_a_file(part) and not os.path.exists(part) for part in spec_paths(config.data))
         if source is None or not gone:
             raise
-        # A saved or configured path to a file that is gone (moved since the run began): say whose it is.
-        raise DataError(f"{value_name('data', source)}: {error}; pass --data with the file's new place") from None
+        # A saved or configured path to a file that is gone (moved since the run began, or mistyped in the
+        # config file): say whose it is.
+        fix = "pass --data with the file's new place" if isinstance(source, SavedConfig) else \
+            "correct the path there, or pass --data"
+        raise DataError(f"{value_name('data', source)}: {error}; {fix}") from None
     if is_csv:
         check_csv_fits_dtype(config, data)
-    check_class_weight_task(config, sources, data)
     check_batch_size(config, sources, data, n_processes)
     return data, data_hash
+
+
+def names_a_file(part: str) -> bool:
+    """Whether ``part`` of a data spec is a path (absolute, or with a folder or a suffix), not a bare
+    word that load_data would take for a built-in data set's name."""
+    return os.path.isabs(part) or any(mark in part for mark in ("/", os.sep, "."))
 
 
 def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs: int):
@@ -347,12 +371,13 @@ def standardizes_targets(loss: str, config: TrainConfig) -> bool:
 
 
 def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config: TrainConfig, args, comm,
-                      folder: Path, checkpoint: CheckpointFile | None):
+                      folder: Path, checkpoint: CheckpointFile | None, lr_name: str = "--lr"):
     """Claim the run ``folder`` (rank 0) and train ``model`` on ``data``'s training part:
     (History, the folder claimed, which for runs/<timestamp> may be a numbered one).
 
     An error leaves no folder this run created behind empty. History None on a rank other than
-    0 for an error that every rank raises alike (rank 0 raises it).
+    0 for an error that every rank raises alike (rank 0 raises it). A diverged run's error is
+    :func:`diverged`'s, naming the learning rate as ``lr_name``.
     """
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     if comm.is_root:
@@ -378,7 +403,25 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
                 path.rmdir()
         if getattr(error, "same_on_every_rank", False) and not comm.is_root:
             return None, folder
+        if isinstance(error, DivergenceError):
+            raise diverged(error, folder, config.lr, lr_name) from error
         raise
+
+
+def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str) -> DivergenceError:
+    """A diverged run's error in the command's terms (exit 1): ``cr.fit``'s says that the model
+    keeps its last finite weights and names its ``lr``, but the command writes no model file.
+    This says what the run ``folder`` holds (the last checkpoint written, or nothing) and names
+    the learning rate as ``lr_name`` (``--lr``, or a config file's key)."""
+    what = f"training diverged {error.where}"
+    checkpoint = folder / CHECKPOINT
+    lower = f"try a lower {lr_name} than {lr:g}"
+    if checkpoint.is_file():
+        epoch = read(checkpoint)[2]["epoch"]
+        return DivergenceError(f"{what}; no model file was written, but the checkpoint {checkpoint} holds epoch "
+                               f"{epoch}; {lower}, from the start or with --resume {shlex.quote(str(checkpoint))}")
+    removed = "" if folder.exists() else f" (the run folder {folder} was removed)"
+    return DivergenceError(f"{what}; no model file or checkpoint was written{removed}; {lower}")
 
 
 def save_model(model, data, data_spec: str, data_hash: str | None, test: dict, path: Path) -> None:
@@ -428,11 +471,37 @@ def check_csv_fits_dtype(config: TrainConfig, data) -> None:
         raise DataError(f"{error}; train in float64 (--dtype float64), or scale the column down") from None
 
 
+def training_loss(config: TrainConfig, sources: dict, data) -> tuple[str, int]:
+    """(loss, n_outputs): the loss ``config`` trains ``data`` with (auto: cross_entropy for
+    classes, mse for values) and the network's output width, checked against the data and the
+    other options before training, so that an error names the option or config key rather
+    than the parameter of ``cr.fit`` that would refuse it: a loss the labels do not fit,
+    class weights without classes to weigh, --standardize-targets without values. ``chainrule
+    gradcheck`` checks the loss ``train`` trains, and refuses what this refuses.
+    """
+    check_class_weight_task(config, sources, data)
+    loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
+    n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
+    check_class_weight_loss(config, sources, loss)
+    standardizes_targets(loss, config)
+    return loss, n_outputs
+
+
 def check_class_weight_task(config: TrainConfig, sources: dict, data) -> None:
     """HyperparameterError naming ``class_weight`` where it came from unless ``data`` has classes to weigh."""
     if config.class_weight != "none" and data.task != "classification":
         raise HyperparameterError(f"{value_name('class_weight', sources.get('class_weight'))}: class weights need "
                                   f"class labels, but {data.name} is a {data.task} data set")
+
+
+def check_class_weight_loss(config: TrainConfig, sources: dict, loss: str) -> None:
+    """HyperparameterError naming ``class_weight`` and ``loss`` where they came from when class
+    weights meet a loss that trains for values (mse), which has no classes to weigh."""
+    task = get_loss(loss).task
+    if config.class_weight != "none" and task == "regression":
+        raise HyperparameterError(f"{value_name('class_weight', sources.get('class_weight'))}: class weights need "
+                                  f"a loss that trains for classes, but {value_name('loss', sources.get('loss'))} "
+                                  f"{loss} trains for {task}; use cross_entropy (or auto), or leave class weights out")
 
 
 def check_batch_size(config: TrainConfig, sources: dict, data, n_processes: int = 1) -> None:
@@ -473,6 +542,9 @@ def n_outputs_for(data, loss: str, name: str = "--loss") -> int:
         return len(numpy.unique(data.y_train))
     if loss == "binary_cross_entropy":
         check_binary_labels(data, name)
+    elif data.y_train.dtype.kind not in "fiub":
+        raise ConfigError(f"{name}: {loss} needs numeric targets, but {data.name} has text labels; "
+                          f"use cross_entropy (or auto) for classes")
     return 1 if data.y_train.ndim == 1 else data.y_train.shape[1]
 
 

@@ -6,7 +6,9 @@ Conventions
   quoted as Python's :mod:`csv` module reads it in strict mode (a quote never closed is an
   error), a quoted cell as long as an unquoted one may be. Lines end in ``\n``, ``\r\n`` or
   ``\r``. Blank lines are skipped.
-- The first non-blank line is the header: a non-empty, distinct name for every column.
+- The first non-blank line is the header: a non-empty, distinct name for every column, not
+  all of them numbers (such a line is a row of data, of a file without a header: an error,
+  rather than its row taken for the names and left out).
 - The label column is chosen by name (``label=``); by default it is the last column. Every
   other column is a feature.
 - Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
@@ -331,6 +333,11 @@ def _read_header(rows, path: Path, *, min_columns: int = 2) -> list:
     """The column names from the first row."""
     for line, row in rows:
         header = [name.strip() for name in _cells(row)]
+        if all(_number(name) is not None for name in header):  # a row of data, its header missing
+            shown = ",".join(header[:4]) + (",..." if len(header) > 4 else "")
+            raise DataError(f"{path}: line {line}: expected a header row of column names, found numbers only "
+                            f"({quoted(shown)}), a row of data; add a header line (such as x1,x2,...,label) "
+                            f"first, or the first row would be taken for the names and left out")
         seen = {}
         for j, name in enumerate(header):
             if not name:

@@ -100,24 +100,8 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
     ((4, 4), 'classification', True)
     """
     path = Path(path)
-    with open_binary(path) as handle:
-        _check_signature(handle.read(len(NPY_SIGNATURE)), path)
-        handle.seek(0)
-        archive_size = os.fstat(handle.fileno()).st_size  # the bytes really there, whatever the zip claims
-        try:
-            archive = numpy.load(handle, allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-            raise DataError(f"{path}: not a readable NPZ archive ({error})") from None
-        except NotImplementedError as error:  # zipfile's word for a zip version or feature it lacks
-            raise DataError(f"{path}: not an NPZ archive numpy.savez writes ({error})") from None
-        with archive:
-            _check_members(archive.zip, path, archive_size)
-            present_test_keys = [key for key in TEST_KEYS if key in archive.files]
-            if len(present_test_keys) == 1:
-                missing = next(key for key in TEST_KEYS if key not in present_test_keys)
-                raise DataError(f"{path}: has {quoted(present_test_keys[0])} but no {quoted(missing)}; "
-                                f"give both or neither")
-            arrays = {key: _read(archive, key, path) for key in [*REQUIRED_KEYS, *present_test_keys]}
+    arrays = _read_arrays(path, _training_keys)
+    present_test_keys = [key for key in TEST_KEYS if key in arrays]
     X_train = _features(arrays["X"], "X", path)
     y_train = _labels(arrays["y"], "y", path)
     _check_rows(X_train, y_train, "X", "y", path)
@@ -142,6 +126,49 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
         feature_names=position_names("x", arrays["X"].shape[1:]),
         label_name="y",
     )
+
+
+def load_npz_inputs(path) -> numpy.ndarray:
+    """The rows an NPZ archive holds to predict: ``X_test`` when it has one (its held-out part,
+    which ``chainrule evaluate`` scores too), else ``X``, as :func:`load_npz` reads them. No
+    labels are read, so an archive of new inputs alone (``numpy.savez(path, X=X_new)``) is taken.
+    DataError as for :func:`load_npz`."""
+    path = Path(path)
+    arrays = _read_arrays(path, lambda files: ["X_test"] if "X_test" in files else ["X"])
+    (key, X), = arrays.items()
+    return _features(X, key, path)
+
+
+def _training_keys(files: list) -> list:
+    """The arrays :func:`load_npz` reads from an archive holding ``files``: X and y, and X_test and
+    y_test when it has them; DataError when it has only one of those two."""
+    present_test_keys = [key for key in TEST_KEYS if key in files]
+    if len(present_test_keys) == 1:
+        missing = next(key for key in TEST_KEYS if key not in present_test_keys)
+        raise DataError(f"has {quoted(present_test_keys[0])} but no {quoted(missing)}; give both or neither")
+    return [*REQUIRED_KEYS, *present_test_keys]
+
+
+def _read_arrays(path: Path, keys_of) -> dict:
+    """The arrays ``keys_of(names)`` names, read from the archive at ``path`` (whose array names
+    are ``names``) once its signature and every member are checked; DataError naming the file."""
+    with open_binary(path) as handle:
+        _check_signature(handle.read(len(NPY_SIGNATURE)), path)
+        handle.seek(0)
+        archive_size = os.fstat(handle.fileno()).st_size  # the bytes really there, whatever the zip claims
+        try:
+            archive = numpy.load(handle, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise DataError(f"{path}: not a readable NPZ archive ({error})") from None
+        except NotImplementedError as error:  # zipfile's word for a zip version or feature it lacks
+            raise DataError(f"{path}: not an NPZ archive numpy.savez writes ({error})") from None
+        with archive:
+            _check_members(archive.zip, path, archive_size)
+            try:
+                keys = keys_of(archive.files)
+            except DataError as error:
+                raise DataError(f"{path}: {error}") from None
+            return {key: _read(archive, key, path) for key in keys}
 
 
 def _check_signature(start: bytes, path: Path) -> None:
