@@ -408,6 +408,24 @@ def test_regressor_and_multilabel_have_no_label_output(ort, tmp_path):
         assert output_names(tmp_path / f"{name}.onnx") == ["Y"], name
 
 
+@pytest.mark.parametrize("probabilities", [False, True])
+@pytest.mark.parametrize("labels", [lambda y: y, lambda y: y.astype(int), lambda y: y.astype(float)],
+                         ids=["bool", "int", "float"])
+def test_a_binary_classifier_has_the_label_cr_predict_answers(ort, tmp_path, labels, probabilities):
+    # One sigmoid output fitted on one 0/1 label per row: classes[logit > 0], in the labels' type.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    model = cr.mlp([3, 6, 1], seed=0)
+    cr.fit(model, X, labels(X[:, 0] + X[:, 1] > 0), loss="binary_cross_entropy", epochs=3, verbose=0)
+    to_onnx(model, tmp_path / "binary.onnx", probabilities=probabilities)
+    assert output_names(tmp_path / "binary.onnx") == ["Y", "label"]
+    session = ort.InferenceSession(str(tmp_path / "binary.onnx"), providers=["CPUExecutionProvider"])
+    Y, label = session.run(["Y", "label"], {"X": X.astype(np.float32)})
+    expected = cr.predict(model, X)
+    assert label.dtype == expected.dtype and np.array_equal(label, expected)
+    assert_close(Y, cr.predict_proba(model, X) if probabilities else model(X.astype(np.float32)), "float32")
+
+
 def test_classifier_with_more_outputs_than_classes_is_refused(ort, tmp_path):
     model = cr.mlp([3, 4, 4], seed=0)
     model.preprocessor = Preprocessor(n_features=3, task="classification", classes=["a", "b", "c"])

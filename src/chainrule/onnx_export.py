@@ -37,7 +37,10 @@ constant tensor of the classes. Its type is that of ``cr.predict``'s labels: int
 classes, string for strings, bool for booleans, double for floats, and int64 class indices
 for a classifier without classes. Classes that only an object array holds (ints mixed with
 floats or strings, an int beyond int64) have no ONNX type, so their graph has no ``"label"``;
-nor has a regressor's or a multilabel model's (``cr.predict`` thresholds those outputs).
+nor has a regressor's or a multilabel model's (``cr.predict`` thresholds those outputs). A
+binary classifier (task "multilabel" with two classes for its one output: binary
+cross-entropy fitted on one 0/1 label per row) has one too: ``classes[1]`` where the logit is
+> 0, else ``classes[0]`` (Greater, Cast, Reshape, Gather), as ``cr.predict`` answers.
 
 The default opset is 17 (:data:`DEFAULT_OPSET`), which every onnxruntime since 1.13 runs;
 ``opset=20`` or later writes GELU as ONNX's own Gelu operator instead of its equation
@@ -144,6 +147,8 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     if task == "classification":
         # The label comes from the logits, as in cr.predict: softmax can round two of them to one probability.
         _label(graph, logits if probabilities else "Y", preprocessor, width_out)
+    elif task == "multilabel" and preprocessor.classes and len(preprocessor.classes) == 2 and width_out == 1:
+        _binary_label(graph, logits if probabilities else "Y", preprocessor)
 
     proto = graph.model(width, width_out, _properties(preprocessor, include_preprocessing))
     onnx.checker.check_model(proto, full_check=True)
@@ -271,6 +276,19 @@ def _label(graph: "_Graph", logits: str, preprocessor, width_out: int | None) ->
     table = graph.initializer("classes", labels, dtype=labels.dtype)
     index = graph.node("ArgMax", [logits], "label/ArgMax", axis=1, keepdims=0)
     graph.name_output(graph.node("Gather", [table, index], "label/Gather", axis=0), "label")
+    graph.add_output("label", graph.onnx.helper.np_dtype_to_tensor_dtype(labels.dtype), ["batch"])
+
+
+def _binary_label(graph: "_Graph", logits: str, preprocessor) -> None:
+    """Add the output ``"label"`` of a binary classifier (one logistic output fitted on one 0/1
+    label per row, its classes two): ``classes[1]`` where the logit is > 0, else ``classes[0]``,
+    as ``cr.predict`` answers, in the type of its labels (bool, int64 or double)."""
+    labels = preprocessor.decode(numpy.arange(2))
+    table = graph.initializer("classes", labels, dtype=labels.dtype)
+    positive = graph.node("Greater", [logits, graph.initializer("label/zero", numpy.zeros(1))], "label/Greater")
+    index = graph.node("Cast", [positive], "label/Cast", to=graph.onnx.TensorProto.INT64)
+    rows = graph.node("Reshape", [index, graph.initializer("label/shape", [-1], dtype=numpy.int64)], "label/Reshape")
+    graph.name_output(graph.node("Gather", [table, rows], "label/Gather", axis=0), "label")
     graph.add_output("label", graph.onnx.helper.np_dtype_to_tensor_dtype(labels.dtype), ["batch"])
 
 

@@ -290,7 +290,7 @@ def flatten(model) -> FlatParameters:
     try:
         theta = xp.empty(total, dtype=dtype)
         grad = xp.empty(total, dtype=dtype)
-    except MemoryError:
+    except (MemoryError, ValueError):  # ValueError: NumPy's "Maximum allowed dimension exceeded"
         raise too_large_to_flatten(dict(zip(names, arrays)), numpy.dtype(dtype)) from None
     slices, views, start = {}, [], 0
     for full_name, (layer, name), array in zip(names, entries, arrays):

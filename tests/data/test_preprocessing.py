@@ -528,12 +528,13 @@ def test_integer_labels_outside_classes_0_to_k_name_the_first_one(labels, row, l
 @pytest.mark.parametrize("y, classes", [
     (numpy.array([True, False, True]), [False, True]),
     (numpy.array([1, 0, 1], dtype=numpy.uint8), [0, 1]),
-    (numpy.array([1.0, 0.0, 0.25]), [0.0, 1.0]),
+    (numpy.array([1.0, 0.0, 1.0]), [0.0, 1.0]),
+    (numpy.array([1.0, 0.0, 0.25]), None),  # a probability: soft targets, not labels
 ])
 def test_a_multilabel_fit_on_one_label_per_row_is_a_binary_classifiers_with_classes_of_the_labels_kind(y, classes):
     preprocessor = Preprocessor.fit(numpy.eye(3), y, "multilabel")
     assert preprocessor.classes == classes
-    assert [type(label) for label in preprocessor.classes] == [type(label) for label in classes]
+    assert [type(label) for label in preprocessor.classes or []] == [type(label) for label in classes or []]
     assert Preprocessor.fit(numpy.eye(3), y[:, None], "multilabel").classes is None  # 0/1 columns: none
 
 

@@ -115,6 +115,12 @@ def test_unknown_initializer():
         cr.Linear(2, 2, init="nope")
 
 
+def test_widths_past_any_address_space_are_too_large_too_not_numpys_value_error():
+    # 4e20 bytes: NumPy says "array is too big" (ValueError) before it asks for memory
+    with pytest.raises(cr.TooLargeError, match=r"^Linear: n_in=10000000000, n_out=10000000000 is too large: "):
+        cr.Linear(10**10, 10**10)
+
+
 @pytest.mark.parametrize("make", [lambda: cr.Linear(10**9, 10**9), lambda: cr.mlp([10**9, 10**9, 10])])
 def test_widths_too_large_for_the_memory_are_named_with_the_bytes_not_a_raw_memory_error(make):
     # 8e18 bytes: more than any address space, so NumPy refuses at once and nothing is touched

@@ -138,3 +138,32 @@ def test_a_step_assigns_no_attribute_through_the_check(make, monkeypatch):
         assert optimizer.step(check_finite=True)
     assert optimizer.t == 3 and assigned == []
     np.testing.assert_array_less(optimizer.model.flat_parameters().theta, [0.5, -1.0, 0.25])
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("t", -3, r"^t: expected the number of steps taken, an integer >= 0, got -3$"),  # a math domain error in fit
+    ("t", 2.5, r"^t: expected the number of steps taken, an integer >= 0, got 2.5$"),  # trained silently
+    ("t", True, r"^t: expected the number of steps taken"),
+    ("schedule", "cosine", r"^schedule: expected a callable of the step count, got 'cosine'$"),  # 'str' not callable
+])
+def test_the_step_count_and_the_schedule_are_checked_when_set(name, value, message):
+    optimizer = cr.Adam(tiny_model())
+    with pytest.raises(cr.HyperparameterError, match=message):
+        setattr(optimizer, name, value)
+    assert optimizer.t == 0 and optimizer.schedule is None
+    optimizer.t, optimizer.schedule = np.int64(4), cr.StepDecay(2)
+    assert type(optimizer.t) is int and optimizer.t == 4
+
+
+@pytest.mark.parametrize("schedule, name", [
+    (cr.CosineDecay(10), "total_steps"),  # 0 divided by zero inside fit
+    (cr.StepDecay(10), "step_sise"),  # a typo, ignored
+    (cr.LinearWarmup(5, then=cr.ExponentialDecay(0.9)), "then"),
+    (cr.ExponentialDecay(0.9), "gamma"),
+])
+def test_a_schedule_is_not_changed_once_made(schedule, name):
+    before = repr(schedule)
+    with pytest.raises(cr.HyperparameterError, match=rf"^{name}: a schedule is not changed once made; make a new one"):
+        setattr(schedule, name, 0)
+    assert repr(schedule) == before
+    assert repr(copy.deepcopy(schedule)) == before

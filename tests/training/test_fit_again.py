@@ -113,18 +113,39 @@ def test_a_loaded_model_continues_with_its_saved_preprocessor(tmp_path):
     assert loaded.preprocessor.classes == [0, 1, 2]
 
 
-def test_float_targets_on_a_classification_model_are_refused_saying_why():
+def test_float_labels_on_a_classification_model_train_as_its_classes_by_default():
+    # The default loss is the preprocessor's (it was MSE, from y's floats, and refused); a loss
+    # given for another task is refused, and a float that is no class is named.
     model = standardized_iris_model()
-    with pytest.raises(cr.HyperparameterError, match="is for classification but MSE trains for regression; y holds "
-                                                     "floats, so fit took them as regression targets"):
-        cr.fit(model, X_IRIS, Y_IRIS.astype(float), epochs=1, verbose=0)
+    cr.fit(model, X_IRIS, Y_IRIS.astype(float), epochs=1, verbose=0)
+    assert model.preprocessor.classes == [0, 1, 2]
+    with pytest.raises(cr.HyperparameterError, match=r"is for classification but MSE trains for regression; pass a "
+                                                     r"loss for classification"):
+        cr.fit(model, X_IRIS, Y_IRIS.astype(float), loss="mse", epochs=1, verbose=0)
+    with pytest.raises(cr.LabelError, match=r"y\[0\]: label 0.5 was not among the training classes \[0, 1, 2\]"):
+        cr.fit(model, X_IRIS, Y_IRIS + 0.5, epochs=1, verbose=0)
 
 
-def test_labels_on_a_regression_model_are_refused():
+def test_integer_targets_on_a_regression_model_train_as_values_by_default():
     model = cr.mlp([4, 8, 1], seed=0)
     cr.fit(model, X_IRIS, X_IRIS[:, 0], epochs=1, verbose=0)
+    history = cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+    assert "r2" in history.metrics and model.preprocessor.task == "regression"
     with pytest.raises(cr.HyperparameterError, match="is for regression but SoftmaxCrossEntropy trains for classif"):
-        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+        cr.fit(model, X_IRIS, Y_IRIS, loss="cross_entropy", epochs=1, verbose=0)
+
+
+def test_a_binary_classifier_continues_on_its_labels_without_naming_its_loss_again(tmp_path):
+    # It was refused: the default loss, from y's booleans, was SoftmaxCrossEntropy.
+    y = X_CANCER[:, 0] > np.median(X_CANCER[:, 0])
+    model = cr.mlp([30, 8, 1], seed=0)
+    cr.fit(model, X_CANCER, y, loss="binary_cross_entropy", epochs=1, standardize=True, verbose=0)
+    cr.save(model, tmp_path / "binary.safetensors")
+    loaded = cr.load(tmp_path / "binary.safetensors")
+    history = cr.fit(loaded, X_CANCER, y, epochs=1, verbose=0)
+    assert loaded.preprocessor.classes == [False, True] and "accuracy" in history.metrics
+    with pytest.raises(cr.LabelError, match=r"^y\[0\]: label 2 was not among the training classes \[False, True\]"):
+        cr.evaluate(loaded, X_CANCER, np.full(len(y), 2))
 
 
 def test_a_preprocessor_of_another_width_is_refused():

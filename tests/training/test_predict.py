@@ -469,6 +469,16 @@ BAD_PREPROCESSORS = [
     ("classes", lambda p: setattr(p, "classes", [0, 1, 2, 3]), r"model\.preprocessor\.classes: expected 3 classes, "
                                                                 r"one per output of the network, got 4"),
     ("task", lambda p: setattr(p, "task", "binary"), r"model\.preprocessor\.task: expected one of"),
+    # cr.save wrote these, and cr.load refused the file
+    ("classes", lambda p: setattr(p, "classes", [0, 1, 1]), r"model\.preprocessor\.classes: expected at least 2 "
+                                                             r"distinct labels, each a str, int, float or bool, got "
+                                                             r"\[0, 1, 1\]"),
+    ("classes", lambda p: setattr(p, "classes", np.arange(3)), r"model\.preprocessor\.classes: expected None or a "
+                                                                r"list of labels, got ndarray"),
+    ("feature_names", lambda p: setattr(p, "feature_names", ["a", "a", "b", "c"]),
+     r"model\.preprocessor\.feature_names: expected None or a list of 4 distinct strings"),
+    ("feature_names", lambda p: setattr(p, "feature_names", [1, 2, 3, 4]),
+     r"model\.preprocessor\.feature_names: expected None or a list of 4 distinct strings"),
 ]
 
 
@@ -496,6 +506,17 @@ def test_the_standardization_is_checked_again_once_its_arrays_are_replaced():
     model.preprocessor.scale = np.r_[model.preprocessor.scale[:3], 0.0]
     with pytest.raises(cr.DataError, match=r"^model\.preprocessor\.scale\[3\]: expected a finite number > 0"):
         cr.predict(model, X_IRIS[:1])
+
+
+def test_classes_given_as_an_array_are_kept_as_a_list_of_plain_labels():
+    # np.unique(y), as the hint of a model without a preprocessor invites: predict raised NumPy's
+    # "truth value of an array is ambiguous".
+    model = _standardized_classifier()
+    fitted = model.preprocessor
+    model.preprocessor = cr.Preprocessor(4, task="classification", classes=np.unique(Y_IRIS), mean=fitted.mean,
+                                         scale=fitted.scale)
+    assert model.preprocessor.classes == [0, 1, 2] and all(type(label) is int for label in model.preprocessor.classes)
+    assert set(cr.predict(model, X_IRIS).tolist()) <= {0, 1, 2}
 
 
 def test_a_preprocessor_that_is_not_a_preprocessor_is_refused_naming_it():

@@ -3,8 +3,9 @@
 The graph takes raw rows: the model's saved standardization is its first operators (leave it
 out with --no-preprocessing). It outputs what the model outputs (a classifier's logits), or
 the probabilities of chainrule predict_proba with --probabilities; the line it prints says
-which ("-> Y (batch, 3) logits"). A classifier's graph also outputs the labels chainrule predict
-gives, as "label" (see chainrule.onnx_export); the line then ends ", label (batch)".
+which ("-> Y (batch, 3) logits"). A classifier's graph (a binary one's of one sigmoid output
+too) also outputs the labels chainrule predict gives, as "label" (see chainrule.onnx_export);
+the line then ends ", label (batch)".
 
 A file saved by a scikit-learn estimator (``est.save``: MLPClassifier, MLPRegressor) exports
 the estimator's own graph, as ``est.to_onnx`` writes it: a classifier's "label" and

@@ -43,6 +43,8 @@ class Preprocessor:
         gave them a tiny deviation instead of 0 (see ``_is_constant``).
     classes : list, or None
         For classification, the original labels; the model's output k is ``classes[k]``.
+        Given as an array or tuple (``numpy.unique(y)``), they are kept as a list of plain
+        Python labels (str, int, float or bool), as a model file holds them.
         For a binary classifier (task "multilabel" fitted on one 0/1 label per row, y of
         shape (n_samples,), for one sigmoid output), the two labels ``[0, 1]`` in y's type
         (``[False, True]`` for booleans, ``[0.0, 1.0]`` for floats): ``predict`` answers
@@ -67,6 +69,11 @@ class Preprocessor:
     feature_names: list | None = None
     target_mean: numpy.ndarray | None = None
     target_scale: numpy.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # Classes given as a sequence (numpy.unique(y), a tuple) become a list of plain labels, as fit makes them.
+        if isinstance(self.classes, (list, tuple, numpy.ndarray)):
+            self.classes = [_plain(label) for label in self.classes]
 
     @classmethod
     def fit(cls, X, y, task: str, *, standardize: bool = True, feature_names: list | None = None,
@@ -294,10 +301,8 @@ class Preprocessor:
         if scale is not None and (scale <= 0).any():
             raise DataError("preprocessing.scale: every scale must be > 0")
         classes = saved["classes"]
-        if classes is not None:
-            plain = isinstance(classes, list) and all(isinstance(label, (str, int, float, bool)) for label in classes)
-            if not plain or len(set(classes)) != len(classes) or len(classes) < 2:
-                raise DataError("preprocessing.classes: expected null or at least 2 distinct strings or numbers")
+        if classes is not None and not (isinstance(classes, list) and _are_labels(classes)):
+            raise DataError("preprocessing.classes: expected null or at least 2 distinct strings or numbers")
         feature_names = saved.get("feature_names")
         if feature_names is not None:
             names = isinstance(feature_names, list) and distinct_names(feature_names) is not None
@@ -342,20 +347,41 @@ def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "m
         raise DataError(f"{name}.n_features: expected an integer >= 1, got {quoted(n_features)}")
     if n_inputs is not None and n_features != n_inputs:
         raise DataError(f"{name}.n_features: expected {n_inputs} (the network's input width), got {n_features}")
-    # Checked once for these arrays (by identity) and width: predict asks at every call, and the
-    # reductions over the values cost it 5 µs at batch 1. An array changed in place is not seen.
-    standardization = (preprocessor.mean, preprocessor.scale, n_features)
-    checked = preprocessor.__dict__.get("_checked_standardization")
-    if checked is None or any(now is not then for now, then in zip(standardization[:2], checked)) or (
-            checked[2] != n_features):
+    # Checked once for these objects (by identity) and width: predict asks at every call, and the
+    # reductions over the values cost it 5 µs at batch 1. An array or list changed in place is not seen.
+    fields = (preprocessor.mean, preprocessor.scale, preprocessor.feature_names, preprocessor.classes)
+    checked = preprocessor.__dict__.get("_checked_fields")
+    if checked is None or checked[0] != n_features or any(now is not then for now, then in zip(fields, checked[1])):
         _check_vectors(preprocessor.mean, preprocessor.scale, ("mean", "scale"), n_features, "feature", name)
-        preprocessor.__dict__["_checked_standardization"] = standardization
+        _check_names_and_classes(preprocessor, n_features, name)
+        preprocessor.__dict__["_checked_fields"] = (n_features, fields)
+
+
+def _check_names_and_classes(preprocessor: Preprocessor, n_features: int, name: str) -> None:
+    """DataError unless ``feature_names`` are None or n_features distinct strings, and
+    ``classes`` None or a list of at least 2 distinct labels, each a str, int, float or bool
+    (what a model file holds: ``cr.load`` refuses anything else)."""
     names = preprocessor.feature_names
-    if names is not None and len(names) != n_features:
-        raise DataError(f"{name}.feature_names: expected {n_features} names, one per feature, got {len(names):,}")
-    if preprocessor.classes is not None and not isinstance(preprocessor.classes, (list, tuple, numpy.ndarray)):
-        raise DataError(f"{name}.classes: expected None or a list of labels, got "
-                        f"{type(preprocessor.classes).__name__}")
+    if names is not None and (not isinstance(names, list) or len(names) != n_features
+                              or distinct_names(names) is None):
+        got = f"{len(names):,} items" if isinstance(names, list) else type(names).__name__
+        raise DataError(f"{name}.feature_names: expected None or a list of {n_features} distinct strings, one "
+                        f"per feature, got {got}{'' if not isinstance(names, list) else f': {quoted(names)}'}")
+    classes = preprocessor.classes
+    if classes is None:
+        return
+    if not isinstance(classes, list):
+        raise DataError(f"{name}.classes: expected None or a list of labels, got {type(classes).__name__}")
+    if not _are_labels(classes):
+        raise DataError(f"{name}.classes: expected at least 2 distinct labels, each a str, int, float or bool, "
+                        f"got {quoted(classes)}")
+
+
+def _are_labels(classes: list) -> bool:
+    """Whether ``classes`` are at least 2 distinct plain labels (str, int, float, bool), as a model
+    file holds them."""
+    plain = all(isinstance(label, (str, int, float, bool)) for label in classes)
+    return plain and len(classes) >= 2 and len(set(classes)) == len(classes)
 
 
 def check_preprocessor_outputs(preprocessor: Preprocessor, n_outputs: int | None,
@@ -579,15 +605,14 @@ def _binary_classes(labels: numpy.ndarray) -> list | None:
     """The classes of a binary classifier's labels (one 0/1 label per row, for binary
     cross-entropy), 0 and 1 as plain values of the labels' kind: ``[False, True]`` for
     booleans, ``[0, 1]`` for integers, ``[0.0, 1.0]`` for floats; None for labels of another
-    kind, which the loss refuses."""
+    kind (which the loss refuses) and for probabilities between 0 and 1 (soft targets, not
+    labels: predict answers 0/1 rows for them, as for multilabel columns)."""
     kind = labels.dtype.kind
     if kind == "b":
         return [False, True]
-    if kind in "iu":
-        return [0, 1]
-    if kind == "f":
-        return [0.0, 1.0]
-    return None
+    if kind not in "iuf" or not bool(((labels == 0) | (labels == 1)).all()):
+        return None
+    return [0, 1] if kind in "iu" else [0.0, 1.0]
 
 
 def _labels_array(classes: list) -> numpy.ndarray:

@@ -81,7 +81,7 @@ class Linear(Layer):
             # numpy.zeros leaves the memory untouched until the first backward writes to it.
             self.own_grads = {name: numpy.zeros(array.shape, dtype=array.dtype)
                               for name, array in self.own_params.items()}
-        except MemoryError:
+        except (MemoryError, ValueError):  # ValueError: NumPy's "array is too big", past any address space
             n_bytes = 2 * (self.n_in + 1) * self.n_out * dtype.itemsize
             raise self._too_large(f"W, b and their gradients in {dtype.name} need", n_bytes) from None
         self.decayed = frozenset({"W"})
@@ -170,7 +170,7 @@ class Linear(Layer):
         draw_dtype = self._draw_record[3]
         try:
             rounded = numpy.asarray(get_initializer(name)(W.shape, rng), dtype=draw_dtype)
-        except MemoryError:  # the draw is in float64 (chainrule.initializers)
+        except (MemoryError, ValueError):  # the draw is in float64 (chainrule.initializers)
             raise self._too_large(f"drawing W with {name} (in float64) needs", W.size * 8) from None
         return get_array_module(W).asarray(rounded, dtype=W.dtype)
 

@@ -120,11 +120,9 @@ class Optimizer:
                  schedule: Callable[[int], float] | None = None) -> None:
         if not isinstance(model, Layer):
             raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
-        if schedule is not None and not callable(schedule):
-            raise HyperparameterError(f"schedule: expected a callable of the step count, got {schedule!r}")
         self.model = model
         self.lr = lr  # checked by the lr setter
-        self.schedule = schedule
+        self.schedule = schedule  # checked by __setattr__, as t is
         self.t = 0  # steps taken
         self.missed: dict[str, int] = {}  # parameter name -> steps missed while frozen, when > 0
         self._plan = None  # (flat, runs, frozen names, stretches) of the last step taken stretch by stretch
@@ -137,13 +135,19 @@ class Optimizer:
 
     def __setattr__(self, name: str, value) -> None:
         """Set an attribute the optimizer has, a private one, or any while its ``__init__`` runs;
-        HyperparameterError for another name (:mod:`.attributes`). ``step`` advances t in
-        ``__dict__`` itself, without this call."""
-        if (name in self.__dict__ or name.startswith("_") or hasattr(type(self), name)
+        HyperparameterError for another name (:mod:`.attributes`), and for a step count ``t``
+        that is not an integer >= 0 or a ``schedule`` that is neither None nor callable. ``step``
+        advances t in ``__dict__`` itself, without this call."""
+        if not (name in self.__dict__ or name.startswith("_") or hasattr(type(self), name)
                 or self.__dict__.get("_constructing")):
-            object.__setattr__(self, name, value)
-        else:
             raise HyperparameterError(unknown_attribute(self, name))
+        if name == "t":
+            if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)) or value < 0:
+                raise HyperparameterError(f"t: expected the number of steps taken, an integer >= 0, got {value!r}")
+            value = int(value)
+        if name == "schedule" and value is not None and not callable(value):
+            raise HyperparameterError(f"schedule: expected a callable of the step count, got {value!r}")
+        object.__setattr__(self, name, value)
 
     @property
     def lr(self) -> float:

@@ -2,8 +2,9 @@
 
 t counts optimizer steps from 0 (the first update uses ``schedule(0)``). To decay per
 epoch, count in steps: with ``n_batches`` per epoch, ``StepDecay(10 * n_batches, 0.1)``
-divides lr by 10 every 10 epochs. Schedules are plain, stateless callables, so a resumed
-run (which restores the optimizer's t) continues the schedule exactly.
+divides lr by 10 every 10 epochs. Schedules are plain, stateless callables, not changed once
+made (see :class:`Schedule`), so a resumed run (which restores the optimizer's t) continues the
+schedule exactly.
 
 >>> import chainrule as cr
 >>> warm_cosine = cr.LinearWarmup(100, then=cr.CosineDecay(900))
@@ -19,12 +20,26 @@ from ..checks import in_unit_interval, positive, positive_int
 from ..errors import HyperparameterError
 
 
-class StepDecay:
+class Schedule:
+    """A schedule's settings are checked once, when it is made, and not changed after: an
+    assignment (``schedule.total_steps = 0``, or a misspelt ``schedule.step_sise = 3``) raises
+    HyperparameterError saying to make a new one, rather than failing later inside ``fit`` or
+    being ignored."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if self.__dict__.get("_made"):
+            raise HyperparameterError(f"{name}: a schedule is not changed once made; make a new one, e.g. "
+                                      f"{type(self).__name__}(...) in place of {self!r}")
+        object.__setattr__(self, name, value)
+
+
+class StepDecay(Schedule):
     """factor(t) = γ^⌊t / step_size⌋: multiply lr by γ every ``step_size`` steps."""
 
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = positive_int(step_size, "step_size")
         self.gamma = positive(gamma, "gamma")
+        self._made = True
 
     def __call__(self, t: int) -> float:
         return self.gamma ** (t // self.step_size)
@@ -33,11 +48,12 @@ class StepDecay:
         return f"StepDecay({self.step_size}, gamma={self.gamma})"
 
 
-class ExponentialDecay:
+class ExponentialDecay(Schedule):
     """factor(t) = γ^t: multiply lr by γ every step."""
 
     def __init__(self, gamma: float) -> None:
         self.gamma = positive(gamma, "gamma")
+        self._made = True
 
     def __call__(self, t: int) -> float:
         return self.gamma**t
@@ -46,7 +62,7 @@ class ExponentialDecay:
         return f"ExponentialDecay({self.gamma})"
 
 
-class CosineDecay:
+class CosineDecay(Schedule):
     """factor(t) = m + (1 − m)(1 + cos(π t / T)) / 2 for t < T, then m (Loshchilov & Hutter 2017).
 
     Falls from 1 at t = 0 to ``min_factor`` m at t = T = ``total_steps`` along half a cosine.
@@ -55,6 +71,7 @@ class CosineDecay:
     def __init__(self, total_steps: int, min_factor: float = 0.0) -> None:
         self.total_steps = positive_int(total_steps, "total_steps")
         self.min_factor = in_unit_interval(min_factor, "min_factor")
+        self._made = True
 
     def __call__(self, t: int) -> float:
         progress = min(t, self.total_steps) / self.total_steps
@@ -64,7 +81,7 @@ class CosineDecay:
         return f"CosineDecay({self.total_steps}, min_factor={self.min_factor})"
 
 
-class LinearWarmup:
+class LinearWarmup(Schedule):
     """factor(t) = (t + 1) / W for t < W, then ``then(t − W)`` (1 if ``then`` is None).
 
     Ramps lr up over the first W = ``warmup_steps`` steps, then hands over to another
@@ -76,6 +93,7 @@ class LinearWarmup:
         if then is not None and not callable(then):
             raise HyperparameterError(f"then: expected a schedule (a callable of the step), got {then!r}")
         self.then = then
+        self._made = True
 
     def __call__(self, t: int) -> float:
         if t < self.warmup_steps:

@@ -128,8 +128,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         By default SoftmaxCrossEntropy when y holds integer, boolean or string labels, and
         MSE when it holds floats (float labels such as 0.0/1.0, or one-hot rows, are then
         regression targets; a shape error this gives says so, and float one-hot rows as wide
-        as the outputs, Keras's ``to_categorical`` labels, give a OneHotTargetsWarning). It must train for the task of
-        the model's preprocessor, if it has one (HyperparameterError otherwise). The
+        as the outputs, Keras's ``to_categorical`` labels, give a OneHotTargetsWarning). For a
+        model with a preprocessor (from an earlier fit, or cr.load), by default the loss of its
+        task (BinaryCrossEntropy for multilabel and a binary classifier of one output); a
+        given loss must train for that task (HyperparameterError otherwise). The
         cross-entropy losses take logits: a model ending in a Softmax (for
         SoftmaxCrossEntropy) or a Sigmoid (for BinaryCrossEntropy) gives an
         OutputActivationWarning, as the activation would be applied twice.
@@ -442,14 +444,14 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     validation set's checksum is computed, before standardization: see ``resume``.
     """
     y = as_targets(y, "y")
-    loss_was_inferred = loss is None
-    loss = default_loss(y) if loss is None else get_loss(loss)
+    if model.preprocessor is not None:  # an earlier fit's, or one set by hand: checked before it is read
+        check_preprocessor_inputs(model.preprocessor, None)
+    loss_was_inferred = loss is None and model.preprocessor is None  # from y's dtype (see FLOAT_TARGETS_HINT)
+    loss = default_loss(y, model.preprocessor) if loss is None else get_loss(loss)
     y = as_label_vector(y, loss, "y")
     dtype = model.dtype or numpy.dtype(numpy.float32)
     # The names of the model's inputs: an earlier fit's, or X's own (a DataFrame's); a frame is
     # then read by name, in their order (see data.frames.select_features).
-    if model.preprocessor is not None:  # an earlier fit's, or one set by hand: checked before it is read
-        check_preprocessor_inputs(model.preprocessor, None)
     names = feature_names(X) if model.preprocessor is None else model.preprocessor.feature_names
     standardized = standardizes(model.preprocessor, standardize)
     X = as_inputs(select_features(X, names, "X"), dtype, standardized)  # own dtype when standardized

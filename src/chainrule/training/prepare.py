@@ -176,8 +176,13 @@ def as_fraction(value) -> float:
     return float(str(value)) if isinstance(value, numpy.floating) else float(value)
 
 
-def default_loss(y):
-    """SoftmaxCrossEntropy for labels (integers, booleans, strings), MSE for float values."""
+def default_loss(y, preprocessor=None):
+    """The loss a model's ``preprocessor`` from an earlier fit trained for (SoftmaxCrossEntropy for
+    classification, BinaryCrossEntropy for multilabel and binary classifiers, MSE for regression);
+    without one, SoftmaxCrossEntropy for labels (integers, booleans, strings), MSE for float values."""
+    if isinstance(preprocessor, Preprocessor):
+        return {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy,
+                "regression": MSE}[preprocessor.task]()
     return MSE() if y.dtype.kind == "f" else SoftmaxCrossEntropy()
 
 
@@ -353,8 +358,12 @@ def prepare_inputs(preprocessor: Preprocessor, X, dtype, rows=None):
 
 
 def encode_targets(preprocessor: Preprocessor, y, name: str = "y"):
-    """Class labels -> indices for classification with labels; targets unchanged otherwise."""
-    if preprocessor.task == "classification" and numpy.asarray(y).ndim == 1:
-        return preprocessor.encode(y, name)
+    """Class labels -> indices for classification with labels, and for a binary classifier's
+    labels (one per row, its classes 0 and 1: the indices are the labels' values), so that a
+    label outside the classes is named alike (LabelError); targets unchanged otherwise."""
+    labels = numpy.asarray(y)
+    if labels.ndim == 1 and (preprocessor.task == "classification" or (
+            preprocessor.task == "multilabel" and preprocessor.classes is not None and labels.dtype.kind != "b")):
+        return preprocessor.encode(labels, name)  # booleans are always among a binary classifier's classes
     return y
 
