@@ -231,6 +231,37 @@ def test_the_estimators_own_errors_are_chainrule_errors():
         regressor.fit(X, X[:, :2])
 
 
+@pytest.mark.parametrize("y", [numpy.full(120, "1.5"), numpy.full(120, "a"), numpy.full(120, "1.5", dtype=object),
+                               numpy.full(120, b"2"), ["1.5"] * 120])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_regressor_refuses_string_targets_naming_y(y, method):
+    X, _ = blobs(3)
+    regressor = tiny(MLPRegressor)
+    with pytest.raises(DTypeError, match=r"^y: expected numeric targets, got strings \(dtype (<U3|<U1|object|\|S1)\)"):
+        getattr(regressor, method)(X, y)
+    assert not hasattr(regressor, "model_")
+    with pytest.raises((TypeError, ValueError)):  # numeric strings included, as scikit-learn refuses them
+        neural_network.MLPRegressor(hidden_layer_sizes=(4,), max_iter=1).fit(X, numpy.full(120, "1.5"))
+
+
+def test_a_regressor_takes_an_object_array_of_numbers_as_scikit_learn_does():
+    X, y = blobs(3)
+    numpy.testing.assert_array_equal(tiny(MLPRegressor).fit(X, y.astype(object)).predict(X),
+                                     tiny(MLPRegressor).fit(X, y.astype(float)).predict(X))
+
+
+def test_a_target_too_large_for_float32_is_named_with_float32s_limit():
+    X, _ = blobs(3)
+    y = numpy.r_[numpy.zeros(119), -1e39]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no "overflow encountered in cast" either
+        with pytest.raises(NonFiniteError, match=r"^y: expected finite values, found -1e\+39 at index \(119,\), which "
+                                                 r"overflows float32, whose largest finite value is 3\.40282e\+38 .*; "
+                                                 r"fit with dtype='float64' or rescale y$"):
+            tiny(MLPRegressor).fit(X, y)
+    assert numpy.isfinite(tiny(MLPRegressor, dtype="float64").fit(X, y / 1e300).predict(X)).all()
+
+
 # -- verbose ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_verbose_ends_with_scikit_learns_stopping_line(early_stopping, capsys):
@@ -531,10 +562,12 @@ def test_later_partial_fit_calls_train_exactly_as_the_general_path(case):
 @pytest.mark.parametrize("change", ["nan in X", "inf and -inf in X", "too large for float32", "inf in y",
                                     "narrower X", "float labels", "unknown label", "other classes",
                                     "a frame with names", "an array after a frame", "complex X", "y of another length",
-                                    "string labels", "labels of object dtype"])
+                                    "string labels", "labels of object dtype", "numeric strings as y",
+                                    "y too large for float32"])
 def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(change):
     X, y = blobs(3)
-    estimator_class = MLPRegressor if change == "inf in y" else MLPClassifier
+    estimator_class = MLPRegressor if change in ("inf in y", "numeric strings as y", "y too large for float32") \
+        else MLPClassifier
     if estimator_class is MLPRegressor:
         y = X[:, 0]
     X_later, y_later, later = X[:20].copy(), y[:20].copy(), {}
@@ -546,6 +579,10 @@ def test_later_partial_fit_calls_refuse_what_the_general_path_refuses_alike(chan
         X_later[3, 1] = 1e39
     elif change == "inf in y":
         y_later[5] = numpy.inf
+    elif change == "numeric strings as y":
+        y_later = y_later.astype(str)
+    elif change == "y too large for float32":
+        y_later[5] = 1e39
     elif change == "narrower X":
         X_later = X_later[:, :4]
     elif change == "float labels":

@@ -56,7 +56,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -72,6 +72,7 @@ from ..optimizers.saved_state import checked_saved_state
 from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import outputs_in_chunks
+from ._layer_arrays import LayerArrays
 from ._loss import PENALTY_PER_BATCH_WEIGHT, check_batch_weight_decays
 from ._model_file import load_estimator, save_estimator
 from ._onnx import estimator_to_onnx
@@ -174,9 +175,9 @@ class _EndOfEpoch(Callback):
 class BaseMLP(BaseEstimator):
     """Base class of MLPClassifier and MLPRegressor; not to be used directly.
 
-    Subclasses provide the task: ``_encode_targets`` (y -> targets of shape
-    (n_samples, n_outputs), setting ``out_activation_``), ``_loss``, ``_stratify`` and
-    ``_validation_score``.
+    Subclasses provide the task: ``_encode_targets`` (y as ``validate_data`` leaves it, in
+    its own dtype -> targets of shape (n_samples, n_outputs) that the network's dtype can
+    hold, setting ``out_activation_``), ``_loss``, ``_stratify`` and ``_validation_score``.
     """
 
     _parameter_constraints: dict = {
@@ -237,14 +238,30 @@ class BaseMLP(BaseEstimator):
         return hasattr(self, "model_")
 
     @property
-    def coefs_(self) -> list:
-        """Weights of each layer, ``coefs_[i]`` of shape (n_in, n_out); views of the network's."""
-        return [layer.own_params["W"] for layer in self.model_.layers if isinstance(layer, Linear)]
+    def coefs_(self) -> LayerArrays:
+        """Weights of each layer, ``coefs_[i]`` of shape (n_in, n_out); views of the network's.
+
+        ``coefs_[i] = W`` and ``coefs_ = [W, ...]`` copy into them (see ``LayerArrays``)."""
+        return LayerArrays([layer.own_params["W"] for layer in self.model_.layers if isinstance(layer, Linear)],
+                           "coefs_")
+
+    @coefs_.setter
+    def coefs_(self, arrays) -> None:
+        check_is_fitted(self)
+        self.coefs_[:] = arrays
 
     @property
-    def intercepts_(self) -> list:
-        """Biases of each layer, ``intercepts_[i]`` of shape (n_out,); views of the network's."""
-        return [layer.own_params["b"] for layer in self.model_.layers if isinstance(layer, Linear)]
+    def intercepts_(self) -> LayerArrays:
+        """Biases of each layer, ``intercepts_[i]`` of shape (n_out,); views of the network's.
+
+        ``intercepts_[i] = b`` and ``intercepts_ = [b, ...]`` copy into them (see ``LayerArrays``)."""
+        return LayerArrays([layer.own_params["b"] for layer in self.model_.layers if isinstance(layer, Linear)],
+                           "intercepts_")
+
+    @intercepts_.setter
+    def intercepts_(self, arrays) -> None:
+        check_is_fitted(self)
+        self.intercepts_[:] = arrays
 
     def save(self, path) -> None:
         """Write the fitted estimator to a chainrule model file (safetensors + JSON, no pickle).
@@ -326,7 +343,7 @@ class BaseMLP(BaseEstimator):
         held = dict(vars(self))
         try:
             ready = None if first_pass else self._continued_arrays(X, y)
-            X, y = ready or validate_data(self, X, y, multi_output=True, y_numeric=not is_classifier(self),
+            X, y = ready or validate_data(self, X, y, multi_output=True,
                                           dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
             if y.ndim == 2 and y.shape[1] == 1:
                 y = column_or_1d(y, warn=True)

@@ -41,6 +41,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         The trained network: Linear layers with ``activation`` between them, outputs = logits.
     coefs_, intercepts_ : list of ndarray
         Each Linear layer's weights (n_in, n_out) and biases (n_out,), views of ``model_``'s.
+        As in scikit-learn, ``coefs_[i] = W`` and ``coefs_ = [W, ...]`` set the weights: the
+        arrays are copied into the network, cast to ``dtype``; one of another shape raises
+        ShapeError, and one with NaN, Inf or values ``dtype`` cannot hold NonFiniteError,
+        naming ``coefs_[i]``. The lists cannot change length (ShapeError).
     loss_ : float
         The last epoch's mean training loss, L2 penalty included.
     loss_curve_ : list of float

@@ -6,7 +6,8 @@ import numpy
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.metrics import r2_score
 
-from ..errors import HyperparameterError, quoted
+from ..checks import check_finite_as
+from ..errors import DTypeError, HyperparameterError, NonFiniteError, quoted
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 from ._loss import HalfSquaredError
 
@@ -43,6 +44,10 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         The trained network: Linear layers with ``activation`` between them.
     coefs_, intercepts_ : list of ndarray
         Each Linear layer's weights (n_in, n_out) and biases (n_out,), views of ``model_``'s.
+        As in scikit-learn, ``coefs_[i] = W`` and ``coefs_ = [W, ...]`` set the weights: the
+        arrays are copied into the network, cast to ``dtype``; one of another shape raises
+        ShapeError, and one with NaN, Inf or values ``dtype`` cannot hold NonFiniteError,
+        naming ``coefs_[i]``. The lists cannot change length (ShapeError).
     loss_ : float
         The last epoch's training loss, ½ mean((ŷ − y)²) over samples and outputs, L2
         penalty included.
@@ -97,6 +102,10 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         """Train on X of shape (n_samples, n_features) and targets y, (n_samples,) or
         (n_samples, n_outputs). Returns self.
 
+        y must hold numbers: strings, even numeric ones ("1.5"), raise DTypeError naming y, as
+        scikit-learn refuses them; a value that ``dtype`` cannot hold (1e39 in float32) raises
+        NonFiniteError naming it and the dtype's largest value (fit in float64 or rescale y).
+
         ``sample_weight`` (n_samples,), or a number for every sample, weights the rows'
         losses and the ``early_stopping`` R², as in scikit-learn; None weighs them alike.
         """
@@ -104,7 +113,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing from the current weights and optimizer state.
-        ``sample_weight`` weights the rows as in ``fit``."""
+        ``sample_weight`` weights the rows as in ``fit``, and y is checked as there."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict(self, X):
@@ -113,7 +122,16 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         return Y.ravel() if self.n_outputs_ == 1 else Y
 
     def _encode_targets(self, y, *, reset: bool, classes, incremental: bool):
-        """Targets as a matrix (n_samples, n_outputs)."""
+        """Targets as a matrix (n_samples, n_outputs): numbers (see ``_numeric_targets``) that
+        ``dtype`` can hold (else NonFiniteError naming y, the value and the dtype's limit)."""
+        y = _numeric_targets(y)
+        try:
+            check_finite_as(y, self.dtype, "y")  # before the cast to dtype, which would make an inf of it
+        except NonFiniteError as error:
+            if not numpy.isfinite(y).all():  # a NaN (None in an object array), not a value out of range
+                raise
+            hint = "fit with dtype='float64' or rescale y" if numpy.dtype(self.dtype) == numpy.float32 else "rescale y"
+            raise NonFiniteError(f"{error}; {hint}") from None
         self.out_activation_ = "identity"
         return y.reshape(len(y), -1)
 
@@ -130,6 +148,24 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     def _validation_score(self, Y, T, weights=None) -> float:
         return float(r2_score(T, Y, sample_weight=weights))
+
+
+def _numeric_targets(y):
+    """``y`` as numbers: an array of booleans, integers or floats as it is, an object array of
+    numbers converted to float64 (as scikit-learn's ``y_numeric``). DTypeError naming y for
+    anything else, strings and bytes included even where they spell numbers ("1.5"), which
+    scikit-learn's regressors refuse too."""
+    if y.dtype.kind == "O" and not any(isinstance(value, (str, bytes)) for value in y.flat):
+        try:
+            y = y.astype(numpy.float64)
+        except (TypeError, ValueError) as error:
+            raise DTypeError(f"y: expected numeric targets, got an object array of other values ({error})") from None
+    if y.dtype.kind not in "biuf":
+        got = f"dtype {y.dtype}"
+        if y.dtype.kind in "OSU":
+            got = f"strings (dtype {y.dtype}); a regressor's targets are numbers (convert numeric strings first)"
+        raise DTypeError(f"y: expected numeric targets, got {got}")
+    return y
 
 
 def _check_loss(loss) -> None:
