@@ -667,9 +667,22 @@ def test_divergence_after_a_checkpoint_names_it_and_the_config_key_of_the_rate(t
     code, _, err = call(capsys, "train", "--config", config, "--epochs", "5", "--quiet", "--out", tmp_path / "run")
     checkpoint = tmp_path / "run" / "checkpoint.safetensors"
     assert_one_line_error(code, err, "training diverged at epoch 3, batch 1/4: the loss is not finite; no model "
-                          f"file was written, but the checkpoint {checkpoint} holds epoch 2; try a lower "
-                          f"{config}: key 'lr' than 0.5, from the start or with --resume {checkpoint}", exit_code=1)
+                          f"file was written, but the checkpoint {checkpoint} holds epoch 2; try a lower lr than "
+                          f"0.5 ({config}: key 'lr'), from the start or with --resume {checkpoint}", exit_code=1)
     assert sorted(path.name for path in (tmp_path / "run").iterdir()) == ["checkpoint.safetensors"]
+
+
+def test_an_option_that_fit_refuses_is_named_as_the_option_or_the_config_key(tmp_path, capsys):
+    # fit's message named its argument, "validation: holding out 0.99 ...", for either
+    message = "holding out 0.99 of the 120 rows leaves class 0 without training rows; use a smaller fraction"
+    code, _, err = call(capsys, "train", "--data", "iris", "--validation", "0.99", "--epochs", "1", "--quiet",
+                        "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"--validation: {message}")
+    config = tmp_path / "v.toml"
+    config.write_text('data = "iris"\nvalidation = 0.99\nepochs = 1\n')
+    code, _, err = call(capsys, "train", "--config", config, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{config}: key 'validation': {message}")
+    assert not (tmp_path / "run").exists()
 
 
 def test_errors_in_a_subprocess_are_one_line_without_traceback(tmp_path):

@@ -91,6 +91,14 @@ def test_finite_floats_round_trip_exactly(tmp_path_factory, X):
     assert numpy.array_equal(load_csv(path).X_train, X)
 
 
+def test_pandas_default_column_names_and_numeric_feature_names_are_a_header(tmp_path):
+    # pandas.DataFrame(array).to_csv(index=False) names the columns 0..n-1; wavelengths name features
+    data = load_csv(write(tmp_path, "0,1,2\n1.5,2,0\n3,4,1\n"))
+    assert data.feature_names == ["0", "1"] and data.label_name == "2" and len(data.X_train) == 2
+    data = load_csv(write(tmp_path, "400,410,kind\n1.5,2,a\n3,4,b\n"))
+    assert data.feature_names == ["400", "410"] and data.y_train.tolist() == ["a", "b"]
+
+
 # Each bad file: its text, load_csv's keyword arguments, and fragments the message must hold.
 BAD_FILES = {
     "empty file": ("", {}, ["empty", "header"]),
@@ -101,6 +109,9 @@ BAD_FILES = {
     "no header": ("\n5.1,3.5,0\n4.9,3.0,1\n", {}, ["line 2", "expected a header row", "numbers only",
                                                    "'5.1,3.5,0'", "add a header line"]),
     "no header, wide": ("0,0,1,1,0,1\n1,1,0,0,1,0\n", {}, ["line 1", "'0,0,1,1,...'"]),
+    # UCI's iris.data: the label column's "name" is one of its labels
+    "no header, text labels": ("5.1,3.5,setosa\n4.9,3.0,setosa\n7.0,3.2,versicolor\n", {},
+                               ["line 1", "found numbers and the label 'setosa'", "add a header line"]),
     "unnamed column": ("a,,label\n1,2,3\n", {}, ["line 1", "column 2", "no name"]),
     "duplicate names": ("a,b,a\n1,2,3\n", {}, ["line 1", "columns 1 and 3", "'a'"]),
     "missing label column": ("a,b,c\n1,2,3\n", {"label": "target"}, ["'target'", "'a', 'b', 'c'"]),

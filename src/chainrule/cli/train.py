@@ -49,7 +49,9 @@ from ..data.csv_file import load_csv
 from ..data.files import spec_paths
 from ..data.load import absolute_data_spec
 from ..data.split import n_test_rows
-from ..errors import PATH_QUOTE_LIMIT, ConfigError, DataError, DivergenceError, HyperparameterError, quoted
+from ..errors import (
+    PATH_QUOTE_LIMIT, ChainruleError, ConfigError, DataError, DivergenceError, HyperparameterError, quoted,
+)
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
@@ -240,7 +242,7 @@ def run(args) -> int:
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
     history, folder = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder,
-                                        checkpoint, value_name("lr", sources.get("lr")))
+                                        checkpoint, sources)
     if history is None:
         return EXIT_USAGE  # rank 0 prints it, once for the job, rather than every rank the same line
     interrupted = history.stop_reason == "interrupted"
@@ -371,13 +373,15 @@ def standardizes_targets(loss: str, config: TrainConfig) -> bool:
 
 
 def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config: TrainConfig, args, comm,
-                      folder: Path, checkpoint: CheckpointFile | None, lr_name: str = "--lr"):
+                      folder: Path, checkpoint: CheckpointFile | None, sources: dict | None = None):
     """Claim the run ``folder`` (rank 0) and train ``model`` on ``data``'s training part:
     (History, the folder claimed, which for runs/<timestamp> may be a numbered one).
 
     An error leaves no folder this run created behind empty. History None on a rank other than
     0 for an error that every rank raises alike (rank 0 raises it). A diverged run's error is
-    :func:`diverged`'s, naming the learning rate as ``lr_name``.
+    :func:`diverged`'s, naming the learning rate where it came from (``sources``, as for
+    ``value_name``); another error of fit that names one of its arguments that is also an option
+    (``validation: holding out 0.99 ...``) names the option or config key instead.
     """
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     if comm.is_root:
@@ -403,9 +407,17 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
                 path.rmdir()
         if getattr(error, "same_on_every_rank", False) and not comm.is_root:
             return None, folder
+        sources = sources or {}
         if isinstance(error, DivergenceError):
-            raise diverged(error, folder, config.lr, lr_name) from error
+            raise diverged(error, folder, config.lr, value_name("lr", sources.get("lr"))) from error
+        argument, _, rest = str(error).partition(": ")
+        if isinstance(error, ChainruleError) and rest and argument in FIT_OPTIONS:
+            error.args = (f"{value_name(argument, sources.get(argument))}: {rest}", *error.args[1:])
         raise
+
+
+#: cr.fit's arguments that train passes as they are given, under the same name as its options' keys
+FIT_OPTIONS = ("validation", "batch_size", "epochs", "seed", "checkpoint_every", "class_weight")
 
 
 def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str) -> DivergenceError:
@@ -415,7 +427,8 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str) -> D
     the learning rate as ``lr_name`` (``--lr``, or a config file's key)."""
     what = f"training diverged {error.where}"
     checkpoint = folder / CHECKPOINT
-    lower = f"try a lower {lr_name} than {lr:g}"
+    lower = f"try a lower {lr_name} than {lr:g}" if lr_name.startswith("--") else \
+        f"try a lower lr than {lr:g} ({lr_name})"
     if checkpoint.is_file():
         epoch = read(checkpoint)[2]["epoch"]
         return DivergenceError(f"{what}; no model file was written, but the checkpoint {checkpoint} holds epoch "

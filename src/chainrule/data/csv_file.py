@@ -6,9 +6,10 @@ Conventions
   quoted as Python's :mod:`csv` module reads it in strict mode (a quote never closed is an
   error), a quoted cell as long as an unquoted one may be. Lines end in ``\n``, ``\r\n`` or
   ``\r``. Blank lines are skipped.
-- The first non-blank line is the header: a non-empty, distinct name for every column, not
-  all of them numbers (such a line is a row of data, of a file without a header: an error,
-  rather than its row taken for the names and left out).
+- The first non-blank line is the header: a non-empty, distinct name for every column. A
+  line of numbers only (other than pandas' default names ``0,1,...,n-1``), or of numbers and
+  a label column's name that is one of its labels (UCI's ``iris.data``), is a row of data of a
+  file without a header: an error, rather than its row taken for the names and left out.
 - The label column is chosen by name (``label=``); by default it is the last column. Every
   other column is a feature.
 - Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
@@ -88,10 +89,11 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     """
     path = Path(path)
     n_lines, rows = _read_rows(path)
-    header = _read_header(rows, path)
+    header_line, header = _read_header(rows, path)
     label_column = _label_column(header, label, path)
     feature_columns = [j for j in range(len(header)) if j != label_column]
     X, label_cells, label_lines = _read_body(rows, n_lines, header, feature_columns, label_column, path, dtype)
+    _check_not_data(header, label_column, label_cells, path, header_line)
     label_where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
@@ -130,7 +132,7 @@ def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
     """
     path = Path(path)
     n_lines, rows = _read_rows(path)
-    header = _read_header(rows, path, min_columns=1)
+    _, header = _read_header(rows, path, min_columns=1)
     if len(header) != n_features:
         return None
     X, _, _ = _read_body(rows, n_lines, header, list(range(len(header))), None, path)
@@ -181,7 +183,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
     """
     path = Path(path)
     n_lines, rows = _read_rows(path)
-    header = _read_header(rows, path, min_columns=1)
+    _, header = _read_header(rows, path, min_columns=1)
     if feature_names is not None:
         feature_columns = [_feature_column(header, name, path) for name in feature_names]
         label_column = _named_label_column(header, label, feature_columns)
@@ -329,15 +331,13 @@ def _cells(row) -> list:
     return row.split(",") if isinstance(row, str) else row
 
 
-def _read_header(rows, path: Path, *, min_columns: int = 2) -> list:
-    """The column names from the first row."""
+def _read_header(rows, path: Path, *, min_columns: int = 2) -> tuple[int, list]:
+    """(its line, the column names) of the first row."""
     for line, row in rows:
         header = [name.strip() for name in _cells(row)]
-        if all(_number(name) is not None for name in header):  # a row of data, its header missing
-            shown = ",".join(header[:4]) + (",..." if len(header) > 4 else "")
-            raise DataError(f"{path}: line {line}: expected a header row of column names, found numbers only "
-                            f"({quoted(shown)}), a row of data; add a header line (such as x1,x2,...,label) "
-                            f"first, or the first row would be taken for the names and left out")
+        # A row of data, its header missing; pandas names unnamed columns 0..n-1 (to_csv of a frame of an array)
+        if all(_number(name) is not None for name in header) and header != [str(j) for j in range(len(header))]:
+            raise _headerless(path, line, header, "numbers only")
         seen = {}
         for j, name in enumerate(header):
             if not name:
@@ -351,8 +351,24 @@ def _read_header(rows, path: Path, *, min_columns: int = 2) -> list:
                 f"{path}: line {line}: the header names one column ({quoted(header[0])}); "
                 f"expected feature columns and a label column"
             )
-        return header
+        return line, header
     raise DataError(f"{path}: the file is empty; expected a header row of column names")
+
+
+def _headerless(path: Path, line: int, header: list, found: str) -> DataError:
+    """The error for a first row that is data, not column names: ``found`` says why."""
+    shown = ",".join(header[:4]) + (",..." if len(header) > 4 else "")
+    return DataError(f"{path}: line {line}: expected a header row of column names, found {found} "
+                     f"({quoted(shown)}), a row of data; add a header line (such as x1,x2,...,label) first, or the "
+                     f"first row would be taken for the names and left out")
+
+
+def _check_not_data(header: list, label_column: int, label_cells: list, path: Path, line: int) -> None:
+    """DataError when the header reads as a row of data with a text label (UCI's iris.data: ``5.1,3.5,
+    1.4,0.2,Iris-setosa``): every feature name a number, and the label column's name one of its labels."""
+    features = (name for j, name in enumerate(header) if j != label_column)
+    if all(_number(name) is not None for name in features) and header[label_column] in label_cells:
+        raise _headerless(path, line, header, f"numbers and the label {quoted(header[label_column])}")
 
 
 def _label_column(header: list, label: str | None, path: Path) -> int:
