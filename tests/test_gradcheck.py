@@ -230,6 +230,53 @@ def test_a_kink_with_a_small_jump_is_still_a_kink(target):
     assert "At kinks of the loss: 0.b (1 of 1), input (1 of 1)" in str(report)
 
 
+class UpstreamForgettingLinear(cr.Linear):
+    """Linear whose bias gradient forgets the gradient from above: db = Σ_n 1, not Σ_n dY_n."""
+
+    def backward(self, dY, input_grad=True):
+        dX = super().backward(dY, input_grad)
+        self.own_grads["b"][...] = len(dY)
+        return dX
+
+
+def relu_net_at_its_kinks(linear=cr.Linear):
+    """Biases 0 and X = 0: every ReLU input is exactly 0, and so are the outputs and their targets."""
+    model = cr.Sequential(linear(2, 4), cr.ReLU(), cr.Linear(4, 1), seed=0)
+    return model, np.zeros((2, 2)), np.zeros(2)
+
+
+def test_a_kink_of_the_curvature_alone_is_a_kink():
+    # The gradient reaching the ReLUs is 0, so L ≈ c·max(b, 0)² near b = 0: backward's 0 is the
+    # derivative, and the central difference c·ε/2 (error 1) is truncation, linear in ε. It was
+    # left unexplained: the jump in slope, c·ε, shrank tenfold at ε/10, as curvature's does.
+    report = cr.gradcheck(*relu_net_at_its_kinks(), "mse")
+    assert report.errors["0.b"] == pytest.approx(1.0) and report.errors["input"] == pytest.approx(1.0)
+    assert report.kinks == {"0.W": 0, "0.b": 4, "2.W": 0, "2.b": 0, "input": 4}
+    text = str(report)
+    assert "At kinks of the loss: 0.b (4 of 4), input (4 of 4)" in text
+    assert "or only its curvature where the gradient reaching the kink is 0" in text
+    assert "does not mean a wrong backward" in text
+
+
+def test_a_wrong_backward_at_a_kink_of_the_curvature_is_no_kink():
+    model, X, y = relu_net_at_its_kinks(UpstreamForgettingLinear)
+    report = cr.gradcheck(model, X, y, "mse")
+    assert report.errors["0.b"] == pytest.approx(1.0) and not report.passed()
+    assert report.kinks["0.b"] == 0 and report.kinks["input"] == 4  # the input's gradient is still right
+    assert "At kinks of the loss: input (4 of 4)." in str(report)
+
+
+@pytest.mark.parametrize("linear, kinks", [(cr.Linear, 1), (WrongBiasLinear, 0)])
+def test_a_kink_of_the_curvature_beside_a_smooth_gradient(linear, kinks):
+    # Sample 0 sits at its ReLU's kink with a zero residual, sample 1 away from it: ∂L/∂b = −1 and the
+    # central difference is off by ε/4 (error 2.5e-6): a kink. Doubled, db is wrong (error 0.5): none.
+    model = cr.Sequential(linear(1, 1, dtype="float64"), cr.ReLU(), seed=0)
+    model.params["0.W"][...] = 1.0
+    report = cr.gradcheck(model, np.array([[0.0], [1.0]]), np.array([[0.0], [2.0]]), "mse")
+    assert report.errors["0.b"] > 1e-6 and not report.passed()
+    assert report.kinks == {"0.W": 0, "0.b": kinks, "input": 1}
+
+
 # -- the weighted loss that fit(sample_weight=...) trains ----------------------------------------
 @pytest.mark.parametrize("loss, y", [
     ("cross_entropy", np.array([0, 1, 1, 0, 1])),

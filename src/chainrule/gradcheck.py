@@ -22,7 +22,12 @@ checker spots such an element by its one-sided differences (L(θ + ε) − L(θ)
 kink; the report counts these elements (``kinks``) and its text says what they mean. Check at
 a point away from kinks: random biases, inputs away from 0. A jump too small to tell from
 curvature is measured again at ε/10: a kink within ε/10 keeps its jump there, one between ε/10
-and ε leaves only curvature's, which is a tenth of curvature's jump at ε.
+and ε leaves only curvature's, which is a tenth of curvature's jump at ε. Where the gradient
+reaching that ReLU is 0 (its outputs equal their targets, say), the slope does not jump, the
+curvature does: L(θ + h) ≈ L(θ) + g h + c± h²/2 on either side, backward's g is the derivative,
+and the central difference is off by (c₊ − c₋) ε/4, O(ε) and not the O(ε²) of a smooth loss.
+Such an element is counted as a kink too: its error at ε/10 is a tenth of its error at ε,
+where a smooth loss's shrinks a hundredfold and a wrong backward's stays.
 
 Rounding bounds what the check can see. The central difference of θᵢ is moved by rounding by
 about 4u (|L| + |θᵢ| (|s₊| + |s₋|)) / ε, with u = 2.2e-16 (float64's machine epsilon: twice
@@ -68,6 +73,12 @@ KINK_CURVATURE = 100.0
 # tenth of curvature's tenth, a margin for rounding noise, which is ten times larger at ε/10 than
 # at ε, and for the O(ε³) part of a smooth loss's jump.
 KINK_VANISHED = 1e-2
+# Where the curvature alone jumps (see the module docstring) the central difference's error is
+# proportional to ε. Such an element counts as a kink when its error at ε/10, less a tenth of
+# its error at ε, plus rounding's bound at ε/10, is below this fraction of its error at ε: a
+# smooth loss's error at ε/10 is a hundredth of it and leaves 9% of it, a wrong backward's
+# leaves 90%.
+KINK_FIRST_ORDER = 1e-2
 MACHINE_EPSILON = 2.2e-16  # ε_mach of float64 (numpy.finfo(numpy.float64).eps), twice its unit roundoff
 TOLERANCE = 1e-6  # passed()'s default bound on the relative error
 
@@ -124,10 +135,11 @@ class GradcheckReport:
         at_kinks = [f"{name} ({count} of {self.checked[name]})" for name, count in self.kinks.items() if count]
         if at_kinks:
             rows.append(
-                f"At kinks of the loss: {', '.join(at_kinks)}. The loss has no derivative there (e.g. a ReLU "
-                "input exactly 0, as with all biases 0), so the central difference is not a gradient and an "
-                "error there does not mean a wrong backward. Check at a point away from kinks: random "
-                "biases, inputs away from 0."
+                f"At kinks of the loss: {', '.join(at_kinks)}. There the loss's slope jumps, or only its "
+                "curvature where the gradient reaching the kink is 0 (e.g. a ReLU input exactly 0, as with all "
+                "biases 0): the central difference is off by up to the jump, or by O(eps), and an error there "
+                "does not mean a wrong backward. Check at a point away from kinks: random biases, inputs away "
+                "from 0."
             )
         stationary = [name for name, bound in self.rounding.items() if bound >= 1]
         if stationary:
@@ -267,12 +279,15 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
         bounds = rounding(unperturbed, theta, right, left, eps)
         report.rounding[name] = relative_rounding(bounds, exact, numeric)
         jumps, measure_again = kink_candidates(right, left, exact, numeric, eps, 4 * bounds)  # 4 values of L
-        for k in measure_again:  # see KINK_CURVATURE and KINK_VANISHED
-            jump = slope_jump(flat, indices[k], eps / 10, value, unperturbed)
-            noise = 4 * rounding(unperturbed, theta[k], right[k], left[k], eps / 10)  # 4 values of L in a jump
+        for k in measure_again:  # see KINK_CURVATURE, KINK_VANISHED and KINK_FIRST_ORDER
+            jump, slope = jump_and_slope(flat, indices[k], eps / 10, value, unperturbed)
+            bound = rounding(unperturbed, theta[k], right[k], left[k], eps / 10)
+            noise = 4 * bound  # 4 values of L in a jump
             kept = jump - noise > jumps[k] / 2  # a kink within ε/10 keeps its jump
             vanished = jump + noise < KINK_VANISHED * jumps[k]  # one between ε/10 and ε leaves curvature's
-            if not (kept or vanished):
+            error = numeric[k] - exact[k]  # where only the curvature jumps, a tenth of it remains at ε/10
+            first_order = abs(slope - exact[k] - error / 10) + bound < KINK_FIRST_ORDER * abs(error)
+            if not (kept or vanished or first_order):
                 jumps[k] = 0
         report.kinks[name] = int((jumps > 0).sum())
     return report
@@ -313,10 +328,11 @@ def perturbed(flat, i, step: float, value) -> tuple[float, float]:
     return plus, minus
 
 
-def slope_jump(flat, i, step: float, value, unperturbed: float) -> float:
-    """|right slope − left slope| of the loss ``value()`` at ``flat[i]``, with steps of ``step``."""
+def jump_and_slope(flat, i, step: float, value, unperturbed: float) -> tuple[float, float]:
+    """``(|s₊ − s₋|, (s₊ + s₋)/2)``: the jump between the one-sided slopes s± of the loss
+    ``value()`` at ``flat[i]``, with steps of ``step``, and their mean, the central difference."""
     plus, minus = perturbed(flat, i, step, value)
-    return abs((plus - unperturbed) - (unperturbed - minus)) / step
+    return abs((plus - unperturbed) - (unperturbed - minus)) / step, (plus - minus) / (2 * step)
 
 
 def rounding(loss: float, theta, right_slope, left_slope, step: float):
