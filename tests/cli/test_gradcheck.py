@@ -29,6 +29,10 @@ def test_json_reports_each_parameter(capsys):
     assert list(report["errors"]) == ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b", "input"]
     assert report["passed"] is True and report["max_rel_error"] < 1e-6
     assert report["max_rel_error"] == max(report["errors"].values())
+    # what the text output explains its errors by: it said nothing of kinks or rounding
+    assert list(report["checked"]) == list(report["kinks"]) == list(report["rounding"]) == list(report["errors"])
+    assert all(count == 0 for count in report["kinks"].values())
+    assert all(count > 0 for count in report["checked"].values())
 
 
 @pytest.mark.parametrize("options", [["--data", "diabetes", "--hidden", "6"], ["--activation", "sigmoid"],

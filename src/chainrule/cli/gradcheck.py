@@ -44,7 +44,8 @@ def add_arguments(parser) -> None:
     option("--max-checks", dest="max_checks", type=int, default=200,
            help="elements compared per parameter array, chosen at random [200]")
     option("--tolerance", type=float, default=1e-6, help="largest acceptable relative error [1e-6]")
-    option("--json", action="store_true", help="print the errors as JSON")
+    option("--json", action="store_true",
+           help="print the errors as JSON, with the elements checked, at kinks, and the rounding bounds per array")
 
 
 def run(args) -> int:
@@ -77,8 +78,10 @@ def run(args) -> int:
                        seed=config.seed, sample_weight=sample_weight)
     passed = report.passed(args.tolerance)
     if args.json:
+        # kinks and rounding: what the text output's notes are made of (see GradcheckReport)
         print(json_text({"errors": report.errors, "max_rel_error": report.max_rel_error,
-                          "tolerance": args.tolerance, "passed": passed}))
+                          "tolerance": args.tolerance, "passed": passed, "checked": report.checked,
+                          "kinks": report.kinks, "rounding": report.rounding}))
     else:
         print(report)
         verdict = "passed" if passed else "FAILED"
