@@ -672,6 +672,22 @@ def test_divergence_after_a_checkpoint_names_it_and_the_config_key_of_the_rate(t
     assert sorted(path.name for path in (tmp_path / "run").iterdir()) == ["checkpoint.safetensors"]
 
 
+def test_ctrl_c_while_the_files_are_written_names_those_written(tmp_path, capsys, monkeypatch):
+    # SIGTERM while the plots were drawn printed a bare "interrupted", though training had ended
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_command, "write_plots", interrupted)
+    code, out, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "2", "--quiet", "--out",
+                          tmp_path / "run")
+    assert code == 130 and out == ""
+    assert err == (f"chainrule: interrupted after training (2 complete epochs), while writing the run's files: "
+                   f"model.safetensors, metrics.json, config.toml written in {tmp_path / 'run'}, beside the "
+                   f"checkpoint checkpoint.safetensors\n")
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == [
+        "checkpoint.safetensors", "config.toml", "metrics.json", "model.safetensors"]
+
+
 def test_an_option_that_fit_refuses_is_named_as_the_option_or_the_config_key(tmp_path, capsys):
     # fit's message named its argument, "validation: holding out 0.99 ...", for either
     message = "holding out 0.99 of the 120 rows leaves class 0 without training rows; use a smaller fraction"

@@ -462,6 +462,19 @@ def test_a_binary_classifiers_checkpoint_from_before_its_classes_were_named_resu
         _check_preprocessing(cr.Preprocessor(2, "multilabel", classes=["no", "yes"]), now, "checkpoint.safetensors")
 
 
+def test_a_model_a_checkpoint_cannot_hold_is_refused_before_it_trains(tmp_path):
+    # A layer of one's own (docs/design.md's Scale) failed at the first checkpoint, its epochs lost.
+    from tests.harness import Scale
+
+    model = cr.Sequential(cr.Linear(4, 3), Scale(3, dtype="float32"), seed=0)
+    theta = model.flat_parameters().theta.copy()
+    with pytest.raises(ModelFileError, match=r"^checkpoint: cannot save layer '1' \(Scale\): model files hold only "
+                                             r"chainrule's own layers .*; or train without a checkpoint$"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=3, checkpoint=tmp_path / "run.ckpt", verbose=0)
+    np.testing.assert_array_equal(model.flat_parameters().theta, theta)
+    assert not (tmp_path / "run.ckpt").exists()
+
+
 def test_a_checkpoint_without_a_validation_fingerprint_resumes_unchecked(tmp_path):
     """Checkpoints written before the fingerprint existed still resume (documented in fit's resume)."""
     trained(tmp_path / "checkpoint.safetensors", epochs=2)  # validation=0.2

@@ -248,19 +248,28 @@ def run(args) -> int:
     interrupted = history.stop_reason == "interrupted"
     if not comm.is_root:
         return EXIT_INTERRUPTED if interrupted else 0
+    written = []  # the run's files written so far, named if Ctrl-C (or SIGTERM) comes before the last
     try:  # the run's files, written while this run holds the folder's lock
-        test = evaluate(model, data.X_test, data.y_test)
-        save_model(model, data, config.data, data_hash, test, folder / "model.safetensors")
-        restored = best_weights_restored(history, callbacks)
-        results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
-                   "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
-                   "best_epoch": history.best_epoch, "best_weights_restored": restored,
-                   "test": test, "final": history.last()}
-        metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
-                   "history": history.to_json()}
-        atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
-        atomic_write(folder / CONFIG, saved_config.to_toml())
-        write_plots(config.plots, history, model, data.name, folder, restored)
+        try:
+            test = evaluate(model, data.X_test, data.y_test)
+            save_model(model, data, config.data, data_hash, test, folder / "model.safetensors")
+            written.append("model.safetensors")
+            restored = best_weights_restored(history, callbacks)
+            results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
+                       "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
+                       "best_epoch": history.best_epoch, "best_weights_restored": restored,
+                       "test": test, "final": history.last()}
+            metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
+                       "history": history.to_json()}
+            atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
+            atomic_write(folder / CONFIG, saved_config.to_toml())
+            written += ["metrics.json", CONFIG]
+            write_plots(config.plots, history, model, data.name, folder, restored)
+        except KeyboardInterrupt:  # training is over: say what the run folder holds
+            print(f"chainrule: interrupted after training ({history.complete_epochs} complete epochs), while "
+                  f"writing the run's files: {', '.join(written) or 'none of them'} written in {folder}, beside "
+                  f"the checkpoint {CHECKPOINT}", file=sys.stderr)
+            return EXIT_INTERRUPTED
         if args.json:
             print(json_text(results))
         else:

@@ -26,6 +26,7 @@ from ..checks import as_sample_weights, check_finite, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
 from ..errors import DataError, HyperparameterError, ModelFileError, ShapeError
+from ..io.architecture import to_config
 from ..io.atomic import check_path, check_writable
 from ..layers.layer import Layer, check_set_up
 from ..losses import get_loss
@@ -203,8 +204,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         Write a checkpoint here every ``checkpoint_every`` epochs and at the end (atomically),
         never after an epoch that Ctrl-C cut short (``checkpoint_every``, an int ≥ 1, default 1;
         else HyperparameterError naming it). A directory, or a path in a directory that does
-        not exist, raises ModelFileError before anything trains (without ``distributed``). A
-        callback whose ``state_dict`` returns an array its ``checkpoint_arrays`` does not
+        not exist, raises ModelFileError before anything trains (without ``distributed``), as
+        does a model with a layer a model file cannot hold (a layer of one's own: see
+        ``cr.save_weights``). A callback whose ``state_dict`` returns an array its ``checkpoint_arrays`` does not
         declare (name, shape, dtype) raises HyperparameterError at the first checkpoint,
         since the checkpoint could not be resumed.
     resume : path, optional
@@ -357,6 +359,11 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
     # run's rank 0 alone writes it, on a machine whose directories the other ranks may not have.
     if checkpoint is not None and distributed is False:
         check_writable(checkpoint, "checkpoint", ModelFileError)
+    if checkpoint is not None:  # a layer a model file cannot describe would fail at the first checkpoint
+        try:
+            to_config(model)
+        except ModelFileError as error:
+            raise ModelFileError(f"checkpoint: {error}; or train without a checkpoint") from None
     if verbose not in (0, 1, 2, True, False):
         raise HyperparameterError(f"verbose: expected 0, 1 or 2 (or True/False), got {verbose!r}")
     if not isinstance(callbacks, (list, tuple)):
