@@ -499,8 +499,8 @@ def test_a_preprocessor_that_does_not_fit_the_network_is_refused_naming_the_fiel
 
 
 def test_the_standardization_is_checked_again_once_its_arrays_are_replaced():
-    # predict checks the mean and scale once for the same arrays (their values cost it 5 µs a
-    # call): new arrays, or a new width, are checked again.
+    # predict checks the fields once for the same objects (their values cost it 5 µs a call):
+    # new arrays, or a new width, are checked again.
     model = _standardized_classifier()
     cr.predict(model, X_IRIS[:1])
     model.preprocessor.scale = np.r_[model.preprocessor.scale[:3], 0.0]

@@ -11,6 +11,7 @@ lets ``predict`` take raw rows and answer in the user's own labels and units.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 
 import numpy
@@ -333,28 +334,33 @@ def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "m
 
     That is: ``task`` one of TASKS; ``n_features`` an integer >= 1, equal to ``n_inputs``;
     ``mean`` and ``scale`` both None or both real arrays of shape (n_features,), finite, each
-    scale > 0; ``feature_names`` None or n_features names; ``classes`` None or a list (or
-    array). ``predict`` checks this at every call: the mean and scale are checked once for the
-    same two arrays and width (their values, by four reductions: see ``_is_standardization``),
-    the rest by attribute lookups.
+    scale > 0; ``feature_names`` None or n_features distinct strings; ``classes`` None or a
+    list of at least 2 distinct plain labels. ``predict`` asks at every call: the fields are
+    checked once for the same objects (by identity; their values cost 5 µs at batch 1, the
+    comparison a fraction of one), so a field changed in place after a check is not seen.
     """
     if not isinstance(preprocessor, Preprocessor):
         raise DataError(f"{name}: expected a chainrule Preprocessor (or None), got {type(preprocessor).__name__}")
+    if n_inputs is not None and preprocessor.n_features != n_inputs:
+        raise DataError(f"{name}.n_features: expected {n_inputs} (the network's input width), got "
+                        f"{quoted(preprocessor.n_features)}")
+    fields = (preprocessor.task, preprocessor.n_features, preprocessor.mean, preprocessor.scale,
+              preprocessor.feature_names, preprocessor.classes)
+    checked = preprocessor.__dict__.get("_checked_fields")
+    if checked is None or not all(map(operator.is_, fields, checked)):
+        _check_fields(preprocessor, name)
+        preprocessor.__dict__["_checked_fields"] = fields
+
+
+def _check_fields(preprocessor: Preprocessor, name: str) -> None:
+    """DataError naming ``name`` and the field unless each field is as ``check_preprocessor_inputs`` says."""
     if preprocessor.task not in TASKS:
         raise DataError(f"{name}.task: expected one of {TASKS}, got {quoted(preprocessor.task)}")
     n_features = preprocessor.n_features
     if not isinstance(n_features, (int, numpy.integer)) or isinstance(n_features, bool) or n_features < 1:
         raise DataError(f"{name}.n_features: expected an integer >= 1, got {quoted(n_features)}")
-    if n_inputs is not None and n_features != n_inputs:
-        raise DataError(f"{name}.n_features: expected {n_inputs} (the network's input width), got {n_features}")
-    # Checked once for these objects (by identity) and width: predict asks at every call, and the
-    # reductions over the values cost it 5 µs at batch 1. An array or list changed in place is not seen.
-    fields = (preprocessor.mean, preprocessor.scale, preprocessor.feature_names, preprocessor.classes)
-    checked = preprocessor.__dict__.get("_checked_fields")
-    if checked is None or checked[0] != n_features or any(now is not then for now, then in zip(fields, checked[1])):
-        _check_vectors(preprocessor.mean, preprocessor.scale, ("mean", "scale"), n_features, "feature", name)
-        _check_names_and_classes(preprocessor, n_features, name)
-        preprocessor.__dict__["_checked_fields"] = (n_features, fields)
+    _check_vectors(preprocessor.mean, preprocessor.scale, ("mean", "scale"), n_features, "feature", name)
+    _check_names_and_classes(preprocessor, n_features, name)
 
 
 def _check_names_and_classes(preprocessor: Preprocessor, n_features: int, name: str) -> None:
