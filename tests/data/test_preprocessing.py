@@ -278,7 +278,9 @@ def test_fitted_scale_is_exactly_numpys_std_for_any_layout(layout, seed, n_rows,
         # Blocks of 7 rows: the blockwise sum runs on small inputs too (and over many blocks).
         patch.setattr(preprocessing, "TRANSFORM_CHUNK", 7)
         preprocessor = Preprocessor.fit(X, None, "regression")
-    expected = X.std(axis=0, dtype=numpy.float64)
+    # X's own std for a C-contiguous X; for another layout (a DataFrame's column-major array),
+    # that of its C-contiguous copy, which NumPy sums in another order: fit on either gives one model.
+    expected = numpy.ascontiguousarray(X).std(axis=0, dtype=numpy.float64)
     expected[expected == 0] = 1.0
     assert preprocessor.scale.tobytes() == expected.tobytes()
 

@@ -163,7 +163,24 @@ def test_the_step_count_and_the_schedule_are_checked_when_set(name, value, messa
 ])
 def test_a_schedule_is_not_changed_once_made(schedule, name):
     before = repr(schedule)
-    with pytest.raises(cr.HyperparameterError, match=rf"^{name}: a schedule is not changed once made; make a new one"):
+    message = rf"^{name}: a schedule is not changed once made; make a new {type(schedule).__name__}$"
+    with pytest.raises(cr.HyperparameterError, match=message):
         setattr(schedule, name, 0)
     assert repr(schedule) == before
     assert repr(copy.deepcopy(schedule)) == before
+
+
+def test_a_schedule_of_ones_own_sets_its_attributes_while_it_is_made():
+    class FlooredStep(cr.StepDecay):
+        def __init__(self, step_size, floor):
+            super().__init__(step_size)
+            self.floor = floor  # after the base class's __init__: it was refused
+
+        def __call__(self, t):
+            return max(super().__call__(t), self.floor)
+
+    schedule = FlooredStep(2, floor=0.05)
+    assert schedule(100) == 0.05
+    with pytest.raises(cr.HyperparameterError, match=r"^floor: a schedule is not changed once made; make a new "
+                                                     r"FlooredStep$"):
+        schedule.floor = 0.5

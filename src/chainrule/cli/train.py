@@ -266,9 +266,10 @@ def run(args) -> int:
             written += ["metrics.json", CONFIG]
             write_plots(config.plots, history, model, data.name, folder, restored)
         except KeyboardInterrupt:  # training is over: say what the run folder holds
+            beside = f", beside the checkpoint {CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
             print(f"chainrule: interrupted after training ({history.complete_epochs} complete epochs), while "
-                  f"writing the run's files: {', '.join(written) or 'none of them'} written in {folder}, beside "
-                  f"the checkpoint {CHECKPOINT}", file=sys.stderr)
+                  f"writing the run's files: {', '.join(written) or 'none of them'} written in {folder}{beside}",
+                  file=sys.stderr)
             return EXIT_INTERRUPTED
         if args.json:
             print(json_text(results))

@@ -360,7 +360,8 @@ def _headerless(path: Path, line: int, header: list, found: str) -> DataError:
     shown = ",".join(header[:4]) + (",..." if len(header) > 4 else "")
     return DataError(f"{path}: line {line}: expected a header row of column names, found {found} "
                      f"({quoted(shown)}), a row of data; add a header line (such as x1,x2,...,label) first, or the "
-                     f"first row would be taken for the names and left out")
+                     f"first row would be taken for the names and left out (if these are the names, give one a "
+                     f"name that is not a number, such as the label column's)")
 
 
 def _check_not_data(header: list, label_column: int, label_cells: list, path: Path, line: int) -> None:

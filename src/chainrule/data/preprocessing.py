@@ -91,6 +91,8 @@ class Preprocessor:
         float64's range, so that its mean is not finite, raises DataError naming the column.
         ``rows`` (an integer array, or None for all) learns from the rows ``X[rows]`` alone,
         bit for bit as from that copy, without making it; ``y`` then holds their labels only.
+        An X that is not C-contiguous (a DataFrame's column-major array) gives the statistics
+        of its C-contiguous copy, bit for bit, without that copy.
         ``cr.fit`` passes the rows that its validation split leaves for training.
         """
         if task not in TASKS:
@@ -105,6 +107,10 @@ class Preprocessor:
         if standardize:
             if rows is not None and not _sums_in_row_order(X):  # learned from the copy, as NumPy sums it
                 X, rows = X[rows], None
+            elif rows is None and not X.flags.c_contiguous and _sums_in_row_order(X):
+                # Column-major (a DataFrame's columns) or strided: summed in the row order of its
+                # C-contiguous copy, so that the statistics are that copy's, without the copy.
+                rows = numpy.arange(len(X))
             mean = _column_means(X, feature_names, rows=rows)
             scale = _standard_deviation(X, mean, rows)
             scale[_is_constant(scale, mean, len(X) if rows is None else len(rows))] = 1.0

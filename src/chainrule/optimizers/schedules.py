@@ -18,18 +18,25 @@ import math
 
 from ..checks import in_unit_interval, positive, positive_int
 from ..errors import HyperparameterError
+from .attributes import constructor
 
 
 class Schedule:
     """A schedule's settings are checked once, when it is made, and not changed after: an
-    assignment (``schedule.total_steps = 0``, or a misspelt ``schedule.step_sise = 3``) raises
-    HyperparameterError saying to make a new one, rather than failing later inside ``fit`` or
-    being ignored."""
+    assignment once its outermost ``__init__`` has returned (``schedule.total_steps = 0``, or a
+    misspelt ``schedule.step_sise = 3``) raises HyperparameterError saying to make a new one,
+    rather than failing later inside ``fit`` or being ignored. A subclass's ``__init__`` sets
+    what it likes, as an optimizer's does (:func:`.attributes.constructor`)."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            cls.__init__ = constructor(vars(cls)["__init__"])
 
     def __setattr__(self, name: str, value) -> None:
-        if self.__dict__.get("_made"):
-            raise HyperparameterError(f"{name}: a schedule is not changed once made; make a new one, e.g. "
-                                      f"{type(self).__name__}(...) in place of {self!r}")
+        if not (name.startswith("_") or self.__dict__.get("_constructing")):
+            raise HyperparameterError(f"{name}: a schedule is not changed once made; make a new "
+                                      f"{type(self).__name__}")
         object.__setattr__(self, name, value)
 
 
@@ -39,7 +46,6 @@ class StepDecay(Schedule):
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = positive_int(step_size, "step_size")
         self.gamma = positive(gamma, "gamma")
-        self._made = True
 
     def __call__(self, t: int) -> float:
         return self.gamma ** (t // self.step_size)
@@ -53,7 +59,6 @@ class ExponentialDecay(Schedule):
 
     def __init__(self, gamma: float) -> None:
         self.gamma = positive(gamma, "gamma")
-        self._made = True
 
     def __call__(self, t: int) -> float:
         return self.gamma**t
@@ -71,7 +76,6 @@ class CosineDecay(Schedule):
     def __init__(self, total_steps: int, min_factor: float = 0.0) -> None:
         self.total_steps = positive_int(total_steps, "total_steps")
         self.min_factor = in_unit_interval(min_factor, "min_factor")
-        self._made = True
 
     def __call__(self, t: int) -> float:
         progress = min(t, self.total_steps) / self.total_steps
@@ -93,7 +97,6 @@ class LinearWarmup(Schedule):
         if then is not None and not callable(then):
             raise HyperparameterError(f"then: expected a schedule (a callable of the step), got {then!r}")
         self.then = then
-        self._made = True
 
     def __call__(self, t: int) -> float:
         if t < self.warmup_steps:

@@ -22,7 +22,6 @@ import warnings
 
 import numpy
 
-from ..backend import get_array_module
 from ..checks import as_matrix, as_real_matrix, as_sample_weights, check_finite, check_finite_as, is_bool
 from ..data.frames import select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor
@@ -45,7 +44,8 @@ def standardizes(preprocessor, standardize: bool | None) -> bool:
 
 def as_inputs(X, dtype, standardized: bool, name: str = "X"):
     """Rows X as ``fit`` reads them: cast to the model's ``dtype`` (see ``as_matrix``), or, when
-    they are ``standardized``, kept in their own dtype (C-contiguous) and only checked.
+    they are ``standardized``, kept as they are (own dtype and layout: a DataFrame's array stays
+    column-major, not copied) and only checked.
 
     Standardization reads the raw rows in float64, z = (x − μ)/σ, and casts z alone to
     ``dtype``: a float64 feature with a large offset (seconds since 1970, about 1.7e9, which
@@ -57,7 +57,7 @@ def as_inputs(X, dtype, standardized: bool, name: str = "X"):
         return as_matrix(X, dtype, name=name)
     X = as_real_matrix(X, name)
     check_finite_as(X, dtype, name)
-    return get_array_module(X).ascontiguousarray(X)
+    return X
 
 
 def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=None, standardized: bool = False):
@@ -358,12 +358,18 @@ def prepare_inputs(preprocessor: Preprocessor, X, dtype, rows=None):
 
 
 def encode_targets(preprocessor: Preprocessor, y, name: str = "y"):
-    """Class labels -> indices for classification with labels, and for a binary classifier's
-    labels (one per row, its classes 0 and 1: the indices are the labels' values), so that a
-    label outside the classes is named alike (LabelError); targets unchanged otherwise."""
+    """Class labels -> indices for classification with labels; a binary classifier's labels
+    (one per row, its classes 0 and 1) as they are when they lie in [0, 1] (soft targets too),
+    else a LabelError naming the first outside its classes, as for classification; targets
+    unchanged otherwise."""
     labels = numpy.asarray(y)
-    if labels.ndim == 1 and (preprocessor.task == "classification" or (
-            preprocessor.task == "multilabel" and preprocessor.classes is not None and labels.dtype.kind != "b")):
-        return preprocessor.encode(labels, name)  # booleans are always among a binary classifier's classes
+    if labels.ndim == 1 and preprocessor.task == "classification":
+        return preprocessor.encode(labels, name)
+    if labels.ndim == 1 and preprocessor.task == "multilabel" and preprocessor.classes is not None:
+        # Booleans, 0/1 labels and soft targets in [0, 1] (label smoothing) are what the loss takes as they are.
+        if labels.dtype.kind == "b" or (labels.dtype.kind in "iuf" and len(labels) and labels.min() >= 0
+                                        and labels.max() <= 1):
+            return y
+        return preprocessor.encode(labels, name)  # names the first label outside the classes
     return y
 
