@@ -232,11 +232,8 @@ def predict(model: Layer, X) -> numpy.ndarray:
         model's dtype).
     DataError
         When a DataFrame lacks a column the model was trained on, or naming
-        ``model.preprocessor`` and its field when the model's preprocessor (hand-made or
-        replaced) is not a Preprocessor or does not fit the network: ``n_features`` other than
-        its input width, a mean or scale that is not one finite number per feature (each
-        scale > 0), more or fewer classes than outputs, a target standardization of another
-        width (see ``data.preprocessing.check_preprocessor``).
+        ``model.preprocessor`` and its field when the model's preprocessor does not fit the
+        network (as for ``predict_proba``).
     HyperparameterError
         When ``model`` is not a chainrule Layer.
 
