@@ -6,6 +6,10 @@ central differences in float64 on a few samples of the data. Prints the max rela
 per parameter; exits 1 when any exceeds --tolerance. With class weights (--class-weight
 balanced, or the config key class_weight) it checks the weighted loss that ``chainrule train``
 trains with them, each row weighted by its class's weight over the training rows.
+``--json`` prints, per array, the error, the elements checked, those at kinks of the loss and
+the rounding bound relative to the largest gradient (null for an array whose gradients are all
+exactly 0: infinite; 1 or more means the gradient is within rounding of 0), the notes of the
+text output as numbers (see chainrule.gradcheck.GradcheckReport).
 """
 
 from __future__ import annotations
