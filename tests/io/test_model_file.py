@@ -684,6 +684,22 @@ def test_save_refuses_a_preprocessor_of_another_input_width(tmp_path):
     assert not path.exists()
 
 
+@pytest.mark.parametrize("spoil, message", [
+    (lambda p: p.classes.__setitem__(2, p.classes[0]), r"preprocessor\.classes: expected at least 2 distinct labels"),
+    (lambda p: p.scale.__setitem__(0, 0.0), r"preprocessor\.scale\[0\]: expected a finite number > 0"),
+])
+def test_save_checks_every_field_of_a_preprocessor_changed_in_place_since_predict(tmp_path, spoil, message):
+    # predict remembers the fields it checked; save wrote what load then refused.
+    X, y = np.random.default_rng(0).normal(size=(30, 3)), np.arange(30) % 3
+    model = cr.mlp([3, 4, 3], seed=0)
+    cr.fit(model, X, y, epochs=1, standardize=True, verbose=0)
+    cr.predict(model, X)
+    spoil(model.preprocessor)
+    with pytest.raises(ModelFileError, match=f"model.safetensors: {message}"):
+        save(model, tmp_path / "model.safetensors")
+    assert not (tmp_path / "model.safetensors").exists()
+
+
 def test_load_draws_no_random_weights(saved, monkeypatch):
     # The file's weights replace whatever the layers hold, so drawing them first is wasted.
     import chainrule.layers.linear as linear_module

@@ -6,6 +6,7 @@ other callbacks, another validation set), and that a failed write leaves the pre
 checkpoint whole.
 """
 
+import datetime
 import json
 import os
 import re
@@ -468,10 +469,16 @@ def test_a_model_a_checkpoint_cannot_hold_is_refused_before_it_trains(tmp_path):
 
     model = cr.Sequential(cr.Linear(4, 3), Scale(3, dtype="float32"), seed=0)
     theta = model.flat_parameters().theta.copy()
-    with pytest.raises(ModelFileError, match=r"^checkpoint: cannot save layer '1' \(Scale\): model files hold only "
-                                             r"chainrule's own layers .*; or train without a checkpoint$"):
+    with pytest.raises(ModelFileError, match=r"^checkpoint: .*run.ckpt: cannot save layer '1' \(Scale\): model files "
+                                             r"hold only chainrule's own layers .*; or train without a checkpoint$"):
         cr.fit(model, X_IRIS, Y_IRIS, epochs=3, checkpoint=tmp_path / "run.ckpt", verbose=0)
     np.testing.assert_array_equal(model.flat_parameters().theta, theta)
+    # Metadata that is not plain JSON failed at the first checkpoint too
+    model = cr.mlp([4, 8, 3], seed=0)
+    model.metadata["trained_on"] = datetime.date(2026, 1, 1)
+    with pytest.raises(ModelFileError, match=r"^checkpoint: .*run.ckpt: cannot save: metadata is not plain JSON "
+                                             r"\(date datetime.date\(2026, 1, 1\) is not JSON-serializable\)"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=3, checkpoint=tmp_path / "run.ckpt", verbose=0)
     assert not (tmp_path / "run.ckpt").exists()
 
 

@@ -107,10 +107,14 @@ class Preprocessor:
         if standardize:
             if rows is not None and not _sums_in_row_order(X):  # learned from the copy, as NumPy sums it
                 X, rows = X[rows], None
-            elif rows is None and not X.flags.c_contiguous and _sums_in_row_order(X):
+            elif rows is None and not X.flags.c_contiguous:
                 # Column-major (a DataFrame's columns) or strided: summed in the row order of its
-                # C-contiguous copy, so that the statistics are that copy's, without the copy.
-                rows = numpy.arange(len(X))
+                # C-contiguous copy, so that the statistics are that copy's, without the copy
+                # (which is made for one column, or a dtype NumPy sums otherwise: float128).
+                if _sums_in_row_order(X):
+                    rows = numpy.arange(len(X))
+                else:
+                    X = numpy.ascontiguousarray(X)
             mean = _column_means(X, feature_names, rows=rows)
             scale = _standard_deviation(X, mean, rows)
             scale[_is_constant(scale, mean, len(X) if rows is None else len(rows))] = 1.0
@@ -321,7 +325,7 @@ class Preprocessor:
 
 
 def check_preprocessor(preprocessor, n_inputs: int | None, n_outputs: int | None,
-                       name: str = "model.preprocessor") -> None:
+                       name: str = "model.preprocessor", *, remembered: bool = True) -> None:
     """DataError naming ``name`` and the field unless ``preprocessor`` (a model's; not None)
     fits the network it prepares rows for, of ``n_inputs`` inputs and ``n_outputs`` outputs
     (None: not known): ``check_preprocessor_inputs``, then ``check_preprocessor_outputs``.
@@ -330,11 +334,12 @@ def check_preprocessor(preprocessor, n_inputs: int | None, n_outputs: int | None
     message naming the file). ``predict`` checks the two halves apart, the outputs' once the
     network has given its outputs, whose number would otherwise cost a walk through its layers.
     """
-    check_preprocessor_inputs(preprocessor, n_inputs, name)
+    check_preprocessor_inputs(preprocessor, n_inputs, name, remembered=remembered)
     check_preprocessor_outputs(preprocessor, n_outputs, name)
 
 
-def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "model.preprocessor") -> None:
+def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "model.preprocessor", *,
+                              remembered: bool = True) -> None:
     """DataError naming ``name`` and the field unless ``preprocessor`` is a :class:`Preprocessor`
     that can prepare rows for a network of ``n_inputs`` inputs (None: not known).
 
@@ -343,7 +348,9 @@ def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "m
     scale > 0; ``feature_names`` None or n_features distinct strings; ``classes`` None or a
     list of at least 2 distinct plain labels. ``predict`` asks at every call: the fields are
     checked once for the same objects (by identity; their values cost 5 µs at batch 1, the
-    comparison a fraction of one), so a field changed in place after a check is not seen.
+    comparison a fraction of one), so a field changed in place after a check is not seen;
+    ``remembered=False`` checks every field all the same (``cr.save``, ``cr.fit``: a file that
+    ``cr.load`` would refuse, or a fit on NaN inputs, must not come of an array changed in place).
     """
     if not isinstance(preprocessor, Preprocessor):
         raise DataError(f"{name}: expected a chainrule Preprocessor (or None), got {type(preprocessor).__name__}")
@@ -353,7 +360,7 @@ def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "m
     fields = (preprocessor.task, preprocessor.n_features, preprocessor.mean, preprocessor.scale,
               preprocessor.feature_names, preprocessor.classes)
     checked = preprocessor.__dict__.get("_checked_fields")
-    if checked is None or not all(map(operator.is_, fields, checked)):
+    if not remembered or checked is None or not all(map(operator.is_, fields, checked)):
         _check_fields(preprocessor, name)
         preprocessor.__dict__["_checked_fields"] = fields
 

@@ -115,15 +115,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     if not isinstance(model, Layer):
         swapped = "; save takes the model first, then the path" if isinstance(path, Layer) else ""
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}{swapped}")
-    try:
-        architecture = to_config(model)
-    except ModelFileError as error:
-        raise ModelFileError(f"{path}: {error}") from None
-    # What load checks is refused here, rather than written to a file that load refuses.
-    try:
-        parameter_shapes(architecture)  # nesting depth, number of layers, widths, initializers
-    except ModelFileError as error:
-        raise ModelFileError(f"{path}: cannot save: {error}") from None
+    architecture = check_savable(model, path)
     if model.preprocessor is not None:
         _check_preprocessor(model, path)
     tensors = {name: numpy.asarray(to_numpy(array), order="C") for name, array in model.params.items()}
@@ -168,6 +160,28 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     except (SafetensorError, TypeError, ValueError) as error:
         raise ModelFileError(f"{path}: cannot save the tensors ({error})") from None
     atomic_write(path, data, error=ModelFileError)
+
+
+def check_savable(model: Layer, path: PathLike) -> dict:
+    """The architecture of ``model`` (:func:`to_config`), once what :func:`save` refuses before it
+    reads a weight is known to hold: chainrule's own layers only, the nesting, number of layers,
+    widths and initializers :func:`load` takes, metadata of plain JSON (the preprocessor is
+    checked apart). ModelFileError naming ``path`` otherwise. ``cr.fit`` asks before it trains,
+    for a checkpoint."""
+    try:
+        architecture = to_config(model)
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    # What load checks is refused here, rather than written to a file that load refuses.
+    try:
+        parameter_shapes(architecture)  # nesting depth, number of layers, widths, initializers
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: cannot save: {error}") from None
+    try:
+        json.dumps(model.metadata, allow_nan=False, default=_plain)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: cannot save: metadata is not plain JSON ({error})") from None
+    return architecture
 
 
 def load(path: PathLike, *, device: str = "cpu") -> Layer:
@@ -447,7 +461,8 @@ def _check_preprocessor(model: Layer, path: PathLike) -> None:
     field (or load would refuse the file that save wrote)."""
     try:
         # The network's own widths: the preprocessor is not asked.
-        check_preprocessor(model.preprocessor, input_width(model), output_width(model), "preprocessor")
+        check_preprocessor(model.preprocessor, input_width(model), output_width(model), "preprocessor",
+                           remembered=False)  # every field: one changed in place since predict checked it too
     except DataError as error:
         raise ModelFileError(f"{path}: {error}") from None
 

@@ -26,8 +26,8 @@ from ..checks import as_sample_weights, check_finite, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
 from ..errors import DataError, HyperparameterError, ModelFileError, ShapeError
-from ..io.architecture import to_config
 from ..io.atomic import check_path, check_writable
+from ..io.model_file import check_savable
 from ..layers.layer import Layer, check_set_up
 from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
@@ -359,9 +359,9 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
     # run's rank 0 alone writes it, on a machine whose directories the other ranks may not have.
     if checkpoint is not None and distributed is False:
         check_writable(checkpoint, "checkpoint", ModelFileError)
-    if checkpoint is not None:  # a layer a model file cannot describe would fail at the first checkpoint
+    if checkpoint is not None:  # a model a model file cannot hold would fail at the first checkpoint
         try:
-            to_config(model)
+            check_savable(model, checkpoint)
         except ModelFileError as error:
             raise ModelFileError(f"checkpoint: {error}; or train without a checkpoint") from None
     if verbose not in (0, 1, 2, True, False):
@@ -452,7 +452,7 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     """
     y = as_targets(y, "y")
     if model.preprocessor is not None:  # an earlier fit's, or one set by hand: checked before it is read
-        check_preprocessor_inputs(model.preprocessor, None)
+        check_preprocessor_inputs(model.preprocessor, None, remembered=False)
     loss_was_inferred = loss is None and model.preprocessor is None  # from y's dtype (see FLOAT_TARGETS_HINT)
     loss = default_loss(y, model.preprocessor) if loss is None else get_loss(loss)
     y = as_label_vector(y, loss, "y")
