@@ -184,3 +184,18 @@ def test_a_schedule_of_ones_own_sets_its_attributes_while_it_is_made():
     with pytest.raises(cr.HyperparameterError, match=r"^floor: a schedule is not changed once made; make a new "
                                                      r"FlooredStep$"):
         schedule.floor = 0.5
+
+
+def test_a_dataclass_schedule_of_ones_own_can_be_made():
+    # @dataclass adds its __init__ after the class is made, unwrapped: it was refused its own fields
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Floored(cr.ExponentialDecay):
+        gamma: float = 0.5
+        floor: float = 0.1
+
+        def __call__(self, t):
+            return max(self.gamma ** t, self.floor)
+
+    assert Floored()(10) == 0.1

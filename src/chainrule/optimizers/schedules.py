@@ -34,7 +34,8 @@ class Schedule:
             cls.__init__ = constructor(vars(cls)["__init__"])
 
     def __setattr__(self, name: str, value) -> None:
-        if not (name.startswith("_") or self.__dict__.get("_constructing")):
+        # True where no wrapped __init__ ran: a @dataclass subclass's (added after the class was made) is not sealed
+        if not (name.startswith("_") or self.__dict__.get("_constructing", True)):
             raise HyperparameterError(f"{name}: a schedule is not changed once made; make a new "
                                       f"{type(self).__name__}")
         object.__setattr__(self, name, value)
