@@ -170,7 +170,7 @@ def data_beside_config(values: dict, path) -> dict:
     if not isinstance(data, str) or data in BUILTIN_DATASETS or os.path.isabs(data):
         return values
     folder = os.path.dirname(os.fspath(path))
-    bare = not any(mark in data for mark in ("/", os.sep, ".", ","))
+    bare = not names_a_file(data) and "," not in data
     if not folder or bare and not os.path.exists(os.path.join(folder, data)):
         return values
     parts = spec_paths(data)
@@ -182,6 +182,12 @@ def data_beside_config(values: dict, path) -> dict:
                           f"where there is no {there}, not from the working directory; give the path from "
                           f"the config file's folder ({folder}), or an absolute one")
     return {**values, "data": ",".join(beside)}
+
+
+def names_a_file(part: str) -> bool:
+    """Whether ``part`` of a data spec is a path (absolute, or with a folder or a suffix), not a bare
+    word that load_data would take for a built-in data set's name."""
+    return os.path.isabs(part) or any(mark in part for mark in ("/", os.sep, "."))
 
 
 #: The field types that take a string or a list: (the type of a list's items, what they are called).

@@ -60,7 +60,7 @@ from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
 from ..training.distributed import Communicator, SingleProcess
-from .config import SavedConfig, TrainConfig, data_beside_config, read_config, value_name
+from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
 from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from .json_output import json_text, strict_json
@@ -338,12 +338,6 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
         check_csv_fits_dtype(config, data)
     check_batch_size(config, sources, data, n_processes)
     return data, data_hash
-
-
-def names_a_file(part: str) -> bool:
-    """Whether ``part`` of a data spec is a path (absolute, or with a folder or a suffix), not a bare
-    word that load_data would take for a built-in data set's name."""
-    return os.path.isabs(part) or any(mark in part for mark in ("/", os.sep, "."))
 
 
 def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs: int):
