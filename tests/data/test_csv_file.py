@@ -95,8 +95,22 @@ def test_pandas_default_column_names_and_numeric_feature_names_are_a_header(tmp_
     # pandas.DataFrame(array).to_csv(index=False) names the columns 0..n-1; wavelengths name features
     data = load_csv(write(tmp_path, "0,1,2\n1.5,2,0\n3,4,1\n"))
     assert data.feature_names == ["0", "1"] and data.label_name == "2" and len(data.X_train) == 2
+    # also when the label column's name, 2, is one of its labels (it was taken for a row of data)
+    assert len(load_csv(write(tmp_path, "0,1,2\n1.5,2,0\n3,4,1\n5,6,2\n")).X_train) == 3
     data = load_csv(write(tmp_path, "400,410,kind\n1.5,2,a\n3,4,b\n"))
     assert data.feature_names == ["400", "410"] and data.y_train.tolist() == ["a", "b"]
+
+
+@pytest.mark.parametrize("true, false", [("True", "False"), ("true", "false"), ("TRUE", "FALSE")])
+def test_true_and_false_labels_are_booleans_as_pandas_reads_them(tmp_path, true, false):
+    # They were text classes ['False', 'True'], which a bool y read by pandas did not match
+    data = load_csv(write(tmp_path, f"a,b,label\n1,2,{true}\n3,4,{false}\n5,6,{true}\n"))
+    assert data.y_train.dtype == bool and data.y_train.tolist() == [True, False, True]
+    assert data.task == "classification"
+    mixed = load_csv(write(tmp_path, f"a,b,label\n1,2,{true}\n3,4,maybe\n", name="mixed.csv"))
+    assert mixed.y_train.tolist() == [true, "maybe"]  # not all booleans: text, as before
+    as_text = csv_file._labels([true, false], [2, 3], "column 3", tmp_path, numeric_only=False, as_text=True)
+    assert as_text.tolist() == [true, false]  # a model of text classes reads them as text
 
 
 # Each bad file: its text, load_csv's keyword arguments, and fragments the message must hold.

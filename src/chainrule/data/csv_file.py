@@ -17,7 +17,9 @@ Conventions
   column (``--label NAME`` on the command line, ``label="NAME"`` in Python).
 - Label cells are not empty. When every label is a number the labels are numbers (whole
   numbers with few distinct values are inferred to be classes and read as int64, see
-  :mod:`chainrule.data.dataset`); otherwise they are kept as strings, for classification.
+  :mod:`chainrule.data.dataset`); when every label is ``True`` or ``False`` (also lower or
+  upper case, as pandas reads them) they are booleans; otherwise they are kept as strings, for
+  classification.
 - Every row has as many cells as the header.
 - Given a ``dtype`` (float32 for a model that computes in it), every feature cell also fits
   that dtype: a magnitude above its largest finite value (3.4e38 for float32) is an error
@@ -336,7 +338,7 @@ def _read_header(rows, path: Path, *, min_columns: int = 2) -> tuple[int, list]:
     for line, row in rows:
         header = [name.strip() for name in _cells(row)]
         # A row of data, its header missing; pandas names unnamed columns 0..n-1 (to_csv of a frame of an array)
-        if all(_number(name) is not None for name in header) and header != [str(j) for j in range(len(header))]:
+        if all(_number(name) is not None for name in header) and header != _pandas_names(len(header)):
             raise _headerless(path, line, header, "numbers only")
         seen = {}
         for j, name in enumerate(header):
@@ -368,6 +370,8 @@ def _check_not_data(header: list, label_column: int, label_cells: list, path: Pa
     """DataError when the header reads as a row of data with a text label (UCI's iris.data: ``5.1,3.5,
     1.4,0.2,Iris-setosa``): every feature name a number, and the label column's name one of its labels."""
     features = (name for j, name in enumerate(header) if j != label_column)
+    if header == _pandas_names(len(header)):  # pandas' default names 0..n-1, whatever the labels
+        return
     if all(_number(name) is not None for name in features) and header[label_column] in label_cells:
         raise _headerless(path, line, header, f"numbers and the label {quoted(header[label_column])}")
 
@@ -508,9 +512,11 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
 
 def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: bool,
             as_text: bool = False) -> numpy.ndarray:
-    """Label cells as float64 when all are numbers, else as strings (unless ``numeric_only``).
+    """Label cells as float64 when all are numbers, as booleans when all are ``True``/``False``
+    (``true``/``false``, ``TRUE``/``FALSE``: what pandas reads as bool), else as strings (unless
+    ``numeric_only``).
 
-    With ``as_text`` they stay strings even when all are numbers.
+    With ``as_text`` they stay strings even when all are numbers or booleans.
     """
     numbers = [_number(cell) for cell in cells]
     for line, cell, number in zip(lines, cells, numbers):
@@ -522,7 +528,18 @@ def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: b
             raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {quoted(cell)}")
     if not as_text and all(number is not None for number in numbers):
         return numpy.array(numbers, dtype=numpy.float64)
+    if not as_text and all(cell in BOOLEANS for cell in cells):
+        return numpy.array([BOOLEANS[cell] for cell in cells], dtype=bool)
     return numpy.array(cells, dtype=str)
+
+
+def _pandas_names(n_columns: int) -> list:
+    """The names pandas gives the columns of a frame made from an array, as ``to_csv`` writes them."""
+    return [str(j) for j in range(n_columns)]
+
+
+#: Label cells read as booleans, as pandas.read_csv reads them
+BOOLEANS = {"True": True, "true": True, "TRUE": True, "False": False, "false": False, "FALSE": False}
 
 
 def _number(cell: str) -> float | None:
