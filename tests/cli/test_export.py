@@ -42,6 +42,16 @@ def test_a_regressor_output_is_called_outputs(tmp_path, capsys):
     assert code == 0 and out.rstrip("\n").endswith("-> Y (batch, 1) outputs"), out
 
 
+@pytest.mark.parametrize("options, kind", [([], "outputs"), (["--no-preprocessing"], "standardized targets")])
+def test_a_regressor_of_standardized_targets_says_what_y_holds(tmp_path, capsys, options, kind):
+    # Without its preprocessing the graph answers t, not y: the line said "outputs" all the same
+    assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "1", "--standardize-targets",
+                "--quiet", "--no-plots", "--out", tmp_path / "run")[0] == 0
+    code, out, _ = call(capsys, "export", tmp_path / "run" / "model.safetensors", "--onnx", tmp_path / "m.onnx",
+                        *options)
+    assert code == 0 and out.rstrip("\n").endswith(f"-> Y (batch, 1) {kind}"), out
+
+
 @pytest.fixture(scope="module")
 def binary_estimator_file(tmp_path_factory):
     """(path, estimator, X) of a saved binary MLPClassifier with string labels."""

@@ -37,8 +37,9 @@ def add_arguments(parser) -> None:
     option("--onnx", metavar="OUT", required=True, help="the ONNX file to write")
     option("--opset", type=int, help=f"ONNX opset; GELU is one Gelu operator from {GELU_OPSET} on [{DEFAULT_OPSET}]")
     option("--no-preprocessing", dest="preprocessing", action="store_false",
-           help="leave the standardization out: the graph then takes standardized rows "
-                "(an estimator's file has none: no effect)")
+           help="leave the standardization out: the graph then takes standardized rows, and a regressor "
+                "trained with --standardize-targets answers standardized targets (an estimator's file has "
+                "none: no effect)")
     option("--probabilities", action="store_true",
            help="end with softmax (classes) or sigmoid (labels): output probabilities, not logits "
                 "(an estimator's graph always outputs them)")
@@ -64,7 +65,7 @@ def run(args) -> int:
         proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
                         probabilities=args.probabilities)
         Y, *others = proto.graph.output
-        outputs = (f"{_signature(Y)} {_output_kind(model, args.probabilities)}"
+        outputs = (f"{_signature(Y)} {_output_kind(model, args.probabilities, args.preprocessing)}"
                    + "".join(f", {_signature(output)}" for output in others))
     print(f"wrote {args.onnx}: ONNX opset {proto.opset_import[0].version}, {model.dtype or 'float32'}, "
           f"{_signature(proto.graph.input[0])} -> {outputs}")
@@ -90,12 +91,15 @@ def _check_probabilities(model, probabilities: bool) -> None:
                                   f"leave --probabilities out")
 
 
-def _output_kind(model, probabilities: bool) -> str:
-    """What the graph's output holds, in words: probabilities, a classifier's logits, or outputs."""
+def _output_kind(model, probabilities: bool, preprocessing: bool) -> str:
+    """What the graph's output holds, in words: probabilities, a classifier's logits, or outputs
+    (standardized targets for a regressor trained on them, exported without its preprocessing)."""
     if probabilities:
         return "probabilities"
-    classes = model.preprocessor.classes if model.preprocessor is not None else None
-    return "logits" if classes else "outputs"
+    preprocessor = model.preprocessor
+    if preprocessor is not None and preprocessor.target_mean is not None and not preprocessing:
+        return "standardized targets"
+    return "logits" if preprocessor is not None and preprocessor.classes else "outputs"
 
 
 def _signature(value_info) -> str:
