@@ -129,6 +129,9 @@ BAD_FILES = {
     "unnamed column": ("a,,label\n1,2,3\n", {}, ["line 1", "column 2", "no name"]),
     "duplicate names": ("a,b,a\n1,2,3\n", {}, ["line 1", "columns 1 and 3", "'a'"]),
     "missing label column": ("a,b,c\n1,2,3\n", {"label": "target"}, ["'target'", "'a', 'b', 'c'"]),
+    # it said "no label column named 2" beside a column '2'
+    "label not a str": ("0,1,2\n1,2,3\n", {"label": 2}, ["label: expected the name of a column (a str), got int 2",
+                                                          "label='2'"]),
     "short row": ("a,b,label\n1,2,0\n3,4\n", {}, ["line 3", "expected 3 cells", "found 2"]),
     "long row": ("a,b,label\n1,2,0,9\n", {}, ["line 2", "expected 3 cells", "found 4"]),
     "text cell": ("a,b,label\n1,2,0\n3,four,1\n", {}, ["line 3", "column 2 'b'", "expected a number", "'four'"]),

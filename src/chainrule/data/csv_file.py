@@ -380,6 +380,9 @@ def _label_column(header: list, label: str | None, path: Path) -> int:
     """Index of the label column named ``label`` (default: the last column)."""
     if label is None:
         return len(header) - 1
+    if not isinstance(label, str):  # 3 for a column named "3" (pandas' names) is not found, and looks found
+        raise DataError(f"{path}: label: expected the name of a column (a str), got {type(label).__name__} "
+                        f"{quoted(label)}; the header's names are text: label={quoted(str(label))}")
     if label not in header:
         raise DataError(f"{path}: no label column named {quoted(label)}; the header has columns {listing(header)}")
     return header.index(label)
