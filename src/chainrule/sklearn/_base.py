@@ -242,8 +242,7 @@ class BaseMLP(BaseEstimator):
         """Weights of each layer, ``coefs_[i]`` of shape (n_in, n_out); views of the network's.
 
         ``coefs_[i] = W`` and ``coefs_ = [W, ...]`` copy into them (see ``LayerArrays``)."""
-        return LayerArrays([layer.own_params["W"] for layer in self.model_.layers if isinstance(layer, Linear)],
-                           "coefs_")
+        return self._layer_arrays("W", "coefs_")
 
     @coefs_.setter
     def coefs_(self, arrays) -> None:
@@ -255,13 +254,16 @@ class BaseMLP(BaseEstimator):
         """Biases of each layer, ``intercepts_[i]`` of shape (n_out,); views of the network's.
 
         ``intercepts_[i] = b`` and ``intercepts_ = [b, ...]`` copy into them (see ``LayerArrays``)."""
-        return LayerArrays([layer.own_params["b"] for layer in self.model_.layers if isinstance(layer, Linear)],
-                           "intercepts_")
+        return self._layer_arrays("b", "intercepts_")
 
     @intercepts_.setter
     def intercepts_(self, arrays) -> None:
         check_is_fitted(self)
         self.intercepts_[:] = arrays
+
+    def _layer_arrays(self, key: str, name: str) -> LayerArrays:
+        """The parameter ``key`` ("W" or "b") of each Linear layer of the network, as ``name``."""
+        return LayerArrays([layer.own_params[key] for layer in self.model_.layers if isinstance(layer, Linear)], name)
 
     def save(self, path) -> None:
         """Write the fitted estimator to a chainrule model file (safetensors + JSON, no pickle).

@@ -254,7 +254,7 @@ def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | 
     the inputs, and of the targets) and class order, so none is refitted; an argument or data
     that contradicts it raises HyperparameterError or ShapeError saying how to proceed.
     """
-    check_preprocessor(preprocessor, None, n_outputs, remembered=False)
+    check_preprocessor(preprocessor, None, n_outputs)  # fit checked every field before it read one
     _check_same_standardization("standardize", standardize, preprocessor.mean is not None, "inputs", "data")
     _check_same_standardization("standardize_targets", standardize_targets, preprocessor.target_mean is not None,
                                 "targets", "targets")
