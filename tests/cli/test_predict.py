@@ -291,6 +291,21 @@ def test_a_value_too_large_for_the_float32_model_is_named_by_its_line_and_column
 
 
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
+@pytest.mark.parametrize("labelled", [True, False])
+def test_an_npz_value_too_large_for_the_float32_model_is_named_by_its_array_and_index(iris_run, tmp_path, capsys,
+                                                                                      command, labelled):
+    X = np.ones((5, 4))
+    X[3, 2] = -1e300
+    np.savez(tmp_path / "huge.npz", X=X, **({"y": np.array(["setosa"] * 5)} if labelled else {}))
+    code, out, err = call(capsys, command, iris_run / "model.safetensors", tmp_path / "huge.npz")
+    if command == "evaluate" and not labelled:
+        assert_one_line_error(code, err, "no array named 'y'")
+    else:  # was "X: expected finite values, found -1e+300 at index (3, 2)": no file named
+        assert_one_line_error(code, err, f"{tmp_path / 'huge.npz'}: X[3, 2] is -1e+300, too large for float32")
+    assert out == ""
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_model_and_data_given_the_wrong_way_round_are_named(iris_run, iris_csv, capsys, command):
     """The model file was read as DATA's CSV: "its first 8 bytes give a header length of ... bytes"."""
     code, _, err = call(capsys, command, iris_csv, iris_run / "model.safetensors")

@@ -380,6 +380,13 @@ def set_cell(row, column, value):
     return change
 
 
+def huge_npz(tmp_path):
+    X = np.ones((50, 3))
+    X[40, 1] = 1e300  # the archive's row 40, whichever row of the shuffled split it lands in
+    np.savez(tmp_path / "huge.npz", X=X, y=np.arange(50) % 2)
+    return tmp_path / "huge.npz"
+
+
 BAD_DATA = {
     "missing file": (lambda tmp: tmp / "missing.csv", [], ["missing.csv"]),
     "non-numeric cell": (lambda tmp: bad_csv(tmp, "words.csv", set_cell(5, 2, "abc")), [],
@@ -391,6 +398,9 @@ BAD_DATA = {
     "value too large for float32": (lambda tmp: bad_csv(tmp, "huge.csv", set_cell(2, 1, "1e300")), [],
                                     ["huge.csv: line 3, column 2 'sepal_width': 1e300 is too large for float32",
                                      "train in float64 (--dtype float64)"]),
+    "NPZ value too large for float32": (lambda tmp: huge_npz(tmp), [],  # was fit's "X: ... at index (r, 1)"
+                                       ["huge.npz: X[40, 1] is 1e+300, too large for float32",
+                                        "train in float64 (--dtype float64)"]),
     "missing label column": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None), ["--label", "kind"],
                              ["iris.csv", "no label column named 'kind'"]),
     "single class": (lambda tmp: bad_csv(tmp, "one.csv", one_class), [], ["one.csv", "every label is 'setosa'"]),

@@ -442,3 +442,25 @@ def test_an_archive_of_a_zip_version_zipfile_cannot_read_is_refused(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(DataError, match=r"data\.npz: not an NPZ archive numpy\.savez writes \(zip file version 9\.9\)"):
         load_npz(path)
+
+
+def test_a_feature_too_large_for_the_dtype_is_named_by_array_and_index(tmp_path):
+    X = numpy.zeros((4, 2, 3))  # images: the index is the archive's own, before rows are flattened
+    X[2, 1, 0] = -1e39
+    X[3, 0, 0] = 1e300
+    path = save(tmp_path, X=X, y=numpy.array([0, 1, 0, 1]), X_test=numpy.zeros((1, 2, 3)), y_test=numpy.array([1]))
+    message = r"data\.npz: X\[2, 1, 0\] is -1e\+39, too large for float32, whose largest magnitude is 3\.403e\+38"
+    with pytest.raises(DataError, match=message):
+        load_npz(path, dtype="float32")
+    with pytest.raises(DataError, match=r"X_test\[0, 0, 2\] is 1e\+39"):
+        load_npz_inputs(save(tmp_path, "test.npz", X=numpy.zeros((1, 6)), X_test=numpy.array([[[0, 0, 1e39]] * 2])),
+                        dtype=numpy.float32)
+    assert load_npz(path, dtype="float64").X_train[2, 3] == -1e39  # fits float64; no dtype, no check either
+    assert load_npz(path).X_train.shape == (4, 6)
+
+
+@pytest.mark.parametrize("X", [numpy.full((2, 2), 2**62, dtype=numpy.int64), numpy.full((2, 2), 6e4, numpy.float16),
+                               numpy.full((2, 2), 3.4e38, numpy.float32)])
+def test_integers_and_narrower_floats_always_fit(tmp_path, X):
+    data = load_npz(save(tmp_path, X=X, y=numpy.array([0, 1])), dtype="float32")
+    assert numpy.array_equal(data.X_train, X)

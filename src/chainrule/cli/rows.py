@@ -29,7 +29,8 @@ column is ``--label`` or the last one, except that a file with exactly as many c
 model has features has none (``predict`` takes it; ``evaluate`` refuses it, for want of labels).
 
 A CSV feature too large for the model's dtype (above 3.4e38 for float32) is a DataError naming
-the file, the line and the column (number and header name), as for a cell that is not a number.
+the file, the line and the column (number and header name), as for a cell that is not a number;
+in an NPZ archive, the file, the array and the value's index in it.
 """
 
 from __future__ import annotations
@@ -110,8 +111,8 @@ def rows(args, model, *, labels_required: bool):
         return X, y
     _refuse_label(args)
     if not labels_required and args.data.lower().endswith(".npz"):  # inputs alone: np.savez(path, X=X_new)
-        return load_npz_inputs(args.data), None
-    data = load_file(args.data)
+        return load_npz_inputs(args.data, dtype=model.dtype), None
+    data = load_file(args.data, dtype=model.dtype)
     if data.X_test is not None:
         return data.X_test, data.y_test
     return data.X_train, data.y_train
@@ -162,7 +163,7 @@ def scored_rows(args, model) -> Selection:
         return _csv_rows(args, model)
     _refuse_split_options(args)
     _refuse_label(args)
-    data = load_file(args.data)
+    data = load_file(args.data, dtype=model.dtype)
     if data.X_test is None:
         return Selection(data.X_train, data.y_train, "all rows", len(data.X_train))
     n_rows = len(data.X_train) + len(data.X_test)

@@ -45,8 +45,7 @@ import numpy
 
 from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, positive, positive_int
 from ..data import BUILTIN_DATASETS, load_data
-from ..data.csv_file import load_csv
-from ..data.files import spec_paths
+from ..data.files import load_file, spec_paths
 from ..data.load import absolute_data_spec
 from ..data.split import n_test_rows
 from ..errors import (
@@ -334,8 +333,7 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
         fix = "pass --data with the file's new place" if isinstance(source, SavedConfig) else \
             "correct the path there, or pass --data"
         raise DataError(f"{value_name('data', source)}: {error}; {fix}") from None
-    if is_csv:
-        check_csv_fits_dtype(config, data)
+    check_file_fits_dtype(config, data)
     check_batch_size(config, sources, data, n_processes)
     return data, data_hash
 
@@ -471,19 +469,22 @@ def write_plots(plot: bool, history, model, data_name: str, folder: Path, restor
                              model=model)
 
 
-def check_csv_fits_dtype(config: TrainConfig, data) -> None:
-    """DataError naming the line and column of the CSV file ``config.data`` that holds a feature
-    too large for ``config.dtype`` (above 3.4e38 for float32), rather than fit's error naming its
-    index in the split rows of ``data``; it suggests training in float64.
+def check_file_fits_dtype(config: TrainConfig, data) -> None:
+    """DataError naming where the data file ``config.data`` holds a feature too large for
+    ``config.dtype`` (above 3.4e38 for float32): a CSV file's line and column, an NPZ archive's
+    array and index, rather than fit's error naming an index in the split rows of ``data``; it
+    suggests training in float64. (A built-in data set or IDX bytes always fit.)
 
     The loaded rows are checked first (their extremes, no copy), so that the file is read again
-    only to name the cell.
+    only to name the value.
     """
+    if not config.data.lower().endswith((".csv", ".npz")):
+        return
     largest = float(numpy.finfo(config.dtype).max)
     if not any(X.size and (X.max() > largest or X.min() < -largest) for X in (data.X_train, data.X_test)):
         return
     try:
-        load_csv(config.data, label=config.label or None, dtype=config.dtype)
+        load_file(config.data, label=config.label or None, dtype=config.dtype)
     except DataError as error:
         raise DataError(f"{error}; train in float64 (--dtype float64), or scale the column down") from None
 

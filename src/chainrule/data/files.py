@@ -30,7 +30,7 @@ FORMATS = "a .csv or .npz file, an MNIST-style IDX directory, or 'IMAGES,LABELS'
 MAX_PATH_LENGTH = 4096  # Linux's PATH_MAX: no longer path names a file
 
 
-def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dataset:
+def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=None) -> Dataset:
     """Load user data from a path or IDX spec (see the module docstring), without splitting.
 
     Parameters
@@ -41,6 +41,9 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
         CSV only: the header name of the label column (default: the last column).
     task : {"classification", "regression"}, optional
         Inferred from the labels when None.
+    dtype : float dtype, optional
+        CSV and NPZ: the dtype the features will be computed in; a feature too large for it is
+        a DataError naming where it is in the file (IDX bytes fit any float dtype).
 
     Returns
     -------
@@ -61,12 +64,12 @@ def load_file(spec, *, label: str | None = None, task: str | None = None) -> Dat
     path = Path(text)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return load_csv(path, label=label, task=task)
+        return load_csv(path, label=label, task=task, dtype=dtype)
     if label is not None:
         raise DataError(f"label={quoted(label)} names a CSV column, but {quoted(text, PATH_QUOTE_LIMIT)} "
                         f"is not a .csv file")
     if suffix == ".npz":
-        return load_npz(path, task=task)
+        return load_npz(path, task=task, dtype=dtype)
     if _looked_at(path.is_dir, path):
         return load_idx_directory(path, task=task)
     if is_idx_spec(text):

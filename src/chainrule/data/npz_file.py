@@ -8,7 +8,9 @@ Conventions
   axis; samples with more than one axis (images) are flattened to rows.
 - ``y`` holds one label per sample (shape ``(n,)`` or ``(n, 1)``): numbers, booleans or
   strings. Byte strings are decoded as ASCII.
-- Float values must be finite.
+- Float values must be finite. Given a ``dtype`` (float32 for a model that computes in it),
+  every feature also fits that dtype: a magnitude above its largest finite value (3.4e38 for
+  float32) is a DataError naming the file, the array and the value's index in it.
 
 The archive is read with ``numpy.load(path, allow_pickle=False)``: loading never unpickles,
 so an object array (which only pickle could restore) is refused with a DataError naming it.
@@ -65,7 +67,7 @@ REQUIRED_KEYS = ("X", "y")
 TEST_KEYS = ("X_test", "y_test")
 
 
-def load_npz(path, *, task: str | None = None) -> Dataset:
+def load_npz(path, *, task: str | None = None, dtype=None) -> Dataset:
     """Load an NPZ archive (conventions in the module docstring).
 
     Parameters
@@ -74,6 +76,9 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
         The ``.npz`` file.
     task : {"classification", "regression"}, optional
         Inferred from ``y`` when None.
+    dtype : float dtype, optional
+        The dtype the features will be computed in: a feature too large for it is a DataError
+        naming the array and the index (in the archive's own rows, before any split).
 
     Returns
     -------
@@ -87,7 +92,7 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
         If the file is missing, unreadable or not an NPZ archive, a key is missing, any member
         is compressed other than stored or deflated, claims more bytes than the file holds or
         than it can give, or shares its name with another member, an array holds objects or
-        non-finite values, does not fit in memory, or the arrays do not fit together; the
+        non-finite values (or, with ``dtype``, features too large for it), does not fit in memory, or the arrays do not fit together; the
         message names the file and the key.
 
     Examples
@@ -102,13 +107,13 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
     path = Path(path)
     arrays = _read_arrays(path, _training_keys)
     present_test_keys = [key for key in TEST_KEYS if key in arrays]
-    X_train = _features(arrays["X"], "X", path)
+    X_train = _features(arrays["X"], "X", path, dtype)
     y_train = _labels(arrays["y"], "y", path)
     _check_rows(X_train, y_train, "X", "y", path)
     y_train, task = labels_for_task(y_train, task, f"{path}: y")
     X_test = y_test = None
     if present_test_keys:
-        X_test = _features(arrays["X_test"], "X_test", path)
+        X_test = _features(arrays["X_test"], "X_test", path, dtype)
         y_test = _labels(arrays["y_test"], "y_test", path)
         _check_rows(X_test, y_test, "X_test", "y_test", path)
         if X_test.shape[1] != X_train.shape[1]:
@@ -128,15 +133,15 @@ def load_npz(path, *, task: str | None = None) -> Dataset:
     )
 
 
-def load_npz_inputs(path) -> numpy.ndarray:
+def load_npz_inputs(path, *, dtype=None) -> numpy.ndarray:
     """The rows an NPZ archive holds to predict: ``X_test`` when it has one (its held-out part,
-    which ``chainrule evaluate`` scores too), else ``X``, as :func:`load_npz` reads them. No
-    labels are read, so an archive of new inputs alone (``numpy.savez(path, X=X_new)``) is taken.
-    DataError as for :func:`load_npz`."""
+    which ``chainrule evaluate`` scores too), else ``X``, as :func:`load_npz` reads them (with
+    ``dtype`` as there). No labels are read, so an archive of new inputs alone
+    (``numpy.savez(path, X=X_new)``) is taken. DataError as for :func:`load_npz`."""
     path = Path(path)
     arrays = _read_arrays(path, lambda files: ["X_test"] if "X_test" in files else ["X"])
     (key, X), = arrays.items()
-    return _features(X, key, path)
+    return _features(X, key, path, dtype)
 
 
 def _training_keys(files: list) -> list:
@@ -296,8 +301,8 @@ def _check_member(info: zipfile.ZipInfo, key: str, path: Path, archive_size: int
         )
 
 
-def _features(X: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:
-    """``X`` as rows (n_samples, n_features) of finite real numbers."""
+def _features(X: numpy.ndarray, key: str, path: Path, dtype=None) -> numpy.ndarray:
+    """``X`` as rows (n_samples, n_features) of finite real numbers (that fit ``dtype``, if given)."""
     if X.dtype.kind not in "fiub":
         raise DataError(f"{path}: array {quoted(key)} has dtype {X.dtype}; expected real numbers")
     if X.ndim < 2 or 0 in X.shape[1:]:
@@ -305,6 +310,8 @@ def _features(X: numpy.ndarray, key: str, path: Path) -> numpy.ndarray:
     if len(X) == 0:
         raise DataError(f"{path}: array {quoted(key)} has shape {X.shape}: no samples")
     _check_finite(X, key, path)
+    if dtype is not None:
+        _check_fits(X, key, path, numpy.dtype(dtype))
     return X.reshape(len(X), -1)
 
 
@@ -331,6 +338,21 @@ def _check_finite(array: numpy.ndarray, key: str, path: Path) -> None:
     if where is not None:
         index = ", ".join(map(str, where))
         raise DataError(f"{path}: {key}[{index}] is {float(array[where])}; expected finite values")
+
+
+def _check_fits(X: numpy.ndarray, key: str, path: Path, dtype: numpy.dtype) -> None:
+    """DataError naming ``key`` and the index of the first value of ``X`` (row-major) whose
+    magnitude is above ``dtype``'s largest finite value. Integers (at most 1.8e19) fit any
+    float dtype; the extremes are looked at first, so that a fitting array is not copied."""
+    if X.dtype.kind != "f" or X.dtype.itemsize <= dtype.itemsize:
+        return
+    largest = float(numpy.finfo(dtype).max)
+    if X.max() <= largest and X.min() >= -largest:
+        return
+    where = tuple(int(i) for i in numpy.argwhere(numpy.abs(X) > largest)[0])
+    index = ", ".join(map(str, where))
+    raise DataError(f"{path}: {key}[{index}] is {float(X[where]):g}, too large for {dtype.name}, whose largest "
+                    f"magnitude is {largest:.4g}")
 
 
 def _check_rows(X: numpy.ndarray, y: numpy.ndarray, X_key: str, y_key: str, path: Path) -> None:
