@@ -138,6 +138,14 @@ def test_swapped_images_and_labels_are_explained(tmp_path):
         load_idx(write_idx(tmp_path / "imgs", images), write_idx(tmp_path / "lbls", images))
 
 
+def test_labels_of_one_column_are_one_label_per_image(tmp_path):
+    images, labels = mnist_like()  # as an NPZ archive's y of shape (n, 1) is read
+    data = load_idx(write_idx(tmp_path / "imgs", images), write_idx(tmp_path / "lbls", labels[:, None]))
+    assert data.y_train.tolist() == labels.tolist()
+    with pytest.raises(DataError, match=r"lbls: has shape \(12, 2\); expected one label per image"):
+        load_idx(write_idx(tmp_path / "imgs", images), write_idx(tmp_path / "lbls", labels[:, None].repeat(2, 1)))
+
+
 def test_non_finite_float_images_are_refused(tmp_path):
     images = numpy.zeros((3, 2, 2), dtype=numpy.float32)
     images[2, 1, 0] = numpy.nan

@@ -11,7 +11,7 @@ The IDX format (big-endian, as described with the MNIST database)::
 A file that starts with the gzip signature (1f 8b) is decompressed as it is read, whatever its
 name: its header first, then no more than the values it declares.
 Images of shape (n, rows, cols) are flattened to rows of rows·cols features named
-``pixel_<row>_<col>``; labels are one value per image.
+``pixel_<row>_<col>``; labels are one value per image (shape (n,) or (n, 1)).
 
 Naming IDX data (``load_data``'s ``spec``, the command line's ``--data``)
 -------------------------------------------------------------------------
@@ -260,8 +260,11 @@ def idx_spec_paths(spec: str) -> list:
 
 
 def _pair(images: Path, labels: Path) -> tuple:
-    """Images (n, ...) with at least 2 axes and their labels (n,), read and checked."""
+    """Images (n, ...) with at least 2 axes and their labels (n,), read and checked; labels of
+    shape (n, 1) are taken as (n,), as an NPZ archive's are."""
     X, y = read_idx(images), read_idx(labels)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
     if X.ndim < 2:
         raise DataError(f"{images}: has shape {X.shape}; expected images (n_images, ...) with at least 2 axes")
     if 0 in X.shape:
