@@ -159,6 +159,19 @@ def test_early_stopping_counts_epochs_without_improvement(monitor, values, stops
     assert stopper.best == values[best_epoch - 1]
 
 
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_a_nan_value_is_no_improvement(mode):
+    # it was: NaN beat the NaN "best" every epoch, so a metric that came out NaN never stopped training
+    stopper = cr.EarlyStopping(patience=2, monitor="score", mode=mode)
+    assert feed(stopper, [math.nan, math.nan], "score") == [2]
+    assert stopper.best_epoch is None
+    assert stopper.stop_message(2) == ("early stopping after epoch 2: score has not improved for 2 epochs; the "
+                                       "weights of the last epoch kept (no watched epoch had a score that is a number)")
+    stopper = cr.EarlyStopping(patience=2, monitor="score", mode=mode)
+    assert feed(stopper, [math.nan, 0.5, math.nan, math.nan], "score") == [4]
+    assert (stopper.best_epoch, stopper.best) == (2, 0.5)
+
+
 def test_an_improvement_smaller_than_min_delta_does_not_count():
     stopper = cr.EarlyStopping(patience=2, min_delta=0.1, monitor="loss")
     assert feed(stopper, [1.0, 0.95, 0.92], "loss") == [3]

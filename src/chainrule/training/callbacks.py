@@ -158,7 +158,10 @@ class EarlyStopping(Callback):
         return self.mode == "min"
 
     def _improves_on(self, value: float, reference: float) -> bool:
-        """Whether ``value`` beats ``reference`` by more than ``min_delta`` (anything beats NaN)."""
+        """Whether ``value`` beats ``reference`` by more than ``min_delta``: a NaN value beats
+        nothing (as in Keras), and any other beats a NaN reference (no best yet)."""
+        if math.isnan(value):
+            return False
         if math.isnan(reference):
             return True
         if self._decreases():
@@ -193,6 +196,8 @@ class EarlyStopping(Callback):
             why = f"{self.monitor} has not improved for {epochs}"
         if self.restore_best and self._best_theta is not None:
             kept = f"weights of the best epoch {self.best_epoch} ({self.monitor} {self.best:.4g}) restored"
+        elif self.best_epoch is None:
+            kept = f"the weights of the last epoch kept (no watched epoch had a {self.monitor} that is a number)"
         else:
             kept = f"the weights of the last epoch kept (best: epoch {self.best_epoch}, {self.monitor} {self.best:.4g})"
         return f"early stopping after epoch {epoch}: {why}; {kept}"
