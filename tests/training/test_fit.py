@@ -254,6 +254,7 @@ def test_verbose_1_in_a_terminal_shows_a_bar_and_writes_each_epochs_line_above_i
     shown = terminal.getvalue()
     assert capsys.readouterr().out == ""
     assert "sample/s" in shown or "samples/s" in shown  # the bar
+    assert "240/240" in shown and "/300" not in shown  # 2 epochs of the 120 training rows (not the 150 given)
     lines = shown.replace("\r", "\n").splitlines()
     assert all(line in lines for line in epoch_lines(history))  # each on a line of its own
     assert "loss=" not in shown  # no postfix: it showed the last epoch's numbers under the next epoch's label

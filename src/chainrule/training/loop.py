@@ -244,7 +244,7 @@ class Loop:
         nothing, when there is no bar to show (verbose=0 or 2, or stderr redirected)."""
         if not self.shows_bar:
             return NoBar()
-        total = (self.epochs - self.start_epoch) * len(self.X)
+        total = (self.epochs - self.start_epoch) * len(self.T)
         return tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr,
                     desc=f"training {self.epochs - self.start_epoch} epochs", dynamic_ncols=True, leave=True)
 
