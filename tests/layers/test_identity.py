@@ -24,3 +24,12 @@ def test_passes_values_through():
 
 def test_keeps_float32():
     assert_keeps_float32(cr.Identity(), normal(0, 4, 3))
+
+
+def test_the_output_is_a_new_array_not_the_callers_x():
+    # it was X itself: Y *= 5 changed the caller's X (as it did through an empty or all-Identity Sequential)
+    X = normal(0, 3, 2)
+    for Y in (cr.Identity()(X), cr.Identity().forward(X), cr.Sequential(cr.Identity(), cr.Identity())(X),
+              cr.Sequential()(X)):
+        Y *= 5
+        np.testing.assert_array_equal(X, normal(0, 3, 2))

@@ -41,9 +41,36 @@ def test_outputs_must_be_a_matrix(loss, Y):
 @pytest.mark.parametrize("loss", LOSSES, ids=repr)
 def test_outputs_that_are_not_an_array_are_named_as_such(loss):
     message = rf"^{type(loss).__name__}: expected outputs Y as an array \(n_samples, n_outputs\) of float32 or " \
-              r"float64, got list$"
+              r"float64 \(NumPy's or CuPy's, as a model outputs\), got list$"
     with pytest.raises(cr.DTypeError, match=message):
         loss([[0.0, 1.0]], np.zeros(1, dtype=int))
+    with pytest.raises(cr.DTypeError, match=r"got tests\.Tensorish$"):  # it was AttributeError: no dtype.name
+        loss(Tensorish(np.zeros((1, 2))), np.zeros(1, dtype=int))
+
+
+class Tensorish:
+    """What a torch tensor offers: a dtype that is not NumPy's, a shape, and __array__."""
+
+    def __init__(self, array):
+        self.array, self.dtype, self.shape = array, object(), array.shape
+
+    def __array__(self, dtype=None, copy=None):
+        return self.array
+
+
+@pytest.mark.parametrize("loss, targets", [(cr.MSE(), [[1.0, 2.0]]), (cr.SoftmaxCrossEntropy(), [1]),
+                                           (cr.BinaryCrossEntropy(), [[1.0, 0.0]])], ids=repr)
+def test_targets_of_any_array_like_type_are_read_as_numpy_reads_them(loss, targets):
+    # a torch tensor's dtype has no .kind: it was an AttributeError, not its loss
+    Y = np.array([[0.5, -0.5]])
+    assert loss(Y, Tensorish(np.array(targets)))[0] == loss(Y, np.array(targets))[0]
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_ragged_targets_are_a_shape_error_naming_the_loss(loss):
+    with pytest.raises(cr.ShapeError, match=rf"^{type(loss).__name__}: expected targets as a rectangular array, got "
+                                            r"list \(setting an array element"):
+        loss(np.zeros((2, 2)), [[1.0, 2.0], [3.0]])
 
 
 @pytest.mark.parametrize("loss", LOSSES, ids=repr)

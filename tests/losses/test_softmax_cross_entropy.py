@@ -129,6 +129,18 @@ def test_gradcheck_soft_targets_with_sample_weights(seed, n_samples, n_classes):
     assert report.passed(), report
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@given(seed=seeds, n_samples=batch_sizes, n_classes=classes)
+def test_soft_targets_that_sum_to_1_within_the_tolerance_get_the_gradient_of_their_loss(weighted, seed, n_samples,
+                                                                                       n_classes):
+    # dY was p − t, the gradient only where Σt = 1: a row summing to 0.9995 failed gradcheck on a correct model
+    X = normal(seed, n_samples, n_classes)
+    T = soft_targets(seed + 1, n_samples, n_classes) * np.random.default_rng(seed).uniform(0.9992, 1.0008, (n_samples, 1))
+    weights = np.random.default_rng(seed + 2).uniform(0.1, 3.0, size=n_samples) if weighted else None
+    report = cr.gradcheck(cr.Identity(), X, T, cr.SoftmaxCrossEntropy(), sample_weight=weights, eps=1e-6)
+    assert report.max_rel_error <= 1e-6, report
+
+
 def test_transform_gives_probabilities():
     P = cr.SoftmaxCrossEntropy().transform(np.array([[1e4, 0.0], [0.0, 0.0]]))
     np.testing.assert_array_equal(P, [[1.0, 0.0], [0.5, 0.5]])

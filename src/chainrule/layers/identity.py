@@ -11,7 +11,7 @@ class Identity(Layer):
 
     Forward and backward (∂h/∂x is the identity matrix)::
 
-        h = x                       Y = X                      (n_samples, n_features)
+        h = x                       Y = X (a copy, outside fit) (n_samples, n_features)
         ∂L/∂x = ∂L/∂h               dX = dY                    (n_samples, n_features)
 
     Examples
@@ -27,7 +27,7 @@ class Identity(Layer):
 
     def forward(self, X: Array) -> Array:
         self._X = X  # kept only for the shape and dtype backward checks dY against
-        return X
+        return X if self.reuse_buffers else X.copy()  # a new array, as every layer's output outside fit
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         self.check_dY(dY, self._X)

@@ -201,7 +201,11 @@ class Layer:
         if dtype is None:
             kind = _input_dtype(X)
             dtype = kind if kind.name in ("float32", "float64") else numpy.float32
-        return self.forward(to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), device))
+        X = to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), device)
+        Y = self.forward(X)
+        # A network that passes its input through (Identity, an empty Sequential) still answers a new
+        # array: X may be the caller's own, which the caller may change in place.
+        return Y.copy() if Y is X else Y
 
     # -- structure -------------------------------------------------------------------------
     def walk(self, prefix: str = ""):

@@ -46,7 +46,7 @@ class BinaryCrossEntropy(Loss):
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         name = type(self).__name__
-        T = as_array(targets)
+        T = as_array(targets, name)
         if T.dtype.kind not in "fiub":
             raise DTypeError(f"{name}: expected numeric targets in [0, 1], got dtype {T.dtype}")
         if T.ndim == 1 and n_outputs == 1:

@@ -84,11 +84,11 @@ class Loss:
         gradient to 0, and float16 overflows for an error of 256.
         """
         name = type(self).__name__
-        if not (hasattr(Y, "dtype") and hasattr(Y, "shape")):
-            raise DTypeError(
-                f"{name}: expected outputs Y as an array (n_samples, n_outputs) of float32 or float64, "
-                f"got {type(Y).__name__}"
-            )
+        if not is_array(Y):
+            package = type(Y).__module__.split(".")[0]
+            given = type(Y).__name__ if package == "builtins" else f"{package}.{type(Y).__name__}"
+            raise DTypeError(f"{name}: expected outputs Y as an array (n_samples, n_outputs) of float32 or float64 "
+                             f"(NumPy's or CuPy's, as a model outputs), got {given}")
         if Y.ndim != 2:
             raise ShapeError(f"{name}: expected outputs Y of shape (n_samples, n_outputs), got {tuple(Y.shape)}")
         if Y.dtype.name not in FLOAT_DTYPES:
@@ -159,8 +159,22 @@ def overflowed(value) -> bool:
     return isinstance(value, numpy.generic) and not math.isfinite(value)
 
 
-def as_array(targets) -> Array:
-    """Targets as an array of the module they came in (lists become NumPy arrays)."""
-    if hasattr(targets, "dtype") and hasattr(targets, "shape"):
+def as_array(targets, name: str) -> Array:
+    """Targets as an array: a NumPy or CuPy array as it is, anything else (a list, a pandas
+    Series, a torch tensor on the CPU) as NumPy makes it one; ShapeError naming the loss
+    ``name`` for ragged rows, DTypeError for what NumPy cannot convert (a tensor on a GPU)."""
+    if is_array(targets):
         return targets
-    return numpy.asarray(targets)
+    try:
+        return numpy.asarray(targets)
+    except ValueError as error:
+        raise ShapeError(f"{name}: expected targets as a rectangular array, got {type(targets).__name__} "
+                         f"({error})") from None
+    except (TypeError, RuntimeError) as error:  # a CUDA tensor: TypeError; others may raise what they like
+        raise DTypeError(f"{name}: expected targets as an array of numbers, got {type(targets).__name__} "
+                         f"({error})") from None
+
+
+def is_array(value) -> bool:
+    """Whether ``value`` is a NumPy or a CuPy array (not merely an object with a dtype and a shape)."""
+    return isinstance(value, numpy.ndarray) or type(value).__module__.startswith("cupy")

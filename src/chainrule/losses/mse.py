@@ -51,7 +51,7 @@ class MSE(Loss):
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         name = type(self).__name__
-        T = as_array(targets)
+        T = as_array(targets, name)
         if T.dtype.kind not in "fiub":
             raise DTypeError(f"{name}: expected numeric targets, got dtype {T.dtype}")
         if T.ndim == 1 and n_outputs == 1:
