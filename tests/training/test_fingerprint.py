@@ -1,9 +1,9 @@
-"""The architecture checksum the ranks of a distributed fit compare: frozen layers count."""
+"""The fingerprint the ranks of a distributed fit compare: frozen layers and the labels count."""
 
 import numpy as np
 
 import chainrule as cr
-from chainrule.training.fingerprint import architecture_checksum, checksum, validation_fingerprint
+from chainrule.training.fingerprint import architecture_checksum, checksum, label_values, validation_fingerprint
 
 
 def model():
@@ -41,3 +41,13 @@ def test_the_validation_fingerprint_depends_on_the_validation_weights():
     w = np.array([1.0, 2.0, 1.0, 1.0])
     prints = {validation_fingerprint(X, T), validation_fingerprint(X, T, w), validation_fingerprint(X, T, 2 * w)}
     assert len(prints) == 3
+
+
+def test_the_label_values_tell_apart_classes_of_another_type_and_no_preprocessor():
+    """A binary classifier fitted on booleans predicts True where one fitted on ints predicts 1,
+    though their targets encode alike."""
+    y = np.array([0, 1, 1, 0])
+    fitted = [cr.Preprocessor.fit(np.ones((4, 2)), labels, "multilabel") for labels in (y, y.astype(bool), y * 1.0)]
+    texts = [label_values(preprocessor)["the list of classes"] for preprocessor in fitted]
+    assert texts == ["[0, 1]", "[False, True]", "[0.0, 1.0]"]
+    assert label_values(None) == {"the list of classes": "None", "the list of feature names": "None"}

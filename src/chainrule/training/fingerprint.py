@@ -37,7 +37,8 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
 
     The values are ints of any size (or None) and texts, which the ranks compare exactly and
     the error shows: the model's dtype (first, so that it is named before the data cast to
-    it), the data's size, the arguments, and the optimizer (its type and hyperparameters,
+    it), the data's size, the arguments, the classes and feature names of ``preprocessor`` as
+    :func:`label_values` describes them, and the optimizer (its type and hyperparameters,
     ``lr`` and its step count) and the loss (type and settings) as :func:`setting_values`
     describes them; ``loss`` is the Loss fit uses, ``optimizer`` and ``lr`` are fit's arguments.
     Last, chainrule's own callbacks among ``callbacks`` (fit's), in order, each by
@@ -51,16 +52,19 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     model's dtype, or in its own when standardized (see ``prepare.as_inputs``); the loop
     may standardize it a batch at a time, with the rows a validation fraction holds out, of
     which the validation arrays are then a copy; the labels as encoded) and the validation arrays
-    (standardized, held-out rows included), the standardization ``preprocessor`` applies (its
-    mean and scale: a model fitted before may bring its own), the rows' weights (sample_weight
-    times class_weight) and the architecture (layer types and settings, parameter shapes by
-    path); hashing reads each byte once, far less than an epoch's forward and backward passes.
+    (standardized, held-out rows included), the standardizations ``preprocessor`` applies (the
+    inputs' mean and scale, and the targets' when it standardizes them, which the standardized
+    targets alone do not pin down: a model fitted before may bring its own), the rows' weights
+    (sample_weight times class_weight) and the architecture (layer types and settings,
+    parameter shapes by path); hashing reads each byte once, far less than an epoch's forward
+    and backward passes.
     """
     values = {
         "the model's dtype": str(model.dtype),  # "float32", or "None" for a model without parameters
         "the number of training rows": len(T), "the number of features": X.shape[1], "batch_size": batch_size,
         "epochs": epochs, "seed": None if seed is None else int(seed),
         "the number of model parameters": model.flat_parameters().theta.size,
+        **label_values(preprocessor),
         **setting_values(loss, optimizer, lr),
         "chainrule's callbacks": setting_text([callback for callback in callbacks if is_chainrules(callback)]),
     }
@@ -70,11 +74,28 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     row_weights = checksum() if weights is None else checksum(weights)
     standardizes = preprocessor is not None and preprocessor.mean is not None
     standardization = checksum(preprocessor.mean, preprocessor.scale) if standardizes else checksum()
+    scales_targets = preprocessor is not None and preprocessor.target_mean is not None
+    target_standardization = (checksum(preprocessor.target_mean, preprocessor.target_scale) if scales_targets
+                              else checksum())
     checksums = {"X": checksum(X), "y": checksum(T), "the standardization": standardization,
+                 "the targets' standardization": target_standardization,
                  "sample_weight or class_weight": row_weights,
                  "the validation data": validation,
                  "the architecture (layers, shapes, frozen layers)": architecture_checksum(model)}
     return values, checksums
+
+
+def label_values(preprocessor) -> dict:
+    """The texts by which ranks compare what the model's inputs and outputs are called: the
+    preprocessor's classes (the label each output stands for) and feature names (the columns
+    ``predict`` takes by name), by :func:`setting_text` ("None" for none, or no preprocessor).
+
+    The targets are hashed as encoded (class k as k), so ranks that named the same classes
+    differently (``"cat"`` for ``"setosa"``, ``True`` for ``1``) would otherwise train alike
+    and predict different labels; and X is hashed as an array, without its column names.
+    """
+    classes, names = (None, None) if preprocessor is None else (preprocessor.classes, preprocessor.feature_names)
+    return {"the list of classes": setting_text(classes), "the list of feature names": setting_text(names)}
 
 
 def is_chainrules(callback) -> bool:

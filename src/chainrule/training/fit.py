@@ -238,11 +238,12 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         up to rounding). Only rank 0 shows progress and writes checkpoints. True uses a
         60 s timeout for a rank that hangs or dies; ``cr.Communicator(timeout=...)`` sets another.
         Before training, the ranks compare the model's dtype, the number of rows and features,
-        ``batch_size``, ``epochs``, ``seed``, the number of parameters, the optimizer (type,
-        ``lr``, other hyperparameters and schedule, step count), the loss (type and the
-        constructor arguments it keeps), and checksums of the architecture (layer types and
-        settings, parameter shapes) and of the prepared data (X, the targets, the sample and
-        class weights, the validation set); any difference raises the same DistributedError,
+        ``batch_size``, ``epochs``, ``seed``, the number of parameters, the classes and feature
+        names, the optimizer (type, ``lr``, other hyperparameters and schedule, step count), the
+        loss (type and the constructor arguments it keeps), and checksums of the architecture
+        (layer types and settings, parameter shapes), of the standardizations (inputs' and
+        targets') and of the prepared data (X, the targets, the sample and class weights, the
+        validation set); any difference raises the same DistributedError,
         naming it, on every rank. An exception raised on some ranks only (an input check
         that fails on one rank's data, a callback that raises) leaves the others waiting in
         their next collective until the timeout, when they abort the job
