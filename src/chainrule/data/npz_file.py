@@ -92,7 +92,8 @@ def load_npz(path, *, task: str | None = None, dtype=None) -> Dataset:
         If the file is missing, unreadable or not an NPZ archive, a key is missing, any member
         is compressed other than stored or deflated, claims more bytes than the file holds or
         than it can give, or shares its name with another member, an array holds objects or
-        non-finite values (or, with ``dtype``, features too large for it), does not fit in memory, or the arrays do not fit together; the
+        non-finite values (or, with ``dtype``, features too large for it), does not fit in
+        memory, or the arrays do not fit together; the
         message names the file and the key.
 
     Examples
