@@ -225,16 +225,19 @@ def test_the_guard_refuses_a_step_whose_scale_is_nan():
     np.testing.assert_array_equal(flat.theta, before)
 
 
-def test_a_refused_step_still_counts_and_keeps_only_theta_as_documented():
+def test_a_refused_step_still_counts_keeps_theta_and_starts_the_state_afresh():
     model = cr.mlp([5, 4, 2], seed=0)
     optimizer = cr.SGD(model, lr=1.0, momentum=0.9)
     flat = model.flat_parameters()
     before = flat.theta.copy()
+    flat.grad[...] = 0.5
+    assert optimizer.step(check_finite=True)
     flat.grad[...] = np.inf
-    assert not optimizer.step(check_finite=True)
-    np.testing.assert_array_equal(flat.theta, before)
-    assert optimizer.t == 1
-    assert np.isinf(optimizer.state["velocity"]).all()
+    assert not optimizer.step(check_finite=True)  # the velocity took in inf: it was NaN/inf from then on
+    np.testing.assert_array_equal(flat.theta, before - 0.5)
+    assert optimizer.t == 2
+    assert not optimizer.state["velocity"].any()
+    assert optimizer.missed == dict.fromkeys(flat.names, 2)
 
 
 @pytest.mark.parametrize("bad", [-1.0, 0.0, float("nan"), "0.1", None])

@@ -58,8 +58,9 @@ class Optimizer:
     once a parameter missed steps; SGD and RMSProp keep one call per run of trainable parameters.
 
     ``t`` counts the steps taken, and ``missed`` the steps each parameter (by path name,
-    ``"0.W"``) missed while its layer was frozen, for the parameters that missed any: a
-    parameter's own step count is t − missed, as PyTorch counts each parameter's steps.
+    ``"0.W"``) missed while its layer was frozen, or before the state last started afresh
+    (:meth:`reset_state`), for the parameters that missed any: a parameter's own step count is
+    t − missed, as PyTorch counts each parameter's steps.
     ``step`` and ``load_state_dict`` keep both; set them through ``load_state_dict``.
 
     Beyond the model's θ and ∂L/∂θ, an optimizer holds vectors of θ's size and dtype, made
@@ -212,11 +213,12 @@ class Optimizer:
         not applied and ``step`` returns False, so θ keeps its last finite values: the training
         loop's divergence guard, at the cost of one reduction. Returns True when θ was updated.
 
-        A refused step still counts: t has advanced and the state (SGD's velocity, Adam's m and
-        v, RMSProp's v) has taken in the refused gradient, which may be huge or not finite;
-        only θ is kept. Keeping the state too would cost a copy of it at every step. ``fit``
-        raises DivergenceError right after a refused step; to train on, make a new optimizer
-        (or ``load_state_dict`` one saved earlier) rather than reuse this one.
+        A refused step still counts in t, but the state (SGD's velocity, Adam's m and v,
+        RMSProp's v) has taken in the refused gradient, which may be huge or not finite, and
+        keeping it as it was would cost a copy at every step: the refused step ends with
+        :meth:`reset_state`, so the state starts afresh (zeros, each parameter's own step count
+        0) and the optimizer trains on from there, at a lower ``lr`` for instance, after the
+        DivergenceError that ``fit`` raises.
 
         A model whose parameter count or dtype changed since the optimizer was made (e.g. by
         ``model.astype``) raises ShapeError or DTypeError: its state would not fit.
@@ -249,11 +251,23 @@ class Optimizer:
         if check_finite:  # ‖Δθ‖₁ = scale Σ|direction|, finite and within √(the dtype's largest value)
             step_size = scale * abs_sum(direction)  # NaN if either factor is: refused too
             if not math.isfinite(step_size) or step_size > math.sqrt(numpy.finfo(direction.dtype).max):
+                self.reset_state()
                 return False
         # θ ← θ − scale · direction, one pass. Where it needs a work vector (no BLAS, or the GPU),
         # the first one is free once update returns, or is the direction itself, read before it is written.
         axpy(-scale, direction, flat.theta, work=self._work)
         return True
+
+    def reset_state(self) -> None:
+        """Start afresh from here, as a new optimizer would, keeping the step count t that the
+        schedule reads: every state vector (SGD's velocity, Adam's m and v, RMSProp's v) back to
+        zeros, in place, and each parameter's own step count back to 0 (``missed`` = t for every
+        parameter), so that Adam's bias correction starts afresh too. ``step`` calls it when it
+        refuses a step, whose gradient the state has taken in."""
+        for array in self.state.values():
+            array[...] = 0
+        self.missed = dict.fromkeys(self.model.flat_parameters().names, self.t) if self.t else {}
+        self._plan = None  # the stretches follow the counts
 
     def plan(self, flat) -> tuple | None:
         """How the next step updates the model's FlatParameters ``flat``: None when it updates all
@@ -290,6 +304,7 @@ class Optimizer:
         if check_finite:  # ‖Δθ‖₁ summed over the stretches, as step checks it for the whole of θ
             step_size = sum(scale * abs_sum(direction) for _, scale, direction, _ in steps)
             if not math.isfinite(step_size) or step_size > math.sqrt(numpy.finfo(flat.theta.dtype).max):
+                self.reset_state()
                 return False
         for where, scale, direction, work in steps:
             axpy(-scale, direction, flat.theta[where], work=work)

@@ -247,6 +247,8 @@ class DeviceLoop(Loop):
         for name in self.frozen:
             self.optimizer.missed[name] = self.optimizer.missed.get(name, 0) + taken
         if status[0]:
+            if self.fused is None:  # its state took in every batch queued (the fused kernels' took in none)
+                self.optimizer.reset_state()
             raise self.diverged(epoch, applied, n_batches, "the loss is not finite"
                                 if status[0] == kernels.LOSS_NOT_FINITE else
                                 "the gradient is not finite")
