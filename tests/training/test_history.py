@@ -1,11 +1,13 @@
 """chainrule.training.history: the per-epoch record and its JSON form."""
 
 import json
+import math
 
 import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.cli.json_output import json_text
 from chainrule.training import History
 
 
@@ -36,6 +38,16 @@ def test_the_json_form_round_trips():
                       epochs=2, best_epoch=1, stop_reason="early_stopping")
     text = json.dumps(history.to_json())
     assert History.from_json(json.loads(text)) == history
+
+
+def test_from_json_reads_the_null_that_metrics_json_writes_for_a_non_finite_value_as_nan():
+    history = History(metrics={"loss": [1.0, math.nan], "val_loss": [math.inf, 0.5]},
+                      grad_norms={"0": [0.1, -math.inf]}, initial_grad_norms={"0": math.nan}, epochs=2)
+    back = History.from_json(json.loads(json_text(history.to_json())))  # as metrics.json holds it
+    np.testing.assert_equal(back.metrics, {"loss": [1.0, math.nan], "val_loss": [math.nan, 0.5]})  # NaN == NaN here
+    np.testing.assert_equal(back.grad_norms, {"0": [0.1, math.nan]})
+    np.testing.assert_equal(back.initial_grad_norms, {"0": math.nan})
+    assert back.best_epoch is None  # a null that means "none" stays None
 
 
 def test_from_json_ignores_keys_it_does_not_know_and_defaults_missing_ones():

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import DataError, HyperparameterError
+import numpy as np
+
+from ..errors import DataError, HyperparameterError, quoted
 from ..training.history import History
 from .drawing import (_check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks, _last_epoch,
                       _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle, _span_x)
@@ -45,7 +49,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     Parameters
     ----------
     history : History
-        As returned by ``cr.fit``.
+        As returned by ``cr.fit`` or read back by ``History.from_json``. One built by hand may
+        hold its series as lists, tuples or 1-D NumPy arrays of numbers.
     path : str or os.PathLike
         The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
         ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
@@ -67,10 +72,11 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     Raises
     ------
     DataError
-        If ``history`` is not a History or holds no metrics, if its ``best_epoch`` is not
-        None or an epoch of the run, if ``log_loss`` is not True, False or None, if ``path``
-        is not a file name or has a suffix other than those above, or if it cannot be
-        written (nothing is left behind then).
+        If ``history`` is not a History or holds no metrics, if a series of its metrics is
+        not a list or 1-D array of numbers (a str, None or a bool is not one; the message
+        names the series), if its ``best_epoch`` is not None or an epoch of the run, if
+        ``log_loss`` is not True, False or None, if ``path`` is not a file name or has a
+        suffix other than those above, or if it cannot be written (nothing is left behind then).
     HyperparameterError
         If ``title`` is not a str or None, or ``best_restored`` not a bool.
 
@@ -92,15 +98,16 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     if not isinstance(best_restored, bool):
         raise HyperparameterError(f"best_restored: expected True or False, got {best_restored!r}")
     image_format = _image_format(path)
-    names = _metric_names(history.metrics)
+    metrics = _series_of_floats(history.metrics)
+    names = _metric_names(metrics)
     if not names:
         raise DataError(f"{path}: cannot plot the history, it holds no metrics (was any epoch completed?)")
     last_epoch = _last_epoch(history)
     _check_best_epoch(history.best_epoch, last_epoch)
-    first_epoch = last_epoch - max(len(values) for values in history.metrics.values()) + 1
+    first_epoch = last_epoch - max(len(values) for values in metrics.values()) + 1
     figure = _figure(1, len(names))
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
-        series = [history.metrics.get(name), history.metrics.get("val_" + name)]
+        series = [metrics.get(name), metrics.get("val_" + name)]
         log_scale = name == "loss" and _loss_on_log_axis(series, log_loss)
         non_finite_epochs, any_finite = [], False
         for values, label, style in zip(series, ("training", "validation"), ("-", "--")):
@@ -149,6 +156,41 @@ def _loss_on_log_axis(series: list, log_loss: bool | None) -> bool:
     if any(value <= 0 for value in finite):  # a loss of 0 would be a gap: left to an explicit log_loss=True
         return False
     return max(positive) / min(positive) > 10.0 ** LOG_LOSS_DECADES
+
+
+def _series_of_floats(metrics) -> dict[str, list[float]]:
+    """``history.metrics`` with each series a list of floats; DataError naming the series
+    unless it is a list, tuple or 1-D NumPy array of real numbers (a History built by hand
+    may hold an array: it is converted; a str, None or a bool is not a number)."""
+    if not isinstance(metrics, Mapping):
+        raise DataError(f"history.metrics: expected a dict of metric name to its values per epoch, "
+                        f"got {type(metrics).__name__}")
+    converted = {}
+    for name, values in metrics.items():
+        where = f"history.metrics[{quoted(name)}]"
+        if not isinstance(name, str):
+            raise DataError(f"{where}: expected a metric name (a str), got {type(name).__name__}")
+        if not isinstance(values, (list, tuple)) and not (isinstance(values, np.ndarray) and values.ndim == 1):
+            shape = f" of shape {values.shape}" if isinstance(values, np.ndarray) else ""
+            raise DataError(f"{where}: expected a list or 1-D array of numbers (one per epoch), "
+                            f"got {type(values).__name__}{shape}")
+        for position, value in enumerate(values, 1):
+            if not _is_real(value):
+                raise DataError(f"{where}: expected numbers (one per epoch; NaN or inf for a diverged one), "
+                                f"got {quoted(value)} ({type(value).__name__}) as value {position} of {len(values)}")
+        converted[name] = [float(value) for value in values]
+    return converted
+
+
+def _is_real(value) -> bool:
+    """Whether ``value`` is a real number a float holds: not a bool, nor an int like 10**400."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _metric_names(metrics: dict) -> list[str]:

@@ -8,6 +8,7 @@ plots at the end of the resumed run. The small checks of a checkpoint's JSON fie
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -119,8 +120,17 @@ class History(Mapping):
     @classmethod
     def from_json(cls, saved: dict) -> "History":
         """The History ``to_json`` gave; a key it lacks keeps its default (a file written before
-        ``partial_last_epoch`` existed had whole epochs only), and that flag is true only for ``true``."""
+        ``partial_last_epoch`` existed had whole epochs only), and that flag is true only for ``true``.
+
+        A null among the values of ``metrics``, ``grad_norms`` or ``initial_grad_norms`` is read
+        as NaN: strict JSON has neither NaN nor infinity, so metrics.json writes such a value (a
+        run that diverged) as null. The plots mark NaN as diverged; an infinite value comes back
+        as NaN.
+        """
         fields = {key: saved[key] for key in cls.__dataclass_fields__ if key in saved and key != "partial_last_epoch"}
+        for key in ("metrics", "grad_norms", "initial_grad_norms"):
+            if isinstance(fields.get(key), dict):
+                fields[key] = {name: _null_as_nan(values) for name, values in fields[key].items()}
         return cls(**fields, partial_last_epoch=saved.get("partial_last_epoch") is True)
 
     @classmethod
@@ -139,6 +149,13 @@ class History(Mapping):
                                  f"got {history.epochs}")
         _check_history_agrees(history, model, path)
         return history
+
+
+def _null_as_nan(values):
+    """A series (or a single value) read from JSON, with NaN for each null in it (see :meth:`History.from_json`)."""
+    if isinstance(values, list):
+        return [math.nan if value is None else value for value in values]
+    return math.nan if values is None else values
 
 
 def _check_history_fields(saved, path) -> None:

@@ -1,0 +1,74 @@
+"""chainrule.plots.history: what plot_history accepts as a History's metric series."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import plots
+from chainrule.cli.json_output import json_text
+from chainrule.plots import plot_history
+from chainrule.training import History
+from tests.harness import capture_figures
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures plot_history saves, in order."""
+    return capture_figures(monkeypatch)
+
+
+def marked_epochs(axes) -> list:
+    """The epochs that the red "NaN/inf (diverged)" crosses of ``axes`` mark."""
+    return [x for line in axes.get_lines() if line.get_label() == plots.NON_FINITE_LABEL for x in line.get_xdata()]
+
+
+def test_a_diverged_value_read_back_from_metrics_json_is_marked_as_diverged(tmp_path, drawn):
+    # metrics.json writes inf as null; History.from_json used to keep the None, and the plot
+    # then died with a TypeError from float(None).
+    history = History(metrics={"loss": [1.0, 0.5], "val_loss": [math.inf, 0.3]}, epochs=2)
+    metrics = json.loads(json_text({"history": history.to_json()}))
+    plot_history(History.from_json(metrics["history"]), tmp_path / "history.png")
+    assert marked_epochs(drawn[0].axes[0]) == [1]
+
+
+def test_numpy_arrays_of_numbers_are_plotted_as_lists_are(tmp_path, drawn):
+    as_lists = History(metrics={"loss": [1.0, 0.5, math.nan], "accuracy": [0, 1, 1]}, epochs=3)
+    as_arrays = History(metrics={"loss": np.array([1.0, 0.5, np.nan], dtype=np.float32),
+                                 "accuracy": np.array([0, 1, 1])}, epochs=3)
+    plot_history(as_lists, tmp_path / "lists.png")
+    plot_history(as_arrays, tmp_path / "arrays.png")
+    assert len(drawn[0].axes) == len(drawn[1].axes) == 2  # loss, accuracy
+    for from_lists, from_arrays in zip(drawn[0].axes, drawn[1].axes):
+        assert [line.get_label() for line in from_lists.get_lines()] == [line.get_label() for line in
+                                                                        from_arrays.get_lines()]
+        for line, same in zip(from_lists.get_lines(), from_arrays.get_lines()):
+            np.testing.assert_array_equal(line.get_xdata(), same.get_xdata())
+            np.testing.assert_array_equal(line.get_ydata(), same.get_ydata())
+    assert marked_epochs(drawn[1].axes[0]) == [3]
+
+
+EXPECTED_NUMBERS = "expected numbers (one per epoch; NaN or inf for a diverged one)"
+
+
+@pytest.mark.parametrize("metrics, message", [
+    ({"loss": [1.0, "0.5"]}, f"history.metrics['loss']: {EXPECTED_NUMBERS}, got '0.5' (str) as value 2 of 2"),
+    ({"loss": [1.0, 0.5], "val_loss": np.array(["a", "b"])},
+     f"history.metrics['val_loss']: {EXPECTED_NUMBERS}, got {np.str_('a')!r} (str_) as value 1 of 2"),
+    ({"loss": [1.0, None]}, f"history.metrics['loss']: {EXPECTED_NUMBERS}, got None (NoneType) as value 2 of 2"),
+    ({"loss": [1.0, True]}, f"history.metrics['loss']: {EXPECTED_NUMBERS}, got True (bool) as value 2 of 2"),
+    ({"loss": [1.0, [1.0]]}, f"history.metrics['loss']: {EXPECTED_NUMBERS}, got [1.0] (list) as value 2 of 2"),
+    ({"loss": [10**400]}, f"history.metrics['loss']: {EXPECTED_NUMBERS}, got 1{'0' * 59}... (int) as value 1 of 1"),
+    ({"loss": 0.5}, "history.metrics['loss']: expected a list or 1-D array of numbers (one per epoch), got float"),
+    ({"loss": np.ones((2, 1))},
+     "history.metrics['loss']: expected a list or 1-D array of numbers (one per epoch), got ndarray of shape (2, 1)"),
+    ({1: [1.0]}, "history.metrics[1]: expected a metric name (a str), got int"),
+    ([[1.0, 0.5]], "history.metrics: expected a dict of metric name to its values per epoch, got list"),
+])
+def test_a_series_that_is_not_numbers_is_a_data_error_naming_it(tmp_path, metrics, message):
+    with pytest.raises(cr.errors.DataError) as raised:
+        plot_history(History(metrics=metrics), tmp_path / "history.png")
+    assert str(raised.value) == message
+    assert not (tmp_path / "history.png").exists()
