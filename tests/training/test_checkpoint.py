@@ -133,6 +133,16 @@ def test_a_checkpoint_with_other_callbacks_is_refused(tmp_path):
                standardize=True, resume=path, verbose=0)
 
 
+def test_a_checkpoint_records_its_callbacks_types_and_one_without_them_still_resumes(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    trained(path, epochs=1)
+    assert read(path)[2]["callback_types"] == ["chainrule.training.callbacks.EarlyStopping"]
+    older = resave(path, change_extra=lambda extra: extra.pop("callback_types"))
+    model, stopper = cr.mlp([4, 8, 3], seed=0), cr.EarlyStopping(patience=10)
+    load_checkpoint(older, model, cr.SGD(model, momentum=0.9), np.random.default_rng(), [stopper])
+    assert stopper.best_epoch == 1
+
+
 def test_a_failed_write_leaves_the_previous_checkpoint_whole(tmp_path):
     class Unsaveable(cr.Callback):
         def state_dict(self):
@@ -268,6 +278,12 @@ def resave(path, change_extra=None, change_tensors=None):
     (lambda e: e["optimizer"].__setitem__("missed", {"0.W": 5}), None,
      r"field optimizer.missed: SGD: saved missed\['0.W'\]: expected an integer in \[0, t=4\]"),
     (lambda e: e["optimizer"].__setitem__("missed", {"0.W": -1}), None, r"field optimizer.missed: .*got -1"),
+    # The values were checked by optimizer.load_state_dict only, after the weights were restored.
+    (None, lambda t: t.__setitem__("optimizer.velocity", np.full_like(t["optimizer.velocity"], np.nan)),
+     "field optimizer: SGD: saved state 'velocity': expected finite values, found nan"),
+    (lambda e: e.__setitem__("callback_types", ["chainrule.EarlyStopping", "x.Logger"]), None,
+     r"field callback_types: expected a list of 1 type names, got \['chainrule.EarlyStopping', 'x.Logger'\]"),
+    (lambda e: e.__setitem__("callback_types", [3]), None, "field callback_types: expected a list of 1 type names"),
 ])
 def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_path, change_extra, change_tensors, field):
     trained(tmp_path / "checkpoint.safetensors", epochs=1)
@@ -282,6 +298,40 @@ def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_p
     assert optimizer.t == before[1]["t"] and np.array_equal(optimizer.state["velocity"], before[1]["state"]["velocity"])
     assert optimizer.missed == before[1]["missed"]
     assert rng.bit_generator.state == before[2]
+
+
+@pytest.mark.parametrize("name, index, value, fragment", [
+    ("m", 0, np.nan, "'m': expected finite values, found nan"),
+    ("m", 5, -np.inf, "'m': expected finite values, found -inf"),
+    ("v", 2, -1.0, "'v': a second moment cannot be negative, got -1.0"),
+])
+def test_an_optimizer_state_of_bad_values_is_refused_before_anything_is_restored(tmp_path, name, index, value, fragment):
+    """It raised NonFiniteError (naming no file) from optimizer.load_state_dict, after the
+    model's weights and the callbacks' states were already the checkpoint's."""
+    saved = tmp_path / "checkpoint.safetensors"
+    model = cr.mlp([4, 6, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.Adam(model, lr=0.01), epochs=2, validation=0.2,
+           callbacks=[cr.EarlyStopping(patience=5)], checkpoint=saved, verbose=0)
+
+    def damage(tensors):
+        array = tensors[f"optimizer.{name}"].copy()
+        array[index] = value
+        tensors[f"optimizer.{name}"] = array
+    path = resave(saved, change_tensors=damage)
+    fresh = cr.mlp([4, 6, 3], seed=1)
+    optimizer, stopper, rng = cr.Adam(fresh, lr=0.01), cr.EarlyStopping(patience=5), np.random.default_rng(3)
+    before = ({key: array.copy() for key, array in fresh.params.items()}, rng.bit_generator.state)
+    with pytest.raises(ModelFileError, match=f"^{re.escape(str(path))}: checkpoint field optimizer: Adam: saved state "
+                                             f"{re.escape(fragment)}"):
+        load_checkpoint(path, fresh, optimizer, rng, [stopper])
+    assert all(np.array_equal(fresh.params[key], array) for key, array in before[0].items())
+    assert optimizer.t == 0 and not optimizer.state["m"].any() and not optimizer.state["v"].any()
+    assert stopper.best_epoch is None and stopper.state_dict()[1] == {}
+    assert rng.bit_generator.state == before[1]
+    with pytest.raises(ModelFileError, match=f"^{re.escape(str(path))}: checkpoint field optimizer: Adam: "):
+        cr.fit(fresh, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=4, validation=0.2, resume=path,
+               callbacks=[stopper], verbose=0)
+    assert all(np.array_equal(fresh.params[key], array) for key, array in before[0].items())
 
 
 def test_a_forged_best_theta_is_refused_before_training_resumes(tmp_path):

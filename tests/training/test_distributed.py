@@ -20,7 +20,7 @@ import chainrule as cr
 from chainrule import cpu_blas
 from chainrule.training import distributed
 from chainrule.training.distributed import THREAD_VARIABLES, Communicator, SingleProcess
-from chainrule.training.checkpoint import read_checkpoint
+from chainrule.training.checkpoint import load_checkpoint, read_checkpoint
 from chainrule.training.fingerprint import checksum, fingerprint_row, run_fingerprint, setting_text
 
 from . import distributed_script as script
@@ -190,6 +190,63 @@ def test_other_ranks_name_the_checkpoint_not_their_copy_in_errors(tmp_path, monk
         comm.local_checkpoint("elsewhere/checkpoint.safetensors")
     assert str(caught.value).startswith("elsewhere/checkpoint.safetensors: ")
     assert "chainrule-resume-" not in str(caught.value) and list(tmp_path.iterdir()) == []
+
+
+class Logger(cr.Callback):
+    """A callback of one's own, given to rank 0 alone (docs/distributed.md), that keeps a state."""
+
+    def __init__(self):
+        self.lines = 0
+
+    def on_epoch_end(self, epoch, logs, model):
+        self.lines += 1
+
+    def state_dict(self):
+        return {"lines": self.lines}, {}
+
+    def load_state_dict(self, state, arrays):
+        self.lines = state["lines"]
+
+
+def rank_0s_checkpoint_with_its_own_logger(tmp_path):
+    """A checkpoint whose run had [Logger(), EarlyStopping] (rank 0's callbacks): (path, bytes, EarlyStopping)."""
+    X, y = script.data(40)
+    path, stopper = tmp_path / "checkpoint.safetensors", cr.EarlyStopping(patience=5)
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=2, verbose=0, validation=0.25, checkpoint=path,
+           callbacks=[Logger(), stopper])
+    return path, numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8), stopper
+
+
+def test_a_rank_without_rank_0s_own_callbacks_resumes_chainrules_ones_from_the_checkpoint(tmp_path):
+    """callbacks=[Logger()] if comm.is_root else []: rank 1 refused the checkpoint alone ("the
+    checkpoint has 1 callbacks, this run 0") while rank 0 trained on into the timeout."""
+    path, sent, saved = rank_0s_checkpoint_with_its_own_logger(tmp_path)
+    model, stopper = cr.mlp([5, 3], seed=1), cr.EarlyStopping(patience=5)
+    comm = rank_one(RootSends(numpy.array([sent.size]), sent))
+    load_checkpoint(comm.local_checkpoint(path), model, cr.Adam(model), numpy.random.default_rng(), [stopper])
+    assert stopper.state_dict()[0] == saved.state_dict()[0] and stopper.best_epoch is not None
+    numpy.testing.assert_array_equal(stopper.state_dict()[1]["best_theta"], saved.state_dict()[1]["best_theta"])
+    class Printer(Logger):
+        """Another callback of one's own, which rank 0's Logger's state is not restored into."""
+    for rank, logger, lines in ((1, Printer(), 0), (1, Logger(), 2), (0, Logger(), 2)):  # restored where they match
+        model = cr.mlp([5, 3], seed=1)
+        comm = rank_zero() if rank == 0 else rank_one(RootSends(numpy.array([sent.size]), sent))
+        load_checkpoint(comm.local_checkpoint(path), model, cr.Adam(model), numpy.random.default_rng(),
+                        [logger, cr.EarlyStopping(patience=5)])
+        assert logger.lines == lines
+
+
+def test_chainrules_callbacks_that_are_not_the_checkpoints_are_refused_on_every_rank_alike(tmp_path):
+    path, sent, _ = rank_0s_checkpoint_with_its_own_logger(tmp_path)
+    for callbacks in ([], [Logger()], [Logger(), Logger()]):  # rank 0 too compares them, not only the count
+        model = cr.mlp([5, 3], seed=1)
+        with pytest.raises(cr.ModelFileError, match=r"checkpoint.safetensors: the checkpoint's run had chainrule's "
+                                                    r"callbacks \[EarlyStopping\], this run \[\]"):
+            load_checkpoint(rank_zero().local_checkpoint(path), model, cr.Adam(model), numpy.random.default_rng(),
+                            callbacks)
+    model = cr.mlp([5, 3], seed=1)  # in one process, other callbacks are refused as before
+    with pytest.raises(cr.ModelFileError, match="the checkpoint has 2 callbacks, this run 1"):
+        load_checkpoint(path, model, cr.Adam(model), numpy.random.default_rng(), [cr.EarlyStopping(patience=5)])
 
 
 def test_other_ranks_release_a_checkpoint_read_before(tmp_path):
@@ -651,6 +708,26 @@ def test_rank_0_resumes_from_the_bytes_it_sent_not_from_a_second_read(tmp_path):
     assert isinstance(resumed, os.PathLike) and os.fspath(resumed) == os.fspath(path)
 
 
+def test_a_rank_that_cannot_resume_stops_every_rank_at_once(tmp_path):
+    """A refusal on one rank alone (a callback of one's own refusing its state) left the other
+    ranks training on into the timeout, which then blamed a hung rank."""
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
+    comm, flags = rank_zero_among_equals(2), []
+    comm.any = lambda flag: flags.append(flag) or True  # another rank could not resume
+    with pytest.raises(cr.DistributedError, match=r"^resume: another rank could not resume from the checkpoint "
+                                                  r".*checkpoint\.safetensors; its error says why$"):
+        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
+    assert flags == [False]  # this rank had resumed
+    comm, flags = rank_zero_among_equals(2), []
+    comm.any = lambda flag: flags.append(flag) or flag
+    with pytest.raises(cr.ModelFileError, match=r"callbacks \[\], this run \[EarlyStopping\]"):  # told to the others
+        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm,
+               callbacks=[cr.EarlyStopping(patience=1)])
+    assert flags == [True]
+
+
 def test_rank_0_names_its_checkpoint_not_its_copy_in_errors(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     path.write_bytes(b"not a checkpoint at all")
@@ -796,6 +873,51 @@ def test_fit_compares_the_callbacks_of_the_ranks(monkeypatch):
     with pytest.raises(cr.DistributedError,
                        match=r"chainrule's callbacks is \[EarlyStopping\(patience=1, .*\] on rank 0 but \[\] on rank 1"):
         cr.fit(model, X, y, epochs=2, batch_size=8, verbose=0, callbacks=[cr.EarlyStopping(1)], distributed=comm)
+
+
+class Fingerprinted(Exception):
+    """Raised with what fit was about to send in its fingerprint row, so that it stops there."""
+
+
+def sent_by_fit(monkeypatch, model, X, y, **options):
+    """(values, checksums): what fit's fingerprint row holds for (X, y) as rank 0 of 2."""
+    def stop(values, checksums):
+        raise Fingerprinted(values, checksums)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(distributed, "fingerprint_row", stop)
+        with pytest.raises(Fingerprinted) as sent:
+            cr.fit(model, X, y, epochs=1, batch_size=8, verbose=0, distributed=rank_zero_among_equals(2), **options)
+    return sent.value.args
+
+
+def renamed(case):
+    """The data of rank 0 and rank 1 (the same arrays, named otherwise on rank 1), the model, fit's options."""
+    X, y = script.data(40)
+    if case == "classes":  # the targets encoded are equal, class k as k
+        return (X, numpy.array(["a", "b", "c"])[y]), (X, numpy.array(["x", "y", "z"])[y]), cr.mlp([5, 3], seed=0), {}
+    if case == "feature names":  # X as an array is equal
+        pandas = pytest.importorskip("pandas")
+        frames = [pandas.DataFrame(X, columns=list(names)) for names in ("abcde", "vwxyz")]
+        return (frames[0], y), (frames[1], y), cr.mlp([5, 3], seed=0), {}
+    t = X @ numpy.arange(1.0, 6.0)  # doubled, the standardized targets are equal bit for bit
+    return (X, t), (X, 2 * t), cr.mlp([5, 1], seed=0), {"loss": "mse", "standardize_targets": True}
+
+
+@pytest.mark.parametrize("case, problem", [
+    ("classes", "the list of classes is ['a', 'b', 'c'] on rank 0 but ['x', 'y', 'z'] on rank 1"),
+    ("feature names", "the list of feature names is ['a', 'b', 'c', 'd', 'e'] on rank 0 "
+                      "but ['v', 'w', 'x', 'y', 'z'] on rank 1"),
+    ("targets' scale", "the targets' standardization on rank 1 differs from rank 0's"),
+])
+def test_fit_compares_what_the_ranks_data_is_named_and_scaled_by(monkeypatch, case, problem):
+    """Rank 1 given iris's labels renamed (cat, dog, eel) trained silently: its targets, encoded
+    as class numbers, were rank 0's, and each rank's model then predicted its own labels."""
+    data, renamed_data, model, options = renamed(case)
+    mine, theirs = (sent_by_fit(monkeypatch, model, X, y, **options) for X, y in (data, renamed_data))
+    assert (mine[1]["X"], mine[1]["y"]) == (theirs[1]["X"], theirs[1]["y"])  # the arrays alone agree
+    assert problems(mine, mine) == ""
+    assert problems(mine, theirs) == problem
 
 
 # -- the collectives' arithmetic, as rank 1 of 2 sees it, without MPI ---------------------------

@@ -4,7 +4,7 @@ A checkpoint is an ordinary chainrule model file (it loads with ``cr.load``) who
 tensors hold the optimizer's state (``optimizer.m``, ...) and the callbacks' arrays
 (``callbacks.0.best_theta``), and whose extra JSON holds the epoch, the optimizer's step
 counts (its t and the steps each parameter missed while frozen), the shuffling Generator's
-state, the History, the callbacks' state and a fingerprint of the run's validation set (so
+state, the History, the callbacks' states and types and a fingerprint of the run's validation set (so
 that a resumed run cannot validate on other rows). It is written atomically, so a run killed
 at any moment leaves the previous checkpoint intact. Arrays are saved from any device and
 loaded onto the model's device.
@@ -18,10 +18,10 @@ import re
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..errors import HyperparameterError, ModelFileError, quoted
+from ..errors import ChainruleError, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
-from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed
+from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed, checked_saved_state
 from ..optimizers.sgd import SGD
 from .history import History, checkpoint_field, is_count, is_object
 
@@ -126,6 +126,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
         "rng": rng.bit_generator.state,
         "history": history.to_json(),
         "callbacks": callback_states,
+        "callback_types": [_callback_type(callback) for callback in callbacks],
         "validation": validation,
         "frozen": model.frozen_parameters,
     }
@@ -176,7 +177,9 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     ModelFileError naming the file and the field, and leaves the model, optimizer and
     Generator as they were. Each callback array (``callbacks.<i>.<name>``) must be one that
     callback declares in ``checkpoint_arrays``, with its shape and dtype (EarlyStopping's
-    ``best_theta``: the model's θ length and dtype).
+    ``best_theta``: the model's θ length and dtype). Which callback restores which saved state
+    (by position; in a distributed run, on a rank whose callbacks of one's own differ from rank
+    0's, chainrule's own ones alone) is :func:`_paired_callbacks`'s rule.
 
     ``validation``, the fingerprint of this run's validation set as ``save_checkpoint`` takes
     it, must be the checkpoint's: another one is a ModelFileError naming ``validation``
@@ -220,15 +223,14 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
         extra, "callbacks", path, f"a list of {len(callbacks)} objects",
         lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states),
     )
-    if len(callback_states) != len(callbacks):
-        raise ModelFileError(f"{path}: the checkpoint has {len(callback_states)} callbacks, this run {len(callbacks)}")
-    _check_callback_arrays(tensors, callbacks, model, path)
+    paired = _paired_callbacks(extra, callback_states, callbacks, path)
+    _check_callback_arrays(tensors, paired, len(callback_states), model, path)
 
     device = model.device
     # The callbacks check their own states as they read them: restore them first, so that a
     # state they refuse leaves the model and optimizer untouched.
-    for index, (callback, state) in enumerate(zip(callbacks, callback_states)):
-        prefix = f"callbacks.{index}."
+    for index, callback in paired:
+        state, prefix = callback_states[index], f"callbacks.{index}."
         arrays = {k[len(prefix):]: to_device(v, device) for k, v in tensors.items() if k.startswith(prefix)}
         try:
             callback.load_state_dict(state, arrays)
@@ -244,6 +246,57 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = extra["rng"]
     return history, epoch
+
+
+def _callback_type(callback) -> str:
+    """The name a checkpoint records for ``callback``'s type: its module and qualified name
+    ("chainrule.training.callbacks.EarlyStopping" for chainrule's own, "__main__.Logger")."""
+    return f"{type(callback).__module__}.{type(callback).__qualname__}"
+
+
+def _paired_callbacks(extra: dict, states: list, callbacks: list, path) -> list:
+    """``[(index of a state in the checkpoint, this run's callback that restores it), ...]``.
+
+    Each callback restores the state at its own position when this run has as many callbacks
+    as the checkpoint's run. In a distributed run (``path`` a CheckpointFile that rank 0 sent),
+    where that run's rank 0 saved its callbacks and callbacks of one's own may differ by rank
+    (a logger on rank 0 alone), their types must match too (the checkpoint's ``callback_types``);
+    on a rank where they do not, chainrule's own callbacks, which fit has compared across the
+    ranks, restore the states of the checkpoint's in order, and callbacks of one's own stay as
+    ``reset`` left them. Every rank then restores chainrule's callbacks alike, or raises the
+    same ModelFileError naming the file. Anything else (other callbacks in one process, or a
+    checkpoint written before it recorded their types) is a ModelFileError naming the file.
+    """
+    saved_types = extra.get("callback_types")  # absent from checkpoints written before it was saved
+    if saved_types is not None and not (isinstance(saved_types, list) and len(saved_types) == len(states)
+                                        and all(isinstance(name, str) for name in saved_types)):
+        raise ModelFileError(f"{path}: checkpoint field callback_types: expected a list of {len(states)} type "
+                             f"names, got {quoted(saved_types)}")
+    types = [_callback_type(callback) for callback in callbacks]
+    distributed = isinstance(path, CheckpointFile) and path.sent
+    if len(states) == len(callbacks) and not (distributed and saved_types not in (None, types)):
+        return list(enumerate(callbacks))
+    if not distributed or saved_types is None:
+        raise ModelFileError(f"{path}: the checkpoint has {len(states)} callbacks, this run {len(callbacks)}")
+    saved_chainrules = [index for index, name in enumerate(saved_types) if _is_chainrules(name)]
+    chainrules = [index for index, name in enumerate(types) if _is_chainrules(name)]
+    if [saved_types[index] for index in saved_chainrules] != [types[index] for index in chainrules]:
+        raise ModelFileError(
+            f"{path}: the checkpoint's run had chainrule's callbacks "
+            f"{_short_names(saved_types[index] for index in saved_chainrules)}, this run "
+            f"{_short_names(types[index] for index in chainrules)}; resume with the same ones, in order"
+        )
+    return [(saved, callbacks[index]) for saved, index in zip(saved_chainrules, chainrules)]
+
+
+def _is_chainrules(type_name: str) -> bool:
+    """Whether a recorded callback type is one of chainrule's own (as the ranks' fingerprints tell them)."""
+    return type_name.split(".")[0] == "chainrule"
+
+
+def _short_names(type_names) -> str:
+    """Recorded callback types by their names alone, as a list: "[EarlyStopping]"."""
+    return f"[{', '.join(name.rsplit('.', 1)[-1] for name in type_names)}]"
 
 
 def _check_preprocessing(saved, preprocessor, path) -> None:
@@ -356,8 +409,10 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
     parameter missed while frozen as ``saved["missed"]`` (a checkpoint's; a file without it
     missed none) and the state arrays as tensors ``optimizer.<name>``. The step count must be
     an integer in [0, MAX_STEP_COUNT], the missed counts integers in [0, t] for parameters of
-    the model, and the arrays exactly ``optimizer.state``'s names, shapes and dtypes; anything
-    else is a ModelFileError naming the file and the field or tensor.
+    the model, and the arrays exactly ``optimizer.state``'s names, shapes and dtypes, with the
+    values ``optimizer.load_state_dict`` accepts (finite; a second moment ``v`` not negative);
+    anything else is a ModelFileError naming the file and the field or tensor, so that a caller
+    that checks this first restores nothing from a damaged file.
     """
     t = saved.get("t")
     if not is_count(t):
@@ -382,25 +437,34 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
                 f"{path}: tensor 'optimizer.{name}' has shape {saved_array.shape} and dtype {saved_array.dtype}; "
                 f"the optimizer's has {array.shape} and {array.dtype}"
             )
+    names = optimizer.model.flat_parameters().names
     try:
-        missed = checked_missed(type(optimizer).__name__, saved.get("missed", {}), t,
-                                optimizer.model.flat_parameters().names)
+        missed = checked_missed(type(optimizer).__name__, saved.get("missed", {}), t, names)
     except HyperparameterError as error:
         raise ModelFileError(f"{path}: {where}.missed: {error}") from None
-    return {"t": t, "state": {name: tensors[f"optimizer.{name}"] for name in optimizer.state}, "missed": missed}
+    state = {"t": t, "state": {name: tensors[f"optimizer.{name}"] for name in optimizer.state}, "missed": missed}
+    try:  # the values, as optimizer.load_state_dict checks them: now, before the caller restores anything
+        checked_saved_state(type(optimizer).__name__, state, optimizer.state, names)
+    except ChainruleError as error:
+        raise ModelFileError(f"{path}: {where}: {error}") from None
+    return state
 
 
-def _check_callback_arrays(tensors: dict, callbacks, model, path) -> None:
-    """Every ``callbacks.<i>.<name>`` tensor is one that callback i declares (``checkpoint_arrays``),
-    with the declared shape and dtype: a wrong ``best_theta`` would otherwise be written over θ
-    (broadcast, or cast) when training ends."""
+def _check_callback_arrays(tensors: dict, paired: list, n_states: int, model, path) -> None:
+    """Every ``callbacks.<i>.<name>`` tensor is one that the callback restoring state i (``paired``,
+    as :func:`_paired_callbacks` pairs them) declares (``checkpoint_arrays``), with the declared
+    shape and dtype: a wrong ``best_theta`` would otherwise be written over θ (broadcast, or cast)
+    when training ends. The arrays of the checkpoint's ``n_states`` states that no callback
+    here restores are not read."""
     declared = {
         f"callbacks.{index}.{name}": (f"callbacks[{index}].{name}", shape, dtype)
-        for index, callback in enumerate(callbacks)
+        for index, callback in paired
         for name, (shape, dtype) in callback.checkpoint_arrays(model).items()
     }
+    restored = {index for index, _ in paired}
+    unread = tuple(f"callbacks.{index}." for index in range(n_states) if index not in restored)
     for key, array in tensors.items():
-        if not key.startswith("callbacks."):
+        if not key.startswith("callbacks.") or key.startswith(unread):
             continue
         if key not in declared:
             raise ModelFileError(f"{path}: checkpoint tensor {key!r:.80}: not an array that this run's callbacks save")

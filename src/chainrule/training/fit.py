@@ -25,7 +25,7 @@ from ..backend import module_for, to_device
 from ..checks import as_sample_weights, check_finite, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
-from ..errors import DataError, HyperparameterError, ModelFileError, ShapeError
+from ..errors import ChainruleError, DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError
 from ..io.atomic import check_path, check_writable
 from ..io.model_file import check_savable
 from ..layers.layer import Layer, check_set_up
@@ -561,8 +561,15 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
         return history, start_epoch
     if comm.size == 1:  # with several ranks, only rank 0 needs the file
         check_checkpoint_path(resume)
-    history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks,
-                                           validation=validation_set, preprocessor=preprocessor)
+    refusal = None
+    try:
+        history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks,
+                                               validation=validation_set, preprocessor=preprocessor)
+    except ChainruleError as error:  # perhaps on this rank alone (a callback of one's own refused its state)
+        refusal = error
+    if comm.any(refusal is not None):  # every rank stops now, rather than the others waiting out the timeout
+        raise refusal or DistributedError(f"resume: another rank could not resume from the checkpoint {resume}; "
+                                          f"its error says why")
     if history.stop_reason == "early_stopping":
         start_epoch = epochs  # that run had finished: resuming it trains no further epoch
     elif start_epoch > epochs:  # it would train nothing and call that "completed"
