@@ -421,3 +421,15 @@ def test_parameters_too_many_for_the_memory_are_counted_with_the_bytes_not_a_raw
             r"8,000,000,000,000 MB, more memory than could be allocated \(the largest parameters: 1.a "
             r"\(1000000000, 1000000000\), 0.W \(2, 3\), 0.b \(3,\)\); choose smaller layers$")):
         model.flat_parameters()
+
+
+def test_an_array_taken_after_the_buffer_is_built_stays_the_models_and_one_taken_before_is_a_copy():
+    # As docs/design.md ("The flat parameter buffer") says: building the buffer moves the parameters.
+    model = cr.mlp([4, 8, 3], seed=0)
+    before = model.params["0.W"]
+    cr.SGD(model, lr=0.5)
+    after = model.params["0.W"]
+    assert np.shares_memory(after, model.flat_parameters().theta)
+    assert not np.shares_memory(before, model.flat_parameters().theta)
+    after[...] = 0
+    assert not model.params["0.W"].any()

@@ -9,6 +9,12 @@ a data-parallel step are averaged with one all-reduce of ``grad``.
 :func:`flatten` builds the buffer the first time it is asked and afterwards returns the
 same one, as long as every layer still holds the views it was given (a copied or re-nested
 model, or a parameter rebound by hand, is flattened anew with its current values).
+
+Building moves the parameters: each layer's ``own_params[name]`` and ``own_grads[name]``
+become new arrays (views into θ and ∂L/∂θ), so an array taken from ``model.params`` (or
+``grads``, ``own_params``) before the buffer was built (by the first optimizer, ``cr.fit`` or
+``flat_parameters()``; again after ``astype``, ``to`` or nesting) is a copy from then on:
+training does not show in it and writing into it does not change the model.
 """
 
 from __future__ import annotations

@@ -160,12 +160,13 @@ def test_auto_init_redraws_a_layer_converted_with_astype(drawn_in, converted_to)
     np.testing.assert_array_equal(model[0].own_params["W"], expected.own_params["W"])
 
 
-def test_auto_init_of_a_converted_layer_back_and_forth_returns_the_first_draw():
+def test_a_converted_layer_already_in_a_model_keeps_its_weights_in_the_next():
     layer = cr.Linear(4, 3, seed=0).astype("float64")
-    glorot = layer.own_params["W"].copy()
     cr.Sequential(layer, cr.ReLU())
+    he = layer.own_params["W"].copy()
     cr.Sequential(layer, cr.Tanh())
-    np.testing.assert_array_equal(layer.own_params["W"], glorot)
+    np.testing.assert_array_equal(layer.own_params["W"], he)
+    np.testing.assert_array_equal(he, cr.Linear(4, 3, seed=0, init="he_normal").astype("float64").own_params["W"])
 
 
 def test_auto_init_from_a_shared_generator_replays_its_state():
@@ -181,12 +182,54 @@ def test_auto_init_from_a_shared_generator_replays_its_state():
     np.testing.assert_array_equal(second.own_params["W"], cr.Linear(4, 2, seed=reference).own_params["W"])
 
 
-def test_auto_init_back_and_forth_returns_the_first_draw():
+def test_a_shared_layer_is_not_redrawn_by_a_second_model():
+    # A shared encoder, two heads: building the second model leaves the first one as it was.
+    encoder = cr.Linear(4, 4, seed=1)
+    first = cr.Sequential(encoder, cr.ReLU(), cr.Linear(4, 2, seed=2))
+    X = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    before = first(X).copy()
+    cr.Sequential(encoder, cr.Tanh(), cr.Linear(4, 3, seed=3))
+    np.testing.assert_array_equal(first(X), before)
+    assert encoder.resolved_init == "he_normal"  # what it holds: the first model's choice
+
+
+def test_a_block_already_in_a_model_is_not_redrawn_by_a_second_model():
+    block = cr.Sequential(cr.Linear(4, 4, seed=1), cr.ReLU(), cr.Linear(4, 4, seed=2))
+    cr.Sequential(block, cr.ReLU(), cr.Linear(4, 2))
+    he = block[2].own_params["W"].copy()
+    cr.Sequential(block, cr.Tanh(), cr.Linear(4, 2))
+    np.testing.assert_array_equal(block[2].own_params["W"], he)
+    assert block[2].resolved_init == "he_normal"
+
+
+def test_a_slice_put_in_a_new_model_redraws_nothing_of_its_model():
+    model = cr.Sequential(cr.Linear(4, 4, seed=1), cr.Tanh(), cr.Linear(4, 4, seed=2))
+    glorot = model[2].own_params["W"].copy()
+    cr.Sequential(model[:3], cr.ReLU())
+    np.testing.assert_array_equal(model[2].own_params["W"], glorot)
+
+
+def test_a_layer_that_has_run_forward_is_not_redrawn():
     layer = cr.Linear(4, 3, seed=0)
+    layer(np.ones((2, 4)))
     glorot = layer.own_params["W"].copy()
     cr.Sequential(layer, cr.ReLU())
-    cr.Sequential(layer, cr.Tanh())
     np.testing.assert_array_equal(layer.own_params["W"], glorot)
+
+
+def test_a_layer_put_in_a_residual_is_not_redrawn_by_a_second_model():
+    layer = cr.Linear(4, 4, seed=0)
+    cr.Residual(layer)
+    glorot = layer.own_params["W"].copy()
+    cr.Sequential(layer, cr.ReLU())
+    np.testing.assert_array_equal(layer.own_params["W"], glorot)
+
+
+def test_a_seeded_model_warns_when_it_redraws_a_layer_of_another_model():
+    encoder = cr.Linear(4, 4, seed=1)
+    cr.Sequential(encoder, cr.ReLU(), cr.Linear(4, 2))
+    with pytest.warns(cr.ChainruleWarning, match=r"also those of layer '0', already in another model"):
+        cr.Sequential(encoder, cr.Tanh(), cr.Linear(4, 3), seed=0)
 
 
 def test_assigned_weights_are_kept_by_a_sequential():

@@ -426,3 +426,36 @@ def test_an_activation_below_a_layer_that_passes_dy_through_leaves_the_callers_d
     model.forward(normal(0, 5, 3))
     model.backward(held)
     np.testing.assert_array_equal(held, dY)
+
+
+def test_auto_init_follows_the_data_into_a_nested_block():
+    # The next layer the data passes through decides, wherever it sits.
+    before_block = cr.Sequential(cr.Linear(6, 6, seed=4), cr.Sequential(cr.ReLU(), cr.Linear(6, 2)))
+    assert before_block[0].resolved_init == "he_normal"
+    np.testing.assert_array_equal(before_block[0].own_params["W"],
+                                  cr.Linear(6, 6, seed=4, init="he_normal").own_params["W"])
+
+
+def test_auto_init_of_a_blocks_last_linear_follows_the_data_out_of_the_block():
+    model = cr.Sequential(cr.Sequential(cr.Linear(6, 6, seed=4)), cr.ReLU(), cr.Linear(6, 2))
+    assert model[0][0].resolved_init == "he_normal"
+    np.testing.assert_array_equal(model[0][0].own_params["W"],
+                                  cr.Linear(6, 6, seed=4, init="he_normal").own_params["W"])
+
+
+def test_a_seeded_model_of_nested_blocks_draws_as_its_flat_equivalent():
+    def block():
+        return cr.Sequential(cr.Linear(6, 6), cr.ReLU(), cr.Linear(6, 6))
+    nested = cr.Sequential(block(), cr.ReLU(), cr.Linear(6, 2), seed=0)
+    flat = cr.Sequential(cr.Linear(6, 6), cr.ReLU(), cr.Linear(6, 6), cr.ReLU(), cr.Linear(6, 2), seed=0)
+    assert nested[0][2].resolved_init == "he_normal"
+    for array, expected in zip(nested.params.values(), flat.params.values()):
+        np.testing.assert_array_equal(array, expected)
+
+
+def test_auto_init_does_not_look_across_a_residual():
+    # Before a Residual the data also skips f; after one it is x + f(x), not f's output: Glorot both ways.
+    before = cr.Sequential(cr.Linear(6, 6), cr.Residual(cr.Sequential(cr.ReLU(), cr.Linear(6, 6))))
+    inside = cr.Sequential(cr.Residual(cr.Sequential(cr.Linear(6, 6), cr.ReLU(), cr.Linear(6, 6))), cr.ReLU())
+    assert before[0].resolved_init == "glorot_uniform"
+    assert inside[0].f[2].resolved_init == "glorot_uniform"

@@ -36,14 +36,17 @@ class Linear(Layer):
         Input and output widths.
     init : str
         Weight initializer (see chainrule.initializers). "auto" (default) takes He for a
-        layer followed by the ReLU family and Glorot otherwise, once it sits in a Sequential.
+        layer followed by the ReLU family and Glorot otherwise, once it sits in a Sequential
+        ("followed": the next layer the data passes through, in a nested block or after it).
         The layer first draws Glorot weights; a Sequential that puts it before a ReLU redraws
         them with He from the same seed (or Generator state), so that ``Linear(3, 2, seed=0)``
         before a ReLU holds exactly the weights of ``Linear(3, 2, seed=0, init="he_normal")``.
-        Weights changed since their draw (trained, loaded or assigned) are never redrawn;
-        weights only converted with ``astype`` are, rounded as the first draw was, so that
-        ``Linear(3, 2, seed=0).astype("float64")`` before a ReLU holds exactly the weights
-        of ``Linear(3, 2, seed=0, init="he_normal").astype("float64")``.
+        Only the first model that takes the layer in decides (and the models that model is
+        nested in as a block): a layer already in a model, or that has run forward, is never
+        redrawn (see ``Sequential``). Weights changed since their draw (trained, loaded or
+        assigned) are never redrawn; weights only converted with ``astype`` are, rounded as
+        the first draw was, so that ``Linear(3, 2, seed=0).astype("float64")`` before a ReLU
+        holds exactly the weights of ``Linear(3, 2, seed=0, init="he_normal").astype("float64")``.
     seed : None, int or numpy.random.Generator
         Source of the initial weights; ``Sequential(..., seed=...)`` overrides it.
     dtype : "float32" (default) or "float64"
@@ -112,8 +115,8 @@ class Linear(Layer):
 
         Weights that are still exactly the layer's last draw are redrawn with ``name`` from
         the Generator state that draw started from, as ``Linear(..., init=name)`` would have
-        drawn them; weights changed since (trained, loaded, assigned) are kept. Nothing
-        happens for a layer with an explicit init. A layer converted with ``astype`` after
+        drawn them; weights changed since (trained, loaded, assigned), or of a layer that has
+        run forward, are kept. Nothing happens for a layer with an explicit init. A layer converted with ``astype`` after
         its draw counts as still drawn: the redraw is rounded to the dtype of the first draw
         and then converted, as ``Linear(..., init=name).astype(...)`` would hold it.
 
@@ -124,7 +127,7 @@ class Linear(Layer):
         if self.init != "auto" or name == self.auto_init:
             return
         self.auto_init = name
-        if redraw and self._still_drawn():
+        if redraw and self._X is None and self._still_drawn():  # a layer that has run forward keeps its weights
             _, bit_generator_class, state, draw_dtype = self._draw_record
             self._draw_record = (name, bit_generator_class, state, draw_dtype)
             self._write_draw(self._replayed_generator())

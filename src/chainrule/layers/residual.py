@@ -6,6 +6,7 @@ from ..backend import Array
 from ..errors import HyperparameterError, ShapeError
 from ..parameters import check_each_layer_once
 from .layer import Layer, check_initialized
+from .sequential import adopt
 
 
 class Residual(Layer):
@@ -52,6 +53,7 @@ class Residual(Layer):
         check_initialized(f, "Residual: f")
         self.f = f
         check_each_layer_once(list(self.walk()))
+        adopt(f)
         self.set_path(self.path)
 
     def children(self) -> list[tuple[str, Layer]]:

@@ -29,10 +29,15 @@ class Sequential(Layer):
     A Sequential is a layer, so blocks nest ("deep networks are blocks of layers stacked
     recursively"); parameters are then named ``"1.0.W"`` by their path.
 
-    A ``Linear`` with init "auto" takes the initializer the next layer prefers (He before
-    the ReLU family): if its weights are still its initial draw they are redrawn from the
-    same seed, as ``Linear(..., seed=s, init="he_normal")`` would draw them; weights changed
-    since (trained, loaded, assigned) are kept, so a trained layer can be re-nested.
+    A ``Linear`` with init "auto" takes the initializer the next layer the data passes through
+    prefers (He before the ReLU family), looking into nested Sequentials and out of them (a
+    block's last Linear is followed by what follows the block) but not across a Residual: if
+    its weights are still its initial draw they are redrawn from the same seed, as
+    ``Linear(..., seed=s, init="he_normal")`` would draw them; weights changed since
+    (trained, loaded, assigned) are kept, so a trained layer can be re-nested. Only the first
+    model that takes a layer in decides (with the models it is then nested in as a block): a
+    layer already in another model (a shared encoder, a slice, a Residual's f), or that has
+    run forward, is never redrawn, so building a second model never changes the first.
 
     Backward with ``input_grad=False`` (as in training) stops at the lowest layer that holds a
     trainable parameter: the frozen layers below it (see ``Layer.trainable``) are not called.
@@ -51,7 +56,8 @@ class Sequential(Layer):
         order, so the whole model is reproducible from one number. A Linear layer whose
         weights are no longer its initial draw (trained, loaded or assigned) is redrawn too,
         with a ChainruleWarning naming it: build the Sequential without ``seed`` to keep
-        pretrained weights (``cr.Sequential(*pretrained.layers[:-1], head)``).
+        pretrained weights (``cr.Sequential(*pretrained.layers[:-1], head)``). So is one
+        already in another model, which changes with it (a second ChainruleWarning names it).
 
     Raises
     ------
@@ -83,13 +89,16 @@ class Sequential(Layer):
         self.layers = list(layers)
         check_each_layer_once(list(self.walk()))
         rng = None if seed is None else as_generator(seed)  # a bad seed is refused before any layer changes
-        for layer, following in zip(self.layers, self.layers[1:]):
-            if isinstance(layer, Linear):
+        order = _in_data_order(self)
+        for (layer, own), (following, _) in zip(order, order[1:]):
+            if own and isinstance(layer, Linear):
                 # With a seed, initialize below redraws every weight, so a redraw here is wasted.
                 layer.use_auto_init(following.preferred_init, redraw=rng is None)
+        for layer in self.layers:
+            adopt(layer)
         self.set_path(self.path)
         if rng is not None:
-            _warn_of_redrawn_weights(self)
+            _warn_of_redrawn_weights(self, [layer for layer, own in order if not own])
             self.initialize(rng)
 
     def children(self) -> list[tuple[str, Layer]]:
@@ -172,6 +181,7 @@ class Sequential(Layer):
         if isinstance(index, slice):
             part = Sequential()  # empty, then given the layers themselves: no redraw, no new paths
             part.layers = self.layers[index]
+            adopt(part)  # its layers are this model's: a model built around the slice redraws none of them
             return part
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
             raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
@@ -200,6 +210,7 @@ class Sequential(Layer):
         except HyperparameterError:
             self.layers[index] = replaced
             raise
+        adopt(layer)
         self.set_path(self.path)
         TrainableVersion.number += 1  # what is frozen inside may differ now (also in the models around this one)
 
@@ -216,9 +227,46 @@ class Sequential(Layer):
         return f"Sequential(\n{inner}\n)"
 
 
-def _warn_of_redrawn_weights(model: Sequential) -> None:
+def adopt(layer: Layer) -> None:
+    """Count ``layer`` as taken into one more model (a Sequential or a Residual holds it now).
+
+    A Linear's "auto" weights are settled by the first model that takes it in, and by the
+    models that model is then nested in as a fresh block (see ``_in_data_order``); once a
+    layer has been taken in, another model built around it redraws nothing in it.
+    """
+    layer._adoptions = adoptions(layer) + 1
+
+
+def adoptions(layer: Layer) -> int:
+    """How many models have taken ``layer`` in (see :func:`adopt`); 0 for a layer on its own."""
+    return getattr(layer, "_adoptions", 0)
+
+
+def _in_data_order(model: Sequential) -> list[tuple[Layer, bool]]:
+    """``(layer, own)`` for each layer that data passes through in ``model``, one after another.
+
+    Nested Sequentials are opened (their layers follow one another as the model's do); any
+    other layer is one step, a Residual included: its output is x + f(x), not what the last
+    layer of f gives, and its input also skips f, so the layers of f are not followed and
+    follow nothing here. ``own`` is True for a layer in no model but this one: one of its
+    layers not taken in before, or inside such a block, where only the block holds it. Only
+    such a Linear may take its "auto" initializer (and be redrawn) from what follows it.
+    """
+    order = []
+    pending = [(layer, adoptions(layer) == 0) for layer in reversed(model.layers)]
+    while pending:  # a stack, not recursion: check_each_layer_once has bounded the depth
+        layer, own = pending.pop()
+        if isinstance(layer, Sequential):
+            pending += [(child, own and adoptions(child) <= 1) for child in reversed(layer.layers)]
+        else:
+            order.append((layer, own))
+    return order
+
+
+def _warn_of_redrawn_weights(model: Sequential, shared: list[Layer]) -> None:
     """ChainruleWarning naming the Linear layers inside ``model`` whose weights a seeded draw
-    would replace although they are no longer their initial draw (trained, loaded, assigned).
+    would replace although they are no longer their initial draw (trained, loaded, assigned),
+    and, in a second warning, those in ``shared``, already in another model that the draw changes too.
 
     A layer never drawn (``cr.load``'s, or ``cr.mlp``'s, which the seed draws first) counts as
     changed only when it holds a non-zero weight.
@@ -230,3 +278,11 @@ def _warn_of_redrawn_weights(model: Sequential) -> None:
             f"Sequential(seed=...) draws every weight afresh, so the weights of layer{'s' if len(changed) > 1 else ''} "
             f"{', '.join(map(repr, changed))}, changed since drawn (trained, loaded or assigned), are replaced; "
             f"to keep them, build the Sequential without seed="), stacklevel=3)
+    held = {id(inner) for layer in shared for _, inner in layer.walk()}
+    in_other_models = [prefix.rstrip(".") for prefix, layer in model.walk()
+                       if isinstance(layer, Linear) and id(layer) in held and layer.holds_initial_draw()]
+    if in_other_models:
+        warnings.warn(ChainruleWarning(
+            f"Sequential(seed=...) draws every weight afresh, also those of layer{'s' if len(in_other_models) > 1 else ''} "
+            f"{', '.join(map(repr, in_other_models))}, already in another model, which changes with it; "
+            f"to keep that model as it is, build the Sequential without seed="), stacklevel=3)
