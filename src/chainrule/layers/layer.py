@@ -241,7 +241,9 @@ class Layer:
     @property
     def params(self) -> "ArraysByPath":
         """Path name -> parameter array. Writable: ``model.params["0.W"] = W`` writes W, an array
-        of real numbers of the parameter's shape, into the model's array (see ArraysByPath)."""
+        of real numbers of the parameter's shape, into the model's array (see ArraysByPath).
+        An array taken before the model's flat buffer is built (by its first optimizer, ``cr.fit``)
+        is a copy afterwards: take it after, or read it again (docs/design.md, the flat parameter buffer)."""
         return ArraysByPath({prefix + name: array for prefix, layer in self.walk()
                              for name, array in layer.own_params.items()}, "params")
 
