@@ -9,6 +9,7 @@ import warnings
 
 import numpy
 import pytest
+import scipy.sparse
 from sklearn import neural_network
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
@@ -229,6 +230,18 @@ def test_the_estimators_own_errors_are_chainrule_errors():
     regressor = tiny(MLPRegressor, warm_start=True).fit(X, X[:, 0])
     with pytest.raises(ShapeError, match="1 outputs, but y has 2 columns"):
         regressor.fit(X, X[:, :2])
+
+
+@pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "predict"])
+def test_a_sparse_x_is_refused_naming_x_and_toarray(estimator_class, method):
+    # scikit-learn's MLP takes it; these used to raise scikit-learn's own TypeError, a chainrule error now
+    X, y = blobs(3)
+    estimator = tiny(estimator_class).fit(X, y)
+    call = {"fit": estimator.fit, "partial_fit": estimator.partial_fit, "predict": estimator.predict}[method]
+    with pytest.raises(DTypeError, match=r"^X: a scipy.sparse csr_matrix of shape \(120, 6\); chainrule.sklearn "
+                                         r"takes dense X only: pass X.toarray\(\)"):
+        call(*(scipy.sparse.csr_matrix(X), y)[:1 if method == "predict" else 2])
 
 
 @pytest.mark.parametrize("y", [numpy.full(120, "1.5"), numpy.full(120, "a"), numpy.full(120, "1.5", dtype=object),

@@ -73,10 +73,73 @@ def test_the_uncrafted_file_loads(saved, tmp_path):
     ({"loss_": 10**400}, "loss_"),
     ({"best_loss_": 10**400}, "best_loss_"),
     ({"best_validation_score_": -(10**400)}, "best_validation_score_"),
+    # the output activation a 3-class network trains with is the softmax: "foo" used to act as the logistic
+    ({"out_activation_": "foo"}, "out_activation_: expected 'softmax', got 'foo'"),
+    ({"out_activation_": "logistic"}, "out_activation_"),
+    # the training record: a loss_curve_ string used to load, then fail partial_fit with AttributeError
+    ({"loss_curve_": "abc"}, "loss_curve_: expected a list of numbers"),
+    ({"loss_curve_": [1.0, None]}, r"loss_curve_\[1\]: expected a number"),
+    ({"validation_scores_": 5}, "validation_scores_"),
+    ({"n_iter_": -1}, "n_iter_"),
+    ({"t_": 1.5}, "t_"),
+    ({"_no_improvement_count": "2"}, "_no_improvement_count"),
+    ({"n_layers_": 4}, "n_layers_: expected 3"),
 ])
 def test_bad_attributes_name_the_key(saved, tmp_path, changes, key):
     with pytest.raises(ModelFileError, match=f"crafted.safetensors: sklearn.attributes.{key}"):
         load_crafted(saved, tmp_path, attributes=changes)
+
+
+def test_a_saved_infinite_loss_loads_as_a_float(saved, tmp_path):
+    loaded = load_crafted(saved, tmp_path, attributes={"loss_curve_": [1.5, "inf"], "best_loss_": "inf"})
+    assert loaded.loss_curve_ == [1.5, numpy.inf] and loaded.best_loss_ == numpy.inf
+
+
+def load_with_layers(saved, tmp_path, change):
+    """Re-save ``saved`` with ``change`` applied to its architecture's list of layers (the weights
+    as they were), then MLPClassifier.load it."""
+    model, tensors, extra_json = saved
+    path = tmp_path / "crafted.safetensors"
+    save(model, path, extra_tensors=tensors, extra_json=extra_json)
+    with safe_open(path, "np") as file:
+        document = json.loads(file.metadata()["chainrule"])
+    change(document["architecture"]["layers"])
+    path.write_bytes(safetensors.numpy.save(safetensors.numpy.load(path.read_bytes()),
+                                            metadata={"chainrule": json.dumps(document)}))
+    return MLPClassifier.load(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    # each used to load and predict other probabilities than the saved estimator's
+    (lambda layers: layers.__setitem__(1, {"type": "Tanh"}),
+     r"architecture.layers\[1\]: expected \{'type': 'ReLU'\} \(an MLP with sklearn.params.activation='relu'\), "
+     r"got \{'type': 'Tanh'\}"),
+    (lambda layers: layers.append({"type": "Softmax"}), r"architecture.layers\[3\]: expected \{'type': 'ReLU'\}"),
+    (lambda layers: layers.append({"type": "ReLU"}), "architecture.layers: expected a Linear layer last, got 4 layers"),
+])
+def test_a_network_other_than_its_params_describe_is_refused(saved, tmp_path, change, message):
+    with pytest.raises(ModelFileError, match=f"crafted.safetensors: {message}"):
+        load_with_layers(saved, tmp_path, change)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"activation": "tanh"}, r"architecture.layers\[1\]: expected \{'type': 'Tanh'\}"),
+    ({"hidden_layer_sizes": [6]}, r"sklearn.params.hidden_layer_sizes: the fitted network has hidden layers \(5,\), "
+                                  r"but hidden_layer_sizes is now \(6,\)$"),
+    ({"dtype": "float64"}, "sklearn.params.dtype: the fitted network computes in float32, but dtype is now 'float64'$"),
+])
+def test_params_other_than_the_network_are_refused(saved, tmp_path, changes, message):
+    params = {**saved[0].metadata["sklearn"]["params"], **changes}
+    with pytest.raises(ModelFileError, match=f"crafted.safetensors: {message}"):
+        load_crafted(saved, tmp_path, sklearn={"params": params})
+
+
+def test_a_regressor_file_with_another_out_activation_is_refused(saved_regressor, tmp_path):
+    model, tensors, extra_json = read(saved_regressor[0])
+    model.metadata["sklearn"]["attributes"]["out_activation_"] = "logistic"
+    save(model, tmp_path / "crafted.safetensors", extra_tensors=tensors, extra_json=extra_json)
+    with pytest.raises(ModelFileError, match="sklearn.attributes.out_activation_: expected 'identity', got 'logistic'"):
+        MLPRegressor.load(tmp_path / "crafted.safetensors")
 
 
 def test_missing_attribute_is_named(saved, tmp_path):
@@ -227,3 +290,25 @@ def test_a_loaded_estimator_trains_on_as_the_saved_one_would(tmp_path):
                 estimator.partial_fit(frame, y), loaded.partial_fit(frame, y)
             numpy.testing.assert_array_equal(loaded.model_.flat_parameters().theta,
                                              estimator.model_.flat_parameters().theta)
+
+
+@pytest.mark.parametrize("fitted, changed", [
+    ({"solver": "adam"}, {"solver": "sgd"}),
+    ({"solver": "sgd"}, {"solver": "adam"}),
+    ({"solver": "sgd", "momentum": 0.9}, {"momentum": 0.0}),
+    ({"solver": "sgd", "momentum": 0.0}, {"momentum": 0.9}),
+])
+def test_a_file_saved_after_the_solver_changed_loads_and_trains_on_as_the_saved_one(tmp_path, fitted, changed):
+    # The file holds the optimizer the next partial_fit starts from: a fresh one of the new solver (or
+    # momentum). It used to hold the old one's state, which load then refused as not the solver's.
+    X, y = make_classification(n_samples=60, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0, **fitted).fit(X, y)
+    estimator.set_params(**changed)
+    estimator.save(tmp_path / "estimator.safetensors")
+    loaded = MLPClassifier.load(tmp_path / "estimator.safetensors")
+    assert loaded._optimizer.t == 0
+    estimator.partial_fit(X, y), loaded.partial_fit(X, y)
+    numpy.testing.assert_array_equal(loaded.model_.flat_parameters().theta, estimator.model_.flat_parameters().theta)

@@ -56,6 +56,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy
+import scipy.sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -64,7 +65,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..checks import as_sample_weights
-from ..errors import DataError, HyperparameterError, ShapeError
+from ..errors import DataError, DTypeError, HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.epsilon import epsilon
@@ -84,7 +85,9 @@ HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
 NOT_ACCEPTED = """\
     scikit-learn's other hyperparameters are not accepted (passing one raises TypeError):
     ``learning_rate`` and ``power_t`` (the learning rate is always constant), ``shuffle``
-    (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver).
+    (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver). Nor is a
+    ``scipy.sparse`` X, which scikit-learn's MLP takes: ``fit``, ``partial_fit`` and the
+    predictions raise DTypeError naming X (pass ``X.toarray()`` if a dense copy fits in memory).
 
     ``fit`` and ``partial_fit`` take ``sample_weight`` where scikit-learn's do: None, a
     number (every row weighs it), or one finite, non-negative real per sample, not all zero
@@ -343,6 +346,7 @@ class BaseMLP(BaseEstimator):
         # Reading the data resets n_features_in_, feature_names_in_ and classes_: a fit refused
         # before it trains puts back what the estimator held, so that it stays as it was.
         held = dict(vars(self))
+        _refuse_sparse(X)
         try:
             ready = None if first_pass else self._continued_arrays(X, y)
             X, y = ready or validate_data(self, X, y, multi_output=True,
@@ -417,26 +421,28 @@ class BaseMLP(BaseEstimator):
             raise HyperparameterError(f"hidden_layer_sizes: expected positive integers, got {self.hidden_layer_sizes!r}")
         return [int(size) for size in sizes]
 
-    def _check_same_network(self, hidden: list) -> None:
-        """Before continuing (warm_start, partial_fit): the hyperparameters that shaped the
-        network must still describe it. HyperparameterError naming the first that does not."""
+    def _check_same_network(self, hidden: list, advice: str = "; call fit with warm_start=False for a new network"
+                            ) -> None:
+        """Before continuing (warm_start, partial_fit), and at load: the hyperparameters that shaped
+        the network must still describe it. HyperparameterError naming the first that does not,
+        its message ending with ``advice``."""
         fitted_hidden = [W.shape[1] for W in self.coefs_[:-1]]
         if hidden != fitted_hidden:
             raise HyperparameterError(
                 f"hidden_layer_sizes: the fitted network has hidden layers {tuple(fitted_hidden)}, but hidden_layer_sizes "
-                f"is now {self.hidden_layer_sizes!r}; call fit with warm_start=False for a new network"
+                f"is now {self.hidden_layer_sizes!r}{advice}"
             )
         fitted_activations = {type(layer) for layer in self.model_.layers if not isinstance(layer, Linear)}
         if fitted_activations - {ACTIVATIONS[self.activation]}:
             fitted_names = sorted({name for name, kind in ACTIVATIONS.items() if kind in fitted_activations})
             raise HyperparameterError(
                 f"activation: the fitted network uses {' / '.join(fitted_names)}, but activation is now "
-                f"{self.activation!r}; call fit with warm_start=False for a new network"
+                f"{self.activation!r}{advice}"
             )
         if numpy.dtype(self.dtype) != numpy.dtype(self.model_.dtype):
             raise HyperparameterError(
                 f"dtype: the fitted network computes in {numpy.dtype(self.model_.dtype).name}, but dtype is now "
-                f"{self.dtype!r}; call fit with warm_start=False for a new network"
+                f"{self.dtype!r}{advice}"
             )
 
     def _initialize(self, n_features: int, hidden: list, n_outputs: int, seed: int) -> None:
@@ -561,7 +567,19 @@ class BaseMLP(BaseEstimator):
     def _predict_outputs(self, X) -> numpy.ndarray:
         """Check that the estimator is fitted and X fits it; the network's outputs on X."""
         check_is_fitted(self)
+        _refuse_sparse(X)
         return self._outputs(validate_data(self, X, reset=False, dtype=self.model_.dtype))
+
+
+def _refuse_sparse(X) -> None:
+    """DTypeError naming X for a scipy.sparse matrix or array, which scikit-learn's MLP takes but
+    these estimators do not: the network computes on dense rows, and densifying a wide sparse X
+    (TF-IDF features) silently could take far more memory than the caller expects."""
+    if scipy.sparse.issparse(X):
+        raise DTypeError(
+            f"X: a scipy.sparse {type(X).__name__} of shape {X.shape}; chainrule.sklearn takes dense X only: "
+            "pass X.toarray() if a dense copy fits in memory"
+        )
 
 
 def _sample_weights(sample_weight, n_samples: int):

@@ -9,7 +9,9 @@ in the model's metadata, one JSON entry::
                                "classes_dtype": "<i8", "y_type_": "multiclass", "loss_curve_": [...], ...}}
 
 and the optimizer's state as extra tensors (``"optimizer.m"``, ``"optimizer.v"``, with its
-step count in the extra JSON), so ``partial_fit`` on a loaded estimator continues exactly.
+step count in the extra JSON), so ``partial_fit`` on a loaded estimator continues exactly:
+the optimizer saved is the one the next ``partial_fit`` starts from, a fresh one after
+``set_params`` changed the solver or turned SGD's momentum on or off.
 Nothing is pickled: ``load`` calls the estimator's class with the saved hyperparameters and
 sets the attributes from JSON. A ``random_state`` that is not an int or None (a RandomState
 or Generator) cannot be written: it is saved as None, with a warning naming random_state.
@@ -29,11 +31,12 @@ from sklearn.base import is_classifier
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
-from ..checks import is_json_number
-from ..errors import ChainruleWarning, ModelFileError
+from ..checks import is_json_count, is_json_number
+from ..errors import ChainruleWarning, HyperparameterError, ModelFileError
 from ..io import read, save
+from ..io.architecture import to_config
 from ..io.versions import version_note
-from ..layers import Sequential
+from ..layers import Sequential, activation_layer
 from ..optimizers.epsilon import smallest_epsilon
 from ..training.checkpoint import saved_optimizer_state
 
@@ -42,6 +45,7 @@ ATTRIBUTES = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "l
               "t_", "best_loss_", "validation_scores_", "best_validation_score_", "_no_improvement_count")
 CLASS_ATTRIBUTES = ("classes_", "classes_dtype", "y_type_")  # a classifier's, besides ATTRIBUTES
 FLOAT_ATTRIBUTES = ("loss_", "best_loss_", "best_validation_score_")
+COUNT_ATTRIBUTES = ("n_iter_", "t_", "_no_improvement_count")
 #: solver -> the saved hyperparameters that reach its optimizer's constructor
 OPTIMIZER_PARAMS = {"sgd": ("learning_rate_init", "momentum"),
                     "adam": ("learning_rate_init", "beta_1", "beta_2", "epsilon")}
@@ -51,6 +55,8 @@ CLASS_COUNTS = {
     "multiclass": lambda outputs: outputs if outputs > 2 else -1,  # one softmax output per class
     "multilabel-indicator": lambda outputs: outputs if outputs > 1 else -1,  # one logistic output per label
 }
+#: y_type_ -> the out_activation_ a classifier trains and predicts with (a regressor's is "identity")
+OUT_ACTIVATIONS = {"binary": "logistic", "multiclass": "softmax", "multilabel-indicator": "logistic"}
 
 
 def save_estimator(estimator, path) -> None:
@@ -87,9 +93,12 @@ def save_estimator(estimator, path) -> None:
 
     tensors, extra_json = {}, {}
     if estimator._optimizer is not None:
-        state = estimator._optimizer.state_dict()
+        # The optimizer the next partial_fit starts from under the hyperparameters as they are now:
+        # the one held, or a fresh one after set_params changed the solver or turned momentum on or off.
+        optimizer = estimator._make_optimizer(estimator._optimizer.weight_decay, estimator._optimizer)
+        state = optimizer.state_dict()
         tensors = {f"optimizer.{name}": array for name, array in state["state"].items()}
-        extra_json["optimizer"] = {"t": state["t"], "weight_decay": estimator._optimizer.weight_decay}
+        extra_json["optimizer"] = {"t": state["t"], "weight_decay": optimizer.weight_decay}
     if estimator.early_stopping and hasattr(estimator, "_best_theta"):
         tensors["early_stopping.best_theta"] = estimator._best_theta
     # The file gets the preprocessor and metadata made above; the estimator's network is left as it was.
@@ -108,7 +117,9 @@ def load_estimator(cls, path, contents=None):
     Every saved value that sizes an array or steers loading is checked before it is used,
     the network's shapes first, so that nothing in the file can make loading allocate more
     than the file's own tensors (the training record, ``loss_curve_``, ``n_iter_``, ``t_``
-    and the validation scores, is restored as saved): the
+    and the validation scores, is restored as saved once its types are checked): the
+    network must be the MLP that ``hidden_layer_sizes``, ``activation`` and ``dtype``
+    describe, ``out_activation_`` the one its targets call for, the
     number of classes must match the network's outputs, ``classes_dtype`` must be a
     boolean, integer, float, string or object dtype no wider than the longest saved label,
     the optimizer's and early stopping's arrays must have the network's shapes and dtype,
@@ -132,11 +143,13 @@ def load_estimator(cls, path, contents=None):
     except (TypeError, ValueError) as error:  # a hyperparameter a newer release has, or a value it allows
         raise ModelFileError(f"{path}: sklearn.params: {error}{version_note(model.metadata)}") from None
     estimator.model_ = model
+    _check_network(estimator, path)
     _check_attribute_names(attributes, is_classifier(estimator), f"{path}: sklearn.attributes",
                            version_note(model.metadata))
     _restore_attributes(estimator, attributes, path)
     if is_classifier(estimator):
         _restore_classes(estimator, attributes, path)
+    _check_out_activation(estimator, path)
     estimator._optimizer = _restore_optimizer(estimator, tensors, extra_json, path)
     if "early_stopping.best_theta" in tensors:
         estimator._best_theta = _model_vector(estimator, tensors["early_stopping.best_theta"],
@@ -150,6 +163,31 @@ def _json_object(parent: dict, key: str, path, where: str) -> dict:
     if not isinstance(value, dict):
         raise ModelFileError(f"{path}: {where}.{key}: expected a JSON object, got {value!r:.60}")
     return value
+
+
+def _check_network(estimator, path) -> None:
+    """ModelFileError unless the network is the MLP the saved hyperparameters describe: Linear
+    layers, with the layer ``activation`` makes (its settings included) between each two and
+    none after the last (the output activation is the estimator's, ``out_activation_``), of the
+    widths ``hidden_layer_sizes`` gives, in ``dtype`` (``_check_same_network``, as when
+    training continues)."""
+    layers = estimator.model_.layers
+    between = to_config(activation_layer(estimator.activation))
+    for index, layer in enumerate(layers):
+        config = to_config(layer)
+        expected = between if index % 2 else {"type": "Linear"}
+        if any(config.get(key) != value for key, value in expected.items()):
+            raise ModelFileError(
+                f"{path}: architecture.layers[{index}]: expected {expected} (an MLP with "
+                f"sklearn.params.activation={estimator.activation!r}), got {config}"
+            )
+    if len(layers) % 2 == 0:
+        raise ModelFileError(f"{path}: architecture.layers: expected a Linear layer last, got {len(layers)} layers "
+                             f"ending with {to_config(layers[-1]) if layers else 'none'}")
+    try:
+        estimator._check_same_network(estimator._hidden_sizes(), advice="")
+    except HyperparameterError as error:
+        raise ModelFileError(f"{path}: sklearn.params.{error}") from None
 
 
 def _check_attribute_names(attributes: dict, classifier: bool, where: str, note: str) -> None:
@@ -167,24 +205,30 @@ def _restore_attributes(estimator, attributes: dict, path) -> None:
         if name not in attributes:
             raise ModelFileError(f"{path}: sklearn.attributes: missing key {name!r}")
         setattr(estimator, name, attributes[name])
-    shapes = [W.shape for W in estimator.coefs_]
-    if not shapes:
-        raise ModelFileError(f"{path}: the network has no Linear layer, so it is not an MLP")
+    shapes = [W.shape for W in estimator.coefs_]  # one at least: _check_network found the MLP
     for name, width in (("n_features_in_", shapes[0][0]), ("n_outputs_", shapes[-1][1])):
         value = attributes[name]
         if type(value) is not int or value != width:
             raise ModelFileError(
                 f"{path}: sklearn.attributes.{name}: expected {width} from the network's weights {shapes}, got {value!r:.60}"
             )
+    if type(attributes["n_layers_"]) is not int or attributes["n_layers_"] != len(shapes) + 1:
+        raise ModelFileError(f"{path}: sklearn.attributes.n_layers_: expected {len(shapes) + 1} from the network's "
+                             f"{len(shapes)} Linear layers, got {attributes['n_layers_']!r:.60}")
+    for name in COUNT_ATTRIBUTES:
+        if not is_json_count(attributes[name]):
+            raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected an integer >= 0, got {attributes[name]!r:.60}")
     for name in FLOAT_ATTRIBUTES:
-        value = attributes[name]
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a number or null, got {value!r:.60}")
-            try:
-                setattr(estimator, name, float(value))
-            except (ValueError, OverflowError):  # "abc", or an int too large for a float
-                raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a number or null, got {value!r:.60}") from None
+        if attributes[name] is not None:
+            setattr(estimator, name, _float(attributes[name], f"{path}: sklearn.attributes.{name}", " or null"))
+    for name in ("loss_curve_", "validation_scores_"):
+        values = attributes[name]
+        if values is None and name == "validation_scores_":  # None without early_stopping
+            continue
+        if not isinstance(values, list):
+            raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a list of numbers, got {values!r:.60}")
+        setattr(estimator, name, [_float(value, f"{path}: sklearn.attributes.{name}[{index}]")
+                                  for index, value in enumerate(values)])
     if "feature_names_in_" in attributes:
         names = attributes["feature_names_in_"]
         if (not isinstance(names, list) or len(names) != estimator.n_features_in_
@@ -232,6 +276,15 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
     if binarizer.y_type_ != y_type or not numpy.array_equal(binarizer.classes_, classes):
         raise ModelFileError(f"{where}.classes_: {labels!r:.80} do not make a {y_type!r} target")
     estimator._label_binarizer, estimator.classes_ = binarizer, binarizer.classes_
+
+
+def _check_out_activation(estimator, path) -> None:
+    """ModelFileError unless ``out_activation_`` is the one the estimator's targets call for:
+    "identity" for a regressor, the one ``OUT_ACTIVATIONS`` gives its ``y_type_`` for a classifier."""
+    expected = OUT_ACTIVATIONS[estimator._label_binarizer.y_type_] if is_classifier(estimator) else "identity"
+    if estimator.out_activation_ != expected:
+        raise ModelFileError(f"{path}: sklearn.attributes.out_activation_: expected {expected!r}, "
+                             f"got {estimator.out_activation_!r:.60}")
 
 
 def _classes_dtype(text, labels: list, where: str) -> numpy.dtype:
@@ -297,6 +350,17 @@ def _model_vector(estimator, array, where: str, path):
             f"the network needs {theta.shape} and {theta.dtype}"
         )
     return array
+
+
+def _float(value, where: str, also: str = "") -> float:
+    """A number saved by ``_to_json``: a JSON number, or a string such as "inf" or "nan";
+    ModelFileError naming ``where`` for anything else (``also`` names what else was allowed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ModelFileError(f"{where}: expected a number{also}, got {value!r:.60}")
+    try:
+        return float(value)
+    except (ValueError, OverflowError):  # "abc", or an int too large for a float
+        raise ModelFileError(f"{where}: expected a number{also}, got {value!r:.60}") from None
 
 
 def _to_json(value):
