@@ -211,8 +211,8 @@ def test_decode_gives_the_labels_dtype_before_and_after_json(labels, dtype):
 
 @pytest.mark.parametrize("classes", [["a", 1], [True, 2], [2**64, 1], [2**63 + 1, 0], [1, 2.5], [True, 2.5]])
 def test_decode_keeps_classes_numpy_would_change_as_objects(classes):
-    # A hand-written file may mix kinds; NumPy would turn 1 into "1", True into 1, 1 into 1.0
-    # or round a big int.
+    # A hand-made preprocessor may mix kinds (a file may mix only ints and floats); NumPy would
+    # turn 1 into "1", True into 1, 1 into 1.0 or round a big int.
     decoded = Preprocessor(1, classes=classes).decode([0, 1])
     assert decoded.dtype == object and decoded.tolist() == classes
     assert [type(label) for label in decoded] == [type(label) for label in classes]
@@ -564,3 +564,83 @@ def test_column_major_rows_of_any_dtype_give_the_statistics_of_their_row_major_c
     column_major = Preprocessor.fit(numpy.asfortranarray(X), None, "regression")
     assert row_major.mean.tobytes() == column_major.mean.tobytes()
     assert row_major.scale.tobytes() == column_major.scale.tobytes()
+
+
+# -- labels and names that a model can write out; scales that standardize finite inputs to finite values -----
+
+SURROGATE = b"caf\xe9".decode("utf-8", "surrogateescape")  # "caf\udce9", as os.listdir gives a non-UTF-8 name
+
+
+@pytest.mark.parametrize("dtype", [str, object])
+def test_fit_refuses_a_label_utf8_cannot_encode_naming_y_and_the_label(dtype):
+    """It trained and saved; predict -o FILE then failed with an internal error."""
+    labels = numpy.array(["tea", SURROGATE, "tea"], dtype=dtype)
+    with pytest.raises(LabelError, match=r"^y: the class label 'caf\\udce9' is not text that UTF-8 can encode: it "
+                                         r"holds a lone surrogate"):
+        Preprocessor.fit(numpy.zeros((3, 1)), labels, "classification")
+
+
+def test_fit_refuses_a_feature_name_utf8_cannot_encode():
+    with pytest.raises(DataError, match=r"^feature_names: the feature name 'caf\\udce9' is not text that UTF-8"):
+        Preprocessor.fit(numpy.zeros((3, 2)), None, "regression", feature_names=["x", SURROGATE])
+
+
+def _saved(**change):
+    return {**fitted().to_json(), **change}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"classes": ["tea", SURROGATE]}, r"preprocessing\.classes: the label 'caf\\udce9' is not text that UTF-8 can"),
+    ({"feature_names": ["x", "y", SURROGATE]},
+     r"preprocessing\.feature_names: the feature name 'caf\\udce9' is not text that UTF-8 can"),
+    ({"task": "regression"}, r"preprocessing\.classes: expected none for a regression \(task 'regression' has no "
+                             r"classes\), got \['cat', 'dog'\]"),
+    ({"classes": [1, "1", 2]}, r"preprocessing\.classes: labels must be all numbers, all strings or all booleans, got "
+                               r"labels of kinds number, str: \[1, '1', 2\]"),
+    ({"classes": [True, 2]},
+     r"preprocessing\.classes: labels must be all numbers, .* got labels of kinds bool, number"),
+    ({"scale": [1.0, 1e-320, 1.0]},
+     r"preprocessing\.scale: every scale must be > 0, at least 2\.2250738585072014e-308 \(float64's smallest normal "
+     r"number: a subnormal scale makes \(x − mean\) / scale infinite\), got 1e-320"),
+], ids=["label", "feature-name", "regression-classes", "str-and-number", "bool-and-number", "subnormal-scale"])
+def test_from_json_refuses_what_fit_never_makes_naming_the_key(change, message):
+    with pytest.raises(DataError, match=f"^{message}"):
+        Preprocessor.from_json(_saved(**change))
+
+
+def test_from_json_refuses_a_subnormal_target_scale():
+    preprocessor = fitted("regression")
+    preprocessor.fit_targets(numpy.array([[1.0], [2.0], [4.0]]))
+    with pytest.raises(DataError, match=r"^preprocessing\.target_scale: every scale must be > 0, at least "):
+        Preprocessor.from_json({**preprocessor.to_json(), "target_scale": [5e-324]})
+
+
+def test_from_json_takes_numbers_of_two_types_and_the_smallest_normal_scale():
+    smallest = numpy.finfo(numpy.float64).tiny
+    restored = Preprocessor.from_json(_saved(classes=[1, 2.5], scale=[1.0, smallest, 2.0]))
+    assert restored.classes == [1, 2.5] and restored.scale[1] == smallest
+    check_preprocessor(restored, 3, 2)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"classes": ["tea", SURROGATE]}, r"m\.classes: the label 'caf\\udce9' is not text that UTF-8 can encode"),
+    ({"feature_names": ["x", "y", SURROGATE]}, r"m\.feature_names: the feature name 'caf\\udce9' is not text"),
+    ({"task": "regression"}, r"m\.classes: expected none for a regression"),
+    ({"classes": [1, "1"]}, r"m\.classes: labels must be all numbers, all strings or all booleans"),
+    ({"scale": numpy.array([1.0, 1e-320, 1.0])}, r"m\.scale\[1\]: expected a finite number > 0, at least "
+                                                 r"2\.2250738585072014e-308 .*\(one per feature\), got 1e-320$"),
+], ids=["label", "feature-name", "regression-classes", "mixed-kinds", "subnormal-scale"])
+def test_the_check_of_a_preprocessor_refuses_what_fit_never_makes(change, message):
+    preprocessor = fitted()
+    for key, value in change.items():
+        setattr(preprocessor, key, value)
+    with pytest.raises(DataError, match=f"^{message}"):
+        check_preprocessor(preprocessor, 3, 2, "m")
+
+
+def test_the_check_of_a_preprocessor_refuses_a_subnormal_target_scale():
+    preprocessor = fitted("regression")
+    preprocessor.fit_targets(numpy.array([[1.0], [2.0], [4.0]]))
+    preprocessor.target_scale = numpy.array([1e-310])
+    with pytest.raises(DataError, match=r"^m\.target_scale\[0\]: expected a finite number > 0, at least "):
+        check_preprocessor(preprocessor, 3, 1, "m")

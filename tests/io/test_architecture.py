@@ -207,3 +207,54 @@ def test_layers_nest_up_to_max_depth_and_no_deeper():
     from_config(_nested(MAX_DEPTH))
     with pytest.raises(ModelFileError, match=f"layers nested more than {MAX_DEPTH} deep"):
         from_config(_nested(MAX_DEPTH + 1))
+
+
+def _linear(n_in, n_out):
+    return {"type": "Linear", "n_in": n_in, "n_out": n_out, "init": "auto"}
+
+
+def _sequential(*layers):
+    return {"type": "Sequential", "layers": list(layers)}
+
+
+RELU, IDENTITY = {"type": "ReLU"}, {"type": "Identity"}
+
+
+@pytest.mark.parametrize("config, message", [
+    (_sequential(_linear(4, 3), RELU, _linear(5, 2)),
+     r"^architecture\.layers\[2\]\.n_in: expected 3, the width that reaches layer '2' \(the output of the layers "
+     r"before it\), got 5$"),
+    (_sequential(_linear(4, 3), _sequential(IDENTITY, _sequential(RELU, _linear(4, 2)))),
+     r"^architecture\.layers\[1\]\.layers\[1\]\.layers\[1\]\.n_in: expected 3, the width that reaches "
+     r"layer '1\.1\.1'"),
+    (_sequential(_linear(4, 3), {"type": "Residual", "f": _linear(3, 3)}, _linear(4, 2)),
+     r"^architecture\.layers\[2\]\.n_in: expected 3"),
+    (_sequential(_linear(4, 4), {"type": "Residual", "f": _sequential(RELU, _linear(4, 5))}),
+     r"^architecture\.layers\[1\]\.f: gives 5 features for an input of 4; the Residual of layer '1' adds f's "
+     r"output to its input \(x \+ f\(x\)\), so f must keep the width$"),
+    ({"type": "Residual", "f": _sequential(_linear(4, 3))}, r"^architecture\.f: gives 3 features for an input of 4; "
+                                                            r"the Residual adds"),
+    (_sequential(RELU, {"type": "Residual", "f": _sequential(_linear(4, 4), _linear(4, 3), RELU)}),
+     r"^architecture\.layers\[1\]\.f: gives 3 features for an input of 4"),
+    (_sequential({"type": "Residual", "f": _linear(4, 4)}, {"type": "Residual", "f": _linear(5, 5)}),
+     r"^architecture\.layers\[1\]\.f\.n_in: expected 4"),
+], ids=["after-activation", "nested", "after-residual", "residual-f", "residual-root", "residual-first",
+        "residuals"])
+def test_layers_that_do_not_chain_are_refused_naming_the_layer(config, message):
+    with pytest.raises(ModelFileError, match=message):
+        parameter_shapes(config)
+
+
+@pytest.mark.parametrize("config", [
+    _sequential(RELU, IDENTITY, _linear(4, 3), {"type": "LeakyReLU", "alpha": 0.1}, _sequential(IDENTITY),
+                _linear(3, 2)),
+    _sequential(_sequential(_linear(4, 3), RELU), _sequential(_sequential(_linear(3, 2)), {"type": "Softmax"})),
+    _sequential({"type": "Residual", "f": RELU},
+                {"type": "Residual", "f": _sequential(_linear(4, 5), RELU, _linear(5, 4))},
+                _linear(4, 2), {"type": "Residual", "f": _sequential(IDENTITY, _linear(2, 2))}),
+    {"type": "Residual", "f": IDENTITY},
+    _sequential(),
+    NET,
+], ids=["activations-between", "nested", "residuals", "residual-without-parameters", "empty", "net"])
+def test_layers_without_a_width_pass_the_width_on(config):
+    from_config(config)

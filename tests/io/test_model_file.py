@@ -426,7 +426,7 @@ def test_refusal_names_no_release_when_it_is_this_one_or_unrecorded(saved, versi
 def test_a_file_from_a_newer_release_loads_with_a_warning(saved):
     expected = load(saved)
     _written_by(saved, NEWER)
-    with pytest.warns(ModelFileWarning, match=f"written by chainrule {NEWER}, newer than this chainrule "
+    with pytest.warns(ModelFileWarning, match=f"written by chainrule '{NEWER}', newer than this chainrule "
                                               f"\\({cr.__version__}\\); it loads") as caught:
         model = load(saved)
     assert len(caught) == 1 and caught[0].filename == __file__  # points at the caller of cr.load
@@ -435,7 +435,15 @@ def test_a_file_from_a_newer_release_loads_with_a_warning(saved):
         np.testing.assert_array_equal(model.params[name], array)
 
 
-@pytest.mark.parametrize("version", [None, "not-a-version", "0.0.1", cr.__version__, 5])
+def test_a_long_release_is_quoted_in_part_in_the_warning(saved):
+    _written_by(saved, NEWER + "x" * 400_000)
+    with pytest.warns(ModelFileWarning, match=f"written by chainrule '{NEWER}x+\\.\\.\\., newer") as caught:
+        load(saved)
+    assert len(str(caught[0].message)) < 1000
+
+
+@pytest.mark.parametrize("version", [None, "not-a-version", "0.0.1", cr.__version__, 5,
+                                     pytest.param("9" * 5000, id="9...9"), pytest.param("1." + "9" * 5000, id="1.9...9")])
 def test_a_missing_unparsable_older_or_same_release_loads_silently(saved, version):
     _written_by(saved, version)
     with warnings.catch_warnings():
@@ -558,12 +566,15 @@ def test_absurd_width_in_architecture(saved):
 
 def _claim_huge_first_layer(path, width: int, W_offsets, b_offsets=None) -> None:
     """Make the architecture and header of ``path`` claim a ``width`` x ``width`` first layer,
-    with the given data_offsets for its W (and b, if given); no weight bytes are added."""
+    with the given data_offsets for its W (and b, if given); no weight bytes are added. The
+    last layer is dropped: it does not take ``width`` features."""
     document = _contents(path)[1]
     document["architecture"]["layers"][0] = {"type": "Linear", "n_in": width, "n_out": width, "init": "auto"}
+    del document["architecture"]["layers"][2]
 
     def claim(header):
         header["__metadata__"]["chainrule"] = json.dumps(document)
+        del header["2.W"], header["2.b"]
         header["0.W"]["shape"], header["0.W"]["data_offsets"] = [width, width], W_offsets
         header["0.b"]["shape"] = [width]
         if b_offsets is not None:
@@ -698,6 +709,54 @@ def test_save_checks_every_field_of_a_preprocessor_changed_in_place_since_predic
     with pytest.raises(ModelFileError, match=f"model.safetensors: {message}"):
         save(model, tmp_path / "model.safetensors")
     assert not (tmp_path / "model.safetensors").exists()
+
+
+SURROGATE = b"caf\xe9".decode("utf-8", "surrogateescape")  # "caf\udce9", as os.listdir gives a non-UTF-8 name
+
+# Named preprocessing.<field> when load reads them, preprocessor.<field> when save checks them.
+INCOHERENT_PREPROCESSORS = [
+    ({"classes": ["a", "b", SURROGATE]},
+     r"preprocess(?:or|ing)\.classes: the label 'caf\\udce9' is not text that UTF-8"),
+    ({"feature_names": ["x", "y", SURROGATE]},
+     r"preprocess(?:or|ing)\.feature_names: the feature name 'caf\\udce9' is not"),
+    ({"task": "regression"}, r"preprocess(?:or|ing)\.classes: expected none for a regression"),
+    ({"classes": [1, "1", 2]},
+     r"preprocess(?:or|ing)\.classes: labels must be all numbers, all strings or all booleans"),
+    ({"scale": np.array([1.0, 1e-320, 1.0])}, r"preprocessing\.scale: every scale must be > 0, at least|"
+                                              r"preprocessor\.scale\[1\]: expected a finite number > 0, at least"),
+]
+INCOHERENT_IDS = ["label", "feature-name", "regression-classes", "mixed-classes", "subnormal-scale"]
+
+
+def _incoherent_classifier(change):
+    model = cr.Sequential(cr.Linear(3, 3), seed=0)
+    model.preprocessor = Preprocessor(3, "classification", np.zeros(3), np.ones(3), ["a", "b", "c"])
+    for key, value in change.items():
+        setattr(model.preprocessor, key, value)
+    return model
+
+
+@pytest.mark.parametrize("change, message", INCOHERENT_PREPROCESSORS, ids=INCOHERENT_IDS)
+def test_load_refuses_a_preprocessor_fit_never_makes_naming_the_field(tmp_path, change, message):
+    """Each loaded: a label that predict -o could not write, a regression with classes that info
+    listed, labels 1 and "1" both written "1", standardized inputs of inf."""
+    model = _incoherent_classifier(change)
+    preprocessor, model.preprocessor = model.preprocessor, None
+    path = tmp_path / "model.safetensors"
+    save(model, path)
+    tensors, document = _contents(path)
+    document["preprocessor"] = preprocessor.to_json()
+    _rewrite(path, tensors, document)
+    with pytest.raises(ModelFileError, match=f"model.safetensors: ({message})"):
+        load(path)
+
+
+@pytest.mark.parametrize("change, message", INCOHERENT_PREPROCESSORS, ids=INCOHERENT_IDS)
+def test_save_refuses_a_preprocessor_fit_never_makes_naming_the_field(tmp_path, change, message):
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ModelFileError, match=f"model.safetensors: ({message})"):
+        save(_incoherent_classifier(change), path)
+    assert not path.exists()
 
 
 def test_load_draws_no_random_weights(saved, monkeypatch):
@@ -857,6 +916,29 @@ def test_save_refuses_more_layers_than_load_takes(tmp_path, monkeypatch):
     assert not path.exists()
     save(cr.Sequential(cr.Linear(3, 3), cr.ReLU(), cr.Sequential(cr.Linear(3, 2)), seed=0), path)
     assert len(load(path).layers) == 3
+
+
+@pytest.mark.parametrize("model, where", [
+    (cr.Sequential(cr.Linear(4, 3), cr.ReLU(), cr.Linear(5, 2)), r"architecture\.layers\[2\]\.n_in: expected 3"),
+    (cr.Sequential(cr.Linear(4, 4), cr.Residual(cr.Linear(4, 5))), r"architecture\.layers\[1\]\.f: gives 5 features"),
+], ids=["sequential", "residual"])
+def test_save_refuses_layers_that_do_not_chain(tmp_path, model, where):
+    """save wrote the model, which failed only at its first prediction, with a ShapeError naming no file."""
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ModelFileError, match=f"model.safetensors: cannot save: {where}"):
+        save(model, path)
+    assert not path.exists()
+
+
+def test_load_refuses_layers_that_do_not_chain_naming_the_file_and_layer(saved):
+    tensors, document = _contents(saved)
+    document["architecture"]["layers"][2]["n_in"] = 5
+    tensors["2.W"] = np.zeros((5, 2), np.float32)
+    _rewrite(saved, tensors, document)
+    with pytest.raises(ModelFileError, match=r"model.safetensors: architecture\.layers\[2\]\.n_in: expected 4, the "
+                                             r"width that reaches layer '2' \(the output of the layers before it\), "
+                                             r"got 5$"):
+        load(saved)
 
 
 @pytest.mark.parametrize("outputs, classes, out_activation", [

@@ -25,6 +25,11 @@ SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")
 # the target standardization's two keys (other model files stay byte-identical without them).
 OPTIONAL_KEYS = ("feature_names", "target_mean", "target_scale")
 LARGE = 1e150  # a value whose square (and n ε times it) float64 holds with room to spare
+#: The smallest scale a preprocessor may hold: float64's smallest normal number. Dividing by a
+#: subnormal scale (1e-320) makes z = (x − μ)/σ infinite for finite x near μ. ``fit`` never makes
+#: a scale below about 1e-154: a smaller deviation's variance underflows, and the feature counts
+#: as constant (scale 1).
+SMALLEST_SCALE = float(numpy.finfo(numpy.float64).tiny)
 TRANSFORM_CHUNK = 4096  # rows standardized (or squared, for the fitted scale) at a time: bounds the float64 scratch
 
 
@@ -41,9 +46,12 @@ class Preprocessor:
     mean, scale : numpy.ndarray of shape (n_features,), or None
         Standardization z = (x − mean) / scale; None when inputs are used as they are.
         Constant features get scale 1 (they become 0 rather than NaN), also when rounding
-        gave them a tiny deviation instead of 0 (see ``_is_constant``).
+        gave them a tiny deviation instead of 0 (see ``_is_constant``). A model file holds
+        scales of at least ``SMALLEST_SCALE`` (float64's smallest normal number).
     classes : list, or None
         For classification, the original labels; the model's output k is ``classes[k]``.
+        Labels of one kind (all numbers, all strings or all booleans), strings that UTF-8
+        can encode; None for regression.
         Given as an array or tuple (``numpy.unique(y)``), they are kept as a list of plain
         Python labels (str, int, float or bool), as a model file holds them.
         For a binary classifier (task "multilabel" fitted on one 0/1 label per row, y of
@@ -85,7 +93,10 @@ class Preprocessor:
         its classes are 0 and 1 in y's type (see ``_binary_classes``); 0/1 columns have none.
         Class labels must be all numbers, all strings or all booleans (LabelError otherwise,
         e.g. for an object array mixing ints, strings or None) and finite (NonFiniteError for
-        a NaN or Inf label). ``feature_names`` (one str per column of X) are kept as they are.
+        a NaN or Inf label), strings that UTF-8 can encode (LabelError for a label holding a
+        lone surrogate, as Python decodes a folder name that is not UTF-8; see ``_check_text``).
+        ``feature_names`` (one str per column of X) are kept as they are, once known to be
+        text that UTF-8 can encode (DataError otherwise).
         The standard deviation is correct for any finite float64 X, even one whose squares
         overflow float64 (see ``_standard_deviation``); a column whose values sum beyond
         float64's range, so that its mean is not finite, raises DataError naming the column.
@@ -103,6 +114,8 @@ class Preprocessor:
         if feature_names is not None and len(feature_names) != X.shape[1]:
             raise ShapeError(f"feature_names: expected {X.shape[1]} names, one per column of X, "
                              f"got {len(feature_names)}")
+        if feature_names is not None:
+            _check_text(feature_names, "feature_names", "feature name")
         mean = scale = None
         if standardize:
             if rows is not None and not _sums_in_row_order(X):  # learned from the copy, as NumPy sums it
@@ -248,7 +261,7 @@ class Preprocessor:
         Integer classes give an integer array, floats a float array, strings a str array,
         booleans a bool array, so a model loaded from its file answers in the same dtype as
         before saving. Classes of mixed types, ints mixed with floats included (y given as an
-        object array such as [1, 2.5], or a hand-made or hand-edited preprocessor), give an
+        object array such as [1, 2.5], or a hand-made preprocessor), give an
         object array, so that no label is converted to another type. A preprocessor without
         classes, or an index outside 0..n_classes−1, raises LabelError.
         """
@@ -286,12 +299,14 @@ class Preprocessor:
         """The inverse of ``to_json``; raises DataError naming the key on a malformed dict.
 
         ``n_features`` must be an int >= 1 (a string such as "3" is refused), ``mean`` and
-        ``scale`` null or lists of ``n_features`` finite numbers (each scale > 0), ``task``
-        one of TASKS and ``classes`` null or a list of at least 2 distinct strings or numbers.
+        ``scale`` null or lists of ``n_features`` finite numbers (each scale at least
+        ``SMALLEST_SCALE``), ``task`` one of TASKS and ``classes`` null or a list of at least
+        2 distinct strings or numbers of one kind (see ``_check_labels``), null for regression.
         ``feature_names`` may be absent (a file saved before chainrule kept them) or null;
-        otherwise it is a list of ``n_features`` distinct strings. ``target_mean`` and
-        ``target_scale`` are absent (targets not standardized) or both present, for regression,
-        as lists of one finite number per output (each scale > 0); the number of outputs is
+        otherwise it is a list of ``n_features`` distinct strings. Strings must be text that
+        UTF-8 can encode. ``target_mean`` and ``target_scale`` are absent (targets not
+        standardized) or both present, for regression, as lists of one finite number per
+        output (each scale at least ``SMALLEST_SCALE``); the number of outputs is
         the network's, which ``cr.load`` checks. Any other key is refused (a newer chainrule's,
         which this one would otherwise drop silently).
         """
@@ -309,17 +324,19 @@ class Preprocessor:
             raise DataError(f"preprocessing.task: expected one of {TASKS}, got {quoted(saved['task'])}")
         mean = _saved_vector(saved, "mean", n_features)
         scale = _saved_vector(saved, "scale", n_features)
-        if scale is not None and (scale <= 0).any():
-            raise DataError("preprocessing.scale: every scale must be > 0")
+        _check_saved_scale(scale, "scale")
         classes = saved["classes"]
         if classes is not None and not (isinstance(classes, list) and _are_labels(classes)):
             raise DataError("preprocessing.classes: expected null or at least 2 distinct strings or numbers")
+        if classes is not None:
+            _check_labels(classes, saved["task"], "preprocessing.classes")
         feature_names = saved.get("feature_names")
         if feature_names is not None:
             names = isinstance(feature_names, list) and distinct_names(feature_names) is not None
             if not names or len(feature_names) != n_features:
                 raise DataError(f"preprocessing.feature_names: expected null or a list of {n_features} "
                                 f"distinct strings")
+            _check_text(feature_names, "preprocessing.feature_names", "feature name")
         target_mean, target_scale = _saved_target_standardization(saved)
         return cls(n_features, saved["task"], mean, scale, classes, feature_names, target_mean, target_scale)
 
@@ -345,8 +362,9 @@ def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "m
 
     That is: ``task`` one of TASKS; ``n_features`` an integer >= 1, equal to ``n_inputs``;
     ``mean`` and ``scale`` both None or both real arrays of shape (n_features,), finite, each
-    scale > 0; ``feature_names`` None or n_features distinct strings; ``classes`` None or a
-    list of at least 2 distinct plain labels. ``predict`` asks at every call: the fields are
+    scale at least ``SMALLEST_SCALE``; ``feature_names`` None or n_features distinct strings;
+    ``classes`` None or a list of at least 2 distinct plain labels of one kind, None for
+    regression; strings that UTF-8 can encode. ``predict`` asks at every call: the fields are
     checked once for the same objects (by identity; their values cost 5 µs at batch 1, the
     comparison a fraction of one), so a field changed in place after a check is not seen;
     ``remembered=False`` checks every field all the same (``cr.save``, ``cr.fit``: a file that
@@ -379,13 +397,16 @@ def _check_fields(preprocessor: Preprocessor, name: str) -> None:
 def _check_names_and_classes(preprocessor: Preprocessor, n_features: int, name: str) -> None:
     """DataError unless ``feature_names`` are None or n_features distinct strings, and
     ``classes`` None or a list of at least 2 distinct labels, each a str, int, float or bool
-    (what a model file holds: ``cr.load`` refuses anything else)."""
+    (what a model file holds: ``cr.load`` refuses anything else), as ``_check_labels`` says;
+    strings that UTF-8 can encode."""
     names = preprocessor.feature_names
     if names is not None and (not isinstance(names, list) or len(names) != n_features
                               or distinct_names(names) is None):
         got = f"{len(names):,} items" if isinstance(names, list) else type(names).__name__
         raise DataError(f"{name}.feature_names: expected None or a list of {n_features} distinct strings, one "
                         f"per feature, got {got}{'' if not isinstance(names, list) else f': {quoted(names)}'}")
+    if names is not None:
+        _check_text(names, f"{name}.feature_names", "feature name")
     classes = preprocessor.classes
     if classes is None:
         return
@@ -394,6 +415,7 @@ def _check_names_and_classes(preprocessor: Preprocessor, n_features: int, name: 
     if not _are_labels(classes):
         raise DataError(f"{name}.classes: expected at least 2 distinct labels, each a str, int, float or bool, "
                         f"got {quoted(classes)}")
+    _check_labels(classes, preprocessor.task, f"{name}.classes")
 
 
 def _are_labels(classes: list) -> bool:
@@ -401,6 +423,40 @@ def _are_labels(classes: list) -> bool:
     file holds them."""
     plain = all(isinstance(label, (str, int, float, bool)) for label in classes)
     return plain and len(classes) >= 2 and len(set(classes)) == len(classes)
+
+
+def _check_labels(classes: list, task: str, name: str) -> None:
+    """DataError naming ``name`` unless the plain labels ``classes`` (see ``_are_labels``) are
+    what ``fit`` makes of a task's labels: no classes for a regression (``predict`` answers its
+    outputs, ``chainrule info`` would list the classes), labels of one kind, all numbers, all
+    strings or all booleans (``fit`` refuses others: 1 and "1" would both be "1" in a CSV),
+    and strings that UTF-8 can encode (see ``_check_text``)."""
+    if task == "regression":
+        raise DataError(f"{name}: expected none for a regression (task 'regression' has no classes), "
+                        f"got {quoted(classes)}")
+    kinds = {_label_kind(label) for label in classes}
+    if len(kinds) > 1:
+        raise DataError(f"{name}: labels must be all numbers, all strings or all booleans, got labels of kinds "
+                        f"{', '.join(sorted(kinds))}: {quoted(classes)}")
+    _check_text(classes, name, "label")
+
+
+def _check_text(values, name: str, what: str, error=DataError) -> None:
+    """``error`` naming ``name`` and the first str among ``values`` that UTF-8 cannot encode.
+
+    Such a string holds a lone surrogate: what Python makes of bytes that are not UTF-8 in a
+    name it decodes from the system (``os.listdir``, ``sys.argv``: b"caf\\xe9" becomes
+    "caf\\udce9"). A model keeps its labels and feature names to write them out (a CSV, the
+    terminal, a model file's JSON), which such a string would make fail at ``predict``.
+    """
+    for value in values:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise error(f"{name}: the {what} {quoted(value)} is not text that UTF-8 can encode: it holds a lone "
+                            f"surrogate, as Python decodes a name whose bytes are not UTF-8 (a file or folder name "
+                            f"in another encoding); decode such names with their own encoding") from None
 
 
 def check_preprocessor_outputs(preprocessor: Preprocessor, n_outputs: int | None,
@@ -434,8 +490,8 @@ def check_preprocessor_outputs(preprocessor: Preprocessor, n_outputs: int | None
 def _check_vectors(mean, scale, keys: tuple[str, str], n: int | None, what: str, name: str) -> None:
     """DataError naming ``name.key`` unless ``mean`` and ``scale`` (attributes ``keys``) are both
     None, or both real arrays of shape (n,) (for ``n`` None: of one shape (k,), k >= 1), of one
-    value per ``what``: finite, each scale > 0. Searched for the culprit only when the cheap
-    test (``_is_standardization``) fails."""
+    value per ``what``: finite, each scale at least ``SMALLEST_SCALE``. Searched for the culprit
+    only when the cheap test (``_is_standardization``) fails."""
     if mean is None and scale is None or _is_standardization(mean, scale, n):
         return
     for key, values, other in ((keys[0], mean, keys[1]), (keys[1], scale, keys[0])):
@@ -449,22 +505,25 @@ def _check_vectors(mean, scale, keys: tuple[str, str], n: int | None, what: str,
             got = (f"shape {values.shape} of {values.dtype}" if isinstance(values, numpy.ndarray)
                    else type(values).__name__)
             raise DataError(f"{name}.{key}: expected {wanted}, one per {what}, got {got}")
-    wrong_mean, wrong_scale = ~numpy.isfinite(mean), ~(scale > 0) | numpy.isinf(scale)  # NaN > 0 is False
+    wrong_mean, wrong_scale = ~numpy.isfinite(mean), ~(scale >= SMALLEST_SCALE) | numpy.isinf(scale)  # NaN >= is False
     for key, values, wrong in ((keys[0], mean, wrong_mean), (keys[1], scale, wrong_scale)):
         if wrong.any():
             index = int(numpy.argmax(wrong))
             expected = "a finite number > 0" if key == keys[1] else "a finite number"
+            if key == keys[1] and 0 < values[index] < SMALLEST_SCALE:
+                expected = (f"a finite number > 0, at least {SMALLEST_SCALE} (float64's smallest normal number: a "
+                            f"subnormal scale makes (x − mean) / scale infinite)")
             raise DataError(f"{name}.{key}[{index}]: expected {expected} (one per {what}), got {values[index]}")
 
 
 def _is_standardization(mean, scale, n: int | None) -> bool:
     """Whether ``mean`` and ``scale`` are NumPy arrays of real numbers of shape (n,) (for ``n``
-    None: of one shape (k,), k >= 1), finite, each scale > 0.
+    None: of one shape (k,), k >= 1), finite, each scale at least ``SMALLEST_SCALE``.
 
     ``predict`` asks at every call. Four reductions, the minimum and maximum of each vector
-    compared with 0 or ±Inf (which a NaN fails), about 1 µs each at 64 or 784 features, most
-    of it the call: no arithmetic, so no NumPy warning and no ``numpy.errstate`` (which would
-    cost as much again).
+    compared with SMALLEST_SCALE or ±Inf (which a NaN fails), about 1 µs each at 64 or 784
+    features, most of it the call: no arithmetic, so no NumPy warning and no ``numpy.errstate``
+    (which would cost as much again).
     """
     if not (type(mean) is type(scale) is numpy.ndarray and mean.dtype.kind in "iuf" and scale.dtype.kind in "iuf"):
         return False  # or a subclass of ndarray, which _check_vectors looks at closer
@@ -472,7 +531,8 @@ def _is_standardization(mean, scale, n: int | None) -> bool:
     if mean.shape != shape or scale.shape != shape or shape == (0,):
         return False
     lowest, highest = numpy.minimum.reduce, numpy.maximum.reduce  # array.min() and .max() without their wrapper
-    return lowest(scale) > 0 and highest(scale) < math.inf and lowest(mean) > -math.inf and highest(mean) < math.inf
+    return (lowest(scale) >= SMALLEST_SCALE and highest(scale) < math.inf and lowest(mean) > -math.inf
+            and highest(mean) < math.inf)
 
 
 def _column_means(X: numpy.ndarray, feature_names: list | None = None, name: str = "X", rows=None) -> numpy.ndarray:
@@ -606,7 +666,8 @@ def _label_kind(label) -> str:
 
 
 def _distinct_labels(labels: numpy.ndarray) -> list:
-    """The sorted distinct labels of ``y`` as plain values; refuses mixed kinds and NaN/Inf."""
+    """The sorted distinct labels of ``y`` as plain values; refuses mixed kinds, NaN/Inf and strings
+    that UTF-8 cannot encode."""
     if labels.dtype == object:
         # np.unique would fail sorting such labels with a bare "'<' not supported" TypeError.
         kinds = {_label_kind(_plain(label)) for label in labels}
@@ -617,6 +678,7 @@ def _distinct_labels(labels: numpy.ndarray) -> list:
     for label in classes:
         if isinstance(label, float) and not math.isfinite(label):
             raise NonFiniteError(f"y: class labels must be finite, got {quoted(label)}")
+    _check_text(classes, "y", "class label", LabelError)
     return classes
 
 
@@ -672,8 +734,8 @@ def _saved_vector(saved: dict, key: str, n_features: int) -> numpy.ndarray | Non
 
 def _saved_target_standardization(saved: dict) -> tuple[numpy.ndarray | None, numpy.ndarray | None]:
     """(target_mean, target_scale) of a saved preprocessing: both None when absent, else float64
-    vectors of one finite number per output (each scale > 0), for regression; DataError naming
-    the key otherwise."""
+    vectors of one finite number per output (each scale at least ``SMALLEST_SCALE``), for
+    regression; DataError naming the key otherwise."""
     present = [key for key in ("target_mean", "target_scale") if key in saved]
     if not present:
         return None, None
@@ -692,9 +754,21 @@ def _saved_target_standardization(saved: dict) -> tuple[numpy.ndarray | None, nu
     if mean is None or scale is None:
         raise DataError("preprocessing.target_mean: expected lists of one number per output in target_mean and "
                         "target_scale, got null")
-    if (scale <= 0).any():
-        raise DataError("preprocessing.target_scale: every scale must be > 0")
+    _check_saved_scale(scale, "target_scale")
     return mean, scale
+
+
+def _check_saved_scale(scale: numpy.ndarray | None, key: str) -> None:
+    """DataError naming ``preprocessing.key`` unless each saved scale (None: no standardization)
+    is at least ``SMALLEST_SCALE``."""
+    if scale is None:
+        return
+    if (scale <= 0).any():
+        raise DataError(f"preprocessing.{key}: every scale must be > 0")
+    if (scale < SMALLEST_SCALE).any():
+        raise DataError(f"preprocessing.{key}: every scale must be > 0, at least {SMALLEST_SCALE} (float64's "
+                        f"smallest normal number: a subnormal scale makes (x − mean) / scale infinite), got "
+                        f"{float(scale.min())!r}")
 
 
 def _keys_or_type(saved) -> str:

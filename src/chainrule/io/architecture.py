@@ -14,6 +14,15 @@ but never run code. Every value is checked, and a problem is reported by its JSO
         {"type": "Linear", "n_in": 128, "n_out": 10, "init": "auto"}]}
 
     architecture.layers[4].n_in: expected an integer in [1, 2**31], got -3
+
+The layers must also chain: each Linear layer's ``n_in`` is the width the layers before it
+give (the layers without parameters keep the width), and a Residual's ``f`` gives the width
+it takes, as ``x + f(x)`` needs. A model that does not chain would load and fail only at its
+first prediction; it is refused when checked, so ``save`` does not write it and ``load``
+names the file and the layer::
+
+    architecture.layers[2].n_in: expected 3, the width that reaches layer '2' (the output
+    of the layers before it), got 5
 """
 
 from __future__ import annotations
@@ -79,7 +88,7 @@ def parameter_shapes(config, where: str = "architecture") -> dict[str, tuple[int
     gives ``{"0.W": (2, 3), "0.b": (3,)}``. ``where`` names the config in error messages.
     """
     shapes: dict[str, tuple[int, ...]] = {}
-    _check(config, where, "", shapes, depth=0, counted=0)
+    _check(config, where, "", shapes, depth=0, counted=0, width=None)
     return shapes
 
 
@@ -97,11 +106,14 @@ def from_config(config, dtype="float32", where: str = "architecture", *, draw: b
     return _build(config, dtype, draw)
 
 
-def _check(config, where: str, prefix: str, shapes: dict, depth: int, counted: int) -> int:
+def _check(config, where: str, prefix: str, shapes: dict, depth: int, counted: int,
+           width: int | None) -> tuple[int, int | None]:
     """Validate one layer's config (recursively) and record its parameters' shapes.
 
     ``counted`` is the number of layers checked before this one; returns it with this
-    layer's and those inside it added. More than MAX_LAYERS in all is refused at once."""
+    layer's and those inside it added. More than MAX_LAYERS in all is refused at once.
+    ``width`` is the number of features that reach this layer, None before the first Linear
+    layer (nothing says it yet); returns, second, the number this layer gives."""
     if depth > MAX_DEPTH:
         raise ModelFileError(f"{where}: layers nested more than {MAX_DEPTH} deep")
     counted += 1
@@ -130,8 +142,12 @@ def _check(config, where: str, prefix: str, shapes: dict, depth: int, counted: i
         if not isinstance(init, str) or (init != "auto" and init not in INITIALIZERS and init not in ALIASES):
             known = ", ".join(["auto", *INITIALIZERS, *ALIASES])
             raise ModelFileError(f"{where}.init: unknown initializer {quoted(init)}; expected one of {known}")
+        if width is not None and n_in != width:
+            raise ModelFileError(f"{where}.n_in: expected {width}, the width that reaches layer {prefix[:-1]!r} "
+                                 f"(the output of the layers before it), got {n_in}")
         shapes[prefix + "W"] = (n_in, n_out)
         shapes[prefix + "b"] = (n_out,)
+        width = n_out
     elif kind == "LeakyReLU":
         alpha = config["alpha"]
         # The comparison alone also refuses NaN and ±inf; math.isfinite would overflow on a huge JSON integer.
@@ -142,10 +158,18 @@ def _check(config, where: str, prefix: str, shapes: dict, depth: int, counted: i
         if not isinstance(layers, list):
             raise ModelFileError(f"{where}.layers: expected a list of layers, got {_json_type(layers)}")
         for index, child in enumerate(layers):
-            counted = _check(child, f"{where}.layers[{index}]", f"{prefix}{index}.", shapes, depth + 1, counted)
+            counted, width = _check(child, f"{where}.layers[{index}]", f"{prefix}{index}.", shapes, depth + 1,
+                                    counted, width)
     elif kind == "Residual":
-        counted = _check(config["f"], f"{where}.f", f"{prefix}f.", shapes, depth + 1, counted)
-    return counted
+        counted, f_width = _check(config["f"], f"{where}.f", f"{prefix}f.", shapes, depth + 1, counted, width)
+        if width is None and shapes:
+            # No Linear layer came before f, so f's first one is the first of all: it says f's input width.
+            width = next(iter(shapes.values()))[0]
+        if f_width != width:
+            layer = f" of layer {prefix[:-1]!r}" if prefix else ""
+            raise ModelFileError(f"{where}.f: gives {f_width} features for an input of {width}; the Residual{layer} "
+                                 f"adds f's output to its input (x + f(x)), so f must keep the width")
+    return counted, width
 
 
 def _build(config: dict, dtype, draw: bool) -> Layer:

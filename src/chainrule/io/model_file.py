@@ -165,16 +165,16 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
 def check_savable(model: Layer, path: PathLike) -> dict:
     """The architecture of ``model`` (:func:`to_config`), once what :func:`save` refuses before it
     reads a weight is known to hold: chainrule's own layers only, the nesting, number of layers,
-    widths and initializers :func:`load` takes, metadata of plain JSON (the preprocessor is
-    checked apart). ModelFileError naming ``path`` otherwise. ``cr.fit`` asks before it trains,
-    for a checkpoint."""
+    widths (each layer taking the width the layers before it give) and initializers :func:`load`
+    takes, metadata of plain JSON (the preprocessor is checked apart). ModelFileError naming
+    ``path`` otherwise. ``cr.fit`` asks before it trains, for a checkpoint."""
     try:
         architecture = to_config(model)
     except ModelFileError as error:
         raise ModelFileError(f"{path}: {error}") from None
     # What load checks is refused here, rather than written to a file that load refuses.
     try:
-        parameter_shapes(architecture)  # nesting depth, number of layers, widths, initializers
+        parameter_shapes(architecture)  # nesting depth, number of layers, widths (and that they chain), initializers
     except ModelFileError as error:
         raise ModelFileError(f"{path}: cannot save: {error}") from None
     try:

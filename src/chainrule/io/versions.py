@@ -6,8 +6,10 @@ The release is informational: a refusal of the file's contents that a newer rele
 explain (an unknown field, dtype, layer type or preprocessing value) names it, and a file from
 a newer release that loads gives a :class:`ModelFileWarning`, as scikit-learn's
 ``InconsistentVersionWarning`` does. Releases are compared by their leading numbers ("0.10.2"
-is after "0.9.1"; "1.0.0rc1" counts as "1.0.0"); a version without them is never newer. A
-missing or unparsable release is not an error.
+is after "0.9.1"; "1.0.0rc1" counts as "1.0.0"); a version without them, or with a number of
+more than ``MAX_DIGITS`` digits (no release's, and one of over 4,300 digits is more than Python
+converts to an int), is not a version number and never newer. A missing or unparsable release is
+not an error.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import warnings
 
 from .. import __version__
 from ..errors import ModelFileWarning, quoted
+
+MAX_DIGITS = 18  # of one release number, as the weights-file reader takes its format version
 
 
 def chainrule_version(metadata: dict) -> str | None:
@@ -28,15 +32,19 @@ def chainrule_version(metadata: dict) -> str | None:
 
 def release(version: str) -> tuple[int, ...] | None:
     """The leading release numbers of ``version`` ("0.10.2" -> (0, 10, 2), "1.0.0rc1" -> (1,)),
-    trailing zeros dropped so that "1.0" equals "1.0.0"; None when it does not start with a number.
+    trailing zeros dropped so that "1.0" equals "1.0.0"; None when it does not start with a number,
+    or when one of its leading numbers has more than ``MAX_DIGITS`` digits.
 
-    >>> release("0.10.2"), release("1.0.0rc1"), release("v1")
-    ((0, 10, 2), (1,), None)
+    >>> release("0.10.2"), release("1.0.0rc1"), release("v1"), release("9" * 19)
+    ((0, 10, 2), (1,), None, None)
     """
     match = re.match(r"\d+(\.\d+)*", version.strip())
     if match is None:
         return None
-    numbers = [int(part) for part in match.group().split(".")]
+    parts = match.group().split(".")
+    if any(len(part) > MAX_DIGITS for part in parts):
+        return None
+    numbers = [int(part) for part in parts]
     while len(numbers) > 1 and numbers[-1] == 0:
         numbers.pop()
     return tuple(numbers)
@@ -65,8 +73,8 @@ def warn_if_newer(document: dict, path) -> None:
     version = chainrule_version(document["metadata"])
     if version is not None and is_newer(version):
         warnings.warn(
-            f"{path}: written by chainrule {version}, newer than this chainrule ({__version__}); it loads, as its "
-            f"format is one this chainrule reads, but the model may not behave as it "
-            f"did under {version}: upgrade chainrule to use it as it was saved",
+            f"{path}: written by chainrule {quoted(version)}, newer than this chainrule ({__version__}); it loads, "
+            f"as its format is one this chainrule reads, but the model may not behave as it "
+            f"did under {quoted(version)}: upgrade chainrule to use it as it was saved",
             ModelFileWarning, stacklevel=4,  # warn_if_newer, _read, load or read, their caller
         )
