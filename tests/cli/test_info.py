@@ -58,6 +58,8 @@ def test_info_on_a_model_saved_from_python(tmp_path, capsys):
 @pytest.mark.parametrize("version, line", [
     ("99.0.0", "written by: chainrule 99.0.0"),
     (None, "written by: chainrule (version not recorded)"),
+    ("9" * 5000, "written by: chainrule '" + "9" * 79 + "..."),  # it printed all 5,000 (and cr.load raised)
+    ("0.0\x1b[2J", "written by: chainrule '0.0\\x1b[2J'"),  # an escape sequence (clear the screen) is not sent
 ])
 def test_info_names_the_release_that_wrote_the_file(tmp_path, capsys, version, line):
     path = tmp_path / "model.safetensors"
@@ -73,7 +75,7 @@ def test_info_names_the_release_that_wrote_the_file(tmp_path, capsys, version, l
         warnings.simplefilter("always")
         code, out, _ = call(capsys, "info", path)
     assert code == 0 and line in out.splitlines()
-    assert [type(warning.message) for warning in caught] == ([ModelFileWarning] if version else [])
+    assert [type(warning.message) for warning in caught] == ([ModelFileWarning] if version == "99.0.0" else [])
 
 
 @pytest.mark.parametrize("damage", [
@@ -109,6 +111,12 @@ def test_class_names_with_a_comma_are_quoted(tmp_path, capsys):
     code, out, _ = call(capsys, "info", tmp_path / "model.safetensors")
     assert code == 0
     assert "3 classes: 'setosa', 'versicolor', 'virginica,x'" in out
+
+
+def test_class_names_a_terminal_would_act_on_or_too_long_are_quoted_and_cut():
+    assert class_list(["a", "b\x1b[31m"]) == "'a', 'b\\x1b[31m'"
+    assert class_list(["a", "b\nc"]) == "'a', 'b\\nc'"
+    assert class_list(["a", "x" * 200]) == "a, '" + "x" * 79 + "..."
 
 
 def test_one_class_past_the_listed_ones_is_counted_not_listed():

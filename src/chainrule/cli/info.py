@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import json
 
+from ..errors import quoted
 from ..io.versions import chainrule_version
 from .estimator import description, read_model_file
 
 NAME = "info"
 HELP = "describe a model file: layers, parameters, training summary"
 LISTED_CLASSES = 12
+SHOWN_TEXT = 80  # characters of a version or class name that a line shows
 
 
 def add_arguments(parser) -> None:
@@ -40,15 +42,25 @@ def _numbers(values) -> str:
 def class_list(classes) -> str:
     """``setosa, versicolor, virginica``: the first LISTED_CLASSES classes, then ``... (N more)``.
 
-    When a class name (a string) holds a comma, every string is written as Python's repr
-    (``'virginica,x'``), so that no name reads as two.
+    When a class name (a string) holds a comma, or a character a terminal would act on (a
+    newline, an escape sequence), every string is written as Python's repr (``'virginica,x'``),
+    so that no name reads as two and a model file cannot drive the terminal; a name longer than
+    SHOWN_TEXT characters is cut.
     """
     classes = list(classes)
-    quoted = any(isinstance(label, str) and "," in label for label in classes)
-    shown = [repr(label) if quoted and isinstance(label, str) else str(label) for label in classes[:LISTED_CLASSES]]
+    as_repr = any(isinstance(label, str) and ("," in label or not label.isprintable()) for label in classes)
+    shown = [quoted(label, SHOWN_TEXT) if as_repr and isinstance(label, str) else shown_text(str(label))
+             for label in classes[:LISTED_CLASSES]]
     if len(classes) > LISTED_CLASSES:
         shown.append(f"... ({len(classes) - LISTED_CLASSES} more)")
     return ", ".join(shown)
+
+
+def shown_text(text: str) -> str:
+    """``text`` from a model file as a line may show it: as it is when printable and at most
+    SHOWN_TEXT characters long, else its repr cut to that length (no escape sequence reaches
+    the terminal, and a 400 KB version string is not printed whole)."""
+    return text if text.isprintable() and len(text) <= SHOWN_TEXT else quoted(text, SHOWN_TEXT)
 
 
 def estimator_line(described: dict) -> str:
@@ -73,7 +85,8 @@ def run(args) -> int:
                           "metadata": model.metadata, **extra}))
         return 0
     print(model.summary())  # the layer table and the parameter count
-    print(f"written by: chainrule {chainrule_version(model.metadata) or '(version not recorded)'}")
+    version = chainrule_version(model.metadata)
+    print(f"written by: chainrule {'(version not recorded)' if version is None else shown_text(version)}")
     if described is not None:
         print(estimator_line(described))
     if preprocessor is not None:
