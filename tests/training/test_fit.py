@@ -364,6 +364,27 @@ def test_ctrl_c_mid_epoch_stops_after_the_current_batch(tmp_path):
     assert history.stop_reason == "completed"
 
 
+@pytest.mark.parametrize("stopper, epochs, reason", [(None, 3, "completed"),
+                                                    (cr.EarlyStopping(patience=1, min_delta=1e9), 9, "early_stopping")])
+def test_a_ctrl_c_in_the_epoch_that_ends_the_run_interrupts_nothing(tmp_path, stopper, epochs, reason):
+    # It said "interrupted": resuming trained nothing and stayed "interrupted" (the CLI exited 130 at every
+    # --resume), or went on training past the epoch where early stopping had stopped.
+    callbacks = [stopper] if stopper else []
+    expected = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=epochs, callbacks=callbacks, verbose=0)
+    assert expected.epochs == 2 if stopper else 3
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    model = iris_model()
+    history = cr.fit(model, X_IRIS, Y_IRIS, epochs=epochs, callbacks=[*callbacks, SigintAtEpochEnd(expected.epochs)],
+                     verbose=0, checkpoint=checkpoint)
+    assert (history.stop_reason, history.epochs) == (reason, expected.epochs)
+    assert read(checkpoint)[2]["history"]["stop_reason"] == reason
+    resumed = iris_model()
+    again = cr.fit(resumed, X_IRIS, Y_IRIS, epochs=epochs, callbacks=[*callbacks, SigintAtEpochEnd(0)], verbose=0,
+                   resume=checkpoint)
+    assert (again.stop_reason, again.epochs) == (reason, expected.epochs)
+    assert same_weights(resumed, model)
+
+
 def test_a_sigint_handler_set_outside_python_is_left_in_place(monkeypatch):
     """signal.getsignal gives None for a handler a host program installed: fit cannot put such
     a handler back, so it does not replace it (Ctrl-C then does what the host decided)."""

@@ -604,7 +604,7 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
             stop = comm.any(bool(stopped_by))
             loop.interrupted = comm.any(loop.interrupted)
             loop.report_epoch(bar, epoch, logs)
-            history.stop_reason = "interrupted" if loop.interrupted else "early_stopping" if stop else "completed"
+            history.stop_reason = _stop_reason(loop, stop, epoch)
             done = loop.interrupted or stop or epoch == loop.epochs
             # An epoch cut short by Ctrl-C is not checkpointed: resuming would skip its remaining batches.
             if checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
@@ -615,6 +615,18 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
         callback.on_train_end(model, history)
     if history.stop_reason == "early_stopping":
         loop.report_stop(stopped_by, history.epochs)
+
+
+def _stop_reason(loop: Loop, stop: bool, epoch: int) -> str:
+    """How the run stands after ``epoch``: "interrupted" by a Ctrl-C that leaves epochs to train
+    (one that cut this epoch short, or came before the last), else "early_stopping" when a
+    callback asked to stop, else "completed". A Ctrl-C that comes once the last epoch's batches
+    have all run (while it is scored, or its callbacks run) or in the epoch a callback stops
+    interrupts nothing: the run is over, as the uninterrupted one, and resuming its checkpoint
+    trains no further epoch."""
+    if loop.interrupted and (loop.partial_epoch or not (stop or epoch == loop.epochs)):
+        return "interrupted"
+    return "early_stopping" if stop else "completed"
 
 
 def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_set: str) -> None:
