@@ -550,9 +550,14 @@ def test_outputs_that_do_not_match_the_classes_are_refused(n_outputs, labels, me
         cr.fit(cr.mlp([4, 8, n_outputs], seed=0), X_IRIS, labels, verbose=0)
 
 
-def test_a_feature_count_that_differs_from_the_model_names_the_first_layer():
-    with pytest.raises(cr.ShapeError, match=r"layer '0' \(Linear\): expected input of shape \(n_samples, 4\)"):
-        cr.fit(iris_model(), X_IRIS[:, :3], Y_IRIS, verbose=0)
+def test_a_feature_count_that_differs_from_the_model_names_x_and_its_shape_as_predict_does():
+    # it named the first layer and the shape of a probe row, (1, 3), not X's
+    for X in (X_IRIS[:, :3], X_IRIS[:, :0]):
+        message = rf"^X: the model expects rows of 4 features, got shape \(150, {X.shape[1]}\)$"
+        with pytest.raises(cr.ShapeError, match=message):
+            cr.fit(iris_model(), X, Y_IRIS, verbose=0)
+        with pytest.raises(cr.ShapeError, match=message):
+            cr.predict(iris_model(), X)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])

@@ -29,6 +29,7 @@ from ..errors import ChainruleError, DataError, DistributedError, Hyperparameter
 from ..io.atomic import check_path, check_writable
 from ..io.model_file import check_savable
 from ..layers.layer import Layer, check_set_up
+from ..layers.widths import input_width
 from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
 from ..optimizers import Optimizer, get_optimizer
@@ -465,6 +466,9 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     X = as_inputs(select_features(X, names, "X"), dtype, standardized)  # own dtype when standardized
     if len(X) == 0:
         raise ShapeError(f"X has no rows (shape {X.shape}); expected at least 1")
+    width = input_width(model)  # before the probe row below, whose error would name the layer and (1, k)
+    if width is not None and X.shape[1] != width:
+        raise ShapeError(f"X: the model expects rows of {width} features, got shape {tuple(X.shape)}")
     if y.dtype.kind == "f":
         check_finite(y, "y")  # a NaN class label, or a NaN target, named as y's
     check_one_target_per_row(X, y)
