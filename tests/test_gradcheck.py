@@ -277,6 +277,17 @@ def test_a_kink_of_the_curvature_beside_a_smooth_gradient(linear, kinks):
     assert report.kinks == {"0.W": 0, "0.b": kinks, "input": 1}
 
 
+@pytest.mark.parametrize("linear, passed", [(cr.Linear, True), (UpstreamForgettingLinear, False)])
+def test_passed_away_from_kinks_leaves_out_the_kinks_alone(linear, passed):
+    # Every ReLU input at its kink: a correct backward passes once they are left out, one whose
+    # bias gradient is wrong (no kink there) still fails.
+    report = cr.gradcheck(*relu_net_at_its_kinks(linear), "mse")
+    assert not report.passed()
+    assert report.passed(at_kinks=False) is passed
+    assert report.errors_away_from_kinks["input"] == 0.0  # its 4 elements are all at kinks
+    assert report.errors_away_from_kinks["0.b"] == (0.0 if passed else report.errors["0.b"])
+
+
 # -- the weighted loss that fit(sample_weight=...) trains ----------------------------------------
 @pytest.mark.parametrize("loss, y", [
     ("cross_entropy", np.array([0, 1, 1, 0, 1])),
@@ -433,3 +444,46 @@ def test_x_without_rows_is_a_shape_error_naming_x(loss, y):
     model, X, _ = model_and_data()
     with pytest.raises(cr.ShapeError, match=r"^X has no rows \(shape \(0, 3\)\); expected at least 1$"):
         cr.gradcheck(model, X[:0], y, loss)
+
+
+# -- a backward that adds to its gradients, and an eps lost in rounding ----------------------------
+class Accumulating(Scale):
+    """Scale whose backward adds to its gradient (PyTorch's habit) instead of overwriting it."""
+
+    def backward(self, dY, input_grad=True):
+        self.own_grads["a"] += np.sum(dY * self._X, axis=0)  # the defect
+        return dY * self.own_params["a"] if input_grad else None
+
+
+def test_a_backward_that_adds_to_its_gradients_is_named_whatever_they_held():
+    """gradcheck passed it on a fresh model (gradients 0) and failed it after one backward."""
+    model = cr.Sequential(cr.Linear(3, 4), Accumulating(4), cr.Linear(4, 2), seed=0)
+    _, X, y = model_and_data()
+    message = (r"layer '1' \(Accumulating\): backward added to own_grads\['a'\] \(or left part of it as it was\) "
+               r"instead of overwriting it: 4 of 4 elements .* A backward must overwrite its gradients \(chainrule "
+               r"has no zero_grad\): write own_grads\['a'\]\[...\] = value, not \+= value")
+    with pytest.raises(cr.StateError, match=message):
+        cr.gradcheck(model, X, y, "cross_entropy")
+    loss = cr.SoftmaxCrossEntropy()
+    model.backward(loss(model.forward(X.astype(np.float32)), y)[1])
+    with pytest.raises(cr.StateError, match=message):
+        cr.gradcheck(model, X, y, "cross_entropy")
+
+
+@pytest.mark.parametrize("eps, name", [(1e-18, "0.W"), (1e-10, "input")])
+def test_an_eps_lost_in_rounding_is_refused_naming_eps(eps, name):
+    """At eps = 1e-18, θ ± eps == θ: every error was 1 and the report blamed a stationary point."""
+    model, X, y = model_and_data()
+    X = X * {"0.W": 1, "input": 1e6}[name]
+    with pytest.raises(cr.HyperparameterError, match=rf"^eps: {eps:g} is too small for the magnitude of {name} "
+                                                     r"\(largest \|value\| .*\): value ± eps rounds to the value"):
+        cr.gradcheck(model, X, y, "cross_entropy", eps=eps)
+
+
+def test_gradients_hidden_by_a_small_eps_blame_eps_not_the_point():
+    model, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, "cross_entropy", eps=1e-15)
+    assert min(report.rounding.values()) >= 1
+    text = str(report)
+    assert "Gradients within rounding of 0 at eps = 1e-15: 0.W, 0.b, 2.W, 2.b, input. eps is too small" in text
+    assert "stationary" not in text

@@ -5,7 +5,10 @@ gradient ``backward`` wrote with the central difference
 
     ∂L/∂θ_i ≈ (L(θ + ε e_i) − L(θ − ε e_i)) / 2ε
 
-on a float64 copy of the model (the model itself is not touched). Its error is O(ε²)
+on a float64 copy of the model (the model itself is not touched). backward overwrites the
+gradients, so it runs first on gradients of NaN: an element it leaves NaN there and not on
+gradients of 0 kept (or added to) what the array held, which is refused by name, whatever the
+model's last backward left in it. The central difference's error is O(ε²)
 from truncation plus O(u/ε) from rounding, u ≈ 1e-16, so in float64 a correct backward
 agrees to about 1e-8 relative and a wrong one does not.
 
@@ -19,7 +22,8 @@ is all 0) the loss has no derivative: the central difference averages the slopes
 sides, backward takes one of them, and the error can reach 1 with a correct backward. The
 checker spots such an element by its one-sided differences (L(θ + ε) − L(θ))/ε and
 (L(θ) − L(θ − ε))/ε, which differ by O(ε) where L is smooth and by the jump in slope at a
-kink; the report counts these elements (``kinks``) and its text says what they mean. Check at
+kink; the report counts these elements (``kinks``), gives each array's error without them
+(``errors_away_from_kinks``, which ``passed(at_kinks=False)`` judges) and its text says what they mean. Check at
 a point away from kinks: random biases, inputs away from 0. A jump too small to tell from
 curvature is measured again at ε/10: a kink within ε/10 keeps its jump there, one between ε/10
 and ε leaves only curvature's, which is a tenth of curvature's jump at ε. Where the gradient
@@ -39,7 +43,9 @@ says what they mean: where an array's bound is 1 or more its gradient is within 
 the point is (near) stationary and the central difference cannot check it, so check at another
 point; where an error above the default tolerance is below its bound, it names the bound and
 suggests a larger eps or inputs and parameters scaled to about 1 (inputs of 1e6 change by a
-relative 1e-11 with ε = 1e-5).
+relative 1e-11 with ε = 1e-5). The bound grows as 1/ε: where it is 1 or more only because ε is
+below 1e-5 (1e-5 would bring it below 1) the text blames ε instead of the point. An ε of at most
+ε_mach |θᵢ| for an element checked is refused outright: θᵢ ± ε rounds to θᵢ, or nearly.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ import numpy
 
 from .backend import to_device, to_numpy
 from .checks import as_matrix, positive, positive_int
-from .errors import HyperparameterError, ShapeError
+from .errors import HyperparameterError, ShapeError, StateError
 from .initializers import as_generator
 from .layers.layer import Layer, check_set_up
 from .losses import get_loss
@@ -81,6 +87,7 @@ KINK_VANISHED = 1e-2
 KINK_FIRST_ORDER = 1e-2
 MACHINE_EPSILON = 2.2e-16  # ε_mach of float64 (numpy.finfo(numpy.float64).eps), twice its unit roundoff
 TOLERANCE = 1e-6  # passed()'s default bound on the relative error
+DEFAULT_EPS = 1e-5  # near (3u)^(1/3), where truncation (∝ ε²) and rounding (∝ u|L|/ε) balance
 
 
 @dataclass
@@ -105,14 +112,18 @@ class GradcheckReport:
         The bound on the rounding error of each array's central differences, relative to its
         largest gradient, as its error is (see the module docstring): an error below it is
         rounding, and a bound of 1 or more means the gradient itself is within rounding of 0.
+    errors_away_from_kinks : dict of str to float
+        The max relative error of each array over its elements not at kinks (scaled by the
+        array's largest gradient, as ``errors``): what ``passed(at_kinks=False)`` judges.
     """
 
     errors: dict = field(default_factory=dict)
     checked: dict = field(default_factory=dict)
     kinks: dict = field(default_factory=dict)
-    eps: float = 1e-5
+    eps: float = DEFAULT_EPS
     skipped: dict = field(default_factory=dict)
     rounding: dict = field(default_factory=dict)
+    errors_away_from_kinks: dict = field(default_factory=dict)
 
     @property
     def max_rel_error(self) -> float:
@@ -124,9 +135,12 @@ class GradcheckReport:
         """The name of the array with the largest error."""
         return max(self.errors, key=self.errors.get, default=None)
 
-    def passed(self, tolerance: float = TOLERANCE) -> bool:
-        """True when every array's relative error is at most ``tolerance``."""
-        return self.max_rel_error <= tolerance
+    def passed(self, tolerance: float = TOLERANCE, *, at_kinks: bool = True) -> bool:
+        """True when every array's relative error is at most ``tolerance``; with ``at_kinks=False``
+        the elements at kinks are left out (``errors_away_from_kinks``), as ``chainrule gradcheck``
+        judges: there a correct backward can be off by up to 1."""
+        errors = self.errors if at_kinks else self.errors_away_from_kinks
+        return max(errors.values(), default=0.0) <= tolerance
 
     def __str__(self) -> str:
         width = max([len(name) for name in self.errors] + [9])
@@ -141,7 +155,17 @@ class GradcheckReport:
                 "does not mean a wrong backward. Check at a point away from kinks: random biases, inputs away "
                 "from 0."
             )
-        stationary = [name for name, bound in self.rounding.items() if bound >= 1]
+        # The bound grows as 1/eps: one that the default eps would bring below 1 is eps's doing
+        too_fine = [name for name, bound in self.rounding.items() if 1 <= bound < DEFAULT_EPS / self.eps]
+        if too_fine:
+            at_default = max(self.rounding[name] for name in too_fine) * self.eps / DEFAULT_EPS
+            rows.append(
+                f"Gradients within rounding of 0 at eps = {self.eps:g}: {', '.join(too_fine)}. eps is too small "
+                f"for the magnitude of the loss and the values: rounding moves a central difference by about "
+                f"u (|L| + |θ| |∂L/∂θ|) / eps, so the check cannot see these gradients; with eps = "
+                f"{DEFAULT_EPS:g} it bounds them at {at_default:.1e}."
+            )
+        stationary = [name for name, bound in self.rounding.items() if bound >= max(1, DEFAULT_EPS / self.eps)]
         if stationary:
             rows.append(
                 f"Gradients within rounding of 0: {', '.join(stationary)}. The point is (near) stationary for "
@@ -161,7 +185,7 @@ class GradcheckReport:
         return "\n".join(rows)
 
 
-def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: int | None = None,
+def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_checks: int | None = None,
               check_input: bool = True, seed=0, sample_weight=None) -> GradcheckReport:
     """Compare ``model``'s backward with central differences of ``loss`` in float64.
 
@@ -204,8 +228,13 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
     ------
     ShapeError
         When ``X`` has no rows (the loss, a mean over them, has no value).
+    StateError
+        Naming the layer and the parameter, when a layer's backward adds to its gradient (``+=``)
+        or leaves part of it as it was instead of overwriting it (chainrule has no zero_grad), or
+        assigns a new gradient array.
     HyperparameterError
-        When ``model`` is not a Layer, ``max_checks`` is not a positive int, or the model has
+        When ``model`` is not a Layer, ``max_checks`` is not a positive int, ``eps`` is not above
+        float64's rounding of every value checked (ε > ε_mach |θᵢ|), or the model has
         parameters but every one is frozen and ``check_input`` is False (nothing to check;
         with ``check_input``, ∂L/∂x is checked through the frozen layers, as PyTorch's
         gradcheck checks inputs whatever the parameters' ``requires_grad``). Also, naming the
@@ -253,14 +282,26 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
 
     _, dY = loss.compute(Y, T, *W)
     held = model64.flat_parameters()  # the arrays fit would step, bound before backward writes them
-    dX = model64.backward(dY, input_grad=check_input)
+    # Backward overwrites the gradients: it runs once on gradients of NaN, whose every element it
+    # must replace, and once more on gradients of 0, whatever the model's last backward left.
+    gradients = {name: gradient for name, gradient in model64.grads.items() if name not in frozen}
+    for gradient in gradients.values():
+        gradient[...] = numpy.nan
+    model64.backward(dY, input_grad=check_input)
     held.check_still_held()  # a backward that assigned new gradient arrays would train stale ones in fit
+    unwritten = {name: numpy.isnan(to_numpy(gradient)) for name, gradient in gradients.items()}
+    for gradient in gradients.values():
+        gradient[...] = 0
+    model64.forward(X64)  # what backward keeps from forward, afresh
+    dX = model64.backward(dY, input_grad=check_input)
+    check_overwritten(model64, unwritten)
     params = model64.params
     arrays = {name: array for name, array in params.items() if name not in frozen}
     analytic = {name: to_numpy(gradient).copy() for name, gradient in model64.grads.items() if name not in frozen}
     if check_input:
         arrays[INPUT] = X64
         analytic[INPUT] = to_numpy(dX).copy()
+    check_step_kept(arrays, eps)
 
     report = GradcheckReport(eps=eps, skipped={name: int(params[name].size) for name in params if name in frozen})
     unperturbed = value()  # L(θ), for the one-sided differences that reveal kinks
@@ -290,7 +331,46 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = 1e-5, max_checks: 
             if not (kept or vanished or first_order):
                 jumps[k] = 0
         report.kinks[name] = int((jumps > 0).sum())
+        report.errors_away_from_kinks[name] = relative_error(exact, numeric, counted=jumps == 0)
     return report
+
+
+def check_step_kept(arrays: dict, eps: float) -> None:
+    """HyperparameterError naming eps where θᵢ ± ε rounds to θᵢ, or nearly, for an element of
+    ``arrays``: where ε ≤ ε_mach |θᵢ|, the step actually taken is 0, or off by up to 100%, and the
+    central differences of that array are rounding, not slopes."""
+    for name, array in arrays.items():
+        largest = float(numpy.abs(to_numpy(array)).max(initial=0))
+        if eps <= MACHINE_EPSILON * largest:
+            raise HyperparameterError(
+                f"eps: {eps:g} is too small for the magnitude of {name} (largest |value| {largest:.3g}): "
+                f"value ± eps rounds to the value, or nearly, in float64, so the central differences "
+                f"would measure nothing; expected eps > {MACHINE_EPSILON * largest:.1e} "
+                f"({DEFAULT_EPS:g} suits values of about 1)"
+            )
+
+
+def check_overwritten(model: Layer, unwritten: dict) -> None:
+    """StateError naming the layer and parameter whose backward did not overwrite its gradient.
+
+    ``unwritten`` holds, per parameter path, where the gradient was still NaN after a backward
+    that started from gradients of NaN; ``model.grads`` holds those of a backward that started
+    from 0. An element NaN in the first and not in the second kept (or added to) what the array
+    held before: its gradient would depend on the backward passes before it (fit never clears
+    gradients), and a check on gradients of 0 alone passes a backward that adds to them (+=).
+    """
+    for prefix, layer in model.walk():
+        for name, gradient in layer.own_grads.items():
+            if prefix + name not in unwritten:
+                continue
+            kept = unwritten[prefix + name] & ~numpy.isnan(to_numpy(gradient))
+            if kept.any():
+                raise StateError(
+                    f"{layer.describe()}: backward added to own_grads[{name!r}] (or left part of it as it "
+                    f"was) instead of overwriting it: {int(kept.sum())} of {kept.size} elements depend on "
+                    f"what the array held before. A backward must overwrite its gradients (chainrule has no "
+                    f"zero_grad): write own_grads[{name!r}][...] = value, not += value"
+                )
 
 
 def kink_candidates(right_slope, left_slope, exact, numeric, eps: float, noise) -> tuple[numpy.ndarray, list]:
@@ -352,8 +432,10 @@ def relative_rounding(bounds, exact, numeric) -> float:
     return float(numpy.max(bounds, initial=0)) / scale if 0 < scale < math.inf else math.inf
 
 
-def relative_error(exact, numeric) -> float:
+def relative_error(exact, numeric, counted=None) -> float:
     """``max |exact − numeric| / max(|exact|, |numeric|)``; inf when either holds NaN or Inf.
+    ``counted`` (booleans like ``exact``) takes the first max over those elements alone, the
+    second still over all.
 
     The explicit check matters: ``max`` over a NaN gives NaN, and ``NaN > 0`` is False, which
     would report a broken backward as an error of 0.
@@ -361,5 +443,6 @@ def relative_error(exact, numeric) -> float:
     if not (numpy.isfinite(exact).all() and numpy.isfinite(numeric).all()):
         return math.inf
     scale = max(float(numpy.abs(exact).max(initial=0)), float(numpy.abs(numeric).max(initial=0)))
-    difference = float(numpy.abs(exact - numeric).max(initial=0))
+    differences = numpy.abs(exact - numeric)
+    difference = float((differences if counted is None else differences[counted]).max(initial=0))
     return difference / scale if scale > 0 else 0.0

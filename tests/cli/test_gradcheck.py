@@ -2,6 +2,7 @@
 one line per parameter, exit 1 above the tolerance."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -48,6 +49,42 @@ def test_a_tolerance_below_the_errors_exits_1(capsys):
     assert out.splitlines()[-1].endswith("tolerance 1e-30: FAILED")
 
 
+# -- kinks of the ReLUs: the network's biases are 0 -----------------------------------------------
+ITS_KINKS = [(0, 64), (0, 120), (1, 8), (5, 32)]  # iris seeds and row counts whose check has kinks
+
+
+@pytest.mark.parametrize("seed, samples", ITS_KINKS)
+def test_a_correct_network_passes_with_its_kinks_left_out_of_the_verdict(capsys, seed, samples):
+    """Some ReLU inputs lie at (or within eps of) their kink: a correct backward was FAILED, exit 1."""
+    code, out, _ = call(capsys, "gradcheck", "--data", "iris", "--seed", str(seed), "--samples", str(samples))
+    assert code == 0, out
+    assert re.fullmatch(r"max relative error \S+ \(\S+\) away from the \d+ elements at kinks, left out "
+                        r"\(\S+ with them\); tolerance 1e-06: passed", out.splitlines()[-1])
+    code, out, _ = call(capsys, "gradcheck", "--data", "iris", "--seed", str(seed), "--samples", str(samples), "--json")
+    report = json.loads(out)
+    assert report["passed"] is True and sum(report["kinks"].values()) > 0 and report["max_rel_error"] > 1e-6
+    assert max(report["errors_away_from_kinks"].values()) < 1e-6 and report["eps"] == 1e-5
+
+
+@pytest.mark.parametrize("seed, samples", ITS_KINKS)
+def test_a_wrong_backward_still_fails_away_from_the_kinks(capsys, monkeypatch, seed, samples):
+    correct = cr.Linear.backward
+
+    def doubled_bias_gradient(self, dY, input_grad=True):
+        dX = correct(self, dY, input_grad)
+        self.own_grads["b"] *= 2
+        return dX
+
+    monkeypatch.setattr(cr.Linear, "backward", doubled_bias_gradient)
+    code, out, _ = call(capsys, "gradcheck", "--data", "iris", "--seed", str(seed), "--samples", str(samples))
+    assert code == 1 and out.endswith("tolerance 1e-06: FAILED\n")
+
+
+def test_eps_sets_the_step(capsys):
+    code, out, _ = call(capsys, "gradcheck", "--data", "iris", "--samples", "64", "--eps", "1e-7", "--json")
+    assert code == 0 and json.loads(out)["eps"] == 1e-7
+
+
 def test_options_come_from_a_config_file(tmp_path, capsys):
     (tmp_path / "run.toml").write_text('data = "iris"\nhidden = "7"\n')
     code, out, _ = call(capsys, "gradcheck", "--config", tmp_path / "run.toml", "--json")
@@ -59,6 +96,9 @@ def test_options_come_from_a_config_file(tmp_path, capsys):
     (["--samples", "0"], "--samples"),
     (["--max-checks", "0"], "--max-checks"),
     (["--tolerance", "-1"], "--tolerance"),
+    (["--eps", "0"], "--eps: expected a number > 0, got 0.0"),
+    (["--data", "iris", "--samples", "1000"],
+     "--samples: 1000 is more than the 120 training samples; pass at most 120"),
     (["--activation", "swish"], "--activation"),
     (["--hidden", "a"], "--hidden"),
     (["--data", "missing.csv"], "missing.csv"),
