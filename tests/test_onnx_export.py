@@ -10,6 +10,7 @@ import dataclasses
 import json
 import re
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -429,7 +430,8 @@ def test_a_binary_classifier_has_the_label_cr_predict_answers(ort, tmp_path, lab
 def test_classifier_with_more_outputs_than_classes_is_refused(ort, tmp_path):
     model = cr.mlp([3, 4, 4], seed=0)
     model.preprocessor = Preprocessor(n_features=3, task="classification", classes=["a", "b", "c"])
-    with pytest.raises(ShapeError, match=re.escape("classifier with 4 outputs but 3 classes (['a', 'b', 'c'])")):
+    with pytest.raises(cr.DataError, match=re.escape("model.preprocessor.classes: expected 4 classes, one per output "
+                                                     "of the network, got 3")):  # as cr.predict says it
         to_onnx(model, tmp_path / "model.onnx")
     assert list(tmp_path.iterdir()) == []
 
@@ -500,6 +502,40 @@ def test_widths_that_do_not_chain(ort, tmp_path):
         to_onnx(cr.Sequential(cr.Linear(3, 4), cr.Linear(5, 2)), tmp_path / "model.onnx")
     with pytest.raises(ShapeError, match="layer '0' [(]Residual[)]: .*input 3, f[(]x[)] 2"):
         to_onnx(cr.Sequential(cr.Residual(cr.Linear(3, 2))), tmp_path / "model.onnx")
+
+
+def test_a_diverged_model_is_refused_naming_the_parameter_and_nothing_written(ort, tmp_path):
+    # it wrote a graph that answered NaN for every row (cr.save refuses such a model)
+    model = cr.mlp([4, 8, 3], seed=0)
+    model.params["2.b"][1] = np.nan
+    with pytest.raises(ModelFileError, match=r"parameter '2.b': expected finite values, found nan"):
+        to_onnx(model, tmp_path / "model.onnx")
+    from chainrule.sklearn import MLPClassifier
+
+    with warnings.catch_warnings():  # 2 iterations: a ConvergenceWarning
+        warnings.simplefilter("ignore")
+        estimator = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(*load_iris(return_X_y=True))
+    estimator.model_.params["0.W"][0, 0] = np.inf  # as a diverged partial_fit leaves none, but a hand could
+    with pytest.raises(ModelFileError, match=r"parameter '0.W': expected finite values, found inf"):
+        estimator.to_onnx(tmp_path / "estimator.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("scale", np.array([1.0, 0.0, 1.0, 1.0]), r"model\.preprocessor\.scale\[1\]: expected a finite number > 0"),
+    ("mean", np.zeros(1), r"model\.preprocessor\.mean: expected"),  # broadcast over every column
+    ("task", "bogus", r"model\.preprocessor\.task"),
+])
+def test_a_preprocessor_that_does_not_fit_the_network_is_refused_as_predict_refuses_it(ort, tmp_path, field, value,
+                                                                                       message):
+    # the graph answered NaN (scale 0), or broadcast one mean over every column, without a word
+    model = cr.mlp([4, 8, 3], seed=0)
+    model.preprocessor = Preprocessor(4, "classification", np.zeros(4), np.ones(4), ["a", "b", "c"])
+    setattr(model.preprocessor, field, value)
+    for refused in (lambda: to_onnx(model, tmp_path / "model.onnx"), lambda: cr.predict(model, np.ones((2, 4)))):
+        with pytest.raises(cr.DataError, match=message):
+            refused()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_not_a_model(ort, tmp_path):

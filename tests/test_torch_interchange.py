@@ -148,6 +148,13 @@ def test_bad_state_dict_is_refused_and_model_unchanged(change, error, message):
         np.testing.assert_array_equal(array, before[key])
 
 
+def test_a_diverged_model_is_not_handed_to_torch():
+    model = cr.mlp([3, 4, 2], seed=0)
+    model.params["2.b"][1] = np.inf
+    with pytest.raises(NonFiniteError, match=r"^parameter '2.b' \(a diverged model\?\): expected finite values"):
+        to_state_dict(model)
+
+
 def test_large_finite_values_load_into_a_float64_model():
     model = cr.mlp([3, 4, 2], seed=0, dtype="float64")
     state = to_state_dict(model)

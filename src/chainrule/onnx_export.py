@@ -61,7 +61,9 @@ from .errors import HyperparameterError, ModelFileError, ShapeError
 from .io.atomic import atomic_write, check_path
 from .layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
 from .layers.gelu import CUBIC, SQRT_2_OVER_PI
-from .layers.widths import input_width
+from .data.preprocessing import check_preprocessor
+from .io.model_file import refuse_to_save_non_finite
+from .layers.widths import input_width, output_width
 
 MAX_PROTO_BYTES = 2**31 - 1  # protobuf's limit on one serialized message, and so on one .onnx file without external data
 DEFAULT_OPSET = 17
@@ -73,6 +75,16 @@ ELEMENTWISE = {ReLU: "Relu", Tanh: "Tanh", Identity: "Identity"}
 
 #: what cr.predict_proba applies to the outputs, by the preprocessor's task
 PROBABILITIES = ("classification", "multilabel")  # the tasks whose outputs softmax or σ makes probabilities
+
+
+def check_exportable_values(model: Layer, path) -> None:
+    """ModelFileError naming ``path`` and the parameter for a weight that is NaN or Inf (a graph
+    that answers NaN for every row), and DataError naming the field for a preprocessor that does
+    not fit the network (``cr.predict``'s and ``cr.save``'s checks: a scale of 0 would answer NaN,
+    a mean of one value broadcast over every column)."""
+    refuse_to_save_non_finite({name: to_numpy(array) for name, array in model.params.items()}, path)
+    if model.preprocessor is not None:
+        check_preprocessor(model.preprocessor, input_width(model), output_width(model), remembered=False)
 
 
 def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, include_preprocessing: bool = True,
@@ -100,10 +112,12 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         A classifier's ``"label"`` output is there either way (see the module docstring).
 
     Raises ModelFileError for a layer that cannot be exported (naming its path and type),
-    weights over the 2 GiB a single ONNX file holds, or a file that cannot be written;
+    weights over the 2 GiB a single ONNX file holds, a parameter holding NaN or Inf (a
+    diverged model, as ``cr.save`` refuses it), or a file that cannot be written; DataError
+    naming ``model.preprocessor.<field>`` for a preprocessor that does not fit the network, as
+    ``cr.predict`` checks it;
     HyperparameterError for a bad option or a missing ``onnx`` package; ShapeError for
-    layers whose widths do not chain, or a classifier whose number of outputs is not its
-    number of classes.
+    layers whose widths do not chain.
 
     Examples
     --------
@@ -123,6 +137,7 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         if not isinstance(value, (bool, numpy.bool_)):  # "yes" or 0.5 would pass an if silently
             raise HyperparameterError(f"{name}: expected True or False, got {value!r}")
     check_weight_bytes(model, path)
+    check_exportable_values(model, path)
     preprocessor = model.preprocessor
     task = None if preprocessor is None else preprocessor.task
     if probabilities and task not in PROBABILITIES:
@@ -146,7 +161,7 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     graph.name_output(Y, "Y")
     if task == "classification":
         # The label comes from the logits, as in cr.predict: softmax can round two of them to one probability.
-        _label(graph, logits if probabilities else "Y", preprocessor, width_out)
+        _label(graph, logits if probabilities else "Y", preprocessor)
     elif task == "multilabel" and preprocessor.classes and len(preprocessor.classes) == 2 and width_out == 1:
         _binary_label(graph, logits if probabilities else "Y", preprocessor)
 
@@ -255,21 +270,19 @@ def _emit(graph: "_Graph", layer: Layer, X: str, width: int | None) -> tuple[str
                          f"{kind.__module__}.{kind.__qualname__} (exportable layers: {exportable})")
 
 
-def _label(graph: "_Graph", logits: str, preprocessor, width_out: int | None) -> None:
+def _label(graph: "_Graph", logits: str, preprocessor) -> None:
     """Add the output ``"label"``: ``classes[argmax(logits)]`` row by row, as ``cr.predict`` computes it.
 
     The classes are stored as the array ``preprocessor.decode`` takes labels from, so the
     labels have its type. Without classes the label is the index of the largest logit, as in
-    ``cr.predict``. No output is added for classes that only an object array holds.
+    ``cr.predict``. No output is added for classes that only an object array holds. (A number
+    of classes other than the outputs' was refused before: ``check_exportable_values``.)
     """
     classes = preprocessor.classes
     if not classes:
         graph.name_output(graph.node("ArgMax", [logits], "label/ArgMax", axis=1, keepdims=0), "label")
         graph.add_output("label", graph.onnx.TensorProto.INT64, ["batch"])
         return
-    if width_out is not None and width_out != len(classes):
-        raise ShapeError(f"cannot export the label of a classifier with {width_out} outputs but "
-                         f"{len(classes)} classes ({classes!r}): each output must score one class")
     labels = preprocessor.decode(numpy.arange(len(classes)))
     if labels.dtype == object:
         return  # no ONNX tensor type holds labels of mixed types

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 import numpy
 
 from .backend import get_array_module, to_numpy
-from .checks import check_finite_as
+from .checks import check_finite, check_finite_as
 from .errors import DTypeError, HyperparameterError, ModelFileError, ShapeError
 from .layers import Layer, Linear
 
@@ -49,8 +49,10 @@ def to_state_dict(model: Layer) -> dict[str, numpy.ndarray]:
     Load them into the equivalent torch module with
     ``module.load_state_dict({name: torch.from_numpy(array) for name, array in state.items()})``.
 
-    Raises HyperparameterError if ``model`` is not a Layer, and ModelFileError for a layer
-    with parameters that torch.nn has no layout for (a user's own Layer subclass).
+    Raises HyperparameterError if ``model`` is not a Layer, ModelFileError for a layer with
+    parameters that torch.nn has no layout for (a user's own Layer subclass), and
+    NonFiniteError naming the parameter for one holding NaN or Inf (a diverged model, which
+    ``from_state_dict`` and ``cr.save`` refuse too).
 
     Examples
     --------
@@ -61,6 +63,8 @@ def to_state_dict(model: Layer) -> dict[str, numpy.ndarray]:
     """
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+    for name, array in model.params.items():  # NaN weights would be handed on without a word
+        check_finite(array, f"parameter {name!r} (a diverged model?)")
     state = {}
     for key, (layer, name) in _layout(model).items():
         array = to_numpy(layer.own_params[name])

@@ -50,7 +50,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..data.preprocessing import _labels_array
 from ..errors import ModelFileError
 from ..io.atomic import atomic_write, check_path
-from ..onnx_export import _emit, _Graph, _import_onnx, _sigmoid, check_weight_bytes, checked_opset
+from ..onnx_export import _emit, _Graph, _import_onnx, _sigmoid, check_exportable_values, check_weight_bytes, checked_opset
 
 OUTPUT_NAMES = ("label", "probabilities", "Y")
 #: the probability above which predict answers 1 (scikit-learn's LabelBinarizer threshold)
@@ -61,8 +61,8 @@ def estimator_to_onnx(estimator, path, opset: int | None = None):
     """Write the fitted ``estimator``'s graph (see the module docstring) to ``path``; returns the ModelProto.
 
     Raises NotFittedError for an estimator not fitted yet, HyperparameterError for a bad
-    ``opset`` or a missing ``onnx`` package, ModelFileError for a file that cannot be written
-    (an existing file is replaced only once the new one is complete).
+    ``opset`` or a missing ``onnx`` package, ModelFileError for a weight that is NaN or Inf or a
+    file that cannot be written (an existing file is replaced only once the new one is complete).
     """
     check_is_fitted(estimator)
     check_path(path)  # before the graph is built
@@ -70,6 +70,7 @@ def estimator_to_onnx(estimator, path, opset: int | None = None):
     opset = checked_opset(onnx, opset)
     model = estimator.model_
     check_weight_bytes(model, path)
+    check_exportable_values(model, path)  # NaN or Inf weights (a diverged fit) answer NaN for every row
     graph = _Graph(onnx, model.dtype or numpy.dtype(numpy.float32), opset, output_names=OUTPUT_NAMES)
     logits, _ = _emit(graph, model, "X", estimator.n_features_in_)
     properties = {"chainrule.estimator": type(estimator).__name__}
