@@ -1,6 +1,8 @@
 """chainrule export MODEL --onnx OUT: the line it prints says what the graph's outputs hold; an
 estimator's file gives the estimator's graph."""
 
+import subprocess
+import sys
 import warnings
 
 import numpy
@@ -138,3 +140,15 @@ def test_a_read_only_output_file_is_refused_and_kept(iris_run, tmp_path):
     done = run_bound_by_permissions("export", iris_run / "model.safetensors", "--onnx", output)
     assert_one_line_error(done.returncode, done.stderr, f"--onnx {output}: the file is read-only")
     assert output.read_text() == "keep me" and done.stdout == ""
+
+
+@pytest.mark.parametrize("target", ["-", "/dev/stdout"])
+def test_a_graph_written_to_stdout_is_the_graph_alone_and_the_line_goes_to_stderr(iris_run, target):
+    # --onnx /dev/stdout | ... ended the graph's bytes with the "wrote ..." line (INVALID_PROTOBUF); '-' made a file "-"
+    onnx = pytest.importorskip("onnx")
+    result = subprocess.run([sys.executable, "-m", "chainrule", "export", str(iris_run / "model.safetensors"), "--onnx",
+                             target], capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    proto = onnx.load_from_string(result.stdout)
+    assert [output.name for output in proto.graph.output] == ["Y", "label"]
+    assert result.stderr.decode().startswith("wrote /dev/stdout: ONNX opset 17")

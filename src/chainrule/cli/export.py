@@ -14,6 +14,8 @@ classifiers included), a regressor's "Y"; the line names them ("-> label (batch)
 probabilities (batch, 2)"). --no-preprocessing and --probabilities change nothing there: an
 estimator's network takes the raw rows (it has no standardization), and a classifier's
 probabilities are always an output.
+--onnx - writes the graph to stdout (as --onnx /dev/stdout does; not on Windows), and the line
+then goes to stderr, so that a pipe gets the graph alone.
 A --opset out of range, and --probabilities for a regressor, are refused (exit 2) naming the option;
 so is an OUT this user may not write (``chmod 444``), which the atomic write would replace.
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
@@ -21,12 +23,16 @@ Needs the optional onnx package: pip install 'chainrule[onnx]'.
 
 from __future__ import annotations
 
+import os
+import sys
+
 from ..errors import ConfigError, HyperparameterError
 from ..io import read
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import saved_estimator
 from .outputs import refuse_input_as_output, refuse_read_only_output
 
+STDOUT = "-"  # --onnx - writes to stdout, as predict's -o - does
 NAME = "export"
 HELP = "export a model file to ONNX"
 
@@ -34,7 +40,7 @@ HELP = "export a model file to ONNX"
 def add_arguments(parser) -> None:
     option = parser.add_argument
     option("model", metavar="MODEL", help="a model file written by chainrule train, cr.save or an estimator's save")
-    option("--onnx", metavar="OUT", required=True, help="the ONNX file to write")
+    option("--onnx", metavar="OUT", required=True, help="the ONNX file to write ('-': stdout)")
     option("--opset", type=int, help=f"ONNX opset; GELU is one Gelu operator from {GELU_OPSET} on [{DEFAULT_OPSET}]")
     option("--no-preprocessing", dest="preprocessing", action="store_false",
            help="leave the standardization out: the graph then takes standardized rows, and a regressor "
@@ -48,6 +54,11 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     if args.onnx == "":
         raise ConfigError("--onnx: expected a file name, got ''")
+    if args.onnx == STDOUT:
+        if os.name == "nt":
+            raise ConfigError("--onnx -: writing the graph to stdout needs /dev/stdout, which Windows lacks; "
+                              "name a file")
+        args.onnx = "/dev/stdout"
     refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
     refuse_read_only_output(args.onnx, "--onnx")
     _check_opset(args.opset)
@@ -68,8 +79,17 @@ def run(args) -> int:
         outputs = (f"{_signature(Y)} {_output_kind(model, args.probabilities, args.preprocessing)}"
                    + "".join(f", {_signature(output)}" for output in others))
     print(f"wrote {args.onnx}: ONNX opset {proto.opset_import[0].version}, {model.dtype or 'float32'}, "
-          f"{_signature(proto.graph.input[0])} -> {outputs}")
+          f"{_signature(proto.graph.input[0])} -> {outputs}", file=sys.stderr if _is_stdout(args.onnx) else sys.stdout)
     return 0
+
+
+def _is_stdout(path: str) -> bool:
+    """Whether ``path`` is where stdout writes (``/dev/stdout``, ``/dev/fd/1``, or the file stdout
+    is redirected to): the line then goes to stderr, so that it does not end the graph's bytes."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):  # no such file, or a stdout without a descriptor (a test's)
+        return False
 
 
 def _check_opset(opset) -> None:
