@@ -27,6 +27,7 @@ import sys
 
 from ..errors import ConfigError, quoted
 from ..io import atomic_write
+from ..io.atomic import write_in_pieces
 from ..training import predict, predict_proba
 from . import estimator as estimators
 from .device import add_device_argument, check_device
@@ -71,7 +72,7 @@ def run(args) -> int:
     if output:
         atomic_write(output, text.getvalue())
     else:
-        sys.stdout.write(_encodable(text.getvalue(), sys.stdout))
+        write_in_pieces(sys.stdout, _encodable(text.getvalue(), sys.stdout))  # so that `| head` is seen
     return 0
 
 

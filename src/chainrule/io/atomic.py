@@ -51,6 +51,11 @@ Writer = Callable[[BinaryIO], None]
 _STANDARD_STREAMS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
 _DESCRIPTOR_NAME = re.compile(r"(/dev/fd|/proc/(?P<process>self|thread-self|\d+)/fd)/(?P<number>\d+)")
 _MAX_LINKS = 40  # as Linux's own limit on symbolic links followed in one path
+# Bytes handed to a file object per write. A buffered write of more than its buffer whose pipe's
+# reader leaves midway returns the bytes written and drops the error (CPython's BufferedWriter),
+# so a write of the whole output into `| head` ended without a BrokenPipeError: in pieces, the next
+# piece's write raises it (only a reader leaving within the last piece goes unseen).
+WRITE_PIECE = 16 * 1024
 
 
 @contextlib.contextmanager
@@ -135,13 +140,21 @@ def atomic_write(path, data: bytes | str | Writer, *, error: type[ChainruleError
     with atomic_open(path, "wb", error=error) as file:
         if isinstance(data, (bytes, bytearray, memoryview)):
             try:
-                file.write(data)
+                write_in_pieces(file, data)
             except BrokenPipeError:  # a stream's reader left (-o /dev/stdout | head): the caller's to handle
                 raise
             except OSError as cause:
                 raise error(f"{path}: cannot write ({_reason(cause, Path(path).parent)})") from None
         else:
             data(file)
+
+
+def write_in_pieces(file, data) -> None:
+    """``file.write(data)``, ``WRITE_PIECE`` bytes (or characters, for text) at a time, so that a
+    pipe whose reader left raises BrokenPipeError (see ``WRITE_PIECE``)."""
+    view = memoryview(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    for start in range(0, len(view), WRITE_PIECE):
+        file.write(view[start:start + WRITE_PIECE])
 
 
 def check_path(path, name: str = "path") -> None:
