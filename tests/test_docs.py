@@ -17,6 +17,8 @@ import ast
 import builtins
 import importlib.util
 import re
+import subprocess
+import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,3 +264,12 @@ def test_usage_lists_the_config_keys():
     key_options = {"--" + key.replace("_", "-") for key in keys if key != "plots"}
     assert key_options <= train
     assert options == train - key_options
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in (ROOT / "docs" / "examples").glob("*.py")))
+def test_every_example_script_answers_help_without_running(script):
+    # cpu_figures.py --help died with an IndexError; three others ignored --help and ran for minutes
+    result = subprocess.run([sys.executable, str(ROOT / "docs" / "examples" / script), "--help"], capture_output=True,
+                            text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith(f"usage: {script} [-h]")

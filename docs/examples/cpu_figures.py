@@ -17,6 +17,7 @@ or memory:
 It takes about two minutes and needs about 2 GB of memory and 200 MB of temporary disk.
 """
 
+import argparse
 import json
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from chainrule.checks import as_matrix
 
 TIMING_PROCESSES = 9
 LOAD_PROCESSES = 3
+WORKERS = ("check-and-product", "save", "load", "predict-memory")  # what one_process measures, by name
 
 
 def time_once(function) -> float:
@@ -104,14 +106,15 @@ def one_process(arguments: list[str]) -> None:
         print("null")
     elif arguments[0] == "load":
         print(json.dumps(load_seconds(arguments[1])))
-    else:
+    elif arguments[0] == "predict-memory":
         print(json.dumps(predict_extra_bytes(arguments[1])))
 
 
 def main() -> None:
-    if sys.argv[1:]:
+    if sys.argv[1:2] and sys.argv[1] in WORKERS:  # a worker that in_fresh_process started
         one_process(sys.argv[1:])
         return
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     runs = [in_fresh_process("check-and-product") for _ in range(TIMING_PROCESSES)]
     for name in runs[0]:
         print(f"{name}: {min(run[name] for run in runs):.1f} ms (best of {TIMING_PROCESSES} processes)")

@@ -6,6 +6,7 @@ Prints, per network and batch size, the seconds per step of ``cr.fit`` (float32,
 gradient's size in bytes, and the BLAS that threadpoolctl finds.
 """
 
+import argparse
 import json
 import time
 
@@ -32,6 +33,7 @@ def step_seconds(sizes, batch_size, steps):
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     blas = [{key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads")}
             for pool in threadpool_info() if pool["user_api"] == "blas"]
     print(json.dumps({"blas": blas}))

@@ -17,6 +17,8 @@ Run it from anywhere (about 20 s on a CPU)::
     python docs/examples/labelled_data.py
 """
 
+import argparse
+
 import numpy
 from sklearn.datasets import load_digits
 
@@ -72,6 +74,7 @@ def table_row(per_class: int | None) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     print(f"digits, test accuracy on 450 held-out images, mean (min–max) over seeds {SEEDS[0]} to {SEEDS[-1]}:")
     print("| labelled rows | per class | " + " | ".join(MODELS) + " |")
     print("|---|---|" + "---|" * len(MODELS))

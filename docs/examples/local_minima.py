@@ -14,6 +14,8 @@ anywhere (under a minute on a CPU)::
     python docs/examples/local_minima.py
 """
 
+import argparse
+
 import numpy
 
 import chainrule as cr
@@ -155,6 +157,7 @@ def restarts_line(models: dict[int, cr.Sequential]) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     print(f"XOR on {{-1, 1}}², targets 0 1 1 0, mean squared error, plain SGD (lr {LR:g}, "
           f"{STEPS} full-batch steps), seeds {SEEDS[0]} to {SEEDS[-1]}:")
     by_width = {width: train_all(width) for width in WIDTHS}
