@@ -135,7 +135,7 @@ def test_a_cpu_checkpoint_loads_into_a_gpu_model_optimizer_and_callbacks(tmp_pat
 
     gpu = cr.mlp([4, 8, 3], seed=1).to("cuda")
     gpu_optimizer, gpu_stopper = cr.Adam(gpu, lr=0.01), cr.EarlyStopping(patience=10)
-    _, epoch = load_checkpoint(path, gpu, gpu_optimizer, np.random.default_rng(0), [gpu_stopper])
+    _, epoch, _ = load_checkpoint(path, gpu, gpu_optimizer, np.random.default_rng(0), [gpu_stopper])
     assert epoch == 3
     assert gpu.device == "cuda" and on_device(gpu) == {"cuda"}
     for name, array in model.params.items():

@@ -40,7 +40,7 @@ def test_loading_restores_the_whole_training_state(tmp_path):
     fresh_optimizer = cr.SGD(fresh, lr=0.05, momentum=0.9)
     rng = np.random.default_rng(123)
     fresh_stopper = cr.EarlyStopping(patience=10)
-    restored, epoch = load_checkpoint(path, fresh, fresh_optimizer, rng, [fresh_stopper])
+    restored, epoch, _ = load_checkpoint(path, fresh, fresh_optimizer, rng, [fresh_stopper])
     assert epoch == 3
     assert all(np.array_equal(fresh.params[name], model.params[name]) for name in model.params)
     assert fresh_optimizer.t == optimizer.t > 0

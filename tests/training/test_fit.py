@@ -385,6 +385,19 @@ def test_a_ctrl_c_in_the_epoch_that_ends_the_run_interrupts_nothing(tmp_path, st
     assert same_weights(resumed, model)
 
 
+def test_a_resumed_run_keeps_its_seed_and_refuses_another(tmp_path):
+    # seed=7 on resume was ignored (the checkpoint's Generator shuffles) yet recorded as the run's seed
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, verbose=0, seed=3, checkpoint=checkpoint)
+    with pytest.raises(cr.ModelFileError, match=r"seed: the checkpoint's run had seed 3, this call 7; resuming "
+                                                r"continues that run's shuffling from the checkpoint, so pass seed=3"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=0, seed=7, resume=checkpoint)
+    for seed in (3, None):
+        model = iris_model()
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=2, verbose=0, seed=seed, resume=checkpoint)
+        assert model.metadata["training"]["seed"] == 3
+
+
 def test_a_sigint_handler_set_outside_python_is_left_in_place(monkeypatch):
     """signal.getsignal gives None for a handler a host program installed: fit cannot put such
     a handler back, so it does not replace it (Ctrl-C then does what the host decided)."""
@@ -457,9 +470,9 @@ def test_checkpoints_are_written_every_n_epochs_and_at_the_end(tmp_path, monkeyp
     written = []
     save = fit_module.save_checkpoint
 
-    def recording_save(path, model, optimizer, rng, history, callbacks, epoch, *, validation):
+    def recording_save(path, model, optimizer, rng, history, callbacks, epoch, *, validation, seed):
         written.append(epoch)
-        save(path, model, optimizer, rng, history, callbacks, epoch, validation=validation)
+        save(path, model, optimizer, rng, history, callbacks, epoch, validation=validation, seed=seed)
 
     monkeypatch.setattr(fit_module, "save_checkpoint", recording_save)
     path = tmp_path / "checkpoint.safetensors"

@@ -18,6 +18,7 @@ import re
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
+from ..checks import is_json_count
 from ..errors import ChainruleError, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
@@ -106,11 +107,13 @@ def read_checkpoint(path) -> CheckpointFile:
     return CheckpointFile(path, model, tensors, extra)
 
 
-def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int, *, validation: str) -> None:
+def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int, *, validation: str,
+                    seed: int | None = None) -> None:
     """Write the training state after ``epoch`` to ``path`` (atomically).
 
     ``validation`` is the fingerprint of the run's validation set: ``NO_VALIDATION`` or
     16 hexadecimal digits of a checksum (see :func:`chainrule.training.fingerprint.validation_fingerprint`).
+    ``seed`` is the run's (``fit``'s, None for none), which a resumed run keeps.
 
     A callback array that :func:`load_checkpoint` would refuse (not declared in the callback's
     ``checkpoint_arrays``, or of another shape or dtype) raises HyperparameterError here, at
@@ -129,6 +132,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
         "callback_types": [_callback_type(callback) for callback in callbacks],
         "validation": validation,
         "frozen": model.frozen_parameters,
+        "seed": None if seed is None else int(seed),
     }
     save(model, path, extra_tensors=tensors, extra_json=extra)
 
@@ -166,8 +170,9 @@ def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
 
 
 def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str | None = None,
-                    preprocessor=None) -> tuple[History, int]:
-    """Restore weights, optimizer, Generator and callbacks from ``path``; returns (History, epoch).
+                    preprocessor=None, seed: int | None = None) -> tuple[History, int, int | None]:
+    """Restore weights, optimizer, Generator and callbacks from ``path``; returns (History,
+    epoch, the run's seed: the checkpoint's, else ``seed``).
 
     The arrays go to the model's device: move the model (and make the optimizer) first.
     The whole checkpoint is checked before anything is restored: the model's architecture
@@ -185,6 +190,12 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     it, must be the checkpoint's: another one is a ModelFileError naming ``validation``
     (resuming would train on former validation rows, or compare scores of two validation
     sets). None skips that check, as does a checkpoint written before the field existed.
+
+    ``seed``, this call's, must be the checkpoint's run's when both are given (not None): the
+    Generator restored continues that run's shuffling, whatever ``seed`` says, so another one
+    would be recorded in the model's training summary without having been used. A
+    ModelFileError names ``seed`` otherwise. A checkpoint written before it recorded the seed
+    resumes unchecked.
 
     ``preprocessor``, this run's (None skips the check), must prepare the data as the
     checkpoint's run did: the same task and classes, in the same order (the outputs' meaning),
@@ -208,6 +219,12 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
         if validation is not None:
             _check_validation(saved_validation, validation, path)
     _check_frozen(extra.get("frozen", []), model, path)
+    saved_seed = checkpoint_field(extra, "seed", path, "an integer >= 0 or null",
+                                  lambda value: value is None or is_json_count(value)) if "seed" in extra else seed
+    if seed is not None and saved_seed is not None and int(seed) != saved_seed:
+        raise ModelFileError(f"{path}: seed: the checkpoint's run had seed {saved_seed}, this call {int(seed)}; "
+                             f"resuming continues that run's shuffling from the checkpoint, so pass seed="
+                             f"{saved_seed} or leave seed out")
     if preprocessor is not None and saved.preprocessor is not None:
         _check_preprocessing(saved.preprocessor, preprocessor, path)
     epoch = checkpoint_field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", is_count)
@@ -245,7 +262,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
         array[...] = to_device(saved.params[name], device)
     optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = extra["rng"]
-    return history, epoch
+    return history, epoch, saved_seed
 
 
 def _callback_type(callback) -> str:

@@ -213,7 +213,12 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     resume : path, optional
         Continue from a checkpoint written by an earlier call with the same data and
         arguments; the result is bit-identical to an uninterrupted run. A path that does
-        not exist raises ModelFileError ("no such checkpoint file"). The validation set
+        not exist raises ModelFileError ("no such checkpoint file"). The checkpoint's
+        Generator goes on shuffling, so the run keeps its seed (the model's training summary
+        records it): another ``seed`` given raises ModelFileError naming ``seed``, and None
+        takes the checkpoint's. A ``batch_size`` other than the run's is taken (the run is then
+        no longer the uninterrupted one, as for ``chainrule train --resume --batch-size``).
+        The validation set
         must be the checkpoint's run's (the same rows, targets and weights, compared by a checksum
         saved in the checkpoint): another ``validation`` fraction or data, other weights of
         its rows (``w_val``, or the ``sample_weight`` of the held-out rows), another seed
@@ -313,8 +318,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     model.to(device)
     optimizer = _optimizer_for(model, optimizer, lr, device)
     rng = numpy.random.default_rng(data.shuffle_seed)
-    history, start_epoch = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm, data.validation_set,
-                                            data.preprocessor)
+    history, start_epoch, run_seed = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm,
+                                                      data.validation_set, data.preprocessor, seed, shared_seed)
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
@@ -337,8 +342,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
             data = data._replace(X_val=to_device(data.X_val, device), T_val=to_device(data.T_val, device))
     else:
         loop = Loop(settings)
-    _run_epochs(loop, data, callbacks, checkpoint, checkpoint_every)
-    model.metadata["training"] = _training_summary(loop, n_train, shared_seed, device)
+    _run_epochs(loop, data, callbacks, checkpoint, checkpoint_every, run_seed)
+    model.metadata["training"] = _training_summary(loop, n_train, run_seed, device)
     return history
 
 
@@ -555,20 +560,23 @@ def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Op
 
 
 def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm,
-                     validation_set: str, preprocessor) -> tuple[History, int]:
+                     validation_set: str, preprocessor, seed, shared_seed) -> tuple[History, int, int | None]:
     """(history, start_epoch): a fresh History at epoch 0, or those of the checkpoint ``resume``,
-    whose model, optimizer, ``rng`` and callback states are then restored in place."""
+    whose model, optimizer, ``rng`` and callback states are then restored in place; third, the
+    run's seed: ``shared_seed`` (``seed``, or the one the ranks drew for None), or the resumed
+    run's (a ``seed`` given must be that one: see ``load_checkpoint``)."""
     history, start_epoch = History(), 0
     for callback in callbacks:
         callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
     if resume is None:
-        return history, start_epoch
+        return history, start_epoch, shared_seed
     if comm.size == 1:  # with several ranks, only rank 0 needs the file
         check_checkpoint_path(resume)
     refusal = None
     try:
-        history, start_epoch = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng, callbacks,
-                                               validation=validation_set, preprocessor=preprocessor)
+        history, start_epoch, run_seed = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng,
+                                                         callbacks, validation=validation_set,
+                                                         preprocessor=preprocessor, seed=seed)
     except ChainruleError as error:  # perhaps on this rank alone (a callback of one's own refused its state)
         refusal = error
     if comm.any(refusal is not None):  # every rank stops now, rather than the others waiting out the timeout
@@ -581,10 +589,11 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
             f"epochs: {epochs} is fewer than the {start_epoch} epochs the checkpoint {resume} holds; epochs "
             f"counts them all, so pass more than {start_epoch} to train further"
         )
-    return history, start_epoch
+    return history, start_epoch, shared_seed if run_seed is None else run_seed
 
 
-def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, checkpoint_every: int) -> None:
+def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, checkpoint_every: int,
+                seed: int | None) -> None:
     """Train the loop's remaining epochs, scoring the validation set after each, until the last
     one, a callback's stop or Ctrl-C; checkpoint along the way and tell the callbacks."""
     model, history, comm = loop.model, loop.history, loop.comm
@@ -612,7 +621,7 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
             done = loop.interrupted or stop or epoch == loop.epochs
             # An epoch cut short by Ctrl-C is not checkpointed: resuming would skip its remaining batches.
             if checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
-                _save_checkpoint(loop, checkpoint, callbacks, epoch, data.validation_set)
+                _save_checkpoint(loop, checkpoint, callbacks, epoch, data.validation_set, seed)
             if done:
                 break
     for callback in callbacks:
@@ -633,12 +642,12 @@ def _stop_reason(loop: Loop, stop: bool, epoch: int) -> str:
     return "early_stopping" if stop else "completed"
 
 
-def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_set: str) -> None:
+def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_set: str, seed: int | None) -> None:
     """Rank 0 writes the checkpoint after ``epoch``; the other ranks check the callbacks' arrays as
     rank 0 does, so that all raise alike."""
     if loop.comm.is_root:
         save_checkpoint(path, loop.model, loop.optimizer, loop.rng, loop.history, callbacks, epoch,
-                        validation=validation_set)
+                        validation=validation_set, seed=seed)
     else:
         callback_checkpoint_state(callbacks, loop.model)
 
