@@ -183,6 +183,19 @@ def test_labels_of_mixed_types_raise_label_error_naming_y(labels, types):
         Preprocessor.fit(numpy.zeros((len(labels), 1)), numpy.array(labels, dtype=object), "classification")
 
 
+@pytest.mark.parametrize("labels, shown", [
+    (numpy.array([b"no", b"yes", b"no"]), r"dtype \|S3 \(bytes\); decode them to str first"),
+    (numpy.array(["2020-01-01", "2021-01-01", "2020-01-01"], dtype="datetime64[D]"),
+     r"dtype datetime64\[D\] \(dates\)"),
+    (numpy.array([1, 2, 1], dtype="timedelta64[s]"), r"dtype timedelta64\[s\] \(durations\)"),
+    (numpy.array([1 + 1j, 2, 1 + 1j]), r"dtype complex128 \(complex numbers\); convert them to str or int"),
+])
+def test_labels_that_no_model_file_holds_are_refused_naming_y_and_its_dtype(labels, shown):
+    # They used to train, and the model then refused to predict, evaluate or be saved.
+    with pytest.raises(LabelError, match=f"^y: class labels must be str, int, float or bool, got {shown}"):
+        Preprocessor.fit(numpy.zeros((3, 1)), labels, "classification")
+
+
 def test_numbers_of_several_types_are_one_kind_of_label():
     labels = numpy.array([1, 2.5, numpy.int64(1)], dtype=object)
     assert Preprocessor.fit(numpy.zeros((3, 1)), labels, "classification").classes == [1, 2.5]

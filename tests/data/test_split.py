@@ -11,7 +11,7 @@ from chainrule.data import load_builtin, split
 from chainrule.data.split import (
     n_test_rows, shuffled_split_indices, split_in_place, stratified_split_indices, train_test_split,
 )
-from chainrule.errors import DataError, HyperparameterError, ShapeError
+from chainrule.errors import DataError, HyperparameterError, LabelError, ShapeError
 from tests.harness import traced_peak
 
 
@@ -266,3 +266,9 @@ def test_split_in_place_allocates_a_step_of_rows_not_a_copy_of_them(monkeypatch)
     _, peak = traced_peak(lambda: split_in_place(X, y, test_size=0.2, seed=0, stratify=True))
     assert peak < X.nbytes / 8
 
+
+
+def test_a_stratified_split_of_labels_mixing_ints_and_strings_names_their_types():
+    labels = numpy.array([1, "a"] * 5, dtype=object)  # numpy.unique cannot sort them: a bare TypeError before
+    with pytest.raises(LabelError, match="^y: labels must be all numbers or all strings, got labels of types int, str"):
+        stratified_split_indices(labels, 0.2, seed=0)

@@ -74,6 +74,20 @@ def test_duplicate_column_names_are_not_remembered():
     assert trained(doubled, epochs=1).preprocessor.feature_names is None
 
 
+@pytest.mark.parametrize("use", [
+    lambda model, X: cr.predict(model, X),
+    lambda model, X: cr.evaluate(model, X, Y_IRIS),
+    lambda model, X: cr.fit(model, X, Y_IRIS, epochs=1, verbose=0),
+    lambda model, X: cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, validation=(X, Y_IRIS)),
+])
+def test_a_frame_that_repeats_a_name_is_refused_not_read_by_position(model, use):
+    # As wide as the model, without 'sepal length (cm)': it was read by position, column 3 fed in as column 0.
+    repeated = X_IRIS[[COLUMNS[3], COLUMNS[1], COLUMNS[2], COLUMNS[2]]]
+    with pytest.raises(DataError, match=r"^X(_val)?: repeats the column name 'petal length \(cm\)' and lacks "
+                                        r"'sepal length \(cm\)'"):
+        use(model, repeated)
+
+
 def test_fit_again_reads_a_reordered_frame_by_name():
     in_order, reordered = trained(epochs=5), trained(epochs=5)
     cr.fit(in_order, X_IRIS, Y_IRIS, epochs=3, verbose=0)

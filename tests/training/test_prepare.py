@@ -9,8 +9,9 @@ from sklearn.datasets import load_iris
 
 import chainrule as cr
 from chainrule.data import Preprocessor
-from chainrule.training.prepare import (as_fraction, as_label_vector, check_one_target_per_row, default_loss,
-                                        encode_earlier_classes, fit_preprocessor, prepare_targets,
+from chainrule.errors import QUOTE_LIMIT
+from chainrule.training.prepare import (as_fraction, as_label_vector, as_targets, check_one_target_per_row,
+                                        default_loss, encode_earlier_classes, fit_preprocessor, prepare_targets,
                                         reuse_preprocessor, split_validation, warn_if_one_hot,
                                         warn_if_output_activation, weigh_classes)
 
@@ -67,6 +68,17 @@ def test_bad_validation_is_refused_naming_it(validation, error, fragment):
     X, y = iris()
     with pytest.raises(error, match=fragment):
         split_validation(X, y, None, validation, cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(0))
+
+
+def test_a_validation_list_is_refused_saying_a_tuple_is_expected_without_quoting_the_arrays():
+    X, y = iris()
+    with pytest.raises(cr.HyperparameterError) as refused:
+        split_validation(X, y, None, [X[:50], y[:50]], cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(0))
+    assert str(refused.value) == ("validation: expected a fraction in (0, 1) or a tuple (X_val, y_val) or (X_val, "
+                                  "y_val, w_val), got a list of 2 items; pass tuple(validation)")
+    with pytest.raises(cr.HyperparameterError) as refused:  # an array's repr, cut (it was printed whole)
+        split_validation(X, y, None, X, cr.SoftmaxCrossEntropy(), np.float64, np.random.SeedSequence(0))
+    assert str(refused.value).endswith(", got " + repr(X)[:QUOTE_LIMIT] + "...")
 
 
 def test_a_fraction_is_the_float_it_was_written_as():
@@ -191,3 +203,70 @@ def test_zero_one_columns_taken_for_probability_rows_suggest_binary_cross_entrop
     with pytest.raises(cr.LabelError, match=r"^SoftmaxCrossEntropy: target rows must be non-negative"):
         cr.fit(cr.mlp([4, 8, 2], seed=0), X, Y * 0.5, loss="cross_entropy", epochs=1, verbose=0)  # floats: no hint
     cr.fit(cr.mlp([4, 8, 2], seed=0), X, Y, loss="binary_cross_entropy", epochs=1, verbose=0)
+
+
+# -- y as fit reads it: object arrays, lists mixing kinds, missing labels ---------------------------
+
+
+def test_an_object_array_of_numbers_is_read_as_the_numbers_it_holds():
+    floats = np.random.default_rng(0).normal(size=6)
+    read = as_targets(floats.astype(object), "y")
+    assert read.dtype == np.float64 and np.array_equal(read, floats)
+    assert as_targets(np.array([[2], [0]], dtype=object), "y").dtype == np.int64
+    assert as_targets(np.array([1, 2.5, np.int64(1)], dtype=object), "y").tolist() == [1.0, 2.5, 1.0]
+    assert as_targets(np.array([True, False], dtype=object), "y").dtype == object  # booleans stay labels
+    assert as_targets(np.array(["a", "b"], dtype=object), "y").dtype == object
+
+
+def test_fit_trains_an_object_array_of_floats_as_the_float64_regression_targets():
+    # It was taken as one class per distinct float: "the model has 1 outputs but y holds 40 classes".
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    as_objects, as_floats = cr.mlp([3, 8, 1], seed=0), cr.mlp([3, 8, 1], seed=0)
+    cr.fit(as_objects, X, pd.Series(y, dtype=object), epochs=2, verbose=0)
+    cr.fit(as_floats, X, y, epochs=2, verbose=0)
+    assert as_objects.preprocessor.task == "regression"
+    assert np.array_equal(as_objects.flat_parameters().theta, as_floats.flat_parameters().theta)
+
+
+@pytest.mark.parametrize("labels", [[1, "2"] * 20, [1, "1"] * 20, [[True], ["a"]] * 20])
+@pytest.mark.parametrize("validation", [None, 0.25])
+def test_a_list_mixing_numbers_and_strings_is_refused_as_its_object_array_is(labels, validation):
+    # NumPy made strings of it: [1, "2"] trained the classes '1' and '2'.
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    types = "bool, str" if isinstance(labels[0], list) else "int, str"
+    for y in (labels, np.array(labels, dtype=object)):
+        with pytest.raises(cr.LabelError, match=f"^y: labels must be all numbers or all strings, got labels of types "
+                                                f"{types}$"):
+            cr.fit(cr.mlp([3, 8, 2], seed=0), X, y, epochs=1, verbose=0, validation=validation)
+
+
+def missing_label_cases():
+    pd = pytest.importorskip("pandas")
+    labels = np.where(np.arange(40) % 3 == 0, "yes", "no").astype(object)
+    missing = lambda column: column.where(column.index != 17)  # noqa: E731 -- NaN or pd.NA at row 17
+    return {
+        "object str with NaN": (missing(pd.Series(labels)), "nan"),
+        "string dtype with NA": (missing(pd.Series(labels, dtype="string")), "<NA>"),
+        "categorical with NaN": (missing(pd.Series(pd.Categorical(labels))), "nan"),
+        "boolean dtype with NA": (missing(pd.Series(labels == "yes", dtype="boolean")), "<NA>"),
+        "list with None": (labels[:17].tolist() + [None] + labels[18:].tolist(), "None"),
+    }
+
+
+@pytest.mark.parametrize("case", ["object str with NaN", "string dtype with NA", "categorical with NaN",
+                                  "boolean dtype with NA", "list with None"])
+def test_a_missing_label_is_named_with_its_index_as_a_nan_in_a_float_y_is(case):
+    # It was "labels must be all numbers or all strings, got labels of types float, str", with no row.
+    y, shown = missing_label_cases()[case]
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.raises(cr.NonFiniteError, match=f"^y: expected a label or target in every row, found a missing value "
+                                                f"\\({shown}\\) at index \\(17,\\) \\(1 missing in all\\)"):
+        cr.fit(cr.mlp([3, 8, 2], seed=0), X, y, epochs=1, verbose=0, validation=0.25)
+
+
+def test_a_missing_target_in_an_object_column_is_named_with_its_row_and_column():
+    y = np.array([["a", "b"], ["a", None]], dtype=object)
+    with pytest.raises(cr.NonFiniteError, match=r"^y_val: .* found a missing value \(None\) at index \(1, 1\)"):
+        as_targets(y, "y_val")

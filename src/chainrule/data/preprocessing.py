@@ -92,7 +92,8 @@ class Preprocessor:
         For "multilabel", a ``y`` of one label per row (n_samples,) is a binary classifier's:
         its classes are 0 and 1 in y's type (see ``_binary_classes``); 0/1 columns have none.
         Class labels must be all numbers, all strings or all booleans (LabelError otherwise,
-        e.g. for an object array mixing ints, strings or None) and finite (NonFiniteError for
+        e.g. for an object array mixing ints, strings or None, or for an array of bytes, dates,
+        durations or complex numbers, which no model file holds) and finite (NonFiniteError for
         a NaN or Inf label), strings that UTF-8 can encode (LabelError for a label holding a
         lone surrogate, as Python decodes a folder name that is not UTF-8; see ``_check_text``).
         ``feature_names`` (one str per column of X) are kept as they are, once known to be
@@ -665,21 +666,45 @@ def _label_kind(label) -> str:
     return type(label).__name__
 
 
+def check_label_kinds(labels: numpy.ndarray, name: str = "y") -> None:
+    """LabelError naming ``name`` unless the labels of an object array are of one kind: all
+    numbers, all strings or all booleans (``numpy.unique`` would fail sorting ints among strings
+    with a bare "'<' not supported" TypeError). Arrays of another dtype pass."""
+    if labels.dtype != object:
+        return
+    items = labels.ravel()
+    one_of_each_type = dict(zip(map(type, items), items)).values()  # a label's kind follows from its type
+    kinds = {_label_kind(_plain(label)) for label in one_of_each_type}
+    if len(kinds) > 1 or not kinds <= {"bool", "str", "number"}:
+        types = sorted({type(_plain(label)).__name__ for label in items})
+        raise LabelError(f"{name}: labels must be all numbers or all strings, got labels of types {', '.join(types)}")
+
+
 def _distinct_labels(labels: numpy.ndarray) -> list:
-    """The sorted distinct labels of ``y`` as plain values; refuses mixed kinds, NaN/Inf and strings
-    that UTF-8 cannot encode."""
-    if labels.dtype == object:
-        # np.unique would fail sorting such labels with a bare "'<' not supported" TypeError.
-        kinds = {_label_kind(_plain(label)) for label in labels}
-        if len(kinds) > 1 or not kinds <= {"bool", "str", "number"}:
-            types = sorted({type(_plain(label)).__name__ for label in labels})
-            raise LabelError(f"y: labels must be all numbers or all strings, got labels of types {', '.join(types)}")
+    """The sorted distinct labels of ``y`` as plain values; refuses labels that no model file can
+    hold (bytes, dates, durations, complex numbers: see ``_check_label_dtype``), mixed kinds,
+    NaN/Inf and strings that UTF-8 cannot encode."""
+    _check_label_dtype(labels)
+    check_label_kinds(labels)
     classes = [_plain(label) for label in numpy.unique(labels)]
     for label in classes:
         if isinstance(label, float) and not math.isfinite(label):
             raise NonFiniteError(f"y: class labels must be finite, got {quoted(label)}")
     _check_text(classes, "y", "class label", LabelError)
     return classes
+
+
+def _check_label_dtype(labels: numpy.ndarray) -> None:
+    """LabelError naming y and its dtype unless it holds labels a model can answer in and a model
+    file can hold: str, int, float or bool (an object array's are checked one by one). Bytes are
+    not decoded (their encoding is the caller's to know), nor dates made into text."""
+    kind = labels.dtype.kind
+    if kind in "biufUO":
+        return
+    advice = ("decode them to str first, e.g. numpy.char.decode(y, 'utf-8')" if kind == "S"
+              else "convert them to str or int labels first, e.g. y.astype(str)")
+    what = {"S": "bytes", "M": "dates", "m": "durations", "c": "complex numbers"}.get(kind, "records")
+    raise LabelError(f"y: class labels must be str, int, float or bool, got dtype {labels.dtype} ({what}); {advice}")
 
 
 def _binary_classes(labels: numpy.ndarray) -> list | None:

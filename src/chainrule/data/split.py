@@ -24,6 +24,7 @@ import numbers
 import numpy
 
 from ..errors import DataError, HyperparameterError, ShapeError, quoted
+from .preprocessing import check_label_kinds
 
 # Bytes of rows that split_in_place moves at a time
 MOVE_BYTES = 2**24
@@ -82,7 +83,8 @@ def stratified_split_indices(y, test_size: float | int = 0.2, seed: int = 0, *, 
     Parameters
     ----------
     y : array-like of shape (n_samples,)
-        Class labels of any type.
+        Class labels of any type that sorts (LabelError for an object array mixing kinds,
+        such as ints and strings).
     test_size : float or int
         Fraction in (0, 1) or number of test rows.
     seed : int
@@ -106,7 +108,11 @@ def stratified_split_indices(y, test_size: float | int = 0.2, seed: int = 0, *, 
     if y.ndim != 1:
         raise ShapeError(f"y: expected one label per row (n_samples,), got shape {y.shape}")
     n_test = n_test_rows(len(y), test_size, name)
-    _, class_of_row = numpy.unique(y, return_inverse=True)
+    try:
+        _, class_of_row = numpy.unique(y, return_inverse=True)
+    except TypeError:  # labels that cannot be sorted: an object array mixing ints and strings
+        check_label_kinds(y)  # raises LabelError naming their types
+        raise
     class_sizes = numpy.bincount(class_of_row)
     test_per_class = _apportion(class_sizes, n_test)
     generator = _generator(seed)

@@ -24,10 +24,10 @@ import numpy
 
 from ..checks import as_matrix, as_real_matrix, as_sample_weights, check_finite, check_finite_as, is_bool
 from ..data.frames import select_features
-from ..data.preprocessing import Preprocessor, check_preprocessor
+from ..data.preprocessing import Preprocessor, check_label_kinds, check_preprocessor
 from ..data.split import shuffled_split_indices, stratified_split_indices
-from ..errors import (DataError, HyperparameterError, LabelError, OneHotTargetsWarning, OutputActivationWarning,
-                      ShapeError)
+from ..errors import (DataError, HyperparameterError, LabelError, NonFiniteError, OneHotTargetsWarning,
+                      OutputActivationWarning, ShapeError, quoted)
 from ..layers import Identity, Sequential, Sigmoid, Softmax
 from ..layers.layer import Layer
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
@@ -70,8 +70,14 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=N
     held-out rows. A given set's weights are its third item;
     its X_val is read by the model's feature ``names`` when it is a DataFrame with names (as
     X is), and in the model's ``dtype`` or, when ``standardized``, its own (see ``as_inputs``);
-    a column of labels y_val (n_samples, 1) is taken as one label per row.
+    a column of labels y_val (n_samples, 1) is taken as one label per row. A list (X_val,
+    y_val) is refused, as Keras refuses it, with a HyperparameterError that says a tuple is
+    expected (any other value is quoted, cut to ``errors.QUOTE_LIMIT`` characters).
     """
+    if isinstance(validation, list):
+        hint = "; pass tuple(validation)" if len(validation) in (2, 3) else ""
+        raise HyperparameterError(f"validation: expected a fraction in (0, 1) or a tuple (X_val, y_val) or "
+                                  f"(X_val, y_val, w_val), got a list of {len(validation)} items{hint}")
     if isinstance(validation, tuple):
         if len(validation) not in (2, 3):
             raise HyperparameterError("validation: expected a fraction, a pair (X_val, y_val) or a triple "
@@ -87,11 +93,11 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=N
         if has_validation_weights(validation):
             w_val = as_sample_weights(validation[2], len(X_val), "w_val", "X_val")
         return None, y, weights, X_val, y_val, w_val
-    if validation is None or validation == 0:
+    if validation is None or isinstance(validation, numbers.Real) and validation == 0:
         return None, y, weights, None, None, None
     if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 < validation < 1:
         raise HyperparameterError(f"validation: expected a fraction in (0, 1), (X_val, y_val) or "
-                                  f"(X_val, y_val, w_val), got {validation!r}")
+                                  f"(X_val, y_val, w_val), got {quoted(validation)}")
     validation = as_fraction(validation)
     seed = int(split_seed.generate_state(1)[0])
     if loss.task == "classification" and y.ndim == 1:
@@ -143,11 +149,59 @@ def has_validation_weights(validation) -> bool:
 
 
 def as_targets(y, name: str):
-    """``y`` as a NumPy array; a ragged list raises ShapeError naming ``name``."""
+    """``y`` as a NumPy array; a ragged list raises ShapeError naming ``name``.
+
+    A list that NumPy would read as strings although it mixes kinds (``[1, "2"]``, where
+    1 would become "1") raises LabelError naming ``name``, as the object array of its items
+    does (see ``check_label_kinds``). An object array (a pandas column of dtype object, or text,
+    categorical or boolean labels with a missing value) is read as ``_object_targets`` says:
+    its numbers as the numeric array they make (floats are then regression values, as in a
+    float64 y), a missing value refused naming its index.
+    """
     try:
-        return numpy.asarray(y)
+        targets = numpy.asarray(y)
     except ValueError as error:  # NumPy's "inhomogeneous shape"
         raise ShapeError(f"{name}: expected a rectangular array of targets, got {type(y).__name__} ({error})") from None
+    if targets.dtype.kind in "SU" and not hasattr(y, "dtype"):  # a Python sequence that NumPy made text of
+        check_label_kinds(numpy.asarray(y, dtype=object), name)
+    return _object_targets(targets, name) if targets.dtype == object else targets
+
+
+def _object_targets(targets: numpy.ndarray, name: str) -> numpy.ndarray:
+    """An object array of targets as ``fit`` reads it: real numbers alone (ints, floats, not
+    booleans) as the array NumPy makes of them (int64 or float64, as a list of them gives),
+    otherwise as it is once it holds no missing value (None, NaN, ``pd.NA``, ``pd.NaT``:
+    NonFiniteError naming ``name`` and the first one's index, as a NaN in a float y gets)."""
+    items = targets.ravel()
+    types = set(map(type, items))  # one pass in C; the items themselves are looked at only where needed
+    if types and all(_is_real_number_type(kind) for kind in types):
+        return numpy.asarray(targets.tolist())
+    if not any(_may_be_missing(kind) for kind in types):  # text labels alone: no item to look at
+        return targets
+    missing = [position for position, item in enumerate(items) if _is_missing(item)]
+    if missing:
+        where = tuple(int(index) for index in numpy.unravel_index(missing[0], targets.shape))
+        raise NonFiniteError(f"{name}: expected a label or target in every row, found a missing value "
+                             f"({quoted(items[missing[0]])}) at index {where} ({len(missing)} missing in all); drop "
+                             f"those rows or fill them in")
+    return targets
+
+
+def _is_real_number_type(kind: type) -> bool:
+    """Whether ``kind`` is a Python or NumPy int or float type (not bool, which Python counts as an int)."""
+    return issubclass(kind, (int, float, numpy.integer, numpy.floating)) and not issubclass(kind, bool)
+
+
+def _may_be_missing(kind: type) -> bool:
+    """Whether an item of type ``kind`` may be a missing value (see ``_is_missing``): a float may be NaN."""
+    return kind is type(None) or kind.__name__ in ("NAType", "NaTType") or issubclass(kind, (float, numpy.floating))
+
+
+def _is_missing(item) -> bool:
+    """Whether ``item`` is a missing value as pandas writes one: None, NaN, ``pd.NA`` or ``pd.NaT``."""
+    if item is None or type(item).__name__ in ("NAType", "NaTType"):  # pandas', told without importing pandas
+        return True
+    return isinstance(item, (float, numpy.floating)) and item != item  # NaN alone is not equal to itself
 
 
 def as_label_vector(y, loss, name: str = "y"):
