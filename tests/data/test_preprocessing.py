@@ -657,3 +657,14 @@ def test_the_check_of_a_preprocessor_refuses_a_subnormal_target_scale():
     preprocessor.target_scale = numpy.array([1e-310])
     with pytest.raises(DataError, match=r"^m\.target_scale\[0\]: expected a finite number > 0, at least "):
         check_preprocessor(preprocessor, 3, 1, "m")
+
+
+def test_transform_reads_a_frame_by_the_feature_names_as_predict_does():
+    # it read the columns by position: the README's model(model.preprocessor.transform(X)) then
+    # answered other rows than cr.predict for a frame whose columns stood in another order
+    pandas = pytest.importorskip("pandas")
+    X = numpy.arange(12.0).reshape(4, 3) ** 2
+    frame = pandas.DataFrame(X, columns=["a", "b", "c"])
+    preprocessor = Preprocessor.fit(frame.to_numpy(), None, "regression", feature_names=["a", "b", "c"])
+    expected = preprocessor.transform(X, numpy.float64)
+    numpy.testing.assert_array_equal(preprocessor.transform(frame[["c", "a", "b"]], numpy.float64), expected)

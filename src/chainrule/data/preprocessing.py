@@ -18,6 +18,7 @@ import numpy
 
 from ..checks import distinct_names, is_json_count
 from ..errors import DataError, LabelError, NonFiniteError, ShapeError, quoted
+from .frames import select_features
 
 TASKS = ("classification", "multilabel", "regression")
 SAVED_KEYS = ("n_features", "task", "mean", "scale", "classes")
@@ -157,9 +158,11 @@ class Preprocessor:
         result is the only array of X's size that is made. Without standardization, X itself
         is returned when it already is an array of ``dtype`` (otherwise a converted copy).
         ``rows`` (an integer array, or None for all) transforms ``X[rows]`` without making
-        that copy first.
+        that copy first. A DataFrame is read by ``feature_names`` when both have names, as
+        ``cr.predict`` reads it (see ``data.frames.select_features``); pass the model's dtype
+        (``transform(X, model.dtype)``) for a float64 model, whose inputs float32 would round.
         """
-        X = numpy.asarray(X)
+        X = numpy.asarray(select_features(X, self.feature_names))
         self.check_width(X)
         if self.mean is None:
             return (X if rows is None else X[rows]).astype(dtype, copy=False)
