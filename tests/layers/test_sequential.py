@@ -1,5 +1,7 @@
 """Sequential: forward through each layer; backward through each layer in reverse."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -368,8 +370,11 @@ def test_items_can_be_deleted_and_the_paths_follow():
 def test_a_seed_over_trained_weights_warns_naming_the_layers():
     model = cr.mlp([4, 8, 8, 3], seed=0)
     model.params["2.W"][0, 0] += 1  # as training changes them
-    with pytest.warns(cr.ChainruleWarning, match=r"the weights of layer '1.0', changed since drawn .* without seed="):
+    with pytest.warns(cr.ChainruleWarning) as caught:
         cr.Sequential(model[0], cr.Sequential(model[2], model[3]), cr.Linear(8, 3), seed=1)
+    first, second = (str(warning.message) for warning in caught)
+    assert re.search(r"the weights of layer '1.0', changed since drawn .* without seed=", first)
+    assert "also those of layer '0', already in another model" in second  # model's first layer, still as drawn
 
 
 def test_a_seed_over_loaded_weights_warns(tmp_path):
