@@ -45,7 +45,8 @@ point; where an error above the default tolerance is below its bound, it names t
 suggests a larger eps or inputs and parameters scaled to about 1 (inputs of 1e6 change by a
 relative 1e-11 with ε = 1e-5). The bound grows as 1/ε: where it is 1 or more only because ε is
 below 1e-5 (1e-5 would bring it below 1) the text blames ε instead of the point. An ε of at most
-ε_mach |θᵢ| for an element checked is refused outright: θᵢ ± ε rounds to θᵢ, or nearly.
+ε_mach max|θᵢ| over an array checked (its largest value, whether or not ``max_checks`` samples
+it) is refused outright: there θᵢ ± ε rounds to θᵢ, or nearly.
 """
 
 from __future__ import annotations

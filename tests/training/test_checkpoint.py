@@ -59,7 +59,7 @@ def test_the_generator_state_is_saved_after_the_epoch(tmp_path):
     rng = np.random.default_rng(5)
     rng.permutation(10)
     path = tmp_path / "checkpoint.safetensors"
-    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1, validation="none")
+    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1, validation="none", seed=0)
     expected = rng.permutation(10)
     other = np.random.default_rng(0)
     load_checkpoint(path, model, optimizer, other, [])
@@ -152,10 +152,10 @@ def test_a_failed_write_leaves_the_previous_checkpoint_whole(tmp_path):
     model = cr.mlp([2, 2], seed=0)
     optimizer = cr.Adam(model)
     rng = np.random.default_rng(0)
-    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1, validation="none")
+    save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1, validation="none", seed=0)
     before = path.read_bytes()
     with pytest.raises(ModelFileError, match="not plain JSON"):
-        save_checkpoint(path, model, optimizer, rng, cr.History(epochs=2), [Unsaveable()], 2, validation="none")
+        save_checkpoint(path, model, optimizer, rng, cr.History(epochs=2), [Unsaveable()], 2, validation="none", seed=0)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["checkpoint.safetensors"]
 
@@ -305,7 +305,8 @@ def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_p
     ("m", 5, -np.inf, "'m': expected finite values, found -inf"),
     ("v", 2, -1.0, "'v': a second moment cannot be negative, got -1.0"),
 ])
-def test_an_optimizer_state_of_bad_values_is_refused_before_anything_is_restored(tmp_path, name, index, value, fragment):
+def test_an_optimizer_state_of_bad_values_is_refused_before_anything_is_restored(tmp_path, name, index, value,
+                                                                                fragment):
     """It raised NonFiniteError (naming no file) from optimizer.load_state_dict, after the
     model's weights and the callbacks' states were already the checkpoint's."""
     saved = tmp_path / "checkpoint.safetensors"
@@ -341,7 +342,7 @@ def test_a_forged_best_theta_is_refused_before_training_resumes(tmp_path):
     stopper = cr.EarlyStopping(patience=5)
     stopper.best, stopper.best_epoch, stopper._best_theta = 0.5, 1, model.flat_parameters().theta.copy()
     save_checkpoint(saved, model, cr.Adam(model), np.random.default_rng(0), cr.History(epochs=1), [stopper], 1,
-                    validation="none")
+                    validation="none", seed=0)
     # save_checkpoint refuses to write a wrong one: forge it in the file.
     path = resave(saved, change_tensors=lambda t: t.__setitem__("callbacks.0.best_theta", np.full(1, 7.0, np.float32)))
     resumed = cr.mlp([4, 8, 3], seed=1)
@@ -391,7 +392,7 @@ def test_a_callback_array_of_another_shape_than_declared_fails_when_saving(tmp_p
                        match=r"callbacks\[0\] \(Declared\): its state_dict array 'w' has shape \(67,\) and dtype "
                              r"float32, but checkpoint_arrays\(model\) declares \(3,\) and float32"):
         save_checkpoint(tmp_path / "c.safetensors", model, cr.Adam(model), np.random.default_rng(0),
-                        cr.History(epochs=1), [callback], 1, validation="none")
+                        cr.History(epochs=1), [callback], 1, validation="none", seed=0)
 
 
 def test_a_declared_callback_array_is_saved_and_resumed(tmp_path):
@@ -620,7 +621,7 @@ def test_the_steps_missed_while_frozen_are_saved_and_restored(tmp_path):
     optimizer.step()
     path = tmp_path / "checkpoint.safetensors"
     save_checkpoint(path, model, optimizer, np.random.default_rng(0), cr.History(epochs=1), [], 1,
-                    validation="none")
+                    validation="none", seed=0)
     assert read(path)[2]["optimizer"]["missed"] == {"0.W": 3, "0.b": 3}
 
     fresh = cr.Adam(model)

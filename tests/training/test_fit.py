@@ -371,7 +371,7 @@ def test_a_ctrl_c_in_the_epoch_that_ends_the_run_interrupts_nothing(tmp_path, st
     # --resume), or went on training past the epoch where early stopping had stopped.
     callbacks = [stopper] if stopper else []
     expected = cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=epochs, callbacks=callbacks, verbose=0)
-    assert expected.epochs == 2 if stopper else 3
+    assert expected.epochs == (2 if stopper else 3)
     checkpoint = tmp_path / "checkpoint.safetensors"
     model = iris_model()
     history = cr.fit(model, X_IRIS, Y_IRIS, epochs=epochs, callbacks=[*callbacks, SigintAtEpochEnd(expected.epochs)],
@@ -396,6 +396,10 @@ def test_a_resumed_run_keeps_its_seed_and_refuses_another(tmp_path):
         model = iris_model()
         cr.fit(model, X_IRIS, Y_IRIS, epochs=2, verbose=0, seed=seed, resume=checkpoint)
         assert model.metadata["training"]["seed"] == 3
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, verbose=0, seed=None, checkpoint=checkpoint)
+    with pytest.raises(cr.ModelFileError, match=r"seed: the checkpoint's run had no seed \(seed=None\), this call 5; "
+                                                r".* so pass seed=None \(which takes the checkpoint's\)$"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=0, seed=5, resume=checkpoint)
 
 
 def test_a_sigint_handler_set_outside_python_is_left_in_place(monkeypatch):

@@ -115,19 +115,20 @@ class Linear(Layer):
 
         Weights that are still exactly the layer's last draw are redrawn with ``name`` from
         the Generator state that draw started from, as ``Linear(..., init=name)`` would have
-        drawn them; weights changed since (trained, loaded, assigned), or of a layer that has
-        run forward, are kept. Nothing happens for a layer with an explicit init. A layer converted with ``astype`` after
-        its draw counts as still drawn: the redraw is rounded to the dtype of the first draw
+        drawn them; weights changed since (trained, loaded, assigned) are kept. Nothing happens
+        for a layer with an explicit init, or one that has run forward (its initializer stays
+        the one that drew its weights). A layer converted with ``astype`` after its draw counts
+        as still drawn: the redraw is rounded to the dtype of the first draw
         and then converted, as ``Linear(..., init=name).astype(...)`` would hold it.
 
         ``redraw=False`` only records the choice and leaves the weights alone: for a caller
         that draws every parameter afresh right after (``Sequential(..., seed=...)``), where
         the comparison and the redraw would be wasted.
         """
-        if self.init != "auto" or name == self.auto_init:
-            return
+        if self.init != "auto" or name == self.auto_init or (redraw and self._X is not None):
+            return  # a layer that has run forward keeps its weights, and the initializer that drew them
         self.auto_init = name
-        if redraw and self._X is None and self._still_drawn():  # a layer that has run forward keeps its weights
+        if redraw and self._still_drawn():
             _, bit_generator_class, state, draw_dtype = self._draw_record
             self._draw_record = (name, bit_generator_class, state, draw_dtype)
             self._write_draw(self._replayed_generator())

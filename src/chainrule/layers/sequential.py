@@ -282,7 +282,8 @@ def _warn_of_redrawn_weights(model: Sequential, shared: list[Layer]) -> None:
     in_other_models = [prefix.rstrip(".") for prefix, layer in model.walk()
                        if isinstance(layer, Linear) and id(layer) in held and layer.holds_initial_draw()]
     if in_other_models:
+        plural = "s" if len(in_other_models) > 1 else ""
         warnings.warn(ChainruleWarning(
-            f"Sequential(seed=...) draws every weight afresh, also those of layer{'s' if len(in_other_models) > 1 else ''} "
+            f"Sequential(seed=...) draws every weight afresh, also those of layer{plural} "
             f"{', '.join(map(repr, in_other_models))}, already in another model, which changes with it; "
             f"to keep that model as it is, build the Sequential without seed="), stacklevel=3)

@@ -108,7 +108,7 @@ def read_checkpoint(path) -> CheckpointFile:
 
 
 def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int, *, validation: str,
-                    seed: int | None = None) -> None:
+                    seed: int | None) -> None:
     """Write the training state after ``epoch`` to ``path`` (atomically).
 
     ``validation`` is the fingerprint of the run's validation set: ``NO_VALIDATION`` or
@@ -191,7 +191,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     (resuming would train on former validation rows, or compare scores of two validation
     sets). None skips that check, as does a checkpoint written before the field existed.
 
-    ``seed``, this call's, must be the checkpoint's run's when both are given (not None): the
+    ``seed``, this call's, must be the checkpoint's run's when given (not None): the
     Generator restored continues that run's shuffling, whatever ``seed`` says, so another one
     would be recorded in the model's training summary without having been used. A
     ModelFileError names ``seed`` otherwise. A checkpoint written before it recorded the seed
@@ -221,10 +221,12 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     _check_frozen(extra.get("frozen", []), model, path)
     saved_seed = checkpoint_field(extra, "seed", path, "an integer >= 0 or null",
                                   lambda value: value is None or is_json_count(value)) if "seed" in extra else seed
-    if seed is not None and saved_seed is not None and int(seed) != saved_seed:
-        raise ModelFileError(f"{path}: seed: the checkpoint's run had seed {saved_seed}, this call {int(seed)}; "
-                             f"resuming continues that run's shuffling from the checkpoint, so pass seed="
-                             f"{saved_seed} or leave seed out")
+    if seed is not None and "seed" in extra and saved_seed != int(seed):
+        had = "no seed (seed=None)" if saved_seed is None else f"seed {saved_seed}"
+        raise ModelFileError(f"{path}: seed: the checkpoint's run had {had}, this call {int(seed)}; resuming "
+                             f"continues that run's shuffling from the checkpoint, so pass "
+                             f"{'' if saved_seed is None else f'seed={saved_seed} or '}seed=None (which takes the "
+                             f"checkpoint's)")
     if preprocessor is not None and saved.preprocessor is not None:
         _check_preprocessing(saved.preprocessor, preprocessor, path)
     epoch = checkpoint_field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", is_count)
