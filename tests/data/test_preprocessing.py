@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 from chainrule.data import Preprocessor, load_data
 from chainrule.data.preprocessing import check_preprocessor
-from chainrule.errors import DataError, LabelError, NonFiniteError, ShapeError
+from chainrule.errors import DataError, DTypeError, LabelError, NonFiniteError, ShapeError
 from tests.harness import traced_peak
 
 
@@ -194,6 +194,15 @@ def test_labels_that_no_model_file_holds_are_refused_naming_y_and_its_dtype(labe
     # They used to train, and the model then refused to predict, evaluate or be saved.
     with pytest.raises(LabelError, match=f"^y: class labels must be str, int, float or bool, got {shown}"):
         Preprocessor.fit(numpy.zeros((3, 1)), labels, "classification")
+
+
+def test_numpy_string_dtype_labels_are_text_labels():
+    # NumPy 2's StringDType (kind "T") trained before the dtype check, which took it for records
+    string_dtype = pytest.importorskip("numpy.dtypes").__dict__.get("StringDType")
+    if string_dtype is None:
+        pytest.skip("NumPy before 2.0 has no StringDType")
+    labels = numpy.array(["dog", "cat", "dog"], dtype=string_dtype())
+    assert Preprocessor.fit(numpy.zeros((3, 1)), labels, "classification").classes == ["cat", "dog"]
 
 
 def test_numbers_of_several_types_are_one_kind_of_label():
@@ -668,3 +677,6 @@ def test_transform_reads_a_frame_by_the_feature_names_as_predict_does():
     preprocessor = Preprocessor.fit(frame.to_numpy(), None, "regression", feature_names=["a", "b", "c"])
     expected = preprocessor.transform(X, numpy.float64)
     numpy.testing.assert_array_equal(preprocessor.transform(frame[["c", "a", "b"]], numpy.float64), expected)
+    frame["b"] = ["x", "y", "z", "w"]  # a TypeError of NumPy's before, where cr.predict names the column
+    with pytest.raises(DTypeError, match=r"^X: column 1 \('b'\) has dtype"):
+        preprocessor.transform(frame)

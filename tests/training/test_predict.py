@@ -342,15 +342,17 @@ def test_evaluate_refuses_a_float_column_for_a_classifier_suggesting_ravel():
         cr.evaluate(model, X_IRIS, Y_IRIS.astype(float).reshape(-1, 1))
 
 
-@pytest.mark.parametrize("huge", [3e38, 1e38])  # overflows in the float32 cast; in the forward pass and loss
-def test_evaluate_scores_a_huge_finite_row_without_numpy_warnings(classifier, huge):
+def test_evaluate_scores_a_huge_finite_row_without_numpy_warnings(classifier):
     X = X_IRIS[:10].copy()
-    X[0, 0] = huge
+    X[0, 0] = 1e38  # standardized, 1.2e38: overflows in the forward pass and loss
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any RuntimeWarning of NumPy's fails the test
         scores = cr.evaluate(classifier, X, SPECIES[Y_IRIS[:10]])
-    assert np.isnan(scores["loss"]) or scores["loss"] > 1e30  # the huge row shows in the score
-    assert 0 <= scores["accuracy"] <= 1
+        assert np.isnan(scores["loss"]) or scores["loss"] > 1e30  # the huge row shows in the score
+        assert 0 <= scores["accuracy"] <= 1
+        X[0, 0] = 3e38  # standardized, 3.6e38: beyond float32 (it was scored as a NaN loss)
+        with pytest.raises(cr.NonFiniteError, match=r"^X: row 0, column 0: 3e\+38 standardized"):
+            cr.evaluate(classifier, X, SPECIES[Y_IRIS[:10]])
 
 
 def test_a_model_is_walked_once_per_prediction():
@@ -552,3 +554,19 @@ def test_reusing_a_preprocessor_checks_its_classes_against_the_outputs():
     with pytest.raises(cr.DataError, match=r"^model\.preprocessor\.classes: expected 3 classes, one per output of "
                                            r"the network, got 4$"):
         reuse_preprocessor(model.preprocessor, X_IRIS, cr.SoftmaxCrossEntropy(), None, n_outputs=3)
+
+
+def test_a_value_whose_standardized_form_overflows_the_models_dtype_is_named():
+    # z = (x - mean) / scale was cast to inf: predict answered a label and NaN probabilities
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) * np.array([1.0, 1e-30])
+    model = cr.mlp([2, 8, 2], seed=0)
+    cr.fit(model, X, (X[:, 0] > 0).astype(int), epochs=1, verbose=0, standardize=True)
+    rows = np.zeros((5000, 2))  # beyond one chunk: the row is counted from X's start
+    rows[4500, 1] = 1e10
+    for call in (cr.predict, cr.predict_proba):
+        for given, row in ((rows, 4500), (rows[4500:4501], 0)):
+            with pytest.raises(cr.NonFiniteError, match=rf"^X: row {row}, column 1: 1e\+10 standardized, \(x − mean\) "
+                                                        r"/ scale = .*e\+39, is beyond float32's range"):
+                call(model, given)
+    assert np.isfinite(cr.predict_proba(model, rows[:4500])).all()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy
 
-from ..checks import distinct_names, is_json_count
+from ..checks import as_real_matrix, distinct_names, is_frame, is_json_count
 from ..errors import DataError, LabelError, NonFiniteError, ShapeError, quoted
 from .frames import select_features
 
@@ -162,7 +162,8 @@ class Preprocessor:
         ``cr.predict`` reads it (see ``data.frames.select_features``); pass the model's dtype
         (``transform(X, model.dtype)``) for a float64 model, whose inputs float32 would round.
         """
-        X = numpy.asarray(select_features(X, self.feature_names))
+        X = select_features(X, self.feature_names)
+        X = as_real_matrix(X, name="X") if is_frame(X) else numpy.asarray(X)  # a frame's columns checked, as predict does
         self.check_width(X)
         if self.mean is None:
             return (X if rows is None else X[rows]).astype(dtype, copy=False)
@@ -702,7 +703,7 @@ def _check_label_dtype(labels: numpy.ndarray) -> None:
     file can hold: str, int, float or bool (an object array's are checked one by one). Bytes are
     not decoded (their encoding is the caller's to know), nor dates made into text."""
     kind = labels.dtype.kind
-    if kind in "biufUO":
+    if kind in "biufUOT":  # T: NumPy 2's variable-width StringDType
         return
     advice = ("decode them to str first, e.g. numpy.char.decode(y, 'utf-8')" if kind == "S"
               else "convert them to str or int labels first, e.g. y.astype(str)")

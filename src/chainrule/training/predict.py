@@ -14,7 +14,7 @@ from ..backend import get_array_module, to_device, to_numpy
 from ..checks import as_real_matrix, as_sample_weights, check_finite, check_finite_as
 from ..data.frames import select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs, check_preprocessor_outputs
-from ..errors import HyperparameterError, ShapeError
+from ..errors import HyperparameterError, NonFiniteError, ShapeError
 from ..layers.layer import Layer
 from ..layers.widths import input_width
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
@@ -75,7 +75,7 @@ def _prepared_chunks(X, dtype, device: str, preprocessor: Preprocessor | None):
         stop = min(start + EVAL_CHUNK, len(X))
         chunk = inputs[:stop - start]
         if standardize:  # from the rows in their own dtype, as training standardized X (see fit)
-            preprocessor.standardize_into(X[start:stop], chunk, work)
+            _standardize_into(preprocessor, X[start:stop], chunk, work, start)
         else:
             xp.copyto(chunk, X[start:stop], casting="unsafe")
         yield start, to_device(chunk, device)
@@ -89,8 +89,34 @@ def _prepared_rows(X, dtype, device: str, preprocessor: Preprocessor | None):
     else:
         xp = get_array_module(X)
         inputs = xp.empty(X.shape, dtype=dtype)
-        preprocessor.standardize_into(X, inputs, xp.empty(X.shape, dtype=numpy.float64))
+        _standardize_into(preprocessor, X, inputs, xp.empty(X.shape, dtype=numpy.float64), 0)
     return to_device(inputs, device)
+
+
+def _standardize_into(preprocessor: Preprocessor, X, out, work, start: int) -> None:
+    """``preprocessor.standardize_into(X, out, work)``, and NonFiniteError naming the row (X's
+    ``start`` + i) and column where a finite x gives a z = (x − mean) / scale that ``out``'s
+    dtype cannot hold: a value far outside the data the model was fitted on (1e10 in a column
+    of scale 1e-30) would make the network answer NaN. One sum of the block finds it."""
+    with numpy.errstate(over="ignore"):  # the cast to out's dtype overflows: reported below
+        preprocessor.standardize_into(X, out, work)
+    xp = get_array_module(out)
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        total = out.sum()
+    if bool(xp.isfinite(total)):
+        return
+    bad = xp.argwhere(~xp.isfinite(out))
+    if not len(bad):  # every z is finite, the sum alone overflowed
+        return
+    row, column = (int(index) for index in bad[0])
+    names = preprocessor.feature_names
+    named = f" {names[column]!r}" if names else ""
+    raise NonFiniteError(
+        f"X: row {start + row}, column {column}{named}: {float(X[row, column]):g} standardized, "
+        f"(x − mean) / scale = {float(work[row, column]):.4g}, is beyond {out.dtype}'s range: the value lies "
+        f"far outside the data the model was fitted on (mean {float(preprocessor.mean[column]):.4g}, scale "
+        f"{float(preprocessor.scale[column]):.4g}); check it, or train in float64"
+    )
 
 
 def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None = None,
