@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.backend import device_of, get_array_module, module_for, to_numpy
+from chainrule.backend import device_of, get_array_module, is_array, module_for, to_numpy
 from tests.harness import traced_peak
 
 
@@ -143,3 +143,11 @@ def test_a_numpy_subclass_takes_the_general_path_to_the_same_results():
     np.testing.assert_array_equal(backend.relu(tagged["Z"]), np.maximum(Z, 0))
     np.testing.assert_array_equal(backend.relu_gradient(Z, tagged["Z"]), Z * (Z > 0))
     np.testing.assert_array_equal(backend.sum_rows(tagged["A"], out=np.empty(4)), np.ones(3) @ A)
+
+
+def test_is_array_knows_numpy_arrays_from_objects_that_only_look_like_one():
+    class Tensorish:  # a dtype and a shape, as a torch tensor or a pandas Series has
+        dtype, shape = np.dtype("float32"), (2,)
+
+    assert is_array(np.zeros(2)) and is_array(np.zeros((2, 2))[:, 0])
+    assert not any(is_array(value) for value in (Tensorish(), [1.0], 1.0, np.float64(1.0)))

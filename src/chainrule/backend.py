@@ -14,6 +14,7 @@ call of :func:`get_array_module` and the CuPy branches added 0.2-0.4 µs to each
 
 from __future__ import annotations
 
+import sys
 import types
 from typing import Any
 
@@ -43,6 +44,15 @@ def get_array_module(*arrays: Array) -> types.ModuleType:
         if kind is not numpy.ndarray and kind.__module__.startswith("cupy"):
             return _cupy()
     return numpy
+
+
+def is_array(value) -> bool:
+    """Whether ``value`` is a NumPy or a CuPy array (not merely an object with a dtype and a
+    shape: a torch tensor, a pandas Series, a cupyx sparse matrix)."""
+    if isinstance(value, numpy.ndarray):
+        return True
+    cupy = sys.modules.get("cupy")  # a CuPy array exists only once CuPy is imported
+    return cupy is not None and isinstance(value, cupy.ndarray)
 
 
 def module_for(device: str) -> types.ModuleType:

@@ -443,7 +443,8 @@ def test_a_long_release_is_quoted_in_part_in_the_warning(saved):
 
 
 @pytest.mark.parametrize("version", [None, "not-a-version", "0.0.1", cr.__version__, 5,
-                                     pytest.param("9" * 5000, id="9...9"), pytest.param("1." + "9" * 5000, id="1.9...9")])
+                                     pytest.param("9" * 5000, id="9...9"),
+                                     pytest.param("1." + "9" * 5000, id="1.9...9")])
 def test_a_missing_unparsable_older_or_same_release_loads_silently(saved, version):
     _written_by(saved, version)
     with warnings.catch_warnings():

@@ -23,7 +23,7 @@ import math
 
 import numpy
 
-from ..backend import Array, get_array_module, to_numpy
+from ..backend import Array, get_array_module, is_array, to_numpy
 from ..checks import FLOAT_DTYPES, as_sample_weights, check_finite
 from ..errors import DTypeError, HyperparameterError, ShapeError
 
@@ -174,7 +174,3 @@ def as_array(targets, name: str) -> Array:
         raise DTypeError(f"{name}: expected targets as an array of numbers, got {type(targets).__name__} "
                          f"({error})") from None
 
-
-def is_array(value) -> bool:
-    """Whether ``value`` is a NumPy or a CuPy array (not merely an object with a dtype and a shape)."""
-    return isinstance(value, numpy.ndarray) or type(value).__module__.startswith("cupy")

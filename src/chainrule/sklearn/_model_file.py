@@ -217,7 +217,8 @@ def _restore_attributes(estimator, attributes: dict, path) -> None:
                              f"{len(shapes)} Linear layers, got {attributes['n_layers_']!r:.60}")
     for name in COUNT_ATTRIBUTES:
         if not is_json_count(attributes[name]):
-            raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected an integer >= 0, got {attributes[name]!r:.60}")
+            raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected an integer >= 0, "
+                                 f"got {attributes[name]!r:.60}")
     for name in FLOAT_ATTRIBUTES:
         if attributes[name] is not None:
             setattr(estimator, name, _float(attributes[name], f"{path}: sklearn.attributes.{name}", " or null"))

@@ -50,7 +50,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..data.preprocessing import _labels_array
 from ..errors import ModelFileError
 from ..io.atomic import atomic_write, check_path
-from ..onnx_export import _emit, _Graph, _import_onnx, _sigmoid, check_exportable_values, check_weight_bytes, checked_opset
+from ..onnx_export import (_emit, _Graph, _import_onnx, _sigmoid, check_exportable_values, check_weight_bytes,
+                           checked_opset)
 
 OUTPUT_NAMES = ("label", "probabilities", "Y")
 #: the probability above which predict answers 1 (scikit-learn's LabelBinarizer threshold)

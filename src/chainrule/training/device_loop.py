@@ -247,7 +247,9 @@ class DeviceLoop(Loop):
         for name in self.frozen:
             self.optimizer.missed[name] = self.optimizer.missed.get(name, 0) + taken
         if status[0]:
-            if self.fused is None:  # its state took in every batch queued (the fused kernels' took in none)
+            # As on the CPU, a refused step (its gradient not finite) starts the state afresh; an optimizer
+            # without a fused kernel took in every batch queued, also after a loss that was not finite.
+            if self.fused is None or status[0] == kernels.GRADIENT_NOT_FINITE:
                 self.optimizer.reset_state()
             raise self.diverged(epoch, applied, n_batches, "the loss is not finite"
                                 if status[0] == kernels.LOSS_NOT_FINITE else
