@@ -3,14 +3,14 @@
 Importing anything from ``chainrule`` first runs ``chainrule/__init__``, which imports NumPy
 and the whole library (about half a second). A Ctrl-C in that time would end the command with
 a Python traceback, before ``chainrule.cli.main`` could report it in one line. This module
-imports nothing heavy of its own, so it can catch that Ctrl-C and report it as ``main`` would:
-``chainrule: interrupted`` on stderr and exit code 130 (with ``--debug``, the traceback too).
+imports nothing heavy of its own, so it can catch that Ctrl-C and report it as ``main`` does:
+``chainrule: interrupted`` on stderr and exit code 130, without a traceback (``--debug`` shows
+none for a Ctrl-C either: it is no error).
 ``python -m chainrule`` imports the package before any of its code runs, so only the
 ``chainrule`` command has this.
 """
 
 import sys
-import traceback
 
 EXIT_INTERRUPTED = 130  # chainrule.cli.exit_codes.EXIT_INTERRUPTED, not imported: it would import the package
 
@@ -19,9 +19,7 @@ def entry_point() -> None:
     """``sys.exit(chainrule.cli.main())``, with a Ctrl-C while the library loads reported in one line."""
     try:
         from chainrule.cli import main
-    except KeyboardInterrupt as interrupt:
-        if "--debug" in sys.argv[1:]:
-            traceback.print_exception(interrupt)
+    except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(main())

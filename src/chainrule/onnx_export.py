@@ -57,12 +57,12 @@ import numpy
 
 from . import __version__
 from .backend import to_numpy
+from .data.preprocessing import check_preprocessor
 from .errors import HyperparameterError, ModelFileError, ShapeError
 from .io.atomic import atomic_write, check_path
+from .io.model_file import refuse_to_save_non_finite
 from .layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
 from .layers.gelu import CUBIC, SQRT_2_OVER_PI
-from .data.preprocessing import check_preprocessor
-from .io.model_file import refuse_to_save_non_finite
 from .layers.widths import input_width, output_width
 
 MAX_PROTO_BYTES = 2**31 - 1  # protobuf's limit on one serialized message, and so on one .onnx file without external data
@@ -82,7 +82,7 @@ def check_exportable_values(model: Layer, path) -> None:
     that answers NaN for every row), and DataError naming the field for a preprocessor that does
     not fit the network (``cr.predict``'s and ``cr.save``'s checks: a scale of 0 would answer NaN,
     a mean of one value broadcast over every column)."""
-    refuse_to_save_non_finite({name: to_numpy(array) for name, array in model.params.items()}, path)
+    refuse_to_save_non_finite({name: to_numpy(array) for name, array in model.params.items()}, path, "export")
     if model.preprocessor is not None:
         check_preprocessor(model.preprocessor, input_width(model), output_width(model), remembered=False)
 

@@ -151,4 +151,4 @@ def test_a_graph_written_to_stdout_is_the_graph_alone_and_the_line_goes_to_stder
     assert result.returncode == 0, result.stderr
     proto = onnx.load_from_string(result.stdout)
     assert [output.name for output in proto.graph.output] == ["Y", "label"]
-    assert result.stderr.decode().startswith("wrote /dev/stdout: ONNX opset 17")
+    assert result.stderr.decode().startswith(f"wrote {'stdout' if target == '-' else target}: ONNX opset 17")

@@ -267,7 +267,6 @@ def test_split_in_place_allocates_a_step_of_rows_not_a_copy_of_them(monkeypatch)
     assert peak < X.nbytes / 8
 
 
-
 def test_a_stratified_split_of_labels_mixing_ints_and_strings_names_their_types():
     labels = numpy.array([1, "a"] * 5, dtype=object)  # numpy.unique cannot sort them: a bare TypeError before
     with pytest.raises(LabelError, match="^y: labels must be all numbers or all strings, got labels of types int, str"):

@@ -54,6 +54,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     if args.onnx == "":
         raise ConfigError("--onnx: expected a file name, got ''")
+    shown = "stdout" if args.onnx == STDOUT else args.onnx
     if args.onnx == STDOUT:
         if os.name == "nt":
             raise ConfigError("--onnx -: writing the graph to stdout needs /dev/stdout, which Windows lacks; "
@@ -78,7 +79,7 @@ def run(args) -> int:
         Y, *others = proto.graph.output
         outputs = (f"{_signature(Y)} {_output_kind(model, args.probabilities, args.preprocessing)}"
                    + "".join(f", {_signature(output)}" for output in others))
-    print(f"wrote {args.onnx}: ONNX opset {proto.opset_import[0].version}, {model.dtype or 'float32'}, "
+    print(f"wrote {shown}: ONNX opset {proto.opset_import[0].version}, {model.dtype or 'float32'}, "
           f"{_signature(proto.graph.input[0])} -> {outputs}", file=sys.stderr if _is_stdout(args.onnx) else sys.stdout)
     return 0
 

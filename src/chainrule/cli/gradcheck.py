@@ -23,7 +23,7 @@ import numpy
 from ..checks import positive, positive_int
 from ..data import load_data
 from ..data.preprocessing import Preprocessor
-from ..errors import DataError
+from ..errors import DataError, HyperparameterError
 from ..gradcheck import gradcheck
 from ..layers import mlp
 from ..losses import get_loss
@@ -87,8 +87,13 @@ def run(args) -> int:
     if config.class_weight != "none":  # the class weights of all the training rows, as train weighs them
         sample_weight = class_weights_per_row(preprocessor.encode(data.y_train), preprocessor.classes,
                                               config.class_weight)[rows]
-    report = gradcheck(model, X, y, get_loss(loss), eps=args.eps, max_checks=args.max_checks,
-                       seed=config.seed, sample_weight=sample_weight)
+    try:
+        report = gradcheck(model, X, y, get_loss(loss), eps=args.eps, max_checks=args.max_checks,
+                           seed=config.seed, sample_weight=sample_weight)
+    except HyperparameterError as error:  # "eps: 1e-300 is too small ...", as the option that set it
+        if str(error).startswith("eps: "):
+            raise HyperparameterError(f"--{error}") from None
+        raise
     passed = report.passed(args.tolerance, at_kinks=False)
     if args.json:
         # kinks and rounding: what the text output's notes are made of (see GradcheckReport)

@@ -300,7 +300,7 @@ def _read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     return model, extras, document["extra_json"]
 
 
-def refuse_to_save_non_finite(tensors: dict[str, numpy.ndarray], path: PathLike) -> None:
+def refuse_to_save_non_finite(tensors: dict[str, numpy.ndarray], path: PathLike, doing: str = "save") -> None:
     """ModelFileError naming ``path`` and the parameter when one of ``tensors`` holds NaN or Inf.
 
     :func:`save` and ``cr.save_weights`` refuse to write a diverged model, as :func:`read` and
@@ -310,7 +310,7 @@ def refuse_to_save_non_finite(tensors: dict[str, numpy.ndarray], path: PathLike)
         try:
             check_finite(array, f"parameter {name!r}")
         except NonFiniteError as error:
-            raise ModelFileError(f"{path}: cannot save: {error} (a diverged model?)") from None
+            raise ModelFileError(f"{path}: cannot {doing}: {error} (a diverged model?)") from None
 
 
 def _read_tensors(path: PathLike, model: Layer, declared_extras: dict) -> dict[str, numpy.ndarray]:
