@@ -57,10 +57,11 @@ def _inputs(model: Layer, X):
     return X, dtype, device, preprocessor
 
 
-def _prepared_chunks(X, dtype, device: str, preprocessor: Preprocessor | None):
+def _prepared_chunks(X, dtype, device: str, preprocessor: Preprocessor | None, checked: bool = True):
     """Yield (start, inputs): rows start..start+EVAL_CHUNK of X, standardized by
     ``preprocessor`` (in float64, from X's own dtype) or else cast, as ``dtype``, on the
-    model's ``device``.
+    model's ``device``. ``checked``: a standardized value beyond ``dtype``'s range is an error
+    (see ``_standardize_into``); else it is the infinity a score then shows (``evaluate``).
 
     The rows are prepared in one reused buffer, so memory stays a chunk's whatever X's size
     and dtype, and the layers (which keep their last input for backward) never hold on to
@@ -74,8 +75,10 @@ def _prepared_chunks(X, dtype, device: str, preprocessor: Preprocessor | None):
     for start in range(0, len(X), EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, len(X))
         chunk = inputs[:stop - start]
-        if standardize:  # from the rows in their own dtype, as training standardized X (see fit)
+        if standardize and checked:  # from the rows in their own dtype, as training standardized X (see fit)
             _standardize_into(preprocessor, X[start:stop], chunk, work, start)
+        elif standardize:
+            preprocessor.standardize_into(X[start:stop], chunk, work)
         else:
             xp.copyto(chunk, X[start:stop], casting="unsafe")
         yield start, to_device(chunk, device)
@@ -110,9 +113,9 @@ def _standardize_into(preprocessor: Preprocessor, X, out, work, start: int) -> N
         return
     row, column = (int(index) for index in bad[0])
     names = preprocessor.feature_names
-    named = f" {names[column]!r}" if names else ""
+    named = f" (column {names[column]!r})" if names else ""
     raise NonFiniteError(
-        f"X: row {start + row}, column {column}{named}: {float(X[row, column]):g} standardized, "
+        f"X: the value at index ({start + row}, {column}){named}, {float(X[row, column]):g}, standardized, "
         f"(x − mean) / scale = {float(work[row, column]):.4g}, is beyond {out.dtype}'s range: the value lies "
         f"far outside the data the model was fitted on (mean {float(preprocessor.mean[column]):.4g}, scale "
         f"{float(preprocessor.scale[column]):.4g}); check it, or train in float64"
@@ -363,7 +366,8 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     # forward pass or the loss, and the non-finite score says so without NumPy's warnings.
     with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            return score_chunks(model, _prepared_chunks(X, dtype, device, preprocessor), targets, loss, weights=weights,
+            chunks = _prepared_chunks(X, dtype, device, preprocessor, checked=False)  # an overflow shows in the score
+            return score_chunks(model, chunks, targets, loss, weights=weights,
                                 target_scale=None if preprocessor is None else preprocessor.target_scale)
         except ShapeError as error:  # class labels for a model scored as a regressor, most often
             if preprocessor is None:
