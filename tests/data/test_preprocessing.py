@@ -680,3 +680,14 @@ def test_transform_reads_a_frame_by_the_feature_names_as_predict_does():
     frame["b"] = ["x", "y", "z", "w"]  # a TypeError of NumPy's before, where cr.predict names the column
     with pytest.raises(DTypeError, match=r"^X: column 1 \('b'\) has dtype"):
         preprocessor.transform(frame)
+
+
+@pytest.mark.parametrize("value", [0.1, 1e20, -3e300])
+def test_a_constant_column_of_any_size_standardizes_to_zero(value):
+    # its float64 mean was off by ~100 ulps: a column of 1e20 became z = 950,272 in every row
+    X = numpy.column_stack([numpy.linspace(-1, 1, 1000), numpy.full(1000, value)])
+    preprocessor = Preprocessor.fit(X, None, "regression")
+    assert preprocessor.scale[1] == 1.0 and preprocessor.mean[1] == value
+    assert not preprocessor.transform(X, numpy.float64)[:, 1].any()
+    preprocessor.fit_targets(X)  # constant regression targets alike
+    assert (preprocessor.target_mean[1], preprocessor.target_scale[1]) == (value, 1.0)

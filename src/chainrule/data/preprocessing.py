@@ -132,7 +132,7 @@ class Preprocessor:
                     X = numpy.ascontiguousarray(X)
             mean = _column_means(X, feature_names, rows=rows)
             scale = _standard_deviation(X, mean, rows)
-            scale[_is_constant(scale, mean, len(X) if rows is None else len(rows))] = 1.0
+            _settle_constant_columns(X, mean, scale, rows)
         classes = None
         if task == "classification":
             labels = numpy.asarray(y)
@@ -206,7 +206,7 @@ class Preprocessor:
         T = numpy.asarray(T)
         mean = _column_means(T, name="y")
         scale = _standard_deviation(T, mean)
-        scale[_is_constant(scale, mean, len(T))] = 1.0
+        _settle_constant_columns(T, mean, scale)
         self.target_mean, self.target_scale = mean, scale
 
     def standardize_targets(self, T, dtype) -> numpy.ndarray:
@@ -634,6 +634,19 @@ def _blocks(X: numpy.ndarray, rows):
     for start in range(0, len(X) if rows is None else len(rows), TRANSFORM_CHUNK):
         stop = start + TRANSFORM_CHUNK
         yield start, X[start:stop] if rows is None else X[rows[start:stop]]
+
+
+def _settle_constant_columns(X: numpy.ndarray, mean: numpy.ndarray, scale: numpy.ndarray, rows=None) -> None:
+    """Scale 1 for the columns of ``X`` (its ``rows``, or all) whose deviation is rounding error
+    (``_is_constant``), and, for one that holds a single value v, mean v itself: the mean summed
+    in float64 can be off by many ulps of v (1e20 in 1,000 rows: by ~1e6), which z = x − mean
+    would then carry into every row instead of 0. In place."""
+    constant = numpy.flatnonzero(_is_constant(scale, mean, len(X) if rows is None else len(rows)))
+    scale[constant] = 1.0
+    for j in constant:  # the columns of one value are few, and each is read once more
+        column = X[:, j] if rows is None else X[rows, j]
+        if column.min() == column.max():
+            mean[j] = column[0]
 
 
 def _is_constant(scale: numpy.ndarray, mean: numpy.ndarray, n_samples: int) -> numpy.ndarray:
