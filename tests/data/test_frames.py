@@ -54,3 +54,14 @@ def test_select_features_reads_any_object_with_string_columns():
             return np.array([[2.0, 1.0]])
 
     assert np.array_equal(select_features(Table(), ["a", "b"]), [[1.0, 2.0]])
+
+
+def test_column_names_that_mix_strings_and_others_are_refused_for_a_model_with_names():
+    # ['c', 'a', 0] was read by position for a model of columns a, b, c (scikit-learn refuses such names)
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(np.ones((1, 3)), columns=["c", "a", 0])
+    with pytest.raises(cr.DataError, match=r"^X: its column names mix strings and others \(0\), but the model reads"):
+        select_features(frame, ["a", "b", "c"])
+    numbered = pandas.DataFrame(np.ones((1, 3)))  # pandas' default names 0..n-1: by position, as before
+    assert select_features(numbered, ["a", "b", "c"]) is numbered
+    assert select_features(frame, None) is frame  # a model without names reads any frame by position

@@ -214,8 +214,30 @@ def test_an_object_array_of_numbers_is_read_as_the_numbers_it_holds():
     assert read.dtype == np.float64 and np.array_equal(read, floats)
     assert as_targets(np.array([[2], [0]], dtype=object), "y").dtype == np.int64
     assert as_targets(np.array([1, 2.5, np.int64(1)], dtype=object), "y").tolist() == [1.0, 2.5, 1.0]
-    assert as_targets(np.array([True, False], dtype=object), "y").dtype == object  # booleans stay labels
+    # booleans alone are a bool array (a pandas "boolean" column: binary cross-entropy refused dtype object)
+    assert as_targets(np.array([True, np.bool_(False)], dtype=object), "y").dtype == bool
     assert as_targets(np.array(["a", "b"], dtype=object), "y").dtype == object
+
+
+@pytest.mark.parametrize("y, error, message", [
+    ([True, False, 2] * 10, cr.LabelError, "labels must be all numbers or all strings, got labels of types bool, int"),
+    (["a", float("nan"), "b"] * 10, cr.NonFiniteError, r"found a missing value \(nan\) at index \(1,\)"),
+])
+def test_a_list_is_refused_as_the_object_array_of_its_items_is(y, error, message):
+    # NumPy made [True, False, 2] numbers (classes 0, 1, 2) and ["a", nan] text ("nan" a class)
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    for given in (y, np.array(y, dtype=object)):
+        with pytest.raises(error, match=message):
+            cr.fit(cr.mlp([3, 8, 3], seed=0), X, given, epochs=1, verbose=0)
+
+
+def test_numpy_strings_with_a_missing_value_name_it():
+    string_dtype = getattr(np.dtypes, "StringDType", None) if hasattr(np, "dtypes") else None
+    if string_dtype is None:
+        pytest.skip("NumPy before 2.0 has no StringDType")
+    y = np.array(["a", None, "b"], dtype=string_dtype(na_object=None))  # a raw ValueError from numpy.unique before
+    with pytest.raises(cr.NonFiniteError, match=r"found a missing value \(None\) at index \(1,\)"):
+        as_targets(y, "y")
 
 
 def test_fit_trains_an_object_array_of_floats_as_the_float64_regression_targets():

@@ -46,7 +46,7 @@ def select_features(X, model_names: list[str] | None, name: str = "X"):
     the model's order (no copy). A pandas frame is selected as a frame (only the model's
     columns are then converted); anything else through ``numpy.asarray``.
     """
-    columns = None if model_names is None else _string_columns(X)
+    columns = None if model_names is None else _string_columns(X, name)
     if columns is None or columns == model_names:
         return X
     counts = collections.Counter(columns)
@@ -68,8 +68,11 @@ def select_features(X, model_names: list[str] | None, name: str = "X"):
     return numpy.asarray(X)[:, positions]
 
 
-def _string_columns(X) -> list[str] | None:
-    """The column names of ``X`` when it has columns all named by strings (repeated or not), else None."""
+def _string_columns(X, name: str = "X") -> list[str] | None:
+    """The column names of ``X`` when it has columns all named by strings (repeated or not); None
+    when it has no columns or none named by a string (pandas' 0..n-1: taken by position, as
+    scikit-learn takes them). Names that mix strings and others raise DataError naming ``name``
+    (scikit-learn refuses them too): which columns are meant is unknown."""
     columns = getattr(X, "columns", None)
     if columns is None:
         return None
@@ -77,4 +80,10 @@ def _string_columns(X) -> list[str] | None:
         columns = list(columns)
     except TypeError:  # a ``columns`` attribute that holds no sequence of names
         return None
-    return columns if columns and all(isinstance(column, str) for column in columns) else None
+    named = [isinstance(column, str) for column in columns]
+    if any(named) and not all(named):
+        others = [column for column, is_str in zip(columns, named) if not is_str]
+        raise DataError(f"{name}: its column names mix strings and others ({listing(others, 5)}), but the model "
+                        f"reads its columns by name; name every column with a string (df.columns = df.columns."
+                        f"astype(str)), or pass a NumPy array to take them by position")
+    return columns if columns and all(named) else None

@@ -151,19 +151,26 @@ def has_validation_weights(validation) -> bool:
 def as_targets(y, name: str):
     """``y`` as a NumPy array; a ragged list raises ShapeError naming ``name``.
 
-    A list that NumPy would read as strings although it mixes kinds (``[1, "2"]``, where
-    1 would become "1") raises LabelError naming ``name``, as the object array of its items
-    does (see ``check_label_kinds``). An object array (a pandas column of dtype object, or text,
-    categorical or boolean labels with a missing value) is read as ``_object_targets`` says:
-    its numbers as the numeric array they make (floats are then regression values, as in a
-    float64 y), a missing value refused naming its index.
+    A list whose items mix kinds (``[1, "2"]``, which NumPy makes "1", "2"; ``[True, 2]``)
+    raises LabelError naming ``name``, and one with a missing value (``["a", nan]``)
+    NonFiniteError, as the object array of its items does (see ``check_label_kinds``). An
+    object array (a pandas column of dtype object, or text, categorical or boolean labels with
+    a missing value) is read as ``_object_targets`` says: its numbers (or booleans) as the
+    array they make (floats are then regression values, as in a float64 y), a missing value
+    refused naming its index; so is NumPy's StringDType with a missing value.
     """
     try:
         targets = numpy.asarray(y)
     except ValueError as error:  # NumPy's "inhomogeneous shape"
         raise ShapeError(f"{name}: expected a rectangular array of targets, got {type(y).__name__} ({error})") from None
-    if targets.dtype.kind in "SU" and not hasattr(y, "dtype"):  # a Python sequence that NumPy made text of
-        check_label_kinds(numpy.asarray(y, dtype=object), name)
+    if not hasattr(y, "dtype") and (targets.dtype.kind in "SU" or targets.ndim == 1 and targets.dtype.kind in "biuf"):
+        # A Python sequence, which NumPy makes text of when it holds a string ([1, "2"], ["a", nan]) and
+        # numbers of booleans among numbers ([True, 2]): its items as they were, missing or mixed, are refused.
+        items = numpy.asarray(y, dtype=object)
+        _object_targets(items, name)
+        check_label_kinds(items, name)
+    if targets.dtype.kind == "T" and hasattr(targets.dtype, "na_object"):  # NumPy 2 strings that may be missing
+        targets = targets.astype(object)
     return _object_targets(targets, name) if targets.dtype == object else targets
 
 
@@ -174,7 +181,7 @@ def _object_targets(targets: numpy.ndarray, name: str) -> numpy.ndarray:
     NonFiniteError naming ``name`` and the first one's index, as a NaN in a float y gets)."""
     items = targets.ravel()
     types = set(map(type, items))  # one pass in C; the items themselves are looked at only where needed
-    if types and all(_is_real_number_type(kind) for kind in types):
+    if types and (all(_is_real_number_type(kind) for kind in types) or all(_is_bool_type(kind) for kind in types)):
         return numpy.asarray(targets.tolist())
     if not any(_may_be_missing(kind) for kind in types):  # text labels alone: no item to look at
         return targets
@@ -185,6 +192,11 @@ def _object_targets(targets: numpy.ndarray, name: str) -> numpy.ndarray:
                              f"({quoted(items[missing[0]])}) at index {where} ({len(missing)} missing in all); drop "
                              f"those rows or fill them in")
     return targets
+
+
+def _is_bool_type(kind: type) -> bool:
+    """Whether ``kind`` is Python's or NumPy's boolean type."""
+    return issubclass(kind, (bool, numpy.bool_))
 
 
 def _is_real_number_type(kind: type) -> bool:
