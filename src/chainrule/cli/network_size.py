@@ -16,6 +16,10 @@ from ..errors import HyperparameterError, quoted
 #: The vectors of θ's size each optimizer holds beyond θ and ∂L/∂θ, as ``chainrule train`` makes it:
 #: its state and its work vector (SGD without momentum: none; RMSProp: v; Adam and AdamW: m and v).
 OPTIMIZER_VECTORS = {"sgd": 1, "rmsprop": 2, "adam": 3, "adamw": 3}
+# The share of the memory available that the network's vectors may take: the interpreter, the
+# data and a batch's activations need the rest. Linux overcommits memory, so a run that does not
+# fit is killed by the system (exit 137, no message) rather than refused with a MemoryError.
+MEMORY_SHARE = 0.9
 
 
 def parameter_count(widths: list[int]) -> int:
@@ -56,14 +60,16 @@ def training_vectors(optimizer: str, weight_decay: float) -> int:
 def check_network_fits_memory(widths: list[int], dtype, name: str, vectors: int, doing: str) -> None:
     """HyperparameterError naming the hidden widths as ``name`` when ``doing`` (say, "training it
     with adam") holds ``vectors`` vectors the size of ``cr.mlp(widths)``'s parameters in
-    ``dtype`` (:func:`training_vectors`), more bytes than the memory available; checked before
-    anything is allocated. The activations of a batch are left out: small beside the weights of
-    a network this large. A network that passes here and still does not fit is refused where its
-    allocation fails (MemoryError), with the same numbers."""
+    ``dtype`` (:func:`training_vectors`) and, while it is drawn, its largest layer's weights in
+    float64 (the initializers draw in float64, then cast), more bytes than ``MEMORY_SHARE`` of
+    the memory available; checked before anything is allocated. A network that passes here and
+    still does not fit may be refused where its allocation fails (MemoryError), with the same
+    numbers, or, where the system overcommits memory (Linux), killed by it."""
     memory = available_memory()
-    needed = parameter_count(widths) * numpy.dtype(dtype).itemsize * vectors
-    if memory is not None and needed > memory:
+    largest_layer = max((n_in * n_out for n_in, n_out in zip(widths, widths[1:])), default=0)
+    needed = parameter_count(widths) * numpy.dtype(dtype).itemsize * vectors + largest_layer * 8
+    if memory is not None and needed > MEMORY_SHARE * memory:
         raise HyperparameterError(
             f"{name}: the network {quoted(widths, 80)} has {network_size(widths, dtype)}; {doing} holds {vectors} "
-            f"vectors of that size ({needed / 1e6:,.0f} MB), more than the {memory / 1e6:,.0f} MB of memory "
-            f"available; choose smaller widths")
+            f"vectors of that size, and its largest layer is drawn in float64 first ({needed / 1e6:,.0f} MB), more "
+            f"than {MEMORY_SHARE:.0%} of the {memory / 1e6:,.0f} MB of memory available; choose smaller widths")
