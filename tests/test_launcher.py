@@ -25,9 +25,14 @@ INTERRUPTED_IMPORT = textwrap.dedent("""
 """)
 
 
-def run_launcher(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT, *args], capture_output=True, text=True,
-                          timeout=120)
+def run_launcher(*args: str, signal_sent: str = "") -> subprocess.CompletedProcess:
+    """The launcher in a child whose import of chainrule.cli.main is cut by a Ctrl-C, or by ``signal_sent``
+    ("SIGTERM": the child sends it to itself there, as ``timeout`` would)."""
+    script = INTERRUPTED_IMPORT
+    if signal_sent:
+        script = script.replace("raise KeyboardInterrupt",
+                                f"import os, signal; os.kill(os.getpid(), signal.{signal_sent}); signal.pause()")
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120)
 
 
 def test_the_console_script_is_the_launcher():
@@ -52,3 +57,9 @@ def test_once_loaded_the_command_runs_as_main_does(argv, code):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == code
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_while_the_library_loads_is_taken_as_ctrl_c():
+    # it killed the process by the signal (exit 143), without a word
+    result = run_launcher("train", signal_sent="SIGTERM")
+    assert (result.returncode, result.stderr, result.stdout) == (130, "chainrule: interrupted\n", "")
