@@ -1,6 +1,7 @@
 """chainrule export MODEL --onnx OUT: the line it prints says what the graph's outputs hold; an
 estimator's file gives the estimator's graph."""
 
+import os
 import subprocess
 import sys
 import warnings
@@ -152,3 +153,15 @@ def test_a_graph_written_to_stdout_is_the_graph_alone_and_the_line_goes_to_stder
     proto = onnx.load_from_string(result.stdout)
     assert [output.name for output in proto.graph.output] == ["Y", "label"]
     assert result.stderr.decode().startswith(f"wrote {'stdout' if target == '-' else target}: ONNX opset 17")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_graph_that_stdout_cannot_take_names_stdout_as_the_user_did(tmp_path):
+    # "--onnx -" to a full disk said "/dev/stdout: cannot write", a path the user never gave
+    pytest.importorskip("onnx")
+    path = tmp_path / "model.safetensors"
+    cr.save(cr.mlp([3, 4, 2], seed=0), path)
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run([sys.executable, "-m", "chainrule", "export", str(path), "--onnx", "-"], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (2, "chainrule: error: stdout: cannot write (No space left on device)\n")

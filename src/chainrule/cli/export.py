@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import ConfigError, HyperparameterError
+from ..errors import ConfigError, HyperparameterError, ModelFileError
 from ..io import read
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import saved_estimator
@@ -54,12 +54,22 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     if args.onnx == "":
         raise ConfigError("--onnx: expected a file name, got ''")
-    shown = "stdout" if args.onnx == STDOUT else args.onnx
-    if args.onnx == STDOUT:
-        if os.name == "nt":
-            raise ConfigError("--onnx -: writing the graph to stdout needs /dev/stdout, which Windows lacks; "
-                              "name a file")
-        args.onnx = "/dev/stdout"
+    if args.onnx != STDOUT:
+        return _export(args, args.onnx)
+    if os.name == "nt":
+        raise ConfigError("--onnx -: writing the graph to stdout needs /dev/stdout, which Windows lacks; name a file")
+    args.onnx = "/dev/stdout"
+    try:
+        return _export(args, "stdout")
+    except ModelFileError as error:  # "/dev/stdout: cannot write (...)": the user named stdout, as "-"
+        message = str(error)
+        if message.startswith(f"{args.onnx}: "):
+            raise ModelFileError(f"stdout{message[len(args.onnx):]}") from None
+        raise
+
+
+def _export(args, shown: str) -> int:
+    """Write the graph of ``args.model`` to ``args.onnx`` and print the line naming it ``shown``."""
     refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
     refuse_read_only_output(args.onnx, "--onnx")
     _check_opset(args.opset)
