@@ -67,7 +67,7 @@ def test_split_options_are_refused_for_a_csv_scored_whole(iris_run, tmp_path, ca
 def test_the_training_csv_read_with_another_label_is_scored_whole(iris_run, iris_csv, capsys):
     model = iris_run / "model.safetensors"
     code, _, err = call(capsys, "evaluate", model, iris_csv, "--label", "petal_width", "--seed", "1")
-    assert_one_line_error(code, err, "--seed", "iris.csv is not split", "--label petal_width is not the label column")
+    assert_one_line_error(code, err, "--label: 'petal_width' is one of the model's feature columns")  # not a label
     # The label column it was trained on, named, is still the run's split.
     code, out, err = call(capsys, "evaluate", model, iris_csv, "--label", "species", "--json")
     assert code == 0, err
@@ -126,6 +126,18 @@ def test_the_label_column_may_be_named(iris_run, tmp_path, capsys):
     assert code == 0, err
     assert json.loads(out)["accuracy"] == cr.evaluate(cr.load(iris_run / "model.safetensors"),
                                                       *iris_features())["accuracy"]
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+@pytest.mark.parametrize("training_file", [True, False])
+def test_a_label_that_names_one_of_the_models_features_is_refused(iris_run, iris_csv, tmp_path, capsys, command,
+                                                                  training_file):
+    # evaluate scored the model against its own input column (or named a label "not among the classes")
+    data = iris_csv if training_file else write_csv(tmp_path / "other.csv", iris_rows()[:20]) or tmp_path / "other.csv"
+    code, out, err = call(capsys, command, iris_run / "model.safetensors", data, "--label", "petal_length")
+    assert_one_line_error(code, err, "--label: 'petal_length' is one of the model's feature columns (it reads "
+                                     "'sepal_length', 'sepal_width', 'petal_length', 'petal_width'); name the column")
+    assert out == ""
 
 
 def test_a_feature_count_that_differs_from_the_model_is_refused(iris_run, capsys):

@@ -101,6 +101,7 @@ def rows(args, model, *, labels_required: bool):
     _refuse_split_options(args, "it is not a built-in data set", splits="a built-in data set")
     if args.data.lower().endswith(".csv"):
         feature_names, label = saved_columns(model) or (None, None)
+        _refuse_feature_as_label(args, feature_names)
         label = args.label or label  # else the loader takes the last column, unless it is a feature
         X, y = load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
                                   label=label, label_required=labels_required,
@@ -176,7 +177,8 @@ def scored_rows(args, model) -> Selection:
 def _csv_rows(args, model) -> Selection:
     """A CSV file's rows: the training run's test split when DATA is its unchanged data file, else all."""
     training_file, note = is_training_file(args, model)
-    saved_label = (saved_columns(model) or (None, None))[1]
+    feature_names, saved_label = saved_columns(model) or (None, None)
+    _refuse_feature_as_label(args, feature_names)
     relabelled = training_file and args.label not in (None, saved_label)
     if relabelled:  # labels from another column: not the run's split
         training_file = False
@@ -238,6 +240,14 @@ def _refuse_split_options(args, why: str = "", *, splits: str = "a built-in data
         why = why or "it is neither a built-in data set nor the CSV file the model was trained on"
         raise ConfigError(f"{' and '.join(given)}: {args.data} is not split ({why}); "
                           f"{'they split' if len(given) > 1 else 'it splits'} only {splits}")
+
+
+def _refuse_feature_as_label(args, feature_names: list | None) -> None:
+    """ConfigError for a --label that names one of the model's feature columns (``feature_names``,
+    those it reads by name): the model would be scored against one of its own inputs."""
+    if args.label is not None and feature_names is not None and args.label in feature_names:
+        raise ConfigError(f"--label: {quoted(args.label)} is one of the model's feature columns (it reads "
+                          f"{checks.listing(feature_names, 6)}); name the column that holds the labels")
 
 
 def _refuse_label(args) -> None:
