@@ -692,10 +692,29 @@ def test_ctrl_c_while_the_files_are_written_names_those_written(tmp_path, capsys
                           tmp_path / "run")
     assert code == 130 and out == ""
     assert err == (f"chainrule: interrupted after training (2 complete epochs), while writing the run's files: "
-                   f"model.safetensors, metrics.json, config.toml written in {tmp_path / 'run'}, beside the "
+                   f"config.toml, model.safetensors, metrics.json written in {tmp_path / 'run'}, beside the "
                    f"checkpoint checkpoint.safetensors\n")
     assert sorted(path.name for path in (tmp_path / "run").iterdir()) == [
         "checkpoint.safetensors", "config.toml", "metrics.json", "model.safetensors"]
+
+
+def test_a_ctrl_c_between_the_runs_files_leaves_a_folder_that_resume_continues(tmp_path, capsys, monkeypatch):
+    # config.toml came last: after model.safetensors, the folder was no run folder, and --resume refused it
+    write = train_command.atomic_write
+
+    def interrupted_at_the_metrics(path, *args, **kwargs):
+        if Path(path).name == "metrics.json":
+            raise KeyboardInterrupt
+        return write(path, *args, **kwargs)
+
+    monkeypatch.setattr(train_command, "atomic_write", interrupted_at_the_metrics)
+    code, _, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "2", "--quiet", "--out",
+                        tmp_path / "run")
+    assert code == 130 and "config.toml, model.safetensors written" in err
+    monkeypatch.undo()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--quiet")
+    assert code == 0, err
+    assert (tmp_path / "run" / "model.safetensors").is_file()
 
 
 def test_an_option_that_fit_refuses_is_named_as_the_option_or_the_config_key(tmp_path, capsys):

@@ -250,6 +250,10 @@ def run(args) -> int:
     written = []  # the run's files written so far, named if Ctrl-C (or SIGTERM) comes before the last
     try:  # the run's files, written while this run holds the folder's lock
         try:
+            # config.toml first: a Ctrl-C after it leaves a run folder, which --resume continues (with a
+            # model.safetensors beside the checkpoint and no config.toml, it would not be one)
+            atomic_write(folder / CONFIG, saved_config.to_toml())
+            written.append(CONFIG)
             test = evaluate(model, data.X_test, data.y_test)
             save_model(model, data, config.data, data_hash, test, folder / "model.safetensors")
             written.append("model.safetensors")
@@ -261,8 +265,7 @@ def run(args) -> int:
             metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
                        "history": history.to_json()}
             atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
-            atomic_write(folder / CONFIG, saved_config.to_toml())
-            written += ["metrics.json", CONFIG]
+            written.append("metrics.json")
             write_plots(config.plots, history, model, data.name, folder, restored)
         except KeyboardInterrupt:  # training is over: say what the run folder holds
             beside = f", beside the checkpoint {CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
