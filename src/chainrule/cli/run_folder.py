@@ -85,8 +85,8 @@ def check_folder_is_free(folder: Path, resume) -> None:
 
 def check_resumed_folder(folder: Path, resume) -> None:
     """ConfigError naming ``--resume`` unless ``folder``, the folder of the checkpoint ``resume``,
-    is a run folder: one holding the config.toml a run writes first when training ends, or nothing but the
-    checkpoint (and chainrule's own lock and temporary files: a run killed before its end).
+    is a run folder: one holding the config.toml a run writes first when training ends, or nothing
+    but the checkpoint (and chainrule's own lock and temporary files: a run killed before its end).
 
     Any other folder (downloads/ holding a copied checkpoint) may hold a model.safetensors or
     metrics.json of its own, which the resumed run's files would replace.
