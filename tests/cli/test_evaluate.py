@@ -140,6 +140,14 @@ def test_a_label_that_names_one_of_the_models_features_is_refused(iris_run, iris
     assert out == ""
 
 
+def test_a_test_size_that_leaves_no_training_row_is_named_as_the_option(tmp_path, capsys):
+    code, _, _ = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                      "--out", tmp_path / "run")
+    assert code == 0
+    code, _, err = call(capsys, "evaluate", tmp_path / "run" / "model.safetensors", "iris", "--test-size", "0.999")
+    assert_one_line_error(code, err, "--test-size: holding out 0.999 of the 150 rows leaves 0 for training")
+
+
 def test_a_feature_count_that_differs_from_the_model_is_refused(iris_run, capsys):
     code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "wine")
     assert_one_line_error(code, err, "wine: rows of 13 features", "takes 4")

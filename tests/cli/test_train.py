@@ -717,6 +717,17 @@ def test_a_ctrl_c_between_the_runs_files_leaves_a_folder_that_resume_continues(t
     assert (tmp_path / "run" / "model.safetensors").is_file()
 
 
+def test_a_test_size_that_leaves_no_training_row_is_named_as_the_option_or_the_config_key(tmp_path, capsys):
+    # it was named "test_size", the Python keyword, and the config file not at all
+    message = "holding out 0.999 of the 150 rows leaves 0 for training and 150 held out"
+    code, _, err = call(capsys, "train", "--data", "iris", "--test-size", "0.999", "--quiet", "--out", tmp_path / "r")
+    assert_one_line_error(code, err, f"--test-size: {message}")
+    config = tmp_path / "t.toml"
+    config.write_text('data = "iris"\ntest_size = 0.999\n')
+    code, _, err = call(capsys, "train", "--config", config, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{config}: key 'test_size': {message}")
+
+
 def test_an_option_that_fit_refuses_is_named_as_the_option_or_the_config_key(tmp_path, capsys):
     # fit's message named its argument, "validation: holding out 0.99 ...", for either
     message = "holding out 0.99 of the 120 rows leaves class 0 without training rows; use a smaller fraction"

@@ -96,7 +96,7 @@ def rows(args, model, *, labels_required: bool):
     if args.data in BUILTIN_DATASETS:
         _refuse_label(args)
         seed, test_size = split_of(args, model)
-        data = load_data(args.data, test_size=test_size, seed=seed)
+        data = split_data(args, test_size, seed)
         return data.X_test, data.y_test
     _refuse_split_options(args, "it is not a built-in data set", splits="a built-in data set")
     if args.data.lower().endswith(".csv"):
@@ -157,7 +157,7 @@ def scored_rows(args, model) -> Selection:
             data = load_builtin(args.data)
             return Selection(data.X_train, data.y_train, "all rows", len(data.X_train))
         seed, test_size = split_of(args, model)
-        data = load_data(args.data, test_size=test_size, seed=seed)
+        data = split_data(args, test_size, seed)
         return Selection(data.X_test, data.y_test, "test split", len(data.X_train) + len(data.X_test),
                          seed, test_size)
     if args.data.lower().endswith(".csv"):
@@ -184,7 +184,7 @@ def _csv_rows(args, model) -> Selection:
         training_file = False
     if training_file and not args.all_rows:
         seed, test_size = split_of(args, model)
-        data = load_data(args.data, label=saved_label, test_size=test_size, seed=seed)
+        data = split_data(args, test_size, seed, label=saved_label)
         return Selection(data.X_test, data.y_test, "test split", len(data.X_train) + len(data.X_test),
                          seed, test_size)
     if not training_file:
@@ -256,6 +256,19 @@ def _refuse_label(args) -> None:
     if args.label is not None:
         kind = "a built-in data set" if args.data in BUILTIN_DATASETS else "not a .csv file"
         raise ConfigError(f"--label: {args.data} is {kind}; --label names a column of a CSV file")
+
+
+def split_data(args, test_size: float, seed: int, label: str | None = None):
+    """``load_data`` of DATA split by ``test_size`` and ``seed`` (see :func:`split_of`), its refusal of
+    a test size that leaves one side empty naming --test-size, or the model's saved value."""
+    try:
+        return load_data(args.data, label=label, test_size=test_size, seed=seed)
+    except DataError as error:
+        argument, _, rest = str(error).partition(": ")
+        if argument != "test_size" or not rest:
+            raise
+        given = "--test-size" if args.test_size is not None else f"{args.model}: metadata.config.test_size"
+        raise DataError(f"{given}: {rest}") from None
 
 
 def split_of(args, model) -> tuple:

@@ -328,6 +328,9 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
         data_hash = file_sha256(config.data) if is_csv else None
         data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     except DataError as error:
+        argument, _, rest = str(error).partition(": ")
+        if argument in ("test_size", "seed") and rest:  # load_data's split, named as the option or config key
+            raise DataError(f"{value_name(argument, (sources or {}).get(argument))}: {rest}") from None
         gone = any(names_a_file(part) and not os.path.exists(part) for part in spec_paths(config.data))
         if source is None or not gone:
             raise
