@@ -163,7 +163,7 @@ class Preprocessor:
         (``transform(X, model.dtype)``) for a float64 model, whose inputs float32 would round.
         """
         X = select_features(X, self.feature_names)
-        X = as_real_matrix(X, name="X") if is_frame(X) else numpy.asarray(X)  # a frame's columns checked, as predict does
+        X = as_real_matrix(X, name="X") if is_frame(X) else numpy.asarray(X)  # a frame's columns checked
         self.check_width(X)
         if self.mean is None:
             return (X if rows is None else X[rows]).astype(dtype, copy=False)
