@@ -352,6 +352,8 @@ def test_evaluate_scores_a_huge_finite_row_without_numpy_warnings(classifier):
         assert 0 <= scores["accuracy"] <= 1
         X[0, 0] = 3e38  # standardized, 3.6e38: beyond float32, scored all the same (predict refuses it)
         assert np.isnan(cr.evaluate(classifier, X, SPECIES[Y_IRIS[:10]])["loss"])
+        # its outputs are NaN, whose argmax is class 0: it counted as right for the first class
+        assert cr.evaluate(classifier, X[:1], SPECIES[[0]])["accuracy"] == 0.0
         with pytest.raises(cr.NonFiniteError, match=r"^X: the value at index \(0, 0\), 3e\+38, standardized"):
             cr.predict(classifier, X)
 

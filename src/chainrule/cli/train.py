@@ -36,6 +36,7 @@ to try a lower --lr.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import shlex
 import sys
@@ -277,6 +278,10 @@ def run(args) -> int:
             print(json_text(results))
         else:
             print(summary_line(data, test, history, folder, restored))
+        if not math.isfinite(test["loss"]):
+            print("hint: the test loss is not finite: some test rows lie so far outside the training data that the "
+                  "network overflowed on them (chainrule predict refuses such a row, naming it; the scores count "
+                  "it as wrong); check the data", file=sys.stderr)
         if test.get("r2", 0.0) < 0 and not config.standardize_targets:
             print("hint: a test R² below 0 is worse than predicting the mean; regression targets far from 0 or "
                   "widely spread train poorly as they are: try --standardize-targets", file=sys.stderr)

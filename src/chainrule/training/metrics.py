@@ -80,11 +80,10 @@ class Scores:
         self._loss += loss_value * n
         self._count += n
         if self.task == "classification":
-            labels = T if T.ndim == 1 else T.argmax(axis=1)
-            self._right += (Y.argmax(axis=1) == labels).sum()
+            self._right += _right_classes(xp, Y, T).sum()
             self._judged += n
         elif self.task == "multilabel":
-            self._right += ((Y > 0) == (T > 0.5)).sum()
+            self._right += _right_labels(xp, Y, T).sum()
             self._judged += T.size
         else:
             E, D = self._deviations(xp, Y, T)
@@ -111,11 +110,10 @@ class Scores:
         self._loss += loss_value * total
         self._count += total
         if self.task == "classification":
-            labels = T if T.ndim == 1 else T.argmax(axis=1)
-            self._right += w @ (Y.argmax(axis=1) == labels).astype(numpy.float64)  # float64 operands on any device
+            self._right += w @ _right_classes(xp, Y, T).astype(numpy.float64)  # float64 operands on any device
             self._judged += total
         elif self.task == "multilabel":
-            self._right += w @ ((Y > 0) == (T > 0.5)).sum(axis=1, dtype=numpy.float64)
+            self._right += w @ _right_labels(xp, Y, T).sum(axis=1, dtype=numpy.float64)
             self._judged += total * T.shape[1]
         else:
             E, D = self._deviations(xp, Y, T)
@@ -161,3 +159,17 @@ def metric_names(task: str, validation: bool) -> list[str]:
     "val_" forms when there is ``validation`` data."""
     names = ["loss", "r2", "mae"] if task == "regression" else ["loss", "accuracy"]
     return names + [f"val_{name}" for name in names] if validation else names
+
+
+def _right_classes(xp, Y, T):
+    """Whether each row's class, argmax of its outputs, is its target's. A row whose outputs hold
+    NaN (a row so far from the data that the network overflowed on it) is wrong: its argmax, 0,
+    would count it as right for the first class."""
+    labels = T if T.ndim == 1 else T.argmax(axis=1)
+    return (Y.argmax(axis=1) == labels) & ~xp.isnan(Y).any(axis=1)
+
+
+def _right_labels(xp, Y, T):
+    """Whether each label of each row (output > 0) is its target's; an output of NaN is wrong
+    (NaN > 0 is False, which would count it as right for a target of 0)."""
+    return ((Y > 0) == (T > 0.5)) & ~xp.isnan(Y)

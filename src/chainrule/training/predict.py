@@ -325,7 +325,9 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     ------
     ShapeError
         When ``X`` has no rows (there is nothing to score), or when ``y`` is ragged or does
-        not hold one target per row of X; also the errors ``predict`` raises for ``X``.
+        not hold one target per row of X; also the errors ``predict`` raises for ``X``, but for
+        a value whose standardized form overflows the model's dtype: that row is scored (a loss
+        that is not finite; wrong in the accuracy).
     NonFiniteError
         Naming y when a float ``y`` holds NaN or Inf (a NaN class label or regression
         target), as ``fit`` does.
