@@ -166,3 +166,15 @@ def test_a_graph_that_stdout_cannot_take_names_stdout_as_the_user_did(tmp_path):
                                 stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr == "chainrule: error: stdout: cannot write (No space left on device)\n"
+
+
+def test_a_stdout_that_is_the_model_file_is_refused_naming_the_option_as_given(tmp_path):
+    # "--onnx -" with stdout opened on the model file said "--onnx /dev/stdout: that is the model file"
+    path = tmp_path / "model.safetensors"
+    cr.save(cr.mlp([3, 4, 2], seed=0), path)
+    with open(path, "r+b") as model_file:
+        result = subprocess.run([sys.executable, "-m", "chainrule", "export", str(path), "--onnx", "-"],
+                                stdout=model_file, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("chainrule: error: --onnx -: that is the model file")
+    assert cr.load(path).n_parameters == 26  # not overwritten

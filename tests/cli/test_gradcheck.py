@@ -180,3 +180,11 @@ def test_a_network_too_large_to_check_is_refused_naming_hidden(capsys):
     code, _, err = call(capsys, "gradcheck", "--data", "iris", "--hidden", "99999999999")
     assert_one_line_error(code, err, "--hidden: the network [4, 99999999999, 3] has 799,999,999,995 parameters",
                           "checking its gradients holds 4 vectors of that size")
+
+
+def test_a_test_size_that_leaves_no_training_row_is_named_as_the_config_key(tmp_path, capsys):
+    # gradcheck named it "test_size", the Python keyword, where train names the file's key
+    config = tmp_path / "g.toml"
+    config.write_text('data = "iris"\ntest_size = 0.999\n')
+    code, _, err = call(capsys, "gradcheck", "--config", config)
+    assert_one_line_error(code, err, f"{config}: key 'test_size': holding out 0.999 of the 150 rows")

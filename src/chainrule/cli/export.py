@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import ConfigError, HyperparameterError, ModelFileError
+from ..errors import ChainruleError, ConfigError, HyperparameterError
 from ..io import read
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import saved_estimator
@@ -61,10 +61,11 @@ def run(args) -> int:
     args.onnx = "/dev/stdout"
     try:
         return _export(args, "stdout")
-    except ModelFileError as error:  # "/dev/stdout: cannot write (...)": the user named stdout, as "-"
+    except ChainruleError as error:  # "/dev/stdout: cannot write", "--onnx /dev/stdout: that is the model file"
         message = str(error)
-        if message.startswith(f"{args.onnx}: "):
-            raise ModelFileError(f"stdout{message[len(args.onnx):]}") from None
+        for given, shown in ((f"{args.onnx}: ", "stdout: "), (f"--onnx {args.onnx}: ", "--onnx -: ")):
+            if message.startswith(given):  # named as the user named it
+                raise type(error)(shown + message.removeprefix(given)) from None
         raise
 
 

@@ -33,7 +33,7 @@ from .config import TrainConfig, value_name
 from .json_output import json_text
 from .network_args import hidden_layers
 from .network_size import check_network_fits_memory
-from .rows import column_name
+from .rows import column_name, renamed_test_size_error
 
 NAME = "gradcheck"
 HELP = "check the backward of the configured network against central differences"
@@ -68,7 +68,10 @@ def run(args) -> int:
     positive_int(args.max_checks, "--max-checks")
     positive(args.tolerance, "--tolerance")
     positive(args.eps, "--eps")
-    data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    try:
+        data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+    except DataError as error:
+        raise renamed_test_size_error(error, value_name("test_size", sources.get("test_size"))) from None
     loss, n_outputs = train.training_loss(config, sources, data)  # refuses what train refuses
     sizes, activations = hidden_layers(config)
     widths = [data.X_train.shape[1], *sizes, n_outputs]

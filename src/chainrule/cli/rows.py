@@ -264,11 +264,17 @@ def split_data(args, test_size: float, seed: int, label: str | None = None):
     try:
         return load_data(args.data, label=label, test_size=test_size, seed=seed)
     except DataError as error:
-        argument, _, rest = str(error).partition(": ")
-        if argument != "test_size" or not rest:
-            raise
         given = "--test-size" if args.test_size is not None else f"{args.model}: metadata.config.test_size"
-        raise DataError(f"{given}: {rest}") from None
+        raise renamed_test_size_error(error, given) from None
+
+
+def renamed_test_size_error(error: DataError, name: str) -> DataError:
+    """``error`` naming ``name`` (the option or config key) when it is ``load_data``'s refusal of a
+    test size that leaves one side of the split empty ("test_size: holding out ..."), else as it is."""
+    message = str(error)
+    if message.startswith("test_size: holding out "):
+        return DataError(f"{name}: {message.removeprefix('test_size: ')}")
+    return error
 
 
 def split_of(args, model) -> tuple:

@@ -71,7 +71,7 @@ from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_hidden, check_same_network, check_same_split,
     check_same_target_standardization, check_same_widths, resumed_config,
 )
-from .rows import column_name, file_sha256
+from .rows import column_name, file_sha256, renamed_test_size_error
 from .run_folder import CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, run_folder
 
 NAME = "train"
@@ -333,9 +333,9 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
         data_hash = file_sha256(config.data) if is_csv else None
         data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
     except DataError as error:
-        argument, _, rest = str(error).partition(": ")
-        if argument in ("test_size", "seed") and rest:  # load_data's split, named as the option or config key
-            raise DataError(f"{value_name(argument, (sources or {}).get(argument))}: {rest}") from None
+        renamed = renamed_test_size_error(error, value_name("test_size", (sources or {}).get("test_size")))
+        if renamed is not error:
+            raise renamed from None
         gone = any(names_a_file(part) and not os.path.exists(part) for part in spec_paths(config.data))
         if source is None or not gone:
             raise
