@@ -167,7 +167,8 @@ def as_targets(y, name: str):
         # A Python sequence, which NumPy makes text of when it holds a string ([1, "2"], ["a", nan]) and
         # numbers of booleans among numbers ([True, 2]): its items as they were, missing or mixed, are refused.
         items = numpy.asarray(y, dtype=object)
-        _object_targets(items, name)
+        if targets.dtype.kind in "SU":  # a NaN among strings became the text "nan" (among numbers, a NaN stays one)
+            _object_targets(items, name)
         check_label_kinds(items, name)
     if targets.dtype.kind == "T" and hasattr(targets.dtype, "na_object"):  # NumPy 2 strings that may be missing
         targets = targets.astype(object)
