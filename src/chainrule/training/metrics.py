@@ -25,6 +25,8 @@ weighing its Σ w_n.
 
 from __future__ import annotations
 
+import math
+
 import numpy
 
 from ..backend import get_array_module, to_numpy, weighted_sum_rows
@@ -80,10 +82,10 @@ class Scores:
         self._loss += loss_value * n
         self._count += n
         if self.task == "classification":
-            self._right += _right_classes(xp, Y, T).sum()
+            self._right += _right_classes(xp, Y, T, loss_value).sum()
             self._judged += n
         elif self.task == "multilabel":
-            self._right += _right_labels(xp, Y, T).sum()
+            self._right += _right_labels(xp, Y, T, loss_value).sum()
             self._judged += T.size
         else:
             E, D = self._deviations(xp, Y, T)
@@ -110,10 +112,10 @@ class Scores:
         self._loss += loss_value * total
         self._count += total
         if self.task == "classification":
-            self._right += w @ _right_classes(xp, Y, T).astype(numpy.float64)  # float64 operands on any device
+            self._right += w @ _right_classes(xp, Y, T, loss_value).astype(numpy.float64)  # float64 on any device
             self._judged += total
         elif self.task == "multilabel":
-            self._right += w @ _right_labels(xp, Y, T).sum(axis=1, dtype=numpy.float64)
+            self._right += w @ _right_labels(xp, Y, T, loss_value).sum(axis=1, dtype=numpy.float64)
             self._judged += total * T.shape[1]
         else:
             E, D = self._deviations(xp, Y, T)
@@ -161,15 +163,24 @@ def metric_names(task: str, validation: bool) -> list[str]:
     return names + [f"val_{name}" for name in names] if validation else names
 
 
-def _right_classes(xp, Y, T):
+def _right_classes(xp, Y, T, loss_value):
     """Whether each row's class, argmax of its outputs, is its target's. A row whose outputs hold
     NaN (a row so far from the data that the network overflowed on it) is wrong: its argmax, 0,
     would count it as right for the first class."""
     labels = T if T.ndim == 1 else T.argmax(axis=1)
-    return (Y.argmax(axis=1) == labels) & ~xp.isnan(Y).any(axis=1)
+    right = Y.argmax(axis=1) == labels
+    return right if _no_nan(xp, loss_value) else right & ~xp.isnan(Y).any(axis=1)
 
 
-def _right_labels(xp, Y, T):
+def _right_labels(xp, Y, T, loss_value):
     """Whether each label of each row (output > 0) is its target's; an output of NaN is wrong
     (NaN > 0 is False, which would count it as right for a target of 0)."""
-    return ((Y > 0) == (T > 0.5)) & ~xp.isnan(Y)
+    right = (Y > 0) == (T > 0.5)
+    return right if _no_nan(xp, loss_value) else right & ~xp.isnan(Y)
+
+
+def _no_nan(xp, loss_value) -> bool:
+    """Whether the outputs are known to hold no NaN: on the CPU, their batch's loss is finite (a
+    NaN output makes it NaN). On a GPU the loss stays on the device (reading it would wait for
+    the step), so the outputs are looked at (a step the CUDA graph replays)."""
+    return xp is numpy and math.isfinite(loss_value)
