@@ -312,3 +312,39 @@ def test_a_file_saved_after_the_solver_changed_loads_and_trains_on_as_the_saved_
     assert loaded._optimizer.t == 0
     estimator.partial_fit(X, y), loaded.partial_fit(X, y)
     numpy.testing.assert_array_equal(loaded.model_.flat_parameters().theta, estimator.model_.flat_parameters().theta)
+
+
+def diverged_estimator(epochs_before: int):
+    """An MLPClassifier whose partial_fit diverged after ``epochs_before`` good ones (its optimizer started afresh)."""
+    rng = numpy.random.default_rng(0)
+    X, estimator = rng.normal(size=(60, 3)), MLPClassifier((4,), random_state=0, learning_rate_init=1e-3)
+    y = numpy.where(X[:, 0] > 0, "p", "q")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(epochs_before):
+            estimator.partial_fit(X, y, classes=["p", "q"])
+        estimator.set_params(learning_rate_init=1e30)
+        with pytest.raises(cr.DivergenceError):
+            estimator.partial_fit(X, y, classes=["p", "q"])
+    estimator.set_params(learning_rate_init=1e-3)
+    return estimator, X, y
+
+
+def test_a_file_saved_after_a_divergence_continues_exactly(tmp_path):
+    # the optimizer's missed counts (its state started afresh) were not saved: the next step differed by 5e-4
+    estimator, X, y = diverged_estimator(5)
+    assert estimator._optimizer.missed
+    estimator.save(tmp_path / "e.safetensors")
+    loaded = MLPClassifier.load(tmp_path / "e.safetensors")
+    assert loaded._optimizer.missed == estimator._optimizer.missed
+    estimator.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    for ours, theirs in zip(estimator.coefs_, loaded.coefs_):
+        numpy.testing.assert_array_equal(ours, theirs)
+
+
+def test_an_estimator_whose_first_epoch_diverged_saves(tmp_path):
+    # it had no loss_ yet: save raised a bare AttributeError
+    estimator, X, _ = diverged_estimator(0)
+    estimator.save(tmp_path / "e.safetensors")
+    numpy.testing.assert_array_equal(MLPClassifier.load(tmp_path / "e.safetensors").predict(X), estimator.predict(X))

@@ -74,7 +74,9 @@ def save_estimator(estimator, path) -> None:
             "(pass an int random_state to save it)", ChainruleWarning, stacklevel=3,
         )
         params["random_state"] = None
-    attributes = {name: getattr(estimator, name) for name in ATTRIBUTES}
+    # loss_ is set at the end of an epoch: an estimator whose first epoch diverged has none (null)
+    attributes = {name: getattr(estimator, name, None) if name == "loss_" else getattr(estimator, name)
+                  for name in ATTRIBUTES}
     if hasattr(estimator, "feature_names_in_"):
         attributes["feature_names_in_"] = estimator.feature_names_in_.tolist()
     model = estimator.model_
@@ -99,6 +101,8 @@ def save_estimator(estimator, path) -> None:
         state = optimizer.state_dict()
         tensors = {f"optimizer.{name}": array for name, array in state["state"].items()}
         extra_json["optimizer"] = {"t": state["t"], "weight_decay": optimizer.weight_decay}
+        if state["missed"]:  # the steps each parameter missed (a state started afresh after a divergence)
+            extra_json["optimizer"]["missed"] = state["missed"]
     if estimator.early_stopping and hasattr(estimator, "_best_theta"):
         tensors["early_stopping.best_theta"] = estimator._best_theta
     # The file gets the preprocessor and metadata made above; the estimator's network is left as it was.
