@@ -348,3 +348,15 @@ def test_an_estimator_whose_first_epoch_diverged_saves(tmp_path):
     estimator, X, _ = diverged_estimator(0)
     estimator.save(tmp_path / "e.safetensors")
     numpy.testing.assert_array_equal(MLPClassifier.load(tmp_path / "e.safetensors").predict(X), estimator.predict(X))
+
+
+@pytest.mark.parametrize("change, name", [({"activation": "tanh"}, "activation"),
+                                          ({"hidden_layer_sizes": (5,)}, "hidden_layer_sizes"),
+                                          ({"dtype": "float64"}, "dtype")])
+def test_save_refuses_hyperparameters_that_no_longer_describe_the_network(tmp_path, change, name):
+    # save wrote them, and load then refused the file it had written
+    estimator, _, _ = diverged_estimator(1)
+    estimator.set_params(**change)
+    with pytest.raises(cr.HyperparameterError, match=rf"^{name}: the fitted network .*; set it back, or fit anew"):
+        estimator.save(tmp_path / "e.safetensors")
+    assert not (tmp_path / "e.safetensors").exists()

@@ -66,6 +66,8 @@ def save_estimator(estimator, path) -> None:
     network's with the labels ``classes_`` as its classes) and metadata are copies.
     """
     check_is_fitted(estimator)
+    # The file's hyperparameters must describe its network, as load checks (set_params(activation=...) after fit)
+    estimator._check_same_network(estimator._hidden_sizes(), advice="; set it back, or fit anew, before saving")
     params = estimator.get_params(deep=False)
     if not (params["random_state"] is None or isinstance(params["random_state"], Integral)):
         warnings.warn(
