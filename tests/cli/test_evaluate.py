@@ -133,7 +133,10 @@ def test_the_label_column_may_be_named(iris_run, tmp_path, capsys):
 def test_a_label_that_names_one_of_the_models_features_is_refused(iris_run, iris_csv, tmp_path, capsys, command,
                                                                   training_file):
     # evaluate scored the model against its own input column (or named a label "not among the classes")
-    data = iris_csv if training_file else write_csv(tmp_path / "other.csv", iris_rows()[:20]) or tmp_path / "other.csv"
+    data = iris_csv
+    if not training_file:
+        data = tmp_path / "other.csv"
+        write_csv(data, iris_rows()[:20])
     code, out, err = call(capsys, command, iris_run / "model.safetensors", data, "--label", "petal_length")
     assert_one_line_error(code, err, "--label: 'petal_length' is one of the model's feature columns (it reads "
                                      "'sepal_length', 'sepal_width', 'petal_length', 'petal_width'); name the column")
