@@ -210,6 +210,39 @@ def test_save_leaves_the_estimators_network_as_it_was(tmp_path):
     assert "sklearn" in loaded.metadata
 
 
+@pytest.mark.parametrize("estimator_type", ["binary", "multiclass", "regressor"])
+def test_the_files_network_answers_as_the_estimator(tmp_path, estimator_type):
+    """cr.predict of a loaded estimator file read a DataFrame's columns by position (reordered: other answers),
+    and a binary classifier's network answered 0/1 columns instead of the labels."""
+    X, y = make_classification(n_samples=80, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    frame = pandas.DataFrame(X, columns=["w", "x", "y", "z"])
+    estimator = (MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0) if estimator_type == "regressor"
+                 else MLPClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0))
+    target = {"binary": numpy.array(["no", "yes"])[y % 2], "multiclass": numpy.array(["ant", "bee", "cat"])[y],
+              "regressor": X[:, 0] - X[:, 1]}[estimator_type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.fit(frame, target)
+    estimator.save(tmp_path / "estimator.safetensors")
+    network = cr.load(tmp_path / "estimator.safetensors")
+    reordered = frame[["z", "x", "w", "y"]]
+    expected = estimator.predict(frame)
+    answered = cr.predict(network, reordered)
+    if estimator_type == "regressor":
+        numpy.testing.assert_allclose(answered.ravel(), expected, rtol=1e-5, atol=1e-6)
+    else:
+        numpy.testing.assert_array_equal(answered, expected)
+    # the loaded estimator's own network trains on as the saved one's (0/1 columns for a binary classifier)
+    loaded = type(estimator).load(tmp_path / "estimator.safetensors")
+    assert loaded.model_.preprocessor.feature_names is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded.partial_fit(frame, target)
+        estimator.partial_fit(frame, target)
+    numpy.testing.assert_array_equal(loaded.predict(frame), estimator.predict(frame))
+
+
 @pytest.fixture(scope="module")
 def saved_regressor(tmp_path_factory):
     """(path, X, predictions) of a fitted MLPRegressor's file."""

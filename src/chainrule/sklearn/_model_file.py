@@ -62,8 +62,9 @@ OUT_ACTIVATIONS = {"binary": "logistic", "multiclass": "softmax", "multilabel-in
 def save_estimator(estimator, path) -> None:
     """Write a fitted MLPClassifier or MLPRegressor to ``path`` (see the module's docstring).
 
-    The estimator and its network are not changed: the file's preprocessor (a multi-class
-    network's with the labels ``classes_`` as its classes) and metadata are copies.
+    The estimator and its network are not changed: the file's preprocessor (with the labels
+    ``classes_`` as its classes, but for multi-label columns, and ``feature_names_in_`` as its
+    feature names) and metadata are copies.
     """
     check_is_fitted(estimator)
     # The file's hyperparameters must describe its network, as load checks (set_params(activation=...) after fit)
@@ -83,13 +84,17 @@ def save_estimator(estimator, path) -> None:
         attributes["feature_names_in_"] = estimator.feature_names_in_.tolist()
     model = estimator.model_
     preprocessor = model.preprocessor
+    if hasattr(estimator, "feature_names_in_"):
+        # The file's network reads a DataFrame by name, as the estimator does (cr.predict of the loaded network)
+        preprocessor = dataclasses.replace(preprocessor, feature_names=attributes["feature_names_in_"])
     if is_classifier(estimator):
         attributes["classes_"] = estimator.classes_.tolist()
         attributes["classes_dtype"] = estimator.classes_.dtype.str
         attributes["y_type_"] = estimator._label_binarizer.y_type_
-        if estimator.out_activation_ == "softmax":
+        if attributes["y_type_"] != "multilabel-indicator":
             # The file's classes are the labels, so that cr.predict of the loaded network answers
-            # in them; the live network keeps its own (0..K−1), which training continues with.
+            # in them (a binary network's one logistic output: classes_[1] where its logit is > 0);
+            # the live network keeps its own, which training continues with (see live_preprocessor).
             preprocessor = dataclasses.replace(preprocessor, classes=attributes["classes_"])
     metadata = {**model.metadata, "sklearn": _to_json(
         {"estimator": type(estimator).__name__, "params": params, "attributes": attributes}
@@ -156,11 +161,23 @@ def load_estimator(cls, path, contents=None):
     if is_classifier(estimator):
         _restore_classes(estimator, attributes, path)
     _check_out_activation(estimator, path)
+    model.preprocessor = _live_preprocessor(estimator, model.preprocessor)
     estimator._optimizer = _restore_optimizer(estimator, tensors, extra_json, path)
     if "early_stopping.best_theta" in tensors:
         estimator._best_theta = _model_vector(estimator, tensors["early_stopping.best_theta"],
                                               "tensor 'early_stopping.best_theta'", path)
     return estimator
+
+
+def _live_preprocessor(estimator, preprocessor):
+    """The preprocessor the estimator's network trains on, from the file's: without the feature
+    names (the estimator checks them itself, in ``validate_data``) and, for a binary classifier,
+    without the labels (its network learns 0/1 columns, as when it was fitted)."""
+    if preprocessor is None:
+        return None
+    binary = is_classifier(estimator) and estimator._label_binarizer.y_type_ == "binary"
+    return dataclasses.replace(preprocessor, feature_names=None,
+                               classes=None if binary else preprocessor.classes)
 
 
 def _json_object(parent: dict, key: str, path, where: str) -> dict:
