@@ -29,3 +29,28 @@ from .io import load, load_weights, save, save_weights
 from .onnx_export import to_onnx
 from .torch_interchange import from_state_dict, to_state_dict
 from .training import Callback, Communicator, EarlyStopping, History, evaluate, fit, predict, predict_proba
+
+# The public names (`from chainrule import *` binds these alone, not the subpackages: chainrule.io
+# would hide the standard library's io).
+__all__ = [
+    # layers and networks
+    "Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "Identity", "Sequential", "Residual",
+    "activation_layer", "mlp",
+    # losses and optimizers
+    "Loss", "MSE", "BinaryCrossEntropy", "SoftmaxCrossEntropy", "get_loss",
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSProp", "StepDecay", "ExponentialDecay", "CosineDecay", "LinearWarmup",
+    "get_optimizer",
+    # training, prediction, checking
+    "fit", "evaluate", "predict", "predict_proba", "Callback", "EarlyStopping", "History", "Communicator",
+    "gradcheck", "GradcheckReport",
+    # data and files
+    "Dataset", "Preprocessor", "load_data", "save", "load", "save_weights", "load_weights",
+    "to_onnx", "to_state_dict", "from_state_dict",
+    # modules of their own
+    "errors", "initializers",
+    # errors and warnings
+    "ChainruleError", "ConfigError", "DataError", "DeviceError", "DistributedError", "DivergenceError", "DTypeError",
+    "HyperparameterError", "LabelError", "MissingKeyError", "ModelFileError", "NonFiniteError", "ShapeError",
+    "StateError", "TooLargeError",
+    "ChainruleWarning", "ModelFileWarning", "OneHotTargetsWarning", "OutputActivationWarning",
+]

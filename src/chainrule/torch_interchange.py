@@ -58,7 +58,7 @@ def to_state_dict(model: Layer) -> dict[str, numpy.ndarray]:
     --------
     >>> import chainrule as cr
     >>> model = cr.Sequential(cr.Linear(4, 8), cr.ReLU(), cr.Linear(8, 3), seed=0)
-    >>> {name: array.shape for name, array in to_state_dict(model).items()}
+    >>> {name: array.shape for name, array in cr.to_state_dict(model).items()}
     {'0.weight': (8, 4), '0.bias': (8,), '2.weight': (3, 8), '2.bias': (3,)}
     """
     if not isinstance(model, Layer):
@@ -92,7 +92,8 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
     --------
     >>> import chainrule as cr
     >>> source = cr.Sequential(cr.Linear(4, 8), cr.Tanh(), cr.Linear(8, 3), seed=0)
-    >>> target = from_state_dict(to_state_dict(source), cr.Sequential(cr.Linear(4, 8), cr.Tanh(), cr.Linear(8, 3)))
+    >>> target = cr.Sequential(cr.Linear(4, 8), cr.Tanh(), cr.Linear(8, 3))
+    >>> target = cr.from_state_dict(cr.to_state_dict(source), target)
     >>> bool((target.params["2.W"] == source.params["2.W"]).all())
     True
     """

@@ -65,7 +65,8 @@ def load_data(
 
     Examples
     --------
-    >>> data = load_data("iris", test_size=0.2, seed=0)
+    >>> import chainrule as cr
+    >>> data = cr.load_data("iris", test_size=0.2, seed=0)
     >>> data.X_train.shape, data.X_test.shape
     ((120, 4), (30, 4))
     """
