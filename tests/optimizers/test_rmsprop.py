@@ -1,6 +1,7 @@
 """RMSProp: v ← ρ v + (1 − ρ) g², θ ← θ − η g / (√v + ε), against the rule by hand."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -68,6 +69,25 @@ def test_float32_gradients_beyond_the_square_root_of_the_largest_float32_still_m
         assert optimizer.step(check_finite=True)
     expected = [rmsprop_by_hand(w0, [g[i] for g in gradients], 0.01, 0.99, 1e-8)[-1] for i, w0 in enumerate([0.5, -1.0])]
     np.testing.assert_allclose(model.params["0.W"][0].astype(np.float64), expected, rtol=1e-6)
+
+
+def test_a_float32_gradient_whose_running_mean_overflows_stops_that_element_without_a_warning():
+    # Beyond √(max / (1 − ρ)), v = inf: that element's steps are 0 from then on (PyTorch's result), the
+    # step is taken, the other element trains on, and no NumPy overflow warning escapes (under
+    # warnings-as-errors it aborted the step half way).
+    model = cr.Sequential(cr.Linear(1, 2, dtype="float32"))
+    model.params["0.W"][...] = [[0.5, -1.0]]
+    model.params["0.b"][...] = 0.0
+    optimizer = cr.RMSProp(model, lr=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for g in [(1e21, 0.5), (1.0, 0.5)]:
+            model.grads["0.W"][...] = [g]
+            model.grads["0.b"][...] = 0.0
+            assert optimizer.step(check_finite=True)
+    assert np.isinf(optimizer.state["v"][0]) and model.params["0.W"][0, 0] == 0.5
+    expected = rmsprop_by_hand(-1.0, [0.5, 0.5], 0.01, 0.99, 1e-8)[-1]
+    assert model.params["0.W"][0, 1] == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("name, value, message", [

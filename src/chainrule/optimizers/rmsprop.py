@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy
+
 from ..backend import Array, axpby, get_array_module
 from ..checks import in_unit_interval
 from ..layers.layer import Layer
@@ -62,7 +64,8 @@ class RMSProp(WithEpsilon, Optimizer):
         g = self.regularized(theta, grad, vectors)  # g = ∂L/∂θ (+ λθ)
         v = vectors.state["v"]
         xp.multiply(g, math.sqrt(1 - self._rho), out=work)  # √(1 − ρ) g: scaled before squaring, as PyTorch,
-        xp.square(work, out=work)  # (1 − ρ) g², finite for |g| up to √(max / (1 − ρ)) (1.8e20 in float32)
+        with numpy.errstate(over="ignore"):  # beyond, v is inf and that element's step 0: no warning
+            xp.square(work, out=work)  # (1 − ρ) g², finite for |g| up to √(max / (1 − ρ)) (1.8e20 in float32)
         axpby(1, work, self._rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
         xp.sqrt(v, out=work)  # √v
         work += self._eps  # √v + ε
