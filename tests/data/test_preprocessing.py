@@ -542,6 +542,22 @@ def test_integer_labels_among_other_integer_classes_encode_as_their_positions():
     assert Preprocessor(n_features=1, classes=[0, 2, 5]).encode(numpy.array([2, 0, 2])).tolist() == [1, 0, 1]
 
 
+@pytest.mark.parametrize("classes, labels, expected", [
+    ([7, 2**63, 2**63 + 1], numpy.array([2**63, 2**63 + 1, 7], dtype=numpy.uint64), [1, 2, 0]),  # float64: one number
+    ([2**53, 2**53 + 1], numpy.array([2**53 + 1, 2**53], dtype=numpy.uint64), [1, 0]),  # int64 classes, uint64 y
+    ([0.0, 1.0, 2.0], numpy.array([2, 0, 1]), [2, 0, 1]),  # integer labels of float classes
+])
+def test_labels_numpy_would_round_in_a_common_dtype_encode_as_their_own_class(classes, labels, expected):
+    """uint64 labels from 2**63 (64-bit ids) were searched for in float64, where 2**63 and 2**63 + 1 are one
+    number: every 2**63 + 1 trained as class 2**63, and evaluate disagreed with predict."""
+    assert Preprocessor(n_features=1, classes=classes).encode(labels).tolist() == expected
+
+
+def test_a_uint64_label_next_to_a_class_is_not_taken_for_it():
+    with pytest.raises(LabelError, match=r"y\[0\]: label 9223372036854775809 was not among"):
+        Preprocessor(n_features=1, classes=[7, 2**63]).encode(numpy.array([2**63 + 1], dtype=numpy.uint64))
+
+
 @pytest.mark.parametrize("labels, row, label", [([0, 4, 1], 1, "4"), ([2, -1, 5], 1, "-1"), ([0, 3, 1], 1, "3"),
                                                ([1, -1, 2], 1, "-1"), ([0, 0.5, 1], 1, "0.5")])
 def test_integer_labels_outside_classes_0_to_k_name_the_first_one(labels, row, label):

@@ -231,8 +231,8 @@ class Preprocessor:
         self._check_has_classes(f"encode {name}")
         if labels.dtype.kind in "iu" and len(labels) and self._are_output_indices(labels):
             return labels.astype(numpy.intp)
-        classes = numpy.asarray(self.classes)
-        if labels.dtype.kind in "iuf" and classes.dtype.kind in "iuf" or labels.dtype.kind == classes.dtype.kind == "U":
+        classes = _labels_array(self.classes)  # an object array where NumPy would round a label (2**63 + 1)
+        if _searchable(labels.dtype, classes.dtype):
             # Vectorized: find each label among the sorted classes, then check it is really there.
             order = numpy.argsort(classes, kind="stable")
             where = numpy.searchsorted(classes[order], labels).clip(0, len(classes) - 1)
@@ -747,6 +747,17 @@ def _labels_array(classes: list) -> numpy.ndarray:
     if inferred.dtype != object and _typed(inferred.tolist()) == _typed(classes):
         return inferred
     return numpy.asarray(classes, dtype=object)
+
+
+def _searchable(labels: numpy.dtype, classes: numpy.dtype) -> bool:
+    """Whether labels of dtype ``labels`` can be searched for among sorted classes of dtype
+    ``classes`` in the dtype NumPy compares them in, with every value exact there: both strings,
+    both floats, or integers whose common dtype is an integer one (uint64 with int64 is float64,
+    where 2**63 and 2**63 + 1 are one number; such labels are looked up one by one)."""
+    kinds = labels.kind + classes.kind
+    if kinds == "UU" or kinds == "ff":
+        return True
+    return set(kinds) <= set("iu") and numpy.result_type(labels, classes).kind in "iu"
 
 
 def _typed(labels: list) -> list:
