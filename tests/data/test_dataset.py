@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 from chainrule.data.dataset import Dataset, first_non_finite, infer_task, labels_for_task, position_names
-from chainrule.errors import HyperparameterError, LabelError, ShapeError
+from chainrule.errors import DTypeError, HyperparameterError, LabelError, ShapeError
 from tests.harness import traced_peak
 
 
@@ -38,6 +38,16 @@ def test_inconsistent_parts_raise_shape_error_naming_the_dataset(changes, fragme
     with pytest.raises(ShapeError, match="toy") as caught:
         make(**changes)
     assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize("changes, named", [
+    (dict(X_train=[[0.0, 1.0]] * 4), "X_train"), (dict(y_train=[0, 1, 0, 1]), "y_train"),
+    (dict(X_test=[[0.0, 1.0]], y_test=numpy.array([1])), "X_test"),
+])
+def test_parts_that_are_not_numpy_arrays_are_named(changes, named):
+    """A list raised a bare AttributeError ('list' object has no attribute 'ndim')."""
+    with pytest.raises(DTypeError, match=rf"toy: {named} must be a NumPy array, got list"):
+        make(**changes)
 
 
 def test_unknown_task_is_refused():

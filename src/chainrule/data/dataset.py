@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy
 
 from ..checks import choice
-from ..errors import LabelError, ShapeError, quoted
+from ..errors import DTypeError, LabelError, ShapeError, quoted
 
 TASKS = ("classification", "regression")
 
@@ -52,6 +52,8 @@ class Dataset:
 
     Raises
     ------
+    DTypeError
+        If an array is not a NumPy array (a list, a DataFrame).
     ShapeError
         If the arrays do not fit together (ranks, row counts, widths, name count).
     """
@@ -85,7 +87,12 @@ class Dataset:
 
 
 def _check_pair(X, y, name: str, X_name: str, y_name: str) -> None:
-    """Raise ShapeError unless ``X`` is (n, n_features) and ``y`` is (n,)."""
+    """Raise DTypeError unless ``X`` and ``y`` are NumPy arrays, ShapeError unless ``X`` is
+    (n, n_features) and ``y`` is (n,)."""
+    for array, array_name in ((X, X_name), (y, y_name)):
+        if not isinstance(array, numpy.ndarray):
+            raise DTypeError(f"{name}: {array_name} must be a NumPy array, got {type(array).__name__}; "
+                             f"pass numpy.asarray({array_name})")
     if X.ndim != 2:
         raise ShapeError(f"{name}: {X_name} must be 2-d (n_samples, n_features), got shape {X.shape}")
     if y.ndim != 1:
