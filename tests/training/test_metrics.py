@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score
 
 from chainrule.training.metrics import Scores
@@ -154,6 +155,19 @@ def test_a_constant_target_predicted_exactly_scores_r2_one():
     scores = Scores("regression")
     scores.add(T.copy(), T, 0.0)
     assert scores.result()["r2"] == 1.0 == r2_score(T, T)
+
+
+@pytest.mark.parametrize("weights", [None, np.array([3.0])])
+def test_one_row_scores_r2_nan_as_scikit_learn(weights):
+    """R² of one row is undefined: it scored 0.0, and EarlyStopping watching a one-row val_r2 saw a flat 0."""
+    scores = Scores("regression")
+    scores.add(np.array([[1.0]]), np.array([[2.0]]), 1.0, weights)
+    with pytest.warns(UndefinedMetricWarning):
+        assert np.isnan(r2_score([2.0], [1.0]))
+    result = scores.result()
+    assert np.isnan(result["r2"]) and result["mae"] == 1.0
+    scores.add(np.array([[3.0]]), np.array([[3.5]]), 0.25, weights)  # a second row: defined again
+    assert result != scores.result() and scores.result()["r2"] == pytest.approx(r2_score([2.0, 3.5], [1.0, 3.0]))
 
 
 def test_sums_about_one_shift_add_up_over_processes():

@@ -6,7 +6,8 @@
   the right side of 0.5 (Keras's "binary accuracy");
 - regression: R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² per output, averaged over outputs (as
   scikit-learn's ``r2_score``: an output whose targets are all equal scores 1 when predicted
-  exactly, else 0), and the mean absolute error |y − ŷ| over all values.
+  exactly, else 0; fewer than two rows score NaN, R² being undefined), and the mean absolute
+  error |y − ŷ| over all values.
 
 Targets standardized by ``fit`` (t = (y − μ_y)/σ_y, ``standardize_targets``) leave R²
 unchanged (both of its sums scale by σ_y²); the mean absolute error is reported in y's own
@@ -38,9 +39,9 @@ class Scores:
     The sums live in one float64 vector on the device of the outputs and are updated in
     place, so on a GPU a batch adds its scores without a transfer to the host (and a
     captured CUDA graph adds them on every replay); ``result`` reads them once. Layout:
-    Σ loss·n, n, Σ right, n judged, then for regression Σ|e|, Σe², Σd, Σd² per output,
-    where e = ŷ − y and d = y − K; with sample weights, n is Σ w_n and each row's terms are
-    multiplied by its w_n.
+    Σ loss·n, n, Σ right, n judged (for regression the rows, however weighted), then for
+    regression Σ|e|, Σe², Σd, Σd² per output, where e = ŷ − y and d = y − K; with sample
+    weights, n is Σ w_n and each row's terms are multiplied by its w_n.
 
     ``shift`` is K (n_outputs,), for regression: None takes the first target row added.
     Sums to be added up over processes need one K on all of them (the training loop passes
@@ -88,6 +89,7 @@ class Scores:
             self._right += _right_labels(xp, Y, T, loss_value).sum()
             self._judged += T.size
         else:
+            self._judged += n
             E, D = self._deviations(xp, Y, T)
             for row, M in zip(self._errors, (xp.abs(E), E * E, D, D * D)):  # row by row: no stacked copy
                 row += M.sum(axis=0)
@@ -118,6 +120,7 @@ class Scores:
             self._right += w @ _right_labels(xp, Y, T, loss_value).sum(axis=1, dtype=numpy.float64)
             self._judged += total * T.shape[1]
         else:
+            self._judged += len(w)
             E, D = self._deviations(xp, Y, T)
             for row, M in zip(self._errors, (xp.abs(E), E * E, D, D * D)):
                 row += weighted_sum_rows(w, M)
@@ -149,7 +152,8 @@ class Scores:
                 explained = 1 - squared_sum / numpy.where(spread, variance_sum, 1)
             # all targets equal: 1 when predicted exactly, else 0 (scikit-learn's convention)
             r2 = numpy.where(spread, explained, squared_sum == 0)
-            scores["r2"] = float(r2.sum() / r2.size)  # the mean, as r2.mean() computes it, without its checks
+            # the mean, as r2.mean() computes it, without its checks; undefined for one row (scikit-learn: NaN)
+            scores["r2"] = float(r2.sum() / r2.size) if totals[3] >= 2 else math.nan
             if self.target_scale is not None:  # Σ|t − t̂| σ_y = Σ|y − ŷ| for t = (y − μ_y)/σ_y
                 abs_sum = abs_sum * numpy.asarray(self.target_scale, dtype=numpy.float64)
             scores["mae"] = float(abs_sum.sum() / (n * abs_sum.size))
