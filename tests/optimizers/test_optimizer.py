@@ -59,9 +59,28 @@ def test_unknown_optimizer_name():
 
 
 def test_get_optimizer_names_a_keyword_the_optimizer_does_not_take():
-    with pytest.raises(cr.HyperparameterError, match=r"^momentum: not an argument of Adam \('adam'\); it takes "
+    with pytest.raises(cr.HyperparameterError, match=r"^momentum: not an argument of Adam; it takes "
                                                      r"lr, beta1, beta2, eps, weight_decay, schedule$"):
         cr.get_optimizer("adam", tiny_model(), momentum=0.9)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda model: cr.RMSProp(model, alpha=0.9), r"^alpha: not an argument of RMSProp; it takes lr, rho, eps, "
+                                                 r"weight_decay, schedule \(did you mean 'rho'\?\)$"),
+    (lambda model: cr.Adam(model, betas=(0.9, 0.99)), r"^betas: .* \(did you mean beta1 and beta2, PyTorch's "),
+    (lambda model: cr.SGD(model, learning_rate=0.1), r"^learning_rate: not an argument of SGD; .* 'lr'\?\)$"),
+    (lambda model: cr.AdamW(model, weight_decy=0.1), r"^weight_decy: not an argument of AdamW; .*'weight_decay'"),
+    (lambda model: cr.get_optimizer("rmsprop", model, alpha=0.9), r"^alpha: .*did you mean 'rho'"),
+])
+def test_a_constructor_names_a_keyword_it_does_not_take_with_chainrules_name(make, message):
+    """Another library's name in the constructor (where a port types it first) was a bare TypeError."""
+    with pytest.raises(cr.HyperparameterError, match=message):
+        make(tiny_model())
+
+
+def test_a_type_error_inside_a_constructor_is_not_taken_for_a_wrong_keyword():
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        cr.SGD()
 
 
 def test_gradients_from_before_the_optimizer_are_used():

@@ -6,7 +6,8 @@ and training would go on with the old value. So once the outermost ``__init__`` 
 has returned, assigning a public name the optimizer does not already have (in its ``__dict__``
 or on its class: a hyperparameter's property, a method, a class attribute) raises
 HyperparameterError naming it, the optimizer's class and the names it takes, with chainrule's
-name for another library's (:data:`ALIASES`) or the closest name for a typo. Private names (a
+name for another library's (:data:`ALIASES`) or the closest name for a typo; so does a keyword
+the constructor does not take (``cr.RMSProp(model, alpha=0.9)``, PyTorch's name for rho). Private names (a
 leading underscore) are always taken, and a subclass's ``__init__`` may add any attribute.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from ..errors import did_you_mean
+from ..errors import HyperparameterError, did_you_mean
 
 # Another library's name of a hyperparameter -> chainrule's names it may mean, the first one
 # that the optimizer has being suggested.
@@ -43,9 +44,29 @@ def constructor(init):
         self._constructing = True
         try:
             init(self, *args, **kwargs)
+        except TypeError:  # Python's "unexpected keyword argument": named as a hyperparameter, with chainrule's name
+            parameters = inspect.signature(type(self)).parameters
+            takes_any = any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters.values())
+            unknown = [keyword for keyword in kwargs if keyword not in parameters]
+            if unknown and not takes_any:
+                raise HyperparameterError(unknown_argument(type(self), unknown[0])) from None
+            raise
         finally:
             self._constructing = False
     return constructing
+
+
+def unknown_argument(kind: type, name: str) -> str:
+    """The message for the keyword ``name`` given to the constructor of the optimizer class ``kind``,
+    which takes no such argument: another library's name gets chainrule's (:data:`ALIASES`,
+    PyTorch's ``betas`` both betas), a typo the closest name."""
+    accepted = [parameter for parameter in inspect.signature(kind).parameters if parameter != "model"]
+    meant = [chainrule for chainrule in ALIASES.get(name, ()) if chainrule in accepted]
+    if name == "betas" and {"beta1", "beta2"} <= set(accepted):
+        hint = " (did you mean beta1 and beta2, PyTorch's betas=(beta1, beta2)?)"
+    else:
+        hint = f" (did you mean {meant[0]!r}?)" if meant else did_you_mean(name, accepted)
+    return f"{name}: not an argument of {kind.__name__}; it takes {', '.join(accepted)}{hint}"
 
 
 def assignable_names(optimizer) -> list[str]:
