@@ -46,7 +46,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ShapeError, and one with NaN, Inf or values ``dtype`` cannot hold NonFiniteError,
         naming ``coefs_[i]``. The lists cannot change length (ShapeError).
     loss_ : float
-        The last epoch's mean training loss, L2 penalty included.
+        The last epoch's mean training loss, L2 penalty included (taken at the epoch's last
+        weights, where scikit-learn adds each batch's before its step).
     loss_curve_ : list of float
         ``loss_`` after each epoch (across ``warm_start`` fits and ``partial_fit`` calls).
     best_loss_ : float or None
