@@ -67,6 +67,8 @@ def save_estimator(estimator, path) -> None:
     feature names) and metadata are copies.
     """
     check_is_fitted(estimator)
+    # A value set_params gave since fit is refused as fit refuses it, by scikit-learn's name (beta_1, not Adam's beta1)
+    estimator._validate_params()
     # The file's hyperparameters must describe its network, as load checks (set_params(activation=...) after fit)
     estimator._check_same_network(estimator._hidden_sizes(), advice="; set it back, or fit anew, before saving")
     params = estimator.get_params(deep=False)
