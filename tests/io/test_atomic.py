@@ -1,6 +1,7 @@
 """chainrule.io.atomic: a file is written whole or not at all."""
 
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -337,6 +338,32 @@ def test_a_device_that_fills_up_is_a_named_error(data):
     raised a bare OSError over it ("internal error", exit 1)."""
     with pytest.raises(DataError, match=r"^/dev/full: cannot write \(No space left on device\)$"):
         atomic_write("/dev/full", data, error=DataError)
+
+
+FULL_DISK = """
+import resource, signal, sys
+from chainrule.errors import ModelFileError
+from chainrule.io import atomic_write
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write beyond the limit then fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+try:
+    atomic_write(sys.argv[1], sys.argv[2] * 4000 if sys.argv[3] == "str" else b"x" * 4000, error=ModelFileError)
+except ModelFileError as error:
+    print(error)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+@pytest.mark.parametrize("kind", ["bytes", "str"])
+def test_a_small_file_on_a_full_disk_is_a_named_error_and_leaves_nothing(tmp_path, kind):
+    """A file smaller than the 8 KiB buffer meets the full disk in the final flush: closing the file then
+    flushed again and raised a bare OSError over the named error (chainrule train/export/predict -o:
+    "internal error", exit 1)."""
+    target = tmp_path / "model.safetensors"
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(target), "y", kind], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{target}: cannot write (File too large)\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_check_writable_refuses_a_directory_or_a_missing_directory_and_names_the_argument(tmp_path):

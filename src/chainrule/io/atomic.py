@@ -107,9 +107,15 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         if status is not None and hasattr(os, "fchmod"):
             # Keep an existing file's permissions: a private 0o600 model stays private.
             os.fchmod(descriptor, stat.S_IMODE(status.st_mode) & 0o777)
-        with _file_object(descriptor, mode, encoding, newline) as file:
+        file = _file_object(descriptor, mode, encoding, newline)
+        try:
             yield file
             _sync(file, target, error)
+        finally:
+            try:
+                file.close()
+            except OSError:  # the flush _sync reported failing again (a full disk): the descriptor is closed
+                pass
         try:
             os.replace(temporary, destination)
         except OSError as cause:
