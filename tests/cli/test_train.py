@@ -430,6 +430,18 @@ def test_a_value_too_large_for_float32_trains_in_float64(tmp_path, capsys):
     assert code == 0, err
 
 
+def test_a_lock_file_that_cannot_be_written_leaves_no_run_folder(tmp_path, capsys, monkeypatch):
+    """On a full disk the lock file's write failed after the run folder (and its parents) had been made:
+    the command said so in one line but left the empty folders behind."""
+    def full_disk(folder):
+        raise cr.DataError(f"{folder / '.chainrule-run.lock'}: cannot write the run folder's lock file "
+                           f"(No space left on device)")
+    monkeypatch.setattr("chainrule.cli.run_folder.folder_lock.take", full_disk)
+    code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--quiet", "--out", tmp_path / "a" / "run")
+    assert_one_line_error(code, err, "cannot write the run folder's lock file")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("case", BAD_DATA)
 def test_bad_data_is_refused_in_one_line_and_leaves_no_run_folder(tmp_path, capsys, case):
     make_data, options, fragments = BAD_DATA[case]

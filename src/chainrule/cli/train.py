@@ -399,7 +399,11 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
     created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     if comm.is_root:
         numbered = not args.out and not args.resume  # runs/<timestamp>: another run's is passed over
-        claimed = claim_folder(folder, args.resume, numbered=numbered)
+        try:
+            claimed = claim_folder(folder, args.resume, numbered=numbered)
+        except BaseException:  # a lock file the full disk refused: no empty run folder left behind
+            _remove_empty(created)
+            raise
         if claimed != folder:  # the first candidate, and any folder above it, are another run's
             created = [claimed] + [path for path in created if path != folder]
             folder = claimed
@@ -415,9 +419,8 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
     except BaseException as error:
         if comm.is_root:
             release_folder(folder)
-        for path in created if comm.is_root else ():  # an input error found by fit leaves no empty run folder behind
-            if path.is_dir() and not any(path.iterdir()):  # a folder deleted meanwhile: fit's error says so
-                path.rmdir()
+        if comm.is_root:  # an input error found by fit leaves no empty run folder behind
+            _remove_empty(created)
         if getattr(error, "same_on_every_rank", False) and not comm.is_root:
             return None, folder
         sources = sources or {}
@@ -431,6 +434,14 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
 
 #: cr.fit's arguments that train passes as they are given, under the same name as its options' keys
 FIT_OPTIONS = ("validation", "batch_size", "epochs", "seed", "checkpoint_every", "class_weight")
+
+
+def _remove_empty(created: list[Path]) -> None:
+    """Remove the folders of ``created`` (deepest first) that this run made and left empty; a folder
+    deleted meanwhile is passed over (the error being raised says so)."""
+    for path in created:
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str) -> DivergenceError:
