@@ -437,7 +437,8 @@ def test_a_lock_file_that_cannot_be_written_leaves_no_run_folder(tmp_path, capsy
         raise cr.DataError(f"{folder / '.chainrule-run.lock'}: cannot write the run folder's lock file "
                            f"(No space left on device)")
     monkeypatch.setattr("chainrule.cli.run_folder.folder_lock.take", full_disk)
-    code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--quiet", "--out", tmp_path / "a" / "run")
+    code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--quiet",
+                          "--out", tmp_path / "a" / "run")
     assert_one_line_error(code, err, "cannot write the run folder's lock file")
     assert list(tmp_path.iterdir()) == []
 

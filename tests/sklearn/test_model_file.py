@@ -395,8 +395,8 @@ def test_save_refuses_hyperparameters_that_no_longer_describe_the_network(tmp_pa
     assert not (tmp_path / "e.safetensors").exists()
 
 
-@pytest.mark.parametrize("change, name", [({"beta_1": 1.5}, "beta_1"), ({"learning_rate_init": -1.0}, "learning_rate_init"),
-                                          ({"momentum": 2.0}, "momentum")])
+@pytest.mark.parametrize("change, name", [({"beta_1": 1.5}, "beta_1"), ({"momentum": 2.0}, "momentum"),
+                                          ({"learning_rate_init": -1.0}, "learning_rate_init")])
 def test_save_refuses_a_value_set_after_fit_by_scikit_learns_name(tmp_path, change, name):
     # set_params(beta_1=1.5) then save was refused by Adam's check, naming its own beta1; momentum=2.0 (unused by
     # adam) was saved, and load refused the file

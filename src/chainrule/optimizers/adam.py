@@ -90,7 +90,7 @@ class Adam(WithEpsilon, Optimizer):
         axpby(1 - beta1, g, beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
         xp.multiply(g, math.sqrt(1 - beta2), out=work)  # √(1 − β₂) g: scaled before squaring, as PyTorch,
         with numpy.errstate(over="ignore"):  # beyond, v is inf and that element's step 0: no warning
-            xp.square(work, out=work)  # (1 − β₂) g², finite for |g| up to √(max / (1 − β₂)) (5.8e20 in float32)
+            xp.square(work, out=work)  # (1 − β₂) g², finite for |g| ≤ √(max / (1 − β₂)) (5.8e20 in float32)
         axpby(1, work, beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
         correction1 = 1 - beta1**t  # 1 − β₁ᵗ, the bias correction of m
         root2 = math.sqrt(1 - beta2**t)  # √(1 − β₂ᵗ), that of √v
