@@ -5,6 +5,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule.cli.config import TrainConfig, read_config
@@ -75,6 +77,34 @@ def test_to_toml_reads_back_as_the_same_config(batch_size, activation, hidden):
     table = tomllib.loads(config.to_toml())
     assert table == {key: value for key, value in dataclasses.asdict(config).items() if value is not None}
     assert TrainConfig().with_values(table, "config.toml") == config
+
+
+@pytest.mark.parametrize("text", ["spe\ncies", "tab\there", "\b\f\r", "nul\x00 us\x1f del\x7f", 'C:\\d\\"q"',
+                                  "\\u0041 \\n", "\x85\u2028 caf\u00e9 \U0001F99C"])
+def test_to_toml_escapes_control_characters(text):
+    """Only \\ and " were escaped: a newline or other control character in a label or data path
+    made config.toml invalid TOML."""
+    config = TrainConfig().with_values({"data": text, "label": text, "activation": [text, "relu"]}, "test")
+    table = tomllib.loads(config.to_toml())
+    assert (table["data"], table["label"], table["activation"]) == (text, text, [text, "relu"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(exclude_categories=["Cs"])))  # a lone surrogate is no UTF-8 text
+def test_to_toml_reads_back_every_string(text):
+    assert tomllib.loads(TrainConfig(label=text).to_toml())["label"] == text
+
+
+def test_a_run_with_a_newline_in_its_label_column_repeats_from_its_config_toml(tmp_path, capsys):
+    rows = iris_rows()
+    rows[0][-1] = "spe\ncies"
+    write_csv(tmp_path / "data.csv", rows)
+    code, _, err = call(capsys, "train", "--data", tmp_path / "data.csv", "--label", "spe\ncies", "--hidden", "4",
+                        "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert code == 0, err
+    code, _, err = call(capsys, "train", "--config", tmp_path / "run" / "config.toml", "--quiet",
+                        "--out", tmp_path / "again")
+    assert code == 0, err
 
 
 def test_batch_size_defaults_to_none_which_a_saved_configuration_may_hold():

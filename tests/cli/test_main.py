@@ -16,6 +16,7 @@ import pytest
 import chainrule as cr
 from chainrule.cli import main
 from chainrule.cli import train as train_command
+from chainrule.cli.main import build_parser
 
 from .helpers import assert_one_line_error, call, run_cli
 
@@ -81,6 +82,23 @@ def test_debug_may_come_before_the_command(capsys, tmp_path):
 def test_an_unrecognized_argument_names_the_command_it_was_given_to(capsys):
     code, _, err = call(capsys, "train", "extra")
     assert_one_line_error(code, err, "chainrule train: unrecognized arguments: extra", "see chainrule train --help")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["info", "model.safetensors", "--deb"], "chainrule info: unrecognized arguments: --deb"),
+    (["--deb", "info", "model.safetensors"], "unrecognized arguments: --deb"),
+    (["train", "--epoch", "1"], "chainrule train: unrecognized arguments: --epoch 1"),
+])
+def test_an_abbreviated_option_is_refused(capsys, args, fragment):
+    code, _, err = call(capsys, *args)
+    assert_one_line_error(code, err, fragment)
+
+
+def test_no_parser_takes_abbreviations():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert sorted(commands) == sorted(COMMANDS)
+    assert not any(each.allow_abbrev for each in [parser, *commands.values()])
 
 
 @pytest.mark.parametrize("args, fragment", [

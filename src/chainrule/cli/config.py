@@ -237,11 +237,19 @@ def _string_or_list(key: str, value, kind: str, source: str | SavedConfig | None
                       f"got {type(value).__name__} {quoted(value)}")
 
 
+#: How a TOML basic string writes what it cannot hold as it is: ``"`` and ``\``, and every
+#: control character (U+0000 to U+001F, and DEL) by its short escape where TOML has one
+#: (``\n``, ``\t``, ...), else as ``\uXXXX``.
+TOML_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]} | {
+    ord("\b"): "\\b", ord("\t"): "\\t", ord("\n"): "\\n", ord("\f"): "\\f", ord("\r"): "\\r",
+    ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
 def _toml_value(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + value.translate(TOML_ESCAPES) + '"'
     return repr(value)

@@ -36,7 +36,12 @@ class UsageError(ChainruleError, ValueError):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser that raises instead of printing usage and exiting."""
+    """An ArgumentParser that raises instead of printing usage and exiting, and takes an option
+    only by its full name: ``--deb`` is no ``--debug`` (nor ``--epoch`` an ``--epochs``), so
+    that ``_run``'s test for ``--debug`` sees every request for the traceback."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
