@@ -167,6 +167,41 @@ def test_the_history_is_stored_as_json(tmp_path):
     assert json.loads(json.dumps(stored)) == {**history.to_json(), "best_epoch": None}
 
 
+def test_a_non_finite_history_value_is_checkpointed_as_null_and_restored_as_nan(tmp_path):
+    model = cr.mlp([2, 3, 2], seed=0)
+    optimizer = cr.Adam(model)
+    history = cr.History(metrics={"loss": [0.5, 0.4], "val_loss": [np.nan, np.inf]},
+                         grad_norms={"0": [np.inf, 0.1], "2": [0.2, 0.3]}, initial_grad_norms={"0": np.nan}, epochs=2)
+    path = tmp_path / "checkpoint.safetensors"
+    save_checkpoint(path, model, optimizer, np.random.default_rng(0), history, [], 2, validation="none", seed=0)
+    stored = read(path)[2]["history"]
+    assert (stored["metrics"]["val_loss"], stored["grad_norms"]["0"], stored["initial_grad_norms"]) == (
+        [None, None], [None, 0.1], {"0": None})
+    restored, epoch, _ = load_checkpoint(path, model, optimizer, np.random.default_rng(1), [])
+    assert epoch == 2
+    np.testing.assert_equal(restored.metrics, {"loss": [0.5, 0.4], "val_loss": [np.nan, np.nan]})  # NaN == NaN here
+    np.testing.assert_equal(restored.grad_norms, {"0": [np.nan, 0.1], "2": [0.2, 0.3]})
+    np.testing.assert_equal(restored.initial_grad_norms, {"0": np.nan})
+
+
+def test_a_run_whose_val_loss_is_nan_checkpoints_and_resumes_as_the_uninterrupted_run(tmp_path):
+    X_val, y_val = X_IRIS[::3].copy(), Y_IRIS[::3]
+    X_val[0] = 3e38  # beyond float32 once standardized: the val_loss is NaN in every epoch
+
+    def run(epochs, resume=None):
+        model = cr.mlp([4, 8, 3], seed=0)
+        history = cr.fit(model, X_IRIS, Y_IRIS, epochs=epochs, validation=(X_val, y_val), standardize=True,
+                         checkpoint=tmp_path / f"run{epochs}.safetensors", resume=resume, verbose=0)
+        return model, history
+    run(2)
+    assert read(tmp_path / "run2.safetensors")[2]["history"]["metrics"]["val_loss"] == [None, None]
+    resumed, history = run(4, resume=tmp_path / "run2.safetensors")
+    uninterrupted, expected = run(4)
+    assert np.isnan(history.metrics["val_loss"]).all() and len(history.metrics["val_loss"]) == 4
+    assert history.to_json() == expected.to_json()
+    assert all(np.array_equal(resumed.params[name], value) for name, value in uninterrupted.params.items())
+
+
 def test_resuming_a_run_that_stopped_early_trains_no_further_epoch(tmp_path):
     def run(resume=None):
         model = cr.mlp([4, 8, 3], seed=0)

@@ -115,6 +115,24 @@ def test_a_validation_pair_is_scored_as_evaluate_scores_it():
     assert history.metrics["val_accuracy"][-1] == scores["accuracy"]
 
 
+def test_a_validation_row_far_outside_the_training_rows_gives_a_nan_val_loss_that_the_model_file_holds_as_null(
+        tmp_path):
+    # Standardized with the training rows' mean and scale, a finite 3e38 is beyond float32: its
+    # z is inf and the val_loss NaN, which the training summary holds as null (JSON has no NaN).
+    X_val, y_val = X_IRIS[::3].copy(), Y_IRIS[::3]
+    X_val[0] = 3e38
+    model = iris_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy "overflow encountered in cast"
+        history = cr.fit(model, X_IRIS, Y_IRIS, epochs=2, validation=(X_val, y_val), standardize=True, verbose=0)
+    assert np.isnan(history.metrics["val_loss"]).all()
+    assert np.isfinite(history.metrics["val_accuracy"]).all()
+    final = model.metadata["training"]["final"]
+    assert final == {**history.last(), "val_loss": None}
+    cr.save(model, tmp_path / "model.safetensors")
+    assert cr.load(tmp_path / "model.safetensors").metadata["training"]["final"] == final
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_the_validation_split_is_stratified(seed):
     # 90 rows of class 0 and 10 of class 1; a model that always answers 0 (its weights stay

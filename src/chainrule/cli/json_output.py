@@ -8,22 +8,8 @@ refuse; a diverged metric or an infinite gradient-check error is null instead. E
 from __future__ import annotations
 
 import json
-import math
 
-
-def strict_json(value):
-    """``value`` (dicts, lists and numbers, nested) with every NaN or infinite float made None.
-
-    JSON has no NaN or Infinity: ``json.dumps`` would write them as bare words that strict
-    parsers (JavaScript's, jq) refuse, so a diverged metric is written as null.
-    """
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: strict_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(item) for item in value]
-    return value
+from ..io.json_values import strict_json
 
 
 def json_text(value, **options) -> str:

@@ -27,6 +27,7 @@ from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
 from ..errors import ChainruleError, DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError
 from ..io.atomic import check_path, check_writable
+from ..io.json_values import strict_json
 from ..io.model_file import check_savable
 from ..layers.layer import Layer, check_set_up
 from ..layers.widths import input_width
@@ -161,7 +162,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         accuracy, R² as scikit-learn's ``r2_score`` with ``sample_weight``, MAE); all of
         them zero raises DataError. A separate set may
         carry its own weights ``w_val`` (Keras's ``validation_data`` form), checked as
-        ``sample_weight`` is; (X_val, y_val) is unweighted.
+        ``sample_weight`` is; (X_val, y_val) is unweighted. A validation row far outside the
+        training rows (one whose z = (x − μ)/σ the model's dtype cannot hold) gives a NaN
+        ``val_loss``, recorded as NaN in the History and as None (null) in the training
+        summary and a checkpoint, which JSON holds.
     seed : int or None
         Seeds the validation split and the per-epoch shuffling (model weights are seeded
         where the model is built). Same seed, same data, same model ⇒ bit-identical weights.
@@ -518,7 +522,10 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
         if records_validation:  # only checkpoints record it
             # Before standardization (see resume), in the model's dtype (as checkpoints always hashed them)
             validation_set = validation_fingerprint(X_val.astype(dtype, copy=False), T_val, w_val)
-        X_val = prepare_inputs(preprocessor, X_val, dtype)
+        # A validation row far outside the training rows standardizes to a z beyond the dtype's
+        # range: inf is the answer (its val_loss is NaN, recorded as such), not a warning.
+        with numpy.errstate(over="ignore"):
+            X_val = prepare_inputs(preprocessor, X_val, dtype)
     return _PreparedData(X, train_rows, T, weights, X_val, T_val, w_val, loss, preprocessor, validation_set,
                          shuffle_seed)
 
@@ -653,12 +660,14 @@ def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_s
 
 
 def _training_summary(loop: Loop, n_train: int, seed, device: str) -> dict:
-    """``model.metadata["training"]``: what was trained, how, and how it ended."""
+    """``model.metadata["training"]``: what was trained, how, and how it ended; a NaN or
+    infinite metric of the last epoch (a NaN ``val_loss``) is None, as JSON, which a model
+    file holds, has no NaN."""
     history = loop.history
     return {
         "loss": type(loop.loss).__name__, "optimizer": repr(loop.optimizer), "epochs": history.epochs,
         "batch_size": loop.batch_size, "seed": seed, "n_train": n_train, "stop_reason": history.stop_reason,
-        "partial_last_epoch": history.partial_last_epoch, "final": history.last(),
+        "partial_last_epoch": history.partial_last_epoch, "final": strict_json(history.last()),
         # an EarlyStopping's best epoch (None without one): with restore_best the weights are
         # that epoch's, while "final" holds the metrics of the last epoch run
         "best_epoch": history.best_epoch, "device": device,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..checks import is_json_count, is_json_number
 from ..errors import MissingKeyError, ModelFileError, quoted
+from ..io.json_values import strict_json
 from ..optimizers.saved_state import MAX_STEP_COUNT
 
 STOP_REASONS = ("completed", "early_stopping", "interrupted")
@@ -107,7 +108,10 @@ class History(Mapping):
         return {name: values[-1] for name, values in self.metrics.items() if values}
 
     def to_json(self) -> dict:
-        return {
+        """The History as strict JSON, which :meth:`from_json` reads back: a NaN or infinite value
+        (a validation row far outside the training rows gives a NaN ``val_loss``) is None (null),
+        since a model file, a checkpoint and metrics.json hold no NaN or Infinity."""
+        return strict_json({
             "metrics": self.metrics,
             "grad_norms": self.grad_norms,
             "initial_grad_norms": self.initial_grad_norms,
@@ -115,7 +119,7 @@ class History(Mapping):
             "best_epoch": self.best_epoch,
             "stop_reason": self.stop_reason,
             "partial_last_epoch": self.partial_last_epoch,
-        }
+        })
 
     @classmethod
     def from_json(cls, saved: dict) -> "History":
@@ -123,9 +127,9 @@ class History(Mapping):
         ``partial_last_epoch`` existed had whole epochs only), and that flag is true only for ``true``.
 
         A null among the values of ``metrics``, ``grad_norms`` or ``initial_grad_norms`` is read
-        as NaN: strict JSON has neither NaN nor infinity, so metrics.json writes such a value (a
-        run that diverged) as null. The plots mark NaN as diverged; an infinite value comes back
-        as NaN.
+        as NaN: strict JSON has neither NaN nor infinity, so ``to_json`` (metrics.json, a
+        checkpoint) writes such a value (a run that diverged, a NaN ``val_loss``) as null. The
+        plots mark NaN as diverged; an infinite value comes back as NaN.
         """
         fields = {key: saved[key] for key in cls.__dataclass_fields__ if key in saved and key != "partial_last_epoch"}
         for key in ("metrics", "grad_norms", "initial_grad_norms"):
@@ -161,8 +165,11 @@ def _null_as_nan(values):
 def _check_history_fields(saved, path) -> None:
     """The History saved as JSON, every field checked (its type; the values are checked by
     :func:`_check_history_agrees`)."""
+    def number(value) -> bool:  # null: a non-finite value, which to_json writes as null
+        return value is None or is_json_number(value)
+
     def numbers(values) -> bool:
-        return isinstance(values, list) and all(is_json_number(value) for value in values)
+        return isinstance(values, list) and all(map(number, values))
 
     def number_lists(value) -> bool:
         return is_object(value) and all(map(numbers, value.values()))
@@ -170,7 +177,7 @@ def _check_history_fields(saved, path) -> None:
     checks = {
         "metrics": ("an object of number lists", number_lists),
         "grad_norms": ("an object of number lists", number_lists),
-        "initial_grad_norms": ("an object of numbers", lambda v: is_object(v) and all(map(is_json_number, v.values()))),
+        "initial_grad_norms": ("an object of numbers", lambda v: is_object(v) and all(map(number, v.values()))),
         "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", is_count),
         "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or is_count(v)),
         "stop_reason": (" or ".join(map(repr, STOP_REASONS)), lambda v: v in STOP_REASONS),
