@@ -316,6 +316,52 @@ def test_state_dict_carries_the_steps_missed_while_frozen_and_a_reload_continues
     np.testing.assert_array_equal(twin.flat_parameters().theta, flat.theta)
 
 
+def test_a_state_loaded_into_a_used_optimizer_steps_with_its_own_missed_counts():
+    """The stretches are planned once for the missed counts of then: going back to a state saved
+    while layer 0 had missed 1 step, after it missed 3, steps as a fresh optimizer loading it does."""
+    model = two_layers()
+    flat = model.flat_parameters()
+    optimizer = cr.Adam(model, lr=0.1)
+    model[0].trainable = False
+    flat.grad[...] = normal(0, flat.grad.size)
+    optimizer.step()
+    saved = optimizer.state_dict()
+    assert saved["missed"] == {"0.W": 1, "0.b": 1}
+    for step in (1, 2):
+        flat.grad[...] = normal(step, flat.grad.size)
+        optimizer.step()
+    model[0].trainable = True
+    flat.grad[...] = normal(3, flat.grad.size)
+    optimizer.step()  # planned with 0.W and 0.b 3 steps behind
+    optimizer.load_state_dict(saved)
+
+    twin = two_layers()
+    twin.flat_parameters().theta[...] = flat.theta
+    fresh = cr.Adam(twin, lr=0.1)
+    fresh.load_state_dict(saved)
+    for m, opt in [(model, optimizer), (twin, fresh)]:
+        m.flat_parameters().grad[...] = normal(9, flat.grad.size)
+        opt.step()
+    np.testing.assert_array_equal(flat.theta, twin.flat_parameters().theta)
+
+
+def test_with_layers_frozen_the_guard_refuses_a_finite_step_too_large_for_the_dtype():
+    """Stepped stretch by stretch, ‖Δθ‖₁ is summed over the trainable parameters (18 here, of 43)
+    and refused above √ of the dtype's largest value (1.8e19 in float32), as for the whole of θ."""
+    model = two_layers()
+    model[0].trainable = False
+    flat = model.flat_parameters()
+    optimizer = cr.SGD(model, lr=1.0, momentum=0.9)
+    before = flat.theta.copy()
+    flat.grad[...] = 2e18  # ‖Δθ‖₁ = 18 × 2e18 = 3.6e19, every value and the sum finite
+    assert not optimizer.step(check_finite=True)
+    np.testing.assert_array_equal(flat.theta, before)
+    assert not optimizer.state["velocity"].any()  # started afresh
+    flat.grad[...] = 5e17  # 18 × 5e17 = 9e18 is within; the 43 of θ (2.2e19) would not be
+    assert optimizer.step(check_finite=True)
+    assert not np.array_equal(flat.theta, before)
+
+
 @pytest.mark.parametrize("make", [lambda model: cr.SGD(model, lr=0.01, momentum=0.9), lambda model: cr.RMSProp(model)])
 def test_a_rule_without_step_counts_steps_all_of_theta_at_once_after_unfreezing(make):
     """Once a layer had missed steps, SGD and RMSProp, whose rules never read t, were stepped

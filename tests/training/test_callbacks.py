@@ -207,6 +207,49 @@ def test_a_metric_that_a_callback_adds_may_be_monitored():
     assert history.epochs == 2 and stopper.best_epoch == 1
 
 
+@pytest.mark.parametrize("monitor, values, stops_at, best_epoch", [
+    ("rmse", [3.0, 2.0, 1.0, 0.5], [], 4),  # every name but chainrule's scores improves downwards
+    ("val_mse", [3.0, 2.0, 2.5, 2.1], [4], 2),
+    ("error", [0.5, 0.7, 0.6, 0.65], [3, 4], 1),
+    ("val_accuracy", [0.5, 0.7, 0.6, 0.65], [4], 2),  # chainrule's scores upwards
+    ("r2", [0.1, 0.2, 0.3, 0.25], [], 3),
+])
+def test_auto_mode_takes_every_name_but_accuracy_and_r2_to_improve_downwards(monitor, values, stops_at, best_epoch):
+    """As Keras does. It was: every name not ending in loss or mae improved upwards."""
+    stopper = cr.EarlyStopping(patience=2, monitor=monitor)
+    assert feed(stopper, values, monitor) == stops_at
+    assert stopper.best_epoch == best_epoch
+
+
+class AddsRMSE(cr.Callback):
+    """A callback of one's own that adds a falling error metric: the root of the loss."""
+
+    def on_epoch_end(self, epoch, logs, model):
+        logs["rmse"] = math.sqrt(logs["loss"])
+
+
+def test_a_falling_metric_of_ones_own_keeps_training_and_its_best_epoch_is_the_lowest():
+    """It was: the falling rmse counted as getting worse, so training stopped after patience
+    epochs and restore_best put back the weights of the epoch with the highest error."""
+    X, y = X_IRIS[:, :3], X_IRIS[:, 3]
+    stopper = cr.EarlyStopping(patience=2, monitor="rmse")
+    history = cr.fit(cr.mlp([3, 1], seed=0), X, y, epochs=6, verbose=0, callbacks=[AddsRMSE(), stopper])
+    rmse = [math.sqrt(loss) for loss in history["loss"]]
+    assert rmse == sorted(rmse, reverse=True)  # falling every epoch
+    assert (history.epochs, history.stop_reason) == (6, "completed")
+    assert (stopper.best_epoch, stopper.best) == (6, rmse[-1])
+
+
+def test_a_state_that_took_a_metric_of_ones_own_upwards_under_auto_is_refused():
+    """The direction chainrule's "auto" gave a name such as "rmse" before it followed Keras."""
+    stopper = cr.EarlyStopping(monitor="rmse")
+    with pytest.raises(cr.HyperparameterError, match=re.escape(
+            "mode 'auto' makes 'rmse' improve downwards, but the checkpoint's run took it to improve upwards; "
+            "resume with mode='max'")):
+        stopper.load_state_dict({"monitor": "rmse", "best": 0.5, "best_epoch": 2, "wait": 1, "mode": "max"}, {})
+    assert (stopper.best_epoch, stopper.wait) == (None, 0)
+
+
 def test_regression_monitors_r2_and_mae():
     X, y = X_IRIS[:, :3], X_IRIS[:, 3]
     for monitor in ("mae", "val_r2"):

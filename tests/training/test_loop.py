@@ -30,14 +30,14 @@ class Bar:
         self.n += n
 
 
-def regression_loop(batch_size, weights=None, lr=0.1):
-    """A Loop over 8 rows of a 3-1 linear regression, with plain SGD."""
+def regression_loop(batch_size, weights=None, lr=0.1, loss=None):
+    """A Loop over 8 rows of a 3-1 linear regression, with plain SGD and ``loss`` (MSE by default)."""
     rng = np.random.default_rng(0)
     X, T = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
     model = cr.mlp([3, 1], seed=0, dtype="float64")
-    settings = LoopSettings(model=model, loss=cr.MSE(), optimizer=cr.SGD(model, lr=lr), X=X, T=T,
-                            batch_size=batch_size, rng=np.random.default_rng(1), history=History(), verbose=0,
-                            epochs=1, start_epoch=0, comm=SingleProcess(), weights=weights)
+    settings = LoopSettings(model=model, loss=cr.MSE() if loss is None else loss, optimizer=cr.SGD(model, lr=lr),
+                            X=X, T=T, batch_size=batch_size, rng=np.random.default_rng(1), history=History(),
+                            verbose=0, epochs=1, start_epoch=0, comm=SingleProcess(), weights=weights)
     return Loop(settings), model, X, T
 
 
@@ -52,6 +52,27 @@ def test_one_full_batch_epoch_is_one_gradient_step():
     np.testing.assert_allclose(model.layers[0].own_params["b"], b - 0.1 * dY.sum(axis=0))
     assert (bar.n, bar.description) == (8, "epoch 1/1")
     assert list(loop.history.grad_norms) == ["0"] and loop.history.initial_grad_norms["0"] > 0
+
+
+class RecordingMSE(cr.MSE):
+    """MSE that writes down the targets of every batch it scores."""
+
+    def __init__(self):
+        self.batches = []
+
+    def compute(self, Y, T, weights=None):
+        self.batches.append(T.copy())
+        return super().compute(Y, T, weights)
+
+
+def test_every_row_is_trained_on_once_an_epoch_the_last_partial_batch_included():
+    loss = RecordingMSE()
+    loop, _, _, T = regression_loop(batch_size=3, loss=loss)
+    for epoch in (1, 2):
+        loss.batches.clear()
+        loop.run_epoch(epoch, Bar())
+        assert [len(batch) for batch in loss.batches] == [3, 3, 2]  # 8 rows: the last batch holds 2
+        np.testing.assert_array_equal(np.sort(np.concatenate(loss.batches), axis=0), np.sort(T, axis=0))
 
 
 def test_no_rows_give_a_zero_gradient_and_loss():

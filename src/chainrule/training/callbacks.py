@@ -75,6 +75,10 @@ class Callback:
         return {}
 
 
+#: the metrics that EarlyStopping(mode="auto") takes to improve upwards: chainrule's scores
+INCREASING_METRICS = frozenset({"accuracy", "r2", "val_accuracy", "val_r2"})
+
+
 class EarlyStopping(Callback):
     """Stop when the monitored metric has not improved for ``patience`` epochs.
 
@@ -93,8 +97,10 @@ class EarlyStopping(Callback):
         own (listed before this one) may add it.
     mode : "auto", "min" or "max"
         Whether the metric improves downwards ("min") or upwards ("max"). "auto" (the
-        default) takes it from the name: losses and the mean absolute error (mae) improve
-        downwards; accuracy and r2 upwards.
+        default) takes it from the name, as Keras does: the scores chainrule records,
+        accuracy and r2 (and val_accuracy, val_r2), improve upwards; every other name
+        downwards: the losses, mae, and a metric of one's own such as "rmse" or "val_error".
+        Pass ``mode="max"`` for a metric of one's own that improves upwards ("val_f1").
     restore_best : bool
         When training ends, put back the weights of the best epoch (Keras's
         ``restore_best_weights``). Unlike Keras, they are restored however training ends,
@@ -151,10 +157,11 @@ class EarlyStopping(Callback):
                                       f"records; expected one of {sorted(names)}")
 
     def _decreases(self, monitor: str | None = None) -> bool:
-        """Whether the monitored metric (or ``monitor``) improves downwards."""
+        """Whether the monitored metric (or ``monitor``) improves downwards: under "auto",
+        every name but those of ``INCREASING_METRICS``."""
         monitor = self.monitor if monitor is None else monitor
         if self.mode == "auto":
-            return monitor.endswith("loss") or monitor.endswith("mae")
+            return monitor not in INCREASING_METRICS
         return self.mode == "min"
 
     def _improves_on(self, value: float, reference: float) -> bool:
