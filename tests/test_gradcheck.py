@@ -390,6 +390,35 @@ def test_a_backward_that_assigns_new_gradient_arrays_fails_the_check_as_fit_woul
         cr.gradcheck(model, X, np.arange(4) % 2, "cross_entropy")
 
 
+def stale_mask_backward(self, dY, input_grad=True, inplace=False):
+    """ReLU's backward with a defect of the buffer path alone: inside reusing_buffers the mask
+    [Y > 0] is written only when its buffer is first made, so later steps reuse a stale one."""
+    if not self.reuse_buffers:
+        return dY * (self._Y > 0)
+    first_step = "mask" not in self._buffers
+    mask = self.buffer("mask", self._Y.shape, self._Y, dtype=bool)
+    if first_step:
+        np.greater(self._Y, 0, out=mask)
+    return dY * mask
+
+
+def test_a_backward_wrong_only_as_fit_runs_it_fails_the_check_naming_the_parameter(monkeypatch):
+    """The central differences run outside reusing_buffers, where the stale mask is not used: only
+    the training path shows it. The parameter named is the one nearest the output that differs."""
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 4), cr.ReLU(), cr.Linear(4, 2), seed=0)
+    rng = np.random.default_rng(1)
+    for parameter in model.params.values():  # random biases: away from the ReLUs' kinks
+        parameter[...] = rng.normal(size=parameter.shape)
+    X, y = rng.normal(size=(6, 3)), np.arange(6) % 2
+    assert cr.gradcheck(model, X, y, "cross_entropy").passed()
+    monkeypatch.setattr(cr.ReLU, "backward", stale_mask_backward)
+    message = (r"layer '2' \(Linear\): backward as cr.fit runs it \(inside reusing_buffers, each layer's buffers "
+               r"reused from step to step\) gives another gradient for '2.W' than backward outside it \(max relative "
+               r"difference .*\): a buffer \(Layer.buffer\) is read before the step writes it")
+    with pytest.raises(cr.StateError, match=message):
+        cr.gradcheck(model, X, y, "cross_entropy")
+
+
 # -- kinks just beyond ε/10, and what rounding hides -------------------------------------------
 def test_a_kink_between_a_tenth_of_eps_and_eps_is_a_kink():
     # The ReLU input z₀₀ of sample 0 is 1e-5 = ε: the steps of ε cross the kink (error 4e-4 in 0.W[1, 0])

@@ -12,6 +12,12 @@ model's last backward left in it. The central difference's error is O(ε²)
 from truncation plus O(u/ε) from rounding, u ≈ 1e-16, so in float64 a correct backward
 agrees to about 1e-8 relative and a wrong one does not.
 
+``cr.fit`` runs backward otherwise: inside ``reusing_buffers``, where each layer writes into the
+same buffers (``Layer.buffer``: ReLU's mask, Linear's Z and dX) step after step. The checker runs
+that path too, two steps in a row (on −X, then on X), and refuses by name a parameter whose
+gradient there is not the one it checks (up to rounding): a buffer read before the step wrote it,
+or overwritten while still needed, would pass the central differences and train wrongly.
+
 The error of an array is ``max_i |analytic_i − numeric_i| / max_i max(|analytic_i|, |numeric_i|)``:
 relative to the largest gradient of that array, so a gradient that is exactly 0 (a dead
 ReLU) does not divide by 0, and a small element computed wrongly still shows. A NaN or
@@ -89,6 +95,10 @@ KINK_FIRST_ORDER = 1e-2
 MACHINE_EPSILON = 2.2e-16  # ε_mach of float64 (numpy.finfo(numpy.float64).eps), twice its unit roundoff
 TOLERANCE = 1e-6  # passed()'s default bound on the relative error
 DEFAULT_EPS = 1e-5  # near (3u)^(1/3), where truncation (∝ ε²) and rounding (∝ u|L|/ε) balance
+# Backward inside reusing_buffers repeats the operations of backward outside it into other
+# memory: the same numbers (in every test model), or a few ε_mach of the largest gradient apart
+# where a BLAS blocks a product by the memory's alignment.
+REUSE_TOLERANCE = 1e-12
 
 
 @dataclass
@@ -225,6 +235,12 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_c
     The checker works on copies: neither ``model`` nor the caller's X is ever modified, and
     the copied model is run as a root layer (no layer in it overwrites X).
 
+    The gradients checked are those of backward outside a training loop. Backward as ``cr.fit``
+    runs it, inside ``reusing_buffers`` (each layer's buffers handed out again step after step)
+    with ``input_grad=False``, runs too, twice in a row: on −X, then on X, whose parameter
+    gradients must equal the checked ones up to rounding (a relative 1e-12), or StateError names
+    the parameter. A buffer read before the step wrote it then holds the first step's values.
+
     Raises
     ------
     ShapeError
@@ -232,7 +248,8 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_c
     StateError
         Naming the layer and the parameter, when a layer's backward adds to its gradient (``+=``)
         or leaves part of it as it was instead of overwriting it (chainrule has no zero_grad), or
-        assigns a new gradient array.
+        assigns a new gradient array; or when backward inside ``reusing_buffers``, as ``cr.fit``
+        runs it, gives a parameter another gradient than backward outside it.
     HyperparameterError
         When ``model`` is not a Layer, ``max_checks`` is not a positive int, ``eps`` is not above
         float64's rounding of every value checked (ε > ε_mach |θᵢ|), or the model has
@@ -299,6 +316,7 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_c
     params = model64.params
     arrays = {name: array for name, array in params.items() if name not in frozen}
     analytic = {name: to_numpy(gradient).copy() for name, gradient in model64.grads.items() if name not in frozen}
+    check_training_path(model64, X64, T, W, loss, analytic)
     if check_input:
         arrays[INPUT] = X64
         analytic[INPUT] = to_numpy(dX).copy()
@@ -349,6 +367,46 @@ def check_step_kept(arrays: dict, eps: float) -> None:
                 f"would measure nothing; expected eps > {MACHINE_EPSILON * largest:.1e} "
                 f"({DEFAULT_EPS:g} suits values of about 1)"
             )
+
+
+def check_training_path(model: Layer, X, T, W: tuple, loss, plain: dict) -> None:
+    """StateError naming the layer and parameter whose gradient changes when backward runs as
+    ``cr.fit`` runs it: inside ``reusing_buffers``, where each layer is handed the same buffers
+    (``Layer.buffer``) step after step, with ``input_grad=False``.
+
+    Two steps run in a row: one on −X, whose gradients are not used, then one on X, whose
+    gradients must equal ``plain`` (those of backward outside the block) up to REUSE_TOLERANCE. A
+    buffer that a step reads before writing it then holds the step before's values (or memory
+    never written), and one written while an array in it is still needed spoils what reads it.
+    """
+    if not plain:  # no trainable parameter: no gradient to compare
+        return
+    with model.reusing_buffers():
+        for batch in (-X, X):
+            _, dY = loss.compute(model.forward(batch), T, *W)
+            model.backward(dY, input_grad=False)
+    for prefix, layer in reversed(list(model.walk())):  # from the output down: the first named is nearest the defect
+        for name, gradient in layer.own_grads.items():
+            if prefix + name not in plain:
+                continue
+            difference = reuse_difference(to_numpy(gradient), plain[prefix + name])
+            if not difference <= REUSE_TOLERANCE:
+                raise StateError(
+                    f"{layer.describe()}: backward as cr.fit runs it (inside reusing_buffers, each layer's "
+                    f"buffers reused from step to step) gives another gradient for {prefix + name!r} than "
+                    f"backward outside it (max relative difference {difference:.1e}): a buffer (Layer.buffer) "
+                    f"is read before the step writes it, or overwritten while still needed, so fit would "
+                    f"train on a wrong gradient"
+                )
+
+
+def reuse_difference(trained, plain) -> float:
+    """The relative error (:func:`relative_error`) of ``trained`` against ``plain`` over the
+    elements finite in ``plain``; inf where the others (NaN, ±inf) are not the same in both."""
+    finite = numpy.isfinite(plain)
+    if not numpy.array_equal(trained[~finite], plain[~finite], equal_nan=True):
+        return math.inf
+    return relative_error(trained[finite], plain[finite])
 
 
 def check_overwritten(model: Layer, unwritten: dict) -> None:

@@ -178,6 +178,14 @@ def test_inplace_is_set_only_between_two_linear_layers():
     assert not moved.in_place(1)
 
 
+def test_an_activation_after_another_keeps_its_input_and_the_gradients_are_right():
+    """Tanh's input here is Sigmoid's output Y, which Sigmoid's backward reads: were Tanh (before a
+    Linear) to run in place, it would overwrite Y with tanh(Y) and Sigmoid's gradient would be wrong."""
+    model = randomize_biases(cr.Sequential(cr.Linear(3, 4), cr.Sigmoid(), cr.Tanh(), cr.Linear(4, 2), seed=0), 1)
+    assert not model.in_place(2)
+    assert_gradients(model, normal(0, 5, 3), regression_targets(1, 5, 2))
+
+
 def test_weights_are_those_of_earlier_versions():
     # Pinned from chainrule before the wasted redraws were skipped: same seeds, same weights.
     seeded = cr.Sequential(cr.Linear(3, 2), cr.ReLU(), cr.Linear(2, 2), cr.Tanh(), seed=0)

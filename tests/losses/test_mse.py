@@ -95,3 +95,17 @@ def test_an_overflow_handled_in_float64_gives_no_numpy_warning():
         warnings.simplefilter("error")
         value, _ = cr.MSE()(Y, np.zeros((2, 2)))
     assert value == pytest.approx(2e40, rel=1e-6)
+
+
+@pytest.mark.parametrize("weights, value, dY", [
+    (None, 5e39, [[1e20], [0.0]]),  # (1e40 + 0) / 2; dY = 2 (ŷ − y) / 2
+    (np.array([1.0, 3.0]), 2.5e39, [[5e19], [0.0]]),  # ¼ · 1e40 + ¾ · 0; dY = 2 · ¼ (ŷ − y)
+], ids=["unweighted", "weighted"])
+def test_compute_gives_the_value_of_a_square_past_float32(weights, value, dY):
+    """compute itself, as fit calls it (outside Loss.__call__, under fit's numpy.errstate): the (1e20)²
+    that overflows float32 is computed again in float64, with its weights."""
+    Y = np.array([[1e20], [0.0]], dtype=np.float32)
+    with np.errstate(over="ignore"):
+        loss, gradient = cr.MSE().compute(Y, np.zeros((2, 1), dtype=np.float32), weights)
+    assert loss == pytest.approx(value, rel=1e-6)
+    np.testing.assert_allclose(gradient, np.array(dY, dtype=np.float32), rtol=1e-6)

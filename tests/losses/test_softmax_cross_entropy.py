@@ -100,6 +100,18 @@ def test_logits_whose_difference_overflows_float32(targets, weights):
     np.testing.assert_array_equal(dY, np.array([[0.0, 0.0], [0.5, -0.5]], dtype=np.float32))  # (p − y) / N
 
 
+@pytest.mark.parametrize("targets", [np.array([1, 0]), np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)],
+                         ids=["labels", "one-hot"])
+def test_compute_weighs_the_rows_of_logits_whose_difference_overflows_float32(targets):
+    """compute itself, as fit calls it (outside Loss.__call__, under fit's numpy.errstate): y − m = −6e38
+    overflows float32, and L is computed again in float64 with each row's share of the weights."""
+    Y = np.array([[3e38, -3e38], [0.0, 0.0]], dtype=np.float32)  # row 0 wrong by 6e38 nats, row 1 at log 2
+    with np.errstate(over="ignore"):
+        value, dY = cr.SoftmaxCrossEntropy().compute(Y, targets, np.array([1.0, 3.0]))
+    assert value == pytest.approx(0.25 * 6e38 + 0.75 * np.log(2), rel=1e-6)
+    np.testing.assert_allclose(dY, np.array([[0.25, -0.25], [-0.375, 0.375]], dtype=np.float32))  # w_n (p − t) / Σ w
+
+
 def test_soft_targets_with_logits_whose_difference_overflows_float32_give_no_warning():
     Y = np.array([[3e38, -3e38, 0.0], [-3e38, 3e38, 1.0]], dtype=np.float32)
     T = np.array([[0.5, 0.0, 0.5], [0.0, 0.3, 0.7]])
