@@ -291,6 +291,31 @@ def test_a_value_too_large_for_the_float32_model_is_named_by_its_line_and_column
     assert out == ""
 
 
+def test_a_value_that_standardizes_beyond_float32_is_named_by_its_line_and_column_in_the_file(iris_run, tmp_path,
+                                                                                              capsys):
+    # was "X: the value at index (2, 1) (column 'sepal_width')": the row of the array, not the file's line
+    rows = [[row[3], row[2], row[1], row[0]] for row in iris_rows()[:6]]  # the columns in another order
+    rows[3][2] = "3e38"  # fits float32, but (x − mean) / scale does not: sepal_width, the model's second feature
+    rows.insert(2, [])  # a blank line, which is no row: the value is on line 5
+    rows[1][0] = "0.2\n"  # a quoted cell over two lines: line 6
+    write_csv(tmp_path / "far.csv", rows)
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", tmp_path / "far.csv")
+    assert_one_line_error(code, err, f"{tmp_path / 'far.csv'}: line 6, column 3 'sepal_width': 3e+38, standardized, "
+                                     f"(x − mean) / scale = ", "is beyond float32's range", "or train in float64")
+    assert out == ""
+
+
+def test_a_value_beyond_float32_once_standardized_is_named_in_a_file_read_by_position(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(scale=0.01, size=(40, 2))  # a scale near 0.01: 1e37 standardizes to 1e39
+    np.savez(tmp_path / "points.npz", X=X, y=(X[:, 0] > 0).astype(int))
+    assert call(capsys, "train", "--data", tmp_path / "points.npz", "--hidden", "", "--epochs", "1", "--quiet",
+                "--no-plots", "--out", tmp_path / "run")[0] == 0
+    path = write_csv(tmp_path / "rows.csv", [["y", "p", "q"], ["0", "1.5", "-2"], ["1", "-1", "-1e37"]])
+    code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", path, "--label", "y")
+    assert_one_line_error(code, err, f"{path}: line 3, column 3 'q': -1e+37, standardized")
+    assert out == ""
+
+
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 @pytest.mark.parametrize("labelled", [True, False])
 def test_an_npz_value_too_large_for_the_float32_model_is_named_by_its_array_and_index(iris_run, tmp_path, capsys,

@@ -128,7 +128,10 @@ def regressor(standardize_targets: bool):
 ])
 def test_a_switched_target_standardization_is_refused(tmp_path, saved, now, fragment):
     with pytest.raises(ConfigError, match="^--standardize-targets: the run of .*" + re.escape(fragment)):
-        check_same_target_standardization(checkpoint(tmp_path, regressor(saved)), now)
-    check_same_target_standardization(checkpoint(tmp_path, regressor(saved)), saved)  # the same: resumed
-    check_same_target_standardization(checkpoint(tmp_path, cr.mlp([3, 2], seed=0)), now)  # no preprocessor: cr.fit's
+        check_same_target_standardization(checkpoint(tmp_path, regressor(saved)), now, {})
+    with pytest.raises(ConfigError, match="^more.toml: key 'standardize_targets': the run of .*" + re.escape(fragment)):
+        check_same_target_standardization(checkpoint(tmp_path, regressor(saved)), now,
+                                          {"standardize_targets": "more.toml"})
+    check_same_target_standardization(checkpoint(tmp_path, regressor(saved)), saved, {})  # the same: resumed
+    check_same_target_standardization(checkpoint(tmp_path, cr.mlp([3, 2], seed=0)), now, {})  # no preprocessor
 

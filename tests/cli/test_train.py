@@ -603,6 +603,7 @@ BAD_OPTIONS = [
     (["--epochs", "ten"], "argument --epochs: invalid int value: 'ten'"),
     (["--colour", "red"], "chainrule train: unrecognized arguments: --colour red"),
     (["--distributed", "--distributed-timeout", "-1"], "--distributed-timeout: expected a number > 0, got -1.0"),
+    (["--distributed-timeout", "-5"], "--distributed-timeout: expected a number > 0, got -5.0"),  # was taken
 ]
 
 
@@ -1251,6 +1252,17 @@ def test_standardize_targets_is_refused_for_class_labels(tmp_path, capsys):
                           "--no-plots", "--out", tmp_path / "run")
     assert_one_line_error(code, err, "--standardize-targets: the loss", "it is for regression")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "gradcheck"])
+def test_standardize_targets_from_a_config_file_is_refused_for_class_labels_naming_the_key(tmp_path, capsys, command):
+    # was blamed on --standardize-targets, an option gradcheck does not have
+    config = tmp_path / "run.toml"
+    config.write_text('data = "iris"\nstandardize_targets = true\n')
+    code, out, err = call(capsys, command, "--config", config)
+    assert_one_line_error(code, err, f"{config}: key 'standardize_targets': the loss cross_entropy trains for "
+                                     f"classification")
+    assert out == ""
 
 
 def test_class_labels_are_not_standardized(iris_run):

@@ -13,6 +13,8 @@ DATA other than a CSV file, and when it names a column the CSV file lacks (even 
 reads its features by name and needs no labels).
 ``--proba`` with a regressor is refused (exit 2), naming the option. A stdout whose encoding
 cannot write a class's name (``PYTHONIOENCODING=ascii``) is refused (exit 2), naming ``-o``.
+A CSV value that the model's standardization takes beyond its dtype's range (3e38 in a column
+of scale 0.8, for float32) is refused (exit 2) in a line naming DATA's line and column.
 
 A file saved by a scikit-learn estimator (``est.save``) predicts what the estimator's
 ``predict`` and ``predict_proba`` return, binary and multi-label classifiers included (the
@@ -25,18 +27,21 @@ import csv
 import io
 import sys
 
-from ..errors import ConfigError, quoted
+import numpy
+
+from ..errors import ConfigError, DataError, NonFiniteError, quoted
 from ..io import atomic_write
 from ..io.atomic import write_in_pieces
 from ..training import predict, predict_proba
 from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .outputs import refuse_input_as_output, refuse_read_only_output
-from .rows import add_data_arguments, check_width, refuse_swapped, rows
+from .rows import add_data_arguments, check_width, csv_cell, refuse_swapped, rows
 
 NAME = "predict"
 HELP = "write a model's predictions for data as CSV"
 STDOUT = "-"  # -o - writes to stdout, as many commands read it
+CHUNK_ROWS = 65536  # rows standardized at a time while looking for the one out of range
 
 
 def add_arguments(parser) -> None:
@@ -63,7 +68,7 @@ def run(args) -> int:
     if estimators.answers_itself(estimator):
         header, values = _estimator_answers(estimator, X, args.proba)
     else:
-        header, values = _network_answers(model, X, args.proba)
+        header, values = _network_answers_of_data(model, X, args)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(header)
@@ -95,6 +100,43 @@ def _is_regressor(model, estimator) -> bool:
     if estimator is not None:
         return not hasattr(estimator, "classes_")
     return model.preprocessor is None or model.preprocessor.task == "regression"
+
+
+def _network_answers_of_data(model, X, args) -> tuple:
+    """:func:`_network_answers` for the rows of DATA; DataError naming the line and column of
+    a CSV file DATA (see ``rows.csv_cell``) where a value standardizes beyond the model's dtype,
+    rather than its index in X, as the CSV loader names a cell too large for that dtype."""
+    try:
+        return _network_answers(model, X, args.proba)
+    except NonFiniteError:
+        beyond = _first_beyond_range(model, X) if args.data.lower().endswith(".csv") else None
+        if beyond is None:
+            raise
+        row, feature, z = beyond
+        preprocessor = model.preprocessor
+        raise DataError(
+            f"{csv_cell(args, model, row, feature)}: {float(X[row, feature]):g}, standardized, (x − mean) / scale "
+            f"= {z:.4g}, is beyond {numpy.dtype(model.dtype)}'s range: the value lies far outside the data the "
+            f"model was fitted on (mean {float(preprocessor.mean[feature]):.4g}, scale "
+            f"{float(preprocessor.scale[feature]):.4g}); check it, or train in float64") from None
+
+
+def _first_beyond_range(model, X) -> tuple | None:
+    """(row, feature, z) of the first value of X (row by row) whose z = (x − mean) / scale, by the
+    model's preprocessing, the model's dtype cannot hold; None when there is none."""
+    preprocessor = model.preprocessor
+    if preprocessor is None or preprocessor.mean is None:
+        return None
+    for start in range(0, len(X), CHUNK_ROWS):
+        block = X[start:start + CHUNK_ROWS]
+        work = numpy.empty(block.shape)
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            preprocessor.standardize_into(block, work, work)
+            bad = numpy.argwhere(~numpy.isfinite(work.astype(model.dtype)))
+        if len(bad):
+            row, feature = (int(index) for index in bad[0])
+            return start + row, feature, float(work[row, feature])
+    return None
 
 
 def _network_answers(model, X, proba: bool) -> tuple:

@@ -206,13 +206,15 @@ def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: 
                       f"{gives}; resume with data of the same classes or target columns")
 
 
-def check_same_target_standardization(checkpoint: CheckpointFile, standardizes: bool) -> None:
-    """ConfigError naming the checkpoint and ``--standardize-targets`` when its run trained on
-    standardized targets and this one would not, or the other way round: its weights answer
-    in the other units. A checkpoint without a preprocessor is left to ``cr.fit``'s checks."""
+def check_same_target_standardization(checkpoint: CheckpointFile, standardizes: bool, sources: dict) -> None:
+    """ConfigError naming the checkpoint and ``standardize_targets`` where this run's value came
+    from (``sources``) when its run trained on standardized targets and this one would not, or
+    the other way round: its weights answer in the other units. A checkpoint without a
+    preprocessor is left to ``cr.fit``'s checks."""
     preprocessor = checkpoint.model.preprocessor
     if preprocessor is None or (preprocessor.target_mean is not None) == standardizes:
         return
     was, now = ("standardized", "does not") if preprocessor.target_mean is not None else ("raw", "standardizes them")
-    raise ConfigError(f"--standardize-targets: the run of {checkpoint} trained on {was} targets and this one {now}; "
-                      f"its weights answer in the other units: resume as it ran, or start a new run")
+    raise ConfigError(f"{value_name('standardize_targets', sources.get('standardize_targets'))}: the run of "
+                      f"{checkpoint} trained on {was} targets and this one {now}; its weights answer in the other "
+                      f"units: resume as it ran, or start a new run")

@@ -237,9 +237,11 @@ def run(args) -> int:
     loss, n_outputs = training_loss(config, sources, data)
     if args.resume:
         check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
-        check_same_target_standardization(checkpoint, standardizes_targets(loss, config))
+        check_same_target_standardization(checkpoint, standardizes_targets(loss, config, sources), sources)
     model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
     model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
+    # in every checkpoint too, so that evaluate and predict read a CSV's columns by name with it, as with the model
+    model.metadata["data"] = data_metadata(data, data_hash)
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
     history, folder = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder,
                                         checkpoint, sources)
@@ -295,10 +297,11 @@ def run(args) -> int:
 
 
 def refuse_launch(args) -> int | None:
-    """HyperparameterError for a bad --distributed-timeout; without --distributed, the exit code
-    of a launch by ``mpiexec -n N`` (N > 1), after saying why; None to go on."""
+    """HyperparameterError for a bad --distributed-timeout (with --distributed or without, as
+    any bad option is refused); without --distributed, the exit code of a launch by
+    ``mpiexec -n N`` (N > 1), after saying why; None to go on."""
+    positive(args.distributed_timeout, "--distributed-timeout")
     if args.distributed:
-        positive(args.distributed_timeout, "--distributed-timeout")
         return None
     return refuse_mpi_launch_without_distributed(os.environ)
 
@@ -371,17 +374,19 @@ def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs
     return model, optimizer
 
 
-def standardizes_targets(loss: str, config: TrainConfig) -> bool:
+def standardizes_targets(loss: str, config: TrainConfig, sources: dict | None = None) -> bool:
     """Whether the run standardizes its targets (``--standardize-targets``); ConfigError naming
-    the option when the loss trains for classes, which have no scale.
+    ``standardize_targets`` where it came from (``sources``, as for ``value_name``) when the
+    loss trains for classes, which have no scale.
 
     Off by default: a network that fits standardized targets quickly also overfits a small
     set sooner (the default network on diabetes scored test R² 0.16 with it, 0.47 without),
     while raw targets far from 0 or widely spread barely train (diabetes + 1e6: R² −1.3e8)."""
     task = get_loss(loss).task
     if config.standardize_targets and task != "regression":
-        raise ConfigError(f"--standardize-targets: the loss {loss} trains for {task}, whose targets are not values "
-                          f"to standardize; it is for regression")
+        raise ConfigError(f"{value_name('standardize_targets', (sources or {}).get('standardize_targets'))}: the "
+                          f"loss {loss} trains for {task}, whose targets are not values to standardize; it is for "
+                          f"regression")
     return config.standardize_targets
 
 
@@ -412,7 +417,7 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         history = fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
                       epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
                       seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
-                      standardize_targets=standardizes_targets(loss, config), checkpoint=folder / CHECKPOINT,
+                      standardize_targets=standardizes_targets(loss, config, sources), checkpoint=folder / CHECKPOINT,
                       checkpoint_every=config.checkpoint_every, resume=checkpoint,
                       distributed=comm if args.distributed else False, device=config.device)
         return history, folder
@@ -461,17 +466,24 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str) -> D
     return DivergenceError(f"{what}; no model file or checkpoint was written{removed}; {lower}")
 
 
+def data_metadata(data, data_hash: str | None) -> dict:
+    """``metadata.data`` of the model and of every checkpoint: what the run trains on (``data``'s
+    names, by which evaluate and predict read a CSV file's columns; its test rows) and
+    ``data_hash``, the SHA-256 of its CSV file (None for other data)."""
+    saved = {"name": data.name, "task": data.task, "features": data.feature_names, "label": data.label_name,
+             "n_test": len(data.X_test)}
+    if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
+        saved["sha256"] = data_hash
+    return saved
+
+
 def save_model(model, data, data_spec: str, data_hash: str | None, test: dict, path: Path) -> None:
-    """Save the trained ``model`` to ``path`` with what it was trained on (``metadata.data``:
-    ``data``'s names, and ``data_hash``, the SHA-256 of the CSV file ``data_spec``) and its
-    ``test`` scores."""
+    """Save the trained ``model`` to ``path`` with its feature names (those of ``data``, when
+    ``data_hash`` says it is a CSV file, or ``data_spec`` a built-in data set) and its ``test``
+    scores; its ``metadata.data`` (:func:`data_metadata`) was set before training."""
     if data_hash is not None or data_spec in BUILTIN_DATASETS:  # a CSV header's names or scikit-learn's, not
         # the positions an NPZ or IDX file is given ("x0"): cr.predict then reads a DataFrame by name, as after fit
         model.preprocessor.feature_names = distinct_names(data.feature_names)
-    model.metadata["data"] = {"name": data.name, "task": data.task, "features": data.feature_names,
-                              "label": data.label_name, "n_test": len(data.X_test)}
-    if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
-        model.metadata["data"]["sha256"] = data_hash
     model.metadata["test"] = strict_json(test)  # a NaN loss (a huge test row) would make the model file unsavable
     save(model, path)
 
@@ -523,7 +535,7 @@ def training_loss(config: TrainConfig, sources: dict, data) -> tuple[str, int]:
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if data.task == "classification" else "mse")
     n_outputs = n_outputs_for(data, loss, value_name("loss", sources.get("loss")))
     check_class_weight_loss(config, sources, loss)
-    standardizes_targets(loss, config)
+    standardizes_targets(loss, config, sources)
     return loss, n_outputs
 
 
