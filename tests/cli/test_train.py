@@ -430,6 +430,15 @@ def test_a_value_too_large_for_float32_trains_in_float64(tmp_path, capsys):
     assert code == 0, err
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that takes any bytes as a name")
+def test_a_data_path_that_is_not_utf8_is_refused_before_training(tmp_path, capsys):
+    """Its run trained, then writing config.toml raised a bare UnicodeEncodeError ("internal error", exit 1)."""
+    data = write_csv(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9.csv")), iris_rows())
+    code, out, err = call(capsys, "train", "--data", data, "--epochs", "1", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "--data: ", "is not text that UTF-8 can encode")
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_lock_file_that_cannot_be_written_leaves_no_run_folder(tmp_path, capsys, monkeypatch):
     """On a full disk the lock file's write failed after the run folder (and its parents) had been made:
     the command said so in one line but left the empty folders behind."""

@@ -230,6 +230,7 @@ def run(args) -> int:
     # Saved with its data path absolute, so that --resume finds the same files from any
     # working directory; read (and named in errors) as the user gave it.
     saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
+    check_text_values(saved_config, sources)
     folder = run_folder(args)
     if comm.is_root:
         check_folder_is_free(folder, args.resume)
@@ -294,6 +295,26 @@ def run(args) -> int:
         return 0
     finally:
         release_folder(folder)
+
+
+def check_text_values(config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming the option or key whose text UTF-8 cannot encode (a path holding bytes
+    that are not UTF-8, which Python decodes to lone surrogates), before anything is trained:
+    config.toml and the model file hold the run's settings as UTF-8 text."""
+    for key, value in dataclasses.asdict(config).items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not _encodes(text):
+                raise ConfigError(f"{value_name(key, sources.get(key))}: {quoted(text, PATH_QUOTE_LIMIT)} is not text "
+                                  f"that UTF-8 can encode (a name whose bytes are not UTF-8), which config.toml and "
+                                  f"the model file must hold; rename it, or its folder, in UTF-8")
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def refuse_launch(args) -> int | None:
