@@ -58,7 +58,7 @@ def assert_one_line_error(code: int, err: str, *fragments: str, exit_code: int =
 def iris_rows():
     """Iris as CSV rows of strings: the header, then 150 rows with the species' names."""
     X, y = load_iris(return_X_y=True)
-    return [IRIS_HEADER] + [[repr(float(value)) for value in row] + [SPECIES[label]] for row, label in zip(X, y)]
+    return [list(IRIS_HEADER)] + [[repr(float(value)) for value in row] + [SPECIES[label]] for row, label in zip(X, y)]
 
 
 def write_csv(path, rows):
