@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.backend import device_of, get_array_module, is_array, module_for, to_numpy
+from chainrule.backend import device_of, get_array_module, is_array, module_for, norm, to_numpy
 from tests.harness import traced_peak
 
 
@@ -151,3 +151,12 @@ def test_is_array_knows_numpy_arrays_from_objects_that_only_look_like_one():
 
     assert is_array(np.zeros(2)) and is_array(np.zeros((2, 2))[:, 0])
     assert not any(is_array(value) for value in (Tensorish(), [1.0], 1.0, np.float64(1.0)))
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-24, 1.0, 1e20])
+def test_norm_of_float32_is_summed_in_float64_without_a_copy(scale):
+    """A float32 sum of squares made a gradient of 1e-24 a norm of 0 (and one of 1e20 inf)."""
+    g = (np.random.default_rng(0).normal(size=200_000) * scale).astype(np.float32)
+    expected = math.sqrt(float(g.astype(np.float64) @ g.astype(np.float64)))
+    assert norm(g) == pytest.approx(expected, rel=1e-12, abs=0) and 0 < norm(g) < math.inf
+    assert traced_peak(lambda: norm(g))[1] < g.nbytes // 4  # no float64 copy of g

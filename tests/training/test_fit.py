@@ -3,6 +3,7 @@ seeds, checkpoints and resume, and every bad argument refused with the argument'
 
 import importlib
 import io
+import math
 import os
 import re
 import signal
@@ -184,6 +185,16 @@ def test_the_initial_gradient_norms_are_those_of_the_first_batch():
     model.backward(dY)
     for layer, norm in history.initial_grad_norms.items():
         assert norm == pytest.approx(float(np.linalg.norm(model.grads[f"{layer}.W"])), rel=1e-5)
+
+
+def test_a_vanishing_float32_gradient_is_recorded_as_its_norm_not_as_zero():
+    """‖∂L/∂W‖ of 1.4e-24 was summed in float32, where each square (1e-48) is 0: the record (and the
+    gradient-flow plot) said the layer got no gradient at all."""
+    model = cr.Sequential(cr.Linear(2, 1), seed=0)
+    model.params["0.W"][...] = 0.0
+    X, y = np.full((4, 2), 1e-12), np.full(4, 2e-12)  # dW = 2 (0 − 2e-12) · 1e-12 per entry, in float32
+    history = cr.fit(model, X, y, loss="mse", optimizer=cr.SGD(model, lr=1e-3), epochs=1, batch_size=4, verbose=0)
+    assert history.initial_grad_norms["0"] == pytest.approx(math.sqrt(2) * 4e-24, rel=1e-5, abs=0)
 
 
 # Early stopping and schedules ------------------------------------------------------------------

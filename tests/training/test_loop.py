@@ -216,7 +216,7 @@ def test_a_preprocessor_without_a_mean_trains_on_the_rows_as_they_are():
 def test_the_initial_gradient_norms_are_those_of_the_first_epochs_first_batch_only():
     loop, _, _, _ = regression_loop(batch_size=4)  # 2 batches an epoch, each sampled
     norms = iter([2.0, 4.0, 6.0, 8.0])
-    loop.layer_grad_norms = lambda grad, xp: {"0": next(norms)}
+    loop.layer_grad_norms = lambda grad: {"0": next(norms)}
     loop.run_epoch(1, Bar())
     loop.run_epoch(2, Bar())
     assert loop.history.grad_norms["0"] == [3.0, 7.0]
@@ -245,7 +245,7 @@ def test_a_weighted_epochs_training_scores_weigh_each_row():
 def test_an_epochs_gradient_norm_is_the_mean_over_its_sampled_batches():
     loop, _, _, _ = regression_loop(batch_size=4)
     norms = iter([2.0, 4.0])
-    loop.layer_grad_norms = lambda grad, xp: {"0": next(norms)}
+    loop.layer_grad_norms = lambda grad: {"0": next(norms)}
     loop.run_epoch(1, Bar())
     assert loop.history.grad_norms["0"] == [3.0]
 

@@ -23,7 +23,7 @@ import numpy
 from tqdm import autonotebook, std
 from tqdm.auto import tqdm
 
-from ..backend import Array, get_array_module, to_device
+from ..backend import Array, get_array_module, norm, to_device
 from ..data.preprocessing import TRANSFORM_CHUNK, Preprocessor
 from ..errors import DivergenceError
 from ..layers.layer import Layer
@@ -116,7 +116,6 @@ class Loop:
     def run_epoch(self, epoch: int, bar) -> dict:
         """One pass over the shuffled training data; returns the epoch's training metrics."""
         optimizer, flat = self.optimizer, self.model.flat_parameters()
-        xp = get_array_module(flat.grad)
         n_train = len(self.T)
         n_batches = math.ceil(n_train / self.batch_size)
         order = self.rng.permutation(n_train)
@@ -139,11 +138,11 @@ class Loop:
             if not math.isfinite(value):
                 raise self.diverged(epoch, batch, n_batches, "the loss is not finite")
             if batch % stride == 0:
-                norms = self.layer_grad_norms(flat.grad, xp)
+                norms = self.layer_grad_norms(flat.grad)
                 if epoch == 1 and batch == 0:
                     self.history.initial_grad_norms = dict(norms)
-                for name, norm in norms.items():
-                    norm_sums[name] += norm
+                for name, value in norms.items():
+                    norm_sums[name] += value
                 n_norms += 1
             # A non-finite gradient makes a non-finite step, which is then not applied.
             if not optimizer.step(check_finite=True, flat=flat):
@@ -211,9 +210,10 @@ class Loop:
         return DivergenceError(f"training diverged {where}; the model keeps its last finite weights; try a lower "
                                f"learning rate (lr={self.optimizer.lr:g})", where=where)
 
-    def layer_grad_norms(self, grad, xp) -> dict:
-        """‖∂L/∂W‖ for every layer with weights, from the flat gradient."""
-        return {name: math.sqrt(float(xp.dot(grad[where], grad[where]))) for name, where in self.weight_slices.items()}
+    def layer_grad_norms(self, grad) -> dict:
+        """‖∂L/∂W‖ for every layer with weights, from the flat gradient (summed in float64, see
+        ``backend.norm``: a vanishing gradient is recorded as small, not 0)."""
+        return {name: norm(grad[where]) for name, where in self.weight_slices.items()}
 
     def describe(self, logs: dict) -> str:
         """An epoch's metrics in one line: "loss 0.0913, accuracy 0.982"."""
