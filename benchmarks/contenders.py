@@ -4,19 +4,25 @@ Every contender uses ReLU hidden layers, softmax cross-entropy, SGD lr 0.01 with
 the given minibatch size and a fresh shuffle each epoch:
 
 - ``chainrule``: ``cr.fit`` itself, its real loop (shuffling, metrics, gradient-norm records,
-  divergence guard, progress bar on, writing to a null stream so logs stay readable);
+  divergence guard, progress bar on): stderr is a ``NullTerminal``, so tqdm formats and writes
+  the bar as on a console while the logs stay readable;
 - ``numpy loop``: ``NumpyMLP``, the plain NumPy floor;
 - ``torch eager``: ``nn.Sequential`` and the standard loop, tensors made once, no DataLoader;
-- ``sklearn f32`` / ``sklearn f64``: ``MLPClassifier(solver="sgd")`` one epoch per ``fit``
-  (``warm_start=True, max_iter=1``), given float32 or float64 input.
+- ``sklearn f32`` / ``sklearn f64``: ``MLPClassifier(solver="sgd")``, one epoch per
+  ``partial_fit`` (scikit-learn's one-epoch call: it keeps the optimizer and its momentum, and
+  with a ``RandomState`` as ``random_state`` each call draws a new shuffle), given float32 or
+  float64 input.
+
+Each class names in ``modules`` the libraries it imports, so that their thread pools can be
+loaded before the thread limits are set (``benchmarks.threads``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import os
-import warnings
 
 import numpy
 
@@ -32,8 +38,21 @@ def torch_available() -> bool:
         return False
 
 
+class NullTerminal(io.TextIOWrapper):
+    """A text stream to the null device that says it is a terminal: ``cr.fit(verbose=1)``
+    decides from ``isatty()`` whether to draw its tqdm bar, so with this as stderr the bar is
+    formatted and written at every refresh, as on a console, and nothing shows."""
+
+    def __init__(self) -> None:
+        super().__init__(io.FileIO(os.devnull, "w"), encoding="utf-8", line_buffering=True)
+
+    def isatty(self) -> bool:
+        return True
+
+
 class Chainrule:
     name = "chainrule"
+    modules = ("chainrule",)
 
     def __init__(self, sizes, batch: int, X, y) -> None:
         import chainrule as cr
@@ -45,13 +64,14 @@ class Chainrule:
 
     def epoch(self) -> None:
         self.epochs += 1  # a new seed per call: a new shuffle, as a multi-epoch fit would have
-        with open(os.devnull, "w") as null, contextlib.redirect_stderr(null):
+        with NullTerminal() as terminal, contextlib.redirect_stderr(terminal):
             self.cr.fit(self.model, self.X, self.y, optimizer=self.optimizer, epochs=1,
                         batch_size=self.batch, seed=self.epochs, verbose=1)
 
 
 class NumpyLoop:
     name = "numpy loop"
+    modules = ("numpy",)
 
     def __init__(self, sizes, batch: int, X, y) -> None:
         self.model, self.batch, self.X, self.y = NumpyMLP(sizes), batch, X, y
@@ -66,6 +86,7 @@ class NumpyLoop:
 
 class TorchEager:
     name = "torch eager"
+    modules = ("torch",)
 
     def __init__(self, sizes, batch: int, X, y) -> None:
         import torch
@@ -94,21 +115,22 @@ class TorchEager:
 class Sklearn:
     dtype = numpy.float32
     name = "sklearn f32"
+    modules = ("sklearn.neural_network",)
 
     def __init__(self, sizes, batch: int, X, y) -> None:
         from sklearn.neural_network import MLPClassifier
 
-        self.X, self.y = X.astype(self.dtype), y
+        self.X, self.y, self.classes = X.astype(self.dtype), y, numpy.unique(y)
+        # fit would make a new optimizer at each call, and an integer random_state would
+        # re-seed the shuffle at each call: every epoch after the first would repeat its order
         self.model = MLPClassifier(
             hidden_layer_sizes=tuple(sizes[1:-1]), activation="relu", solver="sgd", batch_size=batch,
             learning_rate_init=LR, momentum=MOMENTUM, nesterovs_momentum=False, alpha=0.0,
-            max_iter=1, warm_start=True, shuffle=True, random_state=0,
+            shuffle=True, random_state=numpy.random.RandomState(0),
         )
 
     def epoch(self) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter=1 is the point
-            self.model.fit(self.X, self.y)
+        self.model.partial_fit(self.X, self.y, classes=self.classes)
 
 
 class Sklearn64(Sklearn):

@@ -98,21 +98,31 @@ def inference_table(entries) -> list:
 
 
 def rss_table(rss) -> list:
+    """The peak RSS rows; a dash where a process could not measure its own (None: no VmHWM)."""
     lines = ["| contender | peak RSS MiB | result |", "|---|---:|---|"]
     torch_mib = rss["mib"].get("torch eager")
     for name, mib in rss["mib"].items():
         result = ""
-        if name == "chainrule" and torch_mib is not None:
+        if name == "chainrule" and mib is not None and torch_mib is not None:
             result = "≤ torch: meets target" if mib <= torch_mib else "**more than torch: misses target**"
-        lines.append(f"| {name} | {mib:.0f} | {result} |")
+        lines.append(f"| {name} | {'–' if mib is None else f'{mib:.0f}'} | {result} |")
     return lines
+
+
+def thread_limit(env) -> str:
+    """How the thread count was applied, said from the pools as they were after training."""
+    other = [f"{pool['library']} `{pool['prefix']}` at {pool['threads']}"
+             for pool in env["pools"] if pool["threads"] != env["threads"]]
+    if not other:
+        return "threadpoolctl limits on every pool, `torch.set_num_threads`"
+    return "threadpoolctl limits, `torch.set_num_threads`; **not limited**: " + ", ".join(other)
 
 
 def environment_lines(env, square) -> list:
     versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
     load = "unknown" if env.get("load") is None else ", ".join(f"{value:.2f}" for value in env["load"])
     lines = [f"- CPU: {env['cpu']} ({env['cores']} logical cores), {env['platform']}",
-             f"- threads per contender: {env['threads']} (threadpoolctl limits on every pool, `torch.set_num_threads`)",
+             f"- threads per contender: {env['threads']} ({thread_limit(env)})",
              f"- versions: {versions}",
              f"- load average (1, 5, 15 min) after training: {load} (a load above {env['threads']} means other processes shared the cores)",
              f"- NumPy float32 {square['n']}³ GEMM: {square['rate'] / 1e9:.1f} GFLOP/s",
@@ -121,6 +131,29 @@ def environment_lines(env, square) -> list:
     lines += ["  | library | kernel | threads | version | path |", "  |---|---|---:|---|---|"]
     lines += [f"  | {p['library']} | {p['kernel']} | {p['threads']} | {p['version']} | `{p['prefix']}` |" for p in env["pools"]]
     return lines
+
+
+def method_caveats(results) -> list:
+    """How chainrule's bar and scikit-learn's epochs were run: what this suite does, or, for the
+    JSON of a run made before (runs 1-11, without the keys), what that run did."""
+    if results.get("progress_bar_drawn"):
+        bar = ("the tqdm progress bar (verbose=1), drawn into a null stream that says it is a terminal, so "
+               "tqdm formats and writes it as on a console")
+    else:
+        bar = ("verbose=1; its stderr was a null stream, which is no terminal, so this run drew no progress "
+               "bar (runs 1–11 were timed without it; the suite draws it since, see cpu_speed.md for its cost)")
+    if results.get("sklearn_partial_fit"):
+        sklearn = ("- scikit-learn runs `partial_fit` per epoch (one epoch per call; its SGD momentum carries "
+                   "over and each epoch draws a new shuffle), so its per-call validation is counted too; it "
+                   "computes its own loss per epoch.")
+    else:
+        sklearn = ("- scikit-learn runs `fit` with `warm_start=True, max_iter=1` per epoch, so its per-call "
+                   "validation is counted too; it computes its own loss per epoch. Each call made a new "
+                   "optimizer (momentum restarted at 0) and re-seeded the shuffle (epochs after the first "
+                   "repeated one order); the work per epoch is that of `partial_fit`, which the suite runs since.")
+    return [f"- chainrule runs its full `cr.fit` loop each epoch (`epochs=1`, a new seed per call): input "
+            f"checks, shuffling, metrics, gradient-norm records, the divergence guard, {bar}. Its per-call "
+            "setup is counted in its time.", sklearn]
 
 
 def markdown(results, image_name: str) -> str:
@@ -165,24 +198,23 @@ def markdown(results, image_name: str) -> str:
         "## Peak memory", "",
         f"Peak RSS of a fresh process per contender (`python -m benchmarks.rss`: make the data, build the "
         f"contender, train one epoch of {results['rss']['network']} at batch {results['rss']['batch']}, "
-        "then read its own `VmHWM` from `/proc/self/status`; `ru_maxrss` would carry the parent's peak "
-        "across `exec`). The processes run concurrently. It includes the interpreter, the imported "
+        "then read its own `VmHWM` from `/proc/self/status`, a dash where there is none; `ru_maxrss` "
+        "would carry the parent's peak across `exec`). The processes run concurrently. It includes the "
+        "interpreter, the imported "
         "libraries and the data set, the same for all (sklearn f64 also holds a float64 copy).", "",
         *rss_table(results["rss"]), "",
         "## Caveats", "",
         "- Identical runs on a shared 2-core machine vary by up to 3×; only ratios from one run, with "
         "contenders alternating, are comparable. Medians are of the timed epochs; min–max shows the spread.",
-        "- chainrule runs its full `cr.fit` loop each epoch (`epochs=1`, a new seed per call): input "
-        "checks, shuffling, metrics, gradient-norm records, the divergence guard and the tqdm progress "
-        "bar (verbose=1, written to a null stream). Its per-call setup is counted in its time.",
-        "- scikit-learn runs `fit` with `warm_start=True, max_iter=1` per epoch, so its per-call "
-        "validation is counted too; it computes its own loss per epoch.",
+        *method_caveats(results),
         "- The numpy loop is a plain loop without metrics or checks: a floor, not a target.",
         "- Thread pools are limited with threadpoolctl; results depend on the BLAS kernel listed above "
         "(OpenBLAS picks it per CPU unless OPENBLAS_CORETYPE forces one).", "",
         "## Reproduce", "",
         "```\npip install -e '.[bench,onnx]'\nenv -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE " + command + "\n```", "",
-        "`--smoke` runs tiny sizes in seconds (what the test suite runs); `--out PATH` writes elsewhere. Every timed "
+        "`--smoke` runs tiny sizes in seconds (what the test suite runs) and writes its page to "
+        "`chainrule-benchmarks-smoke/benchmarks.md` in the temporary directory (`/tmp` on Linux), not here; "
+        "`--out PATH` writes elsewhere. Every timed "
         "epoch's samples/s, in the order the epochs ran, is in `data/cpu_benchmark.json` beside this page; "
         "`python -m benchmarks.report docs/data/cpu_benchmark.json` writes these tables and the plot again "
         "from it.", "",

@@ -2,9 +2,10 @@
 
 ``python -m benchmarks.rss NAME --samples N --batch B --sizes 784,512,256,10 --threads T``
 makes the data, builds the contender, trains one epoch and prints its own peak RSS as JSON:
-``VmHWM`` from ``/proc/self/status``, the high-water mark of this process's own memory map.
-(``getrusage``'s ``ru_maxrss`` is no good here: Linux carries it across ``execve`` from the
-forking parent, so every child would report at least the parent's RSS.) The figure is the
+``VmHWM`` from ``/proc/self/status``, the high-water mark of this process's own memory map,
+or null where there is no such line (macOS, Windows): not measured. (``getrusage``'s
+``ru_maxrss`` is no good here: Linux carries it across ``execve`` from the forking parent, so
+every child would report at least the parent's RSS; macOS gives it in bytes.) The figure is the
 whole process: interpreter, imported libraries, the data set (float64 copy for sklearn f64)
 and training; the data set is the same for all. The processes run concurrently (no timing
 is taken from them; each one's high-water mark is its own).
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 
@@ -22,9 +22,12 @@ from .contenders import CONTENDERS
 from .data import teacher_data
 from .threads import limit_threads
 
+STATUS = "/proc/self/status"
+
 
 def peak_rss_mib(names, sizes, batch: int, n_samples: int, threads: int, cwd=None) -> dict:
-    """``{name: peak RSS in MiB}`` of fresh processes, one per contender, each training one epoch."""
+    """``{name: peak RSS in MiB}`` of fresh processes, one per contender, each training one epoch;
+    None where the process could not measure its own (no ``VmHWM``)."""
     running = {}
     for name in names:
         command = [sys.executable, "-m", "benchmarks.rss", name, "--samples", str(n_samples), "--batch", str(batch),
@@ -35,20 +38,22 @@ def peak_rss_mib(names, sizes, batch: int, n_samples: int, threads: int, cwd=Non
         out, err = process.communicate()
         if process.returncode:
             raise RuntimeError(f"benchmarks.rss {name} failed with exit status {process.returncode}:\n{err}")
-        found[name] = json.loads(out.strip().splitlines()[-1])["peak_rss_kib"] / 1024
+        kib = json.loads(out.strip().splitlines()[-1])["peak_rss_kib"]
+        found[name] = None if kib is None else kib / 1024
     return found
 
 
-def own_peak_rss_kib() -> int:
-    """This process's resident high-water mark in KiB (VmHWM; ru_maxrss where /proc is missing)."""
+def own_peak_rss_kib() -> int | None:
+    """This process's resident high-water mark in KiB (``VmHWM``), or None where ``STATUS``
+    is missing or has no such line."""
     try:
-        with open("/proc/self/status") as status:
+        with open(STATUS) as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1])
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return None
 
 
 def main(argv=None) -> None:
@@ -60,9 +65,10 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, required=True)
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    with limit_threads(args.threads, torch=args.name == "torch eager"):
+    contender = CONTENDERS[args.name]
+    with limit_threads(args.threads, torch=args.name == "torch eager", modules=contender.modules):
         X, y = teacher_data(args.samples, sizes[0], sizes[-1])
-        CONTENDERS[args.name](sizes, args.batch, X, y).epoch()
+        contender(sizes, args.batch, X, y).epoch()
     print(json.dumps({"peak_rss_kib": own_peak_rss_kib()}))
 
 

@@ -2,13 +2,17 @@
 
 Options: ``--smoke`` (tiny sizes, one repeat, seconds: what CI runs), ``--repeats N`` timed
 epochs per contender after one warm-up epoch, ``--samples N`` training rows (60000 by
-default), ``--threads N`` for every contender (2 by default), ``--out PATH`` for the
-markdown (the plot goes to ``images/benchmarks.png`` beside it), ``--no-torch``.
+default; at least the largest batch, 4096, or 64 with ``--smoke``), ``--threads N`` for every
+contender (2 by default), ``--out PATH`` for the markdown (the plot goes to
+``images/benchmarks.png`` and the run's JSON to ``data/cpu_benchmark.json`` beside it;
+docs/benchmarks.md by default, ``SMOKE_OUT`` in the temporary directory with ``--smoke``, so
+that a smoke run replaces no published page), ``--no-torch``.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,19 +34,39 @@ FULL = {"networks": NETWORKS, "batches": (32, 128, 1024), "inference_batches": (
 SMOKE = {"networks": SMOKE_NETWORKS, "batches": (8, 32), "inference_batches": (1, 64),
          "inference_rows": {1: 50, 64: 256}, "square": 128, "rss_batch": 32,
          "pause": 0.0}
+SMOKE_OUT = Path(tempfile.gettempdir()) / "chainrule-benchmarks-smoke" / "benchmarks.md"
+
+
+def largest_batch(plan) -> int:
+    """The most rows one training or inference batch of ``plan`` takes from the data set."""
+    return max(*plan["batches"], *plan["inference_batches"])
 
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes and one repeat (seconds)")
-    parser.add_argument("--repeats", type=int, default=None, help="timed epochs per contender (default 3, smoke 1)")
-    parser.add_argument("--samples", type=int, default=None, help="training rows (default 60000, smoke 256)")
-    parser.add_argument("--threads", type=int, default=2, help="threads for every contender (default 2)")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="markdown report path")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed epochs per contender, at least 1 (default 3, smoke 1)")
+    parser.add_argument("--samples", type=int, default=None,
+                        help=f"training rows (default 60000, smoke 256), at least the largest batch: "
+                             f"{largest_batch(FULL)} (smoke {largest_batch(SMOKE)})")
+    parser.add_argument("--threads", type=int, default=2, help="threads for every contender, at least 1 (default 2)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"markdown report path (default docs/benchmarks.md; with --smoke {SMOKE_OUT})")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when installed")
     args = parser.parse_args(argv)
-    args.repeats = args.repeats or (1 if args.smoke else 3)
-    args.samples = args.samples or (256 if args.smoke else 60000)
+    plan = SMOKE if args.smoke else FULL
+    if args.repeats is None:
+        args.repeats = 1 if args.smoke else 3
+    if args.samples is None:
+        args.samples = 256 if args.smoke else 60000
+    if args.out is None:
+        args.out = SMOKE_OUT if args.smoke else ROOT / "docs" / "benchmarks.md"
+    smoke = " with --smoke" if args.smoke else ""
+    for option, value, least, why in (("--repeats", args.repeats, 1, ""), ("--threads", args.threads, 1, ""),
+                                      ("--samples", args.samples, largest_batch(plan), f" (the largest batch{smoke})")):
+        if value < least:
+            parser.error(f"argument {option}: must be at least {least}{why}, got {value}")
     return args
 
 
@@ -90,11 +114,13 @@ def measure_rss(plan, args) -> dict:
 def main(argv=None) -> int:
     args = parse(argv)
     plan = SMOKE if args.smoke else FULL
-    with limit_threads(args.threads, torch=not args.no_torch and torch_available()):
+    modules = [module for cls in training_contenders(not args.no_torch) for module in cls.modules]
+    with limit_threads(args.threads, torch=not args.no_torch and torch_available(), modules=modules):
         started = time.perf_counter()
         sizes = next(iter(plan["networks"].values()))
         X, y = teacher_data(args.samples, sizes[0], sizes[-1])
-        results = {"args": {**vars(args), "pause": plan["pause"]}, "training": measure_training(plan, args, X, y)}
+        results = {"args": {**vars(args), "pause": plan["pause"]}, "progress_bar_drawn": True,
+                   "sklearn_partial_fit": True, "training": measure_training(plan, args, X, y)}
         results["environment"] = describe(args.threads)  # after training: every pool is loaded by now
         results["square_gemm"] = {"n": plan["square"],
                                   "rate": square_gemm_rate(plan["square"], 0.05 if args.smoke else 0.3)}

@@ -37,6 +37,7 @@ def test_the_report_is_written_again_from_the_runs_json(tmp_path):
     after = {pool["filepath"]: pool["num_threads"] for pool in threadpool_info()}
     assert {path: after[path] for path in threads} == threads  # its thread cap is undone
     results = from_json((tmp_path / "data" / "cpu_benchmark.json").read_text())
+    assert {pool["threads"] for pool in results["environment"]["pools"]} == {1}
     rates = results["training"][0]["rates"]
     assert set(rates) >= {"chainrule", "numpy loop"} and all(isinstance(rate, Rate) for rate in rates.values())
     assert f"{rates['chainrule'].median:,.0f}" in out.read_text()
@@ -90,3 +91,107 @@ def test_the_torch_thread_count_is_put_back_too():
     with limit_threads(1, torch=True):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--repeats", "0"], "argument --repeats: must be at least 1, got 0"),
+    (["--threads", "0"], "argument --threads: must be at least 1, got 0"),
+    (["--samples", "4095"], "argument --samples: must be at least 4096 (the largest batch), got 4095"),
+    (["--smoke", "--samples", "63"], "argument --samples: must be at least 64 (the largest batch with --smoke), got 63"),
+    (["--smoke", "--samples", "0"], "argument --samples: must be at least 64"),  # 0 is refused, not the default
+])
+def test_the_options_are_refused_below_their_minimum(argv, message, capsys):
+    from benchmarks.run import parse
+    with pytest.raises(SystemExit) as stopped:
+        parse(argv)
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f"python -m benchmarks: error: {message}")
+
+
+def test_a_smoke_run_writes_to_the_temporary_directory_unless_told():
+    import tempfile
+
+    from benchmarks.run import ROOT, SMOKE_OUT, parse
+    assert parse(["--smoke"]).out == SMOKE_OUT
+    assert SMOKE_OUT.is_relative_to(tempfile.gettempdir()) and not SMOKE_OUT.is_relative_to(ROOT)
+    assert parse([]).out == ROOT / "docs" / "benchmarks.md"
+    assert parse(["--smoke", "--out", "here.md"]).out.name == "here.md"
+
+
+def test_the_chainrule_contender_draws_its_progress_bar(tmp_path, monkeypatch):
+    """cr.fit draws its bar only where stderr is a terminal; the contender's null stream says it is
+    one, so the bar's drawing is timed (os.devnull is pointed at a file here, to read what was drawn)."""
+    from benchmarks.contenders import Chainrule, NullTerminal
+    from benchmarks.data import teacher_data
+    drawn = tmp_path / "stderr.txt"
+    monkeypatch.setattr("os.devnull", str(drawn))
+    X, y = teacher_data(64, 16, 4)
+
+    Chainrule((16, 8, 4), 32, X, y).epoch()
+
+    text = drawn.read_bytes().decode()
+    assert "training 1 epochs:   0%" in text and "\repoch 1/1: 100%" in text and "64.0/64.0" in text
+    with NullTerminal() as terminal:
+        assert terminal.isatty()
+
+
+def test_the_sklearn_contender_continues_from_epoch_to_epoch(monkeypatch):
+    """Each epoch keeps the optimizer (its momentum) and draws a new shuffle."""
+    from sklearn.neural_network import MLPClassifier
+
+    from benchmarks.contenders import Sklearn
+    from benchmarks.data import teacher_data
+    X, y = teacher_data(64, 16, 4)
+    contender = Sklearn((16, 8, 4), 16, X, y)
+    first_rows, backprop = [], MLPClassifier._backprop
+
+    def recording(self, X_batch, *rest):
+        first_rows.append(X_batch[0].copy())
+        return backprop(self, X_batch, *rest)
+
+    monkeypatch.setattr(MLPClassifier, "_backprop", recording)
+    optimizers, orders = [], []
+    for _ in range(3):
+        first_rows.clear()
+        contender.epoch()
+        optimizers.append(contender.model._optimizer)
+        orders.append(numpy.array(first_rows))
+    assert optimizers[0] is optimizers[1] is optimizers[2]
+    assert not numpy.array_equal(orders[1], orders[2]) and not numpy.array_equal(orders[0], orders[1])
+
+
+def test_a_process_without_vmhwm_reports_its_peak_as_not_measured(tmp_path, monkeypatch):
+    from benchmarks import rss
+    from benchmarks.report import rss_table
+    status = tmp_path / "status"
+    status.write_text("Name:\tpython\nVmHWM:\t  123456 kB\n")
+    monkeypatch.setattr(rss, "STATUS", str(status))
+    assert rss.own_peak_rss_kib() == 123456
+    status.write_text("Name:\tpython\n")
+    assert rss.own_peak_rss_kib() is None
+    monkeypatch.setattr(rss, "STATUS", str(tmp_path / "missing"))
+    assert rss.own_peak_rss_kib() is None
+
+    rows = rss_table({"mib": {"chainrule": None, "torch eager": 500.0}})
+    assert rows[2:] == ["| chainrule | – |  |", "| torch eager | 500 |  |"]
+
+
+def test_the_thread_limit_reaches_the_pools_of_the_contenders_libraries():
+    """threadpoolctl limits only the pools loaded when it is entered: scikit-learn's (SciPy's
+    OpenBLAS, its OpenMP) load with it, so a fresh process checks they are limited too."""
+    import subprocess
+    import sys
+
+    from benchmarks.run import ROOT
+    script = ("import numpy\nfrom threadpoolctl import threadpool_info\nfrom benchmarks.threads import limit_threads\n"
+              "with limit_threads(1, modules=('sklearn.neural_network',)):\n"
+              "    print(sorted({(p['internal_api'], p['num_threads']) for p in threadpool_info()}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[('openblas', 1), ('openmp', 1)]"
+
+
+def test_the_report_names_a_pool_the_limit_missed():
+    from benchmarks.report import thread_limit
+    pools = [{"library": "openblas", "prefix": "libscipy_openblas", "threads": 2}]
+    assert thread_limit({"threads": 2, "pools": pools}) == "threadpoolctl limits on every pool, `torch.set_num_threads`"
+    assert "**not limited**: openblas `libscipy_openblas` at 2" in thread_limit({"threads": 1, "pools": pools})
