@@ -208,17 +208,28 @@ def test_a_metric_that_a_callback_adds_may_be_monitored():
 
 
 @pytest.mark.parametrize("monitor, values, stops_at, best_epoch", [
-    ("rmse", [3.0, 2.0, 1.0, 0.5], [], 4),  # every name but chainrule's scores improves downwards
+    ("rmse", [3.0, 2.0, 1.0, 0.5], [], 4),  # errors improve downwards
     ("val_mse", [3.0, 2.0, 2.5, 2.1], [4], 2),
     ("error", [0.5, 0.7, 0.6, 0.65], [3, 4], 1),
-    ("val_accuracy", [0.5, 0.7, 0.6, 0.65], [4], 2),  # chainrule's scores upwards
+    ("val_accuracy", [0.5, 0.7, 0.6, 0.65], [4], 2),  # scores upwards
     ("r2", [0.1, 0.2, 0.3, 0.25], [], 3),
+    ("val_f1", [0.3, 0.5, 0.9, 0.95], [], 4),
+    ("val_auc", [0.6, 0.5, 0.55, 0.52], [3, 4], 1),
 ])
-def test_auto_mode_takes_every_name_but_accuracy_and_r2_to_improve_downwards(monitor, values, stops_at, best_epoch):
-    """As Keras does. It was: every name not ending in loss or mae improved upwards."""
+def test_auto_mode_takes_the_direction_from_how_the_name_ends(monitor, values, stops_at, best_epoch):
+    """It was: every name not ending in loss or mae improved upwards (rmse too)."""
     stopper = cr.EarlyStopping(patience=2, monitor=monitor)
     assert feed(stopper, values, monitor) == stops_at
     assert stopper.best_epoch == best_epoch
+
+
+@pytest.mark.parametrize("monitor", ["val_dice", "kappa", "val_score"])
+def test_auto_mode_refuses_a_name_whose_direction_it_cannot_tell(monitor):
+    """As Keras 3: a guess either way stops the run with the worst weights for half of such names."""
+    with pytest.raises(cr.HyperparameterError, match=rf"^monitor: EarlyStopping\(mode='auto'\) cannot tell whether "
+                                                     rf"'{monitor}' .* pass mode='min' or mode='max'$"):
+        cr.EarlyStopping(monitor=monitor)
+    assert cr.EarlyStopping(monitor=monitor, mode="max").mode == "max"
 
 
 class AddsRMSE(cr.Callback):

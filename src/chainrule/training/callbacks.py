@@ -75,8 +75,9 @@ class Callback:
         return {}
 
 
-#: the metrics that EarlyStopping(mode="auto") takes to improve upwards: chainrule's scores
-INCREASING_METRICS = frozenset({"accuracy", "r2", "val_accuracy", "val_r2"})
+#: how the names of metrics that EarlyStopping(mode="auto") knows end: lower is better, or higher
+DECREASING_ENDINGS = ("loss", "mae", "mse", "error")
+INCREASING_ENDINGS = ("accuracy", "acc", "auc", "r2", "f1", "precision", "recall")
 
 
 class EarlyStopping(Callback):
@@ -97,10 +98,10 @@ class EarlyStopping(Callback):
         own (listed before this one) may add it.
     mode : "auto", "min" or "max"
         Whether the metric improves downwards ("min") or upwards ("max"). "auto" (the
-        default) takes it from the name, as Keras does: the scores chainrule records,
-        accuracy and r2 (and val_accuracy, val_r2), improve upwards; every other name
-        downwards: the losses, mae, and a metric of one's own such as "rmse" or "val_error".
-        Pass ``mode="max"`` for a metric of one's own that improves upwards ("val_f1").
+        default) takes it from how the name ends: "loss", "mae", "mse" (and "rmse") or "error"
+        improve downwards; "accuracy", "acc", "auc", "r2", "f1", "precision" or "recall"
+        upwards. Any other name raises HyperparameterError naming ``monitor`` (as Keras 3 does
+        for a metric whose direction it cannot tell): pass ``mode`` for it.
     restore_best : bool
         When training ends, put back the weights of the best epoch (Keras's
         ``restore_best_weights``). Unlike Keras, they are restored however training ends,
@@ -130,6 +131,12 @@ class EarlyStopping(Callback):
                                       f"got {type(monitor).__name__} {monitor!r:.60}")
         self.monitor = self._monitor_given = monitor
         self.mode = choice(mode, "mode", ("auto", "min", "max"))
+        if self.mode == "auto" and monitor is not None and _direction(monitor) is None:
+            raise HyperparameterError(
+                f"monitor: EarlyStopping(mode='auto') cannot tell whether {monitor!r:.60} improves downwards or "
+                f"upwards (it knows names ending in {', '.join(DECREASING_ENDINGS)}: downwards; "
+                f"{', '.join(INCREASING_ENDINGS)}: upwards); pass mode='min' or mode='max'"
+            )
         if not is_bool(restore_best):
             raise HyperparameterError(f"restore_best: expected True or False, got {restore_best!r:.60}")
         self.restore_best = bool(restore_best)
@@ -157,11 +164,11 @@ class EarlyStopping(Callback):
                                       f"records; expected one of {sorted(names)}")
 
     def _decreases(self, monitor: str | None = None) -> bool:
-        """Whether the monitored metric (or ``monitor``) improves downwards: under "auto",
-        every name but those of ``INCREASING_METRICS``."""
+        """Whether the monitored metric (or ``monitor``) improves downwards: under "auto", as
+        its name says (:func:`_direction`; "loss" and "val_loss", chosen for None, do)."""
         monitor = self.monitor if monitor is None else monitor
         if self.mode == "auto":
-            return monitor not in INCREASING_METRICS
+            return _direction(monitor) != "max"
         return self.mode == "min"
 
     def _improves_on(self, value: float, reference: float) -> bool:
@@ -268,6 +275,16 @@ class EarlyStopping(Callback):
         return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r}, "
                 f"mode={self.mode!r}, restore_best={self.restore_best}, start_from_epoch={self.start_from_epoch}, "
                 f"baseline={self.baseline!r})")
+
+
+def _direction(monitor: str) -> str | None:
+    """"min" or "max" for a metric name that ends as ``DECREASING_ENDINGS`` or ``INCREASING_ENDINGS``
+    say ("val_rmse": "min", "val_f1": "max"), None for a name that says neither."""
+    if monitor.endswith(DECREASING_ENDINGS):
+        return "min"
+    if monitor.endswith(INCREASING_ENDINGS):
+        return "max"
+    return None
 
 
 def _epoch_count(value, name: str) -> int:
