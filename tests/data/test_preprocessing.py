@@ -553,6 +553,11 @@ def test_labels_numpy_would_round_in_a_common_dtype_encode_as_their_own_class(cl
     assert Preprocessor(n_features=1, classes=classes).encode(labels).tolist() == expected
 
 
+def test_an_integer_label_beyond_2_53_is_not_taken_for_the_float_class_it_rounds_to():
+    with pytest.raises(LabelError, match=r"y\[0\]: label 9007199254740993 was not among"):
+        Preprocessor(n_features=1, classes=[0.0, 2.0**53]).encode(numpy.array([2**53 + 1]))
+
+
 def test_a_uint64_label_next_to_a_class_is_not_taken_for_it():
     with pytest.raises(LabelError, match=r"y\[0\]: label 9223372036854775809 was not among"):
         Preprocessor(n_features=1, classes=[7, 2**63]).encode(numpy.array([2**63 + 1], dtype=numpy.uint64))

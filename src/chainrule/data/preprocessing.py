@@ -232,7 +232,7 @@ class Preprocessor:
         if labels.dtype.kind in "iu" and len(labels) and self._are_output_indices(labels):
             return labels.astype(numpy.intp)
         classes = _labels_array(self.classes)  # an object array where NumPy would round a label (2**63 + 1)
-        if _searchable(labels.dtype, classes.dtype):
+        if _searchable(labels, classes):
             # Vectorized: find each label among the sorted classes, then check it is really there.
             order = numpy.argsort(classes, kind="stable")
             where = numpy.searchsorted(classes[order], labels).clip(0, len(classes) - 1)
@@ -749,15 +749,21 @@ def _labels_array(classes: list) -> numpy.ndarray:
     return numpy.asarray(classes, dtype=object)
 
 
-def _searchable(labels: numpy.dtype, classes: numpy.dtype) -> bool:
-    """Whether labels of dtype ``labels`` can be searched for among sorted classes of dtype
-    ``classes`` in the dtype NumPy compares them in, with every value exact there: both strings,
-    both floats, or integers whose common dtype is an integer one (uint64 with int64 is float64,
-    where 2**63 and 2**63 + 1 are one number; such labels are looked up one by one)."""
-    kinds = labels.kind + classes.kind
+def _searchable(labels: numpy.ndarray, classes: numpy.ndarray) -> bool:
+    """Whether ``labels`` can be searched for among the sorted ``classes`` in the dtype NumPy
+    compares them in, with every value exact there: both strings, both floats, integers whose
+    common dtype is an integer one, or integers and floats (compared in float64) whose integers
+    all lie within ±2**53. Otherwise (uint64 with int64 is float64, where 2**63 and 2**63 + 1
+    are one number) the labels are looked up one by one."""
+    kinds = labels.dtype.kind + classes.dtype.kind
     if kinds == "UU" or kinds == "ff":
         return True
-    return set(kinds) <= set("iu") and numpy.result_type(labels, classes).kind in "iu"
+    if set(kinds) <= set("iu"):
+        return numpy.result_type(labels, classes).kind in "iu"
+    if set(kinds) <= set("iuf"):
+        integers = labels if labels.dtype.kind in "iu" else classes
+        return len(integers) == 0 or -2**53 <= int(integers.min()) and int(integers.max()) <= 2**53
+    return False
 
 
 def _typed(labels: list) -> list:
