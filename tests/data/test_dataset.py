@@ -46,8 +46,15 @@ def test_inconsistent_parts_raise_shape_error_naming_the_dataset(changes, fragme
 ])
 def test_parts_that_are_not_numpy_arrays_are_named(changes, named):
     """A list raised a bare AttributeError ('list' object has no attribute 'ndim')."""
-    with pytest.raises(DTypeError, match=rf"toy: {named} must be a NumPy array, got list"):
+    with pytest.raises(DTypeError, match=rf"toy: {named} must be an array \(NumPy's, or a DataFrame or Series\), "
+                                         rf"got list"):
         make(**changes)
+
+
+def test_a_frame_and_series_are_taken():
+    pandas = pytest.importorskip("pandas")
+    data = make(X_train=pandas.DataFrame(numpy.zeros((4, 2)), columns=["a", "b"]), y_train=pandas.Series([0, 1, 0, 1]))
+    assert data.X_train.shape == (4, 2)
 
 
 def test_unknown_task_is_refused():

@@ -53,7 +53,7 @@ class Dataset:
     Raises
     ------
     DTypeError
-        If an array is not a NumPy array (a list, a DataFrame).
+        If a part is not an array (a list: NumPy arrays, DataFrames and Series are taken).
     ShapeError
         If the arrays do not fit together (ranks, row counts, widths, name count).
     """
@@ -87,12 +87,13 @@ class Dataset:
 
 
 def _check_pair(X, y, name: str, X_name: str, y_name: str) -> None:
-    """Raise DTypeError unless ``X`` and ``y`` are NumPy arrays, ShapeError unless ``X`` is
-    (n, n_features) and ``y`` is (n,)."""
+    """Raise DTypeError unless ``X`` and ``y`` are arrays (NumPy's, or a pandas frame and
+    series, which ``cr.fit`` reads by their names), ShapeError unless ``X`` is (n, n_features)
+    and ``y`` is (n,)."""
     for array, array_name in ((X, X_name), (y, y_name)):
-        if not isinstance(array, numpy.ndarray):
-            raise DTypeError(f"{name}: {array_name} must be a NumPy array, got {type(array).__name__}; "
-                             f"pass numpy.asarray({array_name})")
+        if not (hasattr(array, "ndim") and hasattr(array, "shape")):
+            raise DTypeError(f"{name}: {array_name} must be an array (NumPy's, or a DataFrame or Series), got "
+                             f"{type(array).__name__}; pass numpy.asarray({array_name})")
     if X.ndim != 2:
         raise ShapeError(f"{name}: {X_name} must be 2-d (n_samples, n_features), got shape {X.shape}")
     if y.ndim != 1:
