@@ -87,7 +87,17 @@ class ShapeError(ChainruleError, ValueError):
 
 
 class NonFiniteError(ChainruleError, ValueError):
-    """An input holds NaN or Inf."""
+    """An input holds NaN or Inf, or a value that becomes one (standardized beyond the dtype).
+
+    ``index`` is the (row, column) of X where a caller may name the value its own way (the
+    command line: a CSV file's line and column), and ``detail`` what the message says after
+    naming it; None and "" where the error does not say.
+    """
+
+    def __init__(self, message: str, *, index: tuple[int, int] | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.index = index
+        self.detail = detail
 
 
 class LabelError(ChainruleError, ValueError):

@@ -27,8 +27,6 @@ import csv
 import io
 import sys
 
-import numpy
-
 from ..errors import ConfigError, DataError, NonFiniteError, quoted
 from ..io import atomic_write
 from ..io.atomic import write_in_pieces
@@ -41,7 +39,6 @@ from .rows import add_data_arguments, check_width, csv_cell, refuse_swapped, row
 NAME = "predict"
 HELP = "write a model's predictions for data as CSV"
 STDOUT = "-"  # -o - writes to stdout, as many commands read it
-CHUNK_ROWS = 65536  # rows standardized at a time while looking for the one out of range
 
 
 def add_arguments(parser) -> None:
@@ -108,35 +105,10 @@ def _network_answers_of_data(model, X, args) -> tuple:
     rather than its index in X, as the CSV loader names a cell too large for that dtype."""
     try:
         return _network_answers(model, X, args.proba)
-    except NonFiniteError:
-        beyond = _first_beyond_range(model, X) if args.data.lower().endswith(".csv") else None
-        if beyond is None:
+    except NonFiniteError as error:
+        if error.index is None or not args.data.lower().endswith(".csv"):
             raise
-        row, feature, z = beyond
-        preprocessor = model.preprocessor
-        raise DataError(
-            f"{csv_cell(args, model, row, feature)}: {float(X[row, feature]):g}, standardized, (x − mean) / scale "
-            f"= {z:.4g}, is beyond {numpy.dtype(model.dtype)}'s range: the value lies far outside the data the "
-            f"model was fitted on (mean {float(preprocessor.mean[feature]):.4g}, scale "
-            f"{float(preprocessor.scale[feature]):.4g}); check it, or train in float64") from None
-
-
-def _first_beyond_range(model, X) -> tuple | None:
-    """(row, feature, z) of the first value of X (row by row) whose z = (x − mean) / scale, by the
-    model's preprocessing, the model's dtype cannot hold; None when there is none."""
-    preprocessor = model.preprocessor
-    if preprocessor is None or preprocessor.mean is None:
-        return None
-    for start in range(0, len(X), CHUNK_ROWS):
-        block = X[start:start + CHUNK_ROWS]
-        work = numpy.empty(block.shape)
-        with numpy.errstate(over="ignore", invalid="ignore"):
-            preprocessor.standardize_into(block, work, work)
-            bad = numpy.argwhere(~numpy.isfinite(work.astype(model.dtype)))
-        if len(bad):
-            row, feature = (int(index) for index in bad[0])
-            return start + row, feature, float(work[row, feature])
-    return None
+        raise DataError(f"{csv_cell(args, model, *error.index)}: {error.detail}") from None
 
 
 def _network_answers(model, X, proba: bool) -> tuple:

@@ -98,7 +98,7 @@ def _prepared_rows(X, dtype, device: str, preprocessor: Preprocessor | None):
 
 def _standardize_into(preprocessor: Preprocessor, X, out, work, start: int) -> None:
     """``preprocessor.standardize_into(X, out, work)``, and NonFiniteError naming the row (X's
-    ``start`` + i) and column where a finite x gives a z = (x − mean) / scale that ``out``'s
+    ``start`` + i) and column (its ``index``) where a finite x gives a z = (x − mean) / scale that ``out``'s
     dtype cannot hold: a value far outside the data the model was fitted on (1e10 in a column
     of scale 1e-30) would make the network answer NaN. One sum of the block finds it."""
     with numpy.errstate(over="ignore"):  # the cast to out's dtype overflows: reported below
@@ -114,12 +114,12 @@ def _standardize_into(preprocessor: Preprocessor, X, out, work, start: int) -> N
     row, column = (int(index) for index in bad[0])
     names = preprocessor.feature_names
     named = f" (column {names[column]!r})" if names else ""
-    raise NonFiniteError(
-        f"X: the value at index ({start + row}, {column}){named}, {float(X[row, column]):g}, standardized, "
-        f"(x − mean) / scale = {float(work[row, column]):.4g}, is beyond {out.dtype}'s range: the value lies "
-        f"far outside the data the model was fitted on (mean {float(preprocessor.mean[column]):.4g}, scale "
-        f"{float(preprocessor.scale[column]):.4g}); check it, or train in float64"
-    )
+    detail = (f"{float(X[row, column]):g}, standardized, (x − mean) / scale = {float(work[row, column]):.4g}, is "
+              f"beyond {out.dtype}'s range: the value lies far outside the data the model was fitted on (mean "
+              f"{float(preprocessor.mean[column]):.4g}, scale {float(preprocessor.scale[column]):.4g}); check it, or "
+              f"train in float64")
+    raise NonFiniteError(f"X: the value at index ({start + row}, {column}){named}, {detail}",
+                         index=(start + row, column), detail=detail)
 
 
 def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None = None,
