@@ -296,6 +296,27 @@ def test_a_model_with_two_dtypes_has_no_dtype_but_shows_both():
     assert model(np.ones((2, 3))).dtype == np.float32
 
 
+@pytest.mark.parametrize("decayed, message", [
+    ({"S"}, r"layer '1' \(Scale\): decayed names 'S', which is not one of its own parameters \('s'\); weight "
+            r"decay would not apply to it"),
+    ("s", r"layer '1' \(Scale\): decayed must be a set of names of its own parameters \(frozenset\(\{'W'\}\)\), "
+          r"got str 's'"),
+])
+def test_decayed_naming_no_parameter_or_a_str_is_refused_by_name_until_corrected(decayed, message):
+    """A typo in decayed left the parameter without weight decay, silently."""
+    scale = Scale(4)
+    scale.decayed = decayed
+    model = cr.Sequential(cr.Linear(3, 4), scale, seed=0)
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.SGD(model, lr=0.1, weight_decay=0.5)
+    with pytest.raises(cr.HyperparameterError, match=message):  # still refused: the buffer built is not kept
+        model.flat_parameters()
+    scale.decayed = frozenset({"s"})
+    optimizer = cr.SGD(model, lr=0.1, weight_decay=0.5)
+    optimizer.step()  # gradients are 0: only weight decay moves s, from 1 to 1 - 0.1 * 0.5
+    np.testing.assert_allclose(model.params["1.s"], np.full(4, 0.95, np.float32))
+
+
 def test_a_layer_that_skipped_super_init_says_so_wherever_it_is_used():
     """fit, model(X), summary() and gradcheck raised AttributeErrors such as "'NoSuper' object has
     no attribute 'preprocessor'"."""

@@ -178,6 +178,57 @@ def test_inplace_is_set_only_between_two_linear_layers():
     assert not moved.in_place(1)
 
 
+class LoggedReLU(cr.ReLU):
+    """A subclass overriding forward the PyTorch way, without the inplace keyword."""
+
+    def forward(self, X):
+        self.last_mean = float(X.mean())
+        return super().forward(X)
+
+
+class MyTanh(cr.Tanh):
+    def backward(self, dY, input_grad=True):
+        return super().backward(dY, input_grad)
+
+
+class MyGELU(cr.GELU):
+    def forward(self, X, inplace=False):
+        return super().forward(X, inplace)
+
+
+@pytest.mark.parametrize("make, base", [(LoggedReLU, cr.ReLU), (MyTanh, cr.Tanh)])
+def test_a_subclass_overriding_forward_or_backward_without_inplace_does_not_work_in_place(make, base):
+    """Sequential passed inplace=True to such a layer: a TypeError from model(X), fit and gradcheck."""
+    assert base.works_in_place and not make.works_in_place
+    model = cr.Sequential(cr.Linear(4, 6), make(), cr.Linear(6, 3), seed=0)
+    reference = cr.Sequential(cr.Linear(4, 6), base(), cr.Linear(6, 3), seed=0)
+    assert not model.in_place(1)
+    X = normal(0, 5, 4)
+    np.testing.assert_array_equal(model(X), reference(X))
+    y = np.arange(5) % 3
+    cr.fit(model, X, y, epochs=1, verbose=0)
+    assert cr.gradcheck(model, X, y, "cross_entropy").passed()
+
+
+def test_a_subclass_taking_inplace_still_works_in_place():
+    assert MyGELU.works_in_place
+    assert cr.Sequential(cr.Linear(4, 6), MyGELU(), cr.Linear(6, 3), seed=0).in_place(1)
+
+
+def test_a_class_setting_works_in_place_without_taking_inplace_is_refused_by_name():
+    with pytest.raises(cr.HyperparameterError, match=r"^Doubled: works_in_place is True, so forward and backward "
+                                                     r"must take the keyword inplace .*; accept it or set "
+                                                     r"works_in_place = False$"):
+        class Doubled(cr.Layer):
+            works_in_place = True
+
+            def forward(self, X, inplace=False):
+                return 2 * X
+
+            def backward(self, dY, input_grad=True):
+                return 2 * dY if input_grad else None
+
+
 def test_an_activation_after_another_keeps_its_input_and_the_gradients_are_right():
     """Tanh's input here is Sigmoid's output Y, which Sigmoid's backward reads: were Tanh (before a
     Linear) to run in place, it would overwrite Y with tanh(Y) and Sigmoid's gradient would be wrong."""

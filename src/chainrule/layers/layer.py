@@ -21,8 +21,11 @@ A layer whose class sets ``works_in_place`` (ReLU, Tanh, GELU) also takes ``inpl
 for such a layer between two Linear layers, whose outputs are fresh arrays nobody else
 holds; the permission is given call by call and stored nowhere, so a layer moved into
 another model, a Residual, or used on its own never overwrites what it is given. A subclass
-of such a layer that overrides forward or backward takes the keyword too (or sets
-``works_in_place = False``).
+of such a layer that overrides forward or backward without the keyword (``def forward(self,
+X)``, as in PyTorch) does not work in place: its class gets ``works_in_place = False`` when
+it is defined, and a Sequential calls it as any other layer. A class that sets
+``works_in_place = True`` itself must take the keyword in both (HyperparameterError naming
+the class otherwise).
 
 ``layer(X)`` is the checked entry point for users: it converts and validates X (rank,
 width, finiteness, dtype) once and then calls ``forward``. Composites call ``forward`` of
@@ -72,13 +75,30 @@ class Layer:
 
     #: the initializer a Linear layer right before this one uses when its init is "auto"
     preferred_init = "glorot_uniform"
-    #: True for a layer whose forward and backward take ``inplace=True`` (see the module docstring)
+    #: True for a layer whose forward and backward take ``inplace=True`` (see the module docstring
+    #: and ``__init_subclass__``)
     works_in_place = False
     #: Whether this layer's own parameters are trained (set through ``trainable``). A backward
     #: may skip ∂L/∂θ when it is False, as Linear's does: the optimizers ignore those gradients.
     own_trainable = True
     # (TrainableVersion.number, answer) of has_trainable_parameters' last computation
     _trainable_cache = (-1, True)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A subclass whose forward or backward cannot take ``inplace=True`` does not work in place.
+
+        One that inherits ``works_in_place`` (a ReLU whose forward is overridden without the
+        keyword) gets ``works_in_place = False``, so a Sequential never passes the keyword to it;
+        one that sets ``works_in_place = True`` itself is refused with a HyperparameterError.
+        """
+        super().__init_subclass__(**kwargs)
+        if cls.works_in_place and not (_takes_inplace(cls.forward) and _takes_inplace(cls.backward)):
+            if vars(cls).get("works_in_place"):
+                raise HyperparameterError(
+                    f"{cls.__name__}: works_in_place is True, so forward and backward must take the keyword "
+                    f"inplace (forward(self, X, inplace=False), backward(self, dY, input_grad=True, "
+                    f"inplace=False)); accept it or set works_in_place = False")
+            cls.works_in_place = False
 
     def __init__(self) -> None:
         # A new layer may take an old one's place in a model's list of layers: caches of what
@@ -352,8 +372,22 @@ class Layer:
         return "cpu"
 
     def flat_parameters(self) -> FlatParameters:
-        """All parameters and gradients as two contiguous vectors (see chainrule.parameters)."""
-        return flatten(self)
+        """All parameters and gradients as two contiguous vectors (see chainrule.parameters).
+
+        Raises what :func:`chainrule.parameters.flatten` raises, and HyperparameterError for a
+        layer whose ``decayed`` is not a collection of names of its own parameters (see
+        :func:`check_decayed`), checked each time the vectors are built.
+        """
+        held = self._flat
+        flat = flatten(self)
+        if flat is not held:  # built anew: layers were added or replaced since the last check
+            try:
+                for _, layer in self.walk():
+                    check_decayed(layer)
+            except HyperparameterError:
+                self._flat = None  # not returned: the next call builds and checks again
+                raise
+        return flat
 
     # -- whole-model operations ------------------------------------------------------------
     def initialize(self, seed=None) -> "Layer":
@@ -460,6 +494,16 @@ def _input_dtype(X) -> numpy.dtype:
         return numpy.dtype(numpy.float32)
 
 
+def _takes_inplace(method) -> bool:
+    """Whether ``method`` (a forward or backward, as found on a class) can be called as
+    ``method(self, array, inplace=True)``; False where it has no signature to inspect."""
+    try:
+        inspect.signature(method).bind(None, None, inplace=True)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def is_set_up(layer: Layer) -> bool:
     """Whether ``layer`` has everything ``Layer.__init__`` sets (``own_params`` alone may be set by
     hand). The usual layer holds them all in its ``__dict__``, looked up at once: ``fit`` asks
@@ -473,6 +517,22 @@ def check_set_up(layer: Layer, where: str) -> None:
     if not is_set_up(layer):
         raise HyperparameterError(f"{where} ({type(layer).__name__}) was not set up as a Layer: its __init__ must "
                                   f"call super().__init__() first")
+
+
+def check_decayed(layer: Layer) -> None:
+    """HyperparameterError naming ``layer`` whose ``decayed`` is not a set (or list, tuple) of
+    the names of its own parameters: a name it lacks (a typo, "A" for "a") would leave the
+    parameter meant without weight decay and without a word, and a plain str would be searched
+    for substrings ("Wb" would decay "W" and "b")."""
+    decayed = layer.decayed
+    if not isinstance(decayed, (set, frozenset, list, tuple)):
+        raise HyperparameterError(f"{layer.describe()}: decayed must be a set of names of its own parameters "
+                                  f"(frozenset({{'W'}})), got {type(decayed).__name__} {decayed!r}")
+    for name in decayed:
+        if not isinstance(name, str) or name not in layer.own_params:
+            held = ", ".join(map(repr, layer.own_params)) or "none"
+            raise HyperparameterError(f"{layer.describe()}: decayed names {name!r}, which is not one of its own "
+                                      f"parameters ({held}); weight decay would not apply to it")
 
 
 def check_initialized(layer: Layer, where: str) -> None:
