@@ -538,3 +538,59 @@ def test_a_keras_hook_that_fit_never_calls_is_warned_about():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cr.fit(cr.mlp([4, 5, 3], seed=0), X, y, epochs=1, verbose=0, callbacks=[cr.EarlyStopping(patience=2)])
+
+
+class Bookkeeper(cr.Callback):
+    """A callback of one's own whose state_dict returns ``state`` (a pair state, arrays unless ``pair`` is False)."""
+
+    def __init__(self, state, pair=True):
+        self.state, self.pair = state, pair
+
+    def state_dict(self):
+        return (self.state, {}) if self.pair else self.state
+
+
+@pytest.mark.parametrize("state, fragment", [
+    ({"best": math.inf}, r"state\['best'\] is inf, which JSON cannot hold"),
+    ({"best": {"loss": [1.0, math.nan]}}, r"state\['best'\]\['loss'\]\[1\] is nan, which JSON cannot hold"),
+    ({"losses": {1: 0.5}}, r"state\['losses'\] has the key 1 \(int\), which JSON would give back as a string"),
+    ({"window": (3, 4)}, r"state\['window'\] is a tuple, which JSON would give back as a list; use a list"),
+    ({"best": np.float32(0.5)}, r"state\['best'\] is a float32, not a JSON value .*float\(\) or int\(\)"),
+    ({"ema": np.zeros(3)}, r"state\['ema'\] is a ndarray, not a JSON value .*checkpoint_arrays"),
+])
+def test_a_state_json_would_not_give_back_fails_at_the_first_checkpoint_naming_the_callback_and_key(
+        tmp_path, state, fragment):
+    """NaN and inf failed as "metadata ... is not plain JSON" naming neither; int keys and tuples came back changed."""
+    path = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(cr.HyperparameterError, match=r"^callbacks\[1\] \(Bookkeeper\): its state_dict " + fragment):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, verbose=0, checkpoint=path,
+               callbacks=[cr.EarlyStopping(), Bookkeeper(state)])
+    assert not path.exists()
+
+
+def test_a_state_of_json_values_is_checkpointed_and_comes_back_equal(tmp_path):
+    state = {"best": 0.5, "count": 3, "seen": [True, None, "a"], "per_class": {"0": [1.5, 2]}}
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=0, checkpoint=path,
+           callbacks=[Bookkeeper(state)])
+    assert json.loads(json.dumps(cr.io.read(path)[2]["callbacks"][0])) == state
+
+
+def test_a_state_dict_returning_the_state_alone_is_refused_naming_the_pair_it_must_return(tmp_path):
+    """It ended in a raw ValueError (not enough values to unpack)."""
+    with pytest.raises(cr.HyperparameterError, match=r"^callbacks\[0\] \(Bookkeeper\): state_dict\(\) returned "
+                                                     r"\{'n': 1\}; expected a pair \(state, arrays\)"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=0,
+               checkpoint=tmp_path / "checkpoint.safetensors", callbacks=[Bookkeeper({"n": 1}, pair=False)])
+
+
+@pytest.mark.parametrize("mode, values", [("min", [math.inf, 2.0, 1.0]), ("max", [-math.inf, 1.0, 2.0]),
+                                          ("max", [math.inf, 1.0, 2.0])])
+def test_an_infinite_value_is_no_improvement_and_the_state_stays_json(mode, values):
+    """An overflowed val_loss of inf became the best value: the checkpoint could not hold it (JSON has no inf)."""
+    stopper = cr.EarlyStopping(patience=5, monitor="val_loss", mode=mode)
+    assert feed(stopper, values, "val_loss") == []
+    assert stopper.best_epoch == 3 and stopper.best == values[2]
+    stopper.on_epoch_end(4, {"val_loss": math.inf}, cr.mlp([2, 2], seed=0))
+    state, _ = stopper.state_dict()
+    assert state["best"] == values[2] and state["wait"] == 1

@@ -144,18 +144,15 @@ def test_a_checkpoint_records_its_callbacks_types_and_one_without_them_still_res
 
 
 def test_a_failed_write_leaves_the_previous_checkpoint_whole(tmp_path):
-    class Unsaveable(cr.Callback):
-        def state_dict(self):
-            return {"not json": object()}, {}
-
     path = tmp_path / "checkpoint.safetensors"
     model = cr.mlp([2, 2], seed=0)
     optimizer = cr.Adam(model)
     rng = np.random.default_rng(0)
     save_checkpoint(path, model, optimizer, rng, cr.History(epochs=1), [], 1, validation="none", seed=0)
     before = path.read_bytes()
+    model.metadata["note"] = object()  # fails as the file is written (a callback's state is refused before)
     with pytest.raises(ModelFileError, match="not plain JSON"):
-        save_checkpoint(path, model, optimizer, rng, cr.History(epochs=2), [Unsaveable()], 2, validation="none", seed=0)
+        save_checkpoint(path, model, optimizer, rng, cr.History(epochs=2), [], 2, validation="none", seed=0)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["checkpoint.safetensors"]
 
@@ -709,3 +706,70 @@ def test_a_history_of_more_epochs_than_the_checkpoint_is_refused(tmp_path):
     with pytest.raises(ModelFileError,
                        match="crafted.safetensors: checkpoint field history.epochs: expected the epoch 1, got 2"):
         load_checkpoint(path, model, optimizer, np.random.default_rng(7), [cr.EarlyStopping()])
+
+
+@pytest.mark.parametrize("declared", [{"w": (3, "float32")}, {"w": ((3,), "no such dtype")}, {"w": (3,)}, ["w"]])
+def test_a_malformed_checkpoint_arrays_declaration_fails_when_saving_naming_the_callback(tmp_path, declared):
+    """A shape given as an int ended in a raw TypeError ('int' object is not iterable)."""
+    class Declared(KeepLast):
+        def checkpoint_arrays(self, model):
+            return declared
+
+    model = cr.mlp([4, 8, 3], seed=0)
+    callback = Declared()
+    callback.on_epoch_end(1, {}, model)
+    with pytest.raises(cr.HyperparameterError, match=r"^callbacks\[0\] \(Declared\): checkpoint_arrays\(model\).* "
+                                                     r"expected .*\(shape, dtype\)"):
+        save_checkpoint(tmp_path / "c.safetensors", model, cr.Adam(model), np.random.default_rng(0),
+                        cr.History(epochs=1), [callback], 1, validation="none", seed=0)
+    assert os.listdir(tmp_path) == []
+
+
+class CountingSGD(cr.Optimizer):
+    """Plain SGD that keeps ``count`` in its state: 0 (a number) or, with ``as_array``, a vector of θ's layout."""
+
+    def __init__(self, model, as_array=False):
+        super().__init__(model, 0.05)
+        self.state["count"] = np.zeros_like(model.flat_parameters().theta) if as_array else 0
+
+    def rule(self, theta, grad, lr, vectors):
+        return lr, grad
+
+
+def test_an_optimizer_state_entry_that_is_not_an_array_fails_at_the_first_checkpoint(tmp_path):
+    """It was written, and resuming it ended in a raw AttributeError ('int' object has no attribute 'shape')."""
+    path = tmp_path / "checkpoint.safetensors"
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(cr.HyperparameterError, match=r"^optimizer: CountingSGD.state\['count'\] is 0 \(int\), not an "
+                                                     r"array, so a checkpoint holding it could not be resumed"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=CountingSGD(model), epochs=1, verbose=0, checkpoint=path)
+    assert not path.exists()
+
+
+def test_resuming_into_an_optimizer_state_entry_that_is_not_an_array_names_it(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, optimizer=CountingSGD(model, as_array=True), epochs=1, verbose=0, checkpoint=path)
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(ModelFileError, match=r"checkpoint.safetensors: tensor 'optimizer.count': CountingSGD.state"
+                                             r"\['count'\] is 0 \(int\), not an array"):
+        load_checkpoint(path, model, CountingSGD(model), np.random.default_rng(0), [])
+
+
+class Huber(cr.Loss):
+    task = "regression"
+
+
+def test_a_checkpoint_records_its_loss_and_resuming_with_another_is_refused(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    model = cr.mlp([4, 3], seed=0)
+    save_checkpoint(path, model, cr.Adam(model), np.random.default_rng(0), cr.History(), [], 0, validation="none",
+                    seed=0, loss=Huber())
+    assert read(path)[2]["loss"] == "Huber"
+    fresh = cr.mlp([4, 3], seed=1)
+    with pytest.raises(ModelFileError, match=r"checkpoint.safetensors: loss: the checkpoint's run trained with "
+                                             r"'Huber', this call with 'MSE'; resume with the loss that run had"):
+        load_checkpoint(path, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=cr.MSE())
+    load_checkpoint(path, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=Huber())
+    older = resave(path, change_extra=lambda extra: extra.pop("loss"))  # written before the field existed
+    load_checkpoint(older, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=cr.MSE())

@@ -173,8 +173,10 @@ class EarlyStopping(Callback):
 
     def _improves_on(self, value: float, reference: float) -> bool:
         """Whether ``value`` beats ``reference`` by more than ``min_delta``: a NaN value beats
-        nothing (as in Keras), and any other beats a NaN reference (no best yet)."""
-        if math.isnan(value):
+        nothing (as in Keras), nor does an infinite one (an overflowed loss; the best value is
+        then always finite or NaN, which a checkpoint's JSON holds), and any other beats a NaN
+        reference (no best yet)."""
+        if not math.isfinite(value):
             return False
         if math.isnan(reference):
             return True

@@ -12,12 +12,14 @@ loaded onto the model's device.
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import re
 
 import numpy
 
-from ..backend import get_array_module, to_device, to_numpy
+from ..backend import get_array_module, is_array, to_device, to_numpy
 from ..checks import is_json_count
 from ..errors import ChainruleError, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
@@ -108,18 +110,23 @@ def read_checkpoint(path) -> CheckpointFile:
 
 
 def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int, *, validation: str,
-                    seed: int | None) -> None:
+                    seed: int | None, loss=None) -> None:
     """Write the training state after ``epoch`` to ``path`` (atomically).
 
     ``validation`` is the fingerprint of the run's validation set: ``NO_VALIDATION`` or
     16 hexadecimal digits of a checksum (see :func:`chainrule.training.fingerprint.validation_fingerprint`).
-    ``seed`` is the run's (``fit``'s, None for none), which a resumed run keeps.
+    ``seed`` is the run's (``fit``'s, None for none), which a resumed run keeps. ``loss``, the
+    run's Loss, is recorded by its class name (the field ``loss``), which a resumed run must
+    have; None records none.
 
-    A callback array that :func:`load_checkpoint` would refuse (not declared in the callback's
-    ``checkpoint_arrays``, or of another shape or dtype) raises HyperparameterError here, at
-    the first checkpoint, and nothing is written: see :func:`callback_checkpoint_state`.
+    A callback state or array that :func:`load_checkpoint` would refuse or restore changed (a
+    state JSON cannot hold as it is, an array not declared in the callback's
+    ``checkpoint_arrays`` or of another shape or dtype) raises HyperparameterError here, at the
+    first checkpoint, and nothing is written: see :func:`callback_checkpoint_state`. So does an
+    optimizer state entry that is not an array (:func:`check_optimizer_state`).
     """
     callback_states, callback_arrays = callback_checkpoint_state(callbacks, model)
+    check_optimizer_state(optimizer)
     tensors = {f"optimizer.{name}": to_numpy(array) for name, array in optimizer.state.items()}
     tensors.update({key: to_numpy(array) for key, array in callback_arrays.items()})
     extra = {
@@ -134,26 +141,54 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
         "frozen": model.frozen_parameters,
         "seed": None if seed is None else int(seed),
     }
+    if loss is not None:
+        extra["loss"] = type(loss).__name__
     save(model, path, extra_tensors=tensors, extra_json=extra)
+
+
+def check_optimizer_state(optimizer) -> None:
+    """HyperparameterError naming the entry unless every ``optimizer.state`` entry is an array
+    (NumPy or CuPy): a checkpoint saves each as a tensor and resumes it into the fresh
+    optimizer's array of that name, so a number kept there (a step counter) could be written but
+    never resumed. (The step count an update rule reads is the optimizer's ``t``, which the
+    checkpoint saves.)"""
+    for name, value in optimizer.state.items():
+        if not is_array(value):
+            raise HyperparameterError(
+                f"optimizer: {type(optimizer).__name__}.state[{name!r:.80}] is {quoted(value, 60)} "
+                f"({type(value).__name__}), not an array, so a checkpoint holding it could not be resumed; "
+                f"state holds arrays of θ's layout (a step count is the optimizer's t, which checkpoints save)"
+            )
 
 
 def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
     """The callbacks' states and arrays as a checkpoint holds them: ([state, ...], {"callbacks.<i>.<name>": array}).
 
-    Each array must be one its callback declares in ``checkpoint_arrays(model)``, with that
-    shape and dtype, since :func:`load_checkpoint` refuses any other: a HyperparameterError
-    naming the callback and the array says so when saving, not hours later at resume time.
-    The arrays stay on their device (no host copy): the ranks that write no checkpoint call
-    this only for its checks.
+    ``state_dict()`` must return a pair (state, arrays) of dicts. The state must come back
+    from the checkpoint's JSON as it was: dicts with string keys, lists, strings, integers,
+    finite floats, booleans and None (:func:`_check_json_state`; no NaN or inf, no tuple, which
+    would come back as a list). Each array must be one its callback declares in
+    ``checkpoint_arrays(model)`` (``{name: (shape, dtype)}``, a shape being a tuple of ints),
+    with that shape and dtype, since :func:`load_checkpoint` refuses any other. Anything else
+    is a HyperparameterError naming the callback (``callbacks[i]`` and its type) and the field,
+    when saving, not hours later at resume time. The arrays stay on their device (no host
+    copy): the ranks that write no checkpoint call this only for its checks.
     """
     states, tensors = [], {}
     for index, callback in enumerate(callbacks):
-        state, arrays = callback.state_dict()
+        who = f"callbacks[{index}] ({type(callback).__name__})"
+        returned = callback.state_dict()
+        if not (isinstance(returned, (tuple, list)) and len(returned) == 2
+                and isinstance(returned[0], dict) and isinstance(returned[1], dict)):
+            raise HyperparameterError(f"{who}: state_dict() returned {quoted(returned, 80)}; expected a pair (state, "
+                                      f"arrays): a dict of JSON values and a dict of arrays by name ({{}} for none)")
+        state, arrays = returned
+        _check_json_state(state, f"{who}: its state_dict state")
         states.append(state)
-        declared = callback.checkpoint_arrays(model)
+        declared = _declared_arrays(callback, model, who)
         for name, array in arrays.items():
             array = get_array_module(array).asarray(array)  # a list becomes an array, as saving makes it
-            where = f"callbacks[{index}] ({type(callback).__name__}): its state_dict array {name!r:.80}"
+            where = f"{who}: its state_dict array {name!r:.80}"
             if name not in declared:
                 raise HyperparameterError(
                     f"{where} is not declared in checkpoint_arrays(model), so a checkpoint holding it could not "
@@ -169,8 +204,67 @@ def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
     return states, tensors
 
 
+def _check_json_state(value, where: str) -> None:
+    """HyperparameterError naming ``where`` and the key path (``state['losses'][0]``) unless
+    ``value`` comes back from JSON as it is: a dict with string keys (JSON makes the key 1 the
+    string '1'), a list, a string, an integer, a finite float (JSON has no NaN or inf), a bool
+    or None, nested. A tuple would come back as a list, and anything else (a NumPy number or
+    array, a set) cannot be written at all."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise HyperparameterError(f"{where} has the key {quoted(key, 60)} ({type(key).__name__}), which JSON "
+                                          f"would give back as a string (1 as '1'); use string keys")
+            _check_json_state(item, f"{where}[{key!r:.60}]")
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            _check_json_state(item, f"{where}[{position}]")
+    elif isinstance(value, tuple):
+        raise HyperparameterError(f"{where} is a tuple, which JSON would give back as a list; use a list")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise HyperparameterError(f"{where} is {value!r}, which JSON cannot hold; save a finite number, or None "
+                                  f"for none yet (as EarlyStopping saves its best)")
+    elif not (value is None or isinstance(value, (str, int, float))):  # bool is an int
+        raise HyperparameterError(f"{where} is a {type(value).__name__}, not a JSON value (dict, list, str, int, "
+                                  f"float, bool or None); convert a NumPy number with float() or int(), and return "
+                                  f"arrays as the second item of state_dict(), declared in checkpoint_arrays(model)")
+
+
+def _declared_arrays(callback, model, who: str) -> dict:
+    """``callback.checkpoint_arrays(model)``, a dict ``{name: (shape, dtype)}`` whose shapes are
+    tuples (or lists) of integers >= 0 and whose dtypes NumPy knows; HyperparameterError naming
+    ``who`` and the entry otherwise."""
+    declared = callback.checkpoint_arrays(model)
+    if not isinstance(declared, dict):
+        raise HyperparameterError(f"{who}: checkpoint_arrays(model) returned {quoted(declared, 60)}; expected a dict "
+                                  f"{{name: (shape, dtype)}}")
+    for name, entry in declared.items():
+        shape, dtype = entry if isinstance(entry, (tuple, list)) and len(entry) == 2 else (None, None)
+        if not (_is_shape(shape) and _is_dtype(dtype)):
+            raise HyperparameterError(f"{who}: checkpoint_arrays(model)[{name!r:.80}] is {quoted(entry, 60)}; expected "
+                                      f"(shape, dtype) with the shape a tuple of ints, such as ((3,), 'float32')")
+    return declared
+
+
+def _is_shape(shape) -> bool:
+    """Whether ``shape`` is a tuple (or list) of integers >= 0."""
+    return isinstance(shape, (tuple, list)) and all(
+        isinstance(size, numbers.Integral) and not isinstance(size, bool) and size >= 0 for size in shape)
+
+
+def _is_dtype(dtype) -> bool:
+    """Whether NumPy takes ``dtype`` for a dtype (None, its default float64, aside)."""
+    if dtype is None:
+        return False
+    try:
+        numpy.dtype(dtype)
+    except TypeError:
+        return False
+    return True
+
+
 def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str | None = None,
-                    preprocessor=None, seed: int | None = None) -> tuple[History, int, int | None]:
+                    preprocessor=None, seed: int | None = None, loss=None) -> tuple[History, int, int | None]:
     """Restore weights, optimizer, Generator and callbacks from ``path``; returns (History,
     epoch, the run's seed: the checkpoint's, else ``seed``).
 
@@ -207,6 +301,12 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     which the checkpoint records as ``frozen``; one written before the field existed froze
     none): resuming with other layers frozen would train another run than the one saved.
 
+    ``loss``, this run's Loss (None skips the check), must be of the class the checkpoint's run
+    trained with (its ``loss`` field, which ``save_checkpoint`` records): resuming a Huber run
+    with MSE would mix two losses in one ``loss`` series and go on from another minimum. A
+    ModelFileError names ``loss`` otherwise; a checkpoint written before it recorded the loss
+    resumes unchecked.
+
     ``path`` may be a :class:`CheckpointFile` (from :func:`read_checkpoint`): its contents are
     taken and restored, and the file is not read again (unless they were taken before).
     """
@@ -229,6 +329,11 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
                              f"checkpoint's)")
     if preprocessor is not None and saved.preprocessor is not None:
         _check_preprocessing(saved.preprocessor, preprocessor, path)
+    if loss is not None and "loss" in extra:  # a checkpoint older than the field resumes unchecked
+        saved_loss = checkpoint_field(extra, "loss", path, "a loss class name", lambda value: isinstance(value, str))
+        if saved_loss != type(loss).__name__:
+            raise ModelFileError(f"{path}: loss: the checkpoint's run trained with {quoted(saved_loss, 60)}, this call "
+                                 f"with {type(loss).__name__!r}; resume with the loss that run had")
     epoch = checkpoint_field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", is_count)
     saved_optimizer = checkpoint_field(extra, "optimizer", path, "an object with \"type\" and \"t\"", is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
@@ -451,6 +556,12 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
         )
     for name, array in optimizer.state.items():
         saved_array = tensors[f"optimizer.{name}"]
+        if not is_array(array):
+            raise ModelFileError(
+                f"{path}: tensor 'optimizer.{name}': {type(optimizer).__name__}.state[{name!r:.80}] is "
+                f"{quoted(array, 60)} ({type(array).__name__}), not an array that it could be restored into; "
+                f"state holds arrays of θ's layout"
+            )
         if saved_array.shape != array.shape or saved_array.dtype != array.dtype:
             raise ModelFileError(
                 f"{path}: tensor 'optimizer.{name}' has shape {saved_array.shape} and dtype {saved_array.dtype}; "
