@@ -1,5 +1,7 @@
 """gradcheck: backpropagation against central differences, and the report it returns."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -516,3 +518,34 @@ def test_gradients_hidden_by_a_small_eps_blame_eps_not_the_point():
     text = str(report)
     assert "Gradients within rounding of 0 at eps = 1e-15: 0.W, 0.b, 2.W, 2.b, input. eps is too small" in text
     assert "stationary" not in text
+
+
+def test_the_default_loss_is_the_one_fit_would_train():
+    # design.md's cr.gradcheck(model, X, y): labels check the cross-entropy, as fit trains it, not MSE
+    model, X, y = model_and_data()
+    assert cr.gradcheck(model, X, y).errors == cr.gradcheck(model, X, y, "cross_entropy").errors
+    values = normal(3, 5, 2)
+    assert cr.gradcheck(model, X, values).errors == cr.gradcheck(model, X, values, "mse").errors
+    model.preprocessor = cr.Preprocessor(3, task="multilabel", classes=[0, 1])  # the preprocessor's task wins
+    targets = np.array([[0, 1], [1, 1], [0, 0], [1, 0], [0, 1]])
+    assert cr.gradcheck(model, X, targets).errors == cr.gradcheck(model, X, targets, "binary_cross_entropy").errors
+
+
+@pytest.mark.parametrize("preprocessor, y, error, reason", [
+    (None, normal(3, 5), cr.ShapeError, "from y, which holds floats"),
+    (cr.Preprocessor(3, task="classification", classes=[0, 1]), np.array([0.0, 1.0, 1.0, 0.0, 1.0]), cr.DTypeError,
+     "from the model's preprocessor (task 'classification')"),
+])
+def test_a_default_loss_that_refuses_y_says_where_it_came_from(preprocessor, y, error, reason):
+    model, X, _ = model_and_data()
+    model.preprocessor = preprocessor
+    loss = "MSE" if preprocessor is None else "SoftmaxCrossEntropy"
+    with pytest.raises(error, match=re.escape(f"; gradcheck chose loss={loss} {reason} (as cr.fit chooses it); "
+                                              f"pass loss= to check another")):
+        cr.gradcheck(model, X, y)
+
+
+def test_a_loss_given_that_refuses_y_raises_its_own_error():
+    model, X, _ = model_and_data()
+    with pytest.raises(cr.ShapeError, match=r"^MSE: expected targets of shape \(n_samples, 2\), got \(5,\)$"):
+        cr.gradcheck(model, X, normal(3, 5), "mse")

@@ -65,11 +65,13 @@ import numpy
 
 from .backend import to_device, to_numpy
 from .checks import as_matrix, positive, positive_int
-from .errors import HyperparameterError, ShapeError, StateError
+from .data.preprocessing import check_preprocessor_inputs
+from .errors import DTypeError, HyperparameterError, LabelError, ShapeError, StateError
 from .initializers import as_generator
 from .layers.layer import Layer, check_set_up
-from .losses import get_loss
+from .losses import Loss, get_loss
 from .losses.loss import checked_weights
+from .training.prepare import as_targets, default_loss
 
 INPUT = "input"  # the report's name for ∂L/∂X
 # An element is at a kink when its two one-sided differences differ by more than this
@@ -196,7 +198,7 @@ class GradcheckReport:
         return "\n".join(rows)
 
 
-def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_checks: int | None = None,
+def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_checks: int | None = None,
               check_input: bool = True, seed=0, sample_weight=None) -> GradcheckReport:
     """Compare ``model``'s backward with central differences of ``loss`` in float64.
 
@@ -206,7 +208,12 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_c
         The model to check; a float64 copy is checked, the model is left as it was.
     X : array of shape (n_samples, n_features)
     y : targets, as the loss takes them
-    loss : Loss or name
+    loss : Loss or name, optional
+        None (the default) infers it as ``cr.fit`` does: from the model's ``preprocessor`` when
+        it has one (SoftmaxCrossEntropy for classification, BinaryCrossEntropy for multilabel,
+        MSE for regression), else from y: MSE for floats, SoftmaxCrossEntropy for labels
+        (integers, booleans, strings). Where that loss's ``prepare`` refuses y, its error names
+        the loss chosen and why.
     eps : float
         The central-difference step ε.
     max_checks : int, optional
@@ -279,7 +286,12 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_c
         raise HyperparameterError("model: no trainable parameters: every layer is frozen, so no parameter "
                                   "gradient is computed, and check_input is False: nothing to check; set "
                                   "trainable=True on the layers or check_input=True")
-    loss = get_loss(loss)
+    targets = to_numpy(y) if hasattr(y, "shape") else y
+    inferred = ""  # where a default loss came from, for the errors of its prepare
+    if loss is None:
+        loss, inferred = inferred_loss(model, targets)
+    else:
+        loss = get_loss(loss)
     eps = positive(eps, "eps")
     rng = as_generator(seed)
     model64 = copy.deepcopy(model).astype(numpy.float64)  # astype checks every layer's own_params/own_grads first
@@ -289,8 +301,13 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_c
     if X64.shape[0] == 0:  # a loss is a mean over the rows: there would be nothing to divide by
         raise ShapeError(f"X has no rows (shape {tuple(X64.shape)}); expected at least 1")
     Y = model64.forward(X64)
-    T = to_device(loss.prepare(to_numpy(y) if hasattr(y, "shape") else y, Y.shape[1], numpy.float64,
-                               n_samples=Y.shape[0]), model64.device)
+    try:
+        T = to_device(loss.prepare(targets, Y.shape[1], numpy.float64, n_samples=Y.shape[0]), model64.device)
+    except (DTypeError, LabelError, ShapeError) as error:
+        if not inferred:
+            raise
+        raise type(error)(f"{error}; gradcheck chose loss={type(loss).__name__} {inferred} (as cr.fit chooses "
+                          f"it); pass loss= to check another") from None
     W = ()  # compute's optional third argument: the weights
     if sample_weight is not None:
         W = (to_device(checked_weights(loss, sample_weight, Y.shape[0], "sample_weight", "X"), model64.device),)
@@ -352,6 +369,17 @@ def gradcheck(model: Layer, X, y, loss="mse", *, eps: float = DEFAULT_EPS, max_c
         report.kinks[name] = int((jumps > 0).sum())
         report.errors_away_from_kinks[name] = relative_error(exact, numeric, counted=jumps == 0)
     return report
+
+
+def inferred_loss(model: Layer, targets) -> tuple[Loss, str]:
+    """``gradcheck``'s default loss, chosen as ``cr.fit`` chooses it (``training.prepare.default_loss``),
+    and where it came from: the model's preprocessor (checked first, as fit checks it) or y's kind."""
+    preprocessor = model.preprocessor
+    if preprocessor is not None:
+        check_preprocessor_inputs(preprocessor, None, remembered=False)
+        return default_loss(None, preprocessor), f"from the model's preprocessor (task {preprocessor.task!r})"
+    y = as_targets(targets, "y")
+    return default_loss(y), "from y, which holds " + ("floats" if y.dtype.kind == "f" else "class labels")
 
 
 def check_step_kept(arrays: dict, eps: float) -> None:

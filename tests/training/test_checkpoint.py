@@ -760,16 +760,21 @@ class Huber(cr.Loss):
     task = "regression"
 
 
+class InstrumentedHuber(Huber):
+    """A subclass of the run's loss (as a test instruments one): of its lineage, so resuming with it is taken."""
+
+
 def test_a_checkpoint_records_its_loss_and_resuming_with_another_is_refused(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     model = cr.mlp([4, 3], seed=0)
     save_checkpoint(path, model, cr.Adam(model), np.random.default_rng(0), cr.History(), [], 0, validation="none",
                     seed=0, loss=Huber())
-    assert read(path)[2]["loss"] == "Huber"
+    assert read(path)[2]["loss"] == ["Huber"]
     fresh = cr.mlp([4, 3], seed=1)
     with pytest.raises(ModelFileError, match=r"checkpoint.safetensors: loss: the checkpoint's run trained with "
                                              r"'Huber', this call with 'MSE'; resume with the loss that run had"):
         load_checkpoint(path, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=cr.MSE())
     load_checkpoint(path, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=Huber())
+    load_checkpoint(path, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=InstrumentedHuber())
     older = resave(path, change_extra=lambda extra: extra.pop("loss"))  # written before the field existed
     load_checkpoint(older, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=cr.MSE())

@@ -503,9 +503,9 @@ def test_checkpoints_are_written_every_n_epochs_and_at_the_end(tmp_path, monkeyp
     written = []
     save = fit_module.save_checkpoint
 
-    def recording_save(path, model, optimizer, rng, history, callbacks, epoch, *, validation, seed):
+    def recording_save(path, model, optimizer, rng, history, callbacks, epoch, *, validation, seed, loss):
         written.append(epoch)
-        save(path, model, optimizer, rng, history, callbacks, epoch, validation=validation, seed=seed)
+        save(path, model, optimizer, rng, history, callbacks, epoch, validation=validation, seed=seed, loss=loss)
 
     monkeypatch.setattr(fit_module, "save_checkpoint", recording_save)
     path = tmp_path / "checkpoint.safetensors"
@@ -1089,3 +1089,82 @@ def test_a_seed_that_is_no_non_negative_int_is_refused_naming_seed(seed, hint):
     with pytest.raises(cr.HyperparameterError, match=r"^seed: expected None or a non-negative int, got .*"
                                                      + re.escape(hint)):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, verbose=0, seed=seed)
+
+
+class RowSum(cr.Layer):
+    """A custom layer whose forward returns a vector (n_samples,), not a matrix (n_samples, 1)."""
+
+    def forward(self, X):
+        return X.sum(axis=1)
+
+    def backward(self, dY, input_grad=True):
+        return dY
+
+
+@pytest.mark.parametrize("model, name", [(cr.Sequential(cr.Linear(4, 3), RowSum(), cr.Tanh()), r"layer '1' \(RowSum\)"),
+                                         (RowSum(), r"model \(RowSum\)")])
+def test_a_forward_that_returns_no_matrix_is_refused_naming_the_layer(model, name):
+    with pytest.raises(cr.ShapeError, match=rf"^{name}: forward returned shape \(1,\) for one row of X; expected "
+                                            r"\(n_samples, n_outputs\), here \(1, n_outputs\)"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+
+
+class ArrayValue(cr.SoftmaxCrossEntropy):
+    """SoftmaxCrossEntropy whose compute returns L as a 1-element array."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        return np.array([value]), dY
+
+
+class RowValues(cr.MSE):
+    """MSE whose compute returns each row's loss, not their mean."""
+
+    def compute(self, Y, T, weights=None):
+        _, dY = super().compute(Y, T, weights)
+        return ((Y - T) ** 2).sum(axis=1), dY
+
+
+class NoValue(cr.MSE):
+    """MSE whose compute returns None for L."""
+
+    def compute(self, Y, T, weights=None):
+        return None, super().compute(Y, T, weights)[1]
+
+
+@pytest.mark.parametrize("loss, X, y, error, given", [
+    (ArrayValue(), X_IRIS, Y_IRIS, cr.ShapeError, r"L of shape \(1,\)"),
+    (RowValues(), X_DIABETES, Y_DIABETES, cr.ShapeError, r"L of shape \(32,\)"),
+    (NoValue(), X_DIABETES, Y_DIABETES, cr.DTypeError, "L as NoneType"),
+])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_loss_value_that_is_not_a_scalar_is_refused_naming_the_loss(loss, X, y, error, given, weighted):
+    model = cr.mlp([X.shape[1], 4, 3 if y is Y_IRIS else 1], seed=0)
+    weights = np.ones(len(X)) if weighted else None
+    with pytest.raises(error, match=rf"^loss: {type(loss).__name__}\.compute returned {given}; expected a scalar, "
+                                    r"the batch's mean loss \(a float or a 0-d array\)"):
+        cr.fit(model, X, y, loss=loss, epochs=1, batch_size=32, sample_weight=weights, verbose=0)
+
+
+class Huber(cr.MSE):
+    """MSE under another class name: a loss of one's own, as far as the checkpoint can tell."""
+
+
+class Pseudo(cr.MSE):
+    """Another loss of one's own beside Huber (a sibling: neither is the other's subclass or base)."""
+
+
+def test_resuming_a_run_with_another_loss_is_refused_naming_loss(tmp_path):
+    """A Huber run resumed with another loss used to go on without a word, mixing two losses in one series."""
+    X, y = load_diabetes(return_X_y=True)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([10, 4, 1], seed=0), X, y, loss=Huber(), epochs=1, verbose=0, standardize=True,
+           standardize_targets=True, checkpoint=path)
+    assert read(path)[2]["loss"] == ["Huber", "MSE"]
+    with pytest.raises(cr.ModelFileError, match=r"checkpoint.safetensors: loss: the checkpoint's run trained with "
+                                                r"'Huber', this call with 'Pseudo'"):
+        cr.fit(cr.mlp([10, 4, 1], seed=0), X, y, loss=Pseudo(), epochs=2, verbose=0, standardize=True,
+               standardize_targets=True, resume=path)
+    history = cr.fit(cr.mlp([10, 4, 1], seed=0), X, y, loss=Huber(), epochs=2, verbose=0, standardize=True,
+                     standardize_targets=True, resume=path)
+    assert history.epochs == 2

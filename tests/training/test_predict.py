@@ -573,3 +573,73 @@ def test_a_value_whose_standardized_form_overflows_the_models_dtype_is_named():
                                                         r"\(x − mean\) / scale = .*e\+39, is beyond float32's range"):
                 call(model, given)
     assert np.isfinite(cr.predict_proba(model, rows[:4500])).all()
+
+
+class Huber(cr.Loss):
+    """l = ½d² for |d| ≤ 1, |d| − ½ beyond, d = ŷ − y: a custom loss, which takes no weights."""
+
+    task = "regression"
+
+    def prepare(self, targets, n_outputs, dtype, n_samples=None):
+        T = np.asarray(targets, dtype=dtype)
+        return T.reshape(-1, 1) if T.ndim == 1 else T
+
+    def compute(self, Y, T):
+        D = Y - T
+        inside = np.abs(D) <= 1
+        losses = np.where(inside, 0.5 * D * D, np.abs(D) - 0.5).sum(axis=1)
+        return float(losses.mean()), (np.where(inside, D, np.sign(D)) / len(Y)).astype(Y.dtype)
+
+
+def test_evaluate_scores_the_loss_given_as_fit_scored_its_validation_rows():
+    y = (Y_DIABETES - Y_DIABETES.mean()) / Y_DIABETES.std()
+    model = cr.mlp([10, 16, 1], seed=0)
+    history = cr.fit(model, X_DIABETES[:350], y[:350], loss=Huber(), epochs=3, standardize=True, verbose=0,
+                     validation=(X_DIABETES[350:], y[350:]))
+    scores = cr.evaluate(model, X_DIABETES[350:], y[350:], loss=Huber())
+    assert scores["loss"] == pytest.approx(history.metrics["val_loss"][-1], rel=1e-6)
+    default = cr.evaluate(model, X_DIABETES[350:], y[350:])  # the task's loss, MSE, with the same metrics
+    assert default["loss"] > 2 * scores["loss"]
+    assert default == cr.evaluate(model, X_DIABETES[350:], y[350:], loss="mse")
+    assert {name: scores[name] for name in ("r2", "mae")} == {name: default[name] for name in ("r2", "mae")}
+
+
+def test_evaluate_refuses_a_loss_for_another_task_than_the_models(classifier):
+    with pytest.raises(cr.HyperparameterError, match=r"^loss: the model's preprocessor is for classification but "
+                                                     r"MSE scores regression; pass a loss for classification"):
+        cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], loss="mse")
+    with pytest.raises(cr.HyperparameterError, match=r"^loss: unknown name 'hinge'"):
+        cr.evaluate(classifier, X_IRIS, SPECIES[Y_IRIS], loss="hinge")
+
+
+def test_evaluate_scores_a_model_without_a_preprocessor_with_the_loss_given():
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=2, verbose=0)
+    expected = cr.evaluate(model, X_IRIS, Y_IRIS)
+    model.preprocessor = None  # trained by a loop of one's own: a regressor unless the loss says otherwise
+    assert cr.evaluate(model, X_IRIS, Y_IRIS, loss=cr.SoftmaxCrossEntropy()) == expected
+    with pytest.raises(cr.ShapeError, match="the model has no preprocessor"):
+        cr.evaluate(model, X_IRIS, Y_IRIS)
+
+
+def test_evaluate_refuses_sample_weights_for_a_loss_that_takes_none():
+    model = cr.mlp([10, 4, 1], seed=0)
+    cr.fit(model, X_DIABETES, Y_DIABETES, epochs=1, verbose=0)
+    with pytest.raises(cr.HyperparameterError, match=r"^sample_weight: Huber\.compute takes no weights"):
+        cr.evaluate(model, X_DIABETES, Y_DIABETES, loss=Huber(), sample_weight=np.ones(len(X_DIABETES)))
+
+
+class RowLosses(cr.MSE):
+    """MSE whose compute returns each row's loss, not their mean."""
+
+    def compute(self, Y, T, weights=None):
+        _, dY = super().compute(Y, T, weights)
+        return ((Y - T) ** 2).sum(axis=1), dY
+
+
+def test_evaluate_names_a_loss_whose_value_is_not_a_scalar():
+    model = cr.mlp([10, 4, 1], seed=0)
+    cr.fit(model, X_DIABETES, Y_DIABETES, epochs=1, verbose=0)
+    with pytest.raises(cr.ShapeError, match=r"^loss: RowLosses\.compute returned L of shape \(442,\); expected a "
+                                            r"scalar"):
+        cr.evaluate(model, X_DIABETES, Y_DIABETES, loss=RowLosses())

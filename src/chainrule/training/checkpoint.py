@@ -24,6 +24,7 @@ from ..checks import is_json_count
 from ..errors import ChainruleError, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
+from ..losses.loss import Loss
 from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed, checked_saved_state
 from ..optimizers.sgd import SGD
 from .history import History, checkpoint_field, is_count, is_object
@@ -116,8 +117,8 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     ``validation`` is the fingerprint of the run's validation set: ``NO_VALIDATION`` or
     16 hexadecimal digits of a checksum (see :func:`chainrule.training.fingerprint.validation_fingerprint`).
     ``seed`` is the run's (``fit``'s, None for none), which a resumed run keeps. ``loss``, the
-    run's Loss, is recorded by its class name (the field ``loss``), which a resumed run must
-    have; None records none.
+    run's Loss, is recorded by its class names (the field ``loss``, :func:`loss_lineage`), whose
+    lineage a resumed run's loss must be of; None records none.
 
     A callback state or array that :func:`load_checkpoint` would refuse or restore changed (a
     state JSON cannot hold as it is, an array not declared in the callback's
@@ -142,7 +143,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
         "seed": None if seed is None else int(seed),
     }
     if loss is not None:
-        extra["loss"] = type(loss).__name__
+        extra["loss"] = loss_lineage(loss)
     save(model, path, extra_tensors=tensors, extra_json=extra)
 
 
@@ -202,6 +203,14 @@ def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
                 )
             tensors[f"callbacks.{index}.{name}"] = array
     return states, tensors
+
+
+def loss_lineage(loss) -> list[str]:
+    """The class names of ``loss`` and its bases up to (not including) Loss, most derived first:
+    what a checkpoint records of its run's loss. A resumed run must train with a loss of that
+    lineage, either way: the same class, a subclass of it (a loss instrumented for a test), or
+    one of its bases; a Huber loss resumed as MSE (siblings) is refused."""
+    return [kind.__name__ for kind in type(loss).__mro__ if issubclass(kind, Loss) and kind is not Loss]
 
 
 def _check_json_state(value, where: str) -> None:
@@ -301,9 +310,10 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     which the checkpoint records as ``frozen``; one written before the field existed froze
     none): resuming with other layers frozen would train another run than the one saved.
 
-    ``loss``, this run's Loss (None skips the check), must be of the class the checkpoint's run
-    trained with (its ``loss`` field, which ``save_checkpoint`` records): resuming a Huber run
-    with MSE would mix two losses in one ``loss`` series and go on from another minimum. A
+    ``loss``, this run's Loss (None skips the check), must be of the lineage of the checkpoint's
+    run's (its ``loss`` field, :func:`loss_lineage`): the same class, a subclass or a base of
+    it. Resuming a Huber run with another loss would mix two losses in one ``loss`` series and
+    go on from another minimum. A
     ModelFileError names ``loss`` otherwise; a checkpoint written before it recorded the loss
     resumes unchecked.
 
@@ -330,10 +340,13 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     if preprocessor is not None and saved.preprocessor is not None:
         _check_preprocessing(saved.preprocessor, preprocessor, path)
     if loss is not None and "loss" in extra:  # a checkpoint older than the field resumes unchecked
-        saved_loss = checkpoint_field(extra, "loss", path, "a loss class name", lambda value: isinstance(value, str))
-        if saved_loss != type(loss).__name__:
-            raise ModelFileError(f"{path}: loss: the checkpoint's run trained with {quoted(saved_loss, 60)}, this call "
-                                 f"with {type(loss).__name__!r}; resume with the loss that run had")
+        saved_loss = checkpoint_field(extra, "loss", path, "a list of loss class names",
+                                      lambda value: isinstance(value, list) and value
+                                      and all(isinstance(name, str) for name in value))
+        lineage = loss_lineage(loss)
+        if saved_loss[0] not in lineage and lineage[0] not in saved_loss:
+            raise ModelFileError(f"{path}: loss: the checkpoint's run trained with {quoted(saved_loss[0], 60)}, this "
+                                 f"call with {lineage[0]!r}; resume with the loss that run had (or a subclass of it)")
     epoch = checkpoint_field(extra, "epoch", path, f"an integer in [0, {MAX_STEP_COUNT}]", is_count)
     saved_optimizer = checkpoint_field(extra, "optimizer", path, "an object with \"type\" and \"t\"", is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:

@@ -29,14 +29,15 @@ from ..errors import ChainruleError, DataError, DistributedError, Hyperparameter
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
 from ..io.model_file import check_savable
+from ..layers import Sequential
 from ..layers.layer import Layer, check_set_up
 from ..layers.widths import input_width
 from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
-from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, load_checkpoint,
-                         save_checkpoint)
+from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_optimizer_state,
+                         load_checkpoint, save_checkpoint)
 from .distributed import Communicator, communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
@@ -323,7 +324,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     optimizer = _optimizer_for(model, optimizer, lr, device)
     rng = numpy.random.default_rng(data.shuffle_seed)
     history, start_epoch, run_seed = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm,
-                                                      data.validation_set, data.preprocessor, seed, shared_seed)
+                                                      data.validation_set, data.preprocessor, seed, shared_seed,
+                                                      data.loss)
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
@@ -484,7 +486,11 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     if sample_weight is not None:
         sample_weight = as_sample_weights(sample_weight, len(X))
     # One row through the network: the outputs' width, and a check of X's width against the first layer
-    n_outputs = model.forward(to_device(X[:1].astype(dtype), model.device)).shape[1]
+    row = to_device(X[:1].astype(dtype), model.device)
+    outputs = model.forward(row)
+    if not _is_one_row(outputs):
+        raise _outputs_shape_error(model, row, outputs)
+    n_outputs = outputs.shape[1]
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
     train_rows, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype,
@@ -530,6 +536,30 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
                          shuffle_seed)
 
 
+def _is_one_row(outputs) -> bool:
+    """Whether a forward pass of one row gave a matrix of one row, (1, n_outputs)."""
+    return getattr(outputs, "ndim", None) == 2 and outputs.shape[0] == 1
+
+
+def _outputs_shape_error(model: Layer, row, outputs) -> ShapeError:
+    """The error for a model whose forward pass of one ``row`` gave ``outputs`` that are not
+    (1, n_outputs): naming the first of a Sequential's layers whose forward gave such a result
+    (run again from ``row``, a layer at a time), else the model."""
+    culprit = model
+    if isinstance(model, Sequential):
+        for layer in model.layers:
+            outputs = layer.forward(row)
+            if not _is_one_row(outputs):
+                culprit = layer
+                break
+            row = outputs
+    given = f"shape {tuple(outputs.shape)}" if hasattr(outputs, "shape") else type(outputs).__name__
+    name = culprit.describe() if culprit is not model else f"model ({type(model).__name__})"
+    return ShapeError(f"{name}: forward returned {given} for one row of X; expected (n_samples, n_outputs), here "
+                      f"(1, n_outputs): a layer's forward returns a matrix with a row per row of its input (a "
+                      f"single output as a column (n_samples, 1), not a vector (n_samples,))")
+
+
 def _resolve_batch_size(batch_size: int | None, n_train: int, n_processes: int) -> int:
     """The rows per step: ``batch_size``, or for None the default (at most ``n_train``); DataError when a
     given one exceeds the training rows, HyperparameterError when it leaves a process without a row."""
@@ -567,7 +597,7 @@ def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Op
 
 
 def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm,
-                     validation_set: str, preprocessor, seed, shared_seed) -> tuple[History, int, int | None]:
+                     validation_set: str, preprocessor, seed, shared_seed, loss) -> tuple[History, int, int | None]:
     """(history, start_epoch): a fresh History at epoch 0, or those of the checkpoint ``resume``,
     whose model, optimizer, ``rng`` and callback states are then restored in place; third, the
     run's seed: ``shared_seed`` (``seed``, or the one the ranks drew for None), or the resumed
@@ -583,7 +613,7 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
     try:
         history, start_epoch, run_seed = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng,
                                                          callbacks, validation=validation_set,
-                                                         preprocessor=preprocessor, seed=seed)
+                                                         preprocessor=preprocessor, seed=seed, loss=loss)
     except ChainruleError as error:  # perhaps on this rank alone (a callback of one's own refused its state)
         refusal = error
     if comm.any(refusal is not None):  # every rank stops now, rather than the others waiting out the timeout
@@ -650,13 +680,14 @@ def _stop_reason(loop: Loop, stop: bool, epoch: int) -> str:
 
 
 def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_set: str, seed: int | None) -> None:
-    """Rank 0 writes the checkpoint after ``epoch``; the other ranks check the callbacks' arrays as
-    rank 0 does, so that all raise alike."""
+    """Rank 0 writes the checkpoint after ``epoch``; the other ranks check the callbacks' states and
+    arrays and the optimizer's state as rank 0 does, so that all raise alike."""
     if loop.comm.is_root:
         save_checkpoint(path, loop.model, loop.optimizer, loop.rng, loop.history, callbacks, epoch,
-                        validation=validation_set, seed=seed)
+                        validation=validation_set, seed=seed, loss=loop.loss)
     else:
         callback_checkpoint_state(callbacks, loop.model)
+        check_optimizer_state(loop.optimizer)
 
 
 def _training_summary(loop: Loop, n_train: int, seed, device: str) -> dict:

@@ -14,6 +14,7 @@ set after each epoch and for ``evaluate``. The GPU's loop
 from __future__ import annotations
 
 import math
+import numbers
 import signal
 import sys
 import threading
@@ -25,7 +26,7 @@ from tqdm.auto import tqdm
 
 from ..backend import Array, get_array_module, norm, to_device
 from ..data.preprocessing import TRANSFORM_CHUNK, Preprocessor
-from ..errors import DivergenceError
+from ..errors import DTypeError, DivergenceError, ShapeError
 from ..layers.layer import Layer
 from ..losses.loss import Loss
 from ..optimizers import Optimizer
@@ -176,15 +177,18 @@ class Loop:
         T_batch = self.T[rows]
         Y = self.model.forward(X_batch)
         if self.weights is None:
+            w_batch = None
             value, dY = self.loss.compute(Y, T_batch)
-            self.model.backward(dY, input_grad=False)
-            scores.add(Y, T_batch, value)
-            return float(value)
-        w_batch = numpy.take(self.weights, rows, out=self.w_batch[:len(rows)], mode="clip")
-        value, dY = self.loss.compute(Y, T_batch, w_batch)
+        else:
+            w_batch = numpy.take(self.weights, rows, out=self.w_batch[:len(rows)], mode="clip")
+            value, dY = self.loss.compute(Y, T_batch, w_batch)
         self.model.backward(dY, input_grad=False)
-        scores.add(Y, T_batch, value, w_batch)
-        return float(value)
+        try:
+            scores.add(Y, T_batch, value, w_batch)
+            return float(value)
+        except (TypeError, ValueError):  # no check on the way: a value that is not a scalar fails in these
+            check_loss_value(self.loss, value)
+            raise
 
     def standardize(self, raw_rows):
         """The gathered ``raw_rows`` standardized into the model's dtype (in place when they are
@@ -328,10 +332,28 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
             T = targets(Y.shape[1])
         T_chunk = to_device(T[start:start + len(Y)], model.device)
         if weights is None:
+            w_chunk = None
             value, _ = loss.compute(Y, T_chunk)
-            scores.add(Y, T_chunk, value)
         else:
             w_chunk = to_device(weights[start:start + len(Y)], model.device)
             value, _ = loss.compute(Y, T_chunk, w_chunk)
+        try:
             scores.add(Y, T_chunk, value, w_chunk)
+        except (TypeError, ValueError):  # as in Loop.backpropagate
+            check_loss_value(loss, value)
+            raise
     return scores.result(prefix)
+
+
+def check_loss_value(loss: Loss, value) -> None:
+    """ShapeError (an array of another shape than ()) or DTypeError (not a number) naming ``loss``
+    unless the L its compute returned is a scalar: a real number or a 0-d array."""
+    shape = getattr(value, "shape", None)
+    if shape == () or shape is None and isinstance(value, numbers.Real):
+        return
+    expected = ("expected a scalar, the batch's mean loss (a float or a 0-d array), returned with ∂L/∂Y as "
+                "(L, dY)")
+    if shape is not None:
+        raise ShapeError(f"loss: {type(loss).__name__}.compute returned L of shape {tuple(shape)}; {expected}; "
+                         f"for per-row losses l_n return their mean")
+    raise DTypeError(f"loss: {type(loss).__name__}.compute returned L as {type(value).__name__}; {expected}")

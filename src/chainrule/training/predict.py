@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
-from ..checks import as_real_matrix, as_sample_weights, check_finite, check_finite_as
+from ..checks import as_real_matrix, check_finite, check_finite_as
 from ..data.frames import select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs, check_preprocessor_outputs
 from ..errors import HyperparameterError, NonFiniteError, ShapeError
 from ..layers.layer import Layer
 from ..layers.widths import input_width
-from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
+from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
+from ..losses.loss import checked_weights
 from .loop import EVAL_CHUNK, score_chunks
 from .prepare import as_label_vector, as_targets, check_one_target_per_row, encode_targets, prepare_scaled_targets
 
@@ -291,7 +292,7 @@ def predict(model: Layer, X) -> numpy.ndarray:
     return Y[:, 0] if Y.shape[1] == 1 else Y
 
 
-def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
+def evaluate(model: Layer, X, y, *, sample_weight=None, loss=None) -> dict[str, float]:
     """Loss and metrics on (X, y): ``loss`` and ``accuracy`` or ``r2`` and ``mae``.
 
     Rows that are finite but so large that the network's outputs or the loss overflow give
@@ -312,6 +313,13 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
         counts w_n times, giving the weighted mean loss Σ w_n l_n / Σ w_n and the weighted
         metrics (scikit-learn's ``accuracy_score``, ``r2_score`` and ``mean_absolute_error``
         with ``sample_weight``). On the GPU they go to the device with their rows.
+    loss : Loss or name, optional
+        The loss reported as ``loss``. None scores the loss of the model's task, as ``fit``
+        infers it (SoftmaxCrossEntropy for classification, BinaryCrossEntropy for multilabel,
+        MSE for regression and for a model without a preprocessor). Give the loss ``fit``
+        trained with (a custom Loss, say) for the ``loss`` its history's ``val_loss`` reports
+        on the same rows. Its ``task`` must be the preprocessor's; without a preprocessor it
+        sets the metrics (``accuracy`` for a classification loss).
 
     Returns
     -------
@@ -327,12 +335,15 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
         When ``X`` has no rows (there is nothing to score), or when ``y`` is ragged or does
         not hold one target per row of X; also the errors ``predict`` raises for ``X``, but for
         a value whose standardized form overflows the model's dtype: that row is scored (a loss
-        that is not finite; wrong in the accuracy).
+        that is not finite; wrong in the accuracy). Naming ``loss``, when its compute returns
+        L as an array of another shape than () (DTypeError: not a number at all).
     NonFiniteError
         Naming y when a float ``y`` holds NaN or Inf (a NaN class label or regression
         target), as ``fit`` does.
     HyperparameterError
-        When ``model`` is not a chainrule Layer.
+        When ``model`` is not a chainrule Layer; naming ``loss``, when it is not a Loss or the
+        name of one, or is for another task than the model's preprocessor; naming
+        ``sample_weight``, when it is given and the loss's compute takes no weights.
     DTypeError, DataError, NonFiniteError, ShapeError
         For a bad ``sample_weight``, the errors ``fit`` raises, naming it.
 
@@ -347,13 +358,17 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
     ['accuracy', 'loss']
     """
     X, dtype, device, preprocessor = _inputs(model, X)
-    loss = LOSS_OF_TASK[_task(preprocessor)]()
+    loss = LOSS_OF_TASK[_task(preprocessor)]() if loss is None else get_loss(loss)
+    if preprocessor is not None and loss.task != preprocessor.task:
+        raise HyperparameterError(f"loss: the model's preprocessor is for {preprocessor.task} but "
+                                  f"{type(loss).__name__} scores {loss.task}; pass a loss for {preprocessor.task} "
+                                  f"(the one fit trained with), or None")
     y = as_label_vector(as_targets(y, "y"), loss, "y")
     check_finite(y, "y")  # only float targets are checked: labels of other kinds have no NaN
     check_one_target_per_row(X, y)
     weights = None
     if sample_weight is not None:
-        weights = as_sample_weights(sample_weight, len(X))
+        weights = checked_weights(loss, sample_weight, len(X), "sample_weight", "X")
     if preprocessor is not None:
         y = encode_targets(preprocessor, y)
 
@@ -372,6 +387,6 @@ def evaluate(model: Layer, X, y, *, sample_weight=None) -> dict[str, float]:
             return score_chunks(model, chunks, targets, loss, weights=weights,
                                 target_scale=None if preprocessor is None else preprocessor.target_scale)
         except ShapeError as error:  # class labels for a model scored as a regressor, most often
-            if preprocessor is None:
+            if preprocessor is None and loss.task == "regression":
                 raise ShapeError(f"{error}; {NO_PREPROCESSOR}") from None
             raise
