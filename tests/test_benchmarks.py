@@ -97,7 +97,8 @@ def test_the_torch_thread_count_is_put_back_too():
     (["--repeats", "0"], "argument --repeats: must be at least 1, got 0"),
     (["--threads", "0"], "argument --threads: must be at least 1, got 0"),
     (["--samples", "4095"], "argument --samples: must be at least 4096 (the largest batch), got 4095"),
-    (["--smoke", "--samples", "63"], "argument --samples: must be at least 64 (the largest batch with --smoke), got 63"),
+    (["--smoke", "--samples", "63"],
+     "argument --samples: must be at least 64 (the largest batch with --smoke), got 63"),
     (["--smoke", "--samples", "0"], "argument --samples: must be at least 64"),  # 0 is refused, not the default
 ])
 def test_the_options_are_refused_below_their_minimum(argv, message, capsys):
