@@ -35,6 +35,7 @@ import numpy
 
 from chainrule.backend import abs_sum, axpby, axpy
 
+from .contenders import NullTerminal
 from .networks import LR, MOMENTUM
 from .timing import PAUSE_SECONDS, alternate
 
@@ -180,7 +181,7 @@ def measure(sizes, batch: int, rows: int, rounds: int, kernels, pause: float = P
             minimal.step(order[start:start + batch], variant)
 
     def fit_epoch():
-        with open(os.devnull, "w") as null, contextlib.redirect_stderr(null):
+        with NullTerminal() as terminal, contextlib.redirect_stderr(terminal):  # the bar drawn, as in the suite
             cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=batch, verbose=1, seed=1)
 
     runs = {name: (lambda variant=variant: minimal_epoch(variant)) for variant, name in enumerate(VARIANTS)}

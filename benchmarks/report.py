@@ -68,8 +68,10 @@ def training_table(entries) -> list:
 
 def roofline_table(entries, names) -> list:
     head = " | ".join(f"{name} GFLOP/s (% of ceiling)" for name in names)
-    lines = [f"| network | batch | GEMM GFLOP per step | NumPy GEMM ceiling GFLOP/s | {head} |",
-             "|---|---:|---:|---:|" + "---:|" * len(names)]
+    with_torch = any("torch_gemm_seconds" in entry for entry in entries)  # not in runs before 2026-11-28
+    torch_head = " torch.mm ÷ NumPy GEMM time |" if with_torch else ""
+    lines = [f"| network | batch | GEMM GFLOP per step | NumPy GEMM ceiling GFLOP/s | {head} |{torch_head}",
+             "|---|---:|---:|---:|" + "---:|" * (len(names) + with_torch)]
     for entry in entries:
         first = next(iter(entry["roofline"].values()))
         cells = []
@@ -80,9 +82,23 @@ def roofline_table(entries, names) -> list:
                 continue
             flag = " **below 90 % target**" if name == "chainrule" and entry["batch"] >= 1024 and point["share"] < ROOFLINE_TARGET else ""
             cells.append(f"{point['step_rate'] / 1e9:.1f} ({100 * point['share']:.0f} %){flag}")
+        if with_torch:
+            torch_seconds = entry.get("torch_gemm_seconds")
+            cells.append("–" if torch_seconds is None else f"{torch_seconds / entry['numpy_gemm_seconds']:.2f}")
         lines.append(f"| {entry['network']} | {entry['batch']} | {first['flops'] / 1e9:.4f} | "
                      f"{first['gemm_rate'] / 1e9:.1f} | " + " | ".join(cells) + " |")
     return lines
+
+
+def torch_gemm_lines(entries) -> list:
+    """What the roofline's last column says, when the run measured PyTorch's products."""
+    if not any("torch_gemm_seconds" in entry for entry in entries):
+        return []
+    return ["*torch.mm ÷ NumPy GEMM time*: the same GEMMs timed with PyTorch's own `torch.mm` (oneDNN or MKL, in "
+            "`nn.Linear`'s layouts: W stored (out, in)) over NumPy's (OpenBLAS) time for them. Below 1.00, "
+            "PyTorch's products are faster on this machine. As the GEMMs become most of both steps (the larger "
+            "batches), chainrule's speed over PyTorch's tends to the inverse of this ratio, whatever the loop "
+            "around them does (docs/cpu_speed.md).", ""]
 
 
 def inference_table(entries) -> list:
@@ -190,6 +206,7 @@ def markdown(results, image_name: str) -> str:
         "throughput on exactly those GEMMs with the same layouts run back to back (the ceiling). "
         "Target: chainrule ≥ 90 % at batch 1024.", "",
         *roofline_table(results["training"], roofline_names), "",
+        *torch_gemm_lines(results["training"]),
         "## Inference", "",
         "Samples/s of a forward pass (no gradients): batch 1 is latency, the large batch throughput. "
         "chainrule is `model.forward`; torch runs under `torch.inference_mode()`; onnxruntime runs "

@@ -4,6 +4,11 @@ A step's executed GEMM FLOPs (``networks.gemm_flops``) over its measured time is
 GEMM throughput; NumPy's float32 throughput on exactly those GEMMs, with the same operand
 layouts (transposes as views), run back to back with nothing else, is the ceiling. Their
 ratio is the share of the step spent at the machine's GEMM speed.
+
+PyTorch multiplies with its own GEMM library (oneDNN or MKL), not NumPy's OpenBLAS, so the
+same GEMMs are also timed with ``torch.mm`` in ``nn.Linear``'s layouts: their time over
+NumPy's is the part of PyTorch's step that no loop around NumPy's products can win back.
+Below 1, PyTorch's products are the faster ones on this machine.
 """
 
 from __future__ import annotations
@@ -53,6 +58,42 @@ def gemm_step_seconds(sizes, batch: int, min_seconds: float = 0.1) -> float:
             numpy.matmul(a, b, out=out)
 
     return _best_seconds(run, min_seconds)
+
+
+def torch_operands(shapes, torch):
+    """For each GEMM of ``shapes``, PyTorch's operands laid out as ``nn.Linear`` has them: W stored
+    (out, in), so the forward is X Wᵀ (a transposed view), the weight gradient dWᵀ = dZᵀ X, (out, in),
+    and the input gradient dX = dZ W."""
+    generator = torch.Generator().manual_seed(0)
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=generator, dtype=torch.float32)
+
+    pairs = []
+    for kind, m, k, n in shapes:
+        if kind == "forward":  # X (B, in) @ Wᵀ
+            pairs.append((rand(m, k), rand(n, k).t()))
+        elif kind == "dW":  # dZᵀ (out, B) @ X (B, in)
+            pairs.append((rand(k, n).t(), rand(k, m)))
+        else:  # dZ (B, out) @ W (out, in)
+            pairs.append((rand(m, k), rand(k, n)))
+    return pairs
+
+
+def torch_gemm_step_seconds(sizes, batch: int, min_seconds: float = 0.1) -> float:
+    """Seconds PyTorch's float32 ``torch.mm`` takes for the GEMMs of ``gemm_step_seconds``, in
+    ``nn.Linear``'s layouts (:func:`torch_operands`)."""
+    import torch
+
+    pairs = torch_operands(gemm_shapes(sizes, batch), torch)
+    outs = [torch.empty(a.shape[0], b.shape[1]) for a, b in pairs]
+
+    def run():
+        for (a, b), out in zip(pairs, outs):
+            torch.mm(a, b, out=out)
+
+    with torch.no_grad():
+        return _best_seconds(run, min_seconds)
 
 
 def square_gemm_rate(n: int = 2048, min_seconds: float = 0.3) -> float:

@@ -19,6 +19,7 @@ def test_smoke_run_writes_a_row_per_contender(tmp_path):
     training = text.split("## Training throughput")[1].split("## Roofline")[0]
     for name in names:
         assert f"| {name} |" in training
+    assert ("torch.mm ÷ NumPy GEMM time" in text.split("## Roofline")[1].split("## Inference")[0]) == has_torch
     memory = text.split("## Peak memory")[1]
     for name in names:
         assert f"| {name} |" in memory
@@ -196,3 +197,31 @@ def test_the_report_names_a_pool_the_limit_missed():
     pools = [{"library": "openblas", "prefix": "libscipy_openblas", "threads": 2}]
     assert thread_limit({"threads": 2, "pools": pools}) == "threadpoolctl limits on every pool, `torch.set_num_threads`"
     assert "**not limited**: openblas `libscipy_openblas` at 2" in thread_limit({"threads": 1, "pools": pools})
+
+
+def test_pytorchs_gemms_are_the_steps_own_in_nn_linears_layouts():
+    torch = pytest.importorskip("torch")
+    from benchmarks.networks import gemm_shapes
+    from benchmarks.roofline import torch_operands
+    shapes = gemm_shapes([6, 5, 4, 3], 2)
+    pairs = torch_operands(shapes, torch)
+    assert len(pairs) == len(shapes)
+    for (kind, m, k, n), (a, b) in zip(shapes, pairs):
+        assert a.shape[1] == b.shape[0] == k  # the same inner dimension, so the same FLOPs
+        # dW comes out as nn.Linear's weight gradient, (out, in): the transpose of NumPy's (in, out)
+        assert (a.shape[0], b.shape[1]) == ((n, m) if kind == "dW" else (m, n))
+    forward, dW = pairs[0], pairs[1]
+    assert not forward[1].is_contiguous() and forward[1].t().is_contiguous()  # Wᵀ a view of W (out, in)
+    assert not dW[0].is_contiguous()  # dZᵀ a view
+
+
+def test_the_roofline_says_how_pytorchs_products_compare_when_measured():
+    from benchmarks.report import roofline_table, torch_gemm_lines
+    point = {"flops": 2e9, "step_rate": 1e11, "gemm_rate": 2e11, "share": 0.5}
+    old = {"network": "n", "batch": 32, "roofline": {"chainrule": point}}
+    assert "torch.mm" not in "".join(roofline_table([old], ["chainrule"])) and torch_gemm_lines([old]) == []
+    new = dict(old, torch_gemm_seconds=0.008, numpy_gemm_seconds=0.010)
+    head, _, row = roofline_table([new, old], ["chainrule"])[:3]
+    assert head.endswith("torch.mm ÷ NumPy GEMM time |") and row.endswith("| 0.80 |")
+    assert roofline_table([new, old], ["chainrule"])[3].endswith("| – |")  # an entry without torch's timing
+    assert "Below 1.00" in "".join(torch_gemm_lines([new]))
