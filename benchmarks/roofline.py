@@ -22,34 +22,45 @@ from .networks import gemm_flops, gemm_shapes
 
 def _operands(shapes, rng):
     """For each GEMM, the operands laid out as a training step has them."""
+    def rand(*shape):
+        return rng.standard_normal(shape, dtype=numpy.float32)
+
     pairs = []
     for kind, m, k, n in shapes:
         if kind == "forward":  # X (B, in) @ W (in, out)
-            pairs.append((rng.standard_normal((m, k), dtype=numpy.float32), rng.standard_normal((k, n), dtype=numpy.float32)))
+            pairs.append((rand(m, k), rand(k, n)))
         elif kind == "dW":  # Xᵀ: a transposed view of X (B, in), times dZ (B, out)
-            pairs.append((rng.standard_normal((k, m), dtype=numpy.float32).T, rng.standard_normal((k, n), dtype=numpy.float32)))
+            pairs.append((rand(k, m).T, rand(k, n)))
         else:  # dZ (B, out) @ Wᵀ: a transposed view of W (in, out)
-            pairs.append((rng.standard_normal((m, k), dtype=numpy.float32), rng.standard_normal((n, k), dtype=numpy.float32).T))
+            pairs.append((rand(m, k), rand(n, k).T))
     return pairs
 
 
-def _best_seconds(run, min_seconds: float, rounds: int = 7) -> float:
-    """The fastest of ``rounds`` timings of ``run``, each repeating it for at least ``min_seconds``."""
-    best = float("inf")
+def _seconds_per_call(run, min_seconds: float) -> float:
+    """Mean seconds of one call of ``run``, repeated for at least ``min_seconds``."""
+    count, start = 0, time.perf_counter()
+    while True:
+        run()
+        count += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return elapsed / count
+
+
+def _best_seconds(runs: dict, min_seconds: float, rounds: int = 7, pause: float = 0.0) -> dict:
+    """The fastest of ``rounds`` timings of each of ``runs`` (name -> callable), taken in turn
+    round by round (A B A B …) so that the machine's drift reaches each alike, with ``pause``
+    idle seconds before each timing (PyTorch's threads spin on after its work: see timing.py)."""
+    best = dict.fromkeys(runs, float("inf"))
     for _ in range(rounds):
-        count, start = 0, time.perf_counter()
-        while True:
-            run()
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        best = min(best, elapsed / count)
+        for name, run in runs.items():
+            time.sleep(pause)
+            best[name] = min(best[name], _seconds_per_call(run, min_seconds))
     return best
 
 
-def gemm_step_seconds(sizes, batch: int, min_seconds: float = 0.1) -> float:
-    """Seconds NumPy float32 takes for one training step's GEMMs alone."""
+def _numpy_step(sizes, batch: int):
+    """One training step's GEMMs in NumPy float32, as a callable."""
     pairs = _operands(gemm_shapes(sizes, batch), numpy.random.default_rng(0))
     outs = [numpy.empty((a.shape[0], b.shape[1]), numpy.float32) for a, b in pairs]
 
@@ -57,7 +68,7 @@ def gemm_step_seconds(sizes, batch: int, min_seconds: float = 0.1) -> float:
         for (a, b), out in zip(pairs, outs):
             numpy.matmul(a, b, out=out)
 
-    return _best_seconds(run, min_seconds)
+    return run
 
 
 def torch_operands(shapes, torch):
@@ -80,9 +91,8 @@ def torch_operands(shapes, torch):
     return pairs
 
 
-def torch_gemm_step_seconds(sizes, batch: int, min_seconds: float = 0.1) -> float:
-    """Seconds PyTorch's float32 ``torch.mm`` takes for the GEMMs of ``gemm_step_seconds``, in
-    ``nn.Linear``'s layouts (:func:`torch_operands`)."""
+def _torch_step(sizes, batch: int):
+    """The same GEMMs with PyTorch's float32 ``torch.mm``, in ``nn.Linear``'s layouts, as a callable."""
     import torch
 
     pairs = torch_operands(gemm_shapes(sizes, batch), torch)
@@ -92,8 +102,17 @@ def torch_gemm_step_seconds(sizes, batch: int, min_seconds: float = 0.1) -> floa
         for (a, b), out in zip(pairs, outs):
             torch.mm(a, b, out=out)
 
-    with torch.no_grad():
-        return _best_seconds(run, min_seconds)
+    return run
+
+
+def gemm_step_seconds(sizes, batch: int, min_seconds: float = 0.1, *, with_torch: bool = False,
+                      pause: float = 0.0) -> dict:
+    """Seconds one training step's GEMMs alone take: ``{"numpy": s}``, and with ``with_torch``
+    also ``"torch"``, PyTorch's ``torch.mm`` on the same GEMMs, the two timed in turn."""
+    runs = {"numpy": _numpy_step(sizes, batch)}
+    if with_torch:
+        runs["torch"] = _torch_step(sizes, batch)
+    return _best_seconds(runs, min_seconds, pause=pause if with_torch else 0.0)
 
 
 def square_gemm_rate(n: int = 2048, min_seconds: float = 0.3) -> float:
@@ -101,7 +120,7 @@ def square_gemm_rate(n: int = 2048, min_seconds: float = 0.3) -> float:
     rng = numpy.random.default_rng(0)
     a, b = rng.standard_normal((n, n), dtype=numpy.float32), rng.standard_normal((n, n), dtype=numpy.float32)
     out = numpy.empty((n, n), numpy.float32)
-    return 2 * n**3 / _best_seconds(lambda: numpy.matmul(a, b, out=out), min_seconds, rounds=3)
+    return 2 * n**3 / _best_seconds({"square": lambda: numpy.matmul(a, b, out=out)}, min_seconds, rounds=3)["square"]
 
 
 def step_seconds(rate: float, n_samples: int, batch: int) -> float:

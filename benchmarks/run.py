@@ -22,7 +22,7 @@ from .environment import describe
 from .inference import batches_runner, inference_contenders
 from .networks import NETWORKS, SMOKE_NETWORKS
 from .report import write_report
-from .roofline import gemm_step_seconds, roofline, square_gemm_rate, torch_gemm_step_seconds
+from .roofline import gemm_step_seconds, roofline, square_gemm_rate
 from .rss import peak_rss_mib
 from .threads import limit_threads
 from .timing import PAUSE_SECONDS, alternate
@@ -82,13 +82,14 @@ def measure_training(plan, args, X, y) -> list:
             contenders = [cls(sizes, batch, X, y) for cls in training_contenders(not args.no_torch)]
             log(f"training {network} batch {batch}: {', '.join(c.name for c in contenders)}")
             rates = alternate({c.name: c.epoch for c in contenders}, len(X), args.repeats, pause=plan["pause"])
-            min_seconds = 0.02 if args.smoke else 0.1
-            gemm_seconds = gemm_step_seconds(sizes, batch, min_seconds)
-            rooflines = {name: roofline(sizes, batch, rate.median, len(X), gemm_seconds) for name, rate in rates.items()}
+            # NumPy's GEMMs alone (the ceiling), and PyTorch's own on the same shapes, in turn
+            gemm = gemm_step_seconds(sizes, batch, 0.02 if args.smoke else 0.1, with_torch="torch eager" in rates,
+                                     pause=plan["pause"])
+            rooflines = {name: roofline(sizes, batch, rate.median, len(X), gemm["numpy"])
+                         for name, rate in rates.items()}
             results.append({"network": network, "sizes": sizes, "batch": batch, "rates": rates, "roofline": rooflines})
-            if "torch eager" in rates:  # PyTorch's own products at the same shapes, beside NumPy's
-                results[-1]["torch_gemm_seconds"] = torch_gemm_step_seconds(sizes, batch, min_seconds)
-                results[-1]["numpy_gemm_seconds"] = gemm_seconds
+            if "torch" in gemm:
+                results[-1]["torch_gemm_seconds"], results[-1]["numpy_gemm_seconds"] = gemm["torch"], gemm["numpy"]
             log("  " + ", ".join(f"{name} {rate.median:,.0f}/s" for name, rate in rates.items()))
     return results
 
@@ -112,7 +113,8 @@ def measure_rss(plan, args) -> dict:
     batch = plan["rss_batch"]
     log(f"peak RSS {network} batch {batch}, one process per contender")
     names = [cls.name for cls in training_contenders(not args.no_torch)]
-    return {"network": network, "batch": batch, "mib": peak_rss_mib(names, sizes, batch, args.samples, args.threads, cwd=ROOT)}
+    return {"network": network, "batch": batch,
+            "mib": peak_rss_mib(names, sizes, batch, args.samples, args.threads, cwd=ROOT)}
 
 
 def main(argv=None) -> int:

@@ -225,3 +225,18 @@ def test_the_roofline_says_how_pytorchs_products_compare_when_measured():
     assert head.endswith("torch.mm ÷ NumPy GEMM time |") and row.endswith("| 0.80 |")
     assert roofline_table([new, old], ["chainrule"])[3].endswith("| – |")  # an entry without torch's timing
     assert "Below 1.00" in "".join(torch_gemm_lines([new]))
+
+
+def test_the_gemm_timings_take_turns_round_by_round():
+    from benchmarks.roofline import _best_seconds
+    calls = []
+    best = _best_seconds({"numpy": lambda: calls.append("numpy"), "torch": lambda: calls.append("torch")}, 0.0, 3)
+    assert calls == ["numpy", "torch"] * 3  # A B A B A B: drift reaches both alike
+    assert set(best) == {"numpy", "torch"} and all(0 < seconds < 1 for seconds in best.values())
+
+
+def test_the_step_gemms_are_timed_for_pytorch_only_when_asked():
+    from benchmarks.roofline import gemm_step_seconds
+    assert set(gemm_step_seconds([6, 5, 3], 4, 0.0)) == {"numpy"}
+    if torch_available():
+        assert set(gemm_step_seconds([6, 5, 3], 4, 0.0, with_torch=True)) == {"numpy", "torch"}
