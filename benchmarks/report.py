@@ -101,6 +101,42 @@ def torch_gemm_lines(entries) -> list:
             "around them does (docs/cpu_speed.md).", ""]
 
 
+def step_budget_table(entries) -> list:
+    """Where a median step's time goes against PyTorch, for the runs that timed ``torch.mm``.
+
+    With G the step's GEMMs back to back in NumPy, a step of chainrule meets a target r against
+    PyTorch's step T when it spends at most T / r − G beyond G: the budget for everything that is
+    not a product (gather, bias, activations, loss, metrics, optimizer, Python) and for the
+    products running slower inside the loop than back to back.
+    """
+    rows = [entry for entry in entries if "torch_gemm_seconds" in entry and "torch eager" in entry["roofline"]]
+    if not rows:
+        return []
+    lines = ["## Where the step's time goes", "",
+             "Milliseconds per training step by the medians above (the roofline's step times). *NumPy GEMMs* "
+             "and *torch.mm* are the step's products alone, back to back, from the roofline; *beyond* is a step's "
+             "time over its "
+             "own library's products. *Budget for the target* is what chainrule may spend beyond NumPy's "
+             "products and still reach the target against PyTorch's median step: PyTorch's step ÷ target − "
+             "NumPy GEMMs. Where chainrule spends more, the target cannot be met without a cheaper rest "
+             "of the step; a budget of none means NumPy's products alone are too slow for it.", "",
+             "| network | batch | NumPy GEMMs | torch.mm | chainrule step (beyond) | torch step (beyond) | "
+             "budget for the target | chainrule's rest within it |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for entry in rows:
+        batch, gemms, torch_gemms = entry["batch"], entry["numpy_gemm_seconds"], entry["torch_gemm_seconds"]
+        ours, theirs = (entry["roofline"][name]["flops"] / entry["roofline"][name]["step_rate"]
+                        for name in ("chainrule", "torch eager"))
+        budget = theirs / target("torch eager", batch) - gemms
+        within = "none: unreachable from these products" if budget <= 0 else \
+            ("yes" if ours - gemms <= budget else f"no, {1e3 * (ours - gemms - budget):.2f} ms over")
+        budget_cell = "none" if budget <= 0 else f"{1e3 * budget:.2f}"
+        lines.append(f"| {entry['network']} | {batch} | {1e3 * gemms:.2f} | {1e3 * torch_gemms:.2f} | "
+                     f"{1e3 * ours:.2f} ({1e3 * (ours - gemms):.2f}) | {1e3 * theirs:.2f} "
+                     f"({1e3 * (theirs - torch_gemms):.2f}) | {budget_cell} | {within} |")
+    return lines + [""]
+
+
 def inference_table(entries) -> list:
     lines = ["| network | batch | contender | samples/s median (min–max) | chainrule ÷ contender | result |",
              "|---|---:|---|---:|---:|---|"]
@@ -207,6 +243,7 @@ def markdown(results, image_name: str) -> str:
         "Target: chainrule ≥ 90 % at batch 1024.", "",
         *roofline_table(results["training"], roofline_names), "",
         *torch_gemm_lines(results["training"]),
+        *step_budget_table(results["training"]),
         "## Inference", "",
         "Samples/s of a forward pass (no gradients): batch 1 is latency, the large batch throughput. "
         "chainrule is `model.forward`; torch runs under `torch.inference_mode()`; onnxruntime runs "

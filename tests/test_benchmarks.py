@@ -227,6 +227,26 @@ def test_the_roofline_says_how_pytorchs_products_compare_when_measured():
     assert "Below 1.00" in "".join(torch_gemm_lines([new]))
 
 
+def test_the_step_budget_says_what_chainrule_may_spend_beyond_numpys_products():
+    from benchmarks.report import step_budget_table
+
+    def entry(batch, ours_ms, theirs_ms, gemm_ms):  # a step of 1 GFLOP: step_rate = 1e9 / step seconds
+        return {"network": "n", "batch": batch, "numpy_gemm_seconds": gemm_ms / 1e3,
+                "torch_gemm_seconds": 0.9 * gemm_ms / 1e3,
+                "roofline": {"chainrule": {"flops": 1e9, "step_rate": 1e12 / ours_ms},
+                             "torch eager": {"flops": 1e9, "step_rate": 1e12 / theirs_ms}}}
+
+    # batch 32 (target 1.3×): PyTorch 13 ms a step leaves 10 ms, 6 ms beyond 4 ms of NumPy GEMMs
+    met, missed, none = entry(32, 9.0, 13.0, 4.0), entry(32, 11.0, 13.0, 4.0), entry(1024, 9.0, 9.2, 8.5)
+    lines = step_budget_table([met, missed, none, {"network": "n", "batch": 32, "roofline": {}}])
+    rows = [line for line in lines if line.startswith("| n |")]
+    assert len(rows) == 3  # the entry without torch.mm's timing has no row
+    assert rows[0] == "| n | 32 | 4.00 | 3.60 | 9.00 (5.00) | 13.00 (9.40) | 6.00 | yes |"
+    assert rows[1].endswith("| 6.00 | no, 1.00 ms over |")
+    assert rows[2].endswith("| none | none: unreachable from these products |")  # 9.2 / 1.15 = 8 ms < 8.5
+    assert step_budget_table([{"network": "n", "batch": 32, "roofline": {"chainrule": {}}}]) == []
+
+
 def test_the_gemm_timings_take_turns_round_by_round():
     from benchmarks.roofline import _best_seconds
     calls = []
