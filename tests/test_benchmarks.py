@@ -245,6 +245,7 @@ def test_the_step_budget_says_what_chainrule_may_spend_beyond_numpys_products():
     assert rows[1].endswith("| 6.00 | no, 1.00 ms over |")
     assert rows[2].endswith("| none | none: unreachable from these products |")  # 9.2 / 1.15 = 8 ms < 8.5
     assert step_budget_table([{"network": "n", "batch": 32, "roofline": {"chainrule": {}}}]) == []
+    assert step_budget_table([entry(8, 9.0, 13.0, 4.0)])[-2].endswith("| – | no target at this batch size |")
 
 
 def test_the_gemm_timings_take_turns_round_by_round():
