@@ -160,3 +160,31 @@ def test_norm_of_float32_is_right_from_tiny_to_huge_without_a_copy(scale):
     expected = math.sqrt(float(g.astype(np.float64) @ g.astype(np.float64)))
     assert norm(g) == pytest.approx(expected, rel=1e-6, abs=0) and 0 < norm(g) < math.inf  # float32 rounding
     assert traced_peak(lambda: norm(g))[1] < g.nbytes // 4  # no float64 copy of g
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_finite_probe_is_finite_exactly_when_every_value_is(blas_or_not, layout, dtype):
+    from chainrule.backend import finite_probe
+
+    base = np.linspace(-3, 3, 300 * 257).astype(dtype).reshape(300, 257)
+    make = {"C": np.ascontiguousarray, "F": np.asfortranarray, "strided": lambda A: np.tile(A, 2)[:, ::2]}[layout]
+    X = make(base)
+    assert math.isfinite(finite_probe(X))
+    if dtype != np.float16:  # float16's own sum of ~77,000 values of up to 3 overflows its 65,504
+        expected = float(np.abs(base.astype(np.float64)).sum()) if blas_or_not == "blas" and layout != "strided" \
+            else float(base.astype(np.float64).sum())
+        assert finite_probe(X) == pytest.approx(expected, rel=1e-3, abs=1e-2)
+    for where in [(0, 0), (150, 100), (299, 256), (299, 250)]:  # first, middle, last, and in the tail of a row
+        for bad in (np.nan, np.inf, -np.inf):
+            Y = X.copy(order="K") if layout != "strided" else make(base)
+            Y[where] = bad
+            assert not math.isfinite(finite_probe(Y)), (where, bad)
+
+
+def test_finite_probe_reads_a_contiguous_array_without_copying_it():
+    from chainrule.backend import finite_probe
+
+    for X in (np.ones((600, 500), np.float32), np.ones((600, 500), np.float32, order="F")):
+        found, peak = traced_peak(lambda: finite_probe(X))
+        assert found == X.size and peak < X.nbytes / 100, peak

@@ -177,6 +177,20 @@ def test_the_finiteness_checks_of_small_and_large_arrays_agree(n_values):
         check_finite_as(np.where(np.arange(n_values) == 2, np.nan, 1.0).astype(np.float32), np.float32, "X")
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_large_array_is_checked_through_the_blas_or_without_it_alike(blas_or_not, order, dtype):
+    X = np.ones((400, 300), dtype=dtype, order=order)  # above SMALL_ARRAY: one reduction
+    check_finite(X, "X")
+    X[:] = np.finfo(dtype).max / 2  # every value finite, their sum not: looked at again, and passed
+    check_finite(X, "X")
+    X[123, 45] = np.nan
+    X[300, 7] = np.inf
+    with pytest.raises(cr.NonFiniteError, match=r"^X: expected finite values, found nan at index \(123, 45\) "
+                                                r"\(2 non-finite values in all\)$"):
+        check_finite(X, "X")
+
+
 def test_as_matrix_reports_values_that_overflow_the_model_dtype_as_given():
     X = np.zeros((3, 2))
     X[2, 1] = 1e39  # finite in float64, inf once cast to float32

@@ -1,5 +1,7 @@
 """NumPy's own BLAS through ctypes: found where NumPy bundles OpenBLAS, equal to NumPy, refused when unfit."""
 
+import ctypes
+
 import numpy
 import pytest
 
@@ -74,6 +76,48 @@ def test_routines_that_disagree_with_numpy_are_not_used():
 
     routines = {(name, numpy.dtype(dtype)): does_nothing for name in ("axpy", "axpby") for dtype in DTYPES}
     assert not cpu_blas._agrees_with_numpy(routines)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [37, 100_003])  # below and above OpenBLAS's threading threshold
+def test_asum_carries_nan_and_inf_from_anywhere_in_the_vector(dtype, n):
+    if not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    for position in (0, 1, n // 2, n - 2, n - 1):
+        for bad in (numpy.nan, numpy.inf, -numpy.inf):
+            x = numpy.ones(n, dtype)
+            x[position] = bad
+            total = cpu_blas.asum(x)
+            assert numpy.isnan(total) if numpy.isnan(bad) else total == numpy.inf, (position, bad)
+
+
+def test_an_asum_that_drops_nan_is_not_used():
+    if not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    routines = {key: function for key, function in cpu_blas._routines().items() if key != "largest n"}
+    assert cpu_blas._agrees_with_numpy(routines)
+
+    def nan_dropping(dtype):
+        def asum(n, pointer, increment):
+            element = ctypes.POINTER(numpy.ctypeslib.as_ctypes_type(dtype))
+            values = numpy.ctypeslib.as_array(ctypes.cast(pointer, element), (n,))
+            return float(numpy.nansum(numpy.abs(values)))  # NaN skipped, as a max-based kernel might
+        return asum
+
+    for dtype in DTYPES:
+        assert not cpu_blas._agrees_with_numpy(routines | {("asum", numpy.dtype(dtype)): nan_dropping(dtype)})
+
+
+def test_vectors_longer_than_the_blas_integer_counts_are_refused(monkeypatch):
+    if not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    routines = dict(cpu_blas._routines(), **{"largest n": 7})  # as a 32-bit BLAS refuses 2**31 values
+    monkeypatch.setattr(cpu_blas, "_routines", lambda: routines)
+    x, y = numpy.ones(8, numpy.float32), numpy.ones(8, numpy.float32)
+    assert cpu_blas.asum(x) is None and cpu_blas.asum(x[:7]) == 7
+    assert not cpu_blas.axpy(1.0, x, y) and not cpu_blas.axpby(1.0, x, 1.0, y)
+    numpy.testing.assert_array_equal(y, 1)
+    assert cpu_blas.axpy(1.0, x[:7], y[:7]) and y[0] == 2
 
 
 def test_set_threads_sizes_numpys_own_blas():

@@ -199,6 +199,21 @@ def abs_sum(X: Array) -> float:
         return float(get_array_module(X).abs(X).sum())
 
 
+def finite_probe(X: Array) -> float:
+    """A number that is finite when every value of X is, from one pass: Σ|x_i| through the
+    CPU's BLAS where it takes X (a contiguous float32 or float64 array: one threaded pass,
+    7.8 ms against 22.9 ms for NumPy's own sum on 60000×784 float32, 2 threads, Intel Xeon,
+    2026-11-28, docs/examples/cpu_figures.py), else X's sum in its dtype. NaN and Inf carry into either. Both can also
+    overflow to inf when every value is finite, so a non-finite answer needs a second look.
+    """
+    if type(X) is numpy.ndarray and (X.flags.c_contiguous or X.flags.f_contiguous):
+        found = cpu_blas.asum(X.ravel(order="K"))  # a view in memory order: no copy
+        if found is not None:
+            return float(found)
+    with numpy.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is the caller's second look
+        return float(X.sum())
+
+
 def norm(X: Array) -> float:
     """‖x‖ = √(Σ x_i²) of a vector as a Python float, exact to X's rounding whatever its size.
 

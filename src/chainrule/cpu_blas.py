@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import math
 import numbers
 
 import numpy
@@ -55,7 +56,8 @@ def _numpy_library() -> ctypes.CDLL | None:
 
 @functools.cache
 def _routines() -> dict | None:
-    """{(name, dtype): ctypes function} for axpy, axpby and asum in float32 and float64, or None."""
+    """{(name, dtype): ctypes function} for axpy, axpby and asum in float32 and float64, and under
+    "largest n" the longest vector their integer arguments can count, or None."""
     library = _numpy_library()
     if library is None:  # pragma: no cover - see _numpy_library
         return None
@@ -73,6 +75,7 @@ def _routines() -> dict | None:
                 function.argtypes, function.restype = argtypes, restype
                 found[name, dtype] = function
         if len(found) == 6 and _agrees_with_numpy(found):
+            found["largest n"] = 2 ** (8 * ctypes.sizeof(integer) - 1) - 1  # a longer vector would wrap around
             return found
     return None
 
@@ -93,6 +96,14 @@ def _agrees_with_numpy(found: dict) -> bool:
         negated = -x  # held by a name: a temporary could be freed before the routine reads it
         if found["asum", dtype](len(x), negated.ctypes.data, 1) != 15:
             return False
+        # The divergence guard and the input checks read NaN and Inf from the sum: they must carry
+        # into it, from a vector's body and from the tail its vectorized kernels handle apart.
+        for position, value in ((5, numpy.nan), (36, numpy.nan), (5, -numpy.inf), (36, numpy.inf)):
+            values = numpy.ones(37, dtype=dtype)
+            values[position] = value
+            total = found["asum", dtype](len(values), values.ctypes.data, 1)
+            if not (math.isnan(total) if math.isnan(value) else total == math.inf):
+                return False
     return True
 
 
@@ -101,9 +112,9 @@ def available() -> bool:
     return _routines() is not None
 
 
-def _usable(x: numpy.ndarray, y: numpy.ndarray) -> bool:
+def _usable(x: numpy.ndarray, y: numpy.ndarray, largest: int) -> bool:
     return (x.dtype == y.dtype and x.dtype in _PREFIX and x.shape == y.shape and x.ndim == 1
-            and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)
+            and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable and x.size <= largest)
 
 
 def axpy(a: float, x: numpy.ndarray, y: numpy.ndarray) -> bool:
@@ -112,7 +123,7 @@ def axpy(a: float, x: numpy.ndarray, y: numpy.ndarray) -> bool:
     x and y: 1-D, contiguous, of one float dtype and length; y writable.
     """
     routines = _routines()
-    if routines is None or not _usable(x, y):
+    if routines is None or not _usable(x, y, routines["largest n"]):
         return False
     routines["axpy", x.dtype](x.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
     return True
@@ -121,7 +132,8 @@ def axpy(a: float, x: numpy.ndarray, y: numpy.ndarray) -> bool:
 def asum(x: numpy.ndarray) -> float | None:
     """Σ|x_i| of a 1-D contiguous float vector, accumulated in its dtype; None when the BLAS cannot take it."""
     routines = _routines()
-    if routines is None or x.dtype not in _PREFIX or x.ndim != 1 or not x.flags.c_contiguous:
+    if (routines is None or x.dtype not in _PREFIX or x.ndim != 1 or not x.flags.c_contiguous
+            or x.size > routines["largest n"]):
         return None
     return routines["asum", x.dtype](x.size, x.ctypes.data, 1)
 
@@ -129,7 +141,7 @@ def asum(x: numpy.ndarray) -> float | None:
 def axpby(a: float, x: numpy.ndarray, b: float, y: numpy.ndarray) -> bool:
     """y ← a x + b y in place; False (and y untouched) when the BLAS cannot take these arrays."""
     routines = _routines()
-    if routines is None or not _usable(x, y):
+    if routines is None or not _usable(x, y, routines["largest n"]):
         return False
     routines["axpby", x.dtype](x.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
     return True
