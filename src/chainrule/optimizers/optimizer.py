@@ -17,6 +17,7 @@ nothing frozen and no step missed, the step is the same vector operations on the
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -257,6 +258,15 @@ class Optimizer:
         # the first one is free once update returns, or is the direction itself, read before it is written.
         axpy(-scale, direction, flat.theta, work=self._work)
         return True
+
+    @contextlib.contextmanager
+    def stepping(self):
+        """The context of a training loop's run of steps (``fit`` enters it for each epoch's
+        batches), in which nothing but ``step`` reads the state: until it ends, an optimizer may
+        hold its state in a form that is faster to step, and gives it back as documented when it
+        ends, on an error too. Here nothing changes; SGD with momentum keeps a scaled velocity.
+        """
+        yield
 
     def reset_state(self) -> None:
         """Start afresh from here, as a new optimizer would, keeping the step count t that the

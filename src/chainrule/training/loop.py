@@ -126,32 +126,33 @@ class Loop:
                         target_scale=self.target_scale)
         norm_sums = dict.fromkeys(self.weight_slices, 0.0)
         n_norms = 0
-        for batch in range(n_batches):
-            rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
-            own_rows = self.comm.shard(rows)
-            value = self.backpropagate(own_rows, scores, flat)
-            if batch == 0:  # once an epoch: a custom backward that rebinds its gradient is refused, not trained stale
-                flat.check_still_held()
-            if self.weights is None:
-                self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
-            else:  # each rank's mean counts as its rows' share of the batch's weight
-                self.comm.average_gradient(flat.grad, *self.weight_sums(own_rows, rows), value)
-            if not math.isfinite(value):
-                raise self.diverged(epoch, batch, n_batches, "the loss is not finite")
-            if batch % stride == 0:
-                norms = self.layer_grad_norms(flat.grad)
-                if epoch == 1 and batch == 0:
-                    self.history.initial_grad_norms = dict(norms)
-                for name, value in norms.items():
-                    norm_sums[name] += value
-                n_norms += 1
-            # A non-finite gradient makes a non-finite step, which is then not applied.
-            if not optimizer.step(check_finite=True, flat=flat):
-                raise self.diverged(epoch, batch, n_batches, "the gradient or the update is not finite")
-            bar.update(len(rows))
-            if self.comm.stops_mid_epoch(self.interrupted):
-                self.partial_epoch = batch + 1 < n_batches
-                break
+        with optimizer.stepping():  # the state as documented again when the epoch ends
+            for batch in range(n_batches):
+                rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+                own_rows = self.comm.shard(rows)
+                value = self.backpropagate(own_rows, scores, flat)
+                if batch == 0:  # once an epoch: a backward that rebinds its gradient is refused, not trained stale
+                    flat.check_still_held()
+                if self.weights is None:
+                    self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
+                else:  # each rank's mean counts as its rows' share of the batch's weight
+                    self.comm.average_gradient(flat.grad, *self.weight_sums(own_rows, rows), value)
+                if not math.isfinite(value):
+                    raise self.diverged(epoch, batch, n_batches, "the loss is not finite")
+                if batch % stride == 0:
+                    norms = self.layer_grad_norms(flat.grad)
+                    if epoch == 1 and batch == 0:
+                        self.history.initial_grad_norms = dict(norms)
+                    for name, value in norms.items():
+                        norm_sums[name] += value
+                    n_norms += 1
+                # A non-finite gradient makes a non-finite step, which is then not applied.
+                if not optimizer.step(check_finite=True, flat=flat):
+                    raise self.diverged(epoch, batch, n_batches, "the gradient or the update is not finite")
+                bar.update(len(rows))
+                if self.comm.stops_mid_epoch(self.interrupted):
+                    self.partial_epoch = batch + 1 < n_batches
+                    break
         for name, total in norm_sums.items():
             self.history.grad_norms.setdefault(name, []).append(total / max(n_norms, 1))
         self.comm.sum_scores(scores)

@@ -1,0 +1,172 @@
+"""SGD inside ``stepping``: the velocity kept as u = v / s takes the steps of v ← μ v + g, and
+``state["velocity"]`` is v again wherever it is read."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.optimizers import sgd
+from tests.harness import tiny_model, weights_and_bias, write_grads
+
+RNG = np.random.default_rng(0)
+GRADS = [(RNG.standard_normal(2), float(RNG.standard_normal())) for _ in range(40)]
+
+
+def trajectory(make, grads, *, stepping: bool, between=None):
+    """(optimizer, weights after each step): ``grads`` written into tiny_model, one step each,
+    inside ``stepping`` or not; ``between(optimizer, step)`` runs after every step."""
+    model = tiny_model()
+    optimizer = make(model)
+    path = []
+    context = optimizer.stepping() if stepping else _nothing()
+    with context:
+        for step, (gW, gb) in enumerate(grads):
+            write_grads(model, gW, gb)
+            optimizer.step(check_finite=True)
+            path.append(weights_and_bias(model))
+            if between is not None:
+                between(optimizer, step)
+    return optimizer, path
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def assert_same_path(scaled, plain):
+    for (W, b), (W_plain, b_plain) in zip(scaled, plain, strict=True):
+        np.testing.assert_allclose(W, W_plain, rtol=1e-12, atol=1e-14)
+        assert b == pytest.approx(b_plain, rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.3])
+@pytest.mark.parametrize("rescale_below", [sgd.RESCALE_BELOW, 0.5])  # 0.5: back to s = 1 every few steps
+def test_the_scaled_velocity_takes_the_steps_of_the_velocity(monkeypatch, weight_decay, rescale_below):
+    monkeypatch.setattr(sgd, "RESCALE_BELOW", rescale_below)
+
+    def make(model):
+        return cr.SGD(model, lr=0.1, momentum=0.9, weight_decay=weight_decay)
+
+    scaled_optimizer, scaled = trajectory(make, GRADS, stepping=True)
+    plain_optimizer, plain = trajectory(make, GRADS, stepping=False)
+    assert_same_path(scaled, plain)
+    assert scaled_optimizer._scale == 1.0  # v again once the context ends
+    np.testing.assert_allclose(scaled_optimizer.state["velocity"], plain_optimizer.state["velocity"], rtol=1e-12)
+
+
+def test_the_velocity_is_scaled_inside_and_given_back_by_state_dict_and_on_an_error():
+    seen = []
+
+    def look(optimizer, step):
+        if step == 4:
+            assert optimizer._scale == pytest.approx(0.9 ** 5)  # held as u = v / s meanwhile
+            seen.append(optimizer.state_dict()["state"]["velocity"])  # v, and v stays in the state
+            assert optimizer._scale == 1.0
+        if step == 9:
+            raise KeyError("stop")
+
+    make = lambda model: cr.SGD(model, lr=0.1, momentum=0.9)  # noqa: E731
+    with pytest.raises(KeyError):
+        trajectory(make, GRADS, stepping=True, between=look)
+    plain, _ = trajectory(make, GRADS[:5], stepping=False)
+    np.testing.assert_allclose(seen[0], plain.state["velocity"], rtol=1e-12)
+
+    model = tiny_model()
+    optimizer = make(model)
+    with pytest.raises(KeyError), optimizer.stepping():
+        for gW, gb in GRADS[:3]:
+            write_grads(model, gW, gb)
+            optimizer.step()
+        raise KeyError("stop")
+    assert optimizer._scale == 1.0 and not optimizer._scaling  # an error ends it too
+    _, steps = trajectory(make, GRADS[:3], stepping=False)
+    model_after = tiny_model()
+    optimizer_after = make(model_after)
+    for gW, gb in GRADS[:3]:
+        write_grads(model_after, gW, gb)
+        optimizer_after.step()
+    np.testing.assert_allclose(optimizer.state["velocity"], optimizer_after.state["velocity"], rtol=1e-12)
+
+
+def test_a_refused_step_inside_starts_the_velocity_afresh():
+    model = tiny_model()
+    optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+    with optimizer.stepping():
+        for gW, gb in GRADS[:3]:
+            write_grads(model, gW, gb)
+            assert optimizer.step(check_finite=True)
+        write_grads(model, [np.nan, 0.0], 0.0)
+        assert not optimizer.step(check_finite=True)  # refused: the state starts afresh
+        assert optimizer._scale == 1.0 and not optimizer.state["velocity"].any()
+        write_grads(model, [0.1, -0.2], 0.3)
+        assert optimizer.step(check_finite=True)
+    np.testing.assert_allclose(optimizer.state["velocity"], [0.1, -0.2, 0.3], rtol=1e-12)  # v = g after the reset
+
+
+@pytest.mark.parametrize("case", ["nesterov", "momentum changed"])
+def test_nesterov_and_a_changed_momentum_inside_take_the_same_steps(case):
+    def make(model):
+        return cr.SGD(model, lr=0.1, momentum=0.9, nesterov=case == "nesterov")
+
+    def change(optimizer, step):
+        if case == "momentum changed" and step == 6:
+            optimizer.momentum = 0.5
+        if case == "nesterov" and step == 6:
+            optimizer.nesterov = False
+
+    scaled_optimizer, scaled = trajectory(make, GRADS[:15], stepping=True, between=change)
+    _, plain = trajectory(make, GRADS[:15], stepping=False, between=change)
+    assert_same_path(scaled, plain)
+    assert scaled_optimizer._scale == 1.0
+
+
+def test_a_frozen_layer_inside_stepping_keeps_its_velocity():
+    def run(stepping):
+        model = cr.Sequential(cr.Linear(3, 4, dtype="float64"), cr.ReLU(), cr.Linear(4, 2, dtype="float64"), seed=0)
+        optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+        rng = np.random.default_rng(1)
+        with optimizer.stepping() if stepping else _nothing():
+            for step in range(12):
+                if step == 5:
+                    model[0].trainable = False
+                if step == 9:
+                    model[0].trainable = True
+                for name, grad in model.grads.items():
+                    grad[...] = rng.standard_normal(grad.shape)
+                optimizer.step(check_finite=True)
+        return optimizer, model
+
+    (scaled, scaled_model), (plain, plain_model) = run(True), run(False)
+    for name in plain_model.params:
+        np.testing.assert_allclose(scaled_model.params[name], plain_model.params[name], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(scaled.state["velocity"], plain.state["velocity"], rtol=1e-12, atol=1e-14)
+
+
+def test_fit_trains_as_the_unscaled_velocity_would(monkeypatch):
+    X = np.random.default_rng(2).standard_normal((256, 5))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+
+    scaled_steps = []
+
+    def fit(stepping):
+        if not stepping:  # the base class's context: nothing kept scaled
+            monkeypatch.setattr(cr.SGD, "stepping", cr.optimizers.Optimizer.stepping)
+        else:  # counted, to know that fit took this path
+            step = cr.SGD._scaled_step
+            monkeypatch.setattr(cr.SGD, "_scaled_step", lambda self, *args: scaled_steps.append(1) or step(self, *args))
+        model = cr.mlp([5, 8, 2], seed=0, dtype="float64")
+        optimizer = cr.SGD(model, lr=0.05, momentum=0.9)
+        cr.fit(model, X, y, optimizer=optimizer, epochs=3, batch_size=16, seed=0, verbose=0)
+        monkeypatch.undo()
+        return model, optimizer
+
+    (scaled_model, scaled), (plain_model, plain) = fit(True), fit(False)
+    assert len(scaled_steps) == 3 * 16  # every step of the 3 epochs of 16 batches
+    for name in plain_model.params:
+        np.testing.assert_allclose(scaled_model.params[name], plain_model.params[name], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(scaled.state["velocity"], plain.state["velocity"], rtol=1e-9, atol=1e-12)
+    assert scaled._scale == 1.0
