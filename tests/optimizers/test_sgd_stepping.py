@@ -170,3 +170,73 @@ def test_fit_trains_as_the_unscaled_velocity_would(monkeypatch):
         np.testing.assert_allclose(scaled_model.params[name], plain_model.params[name], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(scaled.state["velocity"], plain.state["velocity"], rtol=1e-9, atol=1e-12)
     assert scaled._scale == 1.0
+
+
+@pytest.mark.parametrize("momentum", [0.5, 1e-3, 2e-6, 1e-7])
+def test_the_scale_never_falls_below_rescale_below(momentum):
+    """u = v / s is at most 1/RESCALE_BELOW times v whatever μ: s is made 1 again before μ s
+    would fall below RESCALE_BELOW, and a μ below it steps v itself."""
+    scales = []
+
+    def make(model):
+        return cr.SGD(model, lr=0.1, momentum=momentum)
+
+    scaled_optimizer, scaled = trajectory(make, GRADS, stepping=True,
+                                          between=lambda optimizer, step: scales.append(optimizer._scale))
+    _, plain = trajectory(make, GRADS, stepping=False)
+    assert min(scales) >= sgd.RESCALE_BELOW
+    assert_same_path(scaled, plain)
+
+
+@pytest.mark.parametrize("dtype, momentum, size", [("float64", 1e-300, 1e9), ("float32", 1e-39, 1.0),
+                                                   ("float32", 1e-20, 1e18)])
+def test_a_tiny_momentum_takes_every_step_the_velocity_takes(dtype, momentum, size):
+    """g / s for a momentum near the dtype's smallest value would overflow to inf (or NaN) and
+    the guard would refuse steps that the unscaled velocity takes."""
+    def run(stepping):
+        model = cr.Sequential(cr.Linear(2, 1, dtype=dtype), seed=0)
+        optimizer = cr.SGD(model, lr=0.1 / size, momentum=momentum)
+        taken = []
+        with optimizer.stepping() if stepping else _nothing():
+            for gW, gb in GRADS[:6]:
+                model.grads["0.W"][...] = np.reshape(gW, (2, 1)) * size
+                model.grads["0.b"][...] = gb * size
+                taken.append(optimizer.step(check_finite=True))
+        return taken, model.params["0.W"].copy(), optimizer.state["velocity"].copy()
+
+    (taken, W, velocity), (plain_taken, plain_W, plain_velocity) = run(True), run(False)
+    assert taken == plain_taken == [True] * 6
+    np.testing.assert_array_equal(W, plain_W)
+    assert not np.array_equal(W, cr.Sequential(cr.Linear(2, 1, dtype=dtype), seed=0).params["0.W"])  # stepped
+    np.testing.assert_allclose(velocity, plain_velocity, rtol=1e-6)
+    assert np.isfinite(velocity).all()
+
+
+class ClippedSGD(cr.SGD):
+    """A subclass whose rule clips the direction that SGD's rule returns."""
+
+    def rule(self, theta, grad, lr, vectors):
+        scale, direction = super().rule(theta, grad, lr, vectors)
+        return scale, np.clip(direction, -0.5, 0.5, out=vectors.work)
+
+
+class ClippedUpdateSGD(cr.SGD):
+    """A subclass whose update clips the direction that SGD's update returns."""
+
+    def update(self, theta, grad, lr):
+        scale, direction = super().update(theta, grad, lr)
+        return scale, np.clip(direction, -0.5, 0.5, out=self._work)
+
+
+@pytest.mark.parametrize("subclass", [ClippedSGD, ClippedUpdateSGD])
+def test_a_subclass_with_its_own_rule_or_update_gets_the_velocity_itself(subclass):
+    """Inside ``stepping`` a subclass that reads what SGD's rule or update returns must see
+    (η, v), not (η s, u): clipping u clips another vector."""
+    grads = [(np.multiply(gW, 3.0), 3.0 * gb) for gW, gb in GRADS[:20]]
+
+    def make(model):
+        return subclass(model, lr=0.1, momentum=0.9)
+
+    scaled_optimizer, scaled = trajectory(make, grads, stepping=True)
+    _, plain = trajectory(make, grads, stepping=False)
+    assert_same_path(scaled, plain)

@@ -6,6 +6,7 @@ other callbacks, another validation set), and that a failed write leaves the pre
 checkpoint whole.
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -778,3 +779,25 @@ def test_a_checkpoint_records_its_loss_and_resuming_with_another_is_refused(tmp_
     load_checkpoint(path, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=InstrumentedHuber())
     older = resave(path, change_extra=lambda extra: extra.pop("loss"))  # written before the field existed
     load_checkpoint(older, fresh, cr.Adam(fresh), np.random.default_rng(0), [], loss=cr.MSE())
+
+
+def test_a_checkpoint_saved_inside_stepping_holds_the_velocity_itself(tmp_path):
+    """Inside ``stepping`` SGD keeps its velocity scaled; a checkpoint saved there holds v."""
+    def stepped(inside):
+        model = cr.mlp([4, 3], seed=0, dtype="float64")
+        optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+        rng = np.random.default_rng(0)
+        with optimizer.stepping() if inside else contextlib.nullcontext():
+            for _ in range(5):
+                for grad in model.grads.values():
+                    grad[...] = rng.standard_normal(grad.shape)
+                optimizer.step()
+            if inside:
+                save_checkpoint(tmp_path / "inside.safetensors", model, optimizer, rng, cr.History(epochs=1), [], 1,
+                                validation="none", seed=0)
+        return optimizer
+
+    plain = stepped(False)
+    stepped(True)
+    _, tensors, _ = read(tmp_path / "inside.safetensors")
+    np.testing.assert_allclose(tensors["optimizer.velocity"], plain.state["velocity"], rtol=1e-12)

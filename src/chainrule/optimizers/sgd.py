@@ -14,8 +14,9 @@ from ..layers.layer import Layer
 from .optimizer import Optimizer, Vectors
 
 
-# Inside ``stepping`` the velocity is held as u = v / s: u back to v (s = 1) once s falls below
-# this, so that u, which grows as 1/s, stays far from float32's largest value.
+# Inside ``stepping`` the velocity is held as u = v / s with s >= this (u back to v, s = 1, before
+# s · μ would fall below it; a momentum below it steps v itself), so that u, at most 1/RESCALE_BELOW
+# times v, and g / s stay far from float32's largest value.
 RESCALE_BELOW = 1e-6
 
 
@@ -34,7 +35,8 @@ class SGD(Optimizer):
     velocity as u = v / s with s ← μ s at every step, so that v ← μ v + g is one threaded BLAS
     pass, u ← u + g / s, where ``axpby`` runs on one core; Δθ = η s u. ``state["velocity"]``
     holds v again when the context ends (and whenever ``state_dict``, ``to`` or a reset reads
-    it), equal to the unscaled update up to float32 rounding (docs/cpu_speed.md).
+    it), equal to the unscaled update up to float32 rounding (docs/cpu_speed.md). A subclass
+    that overrides ``rule`` or ``update`` reads and returns the velocity v itself throughout.
 
     Examples
     --------
@@ -90,9 +92,10 @@ class SGD(Optimizer):
         if not momentum:
             return lr, g  # Δθ = η g
         v, work = vectors.state["velocity"], vectors.work
-        if self._scaling and not self._nesterov and vectors.state is self.state and type(v) is numpy.ndarray:
+        if (self._scaling and not self._nesterov and momentum >= RESCALE_BELOW and vectors.state is self.state
+                and type(v) is numpy.ndarray):
             return self._scaled_step(g, v, momentum, lr, work)  # all of θ at once, on the CPU
-        self._unscale()  # a stretch (frozen layers) or Nesterov: the velocity itself
+        self._unscale()  # a stretch (frozen layers), Nesterov or a tiny μ: the velocity itself
         axpby(1.0, g, momentum, v)  # v ← μ v + g
         if not self._nesterov:
             return lr, v  # Δθ = η v
@@ -103,10 +106,12 @@ class SGD(Optimizer):
     def _scaled_step(self, g: Array, u: Array, momentum: float, lr: float, work: Array) -> tuple[float, Array]:
         """v ← μ v + g with v = s u: s ← μ s, then u ← u + g / s, one axpy (threaded in
         OpenBLAS, where axpby is not: the optimizer's three BLAS calls took 223 µs against 443
-        on 535,818 float32, 2 threads, Intel Xeon); Δθ = η v = (η s) u."""
-        if self._scale < RESCALE_BELOW:
-            self._unscale()
+        on 535,818 float32, 2 threads, Intel Xeon); Δθ = η v = (η s) u. s stays at least
+        RESCALE_BELOW: u is first made v again (s = 1) when μ s would fall below it."""
         scale = self._scale * momentum
+        if scale < RESCALE_BELOW:  # μ >= RESCALE_BELOW here, so from s = 1 the new s is μ
+            self._unscale()
+            scale = momentum
         axpy(1.0 / scale, g, u, work=work)
         self.__dict__["_scale"] = scale  # without __setattr__'s check, as t
         return lr * scale, u
@@ -120,7 +125,10 @@ class SGD(Optimizer):
 
     @contextlib.contextmanager
     def stepping(self):
-        self.__dict__["_scaling"] = True
+        # A subclass's own rule or update may read or change the velocity or the direction: it
+        # gets v, never u (the GPU's fused kernels are skipped for such a subclass likewise).
+        own_code = type(self).rule is not SGD.rule or type(self).update is not Optimizer.update
+        self.__dict__["_scaling"] = not own_code
         try:
             yield
         finally:

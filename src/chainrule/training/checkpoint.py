@@ -128,7 +128,9 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     """
     callback_states, callback_arrays = callback_checkpoint_state(callbacks, model)
     check_optimizer_state(optimizer)
-    tensors = {f"optimizer.{name}": to_numpy(array) for name, array in optimizer.state.items()}
+    # Through state_dict, which gives the state as documented even inside optimizer.stepping()
+    # (SGD's velocity is v there, not the scaled u that steps read).
+    tensors = {f"optimizer.{name}": to_numpy(array) for name, array in optimizer.state_dict()["state"].items()}
     tensors.update({key: to_numpy(array) for key, array in callback_arrays.items()})
     extra = {
         "format": FORMAT,
