@@ -172,10 +172,10 @@ def test_fit_trains_as_the_unscaled_velocity_would(monkeypatch):
     assert scaled._scale == 1.0
 
 
-@pytest.mark.parametrize("momentum", [0.5, 1e-3, 2e-6, 1e-7])
+@pytest.mark.parametrize("momentum", [0.99, 0.9, 0.5, 0.3, 1e-3, 1e-7])
 def test_the_scale_never_falls_below_rescale_below(momentum):
     """u = v / s is at most 1/RESCALE_BELOW times v whatever μ: s is made 1 again before μ s
-    would fall below RESCALE_BELOW, and a μ below it steps v itself."""
+    would fall below RESCALE_BELOW, and a μ below SCALED_FROM steps v itself."""
     scales = []
 
     def make(model):
@@ -185,7 +185,31 @@ def test_the_scale_never_falls_below_rescale_below(momentum):
                                           between=lambda optimizer, step: scales.append(optimizer._scale))
     _, plain = trajectory(make, GRADS, stepping=False)
     assert min(scales) >= sgd.RESCALE_BELOW
+    assert (min(scales) < 1.0) == (momentum >= sgd.SCALED_FROM)  # scaled from SCALED_FROM on
     assert_same_path(scaled, plain)
+
+
+def test_a_huge_float32_gradient_is_stepped_as_the_velocity_steps_it():
+    """u and g / s are at most 100 times v and g: float32 gradients near 1e34 (a velocity near
+    1e35) at a tiny lr are taken as the plain velocity takes them over 160 steps (with a floor
+    of 1e-6, s fell to 1e-6 after 131 steps at μ = 0.9, and u overflowed)."""
+    grads = GRADS * 4
+
+    def run(stepping):
+        model = cr.Sequential(cr.Linear(2, 1, dtype="float32"), seed=0)
+        optimizer = cr.SGD(model, lr=1e-35, momentum=0.9)
+        taken = []
+        with optimizer.stepping() if stepping else _nothing():
+            for gW, gb in grads:
+                model.grads["0.W"][...] = (np.reshape(np.abs(gW), (2, 1)) + 1.0) * 1e34
+                model.grads["0.b"][...] = (abs(gb) + 1.0) * 1e34
+                taken.append(optimizer.step(check_finite=True))
+        return taken, model.params["0.W"].copy(), optimizer.state["velocity"].copy()
+
+    (taken, W, velocity), (plain_taken, plain_W, plain_velocity) = run(True), run(False)
+    assert taken == plain_taken == [True] * len(grads)
+    np.testing.assert_allclose(W, plain_W, rtol=1e-5)
+    np.testing.assert_allclose(velocity, plain_velocity, rtol=1e-5)
 
 
 @pytest.mark.parametrize("dtype, momentum, size", [("float64", 1e-300, 1e9), ("float32", 1e-39, 1.0),
@@ -228,15 +252,50 @@ class ClippedUpdateSGD(cr.SGD):
         return scale, np.clip(direction, -0.5, 0.5, out=self._work)
 
 
-@pytest.mark.parametrize("subclass", [ClippedSGD, ClippedUpdateSGD])
+class VelocityNormSGD(cr.SGD):
+    """A subclass whose step records the norm of the velocity after each step."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.norms = []
+
+    def step(self, **kwargs):
+        taken = super().step(**kwargs)
+        self.norms.append(float(np.linalg.norm(self.state["velocity"])))
+        return taken
+
+
+def clipped_on_the_instance(model):
+    """An SGD whose rule, set on the instance, clips the direction of SGD's rule."""
+    optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+
+    def rule(theta, grad, lr, vectors):
+        scale, direction = cr.SGD.rule(optimizer, theta, grad, lr, vectors)
+        return scale, np.clip(direction, -0.5, 0.5, out=vectors.work)
+
+    optimizer.rule = rule
+    return optimizer
+
+
+@pytest.mark.parametrize("subclass", [ClippedSGD, ClippedUpdateSGD, clipped_on_the_instance])
 def test_a_subclass_with_its_own_rule_or_update_gets_the_velocity_itself(subclass):
     """Inside ``stepping`` a subclass that reads what SGD's rule or update returns must see
     (η, v), not (η s, u): clipping u clips another vector."""
     grads = [(np.multiply(gW, 3.0), 3.0 * gb) for gW, gb in GRADS[:20]]
 
     def make(model):
-        return subclass(model, lr=0.1, momentum=0.9)
+        return subclass(model, lr=0.1, momentum=0.9) if isinstance(subclass, type) else subclass(model)
 
     scaled_optimizer, scaled = trajectory(make, grads, stepping=True)
     _, plain = trajectory(make, grads, stepping=False)
     assert_same_path(scaled, plain)
+
+
+def test_a_subclass_with_its_own_step_reads_the_velocity_itself():
+    def make(model):
+        return VelocityNormSGD(model, lr=0.1, momentum=0.9)
+
+    scaled_optimizer, scaled = trajectory(make, GRADS, stepping=True)
+    plain_optimizer, plain = trajectory(make, GRADS, stepping=False)
+    assert_same_path(scaled, plain)
+    np.testing.assert_allclose(scaled_optimizer.norms, plain_optimizer.norms, rtol=1e-12)

@@ -14,10 +14,16 @@ from ..layers.layer import Layer
 from .optimizer import Optimizer, Vectors
 
 
-# Inside ``stepping`` the velocity is held as u = v / s with s >= this (u back to v, s = 1, before
-# s · μ would fall below it; a momentum below it steps v itself), so that u, at most 1/RESCALE_BELOW
-# times v, and g / s stay far from float32's largest value.
-RESCALE_BELOW = 1e-6
+# Inside ``stepping`` the velocity is held as u = v / s with s >= RESCALE_BELOW: u is made v again
+# (s = 1) before s · μ would fall below it, so that u and g / s are at most 100 times v and g
+# (the plain velocity's range in float32 up to 3.4e36, not 3.4e38; a floor of 1e-6 left only
+# 3.4e32). One pass of 106 µs over 535,818 float32 every 43 steps at μ = 0.9.
+RESCALE_BELOW = 1e-2
+# The least μ kept scaled: below it u would be made v again every few steps (every 7 at 0.5),
+# and the velocity itself is stepped (a μ below RESCALE_BELOW could not be scaled at all).
+SCALED_FROM = 0.5
+# Methods that, overridden by a subclass or set on an instance, keep the velocity unscaled.
+OWN_CODE = frozenset({"rule", "update", "step"})
 
 
 class SGD(Optimizer):
@@ -35,8 +41,9 @@ class SGD(Optimizer):
     velocity as u = v / s with s ← μ s at every step, so that v ← μ v + g is one threaded BLAS
     pass, u ← u + g / s, where ``axpby`` runs on one core; Δθ = η s u. ``state["velocity"]``
     holds v again when the context ends (and whenever ``state_dict``, ``to`` or a reset reads
-    it), equal to the unscaled update up to float32 rounding (docs/cpu_speed.md). A subclass
-    that overrides ``rule`` or ``update`` reads and returns the velocity v itself throughout.
+    it), equal to the unscaled update up to float32 rounding (docs/cpu_speed.md). Nesterov,
+    μ < 0.5 (``SCALED_FROM``) and a subclass that overrides ``rule``, ``update`` or ``step``
+    (or an instance given its own) step the velocity v itself throughout.
 
     Examples
     --------
@@ -92,10 +99,10 @@ class SGD(Optimizer):
         if not momentum:
             return lr, g  # Δθ = η g
         v, work = vectors.state["velocity"], vectors.work
-        if (self._scaling and not self._nesterov and momentum >= RESCALE_BELOW and vectors.state is self.state
+        if (self._scaling and not self._nesterov and momentum >= SCALED_FROM and vectors.state is self.state
                 and type(v) is numpy.ndarray):
             return self._scaled_step(g, v, momentum, lr, work)  # all of θ at once, on the CPU
-        self._unscale()  # a stretch (frozen layers), Nesterov or a tiny μ: the velocity itself
+        self._unscale()  # a stretch (frozen layers), Nesterov or μ < SCALED_FROM: the velocity itself
         axpby(1.0, g, momentum, v)  # v ← μ v + g
         if not self._nesterov:
             return lr, v  # Δθ = η v
@@ -109,7 +116,7 @@ class SGD(Optimizer):
         on 535,818 float32, 2 threads, Intel Xeon); Δθ = η v = (η s) u. s stays at least
         RESCALE_BELOW: u is first made v again (s = 1) when μ s would fall below it."""
         scale = self._scale * momentum
-        if scale < RESCALE_BELOW:  # μ >= RESCALE_BELOW here, so from s = 1 the new s is μ
+        if scale < RESCALE_BELOW:  # μ >= SCALED_FROM > RESCALE_BELOW here, so from s = 1 the new s is μ
             self._unscale()
             scale = momentum
         axpy(1.0 / scale, g, u, work=work)
@@ -125,9 +132,10 @@ class SGD(Optimizer):
 
     @contextlib.contextmanager
     def stepping(self):
-        # A subclass's own rule or update may read or change the velocity or the direction: it
-        # gets v, never u (the GPU's fused kernels are skipped for such a subclass likewise).
-        own_code = type(self).rule is not SGD.rule or type(self).update is not Optimizer.update
+        # A subclass's own rule, update or step (or one set on the instance) may read or change
+        # the velocity or the direction: it gets v, never u.
+        own_code = (type(self).rule is not SGD.rule or type(self).update is not Optimizer.update
+                    or type(self).step is not Optimizer.step or not OWN_CODE.isdisjoint(vars(self)))
         self.__dict__["_scaling"] = not own_code
         try:
             yield
