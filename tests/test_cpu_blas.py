@@ -50,6 +50,29 @@ def test_asum_is_the_sum_of_absolute_values(dtype):
     assert cpu_blas.asum(numpy.ones(4, numpy.int64)) is None
 
 
+def test_the_address_is_the_first_value_s_for_views_read_only_and_empty_vectors():
+    base = numpy.arange(12, dtype=numpy.float32)
+    read_only = base.copy()
+    read_only.flags.writeable = False
+    for x in (base, base[3:], base[3:9], read_only, read_only[5:], numpy.ones(0, numpy.float64)):
+        assert cpu_blas._address(x) == x.ctypes.data
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_offset_and_read_only_vectors_are_read_where_they_start(dtype):
+    if not cpu_blas.available():
+        pytest.skip("NumPy's BLAS is not reachable here")
+    x = numpy.arange(20, dtype=dtype)
+    x.flags.writeable = False  # read through x.ctypes.data
+    y = numpy.arange(100, 120, dtype=dtype)
+    assert cpu_blas.axpy(2.0, x[4:14], y[6:16])  # offset views: only y[6:16] changes
+    expected = numpy.arange(100, 120, dtype=dtype)
+    expected[6:16] += 2 * numpy.arange(4, 14, dtype=dtype)
+    numpy.testing.assert_array_equal(y, expected)
+    assert cpu_blas.asum(-x[15:]) == sum(range(15, 20))
+    assert cpu_blas.asum(x[15:]) == sum(range(15, 20))
+
+
 @pytest.mark.parametrize("x, y", [
     (numpy.ones(8, numpy.float32), numpy.ones(8, numpy.float64)),  # two dtypes
     (numpy.ones(8, numpy.int64), numpy.ones(8, numpy.int64)),  # not floats

@@ -112,6 +112,16 @@ def available() -> bool:
     return _routines() is not None
 
 
+def _address(x: numpy.ndarray) -> int:
+    """The address of x's first value: through ctypes' view of x's buffer where x is writable
+    and not empty (0.7 µs), else ``x.ctypes.data`` (2.6 µs; the optimizer's step makes three
+    calls, five addresses, at every step)."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(x))
+    except (TypeError, ValueError, BufferError):  # read-only, empty, or a buffer ctypes cannot view
+        return x.ctypes.data
+
+
 def _usable(x: numpy.ndarray, y: numpy.ndarray, largest: int) -> bool:
     return (x.dtype == y.dtype and x.dtype in _PREFIX and x.shape == y.shape and x.ndim == 1
             and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable and x.size <= largest)
@@ -125,7 +135,7 @@ def axpy(a: float, x: numpy.ndarray, y: numpy.ndarray) -> bool:
     routines = _routines()
     if routines is None or not _usable(x, y, routines["largest n"]):
         return False
-    routines["axpy", x.dtype](x.size, a, x.ctypes.data, 1, y.ctypes.data, 1)
+    routines["axpy", x.dtype](x.size, a, _address(x), 1, _address(y), 1)
     return True
 
 
@@ -135,7 +145,7 @@ def asum(x: numpy.ndarray) -> float | None:
     if (routines is None or x.dtype not in _PREFIX or x.ndim != 1 or not x.flags.c_contiguous
             or x.size > routines["largest n"]):
         return None
-    return routines["asum", x.dtype](x.size, x.ctypes.data, 1)
+    return routines["asum", x.dtype](x.size, _address(x), 1)
 
 
 def axpby(a: float, x: numpy.ndarray, b: float, y: numpy.ndarray) -> bool:
@@ -143,7 +153,7 @@ def axpby(a: float, x: numpy.ndarray, b: float, y: numpy.ndarray) -> bool:
     routines = _routines()
     if routines is None or not _usable(x, y, routines["largest n"]):
         return False
-    routines["axpby", x.dtype](x.size, a, x.ctypes.data, 1, b, y.ctypes.data, 1)
+    routines["axpby", x.dtype](x.size, a, _address(x), 1, b, _address(y), 1)
     return True
 
 
