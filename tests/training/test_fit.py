@@ -1132,10 +1132,28 @@ class NoValue(cr.MSE):
         return None, super().compute(Y, T, weights)[1]
 
 
+class ComplexValue(cr.SoftmaxCrossEntropy):
+    """SoftmaxCrossEntropy whose compute returns L as a NumPy complex number (shape (), not real)."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        return np.complex128(value), dY
+
+
+class TextValue(cr.SoftmaxCrossEntropy):
+    """SoftmaxCrossEntropy whose compute returns L as a 0-d array of text."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        return np.array(str(value)), dY
+
+
 @pytest.mark.parametrize("loss, X, y, error, given", [
     (ArrayValue(), X_IRIS, Y_IRIS, cr.ShapeError, r"L of shape \(1,\)"),
     (RowValues(), X_DIABETES, Y_DIABETES, cr.ShapeError, r"L of shape \(32,\)"),
     (NoValue(), X_DIABETES, Y_DIABETES, cr.DTypeError, "L as NoneType"),
+    (ComplexValue(), X_IRIS, Y_IRIS, cr.DTypeError, "L as complex128"),
+    (TextValue(), X_IRIS, Y_IRIS, cr.DTypeError, r"L as ndarray of dtype <U\d+"),
 ])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_a_loss_value_that_is_not_a_scalar_is_refused_naming_the_loss(loss, X, y, error, given, weighted):

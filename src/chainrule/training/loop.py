@@ -347,14 +347,20 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
 
 
 def check_loss_value(loss: Loss, value) -> None:
-    """ShapeError (an array of another shape than ()) or DTypeError (not a number) naming ``loss``
-    unless the L its compute returned is a scalar: a real number or a 0-d array."""
+    """ShapeError (an array of another shape than ()) or DTypeError (not a real number: None, a
+    string, a complex number, a date, also as a 0-d array) naming ``loss`` unless the L its
+    compute returned is a scalar: a real number or a 0-d array of booleans, integers or floats."""
     shape = getattr(value, "shape", None)
-    if shape == () or shape is None and isinstance(value, numbers.Real):
+    dtype = getattr(value, "dtype", None)
+    if shape == () and getattr(dtype, "kind", None) in REAL_KINDS or shape is None and isinstance(value, numbers.Real):
         return
     expected = ("expected a scalar, the batch's mean loss (a float or a 0-d array), returned with ∂L/∂Y as "
                 "(L, dY)")
-    if shape is not None:
+    if shape is not None and shape != ():
         raise ShapeError(f"loss: {type(loss).__name__}.compute returned L of shape {tuple(shape)}; {expected}; "
                          f"for per-row losses l_n return their mean")
-    raise DTypeError(f"loss: {type(loss).__name__}.compute returned L as {type(value).__name__}; {expected}")
+    of_dtype = "" if dtype is None or type(value).__name__ == str(dtype) else f" of dtype {dtype}"
+    raise DTypeError(f"loss: {type(loss).__name__}.compute returned L as {type(value).__name__}{of_dtype}; {expected}")
+
+
+REAL_KINDS = frozenset("biuf")  # NumPy's dtype kinds of booleans, integers and floats
