@@ -184,6 +184,8 @@ class Loop:
             w_batch = numpy.take(self.weights, rows, out=self.w_batch[:len(rows)], mode="clip")
             value, dY = self.loss.compute(Y, T_batch, w_batch)
         self.model.backward(dY, input_grad=False)
+        if getattr(value, "ndim", 0):  # L of shape (1,): NumPy 1.x would add it and take float() of it silently
+            check_loss_value(self.loss, value)
         try:
             scores.add(Y, T_batch, value, w_batch)
             return float(value)
@@ -338,6 +340,8 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
         else:
             w_chunk = to_device(weights[start:start + len(Y)], model.device)
             value, _ = loss.compute(Y, T_chunk, w_chunk)
+        if getattr(value, "ndim", 0):  # as in Loop.backpropagate
+            check_loss_value(loss, value)
         try:
             scores.add(Y, T_chunk, value, w_chunk)
         except (TypeError, ValueError):  # as in Loop.backpropagate
