@@ -1156,6 +1156,7 @@ class TextValue(cr.SoftmaxCrossEntropy):
     (TextValue(), X_IRIS, Y_IRIS, cr.DTypeError, r"L as ndarray of dtype <U\d+"),
 ])
 @pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.filterwarnings("ignore:Casting complex values to real discards")  # the complex L, on its way to the error
 def test_a_loss_value_that_is_not_a_scalar_is_refused_naming_the_loss(loss, X, y, error, given, weighted):
     model = cr.mlp([X.shape[1], 4, 3 if y is Y_IRIS else 1], seed=0)
     weights = np.ones(len(X)) if weighted else None
