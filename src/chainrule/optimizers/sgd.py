@@ -19,7 +19,7 @@ from .optimizer import Optimizer, Vectors
 # (the plain velocity's range in float32 up to 3.4e36, not 3.4e38; a floor of 1e-6 left only
 # 3.4e32). One pass of 106 µs over 535,818 float32 every 43 steps at μ = 0.9.
 RESCALE_BELOW = 1e-2
-# The least μ kept scaled: below it u would be made v again every few steps (every 7 at 0.5),
+# The least μ kept scaled: below it u would be made v again every few steps (every 6 at 0.5),
 # and the velocity itself is stepped (a μ below RESCALE_BELOW could not be scaled at all).
 SCALED_FROM = 0.5
 # Methods that, overridden by a subclass or set on an instance, keep the velocity unscaled.

@@ -184,14 +184,7 @@ class Loop:
             w_batch = numpy.take(self.weights, rows, out=self.w_batch[:len(rows)], mode="clip")
             value, dY = self.loss.compute(Y, T_batch, w_batch)
         self.model.backward(dY, input_grad=False)
-        if getattr(value, "ndim", 0):  # L of shape (1,): NumPy 1.x would add it and take float() of it silently
-            check_loss_value(self.loss, value)
-        try:
-            scores.add(Y, T_batch, value, w_batch)
-            return float(value)
-        except (TypeError, ValueError):  # no check on the way: a value that is not a scalar fails in these
-            check_loss_value(self.loss, value)
-            raise
+        return add_scores(scores, self.loss, Y, T_batch, value, w_batch)
 
     def standardize(self, raw_rows):
         """The gathered ``raw_rows`` standardized into the model's dtype (in place when they are
@@ -340,14 +333,24 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
         else:
             w_chunk = to_device(weights[start:start + len(Y)], model.device)
             value, _ = loss.compute(Y, T_chunk, w_chunk)
-        if getattr(value, "ndim", 0):  # as in Loop.backpropagate
-            check_loss_value(loss, value)
-        try:
-            scores.add(Y, T_chunk, value, w_chunk)
-        except (TypeError, ValueError):  # as in Loop.backpropagate
-            check_loss_value(loss, value)
-            raise
+        add_scores(scores, loss, Y, T_chunk, value, w_chunk)
     return scores.result(prefix)
+
+
+def add_scores(scores: Scores, loss: Loss, Y, T, value, weights) -> float:
+    """Add a batch's outputs Y, targets T and mean loss ``value`` (L as ``loss.compute``
+    returned it) to ``scores``; returns L as a float. An L that is not a scalar raises the
+    error of :func:`check_loss_value`: an array is caught by its ndim (NumPy 1.x would add one
+    of shape (1,) and take its float without a word), anything else where adding or float()
+    fails, so that a scalar L costs no check."""
+    if getattr(value, "ndim", 0):
+        check_loss_value(loss, value)
+    try:
+        scores.add(Y, T, value, weights)
+        return float(value)
+    except (TypeError, ValueError):
+        check_loss_value(loss, value)
+        raise
 
 
 def check_loss_value(loss: Loss, value) -> None:
