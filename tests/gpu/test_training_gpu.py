@@ -417,3 +417,40 @@ def test_weights_held_in_chunks_with_their_rows_give_the_same_run(monkeypatch):
         np.testing.assert_allclose(to_numpy(chunked[0].params[name]), to_numpy(value), rtol=1e-12, atol=1e-14)
     for name, values in resident[1].metrics.items():
         np.testing.assert_allclose(chunked[1].metrics[name], values, rtol=1e-12)
+
+
+class PerRowLoss(cr.MSE):
+    """MSE whose compute returns each row's loss on the device, not their mean."""
+
+    def compute(self, Y, T, weights=None):
+        _, dY = super().compute(Y, T, weights)
+        return ((Y - T) ** 2).sum(axis=1), dY
+
+
+class OneElementLoss(cr.SoftmaxCrossEntropy):
+    """SoftmaxCrossEntropy whose compute returns L as a device array of shape (1,)."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        return value.reshape(1), dY
+
+
+class ComplexLoss(cr.SoftmaxCrossEntropy):
+    """SoftmaxCrossEntropy whose compute returns L as a 0-d complex device array."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        return value.astype(complex), dY
+
+
+@pytest.mark.parametrize("loss, data, error, given", [
+    (PerRowLoss(), regression_data, cr.ShapeError, r"L of shape \(32,\)"),
+    (OneElementLoss(), classification_data, cr.ShapeError, r"L of shape \(1,\)"),
+    (ComplexLoss(), classification_data, cr.DTypeError, "L as ndarray of dtype complex128"),
+])
+@pytest.mark.parametrize("graph", [False, True])
+def test_a_loss_value_that_is_not_a_scalar_is_refused_on_the_gpu_as_on_the_cpu(loss, data, error, given, graph):
+    X, y = data()
+    model = cr.mlp([X.shape[1], 8, 3 if data is classification_data else 2], seed=0)
+    with pytest.raises(error, match=rf"^loss: {type(loss).__name__}\.compute returned {given}; expected a scalar"):
+        cr.fit(model, X, y, loss=loss, epochs=1, batch_size=32, verbose=0, device="cuda", graph=graph)

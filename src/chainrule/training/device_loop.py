@@ -34,7 +34,7 @@ from ..backend import module_for, to_numpy
 from ..cuda import kernels
 from ..cuda.graph import CapturedStep
 from ..errors import DeviceError
-from .loop import GRAD_NORM_SAMPLES, Loop, LoopSettings
+from .loop import GRAD_NORM_SAMPLES, Loop, LoopSettings, check_loss_value
 from .metrics import Scores
 
 DATA_MEMORY_FRACTION = 0.5  # of the GPU's free memory, at most, for the training data
@@ -169,6 +169,7 @@ class DeviceLoop(Loop):
         self.model.backward(dY, input_grad=False)
         if self.checks_held:  # before the step, as on the CPU: a backward that rebinds its gradient is refused
             self.flat.check_still_held()
+        check_loss_value(self.loss, value)  # its shape and dtype only: nothing leaves the device
         self.scores.add(Y, T_batch, value, W_batch)
         kernels.guard(value, kernels.sum_of_squares(self.flat.grad), self.status)
         if self.fused is not None:
