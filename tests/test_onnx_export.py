@@ -551,6 +551,19 @@ def test_missing_onnx_says_how_to_install(monkeypatch, tmp_path):
     assert not (tmp_path / "model.onnx").exists()
 
 
+@pytest.mark.parametrize("arguments, message", [
+    (({}, "model.onnx"), "model: expected a chainrule Layer, got dict"),
+    ((None, "model.onnx", {"probabilities": "yes"}), "probabilities: expected True or False, got 'yes'"),
+    ((None, "model.onnx", {"include_preprocessing": 1}), "include_preprocessing: expected True or False, got 1"),
+])
+def test_bad_arguments_are_named_before_a_missing_onnx(monkeypatch, tmp_path, arguments, message):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as on a machine without the onnx extra
+    model, name, options = (*arguments, {})[:3]
+    with pytest.raises(HyperparameterError, match=f"^{re.escape(message)}$"):
+        to_onnx(MODELS["Linear"]("float32") if model is None else model, tmp_path / name, **options)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_library_imports_neither_onnx_nor_torch():
     import subprocess
 

@@ -128,14 +128,14 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     >>> [node.op_type for node in proto.graph.node]
     ['MatMul', 'Add', 'Relu', 'MatMul', 'Add']
     """
-    onnx = _import_onnx()
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     check_path(path)  # before the graph is built
-    opset = checked_opset(onnx, opset)
     for name, value in (("include_preprocessing", include_preprocessing), ("probabilities", probabilities)):
         if not isinstance(value, (bool, numpy.bool_)):  # "yes" or 0.5 would pass an if silently
             raise HyperparameterError(f"{name}: expected True or False, got {value!r}")
+    onnx = _import_onnx()  # after the arguments that need no onnx to be checked: their errors come first
+    opset = checked_opset(onnx, opset)
     check_weight_bytes(model, path)
     check_exportable_values(model, path)
     preprocessor = model.preprocessor
