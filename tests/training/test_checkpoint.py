@@ -317,6 +317,15 @@ def resave(path, change_extra=None, change_tensors=None):
     (lambda e: e.__setitem__("callback_types", ["chainrule.EarlyStopping", "x.Logger"]), None,
      r"field callback_types: expected a list of 1 type names, got \['chainrule.EarlyStopping', 'x.Logger'\]"),
     (lambda e: e.__setitem__("callback_types", [3]), None, "field callback_types: expected a list of 1 type names"),
+    # A NaN best_theta resumed, and was written over θ when training ended: every weight NaN.
+    (None, lambda t: t.__setitem__("callbacks.0.best_theta", np.full_like(t["callbacks.0.best_theta"], np.nan)),
+     r"field callbacks\[0\]: .*best_theta: expected finite values"),
+    # A best epoch after the checkpoint's epoch resumed, and reached History.best_epoch.
+    (lambda e: e["callbacks"][0].__setitem__("best_epoch", 999), None,
+     r"field callbacks\[0\]\.best_epoch: expected one of the epochs 1 to 1 or null, got 999"),
+    (lambda e: e["callbacks"][0].__setitem__("best_epoch", 0), None, r"field callbacks\[0\]\.best_epoch: expected one"),
+    (lambda e: e["callbacks"][0].__setitem__("wait", 2), None,
+     r"field callbacks\[0\]\.wait: expected at most the 1 epochs run, got 2"),
 ])
 def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_path, change_extra, change_tensors, field):
     trained(tmp_path / "checkpoint.safetensors", epochs=1)
@@ -368,13 +377,47 @@ def test_an_optimizer_state_of_bad_values_is_refused_before_anything_is_restored
     assert all(np.array_equal(fresh.params[key], array) for key, array in before[0].items())
 
 
+@pytest.mark.parametrize("change_extra, field", [
+    # A series missing or unknown resumed; the History then held series of different lengths,
+    # which refused the next resume from the checkpoint of that run.
+    (lambda e: e["history"]["metrics"].pop("loss"), "history.metrics: no 'loss' series; a classification run "
+                                                    "records loss, accuracy at every epoch"),
+    (lambda e: e["history"]["metrics"].__setitem__("foo", [1.0]), "history.metrics: 'foo' is not a metric that a "
+                                                                  "classification run records"),
+    (lambda e: e["history"]["metrics"].__setitem__("val_r2", [1.0]), "history.metrics: 'val_r2' is not a metric"),
+    # A metric chainrule knows, which this fit does not record, failed only after an epoch had trained.
+    (lambda e: e["callbacks"][0].__setitem__("monitor", "r2"),
+     r"callbacks\[0\]: .*monitor: 'r2' is not a metric this fit records; expected one of \['accuracy', 'loss', "),
+])
+def test_a_checkpoint_of_other_metrics_is_refused_when_fit_resumes_it(tmp_path, change_extra, field):
+    trained(tmp_path / "checkpoint.safetensors", epochs=1)
+    path = resave(tmp_path / "checkpoint.safetensors", change_extra)
+    model = cr.mlp([4, 8, 3], seed=1)
+    before = {name: array.copy() for name, array in model.params.items()}
+    with pytest.raises(ModelFileError, match=f"crafted.safetensors: checkpoint field {field}"):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=3, validation=0.2,
+               standardize=True, callbacks=[cr.EarlyStopping(patience=10)], resume=path, verbose=0)
+    assert all(np.array_equal(model.params[name], before[name]) for name in before)
+
+
+def test_a_checkpoint_monitoring_a_metric_of_ones_own_still_resumes(tmp_path):
+    """A name chainrule does not know may come from a callback of one's own: it is left to the logs."""
+    trained(tmp_path / "checkpoint.safetensors", epochs=1)
+    path = resave(tmp_path / "checkpoint.safetensors", lambda e: e["callbacks"][0].__setitem__("monitor", "my_score"))
+    model = cr.mlp([4, 8, 3], seed=1)
+    with pytest.raises(cr.HyperparameterError, match=r"EarlyStopping: monitor 'my_score' is not one of \["):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=3, validation=0.2,
+               standardize=True, callbacks=[cr.EarlyStopping(patience=10)], resume=path, verbose=0)
+
+
 def test_a_forged_best_theta_is_refused_before_training_resumes(tmp_path):
     """A best_theta of shape (1,) used to resume silently and set every weight to 7.0 at the end."""
     saved = tmp_path / "checkpoint.safetensors"
     model = cr.mlp([4, 8, 3], seed=0)
     stopper = cr.EarlyStopping(patience=5)
     stopper.best, stopper.best_epoch, stopper._best_theta = 0.5, 1, model.flat_parameters().theta.copy()
-    save_checkpoint(saved, model, cr.Adam(model), np.random.default_rng(0), cr.History(epochs=1), [stopper], 1,
+    history = cr.History(metrics={"loss": [0.5], "accuracy": [0.8]}, epochs=1)  # what a classifier's epoch records
+    save_checkpoint(saved, model, cr.Adam(model), np.random.default_rng(0), history, [stopper], 1,
                     validation="none", seed=0)
     # save_checkpoint refuses to write a wrong one: forge it in the file.
     path = resave(saved, change_tensors=lambda t: t.__setitem__("callbacks.0.best_theta", np.full(1, 7.0, np.float32)))

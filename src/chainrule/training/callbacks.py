@@ -16,7 +16,7 @@ import numbers
 import warnings
 from types import FunctionType, MethodType
 
-from ..backend import device_of, to_device
+from ..backend import device_of, get_array_module, to_device
 from ..checks import choice, is_bool, is_json_number, positive, real
 from ..errors import HyperparameterError
 from ..optimizers.saved_state import MAX_STEP_COUNT
@@ -142,6 +142,7 @@ class EarlyStopping(Callback):
         self.restore_best = bool(restore_best)
         self.start_from_epoch = _epoch_count(start_from_epoch, "start_from_epoch")
         self.baseline = None if baseline is None else real(baseline, "baseline")
+        self._recorded = None  # the metric names of the fit that last called check_metrics (reset keeps them)
         self.reset()
 
     def reset(self) -> None:
@@ -156,10 +157,10 @@ class EarlyStopping(Callback):
         """HyperparameterError when the given ``monitor`` is a metric name chainrule knows
         (any task's, or Keras's "acc"), with or without "val_", that this fit does not record
         (``names``): "val_loss" without validation data, "r2" for a classifier, "val_acc". Another
-        name is left to the first epoch's logs, to which a callback of one's own may add it."""
-        builtin = {"loss", "accuracy", "acc", "r2", "mae"}
-        known = builtin | {f"val_{name}" for name in builtin}
-        if self._monitor_given in known and self._monitor_given not in names:
+        name is left to the first epoch's logs, to which a callback of one's own may add it.
+        The names are kept for :meth:`load_state_dict`, which checks a checkpoint's monitor alike."""
+        self._recorded = list(names)
+        if _unrecorded(self._monitor_given, names):
             raise HyperparameterError(f"EarlyStopping: monitor {self._monitor_given!r} is not a metric this fit "
                                       f"records; expected one of {sorted(names)}")
 
@@ -247,7 +248,11 @@ class EarlyStopping(Callback):
         monitor, best, best_epoch, wait = state["monitor"], state["best"], state["best_epoch"], state["wait"]
         mode = state.get("mode")  # absent from the checkpoints of chainrule before it was saved
         if not (monitor is None or isinstance(monitor, str)):
-            raise ValueError(f"monitor: expected a metric name or null, got {monitor!r}")
+            raise ValueError(f"monitor: expected a metric name or null, got {monitor!r:.60}")
+        recorded = getattr(self, "_recorded", None)  # None: no fit has named its metrics to this instance
+        if recorded is not None and _unrecorded(monitor, recorded):
+            raise ValueError(f"monitor: {monitor!r} is not a metric this fit records; expected one of "
+                             f"{sorted(recorded)} or null")
         if mode not in (None, "min", "max"):
             raise ValueError(f"mode: expected 'min', 'max' or null, got {mode!r:.60}")
         if monitor is not None and self._monitor_given not in (None, monitor):
@@ -264,9 +269,13 @@ class EarlyStopping(Callback):
             raise ValueError(f"best_epoch: expected an integer in [0, {MAX_STEP_COUNT}] or null, got {best_epoch!r:.60}")
         if not is_count(wait):
             raise ValueError(f"wait: expected an integer in [0, {MAX_STEP_COUNT}], got {wait!r:.60}")
+        best_theta = arrays.get("best_theta")
+        if best_theta is not None and not bool(get_array_module(best_theta).isfinite(best_theta).all()):
+            raise ValueError("best_theta: expected finite values (the weights of the best epoch), found NaN or "
+                             "infinity; restoring them would leave the model unusable")
         self.monitor, self.best_epoch, self.wait = monitor, best_epoch, wait
         self.best = math.nan if best is None else float(best)
-        self._best_theta = arrays.get("best_theta")
+        self._best_theta = best_theta
 
     def checkpoint_arrays(self, model) -> dict:
         """``best_theta``: a copy of the model's θ (same length and dtype)."""
@@ -277,6 +286,17 @@ class EarlyStopping(Callback):
         return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, monitor={self.monitor!r}, "
                 f"mode={self.mode!r}, restore_best={self.restore_best}, start_from_epoch={self.start_from_epoch}, "
                 f"baseline={self.baseline!r})")
+
+
+#: the metric names chainrule's fits record, for any task, with Keras's "acc", and their "val_" forms
+KNOWN_METRICS = frozenset(name for base in ("loss", "accuracy", "acc", "r2", "mae") for name in (base, f"val_{base}"))
+
+
+def _unrecorded(monitor: str | None, names: list) -> bool:
+    """Whether ``monitor`` is a metric name chainrule knows that a fit recording ``names`` does not
+    record ("val_loss" without validation data, "r2" for a classifier); another name may come
+    from a callback of one's own, which adds it to the logs."""
+    return monitor in KNOWN_METRICS and monitor not in names
 
 
 def _direction(monitor: str) -> str | None:

@@ -27,7 +27,9 @@ from ..io.architecture import to_config
 from ..losses.loss import Loss
 from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed, checked_saved_state
 from ..optimizers.sgd import SGD
+from .callbacks import EarlyStopping
 from .history import History, checkpoint_field, is_count, is_object
+from .metrics import metric_names
 
 FORMAT = "chainrule-checkpoint"
 NO_VALIDATION = "none"  # the validation fingerprint of a run without a validation set
@@ -358,6 +360,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     optimizer_state = saved_optimizer_state(saved_optimizer, tensors, optimizer, path, "checkpoint field optimizer")
     _check_rng_state(extra.get("rng"), rng, path)
     history = History.from_checkpoint(extra.get("history"), path, epoch=epoch, model=saved)
+    if loss is not None:
+        _check_metric_names(history, loss.task, path)
     callback_states = checkpoint_field(
         extra, "callbacks", path, f"a list of {len(callbacks)} objects",
         lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states),
@@ -368,6 +372,9 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     device = model.device
     # The callbacks check their own states as they read them: restore them first, so that a
     # state they refuse leaves the model and optimizer untouched.
+    for index, callback in paired:
+        if isinstance(callback, EarlyStopping):
+            _check_early_stopping_epochs(callback_states[index], epoch, index, path)
     for index, callback in paired:
         state, prefix = callback_states[index], f"callbacks.{index}."
         arrays = {k[len(prefix):]: to_device(v, device) for k, v in tensors.items() if k.startswith(prefix)}
@@ -385,6 +392,35 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = extra["rng"]
     return history, epoch, saved_seed
+
+
+def _check_metric_names(history: History, task: str, path) -> None:
+    """The checkpoint's History holds the series a run of ``task`` records (:func:`metric_names`):
+    each training one once an epoch has run, and no other name. A series missing or unknown
+    used to resume, then left a History of series of different lengths, which the next resume
+    refused."""
+    recorded = metric_names(task, validation=True)
+    for name in history.metrics:
+        if name not in recorded:
+            raise ModelFileError(f"{path}: checkpoint field history.metrics: {quoted(name, 60)} is not a metric that a "
+                                 f"{task} run records ({', '.join(recorded)})")
+    missing = [name for name in metric_names(task, validation=False) if name not in history.metrics]
+    if history.epochs and missing:
+        raise ModelFileError(f"{path}: checkpoint field history.metrics: no {missing[0]!r} series; a {task} run "
+                             f"records {', '.join(metric_names(task, validation=False))} at every epoch")
+
+
+def _check_early_stopping_epochs(state: dict, epoch: int, index: int, path) -> None:
+    """An EarlyStopping state's ``best_epoch`` is one of the checkpoint's ``epoch`` epochs, and it
+    has waited no longer than they: History.best_epoch takes it when training ends. (Their types
+    are its load_state_dict's to check.)"""
+    best_epoch, wait = state.get("best_epoch"), state.get("wait")
+    if is_count(best_epoch) and not 1 <= best_epoch <= epoch:
+        raise ModelFileError(f"{path}: checkpoint field callbacks[{index}].best_epoch: expected one of the epochs 1 "
+                             f"to {epoch} or null, got {best_epoch}")
+    if is_count(wait) and wait > epoch:
+        raise ModelFileError(f"{path}: checkpoint field callbacks[{index}].wait: expected at most the {epoch} "
+                             f"epochs run, got {wait}")
 
 
 def _callback_type(callback) -> str:
