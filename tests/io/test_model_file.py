@@ -1059,3 +1059,26 @@ def test_a_file_of_one_sigmoid_output_without_classes_predicts_0_1_rows_as_befor
     save(model, tmp_path / "model.safetensors")
     predicted = cr.predict(load(tmp_path / "model.safetensors"), np.ones((4, 3)))
     assert predicted.shape == (4, 1) and predicted.dtype.kind == "i"
+
+
+def test_a_metadata_number_beyond_a_float_is_refused(saved):
+    """1e309 loaded as infinity (metadata, class labels), and the model could not be saved again."""
+    tensors, document = _contents(saved)
+    text = json.dumps({**document, "metadata": {"epochs": 1}}).replace('"epochs": 1', '"epochs": 1e309')
+    saved.write_bytes(safetensors.numpy.save(tensors, metadata={"chainrule": text}))
+    with pytest.raises(ModelFileError, match=r"damaged chainrule metadata: not valid JSON \(the number '1e309' is "
+                                             r"beyond a float's range\)"):
+        load(saved)
+
+
+def test_a_shape_of_a_million_dimensions_is_quoted_in_part(saved):
+    """The message held the whole shape: 3 MB on one line of the CLI."""
+    text = saved.read_bytes()
+    length = int.from_bytes(text[:8], "little")
+    header = json.loads(text[8:8 + length])
+    header["0.W"]["shape"] = [1] * 1_000_000
+    header_bytes = json.dumps(header).encode()
+    saved.write_bytes(len(header_bytes).to_bytes(8, "little") + header_bytes + text[8 + length:])
+    with pytest.raises(ModelFileError, match=r"tensor '0.W' has shape \[1, 1, .*\.\.\., expected \[3, 4\]") as caught:
+        load(saved)
+    assert len(str(caught.value)) < 300

@@ -2,6 +2,7 @@
 files and weights files both read it (each refusal here is one that both give)."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -79,6 +80,13 @@ def test_entries_must_be_objects(tmp_path):
                                                               r"F32 and shape \[2\] need 8"),
     ({"dtype": "F32", "shape": [2**40], "data_offsets": [0, 2**42]}, 8, "truncated weights file: its tensors need "
                                                                        f"{2**42} bytes after the header, only 8"),
+    # 240 dimensions of 2**62 made a product too long for an error message: a raw ValueError from
+    # int-to-str; 120,000 of them took 70 s of big-integer products first.
+    ({"dtype": "U8", "shape": [2**62] * 240, "data_offsets": [0, 0]}, 0,
+     "tensor 'a': a shape of 240 dimensions; an array has at most 64$"),
+    ({"dtype": "U8", "shape": [2**62] * 64, "data_offsets": [0, 0]}, 8,
+     r"span 0 bytes; its dtype U8 and shape \[4611686018427387904, .*\.\.\. need more than the 8 bytes after the "
+     r"header$"),
 ])
 def test_spans_must_hold_exactly_each_tensor_inside_the_file(tmp_path, entry, body, message):
     with pytest.raises(ModelFileError, match=message):
@@ -102,3 +110,28 @@ def test_a_tensor_that_changed_since_the_header_was_read_is_refused(saved):
 def test_a_dtype_that_is_not_a_string_is_a_damaged_entry(tmp_path):
     with pytest.raises(ModelFileError, match="t: tensor 'a': damaged header entry"):
         check_spans({"a": {"dtype": ["F32"], "shape": [2], "data_offsets": [0, 8]}}, 8, tmp_path / "t")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo (POSIX)")
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    """open() of a FIFO blocked until a writer came: cr.load, load_weights and the CLI hung forever."""
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ModelFileError, match=r"pipe: not a regular file \(a pipe, device or socket\); a weights file"):
+        read_header(tmp_path / "pipe", "weights file")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_is_refused_as_not_a_regular_file():
+    """Its size is 0 for fstat: the message spoke of a header length with -8 bytes following."""
+    with pytest.raises(ModelFileError, match="^/dev/zero: not a regular file"):
+        read_header("/dev/zero")
+
+
+@pytest.mark.parametrize("number", ["1e309", "-1e400"])
+def test_a_json_number_beyond_a_float_is_refused(tmp_path, number):
+    """json read 1e309 as infinity, which saving refuses: the file loaded and could not be saved again."""
+    text = b'{"__metadata__": {"k": "v"}, "x": ' + number.encode() + b"}"
+    (tmp_path / "t").write_bytes(len(text).to_bytes(8, "little") + text)
+    with pytest.raises(ModelFileError, match=f"its header is not valid JSON \\(the number '{number}' is beyond a "
+                                             f"float's range\\)"):
+        read_header(tmp_path / "t")

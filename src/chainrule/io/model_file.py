@@ -57,7 +57,8 @@ from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
 from .versions import chainrule_version, version_note, warn_if_newer
 from .safetensors_file import (
-    DTYPES, METADATA, PathLike, check_spans, open_tensors, read_header, read_tensor, reject_constant, tensor_entries,
+    DTYPES, METADATA, PathLike, check_spans, finite_float, open_tensors, read_header, read_tensor, reject_constant,
+    tensor_entries,
 )
 
 FORMAT = "chainrule-model"
@@ -343,7 +344,7 @@ def chainrule_document(header: dict, path: PathLike) -> dict:
         raise ModelFileError(f"{path}: not a chainrule model file: a safetensors file without chainrule's "
                              f"metadata (written by another program?)")
     try:
-        document = json.loads(metadata[METADATA_KEY], parse_constant=reject_constant)
+        document = json.loads(metadata[METADATA_KEY], parse_constant=reject_constant, parse_float=finite_float)
     except (ValueError, RecursionError) as error:
         raise ModelFileError(f"{path}: damaged chainrule metadata: not valid JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -434,7 +435,7 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
             raise ModelFileError(
                 f"{path}: tensor {name!r} has dtype {entry.get('dtype')!r:.20} and shape {entry.get('shape')!r:.60} "
                 f"in the header; the metadata declares dtype {declared['dtype']} "
-                f"({EXTRA_DTYPES[declared['dtype']]}) and shape {declared['shape']}"
+                f"({EXTRA_DTYPES[declared['dtype']]}) and shape {quoted(declared['shape'], 60)}"
             )
     for name, shape in shapes.items():
         entry = present[name]
@@ -446,7 +447,8 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
             )
         if entry.get("shape") != list(shape):
             raise ModelFileError(
-                f"{path}: tensor {name!r} has shape {entry.get('shape')!r}, expected {list(shape)} from the architecture"
+                f"{path}: tensor {name!r} has shape {quoted(entry.get('shape'), 60)}, expected {list(shape)} from the "
+                f"architecture"
             )
     check_spans(present, body_size, path)
 

@@ -21,6 +21,7 @@ import contextlib
 import json
 import math
 import os
+import stat
 from typing import Iterator
 
 import numpy
@@ -33,6 +34,7 @@ from .atomic import check_path
 PathLike = str | os.PathLike
 TEXT_BYTES = frozenset(b"\t\n\r" + bytes(range(0x20, 0x7F)))  # printable ASCII: a text file's first bytes
 METADATA = "__metadata__"  # the header entry holding the file's string-to-string metadata
+MAX_DIMS = 64  # the most dimensions a tensor may have: NumPy 2's limit (NumPy 1's is 32)
 
 #: the dtypes that safetensors.numpy writes and reads back (safetensors name -> NumPy name);
 #: a header naming another (BF16, F8_E4M3...) is refused before loading
@@ -72,15 +74,21 @@ def check_spans(entries: dict[str, dict], body_size: int, path: PathLike, what: 
         if not isinstance(entry.get("dtype"), str) or entry["dtype"] not in ITEMSIZES or not (
                 isinstance(entry.get("shape"), list) and all(is_json_count(n) for n in entry["shape"])):
             raise ModelFileError(f"{path}: tensor {name!r}: damaged header entry")
+        if len(entry["shape"]) > MAX_DIMS:  # no array has more; and the product below stays small to compute
+            raise ModelFileError(f"{path}: tensor {quoted(name)}: a shape of {len(entry['shape'])} dimensions; "
+                                 f"an array has at most {MAX_DIMS}")
         offsets = entry.get("data_offsets")
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(offset) is int for offset in offsets)
                 and 0 <= offsets[0] <= offsets[1]):
-            raise ModelFileError(f"{path}: tensor {name!r}: data_offsets {offsets!r:.60}: expected [begin, end], 0 <= begin <= end")
+            raise ModelFileError(f"{path}: tensor {quoted(name)}: data_offsets {quoted(offsets, 60)}: expected "
+                                 f"[begin, end], 0 <= begin <= end")
         size = math.prod(entry["shape"]) * ITEMSIZES[entry["dtype"]]
         if offsets[1] - offsets[0] != size:
+            need = size if size.bit_length() <= 64 else f"more than the {body_size} bytes after the header"
             raise ModelFileError(
-                f"{path}: tensor {name!r}: its data_offsets {offsets} span {offsets[1] - offsets[0]} bytes; "
-                f"its dtype {entry['dtype']} and shape {entry['shape']} need {size}"
+                f"{path}: tensor {quoted(name)}: its data_offsets {quoted(offsets, 60)} span "
+                f"{quoted(offsets[1] - offsets[0], 30)} bytes; its dtype {entry['dtype']} and shape "
+                f"{quoted(entry['shape'], 60)} need {need}"
             )
     needed = max((entry["data_offsets"][1] for entry in entries.values()), default=0)  # checked just above
     if needed > body_size:
@@ -131,11 +139,27 @@ def reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def finite_float(text: str) -> float:
+    """json.loads hook for a number with a fraction or exponent: ValueError for one beyond a
+    float's range (1e309), which Python would read as infinity, a value save never writes."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {quoted(text, 30)} is beyond a float's range")
+    return value
+
+
 def _read_head(path: PathLike, what: str) -> tuple[bytes, int]:
     """The first 8 bytes of the file and the header they announce, and the file's size."""
     try:
-        with open(path, "rb") as file:
-            file_size = os.fstat(file.fileno()).st_size
+        # Not blocking: a FIFO would wait for a writer in open(), forever; it is refused below.
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)), "rb") as file:
+            status = os.fstat(file.fileno())
+            if stat.S_ISDIR(status.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(status.st_mode):
+                raise ModelFileError(f"{path}: not a regular file (a pipe, device or socket); a {what} is read from "
+                                     f"a file, whose size its header is checked against")
+            file_size = status.st_size
             head = file.read(8)
             length = int.from_bytes(head, "little")
             if len(head) == 8 and length <= file_size - 8:
@@ -163,7 +187,8 @@ def _parse_header(head: bytes, file_size: int, path: PathLike, what: str) -> tup
     if len(head) < 8 + length:  # the file shrank while being read
         raise _foreign(path, head, what, f"its header ends after {len(head) - 8} of its {length} bytes")
     try:
-        header = json.loads(head[8:8 + length].decode("utf-8"), parse_constant=reject_constant)
+        header = json.loads(head[8:8 + length].decode("utf-8"), parse_constant=reject_constant,
+                            parse_float=finite_float)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise _foreign(path, head, what, f"its header is not valid JSON ({error})") from None
     if not isinstance(header, dict):
