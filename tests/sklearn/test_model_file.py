@@ -2,6 +2,7 @@
 raw error and never an allocation the file's own tensors do not pay for."""
 
 import copy
+import dataclasses
 import json
 import warnings
 
@@ -64,6 +65,9 @@ def test_the_uncrafted_file_loads(saved, tmp_path):
     ({"classes_": [2**70, 1, 2], "classes_dtype": "<i8"}, "classes_"),
     ({"classes_": [0, 1, 2], "classes_dtype": "O"}, "classes_"),
     ({"y_type_": "continuous"}, "y_type_"),
+    # a list or object escaped as TypeError (unhashable), an internal error in the command line
+    ({"y_type_": ["multiclass"]}, r"y_type_: expected one of binary, multiclass, multilabel-indicator, got \['multi"),
+    ({"y_type_": {"multiclass": 1}}, "y_type_: expected one of"),
     ({"n_outputs_": 4}, "n_outputs_"),
     ({"n_features_in_": "4"}, "n_features_in_"),
     ({"feature_names_in_": {"a": 1}}, "feature_names_in_"),
@@ -88,6 +92,21 @@ def test_the_uncrafted_file_loads(saved, tmp_path):
 def test_bad_attributes_name_the_key(saved, tmp_path, changes, key):
     with pytest.raises(ModelFileError, match=f"crafted.safetensors: sklearn.attributes.{key}"):
         load_crafted(saved, tmp_path, attributes=changes)
+
+
+def test_network_labels_other_than_the_estimators_are_refused(saved, tmp_path):
+    """They loaded: the estimator answered 'ant', 'bee', 'cat' and cr.predict of the same file x, y, z."""
+    model, tensors, extra_json = saved
+    original = model.preprocessor
+    model.preprocessor = dataclasses.replace(original, classes=["x", "y", "z"])
+    path = tmp_path / "crafted.safetensors"
+    try:
+        save(model, path, extra_tensors=tensors, extra_json=extra_json)
+    finally:
+        model.preprocessor = original
+    with pytest.raises(ModelFileError, match=r"crafted.safetensors: preprocessor.classes: expected the estimator's "
+                                             r"classes_ \['ant', 'bee', 'cat'\], got \['x', 'y', 'z'\]"):
+        MLPClassifier.load(path)
 
 
 def test_a_saved_infinite_loss_loads_as_a_float(saved, tmp_path):

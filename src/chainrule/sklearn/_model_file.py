@@ -277,7 +277,7 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
             raise ModelFileError(f"{where}: missing key {name!r}")
     labels, y_type = attributes["classes_"], attributes["y_type_"]
     outputs = estimator.n_outputs_
-    if y_type not in CLASS_COUNTS:
+    if not isinstance(y_type, str) or y_type not in CLASS_COUNTS:
         raise ModelFileError(f"{where}.y_type_: expected one of {', '.join(CLASS_COUNTS)}, got {y_type!r:.60}")
     expected = CLASS_COUNTS[y_type](outputs)
     if expected < 0:
@@ -301,6 +301,12 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
         raise ModelFileError(f"{where}.classes_: {labels!r:.80} are not labels of dtype {dtype} ({error})") from None
     if binarizer.y_type_ != y_type or not numpy.array_equal(binarizer.classes_, classes):
         raise ModelFileError(f"{where}.classes_: {labels!r:.80} do not make a {y_type!r} target")
+    preprocessor = estimator.model_.preprocessor
+    if y_type != "multilabel-indicator" and (preprocessor is None or list(preprocessor.classes or ()) != labels):
+        # save writes classes_ as the network's labels: cr.predict of the file would answer in others
+        found = None if preprocessor is None else preprocessor.classes
+        raise ModelFileError(f"{path}: preprocessor.classes: expected the estimator's classes_ {labels!r:.80}, got "
+                             f"{found!r:.80}; cr.predict of the file would answer other labels than the estimator")
     estimator._label_binarizer, estimator.classes_ = binarizer, binarizer.classes_
 
 
