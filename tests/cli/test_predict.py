@@ -347,3 +347,21 @@ def test_a_regressor_with_several_outputs_gets_a_column_per_output(tmp_path, cap
     data = write_csv(tmp_path / "rows.csv", [["a", "b", "c", "d"], *X[:3].tolist()])
     code, out, _ = call(capsys, "predict", tmp_path / "model.safetensors", data)
     assert code == 0 and out.splitlines()[0] == "prediction_0,prediction_1"
+
+
+def test_a_row_that_overflows_inside_the_network_is_named_by_its_line_and_column(tmp_path, capsys):
+    # 3e38 standardizes within float32 here (scale about 1), then overflows the first layer: predict
+    # wrote the label 0 (argmax of NaN) and --proba NaN, exit 0, with NumPy's warnings on stderr
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    np.savez(tmp_path / "points.npz", X=X, y=(X[:, 0] > 0).astype(int))
+    assert call(capsys, "train", "--data", tmp_path / "points.npz", "--hidden", "4", "--epochs", "1", "--quiet",
+                "--no-plots", "--out", tmp_path / "run")[0] == 0
+    model = cr.load(tmp_path / "run" / "model.safetensors")
+    model.params["0.W"][...] = 4.0  # 3e38 standardizes to about 3e38 here, which overflows in x W
+    cr.save(model, tmp_path / "run" / "model.safetensors")
+    path = write_csv(tmp_path / "rows.csv", [["p", "q", "y"], ["0.5", "-1", "0"], ["3e38", "0", "1"]])
+    for proba in ([], ["--proba"]):
+        code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", path, "--label", "y", *proba)
+        assert_one_line_error(code, err, f"{path}: line 3, column 1 'p': 3e+38 (standardized ",
+                              "takes the network's outputs for the row beyond float32's range")
+        assert out == ""

@@ -575,6 +575,45 @@ def test_a_value_whose_standardized_form_overflows_the_models_dtype_is_named():
     assert np.isfinite(cr.predict_proba(model, rows[:4500])).all()
 
 
+def test_a_row_that_overflows_inside_the_network_is_named_instead_of_predicted():
+    # 3e38 fits float32 and no standardization: the first product overflowed, and predict answered
+    # class 0 (the argmax of NaN) and NaN probabilities, with NumPy's RuntimeWarnings
+    model = cr.mlp([3, 8, 2], seed=0)
+    cr.fit(model, X_IRIS[:, :3], (Y_IRIS > 0).astype(int), epochs=1, verbose=0)
+    model.params["0.W"][...] = 4.0  # so that 3e38 (which standardizes to about 3e38 here) overflows in x W
+    rows = np.ones((5000, 3))  # beyond one chunk: the row is counted from X's start
+    rows[4700] = [1.0, 3e38, -2.0]
+    for call in (cr.predict, cr.predict_proba):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no RuntimeWarning on the way to the error
+            with pytest.raises(cr.NonFiniteError, match=r"^X: the value at index \(4700, 1\), 3e\+38, the row's value "
+                                                        r"farthest from zero, takes the network's outputs for the row "
+                                                        r"beyond float32's range \(NaN or infinity\): .*, or train in "
+                                                        r"float64$") as caught:
+                call(model, rows)
+        assert caught.value.index == (4700, 1)
+    assert np.isfinite(cr.predict_proba(model, rows[:4700])).all()
+
+
+def test_a_regressors_row_that_overflows_is_named_with_its_standardized_value():
+    X = np.random.default_rng(0).normal(size=(50, 2)) * np.array([1.0, 1e-3])
+    model = cr.mlp([2, 4, 1], seed=0, dtype="float32")
+    cr.fit(model, X, X[:, 0], epochs=1, verbose=0, standardize=True)
+    model.params["0.W"][...] = 1e3  # a standardized 3e36 (finite in float32) overflows in x W
+    row = np.array([[0.5, 3e33]])
+    with pytest.raises(cr.NonFiniteError, match=r"^X: the value at index \(0, 1\), 3e\+33 \(standardized .*e\+36\), "
+                                                r"the row's value farthest from zero"):
+        cr.predict(model, row)
+
+
+def test_a_model_holding_nan_is_named_as_the_cause_of_non_finite_outputs():
+    model = cr.mlp([4, 3, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+    model.params["2.b"][1] = np.nan
+    with pytest.raises(cr.NonFiniteError, match=r"^model: parameter '2.b' holds NaN or infinity \(a diverged model\?\)"):
+        cr.predict(model, X_IRIS)
+
+
 class Huber(cr.Loss):
     """l = ½d² for |d| ≤ 1, |d| − ½ beyond, d = ŷ − y: a custom loss, which takes no weights."""
 

@@ -143,11 +143,48 @@ def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None 
 
 def _checked_outputs(model: Layer, X, dtype, device: str, preprocessor: Preprocessor | None) -> numpy.ndarray:
     """``outputs_in_chunks``, then the preprocessor's classes and target standardization checked
-    against the number of outputs (DataError naming ``model.preprocessor``, see ``_inputs``)."""
-    Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
+    against the number of outputs (DataError naming ``model.preprocessor``, see ``_inputs``), and
+    the outputs checked to be finite (:func:`_refuse_non_finite_outputs`)."""
+    with numpy.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, not warned of
+        Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
+        total = Y.sum()
     if preprocessor is not None:
         check_preprocessor_outputs(preprocessor, Y.shape[1])
+    if not numpy.isfinite(total):
+        _refuse_non_finite_outputs(model, X, Y, dtype, preprocessor)
     return Y
+
+
+def _refuse_non_finite_outputs(model: Layer, X, Y: numpy.ndarray, dtype, preprocessor: Preprocessor | None) -> None:
+    """NonFiniteError unless every output in Y is finite (their sum alone may have overflowed).
+
+    A row of finite values can still take the network beyond its dtype (3e38 in float32, times
+    any weight above 1): its outputs are then infinite or NaN, which predict used to answer as
+    class 0 (the argmax of NaN) or as NaN probabilities, with NumPy's RuntimeWarnings. The error
+    names the row and, as the likeliest cause, its input farthest from the data (the largest
+    |z| after standardization, the largest |x| without it), with its index for the command line
+    to name as a CSV cell; or the parameter, when the model itself holds NaN or infinity.
+    """
+    for name, value in model.params.items():
+        if not bool(get_array_module(value).isfinite(value).all()):
+            raise NonFiniteError(f"model: parameter {name!r} holds NaN or infinity (a diverged model?), so its "
+                                 f"outputs are not finite")
+    bad_rows = numpy.flatnonzero(~numpy.isfinite(Y).all(axis=1))
+    if not len(bad_rows):
+        return
+    row = int(bad_rows[0])
+    x = to_numpy(X[row]).astype(numpy.float64)
+    z = x if preprocessor is None or preprocessor.mean is None else (x - preprocessor.mean) / preprocessor.scale
+    column = int(numpy.argmax(numpy.abs(z)))
+    names = None if preprocessor is None else preprocessor.feature_names
+    named = f" (column {names[column]!r})" if names else ""
+    advice = ", or train in float64" if numpy.dtype(dtype) == numpy.float32 else ""
+    standardized = "" if z is x else f" (standardized {z[column]:.4g})"
+    detail = (f"{x[column]:g}{standardized}, the row's value farthest from zero, takes the network's outputs for the "
+              f"row beyond {numpy.dtype(dtype)}'s range (NaN or infinity): the row lies far outside the data the "
+              f"model was fitted on; check it{advice}")
+    raise NonFiniteError(f"X: the value at index ({row}, {column}){named}, {detail}", index=(row, column),
+                         detail=detail)
 
 
 def _task(preprocessor: Preprocessor | None) -> str:
@@ -192,7 +229,8 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
         When ``X`` has no rows, is not 2-d, or its width is not the model's.
     DTypeError, NonFiniteError
         When ``X`` is not real numbers, or holds NaN or Inf (or values that overflow the
-        model's dtype).
+        model's dtype, standardized or inside the network: outputs that are not finite are
+        never answered; the model's parameters are named when they hold NaN or Inf).
     DataError
         When a DataFrame lacks a column the model was trained on, or naming
         ``model.preprocessor`` and its field when the model's preprocessor (hand-made or
@@ -259,7 +297,8 @@ def predict(model: Layer, X) -> numpy.ndarray:
         When ``X`` has no rows, is not 2-d, or its width is not the model's.
     DTypeError, NonFiniteError
         When ``X`` is not real numbers, or holds NaN or Inf (or values that overflow the
-        model's dtype).
+        model's dtype, standardized or inside the network: outputs that are not finite are
+        never answered; the model's parameters are named when they hold NaN or Inf).
     DataError
         When a DataFrame lacks a column the model was trained on, or naming
         ``model.preprocessor`` and its field when the model's preprocessor does not fit the
