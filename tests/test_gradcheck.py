@@ -110,6 +110,36 @@ def test_invalid_eps():
         cr.gradcheck(model, X, y, "cross_entropy", eps=0)
 
 
+@pytest.mark.parametrize("eps", [1.0, 1e3, 1e300])
+def test_an_eps_too_large_to_estimate_a_derivative_is_refused(eps):
+    # eps = 1e3 made every element look like a kink: the verdict left them all out and passed a wrong backward
+    model, X, y = model_and_data()
+    with pytest.raises(cr.HyperparameterError, match=f"^eps: expected a step below 1, got {re.escape(f'{eps:g}')}; "):
+        cr.gradcheck(model, X, y, "cross_entropy", eps=eps)
+
+
+class TripledTanh(cr.Tanh):
+    """Tanh whose backward is three times too large."""
+
+    def backward(self, dY, input_grad=True):
+        return super().backward(dY, input_grad) * 3.0
+
+
+def test_a_check_whose_every_element_is_at_a_kink_does_not_pass_away_from_kinks():
+    report = cr.GradcheckReport(errors={"0.W": 0.9, "0.b": 0.8}, checked={"0.W": 6, "0.b": 2},
+                                kinks={"0.W": 6, "0.b": 2}, errors_away_from_kinks={"0.W": 0.0, "0.b": 0.0})
+    assert report.unverified == ["0.W", "0.b"]
+    assert not report.passed(at_kinks=False) and not report.passed()
+    assert "Every checked element is at a kink in: 0.W, 0.b. None of them is compared away from kinks" in str(report)
+    report.kinks["0.b"], report.errors["0.b"] = 0, 0.0  # 0.b compared: the verdict leaves 0.W out
+    assert report.unverified == ["0.W"] and report.passed(at_kinks=False)
+    # the wrong backward itself is caught at a sound step
+    model = cr.Sequential(cr.Linear(3, 4), TripledTanh(), cr.Linear(4, 2), seed=0)
+    X, y = np.random.default_rng(0).normal(size=(4, 3)), np.array([0, 1, 0, 1])
+    assert not cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy(), eps=1e-5).passed(at_kinks=False)
+    assert not cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy(), eps=0.5).passed(at_kinks=False)
+
+
 def test_bad_inputs_are_reported_by_chainrule():
     model, X, y = model_and_data()
     with pytest.raises(cr.ShapeError, match=r"X: expected a 2-d array"):

@@ -97,6 +97,7 @@ KINK_FIRST_ORDER = 1e-2
 MACHINE_EPSILON = 2.2e-16  # ε_mach of float64 (numpy.finfo(numpy.float64).eps), twice its unit roundoff
 TOLERANCE = 1e-6  # passed()'s default bound on the relative error
 DEFAULT_EPS = 1e-5  # near (3u)^(1/3), where truncation (∝ ε²) and rounding (∝ u|L|/ε) balance
+MAX_EPS = 1.0  # the step must be below this: over a step of 1 a network's loss is far from linear
 # Backward inside reusing_buffers repeats the operations of backward outside it into other
 # memory: the same numbers (in every test model), or a few ε_mach of the largest gradient apart
 # where a BLAS blocks a product by the memory's alignment.
@@ -151,9 +152,18 @@ class GradcheckReport:
     def passed(self, tolerance: float = TOLERANCE, *, at_kinks: bool = True) -> bool:
         """True when every array's relative error is at most ``tolerance``; with ``at_kinks=False``
         the elements at kinks are left out (``errors_away_from_kinks``), as ``chainrule gradcheck``
-        judges: there a correct backward can be off by up to 1."""
+        judges: there a correct backward can be off by up to 1. When every element checked is at
+        a kink, nothing was compared, and the check does not pass that way."""
         errors = self.errors if at_kinks else self.errors_away_from_kinks
+        if not at_kinks and self.kinks and sum(self.kinks.values()) >= sum(self.checked.values()):
+            return False
         return max(errors.values(), default=0.0) <= tolerance
+
+    @property
+    def unverified(self) -> list:
+        """The arrays whose every checked element is at a kink: none of them is compared away
+        from kinks. (With a step eps too large for the loss, every element looks like one.)"""
+        return [name for name, count in self.kinks.items() if count and count >= self.checked.get(name, 0)]
 
     def __str__(self) -> str:
         width = max([len(name) for name in self.errors] + [9])
@@ -167,6 +177,13 @@ class GradcheckReport:
                 "biases 0): the central difference is off by up to the jump, or by O(eps), and an error there "
                 "does not mean a wrong backward. Check at a point away from kinks: random biases, inputs away "
                 "from 0."
+            )
+        if self.unverified:
+            rows.append(
+                f"Every checked element is at a kink in: {', '.join(self.unverified)}. None of them is compared "
+                f"away from kinks (where all elements are, passed(at_kinks=False) is False: nothing was checked); "
+                f"at eps = {self.eps:g} the loss may be far from linear over a step (the default eps is "
+                f"{DEFAULT_EPS:g}), or the point sits at kinks: check at one away from them."
             )
         # The bound grows as 1/eps: one that the default eps would bring below 1 is eps's doing
         too_fine = [name for name, bound in self.rounding.items() if 1 <= bound < DEFAULT_EPS / self.eps]
@@ -259,7 +276,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         runs it, gives a parameter another gradient than backward outside it.
     HyperparameterError
         When ``model`` is not a Layer, ``max_checks`` is not a positive int, ``eps`` is not above
-        float64's rounding of every value checked (ε > ε_mach |θᵢ|), or the model has
+        float64's rounding of every value checked (ε > ε_mach |θᵢ|) or not below 1, or the model has
         parameters but every one is frozen and ``check_input`` is False (nothing to check;
         with ``check_input``, ∂L/∂x is checked through the frozen layers, as PyTorch's
         gradcheck checks inputs whatever the parameters' ``requires_grad``). Also, naming the
@@ -293,6 +310,9 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     else:
         loss = get_loss(loss)
     eps = positive(eps, "eps")
+    if eps >= MAX_EPS:  # a vacuous step: 1e3 made every element look like a kink, and a wrong backward passed
+        raise HyperparameterError(f"eps: expected a step below {MAX_EPS:g}, got {eps:g}; the central difference "
+                                  f"estimates a derivative only over a small step (the default is {DEFAULT_EPS:g})")
     rng = as_generator(seed)
     model64 = copy.deepcopy(model).astype(numpy.float64)  # astype checks every layer's own_params/own_grads first
     # A copy: the input's finite differences below write into X64, which as_matrix may

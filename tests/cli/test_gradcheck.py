@@ -98,6 +98,7 @@ def test_options_come_from_a_config_file(tmp_path, capsys):
     (["--tolerance", "-1"], "--tolerance"),
     (["--eps", "0"], "--eps: expected a number > 0, got 0.0"),
     (["--eps", "1e-300"], "--eps: 1e-300 is too small for the magnitude of"),  # was "eps:", not the option
+    (["--eps", "1e3"], "--eps: expected a step below 1, got 1000"),  # every element was a kink: "passed", exit 0
     (["--data", "iris", "--samples", "1000"],
      "--samples: 1000 is more than the 120 training samples; pass at most 120"),
     (["--activation", "swish"], "--activation"),

@@ -610,7 +610,8 @@ def test_a_model_holding_nan_is_named_as_the_cause_of_non_finite_outputs():
     model = cr.mlp([4, 3, 3], seed=0)
     cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
     model.params["2.b"][1] = np.nan
-    with pytest.raises(cr.NonFiniteError, match=r"^model: parameter '2.b' holds NaN or infinity \(a diverged model\?\)"):
+    with pytest.raises(cr.NonFiniteError, match=r"^model: parameter '2.b' holds NaN or infinity \(a diverged "
+                                                r"model\?\)"):
         cr.predict(model, X_IRIS)
 
 
