@@ -688,6 +688,19 @@ def test_divergence_exits_1_in_one_line_and_leaves_no_run_folder(tmp_path, capsy
     assert not (tmp_path / "run").exists()
 
 
+def test_a_loss_not_finite_before_any_step_advises_scaling_the_targets_not_the_rate(tmp_path, capsys):
+    rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str(i + 0.5)] for i in range(10)]
+    rows[3][2] = "1e300"  # fits float64, but its square (the loss) does not
+    path = write_csv(tmp_path / "huge_targets.csv", rows)
+    code, out, err = call(capsys, "train", "--data", path, "--epochs", "1", "--quiet", "--no-plots", "--dtype", "float64",
+                          "--lr", "1e-12", "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err, "training diverged at epoch 1, batch 1/1: the loss is not finite; no model "
+                                 "file or checkpoint was written; it was so at the initial weights, before any step, "
+                                 "so the learning rate is not the cause", "standardize the targets "
+                                 "(--standardize-targets; the inputs are standardized already)", exit_code=1)
+    assert "--lr" not in line and "--dtype float64" not in line
+
+
 def test_divergence_after_a_checkpoint_names_it_and_the_config_key_of_the_rate(tmp_path, capsys, monkeypatch):
     def diverge_in_epoch_3(loop, number, bar, run_epoch=Loop.run_epoch):
         if number == 3:

@@ -461,6 +461,20 @@ def test_a_huge_learning_rate_stops_with_a_divergence_error():
     assert all_finite(model)
 
 
+def test_a_loss_not_finite_before_any_step_names_the_data_not_the_learning_rate():
+    # It said "try a lower learning rate (lr=1e-12)": no step had been taken, the targets overflowed the loss
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    y = np.linspace(0.5, 9.5, 10)
+    y[7] = 1e300  # its square overflows float64
+    with pytest.raises(cr.DivergenceError, match=r"^training diverged at epoch 1, batch 1/1: the loss is not finite; "
+                                                 r"it was so at the initial weights, before any step, so the learning "
+                                                 r"rate is not the cause: .* in float64: standardize the inputs "
+                                                 r"\(standardize=True\), and the targets \(standardize_targets=True\)$"
+                       ) as caught:
+        cr.fit(cr.mlp([2, 3, 1], seed=0, dtype="float64"), X, y, lr=1e-12, epochs=1, verbose=0)
+    assert caught.value.at_start and "lower learning rate" not in str(caught.value)
+
+
 def test_an_update_that_overflows_the_weights_is_undone():
     # Adam's first step moves every weight by about lr = 1e38, beyond float32: the guard does
     # not apply it, so the weights stay the initial ones, and it names the first batch.

@@ -91,10 +91,22 @@ def test_weight_sums_share_a_batchs_weight_among_its_rows():
 
 def test_a_non_finite_loss_is_refused_naming_the_batch_and_the_rate():
     loop, model, _, _ = regression_loop(batch_size=4, lr=0.5)
+    loop.run_epoch(1, Bar())  # steps taken: the learning rate may be the cause
     model.layers[0].own_params["W"][...] = np.nan
-    with pytest.raises(cr.DivergenceError, match=r"training diverged at epoch 1, batch 1/2: the loss is not finite; "
-                                                 r".*lr=0.5"):
+    with pytest.raises(cr.DivergenceError, match=r"training diverged at epoch 2, batch 1/2: the loss is not finite; "
+                                                 r".*lr=0.5") as caught:
+        loop.run_epoch(2, Bar())
+    assert not caught.value.at_start
+
+
+def test_a_loss_not_finite_before_any_step_names_the_weights_not_the_rate():
+    loop, model, _, _ = regression_loop(batch_size=4, lr=0.5)
+    model.layers[0].own_params["W"][...] = np.nan
+    with pytest.raises(cr.DivergenceError, match=r"^training diverged at epoch 1, batch 1/2: the loss is not finite; "
+                                                 r"the model's parameter '0.W' held NaN or infinity before any step: "
+                                                 r"initialize or load finite weights$") as caught:
         loop.run_epoch(1, Bar())
+    assert caught.value.at_start
 
 
 def test_an_epoch_is_described_in_one_line():

@@ -30,7 +30,8 @@ Ctrl-C (or SIGTERM) still writes its files, then exits 130 with a line saying ho
 epochs it completed and which checkpoint to resume (or that none was written yet). A run that
 diverges (a loss or gradient not finite) writes no model file and exits 1 with a line saying
 where it diverged, which checkpoint holds the last epoch saved (or that none was written), and
-to try a lower --lr.
+to try a lower --lr; or, for a loss not finite before the first step, that the data are too
+large (the targets to standardize, for regression) and the learning rate not the cause.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from ..losses import LOSSES, get_loss
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
+from ..training.loop import AT_START
 from ..training.distributed import Communicator, SingleProcess
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
@@ -451,7 +453,9 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
             return None, folder
         sources = sources or {}
         if isinstance(error, DivergenceError):
-            raise diverged(error, folder, config.lr, value_name("lr", sources.get("lr"))) from error
+            task = get_loss(loss).task
+            raise diverged(error, folder, config.lr, value_name("lr", sources.get("lr")), task,
+                           model.dtype) from error
         argument, _, rest = str(error).partition(": ")
         if isinstance(error, ChainruleError) and rest and argument in FIT_OPTIONS:
             error.args = (f"{value_name(argument, sources.get(argument))}: {rest}", *error.args[1:])
@@ -470,12 +474,21 @@ def _remove_empty(created: list[Path]) -> None:
             path.rmdir()
 
 
-def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str) -> DivergenceError:
+def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task: str,
+             dtype) -> DivergenceError:
     """A diverged run's error in the command's terms (exit 1): ``cr.fit``'s says that the model
     keeps its last finite weights and names its ``lr``, but the command writes no model file.
     This says what the run ``folder`` holds (the last checkpoint written, or nothing) and names
-    the learning rate as ``lr_name`` (``--lr``, or a config file's key)."""
+    the learning rate as ``lr_name`` (``--lr``, or a config file's key); or, for a loss not finite
+    before the first step, what to scale instead (the ``task``'s targets, for regression; the
+    model's ``dtype``, when float32)."""
     what = f"training diverged {error.where}"
+    if error.at_start:  # nothing was written yet, and the learning rate is not the cause
+        scale = ("standardize the targets (--standardize-targets; the inputs are standardized already)"
+                 if task == "regression" else "scale the data (the inputs are standardized already)")
+        wider = ", or train with --dtype float64" if dtype == numpy.float32 else ""
+        return DivergenceError(f"{what}; no model file or checkpoint was written; {AT_START}: {scale}{wider}",
+                               where=error.where, at_start=True)
     checkpoint = folder / CHECKPOINT
     lower = f"try a lower {lr_name} than {lr:g}" if lr_name.startswith("--") else \
         f"try a lower lr than {lr:g} ({lr_name})"

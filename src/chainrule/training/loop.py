@@ -205,8 +205,22 @@ class Loop:
         return float(self.weights[own_rows].sum()), batch_total
 
     def diverged(self, epoch: int, batch: int, n_batches: int, what: str) -> DivergenceError:
-        """The error for a non-finite value at (epoch, batch), ``what`` saying which; θ is then still finite."""
+        """The error for a non-finite value at (epoch, batch), ``what`` saying which; θ is then still finite.
+
+        A loss that is not finite before the optimizer's first step (t = 0) comes from the data
+        and the initial weights, not from the learning rate: the error says so, and what to scale."""
         where = f"at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}"
+        if what.startswith("the loss") and self.optimizer.t == 0:
+            for name, value in self.model.params.items():
+                if not bool(get_array_module(value).isfinite(value).all()):
+                    return DivergenceError(f"training diverged {where}; the model's parameter {name!r} held NaN or "
+                                           f"infinity before any step: initialize or load finite weights",
+                                           where=where, at_start=True)
+            targets = ", and the targets (standardize_targets=True)" if self.loss.task == "regression" else ""
+            wider = ", or train in float64" if self.model.dtype == numpy.float32 else ""
+            return DivergenceError(
+                f"training diverged {where}; {AT_START} in {self.model.dtype}: standardize the inputs "
+                f"(standardize=True){targets}{wider}", where=where, at_start=True)
         return DivergenceError(f"training diverged {where}; the model keeps its last finite weights; try a lower "
                                f"learning rate (lr={self.optimizer.lr:g})", where=where)
 
@@ -335,6 +349,11 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
             value, _ = loss.compute(Y, T_chunk, w_chunk)
         add_scores(scores, loss, Y, T_chunk, value, w_chunk)
     return scores.result(prefix)
+
+
+#: why a loss that is not finite before the first step is: the data, not the learning rate
+AT_START = ("it was so at the initial weights, before any step, so the learning rate is not the cause: the rows or "
+            "their targets are too large for the network or the loss")
 
 
 def add_scores(scores: Scores, loss: Loss, Y, T, value, weights) -> float:
