@@ -401,6 +401,10 @@ BAD_DATA = {
     "NPZ value too large for float32": (lambda tmp: huge_npz(tmp), [],  # was fit's "X: ... at index (r, 1)"
                                        ["huge.npz: X[40, 1] is 1e+300, too large for float32",
                                         "train in float64 (--dtype float64)"]),
+    "regression target too large for float32": (  # was fit's "MSE: targets: ... at index (7, 0)", no file named
+        lambda tmp: write_csv(tmp / "targets.csv", [["a", "b", "label"], ["1", "2", "0.5"], ["2", "3", "1e300"],
+                                                    ["3", "1", "2.5"], ["4", "4", "3.5"], ["5", "2", "4.5"]]), [],
+        ["targets.csv: line 3, column 3 'label': 1e300 is too large for float32", "train in float64 (--dtype float64)"]),
     "missing label column": (lambda tmp: bad_csv(tmp, "iris.csv", lambda rows: None), ["--label", "kind"],
                              ["iris.csv", "no label column named 'kind'"]),
     "single class": (lambda tmp: bad_csv(tmp, "one.csv", one_class), [], ["one.csv", "every label is 'setosa'"]),

@@ -322,6 +322,16 @@ def test_a_cell_too_large_for_the_dtype_is_named_by_line_and_column(tmp_path, mo
     assert load_csv(path).X_train[3, 2] == 4e38
 
 
+def test_a_regression_target_too_large_for_the_dtype_is_named_by_line_and_column(tmp_path):
+    # fit named it by its index in the shuffled training rows ("MSE: targets: ... at index (7, 0)")
+    path = write(tmp_path, "a,b,label\n1,2,0.5\n2,3,1e300\n3,1,2.5\n")
+    with pytest.raises(DataError, match=r"line 3, column 3 'label': 1e300 is too large for float32, whose largest "
+                                        r"magnitude is 3\.403e\+38$"):
+        load_csv(path, dtype="float32")
+    assert load_csv(path, dtype="float64").y_train[1] == 1e300
+    assert load_csv(path).y_train[1] == 1e300  # no dtype, no check
+
+
 def test_a_cell_too_large_is_named_by_its_column_in_the_file_whatever_the_models_order(tmp_path):
     path = write(tmp_path, "c,a,b\n1,2,3\n1,1e39,1e39\n")
     with pytest.raises(DataError, match=r"line 3, column 2 'a': 1e39 is too large for float32"):

@@ -538,8 +538,8 @@ def write_plots(plot: bool, history, model, data_name: str, folder: Path, restor
 
 
 def check_file_fits_dtype(config: TrainConfig, data) -> None:
-    """DataError naming where the data file ``config.data`` holds a feature too large for
-    ``config.dtype`` (above 3.4e38 for float32): a CSV file's line and column, an NPZ archive's
+    """DataError naming where the data file ``config.data`` holds a feature (or a regression's
+    target) too large for ``config.dtype`` (above 3.4e38 for float32): a CSV file's line and column, an NPZ archive's
     array and index, rather than fit's error naming an index in the split rows of ``data``; it
     suggests training in float64. (A built-in data set or IDX bytes always fit.)
 
@@ -549,7 +549,10 @@ def check_file_fits_dtype(config: TrainConfig, data) -> None:
     if not config.data.lower().endswith((".csv", ".npz")):
         return
     largest = float(numpy.finfo(config.dtype).max)
-    if not any(X.size and (X.max() > largest or X.min() < -largest) for X in (data.X_train, data.X_test)):
+    arrays = [data.X_train, data.X_test]
+    if data.task == "regression":  # its targets are computed in the dtype too
+        arrays += [data.y_train, data.y_test]
+    if not any(X is not None and X.size and (X.max() > largest or X.min() < -largest) for X in arrays):
         return
     try:
         load_file(config.data, label=config.label or None, dtype=config.dtype)

@@ -99,6 +99,8 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     label_where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
+    if task == "regression" and dtype is not None:  # a target is computed in the model's dtype too
+        _check_targets_fit(y, label_cells, label_lines, f"{path}: line {{}}, {label_where}", numpy.finfo(dtype))
     return Dataset(
         X_train=X,
         y_train=y,
@@ -496,6 +498,16 @@ def _features(rows: list, lines: list, columns: list, header: list, path: Path, 
             raise DataError(f"{where}: {rows[i][j].strip()} is too large for {limits.dtype.name}, whose largest "
                             f"magnitude is {float(limits.max):.4g}")
     return block
+
+
+def _check_targets_fit(y: numpy.ndarray, cells: list, lines: list, where: str, limits) -> None:
+    """DataError naming the line (``where`` formatted with it) of the first regression target
+    whose magnitude is above the largest of ``limits``' dtype (``numpy.finfo``), as for a feature."""
+    too_large = numpy.flatnonzero(numpy.abs(y) > float(limits.max))
+    if len(too_large):
+        i = int(too_large[0])
+        raise DataError(f"{where.format(lines[i])}: {cells[i]} is too large for {limits.dtype.name}, whose largest "
+                        f"magnitude is {float(limits.max):.4g}")
 
 
 def _feature(cell: str, line: int, column: int, header: list, path: Path) -> float:

@@ -42,8 +42,9 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
     task : {"classification", "regression"}, optional
         Inferred from the labels when None.
     dtype : float dtype, optional
-        CSV and NPZ: the dtype the features will be computed in; a feature too large for it is
-        a DataError naming where it is in the file (IDX bytes fit any float dtype).
+        CSV and NPZ: the dtype the features (and a regression's targets) will be computed in; a
+        value too large for it is a DataError naming where it is in the file (IDX bytes fit any
+        float dtype).
 
     Returns
     -------
