@@ -2,6 +2,7 @@
 and one-line errors for damaged models and data that do not fit the model."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -273,4 +274,27 @@ def test_a_bad_split_option_is_named_as_the_option(tmp_path, capsys, command, op
                 "--out", tmp_path)[0] == 0
     code, out, err = call(capsys, command, tmp_path / "model.safetensors", "wine", *options)
     assert_one_line_error(code, err, fragment)
+    assert out == ""
+
+
+@pytest.mark.parametrize("estimator", [False, True])
+def test_a_regressor_of_two_outputs_is_refused_naming_data_and_why(tmp_path, capsys, estimator):
+    # MSE's "expected targets of shape (n_samples, 2), got (40,)" named neither DATA nor the cause
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    Y = np.stack([X[:, 0], X[:, 1] - X[:, 2]], axis=1)
+    path = tmp_path / "model.safetensors"
+    if estimator:
+        from chainrule.sklearn import MLPRegressor
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # max_iter reached
+            MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, Y).save(path)
+    else:
+        model = cr.mlp([3, 4, 2], seed=0)
+        cr.fit(model, X, Y, epochs=1, verbose=0)
+        cr.save(model, path)
+    data = write_csv(tmp_path / "rows.csv", [["a", "b", "c", "label"]] + [[*map(str, row), "0.5"] for row in X])
+    code, out, err = call(capsys, "evaluate", path, data, "--all-rows")
+    assert_one_line_error(code, err, f"{data}: the model is a regressor of 2 outputs, but DATA gives one target per "
+                                     f"row (one label column)", "cr.evaluate(model, X, Y) on targets of shape "
+                                     "(n_samples, 2)")
     assert out == ""

@@ -19,7 +19,8 @@ is chainrule's MSE, not half of it); see ``chainrule.cli.estimator``.
 
 from __future__ import annotations
 
-from ..errors import LabelError
+from ..errors import DataError, LabelError
+from ..layers.widths import output_width
 from ..training import evaluate
 from . import estimator as estimators
 from .device import add_device_argument, check_device
@@ -44,6 +45,7 @@ def run(args) -> int:
     model, estimator = estimators.read_model_on(args.model, args.device)
     rows = scored_rows(args, model)
     check_width(model, rows.X, args)
+    check_one_target_per_row(model, rows.y, args)
     if estimators.answers_itself(estimator):
         scores = estimators.scores(estimator, rows.X, rows.y, args.data)
     else:
@@ -62,3 +64,15 @@ def run(args) -> int:
     else:
         print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()) + f" on {rows.describe()}")
     return 0
+
+
+def check_one_target_per_row(model, y, args) -> None:
+    """DataError naming DATA when the model is a regressor of several outputs: DATA gives one
+    target per row (its label column, or an NPZ archive's y of shape (n_samples,)), which MSE
+    refused naming neither DATA nor why ("expected targets of shape (n_samples, 2), got (40,)")."""
+    width = output_width(model)
+    regressor = model.preprocessor is None or model.preprocessor.task == "regression"
+    if regressor and width and width > 1 and y is not None and y.ndim == 1:
+        raise DataError(f"{args.data}: the model is a regressor of {width} outputs, but DATA gives one target per "
+                        f"row (one label column); the command line reads no more, so score it with "
+                        f"cr.evaluate(model, X, Y) on targets of shape (n_samples, {width})")
