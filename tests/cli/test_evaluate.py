@@ -298,3 +298,16 @@ def test_a_regressor_of_two_outputs_is_refused_naming_data_and_why(tmp_path, cap
                                      f"row (one label column)", "cr.evaluate(model, X, Y) on targets of shape "
                                      "(n_samples, 2)")
     assert out == ""
+
+
+def test_a_regression_target_too_large_for_the_models_dtype_names_data(tmp_path, capsys):
+    # was MSE's "targets: expected finite values, found 6.4e+299 at index (0, 0)": no file named
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    model = cr.mlp([2, 4, 1], seed=0)
+    cr.fit(model, X, 3 * X[:, 0] + 1, epochs=1, verbose=0)
+    cr.save(model, tmp_path / "model.safetensors")
+    data = write_csv(tmp_path / "rows.csv", [["c0", "c1", "label"]] + [[*map(str, row), "1e300"] for row in X[:5]])
+    code, out, err = call(capsys, "evaluate", tmp_path / "model.safetensors", data, "--all-rows")
+    assert_one_line_error(code, err, f"{data}: the target 1e+300 (of the label column; 5 of the 5 rows scored) is "
+                                     f"too large for the model's float32, whose largest magnitude is 3.403e+38")
+    assert out == ""

@@ -19,6 +19,8 @@ is chainrule's MSE, not half of it); see ``chainrule.cli.estimator``.
 
 from __future__ import annotations
 
+import numpy
+
 from ..errors import DataError, LabelError
 from ..layers.widths import output_width
 from ..training import evaluate
@@ -69,10 +71,20 @@ def run(args) -> int:
 def check_one_target_per_row(model, y, args) -> None:
     """DataError naming DATA when the model is a regressor of several outputs: DATA gives one
     target per row (its label column, or an NPZ archive's y of shape (n_samples,)), which MSE
-    refused naming neither DATA nor why ("expected targets of shape (n_samples, 2), got (40,)")."""
+    refused naming neither DATA nor why ("expected targets of shape (n_samples, 2), got (40,)");
+    or when a regressor's target is too large for the model's dtype (MSE named its index)."""
     width = output_width(model)
     regressor = model.preprocessor is None or model.preprocessor.task == "regression"
     if regressor and width and width > 1 and y is not None and y.ndim == 1:
         raise DataError(f"{args.data}: the model is a regressor of {width} outputs, but DATA gives one target per "
                         f"row (one label column); the command line reads no more, so score it with "
                         f"cr.evaluate(model, X, Y) on targets of shape (n_samples, {width})")
+    if regressor and y is not None and y.dtype.kind == "f" and len(y):
+        # MSE's own error named an index in the rows scored, not DATA
+        dtype = numpy.dtype(model.dtype or numpy.float32)
+        largest = float(numpy.finfo(dtype).max)
+        beyond = numpy.flatnonzero(numpy.abs(y) > largest)
+        if len(beyond):
+            raise DataError(f"{args.data}: the target {float(y[beyond[0]]):g} (of the label column; {len(beyond)} "
+                            f"of the {len(y)} rows scored) is too large for the model's {dtype.name}, whose largest "
+                            f"magnitude is {largest:.4g}")
