@@ -229,6 +229,13 @@ BROKEN_CONTRACTS = [
     (ones(3), [0.0, 0.0, 0.0], r"own_params\['a'\] is a NumPy array of shape \(3,\), float32 but own_grads\['a'\] "
                                r"is a list;"),
     ([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], r"layer '1' \(Scale\): own_params\['a'\] is a list, not an array"),
+    # integer or boolean parameters failed at the first step with NumPy's own errors
+    (ones(3, dtype=np.int64), ones(3, dtype=np.int64),
+     r"layer '1' \(Scale\): own_params\['a'\] has dtype int64; a parameter is float32 or float64"),
+    (ones(3, dtype=bool), ones(3, dtype=bool), r"own_params\['a'\] has dtype bool; a parameter is float32 or"),
+    (ones(3, dtype=np.float16), ones(3, dtype=np.float16), r"own_params\['a'\] has dtype float16; a parameter"),
+    (ones(3, dtype=">f4"), ones(3, dtype=">f4"), r"own_params\['a'\] has dtype >f4; a parameter is float32 or "
+                                                  r"float64 \(in the machine's byte order\)"),
 ]
 
 
@@ -433,3 +440,12 @@ def test_an_array_taken_after_the_buffer_is_built_stays_the_models_and_one_taken
     assert not np.shares_memory(before, model.flat_parameters().theta)
     after[...] = 0
     assert not model.params["0.W"].any()
+
+
+@pytest.mark.parametrize("dtype, native", [(">f8", np.float64), ("<f4", np.float32), (">f4", np.float32)])
+def test_a_dtype_of_either_byte_order_makes_a_model_of_native_floats(dtype, native):
+    """">f8" made big-endian parameters: fit then refused its own dY (of native float64)."""
+    X, y = normal(0, 10, 2), np.arange(10) % 2
+    for model in (cr.mlp([2, 3, 2], seed=0, dtype=dtype), cr.mlp([2, 3, 2], seed=0).astype(dtype)):
+        assert model.dtype == np.dtype(native) and all(p.dtype == np.dtype(native) for p in model.params.values())
+        cr.fit(model, X, y, epochs=1, verbose=0)

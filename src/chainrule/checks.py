@@ -24,7 +24,10 @@ SMALL_ARRAY = 65536
 
 
 def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
-    """``dtype`` as a NumPy float32/float64 dtype, or a HyperparameterError naming ``name``."""
+    """``dtype`` as a NumPy float32/float64 dtype in the machine's byte order, or a
+    HyperparameterError naming ``name``. A byte order given (">f8") is a storage detail: the
+    model computes in native floats (its big-endian arrays used to be refused later, as dY of
+    another dtype than the layer's output, which fit made itself)."""
     try:
         resolved = None if dtype is None else numpy.dtype(dtype)  # numpy reads None as float64
     except TypeError:
@@ -32,7 +35,7 @@ def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
     if resolved is None or resolved.name not in FLOAT_DTYPES:
         raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {dtype!r}"
                                   f"{did_you_mean(dtype, FLOAT_DTYPES)}")
-    return resolved
+    return numpy.dtype(resolved.name)
 
 
 def as_matrix(X, dtype, name: str = "X") -> Array:

@@ -71,6 +71,7 @@ from .initializers import as_generator
 from .layers.layer import Layer, check_set_up
 from .losses import Loss, get_loss
 from .losses.loss import checked_weights
+from .training.outputs import check_outputs
 from .training.prepare import as_targets, default_loss
 
 INPUT = "input"  # the report's name for ∂L/∂X
@@ -321,6 +322,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     if X64.shape[0] == 0:  # a loss is a mean over the rows: there would be nothing to divide by
         raise ShapeError(f"X has no rows (shape {tuple(X64.shape)}); expected at least 1")
     Y = model64.forward(X64)
+    check_outputs(model64, X64, Y)
     try:
         T = to_device(loss.prepare(targets, Y.shape[1], numpy.float64, n_samples=Y.shape[0]), model64.device)
     except (DTypeError, LabelError, ShapeError) as error:

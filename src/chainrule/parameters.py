@@ -172,7 +172,8 @@ def check_own_arrays(layer) -> None:
 
     Every ``own_params[name]`` is an array (NumPy or CuPy) and has its gradient array
     ``own_grads[name]`` of the same shape, dtype and array type; ``own_grads`` has no other
-    name. Without its gradient array, a parameter's ``backward`` has nothing to write ∂L/∂θ
+    name; every parameter is float32 or float64. Without its gradient array, a parameter's
+    ``backward`` has nothing to write ∂L/∂θ
     into outside ``fit`` (a KeyError in a loop of one's own), and one that never writes it
     would be counted as trainable while ``fit`` left it as it was; a gradient of another
     shape or dtype would train the parameter from values cast or cut to fit. (Before this
@@ -204,6 +205,9 @@ def check_own_arrays(layer) -> None:
             raise HyperparameterError(
                 f"{where} is {_described(param)} but own_grads[{name!r}] is {_described(grad)}; make the "
                 f"gradient zeros of the parameter's shape and dtype (numpy.zeros_like(own_params[{name!r}]))")
+        if param.dtype not in PARAMETER_DTYPES:  # an integer one made the optimizers fail with NumPy's errors
+            raise HyperparameterError(f"{where} has dtype {param.dtype}; a parameter is float32 or float64 (in the "
+                                      f"machine's byte order), as training steps write fractions into it")
 
 
 def _holds_numpy_pairs(params, grads) -> bool:
@@ -216,9 +220,13 @@ def _holds_numpy_pairs(params, grads) -> bool:
     for name, param in params.items():
         grad = grads[name]
         if not (type(param) is numpy.ndarray and type(grad) is numpy.ndarray and grad.shape == param.shape
-                and grad.dtype == param.dtype):
+                and grad.dtype == param.dtype and param.dtype in PARAMETER_DTYPES):
             return False
     return True
+
+
+#: the dtypes a parameter may have, in the machine's byte order (a step writes fractions into it)
+PARAMETER_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
 
 def _array_kind(value) -> str | None:

@@ -81,6 +81,10 @@ def test_mlp_refuses_an_activation_that_is_neither_a_name_nor_a_list(name):
     ([4, 3, 0], r"sizes\[2\]: expected an integer >= 1, got 0"),
     ([4, True, 3], r"sizes\[1\]: expected an integer >= 1, got True"),
     (5, "sizes: expected a list of layer widths, got int"),
+    # a set or a dict's keys built a network of other widths, in another order, without a word
+    ({3, 10}, r"sizes: expected a list of layer widths in order, got set \{"),
+    ({784: "x", 10: "y"}, r"sizes: expected a list of layer widths in order, got dict \{784: 'x', 10: 'y'\}"),
+    ("784", "sizes: expected a list of layer widths in order, got str '784'"),
 ])
 def test_mlp_names_a_bad_width_by_its_position(sizes, message):
     with pytest.raises(cr.HyperparameterError, match=message):
@@ -192,3 +196,9 @@ def test_mlp_with_every_option_saves_loads_and_exports(tmp_path):
     ort = pytest.importorskip("onnxruntime", reason="the ONNX part needs the optional onnxruntime package")
     session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(["Y"], {"X": X})[0], model(X), rtol=1e-7, atol=1e-7)
+
+
+def test_mlp_takes_widths_from_any_ordered_sequence():
+    for sizes in ((3, 4, 2), np.array([3, 4, 2]), range(3, 1, -1)):
+        widths = [layer.n_out for layer in cr.mlp(sizes, seed=0).layers if isinstance(layer, cr.Linear)]
+        assert widths == list(sizes)[1:]

@@ -683,3 +683,30 @@ def test_evaluate_names_a_loss_whose_value_is_not_a_scalar():
     with pytest.raises(cr.ShapeError, match=r"^loss: RowLosses\.compute returned L of shape \(442,\); expected a "
                                             r"scalar"):
         cr.evaluate(model, X_DIABETES, Y_DIABETES, loss=RowLosses())
+
+
+class RowSums(cr.Layer):
+    """A layer of one's own whose forward returns a vector (n_samples,), not a matrix."""
+
+    def forward(self, X):
+        return X.sum(axis=1)
+
+    def backward(self, dY, input_grad=True):
+        return np.repeat(dY[:, None], 4, axis=1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda model, X: cr.predict(model, X),
+    lambda model, X: cr.predict_proba(model, X),
+    lambda model, X: cr.evaluate(model, X, X[:, 0]),
+    lambda model, X: cr.gradcheck(model, X, X[:, 0]),
+    lambda model, X: cr.predict(model, np.repeat(X, 1000, axis=0)),  # beyond one chunk
+])
+def test_a_layer_whose_forward_returns_a_vector_is_named_wherever_outputs_are_read(call):
+    # predict, evaluate and gradcheck failed with IndexError (Y.shape[1]); fit named the layer
+    model = cr.Sequential(cr.Linear(4, 4), RowSums(), seed=0)
+    model.preprocessor = cr.Preprocessor(4, task="multilabel")  # a classifier, for predict_proba; predict reads it too
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    with pytest.raises(cr.ShapeError, match=r"^layer '1' \(RowSums\): forward returned shape \(1,\) for one row of X; "
+                                            r"expected \(n_samples, n_outputs\).*not a vector \(n_samples,\)\)$"):
+        call(model, X)

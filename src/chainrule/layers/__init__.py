@@ -1,8 +1,10 @@
 """Layers: neurons of the notes (linear, ReLU, sigmoid, softmax) and their relatives,
 and the composites that stack them into deep networks."""
 
+import collections.abc
+
 from ..checks import positive_int
-from ..errors import HyperparameterError, did_you_mean
+from ..errors import HyperparameterError, did_you_mean, quoted
 from .gelu import GELU
 from .identity import Identity
 from .layer import Layer
@@ -88,6 +90,9 @@ def mlp(sizes, activation: str | list[str] | tuple[str, ...] = "relu", *, init: 
     >>> model(np.zeros((2, 4))).shape
     (2, 1)
     """
+    if isinstance(sizes, (collections.abc.Set, collections.abc.Mapping, str, bytes)):  # no order, or not widths
+        raise HyperparameterError(f"sizes: expected a list of layer widths in order, got {type(sizes).__name__} "
+                                  f"{quoted(sizes, 60)}")
     try:
         sizes = list(sizes)
     except TypeError:

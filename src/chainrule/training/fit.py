@@ -43,6 +43,7 @@ from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
 from .loop import Loop, LoopSettings, evaluate_prepared
 from .metrics import metric_names
+from .outputs import is_one_row, outputs_shape_error
 from .prepare import (FLOAT_TARGETS_HINT, as_inputs, as_label_vector, as_targets, check_one_target_per_row,
                       check_standardize_targets, default_loss, encode_earlier_classes, encode_targets,
                       fit_preprocessor, has_validation_weights, prepare_inputs, prepare_scaled_targets,
@@ -488,8 +489,8 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     # One row through the network: the outputs' width, and a check of X's width against the first layer
     row = to_device(X[:1].astype(dtype), model.device)
     outputs = model.forward(row)
-    if not _is_one_row(outputs):
-        raise _outputs_shape_error(model, row, outputs)
+    if not is_one_row(outputs):
+        raise outputs_shape_error(model, row, outputs)
     n_outputs = outputs.shape[1]
     split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
 
@@ -534,30 +535,6 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
             X_val = prepare_inputs(preprocessor, X_val, dtype)
     return _PreparedData(X, train_rows, T, weights, X_val, T_val, w_val, loss, preprocessor, validation_set,
                          shuffle_seed)
-
-
-def _is_one_row(outputs) -> bool:
-    """Whether a forward pass of one row gave a matrix of one row, (1, n_outputs)."""
-    return getattr(outputs, "ndim", None) == 2 and outputs.shape[0] == 1
-
-
-def _outputs_shape_error(model: Layer, row, outputs) -> ShapeError:
-    """The error for a model whose forward pass of one ``row`` gave ``outputs`` that are not
-    (1, n_outputs): naming the first of a Sequential's layers whose forward gave such a result
-    (run again from ``row``, a layer at a time), else the model."""
-    culprit = model
-    if isinstance(model, Sequential):
-        for layer in model.layers:
-            outputs = layer.forward(row)
-            if not _is_one_row(outputs):
-                culprit = layer
-                break
-            row = outputs
-    given = f"shape {tuple(outputs.shape)}" if hasattr(outputs, "shape") else type(outputs).__name__
-    name = culprit.describe() if culprit is not model else f"model ({type(model).__name__})"
-    return ShapeError(f"{name}: forward returned {given} for one row of X; expected (n_samples, n_outputs), here "
-                      f"(1, n_outputs): a layer's forward returns a matrix with a row per row of its input (a "
-                      f"single output as a column (n_samples, 1), not a vector (n_samples,))")
 
 
 def _resolve_batch_size(batch_size: int | None, n_train: int, n_processes: int) -> int:

@@ -31,6 +31,7 @@ from ..layers.layer import Layer
 from ..losses.loss import Loss
 from ..optimizers import Optimizer
 from .distributed import SingleProcess
+from .outputs import check_outputs
 from .history import History, layer_of
 from .metrics import Scores
 
@@ -339,6 +340,7 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
     for start, inputs in chunks:
         Y = model.forward(inputs)
         if T is None:
+            check_outputs(model, inputs, Y)  # once: a layer of one's own that returns a vector, named
             T = targets(Y.shape[1])
         T_chunk = to_device(T[start:start + len(Y)], model.device)
         if weights is None:

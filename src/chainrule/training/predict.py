@@ -20,6 +20,7 @@ from ..layers.widths import input_width
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
 from ..losses.loss import checked_weights
 from .loop import EVAL_CHUNK, score_chunks
+from .outputs import check_outputs
 from .prepare import as_label_vector, as_targets, check_one_target_per_row, encode_targets, prepare_scaled_targets
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
@@ -130,11 +131,16 @@ def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None 
     rows at a time from a reused buffer (see ``_prepared_chunks``)."""
     device = model.device if device is None else device
     if len(X) <= EVAL_CHUNK:  # one forward pass: the chunk buffers' setup cost ~6 µs a call at batch 1
+        inputs = _prepared_rows(X, dtype, device, preprocessor)
+        Y = model.forward(inputs)
+        check_outputs(model, inputs, Y)
         # Copied: within ``reusing_buffers`` (a callback of fit) the output is a layer's buffer.
-        return numpy.array(to_numpy(model.forward(_prepared_rows(X, dtype, device, preprocessor))), order="C")
+        return numpy.array(to_numpy(Y), order="C")
     outputs = None
     for start, inputs in _prepared_chunks(X, dtype, device, preprocessor):
-        Y = to_numpy(model.forward(inputs))
+        Y = model.forward(inputs)
+        check_outputs(model, inputs, Y)
+        Y = to_numpy(Y)
         if outputs is None:
             outputs = numpy.empty((len(X), Y.shape[1]), dtype=Y.dtype)
         outputs[start:start + len(Y)] = Y
@@ -426,6 +432,6 @@ def evaluate(model: Layer, X, y, *, sample_weight=None, loss=None) -> dict[str, 
             return score_chunks(model, chunks, targets, loss, weights=weights,
                                 target_scale=None if preprocessor is None else preprocessor.target_scale)
         except ShapeError as error:  # class labels for a model scored as a regressor, most often
-            if preprocessor is None and loss.task == "regression":
+            if preprocessor is None and loss.task == "regression" and not getattr(error, "about_the_model", False):
                 raise ShapeError(f"{error}; {NO_PREPROCESSOR}") from None
             raise

@@ -1,0 +1,45 @@
+"""The shape of a network's outputs: a matrix with a row per row of its input.
+
+``fit``, ``predict``, ``predict_proba``, ``evaluate`` and ``gradcheck`` read the number of
+outputs as ``Y.shape[1]``; a layer of one's own whose forward returns a vector (n_samples,)
+or another number of rows would otherwise fail there with an IndexError, or be scored wrongly.
+"""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..layers.layer import Layer
+from ..layers.sequential import Sequential
+
+
+def check_outputs(model: Layer, inputs, outputs) -> None:
+    """ShapeError (see :func:`outputs_shape_error`) unless ``outputs``, the forward pass of
+    ``inputs``, is a matrix (len(inputs), n_outputs)."""
+    if not (getattr(outputs, "ndim", None) == 2 and outputs.shape[0] == len(inputs)):
+        raise outputs_shape_error(model, inputs[:1], model.forward(inputs[:1]))
+
+
+def is_one_row(outputs) -> bool:
+    """Whether a forward pass of one row gave a matrix of one row, (1, n_outputs)."""
+    return getattr(outputs, "ndim", None) == 2 and outputs.shape[0] == 1
+
+
+def outputs_shape_error(model: Layer, row, outputs) -> ShapeError:
+    """The error for a model whose forward pass of one ``row`` gave ``outputs`` that are not
+    (1, n_outputs): naming the first of a Sequential's layers whose forward gave such a result
+    (run again from ``row``, a layer at a time), else the model."""
+    culprit = model
+    if isinstance(model, Sequential):
+        for layer in model.layers:
+            outputs = layer.forward(row)
+            if not is_one_row(outputs):
+                culprit = layer
+                break
+            row = outputs
+    given = f"shape {tuple(outputs.shape)}" if hasattr(outputs, "shape") else type(outputs).__name__
+    name = culprit.describe() if culprit is not model else f"model ({type(model).__name__})"
+    error = ShapeError(f"{name}: forward returned {given} for one row of X; expected (n_samples, n_outputs), here "
+                       f"(1, n_outputs): a layer's forward returns a matrix with a row per row of its input (a "
+                       f"single output as a column (n_samples, 1), not a vector (n_samples,))")
+    error.about_the_model = True  # not about the data a caller gave: no hint about them is added to it
+    return error
