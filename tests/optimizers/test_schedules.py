@@ -139,3 +139,13 @@ def test_a_schedule_factor_of_zero_is_allowed_and_leaves_theta_unchanged():
     assert optimizer.current_lr == 0.0
     assert optimizer.step(check_finite=True)
     np.testing.assert_array_equal(model.flat_parameters().theta, before)
+
+
+@pytest.mark.parametrize("schedule", [cr.StepDecay(3, 0.5), cr.ExponentialDecay(0.9), cr.CosineDecay(10),
+                                      cr.LinearWarmup(5, then=cr.CosineDecay(10))])
+@pytest.mark.parametrize("t", ["a", -1, 1.5, True, None])
+def test_a_step_that_is_no_count_is_refused_naming_t(schedule, t):
+    # "a" raised TypeError from a comparison; -1 extrapolated the schedule (CosineDecay(10)(-1) = 0.9755)
+    with pytest.raises(cr.HyperparameterError, match=r"^t: expected a step count, an integer >= 0, got "):
+        schedule(t)
+    assert schedule(np.int64(4)) == schedule(4)

@@ -15,6 +15,7 @@ schedule exactly.
 from __future__ import annotations
 
 import math
+import numbers
 
 from ..checks import in_unit_interval, positive, positive_int
 from ..errors import HyperparameterError
@@ -41,6 +42,14 @@ class Schedule:
         object.__setattr__(self, name, value)
 
 
+def step_count(t) -> int:
+    """``t``, the step a schedule is asked about: an integer >= 0 (a NumPy integer too), else
+    HyperparameterError naming it (a string raised TypeError; a negative step extrapolated)."""
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+        raise HyperparameterError(f"t: expected a step count, an integer >= 0, got {type(t).__name__} {t!r:.60}")
+    return t
+
+
 class StepDecay(Schedule):
     """factor(t) = γ^⌊t / step_size⌋: multiply lr by γ every ``step_size`` steps."""
 
@@ -49,7 +58,7 @@ class StepDecay(Schedule):
         self.gamma = positive(gamma, "gamma")
 
     def __call__(self, t: int) -> float:
-        return self.gamma ** (t // self.step_size)
+        return self.gamma ** (step_count(t) // self.step_size)
 
     def __repr__(self) -> str:
         return f"StepDecay({self.step_size}, gamma={self.gamma})"
@@ -62,7 +71,7 @@ class ExponentialDecay(Schedule):
         self.gamma = positive(gamma, "gamma")
 
     def __call__(self, t: int) -> float:
-        return self.gamma**t
+        return self.gamma ** step_count(t)
 
     def __repr__(self) -> str:
         return f"ExponentialDecay({self.gamma})"
@@ -79,7 +88,7 @@ class CosineDecay(Schedule):
         self.min_factor = in_unit_interval(min_factor, "min_factor")
 
     def __call__(self, t: int) -> float:
-        progress = min(t, self.total_steps) / self.total_steps
+        progress = min(step_count(t), self.total_steps) / self.total_steps
         return self.min_factor + (1 - self.min_factor) * (1 + math.cos(math.pi * progress)) / 2
 
     def __repr__(self) -> str:
@@ -100,7 +109,7 @@ class LinearWarmup(Schedule):
         self.then = then
 
     def __call__(self, t: int) -> float:
-        if t < self.warmup_steps:
+        if step_count(t) < self.warmup_steps:
             return (t + 1) / self.warmup_steps
         return 1.0 if self.then is None else self.then(t - self.warmup_steps)
 
