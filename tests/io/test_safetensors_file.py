@@ -10,7 +10,7 @@ import safetensors.numpy
 
 from chainrule.errors import HyperparameterError, ModelFileError
 from chainrule.io.safetensors_file import (
-    ITEMSIZES, check_spans, open_tensors, read_header, read_tensor, tensor_entries,
+    ITEMSIZES, MAX_DIMS, check_spans, open_tensors, read_header, read_tensor, tensor_entries,
 )
 
 
@@ -83,8 +83,8 @@ def test_entries_must_be_objects(tmp_path):
     # 240 dimensions of 2**62 made a product too long for an error message: a raw ValueError from
     # int-to-str; 120,000 of them took 70 s of big-integer products first.
     ({"dtype": "U8", "shape": [2**62] * 240, "data_offsets": [0, 0]}, 0,
-     "tensor 'a': a shape of 240 dimensions; an array has at most 64$"),
-    ({"dtype": "U8", "shape": [2**62] * 64, "data_offsets": [0, 0]}, 8,
+     f"tensor 'a': a shape of 240 dimensions; an array has at most {MAX_DIMS}$"),
+    ({"dtype": "U8", "shape": [2**62] * MAX_DIMS, "data_offsets": [0, 0]}, 8,
      r"span 0 bytes; its dtype U8 and shape \[4611686018427387904, .*\.\.\. need more than the 8 bytes after the "
      r"header$"),
 ])
@@ -135,3 +135,17 @@ def test_a_json_number_beyond_a_float_is_refused(tmp_path, number):
     with pytest.raises(ModelFileError, match=f"its header is not valid JSON \\(the number '{number}' is beyond a "
                                              f"float's range\\)"):
         read_header(tmp_path / "t")
+
+
+def test_a_refused_path_leaves_no_file_descriptor_open(tmp_path):
+    """open() of a directory's descriptor raised, leaving it open: one descriptor leaked per call."""
+    (tmp_path / "folder").mkdir()
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for _ in range(20):
+        with pytest.raises(ModelFileError, match="is a directory"):
+            read_header(tmp_path / "folder")
+        if hasattr(os, "mkfifo"):
+            with pytest.raises(ModelFileError, match="not a regular file"):
+                read_header("/dev/null")
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before

@@ -34,7 +34,7 @@ from .atomic import check_path
 PathLike = str | os.PathLike
 TEXT_BYTES = frozenset(b"\t\n\r" + bytes(range(0x20, 0x7F)))  # printable ASCII: a text file's first bytes
 METADATA = "__metadata__"  # the header entry holding the file's string-to-string metadata
-MAX_DIMS = 64  # the most dimensions a tensor may have: NumPy 2's limit (NumPy 1's is 32)
+MAX_DIMS = 64 if int(numpy.__version__.split(".")[0]) >= 2 else 32  # the most dimensions NumPy's arrays have
 
 #: the dtypes that safetensors.numpy writes and reads back (safetensors name -> NumPy name);
 #: a header naming another (BF16, F8_E4M3...) is refused before loading
@@ -152,13 +152,18 @@ def _read_head(path: PathLike, what: str) -> tuple[bytes, int]:
     """The first 8 bytes of the file and the header they announce, and the file's size."""
     try:
         # Not blocking: a FIFO would wait for a writer in open(), forever; it is refused below.
-        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)), "rb") as file:
-            status = os.fstat(file.fileno())
-            if stat.S_ISDIR(status.st_mode):
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            status = os.fstat(descriptor)
+            if stat.S_ISDIR(status.st_mode):  # before open(): it raises on a directory and leaves the descriptor open
                 raise IsADirectoryError
             if not stat.S_ISREG(status.st_mode):
                 raise ModelFileError(f"{path}: not a regular file (a pipe, device or socket); a {what} is read from "
                                      f"a file, whose size its header is checked against")
+        except BaseException:
+            os.close(descriptor)
+            raise
+        with open(descriptor, "rb") as file:
             file_size = status.st_size
             head = file.read(8)
             length = int.from_bytes(head, "little")
