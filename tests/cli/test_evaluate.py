@@ -308,6 +308,17 @@ def test_a_regression_target_too_large_for_the_models_dtype_names_data(tmp_path,
     cr.save(model, tmp_path / "model.safetensors")
     data = write_csv(tmp_path / "rows.csv", [["c0", "c1", "label"]] + [[*map(str, row), "1e300"] for row in X[:5]])
     code, out, err = call(capsys, "evaluate", tmp_path / "model.safetensors", data, "--all-rows")
-    assert_one_line_error(code, err, f"{data}: the target 1e+300 (of the label column; 5 of the 5 rows scored) is "
-                                     f"too large for the model's float32, whose largest magnitude is 3.403e+38")
+    assert_one_line_error(code, err, f"{data}: the target 1e+300 (5 of the 5 rows scored) is too large for the "
+                                     f"model's float32, whose largest magnitude is 3.403e+38")
     assert out == ""
+
+
+def test_targets_beyond_float32_are_scored_for_a_model_that_standardizes_them(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    model = cr.mlp([2, 4, 1], seed=0)
+    cr.fit(model, X, (3 * X[:, 0] + 5) * 1e38, epochs=1, verbose=0, standardize_targets=True)  # in float64 first
+    cr.save(model, tmp_path / "model.safetensors")
+    data = write_csv(tmp_path / "rows.csv", [["c0", "c1", "label"]] + [[*map(str, row), "5e38"] for row in X[:5]])
+    code, out, err = call(capsys, "evaluate", tmp_path / "model.safetensors", data, "--all-rows", "--json")
+    assert code == 0, err
+    assert np.isfinite(json.loads(out)["loss"])

@@ -692,6 +692,17 @@ def test_divergence_exits_1_in_one_line_and_leaves_no_run_folder(tmp_path, capsy
     assert not (tmp_path / "run").exists()
 
 
+def test_targets_beyond_float32_train_when_standardized_first(tmp_path, capsys):
+    # the check of a target against the dtype refused them, where fit standardizes them in float64 first
+    rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str((i + 1) * 1e38)] for i in range(12)]
+    path = write_csv(tmp_path / "big_targets.csv", rows)
+    options = ["train", "--data", path, "--epochs", "1", "--quiet", "--no-plots", "--hidden", "4"]
+    code, _, err = call(capsys, *options, "--standardize-targets", "--out", tmp_path / "run")
+    assert code == 0, err
+    code, _, err = call(capsys, *options, "--out", tmp_path / "raw")  # raw targets are computed in float32
+    assert_one_line_error(code, err, f"{path}: line 5, column 3 'label': 4e+38 is too large for float32")
+
+
 def test_a_loss_not_finite_before_any_step_advises_scaling_the_targets_not_the_rate(tmp_path, capsys):
     rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str(i + 0.5)] for i in range(10)]
     rows[3][2] = "1e300"  # fits float64, but its square (the loss) does not

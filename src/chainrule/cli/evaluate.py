@@ -79,12 +79,13 @@ def check_one_target_per_row(model, y, args) -> None:
         raise DataError(f"{args.data}: the model is a regressor of {width} outputs, but DATA gives one target per "
                         f"row (one label column); the command line reads no more, so score it with "
                         f"cr.evaluate(model, X, Y) on targets of shape (n_samples, {width})")
-    if regressor and y is not None and y.dtype.kind == "f" and len(y):
-        # MSE's own error named an index in the rows scored, not DATA
+    standardized = model.preprocessor is not None and model.preprocessor.target_mean is not None
+    if regressor and not standardized and y is not None and y.dtype.kind == "f" and len(y):
+        # MSE's own error named an index in the rows scored, not DATA (standardized targets are computed in float64)
         dtype = numpy.dtype(model.dtype or numpy.float32)
         largest = float(numpy.finfo(dtype).max)
         beyond = numpy.flatnonzero(numpy.abs(y) > largest)
         if len(beyond):
-            raise DataError(f"{args.data}: the target {float(y[beyond[0]]):g} (of the label column; {len(beyond)} "
-                            f"of the {len(y)} rows scored) is too large for the model's {dtype.name}, whose largest "
-                            f"magnitude is {largest:.4g}")
+            raise DataError(f"{args.data}: the target {float(y[beyond[0]]):g} ({len(beyond)} of the {len(y)} rows "
+                            f"scored) is too large for the model's {dtype.name}, whose largest magnitude is "
+                            f"{largest:.4g}")

@@ -539,7 +539,8 @@ def write_plots(plot: bool, history, model, data_name: str, folder: Path, restor
 
 def check_file_fits_dtype(config: TrainConfig, data) -> None:
     """DataError naming where the data file ``config.data`` holds a feature (or a regression's
-    target) too large for ``config.dtype`` (above 3.4e38 for float32): a CSV file's line and column, an NPZ archive's
+    target, unless ``--standardize-targets`` standardizes it first, in float64) too large for
+    ``config.dtype`` (above 3.4e38 for float32): a CSV file's line and column, an NPZ archive's
     array and index, rather than fit's error naming an index in the split rows of ``data``; it
     suggests training in float64. (A built-in data set or IDX bytes always fit.)
 
@@ -550,12 +551,13 @@ def check_file_fits_dtype(config: TrainConfig, data) -> None:
         return
     largest = float(numpy.finfo(config.dtype).max)
     arrays = [data.X_train, data.X_test]
-    if data.task == "regression":  # its targets are computed in the dtype too
+    target_dtype = config.dtype if data.task == "regression" and not config.standardize_targets else None
+    if target_dtype is not None:  # targets computed in the dtype too: standardized ones are computed in float64 first
         arrays += [data.y_train, data.y_test]
     if not any(X is not None and X.size and (X.max() > largest or X.min() < -largest) for X in arrays):
         return
     try:
-        load_file(config.data, label=config.label or None, dtype=config.dtype)
+        load_file(config.data, label=config.label or None, dtype=config.dtype, target_dtype=target_dtype)
     except DataError as error:
         raise DataError(f"{error}; train in float64 (--dtype float64), or scale the column down") from None
 

@@ -52,7 +52,8 @@ CHUNK_CELLS = 2**18
 LOADTXT_ONLY_SPACES = "\x1c\x1d\x1e\x1f"
 
 
-def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=None) -> Dataset:
+def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=None,
+             target_dtype=None) -> Dataset:
     """Load a CSV file (conventions in the module docstring), all rows as training rows.
 
     Parameters
@@ -66,6 +67,9 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     dtype : float dtype, optional
         The dtype the features will be computed in: a feature cell too large for it is a
         DataError naming the cell. The features are float64 all the same.
+    target_dtype : float dtype, optional
+        The dtype a regression's targets will be computed in, alike (None for targets that are
+        standardized first, in float64).
 
     Returns
     -------
@@ -99,8 +103,8 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     label_where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
-    if task == "regression" and dtype is not None:  # a target is computed in the model's dtype too
-        _check_targets_fit(y, label_cells, label_lines, f"{path}: line {{}}, {label_where}", numpy.finfo(dtype))
+    if task == "regression" and target_dtype is not None:  # targets computed in the model's dtype, not standardized
+        _check_targets_fit(y, label_cells, label_lines, f"{path}: line {{}}, {label_where}", numpy.finfo(target_dtype))
     return Dataset(
         X_train=X,
         y_train=y,

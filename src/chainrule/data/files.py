@@ -30,7 +30,8 @@ FORMATS = "a .csv or .npz file, an MNIST-style IDX directory, or 'IMAGES,LABELS'
 MAX_PATH_LENGTH = 4096  # Linux's PATH_MAX: no longer path names a file
 
 
-def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=None) -> Dataset:
+def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=None,
+              target_dtype=None) -> Dataset:
     """Load user data from a path or IDX spec (see the module docstring), without splitting.
 
     Parameters
@@ -42,9 +43,11 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
     task : {"classification", "regression"}, optional
         Inferred from the labels when None.
     dtype : float dtype, optional
-        CSV and NPZ: the dtype the features (and a regression's targets) will be computed in; a
-        value too large for it is a DataError naming where it is in the file (IDX bytes fit any
-        float dtype).
+        CSV and NPZ: the dtype the features will be computed in; a value too large for it is a
+        DataError naming where it is in the file (IDX bytes fit any float dtype).
+    target_dtype : float dtype, optional
+        CSV and NPZ: the dtype a regression's targets will be computed in, alike (None for
+        targets that are standardized first, in float64, as ``standardize_targets`` does).
 
     Returns
     -------
@@ -65,12 +68,12 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
     path = Path(text)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return load_csv(path, label=label, task=task, dtype=dtype)
+        return load_csv(path, label=label, task=task, dtype=dtype, target_dtype=target_dtype)
     if label is not None:
         raise DataError(f"label={quoted(label)} names a CSV column, but {quoted(text, PATH_QUOTE_LIMIT)} "
                         f"is not a .csv file")
     if suffix == ".npz":
-        return load_npz(path, task=task, dtype=dtype)
+        return load_npz(path, task=task, dtype=dtype, target_dtype=target_dtype)
     if _looked_at(path.is_dir, path):
         return load_idx_directory(path, task=task)
     if is_idx_spec(text):

@@ -67,7 +67,7 @@ REQUIRED_KEYS = ("X", "y")
 TEST_KEYS = ("X_test", "y_test")
 
 
-def load_npz(path, *, task: str | None = None, dtype=None) -> Dataset:
+def load_npz(path, *, task: str | None = None, dtype=None, target_dtype=None) -> Dataset:
     """Load an NPZ archive (conventions in the module docstring).
 
     Parameters
@@ -77,9 +77,11 @@ def load_npz(path, *, task: str | None = None, dtype=None) -> Dataset:
     task : {"classification", "regression"}, optional
         Inferred from ``y`` when None.
     dtype : float dtype, optional
-        The dtype the features (and a regression's targets) will be computed in: a value too
-        large for it is a DataError
+        The dtype the features will be computed in: a value too large for it is a DataError
         naming the array and the index (in the archive's own rows, before any split).
+    target_dtype : float dtype, optional
+        The dtype a regression's targets will be computed in, alike (None for targets that are
+        standardized first, in float64).
 
     Returns
     -------
@@ -113,8 +115,8 @@ def load_npz(path, *, task: str | None = None, dtype=None) -> Dataset:
     y_train = _labels(arrays["y"], "y", path)
     _check_rows(X_train, y_train, "X", "y", path)
     y_train, task = labels_for_task(y_train, task, f"{path}: y")
-    if task == "regression" and dtype is not None:  # a target is computed in the model's dtype too
-        _check_fits(y_train, "y", path, numpy.dtype(dtype))
+    if task == "regression" and target_dtype is not None:  # targets computed in the model's dtype, not standardized
+        _check_fits(y_train, "y", path, numpy.dtype(target_dtype))
     X_test = y_test = None
     if present_test_keys:
         X_test = _features(arrays["X_test"], "X_test", path, dtype)
@@ -125,8 +127,8 @@ def load_npz(path, *, task: str | None = None, dtype=None) -> Dataset:
                 f"{path}: 'X_test' has {X_test.shape[1]} features per sample, 'X' has {X_train.shape[1]}"
             )
         y_test, _ = labels_for_task(y_test, task, f"{path}: y_test")
-        if task == "regression" and dtype is not None:
-            _check_fits(y_test, "y_test", path, numpy.dtype(dtype))
+        if task == "regression" and target_dtype is not None:
+            _check_fits(y_test, "y_test", path, numpy.dtype(target_dtype))
     return Dataset(
         X_train=X_train,
         y_train=y_train,
