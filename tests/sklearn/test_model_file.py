@@ -109,6 +109,22 @@ def test_network_labels_other_than_the_estimators_are_refused(saved, tmp_path):
         MLPClassifier.load(path)
 
 
+def test_a_binary_classifiers_file_without_network_labels_still_loads(tmp_path):
+    """Files written before the network's labels were saved hold none for a binary classifier."""
+    X = numpy.random.default_rng(0).normal(size=(40, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(
+            X, numpy.where(X[:, 0] > 0, "yes", "no"))
+    estimator.save(tmp_path / "new.safetensors")
+    model, tensors, extra_json = read(tmp_path / "new.safetensors")
+    model.preprocessor = dataclasses.replace(model.preprocessor, classes=None)  # as the older files were written
+    save(model, tmp_path / "old.safetensors", extra_tensors=tensors, extra_json=extra_json)
+    loaded = MLPClassifier.load(tmp_path / "old.safetensors")
+    assert loaded.classes_.tolist() == ["no", "yes"]
+    assert loaded.predict(X).tolist() == estimator.predict(X).tolist()
+
+
 def test_a_saved_infinite_loss_loads_as_a_float(saved, tmp_path):
     loaded = load_crafted(saved, tmp_path, attributes={"loss_curve_": [1.5, "inf"], "best_loss_": "inf"})
     assert loaded.loss_curve_ == [1.5, numpy.inf] and loaded.best_loss_ == numpy.inf

@@ -302,9 +302,10 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
     if binarizer.y_type_ != y_type or not numpy.array_equal(binarizer.classes_, classes):
         raise ModelFileError(f"{where}.classes_: {labels!r:.80} do not make a {y_type!r} target")
     preprocessor = estimator.model_.preprocessor
-    if y_type != "multilabel-indicator" and (preprocessor is None or list(preprocessor.classes or ()) != labels):
-        # save writes classes_ as the network's labels: cr.predict of the file would answer in others
-        found = None if preprocessor is None else preprocessor.classes
+    found = None if preprocessor is None else preprocessor.classes
+    # save writes classes_ as the network's labels, so that cr.predict of the file answers in them; a binary
+    # classifier's file from before that holds none (its bare network answers 0/1), which the estimator never read
+    if y_type != "multilabel-indicator" and not (found is None and y_type == "binary") and list(found or ()) != labels:
         raise ModelFileError(f"{path}: preprocessor.classes: expected the estimator's classes_ {labels!r:.80}, got "
                              f"{found!r:.80}; cr.predict of the file would answer other labels than the estimator")
     estimator._label_binarizer, estimator.classes_ = binarizer, binarizer.classes_
