@@ -5,6 +5,7 @@ import csv
 import io
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -361,7 +362,10 @@ def test_a_row_that_overflows_inside_the_network_is_named_by_its_line_and_column
     cr.save(model, tmp_path / "run" / "model.safetensors")
     path = write_csv(tmp_path / "rows.csv", [["p", "q", "y"], ["0.5", "-1", "0"], ["3e38", "0", "1"]])
     for proba in ([], ["--proba"]):
-        code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", path, "--label", "y", *proba)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # NumPy's overflow warnings would be lines of their own
+            code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", path, "--label", "y",
+                                  *proba)
         assert_one_line_error(code, err, f"{path}: line 3, column 1 'p': 3e+38 (standardized ",
                               "takes the network's outputs for the row beyond float32's range")
         assert out == ""

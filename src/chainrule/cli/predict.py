@@ -27,6 +27,8 @@ import csv
 import io
 import sys
 
+import numpy
+
 from ..errors import ConfigError, DataError, NonFiniteError, quoted
 from ..io import atomic_write
 from ..io.atomic import write_in_pieces
@@ -104,7 +106,8 @@ def _network_answers_of_data(model, X, args) -> tuple:
     a CSV file DATA (see ``rows.csv_cell``) where a value standardizes beyond the model's dtype,
     rather than its index in X, as the CSV loader names a cell too large for that dtype."""
     try:
-        return _network_answers(model, X, args.proba)
+        with numpy.errstate(over="ignore", invalid="ignore"):  # a row that overflows is reported in one line below
+            return _network_answers(model, X, args.proba)
     except NonFiniteError as error:
         if error.index is None or not args.data.lower().endswith(".csv"):
             raise

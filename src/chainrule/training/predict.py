@@ -8,6 +8,8 @@ the model's device for the forward passes, and results come back as NumPy arrays
 
 from __future__ import annotations
 
+import math
+
 import numpy
 
 from ..backend import get_array_module, to_device, to_numpy
@@ -151,12 +153,12 @@ def _checked_outputs(model: Layer, X, dtype, device: str, preprocessor: Preproce
     """``outputs_in_chunks``, then the preprocessor's classes and target standardization checked
     against the number of outputs (DataError naming ``model.preprocessor``, see ``_inputs``), and
     the outputs checked to be finite (:func:`_refuse_non_finite_outputs`)."""
-    with numpy.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, not warned of
-        Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
-        total = Y.sum()
+    Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
     if preprocessor is not None:
         check_preprocessor_outputs(preprocessor, Y.shape[1])
-    if not numpy.isfinite(total):
+    # One sum finds a NaN or Inf (no errstate around the pass: 1.4 µs of a 40 µs call at batch 1, and
+    # NumPy's own overflow warning is then part of the report)
+    if not math.isfinite(Y.sum()):
         _refuse_non_finite_outputs(model, X, Y, dtype, preprocessor)
     return Y
 
