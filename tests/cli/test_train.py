@@ -711,8 +711,8 @@ def test_a_loss_not_finite_before_any_step_advises_scaling_the_targets_not_the_r
                           "--lr", "1e-12", "--out", tmp_path / "run")
     line = assert_one_line_error(code, err, "training diverged at epoch 1, batch 1/1: the loss is not finite; no model "
                                  "file or checkpoint was written; it was so at the initial weights, before any step, "
-                                 "so the learning rate is not the cause", "standardize the targets "
-                                 "(--standardize-targets; the inputs are standardized already)", exit_code=1)
+                                 "so the learning rate is not the cause", "(the inputs are standardized already): "
+                                 "standardize the targets (--standardize-targets)", exit_code=1)
     assert "--lr" not in line and "--dtype float64" not in line
 
 

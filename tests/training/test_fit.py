@@ -469,10 +469,32 @@ def test_a_loss_not_finite_before_any_step_names_the_data_not_the_learning_rate(
     with pytest.raises(cr.DivergenceError, match=r"^training diverged at epoch 1, batch 1/1: the loss is not finite; "
                                                  r"it was so at the initial weights, before any step, so the learning "
                                                  r"rate is not the cause: .* in float64: standardize the inputs "
-                                                 r"\(standardize=True\), and the targets \(standardize_targets=True\)$"
-                       ) as caught:
+                                                 r"\(standardize=True\), or standardize the targets "
+                                                 r"\(standardize_targets=True\)$") as caught:
         cr.fit(cr.mlp([2, 3, 1], seed=0, dtype="float64"), X, y, lr=1e-12, epochs=1, verbose=0)
     assert caught.value.at_start and "lower learning rate" not in str(caught.value)
+    # what is done already is not advised: standardized inputs, float64; then nothing is left to scale
+    with pytest.raises(cr.DivergenceError, match=r"not the cause: .* in float64: standardize the targets "
+                                                 r"\(standardize_targets=True\)$"):
+        cr.fit(cr.mlp([2, 3, 1], seed=0, dtype="float64"), X, y, epochs=1, verbose=0, standardize=True)
+
+
+class LogOfDifference(cr.MSE):
+    """A loss of one's own with a bug: log of a difference that may be negative (NaN)."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        return np.log(Y - T).mean(), dY
+
+
+def test_a_loss_not_finite_at_the_start_on_standardized_data_blames_the_network_or_the_loss():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the log of a negative number
+        with pytest.raises(cr.DivergenceError, match=r"not the cause: the data are standardized already, so the "
+                                                     r"initial weights or the loss's own computation"):
+            cr.fit(cr.mlp([2, 3, 1], seed=0, dtype="float64"), X, X[:, 0], loss=LogOfDifference(), epochs=1,
+                   verbose=0, standardize=True, standardize_targets=True)
 
 
 def test_an_update_that_overflows_the_weights_is_undone():

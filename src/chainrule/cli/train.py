@@ -60,7 +60,7 @@ from ..losses import LOSSES, get_loss
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
-from ..training.loop import AT_START
+from ..training.loop import AT_START, STANDARDIZED_ALREADY
 from ..training.distributed import Communicator, SingleProcess
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
@@ -454,8 +454,8 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         sources = sources or {}
         if isinstance(error, DivergenceError):
             task = get_loss(loss).task
-            raise diverged(error, folder, config.lr, value_name("lr", sources.get("lr")), task,
-                           model.dtype) from error
+            raise diverged(error, folder, config.lr, value_name("lr", sources.get("lr")), task, model.dtype,
+                           bool(config.standardize_targets)) from error
         argument, _, rest = str(error).partition(": ")
         if isinstance(error, ChainruleError) and rest and argument in FIT_OPTIONS:
             error.args = (f"{value_name(argument, sources.get(argument))}: {rest}", *error.args[1:])
@@ -474,20 +474,22 @@ def _remove_empty(created: list[Path]) -> None:
             path.rmdir()
 
 
-def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task: str,
-             dtype) -> DivergenceError:
+def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task: str, dtype,
+             targets: bool) -> DivergenceError:
     """A diverged run's error in the command's terms (exit 1): ``cr.fit``'s says that the model
     keeps its last finite weights and names its ``lr``, but the command writes no model file.
     This says what the run ``folder`` holds (the last checkpoint written, or nothing) and names
     the learning rate as ``lr_name`` (``--lr``, or a config file's key); or, for a loss not finite
-    before the first step, what to scale instead (the ``task``'s targets, for regression; the
-    model's ``dtype``, when float32)."""
+    before the first step, what to scale instead (the ``task``'s targets, for regression, unless
+    ``targets`` says they are standardized; the model's ``dtype``, when float32)."""
     what = f"training diverged {error.where}"
     if error.at_start:  # nothing was written yet, and the learning rate is not the cause
-        scale = ("standardize the targets (--standardize-targets; the inputs are standardized already)"
-                 if task == "regression" else "scale the data (the inputs are standardized already)")
-        wider = ", or train with --dtype float64" if dtype == numpy.float32 else ""
-        return DivergenceError(f"{what}; no model file or checkpoint was written; {AT_START}: {scale}{wider}",
+        advice = ["standardize the targets (--standardize-targets)"] if task == "regression" and not targets else []
+        if dtype == numpy.float32:
+            advice.append("train with --dtype float64")
+        cause = (f"the rows or their targets are too large for the network or the loss in {numpy.dtype(dtype)} (the "
+                 f"inputs are standardized already): {', or '.join(advice)}" if advice else STANDARDIZED_ALREADY)
+        return DivergenceError(f"{what}; no model file or checkpoint was written; {AT_START}: {cause}",
                                where=error.where, at_start=True)
     checkpoint = folder / CHECKPOINT
     lower = f"try a lower {lr_name} than {lr:g}" if lr_name.startswith("--") else \

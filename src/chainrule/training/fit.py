@@ -334,7 +334,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
                             batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
                             start_epoch=start_epoch, comm=comm,
                             weights=data.weights, train_rows=data.train_rows,
-                            preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale)
+                            preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale,
+                            inputs_standardized=data.preprocessor.mean is not None)
     dtype = model.flat_parameters().theta.dtype
     copy_bytes = n_train * data.X.shape[1] * dtype.itemsize
     if device == "cuda" or (data.preprocessor.mean is not None and copy_bytes <= STANDARDIZED_COPY_BYTES):

@@ -61,6 +61,7 @@ class LoopSettings(NamedTuple):
     train_rows: numpy.ndarray | None = None  # the indices in X of T's rows (those left for training), or None: all
     preprocessor: Preprocessor | None = None  # standardizes each batch as it is gathered, when it has a mean
     target_scale: numpy.ndarray | None = None  # σ_y of standardized targets (mae is reported times it), or None
+    inputs_standardized: bool = False  # whether X is standardized (here, or in a copy made before): for advice only
 
 
 class Loop:
@@ -79,6 +80,7 @@ class Loop:
         self.weights = settings.weights  # the rows' sample weights (float64), or None
         self.train_rows = settings.train_rows  # row i of T is row train_rows[i] of X (None: row i)
         self.target_scale = settings.target_scale
+        self.inputs_standardized = settings.inputs_standardized
         self.w_batch = None if self.weights is None else numpy.empty(self.batch_size)  # reused each step
         self.history, self.comm = settings.history, settings.comm
         self.verbose = settings.verbose and self.comm.is_root
@@ -217,11 +219,14 @@ class Loop:
                     return DivergenceError(f"training diverged {where}; the model's parameter {name!r} held NaN or "
                                            f"infinity before any step: initialize or load finite weights",
                                            where=where, at_start=True)
-            targets = ", and the targets (standardize_targets=True)" if self.loss.task == "regression" else ""
-            wider = ", or train in float64" if self.model.dtype == numpy.float32 else ""
-            return DivergenceError(
-                f"training diverged {where}; {AT_START} in {self.model.dtype}: standardize the inputs "
-                f"(standardize=True){targets}{wider}", where=where, at_start=True)
+            advice = [] if self.inputs_standardized else ["standardize the inputs (standardize=True)"]
+            if self.loss.task == "regression" and self.target_scale is None:
+                advice.append("standardize the targets (standardize_targets=True)")
+            if self.model.dtype == numpy.float32:
+                advice.append("train in float64")
+            cause = (f"the rows or their targets are too large for the network or the loss in {self.model.dtype}: "
+                     f"{', or '.join(advice)}" if advice else STANDARDIZED_ALREADY)
+            return DivergenceError(f"training diverged {where}; {AT_START}: {cause}", where=where, at_start=True)
         return DivergenceError(f"training diverged {where}; the model keeps its last finite weights; try a lower "
                                f"learning rate (lr={self.optimizer.lr:g})", where=where)
 
@@ -354,8 +359,10 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
 
 
 #: why a loss that is not finite before the first step is: the data, not the learning rate
-AT_START = ("it was so at the initial weights, before any step, so the learning rate is not the cause: the rows or "
-            "their targets are too large for the network or the loss")
+AT_START = "it was so at the initial weights, before any step, so the learning rate is not the cause"
+#: the cause left when the data are standardized and in float64: the network or the loss itself
+STANDARDIZED_ALREADY = ("the data are standardized already, so the initial weights or the loss's own computation "
+                        "(a loss of one's own?) made it")
 
 
 def add_scores(scores: Scores, loss: Loss, Y, T, value, weights) -> float:
