@@ -1223,3 +1223,14 @@ def test_resuming_a_run_with_another_loss_is_refused_naming_loss(tmp_path):
     history = cr.fit(cr.mlp([10, 4, 1], seed=0), X, y, loss=Huber(), epochs=2, verbose=0, standardize=True,
                      standardize_targets=True, resume=path)
     assert history.epochs == 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda: cr.fit(cr.mlp([4, 3, 3], seed=0), X_IRIS, None, verbose=0),
+    lambda: cr.evaluate(cr.mlp([4, 3, 3], seed=0), X_IRIS, None),
+])
+def test_targets_of_none_are_named_as_missing_altogether(call):
+    # was "y: expected a label or target in every row, found a missing value (None) at index ()"
+    with pytest.raises(cr.ShapeError, match=r"^y: expected the targets, one per row of X \(labels or values\), got "
+                                            r"None$"):
+        call()

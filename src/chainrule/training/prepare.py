@@ -159,6 +159,8 @@ def as_targets(y, name: str):
     array they make (floats are then regression values, as in a float64 y), a missing value
     refused naming its index; so is NumPy's StringDType with a missing value.
     """
+    if y is None:  # NumPy makes a 0-d object array of it: "a missing value at index ()" said too little
+        raise ShapeError(f"{name}: expected the targets, one per row of X (labels or values), got None")
     try:
         targets = numpy.asarray(y)
     except ValueError as error:  # NumPy's "inhomogeneous shape"
