@@ -449,3 +449,15 @@ def test_a_dtype_of_either_byte_order_makes_a_model_of_native_floats(dtype, nati
     for model in (cr.mlp([2, 3, 2], seed=0, dtype=dtype), cr.mlp([2, 3, 2], seed=0).astype(dtype)):
         assert model.dtype == np.dtype(native) and all(p.dtype == np.dtype(native) for p in model.params.values())
         cr.fit(model, X, y, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ">f8"])
+def test_astype_converts_parameters_of_another_dtype_which_training_refuses(dtype):
+    # astype checked the contract with the dtype rule first: it refused what it is there to convert
+    model = scale_model(ones(3, dtype=dtype), ones(3, dtype=dtype))
+    with pytest.raises(cr.HyperparameterError, match="a parameter is float32 or float64"):
+        model.flat_parameters()
+    model.astype("float64")
+    assert model.dtype == np.float64 and model.flat_parameters().theta.dtype == np.float64
+    assert cr.gradcheck(scale_model(ones(3, dtype=dtype), ones(3, dtype=dtype)), normal(0, 4, 3),
+                        np.arange(4) % 2).passed()

@@ -167,12 +167,13 @@ def check_each_layer_once(walked) -> None:
         seen[id(layer)] = path
 
 
-def check_own_arrays(layer) -> None:
+def check_own_arrays(layer, *, any_dtype: bool = False) -> None:
     """Raise HyperparameterError where ``layer`` breaks the contract of its two dicts.
 
     Every ``own_params[name]`` is an array (NumPy or CuPy) and has its gradient array
     ``own_grads[name]`` of the same shape, dtype and array type; ``own_grads`` has no other
-    name; every parameter is float32 or float64. Without its gradient array, a parameter's
+    name; every parameter is float32 or float64 (any dtype with ``any_dtype``, for ``astype``,
+    which converts them, and a summary, which shows them). Without its gradient array, a parameter's
     ``backward`` has nothing to write ∂L/∂θ
     into outside ``fit`` (a KeyError in a loop of one's own), and one that never writes it
     would be counted as trainable while ``fit`` left it as it was; a gradient of another
@@ -183,7 +184,7 @@ def check_own_arrays(layer) -> None:
     ``Layer.to``. The message names the layer (its path) and the name.
     """
     params, grads = layer.own_params, layer.own_grads
-    if _holds_numpy_pairs(params, grads):  # the usual layer, in one pass: nothing to report
+    if _holds_numpy_pairs(params, grads, any_dtype):  # the usual layer, in one pass: nothing to report
         return
     for name in grads:
         if name not in params:
@@ -205,12 +206,12 @@ def check_own_arrays(layer) -> None:
             raise HyperparameterError(
                 f"{where} is {_described(param)} but own_grads[{name!r}] is {_described(grad)}; make the "
                 f"gradient zeros of the parameter's shape and dtype (numpy.zeros_like(own_params[{name!r}]))")
-        if param.dtype not in PARAMETER_DTYPES:  # an integer one made the optimizers fail with NumPy's errors
+        if not any_dtype and param.dtype not in PARAMETER_DTYPES:  # an integer one failed in the optimizers
             raise HyperparameterError(f"{where} has dtype {param.dtype}; a parameter is float32 or float64 (in the "
                                       f"machine's byte order), as training steps write fractions into it")
 
 
-def _holds_numpy_pairs(params, grads) -> bool:
+def _holds_numpy_pairs(params, grads, any_dtype: bool = False) -> bool:
     """Whether ``params`` and ``grads`` are dicts of the same names, each parameter a NumPy array
     whose gradient is a NumPy array of its shape and dtype: what ``check_own_arrays`` accepts,
     answered in one pass (it runs at every ``fit`` and ``Layer.to``); False sends anything else
@@ -220,7 +221,7 @@ def _holds_numpy_pairs(params, grads) -> bool:
     for name, param in params.items():
         grad = grads[name]
         if not (type(param) is numpy.ndarray and type(grad) is numpy.ndarray and grad.shape == param.shape
-                and grad.dtype == param.dtype and param.dtype in PARAMETER_DTYPES):
+                and grad.dtype == param.dtype and (any_dtype or param.dtype in PARAMETER_DTYPES)):
             return False
     return True
 

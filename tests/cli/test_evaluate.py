@@ -322,3 +322,8 @@ def test_targets_beyond_float32_are_scored_for_a_model_that_standardizes_them(tm
     code, out, err = call(capsys, "evaluate", tmp_path / "model.safetensors", data, "--all-rows", "--json")
     assert code == 0, err
     assert np.isfinite(json.loads(out)["loss"])
+    # but one that standardizes beyond float32 is named (the scores were inf)
+    data = write_csv(tmp_path / "far.csv", [["c0", "c1", "label"]] + [[*map(str, row), "1e300"] for row in X[:5]])
+    code, out, err = call(capsys, "evaluate", tmp_path / "model.safetensors", data, "--all-rows")
+    assert_one_line_error(code, err, f"{data}: the target 1e+300 (5 of the 5 rows scored) is once standardized, "
+                                     f"(y − mean) / scale, too large for the model's float32")

@@ -595,6 +595,7 @@ def test_a_row_that_overflows_inside_the_network_is_named_instead_of_predicted()
     assert np.isfinite(cr.predict_proba(model, rows[:4700])).all()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's overflow in the product, before the error
 def test_a_regressors_row_that_overflows_is_named_with_its_standardized_value():
     X = np.random.default_rng(0).normal(size=(50, 2)) * np.array([1.0, 1e-3])
     model = cr.mlp([2, 4, 1], seed=0, dtype="float32")
@@ -710,3 +711,37 @@ def test_a_layer_whose_forward_returns_a_vector_is_named_wherever_outputs_are_re
     with pytest.raises(cr.ShapeError, match=r"^layer '1' \(RowSums\): forward returned shape \(1,\) for one row of X; "
                                             r"expected \(n_samples, n_outputs\).*not a vector \(n_samples,\)\)$"):
         call(model, X)
+
+
+class DropsARow(cr.Layer):
+    """A layer of one's own that loses the last row of a batch of more than one."""
+
+    def forward(self, X):
+        return X[:-1] if len(X) > 1 else X
+
+    def backward(self, dY, input_grad=True):
+        return dY
+
+
+def test_a_layer_that_returns_another_number_of_rows_is_named_by_the_rows():
+    # predict answered 19 rows for 20; the message then spoke of one row, whose shape was right
+    model = cr.Sequential(cr.Linear(3, 3), DropsARow(), seed=0)
+    with pytest.raises(cr.ShapeError, match=r"^model \(Sequential\): forward returned shape \(19, 3\) for 20 rows of X; "
+                                            r"expected \(20, n_outputs\)"):
+        cr.predict(model, np.ones((20, 3)))
+
+
+def test_finite_outputs_whose_sum_overflows_their_dtype_are_answered_without_a_warning():
+    model = cr.Sequential(cr.Linear(1, 1), seed=0)
+    model.params["0.W"][...], model.params["0.b"][...] = 1.0, 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(cr.predict(model, np.full((4, 1), 2e38)), np.full(4, 2e38, np.float32))
+
+
+def test_a_row_that_overflows_is_named_under_numpy_seterr_raise():
+    model = cr.Sequential(cr.Linear(1, 1), seed=0)
+    model.params["0.W"][...], model.params["0.b"][...] = 4.0, 0.0
+    with np.errstate(all="raise"):  # was a raw FloatingPointError from the product
+        with pytest.raises(cr.NonFiniteError, match=r"^X: the value at index \(0, 0\), 2e\+38"):
+            cr.predict(model, np.full((4, 1), 2e38))

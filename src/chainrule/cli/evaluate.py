@@ -79,13 +79,18 @@ def check_one_target_per_row(model, y, args) -> None:
         raise DataError(f"{args.data}: the model is a regressor of {width} outputs, but DATA gives one target per "
                         f"row (one label column); the command line reads no more, so score it with "
                         f"cr.evaluate(model, X, Y) on targets of shape (n_samples, {width})")
-    standardized = model.preprocessor is not None and model.preprocessor.target_mean is not None
-    if regressor and not standardized and y is not None and y.dtype.kind == "f" and len(y):
-        # MSE's own error named an index in the rows scored, not DATA (standardized targets are computed in float64)
+    if regressor and y is not None and y.dtype.kind == "f" and len(y):
+        # MSE's own error named an index in the rows scored, not DATA; standardized targets, computed in
+        # float64, are computed in the model's dtype once standardized (and scored as inf where they overflow it)
+        preprocessor = model.preprocessor
+        standardized = preprocessor is not None and preprocessor.target_mean is not None
+        z = (y.reshape(len(y), -1) - preprocessor.target_mean) / preprocessor.target_scale if standardized else y
         dtype = numpy.dtype(model.dtype or numpy.float32)
         largest = float(numpy.finfo(dtype).max)
-        beyond = numpy.flatnonzero(numpy.abs(y) > largest)
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            beyond = numpy.flatnonzero((numpy.abs(z) > largest).reshape(len(y), -1).any(axis=1))
         if len(beyond):
+            which = " once standardized, (y − mean) / scale," if standardized else ""
             raise DataError(f"{args.data}: the target {float(y[beyond[0]]):g} ({len(beyond)} of the {len(y)} rows "
-                            f"scored) is too large for the model's {dtype.name}, whose largest magnitude is "
+                            f"scored) is{which} too large for the model's {dtype.name}, whose largest magnitude is "
                             f"{largest:.4g}")

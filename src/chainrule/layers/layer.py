@@ -407,7 +407,7 @@ class Layer:
         """
         dtype = as_float_dtype(dtype)
         for _, layer in self.walk():
-            check_own_arrays(layer)
+            check_own_arrays(layer, any_dtype=True)  # float16 or big-endian parameters are what it converts
         for _, layer in self.walk():
             for name, array in layer.own_params.items():
                 layer.own_params[name] = array.astype(dtype)

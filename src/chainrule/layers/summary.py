@@ -18,7 +18,7 @@ def layer_rows(model: Layer) -> list[dict]:
     layer contract (a parameter that is not an array, see ``parameters.check_own_arrays``)."""
     rows = []
     for prefix, layer in model.walk():
-        check_own_arrays(layer)
+        check_own_arrays(layer, any_dtype=True)  # a summary shows the parameters' dtype, whatever it is
         if layer.children() and not layer.own_params:
             continue
         shapes = {name: list(array.shape) for name, array in layer.own_params.items()}

@@ -16,7 +16,14 @@ def check_outputs(model: Layer, inputs, outputs) -> None:
     """ShapeError (see :func:`outputs_shape_error`) unless ``outputs``, the forward pass of
     ``inputs``, is a matrix (len(inputs), n_outputs)."""
     if not (getattr(outputs, "ndim", None) == 2 and outputs.shape[0] == len(inputs)):
-        raise outputs_shape_error(model, inputs[:1], model.forward(inputs[:1]))
+        one = model.forward(inputs[:1])
+        if not is_one_row(one):
+            raise outputs_shape_error(model, inputs[:1], one)
+        given = f"shape {tuple(outputs.shape)}" if hasattr(outputs, "shape") else type(outputs).__name__
+        error = ShapeError(f"model ({type(model).__name__}): forward returned {given} for {len(inputs)} rows of X; "
+                           f"expected ({len(inputs)}, n_outputs): a row of outputs per row of input")
+        error.about_the_model = True
+        raise error
 
 
 def is_one_row(outputs) -> bool:
