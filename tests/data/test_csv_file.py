@@ -546,3 +546,10 @@ def test_a_bad_cell_deep_in_a_large_file_is_named_by_its_line(tmp_path, monkeypa
     fast, slow, _ = read_fast_and_slow(path, monkeypatch, **options)
     assert fast == slow
     assert message in fast
+
+
+def test_a_feature_name_with_spaces_around_it_finds_its_column(tmp_path):
+    # a model fitted on a DataFrame column ' z' (pandas keeps and writes the space) could not read pandas' CSV
+    path = write(tmp_path, "x,y, z,label\n1,2,3,a\n4,5,6,b\n")
+    X, y = csv_file.load_csv_for_model(path, n_features=2, feature_names=[" z", "x"], label_required=True)
+    assert X.tolist() == [[3.0, 1.0], [6.0, 4.0]] and list(y) == ["a", "b"]

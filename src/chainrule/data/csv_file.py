@@ -211,7 +211,12 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
 
 
 def _feature_column(header: list, name: str, path: Path) -> int:
-    """Index of the feature column ``name``; DataError naming it when the header lacks it."""
+    """Index of the feature column ``name``; DataError naming it when the header lacks it.
+
+    The header's names are read without the spaces around them; a model fitted on a DataFrame
+    column with such spaces (' z', as pandas keeps and writes them) finds it by the name without."""
+    if name not in header and name.strip() in header:
+        name = name.strip()
     if name not in header:
         raise DataError(
             f"{path}: no column named {quoted(name)}, which the model takes as a feature; "
