@@ -327,3 +327,28 @@ def test_targets_beyond_float32_are_scored_for_a_model_that_standardizes_them(tm
     code, out, err = call(capsys, "evaluate", tmp_path / "model.safetensors", data, "--all-rows")
     assert_one_line_error(code, err, f"{data}: the target 1e+300 (5 of the 5 rows scored) is once standardized, "
                                      f"(y − mean) / scale, too large for the model's float32")
+
+
+@pytest.mark.parametrize("estimator", [False, True])
+def test_labels_with_spaces_around_them_are_scored_from_a_csv_file(tmp_path, capsys, estimator):
+    # the CSV reader strips ' yes' to 'yes', which was then "not among the model's classes" (pandas keeps it)
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = np.array([" yes", "no"])[(X[:, 0] > 0).astype(int)]
+    path = tmp_path / "model.safetensors"
+    if estimator:
+        from chainrule.sklearn import MLPClassifier
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = MLPClassifier(hidden_layer_sizes=(4,), max_iter=50, random_state=0).fit(X, y)
+        fitted.save(path)
+        expected = fitted.score(X, y)
+    else:
+        model = cr.mlp([2, 4, 2], seed=0)
+        cr.fit(model, X, y, epochs=5, verbose=0)
+        cr.save(model, path)
+        expected = cr.evaluate(model, X, y)["accuracy"]
+    rows = [[*map(str, row), label] for row, label in zip(X, y)]
+    data = write_csv(tmp_path / "rows.csv", [["a", "b", "label"]] + rows)
+    code, out, err = call(capsys, "evaluate", path, data, "--all-rows", "--json")
+    assert code == 0, err
+    assert json.loads(out)["accuracy"] == pytest.approx(expected)

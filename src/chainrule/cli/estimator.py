@@ -129,7 +129,9 @@ def scores(estimator, X, y, data) -> dict:
 def as_classes(y, classes: numpy.ndarray, data) -> numpy.ndarray:
     """``y``'s labels as the elements of ``classes`` they name; LabelError naming DATA and the unknown ones.
 
-    Numbers match numbers by value; otherwise a label matches the class whose text it is.
+    Numbers match numbers by value; otherwise a label matches the class whose text it is, or,
+    when no class's text is that, the class whose text it is without the spaces around it (a CSV
+    file's labels are read without them, where a DataFrame fitted on keeps ' yes').
     """
     y = numpy.asarray(y).ravel()
     if y.dtype.kind in "biuf" and classes.dtype.kind in "biuf":
@@ -137,7 +139,11 @@ def as_classes(y, classes: numpy.ndarray, data) -> numpy.ndarray:
         index = numpy.where(matches.any(axis=1), matches.argmax(axis=1), -1)
     else:
         by_text = {str(label): k for k, label in enumerate(classes.tolist())}
-        index = numpy.array([by_text.get(str(label), -1) for label in y.tolist()], dtype=numpy.intp)
+        stripped = {}
+        for text, k in by_text.items():
+            stripped.setdefault(text.strip(), k)
+        index = numpy.array([by_text.get(str(label), stripped.get(str(label), -1)) for label in y.tolist()],
+                            dtype=numpy.intp)
     if (index < 0).any():
         unknown = sorted({str(label) for label in y[index < 0].tolist()})
         raise LabelError(f"{data}: labels {listing(unknown, 5)} are not among the model's classes_ "

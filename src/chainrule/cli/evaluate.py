@@ -52,7 +52,7 @@ def run(args) -> int:
         scores = estimators.scores(estimator, rows.X, rows.y, args.data)
     else:
         try:
-            scores = evaluate(model, rows.X, rows.y)
+            scores = evaluate(model, rows.X, labels_with_their_spaces(rows.y, model))
         except LabelError as error:  # "y[3]: label 'x' was not among ...": DATA's label, not an argument y
             where, _, what = str(error).partition(": ")
             if where != "y" and not where.startswith("y["):
@@ -66,6 +66,21 @@ def run(args) -> int:
     else:
         print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()) + f" on {rows.describe()}")
     return 0
+
+
+def labels_with_their_spaces(y, model):
+    """``y``, DATA's text labels, each as the class of ``model.preprocessor.classes`` it names: a CSV
+    file's labels are read without the spaces around them, where a model fitted on a DataFrame or
+    array keeps the classes as given (' yes'); a label that is a class as read is left as it is."""
+    classes = None if model.preprocessor is None else model.preprocessor.classes
+    if y is None or not classes or getattr(y, "dtype", None) is None or y.dtype.kind not in "UO" \
+            or not all(isinstance(label, str) for label in classes):
+        return y
+    known, stripped = set(classes), {}
+    for label in classes:
+        stripped.setdefault(label.strip(), label)
+    return numpy.array([label if label in known or not isinstance(label, str) else stripped.get(label, label)
+                        for label in y.tolist()], dtype=object)
 
 
 def check_one_target_per_row(model, y, args) -> None:
