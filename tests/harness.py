@@ -178,6 +178,14 @@ class UnfreezeAfter(cr.Callback):
         return False
 
 
+class RowValues(cr.MSE):
+    """MSE whose compute returns each row's loss, not their mean (on the CPU or the GPU)."""
+
+    def compute(self, Y, T, weights=None):
+        _, dY = super().compute(Y, T, weights)
+        return ((Y - T) ** 2).sum(axis=1), dY
+
+
 def capture_figures(monkeypatch) -> list:
     """The figures chainrule.plots saves from now on, in order (they are still saved), so that a
     test can look at what was drawn."""

@@ -8,7 +8,7 @@ import pytest
 import chainrule as cr
 from chainrule.backend import to_numpy
 from chainrule.training import device_loop
-from tests.harness import Rebinding, UnfreezeAfter
+from tests.harness import Rebinding, RowValues, UnfreezeAfter
 
 
 def classification_data(n=500, d=12, k=3, seed=0):
@@ -419,14 +419,6 @@ def test_weights_held_in_chunks_with_their_rows_give_the_same_run(monkeypatch):
         np.testing.assert_allclose(chunked[1].metrics[name], values, rtol=1e-12)
 
 
-class PerRowLoss(cr.MSE):
-    """MSE whose compute returns each row's loss on the device, not their mean."""
-
-    def compute(self, Y, T, weights=None):
-        _, dY = super().compute(Y, T, weights)
-        return ((Y - T) ** 2).sum(axis=1), dY
-
-
 class OneElementLoss(cr.SoftmaxCrossEntropy):
     """SoftmaxCrossEntropy whose compute returns L as a device array of shape (1,)."""
 
@@ -444,7 +436,7 @@ class ComplexLoss(cr.SoftmaxCrossEntropy):
 
 
 @pytest.mark.parametrize("loss, data, error, given", [
-    (PerRowLoss(), regression_data, cr.ShapeError, r"L of shape \(32,\)"),
+    (RowValues(), regression_data, cr.ShapeError, r"L of shape \(32,\)"),
     (OneElementLoss(), classification_data, cr.ShapeError, r"L of shape \(1,\)"),
     (ComplexLoss(), classification_data, cr.DTypeError, "L as ndarray of dtype complex128"),
 ])

@@ -17,7 +17,7 @@ from sklearn.datasets import load_diabetes, load_iris
 import chainrule as cr
 from chainrule.io import read
 from chainrule.training.loop import Loop
-from tests.harness import Rebinding
+from tests.harness import Rebinding, RowValues
 
 fit_module = importlib.import_module("chainrule.training.fit")  # the module: chainrule.training.fit is the function
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
@@ -1151,14 +1151,6 @@ class ArrayValue(cr.SoftmaxCrossEntropy):
     def compute(self, Y, T, weights=None):
         value, dY = super().compute(Y, T, weights)
         return np.array([value]), dY
-
-
-class RowValues(cr.MSE):
-    """MSE whose compute returns each row's loss, not their mean."""
-
-    def compute(self, Y, T, weights=None):
-        _, dY = super().compute(Y, T, weights)
-        return ((Y - T) ** 2).sum(axis=1), dY
 
 
 class NoValue(cr.MSE):

@@ -138,17 +138,24 @@ def as_classes(y, classes: numpy.ndarray, data) -> numpy.ndarray:
         matches = y[:, None] == classes[None, :]
         index = numpy.where(matches.any(axis=1), matches.argmax(axis=1), -1)
     else:
-        by_text = {str(label): k for k, label in enumerate(classes.tolist())}
-        stripped = {}
-        for text, k in by_text.items():
-            stripped.setdefault(text.strip(), k)
-        index = numpy.array([by_text.get(str(label), stripped.get(str(label), -1)) for label in y.tolist()],
-                            dtype=numpy.intp)
+        by_text = class_indices_by_text(classes.tolist())
+        index = numpy.array([by_text.get(str(label), -1) for label in y.tolist()], dtype=numpy.intp)
     if (index < 0).any():
         unknown = sorted({str(label) for label in y[index < 0].tolist()})
         raise LabelError(f"{data}: labels {listing(unknown, 5)} are not among the model's classes_ "
                          f"{listing(classes.tolist())}")
     return classes[index]
+
+
+def class_indices_by_text(classes: list) -> dict:
+    """``{text: index}`` of ``classes`` by their text, and by their text without the spaces around
+    it where no class's text is that: a CSV file's labels are read without those spaces, where a
+    DataFrame or array fitted on keeps them (' yes')."""
+    exact = {str(label): k for k, label in enumerate(classes)}
+    by_text = {}
+    for text, k in exact.items():
+        by_text.setdefault(text.strip(), k)
+    return {**by_text, **exact}
 
 
 def _indicator_rows(y, n_labels: int, data) -> numpy.ndarray:

@@ -47,7 +47,7 @@ def run(args) -> int:
     model, estimator = estimators.read_model_on(args.model, args.device)
     rows = scored_rows(args, model)
     check_width(model, rows.X, args)
-    check_one_target_per_row(model, rows.y, args)
+    check_targets_fit_model(model, rows.y, args)
     if estimators.answers_itself(estimator):
         scores = estimators.scores(estimator, rows.X, rows.y, args.data)
     else:
@@ -76,14 +76,12 @@ def labels_with_their_spaces(y, model):
     if y is None or not classes or getattr(y, "dtype", None) is None or y.dtype.kind not in "UO" \
             or not all(isinstance(label, str) for label in classes):
         return y
-    known, stripped = set(classes), {}
-    for label in classes:
-        stripped.setdefault(label.strip(), label)
-    return numpy.array([label if label in known or not isinstance(label, str) else stripped.get(label, label)
+    by_text = estimators.class_indices_by_text(classes)
+    return numpy.array([classes[by_text[label]] if isinstance(label, str) and label in by_text else label
                         for label in y.tolist()], dtype=object)
 
 
-def check_one_target_per_row(model, y, args) -> None:
+def check_targets_fit_model(model, y, args) -> None:
     """DataError naming DATA when the model is a regressor of several outputs: DATA gives one
     target per row (its label column, or an NPZ archive's y of shape (n_samples,)), which MSE
     refused naming neither DATA nor why ("expected targets of shape (n_samples, 2), got (40,)");

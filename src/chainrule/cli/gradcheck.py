@@ -52,7 +52,7 @@ def add_arguments(parser) -> None:
     option("--max-checks", dest="max_checks", type=int, default=200,
            help="elements compared per parameter array, chosen at random [200]")
     option("--tolerance", type=float, default=1e-6, help="largest acceptable relative error [1e-6]")
-    option("--eps", type=float, default=1e-5, help="the central differences' step [1e-5]")
+    option("--eps", type=float, default=1e-5, help="the central differences' step, below 1 [1e-5]")
     option("--json", action="store_true",
            help="print the errors as JSON, with the elements checked, at kinks, and the rounding bounds per array")
 

@@ -60,8 +60,8 @@ from ..losses import LOSSES, get_loss
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
-from ..training.loop import AT_START, STANDARDIZED_ALREADY
 from ..training.distributed import Communicator, SingleProcess
+from ..training.loop import AT_START, STANDARDIZED_ALREADY
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
 from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE

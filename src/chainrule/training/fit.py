@@ -29,7 +29,6 @@ from ..errors import ChainruleError, DataError, DistributedError, Hyperparameter
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
 from ..io.model_file import check_savable
-from ..layers import Sequential
 from ..layers.layer import Layer, check_set_up
 from ..layers.widths import input_width
 from ..losses import get_loss

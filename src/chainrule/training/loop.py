@@ -31,9 +31,9 @@ from ..layers.layer import Layer
 from ..losses.loss import Loss
 from ..optimizers import Optimizer
 from .distributed import SingleProcess
-from .outputs import check_outputs
 from .history import History, layer_of
 from .metrics import Scores
+from .outputs import check_outputs
 
 EVAL_CHUNK = 4096  # rows per forward pass when scoring prepared data (validation sets, evaluate)
 GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch record gradient norms
