@@ -1,5 +1,18 @@
-"""``python -m chainrule`` is the ``chainrule`` command."""
+"""``python -m chainrule`` is the ``chainrule`` command.
 
-from .cli import entry_point
+One difference from the console script needs undoing here. CPython remembers a
+KeyboardInterrupt that passed through an ``exec`` or ``eval`` of a string (SciPy and NumPy's
+f2py run some while they import, so a Ctrl-C while a command imports them often lands inside
+one), even when ``main`` caught it afterwards; ``python -m`` then ends the process by SIGINT
+(exit status -2) instead of with ``main``'s 130. A string run to its end clears that memory,
+so one is run after ``main`` returns. The console script exits through another path
+(``Py_Exit``), which never looks at it.
+"""
 
-entry_point()
+import sys
+
+from .cli import main
+
+code = main()
+exec("pass")  # clears CPython's record of a caught KeyboardInterrupt (see above)
+sys.exit(code)

@@ -228,3 +228,46 @@ def test_sigterm_interrupts_where_sigint_is_ignored(monkeypatch):
     monkeypatch.setattr(signal, "getsignal", lambda signum: signal.SIG_IGN)
     with pytest.raises(KeyboardInterrupt):
         main_module._interrupt(signal.SIGTERM, None)
+
+
+def test_an_import_broken_by_ctrl_c_is_reported_as_the_interruption(capsys, monkeypatch):
+    """A Ctrl-C inside a compiled module's initialization surfaces as that module's error
+    (matplotlib's pybind11 modules raise ``ImportError: initialization failed``): it was
+    reported as an internal error, exit 1."""
+    def interrupted_import(args):
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            raise ImportError("initialization failed") from None
+    monkeypatch.setattr(importlib.import_module("chainrule.cli.info"), "run", interrupted_import)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code, out, err = call(capsys, "info", "model.safetensors")
+        assert (code, err) == (130, "chainrule: interrupted\n")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_an_error_without_a_ctrl_c_is_still_an_internal_error(capsys, monkeypatch):
+    def broken(args):
+        raise ImportError("initialization failed")
+    monkeypatch.setattr(importlib.import_module("chainrule.cli.info"), "run", broken)
+    code, out, err = call(capsys, "info", "model.safetensors")
+    assert_one_line_error(code, err, "internal error: initialization failed", exit_code=1)
+
+
+def test_python_m_exits_130_after_a_ctrl_c_caught_inside_an_exec(tmp_path):
+    """SciPy and NumPy's f2py run strings with exec while they import; a Ctrl-C there, caught and
+    reported by main, still ended ``python -m chainrule`` by SIGINT (exit status -2), as CPython
+    remembers a KeyboardInterrupt that left an exec."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import importlib\n"
+        "main_module = importlib.import_module('chainrule.cli.main')\n"
+        "def parse(argv):\n"
+        "    exec('raise KeyboardInterrupt')  # a Ctrl-C while an exec'd string runs\n"
+        "main_module.parse = parse\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    result = subprocess.run([sys.executable, "-m", "chainrule", "info", "model.safetensors"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert (result.returncode, result.stderr) == (130, "chainrule: interrupted\n")

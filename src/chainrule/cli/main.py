@@ -89,13 +89,32 @@ def main(argv=None) -> int:
     training stops after its batch and writes the run's files, and a file being written is
     finished or not there at all, rather than the process dying mid-write.
     """
+    ctrl_c = _CtrlC()
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
+    watch_sigint = on_main_thread and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    previous_sigint = signal.signal(signal.SIGINT, ctrl_c) if watch_sigint else None
     try:
-        return _run(argv)
+        return _run(argv, ctrl_c)
     finally:
         if on_main_thread:
             signal.signal(signal.SIGTERM, previous)
+        if watch_sigint:
+            signal.signal(signal.SIGINT, previous_sigint)
+
+
+class _CtrlC:
+    """SIGINT's handler while a command runs: Python's own (KeyboardInterrupt), remembering that
+    it ran. An import cut short by a Ctrl-C inside a compiled module's initialization raises
+    that module's own error instead (``ImportError: initialization failed`` from matplotlib's
+    pybind11 modules), which ``_run`` then reports as the interruption it was, not as a bug."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum, frame) -> None:
+        self.seen = True
+        signal.default_int_handler(signum, frame)
 
 
 def _interrupt(signum, frame) -> None:
@@ -107,7 +126,7 @@ def _interrupt(signum, frame) -> None:
     signal.raise_signal(signal.SIGINT)
 
 
-def _run(argv) -> int:
+def _run(argv, ctrl_c: _CtrlC) -> int:
     """``main`` itself: the command's exit code, every error reported in one line."""
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
@@ -132,7 +151,13 @@ def _run(argv) -> int:
             print("chainrule: interrupted", file=sys.stderr)
             code = EXIT_INTERRUPTED
         except Exception as error:  # a bug: still one line, and the traceback on request
-            code = _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
+            if ctrl_c.seen:  # what the Ctrl-C broke (see _CtrlC), not a bug
+                if debug:
+                    traceback.print_exception(error)
+                print("chainrule: interrupted", file=sys.stderr)
+                code = EXIT_INTERRUPTED
+            else:
+                code = _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
         _end_every_rank(args, code)
         return code
 
