@@ -731,6 +731,13 @@ def test_a_layer_that_returns_another_number_of_rows_is_named_by_the_rows():
         cr.predict(model, np.ones((20, 3)))
 
 
+def test_evaluate_adds_no_hint_about_the_data_to_an_error_about_the_model():
+    model = cr.Sequential(cr.Linear(3, 3), DropsARow(), seed=0)  # no preprocessor: scored as a regressor
+    with pytest.raises(cr.ShapeError, match=r"^model \(Sequential\): forward returned shape \(19, 3\)") as error:
+        cr.evaluate(model, np.ones((20, 3)), np.ones((20, 3)))
+    assert "preprocessor" not in str(error.value)
+
+
 def test_finite_outputs_whose_sum_overflows_their_dtype_are_answered_without_a_warning():
     model = cr.Sequential(cr.Linear(1, 1), seed=0)
     model.params["0.W"][...], model.params["0.b"][...] = 1.0, 0.0

@@ -12,6 +12,11 @@ from ..layers.layer import Layer
 from ..layers.sequential import Sequential
 
 
+class OutputsShapeError(ShapeError):
+    """A ShapeError about a model's outputs, not about the data a caller gave: ``evaluate``
+    adds no hint about the data (targets, a preprocessor) to it."""
+
+
 def check_outputs(model: Layer, inputs, outputs) -> None:
     """ShapeError (see :func:`outputs_shape_error`) unless ``outputs``, the forward pass of
     ``inputs``, is a matrix (len(inputs), n_outputs)."""
@@ -20,10 +25,8 @@ def check_outputs(model: Layer, inputs, outputs) -> None:
         if not is_one_row(one):
             raise outputs_shape_error(model, inputs[:1], one)
         given = f"shape {tuple(outputs.shape)}" if hasattr(outputs, "shape") else type(outputs).__name__
-        error = ShapeError(f"model ({type(model).__name__}): forward returned {given} for {len(inputs)} rows of X; "
-                           f"expected ({len(inputs)}, n_outputs): a row of outputs per row of input")
-        error.about_the_model = True
-        raise error
+        raise OutputsShapeError(f"model ({type(model).__name__}): forward returned {given} for {len(inputs)} rows "
+                                f"of X; expected ({len(inputs)}, n_outputs): a row of outputs per row of input")
 
 
 def is_one_row(outputs) -> bool:
@@ -31,7 +34,7 @@ def is_one_row(outputs) -> bool:
     return getattr(outputs, "ndim", None) == 2 and outputs.shape[0] == 1
 
 
-def outputs_shape_error(model: Layer, row, outputs) -> ShapeError:
+def outputs_shape_error(model: Layer, row, outputs) -> OutputsShapeError:
     """The error for a model whose forward pass of one ``row`` gave ``outputs`` that are not
     (1, n_outputs): naming the first of a Sequential's layers whose forward gave such a result
     (run again from ``row``, a layer at a time), else the model."""
@@ -45,8 +48,6 @@ def outputs_shape_error(model: Layer, row, outputs) -> ShapeError:
             row = outputs
     given = f"shape {tuple(outputs.shape)}" if hasattr(outputs, "shape") else type(outputs).__name__
     name = culprit.describe() if culprit is not model else f"model ({type(model).__name__})"
-    error = ShapeError(f"{name}: forward returned {given} for one row of X; expected (n_samples, n_outputs), here "
-                       f"(1, n_outputs): a layer's forward returns a matrix with a row per row of its input (a "
-                       f"single output as a column (n_samples, 1), not a vector (n_samples,))")
-    error.about_the_model = True  # not about the data a caller gave: no hint about them is added to it
-    return error
+    return OutputsShapeError(f"{name}: forward returned {given} for one row of X; expected (n_samples, n_outputs), "
+                             f"here (1, n_outputs): a layer's forward returns a matrix with a row per row of its input "
+                             f"(a single output as a column (n_samples, 1), not a vector (n_samples,))")

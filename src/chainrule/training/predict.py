@@ -22,7 +22,7 @@ from ..layers.widths import input_width
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy, get_loss
 from ..losses.loss import checked_weights
 from .loop import EVAL_CHUNK, score_chunks
-from .outputs import check_outputs
+from .outputs import OutputsShapeError, check_outputs
 from .prepare import as_label_vector, as_targets, check_one_target_per_row, encode_targets, prepare_scaled_targets
 
 LOSS_OF_TASK = {"classification": SoftmaxCrossEntropy, "multilabel": BinaryCrossEntropy, "regression": MSE}
@@ -440,6 +440,6 @@ def evaluate(model: Layer, X, y, *, sample_weight=None, loss=None) -> dict[str, 
             return score_chunks(model, chunks, targets, loss, weights=weights,
                                 target_scale=None if preprocessor is None else preprocessor.target_scale)
         except ShapeError as error:  # class labels for a model scored as a regressor, most often
-            if preprocessor is None and loss.task == "regression" and not getattr(error, "about_the_model", False):
+            if preprocessor is None and loss.task == "regression" and not isinstance(error, OutputsShapeError):
                 raise ShapeError(f"{error}; {NO_PREPROCESSOR}") from None
             raise
