@@ -1,5 +1,6 @@
 """chainrule.training.predict: a fitted model on raw rows, in the training labels."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -377,18 +378,25 @@ def test_predictions_are_the_callers_own_even_while_the_layers_reuse_their_buffe
     assert np.array_equal(outputs, expected)
 
 
-def test_threads_predicting_at_once_get_the_serial_answers():
+@pytest.mark.parametrize("activation", ["relu", "gelu", "sigmoid", "tanh", "leaky_relu"])
+def test_threads_predicting_at_once_get_the_serial_answers(activation):
     # Outside a training loop every forward writes new arrays, so one model serves several threads.
+    # GELU's forward read tanh(u) back from the layer, where another thread's forward had put its own.
     from concurrent.futures import ThreadPoolExecutor
 
     rng = np.random.default_rng(0)
-    model = cr.mlp([16, 256, 256, 3], seed=0)
+    model = cr.mlp([16, 256, 256, 3], activation=activation, seed=0)
     inputs = [rng.normal(size=(n, 16)) for n in rng.integers(1, 2000, size=16)]
     serial = [model(X) for X in inputs]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        for _ in range(3):
-            for expected, got in zip(serial, pool.map(model, inputs)):
-                np.testing.assert_array_equal(got, expected)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns every microsecond: interleavings a layer must survive
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for _ in range(5):
+                for expected, got in zip(serial, pool.map(model, inputs)):
+                    np.testing.assert_array_equal(got, expected)
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_a_multilabel_logit_of_exactly_0_predicts_0_as_the_accuracy_counts_it():

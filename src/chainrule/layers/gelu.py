@@ -61,8 +61,9 @@ class GELU(Layer):
         # the value tanh has long saturated to there, so the warning is silenced for it alone.
         with numpy.errstate(over="ignore"):
             U = X.dtype.type(SQRT_2_OVER_PI) * (X + X.dtype.type(CUBIC) * X * X * X)
-        self._T = xp.tanh(U, out=U)
-        return 0.5 * X * (1 + self._T)
+        T = xp.tanh(U, out=U)
+        self._T = T  # read back below from T, not self._T: another thread's forward may replace it meanwhile
+        return 0.5 * X * (1 + T)
 
     def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
         """dX = dY ⊙ ∂h/∂z, written into dY when ``inplace``."""

@@ -46,9 +46,9 @@ class LeakyReLU(Layer):
 
     def forward(self, X: Array) -> Array:
         xp = get_array_module(X)
-        self._positive = X > 0
+        self._positive = positive = X > 0
         self._dtype = X.dtype
-        return xp.where(self._positive, X, X * X.dtype.type(self.alpha))
+        return xp.where(positive, X, X * X.dtype.type(self.alpha))
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         self.check_dY(dY, self._positive, dtype=self._dtype)

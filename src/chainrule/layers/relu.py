@@ -34,8 +34,8 @@ class ReLU(Layer):
 
     def forward(self, X: Array, inplace: bool = False) -> Array:
         """Y = max(X, 0), written into X when ``inplace``."""
-        self._Y = relu(X, out=X if inplace else None)
-        return self._Y
+        self._Y = Y = relu(X, out=X if inplace else None)
+        return Y
 
     def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
         """dX = dY ⊙ [Y > 0], written into dY when ``inplace``."""

@@ -40,8 +40,8 @@ class Sigmoid(Layer):
         self._Y = None
 
     def forward(self, X: Array) -> Array:
-        self._Y = sigmoid(X)
-        return self._Y
+        self._Y = Y = sigmoid(X)
+        return Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         Y = self._Y

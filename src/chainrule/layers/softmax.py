@@ -53,8 +53,8 @@ class Softmax(Layer):
         if X.shape[1] == 0:
             raise ShapeError(f"{self.describe()}: expected input of shape (n_samples, n_classes) with n_classes >= 1, "
                              f"got {tuple(X.shape)}")
-        self._Y = softmax(X)
-        return self._Y
+        self._Y = Y = softmax(X)
+        return Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         Y = self._Y

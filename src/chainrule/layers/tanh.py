@@ -32,8 +32,8 @@ class Tanh(Layer):
 
     def forward(self, X: Array, inplace: bool = False) -> Array:
         """Y = tanh(X), written into X when ``inplace``."""
-        self._Y = get_array_module(X).tanh(X, out=X if inplace else None)
-        return self._Y
+        self._Y = Y = get_array_module(X).tanh(X, out=X if inplace else None)
+        return Y
 
     def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
         """dX = dY ⊙ (1 − Y²), written into dY when ``inplace``."""
