@@ -391,6 +391,29 @@ def test_a_refused_refit_on_other_data_leaves_the_fitted_estimator_as_it_was():
     numpy.testing.assert_array_equal(classifier.predict(X), predicted)
 
 
+def test_a_refit_refused_for_its_epsilon_leaves_the_fitted_network_as_it_was():
+    """Adam's epsilon was checked once the new network had replaced the fitted one: the refused
+    estimator still counted as fitted and predicted with untrained weights."""
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier, solver="adam").fit(X, y)
+    held, probabilities = dict(vars(classifier)), classifier.predict_proba(X)
+    classifier.set_params(epsilon=1e-50)  # below float32's smallest normal number
+    with pytest.raises(HyperparameterError, match=r"^epsilon"):
+        classifier.fit(X, y)
+    assert vars(classifier).keys() == held.keys() and classifier.model_ is held["model_"]
+    assert classifier.loss_curve_ == held["loss_curve_"]
+    numpy.testing.assert_array_equal(classifier.predict_proba(X), probabilities)
+
+
+def test_a_first_partial_fit_refused_for_its_epsilon_leaves_the_estimator_unfitted():
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier, solver="adam", epsilon=1e-50)
+    with pytest.raises(HyperparameterError, match=r"^epsilon"):
+        classifier.partial_fit(X, y, classes=numpy.unique(y))
+    with pytest.raises(NotFittedError):
+        classifier.predict(X)
+
+
 def test_a_penalty_past_float32s_largest_number_is_a_data_error_in_float32_only():
     """alpha / Σw = 100 / 1.2e-38 is finite in float64, not in float32's decay vector."""
     X, y = blobs(3)

@@ -343,8 +343,9 @@ class BaseMLP(BaseEstimator):
         first_pass = not hasattr(self, "model_") or not (self.warm_start or incremental)
         if not first_pass:
             self._check_same_network(hidden)
-        # Reading the data resets n_features_in_, feature_names_in_ and classes_: a fit refused
-        # before it trains puts back what the estimator held, so that it stays as it was.
+        # Reading the data resets n_features_in_, feature_names_in_ and classes_, and a first pass
+        # makes a new network: a fit refused before it trains (the data, or a setting the
+        # optimizer refuses) puts back what the estimator held, so that it stays as it was.
         held = dict(vars(self))
         _refuse_sparse(X)
         try:
@@ -363,19 +364,19 @@ class BaseMLP(BaseEstimator):
             batch_size = self._batch_size(len(X_train))
             if w_train is not None:  # every batch's penalty alpha / Σw, refused before a network is made or stepped
                 check_batch_weight_decays(self.alpha, w_train, batch_size, X.dtype)
+            if first_pass:
+                self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
+            if first_pass or self.early_stopping != (self.validation_scores_ is not None):
+                self._reset_stopping()
+            previous = self._optimizer if incremental else None
+            weight_decay = self.alpha / batch_size
+            optimizer = self._make_optimizer(weight_decay, previous)
+            loss = self._loss()
         except BaseException:
             vars(self).clear()
             vars(self).update(held)
             raise
-        if first_pass:
-            self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
-        if first_pass or self.early_stopping != (self.validation_scores_ is not None):
-            self._reset_stopping()
-
-        previous = self._optimizer if incremental else None
-        weight_decay = self.alpha / batch_size
-        self._optimizer = self._make_optimizer(weight_decay, previous)
-        loss = self._loss()
+        self._optimizer = optimizer
         if w_train is not None:  # the penalty of each batch is alpha / its Σw, as scikit-learn's
             loss = PENALTY_PER_BATCH_WEIGHT[type(loss)](self._optimizer, self.alpha)
         self.n_iter_ = 0
