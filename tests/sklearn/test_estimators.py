@@ -414,6 +414,20 @@ def test_a_first_partial_fit_refused_for_its_epsilon_leaves_the_estimator_unfitt
         classifier.predict(X)
 
 
+@pytest.mark.parametrize("estimator_class, method", [
+    (MLPClassifier, "predict"), (MLPClassifier, "predict_proba"), (MLPRegressor, "predict")])
+def test_rows_that_take_the_network_beyond_float32_are_refused_as_cr_predict_refuses_them(estimator_class, method):
+    """Finite float32 rows (3.4e38) overflow inside the network: the classifier answered NaN
+    probabilities and its first class, the regressor inf, with NumPy's warnings alone."""
+    X, y = blobs(3)
+    estimator = tiny(estimator_class).fit(X, y if estimator_class is MLPClassifier else X[:, 0])
+    rows = numpy.vstack([X[:2], numpy.full((1, X.shape[1]), 3.4e38)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow warning comes first
+        with pytest.raises(NonFiniteError, match=r"^X: the value at index \(2, \d\), 3\.4e\+38, .* beyond float32"):
+            getattr(estimator, method)(rows)
+
+
 def test_a_penalty_past_float32s_largest_number_is_a_data_error_in_float32_only():
     """alpha / Σw = 100 / 1.2e-38 is finite in float64, not in float32's decay vector."""
     X, y = blobs(3)

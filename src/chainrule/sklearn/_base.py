@@ -72,7 +72,7 @@ from ..optimizers.epsilon import epsilon
 from ..optimizers.saved_state import checked_saved_state
 from ..training import Callback
 from ..training import fit as fit_network
-from ..training.predict import outputs_in_chunks
+from ..training.predict import checked_outputs, outputs_in_chunks
 from ._layer_arrays import LayerArrays
 from ._loss import PENALTY_PER_BATCH_WEIGHT, check_batch_weight_decays
 from ._model_file import load_estimator, save_estimator
@@ -566,10 +566,14 @@ class BaseMLP(BaseEstimator):
         return outputs_in_chunks(self.model_, X, self.model_.dtype)
 
     def _predict_outputs(self, X) -> numpy.ndarray:
-        """Check that the estimator is fitted and X fits it; the network's outputs on X."""
+        """Check that the estimator is fitted and X fits it; the network's outputs on X, checked
+        to be finite as ``cr.predict`` checks them (NonFiniteError naming the row whose finite
+        values took the network beyond its dtype, which predict would answer as NaN, inf or the
+        first class)."""
         check_is_fitted(self)
         _refuse_sparse(X)
-        return self._outputs(validate_data(self, X, reset=False, dtype=self.model_.dtype))
+        X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
+        return checked_outputs(self.model_, X, self.model_.dtype, self.model_.device, None)
 
 
 def _refuse_sparse(X) -> None:

@@ -149,7 +149,7 @@ def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None 
     return outputs
 
 
-def _checked_outputs(model: Layer, X, dtype, device: str, preprocessor: Preprocessor | None) -> numpy.ndarray:
+def checked_outputs(model: Layer, X, dtype, device: str, preprocessor: Preprocessor | None) -> numpy.ndarray:
     """``outputs_in_chunks``, then the preprocessor's classes and target standardization checked
     against the number of outputs (DataError naming ``model.preprocessor``, see ``_inputs``), and
     the outputs checked to be finite (:func:`_refuse_non_finite_outputs`)."""
@@ -273,7 +273,7 @@ def predict_proba(model: Layer, X) -> numpy.ndarray:
         if preprocessor is None:
             raise HyperparameterError(f"predict_proba: {NO_PREPROCESSOR}")
         raise HyperparameterError("predict_proba: the model is a regressor; use predict")
-    return to_numpy(LOSS_OF_TASK[task]().transform(_checked_outputs(model, X, dtype, device, preprocessor)))
+    return to_numpy(LOSS_OF_TASK[task]().transform(checked_outputs(model, X, dtype, device, preprocessor)))
 
 
 def predict(model: Layer, X) -> numpy.ndarray:
@@ -332,7 +332,7 @@ def predict(model: Layer, X) -> numpy.ndarray:
     ((150,), True)
     """
     X, dtype, device, preprocessor = _inputs(model, X)
-    Y = _checked_outputs(model, X, dtype, device, preprocessor)
+    Y = checked_outputs(model, X, dtype, device, preprocessor)
     task = _task(preprocessor)
     if task == "classification":
         return preprocessor.decode(Y.argmax(axis=1)) if preprocessor.classes else Y.argmax(axis=1)
