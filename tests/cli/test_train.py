@@ -703,6 +703,76 @@ def test_targets_beyond_float32_train_when_standardized_first(tmp_path, capsys):
     assert_one_line_error(code, err, f"{path}: line 5, column 3 'label': 4e+38 is too large for float32")
 
 
+def tiny_spread_rows(far_row: int, n: int = 30) -> list:
+    """CSV rows of targets of spread 1e-30, but for the row ``far_row`` (of the file's rows), whose 1e10
+    standardized with theirs is 1e40: beyond float32."""
+    rng = np.random.default_rng(0)
+    targets = rng.normal(size=n) * 1e-30
+    targets[far_row] = 1e10
+    return [["a", "b", "label"]] + [[str(i), str(i % 3), repr(float(target))] for i, target in enumerate(targets)]
+
+
+def test_a_test_target_standardized_beyond_float32_is_named_before_training(tmp_path, capsys):
+    # It trained, then reported an infinite test loss with the hint that test rows lie far outside the training data
+    from chainrule.data.split import shuffled_split_indices
+
+    far_row = int(shuffled_split_indices(30, 0.2, 0)[1][2])  # a row of the test split (test size 0.2, seed 0)
+    path = write_csv(tmp_path / "tiny.csv", tiny_spread_rows(far_row))
+    options = ["train", "--data", path, "--epochs", "1", "--quiet", "--no-plots", "--standardize-targets"]
+    code, _, err = call(capsys, *options, "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{path}: line {far_row + 2}, column 3 'label': 10000000000.0, standardized, "
+                          "(y − mean) / scale = ", "is too large for float32, whose largest magnitude is 3.403e+38; "
+                          "the row is a test row, and its target lies far outside the training rows' targets, with "
+                          "whose mean (", ") --standardize-targets standardizes it: check it, or train in float64 "
+                          "(--dtype float64)")
+    assert not (tmp_path / "run").exists()
+    code, _, err = call(capsys, *options, "--dtype", "float64", "--out", tmp_path / "wide")
+    assert code == 0, err
+
+
+def test_a_test_target_of_an_npz_archive_standardized_beyond_float32_is_named_by_its_index(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "tiny.npz", X=rng.normal(size=(20, 2)), y=rng.normal(size=20) * 1e-30,
+             X_test=rng.normal(size=(3, 2)), y_test=np.array([0.0, -1e10, 0.0]))
+    code, _, err = call(capsys, "train", "--data", tmp_path / "tiny.npz", "--epochs", "1", "--quiet", "--no-plots",
+                        "--standardize-targets", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{tmp_path / 'tiny.npz'}: y_test[1] is -1e+10, standardized, (y − mean) / "
+                          "scale = ", "the row is a test row")
+
+
+def test_a_held_out_target_standardized_beyond_float32_is_named_by_its_line(tmp_path, capsys):
+    # fit refused it naming its index among the rows held out (y_val), which the command line does not show
+    from chainrule.data.split import shuffled_split_indices
+    from chainrule.training.prepare import fit_seeds, held_out_rows
+
+    train_rows, _ = shuffled_split_indices(30, 0.2, 0)  # the file's rows in the training split (seed 0)
+    _, held = held_out_rows(np.zeros(len(train_rows)), 0.25, cr.MSE(), fit_seeds(0)[0])  # those fit holds out
+    far_row = int(train_rows[held[0]])
+    path = write_csv(tmp_path / "tiny.csv", tiny_spread_rows(far_row))
+    code, _, err = call(capsys, "train", "--data", path, "--epochs", "1", "--quiet", "--no-plots",
+                        "--standardize-targets", "--validation", "0.25", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{path}: line {far_row + 2}, column 3 'label': 10000000000.0, standardized",
+                          "the row is held out for validation (--validation)")
+
+
+def test_standardized_targets_name_a_validation_that_leaves_no_training_row_as_the_option(tmp_path, capsys):
+    path = write_csv(tmp_path / "tiny.csv", tiny_spread_rows(0))
+    code, _, err = call(capsys, "train", "--data", path, "--epochs", "1", "--quiet", "--standardize-targets",
+                        "--validation", "0.999", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "--validation: holding out 0.999 of the 24 rows leaves 0 for training")
+
+
+def test_the_targets_standardization_checked_is_the_one_fit_learns():
+    # The command line learns it before fit, from the rows fit will train on: those --validation leaves
+    data = cr.load_data("diabetes", test_size=0.2, seed=3)
+    config = TrainConfig(data="diabetes", validation=0.3, seed=3, standardize_targets=True)
+    mean, scale = train_command.fitted_target_standardization(config, data)
+    model = cr.mlp([10, 1], seed=0)
+    cr.fit(model, data.X_train, data.y_train, epochs=1, validation=0.3, seed=3, standardize_targets=True, verbose=0)
+    assert mean.tobytes() == model.preprocessor.target_mean.tobytes()
+    assert scale.tobytes() == model.preprocessor.target_scale.tobytes()
+
+
 def test_a_loss_not_finite_before_any_step_advises_scaling_the_targets_not_the_rate(tmp_path, capsys):
     rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str(i + 0.5)] for i in range(10)]
     rows[3][2] = "1e300"  # fits float64, but its square (the loss) does not

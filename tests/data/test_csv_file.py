@@ -332,6 +332,15 @@ def test_a_regression_target_too_large_for_the_dtype_is_named_by_line_and_column
     assert load_csv(path, dtype="float32").y_train[1] == 1e300  # targets standardized first (in float64): no check
 
 
+def test_a_target_standardized_beyond_the_target_dtype_is_named_by_its_line(tmp_path):
+    path = write(tmp_path, "a,b,label\n1,2,1e-30\n2,3,1e10\n3,1,-1e-30\n")
+    standardization = (numpy.array([0.0]), numpy.array([1e-30]))
+    with pytest.raises(DataError, match=r"line 3, column 3 'label': 1e10, standardized, \(y − mean\) / scale = "
+                                        r"1e\+40, is too large for float32, whose largest magnitude is 3\.403e\+38$"):
+        load_csv(path, target_dtype="float32", target_standardization=standardization)
+    assert load_csv(path, target_dtype="float64", target_standardization=standardization).y_train[1] == 1e10
+
+
 def test_a_cell_too_large_is_named_by_its_column_in_the_file_whatever_the_models_order(tmp_path):
     path = write(tmp_path, "c,a,b\n1,2,3\n1,1e39,1e39\n")
     with pytest.raises(DataError, match=r"line 3, column 2 'a': 1e39 is too large for float32"):

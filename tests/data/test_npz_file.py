@@ -474,6 +474,16 @@ def test_a_regression_target_too_large_for_the_dtype_is_named_by_array_and_index
     assert load_npz(path, target_dtype="float64").y_train[2] == -1e300
 
 
+def test_a_target_standardized_beyond_the_target_dtype_is_named_by_its_array_and_index(tmp_path):
+    path = save(tmp_path, X=numpy.zeros((3, 2)), y=numpy.array([1e-30, 0, -1e-30]), X_test=numpy.zeros((2, 2)),
+                y_test=numpy.array([1e-30, -1e10]))
+    standardization = (numpy.array([0.0]), numpy.array([1e-30]))
+    with pytest.raises(DataError, match=r"data\.npz: y_test\[1\] is -1e\+10, standardized, \(y − mean\) / scale = "
+                                        r"-1e\+40, too large for float32, whose largest magnitude is 3\.403e\+38$"):
+        load_npz(path, target_dtype="float32", target_standardization=standardization)
+    assert load_npz(path, target_dtype="float64", target_standardization=standardization).y_test[1] == -1e10
+
+
 @pytest.mark.parametrize("X", [numpy.full((2, 2), 2**62, dtype=numpy.int64), numpy.full((2, 2), 6e4, numpy.float16),
                                numpy.full((2, 2), 3.4e38, numpy.float32)])
 def test_integers_and_narrower_floats_always_fit(tmp_path, X):

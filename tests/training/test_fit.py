@@ -1069,6 +1069,44 @@ def test_standardized_targets_report_mae_in_the_targets_units_and_r2_unchanged()
     assert history.metrics["loss"][-1] < 1  # the loss of the standardized targets
 
 
+TINY_SPREAD = np.random.default_rng(0).normal(size=20) * 1e-30  # targets of spread 1e-30: σ_y = 1e-30
+
+
+BEYOND_FLOAT32 = (r"1e\+10, standardized, \(y − mean\) / scale = [\d.]+e\+\d+, is beyond float32's range: it lies "
+                  r"far outside the training targets \(mean .*, scale .*\); check it, or train in float64$")
+
+
+@pytest.mark.parametrize("y_val, index", [(np.array([0.0, 0.0, 1e10, 0.0]), "2"),
+                                          (np.array([[0.0], [0.0], [1e10], [0.0]]), r"\(2, 0\)")])
+def test_a_validation_target_standardized_beyond_the_dtype_is_named_before_training(y_val, index):
+    # It trained, and val_loss and val_mae were inf: 1e10 standardized with σ_y = 1e-30 is 1e40, beyond float32
+    model = cr.mlp([10, 3, 1], seed=0)
+    with pytest.raises(cr.NonFiniteError, match=rf"^y_val: the target at index {index}, {BEYOND_FLOAT32}"):
+        cr.fit(model, X_DIABETES[:20], TINY_SPREAD, epochs=1, validation=(np.zeros((4, 10)), y_val),
+               standardize_targets=True, verbose=0)
+    assert model.preprocessor is None  # refused before training
+
+
+def test_a_held_out_target_standardized_beyond_the_dtype_is_named_as_y_val():
+    from chainrule.training.prepare import split_validation
+
+    _, _, _, held, _, _ = split_validation(np.arange(20.0)[:, None], TINY_SPREAD, None, 0.2, cr.MSE(), np.float64,
+                                           np.random.SeedSequence(0).spawn(2)[0])  # as fit(seed=0) holds out
+    y = TINY_SPREAD.copy()
+    y[int(held[1, 0])] = 1e10
+    with pytest.raises(cr.NonFiniteError, match=rf"^y_val: the target at index 1, {BEYOND_FLOAT32}"):
+        cr.fit(cr.mlp([10, 3, 1], seed=0), X_DIABETES[:20], y, epochs=1, validation=0.2, standardize_targets=True,
+               verbose=0)
+
+
+def test_a_validation_target_standardized_within_float64_trains_in_float64():
+    # the same target fits float64 standardized: the check is against the model's dtype
+    model = cr.mlp([10, 3, 1], seed=0, dtype="float64")
+    history = cr.fit(model, X_DIABETES[:20], TINY_SPREAD, epochs=1, standardize_targets=True, verbose=0,
+                     validation=(np.zeros((1, 10)), np.array([1e10])))
+    assert math.isfinite(history.metrics["val_loss"][0])
+
+
 def test_fit_without_standardize_targets_trains_as_with_false():
     assert same_weights(far_fit(None, epochs=2)[0], far_fit(False, epochs=2)[0])
     assert far_fit(None, epochs=1)[0].preprocessor.target_mean is None

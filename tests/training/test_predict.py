@@ -1,5 +1,6 @@
 """chainrule.training.predict: a fitted model on raw rows, in the training labels."""
 
+import math
 import sys
 import warnings
 
@@ -427,6 +428,18 @@ def test_a_regressor_of_standardized_targets_predicts_and_scores_in_the_targets_
     assert scores["r2"] == pytest.approx(r2.mean(), rel=1e-5)
     standardized = (y - model.preprocessor.target_mean) / model.preprocessor.target_scale
     assert scores["loss"] == pytest.approx(((outputs - standardized) ** 2).sum() / len(y), rel=1e-5)  # MSE of those
+
+
+def test_evaluate_names_a_target_its_standardization_takes_beyond_the_dtype():
+    # It scored loss inf and mae inf without a word, where a raw target beyond float32 is refused
+    model = cr.mlp([10, 3, 1], seed=0)
+    tiny_spread = np.random.default_rng(0).normal(size=20) * 1e-30
+    cr.fit(model, X_DIABETES[:20], tiny_spread, epochs=1, standardize_targets=True, verbose=0)
+    with pytest.raises(cr.NonFiniteError, match=r"^y: the target at index 1, 1e\+10, standardized, \(y − mean\) / "
+                                                r"scale = [\d.]+e\+\d+, is beyond float32's range: it lies far "
+                                                r"outside the training targets"):
+        cr.evaluate(model, X_DIABETES[:3], np.array([0.0, 1e10, 0.0]))
+    assert math.isfinite(cr.evaluate(model, X_DIABETES[:3], np.array([0.0, 1e-29, 0.0]))["loss"])
 
 
 BINARY_X = np.random.default_rng(0).normal(size=(100, 4))

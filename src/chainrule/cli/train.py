@@ -49,6 +49,7 @@ from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, p
 from ..data import BUILTIN_DATASETS, load_data
 from ..data.files import load_file, spec_paths
 from ..data.load import absolute_data_spec
+from ..data.preprocessing import Preprocessor, standardized_targets
 from ..data.split import n_test_rows
 from ..errors import (
     PATH_QUOTE_LIMIT, ChainruleError, ConfigError, DataError, DivergenceError, HyperparameterError, quoted,
@@ -56,12 +57,13 @@ from ..errors import (
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, read, save
 from ..layers import ACTIVATIONS, mlp
-from ..losses import LOSSES, get_loss
+from ..losses import LOSSES, MSE, get_loss
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
 from ..training.distributed import Communicator, SingleProcess
 from ..training.loop import AT_START, STANDARDIZED_ALREADY
+from ..training.prepare import fit_seeds, held_out_rows
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
 from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
@@ -372,6 +374,7 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
         raise DataError(f"{value_name('data', source)}: {error}; {fix}") from None
     check_file_fits_dtype(config, data)
     check_batch_size(config, sources, data, n_processes)
+    check_standardized_targets_fit(config, sources, data)
     return data, data_hash
 
 
@@ -562,6 +565,53 @@ def check_file_fits_dtype(config: TrainConfig, data) -> None:
         load_file(config.data, label=config.label or None, dtype=config.dtype, target_dtype=target_dtype)
     except DataError as error:
         raise DataError(f"{error}; train in float64 (--dtype float64), or scale the column down") from None
+
+
+def check_standardized_targets_fit(config: TrainConfig, sources: dict, data) -> None:
+    """DataError naming where the data file ``config.data`` holds a regression target that
+    ``--standardize-targets`` takes beyond ``config.dtype``, before anything trains: a test row's
+    target, or one that ``--validation`` holds out, so far outside the training rows' targets
+    that (y − mean) / scale is above 3.4e38 for float32 (1e10 among targets of spread 1e-30).
+    Named as :func:`check_file_fits_dtype` names a target too large unstandardized (a CSV
+    file's line and column, an NPZ archive's array and index), rather than as an infinite test
+    loss after training, or ``cr.fit``'s refusal naming an index among the held-out rows. (The
+    training rows' own targets standardize to within √n of 0.)
+    """
+    if not (config.standardize_targets and data.task == "regression"
+            and config.data.lower().endswith((".csv", ".npz"))):
+        return  # a built-in data set's targets fit; IDX files hold classes
+    validation = value_name("validation", sources.get("validation"))
+    if config.validation:  # one that leaves no training row is refused naming the option, as fit's refusal is
+        n_test_rows(len(data.y_train), config.validation, validation)
+    mean, scale = fitted_target_standardization(config, data)
+    largest = float(numpy.finfo(config.dtype).max)
+    beyond_test, beyond_held = (bool((numpy.abs(standardized_targets(y, mean, scale)) > largest).any())
+                                for y in (data.y_test, data.y_train))
+    if not (beyond_test or beyond_held):
+        return
+    held_out = f"held out for validation ({validation})"
+    which = ("a test row" if not beyond_held else held_out if not beyond_test else f"a test row, or {held_out}")
+    try:
+        load_file(config.data, label=config.label or None, target_dtype=config.dtype,
+                  target_standardization=(mean, scale))
+    except DataError as error:
+        option = value_name("standardize_targets", sources.get("standardize_targets"))
+        raise DataError(f"{error}; the row is {which}, and its target lies far outside the training rows' targets, "
+                        f"with whose mean ({float(mean[0]):.4g}) and scale ({float(scale[0]):.4g}) {option} "
+                        f"standardizes it: check it, or train in float64 (--dtype float64)") from None
+
+
+def fitted_target_standardization(config: TrainConfig, data) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(mean, scale) of the regression targets as ``cr.fit`` will standardize them: learned from
+    the rows of ``data``'s training part that ``config.validation`` does not hold out, held out
+    as fit holds them out (its split of the same seed)."""
+    y = data.y_train
+    if config.validation:
+        train, _ = held_out_rows(y, config.validation, MSE(), fit_seeds(config.seed)[0])
+        y = y[train]
+    standardization = Preprocessor(data.X_train.shape[1], "regression")
+    standardization.fit_targets(y.reshape(len(y), 1))
+    return standardization.target_mean, standardization.target_scale
 
 
 def training_loss(config: TrainConfig, sources: dict, data) -> tuple[str, int]:

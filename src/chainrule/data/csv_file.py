@@ -41,6 +41,7 @@ import numpy
 from ..checks import listing
 from ..errors import QUOTE_LIMIT, DataError, LabelError, quoted
 from .dataset import Dataset, labels_for_task
+from .preprocessing import standardized_targets
 from .source import read_bytes
 
 # Feature cells converted to floats at a time (whole rows, at least one), so a large file is
@@ -53,7 +54,7 @@ LOADTXT_ONLY_SPACES = "\x1c\x1d\x1e\x1f"
 
 
 def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=None,
-             target_dtype=None) -> Dataset:
+             target_dtype=None, target_standardization: tuple | None = None) -> Dataset:
     """Load a CSV file (conventions in the module docstring), all rows as training rows.
 
     Parameters
@@ -70,6 +71,9 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     target_dtype : float dtype, optional
         The dtype a regression's targets will be computed in, alike (None for targets that are
         standardized first, in float64).
+    target_standardization : (mean, scale), optional
+        With ``target_dtype``: the targets are computed in it once standardized, (y − mean) /
+        scale in float64; a target whose standardized value is too large for it is named alike.
 
     Returns
     -------
@@ -103,8 +107,9 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     label_where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
     y, task = labels_for_task(y, task, f"{path}: {label_where}")
-    if task == "regression" and target_dtype is not None:  # targets computed in the model's dtype, not standardized
-        _check_targets_fit(y, label_cells, label_lines, f"{path}: line {{}}, {label_where}", numpy.finfo(target_dtype))
+    if task == "regression" and target_dtype is not None:  # targets computed in the model's dtype
+        _check_targets_fit(y, label_cells, label_lines, f"{path}: line {{}}, {label_where}", numpy.finfo(target_dtype),
+                           target_standardization)
     return Dataset(
         X_train=X,
         y_train=y,
@@ -509,13 +514,18 @@ def _features(rows: list, lines: list, columns: list, header: list, path: Path, 
     return block
 
 
-def _check_targets_fit(y: numpy.ndarray, cells: list, lines: list, where: str, limits) -> None:
+def _check_targets_fit(y: numpy.ndarray, cells: list, lines: list, where: str, limits,
+                       standardization: tuple | None = None) -> None:
     """DataError naming the line (``where`` formatted with it) of the first regression target
-    whose magnitude is above the largest of ``limits``' dtype (``numpy.finfo``), as for a feature."""
-    too_large = numpy.flatnonzero(numpy.abs(y) > float(limits.max))
+    whose magnitude is above the largest of ``limits``' dtype (``numpy.finfo``), as for a feature;
+    with ``standardization`` (mean, scale), the first whose standardized value is."""
+    values = y if standardization is None else standardized_targets(y, *standardization)
+    too_large = numpy.flatnonzero(numpy.abs(values) > float(limits.max))
     if len(too_large):
         i = int(too_large[0])
-        raise DataError(f"{where.format(lines[i])}: {cells[i]} is too large for {limits.dtype.name}, whose largest "
+        what = cells[i] if standardization is None else \
+            f"{cells[i]}, standardized, (y − mean) / scale = {float(values[i]):.4g},"
+        raise DataError(f"{where.format(lines[i])}: {what} is too large for {limits.dtype.name}, whose largest "
                         f"magnitude is {float(limits.max):.4g}")
 
 

@@ -31,7 +31,7 @@ MAX_PATH_LENGTH = 4096  # Linux's PATH_MAX: no longer path names a file
 
 
 def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=None,
-              target_dtype=None) -> Dataset:
+              target_dtype=None, target_standardization: tuple | None = None) -> Dataset:
     """Load user data from a path or IDX spec (see the module docstring), without splitting.
 
     Parameters
@@ -48,6 +48,10 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
     target_dtype : float dtype, optional
         CSV and NPZ: the dtype a regression's targets will be computed in, alike (None for
         targets that are standardized first, in float64, as ``standardize_targets`` does).
+    target_standardization : (mean, scale), optional
+        CSV and NPZ, with ``target_dtype``: the targets are computed in it once standardized,
+        (y − mean) / scale in float64 (one mean and scale, each of shape (1,)); a target
+        whose standardized value is too large for it is named alike.
 
     Returns
     -------
@@ -68,12 +72,14 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
     path = Path(text)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return load_csv(path, label=label, task=task, dtype=dtype, target_dtype=target_dtype)
+        return load_csv(path, label=label, task=task, dtype=dtype, target_dtype=target_dtype,
+                        target_standardization=target_standardization)
     if label is not None:
         raise DataError(f"label={quoted(label)} names a CSV column, but {quoted(text, PATH_QUOTE_LIMIT)} "
                         f"is not a .csv file")
     if suffix == ".npz":
-        return load_npz(path, task=task, dtype=dtype, target_dtype=target_dtype)
+        return load_npz(path, task=task, dtype=dtype, target_dtype=target_dtype,
+                        target_standardization=target_standardization)
     if _looked_at(path.is_dir, path):
         return load_idx_directory(path, task=task)
     if is_idx_spec(text):

@@ -41,6 +41,7 @@ import numpy
 from ..checks import listing
 from ..errors import DataError, quoted
 from .dataset import Dataset, first_non_finite, labels_for_task, position_names
+from .preprocessing import standardized_targets
 from .source import open_binary
 
 ZIP_SIGNATURE = b"PK"
@@ -67,7 +68,8 @@ REQUIRED_KEYS = ("X", "y")
 TEST_KEYS = ("X_test", "y_test")
 
 
-def load_npz(path, *, task: str | None = None, dtype=None, target_dtype=None) -> Dataset:
+def load_npz(path, *, task: str | None = None, dtype=None, target_dtype=None,
+             target_standardization: tuple | None = None) -> Dataset:
     """Load an NPZ archive (conventions in the module docstring).
 
     Parameters
@@ -82,6 +84,9 @@ def load_npz(path, *, task: str | None = None, dtype=None, target_dtype=None) ->
     target_dtype : float dtype, optional
         The dtype a regression's targets will be computed in, alike (None for targets that are
         standardized first, in float64).
+    target_standardization : (mean, scale), optional
+        With ``target_dtype``: the targets are computed in it once standardized, (y − mean) /
+        scale in float64; a target whose standardized value is too large for it is named alike.
 
     Returns
     -------
@@ -115,8 +120,8 @@ def load_npz(path, *, task: str | None = None, dtype=None, target_dtype=None) ->
     y_train = _labels(arrays["y"], "y", path)
     _check_rows(X_train, y_train, "X", "y", path)
     y_train, task = labels_for_task(y_train, task, f"{path}: y")
-    if task == "regression" and target_dtype is not None:  # targets computed in the model's dtype, not standardized
-        _check_fits(y_train, "y", path, numpy.dtype(target_dtype))
+    if task == "regression" and target_dtype is not None:  # targets computed in the model's dtype
+        _check_targets_fit(y_train, "y", path, numpy.dtype(target_dtype), target_standardization)
     X_test = y_test = None
     if present_test_keys:
         X_test = _features(arrays["X_test"], "X_test", path, dtype)
@@ -128,7 +133,7 @@ def load_npz(path, *, task: str | None = None, dtype=None, target_dtype=None) ->
             )
         y_test, _ = labels_for_task(y_test, task, f"{path}: y_test")
         if task == "regression" and target_dtype is not None:
-            _check_fits(y_test, "y_test", path, numpy.dtype(target_dtype))
+            _check_targets_fit(y_test, "y_test", path, numpy.dtype(target_dtype), target_standardization)
     return Dataset(
         X_train=X_train,
         y_train=y_train,
@@ -361,6 +366,23 @@ def _check_fits(X: numpy.ndarray, key: str, path: Path, dtype: numpy.dtype) -> N
     index = ", ".join(map(str, where))
     raise DataError(f"{path}: {key}[{index}] is {float(X[where]):g}, too large for {dtype.name}, whose largest "
                     f"magnitude is {largest:.4g}")
+
+
+def _check_targets_fit(y: numpy.ndarray, key: str, path: Path, dtype: numpy.dtype,
+                       standardization: tuple | None) -> None:
+    """``_check_fits`` of regression targets ``y``; with ``standardization`` (mean, scale),
+    DataError naming ``key`` and the index of the first target whose standardized value is
+    above ``dtype``'s largest finite value."""
+    if standardization is None:
+        _check_fits(y, key, path, dtype)
+        return
+    values = standardized_targets(y, *standardization)
+    largest = float(numpy.finfo(dtype).max)
+    too_large = numpy.flatnonzero(numpy.abs(values) > largest)
+    if len(too_large):
+        i = int(too_large[0])
+        raise DataError(f"{path}: {key}[{i}] is {float(y[i]):g}, standardized, (y − mean) / scale = "
+                        f"{float(values[i]):.4g}, too large for {dtype.name}, whose largest magnitude is {largest:.4g}")
 
 
 def _check_rows(X: numpy.ndarray, y: numpy.ndarray, X_key: str, y_key: str, path: Path) -> None:

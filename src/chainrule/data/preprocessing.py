@@ -214,7 +214,7 @@ class Preprocessor:
         computed in float64 (T itself, cast, when the targets are not standardized)."""
         if self.target_mean is None:
             return numpy.asarray(T).astype(dtype, copy=False)
-        return ((numpy.asarray(T, dtype=numpy.float64) - self.target_mean) / self.target_scale).astype(dtype)
+        return standardized_targets(T, self.target_mean, self.target_scale).astype(dtype)
 
     def unstandardize_targets(self, Y) -> numpy.ndarray:
         """The network's outputs Y (n_samples, n_outputs) -> values in the targets' units,
@@ -538,6 +538,15 @@ def _is_standardization(mean, scale, n: int | None) -> bool:
     lowest, highest = numpy.minimum.reduce, numpy.maximum.reduce  # array.min() and .max() without their wrapper
     return (lowest(scale) >= SMALLEST_SCALE and highest(scale) < math.inf and lowest(mean) > -math.inf
             and highest(mean) < math.inf)
+
+
+def standardized_targets(y, mean, scale) -> numpy.ndarray:
+    """Regression targets ``y`` standardized, (y − mean) / scale, in float64 (``mean`` and
+    ``scale`` of one value per output, broadcast over y's last axis), as
+    ``Preprocessor.standardize_targets`` computes them before its cast. A value beyond float64's
+    range is inf, without NumPy's overflow warning: the callers name such a target."""
+    with numpy.errstate(over="ignore"):
+        return (numpy.asarray(y, dtype=numpy.float64) - mean) / scale
 
 
 def _column_means(X: numpy.ndarray, feature_names: list | None = None, name: str = "X", rows=None) -> numpy.ndarray:

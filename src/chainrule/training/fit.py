@@ -45,7 +45,7 @@ from .metrics import metric_names
 from .outputs import is_one_row, outputs_shape_error
 from .prepare import (FLOAT_TARGETS_HINT, as_inputs, as_label_vector, as_targets, check_one_target_per_row,
                       check_standardize_targets, default_loss, encode_earlier_classes, encode_targets,
-                      fit_preprocessor, has_validation_weights, prepare_inputs, prepare_scaled_targets,
+                      fit_preprocessor, fit_seeds, has_validation_weights, prepare_inputs, prepare_scaled_targets,
                       prepare_targets, reuse_preprocessor, split_validation, standardizes, warn_if_one_hot,
                       warn_if_output_activation, weigh_classes)
 
@@ -200,7 +200,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         features' are; a constant target gets σ_y = 1), saved with the model: targets far
         from 0 or of a large spread (prices around 1e5, y + 1e6) then train as well as values
         near 0 do. ``cr.predict`` answers ŷ = σ_y t̂ + μ_y in y's units (float64). The
-        validation targets are standardized alike; R² is unchanged by it and ``mae`` is
+        validation targets are standardized alike (NonFiniteError naming ``y_val`` for one so far
+        outside the training targets that its standardized value is beyond the model's dtype:
+        1e10 among targets of spread 1e-30); R² is unchanged by it and ``mae`` is
         reported in y's units, but ``loss`` (and ``val_loss``) is that of the standardized
         targets. None (the default) means False for a model without a preprocessor and
         follows the preprocessor of one that has one (True or False contradicting it raises
@@ -492,7 +494,7 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     if not is_one_row(outputs):
         raise outputs_shape_error(model, row, outputs)
     n_outputs = outputs.shape[1]
-    split_seed, shuffle_seed = numpy.random.SeedSequence(seed).spawn(2)
+    split_seed, shuffle_seed = fit_seeds(seed)
 
     train_rows, y, weights, X_val, y_val, w_val = split_validation(X, y, sample_weight, validation, loss, dtype,
                                                                    split_seed, names, standardized)

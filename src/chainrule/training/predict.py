@@ -392,7 +392,9 @@ def evaluate(model: Layer, X, y, *, sample_weight=None, loss=None) -> dict[str, 
         L as an array of another shape than () (DTypeError: not a number at all).
     NonFiniteError
         Naming y when a float ``y`` holds NaN or Inf (a NaN class label or regression
-        target), as ``fit`` does.
+        target), as ``fit`` does; or, for a model trained with ``standardize_targets``, a
+        target whose standardized value is beyond the model's dtype (as ``fit`` refuses such a
+        validation target), which the loss would score as infinite.
     HyperparameterError
         When ``model`` is not a chainrule Layer; naming ``loss``, when it is not a Loss or the
         name of one, or is for another task than the model's preprocessor; naming

@@ -24,7 +24,7 @@ import numpy
 
 from ..checks import as_matrix, as_real_matrix, as_sample_weights, check_finite, check_finite_as, is_bool
 from ..data.frames import select_features
-from ..data.preprocessing import Preprocessor, check_label_kinds, check_preprocessor
+from ..data.preprocessing import Preprocessor, check_label_kinds, check_preprocessor, standardized_targets
 from ..data.split import shuffled_split_indices, stratified_split_indices
 from ..errors import (DataError, HyperparameterError, LabelError, NonFiniteError, OneHotTargetsWarning,
                       OutputActivationWarning, ShapeError, quoted)
@@ -99,6 +99,21 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=N
         raise HyperparameterError(f"validation: expected a fraction in (0, 1), (X_val, y_val) or "
                                   f"(X_val, y_val, w_val), got {quoted(validation)}")
     validation = as_fraction(validation)
+    train, held = held_out_rows(y, validation, loss, split_seed)
+    if weights is None:
+        return train, y[train], None, X[held], y[held], None
+    for rows, which in ((train, "training"), (held, "held-out validation")):
+        if not weights[rows].any():
+            raise DataError(f"sample_weight: the weights of all {len(rows)} {which} rows are zero (validation="
+                            f"{validation:g}); expected at least one positive weight among them")
+    return train, y[train], weights[train], X[held], y[held], weights[held]
+
+
+def held_out_rows(y, validation: float, loss, split_seed) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(train, held): the indices of the rows of targets ``y`` that a ``validation`` fraction
+    leaves for training and holds out, stratified for class labels (DataError naming
+    ``validation`` when a class is left without training rows) and shuffled otherwise, from
+    ``split_seed`` (the first of :func:`fit_seeds`)."""
     seed = int(split_seed.generate_state(1)[0])
     if loss.task == "classification" and y.ndim == 1:
         train, held = stratified_split_indices(y, validation, seed, name="validation")
@@ -108,15 +123,14 @@ def split_validation(X, y, weights, validation, loss, dtype, split_seed, names=N
                 f"validation: holding out {validation:g} of the {len(y)} rows leaves class {missing[0]!r} "
                 f"without training rows; use a smaller fraction"
             )
-    else:
-        train, held = shuffled_split_indices(len(y), validation, seed, name="validation")
-    if weights is None:
-        return train, y[train], None, X[held], y[held], None
-    for rows, which in ((train, "training"), (held, "held-out validation")):
-        if not weights[rows].any():
-            raise DataError(f"sample_weight: the weights of all {len(rows)} {which} rows are zero (validation="
-                            f"{validation:g}); expected at least one positive weight among them")
-    return train, y[train], weights[train], X[held], y[held], weights[held]
+        return train, held
+    return shuffled_split_indices(len(y), validation, seed, name="validation")
+
+
+def fit_seeds(seed) -> list:
+    """[split_seed, shuffle_seed]: the SeedSequences of the validation split and of the
+    per-epoch shuffling that ``fit`` spawns from its ``seed`` (the ranks' shared one)."""
+    return numpy.random.SeedSequence(seed).spawn(2)
 
 
 def weigh_classes(T, preprocessor: Preprocessor, class_weight, weights, float_hint: str = ""):
@@ -378,11 +392,36 @@ def prepare_scaled_targets(preprocessor: Preprocessor, loss, targets, n_outputs:
                            name: str = "y"):
     """``prepare_targets``, then standardized when the preprocessor standardizes the targets:
     prepared in float64, t = (y − target_mean) / target_scale computed there, cast to ``dtype``
-    (so that y + 10⁶ keeps its digits, which float32 would round before the subtraction)."""
+    (so that y + 10⁶ keeps its digits, which float32 would round before the subtraction).
+
+    NonFiniteError naming ``name`` for a target whose standardized value is beyond ``dtype``'s
+    range (see ``check_standardized_targets_fit``), which the loss would score as infinite."""
     if preprocessor is None or preprocessor.target_mean is None:
         return prepare_targets(loss, targets, n_outputs, dtype, float_hint, name)
     T = prepare_targets(loss, targets, n_outputs, numpy.float64, float_hint, name)
-    return preprocessor.standardize_targets(T, dtype)
+    standardized = standardized_targets(T, preprocessor.target_mean, preprocessor.target_scale)
+    check_standardized_targets_fit(preprocessor, T, standardized, dtype, name, one_per_row=numpy.ndim(targets) == 1)
+    return standardized.astype(dtype)
+
+
+def check_standardized_targets_fit(preprocessor: Preprocessor, T, standardized, dtype, name: str,
+                                   one_per_row: bool) -> None:
+    """NonFiniteError naming ``name`` and the first target of T (prepared, float64) whose
+    ``standardized`` value (y − target_mean) / target_scale is too large for ``dtype``: a
+    target far outside the training targets (1e10 among targets of spread 1e-30) that the
+    cast to ``dtype`` would make infinite. Its index is the row alone for ``one_per_row``
+    targets given as a vector, else (row, output)."""
+    largest = float(numpy.finfo(dtype).max)
+    beyond = numpy.argwhere(numpy.abs(standardized) > largest)
+    if not len(beyond):
+        return
+    row, output = (int(index) for index in beyond[0])
+    index = row if one_per_row else (row, output)
+    raise NonFiniteError(
+        f"{name}: the target at index {index}, {float(T[row, output]):g}, standardized, (y − mean) / scale = "
+        f"{float(standardized[row, output]):.4g}, is beyond {numpy.dtype(dtype)}'s range: it lies far outside the "
+        f"training targets (mean {float(preprocessor.target_mean[output]):.4g}, scale "
+        f"{float(preprocessor.target_scale[output]):.4g}); check it, or train in float64")
 
 
 def encode_earlier_classes(preprocessor: Preprocessor, y, name: str = "y"):
