@@ -134,8 +134,9 @@ class DivergenceError(ChainruleError, FloatingPointError):
 
     ``where`` says where and what, without the advice the message adds ("at epoch 3, batch
     5/12: the loss is nan"), for a caller that words its own advice (the command line's).
-    ``at_start`` is True when the loss was not finite before any step was taken (the data's
-    scale, not the learning rate, is then the cause).
+    ``at_start`` is True when the loss was not finite before any step was taken, or the gradient
+    at the first step (the data's scale, the initial weights, the network or the loss, not the
+    learning rate, is then the cause).
     """
 
     def __init__(self, message: str, *, where: str = "", at_start: bool = False) -> None:

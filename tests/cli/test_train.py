@@ -786,6 +786,28 @@ def test_a_loss_not_finite_before_any_step_advises_scaling_the_targets_not_the_r
     assert "--lr" not in line and "--dtype float64" not in line
 
 
+@pytest.mark.parametrize("dtype, cause", [
+    ("float32", "the rows or their targets are too large for the network or the loss in float32 (the inputs are "
+                "standardized already): train with --dtype float64"),
+    ("float64", "the data are standardized already, so the initial weights or a backward pass, of a layer or of the "
+                "loss (one of one's own?) made it")])
+def test_a_gradient_not_finite_at_the_first_step_names_the_data_not_the_rate(tmp_path, capsys, monkeypatch, dtype,
+                                                                            cause):
+    # It said "try a lower --lr than 1e-12", though no step had been taken
+    def infinite_gradient(loop, rows, scores, flat, backpropagate=Loop.backpropagate):
+        value = backpropagate(loop, rows, scores, flat)
+        flat.grad[...] = np.inf
+        return value
+
+    monkeypatch.setattr(Loop, "backpropagate", infinite_gradient)
+    code, _, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--quiet", "--no-plots", "--lr", "1e-12",
+                        "--dtype", dtype, "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err, "training diverged at epoch 1, batch 1/4: the gradient is not finite; no "
+                                 "model file or checkpoint was written; it was so at the initial weights, before any "
+                                 f"step, so the learning rate is not the cause: {cause}", exit_code=1)
+    assert line.endswith(cause) and "--lr" not in line
+
+
 def test_divergence_after_a_checkpoint_names_it_and_the_config_key_of_the_rate(tmp_path, capsys, monkeypatch):
     def diverge_in_epoch_3(loop, number, bar, run_epoch=Loop.run_epoch):
         if number == 3:

@@ -77,7 +77,7 @@ def test_fit_trains_on_with_the_optimizer_reused_after_a_divergence(make):
     settings = {"loss": "mse", "optimizer": optimizer, "batch_size": 16, "standardize": False, "verbose": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # overflow in the forward pass
-        with pytest.raises(cr.DivergenceError, match="the gradient or the update is not finite"):
+        with pytest.raises(cr.DivergenceError, match="the gradient (or the update )?is not finite"):
             cr.fit(model, X_diverging, y, epochs=2, **settings)
     history = cr.fit(model, X, y, epochs=5, **settings)
     assert np.isfinite(model.flat_parameters().theta).all()
@@ -93,7 +93,7 @@ def test_the_estimator_trains_on_and_round_trips_after_a_divergence(solver, tmp_
     est = MLPRegressor(hidden_layer_sizes=(8,), batch_size=16, max_iter=5, random_state=0, solver=solver)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(cr.DivergenceError, match="the gradient or the update is not finite"):
+        with pytest.raises(cr.DivergenceError, match="the gradient (or the update )?is not finite"):
             est.fit(X_diverging, y)
         est.set_params(learning_rate_init=1e-4)
         est.partial_fit(X, y)

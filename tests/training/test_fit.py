@@ -497,12 +497,51 @@ def test_a_loss_not_finite_at_the_start_on_standardized_data_blames_the_network_
                    verbose=0, standardize=True, standardize_targets=True)
 
 
+def test_a_gradient_not_finite_at_the_first_step_names_the_data_not_the_learning_rate():
+    # It said "the gradient or the update is not finite; ... try a lower learning rate (lr=1e-30)": no step had been
+    # taken; the raw rows (5e19) made ∂L/∂W overflow float32 while the loss did not
+    rng = np.random.default_rng(0)
+    X, y = (rng.normal(size=(10, 2)) * 5e19).astype(np.float32), rng.normal(size=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warnings: the error says it all
+        with pytest.raises(cr.DivergenceError, match=r"^training diverged at epoch 1, batch 1/1: the gradient is not "
+                                                     r"finite; it was so at the initial weights, before any step, so "
+                                                     r"the learning rate is not the cause: the rows or their targets "
+                                                     r"are too large for the network or the loss in float32: "
+                                                     r"standardize the inputs \(standardize=True\), or standardize "
+                                                     r"the targets \(standardize_targets=True\), or train in "
+                                                     r"float64$") as caught:
+            cr.fit(cr.mlp([2, 3, 1], seed=0), X, y, lr=1e-30, epochs=1, verbose=0)
+    assert caught.value.at_start and "lower learning rate" not in str(caught.value)
+
+
+class NaNGradientMSE(cr.MSE):
+    """A loss of one's own with a bug in its gradient: ∂L/∂Y is NaN, L finite."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        return value, dY * np.nan
+
+
+def test_a_gradient_not_finite_at_the_start_on_standardized_data_blames_a_backward_pass():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(cr.DivergenceError, match=r"the gradient is not finite; it was so at the initial weights, "
+                                                 r"before any step, so the learning rate is not the cause: the data "
+                                                 r"are standardized already, so the initial weights or a backward "
+                                                 r"pass, of a layer or of the loss \(one of one's own\?\) made it$"):
+        cr.fit(cr.mlp([2, 3, 1], seed=0, dtype="float64"), X, X[:, 0], loss=NaNGradientMSE(), epochs=1, verbose=0,
+               standardize=True, standardize_targets=True)
+
+
 def test_an_update_that_overflows_the_weights_is_undone():
     # Adam's first step moves every weight by about lr = 1e38, beyond float32: the guard does
     # not apply it, so the weights stay the initial ones, and it names the first batch.
     model = iris_model()
-    with pytest.raises(cr.DivergenceError, match=r"epoch 1, batch 1/5: the gradient or the update is not finite"):
+    with pytest.raises(cr.DivergenceError, match=r"epoch 1, batch 1/5: the gradient or the update is not finite") \
+            as caught:
         cr.fit(model, X_IRIS, Y_IRIS, optimizer="adam", lr=1e38, epochs=5, verbose=0)
+    # the gradient was finite, its update not: the learning rate is the cause, at the first step too
+    assert not caught.value.at_start and "try a lower learning rate (lr=1e+38)" in str(caught.value)
     assert all_finite(model)
     assert same_weights(model, iris_model())
 

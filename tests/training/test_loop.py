@@ -109,6 +109,38 @@ def test_a_loss_not_finite_before_any_step_names_the_weights_not_the_rate():
     assert caught.value.at_start
 
 
+class NaNGradientMSE(cr.MSE):
+    """MSE whose ∂L/∂Y is NaN (a loss of one's own with a bug in its gradient), its L finite."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        return value, dY * np.nan
+
+
+def test_a_gradient_not_finite_after_steps_names_the_rate():
+    loop, _, _, _ = regression_loop(batch_size=4, lr=0.5)
+    loop.run_epoch(1, Bar())  # steps taken: the learning rate may be the cause
+    loop.loss = NaNGradientMSE()
+    with pytest.raises(cr.DivergenceError, match=r"^training diverged at epoch 2, batch 1/2: the gradient is not "
+                                                 r"finite; the model keeps its last finite weights; try a lower "
+                                                 r"learning rate \(lr=0.5\)$") as caught:
+        loop.run_epoch(2, Bar())
+    assert not caught.value.at_start
+
+
+def test_a_gradient_not_finite_at_the_first_step_names_the_data_not_the_rate():
+    # It said "the gradient or the update is not finite; ... try a lower learning rate", though no step had been taken
+    loop, _, _, _ = regression_loop(batch_size=4, lr=0.5, loss=NaNGradientMSE())
+    with pytest.raises(cr.DivergenceError, match=r"^training diverged at epoch 1, batch 1/2: the gradient is not "
+                                                 r"finite; it was so at the initial weights, before any step, so the "
+                                                 r"learning rate is not the cause: the rows or their targets are too "
+                                                 r"large for the network or the loss in float64: standardize the "
+                                                 r"inputs \(standardize=True\), or standardize the targets "
+                                                 r"\(standardize_targets=True\)$") as caught:
+        loop.run_epoch(1, Bar())
+    assert caught.value.at_start
+
+
 def test_an_epoch_is_described_in_one_line():
     loop, _, _, _ = regression_loop(batch_size=4)
     assert loop.describe({"loss": 0.09134, "r2": 0.98212}) == "loss 0.09134, r2 0.9821"

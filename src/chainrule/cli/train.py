@@ -30,8 +30,9 @@ Ctrl-C (or SIGTERM) still writes its files, then exits 130 with a line saying ho
 epochs it completed and which checkpoint to resume (or that none was written yet). A run that
 diverges (a loss or gradient not finite) writes no model file and exits 1 with a line saying
 where it diverged, which checkpoint holds the last epoch saved (or that none was written), and
-to try a lower --lr; or, for a loss not finite before the first step, that the data are too
-large (the targets to standardize, for regression) and the learning rate not the cause.
+to try a lower --lr; or, for a loss not finite before the first step or a gradient not finite at
+it, that the data are too large (the targets to standardize, for regression) and the learning
+rate not the cause.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
 from ..training.distributed import Communicator, SingleProcess
-from ..training.loop import AT_START, STANDARDIZED_ALREADY
+from ..training.loop import AT_START, standardized_already
 from ..training.prepare import fit_seeds, held_out_rows
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
@@ -483,15 +484,17 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
     keeps its last finite weights and names its ``lr``, but the command writes no model file.
     This says what the run ``folder`` holds (the last checkpoint written, or nothing) and names
     the learning rate as ``lr_name`` (``--lr``, or a config file's key); or, for a loss not finite
-    before the first step, what to scale instead (the ``task``'s targets, for regression, unless
-    ``targets`` says they are standardized; the model's ``dtype``, when float32)."""
+    before the first step or a gradient not finite at it, what to scale instead (the ``task``'s
+    targets, for regression, unless ``targets`` says they are standardized; the model's ``dtype``,
+    when float32)."""
     what = f"training diverged {error.where}"
     if error.at_start:  # nothing was written yet, and the learning rate is not the cause
         advice = ["standardize the targets (--standardize-targets)"] if task == "regression" and not targets else []
         if dtype == numpy.float32:
             advice.append("train with --dtype float64")
         cause = (f"the rows or their targets are too large for the network or the loss in {numpy.dtype(dtype)} (the "
-                 f"inputs are standardized already): {', or '.join(advice)}" if advice else STANDARDIZED_ALREADY)
+                 f"inputs are standardized already): {', or '.join(advice)}" if advice
+                 else standardized_already(error.where))
         return DivergenceError(f"{what}; no model file or checkpoint was written; {AT_START}: {cause}",
                                where=error.where, at_start=True)
     checkpoint = folder / CHECKPOINT

@@ -285,7 +285,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     ------
     DivergenceError
         When a loss, a gradient or an updated weight becomes NaN or Inf; the model keeps its
-        last finite weights.
+        last finite weights. A loss not finite before the first step, or a gradient not finite
+        at it, says what to scale, or blames the initial weights, the network or the loss
+        (``at_start``), rather than the learning rate.
     DistributedError
         With ``distributed``, when mpi4py is missing, or when the ranks were given different
         data or arguments. A rank that hangs or dies makes the others print this error and

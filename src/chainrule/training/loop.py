@@ -151,7 +151,7 @@ class Loop:
                     n_norms += 1
                 # A non-finite gradient makes a non-finite step, which is then not applied.
                 if not optimizer.step(check_finite=True, flat=flat):
-                    raise self.diverged(epoch, batch, n_batches, "the gradient or the update is not finite")
+                    raise self.diverged(epoch, batch, n_batches, refused_step(flat.grad))
                 bar.update(len(rows))
                 if self.comm.stops_mid_epoch(self.interrupted):
                     self.partial_epoch = batch + 1 < n_batches
@@ -210,10 +210,14 @@ class Loop:
     def diverged(self, epoch: int, batch: int, n_batches: int, what: str) -> DivergenceError:
         """The error for a non-finite value at (epoch, batch), ``what`` saying which; θ is then still finite.
 
-        A loss that is not finite before the optimizer's first step (t = 0) comes from the data
-        and the initial weights, not from the learning rate: the error says so, and what to scale."""
+        A loss that is not finite before the optimizer's first step (t = 0), or a gradient that
+        is not finite at that step (t = 1: the refused step counts), comes from the data, the
+        initial weights, the network or the loss, not from the learning rate, which no step has
+        applied yet: the error says so, and what to scale."""
         where = f"at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}"
-        if what.startswith("the loss") and self.optimizer.t == 0:
+        before_any_step = (self.optimizer.t == 0 if what.startswith("the loss")
+                           else what == GRADIENT_NOT_FINITE and self.optimizer.t == 1)
+        if before_any_step:
             for name, value in self.model.params.items():
                 if not bool(get_array_module(value).isfinite(value).all()):
                     return DivergenceError(f"training diverged {where}; the model's parameter {name!r} held NaN or "
@@ -225,7 +229,7 @@ class Loop:
             if self.model.dtype == numpy.float32:
                 advice.append("train in float64")
             cause = (f"the rows or their targets are too large for the network or the loss in {self.model.dtype}: "
-                     f"{', or '.join(advice)}" if advice else STANDARDIZED_ALREADY)
+                     f"{', or '.join(advice)}" if advice else standardized_already(where))
             return DivergenceError(f"training diverged {where}; {AT_START}: {cause}", where=where, at_start=True)
         return DivergenceError(f"training diverged {where}; the model keeps its last finite weights; try a lower "
                                f"learning rate (lr={self.optimizer.lr:g})", where=where)
@@ -358,11 +362,28 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
     return scores.result(prefix)
 
 
-#: why a loss that is not finite before the first step is: the data, not the learning rate
+#: why a loss (or the first step's gradient) that is not finite before any step is: the data, not the learning rate
 AT_START = "it was so at the initial weights, before any step, so the learning rate is not the cause"
-#: the cause left when the data are standardized and in float64: the network or the loss itself
-STANDARDIZED_ALREADY = ("the data are standardized already, so the initial weights or the loss's own computation "
-                        "(a loss of one's own?) made it")
+#: what a step refused for its gradient is (the GPU loop's guard refuses a gradient whose Σg² overflows too)
+GRADIENT_NOT_FINITE = "the gradient is not finite"
+
+
+def refused_step(grad) -> str:
+    """Why the optimizer refused a step, from the gradient ∂L/∂θ it was given: the gradient
+    itself when it holds NaN or Inf, else "the gradient or the update" (a finite gradient whose
+    update overflows: too large a learning rate, perhaps)."""
+    if bool(get_array_module(grad).isfinite(grad).all()):
+        return "the gradient or the update is not finite"
+    return GRADIENT_NOT_FINITE
+
+
+def standardized_already(where: str) -> str:
+    """The cause left of a value not finite before any step (``where``, a DivergenceError's, says
+    which) when the data are standardized and in float64: the initial weights, or the computation
+    that made the value, the loss's own (a loss) or a backward pass's (a gradient)."""
+    made_by = ("a backward pass, of a layer or of the loss (one of one's own?)" if where.endswith(GRADIENT_NOT_FINITE)
+               else "the loss's own computation (a loss of one's own?)")
+    return f"the data are standardized already, so the initial weights or {made_by} made it"
 
 
 def add_scores(scores: Scores, loss: Loss, Y, T, value, weights) -> float:
