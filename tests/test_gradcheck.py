@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.gradcheck import TOLERANCE
 from tests.harness import Rebinding, Scale, normal
 
 
@@ -131,8 +132,10 @@ def test_a_check_whose_every_element_is_at_a_kink_does_not_pass_away_from_kinks(
     assert report.unverified == ["0.W", "0.b"]
     assert not report.passed(at_kinks=False) and not report.passed()
     assert "Every checked element is at a kink in: 0.W, 0.b. None of them is compared away from kinks" in str(report)
-    report.kinks["0.b"], report.errors["0.b"] = 0, 0.0  # 0.b compared: the verdict leaves 0.W out
-    assert report.unverified == ["0.W"] and report.passed(at_kinks=False)
+    report.kinks["0.b"], report.errors["0.b"] = 0, 0.0  # 0.b compared, 0.W still not: its backward may be wrong
+    assert report.unverified == ["0.W"] and not report.passed(at_kinks=False)
+    report.kinks["0.W"] = 5  # one element of 0.W compared: the verdict leaves the other five out
+    assert report.unverified == [] and report.passed(at_kinks=False)
     # the wrong backward itself is caught at a sound step
     model = cr.Sequential(cr.Linear(3, 4), TripledTanh(), cr.Linear(4, 2), seed=0)
     X, y = np.random.default_rng(0).normal(size=(4, 3)), np.array([0, 1, 0, 1])
@@ -309,15 +312,17 @@ def test_a_kink_of_the_curvature_beside_a_smooth_gradient(linear, kinks):
     assert report.kinks == {"0.W": 0, "0.b": kinks, "input": 1}
 
 
-@pytest.mark.parametrize("linear, passed", [(cr.Linear, True), (UpstreamForgettingLinear, False)])
-def test_passed_away_from_kinks_leaves_out_the_kinks_alone(linear, passed):
-    # Every ReLU input at its kink: a correct backward passes once they are left out, one whose
-    # bias gradient is wrong (no kink there) still fails.
+@pytest.mark.parametrize("linear, right", [(cr.Linear, True), (UpstreamForgettingLinear, False)])
+def test_passed_away_from_kinks_leaves_out_the_kinks_alone(linear, right):
+    # Every ReLU input at its kink: a correct backward has no error left once they are left out, one
+    # whose bias gradient is wrong (no kink there) keeps it. The input's gradient, all at kinks, was
+    # not compared at all, so neither passes away from kinks.
     report = cr.gradcheck(*relu_net_at_its_kinks(linear), "mse")
     assert not report.passed()
-    assert report.passed(at_kinks=False) is passed
     assert report.errors_away_from_kinks["input"] == 0.0  # its 4 elements are all at kinks
-    assert report.errors_away_from_kinks["0.b"] == (0.0 if passed else report.errors["0.b"])
+    assert "input" in report.unverified and not report.passed(at_kinks=False)
+    assert report.errors_away_from_kinks["0.b"] == (0.0 if right else report.errors["0.b"])
+    assert (max(report.errors_away_from_kinks.values()) <= TOLERANCE) is right
 
 
 # -- the weighted loss that fit(sample_weight=...) trains ----------------------------------------
@@ -579,3 +584,25 @@ def test_a_loss_given_that_refuses_y_raises_its_own_error():
     model, X, _ = model_and_data()
     with pytest.raises(cr.ShapeError, match=r"^MSE: expected targets of shape \(n_samples, 2\), got \(5,\)$"):
         cr.gradcheck(model, X, normal(3, 5), "mse")
+
+
+class BiasGradientTooLarge(cr.Linear):
+    """Linear whose bias gradient is 1.5 times too large."""
+
+    def backward(self, dY, input_grad=True):
+        dX = super().backward(dY, input_grad)
+        self.own_grads["b"][...] *= 1.5
+        return dX
+
+
+def test_a_wrong_backward_of_an_array_whose_every_element_is_at_a_kink_does_not_pass():
+    """A row of zeros puts every first-layer ReLU input at 0 (biases 0): each element of 0.b is at
+    a kink, none was compared, and passed(at_kinks=False) passed the wrong bias gradient."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+    X[2] = 0
+    model = cr.mlp([4, 5, 3], seed=1)
+    model.layers[0].__class__ = BiasGradientTooLarge
+    report = cr.gradcheck(model, X, y)
+    assert report.unverified == ["0.b"] and report.errors_away_from_kinks["0.b"] == 0
+    assert not report.passed(at_kinks=False)

@@ -153,10 +153,11 @@ class GradcheckReport:
     def passed(self, tolerance: float = TOLERANCE, *, at_kinks: bool = True) -> bool:
         """True when every array's relative error is at most ``tolerance``; with ``at_kinks=False``
         the elements at kinks are left out (``errors_away_from_kinks``), as ``chainrule gradcheck``
-        judges: there a correct backward can be off by up to 1. When every element checked is at
-        a kink, nothing was compared, and the check does not pass that way."""
+        judges: there a correct backward can be off by up to 1. An array whose every checked
+        element is at a kink (``unverified``) had nothing compared, and the check does not pass
+        that way: its backward may be wrong."""
         errors = self.errors if at_kinks else self.errors_away_from_kinks
-        if not at_kinks and self.kinks and sum(self.kinks.values()) >= sum(self.checked.values()):
+        if not at_kinks and self.unverified:
             return False
         return max(errors.values(), default=0.0) <= tolerance
 
@@ -182,7 +183,7 @@ class GradcheckReport:
         if self.unverified:
             rows.append(
                 f"Every checked element is at a kink in: {', '.join(self.unverified)}. None of them is compared "
-                f"away from kinks (where all elements are, passed(at_kinks=False) is False: nothing was checked); "
+                f"away from kinks, so passed(at_kinks=False) is False: nothing in them was checked; "
                 f"at eps = {self.eps:g} the loss may be far from linear over a step (the default eps is "
                 f"{DEFAULT_EPS:g}), or the point sits at kinks: check at one away from them."
             )

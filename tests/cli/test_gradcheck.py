@@ -189,3 +189,12 @@ def test_a_test_size_that_leaves_no_training_row_is_named_as_the_config_key(tmp_
     config.write_text('data = "iris"\ntest_size = 0.999\n')
     code, _, err = call(capsys, "gradcheck", "--config", config)
     assert_one_line_error(code, err, f"{config}: key 'test_size': holding out 0.999 of the 150 rows")
+
+
+def test_an_array_whose_every_element_is_at_a_kink_fails_the_check_naming_it(capsys):
+    """Two ReLU units both off for a row put the next layer's biases (0) at their kinks for every
+    element: nothing of 2.b was compared, and the check said passed."""
+    code, out, err = call(capsys, "gradcheck", "--data", "iris", "--hidden", "2,2", "--seed", "0")
+    assert (code, err) == (1, "")
+    assert "Every checked element is at a kink in: 2.b." in out
+    assert out.splitlines()[-1].endswith("FAILED (nothing compared in 2.b: every element at a kink)")

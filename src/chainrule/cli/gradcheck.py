@@ -3,9 +3,10 @@
 The network is the one ``chainrule train`` would build with the same options (data set,
 --hidden, --activation, --init, --loss, --seed); its backpropagated gradients are compared with
 central differences in float64 on a few samples of the data. Prints the max relative error
-per parameter; exits 1 when any, away from kinks, exceeds --tolerance. With class weights (--class-weight
-balanced, or the config key class_weight) it checks the weighted loss that ``chainrule train``
-trains with them, each row weighted by its class's weight over the training rows.
+per parameter; exits 1 when any, away from kinks, exceeds --tolerance, or an array had nothing
+compared. With class weights (--class-weight balanced, or the config key class_weight) it
+checks the weighted loss that ``chainrule train`` trains with them, each row weighted by its
+class's weight over the training rows.
 The network's biases are 0, as train's are, so some ReLU inputs sit at (or within --eps of) their
 kink, where a correct backward can be off by up to 1: the verdict leaves the elements at kinks out
 (GradcheckReport.passed(at_kinks=False)). --samples may not exceed the training rows.
@@ -107,6 +108,8 @@ def run(args) -> int:
     else:
         print(report)
         verdict = "passed" if passed else "FAILED"
+        if report.unverified:  # what made it fail, though no error there exceeds the tolerance
+            verdict += f" (nothing compared in {', '.join(report.unverified)}: every element at a kink)"
         print(f"\n{verdict_line(report)}; tolerance {args.tolerance:g}: {verdict}")
     return 0 if passed else 1
 
