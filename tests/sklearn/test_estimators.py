@@ -428,6 +428,25 @@ def test_rows_that_take_the_network_beyond_float32_are_refused_as_cr_predict_ref
             getattr(estimator, method)(rows)
 
 
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+def test_fit_and_predict_under_numpy_seterr_raise_as_without_it(activation):
+    """scikit-learn's MLP fits and predicts under numpy.seterr(all="raise"); ours raised FloatingPointError
+    where a value underflowed (an x of 1e-40 cast to float32; an e^z rounding to 0 in softmax cross-entropy,
+    predict_proba's softmax and sigmoid, a logistic layer's backward), which is no error: the same weights
+    and probabilities as without it."""
+    X, y = blobs(3)
+    X = X * 30
+    X[:5, 0] = 1e-40
+    for labels in (y, y % 2):  # a softmax output, and a binary classifier's one logistic output
+        expected = tiny(MLPClassifier, activation=activation, learning_rate_init=0.05).fit(X, labels)
+        with numpy.errstate(all="raise"):
+            classifier = tiny(MLPClassifier, activation=activation, learning_rate_init=0.05).fit(X, labels)
+            probabilities = classifier.predict_proba(X * 100)
+        for got, want in zip(classifier.coefs_, expected.coefs_):
+            numpy.testing.assert_array_equal(got, want)
+        numpy.testing.assert_array_equal(probabilities, expected.predict_proba(X * 100))
+
+
 def test_a_penalty_past_float32s_largest_number_is_a_data_error_in_float32_only():
     """alpha / Σw = 100 / 1.2e-38 is finite in float64, not in float32's decay vector."""
     X, y = blobs(3)

@@ -461,6 +461,25 @@ def test_a_huge_learning_rate_stops_with_a_divergence_error():
     assert all_finite(model)
 
 
+def test_training_under_numpy_seterr_raise_ignores_only_underflows():
+    # A caller's numpy.seterr(all="raise"): an x of 1e-40 cast to float32, e^z of logits far apart (the
+    # loss) and a saturated sigmoid's dY h (1 − h) (its backward) underflow, as NumPy's default takes
+    # silently; they raised FloatingPointError. Training now goes as without it; a divergence is still named.
+    def sigmoid_model():
+        return cr.Sequential(cr.Linear(4, 16), cr.Sigmoid(), cr.Linear(16, 3), seed=0)
+
+    X = X_IRIS * 30
+    X[:5, 3] = 1e-40
+    expected = sigmoid_model()
+    cr.fit(expected, X, Y_IRIS, epochs=3, validation=0.2, verbose=0)
+    model = sigmoid_model()
+    with np.errstate(all="raise"):
+        history = cr.fit(model, X, Y_IRIS, epochs=3, validation=0.2, verbose=0)
+        assert history.stop_reason == "completed" and same_weights(model, expected)
+        with pytest.raises(cr.DivergenceError, match="try a lower learning rate"):
+            cr.fit(iris_model(), X_IRIS, Y_IRIS, optimizer="sgd", lr=1e20, epochs=5, verbose=0)
+
+
 def test_a_loss_not_finite_before_any_step_names_the_data_not_the_learning_rate():
     # It said "try a lower learning rate (lr=1e-12)": no step had been taken, the targets overflowed the loss
     X = np.random.default_rng(0).normal(size=(10, 2))

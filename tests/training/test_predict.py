@@ -767,6 +767,22 @@ def test_finite_outputs_whose_sum_overflows_their_dtype_are_answered_without_a_w
         np.testing.assert_array_equal(cr.predict(model, np.full((4, 1), 2e38)), np.full(4, 2e38, np.float32))
 
 
+def test_predictions_under_numpy_seterr_raise_ignore_only_underflows():
+    # A caller's numpy.seterr(all="raise"): a product of tiny numbers in a layer, a sigmoid's e^(−|z|) and
+    # the softmax's e^(z − max z) underflowing to 0 raised FloatingPointError, which NumPy's default takes
+    # silently; the answers are now those computed without it (an overflow is still named: the test below).
+    model = cr.Sequential(cr.Linear(1, 2), cr.Sigmoid(), cr.Linear(2, 3), seed=0)
+    model.params["0.W"][...] = [[1e-30, 1e3]]  # x = 1e-20 gives 1e-50, below float32's smallest number
+    model.params["2.W"][...] = [[100.0, -100.0, 0.0], [300.0, -300.0, 0.0]]  # logits 600 apart
+    model.preprocessor = cr.Preprocessor(1, task="classification", classes=["a", "b", "c"])
+    X, y = np.array([[1e-20], [1e-40], [-1.0], [1.0]]), np.array(["a", "b", "b", "a"])  # 1e-40: float32's cast
+    expected = cr.predict(model, X), cr.predict_proba(model, X), cr.evaluate(model, X, y)
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(cr.predict(model, X), expected[0])
+        np.testing.assert_array_equal(cr.predict_proba(model, X), expected[1])
+        assert cr.evaluate(model, X, y) == expected[2]
+
+
 def test_a_row_that_overflows_is_named_under_numpy_seterr_raise():
     model = cr.Sequential(cr.Linear(1, 1), seed=0)
     model.params["0.W"][...], model.params["0.b"][...] = 4.0, 0.0

@@ -10,9 +10,14 @@ from .layer import Layer
 
 
 def softmax(Z: Array) -> Array:
-    """Row-wise softmax, computed on Z − max(Z) so that no exponential overflows."""
+    """Row-wise softmax, computed on Z − max(Z) so that no exponential overflows.
+
+    An e^{z − max(z)} that underflows to 0 is the probability's right value in the dtype, so
+    it raises no FloatingPointError under a caller's ``numpy.seterr(all="raise")``.
+    """
     xp = get_array_module(Z)
-    with numpy.errstate(over="ignore"):  # z − max(z) below the dtype's range is −inf, whose e^ is the right 0
+    # z − max(z) below the dtype's range is −inf, whose e^ is the right 0; so is an e^ below its smallest number
+    with numpy.errstate(over="ignore", under="ignore"):
         E = xp.exp(Z - Z.max(axis=1, keepdims=True))
     E /= E.sum(axis=1, keepdims=True)
     return E

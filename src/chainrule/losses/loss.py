@@ -46,7 +46,8 @@ class Loss:
         row (finite, non-negative, not all zero, as ``cr.fit``'s ``sample_weight``), make L
         the weighted mean; a bad one raises the chainrule error naming ``weights``. A
         built-in loss gives no NumPy overflow warning (it computes an overflowed L again in
-        float64); a custom ``compute`` runs under the caller's ``numpy.errstate``.
+        float64), nor an underflow's FloatingPointError under ``numpy.seterr(all="raise")``;
+        a custom ``compute`` runs under the caller's ``numpy.errstate``.
         """
         Y = self._check_outputs(Y)
         T = self.prepare(targets, Y.shape[1], Y.dtype, n_samples=Y.shape[0])
@@ -56,8 +57,10 @@ class Loss:
         if not computes_overflow_again(self):
             return self.compute(Y, T, *W)  # NumPy's overflow warnings, or errors, are the caller's to see
         # A built-in compute handles an overflow in the outputs' dtype (L again in float64),
-        # so NumPy's warning about it would only alarm; fit silences it for the whole loop.
-        with numpy.errstate(over="ignore"):
+        # so NumPy's warning about it would only alarm, and an e^z underflowing to 0 is a
+        # probability's right value (no error under numpy.seterr(all="raise")); fit silences
+        # them for the whole loop.
+        with numpy.errstate(over="ignore", under="ignore"):
             return self.compute(Y, T, *W)
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:

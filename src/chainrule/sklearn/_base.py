@@ -350,8 +350,9 @@ class BaseMLP(BaseEstimator):
         _refuse_sparse(X)
         try:
             ready = None if first_pass else self._continued_arrays(X, y)
-            X, y = ready or validate_data(self, X, y, multi_output=True,
-                                          dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
+            with numpy.errstate(under="ignore"):  # a tiny x cast to float32 is no error (see _predict_outputs)
+                X, y = ready or validate_data(self, X, y, multi_output=True,
+                                              dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
             if y.ndim == 2 and y.shape[1] == 1:
                 y = column_or_1d(y, warn=True)
             weights = _sample_weights(sample_weight, len(X))  # before _encode_targets sets classes_
@@ -408,8 +409,9 @@ class BaseMLP(BaseEstimator):
                 and 0 < len(X) == len(y) and X.shape[1] == self.n_features_in_ and y.dtype.kind in "iufU"
                 and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 0)) and not hasattr(self, "feature_names_in_")):
             return None
-        # A value too large for the network's dtype, or an inf, is left for validate_data to name, silently here.
-        with numpy.errstate(over="ignore", invalid="ignore"):
+        # A value too large for the network's dtype, or an inf, is left for validate_data to name, silently here;
+        # a tiny one is no error (see _predict_outputs).
+        with numpy.errstate(over="ignore", invalid="ignore", under="ignore"):
             X = X.astype(self.dtype, copy=False)  # the network's dtype, as _check_same_network found
             if not numpy.isfinite(X.sum()) or (y.dtype.kind == "f" and not numpy.isfinite(y.sum())):
                 return None
@@ -569,10 +571,17 @@ class BaseMLP(BaseEstimator):
         """Check that the estimator is fitted and X fits it; the network's outputs on X, checked
         to be finite as ``cr.predict`` checks them (NonFiniteError naming the row whose finite
         values took the network beyond its dtype, which predict would answer as NaN, inf or the
-        first class)."""
+        first class).
+
+        A value of X that underflows in the cast to the network's dtype (1e-40 in float32) is no
+        error, as under NumPy's default, also under a caller's ``numpy.seterr(all="raise")``
+        (scikit-learn's MLP, in float64, casts nothing); nor is one in the forward pass (see
+        ``outputs_in_chunks``).
+        """
         check_is_fitted(self)
         _refuse_sparse(X)
-        X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
+        with numpy.errstate(under="ignore"):
+            X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
         return checked_outputs(self.model_, X, self.model_.dtype, self.model_.device, None)
 
 

@@ -130,7 +130,24 @@ def outputs_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None 
                       device: str | None = None) -> numpy.ndarray:
     """The model's outputs (n_samples, n_outputs), a new array on the host, for checked rows X
     (at least one) on the model's ``device`` (None: ``model.device``), computed EVAL_CHUNK
-    rows at a time from a reused buffer (see ``_prepared_chunks``)."""
+    rows at a time from a reused buffer (see ``_prepared_chunks``).
+
+    Under a caller's ``numpy.seterr(all="raise")`` (or ``under="raise"``), a value that
+    underflows to 0 (a sigmoid's or softmax's e^z of a very negative z, a product of tiny
+    numbers) is no error, as under NumPy's default: the pass that raised on it runs again
+    without that check (no ``numpy.errstate`` around every pass: 1-3 µs of a 30 µs call at
+    batch 1). An overflow still raises FloatingPointError, for the caller to report.
+    """
+    try:
+        return _forward_in_chunks(model, X, dtype, preprocessor, device)
+    except FloatingPointError:
+        with numpy.errstate(under="ignore"):
+            return _forward_in_chunks(model, X, dtype, preprocessor, device)
+
+
+def _forward_in_chunks(model: Layer, X, dtype, preprocessor: Preprocessor | None, device: str | None
+                       ) -> numpy.ndarray:
+    """``outputs_in_chunks`` under the caller's ``numpy.errstate``."""
     device = model.device if device is None else device
     if len(X) <= EVAL_CHUNK:  # one forward pass: the chunk buffers' setup cost ~6 µs a call at batch 1
         inputs = _prepared_rows(X, dtype, device, preprocessor)
@@ -156,7 +173,7 @@ def checked_outputs(model: Layer, X, dtype, device: str, preprocessor: Preproces
     try:
         Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
     except FloatingPointError:  # numpy.seterr(all="raise") in the caller's code: the overflow found below
-        with numpy.errstate(over="ignore", invalid="ignore"):
+        with numpy.errstate(all="ignore"):
             Y = outputs_in_chunks(model, X, dtype, preprocessor, device)
     if preprocessor is not None:
         check_preprocessor_outputs(preprocessor, Y.shape[1])
@@ -435,8 +452,9 @@ def evaluate(model: Layer, X, y, *, sample_weight=None, loss=None) -> dict[str, 
 
     # The targets' shape depends on the number of outputs, known from the first chunk's.
     # Quiet as in fit: a huge finite row overflows in the standardization's cast, the
-    # forward pass or the loss, and the non-finite score says so without NumPy's warnings.
-    with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    # forward pass or the loss, and the non-finite score says so without NumPy's warnings (or its
+    # errors, under numpy.seterr(all="raise"), where an underflow to 0 is no error either).
+    with numpy.errstate(all="ignore"):
         try:
             chunks = _prepared_chunks(X, dtype, device, preprocessor, checked=False)  # an overflow shows in the score
             return score_chunks(model, chunks, targets, loss, weights=weights,
