@@ -456,6 +456,24 @@ def test_a_penalty_past_float32s_largest_number_is_a_data_error_in_float32_only(
     assert numpy.isfinite(tiny(MLPClassifier, alpha=100.0, dtype="float64").fit(X, y, weights).coefs_[0]).all()
 
 
+@pytest.mark.parametrize("incremental", [False, True], ids=["fit", "partial_fit"])
+def test_a_penalty_past_float32s_largest_number_without_weights_names_alpha(incremental):
+    """alpha / batch_size = 1e41 / 120 made the decay vector inf: the first step diverged, and the
+    DivergenceError said to lower the learning rate. Refused before training, as with weights."""
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier).fit(X, y)
+    held, predicted = dict(vars(classifier)), classifier.predict_proba(X)
+    classifier.set_params(alpha=1e41, warm_start=True)
+    train = classifier.partial_fit if incremental else classifier.fit
+    with pytest.raises(HyperparameterError, match=r"^alpha: the L2 penalty of a batch of 120 rows, alpha / batch_size "
+                                                  r"= 1e\+41 / 120 = 8\.33333e\+38, is past float32's largest number "
+                                                  r"3\.40282e\+38, .*: lower alpha$"):
+        train(X, y)
+    assert vars(classifier).keys() == held.keys()
+    numpy.testing.assert_array_equal(classifier.predict_proba(X), predicted)  # the network is kept
+    assert numpy.isfinite(tiny(MLPClassifier, alpha=1e41, dtype="float64").fit(X, y).coefs_[0]).all()
+
+
 def test_the_last_smaller_batch_bounds_the_penalty():
     """Batches of 50, 50 and 20 equal weights: only the batch of 20 overflows float32."""
     X, y = blobs(3)

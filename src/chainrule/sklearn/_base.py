@@ -21,7 +21,8 @@ With ``sample_weight`` both weight each batch's mean loss alike (Σ_n w_n l_n / 
 does ours, through the loss, which sets ``weight_decay = alpha / Σ_n w_n`` before each
 weighted batch's step (``PenaltyPerBatchWeight``; 0 for a batch of weight 0), the last,
 smaller batch included; a λ too large for ``dtype`` in any batch an epoch could draw is
-refused before training (``check_batch_weight_decays``); after training the optimizer holds
+refused before training (``check_batch_weight_decays``; without weights, ``check_weight_decay``
+refuses an ``alpha / batch_size`` too large for it); after training the optimizer holds
 ``alpha / batch_size`` again. The steps are then scikit-learn's to float64 rounding, from the
 same weights in the same batches. The epoch's loss in ``loss_curve_`` weighs each batch's mean
 by its Σ_n w_n here, by its number of rows in scikit-learn (the same for a single full batch),
@@ -74,7 +75,7 @@ from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import checked_outputs, outputs_in_chunks
 from ._layer_arrays import LayerArrays
-from ._loss import PENALTY_PER_BATCH_WEIGHT, check_batch_weight_decays
+from ._loss import PENALTY_PER_BATCH_WEIGHT, check_batch_weight_decays, check_weight_decay
 from ._model_file import load_estimator, save_estimator
 from ._onnx import estimator_to_onnx
 
@@ -110,7 +111,9 @@ default="relu"
         With ``sample_weight`` it is, as scikit-learn's, ``alpha / Σ w`` over each batch's
         weights, set before each step (0 for a batch of weight 0). Weights so small that some
         batch an epoch could draw would have ``alpha / Σ w`` past the largest number of
-        ``dtype`` raise DataError before training, leaving the estimator as it was.
+        ``dtype`` raise DataError before training, leaving the estimator as it was; without
+        ``sample_weight``, an ``alpha / batch_size`` past it raises HyperparameterError naming
+        alpha, likewise.
     batch_size : int or "auto", default="auto"
         Samples per step; "auto" is ``min(200, n_samples)``. A larger value is clipped, with
         a warning.
@@ -363,7 +366,10 @@ class BaseMLP(BaseEstimator):
                 raise ShapeError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
             X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
             batch_size = self._batch_size(len(X_train))
-            if w_train is not None:  # every batch's penalty alpha / Σw, refused before a network is made or stepped
+            # The penalty, alpha / batch_size or every batch's alpha / Σw, refused before a network is made or stepped
+            if w_train is None:
+                check_weight_decay(self.alpha, batch_size, X.dtype)
+            else:
                 check_batch_weight_decays(self.alpha, w_train, batch_size, X.dtype)
             if first_pass:
                 self._initialize(X.shape[1], hidden, T.shape[1], init_seed)

@@ -8,7 +8,7 @@ import math
 import numpy
 
 from ..backend import Array
-from ..errors import DataError
+from ..errors import DataError, HyperparameterError
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 
 
@@ -54,6 +54,21 @@ def batch_weight_decay(alpha: float, weight_sum: float, n_rows: int, dtype) -> f
             f"every batch's weights to sum to 0 or to at least alpha / {largest:g} = {alpha / largest:g}: scale "
             f"sample_weight up or lower alpha")
     return weight_decay
+
+
+def check_weight_decay(alpha: float, batch_size: int, dtype) -> None:
+    """Before training without sample weights: HyperparameterError naming ``alpha`` unless the
+    optimizer's λ = alpha / batch_size is a finite number of ``dtype``, the network's, which the
+    optimizer's decay vector holds (past float32's largest number that vector is inf, and the
+    first step diverged with a DivergenceError that blamed the learning rate); each weighted
+    batch's λ is checked by :func:`check_batch_weight_decays`.
+    """
+    largest = float(numpy.finfo(dtype).max)
+    if not alpha / batch_size <= largest:  # inf included
+        raise HyperparameterError(
+            f"alpha: the L2 penalty of a batch of {batch_size} rows, alpha / batch_size = {alpha:g} / {batch_size} "
+            f"= {alpha / batch_size:g}, is past {numpy.dtype(dtype).name}'s largest number {largest:g}, which the "
+            f"optimizer's weight decay is held in; expected alpha / batch_size at most {largest:g}: lower alpha")
 
 
 def check_batch_weight_decays(alpha: float, weights: numpy.ndarray, batch_size: int, dtype) -> None:
