@@ -29,6 +29,7 @@ from chainrule.onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, to_onnx
 
 NEEDS_ONNX = "ONNX export tests need the optional onnx and onnxruntime packages: pip install 'chainrule[onnx]'"
 DTYPES = ["float32", "float64"]
+SURROGATE = b"caf\xe9".decode("utf-8", "surrogateescape")  # "caf\udce9", as os.listdir gives a non-UTF-8 name
 OPSETS = [MIN_OPSET, None, GELU_OPSET]  # None: DEFAULT_OPSET, GELU written out in primitives
 #: (rtol, atol) of onnxruntime against chainrule: the issue's bound in float32; in float64,
 #: tight enough to catch a float32 graph (~5e-7 off), loose enough for onnxruntime's float64
@@ -526,6 +527,9 @@ def test_a_diverged_model_is_refused_naming_the_parameter_and_nothing_written(or
     ("scale", np.array([1.0, 0.0, 1.0, 1.0]), r"model\.preprocessor\.scale\[1\]: expected a finite number > 0"),
     ("mean", np.zeros(1), r"model\.preprocessor\.mean: expected"),  # broadcast over every column
     ("task", "bogus", r"model\.preprocessor\.task"),
+    # a lone surrogate, as Python decodes a non-UTF-8 file name ("caf\udce9"), which protobuf cannot encode
+    ("classes", ["a", SURROGATE, "c"], r"model\.preprocessor\.classes: the label 'caf\\udce9' is not text that UTF-8"),
+    ("feature_names", ["w", "x", "y", SURROGATE], r"model\.preprocessor\.feature_names: the feature name 'caf\\udce9'"),
 ])
 def test_a_preprocessor_that_does_not_fit_the_network_is_refused_as_predict_refuses_it(ort, tmp_path, field, value,
                                                                                        message):

@@ -1,6 +1,7 @@
 """MLPClassifier.to_onnx / MLPRegressor.to_onnx: onnxruntime gives what predict and predict_proba give."""
 
 import os
+import re
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ onnxruntime = pytest.importorskip("onnxruntime")
 DTYPES = ["float32", "float64"]
 #: how close the graph's probabilities (and a regressor's Y) come to predict_proba's (predict's)
 TOLERANCE = {"float32": 1e-6, "float64": 1e-12}
+SURROGATE = b"caf\xe9".decode("utf-8", "surrogateescape")  # "caf\udce9", as os.listdir gives a non-UTF-8 name
 RNG = np.random.default_rng(0)
 X_TRAIN = RNG.normal(size=(60, 4))
 X_TEST = RNG.normal(size=(40, 4)) * 3
@@ -212,6 +214,33 @@ def test_an_existing_file_is_replaced_whole_or_left_as_it_was(tmp_path, monkeypa
         other.to_onnx(path)
     assert path.read_bytes() == proto.SerializeToString()
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("kind, replaced", [("str", "bee"), ("object str", "bee"), ("binary str", "yes")])
+def test_a_label_that_utf8_cannot_encode_is_named_and_the_file_kept(tmp_path, kind, replaced):
+    # fit and predict take such a label and est.save refuses it, but to_onnx raised protobuf's raw
+    # UnicodeEncodeError, which named neither the file nor the label
+    y = targets(kind)
+    estimator = fitted(MLPClassifier, np.where(y == replaced, SURROGATE, y), "float32")
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"the previous file")
+    with pytest.raises(ModelFileError, match=rf"^{re.escape(str(path))}: classes_: the label 'caf\\udce9' is not text "
+                                             rf"that UTF-8 can encode: it holds a lone surrogate"):
+        estimator.to_onnx(path)
+    assert path.read_bytes() == b"the previous file" and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_feature_name_that_utf8_cannot_encode_is_named_and_nothing_written(tmp_path):
+    # its graph's metadata held it as the JSON escape "\udce9", which est.save and cr.to_onnx refuse
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(X_TRAIN, columns=["age", SURROGATE, "weight", "score"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        regressor = MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+        regressor.fit(frame, targets("single output"))
+    with pytest.raises(ModelFileError, match=r"r\.onnx: feature_names_in_: the feature name 'caf\\udce9' is not text"):
+        regressor.to_onnx(tmp_path / "r.onnx")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("path", [5, None])

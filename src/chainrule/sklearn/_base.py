@@ -309,7 +309,9 @@ class BaseMLP(BaseEstimator):
 
         Raises NotFittedError before ``fit``; HyperparameterError for a bad ``opset`` or
         without the optional ``onnx`` package (``pip install 'chainrule[onnx]'``);
-        ModelFileError for a file that cannot be written.
+        ModelFileError for a file that cannot be written, or naming a label of ``classes_`` or a
+        name of ``feature_names_in_`` that UTF-8 cannot encode (a lone surrogate), as ``save``
+        refuses it; an error leaves an existing file as it was.
         """
         return estimator_to_onnx(self, path, opset)
 

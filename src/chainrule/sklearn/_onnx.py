@@ -47,7 +47,7 @@ import json
 import numpy
 from sklearn.utils.validation import check_is_fitted
 
-from ..data.preprocessing import _labels_array
+from ..data.preprocessing import _check_text, _labels_array
 from ..errors import ModelFileError
 from ..io.atomic import atomic_write, check_path
 from ..onnx_export import (_emit, _Graph, _import_onnx, _sigmoid, check_exportable_values, check_weight_bytes,
@@ -62,7 +62,8 @@ def estimator_to_onnx(estimator, path, opset: int | None = None):
     """Write the fitted ``estimator``'s graph (see the module docstring) to ``path``; returns the ModelProto.
 
     Raises NotFittedError for an estimator not fitted yet, HyperparameterError for a bad
-    ``opset`` or a missing ``onnx`` package, ModelFileError for a weight that is NaN or Inf or a
+    ``opset`` or a missing ``onnx`` package, ModelFileError for a weight that is NaN or Inf, a
+    label or feature name that UTF-8 cannot encode (see :func:`check_exportable_text`) or a
     file that cannot be written (an existing file is replaced only once the new one is complete).
     """
     check_is_fitted(estimator)
@@ -72,6 +73,7 @@ def estimator_to_onnx(estimator, path, opset: int | None = None):
     model = estimator.model_
     check_weight_bytes(model, path)
     check_exportable_values(model, path)  # NaN or Inf weights (a diverged fit) answer NaN for every row
+    check_exportable_text(estimator, path)
     graph = _Graph(onnx, model.dtype or numpy.dtype(numpy.float32), opset, output_names=OUTPUT_NAMES)
     logits, _ = _emit(graph, model, "X", estimator.n_features_in_)
     properties = {"chainrule.estimator": type(estimator).__name__}
@@ -92,6 +94,19 @@ def estimator_to_onnx(estimator, path, opset: int | None = None):
     onnx.checker.check_model(proto, full_check=True)
     atomic_write(path, proto.SerializeToString(), error=ModelFileError)
     return proto
+
+
+def check_exportable_text(estimator, path) -> None:
+    """ModelFileError naming ``path``, the attribute and the first label of ``classes_`` or name
+    of ``feature_names_in_`` that UTF-8 cannot encode: a str holding a lone surrogate, as Python
+    decodes a file or folder name that is not UTF-8 (``os.listdir`` gives "caf\\udce9"). The
+    graph holds them as UTF-8 text (the label table, the metadata), so protobuf's raw
+    UnicodeEncodeError, which named neither, stopped the export; ``est.save`` refuses them alike."""
+    if hasattr(estimator, "classes_"):
+        _check_text(estimator.classes_.tolist(), f"{path}: classes_", "label", ModelFileError)
+    if hasattr(estimator, "feature_names_in_"):
+        _check_text(estimator.feature_names_in_.tolist(), f"{path}: feature_names_in_", "feature name",
+                    ModelFileError)
 
 
 def _regression_outputs(graph: _Graph, outputs: str, n_outputs: int) -> None:
