@@ -67,14 +67,15 @@ def as_finite(X: Array, dtype, name: str) -> Array:
     return converted
 
 
-def as_real_matrix(X, name: str = "X", dtype=None) -> Array:
+def as_real_matrix(X, name: str = "X", dtype=None, *, columns: str = "n_features") -> Array:
     """``X`` as a 2-d array of real numbers (n_samples, n_features), in its own dtype.
 
     An array (NumPy, CuPy, or anything with a ``dtype`` NumPy can view) is not copied; a list
     is converted. Strings, objects and complex numbers raise DTypeError, other ranks or ragged
-    lists ShapeError. Finiteness is not checked (see ``check_finite_as``), except in a pandas
-    DataFrame, which is read column by column (see ``frame_as_matrix``; ``dtype`` is the one
-    its columns are converted to when they are not all of one NumPy dtype).
+    lists ShapeError (which calls the columns ``columns``: "n_outputs" for targets). Finiteness
+    is not checked (see ``check_finite_as``), except in a pandas DataFrame, which is read column
+    by column (see ``frame_as_matrix``; ``dtype`` is the one its columns are converted to when
+    they are not all of one NumPy dtype).
     """
     if is_frame(X):
         return frame_as_matrix(X, name, dtype)
@@ -86,7 +87,7 @@ def as_real_matrix(X, name: str = "X", dtype=None) -> Array:
     if X.dtype.kind not in "fiub":
         raise DTypeError(f"{name}: expected real numbers, got dtype {X.dtype}")
     if X.ndim != 2:
-        raise ShapeError(f"{name}: expected a 2-d array (n_samples, n_features), got shape {tuple(X.shape)}")
+        raise ShapeError(f"{name}: expected a 2-d array (n_samples, {columns}), got shape {tuple(X.shape)}")
     return X
 
 

@@ -1,6 +1,7 @@
 """chainrule.data.preprocessing: standardization and labels, fitted on training rows only."""
 
 import json
+import re
 import warnings
 
 import numpy
@@ -144,9 +145,16 @@ def test_malformed_json_raises_data_error(case):
         Preprocessor.from_json(malformed_cases()[case])
 
 
-@pytest.mark.parametrize("shape", [(2, 2), (2, 4), (3,), (1, 1, 3)])
+@pytest.mark.parametrize("shape", [(2, 2), (2, 4)])
 def test_wrong_width_raises_shape_error_with_expected_and_received(shape):
     with pytest.raises(ShapeError, match=rf"rows of 3 features, got shape \({shape[0]},"):
+        fitted().transform(numpy.zeros(shape))
+
+
+@pytest.mark.parametrize("shape", [(3,), (1, 1, 3)])
+def test_another_rank_raises_shape_error_as_predict_does(shape):
+    message = rf"^X: expected a 2-d array \(n_samples, n_features\), got shape \({shape[0]},"
+    with pytest.raises(ShapeError, match=message):
         fitted().transform(numpy.zeros(shape))
 
 
@@ -712,3 +720,96 @@ def test_a_constant_column_of_any_size_standardizes_to_zero(value):
     assert not preprocessor.transform(X, numpy.float64)[:, 1].any()
     preprocessor.fit_targets(X)  # constant regression targets alike
     assert (preprocessor.target_mean[1], preprocessor.target_scale[1]) == (value, 1.0)
+
+
+# -- the public methods check what they are given, as cr.fit and cr.predict check it ----------------
+@pytest.mark.parametrize("bad", [numpy.nan, numpy.inf, -numpy.inf])
+def test_fit_refuses_a_non_finite_x_naming_its_index(bad):
+    # it learned a NaN mean or scale without a word, and transform then answered NaN
+    X = numpy.array([[1.0, 2.0], [bad, 3.0], [2.0, 4.0]])
+    with pytest.raises(NonFiniteError, match=rf"^X: expected finite values, found {bad!r} at index \(1, 0\)"):
+        Preprocessor.fit(X, None, "regression")
+    with pytest.raises(NonFiniteError, match=rf"^X\[rows\]: expected finite values, found {bad!r} at index \(0, 0\)"):
+        Preprocessor.fit(X, None, "regression", rows=numpy.array([1, 2]))
+    clean = Preprocessor.fit(X, None, "regression", rows=numpy.array([0, 2]))  # rows without it learn as before
+    assert clean.mean.tolist() == [1.5, 3.0]
+
+
+def test_fit_refuses_a_mean_and_an_inf_in_two_columns_naming_the_inf():
+    # an Inf in one column is named even where another column's sum overflows
+    X = numpy.array([[1.7e308, 1.0], [1.7e308, numpy.inf]])
+    with pytest.raises(NonFiniteError, match=r"^X: expected finite values, found inf at index \(1, 1\)"):
+        Preprocessor.fit(X, None, "regression")
+
+
+def test_fit_refuses_x_without_rows():
+    with pytest.raises(ShapeError, match=r"^X has no rows \(shape \(0, 2\)\); expected at least 1"):
+        Preprocessor.fit(numpy.zeros((0, 2)), None, "regression")
+    with pytest.raises(ShapeError, match=r"^rows selects no row of X \(shape \(3, 2\)\)"):
+        Preprocessor.fit(numpy.zeros((3, 2)), None, "regression", rows=numpy.array([], dtype=int))
+
+
+@pytest.mark.parametrize("X, shown", [
+    (numpy.array([[1 + 5j], [2 - 5j]]), "dtype complex128"),  # a mean without the imaginary part, a scale with it
+    (numpy.array([["a"], ["b"]]), "dtype <U1"),
+    (numpy.array([[1.0], [None]], dtype=object), "dtype object holding NoneType, float"),
+    (numpy.array([[1.0], ["2"]], dtype=object), "dtype object holding float, str"),
+])
+def test_fit_and_transform_refuse_x_of_other_than_real_numbers(X, shown):
+    with pytest.raises(DTypeError, match=rf"^X: expected real numbers, got {re.escape(shown)}$"):
+        Preprocessor.fit(X, None, "regression")
+    with pytest.raises(DTypeError, match=rf"^X: expected real numbers, got {re.escape(shown)}$"):
+        Preprocessor.fit(numpy.ones((2, 1)), None, "regression").transform(X)
+
+
+def test_numbers_held_as_objects_fit_as_their_float64_array():
+    X = numpy.random.default_rng(0).standard_normal((20, 3)) * 1e3
+    objects = X.astype(object)
+    objects[0, 0] = 7  # a Python int among the floats
+    X[0, 0] = 7.0
+    from_objects, from_floats = Preprocessor.fit(objects, None, "regression"), Preprocessor.fit(X, None, "regression")
+    assert from_objects.mean.tobytes() == from_floats.mean.tobytes()
+    assert from_objects.scale.tobytes() == from_floats.scale.tobytes()
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_transform_refuses_non_finite_x_and_values_beyond_the_dtype(standardize):
+    preprocessor = Preprocessor.fit(numpy.ones((2, 2)), None, "regression", standardize=standardize)
+    X = numpy.ones((3, 2))
+    X[2, 1] = numpy.nan
+    with pytest.raises(NonFiniteError, match=r"^X: expected finite values, found nan at index \(2, 1\)"):
+        preprocessor.transform(X)
+    X[2, 1] = 1e39
+    with pytest.raises(NonFiniteError, match=r"^X: expected finite values, found 1e\+39 at index \(2, 1\), which "
+                                             r"overflows float32"):
+        preprocessor.transform(X)
+    assert preprocessor.transform(X, numpy.float64)[2, 1] == 1e39  # float64 holds it (and z = (1e39 - 1) / 1)
+
+
+def test_transform_checked_does_not_check_again():
+    preprocessor = Preprocessor.fit(numpy.array([[0.0], [2.0]]), None, "regression")
+    X = numpy.array([[1.0], [numpy.nan]])  # cr.fit gives it only rows it checked; this one is not
+    assert numpy.isnan(preprocessor.transform_checked(X, numpy.float64)[1, 0])
+
+
+@pytest.mark.parametrize("T, error, message", [
+    (numpy.array([1.0, 2.0]), ShapeError, r"^y: expected a 2-d array \(n_samples, n_outputs\), got shape \(2,\)"),
+    (numpy.array([[numpy.nan], [1.0]]), NonFiniteError, r"^y: expected finite values, found nan at index \(0, 0\)"),
+    (numpy.array([[1.0], [numpy.inf]]), NonFiniteError, r"^y: expected finite values, found inf at index \(1, 0\)"),
+    (numpy.zeros((0, 1)), ShapeError, r"^y has no rows \(shape \(0, 1\)\); expected at least 1"),
+    (numpy.array([["a"], ["b"]]), DTypeError, r"^y: expected real numbers, got dtype <U1"),
+])
+def test_fit_targets_refuses_targets_it_cannot_standardize_naming_y(T, error, message):
+    # a 1-d y raised Python's "'numpy.float64' object does not support item assignment"; a NaN gave NaN statistics
+    preprocessor = Preprocessor(n_features=1, task="regression")
+    with pytest.raises(error, match=message):
+        preprocessor.fit_targets(T)
+    assert preprocessor.target_mean is None and preprocessor.target_scale is None
+
+
+@pytest.mark.parametrize("indices", [numpy.array([0.0, 1.0]), numpy.array([True, False])])
+def test_decode_refuses_indices_that_are_not_integers(indices):
+    # floats raised NumPy's IndexError; booleans were taken as a mask over the classes
+    classifier = Preprocessor.fit(numpy.ones((2, 1)), numpy.array(["a", "b"]), "classification")
+    with pytest.raises(DTypeError, match=rf"^indices: expected integer class indices, got dtype {indices.dtype}$"):
+        classifier.decode(indices)

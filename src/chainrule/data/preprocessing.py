@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy
 
-from ..checks import as_real_matrix, distinct_names, is_frame, is_json_count
-from ..errors import DataError, LabelError, NonFiniteError, ShapeError, quoted
+from ..checks import as_real_matrix, check_finite, check_finite_as, distinct_names, is_json_count
+from ..errors import DataError, DTypeError, LabelError, NonFiniteError, ShapeError, quoted
 from .frames import select_features
 
 TASKS = ("classification", "multilabel", "regression")
@@ -90,6 +90,13 @@ class Preprocessor:
             rows=None) -> "Preprocessor":
         """Learn the feature statistics of ``X`` and the classes of ``y`` (training data only).
 
+        X is read as ``cr.fit`` reads it: real numbers in a 2-d array of at least one row (or a
+        DataFrame, its columns checked; see ``checks.as_real_matrix``), else DTypeError or
+        ShapeError naming X; an object array of real numbers alone is read as their float64
+        array. With ``standardize``, a NaN or Inf in X raises NonFiniteError naming its index
+        (found from the column means, without another pass over X); without, X's values are not
+        read, only its width.
+
         For "multilabel", a ``y`` of one label per row (n_samples,) is a binary classifier's:
         its classes are 0 and 1 in y's type (see ``_binary_classes``); 0/1 columns have none.
         Class labels must be all numbers, all strings or all booleans (LabelError otherwise,
@@ -110,9 +117,10 @@ class Preprocessor:
         """
         if task not in TASKS:
             raise DataError(f"task: expected one of {TASKS}, got {quoted(task)}")
-        X = numpy.asarray(X)
-        if X.ndim != 2:
-            raise ShapeError(f"X: expected a 2-d array (n_samples, n_features), got shape {X.shape}")
+        X = _as_rows(X)
+        if (len(X) if rows is None else len(rows)) == 0:
+            what = "X has no rows" if rows is None else "rows selects no row of X"
+            raise ShapeError(f"{what} (shape {X.shape}); expected at least 1")
         if feature_names is not None and len(feature_names) != X.shape[1]:
             raise ShapeError(f"feature_names: expected {X.shape[1]} names, one per column of X, "
                              f"got {len(feature_names)}")
@@ -161,10 +169,20 @@ class Preprocessor:
         that copy first. A DataFrame is read by ``feature_names`` when both have names, as
         ``cr.predict`` reads it (see ``data.frames.select_features``); pass the model's dtype
         (``transform(X, model.dtype)``) for a float64 model, whose inputs float32 would round.
+
+        X is checked as ``cr.predict`` checks it: real numbers (DTypeError naming X otherwise; an
+        object array of real numbers alone is read as their float64 array), ``n_features`` wide
+        (ShapeError), finite and within ``dtype``'s range, all of it whatever ``rows`` says
+        (NonFiniteError naming the value's index). ``transform_checked`` skips these checks.
         """
-        X = select_features(X, self.feature_names)
-        X = as_real_matrix(X, name="X") if is_frame(X) else numpy.asarray(X)  # a frame's columns checked
+        X = _as_rows(select_features(X, self.feature_names))
         self.check_width(X)
+        check_finite_as(X, dtype, "X")
+        return self.transform_checked(X, dtype, rows)
+
+    def transform_checked(self, X: numpy.ndarray, dtype=numpy.float32, rows=None) -> numpy.ndarray:
+        """``transform`` of an X that is known to pass its checks (``cr.fit``'s, checked once when
+        it was read), without the pass over X that checking it again would take."""
         if self.mean is None:
             return (X if rows is None else X[rows]).astype(dtype, copy=False)
         n_samples = len(X) if rows is None else len(rows)
@@ -200,10 +218,14 @@ class Preprocessor:
         n_outputs) of a regression, as ``fit`` learns the features' mean and scale.
 
         DataError for another task, or for an output whose values sum beyond float64's range.
+        T must be a 2-d array of real numbers with at least one row (DTypeError or ShapeError
+        naming y), finite (NonFiniteError naming y and the value's index).
         """
         if self.task != "regression":
             raise DataError(f"targets: only regression targets are standardized, not those of {quoted(self.task)}")
-        T = numpy.asarray(T)
+        T = as_real_matrix(T, "y", columns="n_outputs")
+        if len(T) == 0:
+            raise ShapeError(f"y has no rows (shape {T.shape}); expected at least 1")
         mean = _column_means(T, name="y")
         scale = _standard_deviation(T, mean)
         _settle_constant_columns(T, mean, scale)
@@ -268,10 +290,13 @@ class Preprocessor:
         before saving. Classes of mixed types, ints mixed with floats included (y given as an
         object array such as [1, 2.5], or a hand-made preprocessor), give an
         object array, so that no label is converted to another type. A preprocessor without
-        classes, or an index outside 0..n_classes−1, raises LabelError.
+        classes, or an index outside 0..n_classes−1, raises LabelError; indices that are not
+        integers (floats, booleans) raise DTypeError.
         """
         self._check_has_classes("decode class indices")
         indices = numpy.asarray(indices)
+        if indices.dtype.kind not in "iu":
+            raise DTypeError(f"indices: expected integer class indices, got dtype {indices.dtype}")
         if indices.size and (indices.min() < 0 or indices.max() >= len(self.classes)):
             raise LabelError(f"indices: expected class indices in [0, {len(self.classes)}), got values from "
                              f"{indices.min()} to {indices.max()}")
@@ -551,20 +576,39 @@ def standardized_targets(y, mean, scale) -> numpy.ndarray:
 
 def _column_means(X: numpy.ndarray, feature_names: list | None = None, name: str = "X", rows=None) -> numpy.ndarray:
     """``X.mean(axis=0, dtype=float64)`` (of ``X[rows]`` when ``rows`` are given: see
-    ``_sums_in_row_order``), or DataError naming ``name`` and the first column (by index, and
-    by name when ``feature_names`` are given) whose sum overflows float64 (two values of 1e308)."""
-    with numpy.errstate(over="ignore"):  # reported below, as a DataError
+    ``_sums_in_row_order``); NonFiniteError naming ``name`` and the index of the first NaN or
+    Inf in X (``name[rows]`` and its index there, for ``rows``), as ``cr.fit`` names it; or
+    DataError naming ``name`` and the first column (by index, and by name when
+    ``feature_names`` are given) whose sum overflows float64 (two values of 1e308)."""
+    with numpy.errstate(over="ignore", invalid="ignore"):  # reported below
         mean = X.mean(axis=0, dtype=numpy.float64) if rows is None else _row_order_sum(X, rows) / len(rows)
-    for column in numpy.flatnonzero(numpy.isinf(mean)):
-        values = X[:, column] if rows is None else X[rows, column]
-        if not numpy.isfinite(values).all():
-            continue  # an Inf in X itself, not an overflow (fit refuses such X before this)
-        named = "" if feature_names is None else f" ({quoted(feature_names[column])})"
-        largest = float(numpy.abs(values).max())
-        raise DataError(f"{name}: the values of column {column}{named} sum beyond the range of float64 (up to "
-                        f"{largest:.3g} each), so their mean cannot be computed; divide that column by a "
-                        f"power of ten before training")
-    return mean
+    not_finite = numpy.flatnonzero(~numpy.isfinite(mean))
+    if len(not_finite) == 0:
+        return mean
+    # A NaN or Inf in X makes the mean of its column NaN or Inf: so found without a pass over X of its own.
+    check_finite(X if rows is None else X[rows], name if rows is None else f"{name}[rows]")
+    column = not_finite[0]  # its values are finite: their sum overflowed
+    values = X[:, column] if rows is None else X[rows, column]
+    named = "" if feature_names is None else f" ({quoted(feature_names[column])})"
+    largest = float(numpy.abs(values).max())
+    raise DataError(f"{name}: the values of column {column}{named} sum beyond the range of float64 (up to "
+                    f"{largest:.3g} each), so their mean cannot be computed; divide that column by a "
+                    f"power of ten before training")
+
+
+def _as_rows(X, name: str = "X") -> numpy.ndarray:
+    """``X`` as ``fit`` and ``transform`` read it: as ``checks.as_real_matrix`` reads it (a 2-d
+    array of real numbers; a DataFrame's columns checked), or, for an object array holding real
+    numbers alone (``numpy.asarray`` of a DataFrame of mixed column types), their float64 array,
+    which each computation then gives as it gave for the objects; DTypeError naming ``name`` and
+    the types it holds for an object array holding anything else (None, text)."""
+    if isinstance(X, numpy.ndarray) and X.dtype == object:
+        types = set(map(type, X.ravel()))  # one pass in C; bool is an int
+        if not all(issubclass(kind, (int, float, numpy.integer, numpy.floating, numpy.bool_)) for kind in types):
+            held = ", ".join(sorted(kind.__name__ for kind in types))
+            raise DTypeError(f"{name}: expected real numbers, got dtype object holding {held}")
+        X = X.astype(numpy.float64)
+    return as_real_matrix(X, name)
 
 
 def _standard_deviation(X: numpy.ndarray, mean: numpy.ndarray, rows=None) -> numpy.ndarray:

@@ -462,7 +462,7 @@ def prepare_inputs(preprocessor: Preprocessor, X, dtype, rows=None):
     then in ``dtype``: see ``as_inputs``)."""
     if preprocessor.mean is None and rows is None:
         return X
-    return preprocessor.transform(X, dtype, rows)
+    return preprocessor.transform_checked(X, dtype, rows)
 
 
 def encode_targets(preprocessor: Preprocessor, y, name: str = "y"):
