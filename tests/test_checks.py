@@ -46,6 +46,19 @@ def test_as_matrix_rejects_non_numbers():
         as_matrix(np.array([[None, 1]], dtype=object), np.float64)
 
 
+@pytest.mark.parametrize("sparse", ["csr_matrix", "csc_array", "coo_matrix"])
+@pytest.mark.parametrize("name, variable", [("X", "X"), ("X_val", "X_val"), ("X (input of Sequential)", "X")])
+def test_a_sparse_matrix_is_refused_naming_it_and_toarray(sparse, name, variable):
+    # NumPy makes a 0-d object array of it: "expected real numbers, got dtype object" said too little
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X = getattr(scipy_sparse, sparse)(np.eye(3))
+    message = (rf"^{re.escape(name)}: a scipy.sparse {sparse} of shape \(3, 3\); chainrule takes dense arrays only: "
+               rf"pass {variable}.toarray\(\) if a dense copy fits in memory$")
+    for check in (lambda: as_real_matrix(X, name), lambda: as_matrix(X, np.float32, name)):
+        with pytest.raises(cr.DTypeError, match=message):
+            check()
+
+
 def test_as_matrix_rejects_ragged_lists():
     with pytest.raises(cr.ShapeError, match="X: expected a rectangular array, got list"):
         as_matrix([[1.0, 2.0], [3.0]], np.float64)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy
 
@@ -71,24 +72,39 @@ def as_real_matrix(X, name: str = "X", dtype=None, *, columns: str = "n_features
     """``X`` as a 2-d array of real numbers (n_samples, n_features), in its own dtype.
 
     An array (NumPy, CuPy, or anything with a ``dtype`` NumPy can view) is not copied; a list
-    is converted. Strings, objects and complex numbers raise DTypeError, other ranks or ragged
-    lists ShapeError (which calls the columns ``columns``: "n_outputs" for targets). Finiteness
-    is not checked (see ``check_finite_as``), except in a pandas DataFrame, which is read column
-    by column (see ``frame_as_matrix``; ``dtype`` is the one its columns are converted to when
-    they are not all of one NumPy dtype).
+    is converted. Strings, objects and complex numbers raise DTypeError (a scipy.sparse matrix
+    too, see ``refuse_sparse``), other ranks or ragged lists ShapeError (which calls the
+    columns ``columns``: "n_outputs" for targets). Finiteness is not checked (see
+    ``check_finite_as``), except in a pandas DataFrame, which is read column by column (see
+    ``frame_as_matrix``; ``dtype`` is the one its columns are converted to when they are not
+    all of one NumPy dtype).
     """
     if is_frame(X):
         return frame_as_matrix(X, name, dtype)
+    array = X
     if not hasattr(X, "dtype") or get_array_module(X) is numpy:
         try:
-            X = numpy.asarray(X)
+            array = numpy.asarray(X)
         except (ValueError, TypeError) as error:
             raise ShapeError(f"{name}: expected a rectangular array, got {type(X).__name__} ({error})") from None
-    if X.dtype.kind not in "fiub":
-        raise DTypeError(f"{name}: expected real numbers, got dtype {X.dtype}")
-    if X.ndim != 2:
-        raise ShapeError(f"{name}: expected a 2-d array (n_samples, {columns}), got shape {tuple(X.shape)}")
-    return X
+    if array.dtype.kind not in "fiub":
+        refuse_sparse(X, name)  # of which NumPy makes a 0-d array of one object
+        raise DTypeError(f"{name}: expected real numbers, got dtype {array.dtype}")
+    if array.ndim != 2:
+        raise ShapeError(f"{name}: expected a 2-d array (n_samples, {columns}), got shape {tuple(array.shape)}")
+    return array
+
+
+def refuse_sparse(X, name: str = "X") -> None:
+    """DTypeError naming ``name`` for a scipy.sparse matrix or array, which scikit-learn's MLP
+    takes but chainrule does not: the network computes on dense rows, and densifying a wide
+    sparse X (TF-IDF features) silently could take far more memory than the caller expects.
+    Told without importing SciPy: a sparse X exists only once it is imported."""
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(X):
+        variable = name.split(" ")[0]  # "X (input of Sequential)" is X
+        raise DTypeError(f"{name}: a scipy.sparse {type(X).__name__} of shape {X.shape}; chainrule takes dense "
+                         f"arrays only: pass {variable}.toarray() if a dense copy fits in memory")
 
 
 def is_frame(X) -> bool:

@@ -239,8 +239,8 @@ def test_a_sparse_x_is_refused_naming_x_and_toarray(estimator_class, method):
     X, y = blobs(3)
     estimator = tiny(estimator_class).fit(X, y)
     call = {"fit": estimator.fit, "partial_fit": estimator.partial_fit, "predict": estimator.predict}[method]
-    with pytest.raises(DTypeError, match=r"^X: a scipy.sparse csr_matrix of shape \(120, 6\); chainrule.sklearn "
-                                         r"takes dense X only: pass X.toarray\(\)"):
+    with pytest.raises(DTypeError, match=r"^X: a scipy.sparse csr_matrix of shape \(120, 6\); chainrule "
+                                         r"takes dense arrays only: pass X.toarray\(\)"):
         call(*(scipy.sparse.csr_matrix(X), y)[:1 if method == "predict" else 2])
 
 

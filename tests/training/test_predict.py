@@ -789,3 +789,20 @@ def test_a_row_that_overflows_is_named_under_numpy_seterr_raise():
     with np.errstate(all="raise"):  # was a raw FloatingPointError from the product
         with pytest.raises(cr.NonFiniteError, match=r"^X: the value at index \(0, 0\), 2e\+38"):
             cr.predict(model, np.full((4, 1), 2e38))
+
+
+@pytest.mark.parametrize("call", [
+    lambda model, X: cr.fit(model, X, Y_IRIS, epochs=1, verbose=0),
+    lambda model, X: cr.fit(model, X_IRIS, Y_IRIS, validation=(X, Y_IRIS), epochs=1, verbose=0),
+    lambda model, X: cr.predict(model, X),
+    lambda model, X: cr.predict_proba(model, X),
+    lambda model, X: cr.evaluate(model, X, Y_IRIS),
+], ids=["fit", "fit validation", "predict", "predict_proba", "evaluate"])
+def test_a_sparse_x_is_refused_naming_it_as_the_estimators_do(call):
+    # "X: expected real numbers, got dtype object" (NumPy's 0-d object array of the matrix) said too little
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+    with pytest.raises(cr.DTypeError, match=r"^X(_val)?: a scipy.sparse csr_matrix of shape \(150, 4\); chainrule "
+                                            r"takes dense arrays only: pass X(_val)?.toarray\(\)"):
+        call(model, scipy_sparse.csr_matrix(X_IRIS))

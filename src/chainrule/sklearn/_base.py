@@ -57,7 +57,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy
-import scipy.sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -65,8 +64,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..checks import as_sample_weights
-from ..errors import DataError, DTypeError, HyperparameterError, ShapeError
+from ..checks import as_sample_weights, refuse_sparse
+from ..errors import DataError, HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.epsilon import epsilon
@@ -352,7 +351,7 @@ class BaseMLP(BaseEstimator):
         # makes a new network: a fit refused before it trains (the data, or a setting the
         # optimizer refuses) puts back what the estimator held, so that it stays as it was.
         held = dict(vars(self))
-        _refuse_sparse(X)
+        refuse_sparse(X)
         try:
             ready = None if first_pass else self._continued_arrays(X, y)
             with numpy.errstate(under="ignore"):  # a tiny x cast to float32 is no error (see _predict_outputs)
@@ -587,21 +586,10 @@ class BaseMLP(BaseEstimator):
         ``outputs_in_chunks``).
         """
         check_is_fitted(self)
-        _refuse_sparse(X)
+        refuse_sparse(X)
         with numpy.errstate(under="ignore"):
             X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
         return checked_outputs(self.model_, X, self.model_.dtype, self.model_.device, None)
-
-
-def _refuse_sparse(X) -> None:
-    """DTypeError naming X for a scipy.sparse matrix or array, which scikit-learn's MLP takes but
-    these estimators do not: the network computes on dense rows, and densifying a wide sparse X
-    (TF-IDF features) silently could take far more memory than the caller expects."""
-    if scipy.sparse.issparse(X):
-        raise DTypeError(
-            f"X: a scipy.sparse {type(X).__name__} of shape {X.shape}; chainrule.sklearn takes dense X only: "
-            "pass X.toarray() if a dense copy fits in memory"
-        )
 
 
 def _sample_weights(sample_weight, n_samples: int):
