@@ -62,7 +62,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..checks import as_sample_weights, refuse_sparse
 from ..errors import DataError, HyperparameterError, ShapeError
@@ -73,6 +73,7 @@ from ..optimizers.saved_state import checked_saved_state
 from ..training import Callback
 from ..training import fit as fit_network
 from ..training.predict import checked_outputs, outputs_in_chunks
+from ._checked_data import checked_data
 from ._layer_arrays import LayerArrays
 from ._loss import PENALTY_PER_BATCH_WEIGHT, check_batch_weight_decays, check_weight_decay
 from ._model_file import load_estimator, save_estimator
@@ -88,6 +89,8 @@ NOT_ACCEPTED = """\
     (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver). Nor is a
     ``scipy.sparse`` X, which scikit-learn's MLP takes: ``fit``, ``partial_fit`` and the
     predictions raise DTypeError naming X (pass ``X.toarray()`` if a dense copy fits in memory).
+    Nor are NaN or Inf in X or y, nor values of X beyond ``dtype``'s range, nor an X without
+    rows: NonFiniteError or ShapeError naming X or y (ValueErrors, as scikit-learn raises).
 
     ``fit`` and ``partial_fit`` take ``sample_weight`` where scikit-learn's do: None, a
     number (every row weighs it), or one finite, non-negative real per sample, not all zero
@@ -354,9 +357,8 @@ class BaseMLP(BaseEstimator):
         refuse_sparse(X)
         try:
             ready = None if first_pass else self._continued_arrays(X, y)
-            with numpy.errstate(under="ignore"):  # a tiny x cast to float32 is no error (see _predict_outputs)
-                X, y = ready or validate_data(self, X, y, multi_output=True,
-                                              dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
+            X, y = ready or checked_data(self, X, y, multi_output=True,
+                                         dtype=self.dtype if first_pass else self.model_.dtype, reset=first_pass)
             if y.ndim == 2 and y.shape[1] == 1:
                 y = column_or_1d(y, warn=True)
             weights = _sample_weights(sample_weight, len(X))  # before _encode_targets sets classes_
@@ -411,12 +413,12 @@ class BaseMLP(BaseEstimator):
         spares its per-call cost: NumPy arrays, X of finite floats as wide as the network's input
         (converted to its dtype), y of finite numbers or strings, one row each, and no feature
         names fitted. None for anything else: ``validate_data`` then checks, converts and names
-        what is wrong, as it always did."""
+        what is wrong, as it always did (see ``_checked_data``)."""
         if not (type(X) is numpy.ndarray and type(y) is numpy.ndarray and X.ndim == 2 and X.dtype.kind == "f"
                 and 0 < len(X) == len(y) and X.shape[1] == self.n_features_in_ and y.dtype.kind in "iufU"
                 and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 0)) and not hasattr(self, "feature_names_in_")):
             return None
-        # A value too large for the network's dtype, or an inf, is left for validate_data to name, silently here;
+        # A value too large for the network's dtype, or an inf, is left for checked_data to name, silently here;
         # a tiny one is no error (see _predict_outputs).
         with numpy.errstate(over="ignore", invalid="ignore", under="ignore"):
             X = X.astype(self.dtype, copy=False)  # the network's dtype, as _check_same_network found
@@ -587,8 +589,7 @@ class BaseMLP(BaseEstimator):
         """
         check_is_fitted(self)
         refuse_sparse(X)
-        with numpy.errstate(under="ignore"):
-            X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
+        X = checked_data(self, X, reset=False, dtype=self.model_.dtype)
         return checked_outputs(self.model_, X, self.model_.dtype, self.model_.device, None)
 
 

@@ -9,6 +9,7 @@ from sklearn.metrics import r2_score
 from ..checks import check_finite_as
 from ..errors import DTypeError, HyperparameterError, NonFiniteError, quoted
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
+from ._checked_data import dtype_hint
 from ._loss import HalfSquaredError
 
 
@@ -132,8 +133,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         except NonFiniteError as error:
             if not numpy.isfinite(y).all():  # a NaN (None in an object array), not a value out of range
                 raise
-            hint = "fit with dtype='float64' or rescale y" if numpy.dtype(self.dtype) == numpy.float32 else "rescale y"
-            raise NonFiniteError(f"{error}; {hint}") from None
+            raise NonFiniteError(f"{error}; {dtype_hint(self.dtype, 'y')}") from None
         self.out_activation_ = "identity"
         return y.reshape(len(y), -1)
 
