@@ -390,3 +390,15 @@ def test_walk_follows_nesting_limit_levels_and_refuses_one_more(monkeypatch):
     assert len(list(deep.walk())) == 4
     with pytest.raises(cr.StateError, match="layers nested more than 3 deep"):
         list(cr.Sequential(deep).walk())
+
+
+def test_calling_a_model_inside_reusing_buffers_answers_an_array_of_the_callers_own():
+    """A callback of fit that called model(A), then model(B), found B's outputs in its first
+    answer: both were the last Linear layer's buffer."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    A, B = np.ones((5, 3)), np.zeros((5, 3))
+    with model.reusing_buffers():
+        first = model(A)
+        expected = first.copy()
+        model(B)
+    np.testing.assert_array_equal(first, expected)

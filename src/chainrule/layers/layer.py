@@ -214,6 +214,9 @@ class Layer:
         the model's device (a NumPy X for a model on "cuda" is copied to the GPU) first.
         The output is on the model's device; the caller's X is never modified.
 
+        The output is the caller's own, also inside ``reusing_buffers`` (a callback of ``fit``),
+        where ``forward``'s is a buffer that the next call overwrites.
+
         Raises ShapeError for X that is not a rectangular 2-d array of the layer's width,
         DTypeError for non-numbers and NonFiniteError for NaN or Inf.
         """
@@ -224,8 +227,9 @@ class Layer:
         X = to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), device)
         Y = self.forward(X)
         # A network that passes its input through (Identity, an empty Sequential) still answers a new
-        # array: X may be the caller's own, which the caller may change in place.
-        return Y.copy() if Y is X else Y
+        # array: X may be the caller's own, which the caller may change in place. So does one called
+        # inside ``reusing_buffers`` (a callback of fit), whose output is a buffer the next call overwrites.
+        return Y.copy() if Y is X or self.reuse_buffers else Y
 
     # -- structure -------------------------------------------------------------------------
     def walk(self, prefix: str = ""):
