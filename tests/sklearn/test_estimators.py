@@ -767,3 +767,22 @@ def test_an_int_random_state_draws_scikit_learns_seeds_at_every_call():
     seeds = _draw_seeds(7, 3)
     seeds.append(0)  # the caller's list, not one kept for the next call
     assert seeds[:3] == expected == _draw_seeds(7, 3) == _draw_seeds(numpy.int64(7), 3)
+
+
+def test_a_divergence_before_any_step_advises_in_the_estimators_terms():
+    """cr.fit's advice named standardize=True and standardize_targets=True, which the estimators have not."""
+    X, y = blobs(3)
+    with pytest.raises(cr.DivergenceError, match=r"before any step, so the learning rate is not the cause: .*"
+                                                 r"scale X first \(a StandardScaler before the estimator in a "
+                                                 r"Pipeline\), or scale y .*, or train in float64 \(dtype='float64'\)$"
+                       ) as error:
+        tiny(MLPRegressor).fit(X * 1e30, X[:, 0])
+    assert error.value.at_start and "standardize" not in str(error.value)
+
+
+def test_a_divergence_names_the_estimators_learning_rate():
+    X, y = blobs(3)
+    estimator = tiny(MLPRegressor, solver="sgd", learning_rate_init=1e3, momentum=0.9, max_iter=50)
+    with pytest.raises(cr.DivergenceError, match=r"; the network keeps its last finite weights; try a lower "
+                                                 r"learning_rate_init than 1000$"):
+        estimator.fit(X, X[:, 0] * 10)

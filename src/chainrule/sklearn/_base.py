@@ -57,7 +57,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -65,13 +65,14 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..checks import as_sample_weights, refuse_sparse
-from ..errors import DataError, HyperparameterError, ShapeError
+from ..errors import DataError, DivergenceError, HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.epsilon import epsilon
 from ..optimizers.saved_state import checked_saved_state
 from ..training import Callback
 from ..training import fit as fit_network
+from ..training.loop import AT_START
 from ..training.predict import checked_outputs, outputs_in_chunks
 from ._checked_data import checked_data
 from ._layer_arrays import LayerArrays
@@ -390,11 +391,14 @@ class BaseMLP(BaseEstimator):
         if w_train is not None:  # the penalty of each batch is alpha / its Σw, as scikit-learn's
             loss = PENALTY_PER_BATCH_WEIGHT[type(loss)](self._optimizer, self.alpha)
         self.n_iter_ = 0
-        history = fit_network(
-            self.model_, X_train, T_train, sample_weight=w_train, loss=loss, optimizer=self._optimizer,
-            epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=shuffle_seed, verbose=0,
-            callbacks=[_EndOfEpoch(self, X_val, T_val, w_val, len(X_train), weight_decay)],
-        )
+        try:
+            history = fit_network(
+                self.model_, X_train, T_train, sample_weight=w_train, loss=loss, optimizer=self._optimizer,
+                epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=shuffle_seed, verbose=0,
+                callbacks=[_EndOfEpoch(self, X_val, T_val, w_val, len(X_train), weight_decay)],
+            )
+        except DivergenceError as error:
+            raise self._diverged(error) from None
         if w_train is not None:  # the optimizer kept (partial_fit, the estimator's file) holds alpha / batch_size
             self._optimizer.weight_decay = weight_decay
             # the loss trained with, by its public name (not the private class setting the penalty)
@@ -407,6 +411,25 @@ class BaseMLP(BaseEstimator):
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                           "optimization hasn't converged yet.", ConvergenceWarning)
         return self
+
+    def _diverged(self, error: DivergenceError) -> DivergenceError:
+        """``cr.fit``'s DivergenceError in the estimator's terms: its learning rate is
+        ``learning_rate_init``, and it standardizes nothing itself (``cr.fit``'s advice names
+        ``standardize=True``, which it has not), so a loss or gradient not finite before any step
+        advises scaling X, and y for a regressor, before ``fit``, as scikit-learn does it."""
+        what = f"training diverged {error.where}"
+        if not error.at_start:
+            return DivergenceError(f"{what}; the network keeps its last finite weights; try a lower "
+                                   f"learning_rate_init than {self.learning_rate_init:g}", where=error.where)
+        if not all(numpy.isfinite(value).all() for value in self.model_.params.values()):
+            return error  # a network holding NaN before any step (warm_start): the error names the parameter
+        advice = ["scale X first (a StandardScaler before the estimator in a Pipeline)"]
+        if is_regressor(self):
+            advice.append("scale y (sklearn.compose.TransformedTargetRegressor with a StandardScaler)")
+        if self.model_.dtype == numpy.float32:
+            advice.append("train in float64 (dtype='float64')")
+        return DivergenceError(f"{what}; {AT_START}: the rows or their targets are too large for the network or the "
+                               f"loss in {self.model_.dtype}: {', or '.join(advice)}", where=error.where, at_start=True)
 
     def _continued_arrays(self, X, y):
         """(X, y) as ``validate_data`` returns them when a fit continues, for the common case it
