@@ -29,6 +29,20 @@ def test_negative_weight_decay(kind):
         kind(tiny_model(), lr=0.1, weight_decay=-1)
 
 
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+def test_a_weight_decay_past_the_parameters_dtype_is_refused(kind):
+    """λ = 1e39 on float32 parameters made a decay vector of inf, and the first step diverged
+    with advice to lower the learning rate."""
+    model = cr.mlp([3, 4, 2], seed=0)  # float32
+    with pytest.raises(cr.HyperparameterError, match=r"^weight_decay: 1e\+39 is past float32's largest number "
+                                                     r"3\.40282e\+38, .*expected at most 3\.40282e\+38$"):
+        kind(model, lr=0.1, weight_decay=1e39)
+    optimizer = kind(model.astype("float64"), lr=0.1, weight_decay=1e39)  # a float64 one holds it
+    with pytest.raises(cr.HyperparameterError, match=r"^weight_decay: expected a finite real number"):
+        optimizer.weight_decay = 10 ** 400
+    assert optimizer.weight_decay == 1e39
+
+
 def test_schedule_must_be_callable():
     with pytest.raises(cr.HyperparameterError, match="schedule: expected a callable of the step count, got 0.5"):
         cr.SGD(tiny_model(), lr=0.1, schedule=0.5)

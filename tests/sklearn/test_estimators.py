@@ -786,3 +786,10 @@ def test_a_divergence_names_the_estimators_learning_rate():
     with pytest.raises(cr.DivergenceError, match=r"; the network keeps its last finite weights; try a lower "
                                                  r"learning_rate_init than 1000$"):
         estimator.fit(X, X[:, 0] * 10)
+
+
+def test_an_alpha_too_large_for_a_float_is_named():
+    # alpha = 10**400 passes scikit-learn's Interval(Real, 0, None): alpha / batch_size raised OverflowError
+    X, y = blobs(3)
+    with pytest.raises(HyperparameterError, match=r"^alpha: expected a finite real number"):
+        tiny(MLPClassifier, alpha=10**400).fit(X, y)

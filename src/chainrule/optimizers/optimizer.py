@@ -166,7 +166,8 @@ class Optimizer:
     def weight_decay(self) -> float:
         """λ, the L2 penalty on the weights. It may be changed between steps to any finite
         λ ≥ 0, 0 included (the decay vectors are made, rebuilt or freed to match); a value that
-        is not raises HyperparameterError naming weight_decay, and a model whose layout changed
+        is not, or one past the largest number of the parameters' dtype (which the decay vector
+        holds), raises HyperparameterError naming weight_decay, and a model whose layout changed
         since the optimizer was made ShapeError or DTypeError; either leaves λ as it was."""
         return self._weight_decay
 
@@ -175,6 +176,10 @@ class Optimizer:
         value = positive(value, "weight_decay", allow_zero=True)
         flat = self.model.flat_parameters()
         self.check_layout(flat)  # the decay vector is built from the model's layout
+        largest = float(numpy.finfo(flat.theta.dtype).max)
+        if value > largest:  # the decay vector would hold inf, and the first step diverge
+            raise HyperparameterError(f"weight_decay: {value:g} is past {flat.theta.dtype.name}'s largest number "
+                                      f"{largest:g}, in which the decay vector holds it; expected at most {largest:g}")
         self._weight_decay = value
         self._make_decay(flat)
 

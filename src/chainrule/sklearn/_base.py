@@ -64,7 +64,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ..checks import as_sample_weights, refuse_sparse
+from ..checks import as_sample_weights, real, refuse_sparse
 from ..errors import DataError, DivergenceError, HyperparameterError, ShapeError
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
@@ -371,16 +371,17 @@ class BaseMLP(BaseEstimator):
             X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
             batch_size = self._batch_size(len(X_train))
             # The penalty, alpha / batch_size or every batch's alpha / Σw, refused before a network is made or stepped
+            alpha = real(self.alpha, "alpha")  # an int too large for a float (10**400) is named, not an OverflowError
             if w_train is None:
-                check_weight_decay(self.alpha, batch_size, X.dtype)
+                check_weight_decay(alpha, batch_size, X.dtype)
             else:
-                check_batch_weight_decays(self.alpha, w_train, batch_size, X.dtype)
+                check_batch_weight_decays(alpha, w_train, batch_size, X.dtype)
             if first_pass:
                 self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
             if first_pass or self.early_stopping != (self.validation_scores_ is not None):
                 self._reset_stopping()
             previous = self._optimizer if incremental else None
-            weight_decay = self.alpha / batch_size
+            weight_decay = alpha / batch_size
             optimizer = self._make_optimizer(weight_decay, previous)
             loss = self._loss()
         except BaseException:
@@ -389,7 +390,7 @@ class BaseMLP(BaseEstimator):
             raise
         self._optimizer = optimizer
         if w_train is not None:  # the penalty of each batch is alpha / its Σw, as scikit-learn's
-            loss = PENALTY_PER_BATCH_WEIGHT[type(loss)](self._optimizer, self.alpha)
+            loss = PENALTY_PER_BATCH_WEIGHT[type(loss)](self._optimizer, alpha)
         self.n_iter_ = 0
         try:
             history = fit_network(
