@@ -256,7 +256,7 @@ def test_a_stationary_point_of_a_smooth_loss_is_no_kink():
 @pytest.mark.parametrize("target", [1.0, 1e-4])
 def test_a_kink_with_a_small_jump_is_still_a_kink(target):
     # h = relu(W x + b) at a ReLU input of exactly 0: the slope of the MSE jumps by h − y = target,
-    # here also below KINK_CURVATURE·eps (1e-3), where curvature alone could not jump at ε/10.
+    # which keeps its jump at ε/10, where curvature's would shrink tenfold.
     model = cr.Sequential(cr.Linear(1, 1, dtype="float64"), cr.ReLU(), seed=0)
     model.params["0.W"] = np.ones((1, 1))
     model.params["0.b"] = np.zeros(1)
@@ -606,3 +606,19 @@ def test_a_wrong_backward_of_an_array_whose_every_element_is_at_a_kink_does_not_
     report = cr.gradcheck(model, X, y)
     assert report.unverified == ["0.b"] and report.errors_away_from_kinks["0.b"] == 0
     assert not report.passed(at_kinks=False)
+
+
+def test_a_large_curvature_is_no_kink():
+    """A tanh network (no kinks anywhere) on inputs of 100: jumps above 100·ε counted as kinks
+    outright, and passed(at_kinks=False) left out the elements whose errors failed the check."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 6)
+    found = []
+    for _ in range(4):
+        X = rng.standard_normal((6, 4)) * 100
+        model = cr.mlp([4, 5, 3], activation="tanh", seed=1)
+        model.params["0.b"] = rng.standard_normal(5) * 0.3
+        report = cr.gradcheck(model, X, y)
+        found.append(sum(report.kinks.values()))
+        assert report.errors_away_from_kinks == report.errors
+    assert found == [0, 0, 0, 0]
