@@ -613,8 +613,9 @@ class BaseMLP(BaseEstimator):
         """
         check_is_fitted(self)
         refuse_sparse(X)
-        X = checked_data(self, X, reset=False, dtype=self.model_.dtype)
-        return checked_outputs(self.model_, X, self.model_.dtype, self.model_.device, None)
+        dtype, device, _ = self.model_.parameter_facts()  # one walk through the layers (3 µs each)
+        X = checked_data(self, X, reset=False, dtype=dtype)
+        return checked_outputs(self.model_, X, dtype, device, None)
 
 
 def _sample_weights(sample_weight, n_samples: int):
