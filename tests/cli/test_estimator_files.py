@@ -205,3 +205,18 @@ def test_a_multilabel_estimator_predicts_its_indicator_rows(tmp_path, capsys):
     header, rows = read_csv(out)
     assert header == ["0", "1"]
     np.testing.assert_allclose(np.array(rows, dtype=float), estimator.predict_proba(X), rtol=1e-12)
+
+
+def test_evaluate_refuses_a_multilabel_estimator_saying_why(tmp_path, capsys):
+    """Its targets are 0/1 rows, which no data file of the command line holds: evaluate said it
+    scored one, and refused every DATA with a message about the labels' shape."""
+    X, species = iris_features()
+    Y = np.column_stack([species == "setosa", X[:, 0] > 5.8]).astype(int)
+    estimator = fitted(MLPClassifier((16,), max_iter=50, random_state=0), X, Y)
+    estimator.save(tmp_path / "est.safetensors")
+    header, *rows = iris_rows()
+    data = write_csv(tmp_path / "labelled.csv", [[*header[:4], "long"]] + [[*row[:4], int(float(row[0]) > 5.8)]
+                                                                           for row in rows])
+    code, out, err = call(capsys, "evaluate", tmp_path / "est.safetensors", data, "--all-rows")
+    assert_one_line_error(code, err, "a multi-label MLPClassifier is scored against 0/1 rows of 2 labels",
+                          "score it in Python (est.score(X, Y))")

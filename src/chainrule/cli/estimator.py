@@ -7,10 +7,10 @@ file) so that they answer as the estimator does:
 
 - a binary or multi-label ``MLPClassifier`` (one logistic output per label, no classes in
   the network's preprocessing) predicts with ``est.predict`` and ``est.predict_proba``
-  (columns named by ``classes_``) and is scored by accuracy (rows entirely right, for
-  multi-label) and the log loss of its probabilities (``sklearn.metrics.log_loss`` with
-  ``labels=classes_``; for multi-label the sum over labels of each label's log loss, as
-  ``loss_`` counts it);
+  (columns named by ``classes_``); a binary one is scored by accuracy and the log loss of
+  its probabilities (``sklearn.metrics.log_loss`` with ``labels=classes_``); a multi-label
+  one is not scored, as the command line's data files hold one label per row, not its
+  0/1 rows (LabelError saying so);
 - a multi-class ``MLPClassifier`` and an ``MLPRegressor`` are answered by their network, as
   a chainrule model is, because the file's preprocessing already says what they predict (a
   multi-class network's classes are ``classes_``): the same labels and values as the
@@ -110,17 +110,18 @@ def scores(estimator, X, y, data) -> dict:
 
     ``y`` holds DATA's labels as read (text or numbers): they are matched to ``classes_``
     by value, or by their text for labels of another type ("True" for the class True).
-    LabelError naming DATA for a label that is not a class, or for multi-label targets
-    that are not a 0/1 matrix of one column per label.
+    LabelError naming DATA for a label that is not a class, or for a multi-label classifier,
+    whose targets (0/1 rows, one column per label) no data file of the command line holds:
+    CSV, NPZ and IDX files give one label per row.
     """
     from sklearn.metrics import accuracy_score, log_loss
 
-    P = probabilities(estimator, X)
     if estimator._label_binarizer.y_type_ == "multilabel-indicator":
-        T = _indicator_rows(y, len(estimator.classes_), data)
-        loss = sum(log_loss(T[:, k], P[:, k], labels=[0, 1]) for k in range(T.shape[1]))
-        predicted = predictions(estimator, X)
-        return {"loss": float(loss), "accuracy": float(accuracy_score(T, predicted))}
+        raise LabelError(f"{data}: a multi-label MLPClassifier is scored against 0/1 rows of "
+                         f"{len(estimator.classes_)} labels, one column per label, which a CSV, NPZ or IDX file "
+                         f"does not hold (one label per row); score it in Python (est.score(X, Y)); chainrule "
+                         f"predict answers its rows")
+    P = probabilities(estimator, X)
     y = as_classes(y, estimator.classes_, data)
     loss = log_loss(y, P, labels=estimator.classes_)
     return {"loss": float(loss), "accuracy": float(accuracy_score(y, predictions(estimator, X)))}
@@ -156,15 +157,6 @@ def class_indices_by_text(classes: list) -> dict:
     for text, k in exact.items():
         by_text.setdefault(text.strip(), k)
     return {**by_text, **exact}
-
-
-def _indicator_rows(y, n_labels: int, data) -> numpy.ndarray:
-    """Multi-label targets: a 0/1 matrix of ``n_labels`` columns; LabelError naming DATA otherwise."""
-    T = numpy.asarray(y)
-    if T.ndim != 2 or T.shape[1] != n_labels or T.dtype.kind not in "biuf" or not numpy.isin(T, (0, 1)).all():
-        raise LabelError(f"{data}: a multi-label MLPClassifier is scored against 0/1 rows of {n_labels} labels; "
-                         f"DATA gives labels of shape {T.shape} and dtype {T.dtype}")
-    return T.astype(numpy.intp)
 
 
 @contextlib.contextmanager

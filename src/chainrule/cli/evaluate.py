@@ -9,12 +9,13 @@ for a training CSV scored whole because it changed since).
 
 DATA with rows of another width than the model takes is refused (exit 2) in a line naming both.
 
-A file saved by a binary or multi-label scikit-learn MLPClassifier (``est.save``) is scored
-as the estimator: "loss" is the log loss of ``est.predict_proba`` (scikit-learn's
-``log_loss`` with ``labels=classes_``; for multi-label, summed over labels) and "accuracy"
-that of ``est.predict``; DATA's labels are matched to ``classes_`` ("True" for True). Other
-estimator files are scored by their network, as chainrule models (an MLPRegressor's "loss"
-is chainrule's MSE, not half of it); see ``chainrule.cli.estimator``.
+A file saved by a binary scikit-learn MLPClassifier (``est.save``) is scored as the
+estimator: "loss" is the log loss of ``est.predict_proba`` (scikit-learn's ``log_loss`` with
+``labels=classes_``) and "accuracy" that of ``est.predict``; DATA's labels are matched to
+``classes_`` ("True" for True). A multi-label one is refused (exit 2): its targets are 0/1
+rows, one column per label, and CSV, NPZ and IDX files hold one label per row (score it in
+Python, est.score). Other estimator files are scored by their network, as chainrule models
+(an MLPRegressor's "loss" is chainrule's MSE, not half of it); see ``chainrule.cli.estimator``.
 """
 
 from __future__ import annotations
