@@ -301,3 +301,9 @@ def test_a_huge_value_in_a_config_file_is_quoted_in_part(tmp_path, capsys):
     code, _, err = call(capsys, "train", "--config", path, "--quiet", "--out", tmp_path / "run")
     line = assert_one_line_error(code, err, f"{path}: key 'seed' expects an integer, got str 'aaaa")
     assert line.endswith("...") and len(line) < 400
+
+
+@pytest.mark.parametrize("alias, name", [("double", "float64"), ("f8", "float64"), ("single", "float32")])
+def test_dtype_is_saved_by_the_name_the_help_gives(alias, name):
+    # NumPy's other names of the two dtypes train as them; config.toml kept them as typed
+    assert resolve_config(parse("--dtype", alias)).dtype == name

@@ -271,3 +271,12 @@ def test_python_m_exits_130_after_a_ctrl_c_caught_inside_an_exec(tmp_path):
     result = subprocess.run([sys.executable, "-m", "chainrule", "info", "model.safetensors"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120, env=env)
     assert (result.returncode, result.stderr) == (130, "chainrule: interrupted\n")
+
+
+@pytest.mark.parametrize("args, meant", [(["train", "--device", "CUDA"], "cuda"),
+                                         (["train", "--class-weight", "Balanced"], "balanced"),
+                                         (["trian"], "train")])
+def test_a_mistyped_choice_ends_with_the_one_meant(capsys, args, meant):
+    # as a config file's values do; argparse's message listed the choices alone
+    code, out, err = call(capsys, *args)
+    assert_one_line_error(code, err, f"invalid choice: '{args[-1]}'", f"(did you mean '{meant}'?)")

@@ -1415,3 +1415,14 @@ def test_binary_cross_entropy_refuses_labels_below_0():
 def test_the_model_file_records_the_number_of_test_rows(tmp_path, capsys):
     assert call(capsys, "train", "--data", "iris", "--epochs", "1", "--quiet", "--out", tmp_path / "run")[0] == 0
     assert cr.load(tmp_path / "run" / "model.safetensors").metadata["data"]["n_test"] == 30  # a fifth of 150
+
+
+@pytest.mark.parametrize("source, named", [("option", "--weight-decay"), ("config", "wd.toml: key 'weight_decay'")])
+def test_a_weight_decay_past_the_dtype_is_named_as_given(tmp_path, capsys, monkeypatch, source, named):
+    """The optimizer's check (1e39 past float32) named weight_decay, neither the option nor the key."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wd.toml").write_text("weight_decay = 1e39\n")
+    given = ["--weight-decay", "1e39"] if source == "option" else ["--config", "wd.toml"]
+    code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", "run", *given)
+    assert_one_line_error(code, err, f"chainrule: error: {named}: 1e+39 is past float32's largest number")
+    assert not (tmp_path / "run").exists()

@@ -12,7 +12,7 @@ The text form names the chainrule release that wrote the file (``written by: cha
 Classes are listed up to 12, then "..." and the count of those left out; a class whose
 name holds a comma is quoted (as Python writes it), so that the list reads unambiguously.
 A regressor trained on standardized targets says so on its inputs line, with each output's
-mean and scale (``targets standardized: mean 1.00015e+06, scale 77.0``).
+mean and scale (``targets standardized: mean 1.00015e+06, scale 77.0692``).
 """
 
 from __future__ import annotations

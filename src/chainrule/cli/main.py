@@ -22,7 +22,7 @@ import time
 import traceback
 
 from .. import __version__
-from ..errors import ChainruleError, DivergenceError
+from ..errors import ChainruleError, DivergenceError, did_you_mean
 from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
@@ -45,6 +45,16 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+    def _check_value(self, action, value):
+        """argparse's check of a value against the option's ``choices`` (or of a command's name),
+        ending with the one meant, as a config file's values do: ``--device CUDA`` ... ``(did you
+        mean 'cuda'?)``."""
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(repr(choice) for choice in action.choices)
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r} (choose from {choices})"
+                                                 f"{did_you_mean(value, list(action.choices))}")
+        super()._check_value(action, value)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -168,6 +168,8 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
         check_config_matches_network(checkpoint, *layers[0])
         check_same_hidden(*layers[0], config, sources)
     validate(config, sources)
+    # NumPy's other names of the two dtypes ("double", "f4") are taken, and saved by the one --help gives
+    config = dataclasses.replace(config, dtype=as_float_dtype(config.dtype).name)
     if args.resume:
         check_same_split(*layers[0], config, sources)
         check_same_network(*layers[0], config, sources)
@@ -398,6 +400,11 @@ def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs
     except MemoryError:
         raise HyperparameterError(f"{hidden}: {quoted(config.hidden)}: {network_size(widths, config.dtype)} do not fit "
                                   f"in the memory left, with the optimizer's state; choose smaller widths") from None
+    except HyperparameterError as error:  # a check that needs the model (a weight decay past its dtype): as the option
+        argument, _, rest = str(error).partition(": ")
+        if argument not in ("lr", "weight_decay"):
+            raise
+        raise HyperparameterError(f"{value_name(argument, sources.get(argument))}: {rest}") from None
     return model, optimizer
 
 
