@@ -1,5 +1,7 @@
 """The layer contract: the checked entry point ``layer(X)``, paths, params/grads, dtype."""
 
+import copy
+import pickle
 import re
 
 import numpy as np
@@ -401,4 +403,20 @@ def test_calling_a_model_inside_reusing_buffers_answers_an_array_of_the_callers_
         first = model(A)
         expected = first.copy()
         model(B)
+    np.testing.assert_array_equal(first, expected)
+
+
+@pytest.mark.parametrize("copied", [copy.copy, copy.deepcopy, lambda model: pickle.loads(pickle.dumps(model))])
+def test_a_copy_made_inside_reusing_buffers_answers_new_arrays(copied):
+    """A callback of fit keeping copy.deepcopy(model) got a model still reusing its buffers:
+    each forward answered the same array, overwritten by the next."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    A, B = np.ones((5, 3)), np.zeros((5, 3))
+    with model.reusing_buffers():
+        model.forward(A)
+        kept = copied(model)
+    assert not any(layer.reuse_buffers or layer._buffers for _, layer in kept.walk())
+    first = kept.forward(A)
+    expected = first.copy()
+    kept.forward(B)
     np.testing.assert_array_equal(first, expected)

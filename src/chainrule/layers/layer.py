@@ -118,6 +118,15 @@ class Layer:
         self.preprocessor = None
         self.metadata: dict = {}
 
+    def __getstate__(self) -> dict:
+        """What a copy or a pickle of the layer holds: its attributes, less a training loop's
+        buffers. A copy made inside ``fit`` (a callback keeping the best model) is a model of its
+        own, whose ``forward`` answers new arrays as every model's does outside ``fit``; it kept
+        ``reuse_buffers`` on, and every forward then answered one array, overwritten by the next."""
+        state = self.__dict__.copy()
+        state["reuse_buffers"], state["_buffers"] = False, {}
+        return state
+
     def __getattr__(self, name: str):
         """Called only for an attribute not found: one that ``Layer.__init__`` sets says that a
         custom layer's ``__init__`` skipped ``super().__init__()`` (an AttributeError still, so
