@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -103,7 +104,49 @@ def test_a_partial_last_epoch_is_saved_and_not_counted_as_complete():
 def test_a_history_saved_before_the_partial_flag_existed_loads_with_whole_epochs():
     history = History.from_json({"metrics": {"loss": [1.0]}, "epochs": 1, "stop_reason": "interrupted"})
     assert history.partial_last_epoch is False and history.complete_epochs == 1
-    assert History.from_json({"epochs": 1, "partial_last_epoch": "yes"}).partial_last_epoch is False
+
+
+def test_from_json_refuses_the_whole_metrics_json_document_naming_its_keys():
+    """The document instead of its "history" (History.from_json(metrics)) gave an empty History without a word."""
+    document = {"format": "chainrule-metrics", "format_version": 1, "history": recorded_history().to_json()}
+    with pytest.raises(cr.errors.DataError) as raised:
+        History.from_json(document)
+    assert str(raised.value) == (
+        "history: expected the 'history' object of metrics.json, as History.to_json() writes it (with at least "
+        "metrics and epochs), got an object with keys format, format_version, history (the whole metrics.json "
+        'document: pass metrics["history"])')
+
+
+@pytest.mark.parametrize("saved, found", [
+    (None, "got None (NoneType)"),  # raised a raw TypeError
+    ([{"metrics": {}, "epochs": 0}], "got [{'metrics': {}, 'epochs': 0}] (list)"),  # a raw AttributeError
+    ({}, "got an empty object"),
+    ({"metrics": {"loss": [1.0]}}, "got an object with keys metrics"),
+])
+def test_from_json_refuses_what_is_not_a_historys_json(saved, found):
+    with pytest.raises(cr.errors.DataError, match=r"^history: expected the 'history' object of metrics.json, .*"
+                                                  + re.escape(found) + "$"):
+        History.from_json(saved)
+
+
+@pytest.mark.parametrize("change, message", [
+    # These were taken as they were: a str epoch count, an unknown stop reason, a negative best epoch.
+    ({"epochs": "3"}, "history.epochs: expected an integer in [0, 9007199254740992], got '3'"),
+    ({"stop_reason": "boom"}, "history.stop_reason: expected 'completed' or 'early_stopping' or 'interrupted', "
+                              "got 'boom'"),
+    ({"best_epoch": -7}, "history.best_epoch: expected an integer in [0, 9007199254740992] or null, got -7"),
+    ({"partial_last_epoch": "yes"}, "history.partial_last_epoch: expected true or false, got 'yes'"),
+    ({"metrics": [1, 2]}, "history.metrics: expected an object of number lists, got [1, 2]"),
+    ({"metrics": {"loss": ["0.5"]}}, "history.metrics: expected an object of number lists, got {'loss': ['0.5']}"),
+    ({"metrics": {1: [0.5]}}, "history.metrics: expected an object of number lists, got {1: [0.5]}"),
+    ({"grad_norms": {"0": 0.1}}, "history.grad_norms: expected an object of number lists, got {'0': 0.1}"),
+    ({"initial_grad_norms": {"0": [0.1]}}, "history.initial_grad_norms: expected an object of numbers, "
+                                           "got {'0': [0.1]}"),
+])
+def test_from_json_names_a_field_of_the_wrong_type(change, message):
+    with pytest.raises(cr.errors.DataError) as raised:
+        History.from_json({**recorded_history().to_json(), **change})
+    assert str(raised.value) == message
 
 
 def saved_history() -> dict:

@@ -2,7 +2,8 @@
 
 A checkpoint saves its History as JSON; :meth:`History.from_checkpoint` reads it back,
 checking every field: a crafted file is refused when it is loaded, rather than failing the
-plots at the end of the resumed run. The small checks of a checkpoint's JSON fields (:func:`checkpoint_field`,
+plots at the end of the resumed run. :meth:`History.from_json` (metrics.json's "history") checks
+the fields' types alike. The small checks of a checkpoint's JSON fields (:func:`checkpoint_field`,
 :func:`is_count`, :func:`is_object`) live here, and ``chainrule.training.checkpoint`` uses them too.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..checks import is_json_count, is_json_number
-from ..errors import MissingKeyError, ModelFileError, quoted
+from ..errors import DataError, MissingKeyError, ModelFileError, quoted
 from ..io.json_values import strict_json
 from ..optimizers.saved_state import MAX_STEP_COUNT
 
@@ -123,19 +124,32 @@ class History(Mapping):
 
     @classmethod
     def from_json(cls, saved: dict) -> "History":
-        """The History ``to_json`` gave; a key it lacks keeps its default (a file written before
-        ``partial_last_epoch`` existed had whole epochs only), and that flag is true only for ``true``.
+        """The History ``to_json`` gave (metrics.json's ``"history"``), every field checked.
+
+        ``saved`` must be an object holding at least ``metrics`` and ``epochs``; a key it lacks
+        among the others keeps its default (a file written before ``partial_last_epoch`` existed
+        had whole epochs only), and a key that is not a History's (a later version's) is ignored.
+        A field of the wrong type or range (an ``epochs`` that is not an integer >= 0, a
+        ``stop_reason`` not in STOP_REASONS, a series holding a string), or a ``saved`` that is
+        not such an object (the whole metrics.json document instead of its ``"history"``), is a
+        DataError naming it; a checkpoint's History is checked alike (:meth:`from_checkpoint`).
 
         A null among the values of ``metrics``, ``grad_norms`` or ``initial_grad_norms`` is read
         as NaN: strict JSON has neither NaN nor infinity, so ``to_json`` (metrics.json, a
         checkpoint) writes such a value (a run that diverged, a NaN ``val_loss``) as null. The
         plots mark NaN as diverged; an infinite value comes back as NaN.
         """
-        fields = {key: saved[key] for key in cls.__dataclass_fields__ if key in saved and key != "partial_last_epoch"}
+        if not is_object(saved) or any(key not in saved for key in ("metrics", "epochs")):
+            raise DataError(f"history: expected the 'history' object of metrics.json, as History.to_json() writes it "
+                            f"(with at least metrics and epochs), got {_keys_or_type(saved)}")
+        problem = _field_problem(saved, required=())
+        if problem:
+            raise DataError(problem)
+        fields = {key: saved[key] for key in cls.__dataclass_fields__ if key in saved}
         for key in ("metrics", "grad_norms", "initial_grad_norms"):
-            if isinstance(fields.get(key), dict):
+            if key in fields:
                 fields[key] = {name: _null_as_nan(values) for name, values in fields[key].items()}
-        return cls(**fields, partial_last_epoch=saved.get("partial_last_epoch") is True)
+        return cls(**fields)
 
     @classmethod
     def from_checkpoint(cls, saved, path, *, epoch: int, model) -> "History":
@@ -146,7 +160,11 @@ class History(Mapping):
         disagrees with itself or with ``model`` (see :func:`_check_history_agrees`) is a
         ModelFileError naming ``path`` and the field.
         """
-        _check_history_fields(saved, path)
+        checkpoint_field({"history": saved}, "history", path, "an object", is_object)
+        # partial_last_epoch is absent from a checkpoint written before it existed
+        problem = _field_problem(saved, required=[key for key in SAVED_FIELDS if key != "partial_last_epoch"])
+        if problem:
+            raise ModelFileError(f"{path}: checkpoint field {problem}")
         history = cls.from_json(saved)
         if history.epochs != epoch:  # save_checkpoint writes the History of the epoch it saves
             raise ModelFileError(f"{path}: checkpoint field history.epochs: expected the epoch {epoch}, "
@@ -162,32 +180,28 @@ def _null_as_nan(values):
     return math.nan if values is None else values
 
 
-def _check_history_fields(saved, path) -> None:
-    """The History saved as JSON, every field checked (its type; the values are checked by
-    :func:`_check_history_agrees`)."""
-    def number(value) -> bool:  # null: a non-finite value, which to_json writes as null
-        return value is None or is_json_number(value)
+def _keys_or_type(saved) -> str:
+    """What ``saved`` holds, for an error message: an object's keys (and a hint when it is the
+    whole metrics.json document), or a value's type and text."""
+    if not is_object(saved):
+        return f"{quoted(saved, 60)} ({type(saved).__name__})"
+    if not saved:
+        return "an empty object"
+    keys = ", ".join(key[:30] if isinstance(key, str) else quoted(key, 30) for key in list(saved)[:10])
+    more = ", ..." if len(saved) > 10 else ""
+    hint = ' (the whole metrics.json document: pass metrics["history"])' if "history" in saved else ""
+    return f"an object with keys {keys}{more}{hint}"
 
-    def numbers(values) -> bool:
-        return isinstance(values, list) and all(map(number, values))
 
-    def number_lists(value) -> bool:
-        return is_object(value) and all(map(numbers, value.values()))
+def _is_number(value) -> bool:
+    """A value of a History series: a number a float holds, or null (a non-finite value, which to_json writes so)."""
+    return value is None or is_json_number(value)
 
-    checks = {
-        "metrics": ("an object of number lists", number_lists),
-        "grad_norms": ("an object of number lists", number_lists),
-        "initial_grad_norms": ("an object of numbers", lambda v: is_object(v) and all(map(number, v.values()))),
-        "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", is_count),
-        "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda v: v is None or is_count(v)),
-        "stop_reason": (" or ".join(map(repr, STOP_REASONS)), lambda v: v in STOP_REASONS),
-    }
-    checkpoint_field({"history": saved}, "history", path, "an object", is_object)
-    for key, (expected, is_valid) in checks.items():
-        checkpoint_field(saved, key, path, expected, is_valid, where=f"history.{key}")
-    if "partial_last_epoch" in saved:  # absent in a checkpoint written before it existed
-        checkpoint_field(saved, "partial_last_epoch", path, "true or false", lambda v: isinstance(v, bool),
-                         where="history.partial_last_epoch")
+
+def _is_series_by_name(value) -> bool:
+    """An object of number lists, keyed by names (str): ``metrics``, ``grad_norms``."""
+    return is_object(value) and all(isinstance(name, str) and isinstance(values, list) and all(map(_is_number, values))
+                                    for name, values in value.items())
 
 
 def _check_history_agrees(history: History, model, path) -> None:
@@ -246,3 +260,33 @@ def is_count(value) -> bool:
     step, so epochs share the bound, and no huge JSON integer reaches the progress bar or the
     plots, which need floats."""
     return is_json_count(value) and value <= MAX_STEP_COUNT
+
+
+# The fields History.to_json writes, each with what it holds: (expected, is_valid). Only their
+# types and ranges; whether they agree with one another is _check_history_agrees's to check.
+_FIELD_CHECKS = {
+    "metrics": ("an object of number lists", _is_series_by_name),
+    "grad_norms": ("an object of number lists", _is_series_by_name),
+    "initial_grad_norms": ("an object of numbers",
+                           lambda value: is_object(value) and all(isinstance(name, str) and _is_number(number)
+                                                                  for name, number in value.items())),
+    "epochs": (f"an integer in [0, {MAX_STEP_COUNT}]", is_count),
+    "best_epoch": (f"an integer in [0, {MAX_STEP_COUNT}] or null", lambda value: value is None or is_count(value)),
+    "stop_reason": (" or ".join(map(repr, STOP_REASONS)), lambda value: value in STOP_REASONS),
+    "partial_last_epoch": ("true or false", lambda value: isinstance(value, bool)),
+}
+SAVED_FIELDS = tuple(_FIELD_CHECKS)  # the keys History.to_json writes
+
+
+def _field_problem(saved: dict, required) -> str | None:
+    """``"history.<field>: expected ..., got ..."`` for the first field of ``saved`` (a History's
+    JSON) that is of the wrong type, or missing while ``required`` names it; None when every
+    field is right. A checkpoint's History (:meth:`History.from_checkpoint`) and metrics.json's
+    (:meth:`History.from_json`) are checked alike."""
+    for key, (expected, is_valid) in _FIELD_CHECKS.items():
+        if key not in saved and key not in required:
+            continue
+        if key not in saved or not is_valid(saved[key]):
+            found = "nothing" if key not in saved else f"{saved[key]!r:.60}"
+            return f"history.{key}: expected {expected}, got {found}"
+    return None
