@@ -382,9 +382,12 @@ def test_an_optimizer_state_of_bad_values_is_refused_before_anything_is_restored
     # which refused the next resume from the checkpoint of that run.
     (lambda e: e["history"]["metrics"].pop("loss"), "history.metrics: no 'loss' series; a classification run "
                                                     "records loss, accuracy at every epoch"),
-    (lambda e: e["history"]["metrics"].__setitem__("foo", [1.0]), "history.metrics: 'foo' is not a metric that a "
-                                                                  "classification run records"),
     (lambda e: e["history"]["metrics"].__setitem__("val_r2", [1.0]), "history.metrics: 'val_r2' is not a metric"),
+    (lambda e: e["history"]["metrics"].__setitem__("r2", [1.0]), "history.metrics: 'r2' is not a metric that a "
+                                                                 "classification run records"),
+    # A name chainrule does not use is a callback's own series (History.append): one value per epoch at most.
+    (lambda e: e["history"]["metrics"].__setitem__("foo", [1.0, 2.0]),
+     r"history.metrics.foo: expected at most 1 values \(one per epoch\), got 2"),
     # A metric chainrule knows, which this fit does not record, failed only after an epoch had trained.
     (lambda e: e["callbacks"][0].__setitem__("monitor", "r2"),
      r"callbacks\[0\]: .*monitor: 'r2' is not a metric this fit records; expected one of \['accuracy', 'loss', "),
@@ -408,6 +411,53 @@ def test_a_checkpoint_monitoring_a_metric_of_ones_own_still_resumes(tmp_path):
     with pytest.raises(cr.HyperparameterError, match=r"EarlyStopping: monitor 'my_score' is not one of \["):
         cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=3, validation=0.2,
                standardize=True, callbacks=[cr.EarlyStopping(patience=10)], resume=path, verbose=0)
+
+
+class RecordsItsOwnSeries(cr.Callback):
+    """Appends ``per_epoch`` values a run of its own to the History at the end of each epoch under ``name``."""
+
+    def __init__(self, name="weight_sum", per_epoch=1):
+        self.name, self.per_epoch = name, per_epoch
+
+    def on_train_begin(self, model, history):
+        self.history = history
+
+    def on_epoch_end(self, epoch, logs, model):
+        for _ in range(self.per_epoch):
+            self.history.append(self.name, float(np.abs(model.params["0.W"]).sum()))
+
+
+def test_a_series_a_callback_records_is_checkpointed_and_resumes_as_the_uninterrupted_run(tmp_path):
+    """fit wrote this checkpoint, and fit(resume=...) refused it: 'weight_sum' is not a metric that a
+    classification run records."""
+    def run(epochs, resume=None):
+        model = cr.mlp([4, 8, 3], seed=0)
+        history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=cr.SGD(model, lr=0.05, momentum=0.9), epochs=epochs,
+                         validation=0.2, standardize=True, callbacks=[RecordsItsOwnSeries()], seed=0, verbose=0,
+                         checkpoint=tmp_path / f"run{epochs}.safetensors", resume=resume)
+        return model, history
+    run(2)
+    assert len(read(tmp_path / "run2.safetensors")[2]["history"]["metrics"]["weight_sum"]) == 2
+    resumed, history = run(4, resume=tmp_path / "run2.safetensors")
+    uninterrupted, expected = run(4)
+    assert history == expected and len(history["weight_sum"]) == 4
+    assert all(np.array_equal(resumed.params[name], value) for name, value in uninterrupted.params.items())
+
+
+@pytest.mark.parametrize("callback, problem", [
+    # What resuming refuses, refused when the checkpoint is written, naming the series.
+    (RecordsItsOwnSeries("r2"), r"history.metrics: 'r2' is not a metric that a classification run records "
+                                r"\(loss, accuracy, val_loss, val_accuracy\); a series of one's own takes a name"),
+    (RecordsItsOwnSeries("loss"), r"history.metrics.loss: expected 1 values \(one per epoch\), got 2"),
+    (RecordsItsOwnSeries("weight_sum", per_epoch=2),
+     r"history.metrics.weight_sum: expected at most 1 values \(one per epoch\), got 2"),
+    (RecordsItsOwnSeries(3), r"history.metrics: expected an object of number lists, got \{3: \[[0-9.]+\]\}"),
+])
+def test_a_history_a_checkpoint_could_not_resume_is_refused_when_it_is_written(tmp_path, callback, problem):
+    path = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(cr.HyperparameterError, match=f"^checkpoint: {problem}.*could not be resumed"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=3, callbacks=[callback], checkpoint=path, verbose=0)
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_forged_best_theta_is_refused_before_training_resumes(tmp_path):

@@ -28,8 +28,7 @@ from ..losses.loss import Loss
 from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed, checked_saved_state
 from ..optimizers.sgd import SGD
 from .callbacks import EarlyStopping
-from .history import History, checkpoint_field, is_count, is_object
-from .metrics import metric_names
+from .history import History, checkpoint_field, checkpoint_problem, is_count, is_object
 
 FORMAT = "chainrule-checkpoint"
 NO_VALIDATION = "none"  # the validation fingerprint of a run without a validation set
@@ -126,10 +125,14 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     state JSON cannot hold as it is, an array not declared in the callback's
     ``checkpoint_arrays`` or of another shape or dtype) raises HyperparameterError here, at the
     first checkpoint, and nothing is written: see :func:`callback_checkpoint_state`. So does an
-    optimizer state entry that is not an array (:func:`check_optimizer_state`).
+    optimizer state entry that is not an array (:func:`check_optimizer_state`), and a History that
+    :func:`load_checkpoint` would refuse (:func:`check_history_state`: a series a callback
+    recorded with ``History.append`` that holds more values than epochs, or is named as a metric
+    of another task).
     """
     callback_states, callback_arrays = callback_checkpoint_state(callbacks, model)
     check_optimizer_state(optimizer)
+    check_history_state(history, model, loss, epoch)
     # Through state_dict, which gives the state as documented even inside optimizer.stepping()
     # (SGD's velocity is v there, not the scaled u that steps read).
     tensors = {f"optimizer.{name}": to_numpy(array) for name, array in optimizer.state_dict()["state"].items()}
@@ -149,6 +152,20 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     if loss is not None:
         extra["loss"] = loss_lineage(loss)
     save(model, path, extra_tensors=tensors, extra_json=extra)
+
+
+def check_history_state(history: History, model, loss, epoch: int) -> None:
+    """HyperparameterError naming the field unless a checkpoint holding ``history`` after ``epoch``
+    (the run's, on ``model``, trained with ``loss``; None: any task) resumes:
+    :meth:`History.from_checkpoint` would refuse it otherwise
+    (:func:`~chainrule.training.history.checkpoint_problem`). A series a callback records with
+    ``History.append`` needs a name that is none of chainrule's metrics and at most one value per
+    epoch."""
+    problem = checkpoint_problem(history, model, None if loss is None else loss.task, epoch)
+    if problem:
+        raise HyperparameterError(f"checkpoint: {problem}; a checkpoint holding this History could not be resumed "
+                                  f"(a series a callback records with History.append takes a name that is none of "
+                                  f"chainrule's metrics, and at most one value per epoch)")
 
 
 def check_optimizer_state(optimizer) -> None:
@@ -359,9 +376,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
         )
     optimizer_state = saved_optimizer_state(saved_optimizer, tensors, optimizer, path, "checkpoint field optimizer")
     _check_rng_state(extra.get("rng"), rng, path)
-    history = History.from_checkpoint(extra.get("history"), path, epoch=epoch, model=saved)
-    if loss is not None:
-        _check_metric_names(history, loss.task, path)
+    history = History.from_checkpoint(extra.get("history"), path, epoch=epoch, model=saved,
+                                      task=None if loss is None else loss.task)
     callback_states = checkpoint_field(
         extra, "callbacks", path, f"a list of {len(callbacks)} objects",
         lambda states: isinstance(states, list) and all(isinstance(s, dict) for s in states),
@@ -392,22 +408,6 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = extra["rng"]
     return history, epoch, saved_seed
-
-
-def _check_metric_names(history: History, task: str, path) -> None:
-    """The checkpoint's History holds the series a run of ``task`` records (:func:`metric_names`):
-    each training one once an epoch has run, and no other name. A series missing or unknown
-    used to resume, then left a History of series of different lengths, which the next resume
-    refused."""
-    recorded = metric_names(task, validation=True)
-    for name in history.metrics:
-        if name not in recorded:
-            raise ModelFileError(f"{path}: checkpoint field history.metrics: {quoted(name, 60)} is not a metric that a "
-                                 f"{task} run records ({', '.join(recorded)})")
-    missing = [name for name in metric_names(task, validation=False) if name not in history.metrics]
-    if history.epochs and missing:
-        raise ModelFileError(f"{path}: checkpoint field history.metrics: no {missing[0]!r} series; a {task} run "
-                             f"records {', '.join(metric_names(task, validation=False))} at every epoch")
 
 
 def _check_early_stopping_epochs(state: dict, epoch: int, index: int, path) -> None:

@@ -35,8 +35,8 @@ from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
-from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_optimizer_state,
-                         load_checkpoint, save_checkpoint)
+from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_history_state,
+                         check_optimizer_state, load_checkpoint, save_checkpoint)
 from .distributed import Communicator, communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
@@ -670,13 +670,14 @@ def _stop_reason(loop: Loop, stop: bool, epoch: int) -> str:
 
 def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_set: str, seed: int | None) -> None:
     """Rank 0 writes the checkpoint after ``epoch``; the other ranks check the callbacks' states and
-    arrays and the optimizer's state as rank 0 does, so that all raise alike."""
+    arrays, the optimizer's state and the History as rank 0 does, so that all raise alike."""
     if loop.comm.is_root:
         save_checkpoint(path, loop.model, loop.optimizer, loop.rng, loop.history, callbacks, epoch,
                         validation=validation_set, seed=seed, loss=loop.loss)
     else:
         callback_checkpoint_state(callbacks, loop.model)
         check_optimizer_state(loop.optimizer)
+        check_history_state(loop.history, loop.model, loop.loss, epoch)
 
 
 def _training_summary(loop: Loop, n_train: int, seed, device: str) -> dict:

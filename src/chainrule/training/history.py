@@ -17,6 +17,7 @@ from ..checks import is_json_count, is_json_number
 from ..errors import DataError, MissingKeyError, ModelFileError, quoted
 from ..io.json_values import strict_json
 from ..optimizers.saved_state import MAX_STEP_COUNT
+from .metrics import metric_names
 
 STOP_REASONS = ("completed", "early_stopping", "interrupted")
 
@@ -62,10 +63,11 @@ class History(Mapping):
     stop_reason : str
         "completed", "early_stopping" or "interrupted" (``STOP_REASONS``).
 
-    A checkpoint's History is checked when it is loaded (:meth:`from_checkpoint`):
-    each training series ("loss", "accuracy"...) holds ``epochs`` values, a validation series
-    or a layer's gradient norms at most that many, ``best_epoch`` is one of the epochs, the
-    gradient norms are those of the model's layers with weights.
+    A checkpoint's History is checked when it is written and when it is loaded
+    (:meth:`from_checkpoint`): each training series ("loss", "accuracy"...) holds ``epochs``
+    values, a validation series, a series of one's own (see :meth:`append`) or a layer's gradient
+    norms at most that many, no series is named as a metric of another task, ``best_epoch`` is
+    one of the epochs, the gradient norms are those of the model's layers with weights.
     """
 
     metrics: dict = field(default_factory=dict)
@@ -91,7 +93,12 @@ class History(Mapping):
         return len(self.metrics)
 
     def append(self, name: str, value: float) -> None:
-        """Record ``value`` for metric ``name`` at the current epoch."""
+        """Record ``value`` for metric ``name`` at the current epoch.
+
+        A callback may record a series of its own so (``on_train_begin`` hands it the History):
+        a checkpoint saves it and ``fit(resume=...)`` carries it on, when its name is none of
+        chainrule's metrics ("lr", not "r2" in a classification run) and it holds at most one
+        value per epoch; otherwise the checkpoint is refused when it is written."""
         self.metrics.setdefault(name, []).append(float(value))
 
     @property
@@ -152,13 +159,14 @@ class History(Mapping):
         return cls(**fields)
 
     @classmethod
-    def from_checkpoint(cls, saved, path, *, epoch: int, model) -> "History":
+    def from_checkpoint(cls, saved, path, *, epoch: int, model, task: str | None = None) -> "History":
         """The History that the checkpoint at ``path`` saved after ``epoch`` (its JSON ``saved``),
-        every field checked, trained on ``model`` (the checkpoint's network).
+        every field checked, trained on ``model`` (the checkpoint's network) for ``task`` (the
+        run's loss's; None: any).
 
-        A field of the wrong type, a ``history.epochs`` other than ``epoch``, or a History that
-        disagrees with itself or with ``model`` (see :func:`_check_history_agrees`) is a
-        ModelFileError naming ``path`` and the field.
+        A field of the wrong type, or a History that disagrees with ``epoch``, itself, ``model``
+        or ``task`` (see :func:`_agreement_problem`; a series a callback recorded with
+        :meth:`append` is taken) is a ModelFileError naming ``path`` and the field.
         """
         checkpoint_field({"history": saved}, "history", path, "an object", is_object)
         # partial_last_epoch is absent from a checkpoint written before it existed
@@ -166,10 +174,9 @@ class History(Mapping):
         if problem:
             raise ModelFileError(f"{path}: checkpoint field {problem}")
         history = cls.from_json(saved)
-        if history.epochs != epoch:  # save_checkpoint writes the History of the epoch it saves
-            raise ModelFileError(f"{path}: checkpoint field history.epochs: expected the epoch {epoch}, "
-                                 f"got {history.epochs}")
-        _check_history_agrees(history, model, path)
+        problem = _agreement_problem(history, model, task, epoch)
+        if problem:
+            raise ModelFileError(f"{path}: checkpoint field {problem}")
         return history
 
 
@@ -204,36 +211,65 @@ def _is_series_by_name(value) -> bool:
                                     for name, values in value.items())
 
 
-def _check_history_agrees(history: History, model, path) -> None:
-    """ModelFileError naming the field unless ``history`` (of ``history.epochs`` epochs, checked
-    to be the checkpoint's) agrees with itself and with the checkpoint's ``model``: a training
-    series holds one value per epoch, a validation series (begun when validation was added on
-    resume) and a layer's gradient norms (recorded while it trained) at most that many;
-    ``best_epoch`` is one of the epochs; the gradient norms are keyed by the paths of the
-    model's layers with weights ("0", "1.f.0"; "model" for a lone layer), as cr.fit records
-    them. A crafted key or series used to pass, then fail the plots at the end of the
-    resumed run. Any number a float holds is a value (a loss of 1e248 is what a fit may
+def checkpoint_problem(history: History, model, task: str | None, epoch: int) -> str | None:
+    """``"history.<field>: ..."`` for what :meth:`History.from_checkpoint` would refuse in a
+    checkpoint holding ``history`` after ``epoch``, trained on ``model`` for ``task``; None when
+    it would read it back. ``save_checkpoint`` asks before writing, so that a checkpoint written
+    is one that resumes."""
+    return (_field_problem(history.to_json(), required=SAVED_FIELDS)
+            or _agreement_problem(history, model, task, epoch))
+
+
+def _agreement_problem(history: History, model, task: str | None, epoch: int) -> str | None:
+    """``"history.<field>: ..."`` unless ``history`` (its fields of the right types) is the one a
+    checkpoint saves after ``epoch`` and agrees with itself, with the checkpoint's ``model`` and
+    with the ``task`` of its run (None: any task); None when it does.
+
+    - ``history.epochs`` is ``epoch``: save_checkpoint writes the History of the epoch it saves.
+    - Each metric series is one that a run of ``task`` records (:func:`metric_names`), or a
+      series of one's own: a name that is none of chainrule's metrics (a callback's
+      ``History.append``). A metric of another task ("r2" in a classification run) is refused.
+    - A training series ("loss", "accuracy"; "r2", "mae") holds one value per epoch, and is
+      there once an epoch has run; a validation series (begun when validation was added on
+      resume), a series of one's own and a layer's gradient norms (recorded while it trained) at
+      most that many.
+    - ``best_epoch`` is one of the epochs.
+    - The gradient norms are keyed by the paths of the model's layers with weights ("0",
+      "1.f.0"; "model" for a lone layer), as cr.fit records them.
+
+    A crafted key or series used to pass, then fail the plots at the end of the resumed run, or
+    the next resume. Any number a float holds is a value (a loss of 1e248 is what a fit may
     record and checkpoint)."""
     epochs = history.epochs
+    if epochs != epoch:
+        return f"history.epochs: expected the epoch {epoch}, got {epochs}"
+    chainrule_metrics = metric_names("classification", validation=True) + metric_names("regression", validation=True)
+    recorded = chainrule_metrics if task is None else metric_names(task, validation=True)
     for name, values in history.metrics.items():
-        exact = not name.startswith("val_")
+        if name in chainrule_metrics and name not in recorded:
+            return (f"history.metrics: {quoted(name, 60)} is not a metric that a {task} run records "
+                    f"({', '.join(recorded)}); a series of one's own takes a name that is none of chainrule's")
+        exact = name in recorded and not name.startswith("val_")
         if len(values) > epochs or (exact and len(values) != epochs):
             expected = f"{epochs} values (one per epoch)" if exact else f"at most {epochs} values (one per epoch)"
-            raise ModelFileError(f"{path}: checkpoint field history.metrics.{name:.60}: expected {expected}, "
-                                 f"got {len(values)}")
+            return f"history.metrics.{name:.60}: expected {expected}, got {len(values)}"
+    if task is not None and epochs:
+        missing = [name for name in metric_names(task, validation=False) if name not in history.metrics]
+        if missing:
+            return (f"history.metrics: no {missing[0]!r} series; a {task} run records "
+                    f"{', '.join(metric_names(task, validation=False))} at every epoch")
     layers = {layer_of(name) for name in model.params if name.rpartition(".")[2] == "W"}
     for key in ("grad_norms", "initial_grad_norms"):
         for layer in getattr(history, key):
             if layer not in layers:
-                raise ModelFileError(f"{path}: checkpoint field history.{key}: {quoted(layer)} is not a layer with "
-                                     f"weights of the checkpoint's network ({', '.join(sorted(layers)) or 'none'})")
+                return (f"history.{key}: {quoted(layer)} is not a layer with weights of the checkpoint's network "
+                        f"({', '.join(sorted(layers)) or 'none'})")
     for layer, values in history.grad_norms.items():
         if len(values) > epochs:
-            raise ModelFileError(f"{path}: checkpoint field history.grad_norms.{layer}: expected at most {epochs} "
-                                 f"values (one per epoch), got {len(values)}")
+            return f"history.grad_norms.{layer}: expected at most {epochs} values (one per epoch), got {len(values)}"
     if history.best_epoch is not None and not 1 <= history.best_epoch <= epochs:
-        raise ModelFileError(f"{path}: checkpoint field history.best_epoch: expected one of the epochs 1 to {epochs} "
-                             f"or null, got {history.best_epoch}")
+        return f"history.best_epoch: expected one of the epochs 1 to {epochs} or null, got {history.best_epoch}"
+    return None
 
 
 def layer_of(parameter: str) -> str:
@@ -263,7 +299,7 @@ def is_count(value) -> bool:
 
 
 # The fields History.to_json writes, each with what it holds: (expected, is_valid). Only their
-# types and ranges; whether they agree with one another is _check_history_agrees's to check.
+# types and ranges; whether they agree with one another is _agreement_problem's to check.
 _FIELD_CHECKS = {
     "metrics": ("an object of number lists", _is_series_by_name),
     "grad_norms": ("an object of number lists", _is_series_by_name),
@@ -287,6 +323,16 @@ def _field_problem(saved: dict, required) -> str | None:
         if key not in saved and key not in required:
             continue
         if key not in saved or not is_valid(saved[key]):
-            found = "nothing" if key not in saved else f"{saved[key]!r:.60}"
+            found = "nothing" if key not in saved else _shown(saved[key], is_valid)
             return f"history.{key}: expected {expected}, got {found}"
     return None
+
+
+def _shown(value, is_valid) -> str:
+    """``value``, which ``is_valid`` refuses, for an error message: of an object, the first entry
+    it refuses (``{'loss': [True]}``: the series, not the metrics before it); else its repr, cut."""
+    if is_object(value):
+        for name, item in value.items():
+            if not is_valid({name: item}):
+                return f"{{{quoted(name, 60)}: {quoted(item, 60)}}}"
+    return f"{value!r:.60}"
