@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.cli.evaluate import score_text
 
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, write_csv
 
@@ -352,3 +353,10 @@ def test_labels_with_spaces_around_them_are_scored_from_a_csv_file(tmp_path, cap
     code, out, err = call(capsys, "evaluate", path, data, "--all-rows", "--json")
     assert code == 0, err
     assert json.loads(out)["accuracy"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value, text", [(0.96666, "0.9667"), (0.0, "0.0000"), (3.1e-05, "3.1e-05"),
+                                         (4e35, "4e+35"), (float("inf"), "inf"), (-2.5, "-2.5000")])
+def test_scores_are_printed_with_digits_that_show_them(value, text):
+    # with 4 decimals a loss of 3.1e-05 printed as 0.0000 and one of 4e35 as 36 digits
+    assert score_text(value) == text

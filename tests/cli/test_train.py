@@ -1426,3 +1426,29 @@ def test_a_weight_decay_past_the_dtype_is_named_as_given(tmp_path, capsys, monke
     code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", "run", *given)
     assert_one_line_error(code, err, f"chainrule: error: {named}: 1e+39 is past float32's largest number")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_dollar_pair_in_the_run_folder_is_no_plot_math(tmp_path, capsys):
+    """matplotlib read 'cost$_$' in the plots' titles as math: an internal error (exit 1) once the
+    model was written, and no plots."""
+    code, out, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", "--quiet",
+                          "--out", tmp_path / "cost$_$")
+    assert (code, err) == (0, "")
+    assert {"history.png", "gradient_flow.png"} <= {path.name for path in (tmp_path / "cost$_$").iterdir()}
+
+
+def test_a_config_files_data_path_holding_a_nul_character_is_named(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nul.toml").write_text('data = "ir\\u0000is.csv"\n')
+    code, out, err = call(capsys, "train", "--config", "nul.toml", "--epochs", "1")
+    assert_one_line_error(code, err, r"nul.toml: key 'data': 'ir\x00is.csv': a path holding a NUL character")
+
+
+@pytest.mark.parametrize("out", ["loop1", "loop1/sub"])
+def test_a_run_folder_in_a_loop_of_symbolic_links_is_named(tmp_path, capsys, monkeypatch, out):
+    # Path.resolve raised RuntimeError ("Symlink loop"): an internal error, exit 1
+    monkeypatch.chdir(tmp_path)
+    os.symlink("loop1", "loop2")
+    os.symlink("loop2", "loop1")
+    code, _, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", out)
+    assert_one_line_error(code, err, f"{out}: cannot be a run folder: its path does not resolve")

@@ -224,3 +224,9 @@ def test_a_file_split_here_is_not_held_twice(tmp_path, monkeypatch):
     _, peak = traced_peak(lambda: load_data(path))
     assert peak < 1.6 * X.nbytes
 
+
+
+def test_a_path_holding_a_nul_character_is_named():
+    # open() raised ValueError ("embedded null byte"): an internal error on the command line
+    with pytest.raises(DataError, match=r"^'ir\\x00is.csv': a path holding a NUL character names no file$"):
+        load_data("ir\x00is.csv")

@@ -65,8 +65,14 @@ def run(args) -> int:
         print(json_text({"model": args.model, "data": args.data, "n_samples": len(rows.X), "rows": rows.part,
                           "n_rows": rows.n_rows, **split, **note, **scores}))
     else:
-        print(", ".join(f"{name} {value:.4f}" for name, value in scores.items()) + f" on {rows.describe()}")
+        print(", ".join(f"{name} {score_text(value)}" for name, value in scores.items()) + f" on {rows.describe()}")
     return 0
+
+
+def score_text(value: float) -> str:
+    """A score with 4 decimals (``accuracy 0.9667``), or 4 significant digits where 4 decimals
+    would show 0 or dozens of digits (a loss of 3.1e-05, or of 4e+35 on rows far off the data)."""
+    return f"{value:.4f}" if value == 0 or 1e-3 <= abs(value) < 1e6 else f"{value:.4g}"
 
 
 def labels_with_their_spaces(y, model):

@@ -243,7 +243,7 @@ def file_sha256(path) -> str | None:
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a path holding a NUL character
         return None
     return digest.hexdigest()
 

@@ -66,8 +66,13 @@ def check_folder_is_free(folder: Path, resume) -> None:
     folder and that is a run folder (:func:`check_resumed_folder`).
 
     A run folder holds one run's files: writing into another run's folder would mix the two
-    (its plots beside this run's model). ConfigError naming the folder and what to do instead.
+    (its plots beside this run's model). ConfigError naming the folder and what to do instead;
+    DataError for a path that cannot be resolved (a loop of symbolic links).
     """
+    try:
+        folder.resolve()
+    except (RuntimeError, OSError) as error:  # "Symlink loop" (RuntimeError before Python 3.13, then ELOOP)
+        raise DataError(f"{folder}: cannot be a run folder: its path does not resolve ({error})") from None
     if folder_lock.held_by_another_run(folder):
         raise folder_lock.busy(folder)
     if resume and folder.resolve() == Path(resume).resolve().parent:

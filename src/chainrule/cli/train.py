@@ -546,10 +546,11 @@ def write_plots(plot: bool, history, model, data_name: str, folder: Path, restor
         return
     from .. import plots  # here, not at the top: matplotlib takes ~0.3 s to import, and every command loads this module
 
-    plots.plot_history(history, folder / PLOTS[0], title=f"Training history: {data_name}, {folder}",
-                       best_restored=restored)
-    plots.plot_gradient_flow(history, folder / PLOTS[1], title=f"Gradient flow: {data_name}, {folder}",
-                             model=model)
+    # The names as they are: a pair of '$' in them ("prices_$5_to_$10.csv") is otherwise matplotlib's math,
+    # which stopped the run with an internal error once its files were written, before its plots.
+    names = f"{data_name}, {folder}".replace("$", r"\$")
+    plots.plot_history(history, folder / PLOTS[0], title=f"Training history: {names}", best_restored=restored)
+    plots.plot_gradient_flow(history, folder / PLOTS[1], title=f"Gradient flow: {names}", model=model)
 
 
 def check_file_fits_dtype(config: TrainConfig, data) -> None:

@@ -18,6 +18,8 @@ def open_binary(path: Path):
         raise DataError(f"{path}: is a directory, expected a file") from None
     except OSError as error:
         raise DataError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    except ValueError:  # "embedded null byte": no file name holds one (a config file's "\u0000")
+        raise DataError(f"{str(path)!r}: a path holding a NUL character names no file") from None
 
 
 def read_bytes(path: Path) -> bytes:
