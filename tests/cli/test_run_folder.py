@@ -1,12 +1,15 @@
 """chainrule.cli.run_folder: which folder a training run writes to, and the checks that it is free and writable."""
 
 import re
+import shlex
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from chainrule.cli.main import build_parser
 from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, claim_folder, prepare_folder,
-                                      release_folder, run_folder)
+                                      release_folder, resume_option, run_folder)
 from chainrule.errors import ConfigError, DataError
 
 def test_the_folder_is_out_then_the_resumed_checkpoints_folder(tmp_path):
@@ -123,3 +126,14 @@ def test_runs_without_out_started_together_each_claim_their_own_folder(tmp_path)
         claim_folder(folder)  # a folder the user named: refused
     for claimed in (folder, second, folder.with_name("20261127-104619-3")):
         release_folder(claimed)
+
+
+@pytest.mark.parametrize("checkpoint, option", [
+    ("-run/checkpoint.safetensors", "--resume ./-run/checkpoint.safetensors"),
+    ("my run/checkpoint.safetensors", "--resume 'my run/checkpoint.safetensors'"),
+    ("/abs/-run/checkpoint.safetensors", "--resume /abs/-run/checkpoint.safetensors"),
+])
+def test_the_resume_option_printed_can_be_pasted(checkpoint, option):
+    # "--resume -run/..." made argparse refuse --resume without its value; a space split the path
+    assert resume_option(Path(checkpoint)) == option
+    assert build_parser().parse_args(["train", *shlex.split(option)]).resume == shlex.split(option)[1]

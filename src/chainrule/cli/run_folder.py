@@ -11,6 +11,7 @@ refused rather than mixing its files with the first's (runs started together wit
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from pathlib import Path
 
@@ -83,9 +84,17 @@ def check_folder_is_free(folder: Path, resume) -> None:
     except OSError as error:
         raise DataError(f"{folder}: cannot read the run folder ({error.strerror})") from None
     if in_use:
-        hint = f", or continue its run with --resume {folder / CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
+        hint = f", or continue its run with {resume_option(folder / CHECKPOINT)}" if (folder / CHECKPOINT).is_file() else ""
         raise ConfigError(f"--out {folder}: the folder already holds files (another run's?); "
                           f"give --out a new or empty folder{hint}")
+
+
+def resume_option(checkpoint: Path) -> str:
+    """``--resume CHECKPOINT`` as a shell takes it when pasted: quoted (a path with spaces stays one
+    argument), and a relative path beginning with '-' written ./-run/... (argparse would take
+    -run/... for an option and refuse --resume without its value)."""
+    text = str(checkpoint)
+    return f"--resume {shlex.quote('./' + text if text.startswith('-') else text)}"
 
 
 def check_resumed_folder(folder: Path, resume) -> None:

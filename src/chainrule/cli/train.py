@@ -40,7 +40,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import shlex
 import sys
 from pathlib import Path
 
@@ -77,7 +76,8 @@ from .resume_checks import (
     check_same_target_standardization, check_same_widths, resumed_config,
 )
 from .rows import column_name, file_sha256, renamed_test_size_error
-from .run_folder import CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, run_folder
+from .run_folder import (CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, resume_option,
+                         run_folder)
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
@@ -510,7 +510,7 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
     if checkpoint.is_file():
         epoch = read(checkpoint)[2]["epoch"]
         return DivergenceError(f"{what}; no model file was written, but the checkpoint {checkpoint} holds epoch "
-                               f"{epoch}; {lower}, from the start or with --resume {shlex.quote(str(checkpoint))}")
+                               f"{epoch}; {lower}, from the start or with {resume_option(checkpoint)}")
     removed = "" if folder.exists() else f" (the run folder {folder} was removed)"
     return DivergenceError(f"{what}; no model file or checkpoint was written{removed}; {lower}")
 
@@ -765,7 +765,7 @@ def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int, re
 def resume_command(checkpoint: Path, args, comm) -> str:
     """The command that continues this run from ``checkpoint``: for a distributed run, on as many
     processes (``comm.size``) and with its --distributed-timeout (none for the default)."""
-    resume = f"--resume {shlex.quote(str(checkpoint))}"  # a path with spaces stays one argument
+    resume = resume_option(checkpoint)
     if not args.distributed:
         return f"chainrule train {resume}"
     timeout = args.distributed_timeout
