@@ -1224,17 +1224,25 @@ def test_a_seed_that_is_no_non_negative_int_is_refused_naming_seed(seed, hint):
 
 
 class RowSum(cr.Layer):
-    """A custom layer whose forward returns a vector (n_samples,), not a matrix (n_samples, 1)."""
+    """A custom layer whose forward returns a vector (n_samples,), not a matrix (n_samples, 1): X weighted by
+    its parameter w, summed along each row (a parameter, as fit refuses a model without any)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.own_params["w"] = np.ones(width, np.float32)
+        self.own_grads["w"] = np.zeros(width, np.float32)
 
     def forward(self, X):
-        return X.sum(axis=1)
+        return X @ self.own_params["w"]
 
     def backward(self, dY, input_grad=True):
         return dY
 
 
-@pytest.mark.parametrize("model, name", [(cr.Sequential(cr.Linear(4, 3), RowSum(), cr.Tanh()), r"layer '1' \(RowSum\)"),
-                                         (RowSum(), r"model \(RowSum\)")])
+@pytest.mark.parametrize("model, name", [
+    (cr.Sequential(cr.Linear(4, 3), RowSum(3), cr.Tanh()), r"layer '1' \(RowSum\)"),
+    (RowSum(4), r"model \(RowSum\)"),
+])
 def test_a_forward_that_returns_no_matrix_is_refused_naming_the_layer(model, name):
     with pytest.raises(cr.ShapeError, match=rf"^{name}: forward returned shape \(1,\) for one row of X; expected "
                                             r"\(n_samples, n_outputs\), here \(1, n_outputs\)"):

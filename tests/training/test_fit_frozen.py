@@ -64,10 +64,14 @@ def test_an_all_frozen_model_is_refused_before_training():
     assert model.preprocessor is None
 
 
-def test_a_model_without_parameters_is_not_taken_for_an_all_frozen_one():
+@pytest.mark.parametrize("model", [cr.Sequential(), cr.Sequential(cr.ReLU()), cr.Tanh()])
+def test_a_model_without_parameters_is_refused_before_training(model):
+    """Such a model "trained" without a word, its loss never changing; it is not called all-frozen either."""
     X = np.random.default_rng(0).normal(size=(20, 3))
-    history = cr.fit(cr.Sequential(cr.ReLU()), X, X, epochs=1, verbose=0)  # nothing to train, nothing frozen
-    assert len(history.metrics["loss"]) == 1
+    with pytest.raises(cr.HyperparameterError, match=r"^model: no parameters to train: the (Sequential|Tanh) holds "
+                                                     r"no layer with parameters .*expected a model with a layer"):
+        cr.fit(model, X, X, epochs=1, verbose=0)
+    assert model.preprocessor is None and model.metadata == {}
 
 
 def test_unfreezing_trains_the_whole_model_again():

@@ -413,10 +413,17 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
 
 
 def check_trainable(model: Layer) -> None:
-    """HyperparameterError for a model whose every parameter is frozen (training would change nothing)."""
-    if model.frozen_parameters and model.n_trainable_parameters == 0:
+    """HyperparameterError for a model with nothing to train, which training would leave as it is:
+    one whose every parameter is frozen, or one without any parameters (an empty Sequential, or
+    activations alone)."""
+    if model.has_trainable_parameters():
+        return
+    if model.frozen_parameters:
         raise HyperparameterError("model: no trainable parameters: every layer is frozen; set trainable=True "
                                   "on the layers to train")
+    raise HyperparameterError(f"model: no parameters to train: the {type(model).__name__} holds no layer with "
+                              f"parameters (activations have none); expected a model with a layer that learns, "
+                              f"such as cr.Linear")
 
 
 def _weighted_by(sample_weight, class_weight, validation) -> str | None:
