@@ -49,8 +49,15 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
     "'aaaaaaaaa..."
     >>> quoted(12)
     '12'
+    >>> quoted(2 ** 20000)
+    '<an int of 20,001 bits>'
     """
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python converts to text (sys.get_int_max_str_digits())
+        if not isinstance(value, int):
+            raise
+        text = f"<an int of {value.bit_length():,} bits>"
     return text if len(text) <= limit else text[:limit] + "..."
 
 

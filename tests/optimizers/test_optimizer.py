@@ -62,9 +62,42 @@ def test_get_optimizer_by_name(name, kind):
 
 
 def test_get_optimizer_passes_hyperparameters_and_optimizers_through():
-    optimizer = cr.get_optimizer("sgd", tiny_model(), lr=0.1, momentum=0.5, nesterov=True)
+    model = tiny_model()
+    optimizer = cr.get_optimizer("sgd", model, lr=0.1, momentum=0.5, nesterov=True)
     assert (optimizer.momentum, optimizer.nesterov) == (0.5, True)
-    assert cr.get_optimizer(optimizer, tiny_model()) is optimizer
+    assert cr.get_optimizer(optimizer, model) is optimizer
+
+
+def test_get_optimizer_refuses_an_optimizer_made_for_another_model():
+    """It was handed back as it was, still stepping the first model."""
+    optimizer = cr.SGD(tiny_model(), lr=0.1)
+    with pytest.raises(cr.HyperparameterError, match=r"^optimizer: it was made for another model; pass "
+                                                     r"cr\.SGD\(model, \.\.\.\) for this one$"):
+        cr.get_optimizer(optimizer, tiny_model())
+
+
+def test_get_optimizer_refuses_hyperparameters_beside_an_optimizer_object():
+    """lr=0.5 was ignored without a word: the optimizer steps with its own lr, as cr.fit says when refusing it."""
+    model = tiny_model()
+    optimizer = cr.SGD(model, lr=0.1)
+    with pytest.raises(cr.HyperparameterError, match=r"^lr, momentum: the optimizer given has its own "
+                                                     r"hyperparameters, SGD\(lr=0\.1, .*; pass lr, momentum to the "
+                                                     r"optimizer, or lr, momentum with an optimizer name$"):
+        cr.get_optimizer(optimizer, model, lr=0.5, momentum=0.9)
+    assert optimizer.lr == 0.1
+
+
+@pytest.mark.parametrize("name, shown", [(["adam"], r"list \['adam'\]"), ({}, r"dict \{\}"), (None, "NoneType None"),
+                                         (cr.SGD, r"type <class 'chainrule\.optimizers\.sgd\.SGD'>")])
+def test_get_optimizer_refuses_what_is_no_name_nor_optimizer_naming_optimizer(name, shown):
+    """A list or a dict raised a raw TypeError (unhashable type), from get_optimizer and from cr.fit."""
+    expected = (r"^optimizer: expected an optimizer made for the model \(cr\.Adam\(model, \.\.\.\)\) or one of the "
+                r"names sgd, rmsprop, adam, adamw; got " + shown + "$")
+    with pytest.raises(cr.HyperparameterError, match=expected):
+        cr.get_optimizer(name, tiny_model())
+    X, y = normal(0, 8, 2), np.linspace(0, 1, 8)
+    with pytest.raises(cr.HyperparameterError, match=expected):
+        cr.fit(tiny_model(), X, y, epochs=1, verbose=0, optimizer=name)
 
 
 def test_unknown_optimizer_name():
@@ -288,6 +321,20 @@ def test_a_schedule_that_overflows_is_named_not_a_raw_overflow():
     optimizer.t = 5000  # 2.0 ** 5000 overflows Python's float
     with pytest.raises(cr.HyperparameterError, match="schedule: .* at step t=5000; expected a finite factor"):
         optimizer.current_lr
+
+
+@pytest.mark.parametrize("factor, shown", [(10 ** 400, r"1000000000\d{50}\.\.\."),
+                                           (2 ** 20000, "<an int of 20,001 bits>")], ids=["10**400", "2**20000"])
+def test_an_int_factor_too_large_for_a_float_is_named_not_a_raw_overflow(factor, shown):
+    """float(10**400) raised a raw OverflowError from current_lr and from cr.fit (2**20000, of more digits than
+    Python converts to text, would have raised ValueError from the message)."""
+    model = tiny_model()
+    optimizer = cr.SGD(model, lr=0.1, schedule=lambda t: factor)
+    expected = rf"^schedule: .* returned {shown} at step t=0; expected a finite factor >= 0 \(lr × factor = 0\.1 × "
+    with pytest.raises(cr.HyperparameterError, match=expected):
+        optimizer.current_lr
+    with pytest.raises(cr.HyperparameterError, match=expected):
+        cr.fit(model, normal(0, 8, 2), np.linspace(0, 1, 8), epochs=1, verbose=0, optimizer=optimizer)
 
 
 def test_momentum_may_change_but_not_be_turned_on_or_off():

@@ -44,6 +44,17 @@ def test_linear_warmup_then_another_schedule_from_its_own_zero():
     assert [schedule(t) for t in range(5)] == pytest.approx([0.5, 1.0, 1.0, 0.5, 0.25])
 
 
+@pytest.mark.parametrize("schedule, t", [(cr.StepDecay(1, gamma=1e308), 5), (cr.ExponentialDecay(2), 2000)])
+def test_a_factor_past_the_largest_float_is_inf(schedule, t):
+    """Called on its own, the schedule raised a raw OverflowError from Python's float power."""
+    assert schedule(t) == math.inf
+    optimizer = cr.SGD(tiny_model(), lr=0.1, schedule=schedule)
+    optimizer.t = t
+    with pytest.raises(cr.HyperparameterError, match=rf"^schedule: {re.escape(repr(schedule))} returned inf at step "
+                                                     rf"t={t}; expected a finite factor"):
+        optimizer.current_lr
+
+
 def test_documented_warmup_cosine_example():
     warm_cosine = cr.LinearWarmup(100, then=cr.CosineDecay(900))
     assert (warm_cosine(0), warm_cosine(99), round(warm_cosine(100 + 450), 3)) == (0.01, 1.0, 0.5)

@@ -1199,7 +1199,8 @@ def test_standardize_targets_must_be_a_bool_or_none():
 def test_lr_beside_an_optimizer_object_is_refused_rather_than_ignored():
     model = iris_model()
     optimizer = cr.SGD(model, lr=0.01)
-    with pytest.raises(cr.HyperparameterError, match=r"^lr: the optimizer given sets its own learning rate \(0.01\)"):
+    with pytest.raises(cr.HyperparameterError,
+                       match=r"^lr: the optimizer given has its own hyperparameters, SGD\(lr=0\.01, .*; pass lr "):
         cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, lr=0.5, epochs=1, verbose=0)
     assert optimizer.lr == 0.01
 

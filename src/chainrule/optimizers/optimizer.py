@@ -26,7 +26,7 @@ import numpy
 
 from ..backend import Array, abs_sum, axpy, device_of, get_array_module, to_device
 from ..checks import positive
-from ..errors import DTypeError, HyperparameterError, ShapeError
+from ..errors import DTypeError, HyperparameterError, ShapeError, quoted
 from ..layers.layer import Layer
 from .attributes import constructor, unknown_attribute
 from .saved_state import checked_saved_state
@@ -198,16 +198,18 @@ class Optimizer:
             return self.lr
         try:
             factor = self.schedule(self.t)
-        except OverflowError:  # a growing factor (ExponentialDecay(gamma > 1)) beyond float range
+        except OverflowError:  # a schedule of one's own whose factor grew past float range
             factor = math.inf
         try:
             lr = self.lr * float(factor)
+        except OverflowError:  # an int too large for a float (10**400)
+            lr = math.inf
         except (TypeError, ValueError):
             lr = math.nan  # not a number at all: reported below
         if not 0.0 <= lr < math.inf:  # also False for NaN
             raise HyperparameterError(
-                f"schedule: {self.schedule!r} returned {factor!r} at step t={self.t}; expected a finite "
-                f"factor >= 0 (lr × factor = {self.lr} × {factor!r})"
+                f"schedule: {self.schedule!r} returned {quoted(factor)} at step t={self.t}; expected a finite "
+                f"factor >= 0 (lr × factor = {self.lr} × {quoted(factor)})"
             )
         return lr
 

@@ -4,7 +4,8 @@ t counts optimizer steps from 0 (the first update uses ``schedule(0)``). To deca
 epoch, count in steps: with ``n_batches`` per epoch, ``StepDecay(10 * n_batches, 0.1)``
 divides lr by 10 every 10 epochs. Schedules are plain, stateless callables, not changed once
 made (see :class:`Schedule`), so a resumed run (which restores the optimizer's t) continues the
-schedule exactly.
+schedule exactly. A factor past the largest float (``StepDecay`` or ``ExponentialDecay`` with
+γ > 1, after many steps) is inf, which an optimizer refuses (``Optimizer.current_lr``).
 
 >>> import chainrule as cr
 >>> warm_cosine = cr.LinearWarmup(100, then=cr.CosineDecay(900))
@@ -60,7 +61,10 @@ class StepDecay(Schedule):
         self.gamma = positive(gamma, "gamma")
 
     def __call__(self, t: int) -> float:
-        return self.gamma ** (step_count(t) // self.step_size)
+        try:
+            return self.gamma ** (step_count(t) // self.step_size)
+        except OverflowError:  # past the largest float (γ > 1): inf, as a float product would be
+            return math.inf
 
     def __repr__(self) -> str:
         return f"StepDecay({self.step_size}, gamma={self.gamma})"
@@ -73,7 +77,10 @@ class ExponentialDecay(Schedule):
         self.gamma = positive(gamma, "gamma")
 
     def __call__(self, t: int) -> float:
-        return self.gamma ** step_count(t)
+        try:
+            return self.gamma ** step_count(t)
+        except OverflowError:  # past the largest float (γ > 1): inf, as a float product would be
+            return math.inf
 
     def __repr__(self) -> str:
         return f"ExponentialDecay({self.gamma})"

@@ -576,17 +576,14 @@ def _resolve_batch_size(batch_size: int | None, n_train: int, n_processes: int) 
 
 def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Optimizer:
     """The optimizer that trains ``model`` (already on ``device``): a given one, checked and moved
-    there, or one made by name with ``lr``."""
-    if isinstance(optimizer, Optimizer):
-        if optimizer.model is not model:
-            raise HyperparameterError("optimizer: it was made for another model; pass cr.Adam(model, ...) for this one")
-        if lr is not None:  # it would be ignored: the optimizer object steps with its own
-            raise HyperparameterError(f"lr: the optimizer given sets its own learning rate ({optimizer.lr}); pass lr "
-                                      f"to the optimizer, or lr without an optimizer object")
+    there, or one made by name with ``lr``. get_optimizer refuses an optimizer made for another
+    model, and lr beside an optimizer object."""
+    given = isinstance(optimizer, Optimizer)
+    optimizer = get_optimizer(optimizer, model, **({} if lr is None else {"lr": lr}))
+    if given:
         optimizer.to(device)
         optimizer.check_layout()  # here too for the GPU's loop, which calls update without step
-        return optimizer
-    return get_optimizer(optimizer, model, **({} if lr is None else {"lr": lr}))
+    return optimizer
 
 
 def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm,
