@@ -261,6 +261,72 @@ def test_a_parameter_that_is_no_array_is_named_wherever_the_model_is_first_used(
         act()
 
 
+@pytest.mark.parametrize("use", ["params", "grads", "n_parameters", "n_trainable_parameters", "frozen_parameters",
+                                 "flat_parameters", "save_weights"])
+def test_a_parameter_named_by_no_str_is_refused_naming_layer_and_name(use, tmp_path):
+    """An int name crashed params (and fit, save_weights) with a raw TypeError ("0." + 0)."""
+    model = cr.Sequential(cr.Linear(3, 3), Scale(ones(3), np.zeros(3, np.float32)), seed=0)
+    scale = model[1]
+    scale.own_params[0], scale.own_grads[0] = scale.own_params.pop("a"), scale.own_grads.pop("a")
+    act = {"flat_parameters": model.flat_parameters, "save_weights": lambda: cr.save_weights(model, tmp_path / "w")}
+    with pytest.raises(cr.HyperparameterError, match=r"^layer '1' \(Scale\): own_params\[0\]: a parameter's name is "
+                                                     r"a str \('W'\), got int 0; params, grads and model files"):
+        act[use]() if use in act else getattr(model, use)
+
+
+@pytest.mark.parametrize("use", ["n_parameters", "n_trainable_parameters", "params", "grads"])
+def test_a_parameter_that_is_no_array_is_named_when_counted_or_listed(use):
+    """n_parameters and n_trainable_parameters raised a raw AttributeError ('list' object has no attribute
+    'size'), where summary() named the layer; params and grads listed the list."""
+    model = scale_model([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+    with pytest.raises(cr.HyperparameterError, match=r"^layer '1' \(Scale\): own_params\['a'\] is a list, not an "
+                                                     r"array"):
+        getattr(model, use)
+
+
+class Holder(cr.Layer):
+    """A composite whose child is named "0" and whose own parameter is named "0.W": two parameters at
+    the path "0.W"."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = cr.Linear(4, 4, seed=0)
+        self.own_params["0.W"] = ones(4, 4)
+        self.own_grads["0.W"] = np.zeros((4, 4), np.float32)
+
+    def children(self):
+        return [("0", self.inner)]
+
+    def forward(self, X):
+        return self.inner.forward(X) @ self.own_params["0.W"]
+
+    def backward(self, dY, input_grad=True):
+        return dY
+
+
+@pytest.mark.parametrize("use, arrays", [("params", "own_params"), ("grads", "own_grads"),
+                                         ("n_parameters", "own_params"), ("flat_parameters", "own_params"),
+                                         ("save_weights", "own_params"), ("fit", "own_params")])
+def test_two_parameters_at_one_path_are_refused_naming_both(use, arrays, tmp_path):
+    """params showed one of the two (n_parameters 20 of the 36 numbers held), the flat buffer's names held "0.W"
+    twice, and save_weights wrote one of them."""
+    model = cr.Sequential(cr.Linear(4, 4), Holder(), seed=0)
+    act = {"flat_parameters": model.flat_parameters, "save_weights": lambda: cr.save_weights(model, tmp_path / "w"),
+           "fit": lambda: cr.fit(model, normal(0, 8, 4), np.arange(8) % 4, epochs=1, verbose=0)}
+    expected = (rf"^model: two parameters have the path '1\.0\.W': {arrays}\['0\.W'\] of layer '1' \(Holder\) and "
+                rf"{arrays}\['W'\] of layer '1\.0' \(Linear\); rename one of them")
+    with pytest.raises(cr.HyperparameterError, match=expected):
+        act[use]() if use in act else getattr(model, use)
+    assert not (tmp_path / "w").exists()
+
+
+def test_a_composite_s_own_parameter_may_share_a_name_with_a_child_s_at_another_path():
+    holder = Holder()
+    holder.own_params["W"] = holder.own_params.pop("0.W")  # "W" beside the child's "0.W": no clash
+    holder.own_grads["W"] = holder.own_grads.pop("0.W")
+    assert list(holder.params) == ["W", "0.W", "0.b"] and holder.n_parameters == 16 + 16 + 4
+
+
 def test_a_gradient_array_without_its_parameter_is_refused():
     model = scale_model(ones(3), np.zeros(3, np.float32))
     model[1].own_grads["b"] = np.zeros(3, np.float32)

@@ -170,7 +170,7 @@ def check_each_layer_once(walked) -> None:
 def check_own_arrays(layer, *, any_dtype: bool = False) -> None:
     """Raise HyperparameterError where ``layer`` breaks the contract of its two dicts.
 
-    Every ``own_params[name]`` is an array (NumPy or CuPy) and has its gradient array
+    Every ``own_params[name]`` is named by a str, is an array (NumPy or CuPy) and has its gradient array
     ``own_grads[name]`` of the same shape, dtype and array type; ``own_grads`` has no other
     name; every parameter is float32 or float64 (any dtype with ``any_dtype``, for ``astype``,
     which converts them, and a summary, which shows them). Without its gradient array, a parameter's
@@ -193,6 +193,9 @@ def check_own_arrays(layer, *, any_dtype: bool = False) -> None:
                 f"{name!r}; keep each parameter and its gradient under one name, or delete own_grads[{name!r}]")
     for name, param in params.items():
         where = f"{layer.describe()}: own_params[{name!r}]"
+        if type(name) is not str:  # "0.W" is made of a layer's path and its parameter's name
+            raise HyperparameterError(f"{where}: a parameter's name is a str ('W'), got {type(name).__name__} "
+                                      f"{name!r}; params, grads and model files name it by its path ('0.W')")
         if _array_kind(param) is None:
             raise HyperparameterError(f"{where} is a {type(param).__name__}, not an array; make it a NumPy array "
                                       f"(numpy.zeros(shape, dtype=...)) in __init__")
@@ -211,8 +214,40 @@ def check_own_arrays(layer, *, any_dtype: bool = False) -> None:
                                       f"machine's byte order), as training steps write fractions into it")
 
 
+def parameter_paths(model, arrays: str = "own_params"):
+    """Yield ``(path, layer, array)`` for each parameter of ``model`` (its gradient, with
+    ``arrays="own_grads"``), in path order: the names of ``params``, ``grads``, the flat buffer
+    and model files ("0.W": the layer's path in ``model`` and its own name).
+
+    Raises HyperparameterError naming the layer for a name that is not a str or a parameter
+    that is not an array (see :func:`check_own_arrays`), and naming both parameters for two at
+    one path (a composite's own "0.W" beside the "W" of its child "0"), of which ``params`` and
+    model files would keep one.
+    """
+    held_at = {}  # path -> (path prefix, layer, name) of the parameter there
+    for prefix, layer in model.walk():
+        for name, array in getattr(layer, arrays).items():
+            if type(name) is not str or not hasattr(array, "size"):
+                check_own_arrays(layer, any_dtype=True)
+            path = prefix + name
+            if path in held_at:
+                first, second = _owner(arrays, *held_at[path]), _owner(arrays, prefix, layer, name)
+                raise HyperparameterError(f"model: two parameters have the path {path!r}: {first} and {second}; "
+                                          f"rename one of them, as params, grads and model files name each "
+                                          f"parameter by its path")
+            held_at[path] = (prefix, layer, name)
+            yield path, layer, array
+
+
+def _owner(arrays: str, prefix: str, layer, name: str) -> str:
+    """A parameter (``arrays`` "own_params" or "own_grads") for a message, by its layer's path
+    prefix: "own_params['W'] of layer '0' (Linear)"."""
+    where = f"layer {prefix.rstrip('.')!r}" if prefix else "the model"
+    return f"{arrays}[{name!r}] of {where} ({type(layer).__name__})"
+
+
 def _holds_numpy_pairs(params, grads, any_dtype: bool = False) -> bool:
-    """Whether ``params`` and ``grads`` are dicts of the same names, each parameter a NumPy array
+    """Whether ``params`` and ``grads`` are dicts of the same str names, each parameter a NumPy array
     whose gradient is a NumPy array of its shape and dtype: what ``check_own_arrays`` accepts,
     answered in one pass (it runs at every ``fit`` and ``Layer.to``); False sends anything else
     to its checks."""
@@ -220,8 +255,9 @@ def _holds_numpy_pairs(params, grads, any_dtype: bool = False) -> bool:
         return False
     for name, param in params.items():
         grad = grads[name]
-        if not (type(param) is numpy.ndarray and type(grad) is numpy.ndarray and grad.shape == param.shape
-                and grad.dtype == param.dtype and (any_dtype or param.dtype in PARAMETER_DTYPES)):
+        if not (type(name) is str and type(param) is numpy.ndarray and type(grad) is numpy.ndarray
+                and grad.shape == param.shape and grad.dtype == param.dtype
+                and (any_dtype or param.dtype in PARAMETER_DTYPES)):
             return False
     return True
 
@@ -277,8 +313,9 @@ def flatten(model) -> FlatParameters:
     """The flat parameter buffer of ``model``, building (and rebinding the layers) if needed.
 
     Raises HyperparameterError if one layer object appears twice in ``model`` (possible only
-    when a composite's list of layers was changed after construction) or a layer's
-    ``own_params`` and ``own_grads`` break the contract (see :func:`check_own_arrays`), and
+    when a composite's list of layers was changed after construction), a layer's
+    ``own_params`` and ``own_grads`` break the contract (see :func:`check_own_arrays`) or two
+    parameters have one path (see :func:`parameter_paths`), and
     DTypeError if the parameters have more than one dtype. These are checked only when the
     buffer is built, not when the one built before is returned. TooLargeError (a
     HyperparameterError and a MemoryError) when NumPy cannot allocate θ and ∂L/∂θ: see
@@ -293,7 +330,7 @@ def flatten(model) -> FlatParameters:
     check_each_layer_once(walked)
     for _, layer in walked:
         check_own_arrays(layer)
-    names = [path + name for path, layer in walked for name in layer.own_params]
+    names = [path for path, _, _ in parameter_paths(model)]  # HyperparameterError for two at one path
     arrays = [layer.own_params[name] for layer, name in entries]
     groups = names_by_dtype(dict(zip(names, arrays)))
     if len(groups) > 1:

@@ -59,7 +59,7 @@ from ..checks import as_float_dtype, as_matrix, is_bool
 from ..errors import DTypeError, HyperparameterError, ShapeError, StateError
 from ..initializers import as_generator
 from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_own_arrays, flatten, mixed_dtypes_error,
-                          names_by_dtype)
+                          names_by_dtype, parameter_paths)
 from .summary import layer_rows, layer_table
 
 NESTING_LIMIT = 1000  # levels of layers inside layers that walk follows (Python's default recursion limit)
@@ -277,31 +277,27 @@ class Layer:
         of real numbers of the parameter's shape, into the model's array (see ArraysByPath).
         An array taken before the model's flat buffer is built (by its first optimizer, ``cr.fit``)
         is a copy afterwards: take it after, or read it again (docs/design.md, the flat parameter buffer)."""
-        return ArraysByPath({prefix + name: array for prefix, layer in self.walk()
-                             for name, array in layer.own_params.items()}, "params")
+        return ArraysByPath({path: array for path, _, array in parameter_paths(self)}, "params")
 
     @property
     def grads(self) -> "ArraysByPath":
         """Path name -> ∂L/∂θ from the last ``backward``; an assignment writes into the array, as for ``params``."""
-        return ArraysByPath({prefix + name: array for prefix, layer in self.walk()
-                             for name, array in layer.own_grads.items()}, "grads")
+        return ArraysByPath({path: array for path, _, array in parameter_paths(self, "own_grads")}, "grads")
 
     @property
     def n_parameters(self) -> int:
         """The number of parameters (numbers) in the model, frozen ones included."""
-        return sum(int(array.size) for array in self.params.values())
+        return sum(int(array.size) for _, _, array in parameter_paths(self))
 
     @property
     def n_trainable_parameters(self) -> int:
         """The number of parameters in layers that are trainable (see ``trainable``)."""
-        return sum(int(array.size) for _, layer in self.walk() if layer.own_trainable
-                   for array in layer.own_params.values())
+        return sum(int(array.size) for _, layer, array in parameter_paths(self) if layer.own_trainable)
 
     @property
     def frozen_parameters(self) -> list[str]:
         """The path names of the parameters of frozen layers, in path order (empty when none is)."""
-        return [prefix + name for prefix, layer in self.walk() if not layer.own_trainable
-                for name in layer.own_params]
+        return [path for path, layer, _ in parameter_paths(self) if not layer.own_trainable]
 
     @property
     def trainable(self) -> bool:
