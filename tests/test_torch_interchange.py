@@ -277,6 +277,26 @@ def test_bfloat16_tensor_is_refused(torch):
         from_state_dict(state, cr.mlp([3, 4, 2]))
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's: CSR tensors in beta, quantizing deprecated
+@pytest.mark.parametrize("convert, remedy", [
+    (lambda torch, t: t.to(device="meta"), r"a meta tensor holds no values, only a shape and dtype; pass the state "
+                                           r"dict of a module whose weights were loaded or initialized"),
+    (lambda torch, t: t.to_sparse(), r"convert it to a dense tensor first \(tensor\.to_dense\(\)\)"),
+    (lambda torch, t: t.to_sparse_csr(), r"convert it to a dense tensor first \(tensor\.to_dense\(\)\)"),
+    (lambda torch, t: torch.quantize_per_tensor(t, 0.1, 0, torch.qint8),
+     r"convert it to float32 first \(tensor\.dequantize\(\)\)"),
+], ids=["meta", "sparse_coo", "sparse_csr", "quantized"])
+def test_an_unreadable_tensor_is_refused_with_the_remedy_that_fits_it(torch, convert, remedy):
+    """Every one was told to convert it with tensor.float(), which keeps a meta tensor on meta (it has no data),
+    keeps a sparse one sparse and fails on a quantized one."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    state = {key: torch.from_numpy(array) for key, array in to_state_dict(model).items()}
+    state["0.weight"] = convert(torch, state["0.weight"])
+    with pytest.raises(DTypeError, match=rf"^state_dict\['0\.weight'\]: cannot read it as a NumPy array \(.*\); "
+                                         rf"{remedy}"):
+        from_state_dict(state, model)
+
+
 def test_a_boolean_tensor_is_refused_as_not_real_numbers():
     model = cr.mlp([3, 4, 2], seed=0)
     state = to_state_dict(model)

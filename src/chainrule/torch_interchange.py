@@ -154,7 +154,22 @@ def _as_numpy(value, key: str) -> numpy.ndarray:
         array = numpy.asarray(to_numpy(value))
     except (TypeError, ValueError, RuntimeError) as error:
         raise DTypeError(f"state_dict[{key!r}]: cannot read it as a NumPy array ({error}); "
-                         f"convert it to float32 first (tensor.float())") from None
+                         f"{_remedy(value)}") from None
     if array.dtype.kind not in "fiu":
         raise DTypeError(f"state_dict[{key!r}]: expected real numbers, got dtype {array.dtype}")
     return array
+
+
+def _remedy(tensor) -> str:
+    """What to do with a tensor that NumPy cannot read, for the message: a meta tensor holds no
+    values at all; a sparse one (any layout but torch.strided) needs ``to_dense()``, a quantized
+    one ``dequantize()`` (``float()`` fails on both, or keeps a meta tensor on meta); another
+    dtype (bfloat16, float8), ``float()``."""
+    if getattr(tensor, "is_meta", False):
+        return ("a meta tensor holds no values, only a shape and dtype; pass the state dict of a module whose "
+                "weights were loaded or initialized, not made on the meta device")
+    if str(getattr(tensor, "layout", "torch.strided")) != "torch.strided":
+        return "convert it to a dense tensor first (tensor.to_dense())"
+    if getattr(tensor, "is_quantized", False):
+        return "convert it to float32 first (tensor.dequantize())"
+    return "convert it to float32 first (tensor.float())"
