@@ -88,10 +88,12 @@ def test_as_generator():
 
 @pytest.mark.parametrize("seed, message", [
     (-1, "seed: expected a non-negative int, got -1"),
-    (1.5, "seed: expected None, an int or a numpy.random.Generator, got 1.5"),
-    ("7", "seed: expected None, an int or a numpy.random.Generator, got '7'"),
-    (True, "seed: expected None, an int or a numpy.random.Generator, got True"),
-    (np.random.RandomState(0), "seed: expected None, an int or a numpy.random.Generator, got RandomState"),
+    # a SeedSequence is taken too (the message left it out)
+    (1.5, "^seed: expected None, an int, a numpy.random.SeedSequence or a numpy.random.Generator, got 1.5$"),
+    ("7", "^seed: expected None, an int, a numpy.random.SeedSequence or a numpy.random.Generator, got '7'$"),
+    (True, "^seed: expected None, an int, a numpy.random.SeedSequence or a numpy.random.Generator, got True$"),
+    (np.random.RandomState(0), "^seed: expected None, an int, a numpy.random.SeedSequence or a numpy.random.Generator, "
+                               "got RandomState"),
 ])
 def test_invalid_seeds(seed, message):
     with pytest.raises(cr.HyperparameterError, match=message):

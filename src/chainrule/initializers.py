@@ -93,7 +93,8 @@ def as_generator(seed) -> numpy.random.Generator:
     if isinstance(seed, numpy.random.Generator):
         return seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer, numpy.random.SeedSequence))):
-        raise HyperparameterError(f"seed: expected None, an int or a numpy.random.Generator, got {seed!r}")
+        raise HyperparameterError(f"seed: expected None, an int, a numpy.random.SeedSequence or a "
+                                  f"numpy.random.Generator, got {seed!r}")
     if isinstance(seed, (int, numpy.integer)) and seed < 0:
         raise HyperparameterError(f"seed: expected a non-negative int, got {int(seed)}")
     return numpy.random.default_rng(seed)

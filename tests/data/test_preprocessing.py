@@ -397,6 +397,9 @@ def test_malformed_feature_names_raise_data_error_naming_the_key(names):
 def test_feature_names_of_another_width_are_refused():
     with pytest.raises(ShapeError, match="^feature_names: expected 3 names"):
         Preprocessor.fit(numpy.eye(3), None, "regression", feature_names=["a", "b"])
+    # it said "expected 1 names"
+    with pytest.raises(ShapeError, match="^feature_names: expected 1 name, one per column of X, got 2$"):
+        Preprocessor.fit(numpy.ones((3, 1)), None, "regression", feature_names=["a", "b"])
 
 
 # -- values whose squares overflow float64 --------------------------------------------------------

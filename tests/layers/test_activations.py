@@ -125,6 +125,7 @@ def test_mlp_without_hidden_layers_takes_an_empty_list():
 @pytest.mark.parametrize("sizes, activation, message", [
     ([4, 8, 6, 3], ["relu"], r"activation: expected 2 names, one per hidden layer, got 1: \['relu'\]"),
     ([4, 3], ["relu"], r"activation: expected 0 names, one per hidden layer, got 1"),
+    ([4, 3, 2], ["relu", "tanh"], r"^activation: expected 1 name, one per hidden layer, got 2"),  # was "1 names"
     ([4, 8, 6, 3], ["relu", "nope"], r"activation\[1\]: unknown name 'nope'; expected one of relu, "),
     ([4, 8, 6, 3], ["relu", None], r"activation\[1\]: unknown name None"),
 ])

@@ -97,6 +97,12 @@ def test_empty_sequential_is_the_identity():
     assert model.backward(X, input_grad=False) is None
 
 
+def test_an_empty_sequential_is_shown_on_one_line():
+    """Its repr was "Sequential(\\n\\n)"; a non-empty one keeps a line per layer."""
+    assert repr(cr.Sequential()) == "Sequential()"
+    assert repr(cr.Sequential(cr.ReLU(), cr.Sequential())) == "Sequential(\n  ReLU(),\n  Sequential()\n)"
+
+
 def test_seed_reproduces_the_whole_model():
     def build(seed):
         return cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Residual(cr.Linear(4, 4)), cr.Linear(4, 2), seed=seed)

@@ -57,3 +57,10 @@ def test_a_composite_gets_a_row_for_its_own_parameters_before_its_childrens():
     assert [(row["path"], row["parameters"], row["count"]) for row in rows] == [
         ("0", {"g": [3]}, 3), ("0.f.0", {"W": [2, 3], "b": [3]}, 9), ("0.f.1", {}, 0)]
     assert rows == model.summary_rows()
+
+
+def test_an_empty_sequential_inside_a_model_is_named_whole():
+    """Its row's layer read "Sequential(", the first line of its repr "Sequential(\\n\\n)"."""
+    model = cr.Sequential(cr.Linear(3, 3), cr.Sequential(), seed=0)
+    assert [row["layer"] for row in model.summary_rows()] == ["Linear(3, 3, init='auto')", "Sequential()"]
+    assert model.summary().splitlines()[2] == "1     Sequential()               -                         0"

@@ -122,8 +122,8 @@ class Preprocessor:
             what = "X has no rows" if rows is None else "rows selects no row of X"
             raise ShapeError(f"{what} (shape {X.shape}); expected at least 1")
         if feature_names is not None and len(feature_names) != X.shape[1]:
-            raise ShapeError(f"feature_names: expected {X.shape[1]} names, one per column of X, "
-                             f"got {len(feature_names)}")
+            raise ShapeError(f"feature_names: expected {X.shape[1]} name{'s' if X.shape[1] != 1 else ''}, one per "
+                             f"column of X, got {len(feature_names)}")
         if feature_names is not None:
             _check_text(feature_names, "feature_names", "feature name")
         mean = scale = None

@@ -119,8 +119,8 @@ def _hidden_activations(activation, n_hidden: int) -> list[str]:
         _check_activation_name(activation, "activation")
         return [activation] * n_hidden
     if len(activation) != n_hidden:
-        raise HyperparameterError(f"activation: expected {n_hidden} names, one per hidden layer, "
-                                  f"got {len(activation)}: {list(activation)!r}")
+        raise HyperparameterError(f"activation: expected {n_hidden} name{'s' if n_hidden != 1 else ''}, one per "
+                                  f"hidden layer, got {len(activation)}: {list(activation)!r}")
     for index, name in enumerate(activation):
         _check_activation_name(name, f"activation[{index}]")
     return list(activation)

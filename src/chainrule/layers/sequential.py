@@ -223,6 +223,8 @@ class Sequential(Layer):
         TrainableVersion.number += 1  # what is frozen inside may differ now (also in the models around this one)
 
     def __repr__(self) -> str:
+        if not self.layers:  # not "Sequential(\n\n)", which a summary's row cut to "Sequential("
+            return "Sequential()"
         inner = ",\n".join("  " + repr(layer).replace("\n", "\n  ") for layer in self.layers)
         return f"Sequential(\n{inner}\n)"
 
