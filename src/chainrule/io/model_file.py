@@ -55,6 +55,7 @@ from ..layers import Layer
 from ..layers.widths import input_width, output_width
 from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
+from .metadata import check_metadata
 from .versions import chainrule_version, version_note, warn_if_newer
 from .safetensors_file import (
     DTYPES, METADATA, PathLike, check_spans, finite_float, open_tensors, read_header, read_tensor, reject_constant,
@@ -101,8 +102,11 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         preprocessor that is not a Preprocessor, whose ``n_features`` is not the network's
         input width, whose mean and scale are not one finite number per feature (each scale
         > 0), whose classes do not number its outputs (or 2 for a single output) or whose
-        target standardization does not hold one mean and scale per output. Extra tensors may
-        hold NaN or Inf.
+        target standardization does not hold one mean and scale per output; or metadata that
+        JSON would not give back as it was: a key that is not a string (1 would come back as
+        '1') or a tuple (it would come back as a list), named by key path (``metadata['a'][1]``),
+        NaN, Inf or a value JSON cannot hold (NumPy numbers and arrays are written as the
+        numbers and lists they hold). Extra tensors may hold NaN or Inf.
 
     Examples
     --------
@@ -167,8 +171,9 @@ def check_savable(model: Layer, path: PathLike) -> dict:
     """The architecture of ``model`` (:func:`to_config`), once what :func:`save` refuses before it
     reads a weight is known to hold: chainrule's own layers only, the nesting, number of layers,
     widths (each layer taking the width the layers before it give) and initializers :func:`load`
-    takes, metadata of plain JSON (the preprocessor is checked apart). ModelFileError naming
-    ``path`` otherwise. ``cr.fit`` asks before it trains, for a checkpoint."""
+    takes, metadata of plain JSON that comes back as it was (string keys, no tuple:
+    chainrule.io.metadata; the preprocessor is checked apart). ModelFileError naming ``path``
+    otherwise. ``cr.fit`` asks before it trains, for a checkpoint."""
     try:
         architecture = to_config(model)
     except ModelFileError as error:
@@ -176,6 +181,10 @@ def check_savable(model: Layer, path: PathLike) -> dict:
     # What load checks is refused here, rather than written to a file that load refuses.
     try:
         parameter_shapes(architecture)  # nesting depth, number of layers, widths (and that they chain), initializers
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: cannot save: {error}") from None
+    try:
+        check_metadata(model.metadata)  # what JSON would give back changed: a key 1 as '1', a tuple as a list
     except ModelFileError as error:
         raise ModelFileError(f"{path}: cannot save: {error}") from None
     try:

@@ -1,0 +1,61 @@
+"""chainrule.io.metadata: model metadata comes back from a model file as it was, or is refused by key path."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.errors import ModelFileError
+
+X_IRIS = np.random.default_rng(0).normal(size=(30, 4))
+Y_IRIS = np.arange(30) % 3
+
+
+@pytest.mark.parametrize("metadata, where, key", [
+    ({1: "int key"}, "metadata", "1 (int)"),
+    ({None: "none key"}, "metadata", "None (NoneType)"),
+    ({2.5: "float key"}, "metadata", "2.5 (float)"),
+    ({"1": "str key", 1: "int key"}, "metadata", "1 (int)"),  # one of the two values was lost
+    ({"a": [{"b": 1}, {1: "deep"}]}, "metadata['a'][1]", "1 (int)"),
+])
+def test_a_key_that_is_not_a_string_is_refused_naming_its_path_and_nothing_is_written(tmp_path, metadata, where, key):
+    """cr.save wrote it as a string ({1: ..., None: ...} came back as {'1': ..., 'null': ...})."""
+    model = cr.mlp([4, 3], seed=0)
+    model.metadata = metadata
+    message = f"{tmp_path / 'm.safetensors'}: cannot save: {where} has the key {key}, which JSON would give back " \
+              f"as a string (1 as '1'); use string keys"
+    with pytest.raises(ModelFileError, match=f"^{re.escape(message)}$"):
+        cr.save(model, tmp_path / "m.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_tuple_is_refused_naming_its_path_as_in_a_callbacks_state(tmp_path):
+    """cr.save wrote it as a list; a callback's checkpoint state refuses a tuple too."""
+    model = cr.mlp([4, 3], seed=0)
+    model.metadata = {"runs": [[1, 2], (3, 4)]}
+    with pytest.raises(ModelFileError, match=r"^.*m.safetensors: cannot save: metadata\['runs'\]\[1\] is a tuple, "
+                                             r"which JSON would give back as a list; use a list$"):
+        cr.save(model, tmp_path / "m.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_checkpointed_fit_refuses_such_metadata_before_it_trains(tmp_path):
+    model = cr.mlp([4, 8, 3], seed=0)
+    model.metadata = {"hidden": (8,)}
+    theta = model.flat_parameters().theta.copy()
+    with pytest.raises(ModelFileError, match=r"^checkpoint: .*run.ckpt: cannot save: metadata\['hidden'\] is a tuple"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=2, checkpoint=tmp_path / "run.ckpt", verbose=0)
+    np.testing.assert_array_equal(model.flat_parameters().theta, theta)
+    assert os.listdir(tmp_path) == []
+
+
+def test_metadata_of_string_keys_lists_and_numpy_values_comes_back_as_written(tmp_path):
+    model = cr.mlp([4, 3], seed=0)
+    model.metadata = {"run": {"tags": ["a", "b"], "sizes": [[1, 2], []], "none": None, "ok": True},
+                      "accuracy": np.float32(0.5), "curve": np.array([1.0, 0.5])}
+    cr.save(model, tmp_path / "m.safetensors")
+    loaded = cr.load(tmp_path / "m.safetensors").metadata
+    assert loaded == {"run": {"tags": ["a", "b"], "sizes": [[1, 2], []], "none": None, "ok": True},
+                      "accuracy": 0.5, "curve": [1.0, 0.5], "chainrule_version": cr.__version__, "dtype": "float32"}
