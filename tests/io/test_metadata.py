@@ -1,5 +1,6 @@
 """chainrule.io.metadata: model metadata comes back from a model file as it was, or is refused by key path."""
 
+import functools
 import os
 import re
 
@@ -9,6 +10,7 @@ import pytest
 import chainrule as cr
 from chainrule.errors import ModelFileError
 
+MAX_NESTING = 100  # the depth usage.md states (chainrule.io.metadata.MAX_NESTING)
 X_IRIS = np.random.default_rng(0).normal(size=(30, 4))
 Y_IRIS = np.arange(30) % 3
 
@@ -59,3 +61,35 @@ def test_metadata_of_string_keys_lists_and_numpy_values_comes_back_as_written(tm
     loaded = cr.load(tmp_path / "m.safetensors").metadata
     assert loaded == {"run": {"tags": ["a", "b"], "sizes": [[1, 2], []], "none": None, "ok": True},
                       "accuracy": 0.5, "curve": [1.0, 0.5], "chainrule_version": cr.__version__, "dtype": "float32"}
+
+
+@pytest.mark.parametrize("metadata, found", [(None, "NoneType None"), ([1], "list [1]"), ("notes", "str 'notes'")])
+def test_metadata_that_is_not_a_dict_is_refused(tmp_path, metadata, found):
+    """cr.save raised a raw TypeError ('NoneType' object is not a mapping)."""
+    model = cr.mlp([4, 3], seed=0)
+    model.metadata = metadata
+    message = f"{tmp_path / 'm.safetensors'}: cannot save: metadata: expected a dict of JSON values by string key, " \
+              f"got {found}"
+    with pytest.raises(ModelFileError, match=f"^{re.escape(message)}$"):
+        cr.save(model, tmp_path / "m.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def nested(levels: int) -> list:
+    """A list holding a list ... ``levels`` lists in all, the innermost empty."""
+    return functools.reduce(lambda inner, _: [inner], range(levels - 1), [])
+
+
+def test_metadata_nested_deeper_than_the_limit_is_refused_and_at_the_limit_comes_back(tmp_path):
+    """Nested 2000 deep, cr.save raised a raw RecursionError."""
+    model = cr.mlp([4, 3], seed=0)
+    for levels in (MAX_NESTING, 2000):
+        model.metadata = {"notes": nested(levels)}  # the metadata is a level of its own
+        with pytest.raises(ModelFileError, match=r"^.*m.safetensors: cannot save: metadata\['notes'\]\[0\].*\.\.\.: "
+                                                 rf"dicts and lists nested more than {MAX_NESTING} deep; model "
+                                                 rf"metadata may nest them {MAX_NESTING} deep at most$"):
+            cr.save(model, tmp_path / "m.safetensors")
+    assert os.listdir(tmp_path) == []
+    model.metadata = {"notes": nested(MAX_NESTING - 1)}
+    cr.save(model, tmp_path / "m.safetensors")
+    assert cr.load(tmp_path / "m.safetensors").metadata["notes"] == nested(MAX_NESTING - 1)

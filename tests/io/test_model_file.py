@@ -1,5 +1,6 @@
 """chainrule.io.model_file: save/load round trips, and every damaged file refused."""
 
+import functools
 import json
 import os
 import pickle
@@ -120,6 +121,9 @@ def test_extra_tensors_and_json_round_trip(tmp_path):
     ({"": np.zeros(2)}, None, "extra tensor name '' is not allowed"),
     ({"__metadata__": np.zeros(2)}, None, "extra tensor name '__metadata__'"),
     (None, [1, 2], "extra_json must be a dict"),
+    ([("a", np.zeros(2))], None, "extra_tensors must be a dict of arrays by name, got list"),  # an AttributeError
+    (None, {"deep": functools.reduce(lambda inner, _: [inner], range(2000), [])},  # a RecursionError
+     r"not plain JSON \(maximum recursion depth exceeded"),
     (None, {"loss": float("nan")}, "not plain JSON"),
     (None, {"callback": print}, "not plain JSON"),
     ({"z": np.zeros(2, np.complex64)}, None, "extra tensor 'z' has dtype complex64"),

@@ -757,6 +757,18 @@ def test_a_model_that_is_not_a_layer_is_refused():
         cr.fit([], X_IRIS, Y_IRIS, verbose=0)
 
 
+@pytest.mark.parametrize("metadata, found", [(None, "NoneType None"), ([], "list []"), ("notes", "str 'notes'")])
+def test_metadata_that_is_not_a_dict_is_refused_before_training(metadata, found):
+    """fit trained every epoch, then recording its summary raised a raw TypeError, and the History was lost."""
+    model = iris_model()
+    model.metadata = metadata
+    recorder = WeightRecorder()
+    with pytest.raises(cr.HyperparameterError, match=rf"^model.metadata: expected a dict \(fit records its training "
+                                                     rf"summary there, cr.save writes it\), got {re.escape(found)}$"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=2, callbacks=[recorder], verbose=0)
+    assert recorder.weights == []
+
+
 def test_bad_input_leaves_the_model_and_the_checkpoint_path_untouched(tmp_path):
     model = iris_model()
     before = model.flat_parameters().theta.copy()

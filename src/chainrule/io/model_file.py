@@ -103,10 +103,12 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         input width, whose mean and scale are not one finite number per feature (each scale
         > 0), whose classes do not number its outputs (or 2 for a single output) or whose
         target standardization does not hold one mean and scale per output; or metadata that
-        JSON would not give back as it was: a key that is not a string (1 would come back as
-        '1') or a tuple (it would come back as a list), named by key path (``metadata['a'][1]``),
-        NaN, Inf or a value JSON cannot hold (NumPy numbers and arrays are written as the
-        numbers and lists they hold). Extra tensors may hold NaN or Inf.
+        is not a dict or that JSON would not give back as it was: a key that is not a string (1
+        would come back as '1'), a tuple (it would come back as a list) or dicts and lists
+        nested more than ``MAX_NESTING`` (100) deep (chainrule.io.metadata), named by key path
+        (``metadata['a'][1]``), NaN, Inf or a value JSON cannot hold (NumPy numbers and arrays
+        are written as the numbers and lists they hold); or ``extra_tensors`` or ``extra_json``
+        that is not a dict. Extra tensors may hold NaN or Inf.
 
     Examples
     --------
@@ -131,6 +133,9 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     refuse_to_save_non_finite(tensors, path)
     dtype = dtypes[0] if dtypes else None
 
+    if extra_tensors is not None and not isinstance(extra_tensors, dict):
+        raise ModelFileError(f"{path}: cannot save: extra_tensors must be a dict of arrays by name, "
+                             f"got {type(extra_tensors).__name__}")
     extras = {}
     for name, array in (extra_tensors or {}).items():
         if not isinstance(name, str) or not name or name == METADATA:
@@ -158,7 +163,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     }
     try:
         text = json.dumps(document, allow_nan=False, default=_plain)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:  # RecursionError: an extra_json nested too deep
         raise ModelFileError(f"{path}: cannot save: metadata, preprocessor or extra_json is not plain JSON ({error})") from None
     try:
         data = safetensors.numpy.save({**tensors, **extras}, metadata={METADATA_KEY: text})
@@ -171,8 +176,9 @@ def check_savable(model: Layer, path: PathLike) -> dict:
     """The architecture of ``model`` (:func:`to_config`), once what :func:`save` refuses before it
     reads a weight is known to hold: chainrule's own layers only, the nesting, number of layers,
     widths (each layer taking the width the layers before it give) and initializers :func:`load`
-    takes, metadata of plain JSON that comes back as it was (string keys, no tuple:
-    chainrule.io.metadata; the preprocessor is checked apart). ModelFileError naming ``path``
+    takes, metadata that is a dict of plain JSON coming back as it was (string keys, no tuple,
+    nested at most ``MAX_NESTING`` deep: chainrule.io.metadata; the preprocessor is checked
+    apart). ModelFileError naming ``path``
     otherwise. ``cr.fit`` asks before it trains, for a checkpoint."""
     try:
         architecture = to_config(model)

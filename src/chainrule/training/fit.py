@@ -25,7 +25,8 @@ from ..backend import module_for, to_device
 from ..checks import as_sample_weights, check_finite, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
-from ..errors import ChainruleError, DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError
+from ..errors import (ChainruleError, DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError,
+                      quoted)
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
 from ..io.model_file import check_savable
@@ -83,7 +84,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         outside them raises LabelError). Set ``model.preprocessor = None`` first to fit a
         new one. Frozen layers (``layer.trainable = False``, e.g. ``model[:-1].trainable =
         False`` to fine-tune the last layer) are not trained: their weights come out exactly
-        as they went in. A model with parameters but none trainable raises HyperparameterError.
+        as they went in. A model with parameters but none trainable raises HyperparameterError,
+        and so does one whose ``metadata`` is not a dict, before anything trains.
     X : array of shape (n_samples, n_features)
         At least one row (an empty X raises ShapeError naming X once X has been converted and
         before y is checked against it, as ``predict`` does). A DataFrame whose column names
@@ -372,6 +374,10 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     for prefix, layer in model.walk():  # a custom layer that skipped super().__init__(), named
         check_set_up(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
+    if not isinstance(model.metadata, dict):  # else the summary recorded after the last epoch would fail
+        raise HyperparameterError(f"model.metadata: expected a dict (fit records its training summary there, "
+                                  f"cr.save writes it), got {type(model.metadata).__name__} "
+                                  f"{quoted(model.metadata, 60)}")
     epochs = positive_int(epochs, "epochs")
     batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
     checkpoint_every = positive_int(checkpoint_every, "checkpoint_every")
