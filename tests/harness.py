@@ -3,7 +3,8 @@
 A layer's test declares its inputs and targets; ``assert_gradients`` runs ``chainrule.gradcheck``
 (central differences in float64) and fails with the per-array report when backpropagation and
 the finite differences disagree. ``assert_keeps_float32`` checks that a float32 layer never
-upcasts, and ``traced_peak`` measures what a call allocates. ``Scale`` is a layer of a user's own,
+upcasts, ``traced_peak`` measures what a call allocates, and ``bound_by_permissions`` runs a
+command that a file's permissions bind, also as root. ``Scale`` is a layer of a user's own,
 written as docs/design.md says, and ``capture_figures`` keeps the figures the plots save. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
 profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
 hit with probability ~0, and the same seed always gives the same arrays.
@@ -11,9 +12,12 @@ hit with probability ~0, and the same seed always gives the same arrays.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tracemalloc
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 import chainrule as cr
@@ -201,3 +205,15 @@ def capture_figures(monkeypatch) -> list:
     for module in (plots.history, plots.gradient_flow):  # each looks _save up in its own namespace
         monkeypatch.setattr(module, "_save", keep_and_save)
     return figures
+
+
+def bound_by_permissions(command: list) -> list:
+    """``command`` made to run without root's power to write any file (a plain user is bound
+    already), so that a file's permissions decide what it may write; skips the test as root
+    without setpriv."""
+    if os.geteuid() != 0:
+        return command
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root, without setpriv to give up overriding file permissions")
+    dropped = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--bounding-set={dropped}", f"--inh-caps={dropped}", *command]

@@ -2,16 +2,14 @@
 write small CSV files, and check the one-line error contract."""
 
 import csv
-import os
-import shutil
 import subprocess
 import sys
 
 import numpy
-import pytest
 from sklearn.datasets import load_iris
 
 from chainrule.cli import main
+from tests.harness import bound_by_permissions
 
 SPECIES = ["setosa", "versicolor", "virginica"]
 IRIS_HEADER = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
@@ -27,12 +25,7 @@ def run_bound_by_permissions(*args) -> subprocess.CompletedProcess:
     """``python -m chainrule ARGS`` without root's power to write any file (a plain user is bound
     already), so that a file's permissions decide what it may write; skips the test as root
     without setpriv."""
-    command = [sys.executable, "-m", "chainrule", *map(str, args)]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root, without setpriv to give up overriding file permissions")
-        dropped = "-dac_override,-dac_read_search"
-        command = ["setpriv", f"--bounding-set={dropped}", f"--inh-caps={dropped}", *command]
+    command = bound_by_permissions([sys.executable, "-m", "chainrule", *map(str, args)])
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 

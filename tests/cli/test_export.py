@@ -133,6 +133,16 @@ def test_an_empty_onnx_name_is_refused_naming_the_option(tmp_path, capsys, monke
     assert out == "" and list(tmp_path.iterdir()) == [path]
 
 
+def test_an_onnx_path_naming_a_directory_is_refused_naming_the_option(tmp_path, capsys, monkeypatch):
+    """--onnx out/ was refused as 'path: ...' (before: written as a file named 'out')."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "model.safetensors"
+    cr.save(cr.mlp([3, 4, 2], seed=0), path)
+    code, out, err = call(capsys, "export", path, "--onnx", "out/")
+    assert_one_line_error(code, err, "--onnx: expected a file name, got 'out/', which names a directory")
+    assert out == "" and list(tmp_path.iterdir()) == [path]
+
+
 def test_a_read_only_output_file_is_refused_and_kept(iris_run, tmp_path):
     """The atomic write renamed the graph onto a file made read-only; a shell redirection refuses it."""
     output = tmp_path / "model.onnx"

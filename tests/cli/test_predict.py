@@ -97,6 +97,14 @@ def test_an_unwritable_output_is_refused_and_nothing_is_written(iris_run, iris_c
     assert (tmp_path / "file").read_text() == "keep"
 
 
+def test_an_output_naming_a_directory_is_refused_naming_the_option(iris_run, iris_csv, tmp_path, monkeypatch, capsys):
+    """-o out/ wrote the predictions to a file named 'out'."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "-o", "out/")
+    assert_one_line_error(code, err, "-o: expected a file name, got 'out/', which names a directory")
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
 def test_a_read_only_output_file_is_refused_and_kept(iris_run, iris_csv, tmp_path):
     """The atomic write renamed a new file onto a file made read-only; a shell redirection refuses it."""
     output = tmp_path / "out.csv"

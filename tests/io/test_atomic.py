@@ -1,6 +1,7 @@
 """chainrule.io.atomic: a file is written whole or not at all."""
 
 import os
+import re
 import signal
 import socket
 import stat
@@ -12,7 +13,9 @@ import pytest
 
 from chainrule.errors import DataError, HyperparameterError, ModelFileError
 from chainrule.io import atomic_open, atomic_write
+from chainrule.io import atomic
 from chainrule.io.atomic import check_writable
+from tests.harness import bound_by_permissions
 
 
 class WriterFailed(Exception):
@@ -307,6 +310,56 @@ def test_existing_file_keeps_its_permissions(tmp_path):
     assert shared.read_text() == "{}" and stat.S_IMODE(shared.stat().st_mode) == 0o664
 
 
+def test_a_file_this_user_may_not_write_is_refused_and_kept(tmp_path, monkeypatch):
+    """The rename replaced a chmod 444 file, which open(path, "w") and a shell redirection refuse. As root
+    every file is writable, so os.access is made to say what it says to a plain user."""
+    target = tmp_path / "model.safetensors"
+    target.write_bytes(b"keep me")
+    target.chmod(0o444)
+    monkeypatch.setattr(atomic.os, "access", lambda path, mode: False)
+    message = f"{target}: cannot write: the file is read-only (no write permission); make it writable (chmod u+w) " \
+              f"or write to another file"
+    with pytest.raises(ModelFileError, match=f"^{re.escape(message)}$"):
+        atomic_write(target, b"new", error=ModelFileError)
+    with pytest.raises(ModelFileError, match=f"^checkpoint: {re.escape(message)}$"):
+        check_writable(target, "checkpoint", ModelFileError)
+    assert target.read_bytes() == b"keep me" and os.listdir(tmp_path) == ["model.safetensors"]
+
+
+READ_ONLY_WRITE = """
+import sys
+from chainrule.errors import ModelFileError
+from chainrule.io import atomic_write
+try:
+    atomic_write(sys.argv[1], b"new", error=ModelFileError)
+except ModelFileError as error:
+    print(error)
+"""
+
+
+@posix_only
+def test_a_read_only_file_is_refused_by_its_permissions(tmp_path):
+    """The same, as a plain user (or root giving up overriding permissions), through a link too; a file of
+    mode 0o200 (write-only) is replaced."""
+    target = tmp_path / "model.safetensors"
+    target.write_bytes(b"keep me")
+    target.chmod(0o444)
+    (tmp_path / "link").symlink_to(target)
+    for path in (target, tmp_path / "link"):
+        done = subprocess.run(bound_by_permissions([sys.executable, "-c", READ_ONLY_WRITE, str(path)]),
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"{path}: cannot write: the file is read-only (no write permission); make it " \
+                              f"writable (chmod u+w) or write to another file\n"
+    assert target.read_bytes() == b"keep me" and sorted(os.listdir(tmp_path)) == ["link", "model.safetensors"]
+    target.chmod(0o200)
+    done = subprocess.run(bound_by_permissions([sys.executable, "-c", READ_ONLY_WRITE, str(target)]),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    target.chmod(0o600)
+    assert target.read_bytes() == b"new"
+
+
 def test_longest_file_name_that_fits_can_be_written(tmp_path):
     limit = os.pathconf(tmp_path, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
     target = tmp_path / ("m" * (min(limit, 255) - len(".safetensors")) + ".safetensors")
@@ -321,6 +374,24 @@ def test_path_that_is_not_a_file_path_is_refused_before_writing(path, found, cap
     with pytest.raises(HyperparameterError, match=rf"^path: expected a file path \(str or os\.PathLike\), got {found}$"):
         atomic_write(path, b"written", error=ModelFileError)
     assert capfd.readouterr().out == ""  # 1 was not taken as standard output
+
+
+@pytest.mark.parametrize("name", ["out/", "out/.", "out/..", ".", ".."])
+def test_a_path_naming_a_directory_is_refused_before_writing(tmp_path, monkeypatch, name):
+    """Path("out/") is "out", and "out/." too: a file named like the directory was written."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HyperparameterError, match=rf"^path: expected a file name, got '{re.escape(name)}', which names "
+                                                  rf"a directory$"):
+        atomic_write(name, b"data", error=ModelFileError)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_nul_byte_in_the_path_is_refused_naming_it(tmp_path):
+    """open() raised a raw ValueError (embedded null byte)."""
+    with pytest.raises(HyperparameterError, match=r"^path: expected a file path, got '.*/a\\x00b', which holds a NUL "
+                                                  r"byte \('\\0'\), as no file name can$"):
+        atomic_write(tmp_path / "a\0b", b"data", error=ModelFileError)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_empty_path_is_refused_as_no_file_name(tmp_path, monkeypatch):

@@ -848,6 +848,31 @@ def test_path_that_is_not_a_file_path(path, found):
         read(path)
 
 
+@pytest.mark.parametrize("name, found", [("m/", "'m/', which names a directory"),
+                                         ("a\0b", r"'a\\x00b', which holds a NUL byte")])
+def test_a_path_naming_a_directory_or_holding_a_nul_byte_is_refused(tmp_path, monkeypatch, name, found):
+    """'m/' wrote a file named 'm'; a NUL byte raised a raw ValueError (embedded null byte)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HyperparameterError, match=rf"^path: expected a file (name|path), got {found}"):
+        save(cr.Linear(2, 2, seed=0), name)
+    for reader in (load, read):
+        with pytest.raises(HyperparameterError, match=rf"^path: expected a file (name|path), got {found}"):
+            reader(name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_this_user_may_not_write_is_refused_and_kept(tmp_path, monkeypatch):
+    """cr.save replaced a chmod 444 file (the CLI's -o refuses it); os.access says so to a plain user, not
+    to root, so it is made to (tests/io/test_atomic.py runs the real one)."""
+    save(cr.Linear(2, 2, seed=0), tmp_path / "m")
+    before = (tmp_path / "m").read_bytes()
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(ModelFileError, match=r"m: cannot write: the file is read-only \(no write permission\); make "
+                                             r"it writable \(chmod u\+w\) or write to another file$"):
+        save(cr.Linear(2, 2, seed=1), tmp_path / "m")
+    assert (tmp_path / "m").read_bytes() == before and os.listdir(tmp_path) == ["m"]
+
+
 def test_an_int_path_is_not_taken_as_a_descriptor_and_closed(saved):
     with open(saved, "rb") as file:
         with pytest.raises(HyperparameterError, match="got int"):

@@ -388,6 +388,29 @@ def test_path_that_is_not_a_file_path(path, found):
         load_weights(cr.mlp([4, 6, 3], seed=0), path)
 
 
+@pytest.mark.parametrize("name, found", [("w/", "'w/', which names a directory"),
+                                         ("a\0b", r"'a\\x00b', which holds a NUL byte")])
+def test_a_path_naming_a_directory_or_holding_a_nul_byte_is_refused(tmp_path, monkeypatch, name, found):
+    """'w/' wrote a file named 'w'; a NUL byte raised a raw ValueError (embedded null byte)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HyperparameterError, match=rf"^path: expected a file (name|path), got {found}"):
+        save_weights(cr.mlp([4, 6, 3], seed=0), name)
+    with pytest.raises(HyperparameterError, match=rf"^path: expected a file (name|path), got {found}"):
+        load_weights(cr.mlp([4, 6, 3], seed=0), name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_this_user_may_not_write_is_refused_and_kept(tmp_path, monkeypatch):
+    """save_weights replaced a chmod 444 file (the CLI's -o refuses it); os.access says so to a plain user,
+    not to root, so it is made to (tests/io/test_atomic.py runs the real one)."""
+    save_weights(cr.mlp([4, 6, 3], seed=0), tmp_path / "w")
+    before = (tmp_path / "w").read_bytes()
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(ModelFileError, match=r"w: cannot write: the file is read-only \(no write permission\)"):
+        save_weights(cr.mlp([4, 6, 3], seed=1), tmp_path / "w")
+    assert (tmp_path / "w").read_bytes() == before and os.listdir(tmp_path) == ["w"]
+
+
 def test_an_int_path_is_not_taken_as_a_descriptor_and_closed(saved):
     with open(saved, "rb") as file:
         with pytest.raises(HyperparameterError, match="got int"):

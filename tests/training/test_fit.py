@@ -1004,6 +1004,31 @@ def test_a_checkpoint_or_resume_path_that_is_no_path_is_refused_before_training(
     np.testing.assert_array_equal(model.params["0.W"], before)  # refused before the first epoch
 
 
+@pytest.mark.parametrize("path, found", [("run/", "a file name, got 'run/', which names a directory"),
+                                         ("run\0.ckpt", r"a file path, got 'run\\x00.ckpt', which holds a NUL byte")])
+def test_a_checkpoint_path_naming_a_directory_or_holding_a_nul_byte_is_refused_before_training(tmp_path, monkeypatch,
+                                                                                           path, found):
+    monkeypatch.chdir(tmp_path)
+    model = iris_model()
+    before = model.params["0.W"].copy()
+    with pytest.raises(cr.HyperparameterError, match=rf"^checkpoint: expected {found}"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, checkpoint=path)
+    np.testing.assert_array_equal(model.params["0.W"], before)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_checkpoint_file_is_refused_before_training(tmp_path, monkeypatch):
+    """It was replaced at the first checkpoint; os.access is made to say what it says to a plain user."""
+    (tmp_path / "run.ckpt").write_bytes(b"keep me")
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    model = iris_model()
+    before = model.params["0.W"].copy()
+    with pytest.raises(cr.ModelFileError, match=r"^checkpoint: .*run.ckpt: cannot write: the file is read-only"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, checkpoint=tmp_path / "run.ckpt")
+    np.testing.assert_array_equal(model.params["0.W"], before)
+    assert (tmp_path / "run.ckpt").read_bytes() == b"keep me"
+
+
 @pytest.mark.parametrize("validation", [None, 0.25])
 def test_standardizing_each_batch_trains_as_the_standardized_copy_does(monkeypatch, validation):
     # An X above STANDARDIZED_COPY_BYTES is standardized a batch at a time: the same θ and history, bit for bit.

@@ -28,6 +28,7 @@ import sys
 
 from ..errors import ChainruleError, ConfigError, HyperparameterError
 from ..io import read
+from ..io.atomic import check_path
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import saved_estimator
 from .outputs import refuse_input_as_output, refuse_read_only_output
@@ -71,6 +72,7 @@ def run(args) -> int:
 
 def _export(args, shown: str) -> int:
     """Write the graph of ``args.model`` to ``args.onnx`` and print the line naming it ``shown``."""
+    check_path(args.onnx, "--onnx")  # not 'out/', which names a directory
     refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
     refuse_read_only_output(args.onnx, "--onnx")
     _check_opset(args.opset)

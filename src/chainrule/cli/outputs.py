@@ -2,9 +2,9 @@
 
 ``chainrule predict MODEL DATA -o MODEL`` or ``chainrule export MODEL --onnx MODEL`` would
 replace the input with the output, atomically and without a word. The commands check their
-output path against their inputs first. The atomic write renames a new file onto the old
-one, which the folder's write permission allows: a file made read-only (``chmod 444``) would
-be replaced, where a shell redirection (``> out.csv``) refuses it; the commands refuse it too.
+output path against their inputs first. A file this user may not write (``chmod 444``), which
+the atomic write refuses as a shell redirection (``> out.csv``) does
+(``chainrule.io.atomic.is_read_only``), they refuse before their work, naming the option.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 from ..data import BUILTIN_DATASETS
 from ..data.files import spec_paths
 from ..errors import ConfigError
+from ..io.atomic import READ_ONLY, is_read_only
 
 
 def refuse_input_as_output(output, option: str, inputs: dict) -> None:
@@ -43,8 +44,7 @@ def _same_file(a, b) -> bool:
 
 def refuse_read_only_output(output, option: str) -> None:
     """ConfigError when ``output`` (given as ``option``) is an existing file that this user may
-    not write (``os.access``, as a shell redirection decides: not for root), which the atomic
-    write would replace all the same."""
-    if os.path.isfile(output) and not os.access(output, os.W_OK):
-        raise ConfigError(f"{option} {output}: the file is read-only (no write permission); make it writable "
-                          f"(chmod u+w) or write to another file")
+    not write (:func:`chainrule.io.atomic.is_read_only`, as a shell redirection decides: not
+    for root), before the command's work; the atomic write would refuse it only at the end."""
+    if is_read_only(output):
+        raise ConfigError(f"{option} {output}: {READ_ONLY}")

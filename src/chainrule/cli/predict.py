@@ -31,7 +31,7 @@ import numpy
 
 from ..errors import ConfigError, DataError, NonFiniteError, quoted
 from ..io import atomic_write
-from ..io.atomic import write_in_pieces
+from ..io.atomic import check_path, write_in_pieces
 from ..training import predict, predict_proba
 from . import estimator as estimators
 from .device import add_device_argument, check_device
@@ -56,6 +56,7 @@ def run(args) -> int:
     if output == "":
         raise ConfigError("-o/--output: expected a file name (or - for stdout), got ''")
     if output:
+        check_path(output, "-o")  # not 'out/', which names a directory
         refuse_input_as_output(output, "-o", {"model file": args.model, "data": args.data})
         refuse_read_only_output(output, "-o")
     refuse_swapped(args)

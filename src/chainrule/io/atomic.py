@@ -10,7 +10,10 @@ checkpoints, ``metrics.json`` and prediction CSVs are all written this way.
 What the target already is decides what happens:
 
 - a regular file is replaced, keeping its permission bits (a new file gets 0o666 minus
-  the umask);
+  the umask), unless this user may not write it (``chmod 444``): that is refused with the
+  ``error`` given, as ``open(path, "w")`` and a shell redirection refuse it, where the rename
+  alone would need only the directory's permission (root, who may write any file, replaces it
+  as they do);
 - a symbolic link is followed: the file it points to is replaced (or created), and the
   link stays;
 - a path naming an open file descriptor -- ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``,
@@ -21,7 +24,8 @@ What the target already is decides what happens:
 - a character device or FIFO is a stream, where replacement makes no sense: the bytes are
   written straight to it (``-o /dev/null``, a named pipe);
 - a directory, a block device, a socket or anything else is refused with the ``error``
-  given, naming the path.
+  given, naming the path; so is a path whose last part names a directory (``out/``, ``out/.``),
+  which ``Path`` would turn into the file ``out``.
 
 Bytes written to a descriptor or stream cannot be taken back: a failure midway can leave
 part of the output there.
@@ -56,6 +60,8 @@ _MAX_LINKS = 40  # as Linux's own limit on symbolic links followed in one path
 # so a write of the whole output into `| head` ended without a BrokenPipeError: in pieces, the next
 # piece's write raises it (only a reader leaving within the last piece goes unseen).
 WRITE_PIECE = 16 * 1024
+#: why a file that :func:`is_read_only` is not replaced, and what to do
+READ_ONLY = "the file is read-only (no write permission); make it writable (chmod u+w) or write to another file"
 
 
 @contextlib.contextmanager
@@ -78,12 +84,12 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         As for :func:`open`, text mode only (``newline=""`` for the csv module).
     error : ChainruleError subclass
         Raised, naming ``path``, when the file cannot be written (missing or read-only
-        directory, full disk, a directory, block device or socket as target, a closed
-        descriptor). An exception raised inside the ``with`` block is re-raised as it is,
-        after the temporary file has been removed.
+        directory, a file this user may not write, full disk, a directory, block device or
+        socket as target, a closed descriptor). An exception raised inside the ``with``
+        block is re-raised as it is, after the temporary file has been removed.
 
-    Raises HyperparameterError (see :func:`check_path`) if ``path`` is not a str or
-    os.PathLike (None, an int, bytes), before anything is written.
+    Raises HyperparameterError (see :func:`check_path`) if ``path`` is not a file path (None,
+    an int, bytes, a NUL byte, a last part naming a directory), before anything is written.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"mode: expected 'wb' or 'w', got {mode!r}")
@@ -164,24 +170,44 @@ def write_in_pieces(file, data) -> None:
 
 
 def check_path(path, name: str = "path") -> None:
-    """HyperparameterError unless ``path`` is a file path: a str or an os.PathLike, not empty.
+    """HyperparameterError naming ``name`` unless ``path`` is a file path: a str or an
+    os.PathLike, not empty, without a NUL byte, its last part a name (not ``out/``, ``.``).
 
     An int would be taken by ``open`` as a file descriptor (and closed afterwards), and
-    True as descriptor 1; None and bytes fail deep inside with a TypeError. Called first by
-    :func:`atomic_open` (so by every atomic write) and by the model and weights file readers.
+    True as descriptor 1; None and bytes fail deep inside with a TypeError, a NUL byte with a
+    ValueError. ``Path("out/")`` is ``out``: a write would make a file of the directory's name.
+    Called first by :func:`atomic_open` (so by every atomic write) and by the model and
+    weights file readers.
     """
-    if isinstance(path, (str, os.PathLike)):
-        if os.fspath(path) in ("", b""):  # Path("") is "."; "" would be read or written as the working directory
-            raise HyperparameterError(f"{name}: expected a file name, got an empty path {path!r}")
-        return
-    raise HyperparameterError(f"{name}: expected a file path (str or os.PathLike), got {type(path).__name__} {path!r:.60}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise HyperparameterError(f"{name}: expected a file path (str or os.PathLike), got {type(path).__name__} "
+                                  f"{path!r:.60}")
+    text = os.fsdecode(os.fspath(path))
+    if text == "":  # Path("") is "."; "" would be read or written as the working directory
+        raise HyperparameterError(f"{name}: expected a file name, got an empty path {path!r}")
+    if "\0" in text:
+        raise HyperparameterError(f"{name}: expected a file path, got {text!r}, which holds a NUL byte ('\\0'), "
+                                  f"as no file name can")
+    if os.path.basename(text) in ("", ".", ".."):
+        raise HyperparameterError(f"{name}: expected a file name, got {text!r}, which names a directory")
+
+
+def is_read_only(path) -> bool:
+    """Whether ``path`` is an existing file that this user may not write (``chmod 444``), as
+    ``open(path, "w")`` and a shell redirection decide (``os.access``: root may write any file).
+
+    :func:`atomic_open` refuses to replace such a file, which its rename alone would allow; the
+    commands' output options ask first (``chainrule.cli.outputs``).
+    """
+    return os.path.isfile(path) and not os.access(path, os.W_OK)
 
 
 def check_writable(path, name: str, error: type[ChainruleError] = DataError) -> None:
     """``error`` naming ``name`` and ``path`` when :func:`atomic_open` could not write there
     because of what the path is: a directory (or block device, socket), or a file in a
-    directory that does not exist. For a check before long work that ends in the write
-    (a checkpoint after the first epochs); permissions and free space are left to the write.
+    directory that does not exist, or a file this user may not write (:func:`is_read_only`).
+    For a check before long work that ends in the write (a checkpoint after the first
+    epochs); the directory's permissions and free space are left to the write.
 
     >>> check_writable("/missing/run.ckpt", "checkpoint")
     Traceback (most recent call last):
@@ -204,7 +230,7 @@ def _destination(target: Path, error: type[ChainruleError], prefix: str = "") ->
     None for a target written in place (an open descriptor, a character device, a FIFO),
     else the file that the temporary file replaces (the one a symbolic link points to; the
     link itself stays). ``error``, its message led by ``prefix``, for a directory, a block
-    device or a socket."""
+    device or a socket, and for a file this user may not write (:func:`is_read_only`)."""
     descriptor_path = _descriptor_path(target)
     # Not stat'ed: that would follow /proc/self/fd/1 to the very file it has open.
     status = _status(target, error) if descriptor_path is None else None
@@ -212,6 +238,8 @@ def _destination(target: Path, error: type[ChainruleError], prefix: str = "") ->
         return descriptor_path, status, None
     if status is not None and not stat.S_ISREG(status.st_mode):
         raise error(f"{prefix}{target}: cannot write (it is {_kind(status.st_mode)}, not a file)")
+    if status is not None and is_read_only(target):
+        raise error(f"{prefix}{target}: cannot write: {READ_ONLY}")
     return descriptor_path, status, Path(os.path.realpath(target)) if target.is_symlink() else target
 
 
