@@ -8,8 +8,9 @@ import pytest
 import chainrule as cr
 from chainrule.cli.config import SavedConfig, TrainConfig
 from chainrule.cli.resume_checks import (check_config_matches_network, check_epochs_cover, check_same_hidden,
-                                         check_same_network, check_same_split, check_same_target_standardization,
-                                         check_same_widths, mlp_layers, resumed_config)
+                                         check_same_columns, check_same_network, check_same_split,
+                                         check_same_target_standardization, check_same_widths, mlp_layers,
+                                         resumed_config)
 from chainrule.errors import ConfigError, HyperparameterError, ModelFileError
 from chainrule.training.checkpoint import CheckpointFile
 
@@ -111,6 +112,26 @@ def test_data_of_another_width_is_blamed_on_the_data_or_a_changed_loss(tmp_path)
         check_same_widths(held, TrainConfig(), {}, 4, 2, "cross_entropy")
     with pytest.raises(ConfigError, match="--loss: 'mse' gives 1 output, but the resumed run's network has 3"):
         check_same_widths(held, TrainConfig(loss="mse"), {}, 4, 1, "mse")
+
+
+def test_named_columns_in_another_order_or_of_other_names_are_refused(tmp_path):
+    """Only the widths were compared: a CSV of the same columns reordered trained by position."""
+    model = cr.mlp([3, 8, 2], seed=0)
+    model.metadata["data"] = {"name": "rows.csv", "features": ["a", "b", "c"]}
+    held = checkpoint(tmp_path, model)
+    check_same_columns(held, TrainConfig(data="more.csv"), {}, ["a", "b", "c"])
+    with pytest.raises(ConfigError, match=re.escape("--data: 'more.csv' has the feature columns 'c', 'b', 'a', but "
+                                                    "the resumed run trained on 'a', 'b', 'c', in that order (feature "
+                                                    "1 is 'c' here, 'a' there)")):
+        check_same_columns(held, TrainConfig(data="more.csv"), {}, ["c", "b", "a"])
+    with pytest.raises(ConfigError, match=r"^more\.toml: key 'data': 'more\.csv' .*\(feature 3 is 'x' here, 'c'"):
+        check_same_columns(held, TrainConfig(data="more.csv"), {"data": "more.toml"}, ["a", "b", "x"])
+    # An NPZ or IDX file's columns are positions; so are those of a run that read one.
+    check_same_columns(held, TrainConfig(data="more.npz"), {}, ["x0", "x1", "x2"])
+    model.metadata["data"] = {"name": "rows.npz", "features": ["x0", "x1", "x2"]}
+    check_same_columns(held, TrainConfig(data="more.csv"), {}, ["c", "b", "a"])
+    del model.metadata["data"]  # a checkpoint written before chainrule recorded them
+    check_same_columns(held, TrainConfig(data="more.csv"), {}, ["c", "b", "a"])
 
 
 def regressor(standardize_targets: bool):

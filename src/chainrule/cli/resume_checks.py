@@ -4,7 +4,8 @@ The checkpoint carries the run's configuration (``metadata.config``; else config
 it). Before anything is built, that configuration must describe the network the checkpoint
 holds, and the new run may not change what the checkpoint holds (the network, the optimizer's
 state, the dtype, early stopping) or which rows were held out (the seed, the test and
-validation fractions); once the data is read, its features and outputs must fit the network.
+validation fractions); once the data is read, its features and outputs must fit the network,
+and its named columns (a CSV header's) must be the run's, in the run's order.
 Each refusal names the key where its value came from (see ``value_name``): ``--seed``,
 ``more.toml: key 'seed'``, or ``ck.safetensors: metadata.config.seed`` for the checkpoint's own.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..checks import as_float_dtype
+from ..checks import as_float_dtype, listing
+from ..data import BUILTIN_DATASETS
 from ..errors import ConfigError, HyperparameterError, ModelFileError, quoted
 from ..layers import ACTIVATIONS, Linear, Sequential
 from ..layers.widths import input_width, output_width
@@ -204,6 +206,36 @@ def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: 
                           f"resumed run's network has {gives}; resume without changing loss")
     raise ConfigError(f"{data}: {config.data!r} gives {outputs} with {loss}, but the resumed run's network has "
                       f"{gives}; resume with data of the same classes or target columns")
+
+
+def check_same_columns(checkpoint: CheckpointFile, config: TrainConfig, sources: dict, feature_names: list) -> None:
+    """ConfigError naming ``data`` where it came from when its feature columns (``feature_names``)
+    are not the ones the resumed run in ``checkpoint`` trained on, by name and in that order (its
+    ``metadata.data.features``): the network takes its inputs by position, so a file of the same
+    columns in another order would feed each weight another column. Compared only when both runs
+    read named columns (a CSV header's, or a built-in data set's); an NPZ or IDX file's columns
+    are positions, and a checkpoint written before chainrule recorded them is taken as it is.
+    Called once the widths are known to match (:func:`check_same_widths`).
+    """
+    saved = checkpoint.model.metadata.get("data")
+    if not isinstance(saved, dict) or not _named_columns(saved.get("name")) or not _named_columns(config.data):
+        return
+    trained_on = saved.get("features")
+    if not isinstance(trained_on, list) or list(feature_names) == trained_on:
+        return
+    first = next((i for i, (name, was) in enumerate(zip(feature_names, trained_on)) if name != was), None)
+    if first is None:  # lists of other lengths: check_same_widths names the width
+        return
+    raise ConfigError(f"{value_name('data', sources.get('data'))}: {config.data!r} has the feature columns "
+                      f"{listing(feature_names)}, but the resumed run trained on {listing(trained_on)}, in that "
+                      f"order (feature {first + 1} is {quoted(feature_names[first])} here, {quoted(trained_on[first])} "
+                      f"there); its network takes them by position: resume with data of those columns in that order")
+
+
+def _named_columns(data) -> bool:
+    """Whether the data ``data`` names (a spec, or the name a run saved) has columns named by their
+    contents: a CSV file's header, or a built-in data set's."""
+    return isinstance(data, str) and (data.lower().endswith(".csv") or data in BUILTIN_DATASETS)
 
 
 def check_same_target_standardization(checkpoint: CheckpointFile, standardizes: bool, sources: dict) -> None:
