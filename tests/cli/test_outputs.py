@@ -1,5 +1,7 @@
 """chainrule.cli.outputs: a command's output file must not be one of its inputs."""
 
+import re
+
 import pytest
 
 from chainrule.cli.outputs import refuse_input_as_output
@@ -27,6 +29,19 @@ def test_each_file_of_an_idx_spec_is_checked(tmp_path):
     labels.write_bytes(b"l")
     with pytest.raises(ConfigError, match=r"that is the data \(.*labels-idx1-ubyte\)"):
         refuse_input_as_output(labels, "-o", {"data": f"{images}, {labels}"})
+
+
+def test_each_file_read_from_an_idx_directory_is_checked(tmp_path):
+    """Only the directory itself was: -o mn/t10k-images-idx3-ubyte replaced the images just read."""
+    folder = tmp_path / "mn"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels.idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (folder / name).write_bytes(b"x")
+        with pytest.raises(ConfigError, match=rf"that is the data \(.*{re.escape(name)}\)"):
+            refuse_input_as_output(folder / name, "-o", {"data": str(folder)})
+    (folder / "notes.txt").write_text("not read")
+    refuse_input_as_output(folder / "notes.txt", "-o", {"data": str(folder)})
 
 
 def test_a_new_file_and_another_file_are_accepted(tmp_path):

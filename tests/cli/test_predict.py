@@ -12,6 +12,8 @@ import pytest
 
 import chainrule as cr
 
+from tests.data.writers import mnist_like, write_idx
+
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_bound_by_permissions, write_csv
 
 
@@ -218,6 +220,32 @@ def test_output_over_one_file_of_an_idx_spec_is_refused(iris_run, tmp_path, caps
                         "-o", labels)
     assert_one_line_error(code, err, f"-o {labels}: that is the data")
     assert labels.read_bytes() == b"kept"
+
+
+@pytest.mark.parametrize("name", ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "train-images-idx3-ubyte",
+                                  "train-labels.idx1-ubyte.gz"])
+def test_output_over_a_file_read_from_an_idx_directory_is_refused(tmp_path, capsys, name):
+    """Only the directory was compared: the test images it had just read were replaced by the CSV."""
+    images, labels = mnist_like(40)
+    folder = tmp_path / "mn"
+    folder.mkdir()
+    for prefix, rows in (("train", slice(0, 30)), ("t10k", slice(30, None))):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", images[rows])
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels[rows])
+    target = folder / name
+    if name.endswith(".gz"):  # the loader's other spelling: a dot before idx, gzipped
+        (folder / "train-labels-idx1-ubyte").unlink()
+        write_idx(target, labels[:30], compress=True)
+    assert call(capsys, "train", "--data", folder, "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                "--out", tmp_path / "run")[0] == 0
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", folder, "-o", target)
+    assert_one_line_error(code, err, f"-o {target}: that is the data ({target}), which would be overwritten")
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", folder,
+                          "-o", folder / "predictions.csv")  # another file in the folder is written
+    assert (code, err) == (0, "")
+    assert (folder / "predictions.csv").read_text().startswith("prediction\n")
 
 
 def test_label_with_a_built_in_data_set_is_refused(iris_run, capsys):

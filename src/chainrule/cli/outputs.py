@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from ..data import BUILTIN_DATASETS
-from ..data.files import spec_paths
+from ..data.files import read_paths
 from ..errors import ConfigError
 from ..io.atomic import READ_ONLY, is_read_only
 
@@ -21,14 +21,15 @@ def refuse_input_as_output(output, option: str, inputs: dict) -> None:
     """ConfigError when ``output`` (given as ``option``) is the same file as an input.
 
     ``inputs`` maps what each input is ("model file", "data") to its path as given; a data
-    spec of several IDX files (``IMAGES, LABELS``) is checked file by file. Names that are not
+    spec of several IDX files (``IMAGES, LABELS``) is checked file by file, and so is an IDX
+    directory's every file that is read (``mn/t10k-images-idx3-ubyte``). Names that are not
     existing files (a file still to be created) never match, nor does a "data" spec that is a
     built-in data set's name, even beside a file of that name: the data is then the built-in.
     """
     for what, given in inputs.items():
         if what == "data" and given in BUILTIN_DATASETS:  # read as the built-in, never as the file
             continue
-        for part in spec_paths(given):
+        for part in read_paths(given):
             if _same_file(output, part):
                 raise ConfigError(f"{option} {output}: that is the {what} ({part}), which would be overwritten; "
                                   f"write to another file")

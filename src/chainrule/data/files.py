@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import PATH_QUOTE_LIMIT, DataError, quoted
 from .csv_file import load_csv
 from .dataset import Dataset
-from .idx_file import load_idx, load_idx_directory, idx_spec_paths
+from .idx_file import idx_directory_files, idx_spec_paths, load_idx, load_idx_directory
 from .npz_file import load_npz
 
 FORMATS = "a .csv or .npz file, an MNIST-style IDX directory, or 'IMAGES,LABELS' IDX files"
@@ -111,6 +111,19 @@ def spec_paths(spec) -> list[str]:
     try:
         return [str(part) for part in idx_spec_paths(text)]
     except DataError:  # not 2 or 4 non-empty parts: names no file that load_file would read
+        return [text]
+
+
+def read_paths(spec) -> list[str]:
+    """The paths :func:`load_file` reads for ``spec``: those of :func:`spec_paths`, and for an IDX
+    directory, the directory and the IDX files in it that it reads (a directory that cannot be
+    looked into gives itself alone: ``load_file`` then says why)."""
+    text = os.fspath(spec)
+    if Path(text).suffix.lower() in (".csv", ".npz") or not os.path.isdir(text):
+        return spec_paths(text)
+    try:
+        return [text, *(str(path) for path in idx_directory_files(text))]
+    except OSError:
         return [text]
 
 

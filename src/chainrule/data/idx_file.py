@@ -247,6 +247,12 @@ def load_idx_directory(directory, *, task: str | None = None) -> Dataset:
     return dataclasses.replace(dataset, name=directory.name)
 
 
+def idx_directory_files(directory) -> list:
+    """The files of ``directory`` that :func:`load_idx_directory` reads (those of its names it finds)."""
+    found = (_find(Path(directory), name) for name in DIRECTORY_FILES)
+    return [path for path in found if path is not None]
+
+
 def idx_spec_paths(spec: str) -> list:
     """The 2 or 4 paths of an ``"IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS]"`` spec."""
     parts = [part.strip() for part in spec.split(",")]
