@@ -59,6 +59,28 @@ def test_rows_without_a_label_column_are_predicted(iris_run, features_csv, capsy
     assert [row[0] for row in rows] == cr.predict(cr.load(iris_run / "model.safetensors"), X[:5]).tolist()
 
 
+@pytest.mark.parametrize("label", [None, "species"])
+def test_rows_whose_label_column_is_left_empty_are_predicted(iris_run, tmp_path, capsys, label):
+    """They were refused ("line 2, column 5 'species': empty label cell", exit 2), while '?' labels
+    were taken: the usual file of new rows to score keeps its label column, empty."""
+    rows = iris_rows()
+    blank = write_csv(tmp_path / "blank.csv", [rows[0]] + [row[:4] + [""] for row in rows[1:]])
+    options = [] if label is None else ["--label", label]
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", blank, *options)
+    assert (code, err) == (0, "")
+    X, _ = iris_features()
+    assert [row[0] for row in read_csv(out)[1]] == cr.predict(cr.load(iris_run / "model.safetensors"), X).tolist()
+    # Some rows labelled and others not is most likely a mistake: named by its line.
+    partly = write_csv(tmp_path / "partly.csv", rows[:3] + [row[:4] + [""] for row in rows[3:]])
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", partly, *options)
+    assert_one_line_error(code, err, f"{partly}: line 4, column 5 'species': empty label cell, where other rows hold "
+                                     f"labels; leave every label cell empty (or the column out)")
+    assert out == ""
+    # evaluate needs the labels: an empty column is refused, as before.
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", blank, *options)
+    assert_one_line_error(code, err, f"{blank}: line 2, column 5 'species': empty label cell")
+
+
 def test_a_regressor_predicts_values_and_has_no_probabilities(tmp_path, capsys):
     assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "2", "--quiet", "--no-plots",
                 "--out", tmp_path)[0] == 0

@@ -272,6 +272,20 @@ def test_a_missing_label_column_is_named_only_when_labels_are_needed(tmp_path):
         csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label")
 
 
+@pytest.mark.parametrize("feature_names", [["a", "b"], None])
+def test_an_empty_label_column_is_no_labels_only_when_labels_are_not_needed(tmp_path, feature_names):
+    """It was refused as an "empty label cell" even when no labels were needed (predict)."""
+    path = write(tmp_path, "a,b,label\n1,2,\n3,4, \n")
+    X, y = csv_file.load_csv_for_model(path, n_features=2, feature_names=feature_names, label_required=False)
+    assert X.tolist() == [[1, 2], [3, 4]] and y is None
+    with pytest.raises(DataError, match=r"data.csv: line 2, column 3 'label': empty label cell$"):
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=feature_names)
+    path = write(tmp_path, "a,b,label\n1,2,x\n3,4,\n")
+    with pytest.raises(DataError, match=r"data.csv: line 3, column 3 'label': empty label cell, where other rows "
+                                        r"hold labels; leave every label cell empty \(or the column out\)"):
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=feature_names, label_required=False)
+
+
 def test_by_name_without_a_label_the_last_column_is_the_label_unless_it_is_a_feature(tmp_path):
     path = write(tmp_path, "id,b,a,kind\n7,1,2,x\n8,3,4,y\n")
     X, y = csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"])

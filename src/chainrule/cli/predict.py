@@ -10,7 +10,8 @@ the atomic write would replace it), are refused (exit 2). DATA with rows of
 another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
 split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused (exit 2) with
 DATA other than a CSV file, and when it names a column the CSV file lacks (even for a model that
-reads its features by name and needs no labels).
+reads its features by name and needs no labels). A CSV label column left empty in every row is
+no labels; one empty in some rows only is refused (exit 2), naming the line.
 ``--proba`` with a regressor is refused (exit 2), naming the option. A stdout whose encoding
 cannot write a class's name (``PYTHONIOENCODING=ascii``) is refused (exit 2), naming ``-o``.
 A CSV value that the model's standardization takes beyond its dtype's range (3e38 in a column

@@ -89,7 +89,8 @@ def refuse_swapped(args) -> None:
 
 
 def rows(args, model, *, labels_required: bool):
-    """(X, y) to use; y is None for a CSV without its label column when labels are not required.
+    """(X, y) to use; y is None for a CSV without its label column, or with every label cell empty,
+    when labels are not required.
 
     The rows ``predict`` takes: ConfigError for ``--label`` with data other than a CSV file,
     DataError for a ``--label`` column the CSV file lacks, and ConfigError for
@@ -108,7 +109,8 @@ def rows(args, model, *, labels_required: bool):
         X, y = load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
                                   label=label, label_required=labels_required,
                                   text_labels=has_text_classes(model), dtype=model.dtype)
-        if y is None and args.label is not None:  # features read by name: the loader passes over a missing label
+        # features read by name: the loader passes over a missing label column (and an empty one, for predict)
+        if y is None and args.label is not None and args.label not in csv_header(args.data):
             raise DataError(f"--label: {args.data} has no column named {quoted(args.label)}; name its label "
                             f"column, or leave --label out")
         return X, y
@@ -119,6 +121,12 @@ def rows(args, model, *, labels_required: bool):
     if data.X_test is not None:
         return data.X_test, data.y_test
     return data.X_train, data.y_train
+
+
+def csv_header(path) -> list:
+    """The column names of the CSV file ``path``, as its loader reads them."""
+    _, numbered_rows = _read_rows(Path(path))
+    return _read_header(numbered_rows, Path(path), min_columns=1)[1]
 
 
 def csv_cell(args, model, row: int, feature: int) -> str:

@@ -15,11 +15,12 @@ Conventions
 - Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
   ``nan`` or ``inf`` is an error; the error for text suggests naming its column as the label
   column (``--label NAME`` on the command line, ``label="NAME"`` in Python).
-- Label cells are not empty. When every label is a number the labels are numbers (whole
-  numbers with few distinct values are inferred to be classes and read as int64, see
-  :mod:`chainrule.data.dataset`); when every label is ``True`` or ``False`` (also lower or
-  upper case, as pandas reads them) they are booleans; otherwise they are kept as strings, for
-  classification.
+- Label cells are not empty (but a reader of rows to predict, :func:`load_csv_for_model`
+  without ``label_required``, takes a label column empty in every row for no labels). When
+  every label is a number the labels are numbers (whole numbers with few distinct values are
+  inferred to be classes and read as int64, see :mod:`chainrule.data.dataset`); when every
+  label is ``True`` or ``False`` (also lower or upper case, as pandas reads them) they are
+  booleans; otherwise they are kept as strings, for classification.
 - Every row has as many cells as the header.
 - Given a ``dtype`` (float32 for a model that computes in it), every feature cell also fits
   that dtype: a magnitude above its largest finite value (3.4e38 for float32) is an error
@@ -186,13 +187,16 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
     X : numpy.ndarray of shape (n_samples, n_features)
         float64 rows (by position, the width is what the file has).
     y : numpy.ndarray of shape (n_samples,), or None
-        The labels, as :func:`load_csv` reads them; None without a label column.
+        The labels, as :func:`load_csv` reads them; None without a label column, or, when
+        labels are not required, with every label cell empty (new rows to predict).
 
     Raises
     ------
     DataError
         As :func:`load_csv`; also when a column of ``feature_names`` is absent, or the label
         column is absent and ``label_required``; the message names the file and the column.
+        Without ``label_required``, a label column empty in some rows and not in others is
+        refused too, naming the first empty cell's line: most likely a mistake.
     """
     path = Path(path)
     n_lines, rows = _read_rows(path)
@@ -206,9 +210,13 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
     if label_column is None and label_required:
         raise DataError(_missing_label_message(header, label, path, by_name=feature_names is not None))
     X, label_cells, lines = _read_body(rows, n_lines, header, feature_columns, label_column, path, dtype)
-    if label_column is None:
+    if label_column is None or not label_required and not any(label_cells):  # new rows, labels left blank
         return X, None
     where = f"column {label_column + 1} {quoted(header[label_column])}"
+    if not label_required and not all(label_cells):
+        line = lines[label_cells.index("")]
+        raise DataError(f"{path}: line {line}, {where}: empty label cell, where other rows hold labels; leave every "
+                        f"label cell empty (or the column out) for rows without labels, or fill it in")
     y = _labels(label_cells, lines, where, path, numeric_only=False, as_text=text_labels)
     if not text_labels:
         y, _ = labels_for_task(y, None, f"{path}: {where}")
