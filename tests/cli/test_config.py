@@ -15,6 +15,8 @@ from chainrule.cli.train import resolve_config
 from chainrule.errors import ConfigError
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 
+from tests.data.writers import mnist_like, write_idx
+
 from .helpers import assert_one_line_error, call, iris_rows, write_csv
 
 
@@ -216,6 +218,40 @@ def test_a_relative_data_path_found_only_in_the_working_directory_is_named_with_
     assert_one_line_error(code, err, "configs/run.toml: key 'data': configs/../missing.csv: no such file; "
                           "correct the path there, or pass --data")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_bare_data_name_found_only_in_the_working_directory_is_refused_but_a_built_in_name_stays(
+        tmp_path, monkeypatch, capsys):
+    """data = "mn" (an IDX directory in the working directory, none beside the config file) was read
+    from the working directory, while data = "mn/" was refused as the usage guide says."""
+    (tmp_path / "configs").mkdir()
+    images, labels = mnist_like(30)
+    for folder in (tmp_path / "mn", tmp_path / "iris", tmp_path / "configs" / "iris"):
+        folder.mkdir()
+        write_idx(folder / "train-images-idx3-ubyte", images)
+        write_idx(folder / "train-labels-idx1-ubyte", labels)
+    monkeypatch.chdir(tmp_path)
+    options = ["--config", "configs/run.toml", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots"]
+    (tmp_path / "configs" / "run.toml").write_text('data = "mn"\n')
+    code, out, err = call(capsys, "train", *options, "--out", "run")
+    assert_one_line_error(code, err, "configs/run.toml: key 'data': 'mn' is read from the config file's folder, where "
+                          "there is no configs/mn, not from the working directory; give the path from the config "
+                          "file's folder (configs), or an absolute one")
+    assert out == "" and not (tmp_path / "run").exists()
+    code, out, err = call(capsys, "gradcheck", "--config", "configs/run.toml", "--hidden", "4")
+    assert_one_line_error(code, err, "configs/run.toml: key 'data': 'mn' is read from the config file's folder")
+    (tmp_path / "mn").rename(tmp_path / "configs" / "mn")  # beside the config file, it is read from there
+    code, out, err = call(capsys, "train", *options, "--out", "run")
+    assert code == 0, err
+    assert tomllib.loads((tmp_path / "run" / "config.toml").read_text())["data"] == str(tmp_path / "configs" / "mn")
+    # A built-in name is the built-in, beside folders of that name; a misspelt one is named as such.
+    (tmp_path / "configs" / "run.toml").write_text('data = "iris"\n')
+    code, out, err = call(capsys, "train", *options, "--out", "builtin")
+    assert code == 0, err
+    assert "on iris (30 test samples" in out
+    (tmp_path / "configs" / "run.toml").write_text('data = "irsi"\n')
+    code, out, err = call(capsys, "train", *options, "--out", "misspelt")
+    assert_one_line_error(code, err, "unknown data set 'irsi' (did you mean 'iris'?)")
 
 
 @pytest.mark.parametrize("text, fragments", [

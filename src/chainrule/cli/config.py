@@ -13,9 +13,10 @@ the missing key then means the same default again.
 A relative path in a config file's ``data`` is taken from the config file's folder, as most
 tools take the paths in their configuration files: ``data = "../data.csv"`` in
 ``proj/configs/run.toml`` reads ``proj/data.csv`` from any working directory (each path of an
-``IMAGES,LABELS`` spec alike; a built-in name stays a name). A run folder's ``config.toml``
-holds the data's path absolute, so ``--config`` repeats the run from anywhere; a resumed
-run's saved configuration is read as it was saved.
+``IMAGES,LABELS`` spec alike, and a bare name: ``data = "mn"`` for an IDX directory; a built-in
+name stays a name). A run folder's ``config.toml`` holds the data's path absolute, so
+``--config`` repeats the run from anywhere; a resumed run's saved configuration is read as it
+was saved.
 
 Error messages name a value by where it came from: ``--lr`` for an option on the command line
 (or a default), ``run.toml: key 'lr'`` for a key of a TOML file, ``model.safetensors:
@@ -163,15 +164,17 @@ def data_beside_config(values: dict, path) -> dict:
     taken from the file's folder (see the module docstring); ConfigError naming the file's key
     when no such file is there but one is in the working directory, which was read before.
 
-    A bare word (no separator, suffix or comma) that names nothing beside the file stays as it
-    is: a built-in name, or a misspelt one that ``load_data`` names as such.
+    A built-in name stays a name. Any other bare word (no separator, suffix or comma) is a path
+    like the others (an IDX directory ``mn``), except that one naming nothing, beside the file
+    or in the working directory, stays as it is: a misspelt built-in name, which ``load_data``
+    names as such.
     """
     data = values.get("data")
     if not isinstance(data, str) or data in BUILTIN_DATASETS or os.path.isabs(data):
         return values
     folder = os.path.dirname(os.fspath(path))
     bare = not names_a_file(data) and "," not in data
-    if not folder or bare and not os.path.exists(os.path.join(folder, data)):
+    if not folder or bare and not os.path.exists(os.path.join(folder, data)) and not os.path.exists(data):
         return values
     parts = spec_paths(data)
     beside = [part if os.path.isabs(part) else os.path.join(folder, part) for part in parts]
