@@ -54,6 +54,14 @@ def test_a_closed_stdout_is_one_line_and_exit_2_for_a_command_that_prints(tmp_pa
     assert_one_line_error(done.returncode, done.stderr, "stdout: cannot write", "closed")
 
 
+def test_training_with_a_closed_stdout_is_refused_before_it_trains(tmp_path, iris_csv):
+    """It trained the whole run and wrote its folder, then failed on its summary line (exit 2)."""
+    done = run_with("train", "--data", iris_csv, "--hidden", "4", "--epochs", "2", "--no-plots", "--out", "run",
+                    cwd=tmp_path, preexec_fn=closing(1))
+    assert_one_line_error(done.returncode, done.stderr, "stdout: it was closed when chainrule started")
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 def test_a_full_stdout_is_one_line_and_exit_2(tmp_path, iris_run, features_csv):
     """No internal error, and no second complaint as the interpreter flushes stdout at exit."""

@@ -42,6 +42,12 @@ def standard_streams():
             sys.stdout, sys.stderr = saved
 
 
+def stdout_closed() -> bool:
+    """Whether stdout was closed when the process started (``>&-``), within ``standard_streams``:
+    a command whose work takes long (``train``) refuses at once what would fail at its end."""
+    return isinstance(getattr(sys.stdout, "stream", None), _ClosedStream)
+
+
 class _Escaping:
     """A text stream, all but its ``write``, which writes the characters its encoding has no
     bytes for as backslash escapes (``esp\\xe8ce`` under ``PYTHONIOENCODING=ascii``)."""

@@ -78,6 +78,7 @@ from .resume_checks import (
 from .rows import column_name, file_sha256, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, resume_option,
                          run_folder)
+from .streams import OutputError, stdout_closed
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
@@ -231,6 +232,9 @@ def run(args) -> int:
     refused = refuse_launch(args)
     if refused is not None:
         return refused
+    if stdout_closed():  # the summary line at the end would fail, after the whole run
+        raise OutputError("stdout: it was closed when chainrule started (>&-), and train prints its summary there "
+                          "when the run ends; run it with stdout open (> /dev/null discards it)")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
     checkpoint = read_resumed_checkpoint(args.resume, comm)
     config, sources = resolve_config_and_sources(args, checkpoint)
