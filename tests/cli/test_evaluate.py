@@ -360,3 +360,12 @@ def test_labels_with_spaces_around_them_are_scored_from_a_csv_file(tmp_path, cap
 def test_scores_are_printed_with_digits_that_show_them(value, text):
     # with 4 decimals a loss of 3.1e-05 printed as 0.0000 and one of 4e35 as 36 digits
     assert score_text(value) == text
+
+
+def test_an_unknown_label_of_a_csv_scored_whole_is_named_by_its_line(iris_run, tmp_path, capsys):
+    # the message named the file alone, where every other cell error of a CSV names its line
+    header, *rows = iris_rows()
+    rows[120][-1] = "virginca"
+    data = write_csv(tmp_path / "typo.csv", [header, *rows])
+    code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", data)
+    assert_one_line_error(code, err, f"{data}: line 122: label 'virginca' was not among the training classes")

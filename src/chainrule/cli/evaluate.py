@@ -28,7 +28,7 @@ from ..training import evaluate
 from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .json_output import json_text
-from .rows import add_data_arguments, check_width, refuse_swapped, scored_rows
+from .rows import add_data_arguments, check_width, csv_line, refuse_swapped, scored_rows
 
 NAME = "evaluate"
 HELP = "score a model file on data (accuracy, or R² and MAE)"
@@ -58,7 +58,7 @@ def run(args) -> int:
             where, _, what = str(error).partition(": ")
             if where != "y" and not where.startswith("y["):
                 raise  # about the model, not DATA's labels
-            raise LabelError(f"{args.data}: {what}") from None
+            raise LabelError(f"{label_where(args, rows, where)}: {what}") from None
     if args.json:
         split = {"seed": rows.seed, "test_size": rows.test_size} if rows.seed is not None else {}
         note = {"note": rows.note} if rows.note else {}
@@ -67,6 +67,15 @@ def run(args) -> int:
     else:
         print(", ".join(f"{name} {score_text(value)}" for name, value in scores.items()) + f" on {rows.describe()}")
     return 0
+
+
+def label_where(args, rows, where: str) -> str:
+    """DATA, and for the label of ``where`` (``y[3]``) in a CSV file scored whole, its line
+    (``data.csv: line 122``), as the CSV loader names a cell; a split's rows are named by DATA."""
+    index = where[2:-1] if where.startswith("y[") else ""
+    if not (index.isdigit() and rows.part == "all rows" and args.data.lower().endswith(".csv")):
+        return args.data
+    return f"{args.data}: line {csv_line(args.data, int(index))}"
 
 
 def score_text(value: float) -> str:

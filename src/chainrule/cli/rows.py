@@ -147,6 +147,15 @@ def csv_cell(args, model, row: int, feature: int) -> str:
     return f"{path}: line {line}, column {column + 1} {quoted(header[column])}"
 
 
+def csv_line(path, row: int) -> int:
+    """The line (as an editor numbers it) of the CSV file ``path`` that holds its ``row``-th row
+    of data, as the CSV loader reads them (blank lines skipped); read again, only for an error."""
+    _, numbered_rows = _read_rows(Path(path))
+    _read_header(numbered_rows, Path(path), min_columns=1)
+    line, _ = next(itertools.islice(numbered_rows, row, None))
+    return line
+
+
 @dataclasses.dataclass(frozen=True)
 class Selection:
     """The rows of DATA that ``evaluate`` scores, and which rows they are.
