@@ -124,22 +124,16 @@ def test_probabilities_of_a_regressor_are_refused_naming_the_option(tmp_path, ca
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_an_empty_onnx_name_is_refused_naming_the_option(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("onnx, refusal", [
+    ("", "expected a file name, got ''"),
+    ("out/", "expected a file name, got 'out/', which names a directory"),  # was written as a file named 'out'
+])
+def test_an_onnx_path_that_names_no_file_is_refused_naming_the_option(tmp_path, capsys, monkeypatch, onnx, refusal):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "model.safetensors"
     cr.save(cr.mlp([3, 4, 2], seed=0), path)
-    code, out, err = call(capsys, "export", path, "--onnx", "")
-    assert_one_line_error(code, err, "--onnx: expected a file name, got ''")
-    assert out == "" and list(tmp_path.iterdir()) == [path]
-
-
-def test_an_onnx_path_naming_a_directory_is_refused_naming_the_option(tmp_path, capsys, monkeypatch):
-    """--onnx out/ was refused as 'path: ...' (before: written as a file named 'out')."""
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "model.safetensors"
-    cr.save(cr.mlp([3, 4, 2], seed=0), path)
-    code, out, err = call(capsys, "export", path, "--onnx", "out/")
-    assert_one_line_error(code, err, "--onnx: expected a file name, got 'out/', which names a directory")
+    code, out, err = call(capsys, "export", path, "--onnx", onnx)
+    assert_one_line_error(code, err, f"--onnx: {refusal}")
     assert out == "" and list(tmp_path.iterdir()) == [path]
 
 

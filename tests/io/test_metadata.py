@@ -24,13 +24,8 @@ Y_IRIS = np.arange(30) % 3
 ])
 def test_a_key_that_is_not_a_string_is_refused_naming_its_path_and_nothing_is_written(tmp_path, metadata, where, key):
     """cr.save wrote it as a string ({1: ..., None: ...} came back as {'1': ..., 'null': ...})."""
-    model = cr.mlp([4, 3], seed=0)
-    model.metadata = metadata
-    message = f"{tmp_path / 'm.safetensors'}: cannot save: {where} has the key {key}, which JSON would give back " \
-              f"as a string (1 as '1'); use string keys"
-    with pytest.raises(ModelFileError, match=f"^{re.escape(message)}$"):
-        cr.save(model, tmp_path / "m.safetensors")
-    assert os.listdir(tmp_path) == []
+    refused_on_save(tmp_path, metadata, f"{where} has the key {key}, which JSON would give back as a string "
+                                         f"(1 as '1'); use string keys")
 
 
 def test_a_tuple_is_refused_naming_its_path_as_in_a_callbacks_state(tmp_path):
@@ -66,13 +61,7 @@ def test_metadata_of_string_keys_lists_and_numpy_values_comes_back_as_written(tm
 @pytest.mark.parametrize("metadata, found", [(None, "NoneType None"), ([1], "list [1]"), ("notes", "str 'notes'")])
 def test_metadata_that_is_not_a_dict_is_refused(tmp_path, metadata, found):
     """cr.save raised a raw TypeError ('NoneType' object is not a mapping)."""
-    model = cr.mlp([4, 3], seed=0)
-    model.metadata = metadata
-    message = f"{tmp_path / 'm.safetensors'}: cannot save: metadata: expected a dict of JSON values by string key, " \
-              f"got {found}"
-    with pytest.raises(ModelFileError, match=f"^{re.escape(message)}$"):
-        cr.save(model, tmp_path / "m.safetensors")
-    assert os.listdir(tmp_path) == []
+    refused_on_save(tmp_path, metadata, f"metadata: expected a dict of JSON values by string key, got {found}")
 
 
 def nested(levels: int) -> list:
@@ -93,3 +82,14 @@ def test_metadata_nested_deeper_than_the_limit_is_refused_and_at_the_limit_comes
     model.metadata = {"notes": nested(MAX_NESTING - 1)}
     cr.save(model, tmp_path / "m.safetensors")
     assert cr.load(tmp_path / "m.safetensors").metadata["notes"] == nested(MAX_NESTING - 1)
+
+
+def refused_on_save(tmp_path, metadata, refusal: str) -> None:
+    """cr.save of a model holding ``metadata`` raises ModelFileError naming the file and saying
+    ``refusal``, and writes nothing."""
+    model = cr.mlp([4, 3], seed=0)
+    model.metadata = metadata
+    message = f"{tmp_path / 'm.safetensors'}: cannot save: {refusal}"
+    with pytest.raises(ModelFileError, match=f"^{re.escape(message)}$"):
+        cr.save(model, tmp_path / "m.safetensors")
+    assert os.listdir(tmp_path) == []
