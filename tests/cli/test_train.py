@@ -1486,3 +1486,17 @@ def test_a_run_folder_in_a_loop_of_symbolic_links_is_named(tmp_path, capsys, mon
     os.symlink("loop2", "loop1")
     code, _, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", out)
     assert_one_line_error(code, err, f"{out}: cannot be a run folder: its path does not resolve")
+
+
+def test_resuming_through_a_link_to_a_checkpoint_continues_its_run_in_its_folder(tmp_path, capsys, monkeypatch):
+    """The link's folder was taken for the run folder: refused as an --out (not given) holding files,
+    with a hint to run the command just refused."""
+    monkeypatch.chdir(tmp_path)
+    assert call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                "--out", "run")[0] == 0
+    (tmp_path / "L").mkdir()
+    os.symlink("../run/checkpoint.safetensors", tmp_path / "L" / "checkpoint.safetensors")
+    code, out, err = call(capsys, "train", "--resume", "L/checkpoint.safetensors", "--epochs", "2", "--quiet")
+    assert (code, err) == (0, "")
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"] == 2
+    assert sorted(path.name for path in (tmp_path / "L").iterdir()) == ["checkpoint.safetensors"]

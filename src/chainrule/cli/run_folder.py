@@ -32,8 +32,9 @@ def run_folder(args) -> Path:
         raise ConfigError("--out: expected a folder name, got ''")
     if args.out:
         return Path(args.out)
-    if args.resume:
-        return Path(args.resume).parent
+    if args.resume:  # a link to a run's checkpoint continues that run, in its folder (not the link's)
+        checkpoint = Path(args.resume)
+        return Path(os.path.realpath(checkpoint)).parent if checkpoint.is_symlink() else checkpoint.parent
     return next_free(Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
 
 
