@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import sys
@@ -976,3 +977,31 @@ def test_the_gradient_is_weighted_by_each_ranks_rows_and_a_non_finite_loss_sprea
 def test_distributed_none_trains_in_one_process():
     assert type(distributed.communicator(None)) is SingleProcess
     assert type(distributed.communicator(False)) is SingleProcess
+
+
+class CtrlCWhileAgreeing(SingleProcess):
+    """The ranks' agreement as an MPI job makes it (Ctrl-C acted on at an epoch's end only), with a
+    SIGINT arriving while this process waits in the all-reduce that agrees on Ctrl-C after epoch 2."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def any(self, flag: bool) -> bool:
+        self.calls += 1
+        if self.calls == 4:  # two agreements an epoch (a callback's stop, then Ctrl-C): epoch 2's Ctrl-C
+            os.kill(os.getpid(), signal.SIGINT)  # the handler sets the loop's flag here, inside the wait
+        return bool(flag)
+
+    def stops_mid_epoch(self, interrupted: bool) -> bool:
+        return False
+
+
+def test_a_ctrl_c_during_the_ranks_agreement_stops_the_run_at_the_next_epochs_end():
+    """The agreed value was assigned over the flag the handler had just set: the Ctrl-C was lost and
+    the run trained every epoch (in 17 of 120 fits on two ranks); one coming just after it stopped
+    one rank alone, while the others trained on and timed out."""
+    X = numpy.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    history = cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, epochs=6, batch_size=10, verbose=0,
+                     distributed=CtrlCWhileAgreeing())
+    assert (history.stop_reason, history.epochs, history.partial_last_epoch) == ("interrupted", 3, False)

@@ -651,10 +651,13 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
             stopped_by = [callback for index, callback in enumerate(callbacks)
                           if stop_requested(callback, index, epoch, logs, model)]
             stop = comm.any(bool(stopped_by))
-            loop.interrupted = comm.any(loop.interrupted)
+            # The ranks' agreement, read once: a Ctrl-C whose handler sets loop.interrupted during the
+            # all-reduce or after it stays set for the next epoch's agreement. (Assigned back here, it was
+            # lost when it came during the wait, and split the ranks when it came after it.)
+            interrupted = comm.any(loop.interrupted)
             loop.report_epoch(bar, epoch, logs)
-            history.stop_reason = _stop_reason(loop, stop, epoch)
-            done = loop.interrupted or stop or epoch == loop.epochs
+            history.stop_reason = _stop_reason(loop, interrupted, stop, epoch)
+            done = interrupted or stop or epoch == loop.epochs
             # An epoch cut short by Ctrl-C is not checkpointed: resuming would skip its remaining batches.
             if checkpoint is not None and not loop.partial_epoch and (done or epoch % checkpoint_every == 0):
                 _save_checkpoint(loop, checkpoint, callbacks, epoch, data.validation_set, seed)
@@ -666,14 +669,15 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
         loop.report_stop(stopped_by, history.epochs)
 
 
-def _stop_reason(loop: Loop, stop: bool, epoch: int) -> str:
-    """How the run stands after ``epoch``: "interrupted" by a Ctrl-C that leaves epochs to train
+def _stop_reason(loop: Loop, interrupted: bool, stop: bool, epoch: int) -> str:
+    """How the run stands after ``epoch``: "interrupted" by a Ctrl-C (``interrupted``, the ranks'
+    agreement) that leaves epochs to train
     (one that cut this epoch short, or came before the last), else "early_stopping" when a
     callback asked to stop, else "completed". A Ctrl-C that comes once the last epoch's batches
     have all run (while it is scored, or its callbacks run) or in the epoch a callback stops
     interrupts nothing: the run is over, as the uninterrupted one, and resuming its checkpoint
     trains no further epoch."""
-    if loop.interrupted and (loop.partial_epoch or not (stop or epoch == loop.epochs)):
+    if interrupted and (loop.partial_epoch or not (stop or epoch == loop.epochs)):
         return "interrupted"
     return "early_stopping" if stop else "completed"
 
