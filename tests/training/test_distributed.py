@@ -1005,3 +1005,22 @@ def test_a_ctrl_c_during_the_ranks_agreement_stops_the_run_at_the_next_epochs_en
     history = cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, epochs=6, batch_size=10, verbose=0,
                      distributed=CtrlCWhileAgreeing())
     assert (history.stop_reason, history.epochs, history.partial_last_epoch) == ("interrupted", 3, False)
+
+
+class AnotherRankResumes(SingleProcess):
+    """This rank's view of a job whose other rank was given resume= where this one was not, or the
+    reverse: every agreement finds the flag raised somewhere."""
+
+    def any(self, flag: bool) -> bool:
+        return True
+
+
+def test_resume_given_to_some_ranks_only_is_named():
+    """resume=ck if os.path.exists(ck) else None, with the file on rank 0's disk alone: an MPI error
+    that never named resume (the Python API), or a timeout blaming a rank that hung (the command)."""
+    X = numpy.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(cr.DistributedError, match=r"^resume: given to some ranks and not to others; pass the same "
+                                                  r"checkpoint path to every rank") as error:
+        cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, epochs=2, verbose=0, distributed=AnotherRankResumes())
+    assert error.value.same_on_every_rank

@@ -601,6 +601,10 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
     history, start_epoch = History(), 0
     for callback in callbacks:
         callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
+    given = resume is not None  # both all-reduces run on every rank or on none: the first agrees everywhere
+    if comm.any(given) and comm.any(not given):  # resume=ck if os.path.exists(ck) else None, on a disk of one rank
+        raise DistributedError("resume: given to some ranks and not to others; pass the same checkpoint path to every "
+                               "rank (only rank 0 needs to see the file)", same_on_every_rank=True)
     if resume is None:
         return history, start_epoch, shared_seed
     if comm.size == 1:  # with several ranks, only rank 0 needs the file
