@@ -3,8 +3,8 @@
 A model file stores ``model.metadata`` as JSON, which quietly changes some Python values:
 a key that is not a string becomes one (1 as '1', None as 'null', so ``{1: a, "1": b}``
 loses a value), and a tuple becomes a list. :func:`check_metadata` refuses those, naming the
-key path (``metadata['runs'][0]``), as a callback's checkpoint state is refused
-(``chainrule.training.checkpoint``). NumPy numbers and arrays are taken: they are written as
+key path (``metadata['runs'][0]``), by the walk (:func:`json_problem`) that also checks a
+callback's checkpoint state (``chainrule.training.checkpoint``). NumPy numbers and arrays are taken: they are written as
 the numbers and lists they hold (``model_file._plain``), which their dtype alone does not
 survive. Values JSON cannot hold at all (NaN, a date) are left to the JSON encoder.
 
@@ -14,6 +14,8 @@ Python's recursion limit.
 """
 
 from __future__ import annotations
+
+import math
 
 from ..errors import ModelFileError, quoted
 
@@ -26,24 +28,42 @@ def check_metadata(metadata) -> None:
     if not isinstance(metadata, dict):
         raise ModelFileError(f"metadata: expected a dict of JSON values by string key, got "
                              f"{type(metadata).__name__} {quoted(metadata, 60)}")
-    _check_value(metadata, "metadata", 1)
+    problem = json_problem(metadata, "metadata", max_nesting=MAX_NESTING)
+    if problem is not None:
+        raise ModelFileError(problem)
 
 
-def _check_value(value, where: str, level: int) -> None:
-    """ModelFileError naming ``where`` for a key that is not a string, a tuple, or a dict or list
-    deeper than ``MAX_NESTING`` in ``value``, a dict or list at nesting ``level``, or below it."""
-    if isinstance(value, (dict, list)) and level > MAX_NESTING:
+def json_problem(value, where: str, *, plain_values: bool = False, max_nesting: int | None = None,
+                 level: int = 1) -> str | None:
+    """Why ``value``, a dict, list or other value at nesting ``level`` named ``where``, would not
+    come back from JSON as it is, led by its key path (``metadata['a'][1] has the key 1 ...``);
+    None when it would. A key that is not a string, a tuple, and dicts and lists nested deeper
+    than ``max_nesting`` (None: any depth) are problems everywhere; with ``plain_values`` also a
+    float that is not finite and any value but str, int, float, bool and None (a callback's
+    checkpoint state, which takes no NumPy number either: ``chainrule.training.checkpoint``)."""
+    if isinstance(value, (dict, list)) and max_nesting is not None and level > max_nesting:
         shown = where if len(where) <= 80 else where[:80] + "..."
-        raise ModelFileError(f"{shown}: dicts and lists nested more than {MAX_NESTING} deep; model metadata "
-                             f"may nest them {MAX_NESTING} deep at most")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ModelFileError(f"{where} has the key {quoted(key, 60)} ({type(key).__name__}), which JSON "
-                                     f"would give back as a string (1 as '1'); use string keys")
-            _check_value(item, f"{where}[{key!r:.60}]", level + 1)
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            _check_value(item, f"{where}[{position}]", level + 1)
-    elif isinstance(value, tuple):
-        raise ModelFileError(f"{where} is a tuple, which JSON would give back as a list; use a list")
+        return (f"{shown}: dicts and lists nested more than {max_nesting} deep; model metadata may nest them "
+                f"{max_nesting} deep at most")
+    if isinstance(value, (dict, list)):
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            if isinstance(value, dict) and not isinstance(key, str):
+                return (f"{where} has the key {quoted(key, 60)} ({type(key).__name__}), which JSON would give "
+                        f"back as a string (1 as '1'); use string keys")
+            inner = f"{where}[{key!r:.60}]" if isinstance(value, dict) else f"{where}[{key}]"
+            problem = json_problem(item, inner, plain_values=plain_values, max_nesting=max_nesting, level=level + 1)
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, tuple):
+        return f"{where} is a tuple, which JSON would give back as a list; use a list"
+    if not plain_values:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return (f"{where} is {value!r}, which JSON cannot hold; save a finite number, or None for none yet (as "
+                f"EarlyStopping saves its best)")
+    if not (value is None or isinstance(value, (str, int, float))):  # bool is an int
+        return (f"{where} is a {type(value).__name__}, not a JSON value (dict, list, str, int, float, bool or "
+                f"None); convert a NumPy number with float() or int(), and return arrays as the second item of "
+                f"state_dict(), declared in checkpoint_arrays(model)")
+    return None

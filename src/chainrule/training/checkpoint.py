@@ -12,7 +12,6 @@ loaded onto the model's device.
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import re
@@ -24,6 +23,7 @@ from ..checks import is_json_count
 from ..errors import ChainruleError, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
+from ..io.metadata import json_problem
 from ..losses.loss import Loss
 from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed, checked_saved_state
 from ..optimizers.sgd import SGD
@@ -239,25 +239,11 @@ def _check_json_state(value, where: str) -> None:
     ``value`` comes back from JSON as it is: a dict with string keys (JSON makes the key 1 the
     string '1'), a list, a string, an integer, a finite float (JSON has no NaN or inf), a bool
     or None, nested. A tuple would come back as a list, and anything else (a NumPy number or
-    array, a set) cannot be written at all."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise HyperparameterError(f"{where} has the key {quoted(key, 60)} ({type(key).__name__}), which JSON "
-                                          f"would give back as a string (1 as '1'); use string keys")
-            _check_json_state(item, f"{where}[{key!r:.60}]")
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            _check_json_state(item, f"{where}[{position}]")
-    elif isinstance(value, tuple):
-        raise HyperparameterError(f"{where} is a tuple, which JSON would give back as a list; use a list")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise HyperparameterError(f"{where} is {value!r}, which JSON cannot hold; save a finite number, or None "
-                                  f"for none yet (as EarlyStopping saves its best)")
-    elif not (value is None or isinstance(value, (str, int, float))):  # bool is an int
-        raise HyperparameterError(f"{where} is a {type(value).__name__}, not a JSON value (dict, list, str, int, "
-                                  f"float, bool or None); convert a NumPy number with float() or int(), and return "
-                                  f"arrays as the second item of state_dict(), declared in checkpoint_arrays(model)")
+    array, a set) cannot be written at all (``chainrule.io.metadata.json_problem``, as model
+    metadata is checked, less its NumPy values)."""
+    problem = json_problem(value, where, plain_values=True)
+    if problem is not None:
+        raise HyperparameterError(problem)
 
 
 def _declared_arrays(callback, model, who: str) -> dict:
