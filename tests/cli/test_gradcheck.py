@@ -191,6 +191,19 @@ def test_a_test_size_that_leaves_no_training_row_is_named_as_the_config_key(tmp_
     assert_one_line_error(code, err, f"{config}: key 'test_size': holding out 0.999 of the 150 rows")
 
 
+def test_a_test_size_for_data_with_a_test_part_of_its_own_is_refused_naming_the_config_key(tmp_path, capsys):
+    # as train refuses it: the file's test part is not split, so the key changed nothing
+    data = tmp_path / "parts.npz"
+    rng = np.random.default_rng(0)
+    np.savez(data, X=rng.normal(size=(40, 3)), y=np.arange(40) % 2, X_test=rng.normal(size=(10, 3)),
+             y_test=np.arange(10) % 2)
+    config = tmp_path / "g.toml"
+    config.write_text(f'data = "{data}"\ntest_size = 0.3\n')
+    code, _, err = call(capsys, "gradcheck", "--config", config)
+    assert_one_line_error(code, err, f"{config}: key 'test_size': the data '{data}' has a test part of its own "
+                                     f"(10 rows)", "remove the key")
+
+
 def test_an_array_whose_every_element_is_at_a_kink_fails_the_check_naming_it(capsys):
     """Two ReLU units both off for a row put the next layer's biases (0) at their kinks for every
     element: nothing of 2.b was compared, and the check said passed."""

@@ -40,14 +40,14 @@ def test_resume_continues_the_checkpoint_it_read_when_the_file_is_replaced(tmp_p
     assert call(capsys, "train", *IRIS, "--lr", "0.3", "--epochs", "3", "--out", tmp_path / "later")[0] == 0
     assert call(capsys, "train", *IRIS, "--epochs", "4", "--out", tmp_path / "whole")[0] == 0
     checkpoint = tmp_path / "cut" / "checkpoint.safetensors"
-    load_data = train_command.load_data
+    read_data = train_command.read_data
 
-    def load_data_while_replaced(*args, **kwargs):
+    def read_data_while_replaced(*args, **kwargs):
         shutil.copyfile(tmp_path / "later" / "checkpoint.safetensors", tmp_path / "replacement")
         (tmp_path / "replacement").replace(checkpoint)
-        return load_data(*args, **kwargs)
+        return read_data(*args, **kwargs)
 
-    monkeypatch.setattr(train_command, "load_data", load_data_while_replaced)
+    monkeypatch.setattr(train_command, "read_data", read_data_while_replaced)
     code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "4", "--quiet")
     assert code == 0, err
     resumed, whole = (cr.load(tmp_path / name / "model.safetensors") for name in ("cut", "whole"))

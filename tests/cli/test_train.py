@@ -871,6 +871,45 @@ def test_a_test_size_that_leaves_no_training_row_is_named_as_the_option_or_the_c
     assert_one_line_error(code, err, f"{config}: key 'test_size': {message}")
 
 
+def write_npz_with_a_test_part(path):
+    rng = np.random.default_rng(0)
+    np.savez(path, X=rng.normal(size=(40, 3)), y=np.arange(40) % 2, X_test=rng.normal(size=(10, 3)),
+             y_test=np.arange(10) % 2)
+    return path
+
+
+def test_a_test_size_for_data_with_a_test_part_of_its_own_is_refused_naming_the_option_or_the_config_key(
+        tmp_path, capsys):
+    # it was taken and saved, and changed nothing: the file's test part is not split
+    data = write_npz_with_a_test_part(tmp_path / "parts.npz")
+    message = (f"the data '{data}' has a test part of its own (10 rows), which the run tests on; "
+               f"a test size splits off test rows only from data without one")
+    code, _, err = call(capsys, "train", "--data", data, "--test-size", "0.5", "--quiet", "--out", tmp_path / "r")
+    assert_one_line_error(code, err, f"--test-size: {message}; leave --test-size out")
+    config = tmp_path / "t.toml"
+    config.write_text(f'data = "{data}"\ntest_size = 0.2\n')
+    code, _, err = call(capsys, "train", "--config", config, "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{config}: key 'test_size': {message}; remove the key")
+    assert not (tmp_path / "r").exists() and not (tmp_path / "run").exists()
+
+
+def test_a_run_on_data_with_a_test_part_saves_no_test_size_and_its_config_repeats_it(tmp_path, capsys):
+    data = write_npz_with_a_test_part(tmp_path / "parts.npz")
+    code, _, err = call(capsys, "train", "--data", data, "--epochs", "1", "--no-plots", "--quiet",
+                        "--out", tmp_path / "run")
+    assert code == 0, err
+    text = (tmp_path / "run" / "config.toml").read_text()
+    assert "# test_size is left out: the data has a test part of its own\n" in text
+    assert "test_size" not in tomllib.loads(text)
+    assert "test_size" not in cr.load(tmp_path / "run" / "model.safetensors").metadata["config"]
+    code, _, err = call(capsys, "train", "--config", tmp_path / "run" / "config.toml", "--out", tmp_path / "again")
+    assert code == 0, err
+    assert same_weights(*(cr.load(tmp_path / run / "model.safetensors") for run in ("run", "again")))
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "2",
+                        "--quiet")
+    assert code == 0, err
+
+
 def test_an_option_that_fit_refuses_is_named_as_the_option_or_the_config_key(tmp_path, capsys):
     # fit's message named its argument, "validation: holding out 0.99 ...", for either
     message = "holding out 0.99 of the 120 rows leaves class 0 without training rows; use a smaller fraction"

@@ -87,13 +87,15 @@ class TrainConfig:
             checked[key] = _coerce(key, value, types[key], source)
         return dataclasses.replace(self, **checked)
 
-    def to_toml(self) -> str:
+    def to_toml(self, left_out: dict | None = None) -> str:
         """The configuration as TOML text (every value is a string, number, boolean, or list of
         strings or integers; a key whose value is None is a comment, so that reading the text
-        back leaves it None)."""
+        back leaves it None). Each key of ``left_out`` is a comment saying why, its value there."""
         lines = ["# chainrule train configuration; rerun with: chainrule train --config <this file>"]
         for key, value in dataclasses.asdict(self).items():
-            if value is None:
+            if key in (left_out or {}):
+                lines.append(f"# {key} is left out: {left_out[key]}")
+            elif value is None:
                 lines.append(f"# {key} is not set: the default")
             else:
                 lines.append(f"{key} = {_toml_value(value)}")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy
 
 from ..checks import positive, positive_int
-from ..data import load_data
 from ..data.preprocessing import Preprocessor
 from ..errors import DataError, HyperparameterError
 from ..gradcheck import gradcheck
@@ -70,7 +69,7 @@ def run(args) -> int:
     positive(args.tolerance, "--tolerance")
     positive(args.eps, "--eps")
     try:
-        data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+        data, _ = train.split_data(config, sources, args.config)  # refuses a test_size for data with a test part
     except DataError as error:
         raise renamed_test_size_error(error, value_name("test_size", sources.get("test_size"))) from None
     loss, n_outputs = train.training_loss(config, sources, data)  # refuses what train refuses

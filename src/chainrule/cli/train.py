@@ -46,9 +46,9 @@ from pathlib import Path
 import numpy
 
 from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, positive, positive_int
-from ..data import BUILTIN_DATASETS, load_data
+from ..data import BUILTIN_DATASETS
 from ..data.files import load_file, spec_paths
-from ..data.load import absolute_data_spec
+from ..data.load import absolute_data_spec, read_data, with_test_part
 from ..data.preprocessing import Preprocessor, standardized_targets
 from ..data.split import n_test_rows
 from ..errors import (
@@ -119,7 +119,8 @@ def add_arguments(parser) -> None:
                 "answers in the targets' units), for targets far from 0 or widely spread [off]")
     option("--dtype", help=f"float32 or float64 [{defaults.dtype}]")
     add_device_argument(parser, None)
-    option("--test-size", dest="test_size", type=float, help=f"test fraction when the data has no test part [{defaults.test_size}]")
+    option("--test-size", dest="test_size", type=float,
+           help=f"test fraction when the data has no test part (refused for data with one) [{defaults.test_size}]")
     option("--checkpoint-every", dest="checkpoint_every", type=int, help="epochs between checkpoints [1]")
     option("--no-plots", dest="plots", action="store_false", default=None, help="do not draw PNG plots")
     option("--out", help="run folder, new or empty [runs/<timestamp>; with --resume, the checkpoint's folder]")
@@ -245,14 +246,18 @@ def run(args) -> int:
     folder = run_folder(args)
     if comm.is_root:
         check_folder_is_free(folder, args.resume)
-    data, data_hash = load_training_data(config, sources, comm.size)
+    data, data_hash, own_test_part = load_training_data(config, sources, comm.size, args.config)
     loss, n_outputs = training_loss(config, sources, data)
     if args.resume:
         check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
         check_same_columns(checkpoint, config, sources, data.feature_names)
         check_same_target_standardization(checkpoint, standardizes_targets(loss, config, sources), sources)
     model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
-    model.metadata["config"] = dataclasses.asdict(saved_config)  # in every checkpoint, for --resume
+    # data with a test part of its own is not split: its configuration holds no test size, so that
+    # --config with the run's config.toml repeats the run rather than being refused
+    left_out = {"test_size": "the data has a test part of its own"} if own_test_part else {}
+    model.metadata["config"] = {key: value for key, value in dataclasses.asdict(saved_config).items()
+                                if key not in left_out}  # in every checkpoint, for --resume
     # in every checkpoint too, so that evaluate and predict read a CSV's columns by name with it, as with the model
     model.metadata["data"] = data_metadata(data, data_hash)
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
@@ -268,7 +273,7 @@ def run(args) -> int:
         try:
             # config.toml first: a Ctrl-C after it leaves a run folder, which --resume continues (with a
             # model.safetensors beside the checkpoint and no config.toml, it would not be one)
-            atomic_write(folder / CONFIG, saved_config.to_toml())
+            atomic_write(folder / CONFIG, saved_config.to_toml(left_out))
             written.append(CONFIG)
             test = evaluate(model, data.X_test, data.y_test)
             save_model(model, data, config.data, data_hash, test, folder / "model.safetensors")
@@ -355,10 +360,11 @@ def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
     return read_checkpoint(resume)
 
 
-def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1):
+def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1, config_file: str | None = None):
     """The data set ``config`` names, split, and checked against ``config`` (and a batch size
     against the ``n_processes`` of a distributed run); with the SHA-256 of its file when it is a
-    CSV file (None otherwise).
+    CSV file (None otherwise), and whether its test part is the data's own (:func:`split_data`,
+    which refuses a test size from the command line or the ``config_file`` for such data).
 
     The file is hashed before it is read: a file changed in between then fails evaluate's
     check (and is scored whole) rather than passing it with rows this run never split.
@@ -367,7 +373,7 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
     try:
         is_csv = config.data.lower().endswith(".csv")
         data_hash = file_sha256(config.data) if is_csv else None
-        data = load_data(config.data, label=config.label or None, test_size=config.test_size, seed=config.seed)
+        data, own_test_part = split_data(config, sources or {}, config_file)
     except DataError as error:
         renamed = renamed_test_size_error(error, value_name("test_size", (sources or {}).get("test_size")))
         if renamed is not error:
@@ -383,7 +389,28 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1)
     check_file_fits_dtype(config, data)
     check_batch_size(config, sources, data, n_processes)
     check_standardized_targets_fit(config, sources, data)
-    return data, data_hash
+    return data, data_hash, own_test_part
+
+
+def split_data(config: TrainConfig, sources: dict, config_file: str | None = None):
+    """(the data ``config`` names, with its test part; whether that part is the data's own).
+
+    Data without a test part of its own (a built-in data set, a CSV file, an NPZ archive without
+    ``X_test``, IDX files without test files) is split by ``config.test_size`` and ``config.seed``.
+    Data with one is not split, so a test size given for it would change nothing: ConfigError naming
+    it, on the command line or in ``config_file`` (the --config file; one the resumed run saved, or
+    config.toml beside an old checkpoint, is its run's and taken). A test size that leaves one side
+    of the split empty is ``load_data``'s DataError, which the caller names (``renamed_test_size_error``).
+    """
+    data = read_data(config.data, label=config.label or None)
+    own_test_part = data.X_test is not None
+    given_in = sources.get("test_size", "")
+    if own_test_part and "test_size" in sources and given_in in (None, config_file):
+        fix = "remove the key" if given_in else "leave --test-size out"
+        raise ConfigError(f"{value_name('test_size', given_in)}: the data {quoted(config.data, PATH_QUOTE_LIMIT)} "
+                          f"has a test part of its own ({len(data.X_test)} rows), which the run tests on; a test "
+                          f"size splits off test rows only from data without one; {fix}")
+    return with_test_part(data, config.data, test_size=config.test_size, seed=config.seed), own_test_part
 
 
 def build_network(config: TrainConfig, sources: dict, n_features: int, n_outputs: int):

@@ -70,6 +70,13 @@ def load_data(
     >>> data.X_train.shape, data.X_test.shape
     ((120, 4), (30, 4))
     """
+    return with_test_part(read_data(spec, label=label, task=task), spec, test_size=test_size, seed=seed)
+
+
+def read_data(spec=DEFAULT_DATASET, *, label: str | None = None, task: str | None = None) -> Dataset:
+    """:func:`load_data`'s rows before any split: a test part only when the source has its own
+    (an NPZ archive's ``X_test``, IDX test files), else ``X_test`` None. Checked, and raising,
+    as :func:`load_data` says, but for the split."""
     if isinstance(spec, str) and spec in BUILTIN_DATASETS:
         if label is not None:
             raise DataError(f"label={quoted(label)} names a CSV column, but {quoted(spec, PATH_QUOTE_LIMIT)} "
@@ -86,10 +93,17 @@ def load_data(
             f"not a built-in name ({', '.join(BUILTIN_DATASETS)}) "
             f"nor an existing path; a file may be {FORMATS}"
         )
-    source = spec if isinstance(spec, str) and spec in BUILTIN_DATASETS else os.fspath(spec)
-    _check_samples(dataset, source)
+    _check_samples(dataset, _source(spec))
+    return dataset
+
+
+def with_test_part(dataset: Dataset, spec, *, test_size: float | int = 0.2, seed: int = 0) -> Dataset:
+    """``dataset``, read from ``spec`` by :func:`read_data`, as it is when it has a test part, else
+    with one split off by ``test_size`` and ``seed`` (see :func:`load_data`). Its rows are reordered
+    in place: ``read_data`` loaded them for its caller alone."""
+    source = _source(spec)
     if dataset.X_test is None:
-        # The rows were loaded for this call alone: they are split in place, not copied.
+        # The rows were loaded for this caller alone: they are split in place, not copied.
         X_train, X_test, y_train, y_test = split_in_place(
             dataset.X_train, dataset.y_train, test_size=test_size, seed=seed,
             stratify=dataset.task == "classification",
@@ -98,6 +112,11 @@ def load_data(
         if dataset.task == "classification":
             _check_split_classes(dataset, source, test_size)
     return dataset
+
+
+def _source(spec) -> str:
+    """How messages name the data ``spec``: the built-in name, or the path or IDX spec as given."""
+    return spec if isinstance(spec, str) and spec in BUILTIN_DATASETS else os.fspath(spec)
 
 
 def absolute_data_spec(spec) -> str:
