@@ -330,6 +330,21 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
+#: The largest seed that chainrule records (``fit``'s, the command line's ``--seed``): 128 bits, as
+#: much entropy as ``numpy.random.SeedSequence`` draws for itself. A model file or a checkpoint holds
+#: the seed as JSON text, which Python writes and reads back only up to some thousands of digits
+#: (``sys.get_int_max_str_digits``), so a seed with no bound could train and then not be saved.
+MAX_SEED = 2**128 - 1
+#: The seeds taken, as a message says it
+SEED_RANGE = "0 to 2**128 - 1"
+
+
+def is_seed(value) -> bool:
+    """Whether ``value`` is a seed chainrule records: an int (a NumPy integer too, a bool not) from
+    0 to ``MAX_SEED``."""
+    return isinstance(value, (int, numpy.integer)) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
+
+
 def choice(value, name: str, options) -> str:
     """``value`` if it is one of ``options``, else HyperparameterError listing them."""
     if value not in options:

@@ -139,11 +139,25 @@ def test_values_from_the_file_are_validated_like_options_naming_the_file_and_key
     (tmp_path / "run.toml").write_text('activation = "swish"\nseed = -1\n')
     with pytest.raises(ConfigError, match=r"run\.toml: key 'activation': expected one of"):
         resolve_config(parse("--config", tmp_path / "run.toml"))
-    with pytest.raises(cr.HyperparameterError, match=r"run\.toml: key 'seed': expected an integer >= 0, got -1"):
+    with pytest.raises(cr.HyperparameterError,
+                       match=r"run\.toml: key 'seed': expected an integer from 0 to 2\*\*128 - 1, got -1"):
         resolve_config(parse("--config", tmp_path / "run.toml", "--activation", "relu"))
     # The same key given on the command line is named as the option.
-    with pytest.raises(cr.HyperparameterError, match=r"^--seed: expected an integer >= 0, got -2"):
+    with pytest.raises(cr.HyperparameterError, match=r"^--seed: expected an integer from 0 to 2\*\*128 - 1, got -2"):
         resolve_config(parse("--config", tmp_path / "run.toml", "--activation", "relu", "--seed", "-2"))
+
+
+def test_a_seed_beyond_what_fit_takes_is_refused_naming_the_key_or_the_option(tmp_path):
+    # it was taken, and cr.fit refused it naming its own argument (or, of thousands of digits, trained and the
+    # model file could not be saved)
+    (tmp_path / "run.toml").write_text(f"seed = {10**100}\n")
+    with pytest.raises(cr.HyperparameterError, match=r"^.*run\.toml: key 'seed': expected an integer from 0 to "
+                                                     r"2\*\*128 - 1, got 1000000000"):
+        resolve_config(parse("--config", tmp_path / "run.toml"))
+    with pytest.raises(cr.HyperparameterError, match=rf"^--seed: expected an integer from 0 to 2\*\*128 - 1, "
+                                                     rf"got {2**128}$"):
+        resolve_config(parse("--seed", str(2**128)))
+    assert resolve_config(parse("--seed", str(2**128 - 1))).seed == 2**128 - 1
 
 
 @pytest.mark.parametrize("activation, fragment", [

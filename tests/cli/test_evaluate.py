@@ -266,7 +266,8 @@ def test_number_labels_are_scored_against_text_classes(tmp_path, capsys):
 
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
 @pytest.mark.parametrize("options, fragment", [
-    (["--seed", "-1"], "--seed: expected an integer >= 0, got -1"),
+    (["--seed", "-1"], "--seed: expected an integer from 0 to 2**128 - 1, got -1"),
+    (["--seed", str(2**128)], f"--seed: expected an integer from 0 to 2**128 - 1, got {2**128}"),
     (["--test-size", "1.5"], "--test-size: expected a fraction in (0, 1), got 1.5"),
     (["--test-size", "nan"], "--test-size: expected a fraction in (0, 1), got nan"),
 ])

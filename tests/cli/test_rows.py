@@ -65,7 +65,8 @@ def test_the_split_is_the_option_then_the_saved_value_then_the_default():
 
 
 @pytest.mark.parametrize("options, fragment", [
-    ({"seed": -1}, "--seed: expected an integer >= 0, got -1"),
+    ({"seed": -1}, r"--seed: expected an integer from 0 to 2\*\*128 - 1, got -1"),
+    ({"seed": 2**128}, rf"--seed: expected an integer from 0 to 2\*\*128 - 1, got {2**128}"),
     ({"test_size": 1.0}, r"--test-size: expected a fraction in \(0, 1\), got 1.0"),
 ])
 def test_a_bad_split_option_is_named_as_the_option(options, fragment):

@@ -4,6 +4,7 @@ scikit-learn's own MLP on digits and diabetes."""
 import copy
 import inspect
 import pickle
+import re
 import warnings
 
 import numpy
@@ -234,6 +235,16 @@ def test_random_state_forms():
     from_generator = small(MLPClassifier, max_iter=3, random_state=numpy.random.default_rng(0)).fit(X, y)
     from_state = small(MLPClassifier, max_iter=3, random_state=numpy.random.RandomState(0)).fit(X, y)
     assert from_generator.score(X, y) > 0 and from_state.score(X, y) > 0
+
+
+@pytest.mark.parametrize("random_state, shown", [(-1, "-1"), (2**32, "4294967296"),
+                                                 (10**5000, "<an int of 16,610 bits>")], ids=["-1", "2**32", "10**5000"])
+def test_an_int_random_state_out_of_range_is_refused_naming_it(random_state, shown):
+    # scikit-learn's own check refused it, but its message could not show an int of 5,001 digits: a bare ValueError
+    X, y = blobs(3)
+    with pytest.raises(HyperparameterError, match=r"^random_state: expected None, an int from 0 to 2\*\*32 - 1 "
+                                                     rf".*, got {re.escape(shown)}$"):
+        small(MLPClassifier, random_state=random_state).fit(X, y)
 
 
 def test_random_state_none_leaves_numpys_global_state_alone():

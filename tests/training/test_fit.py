@@ -1256,9 +1256,29 @@ def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(tmp
 @pytest.mark.parametrize("seed, hint", [(-1, ""), (1.5, ""), (True, ""),
                                         (np.random.default_rng(0), "; fit takes no Generator, since checkpoints")])
 def test_a_seed_that_is_no_non_negative_int_is_refused_naming_seed(seed, hint):
-    with pytest.raises(cr.HyperparameterError, match=r"^seed: expected None or a non-negative int, got .*"
-                                                     + re.escape(hint)):
+    with pytest.raises(cr.HyperparameterError, match=r"^seed: expected None or an int from 0 to 2\*\*128 - 1, "
+                                                     r"got .*" + re.escape(hint)):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, verbose=0, seed=seed)
+
+
+@pytest.mark.parametrize("seed, shown", [(2**128, str(2**128)), (10**5000, "<an int of 16,610 bits>")],
+                         ids=["2**128", "10**5000"])
+def test_a_seed_too_large_to_record_is_refused_before_training(seed, shown):
+    # it trained, and then the model could not be saved: the training summary records the seed as JSON text,
+    # and Python writes an int of more than 4300 digits as none
+    model = iris_model()
+    before = model.params["0.W"].copy()
+    with pytest.raises(cr.HyperparameterError, match=rf"^seed: expected None or an int from 0 to 2\*\*128 - 1, "
+                                                     rf"got {re.escape(shown)}$"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, seed=seed)
+    np.testing.assert_array_equal(model.params["0.W"], before)
+
+
+def test_the_largest_seed_trains_and_is_saved(tmp_path):
+    model = iris_model()
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, seed=2**128 - 1)
+    cr.save(model, tmp_path / "m.safetensors")
+    assert cr.load(tmp_path / "m.safetensors").metadata["training"]["seed"] == 2**128 - 1
 
 
 class RowSum(cr.Layer):

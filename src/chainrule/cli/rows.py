@@ -322,8 +322,8 @@ def split_of(args, model) -> tuple:
     file (``args.model``) and ``metadata.config.seed`` or ``.test_size`` for such a saved value,
     or ``metadata.config`` when the saved configuration is not a table.
     """
-    if args.seed is not None and args.seed < 0:
-        raise HyperparameterError(f"--seed: expected an integer >= 0, got {args.seed}")
+    if args.seed is not None and not checks.is_seed(args.seed):
+        raise HyperparameterError(f"--seed: expected an integer from {checks.SEED_RANGE}, got {quoted(args.seed)}")
     if args.test_size is not None and not 0 < args.test_size < 1:
         raise HyperparameterError(f"--test-size: expected a fraction in (0, 1), got {args.test_size}")
     saved = saved_config(model.metadata, args.model) or {}

@@ -45,7 +45,8 @@ from pathlib import Path
 
 import numpy
 
-from ..checks import as_float_dtype, choice, distinct_names, in_unit_interval, positive, positive_int
+from ..checks import (SEED_RANGE, as_float_dtype, choice, distinct_names, in_unit_interval, is_seed, positive,
+                      positive_int)
 from ..data import BUILTIN_DATASETS
 from ..data.files import load_file, spec_paths
 from ..data.load import absolute_data_spec, read_data, with_test_part
@@ -203,8 +204,8 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
         positive_int(config.batch_size, name("batch_size"))
     positive_int(config.epochs, name("epochs"))
     positive_int(config.checkpoint_every, name("checkpoint_every"))
-    if config.seed < 0:
-        raise HyperparameterError(f"{name('seed')}: expected an integer >= 0, got {config.seed}")
+    if not is_seed(config.seed):  # as cr.fit takes it: the model file records it
+        raise HyperparameterError(f"{name('seed')}: expected an integer from {SEED_RANGE}, got {quoted(config.seed)}")
     if config.patience < 0:
         raise HyperparameterError(f"{name('patience')}: expected an integer >= 0, got {config.patience}")
     in_unit_interval(config.validation, name("validation"))

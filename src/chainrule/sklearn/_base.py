@@ -65,7 +65,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..checks import as_sample_weights, real, refuse_sparse
-from ..errors import DataError, DivergenceError, HyperparameterError, ShapeError
+from ..errors import DataError, DivergenceError, HyperparameterError, ShapeError, quoted
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.epsilon import epsilon
@@ -82,6 +82,8 @@ from ._onnx import estimator_to_onnx
 
 #: every activation of chainrule.layers but the softmax (an output, not a hidden activation)
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
+#: the largest int random_state: scikit-learn's (numpy.random.RandomState's) limit
+MAX_RANDOM_STATE = 2**32 - 1
 
 #: which of scikit-learn's MLP hyperparameters the estimators do not take (in their docstrings)
 NOT_ACCEPTED = """\
@@ -150,7 +152,8 @@ default="relu"
         stratify raises HyperparameterError.
     random_state : int, RandomState, Generator or None, default=None
         Seeds the weights, the validation split and the shuffling of each epoch. An int
-        makes ``fit`` reproducible. None draws fresh seeds from the operating system's
+        (0 to 2**32 - 1, as scikit-learn takes; else HyperparameterError naming it) makes ``fit``
+        reproducible. None draws fresh seeds from the operating system's
         entropy (``numpy.random.default_rng()``), so each fit differs; unlike scikit-learn,
         it never reads or advances NumPy's global RandomState.
     warm_start : bool, default=False
@@ -335,6 +338,11 @@ class BaseMLP(BaseEstimator):
         checked = getattr(self, "_checked_params", ())
         if len(checked) == len(values) and all(map(operator.is_, values, checked)):
             return
+        state = self.random_state
+        if isinstance(state, Integral) and not isinstance(state, bool) and not 0 <= state <= MAX_RANDOM_STATE:
+            # scikit-learn refuses it too, but its message cannot show an int of thousands of digits (a bare ValueError)
+            raise HyperparameterError(f"random_state: expected None, an int from 0 to 2**32 - 1 (as scikit-learn "
+                                      f"takes), a numpy.random.RandomState or a Generator, got {quoted(state)}")
         super()._validate_params()
         self._checked_params = values
 

@@ -22,7 +22,7 @@ import numpy
 from numpy.typing import ArrayLike
 
 from ..backend import module_for, to_device
-from ..checks import as_sample_weights, check_finite, positive_int
+from ..checks import SEED_RANGE, as_sample_weights, check_finite, is_seed, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
 from ..errors import (ChainruleError, DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError,
@@ -172,6 +172,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     seed : int or None
         Seeds the validation split and the per-epoch shuffling (model weights are seeded
         where the model is built). Same seed, same data, same model ⇒ bit-identical weights.
+        From 0 to 2**128 - 1 (``checks.MAX_SEED``: 128 bits, as much entropy as a fresh
+        ``numpy.random.SeedSequence`` holds), else HyperparameterError: the model's training
+        summary and its checkpoints record it, as JSON text.
     verbose : 0, 1 or 2
         What ``fit`` prints, all of it on stderr (stdout stays clean): 0 nothing. 1, when
         stderr is a terminal (or in a Jupyter notebook), a progress bar over the samples of
@@ -405,10 +408,10 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
         if not isinstance(callback, Callback):
             raise HyperparameterError(f"callbacks: expected chainrule Callbacks, got {type(callback).__name__}")
         check_hooks(callback, index)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0):
+    if seed is not None and not is_seed(seed):  # bounded: the model file records it
         hint = ("; fit takes no Generator, since checkpoints and distributed runs record and compare the seed: pass "
                 "an int, e.g. int(rng.integers(2**32))") if isinstance(seed, numpy.random.Generator) else ""
-        raise HyperparameterError(f"seed: expected None or a non-negative int, got {seed!r}{hint}")
+        raise HyperparameterError(f"seed: expected None or an int from {SEED_RANGE}, got {quoted(seed)}{hint}")
     if standardize not in (None, True, False):
         raise HyperparameterError(f"standardize: expected None, True or False, got {standardize!r}")
     if standardize_targets not in (None, True, False):
