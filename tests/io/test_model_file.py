@@ -127,6 +127,10 @@ def test_extra_tensors_and_json_round_trip(tmp_path):
     (None, {"loss": float("nan")}, "not plain JSON"),
     (None, {"callback": print}, "not plain JSON"),
     ({"z": np.zeros(2, np.complex64)}, None, "extra tensor 'z' has dtype complex64"),
+    # JSON gave them back changed (as model metadata is refused): 1 as '1', a tuple as a list
+    (None, {1: "a"}, r"cannot save: extra_json has the key 1 \(int\), which JSON would give back as a string"),
+    (None, {"runs": [{None: 0}]}, r"cannot save: extra_json\['runs'\]\[0\] has the key None \(NoneType\)"),
+    (None, {"shape": (2, 3)}, r"cannot save: extra_json\['shape'\] is a tuple, which JSON would give back as a list"),
 ])
 def test_bad_extras_are_refused_and_nothing_is_written(tmp_path, extra_tensors, extra_json, message):
     with pytest.raises(ModelFileError, match=message):

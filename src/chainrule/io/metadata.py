@@ -3,8 +3,9 @@
 A model file stores ``model.metadata`` as JSON, which quietly changes some Python values:
 a key that is not a string becomes one (1 as '1', None as 'null', so ``{1: a, "1": b}``
 loses a value), and a tuple becomes a list. :func:`check_metadata` refuses those, naming the
-key path (``metadata['runs'][0]``), by the walk (:func:`json_problem`) that also checks a
-callback's checkpoint state (``chainrule.training.checkpoint``). NumPy numbers and arrays are taken: they are written as
+key path (``metadata['runs'][0]``), by the walk (:func:`json_problem`) that also checks the
+``extra_json`` saved beside a model (``model_file.save``) and a callback's checkpoint state
+(``chainrule.training.checkpoint``). NumPy numbers and arrays are taken: they are written as
 the numbers and lists they hold (``model_file._plain``), which their dtype alone does not
 survive. Values JSON cannot hold at all (NaN, a date) are left to the JSON encoder.
 

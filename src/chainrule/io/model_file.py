@@ -55,7 +55,7 @@ from ..layers import Layer
 from ..layers.widths import input_width, output_width
 from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
-from .metadata import check_metadata
+from .metadata import check_metadata, json_problem
 from .versions import chainrule_version, version_note, warn_if_newer
 from .safetensors_file import (
     DTYPES, METADATA, PathLike, check_spans, finite_float, open_tensors, read_header, read_tensor, reject_constant,
@@ -88,7 +88,9 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         More arrays to store beside the weights (a checkpoint's optimizer state), under
         the caller's names, which must differ from the parameter names.
     extra_json : dict, optional
-        JSON-ready data to store beside them (a checkpoint's epoch and RNG state).
+        JSON-ready data to store beside them (a checkpoint's epoch and RNG state), which
+        :func:`read` gives back as it was given: as ``metadata``, a key that is not a string
+        or a tuple anywhere in it is refused.
 
     Raises
     ------
@@ -108,7 +110,9 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         nested more than ``MAX_NESTING`` (100) deep (chainrule.io.metadata), named by key path
         (``metadata['a'][1]``), NaN, Inf or a value JSON cannot hold (NumPy numbers and arrays
         are written as the numbers and lists they hold); or ``extra_tensors`` or ``extra_json``
-        that is not a dict. Extra tensors may hold NaN or Inf.
+        that is not a dict, or an ``extra_json`` holding a key that is not a string or a tuple
+        (named alike: ``extra_json['runs'][0]``), NaN, Inf or a value JSON cannot hold, or nested
+        too deep for the JSON encoder. Extra tensors may hold NaN or Inf.
 
     Examples
     --------
@@ -150,6 +154,12 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
             )
     if extra_json is not None and not isinstance(extra_json, dict):
         raise ModelFileError(f"{path}: cannot save: extra_json must be a dict, got {type(extra_json).__name__}")
+    try:  # as model.metadata: what JSON would give back changed (a key 1 as '1', a tuple as a list)
+        problem = json_problem(extra_json or {}, "extra_json")
+    except RecursionError:  # nested too deep: json.dumps below says it is not plain JSON
+        problem = None
+    if problem is not None:
+        raise ModelFileError(f"{path}: cannot save: {problem}")
 
     document = {
         "format": FORMAT,
