@@ -44,6 +44,29 @@ def test_each_file_read_from_an_idx_directory_is_checked(tmp_path):
     refuse_input_as_output(folder / "notes.txt", "-o", {"data": str(folder)})
 
 
+def test_a_new_file_the_idx_directory_would_read_is_refused(tmp_path):
+    """It was written: nothing was overwritten, but the directory then read the CSV as its data and
+    no longer loaded (a name preferred to the file read now, or a test file it lacked)."""
+    folder = tmp_path / "mn"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels.idx1-ubyte"):
+        (folder / name).write_bytes(b"x")
+    (tmp_path / "link").symlink_to(folder)
+    refused = {"train-images-idx3-ubyte": r"its training images \(in place of train-images-idx3-ubyte\.gz\)",
+               "train-labels-idx1-ubyte.gz": r"its training labels \(in place of train-labels\.idx1-ubyte\)",
+               "t10k-images-idx3-ubyte": r"its test images \(it has none now\)",
+               "t10k-labels.idx1-ubyte.gz": r"its test labels \(it has none now\)"}
+    for name, reads in refused.items():
+        for output in (folder / name, tmp_path / "link" / name):
+            with pytest.raises(ConfigError, match=rf"^-o {re.escape(str(output))}: the data, the IDX directory "
+                                                  rf"{re.escape(str(folder))}, would read a file of that name as "
+                                                  rf"{reads}, and no longer load; write to another file$"):
+                refuse_input_as_output(output, "-o", {"data": str(folder)})
+    for name in ("train-images.idx3-ubyte", "train-labels.idx1-ubyte.gz", "predictions.csv"):  # never read
+        refuse_input_as_output(folder / name, "-o", {"data": str(folder)})
+    refuse_input_as_output(tmp_path / "train-images-idx3-ubyte", "-o", {"data": str(folder)})  # another folder
+
+
 def test_a_new_file_and_another_file_are_accepted(tmp_path):
     model = tmp_path / "model.safetensors"
     model.write_bytes(b"weights")

@@ -270,6 +270,29 @@ def test_output_over_a_file_read_from_an_idx_directory_is_refused(tmp_path, caps
     assert (folder / "predictions.csv").read_text().startswith("prediction\n")
 
 
+@pytest.mark.parametrize("name, reads", [
+    ("train-images-idx3-ubyte", "its training images (in place of train-images-idx3-ubyte.gz)"),
+    ("t10k-images-idx3-ubyte", "its test images (it has none now)"),
+])
+def test_output_at_a_name_the_idx_directory_would_read_is_refused(tmp_path, capsys, name, reads):
+    """It was written (exit 0), and the next read of the folder failed: the CSV was read as IDX
+    (a name preferred to the .gz file), or as test images without test labels."""
+    images, labels = mnist_like(40)
+    folder = tmp_path / "mn"
+    folder.mkdir()
+    write_idx(folder / "train-images-idx3-ubyte.gz", images, compress=True)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", labels, compress=True)
+    assert call(capsys, "train", "--data", folder, "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                "--out", tmp_path / "run")[0] == 0
+    before = sorted(folder.iterdir())
+    code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", folder, "-o", folder / name)
+    assert_one_line_error(code, err, f"-o {folder / name}: the data, the IDX directory {folder}, would read a file "
+                                     f"of that name as {reads}, and no longer load; write to another file")
+    assert sorted(folder.iterdir()) == before
+    code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", folder)
+    assert (code, err) == (0, "")
+
+
 def test_label_with_a_built_in_data_set_is_refused(iris_run, capsys):
     # A built-in's labels are its own: --label, a CSV column, would be ignored without a word.
     code, out, err = call(capsys, "predict", iris_run / "model.safetensors", "iris", "--label", "species")

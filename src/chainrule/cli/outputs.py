@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 
 from ..data import BUILTIN_DATASETS
-from ..data.files import read_paths
+from ..data.files import is_idx_directory, read_paths
+from ..data.idx_file import idx_directory_claims
 from ..errors import ConfigError
 from ..io.atomic import READ_ONLY, is_read_only
 
@@ -23,7 +24,8 @@ def refuse_input_as_output(output, option: str, inputs: dict) -> None:
     ``inputs`` maps what each input is ("model file", "data") to its path as given; a data
     spec of several IDX files (``IMAGES, LABELS``) is checked file by file, and so is an IDX
     directory's every file that is read (``mn/t10k-images-idx3-ubyte``). Names that are not
-    existing files (a file still to be created) never match, nor does a "data" spec that is a
+    existing files (a file still to be created) never match, but for one in an IDX directory
+    that is the data (:func:`refuse_idx_directory_name`); nor does a "data" spec that is a
     built-in data set's name, even beside a file of that name: the data is then the built-in.
     """
     for what, given in inputs.items():
@@ -33,6 +35,27 @@ def refuse_input_as_output(output, option: str, inputs: dict) -> None:
             if _same_file(output, part):
                 raise ConfigError(f"{option} {output}: that is the {what} ({part}), which would be overwritten; "
                                   f"write to another file")
+        if what == "data":
+            refuse_idx_directory_name(output, option, given)
+
+
+def refuse_idx_directory_name(output, option: str, data) -> None:
+    """ConfigError when ``output`` (given as ``option``) would be read as one of the files of ``data``,
+    an IDX directory: a name the loader prefers to the file it reads now (``mn/train-images-idx3-ubyte``
+    beside ``mn/train-images-idx3-ubyte.gz``), or one of a file the directory lacks (its test images),
+    through links too. Nothing would be overwritten, but the directory would then read the CSV
+    written there and no longer load. Any other data, and any other name, pass."""
+    if not is_idx_directory(data):
+        return
+    target = os.path.realpath(output)  # where the atomic write puts it, through a link
+    if not _same_file(os.path.dirname(target), data):
+        return
+    claim = idx_directory_claims(data).get(os.path.basename(target))
+    if claim is not None:
+        role, found = claim
+        now = f"in place of {found.name}" if found is not None else "it has none now"
+        raise ConfigError(f"{option} {output}: the data, the IDX directory {data}, would read a file of that name "
+                          f"as its {role} ({now}), and no longer load; write to another file")
 
 
 def _same_file(a, b) -> bool:

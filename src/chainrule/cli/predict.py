@@ -6,7 +6,8 @@ per output for several outputs or multi-label 0/1 rows), or with ``--proba`` one
 class named after it (for a binary classifier of one output, one column named after its
 second class, whose probability it holds). To stdout (also for ``-o -``), or
 atomically to ``-o FILE``; an empty ``-o ''``, and a FILE this user may not write (``chmod 444``:
-the atomic write would replace it), are refused (exit 2). DATA with rows of
+the atomic write would replace it), are refused (exit 2), and so are the model file and DATA's
+files, and a name in an IDX directory DATA that its loader would read (``chainrule.cli.outputs``). DATA with rows of
 another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
 split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused (exit 2) with
 DATA other than a CSV file, and when it names a column the CSV file lacks (even for a model that

@@ -119,12 +119,20 @@ def read_paths(spec) -> list[str]:
     directory, the directory and the IDX files in it that it reads (a directory that cannot be
     looked into gives itself alone: ``load_file`` then says why)."""
     text = os.fspath(spec)
-    if Path(text).suffix.lower() in (".csv", ".npz") or not os.path.isdir(text):
+    if not is_idx_directory(text):
         return spec_paths(text)
     try:
         return [text, *(str(path) for path in idx_directory_files(text))]
     except OSError:
         return [text]
+
+
+def is_idx_directory(spec) -> bool:
+    """Whether :func:`load_file` reads ``spec`` as an IDX directory: an existing directory whose
+    name does not end in ``.csv`` or ``.npz`` (a directory of such a name is read by their loader,
+    which refuses it)."""
+    text = os.fspath(spec)
+    return Path(text).suffix.lower() not in (".csv", ".npz") and os.path.isdir(text)
 
 
 def _looked_at(test, path: Path) -> bool:

@@ -50,10 +50,11 @@ GZIP_SIGNATURE = b"\x1f\x8b"
 READ_CHUNK = 2**24  # the most bytes of decompressed data read at a time
 FIRST_BUFFER = 2**16  # bytes first set aside for decompressed values; doubled as they come
 
-# The four files of an MNIST-style directory, in load_idx's order (the last two optional).
+# The four files of an MNIST-style directory, in load_idx's order (the last two optional), and what each holds.
 DIRECTORY_FILES = (
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
 )
+DIRECTORY_ROLES = ("training images", "training labels", "test images", "test labels")
 
 
 def read_idx(path) -> numpy.ndarray:
@@ -253,6 +254,22 @@ def idx_directory_files(directory) -> list:
     return [path for path in found if path is not None]
 
 
+def idx_directory_claims(directory) -> dict:
+    """The names in ``directory`` at which a new file would be read by :func:`load_idx_directory`,
+    each with what it would be read as ("training images", ...) and the file read as that now
+    (None when there is none): for each of its files, every spelling (:func:`_spellings`) up to the
+    one found, or all of them when none is found. A file written at one of these names becomes one
+    of the directory's data (a CSV there would then fail to load as IDX)."""
+    claims = {}
+    for name, role in zip(DIRECTORY_FILES, DIRECTORY_ROLES):
+        found = _find(Path(directory), name)
+        for spelling in _spellings(name):
+            claims[spelling] = (role, found)
+            if found is not None and spelling == found.name:
+                break
+    return claims
+
+
 def idx_spec_paths(spec: str) -> list:
     """The 2 or 4 paths of an ``"IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS]"`` spec."""
     parts = [part.strip() for part in spec.split(",")]
@@ -286,10 +303,16 @@ def _pair(images: Path, labels: Path) -> tuple:
     return X, y
 
 
-def _find(directory: Path, name: str) -> Path | None:
-    """The file ``name`` in ``directory`` (also ``.gz``, or with ``.idx`` for ``-idx``), if any."""
+def _spellings(name: str) -> tuple:
+    """The names :func:`_find` looks for ``name`` by, in its order: as it is, ``.gz``, then with
+    ``.idx`` for ``-idx``, and that ``.gz``."""
     dotted = name.replace("-idx", ".idx")
-    for candidate in (name, name + ".gz", dotted, dotted + ".gz"):
+    return name, name + ".gz", dotted, dotted + ".gz"
+
+
+def _find(directory: Path, name: str) -> Path | None:
+    """The file ``name`` in ``directory`` by its first spelling there (:func:`_spellings`), if any."""
+    for candidate in _spellings(name):
         if (directory / candidate).is_file():
             return directory / candidate
     return None
