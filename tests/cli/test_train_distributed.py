@@ -7,8 +7,10 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,23 @@ def test_a_distributed_resume_needs_the_checkpoint_on_rank_0_alone(tmp_path):
                            "-n", "1", "-wdir", str(elsewhere), *resume], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["epochs"] == 3 and list(elsewhere.iterdir()) == []
+
+
+@needs_mpi
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_while_rank_0_writes_the_run_ends_every_rank_130_without_a_lock_left(tmp_path, number):
+    """The other ranks, waiting in MPI_Finalize, died of the Ctrl-C (or SIGTERM) that mpiexec passes
+    on: the job ended as a BAD TERMINATION, exit 2 (or 15), and could take rank 0 with it mid-write,
+    leaving the folder's lock file."""
+    job = subprocess.Popen([MPIEXEC, "-n", "2", sys.executable, "-m", "chainrule", "train", "--distributed",
+                            "--data", "iris", "--epochs", "1", "--quiet", "--out", "run"], cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "run" / "config.toml").exists() and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.killpg(job.pid, number)  # as a terminal's Ctrl-C reaches mpiexec, which sends it on to every rank
+    out, err = job.communicate(timeout=60)
+    assert job.returncode == 130, out + err
+    assert "BAD TERMINATION" not in out + err
+    assert "chainrule: interrupted" in err
+    assert not (tmp_path / "run" / ".chainrule-run.lock").exists()

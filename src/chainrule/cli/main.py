@@ -97,7 +97,8 @@ def main(argv=None) -> int:
     is reported as the subcommand's (``chainrule train: unrecognized arguments: ...``).
     SIGTERM (a job scheduler's or ``timeout``'s stop) is taken as Ctrl-C while a command runs:
     training stops after its batch and writes the run's files, and a file being written is
-    finished or not there at all, rather than the process dying mid-write.
+    finished or not there at all, rather than the process dying mid-write. The ranks of a
+    distributed run of several processes end ignoring SIGINT and SIGTERM (:mod:`chainrule.cli.job_end`).
     """
     ctrl_c = _CtrlC()
     on_main_thread = threading.current_thread() is threading.main_thread()
@@ -106,10 +107,10 @@ def main(argv=None) -> int:
     previous_sigint = signal.signal(signal.SIGINT, ctrl_c) if watch_sigint else None
     try:
         return _run(argv, ctrl_c)
-    finally:
-        if on_main_thread:
+    finally:  # main's own handlers only: a distributed run's ranks end ignoring both (cli.job_end)
+        if on_main_thread and signal.getsignal(signal.SIGTERM) is _interrupt:
             signal.signal(signal.SIGTERM, previous)
-        if watch_sigint:
+        if watch_sigint and signal.getsignal(signal.SIGINT) is ctrl_c:
             signal.signal(signal.SIGINT, previous_sigint)
 
 

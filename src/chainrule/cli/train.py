@@ -68,6 +68,7 @@ from ..training.prepare import fit_seeds, held_out_rows
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
 from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
+from .job_end import end_together
 from .json_output import json_text, strict_json
 from .mpi_launch import refuse_mpi_launch_without_distributed
 from .network_args import hidden_layers
@@ -266,9 +267,18 @@ def run(args) -> int:
                                         checkpoint, sources)
     if history is None:
         return EXIT_USAGE  # rank 0 prints it, once for the job, rather than every rank the same line
+    if comm.is_root:
+        code = write_run(model, data, data_hash, history, callbacks, config, saved_config, args, comm, folder)
+    else:  # rank 0 writes the run's files meanwhile
+        code = EXIT_INTERRUPTED if history.stop_reason == "interrupted" else 0
+    return end_together(comm, code)  # no rank is left in MPI_Finalize, where a Ctrl-C kills it, while rank 0 writes
+
+
+def write_run(model, data, data_hash: str | None, history, callbacks: list, config: TrainConfig,
+              saved_config: TrainConfig, args, comm, folder: Path) -> int:
+    """Rank 0's end of a run: write the run's files into ``folder``, whose lock it holds and then
+    gives back, and print the results; 0, or 130 when training or the writing was interrupted."""
     interrupted = history.stop_reason == "interrupted"
-    if not comm.is_root:
-        return EXIT_INTERRUPTED if interrupted else 0
     written = []  # the run's files written so far, named if Ctrl-C (or SIGTERM) comes before the last
     try:  # the run's files, written while this run holds the folder's lock
         try:

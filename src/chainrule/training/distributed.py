@@ -85,6 +85,9 @@ class SingleProcess:
     def any(self, flag: bool) -> bool:
         return bool(flag)
 
+    def largest(self, value: int, what: str) -> int:
+        return value
+
     def stops_mid_epoch(self, interrupted: bool) -> bool:
         return interrupted
 
@@ -292,6 +295,13 @@ class Communicator(SingleProcess):
         value = numpy.array([1 if flag else 0], dtype=numpy.int64)
         self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, value, op=self.MPI.MAX), "agreeing on stopping")
         return bool(value[0])
+
+    def largest(self, value: int, what: str) -> int:
+        """The largest of the ranks' ``value`` (an int, such as an exit code), on every rank; ``what``
+        names the wait in the error of one that times out ("ending the run")."""
+        values = numpy.array([value], dtype=numpy.int64)
+        self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, values, op=self.MPI.MAX), what)
+        return int(values[0])
 
     def stops_mid_epoch(self, interrupted: bool) -> bool:
         """Never: Ctrl-C is acted on at the end of the epoch, when the ranks agree on it."""
