@@ -143,13 +143,17 @@ class DivergenceError(ChainruleError, FloatingPointError):
     5/12: the loss is nan"), for a caller that words its own advice (the command line's).
     ``at_start`` is True when the loss was not finite before any step was taken, or the gradient
     at the first step (the data's scale, the initial weights, the network or the loss, not the
-    learning rate, is then the cause).
+    learning rate, is then the cause). ``same_on_every_rank`` is True in a distributed ``fit`` of
+    several ranks, whose divergence guards all stop at the same step (a rank whose loss is not
+    finite sends NaN in the gradient's all-reduce), as for :class:`DistributedError`.
     """
 
-    def __init__(self, message: str, *, where: str = "", at_start: bool = False) -> None:
+    def __init__(self, message: str, *, where: str = "", at_start: bool = False,
+                 same_on_every_rank: bool = False) -> None:
         super().__init__(message)
         self.where = where
         self.at_start = at_start
+        self.same_on_every_rank = same_on_every_rank
 
 
 class DistributedError(ChainruleError, RuntimeError):

@@ -173,13 +173,16 @@ def test_an_error_on_rank_0_only_ends_every_rank_at_once_with_its_exit_code(tmp_
 
 
 class World:
-    """MPI's COMM_WORLD with ``size`` ranks, recording the code of an Abort."""
+    """MPI's COMM_WORLD with ``size`` ranks as rank ``rank`` sees it, recording the code of an Abort."""
 
-    def __init__(self, size):
-        self.size, self.aborted = size, None
+    def __init__(self, size, rank=0):
+        self.size, self.rank, self.aborted = size, rank, None
 
     def Get_size(self):
         return self.size
+
+    def Get_rank(self):
+        return self.rank
 
     def Abort(self, code):
         self.aborted = code
@@ -195,6 +198,25 @@ def test_only_a_distributed_run_of_several_processes_aborts_on_an_error(capsys, 
     code, _, err = call(capsys, "train", *(["--distributed"] if distributed else []))
     assert_one_line_error(code, err, "--out full")
     assert world.aborted == aborted
+
+
+@pytest.mark.parametrize("error, exit_code", [
+    (cr.DivergenceError("training diverged at epoch 2, batch 1/4: the loss is not finite", same_on_every_rank=True),
+     1),
+    (cr.DistributedError("the 2 processes were not given the same data and arguments", same_on_every_rank=True), 2)])
+def test_an_error_every_rank_raised_alike_is_shown_by_rank_0_alone_and_aborts_nothing(capsys, monkeypatch, error,
+                                                                                      exit_code):
+    """A diverged run printed one line per rank, each from that rank's own disk, then MPI_Abort."""
+    monkeypatch.setattr(train_command, "run", raises(error))
+    for rank in (0, 1):
+        world = World(2, rank)
+        monkeypatch.setitem(sys.modules, "mpi4py.MPI", types.SimpleNamespace(COMM_WORLD=world))
+        code, _, err = call(capsys, "train", "--distributed")
+        if rank == 0:
+            assert_one_line_error(code, err, str(error), exit_code=exit_code)
+        else:
+            assert (code, err) == (exit_code, "")
+        assert world.aborted is None  # every rank ends with the code, none waiting for another
 
 
 def test_sigterm_stops_training_as_ctrl_c_does(tmp_path):

@@ -159,3 +159,16 @@ def test_ctrl_c_while_rank_0_writes_the_run_ends_every_rank_130_without_a_lock_l
     assert "BAD TERMINATION" not in out + err
     assert "chainrule: interrupted" in err
     assert not (tmp_path / "run" / ".chainrule-run.lock").exists()
+
+
+@needs_mpi
+def test_a_diverged_distributed_run_prints_one_line_from_rank_0(tmp_path):
+    """Every rank printed its own line, built from its own disk (one said the run folder was removed)."""
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "chainrule", "train", "--distributed", *IRIS,
+                           "--optimizer", "sgd", "--lr", "1e30", "--out", "run"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == ["chainrule: error: training diverged at epoch 1, batch 1/4: the gradient or "
+                                        "the update is not finite; no model file or checkpoint was written (the run "
+                                        "folder run was removed); try a lower --lr than 1e+30"], done.stderr
+    assert not (tmp_path / "run").exists()

@@ -1025,3 +1025,20 @@ def test_resume_given_to_some_ranks_only_is_named():
                                                   r"checkpoint path to every rank") as error:
         cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, epochs=2, verbose=0, distributed=AnotherRankResumes())
     assert error.value.same_on_every_rank
+
+
+class TwoRanksAlike(SingleProcess):
+    """A job of 2 ranks whose other rank holds the same rows and so takes the same steps."""
+
+    size = 2
+
+
+@pytest.mark.parametrize("comm, alike", [(SingleProcess(), False), (TwoRanksAlike(), True)])
+def test_a_distributed_divergence_is_marked_as_raised_alike_on_every_rank(comm, alike):
+    """Each rank's command printed its own line, built from its own disk: one line per rank."""
+    X = numpy.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(cr.DivergenceError, match="^training diverged at epoch 1, batch 1/4") as raised:
+        cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, optimizer="sgd", lr=1e30, epochs=2, batch_size=10, verbose=0,
+               distributed=comm)
+    assert raised.value.same_on_every_rank is alike

@@ -8,7 +8,9 @@ be written (closed, a full disk) is an error (exit 2); a closed or unwritable st
 the messages, and a reader of stdout that leaves early (``| head``) ends the command quietly.
 Under
 ``mpiexec -n N`` (N > 1) with ``--distributed``, a rank's error then ends every rank at once
-through ``MPI_Abort`` with that exit code, instead of leaving the others to time out.
+through ``MPI_Abort`` with that exit code, instead of leaving the others to time out; an error
+that every rank raised alike (``same_on_every_rank``: ranks given different arguments, a run
+that diverged) is printed by rank 0 alone, and every rank ends with its exit code.
 """
 
 from __future__ import annotations
@@ -154,10 +156,11 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
         except OutputError as error:
             discard_stdout()
             code = _report(error, debug, EXIT_USAGE)
-        except DivergenceError as error:
-            code = _report(error, debug, EXIT_FAILURE)
-        except ChainruleError as error:
-            code = _report(error, debug, EXIT_USAGE)
+        except ChainruleError as error:  # a run that diverged exits 1, any other error 2
+            code = EXIT_FAILURE if isinstance(error, DivergenceError) else EXIT_USAGE
+            if getattr(error, "same_on_every_rank", False):  # every rank raised it, and ends with it: no MPI_Abort
+                return _report(error, debug, code) if _rank(args) == 0 else code  # shown once, by rank 0
+            code = _report(error, debug, code)
         except KeyboardInterrupt:
             print("chainrule: interrupted", file=sys.stderr)
             code = EXIT_INTERRUPTED
@@ -201,12 +204,24 @@ def _end_every_rank(args, code: int) -> None:
     such as rank 0's check of --out); they would wait out the whole timeout and then blame a
     hung rank. ``MPI_Abort`` makes ``mpiexec`` end them at once and exit with ``code``.
     """
-    MPI = sys.modules.get("mpi4py.MPI")  # imported only by a distributed run
-    if not getattr(args, "distributed", False) or MPI is None or MPI.COMM_WORLD.Get_size() < 2:
+    world = _world(args)
+    if world is None or world.Get_size() < 2:
         return
     sys.stderr.flush()
     time.sleep(ABORT_GRACE_SECONDS)  # let mpiexec forward the error line before the job ends
-    MPI.COMM_WORLD.Abort(code)
+    world.Abort(code)
+
+
+def _world(args):
+    """MPI's COMM_WORLD in a distributed run (``args.distributed``, mpi4py imported), else None."""
+    MPI = sys.modules.get("mpi4py.MPI")  # imported only by a distributed run
+    return MPI.COMM_WORLD if getattr(args, "distributed", False) and MPI is not None else None
+
+
+def _rank(args) -> int:
+    """This process's rank in a distributed run; 0 in any other."""
+    world = _world(args)
+    return 0 if world is None else world.Get_rank()
 
 
 def entry_point() -> None:

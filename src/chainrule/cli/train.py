@@ -67,7 +67,7 @@ from ..training.loop import AT_START, standardized_already
 from ..training.prepare import fit_seeds, held_out_rows
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
-from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
+from .exit_codes import EXIT_INTERRUPTED
 from .job_end import end_together
 from .json_output import json_text, strict_json
 from .mpi_launch import refuse_mpi_launch_without_distributed
@@ -265,8 +265,6 @@ def run(args) -> int:
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
     history, folder = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder,
                                         checkpoint, sources)
-    if history is None:
-        return EXIT_USAGE  # rank 0 prints it, once for the job, rather than every rank the same line
     if comm.is_root:
         code = write_run(model, data, data_hash, history, callbacks, config, saved_config, args, comm, folder)
     else:  # rank 0 writes the run's files meanwhile
@@ -472,8 +470,9 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
     """Claim the run ``folder`` (rank 0) and train ``model`` on ``data``'s training part:
     (History, the folder claimed, which for runs/<timestamp> may be a numbered one).
 
-    An error leaves no folder this run created behind empty. History None on a rank other than
-    0 for an error that every rank raises alike (rank 0 raises it). A diverged run's error is
+    An error leaves no folder this run created behind empty. An error that every rank raises
+    alike (``same_on_every_rank``, which the command reports on rank 0 alone) is raised on the
+    other ranks as fit raised it: only rank 0's is shown. A diverged run's error is
     :func:`diverged`'s, naming the learning rate where it came from (``sources``, as for
     ``value_name``); another error of fit that names one of its arguments that is also an option
     (``validation: holding out 0.99 ...``) names the option or config key instead.
@@ -504,7 +503,7 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         if comm.is_root:  # an input error found by fit leaves no empty run folder behind
             _remove_empty(created)
         if getattr(error, "same_on_every_rank", False) and not comm.is_root:
-            return None, folder
+            raise  # rank 0 says what its disk, where it alone writes checkpoints, holds
         sources = sources or {}
         if isinstance(error, DivergenceError):
             task = get_loss(loss).task
@@ -537,7 +536,7 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
     before the first step or a gradient not finite at it, what to scale instead (the ``task``'s
     targets, for regression, unless ``targets`` says they are standardized; the model's ``dtype``,
     when float32)."""
-    what = f"training diverged {error.where}"
+    what, alike = f"training diverged {error.where}", error.same_on_every_rank
     if error.at_start:  # nothing was written yet, and the learning rate is not the cause
         advice = ["standardize the targets (--standardize-targets)"] if task == "regression" and not targets else []
         if dtype == numpy.float32:
@@ -546,16 +545,18 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
                  f"inputs are standardized already): {', or '.join(advice)}" if advice
                  else standardized_already(error.where))
         return DivergenceError(f"{what}; no model file or checkpoint was written; {AT_START}: {cause}",
-                               where=error.where, at_start=True)
+                               where=error.where, at_start=True, same_on_every_rank=alike)
     checkpoint = folder / CHECKPOINT
     lower = f"try a lower {lr_name} than {lr:g}" if lr_name.startswith("--") else \
         f"try a lower lr than {lr:g} ({lr_name})"
     if checkpoint.is_file():
         epoch = read(checkpoint)[2]["epoch"]
         return DivergenceError(f"{what}; no model file was written, but the checkpoint {checkpoint} holds epoch "
-                               f"{epoch}; {lower}, from the start or with {resume_option(checkpoint)}")
+                               f"{epoch}; {lower}, from the start or with {resume_option(checkpoint)}",
+                               where=error.where, same_on_every_rank=alike)
     removed = "" if folder.exists() else f" (the run folder {folder} was removed)"
-    return DivergenceError(f"{what}; no model file or checkpoint was written{removed}; {lower}")
+    return DivergenceError(f"{what}; no model file or checkpoint was written{removed}; {lower}", where=error.where,
+                           same_on_every_rank=alike)
 
 
 def data_metadata(data, data_hash: str | None) -> dict:

@@ -215,6 +215,7 @@ class Loop:
         initial weights, the network or the loss, not from the learning rate, which no step has
         applied yet: the error says so, and what to scale."""
         where = f"at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}"
+        alike = self.comm.size > 1  # every rank stops here: a loss not finite on one is NaN in the gradient of all
         before_any_step = (self.optimizer.t == 0 if what.startswith("the loss")
                            else what == GRADIENT_NOT_FINITE and self.optimizer.t == 1)
         if before_any_step:
@@ -222,7 +223,7 @@ class Loop:
                 if not bool(get_array_module(value).isfinite(value).all()):
                     return DivergenceError(f"training diverged {where}; the model's parameter {name!r} held NaN or "
                                            f"infinity before any step: initialize or load finite weights",
-                                           where=where, at_start=True)
+                                           where=where, at_start=True, same_on_every_rank=alike)
             advice = [] if self.inputs_standardized else ["standardize the inputs (standardize=True)"]
             if self.loss.task == "regression" and self.target_scale is None:
                 advice.append("standardize the targets (standardize_targets=True)")
@@ -230,9 +231,10 @@ class Loop:
                 advice.append("train in float64")
             cause = (f"the rows or their targets are too large for the network or the loss in {self.model.dtype}: "
                      f"{', or '.join(advice)}" if advice else standardized_already(where))
-            return DivergenceError(f"training diverged {where}; {AT_START}: {cause}", where=where, at_start=True)
+            return DivergenceError(f"training diverged {where}; {AT_START}: {cause}", where=where, at_start=True,
+                                   same_on_every_rank=alike)
         return DivergenceError(f"training diverged {where}; the model keeps its last finite weights; try a lower "
-                               f"learning rate (lr={self.optimizer.lr:g})", where=where)
+                               f"learning rate (lr={self.optimizer.lr:g})", where=where, same_on_every_rank=alike)
 
     def layer_grad_norms(self, grad) -> dict:
         """‖∂L/∂W‖ for every layer with weights, from the flat gradient (summed in float64, see
