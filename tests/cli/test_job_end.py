@@ -1,12 +1,14 @@
-"""chainrule.cli.job_end: the ranks of a distributed train end together, and no Ctrl-C ends one
-alone in MPI_Finalize (the mpiexec runs are in test_train_distributed)."""
+"""chainrule.cli.job_end: the ranks of a distributed train stop together on an input error any
+of them finds, end together, and no Ctrl-C ends one alone in MPI_Finalize (the mpiexec runs are
+in test_train_distributed)."""
 
 import os
 import signal
 
 import pytest
 
-from chainrule.cli.job_end import STOP_SIGNALS, end_together
+import chainrule as cr
+from chainrule.cli.job_end import STOP_SIGNALS, end_together, stop_together, stopped_together
 from chainrule.training.distributed import SingleProcess
 
 
@@ -29,7 +31,6 @@ class Waiting(SingleProcess):
         self.theirs, self.signal_number = theirs, signal_number
 
     def largest(self, value: int, what: str) -> int:
-        assert what == "ending the run"
         if self.signal_number is not None:
             os.kill(os.getpid(), self.signal_number)
         return max(value, self.theirs)
@@ -59,3 +60,21 @@ def test_one_process_ends_with_its_code_and_leaves_the_signals_alone(handlers):
     before = {number: signal.getsignal(number) for number in STOP_SIGNALS}
     assert end_together(SingleProcess(), 130) == 130
     assert {number: signal.getsignal(number) for number in STOP_SIGNALS} == before
+
+
+def test_an_input_error_on_one_rank_stops_every_rank_and_only_that_one_says_it():
+    """The other ranks went on (rank 0 to make the run folder) until the failing rank's MPI_Abort
+    killed them, leaving runs/<timestamp>/ holding only the lock file."""
+    assert stop_together(Waiting(0, 2), None) == 2  # rank 1 found one: rank 0 stops, silently
+    unreadable = cr.DataError("iris.csv: no such file")
+    with pytest.raises(cr.DataError) as raised:
+        stop_together(Waiting(1, 0), unreadable)
+    assert raised.value is unreadable and stopped_together(unreadable)  # shown by main, without MPI_Abort
+    assert stop_together(Waiting(0, 0), None) == 0
+
+
+def test_one_process_raises_its_input_error_unmarked():
+    unreadable = cr.DataError("iris.csv: no such file")
+    with pytest.raises(cr.DataError):
+        stop_together(SingleProcess(), unreadable)
+    assert not stopped_together(unreadable)

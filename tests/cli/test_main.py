@@ -219,6 +219,17 @@ def test_an_error_every_rank_raised_alike_is_shown_by_rank_0_alone_and_aborts_no
         assert world.aborted is None  # every rank ends with the code, none waiting for another
 
 
+def test_an_input_error_the_ranks_stopped_on_together_is_shown_by_its_rank_and_aborts_nothing(capsys, monkeypatch):
+    error = cr.DataError("iris.csv: no such file")
+    error.ranks_stopped_together = True  # as cli.job_end.stop_together marks it
+    monkeypatch.setattr(train_command, "run", raises(error))
+    world = World(2, rank=1)
+    monkeypatch.setitem(sys.modules, "mpi4py.MPI", types.SimpleNamespace(COMM_WORLD=world))
+    code, _, err = call(capsys, "train", "--distributed")
+    assert_one_line_error(code, err, "iris.csv: no such file")
+    assert world.aborted is None  # the other ranks stop with its code, silently
+
+
 def test_sigterm_stops_training_as_ctrl_c_does(tmp_path):
     """SIGTERM (timeout, a job scheduler) killed the process: a run folder holding only a
     checkpoint, or a temporary file when it came during a write, and exit 143."""

@@ -18,7 +18,7 @@ import pytest
 from chainrule.cli import mpi_launch
 from chainrule.cli import train as train_command
 
-from .helpers import assert_one_line_error, call
+from .helpers import assert_one_line_error, call, iris_rows, write_csv
 from .test_train import interrupt_at_epoch
 
 MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=os.path.dirname(sys.executable))
@@ -172,3 +172,19 @@ def test_a_diverged_distributed_run_prints_one_line_from_rank_0(tmp_path):
                                         "the update is not finite; no model file or checkpoint was written (the run "
                                         "folder run was removed); try a lower --lr than 1e+30"], done.stderr
     assert not (tmp_path / "run").exists()
+
+
+@needs_mpi
+def test_an_input_error_on_one_rank_leaves_no_run_folder(tmp_path):
+    """Rank 0 made runs/<timestamp>/ and its lock file before rank 1's MPI_Abort killed it: an empty
+    run folder holding only the lock was left behind."""
+    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
+    here.mkdir(), elsewhere.mkdir()
+    write_csv(here / "iris.csv", iris_rows())  # on rank 0's disk alone
+    train = [sys.executable, "-m", "chainrule", "train", "--distributed", "--data", "iris.csv", "--epochs", "1",
+             "--quiet", "--no-plots"]
+    done = subprocess.run([MPIEXEC, "-n", "1", "-wdir", str(here), *train, ":", "-n", "1", "-wdir", str(elsewhere),
+                           *train], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == ["chainrule: error: iris.csv: no such file"], done.stderr  # no MPI_Abort's
+    assert sorted(path.name for path in here.iterdir()) == ["iris.csv"] and list(elsewhere.iterdir()) == []

@@ -10,7 +10,9 @@ Under
 ``mpiexec -n N`` (N > 1) with ``--distributed``, a rank's error then ends every rank at once
 through ``MPI_Abort`` with that exit code, instead of leaving the others to time out; an error
 that every rank raised alike (``same_on_every_rank``: ranks given different arguments, a run
-that diverged) is printed by rank 0 alone, and every rank ends with its exit code.
+that diverged) is printed by rank 0 alone, and every rank ends with its exit code, as they do
+on an input error that the ranks stopped on together (:func:`~chainrule.cli.job_end.stop_together`),
+printed by the ranks that found it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..errors import ChainruleError, DivergenceError, did_you_mean
 from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
+from .job_end import stopped_together
 from .streams import OutputError, discard_stdout, standard_streams
 
 COMMANDS = (train, evaluate, predict, gradcheck, info, export)
@@ -160,6 +163,8 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
             code = EXIT_FAILURE if isinstance(error, DivergenceError) else EXIT_USAGE
             if getattr(error, "same_on_every_rank", False):  # every rank raised it, and ends with it: no MPI_Abort
                 return _report(error, debug, code) if _rank(args) == 0 else code  # shown once, by rank 0
+            if stopped_together(error):  # found by this rank and others not: every rank knows, and stops
+                return _report(error, debug, code)
             code = _report(error, debug, code)
         except KeyboardInterrupt:
             print("chainrule: interrupted", file=sys.stderr)

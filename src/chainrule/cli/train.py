@@ -68,7 +68,7 @@ from ..training.prepare import fit_seeds, held_out_rows
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
 from .exit_codes import EXIT_INTERRUPTED
-from .job_end import end_together
+from .job_end import end_together, stop_together
 from .json_output import json_text, strict_json
 from .mpi_launch import refuse_mpi_launch_without_distributed
 from .network_args import hidden_layers
@@ -231,6 +231,8 @@ def run(args) -> int:
 
     In order: the launch, the configuration (with the resumed run's), the run folder, the
     data, the network, training, then (rank 0 alone) the run's files and its summary line.
+    With --distributed, an input error found by any rank stops every rank before rank 0 makes
+    the run folder (:func:`~chainrule.cli.job_end.stop_together`).
     """
     refused = refuse_launch(args)
     if refused is not None:
@@ -239,22 +241,29 @@ def run(args) -> int:
         raise OutputError("stdout: it was closed when chainrule started (>&-), and train prints its summary there "
                           "when the run ends; run it with stdout open (> /dev/null discards it)")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
-    checkpoint = read_resumed_checkpoint(args.resume, comm)
-    config, sources = resolve_config_and_sources(args, checkpoint)
-    # Saved with its data path absolute, so that --resume finds the same files from any
-    # working directory; read (and named in errors) as the user gave it.
-    saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
-    check_text_values(saved_config, sources)
-    folder = run_folder(args)
-    if comm.is_root:
-        check_folder_is_free(folder, args.resume)
-    data, data_hash, own_test_part = load_training_data(config, sources, comm.size, args.config)
-    loss, n_outputs = training_loss(config, sources, data)
-    if args.resume:
-        check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
-        check_same_columns(checkpoint, config, sources, data.feature_names)
-        check_same_target_standardization(checkpoint, standardizes_targets(loss, config, sources), sources)
-    model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
+    failure = None
+    try:  # every rank's inputs, checked before rank 0 makes the run folder
+        checkpoint = read_resumed_checkpoint(args.resume, comm)
+        config, sources = resolve_config_and_sources(args, checkpoint)
+        # Saved with its data path absolute, so that --resume finds the same files from any
+        # working directory; read (and named in errors) as the user gave it.
+        saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
+        check_text_values(saved_config, sources)
+        folder = run_folder(args)
+        if comm.is_root:
+            check_folder_is_free(folder, args.resume)
+        data, data_hash, own_test_part = load_training_data(config, sources, comm.size, args.config)
+        loss, n_outputs = training_loss(config, sources, data)
+        if args.resume:
+            check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
+            check_same_columns(checkpoint, config, sources, data.feature_names)
+            check_same_target_standardization(checkpoint, standardizes_targets(loss, config, sources), sources)
+        model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
+    except ChainruleError as error:
+        failure = error
+    stopped = stop_together(comm, failure)  # raises this rank's error; another's: its exit code
+    if stopped:
+        return stopped
     # data with a test part of its own is not split: its configuration holds no test size, so that
     # --config with the run's config.toml repeats the run rather than being refused
     left_out = {"test_size": "the data has a test part of its own"} if own_test_part else {}
