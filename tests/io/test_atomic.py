@@ -75,6 +75,24 @@ def test_writer_raising_midway_leaves_existing_target_unchanged(tmp_path):
     assert os.listdir(tmp_path) == ["out.bin"]
 
 
+def test_ctrl_c_as_the_temporary_file_is_made_leaves_no_file(tmp_path, monkeypatch):
+    """A SIGINT handled as os.open returned (Python runs handlers then) raised KeyboardInterrupt
+    before the cleanup's try: the empty temporary file stayed in the run folder (seen with mpiexec)."""
+    os_open = os.open
+
+    def open_then_interrupted(path, flags, mode=0o777):
+        descriptor = os_open(path, flags, mode)
+        if os.path.basename(path).startswith(".chainrule-"):
+            os.close(descriptor)  # the interrupted caller never sees it
+            raise KeyboardInterrupt
+        return descriptor
+
+    monkeypatch.setattr(os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(tmp_path / "model.safetensors", b"new")
+    assert os.listdir(tmp_path) == []
+
+
 def test_failed_rename_cleans_up_and_raises_the_given_error(tmp_path, monkeypatch):
     target = tmp_path / "model.safetensors"
     target.write_bytes(b"previous")

@@ -109,6 +109,10 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as cause:
         raise error(f"{target}: cannot write ({_reason(cause, directory)})") from None
+    except BaseException:  # a Ctrl-C's KeyboardInterrupt, raised as os.open returned: the file is this write's own
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
     try:
         if status is not None and hasattr(os, "fchmod"):
             # Keep an existing file's permissions: a private 0o600 model stays private.
