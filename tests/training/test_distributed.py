@@ -954,6 +954,39 @@ def test_one_rank_asking_to_stop_stops_every_rank():
     assert reducing_rank_one(numpy.array([0])).any(False) is False
 
 
+class SlowRankZero:
+    """COMM_WORLD as rank 1 of 2 sees it while rank 0 takes ``polls`` polls to join an Iallreduce (MAX)
+    whose value is ``theirs``."""
+
+    def __init__(self, theirs: int, polls: int) -> None:
+        self.theirs, self.polls = theirs, polls
+
+    def Iallreduce(self, in_place, buffer, op):
+        world = self
+
+        class Request:
+            def Test(self):
+                world.polls -= 1
+                if world.polls > 0:
+                    return False
+                buffer[...] = numpy.maximum(buffer, world.theirs)
+                return True
+
+        return Request()
+
+
+def test_the_ranks_largest_value_waits_without_a_deadline_only_when_asked():
+    """The ranks that end a run wait for rank 0 to write its files, which takes as long as it takes
+    (a large test set to score): the timeout would abort them, and rank 0, mid-write."""
+    comm = rank_one(SlowRankZero(130, polls=40))
+    comm.MPI = types.SimpleNamespace(Exception=MPIException, IN_PLACE=None, MAX="max")
+    comm.timeout = 0.01  # 40 polls take longer, their pauses growing to 1 ms
+    assert comm.largest(0, "ending the run", deadline=False) == 130
+    comm.world = SlowRankZero(130, polls=40)
+    with pytest.raises(cr.DistributedError, match=r"^rank 1 of 2: agreeing waited more than 0.01 s"):
+        comm.largest(0, "agreeing")
+
+
 def test_the_ranks_weights_must_agree_to_the_bit_after_each_epoch():
     theta = numpy.linspace(-1.0, 1.0, 7)
     mine = checksum(theta)

@@ -11,9 +11,10 @@ waited in ``MPI_Finalize`` (by simply returning) would die there of a Ctrl-C: mp
 MPI after Python has given SIGINT and SIGTERM back their default action, and ``mpiexec`` passes
 both on to every rank; the job would end as a "BAD TERMINATION" (exit 2 or 15), killing rank 0
 mid-write and leaving its lock file. So every rank ends in :func:`end_together`: one all-reduce
-of the ranks' exit codes, polled against the timeout (a rank that hangs or dies still ends the
-job), while SIGINT and SIGTERM are only noted; after it the process ignores both until it
-exits, as MPI_Finalize then waits only for ranks that are ending too.
+of the ranks' exit codes, polled without a deadline (rank 0's evaluation of a large test set may
+take minutes; a rank that dies or calls MPI_Abort still ends the job), while SIGINT and SIGTERM
+are only noted; after it the process ignores both until it exits, as MPI_Finalize then waits
+only for ranks that are ending too.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def end_together(comm, code: int) -> int:
         for number in STOP_SIGNALS:
             signal.signal(number, lambda signum, frame: seen.append(signum))
     try:
-        agreed = comm.largest(code, "ending the run")
+        agreed = comm.largest(code, "ending the run", deadline=False)  # rank 0's evaluation and plots take their time
     finally:
         if on_main_thread:
             for number in STOP_SIGNALS:

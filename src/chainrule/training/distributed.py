@@ -85,7 +85,7 @@ class SingleProcess:
     def any(self, flag: bool) -> bool:
         return bool(flag)
 
-    def largest(self, value: int, what: str) -> int:
+    def largest(self, value: int, what: str, *, deadline: bool = True) -> int:
         return value
 
     def stops_mid_epoch(self, interrupted: bool) -> bool:
@@ -296,11 +296,14 @@ class Communicator(SingleProcess):
         self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, value, op=self.MPI.MAX), "agreeing on stopping")
         return bool(value[0])
 
-    def largest(self, value: int, what: str) -> int:
+    def largest(self, value: int, what: str, *, deadline: bool = True) -> int:
         """The largest of the ranks' ``value`` (an int, such as an exit code), on every rank; ``what``
-        names the wait in the error of one that times out ("ending the run")."""
+        names the wait in the error of one that times out ("agreeing that ..."). ``deadline=False``
+        waits without the timeout, for a rank busy with work of unknown length (rank 0 writing a
+        run's files at its end): a rank that dies still ends the job (``mpiexec`` ends the others)."""
         values = numpy.array([value], dtype=numpy.int64)
-        self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, values, op=self.MPI.MAX), what)
+        self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, values, op=self.MPI.MAX), what,
+                   self.timeout if deadline else math.inf)
         return int(values[0])
 
     def stops_mid_epoch(self, interrupted: bool) -> bool:
@@ -325,9 +328,10 @@ class Communicator(SingleProcess):
                 f"run on every rank (see docs/distributed.md, callbacks)", same_on_every_rank=True
             )
 
-    def _wait(self, request, what: str) -> None:
-        """Poll ``request`` until it completes; past the deadline, fail the whole job."""
-        deadline = time.monotonic() + self.timeout
+    def _wait(self, request, what: str, timeout: float | None = None) -> None:
+        """Poll ``request`` until it completes; past ``timeout`` seconds (the Communicator's by
+        default; infinite: no deadline), fail the whole job."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         pause = 1e-5
         try:
             while not request.Test():
