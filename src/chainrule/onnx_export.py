@@ -146,6 +146,7 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         raise HyperparameterError(f"probabilities=True: the model's outputs are not class scores ({why}); "
                                   f"cr.predict_proba would refuse it too")
 
+    model.refresh_paths()  # the initializers are named by path, as model.params names them
     graph = _Graph(onnx, model.dtype or numpy.dtype(numpy.float32), opset)
     width = input_width(model, preprocessor)  # None: a symbolic width, "n_features"
     Y = "X"

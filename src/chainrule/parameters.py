@@ -327,6 +327,7 @@ def flatten(model) -> FlatParameters:
     if cached is not None and cached.is_current(entries):
         return cached
 
+    model.refresh_paths()  # the errors below name the layers by their paths in this model
     check_each_layer_once(walked)
     for _, layer in walked:
         check_own_arrays(layer)

@@ -376,10 +376,14 @@ def test_a_layer_holding_what_layer_init_sets_elsewhere_than_its_dict_is_set_up(
 
 def test_a_layer_holding_itself_is_refused_rather_than_walked_forever():
     model = cr.Sequential(cr.Linear(2, 2, seed=0), cr.ReLU())
-    model.layers.append(model)  # by hand: the constructor refuses a layer twice
-    with pytest.raises(cr.StateError,
-                       match=r"Sequential: layers nested more than 1000 deep .* does a layer hold itself"):
-        model.dtype
+    message = r"Sequential: layers nested more than 1000 deep .* does a layer hold itself"
+    with pytest.raises(cr.StateError, match=message):
+        model.layers.append(model)  # by hand: the constructor refuses a layer twice
+    assert len(model) == 2 and [layer.path for layer in model] == ["0", "1"]  # undone, nothing renamed
+    part = model[:]
+    part.layers.append(part)  # a slice's list renames nothing, so nothing refuses this before a walk
+    with pytest.raises(cr.StateError, match=message):
+        part.dtype
     deep = cr.Identity()
     for _ in range(49):
         deep = cr.Sequential(deep)

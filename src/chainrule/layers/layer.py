@@ -33,7 +33,9 @@ their children directly, so the checks are not repeated inside a model.
 
 Parameters are named by path: a leaf's own ``"W"`` is ``"0.W"`` inside a Sequential,
 ``"block.1.W"`` deeper down; the same names are used by ``params``, ``grads``, model files
-and error messages.
+and error messages. A layer's ``path`` follows every change to its model's layers, by hand
+too (see :mod:`.layer_list`); a layer in two models is named in the errors of an entry point
+(``layer(X)``, ``cr.fit``, ...) by its path in the model given (see ``refresh_paths``).
 
 A layer's ``trainable`` flag (default True) freezes it for fine-tuning, as PyTorch's
 ``requires_grad_(False)`` and Keras' ``layer.trainable = False`` do: the gradients of a frozen
@@ -65,6 +67,14 @@ from .summary import layer_rows, layer_table
 NESTING_LIMIT = 1000  # levels of layers inside layers that walk follows (Python's default recursion limit)
 
 
+class PathVersion:
+    """A counter of renamings: ``Layer.set_path`` adds 1 and records the number on every layer
+    it names, so that ``refresh_paths`` knows in one comparison whether some layer may have
+    been named since by another model (one sharing it)."""
+
+    number = 0
+
+
 #: The attributes ``Layer.__init__`` sets: a layer lacking one skipped ``super().__init__()``.
 SET_BY_LAYER_INIT = frozenset({"path", "own_params", "own_grads", "decayed", "reuse_buffers", "_buffers", "_flat",
                                "preprocessor", "metadata"})
@@ -83,6 +93,11 @@ class Layer:
     own_trainable = True
     # (TrainableVersion.number, answer) of has_trainable_parameters' last computation
     _trainable_cache = (-1, True)
+    # PathVersion.number when set_path last named this layer (-1: never)
+    _paths_version = -1
+    #: Whether ``refresh_paths`` names the layers inside by their paths in this one: False for a
+    #: slice ``model[i:j]``, whose layers keep their paths in the model it was cut from.
+    renames_layers = True
 
     def __init_subclass__(cls, **kwargs) -> None:
         """A subclass whose forward or backward cannot take ``inplace=True`` does not work in place.
@@ -229,6 +244,7 @@ class Layer:
         Raises ShapeError for X that is not a rectangular 2-d array of the layer's width,
         DTypeError for non-numbers and NonFiniteError for NaN or Inf.
         """
+        self.refresh_paths()
         dtype, device, _ = self.parameter_facts()
         if dtype is None:
             kind = _input_dtype(X)
@@ -247,8 +263,8 @@ class Layer:
         whose every yield passed through each level above it.
 
         Raises StateError below ``NESTING_LIMIT`` levels of layers inside layers: only a layer
-        that holds itself (a Sequential's ``layers`` appended to by hand) nests so deep, and its
-        walk would never end.
+        that holds itself nests so deep (a slice's ``layers`` or a composite of one's own changed
+        by hand: a Sequential's own list refuses it), and its walk would never end.
         """
         pending = [(prefix, self, 0)]
         while pending:
@@ -262,10 +278,27 @@ class Layer:
                 pending += [(f"{prefix}{name}.", child, depth + 1) for name, child in children][::-1]
 
     def set_path(self, path: str) -> None:
-        """Record this layer's position (and its children's) inside the enclosing model."""
-        self.path = path
-        for name, child in self.children():
-            child.set_path(f"{path}.{name}" if path else name)
+        """Name this layer ``path`` and every layer inside it by its path below (``"1.0"`` for
+        child "0" of ``path`` "1"): the names error messages give them.
+
+        Raises StateError, before any layer is renamed, for a layer that holds itself (see ``walk``).
+        """
+        walked = list(self.walk(f"{path}." if path else ""))  # all of it first: a cycle renames nothing
+        PathVersion.number += 1
+        for prefix, layer in walked:
+            layer.path = prefix[:-1]
+            layer._paths_version = PathVersion.number
+
+    def refresh_paths(self) -> None:
+        """Name the layers inside by their paths in this layer (``set_path`` from its own path),
+        unless nothing was renamed anywhere since it last did: one comparison.
+
+        The entry points (``layer(X)``, ``cr.fit``, ``cr.predict``, ``cr.evaluate``, ``cr.to_onnx``,
+        a rebuilt flat buffer) call it, so that a layer shared with another model built or
+        called since is named in their errors by its path in the model given.
+        """
+        if self._paths_version != PathVersion.number and self.renames_layers:
+            self.set_path(self.path)
 
     def describe(self) -> str:
         """How error messages name this layer: ``layer '1.0' (Linear)`` or ``Linear``."""

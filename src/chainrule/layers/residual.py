@@ -6,6 +6,7 @@ from ..backend import Array
 from ..errors import HyperparameterError, ShapeError
 from ..parameters import check_each_layer_once
 from .layer import Layer, check_initialized
+from .layer_list import LayerAttribute
 from .sequential import adopt
 
 
@@ -46,15 +47,17 @@ class Residual(Layer):
     ['f.0.W', 'f.0.b']
     """
 
+    #: assigning f (by hand too) renames the layers inside it
+    f = LayerAttribute()
+
     def __init__(self, f: Layer) -> None:
         super().__init__()
         if not isinstance(f, Layer):
             raise HyperparameterError(f"Residual: f must be a chainrule Layer, got {type(f).__name__}")
         check_initialized(f, "Residual: f")
-        self.f = f
+        self.f = f  # names the layers of f "f.0", ...
         check_each_layer_once(list(self.walk()))
         adopt(f)
-        self.set_path(self.path)
 
     def children(self) -> list[tuple[str, Layer]]:
         return [("f", self.f)]

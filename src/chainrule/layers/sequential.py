@@ -11,6 +11,7 @@ from ..errors import ChainruleWarning, HyperparameterError, ShapeError
 from ..initializers import as_generator
 from ..parameters import TrainableVersion, check_each_layer_once
 from .layer import Layer, check_initialized
+from .layer_list import LayerAttribute, LayerList
 from .linear import Linear
 
 
@@ -27,7 +28,9 @@ class Sequential(Layer):
         ∂L/∂h⁽ˡ⁻¹⁾ = ∂L/∂h⁽ˡ⁾ · ∂h⁽ˡ⁾/∂h⁽ˡ⁻¹⁾
 
     A Sequential is a layer, so blocks nest ("deep networks are blocks of layers stacked
-    recursively"); parameters are then named ``"1.0.W"`` by their path.
+    recursively"); parameters are then named ``"1.0.W"`` by their path. ``layers`` may be
+    changed after construction, by hand too (``model.layers.append(layer)``): it is a
+    :class:`~.layer_list.LayerList`, which names the layers by their new paths at each change.
 
     A ``Linear`` with init "auto" takes the initializer the next layer the data passes through
     prefers (He before the ReLU family), looking into nested Sequentials and out of them (a
@@ -77,6 +80,8 @@ class Sequential(Layer):
 
     # (TrainableVersion.number, a copy of layers, first_to_backpropagate's answer) when last computed
     _first_cache = (-1, None, 0)
+    #: a LayerList: assigning the attribute, or changing the list in place, renames the layers
+    layers = LayerAttribute(LayerList)
 
     def __init__(self, *layers: Layer, seed=None) -> None:
         super().__init__()
@@ -96,13 +101,19 @@ class Sequential(Layer):
                 layer.use_auto_init(following.preferred_init, redraw=rng is None)
         for layer in self.layers:
             adopt(layer)
-        self.set_path(self.path)
         if rng is not None:
             _warn_of_redrawn_weights(self, [layer for layer, own in order if not own])
             self.initialize(rng)
 
     def children(self) -> list[tuple[str, Layer]]:
         return [(str(index), layer) for index, layer in enumerate(self.layers)]
+
+    def __setstate__(self, state: dict) -> None:
+        """A copy or an unpickled model: its ``layers`` (a plain list in ``state``, see LayerList) a
+        LayerList of its own again, its paths those of the original."""
+        vars(self).update(state)
+        if self.renames_layers:  # a slice's is a plain list (see __getitem__)
+            vars(self)["layers"] = LayerList(state["layers"], self)
 
     def in_place(self, index: int) -> bool:
         """May layer ``index`` overwrite its X in forward and its dY in backward?
@@ -180,7 +191,8 @@ class Sequential(Layer):
         """
         if isinstance(index, slice):
             part = Sequential()  # empty, then given the layers themselves: no redraw, no new paths
-            part.layers = self.layers[index]
+            vars(part)["layers"] = self.layers[index]  # a plain list: changed by hand, it renames nothing either
+            part.renames_layers = False  # its layers keep their paths in this model
             adopt(part)  # its layers are this model's: a model built around the slice redraws none of them
             return part
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
@@ -204,23 +216,19 @@ class Sequential(Layer):
             raise HyperparameterError(f"Sequential[{index}]: expected a chainrule Layer, got {type(layer).__name__}")
         check_initialized(layer, f"Sequential[{index}]")
         replaced = self.layers[self._in_range(index)]
-        self.layers[index] = layer
+        self.layers[index] = layer  # renamed, and counted for what is cached about frozen layers (LayerList)
         try:
             check_each_layer_once(list(self.walk()))
         except HyperparameterError:
             self.layers[index] = replaced
             raise
         adopt(layer)
-        self.set_path(self.path)
-        TrainableVersion.number += 1  # what is frozen inside may differ now (also in the models around this one)
 
     def __delitem__(self, index) -> None:
         """``del model[i]`` (or a slice) removes layers, as PyTorch's ``nn.Sequential`` does."""
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer, slice)):
             raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
-        del self.layers[index if isinstance(index, slice) else self._in_range(index)]
-        self.set_path(self.path)
-        TrainableVersion.number += 1  # what is frozen inside may differ now (also in the models around this one)
+        del self.layers[index if isinstance(index, slice) else self._in_range(index)]  # renamed (LayerList)
 
     def __repr__(self) -> str:
         if not self.layers:  # not "Sequential(\n\n)", which a summary's row cut to "Sequential("

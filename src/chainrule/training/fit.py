@@ -311,6 +311,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     epochs, batch_size, checkpoint_every, callbacks = _check_arguments(
         model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize,
         standardize_targets, graph, distributed)
+    model.refresh_paths()  # a layer it shares with another model is named in errors by its path in this one
     device = model.device if device is None else device
     check_trainable(model)
     weighted_by = _weighted_by(sample_weight, class_weight, validation)

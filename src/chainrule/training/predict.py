@@ -45,6 +45,7 @@ def _inputs(model: Layer, X):
     """
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+    model.refresh_paths()  # a layer it shares with another model is named by its path in this one
     dtype, device, first = model.parameter_facts()
     dtype = numpy.dtype(dtype or numpy.float32)
     preprocessor = model.preprocessor
