@@ -316,6 +316,27 @@ def test_ctrl_c_mid_epoch_counts_the_epochs_alike_on_stdout_stderr_and_in_metric
     assert len(metrics["history"]["metrics"]["loss"]) == 3 and metrics["history"]["partial_last_epoch"] is True
 
 
+def test_a_second_ctrl_c_during_an_update_exits_130_leaving_the_checkpoint_of_the_last_whole_epoch(
+        tmp_path, capsys, monkeypatch):
+    rule = cr.Adam.rule
+
+    def rule_then_ctrl_c_twice(optimizer, theta, grad, lr, vectors):  # the 3rd step of epoch 3 (15 a batch)
+        answer = rule(optimizer, theta, grad, lr, vectors)
+        if optimizer.t == 2 * 8 + 3:
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+        return answer
+
+    monkeypatch.setattr(cr.Adam, "rule", rule_then_ctrl_c_twice)
+    code, out, err = call(capsys, "train", *IRIS, "--batch-size", "15", "--epochs", "6", "--out", tmp_path / "cut")
+    assert (code, out, err) == (130, "", "chainrule: interrupted\n")
+    assert {path.name for path in (tmp_path / "cut").iterdir()} == {"checkpoint.safetensors"}  # no model file
+    assert read(tmp_path / "cut" / "checkpoint.safetensors")[2]["epoch"] == 2
+    monkeypatch.undo()
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--quiet")
+    assert code == 0, err
+
+
 def test_ctrl_c_after_the_last_batch_of_an_epoch_counts_it_whole(tmp_path, capsys, monkeypatch):
     def sigint_after_epoch_2(loop, number, bar, run_epoch=Loop.run_epoch):
         logs = run_epoch(loop, number, bar)

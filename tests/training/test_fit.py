@@ -448,6 +448,72 @@ def test_a_second_ctrl_c_interrupts_for_real():
     assert signal.getsignal(signal.SIGINT) is handler
 
 
+def ctrl_c_in_the_update(optimizer, at: int, times: int) -> None:
+    """Make ``optimizer`` send Ctrl-C ``times`` times during its step ``at``: after its rule has
+    advanced the state (SGD's velocity, Adam's m and v) of the first stretch of θ it steps, and
+    before θ moves and any other stretch is stepped."""
+    rule, sent = optimizer.rule, []
+
+    def rule_then_ctrl_c(theta, grad, lr, vectors):
+        answer = rule(theta, grad, lr, vectors)
+        if optimizer.t == at and not sent:
+            sent.append(at)
+            for _ in range(times):
+                signal.raise_signal(signal.SIGINT)  # handled at once, here
+        return answer
+
+    optimizer.rule = rule_then_ctrl_c
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["all-trainable", "one-frozen"])
+@pytest.mark.parametrize("make", [lambda model: cr.SGD(model, lr=0.1, momentum=0.9), lambda model: cr.Adam(model)],
+                         ids=["sgd-momentum", "adam"])
+def test_a_second_ctrl_c_during_an_update_aborts_once_the_update_is_whole(make, frozen):
+    # It raised KeyboardInterrupt inside the step: the optimizer's state had taken the step in and θ
+    # had not (nor, with a frozen layer, the stretches after the first), and that model and optimizer
+    # were what the caller was left with, to save or to train on.
+    runs = []
+    for times in (1, 2):  # the first Ctrl-C alone stops after that step: the whole steps to compare with
+        model = cr.mlp([4, 8, 8, 3], seed=0)
+        model[2].trainable = not frozen  # a frozen layer in the middle: two stretches, stepped one by one
+        optimizer = make(model)
+        ctrl_c_in_the_update(optimizer, at=3, times=times)
+        handler = signal.getsignal(signal.SIGINT)
+        if times == 1:
+            history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=4, batch_size=30, verbose=0)
+            assert (history.stop_reason, history.partial_last_epoch) == ("interrupted", True)
+        else:
+            with pytest.raises(KeyboardInterrupt):
+                cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=4, batch_size=30, verbose=0)
+        assert signal.getsignal(signal.SIGINT) is handler
+        runs.append((model, optimizer.state_dict()))
+    (stopped, stopped_state), (aborted, aborted_state) = runs
+    assert aborted_state["t"] == stopped_state["t"] == 3 and aborted_state["missed"] == stopped_state["missed"]
+    assert same_weights(aborted, stopped)
+    assert all(np.array_equal(aborted_state["state"][name], value) for name, value in stopped_state["state"].items())
+
+
+def test_a_second_ctrl_c_outside_an_update_aborts_at_once():
+    class CtrlCLoss(cr.SoftmaxCrossEntropy):
+        """Sends two Ctrl-C during the loss of the 3rd batch: before its backward and its step."""
+
+        def __init__(self):
+            self.calls = 0
+
+        def compute(self, Y, T):
+            self.calls += 1
+            if self.calls == 3:
+                signal.raise_signal(signal.SIGINT)
+                signal.raise_signal(signal.SIGINT)
+            return super().compute(Y, T)
+
+    model = iris_model()
+    optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+    with pytest.raises(KeyboardInterrupt):
+        cr.fit(model, X_IRIS, Y_IRIS, loss=CtrlCLoss(), optimizer=optimizer, epochs=4, batch_size=30, verbose=0)
+    assert optimizer.t == 2  # the third step never began
+
+
 # Divergence guard ------------------------------------------------------------------------------
 
 def test_a_huge_learning_rate_stops_with_a_divergence_error():

@@ -223,9 +223,18 @@ class DeviceLoop(Loop):
                 yield rows_of_chunk[start:start + self.batch_size]
 
     def run_epoch(self, epoch: int, bar) -> dict:
-        with self.stream:
-            logs = self._run_epoch(epoch, bar)
-        self.stream.synchronize()
+        # The host counts t as it queues steps, and the frozen parameters' missed steps (and t after a
+        # divergence) at the epoch's end: a second Ctrl-C waits for the epoch's end (after the current
+        # batch, as the first Ctrl-C stops there), so that the counts and θ agree (see _StopOnInterrupt).
+        self.updating = True
+        try:
+            with self.stream:
+                logs = self._run_epoch(epoch, bar)
+            self.stream.synchronize()
+        finally:
+            self.updating = False
+        if self.abort is not None:
+            self.abort()
         return logs
 
     def _run_epoch(self, epoch: int, bar) -> dict:

@@ -6,8 +6,9 @@ preprocessor (an X above ``STANDARDIZED_COPY_BYTES``, of which no standardized c
 made), each step's forward pass, ∇_y L from the loss, the backward
 pass into ∂L/∂θ and the optimizer's update; the divergence guard, per-layer gradient norms,
 the progress bar and epoch lines on stderr, and Ctrl-C, which ends training after the current
-batch. ``score_chunks`` scores prepared data a block of rows at a time, for the validation
-set after each epoch and for ``evaluate``. The GPU's loop
+batch (a second one aborts, but never in the middle of an optimizer step). ``score_chunks``
+scores prepared data a block of rows at a time, for the validation set after each epoch and
+for ``evaluate``. The GPU's loop
 (:mod:`chainrule.training.device_loop`) is a Loop that runs the epoch on the device.
 """
 
@@ -90,6 +91,8 @@ class Loop:
         self.epochs, self.start_epoch = settings.epochs, settings.start_epoch
         self.interrupted = False
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
+        self.updating = False  # True while the optimizer updates θ and its state (see _StopOnInterrupt)
+        self.abort = None  # a second Ctrl-C that came during an update, called once the update is whole
         flat = self.model.flat_parameters()
         X, xp = self.X, get_array_module(self.X)
         self.X_batch = xp.empty((self.batch_size, X.shape[1]), dtype=flat.theta.dtype)  # reused each step
@@ -149,8 +152,16 @@ class Loop:
                     for name, value in norms.items():
                         norm_sums[name] += value
                     n_norms += 1
-                # A non-finite gradient makes a non-finite step, which is then not applied.
-                if not optimizer.step(check_finite=True, flat=flat):
+                # A non-finite gradient makes a non-finite step, which is then not applied. A second
+                # Ctrl-C during the step waits for it (self.abort): θ and the state are never left half updated.
+                self.updating = True
+                try:
+                    stepped = optimizer.step(check_finite=True, flat=flat)
+                finally:
+                    self.updating = False
+                if self.abort is not None:
+                    self.abort()
+                if not stepped:
                     raise self.diverged(epoch, batch, n_batches, refused_step(flat.grad))
                 bar.update(len(rows))
                 if self.comm.stops_mid_epoch(self.interrupted):
@@ -275,7 +286,8 @@ class Loop:
                     desc=f"training {self.epochs - self.start_epoch} epochs", dynamic_ncols=True, leave=True)
 
     def interruptible(self):
-        """Context in which Ctrl-C ends training after the current batch (a second one aborts)."""
+        """Context in which Ctrl-C ends training after the current batch (a second one aborts,
+        once the optimizer's update under way, if any, is whole)."""
         return _StopOnInterrupt(self)
 
 
@@ -300,6 +312,14 @@ class NoBar:
 class _StopOnInterrupt:
     """SIGINT sets the loop's ``interrupted`` flag instead of raising, once.
 
+    The second SIGINT does what SIGINT did before ``fit`` (the previous handler: Python's
+    raises KeyboardInterrupt), but never in the middle of an optimizer step: one that comes
+    while the loop is ``updating`` (θ and the optimizer's state, and on the GPU the epoch's
+    queued steps and their count) is kept in ``loop.abort``, which the loop calls once the
+    update is whole. So the model and the optimizer that a KeyboardInterrupt leaves behind are
+    those of a whole number of steps, as consistent as after a Ctrl-C that stopped the run.
+    The flag costs two attribute stores per step; no signal call is made per step.
+
     Only in the main thread, and only where Python's own handler can be put back afterwards: a
     handler installed outside Python (a program embedding Python; ``signal.getsignal`` gives
     None) is left in place, as Python could not restore it."""
@@ -307,10 +327,24 @@ class _StopOnInterrupt:
     def __init__(self, loop: Loop) -> None:
         self.loop = loop
         self.previous = None
+        self.seen = False  # whether the first SIGINT came
 
     def _handle(self, signum, frame) -> None:
-        self.loop.interrupted = True
-        signal.signal(signal.SIGINT, self.previous)  # a second Ctrl-C interrupts for real
+        if not self.seen:
+            self.seen = True
+            self.loop.interrupted = True
+        elif self.loop.updating:
+            self.loop.abort = lambda: self._abort(signum, frame)
+        else:
+            self._abort(signum, frame)
+
+    def _abort(self, signum, frame) -> None:
+        """The second SIGINT: the previous handler's, which is put back (a third is its own too)."""
+        signal.signal(signal.SIGINT, self.previous)
+        if callable(self.previous):
+            self.previous(signum, frame)
+        else:  # SIG_DFL ends the process, as SIGINT would have; SIG_IGN does nothing
+            signal.raise_signal(signal.SIGINT)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None:
