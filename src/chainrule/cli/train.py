@@ -275,16 +275,18 @@ def run(args) -> int:
     history, folder = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder,
                                         checkpoint, sources)
     if comm.is_root:
-        code = write_run(model, data, data_hash, history, callbacks, config, saved_config, args, comm, folder)
+        code = write_run(model, data, data_hash, history, callbacks, config, saved_config, left_out, args, comm,
+                         folder)
     else:  # rank 0 writes the run's files meanwhile
         code = EXIT_INTERRUPTED if history.stop_reason == "interrupted" else 0
     return end_together(comm, code)  # no rank is left in MPI_Finalize, where a Ctrl-C kills it, while rank 0 writes
 
 
 def write_run(model, data, data_hash: str | None, history, callbacks: list, config: TrainConfig,
-              saved_config: TrainConfig, args, comm, folder: Path) -> int:
+              saved_config: TrainConfig, left_out: dict, args, comm, folder: Path) -> int:
     """Rank 0's end of a run: write the run's files into ``folder``, whose lock it holds and then
-    gives back, and print the results; 0, or 130 when training or the writing was interrupted."""
+    gives back, and print the results; 0, or 130 when training or the writing was interrupted.
+    ``left_out`` holds the keys config.toml leaves out, each with why (``TrainConfig.to_toml``)."""
     interrupted = history.stop_reason == "interrupted"
     written = []  # the run's files written so far, named if Ctrl-C (or SIGTERM) comes before the last
     try:  # the run's files, written while this run holds the folder's lock
