@@ -350,6 +350,12 @@ def test_ctrl_c_after_the_last_batch_of_an_epoch_counts_it_whole(tmp_path, capsy
     assert code == 130
     assert (json.loads(out)["epochs"], json.loads(out)["partial_last_epoch"]) == (2, False)
     assert err.startswith("chainrule: interrupted after 2 complete epochs; the checkpoint")
+    monkeypatch.undo()
+    # Resumed to the 2 epochs it holds, it is the completed 2-epoch run (it exited 130 saying to resume again)
+    code, out, err = call(capsys, "train", "--resume", tmp_path / "cut" / "checkpoint.safetensors", "--epochs", "2",
+                          "--json")
+    assert (code, err) == (0, "")
+    assert (json.loads(out)["epochs"], json.loads(out)["stop_reason"]) == (2, "completed")
 
 
 def test_a_run_killed_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path, capsys):

@@ -414,6 +414,23 @@ def test_a_ctrl_c_in_the_epoch_that_ends_the_run_interrupts_nothing(tmp_path, st
     assert same_weights(resumed, model)
 
 
+def test_an_interrupted_run_resumed_to_the_epochs_it_holds_is_completed(tmp_path):
+    # Ctrl-C after epoch 2 of 5, resumed with epochs=2: nothing trains, and the run is the uninterrupted
+    # 2-epoch run. It stayed "interrupted" (the CLI exited 130 and said to resume again).
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=5, callbacks=[SigintAtEpochEnd(2)], verbose=0, checkpoint=checkpoint)
+    assert read(checkpoint)[2]["history"]["stop_reason"] == "interrupted"
+    uninterrupted = iris_model()
+    expected = cr.fit(uninterrupted, X_IRIS, Y_IRIS, epochs=2, callbacks=[SigintAtEpochEnd(0)], verbose=0)
+    resumed = iris_model()
+    history = cr.fit(resumed, X_IRIS, Y_IRIS, epochs=2, callbacks=[SigintAtEpochEnd(0)], verbose=0,
+                     resume=checkpoint)
+    assert (history.stop_reason, history.epochs) == ("completed", 2)
+    assert history.to_json() == expected.to_json()
+    assert resumed.metadata["training"]["stop_reason"] == "completed"
+    assert same_weights(resumed, uninterrupted)
+
+
 def test_a_resumed_run_keeps_its_seed_and_refuses_another(tmp_path):
     # seed=7 on resume was ignored (the checkpoint's Generator shuffles) yet recorded as the run's seed
     checkpoint = tmp_path / "checkpoint.safetensors"

@@ -148,7 +148,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         optimizer object, which has its own, a given lr raises HyperparameterError.
     epochs : int
         Total number of epochs (a resumed run continues up to this number; fewer than the
-        checkpoint's own raises HyperparameterError).
+        checkpoint's own raises HyperparameterError; as many trains nothing and ends "completed",
+        as the uninterrupted run of that many epochs, even when Ctrl-C interrupted the checkpoint's run).
     batch_size : int or None
         Samples per step; the last batch of an epoch may be smaller. None (the default) means
         32, or all the training rows when there are fewer (those left after ``validation``
@@ -630,6 +631,9 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
             f"epochs: {epochs} is fewer than the {start_epoch} epochs the checkpoint {resume} holds; epochs "
             f"counts them all, so pass more than {start_epoch} to train further"
         )
+    elif start_epoch == epochs and history.stop_reason == "interrupted":
+        # A Ctrl-C after this run's last epoch interrupted nothing: it ends as the uninterrupted run of as many
+        history.stop_reason = "completed"
     return history, start_epoch, shared_seed if run_seed is None else run_seed
 
 
