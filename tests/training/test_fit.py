@@ -448,6 +448,21 @@ def test_a_resumed_run_keeps_its_seed_and_refuses_another(tmp_path):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=0, seed=5, resume=checkpoint)
 
 
+def test_seed_none_on_resume_takes_the_checkpoints_seed_for_the_validation_split_too(tmp_path):
+    # seed=None held out other rows than the checkpoint's seed did, so the resume was refused for its validation
+    # set, though the seed error itself advises seed=None ("which takes the checkpoint's")
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    options = dict(validation=0.2, batch_size=16, verbose=0)
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, seed=5, checkpoint=checkpoint, **options)
+    uninterrupted = iris_model()
+    expected = cr.fit(uninterrupted, X_IRIS, Y_IRIS, epochs=4, seed=5, **options)
+    resumed = iris_model()
+    history = cr.fit(resumed, X_IRIS, Y_IRIS, epochs=4, seed=None, resume=checkpoint, **options)
+    assert history.to_json() == expected.to_json()
+    assert same_weights(resumed, uninterrupted)
+    assert resumed.metadata["training"]["seed"] == 5
+
+
 def test_a_sigint_handler_set_outside_python_is_left_in_place(monkeypatch):
     """signal.getsignal gives None for a handler a host program installed: fit cannot put such
     a handler back, so it does not replace it (Ctrl-C then does what the host decided)."""

@@ -336,8 +336,7 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
         if validation is not None:
             _check_validation(saved_validation, validation, path)
     _check_frozen(extra.get("frozen", []), model, path)
-    saved_seed = checkpoint_field(extra, "seed", path, "an integer >= 0 or null",
-                                  lambda value: value is None or is_json_count(value)) if "seed" in extra else seed
+    saved_seed = recorded_seed(extra, path) if "seed" in extra else seed
     if seed is not None and "seed" in extra and saved_seed != int(seed):
         had = "no seed (seed=None)" if saved_seed is None else f"seed {saved_seed}"
         raise ModelFileError(f"{path}: seed: the checkpoint's run had {had}, this call {int(seed)}; resuming "
@@ -394,6 +393,14 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     optimizer.load_state_dict(optimizer_state)
     rng.bit_generator.state = extra["rng"]
     return history, epoch, saved_seed
+
+
+def recorded_seed(extra: dict, path) -> int | None:
+    """The seed of the run that wrote the checkpoint at ``path`` (its extra JSON ``extra``): its
+    ``seed`` field, an integer >= 0, or None for a run without one or a checkpoint written before
+    chainrule recorded it; ModelFileError naming the file and the field for anything else."""
+    return checkpoint_field(extra, "seed", path, "an integer >= 0 or null",
+                            lambda value: value is None or is_json_count(value)) if "seed" in extra else None
 
 
 def _check_early_stopping_epochs(state: dict, epoch: int, index: int, path) -> None:

@@ -36,8 +36,9 @@ from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
-from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_history_state,
-                         check_optimizer_state, load_checkpoint, save_checkpoint)
+from .checkpoint import (NO_VALIDATION, CheckpointFile, callback_checkpoint_state, check_checkpoint_path,
+                         check_history_state, check_optimizer_state, load_checkpoint, read_checkpoint, recorded_seed,
+                         save_checkpoint)
 from .distributed import Communicator, communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
@@ -229,13 +230,14 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         not exist raises ModelFileError ("no such checkpoint file"). The checkpoint's
         Generator goes on shuffling, so the run keeps its seed (the model's training summary
         records it): another ``seed`` given raises ModelFileError naming ``seed``, and None
-        takes the checkpoint's. A ``batch_size`` other than the run's is taken (the run is then
+        takes the checkpoint's, for the validation split too (without ``distributed``, which
+        splits before rank 0 reads the checkpoint: pass the run's seed there). A ``batch_size`` other than the run's is taken (the run is then
         no longer the uninterrupted one, as for ``chainrule train --resume --batch-size``).
         The validation set
         must be the checkpoint's run's (the same rows, targets and weights, compared by a checksum
         saved in the checkpoint): another ``validation`` fraction or data, other weights of
         its rows (``w_val``, or the ``sample_weight`` of the held-out rows), another seed
-        that splits it (seed=None holds out other rows on every call), or a validation set
+        that splits it (a run of seed=None held out other rows on every call), or a validation set
         added or removed raises ModelFileError naming ``validation`` before anything is
         restored, since the run would train on former validation rows and its early
         stopping would compare scores of two validation sets. The training data and their
@@ -319,13 +321,16 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     _check_device(device, distributed, graph)
     comm = communicator(distributed)
     shared_seed = comm.shared_seed(seed)  # every rank shuffles alike
+    data_seed = shared_seed  # splits the validation rows
+    if seed is None and resume is not None and comm.size == 1:
+        resume, data_seed = _resumed_seed(resume, shared_seed)
 
     # A value that underflows to 0 or a subnormal (a tiny x cast to float32, in the probe row's forward pass)
     # is no error, as NumPy's default takes it, also under a caller's numpy.seterr(all="raise"); the epochs
     # run under their own numpy.errstate (_run_epochs).
     with numpy.errstate(under="ignore"):
         data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize,
-                             standardize_targets, shared_seed, weighted_by,
+                             standardize_targets, data_seed, weighted_by,
                              records_validation=checkpoint is not None or resume is not None)
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
@@ -595,6 +600,17 @@ def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Op
         optimizer.to(device)
         optimizer.check_layout()  # here too for the GPU's loop, which calls update without step
     return optimizer
+
+
+def _resumed_seed(resume, shared_seed) -> tuple[CheckpointFile, int | None]:
+    """(the checkpoint ``resume`` names, read once; the seed of its run, or ``shared_seed`` for a run
+    without one): seed=None resumes the run with its seed (see ``resume``), whose validation rows
+    are then split before anything is restored. In one process: with several ranks, only rank 0
+    reads the file, later."""
+    check_checkpoint_path(resume)
+    checkpoint = resume if isinstance(resume, CheckpointFile) and resume.extra is not None else read_checkpoint(resume)
+    recorded = recorded_seed(checkpoint.extra, checkpoint)
+    return checkpoint, shared_seed if recorded is None else recorded
 
 
 def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm,
