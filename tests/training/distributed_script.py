@@ -6,6 +6,8 @@ kill / hang: rank 1 is SIGKILLed / stops responding during epoch 3; checkpoints 
 absent: rank 1 fails before it makes its Communicator.
 drift: a callback on rank 0 alone lowers the learning rate after epoch 1; every rank writes
 the error message it got to OUT/drift{rank}.txt.
+resumed seed: a run with seed 5 holding out a validation fraction, resumed with seed=None, and
+the same run unbroken; rank 0 saves both final weights to OUT/weights.npz.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0;
 every rank writes the error messages it got to OUT/messages{rank}.json.
 """
@@ -39,6 +41,14 @@ def train(batch_size, epochs, comm, weighted=False, **kwargs):
     cr.fit(model, X[:-20], y[:-20], optimizer="adam", lr=0.01, epochs=epochs, batch_size=batch_size, verbose=0,
            validation=validation, callbacks=[cr.EarlyStopping(patience=50, restore_best=False)], distributed=comm,
            **kwargs)
+    return model.flat_parameters().theta.copy()
+
+
+def held_out_fraction(epochs, comm, **kwargs):
+    """The weights after a run that holds out a fifth of the rows, split by its seed, for validation."""
+    X, y = data(200)
+    model = cr.mlp([5, 16, 3], seed=1, dtype="float64")
+    cr.fit(model, X, y, lr=0.01, epochs=epochs, batch_size=32, verbose=0, validation=0.2, distributed=comm, **kwargs)
     return model.flat_parameters().theta.copy()
 
 
@@ -145,6 +155,13 @@ def main(scenario, out):
         first = os.path.join(out, "checkpoint.safetensors")
         train(32, 2, comm, checkpoint=first)
         weights["resumed"] = train(32, 3, comm, checkpoint=first, resume=first)
+        if comm.is_root:
+            numpy.savez(os.path.join(out, "weights.npz"), **weights)
+    elif scenario == "resumed seed":
+        first = os.path.join(out, "checkpoint.safetensors")
+        held_out_fraction(2, comm, seed=5, checkpoint=first)
+        weights = {"resumed": held_out_fraction(3, comm, seed=None, resume=first),
+                   "unbroken": held_out_fraction(3, comm, seed=5)}
         if comm.is_root:
             numpy.savez(os.path.join(out, "weights.npz"), **weights)
     elif scenario == "drift":

@@ -58,6 +58,15 @@ def test_two_processes_match_one_also_for_uneven_batches_and_resume(tmp_path):
 
 
 @needs_mpi
+def test_two_processes_resume_with_seed_none_as_the_unbroken_run_splitting_by_its_seed(tmp_path):
+    """They split the validation rows by a seed rank 0 drew, and refused the checkpoint's validation set."""
+    done, _ = mpiexec(sys.executable, str(SCRIPT), "resumed seed", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    weights = numpy.load(tmp_path / "weights.npz")
+    numpy.testing.assert_array_equal(weights["resumed"], weights["unbroken"])
+
+
+@needs_mpi
 def test_a_killed_rank_ends_the_job_and_leaves_a_loadable_checkpoint(tmp_path):
     done, seconds = mpiexec(sys.executable, str(SCRIPT), "kill", str(tmp_path))
     assert done.returncode != 0
@@ -943,9 +952,59 @@ def reducing_rank_one(*sent):
     return comm
 
 
+def seed_words(seed, failed=False):
+    """The broadcast of shared_seed as rank 0 sends it: [rank 0 failed, the seed's low 64 bits, its high 64]."""
+    return numpy.array([int(failed), seed & (2**64 - 1), seed >> 64], dtype=numpy.uint64)
+
+
 def test_a_seed_of_none_is_the_one_rank_0_draws():
-    assert rank_one(RootSends(numpy.array([12345]))).shared_seed(None) == 12345
-    assert rank_one(RootSends(numpy.array([12345]))).shared_seed(7) == 7
+    assert rank_one(RootSends(seed_words(12345))).shared_seed(None) == 12345
+    assert rank_one(RootSends(seed_words(12345))).shared_seed(7) == 7
+
+
+def test_a_seed_of_none_on_resume_is_the_one_rank_0_read_from_the_checkpoint_up_to_128_bits(tmp_path):
+    """The ranks split the validation rows by a fresh seed, not the run's: fit(resume=..., seed=None)
+    with a validation fraction was refused for its validation set on every distributed resume."""
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=2**100 + 3, checkpoint=path)
+    assert rank_zero().shared_seed(None, path) == 2**100 + 3
+    assert rank_zero().shared_seed(9, path) == 9  # a seed given is the seed (load_checkpoint compares it)
+    read = read_checkpoint(path)
+    assert rank_zero().shared_seed(None, read) == 2**100 + 3 and read.extra is not None  # chainrule train's read
+    assert rank_one(RootSends(seed_words(2**100 + 3))).shared_seed(None, "elsewhere/checkpoint.safetensors") == (
+        2**100 + 3)
+
+
+def test_other_ranks_stop_when_rank_0_cannot_read_the_seed_of_the_run_it_resumes(tmp_path):
+    missing = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: no such checkpoint file"):
+        rank_zero().shared_seed(None, missing)
+    with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: rank 0 cannot read the checkpoint"):
+        rank_one(RootSends(seed_words(0, failed=True))).shared_seed(None, missing)
+    with pytest.raises(cr.ModelFileError, match="^resume: rank 0 cannot read the checkpoint it was given"):
+        rank_one(RootSends(seed_words(0, failed=True))).shared_seed(None)  # resume given to rank 0 alone
+
+
+class Resumed(Exception):
+    """Raised where fit, having resumed, sends rank 0's parameters."""
+
+
+def test_a_distributed_resume_with_seed_none_splits_the_validation_rows_by_the_runs_seed(tmp_path):
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=5, validation=0.25, checkpoint=path)
+    comm = rank_zero_among_equals(2)
+    comm.any = lambda flag: flag
+
+    def resumed(model):
+        raise Resumed(model.flat_parameters().theta.copy())
+
+    comm.broadcast_parameters = resumed
+    with pytest.raises(Resumed) as state:
+        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, validation=0.25, seed=None, resume=path,
+               distributed=comm)
+    numpy.testing.assert_array_equal(state.value.args[0], cr.load(path).flat_parameters().theta)
 
 
 def test_one_rank_asking_to_stop_stops_every_rank():

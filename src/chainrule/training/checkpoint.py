@@ -403,6 +403,16 @@ def recorded_seed(extra: dict, path) -> int | None:
                             lambda value: value is None or is_json_count(value)) if "seed" in extra else None
 
 
+def resumed_run_seed(resume) -> tuple[CheckpointFile, int | None]:
+    """(the checkpoint ``resume`` names, read here unless its contents are held; the seed its run
+    recorded, or None: see :func:`recorded_seed`). ModelFileError naming the file where there is
+    none or it is not a checkpoint: seed=None resumes the run with its seed, which fit needs
+    before anything is restored, to split the validation rows as the run did."""
+    check_checkpoint_path(resume)
+    checkpoint = resume if isinstance(resume, CheckpointFile) and resume.extra is not None else read_checkpoint(resume)
+    return checkpoint, recorded_seed(checkpoint.extra, checkpoint)
+
+
 def _check_early_stopping_epochs(state: dict, epoch: int, index: int, path) -> None:
     """An EarlyStopping state's ``best_epoch`` is one of the checkpoint's ``epoch`` epochs, and it
     has waited no longer than they: History.best_epoch takes it when training ends. (Their types

@@ -46,7 +46,7 @@ import numpy
 from .. import cpu_blas
 from ..checks import positive
 from ..errors import DistributedError, HyperparameterError, ModelFileError
-from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
+from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint, resumed_run_seed
 from .fingerprint import SHOWN_WORDS, checksum, fingerprint_row, shown_values
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
@@ -64,7 +64,7 @@ class SingleProcess:
     def shard(self, rows):
         return rows
 
-    def shared_seed(self, seed):
+    def shared_seed(self, seed, resume=None):
         return seed
 
     def check_same_run(self, values: dict, checksums: dict) -> None:
@@ -163,18 +163,40 @@ class Communicator(SingleProcess):
         """This rank's rows of a global batch: every size-th row from the rank's own."""
         return rows[self.rank::self.size]
 
-    def shared_seed(self, seed):
-        """The seed every rank uses: ``seed``, or for None one drawn on rank 0 and sent to all.
+    def shared_seed(self, seed, resume=None):
+        """The seed every rank uses: ``seed``; for None, the seed recorded by the run whose checkpoint
+        rank 0 resumes (``resume``, read there), else one drawn on rank 0; sent to all.
 
-        Always one broadcast, whatever this rank's ``seed``, so that the ranks' collectives stay
-        matched even if one was given None and another a number (``check_same_run`` then
-        reports the difference).
+        Always one broadcast, whatever this rank's ``seed`` and ``resume``, so that the ranks'
+        collectives stay matched even if one was given None and another a number (``check_same_run``
+        then reports the difference), or resume on some ranks only (``fit`` then names ``resume``).
+        Three words: whether rank 0 failed to read the checkpoint, then the seed's low and high 64
+        bits (a seed has up to 128). A checkpoint rank 0 cannot read is its ModelFileError there and
+        on the other ranks one saying so, naming their ``resume``; each rank still reads the whole
+        checkpoint later (:meth:`local_checkpoint`), and a file replaced meanwhile by one of
+        another validation set is refused then.
         """
-        drawn = numpy.zeros(1, dtype=numpy.int64)
+        words = numpy.zeros(3, dtype=numpy.uint64)
+        problem = None
         if self.is_root and seed is None:
-            drawn[0] = numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1
-        self._wait(self.world.Ibcast(drawn, root=0), "broadcasting the seed")
-        return int(drawn[0]) if seed is None else seed
+            chosen = None
+            if resume is not None:
+                try:
+                    checkpoint, chosen = resumed_run_seed(resume)
+                except ModelFileError as error:
+                    problem = error
+                else:
+                    if checkpoint is not resume:
+                        checkpoint.take_contents()  # read for its seed alone: local_checkpoint reads it again
+            if chosen is None:
+                chosen = int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1)
+            words[:] = [problem is not None, chosen & (2**64 - 1), chosen >> 64]
+        self._wait(self.world.Ibcast(words, root=0), "broadcasting the seed")
+        if words[0]:
+            given = resume is not None
+            raise problem or ModelFileError(f"{resume if given else 'resume'}: rank 0 cannot read the checkpoint"
+                                            f"{'' if given else ' it was given'} (see its error)")
+        return int(words[1]) | int(words[2]) << 64 if seed is None else seed
 
     def check_same_run(self, values: dict, checksums: dict) -> None:
         """Raise the same DistributedError on every rank unless all ranks hold equal ``values`` and ``checksums``.

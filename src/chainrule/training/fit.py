@@ -36,9 +36,8 @@ from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
-from .checkpoint import (NO_VALIDATION, CheckpointFile, callback_checkpoint_state, check_checkpoint_path,
-                         check_history_state, check_optimizer_state, load_checkpoint, read_checkpoint, recorded_seed,
-                         save_checkpoint)
+from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_history_state,
+                         check_optimizer_state, load_checkpoint, resumed_run_seed, save_checkpoint)
 from .distributed import Communicator, communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
@@ -230,9 +229,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         not exist raises ModelFileError ("no such checkpoint file"). The checkpoint's
         Generator goes on shuffling, so the run keeps its seed (the model's training summary
         records it): another ``seed`` given raises ModelFileError naming ``seed``, and None
-        takes the checkpoint's, for the validation split too (without ``distributed``, which
-        splits before rank 0 reads the checkpoint: pass the run's seed there). A ``batch_size`` other than the run's is taken (the run is then
-        no longer the uninterrupted one, as for ``chainrule train --resume --batch-size``).
+        takes the checkpoint's, for the validation split too (with ``distributed``, rank 0
+        reads it and sends it in the broadcast that shares a seed). A ``batch_size`` other than
+        the run's is taken (the run is then no longer the uninterrupted one, as for
+        ``chainrule train --resume --batch-size``).
         The validation set
         must be the checkpoint's run's (the same rows, targets and weights, compared by a checksum
         saved in the checkpoint): another ``validation`` fraction or data, other weights of
@@ -320,10 +320,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     weighted_by = _weighted_by(sample_weight, class_weight, validation)
     _check_device(device, distributed, graph)
     comm = communicator(distributed)
-    shared_seed = comm.shared_seed(seed)  # every rank shuffles alike
-    data_seed = shared_seed  # splits the validation rows
-    if seed is None and resume is not None and comm.size == 1:
-        resume, data_seed = _resumed_seed(resume, shared_seed)
+    if seed is None and resume is not None and comm.size == 1:  # the run's seed splits its validation rows
+        shared_seed, (resume, data_seed) = None, resumed_run_seed(resume)
+    else:  # every rank shuffles and splits alike; with several ranks, rank 0 reads the run's seed
+        shared_seed = data_seed = comm.shared_seed(seed, resume)
 
     # A value that underflows to 0 or a subnormal (a tiny x cast to float32, in the probe row's forward pass)
     # is no error, as NumPy's default takes it, also under a caller's numpy.seterr(all="raise"); the epochs
@@ -600,17 +600,6 @@ def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Op
         optimizer.to(device)
         optimizer.check_layout()  # here too for the GPU's loop, which calls update without step
     return optimizer
-
-
-def _resumed_seed(resume, shared_seed) -> tuple[CheckpointFile, int | None]:
-    """(the checkpoint ``resume`` names, read once; the seed of its run, or ``shared_seed`` for a run
-    without one): seed=None resumes the run with its seed (see ``resume``), whose validation rows
-    are then split before anything is restored. In one process: with several ranks, only rank 0
-    reads the file, later."""
-    check_checkpoint_path(resume)
-    checkpoint = resume if isinstance(resume, CheckpointFile) and resume.extra is not None else read_checkpoint(resume)
-    recorded = recorded_seed(checkpoint.extra, checkpoint)
-    return checkpoint, shared_seed if recorded is None else recorded
 
 
 def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm,
