@@ -1257,6 +1257,35 @@ def test_resume_refuses_data_or_a_loss_of_another_width_naming_the_option(tmp_pa
     assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
 
 
+def test_resume_refuses_the_runs_own_csv_rewritten_since_naming_it(tmp_path, monkeypatch, capsys):
+    """The saved data path was read again as it was: its seeded test split moved with the new rows,
+    and the resumed run trained on rows the run had held out for testing, so its test score was not one."""
+    rows = iris_rows()
+    write_csv(tmp_path / "iris.csv", rows)
+    monkeypatch.chdir(tmp_path)
+    options = ["--hidden", "8", "--quiet", "--no-plots"]
+    assert call(capsys, "train", "--data", "iris.csv", *options, "--epochs", "2", "--out", "run")[0] == 0
+    before = (tmp_path / "run" / "model.safetensors").read_bytes()
+    checkpoint = tmp_path / "run" / "checkpoint.safetensors"
+    write_csv(tmp_path / "iris.csv", rows[:1] + rows[1:][::-1])  # the same rows and columns, in another order
+    code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--epochs", "3")
+    saved = str(tmp_path / "iris.csv")
+    assert_one_line_error(code, err, f"run/checkpoint.safetensors: metadata.config.data: {saved!r} "
+                          "changed since the run started (its SHA-256 differs from the one the checkpoint recorded)",
+                          "test rows", "restore the file as it was, or start a new run")
+    # Named again with --data, the same file is the run's own: refused alike, naming --data.
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--data", "iris.csv", *options, "--epochs", "3")
+    assert_one_line_error(code, err, "--data: 'iris.csv' changed since the run started")
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+    # Another file is other data, which --data may give to resume on (the same columns).
+    (tmp_path / "other.csv").write_bytes((tmp_path / "iris.csv").read_bytes())
+    write_csv(tmp_path / "iris.csv", rows)  # restored: resumed as the run began
+    code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--epochs", "3")
+    assert code == 0, err
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--data", "other.csv", *options, "--epochs", "4")
+    assert code == 0, err
+
+
 def test_resume_refuses_a_csv_of_the_same_columns_in_another_order_naming_both(tmp_path, monkeypatch, capsys):
     """It trained by position: the weights learned for one column were fed another (iris's accuracy
     fell from 0.96 to 0.63 after one epoch), and the model then read the columns by the new names."""

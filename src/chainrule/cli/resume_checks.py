@@ -5,13 +5,15 @@ it). Before anything is built, that configuration must describe the network the 
 holds, and the new run may not change what the checkpoint holds (the network, the optimizer's
 state, the dtype, early stopping) or which rows were held out (the seed, the test and
 validation fractions); once the data is read, its features and outputs must fit the network,
-and its named columns (a CSV header's) must be the run's, in the run's order.
+and its named columns (a CSV header's) must be the run's, in the run's order, and the run's
+own CSV file unchanged (its SHA-256), since the test rows split from it would move.
 Each refusal names the key where its value came from (see ``value_name``): ``--seed``,
 ``more.toml: key 'seed'``, or ``ck.safetensors: metadata.config.seed`` for the checkpoint's own.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..checks import as_float_dtype, listing
@@ -230,6 +232,30 @@ def check_same_columns(checkpoint: CheckpointFile, config: TrainConfig, sources:
                       f"{listing(feature_names)}, but the resumed run trained on {listing(trained_on)}, in that "
                       f"order (feature {first + 1} is {quoted(feature_names[first])} here, {quoted(trained_on[first])} "
                       f"there); its network takes them by position: resume with data of those columns in that order")
+
+
+def check_same_data_file(checkpoint: CheckpointFile, config: TrainConfig, sources: dict, data_hash: str | None
+                         ) -> None:
+    """ConfigError naming ``data`` where it came from when it is the resumed run's own CSV file (the
+    same resolved path as the one its configuration saved) and that file's SHA-256 (``data_hash``)
+    is no longer the one the run recorded (``metadata.data.sha256``): the test rows, split from it by
+    the seed, would move, and the resumed run would train on rows the run held out for testing. So
+    also with ``--data`` naming that very path: another file is other data, taken (same columns).
+    Runs that recorded no hash (NPZ and IDX data, a checkpoint from before chainrule recorded it)
+    are taken as they are.
+    """
+    saved = checkpoint.model.metadata.get("data")
+    recorded = saved.get("sha256") if isinstance(saved, dict) else None
+    if recorded is None or data_hash is None or data_hash == recorded:
+        return
+    run_data = resumed_config(checkpoint)[0].get("data")
+    if not isinstance(run_data, str) or os.path.realpath(run_data) != os.path.realpath(config.data):
+        return
+    raise ConfigError(f"{value_name('data', sources.get('data'))}: {config.data!r} changed since the run started (its "
+                      f"SHA-256 differs from the one the checkpoint recorded): its test rows, split from it by the "
+                      f"seed, would move, and the resumed run would train on rows held out for testing, so its test "
+                      f"score would mean nothing; restore the file as it was, or start a new run on it (without "
+                      f"--resume)")
 
 
 def _named_columns(data) -> bool:

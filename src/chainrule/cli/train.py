@@ -74,8 +74,8 @@ from .mpi_launch import refuse_mpi_launch_without_distributed
 from .network_args import hidden_layers
 from .network_size import check_network_fits_memory, network_size, training_vectors
 from .resume_checks import (
-    check_config_matches_network, check_epochs_cover, check_same_columns, check_same_hidden, check_same_network,
-    check_same_split, check_same_target_standardization, check_same_widths, resumed_config,
+    check_config_matches_network, check_epochs_cover, check_same_columns, check_same_data_file, check_same_hidden,
+    check_same_network, check_same_split, check_same_target_standardization, check_same_widths, resumed_config,
 )
 from .rows import column_name, file_sha256, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, resume_option,
@@ -257,6 +257,7 @@ def run(args) -> int:
         if args.resume:
             check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
             check_same_columns(checkpoint, config, sources, data.feature_names)
+            check_same_data_file(checkpoint, config, sources, data_hash)
             check_same_target_standardization(checkpoint, standardizes_targets(loss, config, sources), sources)
         model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
     except ChainruleError as error:
