@@ -261,3 +261,13 @@ def test_the_step_gemms_are_timed_for_pytorch_only_when_asked():
     assert set(gemm_step_seconds([6, 5, 3], 4, 0.0)) == {"numpy"}
     if torch_available():
         assert set(gemm_step_seconds([6, 5, 3], 4, 0.0, with_torch=True)) == {"numpy", "torch"}
+
+
+def test_scikit_learn_trains_on_float32_input_as_given_and_on_a_float64_copy():
+    """The peak RSS of each contender counts the same data set: a float32 copy made for
+    scikit-learn alone would add the whole data set to its peak."""
+    from benchmarks.contenders import Sklearn, Sklearn64
+    from benchmarks.data import teacher_data
+    X, y = teacher_data(64, 16, 4)
+    assert Sklearn((16, 8, 4), 16, X, y).X is X
+    assert Sklearn64((16, 8, 4), 16, X, y).X.dtype == numpy.float64
