@@ -113,7 +113,8 @@ def step_budget_table(entries) -> list:
     if not rows:
         return []
     lines = ["## Where the step's time goes", "",
-             "Milliseconds per training step by the medians above (the roofline's step times). *NumPy GEMMs* "
+             "Milliseconds per training step by the medians above (the roofline's step times: a full batch's "
+             "share of the epoch). *NumPy GEMMs* "
              "and *torch.mm* are the step's products alone, back to back, from the roofline; *beyond* is a step's "
              "time over its "
              "own library's products. *Budget for the target* is what chainrule may spend beyond NumPy's "
@@ -246,8 +247,10 @@ def markdown(results, image_name: str) -> str:
         f"![training throughput]({image_name})", "",
         "## Roofline", "",
         "Executed GEMM FLOPs per training step (forward 2·B·in·out per layer, backward twice that, "
-        "less the first layer's input gradient) over the median step time, against NumPy's float32 "
-        "throughput on exactly those GEMMs with the same layouts run back to back (the ceiling). "
+        "less the first layer's input gradient) over the median step time (a full batch's share of the "
+        "median epoch, so that a last, partial batch counts as the part of a step it is), against NumPy's "
+        "float32 throughput on exactly those GEMMs with the same layouts run back to back (the ceiling: "
+        "the fastest of 7 timings). "
         "Target: chainrule ≥ 90 % at batch 1024.", "",
         *roofline_table(results["training"], roofline_names), "",
         *torch_gemm_lines(results["training"]),

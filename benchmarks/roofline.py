@@ -123,13 +123,18 @@ def square_gemm_rate(n: int = 2048, min_seconds: float = 0.3) -> float:
     return 2 * n**3 / _best_seconds({"square": lambda: numpy.matmul(a, b, out=out)}, min_seconds, rounds=3)["square"]
 
 
-def step_seconds(rate: float, n_samples: int, batch: int) -> float:
-    """Mean seconds per step of an epoch measured at ``rate`` samples/s."""
-    return n_samples / rate / -(-n_samples // batch)
+def step_seconds(rate: float, batch: int) -> float:
+    """Seconds of a full step of ``batch`` rows in an epoch measured at ``rate`` samples/s.
+
+    Every GEMM of a step is linear in its rows, so an epoch executes ``gemm_flops(sizes, 1)``
+    per sample whatever its last, partial batch holds; timing it as ``batch`` rows' worth of the
+    epoch, not the epoch over its number of steps, counts that batch as the part of a step it is
+    (60000 rows at batch 1024 are 58.6 full steps' FLOPs, not 59)."""
+    return batch / rate
 
 
-def roofline(sizes, batch: int, rate: float, n_samples: int, gemm_seconds: float) -> dict:
+def roofline(sizes, batch: int, rate: float, gemm_seconds: float) -> dict:
     """The step's executed GEMM FLOP/s and its share of NumPy's GEMM FLOP/s at the same shapes."""
     flops = gemm_flops(sizes, batch)
-    step = step_seconds(rate, n_samples, batch)
+    step = step_seconds(rate, batch)
     return {"flops": flops, "step_rate": flops / step, "gemm_rate": flops / gemm_seconds, "share": gemm_seconds / step}

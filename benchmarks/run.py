@@ -85,7 +85,7 @@ def measure_training(plan, args, X, y) -> list:
             # NumPy's GEMMs alone (the ceiling), and PyTorch's own on the same shapes, in turn
             gemm = gemm_step_seconds(sizes, batch, 0.02 if args.smoke else 0.1, with_torch="torch eager" in rates,
                                      pause=plan["pause"])
-            rooflines = {name: roofline(sizes, batch, rate.median, len(X), gemm["numpy"])
+            rooflines = {name: roofline(sizes, batch, rate.median, gemm["numpy"])
                          for name, rate in rates.items()}
             results.append({"network": network, "sizes": sizes, "batch": batch, "rates": rates, "roofline": rooflines})
             if "torch" in gemm:

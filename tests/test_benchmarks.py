@@ -271,3 +271,15 @@ def test_scikit_learn_trains_on_float32_input_as_given_and_on_a_float64_copy():
     X, y = teacher_data(64, 16, 4)
     assert Sklearn((16, 8, 4), 16, X, y).X is X
     assert Sklearn64((16, 8, 4), 16, X, y).X.dtype == numpy.float64
+
+
+def test_the_rooflines_flops_are_those_the_epoch_executed():
+    """60000 rows at batch 1024 are 58 full steps and one of 608 rows: the epoch's GEMM FLOPs are
+    gemm_flops per row times 60000, not those of 59 full steps (0.7 % more)."""
+    from benchmarks.networks import gemm_flops
+    from benchmarks.roofline import roofline
+    sizes, rate = (784, 512, 256, 10), 50000.0  # samples/s: the epoch took 1.2 s
+    point = roofline(sizes, 1024, rate, gemm_seconds=0.015)
+    assert point["step_rate"] == pytest.approx(gemm_flops(sizes, 60000) / 1.2, rel=1e-12)
+    assert point["share"] == pytest.approx(0.015 * 60000 / 1024 / 1.2, rel=1e-12)  # the ceiling's time for the epoch
+    assert gemm_flops(sizes, 60000) == 60000 * gemm_flops(sizes, 1)
