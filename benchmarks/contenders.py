@@ -1,7 +1,9 @@
 """The training contenders: each trains one epoch per ``epoch()`` call on the same data and network.
 
 Every contender uses ReLU hidden layers, softmax cross-entropy, SGD lr 0.01 with momentum 0.9,
-the given minibatch size and a fresh shuffle each epoch:
+the given minibatch size and a fresh shuffle each epoch. chainrule, the numpy loop and torch start
+from one network, ``numpy_mlp.initial_weights`` (He normal, zero biases); scikit-learn from its own
+Glorot uniform draw (variance 2 / (n_in + n_out)), which it makes at the first ``partial_fit``.
 
 - ``chainrule``: ``cr.fit`` itself, its real loop (shuffling, metrics, gradient-norm records,
   divergence guard, progress bar on): stderr is a ``NullTerminal``, so tqdm formats and writes
@@ -27,7 +29,7 @@ import os
 import numpy
 
 from .networks import LR, MOMENTUM
-from .numpy_mlp import NumpyMLP
+from .numpy_mlp import NumpyMLP, initial_weights
 
 
 def torch_available() -> bool:
@@ -50,6 +52,32 @@ class NullTerminal(io.TextIOWrapper):
         return True
 
 
+def chainrule_mlp(sizes):
+    """``cr.mlp(sizes)`` holding ``initial_weights(sizes)``."""
+    import chainrule as cr
+
+    model = cr.mlp(sizes, seed=0)
+    names = [name for name in model.params if name.endswith(".W")]
+    for name, (W, b) in zip(names, initial_weights(sizes)):
+        model.params[name], model.params[name[:-1] + "b"] = W, b
+    return model
+
+
+def torch_mlp(sizes):
+    """``nn.Sequential`` of ``nn.Linear`` and ``nn.ReLU`` holding ``initial_weights(sizes)`` (W stored (out, in))."""
+    import torch
+    from torch import nn
+
+    layers = []
+    for W, b in initial_weights(sizes):
+        linear = nn.Linear(*W.shape)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
 class Chainrule:
     name = "chainrule"
     modules = ("chainrule",)
@@ -58,7 +86,7 @@ class Chainrule:
         import chainrule as cr
 
         self.cr, self.batch, self.X, self.y = cr, batch, X, y
-        self.model = cr.mlp(sizes, seed=0)
+        self.model = chainrule_mlp(sizes)
         self.optimizer = cr.SGD(self.model, lr=LR, momentum=MOMENTUM)
         self.epochs = 0
 
@@ -92,12 +120,8 @@ class TorchEager:
         import torch
         from torch import nn
 
-        torch.manual_seed(0)
-        layers = []
-        for n_in, n_out in zip(sizes, sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
         self.torch, self.batch = torch, batch
-        self.model = nn.Sequential(*layers[:-1])
+        self.model = torch_mlp(sizes)
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
         self.loss = nn.CrossEntropyLoss()
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)

@@ -3,7 +3,8 @@
 ``chainrule`` calls ``model.forward`` (the engine; ``cr.predict`` adds input checks and
 preprocessing on top), ``torch eager`` calls the module under ``torch.inference_mode()``,
 and ``onnxruntime`` runs chainrule's own ONNX export (``cr.to_onnx``) when onnx and
-onnxruntime are installed.
+onnxruntime are installed. All hold the same weights (``numpy_mlp.initial_weights``), so
+they return the same logits.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ import tempfile
 
 import numpy
 
-from .contenders import torch_available
+from .contenders import chainrule_mlp, torch_available, torch_mlp
 from .numpy_mlp import NumpyMLP
 
 
 def chainrule_forward(sizes, threads: int):
-    import chainrule as cr
-
-    model = cr.mlp(sizes, seed=0)
-    return model.forward
+    return chainrule_mlp(sizes).forward
 
 
 def numpy_forward(sizes, threads: int):
@@ -31,13 +29,8 @@ def numpy_forward(sizes, threads: int):
 
 def torch_forward(sizes, threads: int):
     import torch
-    from torch import nn
 
-    torch.manual_seed(0)
-    layers = []
-    for n_in, n_out in zip(sizes, sizes[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-    model = nn.Sequential(*layers[:-1]).eval()
+    model = torch_mlp(sizes).eval()
 
     def forward(X):
         with torch.inference_mode():
@@ -52,7 +45,7 @@ def onnxruntime_forward(sizes, threads: int):
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.onnx")
-        cr.to_onnx(cr.mlp(sizes, seed=0), path)
+        cr.to_onnx(chainrule_mlp(sizes), path)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -12,18 +12,26 @@ from __future__ import annotations
 import numpy
 
 
+def initial_weights(sizes, seed: int = 0) -> list:
+    """``[(W, b), ...]`` per layer, float32 NumPy arrays: W (n_in, n_out) ~ N(0, 2 / n_in) (He) drawn
+    from ``seed``, b zero. The CPU suite's contenders but scikit-learn's all start from these."""
+    rng = numpy.random.default_rng(seed)
+    return [((rng.standard_normal((n_in, n_out)) * numpy.sqrt(2.0 / n_in)).astype(numpy.float32),
+             numpy.zeros(n_out, numpy.float32)) for n_in, n_out in zip(sizes, sizes[1:])]
+
+
 class NumpyMLP:
     """Weights ``W[l]`` (n_in, n_out) and biases ``b[l]``, with velocities of the same shapes, held by ``xp``.
 
-    The initial weights are drawn on the host from ``seed``, so every ``xp`` starts from the same ones.
+    The initial weights are ``initial_weights(sizes, seed)``, drawn on the host, so every ``xp`` starts
+    from the same ones.
     """
 
     def __init__(self, sizes, seed: int = 0, xp=numpy) -> None:
-        rng = numpy.random.default_rng(seed)
         self.xp = xp
-        self.W = [xp.asarray((rng.standard_normal((n_in, n_out)) * numpy.sqrt(2.0 / n_in)).astype(numpy.float32))
-                  for n_in, n_out in zip(sizes, sizes[1:])]
-        self.b = [xp.zeros(n_out, numpy.float32) for n_out in sizes[1:]]
+        weights = initial_weights(sizes, seed)
+        self.W = [xp.asarray(W) for W, _ in weights]
+        self.b = [xp.asarray(b) for _, b in weights]
         self.vW = [xp.zeros_like(W) for W in self.W]
         self.vb = [xp.zeros_like(b) for b in self.b]
 

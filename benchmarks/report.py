@@ -229,7 +229,9 @@ def markdown(results, image_name: str) -> str:
         f"```\n{command}\n```", "",
         f"(about {results['seconds'] / 60:.1f} minutes). Synthetic float32 data, {args['samples']} × "
         f"{results['training'][0]['sizes'][0]} labelled by a fixed random teacher network "
-        "(`benchmarks/data.py`), ReLU MLPs, softmax cross-entropy, SGD lr 0.01 momentum 0.9, "
+        "(`benchmarks/data.py`), ReLU MLPs (chainrule, the numpy loop and PyTorch start from the same weights, "
+        "He normal with zero biases; scikit-learn from its own Glorot-uniform draw), softmax cross-entropy, "
+        "SGD lr 0.01 momentum 0.9 (PyTorch's v ← μv + g, θ ← θ − ηv, or its equivalent), "
         f"one epoch per timed sample; each contender gets one untimed warm-up epoch, then {args['repeats']} "
         "timed epoch(s), contenders alternating epoch by epoch (A B C … A B C) in one process, with an "
         f"untimed pause of {args.get('pause', 0):g} s before each timed call (thread pools keep spinning after "
@@ -258,7 +260,7 @@ def markdown(results, image_name: str) -> str:
         "## Inference", "",
         "Samples/s of a forward pass (no gradients): batch 1 is latency, the large batch throughput. "
         "chainrule is `model.forward`; torch runs under `torch.inference_mode()`; onnxruntime runs "
-        "chainrule's own ONNX export.", "",
+        "chainrule's own ONNX export; all hold the same weights and return the same logits.", "",
         *inference_table(results["inference"]), "",
         "## Peak memory", "",
         f"Peak RSS of a fresh process per contender (`python -m benchmarks.rss`: make the data, build the "

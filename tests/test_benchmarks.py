@@ -283,3 +283,36 @@ def test_the_rooflines_flops_are_those_the_epoch_executed():
     assert point["step_rate"] == pytest.approx(gemm_flops(sizes, 60000) / 1.2, rel=1e-12)
     assert point["share"] == pytest.approx(0.015 * 60000 / 1024 / 1.2, rel=1e-12)  # the ceiling's time for the epoch
     assert gemm_flops(sizes, 60000) == 60000 * gemm_flops(sizes, 1)
+
+
+def test_chainrule_the_numpy_loop_and_torch_train_from_one_network():
+    """The same initial weights (He normal, zero biases): the same network, and the same logits."""
+    from benchmarks.contenders import CONTENDERS, training_contenders
+    from benchmarks.data import teacher_data
+    X, y = teacher_data(64, 16, 4)
+    sizes = (16, 32, 8, 4)
+    logits = {"chainrule": numpy.asarray(CONTENDERS["chainrule"](sizes, 16, X, y).model.forward(X)).copy(),
+              "numpy loop": CONTENDERS["numpy loop"](sizes, 16, X, y).model.forward(X)}
+    if "torch eager" in [cls.name for cls in training_contenders()]:
+        import torch
+        with torch.no_grad():
+            logits["torch eager"] = CONTENDERS["torch eager"](sizes, 16, X, y).model(torch.from_numpy(X)).numpy()
+    for name, Z in logits.items():
+        numpy.testing.assert_allclose(Z, logits["numpy loop"], rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("batch", [1, 32])
+def test_the_inference_contenders_compute_the_same_logits(batch):
+    from benchmarks.data import teacher_data
+    from benchmarks.inference import inference_contenders
+    X = teacher_data(batch, 16, 4)[0]
+    sizes = (16, 32, 8, 4)
+    makers = inference_contenders()
+    outputs = {}
+    for name, make in makers.items():
+        Z = make(sizes, 1)(X)
+        outputs[name] = numpy.asarray(Z[0] if isinstance(Z, list) else Z)
+    assert {"chainrule", "numpy loop"} <= set(outputs)
+    for name, Z in outputs.items():
+        assert Z.shape == (batch, 4) and Z.dtype == numpy.float32, name
+        numpy.testing.assert_allclose(Z, outputs["chainrule"], rtol=1e-5, atol=1e-5, err_msg=name)
