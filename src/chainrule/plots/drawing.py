@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import io
 import math
+import numbers
 import os
+from collections.abc import Mapping
 from pathlib import Path
+
+import numpy as np
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from ..errors import DataError, HyperparameterError
+from ..errors import DataError, HyperparameterError, quoted
 from ..io.atomic import atomic_write
 from ..training.history import History
 
@@ -65,6 +69,56 @@ def _image_format(path) -> str:
         raise DataError(f"{path}: cannot tell the image format from the suffix {Path(path).suffix!r}; "
                         f"expected one of {suffixes}, or none for PNG")
     return suffix
+
+
+def _series_of_floats(series, where: str, key: str) -> dict[str, list[float]]:
+    """``series`` (``history.metrics`` or ``history.grad_norms``, named ``where`` in messages)
+    with each series a list of floats; DataError naming the series unless it is a dict of
+    ``key`` (a str) to a list, tuple or 1-D NumPy array of real numbers (a History built by
+    hand may hold an array: it is converted; a str, None or a bool is not a number)."""
+    if not isinstance(series, Mapping):
+        raise DataError(f"{where}: expected a dict of {key} to its values per epoch, got {type(series).__name__}")
+    converted = {}
+    for name, values in series.items():
+        named = f"{where}[{quoted(name)}]"
+        if not isinstance(name, str):
+            raise DataError(f"{named}: expected a {key} (a str), got {type(name).__name__}")
+        if not isinstance(values, (list, tuple)) and not (isinstance(values, np.ndarray) and values.ndim == 1):
+            shape = f" of shape {values.shape}" if isinstance(values, np.ndarray) else ""
+            raise DataError(f"{named}: expected a list or 1-D array of numbers (one per epoch), "
+                            f"got {type(values).__name__}{shape}")
+        for position, value in enumerate(values, 1):
+            if not _is_real(value):
+                raise DataError(f"{named}: expected numbers (one per epoch; NaN or inf for a diverged one), "
+                                f"got {quoted(value)} ({type(value).__name__}) as value {position} of {len(values)}")
+        converted[name] = [float(value) for value in values]
+    return converted
+
+
+def _floats(numbers_by_name, where: str, key: str) -> dict[str, float]:
+    """``numbers_by_name`` (``history.initial_grad_norms``, named ``where``) as floats; DataError
+    naming the entry unless it is a dict of ``key`` (a str) to a real number."""
+    if not isinstance(numbers_by_name, Mapping):
+        raise DataError(f"{where}: expected a dict of {key} to a number, got {type(numbers_by_name).__name__}")
+    for name, value in numbers_by_name.items():
+        named = f"{where}[{quoted(name)}]"
+        if not isinstance(name, str):
+            raise DataError(f"{named}: expected a {key} (a str), got {type(name).__name__}")
+        if not _is_real(value):
+            raise DataError(f"{named}: expected a number (NaN or inf for a diverged one), "
+                            f"got {quoted(value)} ({type(value).__name__})")
+    return {name: float(value) for name, value in numbers_by_name.items()}
+
+
+def _is_real(value) -> bool:
+    """Whether ``value`` is a real number a float holds: not a bool, nor an int like 10**400."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _figure(rows: int, columns: int) -> Figure:

@@ -16,8 +16,9 @@ from matplotlib import colormaps
 from ..errors import DataError
 from ..layers import Layer
 from ..training.history import History
-from .drawing import (_check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks, _last_epoch,
-                      _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle, _span_x)
+from .drawing import (_check_history, _check_title, _epochs, _figure, _floats, _image_format, _integer_ticks,
+                      _last_epoch, _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle,
+                      _series_of_floats, _span_x)
 
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
 MAX_NAMED_TICKS = 20  # at most this many named layers (depth ticks, legend entries): deeper networks name every few
@@ -67,30 +68,35 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     Raises
     ------
     DataError
-        If ``history`` is not a History or holds no gradient norms, if ``model`` is not a
-        Layer or lacks a layer the history records, if ``path`` is not a file name or has a
-        suffix other than those above, or if it cannot be written (nothing is left behind then).
+        If ``history`` is not a History or holds no gradient norms, if its ``grad_norms`` are
+        not lists or 1-D arrays of numbers by layer path, or its ``initial_grad_norms`` not
+        numbers by layer path (a str, None or a bool is not one; the message names the entry),
+        if ``model`` is not a Layer or lacks a layer the history records, if ``path`` is not a
+        file name or has a suffix other than those above, or if it cannot be written (nothing is
+        left behind then).
     """
     _check_history(history, "history")
     _check_title(title)
-    names = _layer_names(history, model)
+    grad_norms = _series_of_floats(history.grad_norms, "history.grad_norms", "layer path")
+    initial = _floats(history.initial_grad_norms, "history.initial_grad_norms", "layer path")
+    names = _layer_names([*grad_norms, *initial], model)
     image_format = _image_format(path)
-    if not history.grad_norms and not history.initial_grad_norms:
+    if not grad_norms and not initial:
         raise DataError(f"{path}: cannot plot the gradient flow, the history holds no gradient norms")
-    panels = int(bool(history.grad_norms)) + int(bool(history.initial_grad_norms))
+    panels = int(bool(grad_norms)) + int(bool(initial))
     figure = _figure(1, panels)
     axes = iter(figure.subplots(1, panels, squeeze=False)[0])
-    if history.grad_norms:
-        _draw_norms_per_epoch(next(axes), history.grad_norms, _last_epoch(history), names)
-    if history.initial_grad_norms:
+    if grad_norms:
+        _draw_norms_per_epoch(next(axes), grad_norms, _last_epoch(history), names)
+    if initial:
         profile = next(axes)
-        _draw_profile(profile, history.initial_grad_norms, label=None, color="tab:blue")
-        _label_depth_axis(profile, [[names[layer] for layer in history.initial_grad_norms]])
-        _log_y(profile, history.initial_grad_norms.values())
-        depths = range(1, len(history.initial_grad_norms) + 1)
-        if _mark_non_finite(profile, _non_finite_positions(depths, history.initial_grad_norms.values())):
+        _draw_profile(profile, initial, label=None, color="tab:blue")
+        _label_depth_axis(profile, [[names[layer] for layer in initial]])
+        _log_y(profile, initial.values())
+        depths = range(1, len(initial) + 1)
+        if _mark_non_finite(profile, _non_finite_positions(depths, initial.values())):
             profile.legend()
-        profile.set_title("at initialization: " + _ratio_text(history.initial_grad_norms))
+        profile.set_title("at initialization: " + _ratio_text(initial))
     figure.suptitle(title or "Gradient flow")
     return _save(figure, path, image_format)
 
@@ -124,7 +130,8 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     ------
     DataError
         If ``histories`` is not a dict of History, is empty, or a run has no norms at
-        initialization (the message names it), if ``path`` is not a file name or has a
+        initialization or norms that are not numbers by layer path (the message names the run
+        and the entry), if ``path`` is not a file name or has a
         suffix other than those above, or if it cannot be written (nothing is left behind then).
     """
     if not isinstance(histories, dict):
@@ -135,30 +142,30 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     image_format = _image_format(path)
     if not histories:
         raise DataError(f"{path}: cannot compare gradient flow, no histories were given")
-    for name, history in histories.items():
-        if not history.initial_grad_norms:
+    profiles = {name: _floats(history.initial_grad_norms, f"histories[{name!r}].initial_grad_norms", "layer path")
+                for name, history in histories.items()}
+    for name, norms in profiles.items():
+        if not norms:
             raise DataError(f"{path}: cannot compare gradient flow, run {name!r} has no gradient norms at initialization")
     figure = _figure(1, 1)
     axes = figure.subplots()
     colors = colormaps["tab10"]
     all_norms = []
-    for index, (name, history) in enumerate(histories.items()):
-        norms = history.initial_grad_norms
+    for index, (name, norms) in enumerate(profiles.items()):
         _draw_profile(axes, norms, label=f"{name}: {_ratio_text(norms)}", color=colors(index % 10))
         all_norms.extend(norms.values())
-    _label_depth_axis(axes, [list(history.initial_grad_norms) for history in histories.values()])
+    _label_depth_axis(axes, [list(norms) for norms in profiles.values()])
     _log_y(axes, all_norms)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))  # below the axes, never over the lines
     figure.suptitle(title or "Gradient norm through depth at initialization")
     return _save(figure, path, image_format)
 
 
-def _layer_names(history: History, model) -> dict:
+def _layer_names(paths: list[str], model) -> dict:
     """Layer path -> how the gradient-flow figure names it: "0 Linear" with a model, "0" without.
 
-    The paths are those the history records ("model" for a lone layer, as ``cr.fit`` names it).
+    The ``paths`` are those the history records ("model" for a lone layer, as ``cr.fit`` names it).
     """
-    paths = [*history.grad_norms, *history.initial_grad_norms]
     if model is None:
         return {path: path for path in paths}
     if not isinstance(model, Layer):

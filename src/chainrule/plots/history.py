@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
-
-from ..errors import DataError, HyperparameterError, quoted
+from ..errors import DataError, HyperparameterError
 from ..training.history import History
 from .drawing import (_check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks, _last_epoch,
-                      _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle, _span_x)
+                      _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle,
+                      _series_of_floats, _span_x)
 
 LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 NOTHING_FINITE = "no finite values to show"
@@ -98,7 +95,7 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     if not isinstance(best_restored, bool):
         raise HyperparameterError(f"best_restored: expected True or False, got {best_restored!r}")
     image_format = _image_format(path)
-    metrics = _series_of_floats(history.metrics)
+    metrics = _series_of_floats(history.metrics, "history.metrics", "metric name")
     names = _metric_names(metrics)
     if not names:
         raise DataError(f"{path}: cannot plot the history, it holds no metrics (was any epoch completed?)")
@@ -156,41 +153,6 @@ def _loss_on_log_axis(series: list, log_loss: bool | None) -> bool:
     if any(value <= 0 for value in finite):  # a loss of 0 would be a gap: left to an explicit log_loss=True
         return False
     return max(positive) / min(positive) > 10.0 ** LOG_LOSS_DECADES
-
-
-def _series_of_floats(metrics) -> dict[str, list[float]]:
-    """``history.metrics`` with each series a list of floats; DataError naming the series
-    unless it is a list, tuple or 1-D NumPy array of real numbers (a History built by hand
-    may hold an array: it is converted; a str, None or a bool is not a number)."""
-    if not isinstance(metrics, Mapping):
-        raise DataError(f"history.metrics: expected a dict of metric name to its values per epoch, "
-                        f"got {type(metrics).__name__}")
-    converted = {}
-    for name, values in metrics.items():
-        where = f"history.metrics[{quoted(name)}]"
-        if not isinstance(name, str):
-            raise DataError(f"{where}: expected a metric name (a str), got {type(name).__name__}")
-        if not isinstance(values, (list, tuple)) and not (isinstance(values, np.ndarray) and values.ndim == 1):
-            shape = f" of shape {values.shape}" if isinstance(values, np.ndarray) else ""
-            raise DataError(f"{where}: expected a list or 1-D array of numbers (one per epoch), "
-                            f"got {type(values).__name__}{shape}")
-        for position, value in enumerate(values, 1):
-            if not _is_real(value):
-                raise DataError(f"{where}: expected numbers (one per epoch; NaN or inf for a diverged one), "
-                                f"got {quoted(value)} ({type(value).__name__}) as value {position} of {len(values)}")
-        converted[name] = [float(value) for value in values]
-    return converted
-
-
-def _is_real(value) -> bool:
-    """Whether ``value`` is a real number a float holds: not a bool, nor an int like 10**400."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return False
-    try:
-        float(value)
-    except OverflowError:
-        return False
-    return True
 
 
 def _metric_names(metrics: dict) -> list[str]:

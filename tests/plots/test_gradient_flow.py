@@ -1,0 +1,61 @@
+"""chainrule.plots.gradient_flow: what the gradient flow figures accept as a History's gradient
+norms, and how they name the layers and runs."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.plots import compare_gradient_flow, plot_gradient_flow
+from chainrule.training import History
+from tests.harness import capture_figures
+
+METRICS = {"loss": [1.0, 0.5]}
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the gradient flow functions save, in order."""
+    return capture_figures(monkeypatch)
+
+
+@pytest.mark.parametrize("grad_norms, message", [
+    ({"0": [1.0, None]}, r"history.grad_norms\['0'\]: expected numbers .* got None \(NoneType\) as value 2 of 2"),
+    ({"0": [1.0, "x"]}, r"history.grad_norms\['0'\]: expected numbers .* got 'x' \(str\) as value 2 of 2"),
+    ({"0": [True, 2.0]}, r"history.grad_norms\['0'\]: expected numbers .* got True \(bool\) as value 1 of 2"),
+    ({"0": "12"}, r"history.grad_norms\['0'\]: expected a list or 1-D array of numbers .* got str"),
+    ({"0": 1.0}, r"history.grad_norms\['0'\]: expected a list or 1-D array of numbers .* got float"),
+    ({"0": np.ones((2, 2))}, r"history.grad_norms\['0'\]: expected a list .* got ndarray of shape \(2, 2\)"),
+    ({0: [1.0, 2.0]}, r"history.grad_norms\[0\]: expected a layer path \(a str\), got int"),
+    ([1.0, 2.0], r"history.grad_norms: expected a dict of layer path to its values per epoch, got list"),
+])
+def test_gradient_norms_that_are_not_series_of_numbers_are_a_data_error_naming_them(tmp_path, grad_norms, message):
+    # Such a History (built by hand) died with a TypeError, ValueError or AttributeError from
+    # float() or len(), or had a str drawn as its characters.
+    history = History(metrics=METRICS, grad_norms=grad_norms, epochs=2)
+    with pytest.raises(cr.DataError, match=message):
+        plot_gradient_flow(history, tmp_path / "flow.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("initial, message", [
+    (None, r"got None \(NoneType\)"),
+    ([1.0], r"got \[1.0\] \(list\)"),
+    ("1", r"got '1' \(str\)"),
+    pytest.param(10 ** 400, r"got 1000.* \(int\)", id="an int beyond float"),
+])
+def test_initial_norms_that_are_not_numbers_are_a_data_error_naming_them(tmp_path, initial, message):
+    history = History(metrics=METRICS, initial_grad_norms={"0": 0.5, "2": initial}, epochs=2)
+    with pytest.raises(cr.DataError, match=r"history.initial_grad_norms\['2'\]: expected a number .*" + message):
+        plot_gradient_flow(history, tmp_path / "flow.png")
+    with pytest.raises(cr.DataError, match=r"histories\['run'\].initial_grad_norms\['2'\]: expected a number"):
+        compare_gradient_flow({"run": history}, tmp_path / "compare.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gradient_norms_as_arrays_and_integers_are_drawn_as_floats(tmp_path, drawn):
+    history = History(metrics=METRICS, grad_norms={"0": np.array([1.0, 2.0]), "2": (3, 4)},
+                      initial_grad_norms={"0": np.float32(0.5), "2": 2}, epochs=2)
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    per_epoch, profile = drawn[0].axes[:2]
+    assert [list(line.get_ydata()) for line in per_epoch.get_lines()] == [[1.0, 2.0], [3.0, 4.0]]
+    assert list(profile.get_lines()[0].get_ydata()) == [0.5, 2.0]
