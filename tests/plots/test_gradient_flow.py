@@ -8,6 +8,7 @@ import chainrule as cr
 from chainrule.plots import compare_gradient_flow, plot_gradient_flow
 from chainrule.training import History
 from tests.harness import capture_figures
+from tests.plots.test_plots import assert_tick_labels_do_not_overlap
 
 METRICS = {"loss": [1.0, 0.5]}
 
@@ -59,3 +60,22 @@ def test_gradient_norms_as_arrays_and_integers_are_drawn_as_floats(tmp_path, dra
     per_epoch, profile = drawn[0].axes[:2]
     assert [list(line.get_ydata()) for line in per_epoch.get_lines()] == [[1.0, 2.0], [3.0, 4.0]]
     assert list(profile.get_lines()[0].get_ydata()) == [0.5, 2.0]
+
+
+def paths_of_linear_layers(n_layers: int) -> list[str]:
+    """The paths cr.fit records for an MLP of ``n_layers`` Linear layers: "0", "2", ..."""
+    model = cr.mlp([4] + [3] * (n_layers - 1) + [2], "relu", seed=0)
+    return [name.rpartition(".")[0] for name in model.params if name.endswith(".W")]
+
+
+@pytest.mark.parametrize("n_layers", [51, 60, 150, 500])
+def test_paths_of_a_very_deep_network_on_the_depth_axis_do_not_overlap(tmp_path, drawn, n_layers):
+    # Paths of three digits ("100"), 20 of them named, were set upright side by side and ran
+    # into one another ("1001101201..."): only the length of a label decided its angle.
+    paths = paths_of_linear_layers(n_layers)
+    history = History(metrics=METRICS, grad_norms={path: [1.0, 2.0] for path in paths},
+                      initial_grad_norms={path: 2.0 ** -depth for depth, path in enumerate(paths)}, epochs=2)
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    compare_gradient_flow({"a": history, "b": history}, tmp_path / "compare.png")
+    assert_tick_labels_do_not_overlap(drawn[0].axes[1])
+    assert_tick_labels_do_not_overlap(drawn[1].axes[0])

@@ -23,6 +23,7 @@ from .drawing import (_check_history, _check_title, _epochs, _figure, _floats, _
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
 MAX_NAMED_TICKS = 20  # at most this many named layers (depth ticks, legend entries): deeper networks name every few
 MAX_UPRIGHT_LABEL = 4  # depth tick labels longer than this many characters are slanted
+MAX_UPRIGHT_CHARACTERS = 60  # and so are upright ones whose characters (one space each) add up to more
 MAX_SLANTED_TICKS = 10  # more long depth tick labels than this are set vertically, as slanted ones would overlap
 NOTHING_POSITIVE = "no positive gradient norms to show"
 
@@ -252,11 +253,14 @@ def _naming_step(n_layers: int) -> int:
 def _tick_label_angle(labels: list[str]) -> dict:
     """Text options for depth tick ``labels`` that do not overlap one another.
 
-    Short paths ("0", "2") fit side by side. Longer names ("10 Linear") are slanted, which
-    leaves each about half the tick spacing across; past MAX_SLANTED_TICKS of them that is
-    less than a line of text, so they are set vertically, a whole tick spacing apart.
+    Short paths ("0", "2") fit side by side, as long as they are few: twenty paths of three
+    digits ("100", a network of more than 50 layers with weights) are wider than the panel.
+    Longer names ("10 Linear"), or too many short ones, are slanted, which leaves each about
+    half the tick spacing across; past MAX_SLANTED_TICKS of them that is less than a line of
+    text, so they are set vertically, a whole tick spacing apart.
     """
-    if max(map(len, labels)) <= MAX_UPRIGHT_LABEL:
+    longest = max(map(len, labels))
+    if longest <= MAX_UPRIGHT_LABEL and len(labels) * (longest + 1) <= MAX_UPRIGHT_CHARACTERS:
         return {}
     if len(labels) <= MAX_SLANTED_TICKS:
         return {"rotation": 30, "ha": "right"}
