@@ -79,3 +79,48 @@ def test_paths_of_a_very_deep_network_on_the_depth_axis_do_not_overlap(tmp_path,
     compare_gradient_flow({"a": history, "b": history}, tmp_path / "compare.png")
     assert_tick_labels_do_not_overlap(drawn[0].axes[1])
     assert_tick_labels_do_not_overlap(drawn[1].axes[0])
+
+
+def test_layer_paths_are_drawn_as_they_are_not_as_mathtext(tmp_path, drawn):
+    # A path with a pair of '$' (a composite of one's own may name its children so) was read
+    # as matplotlib's mathtext: "$b^$" stopped the figure with a raw ValueError.
+    paths = ["$a$", "$b^$", "c"]
+    history = History(metrics=METRICS, grad_norms={path: [1.0, 2.0] for path in paths},
+                      initial_grad_norms=dict.fromkeys(paths, 1.0), epochs=2)
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    per_epoch, profile = drawn[0].axes[:2]
+    for texts in (per_epoch.get_legend().get_texts(), profile.get_xticklabels()):
+        assert [text.get_text() for text in texts] == paths
+        assert not any(text.get_parse_math() for text in texts)
+
+
+def test_a_run_or_layer_named_with_a_leading_underscore_keeps_its_legend_entry(tmp_path, drawn):
+    # Matplotlib leaves a label starting with "_" out of a legend: the run "_baseline" and the
+    # layer "_inner.0" vanished from the legends.
+    history = History(metrics=METRICS, grad_norms={"_inner.0": [1.0, 2.0], "1": [1.0, 3.0]},
+                      initial_grad_norms={"_inner.0": 1.0, "1": 2.0}, epochs=2)
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    compare_gradient_flow({"_baseline": history, "other": history}, tmp_path / "compare.png")
+    assert [text.get_text() for text in drawn[0].axes[0].get_legend().get_texts()] == ["_inner.0", "1"]
+    assert [text.get_text() for text in drawn[1].axes[0].get_legend().get_texts()] == [
+        "_baseline: last / first = 2", "other: last / first = 2"]
+
+
+@pytest.mark.parametrize("title", ["a $x^$ b", r"$\frac{$"])
+def test_a_title_that_is_not_valid_mathtext_is_a_hyperparameter_error(tmp_path, title):
+    # Matplotlib reads the text between a pair of '$' as math; a malformed one raised its raw
+    # ValueError (a pyparsing trace) when the figure was rendered.
+    history = History(metrics=METRICS, grad_norms={"0": [1.0, 2.0]}, initial_grad_norms={"0": 1.0}, epochs=2)
+    with pytest.raises(cr.HyperparameterError, match=r"title: .* is not valid mathtext, .* write a literal \$ as \\\$"):
+        plot_gradient_flow(history, tmp_path / "flow.png", title=title)
+    with pytest.raises(cr.HyperparameterError, match=r"title: .* is not valid mathtext"):
+        compare_gradient_flow({"run": history}, tmp_path / "compare.png", title=title)
+    with pytest.raises(cr.DataError, match=r"histories: a run name: .* is not valid mathtext"):
+        compare_gradient_flow({title: history}, tmp_path / "compare.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_title_with_valid_mathtext_or_an_escaped_dollar_is_drawn(tmp_path, drawn):
+    history = History(metrics=METRICS, grad_norms={"0": [1.0, 2.0]}, epochs=2)
+    plot_gradient_flow(history, tmp_path / "flow.png", title=r"$\sigma$ network, cost \$5")
+    assert drawn[0].get_suptitle() == r"$\sigma$ network, cost \$5"

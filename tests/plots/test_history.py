@@ -72,3 +72,10 @@ def test_a_series_that_is_not_numbers_is_a_data_error_naming_it(tmp_path, metric
         plot_history(History(metrics=metrics), tmp_path / "history.png")
     assert str(raised.value) == message
     assert not (tmp_path / "history.png").exists()
+
+
+def test_a_title_that_is_not_valid_mathtext_is_a_hyperparameter_error(tmp_path):
+    # A malformed formula between a pair of '$' raised matplotlib's raw ValueError on rendering.
+    with pytest.raises(cr.HyperparameterError, match=r"title: 'a \$x\^\$ b' is not valid mathtext"):
+        plot_history(History(metrics={"loss": [1.0]}, epochs=1), tmp_path / "history.png", title="a $x^$ b")
+    assert list(tmp_path.iterdir()) == []

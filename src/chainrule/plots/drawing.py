@@ -27,8 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from matplotlib import cbook
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.mathtext import MathTextParser
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
@@ -51,9 +53,27 @@ def _check_history(history, argument: str) -> None:
 
 
 def _check_title(title) -> None:
-    """HyperparameterError unless ``title`` is a str or None (a figure's default title)."""
+    """HyperparameterError unless ``title`` is a str that matplotlib can draw, or None (a figure's default title)."""
     if title is not None and not isinstance(title, str):
         raise HyperparameterError(f"title: expected a str or None (the default title), got {type(title).__name__}")
+    if title is not None:
+        _check_mathtext(title, "title", HyperparameterError)
+
+
+def _check_mathtext(text: str, where: str, error: type) -> None:
+    """``error`` naming ``where`` if ``text`` holds a pair of '$' whose math matplotlib cannot parse.
+
+    Matplotlib draws the text between a pair of unescaped '$' as math (``$\\sigma$``) and raises
+    a bare ValueError only when the figure is rendered; this parses it first, as it will.
+    """
+    if not cbook.is_math_text(text):
+        return
+    try:
+        MathTextParser("path").parse(text)
+    except ValueError as cause:
+        reason = str(cause).strip().splitlines()[-1]
+        raise error(f"{where}: {quoted(text)} is not valid mathtext, which matplotlib reads between a pair of '$' "
+                    f"({reason:.100}); write a literal $ as \\$") from None
 
 
 def _image_format(path) -> str:

@@ -16,9 +16,9 @@ from matplotlib import colormaps
 from ..errors import DataError
 from ..layers import Layer
 from ..training.history import History
-from .drawing import (_check_history, _check_title, _epochs, _figure, _floats, _image_format, _integer_ticks,
-                      _last_epoch, _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle,
-                      _series_of_floats, _span_x)
+from .drawing import (NON_FINITE_LABEL, _check_history, _check_mathtext, _check_title, _epochs, _figure, _floats,
+                      _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _non_finite_positions,
+                      _positive, _save, _say_in_middle, _series_of_floats, _span_x)
 
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
 MAX_NAMED_TICKS = 20  # at most this many named layers (depth ticks, legend entries): deeper networks name every few
@@ -58,6 +58,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
     title : str, optional
         The figure's title (default "Gradient flow").
+        As matplotlib draws text: between a pair of ``$`` is mathtext (``"$\\sigma$ network"``),
+        ``\\$`` a literal dollar sign.
     model : Layer, optional
         The model the history was recorded from, to name each layer's type.
 
@@ -75,6 +77,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         if ``model`` is not a Layer or lacks a layer the history records, if ``path`` is not a
         file name or has a suffix other than those above, or if it cannot be written (nothing is
         left behind then).
+    HyperparameterError
+        If ``title`` is not a str or None, or holds mathtext that matplotlib cannot parse.
     """
     _check_history(history, "history")
     _check_title(title)
@@ -115,12 +119,16 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     Parameters
     ----------
     histories : dict of str to History
-        Run name (e.g. "sigmoid, 10 layers") -> its history.
+        Run name (e.g. "sigmoid, 10 layers") -> its history. A name is drawn as a title is,
+        and keeps its legend entry even when it starts with "_" (which matplotlib otherwise
+        takes for a line to leave out); a layer's path is drawn as it is, never as mathtext.
     path : str or os.PathLike
         The file to create or replace; its suffix picks the format (``.png``, ``.pdf``,
         ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
     title : str, optional
         The figure's title (default "Gradient norm through depth at initialization").
+        As matplotlib draws text: between a pair of ``$`` is mathtext (``"$\\sigma$ network"``),
+        ``\\$`` a literal dollar sign.
 
     Returns
     -------
@@ -132,14 +140,19 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     DataError
         If ``histories`` is not a dict of History, is empty, or a run has no norms at
         initialization or norms that are not numbers by layer path (the message names the run
-        and the entry), if ``path`` is not a file name or has a
-        suffix other than those above, or if it cannot be written (nothing is left behind then).
+        and the entry), or a run name holds mathtext that matplotlib cannot parse, if ``path``
+        is not a file name or has a suffix other than those above, or if it cannot be written
+        (nothing is left behind then).
+    HyperparameterError
+        If ``title`` is not a str or None, or holds mathtext that matplotlib cannot parse.
     """
     if not isinstance(histories, dict):
         raise DataError(f"histories: expected a dict of run name -> History, got {type(histories).__name__}")
     _check_title(title)
     for name, history in histories.items():
         _check_history(history, f"histories[{name!r}]")
+        if isinstance(name, str):
+            _check_mathtext(name, "histories: a run name", DataError)
     image_format = _image_format(path)
     if not histories:
         raise DataError(f"{path}: cannot compare gradient flow, no histories were given")
@@ -157,7 +170,10 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
         all_norms.extend(norms.values())
     _label_depth_axis(axes, [list(norms) for norms in profiles.values()])
     _log_y(axes, all_norms)
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))  # below the axes, never over the lines
+    # Below the axes, never over the lines. Handles and labels given, as a run named "_..." is
+    # otherwise left out (matplotlib's mark of a line kept out of the legend).
+    lines = axes.get_lines()
+    axes.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.15))
     figure.suptitle(title or "Gradient norm through depth at initialization")
     return _save(figure, path, image_format)
 
@@ -191,24 +207,31 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) 
     colors = _depth_colors(len(layers))
     step = _naming_step(len(layers))
     non_finite_epochs = []
+    named = []  # (line, name) of the layers the legend names
     for index, (layer, color) in enumerate(zip(layers, colors)):
         epochs = _epochs(grad_norms[layer], last_epoch)
         values = [_positive(value) for value in grad_norms[layer]]
-        label = names[layer] if index % step == 0 else "_nolegend_"  # matplotlib leaves "_..." labels out
-        axes.plot(epochs, values, color=color, label=label, marker=_marker(values))
+        line, = axes.plot(epochs, values, color=color, label=names[layer], marker=_marker(values))
+        if index % step == 0:
+            named.append((line, names[layer]))
         non_finite_epochs += _non_finite_positions(epochs, grad_norms[layer])
     longest = max(len(values) for values in grad_norms.values())
     _span_x(axes, last_epoch - longest + 1, last_epoch)
     _log_y(axes, [value for values in grad_norms.values() for value in values])
-    _mark_non_finite(axes, non_finite_epochs)
+    if _mark_non_finite(axes, non_finite_epochs):
+        named += [(line, line.get_label()) for line in axes.get_lines() if line.get_label() == NON_FINITE_LABEL]
     axes.set_xlabel("epoch")
     axes.set_ylabel("‖∂L/∂W‖ (mean over sampled batches)")
     axes.set_title("per layer, during training")
     _integer_ticks(axes.xaxis)
     axes.grid(alpha=0.3, which="both")
     n_named = math.ceil(len(layers) / step)
-    axes.legend(title="layer", fontsize="small", ncol=max(1, math.ceil(n_named / 12)),
-                loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the lines, never over them
+    # Beside the lines, never over them. Handles and labels given, as a layer named "_..." is
+    # otherwise left out (matplotlib's mark of a line kept out of the legend).
+    legend = axes.legend(*zip(*named), title="layer", fontsize="small", ncol=max(1, math.ceil(n_named / 12)),
+                         loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    for text in legend.get_texts():
+        text.set_parse_math(False)  # a path is a name, never a formula between '$'
 
 
 def _draw_profile(axes, norms: dict, *, label: str | None, color) -> None:
@@ -238,7 +261,7 @@ def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:
     layers = layer_lists[0]
     if all(other == layers for other in layer_lists):
         labels = [layers[depth - 1] for depth in depths]
-        axes.set_xticks(list(depths), labels, **_tick_label_angle(labels))
+        axes.set_xticks(list(depths), labels, parse_math=False, **_tick_label_angle(labels))  # names, never math
         axes.set_xlabel("layer with weights, first → last")
     else:
         axes.set_xticks(list(depths))

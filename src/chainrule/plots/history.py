@@ -53,6 +53,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         ``.svg``, ``.eps``, ``.jpg``, ``.jpeg``; PNG without a suffix).
     title : str, optional
         The figure's title (default "Training history").
+        As matplotlib draws text: between a pair of ``$`` is mathtext (``"$\\sigma$ network"``),
+        ``\\$`` a literal dollar sign.
     log_loss : bool or None, optional
         True: the loss on a log axis (a loss of 0 is then left out as a gap); False: on a
         linear axis; None (default): log when its positive values span more than two powers
@@ -75,7 +77,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         ``log_loss`` is not True, False or None, if ``path`` is not a file name or has a
         suffix other than those above, or if it cannot be written (nothing is left behind then).
     HyperparameterError
-        If ``title`` is not a str or None, or ``best_restored`` not a bool.
+        If ``title`` is not a str or None or holds mathtext that matplotlib cannot parse, or
+        ``best_restored`` is not a bool.
 
     Examples
     --------
