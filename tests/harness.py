@@ -5,7 +5,8 @@ A layer's test declares its inputs and targets; ``assert_gradients`` runs ``chai
 the finite differences disagree. ``assert_keeps_float32`` checks that a float32 layer never
 upcasts, ``traced_peak`` measures what a call allocates, and ``bound_by_permissions`` runs a
 command that a file's permissions bind, also as root. ``Scale`` is a layer of a user's own,
-written as docs/design.md says, and ``capture_figures`` keeps the figures the plots save. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
+written as docs/design.md says, ``capture_figures`` keeps the figures the plots save and
+``assert_tick_labels_do_not_overlap`` checks a drawn depth axis. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
 profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
 hit with probability ~0, and the same seed always gives the same arrays.
 """
@@ -217,3 +218,19 @@ def bound_by_permissions(command: list) -> list:
         pytest.skip("running as root, without setpriv to give up overriding file permissions")
     dropped = "-dac_override,-dac_read_search"
     return ["setpriv", f"--bounding-set={dropped}", f"--inh-caps={dropped}", *command]
+
+
+def assert_tick_labels_do_not_overlap(axes) -> None:
+    """Neighbouring depth tick labels of the drawn ``axes`` leave room for a line of text between
+    their anchors: side by side when upright, measured across the text when slanted."""
+    figure = axes.get_figure()
+    renderer = figure.canvas.get_renderer()
+    labels = [label for label in axes.xaxis.get_ticklabels() if label.get_text()]
+    anchors = [axes.transData.transform((tick, 0))[0] for tick in axes.get_xticks()]
+    line_height = labels[0].get_fontsize() * figure.dpi / 72
+    for (left, right), (x_left, x_right) in zip(zip(labels, labels[1:]), zip(anchors, anchors[1:])):
+        rotation = np.radians(left.get_rotation())
+        if rotation == 0:
+            assert left.get_window_extent(renderer).x1 < right.get_window_extent(renderer).x0
+        else:  # parallel slanted lines of text, anchored (x_right - x_left) pixels apart
+            assert (x_right - x_left) * np.sin(rotation) >= line_height, (left.get_text(), left.get_rotation())

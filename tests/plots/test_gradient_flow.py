@@ -8,7 +8,7 @@ import chainrule as cr
 from chainrule.plots import compare_gradient_flow, plot_gradient_flow
 from chainrule.training import History
 from tests.harness import capture_figures
-from tests.plots.test_plots import assert_tick_labels_do_not_overlap
+from tests.harness import assert_tick_labels_do_not_overlap
 
 METRICS = {"loss": [1.0, 0.5]}
 

@@ -14,7 +14,7 @@ import chainrule as cr
 from chainrule import plots
 from chainrule.plots import DPI, NOTHING_POSITIVE, PANEL_SIZE, compare_gradient_flow, plot_gradient_flow, plot_history
 from chainrule.training import History
-from tests.harness import capture_figures
+from tests.harness import assert_tick_labels_do_not_overlap, capture_figures
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PANEL_PIXELS = (round(PANEL_SIZE[1] * DPI), round(PANEL_SIZE[0] * DPI))  # (height, width)
@@ -380,22 +380,6 @@ def test_a_model_that_does_not_fit_the_history_is_a_data_error(tmp_path, model, 
     with pytest.raises(cr.DataError, match=message):
         plot_gradient_flow(classification_history(), tmp_path / "flow.png", model=model)
     assert list(tmp_path.iterdir()) == []
-
-
-def assert_tick_labels_do_not_overlap(axes) -> None:
-    """Neighbouring depth tick labels of the drawn ``axes`` leave room for a line of text between
-    their anchors: side by side when upright, measured across the text when slanted."""
-    figure = axes.get_figure()
-    renderer = figure.canvas.get_renderer()
-    labels = [label for label in axes.xaxis.get_ticklabels() if label.get_text()]
-    anchors = [axes.transData.transform((tick, 0))[0] for tick in axes.get_xticks()]
-    line_height = labels[0].get_fontsize() * figure.dpi / 72
-    for (left, right), (x_left, x_right) in zip(zip(labels, labels[1:]), zip(anchors, anchors[1:])):
-        rotation = numpy.radians(left.get_rotation())
-        if rotation == 0:
-            assert left.get_window_extent(renderer).x1 < right.get_window_extent(renderer).x0
-        else:  # parallel slanted lines of text, anchored (x_right - x_left) pixels apart
-            assert (x_right - x_left) * numpy.sin(rotation) >= line_height, (left.get_text(), left.get_rotation())
 
 
 @pytest.mark.parametrize("n_layers", [3, 10, 16, 40])
