@@ -167,7 +167,7 @@ def test_an_error_on_rank_0_only_ends_every_rank_at_once_with_its_exit_code(tmp_
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     seconds = time.monotonic() - started
     assert done.returncode == 2, done.stderr
-    assert "chainrule: error: --out full: the folder already holds files" in done.stderr
+    assert "chainrule: error: rank 0 of 2: --out full: the folder already holds files" in done.stderr
     assert "waited more than" not in done.stderr  # rank 1 did not wait for rank 0 and blame a hang
     assert seconds < 20
 
@@ -226,8 +226,22 @@ def test_an_input_error_the_ranks_stopped_on_together_is_shown_by_its_rank_and_a
     world = World(2, rank=1)
     monkeypatch.setitem(sys.modules, "mpi4py.MPI", types.SimpleNamespace(COMM_WORLD=world))
     code, _, err = call(capsys, "train", "--distributed")
-    assert_one_line_error(code, err, "iris.csv: no such file")
-    assert world.aborted is None  # the other ranks stop with its code, silently
+    assert err == "chainrule: error: rank 1 of 2: iris.csv: no such file\n"  # the rank that found it, named
+    assert code == 2 and world.aborted is None  # the other ranks stop with its code, silently
+
+
+@pytest.mark.parametrize("error, line", [
+    (cr.ConfigError("--out full: the folder already holds files"),
+     "chainrule: error: rank 1 of 3: --out full: the folder already holds files"),
+    (cr.DistributedError("rank 1 of 3: averaging the gradient waited more than 60 s for the other ranks"),
+     "chainrule: error: rank 1 of 3: averaging the gradient waited more than 60 s for the other ranks"),
+    (ValueError("a bug"), "chainrule: error: rank 1 of 3: internal error: a bug")])
+def test_a_line_one_rank_prints_names_the_rank_once(capsys, monkeypatch, error, line):
+    """Only the rank's own line said which rank (of machines of their own) found the error."""
+    monkeypatch.setitem(sys.modules, "mpi4py.MPI", types.SimpleNamespace(COMM_WORLD=World(3, rank=1)))
+    monkeypatch.setattr(main_module.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(train_command, "run", raises(error))
+    assert call(capsys, "train", "--distributed")[2] == line + "\n"
 
 
 def test_sigterm_stops_training_as_ctrl_c_does(tmp_path):

@@ -12,7 +12,8 @@ through ``MPI_Abort`` with that exit code, instead of leaving the others to time
 that every rank raised alike (``same_on_every_rank``: ranks given different arguments, a run
 that diverged) is printed by rank 0 alone, and every rank ends with its exit code, as they do
 on an input error that the ranks stopped on together (:func:`~chainrule.cli.job_end.stop_together`),
-printed by the ranks that found it.
+printed by the ranks that found it. A line one rank prints names it: ``chainrule: error: rank 1 of 2:
+iris.csv: no such file``.
 """
 
 from __future__ import annotations
@@ -158,14 +159,14 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
             code = EXIT_FAILURE
         except OutputError as error:
             discard_stdout()
-            code = _report(error, debug, EXIT_USAGE)
+            code = _report(error, debug, EXIT_USAGE, prefix=_found_on(args, error))
         except ChainruleError as error:  # a run that diverged exits 1, any other error 2
             code = EXIT_FAILURE if isinstance(error, DivergenceError) else EXIT_USAGE
             if getattr(error, "same_on_every_rank", False):  # every rank raised it, and ends with it: no MPI_Abort
                 return _report(error, debug, code) if _rank(args) == 0 else code  # shown once, by rank 0
             if stopped_together(error):  # found by this rank and others not: every rank knows, and stops
-                return _report(error, debug, code)
-            code = _report(error, debug, code)
+                return _report(error, debug, code, prefix=_found_on(args, error))
+            code = _report(error, debug, code, prefix=_found_on(args, error))
         except KeyboardInterrupt:
             print("chainrule: interrupted", file=sys.stderr)
             code = EXIT_INTERRUPTED
@@ -176,7 +177,7 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
                 print("chainrule: interrupted", file=sys.stderr)
                 code = EXIT_INTERRUPTED
             else:
-                code = _report(error, debug, EXIT_FAILURE, prefix="internal error: ")
+                code = _report(error, debug, EXIT_FAILURE, prefix=f"{_found_on(args, error)}internal error: ")
         _end_every_rank(args, code)
         return code
 
@@ -227,6 +228,16 @@ def _rank(args) -> int:
     """This process's rank in a distributed run; 0 in any other."""
     world = _world(args)
     return 0 if world is None else world.Get_rank()
+
+
+def _found_on(args, error: BaseException) -> str:
+    """``"rank 1 of 3: "`` before the line of an error this rank of a distributed run of several
+    processes found (the ranks may run on machines of their own: which one's file is missing?);
+    "" in any other run, and for a message that already names its rank."""
+    world = _world(args)
+    if world is None or world.Get_size() < 2 or str(error).startswith("rank "):
+        return ""
+    return f"rank {world.Get_rank()} of {world.Get_size()}: "
 
 
 def entry_point() -> None:
