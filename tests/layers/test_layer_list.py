@@ -82,6 +82,21 @@ def test_something_other_than_a_layer_is_refused_and_the_list_is_left_as_it_was(
     assert isinstance(block.f, cr.Tanh)
 
 
+def test_an_extend_whose_iterable_fails_midway_leaves_the_list_as_it_was():
+    # list.extend keeps what the iterable gave before it raised: those (a non-Layer too) stayed in the
+    # model, unchecked and unnamed (path '')
+    def layers_then_error(*given):
+        yield from given
+        raise ValueError("no more layers")
+
+    model = cr.mlp([4, 8, 3], seed=0)
+    for change in (lambda: model.layers.extend(layers_then_error(cr.Tanh(), "tanh")),
+                   lambda: model.layers.__iadd__(layers_then_error(cr.Tanh()))):
+        with pytest.raises(ValueError, match="no more layers"):
+            change()
+        assert len(model) == 3 and paths(model) == ["", "0", "1", "2"]
+
+
 def test_a_layer_shared_by_two_models_is_named_by_its_path_in_the_model_called():
     first = cr.mlp([4, 8, 3], seed=0)
     second = cr.Sequential(cr.Linear(4, 4, seed=1), *first.layers)  # the same layer objects, one place later

@@ -49,8 +49,8 @@ class LayerList(list):
     appended to ``cr.mlp([4, 8, 3])`` "3", as ``model.params`` names its parameters "3.W".
     A change that puts in something other than a chainrule Layer (HyperparameterError naming
     its path) or makes the model hold itself (StateError) is undone before the error is
-    raised. A layer put in twice is left to ``flatten`` to refuse (``cr.fit``, an optimizer),
-    as before.
+    raised, as is one whose list method raises (``extend`` from an iterable that fails midway).
+    A layer put in twice is left to ``flatten`` to refuse (``cr.fit``, an optimizer), as before.
 
     A copy or a pickle of the list is a plain list: the copy of a Sequential makes it a
     LayerList of its own (``Sequential.__setstate__``).
@@ -61,12 +61,22 @@ class LayerList(list):
         self._owner = weakref.ref(owner)  # no cycle: a model is freed (with its arrays) when no longer held
 
     def _change(self, change, *args, **kwargs):
-        """``change(self, *args, **kwargs)`` (a list method), then the layers renamed; its answer."""
+        """``change(self, *args, **kwargs)`` (a list method), then the layers renamed; its answer.
+        A change that raises (``extend`` from an iterable that fails midway, which keeps what it
+        gave before) is undone too."""
         before = list(self)
-        answer = change(self, *args, **kwargs)
+
+        def undo() -> None:
+            list.__setitem__(self, slice(None), before)
+
+        try:
+            answer = change(self, *args, **kwargs)
+        except BaseException:
+            undo()
+            raise
         owner = self._owner()
         if owner is not None:
-            _renamed(owner, lambda: list.__setitem__(self, slice(None), before))
+            _renamed(owner, undo)
         return answer
 
     def append(self, layer) -> None:
