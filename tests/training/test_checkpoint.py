@@ -342,6 +342,18 @@ def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_p
     assert rng.bit_generator.state == before[2]
 
 
+def test_a_crafted_seed_past_2_128_is_refused_as_the_checkpoints_field(tmp_path):
+    # seed=None took it as the run's seed: one process trained with it and recorded it, which fit's own seed check
+    # refuses; rank 0 of a distributed fit (resumed_run_seed too) raised OverflowError packing it into the seed's
+    # broadcast, the other ranks left waiting for it
+    trained(tmp_path / "checkpoint.safetensors", epochs=1)
+    crafted = resave(tmp_path / "checkpoint.safetensors", lambda extra: extra.__setitem__("seed", 2**128))
+    with pytest.raises(ModelFileError, match=r"crafted.safetensors: (checkpoint )?field seed: expected an integer "
+                                             r"from 0 to 2\*\*128 - 1 or null"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, optimizer="sgd", epochs=2, validation=0.2, standardize=True,
+               callbacks=[cr.EarlyStopping(patience=10)], seed=None, resume=crafted, verbose=0)
+
+
 @pytest.mark.parametrize("name, index, value, fragment", [
     ("m", 0, np.nan, "'m': expected finite values, found nan"),
     ("m", 5, -np.inf, "'m': expected finite values, found -inf"),

@@ -19,7 +19,7 @@ import re
 import numpy
 
 from ..backend import get_array_module, is_array, to_device, to_numpy
-from ..checks import is_json_count
+from ..checks import SEED_RANGE, is_seed
 from ..errors import ChainruleError, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
@@ -397,10 +397,13 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
 
 def recorded_seed(extra: dict, path) -> int | None:
     """The seed of the run that wrote the checkpoint at ``path`` (its extra JSON ``extra``): its
-    ``seed`` field, an integer >= 0, or None for a run without one or a checkpoint written before
-    chainrule recorded it; ModelFileError naming the file and the field for anything else."""
-    return checkpoint_field(extra, "seed", path, "an integer >= 0 or null",
-                            lambda value: value is None or is_json_count(value)) if "seed" in extra else None
+    ``seed`` field, an integer from 0 to ``MAX_SEED`` (as ``fit`` takes it), or None for a run without
+    one or a checkpoint written before chainrule recorded it; ModelFileError naming the file and the
+    field for anything else (a crafted seed past 128 bits too: it would split and shuffle, be recorded,
+    and not fit the distributed seed's broadcast)."""
+    return checkpoint_field(extra, "seed", path, f"an integer from {SEED_RANGE} or null",
+                            lambda value: value is None or is_seed(value)
+                            ) if "seed" in extra else None
 
 
 def resumed_run_seed(resume) -> tuple[CheckpointFile, int | None]:
