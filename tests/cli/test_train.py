@@ -989,8 +989,10 @@ def test_a_batch_size_below_the_processes_is_named_as_the_option(tmp_path):
                            "--data", "iris", "--batch-size", "2", "--epochs", "1", "--out", "run"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert ("chainrule: error: --batch-size: 2 is less than the 3 processes, each of which needs a row of every "
-            "batch; pass a batch size of at least 3, or run fewer processes") in done.stderr.splitlines()
+    message = ("--batch-size: 2 is less than the 3 processes, each of which needs a row of every batch; pass a "
+               "batch size of at least 3, or run fewer processes")
+    lines = done.stderr.splitlines()  # every rank found it, each naming itself
+    assert all(f"chainrule: error: rank {rank} of 3: {message}" in lines for rank in range(3)), done.stderr
     assert not (tmp_path / "run").exists()
 
 
