@@ -16,6 +16,7 @@ from sklearn.datasets import load_diabetes, load_iris
 
 import chainrule as cr
 from chainrule.io import read
+from chainrule.training import distributed
 from chainrule.training.loop import Loop
 from tests.harness import Rebinding, RowValues
 
@@ -523,6 +524,23 @@ def test_a_second_ctrl_c_during_an_update_aborts_once_the_update_is_whole(make, 
     assert aborted_state["t"] == stopped_state["t"] == 3 and aborted_state["missed"] == stopped_state["missed"]
     assert same_weights(aborted, stopped)
     assert all(np.array_equal(aborted_state["state"][name], value) for name, value in stopped_state["state"].items())
+
+
+def test_a_second_ctrl_c_held_through_an_update_is_passed_on_once(monkeypatch):
+    # A distributed fit ends its epoch before it stops (the ranks agree on a Ctrl-C there): the held
+    # second Ctrl-C was passed on to a handler that does not raise (a user's own) at every later step.
+    monkeypatch.setattr(distributed.SingleProcess, "stops_mid_epoch", lambda self, interrupted: False)
+    calls = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: calls.append(signum))
+    try:
+        model = iris_model()
+        optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+        ctrl_c_in_the_update(optimizer, at=1, times=2)
+        history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=4, batch_size=30, verbose=0)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert history.stop_reason == "interrupted" and optimizer.t == 5  # the epoch's 5 steps, then stopped
+    assert calls == [signal.SIGINT]
 
 
 def test_a_second_ctrl_c_outside_an_update_aborts_at_once():

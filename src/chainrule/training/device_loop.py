@@ -234,7 +234,8 @@ class DeviceLoop(Loop):
         finally:
             self.updating = False
         if self.abort is not None:
-            self.abort()
+            abort, self.abort = self.abort, None  # passed on once: a handler may not raise
+            abort()
         return logs
 
     def _run_epoch(self, epoch: int, bar) -> dict:

@@ -160,7 +160,8 @@ class Loop:
                 finally:
                     self.updating = False
                 if self.abort is not None:
-                    self.abort()
+                    abort, self.abort = self.abort, None  # passed on once: a handler may not raise
+                    abort()
                 if not stepped:
                     raise self.diverged(epoch, batch, n_batches, refused_step(flat.grad))
                 bar.update(len(rows))
@@ -316,7 +317,7 @@ class _StopOnInterrupt:
     raises KeyboardInterrupt), but never in the middle of an optimizer step: one that comes
     while the loop is ``updating`` (θ and the optimizer's state, and on the GPU the epoch's
     queued steps and their count) is kept in ``loop.abort``, which the loop calls once the
-    update is whole. So the model and the optimizer that a KeyboardInterrupt leaves behind are
+    update is whole, and then forgets (a previous handler of one's own may not raise). So the model and the optimizer that a KeyboardInterrupt leaves behind are
     those of a whole number of steps, as consistent as after a Ctrl-C that stopped the run.
     The flag costs two attribute stores per step; no signal call is made per step.
 
