@@ -317,8 +317,9 @@ class _StopOnInterrupt:
     raises KeyboardInterrupt), but never in the middle of an optimizer step: one that comes
     while the loop is ``updating`` (θ and the optimizer's state, and on the GPU the epoch's
     queued steps and their count) is kept in ``loop.abort``, which the loop calls once the
-    update is whole, and then forgets (a previous handler of one's own may not raise). So the model and the optimizer that a KeyboardInterrupt leaves behind are
-    those of a whole number of steps, as consistent as after a Ctrl-C that stopped the run.
+    update is whole, and then forgets (a previous handler of one's own may not raise). So the
+    model and the optimizer that a KeyboardInterrupt leaves behind are those of a whole number
+    of steps, as consistent as after a Ctrl-C that stopped the run.
     The flag costs two attribute stores per step; no signal call is made per step.
 
     Only in the main thread, and only where Python's own handler can be put back afterwards: a
