@@ -6,8 +6,8 @@ the finite differences disagree. ``assert_keeps_float32`` checks that a float32 
 upcasts, ``traced_peak`` measures what a call allocates, and ``bound_by_permissions`` runs a
 command that a file's permissions bind, also as root. ``Scale`` is a layer of a user's own,
 written as docs/design.md says, ``capture_figures`` keeps the figures the plots save and
-``assert_tick_labels_do_not_overlap`` checks a drawn depth axis. Example counts and sizes are kept small (tests/conftest.py sets the hypothesis
-profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
+``assert_tick_labels_do_not_overlap`` checks a drawn depth axis. Example counts and sizes are
+kept small (tests/conftest.py sets the hypothesis profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
 hit with probability ~0, and the same seed always gives the same arrays.
 """
 

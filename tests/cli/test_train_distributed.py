@@ -187,5 +187,6 @@ def test_an_input_error_on_one_rank_leaves_no_run_folder(tmp_path):
                            *train], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     # rank 1 alone found it, and is named: the ranks may run on machines of their own
-    assert done.stderr.splitlines() == ["chainrule: error: rank 1 of 2: iris.csv: no such file"], done.stderr  # no MPI_Abort's
+    lines = done.stderr.splitlines()
+    assert lines == ["chainrule: error: rank 1 of 2: iris.csv: no such file"], done.stderr  # no MPI_Abort's
     assert sorted(path.name for path in here.iterdir()) == ["iris.csv"] and list(elsewhere.iterdir()) == []

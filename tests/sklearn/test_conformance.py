@@ -238,7 +238,8 @@ def test_random_state_forms():
 
 
 @pytest.mark.parametrize("random_state, shown", [(-1, "-1"), (2**32, "4294967296"),
-                                                 (10**5000, "<an int of 16,610 bits>")], ids=["-1", "2**32", "10**5000"])
+                                                 (10**5000, "<an int of 16,610 bits>")],
+                         ids=["-1", "2**32", "10**5000"])
 def test_an_int_random_state_out_of_range_is_refused_naming_it(random_state, shown):
     # scikit-learn's own check refused it, but its message could not show an int of 5,001 digits: a bare ValueError
     X, y = blobs(3)
