@@ -7,7 +7,8 @@ found from the block's own text; it is still compiled and checked to define ever
 
 The command lines of README.md and the docs (inline code and console blocks) name only
 subcommands and options that ``chainrule``'s parser has, and the synopsis of docs/usage.md
-lists every option each subcommand has.
+lists every option each subcommand has. Every link between them reaches a file, and a heading
+where it names one.
 """
 
 from __future__ import annotations
@@ -273,3 +274,35 @@ def test_every_example_script_answers_help_without_running(script):
                             text=True, timeout=120)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith(f"usage: {script} [-h]")
+
+
+# --- links -----------------------------------------------------------------------------------
+
+def _without_code(text: str) -> str:
+    return re.sub(r"```.*?```", "", text, flags=re.S)
+
+
+def _heading_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set:
+    return {_heading_anchor(found) for found in re.findall(r"^#+ (.*)$", _without_code(path.read_text()), re.M)}
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda path: path.name)
+def test_every_link_between_the_docs_reaches_its_file_and_heading(path):
+    """docs/benchmarks.md, written again by a run, once lost its GPU section: README.md and docs/gpu.md
+    linked to benchmarks.md#gpu-cuda, which no longer existed."""
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", _without_code(path.read_text())):
+        if target.startswith(("http:", "https:", "mailto:")):
+            continue
+        file, _, anchor = target.partition("#")
+        linked = (path.parent / file).resolve() if file else path
+        if not linked.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            broken.append(f"{target}: no heading #{anchor} in {linked.name}")
+    assert not broken, broken
