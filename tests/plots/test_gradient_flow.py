@@ -7,16 +7,9 @@ import pytest
 import chainrule as cr
 from chainrule.plots import compare_gradient_flow, plot_gradient_flow
 from chainrule.training import History
-from tests.harness import capture_figures
 from tests.harness import assert_tick_labels_do_not_overlap
 
 METRICS = {"loss": [1.0, 0.5]}
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures the gradient flow functions save, in order."""
-    return capture_figures(monkeypatch)
 
 
 @pytest.mark.parametrize("grad_norms, message", [

@@ -11,13 +11,6 @@ from chainrule import plots
 from chainrule.cli.json_output import json_text
 from chainrule.plots import plot_history
 from chainrule.training import History
-from tests.harness import capture_figures
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures plot_history saves, in order."""
-    return capture_figures(monkeypatch)
 
 
 def marked_epochs(axes) -> list:

@@ -187,12 +187,6 @@ def test_histories_from_fit(tmp_path):
     assert_png(tmp_path / "compare.png", n_panels=1)
 
 
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures the plot functions save, in order, so tests can look at what was drawn."""
-    return capture_figures(monkeypatch)
-
-
 def lines_by_label(axes) -> dict:
     return {line.get_label(): line for line in axes.get_lines()}
 
