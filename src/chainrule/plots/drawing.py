@@ -71,7 +71,7 @@ def _check_mathtext(text: str, where: str, error: type) -> None:
     try:
         MathTextParser("path").parse(text)
     except ValueError as cause:
-        reason = str(cause).strip().splitlines()[-1]
+        reason = (str(cause).strip().splitlines() or ["no reason given"])[-1]  # its last line says what
         raise error(f"{where}: {quoted(text)} is not valid mathtext, which matplotlib reads between a pair of '$' "
                     f"({reason:.100}); write a literal $ as \\$") from None
 
