@@ -69,7 +69,7 @@ def run(args) -> int:
     positive(args.tolerance, "--tolerance")
     positive(args.eps, "--eps")
     try:
-        data, _ = train.split_data(config, sources, args.config)  # refuses a test_size for data with a test part
+        data, _ = train.training_split(config, sources, args.config)  # refuses a test_size for data with a test part
     except DataError as error:
         raise renamed_test_size_error(error, value_name("test_size", sources.get("test_size"))) from None
     loss, n_outputs = train.training_loss(config, sources, data)  # refuses what train refuses

@@ -229,10 +229,12 @@ def check_label(config: TrainConfig, sources: dict) -> None:
 def run(args) -> int:
     """Train; 0 when done, 130 (after writing the run's files) when stopped by Ctrl-C.
 
-    In order: the launch, the configuration (with the resumed run's), the run folder, the
-    data, the network, training, then (rank 0 alone) the run's files and its summary line.
-    With --distributed, an input error found by any rank stops every rank before rank 0 makes
-    the run folder (:func:`~chainrule.cli.job_end.stop_together`).
+    In order: the launch, a closed stdout (refused), the configuration (with the resumed run's),
+    the run folder, the data, the network, training, then rank 0 writes the run's files and
+    prints its summary line (:func:`write_run`) while the other ranks wait, and every rank ends
+    with the ranks' largest exit code (:func:`~chainrule.cli.job_end.end_together`). With
+    --distributed, an input error found by any rank stops every rank before rank 0 makes the run
+    folder (:func:`~chainrule.cli.job_end.stop_together`).
     """
     refused = refuse_launch(args)
     if refused is not None:
@@ -384,7 +386,7 @@ def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
 def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1, config_file: str | None = None):
     """The data set ``config`` names, split, and checked against ``config`` (and a batch size
     against the ``n_processes`` of a distributed run); with the SHA-256 of its file when it is a
-    CSV file (None otherwise), and whether its test part is the data's own (:func:`split_data`,
+    CSV file (None otherwise), and whether its test part is the data's own (:func:`training_split`,
     which refuses a test size from the command line or the ``config_file`` for such data).
 
     The file is hashed before it is read: a file changed in between then fails evaluate's
@@ -394,7 +396,7 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1,
     try:
         is_csv = config.data.lower().endswith(".csv")
         data_hash = file_sha256(config.data) if is_csv else None
-        data, own_test_part = split_data(config, sources or {}, config_file)
+        data, own_test_part = training_split(config, sources or {}, config_file)
     except DataError as error:
         renamed = renamed_test_size_error(error, value_name("test_size", (sources or {}).get("test_size")))
         if renamed is not error:
@@ -413,7 +415,7 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1,
     return data, data_hash, own_test_part
 
 
-def split_data(config: TrainConfig, sources: dict, config_file: str | None = None):
+def training_split(config: TrainConfig, sources: dict, config_file: str | None = None):
     """(the data ``config`` names, with its test part; whether that part is the data's own).
 
     Data without a test part of its own (a built-in data set, a CSV file, an NPZ archive without
