@@ -107,6 +107,21 @@ def test_a_layer_shared_by_two_models_is_named_by_its_path_in_the_model_called()
             model.backward(wrong)
 
 
+def test_models_that_share_nothing_are_not_walked_again_when_another_is_built_or_cut(monkeypatch):
+    # Every model built (and every slice cut) counted as a renaming: calling model(X) then walked
+    # and renamed the whole model again, after any other model was made.
+    first = cr.mlp([4, 8, 3], seed=0)
+    first(X4)
+    walks = []
+    set_path = cr.Layer.set_path
+    monkeypatch.setattr(cr.Layer, "set_path", lambda layer, path: walks.append(layer) or set_path(layer, path))
+    for seed in range(3):
+        second = cr.mlp([4, 6, 3], seed=seed)
+        second(X4), first[0:2], first(X4)
+    assert first not in walks
+    assert paths(first) == ["", "0", "1", "2"]
+
+
 def test_fit_names_a_shared_layer_by_its_path_in_the_model_trained():
     class Flat(cr.Layer):
         """Returns a vector: fit's check of the outputs names it."""

@@ -68,9 +68,10 @@ NESTING_LIMIT = 1000  # levels of layers inside layers that walk follows (Python
 
 
 class PathVersion:
-    """A counter of renamings: ``Layer.set_path`` adds 1 and records the number on every layer
-    it names, so that ``refresh_paths`` knows in one comparison whether some layer may have
-    been named since by another model (one sharing it)."""
+    """A counter of renamings: ``Layer.set_path`` adds 1 when it gives a layer that had a name
+    another one, and records the number on every layer it names, so that ``refresh_paths`` knows
+    in one comparison whether some layer may have been named since by another model (one sharing
+    it)."""
 
     number = 0
 
@@ -284,7 +285,10 @@ class Layer:
         Raises StateError, before any layer is renamed, for a layer that holds itself (see ``walk``).
         """
         walked = list(self.walk(f"{path}." if path else ""))  # all of it first: a cycle renames nothing
-        PathVersion.number += 1
+        # Only renaming a layer that some model had named may leave another model's names out of date
+        # (a layer they share): naming new layers, as every model built does, makes no model refresh.
+        if any(layer._paths_version != -1 and layer.path != prefix[:-1] for prefix, layer in walked):
+            PathVersion.number += 1
         for prefix, layer in walked:
             layer.path = prefix[:-1]
             layer._paths_version = PathVersion.number
