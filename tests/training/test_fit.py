@@ -543,6 +543,26 @@ def test_a_second_ctrl_c_held_through_an_update_is_passed_on_once(monkeypatch):
     assert calls == [signal.SIGINT]
 
 
+def test_a_third_ctrl_c_during_an_update_aborts_at_once():
+    # The third, as every one after the second, was held until the update ended too: a step that
+    # hangs (a stalled product, a GPU epoch held as one update) could not be interrupted at all.
+    model = iris_model()
+    optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+    rule, reached = optimizer.rule, []
+
+    def rule_then_three_ctrl_c(theta, grad, lr, vectors):
+        if optimizer.t == 2:
+            for _ in range(3):
+                signal.raise_signal(signal.SIGINT)
+            reached.append("the rest of the update")
+        return rule(theta, grad, lr, vectors)
+
+    optimizer.rule = rule_then_three_ctrl_c
+    with pytest.raises(KeyboardInterrupt):
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=4, batch_size=30, verbose=0)
+    assert reached == []
+
+
 def test_a_second_ctrl_c_outside_an_update_aborts_at_once():
     class CtrlCLoss(cr.SoftmaxCrossEntropy):
         """Sends two Ctrl-C during the loss of the 3rd batch: before its backward and its step."""

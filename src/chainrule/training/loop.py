@@ -319,7 +319,8 @@ class _StopOnInterrupt:
     queued steps and their count) is kept in ``loop.abort``, which the loop calls once the
     update is whole, and then forgets (a previous handler of one's own may not raise). So the
     model and the optimizer that a KeyboardInterrupt leaves behind are those of a whole number
-    of steps, as consistent as after a Ctrl-C that stopped the run.
+    of steps, as consistent as after a Ctrl-C that stopped the run. A third SIGINT during that
+    update is passed on at once: the way out of a step that hangs.
     The flag costs two attribute stores per step; no signal call is made per step.
 
     Only in the main thread, and only where Python's own handler can be put back afterwards: a
@@ -329,13 +330,11 @@ class _StopOnInterrupt:
     def __init__(self, loop: Loop) -> None:
         self.loop = loop
         self.previous = None
-        self.seen = False  # whether the first SIGINT came
 
     def _handle(self, signum, frame) -> None:
-        if not self.seen:
-            self.seen = True
+        if not self.loop.interrupted:
             self.loop.interrupted = True
-        elif self.loop.updating:
+        elif self.loop.updating and self.loop.abort is None:  # a third one does not wait (a step that hangs)
             self.loop.abort = lambda: self._abort(signum, frame)
         else:
             self._abort(signum, frame)
