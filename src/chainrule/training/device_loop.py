@@ -225,17 +225,11 @@ class DeviceLoop(Loop):
     def run_epoch(self, epoch: int, bar) -> dict:
         # The host counts t as it queues steps, and the frozen parameters' missed steps (and t after a
         # divergence) at the epoch's end: a second Ctrl-C waits for the epoch's end (after the current
-        # batch, as the first Ctrl-C stops there), so that the counts and θ agree (see _StopOnInterrupt).
-        self.updating = True
-        try:
+        # batch, as the first Ctrl-C stops there), so that the counts and θ agree (see WholeUpdate).
+        with self.whole_update:
             with self.stream:
                 logs = self._run_epoch(epoch, bar)
             self.stream.synchronize()
-        finally:
-            self.updating = False
-        if self.abort is not None:
-            abort, self.abort = self.abort, None  # passed on once: a handler may not raise
-            abort()
         return logs
 
     def _run_epoch(self, epoch: int, bar) -> dict:

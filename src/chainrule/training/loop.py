@@ -91,8 +91,7 @@ class Loop:
         self.epochs, self.start_epoch = settings.epochs, settings.start_epoch
         self.interrupted = False
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
-        self.updating = False  # True while the optimizer updates θ and its state (see _StopOnInterrupt)
-        self.abort = None  # a second Ctrl-C that came during an update, called once the update is whole
+        self.whole_update = WholeUpdate()  # the optimizer's update, during which a second Ctrl-C is held
         flat = self.model.flat_parameters()
         X, xp = self.X, get_array_module(self.X)
         self.X_batch = xp.empty((self.batch_size, X.shape[1]), dtype=flat.theta.dtype)  # reused each step
@@ -153,15 +152,9 @@ class Loop:
                         norm_sums[name] += value
                     n_norms += 1
                 # A non-finite gradient makes a non-finite step, which is then not applied. A second
-                # Ctrl-C during the step waits for it (self.abort): θ and the state are never left half updated.
-                self.updating = True
-                try:
+                # Ctrl-C during the step waits for it: θ and the state are never left half updated.
+                with self.whole_update:
                     stepped = optimizer.step(check_finite=True, flat=flat)
-                finally:
-                    self.updating = False
-                if self.abort is not None:
-                    abort, self.abort = self.abort, None  # passed on once: a handler may not raise
-                    abort()
                 if not stepped:
                     raise self.diverged(epoch, batch, n_batches, refused_step(flat.grad))
                 bar.update(len(rows))
@@ -310,18 +303,43 @@ class NoBar:
         pass
 
 
+class WholeUpdate:
+    """An optimizer's update, which a second Ctrl-C does not cut in two: both loops run theirs
+    (the CPU's step; the GPU's epoch of queued steps, whose counts the host settles at its end)
+    as ``with loop.whole_update:``.
+
+    A second SIGINT that comes while it is ``updating`` is kept in ``abort`` by
+    :class:`_StopOnInterrupt`'s handler, and called once the update is whole (the block ended
+    without an error), then forgotten: a previous handler of one's own may not raise, and would
+    otherwise be called again after every later update. One object per loop, entered at every
+    step: its entry and exit, two attribute stores and a read (about 0.1 µs), no signal call."""
+
+    __slots__ = ("updating", "abort")
+
+    def __init__(self) -> None:
+        self.updating = False  # True while the optimizer updates θ and its state
+        self.abort = None  # a second Ctrl-C that came during the update, called once the update is whole
+
+    def __enter__(self) -> None:
+        self.updating = True
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        self.updating = False
+        if error_type is None and self.abort is not None:
+            abort, self.abort = self.abort, None  # passed on once: a handler may not raise
+            abort()
+
+
 class _StopOnInterrupt:
     """SIGINT sets the loop's ``interrupted`` flag instead of raising, once.
 
     The second SIGINT does what SIGINT did before ``fit`` (the previous handler: Python's
     raises KeyboardInterrupt), but never in the middle of an optimizer step: one that comes
-    while the loop is ``updating`` (θ and the optimizer's state, and on the GPU the epoch's
-    queued steps and their count) is kept in ``loop.abort``, which the loop calls once the
-    update is whole, and then forgets (a previous handler of one's own may not raise). So the
-    model and the optimizer that a KeyboardInterrupt leaves behind are those of a whole number
-    of steps, as consistent as after a Ctrl-C that stopped the run. A third SIGINT during that
-    update is passed on at once: the way out of a step that hangs.
-    The flag costs two attribute stores per step; no signal call is made per step.
+    during the loop's :class:`WholeUpdate` (θ and the optimizer's state, and on the GPU the
+    epoch's queued steps and their count) waits until the update is whole. So the model and the
+    optimizer that a KeyboardInterrupt leaves behind are those of a whole number of steps, as
+    consistent as after a Ctrl-C that stopped the run. A third SIGINT during that update is
+    passed on at once: the way out of a step that hangs. No signal call is made per step.
 
     Only in the main thread, and only where Python's own handler can be put back afterwards: a
     handler installed outside Python (a program embedding Python; ``signal.getsignal`` gives
@@ -332,10 +350,11 @@ class _StopOnInterrupt:
         self.previous = None
 
     def _handle(self, signum, frame) -> None:
+        update = self.loop.whole_update
         if not self.loop.interrupted:
             self.loop.interrupted = True
-        elif self.loop.updating and self.loop.abort is None:  # a third one does not wait (a step that hangs)
-            self.loop.abort = lambda: self._abort(signum, frame)
+        elif update.updating and update.abort is None:  # a third one does not wait (a step that hangs)
+            update.abort = lambda: self._abort(signum, frame)
         else:
             self._abort(signum, frame)
 
