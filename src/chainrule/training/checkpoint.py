@@ -132,7 +132,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     """
     callback_states, callback_arrays = callback_checkpoint_state(callbacks, model)
     check_optimizer_state(optimizer)
-    check_history_state(history, model, loss, epoch)
+    saved_history = check_history_state(history, model, loss, epoch)
     # Through state_dict, which gives the state as documented even inside optimizer.stepping()
     # (SGD's velocity is v there, not the scaled u that steps read).
     tensors = {f"optimizer.{name}": to_numpy(array) for name, array in optimizer.state_dict()["state"].items()}
@@ -142,7 +142,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
         "epoch": epoch,
         "optimizer": {"type": type(optimizer).__name__, "t": optimizer.t, "missed": optimizer.missed},
         "rng": rng.bit_generator.state,
-        "history": history.to_json(),
+        "history": saved_history,
         "callbacks": callback_states,
         "callback_types": [_callback_type(callback) for callback in callbacks],
         "validation": validation,
@@ -154,18 +154,21 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     save(model, path, extra_tensors=tensors, extra_json=extra)
 
 
-def check_history_state(history: History, model, loss, epoch: int) -> None:
-    """HyperparameterError naming the field unless a checkpoint holding ``history`` after ``epoch``
-    (the run's, on ``model``, trained with ``loss``; None: any task) resumes:
+def check_history_state(history: History, model, loss, epoch: int) -> dict:
+    """``history`` as a checkpoint holds it (``History.to_json``, built once for the check and the
+    file); HyperparameterError naming the field unless a checkpoint holding ``history`` after
+    ``epoch`` (the run's, on ``model``, trained with ``loss``; None: any task) resumes:
     :meth:`History.from_checkpoint` would refuse it otherwise
     (:func:`~chainrule.training.history.checkpoint_problem`). A series a callback records with
     ``History.append`` needs a name that is none of chainrule's metrics and at most one value per
     epoch."""
-    problem = checkpoint_problem(history, model, None if loss is None else loss.task, epoch)
+    saved = history.to_json()
+    problem = checkpoint_problem(history, saved, model, None if loss is None else loss.task, epoch)
     if problem:
         raise HyperparameterError(f"checkpoint: {problem}; a checkpoint holding this History could not be resumed "
                                   f"(a series a callback records with History.append takes a name that is none of "
                                   f"chainrule's metrics, and at most one value per epoch)")
+    return saved
 
 
 def check_optimizer_state(optimizer) -> None:

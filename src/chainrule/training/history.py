@@ -211,12 +211,12 @@ def _is_series_by_name(value) -> bool:
                                     for name, values in value.items())
 
 
-def checkpoint_problem(history: History, model, task: str | None, epoch: int) -> str | None:
+def checkpoint_problem(history: History, saved: dict, model, task: str | None, epoch: int) -> str | None:
     """``"history.<field>: ..."`` for what :meth:`History.from_checkpoint` would refuse in a
-    checkpoint holding ``history`` after ``epoch``, trained on ``model`` for ``task``; None when
-    it would read it back. ``save_checkpoint`` asks before writing, so that a checkpoint written
-    is one that resumes."""
-    return (_field_problem(history.to_json(), required=SAVED_FIELDS)
+    checkpoint holding ``history`` (as ``saved``, its ``to_json()``) after ``epoch``, trained on
+    ``model`` for ``task``; None when it would read it back. ``save_checkpoint`` asks before
+    writing, so that a checkpoint written is one that resumes."""
+    return (_field_problem(saved, required=SAVED_FIELDS)
             or _agreement_problem(history, model, task, epoch))
 
 
