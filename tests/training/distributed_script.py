@@ -8,6 +8,8 @@ drift: a callback on rank 0 alone lowers the learning rate after epoch 1; every 
 the error message it got to OUT/drift{rank}.txt.
 resumed seed: a run with seed 5 holding out a validation fraction, resumed with seed=None, and
 the same run unbroken; rank 0 saves both final weights to OUT/weights.npz.
+diverge: one row's target is so large that the loss of the rank that holds it is not finite at
+the first step; every rank writes the error message it got to OUT/diverge{rank}.txt.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0;
 every rank writes the error messages it got to OUT/messages{rank}.json.
 """
@@ -142,6 +144,19 @@ def drifting_fit(comm):
     return "no error"
 
 
+def diverging_fit(comm):
+    """A regression whose row 7 has a target of 1e200, whose rank's MSE overflows at the first step; the message."""
+    X, y = data(40)
+    targets = X[:, 0].copy()
+    targets[7] = 1e200
+    try:
+        cr.fit(cr.mlp([5, 4, 1], seed=1, dtype="float64"), X, targets, loss="mse", epochs=2, batch_size=40,
+               verbose=0, distributed=comm)
+    except cr.DivergenceError as error:
+        return str(error)
+    return "no error"
+
+
 def main(scenario, out):
     if scenario == "absent":
         from mpi4py import MPI
@@ -167,6 +182,9 @@ def main(scenario, out):
     elif scenario == "drift":
         with open(os.path.join(out, f"drift{comm.rank}.txt"), "w") as handle:
             handle.write(drifting_fit(comm))
+    elif scenario == "diverge":
+        with open(os.path.join(out, f"diverge{comm.rank}.txt"), "w") as handle:
+            handle.write(diverging_fit(comm))
     elif scenario == "mismatch":
         messages = {case: mismatched_fit(case, comm) for case in MISMATCHES}
         with open(os.path.join(out, f"messages{comm.rank}.json"), "w") as handle:

@@ -1134,3 +1134,53 @@ def test_a_distributed_divergence_is_marked_as_raised_alike_on_every_rank(comm, 
         cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, optimizer="sgd", lr=1e30, epochs=2, batch_size=10, verbose=0,
                distributed=comm)
     assert raised.value.same_on_every_rank is alike
+
+
+class RankOfTwoLossNotFinite(SingleProcess):
+    """Rank ``rank`` of a job of 2 whose rank 1 alone finds its loss not finite at the first step:
+    its NaN in the gradient's all-reduce leaves every rank a gradient not finite."""
+
+    size = 2
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+
+    def average_gradient(self, grad, n_local: float, n_global: float, loss_value: float) -> None:
+        grad[...] = float("nan")
+
+    def ranks_where(self, flag: bool, what: str) -> list:
+        assert flag is (self.rank == 1)  # each rank tells its own
+        return [1]
+
+
+def test_a_loss_not_finite_on_one_rank_is_named_alike_on_every_rank():
+    """Rank 1 raised "the loss is not finite", rank 0 "the gradient is not finite", and with the
+    error marked alike only rank 0's line was shown: the gradient, and a backward pass, blamed."""
+    X = numpy.random.default_rng(0).normal(size=(40, 3))
+    y = X[:, 0].copy()
+    messages = []
+    for rank in (0, 1):
+        targets = y.copy()
+        if rank == 1:
+            targets[:] = 1e200  # this rank's (MSE) loss overflows: every row here, as its rows alone would
+        with pytest.raises(cr.DivergenceError) as raised:
+            cr.fit(cr.mlp([3, 4, 1], seed=0, dtype="float64"), X, targets, loss="mse", epochs=2, batch_size=10,
+                   verbose=0, standardize=True, distributed=RankOfTwoLossNotFinite(rank))
+        assert raised.value.at_start and raised.value.same_on_every_rank
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("training diverged at epoch 1, batch 1/4: the loss is not finite on rank 1 of 2; "
+                                  "it was so at the initial weights"), messages[0]
+    assert "standardize the targets" in messages[0]
+
+
+@needs_mpi
+def test_two_ranks_name_the_rank_whose_loss_is_not_finite_in_the_same_words(tmp_path):
+    done, seconds = mpiexec(sys.executable, str(SCRIPT), "diverge", str(tmp_path),
+                            env={"CHAINRULE_TEST_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    assert seconds < 20  # no rank waited out the timeout in the agreement on why
+    messages = [(tmp_path / f"diverge{rank}.txt").read_text() for rank in (0, 1)]
+    assert messages[0] == messages[1]
+    assert re.match(r"training diverged at epoch 1, batch 1/1: the loss is not finite on rank [01] of 2; it was so "
+                    r"at the initial weights", messages[0]), messages[0]

@@ -34,7 +34,7 @@ from ..backend import module_for, to_numpy
 from ..cuda import kernels
 from ..cuda.graph import CapturedStep
 from ..errors import DeviceError
-from .loop import GRAD_NORM_SAMPLES, Loop, LoopSettings, check_loss_value
+from .loop import GRAD_NORM_SAMPLES, LOSS_NOT_FINITE, Loop, LoopSettings, check_loss_value
 from .metrics import Scores
 
 DATA_MEMORY_FRACTION = 0.5  # of the GPU's free memory, at most, for the training data
@@ -256,7 +256,7 @@ class DeviceLoop(Loop):
             # without a fused kernel took in every batch queued, also after a loss that was not finite.
             if self.fused is None or status[0] == kernels.GRADIENT_NOT_FINITE:
                 self.optimizer.reset_state()
-            raise self.diverged(epoch, applied, n_batches, "the loss is not finite"
+            raise self.diverged(epoch, applied, n_batches, LOSS_NOT_FINITE
                                 if status[0] == kernels.LOSS_NOT_FINITE else
                                 "the gradient is not finite")
         norms = to_numpy(self.norms)

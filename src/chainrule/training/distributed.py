@@ -85,6 +85,9 @@ class SingleProcess:
     def any(self, flag: bool) -> bool:
         return bool(flag)
 
+    def ranks_where(self, flag: bool, what: str) -> list[int]:
+        return [0] if flag else []
+
     def largest(self, value: int, what: str, *, deadline: bool = True) -> int:
         return value
 
@@ -317,6 +320,14 @@ class Communicator(SingleProcess):
         value = numpy.array([1 if flag else 0], dtype=numpy.int64)
         self._wait(self.world.Iallreduce(self.MPI.IN_PLACE, value, op=self.MPI.MAX), "agreeing on stopping")
         return bool(value[0])
+
+    def ranks_where(self, flag: bool, what: str) -> list[int]:
+        """The ranks on which ``flag`` is true, in order, on every rank: one all-gather of a word each,
+        for what the ranks learn only when something failed (whose loss was not finite); ``what`` names
+        the wait in the error of one that times out."""
+        flags = numpy.empty(self.size, dtype=numpy.int64)
+        self._wait(self.world.Iallgather(numpy.array([int(flag)], dtype=numpy.int64), flags), what)
+        return [rank for rank in range(self.size) if flags[rank]]
 
     def largest(self, value: int, what: str, *, deadline: bool = True) -> int:
         """The largest of the ranks' ``value`` (an int, such as an exit code), on every rank; ``what``

@@ -143,7 +143,7 @@ class Loop:
                 else:  # each rank's mean counts as its rows' share of the batch's weight
                     self.comm.average_gradient(flat.grad, *self.weight_sums(own_rows, rows), value)
                 if not math.isfinite(value):
-                    raise self.diverged(epoch, batch, n_batches, "the loss is not finite")
+                    raise self.diverged(epoch, batch, n_batches, LOSS_NOT_FINITE)
                 if batch % stride == 0:
                     norms = self.layer_grad_norms(flat.grad)
                     if epoch == 1 and batch == 0:
@@ -218,11 +218,22 @@ class Loop:
         A loss that is not finite before the optimizer's first step (t = 0), or a gradient that
         is not finite at that step (t = 1: the refused step counts), comes from the data, the
         initial weights, the network or the loss, not from the learning rate, which no step has
-        applied yet: the error says so, and what to scale."""
-        where = f"at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}"
-        alike = self.comm.size > 1  # every rank stops here: a loss not finite on one is NaN in the gradient of all
-        before_any_step = (self.optimizer.t == 0 if what.startswith("the loss")
+        applied yet: the error says so, and what to scale.
+
+        With several ranks every rank stops at the same step, each for its own reason: a rank whose
+        loss is not finite sends NaN in the gradient's all-reduce, so the others find the gradient
+        not finite. The error is marked alike on every rank (one rank's alone is shown), so the
+        ranks first learn whose loss was not finite, in one all-gather made on this failure path
+        alone, and all name them: "the loss is not finite on rank 1 of 2"."""
+        own_loss = what == LOSS_NOT_FINITE
+        before_any_step = (self.optimizer.t == 0 if own_loss
                            else what == GRADIENT_NOT_FINITE and self.optimizer.t == 1)
+        alike = self.comm.size > 1  # every rank stops here: a loss not finite on one is NaN in the gradient of all
+        if alike:
+            losses = self.comm.ranks_where(own_loss, "agreeing on why training diverged")
+            if losses:
+                what = f"{LOSS_NOT_FINITE} on {ranks_named(losses, self.comm.size)}"
+        where = f"at epoch {epoch}, batch {batch + 1}/{n_batches}: {what}"
         if before_any_step:
             for name, value in self.model.params.items():
                 if not bool(get_array_module(value).isfinite(value).all()):
@@ -420,6 +431,8 @@ def score_chunks(model: Layer, chunks, targets, loss, prefix: str = "", weights=
 
 #: why a loss (or the first step's gradient) that is not finite before any step is: the data, not the learning rate
 AT_START = "it was so at the initial weights, before any step, so the learning rate is not the cause"
+#: what a loss that is not finite is (with several ranks, followed by the ranks whose loss it was)
+LOSS_NOT_FINITE = "the loss is not finite"
 #: what a step refused for its gradient is (the GPU loop's guard refuses a gradient whose Σg² overflows too)
 GRADIENT_NOT_FINITE = "the gradient is not finite"
 
@@ -431,6 +444,12 @@ def refused_step(grad) -> str:
     if bool(get_array_module(grad).isfinite(grad).all()):
         return "the gradient or the update is not finite"
     return GRADIENT_NOT_FINITE
+
+
+def ranks_named(ranks: list[int], size: int) -> str:
+    """``ranks`` of ``size`` in words: "rank 1 of 2", "ranks 0, 2 of 4"; past 3, "ranks 0, 1, 2, ... of 64"."""
+    more = ", ..." if len(ranks) > 3 else ""
+    return f"rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks[:3]))}{more} of {size}"
 
 
 def standardized_already(where: str) -> str:
