@@ -62,7 +62,7 @@ def sample_weights(n_samples):
 
 
 MISMATCHES = ["rows", "batch_size", "seed", "labels", "validation", "no validation", "sample weights",
-              "validation weights", "lr", "momentum", "dtype", "architecture"]
+              "validation weights", "lr", "momentum", "dtype", "architecture", "resume"]
 
 
 def mismatched_fit(case, comm):
@@ -75,6 +75,8 @@ def mismatched_fit(case, comm):
     if case == "sample weights":
         arguments["sample_weight"] = sample_weights(len(X)) * (1 + comm.rank)
     validation_weights = [sample_weights(len(X_val)) + comm.rank] if case == "validation weights" else []
+    if case == "resume" and comm.rank == 0:  # resume=ck if os.path.exists(ck) else None, the file on rank 0's disk
+        arguments["resume"] = "elsewhere/checkpoint.safetensors"  # never read: the ranks' arguments differ
     if comm.rank == 1:
         if case == "rows":
             X, y = X[:-10], y[:-10]

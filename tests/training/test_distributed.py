@@ -305,6 +305,7 @@ def test_ranks_given_different_data_or_arguments_all_raise_the_same_error_naming
                     "but SGD(momentum=0.5, nesterov=False, weight_decay=0.0, schedule=None) on rank 1)",
         "dtype": "(the model's dtype is float64 on rank 0 but float32 on rank 1; X on rank 1 differs",
         "architecture": "(the architecture (layers, shapes, frozen layers) on rank 1 differs from rank 0's)",
+        "resume": "(resume is a checkpoint path on rank 0 but None on rank 1)",
     }
     for case, fragment in expected.items():
         assert messages[case].startswith("the 2 processes were not given the same data and arguments ("), messages[case]
@@ -725,18 +726,17 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
     comm, flags = rank_zero_among_equals(2), []
-    # every rank was given resume (the first two agreements), and another rank could not resume (the third)
-    comm.any = lambda flag: flags.append(flag) or (flag if len(flags) <= 2 else True)
+    comm.any = lambda flag: flags.append(flag) or True  # another rank could not resume
     with pytest.raises(cr.DistributedError, match=r"^resume: another rank could not resume from the checkpoint "
                                                   r".*checkpoint\.safetensors; its error says why$"):
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
-    assert flags == [True, False, False]  # this rank had resumed
+    assert flags == [False]  # this rank had resumed
     comm, flags = rank_zero_among_equals(2), []
     comm.any = lambda flag: flags.append(flag) or flag
     with pytest.raises(cr.ModelFileError, match=r"callbacks \[\], this run \[EarlyStopping\]"):  # told to the others
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm,
                callbacks=[cr.EarlyStopping(patience=1)])
-    assert flags == [True, False, True]
+    assert flags == [True]
 
 
 def test_rank_0_names_its_checkpoint_not_its_copy_in_errors(tmp_path):
@@ -1081,7 +1081,7 @@ class CtrlCWhileAgreeing(SingleProcess):
 
     def any(self, flag: bool) -> bool:
         self.calls += 1
-        if self.calls == 5:  # one on resume at the start, then two an epoch (a stop, then Ctrl-C): epoch 2's Ctrl-C
+        if self.calls == 4:  # two an epoch (a stop, then Ctrl-C): epoch 2's Ctrl-C
             os.kill(os.getpid(), signal.SIGINT)  # the handler sets the loop's flag here, inside the wait
         return bool(flag)
 
@@ -1101,22 +1101,31 @@ def test_a_ctrl_c_during_the_ranks_agreement_stops_the_run_at_the_next_epochs_en
 
 
 class AnotherRankResumes(SingleProcess):
-    """This rank's view of a job whose other rank was given resume= where this one was not, or the
-    reverse: every agreement finds the flag raised somewhere."""
+    """Rank 0's view of a job of 2 whose rank 1 was given resume= where rank 0 was not, or the
+    reverse: its fingerprint differs from rank 0's in resume alone."""
 
-    def any(self, flag: bool) -> bool:
-        return True
+    size = 2
+
+    def check_same_run(self, values: dict, checksums: dict) -> None:
+        theirs = {**values, "resume": "a checkpoint path" if values["resume"] is None else None}
+        rank_zero_of(2, (theirs, checksums)).check_same_run(values, checksums)
 
 
-def test_resume_given_to_some_ranks_only_is_named():
+def test_resume_given_to_some_ranks_only_is_named(tmp_path):
     """resume=ck if os.path.exists(ck) else None, with the file on rank 0's disk alone: an MPI error
-    that never named resume (the Python API), or a timeout blaming a rank that hung (the command)."""
+    that never named resume (the Python API), or a timeout blaming a rank that hung (the command).
+    The comparison of the ranks' arguments names it, with no all-reduce of its own."""
     X = numpy.random.default_rng(0).normal(size=(40, 3))
     y = (X[:, 0] > 0).astype(int)
-    with pytest.raises(cr.DistributedError, match=r"^resume: given to some ranks and not to others; pass the same "
-                                                  r"checkpoint path to every rank") as error:
-        cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, epochs=2, verbose=0, distributed=AnotherRankResumes())
-    assert error.value.same_on_every_rank
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
+    for resume, shown in ((None, "None on rank 0 but a checkpoint path on rank 1"),
+                          (path, "a checkpoint path on rank 0 but None on rank 1")):
+        with pytest.raises(cr.DistributedError) as error:
+            cr.fit(cr.mlp([3, 4, 2], seed=0), X, y, epochs=2, verbose=0, resume=resume,
+                   distributed=AnotherRankResumes())
+        assert f"(resume is {shown}); every process must pass fit the same ones" in str(error.value), error.value
+        assert error.value.same_on_every_rank
 
 
 class TwoRanksAlike(SingleProcess):

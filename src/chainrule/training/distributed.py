@@ -172,7 +172,7 @@ class Communicator(SingleProcess):
 
         Always one broadcast, whatever this rank's ``seed`` and ``resume``, so that the ranks'
         collectives stay matched even if one was given None and another a number (``check_same_run``
-        then reports the difference), or resume on some ranks only (``fit`` then names ``resume``).
+        then reports the difference), or resume on some ranks only (which it reports too).
         Three words: whether rank 0 failed to read the checkpoint, then the seed's low and high 64
         bits (a seed has up to 128). A checkpoint rank 0 cannot read is its ModelFileError there and
         on the other ranks one saying so, naming their ``resume``; each rank still reads the whole

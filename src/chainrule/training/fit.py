@@ -259,10 +259,11 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         up to rounding). Only rank 0 shows progress and writes checkpoints. True uses a
         60 s timeout for a rank that hangs or dies; ``cr.Communicator(timeout=...)`` sets another.
         Before training, the ranks compare the model's dtype, the number of rows and features,
-        ``batch_size``, ``epochs``, ``seed``, the number of parameters, the classes and feature
-        names, the optimizer (type, ``lr``, other hyperparameters and schedule, step count), the
-        loss (type and the constructor arguments it keeps), and checksums of the architecture
-        (layer types and settings, parameter shapes), of the standardizations (inputs' and
+        ``batch_size``, ``epochs``, ``seed``, whether ``resume`` is given (only rank 0 reads its
+        file), the number of parameters, the classes and feature names, the optimizer (type,
+        ``lr``, other hyperparameters and schedule, step count), the loss (type and the
+        constructor arguments it keeps), and checksums of the architecture (layer types and
+        settings, parameter shapes), of the standardizations (inputs' and
         targets') and of the prepared data (X, the targets, the sample and class weights, the
         validation set); any difference raises the same DistributedError,
         naming it, on every rank. An exception raised on some ranks only (an input check
@@ -335,7 +336,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
                                              data.weights, data.w_val, loss=data.loss, optimizer=optimizer, lr=lr,
-                                             callbacks=callbacks, preprocessor=data.preprocessor))
+                                             callbacks=callbacks, preprocessor=data.preprocessor, resume=resume))
     for callback in callbacks:  # a monitor that names no metric is refused before anything changes
         callback.check_metrics(metric_names(data.loss.task, data.X_val is not None))
     n_train = len(data.T)  # the rows of X that validation did not hold out
@@ -611,11 +612,7 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
     history, start_epoch = History(), 0
     for callback in callbacks:
         callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
-    given = resume is not None  # both all-reduces run on every rank or on none: the first agrees everywhere
-    if comm.any(given) and comm.any(not given):  # resume=ck if os.path.exists(ck) else None, on a disk of one rank
-        raise DistributedError("resume: given to some ranks and not to others; pass the same checkpoint path to every "
-                               "rank (only rank 0 needs to see the file)", same_on_every_rank=True)
-    if resume is None:
+    if resume is None:  # given to every rank or to none: check_same_run compared it
         return history, start_epoch, shared_seed
     if comm.size == 1:  # with several ranks, only rank 0 needs the file
         check_checkpoint_path(resume)
