@@ -10,7 +10,8 @@ resumed seed: a run with seed 5 holding out a validation fraction, resumed with 
 the same run unbroken; rank 0 saves both final weights to OUT/weights.npz.
 diverge: one row's target is so large that the loss of the rank that holds it is not finite at
 the first step; every rank writes the error message it got to OUT/diverge{rank}.txt.
-mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0;
+mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0 (in
+one, rank 0 alone resumes from a checkpoint written first to OUT);
 every rank writes the error messages it got to OUT/messages{rank}.json.
 """
 
@@ -62,11 +63,12 @@ def sample_weights(n_samples):
 
 
 MISMATCHES = ["rows", "batch_size", "seed", "labels", "validation", "no validation", "sample weights",
-              "validation weights", "lr", "momentum", "dtype", "architecture", "resume"]
+              "validation weights", "lr", "momentum", "dtype", "architecture", "resume", "resume, seed None"]
 
 
-def mismatched_fit(case, comm):
-    """fit where rank 1's data or arguments differ from rank 0's as ``case`` says; the error's message."""
+def mismatched_fit(case, comm, checkpoint):
+    """fit where rank 1's data or arguments differ from rank 0's as ``case`` says; the error's message.
+    ``checkpoint`` is a checkpoint's path that rank 0 resumes from in the case "resume, seed None"."""
     X, y = data(200)
     X_val, y_val = X[-20:], y[-20:]
     X, y = X[:-20], y[:-20]
@@ -77,6 +79,10 @@ def mismatched_fit(case, comm):
     validation_weights = [sample_weights(len(X_val)) + comm.rank] if case == "validation weights" else []
     if case == "resume" and comm.rank == 0:  # resume=ck if os.path.exists(ck) else None, the file on rank 0's disk
         arguments["resume"] = "elsewhere/checkpoint.safetensors"  # never read: the ranks' arguments differ
+    if case == "resume, seed None":  # rank 0 reads the checkpoint and sends it before the data are split
+        arguments["seed"] = None
+        if comm.rank == 0:
+            arguments["resume"] = checkpoint
     if comm.rank == 1:
         if case == "rows":
             X, y = X[:-10], y[:-10]
@@ -188,7 +194,10 @@ def main(scenario, out):
         with open(os.path.join(out, f"diverge{comm.rank}.txt"), "w") as handle:
             handle.write(diverging_fit(comm))
     elif scenario == "mismatch":
-        messages = {case: mismatched_fit(case, comm) for case in MISMATCHES}
+        checkpoint = os.path.join(out, "checkpoint.safetensors")
+        cr.fit(cr.mlp([5, 16, 3], seed=1, dtype="float64"), *data(200), epochs=1, batch_size=32, verbose=0,
+               checkpoint=checkpoint, distributed=comm)
+        messages = {case: mismatched_fit(case, comm, checkpoint) for case in MISMATCHES}
         with open(os.path.join(out, f"messages{comm.rank}.json"), "w") as handle:
             json.dump(messages, handle)
     else:

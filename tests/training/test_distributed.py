@@ -19,7 +19,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import cpu_blas
-from chainrule.training import distributed
+from chainrule.training import checkpoint as checkpoint_module, distributed
 from chainrule.training.distributed import THREAD_VARIABLES, Communicator, SingleProcess
 from chainrule.training.checkpoint import load_checkpoint, read_checkpoint
 from chainrule.training.fingerprint import checksum, fingerprint_row, run_fingerprint, setting_text
@@ -306,6 +306,7 @@ def test_ranks_given_different_data_or_arguments_all_raise_the_same_error_naming
         "dtype": "(the model's dtype is float64 on rank 0 but float32 on rank 1; X on rank 1 differs",
         "architecture": "(the architecture (layers, shapes, frozen layers) on rank 1 differs from rank 0's)",
         "resume": "(resume is a checkpoint path on rank 0 but None on rank 1)",
+        "resume, seed None": "(resume is a checkpoint path on rank 0 but None on rank 1)",  # rank 1 dropped it
     }
     for case, fragment in expected.items():
         assert messages[case].startswith("the 2 processes were not given the same data and arguments ("), messages[case]
@@ -952,38 +953,43 @@ def reducing_rank_one(*sent):
     return comm
 
 
-def seed_words(seed, failed=False):
-    """The broadcast of shared_seed as rank 0 sends it: [rank 0 failed, the seed's low 64 bits, its high 64]."""
-    return numpy.array([int(failed), seed & (2**64 - 1), seed >> 64], dtype=numpy.uint64)
+def seed_words(seed, sends=False):
+    """The broadcast that starts shared_seed, as rank 0 sends it: [rank 0 sends the checkpoint, the seed it drew]."""
+    return numpy.array([int(sends), seed], dtype=numpy.uint64)
 
 
 def test_a_seed_of_none_is_the_one_rank_0_draws():
-    assert rank_one(RootSends(seed_words(12345))).shared_seed(None) == 12345
-    assert rank_one(RootSends(seed_words(12345))).shared_seed(7) == 7
+    assert rank_one(RootSends(seed_words(12345))).shared_seed(None) == (12345, None)
+    assert rank_one(RootSends(seed_words(12345))).shared_seed(7) == (7, None)
 
 
-def test_a_seed_of_none_on_resume_is_the_one_rank_0_read_from_the_checkpoint_up_to_128_bits(tmp_path):
+def test_a_seed_of_none_on_resume_is_the_one_recorded_in_the_checkpoint_rank_0_sends_up_to_128_bits(tmp_path):
     """The ranks split the validation rows by a fresh seed, not the run's: fit(resume=..., seed=None)
     with a validation fraction was refused for its validation set on every distributed resume."""
     X, y = script.data(40)
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=2**100 + 3, checkpoint=path)
-    assert rank_zero().shared_seed(None, path) == 2**100 + 3
-    assert rank_zero().shared_seed(9, path) == 9  # a seed given is the seed (load_checkpoint compares it)
-    read = read_checkpoint(path)
-    assert rank_zero().shared_seed(None, read) == 2**100 + 3 and read.extra is not None  # chainrule train's read
-    assert rank_one(RootSends(seed_words(2**100 + 3))).shared_seed(None, "elsewhere/checkpoint.safetensors") == (
-        2**100 + 3)
+    seed, resumed = rank_zero().shared_seed(None, path)
+    assert seed == 2**100 + 3 and resumed.sent and resumed.extra["epoch"] == 1  # what the run resumes from
+    assert rank_zero().shared_seed(9, path) == (9, path)  # a seed given is the seed (load_checkpoint compares it)
+    sent = rank_zero().local_checkpoint(path)
+    assert rank_zero().shared_seed(None, sent) == (2**100 + 3, sent) and sent.extra is not None  # chainrule train's
+    data = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
+    comm = rank_one(RootSends(seed_words(77, sends=True), numpy.array([data.size]), data))
+    seed, resumed = comm.shared_seed(None, "elsewhere/checkpoint.safetensors")
+    assert seed == 2**100 + 3 and resumed.sent and os.fspath(resumed) == "elsewhere/checkpoint.safetensors"
+    comm.world.sent = [seed_words(77, sends=True), numpy.array([data.size]), data]
+    assert comm.shared_seed(None) == (2**100 + 3, None) and comm.world.sent == []  # given to rank 0 alone: dropped
 
 
-def test_other_ranks_stop_when_rank_0_cannot_read_the_seed_of_the_run_it_resumes(tmp_path):
+def test_other_ranks_stop_when_rank_0_cannot_read_the_checkpoint_whose_seed_they_take(tmp_path):
     missing = tmp_path / "checkpoint.safetensors"
     with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: no such checkpoint file"):
         rank_zero().shared_seed(None, missing)
     with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: rank 0 cannot read the checkpoint"):
-        rank_one(RootSends(seed_words(0, failed=True))).shared_seed(None, missing)
-    with pytest.raises(cr.ModelFileError, match="^resume: rank 0 cannot read the checkpoint it was given"):
-        rank_one(RootSends(seed_words(0, failed=True))).shared_seed(None)  # resume given to rank 0 alone
+        rank_one(RootSends(seed_words(0, sends=True), numpy.array([-1]))).shared_seed(None, missing)
+    with pytest.raises(cr.ModelFileError, match="^resume: rank 0 cannot read the checkpoint"):
+        rank_one(RootSends(seed_words(0, sends=True), numpy.array([-1]))).shared_seed(None)  # given to rank 0 alone
 
 
 class Resumed(Exception):
@@ -1004,6 +1010,30 @@ def test_a_distributed_resume_with_seed_none_splits_the_validation_rows_by_the_r
     with pytest.raises(Resumed) as state:
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, validation=0.25, seed=None, resume=path,
                distributed=comm)
+    numpy.testing.assert_array_equal(state.value.args[0], cr.load(path).flat_parameters().theta)
+
+
+def test_a_distributed_resume_with_seed_none_reads_the_checkpoint_once(tmp_path, monkeypatch):
+    """Rank 0 read the checkpoint for its run's seed, dropped it, and read it again to send it to
+    every rank: two reads of a file that may be large, and may have been replaced in between."""
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=5, validation=0.25, checkpoint=path)
+    reads = []
+    read_bytes, read = Path.read_bytes, checkpoint_module.read
+    monkeypatch.setattr(Path, "read_bytes", lambda file: reads.append(Path(file)) or read_bytes(file))
+    monkeypatch.setattr(checkpoint_module, "read", lambda file: reads.append(Path(file)) or read(file))
+    comm = rank_zero_among_equals(2)
+    comm.any = lambda flag: flag
+
+    def resumed(model):
+        raise Resumed(model.flat_parameters().theta.copy())
+
+    comm.broadcast_parameters = resumed
+    with pytest.raises(Resumed) as state:
+        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, validation=0.25, seed=None, resume=path,
+               distributed=comm)
+    assert reads.count(path) == 1, reads
     numpy.testing.assert_array_equal(state.value.args[0], cr.load(path).flat_parameters().theta)
 
 

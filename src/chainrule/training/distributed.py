@@ -46,7 +46,7 @@ import numpy
 from .. import cpu_blas
 from ..checks import positive
 from ..errors import DistributedError, HyperparameterError, ModelFileError
-from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint, resumed_run_seed
+from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint, recorded_seed, resumed_run_seed
 from .fingerprint import SHOWN_WORDS, checksum, fingerprint_row, shown_values
 
 INSTALL_HINT = "install it with: pip install 'chainrule[mpi]' (mpi4py and the mpich wheel, which brings mpiexec)"
@@ -65,7 +65,12 @@ class SingleProcess:
         return rows
 
     def shared_seed(self, seed, resume=None):
-        return seed
+        """(seed, resume) as given; for seed None on resume, the seed the checkpoint's run recorded
+        (:func:`~chainrule.training.checkpoint.resumed_run_seed`), with the CheckpointFile read for
+        it in place of ``resume``: the run resumes from that one read."""
+        if seed is None and resume is not None:
+            resume, seed = resumed_run_seed(resume)
+        return seed, resume
 
     def check_same_run(self, values: dict, checksums: dict) -> None:
         pass
@@ -167,39 +172,35 @@ class Communicator(SingleProcess):
         return rows[self.rank::self.size]
 
     def shared_seed(self, seed, resume=None):
-        """The seed every rank uses: ``seed``; for None, the seed recorded by the run whose checkpoint
-        rank 0 resumes (``resume``, read there), else one drawn on rank 0; sent to all.
+        """(the seed every rank uses, what this rank resumes from): ``seed`` and ``resume`` as given;
+        for seed None, one drawn on rank 0, or on resume the seed the checkpoint's run recorded (up to
+        128 bits), read by every rank from the checkpoint rank 0 reads once and sends to all
+        (:meth:`local_checkpoint`), which is returned in place of ``resume`` and resumed from.
 
-        Always one broadcast, whatever this rank's ``seed`` and ``resume``, so that the ranks'
-        collectives stay matched even if one was given None and another a number (``check_same_run``
-        then reports the difference), or resume on some ranks only (which it reports too).
-        Three words: whether rank 0 failed to read the checkpoint, then the seed's low and high 64
-        bits (a seed has up to 128). A checkpoint rank 0 cannot read is its ModelFileError there and
-        on the other ranks one saying so, naming their ``resume``; each rank still reads the whole
-        checkpoint later (:meth:`local_checkpoint`), and a file replaced meanwhile by one of
-        another validation set is refused then.
+        Always one broadcast first, whatever this rank's ``seed`` and ``resume``, so that the ranks'
+        collectives stay matched even if one was given None and another a number, or resume on some
+        ranks only (``check_same_run`` then reports the difference): two words, whether rank 0 sends
+        the checkpoint (its seed is None and its resume given) and a seed drawn there (63 bits). Every
+        rank takes part in sending the checkpoint; one given no resume drops it. A checkpoint rank 0
+        cannot read is its ModelFileError there and one saying so on the other ranks; a damaged one, or
+        one whose seed field is, the same ModelFileError on every rank.
         """
-        words = numpy.zeros(3, dtype=numpy.uint64)
-        problem = None
+        words = numpy.zeros(2, dtype=numpy.uint64)
         if self.is_root and seed is None:
-            chosen = None
-            if resume is not None:
-                try:
-                    checkpoint, chosen = resumed_run_seed(resume)
-                except ModelFileError as error:
-                    problem = error
-                else:
-                    if checkpoint is not resume:
-                        checkpoint.take_contents()  # read for its seed alone: local_checkpoint reads it again
-            if chosen is None:
-                chosen = int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1)
-            words[:] = [problem is not None, chosen & (2**64 - 1), chosen >> 64]
+            words[:] = [resume is not None, numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1]
         self._wait(self.world.Ibcast(words, root=0), "broadcasting the seed")
-        if words[0]:
-            given = resume is not None
-            raise problem or ModelFileError(f"{resume if given else 'resume'}: rank 0 cannot read the checkpoint"
-                                            f"{'' if given else ' it was given'} (see its error)")
-        return int(words[1]) | int(words[2]) << 64 if seed is None else seed
+        sends, drawn = bool(words[0]), int(words[1])
+        recorded = None
+        if sends:
+            checkpoint = self.local_checkpoint("resume" if resume is None else resume)
+            recorded = recorded_seed(checkpoint.extra, checkpoint)
+            if resume is None:
+                checkpoint.take_contents()  # rank 0's, which this rank was not given
+            else:
+                resume = checkpoint
+        if seed is None:
+            seed = drawn if recorded is None else recorded
+        return seed, resume
 
     def check_same_run(self, values: dict, checksums: dict) -> None:
         """Raise the same DistributedError on every rank unless all ranks hold equal ``values`` and ``checksums``.

@@ -37,7 +37,7 @@ from ..losses.loss import Loss, takes_weights
 from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_history_state,
-                         check_optimizer_state, load_checkpoint, resumed_run_seed, save_checkpoint)
+                         check_optimizer_state, load_checkpoint, save_checkpoint)
 from .distributed import Communicator, communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
@@ -229,8 +229,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         not exist raises ModelFileError ("no such checkpoint file"). The checkpoint's
         Generator goes on shuffling, so the run keeps its seed (the model's training summary
         records it): another ``seed`` given raises ModelFileError naming ``seed``, and None
-        takes the checkpoint's, for the validation split too (with ``distributed``, rank 0
-        reads it and sends it in the broadcast that shares a seed). A ``batch_size`` other than
+        takes the checkpoint's, for the validation split too (read with the whole checkpoint, once,
+        before the data are split; with ``distributed``, rank 0 reads it and sends it to every
+        rank, which takes the seed from it and resumes from it). A ``batch_size`` other than
         the run's is taken (the run is then no longer the uninterrupted one, as for
         ``chainrule train --resume --batch-size``).
         The validation set
@@ -321,17 +322,16 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     weighted_by = _weighted_by(sample_weight, class_weight, validation)
     _check_device(device, distributed, graph)
     comm = communicator(distributed)
-    if seed is None and resume is not None and comm.size == 1:  # the run's seed splits its validation rows
-        shared_seed, (resume, data_seed) = None, resumed_run_seed(resume)
-    else:  # every rank shuffles and splits alike; with several ranks, rank 0 reads the run's seed
-        shared_seed = data_seed = comm.shared_seed(seed, resume)
+    # Every rank shuffles and splits alike; for seed=None on resume, by the run's seed, read with the checkpoint
+    # (once: resume is then what was read, and is restored from)
+    shared_seed, resume = comm.shared_seed(seed, resume)
 
     # A value that underflows to 0 or a subnormal (a tiny x cast to float32, in the probe row's forward pass)
     # is no error, as NumPy's default takes it, also under a caller's numpy.seterr(all="raise"); the epochs
     # run under their own numpy.errstate (_run_epochs).
     with numpy.errstate(under="ignore"):
         data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize,
-                             standardize_targets, data_seed, weighted_by,
+                             standardize_targets, shared_seed, weighted_by,
                              records_validation=checkpoint is not None or resume is not None)
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
