@@ -13,7 +13,6 @@ Each refusal names the key where its value came from (see ``value_name``): ``--s
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..checks import as_float_dtype, listing
@@ -24,6 +23,7 @@ from ..layers.widths import input_width, output_width
 from ..training.checkpoint import CheckpointFile
 from .config import SavedConfig, TrainConfig, read_config, saved_config, value_name
 from .network_args import activation_names, hidden_layers, hidden_sizes
+from .rows import changed_since_run, is_run_data
 
 ACTIVATION_TYPES = tuple(set(ACTIVATIONS.values()))  # the layer types cr.mlp puts after a hidden Linear
 
@@ -244,12 +244,9 @@ def check_same_data_file(checkpoint: CheckpointFile, config: TrainConfig, source
     Runs that recorded no hash (NPZ and IDX data, a checkpoint from before chainrule recorded it)
     are taken as they are.
     """
-    saved = checkpoint.model.metadata.get("data")
-    recorded = saved.get("sha256") if isinstance(saved, dict) else None
-    if recorded is None or data_hash is None or data_hash == recorded:
+    if not changed_since_run(checkpoint.model.metadata, data_hash):
         return
-    run_data = resumed_config(checkpoint)[0].get("data")
-    if not isinstance(run_data, str) or os.path.realpath(run_data) != os.path.realpath(config.data):
+    if not is_run_data(config.data, resumed_config(checkpoint)[0].get("data")):
         return
     raise ConfigError(f"{value_name('data', sources.get('data'))}: {config.data!r} changed since the run started (its "
                       f"SHA-256 differs from the one the checkpoint recorded): its test rows, split from it by the "

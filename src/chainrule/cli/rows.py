@@ -235,19 +235,33 @@ def is_training_file(args, model) -> tuple[bool, str]:
     """(whether DATA, ``args.data``, is the model's training data file, unchanged; why not, when
     it changed).
 
-    The same file is the same resolved path as the absolute data path ``chainrule train``
-    saved. Unchanged means the SHA-256 that ``train`` saved matches; a model that saved none
-    (trained before it did) is taken at its word. ModelFileError naming the model file
-    (``args.model``) and ``metadata.config`` when its saved configuration is not a table.
+    The same file and unchanged as :func:`is_run_data` and :func:`changed_since_run` tell (the
+    same resolved path as the absolute data path ``chainrule train`` saved; the SHA-256 it saved,
+    if any). ModelFileError naming the model file (``args.model``) and ``metadata.config`` when its
+    saved configuration is not a table.
     """
-    saved_path = (saved_config(model.metadata, args.model) or {}).get("data")
-    if not isinstance(saved_path, str) or os.path.realpath(args.data) != os.path.realpath(saved_path):
+    if not is_run_data(args.data, (saved_config(model.metadata, args.model) or {}).get("data")):
         return False, ""
-    data = model.metadata.get("data")
-    saved_hash = data.get("sha256") if isinstance(data, dict) else None
-    if saved_hash is not None and saved_hash != file_sha256(args.data):
+    if changed_since_run(model.metadata, file_sha256(args.data)):
         return False, "the file changed since training, so its test split is unknown"
     return True, ""
+
+
+def is_run_data(data, saved_data) -> bool:
+    """Whether DATA ``data``, as given, is the data file of a run whose configuration saved its
+    path as ``saved_data`` (absolute; a value of another type names no file): the same resolved
+    path. Another path is another file, even of the same bytes."""
+    return isinstance(saved_data, str) and os.path.realpath(data) == os.path.realpath(saved_data)
+
+
+def changed_since_run(metadata: dict, data_hash: str | None) -> bool:
+    """Whether a run's data file (see :func:`is_run_data`), whose SHA-256 is now ``data_hash``,
+    changed since the run recorded it in ``metadata`` (a model's or checkpoint's, at
+    ``metadata.data.sha256``). A run that recorded none (trained before chainrule did, or on
+    data that is no file) is taken at its word."""
+    saved = metadata.get("data")
+    recorded = saved.get("sha256") if isinstance(saved, dict) else None
+    return recorded is not None and data_hash != recorded
 
 
 def file_sha256(path) -> str | None:
