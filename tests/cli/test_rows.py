@@ -8,8 +8,8 @@ import numpy
 import pytest
 
 import chainrule as cr
-from chainrule.cli.rows import (Selection, check_width, file_sha256, has_text_classes, refuse_swapped, saved_columns,
-                                scored_rows, split_of)
+from chainrule.cli.rows import (Selection, changed_since_run, check_width, data_sha256, file_sha256, has_text_classes,
+                                refuse_swapped, saved_columns, scored_rows, split_of)
 from chainrule.data import Preprocessor
 from chainrule.errors import ConfigError, HyperparameterError, ModelFileError, ShapeError
 
@@ -54,6 +54,31 @@ def test_file_sha256_is_the_digest_of_the_bytes_or_none(tmp_path):
     path.write_bytes(content)
     assert file_sha256(path) == hashlib.sha256(content).hexdigest()
     assert file_sha256(tmp_path / "absent.csv") is None
+
+
+def test_data_sha256_hashes_a_file_or_each_idx_file_read_by_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mn").mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "notes.txt"):
+        (tmp_path / "mn" / name).write_bytes(name.encode())
+    (tmp_path / "points.npz").write_bytes(b"npz")
+    digest = {name: hashlib.sha256(name.encode()).hexdigest() for name in ("train-images-idx3-ubyte",
+                                                                          "train-labels-idx1-ubyte")}
+    expected = {str(tmp_path / "mn" / name): value for name, value in digest.items()}
+    assert data_sha256("mn") == expected  # the files read, not the notes beside them
+    assert data_sha256("mn/train-images-idx3-ubyte, mn/train-labels-idx1-ubyte") == expected
+    assert data_sha256("points.npz") == hashlib.sha256(b"npz").hexdigest()
+    assert data_sha256("iris") is None
+
+
+def test_changed_since_run_names_the_idx_file_that_changed_or_is_no_longer_read(tmp_path):
+    recorded = {"/d/images": "1", "/d/labels": "2", "/d/test-images": "3"}
+    metadata = {"data": {"sha256": recorded}}
+    assert changed_since_run(metadata, "/d", dict(recorded)) is None
+    assert changed_since_run(metadata, "/d", {**recorded, "/d/labels": "9"}) == "/d/labels"
+    assert changed_since_run(metadata, "/d", {"/d/images": "1", "/d/labels": "2"}) == "/d/test-images"
+    assert changed_since_run({"data": {"sha256": "1"}}, "a.csv", "2") == "a.csv"
+    assert changed_since_run({"data": {}}, "a.csv", "2") is None  # a run from before hashes were recorded
 
 
 def test_the_split_is_the_option_then_the_saved_value_then_the_default():

@@ -25,6 +25,7 @@ from chainrule.io.architecture import to_config
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 from chainrule.training.loop import Loop  # fit's epochs: patched below to press Ctrl-C mid-run
 
+from tests.data.writers import mnist_like, write_idx
 from tests.harness import capture_figures
 
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
@@ -1285,6 +1286,52 @@ def test_resume_refuses_the_runs_own_csv_rewritten_since_naming_it(tmp_path, mon
     code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--epochs", "3")
     assert code == 0, err
     code, _, err = call(capsys, "train", "--resume", checkpoint, "--data", "other.csv", *options, "--epochs", "4")
+    assert code == 0, err
+
+
+def test_resume_refuses_the_runs_own_npz_archive_rewritten_since_naming_it(tmp_path, monkeypatch, capsys):
+    """An NPZ archive recorded no hash: rewritten, its test rows split by the seed moved unseen."""
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    np.savez(tmp_path / "points.npz", X=X, y=(X[:, 0] > 0).astype(int))
+    original = (tmp_path / "points.npz").read_bytes()
+    monkeypatch.chdir(tmp_path)
+    options = ["--hidden", "4", "--quiet", "--no-plots"]
+    assert call(capsys, "train", "--data", "points.npz", *options, "--epochs", "2", "--out", "run")[0] == 0
+    checkpoint = tmp_path / "run" / "checkpoint.safetensors"
+    np.savez(tmp_path / "points.npz", X=X[::-1], y=(X[::-1, 0] > 0).astype(int))  # the same rows, in another order
+    code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--epochs", "3")
+    assert_one_line_error(code, err, f"run/checkpoint.safetensors: metadata.config.data: "
+                          f"{str(tmp_path / 'points.npz')!r} changed since the run started (its SHA-256 differs")
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--data", "points.npz", *options, "--epochs", "3")
+    assert_one_line_error(code, err, "--data: 'points.npz' changed since the run started")
+    (tmp_path / "points.npz").write_bytes(original)
+    code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--epochs", "3")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("spec", ["mn", "mn/train-images-idx3-ubyte, mn/train-labels-idx1-ubyte"],
+                         ids=["directory", "IMAGES,LABELS"])
+def test_resume_refuses_the_runs_own_idx_files_rewritten_since_naming_the_file(tmp_path, monkeypatch, capsys, spec):
+    """IDX files recorded no hash: a rewritten labels file moved the test rows unseen."""
+    (tmp_path / "mn").mkdir()
+    images, labels = mnist_like(30)
+    write_idx(tmp_path / "mn" / "train-images-idx3-ubyte", images)
+    write_idx(tmp_path / "mn" / "train-labels-idx1-ubyte", labels)
+    monkeypatch.chdir(tmp_path)
+    options = ["--hidden", "4", "--quiet", "--no-plots"]
+    assert call(capsys, "train", "--data", spec, *options, "--epochs", "2", "--out", "run")[0] == 0
+    assert list(read(tmp_path / "run" / "model.safetensors")[0].metadata["data"]["sha256"]) == [
+        str(tmp_path / "mn" / "train-images-idx3-ubyte"), str(tmp_path / "mn" / "train-labels-idx1-ubyte")]
+    checkpoint = tmp_path / "run" / "checkpoint.safetensors"
+    write_idx(tmp_path / "mn" / "train-labels-idx1-ubyte", labels[::-1])
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--data", spec, *options, "--epochs", "3")
+    assert_one_line_error(code, err, f"--data: {spec!r}: its file {str(tmp_path / 'mn' / 'train-labels-idx1-ubyte')!r} "
+                          f"changed since the run started (its SHA-256 differs", "restore the file as it was")
+    code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--epochs", "3")
+    assert_one_line_error(code, err, "run/checkpoint.safetensors: metadata.config.data: ", "train-labels-idx1-ubyte' "
+                          "changed since the run started")
+    write_idx(tmp_path / "mn" / "train-labels-idx1-ubyte", labels)
+    code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--epochs", "3")
     assert code == 0, err
 
 

@@ -6,7 +6,7 @@ holds, and the new run may not change what the checkpoint holds (the network, th
 state, the dtype, early stopping) or which rows were held out (the seed, the test and
 validation fractions); once the data is read, its features and outputs must fit the network,
 and its named columns (a CSV header's) must be the run's, in the run's order, and the run's
-own CSV file unchanged (its SHA-256), since the test rows split from it would move.
+own data files unchanged (their SHA-256), since the test rows split from them would move.
 Each refusal names the key where its value came from (see ``value_name``): ``--seed``,
 ``more.toml: key 'seed'``, or ``ck.safetensors: metadata.config.seed`` for the checkpoint's own.
 """
@@ -234,25 +234,27 @@ def check_same_columns(checkpoint: CheckpointFile, config: TrainConfig, sources:
                       f"there); its network takes them by position: resume with data of those columns in that order")
 
 
-def check_same_data_file(checkpoint: CheckpointFile, config: TrainConfig, sources: dict, data_hash: str | None
-                         ) -> None:
-    """ConfigError naming ``data`` where it came from when it is the resumed run's own CSV file (the
-    same resolved path as the one its configuration saved) and that file's SHA-256 (``data_hash``)
-    is no longer the one the run recorded (``metadata.data.sha256``): the test rows, split from it by
-    the seed, would move, and the resumed run would train on rows the run held out for testing. So
-    also with ``--data`` naming that very path: another file is other data, taken (same columns).
-    Runs that recorded no hash (NPZ and IDX data, a checkpoint from before chainrule recorded it)
-    are taken as they are.
+def check_same_data_file(checkpoint: CheckpointFile, config: TrainConfig, sources: dict,
+                         data_hash: str | dict | None) -> None:
+    """ConfigError naming ``data`` where it came from when it is the resumed run's own data (its
+    CSV or NPZ file, or its IDX files: the same resolved paths as those its configuration saved) and
+    a file of it has changed: its SHA-256 (in ``data_hash``, as ``rows.data_sha256`` gives them) is
+    no longer the one the run recorded (``metadata.data.sha256``), as ``rows.changed_since_run``
+    tells. The test rows (split from it by the seed, or its own test part) would not be the run's,
+    and the resumed run could train on rows the run held out for testing. So also with ``--data``
+    naming those very paths: other files are other data, taken (same columns). Runs that recorded
+    no hash (a built-in data set, a checkpoint from before chainrule recorded one) are taken as
+    they are. An IDX file is named as well as the spec.
     """
-    if not changed_since_run(checkpoint.model.metadata, data_hash):
+    changed = changed_since_run(checkpoint.model.metadata, config.data, data_hash)
+    if changed is None or not is_run_data(config.data, resumed_config(checkpoint)[0].get("data")):
         return
-    if not is_run_data(config.data, resumed_config(checkpoint)[0].get("data")):
-        return
-    raise ConfigError(f"{value_name('data', sources.get('data'))}: {config.data!r} changed since the run started (its "
-                      f"SHA-256 differs from the one the checkpoint recorded): its test rows, split from it by the "
-                      f"seed, would move, and the resumed run would train on rows held out for testing, so its test "
-                      f"score would mean nothing; restore the file as it was, or start a new run on it (without "
-                      f"--resume)")
+    what = repr(config.data) if changed == config.data else f"{config.data!r}: its file {changed!r}"
+    raise ConfigError(f"{value_name('data', sources.get('data'))}: {what} changed since the run started (its "
+                      f"SHA-256 differs from the one the checkpoint recorded): its test rows would not be the run's "
+                      f"(split from it by the seed, they would move), and the resumed run could train on rows held "
+                      f"out for testing, so its test score would mean nothing; restore the file as it was, or start a "
+                      f"new run on it (without --resume)")
 
 
 def _named_columns(data) -> bool:

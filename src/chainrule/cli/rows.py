@@ -47,6 +47,7 @@ import numpy
 from .. import checks
 from ..data import BUILTIN_DATASETS, load_data, load_file
 from ..data.csv_file import _feature_column, _positional_label_column, _read_header, _read_rows, load_csv_for_model
+from ..data.files import is_idx_directory, is_idx_spec, read_paths, spec_paths
 from ..data.npz_file import load_npz_inputs
 from ..data.datasets import load_builtin
 from ..errors import (
@@ -242,26 +243,65 @@ def is_training_file(args, model) -> tuple[bool, str]:
     """
     if not is_run_data(args.data, (saved_config(model.metadata, args.model) or {}).get("data")):
         return False, ""
-    if changed_since_run(model.metadata, file_sha256(args.data)):
+    if changed_since_run(model.metadata, args.data, data_sha256(args.data)) is not None:
         return False, "the file changed since training, so its test split is unknown"
     return True, ""
 
 
 def is_run_data(data, saved_data) -> bool:
-    """Whether DATA ``data``, as given, is the data file of a run whose configuration saved its
-    path as ``saved_data`` (absolute; a value of another type names no file): the same resolved
-    path. Another path is another file, even of the same bytes."""
-    return isinstance(saved_data, str) and os.path.realpath(data) == os.path.realpath(saved_data)
+    """Whether DATA ``data``, as given, is the data of a run whose configuration saved it as
+    ``saved_data`` (its paths absolute; a value of another type names no file): the same resolved
+    path, each of them for an ``IMAGES,LABELS`` IDX spec. Another path is another file, even of the
+    same bytes."""
+    return isinstance(saved_data, str) and _resolved_paths(data) == _resolved_paths(saved_data)
 
 
-def changed_since_run(metadata: dict, data_hash: str | None) -> bool:
-    """Whether a run's data file (see :func:`is_run_data`), whose SHA-256 is now ``data_hash``,
-    changed since the run recorded it in ``metadata`` (a model's or checkpoint's, at
-    ``metadata.data.sha256``). A run that recorded none (trained before chainrule did, or on
-    data that is no file) is taken at its word."""
+def _resolved_paths(spec) -> list[str]:
+    return [os.path.realpath(path) for path in spec_paths(spec)]
+
+
+def changed_since_run(metadata: dict, data, data_hash) -> str | None:
+    """The file of a run's data (see :func:`is_run_data`) that changed since the run recorded its
+    SHA-256 in ``metadata`` (a model's or checkpoint's, at ``metadata.data.sha256``), or None.
+
+    ``data_hash`` is what :func:`data_sha256` gives for ``data`` now. The file named is ``data``
+    itself for a CSV or NPZ file; for IDX data, the first file (by absolute path) whose SHA-256
+    differs or that the run did not read, else one that the run read and ``data`` reads no more.
+    A run that recorded no hash (trained on a built-in data set, or before chainrule recorded one
+    of its data) is taken at its word.
+    """
     saved = metadata.get("data")
     recorded = saved.get("sha256") if isinstance(saved, dict) else None
-    return recorded is not None and data_hash != recorded
+    if recorded is None:
+        return None
+    if not (isinstance(recorded, dict) and isinstance(data_hash, dict)):
+        return None if data_hash == recorded else os.fspath(data)
+    unread = {os.path.realpath(path): path for path in recorded}  # the run's files not yet met among data's
+    for path, digest in data_hash.items():
+        was = unread.pop(os.path.realpath(path), None)
+        if was is None or recorded[was] != digest:
+            return path
+    return next(iter(unread.values()), None)
+
+
+def data_sha256(spec) -> str | dict | None:
+    """What ``chainrule train`` records of its data (``spec``, as given) in ``metadata.data.sha256``,
+    read before the data is: the SHA-256 of a CSV or NPZ file (:func:`file_sha256`); for IDX data
+    (an ``IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS]`` spec, or a directory), a table of each IDX file
+    read, by its absolute path, to its SHA-256, so that a change is named by its file; None for a
+    built-in data set, and for a spec that names no data (its loader then says why)."""
+    text = os.fspath(spec)
+    if text in BUILTIN_DATASETS:
+        return None
+    if text.lower().endswith((".csv", ".npz")):
+        return file_sha256(text)
+    if is_idx_directory(text):
+        files = read_paths(text)[1:]  # the directory itself, then the files read in it
+    elif is_idx_spec(text):
+        files = spec_paths(text)
+    else:
+        return None
+    return {os.path.abspath(path): file_sha256(path) for path in files}
 
 
 def file_sha256(path) -> str | None:

@@ -77,7 +77,7 @@ from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_columns, check_same_data_file, check_same_hidden,
     check_same_network, check_same_split, check_same_target_standardization, check_same_widths, resumed_config,
 )
-from .rows import column_name, file_sha256, renamed_test_size_error
+from .rows import column_name, data_sha256, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, resume_option,
                          run_folder)
 from .streams import OutputError, stdout_closed
@@ -278,15 +278,14 @@ def run(args) -> int:
     history, folder = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder,
                                         checkpoint, sources)
     if comm.is_root:
-        code = write_run(model, data, data_hash, history, callbacks, config, saved_config, left_out, args, comm,
-                         folder)
+        code = write_run(model, data, history, callbacks, config, saved_config, left_out, args, comm, folder)
     else:  # rank 0 writes the run's files meanwhile
         code = EXIT_INTERRUPTED if history.stop_reason == "interrupted" else 0
     return end_together(comm, code)  # no rank is left in MPI_Finalize, where a Ctrl-C kills it, while rank 0 writes
 
 
-def write_run(model, data, data_hash: str | None, history, callbacks: list, config: TrainConfig,
-              saved_config: TrainConfig, left_out: dict, args, comm, folder: Path) -> int:
+def write_run(model, data, history, callbacks: list, config: TrainConfig, saved_config: TrainConfig,
+              left_out: dict, args, comm, folder: Path) -> int:
     """Rank 0's end of a run: write the run's files into ``folder``, whose lock it holds and then
     gives back, and print the results; 0, or 130 when training or the writing was interrupted.
     ``left_out`` holds the keys config.toml leaves out, each with why (``TrainConfig.to_toml``)."""
@@ -299,7 +298,7 @@ def write_run(model, data, data_hash: str | None, history, callbacks: list, conf
             atomic_write(folder / CONFIG, saved_config.to_toml(left_out))
             written.append(CONFIG)
             test = evaluate(model, data.X_test, data.y_test)
-            save_model(model, data, config.data, data_hash, test, folder / "model.safetensors")
+            save_model(model, data, config.data, test, folder / "model.safetensors")
             written.append("model.safetensors")
             restored = best_weights_restored(history, callbacks)
             results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
@@ -385,17 +384,18 @@ def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
 
 def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1, config_file: str | None = None):
     """The data set ``config`` names, split, and checked against ``config`` (and a batch size
-    against the ``n_processes`` of a distributed run); with the SHA-256 of its file when it is a
-    CSV file (None otherwise), and whether its test part is the data's own (:func:`training_split`,
-    which refuses a test size from the command line or the ``config_file`` for such data).
+    against the ``n_processes`` of a distributed run); with the SHA-256 of its files
+    (``rows.data_sha256``: None for a built-in data set), and whether its test part is the data's
+    own (:func:`training_split`, which refuses a test size from the command line or the
+    ``config_file`` for such data).
 
-    The file is hashed before it is read: a file changed in between then fails evaluate's
-    check (and is scored whole) rather than passing it with rows this run never split.
+    The files are hashed before they are read: a file changed in between then fails the checks of
+    evaluate (a CSV file is scored whole) and of a resumed run rather than passing them with rows
+    this run never split.
     """
     source = (sources or {}).get("data")
     try:
-        is_csv = config.data.lower().endswith(".csv")
-        data_hash = file_sha256(config.data) if is_csv else None
+        data_hash = data_sha256(config.data)
         data, own_test_part = training_split(config, sources or {}, config_file)
     except DataError as error:
         renamed = renamed_test_size_error(error, value_name("test_size", (sources or {}).get("test_size")))
@@ -573,23 +573,26 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
                            same_on_every_rank=alike)
 
 
-def data_metadata(data, data_hash: str | None) -> dict:
+def data_metadata(data, data_hash: str | dict | None) -> dict:
     """``metadata.data`` of the model and of every checkpoint: what the run trains on (``data``'s
     names, by which evaluate and predict read a CSV file's columns; its test rows) and
-    ``data_hash``, the SHA-256 of its CSV file (None for other data)."""
+    ``data_hash``, the SHA-256 of its files as ``rows.data_sha256`` gives them (None for a built-in
+    data set)."""
     saved = {"name": data.name, "task": data.task, "features": data.feature_names, "label": data.label_name,
              "n_test": len(data.X_test)}
-    if data_hash is not None:  # so that evaluate knows the training CSV unchanged, and splits it as here
+    if data_hash is not None:  # so that evaluate knows the training CSV unchanged (and splits it as here), and
+        # a resumed run its data files
         saved["sha256"] = data_hash
     return saved
 
 
-def save_model(model, data, data_spec: str, data_hash: str | None, test: dict, path: Path) -> None:
+def save_model(model, data, data_spec: str, test: dict, path: Path) -> None:
     """Save the trained ``model`` to ``path`` with its feature names (those of ``data``, when
-    ``data_hash`` says it is a CSV file, or ``data_spec`` a built-in data set) and its ``test``
-    scores; its ``metadata.data`` (:func:`data_metadata`) was set before training."""
-    if data_hash is not None or data_spec in BUILTIN_DATASETS:  # a CSV header's names or scikit-learn's, not
-        # the positions an NPZ or IDX file is given ("x0"): cr.predict then reads a DataFrame by name, as after fit
+    ``data_spec`` is a CSV file or a built-in data set) and its ``test`` scores; its
+    ``metadata.data`` (:func:`data_metadata`) was set before training."""
+    # A CSV header's names or scikit-learn's, not the positions an NPZ or IDX file is given ("x0"):
+    # cr.predict then reads a DataFrame by name, as after fit
+    if data_spec.lower().endswith(".csv") or data_spec in BUILTIN_DATASETS:
         model.preprocessor.feature_names = distinct_names(data.feature_names)
     model.metadata["test"] = strict_json(test)  # a NaN loss (a huge test row) would make the model file unsavable
     save(model, path)
