@@ -12,6 +12,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from sklearn.datasets import load_diabetes, load_iris
 import chainrule as cr
 from chainrule.cli import gradcheck as gradcheck_command, train as train_command
 from chainrule.cli.config import TrainConfig
+from chainrule.cli.evaluate import score_text
 from chainrule.io import read
 from chainrule.io.architecture import to_config
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
@@ -132,6 +134,19 @@ def test_a_regression_csv_reports_r2_and_mae(tmp_path, capsys):
     assert code == 0, err
     assert re.match(r"test R² -?\d\.\d{4}, MAE [\d.]+ on diabetes\.csv", out)
     assert cr.load(tmp_path / "run" / "model.safetensors").preprocessor.task == "regression"
+
+
+def test_the_summary_line_writes_scores_as_evaluate_does():
+    """Diabetes + 1e6's R² was printed -130000000.0000 (':.4f') and its MAE 8.8e+05, where evaluate
+    printed -1.3e+08 and 880000.0000 (evaluate.score_text)."""
+    history = SimpleNamespace(stop_reason="completed", best_epoch=None, epochs=60, partial_last_epoch=False)
+    data = SimpleNamespace(name="far.csv", X_test=np.zeros((89, 10)))
+    line = train_command.summary_line(data, {"loss": 1.7e12, "r2": -1.3e8, "mae": 8.8e5}, history, Path("run"))
+    assert line.startswith("test R² -1.3e+08, MAE 880000.0000 on far.csv (89 test samples, 60 epochs, completed)")
+    assert train_command.summary_line(data, {"r2": float("nan"), "mae": 3.1e-05}, history,
+                                      Path("run")).startswith("test R² nan, MAE 3.1e-05 on far.csv")
+    line = train_command.summary_line(data, {"loss": 0.1, "accuracy": 0.96666}, history, Path("run"))
+    assert line.startswith(f"test accuracy {score_text(0.96666)} on far.csv") and score_text(0.96666) == "0.9667"
 
 
 @pytest.mark.parametrize("command", ["evaluate", "predict"])

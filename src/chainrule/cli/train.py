@@ -67,6 +67,7 @@ from ..training.loop import AT_START, standardized_already
 from ..training.prepare import fit_seeds, held_out_rows
 from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, read_config, value_name
 from .device import add_device_argument, check_device
+from .evaluate import score_text
 from .exit_codes import EXIT_INTERRUPTED
 from .job_end import end_together, stop_together
 from .json_output import json_text, strict_json
@@ -785,6 +786,9 @@ def best_weights_restored(history, callbacks: list) -> bool:
 def summary_line(data, test: dict, history, folder: Path, restored: bool = False) -> str:
     """One human line: the test score, where it came from, and where the run is.
 
+    The scores are written as ``chainrule evaluate`` writes them (``evaluate.score_text``: 4
+    decimals, or 4 significant digits where those would show 0 or dozens of digits: an R² of -1.3e+08).
+
     The epochs are counted as the stderr line of an interrupted run counts them: an epoch
     that Ctrl-C cut short is "part of epoch N", after the complete ones. Then why training
     stopped ("completed", "early stopping", "interrupted") and, when the model holds the
@@ -792,9 +796,9 @@ def summary_line(data, test: dict, history, folder: Path, restored: bool = False
     best epoch's), which: "8 epochs, early stopping; weights of best epoch 6 restored".
     """
     if "accuracy" in test:
-        score = f"test accuracy {test['accuracy']:.4f}"
+        score = f"test accuracy {score_text(test['accuracy'])}"
     else:
-        score = f"test R² {test['r2']:.4f}, MAE {test['mae']:.4g}"
+        score = f"test R² {score_text(test['r2'])}, MAE {score_text(test['mae'])}"
     stopped = history.stop_reason.replace("_", " ")
     if restored and history.best_epoch != history.epochs:
         stopped += f"; weights of best epoch {history.best_epoch} restored"
