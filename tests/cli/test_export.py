@@ -137,13 +137,27 @@ def test_an_onnx_path_that_names_no_file_is_refused_naming_the_option(tmp_path, 
     assert out == "" and list(tmp_path.iterdir()) == [path]
 
 
+@pytest.mark.parametrize("where", ["a directory", "in a missing folder"])
+def test_an_onnx_path_that_cannot_be_written_is_refused_naming_the_option(tmp_path, capsys, where):
+    """It was refused by the write at the end, naming the path alone ("m.onnx: cannot write ...")."""
+    path = tmp_path / "model.safetensors"
+    cr.save(cr.mlp([3, 4, 2], seed=0), path)
+    (tmp_path / "folder").mkdir()
+    target = tmp_path / "folder" if where == "a directory" else tmp_path / "missing" / "m.onnx"
+    code, out, err = call(capsys, "export", path, "--onnx", target)
+    reason = ("it is a directory, not a file" if where == "a directory"
+              else f"directory {str(tmp_path / 'missing')!r} does not exist")
+    assert_one_line_error(code, err, f"--onnx: {target}: cannot write ({reason})")
+    assert out == "" and sorted(tmp_path.iterdir()) == [tmp_path / "folder", path]
+
+
 def test_a_read_only_output_file_is_refused_and_kept(iris_run, tmp_path):
     """The atomic write renamed the graph onto a file made read-only; a shell redirection refuses it."""
     output = tmp_path / "model.onnx"
     output.write_text("keep me")
     output.chmod(0o444)
     done = run_bound_by_permissions("export", iris_run / "model.safetensors", "--onnx", output)
-    assert_one_line_error(done.returncode, done.stderr, f"--onnx {output}: the file is read-only")
+    assert_one_line_error(done.returncode, done.stderr, f"--onnx: {output}: cannot write: the file is read-only")
     assert output.read_text() == "keep me" and done.stdout == ""
 
 

@@ -115,7 +115,9 @@ def test_an_unwritable_output_is_refused_and_nothing_is_written(iris_run, iris_c
     (tmp_path / "file").write_text("keep")
     target = tmp_path / ("file" if where == "under a file" else "missing") / "out.csv"
     code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "-o", target)
-    assert_one_line_error(code, err, str(target), "cannot write")
+    # named by the option, before the model is read (the write at the end named the path alone)
+    reason = "is not a directory" if where == "under a file" else "does not exist"
+    assert_one_line_error(code, err, f"-o: {target}: cannot write (directory {str(target.parent)!r} {reason})")
     assert out == ""
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
     assert (tmp_path / "file").read_text() == "keep"
@@ -135,7 +137,7 @@ def test_a_read_only_output_file_is_refused_and_kept(iris_run, iris_csv, tmp_pat
     output.write_text("keep me")
     output.chmod(0o444)
     done = run_bound_by_permissions("predict", iris_run / "model.safetensors", iris_csv, "-o", output)
-    assert_one_line_error(done.returncode, done.stderr, f"-o {output}: the file is read-only")
+    assert_one_line_error(done.returncode, done.stderr, f"-o: {output}: cannot write: the file is read-only")
     assert output.read_text() == "keep me" and done.stdout == ""
 
 

@@ -17,7 +17,9 @@ probabilities are always an output.
 --onnx - writes the graph to stdout (as --onnx /dev/stdout does; not on Windows), and the line
 then goes to stderr, so that a pipe gets the graph alone.
 A --opset out of range, and --probabilities for a regressor, are refused (exit 2) naming the option;
-so is an OUT this user may not write (``chmod 444``), which the atomic write would replace.
+so is an OUT that cannot be written (a directory, one in a missing folder, or one this user may not
+write, ``chmod 444``, which the atomic write would replace: ``io.atomic.check_writable``), before the
+model is read.
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 
@@ -28,10 +30,10 @@ import sys
 
 from ..errors import ChainruleError, ConfigError, HyperparameterError
 from ..io import read
-from ..io.atomic import check_path
+from ..io.atomic import check_writable
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import saved_estimator
-from .outputs import refuse_input_as_output, refuse_read_only_output
+from .outputs import refuse_input_as_output
 
 STDOUT = "-"  # --onnx - writes to stdout, as predict's -o - does
 NAME = "export"
@@ -72,9 +74,8 @@ def run(args) -> int:
 
 def _export(args, shown: str) -> int:
     """Write the graph of ``args.model`` to ``args.onnx`` and print the line naming it ``shown``."""
-    check_path(args.onnx, "--onnx")  # not 'out/', which names a directory
     refuse_input_as_output(args.onnx, "--onnx", {"model file": args.model})
-    refuse_read_only_output(args.onnx, "--onnx")
+    check_writable(args.onnx, "--onnx", ConfigError)  # not 'out/', a missing folder, or a read-only file
     _check_opset(args.opset)
     contents = read(args.model)
     model = contents[0]

@@ -1,10 +1,11 @@
-"""The file a command writes must not be one of the files it reads, nor a file the user may not write.
+"""The file a command writes must not be one of the files it reads.
 
 ``chainrule predict MODEL DATA -o MODEL`` or ``chainrule export MODEL --onnx MODEL`` would
 replace the input with the output, atomically and without a word. The commands check their
-output path against their inputs first. A file this user may not write (``chmod 444``), which
-the atomic write refuses as a shell redirection (``> out.csv``) does
-(``chainrule.io.atomic.is_read_only``), they refuse before their work, naming the option.
+output path against their inputs first, then that it can be written
+(``chainrule.io.atomic.check_writable``: not a directory, nor in a missing folder, nor a file
+this user may not write, which the atomic write refuses as a shell redirection does), before
+their work, naming the option.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from ..data import BUILTIN_DATASETS
 from ..data.files import is_idx_directory, read_paths
 from ..data.idx_file import idx_directory_claims
 from ..errors import ConfigError
-from ..io.atomic import READ_ONLY, is_read_only
 
 
 def refuse_input_as_output(output, option: str, inputs: dict) -> None:
@@ -64,11 +64,3 @@ def _same_file(a, b) -> bool:
         return os.path.samefile(a, b)
     except (OSError, ValueError):  # either does not exist, or cannot be looked at
         return False
-
-
-def refuse_read_only_output(output, option: str) -> None:
-    """ConfigError when ``output`` (given as ``option``) is an existing file that this user may
-    not write (:func:`chainrule.io.atomic.is_read_only`, as a shell redirection decides: not
-    for root), before the command's work; the atomic write would refuse it only at the end."""
-    if is_read_only(output):
-        raise ConfigError(f"{option} {output}: {READ_ONLY}")

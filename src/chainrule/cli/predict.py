@@ -5,8 +5,9 @@ classifier, a binary one's of one sigmoid output included; values for a regresso
 per output for several outputs or multi-label 0/1 rows), or with ``--proba`` one column per
 class named after it (for a binary classifier of one output, one column named after its
 second class, whose probability it holds). To stdout (also for ``-o -``), or
-atomically to ``-o FILE``; an empty ``-o ''``, and a FILE this user may not write (``chmod 444``:
-the atomic write would replace it), are refused (exit 2), and so are the model file and DATA's
+atomically to ``-o FILE``; an empty ``-o ''``, and a FILE that cannot be written (a directory, one in a
+missing folder, or one this user may not write, ``chmod 444``, which the atomic write would replace:
+``io.atomic.check_writable``), are refused (exit 2) before the model is read, and so are the model file and DATA's
 files, and a name in an IDX directory DATA that its loader would read (``chainrule.cli.outputs``). DATA with rows of
 another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
 split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused (exit 2) with
@@ -33,11 +34,11 @@ import numpy
 
 from ..errors import ConfigError, DataError, NonFiniteError, quoted
 from ..io import atomic_write
-from ..io.atomic import check_path, write_in_pieces
+from ..io.atomic import check_writable, write_in_pieces
 from ..training import predict, predict_proba
 from . import estimator as estimators
 from .device import add_device_argument, check_device
-from .outputs import refuse_input_as_output, refuse_read_only_output
+from .outputs import refuse_input_as_output
 from .rows import add_data_arguments, check_width, csv_cell, refuse_swapped, rows
 
 NAME = "predict"
@@ -58,9 +59,8 @@ def run(args) -> int:
     if output == "":
         raise ConfigError("-o/--output: expected a file name (or - for stdout), got ''")
     if output:
-        check_path(output, "-o")  # not 'out/', which names a directory
         refuse_input_as_output(output, "-o", {"model file": args.model, "data": args.data})
-        refuse_read_only_output(output, "-o")
+        check_writable(output, "-o", ConfigError)  # not 'out/', a missing folder, or a read-only file
     refuse_swapped(args)
     model, estimator = estimators.read_model_on(args.model, args.device)
     if args.proba and _is_regressor(model, estimator):

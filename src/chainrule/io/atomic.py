@@ -201,7 +201,7 @@ def is_read_only(path) -> bool:
     ``open(path, "w")`` and a shell redirection decide (``os.access``: root may write any file).
 
     :func:`atomic_open` refuses to replace such a file, which its rename alone would allow; the
-    commands' output options ask first (``chainrule.cli.outputs``).
+    commands' output options ask first, through :func:`check_writable`.
     """
     return os.path.isfile(path) and not os.access(path, os.W_OK)
 
