@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.data import csv_file
 
 from tests.data.writers import mnist_like, write_idx
 
@@ -323,6 +324,18 @@ def test_a_label_column_the_file_lacks_is_refused_for_a_model_reading_columns_by
     assert out == ""
     code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "--label", "species")
     assert code == 0 and len(read_csv(out)[1]) == 150
+
+
+def test_a_label_column_left_empty_is_read_once(iris_run, tmp_path, monkeypatch, capsys):
+    """With --label naming a column left empty, the file was read a second time for its header,
+    to tell the column empty from missing."""
+    rows = iris_rows()
+    blank = write_csv(tmp_path / "blank.csv", [rows[0]] + [row[:4] + [""] for row in rows[1:]])
+    reads = []
+    read_bytes = csv_file.read_bytes
+    monkeypatch.setattr(csv_file, "read_bytes", lambda path: reads.append(path) or read_bytes(path))
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", blank, "--label", "species")
+    assert (code, err) == (0, "") and reads == [blank]
 
 
 @pytest.mark.parametrize("command", ["predict", "evaluate", "train", "gradcheck"])

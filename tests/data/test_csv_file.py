@@ -272,6 +272,17 @@ def test_a_missing_label_column_is_named_only_when_labels_are_needed(tmp_path):
         csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label")
 
 
+def test_a_label_column_named_by_an_option_must_be_there_even_when_labels_are_not_needed(tmp_path):
+    path = write(tmp_path, "b,a,label\n1,2,\n")
+    X, y = csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label",
+                                       label_required=False, label_option="--label")
+    assert X.tolist() == [[2, 1]] and y is None  # there, left empty: no labels
+    with pytest.raises(DataError, match=r"^--label: .*data.csv has no column named 'nope'; name its label column, "
+                                        r"or leave --label out$"):
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="nope",
+                                    label_required=False, label_option="--label")
+
+
 @pytest.mark.parametrize("feature_names", [["a", "b"], None])
 def test_an_empty_label_column_is_no_labels_only_when_labels_are_not_needed(tmp_path, feature_names):
     """It was refused as an "empty label cell" even when no labels were needed (predict)."""

@@ -107,14 +107,11 @@ def rows(args, model, *, labels_required: bool):
         feature_names, label = saved_columns(model) or (None, None)
         _refuse_feature_as_label(args, feature_names)
         label = args.label or label  # else the loader takes the last column, unless it is a feature
-        X, y = load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
-                                  label=label, label_required=labels_required,
-                                  text_labels=has_text_classes(model), dtype=model.dtype)
-        # features read by name: the loader passes over a missing label column (and an empty one, for predict)
-        if y is None and args.label is not None and args.label not in csv_header(args.data):
-            raise DataError(f"--label: {args.data} has no column named {quoted(args.label)}; name its label "
-                            f"column, or leave --label out")
-        return X, y
+        # features read by name: the loader passes over a missing label column (and an empty one, for predict),
+        # but not one that --label names
+        return load_csv_for_model(args.data, n_features=input_width(model), feature_names=feature_names,
+                                  label=label, label_required=labels_required, text_labels=has_text_classes(model),
+                                  dtype=model.dtype, label_option="--label" if args.label is not None else None)
     _refuse_label(args)
     if not labels_required and args.data.lower().endswith(".npz"):  # inputs alone: np.savez(path, X=X_new)
         return load_npz_inputs(args.data, dtype=model.dtype), None
@@ -122,12 +119,6 @@ def rows(args, model, *, labels_required: bool):
     if data.X_test is not None:
         return data.X_test, data.y_test
     return data.X_train, data.y_train
-
-
-def csv_header(path) -> list:
-    """The column names of the CSV file ``path``, as its loader reads them."""
-    _, numbered_rows = _read_rows(Path(path))
-    return _read_header(numbered_rows, Path(path), min_columns=1)[1]
 
 
 def csv_cell(args, model, row: int, feature: int) -> str:

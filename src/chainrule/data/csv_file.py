@@ -154,7 +154,8 @@ def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
 
 
 def load_csv_for_model(path, *, n_features: int, feature_names: list | None = None, label: str | None = None,
-                       label_required: bool = True, text_labels: bool = False, dtype=None) -> tuple:
+                       label_required: bool = True, text_labels: bool = False, dtype=None,
+                       label_option: str | None = None) -> tuple:
     """``(X, y)`` of a CSV file for a trained model, as ``chainrule evaluate`` and ``predict`` read it.
 
     With ``feature_names`` (the header names the model was trained on) columns are chosen by
@@ -181,6 +182,9 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
         Keep the labels as strings even when all are numbers (for a model whose classes are strings).
     dtype : float dtype, optional
         The model's dtype: a feature cell too large for it is a DataError naming the cell.
+    label_option : str, optional
+        The option that gave ``label`` (``"--label"``): a header without that column is then a
+        DataError naming the option, labels required or not (an empty column is still no labels).
 
     Returns
     -------
@@ -209,6 +213,9 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
         feature_columns = [j for j in range(len(header)) if j != label_column]
     if label_column is None and label_required:
         raise DataError(_missing_label_message(header, label, path, by_name=feature_names is not None))
+    if label_column is None and label is not None and label_option is not None:
+        raise DataError(f"{label_option}: {path} has no column named {quoted(label)}; name its label column, or "
+                        f"leave {label_option} out")
     X, label_cells, lines = _read_body(rows, n_lines, header, feature_columns, label_column, path, dtype)
     if label_column is None or not label_required and not any(label_cells):  # new rows, labels left blank
         return X, None
