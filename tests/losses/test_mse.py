@@ -97,6 +97,17 @@ def test_an_overflow_handled_in_float64_gives_no_numpy_warning():
     assert value == pytest.approx(2e40, rel=1e-6)
 
 
+def test_a_row_of_weight_zero_too_large_to_square_gives_no_warning():
+    """(1e20)² overflows float32 in a row of weight 0: inf · 0 is NaN in the weighted mean, which L
+    computed again in float64 replaces, with nothing to warn about."""
+    Y = np.array([[1e20], [1.0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, dY = cr.MSE()(Y, np.zeros((2, 1)), np.array([0.0, 1.0]))
+    assert value == 1.0  # row 1 alone
+    np.testing.assert_array_equal(dY, np.array([[0.0], [2.0]], dtype=np.float32))  # 2 w_n (y − t) / Σ w
+
+
 @pytest.mark.parametrize("weights, value, dY", [
     (None, 5e39, [[1e20], [0.0]]),  # (1e40 + 0) / 2; dY = 2 (ŷ − y) / 2
     (np.array([1.0, 3.0]), 2.5e39, [[5e19], [0.0]]),  # ¼ · 1e40 + ¾ · 0; dY = 2 · ¼ (ŷ − y)

@@ -114,6 +114,18 @@ def test_compute_weighs_the_rows_of_logits_whose_difference_overflows_float32(ta
     np.testing.assert_allclose(dY, np.array([[0.25, -0.25], [-0.375, 0.375]], dtype=np.float32))  # w_n (p − t) / Σ w
 
 
+@pytest.mark.parametrize("targets", [np.array([1, 0]), np.array([[0.0, 1.0], [1.0, 0.0]])], ids=["labels", "one-hot"])
+def test_a_row_of_weight_zero_whose_logits_overflow_float32_gives_no_warning(targets):
+    """Row 0's loss overflows float32 (y − m = −6e38) and its weight is 0: inf · 0 is NaN in the weighted
+    mean, which L computed again in float64 replaces, with nothing to warn about."""
+    Y = np.array([[3e38, -3e38], [0.0, 0.0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, dY = cr.SoftmaxCrossEntropy()(Y, targets, np.array([0.0, 1.0]))
+    assert value == pytest.approx(np.log(2), rel=1e-6)  # row 1 alone
+    np.testing.assert_allclose(dY, np.array([[0.0, 0.0], [-0.5, 0.5]], dtype=np.float32))  # w_n (p − t) / Σ w
+
+
 def test_soft_targets_with_logits_whose_difference_overflows_float32_give_no_warning():
     Y = np.array([[3e38, -3e38, 0.0], [-3e38, 3e38, 1.0]], dtype=np.float32)
     T = np.array([[0.5, 0.0, 0.5], [0.0, 0.3, 0.7]])

@@ -116,7 +116,8 @@ class SoftmaxCrossEntropy(Loss):
         else:
             with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN where y − m overflowed: L again below
                 row_losses = -(T * (shifted - log_sum[:, None])).sum(axis=1, dtype=numpy.float64)  # −Σ_k t_k log p_k
-        value = row_losses @ shares
+        with numpy.errstate(invalid="ignore"):  # inf · 0 = NaN for a row of weight 0 whose y − m overflowed
+            value = row_losses @ shares
         if overflowed(value):  # as in ``compute``: L again in float64
             value = cross_entropy_in_float64(Y, T, shares)
         scale = shares.astype(Y.dtype)
