@@ -104,8 +104,10 @@ class Optimizer:
     lr : float
         Learning rate η > 0.
     weight_decay : float
-        λ ≥ 0, an L2 penalty (λ/2)‖W‖² on the weights (not the biases), as scikit-learn's
-        ``alpha`` and Keras's kernel regularizers apply it.
+        λ ≥ 0, an L2 penalty (λ/2)‖W‖² on the weights (not the biases): λW is added to ∂L/∂W,
+        as PyTorch's ``weight_decay`` adds it (to the biases too, there). scikit-learn's ``alpha``
+        is λ times the batch size (it adds (α/2)‖W‖² / n_batch, see chainrule.sklearn), and a
+        Keras ``L2(l2)`` kernel regularizer, l2 ‖W‖², is λ = 2 l2. AdamW decays W directly instead.
     schedule : callable, optional
         ``schedule(t)`` multiplies ``lr`` at step t (see chainrule.optimizers.schedules).
     """
