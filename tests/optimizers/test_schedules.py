@@ -2,6 +2,7 @@
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -53,6 +54,15 @@ def test_a_factor_past_the_largest_float_is_inf(schedule, t):
     with pytest.raises(cr.HyperparameterError, match=rf"^schedule: {re.escape(repr(schedule))} returned inf at step "
                                                      rf"t={t}; expected a finite factor"):
         optimizer.current_lr
+
+
+@pytest.mark.parametrize("schedule, t", [(cr.StepDecay(1, gamma=1e308), 5), (cr.ExponentialDecay(2), 2000)])
+def test_a_factor_past_the_largest_float_is_inf_for_a_numpy_step_count_too(schedule, t):
+    """A NumPy integer made NumPy's power: inf with an overflow warning, a FloatingPointError under
+    numpy.seterr(all="raise")."""
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        assert schedule(np.int64(t)) == math.inf
 
 
 def test_documented_warmup_cosine_example():

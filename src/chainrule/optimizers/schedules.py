@@ -44,13 +44,15 @@ class Schedule:
 
 
 def step_count(t) -> int:
-    """``t``, the step a schedule is asked about: an integer >= 0 (a NumPy integer too), else
-    HyperparameterError naming it (a string raised TypeError; a negative step extrapolated)."""
+    """``t``, the step a schedule is asked about: an integer >= 0 (a NumPy integer too, made a Python
+    int, whose float power past the largest float raises the OverflowError that the schedules turn
+    into inf, where NumPy's warned), else HyperparameterError naming it (a string raised TypeError;
+    a negative step extrapolated)."""
     if type(t) is int and t >= 0:  # what the optimizer passes: 0.1 µs, where the checks below take 0.6
         return t
     if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
         raise HyperparameterError(f"t: expected a step count, an integer >= 0, got {type(t).__name__} {t!r:.60}")
-    return t
+    return int(t)
 
 
 class StepDecay(Schedule):
