@@ -67,6 +67,24 @@ def test_a_wrong_bias_gradient_is_caught_and_named():
     assert report.errors["0.W"] < 1e-6
 
 
+def test_the_printed_report_ends_with_the_verdict():
+    """str(report) showed the errors alone: a notebook user printing it saw no passed or failed,
+    which only passed() and chainrule gradcheck gave."""
+    model, X, y = model_and_data()
+    assert str(cr.gradcheck(model, X, y, "cross_entropy")).endswith("(0.W); tolerance 1e-06: passed")
+    report = cr.gradcheck(cr.Sequential(WrongBiasLinear(3, 2), cr.Tanh(), seed=0), normal(1, 4, 3), normal(2, 4, 2),
+                          "mse")
+    assert str(report).splitlines()[-2:] == ["", "max relative error 5.000e-01 (0.b); tolerance 1e-06: FAILED "
+                                                 "(above it: 0.b)"]
+    assert report.text(0.6).splitlines()[-1] == report.verdict(0.6) == ("max relative error 5.000e-01 (0.b); "
+                                                                        "tolerance 0.6: passed")
+    unverified = cr.GradcheckReport(errors={"0.W": 0.9, "0.b": 0.8}, checked={"0.W": 6, "0.b": 2},
+                                    kinks={"0.W": 1, "0.b": 2}, errors_away_from_kinks={"0.W": 0.5, "0.b": 0.0})
+    assert str(unverified).endswith("max relative error 5.000e-01 (0.W) away from the 3 elements at kinks, left out "
+                                    "(9.000e-01 with them); tolerance 1e-06: FAILED (above it: 0.W; nothing "
+                                    "compared in 0.b: every element at a kink)")
+
+
 def test_the_model_is_left_as_it_was():
     model, X, y = model_and_data()
     before = {name: array.copy() for name, array in model.params.items()}

@@ -130,6 +130,10 @@ class GradcheckReport:
     errors_away_from_kinks : dict of str to float
         The max relative error of each array over its elements not at kinks (scaled by the
         array's largest gradient, as ``errors``): what ``passed(at_kinks=False)`` judges.
+
+    ``str(report)`` (``print(report)``) shows a row per array, the notes below, and ends with the
+    verdict of ``chainrule gradcheck`` (:meth:`verdict`), at the default tolerance 1e-6;
+    ``report.text(tolerance)`` judges it at another.
     """
 
     errors: dict = field(default_factory=dict)
@@ -167,7 +171,34 @@ class GradcheckReport:
         from kinks. (With a step eps too large for the loss, every element looks like one.)"""
         return [name for name, count in self.kinks.items() if count and count >= self.checked.get(name, 0)]
 
+    def verdict(self, tolerance: float = TOLERANCE) -> str:
+        """The line that ends ``str(report)`` and ``chainrule gradcheck``'s text: the largest relative
+        error that ``passed(tolerance, at_kinks=False)`` judges and its array, then ``passed`` or
+        ``FAILED``, naming the arrays whose error exceeds ``tolerance`` and those with nothing
+        compared (``unverified``). The elements at kinks are left out, and said to be: a correct
+        backward can be off by up to 1 there."""
+        errors = self.errors_away_from_kinks
+        if any(self.kinks.values()) and errors:
+            worst = max(errors, key=errors.get)
+            line = (f"max relative error {errors[worst]:.3e} ({worst}) away from the {sum(self.kinks.values())} "
+                    f"elements at kinks, left out ({self.max_rel_error:.3e} with them)")
+        else:
+            line = f"max relative error {self.max_rel_error:.3e} ({self.worst})"
+        if self.passed(tolerance, at_kinks=False):
+            return f"{line}; tolerance {tolerance:g}: passed"
+        above = [name for name, error in errors.items() if not error <= tolerance]
+        reasons = [f"above it: {', '.join(above)}"] if above else []
+        if self.unverified:  # what made it fail, though no error there exceeds the tolerance
+            reasons.append(f"nothing compared in {', '.join(self.unverified)}: every element at a kink")
+        return f"{line}; tolerance {tolerance:g}: FAILED ({'; '.join(reasons)})"
+
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, tolerance: float = TOLERANCE) -> str:
+        """``str(report)``, with its verdict judged at ``tolerance``: a row per array (its elements
+        checked, its max relative error), the notes on kinks, rounding and frozen parameters, and,
+        after a blank line, :meth:`verdict`."""
         width = max([len(name) for name in self.errors] + [9])
         rows = [f"{'parameter':<{width}}  {'checked':>7}  max rel error"]
         rows += [f"{name:<{width}}  {self.checked[name]:>7}  {error:.3e}" for name, error in self.errors.items()]
@@ -214,6 +245,7 @@ class GradcheckReport:
         if self.skipped:
             rows.append(f"Skipped {len(self.skipped)} frozen parameters ({sum(self.skipped.values())} elements: "
                         f"{', '.join(self.skipped)}); their gradients are not computed.")
+        rows += ["", self.verdict(tolerance)]
         return "\n".join(rows)
 
 
@@ -256,7 +288,8 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         Parameters of frozen layers (``trainable = False``) have no gradient: they are left
         out and listed in ``skipped`` (and ``str(report)``). ``rounding`` bounds each array's
         rounding error; ``str(report)`` names the arrays whose gradient is within rounding of 0
-        (a stationary point) and the errors that are within rounding.
+        (a stationary point) and the errors that are within rounding. It ends with the verdict,
+        passed or FAILED and why, as ``chainrule gradcheck`` prints it (``GradcheckReport.verdict``).
 
     The checker works on copies: neither ``model`` nor the caller's X is ever modified, and
     the copied model is run as a root layer (no layer in it overwrites X).

@@ -46,7 +46,7 @@ def test_other_networks_pass(capsys, options):
 def test_a_tolerance_below_the_errors_exits_1(capsys):
     code, out, _ = call(capsys, "gradcheck", "--data", "iris", "--hidden", "3", "--tolerance", "1e-30")
     assert code == 1
-    assert out.splitlines()[-1].endswith("tolerance 1e-30: FAILED")
+    assert out.splitlines()[-1].endswith("tolerance 1e-30: FAILED (above it: 0.W, 0.b, 2.W, 2.b, input)")
 
 
 # -- kinks of the ReLUs: the network's biases are 0 -----------------------------------------------
@@ -77,7 +77,7 @@ def test_a_wrong_backward_still_fails_away_from_the_kinks(capsys, monkeypatch, s
 
     monkeypatch.setattr(cr.Linear, "backward", doubled_bias_gradient)
     code, out, _ = call(capsys, "gradcheck", "--data", "iris", "--seed", str(seed), "--samples", str(samples))
-    assert code == 1 and out.endswith("tolerance 1e-06: FAILED\n")
+    assert code == 1 and out.endswith("tolerance 1e-06: FAILED (above it: 0.b, 2.b, 4.b)\n")
 
 
 def test_eps_sets_the_step(capsys):

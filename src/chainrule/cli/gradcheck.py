@@ -3,10 +3,11 @@
 The network is the one ``chainrule train`` would build with the same options (data set,
 --hidden, --activation, --init, --loss, --seed); its backpropagated gradients are compared with
 central differences in float64 on a few samples of the data. Prints the max relative error
-per parameter; exits 1 when any, away from kinks, exceeds --tolerance, or an array had nothing
-compared. With class weights (--class-weight balanced, or the config key class_weight) it
-checks the weighted loss that ``chainrule train`` trains with them, each row weighted by its
-class's weight over the training rows.
+per parameter and the verdict, as ``str(report)`` does (GradcheckReport.text at --tolerance);
+exits 1 when any, away from kinks, exceeds --tolerance, or an array had nothing compared. With
+class weights (--class-weight balanced, or the config key class_weight) it checks the weighted
+loss that ``chainrule train`` trains with them, each row weighted by its class's weight over the
+training rows.
 The network's biases are 0, as train's are, so some ReLU inputs sit at (or within --eps of) their
 kink, where a correct backward can be off by up to 1: the verdict leaves the elements at kinks out
 (GradcheckReport.passed(at_kinks=False)). --samples may not exceed the training rows.
@@ -105,20 +106,5 @@ def run(args) -> int:
                           "kinks": report.kinks, "errors_away_from_kinks": report.errors_away_from_kinks,
                           "rounding": report.rounding}))
     else:
-        print(report)
-        verdict = "passed" if passed else "FAILED"
-        if report.unverified:  # what made it fail, though no error there exceeds the tolerance
-            verdict += f" (nothing compared in {', '.join(report.unverified)}: every element at a kink)"
-        print(f"\n{verdict_line(report)}; tolerance {args.tolerance:g}: {verdict}")
+        print(report.text(args.tolerance))
     return 0 if passed else 1
-
-
-def verdict_line(report) -> str:
-    """The largest relative error the verdict judges, and where: away from the elements at kinks
-    of the loss, which are left out of it (a correct backward can be off by up to 1 there)."""
-    if not any(report.kinks.values()):
-        return f"max relative error {report.max_rel_error:.3e} ({report.worst})"
-    errors = report.errors_away_from_kinks
-    worst = max(errors, key=errors.get)
-    return (f"max relative error {errors[worst]:.3e} ({worst}) away from the {sum(report.kinks.values())} "
-            f"elements at kinks, left out ({report.max_rel_error:.3e} with them)")
