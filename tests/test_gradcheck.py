@@ -626,6 +626,24 @@ def test_a_wrong_backward_of_an_array_whose_every_element_is_at_a_kink_does_not_
     assert not report.passed(at_kinks=False)
 
 
+def test_the_advice_for_an_array_whose_every_element_is_at_a_kink_fits_the_eps_used():
+    """At the default eps it said the loss may be far from linear over a step (the default eps is
+    1e-05): advice to use the eps already in use."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+    X[2] = 0  # with biases 0, every first-layer ReLU input of row 2 is at its kink
+    text = str(cr.gradcheck(cr.mlp([4, 5, 3], seed=1), X, y))
+    assert ("Every checked element is at a kink in: 0.b. None of them is compared away from kinks, so "
+            "passed(at_kinks=False) is False: nothing in them was checked; the point sits at kinks of the loss, "
+            "or within eps = 1e-05 of them: check at one away from them (random biases, inputs away from 0), "
+            "or, for kinks near the point but not at it, with a smaller eps.") in text
+    assert "default" not in text
+    report = cr.GradcheckReport(errors={"0.b": 0.8}, checked={"0.b": 2}, kinks={"0.b": 2}, eps=0.1,
+                                errors_away_from_kinks={"0.b": 0.0})
+    assert ("nothing in them was checked; at eps = 0.1 the loss may be far from linear over a step: check with a "
+            "smaller eps (the default is 1e-05); or the point sits at kinks") in str(report)
+
+
 def test_a_large_curvature_is_no_kink():
     """A tanh network (no kinks anywhere) on inputs of 100: jumps above 100·ε counted as kinks
     outright, and passed(at_kinks=False) left out the elements whose errors failed the check."""

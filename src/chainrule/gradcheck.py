@@ -212,11 +212,17 @@ class GradcheckReport:
                 "from 0."
             )
         if self.unverified:
+            if self.eps > DEFAULT_EPS:  # a step too large for the loss makes every element look like a kink
+                advice = (f"at eps = {self.eps:g} the loss may be far from linear over a step: check with a smaller "
+                          f"eps (the default is {DEFAULT_EPS:g}); or the point sits at kinks: check at one away "
+                          "from them (random biases, inputs away from 0).")
+            else:  # a smaller eps only steps past a kink that is near the point, not at it
+                advice = (f"the point sits at kinks of the loss, or within eps = {self.eps:g} of them: check at one "
+                          "away from them (random biases, inputs away from 0), or, for kinks near the point but "
+                          "not at it, with a smaller eps.")
             rows.append(
                 f"Every checked element is at a kink in: {', '.join(self.unverified)}. None of them is compared "
-                f"away from kinks, so passed(at_kinks=False) is False: nothing in them was checked; "
-                f"at eps = {self.eps:g} the loss may be far from linear over a step (the default eps is "
-                f"{DEFAULT_EPS:g}), or the point sits at kinks: check at one away from them."
+                f"away from kinks, so passed(at_kinks=False) is False: nothing in them was checked; {advice}"
             )
         # The bound grows as 1/eps: one that the default eps would bring below 1 is eps's doing
         too_fine = [name for name, bound in self.rounding.items() if 1 <= bound < DEFAULT_EPS / self.eps]
