@@ -67,6 +67,24 @@ def test_a_wrong_bias_gradient_is_caught_and_named():
     assert report.errors["0.W"] < 1e-6
 
 
+def test_a_notebook_shows_the_report_as_printed():
+    """IPython and Jupyter show a cell's last value by its _repr_pretty_ where it has one, else by
+    repr, which for the dataclass held no verdict."""
+    model, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, "cross_entropy")
+
+    class Printer:  # IPython.lib.pretty's printer, as far as _repr_pretty_ uses it
+        def __init__(self):
+            self.parts = []
+
+        def text(self, part):
+            self.parts.append(part)
+
+    printer = Printer()
+    report._repr_pretty_(printer, cycle=False)
+    assert "".join(printer.parts) == str(report)
+
+
 def test_the_printed_report_ends_with_the_verdict():
     """str(report) showed the errors alone: a notebook user printing it saw no passed or failed,
     which only passed() and chainrule gradcheck gave."""

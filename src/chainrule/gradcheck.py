@@ -195,6 +195,11 @@ class GradcheckReport:
     def __str__(self) -> str:
         return self.text()
 
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """What IPython and Jupyter show for a report left as a cell's last line: ``str(report)``,
+        verdict included, rather than the dataclass's one-line repr."""
+        printer.text(str(self))
+
     def text(self, tolerance: float = TOLERANCE) -> str:
         """``str(report)``, with its verdict judged at ``tolerance``: a row per array (its elements
         checked, its max relative error), the notes on kinks, rounding and frozen parameters, and,
