@@ -126,6 +126,23 @@ def test_relu_of_a_larger_array_after_a_smaller_one_grows_the_shared_zeros(monke
     np.testing.assert_array_equal(backend.relu(larger), expected)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_samples", [1, 3, 64])
+def test_matmul_of_numpy_arrays_has_numpy_matmuls_bits_new_or_into_out(dtype, n_samples):
+    """A new product is numpy.dot's (a shorter path at batch 1), one into ``out`` numpy.matmul's:
+    the layers' three products give the same bits either way, transposed operands included."""
+    from chainrule import backend
+
+    rng = np.random.default_rng(0)
+    X, W = rng.standard_normal((n_samples, 300)).astype(dtype), rng.standard_normal((300, 70)).astype(dtype)
+    dY = rng.standard_normal((n_samples, 70)).astype(dtype)
+    for A, B in ((X, W), (dY, W.T), (X.T, dY)):  # Z = X W, dX = dY Wᵀ, dW = Xᵀ dY
+        expected = np.matmul(A, B)
+        out = np.empty_like(expected)
+        assert backend.matmul(A, B).tobytes() == expected.tobytes()
+        assert backend.matmul(A, B, out=out) is out and out.tobytes() == expected.tobytes()
+
+
 def test_a_numpy_subclass_takes_the_general_path_to_the_same_results():
     from chainrule import backend
 

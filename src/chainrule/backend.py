@@ -98,12 +98,16 @@ def to_device(array: Array, device: str) -> Array:
 def matmul(A: Array, B: Array, out: Array | None = None) -> Array:
     """A @ B into ``out`` (or a new array): every GEMM of the layers goes through here.
 
-    On NumPy and on CuPy outside a CUDA-graph capture this is the array module's own
-    ``matmul``. While :mod:`chainrule.cuda.graph` warms up and captures a training step it
+    A and B are 2-d (the layers' products). On NumPy a new product is ``numpy.dot``'s: for 2-d
+    arrays it calls the BLAS routine matmul calls (gemv for one row, gemm for more), so the bits
+    are the same, by a shorter path (0.3-0.4 µs less a call at batch 1, where 1×256 by 256×256
+    float32 takes 3 µs). A product into ``out`` is ``numpy.matmul``'s, which also casts into
+    ``out`` and writes into a view with any strides. On CuPy outside a CUDA-graph capture this is
+    CuPy's ``matmul``. While :mod:`chainrule.cuda.graph` warms up and captures a training step it
     routes the products to cuBLAS directly (CuPy refuses cuBLAS calls during a capture).
     """
     if type(A) is numpy.ndarray:
-        return numpy.matmul(A, B, out=out)
+        return numpy.dot(A, B) if out is None else numpy.matmul(A, B, out=out)
     if _gemm_override is not None and get_array_module(A) is not numpy:
         return _gemm_override(A, B, out)
     return get_array_module(A).matmul(A, B, out=out)
