@@ -143,6 +143,21 @@ def test_matmul_of_numpy_arrays_has_numpy_matmuls_bits_new_or_into_out(dtype, n_
         assert backend.matmul(A, B, out=out) is out and out.tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
+def test_an_outer_product_into_out_of_any_layout_or_dtype_is_matmuls(out_dtype):
+    """dW = Xᵀ dY of one row (K = 1) goes to numpy.dot where out suits it: into a transposed view,
+    or an out of another dtype (which dot refuses), it is numpy.matmul's, cast as matmul casts."""
+    from chainrule import backend
+
+    rng = np.random.default_rng(1)
+    X, dY = rng.standard_normal((1, 30), dtype=np.float32), rng.standard_normal((1, 7), dtype=np.float32)
+    expected = np.matmul(X.T, dY).astype(out_dtype)
+    contiguous, transposed = np.empty((30, 7), out_dtype), np.empty((7, 30), out_dtype).T
+    for out in (contiguous, transposed):
+        assert backend.matmul(X.T, dY, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+
+
 def test_a_numpy_subclass_takes_the_general_path_to_the_same_results():
     from chainrule import backend
 
