@@ -302,6 +302,32 @@ def test_a_regressor_of_two_outputs_is_refused_naming_data_and_why(tmp_path, cap
     assert out == ""
 
 
+@pytest.mark.parametrize("made_by", ["cr.fit", "MLPRegressor", "no preprocessor"])
+def test_text_labels_for_a_regressor_are_refused_naming_data(tmp_path, capsys, made_by):
+    # was MSE's "MSE: expected numeric targets, got dtype <U10": neither DATA nor its labels named
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    path = tmp_path / "model.safetensors"
+    if made_by == "MLPRegressor":
+        from chainrule.sklearn import MLPRegressor
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # max_iter reached
+            MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, X[:, 0]).save(path)
+    else:
+        model = cr.mlp([2, 4, 1], seed=0)
+        if made_by == "cr.fit":
+            cr.fit(model, X, 3 * X[:, 0] + 1, epochs=1, verbose=0)
+        cr.save(model, path)
+    data = write_csv(tmp_path / "rows.csv", [["c0", "c1", "species"]] + [[*map(str, row), "setosa"] for row in X[:5]])
+    code, out, err = call(capsys, "evaluate", path, data, "--all-rows")
+    if made_by == "no preprocessor":
+        assert_one_line_error(code, err, f"{data}: DATA's labels are text ('setosa'), but the model has no "
+                                         "preprocessor", "taken as a regressor")
+    else:
+        assert_one_line_error(code, err, f"{data}: the model is a regressor, but DATA's labels are text ('setosa')",
+                              "--label")
+    assert out == ""
+
+
 def test_a_regression_target_too_large_for_the_models_dtype_names_data(tmp_path, capsys):
     # was MSE's "targets: expected finite values, found 6.4e+299 at index (0, 0)": no file named
     X = np.random.default_rng(0).normal(size=(40, 2))

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import numpy
 
-from ..errors import DataError, LabelError
+from ..errors import DataError, LabelError, quoted
 from ..layers.widths import output_width
 from ..training import evaluate
+from ..training.predict import NO_PREPROCESSOR
 from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .json_output import json_text
@@ -98,12 +99,21 @@ def labels_with_their_spaces(y, model):
 
 
 def check_targets_fit_model(model, y, args) -> None:
-    """DataError naming DATA when the model is a regressor of several outputs: DATA gives one
-    target per row (its label column, or an NPZ archive's y of shape (n_samples,)), which MSE
-    refused naming neither DATA nor why ("expected targets of shape (n_samples, 2), got (40,)");
-    or when a regressor's target is too large for the model's dtype (MSE named its index)."""
+    """DataError naming DATA when the model is a regressor and DATA's labels are text, which MSE refused
+    naming neither ("MSE: expected numeric targets, got dtype <U10"); when the model is a regressor of
+    several outputs: DATA gives one target per row (its label column, or an NPZ archive's y of shape
+    (n_samples,)), which MSE refused naming neither DATA nor why ("expected targets of shape
+    (n_samples, 2), got (40,)"); or when a regressor's target is too large for the model's dtype
+    (MSE named its index)."""
     width = output_width(model)
     regressor = model.preprocessor is None or model.preprocessor.task == "regression"
+    if regressor and y is not None and y.dtype.kind in "UO" and len(y):
+        text = next((label for label in y.tolist() if isinstance(label, str)), None)
+        if text is not None:
+            if model.preprocessor is None:
+                raise DataError(f"{args.data}: DATA's labels are text ({quoted(text)}), but {NO_PREPROCESSOR}")
+            raise DataError(f"{args.data}: the model is a regressor, but DATA's labels are text ({quoted(text)}); "
+                            f"expected numeric targets: name the column of numbers with --label")
     if regressor and width and width > 1 and y is not None and y.ndim == 1:
         raise DataError(f"{args.data}: the model is a regressor of {width} outputs, but DATA gives one target per "
                         f"row (one label column); the command line reads no more, so score it with "
