@@ -254,6 +254,24 @@ def test_the_input_check_leaves_the_callers_X_alone_even_when_the_loss_fails():
     np.testing.assert_array_equal(X, original)
 
 
+@pytest.mark.parametrize("value, error, fragment", [
+    (lambda D: (D * D).mean(axis=1), cr.ShapeError, "returned L of shape (5,)"),
+    (lambda D: np.array([(D * D).mean()]), cr.ShapeError, "returned L of shape (1,)"),
+    (lambda D: "0.5", cr.DTypeError, "returned L as str"),
+    (lambda D: complex((D * D).mean(), 1), cr.DTypeError, "returned L as complex"),
+])
+def test_a_custom_loss_whose_L_is_no_scalar_is_named_as_fit_names_it(value, error, fragment):
+    # was float()'s TypeError or ValueError ("only 0-dimensional arrays can be converted to Python
+    # scalars"), where cr.fit and cr.evaluate name the loss and what it returned
+
+    class OddLoss(cr.MSE):
+        def compute(self, Y, T, weights=None):
+            return value(Y - T), super().compute(Y, T)[1]
+
+    with pytest.raises(error, match=re.escape(f"loss: OddLoss.compute {fragment}; expected a scalar")):
+        cr.gradcheck(cr.Tanh(), normal(0, 5, 3), normal(3, 5, 3), OddLoss())
+
+
 def test_kinks_are_counted_and_explained():
     # Biases 0 and a row of ReLU outputs all 0: the next ReLU's input is exactly 0 there,
     # and the central difference of its bias straddles the kink (error ~1, backward correct).

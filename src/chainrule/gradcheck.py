@@ -72,6 +72,7 @@ from .initializers import as_generator
 from .layers.layer import Layer, check_set_up
 from .losses import Loss, get_loss
 from .losses.loss import checked_weights
+from .training.loop import check_loss_value
 from .training.outputs import check_outputs
 from .training.prepare import as_targets, default_loss
 
@@ -314,7 +315,9 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     Raises
     ------
     ShapeError
-        When ``X`` has no rows (the loss, a mean over them, has no value).
+        When ``X`` has no rows (the loss, a mean over them, has no value); naming ``loss``, when its
+        compute returns L as an array of another shape than () (DTypeError: not a real number), as
+        ``cr.fit`` refuses it.
     StateError
         Naming the layer and the parameter, when a layer's backward adds to its gradient (``+=``)
         or leaves part of it as it was instead of overwriting it (chainrule has no zero_grad), or
@@ -382,7 +385,8 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     def value() -> float:
         return float(loss.compute(model64.forward(X64), T, *W)[0])
 
-    _, dY = loss.compute(Y, T, *W)
+    L, dY = loss.compute(Y, T, *W)
+    check_loss_value(loss, L)  # a custom loss's L of shape (n,), or text, named as fit names it
     held = model64.flat_parameters()  # the arrays fit would step, bound before backward writes them
     # Backward overwrites the gradients: it runs once on gradients of NaN, whose every element it
     # must replace, and once more on gradients of 0, whatever the model's last backward left.
