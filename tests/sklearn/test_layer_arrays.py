@@ -84,8 +84,11 @@ def test_a_copy_of_the_list_is_a_plain_list_of_other_arrays():
 
 
 def test_an_unfitted_estimator_has_no_weights_to_read_or_set():
-    with pytest.raises(AttributeError):
-        MLPClassifier().coefs_
+    # reading raised "'MLPClassifier' object has no attribute 'model_'", naming an attribute the user never read;
+    # NotFittedError is an AttributeError too, so hasattr stays False
+    for name in ("coefs_", "intercepts_"):
+        with pytest.raises(NotFittedError, match="This MLPClassifier instance is not fitted yet"):
+            getattr(MLPClassifier(), name)
     with pytest.raises(NotFittedError):
         MLPClassifier().coefs_ = [numpy.zeros((6, 8))]
     assert not hasattr(MLPRegressor(), "intercepts_")

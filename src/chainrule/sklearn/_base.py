@@ -274,7 +274,10 @@ class BaseMLP(BaseEstimator):
         self.intercepts_[:] = arrays
 
     def _layer_arrays(self, key: str, name: str) -> LayerArrays:
-        """The parameter ``key`` ("W" or "b") of each Linear layer of the network, as ``name``."""
+        """The parameter ``key`` ("W" or "b") of each Linear layer of the network, as ``name``; before
+        ``fit``, NotFittedError (an AttributeError, so ``hasattr`` is False), not one naming ``model_``."""
+        if not hasattr(self, "model_"):
+            check_is_fitted(self)
         return LayerArrays([layer.own_params[key] for layer in self.model_.layers if isinstance(layer, Linear)], name)
 
     def save(self, path) -> None:
