@@ -263,6 +263,19 @@ def test_a_regressor_takes_an_object_array_of_numbers_as_scikit_learn_does():
                                      tiny(MLPRegressor).fit(X, y.astype(float)).predict(X))
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_an_object_array_holding_an_int_beyond_float64_is_refused_naming_y(method):
+    # its conversion to float64 raised a bare OverflowError ("int too large to convert to float")
+    X, y = blobs(3)
+    y = y.astype(object)
+    y[7] = 10**400
+    regressor = tiny(MLPRegressor)
+    with pytest.raises(DTypeError, match=r"^y: expected numeric targets within float64's range, got an int too large "
+                                         r"for a float at index \(7,\) \(1000000"):
+        getattr(regressor, method)(X, y)
+    assert not hasattr(regressor, "model_")
+
+
 def test_a_target_too_large_for_float32_is_named_with_float32s_limit():
     X, _ = blobs(3)
     y = numpy.r_[numpy.zeros(119), -1e39]
