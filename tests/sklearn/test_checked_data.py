@@ -64,6 +64,19 @@ def test_a_value_of_x_beyond_float32_is_named_with_the_dtype_hint(estimator_clas
 
 
 @pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
+def test_an_int_of_x_beyond_float64_is_named_by_its_index(estimator_class):
+    # an object X (or a list) holding 10**400 raised float()'s bare OverflowError ("int too large to convert to float")
+    X, y = blobs(3)
+    message = (r"^X: expected finite values, found 1000000000.* at index \(3, 2\), which overflows float64 \(an int "
+               r"too large for a float\); rescale X$")
+    for name, call in calls(estimator_class):
+        with pytest.raises(NonFiniteError, match=message):
+            call(with_value(X.astype(object), 10**400), y)
+    with pytest.raises(NonFiniteError, match=message):
+        tiny(estimator_class).fit(with_value(X.astype(object), 10**400).tolist(), y)
+
+
+@pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
 def test_an_x_without_rows_is_a_shape_error(estimator_class):
     X, y = blobs(3)
     for name, call in calls(estimator_class):

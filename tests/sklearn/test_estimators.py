@@ -270,8 +270,8 @@ def test_an_object_array_holding_an_int_beyond_float64_is_refused_naming_y(metho
     y = y.astype(object)
     y[7] = 10**400
     regressor = tiny(MLPRegressor)
-    with pytest.raises(DTypeError, match=r"^y: expected numeric targets within float64's range, got an int too large "
-                                         r"for a float at index \(7,\) \(1000000"):
+    with pytest.raises(NonFiniteError, match=r"^y: expected finite values, found 1000000000.* at index \(7,\), which "
+                                             r"overflows float64 \(an int too large for a float\); rescale y$"):
         getattr(regressor, method)(X, y)
     assert not hasattr(regressor, "model_")
 

@@ -17,7 +17,7 @@ import numpy
 from sklearn.utils.validation import validate_data
 
 from ..checks import as_real_matrix, check_finite, check_finite_as
-from ..errors import ChainruleError, NonFiniteError, ShapeError
+from ..errors import ChainruleError, NonFiniteError, ShapeError, quoted
 
 #: Said of a NaN or Inf in X: scikit-learn's users may mean a NaN as a missing value, which some of
 #: its estimators take (scikit-learn's conformance checks also look for "NaN" or "inf" in the message).
@@ -36,6 +36,11 @@ def checked_data(estimator, X, y="no_validation", **params):
     try:
         with numpy.errstate(over="ignore", under="ignore"):  # 1.2 µs, of 250 for predict at batch 1
             return validate_data(estimator, X, y, **params)
+    except OverflowError:  # float() of an int beyond float64's range (10**400) in an object X or a list
+        refusal = int_beyond_float(X, "X")
+        if refusal is None:
+            raise
+        raise refusal from None
     except ValueError as error:
         refusal = None if isinstance(error, ChainruleError) else _refusal(X, y, params["dtype"])
         if refusal is None:
@@ -77,3 +82,19 @@ def dtype_hint(dtype, name: str) -> str:
     """What to do about a value of ``name`` too large for the estimator's ``dtype``: train in float64, or
     rescale it (already float64)."""
     return f"fit with dtype='float64' or rescale {name}" if numpy.dtype(dtype) == numpy.float32 else f"rescale {name}"
+
+
+def int_beyond_float(values, name: str) -> NonFiniteError | None:
+    """NonFiniteError naming ``name`` and the index of the first element of ``values`` (array-like)
+    that float() refuses with OverflowError (an int beyond float64's range, such as 10**400), or
+    None when there is none."""
+    cells = numpy.asarray(values, dtype=object)
+    for index, value in numpy.ndenumerate(cells):
+        try:
+            float(value)
+        except OverflowError:
+            return NonFiniteError(f"{name}: expected finite values, found {quoted(value)} at index {index}, which "
+                                  f"overflows float64 (an int too large for a float); rescale {name}")
+        except (TypeError, ValueError):  # not a number: not what overflowed
+            pass
+    return None

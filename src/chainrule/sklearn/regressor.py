@@ -9,7 +9,7 @@ from sklearn.metrics import r2_score
 from ..checks import check_finite_as
 from ..errors import DTypeError, HyperparameterError, NonFiniteError, quoted
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
-from ._checked_data import dtype_hint
+from ._checked_data import dtype_hint, int_beyond_float
 from ._loss import HalfSquaredError
 
 
@@ -156,34 +156,21 @@ def _numeric_targets(y):
     """``y`` as numbers: an array of booleans, integers or floats as it is, an object array of
     numbers converted to float64 (as scikit-learn's ``y_numeric``). DTypeError naming y for
     anything else, strings and bytes included even where they spell numbers ("1.5"), which
-    scikit-learn's regressors refuse too, and an int beyond float64's range (10**400)."""
+    scikit-learn's regressors refuse too; NonFiniteError naming y for an int beyond float64's range
+    (10**400)."""
     if y.dtype.kind == "O" and not any(isinstance(value, (str, bytes)) for value in y.flat):
         try:
             y = y.astype(numpy.float64)
         except (TypeError, ValueError) as error:
             raise DTypeError(f"y: expected numeric targets, got an object array of other values ({error})") from None
         except OverflowError:  # an int beyond float64's range (10**400)
-            k = next(k for k, value in enumerate(y.flat) if _beyond_float(value))
-            index = tuple(int(i) for i in numpy.unravel_index(k, y.shape))
-            raise DTypeError(f"y: expected numeric targets within float64's range, got an int too large for a float "
-                             f"at index {index} ({quoted(y.flat[k])})") from None
+            raise int_beyond_float(y, "y") from None
     if y.dtype.kind not in "biuf":
         got = f"dtype {y.dtype}"
         if y.dtype.kind in "OSU":
             got = f"strings (dtype {y.dtype}); a regressor's targets are numbers (convert numeric strings first)"
         raise DTypeError(f"y: expected numeric targets, got {got}")
     return y
-
-
-def _beyond_float(value) -> bool:
-    """Whether ``value`` is an int that float() refuses (OverflowError): beyond float64's range."""
-    try:
-        float(value)
-    except OverflowError:
-        return True
-    except (TypeError, ValueError):  # not a number at all: not what overflowed
-        pass
-    return False
 
 
 def _check_loss(loss) -> None:
