@@ -65,7 +65,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..checks import as_sample_weights, real, refuse_sparse
-from ..errors import DataError, DivergenceError, HyperparameterError, ShapeError, quoted
+from ..errors import DataError, DivergenceError, HyperparameterError, NonFiniteError, ShapeError, quoted
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.epsilon import epsilon
@@ -636,7 +636,12 @@ def _sample_weights(sample_weight, n_samples: int):
     if sample_weight is None:
         return None
     if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
-        sample_weight = numpy.full(n_samples, float(sample_weight))
+        try:
+            number = float(sample_weight)
+        except OverflowError:  # an int beyond float64's range (10**400)
+            raise NonFiniteError(f"sample_weight: expected finite values, found {quoted(sample_weight)}, which "
+                                 f"overflows float64 (an int too large for a float)") from None
+        sample_weight = numpy.full(n_samples, number)
     return as_sample_weights(sample_weight, n_samples)
 
 
