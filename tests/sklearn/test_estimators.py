@@ -198,6 +198,15 @@ def test_early_stopping_stratifies_binary_splits():
     assert T_val.sum() == 10 and T_train.sum() == 10  # exactly half of each class held out
 
 
+def test_partial_fit_refuses_a_nan_among_classes_naming_classes():
+    # scikit-learn's "Input y contains NaN." named y, whose labels were all finite
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier)
+    with pytest.raises(NonFiniteError, match=re.escape("classes: expected finite values, found nan at index (3,)")):
+        classifier.partial_fit(X, y.astype(float), classes=[0.0, 1.0, 2.0, numpy.nan])
+    assert not hasattr(classifier, "model_")
+
+
 @pytest.mark.parametrize("estimator_class, n_samples, fraction, y_kind", [
     (MLPRegressor, 60, 0.99, "values"),  # leaves no training sample
     (MLPClassifier, 30, 0.1, "binary with 1 member"),  # too few of a class to stratify

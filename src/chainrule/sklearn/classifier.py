@@ -7,6 +7,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
+from ..checks import check_finite
 from ..errors import LabelError
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
@@ -131,6 +132,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if reset:
             if incremental and classes is None and not multilabel:
                 raise LabelError("classes must be passed on the first call to partial_fit.")
+            if classes is not None:
+                check_finite(numpy.asarray(classes), "classes")  # LabelBinarizer's error named y
             binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
             if len(binarizer.classes_) < 2:
                 raise LabelError(f"y: a classifier needs at least 2 classes; got 1 class ({binarizer.classes_[0]!r})")
