@@ -272,6 +272,22 @@ def test_a_custom_loss_whose_L_is_no_scalar_is_named_as_fit_names_it(value, erro
         cr.gradcheck(cr.Tanh(), normal(0, 5, 3), normal(3, 5, 3), OddLoss())
 
 
+@pytest.mark.parametrize("tolerance, error, message", [
+    (-1e-6, cr.HyperparameterError, "tolerance: expected a number > 0, got -1e-06"),
+    (0, cr.HyperparameterError, "tolerance: expected a number > 0, got 0"),
+    (float("nan"), cr.HyperparameterError, "tolerance: expected a finite real number, got nan"),
+    ("1e-6", cr.HyperparameterError, "tolerance: expected a finite real number, got '1e-6'"),
+    (None, cr.HyperparameterError, "tolerance: expected a finite real number, got None"),
+])
+def test_passed_refuses_a_tolerance_that_is_no_positive_number(tolerance, error, message):
+    # a negative one or NaN answered False (no backward could pass), a string or None raised '<=''s TypeError;
+    # chainrule gradcheck --tolerance refuses them likewise
+    model, X, y = model_and_data()
+    report = cr.gradcheck(model, X, y, "cross_entropy")
+    with pytest.raises(error, match=re.escape(message)):
+        report.passed(tolerance)
+
+
 def test_kinks_are_counted_and_explained():
     # Biases 0 and a row of ReLU outputs all 0: the next ReLU's input is exactly 0 there,
     # and the central difference of its bias straddles the kink (error ~1, backward correct).

@@ -160,7 +160,9 @@ class GradcheckReport:
         the elements at kinks are left out (``errors_away_from_kinks``), as ``chainrule gradcheck``
         judges: there a correct backward can be off by up to 1. An array whose every checked
         element is at a kink (``unverified``) had nothing compared, and the check does not pass
-        that way: its backward may be wrong."""
+        that way: its backward may be wrong. HyperparameterError naming ``tolerance`` unless it is a
+        number > 0 (as ``chainrule gradcheck --tolerance``)."""
+        tolerance = positive(tolerance, "tolerance")
         errors = self.errors if at_kinks else self.errors_away_from_kinks
         if not at_kinks and self.unverified:
             return False
