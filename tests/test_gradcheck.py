@@ -288,6 +288,19 @@ def test_passed_refuses_a_tolerance_that_is_no_positive_number(tolerance, error,
         report.passed(tolerance)
 
 
+@pytest.mark.parametrize("name", ["check_input", "at_kinks"])
+@pytest.mark.parametrize("value", ["no", 0, None])
+def test_a_flag_that_is_no_bool_is_refused_naming_it(name, value):
+    # "no" or 0 passed an if silently: check_input="no" checked the input, at_kinks=0 left the kinks out
+    model, X, y = model_and_data()
+    with pytest.raises(cr.HyperparameterError, match=re.escape(f"{name}: expected True or False, got {value!r}")):
+        if name == "check_input":
+            cr.gradcheck(model, X, y, "cross_entropy", check_input=value)
+        else:
+            cr.gradcheck(model, X, y, "cross_entropy").passed(at_kinks=value)
+    assert cr.gradcheck(model, X, y, "cross_entropy", check_input=np.bool_(False)).passed(at_kinks=np.bool_(True))
+
+
 def test_kinks_are_counted_and_explained():
     # Biases 0 and a row of ReLU outputs all 0: the next ReLU's input is exactly 0 there,
     # and the central difference of its bias straddles the kink (error ~1, backward correct).

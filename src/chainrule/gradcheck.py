@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from .backend import to_device, to_numpy
-from .checks import as_matrix, positive, positive_int
+from .checks import as_matrix, is_bool, positive, positive_int
 from .data.preprocessing import check_preprocessor_inputs
 from .errors import DTypeError, HyperparameterError, LabelError, ShapeError, StateError
 from .initializers import as_generator
@@ -161,8 +161,9 @@ class GradcheckReport:
         judges: there a correct backward can be off by up to 1. An array whose every checked
         element is at a kink (``unverified``) had nothing compared, and the check does not pass
         that way: its backward may be wrong. HyperparameterError naming ``tolerance`` unless it is a
-        number > 0 (as ``chainrule gradcheck --tolerance``)."""
+        number > 0 (as ``chainrule gradcheck --tolerance``), or ``at_kinks`` unless it is a bool."""
         tolerance = positive(tolerance, "tolerance")
+        check_flag(at_kinks, "at_kinks")
         errors = self.errors if at_kinks else self.errors_away_from_kinks
         if not at_kinks and self.unverified:
             return False
@@ -326,9 +327,9 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         assigns a new gradient array; or when backward inside ``reusing_buffers``, as ``cr.fit``
         runs it, gives a parameter another gradient than backward outside it.
     HyperparameterError
-        When ``model`` is not a Layer, ``max_checks`` is not a positive int, ``eps`` is not above
-        float64's rounding of every value checked (ε > ε_mach |θᵢ|) or not below 1, or the model has
-        parameters but every one is frozen and ``check_input`` is False (nothing to check;
+        When ``model`` is not a Layer, ``max_checks`` is not a positive int, ``check_input`` is not a
+        bool, ``eps`` is not above float64's rounding of every value checked (ε > ε_mach |θᵢ|) or not
+        below 1, or the model has parameters but every one is frozen and ``check_input`` is False (nothing to check;
         with ``check_input``, ∂L/∂x is checked through the frozen layers, as PyTorch's
         gradcheck checks inputs whatever the parameters' ``requires_grad``). Also, naming the
         layer and the parameter, when a layer's ``own_params`` and ``own_grads`` break the
@@ -349,6 +350,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         check_set_up(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
     if max_checks is not None:
         max_checks = positive_int(max_checks, "max_checks")
+    check_flag(check_input, "check_input")
     frozen = set(model.frozen_parameters)
     if frozen and model.n_trainable_parameters == 0 and not check_input:
         raise HyperparameterError("model: no trainable parameters: every layer is frozen, so no parameter "
@@ -442,6 +444,13 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         report.kinks[name] = int((jumps > 0).sum())
         report.errors_away_from_kinks[name] = relative_error(exact, numeric, counted=jumps == 0)
     return report
+
+
+def check_flag(value, name: str) -> None:
+    """HyperparameterError naming ``name`` unless ``value`` is a bool, Python's or NumPy's: "no" or 0
+    would pass an if silently."""
+    if not is_bool(value):
+        raise HyperparameterError(f"{name}: expected True or False, got {value!r:.60}")
 
 
 def inferred_loss(model: Layer, targets) -> tuple[Loss, str]:
