@@ -301,6 +301,24 @@ def test_a_flag_that_is_no_bool_is_refused_naming_it(name, value):
     assert cr.gradcheck(model, X, y, "cross_entropy", check_input=np.bool_(False)).passed(at_kinks=np.bool_(True))
 
 
+@pytest.mark.parametrize("returned, shown", [(lambda dY: None, "NoneType"), (lambda dY: dY[:, :2], "shape (5, 2)")])
+def test_a_first_layer_whose_backward_returns_no_input_gradient_is_named(returned, shown):
+    # the input's check then indexed what it returned: IndexError ("index 1 is out of bounds for axis 0 with size 1")
+
+    class Doubling(cr.Layer):
+        def forward(self, X):
+            return 2 * X
+
+        def backward(self, dY, input_grad=True):
+            return returned(2 * dY)
+
+    model = cr.Sequential(Doubling(), cr.Linear(3, 2), seed=0)
+    message = f"layer '0' (Doubling): backward returned {shown} as ∂L/∂x of the model's input; expected an array of X's"
+    with pytest.raises(cr.ShapeError, match=re.escape(f"{message} shape (5, 3)")):
+        cr.gradcheck(model, normal(0, 5, 3), np.array([0, 1, 1, 0, 1]), "cross_entropy")
+    assert cr.gradcheck(model, normal(0, 5, 3), np.array([0, 1, 1, 0, 1]), "cross_entropy", check_input=False).passed()
+
+
 def test_kinks_are_counted_and_explained():
     # Biases 0 and a row of ReLU outputs all 0: the next ReLU's input is exactly 0 there,
     # and the central difference of its bias straddles the kink (error ~1, backward correct).

@@ -70,6 +70,7 @@ from .data.preprocessing import check_preprocessor_inputs
 from .errors import DTypeError, HyperparameterError, LabelError, ShapeError, StateError
 from .initializers import as_generator
 from .layers.layer import Layer, check_set_up
+from .layers.sequential import Sequential
 from .losses import Loss, get_loss
 from .losses.loss import checked_weights
 from .training.loop import check_loss_value
@@ -318,7 +319,8 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     Raises
     ------
     ShapeError
-        When ``X`` has no rows (the loss, a mean over them, has no value); naming ``loss``, when its
+        When ``X`` has no rows (the loss, a mean over them, has no value); naming the first layer, when
+        ``check_input`` and the model's backward returns no array of X's shape; naming ``loss``, when its
         compute returns L as an array of another shape than () (DTypeError: not a real number), as
         ``cr.fit`` refuses it.
     StateError
@@ -405,6 +407,8 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     model64.forward(X64)  # what backward keeps from forward, afresh
     dX = model64.backward(dY, input_grad=check_input)
     check_overwritten(model64, unwritten)
+    if check_input:
+        check_input_gradient(model64, dX, X64.shape)
     params = model64.params
     arrays = {name: array for name, array in params.items() if name not in frozen}
     analytic = {name: to_numpy(gradient).copy() for name, gradient in model64.grads.items() if name not in frozen}
@@ -517,6 +521,22 @@ def reuse_difference(trained, plain) -> float:
     if not numpy.array_equal(trained[~finite], plain[~finite], equal_nan=True):
         return math.inf
     return relative_error(trained[finite], plain[finite])
+
+
+def check_input_gradient(model: Layer, dX, shape: tuple) -> None:
+    """ShapeError naming the layer that first reads X (inside out: a Sequential's first layer) unless
+    ``dX``, what the model's backward returned as ∂L/∂X, is an array of X's ``shape``: a custom first
+    layer's backward that returns None (as if input_grad were False) or another shape."""
+    got = getattr(dX, "shape", None)
+    if got == shape:
+        return
+    first = model
+    while isinstance(first, Sequential) and first.layers:
+        first = first.layers[0]
+    shown = type(dX).__name__ if got is None else f"shape {tuple(got)}"
+    raise ShapeError(f"{first.describe()}: backward returned {shown} as ∂L/∂x of the model's input; expected an "
+                     f"array of X's shape {tuple(shape)} (with input_grad=True, backward returns ∂L/∂x; or pass "
+                     f"check_input=False)")
 
 
 def check_overwritten(model: Layer, unwritten: dict) -> None:
