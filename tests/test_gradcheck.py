@@ -319,6 +319,25 @@ def test_a_first_layer_whose_backward_returns_no_input_gradient_is_named(returne
     assert cr.gradcheck(model, normal(0, 5, 3), np.array([0, 1, 1, 0, 1]), "cross_entropy", check_input=False).passed()
 
 
+@pytest.mark.parametrize("gradient, error, message", [
+    (lambda dY: dY.ravel(), cr.ShapeError, "returned ∂L/∂Y of shape (15,); expected the outputs' shape (5, 3)"),
+    (lambda dY: dY.astype(np.float32), cr.DTypeError, "returned ∂L/∂Y of dtype float32; expected the outputs' "
+                                                      "dtype float64"),
+    (lambda dY: dY.tolist(), cr.ShapeError, "returned ∂L/∂Y as list; expected the outputs' shape (5, 3)"),
+])
+def test_a_custom_loss_whose_gradient_does_not_fit_the_outputs_is_named(gradient, error, message):
+    # the model's last layer was blamed ("layer '2' (Linear): dY must have the shape of the last forward's output")
+
+    class OddGradient(cr.MSE):
+        def compute(self, Y, T, weights=None):
+            L, dY = super().compute(Y, T)
+            return L, gradient(dY)
+
+    model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(4, 3), seed=0)
+    with pytest.raises(error, match=re.escape(f"loss: OddGradient.compute {message}")):
+        cr.gradcheck(model, normal(0, 5, 3), normal(3, 5, 3), OddGradient())
+
+
 def test_kinks_are_counted_and_explained():
     # Biases 0 and a row of ReLU outputs all 0: the next ReLU's input is exactly 0 there,
     # and the central difference of its bias straddles the kink (error ~1, backward correct).

@@ -322,7 +322,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         When ``X`` has no rows (the loss, a mean over them, has no value); naming the first layer, when
         ``check_input`` and the model's backward returns no array of X's shape; naming ``loss``, when its
         compute returns L as an array of another shape than () (DTypeError: not a real number), as
-        ``cr.fit`` refuses it.
+        ``cr.fit`` refuses it, or ∂L/∂Y of another shape than the outputs' (DTypeError: another dtype).
     StateError
         Naming the layer and the parameter, when a layer's backward adds to its gradient (``+=``)
         or leaves part of it as it was instead of overwriting it (chainrule has no zero_grad), or
@@ -393,6 +393,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
 
     L, dY = loss.compute(Y, T, *W)
     check_loss_value(loss, L)  # a custom loss's L of shape (n,), or text, named as fit names it
+    check_loss_gradient(loss, dY, Y)
     held = model64.flat_parameters()  # the arrays fit would step, bound before backward writes them
     # Backward overwrites the gradients: it runs once on gradients of NaN, whose every element it
     # must replace, and once more on gradients of 0, whatever the model's last backward left.
@@ -521,6 +522,20 @@ def reuse_difference(trained, plain) -> float:
     if not numpy.array_equal(trained[~finite], plain[~finite], equal_nan=True):
         return math.inf
     return relative_error(trained[finite], plain[finite])
+
+
+def check_loss_gradient(loss: Loss, dY, Y) -> None:
+    """ShapeError or DTypeError naming ``loss`` unless the ∂L/∂Y its compute returned has the
+    outputs' shape and dtype (float64 here), which the model's last layer would refuse naming itself."""
+    shape, dtype = getattr(dY, "shape", None), getattr(dY, "dtype", None)
+    expected = f"expected the outputs' shape {tuple(Y.shape)}"
+    if shape is None:
+        raise ShapeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y as {type(dY).__name__}; {expected}")
+    if tuple(shape) != tuple(Y.shape):
+        raise ShapeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y of shape {tuple(shape)}; {expected}")
+    if dtype != Y.dtype:
+        raise DTypeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y of dtype {dtype}; expected the "
+                         f"outputs' dtype {Y.dtype} (gradcheck computes in float64: compute ∂L/∂Y in Y's dtype)")
 
 
 def check_input_gradient(model: Layer, dX, shape: tuple) -> None:
