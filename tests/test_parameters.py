@@ -527,3 +527,27 @@ def test_astype_converts_parameters_of_another_dtype_which_training_refuses(dtyp
     assert model.dtype == np.float64 and model.flat_parameters().theta.dtype == np.float64
     assert cr.gradcheck(scale_model(ones(3, dtype=dtype), ones(3, dtype=dtype)), normal(0, 4, 3),
                         np.arange(4) % 2).passed()
+
+
+def test_the_buffer_renames_its_parameters_when_their_layers_move():
+    # A layer without parameters put in before them leaves the views in place: the same buffer,
+    # its names and slices those of the paths now (they kept "0.W" after the insert).
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 2), seed=0)
+    flat = model.flat_parameters()
+    theta = flat.theta
+    model.layers.insert(0, cr.Identity())
+    renamed = model.flat_parameters()
+    assert renamed is flat and renamed.theta is theta
+    assert renamed.names == list(model.params) == ["1.W", "1.b", "3.W", "3.b"]
+    assert renamed.slices["3.W"] == slice(16, 24)
+    del model.layers[0]
+    assert model.flat_parameters().names == list(model.params) == ["0.W", "0.b", "2.W", "2.b"]
+
+
+def test_frozen_names_follow_the_layers_flags_and_paths():
+    model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 2), seed=0)
+    model[0].trainable = False
+    assert model.flat_parameters().frozen_names() == model.frozen_parameters == ["0.W", "0.b"]
+    model.layers.insert(1, cr.Identity())
+    model[0].trainable, model[3].trainable = True, False
+    assert model.flat_parameters().frozen_names() == model.frozen_parameters == ["3.W", "3.b"]

@@ -8,7 +8,8 @@ a data-parallel step are averaged with one all-reduce of ``grad``.
 
 :func:`flatten` builds the buffer the first time it is asked and afterwards returns the
 same one, as long as every layer still holds the views it was given (a copied or re-nested
-model, or a parameter rebound by hand, is flattened anew with its current values).
+model, or a parameter rebound by hand, is flattened anew with its current values), its names
+following the parameters' paths.
 
 Building moves the parameters: each layer's ``own_params[name]`` and ``own_grads[name]``
 become new arrays (views into θ and ∂L/∂θ), so an array taken from ``model.params`` (or
@@ -32,7 +33,7 @@ class TrainableVersion:
     """A counter of changes to which parameters are trainable, for what is cached from them.
 
     ``Layer.trainable``'s setter adds 1, and so do making a layer (it may then replace another
-    in a model's list of layers), rebuilding a flat buffer (a layer was replaced) and
+    in a model's list of layers), rebuilding a flat buffer (a layer was replaced) or renaming it, and
     ``Sequential``'s ``__setitem__`` and ``__delitem__``. A cache of what is frozen (a
     Sequential's first layer to backpropagate into, the trainable runs of a flat buffer)
     records ``number`` when it is computed and is computed again once ``number`` differs:
@@ -94,6 +95,22 @@ class FlatParameters:
         if runs == [slice(0, self.theta.size)] or not self._views:
             return None
         return runs
+
+    def frozen_names(self) -> list[str]:
+        """The names of the parameters whose layer is frozen (``trainable`` False), in buffer order:
+        ``model.frozen_parameters``, read from the layers holding the views as :meth:`trainable_runs`
+        reads them, without walking the model."""
+        return [full_name for full_name, (layer, _, _, _) in zip(self.names, self._views) if not layer.own_trainable]
+
+    def rename(self, names: list) -> None:
+        """Name the parameters ``names`` (their paths now, in buffer order), the vectors left as they
+        are: the layers holding the views moved in the model without leaving it (a layer without
+        parameters put in before them, or taken out). Counted as a change of which parameters are
+        trainable (see TrainableVersion): what is cached by name (an optimizer's frozen parameters)
+        follows."""
+        self.slices = {new: self.slices[old] for old, new in zip(self.names, names)}
+        self.names = names
+        TrainableVersion.number += 1
 
     def decay_mask(self, out: Array | None = None, value: float = 1.0) -> Array:
         """A vector like ``theta``: ``value`` where weight decay applies (weights), 0 where it
@@ -317,7 +334,8 @@ def flatten(model) -> FlatParameters:
     ``own_params`` and ``own_grads`` break the contract (see :func:`check_own_arrays`) or two
     parameters have one path (see :func:`parameter_paths`), and
     DTypeError if the parameters have more than one dtype. These are checked only when the
-    buffer is built, not when the one built before is returned. TooLargeError (a
+    buffer is built, not when the one built before is returned; that one's names are those of
+    the parameters' paths now (see :meth:`FlatParameters.rename`). TooLargeError (a
     HyperparameterError and a MemoryError) when NumPy cannot allocate θ and ∂L/∂θ: see
     :func:`too_large_to_flatten`.
     """
@@ -325,7 +343,13 @@ def flatten(model) -> FlatParameters:
     entries = [(layer, name) for _, layer in walked for name in layer.own_params]
     cached = model._flat
     if cached is not None and cached.is_current(entries):
-        return cached
+        # Its layers may have moved since (model.layers.insert(0, cr.Identity())): the names follow their paths.
+        names = [prefix + name for prefix, layer in walked for name in layer.own_params]
+        if names == cached.names:
+            return cached
+        if len(set(names)) == len(names):  # two at one path are refused below, as when building
+            cached.rename(names)
+            return cached
 
     model.refresh_paths()  # the errors below name the layers by their paths in this model
     check_each_layer_once(walked)

@@ -53,6 +53,23 @@ def test_frozen_layers_are_left_out_of_the_gradient_norms():
     assert all(norm > 0 for norm in history.grad_norms["2"] + history.grad_norms["4"])
 
 
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS)
+def test_a_layer_frozen_after_its_layers_moved_is_not_trained(make):
+    # The flat buffer kept its first names after a layer without parameters was put in before
+    # them ("0.W" for layer "1"), so the optimizer took the frozen layer for a trainable one and
+    # stepped it with its momentum or weight decay, and the gradient norms named layers "0" and "2".
+    X, y = data()
+    model = base_and_head()
+    optimizer = make(model)
+    cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=16, verbose=0)
+    model.layers.insert(0, cr.Identity())
+    model[1].trainable = False
+    frozen = model.params["1.W"].copy()
+    history = cr.fit(model, X, y, optimizer=optimizer, epochs=2, batch_size=16, verbose=0)
+    np.testing.assert_array_equal(model.params["1.W"], frozen)
+    assert list(history.grad_norms) == ["3", "5"]
+
+
 def test_an_all_frozen_model_is_refused_before_training():
     X, y = data()
     model = base_and_head()

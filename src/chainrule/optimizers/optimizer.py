@@ -338,7 +338,7 @@ class Optimizer:
         plan = self._plan
         if plan is not None and plan[0] is flat and plan[1] is runs:
             return plan[2], plan[3]
-        frozen_now = set(self.model.frozen_parameters)
+        frozen_now = set(flat.frozen_names())  # by the buffer's own names, which the stretches are cut from
         frozen, stretches = [], []
         for name in flat.names:
             where = flat.slices[name]

@@ -106,7 +106,7 @@ class Loop:
                      if standardizes else None)
         # Layers with weights, for the gradient-flow record: "0.W" -> layer "0". A layer frozen as
         # the fit starts has no gradient to record (its norm would read as a vanished gradient).
-        frozen = set(self.model.frozen_parameters)
+        frozen = set(flat.frozen_names())
         self.weight_slices = {layer_of(name): flat.slices[name] for name in flat.names
                               if name.rpartition(".")[2] == "W" and name not in frozen}
 
