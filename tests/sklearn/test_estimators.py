@@ -817,3 +817,23 @@ def test_an_alpha_too_large_for_a_float_is_named():
     X, y = blobs(3)
     with pytest.raises(HyperparameterError, match=r"^alpha: expected a finite real number"):
         tiny(MLPClassifier, alpha=10**400).fit(X, y)
+
+
+def test_partial_fit_trains_the_network_as_it_is_now():
+    # Between two calls, a layer frozen is no longer trained and a weight array replaced by hand
+    # (of the same shape: the optimizer is kept) is the one trained.
+    X, y = blobs(3)
+    classifier = tiny(MLPClassifier, solver="sgd", momentum=0.9).partial_fit(X, y, classes=[0, 1, 2])
+    network = classifier.model_
+    network[0].trainable = False
+    frozen = network.params["0.W"].copy()
+    classifier.partial_fit(X, y)
+    numpy.testing.assert_array_equal(network.params["0.W"], frozen)
+    network[0].trainable = True
+    network[2].own_params["W"] = numpy.full_like(network[2].own_params["W"], 0.1)
+    network[2].own_grads["W"] = numpy.zeros_like(network[2].own_params["W"])
+    optimizer = classifier._optimizer
+    classifier.partial_fit(X, y)
+    assert classifier._optimizer is optimizer
+    assert not numpy.array_equal(network.params["0.W"], frozen)
+    assert not numpy.array_equal(classifier.coefs_[1], numpy.full_like(classifier.coefs_[1], 0.1))

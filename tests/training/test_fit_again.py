@@ -196,3 +196,52 @@ def test_two_classes_on_one_output_suggest_binary_cross_entropy_which_works():
         cr.fit(model, X_IRIS, y, epochs=1, verbose=0)
     cr.fit(model, X_IRIS, y, loss="binary_cross_entropy", epochs=20, lr=0.05, standardize=True, verbose=0)
     assert np.mean(cr.predict(model, X_IRIS).ravel() == y) > 0.9
+
+
+def _replace_last_layer(model):
+    old = model[2].own_params["W"]
+    model.layers[2] = cr.Linear(8, 3, seed=5)
+    return old
+
+
+def _move_layers(model):
+    model.layers.insert(0, cr.Identity())
+
+
+def _freeze_first_layer(model):
+    model[0].trainable = False
+
+
+def _replace_a_weight_array(model):
+    old = model[0].own_params["W"]
+    model[0].own_params["W"] = np.full_like(old, 0.1)
+    model[0].own_grads["W"] = np.zeros_like(old)
+    return old
+
+
+@pytest.mark.parametrize("change, trained, kept, norms", [
+    (_replace_last_layer, ["0.W", "2.W"], [], ["0", "2"]),
+    (_move_layers, ["1.W", "3.W"], [], ["1", "3"]),
+    (_freeze_first_layer, ["2.W"], ["0.W"], ["2"]),
+    (_replace_a_weight_array, ["0.W", "2.W"], [], ["0", "2"]),
+], ids=["layer replaced", "layers moved", "layer frozen", "weight array replaced"])
+def test_a_second_fit_trains_the_model_as_it_is_now(change, trained, kept, norms):
+    # What fit finds out about the model (its parameters, their paths, which are frozen) is found
+    # again at every call, so a change between two calls is what the second one trains, with one
+    # optimizer object across both calls as with a new one.
+    for same_optimizer in (False, True):
+        model = cr.mlp([4, 8, 3], seed=0)
+        optimizer = cr.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.01)
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=1, verbose=0)
+        replaced = change(model)
+        before = {name: array.copy() for name, array in model.params.items()}
+        replaced_values = None if replaced is None else replaced.copy()
+        history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer if same_optimizer else "sgd", epochs=1,
+                         verbose=0)
+        for name in trained:
+            assert not np.array_equal(model.params[name], before[name]), name
+        for name in kept:
+            np.testing.assert_array_equal(model.params[name], before[name], err_msg=name)
+        assert list(history.grad_norms) == norms
+        if replaced is not None:  # out of the model now: the second fit leaves it alone
+            np.testing.assert_array_equal(replaced, replaced_values)

@@ -37,7 +37,8 @@ def regression_loop(batch_size, weights=None, lr=0.1, loss=None):
     model = cr.mlp([3, 1], seed=0, dtype="float64")
     settings = LoopSettings(model=model, loss=cr.MSE() if loss is None else loss, optimizer=cr.SGD(model, lr=lr),
                             X=X, T=T, batch_size=batch_size, rng=np.random.default_rng(1), history=History(),
-                            verbose=0, epochs=1, start_epoch=0, comm=SingleProcess(), weights=weights)
+                            verbose=0, epochs=1, start_epoch=0, comm=SingleProcess(), flat=model.flat_parameters(),
+                            weights=weights)
     return Loop(settings), model, X, T
 
 
@@ -232,7 +233,8 @@ def standardized_epoch(X, T, preprocessor, batch_size):
     model = cr.mlp([3, 1], seed=0, dtype=X.dtype)
     settings = LoopSettings(model=model, loss=cr.MSE(), optimizer=cr.SGD(model, lr=0.01), X=X, T=T,
                             batch_size=batch_size, rng=np.random.default_rng(1), history=History(), verbose=0,
-                            epochs=1, start_epoch=0, comm=SingleProcess(), preprocessor=preprocessor)
+                            epochs=1, start_epoch=0, comm=SingleProcess(), flat=model.flat_parameters(),
+                            preprocessor=preprocessor)
     logs = Loop(settings).run_epoch(1, Bar())
     return model.flat_parameters().theta.tobytes(), logs
 

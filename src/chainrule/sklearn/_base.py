@@ -555,15 +555,16 @@ class BaseMLP(BaseEstimator):
         ``load_state_dict`` makes (so that the same errors are raised), rather than copied into a
         new one at every ``partial_fit`` call.
         """
+        flat = self.model_.flat_parameters()
         if self.solver == "sgd":
             kind, settings = SGD, {"momentum": self.momentum, "nesterov": self.nesterovs_momentum and self.momentum > 0}
         else:
-            epsilon(self.epsilon, "epsilon", self.model_.dtype)  # Adam's own check would name it "eps"
+            epsilon(self.epsilon, "epsilon", flat.theta.dtype)  # Adam's own check would name it "eps"
             kind, settings = Adam, {"beta1": self.beta_1, "beta2": self.beta_2, "eps": self.epsilon}
         settings.update(lr=self.learning_rate_init, weight_decay=weight_decay)
         if (type(previous) is kind and previous.model is self.model_ and previous.schedule is None
                 and all(_same_setting(getattr(previous, name), value) for name, value in settings.items())
-                and previous.fits(flat := self.model_.flat_parameters())):
+                and previous.fits(flat)):
             checked_saved_state(kind.__name__, {"t": previous.t, "state": previous.state, "missed": previous.missed},
                                 previous.state, flat.names)
             return previous

@@ -109,7 +109,7 @@ class DeviceLoop(Loop):
     def __init__(self, settings: LoopSettings, *, graph: str | bool = "auto") -> None:
         super().__init__(settings)
         cupy = module_for("cuda")
-        xp, flat = cupy, self.model.flat_parameters()
+        xp, flat = cupy, settings.flat
         self.stream = cupy.cuda.Stream(non_blocking=False)
         self.data = DeviceData(self.X, self.T, self.weights, self.batch_size, data_budget_bytes())
         self.X_batch = xp.empty((self.batch_size, self.X.shape[1]), dtype=self.X.dtype)

@@ -351,13 +351,14 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
+    flat = model.flat_parameters()
     settings = LoopSettings(model=model, loss=data.loss, optimizer=optimizer, X=data.X, T=data.T,
                             batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
-                            start_epoch=start_epoch, comm=comm,
+                            start_epoch=start_epoch, comm=comm, flat=flat,
                             weights=data.weights, train_rows=data.train_rows,
                             preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale,
                             inputs_standardized=data.preprocessor.mean is not None)
-    dtype = model.flat_parameters().theta.dtype
+    dtype = flat.theta.dtype
     copy_bytes = n_train * data.X.shape[1] * dtype.itemsize
     if device == "cuda" or (data.preprocessor.mean is not None and copy_bytes <= STANDARDIZED_COPY_BYTES):
         # The training rows as one array, standardized (the GPU's loop takes them whole); without
@@ -503,7 +504,8 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     loss_was_inferred = loss is None and model.preprocessor is None  # from y's dtype (see FLOAT_TARGETS_HINT)
     loss = default_loss(y, model.preprocessor) if loss is None else get_loss(loss)
     y = as_label_vector(y, loss, "y")
-    dtype = model.dtype or numpy.dtype(numpy.float32)
+    dtype, model_device, first = model.parameter_facts()  # one walk for the dtype, the device and the input width
+    dtype = dtype or numpy.dtype(numpy.float32)
     # The names of the model's inputs: an earlier fit's, or X's own (a DataFrame's); a frame is
     # then read by name, in their order (see data.frames.select_features).
     names = feature_names(X) if model.preprocessor is None else model.preprocessor.feature_names
@@ -511,7 +513,7 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     X = as_inputs(select_features(X, names, "X"), dtype, standardized)  # own dtype when standardized
     if len(X) == 0:
         raise ShapeError(f"X has no rows (shape {X.shape}); expected at least 1")
-    width = input_width(model)  # before the probe row below, whose error would name the layer and (1, k)
+    width = input_width(model, first=first)  # before the probe row below, whose error would name the layer and (1, k)
     if width is not None and X.shape[1] != width:
         raise ShapeError(f"X: the model expects rows of {width} features, got shape {tuple(X.shape)}")
     if y.dtype.kind == "f":
@@ -520,7 +522,7 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     if sample_weight is not None:
         sample_weight = as_sample_weights(sample_weight, len(X))
     # One row through the network: the outputs' width, and a check of X's width against the first layer
-    row = to_device(X[:1].astype(dtype), model.device)
+    row = to_device(X[:1].astype(dtype), model_device)
     outputs = model.forward(row)
     if not is_one_row(outputs):
         raise outputs_shape_error(model, row, outputs)

@@ -31,6 +31,7 @@ from ..errors import DTypeError, DivergenceError, ShapeError
 from ..layers.layer import Layer
 from ..losses.loss import Loss
 from ..optimizers import Optimizer
+from ..parameters import FlatParameters
 from .distributed import SingleProcess
 from .history import History, layer_of
 from .metrics import Scores
@@ -58,6 +59,7 @@ class LoopSettings(NamedTuple):
     epochs: int  # the last epoch to run
     start_epoch: int  # epochs start_epoch + 1 to epochs run (0, or a checkpoint's)
     comm: SingleProcess  # the ranks' communicator (a single process's does nothing)
+    flat: FlatParameters  # model.flat_parameters() as the epochs start (each epoch asks again: callbacks run between)
     weights: numpy.ndarray | None = None  # the rows' sample weights (float64), or None
     train_rows: numpy.ndarray | None = None  # the indices in X of T's rows (those left for training), or None: all
     preprocessor: Preprocessor | None = None  # standardizes each batch as it is gathered, when it has a mean
@@ -92,7 +94,7 @@ class Loop:
         self.interrupted = False
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
         self.whole_update = WholeUpdate()  # the optimizer's update, during which a second Ctrl-C is held
-        flat = self.model.flat_parameters()
+        flat = settings.flat
         X, xp = self.X, get_array_module(self.X)
         self.X_batch = xp.empty((self.batch_size, X.shape[1]), dtype=flat.theta.dtype)  # reused each step
         # With a preprocessor, each batch is standardized as it is gathered (X itself is not);
