@@ -154,3 +154,36 @@ def test_a_resumed_run_that_unfroze_a_layer_continues_bit_for_bit(tmp_path, make
     np.testing.assert_array_equal(resumed.flat_parameters().theta, unbroken.flat_parameters().theta)
     assert resumed_optimizer.t == unbroken_optimizer.t and resumed_optimizer.missed == unbroken_optimizer.missed
     assert unbroken_optimizer.missed == {"0.W": 14, "0.b": 14}  # 2 epochs of 7 batches (200 rows, 32 a batch)
+
+
+def test_steps_missed_while_frozen_follow_a_parameter_renamed_by_a_layer_put_in_before_it(tmp_path):
+    """Adam's count of the steps a parameter missed while its layer was frozen is kept by name
+    ("0.W"); a layer without parameters put in before it renames it ("1.W"), and the count stayed
+    under the old name: the layer was then corrected as if it had taken every step, and a
+    checkpoint holding the stale name could not be resumed (ModelFileError: '0.W' is not a
+    parameter of the model)."""
+    X, y = data()
+
+    def trained(insert_identity, checkpoint=None):
+        model = base_and_head()
+        optimizer = cr.Adam(model, lr=0.01)
+        model[0].trainable = False
+        cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=16, seed=0, verbose=0)
+        model[0].trainable = True
+        if insert_identity:  # the same function, the first Linear now at path "1"
+            model.layers.insert(0, cr.Identity())
+        cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=16, seed=1, verbose=0, checkpoint=checkpoint)
+        return model, optimizer
+
+    renamed, optimizer = trained(True, checkpoint=tmp_path / "run.safetensors")
+    plain, _ = trained(False)
+    for name, array in plain.params.items():  # every path one on in the renamed model: "0.W" is "1.W"
+        layer, _, field = name.partition(".")
+        np.testing.assert_array_equal(renamed.params[f"{int(layer) + 1}.{field}"], array, err_msg=name)
+    assert optimizer.missed == {"1.W": 13, "1.b": 13}
+    resumed = base_and_head()
+    resumed.layers.insert(0, cr.Identity())
+    resumed_optimizer = cr.Adam(resumed, lr=0.01)
+    cr.fit(resumed, X, y, optimizer=resumed_optimizer, epochs=1, batch_size=16, seed=1, verbose=0,
+           resume=tmp_path / "run.safetensors")
+    assert resumed_optimizer.missed == {"1.W": 13, "1.b": 13}

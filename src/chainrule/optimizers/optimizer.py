@@ -131,6 +131,7 @@ class Optimizer:
         self.missed: dict[str, int] = {}  # parameter name -> steps missed while frozen, when > 0
         self._plan = None  # (flat, runs, frozen names, stretches) of the last step taken stretch by stretch
         flat = model.flat_parameters()
+        self._named = (flat, flat.names)  # the buffer and the names that the keys of missed are
         self.state: dict[str, Array] = {}  # per-parameter state, same layout as θ
         self._work = get_array_module(flat.theta).empty_like(flat.theta)
         self._weight_decay = 0.0
@@ -285,8 +286,10 @@ class Optimizer:
         refuses a step, whose gradient the state has taken in."""
         for array in self.state.values():
             array[...] = 0
-        self.missed = dict.fromkeys(self.model.flat_parameters().names, self.t) if self.t else {}
+        flat = self.model.flat_parameters()
+        self.missed = dict.fromkeys(flat.names, self.t) if self.t else {}
         self._plan = None  # the stretches follow the counts
+        self._named = (flat, flat.names)
 
     def plan(self, flat) -> tuple | None:
         """How the next step updates the model's FlatParameters ``flat``: None when it updates all
@@ -295,6 +298,8 @@ class Optimizer:
         :meth:`stretches` gives them. ``step`` and the GPU's training loop both follow it.
         HyperparameterError for a subclass overriding ``update`` while layers are frozen: it
         would step them."""
+        if flat.names is not self._named[1]:
+            self._follow_renaming(flat)
         runs = flat.trainable_runs()  # None when nothing is frozen
         own_update = type(self).update is not Optimizer.update
         if runs is not None and own_update:
@@ -304,6 +309,19 @@ class Optimizer:
         if runs is None and (own_update or not (self.missed and self.counts_steps)):
             return None
         return self.stretches(flat, runs)
+
+    def _follow_renaming(self, flat) -> None:
+        """Key ``missed`` by ``flat``'s names: where the buffer is the one the counts were kept for and
+        its parameters were renamed (the layers holding them moved in the model: a layer without
+        parameters put in before them, or taken out; FlatParameters.rename), each count goes with its
+        parameter to the new name, as its state in the buffer does. A buffer made anew keeps the counts
+        by name: a parameter at the same path is taken for the same one."""
+        named_flat, names = self._named
+        if named_flat is flat and len(names) == len(flat.names):
+            new_name = dict(zip(names, flat.names))
+            self.missed = {new_name[name]: count for name, count in self.missed.items() if name in new_name}
+            self._plan = None  # the stretches follow the counts
+        self._named = (flat, flat.names)
 
     def _step_stretches(self, flat, plan: tuple, lr: float, check_finite: bool) -> bool:
         """``step`` for a model with frozen parameters, or whose parameters took different numbers
@@ -456,7 +474,11 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """The step counts and state arrays, to checkpoint and later ``load_state_dict``:
-        ``{"t": t, "state": {name: array}, "missed": {parameter name: steps missed}}``."""
+        ``{"t": t, "state": {name: array}, "missed": {parameter name: steps missed}}``, the names
+        the parameters have in the model now."""
+        flat = self.model.flat_parameters()
+        if flat.names is not self._named[1]:
+            self._follow_renaming(flat)
         return {"t": self.t, "state": {name: array.copy() for name, array in self.state.items()},
                 "missed": dict(self.missed)}
 
@@ -474,13 +496,14 @@ class Optimizer:
         parameter names of the model to integers in [0, t] (HyperparameterError naming missed);
         a state without it (saved before it existed) missed no step.
         """
-        t, checked, missed = checked_saved_state(type(self).__name__, saved, self.state,
-                                                 self.model.flat_parameters().names)
+        flat = self.model.flat_parameters()
+        t, checked, missed = checked_saved_state(type(self).__name__, saved, self.state, flat.names)
         for key, array in self.state.items():
             array[...] = to_device(checked[key], device_of(array))
         self.t = t
         self.missed = missed
         self._plan = None  # the stretches follow the counts loaded
+        self._named = (flat, flat.names)
 
     def __repr__(self) -> str:
         return self.described()
