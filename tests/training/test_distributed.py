@@ -996,10 +996,16 @@ class Resumed(Exception):
     """Raised where fit, having resumed, sends rank 0's parameters."""
 
 
-def test_a_distributed_resume_with_seed_none_splits_the_validation_rows_by_the_runs_seed(tmp_path):
+def checkpoint_with_validation(tmp_path):
+    """(X, y, path): a checkpoint after one epoch with seed 5 holding a quarter of X out."""
     X, y = script.data(40)
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=5, validation=0.25, checkpoint=path)
+    return X, y, path
+
+
+def theta_resumed_on_rank_zero(X, y, path):
+    """θ as rank 0 of 2 resumes from ``path`` with seed=None, when it sends its parameters."""
     comm = rank_zero_among_equals(2)
     comm.any = lambda flag: flag
 
@@ -1010,31 +1016,25 @@ def test_a_distributed_resume_with_seed_none_splits_the_validation_rows_by_the_r
     with pytest.raises(Resumed) as state:
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, validation=0.25, seed=None, resume=path,
                distributed=comm)
-    numpy.testing.assert_array_equal(state.value.args[0], cr.load(path).flat_parameters().theta)
+    return state.value.args[0]
+
+
+def test_a_distributed_resume_with_seed_none_splits_the_validation_rows_by_the_runs_seed(tmp_path):
+    X, y, path = checkpoint_with_validation(tmp_path)
+    numpy.testing.assert_array_equal(theta_resumed_on_rank_zero(X, y, path), cr.load(path).flat_parameters().theta)
 
 
 def test_a_distributed_resume_with_seed_none_reads_the_checkpoint_once(tmp_path, monkeypatch):
     """Rank 0 read the checkpoint for its run's seed, dropped it, and read it again to send it to
     every rank: two reads of a file that may be large, and may have been replaced in between."""
-    X, y = script.data(40)
-    path = tmp_path / "checkpoint.safetensors"
-    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=5, validation=0.25, checkpoint=path)
+    X, y, path = checkpoint_with_validation(tmp_path)
     reads = []
     read_bytes, read = Path.read_bytes, checkpoint_module.read
     monkeypatch.setattr(Path, "read_bytes", lambda file: reads.append(Path(file)) or read_bytes(file))
     monkeypatch.setattr(checkpoint_module, "read", lambda file: reads.append(Path(file)) or read(file))
-    comm = rank_zero_among_equals(2)
-    comm.any = lambda flag: flag
-
-    def resumed(model):
-        raise Resumed(model.flat_parameters().theta.copy())
-
-    comm.broadcast_parameters = resumed
-    with pytest.raises(Resumed) as state:
-        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, validation=0.25, seed=None, resume=path,
-               distributed=comm)
+    theta = theta_resumed_on_rank_zero(X, y, path)
     assert reads.count(path) == 1, reads
-    numpy.testing.assert_array_equal(state.value.args[0], cr.load(path).flat_parameters().theta)
+    numpy.testing.assert_array_equal(theta, cr.load(path).flat_parameters().theta)
 
 
 def test_one_rank_asking_to_stop_stops_every_rank():
