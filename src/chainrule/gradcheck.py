@@ -73,7 +73,7 @@ from .layers.layer import Layer, check_set_up
 from .layers.sequential import Sequential
 from .losses import Loss, get_loss
 from .losses.loss import checked_weights
-from .training.loop import check_loss_value
+from .training.loop import check_loss_gradient, check_loss_value
 from .training.outputs import check_outputs
 from .training.prepare import as_targets, default_loss
 
@@ -393,7 +393,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
 
     L, dY = loss.compute(Y, T, *W)
     check_loss_value(loss, L)  # a custom loss's L of shape (n,), or text, named as fit names it
-    check_loss_gradient(loss, dY, Y)
+    check_loss_gradient(loss, dY, Y, "gradcheck computes in float64: ")
     held = model64.flat_parameters()  # the arrays fit would step, bound before backward writes them
     # Backward overwrites the gradients: it runs once on gradients of NaN, whose every element it
     # must replace, and once more on gradients of 0, whatever the model's last backward left.
@@ -522,20 +522,6 @@ def reuse_difference(trained, plain) -> float:
     if not numpy.array_equal(trained[~finite], plain[~finite], equal_nan=True):
         return math.inf
     return relative_error(trained[finite], plain[finite])
-
-
-def check_loss_gradient(loss: Loss, dY, Y) -> None:
-    """ShapeError or DTypeError naming ``loss`` unless the ∂L/∂Y its compute returned has the
-    outputs' shape and dtype (float64 here), which the model's last layer would refuse naming itself."""
-    shape, dtype = getattr(dY, "shape", None), getattr(dY, "dtype", None)
-    expected = f"expected the outputs' shape {tuple(Y.shape)}"
-    if shape is None:
-        raise ShapeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y as {type(dY).__name__}; {expected}")
-    if tuple(shape) != tuple(Y.shape):
-        raise ShapeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y of shape {tuple(shape)}; {expected}")
-    if dtype != Y.dtype:
-        raise DTypeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y of dtype {dtype}; expected the "
-                         f"outputs' dtype {Y.dtype} (gradcheck computes in float64: compute ∂L/∂Y in Y's dtype)")
 
 
 def check_input_gradient(model: Layer, dX, shape: tuple) -> None:

@@ -118,6 +118,25 @@ class NaNGradientMSE(cr.MSE):
         return value, dY * np.nan
 
 
+@pytest.mark.parametrize("gradient, error, message", [
+    (lambda dY: dY.ravel(), cr.ShapeError, r"returned ∂L/∂Y of shape \(4,\); expected the outputs' shape \(4, 1\)$"),
+    (lambda dY: dY.astype(np.float32), cr.DTypeError, r"returned ∂L/∂Y of dtype float32; expected the outputs' dtype "
+                                                      r"float64 \(compute ∂L/∂Y in Y's dtype\)$"),
+    (lambda dY: dY.tolist(), cr.ShapeError, r"returned ∂L/∂Y as list; expected the outputs' shape \(4, 1\)$"),
+])
+def test_a_custom_loss_whose_gradient_does_not_fit_the_outputs_is_named(gradient, error, message):
+    # the model's last layer was blamed ("layer '0' (Linear): dY must have the shape of the last forward's output")
+
+    class OddGradient(cr.MSE):
+        def compute(self, Y, T, weights=None):
+            L, dY = super().compute(Y, T, weights)
+            return L, gradient(dY)
+
+    loop, _, _, _ = regression_loop(batch_size=4, loss=OddGradient())
+    with pytest.raises(error, match=r"^loss: OddGradient\.compute " + message):
+        loop.run_epoch(1, Bar())
+
+
 def test_a_gradient_not_finite_after_steps_names_the_rate():
     loop, _, _, _ = regression_loop(batch_size=4, lr=0.5)
     loop.run_epoch(1, Bar())  # steps taken: the learning rate may be the cause

@@ -193,7 +193,11 @@ class Loop:
         else:
             w_batch = numpy.take(self.weights, rows, out=self.w_batch[:len(rows)], mode="clip")
             value, dY = self.loss.compute(Y, T_batch, w_batch)
-        self.model.backward(dY, input_grad=False)
+        try:
+            self.model.backward(dY, input_grad=False)
+        except Exception:  # a custom loss's dY that does not fit Y is named as the loss's, not the last layer's
+            check_loss_gradient(self.loss, dY, Y)
+            raise
         return add_scores(scores, self.loss, Y, T_batch, value, w_batch)
 
     def standardize(self, raw_rows):
@@ -494,6 +498,21 @@ def check_loss_value(loss: Loss, value) -> None:
                          f"for per-row losses l_n return their mean")
     of_dtype = "" if dtype is None or type(value).__name__ == str(dtype) else f" of dtype {dtype}"
     raise DTypeError(f"loss: {type(loss).__name__}.compute returned L as {type(value).__name__}{of_dtype}; {expected}")
+
+
+def check_loss_gradient(loss: Loss, dY, Y, why: str = "") -> None:
+    """ShapeError or DTypeError naming ``loss`` unless the ∂L/∂Y its compute returned has the
+    outputs' shape and dtype, which the model's last layer would refuse naming itself. ``why``
+    begins the advice on the dtype (gradcheck's: it computes in float64)."""
+    shape, dtype = getattr(dY, "shape", None), getattr(dY, "dtype", None)
+    expected = f"expected the outputs' shape {tuple(Y.shape)}"
+    if shape is None:
+        raise ShapeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y as {type(dY).__name__}; {expected}")
+    if tuple(shape) != tuple(Y.shape):
+        raise ShapeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y of shape {tuple(shape)}; {expected}")
+    if dtype != Y.dtype:
+        raise DTypeError(f"loss: {type(loss).__name__}.compute returned ∂L/∂Y of dtype {dtype}; expected the "
+                         f"outputs' dtype {Y.dtype} ({why}compute ∂L/∂Y in Y's dtype)")
 
 
 REAL_KINDS = frozenset("biuf")  # NumPy's dtype kinds of booleans, integers and floats
