@@ -92,6 +92,19 @@ def test_a_damaged_model_file_is_refused(iris_run, tmp_path, capsys, damage):
     assert out == ""
 
 
+@pytest.mark.parametrize("command", ["info", "evaluate", "predict"])
+@pytest.mark.parametrize("name", ["model.onnx", "model.bin"])
+def test_an_onnx_file_is_named_as_such(iris_run, iris_csv, tmp_path, capsys, command, name):
+    # "not a chainrule model file, or a damaged one: its first 8 bytes give a header length of 7593465221286594568..."
+    pytest.importorskip("onnx")
+    path = tmp_path / name
+    assert call(capsys, "export", iris_run / "model.safetensors", "--onnx", path)[0] == 0
+    code, out, err = call(capsys, command, path, *([iris_csv] if command != "info" else []))
+    line = assert_one_line_error(code, err, f"{path}: an ONNX model (as chainrule export --onnx writes), not a "
+                                            f"chainrule model file; run it with an ONNX runtime")
+    assert "header length" not in line and out == ""
+
+
 def test_a_missing_model_file_is_refused(tmp_path, capsys):
     code, _, err = call(capsys, "info", tmp_path / "none.safetensors")
     assert_one_line_error(code, err, "none.safetensors")

@@ -60,6 +60,24 @@ def test_a_crafted_header_length_is_refused_without_reading_it(saved):
         read_header(saved)
 
 
+@pytest.mark.parametrize("head, onnx", [
+    (b"\x08\x08\x12\tchainrule", True),  # ir_version 8, producer_name: what chainrule export --onnx writes
+    (b"\x08\x07\x3a\x93\x03\n\x0c", True),  # ir_version 7, then the graph
+    (b"\x08\x08\x08\x08\x08\x08\x08\x08\x08\x08", False),  # another varint after ir_version: no ModelProto
+    (b"\x09\x08\x12\tchainrule", False),
+])
+def test_an_onnx_model_is_named_as_such(tmp_path, head, onnx):
+    # its first 8 bytes were read as "a header length of 7593465221286594568 bytes", a ModelProto's tags
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(head + bytes(40))
+    with pytest.raises(ModelFileError) as raised:
+        read_header(path)
+    message = str(raised.value)
+    assert (message == f"{path}: an ONNX model (as chainrule export --onnx writes), not a chainrule model file; run "
+                       f"it with an ONNX runtime, or give the .safetensors model file it was exported from") == onnx
+    assert ("header length" in message) != onnx
+
+
 def test_path_must_be_a_file_path():
     with pytest.raises(HyperparameterError, match=r"path: expected a file path \(str or os\.PathLike\), got int 3"):
         read_header(3)

@@ -203,6 +203,9 @@ def _parse_header(head: bytes, file_size: int, path: PathLike, what: str) -> tup
 
 def _foreign(path: PathLike, data: bytes, what: str, why: str) -> ModelFileError:
     """The error for a file that is not (or no longer) a safetensors file."""
+    if looks_like_onnx(data):
+        return ModelFileError(f"{path}: an ONNX model (as chainrule export --onnx writes), not a chainrule {what}; "
+                              f"run it with an ONNX runtime, or give the .safetensors model file it was exported from")
     hint = ""
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         hint = "; it looks like a Python pickle, which chainrule never loads"
@@ -211,3 +214,13 @@ def _foreign(path: PathLike, data: bytes, what: str, why: str) -> ModelFileError
     elif len(data) >= 8 and all(byte in TEXT_BYTES for byte in data[:8]):  # a length prefix is never text
         hint = f"; it starts with text ({quoted(data[:24].decode('ascii', 'replace'))}), like a CSV or other text file"
     return ModelFileError(f"{path}: not a chainrule {what}, or a damaged one: {why}{hint}")
+
+
+def looks_like_onnx(data: bytes) -> bool:
+    """Whether a file that is no safetensors file starts as a serialized ONNX ModelProto does, whatever
+    its name: ir_version (field 1, a varint of one byte), then one of fields 2-8 (producer_name, ...,
+    graph, opset_import), each length-delimited. Its 8 bytes, read as a header length, exceed any file."""
+    return data[:1] == b"\x08" and data[1:2] < b"\x80" and data[2:3] in ONNX_SECOND_TAGS
+
+
+ONNX_SECOND_TAGS = {bytes([field << 3 | 2]) for field in range(2, 9)}  # protobuf tags, wire type 2
