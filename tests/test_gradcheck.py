@@ -338,6 +338,36 @@ def test_a_custom_loss_whose_gradient_does_not_fit_the_outputs_is_named(gradient
         cr.gradcheck(model, normal(0, 5, 3), normal(3, 5, 3), OddGradient())
 
 
+@pytest.mark.parametrize("changes", ["forward", "backward"])
+def test_a_layer_that_changes_its_input_in_place_is_named(changes):
+    # a StateError blamed reused buffers ("a buffer (Layer.buffer) is read before the step writes it")
+
+    class Doubling(cr.Layer):
+        def __init__(self, width):
+            super().__init__()
+            self.own_params["a"], self.own_grads["a"] = np.ones(width), np.zeros(width)
+
+        def forward(self, X):
+            if changes == "forward":
+                X *= 2
+            self._X = X
+            return X * self.own_params["a"]
+
+        def backward(self, dY, input_grad=True):
+            self.own_grads["a"][...] = (dY * self._X).sum(0)
+            if changes == "backward":
+                self._X *= 2
+            return dY * self.own_params["a"] if input_grad else None
+
+    model = cr.Sequential(Doubling(3), cr.Linear(3, 2), seed=0).astype("float64")
+    X = normal(0, 5, 3)
+    with pytest.raises(cr.StateError, match=r"^layer '0' \(Doubling\): the model's input X changed in place in "
+                                            r"forward or backward \(this layer reads it first\); a layer must leave "
+                                            r"its input as it was"):
+        cr.gradcheck(model, X, normal(1, 5, 2), "mse")
+    assert np.array_equal(X, normal(0, 5, 3))  # the caller's X is a copy's
+
+
 def test_kinks_are_counted_and_explained():
     # Biases 0 and a row of ReLU outputs all 0: the next ReLU's input is exactly 0 there,
     # and the central difference of its bias straddles the kink (error ~1, backward correct).

@@ -327,7 +327,8 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         Naming the layer and the parameter, when a layer's backward adds to its gradient (``+=``)
         or leaves part of it as it was instead of overwriting it (chainrule has no zero_grad), or
         assigns a new gradient array; or when backward inside ``reusing_buffers``, as ``cr.fit``
-        runs it, gives a parameter another gradient than backward outside it.
+        runs it, gives a parameter another gradient than backward outside it; naming the first
+        layer, when a forward or backward changes the model's input X in place.
     HyperparameterError
         When ``model`` is not a Layer, ``max_checks`` is not a positive int, ``check_input`` is not a
         bool, ``eps`` is not above float64's rounding of every value checked (ε > ε_mach |θᵢ|) or not
@@ -375,6 +376,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     X64 = to_device(as_matrix(X, numpy.float64, name="X").copy(), model64.device)  # on the model's device
     if X64.shape[0] == 0:  # a loss is a mean over the rows: there would be nothing to divide by
         raise ShapeError(f"X has no rows (shape {tuple(X64.shape)}); expected at least 1")
+    given = to_numpy(X64).copy()  # what a layer that changes its input in place would be caught by
     Y = model64.forward(X64)
     check_outputs(model64, X64, Y)
     try:
@@ -401,6 +403,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     for gradient in gradients.values():
         gradient[...] = numpy.nan
     model64.backward(dY, input_grad=check_input)
+    check_input_kept(model64, X64, given)
     held.check_still_held()  # a backward that assigned new gradient arrays would train stale ones in fit
     unwritten = {name: numpy.isnan(to_numpy(gradient)) for name, gradient in gradients.items()}
     for gradient in gradients.values():
@@ -538,6 +541,21 @@ def check_input_gradient(model: Layer, dX, shape: tuple) -> None:
     raise ShapeError(f"{first.describe()}: backward returned {shown} as ∂L/∂x of the model's input; expected an "
                      f"array of X's shape {tuple(shape)} (with input_grad=True, backward returns ∂L/∂x; or pass "
                      f"check_input=False)")
+
+
+def check_input_kept(model: Layer, X, given) -> None:
+    """StateError naming the layer that first reads X (inside out) unless X after a forward and a
+    backward still equals ``given``, a copy taken before: a custom layer that changes its input in
+    place (``X *= 2``) moves the point checked at every pass, and its gradients then differ from
+    one pass to the next as if a reused buffer were to blame."""
+    if numpy.array_equal(to_numpy(X), given, equal_nan=True):
+        return
+    first = model
+    while isinstance(first, Sequential) and first.layers:
+        first = first.layers[0]
+    raise StateError(f"{first.describe()}: the model's input X changed in place in forward or backward (this "
+                     f"layer reads it first); a layer must leave its input "
+                     f"as it was: write its output into a new array (X * a, not X *= a)")
 
 
 def check_overwritten(model: Layer, unwritten: dict) -> None:
