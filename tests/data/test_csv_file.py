@@ -144,7 +144,7 @@ BAD_FILES = {
     "quoted text cell": ('a,b,label\n1,"2",0\n"x",4,1\n', {}, ["line 3", "column 1 'a'", "'x'"]),
     "quoted nan cell": ('a,b,label\n1,"2",0\n3,"NaN",1\n', {}, ["line 3", "column 2 'b'", "finite"]),
     "empty label": ("a,b,label\n1,2,0\n3,4,\n", {}, ["line 3", "column 3 'label'", "empty label"]),
-    "nan label": ("a,b,label\n1,2,cat\n3,4,nan\n", {}, ["line 3", "column 3 'label'", "finite", "'nan'"]),
+    "nan label": ("a,b,label\n1,2,0\n3,4,nan\n", {}, ["line 3", "column 3 'label'", "finite", "'nan'"]),
     "inf label": ("a,b,y\n1,2,0.5\n3,4,inf\n", {}, ["line 3", "column 3 'y'", "finite", "'inf'"]),
 }
 
@@ -493,6 +493,17 @@ def test_blank_lines_and_quoted_line_breaks_leave_exactly_the_rows_read(tmp_path
     data = load_csv(path)
     assert data.X_train.shape == (7, 2) and data.X_train.flags.owndata
     assert data.X_train[:, 1].tolist() == [-i for i in range(7)] and data.y_train.tolist() == labels
+
+
+def test_labels_that_read_as_non_finite_numbers_are_class_names_among_text(tmp_path):
+    # "expected a finite label, found 'nan'" in a column of class names
+    path = write(tmp_path, "a,label\n1,nan\n2,cat\n3,inf\n4,NaN\n5,nan\n6,cat\n")
+    data = load_csv(path)
+    assert data.y_train.tolist() == ["nan", "cat", "inf", "NaN", "nan", "cat"] and data.task == "classification"
+    _, y = csv_file.load_csv_for_model(path, n_features=1)
+    assert y.tolist() == ["nan", "cat", "inf", "NaN", "nan", "cat"]
+    with pytest.raises(LabelError, match="line 3, column 2 'label': regression needs numeric labels, found 'cat'"):
+        load_csv(path, task="regression")
 
 
 def test_labels_that_read_as_non_finite_numbers_are_class_names_for_a_model_with_text_classes(tmp_path):

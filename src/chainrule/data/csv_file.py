@@ -20,7 +20,8 @@ Conventions
   every label is a number the labels are numbers (whole numbers with few distinct values are
   inferred to be classes and read as int64, see :mod:`chainrule.data.dataset`); when every
   label is ``True`` or ``False`` (also lower or upper case, as pandas reads them) they are
-  booleans; otherwise they are kept as strings, for classification.
+  booleans; otherwise they are kept as strings, for classification, ``nan`` or ``inf`` among them
+  a class name like any other (in a column of numbers, a non-finite label is an error).
 - Every row has as many cells as the header.
 - Given a ``dtype`` (float32 for a model that computes in it), every feature cell also fits
   that dtype: a magnitude above its largest finite value (3.4e38 for float32) is an error
@@ -563,15 +564,18 @@ def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: b
             as_text: bool = False) -> numpy.ndarray:
     """Label cells as float64 when all are numbers, as booleans when all are ``True``/``False``
     (``true``/``false``, ``TRUE``/``FALSE``: what pandas reads as bool), else as strings (unless
-    ``numeric_only``).
+    ``numeric_only``). A ``nan`` or ``inf`` label is refused in a column of numbers only: among
+    text it is a class name.
 
     With ``as_text`` they stay strings even when all are numbers or booleans.
     """
     numbers = [_number(cell) for cell in cells]
+    # In a column holding text, "nan" or "inf" is a class name like the others, not a number
+    text = as_text or any(number is None for number in numbers)
     for line, cell, number in zip(lines, cells, numbers):
         if not cell:
             raise DataError(f"{path}: line {line}, {where}: empty label cell")
-        if number is not None and not math.isfinite(number) and not as_text:
+        if number is not None and not math.isfinite(number) and not text:
             raise DataError(f"{path}: line {line}, {where}: expected a finite label, found {quoted(cell)}")
         if number is None and numeric_only:
             raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {quoted(cell)}")
