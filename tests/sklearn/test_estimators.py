@@ -51,6 +51,46 @@ def test_partial_fit_later_call_rejects_unknown_labels():
         classifier.partial_fit(X[:10], numpy.full(10, 7))
 
 
+# -- labels scikit-learn's checks refuse --------------------------------------------------------
+@pytest.mark.parametrize("labels, error, message", [
+    # scikit-learn's ValueError "Unknown label type: continuous...", naming neither y nor the label
+    ([0.5, 1.5] * 5, LabelError, r"^y: Unknown label type: continuous\..* Float class labels must be whole numbers, "
+                                 r"found 0\.5 at index 0; use MLPRegressor for continuous targets$"),
+    # scikit-learn's ValueError "Unknown label type: unknown..." or np.unique's TypeError ("'<' not supported")
+    ([0, 1, None] + [0, 1] * 3 + [1], LabelError, r"^y: expected a class label at every index, found None at index "
+                                                  r"2; drop the rows without a label or fill them in$"),
+    (["a", "b", None] + ["a", "b"] * 3 + ["b"], LabelError, r"^y: expected a class label at every index, found None "
+                                                            r"at index 2"),
+    (["a", "b", 1] + ["a", "b"] * 3 + ["b"], DTypeError, r"^y: class labels must be all numbers or all strings"),
+])
+def test_labels_that_are_no_classes_are_refused_naming_y(labels, error, message):
+    X, _ = blobs(2, n_samples=10)
+    y = numpy.array(labels, dtype=float if isinstance(labels[0], float) else object)
+    with pytest.raises(error, match=message):
+        tiny(MLPClassifier).fit(X, y)
+    classifier = tiny(MLPClassifier).partial_fit(X, [0, 1] * 5, classes=[0, 1])
+    with pytest.raises(error, match=message):  # a later call too
+        classifier.partial_fit(X, y)
+    whole = tiny(MLPClassifier).fit(X, numpy.array([0.0, 1.0] * 5))  # whole-number floats are classes, as for sklearn
+    assert whole.classes_.tolist() == [0.0, 1.0]
+
+
+def test_partial_fit_refuses_switching_between_labels_and_a_multilabel_matrix_naming_y():
+    # "The object was not fitted with multilabel input." (LabelBinarizer's ValueError); the other way, a ShapeError
+    # "y: the network has 2 outputs, but y has 1 columns"
+    X, _ = blobs(2, n_samples=10)
+    indicator = numpy.array([[0, 1], [1, 0]] * 5)
+    classifier = tiny(MLPClassifier).partial_fit(X, [0, 1] * 5, classes=[0, 1])
+    with pytest.raises(LabelError, match=r"^y: a multilabel indicator matrix of shape \(10, 2\), but the classifier "
+                                         r"was fitted on binary class labels \(classes_ \[0 1\]\)"):
+        classifier.partial_fit(X, indicator)
+    classifier = tiny(MLPClassifier).partial_fit(X, indicator)
+    with pytest.raises(LabelError, match=r"^y: class labels of shape \(10,\), but the classifier was fitted on a "
+                                         r"multilabel indicator matrix of 2 columns"):
+        classifier.partial_fit(X, numpy.array([0, 1] * 5))
+    classifier.partial_fit(X, indicator)  # unchanged by the refusals
+
+
 # -- the regressor's loss ---------------------------------------------------------------------
 def fit_one_step_from_scikit_learns_weights(alpha):
     """(ours, theirs, their starting weights) after one full-batch SGD step on 4 outputs."""

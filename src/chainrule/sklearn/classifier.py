@@ -8,7 +8,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
 from ..checks import check_finite
-from ..errors import LabelError
+from ..errors import DTypeError, LabelError
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 
@@ -127,7 +127,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             T = self._encode_known_labels(y, classes)
             if T is not None:
                 return T
-        check_classification_targets(y)
+        _check_classification_targets(y)
         multilabel = type_of_target(y) == "multilabel-indicator"
         if reset:
             if incremental and classes is None and not multilabel:
@@ -142,8 +142,23 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
             self.out_activation_ = "softmax" if binarizer.y_type_ == "multiclass" else "logistic"
         else:
+            self._check_same_kind(y, multilabel)
             self._check_same_classes(unique_labels(y), classes, incremental)
         return self._label_binarizer.transform(y)
+
+    def _check_same_kind(self, y, multilabel: bool) -> None:
+        """LabelError naming y when a continued fit switches between class labels and a multilabel
+        indicator matrix, which LabelBinarizer refused with a bare ValueError (or, the other way, the
+        network's number of outputs did)."""
+        fitted = self._label_binarizer.y_type_
+        if multilabel and fitted != "multilabel-indicator":
+            raise LabelError(f"y: a multilabel indicator matrix of shape {y.shape}, but the classifier was fitted on "
+                             f"{fitted} class labels (classes_ {self.classes_}); pass y as a vector of those labels, "
+                             f"or fit a new classifier for multilabel y")
+        if not multilabel and fitted == "multilabel-indicator":
+            raise LabelError(f"y: class labels of shape {y.shape}, but the classifier was fitted on a multilabel "
+                             f"indicator matrix of {len(self.classes_)} columns; pass y as such a 0/1 matrix, or fit "
+                             f"a new classifier for class labels")
 
     def _encode_known_labels(self, y, classes):
         """The targets of a later ``partial_fit`` call, computed in O(n_samples) for the common case:
@@ -198,6 +213,38 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _check_classification_targets(y) -> None:
+    """scikit-learn's ``check_classification_targets``, whose refusals name y as chainrule's errors:
+    LabelError for None among the labels or for labels that are no classes (floats that are not
+    whole numbers: "Unknown label type: continuous", the words its conformance checks look for),
+    DTypeError (a TypeError, as scikit-learn's) for labels of types that do not compare (1 and "a").
+    Only a refused y is looked at again."""
+    try:
+        check_classification_targets(y)
+    except (ValueError, TypeError) as error:
+        labels = numpy.asarray(y, dtype=object)
+        missing = next((index for index, label in numpy.ndenumerate(labels) if label is None), None)
+        if missing is not None:
+            raise LabelError(f"y: expected a class label at every index, found None at index {_shown(missing)}; "
+                             f"drop the rows without a label or fill them in") from None
+        if isinstance(error, TypeError):
+            raise DTypeError(f"y: class labels must be all numbers or all strings, which sort together; "
+                             f"{error}") from None
+        floats = numpy.asarray(y)
+        fractions = numpy.flatnonzero(floats != numpy.round(floats)) if floats.dtype.kind == "f" else ()
+        if len(fractions):
+            index = numpy.unravel_index(fractions[0], floats.shape)
+            raise LabelError(f"y: {error} Float class labels must be whole numbers, found "
+                             f"{float(floats[index])!r} at index {_shown(index)}; use MLPRegressor for continuous "
+                             f"targets") from None
+        raise LabelError(f"y: {error}") from None
+
+
+def _shown(index: tuple):
+    """An index of numpy.ndenumerate as an int for a vector, a tuple otherwise."""
+    return index[0] if len(index) == 1 else tuple(int(i) for i in index)
 
 
 def _check_known_labels(labels, classes) -> None:
