@@ -34,7 +34,7 @@ from ..backend import module_for, to_numpy
 from ..cuda import kernels
 from ..cuda.graph import CapturedStep
 from ..errors import DeviceError
-from .loop import GRAD_NORM_SAMPLES, LOSS_NOT_FINITE, Loop, LoopSettings, check_loss_value
+from .loop import GRAD_NORM_SAMPLES, LOSS_NOT_FINITE, Loop, LoopSettings, check_loss_gradient, check_loss_value
 from .metrics import Scores
 
 DATA_MEMORY_FRACTION = 0.5  # of the GPU's free memory, at most, for the training data
@@ -166,7 +166,11 @@ class DeviceLoop(Loop):
         W_batch = None if self.data.W is None else xp.take(self.data.W, rows)
         Y = self.model.forward(X_batch)
         value, dY = self.loss.compute(Y, T_batch) if W_batch is None else self.loss.compute(Y, T_batch, W_batch)
-        self.model.backward(dY, input_grad=False)
+        try:
+            self.model.backward(dY, input_grad=False)
+        except Exception:  # a custom loss's dY that does not fit Y is named as the loss's, as on the CPU
+            check_loss_gradient(self.loss, dY, Y)
+            raise
         if self.checks_held:  # before the step, as on the CPU: a backward that rebinds its gradient is refused
             self.flat.check_still_held()
         check_loss_value(self.loss, value)  # its shape and dtype only: nothing leaves the device
