@@ -54,6 +54,16 @@ def test_an_unknown_estimator_is_named(binary_estimator, tmp_path):
         read_model_file(tmp_path / "svc.safetensors")
 
 
+@pytest.mark.parametrize("name", [["MLPClassifier"], {"MLPClassifier": 1}])
+def test_an_estimator_name_that_is_not_a_string_is_named(binary_estimator, tmp_path, name):
+    model, tensors, extra_json = read(binary_estimator[0])
+    model.metadata["sklearn"]["estimator"] = name
+    save(model, tmp_path / "odd.safetensors", extra_tensors=tensors, extra_json=extra_json)
+    with pytest.raises(ModelFileError, match="odd.safetensors: sklearn.estimator: expected one of MLPClassifier, "
+                                             "MLPRegressor, got"):
+        read_model_file(tmp_path / "odd.safetensors")
+
+
 def test_only_a_logistic_output_classifier_answers_itself():
     assert answers_itself(SimpleNamespace(out_activation_="logistic"))
     assert not answers_itself(SimpleNamespace(out_activation_="softmax"))

@@ -64,7 +64,7 @@ def saved_estimator(path, contents):
     saved = contents[0].metadata["sklearn"]
     name = saved.get("estimator") if isinstance(saved, dict) else None
     estimators = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor)}
-    if name not in estimators:
+    if not isinstance(name, str) or name not in estimators:  # a list or object is no key to look up
         raise ModelFileError(f"{path}: sklearn.estimator: expected one of {', '.join(estimators)}, got {name!r:.60}")
     return load_estimator(estimators[name], path, contents)
 
