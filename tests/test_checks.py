@@ -18,7 +18,9 @@ def test_as_float_dtype(dtype):
     assert as_float_dtype(dtype) == np.dtype(dtype)
 
 
-@pytest.mark.parametrize("dtype", ["float16", "int32", "complex128", "nonsense", None, 3])
+# the last three: NumPy reads a dtype string's repeats with ast.literal_eval (SyntaxError, ValueError escaped)
+@pytest.mark.parametrize("dtype", ["float16", "int32", "complex128", "nonsense", None, 3,
+                                   pytest.param("9" * 5000, id="5000-digit-repeats"), "1000000000000f4", "(1,,2)f4"])
 def test_as_float_dtype_rejects_others(dtype):
     with pytest.raises(cr.HyperparameterError, match=r"precision: expected one of \('float32', 'float64'\)"):
         as_float_dtype(dtype, "precision")

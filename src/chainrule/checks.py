@@ -24,17 +24,25 @@ FLOAT_DTYPES = ("float32", "float64")
 SMALL_ARRAY = 65536
 
 
+def numpy_dtype(dtype) -> numpy.dtype | None:
+    """``numpy.dtype(dtype)``, or None where NumPy does not take ``dtype`` for one. Besides the
+    TypeError of an unknown name, NumPy reads a string's repeats ("2f4", "(2,3)f4") with
+    ``ast.literal_eval``, which raises SyntaxError for "(1,,2)f4" or a number of 5,000 digits,
+    and ValueError for a size past a C int: a string from a file or a command line can be any."""
+    try:
+        return numpy.dtype(dtype)
+    except (TypeError, ValueError, SyntaxError):
+        return None
+
+
 def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
     """``dtype`` as a NumPy float32/float64 dtype in the machine's byte order, or a
     HyperparameterError naming ``name``. A byte order given (">f8") is a storage detail: the
     model computes in native floats (its big-endian arrays used to be refused later, as dY of
     another dtype than the layer's output, which fit made itself)."""
-    try:
-        resolved = None if dtype is None else numpy.dtype(dtype)  # numpy reads None as float64
-    except TypeError:
-        resolved = None
+    resolved = None if dtype is None else numpy_dtype(dtype)  # numpy reads None as float64
     if resolved is None or resolved.name not in FLOAT_DTYPES:
-        raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {dtype!r}"
+        raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {quoted(dtype)}"
                                   f"{did_you_mean(dtype, FLOAT_DTYPES)}")
     return numpy.dtype(resolved.name)
 

@@ -59,6 +59,10 @@ def test_the_uncrafted_file_loads(saved, tmp_path):
     ({"classes_dtype": "<c16"}, "classes_dtype"),
     ({"classes_dtype": "<f16"}, "classes_dtype"),
     ({"classes_dtype": 5}, "classes_dtype"),
+    # NumPy reads the repeats of a dtype string with ast.literal_eval: SyntaxError and ValueError escaped
+    pytest.param({"classes_dtype": "9" * 5000}, "classes_dtype", id="5000-digit-repeats"),
+    ({"classes_dtype": "1000000000000U3"}, "classes_dtype"),
+    ({"classes_dtype": "(1,,2)U3"}, "classes_dtype"),
     ({"classes_": list(range(5)), "classes_dtype": "<i8", "y_type_": "multilabel-indicator"}, "classes_"),
     ({"classes_": ["ant", "bee"]}, "classes_"),
     ({"classes_": [[1], [2], [3]]}, "classes_"),

@@ -31,7 +31,7 @@ from sklearn.base import is_classifier
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
-from ..checks import is_json_count, is_json_number
+from ..checks import is_json_count, is_json_number, numpy_dtype
 from ..errors import ChainruleWarning, HyperparameterError, ModelFileError
 from ..io import read, save
 from ..io.architecture import to_config
@@ -323,10 +323,7 @@ def _check_out_activation(estimator, path) -> None:
 def _classes_dtype(text, labels: list, where: str) -> numpy.dtype:
     """The dtype named by ``text``: boolean, integer or float of at most 8 bytes, object, or
     a string type no longer than the longest label (as scikit-learn's ``classes_`` are)."""
-    try:
-        dtype = numpy.dtype(text) if isinstance(text, str) else None
-    except TypeError:
-        dtype = None
+    dtype = numpy_dtype(text) if isinstance(text, str) else None
     if dtype is None or dtype.kind not in "biufUO":
         raise ModelFileError(f"{where}: expected a boolean, integer, float, string or object dtype, got {text!r:.60}")
     if dtype.kind in "biuf" and dtype.itemsize > 8:

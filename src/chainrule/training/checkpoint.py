@@ -19,7 +19,7 @@ import re
 import numpy
 
 from ..backend import get_array_module, is_array, to_device, to_numpy
-from ..checks import SEED_RANGE, is_seed
+from ..checks import SEED_RANGE, is_seed, numpy_dtype
 from ..errors import ChainruleError, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
@@ -273,13 +273,7 @@ def _is_shape(shape) -> bool:
 
 def _is_dtype(dtype) -> bool:
     """Whether NumPy takes ``dtype`` for a dtype (None, its default float64, aside)."""
-    if dtype is None:
-        return False
-    try:
-        numpy.dtype(dtype)
-    except TypeError:
-        return False
-    return True
+    return dtype is not None and numpy_dtype(dtype) is not None
 
 
 def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str | None = None,
