@@ -182,3 +182,14 @@ def test_a_data_path_longer_than_any_file_name_is_refused_in_one_line(tmp_path, 
     code, _, err = call(capsys, "train", "--config", tmp_path / "long.toml", "--quiet", "--out", tmp_path / "run")
     line = assert_one_line_error(code, err, "a path of 1,000,005 characters, longer than any file name (4096)")
     assert len(line) < 300
+
+
+def test_an_escape_sequence_in_a_crafted_checkpoint_reaches_the_terminal_escaped(small_run, tmp_path, capsys):
+    """The error line quotes the checkpoint's optimizer name, which set the terminal's title and cleared it."""
+    model, tensors, extra = read(small_run / "checkpoint.safetensors")
+    extra["optimizer"]["type"] = "\x1b]0;owned\x07\x1b[2J"
+    save(model, tmp_path / "ck.safetensors", extra_tensors=tensors, extra_json=extra)
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "ck.safetensors", "--out", tmp_path / "out")
+    assert_one_line_error(code, err,
+                          r"ck.safetensors: the checkpoint was trained with \x1b]0;owned\x07\x1b[2J, not Adam")
+    assert "\x1b" not in err and "\x07" not in err

@@ -144,6 +144,15 @@ def test_an_input_error_exits_2(capsys, monkeypatch):
     assert_one_line_error(code, err, "data.csv: line 3 is odd")  # a newline in a message stays one line
 
 
+def test_characters_a_terminal_acts_on_are_shown_escaped(capsys, monkeypatch):
+    """An error line quotes what a file holds: an escape sequence there cleared the screen or set its title."""
+    message = "m.safetensors: type '\x1b]0;t\x07\x1b[2J\r' é"
+    monkeypatch.setattr(train_command, "run", raises(cr.ModelFileError(message)))
+    code, _, err = call(capsys, "train")
+    assert_one_line_error(code, err, r"m.safetensors: type '\x1b]0;t\x07\x1b[2J\r' é")
+    assert not any(char in err for char in "\x1b\x07\r")
+
+
 def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
     monkeypatch.setattr(train_command, "run", raises(KeyboardInterrupt()))
     code, _, err = call(capsys, "train")

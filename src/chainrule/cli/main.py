@@ -13,7 +13,8 @@ that every rank raised alike (``same_on_every_rank``: ranks given different argu
 that diverged) is printed by rank 0 alone, and every rank ends with its exit code, as they do
 on an input error that the ranks stopped on together (:func:`~chainrule.cli.job_end.stop_together`),
 printed by the ranks that found it. A line one rank prints names it: ``chainrule: error: rank 1 of 2:
-iris.csv: no such file``.
+iris.csv: no such file``. A character of the message that a terminal acts on (an escape
+sequence from a crafted file) is shown as its escape, ``\\x1b`` (:func:`printable`).
 """
 
 from __future__ import annotations
@@ -198,9 +199,19 @@ def parse(argv: list) -> argparse.Namespace:
 def _report(error: BaseException, debug: bool, code: int, prefix: str = "") -> int:
     if debug:
         traceback.print_exception(error)
-    message = " ".join(str(error).split("\n")) or type(error).__name__
+    message = printable(" ".join(str(error).split("\n"))) or type(error).__name__
     print(f"chainrule: error: {prefix}{message}", file=sys.stderr)
     return code
+
+
+def printable(text: str) -> str:
+    """``text`` with each character a terminal acts on (an escape sequence's ESC, a bell, a carriage
+    return) or does not show written as its Python escape (``\\x1b``): an error message quotes
+    what a file holds (a crafted model file's optimizer name, a key), which must not drive the
+    terminal (clear it, set its title), as ``chainrule info`` shows a file's text."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _end_every_rank(args, code: int) -> None:
