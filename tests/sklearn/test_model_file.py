@@ -81,6 +81,9 @@ def test_the_uncrafted_file_loads(saved, tmp_path):
     ({"loss_": 10**400}, "loss_"),
     ({"best_loss_": 10**400}, "best_loss_"),
     ({"best_validation_score_": -(10**400)}, "best_validation_score_"),
+    # the stopping rule's best, null: it loaded, and the next fit (warm_start) or partial_fit raised TypeError
+    ({"best_loss_": None}, "best_loss_: expected a number"),
+    ({"validation_scores_": [0.5], "best_validation_score_": None}, "best_validation_score_: expected a number"),
     # the output activation a 3-class network trains with is the softmax: "foo" used to act as the logistic
     ({"out_activation_": "foo"}, "out_activation_: expected 'softmax', got 'foo'"),
     ({"out_activation_": "logistic"}, "out_activation_"),

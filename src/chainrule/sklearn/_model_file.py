@@ -137,8 +137,9 @@ def load_estimator(cls, path, contents=None):
     boolean, integer, float, string or object dtype no wider than the longest saved label,
     the optimizer's and early stopping's arrays must have the network's shapes and dtype,
     the hyperparameters its constructor takes must be finite numbers (``epsilon`` at least
-    the smallest normal number of the network's dtype), and the optimizer's step count
-    must be at most 2**53. Any problem is a ModelFileError
+    the smallest normal number of the network's dtype), the stopping rule's best a number
+    (``best_loss_`` where ``validation_scores_`` is null, else ``best_validation_score_``), and
+    the optimizer's step count must be at most 2**53. Any problem is a ModelFileError
     naming the file and the key.
     """
     model, tensors, extra_json = read(path) if contents is None else contents
@@ -255,6 +256,13 @@ def _restore_attributes(estimator, attributes: dict, path) -> None:
             raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a list of numbers, got {values!r:.60}")
         setattr(estimator, name, [_float(value, f"{path}: sklearn.attributes.{name}[{index}]")
                                   for index, value in enumerate(values)])
+    # The stopping rule's best, as _reset_stopping makes it: the training loss's without a validation
+    # set (validation_scores_ null), the validation score's with one; the next fit or partial_fit compares to it.
+    best, why = ("best_loss_", "null (no validation set)") if estimator.validation_scores_ is None else (
+        "best_validation_score_", "a list (early stopping)")
+    if attributes[best] is None:
+        raise ModelFileError(f"{path}: sklearn.attributes.{best}: expected a number, as validation_scores_ is {why}, "
+                             f"got null")
     if "feature_names_in_" in attributes:
         names = attributes["feature_names_in_"]
         if (not isinstance(names, list) or len(names) != estimator.n_features_in_
