@@ -338,6 +338,37 @@ def test_an_attribute_this_release_does_not_write_is_refused_not_dropped(saved, 
         load_crafted(saved, tmp_path, attributes={"new_attribute_": 1})
 
 
+def test_early_stopping_turned_off_before_saving_and_on_again_after_loading_goes_on(tmp_path):
+    # The file held no best weights, so the loaded estimator's fit raised AttributeError (_best_theta)
+    X, y = make_classification(n_samples=80, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0, early_stopping=True,
+                                  warm_start=True).fit(X, y)
+        estimator.set_params(early_stopping=False)
+        estimator.save(tmp_path / "estimator.safetensors")
+        loaded = MLPClassifier.load(tmp_path / "estimator.safetensors")
+        for model in (estimator, loaded):
+            model.set_params(early_stopping=True).fit(X, y)
+    numpy.testing.assert_array_equal(loaded.model_.flat_parameters().theta,
+                                     estimator.model_.flat_parameters().theta)
+    assert loaded.validation_scores_ == estimator.validation_scores_
+
+
+def test_a_file_without_early_stoppings_best_weights_starts_its_record_afresh(saved, tmp_path):
+    # A file holding a validation record but no early_stopping.best_theta: fit raised AttributeError (_best_theta)
+    X, y = make_classification(n_samples=60, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, random_state=0)
+    loaded = load_crafted(saved, tmp_path, attributes={"validation_scores_": [0.5], "best_validation_score_": 0.5,
+                                                       "best_loss_": None})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded.set_params(early_stopping=True, warm_start=True, max_iter=2)
+        loaded.fit(X, numpy.array(["ant", "bee", "cat"])[y])
+    assert len(loaded.validation_scores_) == 2
+
+
 def test_a_negative_weight_decay_is_refused(saved, tmp_path):
     with pytest.raises(ModelFileError,
                        match=r"extra_json.optimizer.weight_decay: expected a finite number >= 0, got -1.0"):

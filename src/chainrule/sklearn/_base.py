@@ -389,7 +389,9 @@ class BaseMLP(BaseEstimator):
                 check_batch_weight_decays(alpha, w_train, batch_size, X.dtype)
             if first_pass:
                 self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
-            if first_pass or self.early_stopping != (self.validation_scores_ is not None):
+            # A record without early stopping's best weights (a file that holds none) starts afresh too
+            if (first_pass or self.early_stopping != (self.validation_scores_ is not None)
+                    or self.early_stopping and not hasattr(self, "_best_theta")):
                 self._reset_stopping()
             previous = self._optimizer if incremental else None
             weight_decay = alpha / batch_size

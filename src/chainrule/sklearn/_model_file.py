@@ -112,7 +112,8 @@ def save_estimator(estimator, path) -> None:
         extra_json["optimizer"] = {"t": state["t"], "weight_decay": optimizer.weight_decay}
         if state["missed"]:  # the steps each parameter missed (a state started afresh after a divergence)
             extra_json["optimizer"]["missed"] = state["missed"]
-    if estimator.early_stopping and hasattr(estimator, "_best_theta"):
+    # Early stopping's record, also when set_params turned it off since: turned on again, it goes on
+    if estimator.validation_scores_ is not None and hasattr(estimator, "_best_theta"):
         tensors["early_stopping.best_theta"] = estimator._best_theta
     # The file gets the preprocessor and metadata made above; the estimator's network is left as it was.
     live = model.preprocessor, model.metadata
