@@ -142,11 +142,14 @@ class RootSends:
         buffer[...] = self.sent.pop(0)
         return Done()
 
+    def Iallreduce(self, in_place, buffer, op):  # rank 0's flag agrees with this rank's (an any's)
+        return Done()
+
 
 def rank_one(world):
     """A Communicator for rank 1 of 2 over ``world``, without MPI (mpi4py may be absent)."""
     comm = Communicator.__new__(Communicator)
-    comm.MPI = types.SimpleNamespace(Exception=RuntimeError)
+    comm.MPI = types.SimpleNamespace(Exception=RuntimeError, IN_PLACE=None, MAX="max")
     comm.world, comm.rank, comm.size, comm.is_root = world, 1, 2, False
     comm.timeout, comm.abort = 5.0, False
     return comm
@@ -697,6 +700,9 @@ class RootSendsAlone:
     def Ibcast(self, buffer, root):
         return Done()
 
+    def Iallreduce(self, in_place, buffer, op):  # the other rank's flag agrees with this rank's (an any's)
+        return Done()
+
 
 def rank_zero():
     """A Communicator for rank 0 of 2, without MPI (mpi4py may be absent)."""
@@ -990,6 +996,31 @@ def test_other_ranks_stop_when_rank_0_cannot_read_the_checkpoint_whose_seed_they
         rank_one(RootSends(seed_words(0, sends=True), numpy.array([-1]))).shared_seed(None, missing)
     with pytest.raises(cr.ModelFileError, match="^resume: rank 0 cannot read the checkpoint"):
         rank_one(RootSends(seed_words(0, sends=True), numpy.array([-1]))).shared_seed(None)  # given to rank 0 alone
+
+
+def test_a_rank_that_cannot_take_the_checkpoint_whose_seed_they_take_stops_every_rank_at_once(tmp_path, monkeypatch):
+    """A rank whose copy of rank 0's bytes could not be written raised alone, and the others went on
+    into their next collective (the comparison of the runs) until the timeout, which blamed a hung rank."""
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=3, checkpoint=path)
+    comm, flags = rank_zero(), []
+    comm.any = lambda flag: flags.append(flag) or True  # rank 1 could not take it
+    with pytest.raises(cr.DistributedError, match=r"^resume: another rank could not read the checkpoint "
+                                                  r".*checkpoint\.safetensors; its error says why$"):
+        comm.shared_seed(None, path)
+    assert flags == [False]
+    data = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
+    comm, flags = rank_one(RootSends(seed_words(0, sends=True), numpy.array([data.size]), data)), []
+    comm.any = lambda flag: flags.append(flag) or flag
+
+    def disk_full(file, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    with pytest.raises(cr.ModelFileError, match="cannot write rank 1's copy of the checkpoint"):
+        comm.shared_seed(None, "elsewhere/checkpoint.safetensors")
+    assert flags == [True]  # told to the others
 
 
 class Resumed(Exception):

@@ -45,7 +45,7 @@ import numpy
 
 from .. import cpu_blas
 from ..checks import positive
-from ..errors import DistributedError, HyperparameterError, ModelFileError
+from ..errors import ChainruleError, DistributedError, HyperparameterError, ModelFileError
 from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint, recorded_seed, resumed_run_seed
 from .fingerprint import SHOWN_WORDS, checksum, fingerprint_row, shown_values
 
@@ -183,7 +183,10 @@ class Communicator(SingleProcess):
         the checkpoint (its seed is None and its resume given) and a seed drawn there (63 bits). Every
         rank takes part in sending the checkpoint; one given no resume drops it. A checkpoint rank 0
         cannot read is its ModelFileError there and one saying so on the other ranks; a damaged one, or
-        one whose seed field is, the same ModelFileError on every rank.
+        one whose seed field is, the same ModelFileError on every rank. The ranks then agree, in one
+        all-reduce made on this path alone, on whether each took the checkpoint: one that could not
+        (its copy of the bytes not written) raises its error, and the others a DistributedError saying
+        so, at once rather than at the next collective's timeout.
         """
         words = numpy.zeros(2, dtype=numpy.uint64)
         if self.is_root and seed is None:
@@ -192,8 +195,16 @@ class Communicator(SingleProcess):
         sends, drawn = bool(words[0]), int(words[1])
         recorded = None
         if sends:
-            checkpoint = self.local_checkpoint("resume" if resume is None else resume)
-            recorded = recorded_seed(checkpoint.extra, checkpoint)
+            problem = None
+            try:
+                checkpoint = self.local_checkpoint("resume" if resume is None else resume)
+                recorded = recorded_seed(checkpoint.extra, checkpoint)
+            except ChainruleError as error:  # perhaps on this rank alone (its copy of the bytes could not be written)
+                problem = error
+            if self.any(problem is not None):  # every rank stops now, rather than the others waiting out the timeout
+                given = "rank 0 was given" if resume is None else resume
+                raise problem or DistributedError(f"resume: another rank could not read the checkpoint {given}; "
+                                                  f"its error says why")
             if resume is None:
                 checkpoint.take_contents()  # rank 0's, which this rank was not given
             else:
