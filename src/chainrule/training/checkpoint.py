@@ -396,8 +396,8 @@ def recorded_seed(extra: dict, path) -> int | None:
     """The seed of the run that wrote the checkpoint at ``path`` (its extra JSON ``extra``): its
     ``seed`` field, an integer from 0 to ``MAX_SEED`` (as ``fit`` takes it), or None for a run without
     one or a checkpoint written before chainrule recorded it; ModelFileError naming the file and the
-    field for anything else (a crafted seed past 128 bits too: it would split and shuffle, be recorded,
-    and not fit the distributed seed's broadcast)."""
+    field for anything else (a crafted seed past 128 bits too, which ``fit`` refuses given: it would
+    split and shuffle, and be recorded)."""
     return checkpoint_field(extra, "seed", path, f"an integer from {SEED_RANGE} or null",
                             lambda value: value is None or is_seed(value)
                             ) if "seed" in extra else None
