@@ -34,7 +34,8 @@ from ..backend import module_for, to_numpy
 from ..cuda import kernels
 from ..cuda.graph import CapturedStep
 from ..errors import DeviceError
-from .loop import GRAD_NORM_SAMPLES, LOSS_NOT_FINITE, Loop, LoopSettings, check_loss_gradient, check_loss_value
+from .loop import (GRAD_NORM_SAMPLES, GRADIENT_NOT_FINITE, LOSS_NOT_FINITE, Loop, LoopSettings, check_loss_gradient,
+                   check_loss_value)
 from .metrics import Scores
 
 DATA_MEMORY_FRACTION = 0.5  # of the GPU's free memory, at most, for the training data
@@ -261,8 +262,7 @@ class DeviceLoop(Loop):
             if self.fused is None or status[0] == kernels.GRADIENT_NOT_FINITE:
                 self.optimizer.reset_state()
             raise self.diverged(epoch, applied, n_batches, LOSS_NOT_FINITE
-                                if status[0] == kernels.LOSS_NOT_FINITE else
-                                "the gradient is not finite")
+                                if status[0] == kernels.LOSS_NOT_FINITE else GRADIENT_NOT_FINITE)
         norms = to_numpy(self.norms)
         if epoch == 1:
             self.history.initial_grad_norms = dict(zip(self.weight_slices, map(float, norms[1])))
