@@ -59,7 +59,9 @@ class LoopSettings(NamedTuple):
     epochs: int  # the last epoch to run
     start_epoch: int  # epochs start_epoch + 1 to epochs run (0, or a checkpoint's)
     comm: SingleProcess  # the ranks' communicator (a single process's does nothing)
-    flat: FlatParameters  # model.flat_parameters() as the epochs start (each epoch asks again: callbacks run between)
+    # model.flat_parameters() as the epochs start. The CPU loop asks again each epoch (callbacks run between); the
+    # GPU loop keeps it, and its first step of each epoch refuses layers that no longer hold its views.
+    flat: FlatParameters
     weights: numpy.ndarray | None = None  # the rows' sample weights (float64), or None
     train_rows: numpy.ndarray | None = None  # the indices in X of T's rows (those left for training), or None: all
     preprocessor: Preprocessor | None = None  # standardizes each batch as it is gathered, when it has a mean
