@@ -328,6 +328,20 @@ def test_text_labels_for_a_regressor_are_refused_naming_data(tmp_path, capsys, m
     assert out == ""
 
 
+def test_text_labels_of_an_npz_archive_for_a_regressor_are_refused_without_advising_label(tmp_path, capsys):
+    # was "... expected numeric targets: name the column of numbers with --label", which an NPZ archive refuses
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    model = cr.mlp([2, 4, 1], seed=0)
+    cr.fit(model, X, X[:, 0], epochs=1, verbose=0)
+    cr.save(model, tmp_path / "model.safetensors")
+    np.savez(tmp_path / "rows.npz", X=X[:5], y=np.array(["setosa"] * 5))
+    code, out, err = call(capsys, "evaluate", tmp_path / "model.safetensors", tmp_path / "rows.npz")
+    line = assert_one_line_error(code, err, f"{tmp_path / 'rows.npz'}: the model is a regressor, but DATA's labels "
+                                            "are text ('setosa'); expected numeric targets: save the archive's y as "
+                                            "numbers")
+    assert "--label" not in line and out == ""
+
+
 def test_a_regression_target_too_large_for_the_models_dtype_names_data(tmp_path, capsys):
     # was MSE's "targets: expected finite values, found 6.4e+299 at index (0, 0)": no file named
     X = np.random.default_rng(0).normal(size=(40, 2))

@@ -112,8 +112,11 @@ def check_targets_fit_model(model, y, args) -> None:
         if text is not None:
             if model.preprocessor is None:
                 raise DataError(f"{args.data}: DATA's labels are text ({quoted(text)}), but {NO_PREPROCESSOR}")
+            # --label picks a CSV file's column, and is refused for an NPZ archive, whose labels are its array y
+            csv = args.data.lower().endswith(".csv")
+            where = "name the column of numbers with --label" if csv else "save the archive's y as numbers"
             raise DataError(f"{args.data}: the model is a regressor, but DATA's labels are text ({quoted(text)}); "
-                            f"expected numeric targets: name the column of numbers with --label")
+                            f"expected numeric targets: {where}")
     if regressor and width and width > 1 and y is not None and y.ndim == 1:
         raise DataError(f"{args.data}: the model is a regressor of {width} outputs, but DATA gives one target per "
                         f"row (one label column); the command line reads no more, so score it with "
