@@ -534,13 +534,10 @@ def check_input_gradient(model: Layer, dX, shape: tuple) -> None:
     got = getattr(dX, "shape", None)
     if got == shape:
         return
-    first = model
-    while isinstance(first, Sequential) and first.layers:
-        first = first.layers[0]
     shown = type(dX).__name__ if got is None else f"shape {tuple(got)}"
-    raise ShapeError(f"{first.describe()}: backward returned {shown} as ∂L/∂x of the model's input; expected an "
-                     f"array of X's shape {tuple(shape)} (with input_grad=True, backward returns ∂L/∂x; or pass "
-                     f"check_input=False)")
+    raise ShapeError(f"{first_layer(model).describe()}: backward returned {shown} as ∂L/∂x of the model's input; "
+                     f"expected an array of X's shape {tuple(shape)} (with input_grad=True, backward returns ∂L/∂x; "
+                     f"or pass check_input=False)")
 
 
 def check_input_kept(model: Layer, X, given) -> None:
@@ -550,12 +547,16 @@ def check_input_kept(model: Layer, X, given) -> None:
     one pass to the next as if a reused buffer were to blame."""
     if numpy.array_equal(to_numpy(X), given, equal_nan=True):
         return
-    first = model
-    while isinstance(first, Sequential) and first.layers:
-        first = first.layers[0]
-    raise StateError(f"{first.describe()}: the model's input X changed in place in forward or backward (this "
-                     f"layer reads it first); a layer must leave its input "
-                     f"as it was: write its output into a new array (X * a, not X *= a)")
+    raise StateError(f"{first_layer(model).describe()}: the model's input X changed in place in forward or "
+                     f"backward (this layer reads it first); a layer must leave its input as it was: write its "
+                     f"output into a new array (X * a, not X *= a)")
+
+
+def first_layer(model: Layer) -> Layer:
+    """The layer that first reads the model's input: inside out, a Sequential's first layer."""
+    while isinstance(model, Sequential) and model.layers:
+        model = model.layers[0]
+    return model
 
 
 def check_overwritten(model: Layer, unwritten: dict) -> None:
