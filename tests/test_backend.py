@@ -143,6 +143,19 @@ def test_matmul_of_numpy_arrays_has_numpy_matmuls_bits_new_or_into_out(dtype, n_
         assert backend.matmul(A, B, out=out) is out and out.tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_new_product_of_a_view_with_no_unit_stride_has_its_contiguous_copys_bits(dtype):
+    """numpy.dot copies such a view (X[:, ::2]) for the BLAS, where matmul multiplies it in a loop of its
+    own: the bits are those of the contiguous copy's product, not necessarily matmul's of the view."""
+    from chainrule import backend
+
+    rng = np.random.default_rng(2)
+    X, W = rng.standard_normal((7, 66)).astype(dtype)[:, ::2], rng.standard_normal((256, 512)).astype(dtype)[:, ::2]
+    for A, B in ((X, W[:33, :5]), (rng.standard_normal((1, 256)).astype(dtype), W)):
+        expected = np.matmul(np.ascontiguousarray(A), np.ascontiguousarray(B))
+        assert backend.matmul(A, B).tobytes() == expected.tobytes()
+
+
 @pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
 def test_an_outer_product_into_out_of_any_layout_or_dtype_is_matmuls(out_dtype):
     """dW = Xᵀ dY of one row (K = 1) goes to numpy.dot where out suits it: into a transposed view,

@@ -101,14 +101,17 @@ def matmul(A: Array, B: Array, out: Array | None = None) -> Array:
     A and B are 2-d (the layers' products). On NumPy a new product is ``numpy.dot``'s: for 2-d
     arrays it calls the BLAS routine matmul calls (gemv for one row, gemm for more), so the bits
     are the same, by a shorter path (0.3-0.4 µs less a call at batch 1, where 1×256 by 256×256
-    float32 takes 3 µs). A product into ``out`` is ``numpy.matmul``'s, which also casts into
-    ``out`` and writes into a view with any strides, except the outer product of a batch of one,
-    dW = Xᵀ dY with A n_in×1 (K = 1): matmul runs it without the BLAS, 6-8× as long (784×1 by
-    1×256 float32: 227 against 34 µs), so it is ``numpy.dot``'s where ``out`` is what dot writes
-    (C-contiguous, of A's and B's dtype); each element is the one product A_i1 B_1j either way. On
-    CuPy outside a CUDA-graph capture this is CuPy's ``matmul``. While :mod:`chainrule.cuda.graph`
-    warms up and captures a training step it routes the products to cuBLAS directly (CuPy refuses
-    cuBLAS calls during a capture).
+    float32 takes 3 µs). Not for a view whose elements are adjacent along neither axis
+    (``X[:, ::2]``), which matmul multiplies in a loop of its own and dot copies for the BLAS: its
+    product has the bits of its contiguous copy's, which matmul's can differ from in the last place.
+    A product into ``out`` is ``numpy.matmul``'s, which also casts into ``out`` and writes into a
+    view with any strides, except the outer product of a batch of one, dW = Xᵀ dY with A n_in×1
+    (K = 1): matmul runs it without the BLAS, 6-8× as long (784×1 by 1×256 float32: 227 against
+    34 µs), so it is ``numpy.dot``'s where ``out`` is what dot writes (C-contiguous, of A's and B's
+    dtype); each element is the one product A_i1 B_1j either way. On CuPy outside a CUDA-graph
+    capture this is CuPy's ``matmul``. While :mod:`chainrule.cuda.graph` warms up and captures a
+    training step it routes the products to cuBLAS directly (CuPy refuses cuBLAS calls during a
+    capture).
     """
     if type(A) is numpy.ndarray:
         if out is None:
