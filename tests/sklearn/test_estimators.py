@@ -247,6 +247,19 @@ def test_partial_fit_refuses_a_nan_among_classes_naming_classes():
     assert not hasattr(classifier, "model_")
 
 
+@pytest.mark.parametrize("classes, error, message", [
+    ([None, "a"], LabelError, "classes: Unknown label type"),  # scikit-learn's ValueError, naming nothing
+    (["a", 1], LabelError, "classes: Mix of label input types (string and number)"),
+    (numpy.array(["a", 1], dtype=object), DTypeError, "classes: class labels must be all numbers or all strings"),
+])
+def test_partial_fit_refuses_classes_that_are_no_class_labels_naming_classes(classes, error, message):
+    X, _ = blobs(2, n_samples=4)
+    classifier = tiny(MLPClassifier)
+    with pytest.raises(error, match="^" + re.escape(message)):
+        classifier.partial_fit(X, ["a"] * 4, classes=classes)
+    assert not hasattr(classifier, "model_")
+
+
 @pytest.mark.parametrize("estimator_class, n_samples, fraction, y_kind", [
     (MLPRegressor, 60, 0.99, "values"),  # leaves no training sample
     (MLPClassifier, 30, 0.1, "binary with 1 member"),  # too few of a class to stratify

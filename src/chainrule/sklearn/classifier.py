@@ -134,7 +134,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 raise LabelError("classes must be passed on the first call to partial_fit.")
             if classes is not None:
                 check_finite(numpy.asarray(classes), "classes")  # LabelBinarizer's error named y
-            binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
+            binarizer = LabelBinarizer().fit(y) if classes is None or multilabel else _classes_binarizer(classes)
             if len(binarizer.classes_) < 2:
                 raise LabelError(f"y: a classifier needs at least 2 classes; got 1 class ({binarizer.classes_[0]!r})")
             if not multilabel:
@@ -215,6 +215,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return tags
 
 
+SORTABLE = "class labels must be all numbers or all strings, which sort together"  # what np.unique needs
+
+
 def _check_classification_targets(y) -> None:
     """scikit-learn's ``check_classification_targets``, whose refusals name y as chainrule's errors:
     LabelError for None among the labels or for labels that are no classes (floats that are not
@@ -230,8 +233,7 @@ def _check_classification_targets(y) -> None:
             raise LabelError(f"y: expected a class label at every index, found None at index {_shown(missing)}; "
                              f"drop the rows without a label or fill them in") from None
         if isinstance(error, TypeError):
-            raise DTypeError(f"y: class labels must be all numbers or all strings, which sort together; "
-                             f"{error}") from None
+            raise DTypeError(f"y: {SORTABLE}; {error}") from None
         floats = numpy.asarray(y)
         fractions = numpy.flatnonzero(floats != numpy.round(floats)) if floats.dtype.kind == "f" else ()
         if len(fractions):
@@ -240,6 +242,19 @@ def _check_classification_targets(y) -> None:
                              f"{float(floats[index])!r} at index {_shown(index)}; use MLPRegressor for continuous "
                              f"targets") from None
         raise LabelError(f"y: {error}") from None
+
+
+def _classes_binarizer(classes) -> LabelBinarizer:
+    """LabelBinarizer fitted on ``classes``, whose refusals by scikit-learn named nothing ("Unknown label
+    type: ([None, 'a'],)", "Mix of label input types (string and number)", or np.unique's "'<' not
+    supported between instances of 'str' and 'int'"): LabelError naming classes, or DTypeError (a
+    TypeError) for classes of types that do not sort together."""
+    try:
+        return LabelBinarizer().fit(classes)
+    except ValueError as error:
+        raise LabelError(f"classes: {error}") from None
+    except TypeError as error:
+        raise DTypeError(f"classes: {SORTABLE}; {error}") from None
 
 
 def _shown(index: tuple):
