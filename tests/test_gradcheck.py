@@ -85,6 +85,15 @@ def test_a_notebook_shows_the_report_as_printed():
     assert "".join(printer.parts) == str(report)
 
 
+def test_a_report_built_by_hand_without_errors_away_from_kinks_is_judged_by_its_errors():
+    """passed(at_kinks=False) and the printed verdict judged only errors_away_from_kinks, so a
+    report made by hand with errors alone passed whatever they were."""
+    report = cr.GradcheckReport(errors={"0.W": 0.5, "0.b": 1e-9}, checked={"0.W": 6, "0.b": 2})
+    assert not report.passed(at_kinks=False)
+    assert str(report).endswith("max relative error 5.000e-01 (0.W); tolerance 1e-06: FAILED (above it: 0.W)")
+    assert cr.GradcheckReport(errors={"0.W": 1e-9}).passed(at_kinks=False)
+
+
 def test_the_printed_report_ends_with_the_verdict():
     """str(report) showed the errors alone: a notebook user printing it saw no passed or failed,
     which only passed() and chainrule gradcheck gave."""
