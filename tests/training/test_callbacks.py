@@ -354,6 +354,16 @@ def test_a_reused_stopper_starts_afresh_in_the_next_fit():
     np.testing.assert_array_equal(second.flat_parameters().theta, alone.flat_parameters().theta)
 
 
+def test_one_callback_listed_twice_is_refused_before_training():
+    # Its hooks ran twice an epoch: the second call saw the first's best, so patience=1 stopped after epoch 1.
+    stopper, model = cr.EarlyStopping(patience=1), cr.mlp([4, 8, 3], seed=0)
+    theta = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.HyperparameterError, match=r"callbacks: callbacks\[2\] is callbacks\[0\], the same "
+                                                     r"EarlyStopping object; expected each callback once"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=5, callbacks=(stopper, Recorder(), stopper), verbose=0)
+    np.testing.assert_array_equal(model.flat_parameters().theta, theta)
+
+
 def test_a_resumed_fit_restores_the_checkpointed_state_over_the_reset(tmp_path):
     path = tmp_path / "run.safetensors"
 

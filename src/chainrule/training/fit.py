@@ -188,7 +188,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         1 and 0. With ``distributed``, only rank 0 prints.
     callbacks : list or tuple of Callback
         E.g. ``[cr.EarlyStopping(patience=5)]``. Each is ``reset`` at the start, so a
-        callback object may be reused in another ``fit``.
+        callback object may be reused in another ``fit``; listed twice in one, it raises
+        HyperparameterError (its hooks would run twice an epoch).
     standardize : bool or None
         Standardize features with the training data's mean and deviation (saved with the
         model, so ``cr.predict`` takes raw rows). None (the default) means False for a model
@@ -416,6 +417,10 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
     for index, callback in enumerate(callbacks):
         if not isinstance(callback, Callback):
             raise HyperparameterError(f"callbacks: expected chainrule Callbacks, got {type(callback).__name__}")
+        twin = next((earlier for earlier in range(index) if callbacks[earlier] is callback), None)
+        if twin is not None:  # its hooks would run twice an epoch: an EarlyStopping would count each epoch twice
+            raise HyperparameterError(f"callbacks: callbacks[{index}] is callbacks[{twin}], the same "
+                                      f"{type(callback).__name__} object; expected each callback once")
         check_hooks(callback, index)
     if seed is not None and not is_seed(seed):  # bounded: the model file records it
         hint = ("; fit takes no Generator, since checkpoints and distributed runs record and compare the seed: pass "
