@@ -2,12 +2,14 @@
 series is drawn at, the marks of non-finite values and the atomic save."""
 
 import math
+import re
 
 import pytest
 
 import chainrule as cr
 from chainrule.plots.drawing import (NON_FINITE_LABEL, _check_history, _check_title, _epochs, _figure, _image_format,
                                      _last_epoch, _mark_non_finite, _non_finite_positions, _positive, _save)
+from chainrule.plots import plot_history
 from chainrule.training import History
 
 
@@ -23,6 +25,17 @@ def test_an_unknown_suffix_or_a_path_that_is_no_name_is_refused():
         _image_format("plot.gif")
     with pytest.raises(cr.DataError, match="path: expected a file name .* got int"):
         _image_format(3)
+
+
+@pytest.mark.parametrize("path, says", [
+    ("", "an empty path ''"), (".", "'.', which names a directory"), ("out/", "'out/', which names a directory"),
+])
+def test_a_path_that_names_no_file_is_a_data_error_before_the_figure_is_drawn(path, says):
+    # The plots' docstrings promise DataError; atomic_write raised HyperparameterError, after the figure was drawn.
+    with pytest.raises(cr.DataError, match=f"path: expected a file name, got {re.escape(says)}"):
+        _image_format(path)
+    with pytest.raises(cr.DataError, match=f"path: expected a file name, got {re.escape(says)}"):
+        plot_history(History(metrics={"loss": [1.0]}), path)
 
 
 def test_only_a_history_and_a_str_title_are_taken():

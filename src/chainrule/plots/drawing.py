@@ -35,7 +35,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from ..errors import DataError, HyperparameterError, quoted
-from ..io.atomic import atomic_write
+from ..io.atomic import atomic_write, check_path
 from ..training.history import History
 
 DPI = 100
@@ -77,11 +77,16 @@ def _check_mathtext(text: str, where: str, error: type) -> None:
 
 
 def _image_format(path) -> str:
-    """The format named by the suffix of ``path`` (one of SAVE_FORMATS), PNG without a suffix; DataError otherwise."""
+    """The format named by the suffix of ``path`` (one of SAVE_FORMATS), PNG without a suffix; DataError otherwise,
+    and for a path that names no file ('', '.', 'out/', one with a NUL byte)."""
     suffixes = ", ".join("." + name for name in SAVE_FORMATS)
     if not isinstance(path, (str, os.PathLike)):
         raise DataError(f"path: expected a file name (str or os.PathLike) ending in one of {suffixes}, "
                         f"got {type(path).__name__}")
+    try:  # '', '.' or 'out/' name no file: refused before the figure is drawn, as the DataError documented
+        check_path(path, "path")
+    except HyperparameterError as error:
+        raise DataError(str(error)) from None
     suffix = Path(path).suffix.lower().removeprefix(".")
     if not suffix:
         return "png"  # a name without a suffix, such as /dev/stdout, gets the default format
