@@ -72,3 +72,15 @@ def test_a_title_that_is_not_valid_mathtext_is_a_hyperparameter_error(tmp_path):
     with pytest.raises(cr.HyperparameterError, match=r"title: 'a \$x\^\$ b' is not valid mathtext"):
         plot_history(History(metrics={"loss": [1.0]}, epochs=1), tmp_path / "history.png", title="a $x^$ b")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_finite_value_near_the_float64_limit_is_drawn_scaled_on_a_linear_panel(tmp_path, drawn):
+    # matplotlib's linear axis overflowed on it: a bare ValueError "arange: cannot compute length" at the save.
+    history = History(metrics={"loss": [1.0, 1.7e308], "mae": [-1.7e308, 1.7e308], "accuracy": [0.5, 0.75]})
+    path = plot_history(history, tmp_path / "history.png", log_loss=False)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    loss, mae, accuracy = drawn[0].axes
+    assert (loss.get_ylabel(), mae.get_ylabel(), accuracy.get_ylabel()) == (
+        "loss (× 1e308)", "mean absolute error (× 1e308)", "accuracy")
+    np.testing.assert_allclose(loss.get_lines()[0].get_ydata(), [1e-308, 1.7])
+    np.testing.assert_array_equal(accuracy.get_lines()[0].get_ydata(), [0.5, 0.75])

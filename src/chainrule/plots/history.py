@@ -13,6 +13,7 @@ from .drawing import (_check_history, _check_title, _epochs, _figure, _image_for
 
 LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 NOTHING_FINITE = "no finite values to show"
+LINEAR_LIMIT = 1e300  # a linear panel with a larger magnitude is drawn divided by a power of ten (_linear_exponent)
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
 BEST_EPOCH_LABEL = "best epoch"  # legend entry of the dotted line at EarlyStopping's best epoch
 RESTORED_BEST_EPOCH_LABEL = "best epoch (restored)"  # the same, when the model holds that epoch's weights
@@ -37,6 +38,9 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     (diverged)", so the curve does not just end early. The finite values are drawn as
     usual and alone set the axis (and the log rule above). A panel whose values are all
     NaN or infinite shows the crosses and says "no finite values to show" in its middle.
+    A linear panel whose finite values reach past 1e300 in magnitude (a float64 loss near
+    its overflow), which matplotlib's axis cannot span, draws them divided by a power of
+    ten that its y label names ("loss (× 1e308)").
 
     When ``history.best_epoch`` is set (an EarlyStopping ran), a dotted vertical line on
     every panel marks that epoch, with the legend entry "best epoch", or "best epoch
@@ -109,11 +113,14 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
         series = [metrics.get(name), metrics.get("val_" + name)]
         log_scale = name == "loss" and _loss_on_log_axis(series, log_loss)
+        exponent = None if log_scale else _linear_exponent(series)
         non_finite_epochs, any_finite = [], False
         for values, label, style in zip(series, ("training", "validation"), ("-", "--")):
             if values:
                 # A loss of 0 cannot sit on a log axis: it is left out as a gap.
                 shown = [_positive(value) for value in values] if log_scale else values
+                if exponent is not None:
+                    shown = [value / 10.0 ** exponent for value in values]
                 epochs = _epochs(values, last_epoch)
                 axes.plot(epochs, shown, style, label=label, marker=_marker(values))
                 non_finite = _non_finite_positions(epochs, values)
@@ -129,7 +136,7 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
             _say_in_middle(axes, NOTHING_FINITE)
         _span_x(axes, first_epoch, last_epoch)
         axes.set_xlabel("epoch")
-        axes.set_ylabel(METRIC_LABELS.get(name, name))
+        axes.set_ylabel(METRIC_LABELS.get(name, name) + ("" if exponent is None else f" (× 1e{exponent})"))
         axes.set_title(METRIC_LABELS.get(name, name))
         _integer_ticks(axes.xaxis)
         axes.grid(alpha=0.3)
@@ -156,6 +163,17 @@ def _loss_on_log_axis(series: list, log_loss: bool | None) -> bool:
     if any(value <= 0 for value in finite):  # a loss of 0 would be a gap: left to an explicit log_loss=True
         return False
     return max(positive) / min(positive) > 10.0 ** LOG_LOSS_DECADES
+
+
+def _linear_exponent(series: list) -> int | None:
+    """The power of ten that the values of a linear panel are drawn divided by, and its y label names,
+    when one is so large (over LINEAR_LIMIT, a diverged float64 loss near 1.8e308) that matplotlib's axis
+    overflows (its margins and ticks pass the float range: a bare ValueError "arange: cannot compute
+    length" when the figure was saved); None otherwise, the values drawn as they are."""
+    finite = [abs(float(value)) for values in series if values for value in values if math.isfinite(float(value))]
+    if not finite or max(finite) <= LINEAR_LIMIT:
+        return None
+    return math.floor(math.log10(max(finite)))
 
 
 def _metric_names(metrics: dict) -> list[str]:
