@@ -84,3 +84,13 @@ def test_a_finite_value_near_the_float64_limit_is_drawn_scaled_on_a_linear_panel
         "loss (× 1e308)", "mean absolute error (× 1e308)", "accuracy")
     np.testing.assert_allclose(loss.get_lines()[0].get_ydata(), [1e-308, 1.7])
     np.testing.assert_array_equal(accuracy.get_lines()[0].get_ydata(), [0.5, 0.75])
+
+
+@pytest.mark.parametrize("log_loss", [None, True])
+def test_a_loss_past_what_a_log_axis_spans_is_drawn_on_a_linear_axis_that_holds_it(tmp_path, drawn, log_loss):
+    # matplotlib's log axis overflowed in its margin and fell back to limits 1 to 10: 1e300 was off the panel.
+    history = History(metrics={"loss": [1.0, 1e300]})
+    plot_history(history, tmp_path / "history.png", log_loss=log_loss)
+    axes = drawn[0].axes[0]
+    bottom, top = axes.get_ylim()
+    assert axes.get_yscale() == "linear" and bottom <= 1.0 and 1e300 <= top < math.inf

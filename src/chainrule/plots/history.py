@@ -13,6 +13,7 @@ from .drawing import (_check_history, _check_title, _epochs, _figure, _image_for
 
 LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 NOTHING_FINITE = "no finite values to show"
+LOG_LIMIT = 1e250  # a loss past this is drawn on a linear axis: matplotlib's log axis cannot span it
 LINEAR_LIMIT = 1e300  # a linear panel with a larger magnitude is drawn divided by a power of ten (_linear_exponent)
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
 BEST_EPOCH_LABEL = "best epoch"  # legend entry of the dotted line at EarlyStopping's best epoch
@@ -62,7 +63,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     log_loss : bool or None, optional
         True: the loss on a log axis (a loss of 0 is then left out as a gap); False: on a
         linear axis; None (default): log when its positive values span more than two powers
-        of ten and none is 0 or negative.
+        of ten and none is 0 or negative. A loss past 1e250, which matplotlib's log axis
+        cannot span, is drawn on a linear axis whatever ``log_loss`` says.
     best_restored : bool, optional
         Whether the model holds the weights of ``history.best_epoch`` (an EarlyStopping with
         ``restore_best=True``, its default, put them back); the legend then says so.
@@ -151,12 +153,13 @@ def _loss_on_log_axis(series: list, log_loss: bool | None) -> bool:
     ``series`` are the training and validation losses (None where absent). Values that are
     NaN or ±inf are ignored: they are marked on the panel's edge, not drawn on the axis.
     Without a positive, finite value there is nothing a log axis could show, so the axis
-    stays linear.
+    stays linear; with one past LOG_LIMIT too: matplotlib's log axis overflows in its margin
+    and ticks, and fell back to limits 1 to 10 that left the value off the panel.
     """
     values = [float(value) for values in series if values for value in values]
     finite = [value for value in values if math.isfinite(value)]
     positive = [value for value in finite if value > 0]
-    if not positive or log_loss is False:
+    if not positive or log_loss is False or max(positive) > LOG_LIMIT:
         return False
     if log_loss:
         return True
