@@ -117,3 +117,17 @@ def test_a_title_with_valid_mathtext_or_an_escaped_dollar_is_drawn(tmp_path, dra
     history = History(metrics=METRICS, grad_norms={"0": [1.0, 2.0]}, epochs=2)
     plot_gradient_flow(history, tmp_path / "flow.png", title=r"$\sigma$ network, cost \$5")
     assert drawn[0].get_suptitle() == r"$\sigma$ network, cost \$5"
+
+
+def test_a_norm_past_what_a_log_axis_spans_is_marked_as_diverged(tmp_path, drawn):
+    # matplotlib's log axis overflowed in its margin and fell back to limits near 1, leaving 1e300 off both panels
+    # and unmarked.
+    history = History(metrics={"loss": [1.0, 1.0]}, grad_norms={"0": [1e-3, 1e300], "2": [1.0, 2.0]},
+                      initial_grad_norms={"0": 1e300, "2": 1e-3})
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    per_epoch, profile = drawn[0].axes
+    for axes, marked in ((per_epoch, [2]), (profile, [1])):
+        crosses = [line for line in axes.get_lines() if line.get_label() == cr.plots.NON_FINITE_LABEL]
+        assert [list(line.get_xdata()) for line in crosses] == [marked]
+    bottom, top = per_epoch.get_ylim()
+    assert bottom <= 1e-3 and 2.0 <= top < 1e10

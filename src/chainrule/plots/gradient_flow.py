@@ -17,9 +17,12 @@ from ..errors import DataError
 from ..layers import Layer
 from ..training.history import History
 from .drawing import (NON_FINITE_LABEL, _check_history, _check_mathtext, _check_title, _epochs, _figure, _floats,
-                      _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _non_finite_positions,
-                      _positive, _save, _say_in_middle, _series_of_floats, _span_x)
+                      _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _positive, _save,
+                      _say_in_middle, _series_of_floats, _span_x)
 
+# A norm past this is drawn as NaN and inf are (a gap, and a red cross at the panel's top edge): from a
+# norm near 1e300, matplotlib's log axis overflows in its margin and falls back to limits that leave it off the panel.
+LOG_LIMIT = 1e250
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
 MAX_NAMED_TICKS = 20  # at most this many named layers (depth ticks, legend entries): deeper networks name every few
 MAX_UPRIGHT_LABEL = 4  # depth tick labels longer than this many characters are slanted
@@ -45,8 +48,10 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     norm of 0 (a layer that gets no gradient) is left out as a gap in its line. A norm
     that is NaN or infinite (the gradient blew up) is a gap too, and a red cross on the
     panel's top edge marks its epoch (or, in the right panel, its depth), with the legend
-    entry "NaN/inf (diverged)". A panel with no positive, finite norm at all says so in
-    its middle ("no positive gradient norms to show") instead of raising.
+    entry "NaN/inf (diverged)"; so is a norm past 1e250, which a log axis cannot span
+    (matplotlib's falls back to limits that leave it off the panel). A panel with no
+    positive, finite norm at all says so in its middle ("no positive gradient norms to
+    show") instead of raising.
 
     Parameters
     ----------
@@ -99,7 +104,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         _label_depth_axis(profile, [[names[layer] for layer in initial]])
         _log_y(profile, initial.values())
         depths = range(1, len(initial) + 1)
-        if _mark_non_finite(profile, _non_finite_positions(depths, initial.values())):
+        if _mark_non_finite(profile, _off_scale_positions(depths, initial.values())):
             profile.legend()
         profile.set_title("at initialization: " + _ratio_text(initial))
     figure.suptitle(title or "Gradient flow")
@@ -210,11 +215,11 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) 
     named = []  # (line, name) of the layers the legend names
     for index, (layer, color) in enumerate(zip(layers, colors)):
         epochs = _epochs(grad_norms[layer], last_epoch)
-        values = [_positive(value) for value in grad_norms[layer]]
+        values = [_drawable(value) for value in grad_norms[layer]]
         line, = axes.plot(epochs, values, color=color, label=names[layer], marker=_marker(values))
         if index % step == 0:
             named.append((line, names[layer]))
-        non_finite_epochs += _non_finite_positions(epochs, grad_norms[layer])
+        non_finite_epochs += _off_scale_positions(epochs, grad_norms[layer])
     longest = max(len(values) for values in grad_norms.values())
     _span_x(axes, last_epoch - longest + 1, last_epoch)
     _log_y(axes, [value for values in grad_norms.values() for value in values])
@@ -242,7 +247,7 @@ def _draw_profile(axes, norms: dict, *, label: str | None, color) -> None:
     """
     layers = list(norms)
     depth = range(1, len(layers) + 1)
-    axes.plot(depth, [_positive(norms[layer]) for layer in layers], marker="o", color=color, label=label)
+    axes.plot(depth, [_drawable(norms[layer]) for layer in layers], marker="o", color=color, label=label)
     axes.set_ylabel("‖∂L/∂W‖ at initialization")
     axes.grid(alpha=0.3, which="both")
 
@@ -296,7 +301,7 @@ def _log_y(axes, values) -> None:
     ``values`` are those drawn. If none is positive and finite, a log axis has nothing to
     span (matplotlib would raise), so the panel keeps a plain axis and says so instead.
     """
-    if not any(not math.isnan(_positive(value)) for value in values):
+    if not any(not math.isnan(_drawable(value)) for value in values):
         _say_in_middle(axes, NOTHING_POSITIVE)
         return
     axes.set_yscale("log")
@@ -304,6 +309,18 @@ def _log_y(axes, values) -> None:
     if 0 < low < high < math.inf and high / low < 10.0 ** MIN_DECADES:
         centre, half = math.sqrt(low * high), 10.0 ** (MIN_DECADES / 2)
         axes.set_ylim(centre / half, centre * half)
+
+
+def _drawable(value) -> float:
+    """A norm as the log axis draws it: NaN (a gap) for 0, NaN, ±inf, and a norm past LOG_LIMIT."""
+    value = _positive(value)
+    return value if value <= LOG_LIMIT else math.nan
+
+
+def _off_scale_positions(positions, values) -> list:
+    """The ``positions`` (epochs, depths) whose norm is NaN, ±inf or past LOG_LIMIT: marked as diverged."""
+    return [position for position, value in zip(positions, values)
+            if not math.isfinite(float(value)) or float(value) > LOG_LIMIT]
 
 
 def _ratio_text(norms: dict) -> str:
