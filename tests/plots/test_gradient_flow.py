@@ -1,6 +1,8 @@
 """chainrule.plots.gradient_flow: what the gradient flow figures accept as a History's gradient
 norms, and how they name the layers and runs."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -131,3 +133,13 @@ def test_a_norm_past_what_a_log_axis_spans_is_marked_as_diverged(tmp_path, drawn
         assert [list(line.get_xdata()) for line in crosses] == [marked]
     bottom, top = per_epoch.get_ylim()
     assert bottom <= 1e-3 and 2.0 <= top < 1e10
+
+
+def test_the_legend_of_many_compared_runs_leaves_the_panel_its_height(tmp_path, drawn):
+    # With 15 runs the legend's rows did not fit: matplotlib warned "constrained_layout not applied" and gave up.
+    history = History(initial_grad_norms={"0": 1.0, "2": 2.0, "4": 3.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compare_gradient_flow({f"run {index}": history for index in range(40)}, tmp_path / "compare.png")
+    figure = drawn[0]
+    assert figure.axes[0].get_position().height * figure.get_figheight() > 2.0  # inches of panel above the legend

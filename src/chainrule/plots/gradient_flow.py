@@ -16,13 +16,15 @@ from matplotlib import colormaps
 from ..errors import DataError
 from ..layers import Layer
 from ..training.history import History
-from .drawing import (NON_FINITE_LABEL, _check_history, _check_mathtext, _check_title, _epochs, _figure, _floats,
-                      _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _positive, _save,
+from .drawing import (NON_FINITE_LABEL, PANEL_SIZE, _check_history, _check_mathtext, _check_title, _epochs, _figure,
+                      _floats, _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _positive, _save,
                       _say_in_middle, _series_of_floats, _span_x)
 
 # A norm past this is drawn as NaN and inf are (a gap, and a red cross at the panel's top edge): from a
 # norm near 1e300, matplotlib's log axis overflows in its margin and falls back to limits that leave it off the panel.
 LOG_LIMIT = 1e250
+LEGEND_ROWS_IN_PANEL = 8  # compare_gradient_flow's legend rows that fit its figure; each more adds LEGEND_ROW_INCHES
+LEGEND_ROW_INCHES = 0.25
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
 MAX_NAMED_TICKS = 20  # at most this many named layers (depth ticks, legend entries): deeper networks name every few
 MAX_UPRIGHT_LABEL = 4  # depth tick labels longer than this many characters are slanted
@@ -167,6 +169,10 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
         if not norms:
             raise DataError(f"{path}: cannot compare gradient flow, run {name!r} has no gradient norms at initialization")
     figure = _figure(1, 1)
+    # The legend below the panel has a row per run: past LEGEND_ROWS_IN_PANEL the figure grows to hold them
+    # (with 15 runs the layout gave up: "constrained_layout not applied", the legend cut off at the bottom).
+    extra_rows = max(0, len(profiles) - LEGEND_ROWS_IN_PANEL)
+    figure.set_size_inches(PANEL_SIZE[0], PANEL_SIZE[1] + LEGEND_ROW_INCHES * extra_rows)
     axes = figure.subplots()
     colors = colormaps["tab10"]
     all_norms = []
