@@ -604,3 +604,17 @@ def test_an_infinite_value_is_no_improvement_and_the_state_stays_json(mode, valu
     stopper.on_epoch_end(4, {"val_loss": math.inf}, cr.mlp([2, 2], seed=0))
     state, _ = stopper.state_dict()
     assert state["best"] == values[2] and state["wait"] == 1
+
+
+def test_a_monitor_no_callback_added_before_the_stopper_says_where_the_adding_callback_goes():
+    class Score(cr.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            logs["f1"] = 1.0 / epoch
+
+    with pytest.raises(cr.HyperparameterError, match=r"monitor 'f1' is not one of \['accuracy', 'loss'\]; a callback "
+                                                     r"that adds it to the logs must come before this EarlyStopping"):
+        cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=3, callbacks=[cr.EarlyStopping(monitor="f1"), Score()],
+               verbose=0)
+    history = cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=3, verbose=0,
+                     callbacks=[Score(), cr.EarlyStopping(monitor="f1", patience=1)])
+    assert history.epochs == 2  # f1 falls every epoch: the first watched epoch is the best

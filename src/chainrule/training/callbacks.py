@@ -189,7 +189,9 @@ class EarlyStopping(Callback):
         if self.monitor is None:
             self.monitor = "val_loss" if "val_loss" in logs else "loss"
         if self.monitor not in logs:
-            raise HyperparameterError(f"EarlyStopping: monitor {self.monitor!r} is not one of {sorted(logs)}")
+            raise HyperparameterError(f"EarlyStopping: monitor {self.monitor!r} is not one of {sorted(logs)}; a "
+                                      f"callback that adds it to the logs must come before this EarlyStopping in "
+                                      f"callbacks")
         if epoch <= self.start_from_epoch:
             return False
         value = logs[self.monitor]
