@@ -21,3 +21,14 @@ def test_hidden_widths_are_quoted_in_part(hidden, problem):
 @pytest.mark.parametrize("hidden", ["", " ", []])
 def test_no_widths_is_a_network_without_hidden_layers(hidden):
     assert hidden_sizes(hidden) == []
+
+
+@pytest.mark.parametrize("hidden", ["8 8", "256 128", "8, 16 32"])
+def test_widths_separated_by_spaces_are_refused_not_joined(hidden):
+    """"8 8" was the width 88: spaces were removed from the whole text before it was split."""
+    with pytest.raises(ConfigError, match=r"^--hidden: .*separated by spaces; separate them by commas"):
+        hidden_sizes(hidden)
+
+
+def test_spaces_around_widths_are_read_past():
+    assert hidden_sizes(" 8 , 16 ") == [8, 16]

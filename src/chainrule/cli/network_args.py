@@ -80,11 +80,16 @@ def hidden_sizes(hidden: str | list[int], name: str = "--hidden") -> list[int]:
 
 
 def _parse_widths(text: str, name: str) -> list[int]:
-    """The integers of comma-separated ``text``; ConfigError naming ``name`` for anything else."""
-    text_without_spaces = text.replace(" ", "")
-    if not text_without_spaces:
+    """The integers of comma-separated ``text``; ConfigError naming ``name`` for anything else.
+
+    Spaces around a width are read past ("256, 128"); a space within one is refused, not removed:
+    "256 128" is two widths without their comma, not the width 256128."""
+    if not text.strip(" "):
         return []
-    parts = text_without_spaces.split(",")
+    parts = [part.strip(" ") for part in text.split(",")]
+    if any(" " in part for part in parts):
+        raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {quoted(text)}, "
+                          f"whose widths are separated by spaces; separate them by commas")
     if "" in parts:
         raise ConfigError(f"{name}: expected comma-separated integers like 128,64 (or '' for no hidden layers), "
                           f"got {quoted(text)}, which has an empty width")
