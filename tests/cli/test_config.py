@@ -268,6 +268,19 @@ def test_a_bare_data_name_found_only_in_the_working_directory_is_refused_but_a_b
     assert_one_line_error(code, err, "unknown data set 'irsi' (did you mean 'iris'?)")
 
 
+def test_an_empty_data_in_a_config_file_is_refused_not_read_as_the_config_files_folder(tmp_path, capsys):
+    """data = "" was joined to the config file's folder: the folder itself was read as the data, an
+    IDX directory when it holds IDX files, else refused as one without naming the empty value."""
+    images, labels = mnist_like(30)
+    write_idx(tmp_path / "train-images-idx3-ubyte", images)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels)
+    (tmp_path / "run.toml").write_text('data = ""\nhidden = "4"\nepochs = 1\n')
+    code, out, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--no-plots",
+                          "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "unknown data set ''")
+    assert out == "" and not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("text, fragments", [
     ("epoch = 3\n", ["run.toml: unknown key 'epoch'", "(did you mean 'epochs'?)"]),
     ('epochs = "3"\n', ["run.toml: key 'epochs' expects an integer, got str '3'"]),

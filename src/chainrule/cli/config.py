@@ -166,13 +166,14 @@ def data_beside_config(values: dict, path) -> dict:
     taken from the file's folder (see the module docstring); ConfigError naming the file's key
     when no such file is there but one is in the working directory, which was read before.
 
-    A built-in name stays a name. Any other bare word (no separator, suffix or comma) is a path
+    A built-in name stays a name, and an empty string stays empty (no path: joined to the
+    folder, it named the folder itself). Any other bare word (no separator, suffix or comma) is a path
     like the others (an IDX directory ``mn``), except that one naming nothing, beside the file
     or in the working directory, stays as it is: a misspelt built-in name, which ``load_data``
     names as such.
     """
     data = values.get("data")
-    if not isinstance(data, str) or data in BUILTIN_DATASETS or os.path.isabs(data):
+    if not isinstance(data, str) or not data or data in BUILTIN_DATASETS or os.path.isabs(data):
         return values
     folder = os.path.dirname(os.fspath(path))
     bare = not names_a_file(data) and "," not in data
