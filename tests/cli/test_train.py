@@ -735,6 +735,21 @@ def test_divergence_exits_1_in_one_line_and_leaves_no_run_folder(tmp_path, capsy
     assert not (tmp_path / "run").exists()
 
 
+def test_divergence_of_a_huge_weight_decay_names_it_beside_the_learning_rate(tmp_path, capsys):
+    """A weight decay past what float32 multiplies a weight by diverged at any rate (--lr 1e-30
+    too), and the line said only "try a lower --lr than 1e-30"."""
+    code, out, err = call(capsys, "train", "--data", "iris", "--hidden", "8", "--epochs", "1", "--weight-decay",
+                          "3e38", "--lr", "1e-30", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "training diverged at epoch 1",
+                          "try a lower --lr than 1e-30, or a lower --weight-decay than 3e+38", exit_code=1)
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "run.toml").write_text("weight_decay = 3e38\n")
+    code, out, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--data", "iris", "--hidden", "8",
+                          "--epochs", "1", "--quiet", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"or a lower weight_decay than 3e+38 ({tmp_path / 'run.toml'}: key "
+                          "'weight_decay')", exit_code=1)
+
+
 def test_targets_beyond_float32_train_when_standardized_first(tmp_path, capsys):
     # the check of a target against the dtype refused them, where fit standardizes them in float64 first
     rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str((i + 1) * 1e38)] for i in range(12)]

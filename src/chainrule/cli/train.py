@@ -30,9 +30,9 @@ Ctrl-C (or SIGTERM) still writes its files, then exits 130 with a line saying ho
 epochs it completed and which checkpoint to resume (or that none was written yet). A run that
 diverges (a loss or gradient not finite) writes no model file and exits 1 with a line saying
 where it diverged, which checkpoint holds the last epoch saved (or that none was written), and
-to try a lower --lr; or, for a loss not finite before the first step or a gradient not finite at
-it, that the data are too large (the targets to standardize, for regression) and the learning
-rate not the cause.
+to try a lower --lr (and --weight-decay, when it is 1 or more); or, for a loss not finite before the
+first step or a gradient not finite at it, that the data are too large (the targets to standardize, for
+regression) and the learning rate not the cause.
 """
 
 from __future__ import annotations
@@ -523,7 +523,8 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         if isinstance(error, DivergenceError):
             task = get_loss(loss).task
             raise diverged(error, folder, config.lr, value_name("lr", sources.get("lr")), task, model.dtype,
-                           bool(config.standardize_targets)) from error
+                           bool(config.standardize_targets),
+                           (config.weight_decay, value_name("weight_decay", sources.get("weight_decay")))) from error
         argument, _, rest = str(error).partition(": ")
         if isinstance(error, ChainruleError) and rest and argument in FIT_OPTIONS:
             error.args = (f"{value_name(argument, sources.get(argument))}: {rest}", *error.args[1:])
@@ -543,14 +544,16 @@ def _remove_empty(created: list[Path]) -> None:
 
 
 def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task: str, dtype,
-             targets: bool) -> DivergenceError:
+             targets: bool, decay: tuple[float, str] = (0.0, "--weight-decay")) -> DivergenceError:
     """A diverged run's error in the command's terms (exit 1): ``cr.fit``'s says that the model
     keeps its last finite weights and names its ``lr``, but the command writes no model file.
     This says what the run ``folder`` holds (the last checkpoint written, or nothing) and names
     the learning rate as ``lr_name`` (``--lr``, or a config file's key); or, for a loss not finite
     before the first step or a gradient not finite at it, what to scale instead (the ``task``'s
     targets, for regression, unless ``targets`` says they are standardized; the model's ``dtype``,
-    when float32)."""
+    when float32). A weight decay of 1 or more (``decay``: its value and name) is named beside the
+    learning rate: its penalty's gradient (λ·w, and its square in Adam's and RMSprop's moments) can
+    overflow whatever the rate, so a lower rate alone need not help."""
     what, alike = f"training diverged {error.where}", error.same_on_every_rank
     if error.at_start:  # nothing was written yet, and the learning rate is not the cause
         advice = ["standardize the targets (--standardize-targets)"] if task == "regression" and not targets else []
@@ -564,6 +567,9 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
     checkpoint = folder / CHECKPOINT
     lower = f"try a lower {lr_name} than {lr:g}" if lr_name.startswith("--") else \
         f"try a lower lr than {lr:g} ({lr_name})"
+    if decay[0] >= 1:
+        lower += f", or a lower {decay[1]} than {decay[0]:g}" if decay[1].startswith("--") else \
+            f", or a lower weight_decay than {decay[0]:g} ({decay[1]})"
     if checkpoint.is_file():
         epoch = read(checkpoint)[2]["epoch"]
         return DivergenceError(f"{what}; no model file was written, but the checkpoint {checkpoint} holds epoch "
