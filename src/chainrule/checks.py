@@ -356,7 +356,7 @@ def is_seed(value) -> bool:
 def choice(value, name: str, options) -> str:
     """``value`` if it is one of ``options``, else HyperparameterError listing them."""
     if value not in options:
-        raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {value!r}"
+        raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {quoted(value)}"
                                   f"{did_you_mean(value, options)}")
     return value
 

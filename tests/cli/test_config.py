@@ -281,6 +281,23 @@ def test_an_empty_data_in_a_config_file_is_refused_not_read_as_the_config_files_
     assert out == "" and not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("key", ["optimizer", "init", "loss", "device", "class_weight", "activation"])
+def test_a_long_unknown_name_is_quoted_in_part(tmp_path, capsys, key):
+    """The whole value was quoted (repr): a 100,000-character name made an error line as long."""
+    (tmp_path / "run.toml").write_text(f'{key} = "{"ab" * 50_000}"\n')
+    code, out, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--data", "iris", "--quiet",
+                          "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err, f"run.toml: key '{key}': expected ", "'ababab")
+    assert len(line) < 600 and not (tmp_path / "run").exists()
+
+
+def test_a_long_hidden_is_quoted_in_part_where_activation_names_it(tmp_path, capsys):
+    code, out, err = call(capsys, "train", "--hidden", ",".join(["1"] * 10_000), "--activation", "relu,tanh",
+                          "--data", "iris", "--quiet", "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err, "--activation: expected one name for every hidden layer")
+    assert len(line) < 800
+
+
 @pytest.mark.parametrize("text, fragments", [
     ("epoch = 3\n", ["run.toml: unknown key 'epoch'", "(did you mean 'epochs'?)"]),
     ('epochs = "3"\n', ["run.toml: key 'epochs' expects an integer, got str '3'"]),

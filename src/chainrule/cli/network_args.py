@@ -22,7 +22,7 @@ def hidden_layers(config: TrainConfig, sources: dict | None = None) -> tuple[lis
     hidden = value_name("hidden", sources.get("hidden"))
     sizes = hidden_sizes(config.hidden, hidden)
     activation = value_name("activation", sources.get("activation"))
-    return sizes, activation_names(config.activation, len(sizes), activation, f"{hidden} is {config.hidden!r}")
+    return sizes, activation_names(config.activation, len(sizes), activation, f"{hidden} is {quoted(config.hidden)}")
 
 
 def activation_names(activation: str | list[str], n_hidden: int, name: str, hidden: str) -> list[str]:
@@ -39,7 +39,7 @@ def activation_names(activation: str | list[str], n_hidden: int, name: str, hidd
     names = activation.replace(" ", "").split(",") if isinstance(activation, str) else activation
     if isinstance(activation, str) and len(names) == 1:  # one name for every hidden layer
         if names[0] not in ACTIVATIONS:
-            raise ConfigError(f"{name}: expected one of {known}; got {activation!r}"
+            raise ConfigError(f"{name}: expected one of {known}; got {quoted(activation)}"
                               f"{did_you_mean(activation, ACTIVATIONS)}")
         return names * n_hidden
     form = "comma-separated" if isinstance(activation, str) else "in a list"
@@ -51,12 +51,13 @@ def activation_names(activation: str | list[str], n_hidden: int, name: str, hidd
         expected = (f"expected one name for every hidden layer, or {_names(n_hidden)} {form}, one per hidden "
                     f"layer ({hidden}), each one of {known}")
     if "" in names:
-        raise ConfigError(f"{name}: {expected}; got {activation!r}, which has an empty name")
+        raise ConfigError(f"{name}: {expected}; got {quoted(activation)}, which has an empty name")
     if len(names) != n_hidden:
-        raise ConfigError(f"{name}: {expected}; got {_names(len(names))}: {activation!r}")
+        raise ConfigError(f"{name}: {expected}; got {_names(len(names))}: {quoted(activation)}")
     for item in names:
         if item not in ACTIVATIONS:
-            raise ConfigError(f"{name}: {expected}; got {item!r} in {activation!r}{did_you_mean(item, ACTIVATIONS)}")
+            raise ConfigError(f"{name}: {expected}; got {quoted(item)} in {quoted(activation)}"
+                              f"{did_you_mean(item, ACTIVATIONS)}")
     return names
 
 
