@@ -750,6 +750,16 @@ def test_divergence_of_a_huge_weight_decay_names_it_beside_the_learning_rate(tmp
                           "'weight_decay')", exit_code=1)
 
 
+def test_a_run_folder_whose_name_is_not_utf8_gets_its_plots(tmp_path, capsys):
+    """The plots' titles held the folder's name, whose byte 0xff (the lone surrogate os.fsdecode
+    makes of it) matplotlib could not draw: an internal error (exit 1) once the run's files were written."""
+    folder = tmp_path / os.fsdecode(b"run\xff")
+    code, out, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", "--quiet",
+                          "--out", folder)
+    assert code == 0, err
+    assert (folder / "history.png").is_file() and (folder / "gradient_flow.png").is_file()
+
+
 def test_targets_beyond_float32_train_when_standardized_first(tmp_path, capsys):
     # the check of a target against the dtype refused them, where fit standardizes them in float64 first
     rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str((i + 1) * 1e38)] for i in range(12)]
