@@ -234,6 +234,20 @@ def test_a_relative_data_path_found_only_in_the_working_directory_is_named_with_
     assert not (tmp_path / "run").exists()
 
 
+def test_a_config_files_data_overridden_by_the_data_option_is_not_looked_for(tmp_path, monkeypatch, capsys):
+    """--data overrides the file's data, but a file's data found only in the working directory was
+    refused all the same (where a missing one was let pass, as its message says: "or pass --data")."""
+    (tmp_path / "configs").mkdir()
+    write_csv(tmp_path / "data.csv", iris_rows())
+    (tmp_path / "configs" / "run.toml").write_text('data = "data.csv"\nhidden = "4"\nepochs = 1\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "train", "--config", "configs/run.toml", "--data", "iris", "--quiet", "--no-plots",
+                          "--out", "run")
+    assert code == 0, err
+    assert "on iris (30 test samples" in out
+    assert tomllib.loads((tmp_path / "run" / "config.toml").read_text())["data"] == "iris"
+
+
 def test_a_bare_data_name_found_only_in_the_working_directory_is_refused_but_a_built_in_name_stays(
         tmp_path, monkeypatch, capsys):
     """data = "mn" (an IDX directory in the working directory, none beside the config file) was read

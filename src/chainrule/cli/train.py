@@ -162,7 +162,10 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
             checkpoint = read_checkpoint(args.resume)  # a training checkpoint, before its configuration is compared
         layers.append(resumed_config(checkpoint))
     if args.config:
-        layers.append((data_beside_config(read_config(args.config), args.config), args.config))
+        values = read_config(args.config)
+        if getattr(args, "data", None) is None:  # else --data overrides the file's, which is not looked for
+            values = data_beside_config(values, args.config)
+        layers.append((values, args.config))
     given = {key: getattr(args, key) for key in TrainConfig.keys() if getattr(args, key, None) is not None}
     layers.append((given, None))
     config, sources = TrainConfig(), {}
