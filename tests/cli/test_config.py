@@ -346,6 +346,15 @@ def test_a_config_file_with_a_utf8_byte_order_mark_is_read(tmp_path, capsys):
     assert code == 0, err
 
 
+@pytest.mark.parametrize("option", ["--config", "--resume"])
+def test_an_empty_file_name_is_refused_not_ignored(tmp_path, capsys, option):
+    """--config "" (an unset shell variable) was read as no --config: the default run trained."""
+    code, out, err = call(capsys, "train", option, "", "--data", "iris", "--epochs", "1", "--quiet",
+                          "--out", tmp_path / "run")
+    assert_one_line_error(code, err, f"{option}: expected a file name, got ''")
+    assert out == "" and not (tmp_path / "run").exists()
+
+
 def test_a_missing_config_file_exits_2(tmp_path, capsys):
     code, _, err = call(capsys, "train", "--config", tmp_path / "none.toml", "--out", tmp_path / "run")
     assert_one_line_error(code, err, "none.toml: config file not found")

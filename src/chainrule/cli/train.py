@@ -156,6 +156,9 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
     ``value_name(key, sources.get(key))``, as :func:`validate` does. ``checkpoint`` is
     ``--resume``'s file as :func:`read_checkpoint` read it; without it, the file is read here.
     """
+    for option, path in (("--resume", getattr(args, "resume", None)), ("--config", args.config)):
+        if path == "":  # an unset shell variable ("$CFG") would otherwise leave the option out silently
+            raise ConfigError(f"{option}: expected a file name, got ''")
     layers = []  # (values, the file they came from, or None for the command line), lowest first
     if args.resume:
         if checkpoint is None:
