@@ -104,3 +104,24 @@ def test_predictions_stdout_cannot_encode_are_refused_naming_o(tmp_path, accente
                     env={"PYTHONIOENCODING": "ascii"})
     assert_one_line_error(done.returncode, done.stderr, "stdout: its encoding (ascii)", "-o FILE")
     assert done.stdout == ""
+
+
+def test_an_error_line_reaches_stderr_in_one_write(monkeypatch, tmp_path):
+    """print wrote a line and its newline apart: two writes where stderr writes through
+    (PYTHONUNBUFFERED, python -u), and the ranks' lines, which mpiexec merges into one stream,
+    ran together ("...processeschainrule: error: rank 0 of 3: ...")."""
+    class Writes(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def write(self, text):
+            self.calls.append(text)
+            return super().write(text)
+
+    stderr = Writes()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--epochs", "0"]) == 2
+    assert [call for call in stderr.calls if call] == [stderr.getvalue()]
+    assert stderr.getvalue().startswith("chainrule: error: --epochs") and stderr.getvalue().count("\n") == 1

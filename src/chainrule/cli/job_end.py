@@ -20,11 +20,11 @@ only for ranks that are ending too.
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 
 from ..errors import ChainruleError
 from .exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
+from .streams import error_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C, and a scheduler's stop, which chainrule takes as one
 
@@ -69,5 +69,5 @@ def end_together(comm, code: int) -> int:
     if seen and agreed == 0:
         agreed = EXIT_INTERRUPTED
         if comm.is_root:
-            print("chainrule: interrupted", file=sys.stderr)
+            error_line("chainrule: interrupted")
     return agreed

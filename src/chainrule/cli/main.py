@@ -33,7 +33,7 @@ from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from .job_end import stopped_together
-from .streams import OutputError, discard_stdout, standard_streams
+from .streams import OutputError, discard_stdout, error_line, standard_streams
 
 COMMANDS = (train, evaluate, predict, gradcheck, info, export)
 
@@ -169,13 +169,13 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
                 return _report(error, debug, code, prefix=_found_on(args, error))
             code = _report(error, debug, code, prefix=_found_on(args, error))
         except KeyboardInterrupt:
-            print("chainrule: interrupted", file=sys.stderr)
+            error_line("chainrule: interrupted")
             code = EXIT_INTERRUPTED
         except Exception as error:  # a bug: still one line, and the traceback on request
             if ctrl_c.seen:  # what the Ctrl-C broke (see _CtrlC), not a bug
                 if debug:
                     traceback.print_exception(error)
-                print("chainrule: interrupted", file=sys.stderr)
+                error_line("chainrule: interrupted")
                 code = EXIT_INTERRUPTED
             else:
                 code = _report(error, debug, EXIT_FAILURE, prefix=f"{_found_on(args, error)}internal error: ")
@@ -200,7 +200,7 @@ def _report(error: BaseException, debug: bool, code: int, prefix: str = "") -> i
     if debug:
         traceback.print_exception(error)
     message = printable(" ".join(str(error).split("\n"))) or type(error).__name__
-    print(f"chainrule: error: {prefix}{message}", file=sys.stderr)
+    error_line(f"chainrule: error: {prefix}{message}")
     return code
 
 

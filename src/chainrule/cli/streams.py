@@ -42,6 +42,16 @@ def standard_streams():
             sys.stdout, sys.stderr = saved
 
 
+def error_line(text: str) -> None:
+    """``text`` and its newline on stderr in one write. ``print`` writes them apart, which reach
+    the stream as two writes where stderr writes through (``PYTHONUNBUFFERED``, ``python -u``):
+    the lines of a distributed run's ranks, which mpiexec merges into one stream, could then run
+    together ("...processeschainrule: error: rank 0 of 3: ..."). Nothing is written where the
+    process has no stderr (None), as ``print`` to it would have written to stdout instead."""
+    if sys.stderr is not None:
+        sys.stderr.write(text + "\n")
+
+
 def stdout_closed() -> bool:
     """Whether stdout was closed when the process started (``>&-``), within ``standard_streams``:
     a command whose work takes long (``train``) refuses at once what would fail at its end."""
