@@ -336,6 +336,29 @@ def test_a_custom_layer_whose_backward_takes_no_input_grad_is_refused_by_name():
         cr.Sequential(OneArgument(), cr.Linear(3, 3))
 
 
+def test_the_check_of_backward_follows_what_each_layer_calls_whatever_its_class_was_found_to_take():
+    """The answer for a class's backward is kept per function (inspect.signature once a class, not
+    once a layer); a backward set on one instance is still checked as itself."""
+    from dataclasses import dataclass
+
+    first, second = cr.Identity(), cr.Identity()
+    second.backward = lambda dY: dY  # takes no input_grad, on this instance alone
+    cr.Sequential(first, cr.Linear(3, 3))  # the class's backward: found to take it, and kept so
+    with pytest.raises(cr.HyperparameterError, match=r"Sequential: argument 0 \(Identity\): backward must take"):
+        cr.Sequential(second, cr.Linear(3, 3))
+
+    @dataclass
+    class Backward:  # a callable that cannot be hashed (a dataclass with eq), which no cache may hold
+        scale: float = 1.0
+
+        def __call__(self, dY, input_grad=True):
+            return dY * self.scale
+
+    third = cr.Identity()
+    third.backward = Backward()
+    assert len(cr.Sequential(third, cr.Identity(), cr.Linear(3, 3))) == 3
+
+
 def test_a_slice_is_a_sequential_of_the_same_layer_objects():
     model = cr.Sequential(cr.Linear(3, 4), cr.ReLU(), cr.Linear(4, 4), cr.Tanh(), cr.Linear(4, 2), seed=0)
     weights = {name: array.copy() for name, array in model.params.items()}
