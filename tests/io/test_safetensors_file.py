@@ -74,7 +74,8 @@ def test_an_onnx_model_is_named_as_such(tmp_path, head, onnx):
         read_header(path)
     message = str(raised.value)
     assert (message == f"{path}: an ONNX model (as chainrule export --onnx writes), not a chainrule model file; run "
-                       f"it with an ONNX runtime, or give the .safetensors model file it was exported from") == onnx
+                       f"it with an ONNX runtime, or give chainrule the .safetensors file it was exported from (or, to "
+                       f"resume a run, the run's checkpoint.safetensors)") == onnx
     assert ("header length" in message) != onnx
 
 

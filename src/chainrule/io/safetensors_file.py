@@ -205,7 +205,8 @@ def _foreign(path: PathLike, data: bytes, what: str, why: str) -> ModelFileError
     """The error for a file that is not (or no longer) a safetensors file."""
     if looks_like_onnx(data):
         return ModelFileError(f"{path}: an ONNX model (as chainrule export --onnx writes), not a chainrule {what}; "
-                              f"run it with an ONNX runtime, or give the .safetensors model file it was exported from")
+                              f"run it with an ONNX runtime, or give chainrule the .safetensors file it was exported "
+                              f"from (or, to resume a run, the run's checkpoint.safetensors)")
     hint = ""
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         hint = "; it looks like a Python pickle, which chainrule never loads"
