@@ -32,3 +32,10 @@ def test_widths_separated_by_spaces_are_refused_not_joined(hidden):
 
 def test_spaces_around_widths_are_read_past():
     assert hidden_sizes(" 8 , 16 ") == [8, 16]
+
+
+@pytest.mark.parametrize("hidden", ["8_0", "\u0668", "８", "8\t"])
+def test_a_width_is_written_in_decimal_digits(hidden):
+    """int() took "8_0" as 80, Arabic-Indic and full-width digits, and a tab: a typo trained another network."""
+    with pytest.raises(ConfigError, match=r"^--hidden: expected comma-separated integers like 128,64"):
+        hidden_sizes(hidden)

@@ -7,6 +7,8 @@ list). Errors name the option, or the file and key a value came from (see ``valu
 
 from __future__ import annotations
 
+import re
+
 from ..errors import ConfigError, did_you_mean, quoted
 from ..layers import ACTIVATIONS
 from .config import TrainConfig, value_name
@@ -94,7 +96,9 @@ def _parse_widths(text: str, name: str) -> list[int]:
     if "" in parts:
         raise ConfigError(f"{name}: expected comma-separated integers like 128,64 (or '' for no hidden layers), "
                           f"got {quoted(text)}, which has an empty width")
-    try:
-        return [int(part) for part in parts]
-    except ValueError:
-        raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {quoted(text)}") from None
+    if not all(DECIMAL.fullmatch(part) for part in parts):  # int() also takes "8_0", "٨" and tabs
+        raise ConfigError(f"{name}: expected comma-separated integers like 128,64, got {quoted(text)}")
+    return [int(part) for part in parts]
+
+
+DECIMAL = re.compile(r"[+-]?[0-9]+")  # a width as written in decimal digits, its sign left to the width check
