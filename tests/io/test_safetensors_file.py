@@ -63,6 +63,8 @@ def test_a_crafted_header_length_is_refused_without_reading_it(saved):
 @pytest.mark.parametrize("head, onnx", [
     (b"\x08\x08\x12\tchainrule", True),  # ir_version 8, producer_name: what chainrule export --onnx writes
     (b"\x08\x07\x3a\x93\x03\n\x0c", True),  # ir_version 7, then the graph
+    (b"\x08\x08\x28\x01\x3a\x93\x03\n", True),  # ir_version 8, model_version 1 (a varint), then the graph
+    (b"\x08\x08\x2a\x01\x3a\x93\x03\n", False),  # field 5 length-delimited: no ModelProto writes it so
     (b"\x08\x08\x08\x08\x08\x08\x08\x08\x08\x08", False),  # another varint after ir_version: no ModelProto
     (b"\x09\x08\x12\tchainrule", False),
 ])

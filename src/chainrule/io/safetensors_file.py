@@ -219,9 +219,12 @@ def _foreign(path: PathLike, data: bytes, what: str, why: str) -> ModelFileError
 
 def looks_like_onnx(data: bytes) -> bool:
     """Whether a file that is no safetensors file starts as a serialized ONNX ModelProto does, whatever
-    its name: ir_version (field 1, a varint of one byte), then one of fields 2-8 (producer_name, ...,
-    graph, opset_import), each length-delimited. Its 8 bytes, read as a header length, exceed any file."""
+    its name: ir_version (field 1, a varint of one byte), then one of fields 2-8: producer_name,
+    producer_version, domain, doc_string, graph and opset_import, length-delimited, or model_version
+    (field 5), a varint. Its 8 bytes, read as a header length, exceed any file."""
     return data[:1] == b"\x08" and data[1:2] < b"\x80" and data[2:3] in ONNX_SECOND_TAGS
 
 
-ONNX_SECOND_TAGS = {bytes([field << 3 | 2]) for field in range(2, 9)}  # protobuf tags, wire type 2
+# The protobuf tags (field << 3 | wire type) of ModelProto's fields 2-8: wire type 2 (length-delimited)
+# for all but model_version, an int64 of wire type 0.
+ONNX_SECOND_TAGS = {bytes([field << 3 | (0 if field == 5 else 2)]) for field in range(2, 9)}
