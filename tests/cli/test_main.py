@@ -244,6 +244,7 @@ def test_an_input_error_the_ranks_stopped_on_together_is_shown_by_its_rank_and_a
      "chainrule: error: rank 1 of 3: --out full: the folder already holds files"),
     (cr.DistributedError("rank 1 of 3: averaging the gradient waited more than 60 s for the other ranks"),
      "chainrule: error: rank 1 of 3: averaging the gradient waited more than 60 s for the other ranks"),
+    (cr.DataError("rank 3.csv: no such file"), "chainrule: error: rank 1 of 3: rank 3.csv: no such file"),
     (ValueError("a bug"), "chainrule: error: rank 1 of 3: internal error: a bug")])
 def test_a_line_one_rank_prints_names_the_rank_once(capsys, monkeypatch, error, line):
     """Only the rank's own line said which rank (of machines of their own) found the error."""

@@ -20,6 +20,7 @@ sequence from a crafted file) is shown as its escape, ``\\x1b`` (:func:`printabl
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import textwrap
@@ -246,9 +247,12 @@ def _found_on(args, error: BaseException) -> str:
     processes found (the ranks may run on machines of their own: which one's file is missing?);
     "" in any other run, and for a message that already names its rank."""
     world = _world(args)
-    if world is None or world.Get_size() < 2 or str(error).startswith("rank "):
+    if world is None or world.Get_size() < 2 or RANK_NAMED.match(str(error)):
         return ""
     return f"rank {world.Get_rank()} of {world.Get_size()}: "
+
+
+RANK_NAMED = re.compile(r"rank \d+ of \d+: ")  # how Communicator's own errors begin; "rank 3.csv: ..." does not
 
 
 def entry_point() -> None:
