@@ -43,6 +43,10 @@ PANEL_SIZE = (5.5, 4.0)  # inches per subplot
 MARKER_MAX_EPOCHS = 30  # curves this short get a marker on every epoch, so one epoch still shows
 SAVE_FORMATS = ("png", "pdf", "svg", "eps", "jpg", "jpeg")  # written by Figure + Agg without pyplot or LaTeX
 NON_FINITE_LABEL = "NaN/inf (diverged)"  # legend entry of the red crosses marking non-finite values
+# A value past this cannot sit on a log axis: from about 1e300, matplotlib's log axis overflows in its margin
+# and falls back to limits that leave it off the panel (a loss is then drawn on a linear axis, a gradient norm
+# as NaN and inf are).
+LOG_LIMIT = 1e250
 NON_FINITE_STYLE = {"linestyle": "none", "marker": "x", "color": "red", "markersize": 9, "markeredgewidth": 2}
 
 
@@ -192,9 +196,11 @@ def _integer_ticks(axis) -> None:
     axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
 
 
-def _non_finite_positions(positions, values) -> list:
-    """The ``positions`` (epochs, depths) whose value in ``values`` is NaN or ±inf."""
-    return [position for position, value in zip(positions, values) if not math.isfinite(float(value))]
+def _non_finite_positions(positions, values, limit: float = math.inf) -> list:
+    """The ``positions`` (epochs, depths) whose value in ``values`` is NaN or ±inf, or past ``limit``
+    (a log axis's :data:`LOG_LIMIT`)."""
+    return [position for position, value in zip(positions, values)
+            if not math.isfinite(float(value)) or float(value) > limit]
 
 
 def _mark_non_finite(axes, positions: list) -> bool:

@@ -16,13 +16,10 @@ from matplotlib import colormaps
 from ..errors import DataError
 from ..layers import Layer
 from ..training.history import History
-from .drawing import (NON_FINITE_LABEL, PANEL_SIZE, _check_history, _check_mathtext, _check_title, _epochs, _figure,
-                      _floats, _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _positive, _save,
-                      _say_in_middle, _series_of_floats, _span_x)
+from .drawing import (LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, _check_history, _check_mathtext, _check_title, _epochs,
+                      _figure, _floats, _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker,
+                      _non_finite_positions, _positive, _save, _say_in_middle, _series_of_floats, _span_x)
 
-# A norm past this is drawn as NaN and inf are (a gap, and a red cross at the panel's top edge): from a
-# norm near 1e300, matplotlib's log axis overflows in its margin and falls back to limits that leave it off the panel.
-LOG_LIMIT = 1e250
 LEGEND_ROWS_IN_PANEL = 8  # compare_gradient_flow's legend rows that fit its figure; each more adds LEGEND_ROW_INCHES
 LEGEND_ROW_INCHES = 0.25
 MIN_DECADES = 2  # a log axis spans at least this many powers of ten, so a flat profile looks flat
@@ -106,7 +103,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         _label_depth_axis(profile, [[names[layer] for layer in initial]])
         _log_y(profile, initial.values())
         depths = range(1, len(initial) + 1)
-        if _mark_non_finite(profile, _off_scale_positions(depths, initial.values())):
+        if _mark_non_finite(profile, _non_finite_positions(depths, initial.values(), LOG_LIMIT)):
             profile.legend()
         profile.set_title("at initialization: " + _ratio_text(initial))
     figure.suptitle(title or "Gradient flow")
@@ -225,7 +222,7 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) 
         line, = axes.plot(epochs, values, color=color, label=names[layer], marker=_marker(values))
         if index % step == 0:
             named.append((line, names[layer]))
-        non_finite_epochs += _off_scale_positions(epochs, grad_norms[layer])
+        non_finite_epochs += _non_finite_positions(epochs, grad_norms[layer], LOG_LIMIT)
     longest = max(len(values) for values in grad_norms.values())
     _span_x(axes, last_epoch - longest + 1, last_epoch)
     _log_y(axes, [value for values in grad_norms.values() for value in values])
@@ -321,12 +318,6 @@ def _drawable(value) -> float:
     """A norm as the log axis draws it: NaN (a gap) for 0, NaN, ±inf, and a norm past LOG_LIMIT."""
     value = _positive(value)
     return value if value <= LOG_LIMIT else math.nan
-
-
-def _off_scale_positions(positions, values) -> list:
-    """The ``positions`` (epochs, depths) whose norm is NaN, ±inf or past LOG_LIMIT: marked as diverged."""
-    return [position for position, value in zip(positions, values)
-            if not math.isfinite(float(value)) or float(value) > LOG_LIMIT]
 
 
 def _ratio_text(norms: dict) -> str:

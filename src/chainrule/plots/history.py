@@ -7,13 +7,12 @@ from pathlib import Path
 
 from ..errors import DataError, HyperparameterError
 from ..training.history import History
-from .drawing import (_check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks, _last_epoch,
-                      _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle,
+from .drawing import (LOG_LIMIT, _check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks,
+                      _last_epoch, _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle,
                       _series_of_floats, _span_x)
 
 LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 NOTHING_FINITE = "no finite values to show"
-LOG_LIMIT = 1e250  # a loss past this is drawn on a linear axis: matplotlib's log axis cannot span it
 LINEAR_LIMIT = 1e300  # a linear panel with a larger magnitude is drawn divided by a power of ten (_linear_exponent)
 METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "mean absolute error"}
 BEST_EPOCH_LABEL = "best epoch"  # legend entry of the dotted line at EarlyStopping's best epoch
