@@ -102,6 +102,11 @@ class FlatParameters:
         reads them, without walking the model."""
         return [full_name for full_name, (layer, _, _, _) in zip(self.names, self._views) if not layer.own_trainable]
 
+    def owners(self) -> list[tuple]:
+        """``(layer, own parameter name)`` of each parameter, in buffer order: which parameter a name
+        stands for, whatever path the layer has now."""
+        return [(layer, name) for layer, name, _, _ in self._views]
+
     def rename(self, names: list) -> None:
         """Name the parameters ``names`` (their paths now, in buffer order), the vectors left as they
         are: the layers holding the views moved in the model without leaving it (a layer without

@@ -187,3 +187,26 @@ def test_steps_missed_while_frozen_follow_a_parameter_renamed_by_a_layer_put_in_
     cr.fit(resumed, X, y, optimizer=resumed_optimizer, epochs=1, batch_size=16, seed=1, verbose=0,
            resume=tmp_path / "run.safetensors")
     assert resumed_optimizer.missed == {"1.W": 13, "1.b": 13}
+
+
+def test_steps_missed_while_frozen_follow_their_layer_into_a_buffer_made_anew(tmp_path):
+    """With a layer put in before the frozen one and another replaced, the buffer is made anew, and
+    the counts stayed under the old names: the moved layer was bias-corrected as if it had taken
+    every step, and the checkpoint could not be resumed ('0.W' is not a parameter of the model)."""
+    X, y = data()
+    model = base_and_head()
+    optimizer = cr.Adam(model, lr=0.01)
+    model[0].trainable = False
+    cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=16, seed=0, verbose=0)
+    model[0].trainable = True
+    model.layers.insert(0, cr.Identity())
+    model.layers[5] = cr.Linear(8, 3, seed=1)  # the head replaced: a new layer object, a new buffer
+    cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=16, seed=1, verbose=0,
+           checkpoint=tmp_path / "run.safetensors")
+    assert optimizer.missed == {"1.W": 13, "1.b": 13}
+    resumed = base_and_head()
+    resumed.layers.insert(0, cr.Identity())
+    resumed_optimizer = cr.Adam(resumed, lr=0.01)
+    cr.fit(resumed, X, y, optimizer=resumed_optimizer, epochs=1, batch_size=16, seed=1, verbose=0,
+           resume=tmp_path / "run.safetensors")
+    assert resumed_optimizer.missed == {"1.W": 13, "1.b": 13}

@@ -311,16 +311,24 @@ class Optimizer:
         return self.stretches(flat, runs)
 
     def _follow_renaming(self, flat) -> None:
-        """Key ``missed`` by ``flat``'s names: where the buffer is the one the counts were kept for and
-        its parameters were renamed (the layers holding them moved in the model: a layer without
-        parameters put in before them, or taken out; FlatParameters.rename), each count goes with its
-        parameter to the new name, as its state in the buffer does. A buffer made anew keeps the counts
-        by name: a parameter at the same path is taken for the same one."""
+        """Key ``missed`` by ``flat``'s names. Each count goes with its parameter: to the name the same
+        layer's parameter has in ``flat`` (its layer moved in the model: a layer without parameters put
+        in before it, or taken out), whether ``flat`` is the buffer renamed or one made anew; else, for a
+        parameter whose layer is no longer in the model (replaced), to the same path, taken for the same
+        parameter as its state in the buffer is; a count with neither is dropped."""
         named_flat, names = self._named
-        if named_flat is flat and len(names) == len(flat.names):
-            new_name = dict(zip(names, flat.names))
-            self.missed = {new_name[name]: count for name, count in self.missed.items() if name in new_name}
-            self._plan = None  # the stretches follow the counts
+        now = {(id(layer), name): full_name for full_name, (layer, name) in zip(flat.names, flat.owners())}
+        then = {full_name: (id(layer), name) for full_name, (layer, name) in zip(names, named_flat.owners())}
+        missed, paths = {}, set(flat.names)
+        for name, count in self.missed.items():
+            moved = now.get(then.get(name))
+            if moved is not None:
+                missed[moved] = count
+        for name, count in self.missed.items():
+            if now.get(then.get(name)) is None and name in paths and name not in missed:
+                missed[name] = count
+        self.missed = missed
+        self._plan = None  # the stretches follow the counts
         self._named = (flat, flat.names)
 
     def _step_stretches(self, flat, plan: tuple, lr: float, check_finite: bool) -> bool:
