@@ -150,10 +150,9 @@ def test_a_new_product_of_a_view_with_no_unit_stride_has_its_contiguous_copys_bi
     from chainrule import backend
 
     rng = np.random.default_rng(2)
-    X, W = rng.standard_normal((7, 66)).astype(dtype)[:, ::2], rng.standard_normal((256, 512)).astype(dtype)[:, ::2]
-    for A, B in ((X, W[:33, :5]), (rng.standard_normal((1, 256)).astype(dtype), W)):
-        expected = np.matmul(np.ascontiguousarray(A), np.ascontiguousarray(B))
-        assert backend.matmul(A, B).tobytes() == expected.tobytes()
+    A, W = rng.standard_normal((1, 256)).astype(dtype), rng.standard_normal((256, 512)).astype(dtype)[:, ::2]
+    expected = np.matmul(A, np.ascontiguousarray(W))  # here matmul's product of the view itself differs
+    assert backend.matmul(A, W).tobytes() == expected.tobytes()
 
 
 @pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
