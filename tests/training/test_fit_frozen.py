@@ -156,6 +156,16 @@ def test_a_resumed_run_that_unfroze_a_layer_continues_bit_for_bit(tmp_path, make
     assert unbroken_optimizer.missed == {"0.W": 14, "0.b": 14}  # 2 epochs of 7 batches (200 rows, 32 a batch)
 
 
+def missed_on_resume(checkpoint, X, y) -> dict:
+    """Adam's missed counts after resuming ``checkpoint`` (one epoch, seed 1) into base_and_head with an
+    Identity put in first, as the checkpoint's run had it."""
+    resumed = base_and_head()
+    resumed.layers.insert(0, cr.Identity())
+    optimizer = cr.Adam(resumed, lr=0.01)
+    cr.fit(resumed, X, y, optimizer=optimizer, epochs=1, batch_size=16, seed=1, verbose=0, resume=checkpoint)
+    return optimizer.missed
+
+
 def test_steps_missed_while_frozen_follow_a_parameter_renamed_by_a_layer_put_in_before_it(tmp_path):
     """Adam's count of the steps a parameter missed while its layer was frozen is kept by name
     ("0.W"); a layer without parameters put in before it renames it ("1.W"), and the count stayed
@@ -181,12 +191,7 @@ def test_steps_missed_while_frozen_follow_a_parameter_renamed_by_a_layer_put_in_
         layer, _, field = name.partition(".")
         np.testing.assert_array_equal(renamed.params[f"{int(layer) + 1}.{field}"], array, err_msg=name)
     assert optimizer.missed == {"1.W": 13, "1.b": 13}
-    resumed = base_and_head()
-    resumed.layers.insert(0, cr.Identity())
-    resumed_optimizer = cr.Adam(resumed, lr=0.01)
-    cr.fit(resumed, X, y, optimizer=resumed_optimizer, epochs=1, batch_size=16, seed=1, verbose=0,
-           resume=tmp_path / "run.safetensors")
-    assert resumed_optimizer.missed == {"1.W": 13, "1.b": 13}
+    assert missed_on_resume(tmp_path / "run.safetensors", X, y) == {"1.W": 13, "1.b": 13}
 
 
 def test_steps_missed_while_frozen_follow_their_layer_into_a_buffer_made_anew(tmp_path):
@@ -204,9 +209,4 @@ def test_steps_missed_while_frozen_follow_their_layer_into_a_buffer_made_anew(tm
     cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=16, seed=1, verbose=0,
            checkpoint=tmp_path / "run.safetensors")
     assert optimizer.missed == {"1.W": 13, "1.b": 13}
-    resumed = base_and_head()
-    resumed.layers.insert(0, cr.Identity())
-    resumed_optimizer = cr.Adam(resumed, lr=0.01)
-    cr.fit(resumed, X, y, optimizer=resumed_optimizer, epochs=1, batch_size=16, seed=1, verbose=0,
-           resume=tmp_path / "run.safetensors")
-    assert resumed_optimizer.missed == {"1.W": 13, "1.b": 13}
+    assert missed_on_resume(tmp_path / "run.safetensors", X, y) == {"1.W": 13, "1.b": 13}
