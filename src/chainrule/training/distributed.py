@@ -235,11 +235,10 @@ class Communicator(SingleProcess):
             others = [rank for rank in range(1, self.size) if column[rank] != column[0]]
             if not others:
                 continue
-            more = ", ..." if len(others) > 3 else ""
             if name in checksums:
-                ranks = ", ".join(map(str, others[:3]))
-                problems.append(f"{name} on rank{'s' if len(others) > 1 else ''} {ranks}{more} differs from rank 0's")
+                problems.append(f"{name} on {ranks_named(others)} differs from rank 0's")
             else:
+                more = ", ..." if len(others) > 3 else ""
                 shown = shown_values(shown_texts[:, index], column, [0, *others[:3]])
                 listed = ", ".join(f"{shown[rank]} on rank {rank}" for rank in others[:3])
                 problems.append(f"{name} is {shown[0]} on rank 0 but {listed}{more}")
@@ -408,6 +407,13 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS and Windows have no sched_getaffinity
         return os.cpu_count() or 1
+
+
+def ranks_named(ranks: list[int], size: int | None = None) -> str:
+    """``ranks`` in words: "rank 1", "ranks 0, 2"; past 3, "ranks 0, 1, 2, ..."; with ``size``, "of 4" after."""
+    more = ", ..." if len(ranks) > 3 else ""
+    of = "" if size is None else f" of {size}"
+    return f"rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks[:3]))}{more}{of}"
 
 
 def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:

@@ -32,7 +32,7 @@ from ..layers.layer import Layer
 from ..losses.loss import Loss
 from ..optimizers import Optimizer
 from ..parameters import FlatParameters
-from .distributed import SingleProcess
+from .distributed import SingleProcess, ranks_named
 from .history import History, layer_of
 from .metrics import Scores
 from .outputs import check_outputs
@@ -452,12 +452,6 @@ def refused_step(grad) -> str:
     if bool(get_array_module(grad).isfinite(grad).all()):
         return "the gradient or the update is not finite"
     return GRADIENT_NOT_FINITE
-
-
-def ranks_named(ranks: list[int], size: int) -> str:
-    """``ranks`` of ``size`` in words: "rank 1 of 2", "ranks 0, 2 of 4"; past 3, "ranks 0, 1, 2, ... of 64"."""
-    more = ", ..." if len(ranks) > 3 else ""
-    return f"rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks[:3]))}{more} of {size}"
 
 
 def standardized_already(where: str) -> str:
