@@ -139,10 +139,12 @@ class RootSends:
         self.sent = list(sent)
 
     def Ibcast(self, buffer, root):
-        buffer[...] = self.sent.pop(0)
+        if root == 0:  # this rank's own (an error's text it sends) just completes
+            buffer[...] = self.sent.pop(0)
         return Done()
 
-    def Iallreduce(self, in_place, buffer, op):  # rank 0's flag agrees with this rank's (an any's)
+    def Iallgather(self, mine, everyone):  # rank 0's flag agrees with this rank's (a ranks_where's)
+        everyone[...] = mine
         return Done()
 
 
@@ -700,7 +702,8 @@ class RootSendsAlone:
     def Ibcast(self, buffer, root):
         return Done()
 
-    def Iallreduce(self, in_place, buffer, op):  # the other rank's flag agrees with this rank's (an any's)
+    def Iallgather(self, mine, everyone):  # the other rank's flag agrees with this rank's (a ranks_where's)
+        everyone[...] = mine
         return Done()
 
 
@@ -726,24 +729,60 @@ def test_rank_0_resumes_from_the_bytes_it_sent_not_from_a_second_read(tmp_path):
     assert isinstance(resumed, os.PathLike) and os.fspath(resumed) == os.fspath(path)
 
 
-def test_a_rank_that_cannot_resume_stops_every_rank_at_once(tmp_path):
+class RankOneFails:
+    """COMM_WORLD as rank 0 of 2 sees it when rank 1's flag in a ranks_where is ``theirs`` (it failed) and
+    rank 1 then sends ``error``, its error's text; what rank 0 broadcasts just completes."""
+
+    def __init__(self, theirs: bool, error: str = "") -> None:
+        text = numpy.frombuffer(error.encode(), dtype=numpy.uint8)
+        self.theirs, self.sent = int(theirs), [numpy.array([text.size]), text]
+
+    def Iallgather(self, mine, everyone):
+        everyone[...] = mine if mine.size > 1 else [mine[0], self.theirs]  # rank 1's data and arguments are rank 0's
+        return Done()
+
+    def Ibcast(self, buffer, root):
+        if root == 1:
+            buffer[...] = self.sent.pop(0)
+        return Done()
+
+
+def rank_zero_beside(theirs: bool, error: str = ""):
+    """Rank 0 of 2, whose data and arguments rank 1 shares, with rank 1 failing (``theirs``) as RankOneFails."""
+    comm = rank_zero_among_equals(2)
+    world = RankOneFails(theirs, error)
+    comm.world.Iallgather, comm.world.Ibcast = world.Iallgather, world.Ibcast
+    return comm
+
+
+def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
     """A refusal on one rank alone (a callback of one's own refusing its state) left the other
-    ranks training on into the timeout, which then blamed a hung rank."""
+    ranks training on into the timeout, which then blamed a hung rank; then the others' error said
+    "another rank", and a rank that hung while the ranks agreed was said to hang "agreeing on stopping"."""
     X, y = script.data(40)
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
-    comm, flags = rank_zero_among_equals(2), []
-    comm.any = lambda flag: flags.append(flag) or True  # another rank could not resume
-    with pytest.raises(cr.DistributedError, match=r"^resume: another rank could not resume from the checkpoint "
-                                                  r".*checkpoint\.safetensors; its error says why$"):
+    comm = rank_zero_beside(True, "its callback refused its state")
+    with pytest.raises(cr.DistributedError) as raised:
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
-    assert flags == [False]  # this rank had resumed
-    comm, flags = rank_zero_among_equals(2), []
-    comm.any = lambda flag: flags.append(flag) or flag
-    with pytest.raises(cr.ModelFileError, match=r"callbacks \[\], this run \[EarlyStopping\]"):  # told to the others
+    assert str(raised.value) == (f"resuming from the checkpoint {path} failed on rank 1 of 2: its callback refused "
+                                 f"its state")
+    assert raised.value.same_on_every_rank
+    comm = rank_zero_beside(False)
+    with pytest.raises(cr.DistributedError) as raised:  # told to the others, in the same words
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm,
                callbacks=[cr.EarlyStopping(patience=1)])
-    assert flags == [True]
+    named = re.escape(str(path))
+    assert re.match(rf"resuming from the checkpoint {named} failed on rank 0 of 2: {named}: "
+                    r".*callbacks \[\], this run \[EarlyStopping\]", str(raised.value)), raised.value
+    assert isinstance(raised.value.__cause__, cr.ModelFileError)
+    comm = rank_zero_beside(False)
+    alike = comm.world.Iallgather
+    comm.world.Iallgather = lambda mine, everyone: alike(mine, everyone) if mine.size > 1 else Never()
+    comm.timeout = 0.01  # rank 1 hangs after the comparison of the runs, in the agreement on the checkpoint
+    with pytest.raises(cr.DistributedError, match=r"^rank 0 of 2: agreeing on resuming from the checkpoint .*"
+                                                  r"checkpoint\.safetensors waited more than 0.01 s"):
+        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
 
 
 def test_rank_0_names_its_checkpoint_not_its_copy_in_errors(tmp_path):
@@ -1004,23 +1043,25 @@ def test_a_rank_that_cannot_take_the_checkpoint_whose_seed_they_take_stops_every
     X, y = script.data(40)
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=3, checkpoint=path)
-    comm, flags = rank_zero(), []
-    comm.any = lambda flag: flags.append(flag) or True  # rank 1 could not take it
-    with pytest.raises(cr.DistributedError, match=r"^resume: another rank could not read the checkpoint "
-                                                  r".*checkpoint\.safetensors; its error says why$"):
+    comm = rank_zero()
+    comm.world = RankOneFails(True, "elsewhere/checkpoint.safetensors: cannot write rank 1's copy")
+    with pytest.raises(cr.DistributedError) as raised:
         comm.shared_seed(None, path)
-    assert flags == [False]
+    assert str(raised.value) == (f"reading the checkpoint {path} to resume from failed on rank 1 of 2: "
+                                 f"elsewhere/checkpoint.safetensors: cannot write rank 1's copy")
     data = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
-    comm, flags = rank_one(RootSends(seed_words(0, sends=True), numpy.array([data.size]), data)), []
-    comm.any = lambda flag: flags.append(flag) or flag
+    comm = rank_one(RootSends(seed_words(0, sends=True), numpy.array([data.size]), data))
+    comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]
 
     def disk_full(file, data):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "write_bytes", disk_full)
-    with pytest.raises(cr.ModelFileError, match="cannot write rank 1's copy of the checkpoint"):
-        comm.shared_seed(None, "elsewhere/checkpoint.safetensors")
-    assert flags == [True]  # told to the others
+    told = ("^reading the checkpoint elsewhere/checkpoint.safetensors to resume from failed on rank 1 of 2: "
+            "elsewhere/checkpoint.safetensors: cannot write rank 1's copy of the checkpoint")
+    with pytest.raises(cr.DistributedError, match=told) as raised:
+        comm.shared_seed(None, "elsewhere/checkpoint.safetensors")  # told to the others, in the words they raise
+    assert isinstance(raised.value.__cause__, cr.ModelFileError)
 
 
 class Resumed(Exception):

@@ -93,6 +93,10 @@ class SingleProcess:
     def ranks_where(self, flag: bool, what: str) -> list[int]:
         return [0] if flag else []
 
+    def raise_together(self, problem: Exception | None, what: str) -> None:
+        if problem is not None:
+            raise problem
+
     def largest(self, value: int, what: str, *, deadline: bool = True) -> int:
         return value
 
@@ -183,10 +187,10 @@ class Communicator(SingleProcess):
         the checkpoint (its seed is None and its resume given) and a seed drawn there (63 bits). Every
         rank takes part in sending the checkpoint; one given no resume drops it. A checkpoint rank 0
         cannot read is its ModelFileError there and one saying so on the other ranks; a damaged one, or
-        one whose seed field is, the same ModelFileError on every rank. The ranks then agree, in one
-        all-reduce made on this path alone, on whether each took the checkpoint: one that could not
-        (its copy of the bytes not written) raises its error, and the others a DistributedError saying
-        so, at once rather than at the next collective's timeout.
+        one whose seed field is, the same ModelFileError on every rank. The ranks then agree
+        (:meth:`raise_together`) on whether each took the checkpoint: one that could not (its copy of
+        the bytes not written) is one DistributedError naming that rank and its error on every rank,
+        at once rather than at the next collective's timeout.
         """
         words = numpy.zeros(2, dtype=numpy.uint64)
         if self.is_root and seed is None:
@@ -201,10 +205,8 @@ class Communicator(SingleProcess):
                 recorded = recorded_seed(checkpoint.extra, checkpoint)
             except ChainruleError as error:  # perhaps on this rank alone (its copy of the bytes could not be written)
                 problem = error
-            if self.any(problem is not None):  # every rank stops now, rather than the others waiting out the timeout
-                given = "rank 0 was given" if resume is None else resume
-                raise problem or DistributedError(f"resume: another rank could not read the checkpoint {given}; "
-                                                  f"its error says why")
+            given = "rank 0 was given" if resume is None else resume
+            self.raise_together(problem, f"reading the checkpoint {given} to resume from")
             if resume is None:
                 checkpoint.take_contents()  # rank 0's, which this rank was not given
             else:
@@ -339,6 +341,35 @@ class Communicator(SingleProcess):
         flags = numpy.empty(self.size, dtype=numpy.int64)
         self._wait(self.world.Iallgather(numpy.array([int(flag)], dtype=numpy.int64), flags), what)
         return [rank for rank in range(self.size) if flags[rank]]
+
+    def raise_together(self, problem: Exception | None, what: str) -> None:
+        """Raise the same DistributedError on every rank if ``problem``, this rank's error or None, is an
+        error on any rank: for a step that may fail on some ranks only (rank 0 writing a checkpoint, a
+        rank's copy of the one it resumes from), so that the others stop at once instead of waiting
+        out the timeout in their next collective and blaming a hung rank.
+
+        One all-gather of a word each (:meth:`ranks_where`); only on failure, the first failing rank
+        sends its error's text to all. The error names ``what`` failed ("writing the checkpoint"), the
+        ranks and that text: "writing the checkpoint failed on rank 0 of 2: ck.safetensors: cannot
+        write (No space left on device)"; its ``same_on_every_rank`` is True (a program reports it on
+        rank 0 alone), and on a failing rank its cause is ``problem``. When every rank failed, each
+        raises its own ``problem``, as it is: all of them stop, and know why.
+        """
+        failed = self.ranks_where(problem is not None, f"agreeing on {what}")
+        if not failed:
+            return
+        if len(failed) == self.size:  # every rank knows: each has its own error (a damaged checkpoint, the same)
+            raise problem
+        mine = ("" if problem is None else str(problem) if isinstance(problem, ChainruleError)
+                else f"{type(problem).__name__}: {problem}")
+        text = numpy.frombuffer(mine.encode(), dtype=numpy.uint8)
+        size = numpy.array([text.size], dtype=numpy.int64)
+        self._wait(self.world.Ibcast(size, root=failed[0]), f"sending the error of {what}")
+        buffer = text.copy() if self.rank == failed[0] else numpy.empty(int(size[0]), dtype=numpy.uint8)
+        self._wait(self.world.Ibcast(buffer, root=failed[0]), f"sending the error of {what}")
+        whose = f" (rank {failed[0]}'s error)" if len(failed) > 1 else ""
+        raise DistributedError(f"{what} failed on {ranks_named(failed, self.size)}{whose}: "
+                               f"{buffer.tobytes().decode(errors='replace')}", same_on_every_rank=True) from problem
 
     def largest(self, value: int, what: str, *, deadline: bool = True) -> int:
         """The largest of the ranks' ``value`` (an int, such as an exit code), on every rank; ``what``

@@ -25,7 +25,7 @@ from ..backend import module_for, to_device
 from ..checks import SEED_RANGE, as_sample_weights, check_finite, is_seed, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
-from ..errors import (ChainruleError, DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError,
+from ..errors import (ChainruleError, DataError, HyperparameterError, ModelFileError, ShapeError,
                       quoted)
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
@@ -630,9 +630,8 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
                                                          preprocessor=preprocessor, seed=seed, loss=loss)
     except ChainruleError as error:  # perhaps on this rank alone (a callback of one's own refused its state)
         refusal = error
-    if comm.any(refusal is not None):  # every rank stops now, rather than the others waiting out the timeout
-        raise refusal or DistributedError(f"resume: another rank could not resume from the checkpoint {resume}; "
-                                          f"its error says why")
+    # every rank stops now, rather than the others waiting out the timeout
+    comm.raise_together(refusal, f"resuming from the checkpoint {resume}")
     if history.stop_reason == "early_stopping":
         start_epoch = epochs  # that run had finished: resuming it trains no further epoch
     elif start_epoch > epochs:  # it would train nothing and call that "completed"
