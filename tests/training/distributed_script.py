@@ -10,6 +10,8 @@ resumed seed: a run with seed 5 holding out a validation fraction, resumed with 
 the same run unbroken; rank 0 saves both final weights to OUT/weights.npz.
 diverge: one row's target is so large that the loss of the rank that holds it is not finite at
 the first step; every rank writes the error message it got to OUT/diverge{rank}.txt.
+unwritable: rank 0 alone cannot write the checkpoint (its directory is a file); every rank writes
+the error message it got to OUT/unwritable{rank}.txt.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0 (in
 one, rank 0 alone resumes from a checkpoint written first to OUT);
 every rank writes the error messages it got to OUT/messages{rank}.json.
@@ -165,6 +167,21 @@ def diverging_fit(comm):
     return "no error"
 
 
+def unwritable_fit(comm, out):
+    """fit whose checkpoint goes into a "directory" that is a file, which rank 0 alone writes to; the message."""
+    blocker = os.path.join(out, "not a directory")
+    if comm.is_root:
+        with open(blocker, "w"):
+            pass
+    X, y = data(40)
+    try:
+        cr.fit(cr.mlp([5, 4, 3], seed=1), X, y, epochs=2, batch_size=20, verbose=0,
+               checkpoint=os.path.join(blocker, "checkpoint.safetensors"), distributed=comm)
+    except cr.DistributedError as error:
+        return str(error)
+    return "no error"
+
+
 def main(scenario, out):
     if scenario == "absent":
         from mpi4py import MPI
@@ -193,6 +210,9 @@ def main(scenario, out):
     elif scenario == "diverge":
         with open(os.path.join(out, f"diverge{comm.rank}.txt"), "w") as handle:
             handle.write(diverging_fit(comm))
+    elif scenario == "unwritable":
+        with open(os.path.join(out, f"unwritable{comm.rank}.txt"), "w") as handle:
+            handle.write(unwritable_fit(comm, out))
     elif scenario == "mismatch":
         checkpoint = os.path.join(out, "checkpoint.safetensors")
         cr.fit(cr.mlp([5, 16, 3], seed=1, dtype="float64"), *data(200), epochs=1, batch_size=32, verbose=0,

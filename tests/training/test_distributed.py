@@ -106,6 +106,21 @@ def test_a_callback_on_rank_0_alone_that_lowers_lr_stops_every_rank_naming_the_e
                                   "changed the learning rate or the weights on some ranks only"), messages[0]
 
 
+@needs_mpi
+def test_a_checkpoint_rank_0_cannot_write_stops_every_rank_at_once_naming_rank_0_and_the_file(tmp_path):
+    """Rank 0 raised its ModelFileError alone, and rank 1 waited in the next epoch's all-reduce until the
+    timeout, then aborted the job blaming a rank that hung or died."""
+    done, seconds = mpiexec(sys.executable, str(SCRIPT), "unwritable", str(tmp_path),
+                            env={"CHAINRULE_TEST_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    assert seconds < 20  # nobody waited out the timeout
+    messages = [(tmp_path / f"unwritable{rank}.txt").read_text() for rank in (0, 1)]
+    assert messages[0] == messages[1]
+    path = tmp_path / "not a directory" / "checkpoint.safetensors"
+    assert messages[0].startswith(f"writing the checkpoint after epoch 1 failed on rank 0 of 2: {path}: cannot write"), \
+        messages[0]
+
+
 def test_distributed_without_mpi4py_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)

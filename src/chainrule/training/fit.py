@@ -704,14 +704,22 @@ def _stop_reason(loop: Loop, interrupted: bool, stop: bool, epoch: int) -> str:
 
 def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_set: str, seed: int | None) -> None:
     """Rank 0 writes the checkpoint after ``epoch``; the other ranks check the callbacks' states and
-    arrays, the optimizer's state and the History as rank 0 does, so that all raise alike."""
-    if loop.comm.is_root:
-        save_checkpoint(path, loop.model, loop.optimizer, loop.rng, loop.history, callbacks, epoch,
-                        validation=validation_set, seed=seed, loss=loop.loss)
-    else:
-        callback_checkpoint_state(callbacks, loop.model)
-        check_optimizer_state(loop.optimizer)
-        check_history_state(loop.history, loop.model, loop.loss, epoch)
+    arrays, the optimizer's state and the History as rank 0 does, so that all raise alike. The ranks
+    then agree that it went well: a checkpoint rank 0 alone could not write (a full disk) is one
+    DistributedError on every rank naming rank 0 and its error, with the file, at once, where the
+    other ranks waited out the timeout in the next epoch's first all-reduce and blamed a hung rank."""
+    problem = None
+    try:
+        if loop.comm.is_root:
+            save_checkpoint(path, loop.model, loop.optimizer, loop.rng, loop.history, callbacks, epoch,
+                            validation=validation_set, seed=seed, loss=loop.loss)
+        else:
+            callback_checkpoint_state(callbacks, loop.model)
+            check_optimizer_state(loop.optimizer)
+            check_history_state(loop.history, loop.model, loop.loss, epoch)
+    except ChainruleError as error:
+        problem = error
+    loop.comm.raise_together(problem, f"writing the checkpoint after epoch {epoch}")
 
 
 def _training_summary(loop: Loop, n_train: int, seed, device: str) -> dict:
