@@ -9,7 +9,8 @@ the error message it got to OUT/drift{rank}.txt.
 resumed seed: a run with seed 5 holding out a validation fraction, resumed with seed=None, and
 the same run unbroken; rank 0 saves both final weights to OUT/weights.npz.
 diverge: one row's target is so large that the loss of the rank that holds it is not finite at
-the first step; every rank writes the error message it got to OUT/diverge{rank}.txt.
+the first step; every rank writes the error message it got, and its optimizer's step count after
+it, to OUT/diverge{rank}.txt.
 unwritable: rank 0 alone cannot write the checkpoint (its directory is a file); every rank writes
 the error message it got to OUT/unwritable{rank}.txt.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0 (in
@@ -155,15 +156,18 @@ def drifting_fit(comm):
 
 
 def diverging_fit(comm):
-    """A regression whose row 7 has a target of 1e200, whose rank's MSE overflows at the first step; the message."""
+    """A regression whose row 7 has a target of 1e200, whose rank's MSE overflows at the first step; the message,
+    and after it the optimizer's step count."""
     X, y = data(40)
     targets = X[:, 0].copy()
     targets[7] = 1e200
+    model = cr.mlp([5, 4, 1], seed=1, dtype="float64")
+    optimizer = cr.Adam(model)
     try:
-        cr.fit(cr.mlp([5, 4, 1], seed=1, dtype="float64"), X, targets, loss="mse", epochs=2, batch_size=40,
-               verbose=0, distributed=comm)
+        cr.fit(model, X, targets, loss="mse", optimizer=optimizer, epochs=2, batch_size=40, verbose=0,
+               distributed=comm)
     except cr.DivergenceError as error:
-        return str(error)
+        return f"{error}\nt={optimizer.t}"
     return "no error"
 
 

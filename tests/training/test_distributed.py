@@ -1284,17 +1284,21 @@ def test_a_loss_not_finite_on_one_rank_is_named_alike_on_every_rank():
     error marked alike only rank 0's line was shown: the gradient, and a backward pass, blamed."""
     X = numpy.random.default_rng(0).normal(size=(40, 3))
     y = X[:, 0].copy()
-    messages = []
+    messages, steps = [], []
     for rank in (0, 1):
         targets = y.copy()
         if rank == 1:
             targets[:] = 1e200  # this rank's (MSE) loss overflows: every row here, as its rows alone would
+        model = cr.mlp([3, 4, 1], seed=0, dtype="float64")
+        optimizer = cr.Adam(model)
         with pytest.raises(cr.DivergenceError) as raised:
-            cr.fit(cr.mlp([3, 4, 1], seed=0, dtype="float64"), X, targets, loss="mse", epochs=2, batch_size=10,
-                   verbose=0, standardize=True, distributed=RankOfTwoLossNotFinite(rank))
+            cr.fit(model, X, targets, loss="mse", optimizer=optimizer, epochs=2, batch_size=10, verbose=0,
+                   standardize=True, distributed=RankOfTwoLossNotFinite(rank))
         assert raised.value.at_start and raised.value.same_on_every_rank
         messages.append(str(raised.value))
+        steps.append(optimizer.t)
     assert messages[0] == messages[1]
+    assert steps == [1, 1]  # rank 1 took the refused step with rank 0 (it took none: its t stayed 0)
     assert messages[0].startswith("training diverged at epoch 1, batch 1/4: the loss is not finite on rank 1 of 2; "
                                   "it was so at the initial weights"), messages[0]
     assert "standardize the targets" in messages[0]
@@ -1307,6 +1311,7 @@ def test_two_ranks_name_the_rank_whose_loss_is_not_finite_in_the_same_words(tmp_
     assert done.returncode == 0, done.stderr
     assert seconds < 20  # no rank waited out the timeout in the agreement on why
     messages = [(tmp_path / f"diverge{rank}.txt").read_text() for rank in (0, 1)]
-    assert messages[0] == messages[1]
+    assert messages[0] == messages[1]  # and so the ranks' step counts after it (that of the rank whose loss it was)
+    assert messages[0].endswith("\nt=1"), messages[0]
     assert re.match(r"training diverged at epoch 1, batch 1/1: the loss is not finite on rank [01] of 2; it was so "
                     r"at the initial weights", messages[0]), messages[0]

@@ -146,19 +146,23 @@ class Loop:
                     self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
                 else:  # each rank's mean counts as its rows' share of the batch's weight
                     self.comm.average_gradient(flat.grad, *self.weight_sums(own_rows, rows), value)
-                if not math.isfinite(value):
+                if not math.isfinite(value) and self.comm.size == 1:  # several ranks all take the step, below
                     raise self.diverged(epoch, batch, n_batches, LOSS_NOT_FINITE)
                 if batch % stride == 0:
                     norms = self.layer_grad_norms(flat.grad)
                     if epoch == 1 and batch == 0:
                         self.history.initial_grad_norms = dict(norms)
-                    for name, value in norms.items():
-                        norm_sums[name] += value
+                    for name, grad_norm in norms.items():
+                        norm_sums[name] += grad_norm
                     n_norms += 1
                 # A non-finite gradient makes a non-finite step, which is then not applied. A second
                 # Ctrl-C during the step waits for it: θ and the state are never left half updated.
+                # With several ranks, one whose loss is not finite takes the step too, which its NaN in the
+                # all-reduced gradient makes every rank refuse alike: t and the state stay the same on all.
                 with self.whole_update:
                     stepped = optimizer.step(check_finite=True, flat=flat)
+                if not math.isfinite(value):
+                    raise self.diverged(epoch, batch, n_batches, LOSS_NOT_FINITE)
                 if not stepped:
                     raise self.diverged(epoch, batch, n_batches, refused_step(flat.grad))
                 bar.update(len(rows))
@@ -230,12 +234,13 @@ class Loop:
 
         With several ranks every rank stops at the same step, each for its own reason: a rank whose
         loss is not finite sends NaN in the gradient's all-reduce, so the others find the gradient
-        not finite. The error is marked alike on every rank (one rank's alone is shown), so the
-        ranks first learn whose loss was not finite, in one all-gather made on this failure path
-        alone, and all name them: "the loss is not finite on rank 1 of 2"."""
+        not finite; it takes the refused step with them (t + 1, the state afresh), so that the ranks'
+        optimizers stay alike, as their weights do. The error is marked alike on every rank (one
+        rank's alone is shown), so the ranks first learn whose loss was not finite, in one all-gather
+        made on this failure path alone, and all name them: "the loss is not finite on rank 1 of 2"."""
         own_loss = what == LOSS_NOT_FINITE
-        before_any_step = (self.optimizer.t == 0 if own_loss
-                           else what == GRADIENT_NOT_FINITE and self.optimizer.t == 1)
+        counted = not own_loss or self.comm.size > 1  # the refused step counts in t; one process stops before it
+        before_any_step = (own_loss or what == GRADIENT_NOT_FINITE) and self.optimizer.t == int(counted)
         alike = self.comm.size > 1  # every rank stops here: a loss not finite on one is NaN in the gradient of all
         if alike:
             losses = self.comm.ranks_where(own_loss, "agreeing on why training diverged")
