@@ -13,6 +13,8 @@ the first step; every rank writes the error message it got, and its optimizer's 
 it, to OUT/diverge{rank}.txt.
 unwritable: rank 0 alone cannot write the checkpoint (its directory is a file); every rank writes
 the error message it got to OUT/unwritable{rank}.txt.
+raising: a callback of one's own raises on rank 1 alone after epoch 2 (or, "raising at start", as
+training begins); every rank writes the error message it got to OUT/raising{rank}.txt.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0 (in
 one, rank 0 alone resumes from a checkpoint written first to OUT);
 every rank writes the error messages it got to OUT/messages{rank}.json.
@@ -186,6 +188,33 @@ def unwritable_fit(comm, out):
     return "no error"
 
 
+class Raises(cr.Callback):
+    """On rank 1 alone, raises ValueError after epoch 2, or as training begins (``at_start``)."""
+
+    def __init__(self, rank, at_start):
+        self.rank, self.at_start = rank, at_start
+
+    def on_train_begin(self, model, history):
+        if self.at_start and self.rank == 1:
+            raise ValueError("this callback fails on rank 1")
+
+    def on_epoch_end(self, epoch, logs, model):
+        if epoch == 2 and self.rank == 1:
+            raise ValueError("this callback fails on rank 1")
+        return False
+
+
+def raising_fit(comm, at_start):
+    """fit with Raises; the message of the error raised."""
+    X, y = data(40)
+    try:
+        cr.fit(cr.mlp([5, 4, 3], seed=1), X, y, epochs=4, batch_size=20, verbose=0,
+               callbacks=[Raises(comm.rank, at_start)], distributed=comm)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return "no error"
+
+
 def main(scenario, out):
     if scenario == "absent":
         from mpi4py import MPI
@@ -217,6 +246,9 @@ def main(scenario, out):
     elif scenario == "unwritable":
         with open(os.path.join(out, f"unwritable{comm.rank}.txt"), "w") as handle:
             handle.write(unwritable_fit(comm, out))
+    elif scenario in ("raising", "raising at start"):
+        with open(os.path.join(out, f"raising{comm.rank}.txt"), "w") as handle:
+            handle.write(raising_fit(comm, scenario == "raising at start"))
     elif scenario == "mismatch":
         checkpoint = os.path.join(out, "checkpoint.safetensors")
         cr.fit(cr.mlp([5, 16, 3], seed=1, dtype="float64"), *data(200), epochs=1, batch_size=32, verbose=0,

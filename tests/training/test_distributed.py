@@ -121,6 +121,21 @@ def test_a_checkpoint_rank_0_cannot_write_stops_every_rank_at_once_naming_rank_0
         messages[0]
 
 
+@needs_mpi
+@pytest.mark.parametrize("scenario, when", [("raising", "running the callbacks after epoch 2"),
+                                            ("raising at start", "starting the callbacks (on_train_begin)")])
+def test_a_callback_raising_on_one_rank_stops_every_rank_at_once_naming_the_rank_and_the_error(tmp_path, scenario,
+                                                                                             when):
+    """Rank 1 printed its traceback, which named no rank, and rank 0 waited in the next collective until
+    the timeout, then aborted the job blaming a rank that hung or died."""
+    done, seconds = mpiexec(sys.executable, str(SCRIPT), scenario, str(tmp_path), env={"CHAINRULE_TEST_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    assert seconds < 20  # nobody waited out the timeout
+    messages = [(tmp_path / f"raising{rank}.txt").read_text() for rank in (0, 1)]
+    assert messages[0] == messages[1]
+    assert messages[0] == f"DistributedError: {when} failed on rank 1 of 2: ValueError: this callback fails on rank 1"
+
+
 def test_distributed_without_mpi4py_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)

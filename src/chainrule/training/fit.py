@@ -268,12 +268,14 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         settings, parameter shapes), of the standardizations (inputs' and
         targets') and of the prepared data (X, the targets, the sample and class weights, the
         validation set); any difference raises the same DistributedError,
-        naming it, on every rank. An exception raised on some ranks only (an input check
-        that fails on one rank's data, a callback that raises) leaves the others waiting in
-        their next collective until the timeout, when they abort the job
-        and blame a hung rank; a script that can fail on one rank should catch the error and
-        call ``MPI.COMM_WORLD.Abort(code)`` to end every rank at once, as ``chainrule train``
-        does.
+        naming it, on every rank. A callback that raises on some ranks only (in
+        ``on_train_begin`` or ``on_epoch_end``) stops every rank at once with the same
+        DistributedError naming the rank(s) and the error (``running the callbacks after epoch 2
+        failed on rank 1 of 2: ValueError: ...``). Any other exception raised on some ranks only
+        (an input check that fails on one rank's data) leaves the others waiting in their next
+        collective until the timeout, when they abort the job and blame a hung rank; a script
+        that can fail on one rank should catch the error and call ``MPI.COMM_WORLD.Abort(code)``
+        to end every rank at once, as ``chainrule train`` does.
     device : "cpu", "cuda" or None
         Where to train; None keeps the model where it is (``model.device``). "cuda" needs
         ``pip install 'chainrule[cuda]'``: the model (and a given optimizer) move to the GPU
@@ -650,8 +652,13 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
     """Train the loop's remaining epochs, scoring the validation set after each, until the last
     one, a callback's stop or Ctrl-C; checkpoint along the way and tell the callbacks."""
     model, history, comm = loop.model, loop.history, loop.comm
-    for callback in callbacks:
-        callback.on_train_begin(model, history)
+    failure = None
+    try:
+        for callback in callbacks:
+            callback.on_train_begin(model, history)
+    except Exception as error:  # perhaps on this rank alone, whose error every rank then raises
+        failure = error
+    comm.raise_together(failure, "starting the callbacks (on_train_begin)")
     # No NumPy warnings, nor errors under a caller's numpy.seterr(all="raise"): the divergence guard reports
     # a non-finite value in one error, and a value that underflows to 0 (a softmax's or sigmoid's e^z of a
     # very negative z, a product of tiny gradients) is as exact as training needs, as NumPy's default takes it.
@@ -668,9 +675,15 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
                 history.append(name, value)
             history.epochs = epoch
             history.partial_last_epoch = loop.partial_epoch  # Ctrl-C before the epoch's last batch
-            stopped_by = [callback for index, callback in enumerate(callbacks)
-                          if stop_requested(callback, index, epoch, logs, model)]
-            stop = comm.any(bool(stopped_by))
+            failure = None
+            try:
+                stopped_by = [callback for index, callback in enumerate(callbacks)
+                              if stop_requested(callback, index, epoch, logs, model)]
+            except Exception as error:  # perhaps on this rank alone: the ranks stop with it, below
+                failure = error
+            stop = comm.any(bool(stopped_by) or failure is not None)
+            if stop:  # a stop or an error: which, and whose, one all-gather tells (once a run, when it ends)
+                comm.raise_together(failure, f"running the callbacks after epoch {epoch}")
             # The ranks' agreement, read once: a Ctrl-C whose handler sets loop.interrupted during the
             # all-reduce or after it stays set for the next epoch's agreement. (Assigned back here, it was
             # lost when it came during the wait, and split the ranks when it came after it.)
