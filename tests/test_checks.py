@@ -9,7 +9,7 @@ import pytest
 import chainrule as cr
 from chainrule.checks import (
     SMALL_ARRAY, as_float_dtype, as_matrix, as_real_matrix, check_finite, check_finite_as, choice, in_unit_interval,
-    is_json_count, is_json_number, listing, positive, positive_int, real,
+    flag, is_json_count, is_json_number, listing, positive, positive_int, real,
 )
 
 
@@ -113,6 +113,21 @@ def test_real_accepts_numpy_scalars():
 def test_positive_int_rejects(value):
     with pytest.raises(cr.HyperparameterError, match="epochs: expected an integer >= 1"):
         positive_int(value, "epochs")
+
+
+def test_flag_takes_python_and_numpy_bools():
+    assert flag(True, "x") is True and flag(np.False_, "x") is False
+
+
+@pytest.mark.parametrize("value", [0, 1, "no", None, np.int8(1)])
+def test_flag_refuses_others_naming_the_argument(value):
+    with pytest.raises(cr.HyperparameterError, match=re.escape(f"x: expected True or False, got {value!r}")):
+        flag(value, "x")
+
+
+def test_flag_quotes_a_long_value_cut():
+    with pytest.raises(cr.HyperparameterError, match=re.escape(f"x: expected True or False, got {'y' * 100!r:.60}...")):
+        flag("y" * 100, "x")
 
 
 def test_positive_int_accepts_numpy_integers():

@@ -194,6 +194,14 @@ def is_bool(value) -> bool:
     return isinstance(value, (bool, numpy.bool_))
 
 
+def flag(value, name: str) -> bool:
+    """``value`` as a bool when it is one, Python's or NumPy's, else HyperparameterError naming
+    ``name``: "no" or 0 would pass an if silently."""
+    if not is_bool(value):
+        raise HyperparameterError(f"{name}: expected True or False, got {quoted(value)}")
+    return bool(value)
+
+
 def distinct_names(names: list) -> list[str] | None:
     """``names`` as plain strs (for JSON; numpy.str_ is a str too) when they are distinct
     strings, else None: names a model can select columns by."""

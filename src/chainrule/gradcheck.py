@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from .backend import to_device, to_numpy
-from .checks import as_matrix, is_bool, positive, positive_int
+from .checks import as_matrix, flag, positive, positive_int
 from .data.preprocessing import check_preprocessor_inputs
 from .errors import DTypeError, HyperparameterError, LabelError, ShapeError, StateError
 from .initializers import as_generator
@@ -164,7 +164,7 @@ class GradcheckReport:
         that way: its backward may be wrong. HyperparameterError naming ``tolerance`` unless it is a
         number > 0 (as ``chainrule gradcheck --tolerance``), or ``at_kinks`` unless it is a bool."""
         tolerance = positive(tolerance, "tolerance")
-        check_flag(at_kinks, "at_kinks")
+        flag(at_kinks, "at_kinks")
         errors = self.errors if at_kinks else self._errors_away_from_kinks()
         if not at_kinks and self.unverified:
             return False
@@ -358,7 +358,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         check_set_up(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
     if max_checks is not None:
         max_checks = positive_int(max_checks, "max_checks")
-    check_flag(check_input, "check_input")
+    flag(check_input, "check_input")
     frozen = set(model.frozen_parameters)
     if frozen and model.n_trainable_parameters == 0 and not check_input:
         raise HyperparameterError("model: no trainable parameters: every layer is frozen, so no parameter "
@@ -457,13 +457,6 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         report.kinks[name] = int((jumps > 0).sum())
         report.errors_away_from_kinks[name] = relative_error(exact, numeric, counted=jumps == 0)
     return report
-
-
-def check_flag(value, name: str) -> None:
-    """HyperparameterError naming ``name`` unless ``value`` is a bool, Python's or NumPy's: "no" or 0
-    would pass an if silently."""
-    if not is_bool(value):
-        raise HyperparameterError(f"{name}: expected True or False, got {value!r:.60}")
 
 
 def inferred_loss(model: Layer, targets) -> tuple[Loss, str]:

@@ -57,6 +57,7 @@ import numpy
 
 from . import __version__
 from .backend import to_numpy
+from .checks import flag
 from .data.preprocessing import check_preprocessor
 from .errors import HyperparameterError, ModelFileError, ShapeError
 from .io.atomic import atomic_write, check_path
@@ -131,9 +132,8 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     check_path(path)  # before the graph is built
-    for name, value in (("include_preprocessing", include_preprocessing), ("probabilities", probabilities)):
-        if not isinstance(value, (bool, numpy.bool_)):  # "yes" or 0.5 would pass an if silently
-            raise HyperparameterError(f"{name}: expected True or False, got {value!r}")
+    flag(include_preprocessing, "include_preprocessing")
+    flag(probabilities, "probabilities")
     onnx = _import_onnx()  # after the arguments that need no onnx to be checked: their errors come first
     opset = checked_opset(onnx, opset)
     check_weight_bytes(model, path)

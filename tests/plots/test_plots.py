@@ -461,7 +461,8 @@ def test_finite_runs_get_no_marks(tmp_path, drawn):
         assert non_finite_marks(axes) == []
 
 
-@pytest.mark.parametrize("restored, label", [(True, "best epoch (restored)"), (False, "best epoch")])
+@pytest.mark.parametrize("restored, label", [(True, "best epoch (restored)"), (False, "best epoch"),
+                                             (numpy.True_, "best epoch (restored)")])  # a NumPy bool, as every flag
 def test_the_best_epoch_is_a_dotted_line_on_every_panel(tmp_path, drawn, restored, label):
     history = regression_history()
     history.best_epoch = 3

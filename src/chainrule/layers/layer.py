@@ -58,7 +58,7 @@ import inspect
 import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
-from ..checks import as_float_dtype, as_matrix, is_bool
+from ..checks import as_float_dtype, as_matrix, flag
 from ..errors import DTypeError, HyperparameterError, ShapeError, StateError
 from ..initializers import as_generator
 from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_own_arrays, flatten, mixed_dtypes_error,
@@ -357,8 +357,7 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value) -> None:
-        if not is_bool(value):  # 0 or "no" would pass an if silently
-            raise HyperparameterError(f"trainable: expected True or False, got {value!r}")
+        flag(value, "trainable")
         for _, layer in self.walk():
             layer.own_trainable = bool(value)
             if not value:  # no stale gradient stays in model.grads

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy
 
 from ..backend import Array, axpby, axpy, get_array_module
-from ..checks import in_unit_interval, is_bool
+from ..checks import flag, in_unit_interval
 from ..errors import HyperparameterError
 from ..layers.layer import Layer
 from .optimizer import Optimizer, Vectors
@@ -86,8 +86,7 @@ class SGD(Optimizer):
 
     @nesterov.setter
     def nesterov(self, value) -> None:
-        if not is_bool(value):  # "no" or 1 would pass an if silently
-            raise HyperparameterError(f"nesterov: expected True or False, got {value!r}")
+        flag(value, "nesterov")
         if value and not self._momentum:
             raise HyperparameterError("nesterov: Nesterov momentum needs momentum > 0")
         self._nesterov = bool(value)

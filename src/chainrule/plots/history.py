@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..errors import DataError, HyperparameterError
+from ..checks import flag
+from ..errors import DataError
 from ..training.history import History
 from .drawing import (LOG_LIMIT, _check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks,
                       _last_epoch, _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle,
@@ -100,8 +101,7 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     if log_loss is not None and not isinstance(log_loss, bool):
         raise DataError(f"log_loss: expected True, False or None (log scale when the loss spans more than "
                         f"{LOG_LOSS_DECADES} decades), got {log_loss!r}")
-    if not isinstance(best_restored, bool):
-        raise HyperparameterError(f"best_restored: expected True or False, got {best_restored!r}")
+    flag(best_restored, "best_restored")
     image_format = _image_format(path)
     metrics = _series_of_floats(history.metrics, "history.metrics", "metric name")
     names = _metric_names(metrics)

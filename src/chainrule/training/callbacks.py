@@ -17,7 +17,7 @@ import warnings
 from types import FunctionType, MethodType
 
 from ..backend import device_of, get_array_module, to_device
-from ..checks import choice, is_bool, is_json_number, positive, real
+from ..checks import choice, flag, is_bool, is_json_number, positive, real
 from ..errors import HyperparameterError
 from ..optimizers.saved_state import MAX_STEP_COUNT
 from .history import is_count
@@ -137,9 +137,7 @@ class EarlyStopping(Callback):
                 f"upwards (it knows names ending in {', '.join(DECREASING_ENDINGS)}: downwards; "
                 f"{', '.join(INCREASING_ENDINGS)}: upwards); pass mode='min' or mode='max'"
             )
-        if not is_bool(restore_best):
-            raise HyperparameterError(f"restore_best: expected True or False, got {restore_best!r:.60}")
-        self.restore_best = bool(restore_best)
+        self.restore_best = flag(restore_best, "restore_best")
         self.start_from_epoch = _epoch_count(start_from_epoch, "start_from_epoch")
         self.baseline = None if baseline is None else real(baseline, "baseline")
         self._recorded = None  # the metric names of the fit that last called check_metrics (reset keeps them)
