@@ -354,6 +354,31 @@ def test_a_crafted_seed_past_2_128_is_refused_as_the_checkpoints_field(tmp_path)
                callbacks=[cr.EarlyStopping(patience=10)], seed=None, resume=crafted, verbose=0)
 
 
+@pytest.mark.parametrize("change_extra, seed, returned", [
+    (lambda extra: extra.pop("seed"), 5, 5),  # written before the field: this call's seed, unchecked
+    (lambda extra: extra.pop("seed"), None, None),
+    (lambda extra: extra.__setitem__("seed", 4), None, 4),
+    (lambda extra: extra.__setitem__("seed", 4), 4, 4),
+])
+def test_the_run_seed_is_the_checkpoints_else_this_calls(tmp_path, change_extra, seed, returned):
+    trained(tmp_path / "checkpoint.safetensors", epochs=1)
+    path = resave(tmp_path / "checkpoint.safetensors", change_extra)
+    model = cr.mlp([4, 8, 3], seed=1)
+    _, _, run_seed = load_checkpoint(path, model, cr.SGD(model, lr=0.05, momentum=0.9), np.random.default_rng(7),
+                                     [cr.EarlyStopping()], seed=seed)
+    assert run_seed == returned
+
+
+@pytest.mark.parametrize("recorded, had", [(None, r"no seed \(seed=None\)"), (4, "seed 4")])
+def test_a_seed_other_than_the_checkpoints_is_refused(tmp_path, recorded, had):
+    trained(tmp_path / "checkpoint.safetensors", epochs=1)
+    path = resave(tmp_path / "checkpoint.safetensors", lambda extra: extra.__setitem__("seed", recorded))
+    model = cr.mlp([4, 8, 3], seed=1)
+    with pytest.raises(ModelFileError, match=f"crafted.safetensors: seed: the checkpoint's run had {had}, this call 5"):
+        load_checkpoint(path, model, cr.SGD(model, lr=0.05, momentum=0.9), np.random.default_rng(7),
+                        [cr.EarlyStopping()], seed=5)
+
+
 @pytest.mark.parametrize("name, index, value, fragment", [
     ("m", 0, np.nan, "'m': expected finite values, found nan"),
     ("m", 5, -np.inf, "'m': expected finite values, found -inf"),

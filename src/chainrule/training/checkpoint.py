@@ -333,8 +333,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
         if validation is not None:
             _check_validation(saved_validation, validation, path)
     _check_frozen(extra.get("frozen", []), model, path)
-    saved_seed = recorded_seed(extra, path) if "seed" in extra else seed
-    if seed is not None and "seed" in extra and saved_seed != int(seed):
+    saved_seed = recorded_seed(extra, path, absent=seed)  # a checkpoint older than the field resumes unchecked
+    if seed is not None and saved_seed != int(seed):
         had = "no seed (seed=None)" if saved_seed is None else f"seed {saved_seed}"
         raise ModelFileError(f"{path}: seed: the checkpoint's run had {had}, this call {int(seed)}; resuming "
                              f"continues that run's shuffling from the checkpoint, so pass "
@@ -392,15 +392,16 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     return history, epoch, saved_seed
 
 
-def recorded_seed(extra: dict, path) -> int | None:
+def recorded_seed(extra: dict, path, absent=None) -> int | None:
     """The seed of the run that wrote the checkpoint at ``path`` (its extra JSON ``extra``): its
     ``seed`` field, an integer from 0 to ``MAX_SEED`` (as ``fit`` takes it), or None for a run without
-    one or a checkpoint written before chainrule recorded it; ModelFileError naming the file and the
-    field for anything else (a crafted seed past 128 bits too, which ``fit`` refuses given: it would
-    split and shuffle, and be recorded)."""
+    one; ``absent`` for a checkpoint written before chainrule recorded it. ModelFileError naming the
+    file and the field for anything else (a crafted seed past 128 bits too, which ``fit`` refuses
+    given: it would split and shuffle, and be recorded)."""
+    if "seed" not in extra:
+        return absent
     return checkpoint_field(extra, "seed", path, f"an integer from {SEED_RANGE} or null",
-                            lambda value: value is None or is_seed(value)
-                            ) if "seed" in extra else None
+                            lambda value: value is None or is_seed(value))
 
 
 def resumed_run_seed(resume) -> tuple[CheckpointFile, int | None]:
