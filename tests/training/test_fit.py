@@ -986,6 +986,20 @@ def test_a_missing_resume_file_is_a_model_file_error_naming_a_checkpoint(tmp_pat
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, resume=missing, verbose=0)
 
 
+@pytest.mark.parametrize("seed", [None, 0])
+def test_a_resume_path_is_checked_once(tmp_path, monkeypatch, seed):
+    # seed=None checked it in resumed_run_seed, as the run's seed was read, and again before the restore
+    from chainrule.training import checkpoint
+    fit = importlib.import_module("chainrule.training.fit")  # the module, which chainrule.training's fit hides
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, checkpoint=path, seed=0, verbose=0)
+    checked = []
+    for module in (checkpoint, fit):
+        monkeypatch.setattr(module, "check_checkpoint_path", lambda path: checked.append(path))
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, resume=path, seed=seed, verbose=0)
+    assert checked == [path]
+
+
 # -- float one-hot targets without a loss (Keras's to_categorical) -----------------------------
 ONE_HOT_IRIS = np.eye(3)[Y_IRIS]
 

@@ -623,7 +623,8 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
         callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
     if resume is None:  # given to every rank or to none: check_same_run compared it
         return history, start_epoch, shared_seed
-    if comm.size == 1:  # with several ranks, only rank 0 needs the file
+    # With several ranks, only rank 0 needs the file; for seed None, shared_seed checked it as it read it
+    if comm.size == 1 and seed is not None:
         check_checkpoint_path(resume)
     refusal = None
     try:
