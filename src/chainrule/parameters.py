@@ -345,11 +345,14 @@ def flatten(model) -> FlatParameters:
     :func:`too_large_to_flatten`.
     """
     walked = list(model.walk())
-    entries = [(layer, name) for _, layer in walked for name in layer.own_params]
+    entries, names = [], []  # (layer, name) and the paths now, in one pass; a name not a str is refused below
+    for prefix, layer in walked:
+        for name in layer.own_params:
+            entries.append((layer, name))
+            names.append(f"{prefix}{name}")
     cached = model._flat
     if cached is not None and cached.is_current(entries):
         # Its layers may have moved since (model.layers.insert(0, cr.Identity())): the names follow their paths.
-        names = [prefix + name for prefix, layer in walked for name in layer.own_params]
         if names == cached.names:
             return cached
         if len(set(names)) == len(names):  # two at one path are refused below, as when building
