@@ -134,13 +134,15 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     check_optimizer_state(optimizer)
     saved_history = check_history_state(history, model, loss, epoch)
     # Through state_dict, which gives the state as documented even inside optimizer.stepping()
-    # (SGD's velocity is v there, not the scaled u that steps read).
-    tensors = {f"optimizer.{name}": to_numpy(array) for name, array in optimizer.state_dict()["state"].items()}
+    # (SGD's velocity is v there, not the scaled u that steps read), and missed keyed by the
+    # parameters' paths now (optimizer.missed itself follows a renaming only when state_dict runs).
+    saved_optimizer = optimizer.state_dict()
+    tensors = {f"optimizer.{name}": to_numpy(array) for name, array in saved_optimizer["state"].items()}
     tensors.update({key: to_numpy(array) for key, array in callback_arrays.items()})
     extra = {
         "format": FORMAT,
         "epoch": epoch,
-        "optimizer": {"type": type(optimizer).__name__, "t": optimizer.t, "missed": optimizer.missed},
+        "optimizer": {"type": type(optimizer).__name__, "t": saved_optimizer["t"], "missed": saved_optimizer["missed"]},
         "rng": rng.bit_generator.state,
         "history": saved_history,
         "callbacks": callback_states,
