@@ -71,6 +71,14 @@ def test_data_sha256_hashes_a_file_or_each_idx_file_read_by_absolute_path(tmp_pa
     assert data_sha256("iris") is None
 
 
+def test_data_sha256_of_data_that_names_no_idx_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    assert data_sha256("empty") == {}  # an IDX directory without its files: its loader says so
+    assert data_sha256("a,b,c") == {str(tmp_path / "a,b,c"): None}  # 3 parts: read as one path, which is none
+    assert data_sha256("notes.txt") is None  # neither a CSV or NPZ file nor IDX data
+
+
 def test_changed_since_run_names_the_idx_file_that_changed_or_is_no_longer_read(tmp_path):
     recorded = {"/d/images": "1", "/d/labels": "2", "/d/test-images": "3"}
     metadata = {"data": {"sha256": recorded}}

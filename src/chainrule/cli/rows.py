@@ -286,13 +286,9 @@ def data_sha256(spec) -> str | dict | None:
         return None
     if text.lower().endswith((".csv", ".npz")):
         return file_sha256(text)
-    if is_idx_directory(text):
-        files = read_paths(text)[1:]  # the directory itself, then the files read in it
-    elif is_idx_spec(text):
-        files = spec_paths(text)
-    else:
+    if not (is_idx_directory(text) or is_idx_spec(text)):
         return None
-    return {os.path.abspath(path): file_sha256(path) for path in files}
+    return {os.path.abspath(path): file_sha256(path) for path in read_paths(text, directory=False)}
 
 
 def file_sha256(path) -> str | None:

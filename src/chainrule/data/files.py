@@ -114,17 +114,18 @@ def spec_paths(spec) -> list[str]:
         return [text]
 
 
-def read_paths(spec) -> list[str]:
+def read_paths(spec, *, directory: bool = True) -> list[str]:
     """The paths :func:`load_file` reads for ``spec``: those of :func:`spec_paths`, and for an IDX
-    directory, the directory and the IDX files in it that it reads (a directory that cannot be
-    looked into gives itself alone: ``load_file`` then says why)."""
+    directory, the directory (unless ``directory`` is False) and the IDX files in it that it reads
+    (none for a directory that cannot be looked into: ``load_file`` then says why)."""
     text = os.fspath(spec)
     if not is_idx_directory(text):
         return spec_paths(text)
     try:
-        return [text, *(str(path) for path in idx_directory_files(text))]
+        files = [str(path) for path in idx_directory_files(text)]
     except OSError:
-        return [text]
+        files = []
+    return [text, *files] if directory else files
 
 
 def is_idx_directory(spec) -> bool:
