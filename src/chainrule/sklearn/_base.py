@@ -65,7 +65,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..checks import as_sample_weights, real, refuse_sparse
-from ..errors import DataError, DivergenceError, HyperparameterError, NonFiniteError, ShapeError, quoted
+from ..errors import DataError, DivergenceError, HyperparameterError, ShapeError, quoted
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.epsilon import epsilon
@@ -74,7 +74,7 @@ from ..training import Callback
 from ..training import fit as fit_network
 from ..training.loop import AT_START
 from ..training.predict import checked_outputs, outputs_in_chunks
-from ._checked_data import checked_data
+from ._checked_data import checked_data, int_beyond_float
 from ._layer_arrays import LayerArrays
 from ._loss import PENALTY_PER_BATCH_WEIGHT, check_batch_weight_decays, check_weight_decay
 from ._model_file import load_estimator, save_estimator
@@ -642,8 +642,7 @@ def _sample_weights(sample_weight, n_samples: int):
         try:
             number = float(sample_weight)
         except OverflowError:  # an int beyond float64's range (10**400)
-            raise NonFiniteError(f"sample_weight: expected finite values, found {quoted(sample_weight)}, which "
-                                 f"overflows float64 (an int too large for a float)") from None
+            raise int_beyond_float(sample_weight, "sample_weight") from None
         sample_weight = numpy.full(n_samples, number)
     return as_sample_weights(sample_weight, n_samples)
 

@@ -85,15 +85,16 @@ def dtype_hint(dtype, name: str) -> str:
 
 
 def int_beyond_float(values, name: str) -> NonFiniteError | None:
-    """NonFiniteError naming ``name`` and the index of the first element of ``values`` (array-like)
-    that float() refuses with OverflowError (an int beyond float64's range, such as 10**400), or
-    None when there is none."""
+    """NonFiniteError naming ``name`` and the index of the first element of ``values`` (array-like, or
+    one number, which has no index) that float() refuses with OverflowError (an int beyond float64's
+    range, such as 10**400), or None when there is none."""
     cells = numpy.asarray(values, dtype=object)
     for index, value in numpy.ndenumerate(cells):
         try:
             float(value)
         except OverflowError:
-            return NonFiniteError(f"{name}: expected finite values, found {quoted(value)} at index {index}, which "
+            at = f" at index {index}" if cells.ndim else ""
+            return NonFiniteError(f"{name}: expected finite values, found {quoted(value)}{at}, which "
                                   f"overflows float64 (an int too large for a float); rescale {name}")
         except (TypeError, ValueError):  # not a number: not what overflowed
             pass
