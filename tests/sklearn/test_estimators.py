@@ -55,12 +55,12 @@ def test_partial_fit_later_call_rejects_unknown_labels():
 @pytest.mark.parametrize("labels, error, message", [
     # scikit-learn's ValueError "Unknown label type: continuous...", naming neither y nor the label
     ([0.5, 1.5] * 5, LabelError, r"^y: Unknown label type: continuous\..* Float class labels must be whole numbers, "
-                                 r"found 0\.5 at index 0; use MLPRegressor for continuous targets$"),
+                                 r"found 0\.5 at index \(0,\); use MLPRegressor for continuous targets$"),
     # scikit-learn's ValueError "Unknown label type: unknown..." or np.unique's TypeError ("'<' not supported")
     ([0, 1, None] + [0, 1] * 3 + [1], LabelError, r"^y: expected a class label at every index, found None at index "
-                                                  r"2; drop the rows without a label or fill them in$"),
+                                                  r"\(2,\); drop the rows without a label or fill them in$"),
     (["a", "b", None] + ["a", "b"] * 3 + ["b"], LabelError, r"^y: expected a class label at every index, found None "
-                                                            r"at index 2"),
+                                                            r"at index \(2,\)"),
     (["a", "b", 1] + ["a", "b"] * 3 + ["b"], DTypeError, r"^y: class labels must be all numbers or all strings"),
 ])
 def test_labels_that_are_no_classes_are_refused_naming_y(labels, error, message):

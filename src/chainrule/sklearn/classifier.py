@@ -257,9 +257,10 @@ def _classes_binarizer(classes) -> LabelBinarizer:
         raise DTypeError(f"classes: {SORTABLE}; {error}") from None
 
 
-def _shown(index: tuple):
-    """An index of numpy.ndenumerate as an int for a vector, a tuple otherwise."""
-    return index[0] if len(index) == 1 else tuple(int(i) for i in index)
+def _shown(index: tuple) -> tuple[int, ...]:
+    """An index of numpy.ndenumerate or unravel_index as a tuple of ints, as the other messages show one
+    ("at index (2,)" in a vector)."""
+    return tuple(int(i) for i in index)
 
 
 def _check_known_labels(labels, classes) -> None:
