@@ -148,6 +148,12 @@ def test_nothing_to_plot_raises(tmp_path):
         compare_gradient_flow({}, tmp_path / "compare.png")
     with pytest.raises(cr.DataError, match="'untrained'"):
         compare_gradient_flow({"trained": classification_history(), "untrained": History()}, tmp_path / "compare.png")
+
+
+def test_a_long_run_name_is_quoted_cut(tmp_path):
+    name = "run" * 100
+    with pytest.raises(cr.DataError, match=rf"run '{name[:59]}\.\.\. has no gradient norms"):
+        compare_gradient_flow({"trained": classification_history(), name: History()}, tmp_path / "compare.png")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -606,6 +606,13 @@ def test_an_infinite_value_is_no_improvement_and_the_state_stays_json(mode, valu
     assert state["best"] == values[2] and state["wait"] == 1
 
 
+def test_a_long_monitor_the_logs_lack_is_quoted_cut():
+    monitor = "f1" * 100
+    stopper = cr.EarlyStopping(monitor=monitor, mode="max")
+    with pytest.raises(cr.HyperparameterError, match=rf"monitor '{monitor[:59]}\.\.\. is not one of \['loss'\]"):
+        stopper.on_epoch_end(1, {"loss": 1.0}, cr.mlp([2, 2], seed=0))
+
+
 def test_a_monitor_no_callback_added_before_the_stopper_says_where_the_adding_callback_goes():
     class Score(cr.Callback):
         def on_epoch_end(self, epoch, logs, model):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..checks import as_float_dtype, listing
 from ..data import BUILTIN_DATASETS
-from ..errors import ConfigError, HyperparameterError, ModelFileError, quoted
+from ..errors import PATH_QUOTE_LIMIT, ConfigError, HyperparameterError, ModelFileError, quoted
 from ..layers import ACTIVATIONS, Linear, Sequential
 from ..layers.widths import input_width, output_width
 from ..training.checkpoint import CheckpointFile
@@ -249,7 +249,9 @@ def check_same_data_file(checkpoint: CheckpointFile, config: TrainConfig, source
     changed = changed_since_run(checkpoint.model.metadata, config.data, data_hash)
     if changed is None or not is_run_data(config.data, resumed_config(checkpoint)[0].get("data")):
         return
-    what = repr(config.data) if changed == config.data else f"{config.data!r}: its file {changed!r}"
+    what = quoted(config.data, PATH_QUOTE_LIMIT)
+    if changed != config.data:
+        what += f": its file {quoted(changed, PATH_QUOTE_LIMIT)}"
     raise ConfigError(f"{value_name('data', sources.get('data'))}: {what} changed since the run started (its "
                       f"SHA-256 differs from the one the checkpoint recorded): its test rows would not be the run's "
                       f"(split from it by the seed, they would move), and the resumed run could train on rows held "

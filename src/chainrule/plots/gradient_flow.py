@@ -13,7 +13,7 @@ from pathlib import Path
 
 from matplotlib import colormaps
 
-from ..errors import DataError
+from ..errors import DataError, quoted
 from ..layers import Layer
 from ..training.history import History
 from .drawing import (LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, _check_history, _check_mathtext, _check_title, _epochs,
@@ -154,17 +154,18 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
         raise DataError(f"histories: expected a dict of run name -> History, got {type(histories).__name__}")
     _check_title(title)
     for name, history in histories.items():
-        _check_history(history, f"histories[{name!r}]")
+        _check_history(history, f"histories[{quoted(name)}]")
         if isinstance(name, str):
             _check_mathtext(name, "histories: a run name", DataError)
     image_format = _image_format(path)
     if not histories:
         raise DataError(f"{path}: cannot compare gradient flow, no histories were given")
-    profiles = {name: _floats(history.initial_grad_norms, f"histories[{name!r}].initial_grad_norms", "layer path")
+    profiles = {name: _floats(history.initial_grad_norms, f"histories[{quoted(name)}].initial_grad_norms", "layer path")
                 for name, history in histories.items()}
     for name, norms in profiles.items():
         if not norms:
-            raise DataError(f"{path}: cannot compare gradient flow, run {name!r} has no gradient norms at initialization")
+            raise DataError(f"{path}: cannot compare gradient flow, run {quoted(name)} has no gradient norms at "
+                            f"initialization")
     figure = _figure(1, 1)
     # The legend below the panel has a row per run: past LEGEND_ROWS_IN_PANEL the figure grows to hold them
     # (with 15 runs the layout gave up: "constrained_layout not applied", the legend cut off at the bottom).

@@ -18,7 +18,7 @@ from types import FunctionType, MethodType
 
 from ..backend import device_of, get_array_module, to_device
 from ..checks import choice, flag, is_bool, is_json_number, positive, real
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, quoted
 from ..optimizers.saved_state import MAX_STEP_COUNT
 from .history import is_count
 
@@ -187,7 +187,7 @@ class EarlyStopping(Callback):
         if self.monitor is None:
             self.monitor = "val_loss" if "val_loss" in logs else "loss"
         if self.monitor not in logs:
-            raise HyperparameterError(f"EarlyStopping: monitor {self.monitor!r} is not one of {sorted(logs)}; a "
+            raise HyperparameterError(f"EarlyStopping: monitor {quoted(self.monitor)} is not one of {sorted(logs)}; a "
                                       f"callback that adds it to the logs must come before this EarlyStopping in "
                                       f"callbacks")
         if epoch <= self.start_from_epoch:
