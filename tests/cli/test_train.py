@@ -760,6 +760,19 @@ def test_a_run_folder_whose_name_is_not_utf8_gets_its_plots(tmp_path, capsys):
     assert (folder / "history.png").is_file() and (folder / "gradient_flow.png").is_file()
 
 
+def test_a_plot_title_shows_a_character_not_shown_as_its_escape(tmp_path, monkeypatch):
+    # as error lines show it (printable): a tab in the folder's name was drawn as a tab, a lone surrogate escaped
+    from chainrule import plots
+    from chainrule.cli.train import write_plots
+    titles = []
+    monkeypatch.setattr(plots, "plot_history", lambda *args, title, **kwargs: titles.append(title))
+    monkeypatch.setattr(plots, "plot_gradient_flow", lambda *args, title, **kwargs: titles.append(title))
+    folder = tmp_path / ("run\t" + os.fsdecode(b"\xff") + "$")
+    write_plots(True, cr.History(), None, "iris", folder, False)
+    assert titles == [f"Training history: iris, {tmp_path}/run\\t\\udcff\\$",
+                      f"Gradient flow: iris, {tmp_path}/run\\t\\udcff\\$"]
+
+
 def test_targets_beyond_float32_train_when_standardized_first(tmp_path, capsys):
     # the check of a target against the dtype refused them, where fit standardizes them in float64 first
     rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str((i + 1) * 1e38)] for i in range(12)]

@@ -14,7 +14,7 @@ that diverged) is printed by rank 0 alone, and every rank ends with its exit cod
 on an input error that the ranks stopped on together (:func:`~chainrule.cli.job_end.stop_together`),
 printed by the ranks that found it. A line one rank prints names it: ``chainrule: error: rank 1 of 2:
 iris.csv: no such file``. A character of the message that a terminal acts on (an escape
-sequence from a crafted file) is shown as its escape, ``\\x1b`` (:func:`printable`).
+sequence from a crafted file) is shown as its escape, ``\\x1b`` (:func:`~chainrule.cli.streams.printable`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from .job_end import stopped_together
-from .streams import OutputError, discard_stdout, error_line, standard_streams
+from .streams import OutputError, discard_stdout, error_line, printable, standard_streams
 
 COMMANDS = (train, evaluate, predict, gradcheck, info, export)
 
@@ -203,16 +203,6 @@ def _report(error: BaseException, debug: bool, code: int, prefix: str = "") -> i
     message = printable(" ".join(str(error).split("\n"))) or type(error).__name__
     error_line(f"chainrule: error: {prefix}{message}")
     return code
-
-
-def printable(text: str) -> str:
-    """``text`` with each character a terminal acts on (an escape sequence's ESC, a bell, a carriage
-    return) or does not show written as its Python escape (``\\x1b``): an error message quotes
-    what a file holds (a crafted model file's optimizer name, a key), which must not drive the
-    terminal (clear it, set its title), as ``chainrule info`` shows a file's text."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _end_every_rank(args, code: int) -> None:

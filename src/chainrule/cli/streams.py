@@ -22,6 +22,16 @@ class OutputError(ChainruleError, OSError):
     """stdout cannot be written: closed (``>&-``), or a write failed (``> /dev/full``)."""
 
 
+def printable(text: str) -> str:
+    """``text`` with each character a terminal acts on (an escape sequence's ESC, a bell, a carriage
+    return) or does not show written as its Python escape (``\\x1b``): an error message quotes
+    what a file holds (a crafted model file's optimizer name, a key), which must not drive the
+    terminal (clear it, set its title), as ``chainrule info`` shows a file's text."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 @contextlib.contextmanager
 def standard_streams():
     """stdout and stderr, while a command runs, as :class:`_Stdout` and :class:`_Stderr`.

@@ -81,7 +81,7 @@ from .resume_checks import (
 from .rows import column_name, data_sha256, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, resume_option,
                          run_folder)
-from .streams import OutputError, stdout_closed
+from .streams import OutputError, printable, stdout_closed
 
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
@@ -623,8 +623,9 @@ def write_plots(plot: bool, history, model, data_name: str, folder: Path, restor
     # The names as they are: a pair of '$' in them ("prices_$5_to_$10.csv") is otherwise matplotlib's math,
     # which stopped the run with an internal error once its files were written, before its plots.
     # A folder name's bytes that are not UTF-8 (os.fsdecode's lone surrogates, "\udcff") are shown as
-    # their escapes: matplotlib cannot draw them, which stopped the run with an internal error likewise.
-    names = f"{data_name}, {folder}".replace("$", r"\$").encode("utf-8", "backslashreplace").decode("utf-8")
+    # their escapes, as printable shows any character not shown: matplotlib cannot draw them, which
+    # stopped the run with an internal error likewise.
+    names = printable(f"{data_name}, {folder}").replace("$", r"\$")
     plots.plot_history(history, folder / PLOTS[0], title=f"Training history: {names}", best_restored=restored)
     plots.plot_gradient_flow(history, folder / PLOTS[1], title=f"Gradient flow: {names}", model=model)
 
