@@ -7,7 +7,7 @@ import numpy
 from ..backend import Array
 from ..checks import as_finite
 from ..errors import DTypeError, ShapeError
-from .loss import Loss, as_array, check_batch, overflowed, weight_shares
+from .loss import Loss, as_array, check_batch, overflowed, weight_shares, weighted_sum
 
 
 class MSE(Loss):
@@ -76,8 +76,7 @@ class MSE(Loss):
     def _weighted(self, Y: Array, T: Array, shares) -> tuple[float, Array]:
         """(L, ∂L/∂Y) with each row's share w_n / Σ_m w_m of the batch's weights (float64)."""
         D = Y - T
-        with numpy.errstate(invalid="ignore"):  # inf · 0 = NaN for a row of weight 0 whose D² overflowed
-            value = (D * D).sum(axis=1, dtype=numpy.float64) @ shares
+        value = weighted_sum((D * D).sum(axis=1, dtype=numpy.float64), shares)  # NaN, unwarned, for inf · 0
         if overflowed(value):  # as in ``compute``: the same sums in float64
             D64 = Y.astype(numpy.float64) - T
             value = (D64 * D64).sum(axis=1) @ shares

@@ -8,7 +8,7 @@ from ..backend import Array, get_array_module
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.softmax import softmax
-from .loss import Loss, as_array, check_batch, overflowed, weight_shares
+from .loss import Loss, as_array, check_batch, overflowed, weight_shares, weighted_sum
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -116,8 +116,7 @@ class SoftmaxCrossEntropy(Loss):
         else:
             with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN where y − m overflowed: L again below
                 row_losses = -(T * (shifted - log_sum[:, None])).sum(axis=1, dtype=numpy.float64)  # −Σ_k t_k log p_k
-        with numpy.errstate(invalid="ignore"):  # inf · 0 = NaN for a row of weight 0 whose y − m overflowed
-            value = row_losses @ shares
+        value = weighted_sum(row_losses, shares)  # NaN, unwarned, for a row of weight 0 whose y − m overflowed
         if overflowed(value):  # as in ``compute``: L again in float64
             value = cross_entropy_in_float64(Y, T, shares)
         scale = shares.astype(Y.dtype)
