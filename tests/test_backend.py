@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.backend import device_of, get_array_module, is_array, module_for, norm, to_numpy
+from chainrule.backend import device_of, get_array_module, is_array, module_for, norm, to_numpy, weighted_sum
 from tests.harness import traced_peak
 
 
@@ -232,3 +232,14 @@ def test_finite_probe_reads_a_contiguous_array_without_copying_it():
     for X in (np.ones((600, 500), np.float32), np.ones((600, 500), np.float32, order="F")):
         found, peak = traced_peak(lambda: finite_probe(X))
         assert found == X.size and peak < X.nbytes / 100, peak
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 7, 32, 129, 1000])
+def test_weighted_sum_has_the_bits_of_the_product_and_warns_of_no_inf_times_zero(n_rows):
+    rng = np.random.default_rng(n_rows)
+    values, shares = rng.normal(size=n_rows) * 1e3, rng.random(n_rows)
+    assert weighted_sum(values, shares).tobytes() == (values @ shares).tobytes()
+    values[0], shares[0] = np.inf, 0.0  # a row of weight 0 whose loss overflowed: NaN, which the loss replaces
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        assert np.isnan(weighted_sum(values, shares))

@@ -151,18 +151,6 @@ def weight_shares(weights) -> Array:
     return weights / get_array_module(weights).where(total > 0, total, 1.0)
 
 
-def weighted_sum(values: Array, shares: Array):
-    """Σ_n values_n · shares_n: a batch's row losses (float64) weighed by their shares of the weights.
-
-    A row of weight 0 whose loss overflowed to inf gives inf · 0 = NaN, which the caller replaces
-    (L again in float64) and NumPy need not warn about: ``numpy.vdot`` checks no floating-point
-    flags where ``@`` warns, so no ``numpy.errstate`` is entered at every step (~1 µs), and it is
-    the same product, BLAS's dot, with the same bits. A CuPy product stays ``@`` (no flags there)."""
-    if type(values) is numpy.ndarray:
-        return numpy.vdot(values, shares)
-    return values @ shares
-
-
 def overflowed(value) -> bool:
     """Whether a batch loss computed in the outputs' dtype came out non-finite on the CPU, so
     that the loss computes it again in float64, where a finite true value fits.

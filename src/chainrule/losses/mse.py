@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import Array
+from ..backend import Array, weighted_sum
 from ..checks import as_finite
 from ..errors import DTypeError, ShapeError
-from .loss import Loss, as_array, check_batch, overflowed, weight_shares, weighted_sum
+from .loss import Loss, as_array, check_batch, overflowed, weight_shares
 
 
 class MSE(Loss):

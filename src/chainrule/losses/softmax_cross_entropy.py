@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import Array, get_array_module
+from ..backend import Array, get_array_module, weighted_sum
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.softmax import softmax
-from .loss import Loss, as_array, check_batch, overflowed, weight_shares, weighted_sum
+from .loss import Loss, as_array, check_batch, overflowed, weight_shares
 
 
 class SoftmaxCrossEntropy(Loss):
