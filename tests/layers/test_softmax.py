@@ -1,5 +1,6 @@
 """Softmax as a layer: Y = softmax(X) row-wise; backward is the Jacobian-vector product."""
 
+import re
 import warnings
 
 import numpy as np
@@ -55,6 +56,15 @@ def test_an_input_without_columns_is_a_shape_error():
                                             r"n_classes >= 1, got \(4, 0\)"):
         cr.Softmax()(np.zeros((4, 0)))
 
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3, 1), ()])
+def test_forward_of_another_rank_is_a_shape_error(shape):
+    # forward (the unchecked path) of a vector or a 0-d array raised IndexError ("tuple index out of range")
+    # from X.shape[1]; a (2, 3, 1) array was normalized over its axis 1, a softmax of no one's rows.
+    with pytest.raises(cr.ShapeError, match=rf"Softmax: expected input of shape \(n_samples, n_classes\) with "
+                                            rf"n_classes >= 1, got {re.escape(str(shape))}"):
+        cr.Softmax().forward(np.zeros(shape, dtype=np.float32))
 
 def test_logits_whose_difference_overflows_float32_give_the_limit_without_a_warning():
     X = np.array([[3e38, -3e38, 0.0], [-3e38, 3e38, 1.0]], dtype=np.float32)  # z − max(z) = −6e38 overflows

@@ -55,7 +55,7 @@ class Softmax(Layer):
         self._Y = None
 
     def forward(self, X: Array) -> Array:
-        if X.shape[1] == 0:
+        if X.ndim != 2 or X.shape[1] == 0:
             raise ShapeError(f"{self.describe()}: expected input of shape (n_samples, n_classes) with n_classes >= 1, "
                              f"got {tuple(X.shape)}")
         self._Y = Y = softmax(X)
