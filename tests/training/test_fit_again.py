@@ -165,10 +165,23 @@ def test_resuming_the_interrupted_model_itself_ends_bit_identical(tmp_path):
     assert np.array_equal(model.flat_parameters().theta, whole.flat_parameters().theta)
 
 
-@pytest.mark.parametrize("value", ["yes", 2])
+# 1 and 0.0 were taken for True and False (they compare equal), and an array raised NumPy's "truth value of
+# an array with more than one element is ambiguous"; so did one given as standardize_targets or graph.
+NOT_BOOLS = ["yes", 2, 1, 0.0, np.array([True, False])]
+
+
+@pytest.mark.parametrize("value", NOT_BOOLS)
 def test_standardize_must_be_none_or_a_bool(value):
     with pytest.raises(cr.HyperparameterError, match="standardize: expected None, True or False"):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, standardize=value, verbose=0)
+
+
+@pytest.mark.parametrize("value", NOT_BOOLS)
+@pytest.mark.parametrize("argument, expected", [("standardize_targets", "None, True or False"),
+                                                ("graph", "'auto', True or False")])
+def test_standardize_targets_and_graph_take_only_their_values(argument, expected, value):
+    with pytest.raises(cr.HyperparameterError, match=f"{argument}: expected {expected}, got"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=0, **{argument: value})
 
 
 def test_float_class_labels_that_fail_as_regression_targets_say_why():

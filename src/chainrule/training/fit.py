@@ -22,7 +22,7 @@ import numpy
 from numpy.typing import ArrayLike
 
 from ..backend import module_for, to_device
-from ..checks import SEED_RANGE, as_sample_weights, check_finite, is_seed, positive_int
+from ..checks import SEED_RANGE, as_sample_weights, check_finite, is_bool, is_seed, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
 from ..errors import (ChainruleError, DataError, HyperparameterError, ModelFileError, ShapeError,
@@ -428,12 +428,15 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
         hint = ("; fit takes no Generator, since checkpoints and distributed runs record and compare the seed: pass "
                 "an int, e.g. int(rng.integers(2**32))") if isinstance(seed, numpy.random.Generator) else ""
         raise HyperparameterError(f"seed: expected None or an int from {SEED_RANGE}, got {quoted(seed)}{hint}")
-    if standardize not in (None, True, False):
-        raise HyperparameterError(f"standardize: expected None, True or False, got {standardize!r}")
-    if standardize_targets not in (None, True, False):
-        raise HyperparameterError(f"standardize_targets: expected None, True or False, got {standardize_targets!r}")
-    if graph not in ("auto", True, False):
-        raise HyperparameterError(f"graph: expected 'auto', True or False, got {graph!r}")
+    # is_bool, not ``in (None, True, False)``: 1.0 and 0 compare equal to True and False, and an array
+    # compared with them raised NumPy's "truth value of an array ... is ambiguous"
+    if standardize is not None and not is_bool(standardize):
+        raise HyperparameterError(f"standardize: expected None, True or False, got {quoted(standardize)}")
+    if standardize_targets is not None and not is_bool(standardize_targets):
+        raise HyperparameterError(f"standardize_targets: expected None, True or False, got "
+                                  f"{quoted(standardize_targets)}")
+    if not (is_bool(graph) or isinstance(graph, str) and graph == "auto"):
+        raise HyperparameterError(f"graph: expected 'auto', True or False, got {quoted(graph)}")
     return epochs, batch_size, checkpoint_every, callbacks
 
 
