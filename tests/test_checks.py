@@ -140,6 +140,17 @@ def test_choice():
         choice("c", "mode", ("a", "b"))
 
 
+@pytest.mark.parametrize("value", [np.array(["a", "b"]), np.array(["b"]), ["b"]], ids=["two", "one", "list"])
+def test_choice_of_an_array_or_a_list_is_refused(value):
+    # Two names raised NumPy's "truth value of an array ... is ambiguous"; one was taken for "b".
+    with pytest.raises(cr.HyperparameterError, match="mode: expected one of 'a', 'b'; got"):
+        choice(value, "mode", ("a", "b"))
+
+
+def test_choice_takes_numpy_strings():
+    assert choice(np.str_("b"), "mode", ("a", "b")) == "b"
+
+
 @pytest.mark.parametrize("value, count, number, finite", [
     (0, True, True, True),
     (3, True, True, True),

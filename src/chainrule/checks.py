@@ -362,8 +362,12 @@ def is_seed(value) -> bool:
 
 
 def choice(value, name: str, options) -> str:
-    """``value`` if it is one of ``options``, else HyperparameterError listing them."""
-    if value not in options:
+    """``value`` if it is one of ``options``, else HyperparameterError listing them.
+
+    Only a value of an option's type is compared (``value in options`` would compare a NumPy array
+    element by element, and its truth raise NumPy's ValueError, or take ``["min"]`` for "min").
+    """
+    if not any(isinstance(value, type(option)) and value == option for option in options):
         raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {quoted(value)}"
                                   f"{did_you_mean(value, options)}")
     return value
