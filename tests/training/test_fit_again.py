@@ -176,6 +176,18 @@ def test_standardize_must_be_none_or_a_bool(value):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, standardize=value, verbose=0)
 
 
+@pytest.mark.parametrize("value", [3, -1, 1.0, np.array([1, 2]), np.array(1), "1", None])
+def test_verbose_takes_0_1_2_or_a_bool(value):
+    # An array raised NumPy's "truth value of an array ... is ambiguous"; 1.0 and array(1) passed as 1.
+    with pytest.raises(cr.HyperparameterError, match="verbose: expected 0, 1 or 2"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=value)
+
+
+@pytest.mark.parametrize("value", [0, 2, np.int64(1), True, np.False_])
+def test_verbose_accepts_its_levels(value, capsys):
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=value)
+
+
 @pytest.mark.parametrize("value", NOT_BOOLS)
 @pytest.mark.parametrize("argument, expected", [("standardize_targets", "None, True or False"),
                                                 ("graph", "'auto', True or False")])

@@ -408,7 +408,7 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
             check_savable(model, checkpoint)
         except ModelFileError as error:
             raise ModelFileError(f"checkpoint: {error}; or train without a checkpoint") from None
-    if verbose not in (0, 1, 2, True, False):
+    if not (is_bool(verbose) or isinstance(verbose, (int, numpy.integer)) and 0 <= verbose <= 2):  # not 1.0, an array
         raise HyperparameterError(f"verbose: expected 0, 1 or 2 (or True/False), got {verbose!r}")
     if not isinstance(callbacks, (list, tuple)):
         raise HyperparameterError(
