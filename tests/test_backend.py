@@ -29,6 +29,15 @@ def test_unknown_device():
         module_for("tpu")
 
 
+@pytest.mark.parametrize("call", [lambda device: cr.mlp([3, 2]).to(device),
+                                  lambda device: cr.fit(cr.mlp([3, 2]), np.ones((4, 3)), [0, 1, 0, 1], device=device)],
+                         ids=["to", "fit"])
+def test_a_device_that_is_no_name_is_refused(call):
+    # It raised NumPy's "truth value of an array with more than one element is ambiguous" from device == "cpu".
+    with pytest.raises(cr.HyperparameterError, match=r"device: expected one of \('cpu', 'cuda'\), got ndarray "):
+        call(np.array(["cpu", "cuda"]))
+
+
 @pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed here")
 def test_cuda_without_cupy_says_how_to_install_it():
     with pytest.raises(cr.HyperparameterError, match=r"pip install 'chainrule\[cuda\]'"):

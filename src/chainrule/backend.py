@@ -22,7 +22,7 @@ from typing import Any
 import numpy
 
 from . import cpu_blas
-from .errors import DeviceError, HyperparameterError, did_you_mean
+from .errors import DeviceError, HyperparameterError, did_you_mean, quoted
 
 Array = Any  # a numpy.ndarray or a cupy.ndarray
 
@@ -58,6 +58,9 @@ def is_array(value) -> bool:
 
 def module_for(device: str) -> types.ModuleType:
     """The array module that holds arrays on ``device`` ("cpu" or "cuda")."""
+    if not isinstance(device, str):  # an array compared with "cpu" has no single truth value
+        raise HyperparameterError(f"device: expected one of {DEVICES}, got {type(device).__name__} "
+                                  f"{quoted(device)}")
     if device == "cpu":
         return numpy
     if device == "cuda":
