@@ -68,13 +68,18 @@ def test_unknown_initializer():
         get_initializer("orthogonal")
 
 
-@pytest.mark.parametrize("name", [["he_normal"], None, 3])
+# An array of names raised NumPy's "truth value of an array ... is ambiguous" from Linear's init != "auto",
+# and numpy.array(["auto"]) was kept as Linear's init.
+@pytest.mark.parametrize("name", [["he_normal"], None, 3, np.array(["he_normal", "zeros"]), np.array(["auto"])])
 def test_an_initializer_that_is_not_a_name_is_refused(name):
     with pytest.raises(cr.HyperparameterError, match=r"init: expected an initializer name, got"):
         get_initializer(name)
     with pytest.raises(cr.HyperparameterError, match=r"init: expected an initializer name"):
         cr.Linear(2, 2, init=name)
 
+
+def test_a_numpy_string_is_taken_as_the_name():
+    assert repr(cr.Linear(2, 2, init=np.str_("zeros"))) == "Linear(2, 2, init='zeros')"
 
 def test_as_generator():
     rng = np.random.default_rng(0)

@@ -73,9 +73,9 @@ class Linear(Layer):
         super().__init__()
         self.n_in = positive_int(n_in, "n_in")
         self.n_out = positive_int(n_out, "n_out")
-        self.init = init
-        if init != "auto":
+        if not (isinstance(init, str) and init == "auto"):  # an array compared with "auto" has no one truth value
             get_initializer(init)  # reject an unknown name now, not at the first draw
+        self.init = str(init)  # a numpy.str_ as the plain name, as repr and model files show it
         self.auto_init = "glorot_uniform"  # what "auto" means here; a Sequential may change it
         dtype = as_float_dtype(dtype)
         try:
