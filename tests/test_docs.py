@@ -4,6 +4,7 @@ Every ```python block of README.md and docs/*.md runs in a fresh namespace, in a
 working directory (so the files an example writes never land in the repository). A block that
 needs what this machine may lack (a CUDA GPU, torch, an MPI job) is skipped with the reason,
 found from the block's own text; it is still compiled and checked to define every name it uses.
+A top-level ``print(...)  # comment`` of a block must print what its comment says (``# 0.83``).
 
 The command lines of README.md and the docs (inline code and console blocks) name only
 subcommands and options that ``chainrule``'s parser has, and the synopsis of docs/usage.md
@@ -17,10 +18,12 @@ import argparse
 import ast
 import builtins
 import importlib.util
+import io
 import re
 import subprocess
 import sys
 import textwrap
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,7 +127,51 @@ def test_python_block_runs(block, tmp_path, monkeypatch):
     if reason:
         pytest.skip(f"{block.name}: {reason}")
     monkeypatch.chdir(tmp_path)
-    exec(compile(block.code, block.name, "exec"), {"__name__": "__docs__"})
+    printed = []
+
+    def recording_print(*args, sep=" ", **kwargs):
+        printed.append((sys._getframe(1).f_lineno, sep.join(map(str, args))))
+        builtins.print(*args, sep=sep, **kwargs)
+
+    exec(compile(block.code, block.name, "exec"), {"__name__": "__docs__", "print": recording_print})
+    wrong = []
+    for first, last, comment in printed_claims(block.code):
+        texts = [text for line, text in printed if first <= line <= last]
+        if len(texts) == 1 and not output_matches(texts[0], comment):
+            wrong.append(f"line {block.line + first - 1}: printed {texts[0]!r}, the comment says # {comment}")
+    assert wrong == [], f"{block.name}: a print's comment is not what it prints"
+
+
+def printed_claims(code: str) -> list[tuple[int, int, str]]:
+    """``(first line, last line, comment)`` of each top-level ``print(...)  # comment`` of ``code``:
+    the comment says what it prints."""
+    comments = {token.start[0]: token.string.lstrip("#").strip()
+                for token in tokenize.generate_tokens(io.StringIO(code).readline) if token.type == tokenize.COMMENT}
+    return [(node.lineno, node.end_lineno, comments[node.end_lineno]) for node in ast.parse(code).body
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and getattr(node.value.func, "id", None) == "print" and node.end_lineno in comments]
+
+
+def output_matches(text: str, comment: str) -> bool:
+    """Whether a print's ``text`` is what its ``comment`` says: the same, or the same followed by
+    `` (a remark)``; ``~4e-10`` for a number of that order of magnitude (within a factor of 10); for
+    output of several lines, every ``"... quoted"`` part of the comment (one line's end)."""
+    if "\n" in text:
+        quoted = re.findall(r'"(?:\.\.\. )?([^"]+)"', comment)
+        return all(part in text for part in quoted)
+    if comment.startswith("~"):
+        return 0.1 < abs(float(text)) / float(comment[1:]) < 10
+    return comment == text or comment.startswith(text + " (")
+
+
+def test_print_check_finds_a_comment_that_is_not_the_output():
+    code = "print(1)  # 1\nx = 2  # 3\nprint(0.5,\n      2)  # 0.5 3 (a remark)\nfor i in []:\n    print(i)  # 7\n"
+    assert printed_claims(code) == [(1, 1, "1"), (3, 4, "0.5 3 (a remark)")]
+    assert output_matches("0.83", "0.83") and output_matches("True", "True (checked in float64)")
+    assert not output_matches("0.84", "0.83") and not output_matches("True", "Truer")
+    assert output_matches("3.8e-10", "~4e-10") and not output_matches("3.8e-08", "~4e-10")
+    assert output_matches("a 1\nb: passed", 'each line, then "... b: passed"')
+    assert not output_matches("a 1\nb: FAILED", 'each line, then "... b: passed"')
 
 
 # --- command lines ---------------------------------------------------------------------------
