@@ -232,6 +232,10 @@ def test_a_relative_data_path_found_only_in_the_working_directory_is_named_with_
     assert_one_line_error(code, err, "configs/run.toml: key 'data': configs/../missing.csv: no such file; "
                           "correct the path there, or pass --data")
     assert not (tmp_path / "run").exists()
+    # gradcheck reads the same file and names the key alike (it said only "configs/../missing.csv: no such file")
+    code, out, err = call(capsys, "gradcheck", "--config", "configs/run.toml", "--hidden", "4")
+    assert_one_line_error(code, err, "configs/run.toml: key 'data': configs/../missing.csv: no such file; "
+                          "correct the path there, or pass --data")
 
 
 def test_a_config_files_data_overridden_by_the_data_option_is_not_looked_for(tmp_path, monkeypatch, capsys):
@@ -277,9 +281,13 @@ def test_a_bare_data_name_found_only_in_the_working_directory_is_refused_but_a_b
     code, out, err = call(capsys, "train", *options, "--out", "builtin")
     assert code == 0, err
     assert "on iris (30 test samples" in out
+    # Named by the file and key, as any other value of the file is (the name was not: "unknown data set 'irsi'").
     (tmp_path / "configs" / "run.toml").write_text('data = "irsi"\n')
     code, out, err = call(capsys, "train", *options, "--out", "misspelt")
-    assert_one_line_error(code, err, "unknown data set 'irsi' (did you mean 'iris'?)")
+    assert_one_line_error(code, err, "configs/run.toml: key 'data': unknown data set 'irsi' (did you mean 'iris'?)",
+                          "; correct the name there, or pass --data")
+    code, out, err = call(capsys, "gradcheck", "--config", "configs/run.toml", "--hidden", "4")
+    assert_one_line_error(code, err, "configs/run.toml: key 'data': unknown data set 'irsi' (did you mean 'iris'?)")
 
 
 def test_an_empty_data_in_a_config_file_is_refused_not_read_as_the_config_files_folder(tmp_path, capsys):

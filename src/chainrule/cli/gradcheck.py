@@ -72,7 +72,10 @@ def run(args) -> int:
     try:
         data, _ = train.training_split(config, sources, args.config)  # refuses a test_size for data with a test part
     except DataError as error:
-        raise renamed_test_size_error(error, value_name("test_size", sources.get("test_size"))) from None
+        renamed = renamed_test_size_error(error, value_name("test_size", sources.get("test_size")))
+        if renamed is error:
+            renamed = train.named_data_error(error, config.data, sources.get("data"))
+        raise renamed from None
     loss, n_outputs = train.training_loss(config, sources, data)  # refuses what train refuses
     sizes, activations = hidden_layers(config)
     widths = [data.X_train.shape[1], *sizes, n_outputs]

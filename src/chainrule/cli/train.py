@@ -406,20 +406,32 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1,
         data, own_test_part = training_split(config, sources or {}, config_file)
     except DataError as error:
         renamed = renamed_test_size_error(error, value_name("test_size", (sources or {}).get("test_size")))
+        if renamed is error:
+            renamed = named_data_error(error, config.data, source)
         if renamed is not error:
             raise renamed from None
-        gone = any(names_a_file(part) and not os.path.exists(part) for part in spec_paths(config.data))
-        if source is None or not gone:
-            raise
-        # A saved or configured path to a file that is gone (moved since the run began, or mistyped in the
-        # config file): say whose it is.
-        fix = "pass --data with the file's new place" if isinstance(source, SavedConfig) else \
-            "correct the path there, or pass --data"
-        raise DataError(f"{value_name('data', source)}: {error}; {fix}") from None
+        raise
     check_file_fits_dtype(config, data)
     check_batch_size(config, sources, data, n_processes)
     check_standardized_targets_fit(config, sources, data)
     return data, data_hash, own_test_part
+
+
+def named_data_error(error: DataError, data: str, source: str | SavedConfig | None) -> DataError:
+    """``error``, raised reading the ``data`` that ``source`` gave, named by that config file's key
+    (or the saved configuration's) when the data is not there: a path to a file that is gone (moved
+    since the run began, or mistyped in the config file) or a bare name of no built-in data set
+    (misspelt there); else ``error`` itself, as for data from the command line (``source`` None),
+    whose message names the path as given."""
+    gone = any(names_a_file(part) and not os.path.exists(part) for part in spec_paths(data))
+    misspelt = not (data in BUILTIN_DATASETS or names_a_file(data) or "," in data or os.path.exists(data))
+    if source is None or not (gone or misspelt):
+        return error
+    if isinstance(source, SavedConfig):
+        fix = "pass --data with the file's new place"
+    else:
+        fix = f"correct the {'path' if gone else 'name'} there, or pass --data"
+    return DataError(f"{value_name('data', source)}: {error}; {fix}")
 
 
 def training_split(config: TrainConfig, sources: dict, config_file: str | None = None):
