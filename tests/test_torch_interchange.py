@@ -297,6 +297,15 @@ def test_an_unreadable_tensor_is_refused_with_the_remedy_that_fits_it(torch, con
         from_state_dict(state, model)
 
 
+def test_a_ragged_list_is_not_told_to_call_tensor_float():
+    """A nested list has no float(): the message said to convert it with tensor.float()."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    with pytest.raises(DTypeError, match=r"^state_dict\['2.bias'\]: cannot read it as a NumPy array \(.*\); "
+                                         r"expected an array, a tensor or nested lists of numbers in one "
+                                         r"rectangular shape$"):
+        from_state_dict(_bad(to_state_dict(model), "2.bias", [[1.0], [2.0, 3.0]]), model)
+
+
 def test_a_boolean_tensor_is_refused_as_not_real_numbers():
     model = cr.mlp([3, 4, 2], seed=0)
     state = to_state_dict(model)

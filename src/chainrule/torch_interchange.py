@@ -161,10 +161,13 @@ def _as_numpy(value, key: str) -> numpy.ndarray:
 
 
 def _remedy(tensor) -> str:
-    """What to do with a tensor that NumPy cannot read, for the message: a meta tensor holds no
+    """What to do with a value that NumPy cannot read, for the message: a meta tensor holds no
     values at all; a sparse one (any layout but torch.strided) needs ``to_dense()``, a quantized
     one ``dequantize()`` (``float()`` fails on both, or keeps a meta tensor on meta); another
-    dtype (bfloat16, float8), ``float()``."""
+    dtype (bfloat16, float8), ``float()``. What is no tensor (a ragged nested list) has no
+    ``float()``: it needs to be numbers in one shape."""
+    if not hasattr(tensor, "detach"):
+        return "expected an array, a tensor or nested lists of numbers in one rectangular shape"
     if getattr(tensor, "is_meta", False):
         return ("a meta tensor holds no values, only a shape and dtype; pass the state dict of a module whose "
                 "weights were loaded or initialized, not made on the meta device")
