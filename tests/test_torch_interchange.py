@@ -297,6 +297,17 @@ def test_an_unreadable_tensor_is_refused_with_the_remedy_that_fits_it(torch, con
         from_state_dict(state, model)
 
 
+def test_missing_keys_are_shown_beside_the_keys_the_state_dict_holds_instead():
+    """A torch module with named children (fc1, fc2) was refused naming only the model's keys."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    named = {key.replace("0.", "fc1.").replace("2.", "fc2."): array for key, array in to_state_dict(model).items()}
+    with pytest.raises(ShapeError, match=r"^state_dict: missing key '0.weight' \(4 missing in all; "
+                                         r"the model's keys are 0.weight, 0.bias, 2.weight, 2.bias; "
+                                         r"the state dict's other keys are fc1.weight, fc1.bias, fc2.weight, "
+                                         r"fc2.bias\)$"):
+        from_state_dict(named, model)
+
+
 def test_a_ragged_list_is_not_told_to_call_tensor_float():
     """A nested list has no float(): the message said to convert it with tensor.float()."""
     model = cr.mlp([3, 4, 2], seed=0)

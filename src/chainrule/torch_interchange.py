@@ -105,10 +105,12 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
         )
     layout = _layout(model)
     missing = [key for key in layout if key not in state_dict]
-    if missing:
-        raise ShapeError(f"state_dict: missing key {missing[0]!r} ({len(missing)} missing in all; "
-                         f"the model's keys are {', '.join(layout)})")
     unexpected = [key for key in state_dict if key not in layout]
+    if missing:
+        # A module whose children have names (fc1, fc2) holds none of the model's keys: show what it holds instead.
+        instead = f"; the state dict's other keys are {', '.join(map(str, unexpected))}" if unexpected else ""
+        raise ShapeError(f"state_dict: missing key {missing[0]!r} ({len(missing)} missing in all; "
+                         f"the model's keys are {', '.join(layout)}{instead})")
     if unexpected:
         raise ShapeError(f"state_dict: unexpected key {unexpected[0]!r}: not a parameter of the model "
                          f"(its keys are {', '.join(layout) or 'none'})")
