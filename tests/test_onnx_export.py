@@ -398,6 +398,18 @@ def test_classes_of_mixed_types_have_no_label_output(ort, tmp_path):
     assert output_names(tmp_path / "mixed.onnx") == ["Y"]
 
 
+def test_strings_ending_in_nul_have_their_label_output(ort, tmp_path):
+    # cr.predict answers them in an object array (a str array drops a trailing NUL); the graph had no "label".
+    model = cr.Sequential(cr.Linear(3, 3))
+    model.params["0.W"], model.params["0.b"] = np.eye(3), np.zeros(3)
+    model.preprocessor = Preprocessor(n_features=3, task="classification", classes=["a\0", "b", "\0"])
+    X = np.eye(3, dtype=np.float32)[[2, 0, 1, 0]]
+    to_onnx(model, tmp_path / "nul.onnx")
+    expected = cr.predict(model, X)
+    assert expected.tolist() == ["\0", "a\0", "b", "a\0"]
+    np.testing.assert_array_equal(run_label(ort, tmp_path / "nul.onnx", X), expected)
+
+
 def test_regressor_and_multilabel_have_no_label_output(ort, tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))

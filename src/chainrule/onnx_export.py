@@ -36,7 +36,9 @@ by ArgMax over the logits (the first of tied scores, as NumPy's argmax) and Gath
 constant tensor of the classes. Its type is that of ``cr.predict``'s labels: int64 for integer
 classes, string for strings, bool for booleans, double for floats, and int64 class indices
 for a classifier without classes. Classes that only an object array holds (ints mixed with
-floats or strings, an int beyond int64) have no ONNX type, so their graph has no ``"label"``;
+floats or strings, an int beyond int64) have no ONNX type, so their graph has no ``"label"``
+(strings ending in NUL, which an object array holds since a str array drops the NUL, are
+strings still);
 nor has a regressor's or a multilabel model's (``cr.predict`` thresholds those outputs). A
 binary classifier (task "multilabel" with two classes for its one output: binary
 cross-entropy fitted on one 0/1 label per row) has one too: ``classes[1]`` where the logit is
@@ -284,13 +286,22 @@ def _label(graph: "_Graph", logits: str, preprocessor) -> None:
         graph.name_output(graph.node("ArgMax", [logits], "label/ArgMax", axis=1, keepdims=0), "label")
         graph.add_output("label", graph.onnx.TensorProto.INT64, ["batch"])
         return
-    labels = preprocessor.decode(numpy.arange(len(classes)))
-    if labels.dtype == object:
-        return  # no ONNX tensor type holds labels of mixed types
+    labels = _onnx_labels(preprocessor.decode(numpy.arange(len(classes))))
+    if labels is None:
+        return
     table = graph.initializer("classes", labels, dtype=labels.dtype)
     index = graph.node("ArgMax", [logits], "label/ArgMax", axis=1, keepdims=0)
     graph.name_output(graph.node("Gather", [table, index], "label/Gather", axis=0), "label")
     graph.add_output("label", graph.onnx.helper.np_dtype_to_tensor_dtype(labels.dtype), ["batch"])
+
+
+def _onnx_labels(labels: numpy.ndarray) -> numpy.ndarray | None:
+    """``labels``, the array a ``"label"`` output gathers from, or None when no ONNX tensor type
+    holds them all (labels of mixed types, an int beyond int64: an object array). An object array
+    of strings alone (one ending in NUL, which a str array would drop) is a string tensor."""
+    if labels.dtype == object and not all(isinstance(label, str) for label in labels):
+        return None
+    return labels
 
 
 def _binary_label(graph: "_Graph", logits: str, preprocessor) -> None:
