@@ -15,6 +15,8 @@ unwritable: rank 0 alone cannot write the checkpoint (its directory is a file); 
 the error message it got to OUT/unwritable{rank}.txt.
 raising: a callback of one's own raises on rank 1 alone after epoch 2 (or, "raising at start", as
 training begins); every rank writes the error message it got to OUT/raising{rank}.txt.
+one rank fails: for each case of FAILURES, something raises on rank 1 alone during fit; every rank
+writes the error messages it got, and the seconds each fit took, to OUT/failures{rank}.json.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0 (in
 one, rank 0 alone resumes from a checkpoint written first to OUT);
 every rank writes the error messages it got to OUT/messages{rank}.json.
@@ -215,6 +217,32 @@ def raising_fit(comm, at_start):
     return "no error"
 
 
+FAILURES = ["on_train_end"]
+
+
+class RaisesAtEnd(cr.Callback):
+    """Raises ValueError in on_train_end on rank 1 alone."""
+
+    def __init__(self, rank):
+        self.rank = rank
+
+    def on_train_end(self, model, history):
+        if self.rank == 1:
+            raise ValueError("on_train_end fails on rank 1")
+
+
+def failing_fit(case, comm):
+    """fit where something raises on rank 1 alone as ``case`` says; the error raised, named by its type."""
+    X, y = data(60)
+    callbacks = [RaisesAtEnd(comm.rank)] if case == "on_train_end" else []
+    try:
+        cr.fit(cr.mlp([5, 4, 3], seed=1), X, y, epochs=2, batch_size=20, verbose=0, callbacks=callbacks,
+               distributed=comm)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return "no error"
+
+
 def main(scenario, out):
     if scenario == "absent":
         from mpi4py import MPI
@@ -249,6 +277,13 @@ def main(scenario, out):
     elif scenario in ("raising", "raising at start"):
         with open(os.path.join(out, f"raising{comm.rank}.txt"), "w") as handle:
             handle.write(raising_fit(comm, scenario == "raising at start"))
+    elif scenario == "one rank fails":
+        failures = {}
+        for case in FAILURES:
+            started = time.monotonic()
+            failures[case] = [failing_fit(case, comm), time.monotonic() - started]
+        with open(os.path.join(out, f"failures{comm.rank}.json"), "w") as handle:
+            json.dump(failures, handle)
     elif scenario == "mismatch":
         checkpoint = os.path.join(out, "checkpoint.safetensors")
         cr.fit(cr.mlp([5, 16, 3], seed=1, dtype="float64"), *data(200), epochs=1, batch_size=32, verbose=0,

@@ -136,6 +136,28 @@ def test_a_callback_raising_on_one_rank_stops_every_rank_at_once_naming_the_rank
     assert messages[0] == f"DistributedError: {when} failed on rank 1 of 2: ValueError: this callback fails on rank 1"
 
 
+FAILED_ON_RANK_1 = {
+    "on_train_end": "DistributedError: ending the callbacks (on_train_end) failed on rank 1 of 2: ValueError: "
+                    "on_train_end fails on rank 1",
+}
+
+
+@needs_mpi
+def test_an_error_raised_on_one_rank_during_fit_stops_every_rank_at_once_naming_the_rank(tmp_path):
+    """Rank 1 raised alone; the others returned from fit (on_train_end) or waited in their next collective
+    until the timeout, then aborted the job blaming a rank that hung or died."""
+    done, _ = mpiexec(sys.executable, str(SCRIPT), "one rank fails", str(tmp_path), timeout=120,
+                      env={"CHAINRULE_TEST_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    failures = [json.loads((tmp_path / f"failures{rank}.json").read_text()) for rank in (0, 1)]
+    assert list(failures[0]) == script.FAILURES == list(FAILED_ON_RANK_1)
+    for case, expected in FAILED_ON_RANK_1.items():
+        for rank in (0, 1):
+            message, seconds = failures[rank][case]
+            assert message == expected, (case, rank, message)
+            assert seconds < 10, (case, rank, seconds)  # nobody waited out the timeout
+
+
 def test_distributed_without_mpi4py_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)

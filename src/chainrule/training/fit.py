@@ -700,8 +700,13 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
                 _save_checkpoint(loop, checkpoint, callbacks, epoch, data.validation_set, seed)
             if done:
                 break
-    for callback in callbacks:
-        callback.on_train_end(model, history)
+    failure = None
+    try:
+        for callback in callbacks:
+            callback.on_train_end(model, history)
+    except Exception as error:  # perhaps on this rank alone, where the others would return from fit unaware
+        failure = error
+    comm.raise_together(failure, "ending the callbacks (on_train_end)")
     if history.stop_reason == "early_stopping":
         loop.report_stop(stopped_by, history.epochs)
 
