@@ -217,7 +217,7 @@ def raising_fit(comm, at_start):
     return "no error"
 
 
-FAILURES = ["on_train_end"]
+FAILURES = ["on_train_end", "NaN in X", "y shorter than X"]
 
 
 class RaisesAtEnd(cr.Callback):
@@ -235,6 +235,10 @@ def failing_fit(case, comm):
     """fit where something raises on rank 1 alone as ``case`` says; the error raised, named by its type."""
     X, y = data(60)
     callbacks = [RaisesAtEnd(comm.rank)] if case == "on_train_end" else []
+    if comm.rank == 1 and case == "NaN in X":
+        X[3, 1] = numpy.nan
+    if comm.rank == 1 and case == "y shorter than X":
+        y = y[:-1]
     try:
         cr.fit(cr.mlp([5, 4, 3], seed=1), X, y, epochs=2, batch_size=20, verbose=0, callbacks=callbacks,
                distributed=comm)

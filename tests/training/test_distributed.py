@@ -139,6 +139,10 @@ def test_a_callback_raising_on_one_rank_stops_every_rank_at_once_naming_the_rank
 FAILED_ON_RANK_1 = {
     "on_train_end": "DistributedError: ending the callbacks (on_train_end) failed on rank 1 of 2: ValueError: "
                     "on_train_end fails on rank 1",
+    "NaN in X": "DistributedError: preparing the data failed on rank 1 of 2: X: expected finite values, found nan "
+                "at index (3, 1) (1 non-finite value in all)",
+    "y shorter than X": "DistributedError: preparing the data failed on rank 1 of 2: y: expected 60 targets (one "
+                        "per row of X), got shape (59,)",
 }
 
 
@@ -377,7 +381,7 @@ class Gathers:
         self.others = others
 
     def Iallgather(self, mine, everyone):
-        everyone[...] = [mine, *self.others]
+        everyone[...] = [mine, *self.others] if mine.size > 1 else mine[0]  # a ranks_where's flag: theirs are mine
         return Done()
 
 
@@ -782,15 +786,21 @@ def test_rank_0_resumes_from_the_bytes_it_sent_not_from_a_second_read(tmp_path):
 
 
 class RankOneFails:
-    """COMM_WORLD as rank 0 of 2 sees it when rank 1's flag in a ranks_where is ``theirs`` (it failed) and
-    rank 1 then sends ``error``, its error's text; what rank 0 broadcasts just completes."""
+    """COMM_WORLD as rank 0 of 2 sees it when rank 1's flag in its ``at``-th ranks_where is ``theirs`` (it
+    failed; in the others it did not) and rank 1 then sends ``error``, its error's text; what rank 0
+    broadcasts just completes."""
 
-    def __init__(self, theirs: bool, error: str = "") -> None:
+    def __init__(self, theirs: bool, error: str = "", at: int = 1) -> None:
         text = numpy.frombuffer(error.encode(), dtype=numpy.uint8)
         self.theirs, self.sent = int(theirs), [numpy.array([text.size]), text]
+        self.at, self.agreements = at, 0
 
     def Iallgather(self, mine, everyone):
-        everyone[...] = mine if mine.size > 1 else [mine[0], self.theirs]  # rank 1's data and arguments are rank 0's
+        if mine.size > 1:  # rank 1's data and arguments are rank 0's
+            everyone[...] = mine
+        else:
+            self.agreements += 1
+            everyone[...] = [mine[0], self.theirs if self.agreements == self.at else 0]
         return Done()
 
     def Ibcast(self, buffer, root):
@@ -799,10 +809,10 @@ class RankOneFails:
         return Done()
 
 
-def rank_zero_beside(theirs: bool, error: str = ""):
+def rank_zero_beside(theirs: bool, error: str = "", at: int = 1):
     """Rank 0 of 2, whose data and arguments rank 1 shares, with rank 1 failing (``theirs``) as RankOneFails."""
     comm = rank_zero_among_equals(2)
-    world = RankOneFails(theirs, error)
+    world = RankOneFails(theirs, error, at)
     comm.world.Iallgather, comm.world.Ibcast = world.Iallgather, world.Ibcast
     return comm
 
@@ -814,7 +824,7 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
     X, y = script.data(40)
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
-    comm = rank_zero_beside(True, "its callback refused its state")
+    comm = rank_zero_beside(True, "its callback refused its state", at=2)  # after the agreement on the data
     with pytest.raises(cr.DistributedError) as raised:
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
     assert str(raised.value) == (f"resuming from the checkpoint {path} failed on rank 1 of 2: its callback refused "
@@ -829,8 +839,8 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
                     r".*callbacks \[\], this run \[EarlyStopping\]", str(raised.value)), raised.value
     assert isinstance(raised.value.__cause__, cr.ModelFileError)
     comm = rank_zero_beside(False)
-    alike = comm.world.Iallgather
-    comm.world.Iallgather = lambda mine, everyone: alike(mine, everyone) if mine.size > 1 else Never()
+    alike, agrees = comm.world.Iallgather, iter([True, False])  # on the data, then not on the checkpoint
+    comm.world.Iallgather = lambda mine, everyone: alike(mine, everyone) if mine.size > 1 or next(agrees) else Never()
     comm.timeout = 0.01  # rank 1 hangs after the comparison of the runs, in the agreement on the checkpoint
     with pytest.raises(cr.DistributedError, match=r"^rank 0 of 2: agreeing on resuming from the checkpoint .*"
                                                   r"checkpoint\.safetensors waited more than 0.01 s"):
@@ -973,6 +983,9 @@ def test_fit_compares_the_callbacks_of_the_ranks(monkeypatch):
         return original(values, checksums)
 
     def gathers_with_other_callbacks(mine, everyone):
+        if mine.size == 1:  # a ranks_where's flag (the agreement on the data): rank 1's is rank 0's
+            everyone[...] = mine[0]
+            return Done()
         values, checksums = sent[0]
         everyone[...] = [mine, original({**values, "chainrule's callbacks": "[]"}, checksums)]
         return Done()

@@ -332,10 +332,15 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     # A value that underflows to 0 or a subnormal (a tiny x cast to float32, in the probe row's forward pass)
     # is no error, as NumPy's default takes it, also under a caller's numpy.seterr(all="raise"); the epochs
     # run under their own numpy.errstate (_run_epochs).
+    problem = None
     with numpy.errstate(under="ignore"):
-        data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize,
-                             standardize_targets, shared_seed, weighted_by,
-                             records_validation=checkpoint is not None or resume is not None)
+        try:
+            data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize,
+                                 standardize_targets, shared_seed, weighted_by,
+                                 records_validation=checkpoint is not None or resume is not None)
+        except Exception as error:  # perhaps on this rank's data alone (a NaN in its X): every rank stops, below
+            problem = error
+    comm.raise_together(problem, "preparing the data")  # one all-gather a fit, rather than the others timing out
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
                                              data.weights, data.w_val, loss=data.loss, optimizer=optimizer, lr=lr,
