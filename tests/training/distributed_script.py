@@ -217,7 +217,7 @@ def raising_fit(comm, at_start):
     return "no error"
 
 
-FAILURES = ["on_train_end", "NaN in X", "y shorter than X"]
+FAILURES = ["on_train_end", "NaN in X", "y shorter than X", "loss at a step"]
 
 
 class RaisesAtEnd(cr.Callback):
@@ -231,6 +231,21 @@ class RaisesAtEnd(cr.Callback):
             raise ValueError("on_train_end fails on rank 1")
 
 
+class FailingLoss(cr.SoftmaxCrossEntropy):
+    """Cross-entropy that raises ValueError on rank 1 alone (``rank``, set after it is made, is no setting
+    the ranks compare) at its ``call``-th computation."""
+
+    def __init__(self, call):
+        super().__init__()
+        self.call, self.calls, self.rank = call, 0, None
+
+    def compute(self, Y, T, weights=None):
+        self.calls += 1
+        if self.rank == 1 and self.calls == self.call:
+            raise ValueError("the loss fails on rank 1")
+        return super().compute(Y, T, weights)
+
+
 def failing_fit(case, comm):
     """fit where something raises on rank 1 alone as ``case`` says; the error raised, named by its type."""
     X, y = data(60)
@@ -239,8 +254,11 @@ def failing_fit(case, comm):
         X[3, 1] = numpy.nan
     if comm.rank == 1 and case == "y shorter than X":
         y = y[:-1]
+    loss = FailingLoss(5) if case == "loss at a step" else None  # epoch 2, batch 2 of 3
+    if loss is not None:
+        loss.rank = comm.rank
     try:
-        cr.fit(cr.mlp([5, 4, 3], seed=1), X, y, epochs=2, batch_size=20, verbose=0, callbacks=callbacks,
+        cr.fit(cr.mlp([5, 4, 3], seed=1), X, y, loss=loss, epochs=2, batch_size=20, verbose=0, callbacks=callbacks,
                distributed=comm)
     except Exception as error:
         return f"{type(error).__name__}: {error}"

@@ -143,6 +143,8 @@ FAILED_ON_RANK_1 = {
                 "at index (3, 1) (1 non-finite value in all)",
     "y shorter than X": "DistributedError: preparing the data failed on rank 1 of 2: y: expected 60 targets (one "
                         "per row of X), got shape (59,)",
+    "loss at a step": "DistributedError: training at epoch 2, batch 2/3 failed on rank 1 of 2: ValueError: the loss "
+                      "fails on rank 1",
 }
 
 

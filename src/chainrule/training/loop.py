@@ -139,9 +139,17 @@ class Loop:
             for batch in range(n_batches):
                 rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
                 own_rows = self.comm.shard(rows)
-                value = self.backpropagate(own_rows, scores, flat)
-                if batch == 0:  # once an epoch: a backward that rebinds its gradient is refused, not trained stale
-                    flat.check_still_held()
+                failure = None
+                try:
+                    value = self.backpropagate(own_rows, scores, flat)
+                    if batch == 0:  # once an epoch: a backward that rebinds its gradient is refused, not trained stale
+                        flat.check_still_held()
+                except Exception as error:
+                    if self.comm.size == 1:
+                        raise
+                    # Perhaps on this rank alone (a loss or layer of one's own): sent as a loss not finite, whose
+                    # NaN in the all-reduced gradient makes every rank refuse the step, and all stop with it below.
+                    failure, value = error, math.nan
                 if self.weights is None:
                     self.comm.average_gradient(flat.grad, len(own_rows), len(rows), value)
                 else:  # each rank's mean counts as its rows' share of the batch's weight
@@ -161,6 +169,8 @@ class Loop:
                 # all-reduced gradient makes every rank refuse alike: t and the state stay the same on all.
                 with self.whole_update:
                     stepped = optimizer.step(check_finite=True, flat=flat)
+                if not (stepped and math.isfinite(value)):  # on every rank alike: whose error was it, if any?
+                    self.comm.raise_together(failure, f"training at epoch {epoch}, batch {batch + 1}/{n_batches}")
                 if not math.isfinite(value):
                     raise self.diverged(epoch, batch, n_batches, LOSS_NOT_FINITE)
                 if not stepped:
