@@ -217,7 +217,7 @@ def raising_fit(comm, at_start):
     return "no error"
 
 
-FAILURES = ["on_train_end", "NaN in X", "y shorter than X", "loss at a step"]
+FAILURES = ["on_train_end", "NaN in X", "y shorter than X", "loss at a step", "loss scoring the validation set"]
 
 
 class RaisesAtEnd(cr.Callback):
@@ -233,15 +233,16 @@ class RaisesAtEnd(cr.Callback):
 
 class FailingLoss(cr.SoftmaxCrossEntropy):
     """Cross-entropy that raises ValueError on rank 1 alone (``rank``, set after it is made, is no setting
-    the ranks compare) at its ``call``-th computation."""
+    the ranks compare) at its second computation over ``rows`` rows: 10, a rank's share of a training batch
+    of 20; 20, the validation set."""
 
-    def __init__(self, call):
+    def __init__(self, rows):
         super().__init__()
-        self.call, self.calls, self.rank = call, 0, None
+        self.rows, self.calls, self.rank = rows, 0, None
 
     def compute(self, Y, T, weights=None):
-        self.calls += 1
-        if self.rank == 1 and self.calls == self.call:
+        self.calls += len(Y) == self.rows
+        if self.rank == 1 and self.calls == 2 and len(Y) == self.rows:
             raise ValueError("the loss fails on rank 1")
         return super().compute(Y, T, weights)
 
@@ -254,11 +255,13 @@ def failing_fit(case, comm):
         X[3, 1] = numpy.nan
     if comm.rank == 1 and case == "y shorter than X":
         y = y[:-1]
-    loss = FailingLoss(5) if case == "loss at a step" else None  # epoch 2, batch 2 of 3
+    loss = {"loss at a step": FailingLoss(10), "loss scoring the validation set": FailingLoss(20)}.get(case)
     if loss is not None:
         loss.rank = comm.rank
+    validation = (X[-20:], y[-20:]) if case == "loss scoring the validation set" else None
     try:
-        cr.fit(cr.mlp([5, 4, 3], seed=1), X, y, loss=loss, epochs=2, batch_size=20, verbose=0, callbacks=callbacks,
+        cr.fit(cr.mlp([5, 4, 3], seed=1), X[:60 - 20 * bool(validation)], y[:60 - 20 * bool(validation)],
+               loss=loss, epochs=3, batch_size=20, verbose=0, callbacks=callbacks, validation=validation,
                distributed=comm)
     except Exception as error:
         return f"{type(error).__name__}: {error}"

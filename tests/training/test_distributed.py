@@ -143,8 +143,10 @@ FAILED_ON_RANK_1 = {
                 "at index (3, 1) (1 non-finite value in all)",
     "y shorter than X": "DistributedError: preparing the data failed on rank 1 of 2: y: expected 60 targets (one "
                         "per row of X), got shape (59,)",
-    "loss at a step": "DistributedError: training at epoch 2, batch 2/3 failed on rank 1 of 2: ValueError: the loss "
+    "loss at a step": "DistributedError: training at epoch 1, batch 2/3 failed on rank 1 of 2: ValueError: the loss "
                       "fails on rank 1",
+    "loss scoring the validation set": "DistributedError: scoring the validation set after epoch 2 failed on rank 1 "
+                                       "of 2: ValueError: the loss fails on rank 1",
 }
 
 
@@ -789,8 +791,8 @@ def test_rank_0_resumes_from_the_bytes_it_sent_not_from_a_second_read(tmp_path):
 
 class RankOneFails:
     """COMM_WORLD as rank 0 of 2 sees it when rank 1's flag in its ``at``-th ranks_where is ``theirs`` (it
-    failed; in the others it did not) and rank 1 then sends ``error``, its error's text; what rank 0
-    broadcasts just completes."""
+    failed; in the others it did not) and rank 1 then sends ``error``, the message of the error it raises
+    (its own error's, after what failed and where); what rank 0 broadcasts just completes."""
 
     def __init__(self, theirs: bool, error: str = "", at: int = 1) -> None:
         text = numpy.frombuffer(error.encode(), dtype=numpy.uint8)
@@ -826,11 +828,11 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
     X, y = script.data(40)
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
-    comm = rank_zero_beside(True, "its callback refused its state", at=2)  # after the agreement on the data
+    told = f"resuming from the checkpoint {path} failed on rank 1 of 2: its callback refused its state"
+    comm = rank_zero_beside(True, told, at=2)  # after the agreement on the data
     with pytest.raises(cr.DistributedError) as raised:
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
-    assert str(raised.value) == (f"resuming from the checkpoint {path} failed on rank 1 of 2: its callback refused "
-                                 f"its state")
+    assert str(raised.value) == told
     assert raised.value.same_on_every_rank
     comm = rank_zero_beside(False)
     with pytest.raises(cr.DistributedError) as raised:  # told to the others, in the same words
@@ -1111,11 +1113,12 @@ def test_a_rank_that_cannot_take_the_checkpoint_whose_seed_they_take_stops_every
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=3, checkpoint=path)
     comm = rank_zero()
-    comm.world = RankOneFails(True, "elsewhere/checkpoint.safetensors: cannot write rank 1's copy")
+    told = (f"reading the checkpoint {path} to resume from failed on rank 1 of 2: elsewhere/checkpoint.safetensors: "
+            f"cannot write rank 1's copy")
+    comm.world = RankOneFails(True, told)
     with pytest.raises(cr.DistributedError) as raised:
         comm.shared_seed(None, path)
-    assert str(raised.value) == (f"reading the checkpoint {path} to resume from failed on rank 1 of 2: "
-                                 f"elsewhere/checkpoint.safetensors: cannot write rank 1's copy")
+    assert str(raised.value) == told
     data = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
     comm = rank_one(RootSends(seed_words(0, sends=True), numpy.array([data.size]), data))
     comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]

@@ -349,27 +349,29 @@ class Communicator(SingleProcess):
         out the timeout in their next collective and blaming a hung rank.
 
         One all-gather of a word each (:meth:`ranks_where`); only on failure, the first failing rank
-        sends its error's text to all. The error names ``what`` failed ("writing the checkpoint"), the
-        ranks and that text: "writing the checkpoint failed on rank 0 of 2: ck.safetensors: cannot
-        write (No space left on device)"; its ``same_on_every_rank`` is True (a program reports it on
-        rank 0 alone), and on a failing rank its cause is ``problem``. When every rank failed, each
-        raises its own ``problem``, as it is: all of them stop, and know why.
+        sends the error's message to all. It names ``what`` failed there ("writing the checkpoint"; a
+        rank that did not fail may be at another step of the same agreement, as the validation set's
+        scoring is to the callbacks after an epoch), the ranks and that rank's error: "writing the
+        checkpoint failed on rank 0 of 2: ck.safetensors: cannot write (No space left on device)"; its
+        ``same_on_every_rank`` is True (a program reports it on rank 0 alone), and on a failing rank its
+        cause is ``problem``. When every rank failed, each raises its own ``problem``, as it is: all of
+        them stop, and know why.
         """
         failed = self.ranks_where(problem is not None, f"agreeing on {what}")
         if not failed:
             return
         if len(failed) == self.size:  # every rank knows: each has its own error (a damaged checkpoint, the same)
             raise problem
+        whose = f" (rank {failed[0]}'s error)" if len(failed) > 1 else ""
         mine = ("" if problem is None else str(problem) if isinstance(problem, ChainruleError)
                 else f"{type(problem).__name__}: {problem}")
-        text = numpy.frombuffer(mine.encode(), dtype=numpy.uint8)
+        text = numpy.frombuffer(f"{what} failed on {ranks_named(failed, self.size)}{whose}: {mine}".encode(),
+                                dtype=numpy.uint8)
         size = numpy.array([text.size], dtype=numpy.int64)
         self._wait(self.world.Ibcast(size, root=failed[0]), f"sending the error of {what}")
         buffer = text.copy() if self.rank == failed[0] else numpy.empty(int(size[0]), dtype=numpy.uint8)
         self._wait(self.world.Ibcast(buffer, root=failed[0]), f"sending the error of {what}")
-        whose = f" (rank {failed[0]}'s error)" if len(failed) > 1 else ""
-        raise DistributedError(f"{what} failed on {ranks_named(failed, self.size)}{whose}: "
-                               f"{buffer.tobytes().decode(errors='replace')}", same_on_every_rank=True) from problem
+        raise DistributedError(buffer.tobytes().decode(errors="replace"), same_on_every_rank=True) from problem
 
     def largest(self, value: int, what: str, *, deadline: bool = True) -> int:
         """The largest of the ranks' ``value`` (an int, such as an exit code), on every rank; ``what``

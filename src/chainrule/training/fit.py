@@ -677,22 +677,23 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
     with loop, model.reusing_buffers(), loop.interruptible(), loop.progress_bar() as bar, quiet:
         for epoch in range(loop.start_epoch + 1, loop.epochs + 1):
             logs = loop.run_epoch(epoch, bar)
-            if data.X_val is not None:
-                logs.update(evaluate_prepared(model, data.X_val, data.T_val, loop.loss, prefix="val_",
-                                              weights=data.w_val, target_scale=data.preprocessor.target_scale))
-            for name, value in logs.items():
-                history.append(name, value)
-            history.epochs = epoch
-            history.partial_last_epoch = loop.partial_epoch  # Ctrl-C before the epoch's last batch
-            failure = None
-            try:
+            failure, what = None, f"scoring the validation set after epoch {epoch}"
+            try:  # perhaps failing on this rank alone (a loss or callback of one's own): the ranks stop with it, below
+                if data.X_val is not None:
+                    logs.update(evaluate_prepared(model, data.X_val, data.T_val, loop.loss, prefix="val_",
+                                                  weights=data.w_val, target_scale=data.preprocessor.target_scale))
+                what = f"running the callbacks after epoch {epoch}"
+                for name, value in logs.items():
+                    history.append(name, value)
+                history.epochs = epoch
+                history.partial_last_epoch = loop.partial_epoch  # Ctrl-C before the epoch's last batch
                 stopped_by = [callback for index, callback in enumerate(callbacks)
                               if stop_requested(callback, index, epoch, logs, model)]
-            except Exception as error:  # perhaps on this rank alone: the ranks stop with it, below
+            except Exception as error:
                 failure = error
             stop = comm.any(bool(stopped_by) or failure is not None)
             if stop:  # a stop or an error: which, and whose, one all-gather tells (once a run, when it ends)
-                comm.raise_together(failure, f"running the callbacks after epoch {epoch}")
+                comm.raise_together(failure, what)
             # The ranks' agreement, read once: a Ctrl-C whose handler sets loop.interrupted during the
             # all-reduce or after it stays set for the next epoch's agreement. (Assigned back here, it was
             # lost when it came during the wait, and split the ranks when it came after it.)
