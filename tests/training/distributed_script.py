@@ -217,14 +217,19 @@ def raising_fit(comm, at_start):
     return "no error"
 
 
-FAILURES = ["on_train_end", "NaN in X", "y shorter than X", "loss at a step", "loss scoring the validation set"]
+FAILURES = ["on_train_end", "NaN in X", "y shorter than X", "optimizer for another model", "callback's reset",
+            "loss at a step", "loss scoring the validation set"]
 
 
 class RaisesAtEnd(cr.Callback):
-    """Raises ValueError in on_train_end on rank 1 alone."""
+    """Raises ValueError on rank 1 alone in on_train_end, or (``at_reset``) when fit resets it."""
 
-    def __init__(self, rank):
-        self.rank = rank
+    def __init__(self, rank, at_reset=False):
+        self.rank, self.at_reset = rank, at_reset
+
+    def reset(self):
+        if self.at_reset and self.rank == 1:
+            raise ValueError("reset fails on rank 1")
 
     def on_train_end(self, model, history):
         if self.rank == 1:
@@ -250,7 +255,8 @@ class FailingLoss(cr.SoftmaxCrossEntropy):
 def failing_fit(case, comm):
     """fit where something raises on rank 1 alone as ``case`` says; the error raised, named by its type."""
     X, y = data(60)
-    callbacks = [RaisesAtEnd(comm.rank)] if case == "on_train_end" else []
+    raising = case in ("on_train_end", "callback's reset")
+    callbacks = [RaisesAtEnd(comm.rank, at_reset=case == "callback's reset")] if raising else []
     if comm.rank == 1 and case == "NaN in X":
         X[3, 1] = numpy.nan
     if comm.rank == 1 and case == "y shorter than X":
@@ -259,10 +265,12 @@ def failing_fit(case, comm):
     if loss is not None:
         loss.rank = comm.rank
     validation = (X[-20:], y[-20:]) if case == "loss scoring the validation set" else None
+    model = cr.mlp([5, 4, 3], seed=1)
+    trains = cr.mlp([5, 4, 3], seed=1) if comm.rank == 1 and case == "optimizer for another model" else model
+    optimizer = cr.Adam(trains)
     try:
-        cr.fit(cr.mlp([5, 4, 3], seed=1), X[:60 - 20 * bool(validation)], y[:60 - 20 * bool(validation)],
-               loss=loss, epochs=3, batch_size=20, verbose=0, callbacks=callbacks, validation=validation,
-               distributed=comm)
+        cr.fit(model, X[:60 - 20 * bool(validation)], y[:60 - 20 * bool(validation)], loss=loss, optimizer=optimizer,
+               epochs=3, batch_size=20, verbose=0, callbacks=callbacks, validation=validation, distributed=comm)
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     return "no error"

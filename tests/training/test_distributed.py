@@ -143,6 +143,11 @@ FAILED_ON_RANK_1 = {
                 "at index (3, 1) (1 non-finite value in all)",
     "y shorter than X": "DistributedError: preparing the data failed on rank 1 of 2: y: expected 60 targets (one "
                         "per row of X), got shape (59,)",
+    "optimizer for another model": "DistributedError: setting up the optimizer and the callbacks failed on rank 1 "
+                                   "of 2: optimizer: it was made for another model; pass cr.Adam(model, ...) for "
+                                   "this one",
+    "callback's reset": "DistributedError: setting up the optimizer and the callbacks failed on rank 1 of 2: "
+                        "ValueError: reset fails on rank 1",
     "loss at a step": "DistributedError: training at epoch 1, batch 2/3 failed on rank 1 of 2: ValueError: the loss "
                       "fails on rank 1",
     "loss scoring the validation set": "DistributedError: scoring the validation set after epoch 2 failed on rank 1 "
@@ -829,7 +834,7 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
     told = f"resuming from the checkpoint {path} failed on rank 1 of 2: its callback refused its state"
-    comm = rank_zero_beside(True, told, at=2)  # after the agreement on the data
+    comm = rank_zero_beside(True, told, at=3)  # after the agreements on the data and on setting up
     with pytest.raises(cr.DistributedError) as raised:
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
     assert str(raised.value) == told
@@ -843,7 +848,7 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
                     r".*callbacks \[\], this run \[EarlyStopping\]", str(raised.value)), raised.value
     assert isinstance(raised.value.__cause__, cr.ModelFileError)
     comm = rank_zero_beside(False)
-    alike, agrees = comm.world.Iallgather, iter([True, False])  # on the data, then not on the checkpoint
+    alike, agrees = comm.world.Iallgather, iter([True, True, False])  # on the data and set-up, not the checkpoint
     comm.world.Iallgather = lambda mine, everyone: alike(mine, everyone) if mine.size > 1 or next(agrees) else Never()
     comm.timeout = 0.01  # rank 1 hangs after the comparison of the runs, in the agreement on the checkpoint
     with pytest.raises(cr.DistributedError, match=r"^rank 0 of 2: agreeing on resuming from the checkpoint .*"

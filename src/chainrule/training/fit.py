@@ -345,13 +345,19 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
                                              data.weights, data.w_val, loss=data.loss, optimizer=optimizer, lr=lr,
                                              callbacks=callbacks, preprocessor=data.preprocessor, resume=resume))
-    for callback in callbacks:  # a monitor that names no metric is refused before anything changes
-        callback.check_metrics(metric_names(data.loss.task, data.X_val is not None))
-    n_train = len(data.T)  # the rows of X that validation did not hold out
-    batch_size = _resolve_batch_size(batch_size, n_train, comm.size)
-
-    model.to(device)
-    optimizer = _optimizer_for(model, optimizer, lr, device)
+    problem = None
+    try:
+        for callback in callbacks:  # a monitor that names no metric is refused before anything changes
+            callback.check_metrics(metric_names(data.loss.task, data.X_val is not None))
+        n_train = len(data.T)  # the rows of X that validation did not hold out
+        batch_size = _resolve_batch_size(batch_size, n_train, comm.size)
+        model.to(device)
+        optimizer = _optimizer_for(model, optimizer, lr, device)
+        for callback in callbacks:
+            callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
+    except Exception as error:  # perhaps on this rank alone (its optimizer made for another model, a callback's reset)
+        problem = error
+    comm.raise_together(problem, "setting up the optimizer and the callbacks")  # one all-gather a fit
     rng = numpy.random.default_rng(data.shuffle_seed)
     history, start_epoch, run_seed = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm,
                                                       data.validation_set, data.preprocessor, seed, shared_seed,
@@ -623,12 +629,11 @@ def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Op
 def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm,
                      validation_set: str, preprocessor, seed, shared_seed, loss) -> tuple[History, int, int | None]:
     """(history, start_epoch): a fresh History at epoch 0, or those of the checkpoint ``resume``,
-    whose model, optimizer, ``rng`` and callback states are then restored in place; third, the
+    whose model, optimizer, ``rng`` and callback states (the callbacks ``reset`` already) are then
+    restored in place; third, the
     run's seed: ``shared_seed`` (``seed``, or the one the ranks drew for None), or the resumed
     run's (a ``seed`` given must be that one: see ``load_checkpoint``)."""
     history, start_epoch = History(), 0
-    for callback in callbacks:
-        callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
     if resume is None:  # given to every rank or to none: check_same_run compared it
         return history, start_epoch, shared_seed
     # With several ranks, only rank 0 needs the file; for seed None, shared_seed checked it as it read it
