@@ -22,6 +22,7 @@ one, rank 0 alone resumes from a checkpoint written first to OUT);
 every rank writes the error messages it got to OUT/messages{rank}.json.
 """
 
+import importlib
 import json
 import os
 import signal
@@ -218,7 +219,7 @@ def raising_fit(comm, at_start):
 
 
 FAILURES = ["on_train_end", "NaN in X", "y shorter than X", "optimizer for another model", "callback's reset",
-            "loss at a step", "loss scoring the validation set"]
+            "no memory for the standardized copy", "loss at a step", "loss scoring the validation set"]
 
 
 class RaisesAtEnd(cr.Callback):
@@ -268,12 +269,24 @@ def failing_fit(case, comm):
     model = cr.mlp([5, 4, 3], seed=1)
     trains = cr.mlp([5, 4, 3], seed=1) if comm.rank == 1 and case == "optimizer for another model" else model
     optimizer = cr.Adam(trains)
+    fit_module = importlib.import_module("chainrule.training.fit")
+    copies = fit_module.prepare_inputs
+    if comm.rank == 1 and case == "no memory for the standardized copy":
+        fit_module.prepare_inputs = no_memory
     try:
         cr.fit(model, X[:60 - 20 * bool(validation)], y[:60 - 20 * bool(validation)], loss=loss, optimizer=optimizer,
-               epochs=3, batch_size=20, verbose=0, callbacks=callbacks, validation=validation, distributed=comm)
+               epochs=3, batch_size=20, verbose=0, callbacks=callbacks, validation=validation, distributed=comm,
+               standardize=True)
     except Exception as error:
         return f"{type(error).__name__}: {error}"
+    finally:
+        fit_module.prepare_inputs = copies
     return "no error"
+
+
+def no_memory(*args):
+    """fit's standardized copy of the training rows, on a rank whose machine has no memory left."""
+    raise MemoryError("Unable to allocate 1.00 GiB for an array with shape (1000000, 268) and data type float32")
 
 
 def main(scenario, out):

@@ -148,6 +148,9 @@ FAILED_ON_RANK_1 = {
                                    "this one",
     "callback's reset": "DistributedError: setting up the optimizer and the callbacks failed on rank 1 of 2: "
                         "ValueError: reset fails on rank 1",
+    "no memory for the standardized copy": "DistributedError: preparing the epochs failed on rank 1 of 2: "
+                                           "MemoryError: Unable to allocate 1.00 GiB for an array with shape "
+                                           "(1000000, 268) and data type float32",
     "loss at a step": "DistributedError: training at epoch 1, batch 2/3 failed on rank 1 of 2: ValueError: the loss "
                       "fails on rank 1",
     "loss scoring the validation set": "DistributedError: scoring the validation set after epoch 2 failed on rank 1 "

@@ -365,27 +365,35 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
-    flat = model.flat_parameters()
-    settings = LoopSettings(model=model, loss=data.loss, optimizer=optimizer, X=data.X, T=data.T,
-                            batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
-                            start_epoch=start_epoch, comm=comm, flat=flat,
-                            weights=data.weights, train_rows=data.train_rows,
-                            preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale,
-                            inputs_standardized=data.preprocessor.mean is not None)
-    dtype = flat.theta.dtype
-    copy_bytes = n_train * data.X.shape[1] * dtype.itemsize
-    if device == "cuda" or (data.preprocessor.mean is not None and copy_bytes <= STANDARDIZED_COPY_BYTES):
-        # The training rows as one array, standardized (the GPU's loop takes them whole); without
-        # this copy, the CPU's loop gathers each batch from X's training rows (and standardizes it).
-        settings = settings._replace(X=prepare_inputs(data.preprocessor, data.X, dtype, data.train_rows),
-                                     train_rows=None, preprocessor=None)
-    if device == "cuda":
-        from .device_loop import DeviceLoop  # the GPU's loop; imports nothing of CuPy's until made
-        loop = DeviceLoop(settings, graph=graph)
-        if data.X_val is not None:
-            data = data._replace(X_val=to_device(data.X_val, device), T_val=to_device(data.T_val, device))
-    else:
-        loop = Loop(settings)
+    failure, what = None, "preparing the epochs"
+    try:  # perhaps failing on this rank alone (memory for the standardized copy, a callback): all stop, below
+        flat = model.flat_parameters()
+        settings = LoopSettings(model=model, loss=data.loss, optimizer=optimizer, X=data.X, T=data.T,
+                                batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
+                                start_epoch=start_epoch, comm=comm, flat=flat,
+                                weights=data.weights, train_rows=data.train_rows,
+                                preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale,
+                                inputs_standardized=data.preprocessor.mean is not None)
+        dtype = flat.theta.dtype
+        copy_bytes = n_train * data.X.shape[1] * dtype.itemsize
+        if device == "cuda" or (data.preprocessor.mean is not None and copy_bytes <= STANDARDIZED_COPY_BYTES):
+            # The training rows as one array, standardized (the GPU's loop takes them whole); without
+            # this copy, the CPU's loop gathers each batch from X's training rows (and standardizes it).
+            settings = settings._replace(X=prepare_inputs(data.preprocessor, data.X, dtype, data.train_rows),
+                                         train_rows=None, preprocessor=None)
+        if device == "cuda":
+            from .device_loop import DeviceLoop  # the GPU's loop; imports nothing of CuPy's until made
+            loop = DeviceLoop(settings, graph=graph)
+            if data.X_val is not None:
+                data = data._replace(X_val=to_device(data.X_val, device), T_val=to_device(data.T_val, device))
+        else:
+            loop = Loop(settings)
+        what = "starting the callbacks (on_train_begin)"
+        for callback in callbacks:
+            callback.on_train_begin(model, history)
+    except Exception as error:
+        failure = error
+    comm.raise_together(failure, what)  # one all-gather a fit
     _run_epochs(loop, data, callbacks, checkpoint, checkpoint_every, run_seed)
     model.metadata["training"] = _training_summary(loop, n_train, run_seed, device)
     return history
@@ -663,16 +671,10 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
 
 def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, checkpoint_every: int,
                 seed: int | None) -> None:
-    """Train the loop's remaining epochs, scoring the validation set after each, until the last
-    one, a callback's stop or Ctrl-C; checkpoint along the way and tell the callbacks."""
+    """Train the loop's remaining epochs (the callbacks told ``on_train_begin`` already), scoring the
+    validation set after each, until the last one, a callback's stop or Ctrl-C; checkpoint along the
+    way and tell the callbacks."""
     model, history, comm = loop.model, loop.history, loop.comm
-    failure = None
-    try:
-        for callback in callbacks:
-            callback.on_train_begin(model, history)
-    except Exception as error:  # perhaps on this rank alone, whose error every rank then raises
-        failure = error
-    comm.raise_together(failure, "starting the callbacks (on_train_begin)")
     # No NumPy warnings, nor errors under a caller's numpy.seterr(all="raise"): the divergence guard reports
     # a non-finite value in one error, and a value that underflows to 0 (a softmax's or sigmoid's e^z of a
     # very negative z, a product of tiny gradients) is as exact as training needs, as NumPy's default takes it.
