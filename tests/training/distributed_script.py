@@ -219,21 +219,28 @@ def raising_fit(comm, at_start):
 
 
 FAILURES = ["on_train_end", "NaN in X", "y shorter than X", "optimizer for another model", "callback's reset",
-            "no memory for the standardized copy", "loss at a step", "loss scoring the validation set"]
+            "no memory for the standardized copy", "loss at a step", "loss scoring the validation set",
+            "callback's state_dict"]
 
 
 class RaisesAtEnd(cr.Callback):
-    """Raises ValueError on rank 1 alone in on_train_end, or (``at_reset``) when fit resets it."""
+    """Raises ValueError on rank 1 alone in on_train_end, or in the hook ``instead``: "reset" when fit
+    resets it, "state_dict" when its state is checkpointed (on rank 1, only checked)."""
 
-    def __init__(self, rank, at_reset=False):
-        self.rank, self.at_reset = rank, at_reset
+    def __init__(self, rank, instead=None):
+        self.rank, self.instead = rank, instead
 
     def reset(self):
-        if self.at_reset and self.rank == 1:
+        if self.instead == "reset" and self.rank == 1:
             raise ValueError("reset fails on rank 1")
 
+    def state_dict(self):
+        if self.instead == "state_dict" and self.rank == 1:
+            raise ValueError("state_dict fails on rank 1")
+        return {}, {}
+
     def on_train_end(self, model, history):
-        if self.rank == 1:
+        if self.instead is None and self.rank == 1:
             raise ValueError("on_train_end fails on rank 1")
 
 
@@ -253,11 +260,12 @@ class FailingLoss(cr.SoftmaxCrossEntropy):
         return super().compute(Y, T, weights)
 
 
-def failing_fit(case, comm):
-    """fit where something raises on rank 1 alone as ``case`` says; the error raised, named by its type."""
+def failing_fit(case, comm, out):
+    """fit where something raises on rank 1 alone as ``case`` says; the error raised, named by its type.
+    Checkpoints go to OUT."""
     X, y = data(60)
-    raising = case in ("on_train_end", "callback's reset")
-    callbacks = [RaisesAtEnd(comm.rank, at_reset=case == "callback's reset")] if raising else []
+    instead = {"on_train_end": None, "callback's reset": "reset", "callback's state_dict": "state_dict"}
+    callbacks = [RaisesAtEnd(comm.rank, instead[case])] if case in instead else []
     if comm.rank == 1 and case == "NaN in X":
         X[3, 1] = numpy.nan
     if comm.rank == 1 and case == "y shorter than X":
@@ -276,7 +284,7 @@ def failing_fit(case, comm):
     try:
         cr.fit(model, X[:60 - 20 * bool(validation)], y[:60 - 20 * bool(validation)], loss=loss, optimizer=optimizer,
                epochs=3, batch_size=20, verbose=0, callbacks=callbacks, validation=validation, distributed=comm,
-               standardize=True)
+               standardize=True, checkpoint=os.path.join(out, "checkpoint.safetensors"))
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     finally:
@@ -327,7 +335,7 @@ def main(scenario, out):
         failures = {}
         for case in FAILURES:
             started = time.monotonic()
-            failures[case] = [failing_fit(case, comm), time.monotonic() - started]
+            failures[case] = [failing_fit(case, comm, out), time.monotonic() - started]
         with open(os.path.join(out, f"failures{comm.rank}.json"), "w") as handle:
             json.dump(failures, handle)
     elif scenario == "mismatch":

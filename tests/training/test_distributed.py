@@ -155,6 +155,8 @@ FAILED_ON_RANK_1 = {
                       "fails on rank 1",
     "loss scoring the validation set": "DistributedError: scoring the validation set after epoch 2 failed on rank 1 "
                                        "of 2: ValueError: the loss fails on rank 1",
+    "callback's state_dict": "DistributedError: writing the checkpoint after epoch 1 failed on rank 1 of 2: "
+                             "ValueError: state_dict fails on rank 1",
 }
 
 

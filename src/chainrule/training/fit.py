@@ -752,7 +752,7 @@ def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_s
             callback_checkpoint_state(callbacks, loop.model)
             check_optimizer_state(loop.optimizer)
             check_history_state(loop.history, loop.model, loop.loss, epoch)
-    except ChainruleError as error:
+    except Exception as error:  # a ChainruleError, or a callback's own state_dict raising on this rank alone
         problem = error
     loop.comm.raise_together(problem, f"writing the checkpoint after epoch {epoch}")
 
