@@ -268,14 +268,24 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         settings, parameter shapes), of the standardizations (inputs' and
         targets') and of the prepared data (X, the targets, the sample and class weights, the
         validation set); any difference raises the same DistributedError,
-        naming it, on every rank. A callback that raises on some ranks only (in
-        ``on_train_begin`` or ``on_epoch_end``) stops every rank at once with the same
-        DistributedError naming the rank(s) and the error (``running the callbacks after epoch 2
-        failed on rank 1 of 2: ValueError: ...``). Any other exception raised on some ranks only
-        (an input check that fails on one rank's data) leaves the others waiting in their next
-        collective until the timeout, when they abort the job and blame a hung rank; a script
-        that can fail on one rank should catch the error and call ``MPI.COMM_WORLD.Abort(code)``
-        to end every rank at once, as ``chainrule train`` does.
+        naming it, on every rank. An exception raised on some ranks only, from the data's
+        checks to ``on_train_end`` (a NaN in one rank's X, an optimizer made for another model,
+        a loss, layer or callback of one's own, memory for the standardized copy, a checkpoint
+        rank 0 cannot write), stops every rank at once with the same DistributedError naming
+        what failed, the rank(s) and the first one's error (``training at epoch 1, batch 2/3
+        failed on rank 1 of 2: ValueError: ...``; on that rank, its cause). The ranks agree on
+        it where they communicate anyway, or in one all-gather of a word (at four points of a
+        fit, and after each checkpoint), never per step: a rank whose step failed sends a NaN
+        gradient, which every rank's step refuses (as after a divergence), and only then do
+        they learn whose error it was. One raised on every rank is each rank's own error. A
+        Ctrl-C on one rank alone stops every rank after the epoch, as one sent to all does. Not
+        covered: an argument refused before the ranks first communicate (``epochs=0`` on one
+        rank: the others wait in the making of the Communicator or the seed's broadcast), an
+        error in printing rank 0's epoch line, and a second Ctrl-C (KeyboardInterrupt) on one
+        rank; the others then wait in their next collective until the timeout, and abort the
+        job blaming a hung rank. A script that can fail so should run under ``python -m
+        mpi4py``, or catch the error and call ``MPI.COMM_WORLD.Abort(code)``, as ``chainrule
+        train`` does.
     device : "cpu", "cuda" or None
         Where to train; None keeps the model where it is (``model.device``). "cuda" needs
         ``pip install 'chainrule[cuda]'``: the model (and a given optimizer) move to the GPU
@@ -302,9 +312,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         at it, says what to scale, or blames the initial weights, the network or the loss
         (``at_start``), rather than the learning rate.
     DistributedError
-        With ``distributed``, when mpi4py is missing, or when the ranks were given different
-        data or arguments. A rank that hangs or dies makes the others print this error and
-        abort the MPI job (within the timeout).
+        With ``distributed``, when mpi4py is missing, when the ranks were given different
+        data or arguments, or when something failed on some ranks only (see ``distributed``).
+        A rank that hangs or dies makes the others print this error and abort the MPI job
+        (within the timeout).
 
     Examples
     --------
