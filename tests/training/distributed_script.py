@@ -15,6 +15,8 @@ unwritable: rank 0 alone cannot write the checkpoint (its directory is a file); 
 the error message it got to OUT/unwritable{rank}.txt.
 raising: a callback of one's own raises on rank 1 alone after epoch 2 (or, "raising at start", as
 training begins); every rank writes the error message it got to OUT/raising{rank}.txt.
+interrupted on one rank: rank 1 alone gets a Ctrl-C (SIGINT) after epoch 2; every rank writes how its
+run ended to OUT/interrupted{rank}.json.
 one rank fails: for each case of FAILURES, something raises on rank 1 alone during fit; every rank
 writes the error messages it got, and the seconds each fit took, to OUT/failures{rank}.json.
 mismatch: for each case of MISMATCHES, rank 1 passes fit other data or arguments than rank 0 (in
@@ -297,6 +299,18 @@ def no_memory(*args):
     raise MemoryError("Unable to allocate 1.00 GiB for an array with shape (1000000, 268) and data type float32")
 
 
+class CtrlC(cr.Callback):
+    """A Ctrl-C (SIGINT) on rank 1 alone, as its epoch 2 ends."""
+
+    def __init__(self, rank):
+        self.rank = rank
+
+    def on_epoch_end(self, epoch, logs, model):
+        if epoch == 2 and self.rank == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return False
+
+
 def main(scenario, out):
     if scenario == "absent":
         from mpi4py import MPI
@@ -331,6 +345,11 @@ def main(scenario, out):
     elif scenario in ("raising", "raising at start"):
         with open(os.path.join(out, f"raising{comm.rank}.txt"), "w") as handle:
             handle.write(raising_fit(comm, scenario == "raising at start"))
+    elif scenario == "interrupted on one rank":
+        history = cr.fit(cr.mlp([5, 4, 3], seed=1), *data(60), epochs=6, batch_size=20, verbose=0,
+                         callbacks=[CtrlC(comm.rank)], distributed=comm)
+        with open(os.path.join(out, f"interrupted{comm.rank}.json"), "w") as handle:
+            json.dump([history.stop_reason, history.epochs, history.partial_last_epoch], handle)
     elif scenario == "one rank fails":
         failures = {}
         for case in FAILURES:

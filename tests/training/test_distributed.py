@@ -176,6 +176,17 @@ def test_an_error_raised_on_one_rank_during_fit_stops_every_rank_at_once_naming_
             assert seconds < 10, (case, rank, seconds)  # nobody waited out the timeout
 
 
+@needs_mpi
+def test_a_ctrl_c_on_one_rank_alone_stops_every_rank_after_that_epoch(tmp_path):
+    """As docs/distributed.md says: the ranks' Ctrl-C presses are OR-ed at the end of the epoch."""
+    done, seconds = mpiexec(sys.executable, str(SCRIPT), "interrupted on one rank", str(tmp_path),
+                            env={"CHAINRULE_TEST_TIMEOUT": "20"})
+    assert done.returncode == 0, done.stderr
+    assert seconds < 20
+    for rank in (0, 1):
+        assert json.loads((tmp_path / f"interrupted{rank}.json").read_text()) == ["interrupted", 2, False]
+
+
 def test_distributed_without_mpi4py_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     monkeypatch.setitem(sys.modules, "mpi4py.MPI", None)
