@@ -139,6 +139,8 @@ def test_a_callback_raising_on_one_rank_stops_every_rank_at_once_naming_the_rank
 FAILED_ON_RANK_1 = {
     "on_train_end": "DistributedError: ending the callbacks (on_train_end) failed on rank 1 of 2: ValueError: "
                     "on_train_end fails on rank 1",
+    "epochs 0": "DistributedError: checking the arguments failed on rank 1 of 2: epochs: expected an integer >= 1, "
+                "got 0",
     "NaN in X": "DistributedError: preparing the data failed on rank 1 of 2: X: expected finite values, found nan "
                 "at index (3, 1) (1 non-finite value in all)",
     "y shorter than X": "DistributedError: preparing the data failed on rank 1 of 2: y: expected 60 targets (one "

@@ -25,8 +25,8 @@ from ..backend import module_for, to_device
 from ..checks import SEED_RANGE, as_sample_weights, check_finite, is_bool, is_seed, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
-from ..errors import (ChainruleError, DataError, HyperparameterError, ModelFileError, ShapeError,
-                      quoted)
+from ..errors import (ChainruleError, DataError, DistributedError, HyperparameterError, ModelFileError,
+                      ShapeError, quoted)
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
 from ..io.model_file import check_savable
@@ -38,7 +38,7 @@ from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_history_state,
                          check_optimizer_state, load_checkpoint, save_checkpoint)
-from .distributed import Communicator, communicator
+from .distributed import Communicator, SingleProcess, communicator
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
 from .loop import Loop, LoopSettings, evaluate_prepared
@@ -268,24 +268,24 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         settings, parameter shapes), of the standardizations (inputs' and
         targets') and of the prepared data (X, the targets, the sample and class weights, the
         validation set); any difference raises the same DistributedError,
-        naming it, on every rank. An exception raised on some ranks only, from the data's
-        checks to ``on_train_end`` (a NaN in one rank's X, an optimizer made for another model,
-        a loss, layer or callback of one's own, memory for the standardized copy, a checkpoint
-        rank 0 cannot write), stops every rank at once with the same DistributedError naming
-        what failed, the rank(s) and the first one's error (``training at epoch 1, batch 2/3
-        failed on rank 1 of 2: ValueError: ...``; on that rank, its cause). The ranks agree on
-        it where they communicate anyway, or in one all-gather of a word (at four points of a
-        fit, and after each checkpoint), never per step: a rank whose step failed sends a NaN
-        gradient, which every rank's step refuses (as after a divergence), and only then do
-        they learn whose error it was. One raised on every rank is each rank's own error. A
-        Ctrl-C on one rank alone stops every rank after the epoch, as one sent to all does. Not
-        covered: an argument refused before the ranks first communicate (``epochs=0`` on one
-        rank: the others wait in the making of the Communicator or the seed's broadcast), an
-        error in printing rank 0's epoch line, and a second Ctrl-C (KeyboardInterrupt) on one
-        rank; the others then wait in their next collective until the timeout, and abort the
-        job blaming a hung rank. A script that can fail so should run under ``python -m
-        mpi4py``, or catch the error and call ``MPI.COMM_WORLD.Abort(code)``, as ``chainrule
-        train`` does.
+        naming it, on every rank. An exception raised on some ranks only, from the arguments'
+        checks to ``on_train_end`` (``epochs=0`` or a NaN in X on one rank, an optimizer made
+        for another model, a loss, layer or callback of one's own, memory for the standardized
+        copy, a checkpoint rank 0 cannot write), stops every rank at once with the same
+        DistributedError naming what failed, the rank(s) and the first one's error (``training
+        at epoch 1, batch 2/3 failed on rank 1 of 2: ValueError: ...``; on that rank, its
+        cause). The ranks agree on it where they communicate anyway, or in one all-gather of a
+        word (at four points of a fit, and after each checkpoint), never per step: a rank whose
+        arguments were refused still joins the others up to the first agreement, and one whose
+        step failed sends a NaN gradient, which every rank's step refuses (as after a
+        divergence), before they learn whose error it was. One raised on every rank is each
+        rank's own error. A Ctrl-C on one rank alone stops every rank after the epoch, as one
+        sent to all does. Not covered: a ``distributed`` that one rank refuses (no mpi4py
+        there), an error in printing rank 0's epoch line, and a second Ctrl-C
+        (KeyboardInterrupt) on one rank; the others then wait in their next collective until
+        the timeout, and abort the job blaming a hung rank. A script that can fail so should
+        run under ``python -m mpi4py``, or catch the error and call
+        ``MPI.COMM_WORLD.Abort(code)``, as ``chainrule train`` does.
     device : "cpu", "cuda" or None
         Where to train; None keeps the model where it is (``model.device``). "cuda" needs
         ``pip install 'chainrule[cuda]'``: the model (and a given optimizer) move to the GPU
@@ -327,31 +327,44 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     >>> len(history.metrics["loss"])
     5
     """
-    epochs, batch_size, checkpoint_every, callbacks = _check_arguments(
-        model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize,
-        standardize_targets, graph, distributed)
-    model.refresh_paths()  # a layer it shares with another model is named in errors by its path in this one
-    device = model.device if device is None else device
-    check_trainable(model)
-    weighted_by = _weighted_by(sample_weight, class_weight, validation)
-    _check_device(device, distributed, graph)
-    comm = communicator(distributed)
+    problem, what = None, "checking the arguments"
+    try:
+        epochs, batch_size, checkpoint_every, callbacks = _check_arguments(
+            model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize,
+            standardize_targets, graph, distributed)
+        model.refresh_paths()  # a layer it shares with another model is named in errors by its path in this one
+        device = model.device if device is None else device
+        check_trainable(model)
+        weighted_by = _weighted_by(sample_weight, class_weight, validation)
+        _check_device(device, distributed, graph)
+    except Exception as error:  # perhaps on this rank alone: it still joins the others up to their first agreement
+        if not (distributed is True or isinstance(distributed, SingleProcess)):
+            raise  # one process, or ``distributed`` itself is refused
+        problem = error
+    try:
+        comm = communicator(distributed)
+    except DistributedError:  # no mpi4py: an argument refused already is told first
+        if problem is not None:
+            raise problem from None
+        raise
     # Every rank shuffles and splits alike; for seed=None on resume, by the run's seed, read with the checkpoint
-    # (once: resume is then what was read, and is restored from)
-    shared_seed, resume = comm.shared_seed(seed, resume)
+    # (once: resume is then what was read, and is restored from). A rank whose arguments were refused takes
+    # part with a seed and no resume of its own, which need no checks.
+    shared_seed, resume = comm.shared_seed(*((seed, resume) if problem is None else (0, None)))
 
     # A value that underflows to 0 or a subnormal (a tiny x cast to float32, in the probe row's forward pass)
     # is no error, as NumPy's default takes it, also under a caller's numpy.seterr(all="raise"); the epochs
     # run under their own numpy.errstate (_run_epochs).
-    problem = None
-    with numpy.errstate(under="ignore"):
-        try:
-            data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize,
-                                 standardize_targets, shared_seed, weighted_by,
-                                 records_validation=checkpoint is not None or resume is not None)
-        except Exception as error:  # perhaps on this rank's data alone (a NaN in its X): every rank stops, below
-            problem = error
-    comm.raise_together(problem, "preparing the data")  # one all-gather a fit, rather than the others timing out
+    if problem is None:
+        what = "preparing the data"
+        with numpy.errstate(under="ignore"):
+            try:
+                data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize,
+                                     standardize_targets, shared_seed, weighted_by,
+                                     records_validation=checkpoint is not None or resume is not None)
+            except Exception as error:  # perhaps on this rank's data alone (a NaN in its X): every rank stops, below
+                problem = error
+    comm.raise_together(problem, what)  # one all-gather a fit, rather than the others timing out
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
                                              data.weights, data.w_val, loss=data.loss, optimizer=optimizer, lr=lr,
