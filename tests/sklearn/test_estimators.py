@@ -263,6 +263,8 @@ def test_partial_fit_refuses_classes_that_are_no_class_labels_naming_classes(cla
 @pytest.mark.parametrize("estimator_class, n_samples, fraction, y_kind", [
     (MLPRegressor, 60, 0.99, "values"),  # leaves no training sample
     (MLPClassifier, 30, 0.1, "binary with 1 member"),  # too few of a class to stratify
+    (MLPRegressor, 60, 0.0, "values"),  # holds nothing out
+    (MLPClassifier, 60, 0.0, "binary with 1 member"),
 ])
 def test_an_impossible_validation_split_names_validation_fraction(estimator_class, n_samples, fraction, y_kind):
     X, _ = blobs(2, n_samples=n_samples)
@@ -270,6 +272,15 @@ def test_an_impossible_validation_split_names_validation_fraction(estimator_clas
     estimator = estimator_class(hidden_layer_sizes=(5,), early_stopping=True, validation_fraction=fraction, random_state=0)
     with pytest.raises(HyperparameterError, match="^validation_fraction: early_stopping cannot hold out"):
         estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
+def test_validation_fraction_0_is_taken_without_early_stopping(estimator_class):
+    # scikit-learn's range is [0, 1): the fraction is read only by early_stopping
+    X, _ = blobs(2, n_samples=30)
+    y = X[:, 0] if estimator_class is MLPRegressor else (X[:, 0] > 0).astype(int)
+    estimator = tiny(estimator_class, validation_fraction=0.0).fit(X, y)
+    assert estimator.n_iter_ >= 1 and estimator.validation_scores_ is None
 
 
 # -- the estimators' own errors are chainrule's -----------------------------------------------

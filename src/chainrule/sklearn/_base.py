@@ -146,10 +146,11 @@ default="relu"
         classification only, as in scikit-learn) and stop when its score (accuracy or R²) has
         not improved by ``tol`` for more than ``n_iter_no_change`` epochs; the best epoch's
         weights are kept. Not available with ``partial_fit`` (HyperparameterError).
-    validation_fraction : float in (0, 1), default=0.1
-        The held-out fraction for ``early_stopping``. A fraction that leaves fewer than 2
-        validation samples, no training sample, or (binary) too few samples of a class to
-        stratify raises HyperparameterError.
+    validation_fraction : float in [0, 1), default=0.1
+        The held-out fraction for ``early_stopping`` (read only then: 0 is taken without it, as
+        scikit-learn takes it). A fraction that leaves fewer than 2 validation samples (0
+        included), no training sample, or (binary) too few samples of a class to stratify
+        raises HyperparameterError.
     random_state : int, RandomState, Generator or None, default=None
         Seeds the weights, the validation split and the shuffling of each epoch. An int
         (0 to 2**32 - 1, as scikit-learn takes; else HyperparameterError naming it) makes ``fit``
@@ -208,7 +209,7 @@ class BaseMLP(BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],  # 0 only without early_stopping
         "random_state": ["random_state", numpy.random.Generator],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
