@@ -877,6 +877,22 @@ def test_a_divergence_names_the_estimators_learning_rate():
         estimator.fit(X, X[:, 0] * 10)
 
 
+def test_a_divergence_is_a_value_error_as_scikit_learns():
+    # scikit-learn's MLP raises ValueError ("Solver produced non-finite parameter weights"); cr.fit's
+    # DivergenceError is a FloatingPointError, which `except ValueError` around fit did not catch
+    X, y = blobs(3)
+    at_start = tiny(MLPRegressor)
+    later = tiny(MLPRegressor, solver="sgd", learning_rate_init=1e3, momentum=0.9, max_iter=50)
+    partial = tiny(MLPRegressor, solver="sgd", learning_rate_init=1e3, momentum=0.9)
+    nan_weights = tiny(MLPRegressor, warm_start=True).fit(X, X[:, 0])
+    nan_weights.coefs_[0][...] = numpy.nan
+    for fit in (lambda: at_start.fit(X * 1e30, X[:, 0]), lambda: later.fit(X, X[:, 0] * 10),
+                lambda: [partial.partial_fit(X, X[:, 0] * 10) for _ in range(50)], lambda: nan_weights.fit(X, X[:, 0])):
+        with pytest.raises(ValueError) as error:
+            fit()
+        assert isinstance(error.value, cr.DivergenceError)
+
+
 def test_an_alpha_too_large_for_a_float_is_named():
     # alpha = 10**400 passes scikit-learn's Interval(Real, 0, None): alpha / batch_size raised OverflowError
     X, y = blobs(3)

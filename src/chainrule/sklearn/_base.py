@@ -94,6 +94,8 @@ NOT_ACCEPTED = """\
     predictions raise DTypeError naming X (pass ``X.toarray()`` if a dense copy fits in memory).
     Nor are NaN or Inf in X or y, nor values of X beyond ``dtype``'s range, nor an X without
     rows: NonFiniteError or ShapeError naming X or y (ValueErrors, as scikit-learn raises).
+    Training whose loss, gradient or weights stop being finite raises DivergenceError, here
+    also a ValueError, as scikit-learn's "Solver produced non-finite parameter weights".
 
     ``fit`` and ``partial_fit`` take ``sample_weight`` where scikit-learn's do: None, a
     number (every row weighs it), or one finite, non-negative real per sample, not all zero
@@ -171,6 +173,12 @@ default="relu"
     device : {"cpu"}, default="cpu"
         Where the network runs; "cuda" is reserved and not supported yet.
 """
+
+
+class EstimatorDivergenceError(DivergenceError, ValueError):
+    """The estimators' DivergenceError: also a ValueError, which scikit-learn's MLP raises when its
+    solver produced non-finite weights, so that ``except ValueError`` around ``fit`` or
+    ``partial_fit`` catches it with either estimator."""
 
 
 class _EndOfEpoch(Callback):
@@ -427,24 +435,27 @@ class BaseMLP(BaseEstimator):
                           "optimization hasn't converged yet.", ConvergenceWarning)
         return self
 
-    def _diverged(self, error: DivergenceError) -> DivergenceError:
-        """``cr.fit``'s DivergenceError in the estimator's terms: its learning rate is
-        ``learning_rate_init``, and it standardizes nothing itself (``cr.fit``'s advice names
-        ``standardize=True``, which it has not), so a loss or gradient not finite before any step
-        advises scaling X, and y for a regressor, before ``fit``, as scikit-learn does it."""
+    def _diverged(self, error: DivergenceError) -> EstimatorDivergenceError:
+        """``cr.fit``'s DivergenceError in the estimator's terms, and a ValueError as scikit-learn's
+        error is: its learning rate is ``learning_rate_init``, and it standardizes nothing itself
+        (``cr.fit``'s advice names ``standardize=True``, which it has not), so a loss or gradient
+        not finite before any step advises scaling X, and y for a regressor, before ``fit``, as
+        scikit-learn does it."""
         what = f"training diverged {error.where}"
         if not error.at_start:
-            return DivergenceError(f"{what}; the network keeps its last finite weights; try a lower "
-                                   f"learning_rate_init than {self.learning_rate_init:g}", where=error.where)
+            return EstimatorDivergenceError(f"{what}; the network keeps its last finite weights; try a lower "
+                                            f"learning_rate_init than {self.learning_rate_init:g}", where=error.where)
         if not all(numpy.isfinite(value).all() for value in self.model_.params.values()):
-            return error  # a network holding NaN before any step (warm_start): the error names the parameter
+            # a network holding NaN before any step (warm_start): the error names the parameter
+            return EstimatorDivergenceError(str(error), where=error.where, at_start=True)
         advice = ["scale X first (a StandardScaler before the estimator in a Pipeline)"]
         if is_regressor(self):
             advice.append("scale y (sklearn.compose.TransformedTargetRegressor with a StandardScaler)")
         if self.model_.dtype == numpy.float32:
             advice.append("train in float64 (dtype='float64')")
-        return DivergenceError(f"{what}; {AT_START}: the rows or their targets are too large for the network or the "
-                               f"loss in {self.model_.dtype}: {', or '.join(advice)}", where=error.where, at_start=True)
+        return EstimatorDivergenceError(f"{what}; {AT_START}: the rows or their targets are too large for the "
+                                        f"network or the loss in {self.model_.dtype}: {', or '.join(advice)}",
+                                        where=error.where, at_start=True)
 
     def _continued_arrays(self, X, y):
         """(X, y) as ``validate_data`` returns them when a fit continues, for the common case it
