@@ -135,7 +135,8 @@ default="relu"
         Training stops when the loss has not improved by ``tol`` for more than this many
         consecutive epochs (scikit-learn's rule).
     momentum : float in [0, 1), default=0.9
-        SGD's momentum.
+        SGD's momentum. scikit-learn also takes 1, a velocity that never decays; ``cr.SGD``
+        does not, so 1 raises InvalidParameterError (a ValueError) naming momentum.
     nesterovs_momentum : bool, default=True
         Nesterov's look-ahead for SGD (when ``momentum`` > 0).
     beta_1, beta_2 : float in [0, 1), default=0.9, 0.999

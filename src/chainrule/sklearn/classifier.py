@@ -88,6 +88,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
         ``sample_weight`` (n_samples,), or a number for every sample, weights the rows'
         losses and the ``early_stopping`` score, as in scikit-learn; None weighs them alike.
+
+        y of a single class raises LabelError naming y, where scikit-learn's MLPClassifier
+        fits and then predicts that class for every row.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
@@ -96,7 +99,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
         ``sample_weight`` comes third, as in scikit-learn, and weights the rows as in ``fit``.
         ``classes`` (every label of the whole data set) is needed on the first call, except
-        for multi-label y; a batch may hold only some of them. A label of y that is not in
+        for multi-label y; a batch may hold only some of them (also with ``warm_start=True``,
+        where scikit-learn's partial_fit wants every class of ``classes_`` in each batch). A label of y that is not in
         ``classes`` (or, on a later call, not in ``classes_``) raises LabelError. Returns self.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
