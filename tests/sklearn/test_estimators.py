@@ -283,6 +283,17 @@ def test_validation_fraction_0_is_taken_without_early_stopping(estimator_class):
     assert estimator.n_iter_ >= 1 and estimator.validation_scores_ is None
 
 
+def test_a_sparse_y_of_the_regressor_is_refused_naming_y():
+    # validate_data keeps a sparse y as it is; the regressor's len(y) raised scipy's bare TypeError
+    X, _ = blobs(2, n_samples=30)
+    Y = scipy.sparse.csr_matrix(X[:, :2])
+    for call in ("fit", "partial_fit"):
+        regressor = tiny(MLPRegressor)
+        with pytest.raises(DTypeError, match=r"^y: a scipy.sparse csr_matrix of shape \(30, 2\); .*y\.toarray\(\)"):
+            getattr(regressor, call)(X, Y)
+        assert not hasattr(regressor, "model_")
+
+
 # -- the estimators' own errors are chainrule's -----------------------------------------------
 def test_the_estimators_own_errors_are_chainrule_errors():
     X, y = blobs(3)

@@ -6,7 +6,7 @@ import numpy
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.metrics import r2_score
 
-from ..checks import check_finite_as
+from ..checks import check_finite_as, refuse_sparse
 from ..errors import DTypeError, HyperparameterError, NonFiniteError, quoted
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 from ._checked_data import dtype_hint, int_beyond_float
@@ -107,7 +107,8 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
         y must hold numbers: strings, even numeric ones ("1.5"), raise DTypeError naming y, as
         scikit-learn refuses them; a value that ``dtype`` cannot hold (1e39 in float32) raises
-        NonFiniteError naming it and the dtype's largest value (fit in float64 or rescale y).
+        NonFiniteError naming it and the dtype's largest value (fit in float64 or rescale y); a
+        scipy.sparse y raises DTypeError naming y (pass ``y.toarray()``).
 
         ``sample_weight`` (n_samples,), or a number for every sample, weights the rows'
         losses and the ``early_stopping`` R², as in scikit-learn; None weighs them alike.
@@ -126,7 +127,10 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     def _encode_targets(self, y, *, reset: bool, classes, incremental: bool):
         """Targets as a matrix (n_samples, n_outputs): numbers (see ``_numeric_targets``) that
-        ``dtype`` can hold (else NonFiniteError naming y, the value and the dtype's limit)."""
+        ``dtype`` can hold (else NonFiniteError naming y, the value and the dtype's limit). A
+        scipy.sparse y raises DTypeError naming y, as a sparse X does (scikit-learn's raised
+        LinAlgError, ours TypeError from ``len``)."""
+        refuse_sparse(y, "y")
         y = _numeric_targets(y)
         try:
             check_finite_as(y, self.dtype, "y")  # before the cast to dtype, which would make an inf of it
