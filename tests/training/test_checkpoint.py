@@ -24,13 +24,13 @@ from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 
 
-def trained(path, epochs=3):
-    """A run on iris with SGD momentum and early stopping, checkpointed at ``path``."""
+def trained(path, epochs=3, resume=None):
+    """A run on iris with SGD momentum and early stopping, checkpointed at ``path`` (resumed from ``resume``)."""
     model = cr.mlp([4, 8, 3], seed=0)
     optimizer = cr.SGD(model, lr=0.05, momentum=0.9)
     stopper = cr.EarlyStopping(patience=10)
     history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=epochs, validation=0.2, standardize=True,
-                     callbacks=[stopper], checkpoint=path, verbose=0)
+                     callbacks=[stopper], checkpoint=path, resume=resume, verbose=0)
     return model, optimizer, stopper, history
 
 
@@ -340,6 +340,46 @@ def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_p
     assert optimizer.t == before[1]["t"] and np.array_equal(optimizer.state["velocity"], before[1]["state"]["velocity"])
     assert optimizer.missed == before[1]["missed"]
     assert rng.bit_generator.state == before[2]
+
+
+def edited(path, change_document=None, swapped=()):
+    """The checkpoint at ``path`` changed in place as an editor would: its JSON document changed by
+    ``change_document``, or the bytes of the two tensors named in ``swapped`` exchanged; the rest,
+    the SHA-256 chainrule recorded included, as written."""
+    data = path.read_bytes()
+    size = int.from_bytes(data[:8], "little")
+    header, body = json.loads(data[8:8 + size]), bytearray(data[8 + size:])
+    if change_document:
+        document = json.loads(header["__metadata__"]["chainrule"])
+        change_document(document)
+        header["__metadata__"]["chainrule"] = json.dumps(document)
+    if swapped:
+        (a, b), (c, d) = (header[name]["data_offsets"] for name in swapped)
+        body[a:b], body[c:d] = body[c:d], body[a:b]
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text + bytes(body))
+    return path
+
+
+@pytest.mark.parametrize("change_document, swapped", [
+    (lambda d: d["extra_json"]["optimizer"].__setitem__("t", d["extra_json"]["optimizer"]["t"] - 1), ()),
+    (lambda d: d["extra_json"]["rng"]["state"].__setitem__("state", d["extra_json"]["rng"]["state"]["state"] + 1), ()),
+    (lambda d: d["extra_json"]["history"]["metrics"]["loss"].__setitem__(0, 0.5), ()),
+    (lambda d: d["extra_json"]["callbacks"][0].__setitem__("best", 0.0), ()),
+    (lambda d: d["metadata"].__setitem__("note", "edited"), ()),
+    (None, ("optimizer.velocity", "callbacks.0.best_theta")),
+])
+def test_a_checkpoint_changed_since_it_was_written_is_refused_not_resumed(tmp_path, change_document, swapped):
+    # Each change passes every check of its field; only the SHA-256 the checkpoint records finds it.
+    untouched, path = tmp_path / "untouched.safetensors", tmp_path / "checkpoint.safetensors"
+    trained(untouched, epochs=2)
+    trained(path, epochs=2)
+    assert read(edited(untouched))[2]["epoch"] == 2  # rewritten without a change, it still reads
+    edited(path, change_document, swapped)
+    with pytest.raises(ModelFileError, match="checkpoint.safetensors: its contents differ from the SHA-256 it "
+                                             r"recorded when chainrule wrote it \(field sha256\)"):
+        trained(tmp_path / "resumed.safetensors", epochs=4, resume=path)
 
 
 def test_a_crafted_seed_past_2_128_is_refused_as_the_checkpoints_field(tmp_path):

@@ -17,7 +17,8 @@ document::
      "preprocessor": {...} or null,      # Preprocessor.to_json()
      "metadata": {...},                  # model.metadata, plus chainrule_version and dtype
      "extra_tensors": {"optimizer.m": {"dtype": "float32", "shape": [1234]}},
-     "extra_json": {...}}                # caller's own data (epoch, RNG state, ...)
+     "extra_json": {...},                # caller's own data (epoch, RNG state, ...)
+     "sha256": "..."}                    # a checkpoint's alone: see chainrule.io.contents_digest
 
 Loading never runs code: no pickle, no eval, no import of a name read from the file. It
 trusts nothing in the file until checked: the header length against the file's size, the
@@ -55,6 +56,7 @@ from ..layers import Layer
 from ..layers.widths import input_width, output_width
 from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
+from .contents_digest import FIELD as DIGEST_FIELD, contents_digest, is_digest
 from .metadata import check_metadata, json_problem
 from .versions import chainrule_version, version_note, warn_if_newer
 from .safetensors_file import (
@@ -74,7 +76,8 @@ SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64"}  # the dtypes a model'
 EXTRA_DTYPES = {name: code for code, name in DTYPES.items()}
 
 
-def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, extra_json: dict | None = None) -> None:
+def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, extra_json: dict | None = None,
+         seal: bool = False) -> None:
     """Write ``model`` (weights, architecture, preprocessor, metadata) to one file at ``path``.
 
     Parameters
@@ -91,6 +94,10 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         JSON-ready data to store beside them (a checkpoint's epoch and RNG state), which
         :func:`read` gives back as it was given: as ``metadata``, a key that is not a string
         or a tuple anywhere in it is refused.
+    seal : bool, default False
+        Record the SHA-256 of the file's contents (the field ``sha256``), which :func:`read`
+        checks: a checkpoint changed afterwards, by hand or by damage, is then refused
+        (see :mod:`chainrule.io.contents_digest`).
 
     Raises
     ------
@@ -175,6 +182,9 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         text = json.dumps(document, allow_nan=False, default=_plain)
     except (TypeError, ValueError, RecursionError) as error:  # RecursionError: an extra_json nested too deep
         raise ModelFileError(f"{path}: cannot save: metadata, preprocessor or extra_json is not plain JSON ({error})") from None
+    if seal:  # of the document as read() parses it back, NumPy numbers made plain
+        document[DIGEST_FIELD] = contents_digest(json.loads(text), {**tensors, **extras})
+        text = json.dumps(document, allow_nan=False, default=_plain)
     try:
         data = safetensors.numpy.save({**tensors, **extras}, metadata={METADATA_KEY: text})
     except (SafetensorError, TypeError, ValueError) as error:
@@ -321,6 +331,10 @@ def _read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
         _check_preprocessor(model, path)
     # All checked: only now is a weight read.
     extras = _read_tensors(path, model, document["extra_tensors"])
+    if DIGEST_FIELD in document and contents_digest(document, {**model.params, **extras}) != document[DIGEST_FIELD]:
+        raise ModelFileError(f"{path}: its contents differ from the SHA-256 it recorded when chainrule wrote it "
+                             f"(field {DIGEST_FIELD}): it was changed since, by hand or by damage; expected the file "
+                             f"as written (resume from an unchanged checkpoint, or start the run afresh)")
     model.metadata = document["metadata"]
     warn_if_newer(document, path)
     return model, extras, document["extra_json"]
@@ -410,8 +424,11 @@ def _check_fields(document: dict, path: PathLike) -> None:
     for field in FIELDS:
         if field not in document:
             raise ModelFileError(f"{path}: damaged chainrule metadata: missing field {field!r}")
+    if DIGEST_FIELD in document and not is_digest(document[DIGEST_FIELD]):
+        raise ModelFileError(f"{path}: {DIGEST_FIELD}: expected 64 lowercase hexadecimal digits (a SHA-256), "
+                             f"got {quoted(document[DIGEST_FIELD], 80)}")
     for field in document:
-        if field not in FIELDS:
+        if field not in FIELDS and field != DIGEST_FIELD:
             raise ModelFileError(f"{path}: unexpected field {quoted(field)} in chainrule's metadata: "
                                  f"not one this chainrule ({__version__}) writes or reads")
 

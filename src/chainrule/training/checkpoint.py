@@ -153,7 +153,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     }
     if loss is not None:
         extra["loss"] = loss_lineage(loss)
-    save(model, path, extra_tensors=tensors, extra_json=extra)
+    save(model, path, extra_tensors=tensors, extra_json=extra, seal=True)
 
 
 def check_history_state(history: History, model, loss, epoch: int) -> dict:

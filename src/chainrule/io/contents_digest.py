@@ -1,0 +1,41 @@
+"""The SHA-256 a checkpoint records of its own contents, so that a changed one is refused.
+
+A checkpoint's numbers decide how the resumed run goes on: the optimizer's step count ``t``
+(Adam's bias correction), the shuffling Generator's state, the History, the moments and the
+weights. One changed by hand (an edited number, two tensors of one shape swapped) or damaged
+would still pass every check of its fields and resume another run than the one saved,
+silently. :func:`chainrule.io.save` with ``seal=True`` records this digest as the document's
+``sha256`` field, and :func:`chainrule.io.read` recomputes it and refuses a file whose contents
+differ. It guards against accidents, not against someone who recomputes it.
+
+The digest covers the chainrule JSON document as JSON reads it back (the ``sha256`` field left
+out, keys sorted, so the layout of the text does not matter) and every tensor, sorted by name:
+its name, dtype, shape and little-endian bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy
+
+FIELD = "sha256"  # the document's field holding the digest
+
+
+def contents_digest(document: dict, tensors: dict[str, numpy.ndarray]) -> str:
+    """The SHA-256, in hexadecimal, of ``document`` (without its ``sha256`` field) and ``tensors``."""
+    digest = hashlib.sha256()
+    fields = {key: value for key, value in document.items() if key != FIELD}
+    digest.update(json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False).encode())
+    for name in sorted(tensors):
+        array = numpy.ascontiguousarray(tensors[name])
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        digest.update(json.dumps([name, array.dtype.name, list(array.shape)]).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def is_digest(value) -> bool:
+    """Whether ``value`` is a SHA-256 as :func:`contents_digest` writes it: 64 lowercase hex digits."""
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)

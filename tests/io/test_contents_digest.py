@@ -1,0 +1,53 @@
+"""chainrule.io.contents_digest: the SHA-256 a sealed model file (a checkpoint) records of its contents."""
+
+import json
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.errors import ModelFileError
+from chainrule.io import read, save
+from chainrule.io.contents_digest import contents_digest, is_digest
+
+
+def document_of(path):
+    data = path.read_bytes()
+    return json.loads(json.loads(data[8:8 + int.from_bytes(data[:8], "little")])["__metadata__"]["chainrule"])
+
+
+def test_the_digest_ignores_key_order_and_its_own_field_but_not_a_value_or_a_byte():
+    tensors = {"a": np.arange(3, dtype=np.float32), "b": np.ones((2, 2))}
+    digest = contents_digest({"x": 1, "y": [1.5, None]}, tensors)
+    assert is_digest(digest)
+    assert contents_digest({"y": [1.5, None], "x": 1, "sha256": digest}, dict(reversed(tensors.items()))) == digest
+    assert contents_digest({"x": 2, "y": [1.5, None]}, tensors) != digest
+    assert contents_digest({"x": 1, "y": [1.5, None]}, {**tensors, "a": np.arange(3, dtype=np.float64)}) != digest
+    assert contents_digest({"x": 1, "y": [1.5, None]}, {"a": tensors["b"], "b": tensors["a"]}) != digest
+
+
+def test_a_sealed_file_records_its_digest_and_reads_back(tmp_path):
+    model = cr.mlp([4, 3, 2], seed=0)
+    save(model, tmp_path / "sealed.safetensors", extra_tensors={"m": np.zeros(5)}, extra_json={"epoch": np.int64(3)},
+         seal=True)
+    save(model, tmp_path / "plain.safetensors")
+    assert is_digest(document_of(tmp_path / "sealed.safetensors")["sha256"])
+    assert "sha256" not in document_of(tmp_path / "plain.safetensors")
+    assert read(tmp_path / "sealed.safetensors")[2] == {"epoch": 3}
+
+
+@pytest.mark.parametrize("value", ["0" * 63, "A" * 64, 5, None])
+def test_a_digest_field_that_is_not_a_sha256_is_refused_naming_it(tmp_path, value):
+    path = tmp_path / "sealed.safetensors"
+    save(cr.mlp([4, 3, 2], seed=0), path, seal=True)
+    data = path.read_bytes()
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + size])
+    document = json.loads(header["__metadata__"]["chainrule"])
+    document["sha256"] = value
+    header["__metadata__"]["chainrule"] = json.dumps(document)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + size:])
+    with pytest.raises(ModelFileError, match="sha256: expected 64 lowercase hexadecimal digits"):
+        read(path)
