@@ -444,9 +444,36 @@ def test_a_resumed_run_keeps_its_seed_and_refuses_another(tmp_path):
         cr.fit(model, X_IRIS, Y_IRIS, epochs=2, verbose=0, seed=seed, resume=checkpoint)
         assert model.metadata["training"]["seed"] == 3
     cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, verbose=0, seed=None, checkpoint=checkpoint)
+    drawn = read(checkpoint)[2]["seed"]  # seed=None drew one, which the run recorded
+    with pytest.raises(cr.ModelFileError, match=rf"seed: the checkpoint's run had seed {drawn}, this call 5; .* so "
+                                                rf"pass seed={drawn} or seed=None \(which takes the checkpoint's\)$"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=0, seed=5, resume=checkpoint)
+    model, tensors, extra = read(checkpoint)  # a checkpoint of a run from before seed=None drew one
+    cr.save(model, checkpoint, extra_tensors=tensors, extra_json={**extra, "seed": None})
     with pytest.raises(cr.ModelFileError, match=r"seed: the checkpoint's run had no seed \(seed=None\), this call 5; "
                                                 r".* so pass seed=None \(which takes the checkpoint's\)$"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, verbose=0, seed=5, resume=checkpoint)
+
+
+def test_seed_none_draws_a_seed_the_run_records_which_repeats_it_and_resumes_it(tmp_path):
+    # seed=None recorded None: the run could not be repeated, and its checkpoint not resumed with a validation
+    # split (seed=None on resume drew other rows, refused as another validation set), as a distributed run's could
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    options = dict(validation=0.2, batch_size=16, verbose=0)
+    first = iris_model()
+    history = cr.fit(first, X_IRIS, Y_IRIS, epochs=4, seed=None, **options)
+    seed = first.metadata["training"]["seed"]
+    assert isinstance(seed, int) and 0 <= seed < 2**63
+    again = iris_model()
+    assert cr.fit(again, X_IRIS, Y_IRIS, epochs=4, seed=seed, **options).to_json() == history.to_json()
+    assert same_weights(again, first)
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=2, seed=None, checkpoint=checkpoint, **options)
+    seed = read(checkpoint)[2]["seed"]
+    uninterrupted, resumed = iris_model(), iris_model()
+    expected = cr.fit(uninterrupted, X_IRIS, Y_IRIS, epochs=4, seed=seed, **options)
+    history = cr.fit(resumed, X_IRIS, Y_IRIS, epochs=4, seed=None, resume=checkpoint, **options)
+    assert history.to_json() == expected.to_json()
+    assert same_weights(resumed, uninterrupted) and resumed.metadata["training"]["seed"] == seed
 
 
 def test_seed_none_on_resume_takes_the_checkpoints_seed_for_the_validation_split_too(tmp_path):

@@ -55,6 +55,12 @@ ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before M
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
+def drawn_seed() -> int:
+    """A fresh seed for ``fit(seed=None)``, 63 bits from the operating system's entropy (as one word
+    of a distributed run's broadcast holds it)."""
+    return int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1)
+
+
 class SingleProcess:
     """The communicator of an ordinary one-process ``fit``: every method leaves things as they are."""
 
@@ -67,9 +73,12 @@ class SingleProcess:
     def shared_seed(self, seed, resume=None):
         """(seed, resume) as given; for seed None on resume, the seed the checkpoint's run recorded
         (:func:`~chainrule.training.checkpoint.resumed_run_seed`), with the CheckpointFile read for
-        it in place of ``resume``: the run resumes from that one read."""
+        it in place of ``resume``: the run resumes from that one read. For seed None otherwise,
+        one :func:`drawn_seed`, which the run records, so that it can be repeated and resumed."""
         if seed is None and resume is not None:
             resume, seed = resumed_run_seed(resume)
+        elif seed is None:
+            seed = drawn_seed()
         return seed, resume
 
     def check_same_run(self, values: dict, checksums: dict) -> None:
@@ -194,7 +203,7 @@ class Communicator(SingleProcess):
         """
         words = numpy.zeros(2, dtype=numpy.uint64)
         if self.is_root and seed is None:
-            words[:] = [resume is not None, numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1]
+            words[:] = [resume is not None, drawn_seed()]
         self._wait(self.world.Ibcast(words, root=0), "broadcasting the seed")
         sends, drawn = bool(words[0]), int(words[1])
         recorded = None

@@ -175,7 +175,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         where the model is built). Same seed, same data, same model ⇒ bit-identical weights.
         From 0 to 2**128 - 1 (``checks.MAX_SEED``: 128 bits, as much entropy as a fresh
         ``numpy.random.SeedSequence`` holds), else HyperparameterError: the model's training
-        summary and its checkpoints record it, as JSON text.
+        summary and its checkpoints record it, as JSON text. None draws one from the operating
+        system's entropy (63 bits; in a distributed run, on rank 0), which they record alike: the
+        run can be repeated with that seed, and resumed with seed=None, which takes it.
     verbose : 0, 1 or 2
         What ``fit`` prints, all of it on stderr (stdout stays clean): 0 nothing. 1, when
         stderr is a terminal (or in a Jupyter notebook), a progress bar over the samples of
