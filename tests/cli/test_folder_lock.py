@@ -234,3 +234,27 @@ def test_a_failed_write_of_the_locks_text_gives_the_lock_back(tmp_path, monkeypa
     assert folder.resolve() not in folder_lock._HELD and not (folder / LOCK).exists()
     prepare_folder(folder)  # not held by this process's failed claim
     release_folder(folder)
+
+
+def test_a_lock_file_that_cannot_be_deleted_is_given_back_and_hides_no_error(tmp_path, monkeypatch):
+    # a folder made read-only mid-run: the lock's deletion raised OSError (EROFS) while the run reported a
+    # checkpoint it could not write, so the run ended in "internal error: [Errno 30] Read-only file system"
+    folder = tmp_path / "run"
+    prepare_folder(folder)
+    real_unlink = os.unlink
+
+    def read_only(path, *args, **kwargs):
+        if os.path.basename(path) == LOCK:
+            raise OSError(30, "Read-only file system", str(path))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", read_only)
+    with pytest.raises(DataError, match="the checkpoint"):
+        try:
+            raise DataError("the checkpoint")
+        finally:
+            release_folder(folder)
+    assert folder.resolve() not in folder_lock._HELD and (folder / LOCK).exists()
+    monkeypatch.setattr(os, "unlink", real_unlink)
+    prepare_folder(folder)  # the lock was given back: the file left blocks no run
+    release_folder(folder)

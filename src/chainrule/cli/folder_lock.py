@@ -61,8 +61,12 @@ def release(folder: Path) -> None:
         return
     lock = folder / LOCK
     if msvcrt is None:
-        lock.unlink(missing_ok=True)  # still locked: a run that opened the file meanwhile sees it gone
-        os.close(descriptor)
+        try:
+            lock.unlink(missing_ok=True)  # still locked: a run that opened the file meanwhile sees it gone
+        except OSError:  # the folder made read-only meanwhile: the file stays, which frees itself once closed
+            pass
+        finally:
+            os.close(descriptor)
         return
     _close(descriptor, locked=True)
     try:
