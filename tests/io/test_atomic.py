@@ -344,6 +344,26 @@ def test_a_file_this_user_may_not_write_is_refused_and_kept(tmp_path, monkeypatc
     assert target.read_bytes() == b"keep me" and os.listdir(tmp_path) == ["model.safetensors"]
 
 
+def test_a_file_on_a_file_system_mounted_read_only_is_refused_naming_the_mount_not_chmod(tmp_path, monkeypatch):
+    # a run folder made read-only mid-run (mount -o remount,ro): the checkpoint was refused with "make it writable
+    # (chmod u+w)", which cannot help there
+    target = tmp_path / "checkpoint.safetensors"
+    target.write_bytes(b"keep me")
+    real_statvfs = os.statvfs
+
+    class ReadOnlyMount:
+        def __init__(self, path):
+            self.f_flag = real_statvfs(path).f_flag | os.ST_RDONLY
+
+    monkeypatch.setattr(atomic.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(atomic.os, "statvfs", ReadOnlyMount)
+    message = f"{target}: cannot write: the file system holding it is mounted read-only; remount it read-write or " \
+              f"write to a folder on another file system"
+    with pytest.raises(ModelFileError, match=f"^{re.escape(message)}$"):
+        atomic_write(target, b"new", error=ModelFileError)
+    assert target.read_bytes() == b"keep me" and os.listdir(tmp_path) == ["checkpoint.safetensors"]
+
+
 READ_ONLY_WRITE = """
 import sys
 from chainrule.errors import ModelFileError

@@ -62,6 +62,9 @@ _MAX_LINKS = 40  # as Linux's own limit on symbolic links followed in one path
 WRITE_PIECE = 16 * 1024
 #: why a file that :func:`is_read_only` is not replaced, and what to do
 READ_ONLY = "the file is read-only (no write permission); make it writable (chmod u+w) or write to another file"
+#: why a file on a file system mounted read-only is not replaced, where chmod would not help
+READ_ONLY_FILE_SYSTEM = ("the file system holding it is mounted read-only; remount it read-write or write to a folder "
+                         "on another file system")
 
 
 @contextlib.contextmanager
@@ -243,8 +246,18 @@ def _destination(target: Path, error: type[ChainruleError], prefix: str = "") ->
     if status is not None and not stat.S_ISREG(status.st_mode):
         raise error(f"{prefix}{target}: cannot write (it is {_kind(status.st_mode)}, not a file)")
     if status is not None and is_read_only(target):
-        raise error(f"{prefix}{target}: cannot write: {READ_ONLY}")
+        raise error(f"{prefix}{target}: cannot write: {_read_only_reason(target)}")
     return descriptor_path, status, Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def _read_only_reason(target: Path) -> str:
+    """Why the file :func:`is_read_only` says may not be written: its permissions (:data:`READ_ONLY`),
+    or the whole file system's, mounted read-only (:data:`READ_ONLY_FILE_SYSTEM`)."""
+    try:
+        mounted_read_only = bool(os.statvfs(target).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # no statvfs (Windows)
+        mounted_read_only = False
+    return READ_ONLY_FILE_SYSTEM if mounted_read_only else READ_ONLY
 
 
 def _status(target: Path, error: type[ChainruleError]) -> os.stat_result | None:
