@@ -572,6 +572,27 @@ def test_resume_without_out_writes_into_no_folder_but_a_run_folder(tmp_path, cap
     assert code == 0, err
 
 
+def test_a_checkpoint_copied_into_another_runs_folder_is_not_resumed_over_that_run(tmp_path, capsys):
+    # the folder held config.toml, so it passed for the checkpoint's run folder: run b's model, checkpoint,
+    # metrics and configuration were replaced by run a's continuation
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--hidden", "4", "--out", tmp_path / "a")[0] == 0
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--hidden", "5", "--out", tmp_path / "b")[0] == 0
+    copied = tmp_path / "b" / "a.safetensors"
+    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
+    before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
+    code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "2")
+    assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
+                                     "run's files: its config.toml has hidden '5', the checkpoint's run '4'",
+                          "pass --out DIR")
+    assert out == "" and {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()} == before
+    code, _, err = call(capsys, "train", "--resume", copied, "--epochs", "2", "--out", tmp_path / "continued")
+    assert code == 0, err
+    snapshot = tmp_path / "a" / "epoch-1.safetensors"  # a copy in its own run's folder still resumes there
+    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", snapshot)
+    code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "2")
+    assert code == 0, err
+
+
 def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys):
     options = [option for option in IRIS if option != "--no-plots"]
     assert call(capsys, "train", *options, "--epochs", "1", "--out", tmp_path / "run")[0] == 0

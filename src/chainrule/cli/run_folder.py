@@ -18,11 +18,15 @@ from pathlib import Path
 from ..errors import ConfigError, DataError, quoted
 from ..io import atomic_write
 from . import folder_lock
+from .config import read_config
 from .folder_lock import LOCK
 
 CHECKPOINT = "checkpoint.safetensors"
 CONFIG = "config.toml"  # the resolved configuration, written when a run ends: it marks a run folder
 OWN_FILES = ".chainrule-"  # how the lock and atomic writes' temporary files are named
+# The keys of a run's configuration that no resume changes (resume_checks refuses another value): a config.toml
+# whose value of one differs from a checkpoint's was written by another run.
+RUN_KEYS = ("hidden", "activation", "init", "dtype", "optimizer", "seed", "test_size", "validation")
 
 
 def run_folder(args) -> Path:
@@ -116,6 +120,25 @@ def check_resumed_folder(folder: Path, resume) -> None:
         raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} is not a run folder (no {CONFIG}) "
                           f"and holds other files, such as {quoted(others[0])}, which the resumed run's files could "
                           f"replace; pass --out DIR, a new or empty folder, for them")
+
+
+def check_holds_the_resumed_run(folder: Path, resume, resumed: dict) -> None:
+    """ConfigError naming ``--resume`` when ``folder``, the folder of the checkpoint ``resume``, holds the
+    config.toml of another run than the checkpoint's, whose configuration is ``resumed``: a checkpoint
+    copied into another run's folder (``cp a/checkpoint.safetensors b/a.safetensors``) was resumed there,
+    and its run's files replaced that run's model, checkpoint, metrics and configuration. The runs are told
+    apart by the keys no resume changes (``RUN_KEYS``); a config.toml that cannot be read is the
+    ConfigError naming it."""
+    config = folder / CONFIG
+    if folder.resolve() != Path(resume).resolve().parent or not config.is_file():
+        return
+    written = read_config(config)
+    for key in RUN_KEYS:
+        if written.get(key) is not None and resumed.get(key) is not None and written[key] != resumed[key]:
+            raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
+                              f"{CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
+                              f"{quoted(resumed[key])}; the resumed run's files would replace that run's; pass --out "
+                              f"DIR, a new or empty folder, for them")
 
 
 def prepare_folder(folder: Path, resume=None) -> None:

@@ -79,8 +79,8 @@ from .resume_checks import (
     check_same_network, check_same_split, check_same_target_standardization, check_same_widths, resumed_config,
 )
 from .rows import column_name, data_sha256, renamed_test_size_error
-from .run_folder import (CHECKPOINT, CONFIG, check_folder_is_free, claim_folder, release_folder, resume_option,
-                         run_folder)
+from .run_folder import (CHECKPOINT, CONFIG, check_folder_is_free, check_holds_the_resumed_run, claim_folder,
+                         release_folder, resume_option, run_folder)
 from .streams import OutputError, printable, stdout_closed
 
 NAME = "train"
@@ -261,6 +261,8 @@ def run(args) -> int:
         folder = run_folder(args)
         if comm.is_root:
             check_folder_is_free(folder, args.resume)
+            if checkpoint is not None:
+                check_holds_the_resumed_run(folder, args.resume, resumed_config(checkpoint)[0])
         data, data_hash, own_test_part = load_training_data(config, sources, comm.size, args.config)
         loss, n_outputs = training_loss(config, sources, data)
         if args.resume:
