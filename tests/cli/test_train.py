@@ -587,8 +587,12 @@ def test_a_checkpoint_copied_into_another_runs_folder_is_not_resumed_over_that_r
     assert out == "" and {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()} == before
     code, _, err = call(capsys, "train", "--resume", copied, "--epochs", "2", "--out", tmp_path / "continued")
     assert code == 0, err
-    snapshot = tmp_path / "a" / "epoch-1.safetensors"  # a copy in its own run's folder still resumes there
-    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", snapshot)
+    snapshot = tmp_path / "a" / "epoch-1.safetensors"  # a copy in its own run's folder still resumes there,
+    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", snapshot)  # after a resume that spelt hidden otherwise
+    (tmp_path / "respelt.toml").write_text('hidden = [4]\nactivation = ["relu"]\ndtype = "f4"\n')
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "a" / "checkpoint.safetensors", "--epochs", "2",
+                        "--config", tmp_path / "respelt.toml")
+    assert code == 0, err
     code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "2")
     assert code == 0, err
 

@@ -15,10 +15,12 @@ import shlex
 import time
 from pathlib import Path
 
+from ..checks import as_float_dtype
 from ..errors import ConfigError, DataError, quoted
 from ..io import atomic_write
 from . import folder_lock
-from .config import read_config
+from .config import SavedConfig, TrainConfig, read_config, value_name
+from .network_args import hidden_layers
 from .folder_lock import LOCK
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -133,12 +135,29 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict) -> None:
     if folder.resolve() != Path(resume).resolve().parent or not config.is_file():
         return
     written = read_config(config)
+    theirs, ours = _as_built(written, str(config)), _as_built(resumed, SavedConfig(str(resume)))
     for key in RUN_KEYS:
-        if written.get(key) is not None and resumed.get(key) is not None and written[key] != resumed[key]:
+        if key in theirs and key in ours and theirs[key] != ours[key]:
             raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
                               f"{CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
                               f"{quoted(resumed[key])}; the resumed run's files would replace that run's; pass --out "
                               f"DIR, a new or empty folder, for them")
+
+
+def _as_built(values: dict, source) -> dict:
+    """The ``RUN_KEYS`` that a run's configuration ``values`` (read from ``source``) sets, as the run
+    builds them, so that spellings of one value are alike ("8, 4" and [8, 4] for "8,4", "f4" for
+    "float32"); ConfigError naming ``source`` and the key for a value that is not one."""
+    given = {key: value for key, value in values.items() if key in RUN_KEYS and value is not None}
+    config = TrainConfig().with_values(given, source)
+    built = {key: getattr(config, key) for key in given}
+    if "hidden" in given:
+        built["hidden"], activations = hidden_layers(config, dict.fromkeys(given, source))
+        if "activation" in given:
+            built["activation"] = activations
+    if "dtype" in given:
+        built["dtype"] = as_float_dtype(config.dtype, value_name("dtype", source))
+    return built
 
 
 def prepare_folder(folder: Path, resume=None) -> None:
