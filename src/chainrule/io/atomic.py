@@ -3,8 +3,11 @@
 The bytes go to a temporary file in the target's own directory, are flushed and fsynced,
 and the temporary file is then renamed onto the target with ``os.replace``, which is atomic
 on POSIX and Windows; finally the directory itself is fsynced so the rename survives a
-power cut. A crash, a full disk or an exception in the writer leaves the target as it was
-(absent, or its previous contents) and removes the temporary file. Model files,
+power cut. A full disk, an exception in the writer or a Ctrl-C leaves the target as it was
+(absent, or its previous contents) and removes the temporary file. A process killed outright
+(``kill -9``, the kernel's out-of-memory killer, a power cut) leaves the target as it was too,
+but cannot remove its temporary file: a ``.chainrule-<16 hex digits>.tmp`` beside the target,
+which nothing reads and which may be deleted once no chainrule writes there. Model files,
 checkpoints, ``metrics.json`` and prediction CSVs are all written this way.
 
 What the target already is decides what happens:
