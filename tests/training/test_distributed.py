@@ -874,6 +874,30 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
 
 
+class Unrestorable(cr.Callback):
+    """A callback of one's own whose load_state_dict raises RuntimeError, no error a checkpoint's loader
+    reports with the file (it takes KeyError, TypeError, ValueError and OverflowError for a damaged state)."""
+
+    def load_state_dict(self, state, arrays):
+        raise RuntimeError("cannot restore here")
+
+
+def test_a_callback_of_ones_own_raising_as_it_is_restored_on_one_rank_stops_every_rank_naming_it(tmp_path):
+    """Only a ChainruleError was agreed on: rank 0 raised its RuntimeError alone, and the other ranks
+    waited in the agreement on the checkpoint until the timeout, then aborted blaming a hung rank."""
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path, callbacks=[Unrestorable()])
+    with pytest.raises(cr.DistributedError) as raised:
+        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, callbacks=[Unrestorable()],
+               distributed=rank_zero_beside(False))
+    assert str(raised.value) == (f"resuming from the checkpoint {path} failed on rank 0 of 2: RuntimeError: "
+                                 f"cannot restore here")
+    assert isinstance(raised.value.__cause__, RuntimeError)
+    with pytest.raises(RuntimeError, match="^cannot restore here$"):  # one process: the error itself, as before
+        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, callbacks=[Unrestorable()])
+
+
 def test_rank_0_names_its_checkpoint_not_its_copy_in_errors(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     path.write_bytes(b"not a checkpoint at all")

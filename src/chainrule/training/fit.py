@@ -25,8 +25,7 @@ from ..backend import module_for, to_device
 from ..checks import SEED_RANGE, as_sample_weights, check_finite, is_bool, is_seed, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
-from ..errors import (ChainruleError, DataError, DistributedError, HyperparameterError, ModelFileError,
-                      ShapeError, quoted)
+from ..errors import DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError, quoted
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
 from ..io.model_file import check_savable
@@ -678,7 +677,7 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
         history, start_epoch, run_seed = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng,
                                                          callbacks, validation=validation_set,
                                                          preprocessor=preprocessor, seed=seed, loss=loss)
-    except ChainruleError as error:  # perhaps on this rank alone (a callback of one's own refused its state)
+    except Exception as error:  # perhaps on this rank alone (a callback of one's own refused its state, or raised)
         refusal = error
     # every rank stops now, rather than the others waiting out the timeout
     comm.raise_together(refusal, f"resuming from the checkpoint {resume}")
