@@ -898,6 +898,23 @@ def test_a_callback_of_ones_own_raising_as_it_is_restored_on_one_rank_stops_ever
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, callbacks=[Unrestorable()])
 
 
+def test_an_error_naming_a_path_that_is_no_utf8_on_one_rank_stops_every_rank(tmp_path):
+    """A checkpoint in a folder whose name is no UTF-8 (Latin-1's "café", which Python names with a lone
+    surrogate): the text naming it could not be encoded to be sent, so that rank raised UnicodeEncodeError
+    alone, and the others waited for its text until the timeout, then aborted blaming a hung rank."""
+    X, y = script.data(40)
+    folder = tmp_path / os.fsdecode(b"caf\xe9")
+    folder.mkdir()
+    path = folder / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path, callbacks=[Unrestorable()])
+    with pytest.raises(cr.DistributedError) as raised:
+        cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, callbacks=[Unrestorable()],
+               distributed=rank_zero_beside(False))
+    shown = str(path).encode(errors="backslashreplace").decode()
+    assert str(raised.value) == f"resuming from the checkpoint {shown} failed on rank 0 of 2: RuntimeError: " \
+                                f"cannot restore here"
+
+
 def test_rank_0_names_its_checkpoint_not_its_copy_in_errors(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     path.write_bytes(b"not a checkpoint at all")

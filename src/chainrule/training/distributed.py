@@ -374,8 +374,9 @@ class Communicator(SingleProcess):
         whose = f" (rank {failed[0]}'s error)" if len(failed) > 1 else ""
         mine = ("" if problem is None else str(problem) if isinstance(problem, ChainruleError)
                 else f"{type(problem).__name__}: {problem}")
-        text = numpy.frombuffer(f"{what} failed on {ranks_named(failed, self.size)}{whose}: {mine}".encode(),
-                                dtype=numpy.uint8)
+        # backslashreplace: a path that is no UTF-8 (a lone surrogate) must not stop this rank alone here
+        told = f"{what} failed on {ranks_named(failed, self.size)}{whose}: {mine}".encode(errors="backslashreplace")
+        text = numpy.frombuffer(told, dtype=numpy.uint8)
         size = numpy.array([text.size], dtype=numpy.int64)
         self._wait(self.world.Ibcast(size, root=failed[0]), f"sending the error of {what}")
         buffer = text.copy() if self.rank == failed[0] else numpy.empty(int(size[0]), dtype=numpy.uint8)
