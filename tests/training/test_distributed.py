@@ -1198,6 +1198,28 @@ def test_a_rank_that_cannot_take_the_checkpoint_whose_seed_they_take_stops_every
     assert isinstance(raised.value.__cause__, cr.ModelFileError)
 
 
+def test_a_rank_without_room_for_a_temporary_folder_to_take_the_checkpoint_stops_every_rank(tmp_path, monkeypatch):
+    """Its OSError, raised making the folder of its copy (outside the copy's ModelFileError), was no
+    ChainruleError: that rank raised alone, and the others waited in the agreement until the timeout."""
+    X, y = script.data(40)
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=3, checkpoint=path)
+    data = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
+    comm = rank_one(RootSends(seed_words(0, sends=True), numpy.array([data.size]), data))
+    comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]
+
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device", "/tmp/chainrule-resume-x")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_room)
+    told = ("reading the checkpoint elsewhere/checkpoint.safetensors to resume from failed on rank 1 of 2: OSError: "
+            "[Errno 28] No space left on device: '/tmp/chainrule-resume-x'")
+    with pytest.raises(cr.DistributedError) as raised:
+        comm.shared_seed(None, "elsewhere/checkpoint.safetensors")
+    assert str(raised.value) == told
+    assert isinstance(raised.value.__cause__, OSError)
+
+
 class Resumed(Exception):
     """Raised where fit, having resumed, sends rank 0's parameters."""
 

@@ -212,7 +212,7 @@ class Communicator(SingleProcess):
             try:
                 checkpoint = self.local_checkpoint("resume" if resume is None else resume)
                 recorded = recorded_seed(checkpoint.extra, checkpoint)
-            except ChainruleError as error:  # perhaps on this rank alone (its copy of the bytes could not be written)
+            except Exception as error:  # perhaps on this rank alone (no room for its copy of the bytes)
                 problem = error
             given = "rank 0 was given" if resume is None else resume
             self.raise_together(problem, f"reading the checkpoint {given} to resume from")
