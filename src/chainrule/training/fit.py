@@ -276,14 +276,15 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         DistributedError naming what failed, the rank(s) and the first one's error (``training
         at epoch 1, batch 2/3 failed on rank 1 of 2: ValueError: ...``; on that rank, its
         cause). The ranks agree on it where they communicate anyway, or in one all-gather of a
-        word (at four points of a fit, and after each checkpoint), never per step: a rank whose
-        arguments were refused still joins the others up to the first agreement, and one whose
-        step failed sends a NaN gradient, which every rank's step refuses (as after a
-        divergence), before they learn whose error it was. One raised on every rank is each
-        rank's own error. A Ctrl-C on one rank alone stops every rank after the epoch, as one
-        sent to all does. Not covered: a ``distributed`` that one rank refuses (no mpi4py
-        there), an error in printing rank 0's epoch line, and a second Ctrl-C
-        (KeyboardInterrupt) on one rank; the others then wait in their next collective until
+        word (at four points of a fit, on resume, and after each checkpoint), never per step:
+        a rank whose arguments were refused still joins the others up to the first agreement,
+        and one whose step failed sends a NaN gradient, which every rank's step refuses (as
+        after a divergence: t counts it, the optimizer's state starts afresh), before they learn
+        whose error it was. One raised on every rank is each rank's own error. A Ctrl-C on one
+        rank alone while the epochs run stops every rank after that epoch, as one sent to all
+        does. Not covered: a ``distributed`` that one rank refuses (no mpi4py there), an error
+        in printing rank 0's epoch line, and a Ctrl-C before or after the epochs, or a second
+        one, on one rank (KeyboardInterrupt there); the others then wait in their next collective until
         the timeout, and abort the job blaming a hung rank. A script that can fail so should
         run under ``python -m mpi4py``, or catch the error and call
         ``MPI.COMM_WORLD.Abort(code)``, as ``chainrule train`` does.
