@@ -1220,6 +1220,23 @@ def test_a_rank_without_room_for_a_temporary_folder_to_take_the_checkpoint_stops
     assert isinstance(raised.value.__cause__, OSError)
 
 
+def test_an_error_on_several_ranks_names_the_step_of_the_first_alone():
+    """All of them were said to have failed at the first one's step: "checking the arguments failed on ranks 1, 2
+    of 3 (rank 1's error)", where rank 2 had failed preparing its data."""
+    comm = rank_one(RootSends())
+    comm.size = 3
+    comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, 1, 1]), Done())[1]
+    with pytest.raises(cr.DistributedError) as raised:
+        comm.raise_together(cr.HyperparameterError("epochs: expected an integer >= 1, got 0"), "checking the arguments")
+    assert str(raised.value) == ("checking the arguments failed on rank 1 of 3 (rank 2 failed too): epochs: expected "
+                                 "an integer >= 1, got 0")
+    comm.size = 5
+    comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, 1, 1, 1, 1]), Done())[1]
+    with pytest.raises(cr.DistributedError, match=r"^training failed on rank 1 of 5 \(ranks 2, 3, 4 failed too\): "
+                                                  r"ValueError: no$"):
+        comm.raise_together(ValueError("no"), "training")
+
+
 class Resumed(Exception):
     """Raised where fit, having resumed, sends rank 0's parameters."""
 

@@ -358,25 +358,26 @@ class Communicator(SingleProcess):
         out the timeout in their next collective and blaming a hung rank.
 
         One all-gather of a word each (:meth:`ranks_where`); only on failure, the first failing rank
-        sends the error's message to all. It names ``what`` failed there ("writing the checkpoint"; a
-        rank that did not fail may be at another step of the same agreement, as the validation set's
-        scoring is to the callbacks after an epoch), the ranks and that rank's error: "writing the
-        checkpoint failed on rank 0 of 2: ck.safetensors: cannot write (No space left on device)"; its
-        ``same_on_every_rank`` is True (a program reports it on rank 0 alone), and on a failing rank its
-        cause is ``problem``. When every rank failed, each raises its own ``problem``, as it is: all of
-        them stop, and know why.
+        sends the error's message to all. It names ``what`` failed there and that rank's error:
+        "writing the checkpoint failed on rank 0 of 2: ck.safetensors: cannot write (No space left
+        on device)"; other failing ranks, perhaps at another step of the same agreement (the
+        validation set's scoring is one to the callbacks after an epoch), are only listed: "(rank 2
+        failed too)". Its ``same_on_every_rank`` is True (a program reports it on rank 0 alone), and
+        on a failing rank its cause is ``problem``. When every rank failed, each raises its own
+        ``problem``, as it is: all of them stop, and know why.
         """
         failed = self.ranks_where(problem is not None, f"agreeing on {what}")
         if not failed:
             return
         if len(failed) == self.size:  # every rank knows: each has its own error (a damaged checkpoint, the same)
             raise problem
-        whose = f" (rank {failed[0]}'s error)" if len(failed) > 1 else ""
+        # The others perhaps failed at another step (preparing their data as this one checked its arguments)
+        others = f" ({ranks_named(failed[1:])} failed too)" if len(failed) > 1 else ""
         mine = ("" if problem is None else str(problem) if isinstance(problem, ChainruleError)
                 else f"{type(problem).__name__}: {problem}")
+        told = f"{what} failed on {ranks_named(failed[:1], self.size)}{others}: {mine}"
         # backslashreplace: a path that is no UTF-8 (a lone surrogate) must not stop this rank alone here
-        told = f"{what} failed on {ranks_named(failed, self.size)}{whose}: {mine}".encode(errors="backslashreplace")
-        text = numpy.frombuffer(told, dtype=numpy.uint8)
+        text = numpy.frombuffer(told.encode(errors="backslashreplace"), dtype=numpy.uint8)
         size = numpy.array([text.size], dtype=numpy.int64)
         self._wait(self.world.Ibcast(size, root=failed[0]), f"sending the error of {what}")
         buffer = text.copy() if self.rank == failed[0] else numpy.empty(int(size[0]), dtype=numpy.uint8)
