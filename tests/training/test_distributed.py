@@ -1237,6 +1237,22 @@ def test_an_error_on_several_ranks_names_the_step_of_the_first_alone():
         comm.raise_together(ValueError("no"), "training")
 
 
+def test_a_checkpoint_too_large_for_rank_0s_memory_stops_every_rank_at_once(tmp_path, monkeypatch):
+    """Rank 0 raised MemoryError alone before it told the others the checkpoint's size, and they waited for
+    it until the timeout, then aborted blaming a hung rank; now the size -1 that a file rank 0 cannot read
+    sends, and a ModelFileError naming the file on every rank."""
+    path = tmp_path / "checkpoint.safetensors"
+    path.write_bytes(b"large")
+
+    def no_memory(file):
+        raise MemoryError("Unable to allocate 80.0 GiB")
+
+    monkeypatch.setattr(Path, "read_bytes", no_memory)
+    with pytest.raises(cr.ModelFileError, match=f"^{re.escape(str(path))}: no memory on rank 0 to read the "
+                                                r"checkpoint \(Unable to allocate 80.0 GiB\)$"):
+        rank_zero().local_checkpoint(path)
+
+
 class Resumed(Exception):
     """Raised where fit, having resumed, sends rank 0's parameters."""
 

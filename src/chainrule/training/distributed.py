@@ -284,16 +284,18 @@ class Communicator(SingleProcess):
             return path
         data, problem = None, None
         if self.is_root:
-            try:
-                data = numpy.frombuffer(Path(path).read_bytes(), dtype=numpy.uint8)
+            try:  # a copy of the bytes, writable, as the broadcast wants it
+                data = numpy.frombuffer(Path(path).read_bytes(), dtype=numpy.uint8).copy()
             except OSError as error:
                 problem = _unreadable_checkpoint(path, error)
+            except MemoryError as error:  # told to the others as the size below, not raised here alone
+                problem = ModelFileError(f"{path}: no memory on rank 0 to read the checkpoint ({error})")
         # Size -1 tells the other ranks that rank 0 failed, so that they stop too, not time out.
         size = numpy.array([-1 if problem else (0 if data is None else data.size)], dtype=numpy.int64)
         self._wait(self.world.Ibcast(size, root=0), "broadcasting the checkpoint's size")
         if size[0] < 0:
             raise problem or ModelFileError(f"{path}: rank 0 cannot read the checkpoint (see its error)")
-        buffer = data.copy() if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
+        buffer = data if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
         del data
         self._wait(self.world.Ibcast(buffer, root=0), "broadcasting the checkpoint")
         if isinstance(path, CheckpointFile):
