@@ -148,6 +148,7 @@ def test_nothing_to_plot_raises(tmp_path):
         compare_gradient_flow({}, tmp_path / "compare.png")
     with pytest.raises(cr.DataError, match="'untrained'"):
         compare_gradient_flow({"trained": classification_history(), "untrained": History()}, tmp_path / "compare.png")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_long_run_name_is_quoted_cut(tmp_path):
