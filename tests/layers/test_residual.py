@@ -54,13 +54,14 @@ def test_shape_changing_block_is_rejected():
         cr.Residual(cr.Linear(2, 3))(np.zeros((1, 2)))
 
 
-
 @pytest.mark.parametrize("output, received", [(lambda X: X.tolist(), "list"), (lambda X: X > 0, "dtype bool"),
-                                              (lambda X: X.astype(np.int64), "dtype int64")],
-                         ids=["list", "bool", "int"])
-def test_a_block_that_returns_no_array_of_floats_is_rejected(output, received):
+                                              (lambda X: X.astype(np.int64), "dtype int64"),
+                                              (lambda X: X.astype(np.float64), "dtype float64")],
+                         ids=["list", "bool", "int", "float64"])
+def test_a_block_that_returns_no_array_of_its_inputs_dtype_is_rejected(output, received):
     # A list raised AttributeError ('list' object has no attribute 'shape'); booleans and integers
-    # were added to x (a float64 sum for a float32 model's integers).
+    # were added to x (a float64 sum for a float32 model's integers), and so were float64 values,
+    # whose sum fit then refused at the first Linear's backward, blaming its dY.
     class BadOutput(cr.layers.layer.Layer):
         def forward(self, X):
             return output(X)
@@ -68,9 +69,10 @@ def test_a_block_that_returns_no_array_of_floats_is_rejected(output, received):
         def backward(self, dY, input_grad=True):
             return dY if input_grad else None
 
-    with pytest.raises(cr.DTypeError, match=rf"^Residual: f must return an array of floats for x \+ f\(x\); "
-                                            rf"f\(x\) is {received}$"):
+    with pytest.raises(cr.DTypeError, match=rf"^Residual: f must return an array of its input's dtype, float32, "
+                                            rf"for x \+ f\(x\); f\(x\) is {received}$"):
         cr.Residual(BadOutput())(np.ones((2, 3), np.float32))
+
 
 def test_shape_changing_block_inside_a_model_names_the_path():
     model = cr.Sequential(cr.Linear(2, 2), cr.Residual(cr.Linear(2, 3)))

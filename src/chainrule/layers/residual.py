@@ -16,7 +16,7 @@ class Residual(Layer):
     The identity path carries the gradient past f unchanged, a direct remedy for the
     gradient "getting progressively more diluted" through depth.
 
-    Forward; f must keep the shape (ShapeError naming the layer otherwise) and return floats (DTypeError)::
+    Forward; f must keep the shape (ShapeError naming the layer otherwise) and the dtype (DTypeError)::
 
         y = x + f(x)                Y = X + f(X)               (n_samples, n_features)
 
@@ -64,10 +64,10 @@ class Residual(Layer):
 
     def forward(self, X: Array) -> Array:
         F = self.f.forward(X)
-        if getattr(F, "dtype", None) is None or F.dtype.kind != "f":  # a custom f's list, booleans or integers
+        if not (hasattr(F, "dtype") and F.dtype == X.dtype):  # a custom f's list, booleans, integers or float64
             received = f"dtype {F.dtype}" if hasattr(F, "dtype") else type(F).__name__
-            raise DTypeError(f"{self.describe()}: f must return an array of floats for x + f(x); "
-                             f"f(x) is {received}")
+            raise DTypeError(f"{self.describe()}: f must return an array of its input's dtype, {X.dtype}, for "
+                             f"x + f(x); f(x) is {received}")
         if F.shape != X.shape:
             raise ShapeError(
                 f"{self.describe()}: f must keep the shape of its input for x + f(x); "
