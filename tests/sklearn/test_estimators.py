@@ -275,6 +275,18 @@ def test_an_impossible_validation_split_names_validation_fraction(estimator_clas
 
 
 @pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
+def test_validation_fraction_0_with_early_stopping_is_told_to_be_a_fraction_above_0(estimator_class):
+    # The message ended in train_test_split's, about a parameter 'test_size' that the caller never passed
+    X, _ = blobs(2, n_samples=30)
+    y = X[:, 0] if estimator_class is MLPRegressor else (X[:, 0] > 0).astype(int)
+    estimator = tiny(estimator_class, early_stopping=True, validation_fraction=0.0)
+    with pytest.raises(HyperparameterError, match=r"^validation_fraction: early_stopping cannot hold out 0 of 30 "
+                                                  r"samples: it needs a validation set; pass a fraction in \(0, 1\), "
+                                                  r"such as 0\.1$"):
+        estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
 def test_validation_fraction_0_is_taken_without_early_stopping(estimator_class):
     # scikit-learn's range is [0, 1): the fraction is read only by early_stopping
     X, _ = blobs(2, n_samples=30)

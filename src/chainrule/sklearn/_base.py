@@ -530,6 +530,9 @@ class BaseMLP(BaseEstimator):
         (or none), the sample ``weights`` (or None) split with the rows."""
         if not self.early_stopping:
             return X, T, weights, None, None, None
+        if self.validation_fraction == 0:  # taken without early_stopping, as scikit-learn takes it
+            raise HyperparameterError(f"validation_fraction: early_stopping cannot hold out 0 of {len(X)} samples: "
+                                      f"it needs a validation set; pass a fraction in (0, 1), such as 0.1")
         arrays = (X, T) if weights is None else (X, T, weights)  # the same split of the rows either way
         try:
             X_train, X_val, T_train, T_val, *split_weights = train_test_split(
