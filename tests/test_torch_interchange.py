@@ -303,9 +303,18 @@ def test_missing_keys_are_shown_beside_the_keys_the_state_dict_holds_instead():
     named = {key.replace("0.", "fc1.").replace("2.", "fc2."): array for key, array in to_state_dict(model).items()}
     with pytest.raises(ShapeError, match=r"^state_dict: missing key '0.weight' \(4 missing in all; "
                                          r"the model's keys are 0.weight, 0.bias, 2.weight, 2.bias; "
-                                         r"the state dict's other keys are fc1.weight, fc1.bias, fc2.weight, "
-                                         r"fc2.bias\)$"):
+                                         r"the state dict's other keys are 'fc1.weight', 'fc1.bias', "
+                                         r"'fc2.weight', 'fc2.bias'\)$"):
         from_state_dict(named, model)
+
+
+def test_the_keys_a_state_dict_holds_instead_are_listed_quoted_and_cut():
+    """A key holding ', ' read as two, and a state dict of a large module was listed whole."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    other = {f"block.{i}, x": np.zeros(2) for i in range(500)}
+    with pytest.raises(ShapeError, match=r"; the state dict's other keys are 'block.0, x', 'block.1, x', .*"
+                                         r"'block.11, x', \.\.\. \(500 in all\)\)$"):
+        from_state_dict(other, model)
 
 
 def test_a_ragged_list_is_not_told_to_call_tensor_float():

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 import numpy
 
 from .backend import get_array_module, to_numpy
-from .checks import check_finite, check_finite_as
+from .checks import check_finite, check_finite_as, listing
 from .errors import DTypeError, HyperparameterError, ModelFileError, ShapeError
 from .layers import Layer, Linear
 
@@ -107,8 +107,9 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
     missing = [key for key in layout if key not in state_dict]
     unexpected = [key for key in state_dict if key not in layout]
     if missing:
-        # A module whose children have names (fc1, fc2) holds none of the model's keys: show what it holds instead.
-        instead = f"; the state dict's other keys are {', '.join(map(str, unexpected))}" if unexpected else ""
+        # A module whose children have names (fc1, fc2) holds none of the model's keys: show what it holds instead
+        # (the first 12 of a large model's hundreds).
+        instead = f"; the state dict's other keys are {listing(unexpected)}" if unexpected else ""
         raise ShapeError(f"state_dict: missing key {missing[0]!r} ({len(missing)} missing in all; "
                          f"the model's keys are {', '.join(layout)}{instead})")
     if unexpected:
