@@ -137,8 +137,8 @@ def test_python_block_runs(block, tmp_path, monkeypatch):
     wrong = []
     for first, last, comment in printed_claims(block.code):
         texts = [text for line, text in printed if first <= line <= last]
-        if len(texts) == 1 and not output_matches(texts[0], comment):
-            wrong.append(f"line {block.line + first - 1}: printed {texts[0]!r}, the comment says # {comment}")
+        if len(texts) != 1 or not output_matches(texts[0], comment):  # a top-level print prints once
+            wrong.append(f"line {block.line + first - 1}: printed {texts!r}, the comment says # {comment}")
     assert wrong == [], f"{block.name}: a print's comment is not what it prints"
 
 
@@ -155,10 +155,11 @@ def printed_claims(code: str) -> list[tuple[int, int, str]]:
 def output_matches(text: str, comment: str) -> bool:
     """Whether a print's ``text`` is what its ``comment`` says: the same, or the same followed by
     `` (a remark)``; ``~4e-10`` for a number of that order of magnitude (within a factor of 10); for
-    output of several lines, every ``"... quoted"`` part of the comment (one line's end)."""
+    output of several lines, every ``"... quoted"`` part of the comment (one line's end), of which
+    there must be one."""
     if "\n" in text:
         quoted = re.findall(r'"(?:\.\.\. )?([^"]+)"', comment)
-        return all(part in text for part in quoted)
+        return bool(quoted) and all(part in text for part in quoted)
     if comment.startswith("~"):
         return 0.1 < abs(float(text)) / float(comment[1:]) < 10
     return comment == text or comment.startswith(text + " (")
@@ -172,6 +173,7 @@ def test_print_check_finds_a_comment_that_is_not_the_output():
     assert output_matches("3.8e-10", "~4e-10") and not output_matches("3.8e-08", "~4e-10")
     assert output_matches("a 1\nb: passed", 'each line, then "... b: passed"')
     assert not output_matches("a 1\nb: FAILED", 'each line, then "... b: passed"')
+    assert not output_matches("a 1\nb: FAILED", "each line")  # a comment that quotes nothing claims nothing
 
 
 # --- command lines ---------------------------------------------------------------------------
