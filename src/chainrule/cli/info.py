@@ -9,8 +9,8 @@ The text form names the chainrule release that wrote the file (``written by: cha
 "version not recorded" for a file that records none); --json has it as
 ``metadata.chainrule_version``.
 
-Classes are listed up to 12, then "..." and the count of those left out; a class whose
-name holds a comma is quoted (as Python writes it), so that the list reads unambiguously.
+Classes are listed up to 12, then "..." and the count of those left out; when a class name
+holds a comma, every name is quoted (as Python writes it: ``'x', 'y,z'``), so that none reads as two.
 A regressor trained on standardized targets says so on its inputs line, with each output's
 mean and scale (``targets standardized: mean 1.00015e+06, scale 77.0692``).
 """
