@@ -34,7 +34,7 @@ from .config import TrainConfig, value_name
 from .json_output import json_text
 from .network_args import hidden_layers
 from .network_size import check_network_fits_memory
-from .rows import column_name, renamed_test_size_error
+from .rows import column_name
 
 NAME = "gradcheck"
 HELP = "check the backward of the configured network against central differences"
@@ -72,10 +72,7 @@ def run(args) -> int:
     try:
         data, _ = train.training_split(config, sources, args.config)  # refuses a test_size for data with a test part
     except DataError as error:
-        renamed = renamed_test_size_error(error, value_name("test_size", sources.get("test_size")))
-        if renamed is error:
-            renamed = train.named_data_error(error, config.data, sources.get("data"))
-        raise renamed from None
+        raise train.named_split_error(error, config, sources) from None
     loss, n_outputs = train.training_loss(config, sources, data)  # refuses what train refuses
     sizes, activations = hidden_layers(config)
     widths = [data.X_train.shape[1], *sizes, n_outputs]

@@ -402,14 +402,11 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1,
     evaluate (a CSV file is scored whole) and of a resumed run rather than passing them with rows
     this run never split.
     """
-    source = (sources or {}).get("data")
     try:
         data_hash = data_sha256(config.data)
         data, own_test_part = training_split(config, sources or {}, config_file)
     except DataError as error:
-        renamed = renamed_test_size_error(error, value_name("test_size", (sources or {}).get("test_size")))
-        if renamed is error:
-            renamed = named_data_error(error, config.data, source)
+        renamed = named_split_error(error, config, sources or {})
         if renamed is not error:
             raise renamed from None
         raise
@@ -417,6 +414,14 @@ def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1,
     check_batch_size(config, sources, data, n_processes)
     check_standardized_targets_fit(config, sources, data)
     return data, data_hash, own_test_part
+
+
+def named_split_error(error: DataError, config: TrainConfig, sources: dict) -> DataError:
+    """``error``, raised by :func:`training_split`, named by where the value it is about came from
+    (``sources``, as for ``value_name``): a test size the data's own test part makes needless, or
+    data that is not there (:func:`named_data_error`); else ``error`` itself."""
+    renamed = renamed_test_size_error(error, value_name("test_size", sources.get("test_size")))
+    return renamed if renamed is not error else named_data_error(error, config.data, sources.get("data"))
 
 
 def named_data_error(error: DataError, data: str, source: str | SavedConfig | None) -> DataError:
