@@ -81,6 +81,7 @@ def test_an_initializer_that_is_not_a_name_is_refused(name):
 def test_a_numpy_string_is_taken_as_the_name():
     assert repr(cr.Linear(2, 2, init=np.str_("zeros"))) == "Linear(2, 2, init='zeros')"
 
+
 def test_as_generator():
     rng = np.random.default_rng(0)
     assert as_generator(rng) is rng

@@ -57,7 +57,6 @@ def test_an_input_without_columns_is_a_shape_error():
         cr.Softmax()(np.zeros((4, 0)))
 
 
-
 @pytest.mark.parametrize("shape", [(3,), (2, 3, 1), ()])
 def test_forward_of_another_rank_is_a_shape_error(shape):
     # forward (the unchecked path) of a vector or a 0-d array raised IndexError ("tuple index out of range")
@@ -65,6 +64,7 @@ def test_forward_of_another_rank_is_a_shape_error(shape):
     with pytest.raises(cr.ShapeError, match=rf"Softmax: expected input of shape \(n_samples, n_classes\) with "
                                             rf"n_classes >= 1, got {re.escape(str(shape))}"):
         cr.Softmax().forward(np.zeros(shape, dtype=np.float32))
+
 
 def test_logits_whose_difference_overflows_float32_give_the_limit_without_a_warning():
     X = np.array([[3e38, -3e38, 0.0], [-3e38, 3e38, 1.0]], dtype=np.float32)  # z − max(z) = −6e38 overflows

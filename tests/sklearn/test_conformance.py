@@ -270,7 +270,8 @@ def test_verbose_prints_each_epoch(capsys):
     ("hidden_layer_sizes", (10, 0)), ("hidden_layer_sizes", 0), ("activation", "softmax"),
     ("solver", "lbfgs"), ("alpha", -1.0), ("batch_size", 0), ("learning_rate_init", 0.0),
     ("max_iter", 0), ("momentum", 1.0), ("n_iter_no_change", 0), ("validation_fraction", 1.0),
-    ("validation_fraction", -0.1), ("beta_1", 1.0), ("epsilon", 0.0), ("dtype", "float16"), ("device", "tpu"), ("device", "cuda"),
+    ("validation_fraction", -0.1), ("beta_1", 1.0), ("epsilon", 0.0), ("dtype", "float16"), ("device", "tpu"),
+    ("device", "cuda"),
 ])
 @pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
 def test_invalid_hyperparameters_raise_at_fit_naming_them(estimator_class, name, value):
