@@ -349,6 +349,13 @@ def test_log_loss_overrides_the_rule_and_applies_to_the_loss_only(tmp_path, draw
     assert drawn[2].axes[0].get_yscale() == "linear"
 
 
+def test_a_numpy_bool_log_loss_is_taken_as_best_restored_takes_one(tmp_path, drawn):
+    # it was refused with DataError ("expected True, False or None"), where every other flag takes it
+    plot_history(classification_history(), tmp_path / "log.png", log_loss=numpy.True_)
+    plot_history(history_of_losses([2.0, 0.1, 0.01, 0.001]), tmp_path / "linear.png", log_loss=numpy.False_)
+    assert [figure.axes[0].get_yscale() for figure in drawn] == ["log", "linear"]
+
+
 @pytest.mark.parametrize("bad", ["yes", 1, 0.0])
 def test_a_log_loss_that_is_not_a_bool_or_none_is_a_data_error(tmp_path, bad):
     with pytest.raises(cr.DataError, match=f"log_loss: expected True, False or None .* got {bad!r}"):

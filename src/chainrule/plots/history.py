@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..checks import flag
+from ..checks import flag, is_bool
 from ..errors import DataError
 from ..training.history import History
 from .drawing import (LOG_LIMIT, _check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks,
@@ -98,9 +98,11 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     """
     _check_history(history, "history")
     _check_title(title)
-    if log_loss is not None and not isinstance(log_loss, bool):
-        raise DataError(f"log_loss: expected True, False or None (log scale when the loss spans more than "
-                        f"{LOG_LOSS_DECADES} decades), got {log_loss!r}")
+    if log_loss is not None:
+        if not is_bool(log_loss):
+            raise DataError(f"log_loss: expected True, False or None (log scale when the loss spans more than "
+                            f"{LOG_LOSS_DECADES} decades), got {log_loss!r}")
+        log_loss = bool(log_loss)  # a NumPy bool as Python's, which the rule tests with ``is False``
     flag(best_restored, "best_restored")
     image_format = _image_format(path)
     metrics = _series_of_floats(history.metrics, "history.metrics", "metric name")
