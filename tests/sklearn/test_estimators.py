@@ -306,6 +306,14 @@ def test_a_sparse_y_of_the_regressor_is_refused_naming_y():
         assert not hasattr(regressor, "model_")
 
 
+@pytest.mark.parametrize("label, shown", [(0, "0"), ("a", "'a'"), (True, "True")])
+def test_a_single_class_is_shown_as_python_writes_it(label, shown):
+    # NumPy's repr named it np.int64(0), np.str_('a') or np.True_
+    X, _ = blobs(2, n_samples=30)
+    with pytest.raises(LabelError, match=rf"^y: a classifier needs at least 2 classes; got 1 class \({shown}\)$"):
+        tiny(MLPClassifier).fit(X, numpy.full(len(X), label))
+
+
 # -- the estimators' own errors are chainrule's -----------------------------------------------
 def test_the_estimators_own_errors_are_chainrule_errors():
     X, y = blobs(3)

@@ -8,7 +8,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
 from ..checks import check_finite
-from ..errors import DTypeError, LabelError
+from ..errors import DTypeError, LabelError, quoted
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 
@@ -140,7 +140,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 check_finite(numpy.asarray(classes), "classes")  # LabelBinarizer's error named y
             binarizer = LabelBinarizer().fit(y) if classes is None or multilabel else _classes_binarizer(classes)
             if len(binarizer.classes_) < 2:
-                raise LabelError(f"y: a classifier needs at least 2 classes; got 1 class ({binarizer.classes_[0]!r})")
+                the_class = binarizer.classes_.tolist()[0]  # a Python value: NumPy's repr is np.int64(0)
+                raise LabelError(f"y: a classifier needs at least 2 classes; got 1 class ({quoted(the_class)})")
             if not multilabel:
                 _check_known_labels(unique_labels(y), binarizer.classes_)
             self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
