@@ -314,6 +314,18 @@ def test_a_single_class_is_shown_as_python_writes_it(label, shown):
         tiny(MLPClassifier).fit(X, numpy.full(len(X), label))
 
 
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_a_label_ending_in_nul_among_several_classes_is_named(call):
+    # NumPy's str arrays drop the NUL, so classes_ took "a\0" for "a", and LabelBinarizer gave its
+    # row no class: SoftmaxCrossEntropy refused "target rows" naming neither y nor the label
+    X, _ = blobs(2, n_samples=30)
+    y = numpy.array(["b", "a\0", "c"] * 10, dtype=object)
+    kwargs = {"classes": ["a", "b", "c"]} if call == "partial_fit" else {}
+    with pytest.raises(LabelError, match=r"^y: the label 'a\\x00' at index \(1,\) is none of classes_ \('a', 'b', "
+                                         r"'c'\); NumPy's str arrays drop a string's trailing NUL"):
+        getattr(tiny(MLPClassifier), call)(X, y, **kwargs)
+
+
 # -- the estimators' own errors are chainrule's -----------------------------------------------
 def test_the_estimators_own_errors_are_chainrule_errors():
     X, y = blobs(3)

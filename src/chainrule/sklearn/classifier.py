@@ -7,7 +7,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
-from ..checks import check_finite
+from ..checks import check_finite, listing
 from ..errors import DTypeError, LabelError, quoted
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
@@ -149,7 +149,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         else:
             self._check_same_kind(y, multilabel)
             self._check_same_classes(unique_labels(y), classes, incremental)
-        return self._label_binarizer.transform(y)
+        T = self._label_binarizer.transform(y)
+        if self._label_binarizer.y_type_ == "multiclass":
+            _check_one_class_per_row(T, y, self.classes_)
+        return T
 
     def _check_same_kind(self, y, multilabel: bool) -> None:
         """LabelError naming y when a continued fit switches between class labels and a multilabel
@@ -266,6 +269,23 @@ def _shown(index: tuple) -> tuple[int, ...]:
     """An index of numpy.ndenumerate or unravel_index as a tuple of ints, as the other messages show one
     ("at index (2,)" in a vector)."""
     return tuple(int(i) for i in index)
+
+
+def _check_one_class_per_row(T, y, classes) -> None:
+    """LabelError naming the first label of y whose row of the one-hot targets ``T`` holds no 1: a
+    string ending in NUL, which NumPy's str arrays drop, so that ``unique_labels`` (and LabelBinarizer's
+    ``classes_``) take "a\\0" for "a" while ``transform`` finds it in no class (the network's loss then
+    refused the row, naming neither y nor the label)."""
+    found = T.any(axis=1)
+    if found.all():
+        return
+    index = int(numpy.argmin(found))
+    label = numpy.asarray(y, dtype=object).ravel()[index]
+    nul = ""
+    if isinstance(label, str) and label.endswith("\0"):
+        nul = "; NumPy's str arrays drop a string's trailing NUL ('\\x00'), and so do classes_: strip it from y"
+    raise LabelError(f"y: the label {quoted(label)} at index {(index,)} is none of classes_ "
+                     f"({listing(classes.tolist())}){nul}")
 
 
 def _check_known_labels(labels, classes) -> None:
