@@ -20,7 +20,7 @@ from sklearn.datasets import load_diabetes, load_iris
 
 import chainrule as cr
 from chainrule.cli import gradcheck as gradcheck_command, train as train_command
-from chainrule.cli.config import TrainConfig
+from chainrule.cli.config import SavedConfig, TrainConfig
 from chainrule.cli.evaluate import score_text
 from chainrule.io import read
 from chainrule.io.architecture import to_config
@@ -245,6 +245,14 @@ def test_resume_from_another_directory_reads_the_same_csv(tmp_path, monkeypatch,
     assert same_weights(cr.load(tmp_path / "cut" / "model.safetensors"), cr.load(tmp_path / "whole" / "model.safetensors"))
     config = tomllib.loads((tmp_path / "cut" / "config.toml").read_text())
     assert config["data"] == str(tmp_path / "iris.csv")
+
+
+def test_a_saved_data_name_of_no_built_in_data_set_is_not_told_to_be_a_moved_file():
+    # A saved configuration's name that this release has no data set for ("irsi": edited, or another release's)
+    # was told "pass --data with the file's new place"
+    error = train_command.named_data_error(cr.DataError("unknown data set 'irsi'"), "irsi",
+                                           SavedConfig("ck.safetensors"))
+    assert str(error) == "ck.safetensors: metadata.config.data: unknown data set 'irsi'; pass --data"
 
 
 def test_resume_after_the_training_file_moved_names_the_saved_setting(tmp_path, monkeypatch, capsys):

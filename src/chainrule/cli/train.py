@@ -434,8 +434,8 @@ def named_data_error(error: DataError, data: str, source: str | SavedConfig | No
     misspelt = not (data in BUILTIN_DATASETS or names_a_file(data) or "," in data or os.path.exists(data))
     if source is None or not (gone or misspelt):
         return error
-    if isinstance(source, SavedConfig):
-        fix = "pass --data with the file's new place"
+    if isinstance(source, SavedConfig):  # a name: of a data set another release has, or edited in the file
+        fix = "pass --data with the file's new place" if gone else "pass --data"
     else:
         fix = f"correct the {'path' if gone else 'name'} there, or pass --data"
     return DataError(f"{value_name('data', source)}: {error}; {fix}")
