@@ -244,11 +244,14 @@ def test_finite_probe_reads_a_contiguous_array_without_copying_it():
 
 
 @pytest.mark.parametrize("n_rows", [1, 2, 7, 32, 129, 1000])
-def test_weighted_sum_has_the_bits_of_the_product_and_warns_of_no_inf_times_zero(n_rows):
+def test_weighted_sum_has_the_bits_of_the_product_and_a_row_of_share_zero_adds_nothing(n_rows):
     rng = np.random.default_rng(n_rows)
     values, shares = rng.normal(size=n_rows) * 1e3, rng.random(n_rows)
     assert weighted_sum(values, shares).tobytes() == (values @ shares).tobytes()
-    values[0], shares[0] = np.inf, 0.0  # a row of weight 0 whose loss overflowed: NaN, which the loss replaces
+    values[0], shares[0] = np.inf, 0.0  # a row of weight 0 whose loss overflowed: it does not count
+    expected = values[1:] @ shares[1:] if n_rows > 1 else 0.0
     with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
-        assert np.isnan(weighted_sum(values, shares))
+        assert weighted_sum(values, shares) == pytest.approx(expected, rel=1e-12)
+    values[-1], shares[-1] = np.nan, 1.0  # a NaN that counts stays NaN
+    assert np.isnan(weighted_sum(values, shares))

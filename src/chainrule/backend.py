@@ -325,12 +325,17 @@ def weighted_sum_rows(w: Array, M: Array) -> Array:
 
 def weighted_sum(values: Array, shares: Array):
     """Σ_n values_n · shares_n, two vectors' dot product: a batch's row losses weighed by their
-    shares of the weights. ``numpy.vdot`` on the CPU, which checks no floating-point flags where
-    ``@`` warns of inf · 0 (a row of weight 0 whose loss overflowed gives NaN, which the loss
-    replaces by L computed again in float64), so no ``numpy.errstate`` is entered at every step
-    (~1 µs); it is the same BLAS dot, with the same bits. On the GPU, ``@`` (no flags there)."""
+    shares of the weights, where a row of share 0 adds 0 even when its value is not finite (a row
+    of weight 0 whose loss overflowed does not count). ``numpy.vdot`` on the CPU, which checks no
+    floating-point flags where ``@`` warns of inf · 0, so no ``numpy.errstate`` is entered at every
+    step (~1 µs); it is the same BLAS dot, with the same bits; only a NaN total is summed again
+    without the rows of share 0. On the GPU, ``@`` (no flags there; such a NaN is the loss's to
+    handle)."""
     if type(values) is numpy.ndarray:
-        return numpy.vdot(values, shares)
+        total = numpy.vdot(values, shares)
+        if total == total:
+            return total
+        return numpy.vdot(numpy.where(shares == 0, 0.0, values), shares)
     return values @ shares
 
 

@@ -108,6 +108,17 @@ def test_a_row_of_weight_zero_too_large_to_square_gives_no_warning():
     np.testing.assert_array_equal(dY, np.array([[0.0], [2.0]], dtype=np.float32))  # 2 w_n (y − t) / Σ w
 
 
+def test_a_row_of_weight_zero_too_large_to_square_in_float64_does_not_count():
+    """(1e200)² overflows float64 too, so computing L again in float64 gave inf · 0 = NaN, and NumPy's
+    'invalid value encountered in matmul' warning: a row of weight 0 adds 0 to the weighted mean."""
+    Y = np.array([[1e200], [1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, dY = cr.MSE()(Y, np.array([[0.0], [0.5]]), np.array([0.0, 1.0]))
+    assert value == 0.25  # row 1 alone: (1 − 0.5)²
+    np.testing.assert_array_equal(dY, np.array([[0.0], [1.0]]))
+
+
 @pytest.mark.parametrize("weights, value, dY", [
     (None, 5e39, [[1e20], [0.0]]),  # (1e40 + 0) / 2; dY = 2 (ŷ − y) / 2
     (np.array([1.0, 3.0]), 2.5e39, [[5e19], [0.0]]),  # ¼ · 1e40 + ¾ · 0; dY = 2 · ¼ (ŷ − y)

@@ -76,9 +76,9 @@ class MSE(Loss):
     def _weighted(self, Y: Array, T: Array, shares) -> tuple[float, Array]:
         """(L, ∂L/∂Y) with each row's share w_n / Σ_m w_m of the batch's weights (float64)."""
         D = Y - T
-        value = weighted_sum((D * D).sum(axis=1, dtype=numpy.float64), shares)  # NaN, unwarned, for inf · 0
+        value = weighted_sum((D * D).sum(axis=1, dtype=numpy.float64), shares)  # a row of weight 0 adds 0
         if overflowed(value):  # as in ``compute``: the same sums in float64
             D64 = Y.astype(numpy.float64) - T
-            value = (D64 * D64).sum(axis=1) @ shares
+            value = weighted_sum((D64 * D64).sum(axis=1), shares)
         D *= (2 * shares).astype(Y.dtype)[:, None]  # dY = 2 w_n (y_n − t_n) / Σ_m w_m, in place of D
         return value, D

@@ -116,7 +116,7 @@ class SoftmaxCrossEntropy(Loss):
         else:
             with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN where y − m overflowed: L again below
                 row_losses = -(T * (shifted - log_sum[:, None])).sum(axis=1, dtype=numpy.float64)  # −Σ_k t_k log p_k
-        value = weighted_sum(row_losses, shares)  # NaN, unwarned, for a row of weight 0 whose y − m overflowed
+        value = weighted_sum(row_losses, shares)  # a row of weight 0 adds 0, even where its y − m overflowed
         if overflowed(value):  # as in ``compute``: L again in float64
             value = cross_entropy_in_float64(Y, T, shares)
         scale = shares.astype(Y.dtype)
@@ -172,4 +172,4 @@ def cross_entropy_in_float64(Y: numpy.ndarray, T: numpy.ndarray, shares: numpy.n
         if shares is None:
             return -terms.sum() / n_samples
         row_log_p = terms.sum(axis=1)
-    return -row_log_p.sum() / n_samples if shares is None else -(row_log_p @ shares)
+    return -row_log_p.sum() / n_samples if shares is None else -weighted_sum(row_log_p, shares)
