@@ -29,7 +29,7 @@ def contents_digest(document: dict, tensors: dict[str, numpy.ndarray]) -> str:
     fields = {key: value for key, value in document.items() if key != FIELD}
     digest.update(json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False).encode())
     for name in sorted(tensors):
-        array = numpy.ascontiguousarray(tensors[name])
+        array = numpy.asarray(tensors[name], order="C")  # not ascontiguousarray, which makes a 0-d array 1-d
         array = array.astype(array.dtype.newbyteorder("<"), copy=False)
         digest.update(json.dumps([name, array.dtype.name, list(array.shape)]).encode())
         digest.update(array.tobytes())
