@@ -29,10 +29,11 @@ def contents_digest(document: dict, tensors: dict[str, numpy.ndarray]) -> str:
     fields = {key: value for key, value in document.items() if key != FIELD}
     digest.update(json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False).encode())
     for name in sorted(tensors):
-        array = numpy.asarray(tensors[name], order="C")  # not ascontiguousarray, which makes a 0-d array 1-d
-        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        array = numpy.asarray(tensors[name])
+        # C order, little-endian, as the file holds it (not ascontiguousarray, which makes a 0-d array 1-d)
+        array = numpy.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
         digest.update(json.dumps([name, array.dtype.name, list(array.shape)]).encode())
-        digest.update(array.tobytes())
+        digest.update(array)  # its bytes where they are: tobytes() would copy each tensor (Adam's m, v) whole
     return digest.hexdigest()
 
 
