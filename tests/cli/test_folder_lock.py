@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -241,20 +242,20 @@ def test_a_lock_file_that_cannot_be_deleted_is_given_back_and_hides_no_error(tmp
     # checkpoint it could not write, so the run ended in "internal error: [Errno 30] Read-only file system"
     folder = tmp_path / "run"
     prepare_folder(folder)
-    real_unlink = os.unlink
+    real_unlink = Path.unlink  # not os.unlink, which Python 3.10's Path.unlink does not look up when called
 
     def read_only(path, *args, **kwargs):
-        if os.path.basename(path) == LOCK:
+        if path.name == LOCK:
             raise OSError(30, "Read-only file system", str(path))
         return real_unlink(path, *args, **kwargs)
 
-    monkeypatch.setattr(os, "unlink", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)
     with pytest.raises(DataError, match="the checkpoint"):
         try:
             raise DataError("the checkpoint")
         finally:
             release_folder(folder)
     assert folder.resolve() not in folder_lock._HELD and (folder / LOCK).exists()
-    monkeypatch.setattr(os, "unlink", real_unlink)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
     prepare_folder(folder)  # the lock was given back: the file left blocks no run
     release_folder(folder)
