@@ -605,6 +605,28 @@ def test_a_checkpoint_copied_into_another_runs_folder_is_not_resumed_over_that_r
     assert code == 0, err
 
 
+def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resumed_over_that_run(tmp_path, capsys):
+    # runs of a sweep differ in a key a resume may change (lr, weight decay, batch size, epochs), not in those
+    # config.toml was compared by, so run b's files were replaced by run a's continuation
+    assert call(capsys, "train", *IRIS, "--epochs", "2", "--lr", "0.01", "--out", tmp_path / "a")[0] == 0
+    assert call(capsys, "train", *IRIS, "--epochs", "2", "--lr", "0.1", "--out", tmp_path / "b")[0] == 0
+    copied = tmp_path / "b" / "a.safetensors"
+    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
+    before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
+    code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "3")
+    assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
+                                     "run's files: its checkpoint.safetensors recorded a loss of ", " in epoch 1, the "
+                                     "checkpoint's run ", "pass --out DIR")
+    assert out == "" and {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()} == before
+    snapshot = tmp_path / "a" / "epoch-2.safetensors"  # a copy in its own run's folder still resumes there, after
+    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", snapshot)  # a resume that changed the lr
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "a" / "checkpoint.safetensors", "--epochs", "3",
+                        "--lr", "0.5")
+    assert code == 0, err
+    code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "4")
+    assert code == 0, err
+
+
 def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys):
     options = [option for option in IRIS if option != "--no-plots"]
     assert call(capsys, "train", *options, "--epochs", "1", "--out", tmp_path / "run")[0] == 0

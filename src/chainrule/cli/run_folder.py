@@ -16,8 +16,10 @@ import time
 from pathlib import Path
 
 from ..checks import as_float_dtype
-from ..errors import ConfigError, DataError, quoted
+from ..errors import ConfigError, DataError, ModelFileError, quoted
 from ..io import atomic_write
+from ..io.model_file import chainrule_document
+from ..io.safetensors_file import read_header
 from . import folder_lock
 from .config import SavedConfig, TrainConfig, read_config, value_name
 from .network_args import hidden_layers
@@ -124,13 +126,15 @@ def check_resumed_folder(folder: Path, resume) -> None:
                           f"replace; pass --out DIR, a new or empty folder, for them")
 
 
-def check_holds_the_resumed_run(folder: Path, resume, resumed: dict) -> None:
+def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict) -> None:
     """ConfigError naming ``--resume`` when ``folder``, the folder of the checkpoint ``resume``, holds the
-    config.toml of another run than the checkpoint's, whose configuration is ``resumed``: a checkpoint
-    copied into another run's folder (``cp a/checkpoint.safetensors b/a.safetensors``) was resumed there,
-    and its run's files replaced that run's model, checkpoint, metrics and configuration. The runs are told
-    apart by the keys no resume changes (``RUN_KEYS``); a config.toml that cannot be read is the
-    ConfigError naming it."""
+    files of another run than the checkpoint's, whose configuration is ``resumed`` and training state
+    ``extra`` (its ``extra_json``): a checkpoint copied into another run's folder (``cp
+    a/checkpoint.safetensors b/a.safetensors``) was resumed there, and its run's files replaced that run's
+    model, checkpoint, metrics and configuration. The runs are told apart by the keys of config.toml no
+    resume changes (``RUN_KEYS``), then, for runs differing in another (a sweep of ``lr``), by the loss of
+    their first epoch: every checkpoint of a run, resumed or not, holds the same (see
+    :func:`_first_epoch_loss`). A config.toml that cannot be read is the ConfigError naming it."""
     config = folder / CONFIG
     if folder.resolve() != Path(resume).resolve().parent or not config.is_file():
         return
@@ -142,6 +146,38 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict) -> None:
                               f"{CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
                               f"{quoted(resumed[key])}; the resumed run's files would replace that run's; pass --out "
                               f"DIR, a new or empty folder, for them")
+    _check_same_first_epoch(folder, resume, extra)
+
+
+def _check_same_first_epoch(folder: Path, resume, extra: dict) -> None:
+    """ConfigError naming ``--resume`` when the run folder's own checkpoint (``folder``'s checkpoint.safetensors,
+    another file than ``resume``) recorded another first-epoch loss than the resumed checkpoint (its
+    ``extra_json`` ``extra``). Only the header of the folder's checkpoint is read; one that cannot be read, or
+    that records no loss, tells nothing and is not compared."""
+    own = folder / CHECKPOINT
+    try:
+        if not own.is_file() or own.samefile(resume):
+            return
+        theirs = _first_epoch_loss(chainrule_document(read_header(own)[0], own)["extra_json"])
+    except (OSError, ModelFileError):
+        return
+    ours = _first_epoch_loss(extra)
+    if theirs is not None and ours is not None and theirs != ours:
+        raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
+                          f"{CHECKPOINT} recorded a loss of {theirs!r} in epoch 1, the checkpoint's run {ours!r}; "
+                          f"the resumed run's files would replace that run's; pass --out DIR, a new or empty "
+                          f"folder, for them")
+
+
+def _first_epoch_loss(extra: dict):
+    """The training loss a checkpoint's History (``extra["history"]``, of its ``extra_json``) recorded for
+    epoch 1, which every later checkpoint of its run keeps, a resume with another lr, batch size or data
+    included (a resume goes on after the epochs it restores), while another run's (another lr, weight decay,
+    batch size or data) differs from the first step on; None where it records none (an older checkpoint)."""
+    history = extra.get("history") if isinstance(extra, dict) else None
+    metrics = history.get("metrics") if isinstance(history, dict) else None
+    losses = metrics.get("loss") if isinstance(metrics, dict) else None
+    return losses[0] if isinstance(losses, list) and losses else None
 
 
 def _as_built(values: dict, source) -> dict:

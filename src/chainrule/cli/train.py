@@ -262,7 +262,7 @@ def run(args) -> int:
         if comm.is_root:
             check_folder_is_free(folder, args.resume)
             if checkpoint is not None:
-                check_holds_the_resumed_run(folder, args.resume, resumed_config(checkpoint)[0])
+                check_holds_the_resumed_run(folder, args.resume, resumed_config(checkpoint)[0], checkpoint.extra)
         data, data_hash, own_test_part = load_training_data(config, sources, comm.size, args.config)
         loss, n_outputs = training_loss(config, sources, data)
         if args.resume:
