@@ -627,6 +627,18 @@ def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resum
     assert code == 0, err
 
 
+@pytest.mark.parametrize("text", ["hidden = [4\n", 'hidden = "8"\nactivation = "relu,tanh"\n'])
+def test_a_run_folder_whose_config_toml_was_spoilt_by_hand_still_resumes_its_checkpoint(tmp_path, capsys, text):
+    # the check that the folder holds the checkpoint's own run read config.toml and refused its error, so a
+    # config.toml edited by hand (as a template for another run) stopped `--resume run/checkpoint.safetensors`,
+    # which had rewritten it
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "run")[0] == 0
+    (tmp_path / "run" / "config.toml").write_text(text)
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "run" / "checkpoint.safetensors", "--epochs", "2")
+    assert code == 0, err
+    assert 'hidden = "8"' in (tmp_path / "run" / "config.toml").read_text()
+
+
 def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys):
     options = [option for option in IRIS if option != "--no-plots"]
     assert call(capsys, "train", *options, "--epochs", "1", "--out", tmp_path / "run")[0] == 0

@@ -134,12 +134,17 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict
     model, checkpoint, metrics and configuration. The runs are told apart by the keys of config.toml no
     resume changes (``RUN_KEYS``), then, for runs differing in another (a sweep of ``lr``), by the loss of
     their first epoch: every checkpoint of a run, resumed or not, holds the same (see
-    :func:`_first_epoch_loss`). A config.toml that cannot be read is the ConfigError naming it."""
+    :func:`_first_epoch_loss`). A config.toml that cannot be read, or holds a value no run writes (edited by
+    hand), tells nothing of another run: the resumed run writes its own there."""
     config = folder / CONFIG
     if folder.resolve() != Path(resume).resolve().parent or not config.is_file():
         return
-    written = read_config(config)
-    theirs, ours = _as_built(written, str(config)), _as_built(resumed, SavedConfig(str(resume)))
+    try:
+        written = read_config(config)
+        theirs = _as_built(written, str(config))
+    except ConfigError:
+        written, theirs = {}, {}
+    ours = _as_built(resumed, SavedConfig(str(resume)))
     for key in RUN_KEYS:
         if key in theirs and key in ours and theirs[key] != ours[key]:
             raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
