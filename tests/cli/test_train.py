@@ -22,7 +22,7 @@ import chainrule as cr
 from chainrule.cli import gradcheck as gradcheck_command, train as train_command
 from chainrule.cli.config import SavedConfig, TrainConfig
 from chainrule.cli.evaluate import score_text
-from chainrule.io import read
+from chainrule.io import model_file, read
 from chainrule.io.architecture import to_config
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 from chainrule.training.loop import Loop  # fit's epochs: patched below to press Ctrl-C mid-run
@@ -319,8 +319,18 @@ def test_ctrl_c_before_the_first_of_sparse_checkpoints_counts_the_completed_epoc
                    f"(--checkpoint-every 5); the model so far is in {tmp_path / 'cut' / 'model.safetensors'}\n")
 
 
+def reading_no_tensor(monkeypatch):
+    """Make reading a model file's tensors fail: the epoch a message names is in the checkpoint's header, and
+    reading the whole file loaded and hashed every tensor (a large model's, Adam's moments) for it."""
+    def refused(*args):
+        raise AssertionError("a tensor was read")
+
+    monkeypatch.setattr(model_file, "_read_tensors", refused)
+
+
 def test_ctrl_c_after_a_sparse_checkpoint_counts_epochs_since_it(tmp_path, capsys, monkeypatch):
     interrupt_at_epoch(monkeypatch, 4)
+    reading_no_tensor(monkeypatch)
     code, _, err = call(capsys, "train", *IRIS, "--batch-size", "8", "--epochs", "10", "--checkpoint-every", "2",
                         "--out", tmp_path / "cut")
     checkpoint = tmp_path / "cut" / "checkpoint.safetensors"
@@ -963,6 +973,7 @@ def test_divergence_after_a_checkpoint_names_it_and_the_config_key_of_the_rate(t
         return run_epoch(loop, number, bar)
 
     monkeypatch.setattr(Loop, "run_epoch", diverge_in_epoch_3)
+    reading_no_tensor(monkeypatch)
     config = tmp_path / "run.toml"
     config.write_text('data = "iris"\nlr = 0.5\n')
     code, _, err = call(capsys, "train", "--config", config, "--epochs", "5", "--quiet", "--out", tmp_path / "run")

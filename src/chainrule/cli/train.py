@@ -56,7 +56,9 @@ from ..errors import (
     PATH_QUOTE_LIMIT, ChainruleError, ConfigError, DataError, DivergenceError, HyperparameterError, quoted,
 )
 from ..initializers import ALIASES, INITIALIZERS
-from ..io import atomic_write, read, save
+from ..io import atomic_write, save
+from ..io.model_file import chainrule_document
+from ..io.safetensors_file import read_header
 from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES, MSE, get_loss
 from ..optimizers import OPTIMIZERS, get_optimizer
@@ -596,7 +598,7 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
         lower += f", or a lower {decay[1]} than {decay[0]:g}" if decay[1].startswith("--") else \
             f", or a lower weight_decay than {decay[0]:g} ({decay[1]})"
     if checkpoint.is_file():
-        epoch = read(checkpoint)[2]["epoch"]
+        epoch = saved_epoch(checkpoint)
         return DivergenceError(f"{what}; no model file was written, but the checkpoint {checkpoint} holds epoch "
                                f"{epoch}; {lower}, from the start or with {resume_option(checkpoint)}",
                                where=error.where, same_on_every_rank=alike)
@@ -852,13 +854,19 @@ def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int, re
     """The line a Ctrl-C'd run ends with: how many whole epochs it ``completed``
     (``history.complete_epochs``), which checkpoint holds the last saved one, and how to go on
     (``resume``, the command :func:`resume_command` gives)."""
-    saved_epoch = read(checkpoint)[2]["epoch"] if checkpoint.is_file() else None
+    epoch = saved_epoch(checkpoint) if checkpoint.is_file() else None
     stopped = f"chainrule: interrupted after {completed} complete epoch{'' if completed == 1 else 's'}"
-    if saved_epoch is None:
+    if epoch is None:
         return (f"{stopped}; no checkpoint was written yet (--checkpoint-every {checkpoint_every}); "
                 f"the model so far is in {checkpoint.parent / 'model.safetensors'}")
-    return (f"{stopped}; the checkpoint {checkpoint} holds epoch {saved_epoch}; "
+    return (f"{stopped}; the checkpoint {checkpoint} holds epoch {epoch}; "
             f"resume with: {resume}")
+
+
+def saved_epoch(checkpoint: Path) -> int:
+    """The epoch the checkpoint this run wrote holds, read from its header: the tensors, which reading the
+    whole file would load and hash (its SHA-256), are not needed for a message."""
+    return chainrule_document(read_header(checkpoint)[0], checkpoint)["extra_json"]["epoch"]
 
 
 def resume_command(checkpoint: Path, args, comm) -> str:
