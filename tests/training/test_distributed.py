@@ -1237,6 +1237,24 @@ def test_an_error_on_several_ranks_names_the_step_of_the_first_alone():
         comm.raise_together(ValueError("no"), "training")
 
 
+class Unprintable(Exception):
+    """An error of one's own whose __str__ is broken."""
+
+    def __str__(self):
+        raise RuntimeError("no words")
+
+
+def test_an_error_whose_text_cannot_be_made_is_named_by_its_type():
+    """Its __str__ raised on the failing rank alone, between the all-gather and the broadcast of its text,
+    and the others waited for that text until the timeout, then aborted blaming a hung rank."""
+    comm = rank_one(RootSends())
+    comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]
+    with pytest.raises(cr.DistributedError) as raised:
+        comm.raise_together(Unprintable(), "training")
+    assert str(raised.value) == "training failed on rank 1 of 2: Unprintable"
+    assert isinstance(raised.value.__cause__, Unprintable)
+
+
 def test_a_checkpoint_too_large_for_rank_0s_memory_stops_every_rank_at_once(tmp_path, monkeypatch):
     """Rank 0 raised MemoryError alone before it told the others the checkpoint's size, and they waited for
     it until the timeout, then aborted blaming a hung rank; now the size -1 that a file rank 0 cannot read

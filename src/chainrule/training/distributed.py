@@ -375,8 +375,7 @@ class Communicator(SingleProcess):
             raise problem
         # The others perhaps failed at another step (preparing their data as this one checked its arguments)
         others = f" ({ranks_named(failed[1:])} failed too)" if len(failed) > 1 else ""
-        mine = ("" if problem is None else str(problem) if isinstance(problem, ChainruleError)
-                else f"{type(problem).__name__}: {problem}")
+        mine = "" if problem is None else error_text(problem)
         told = f"{what} failed on {ranks_named(failed[:1], self.size)}{others}: {mine}"
         # backslashreplace: a path that is no UTF-8 (a lone surrogate) must not stop this rank alone here
         text = numpy.frombuffer(told.encode(errors="backslashreplace"), dtype=numpy.uint8)
@@ -460,6 +459,18 @@ def ranks_named(ranks: list[int], size: int | None = None) -> str:
     more = ", ..." if len(ranks) > 3 else ""
     of = "" if size is None else f" of {size}"
     return f"rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks[:3]))}{more}{of}"
+
+
+def error_text(problem: Exception) -> str:
+    """``problem`` in words, as :meth:`Communicator.raise_together` tells it: its message, after its type's name
+    unless it is a ChainruleError; its type's name alone where its ``__str__`` raises (one of its own, broken),
+    which must not stop the failing rank alone while the others wait for its words."""
+    name = type(problem).__name__
+    try:
+        message = str(problem)
+    except Exception:
+        return name
+    return message if isinstance(problem, ChainruleError) else f"{name}: {message}"
 
 
 def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:
