@@ -33,6 +33,7 @@ BLAS its share of the cores, unless the user chose the threads (:meth:`Communica
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import os
@@ -105,6 +106,18 @@ class SingleProcess:
     def raise_together(self, problem: Exception | None, what: str) -> None:
         if problem is not None:
             raise problem
+
+    @contextlib.contextmanager
+    def agreeing(self, what: str):
+        """Run the ``with`` block on every rank, then agree on whether it raised (:meth:`raise_together`): an
+        exception it raises on some ranks only is one DistributedError naming ``what`` on every rank; in one
+        process, the exception itself. A KeyboardInterrupt is no exception agreed on: it goes through."""
+        problem = None
+        try:
+            yield
+        except Exception as error:
+            problem = error
+        self.raise_together(problem, what)
 
     def largest(self, value: int, what: str, *, deadline: bool = True) -> int:
         return value
@@ -208,14 +221,11 @@ class Communicator(SingleProcess):
         sends, drawn = bool(words[0]), int(words[1])
         recorded = None
         if sends:
-            problem = None
-            try:
+            given = "rank 0 was given" if resume is None else resume
+            # Perhaps failing on this rank alone (no room for its copy of the bytes)
+            with self.agreeing(f"reading the checkpoint {given} to resume from"):
                 checkpoint = self.local_checkpoint("resume" if resume is None else resume)
                 recorded = recorded_seed(checkpoint.extra, checkpoint)
-            except Exception as error:  # perhaps on this rank alone (no room for its copy of the bytes)
-                problem = error
-            given = "rank 0 was given" if resume is None else resume
-            self.raise_together(problem, f"reading the checkpoint {given} to resume from")
             if resume is None:
                 checkpoint.take_contents()  # rank 0's, which this rank was not given
             else:
@@ -357,7 +367,8 @@ class Communicator(SingleProcess):
         """Raise the same DistributedError on every rank if ``problem``, this rank's error or None, is an
         error on any rank: for a step that may fail on some ranks only (rank 0 writing a checkpoint, a
         rank's copy of the one it resumes from), so that the others stop at once instead of waiting
-        out the timeout in their next collective and blaming a hung rank.
+        out the timeout in their next collective and blaming a hung rank. ``with`` :meth:`agreeing` agrees
+        on a block's exception so.
 
         One all-gather of a word each (:meth:`ranks_where`); only on failure, the first failing rank
         sends the error's message to all. It names ``what`` failed there and that rank's error:

@@ -371,8 +371,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
                                              data.weights, data.w_val, loss=data.loss, optimizer=optimizer, lr=lr,
                                              callbacks=callbacks, preprocessor=data.preprocessor, resume=resume))
-    problem = None
-    try:
+    # One all-gather a fit: this may fail on one rank alone (its optimizer made for another model, a callback's reset)
+    with comm.agreeing("setting up the optimizer and the callbacks"):
         for callback in callbacks:  # a monitor that names no metric is refused before anything changes
             callback.check_metrics(metric_names(data.loss.task, data.X_val is not None))
         n_train = len(data.T)  # the rows of X that validation did not hold out
@@ -381,9 +381,6 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         optimizer = _optimizer_for(model, optimizer, lr, device)
         for callback in callbacks:
             callback.reset()  # nothing carries over from an earlier fit; a checkpoint's state is restored next
-    except Exception as error:  # perhaps on this rank alone (its optimizer made for another model, a callback's reset)
-        problem = error
-    comm.raise_together(problem, "setting up the optimizer and the callbacks")  # one all-gather a fit
     rng = numpy.random.default_rng(data.shuffle_seed)
     history, start_epoch, run_seed = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm,
                                                       data.validation_set, data.preprocessor, seed, shared_seed,
@@ -673,15 +670,12 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
     # With several ranks, only rank 0 needs the file; for seed None, shared_seed checked it as it read it
     if comm.size == 1 and seed is not None:
         check_checkpoint_path(resume)
-    refusal = None
-    try:
+    # Perhaps failing on this rank alone (a callback of one's own refused its state, or raised): every rank stops
+    # now, rather than the others waiting out the timeout
+    with comm.agreeing(f"resuming from the checkpoint {resume}"):
         history, start_epoch, run_seed = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng,
                                                          callbacks, validation=validation_set,
                                                          preprocessor=preprocessor, seed=seed, loss=loss)
-    except Exception as error:  # perhaps on this rank alone (a callback of one's own refused its state, or raised)
-        refusal = error
-    # every rank stops now, rather than the others waiting out the timeout
-    comm.raise_together(refusal, f"resuming from the checkpoint {resume}")
     if history.stop_reason == "early_stopping":
         start_epoch = epochs  # that run had finished: resuming it trains no further epoch
     elif start_epoch > epochs:  # it would train nothing and call that "completed"
@@ -739,13 +733,10 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
                 _save_checkpoint(loop, checkpoint, callbacks, epoch, data.validation_set, seed)
             if done:
                 break
-    failure = None
-    try:
+    # Perhaps failing on this rank alone, where the others would return from fit unaware
+    with comm.agreeing("ending the callbacks (on_train_end)"):
         for callback in callbacks:
             callback.on_train_end(model, history)
-    except Exception as error:  # perhaps on this rank alone, where the others would return from fit unaware
-        failure = error
-    comm.raise_together(failure, "ending the callbacks (on_train_end)")
     if history.stop_reason == "early_stopping":
         loop.report_stop(stopped_by, history.epochs)
 
@@ -769,8 +760,8 @@ def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_s
     then agree that it went well: a checkpoint rank 0 alone could not write (a full disk) is one
     DistributedError on every rank naming rank 0 and its error, with the file, at once, where the
     other ranks waited out the timeout in the next epoch's first all-reduce and blamed a hung rank."""
-    problem = None
-    try:
+    # A ChainruleError, or a callback's own state_dict raising on this rank alone
+    with loop.comm.agreeing(f"writing the checkpoint after epoch {epoch}"):
         if loop.comm.is_root:
             save_checkpoint(path, loop.model, loop.optimizer, loop.rng, loop.history, callbacks, epoch,
                             validation=validation_set, seed=seed, loss=loop.loss)
@@ -778,9 +769,6 @@ def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_s
             callback_checkpoint_state(callbacks, loop.model)
             check_optimizer_state(loop.optimizer)
             check_history_state(loop.history, loop.model, loop.loss, epoch)
-    except Exception as error:  # a ChainruleError, or a callback's own state_dict raising on this rank alone
-        problem = error
-    loop.comm.raise_together(problem, f"writing the checkpoint after epoch {epoch}")
 
 
 def _training_summary(loop: Loop, n_train: int, seed, device: str) -> dict:
