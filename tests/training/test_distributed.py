@@ -852,7 +852,7 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, checkpoint=path)
     told = f"resuming from the checkpoint {path} failed on rank 1 of 2: its callback refused its state"
-    comm = rank_zero_beside(True, told, at=3)  # after the agreements on the data and on setting up
+    comm = rank_zero_beside(True, told, at=4)  # after the agreements on the data, setting up and receiving it
     with pytest.raises(cr.DistributedError) as raised:
         cr.fit(cr.mlp([5, 3], seed=1), X, y, epochs=2, verbose=0, resume=path, distributed=comm)
     assert str(raised.value) == told
@@ -866,7 +866,7 @@ def test_a_rank_that_cannot_resume_stops_every_rank_at_once_naming_it(tmp_path):
                     r".*callbacks \[\], this run \[EarlyStopping\]", str(raised.value)), raised.value
     assert isinstance(raised.value.__cause__, cr.ModelFileError)
     comm = rank_zero_beside(False)
-    alike, agrees = comm.world.Iallgather, iter([True, True, False])  # on the data and set-up, not the checkpoint
+    alike, agrees = comm.world.Iallgather, iter([True, True, True, False])  # on the data, set-up and bytes sent
     comm.world.Iallgather = lambda mine, everyone: alike(mine, everyone) if mine.size > 1 or next(agrees) else Never()
     comm.timeout = 0.01  # rank 1 hangs after the comparison of the runs, in the agreement on the checkpoint
     with pytest.raises(cr.DistributedError, match=r"^rank 0 of 2: agreeing on resuming from the checkpoint .*"
@@ -1179,7 +1179,7 @@ def test_a_rank_that_cannot_take_the_checkpoint_whose_seed_they_take_stops_every
     comm = rank_zero()
     told = (f"reading the checkpoint {path} to resume from failed on rank 1 of 2: elsewhere/checkpoint.safetensors: "
             f"cannot write rank 1's copy")
-    comm.world = RankOneFails(True, told)
+    comm.world = RankOneFails(True, told, at=2)  # after the agreement on receiving the bytes
     with pytest.raises(cr.DistributedError) as raised:
         comm.shared_seed(None, path)
     assert str(raised.value) == told
@@ -1269,6 +1269,27 @@ def test_a_checkpoint_too_large_for_rank_0s_memory_stops_every_rank_at_once(tmp_
     with pytest.raises(cr.ModelFileError, match=f"^{re.escape(str(path))}: no memory on rank 0 to read the "
                                                 r"checkpoint \(Unable to allocate 80.0 GiB\)$"):
         rank_zero().local_checkpoint(path)
+
+
+def test_a_rank_without_memory_for_the_checkpoint_it_receives_stops_every_rank_at_once(tmp_path):
+    """Its MemoryError, making room for rank 0's bytes between the broadcasts of their size and of the bytes,
+    left it raising alone, and the others waited in the second broadcast until the timeout (or MPI failed)."""
+    comm = rank_one(RootSends(numpy.array([2**62])))  # 4 EiB: more than any machine's memory
+    comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]
+    told = r"^receiving the checkpoint elsewhere/checkpoint\.safetensors failed on rank 1 of 2: MemoryError: Unable"
+    with pytest.raises(cr.DistributedError, match=told) as raised:
+        comm.local_checkpoint("elsewhere/checkpoint.safetensors")
+    assert isinstance(raised.value.__cause__, MemoryError)
+    path, _ = checkpoint_bytes(tmp_path)
+    told = f"receiving the checkpoint {path} failed on rank 1 of 2: MemoryError: Unable to allocate 80.0 GiB"
+    comm, sizes = rank_zero(), []
+    comm.world = RankOneFails(True, told)
+    broadcast = comm.world.Ibcast
+    comm.world.Ibcast = lambda buffer, root: sizes.append(buffer.size) or broadcast(buffer, root)
+    with pytest.raises(cr.DistributedError) as raised:
+        comm.local_checkpoint(path)
+    assert str(raised.value) == told and raised.value.same_on_every_rank
+    assert sizes == [1, 1, len(told)]  # the checkpoint's size, then rank 1's text: rank 0 sends no bytes
 
 
 class Resumed(Exception):

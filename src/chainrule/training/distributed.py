@@ -288,7 +288,9 @@ class Communicator(SingleProcess):
         ``fit`` does, to compare the saved configuration with the very state that is resumed.
         A CheckpointFile read before on this rank is released. A checkpoint rank 0 cannot read
         is a ModelFileError naming ``path`` on every rank; a damaged one, the same
-        ModelFileError on every rank.
+        ModelFileError on every rank. Before the bytes are sent, the ranks agree (one all-gather,
+        :meth:`agreeing`) that each could make room for them: one that could not (MemoryError) is one
+        DistributedError naming that rank on every rank.
         """
         if isinstance(path, CheckpointFile) and path.sent and path.extra is not None:
             return path
@@ -305,7 +307,9 @@ class Communicator(SingleProcess):
         self._wait(self.world.Ibcast(size, root=0), "broadcasting the checkpoint's size")
         if size[0] < 0:
             raise problem or ModelFileError(f"{path}: rank 0 cannot read the checkpoint (see its error)")
-        buffer = data if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
+        # Agreed on before the broadcast, which a rank without memory for the bytes would leave, the others waiting
+        with self.agreeing(f"receiving the checkpoint {path}"):
+            buffer = data if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
         del data
         self._wait(self.world.Ibcast(buffer, root=0), "broadcasting the checkpoint")
         if isinstance(path, CheckpointFile):
