@@ -595,6 +595,7 @@ def test_a_checkpoint_copied_into_another_runs_folder_is_not_resumed_over_that_r
     # metrics and configuration were replaced by run a's continuation
     assert call(capsys, "train", *IRIS, "--epochs", "1", "--hidden", "4", "--out", tmp_path / "a")[0] == 0
     assert call(capsys, "train", *IRIS, "--epochs", "1", "--hidden", "5", "--out", tmp_path / "b")[0] == 0
+    without_run_id(tmp_path / "b")  # a run of before run ids: told apart by config.toml's keys
     copied = tmp_path / "b" / "a.safetensors"
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
     before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
@@ -620,6 +621,7 @@ def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resum
     # config.toml was compared by, so run b's files were replaced by run a's continuation
     assert call(capsys, "train", *IRIS, "--epochs", "2", "--lr", "0.01", "--out", tmp_path / "a")[0] == 0
     assert call(capsys, "train", *IRIS, "--epochs", "2", "--lr", "0.1", "--out", tmp_path / "b")[0] == 0
+    without_run_id(tmp_path / "b")  # a run of before run ids: told apart by the loss of epoch 1
     copied = tmp_path / "b" / "a.safetensors"
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
     before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
@@ -635,6 +637,40 @@ def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resum
     assert code == 0, err
     code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "4")
     assert code == 0, err
+
+
+def without_run_id(folder):
+    """Take the run id out of ``folder``'s metrics.json, as a run of before chainrule recorded one wrote it."""
+    metrics = json.loads((folder / "metrics.json").read_text())
+    del metrics["run_id"]
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_a_checkpoint_copied_into_the_folder_of_a_repeat_of_its_run_is_not_resumed_over_that_run(tmp_path, capsys):
+    # a repeat of a run (--config its config.toml), or a run differing only in --epochs, --patience or
+    # --checkpoint-every, matched the checkpoint's run in every key compared and in the loss of epoch 1, so run
+    # b's files were replaced by run a's continuation; each run now has an id of its own
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "a")[0] == 0
+    assert call(capsys, "train", "--config", tmp_path / "a" / "config.toml", "--out", tmp_path / "b")[0] == 0
+    a_id, b_id = (json.loads((tmp_path / run / "metrics.json").read_text())["run_id"] for run in "ab")
+    assert a_id != b_id and re.fullmatch("[0-9a-f]{16}", a_id) and re.fullmatch("[0-9a-f]{16}", b_id)
+    assert read(tmp_path / "a" / "checkpoint.safetensors")[0].metadata["run_id"] == a_id
+    copied = tmp_path / "b" / "a.safetensors"
+    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
+    before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
+    code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "2")
+    assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
+                                     f"run's files: its metrics.json has run_id '{b_id}', the checkpoint's run "
+                                     f"'{a_id}'", "pass --out DIR")
+    assert out == "" and {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()} == before
+    # a resume in the run's own folder keeps its id; one into another folder is a branch, with an id of its own
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "a" / "checkpoint.safetensors", "--epochs", "2")
+    assert code == 0, err
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["run_id"] == a_id
+    assert read(tmp_path / "a" / "checkpoint.safetensors")[0].metadata["run_id"] == a_id
+    code, _, err = call(capsys, "train", "--resume", copied, "--epochs", "2", "--out", tmp_path / "c")
+    assert code == 0, err
+    assert json.loads((tmp_path / "c" / "metrics.json").read_text())["run_id"] not in (a_id, b_id)
 
 
 @pytest.mark.parametrize("text", ["hidden = [4\n", 'hidden = "8"\nactivation = "relu,tanh"\n'])

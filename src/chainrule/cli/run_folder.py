@@ -10,6 +10,7 @@ refused rather than mixing its files with the first's (runs started together wit
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import time
@@ -27,6 +28,7 @@ from .folder_lock import LOCK
 
 CHECKPOINT = "checkpoint.safetensors"
 CONFIG = "config.toml"  # the resolved configuration, written when a run ends: it marks a run folder
+METRICS = "metrics.json"  # the run's results, written when it ends, with its run id
 OWN_FILES = ".chainrule-"  # how the lock and atomic writes' temporary files are named
 # The keys of a run's configuration that no resume changes (resume_checks refuses another value): a config.toml
 # whose value of one differs from a checkpoint's was written by another run.
@@ -126,18 +128,42 @@ def check_resumed_folder(folder: Path, resume) -> None:
                           f"replace; pass --out DIR, a new or empty folder, for them")
 
 
-def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict) -> None:
+def run_id_for(folder: Path, resume, checkpoint) -> str:
+    """The id of the run that writes ``folder``: the one ``checkpoint`` (the file ``resume``, as
+    ``read_checkpoint`` read it) recorded (``metadata.run_id``) when the run goes on in that checkpoint's
+    own folder; else a new one, 16 hexadecimal digits drawn from os.urandom: a run started afresh, a
+    repeat of one (``--config`` its config.toml), the resume of a checkpoint that recorded none, and a
+    resume into another folder (``--out DIR``: a branch of the run, told apart from the run and from its
+    other branches, whose files it may not replace)."""
+    kept = checkpoint.model.metadata.get("run_id") if checkpoint is not None else None
+    if isinstance(kept, str) and os.path.realpath(folder) == os.path.dirname(os.path.realpath(resume)):
+        return kept
+    return os.urandom(8).hex()
+
+
+def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict, resumed_id) -> None:
     """ConfigError naming ``--resume`` when ``folder``, the folder of the checkpoint ``resume``, holds the
-    files of another run than the checkpoint's, whose configuration is ``resumed`` and training state
-    ``extra`` (its ``extra_json``): a checkpoint copied into another run's folder (``cp
-    a/checkpoint.safetensors b/a.safetensors``) was resumed there, and its run's files replaced that run's
-    model, checkpoint, metrics and configuration. The runs are told apart by the keys of config.toml no
-    resume changes (``RUN_KEYS``), then, for runs differing in another (a sweep of ``lr``), by the loss of
-    their first epoch: every checkpoint of a run, resumed or not, holds the same (see
-    :func:`_first_epoch_loss`). A config.toml that cannot be read, or holds a value no run writes (edited by
-    hand), tells nothing of another run: the resumed run writes its own there."""
+    files of another run than the checkpoint's, whose configuration is ``resumed``, training state
+    ``extra`` (its ``extra_json``) and run id ``resumed_id`` (its ``metadata.run_id``, None when it has
+    none): a checkpoint copied into another run's folder (``cp a/checkpoint.safetensors b/a.safetensors``)
+    was resumed there, and its run's files replaced that run's model, checkpoint, metrics and
+    configuration. The runs are told apart by their run ids (:func:`run_id_for`), the folder's in its
+    metrics.json. Where either has none (files written before chainrule recorded run ids), by the keys of
+    config.toml no resume changes (``RUN_KEYS``), then, for runs differing in another (a sweep of ``lr``),
+    by the loss of their first epoch: every checkpoint of a run, resumed or not, holds the same (see
+    :func:`_first_epoch_loss`); runs differing in neither (a repeat) pass. A config.toml that cannot be
+    read, or holds a value no run writes (edited by hand), tells nothing of another run: the resumed run
+    writes its own there."""
     config = folder / CONFIG
     if folder.resolve() != Path(resume).resolve().parent or not config.is_file():
+        return
+    folder_id = _recorded_run_id(folder / METRICS)
+    if folder_id is not None and isinstance(resumed_id, str):
+        if folder_id != resumed_id:
+            raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
+                              f"{METRICS} has run_id {quoted(folder_id)}, the checkpoint's run "
+                              f"{quoted(resumed_id)}; the resumed run's files would replace that run's; pass --out "
+                              f"DIR, a new or empty folder, for them")
         return
     try:
         written = read_config(config)
@@ -152,6 +178,17 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict
                               f"{quoted(resumed[key])}; the resumed run's files would replace that run's; pass --out "
                               f"DIR, a new or empty folder, for them")
     _check_same_first_epoch(folder, resume, extra)
+
+
+def _recorded_run_id(metrics: Path) -> str | None:
+    """The run id a run folder's ``metrics`` file records (its ``run_id``); None where it records none (a run
+    of before chainrule recorded one, a run stopped before writing it) or cannot be read."""
+    try:
+        recorded = json.loads(metrics.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    value = recorded.get("run_id") if isinstance(recorded, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _check_same_first_epoch(folder: Path, resume, extra: dict) -> None:

@@ -81,8 +81,8 @@ from .resume_checks import (
     check_same_network, check_same_split, check_same_target_standardization, check_same_widths, resumed_config,
 )
 from .rows import column_name, data_sha256, renamed_test_size_error
-from .run_folder import (CHECKPOINT, CONFIG, check_folder_is_free, check_holds_the_resumed_run, claim_folder,
-                         release_folder, resume_option, run_folder)
+from .run_folder import (CHECKPOINT, CONFIG, METRICS, check_folder_is_free, check_holds_the_resumed_run,
+                         claim_folder, release_folder, resume_option, run_folder, run_id_for)
 from .streams import OutputError, printable, stdout_closed
 
 NAME = "train"
@@ -264,7 +264,8 @@ def run(args) -> int:
         if comm.is_root:
             check_folder_is_free(folder, args.resume)
             if checkpoint is not None:
-                check_holds_the_resumed_run(folder, args.resume, resumed_config(checkpoint)[0], checkpoint.extra)
+                check_holds_the_resumed_run(folder, args.resume, resumed_config(checkpoint)[0], checkpoint.extra,
+                                            checkpoint.model.metadata.get("run_id"))
         data, data_hash, own_test_part = load_training_data(config, sources, comm.size, args.config)
         loss, n_outputs = training_loss(config, sources, data)
         if args.resume:
@@ -285,6 +286,9 @@ def run(args) -> int:
                                 if key not in left_out}  # in every checkpoint, for --resume
     # in every checkpoint too, so that evaluate and predict read a CSV's columns by name with it, as with the model
     model.metadata["data"] = data_metadata(data, data_hash)
+    # in every checkpoint and in metrics.json, so that a run folder's files are told from another run's; each rank
+    # draws one for a new run, and rank 0's is written (write_run takes it out of the model file)
+    model.metadata["run_id"] = run_id_for(folder, args.resume, checkpoint)
     callbacks = [EarlyStopping(config.patience)] if config.patience else []
     history, folder = fit_in_run_folder(model, optimizer, callbacks, data, loss, config, args, comm, folder,
                                         checkpoint, sources)
@@ -309,17 +313,21 @@ def write_run(model, data, history, callbacks: list, config: TrainConfig, saved_
             atomic_write(folder / CONFIG, saved_config.to_toml(left_out))
             written.append(CONFIG)
             test = evaluate(model, data.X_test, data.y_test)
+            # the checkpoints' and metrics.json's, not the model file's: a resumed run's model is the uninterrupted
+            # run's, byte for byte
+            run_id = model.metadata.pop("run_id")
             save_model(model, data, config.data, test, folder / "model.safetensors")
             written.append("model.safetensors")
             restored = best_weights_restored(history, callbacks)
-            results = {"run": str(folder), "data": data.name, "task": data.task, "epochs": history.epochs,
-                       "partial_last_epoch": history.partial_last_epoch, "stop_reason": history.stop_reason,
-                       "best_epoch": history.best_epoch, "best_weights_restored": restored,
+            results = {"run": str(folder), "run_id": run_id, "data": data.name, "task": data.task,
+                       "epochs": history.epochs, "partial_last_epoch": history.partial_last_epoch,
+                       "stop_reason": history.stop_reason, "best_epoch": history.best_epoch,
+                       "best_weights_restored": restored,
                        "test": test, "final": history.last()}
             metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
                        "history": history.to_json()}
-            atomic_write(folder / "metrics.json", json_text(metrics, indent=2))
-            written.append("metrics.json")
+            atomic_write(folder / METRICS, json_text(metrics, indent=2))
+            written.append(METRICS)
             write_plots(config.plots, history, model, data.name, folder, restored)
         except KeyboardInterrupt:  # training is over: say what the run folder holds
             beside = f", beside the checkpoint {CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
