@@ -82,6 +82,9 @@ def test_a_changed_split_is_refused_naming_where_the_value_came_from():
 
 def test_a_changed_network_is_refused_but_another_spelling_is_not():
     check_same_network({"dtype": "float32", "activation": "relu"}, SAVED, TrainConfig(dtype="f4"), {})
+    check_same_network({"init": "glorot_uniform"}, SAVED, TrainConfig(init="xavier_uniform"), {})  # an alias
+    with pytest.raises(ConfigError, match="--init: 'he_uniform' differs from the resumed run's 'glorot_uniform'"):
+        check_same_network({"init": "glorot_uniform"}, SAVED, TrainConfig(init="he_uniform"), {})
     with pytest.raises(ConfigError, match="--optimizer: 'sgd' differs .* the checkpoint holds that optimizer's state"):
         check_same_network({"optimizer": "adam"}, SAVED, TrainConfig(optimizer="sgd"), {})
 

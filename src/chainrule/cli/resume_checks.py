@@ -18,6 +18,7 @@ from pathlib import Path
 from ..checks import as_float_dtype, listing
 from ..data import BUILTIN_DATASETS
 from ..errors import PATH_QUOTE_LIMIT, ConfigError, HyperparameterError, ModelFileError, quoted
+from ..initializers import ALIASES
 from ..layers import ACTIVATIONS, Linear, Sequential
 from ..layers.widths import input_width, output_width
 from ..training.checkpoint import CheckpointFile
@@ -144,13 +145,14 @@ def check_same_network(saved: dict, saved_source: str | SavedConfig, config: Tra
     ``run.toml: key 'activation'``) when ``config`` asks for another network than the resumed
     run's ``saved`` configuration: other activations, initializer, optimizer or dtype, or early
     stopping turned on or off (its state is part of the checkpoint). Spellings of the same
-    values ("relu, tanh" for "relu,tanh", "f4" for "float32") are no change. The hidden widths
+    values ("relu, tanh" for "relu,tanh", "xavier_uniform" for "glorot_uniform", "f4" for "float32") are
+    no change. The hidden widths
     are compared before, by :func:`check_same_hidden`; the data's and the loss's widths once
     the data is read, by :func:`check_same_widths`."""
     resumed = TrainConfig().with_values(saved, saved_source)
     changes = {
         "activation": hidden_layers(config)[1] != hidden_layers(resumed, dict.fromkeys(saved, saved_source))[1],
-        "init": config.init != resumed.init,
+        "init": ALIASES.get(config.init, config.init) != ALIASES.get(resumed.init, resumed.init),
         "optimizer": config.optimizer != resumed.optimizer,
         "dtype": as_float_dtype(config.dtype) != as_float_dtype(resumed.dtype, value_name("dtype", saved_source)),
     }

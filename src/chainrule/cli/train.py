@@ -186,6 +186,9 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
     if args.resume:
         check_same_split(*layers[0], config, sources)
         check_same_network(*layers[0], config, sources)
+        if "init" in layers[0][0]:  # an alias of the run's initializer is taken, and the network built as saved: the
+            # checkpoint's architecture holds the name the run gave it, which cr.fit compares
+            config = dataclasses.replace(config, init=TrainConfig().with_values(*layers[0]).init)
         check_epochs_cover(checkpoint.extra.get("epoch"), config, sources)
     return config, sources
 
