@@ -2,7 +2,8 @@
 
 import pytest
 
-from chainrule.cli.network_args import hidden_sizes
+from chainrule.cli.config import TrainConfig
+from chainrule.cli.network_args import as_built, hidden_sizes
 from chainrule.errors import ConfigError
 
 
@@ -39,3 +40,12 @@ def test_a_width_is_written_in_decimal_digits(hidden):
     """int() took "8_0" as 80, Arabic-Indic and full-width digits, and a tab: a typo trained another network."""
     with pytest.raises(ConfigError, match=r"^--hidden: expected comma-separated integers like 128,64"):
         hidden_sizes(hidden)
+
+
+def test_as_built_takes_the_spellings_of_one_network_alike():
+    spelt = TrainConfig(hidden="8, 4", activation="relu", init="xavier_uniform", dtype="f4")
+    listed = TrainConfig(hidden=[8, 4], activation=["relu", "relu"], init="glorot_uniform", dtype="float32")
+    for key in ("hidden", "activation", "init", "dtype", "optimizer"):
+        assert as_built(key, spelt) == as_built(key, listed)
+    assert as_built("activation", TrainConfig(activation="tanh")) == ["tanh", "tanh"]  # the default's two layers
+    assert as_built("init", TrainConfig(init="he_uniform")) != as_built("init", listed)

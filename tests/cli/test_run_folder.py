@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from chainrule.cli.main import build_parser
-from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, claim_folder, prepare_folder,
-                                      release_folder, resume_option, run_folder)
+from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, check_holds_the_resumed_run,
+                                      claim_folder, prepare_folder, release_folder, resume_option, run_folder)
 from chainrule.errors import ConfigError, DataError
 
 def test_the_folder_is_out_then_the_resumed_checkpoints_folder(tmp_path):
@@ -137,3 +137,16 @@ def test_the_resume_option_printed_can_be_pasted(checkpoint, option):
     # "--resume -run/..." made argparse refuse --resume without its value; a space split the path
     assert resume_option(Path(checkpoint)) == option
     assert build_parser().parse_args(["train", *shlex.split(option)]).resume == shlex.split(option)[1]
+
+
+def test_a_run_folders_config_toml_is_compared_as_the_run_builds_it_without_hidden_widths_too(tmp_path):
+    # without hidden widths there, config.toml's activation was compared as written ('relu, tanh' against the
+    # checkpoint's run's ['relu', 'tanh']), and its initializer by name (an alias against the name), so the run's
+    # own folder was refused as another run's
+    resumed = {"hidden": "8,4", "activation": "relu,tanh", "init": "glorot_uniform"}
+    (tmp_path / CONFIG).write_text('activation = "relu, tanh"\ninit = "xavier_uniform"\n')
+    check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", resumed, {}, None)
+    (tmp_path / CONFIG).write_text('activation = "relu, sigmoid"\n')
+    with pytest.raises(ConfigError, match="its config.toml has activation 'relu, sigmoid', the checkpoint's run "
+                                          "'relu,tanh'"):
+        check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", resumed, {}, None)

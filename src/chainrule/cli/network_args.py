@@ -3,15 +3,38 @@
 ``--hidden`` gives the widths ("256,128", or a config file's list [256, 128]; "" for none) and
 ``--activation`` one name for every hidden layer or one per hidden layer ("relu,tanh", or a
 list). Errors name the option, or the file and key a value came from (see ``value_name``).
+:func:`as_built` gives a key of the network as the run builds it, by which the resume checks
+compare two spellings of one network.
 """
 
 from __future__ import annotations
 
 import re
 
+from ..checks import as_float_dtype
 from ..errors import ConfigError, did_you_mean, quoted
+from ..initializers import ALIASES
 from ..layers import ACTIVATIONS
 from .config import TrainConfig, value_name
+
+
+def as_built(key: str, config: TrainConfig, sources: dict | None = None):
+    """The value of ``key`` in ``config`` as the run builds it, so that spellings of one value are alike:
+    the hidden widths ("8, 4" and [8, 4] for "8,4"), the activation of each hidden layer ("relu, tanh" for
+    ["relu", "tanh"]; "relu" for each of ``config.hidden``'s layers, its default's when no file gave it), the
+    initializer's own name for an alias ("xavier_uniform" for "glorot_uniform"), the dtype ("f4" for
+    float32); any other key's value as it is. ConfigError naming the key where it came from (``sources``,
+    as for :func:`hidden_layers`) for a value that is not one."""
+    sources = sources or {}
+    if key == "hidden":
+        return hidden_sizes(config.hidden, value_name("hidden", sources.get("hidden")))
+    if key == "activation":
+        return hidden_layers(config, sources)[1]
+    if key == "init":
+        return ALIASES.get(config.init, config.init)
+    if key == "dtype":
+        return as_float_dtype(config.dtype, value_name("dtype", sources.get("dtype")))
+    return getattr(config, key)
 
 
 def hidden_layers(config: TrainConfig, sources: dict | None = None) -> tuple[list[int], list[str]]:

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..checks import as_float_dtype, listing
+from ..checks import listing
 from ..data import BUILTIN_DATASETS
 from ..errors import PATH_QUOTE_LIMIT, ConfigError, HyperparameterError, ModelFileError, quoted
-from ..initializers import ALIASES
 from ..layers import ACTIVATIONS, Linear, Sequential
 from ..layers.widths import input_width, output_width
 from ..training.checkpoint import CheckpointFile
 from .config import SavedConfig, TrainConfig, read_config, saved_config, value_name
-from .network_args import activation_names, hidden_layers, hidden_sizes
+from .network_args import activation_names, as_built, hidden_sizes
 from .rows import changed_since_run, is_run_data
 
 ACTIVATION_TYPES = tuple(set(ACTIVATIONS.values()))  # the layer types cr.mlp puts after a hidden Linear
@@ -111,8 +110,7 @@ def check_same_hidden(saved: dict, saved_source: str | SavedConfig, config: Trai
     if "hidden" not in saved:
         return
     resumed = TrainConfig().with_values(saved, saved_source)
-    asked = hidden_sizes(config.hidden, value_name("hidden", sources.get("hidden")))
-    if asked != hidden_sizes(resumed.hidden, value_name("hidden", saved_source)):
+    if as_built("hidden", config, sources) != as_built("hidden", resumed, dict.fromkeys(saved, saved_source)):
         raise _changed_error("hidden", config, resumed, sources, NETWORK_KEYS["hidden"])
 
 
@@ -146,18 +144,12 @@ def check_same_network(saved: dict, saved_source: str | SavedConfig, config: Tra
     run's ``saved`` configuration: other activations, initializer, optimizer or dtype, or early
     stopping turned on or off (its state is part of the checkpoint). Spellings of the same
     values ("relu, tanh" for "relu,tanh", "xavier_uniform" for "glorot_uniform", "f4" for "float32") are
-    no change. The hidden widths
-    are compared before, by :func:`check_same_hidden`; the data's and the loss's widths once
+    no change: each is compared as the run builds it (:func:`~chainrule.cli.network_args.as_built`). The
+    hidden widths are compared before, by :func:`check_same_hidden`; the data's and the loss's widths once
     the data is read, by :func:`check_same_widths`."""
-    resumed = TrainConfig().with_values(saved, saved_source)
-    changes = {
-        "activation": hidden_layers(config)[1] != hidden_layers(resumed, dict.fromkeys(saved, saved_source))[1],
-        "init": ALIASES.get(config.init, config.init) != ALIASES.get(resumed.init, resumed.init),
-        "optimizer": config.optimizer != resumed.optimizer,
-        "dtype": as_float_dtype(config.dtype) != as_float_dtype(resumed.dtype, value_name("dtype", saved_source)),
-    }
-    for key, changed in changes.items():
-        if key in saved and changed:
+    resumed, resumed_sources = TrainConfig().with_values(saved, saved_source), dict.fromkeys(saved, saved_source)
+    for key in ("activation", "init", "optimizer", "dtype"):
+        if key in saved and as_built(key, config, sources) != as_built(key, resumed, resumed_sources):
             raise _changed_error(key, config, resumed, sources, NETWORK_KEYS[key])
     if "patience" in saved and (config.patience > 0) != (resumed.patience > 0):
         turns, had, keep = ("off", "on", "a patience above 0") if resumed.patience else ("on", "off", "patience 0")

@@ -16,14 +16,13 @@ import shlex
 import time
 from pathlib import Path
 
-from ..checks import as_float_dtype
 from ..errors import ConfigError, DataError, ModelFileError, quoted
 from ..io import atomic_write
 from ..io.model_file import chainrule_document
 from ..io.safetensors_file import read_header
 from . import folder_lock
-from .config import SavedConfig, TrainConfig, read_config, value_name
-from .network_args import hidden_layers
+from .config import SavedConfig, TrainConfig, read_config
+from .network_args import as_built
 from .folder_lock import LOCK
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -224,18 +223,12 @@ def _first_epoch_loss(extra: dict):
 
 def _as_built(values: dict, source) -> dict:
     """The ``RUN_KEYS`` that a run's configuration ``values`` (read from ``source``) sets, as the run
-    builds them, so that spellings of one value are alike ("8, 4" and [8, 4] for "8,4", "f4" for
-    "float32"); ConfigError naming ``source`` and the key for a value that is not one."""
+    builds them (:func:`~chainrule.cli.network_args.as_built`), so that spellings of one value are alike
+    ("8, 4" and [8, 4] for "8,4", "f4" for "float32"); ConfigError naming ``source`` and the key for a
+    value that is not one."""
     given = {key: value for key, value in values.items() if key in RUN_KEYS and value is not None}
     config = TrainConfig().with_values(given, source)
-    built = {key: getattr(config, key) for key in given}
-    if "hidden" in given:
-        built["hidden"], activations = hidden_layers(config, dict.fromkeys(given, source))
-        if "activation" in given:
-            built["activation"] = activations
-    if "dtype" in given:
-        built["dtype"] = as_float_dtype(config.dtype, value_name("dtype", source))
-    return built
+    return {key: as_built(key, config, dict.fromkeys(given, source)) for key in given}
 
 
 def prepare_folder(folder: Path, resume=None) -> None:
