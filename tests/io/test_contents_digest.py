@@ -1,5 +1,6 @@
 """chainrule.io.contents_digest: the SHA-256 a sealed model file (a checkpoint) records of its contents."""
 
+import hashlib
 import json
 import tracemalloc
 
@@ -74,3 +75,26 @@ def test_the_digest_reads_each_tensor_where_it_is_without_a_copy():
     assert peak < m.nbytes / 10
     big_endian = np.arange(4, dtype=">f8")  # hashed as the file holds it, little-endian
     assert contents_digest({}, {"v": big_endian}) == contents_digest({}, {"v": np.arange(4, dtype="<f8")})
+
+
+def test_the_digest_is_reproduced_from_the_steps_in_docs_design_md(tmp_path):
+    # the specification another implementation follows: the file's bytes, the standard library alone
+    model = cr.mlp([4, 3, 2], seed=0)
+    model.metadata["names"] = ["s\u00e9tosa", "\U0001f600", "a/b\n"]
+    save(model, tmp_path / "sealed.safetensors", seal=True,
+         extra_tensors={"optimizer.t": np.array(7, dtype=np.int64), "flags": np.array([True, False])},
+         extra_json={"sha256": "not the digest", "values": [1e-05, 1e16, -0.0, 2**70, 0.1], "z": {"b": 1, "a": 2}})
+    data = (tmp_path / "sealed.safetensors").read_bytes()
+    size = int.from_bytes(data[:8], "little")
+    header, body = json.loads(data[8:8 + size]), data[8 + size:]
+    document = json.loads(header["__metadata__"]["chainrule"])
+    recorded = document.pop("sha256")
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False).encode())
+    numpy_names = {"BOOL": "bool", "I64": "int64", "F32": "float32"}
+    for name in sorted(key for key in header if key != "__metadata__"):
+        entry = header[name]
+        digest.update(json.dumps([name, numpy_names[entry["dtype"]], entry["shape"]]).encode("ascii"))
+        start, end = entry["data_offsets"]
+        digest.update(body[start:end])
+    assert digest.hexdigest() == recorded
+    assert read(tmp_path / "sealed.safetensors")[2]["sha256"] == "not the digest"

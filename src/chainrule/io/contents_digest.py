@@ -10,7 +10,8 @@ differ. It guards against accidents, not against someone who recomputes it.
 
 The digest covers the chainrule JSON document as JSON reads it back (the ``sha256`` field left
 out, keys sorted, so the layout of the text does not matter) and every tensor, sorted by name:
-its name, dtype, shape and little-endian bytes.
+its name, dtype, shape and little-endian bytes; docs/design.md ("The checkpoint's digest") specifies
+it byte for byte, for another implementation to reproduce.
 """
 
 from __future__ import annotations
