@@ -471,10 +471,14 @@ def test_a_quoted_cell_may_be_as_long_as_an_unquoted_one(tmp_path):
 
 def test_the_features_are_read_into_one_array_without_a_second_copy(tmp_path, monkeypatch):
     """Float blocks joined by numpy.concatenate held the rows twice (2.0 times them at the peak
-    with chunks as small as these); filled in place, the peak is the rows and the file's text."""
+    with chunks as small as these); filled in place, the peak is the rows and the file's text.
+
+    The last row ends the file without a newline, so that its lines count the rows exactly and the
+    array is not shrunk at the end: NumPy 2.5's ndarray.resize, in place (the same data, no more
+    memory used), shows tracemalloc the array at both sizes at once, twice the rows at the peak."""
     monkeypatch.setattr(csv_file, "CHUNK_CELLS", 4000)
     digits = numpy.random.default_rng(0).integers(0, 10, (1500, 400))  # 4.8 MB of floats, 1.2 MB of text
-    body = "".join(",".join(map(str, row)) + f",{i % 3}\n" for i, row in enumerate(digits.tolist()))
+    body = "\n".join(",".join(map(str, row)) + f",{i % 3}" for i, row in enumerate(digits.tolist()))
     path = write(tmp_path, ",".join(f"f{j}" for j in range(400)) + ",label\n" + body)
     data, peak = traced_peak(lambda: load_csv(path))
     assert numpy.array_equal(data.X_train, digits) and data.X_train.flags.owndata
