@@ -75,7 +75,7 @@ def test_metadata_nested_deeper_than_the_limit_is_refused_and_at_the_limit_comes
     for levels in (MAX_NESTING, 2000):
         model.metadata = {"notes": nested(levels)}  # the metadata is a level of its own
         with pytest.raises(ModelFileError, match=r"^.*m.safetensors: cannot save: metadata\['notes'\]\[0\].*\.\.\.: "
-                                                 rf"dicts and lists nested more than {MAX_NESTING} deep; model "
+                                                 rf"dicts and lists nested more than {MAX_NESTING} deep; "
                                                  rf"metadata may nest them {MAX_NESTING} deep at most$"):
             cr.save(model, tmp_path / "m.safetensors")
     assert os.listdir(tmp_path) == []

@@ -18,8 +18,14 @@ from chainrule.data.preprocessing import Preprocessor
 from chainrule.errors import HyperparameterError, ModelFileError, ModelFileWarning
 from chainrule.io import load, read, save
 from chainrule.io import architecture
+from chainrule.io.metadata import MAX_NESTING
 
 DTYPES = ["float32", "float64"]
+
+
+def nested_lists(levels):
+    """An empty list inside ``levels`` lists: ``levels + 1`` levels of lists."""
+    return functools.reduce(lambda inner, _: [inner], range(levels), [])
 
 
 def _models():
@@ -122,8 +128,11 @@ def test_extra_tensors_and_json_round_trip(tmp_path):
     ({"__metadata__": np.zeros(2)}, None, "extra tensor name '__metadata__'"),
     (None, [1, 2], "extra_json must be a dict"),
     ([("a", np.zeros(2))], None, "extra_tensors must be a dict of arrays by name, got list"),  # an AttributeError
-    (None, {"deep": functools.reduce(lambda inner, _: [inner], range(2000), [])},  # a RecursionError
-     r"not plain JSON \(maximum recursion depth exceeded"),
+    # a RecursionError in the JSON encoder before Python 3.13, which wrote it
+    (None, {"deep": nested_lists(2000)},
+     rf"extra_json\['deep'\]\[0\].*\.\.\.: dicts and lists nested more than {MAX_NESTING} deep; extra_json may "
+     rf"nest them {MAX_NESTING} deep at most$"),
+    (None, {"deep": nested_lists(MAX_NESTING - 1)}, rf"dicts and lists nested more than {MAX_NESTING} deep"),
     (None, {"loss": float("nan")}, "not plain JSON"),
     (None, {"callback": print}, "not plain JSON"),
     ({"z": np.zeros(2, np.complex64)}, None, "extra tensor 'z' has dtype complex64"),
@@ -136,6 +145,13 @@ def test_bad_extras_are_refused_and_nothing_is_written(tmp_path, extra_tensors, 
     with pytest.raises(ModelFileError, match=message):
         save(cr.Linear(2, 2), tmp_path / "m", extra_tensors=extra_tensors, extra_json=extra_json)
     assert os.listdir(tmp_path) == []
+
+
+def test_extra_json_nested_to_the_limit_comes_back(tmp_path):
+    """extra_json is the first level: {"deep": nested_lists(MAX_NESTING - 2)} nests MAX_NESTING deep."""
+    extra_json = {"deep": nested_lists(MAX_NESTING - 2)}
+    save(cr.Linear(2, 2), tmp_path / "m", extra_json=extra_json)
+    assert read(tmp_path / "m")[2] == extra_json
 
 
 def test_unsupported_layer_is_refused(tmp_path):

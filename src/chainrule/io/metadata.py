@@ -9,9 +9,11 @@ key path (``metadata['runs'][0]``), by the walk (:func:`json_problem`) that also
 the numbers and lists they hold (``model_file._plain``), which their dtype alone does not
 survive. Values JSON cannot hold at all (NaN, a date) are left to the JSON encoder.
 
-Dicts and lists may nest ``MAX_NESTING`` deep (the metadata itself is the first level): far
-beyond any record of a run, and well within what the JSON encoder and decoder take before
-Python's recursion limit.
+Dicts and lists may nest ``MAX_NESTING`` deep (the metadata itself is the first level), in the
+metadata and in ``extra_json`` alike: far beyond any record of a run, and well within what the
+JSON encoder and decoder take before Python's recursion limit. The limit is chainrule's own, so
+that what is refused does not depend on the interpreter (Python 3.13's encoder writes an
+``extra_json`` nested 2000 deep, which 3.12's refused with a RecursionError).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def json_problem(value, where: str, *, plain_values: bool = False, max_nesting: 
     checkpoint state, which takes no NumPy number either: ``chainrule.training.checkpoint``)."""
     if isinstance(value, (dict, list)) and max_nesting is not None and level > max_nesting:
         shown = where if len(where) <= 80 else where[:80] + "..."
-        return (f"{shown}: dicts and lists nested more than {max_nesting} deep; model metadata may nest them "
+        field = where.split("[")[0]
+        return (f"{shown}: dicts and lists nested more than {max_nesting} deep; {field} may nest them "
                 f"{max_nesting} deep at most")
     if isinstance(value, (dict, list)):
         for key, item in value.items() if isinstance(value, dict) else enumerate(value):

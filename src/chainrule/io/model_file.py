@@ -57,7 +57,7 @@ from ..layers.widths import input_width, output_width
 from .architecture import from_config, parameter_shapes, to_config
 from .atomic import atomic_write
 from .contents_digest import FIELD as DIGEST_FIELD, contents_digest, is_digest
-from .metadata import check_metadata, json_problem
+from .metadata import MAX_NESTING, check_metadata, json_problem
 from .versions import chainrule_version, version_note, warn_if_newer
 from .safetensors_file import (
     DTYPES, METADATA, PathLike, check_spans, finite_float, open_tensors, read_header, read_tensor, reject_constant,
@@ -118,8 +118,8 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
         (``metadata['a'][1]``), NaN, Inf or a value JSON cannot hold (NumPy numbers and arrays
         are written as the numbers and lists they hold); or ``extra_tensors`` or ``extra_json``
         that is not a dict, or an ``extra_json`` holding a key that is not a string or a tuple
-        (named alike: ``extra_json['runs'][0]``), NaN, Inf or a value JSON cannot hold, or nested
-        too deep for the JSON encoder. Extra tensors may hold NaN or Inf.
+        (named alike: ``extra_json['runs'][0]``), NaN, Inf or a value JSON cannot hold, or dicts
+        and lists nested more than ``MAX_NESTING`` deep. Extra tensors may hold NaN or Inf.
 
     Examples
     --------
@@ -161,10 +161,9 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
             )
     if extra_json is not None and not isinstance(extra_json, dict):
         raise ModelFileError(f"{path}: cannot save: extra_json must be a dict, got {type(extra_json).__name__}")
-    try:  # as model.metadata: what JSON would give back changed (a key 1 as '1', a tuple as a list)
-        problem = json_problem(extra_json or {}, "extra_json")
-    except RecursionError:  # nested too deep: json.dumps below says it is not plain JSON
-        problem = None
+    # as model.metadata: what JSON would give back changed (a key 1 as '1', a tuple as a list), and a
+    # nesting deeper than MAX_NESTING, which the JSON encoder took or refused by the interpreter's stack
+    problem = json_problem(extra_json or {}, "extra_json", max_nesting=MAX_NESTING)
     if problem is not None:
         raise ModelFileError(f"{path}: cannot save: {problem}")
 
@@ -180,7 +179,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     }
     try:
         text = json.dumps(document, allow_nan=False, default=_plain)
-    except (TypeError, ValueError, RecursionError) as error:  # RecursionError: an extra_json nested too deep
+    except (TypeError, ValueError) as error:
         raise ModelFileError(f"{path}: cannot save: metadata, preprocessor or extra_json is not plain JSON ({error})") from None
     if seal:  # of the document as read() parses it back, NumPy numbers made plain
         document[DIGEST_FIELD] = contents_digest(json.loads(text), {**tensors, **extras})
