@@ -10,6 +10,7 @@ refused rather than mixing its files with the first's (runs started together wit
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shlex
@@ -72,6 +73,20 @@ def claim_folder(folder: Path, resume=None, *, numbered: bool = False) -> Path:
             candidate = folder.with_name(f"{folder.name}-{n}")
 
 
+def in_symlink_loop(path: Path) -> bool:
+    """Whether the path runs into a loop of symbolic links (ELOOP), itself or a folder above it.
+
+    Asked of ``stat`` rather than ``Path.resolve``: before Python 3.13 ``resolve`` raised RuntimeError
+    ("Symlink loop") for a loop, from 3.13 it returns the path unresolved and the loop surfaced
+    only later, as the lock file's ELOOP. A path that does not exist, or cannot be read, is no loop.
+    """
+    try:
+        path.stat()
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
+
+
 def check_folder_is_free(folder: Path, resume) -> None:
     """Refuse a run folder that already holds files, unless it is the resumed checkpoint's own
     folder and that is a run folder (:func:`check_resumed_folder`).
@@ -80,10 +95,8 @@ def check_folder_is_free(folder: Path, resume) -> None:
     (its plots beside this run's model). ConfigError naming the folder and what to do instead;
     DataError for a path that cannot be resolved (a loop of symbolic links).
     """
-    try:
-        folder.resolve()
-    except (RuntimeError, OSError) as error:  # "Symlink loop" (RuntimeError before Python 3.13, then ELOOP)
-        raise DataError(f"{folder}: cannot be a run folder: its path does not resolve ({error})") from None
+    if in_symlink_loop(folder):
+        raise DataError(f"{folder}: cannot be a run folder: its path does not resolve (a loop of symbolic links)")
     if folder_lock.held_by_another_run(folder):
         raise folder_lock.busy(folder)
     if resume and folder.resolve() == Path(resume).resolve().parent:
