@@ -19,7 +19,7 @@ from sklearn.datasets import load_iris
 import chainrule as cr
 from chainrule.errors import ModelFileError
 from chainrule.io import read
-from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
+from chainrule.training.checkpoint import STATE_NESTING, load_checkpoint, save_checkpoint
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 
@@ -609,6 +609,41 @@ def test_a_declared_callback_array_is_saved_and_resumed(tmp_path):
     resumed = Declared()
     cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, verbose=0, resume=path, callbacks=[resumed])
     np.testing.assert_array_equal(resumed.w, read(path)[1]["callbacks.0.w"])
+
+
+class Nested(cr.Callback):
+    """Keeps a state of ``levels`` lists, one in the other, as its state_dict's ``deep``."""
+
+    def __init__(self, levels):
+        self.levels = levels
+
+    def state_dict(self):
+        deep = []
+        for _ in range(self.levels - 1):
+            deep = [deep]
+        return {"deep": deep}, {}
+
+    def load_state_dict(self, state, arrays):
+        self.state = state
+
+
+@pytest.mark.parametrize("levels", [STATE_NESTING, 2000])
+def test_a_callback_state_nested_too_deep_is_named_as_the_callbacks_at_the_first_checkpoint(tmp_path, levels):
+    # save refused it (nested more than MAX_NESTING deep in the checkpoint's extra_json), naming extra_json, which
+    # no one gave, or, nested 2000 deep, the check of the state itself raised RecursionError
+    path = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(cr.HyperparameterError,
+                       match=rf"^callbacks\[0\] \(Nested\): its state_dict state\['deep'\]\[0\].*: dicts and lists "
+                             rf"nested more than {STATE_NESTING} deep; a callback's state_dict state may nest them "
+                             rf"{STATE_NESTING} deep at most$"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=0, checkpoint=path,
+               callbacks=[Nested(levels)])
+    assert not path.exists()
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=0, checkpoint=path,
+           callbacks=[Nested(STATE_NESTING - 1)])  # the state dict and its lists: STATE_NESTING deep
+    resumed = Nested(0)
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=0, resume=path, callbacks=[resumed])
+    assert resumed.state == Nested(STATE_NESTING - 1).state_dict()[0]
 
 
 def test_checking_the_callback_arrays_copies_none_to_the_host(monkeypatch):

@@ -37,16 +37,18 @@ def check_metadata(metadata) -> None:
 
 
 def json_problem(value, where: str, *, plain_values: bool = False, max_nesting: int | None = None,
-                 level: int = 1) -> str | None:
+                 level: int = 1, field: str | None = None) -> str | None:
     """Why ``value``, a dict, list or other value at nesting ``level`` named ``where``, would not
     come back from JSON as it is, led by its key path (``metadata['a'][1] has the key 1 ...``);
     None when it would. A key that is not a string, a tuple, and dicts and lists nested deeper
     than ``max_nesting`` (None: any depth) are problems everywhere; with ``plain_values`` also a
     float that is not finite and any value but str, int, float, bool and None (a callback's
-    checkpoint state, which takes no NumPy number either: ``chainrule.training.checkpoint``)."""
+    checkpoint state, which takes no NumPy number either: ``chainrule.training.checkpoint``).
+    ``field`` names what may nest ``max_nesting`` deep in that message (default: ``where`` up to its
+    key path, ``metadata``)."""
     if isinstance(value, (dict, list)) and max_nesting is not None and level > max_nesting:
         shown = where if len(where) <= 80 else where[:80] + "..."
-        field = where.split("[")[0]
+        field = where.split("[")[0] if field is None else field
         return (f"{shown}: dicts and lists nested more than {max_nesting} deep; {field} may nest them "
                 f"{max_nesting} deep at most")
     if isinstance(value, (dict, list)):
@@ -55,7 +57,8 @@ def json_problem(value, where: str, *, plain_values: bool = False, max_nesting: 
                 return (f"{where} has the key {quoted(key, 60)} ({type(key).__name__}), which JSON would give "
                         f"back as a string (1 as '1'); use string keys")
             inner = f"{where}[{key!r:.60}]" if isinstance(value, dict) else f"{where}[{key}]"
-            problem = json_problem(item, inner, plain_values=plain_values, max_nesting=max_nesting, level=level + 1)
+            problem = json_problem(item, inner, plain_values=plain_values, max_nesting=max_nesting, level=level + 1,
+                                   field=field)
             if problem is not None:
                 return problem
         return None

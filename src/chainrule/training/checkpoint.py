@@ -23,7 +23,7 @@ from ..checks import SEED_RANGE, is_seed, numpy_dtype
 from ..errors import ChainruleError, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
-from ..io.metadata import json_problem
+from ..io.metadata import MAX_NESTING, json_problem
 from ..losses.loss import Loss
 from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed, checked_saved_state
 from ..optimizers.sgd import SGD
@@ -33,6 +33,7 @@ from .history import History, checkpoint_field, checkpoint_problem, is_count, is
 FORMAT = "chainrule-checkpoint"
 NO_VALIDATION = "none"  # the validation fingerprint of a run without a validation set
 VALIDATION_FINGERPRINT = re.compile(rf"{NO_VALIDATION}|[0-9a-f]{{16}}")  # or a checksum in hexadecimal
+STATE_NESTING = MAX_NESTING - 2  # a callback's state, in extra_json["callbacks"]: see _check_json_state
 
 
 def check_checkpoint_path(path) -> None:
@@ -245,8 +246,11 @@ def _check_json_state(value, where: str) -> None:
     string '1'), a list, a string, an integer, a finite float (JSON has no NaN or inf), a bool
     or None, nested. A tuple would come back as a list, and anything else (a NumPy number or
     array, a set) cannot be written at all (``chainrule.io.metadata.json_problem``, as model
-    metadata is checked, less its NumPy values)."""
-    problem = json_problem(value, where, plain_values=True)
+    metadata is checked, less its NumPy values). Dicts and lists may nest ``STATE_NESTING`` deep in it: the
+    checkpoint's ``extra_json`` (level 1) holds it in its list ``callbacks`` (level 2), and ``save`` refuses
+    an ``extra_json`` nested more than ``MAX_NESTING`` deep, naming extra_json rather than the callback."""
+    problem = json_problem(value, where, plain_values=True, max_nesting=STATE_NESTING,
+                           field="a callback's state_dict state")
     if problem is not None:
         raise HyperparameterError(problem)
 
