@@ -325,12 +325,12 @@ def weighted_sum_rows(w: Array, M: Array) -> Array:
 
 def weighted_sum(values: Array, shares: Array):
     """Σ_n values_n · shares_n, two vectors' dot product: a batch's row losses weighed by their
-    shares of the weights, where a row of share 0 adds 0 even when its value is not finite (a row
-    of weight 0 whose loss overflowed does not count). ``numpy.vdot`` on the CPU, which checks no
+    shares of the weights. On the CPU a row of share 0 adds 0 even when its value is not finite (a
+    row of weight 0 whose loss overflowed does not count): ``numpy.vdot``, which checks no
     floating-point flags where ``@`` warns of inf · 0, so no ``numpy.errstate`` is entered at every
     step (~1 µs); it is the same BLAS dot, with the same bits; only a NaN total is summed again
-    without the rows of share 0. On the GPU, ``@`` (no flags there; such a NaN is the loss's to
-    handle)."""
+    without the rows of share 0. On the GPU, ``@``, where such a row makes the total NaN (no flags
+    there; the loss's float64 fallback, a CPU one, does not run)."""
     if type(values) is numpy.ndarray:
         total = numpy.vdot(values, shares)
         if total == total:
