@@ -83,6 +83,11 @@ def test_a_changed_split_is_refused_naming_where_the_value_came_from():
 def test_a_changed_network_is_refused_but_another_spelling_is_not():
     check_same_network({"dtype": "float32", "activation": "relu"}, SAVED, TrainConfig(dtype="f4"), {})
     check_same_network({"init": "glorot_uniform"}, SAVED, TrainConfig(init="xavier_uniform"), {})  # an alias
+    check_same_network({"hidden": "8,4", "activation": "sigmoid,tanh"}, SAVED,
+                       TrainConfig(hidden="8,4", activation="logistic,tanh"), {})  # an alias of sigmoid
+    with pytest.raises(ConfigError, match="--activation: 'relu,tanh' differs from the resumed run's"):
+        check_same_network({"hidden": "8,4", "activation": "sigmoid,tanh"}, SAVED,
+                           TrainConfig(hidden="8,4", activation="relu,tanh"), {})
     with pytest.raises(ConfigError, match="--init: 'he_uniform' differs from the resumed run's 'glorot_uniform'"):
         check_same_network({"init": "glorot_uniform"}, SAVED, TrainConfig(init="he_uniform"), {})
     with pytest.raises(ConfigError, match="--optimizer: 'sgd' differs .* the checkpoint holds that optimizer's state"):

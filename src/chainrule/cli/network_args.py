@@ -14,14 +14,14 @@ import re
 from ..checks import as_float_dtype
 from ..errors import ConfigError, did_you_mean, quoted
 from ..initializers import ALIASES
-from ..layers import ACTIVATIONS
+from ..layers import ACTIVATIONS, canonical_activation
 from .config import TrainConfig, value_name
 
 
 def as_built(key: str, config: TrainConfig, sources: dict | None = None):
     """The value of ``key`` in ``config`` as the run builds it, so that spellings of one value are alike:
     the hidden widths ("8, 4" and [8, 4] for "8,4"), the activation of each hidden layer ("relu, tanh" for
-    ["relu", "tanh"]; "relu" for each of ``config.hidden``'s layers, its default's when no file gave it), the
+    ["relu", "tanh"]; "sigmoid" for "logistic"; "relu" for each of ``config.hidden``'s layers, its default's when no file gave it), the
     initializer's own name for an alias ("xavier_uniform" for "glorot_uniform"), the dtype ("f4" for
     float32); any other key's value as it is. ConfigError naming the key where it came from (``sources``,
     as for :func:`hidden_layers`) for a value that is not one."""
@@ -29,7 +29,7 @@ def as_built(key: str, config: TrainConfig, sources: dict | None = None):
     if key == "hidden":
         return hidden_sizes(config.hidden, value_name("hidden", sources.get("hidden")))
     if key == "activation":
-        return hidden_layers(config, sources)[1]
+        return [canonical_activation(name) for name in hidden_layers(config, sources)[1]]
     if key == "init":
         return ALIASES.get(config.init, config.init)
     if key == "dtype":

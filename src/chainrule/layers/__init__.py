@@ -29,6 +29,12 @@ ACTIVATIONS = {
 }
 
 
+def canonical_activation(name: str) -> str:
+    """The first name ``ACTIVATIONS`` gives the layer that ``name``, one of its names, makes: "sigmoid"
+    for "logistic", each other name for itself."""
+    return next(key for key, layer in ACTIVATIONS.items() if layer is ACTIVATIONS[name])
+
+
 def activation_layer(name: str) -> Layer:
     """A new activation layer from its name ("relu", "tanh", "sigmoid", ...).
 
@@ -135,5 +141,5 @@ def _check_activation_name(name, argument: str) -> None:
 
 __all__ = [
     "ACTIVATIONS", "GELU", "Identity", "Layer", "LeakyReLU", "Linear", "ReLU", "Residual",
-    "Sequential", "Sigmoid", "Softmax", "Tanh", "activation_layer", "mlp",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "activation_layer", "canonical_activation", "mlp",
 ]
