@@ -92,6 +92,8 @@ def test_a_report_built_by_hand_without_errors_away_from_kinks_is_judged_by_its_
     assert not report.passed(at_kinks=False)
     assert str(report).endswith("max relative error 5.000e-01 (0.W); tolerance 1e-06: FAILED (above it: 0.W)")
     assert cr.GradcheckReport(errors={"0.W": 1e-9}).passed(at_kinks=False)
+    by_hand = str(cr.GradcheckReport(errors={"0.W": 1e-9}))  # no counts: shown as "?", not a KeyError
+    assert "\n0.W              ?  1.000e-09\n" in by_hand and by_hand.endswith("tolerance 1e-06: passed")
 
 
 def test_the_printed_report_ends_with_the_verdict():
@@ -559,6 +561,9 @@ def test_a_model_with_nothing_trainable_and_no_input_check_is_refused():
     model.trainable = False
     with pytest.raises(cr.HyperparameterError, match="no trainable parameters.*check_input is False"):
         cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy(), check_input=False)
+    with pytest.raises(cr.HyperparameterError, match="no trainable parameters: the model has none, and check_input "
+                                                     "is False: nothing to check; set check_input=True"):
+        cr.gradcheck(cr.Sequential(cr.ReLU()), X, y, cr.SoftmaxCrossEntropy(), check_input=False)
 
 
 def test_a_custom_layer_is_checked_with_the_model():

@@ -216,8 +216,10 @@ class GradcheckReport:
         after a blank line, :meth:`verdict`."""
         width = max([len(name) for name in self.errors] + [9])
         rows = [f"{'parameter':<{width}}  {'checked':>7}  max rel error"]
-        rows += [f"{name:<{width}}  {self.checked[name]:>7}  {error:.3e}" for name, error in self.errors.items()]
-        at_kinks = [f"{name} ({count} of {self.checked[name]})" for name, count in self.kinks.items() if count]
+        # A report built by hand may hold errors alone: its counts are shown as "?"
+        rows += [f"{name:<{width}}  {self.checked.get(name, '?'):>7}  {error:.3e}"
+                 for name, error in self.errors.items()]
+        at_kinks = [f"{name} ({count} of {self.checked.get(name, '?')})" for name, count in self.kinks.items() if count]
         if at_kinks:
             rows.append(
                 f"At kinks of the loss: {', '.join(at_kinks)}. There the loss's slope jumps, or only its "
@@ -337,7 +339,8 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     HyperparameterError
         When ``model`` is not a Layer, ``max_checks`` is not a positive int, ``check_input`` is not a
         bool, ``eps`` is not above float64's rounding of every value checked (ε > ε_mach |θᵢ|) or not
-        below 1, or the model has parameters but every one is frozen and ``check_input`` is False (nothing to check;
+        below 1, or no parameter is trainable (none there, or every one frozen) and ``check_input``
+        is False (nothing to check;
         with ``check_input``, ∂L/∂x is checked through the frozen layers, as PyTorch's
         gradcheck checks inputs whatever the parameters' ``requires_grad``). Also, naming the
         layer and the parameter, when a layer's ``own_params`` and ``own_grads`` break the
@@ -360,10 +363,13 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         max_checks = positive_int(max_checks, "max_checks")
     flag(check_input, "check_input")
     frozen = set(model.frozen_parameters)
-    if frozen and model.n_trainable_parameters == 0 and not check_input:
-        raise HyperparameterError("model: no trainable parameters: every layer is frozen, so no parameter "
-                                  "gradient is computed, and check_input is False: nothing to check; set "
-                                  "trainable=True on the layers or check_input=True")
+    if model.n_trainable_parameters == 0 and not check_input:
+        why, remedy = ("the model has none", "")
+        if frozen:
+            why = "every layer is frozen, so no parameter gradient is computed"
+            remedy = "trainable=True on the layers or "
+        raise HyperparameterError(f"model: no trainable parameters: {why}, and check_input is False: nothing to "
+                                  f"check; set {remedy}check_input=True")
     targets = to_numpy(y) if hasattr(y, "shape") else y
     inferred = ""  # where a default loss came from, for the errors of its prepare
     if loss is None:
