@@ -336,14 +336,19 @@ def test_a_custom_layer_whose_backward_takes_no_input_grad_is_refused_by_name():
         cr.Sequential(OneArgument(), cr.Linear(3, 3))
 
 
-def test_the_check_of_backward_follows_what_each_layer_calls_whatever_its_class_was_found_to_take():
+def test_the_check_of_backward_follows_what_each_layer_calls_whatever_its_class_was_found_to_take(monkeypatch):
     """The answer for a class's backward is kept per function (inspect.signature once a class, not
     once a layer); a backward set on one instance is still checked as itself."""
+    import inspect
     from dataclasses import dataclass
 
     first, second = cr.Identity(), cr.Identity()
     second.backward = lambda dY: dY  # takes no input_grad, on this instance alone
     cr.Sequential(first, cr.Linear(3, 3))  # the class's backward: found to take it, and kept so
+    inspected, signature = [], inspect.signature
+    monkeypatch.setattr(inspect, "signature", lambda function: inspected.append(function) or signature(function))
+    cr.Sequential(*[cr.Identity() for _ in range(50)], cr.Linear(3, 3))
+    assert inspected == []  # the classes' answers kept: no layer's backward inspected again
     with pytest.raises(cr.HyperparameterError, match=r"Sequential: argument 0 \(Identity\): backward must take"):
         cr.Sequential(second, cr.Linear(3, 3))
 
