@@ -117,8 +117,8 @@ def test_a_checkpoint_rank_0_cannot_write_stops_every_rank_at_once_naming_rank_0
     messages = [(tmp_path / f"unwritable{rank}.txt").read_text() for rank in (0, 1)]
     assert messages[0] == messages[1]
     path = tmp_path / "not a directory" / "checkpoint.safetensors"
-    assert messages[0].startswith(f"writing the checkpoint after epoch 1 failed on rank 0 of 2: {path}: cannot write"), \
-        messages[0]
+    expected = f"writing the checkpoint after epoch 1 failed on rank 0 of 2: {path}: cannot write"
+    assert messages[0].startswith(expected), messages[0]
 
 
 @needs_mpi
