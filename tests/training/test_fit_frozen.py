@@ -210,3 +210,16 @@ def test_steps_missed_while_frozen_follow_their_layer_into_a_buffer_made_anew(tm
            checkpoint=tmp_path / "run.safetensors")
     assert optimizer.missed == {"1.W": 13, "1.b": 13}
     assert missed_on_resume(tmp_path / "run.safetensors", X, y) == {"1.W": 13, "1.b": 13}
+
+
+def test_steps_missed_while_frozen_stay_at_the_path_of_a_layer_replaced_there():
+    """A frozen layer replaced by another is no longer in the buffer made anew: its counts stay at its
+    path, as its Adam state in the buffer does (read as the new layer's), rather than being dropped."""
+    X, y = data()
+    model = base_and_head()
+    optimizer = cr.Adam(model, lr=0.01)
+    model[4].trainable = False
+    cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=16, seed=0, verbose=0)
+    model.layers[4] = cr.Linear(8, 3, seed=1)  # a new layer object at path "4", trainable: a new buffer
+    cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=16, seed=1, verbose=0)
+    assert optimizer.missed == {"4.W": 13, "4.b": 13}
