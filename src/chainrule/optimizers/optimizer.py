@@ -319,14 +319,15 @@ class Optimizer:
         named_flat, names = self._named
         now = {(id(layer), name): full_name for full_name, (layer, name) in zip(flat.names, flat.owners())}
         then = {full_name: (id(layer), name) for full_name, (layer, name) in zip(names, named_flat.owners())}
-        missed, paths = {}, set(flat.names)
+        missed, by_path, paths = {}, {}, set(flat.names)
         for name, count in self.missed.items():
             moved = now.get(then.get(name))
             if moved is not None:
                 missed[moved] = count
-        for name, count in self.missed.items():
-            if now.get(then.get(name)) is None and name in paths and name not in missed:
-                missed[name] = count
+            elif name in paths:
+                by_path[name] = count
+        for name, count in by_path.items():  # where a moved count took the path already, it stays
+            missed.setdefault(name, count)
         self.missed = missed
         self._plan = None  # the stretches follow the counts
         self._named = (flat, flat.names)
