@@ -64,7 +64,7 @@ def test_the_digest_covers_a_tensors_shape_as_it_is_even_of_no_dimension():
 
 def test_the_digest_reads_each_tensor_where_it_is_without_a_copy():
     # tensor.tobytes() copied every tensor whole: a checkpoint's seal needed as much memory again as its largest
-    # tensor (the weights of a layer, Adam's m or v), and 60 % more time
+    # tensor (the weights of a layer, Adam's m or v), and twice the time or more (90 MB of float32: 0.10 s against 0.05)
     m = np.ones(1_000_000)
     tracemalloc.start()
     try:
