@@ -21,9 +21,9 @@ from .config import TrainConfig, value_name
 def as_built(key: str, config: TrainConfig, sources: dict | None = None):
     """The value of ``key`` in ``config`` as the run builds it, so that spellings of one value are alike:
     the hidden widths ("8, 4" and [8, 4] for "8,4"), the activation of each hidden layer ("relu, tanh" for
-    ["relu", "tanh"]; "sigmoid" for "logistic"; "relu" for each of ``config.hidden``'s layers, its default's when no file gave it), the
-    initializer's own name for an alias ("xavier_uniform" for "glorot_uniform"), the dtype ("f4" for
-    float32); any other key's value as it is. ConfigError naming the key where it came from (``sources``,
+    ["relu", "tanh"]; "sigmoid" for "logistic"; "relu" for each of ``config.hidden``'s layers, its default's
+    when no file gave it), the initializer's own name for an alias ("glorot_uniform" for "xavier_uniform"),
+    the dtype ("f4" for float32); any other key's value as it is. ConfigError naming the key where it came from (``sources``,
     as for :func:`hidden_layers`) for a value that is not one."""
     sources = sources or {}
     if key == "hidden":
