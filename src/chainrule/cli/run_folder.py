@@ -212,7 +212,7 @@ def _check_same_first_epoch(folder: Path, resume, extra: dict) -> None:
     try:
         if not own.is_file() or own.samefile(resume):
             return
-        theirs = _first_epoch_loss(chainrule_document(read_header(own)[0], own)["extra_json"])
+        theirs = _first_epoch_loss(saved_extra(own))
     except (OSError, ModelFileError):
         return
     ours = _first_epoch_loss(extra)
@@ -221,6 +221,13 @@ def _check_same_first_epoch(folder: Path, resume, extra: dict) -> None:
                           f"{CHECKPOINT} recorded a loss of {theirs!r} in epoch 1, the checkpoint's run {ours!r}; "
                           f"the resumed run's files would replace that run's; pass --out DIR, a new or empty "
                           f"folder, for them")
+
+
+def saved_extra(checkpoint: Path) -> dict:
+    """The training state (``extra_json``: epoch, history, ...) that ``checkpoint`` records, read from its header
+    alone: its tensors, which reading the whole file would load and hash, are not needed. ModelFileError for a
+    file that is not a chainrule checkpoint; OSError for one that cannot be read."""
+    return chainrule_document(read_header(checkpoint)[0], checkpoint)["extra_json"]
 
 
 def _first_epoch_loss(extra: dict):

@@ -57,8 +57,6 @@ from ..errors import (
 )
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, save
-from ..io.model_file import chainrule_document
-from ..io.safetensors_file import read_header
 from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES, MSE, get_loss
 from ..optimizers import OPTIMIZERS, get_optimizer
@@ -82,7 +80,7 @@ from .resume_checks import (
 )
 from .rows import column_name, data_sha256, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, METRICS, check_folder_is_free, check_holds_the_resumed_run,
-                         claim_folder, release_folder, resume_option, run_folder, run_id_for)
+                         claim_folder, release_folder, resume_option, run_folder, run_id_for, saved_extra)
 from .streams import OutputError, printable, stdout_closed
 
 NAME = "train"
@@ -877,7 +875,7 @@ def interrupted_line(checkpoint: Path, completed: int, checkpoint_every: int, re
 def saved_epoch(checkpoint: Path) -> int:
     """The epoch the checkpoint this run wrote holds, read from its header: the tensors, which reading the
     whole file would load and hash (its SHA-256), are not needed for a message."""
-    return chainrule_document(read_header(checkpoint)[0], checkpoint)["extra_json"]["epoch"]
+    return saved_extra(checkpoint)["epoch"]
 
 
 def resume_command(checkpoint: Path, args, comm) -> str:
