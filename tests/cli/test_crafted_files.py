@@ -3,6 +3,8 @@ naming the file and key, or the option, before anything large is allocated."""
 
 import contextlib
 import io
+import json
+import shutil
 
 import pytest
 
@@ -193,3 +195,22 @@ def test_an_escape_sequence_in_a_crafted_checkpoint_reaches_the_terminal_escaped
     assert_one_line_error(code, err,
                           r"ck.safetensors: the checkpoint was trained with \x1b]0;owned\x07\x1b[2J, not Adam")
     assert "\x1b" not in err and "\x07" not in err
+
+
+def test_a_crafted_first_epoch_loss_in_a_run_folders_checkpoint_is_quoted_in_part(small_run, tmp_path, capsys):
+    """The folder check named the folder's epoch-1 loss whole: a checkpoint's loss of 100,000 characters made the
+    error line as long."""
+    folder = tmp_path / "b"
+    shutil.copytree(small_run, folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    del metrics["run_id"]  # a run of before run ids: told apart by the loss of epoch 1
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    shutil.copy(small_run / "checkpoint.safetensors", folder / "a.safetensors")
+    model, tensors, extra = read(small_run / "checkpoint.safetensors")
+    ours = extra["history"]["metrics"]["loss"][0]
+    extra["history"]["metrics"]["loss"][0] = "x" * 100_000
+    save(model, folder / "checkpoint.safetensors", extra_tensors=tensors, extra_json=extra)
+    code, _, err = call(capsys, "train", "--resume", folder / "a.safetensors", "--epochs", "2")
+    line = assert_one_line_error(code, err, "its checkpoint.safetensors recorded a loss of 'xxx",
+                                 f"... in epoch 1, the checkpoint's run {ours!r}; ", "pass --out DIR")
+    assert len(line) < 1000

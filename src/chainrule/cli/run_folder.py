@@ -218,9 +218,9 @@ def _check_same_first_epoch(folder: Path, resume, extra: dict) -> None:
     ours = _first_epoch_loss(extra)
     if theirs is not None and ours is not None and theirs != ours:
         raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
-                          f"{CHECKPOINT} recorded a loss of {theirs!r} in epoch 1, the checkpoint's run {ours!r}; "
-                          f"the resumed run's files would replace that run's; pass --out DIR, a new or empty "
-                          f"folder, for them")
+                          f"{CHECKPOINT} recorded a loss of {quoted(theirs)} in epoch 1, the checkpoint's run "
+                          f"{quoted(ours)}; the resumed run's files would replace that run's; pass --out DIR, a new "
+                          f"or empty folder, for them")
 
 
 def saved_extra(checkpoint: Path) -> dict:
