@@ -87,6 +87,12 @@ def in_symlink_loop(path: Path) -> bool:
     return False
 
 
+def is_resumed_folder(folder: Path, resume) -> bool:
+    """Whether ``folder`` is the folder of the checkpoint ``resume`` (None or "" for a run not resumed),
+    through any symbolic link to either."""
+    return bool(resume) and folder.resolve() == Path(resume).resolve().parent
+
+
 def check_folder_is_free(folder: Path, resume) -> None:
     """Refuse a run folder that already holds files, unless it is the resumed checkpoint's own
     folder and that is a run folder (:func:`check_resumed_folder`).
@@ -99,7 +105,7 @@ def check_folder_is_free(folder: Path, resume) -> None:
         raise DataError(f"{folder}: cannot be a run folder: its path does not resolve (a loop of symbolic links)")
     if folder_lock.held_by_another_run(folder):
         raise folder_lock.busy(folder)
-    if resume and folder.resolve() == Path(resume).resolve().parent:
+    if is_resumed_folder(folder, resume):
         check_resumed_folder(folder, resume)
         return
     try:
@@ -148,7 +154,7 @@ def run_id_for(folder: Path, resume, checkpoint) -> str:
     resume into another folder (``--out DIR``: a branch of the run, told apart from the run and from its
     other branches, whose files it may not replace)."""
     kept = checkpoint.model.metadata.get("run_id") if checkpoint is not None else None
-    if isinstance(kept, str) and os.path.realpath(folder) == os.path.dirname(os.path.realpath(resume)):
+    if isinstance(kept, str) and is_resumed_folder(folder, resume):
         return kept
     return os.urandom(8).hex()
 
@@ -167,7 +173,7 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict
     read, or holds a value no run writes (edited by hand), tells nothing of another run: the resumed run
     writes its own there."""
     config = folder / CONFIG
-    if folder.resolve() != Path(resume).resolve().parent or not config.is_file():
+    if not is_resumed_folder(folder, resume) or not config.is_file():
         return
     folder_id = _recorded_run_id(folder / METRICS)
     if folder_id is not None and isinstance(resumed_id, str):
