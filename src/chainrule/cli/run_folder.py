@@ -178,10 +178,8 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict
     folder_id = _recorded_run_id(folder / METRICS)
     if folder_id is not None and isinstance(resumed_id, str):
         if folder_id != resumed_id:
-            raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
-                              f"{METRICS} has run_id {quoted(folder_id)}, the checkpoint's run "
-                              f"{quoted(resumed_id)}; the resumed run's files would replace that run's; pass --out "
-                              f"DIR, a new or empty folder, for them")
+            raise _another_run(folder, resume, f"{METRICS} has run_id {quoted(folder_id)}, the checkpoint's run "
+                                               f"{quoted(resumed_id)}")
         return
     try:
         written = read_config(config)
@@ -191,11 +189,17 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict
     ours = _as_built(resumed, SavedConfig(str(resume)))
     for key in RUN_KEYS:
         if key in theirs and key in ours and theirs[key] != ours[key]:
-            raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
-                              f"{CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
-                              f"{quoted(resumed[key])}; the resumed run's files would replace that run's; pass --out "
-                              f"DIR, a new or empty folder, for them")
+            raise _another_run(folder, resume, f"{CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
+                                               f"{quoted(resumed[key])}")
     _check_same_first_epoch(folder, resume, extra)
+
+
+def _another_run(folder: Path, resume, differs: str) -> ConfigError:
+    """The refusal of the checkpoint ``resume``'s ``folder`` as another run's: ``differs`` says which of the
+    folder's files tells it (its file and value, then the checkpoint's run's)."""
+    return ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its {differs}; "
+                       f"the resumed run's files would replace that run's; pass --out DIR, a new or empty folder, "
+                       f"for them")
 
 
 def _recorded_run_id(metrics: Path) -> str | None:
@@ -223,10 +227,8 @@ def _check_same_first_epoch(folder: Path, resume, extra: dict) -> None:
         return
     ours = _first_epoch_loss(extra)
     if theirs is not None and ours is not None and theirs != ours:
-        raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} holds another run's files: its "
-                          f"{CHECKPOINT} recorded a loss of {quoted(theirs)} in epoch 1, the checkpoint's run "
-                          f"{quoted(ours)}; the resumed run's files would replace that run's; pass --out DIR, a new "
-                          f"or empty folder, for them")
+        raise _another_run(folder, resume, f"{CHECKPOINT} recorded a loss of {quoted(theirs)} in epoch 1, the "
+                                           f"checkpoint's run {quoted(ours)}")
 
 
 def saved_extra(checkpoint: Path) -> dict:
