@@ -5,7 +5,9 @@ plots): ``--out``, else the resumed checkpoint's folder (when it is a run folder
 ``runs/<timestamp>/``. While a run writes there it holds the folder's lock
 (:mod:`chainrule.cli.folder_lock`): a second ``chainrule train`` into the same folder is
 refused rather than mixing its files with the first's (runs started together without
-``--out`` take ``runs/<timestamp>-2``, ``-3``...).
+``--out`` take ``runs/<timestamp>-2``, ``-3``...). The resumed checkpoint's folder is taken only
+when it holds that checkpoint's run (:func:`check_holds_the_resumed_run`: the run id its
+metrics.json records, else config.toml's keys and the loss of epoch 1), not another run's files.
 """
 
 from __future__ import annotations
