@@ -7,9 +7,9 @@ import re
 import pytest
 
 import chainrule as cr
+from chainrule.plots import plot_history
 from chainrule.plots.drawing import (NON_FINITE_LABEL, _check_history, _check_title, _epochs, _figure, _image_format,
                                      _last_epoch, _mark_non_finite, _non_finite_positions, _positive, _save)
-from chainrule.plots import plot_history
 from chainrule.training import History
 
 
