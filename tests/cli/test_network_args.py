@@ -43,9 +43,10 @@ def test_a_width_is_written_in_decimal_digits(hidden):
 
 
 def test_as_built_takes_the_spellings_of_one_network_alike():
-    spelt = TrainConfig(hidden="8, 4", activation="relu", init="xavier_uniform", dtype="f4")
-    listed = TrainConfig(hidden=[8, 4], activation=["relu", "relu"], init="glorot_uniform", dtype="float32")
-    for key in ("hidden", "activation", "init", "dtype", "optimizer"):
+    spelt = TrainConfig(hidden="8, 4", activation="logistic", init="xavier_uniform", dtype="f4")
+    listed = TrainConfig(hidden=[8, 4], activation=["sigmoid", "sigmoid"], init="glorot_uniform", dtype="float32")
+    for key in ("hidden", "activation", "init", "dtype"):
         assert as_built(key, spelt) == as_built(key, listed)
+    assert as_built("optimizer", TrainConfig(optimizer="sgd")) == "sgd"  # any other key as it is
     assert as_built("activation", TrainConfig(activation="tanh")) == ["tanh", "tanh"]  # the default's two layers
     assert as_built("init", TrainConfig(init="he_uniform")) != as_built("init", listed)
