@@ -17,6 +17,7 @@ import pytest
 
 from chainrule.cli import mpi_launch
 from chainrule.cli import train as train_command
+from chainrule.training.distributed import MPI_LAUNCH_VARIABLES
 
 from .helpers import assert_one_line_error, call, iris_rows, write_csv
 from .test_train import interrupt_at_epoch
@@ -26,7 +27,7 @@ needs_mpi4py = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, re
 needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
                                reason="needs mpi4py and mpiexec: pip install 'chainrule[mpi]'")
 IRIS = ["--data", "iris", "--epochs", "2", "--quiet", "--no-plots"]
-LAUNCH_VARIABLES = [name for pair in mpi_launch.MPI_LAUNCH_VARIABLES for name in pair]
+LAUNCH_VARIABLES = [name for pair in MPI_LAUNCH_VARIABLES for name in pair]
 
 
 @pytest.fixture

@@ -55,6 +55,22 @@ ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before M
 # The user's choice of BLAS threads, as NumPy's OpenBLAS reads it (it ignores MKL_NUM_THREADS).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
+#: (count, rank) variables an MPI launcher sets in each process it starts: MPICH's and Intel MPI's
+#: mpiexec (PMI), Open MPI's mpirun, MVAPICH2's mpirun_rsh.
+MPI_LAUNCH_VARIABLES = (("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"),
+                        ("MV2_COMM_WORLD_SIZE", "MV2_COMM_WORLD_RANK"))
+
+
+def mpi_launch(environment) -> tuple[str, int, int] | None:
+    """(the variable that tells, the number of processes, this one's rank) when an MPI launcher
+    started this process as one of several (read from ``environment``, as os.environ), else None.
+    Read from the launcher's variables, without starting MPI."""
+    for size_variable, rank_variable in MPI_LAUNCH_VARIABLES:
+        size, rank = (environment.get(name, "").strip() for name in (size_variable, rank_variable))
+        if size.isdecimal() and int(size) > 1:
+            return size_variable, int(size), int(rank) if rank.isdecimal() else 0
+    return None
+
 
 def drawn_seed() -> int:
     """A fresh seed for ``fit(seed=None)``, 63 bits from the operating system's entropy (as one word
