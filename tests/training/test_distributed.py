@@ -197,6 +197,44 @@ def test_distributed_without_mpi4py_says_how_to_get_it(monkeypatch):
         cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, distributed=True)
 
 
+class ImportRecorder:
+    """importlib for chainrule.training.distributed: records what is imported, and finds no mpi4py."""
+
+    def __init__(self):
+        self.imported = []
+
+    def import_module(self, name):
+        self.imported.append(name)
+        raise ImportError(f"No module named {name!r}")
+
+
+@pytest.mark.parametrize("environment, started, starts_mpi", [
+    ({}, False, False), ({"PMI_SIZE": "1", "PMI_RANK": "0"}, False, False),  # python train.py; mpiexec -n 1
+    ({"PMI_SIZE": "2", "PMI_RANK": "1"}, False, True), ({"PMIX_RANK": "1"}, False, True),  # others wait for it
+    ({}, True, True),  # the script imported mpi4py.MPI, which started MPI: it tells how many ranks wait
+])
+def test_an_argument_refused_in_a_process_started_alone_is_raised_before_mpi_starts(monkeypatch, environment,
+                                                                                    started, starts_mpi):
+    """cr.fit(..., epochs=0, distributed=True) in one process imported mpi4py and started MPI (MPI_Init)
+    before it raised the refused argument: a typo cost an MPI start."""
+    for pair in distributed.MPI_LAUNCH_VARIABLES:
+        for name in pair:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PMIX_RANK", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if started:
+        monkeypatch.setitem(sys.modules, "mpi4py.MPI", types.ModuleType("mpi4py.MPI"))
+    else:
+        monkeypatch.delitem(sys.modules, "mpi4py.MPI", raising=False)  # an earlier test's import
+    recorder = ImportRecorder()
+    monkeypatch.setattr(distributed, "importlib", recorder)
+    X, y = script.data(40)
+    with pytest.raises(cr.HyperparameterError, match=r"^epochs: expected an integer >= 1, got 0"):
+        cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=0, verbose=0, distributed=True)
+    assert recorder.imported == (["mpi4py.MPI"] if starts_mpi else [])
+
+
 def test_distributed_rejects_what_is_not_a_communicator():
     X, y = script.data(40)
     with pytest.raises(cr.HyperparameterError, match="distributed"):

@@ -72,6 +72,20 @@ def mpi_launch(environment) -> tuple[str, int, int] | None:
     return None
 
 
+def started_alone(environment) -> bool:
+    """True when this process is known to be an MPI job of one process without starting MPI: MPI is not
+    started in it (mpi4py.MPI not imported: a script that imported it has started MPI, which then tells),
+    and no launcher started it among others, by ``environment`` (as os.environ): none of
+    MPI_LAUNCH_VARIABLES counts more than one, and where none of them is set, neither is ``PMIX_RANK``
+    (a PMIx launcher, such as Slurm's ``srun --mpi=pmix``, sets it without a count). Where this is False,
+    only MPI can tell; ``fit`` then starts it, so that a rank whose arguments were refused takes part in
+    the others' first agreement rather than leaving them to wait out the timeout."""
+    if sys.modules.get("mpi4py.MPI") is not None or mpi_launch(environment) is not None:
+        return False
+    counted = any(environment.get(size, "").strip().isdecimal() for size, _ in MPI_LAUNCH_VARIABLES)
+    return counted or "PMIX_RANK" not in environment
+
+
 def drawn_seed() -> int:
     """A fresh seed for ``fit(seed=None)``, 63 bits from the operating system's entropy (as one word
     of a distributed run's broadcast holds it)."""

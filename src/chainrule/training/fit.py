@@ -37,7 +37,7 @@ from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_history_state,
                          check_optimizer_state, load_checkpoint, save_checkpoint)
-from .distributed import Communicator, SingleProcess, communicator
+from .distributed import Communicator, SingleProcess, communicator, started_alone
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
 from .loop import Loop, LoopSettings, evaluate_prepared
@@ -277,7 +277,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         at epoch 1, batch 2/3 failed on rank 1 of 2: ValueError: ...``; on that rank, its
         cause). The ranks agree on it where they communicate anyway, or in one all-gather of a
         word (at four points of a fit, on resume, and after each checkpoint), never per step:
-        a rank whose arguments were refused still joins the others up to the first agreement,
+        a rank whose arguments were refused still joins the others up to the first agreement
+        (in a process started alone, without a launcher's variables nor ``mpi4py.MPI`` imported,
+        the refused argument is raised before MPI starts: see ``distributed.started_alone``),
         and one whose step failed sends a NaN gradient, which every rank's step refuses (as
         after a divergence: t counts it, the optimizer's state starts afresh), before they learn
         whose error it was. One raised on every rank is each rank's own error. A Ctrl-C on one
@@ -342,6 +344,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     except Exception as error:  # perhaps on this rank alone: it still joins the others up to their first agreement
         if not (distributed is True or isinstance(distributed, SingleProcess)):
             raise  # one process, or ``distributed`` itself is refused
+        if distributed is True and started_alone(os.environ):
+            raise  # no other rank to tell: the error costs no MPI start (nor mpi4py's import)
         problem = error
     try:
         comm = communicator(distributed)
