@@ -1169,9 +1169,16 @@ def reducing_rank_one(*sent):
     return comm
 
 
-def seed_words(seed, sends=False):
-    """The broadcast that starts shared_seed, as rank 0 sends it: [rank 0 sends the checkpoint, the seed it drew]."""
-    return numpy.array([int(sends), seed], dtype=numpy.uint64)
+def seed_words(seed):
+    """The broadcast that starts shared_seed, as rank 0 sends it when it sends no checkpoint: [rank 0 sends the
+    checkpoint, the seed it drew, the length of its name of the checkpoint]."""
+    return numpy.array([0, seed, 0], dtype=numpy.uint64)
+
+
+def sending(name, seed=0):
+    """The broadcasts that start shared_seed when rank 0 sends its checkpoint ``name``: the words, then the name."""
+    text = numpy.frombuffer(os.fsencode(name), dtype=numpy.uint8)
+    return numpy.array([1, seed, text.size], dtype=numpy.uint64), text
 
 
 def test_a_seed_of_none_is_the_one_rank_0_draws():
@@ -1191,10 +1198,10 @@ def test_a_seed_of_none_on_resume_is_the_one_recorded_in_the_checkpoint_rank_0_s
     sent = rank_zero().local_checkpoint(path)
     assert rank_zero().shared_seed(None, sent) == (2**100 + 3, sent) and sent.extra is not None  # chainrule train's
     data = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
-    comm = rank_one(RootSends(seed_words(77, sends=True), numpy.array([data.size]), data))
+    comm = rank_one(RootSends(*sending(path, 77), numpy.array([data.size]), data))
     seed, resumed = comm.shared_seed(None, "elsewhere/checkpoint.safetensors")
     assert seed == 2**100 + 3 and resumed.sent and os.fspath(resumed) == "elsewhere/checkpoint.safetensors"
-    comm.world.sent = [seed_words(77, sends=True), numpy.array([data.size]), data]
+    comm.world.sent = [*sending(path, 77), numpy.array([data.size]), data]
     assert comm.shared_seed(None) == (2**100 + 3, None) and comm.world.sent == []  # given to rank 0 alone: dropped
 
 
@@ -1203,9 +1210,21 @@ def test_other_ranks_stop_when_rank_0_cannot_read_the_checkpoint_whose_seed_they
     with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: no such checkpoint file"):
         rank_zero().shared_seed(None, missing)
     with pytest.raises(cr.ModelFileError, match="checkpoint.safetensors: rank 0 cannot read the checkpoint"):
-        rank_one(RootSends(seed_words(0, sends=True), numpy.array([-1]))).shared_seed(None, missing)
-    with pytest.raises(cr.ModelFileError, match="^resume: rank 0 cannot read the checkpoint"):
-        rank_one(RootSends(seed_words(0, sends=True), numpy.array([-1]))).shared_seed(None)  # given to rank 0 alone
+        rank_one(RootSends(*sending(missing), numpy.array([-1]))).shared_seed(None, missing)
+    with pytest.raises(cr.ModelFileError, match=f"^{re.escape(str(missing))}: rank 0 cannot read the checkpoint"):
+        rank_one(RootSends(*sending(missing), numpy.array([-1]))).shared_seed(None)  # given to rank 0 alone
+
+
+def test_a_rank_given_no_resume_names_rank_0s_checkpoint_in_its_errors():
+    """With seed=None and resume given to rank 0 alone, a rank without memory for the checkpoint's bytes named
+    the file "resume", a placeholder: "receiving the checkpoint resume failed on rank 1 of 2: MemoryError"."""
+    name = "runs/x/checkpoint.safetensors"
+    comm = rank_one(RootSends(*sending(name), numpy.array([2**62])))  # 4 EiB: more than any machine's memory
+    comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]
+    with pytest.raises(cr.DistributedError) as raised:
+        comm.shared_seed(None)
+    assert str(raised.value).startswith(f"reading the checkpoint {name} to resume from failed on rank 1 of 2: "
+                                        f"receiving the checkpoint {name} failed on rank 1 of 2: MemoryError: ")
 
 
 def test_a_rank_that_cannot_take_the_checkpoint_whose_seed_they_take_stops_every_rank_at_once(tmp_path, monkeypatch):
@@ -1222,7 +1241,7 @@ def test_a_rank_that_cannot_take_the_checkpoint_whose_seed_they_take_stops_every
         comm.shared_seed(None, path)
     assert str(raised.value) == told
     data = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
-    comm = rank_one(RootSends(seed_words(0, sends=True), numpy.array([data.size]), data))
+    comm = rank_one(RootSends(*sending(path), numpy.array([data.size]), data))
     comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]
 
     def disk_full(file, data):
@@ -1243,7 +1262,7 @@ def test_a_rank_without_room_for_a_temporary_folder_to_take_the_checkpoint_stops
     path = tmp_path / "checkpoint.safetensors"
     cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, seed=3, checkpoint=path)
     data = numpy.frombuffer(path.read_bytes(), dtype=numpy.uint8)
-    comm = rank_one(RootSends(seed_words(0, sends=True), numpy.array([data.size]), data))
+    comm = rank_one(RootSends(*sending(path), numpy.array([data.size]), data))
     comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]
 
     def no_room(*args, **kwargs):

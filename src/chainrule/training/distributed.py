@@ -235,26 +235,33 @@ class Communicator(SingleProcess):
 
         Always one broadcast first, whatever this rank's ``seed`` and ``resume``, so that the ranks'
         collectives stay matched even if one was given None and another a number, or resume on some
-        ranks only (``check_same_run`` then reports the difference): two words, whether rank 0 sends
-        the checkpoint (its seed is None and its resume given) and a seed drawn there (63 bits). Every
-        rank takes part in sending the checkpoint; one given no resume drops it. A checkpoint rank 0
-        cannot read is its ModelFileError there and one saying so on the other ranks; a damaged one, or
-        one whose seed field is, the same ModelFileError on every rank. The ranks then agree
+        ranks only (``check_same_run`` then reports the difference): three words, whether rank 0 sends
+        the checkpoint (its seed is None and its resume given), a seed drawn there (63 bits) and the
+        length of rank 0's name of the file. Every rank takes part in sending the checkpoint, after that
+        name (one more broadcast), by which a rank given no resume names the file in its errors, as rank 0
+        does; that rank drops the checkpoint. A checkpoint rank 0 cannot read is its ModelFileError there
+        and one saying so on the other ranks; a damaged one, or one whose seed field is, the same
+        ModelFileError on every rank. The ranks then agree
         (:meth:`raise_together`) on whether each took the checkpoint: one that could not (its copy of
         the bytes not written) is one DistributedError naming that rank and its error on every rank,
         at once rather than at the next collective's timeout.
         """
-        words = numpy.zeros(2, dtype=numpy.uint64)
+        words, name = numpy.zeros(3, dtype=numpy.uint64), b""
         if self.is_root and seed is None:
-            words[:] = [resume is not None, drawn_seed()]
+            name = b"" if resume is None else os.fsencode(os.fspath(resume))
+            words[:] = [resume is not None, drawn_seed(), len(name)]
         self._wait(self.world.Ibcast(words, root=0), "broadcasting the seed")
         sends, drawn = bool(words[0]), int(words[1])
         recorded = None
         if sends:
-            given = "rank 0 was given" if resume is None else resume
+            # Rank 0's name of the file, for a rank given no resume to name it in its errors as rank 0 does
+            text = numpy.frombuffer(name, dtype=numpy.uint8).copy() if self.is_root else numpy.empty(
+                int(words[2]), dtype=numpy.uint8)
+            self._wait(self.world.Ibcast(text, root=0), "broadcasting the checkpoint's name")
+            named = os.fsdecode(text.tobytes()) if resume is None else resume
             # Perhaps failing on this rank alone (no room for its copy of the bytes)
-            with self.agreeing(f"reading the checkpoint {given} to resume from"):
-                checkpoint = self.local_checkpoint("resume" if resume is None else resume)
+            with self.agreeing(f"reading the checkpoint {named} to resume from"):
+                checkpoint = self.local_checkpoint(named)
                 recorded = recorded_seed(checkpoint.extra, checkpoint)
             if resume is None:
                 checkpoint.take_contents()  # rank 0's, which this rank was not given
