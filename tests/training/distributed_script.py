@@ -220,14 +220,15 @@ def raising_fit(comm, at_start):
     return "no error"
 
 
-FAILURES = ["on_train_end", "epochs 0", "NaN in X", "y shorter than X", "optimizer for another model",
+FAILURES = ["on_train_end", "sys.exit in on_train_end", "epochs 0", "NaN in X", "y shorter than X", "optimizer for another model",
             "callback's reset", "no memory for the standardized copy", "loss at a step",
             "loss scoring the validation set", "callback's state_dict"]
 
 
 class RaisesAtEnd(cr.Callback):
     """Raises ValueError on rank 1 alone in on_train_end, or in the hook ``instead``: "reset" when fit
-    resets it, "state_dict" when its state is checkpointed (on rank 1, only checked)."""
+    resets it, "state_dict" when its state is checkpointed (on rank 1, only checked); "exit": calls
+    sys.exit(3) in on_train_end instead."""
 
     def __init__(self, rank, instead=None):
         self.rank, self.instead = rank, instead
@@ -242,6 +243,8 @@ class RaisesAtEnd(cr.Callback):
         return {}, {}
 
     def on_train_end(self, model, history):
+        if self.instead == "exit" and self.rank == 1:
+            sys.exit(3)
         if self.instead is None and self.rank == 1:
             raise ValueError("on_train_end fails on rank 1")
 
@@ -266,7 +269,8 @@ def failing_fit(case, comm, out):
     """fit where something raises on rank 1 alone as ``case`` says; the error raised, named by its type.
     Checkpoints go to OUT."""
     X, y = data(60)
-    instead = {"on_train_end": None, "callback's reset": "reset", "callback's state_dict": "state_dict"}
+    instead = {"on_train_end": None, "sys.exit in on_train_end": "exit", "callback's reset": "reset",
+               "callback's state_dict": "state_dict"}
     callbacks = [RaisesAtEnd(comm.rank, instead[case])] if case in instead else []
     if comm.rank == 1 and case == "NaN in X":
         X[3, 1] = numpy.nan

@@ -139,6 +139,8 @@ def test_a_callback_raising_on_one_rank_stops_every_rank_at_once_naming_the_rank
 FAILED_ON_RANK_1 = {
     "on_train_end": "DistributedError: ending the callbacks (on_train_end) failed on rank 1 of 2: ValueError: "
                     "on_train_end fails on rank 1",
+    "sys.exit in on_train_end": "DistributedError: ending the callbacks (on_train_end) failed on rank 1 of 2: "
+                                "SystemExit: 3",
     "epochs 0": "DistributedError: checking the arguments failed on rank 1 of 2: epochs: expected an integer >= 1, "
                 "got 0",
     "NaN in X": "DistributedError: preparing the data failed on rank 1 of 2: X: expected finite values, found nan "
@@ -1299,6 +1301,27 @@ class Unprintable(Exception):
 
     def __str__(self):
         raise RuntimeError("no words")
+
+
+def test_a_sys_exit_on_one_rank_stops_every_rank_at_once_naming_it_but_a_ctrl_c_goes_through():
+    """A sys.exit in a callback on one rank ended that rank alone, and the others waited in their next
+    collective until the timeout, then aborted the job blaming a rank that hung or died."""
+    for code, told in ((3, "SystemExit: 3"), (None, "SystemExit")):
+        comm = rank_one(RootSends())
+        comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [0, mine[0]]), Done())[1]
+        with pytest.raises(cr.DistributedError) as raised:
+            with comm.agreeing("ending the callbacks (on_train_end)"):
+                sys.exit(code)
+        assert str(raised.value) == f"ending the callbacks (on_train_end) failed on rank 1 of 2: {told}"
+        assert isinstance(raised.value.__cause__, SystemExit) and raised.value.same_on_every_rank
+    comm = rank_one(RootSends())
+    comm.world.Iallgather = lambda mine, everyone: (everyone.__setitem__(..., [1, 1]), Done())[1]
+    with pytest.raises(SystemExit, match="^3$"):  # on every rank: each its own, as in one process
+        with comm.agreeing("ending the callbacks (on_train_end)"):
+            sys.exit(3)
+    with pytest.raises(KeyboardInterrupt):  # not agreed on (distributed.AGREED): no all-gather to wait in
+        with rank_one(types.SimpleNamespace()).agreeing("ending the callbacks (on_train_end)"):
+            raise KeyboardInterrupt
 
 
 def test_an_error_whose_text_cannot_be_made_is_named_by_its_type():

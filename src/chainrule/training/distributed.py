@@ -55,6 +55,13 @@ ABORT_GRACE_SECONDS = 0.5  # time for mpiexec to forward the error line before M
 # The user's choice of BLAS threads, as NumPy's OpenBLAS reads it (it ignores MKL_NUM_THREADS).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
+#: What the ranks agree on (:meth:`SingleProcess.agreeing`, :meth:`Communicator.raise_together`) when some
+#: ranks raise it: an exception, and a SystemExit (``sys.exit`` in a callback or loss of one's own, on one
+#: rank). Not a KeyboardInterrupt: a Ctrl-C under ``mpiexec`` reaches every rank wherever it is, and a rank
+#: that it reached waiting in a collective (not in an agreed block) would raise it at once, leaving the
+#: ranks it reached in an agreed block to wait for it there until the timeout; uncaught, it ends each rank.
+AGREED = (Exception, SystemExit)
+
 #: (count, rank) variables an MPI launcher sets in each process it starts: MPICH's and Intel MPI's
 #: mpiexec (PMI), Open MPI's mpirun, MVAPICH2's mpirun_rsh.
 MPI_LAUNCH_VARIABLES = (("PMI_SIZE", "PMI_RANK"), ("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"),
@@ -133,19 +140,20 @@ class SingleProcess:
     def ranks_where(self, flag: bool, what: str) -> list[int]:
         return [0] if flag else []
 
-    def raise_together(self, problem: Exception | None, what: str) -> None:
+    def raise_together(self, problem: BaseException | None, what: str) -> None:
         if problem is not None:
             raise problem
 
     @contextlib.contextmanager
     def agreeing(self, what: str):
         """Run the ``with`` block on every rank, then agree on whether it raised (:meth:`raise_together`): an
-        exception it raises on some ranks only is one DistributedError naming ``what`` on every rank; in one
-        process, the exception itself. A KeyboardInterrupt is no exception agreed on: it goes through."""
+        exception or SystemExit it raises on some ranks only is one DistributedError naming ``what`` on every
+        rank; in one process, or raised on every rank, the exception itself. A KeyboardInterrupt is not agreed
+        on (see AGREED): it goes through."""
         problem = None
         try:
             yield
-        except Exception as error:
+        except AGREED as error:
             problem = error
         self.raise_together(problem, what)
 
@@ -404,7 +412,7 @@ class Communicator(SingleProcess):
         self._wait(self.world.Iallgather(numpy.array([int(flag)], dtype=numpy.int64), flags), what)
         return [rank for rank in range(self.size) if flags[rank]]
 
-    def raise_together(self, problem: Exception | None, what: str) -> None:
+    def raise_together(self, problem: BaseException | None, what: str) -> None:
         """Raise the same DistributedError on every rank if ``problem``, this rank's error or None, is an
         error on any rank: for a step that may fail on some ranks only (rank 0 writing a checkpoint, a
         rank's copy of the one it resumes from), so that the others stop at once instead of waiting
@@ -418,7 +426,9 @@ class Communicator(SingleProcess):
         validation set's scoring is one to the callbacks after an epoch), are only listed: "(rank 2
         failed too)". Its ``same_on_every_rank`` is True (a program reports it on rank 0 alone), and
         on a failing rank its cause is ``problem``. When every rank failed, each raises its own
-        ``problem``, as it is: all of them stop, and know why.
+        ``problem``, as it is: all of them stop, and know why. ``problem`` may be a SystemExit (AGREED): on
+        some ranks only, it too is told as that DistributedError ("SystemExit: 3"), on them too, since the
+        others cannot go on without them.
         """
         failed = self.ranks_where(problem is not None, f"agreeing on {what}")
         if not failed:
@@ -513,16 +523,19 @@ def ranks_named(ranks: list[int], size: int | None = None) -> str:
     return f"rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks[:3]))}{more}{of}"
 
 
-def error_text(problem: Exception) -> str:
+def error_text(problem: BaseException) -> str:
     """``problem`` in words, as :meth:`Communicator.raise_together` tells it: its message, after its type's name
-    unless it is a ChainruleError; its type's name alone where its ``__str__`` raises (one of its own, broken),
-    which must not stop the failing rank alone while the others wait for its words."""
+    unless it is a ChainruleError; its type's name alone where it has no message (``sys.exit()``) or where its
+    ``__str__`` raises (one of its own, broken), which must not stop the failing rank alone while the others
+    wait for its words."""
     name = type(problem).__name__
     try:
         message = str(problem)
     except Exception:
         return name
-    return message if isinstance(problem, ChainruleError) else f"{name}: {message}"
+    if isinstance(problem, ChainruleError):
+        return message
+    return f"{name}: {message}" if message else name
 
 
 def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:

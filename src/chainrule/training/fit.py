@@ -37,7 +37,7 @@ from ..optimizers import Optimizer, get_optimizer
 from .callbacks import Callback, check_hooks, stop_requested
 from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpoint_path, check_history_state,
                          check_optimizer_state, load_checkpoint, save_checkpoint)
-from .distributed import Communicator, SingleProcess, communicator, started_alone
+from .distributed import AGREED, Communicator, SingleProcess, communicator, started_alone
 from .fingerprint import run_fingerprint, validation_fingerprint
 from .history import History
 from .loop import Loop, LoopSettings, evaluate_prepared
@@ -269,10 +269,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         settings, parameter shapes), of the standardizations (inputs' and
         targets') and of the prepared data (X, the targets, the sample and class weights, the
         validation set); any difference raises the same DistributedError,
-        naming it, on every rank. An exception raised on some ranks only, from the arguments'
-        checks to ``on_train_end`` (``epochs=0`` or a NaN in X on one rank, an optimizer made
-        for another model, a loss, layer or callback of one's own, memory for the standardized
-        copy, a checkpoint rank 0 cannot write), stops every rank at once with the same
+        naming it, on every rank. An exception (or a ``sys.exit``) raised on some ranks only, from
+        the arguments' checks to ``on_train_end`` (``epochs=0`` or a NaN in X on one rank, an
+        optimizer made for another model, a loss, layer or callback of one's own, memory for the
+        standardized copy, a checkpoint rank 0 cannot write), stops every rank at once with the same
         DistributedError naming what failed, the rank(s) and the first one's error (``training
         at epoch 1, batch 2/3 failed on rank 1 of 2: ValueError: ...``; on that rank, its
         cause). The ranks agree on it where they communicate anyway, or in one all-gather of a
@@ -286,8 +286,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         rank alone while the epochs run stops every rank after that epoch, as one sent to all
         does. Not covered: a ``distributed`` that one rank refuses (no mpi4py there), an error
         in printing rank 0's epoch line, and a Ctrl-C before or after the epochs, or a second
-        one, on one rank (KeyboardInterrupt there); the others then wait in their next collective until
-        the timeout, and abort the job blaming a hung rank. A script that can fail so should
+        one, on one rank (KeyboardInterrupt there, not agreed on: one that reaches every rank, as
+        ``mpiexec`` sends it, would catch some in an agreement and others waiting in a collective,
+        which raise it at once); the others then wait in their next collective until the timeout,
+        and abort the job blaming a hung rank. A script that can fail so should
         run under ``python -m mpi4py``, or catch the error and call
         ``MPI.COMM_WORLD.Abort(code)``, as ``chainrule train`` does.
     device : "cpu", "cuda" or None
@@ -341,7 +343,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         check_trainable(model)
         weighted_by = _weighted_by(sample_weight, class_weight, validation)
         _check_device(device, distributed, graph)
-    except Exception as error:  # perhaps on this rank alone: it still joins the others up to their first agreement
+    except AGREED as error:  # perhaps on this rank alone: it still joins the others up to their first agreement
         if not (distributed is True or isinstance(distributed, SingleProcess)):
             raise  # one process, or ``distributed`` itself is refused
         if distributed is True and started_alone(os.environ):
@@ -368,7 +370,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
                 data = _prepare_data(model, X, y, sample_weight, class_weight, loss, validation, standardize,
                                      standardize_targets, shared_seed, weighted_by,
                                      records_validation=checkpoint is not None or resume is not None)
-            except Exception as error:  # perhaps on this rank's data alone (a NaN in its X): every rank stops, below
+            except AGREED as error:  # perhaps on this rank's data alone (a NaN in its X): every rank stops, below
                 problem = error
     comm.raise_together(problem, what)  # one all-gather a fit, rather than the others timing out
     if comm.size > 1:  # before any check that could then fail on some ranks only
@@ -418,7 +420,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         what = "starting the callbacks (on_train_begin)"
         for callback in callbacks:
             callback.on_train_begin(model, history)
-    except Exception as error:
+    except AGREED as error:
         failure = error
     comm.raise_together(failure, what)  # one all-gather a fit
     _run_epochs(loop, data, callbacks, checkpoint, checkpoint_every, run_seed)
@@ -720,7 +722,7 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
                 history.partial_last_epoch = loop.partial_epoch  # Ctrl-C before the epoch's last batch
                 stopped_by = [callback for index, callback in enumerate(callbacks)
                               if stop_requested(callback, index, epoch, logs, model)]
-            except Exception as error:
+            except AGREED as error:
                 failure = error
             stop = comm.any(bool(stopped_by) or failure is not None)
             if stop:  # a stop or an error: which, and whose, one all-gather tells (once a run, when it ends)

@@ -32,7 +32,7 @@ from ..layers.layer import Layer
 from ..losses.loss import Loss
 from ..optimizers import Optimizer
 from ..parameters import FlatParameters
-from .distributed import SingleProcess, ranks_named
+from .distributed import AGREED, SingleProcess, ranks_named
 from .history import History, layer_of
 from .metrics import Scores
 from .outputs import check_outputs
@@ -144,7 +144,7 @@ class Loop:
                     value = self.backpropagate(own_rows, scores, flat)
                     if batch == 0:  # once an epoch: a backward that rebinds its gradient is refused, not trained stale
                         flat.check_still_held()
-                except Exception as error:
+                except AGREED as error:
                     if self.comm.size == 1:
                         raise
                     # Perhaps on this rank alone (a loss or layer of one's own): sent as a loss not finite, whose
