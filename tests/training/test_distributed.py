@@ -1319,6 +1319,9 @@ def test_a_sys_exit_on_one_rank_stops_every_rank_at_once_naming_it_but_a_ctrl_c_
     with pytest.raises(SystemExit, match="^3$"):  # on every rank: each its own, as in one process
         with comm.agreeing("ending the callbacks (on_train_end)"):
             sys.exit(3)
+    with pytest.raises(SystemExit, match="^3$"):
+        with SingleProcess().agreeing("ending the callbacks (on_train_end)"):
+            sys.exit(3)
     with pytest.raises(KeyboardInterrupt):  # not agreed on (distributed.AGREED): no all-gather to wait in
         with rank_one(types.SimpleNamespace()).agreeing("ending the callbacks (on_train_end)"):
             raise KeyboardInterrupt
