@@ -113,13 +113,14 @@ def test_fewer_epochs_than_the_checkpoint_holds_are_refused():
 
 def test_data_of_another_width_is_blamed_on_the_data_or_a_changed_loss(tmp_path):
     held = checkpoint(tmp_path, cr.mlp([4, 8, 3], seed=0), {"loss": "auto"})
-    check_same_widths(held, TrainConfig(), {}, 4, 3, "cross_entropy")
+    resumed = resumed_config(held)
+    check_same_widths(held, resumed, TrainConfig(), {}, 4, 3, "cross_entropy")
     with pytest.raises(ConfigError, match="--data: 'digits' has 5 features, but the resumed run's network takes 4"):
-        check_same_widths(held, TrainConfig(), {}, 5, 3, "cross_entropy")
+        check_same_widths(held, resumed, TrainConfig(), {}, 5, 3, "cross_entropy")
     with pytest.raises(ConfigError, match="--data: 'digits' gives 2 outputs with cross_entropy"):
-        check_same_widths(held, TrainConfig(), {}, 4, 2, "cross_entropy")
+        check_same_widths(held, resumed, TrainConfig(), {}, 4, 2, "cross_entropy")
     with pytest.raises(ConfigError, match="--loss: 'mse' gives 1 output, but the resumed run's network has 3"):
-        check_same_widths(held, TrainConfig(loss="mse"), {}, 4, 1, "mse")
+        check_same_widths(held, resumed, TrainConfig(loss="mse"), {}, 4, 1, "mse")
 
 
 def test_named_columns_in_another_order_or_of_other_names_are_refused(tmp_path):

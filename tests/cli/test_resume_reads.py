@@ -1,14 +1,16 @@
 """chainrule train --resume reads its checkpoint once: the configuration it compares and the
 state it resumes come from one file, even if another process replaces the file meanwhile."""
 
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import chainrule as cr
-from chainrule.cli import train as train_command
-from chainrule.io import model_file
+from chainrule.cli import config as config_module, resume_checks, run_folder, train as train_command
+from chainrule.io import model_file, read, save
 from chainrule.training.checkpoint import read_checkpoint
 
 from .helpers import call
@@ -29,6 +31,32 @@ def test_resume_reads_the_checkpoint_once(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(model_file, "read_header", counted_read_header)
     code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "3", "--quiet")
+    assert code == 0, err
+    assert len(reads) == 1
+
+
+@pytest.mark.parametrize("run_ids", [True, False])
+def test_resume_reads_the_config_toml_beside_a_checkpoint_without_configuration_once(tmp_path, capsys, monkeypatch,
+                                                                                     run_ids):
+    # each step that needed the run's values read it again: resolving the configuration, the check that the folder
+    # holds the run (which, without run ids, read it once more as the folder's), and the checks of the data's
+    # widths and file when they differ from the run's
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "run")[0] == 0
+    checkpoint = tmp_path / "run" / "checkpoint.safetensors"
+    model, tensors, extra = read(checkpoint)
+    del model.metadata["config"]  # as a chainrule train of long ago saved it
+    save(model, checkpoint, extra_tensors=tensors, extra_json=extra)
+    if not run_ids:  # a run of before run ids: the folder's config.toml is compared with the run's
+        metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+        del metrics["run_id"]
+        (tmp_path / "run" / "metrics.json").write_text(json.dumps(metrics))
+    beside = tmp_path / "run" / "config.toml"
+    reads = []
+    for module in (config_module, resume_checks, run_folder, train_command):  # each holds read_config by name
+        read_config = module.read_config
+        monkeypatch.setattr(module, "read_config", lambda path, read_config=read_config: (
+            reads.append(path) if Path(path).resolve() == beside.resolve() else None) or read_config(path))
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet")
     assert code == 0, err
     assert len(reads) == 1
 

@@ -7,7 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from chainrule.cli.config import SavedConfig
 from chainrule.cli.main import build_parser
+from chainrule.cli.resume_checks import ResumedConfig
 from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, check_holds_the_resumed_run,
                                       claim_folder, prepare_folder, release_folder, resume_option, run_folder)
 from chainrule.errors import ConfigError, DataError
@@ -143,7 +145,8 @@ def test_a_run_folders_config_toml_is_compared_as_the_run_builds_it_without_hidd
     # without hidden widths there, config.toml's activation was compared as written ('relu, tanh' against the
     # checkpoint's run's ['relu', 'tanh']), and its initializer by name (an alias against the name), so the run's
     # own folder was refused as another run's
-    resumed = {"hidden": "8,4", "activation": "relu,tanh", "init": "glorot_uniform"}
+    resumed = ResumedConfig({"hidden": "8,4", "activation": "relu,tanh", "init": "glorot_uniform"},
+                            SavedConfig(str(tmp_path / "ck.safetensors")))
     (tmp_path / CONFIG).write_text('activation = "relu, tanh"\ninit = "xavier_uniform"\n')
     check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", resumed, {}, None)
     (tmp_path / CONFIG).write_text('activation = "relu, sigmoid"\n')

@@ -14,6 +14,7 @@ Each refusal names the key where its value came from (see ``value_name``): ``--s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from ..checks import listing
 from ..data import BUILTIN_DATASETS
@@ -28,7 +29,16 @@ from .rows import changed_since_run, is_run_data
 ACTIVATION_TYPES = tuple(set(ACTIVATIONS.values()))  # the layer types cr.mlp puts after a hidden Linear
 
 
-def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str | SavedConfig]:
+class ResumedConfig(NamedTuple):
+    """The configuration of the run a checkpoint continues, as :func:`resumed_config` read it:
+    its ``values``, and their ``source`` for ``value_name``: the checkpoint's own
+    (``SavedConfig``), or the path of the config.toml beside it."""
+
+    values: dict
+    source: str | SavedConfig
+
+
+def resumed_config(checkpoint: CheckpointFile) -> ResumedConfig:
     """(values, source) of the run that wrote ``checkpoint`` (as read by ``read_checkpoint``):
     its model's metadata (ModelFileError when that is not a table), else config.toml beside it;
     ConfigError when neither is there.
@@ -37,14 +47,15 @@ def resumed_config(checkpoint: CheckpointFile) -> tuple[dict, str | SavedConfig]
     config.toml yet. One with neither was written by ``cr.fit`` (or a chainrule train of long
     ago), and only cr.fit knows the network and data to resume it with. config.toml is read
     from this process's disk: under MPI, every rank reads its own (the checkpoint itself comes
-    from rank 0).
+    from rank 0). Called once per run (``train.run``), whose checks are all given that one
+    reading: config.toml, read again, could have changed in between.
     """
     saved = saved_config(checkpoint.model.metadata, checkpoint)
     if saved is not None:
-        return saved, SavedConfig(str(checkpoint))
+        return ResumedConfig(saved, SavedConfig(str(checkpoint)))
     beside = Path(checkpoint).parent / "config.toml"
     if beside.is_file():
-        return read_config(beside), str(beside)
+        return ResumedConfig(read_config(beside), str(beside))
     raise ConfigError(f"{checkpoint} holds no chainrule train configuration (written by cr.fit?): "
                       f"resume it with cr.fit(..., resume={str(checkpoint)!r})")
 
@@ -179,13 +190,13 @@ def check_epochs_cover(saved_epoch, config: TrainConfig, sources: dict) -> None:
             f"{saved_epoch} to train further)")
 
 
-def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: dict, n_features: int,
-                      n_outputs: int, loss: str) -> None:
+def check_same_widths(checkpoint: CheckpointFile, resumed: ResumedConfig, config: TrainConfig, sources: dict,
+                      n_features: int, n_outputs: int, loss: str) -> None:
     """ConfigError naming ``data`` or ``loss`` where it came from when the network they ask for
     (``n_features`` inputs; ``n_outputs`` outputs, for ``loss``) is not as wide as the resumed
     run's in ``checkpoint`` (as read by ``read_checkpoint``), rather than cr.fit's error
     naming the checkpoint's architecture. Other outputs are blamed on the loss when it differs
-    from the resumed run's, else on the data.
+    from the resumed run's (in its configuration ``resumed``), else on the data.
     """
     saved_model = checkpoint.model
     data = value_name("data", sources.get("data"))
@@ -195,9 +206,9 @@ def check_same_widths(checkpoint: CheckpointFile, config: TrainConfig, sources: 
                           f"takes {takes}; resume with data of {takes} features")
     if gives is None or n_outputs == gives:
         return
-    resumed = TrainConfig().with_values(*resumed_config(checkpoint))
+    resumed_loss = TrainConfig().with_values(*resumed).loss
     outputs = f"{n_outputs} output{'' if n_outputs == 1 else 's'}"
-    if config.loss != resumed.loss:
+    if config.loss != resumed_loss:
         raise ConfigError(f"{value_name('loss', sources.get('loss'))}: {config.loss!r} gives {outputs}, but the "
                           f"resumed run's network has {gives}; resume without changing loss")
     raise ConfigError(f"{data}: {config.data!r} gives {outputs} with {loss}, but the resumed run's network has "
@@ -228,10 +239,10 @@ def check_same_columns(checkpoint: CheckpointFile, config: TrainConfig, sources:
                       f"there); its network takes them by position: resume with data of those columns in that order")
 
 
-def check_same_data_file(checkpoint: CheckpointFile, config: TrainConfig, sources: dict,
+def check_same_data_file(checkpoint: CheckpointFile, resumed: ResumedConfig, config: TrainConfig, sources: dict,
                          data_hash: str | dict | None) -> None:
     """ConfigError naming ``data`` where it came from when it is the resumed run's own data (its
-    CSV or NPZ file, or its IDX files: the same resolved paths as those its configuration saved) and
+    CSV or NPZ file, or its IDX files: the same resolved paths as those its configuration ``resumed`` saved) and
     a file of it has changed: its SHA-256 (in ``data_hash``, as ``rows.data_sha256`` gives them) is
     no longer the one the run recorded (``metadata.data.sha256``), as ``rows.changed_since_run``
     tells. The test rows (split from it by the seed, or its own test part) would not be the run's,
@@ -241,7 +252,7 @@ def check_same_data_file(checkpoint: CheckpointFile, config: TrainConfig, source
     they are. An IDX file is named as well as the spec.
     """
     changed = changed_since_run(checkpoint.model.metadata, config.data, data_hash)
-    if changed is None or not is_run_data(config.data, resumed_config(checkpoint)[0].get("data")):
+    if changed is None or not is_run_data(config.data, resumed.values.get("data")):
         return
     what = quoted(config.data, PATH_QUOTE_LIMIT)
     if changed != config.data:

@@ -27,6 +27,7 @@ from . import folder_lock
 from .config import SavedConfig, TrainConfig, read_config
 from .network_args import as_built
 from .folder_lock import LOCK
+from .resume_checks import ResumedConfig
 
 CHECKPOINT = "checkpoint.safetensors"
 CONFIG = "config.toml"  # the resolved configuration, written when a run ends: it marks a run folder
@@ -161,11 +162,11 @@ def run_id_for(folder: Path, resume, checkpoint) -> str:
     return os.urandom(8).hex()
 
 
-def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict, resumed_id) -> None:
+def check_holds_the_resumed_run(folder: Path, resume, resumed: ResumedConfig, extra: dict, resumed_id) -> None:
     """ConfigError naming ``--resume`` when ``folder``, the folder of the checkpoint ``resume``, holds the
-    files of another run than the checkpoint's, whose configuration is ``resumed``, training state
-    ``extra`` (its ``extra_json``) and run id ``resumed_id`` (its ``metadata.run_id``, None when it has
-    none): a checkpoint copied into another run's folder (``cp a/checkpoint.safetensors b/a.safetensors``)
+    files of another run than the checkpoint's, whose configuration is ``resumed`` (as ``resumed_config`` read it),
+    training state ``extra`` (its ``extra_json``) and run id ``resumed_id`` (its ``metadata.run_id``, None when it
+    has none): a checkpoint copied into another run's folder (``cp a/checkpoint.safetensors b/a.safetensors``)
     was resumed there, and its run's files replaced that run's model, checkpoint, metrics and
     configuration. The runs are told apart by their run ids (:func:`run_id_for`), the folder's in its
     metrics.json. Where either has none (files written before chainrule recorded run ids), by the keys of
@@ -173,7 +174,8 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict
     by the loss of their first epoch: every checkpoint of a run, resumed or not, holds the same (see
     :func:`_first_epoch_loss`); runs differing in neither (a repeat) pass. A config.toml that cannot be
     read, or holds a value no run writes (edited by hand), tells nothing of another run: the resumed run
-    writes its own there."""
+    writes its own there. The folder's config.toml is not read again when it is the one ``resumed`` came from
+    (a checkpoint holding no configuration, in its own folder): it holds the run's keys."""
     config = folder / CONFIG
     if not is_resumed_folder(folder, resume) or not config.is_file():
         return
@@ -183,17 +185,31 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: dict, extra: dict
             raise _another_run(folder, resume, f"{METRICS} has run_id {quoted(folder_id)}, the checkpoint's run "
                                                f"{quoted(resumed_id)}")
         return
+    if not _is_file(resumed.source, config):
+        _check_same_run_keys(folder, resume, resumed)
+    _check_same_first_epoch(folder, resume, extra)
+
+
+def _is_file(source, path: Path) -> bool:
+    """Whether the configuration ``source`` (a path, or the checkpoint's own: ``SavedConfig``) is the file ``path``."""
+    return isinstance(source, str) and Path(source).resolve() == path.resolve()
+
+
+def _check_same_run_keys(folder: Path, resume, resumed: ResumedConfig) -> None:
+    """ConfigError naming ``--resume`` when the run ``folder``'s config.toml holds another value of a key of
+    ``RUN_KEYS`` than the configuration ``resumed`` of the checkpoint ``resume``'s run; see
+    :func:`check_holds_the_resumed_run`."""
+    config = folder / CONFIG
     try:
         written = read_config(config)
         theirs = _as_built(written, str(config))
     except ConfigError:
         written, theirs = {}, {}
-    ours = _as_built(resumed, SavedConfig(str(resume)))
+    ours = _as_built(resumed.values, SavedConfig(str(resume)))
     for key in RUN_KEYS:
         if key in theirs and key in ours and theirs[key] != ours[key]:
             raise _another_run(folder, resume, f"{CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
-                                               f"{quoted(resumed[key])}")
-    _check_same_first_epoch(folder, resume, extra)
+                                               f"{quoted(resumed.values[key])}")
 
 
 def _another_run(folder: Path, resume, differs: str) -> ConfigError:

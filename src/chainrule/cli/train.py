@@ -76,7 +76,8 @@ from .network_args import hidden_layers
 from .network_size import check_network_fits_memory, network_size, training_vectors
 from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_columns, check_same_data_file, check_same_hidden,
-    check_same_network, check_same_split, check_same_target_standardization, check_same_widths, resumed_config,
+    check_same_network, check_same_split, check_same_target_standardization, check_same_widths, ResumedConfig,
+    resumed_config,
 )
 from .rows import column_name, data_sha256, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, METRICS, check_folder_is_free, check_holds_the_resumed_run,
@@ -148,13 +149,15 @@ def resolve_config(args) -> TrainConfig:
     return resolve_config_and_sources(args)[0]
 
 
-def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -> tuple[TrainConfig, dict]:
+def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None,
+                               resumed: ResumedConfig | None = None) -> tuple[TrainConfig, dict]:
     """:func:`resolve_config`'s configuration, and for each key a file gave, that file's path
     (a ``SavedConfig`` for the configuration the resumed checkpoint saved).
 
     The errors found later (a loss the data cannot take) name a key through
     ``value_name(key, sources.get(key))``, as :func:`validate` does. ``checkpoint`` is
-    ``--resume``'s file as :func:`read_checkpoint` read it; without it, the file is read here.
+    ``--resume``'s file as :func:`read_checkpoint` read it, and ``resumed`` its run's configuration
+    as :func:`~chainrule.cli.resume_checks.resumed_config` read it; without them, they are read here.
     """
     for option, path in (("--resume", getattr(args, "resume", None)), ("--config", args.config)):
         if path == "":  # an unset shell variable ("$CFG") would otherwise leave the option out silently
@@ -163,7 +166,9 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
     if args.resume:
         if checkpoint is None:
             checkpoint = read_checkpoint(args.resume)  # a training checkpoint, before its configuration is compared
-        layers.append(resumed_config(checkpoint))
+        if resumed is None:
+            resumed = resumed_config(checkpoint)
+        layers.append(resumed)
     if args.config:
         values = read_config(args.config)
         if getattr(args, "data", None) is None:  # else --data overrides the file's, which is not looked for
@@ -176,17 +181,17 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None) -
         config = config.with_values(values, source)
         sources.update(dict.fromkeys(values, source))
     if args.resume:  # before validate, which would blame the saved activations for a count --hidden changed
-        check_config_matches_network(checkpoint, *layers[0])
-        check_same_hidden(*layers[0], config, sources)
+        check_config_matches_network(checkpoint, *resumed)
+        check_same_hidden(*resumed, config, sources)
     validate(config, sources)
     # NumPy's other names of the two dtypes ("double", "f4") are taken, and saved by the one --help gives
     config = dataclasses.replace(config, dtype=as_float_dtype(config.dtype).name)
     if args.resume:
-        check_same_split(*layers[0], config, sources)
-        check_same_network(*layers[0], config, sources)
-        if "init" in layers[0][0]:  # an alias of the run's initializer is taken, and the network built as saved: the
+        check_same_split(*resumed, config, sources)
+        check_same_network(*resumed, config, sources)
+        if "init" in resumed.values:  # an alias of the run's initializer is taken, and the network built as saved: the
             # checkpoint's architecture holds the name the run gave it, which cr.fit compares
-            config = dataclasses.replace(config, init=TrainConfig().with_values(*layers[0]).init)
+            config = dataclasses.replace(config, init=TrainConfig().with_values(*resumed).init)
         check_epochs_cover(checkpoint.extra.get("epoch"), config, sources)
     return config, sources
 
@@ -256,7 +261,9 @@ def run(args) -> int:
     failure = None
     try:  # every rank's inputs, checked before rank 0 makes the run folder
         checkpoint = read_resumed_checkpoint(args.resume, comm)
-        config, sources = resolve_config_and_sources(args, checkpoint)
+        # read once: every check compares this run with the configuration of that one reading
+        resumed = resumed_config(checkpoint) if checkpoint is not None else None
+        config, sources = resolve_config_and_sources(args, checkpoint, resumed)
         # Saved with its data path absolute, so that --resume finds the same files from any
         # working directory; read (and named in errors) as the user gave it.
         saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
@@ -265,14 +272,14 @@ def run(args) -> int:
         if comm.is_root:
             check_folder_is_free(folder, args.resume)
             if checkpoint is not None:
-                check_holds_the_resumed_run(folder, args.resume, resumed_config(checkpoint)[0], checkpoint.extra,
+                check_holds_the_resumed_run(folder, args.resume, resumed, checkpoint.extra,
                                             checkpoint.model.metadata.get("run_id"))
         data, data_hash, own_test_part = load_training_data(config, sources, comm.size, args.config)
         loss, n_outputs = training_loss(config, sources, data)
         if args.resume:
-            check_same_widths(checkpoint, config, sources, data.X_train.shape[1], n_outputs, loss)
+            check_same_widths(checkpoint, resumed, config, sources, data.X_train.shape[1], n_outputs, loss)
             check_same_columns(checkpoint, config, sources, data.feature_names)
-            check_same_data_file(checkpoint, config, sources, data_hash)
+            check_same_data_file(checkpoint, resumed, config, sources, data_hash)
             check_same_target_standardization(checkpoint, standardizes_targets(loss, config, sources), sources)
         model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
     except ChainruleError as error:
