@@ -153,3 +153,20 @@ def test_a_run_folders_config_toml_is_compared_as_the_run_builds_it_without_hidd
     with pytest.raises(ConfigError, match="its config.toml has activation 'relu, sigmoid', the checkpoint's run "
                                           "'relu,tanh'"):
         check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", resumed, {}, None)
+
+
+@pytest.mark.parametrize("source, named", [
+    (SavedConfig("run/ck.safetensors"), "run/ck.safetensors: metadata.config.hidden"),
+    ("link/config.toml", "link/config.toml: key 'hidden'"),  # beside a (linked) checkpoint holding no configuration
+])
+def test_the_refusal_of_another_runs_folder_names_where_the_runs_value_came_from(tmp_path, source, named):
+    # the checkpoint's run's value was quoted without its source, and a value that is not one named as the
+    # checkpoint's own, also when it came from the config.toml beside it
+    (tmp_path / CONFIG).write_text('hidden = "8"\n')
+    with pytest.raises(ConfigError, match=re.escape(f"its config.toml has hidden '8', the checkpoint's run '4' "
+                                                    f"({named}); ")):
+        check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", ResumedConfig({"hidden": "4"}, source),
+                                    {}, None)
+    with pytest.raises(ConfigError, match=re.escape(f"{named}: every width must be >= 1")):
+        check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", ResumedConfig({"hidden": "0"}, source),
+                                    {}, None)

@@ -22,7 +22,7 @@ import chainrule as cr
 from chainrule.cli import gradcheck as gradcheck_command, train as train_command
 from chainrule.cli.config import SavedConfig, TrainConfig
 from chainrule.cli.evaluate import score_text
-from chainrule.io import model_file, read
+from chainrule.io import model_file, read, save
 from chainrule.io.architecture import to_config
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 from chainrule.training.loop import Loop  # fit's epochs: patched below to press Ctrl-C mid-run
@@ -601,8 +601,8 @@ def test_a_checkpoint_copied_into_another_runs_folder_is_not_resumed_over_that_r
     before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
     code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "2")
     assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
-                                     "run's files: its config.toml has hidden '5', the checkpoint's run '4'",
-                          "pass --out DIR")
+                                     f"run's files: its config.toml has hidden '5', the checkpoint's run '4' "
+                                     f"({copied}: metadata.config.hidden)", "pass --out DIR")
     assert out == "" and {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()} == before
     code, _, err = call(capsys, "train", "--resume", copied, "--epochs", "2", "--out", tmp_path / "continued")
     assert code == 0, err
@@ -614,6 +614,26 @@ def test_a_checkpoint_copied_into_another_runs_folder_is_not_resumed_over_that_r
     assert code == 0, err
     code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "2")
     assert code == 0, err
+
+
+def test_a_linked_checkpoint_without_configuration_names_the_config_toml_its_runs_values_came_from(tmp_path, capsys):
+    # a checkpoint holding no configuration is resumed with the config.toml beside it: here beside the link, not in
+    # the folder the link leads to, another run's; the refusal labelled the run's value as the checkpoint's own
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--hidden", "4", "--out", tmp_path / "a")[0] == 0
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--hidden", "5", "--out", tmp_path / "b")[0] == 0
+    without_run_id(tmp_path / "b")  # a run of before run ids: told apart by config.toml's keys
+    model, tensors, extra = read(tmp_path / "a" / "checkpoint.safetensors")
+    del model.metadata["config"]  # as a chainrule train of long ago saved it
+    save(model, tmp_path / "b" / "a.safetensors", extra_tensors=tensors, extra_json=extra)
+    (tmp_path / "link").mkdir()
+    shutil.copy(tmp_path / "a" / "config.toml", tmp_path / "link" / "config.toml")
+    (tmp_path / "link" / "ck.safetensors").symlink_to(tmp_path / "b" / "a.safetensors")
+    linked = tmp_path / "link" / "ck.safetensors"
+    code, out, err = call(capsys, "train", "--resume", linked, "--epochs", "2")
+    assert_one_line_error(code, err, f"--resume {linked}: the checkpoint's folder {tmp_path / 'b'} holds another "
+                                     f"run's files: its config.toml has hidden '5', the checkpoint's run '4' "
+                                     f"({tmp_path / 'link' / 'config.toml'}: key 'hidden')", "pass --out DIR")
+    assert out == ""
 
 
 def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resumed_over_that_run(tmp_path, capsys):

@@ -24,7 +24,7 @@ from ..io import atomic_write
 from ..io.model_file import chainrule_document
 from ..io.safetensors_file import read_header
 from . import folder_lock
-from .config import SavedConfig, TrainConfig, read_config
+from .config import TrainConfig, read_config, value_name
 from .network_args import as_built
 from .folder_lock import LOCK
 from .resume_checks import ResumedConfig
@@ -164,9 +164,10 @@ def run_id_for(folder: Path, resume, checkpoint) -> str:
 
 def check_holds_the_resumed_run(folder: Path, resume, resumed: ResumedConfig, extra: dict, resumed_id) -> None:
     """ConfigError naming ``--resume`` when ``folder``, the folder of the checkpoint ``resume``, holds the
-    files of another run than the checkpoint's, whose configuration is ``resumed`` (as ``resumed_config`` read it),
-    training state ``extra`` (its ``extra_json``) and run id ``resumed_id`` (its ``metadata.run_id``, None when it
-    has none): a checkpoint copied into another run's folder (``cp a/checkpoint.safetensors b/a.safetensors``)
+    files of another run than the checkpoint's, whose configuration is ``resumed`` (as ``resumed_config`` read it:
+    the checkpoint's own, or config.toml beside it, each named as such where its value is quoted), training
+    state ``extra`` (its ``extra_json``) and run id ``resumed_id`` (its ``metadata.run_id``, None when it has
+    none): a checkpoint copied into another run's folder (``cp a/checkpoint.safetensors b/a.safetensors``)
     was resumed there, and its run's files replaced that run's model, checkpoint, metrics and
     configuration. The runs are told apart by their run ids (:func:`run_id_for`), the folder's in its
     metrics.json. Where either has none (files written before chainrule recorded run ids), by the keys of
@@ -197,19 +198,20 @@ def _is_file(source, path: Path) -> bool:
 
 def _check_same_run_keys(folder: Path, resume, resumed: ResumedConfig) -> None:
     """ConfigError naming ``--resume`` when the run ``folder``'s config.toml holds another value of a key of
-    ``RUN_KEYS`` than the configuration ``resumed`` of the checkpoint ``resume``'s run; see
-    :func:`check_holds_the_resumed_run`."""
+    ``RUN_KEYS`` than the configuration ``resumed`` of the checkpoint ``resume``'s run, naming where the run's
+    value came from (:func:`~chainrule.cli.config.value_name`: the checkpoint's ``metadata.config``, or the
+    config.toml beside a checkpoint holding none); see :func:`check_holds_the_resumed_run`."""
     config = folder / CONFIG
     try:
         written = read_config(config)
         theirs = _as_built(written, str(config))
     except ConfigError:
         written, theirs = {}, {}
-    ours = _as_built(resumed.values, SavedConfig(str(resume)))
+    ours = _as_built(resumed.values, resumed.source)
     for key in RUN_KEYS:
         if key in theirs and key in ours and theirs[key] != ours[key]:
             raise _another_run(folder, resume, f"{CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
-                                               f"{quoted(resumed.values[key])}")
+                                               f"{quoted(resumed.values[key])} ({value_name(key, resumed.source)})")
 
 
 def _another_run(folder: Path, resume, differs: str) -> ConfigError:
