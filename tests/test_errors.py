@@ -1,5 +1,7 @@
 """The error hierarchy: every chainrule error is also the built-in error it documents."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -72,6 +74,26 @@ def test_quoted_cuts_a_long_value_and_says_so():
     assert quoted(10**4000) == str(10**4000)[:QUOTE_LIMIT] + "..."
     assert quoted("a" * 10**7) == "'" + "a" * (QUOTE_LIMIT - 1) + "..."
     assert quoted([1, 2], limit=3) == "[1,..."
+
+
+def test_quoted_names_a_negative_huge_int_as_negative_and_a_container_of_one_by_its_type():
+    """-10**5000 was shown as "<an int of 16,610 bits>", as if positive; a list holding 10**5000 raised ValueError."""
+    from chainrule.errors import quoted
+    assert quoted(-10 ** 5000) == "<a negative int of 16,610 bits>"
+    assert quoted(10 ** 5000) == "<an int of 16,610 bits>"
+    assert quoted([1, 10 ** 5000]) == f"<list holding an int of more than {sys.get_int_max_str_digits()} digits>"
+    assert quoted({"t": -10 ** 5000}, 10) == "<dict hold..."
+
+
+def test_quoted_lets_other_errors_of_a_repr_through():
+    from chainrule.errors import quoted
+
+    class Broken:
+        def __repr__(self):
+            raise ValueError("no repr today")
+
+    with pytest.raises(ValueError, match="no repr today"):
+        quoted(Broken())
 
 
 def test_a_distributed_error_says_whether_every_rank_raised_it():

@@ -33,6 +33,7 @@ trains a model ending in a Softmax or Sigmoid with a cross-entropy loss, which t
 """
 
 import difflib
+import sys
 
 #: The most characters of a value that a message quotes: a 50 MB CSV cell or a number of 5,000
 #: digits would otherwise make a message of that size.
@@ -51,13 +52,24 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
     '12'
     >>> quoted(2 ** 20000)
     '<an int of 20,001 bits>'
+    >>> quoted(-2 ** 20000)
+    '<a negative int of 20,001 bits>'
+    >>> quoted([1, 2 ** 20000])
+    '<list holding an int of more than 4300 digits>'
+
+    Python writes no int of more digits than ``sys.get_int_max_str_digits()`` (4300 by default):
+    its repr, and that of a list or dict holding one, raises ValueError. An error message must not
+    raise in its turn, so such a value is named by its size (and sign), or by its container's type.
     """
     try:
         text = repr(value)
-    except ValueError:  # an int of more digits than Python converts to text (sys.get_int_max_str_digits())
-        if not isinstance(value, int):
+    except ValueError as error:
+        if isinstance(value, int):
+            text = f"<{'a negative' if value < 0 else 'an'} int of {value.bit_length():,} bits>"
+        elif "integer string conversion" in str(error):  # Python's words for the limit
+            text = f"<{type(value).__name__} holding an int of more than {sys.get_int_max_str_digits()} digits>"
+        else:
             raise
-        text = f"<an int of {value.bit_length():,} bits>"
     return text if len(text) <= limit else text[:limit] + "..."
 
 
