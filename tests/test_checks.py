@@ -104,6 +104,12 @@ def test_real_rejects_non_numbers(value):
         real(value, "x")
 
 
+def test_real_names_an_integer_too_large_for_repr():
+    """10**400 has a repr; 10**5000's raised ValueError inside the f"{value!r:.60}" that was to cut it."""
+    with pytest.raises(cr.HyperparameterError, match=r"^x: expected a finite real number, got <an int of 16,610 bits>"):
+        real(10 ** 5000, "x")
+
+
 def test_real_accepts_numpy_scalars():
     assert real(np.float32(0.5), "x") == 0.5
     assert real(np.int64(3), "x") == 3.0

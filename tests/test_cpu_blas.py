@@ -163,3 +163,9 @@ def test_set_threads_refuses_a_count_that_is_not_a_positive_int(count):
     with pytest.raises(HyperparameterError, match=r"count: expected an integer >= 1 \(BLAS threads\)"):
         cpu_blas.set_threads(count)
     assert cpu_blas.threads() == before
+
+
+def test_set_threads_names_a_huge_negative_count():
+    """Its repr raised ValueError inside the f"{count!r:.60}" that was to cut it."""
+    with pytest.raises(HyperparameterError, match=r"got <a negative int of 16,610 bits>$"):
+        cpu_blas.set_threads(-10 ** 5000)

@@ -335,7 +335,7 @@ def real(value, name: str) -> float:
         except OverflowError:
             pass
     if not math.isfinite(number):
-        raise HyperparameterError(f"{name}: expected a finite real number, got {value!r:.60}")
+        raise HyperparameterError(f"{name}: expected a finite real number, got {quoted(value, 60)}")
     return number
 
 

@@ -34,7 +34,7 @@ import numbers
 
 import numpy
 
-from .errors import HyperparameterError
+from .errors import HyperparameterError, quoted
 
 _CANDIDATES = (("scipy_cblas_{}64_", ctypes.c_int64), ("cblas_{}64_", ctypes.c_int64), ("cblas_{}", ctypes.c_int))
 _PREFIX = {numpy.dtype(numpy.float32): "s", numpy.dtype(numpy.float64): "d"}
@@ -184,7 +184,7 @@ def set_threads(count: int) -> bool:
     A ``count`` that is not an int >= 1 raises HyperparameterError naming it."""
     # Not checks.positive_int: checks imports the backend, which imports this module.
     if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
-        raise HyperparameterError(f"count: expected an integer >= 1 (BLAS threads), got {count!r:.60}")
+        raise HyperparameterError(f"count: expected an integer >= 1 (BLAS threads), got {quoted(count, 60)}")
     functions = _thread_functions()
     if functions is None:
         return False

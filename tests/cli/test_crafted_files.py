@@ -193,7 +193,7 @@ def test_an_escape_sequence_in_a_crafted_checkpoint_reaches_the_terminal_escaped
     save(model, tmp_path / "ck.safetensors", extra_tensors=tensors, extra_json=extra)
     code, _, err = call(capsys, "train", "--resume", tmp_path / "ck.safetensors", "--out", tmp_path / "out")
     assert_one_line_error(code, err,
-                          r"ck.safetensors: the checkpoint was trained with \x1b]0;owned\x07\x1b[2J, not Adam")
+                          r"ck.safetensors: the checkpoint was trained with '\x1b]0;owned\x07\x1b[2J', not Adam")
     assert "\x1b" not in err and "\x07" not in err
 
 

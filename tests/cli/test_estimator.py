@@ -64,6 +64,15 @@ def test_an_estimator_name_that_is_not_a_string_is_named(binary_estimator, tmp_p
         read_model_file(tmp_path / "odd.safetensors")
 
 
+def test_a_long_estimator_name_is_cut_and_says_so(binary_estimator, tmp_path):
+    """It was cut at 60 characters without "...", as if the name ended there."""
+    model, tensors, extra_json = read(binary_estimator[0])
+    model.metadata["sklearn"]["estimator"] = "x" * 100_000
+    save(model, tmp_path / "odd.safetensors", extra_tensors=tensors, extra_json=extra_json)
+    with pytest.raises(ModelFileError, match=r"MLPRegressor, got '" + "x" * 59 + r"\.\.\.$"):
+        read_model_file(tmp_path / "odd.safetensors")
+
+
 def test_only_a_logistic_output_classifier_answers_itself():
     assert answers_itself(SimpleNamespace(out_activation_="logistic"))
     assert not answers_itself(SimpleNamespace(out_activation_="softmax"))

@@ -478,6 +478,9 @@ def test_a_saved_key_this_release_does_not_write_is_refused_not_dropped():
     with pytest.raises(DataError, match="preprocessing: unexpected key 'clip', not one this chainrule writes"):
         Preprocessor.from_json({**saved, "clip": [0, 1]})
 
+    with pytest.raises(DataError, match="preprocessing: unexpected key '" + "x" * 59 + r"\.\.\., not one"):
+        Preprocessor.from_json({**saved, "x" * 100_000: 1})  # it was cut at 60 characters without "..."
+
 
 def test_targets_are_standardized_with_the_features_robust_statistics():
     T = numpy.array([[1e6 + 1.0, 5.0], [1e6 + 3.0, 5.0], [1e6 + 8.0, 5.0]])

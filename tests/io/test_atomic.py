@@ -414,6 +414,12 @@ def test_path_that_is_not_a_file_path_is_refused_before_writing(path, found, cap
     assert capfd.readouterr().out == ""  # 1 was not taken as standard output
 
 
+def test_a_long_path_that_is_not_a_file_path_is_cut_and_says_so():
+    """It was cut at 60 characters without "...", as if the bytes ended there."""
+    with pytest.raises(HyperparameterError, match=r"got bytes b'" + "x" * 58 + r"\.\.\.$"):
+        atomic_write(b"x" * 100_000, b"written", error=ModelFileError)
+
+
 @pytest.mark.parametrize("name", ["out/", "out/.", "out/..", ".", ".."])
 def test_a_path_naming_a_directory_is_refused_before_writing(tmp_path, monkeypatch, name):
     """Path("out/") is "out", and "out/." too: a file named like the directory was written."""

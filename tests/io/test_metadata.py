@@ -38,6 +38,14 @@ def test_a_tuple_is_refused_naming_its_path_as_in_a_callbacks_state(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_long_key_in_the_path_of_a_refused_value_is_cut_and_says_so(tmp_path):
+    """The key was cut at 60 characters without "...", as if it ended there."""
+    model = cr.mlp([4, 3], seed=0)
+    model.metadata = {"x" * 100_000: (3, 4)}
+    with pytest.raises(ModelFileError, match=r"cannot save: metadata\['" + "x" * 59 + r"\.\.\.\] is a tuple"):
+        cr.save(model, tmp_path / "m.safetensors")
+
+
 def test_a_checkpointed_fit_refuses_such_metadata_before_it_trains(tmp_path):
     model = cr.mlp([4, 8, 3], seed=0)
     model.metadata = {"hidden": (8,)}

@@ -362,6 +362,11 @@ def test_chainrule_metadata_damaged_or_foreign(saved, text, message):
     ("format_version", 2, "format version 2"),
     ("format_version", "1", "format_version: expected an integer, got '1'"),
     ("dtype", "float16", "dtype: expected one of float32, float64, got 'float16'"),
+    # it was put whole into the message; and a metadata field, cut at 60 characters without "..."
+    pytest.param("dtype", "x" * 100_000, "dtype: expected one of float32, float64, got '" + "x" * 59 + r"\.\.\.$",
+                 id="dtype-long"),
+    pytest.param("metadata", "x" * 100_000, "metadata: expected a JSON object, got '" + "x" * 59 + r"\.\.\.$",
+                 id="metadata-long"),
     ("dtype", None, "dtype: null, but the architecture has parameters"),
     ("metadata", [], "metadata: expected a JSON object"),
     ("extra_json", "x", "extra_json: expected a JSON object"),

@@ -67,6 +67,17 @@ def test_load_state_dict_refuses_a_step_count_out_of_range(t):
     assert optimizer.t == 2**53
 
 
+def test_a_huge_step_count_or_missed_count_is_named_in_the_message():
+    """Their repr raised ValueError inside the f"{t!r:.60}" that was to cut them."""
+    optimizer = cr.Adam(tiny_model(), lr=0.1)
+    with pytest.raises(cr.HyperparameterError, match=r"saved step count t: .*, got <an int of 16,610 bits>$"):
+        optimizer.load_state_dict({**optimizer.state_dict(), "t": 10 ** 5000})
+    with pytest.raises(cr.HyperparameterError, match=r"\(steps missed while frozen\), got <an int of 16,610 bits>$"):
+        checked_missed("Adam", {"0.W": 10 ** 5000}, 3, ["0.W", "0.b"])
+    with pytest.raises(cr.HyperparameterError, match=r"saved missed: '" + "x" * 59 + r"\.\.\. is not a parameter"):
+        checked_missed("Adam", {"x" * 100_000: 1}, 3, ["0.W", "0.b"])
+
+
 @pytest.mark.parametrize("kind", OPTIMIZERS)
 def test_a_step_at_the_largest_resumable_step_count_is_finite(kind):
     """Checkpoint and estimator loaders accept t up to MAX_STEP_COUNT: a step from there must work."""

@@ -170,3 +170,10 @@ def test_a_step_that_is_no_count_is_refused_naming_t(schedule, t):
     with pytest.raises(cr.HyperparameterError, match=r"^t: expected a step count, an integer >= 0, got "):
         schedule(t)
     assert schedule(np.int64(4)) == schedule(4)
+
+
+def test_a_huge_negative_step_is_named_in_the_message():
+    """Its repr raised ValueError inside the f"{t!r:.60}" that was to cut it."""
+    with pytest.raises(cr.HyperparameterError, match=r"^t: expected a step count, an integer >= 0, "
+                                                     r"got int <a negative int of 16,610 bits>$"):
+        cr.CosineDecay(10)(-10 ** 5000)

@@ -101,6 +101,26 @@ def test_bad_attributes_name_the_key(saved, tmp_path, changes, key):
         load_crafted(saved, tmp_path, attributes=changes)
 
 
+LONG = "x" * 100_000
+CUT_60 = "'" + "x" * 59 + r"\.\.\."
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"y_type_": LONG}, rf"y_type_: expected one of binary, multiclass, multilabel-indicator, got {CUT_60}$"),
+    ({"classes_dtype": LONG}, rf"classes_dtype: expected a boolean, .* dtype, got {CUT_60}$"),
+    ({"out_activation_": LONG}, rf"out_activation_: expected 'softmax', got {CUT_60}$"),
+    ({"loss_curve_": LONG}, rf"loss_curve_: expected a list of numbers, got {CUT_60}$"),
+    ({"n_iter_": LONG}, rf"n_iter_: expected an integer >= 0, got {CUT_60}$"),
+    ({"loss_": LONG}, rf"loss_: expected a number or null, got {CUT_60}$"),
+    ({"classes_": ["ant", "bee", "cat", LONG]}, r"classes_: expected a list of 3 labels .*, "
+                                                r"got \['ant', 'bee', 'cat', '" + "x" * 37 + r"\.\.\.$"),
+])
+def test_a_long_attribute_is_cut_and_says_so(saved, tmp_path, changes, message):
+    """It was cut at 60 (or 80) characters without "...", as if the value ended there."""
+    with pytest.raises(ModelFileError, match=message):
+        load_crafted(saved, tmp_path, attributes=changes)
+
+
 def test_network_labels_other_than_the_estimators_are_refused(saved, tmp_path):
     """They loaded: the estimator answered 'ant', 'bee', 'cat' and cr.predict of the same file x, y, z."""
     model, tensors, extra_json = saved

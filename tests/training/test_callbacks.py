@@ -91,6 +91,41 @@ def test_epoch_counts_beyond_the_step_bound_are_a_value_error(state, field):
     assert (stopper.best_epoch, stopper.wait) == (2**53, 2**53)
 
 
+HUGE = 10 ** 5000  # its repr raises ValueError (more digits than sys.get_int_max_str_digits())
+
+
+@pytest.mark.parametrize("state, field", [({"best": HUGE}, "best"), ({"best_epoch": HUGE}, "best_epoch"),
+                                          ({"wait": HUGE}, "wait"), ({"mode": HUGE}, "mode"),
+                                          ({"monitor": HUGE}, "monitor")])
+def test_a_huge_integer_in_a_saved_state_is_named_in_the_message(state, field):
+    """Messages cut a value with f"{value!r:.60}", whose repr raised ValueError ("Exceeds the limit (4300 digits)")."""
+    with pytest.raises(ValueError, match=rf"^{field}: expected .*, got <an int of 16,610 bits>$"):
+        cr.EarlyStopping().load_state_dict({"monitor": None, "best": 0.5, "best_epoch": 1, "wait": 0, **state}, {})
+
+
+def test_a_long_monitor_from_a_saved_state_is_quoted_and_cut():
+    """A metric name of a crafted checkpoint went whole into the message."""
+    stopper = cr.EarlyStopping(monitor="loss")
+    long = "'" + "x" * 59 + r"\.\.\."
+    message = rf"watched {long}; resume with monitor={long} \(or None\)$"
+    with pytest.raises(cr.HyperparameterError, match=message) as caught:
+        stopper.load_state_dict({"monitor": "x" * 100_000, "best": 0.5, "best_epoch": 1, "wait": 0}, {})
+    assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"patience": -HUGE}, r"^patience: expected an integer >= 0, got <a negative int of 16,610 bits>$"),
+    ({"start_from_epoch": -HUGE},
+     r"^start_from_epoch: expected an integer >= 0, got <a negative int of 16,610 bits>$"),
+    ({"monitor": ("x" * 100,)}, r"got tuple \('" + "x" * 58 + r"\.\.\.$"),
+    ({"monitor": "x" * 100}, r"cannot tell whether '" + "x" * 59 + r"\.\.\. improves"),
+])
+def test_a_bad_hyperparameter_is_quoted_and_cut(kwargs, message):
+    """It was cut silently at 60 characters, without "...", and the repr of a huge integer raised ValueError."""
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.EarlyStopping(**kwargs)
+
+
 @pytest.mark.parametrize("kwargs, name", [
     ({"patience": True}, "patience"), ({"patience": 1.5}, "patience"), ({"patience": -1}, "patience"),
     ({"min_delta": -0.1}, "min_delta"), ({"min_delta": math.nan}, "min_delta"),
@@ -486,6 +521,15 @@ def test_any_other_answer_is_refused_naming_the_callback(answer):
             return answer
 
     with pytest.raises(cr.HyperparameterError, match=r"callbacks\[0\] \(Answer\): on_epoch_end must return True"):
+        cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, callbacks=[Answer()], verbose=0)
+
+
+def test_a_huge_integer_answer_is_named_in_the_message():
+    class Answer(cr.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            return 10 ** 5000
+
+    with pytest.raises(cr.HyperparameterError, match=r"False or None, got <an int of 16,610 bits>$"):
         cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, callbacks=[Answer()], verbose=0)
 
 

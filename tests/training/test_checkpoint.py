@@ -121,7 +121,7 @@ def test_a_checkpoint_of_another_optimizer_is_refused(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     trained(path, epochs=1)
     model = cr.mlp([4, 8, 3], seed=0)
-    with pytest.raises(ModelFileError, match="trained with SGD, not Adam"):
+    with pytest.raises(ModelFileError, match="trained with 'SGD', not Adam"):
         load_checkpoint(path, model, cr.Adam(model), np.random.default_rng(), [cr.EarlyStopping()])
 
 
@@ -326,6 +326,14 @@ def resave(path, change_extra=None, change_tensors=None):
     (lambda e: e["callbacks"][0].__setitem__("best_epoch", 0), None, r"field callbacks\[0\]\.best_epoch: expected one"),
     (lambda e: e["callbacks"][0].__setitem__("wait", 2), None,
      r"field callbacks\[0\]\.wait: expected at most the 1 epochs run, got 2"),
+    # A long value was cut at 60 characters without "...", as if it ended there.
+    (lambda e: e.__setitem__("epoch", "x" * 100_000), None, r"field epoch: expected .*, got '" + "x" * 59 + r"\.\.\.$"),
+    (lambda e: e["optimizer"].__setitem__("t", "x" * 100_000), None,
+     r"field optimizer.t: expected .*, got '" + "x" * 59 + r"\.\.\.$"),
+    (lambda e: e["optimizer"].__setitem__("type", "x" * 100_000), None,
+     r"the checkpoint was trained with '" + "x" * 59 + r"\.\.\., not SGD$"),
+    (lambda e: e["history"].__setitem__("metrics", "x" * 100_000), None,
+     r"field history.metrics: expected .*, got '" + "x" * 59 + r"\.\.\.$"),
 ])
 def test_a_damaged_checkpoint_names_the_file_and_field_and_changes_nothing(tmp_path, change_extra, change_tensors, field):
     trained(tmp_path / "checkpoint.safetensors", epochs=1)

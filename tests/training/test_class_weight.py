@@ -88,6 +88,20 @@ def test_bad_class_weights_are_refused_by_name(class_weight, y, error, message):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, y, loss=loss, class_weight=class_weight, epochs=1, verbose=0)
 
 
+@pytest.mark.parametrize("class_weight, error, message", [
+    ({10 ** 5000: 2.0}, cr.LabelError, "class_weight: <an int of 16,610 bits> is not a class of the model"),
+    ({"setosa": 10 ** 5000}, cr.HyperparameterError,
+     "class_weight['setosa']: expected a finite real number, got <an int of 16,610 bits>"),
+    ("x" * 100_000, cr.HyperparameterError, "a dict {label: weight}, got '" + "x" * 79 + "..."),
+    ([10 ** 5000], cr.HyperparameterError, "a dict {label: weight}, got <list holding an int of more than"),
+], ids=["huge_label", "huge_weight", "long_string", "list_of_a_huge_int"])
+def test_a_huge_or_long_class_weight_is_quoted_and_cut(class_weight, error, message):
+    """A huge integer's repr raised ValueError inside the message, and a long string was cut without "..."."""
+    with pytest.raises(error, match=re.escape(message)) as caught:
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, SPECIES, class_weight=class_weight, epochs=1, verbose=0)
+    assert len(str(caught.value)) < 300
+
+
 def test_class_weights_need_a_classification_task():
     with pytest.raises(cr.HyperparameterError, match="class_weight: needs class labels .*targets for regression"):
         cr.fit(cr.mlp([4, 8, 1], seed=0), X_IRIS, X_IRIS[:, 0], class_weight="balanced", epochs=1, verbose=0)

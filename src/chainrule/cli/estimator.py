@@ -29,7 +29,7 @@ import warnings
 import numpy
 
 from ..checks import listing
-from ..errors import ConfigError, LabelError, ModelFileError
+from ..errors import ConfigError, LabelError, ModelFileError, quoted
 from ..io import read
 
 #: y_type_ as ``chainrule info`` names it
@@ -65,7 +65,8 @@ def saved_estimator(path, contents):
     name = saved.get("estimator") if isinstance(saved, dict) else None
     estimators = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor)}
     if not isinstance(name, str) or name not in estimators:  # a list or object is no key to look up
-        raise ModelFileError(f"{path}: sklearn.estimator: expected one of {', '.join(estimators)}, got {name!r:.60}")
+        raise ModelFileError(f"{path}: sklearn.estimator: expected one of {', '.join(estimators)}, "
+                             f"got {quoted(name, 60)}")
     return load_estimator(estimators[name], path, contents)
 
 

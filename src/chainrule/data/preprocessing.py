@@ -345,7 +345,7 @@ class Preprocessor:
                             f"{', '.join(SAVED_KEYS)}, got {_keys_or_type(saved)})")
         for key in saved:
             if key not in SAVED_KEYS and key not in OPTIONAL_KEYS:
-                raise DataError(f"preprocessing: unexpected key {key!r:.60}, not one this chainrule writes "
+                raise DataError(f"preprocessing: unexpected key {quoted(key, 60)}, not one this chainrule writes "
                                 f"(it writes {', '.join(SAVED_KEYS + OPTIONAL_KEYS)})")
         n_features = saved["n_features"]
         if not is_json_count(n_features) or n_features < 1:

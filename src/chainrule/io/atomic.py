@@ -50,7 +50,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from ..errors import ChainruleError, DataError, HyperparameterError
+from ..errors import ChainruleError, DataError, HyperparameterError, quoted
 
 Writer = Callable[[BinaryIO], None]
 
@@ -191,7 +191,7 @@ def check_path(path, name: str = "path") -> None:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise HyperparameterError(f"{name}: expected a file path (str or os.PathLike), got {type(path).__name__} "
-                                  f"{path!r:.60}")
+                                  f"{quoted(path, 60)}")
     text = os.fsdecode(os.fspath(path))
     if text == "":  # Path("") is "."; "" would be read or written as the working directory
         raise HyperparameterError(f"{name}: expected a file name, got an empty path {path!r}")

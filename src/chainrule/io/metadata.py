@@ -56,7 +56,7 @@ def json_problem(value, where: str, *, plain_values: bool = False, max_nesting: 
             if isinstance(value, dict) and not isinstance(key, str):
                 return (f"{where} has the key {quoted(key, 60)} ({type(key).__name__}), which JSON would give "
                         f"back as a string (1 as '1'); use string keys")
-            inner = f"{where}[{key!r:.60}]" if isinstance(value, dict) else f"{where}[{key}]"
+            inner = f"{where}[{quoted(key, 60)}]" if isinstance(value, dict) else f"{where}[{key}]"
             problem = json_problem(item, inner, plain_values=plain_values, max_nesting=max_nesting, level=level + 1,
                                    field=field)
             if problem is not None:

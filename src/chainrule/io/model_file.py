@@ -432,10 +432,11 @@ def _check_fields(document: dict, path: PathLike) -> None:
                                  f"not one this chainrule ({__version__}) writes or reads")
 
     if document["dtype"] not in (*SAFETENSORS_DTYPES, None):
-        raise ModelFileError(f"{path}: dtype: expected one of {', '.join(SAFETENSORS_DTYPES)}, got {document['dtype']!r}")
+        raise ModelFileError(f"{path}: dtype: expected one of {', '.join(SAFETENSORS_DTYPES)}, "
+                             f"got {quoted(document['dtype'])}")
     for field in ("metadata", "extra_tensors", "extra_json"):
         if not isinstance(document[field], dict):
-            raise ModelFileError(f"{path}: {field}: expected a JSON object, got {document[field]!r:.60}")
+            raise ModelFileError(f"{path}: {field}: expected a JSON object, got {quoted(document[field], 60)}")
     if document["preprocessor"] is not None and not isinstance(document["preprocessor"], dict):
         raise ModelFileError(f"{path}: preprocessor: expected a JSON object or null")
     for name, declared in document["extra_tensors"].items():
@@ -443,7 +444,7 @@ def _check_fields(document: dict, path: PathLike) -> None:
                 or not isinstance(declared["shape"], list)
                 or not all(is_json_count(n) for n in declared["shape"])):
             raise ModelFileError(f"{path}: extra_tensors.{name}: expected {{\"dtype\": str, \"shape\": [int >= 0, ...]}}, "
-                                 f"got {declared!r:.60}")
+                                 f"got {quoted(declared, 60)}")
 
 
 def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, path: PathLike) -> None:
@@ -474,7 +475,8 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
             )
         if entry.get("dtype") != EXTRA_DTYPES[declared["dtype"]] or entry.get("shape") != declared["shape"]:
             raise ModelFileError(
-                f"{path}: tensor {name!r} has dtype {entry.get('dtype')!r:.20} and shape {entry.get('shape')!r:.60} "
+                f"{path}: tensor {name!r} has dtype {quoted(entry.get('dtype'), 20)} "
+                f"and shape {quoted(entry.get('shape'), 60)} "
                 f"in the header; the metadata declares dtype {declared['dtype']} "
                 f"({EXTRA_DTYPES[declared['dtype']]}) and shape {quoted(declared['shape'], 60)}"
             )
@@ -516,4 +518,4 @@ def _plain(value):
         return value.item()
     if isinstance(value, numpy.ndarray):
         return value.tolist()
-    raise TypeError(f"{type(value).__name__} {value!r:.60} is not JSON-serializable")
+    raise TypeError(f"{type(value).__name__} {quoted(value, 60)} is not JSON-serializable")

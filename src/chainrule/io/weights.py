@@ -36,7 +36,7 @@ from safetensors import SafetensorError
 from .. import __version__
 from ..backend import get_array_module, to_numpy
 from ..checks import check_finite_as, listing
-from ..errors import ChainruleWarning, HyperparameterError, ModelFileError, NonFiniteError
+from ..errors import ChainruleWarning, HyperparameterError, ModelFileError, NonFiniteError, quoted
 from ..layers import Layer
 from .atomic import atomic_write, check_path
 from .model_file import METADATA_KEY, SAFETENSORS_DTYPES, WEIGHTS_FORMAT, chainrule_document, refuse_to_save_non_finite
@@ -216,7 +216,7 @@ def _parameter_entries(header: dict, path: PathLike) -> tuple[dict, dict | None]
             newer = (isinstance(version, str) and re.fullmatch("[0-9]{1,18}", version) is not None
                      and int(version) > int(FORMAT_VERSION))
             why = "a newer format: upgrade chainrule to load it" if newer else "not a version any chainrule writes"
-            raise ModelFileError(f"{path}: weights file format version {version!r:.20}; this chainrule "
+            raise ModelFileError(f"{path}: weights file format version {quoted(version, 20)}; this chainrule "
                                  f"({__version__}) reads version {FORMAT_VERSION!r} ({why})")
         return tensors, None
     if isinstance(metadata, dict) and METADATA_KEY in metadata:
@@ -246,11 +246,11 @@ def _check_entries(entries: dict, params: dict, path: PathLike) -> None:
     """Each parameter tensor has dtype F32 or F64 and the model's shape."""
     for name, entry in entries.items():
         if not isinstance(entry.get("dtype"), str) or entry["dtype"] not in PARAMETER_DTYPES:
-            raise ModelFileError(f"{path}: parameter {name!r} has dtype {entry.get('dtype')!r:.20} in the file; "
+            raise ModelFileError(f"{path}: parameter {name!r} has dtype {quoted(entry.get('dtype'), 20)} in the file; "
                                  f"expected one of {', '.join(PARAMETER_DTYPES)} (float32, float64)")
         expected = list(params[name].shape)
         if entry.get("shape") != expected:
-            raise ModelFileError(f"{path}: parameter {name!r} has shape {entry.get('shape')!r:.60} in the file; "
+            raise ModelFileError(f"{path}: parameter {name!r} has shape {quoted(entry.get('shape'), 60)} in the file; "
                                  f"the model's is {expected}")
 
 

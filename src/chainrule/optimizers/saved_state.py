@@ -8,7 +8,7 @@ import numpy
 
 from ..backend import Array, to_numpy
 from ..checks import check_finite_as, listing
-from ..errors import DTypeError, HyperparameterError, ShapeError
+from ..errors import DTypeError, HyperparameterError, ShapeError, quoted
 
 #: The largest step count a saved optimizer may resume from. Far beyond any real run, and small
 #: enough that ``beta ** t`` and ``schedule(t)`` stay ordinary float arithmetic (a crafted
@@ -24,14 +24,14 @@ def checked_saved_state(name: str, saved, state: dict[str, Array],
     chainrule error of ``load_state_dict`` otherwise."""
     if not isinstance(saved, dict) or "t" not in saved or not isinstance(saved.get("state"), dict):
         raise HyperparameterError(f"{name}: expected a state dict {{'t': step count, 'state': {{name: array}}}} "
-                                  f"as state_dict() returns, got {saved!r:.80}")
+                                  f"as state_dict() returns, got {quoted(saved, 80)}")
     t = saved["t"]
     if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t <= MAX_STEP_COUNT:
         raise HyperparameterError(
-            f"{name}: saved step count t: expected an integer in [0, {MAX_STEP_COUNT}], got {t!r:.60}"
+            f"{name}: saved step count t: expected an integer in [0, {MAX_STEP_COUNT}], got {quoted(t, 60)}"
         )
     if sorted(saved["state"]) != sorted(state):
-        raise HyperparameterError(f"{name}: saved state holds {sorted(saved['state'])!r:.80}, but {name} keeps "
+        raise HyperparameterError(f"{name}: saved state holds {quoted(sorted(saved['state']), 80)}, but {name} keeps "
                                   f"{sorted(state)} (a state from another optimizer type?)")
     checked = {}
     for key, array in state.items():
@@ -57,12 +57,12 @@ def checked_missed(name: str, missed, t: int, parameter_names: list) -> dict[str
     naming missed unless every name is one of ``parameter_names`` and every count an integer in [0, t]."""
     if not isinstance(missed, dict):
         raise HyperparameterError(f"{name}: saved missed: expected a dict {{parameter name: steps missed while "
-                                  f"frozen}}, got {missed!r:.60}")
+                                  f"frozen}}, got {quoted(missed, 60)}")
     for key, count in missed.items():
         if key not in parameter_names:
-            raise HyperparameterError(f"{name}: saved missed: {key!r:.60} is not a parameter of the model, "
+            raise HyperparameterError(f"{name}: saved missed: {quoted(key, 60)} is not a parameter of the model, "
                                       f"whose parameters are {listing(parameter_names)}")
         if isinstance(count, bool) or not isinstance(count, numbers.Integral) or not 0 <= count <= t:
             raise HyperparameterError(f"{name}: saved missed[{key!r}]: expected an integer in [0, t={t}] "
-                                      f"(steps missed while frozen), got {count!r:.60}")
+                                      f"(steps missed while frozen), got {quoted(count, 60)}")
     return {key: int(count) for key, count in missed.items() if count}

@@ -19,7 +19,7 @@ import math
 import numbers
 
 from ..checks import in_unit_interval, positive, positive_int
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, quoted
 from .attributes import constructor
 
 
@@ -51,7 +51,7 @@ def step_count(t) -> int:
     if type(t) is int and t >= 0:  # what the optimizer passes: 0.1 µs, where the checks below take 0.6
         return t
     if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
-        raise HyperparameterError(f"t: expected a step count, an integer >= 0, got {type(t).__name__} {t!r:.60}")
+        raise HyperparameterError(f"t: expected a step count, an integer >= 0, got {type(t).__name__} {quoted(t, 60)}")
     return int(t)
 
 

@@ -32,7 +32,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.validation import check_is_fitted
 
 from ..checks import is_json_count, is_json_number, numpy_dtype
-from ..errors import ChainruleWarning, HyperparameterError, ModelFileError
+from ..errors import ChainruleWarning, HyperparameterError, ModelFileError, quoted
 from ..io import read, save
 from ..io.architecture import to_config
 from ..io.versions import version_note
@@ -188,7 +188,7 @@ def _json_object(parent: dict, key: str, path, where: str) -> dict:
     """``parent[key]``, which must be a JSON object."""
     value = parent.get(key)
     if not isinstance(value, dict):
-        raise ModelFileError(f"{path}: {where}.{key}: expected a JSON object, got {value!r:.60}")
+        raise ModelFileError(f"{path}: {where}.{key}: expected a JSON object, got {quoted(value, 60)}")
     return value
 
 
@@ -223,7 +223,8 @@ def _check_attribute_names(attributes: dict, classifier: bool, where: str, note:
     known = {*ATTRIBUTES, "feature_names_in_", *(CLASS_ATTRIBUTES if classifier else ())}
     for name in attributes:
         if name not in known:
-            raise ModelFileError(f"{where}: unexpected attribute {name!r:.60}, not one this chainrule writes{note}")
+            raise ModelFileError(f"{where}: unexpected attribute {quoted(name, 60)}, "
+                                 f"not one this chainrule writes{note}")
 
 
 def _restore_attributes(estimator, attributes: dict, path) -> None:
@@ -237,15 +238,16 @@ def _restore_attributes(estimator, attributes: dict, path) -> None:
         value = attributes[name]
         if type(value) is not int or value != width:
             raise ModelFileError(
-                f"{path}: sklearn.attributes.{name}: expected {width} from the network's weights {shapes}, got {value!r:.60}"
+                f"{path}: sklearn.attributes.{name}: expected {width} from the network's weights {shapes}, "
+                f"got {quoted(value, 60)}"
             )
     if type(attributes["n_layers_"]) is not int or attributes["n_layers_"] != len(shapes) + 1:
         raise ModelFileError(f"{path}: sklearn.attributes.n_layers_: expected {len(shapes) + 1} from the network's "
-                             f"{len(shapes)} Linear layers, got {attributes['n_layers_']!r:.60}")
+                             f"{len(shapes)} Linear layers, got {quoted(attributes['n_layers_'], 60)}")
     for name in COUNT_ATTRIBUTES:
         if not is_json_count(attributes[name]):
             raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected an integer >= 0, "
-                                 f"got {attributes[name]!r:.60}")
+                                 f"got {quoted(attributes[name], 60)}")
     for name in FLOAT_ATTRIBUTES:
         if attributes[name] is not None:
             setattr(estimator, name, _float(attributes[name], f"{path}: sklearn.attributes.{name}", " or null"))
@@ -254,7 +256,8 @@ def _restore_attributes(estimator, attributes: dict, path) -> None:
         if values is None and name == "validation_scores_":  # None without early_stopping
             continue
         if not isinstance(values, list):
-            raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a list of numbers, got {values!r:.60}")
+            raise ModelFileError(f"{path}: sklearn.attributes.{name}: expected a list of numbers, "
+                                 f"got {quoted(values, 60)}")
         setattr(estimator, name, [_float(value, f"{path}: sklearn.attributes.{name}[{index}]")
                                   for index, value in enumerate(values)])
     # The stopping rule's best, as _reset_stopping makes it: the training loss's without a validation
@@ -270,7 +273,7 @@ def _restore_attributes(estimator, attributes: dict, path) -> None:
                 or not all(isinstance(name, str) for name in names)):
             raise ModelFileError(
                 f"{path}: sklearn.attributes.feature_names_in_: expected a list of {estimator.n_features_in_} "
-                f"strings, got {names!r:.60}"
+                f"strings, got {quoted(names, 60)}"
             )
         estimator.feature_names_in_ = numpy.asarray(names, dtype=object)
 
@@ -287,17 +290,17 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
     labels, y_type = attributes["classes_"], attributes["y_type_"]
     outputs = estimator.n_outputs_
     if not isinstance(y_type, str) or y_type not in CLASS_COUNTS:
-        raise ModelFileError(f"{where}.y_type_: expected one of {', '.join(CLASS_COUNTS)}, got {y_type!r:.60}")
+        raise ModelFileError(f"{where}.y_type_: expected one of {', '.join(CLASS_COUNTS)}, got {quoted(y_type, 60)}")
     expected = CLASS_COUNTS[y_type](outputs)
     if expected < 0:
         raise ModelFileError(f"{where}.y_type_: {y_type!r} does not fit a network with {outputs} outputs")
     if not isinstance(labels, list) or len(labels) != expected:
         raise ModelFileError(
             f"{where}.classes_: expected a list of {expected} labels (a {y_type} network with {outputs} outputs), "
-            f"got {labels!r:.60}"
+            f"got {quoted(labels, 60)}"
         )
     if not all(isinstance(label, (str, int, float, bool)) for label in labels):
-        raise ModelFileError(f"{where}.classes_: expected strings or numbers, got {labels!r:.60}")
+        raise ModelFileError(f"{where}.classes_: expected strings or numbers, got {quoted(labels, 60)}")
     dtype = _classes_dtype(attributes["classes_dtype"], labels, f"{where}.classes_dtype")
     binarizer = LabelBinarizer()
     try:
@@ -307,16 +310,18 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
         else:
             binarizer.fit(classes)
     except (OverflowError, TypeError, ValueError) as error:
-        raise ModelFileError(f"{where}.classes_: {labels!r:.80} are not labels of dtype {dtype} ({error})") from None
+        raise ModelFileError(f"{where}.classes_: {quoted(labels, 80)} are not labels of dtype {dtype} "
+                             f"({error})") from None
     if binarizer.y_type_ != y_type or not numpy.array_equal(binarizer.classes_, classes):
-        raise ModelFileError(f"{where}.classes_: {labels!r:.80} do not make a {y_type!r} target")
+        raise ModelFileError(f"{where}.classes_: {quoted(labels, 80)} do not make a {y_type!r} target")
     preprocessor = estimator.model_.preprocessor
     found = None if preprocessor is None else preprocessor.classes
     # save writes classes_ as the network's labels, so that cr.predict of the file answers in them; a binary
     # classifier's file from before that holds none (its bare network answers 0/1), which the estimator never read
     if y_type != "multilabel-indicator" and not (found is None and y_type == "binary") and list(found or ()) != labels:
-        raise ModelFileError(f"{path}: preprocessor.classes: expected the estimator's classes_ {labels!r:.80}, got "
-                             f"{found!r:.80}; cr.predict of the file would answer other labels than the estimator")
+        raise ModelFileError(f"{path}: preprocessor.classes: expected the estimator's classes_ {quoted(labels, 80)}, "
+                             f"got {quoted(found, 80)}; cr.predict of the file would answer other labels than "
+                             f"the estimator")
     estimator._label_binarizer, estimator.classes_ = binarizer, binarizer.classes_
 
 
@@ -326,7 +331,7 @@ def _check_out_activation(estimator, path) -> None:
     expected = OUT_ACTIVATIONS[estimator._label_binarizer.y_type_] if is_classifier(estimator) else "identity"
     if estimator.out_activation_ != expected:
         raise ModelFileError(f"{path}: sklearn.attributes.out_activation_: expected {expected!r}, "
-                             f"got {estimator.out_activation_!r:.60}")
+                             f"got {quoted(estimator.out_activation_, 60)}")
 
 
 def _classes_dtype(text, labels: list, where: str) -> numpy.dtype:
@@ -334,7 +339,8 @@ def _classes_dtype(text, labels: list, where: str) -> numpy.dtype:
     a string type no longer than the longest label (as scikit-learn's ``classes_`` are)."""
     dtype = numpy_dtype(text) if isinstance(text, str) else None
     if dtype is None or dtype.kind not in "biufUO":
-        raise ModelFileError(f"{where}: expected a boolean, integer, float, string or object dtype, got {text!r:.60}")
+        raise ModelFileError(f"{where}: expected a boolean, integer, float, string or object dtype, "
+                             f"got {quoted(text, 60)}")
     if dtype.kind in "biuf" and dtype.itemsize > 8:
         raise ModelFileError(f"{where}: expected a dtype of at most 8 bytes, got {text!r}")
     if dtype.kind == "U":
@@ -355,7 +361,7 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
     weight_decay = saved.get("weight_decay")
     if not is_json_number(weight_decay, finite=True) or weight_decay < 0:
         raise ModelFileError(
-            f"{path}: extra_json.optimizer.weight_decay: expected a finite number >= 0, got {weight_decay!r:.60}"
+            f"{path}: extra_json.optimizer.weight_decay: expected a finite number >= 0, got {quoted(weight_decay, 60)}"
         )
     optimizer = estimator._make_optimizer(float(weight_decay))
     optimizer.load_state_dict(saved_optimizer_state(saved, tensors, optimizer, path, "extra_json.optimizer"))
@@ -370,7 +376,7 @@ def _check_optimizer_params(estimator, path) -> None:
     for name in OPTIMIZER_PARAMS[estimator.solver]:
         value = getattr(estimator, name)
         if not is_json_number(value, finite=True):
-            raise ModelFileError(f"{path}: sklearn.params.{name}: expected a finite number, got {value!r:.60}")
+            raise ModelFileError(f"{path}: sklearn.params.{name}: expected a finite number, got {quoted(value, 60)}")
     if estimator.solver == "adam":
         smallest = smallest_epsilon(estimator.model_.dtype)
         if estimator.epsilon < smallest:
@@ -395,11 +401,11 @@ def _float(value, where: str, also: str = "") -> float:
     """A number saved by ``_to_json``: a JSON number, or a string such as "inf" or "nan";
     ModelFileError naming ``where`` for anything else (``also`` names what else was allowed)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ModelFileError(f"{where}: expected a number{also}, got {value!r:.60}")
+        raise ModelFileError(f"{where}: expected a number{also}, got {quoted(value, 60)}")
     try:
         return float(value)
     except (ValueError, OverflowError):  # "abc", or an int too large for a float
-        raise ModelFileError(f"{where}: expected a number{also}, got {value!r:.60}") from None
+        raise ModelFileError(f"{where}: expected a number{also}, got {quoted(value, 60)}") from None
 
 
 def _to_json(value):

@@ -128,12 +128,12 @@ class EarlyStopping(Callback):
         self.min_delta = positive(min_delta, "min_delta", allow_zero=True)
         if not (monitor is None or isinstance(monitor, str)):
             raise HyperparameterError(f"monitor: expected a metric name such as 'val_loss', or None, "
-                                      f"got {type(monitor).__name__} {monitor!r:.60}")
+                                      f"got {type(monitor).__name__} {quoted(monitor, 60)}")
         self.monitor = self._monitor_given = monitor
         self.mode = choice(mode, "mode", ("auto", "min", "max"))
         if self.mode == "auto" and monitor is not None and _direction(monitor) is None:
             raise HyperparameterError(
-                f"monitor: EarlyStopping(mode='auto') cannot tell whether {monitor!r:.60} improves downwards or "
+                f"monitor: EarlyStopping(mode='auto') cannot tell whether {quoted(monitor, 60)} improves downwards or "
                 f"upwards (it knows names ending in {', '.join(DECREASING_ENDINGS)}: downwards; "
                 f"{', '.join(INCREASING_ENDINGS)}: upwards); pass mode='min' or mode='max'"
             )
@@ -248,27 +248,28 @@ class EarlyStopping(Callback):
         monitor, best, best_epoch, wait = state["monitor"], state["best"], state["best_epoch"], state["wait"]
         mode = state.get("mode")  # absent from the checkpoints of chainrule before it was saved
         if not (monitor is None or isinstance(monitor, str)):
-            raise ValueError(f"monitor: expected a metric name or null, got {monitor!r:.60}")
+            raise ValueError(f"monitor: expected a metric name or null, got {quoted(monitor, 60)}")
         recorded = getattr(self, "_recorded", None)  # None: no fit has named its metrics to this instance
         if recorded is not None and _unrecorded(monitor, recorded):
             raise ValueError(f"monitor: {monitor!r} is not a metric this fit records; expected one of "
                              f"{sorted(recorded)} or null")
         if mode not in (None, "min", "max"):
-            raise ValueError(f"mode: expected 'min', 'max' or null, got {mode!r:.60}")
+            raise ValueError(f"mode: expected 'min', 'max' or null, got {quoted(mode, 60)}")
         if monitor is not None and self._monitor_given not in (None, monitor):
             raise HyperparameterError(f"EarlyStopping: monitor {self._monitor_given!r}, but the checkpoint's run "
-                                      f"watched {monitor!r}; resume with monitor={monitor!r} (or None)")
+                                      f"watched {quoted(monitor)}; resume with monitor={quoted(monitor)} (or None)")
         if monitor is not None and mode is not None and mode != ("min" if self._decreases(monitor) else "max"):
-            raise HyperparameterError(f"EarlyStopping: mode {self.mode!r} makes {monitor!r} improve "
+            raise HyperparameterError(f"EarlyStopping: mode {self.mode!r} makes {quoted(monitor)} improve "
                                       f"{'downwards' if mode == 'max' else 'upwards'}, but the checkpoint's run took "
                                       f"it to improve {'upwards' if mode == 'max' else 'downwards'}; resume with "
                                       f"mode={mode!r}")
         if not (best is None or is_json_number(best, finite=True)):
-            raise ValueError(f"best: expected a finite number or null, got {best!r}")
+            raise ValueError(f"best: expected a finite number or null, got {quoted(best, 60)}")
         if not (best_epoch is None or is_count(best_epoch)):
-            raise ValueError(f"best_epoch: expected an integer in [0, {MAX_STEP_COUNT}] or null, got {best_epoch!r:.60}")
+            raise ValueError(f"best_epoch: expected an integer in [0, {MAX_STEP_COUNT}] or null, "
+                             f"got {quoted(best_epoch, 60)}")
         if not is_count(wait):
-            raise ValueError(f"wait: expected an integer in [0, {MAX_STEP_COUNT}], got {wait!r:.60}")
+            raise ValueError(f"wait: expected an integer in [0, {MAX_STEP_COUNT}], got {quoted(wait, 60)}")
         best_theta = arrays.get("best_theta")
         if best_theta is not None and not bool(get_array_module(best_theta).isfinite(best_theta).all()):
             raise ValueError("best_theta: expected finite values (the weights of the best epoch), found NaN or "
@@ -312,7 +313,7 @@ def _direction(monitor: str) -> str | None:
 def _epoch_count(value, name: str) -> int:
     """``value`` as an int >= 0, else HyperparameterError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise HyperparameterError(f"{name}: expected an integer >= 0, got {value!r:.60}")
+        raise HyperparameterError(f"{name}: expected an integer >= 0, got {quoted(value, 60)}")
     return int(value)
 
 
@@ -391,4 +392,4 @@ def stop_requested(callback: Callback, index: int, epoch: int, logs: dict, model
     if answer is None or is_bool(answer):
         return bool(answer)
     raise HyperparameterError(f"callbacks[{index}] ({type(callback).__name__}): on_epoch_end must return True (stop), "
-                              f"False or None, got {answer!r:.60}")
+                              f"False or None, got {quoted(answer, 60)}")

@@ -183,7 +183,7 @@ def check_optimizer_state(optimizer) -> None:
     for name, value in optimizer.state.items():
         if not is_array(value):
             raise HyperparameterError(
-                f"optimizer: {type(optimizer).__name__}.state[{name!r:.80}] is {quoted(value, 60)} "
+                f"optimizer: {type(optimizer).__name__}.state[{quoted(name, 80)}] is {quoted(value, 60)} "
                 f"({type(value).__name__}), not an array, so a checkpoint holding it could not be resumed; "
                 f"state holds arrays of θ's layout (a step count is the optimizer's t, which checkpoints save)"
             )
@@ -216,11 +216,11 @@ def callback_checkpoint_state(callbacks, model) -> tuple[list, dict]:
         declared = _declared_arrays(callback, model, who)
         for name, array in arrays.items():
             array = get_array_module(array).asarray(array)  # a list becomes an array, as saving makes it
-            where = f"{who}: its state_dict array {name!r:.80}"
+            where = f"{who}: its state_dict array {quoted(name, 80)}"
             if name not in declared:
                 raise HyperparameterError(
                     f"{where} is not declared in checkpoint_arrays(model), so a checkpoint holding it could not "
-                    f"be resumed; declare it there as {{{name!r:.80}: (shape, dtype)}}"
+                    f"be resumed; declare it there as {{{quoted(name, 80)}: (shape, dtype)}}"
                 )
             shape, dtype = declared[name]
             if array.shape != tuple(shape) or array.dtype != dtype:
@@ -266,8 +266,9 @@ def _declared_arrays(callback, model, who: str) -> dict:
     for name, entry in declared.items():
         shape, dtype = entry if isinstance(entry, (tuple, list)) and len(entry) == 2 else (None, None)
         if not (_is_shape(shape) and _is_dtype(dtype)):
-            raise HyperparameterError(f"{who}: checkpoint_arrays(model)[{name!r:.80}] is {quoted(entry, 60)}; expected "
-                                      f"(shape, dtype) with the shape a tuple of ints, such as ((3,), 'float32')")
+            raise HyperparameterError(f"{who}: checkpoint_arrays(model)[{quoted(name, 80)}] is {quoted(entry, 60)}; "
+                                      f"expected (shape, dtype) with the shape a tuple of ints, "
+                                      f"such as ((3,), 'float32')")
     return declared
 
 
@@ -360,7 +361,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     saved_optimizer = checkpoint_field(extra, "optimizer", path, "an object with \"type\" and \"t\"", is_object)
     if saved_optimizer.get("type") != type(optimizer).__name__:
         raise ModelFileError(
-            f"{path}: the checkpoint was trained with {saved_optimizer.get('type')!s:.60}, not {type(optimizer).__name__}"
+            f"{path}: the checkpoint was trained with {quoted(saved_optimizer.get('type'), 60)}, "
+            f"not {type(optimizer).__name__}"
         )
     optimizer_state = saved_optimizer_state(saved_optimizer, tensors, optimizer, path, "checkpoint field optimizer")
     _check_rng_state(extra.get("rng"), rng, path)
@@ -601,7 +603,7 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
     """
     t = saved.get("t")
     if not is_count(t):
-        found = "nothing" if "t" not in saved else f"{t!r:.60}"
+        found = "nothing" if "t" not in saved else quoted(t, 60)
         raise ModelFileError(f"{path}: {where}.t: expected an integer in [0, {MAX_STEP_COUNT}], got {found}")
     saved_names = sorted(name[len("optimizer."):] for name in tensors if name.startswith("optimizer."))
     if saved_names != sorted(optimizer.state):
@@ -619,7 +621,7 @@ def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: st
         saved_array = tensors[f"optimizer.{name}"]
         if not is_array(array):
             raise ModelFileError(
-                f"{path}: tensor 'optimizer.{name}': {type(optimizer).__name__}.state[{name!r:.80}] is "
+                f"{path}: tensor 'optimizer.{name}': {type(optimizer).__name__}.state[{quoted(name, 80)}] is "
                 f"{quoted(array, 60)} ({type(array).__name__}), not an array that it could be restored into; "
                 f"state holds arrays of θ's layout"
             )
@@ -658,7 +660,8 @@ def _check_callback_arrays(tensors: dict, paired: list, n_states: int, model, pa
         if not key.startswith("callbacks.") or key.startswith(unread):
             continue
         if key not in declared:
-            raise ModelFileError(f"{path}: checkpoint tensor {key!r:.80}: not an array that this run's callbacks save")
+            raise ModelFileError(f"{path}: checkpoint tensor {quoted(key, 80)}: "
+                                 f"not an array that this run's callbacks save")
         field, shape, dtype = declared[key]
         if array.shape != tuple(shape) or array.dtype != dtype:
             raise ModelFileError(
@@ -675,5 +678,5 @@ def _check_rng_state(state, rng, path) -> None:
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ModelFileError(
             f"{path}: checkpoint field rng: expected a {type(rng.bit_generator).__name__} state, "
-            f"got {state!r:.60} ({error})"
+            f"got {quoted(state, 60)} ({error})"
         ) from None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy
 
 from ..checks import is_bool, listing, real
-from ..errors import DataError, HyperparameterError, LabelError
+from ..errors import DataError, HyperparameterError, LabelError, quoted
 
 
 def class_weights_per_row(T: numpy.ndarray, classes: list, class_weight) -> numpy.ndarray:
@@ -36,13 +36,13 @@ def class_weights_per_row(T: numpy.ndarray, classes: list, class_weight) -> nump
         return per_class[T]
     if not isinstance(class_weight, dict):
         raise HyperparameterError(
-            f"class_weight: expected None, 'balanced' or a dict {{label: weight}}, got {class_weight!r:.80}"
+            f"class_weight: expected None, 'balanced' or a dict {{label: weight}}, got {quoted(class_weight, 80)}"
         )
     index = {label: k for k, label in enumerate(classes)}
     per_class = numpy.ones(len(classes))
     for label, weight in class_weight.items():
         if label not in index or is_bool(label) != is_bool(classes[index[label]]):  # True == 1 in Python
-            raise LabelError(f"class_weight: {label!r} is not a class of the model; its classes are "
+            raise LabelError(f"class_weight: {quoted(label)} is not a class of the model; its classes are "
                              f"{listing(classes, 10)}")
         weight = real(weight, f"class_weight[{label!r}]")  # finite, else HyperparameterError
         if weight < 0:

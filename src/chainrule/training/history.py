@@ -282,7 +282,7 @@ def checkpoint_field(parent: dict, key: str, path, expected: str, is_valid, wher
     """``parent[key]`` if ``is_valid`` accepts it; otherwise a ModelFileError naming the field."""
     value = parent.get(key)
     if key not in parent or not is_valid(value):
-        found = "nothing" if key not in parent else f"{value!r:.60}"
+        found = "nothing" if key not in parent else quoted(value, 60)
         raise ModelFileError(f"{path}: checkpoint field {where or key}: expected {expected}, got {found}")
     return value
 
@@ -335,4 +335,4 @@ def _shown(value, is_valid) -> str:
         for name, item in value.items():
             if not is_valid({name: item}):
                 return f"{{{quoted(name, 60)}: {quoted(item, 60)}}}"
-    return f"{value!r:.60}"
+    return quoted(value, 60)
