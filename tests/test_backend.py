@@ -29,6 +29,12 @@ def test_unknown_device():
         module_for("tpu")
 
 
+def test_an_unknown_device_name_is_quoted_and_cut():
+    """The whole name went into the message: a 100,000-character one made a message of that size."""
+    with pytest.raises(cr.HyperparameterError, match=r"got '" + "x" * 59 + r"\.\.\.$"):
+        module_for("x" * 100_000)
+
+
 @pytest.mark.parametrize("call", [lambda device: cr.mlp([3, 2]).to(device),
                                   lambda device: cr.fit(cr.mlp([3, 2]), np.ones((4, 3)), [0, 1, 0, 1], device=device)],
                          ids=["to", "fit"])

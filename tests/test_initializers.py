@@ -68,6 +68,15 @@ def test_unknown_initializer():
         get_initializer("orthogonal")
 
 
+@pytest.mark.parametrize("name, shown", [("x" * 100_000, "unknown initializer '" + "x" * 59 + "...; expected"),
+                                         (10 ** 5000, "got <an int of 16,610 bits>")], ids=["long", "huge_int"])
+def test_the_name_in_an_initializer_error_is_quoted_and_cut(name, shown):
+    """The whole name went into the message (100,000 characters), and an int too large for repr raised ValueError."""
+    with pytest.raises(cr.HyperparameterError, match=r"^init: ") as caught:
+        cr.Linear(2, 2, init=name)
+    assert shown in str(caught.value) and len(str(caught.value)) < 400
+
+
 # An array of names raised NumPy's "truth value of an array ... is ambiguous" from Linear's init != "auto",
 # and numpy.array(["auto"]) was kept as Linear's init.
 @pytest.mark.parametrize("name", [["he_normal"], None, 3, np.array(["he_normal", "zeros"]), np.array(["auto"])])

@@ -71,7 +71,7 @@ def module_for(device: str) -> types.ModuleType:
                 "install it with: pip install 'chainrule[cuda]'"
             )
         return cupy
-    raise HyperparameterError(f"device: expected one of {DEVICES}, got {device!r}{did_you_mean(device, DEVICES)}")
+    raise HyperparameterError(f"device: expected one of {DEVICES}, got {quoted(device)}{did_you_mean(device, DEVICES)}")
 
 
 def device_of(array: Array) -> str:

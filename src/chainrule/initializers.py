@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy
 
-from .errors import HyperparameterError, did_you_mean
+from .errors import HyperparameterError, did_you_mean, quoted
 
 Initializer = Callable[[tuple, numpy.random.Generator], numpy.ndarray]
 
@@ -79,11 +79,11 @@ ALIASES = {
 def get_initializer(name: str) -> Initializer:
     """The initializer called ``name`` (or one of its aliases, e.g. "xavier_uniform")."""
     if not isinstance(name, str):
-        raise HyperparameterError(f"init: expected an initializer name, got {name!r}")
+        raise HyperparameterError(f"init: expected an initializer name, got {quoted(name)}")
     key = ALIASES.get(name, name)
     if key not in INITIALIZERS:
         known = ", ".join(sorted([*INITIALIZERS, *ALIASES]))
-        raise HyperparameterError(f"init: unknown initializer {name!r}; expected one of {known}"
+        raise HyperparameterError(f"init: unknown initializer {quoted(name)}; expected one of {known}"
                                   f"{did_you_mean(name, [*INITIALIZERS, *ALIASES])}")
     return INITIALIZERS[key]
 

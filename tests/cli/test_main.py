@@ -337,3 +337,10 @@ def test_a_mistyped_choice_ends_with_the_one_meant(capsys, args, meant):
     # as a config file's values do; argparse's message listed the choices alone
     code, out, err = call(capsys, *args)
     assert_one_line_error(code, err, f"invalid choice: '{args[-1]}'", f"(did you mean '{meant}'?)")
+
+
+def test_an_invalid_choice_is_quoted_and_cut(capsys):
+    """argparse's value went whole into the line: a 100,000-character --device made a line of that size."""
+    code, out, err = call(capsys, "train", "--device", "x" * 100_000)
+    line = assert_one_line_error(code, err, "invalid choice: '" + "x" * 59 + "... (choose from 'cpu', 'cuda')")
+    assert len(line) < 300

@@ -1,5 +1,7 @@
 """activation_layer and mlp (chainrule.layers): building layers and networks from names."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,18 @@ def test_every_activation_is_known_by_name():
 def test_a_name_that_is_not_a_string_is_rejected(name):
     with pytest.raises(cr.HyperparameterError, match="activation: unknown name"):
         cr.activation_layer(name)
+
+
+@pytest.mark.parametrize("name, shown", [("x" * 100_000, "'" + "x" * 59 + "..."),
+                                         (10 ** 5000, "<an int of 16,610 bits>")], ids=["long", "huge_int"])
+@pytest.mark.parametrize("build, argument", [(cr.activation_layer, "activation"),
+                                             (lambda name: cr.mlp([3, 4, 4, 2], activation=["relu", name]),
+                                              r"activation\[1\]")], ids=["activation_layer", "mlp"])
+def test_the_name_in_an_unknown_activation_error_is_quoted_and_cut(build, argument, name, shown):
+    """The whole name went into the message, and an int too large for repr raised ValueError."""
+    with pytest.raises(cr.HyperparameterError, match=rf"^{argument}: unknown name {re.escape(shown)}; ") as caught:
+        build(name)
+    assert len(str(caught.value)) < 300
 
 
 @pytest.mark.parametrize("name", [{"relu": 1}, None, 3])  # a list is mlp's one name per hidden layer

@@ -1,5 +1,6 @@
 """The loss contract: get_loss by name, checks on the outputs, no raw NumPy error escapes."""
 
+import re
 import warnings
 
 import numpy as np
@@ -164,6 +165,15 @@ def test_no_raw_numpy_error_escapes(n_samples, n_outputs, target_shape, kind, lo
 def test_a_loss_that_is_not_a_name(name):
     with pytest.raises(cr.HyperparameterError, match=r"loss: unknown name .*; expected one of mse"):
         cr.get_loss(name)
+
+
+@pytest.mark.parametrize("name, shown", [("x" * 100_000, "'" + "x" * 59 + "..."),
+                                         (10 ** 5000, "<an int of 16,610 bits>")], ids=["long", "huge_int"])
+def test_the_name_in_an_unknown_loss_error_is_quoted_and_cut(name, shown):
+    """The whole name went into the message, and an int too large for repr raised ValueError."""
+    with pytest.raises(cr.HyperparameterError, match=rf"^loss: unknown name {re.escape(shown)}; expected") as caught:
+        cr.get_loss(name)
+    assert len(str(caught.value)) < 300
 
 
 @pytest.mark.parametrize("loss, targets", [

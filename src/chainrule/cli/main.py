@@ -29,7 +29,7 @@ import time
 import traceback
 
 from .. import __version__
-from ..errors import ChainruleError, DivergenceError, did_you_mean
+from ..errors import ChainruleError, DivergenceError, did_you_mean, quoted
 from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
@@ -60,7 +60,7 @@ class _Parser(argparse.ArgumentParser):
         mean 'cuda'?)``."""
         if action.choices is not None and value not in action.choices:
             choices = ", ".join(repr(choice) for choice in action.choices)
-            raise argparse.ArgumentError(action, f"invalid choice: {value!r} (choose from {choices})"
+            raise argparse.ArgumentError(action, f"invalid choice: {quoted(value)} (choose from {choices})"
                                                  f"{did_you_mean(value, list(action.choices))}")
         super()._check_value(action, value)
 

@@ -41,7 +41,7 @@ def activation_layer(name: str) -> Layer:
     Raises HyperparameterError for a name that is not one of ``ACTIVATIONS`` (or not a str).
     """
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise HyperparameterError(f"activation: unknown name {name!r}; expected one of {', '.join(ACTIVATIONS)}"
+        raise HyperparameterError(f"activation: unknown name {quoted(name)}; expected one of {', '.join(ACTIVATIONS)}"
                                   f"{did_you_mean(name, ACTIVATIONS)}")
     return ACTIVATIONS[name]()
 
@@ -135,7 +135,7 @@ def _hidden_activations(activation, n_hidden: int) -> list[str]:
 def _check_activation_name(name, argument: str) -> None:
     """HyperparameterError naming ``argument`` unless ``activation_layer`` knows ``name``."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise HyperparameterError(f"{argument}: unknown name {name!r}; expected one of {', '.join(ACTIVATIONS)}"
+        raise HyperparameterError(f"{argument}: unknown name {quoted(name)}; expected one of {', '.join(ACTIVATIONS)}"
                                   f"{did_you_mean(name, ACTIVATIONS)}")
 
 

@@ -1,6 +1,6 @@
 """Losses on model outputs: each returns (L, ∂L/∂output)."""
 
-from ..errors import HyperparameterError, did_you_mean
+from ..errors import HyperparameterError, did_you_mean, quoted
 from .binary_cross_entropy import BinaryCrossEntropy
 from .loss import Loss
 from .mse import MSE
@@ -22,7 +22,7 @@ def get_loss(name) -> Loss:
     if isinstance(name, Loss):
         return name
     if not isinstance(name, str) or name not in LOSSES:
-        raise HyperparameterError(f"loss: unknown name {name!r}; expected one of {', '.join(LOSSES)}"
+        raise HyperparameterError(f"loss: unknown name {quoted(name)}; expected one of {', '.join(LOSSES)}"
                                   f"{did_you_mean(name, LOSSES)}")
     return LOSSES[name]()
 
