@@ -4,6 +4,8 @@ The round trips through NumPy always run; those through torch itself skip, with 
 when torch (``torch==2.13.0``, the bench extra) is not installed.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -302,7 +304,7 @@ def test_missing_keys_are_shown_beside_the_keys_the_state_dict_holds_instead():
     model = cr.mlp([3, 4, 2], seed=0)
     named = {key.replace("0.", "fc1.").replace("2.", "fc2."): array for key, array in to_state_dict(model).items()}
     with pytest.raises(ShapeError, match=r"^state_dict: missing key '0.weight' \(4 missing in all; "
-                                         r"the model's keys are 0.weight, 0.bias, 2.weight, 2.bias; "
+                                         r"the model's keys are '0.weight', '0.bias', '2.weight', '2.bias'; "
                                          r"the state dict's other keys are 'fc1.weight', 'fc1.bias', "
                                          r"'fc2.weight', 'fc2.bias'\)$"):
         from_state_dict(named, model)
@@ -316,6 +318,31 @@ def test_the_keys_a_state_dict_holds_instead_are_listed_quoted_and_cut():
                                          r"'block.11, x', \.\.\. \(500 in all\)\)$"):
         from_state_dict(other, model)
 
+
+
+def test_the_models_own_keys_are_listed_quoted_and_cut():
+    """The model's keys were listed whole and unquoted: a model of 300 Linear layers gave a message of 600 keys."""
+    model = cr.mlp([2] * 301, seed=0)
+    state = to_state_dict(model)
+    missing = {key: value for key, value in state.items() if key != "0.bias"}
+    with pytest.raises(ShapeError, match=r"the model's keys are '0.weight', '0.bias', '2.weight', .*, \.\.\. "
+                                         r"\(600 in all\)\)$") as missed:
+        from_state_dict(missing, model)
+    with pytest.raises(ShapeError, match=r"\(its keys are '0.weight', '0.bias', .*, \.\.\. \(600 in all\)\)$") as extra:
+        from_state_dict({**state, "x": np.zeros(2)}, model)
+    assert len(str(missed.value)) < 400 and len(str(extra.value)) < 400
+
+
+@pytest.mark.parametrize("key, shown", [
+    ("x" * 100_000, "'" + "x" * 59 + "..."),
+    (10 ** 5000, "<an int of 16,610 bits>"),
+], ids=["long", "huge_int"])
+def test_an_unexpected_key_is_quoted_and_cut(key, shown):
+    """It was put whole into the message (100,000 characters), and an int too large for repr raised ValueError."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    with pytest.raises(ShapeError, match=rf"^state_dict: unexpected key {re.escape(shown)}: not a parameter") as caught:
+        from_state_dict({**to_state_dict(model), key: np.zeros(2)}, model)
+    assert len(str(caught.value)) < 300
 
 def test_a_ragged_list_is_not_told_to_call_tensor_float():
     """A nested list has no float(): the message said to convert it with tensor.float()."""

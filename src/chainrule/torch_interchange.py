@@ -36,7 +36,7 @@ import numpy
 
 from .backend import get_array_module, to_numpy
 from .checks import check_finite, check_finite_as, listing
-from .errors import DTypeError, HyperparameterError, ModelFileError, ShapeError
+from .errors import DTypeError, HyperparameterError, ModelFileError, ShapeError, quoted
 from .layers import Layer, Linear
 
 #: chainrule's own parameter name -> torch.nn.Linear's, and whether it is stored transposed
@@ -106,15 +106,16 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
     layout = _layout(model)
     missing = [key for key in layout if key not in state_dict]
     unexpected = [key for key in state_dict if key not in layout]
+    # Keys are listed as checks.listing shows names, the first 12 quoted and cut: a model of a thousand layers has
+    # two thousand keys, and a state dict's own keys may be anything hashable (a 10**5000 has no repr).
     if missing:
-        # A module whose children have names (fc1, fc2) holds none of the model's keys: show what it holds instead
-        # (the first 12 of a large model's hundreds).
+        # A module whose children have names (fc1, fc2) holds none of the model's keys: show what it holds instead.
         instead = f"; the state dict's other keys are {listing(unexpected)}" if unexpected else ""
         raise ShapeError(f"state_dict: missing key {missing[0]!r} ({len(missing)} missing in all; "
-                         f"the model's keys are {', '.join(layout)}{instead})")
+                         f"the model's keys are {listing(list(layout))}{instead})")
     if unexpected:
-        raise ShapeError(f"state_dict: unexpected key {unexpected[0]!r}: not a parameter of the model "
-                         f"(its keys are {', '.join(layout) or 'none'})")
+        raise ShapeError(f"state_dict: unexpected key {quoted(unexpected[0])}: not a parameter of the model "
+                         f"(its keys are {listing(list(layout)) or 'none'})")
 
     values = {}
     for key, (layer, name) in layout.items():
