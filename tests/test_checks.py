@@ -1,6 +1,7 @@
 """chainrule.checks: the validation every user input passes through."""
 
 import re
+from fractions import Fraction
 import tracemalloc
 
 import numpy as np
@@ -119,6 +120,18 @@ def test_real_accepts_numpy_scalars():
 def test_positive_int_rejects(value):
     with pytest.raises(cr.HyperparameterError, match="epochs: expected an integer >= 1"):
         positive_int(value, "epochs")
+
+
+def test_number_checks_name_a_value_without_a_repr():
+    """An int of more than 4300 digits, or a Fraction holding one, has no repr: the f"{value!r}" of the message
+    raised ValueError in its place."""
+    with pytest.raises(cr.HyperparameterError, match=r"^epochs: expected an integer >= 1, got <a negative int of "):
+        positive_int(-10 ** 5000, "epochs")
+    holding = r"got <Fraction holding an int of more than \d+ digits>$"
+    with pytest.raises(cr.HyperparameterError, match=rf"^lr: expected a number > 0, {holding}"):
+        positive(Fraction(-10 ** 5000 - 1, 10 ** 5000), "lr")
+    with pytest.raises(cr.HyperparameterError, match=rf"^momentum: expected a number in \[0, 1\), {holding}"):
+        in_unit_interval(Fraction(10 ** 5000 + 1, 10 ** 5000), "momentum")
 
 
 def test_flag_takes_python_and_numpy_bools():

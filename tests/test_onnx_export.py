@@ -497,6 +497,12 @@ def test_bad_opset(ort, tmp_path, opset):
         to_onnx(MODELS["Linear"]("float32"), tmp_path / "model.onnx", opset=opset)
 
 
+def test_a_huge_opset_is_named_in_the_message(ort, tmp_path):
+    """Its repr raised ValueError inside the message that refused it."""
+    with pytest.raises(HyperparameterError, match=r"opset: expected an integer .*, got <an int of 16,610 bits>$"):
+        to_onnx(MODELS["Linear"]("float32"), tmp_path / "model.onnx", opset=10 ** 5000)
+
+
 def test_a_numpy_integer_opset_is_taken(ort, tmp_path):
     proto = to_onnx(MODELS["Linear"]("float32"), tmp_path / "model.onnx", opset=np.int64(17))
     assert [entry.version for entry in proto.opset_import] == [17]

@@ -313,7 +313,7 @@ def positive(value, name: str, *, allow_zero: bool = False) -> float:
     number = real(value, name)
     if number < 0 or (number == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise HyperparameterError(f"{name}: expected a number {bound}, got {value!r}")
+        raise HyperparameterError(f"{name}: expected a number {bound}, got {quoted(value)}")
     return number
 
 
@@ -321,7 +321,7 @@ def in_unit_interval(value, name: str) -> float:
     """``value`` as a float in [0, 1), else HyperparameterError naming ``name``."""
     number = real(value, name)
     if not 0.0 <= number < 1.0:
-        raise HyperparameterError(f"{name}: expected a number in [0, 1), got {value!r}")
+        raise HyperparameterError(f"{name}: expected a number in [0, 1), got {quoted(value)}")
     return number
 
 
@@ -342,7 +342,7 @@ def real(value, name: str) -> float:
 def positive_int(value, name: str) -> int:
     """``value`` as an int >= 1, else HyperparameterError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise HyperparameterError(f"{name}: expected an integer >= 1, got {value!r}")
+        raise HyperparameterError(f"{name}: expected an integer >= 1, got {quoted(value)}")
     return int(value)
 
 

@@ -61,7 +61,7 @@ from . import __version__
 from .backend import to_numpy
 from .checks import flag
 from .data.preprocessing import check_preprocessor
-from .errors import HyperparameterError, ModelFileError, ShapeError
+from .errors import HyperparameterError, ModelFileError, ShapeError, quoted
 from .io.atomic import atomic_write, check_path
 from .io.model_file import refuse_to_save_non_finite
 from .layers import GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh
@@ -182,7 +182,7 @@ def checked_opset(onnx, opset: int | None) -> int:
         opset = DEFAULT_OPSET
     if isinstance(opset, (bool, numpy.bool_)) or not isinstance(opset, (int, numpy.integer)) \
             or not MIN_OPSET <= opset <= newest:
-        raise HyperparameterError(f"opset: expected an integer in [{MIN_OPSET}, {newest}], got {opset!r}")
+        raise HyperparameterError(f"opset: expected an integer in [{MIN_OPSET}, {newest}], got {quoted(opset)}")
     return int(opset)  # numpy.int64(17) too
 
 

@@ -56,6 +56,9 @@ def test_mlp_needs_two_sizes(sizes):
     with pytest.raises(cr.HyperparameterError, match="sizes: expected at least an input and an output width"):
         cr.mlp(sizes)
 
+    with pytest.raises(cr.HyperparameterError, match=r"output width, got <list holding an int of more than"):
+        cr.mlp([10 ** 5000])  # the list's repr raised ValueError inside the message
+
 
 def test_mlp_invalid_width():
     with pytest.raises(cr.HyperparameterError, match=r"sizes\[1\]: expected an integer >= 1, got 0"):

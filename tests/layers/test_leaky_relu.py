@@ -1,5 +1,7 @@
 """LeakyReLU: Y = where(X > 0, X, αX), dX = dY ⊙ where(X > 0, 1, α)."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -35,6 +37,12 @@ def test_default_alpha():
 def test_invalid_alpha(alpha, message):
     with pytest.raises(cr.HyperparameterError, match=message):
         cr.LeakyReLU(alpha)
+
+
+def test_an_alpha_without_a_repr_is_named_by_its_type():
+    """A Fraction of 5,000-digit terms is 1.0 as a float; its repr raised ValueError inside the message."""
+    with pytest.raises(cr.HyperparameterError, match=r"alpha: expected a number in \[0, 1\), got <Fraction holding"):
+        cr.LeakyReLU(Fraction(10 ** 5000 + 1, 10 ** 5000))
 
 
 def test_keeps_float32():

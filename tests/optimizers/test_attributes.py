@@ -155,6 +155,12 @@ def test_the_step_count_and_the_schedule_are_checked_when_set(name, value, messa
     assert type(optimizer.t) is int and optimizer.t == 4
 
 
+def test_a_huge_negative_step_count_is_named_in_the_message():
+    """Its repr raised ValueError inside the message that refused it."""
+    with pytest.raises(cr.HyperparameterError, match=r"^t: expected .*, got <a negative int of 16,610 bits>$"):
+        cr.Adam(tiny_model()).t = -10 ** 5000
+
+
 @pytest.mark.parametrize("schedule, name", [
     (cr.CosineDecay(10), "total_steps"),  # 0 divided by zero inside fit
     (cr.StepDecay(10), "step_sise"),  # a typo, ignored

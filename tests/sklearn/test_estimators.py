@@ -28,6 +28,15 @@ def tiny(estimator_class, **params):
     return estimator_class(**{"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, **params})
 
 
+@pytest.mark.parametrize("sizes, shown", [((0,), "(0,)"), ((-10 ** 5000,), "<tuple holding an int of more than")],
+                         ids=["zero", "huge"])
+def test_hidden_layer_sizes_that_are_not_positive_are_named(sizes, shown):
+    """A tuple holding an int of more than 4300 digits has no repr: it raised ValueError inside the message."""
+    with pytest.raises(HyperparameterError, match=rf"^hidden_layer_sizes: expected positive integers, got "
+                                                  rf"{re.escape(shown)}"):
+        tiny(MLPClassifier, hidden_layer_sizes=sizes).fit(*blobs(2))
+
+
 # -- partial_fit's first call -----------------------------------------------------------------
 @pytest.mark.parametrize("classes, relabel, unknown", [([0, 1], {}, "[2]"), ([0, 1, 2], {2: 3}, "[3]")])
 def test_partial_fit_first_call_rejects_labels_outside_classes(classes, relabel, unknown):

@@ -242,6 +242,9 @@ def test_distributed_rejects_what_is_not_a_communicator():
     with pytest.raises(cr.HyperparameterError, match="distributed"):
         cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, distributed="yes")
 
+    with pytest.raises(cr.HyperparameterError, match=r"Communicator, got <an int of 16,610 bits>$"):
+        cr.fit(cr.mlp([5, 3], seed=0), X, y, epochs=1, verbose=0, distributed=10 ** 5000)  # its repr raised
+
 
 # -- resuming: rank 0 reads the checkpoint and sends it; tested in this one process ------------
 

@@ -183,6 +183,14 @@ def test_verbose_takes_0_1_2_or_a_bool(value):
         cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=value)
 
 
+def test_a_huge_verbose_or_epochs_is_named_in_the_message():
+    """Their repr raised ValueError inside the message that refused them."""
+    with pytest.raises(cr.HyperparameterError, match=r"^verbose: expected 0, 1 or 2 .*, got <an int of 16,610 bits>$"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=10 ** 5000)
+    with pytest.raises(cr.HyperparameterError, match=r"^epochs: expected an integer >= 1, got <a negative int of"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=-10 ** 5000, verbose=0)
+
+
 @pytest.mark.parametrize("value", [0, 2, np.int64(1), True, np.False_])
 def test_verbose_accepts_its_levels(value, capsys):
     cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=value)

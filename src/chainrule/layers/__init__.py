@@ -104,7 +104,7 @@ def mlp(sizes, activation: str | list[str] | tuple[str, ...] = "relu", *, init: 
     except TypeError:
         raise HyperparameterError(f"sizes: expected a list of layer widths, got {type(sizes).__name__}") from None
     if len(sizes) < 2:
-        raise HyperparameterError(f"sizes: expected at least an input and an output width, got {sizes!r}")
+        raise HyperparameterError(f"sizes: expected at least an input and an output width, got {quoted(sizes)}")
     sizes = [positive_int(size, f"sizes[{index}]") for index, size in enumerate(sizes)]  # named by position
     # Every activation name is checked here, before any layer is built (Linear checks init).
     hidden_activations = _hidden_activations(activation, n_hidden=len(sizes) - 2)

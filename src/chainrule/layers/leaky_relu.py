@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..backend import Array, get_array_module
 from ..checks import positive
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, quoted
 from .layer import Layer
 
 
@@ -40,7 +40,7 @@ class LeakyReLU(Layer):
         super().__init__()
         self.alpha = positive(alpha, "alpha", allow_zero=True)
         if self.alpha >= 1:
-            raise HyperparameterError(f"alpha: expected a number in [0, 1), got {alpha!r}")
+            raise HyperparameterError(f"alpha: expected a number in [0, 1), got {quoted(alpha)}")
         self._positive = None
         self._dtype = None  # of the last output, which dY must have
 

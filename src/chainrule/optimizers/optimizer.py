@@ -148,10 +148,11 @@ class Optimizer:
             raise HyperparameterError(unknown_attribute(self, name))
         if name == "t":
             if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)) or value < 0:
-                raise HyperparameterError(f"t: expected the number of steps taken, an integer >= 0, got {value!r}")
+                raise HyperparameterError(f"t: expected the number of steps taken, an integer >= 0, "
+                                          f"got {quoted(value)}")
             value = int(value)
         if name == "schedule" and value is not None and not callable(value):
-            raise HyperparameterError(f"schedule: expected a callable of the step count, got {value!r}")
+            raise HyperparameterError(f"schedule: expected a callable of the step count, got {quoted(value)}")
         object.__setattr__(self, name, value)
 
     @property

@@ -480,7 +480,8 @@ class BaseMLP(BaseEstimator):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
         if not all(isinstance(size, Integral) and not isinstance(size, bool) and size > 0 for size in sizes):
-            raise HyperparameterError(f"hidden_layer_sizes: expected positive integers, got {self.hidden_layer_sizes!r}")
+            raise HyperparameterError(f"hidden_layer_sizes: expected positive integers, "
+                                      f"got {quoted(self.hidden_layer_sizes)}")
         return [int(size) for size in sizes]
 
     def _check_same_network(self, hidden: list, advice: str = "; call fit with warm_start=False for a new network"

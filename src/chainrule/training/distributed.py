@@ -46,7 +46,7 @@ import numpy
 
 from .. import cpu_blas
 from ..checks import positive
-from ..errors import ChainruleError, DistributedError, HyperparameterError, ModelFileError
+from ..errors import ChainruleError, DistributedError, HyperparameterError, ModelFileError, quoted
 from .checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint, recorded_seed, resumed_run_seed
 from .fingerprint import SHOWN_WORDS, checksum, fingerprint_row, shown_values
 
@@ -555,5 +555,6 @@ def communicator(distributed) -> SingleProcess:
         return Communicator()
     if distributed is False or distributed is None:
         return SingleProcess()
-    raise HyperparameterError(f"distributed: expected True, False or a chainrule Communicator, got {distributed!r}")
+    raise HyperparameterError(f"distributed: expected True, False or a chainrule Communicator, "
+                              f"got {quoted(distributed)}")
 

@@ -457,7 +457,7 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
         except ModelFileError as error:
             raise ModelFileError(f"checkpoint: {error}; or train without a checkpoint") from None
     if not (is_bool(verbose) or isinstance(verbose, (int, numpy.integer)) and 0 <= verbose <= 2):  # not 1.0, an array
-        raise HyperparameterError(f"verbose: expected 0, 1 or 2 (or True/False), got {verbose!r}")
+        raise HyperparameterError(f"verbose: expected 0, 1 or 2 (or True/False), got {quoted(verbose)}")
     if not isinstance(callbacks, (list, tuple)):
         raise HyperparameterError(
             f"callbacks: expected a list or tuple of chainrule Callbacks, got {type(callbacks).__name__}; "
