@@ -3,12 +3,14 @@
 import pytest
 
 from chainrule.cli.config import TrainConfig
-from chainrule.cli.network_args import as_built, hidden_sizes
+from chainrule.cli.network_args import MAX_HIDDEN_LAYERS, as_built, hidden_sizes
 from chainrule.errors import ConfigError
+from chainrule.io.architecture import MAX_LAYERS
+from tests.cli.helpers import assert_one_line_error, call
 
 
 @pytest.mark.parametrize("hidden, problem", [
-    ("0," * 50_000 + "8", "every width must be >= 1"),
+    ("0," * 40_000 + "8", "every width must be >= 1"),
     ("8,x" + "9" * 10**5, "expected comma-separated integers"),
     ("8,," + "9" * 10**5, "expected comma-separated integers"),
 ], ids=["zero width", "not an integer", "empty width"])
@@ -17,6 +19,29 @@ def test_hidden_widths_are_quoted_in_part(hidden, problem):
     with pytest.raises(ConfigError, match=rf"^--hidden: {problem}.* got '.{{55,60}}\.\.\.") as caught:
         hidden_sizes(hidden)
     assert len(str(caught.value)) < 300
+
+
+def test_the_most_hidden_layers_are_those_a_model_file_holds():
+    """The Sequential, each hidden layer's Linear and activation, and the output Linear."""
+    assert 1 + 2 * MAX_HIDDEN_LAYERS + 1 <= MAX_LAYERS < 1 + 2 * (MAX_HIDDEN_LAYERS + 1) + 1
+    assert hidden_sizes([8] * MAX_HIDDEN_LAYERS) == [8] * MAX_HIDDEN_LAYERS
+
+
+@pytest.mark.parametrize("hidden", [",".join(["8"] * (MAX_HIDDEN_LAYERS + 1)), [8] * 10**6],
+                         ids=["option", "config list"])
+def test_more_hidden_layers_than_a_model_file_holds_are_refused(hidden):
+    """They were built (minutes for a million), trained, then refused when the model was saved."""
+    with pytest.raises(ConfigError, match=rf"^hidden: at most {MAX_HIDDEN_LAYERS:,} hidden layers.* got "
+                                          rf"{len(hidden) if isinstance(hidden, list) else MAX_HIDDEN_LAYERS + 1:,}"
+                                          r" widths: .{55,65}\.\.\.$"):
+        hidden_sizes(hidden, "hidden")
+
+
+def test_train_refuses_too_many_hidden_layers_in_one_line_before_reading_the_data(capsys, tmp_path):
+    code, _, err = call(capsys, "train", "--data", tmp_path / "absent.csv", "--hidden", "8," * 10**6 + "8",
+                        "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "--hidden: at most 49,999 hidden layers", "got 1,000,001 widths")
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("hidden", ["", " ", []])

@@ -14,6 +14,7 @@ import re
 from ..checks import as_float_dtype
 from ..errors import ConfigError, did_you_mean, quoted
 from ..initializers import ALIASES
+from ..io.architecture import MAX_LAYERS
 from ..layers import ACTIVATIONS, canonical_activation
 from .config import TrainConfig, value_name
 
@@ -96,9 +97,15 @@ def hidden_sizes(hidden: str | list[int], name: str = "--hidden") -> list[int]:
     linear model.
 
     ConfigError naming ``name`` for anything else, an empty width between commas (",,", "8,",
-    ",8") included: it is a typo, not a request for no layers. A list is one a config file
+    ",8") included: it is a typo, not a request for no layers; and for more than
+    ``MAX_HIDDEN_LAYERS`` widths, counted before any is read. A list is one a config file
     gave, whose items TrainConfig checked to be integers.
     """
+    count = len(hidden) if isinstance(hidden, list) else hidden.count(",") + 1
+    if count > MAX_HIDDEN_LAYERS:
+        raise ConfigError(f"{name}: at most {MAX_HIDDEN_LAYERS:,} hidden layers, the most a model file holds "
+                          f"(each is a Linear layer and its activation; {MAX_LAYERS:,} layers in all), got "
+                          f"{count:,} widths: {quoted(hidden)}")
     sizes = hidden if isinstance(hidden, list) else _parse_widths(hidden, name)
     if any(size < 1 for size in sizes):
         raise ConfigError(f"{name}: every width must be >= 1, got {quoted(hidden)}")
@@ -124,4 +131,9 @@ def _parse_widths(text: str, name: str) -> list[int]:
     return [int(part) for part in parts]
 
 
+#: The most hidden layers a network may have: the run saves its network, and a model file holds at most MAX_LAYERS
+#: layers, the Sequential and the output Linear layer among them, two for each hidden layer. Past it a run would
+#: build the network (minutes for a million layers, before the memory check's numbers could refuse it: a narrow
+#: deep network takes little memory) only to be refused when its model is saved.
+MAX_HIDDEN_LAYERS = (MAX_LAYERS - 2) // 2
 DECIMAL = re.compile(r"[+-]?[0-9]+")  # a width as written in decimal digits, its sign left to the width check
