@@ -7,8 +7,9 @@ imports nothing heavy of its own, so it can catch that Ctrl-C and report it as `
 ``chainrule: interrupted`` on stderr and exit code 130, without a traceback (``--debug`` shows
 none for a Ctrl-C either: it is no error).
 A SIGTERM (``timeout``, a job scheduler's stop) in that time is taken as a Ctrl-C, as ``main``
-takes it once it runs. ``python -m chainrule`` imports the package before any of its code runs,
-so only the ``chainrule`` command has this.
+takes it once it runs. ``python -m chainrule`` imports the package before any of its code runs:
+the package catches a Ctrl-C around its own imports there (``chainrule._module_command``), but
+takes no SIGTERM as one (a handler put in place by the package would outlive its import).
 """
 
 import signal

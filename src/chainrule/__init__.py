@@ -8,27 +8,33 @@
 
 __version__ = "0.1.0"
 
-from . import errors, initializers
-from .errors import (
-    ChainruleError, ChainruleWarning, ConfigError, DataError, DeviceError, DistributedError, DivergenceError, DTypeError, HyperparameterError,
-    LabelError, MissingKeyError, ModelFileError, ModelFileWarning, NonFiniteError, OneHotTargetsWarning, OutputActivationWarning, ShapeError, StateError,
-    TooLargeError,
-)
-from .gradcheck import GradcheckReport, gradcheck
-from .layers import (
-    GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh,
-    activation_layer, mlp,
-)
-from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
-from .optimizers import (
-    SGD, Adam, AdamW, CosineDecay, ExponentialDecay, LinearWarmup, Optimizer, RMSProp, StepDecay,
-    get_optimizer,
-)
-from .data import Dataset, Preprocessor, load_data
-from .io import load, load_weights, save, save_weights
-from .onnx_export import to_onnx
-from .torch_interchange import from_state_dict, to_state_dict
-from .training import Callback, Communicator, EarlyStopping, History, evaluate, fit, predict, predict_proba
+try:  # a Ctrl-C while the library loads ends `python -m chainrule` in one line (see _module_command)
+    from . import errors, initializers
+    from .errors import (
+        ChainruleError, ChainruleWarning, ConfigError, DataError, DeviceError, DistributedError, DivergenceError,
+        DTypeError, HyperparameterError, LabelError, MissingKeyError, ModelFileError, ModelFileWarning, NonFiniteError,
+        OneHotTargetsWarning, OutputActivationWarning, ShapeError, StateError, TooLargeError,
+    )
+    from .gradcheck import GradcheckReport, gradcheck
+    from .layers import (
+        GELU, Identity, Layer, LeakyReLU, Linear, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh,
+        activation_layer, mlp,
+    )
+    from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
+    from .optimizers import (
+        SGD, Adam, AdamW, CosineDecay, ExponentialDecay, LinearWarmup, Optimizer, RMSProp, StepDecay,
+        get_optimizer,
+    )
+    from .data import Dataset, Preprocessor, load_data
+    from .io import load, load_weights, save, save_weights
+    from .onnx_export import to_onnx
+    from .torch_interchange import from_state_dict, to_state_dict
+    from .training import Callback, Communicator, EarlyStopping, History, evaluate, fit, predict, predict_proba
+except KeyboardInterrupt:
+    from ._module_command import end_interrupted, started_as_command
+    if not started_as_command():  # an import of the library: the Ctrl-C is its caller's
+        raise
+    end_interrupted()
 
 # The public names (`from chainrule import *` binds these alone, not the subpackages: chainrule.io
 # would hide the standard library's io).

@@ -7,11 +7,19 @@ one), even when ``main`` caught it afterwards; ``python -m`` then ends the proce
 (exit status -2) instead of with ``main``'s 130. A string run to its end clears that memory,
 so one is run after ``main`` returns. The console script exits through another path
 (``Py_Exit``), which never looks at it.
+
+A Ctrl-C while the command line imports ends the command as ``main`` ends it, in one line with
+exit status 130, as one while the package itself imports does (:mod:`chainrule._module_command`).
 """
 
 import sys
 
-from .cli import main
+from ._module_command import end_interrupted
+
+try:
+    from .cli import main
+except KeyboardInterrupt:
+    end_interrupted()
 
 code = main()
 exec("pass")  # clears CPython's record of a caught KeyboardInterrupt (see above)
