@@ -1821,6 +1821,22 @@ def test_a_run_folder_in_a_loop_of_symbolic_links_is_named(tmp_path, capsys, mon
                           f"{out}: cannot be a run folder: its path does not resolve (a loop of symbolic links)")
 
 
+@pytest.mark.parametrize("out", ["link41", "link41/sub"])
+def test_a_run_folder_behind_more_links_than_the_system_follows_is_no_loop(tmp_path, capsys, monkeypatch, out):
+    """41 links, each to the one before it, end in a folder: the system refuses them (ELOOP, as it
+    refuses a loop), and the run folder was named "a loop of symbolic links"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    os.symlink("runs", "link1")
+    for number in range(2, 42):
+        os.symlink(f"link{number - 1}", f"link{number}")
+    assert os.path.isdir("link40") and not os.path.exists("link41")  # Linux follows 40
+    code, _, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", out)
+    assert_one_line_error(code, err, f"{out}: cannot be a run folder: its path does not resolve (a chain of more "
+                                     f"symbolic links than the system follows)")
+    assert not any((tmp_path / "runs").iterdir())
+
+
 def test_resuming_through_a_link_to_a_checkpoint_continues_its_run_in_its_folder(tmp_path, capsys, monkeypatch):
     """The link's folder was taken for the run folder: refused as an --out (not given) holding files,
     with a hint to run the command just refused."""

@@ -76,18 +76,31 @@ def claim_folder(folder: Path, resume=None, *, numbered: bool = False) -> Path:
             candidate = folder.with_name(f"{folder.name}-{n}")
 
 
-def in_symlink_loop(path: Path) -> bool:
-    """Whether the path runs into a loop of symbolic links (ELOOP), itself or a folder above it.
+def unresolved_links(path: Path) -> str | None:
+    """Why the path's symbolic links, its own or a folder's above it, do not resolve, in words;
+    None where they do. The system refuses both (ELOOP) and says "Too many levels of symbolic
+    links" for both: "a loop of symbolic links", or "a chain of more symbolic links than the
+    system follows" (40 on Linux), which end somewhere.
 
     Asked of ``stat`` rather than ``Path.resolve``: before Python 3.13 ``resolve`` raised RuntimeError
     ("Symlink loop") for a loop, from 3.13 it returns the path unresolved and the loop surfaced
-    only later, as the lock file's ELOOP. A path that does not exist, or cannot be read, is no loop.
+    only later, as the lock file's ELOOP. The two are then told apart by ``os.path.realpath``,
+    which follows the links one at a time with no limit of its own and meets a loop as a link it
+    is already resolving (ELOOP again). A path that does not exist, or cannot be read, resolves.
     """
     try:
         path.stat()
     except OSError as error:
-        return error.errno == errno.ELOOP
-    return False
+        if error.errno != errno.ELOOP:
+            return None
+    else:
+        return None
+    try:
+        os.path.realpath(path, strict=True)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a loop of symbolic links"
+    return "a chain of more symbolic links than the system follows"
 
 
 def is_resumed_folder(folder: Path, resume) -> bool:
@@ -102,10 +115,11 @@ def check_folder_is_free(folder: Path, resume) -> None:
 
     A run folder holds one run's files: writing into another run's folder would mix the two
     (its plots beside this run's model). ConfigError naming the folder and what to do instead;
-    DataError for a path that cannot be resolved (a loop of symbolic links).
+    DataError for a path that cannot be resolved (:func:`unresolved_links`).
     """
-    if in_symlink_loop(folder):
-        raise DataError(f"{folder}: cannot be a run folder: its path does not resolve (a loop of symbolic links)")
+    links = unresolved_links(folder)
+    if links:
+        raise DataError(f"{folder}: cannot be a run folder: its path does not resolve ({links})")
     if folder_lock.held_by_another_run(folder):
         raise folder_lock.busy(folder)
     if is_resumed_folder(folder, resume):
