@@ -68,6 +68,17 @@ def test_a_missing_key_error_shows_its_message_without_the_quotes_of_a_key_error
     assert str(cr.errors.MissingKeyError("history has no metric 'x'")) == "history has no metric 'x'"
 
 
+@pytest.mark.parametrize("make, kind", [(lambda inner: [inner], "list"), (lambda inner: {"k": inner}, "dict"),
+                                         (lambda inner: (inner,), "tuple")])
+def test_quoted_names_a_value_nested_deeper_than_repr_goes(make, kind):
+    """repr raised RecursionError, which ended the error that quoted the value."""
+    from chainrule.errors import quoted
+    value = 0
+    for _ in range(sys.getrecursionlimit()):
+        value = make(value)
+    assert quoted(value) == f"<a {kind} nested too deep to show>"
+
+
 def test_quoted_cuts_a_long_value_and_says_so():
     from chainrule.errors import QUOTE_LIMIT, quoted
     assert quoted("short") == "'short'"

@@ -60,6 +60,16 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
     Python writes no int of more digits than ``sys.get_int_max_str_digits()`` (4300 by default):
     its repr, and that of a list or dict holding one, raises ValueError. An error message must not
     raise in its turn, so such a value is named by its size (and sign), or by its container's type.
+
+    A value nested deeper than ``repr`` goes (Python's recursion limit, about 1,000 levels: a
+    callback's state, a dict key or a config value made so) is named by its type, so that the
+    error it is quoted in is raised rather than a RecursionError:
+
+    >>> deep = []
+    >>> for _ in range(10_000):
+    ...     deep = [deep]
+    >>> quoted(deep)
+    '<a list nested too deep to show>'
     """
     try:
         text = repr(value)
@@ -70,6 +80,8 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
             text = f"<{type(value).__name__} holding an int of more than {sys.get_int_max_str_digits()} digits>"
         else:
             raise
+    except RecursionError:
+        text = f"<a {type(value).__name__} nested too deep to show>"
     return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -654,6 +654,35 @@ def test_a_callback_state_nested_too_deep_is_named_as_the_callbacks_at_the_first
     assert resumed.state == Nested(STATE_NESTING - 1).state_dict()[0]
 
 
+def nested_tuple(levels: int) -> tuple:
+    deep = ()
+    for _ in range(levels - 1):
+        deep = (deep,)
+    return deep
+
+
+@pytest.mark.parametrize("method, returned, message", [
+    ("state_dict", ({nested_tuple(2000): 1}, {}),
+     r"its state_dict state has the key <a tuple nested too deep to show> \(tuple\), which JSON would give back"),
+    ("state_dict", [[nested_tuple(2000)]] * 2, r"state_dict\(\) returned <a list nested too deep to show>; expected"),
+    ("state_dict", nested_tuple(2000), r"state_dict\(\) returned <a tuple nested too deep to show>; expected a pair"),
+    ("checkpoint_arrays", nested_tuple(2000), r"checkpoint_arrays\(model\) returned <a tuple nested too deep to show>"),
+], ids=["key", "a list", "a tuple", "checkpoint_arrays"])
+def test_a_callback_value_nested_too_deep_to_quote_is_still_named(tmp_path, method, returned, message):
+    """A state or declaration nested about 1,000 deep, quoted in the error, raised RecursionError instead."""
+    class Deep(cr.Callback):
+        def state_dict(self):
+            return returned if method == "state_dict" else ({}, {"w": np.zeros(2)})
+
+        def checkpoint_arrays(self, model):
+            return returned
+
+    path = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(cr.HyperparameterError, match=rf"^callbacks\[0\] \(Deep\): .*{message}"):
+        cr.fit(cr.mlp([4, 8, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, verbose=0, checkpoint=path, callbacks=[Deep()])
+    assert not path.exists()
+
+
 def test_checking_the_callback_arrays_copies_none_to_the_host(monkeypatch):
     # The ranks that write no checkpoint run this check each time rank 0 saves: a GPU θ-sized
     # best_theta must not be copied to the host for a shape check (to_numpy is that copy).
