@@ -18,6 +18,7 @@ from chainrule.data.preprocessing import Preprocessor
 from chainrule.errors import HyperparameterError, ModelFileError, ModelFileWarning
 from chainrule.io import load, read, save
 from chainrule.io import architecture
+from chainrule.io.contents_digest import FIELD as DIGEST_FIELD
 from chainrule.io.metadata import MAX_NESTING
 
 DTYPES = ["float32", "float64"]
@@ -152,6 +153,37 @@ def test_extra_json_nested_to_the_limit_comes_back(tmp_path):
     extra_json = {"deep": nested_lists(MAX_NESTING - 2)}
     save(cr.Linear(2, 2), tmp_path / "m", extra_json=extra_json)
     assert read(tmp_path / "m")[2] == extra_json
+
+
+@pytest.mark.parametrize("field", ["metadata", "extra_json"])
+@pytest.mark.parametrize("levels", [MAX_NESTING - 1, 500])
+def test_a_file_nesting_deeper_than_save_writes_is_refused_when_read(saved, field, levels):
+    """A file written by hand, or before MAX_NESTING, loaded and then could not be saved again."""
+    tensors, document = _contents(saved)
+    document.pop(DIGEST_FIELD, None)  # a digest of the file as saved would refuse it first
+    document[field]["deep"] = nested_lists(levels)  # the field, its dict's list and ``levels`` more
+    _rewrite(saved, tensors, document)
+    for reader in (load, read):
+        with pytest.raises(ModelFileError, match=rf"^{saved}: {field}\['deep'\]\[0\].*\.\.\.: dicts and lists nested "
+                                                 rf"more than {MAX_NESTING} deep; {field} may nest them "
+                                                 rf"{MAX_NESTING} deep at most$"):
+            reader(saved)
+    document[field]["deep"] = nested_lists(MAX_NESTING - 2)  # MAX_NESTING deep: what save writes
+    _rewrite(saved, tensors, document)
+    model, _, extra_json = read(saved)
+    assert (model.metadata if field == "metadata" else extra_json)["deep"] == nested_lists(MAX_NESTING - 2)
+
+
+def test_a_file_nesting_past_the_json_readers_reach_is_named_so(saved):
+    """It was "not valid JSON (maximum recursion depth exceeded ...)": valid JSON, only deeper than Python reads."""
+    tensors, document = _contents(saved)
+    document.pop(DIGEST_FIELD, None)
+    text = json.dumps(document).replace('"extra_json": {}', '"extra_json": {"deep": ' + "[" * 10**5 + "]" * 10**5 + "}")
+    saved.write_bytes(safetensors.numpy.save(tensors, metadata={"chainrule": text}))
+    with pytest.raises(ModelFileError, match=r"damaged chainrule metadata: its JSON nests dicts and lists deeper than "
+                                             r"Python's JSON reader goes \(past its recursion limit\); chainrule "
+                                             r"writes none so deep$"):
+        load(saved)
 
 
 def test_unsupported_layer_is_refused(tmp_path):

@@ -10,8 +10,9 @@ the numbers and lists they hold (``model_file._plain``), which their dtype alone
 survive. Values JSON cannot hold at all (NaN, a date) are left to the JSON encoder.
 
 Dicts and lists may nest ``MAX_NESTING`` deep (the metadata itself is the first level), in the
-metadata and in ``extra_json`` alike: far beyond any record of a run, and well within what the
-JSON encoder and decoder take before Python's recursion limit. The limit is chainrule's own, so
+metadata and in ``extra_json`` alike, when saved and when read (``model_file._check_fields``: a
+file nesting deeper would load and then not save again): far beyond any record of a run, and
+well within what the JSON encoder and decoder take before Python's recursion limit. The limit is chainrule's own, so
 that what is refused does not depend on the interpreter (Python 3.13's encoder writes an
 ``extra_json`` nested 2000 deep, which 3.12's refused with a RecursionError).
 """

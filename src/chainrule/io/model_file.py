@@ -383,8 +383,12 @@ def chainrule_document(header: dict, path: PathLike) -> dict:
                              f"metadata (written by another program?)")
     try:
         document = json.loads(metadata[METADATA_KEY], parse_constant=reject_constant, parse_float=finite_float)
-    except (ValueError, RecursionError) as error:
+    except ValueError as error:
         raise ModelFileError(f"{path}: damaged chainrule metadata: not valid JSON ({error})") from None
+    except RecursionError:  # valid JSON, perhaps, but nested past Python's recursion limit: no file chainrule writes
+        raise ModelFileError(f"{path}: damaged chainrule metadata: its JSON nests dicts and lists deeper than "
+                             f"Python's JSON reader goes (past its recursion limit); chainrule writes none so "
+                             f"deep") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a chainrule model file: its metadata has no format {FORMAT!r}")
     _check_format_version(document, path)
@@ -437,6 +441,12 @@ def _check_fields(document: dict, path: PathLike) -> None:
     for field in ("metadata", "extra_tensors", "extra_json"):
         if not isinstance(document[field], dict):
             raise ModelFileError(f"{path}: {field}: expected a JSON object, got {quoted(document[field], 60)}")
+    # What save refuses to write is refused when read: a file whose metadata or extra_json nests deeper than
+    # MAX_NESTING (written by hand, or before the limit) would load and then not save again.
+    for field in ("metadata", "extra_json"):
+        problem = json_problem(document[field], field, max_nesting=MAX_NESTING)
+        if problem is not None:
+            raise ModelFileError(f"{path}: {problem}")
     if document["preprocessor"] is not None and not isinstance(document["preprocessor"], dict):
         raise ModelFileError(f"{path}: preprocessor: expected a JSON object or null")
     for name, declared in document["extra_tensors"].items():
