@@ -91,7 +91,7 @@ def test_partial_fit_refuses_switching_between_labels_and_a_multilabel_matrix_na
     indicator = numpy.array([[0, 1], [1, 0]] * 5)
     classifier = tiny(MLPClassifier).partial_fit(X, [0, 1] * 5, classes=[0, 1])
     with pytest.raises(LabelError, match=r"^y: a multilabel indicator matrix of shape \(10, 2\), but the classifier "
-                                         r"was fitted on binary class labels \(classes_ \[0 1\]\)"):
+                                         r"was fitted on binary class labels \(classes_ \[0, 1\]\)"):
         classifier.partial_fit(X, indicator)
     classifier = tiny(MLPClassifier).partial_fit(X, indicator)
     with pytest.raises(LabelError, match=r"^y: class labels of shape \(10,\), but the classifier was fitted on a "
@@ -257,8 +257,11 @@ def test_partial_fit_refuses_a_nan_among_classes_naming_classes():
 
 
 @pytest.mark.parametrize("classes, error, message", [
-    ([None, "a"], LabelError, "classes: Unknown label type"),  # scikit-learn's ValueError, naming nothing
-    (["a", 1], LabelError, "classes: Mix of label input types (string and number)"),
+    # scikit-learn's "Unknown label type: ([None, 'a'],)", naming nothing
+    ([None, "a"], LabelError, "classes: expected a class label at every index, found None at index (0,)"),
+    # scikit-learn's ValueError "Mix of label input types (string and number)", and its TypeError for an object array
+    (["a", 1], DTypeError, "classes: class labels must be all numbers or all strings, which sort together; found 'a' "
+                           "(str) at index (0,) and 1 (int) at index (1,)"),
     (numpy.array(["a", 1], dtype=object), DTypeError, "classes: class labels must be all numbers or all strings"),
 ])
 def test_partial_fit_refuses_classes_that_are_no_class_labels_naming_classes(classes, error, message):
@@ -323,16 +326,118 @@ def test_a_single_class_is_shown_as_python_writes_it(label, shown):
         tiny(MLPClassifier).fit(X, numpy.full(len(X), label))
 
 
-@pytest.mark.parametrize("call", ["fit", "partial_fit"])
-def test_a_label_ending_in_nul_among_several_classes_is_named(call):
-    # NumPy's str arrays drop the NUL, so classes_ took "a\0" for "a", and LabelBinarizer gave its
-    # row no class: SoftmaxCrossEntropy refused "target rows" naming neither y nor the label
+NUL = r"ends in NUL \('\\x00'\), which NumPy's str arrays, and so classes_, drop: it would be taken for "
+
+
+def object_array(labels):
+    return numpy.array(labels, dtype=object)
+
+
+@pytest.mark.parametrize("call, y, classes, message", [
+    # NumPy's str arrays drop the NUL: a binary classifier took "b\0" for "b" silently (a list y lost it in
+    # validate_data, an object array's classes_ did); several classes were refused naming only classes_
+    ("fit", ["b\0", "a"] * 15, None, r"^y: the label 'b\\x00' at index \(0,\) " + NUL + "'b'; strip it from y"),
+    ("fit", object_array(["a", "b\0"] * 15), None, r"^y: the label 'b\\x00' at index \(1,\) " + NUL + "'b'"),
+    ("fit", object_array(["b\0", "b", "a"] * 10), None, r"^y: the label 'b\\x00' at index \(0,\) "),
+    ("fit", ["a", "b", "c\0"] * 10, None, r"^y: the label 'c\\x00' at index \(2,\) " + NUL + "'c'"),
+    ("fit", object_array(["b", "a\0", "c"] * 10), None, r"^y: the label 'a\\x00' at index \(1,\) " + NUL + "'a'"),
+    ("fit", [["a"], ["b\0"]] * 15, None, r"^y: the label 'b\\x00' at index \(1, 0\) "),
+    ("partial_fit", ["a", "b"] * 15, ["a", "b\0"], r"^classes: the label 'b\\x00' at index \(1,\) " + NUL + "'b'; "
+                                                   r"strip it from classes"),
+    ("partial_fit", ["a", "b"] * 15, object_array(["a", "b\0", "c"]), r"^classes: the label 'b\\x00' at index \(1,\) "),
+    ("partial_fit", object_array(["a", "b\0"] * 15), ["a", "b"], r"^y: the label 'b\\x00' at index \(1,\) "),
+])
+def test_a_label_ending_in_nul_is_refused_naming_it(call, y, classes, message):
     X, _ = blobs(2, n_samples=30)
-    y = numpy.array(["b", "a\0", "c"] * 10, dtype=object)
-    kwargs = {"classes": ["a", "b", "c"]} if call == "partial_fit" else {}
-    with pytest.raises(LabelError, match=r"^y: the label 'a\\x00' at index \(1,\) is none of classes_ \('a', 'b', "
-                                         r"'c'\); NumPy's str arrays drop a string's trailing NUL"):
-        getattr(tiny(MLPClassifier), call)(X, y, **kwargs)
+    classifier = tiny(MLPClassifier)
+    kwargs = {"classes": classes} if call == "partial_fit" else {}
+    with pytest.raises(LabelError, match=message):
+        getattr(classifier, call)(X, y, **kwargs)
+    assert not hasattr(classifier, "model_")
+
+
+@pytest.mark.parametrize("y", [["a", "b\0"] * 15, object_array(["a", "b\0"] * 15)])
+def test_a_label_ending_in_nul_is_refused_by_a_later_partial_fit(y):
+    # The binary classifier's later call trained "b\0" as "b" (a list) or as "a", the class of no 1 (an object array)
+    X, _ = blobs(2, n_samples=30)
+    classifier = tiny(MLPClassifier).partial_fit(X, ["a", "b"] * 15, classes=["a", "b"])
+    weights = classifier.coefs_[0].copy()
+    with pytest.raises(LabelError, match=r"^y: the label 'b\\x00' at index \(1,\) " + NUL + "'b'"):
+        classifier.partial_fit(X, y)
+    numpy.testing.assert_array_equal(classifier.coefs_[0], weights)
+
+
+def test_labels_without_a_trailing_nul_are_taken():
+    # A NUL inside a label survives NumPy's str arrays, and a str array y (which dropped any NUL when made) is not
+    # looked at
+    X, _ = blobs(2, n_samples=30)
+    classifier = tiny(MLPClassifier).fit(X, object_array(["a\0b", "b"] * 15))
+    assert classifier.classes_.tolist() == ["a\0b", "b"]
+    assert tiny(MLPClassifier).fit(X, numpy.array(["a\0", "b"] * 15)).classes_.tolist() == ["a", "b"]
+
+
+@pytest.mark.parametrize("y, error, message", [
+    # scikit-learn's "Unknown label type: (array([1000...0, 1, ...]),)" (of the whole array), unnamed in chainrule
+    ([10**400, 1] * 15, LabelError, r"^y: the label 1000000000\d+\.\.\. at index \(0,\) is an int beyond int64"),
+    (object_array([1, -10**400] * 15), LabelError, r"^y: the label -1000000000\d+\.\.\. at index \(1,\) is an int "),
+    # a list's 2**63 became the float 9.223372036854776e+18: "Unknown label type: continuous"
+    ([0, 2**63] * 15, LabelError, r"^y: the label 9223372036854775808 at index \(1,\) is an int beyond int64's range "
+                                  r"\(-2\*\*63 to 2\*\*63 - 1\), .*; make such labels strings \(str\(label\)\)"),
+    (numpy.array([0.0, 1e19] * 15), LabelError, r"^y: Unknown label type: continuous\..* Float class labels must lie "
+                                                r"within int64's range, .* found 1e\+19 at index \(1,\)"),
+    # a list's 1 became the class '1' (scikit-learn's too); an object array's was "Unknown label type: unknown"
+    ([1, "a"] * 15, DTypeError, r"^y: class labels must be all numbers or all strings, which sort together; found 'a' "
+                                r"\(str\) at index \(1,\) and 1 \(int\) at index \(0,\)$"),
+    (object_array([1.5, "a"] * 15), DTypeError, r"^y: class labels .* found 'a' \(str\) at index \(1,\) and 1\.5 "
+                                                r"\(float\) at index \(0,\)$"),
+    # a list's NaN became the class 'nan'; an object array's was the plain ValueError "Input contains NaN"
+    (["a", float("nan")] * 15, NonFiniteError, r"^y: expected finite values, found nan at index \(1,\); a missing "
+                                               r"label: drop the rows without a label or fill them in$"),
+    (object_array([0, float("nan")] * 15), NonFiniteError, r"^y: expected finite values, found nan at index \(1,\)"),
+    # "Unknown label type: unknown. Maybe you are trying to fit a classifier, which expects discrete classes on a
+    # regression target with continuous values.", of integer labels
+    (object_array([0, 1] * 15), LabelError, r"^y: Unknown label type: an object array of class labels must hold "
+                                            r"strings, as scikit-learn reads it; found 0 \(int\) at index \(0,\); pass "
+                                            r"numbers as a numeric array \(y\.astype\(int\)\)$"),
+])
+def test_labels_numpy_would_change_or_scikit_learn_names_by_the_whole_array_are_named(y, error, message):
+    X, _ = blobs(2, n_samples=30)
+    with pytest.raises(error, match=message):
+        tiny(MLPClassifier).fit(X, y)
+    classifier = tiny(MLPClassifier).partial_fit(X, [0, 1] * 15, classes=[0, 1])
+    with pytest.raises(error, match=message):  # a later call too
+        classifier.partial_fit(X, y)
+
+
+def test_a_pandas_missing_value_among_labels_is_named():
+    # pandas' TypeError "boolean value of NA is ambiguous", from inside scikit-learn
+    pandas = pytest.importorskip("pandas")
+    X, _ = blobs(2, n_samples=30)
+    with pytest.raises(NonFiniteError, match=r"^y: expected finite values, found <NA> at index \(1,\); a missing"):
+        tiny(MLPClassifier).fit(X, pandas.Series(["a", pandas.NA] * 15, dtype="string"))
+
+
+def test_an_int_beyond_int64_among_classes_is_named():
+    X, _ = blobs(2, n_samples=30)
+    with pytest.raises(LabelError, match=r"^classes: the label 1000000000\d+\.\.\. at index \(2,\) is an int beyond"):
+        tiny(MLPClassifier).partial_fit(X, [0, 1] * 15, classes=[0, 1, 10**400])
+
+
+def test_long_labels_are_cut_in_the_messages_naming_classes():
+    # scikit-learn's messages, kept by chainrule, showed each label and class whole: 10,000 characters here
+    X, _ = blobs(2, n_samples=30)
+    long = "x" * 10_000
+    classifier = tiny(MLPClassifier).partial_fit(X, ["a", "b"] * 15, classes=["a", "b"])
+    calls = [(classifier.partial_fit, (X, ["a", long] * 15), {}, "`y` has classes not in `self.classes_`: ['xxx"),
+             (classifier.partial_fit, (X, ["a", "b"] * 15), {"classes": ["a", long]}, "`classes=['a', 'xxx"),
+             (tiny(MLPClassifier, warm_start=True).fit(X, ["a", "b"] * 15).fit, (X, ["a", long] * 15), {},
+              "warm_start can only be used"),
+             (tiny(MLPClassifier).partial_fit(X, [long, "b"] * 15, classes=[long, "b"]).partial_fit,
+              (X, numpy.eye(2)[[0, 1] * 15]), {}, "y: a multilabel indicator matrix")]
+    for call, args, kwargs, start in calls:
+        with pytest.raises(LabelError, match="^" + re.escape(start)) as caught:
+            call(*args, **kwargs)
+        assert len(str(caught.value)) < 400 and "x..." in str(caught.value)
 
 
 # -- the estimators' own errors are chainrule's -----------------------------------------------

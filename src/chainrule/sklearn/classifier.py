@@ -8,8 +8,9 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
 from ..checks import check_finite, listing
-from ..errors import DTypeError, LabelError, quoted
+from ..errors import DTypeError, LabelError, NonFiniteError, quoted
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
+from ..training.prepare import _is_missing, _may_be_missing
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
 
 
@@ -90,8 +91,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         losses and the ``early_stopping`` score, as in scikit-learn; None weighs them alike.
 
         y of a single class raises LabelError naming y, where scikit-learn's MLPClassifier
-        fits and then predicts that class for every row.
+        fits and then predicts that class for every row. Labels that NumPy's arrays would change
+        (a string ending in NUL, strings mixed with numbers in a list, an int beyond int64) are
+        refused before they are read (see ``_check_labels_as_given``).
         """
+        _check_labels_as_given(y, "y")
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -101,8 +105,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ``classes`` (every label of the whole data set) is needed on the first call, except
         for multi-label y; a batch may hold only some of them (also with ``warm_start=True``,
         where scikit-learn's partial_fit wants every class of ``classes_`` in each batch). A label of y that is not in
-        ``classes`` (or, on a later call, not in ``classes_``) raises LabelError. Returns self.
+        ``classes`` (or, on a later call, not in ``classes_``) raises LabelError. y and ``classes``
+        are checked as ``fit`` checks y (``_check_labels_as_given``). Returns self.
         """
+        _check_labels_as_given(y, "y")
+        if classes is not None:
+            _check_labels_as_given(classes, "classes")
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
     def predict(self, X):
@@ -149,10 +157,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         else:
             self._check_same_kind(y, multilabel)
             self._check_same_classes(unique_labels(y), classes, incremental)
-        T = self._label_binarizer.transform(y)
-        if self._label_binarizer.y_type_ == "multiclass":
-            _check_one_class_per_row(T, y, self.classes_)
-        return T
+        return self._label_binarizer.transform(y)
 
     def _check_same_kind(self, y, multilabel: bool) -> None:
         """LabelError naming y when a continued fit switches between class labels and a multilabel
@@ -161,8 +166,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         fitted = self._label_binarizer.y_type_
         if multilabel and fitted != "multilabel-indicator":
             raise LabelError(f"y: a multilabel indicator matrix of shape {y.shape}, but the classifier was fitted on "
-                             f"{fitted} class labels (classes_ {self.classes_}); pass y as a vector of those labels, "
-                             f"or fit a new classifier for multilabel y")
+                             f"{fitted} class labels (classes_ {_listed(self.classes_)}); pass y as a vector of those "
+                             f"labels, or fit a new classifier for multilabel y")
         if not multilabel and fitted == "multilabel-indicator":
             raise LabelError(f"y: class labels of shape {y.shape}, but the classifier was fitted on a multilabel "
                              f"indicator matrix of {len(self.classes_)} columns; pass y as such a 0/1 matrix, or fit "
@@ -194,10 +199,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _check_same_classes(self, labels, classes, incremental: bool) -> None:
         """The labels of a continued fit must be among ``classes_`` (all of them for warm_start)."""
         if classes is not None and not numpy.array_equal(numpy.unique(classes), self.classes_):
-            raise LabelError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: {self.classes_!r}")
+            raise LabelError(f"`classes={_listed(classes)}` is not the same as on last call to partial_fit, was: "
+                             f"{_listed(self.classes_)}")
         if not incremental and set(labels) != set(self.classes_):
             raise LabelError("warm_start can only be used where `y` has the same classes as in the previous call to "
-                             f"fit. Previously got {self.classes_}, `y` has {labels}")
+                             f"fit. Previously got {_listed(self.classes_)}, `y` has {_listed(labels)}")
         _check_known_labels(labels, self.classes_)
 
     def _loss(self):
@@ -228,28 +234,109 @@ SORTABLE = "class labels must be all numbers or all strings, which sort together
 
 def _check_classification_targets(y) -> None:
     """scikit-learn's ``check_classification_targets``, whose refusals name y as chainrule's errors:
-    LabelError for None among the labels or for labels that are no classes (floats that are not
-    whole numbers: "Unknown label type: continuous", the words its conformance checks look for),
-    DTypeError (a TypeError, as scikit-learn's) for labels of types that do not compare (1 and "a").
-    Only a refused y is looked at again."""
+    LabelError for labels that are no classes (floats that are not whole numbers: "Unknown label type:
+    continuous", the words its conformance checks look for; floats beyond int64, which its check casts
+    to; numbers in an object array, which it reads only as strings), DTypeError (a TypeError, as
+    scikit-learn's) for labels of types that do not compare. Only a refused y is looked at again;
+    None, NaN and mixed kinds were named before y was read (``_check_labels_as_given``)."""
     try:
-        check_classification_targets(y)
+        with numpy.errstate(invalid="ignore"):  # its cast of floats beyond int64 warns (raises under seterr)
+            check_classification_targets(y)
     except (ValueError, TypeError) as error:
-        labels = numpy.asarray(y, dtype=object)
-        missing = next((index for index, label in numpy.ndenumerate(labels) if label is None), None)
-        if missing is not None:
-            raise LabelError(f"y: expected a class label at every index, found None at index {_shown(missing)}; "
-                             f"drop the rows without a label or fill them in") from None
         if isinstance(error, TypeError):
             raise DTypeError(f"y: {SORTABLE}; {error}") from None
-        floats = numpy.asarray(y)
-        fractions = numpy.flatnonzero(floats != numpy.round(floats)) if floats.dtype.kind == "f" else ()
-        if len(fractions):
-            index = numpy.unravel_index(fractions[0], floats.shape)
-            raise LabelError(f"y: {error} Float class labels must be whole numbers, found "
-                             f"{float(floats[index])!r} at index {_shown(index)}; use MLPRegressor for continuous "
-                             f"targets") from None
+        labels = numpy.asarray(y)
+        if labels.dtype == object and labels.size and not isinstance(labels.flat[0], str):
+            index = numpy.unravel_index(0, labels.shape)
+            label = labels[index]
+            raise LabelError(f"y: Unknown label type: an object array of class labels must hold strings, as "
+                             f"scikit-learn reads it; found {quoted(label)} ({type(label).__name__}) at index "
+                             f"{_shown(index)}; pass numbers as a numeric array (y.astype(int))") from None
+        if labels.dtype.kind == "f":
+            fractions = numpy.flatnonzero(labels != numpy.round(labels))
+            if len(fractions):
+                index = numpy.unravel_index(fractions[0], labels.shape)
+                raise LabelError(f"y: {error} Float class labels must be whole numbers, found "
+                                 f"{float(labels[index])!r} at index {_shown(index)}; use MLPRegressor for "
+                                 f"continuous targets") from None
+            beyond = numpy.flatnonzero(~((-INT64_END <= labels) & (labels < INT64_END)))
+            if len(beyond):
+                index = numpy.unravel_index(beyond[0], labels.shape)
+                raise LabelError(f"y: {error} Float class labels must lie within int64's range, which "
+                                 f"scikit-learn casts them to, found {float(labels[index])!r} at index "
+                                 f"{_shown(index)}; {BEYOND_INT64_ADVICE}") from None
         raise LabelError(f"y: {error}") from None
+
+
+#: Ints from -INT64_END to INT64_END - 1 are int64's: the class labels NumPy and scikit-learn keep as integers.
+INT64_END = 2**63
+BEYOND_INT64_ADVICE = "make such labels strings (str(label)), or number the classes 0, 1, 2, ..."
+
+
+def _check_labels_as_given(labels, name: str) -> None:
+    """Refuse, naming ``name`` (y or classes), the label, its index and why, labels that reading them
+    into a NumPy array (``validate_data``, ``LabelBinarizer``) would change or that scikit-learn
+    names only by the whole array:
+
+    - a missing label: None (LabelError), or NaN, ``pd.NA`` or ``pd.NaT`` (NonFiniteError, as for a
+      float y); in a list of strings NaN would become the class 'nan', in an object array it was a
+      bare "Input contains NaN", and pd.NA pandas' TypeError "boolean value of NA is ambiguous";
+    - strings mixed with numbers or booleans (DTypeError, as when an object array's do not sort
+      together): a list's 1 would become the class '1';
+    - an int beyond int64 (LabelError): a list's 2**63 becomes a float, and 10**400 gave
+      "Unknown label type" with the whole array;
+    - a string ending in NUL (LabelError): NumPy's str arrays (and so ``classes_``) drop a trailing
+      NUL, so "b\\0" became the class "b" (also in scikit-learn, which in an object array keeps it
+      apart from "b" in y but not in ``classes_``, making classes_ ['a', 'b', 'b']).
+
+    Only a list, tuple or array-like of dtype object is looked at: a NumPy array of numbers or of
+    str (which dropped any NUL when it was made, before chainrule saw it) passes at no cost, and a
+    ragged one (or None) is left to ``validate_data``."""
+    dtype = getattr(labels, "dtype", None)
+    if labels is None or dtype is not None and getattr(dtype, "kind", "O") != "O":
+        return  # no y: validate_data says it is required
+    if dtype is None and all(getattr(kind, "kind", "O") != "O" for kind in getattr(labels, "dtypes", [object])):
+        return  # a DataFrame of numbers (a multilabel indicator matrix)
+    try:
+        cells = numpy.asarray(labels, dtype=object)
+    except (ValueError, TypeError):
+        return
+    flat = cells.ravel()
+    types = set(map(type, flat))  # one pass in C: the loops below run only for the kinds present
+
+    def at(position: int) -> tuple[int, ...]:
+        return _shown(numpy.unravel_index(position, cells.shape))
+
+    def first(found) -> int:
+        return next(position for position, label in enumerate(flat) if found(label))
+
+    if any(map(_may_be_missing, types)):
+        missing = next((position for position, label in enumerate(flat) if _is_missing(label)), None)
+        if missing is not None and flat[missing] is None:
+            raise LabelError(f"{name}: expected a class label at every index, found None at index {at(missing)}; "
+                             f"drop the rows without a label or fill them in")
+        if missing is not None:
+            raise NonFiniteError(f"{name}: expected finite values, found {flat[missing]!r} at index {at(missing)}; a "
+                                 f"missing label: drop the rows without a label or fill them in")
+    strings = {kind for kind in types if issubclass(kind, str)}
+    numbers = {kind for kind in types if issubclass(kind, (int, float, numpy.number, numpy.bool_))}
+    if strings and numbers:
+        string, number = first(lambda label: isinstance(label, str)), first(lambda label: type(label) in numbers)
+        raise DTypeError(f"{name}: {SORTABLE}; found {quoted(flat[string])} (str) at index {at(string)} and "
+                         f"{quoted(flat[number])} ({type(flat[number]).__name__}) at index {at(number)}")
+    if int in types:  # Python's ints (bool is a type of its own here); NumPy's cannot pass int64
+        ints = [label for label in flat if type(label) is int]
+        if not -INT64_END <= min(ints) <= max(ints) < INT64_END:
+            big = first(lambda label: type(label) is int and not -INT64_END <= label < INT64_END)
+            raise LabelError(f"{name}: the label {quoted(flat[big])} at index {at(big)} is an int beyond int64's range "
+                             f"(-2**63 to 2**63 - 1), which NumPy makes a float or an object and scikit-learn's "
+                             f"classes cannot hold; {BEYOND_INT64_ADVICE}")
+    if strings and types <= strings and "\0" in "".join(flat):  # the join, in C, finds no NUL in nearly every y
+        nul = next((position for position, label in enumerate(flat) if label.endswith("\0")), None)
+        if nul is not None:
+            raise LabelError(f"{name}: the label {quoted(flat[nul])} at index {at(nul)} ends in NUL ('\\x00'), which "
+                             f"NumPy's str arrays, and so classes_, drop: it would be taken for "
+                             f"{quoted(flat[nul].rstrip(chr(0)))}; strip it from {name}, or replace the NUL")
 
 
 def _classes_binarizer(classes) -> LabelBinarizer:
@@ -271,26 +358,16 @@ def _shown(index: tuple) -> tuple[int, ...]:
     return tuple(int(i) for i in index)
 
 
-def _check_one_class_per_row(T, y, classes) -> None:
-    """LabelError naming the first label of y whose row of the one-hot targets ``T`` holds no 1: a
-    string ending in NUL, which NumPy's str arrays drop, so that ``unique_labels`` (and LabelBinarizer's
-    ``classes_``) take "a\\0" for "a" while ``transform`` finds it in no class (the network's loss then
-    refused the row, naming neither y nor the label)."""
-    found = T.any(axis=1)
-    if found.all():
-        return
-    index = int(numpy.argmin(found))
-    label = numpy.asarray(y, dtype=object).ravel()[index]
-    nul = ""
-    if isinstance(label, str) and label.endswith("\0"):
-        nul = "; NumPy's str arrays drop a string's trailing NUL ('\\x00'), and so do classes_: strip it from y"
-    raise LabelError(f"y: the label {quoted(label)} at index {(index,)} is none of classes_ "
-                     f"({listing(classes.tolist())}){nul}")
-
-
 def _check_known_labels(labels, classes) -> None:
     """LabelError (scikit-learn's message) naming the labels of y that are not in ``classes``."""
     unknown = numpy.setdiff1d(labels, classes)
     if unknown.size:
-        raise LabelError(f"`y` has classes not in `self.classes_`: {unknown}. `self.classes_` has {classes}. "
-                         f"'y' has {labels}.")
+        raise LabelError(f"`y` has classes not in `self.classes_`: {_listed(unknown)}. `self.classes_` has "
+                         f"{_listed(classes)}. 'y' has {_listed(labels)}.")
+
+
+def _listed(labels) -> str:
+    """Labels (an array or a list) for a message, as scikit-learn's show them ("[0 1]"), but each cut
+    by :func:`chainrule.errors.quoted` and shortened after 12 (``listing``): a label of 10,000
+    characters, or 100,000 classes, made a message of that size. "[0, 1]", "['a', 'b']"."""
+    return f"[{listing(numpy.asarray(labels).ravel().tolist())}]"
