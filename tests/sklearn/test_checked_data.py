@@ -95,6 +95,16 @@ def test_a_non_finite_y_is_a_non_finite_error_naming_its_index(estimator_class, 
             call(X, y)
 
 
+def test_a_nan_in_an_object_y_of_the_regressor_is_named_by_its_index():
+    # scikit-learn's bare ValueError "Input contains NaN", naming neither y nor the index
+    X, _ = blobs(3)
+    y = numpy.array(X[:, 0].tolist(), dtype=object)
+    y[7] = float("nan")
+    for name, call in calls(MLPRegressor)[:3]:
+        with pytest.raises(NonFiniteError, match=r"^y: expected finite values, found nan at index \(7,\)"):
+            call(X, y)
+
+
 def test_a_missing_value_in_a_dataframe_is_named_by_its_column_and_row():
     pandas = pytest.importorskip("pandas")
     X, y = blobs(3)

@@ -417,6 +417,33 @@ def test_a_pandas_missing_value_among_labels_is_named():
         tiny(MLPClassifier).fit(X, pandas.Series(["a", pandas.NA] * 15, dtype="string"))
 
 
+@pytest.mark.parametrize("classes, error, message", [
+    # scikit-learn's "Unknown label type: (array([0, 1, 2, ...], dtype=object),)", every class shown
+    (object_array(range(500)), LabelError, r"^classes: Unknown label type: an object array of class labels must hold "
+                                           r"strings, as scikit-learn reads it; found 0 \(int\) at index \(0,\); "
+                                           r"pass numbers as a numeric array \(classes\.astype\(int\)\)$"),
+    ([0.5, 1.0], LabelError, r"^classes: Unknown label type: continuous\. Float class labels must be whole numbers, "
+                             r"found 0\.5 at index \(0,\); use MLPRegressor"),
+    ([0.0, 1e19], LabelError, r"^classes: Unknown label type: continuous\. Float class labels must lie within int64's "
+                              r"range, which scikit-learn casts them to, found 1e\+19 at index \(1,\)"),
+    # "class labels must be all numbers or all strings, which sort together; Support for labels represented as bytes"
+    ([b"a", b"b"], DTypeError, r"^classes: class labels of bytes are not supported, as in scikit-learn, found b'a' at "
+                               r"index \(0,\); decode them to str first, e\.g\. numpy\.char\.decode\(classes, "),
+])
+def test_classes_scikit_learn_refuses_are_named_by_the_first_refused_label(classes, error, message):
+    X, _ = blobs(2, n_samples=30)
+    with pytest.raises(error, match=message):
+        tiny(MLPClassifier).partial_fit(X, [0, 1] * 15, classes=classes)
+
+
+@pytest.mark.parametrize("y", [[b"a", b"b"] * 15, numpy.array([b"a", b"b"] * 15)])
+def test_bytes_labels_are_named_with_the_advice_to_decode_them(y):
+    X, _ = blobs(2, n_samples=30)
+    with pytest.raises(DTypeError, match=r"^y: class labels of bytes are not supported, as in scikit-learn, found b'a' "
+                                         r"at index \(0,\); decode them to str first"):
+        tiny(MLPClassifier).fit(X, y)
+
+
 def test_an_int_beyond_int64_among_classes_is_named():
     X, _ = blobs(2, n_samples=30)
     with pytest.raises(LabelError, match=r"^classes: the label 1000000000\d+\.\.\. at index \(2,\) is an int beyond"):

@@ -51,8 +51,9 @@ def checked_data(estimator, X, y="no_validation", **params):
 def _refusal(X, y, dtype) -> ChainruleError | None:
     """The chainrule error for X, then y, as ``cr.fit`` checks them: NonFiniteError naming the first
     NaN or Inf of X (by its index, or a DataFrame's column and row; with ``NON_FINITE_HINT``) or of
-    float targets y, or a value of X that ``dtype`` cannot hold (with ``dtype_hint``); ShapeError for
-    an X without rows. None when these find nothing, or X is not an array of real numbers."""
+    float targets y (also an object array of numbers, where scikit-learn said "Input contains NaN"),
+    or a value of X that ``dtype`` cannot hold (with ``dtype_hint``); ShapeError for an X without rows.
+    None when these find nothing, or X is not an array of real numbers."""
     try:
         rows = as_real_matrix(X, "X")  # a DataFrame's columns in their common dtype: a NaN named by column and row
         check_finite(rows, "X")
@@ -68,8 +69,10 @@ def _refusal(X, y, dtype) -> ChainruleError | None:
         return NonFiniteError(f"{error}; {dtype_hint(dtype, 'X')}")
     try:
         targets = numpy.asarray(y)  # "no_validation" (predict) and None are no floats
-    except (ValueError, TypeError):
-        return None  # ragged: scikit-learn says so
+        if targets.dtype == object and targets.ndim:  # scikit-learn said "Input contains NaN" (None: y is required)
+            targets = targets.astype(numpy.float64)
+    except (ValueError, TypeError, OverflowError):
+        return None  # ragged, or not all numbers: scikit-learn says so
     if targets.dtype.kind == "f":
         try:
             check_finite(targets, "y")

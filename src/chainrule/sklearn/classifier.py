@@ -8,7 +8,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
 from ..checks import check_finite, listing
-from ..errors import DTypeError, LabelError, NonFiniteError, quoted
+from ..errors import ChainruleError, DTypeError, LabelError, NonFiniteError, quoted
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ..training.prepare import _is_missing, _may_be_missing
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
@@ -233,39 +233,68 @@ SORTABLE = "class labels must be all numbers or all strings, which sort together
 
 
 def _check_classification_targets(y) -> None:
-    """scikit-learn's ``check_classification_targets``, whose refusals name y as chainrule's errors:
-    LabelError for labels that are no classes (floats that are not whole numbers: "Unknown label type:
-    continuous", the words its conformance checks look for; floats beyond int64, which its check casts
-    to; numbers in an object array, which it reads only as strings), DTypeError (a TypeError, as
-    scikit-learn's) for labels of types that do not compare. Only a refused y is looked at again;
-    None, NaN and mixed kinds were named before y was read (``_check_labels_as_given``)."""
+    """scikit-learn's ``check_classification_targets``, whose refusals name y as chainrule's errors (see
+    ``_refused_labels``). Only a refused y is looked at again; None, NaN and mixed kinds were named
+    before y was read (``_check_labels_as_given``)."""
     try:
         with numpy.errstate(invalid="ignore"):  # its cast of floats beyond int64 warns (raises under seterr)
             check_classification_targets(y)
     except (ValueError, TypeError) as error:
-        if isinstance(error, TypeError):
-            raise DTypeError(f"y: {SORTABLE}; {error}") from None
-        labels = numpy.asarray(y)
-        if labels.dtype == object and labels.size and not isinstance(labels.flat[0], str):
-            index = numpy.unravel_index(0, labels.shape)
-            label = labels[index]
-            raise LabelError(f"y: Unknown label type: an object array of class labels must hold strings, as "
-                             f"scikit-learn reads it; found {quoted(label)} ({type(label).__name__}) at index "
-                             f"{_shown(index)}; pass numbers as a numeric array (y.astype(int))") from None
-        if labels.dtype.kind == "f":
-            fractions = numpy.flatnonzero(labels != numpy.round(labels))
-            if len(fractions):
-                index = numpy.unravel_index(fractions[0], labels.shape)
-                raise LabelError(f"y: {error} Float class labels must be whole numbers, found "
-                                 f"{float(labels[index])!r} at index {_shown(index)}; use MLPRegressor for "
-                                 f"continuous targets") from None
-            beyond = numpy.flatnonzero(~((-INT64_END <= labels) & (labels < INT64_END)))
-            if len(beyond):
-                index = numpy.unravel_index(beyond[0], labels.shape)
-                raise LabelError(f"y: {error} Float class labels must lie within int64's range, which "
-                                 f"scikit-learn casts them to, found {float(labels[index])!r} at index "
-                                 f"{_shown(index)}; {BEYOND_INT64_ADVICE}") from None
-        raise LabelError(f"y: {error}") from None
+        raise _refused_labels(y, "y", error) from None
+
+
+def _classes_binarizer(classes) -> LabelBinarizer:
+    """LabelBinarizer fitted on ``classes``, whose refusals by scikit-learn named nothing ("Unknown label
+    type: (array([0, 1], dtype=object),)", "Support for labels represented as bytes..."): the error of
+    ``_refused_labels`` naming classes."""
+    try:
+        with numpy.errstate(invalid="ignore"):
+            return LabelBinarizer().fit(classes)
+    except (ValueError, TypeError) as error:
+        raise _refused_labels(classes, "classes", error) from None
+
+
+def _refused_labels(labels, name: str, error: Exception) -> ChainruleError:
+    """The chainrule error naming ``name`` for labels that scikit-learn refused with ``error``:
+
+    - DTypeError (a TypeError, as scikit-learn's) for bytes, naming the first (scikit-learn does not
+      decode them), and for labels of types that do not sort together;
+    - LabelError for labels that are no classes, naming the first: numbers in an object array, which
+      scikit-learn reads only as strings ("Unknown label type: unknown"); floats that are not whole
+      numbers ("Unknown label type: continuous", the words its conformance checks look for); floats
+      beyond int64, which its check casts them to (its message, which showed every label of classes, is
+      left out);
+    - LabelError with scikit-learn's message otherwise."""
+    values = numpy.asarray(labels)
+    if isinstance(error, TypeError):
+        cells = values.ravel().tolist()  # Python values: b'a', not NumPy's np.bytes_(b'a')
+        found = next((position for position, label in enumerate(cells) if isinstance(label, bytes)), None)
+        if found is not None:
+            index = _shown(numpy.unravel_index(found, values.shape))
+            return DTypeError(f"{name}: class labels of bytes are not supported, as in scikit-learn, found "
+                              f"{quoted(cells[found])} at index {index}; decode them to str first, e.g. "
+                              f"numpy.char.decode({name}, 'utf-8')")
+        return DTypeError(f"{name}: {SORTABLE}; {error}")
+    if values.dtype == object and values.size and not isinstance(values.flat[0], str):
+        index = numpy.unravel_index(0, values.shape)
+        label = values[index]
+        return LabelError(f"{name}: Unknown label type: an object array of class labels must hold strings, as "
+                          f"scikit-learn reads it; found {quoted(label)} ({type(label).__name__}) at index "
+                          f"{_shown(index)}; pass numbers as a numeric array ({name}.astype(int))")
+    if values.dtype.kind == "f":
+        fractions = numpy.flatnonzero(values != numpy.round(values))
+        if len(fractions):
+            index = numpy.unravel_index(fractions[0], values.shape)
+            return LabelError(f"{name}: Unknown label type: continuous. Float class labels must be whole numbers, "
+                              f"found {float(values[index])!r} at index {_shown(index)}; use MLPRegressor for "
+                              f"continuous targets")
+        beyond = numpy.flatnonzero(~((-INT64_END <= values) & (values < INT64_END)))
+        if len(beyond):
+            index = numpy.unravel_index(beyond[0], values.shape)
+            return LabelError(f"{name}: Unknown label type: continuous. Float class labels must lie within int64's "
+                              f"range, which scikit-learn casts them to, found {float(values[index])!r} at index "
+                              f"{_shown(index)}; {BEYOND_INT64_ADVICE}")
+    return LabelError(f"{name}: {error}")
 
 
 #: Ints from -INT64_END to INT64_END - 1 are int64's: the class labels NumPy and scikit-learn keep as integers.
@@ -337,19 +366,6 @@ def _check_labels_as_given(labels, name: str) -> None:
             raise LabelError(f"{name}: the label {quoted(flat[nul])} at index {at(nul)} ends in NUL ('\\x00'), which "
                              f"NumPy's str arrays, and so classes_, drop: it would be taken for "
                              f"{quoted(flat[nul].rstrip(chr(0)))}; strip it from {name}, or replace the NUL")
-
-
-def _classes_binarizer(classes) -> LabelBinarizer:
-    """LabelBinarizer fitted on ``classes``, whose refusals by scikit-learn named nothing ("Unknown label
-    type: ([None, 'a'],)", "Mix of label input types (string and number)", or np.unique's "'<' not
-    supported between instances of 'str' and 'int'"): LabelError naming classes, or DTypeError (a
-    TypeError) for classes of types that do not sort together."""
-    try:
-        return LabelBinarizer().fit(classes)
-    except ValueError as error:
-        raise LabelError(f"classes: {error}") from None
-    except TypeError as error:
-        raise DTypeError(f"classes: {SORTABLE}; {error}") from None
 
 
 def _shown(index: tuple) -> tuple[int, ...]:
