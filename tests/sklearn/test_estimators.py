@@ -429,6 +429,10 @@ def test_a_pandas_missing_value_among_labels_is_named():
     # "class labels must be all numbers or all strings, which sort together; Support for labels represented as bytes"
     ([b"a", b"b"], DTypeError, r"^classes: class labels of bytes are not supported, as in scikit-learn, found b'a' at "
                                r"index \(0,\); decode them to str first, e\.g\. numpy\.char\.decode\(classes, "),
+    ([{0: 1}, {2: 3}], LabelError, r"^classes: Unknown label type: an object array .* found \{0: 1\} \(dict\) at "
+                                   r"index \(0,\); use str or int labels$"),
+    # numpy.asarray's ValueError "setting an array element with a sequence", from checking classes for NaN
+    ([[0, 1], [2]], LabelError, r"^classes: "),
 ])
 def test_classes_scikit_learn_refuses_are_named_by_the_first_refused_label(classes, error, message):
     X, _ = blobs(2, n_samples=30)

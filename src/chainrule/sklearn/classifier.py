@@ -144,7 +144,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if reset:
             if incremental and classes is None and not multilabel:
                 raise LabelError("classes must be passed on the first call to partial_fit.")
-            if classes is not None:
+            if getattr(classes, "dtype", None) is not None:  # a list's NaN was named by _check_labels_as_given
                 check_finite(numpy.asarray(classes), "classes")  # LabelBinarizer's error named y
             binarizer = LabelBinarizer().fit(y) if classes is None or multilabel else _classes_binarizer(classes)
             if len(binarizer.classes_) < 2:
@@ -264,8 +264,11 @@ def _refused_labels(labels, name: str, error: Exception) -> ChainruleError:
       numbers ("Unknown label type: continuous", the words its conformance checks look for); floats
       beyond int64, which its check casts them to (its message, which showed every label of classes, is
       left out);
-    - LabelError with scikit-learn's message otherwise."""
-    values = numpy.asarray(labels)
+    - LabelError with scikit-learn's message otherwise (also for ragged labels, which make no array)."""
+    try:
+        values = numpy.asarray(labels)
+    except ValueError:
+        return LabelError(f"{name}: {error}")
     if isinstance(error, TypeError):
         cells = values.ravel().tolist()  # Python values: b'a', not NumPy's np.bytes_(b'a')
         found = next((position for position, label in enumerate(cells) if isinstance(label, bytes)), None)
@@ -278,9 +281,11 @@ def _refused_labels(labels, name: str, error: Exception) -> ChainruleError:
     if values.dtype == object and values.size and not isinstance(values.flat[0], str):
         index = numpy.unravel_index(0, values.shape)
         label = values[index]
+        number = isinstance(label, (int, float, numpy.number, numpy.bool_))
+        advice = f"pass numbers as a numeric array ({name}.astype(int))" if number else "use str or int labels"
         return LabelError(f"{name}: Unknown label type: an object array of class labels must hold strings, as "
                           f"scikit-learn reads it; found {quoted(label)} ({type(label).__name__}) at index "
-                          f"{_shown(index)}; pass numbers as a numeric array ({name}.astype(int))")
+                          f"{_shown(index)}; {advice}")
     if values.dtype.kind == "f":
         fractions = numpy.flatnonzero(values != numpy.round(values))
         if len(fractions):
