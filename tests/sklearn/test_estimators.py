@@ -367,6 +367,20 @@ def test_a_label_ending_in_nul_is_refused_by_a_later_partial_fit(y):
     numpy.testing.assert_array_equal(classifier.coefs_[0], weights)
 
 
+@pytest.mark.parametrize("y, error, message", [
+    (["a", "b\0"] * 15, LabelError, r"^y: the label 'b\\x00' at index \(1,\) " + NUL + "'b'"),
+    (object_array(["a", "b\0"] * 15), LabelError, r"^y: the label 'b\\x00' at index \(1,\) " + NUL + "'b'"),
+    (["a", 1] * 15, DTypeError, r"^y: class labels must be all numbers or all strings, which sort together; found"),
+])
+def test_score_refuses_the_labels_fit_refuses(y, error, message):
+    # scikit-learn's accuracy scored "b\0" as "b" (a list), or as wrong (an object array), silently
+    X, _ = blobs(2, n_samples=30)
+    classifier = tiny(MLPClassifier).fit(X, ["a", "b"] * 15)
+    with pytest.raises(error, match=message):
+        classifier.score(X, y)
+    assert classifier.score(X, ["a", "b"] * 15) == accuracy_score(["a", "b"] * 15, classifier.predict(X))
+
+
 def test_labels_without_a_trailing_nul_are_taken():
     # A NUL inside a label survives NumPy's str arrays, and a str array y (which dropped any NUL when made) is not
     # looked at

@@ -128,6 +128,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """The logarithm of ``predict_proba``."""
         return numpy.log(self.predict_proba(X))
 
+    def score(self, X, y, sample_weight=None):
+        """The mean accuracy of ``predict(X)`` against y, as scikit-learn's, each row counting its
+        ``sample_weight``. y is checked as ``fit`` checks it (``_check_labels_as_given``): a label
+        ending in NUL was scored as the label without it (a list) or as wrong (an object array),
+        and a list's 1 among strings as the class '1', silently."""
+        _check_labels_as_given(y, "y")
+        return super().score(X, y, sample_weight=sample_weight)
+
     def _probabilities(self, X):
         """The output function of the logits, (n_samples, n_outputs), computed in float64."""
         Y = self._predict_outputs(X).astype(numpy.float64)
