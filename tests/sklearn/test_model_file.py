@@ -136,6 +136,20 @@ def test_network_labels_other_than_the_estimators_are_refused(saved, tmp_path):
         MLPClassifier.load(path)
 
 
+def test_a_class_ending_in_nul_is_refused_naming_it(saved, tmp_path):
+    """It loaded: the estimator's classes_ (a str array) dropped the NUL and answered 'cat', where cr.predict of the
+    same file, whose labels are kept as written, answered 'cat\\0'."""
+    model, tensors, extra_json = saved
+    original = model.preprocessor
+    model.preprocessor = dataclasses.replace(original, classes=["ant", "bee", "cat\0"])
+    try:
+        with pytest.raises(ModelFileError, match=r"crafted.safetensors: sklearn.attributes.classes_\[2\]: the label "
+                                                 r"'cat\\x00' ends in NUL"):
+            load_crafted(saved, tmp_path, attributes={"classes_": ["ant", "bee", "cat\0"]})
+    finally:
+        model.preprocessor = original
+
+
 def test_a_binary_classifiers_file_without_network_labels_still_loads(tmp_path):
     """Files written before the network's labels were saved hold none for a binary classifier."""
     X = numpy.random.default_rng(0).normal(size=(40, 3))

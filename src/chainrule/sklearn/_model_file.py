@@ -301,6 +301,10 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
         )
     if not all(isinstance(label, (str, int, float, bool)) for label in labels):
         raise ModelFileError(f"{where}.classes_: expected strings or numbers, got {quoted(labels, 60)}")
+    nul = next((index for index, label in enumerate(labels) if isinstance(label, str) and label.endswith("\0")), None)
+    if nul is not None:  # which fit refuses: cr.predict of the file would answer it, the estimator the label without
+        raise ModelFileError(f"{where}.classes_[{nul}]: the label {quoted(labels[nul])} ends in NUL ('\\x00'), which "
+                             f"NumPy's str arrays, and so the estimator's classes_, drop; MLPClassifier saves none")
     dtype = _classes_dtype(attributes["classes_dtype"], labels, f"{where}.classes_dtype")
     binarizer = LabelBinarizer()
     try:
