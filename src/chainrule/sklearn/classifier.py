@@ -367,7 +367,7 @@ def _check_labels_as_given(labels, name: str) -> None:
         raise DTypeError(f"{name}: {SORTABLE}; found {quoted(flat[string])} (str) at index {at(string)} and "
                          f"{quoted(flat[number])} ({type(flat[number]).__name__}) at index {at(number)}")
     if int in types:  # Python's ints (bool is a type of its own here); NumPy's cannot pass int64
-        ints = [label for label in flat if type(label) is int]
+        ints = flat.tolist() if types == {int} else [label for label in flat if type(label) is int]
         if not -INT64_END <= min(ints) <= max(ints) < INT64_END:
             big = first(lambda label: type(label) is int and not -INT64_END <= label < INT64_END)
             raise LabelError(f"{name}: the label {quoted(flat[big])} at index {at(big)} is an int beyond int64's range "
