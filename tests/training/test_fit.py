@@ -756,6 +756,34 @@ def test_the_same_seed_gives_bit_identical_weights():
     assert not same_weights(runs[0][0], other)  # the seed drives the split and the shuffling
 
 
+def test_shuffle_false_takes_the_rows_in_order_every_epoch():
+    """Two epochs of batches of 50 rows in X's order are the steps of four one-batch fits on
+    rows 0-49, 50-99, 0-49, 50-99 (SGD without momentum keeps no state between them); the seed
+    then changes nothing, as nothing is drawn."""
+    X, y = X_DIABETES[:100] / X_DIABETES[:100].std(axis=0), (Y_DIABETES[:100] - Y_DIABETES.mean()) / Y_DIABETES.std()
+    in_order = cr.mlp([10, 4, 1], seed=0, dtype="float64")
+    stepped = cr.mlp([10, 4, 1], seed=0, dtype="float64")
+    cr.fit(in_order, X, y, optimizer=cr.SGD(in_order, lr=0.1), epochs=2, batch_size=50, shuffle=False, verbose=0)
+    optimizer = cr.SGD(stepped, lr=0.1)
+    for rows in [slice(0, 50), slice(50, 100)] * 2:
+        cr.fit(stepped, X[rows], y[rows], optimizer=optimizer, epochs=1, batch_size=50, verbose=0)
+    for name in in_order.params:
+        np.testing.assert_allclose(in_order.params[name], stepped.params[name], rtol=1e-12, atol=1e-15)
+    reseeded = cr.mlp([10, 4, 1], seed=0, dtype="float64")
+    cr.fit(reseeded, X, y, optimizer=cr.SGD(reseeded, lr=0.1), epochs=2, batch_size=50, shuffle=False, seed=5,
+           verbose=0)
+    assert same_weights(in_order, reseeded)
+    shuffled = cr.mlp([10, 4, 1], seed=0, dtype="float64")
+    cr.fit(shuffled, X, y, optimizer=cr.SGD(shuffled, lr=0.1), epochs=2, batch_size=50, verbose=0)
+    assert not np.allclose(shuffled.params["0.W"], in_order.params["0.W"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shuffle", ["no", 0, None, np.array([True])])
+def test_a_shuffle_that_is_no_bool_is_refused_naming_shuffle(shuffle):
+    with pytest.raises(cr.HyperparameterError, match="shuffle: expected True or False"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, shuffle=shuffle, verbose=0)
+
+
 def test_checkpoints_are_written_every_n_epochs_and_at_the_end(tmp_path, monkeypatch):
     written = []
     save = fit_module.save_checkpoint

@@ -239,7 +239,7 @@ class DeviceLoop(Loop):
 
     def _run_epoch(self, epoch: int, bar) -> dict:
         n_batches = math.ceil(len(self.X) / self.batch_size)
-        order = self.rng.permutation(len(self.X))  # the CPU's order, from the same Generator
+        order = self.epoch_order(len(self.X))  # the CPU's order, from the same Generator
         bar.set_description(f"epoch {epoch}/{self.epochs}")
         if self.planned() != (self.frozen, self.stretches):  # a callback froze or unfroze layers
             self.plan_steps()

@@ -22,7 +22,7 @@ import numpy
 from numpy.typing import ArrayLike
 
 from ..backend import module_for, to_device
-from ..checks import SEED_RANGE, as_sample_weights, check_finite, is_bool, is_seed, positive_int
+from ..checks import SEED_RANGE, as_sample_weights, check_finite, flag, is_bool, is_seed, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
 from ..errors import DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError, quoted
@@ -63,7 +63,7 @@ STANDARDIZED_COPY_BYTES = 1 << 30
 def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
         class_weight: str | dict | None = None, loss: Loss | str | None = None, optimizer: Optimizer | str = "adam",
         lr: float | None = None, epochs: int = 20, batch_size: int | None = None,
-        validation: float | tuple | None = None, seed: int | None = 0, verbose: int = 1,
+        validation: float | tuple | None = None, seed: int | None = 0, shuffle: bool = True, verbose: int = 1,
         callbacks: list[Callback] | tuple[Callback, ...] = (), standardize: bool | None = None,
         standardize_targets: bool | None = None, checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
@@ -177,6 +177,14 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         summary and its checkpoints record it, as JSON text. None draws one from the operating
         system's entropy (63 bits; in a distributed run, on rank 0), which they record alike: the
         run can be repeated with that seed, and resumed with seed=None, which takes it.
+    shuffle : bool
+        Whether each epoch visits the training rows in a new random order (drawn from
+        ``seed``); False takes them in their order in X every epoch, the first
+        ``batch_size`` rows as the first batch (scikit-learn's MLP ``shuffle=False``), and
+        draws nothing from the seed's Generator for it. The validation split is random
+        either way. HyperparameterError for anything but a bool. A resumed run should pass
+        the ``shuffle`` of the run it continues (it is not saved in the checkpoint); with
+        ``distributed``, every rank must pass the same (DistributedError naming it).
     verbose : 0, 1 or 2
         What ``fit`` prints, all of it on stderr (stdout stays clean): 0 nothing. 1, when
         stderr is a terminal (or in a Jupyter notebook), a progress bar over the samples of
@@ -338,6 +346,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         epochs, batch_size, checkpoint_every, callbacks = _check_arguments(
             model, epochs, batch_size, checkpoint_every, checkpoint, resume, verbose, callbacks, seed, standardize,
             standardize_targets, graph, distributed)
+        shuffle = flag(shuffle, "shuffle")
         model.refresh_paths()  # a layer it shares with another model is named in errors by its path in this one
         device = model.device if device is None else device
         check_trainable(model)
@@ -376,7 +385,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     if comm.size > 1:  # before any check that could then fail on some ranks only
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
                                              data.weights, data.w_val, loss=data.loss, optimizer=optimizer, lr=lr,
-                                             callbacks=callbacks, preprocessor=data.preprocessor, resume=resume))
+                                             callbacks=callbacks, preprocessor=data.preprocessor, resume=resume,
+                                             shuffle=shuffle))
     # One all-gather a fit: this may fail on one rank alone (its optimizer made for another model, a callback's reset)
     with comm.agreeing("setting up the optimizer and the callbacks"):
         for callback in callbacks:  # a monitor that names no metric is refused before anything changes
@@ -398,7 +408,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     try:  # perhaps failing on this rank alone (memory for the standardized copy, a callback): all stop, below
         flat = model.flat_parameters()
         settings = LoopSettings(model=model, loss=data.loss, optimizer=optimizer, X=data.X, T=data.T,
-                                batch_size=batch_size, rng=rng, history=history, verbose=verbose, epochs=epochs,
+                                batch_size=batch_size, rng=rng, shuffle=shuffle, history=history,
+                                verbose=verbose, epochs=epochs,
                                 start_epoch=start_epoch, comm=comm, flat=flat,
                                 weights=data.weights, train_rows=data.train_rows,
                                 preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale,

@@ -67,6 +67,7 @@ class LoopSettings(NamedTuple):
     preprocessor: Preprocessor | None = None  # standardizes each batch as it is gathered, when it has a mean
     target_scale: numpy.ndarray | None = None  # σ_y of standardized targets (mae is reported times it), or None
     inputs_standardized: bool = False  # whether X is standardized (here, or in a copy made before): for advice only
+    shuffle: bool = True  # False: every epoch takes the rows in order (and draws nothing from rng)
 
 
 class Loop:
@@ -82,6 +83,7 @@ class Loop:
     def __init__(self, settings: LoopSettings) -> None:
         self.model, self.loss, self.optimizer = settings.model, settings.loss, settings.optimizer
         self.X, self.T, self.batch_size, self.rng = settings.X, settings.T, settings.batch_size, settings.rng
+        self.shuffle = settings.shuffle
         self.weights = settings.weights  # the rows' sample weights (float64), or None
         self.train_rows = settings.train_rows  # row i of T is row train_rows[i] of X (None: row i)
         self.target_scale = settings.target_scale
@@ -123,12 +125,18 @@ class Loop:
     def close(self) -> None:
         """Release what the loop holds beyond its arrays (the GPU loop's CUDA graph)."""
 
+    def epoch_order(self, n_train: int) -> numpy.ndarray:
+        """The order in which an epoch visits the ``n_train`` training rows: a permutation drawn
+        from the run's Generator, or, without ``shuffle``, 0..n_train−1 (drawing nothing)."""
+        return self.rng.permutation(n_train) if self.shuffle else numpy.arange(n_train)
+
     def run_epoch(self, epoch: int, bar) -> dict:
-        """One pass over the shuffled training data; returns the epoch's training metrics."""
+        """One pass over the training data (shuffled unless ``shuffle`` is False); returns the epoch's
+        training metrics."""
         optimizer, flat = self.optimizer, self.model.flat_parameters()
         n_train = len(self.T)
         n_batches = math.ceil(n_train / self.batch_size)
-        order = self.rng.permutation(n_train)
+        order = self.epoch_order(n_train)
         stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
         bar.set_description(f"epoch {epoch}/{self.epochs}")
         scores = Scores(self.loss.task, shift=self.T[order[0]] if n_train else None,  # one K on every rank
