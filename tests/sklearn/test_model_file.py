@@ -348,6 +348,49 @@ def test_a_regressor_file_saved_before_loss_loads_with_the_squared_error(saved_r
     numpy.testing.assert_array_equal(loaded.predict(X), predictions)
 
 
+def test_a_file_saved_before_the_schedules_and_shuffle_loads_with_their_defaults(saved_regressor, tmp_path):
+    path, X, predictions = saved_regressor
+    new = ("learning_rate", "power_t", "shuffle", "max_fun")
+
+    def drop(params):
+        for name in new:
+            params.pop(name)
+
+    loaded = MLPRegressor.load(resave_regressor_params(path, tmp_path, drop))
+    assert {name: loaded.get_params()[name] for name in new} == {
+        "learning_rate": "constant", "power_t": 0.5, "shuffle": True, "max_fun": 15000}
+    numpy.testing.assert_array_equal(loaded.predict(X), predictions)
+
+
+def test_the_schedules_and_shuffle_are_saved(saved_regressor, tmp_path):
+    X = saved_regressor[1]
+    regressor = MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", learning_rate="invscaling", power_t=0.25,
+                             shuffle=False, max_fun=7, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        regressor.fit(X, X[:, 0])
+    regressor.save(tmp_path / "regressor.safetensors")
+    loaded = MLPRegressor.load(tmp_path / "regressor.safetensors")
+    assert loaded.get_params() == regressor.get_params()
+    assert loaded._optimizer.lr == regressor._optimizer.lr == 1e-3 / (2 * 40 + 1) ** 0.25
+
+
+@pytest.mark.parametrize("divisions", [-1, 1.5, "2", True, None])
+def test_a_bad_count_of_adaptive_divisions_is_named(saved, tmp_path, divisions):
+    with pytest.raises(ModelFileError, match="extra_json.optimizer.lr_divisions: expected an integer >= 0"):
+        load_crafted(saved, tmp_path, extra_json={"optimizer": {**saved[2]["optimizer"], "lr_divisions": divisions}})
+
+
+def test_a_huge_count_of_adaptive_divisions_stops_where_the_rule_stops(saved, tmp_path):
+    params = {**saved[0].metadata["sklearn"]["params"], "solver": "sgd", "learning_rate": "adaptive"}
+    model, tensors, extra_json = saved
+    sgd_tensors = {name: array for name, array in tensors.items() if not name.startswith("optimizer.")}
+    sgd_tensors["optimizer.velocity"] = numpy.zeros_like(tensors["optimizer.m"])
+    loaded = load_crafted(saved, tmp_path, sklearn={"params": params}, tensors=sgd_tensors,
+                          extra_json={"optimizer": {**extra_json["optimizer"], "lr_divisions": 10**400}})
+    assert loaded._optimizer.lr == pytest.approx(1e-3 / 5**5)  # 1e-3 / 5**4 = 1.6e-6 is divided once more
+
+
 def test_a_regressor_file_with_another_loss_names_loss(saved_regressor, tmp_path):
     path = resave_regressor_params(saved_regressor[0], tmp_path, lambda params: params.update(loss="poisson"))
     with pytest.raises(ModelFileError, match="sklearn.params: loss: chainrule does not offer"):

@@ -29,7 +29,9 @@ by its Σ_n w_n here, by its number of rows in scikit-learn (the same for a sing
 and adds the penalty with ``alpha / batch_size`` as without weights.
 
 These map one to one: SGD's momentum (scikit-learn's v ← μv − ηg, θ ← θ + v is
-``cr.SGD``'s v ← μv + g, θ ← θ − ηv at a constant η), Nesterov's, Adam's β₁ and β₂, and the
+``cr.SGD``'s v ← μv + g, θ ← θ − ηv at a constant η; when ``learning_rate``'s schedule
+changes η to η′ between epochs, the velocity is rescaled by η / η′, which keeps the two
+equal), Nesterov's, Adam's β₁ and β₂, and the
 losses' gradients (p − y for softmax and sigmoid cross-entropy, ŷ − y for half the squared
 error, each divided by the batch size).
 
@@ -84,13 +86,15 @@ from ._onnx import estimator_to_onnx
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
 #: the largest int random_state: scikit-learn's (numpy.random.RandomState's) limit
 MAX_RANDOM_STATE = 2**32 - 1
+#: learning_rate="adaptive" stops training, rather than divide the rate by 5 again, once it is at most this
+ADAPTIVE_SMALLEST_RATE = 1e-6
 
-#: which of scikit-learn's MLP hyperparameters the estimators do not take (in their docstrings)
+#: what the estimators take of scikit-learn's MLP and what they do not (in their docstrings)
 NOT_ACCEPTED = """\
-    scikit-learn's other hyperparameters are not accepted (passing one raises TypeError):
-    ``learning_rate`` and ``power_t`` (the learning rate is always constant), ``shuffle``
-    (every epoch is shuffled) and ``max_fun`` (there is no "lbfgs" solver). Nor is a
-    ``scipy.sparse`` X, which scikit-learn's MLP takes: ``fit``, ``partial_fit`` and the
+    Every hyperparameter of scikit-learn's MLP is taken, so that
+    ``MLPClassifier(**sklearn.neural_network.MLPClassifier().get_params())`` works; ``max_fun``
+    is checked as scikit-learn checks it and read by no solver (there is no "lbfgs": that
+    ``solver`` raises InvalidParameterError). Not accepted is a ``scipy.sparse`` X, which scikit-learn's MLP takes: ``fit``, ``partial_fit`` and the
     predictions raise DTypeError naming X (pass ``X.toarray()`` if a dense copy fits in memory).
     Nor are NaN or Inf in X or y, nor values of X beyond ``dtype``'s range, nor an X without
     rows: NonFiniteError or ShapeError naming X or y (ValueErrors, as scikit-learn raises).
@@ -124,10 +128,24 @@ default="relu"
     batch_size : int or "auto", default="auto"
         Samples per step; "auto" is ``min(200, n_samples)``. A larger value is clipped, with
         a warning.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        SGD's learning-rate schedule, as scikit-learn's (Adam ignores it): "constant" keeps
+        ``learning_rate_init``; "invscaling" sets it to ``learning_rate_init / (t_ + 1) **
+        power_t`` after each epoch (t_: samples seen); "adaptive" divides it by 5 each time the
+        stopping rule would stop (``n_iter_no_change`` epochs without improving by ``tol``) and
+        stops only once it is at most 1e-6. ``partial_fit`` continues the schedule. The
+        velocity of SGD's momentum is rescaled as the rate changes, so that each step is
+        scikit-learn's (see ``_set_learning_rate``).
     learning_rate_init : float, default=1e-3
-        The (constant) learning rate.
+        The learning rate (the first one, under SGD's ``learning_rate`` schedules).
+    power_t : float >= 0, default=0.5
+        The exponent of the "invscaling" schedule (read by no other). One so large that the
+        rate rounds to 0 raises HyperparameterError naming it.
     max_iter : int, default=200
         The most epochs ``fit`` runs.
+    shuffle : bool, default=True
+        Whether each epoch visits the training rows in a new random order; False takes them
+        in their order every epoch (``cr.fit``'s ``shuffle``), as scikit-learn does.
     tol : float, default=1e-4
         The improvement of the training loss (or of the validation score, with
         ``early_stopping``) that counts for ``n_iter_no_change``.
@@ -168,7 +186,10 @@ default="relu"
         ``warm_start=False`` to start a new network.
     verbose : bool or int, default=False
         Print the loss (and validation score) after each epoch, and, when training stops
-        early, scikit-learn's line saying why.
+        early (or "adaptive" lowers the learning rate), scikit-learn's line saying why.
+    max_fun : int >= 1, default=15000
+        scikit-learn's limit on the loss evaluations of its "lbfgs" solver, which chainrule does
+        not have: checked as scikit-learn checks it (else InvalidParameterError), and not read.
     dtype : {"float32", "float64"}, default="float32"
         The precision the network computes in. Predictions are returned as float64.
     device : {"cpu"}, default="cpu"
@@ -208,10 +229,14 @@ class BaseMLP(BaseEstimator):
         "solver": [StrOptions({"sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {numpy.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],  # taken, and read by no solver of ours
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "nesterovs_momentum": ["boolean"],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
@@ -227,17 +252,20 @@ class BaseMLP(BaseEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=1e-4,
-                 batch_size="auto", learning_rate_init=1e-3, max_iter=200, tol=1e-4, n_iter_no_change=10,
-                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 early_stopping=False, validation_fraction=0.1, random_state=None, warm_start=False,
-                 verbose=False, dtype="float32", device="cpu") -> None:
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
+                 shuffle=True, tol=1e-4, n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, early_stopping=False, validation_fraction=0.1, random_state=None,
+                 warm_start=False, verbose=False, max_fun=15000, dtype="float32", device="cpu") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
+        self.shuffle = shuffle
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
@@ -250,6 +278,7 @@ class BaseMLP(BaseEstimator):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.max_fun = max_fun
         self.dtype = dtype
         self.device = device
 
@@ -404,6 +433,8 @@ class BaseMLP(BaseEstimator):
                     or self.early_stopping and not hasattr(self, "_best_theta")):
                 self._reset_stopping()
             previous = self._optimizer if incremental else None
+            if type(previous) is not SGD:  # a new SGD: "adaptive" starts from learning_rate_init again
+                self._lr_divisions = 0
             weight_decay = alpha / batch_size
             optimizer = self._make_optimizer(weight_decay, previous)
             loss = self._loss()
@@ -418,7 +449,8 @@ class BaseMLP(BaseEstimator):
         try:
             history = fit_network(
                 self.model_, X_train, T_train, sample_weight=w_train, loss=loss, optimizer=self._optimizer,
-                epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=shuffle_seed, verbose=0,
+                epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=shuffle_seed,
+                shuffle=self.shuffle, verbose=0,
                 callbacks=[_EndOfEpoch(self, X_val, T_val, w_val, len(X_train), weight_decay)],
             )
         except DivergenceError as error:
@@ -516,6 +548,7 @@ class BaseMLP(BaseEstimator):
         self.loss_curve_ = []
         self.t_ = 0
         self._optimizer = None
+        self._lr_divisions = 0
 
     def _reset_stopping(self) -> None:
         """Fresh records for the stopping rule: the best training loss or validation score."""
@@ -565,8 +598,10 @@ class BaseMLP(BaseEstimator):
                           f"it is clipped to {n_train}")
         return min(self.batch_size, n_train)
 
-    def _make_optimizer(self, weight_decay: float, previous=None):
-        """The solver for this call; ``previous``'s state (moments, velocity, step count) carries over.
+    def _make_optimizer(self, weight_decay: float, previous=None, *, resumed: bool = False):
+        """The solver for this call; ``previous``'s state (moments, velocity, step count) carries over
+        (``resumed``: a state loaded next, from a file, does), and with it SGD's learning-rate
+        schedule (see ``_learning_rate``).
 
         A ``previous`` of the same solver, for this network as it is (the size and dtype of its
         parameters) and with the same hyperparameters, is the optimizer that would be made and
@@ -580,7 +615,8 @@ class BaseMLP(BaseEstimator):
         else:
             epsilon(self.epsilon, "epsilon", flat.theta.dtype)  # Adam's own check would name it "eps"
             kind, settings = Adam, {"beta1": self.beta_1, "beta2": self.beta_2, "eps": self.epsilon}
-        settings.update(lr=self.learning_rate_init, weight_decay=weight_decay)
+        continuing = self.solver == "sgd" and (resumed or type(previous) is SGD)
+        settings.update(lr=self._learning_rate(continuing), weight_decay=weight_decay)
         if (type(previous) is kind and previous.model is self.model_ and previous.schedule is None
                 and all(_same_setting(getattr(previous, name), value) for name, value in settings.items())
                 and previous.fits(flat)):
@@ -615,12 +651,73 @@ class BaseMLP(BaseEstimator):
                 self.best_validation_score_ = score
                 self._best_theta = self.model_.flat_parameters().theta.copy()
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-        stop = self._no_improvement_count > self.n_iter_no_change
-        if stop and self.verbose:
-            watched = "Training loss" if X_val is None else "Validation score"
-            print(f"{watched} did not improve more than tol={self.tol:f} for {int(self.n_iter_no_change)} "
-                  "consecutive epochs. Stopping.")
-        return stop
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            self._set_learning_rate(self._learning_rate(continuing=True))  # from the t_ just counted
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return False
+        watched = "Training loss" if X_val is None else "Validation score"
+        message = (f"{watched} did not improve more than tol={self.tol:f} for {int(self.n_iter_no_change)} "
+                   "consecutive epochs.")
+        if self.solver == "sgd" and self.learning_rate == "adaptive":
+            if self._optimizer.lr > ADAPTIVE_SMALLEST_RATE:  # scikit-learn's rule: divide it by 5 and go on
+                self._set_learning_rate(self._optimizer.lr / 5.0)
+                self._lr_divisions += 1
+                self._no_improvement_count = 0
+                if self.verbose:
+                    print(f"{message} Setting learning rate to {self._optimizer.lr:f}")
+                return False
+            message += " Learning rate too small."
+        if self.verbose:
+            print(f"{message} Stopping.")
+        return True
+
+    def _learning_rate(self, continuing: bool) -> float:
+        """SGD's learning rate for the next step, as scikit-learn's ``SGDOptimizer`` holds it.
+
+        A new optimizer (``fit``, warm_start included, or the first ``partial_fit``) starts from
+        ``learning_rate_init``, as do Adam and the "constant" schedule always. One ``continuing``
+        (``partial_fit``, or a loaded file's) is where its schedule left it: for "invscaling",
+        η = learning_rate_init / (t_ + 1) ** power_t, t_ the samples seen (scikit-learn sets it
+        so after each epoch), and for "adaptive" learning_rate_init divided by 5 as many times
+        as the stopping rule did so (``_lr_divisions``), one division at a time, as scikit-learn
+        does, so that the same float results (and never past ``ADAPTIVE_SMALLEST_RATE``, where
+        the rule stops dividing: a file's count cannot make it 0). Both follow a ``learning_rate_init`` or ``power_t``
+        changed since (scikit-learn's partial_fit would keep its optimizer's). A rate so small that
+        it rounds to 0 (or a power past float range) raises HyperparameterError naming power_t.
+        """
+        if self.solver != "sgd" or self.learning_rate == "constant" or not continuing:
+            return self.learning_rate_init
+        rate = float(self.learning_rate_init)
+        if self.learning_rate == "adaptive":
+            for _ in range(getattr(self, "_lr_divisions", 0)):  # 0 for an estimator unpickled from before it
+                if rate <= ADAPTIVE_SMALLEST_RATE:  # as far as the rule divides (a file's count, or a smaller init)
+                    break
+                rate /= 5.0
+            return rate
+        try:
+            rate /= (self.t_ + 1) ** self.power_t
+        except OverflowError:
+            rate = 0.0
+        if rate == 0.0:
+            raise HyperparameterError(
+                f"power_t: learning_rate_init / (t_ + 1) ** power_t = {self.learning_rate_init!r} / "
+                f"{self.t_ + 1} ** {quoted(self.power_t)} rounds to 0 after {self.t_} samples; expected a power_t "
+                f"that leaves a learning rate > 0, such as the default 0.5"
+            )
+        return rate
+
+    def _set_learning_rate(self, rate: float) -> None:
+        """Set the SGD optimizer's learning rate η to ``rate`` between steps, keeping scikit-learn's step.
+
+        scikit-learn's velocity holds the learning rate (u ← μu − ηg, θ ← θ + u), ``cr.SGD``'s
+        does not (v ← μv + g, θ ← θ − ηv): the two agree while u = −ηv, so when η becomes η′ the
+        velocity is rescaled to v η / η′, and the next step is scikit-learn's, Nesterov's too.
+        """
+        optimizer = self._optimizer
+        velocity = optimizer.state.get("velocity")  # v itself between epochs (see SGD.stepping)
+        if velocity is not None and rate != optimizer.lr:
+            velocity *= velocity.dtype.type(optimizer.lr / rate)
+        optimizer.lr = rate
 
     # -- prediction ------------------------------------------------------------------------
     def _outputs(self, X) -> numpy.ndarray:

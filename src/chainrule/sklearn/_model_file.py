@@ -16,7 +16,9 @@ Nothing is pickled: ``load`` calls the estimator's class with the saved hyperpar
 sets the attributes from JSON. A ``random_state`` that is not an int or None (a RandomState
 or Generator) cannot be written: it is saved as None, with a warning naming random_state.
 A file written before ``MLPRegressor`` took ``loss`` has no "loss" among its params, and
-loads with the default, "squared_error", the only loss there is.
+loads with the default, "squared_error", the only loss there is; one written before the
+estimators took ``learning_rate``, ``power_t``, ``shuffle`` and ``max_fun`` loads with their
+defaults ("constant", 0.5, True, 15000), which is how it was trained.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ..io import read, save
 from ..io.architecture import to_config
 from ..io.versions import version_note
 from ..layers import Sequential, activation_layer
+from ..optimizers import SGD
 from ..optimizers.epsilon import smallest_epsilon
 from ..training.checkpoint import saved_optimizer_state
 
@@ -112,6 +115,8 @@ def save_estimator(estimator, path) -> None:
         extra_json["optimizer"] = {"t": state["t"], "weight_decay": optimizer.weight_decay}
         if state["missed"]:  # the steps each parameter missed (a state started afresh after a divergence)
             extra_json["optimizer"]["missed"] = state["missed"]
+        if type(optimizer) is SGD and estimator._lr_divisions:  # where learning_rate="adaptive" left SGD's rate
+            extra_json["optimizer"]["lr_divisions"] = estimator._lr_divisions
     # Early stopping's record, also when set_params turned it off since: turned on again, it goes on
     if estimator.validation_scores_ is not None and hasattr(estimator, "_best_theta"):
         tensors["early_stopping.best_theta"] = estimator._best_theta
@@ -357,7 +362,9 @@ def _classes_dtype(text, labels: list, where: str) -> numpy.dtype:
 
 
 def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
-    """The optimizer saved in the file with its state and step count, or None if none was."""
+    """The optimizer saved in the file with its state and step count, or None if none was; SGD's
+    learning rate continues its schedule (``lr_divisions``: how often learning_rate="adaptive" divided it)."""
+    estimator._lr_divisions = 0
     if "optimizer" not in extra_json:
         return None
     saved = _json_object(extra_json, "optimizer", path, "extra_json")
@@ -367,7 +374,12 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
         raise ModelFileError(
             f"{path}: extra_json.optimizer.weight_decay: expected a finite number >= 0, got {quoted(weight_decay, 60)}"
         )
-    optimizer = estimator._make_optimizer(float(weight_decay))
+    divisions = saved.get("lr_divisions", 0)  # a file without it: none (or one from before the schedules)
+    if not is_json_count(divisions):
+        raise ModelFileError(f"{path}: extra_json.optimizer.lr_divisions: expected an integer >= 0, "
+                             f"got {divisions!r:.60}")
+    estimator._lr_divisions = divisions
+    optimizer = estimator._make_optimizer(float(weight_decay), resumed=True)
     optimizer.load_state_dict(saved_optimizer_state(saved, tensors, optimizer, path, "extra_json.optimizer"))
     return optimizer
 

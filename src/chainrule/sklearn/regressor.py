@@ -88,16 +88,18 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     """
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200, tol=1e-4,
-                 n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, early_stopping=False, validation_fraction=0.1, random_state=None,
-                 warm_start=False, verbose=False, dtype="float32", device="cpu") -> None:
+                 alpha=1e-4, batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
+                 max_iter=200, shuffle=True, tol=1e-4, n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, early_stopping=False, validation_fraction=0.1,
+                 random_state=None, warm_start=False, verbose=False, max_fun=15000, dtype="float32",
+                 device="cpu") -> None:
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate_init=learning_rate_init, max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change,
-            momentum=momentum, nesterovs_momentum=nesterovs_momentum, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, early_stopping=early_stopping, validation_fraction=validation_fraction,
-            random_state=random_state, warm_start=warm_start, verbose=verbose, dtype=dtype, device=device,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            shuffle=shuffle, tol=tol, n_iter_no_change=n_iter_no_change, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+            early_stopping=early_stopping, validation_fraction=validation_fraction, random_state=random_state,
+            warm_start=warm_start, verbose=verbose, max_fun=max_fun, dtype=dtype, device=device,
         )
         self.loss = loss
 

@@ -1,0 +1,125 @@
+"""scikit-learn's ``learning_rate`` schedules and ``shuffle`` in the estimators: from the same
+weights, in the same (unshuffled) batches, the weights after several epochs are scikit-learn's."""
+
+import numpy
+import pytest
+from sklearn import neural_network
+
+from chainrule.errors import HyperparameterError
+from chainrule.sklearn import MLPClassifier, MLPRegressor
+
+from .test_conformance import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
+
+THEIRS = {MLPClassifier: neural_network.MLPClassifier, MLPRegressor: neural_network.MLPRegressor}
+
+
+def from_the_same_weights(estimator_class, X, y, **params):
+    """(ours, theirs) after one epoch each, then holding scikit-learn's weights, ready for a
+    ``warm_start`` fit. alpha=0: an epoch's last, smaller batch is penalized otherwise (see _base)."""
+    params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", learning_rate_init=0.1, alpha=0.0,
+                  batch_size=25, max_iter=1, shuffle=False, warm_start=True, random_state=0, **params)
+    theirs = THEIRS[estimator_class](**params).fit(X, y)
+    ours = estimator_class(**params, dtype="float64").fit(X, y)
+    for mine, start in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        mine[...] = start
+    return ours, theirs
+
+
+def assert_same_weights(ours, theirs):
+    for mine, expected in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        numpy.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
+@pytest.mark.parametrize("momentum, nesterov", [(0.0, False), (0.9, False), (0.9, True)])
+def test_twenty_unshuffled_epochs_are_scikit_learns(learning_rate, momentum, nesterov):
+    """With momentum, the velocity is rescaled as the rate changes (``_set_learning_rate``); a tol
+    of 10 makes "adaptive" divide the rate every third epoch (and the others would stop there)."""
+    X, y = blobs(3, n_samples=90)
+    adaptive = learning_rate == "adaptive"
+    ours, theirs = from_the_same_weights(MLPClassifier, X, y, learning_rate=learning_rate, power_t=0.3,
+                                         momentum=momentum, nesterovs_momentum=nesterov,
+                                         tol=10.0 if adaptive else 0.0, n_iter_no_change=2 if adaptive else 50)
+    ours.set_params(max_iter=20).fit(X, y)
+    theirs.set_params(max_iter=20).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 20 and ours.t_ == theirs.t_ == 21 * 90
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate
+    if learning_rate != "constant":
+        assert ours._optimizer.lr < 0.1
+    assert_same_weights(ours, theirs)
+    numpy.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:], rtol=1e-10)  # [0]: other weights
+
+
+def test_adaptive_stops_once_the_rate_is_at_most_1e_6_as_scikit_learn(capsys):
+    X, y = blobs(3, n_samples=90)
+    ours, theirs = from_the_same_weights(MLPClassifier, X, y, learning_rate="adaptive", momentum=0.9, tol=10.0,
+                                         n_iter_no_change=1, verbose=True)
+    ours.set_params(max_iter=100).fit(X, y)
+    theirs.set_params(max_iter=100).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ < 100  # 0.1 / 5**7 = 1.3e-6 is divided once more, then it stops
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate == pytest.approx(0.1 / 5**8)
+    assert_same_weights(ours, theirs)
+    printed = capsys.readouterr().out
+    assert printed.count("Setting learning rate to 0.020000") == 2  # scikit-learn's lines, ours and theirs
+    assert printed.count("Learning rate too small. Stopping.") == 2
+
+
+@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
+def test_partial_fit_continues_the_schedule_as_scikit_learn(learning_rate, tmp_path):
+    """Each call runs one epoch at the rate the last one left, a loaded file's calls too."""
+    X, y = blobs(3, n_samples=90)
+    ours, theirs = from_the_same_weights(MLPRegressor, X, y.astype(float), learning_rate=learning_rate,
+                                         momentum=0.0, tol=10.0, n_iter_no_change=1)
+    for _ in range(6):
+        ours.partial_fit(X, y.astype(float))
+        theirs.partial_fit(X, y.astype(float))
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate < 0.1 / 5 ** 2
+    assert_same_weights(ours, theirs)
+    ours.save(tmp_path / "estimator.safetensors")
+    loaded = MLPRegressor.load(tmp_path / "estimator.safetensors")
+    assert loaded.get_params() == ours.get_params() and loaded.learning_rate == learning_rate
+    assert loaded._optimizer.lr == ours._optimizer.lr
+    for estimator in (ours, theirs, loaded):
+        estimator.partial_fit(X, y.astype(float))
+    assert_same_weights(ours, theirs)
+    numpy.testing.assert_array_equal(loaded.model_.flat_parameters().theta, ours.model_.flat_parameters().theta)
+
+
+def test_a_new_fit_starts_the_schedule_afresh_and_adam_ignores_it():
+    """A warm_start fit makes a new optimizer, from learning_rate_init, as scikit-learn's does;
+    the stopping rule's count carries over, so its first epoch divides that rate at once."""
+    X, y = blobs(3, n_samples=90)
+    params = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=1,
+                  max_iter=6, random_state=0)
+    ours, theirs = MLPClassifier(**params).fit(X, y), neural_network.MLPClassifier(**params).fit(X, y)
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate == pytest.approx(1e-3 / 25)
+    ours.set_params(warm_start=True, max_iter=1).fit(X, y)
+    theirs.set_params(warm_start=True, max_iter=1).fit(X, y)
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate == pytest.approx(1e-3 / 5)
+    adam = MLPClassifier((5,), learning_rate="invscaling", power_t=0.9, max_iter=4, random_state=0).fit(X, y)
+    same = MLPClassifier((5,), max_iter=4, random_state=0).fit(X, y)
+    assert adam._optimizer.lr == adam.learning_rate_init
+    numpy.testing.assert_array_equal(adam.coefs_[0], same.coefs_[0])
+
+
+def test_shuffle_false_changes_the_batches():
+    """The network of random_state=0 trained in X's order (as scikit-learn's, above) or shuffled."""
+    X, y = blobs(3, n_samples=90)
+    fits = [MLPClassifier((5,), shuffle=shuffle, batch_size=10, max_iter=3, random_state=0).fit(X, y).coefs_[0]
+            for shuffle in (False, True)]
+    assert not numpy.allclose(fits[0], fits[1], rtol=1e-4)
+
+
+def test_a_power_t_that_rounds_the_rate_to_0_is_named():
+    X, y = blobs(3, n_samples=90)
+    estimator = MLPClassifier((5,), solver="sgd", learning_rate="invscaling", power_t=1e6, max_iter=2,
+                              random_state=0)
+    with pytest.raises(HyperparameterError, match=r"power_t: learning_rate_init / \(t_ \+ 1\) \*\* power_t .* "
+                                                  r"rounds to 0 after 90 samples"):
+        estimator.fit(X, y)
+
+
+def test_max_fun_is_taken_and_changes_nothing():
+    X, y = blobs(3, n_samples=90)
+    fits = [MLPClassifier((5,), max_fun=max_fun, max_iter=3, random_state=0).fit(X, y) for max_fun in (1, 15000)]
+    numpy.testing.assert_array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
