@@ -119,6 +119,25 @@ def test_a_power_t_that_rounds_the_rate_to_0_is_named():
         estimator.fit(X, y)
 
 
+def test_a_power_t_beyond_float_is_refused_before_training_when_read():
+    """scikit-learn's range takes 10**400; as an int it would be raised to its exact power (without end)."""
+    X, y = blobs(3, n_samples=90)
+    estimator = MLPClassifier((5,), solver="sgd", learning_rate="invscaling", power_t=10**400, max_iter=2)
+    with pytest.raises(HyperparameterError, match="power_t: expected a finite real number"):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "model_")
+    assert MLPClassifier((5,), power_t=10**400, max_iter=2, random_state=0).fit(X, y).n_iter_ == 2  # Adam's
+
+
+def test_an_int_power_t_is_scikit_learns():
+    X, y = blobs(3, n_samples=90)
+    ours, theirs = from_the_same_weights(MLPClassifier, X, y, learning_rate="invscaling", power_t=2)
+    ours.set_params(max_iter=3).fit(X, y)
+    theirs.set_params(max_iter=3).fit(X, y)
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate == 0.1 / (4 * 90 + 1) ** 2
+    assert_same_weights(ours, theirs)
+
+
 def test_max_fun_is_taken_and_changes_nothing():
     X, y = blobs(3, n_samples=90)
     fits = [MLPClassifier((5,), max_fun=max_fun, max_iter=3, random_state=0).fit(X, y) for max_fun in (1, 15000)]

@@ -391,6 +391,17 @@ def test_a_huge_count_of_adaptive_divisions_stops_where_the_rule_stops(saved, tm
     assert loaded._optimizer.lr == pytest.approx(1e-3 / 5**5)  # 1e-3 / 5**4 = 1.6e-6 is divided once more
 
 
+@pytest.mark.parametrize("power_t, message", [(10**400, "expected a finite real number"),
+                                              (1e6, "rounds to 0 after 180 samples")])
+def test_a_saved_power_t_the_schedule_cannot_take_is_named(saved, tmp_path, power_t, message):
+    params = {**saved[0].metadata["sklearn"]["params"], "solver": "sgd", "learning_rate": "invscaling",
+              "power_t": power_t}
+    tensors = {name: array for name, array in saved[1].items() if not name.startswith("optimizer.")}
+    tensors["optimizer.velocity"] = numpy.zeros_like(saved[1]["optimizer.m"])
+    with pytest.raises(ModelFileError, match=f"crafted.safetensors: sklearn.params.power_t: .*{message}"):
+        load_crafted(saved, tmp_path, sklearn={"params": params}, tensors=tensors)
+
+
 def test_a_regressor_file_with_another_loss_names_loss(saved_regressor, tmp_path):
     path = resave_regressor_params(saved_regressor[0], tmp_path, lambda params: params.update(loss="poisson"))
     with pytest.raises(ModelFileError, match="sklearn.params: loss: chainrule does not offer"):

@@ -422,6 +422,8 @@ class BaseMLP(BaseEstimator):
             batch_size = self._batch_size(len(X_train))
             # The penalty, alpha / batch_size or every batch's alpha / Σw, refused before a network is made or stepped
             alpha = real(self.alpha, "alpha")  # an int too large for a float (10**400) is named, not an OverflowError
+            if self.solver == "sgd" and self.learning_rate == "invscaling":
+                real(self.power_t, "power_t")  # the only reader; an int of 10**400 would be raised to exactly
             if w_train is None:
                 check_weight_decay(alpha, batch_size, X.dtype)
             else:
@@ -682,8 +684,9 @@ class BaseMLP(BaseEstimator):
         as the stopping rule did so (``_lr_divisions``), one division at a time, as scikit-learn
         does, so that the same float results (and never past ``ADAPTIVE_SMALLEST_RATE``, where
         the rule stops dividing: a file's count cannot make it 0). Both follow a ``learning_rate_init`` or ``power_t``
-        changed since (scikit-learn's partial_fit would keep its optimizer's). A rate so small that
-        it rounds to 0 (or a power past float range) raises HyperparameterError naming power_t.
+        changed since (scikit-learn's partial_fit would keep its optimizer's). A power_t that is not
+        a finite real (inf, an int beyond float's range) or a rate so small that it rounds to 0
+        raises HyperparameterError naming power_t.
         """
         if self.solver != "sgd" or self.learning_rate == "constant" or not continuing:
             return self.learning_rate_init
@@ -694,8 +697,8 @@ class BaseMLP(BaseEstimator):
                     break
                 rate /= 5.0
             return rate
-        try:
-            rate /= (self.t_ + 1) ** self.power_t
+        try:  # in float: (t_ + 1) ** power_t of two ints would be computed exactly, however large
+            rate /= float(self.t_ + 1) ** real(self.power_t, "power_t")
         except OverflowError:
             rate = 0.0
         if rate == 0.0:

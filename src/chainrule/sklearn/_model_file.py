@@ -379,7 +379,10 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
         raise ModelFileError(f"{path}: extra_json.optimizer.lr_divisions: expected an integer >= 0, "
                              f"got {divisions!r:.60}")
     estimator._lr_divisions = divisions
-    optimizer = estimator._make_optimizer(float(weight_decay), resumed=True)
+    try:
+        optimizer = estimator._make_optimizer(float(weight_decay), resumed=True)
+    except HyperparameterError as error:  # the schedule's rate from the saved t_ and power_t rounds to 0
+        raise ModelFileError(f"{path}: sklearn.params.{error}") from None
     optimizer.load_state_dict(saved_optimizer_state(saved, tensors, optimizer, path, "extra_json.optimizer"))
     return optimizer
 
