@@ -94,8 +94,9 @@ NOT_ACCEPTED = """\
     Every hyperparameter of scikit-learn's MLP is taken, so that
     ``MLPClassifier(**sklearn.neural_network.MLPClassifier().get_params())`` works; ``max_fun``
     is checked as scikit-learn checks it and read by no solver (there is no "lbfgs": that
-    ``solver`` raises InvalidParameterError). Not accepted is a ``scipy.sparse`` X, which scikit-learn's MLP takes: ``fit``, ``partial_fit`` and the
-    predictions raise DTypeError naming X (pass ``X.toarray()`` if a dense copy fits in memory).
+    ``solver`` raises InvalidParameterError). Not accepted is a ``scipy.sparse`` X, which
+    scikit-learn's MLP takes: ``fit``, ``partial_fit`` and the predictions raise DTypeError
+    naming X (pass ``X.toarray()`` if a dense copy fits in memory).
     Nor are NaN or Inf in X or y, nor values of X beyond ``dtype``'s range, nor an X without
     rows: NonFiniteError or ShapeError naming X or y (ValueErrors, as scikit-learn raises).
     Training whose loss, gradient or weights stop being finite raises DivergenceError, here
@@ -423,7 +424,7 @@ class BaseMLP(BaseEstimator):
             # The penalty, alpha / batch_size or every batch's alpha / Σw, refused before a network is made or stepped
             alpha = real(self.alpha, "alpha")  # an int too large for a float (10**400) is named, not an OverflowError
             if self.solver == "sgd" and self.learning_rate == "invscaling":
-                real(self.power_t, "power_t")  # the only reader; an int of 10**400 would be raised to exactly
+                real(self.power_t, "power_t")  # its only reader: an int such as 10**400 is named, before training
             if w_train is None:
                 check_weight_decay(alpha, batch_size, X.dtype)
             else:
@@ -683,14 +684,14 @@ class BaseMLP(BaseEstimator):
         so after each epoch), and for "adaptive" learning_rate_init divided by 5 as many times
         as the stopping rule did so (``_lr_divisions``), one division at a time, as scikit-learn
         does, so that the same float results (and never past ``ADAPTIVE_SMALLEST_RATE``, where
-        the rule stops dividing: a file's count cannot make it 0). Both follow a ``learning_rate_init`` or ``power_t``
-        changed since (scikit-learn's partial_fit would keep its optimizer's). A power_t that is not
-        a finite real (inf, an int beyond float's range) or a rate so small that it rounds to 0
-        raises HyperparameterError naming power_t.
+        the rule stops dividing: a file's count cannot make it 0). Both follow a
+        ``learning_rate_init`` or ``power_t`` changed since (scikit-learn's partial_fit would keep
+        its optimizer's). A power_t that is not a finite real (an int beyond float's range) or a
+        rate so small that it rounds to 0 raises HyperparameterError naming power_t.
         """
         if self.solver != "sgd" or self.learning_rate == "constant" or not continuing:
             return self.learning_rate_init
-        rate = float(self.learning_rate_init)
+        rate = real(self.learning_rate_init, "learning_rate_init")  # 10**400 named, as cr.SGD names its lr
         if self.learning_rate == "adaptive":
             for _ in range(getattr(self, "_lr_divisions", 0)):  # 0 for an estimator unpickled from before it
                 if rate <= ADAPTIVE_SMALLEST_RATE:  # as far as the rule divides (a file's count, or a smaller init)
@@ -703,7 +704,7 @@ class BaseMLP(BaseEstimator):
             rate = 0.0
         if rate == 0.0:
             raise HyperparameterError(
-                f"power_t: learning_rate_init / (t_ + 1) ** power_t = {self.learning_rate_init!r} / "
+                f"power_t: learning_rate_init / (t_ + 1) ** power_t = {quoted(self.learning_rate_init)} / "
                 f"{self.t_ + 1} ** {quoted(self.power_t)} rounds to 0 after {self.t_} samples; expected a power_t "
                 f"that leaves a learning rate > 0, such as the default 0.5"
             )
