@@ -142,3 +142,13 @@ def test_max_fun_is_taken_and_changes_nothing():
     X, y = blobs(3, n_samples=90)
     fits = [MLPClassifier((5,), max_fun=max_fun, max_iter=3, random_state=0).fit(X, y) for max_fun in (1, 15000)]
     numpy.testing.assert_array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
+
+
+@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
+def test_a_learning_rate_init_beyond_float_is_named_where_the_schedule_continues(learning_rate):
+    X, y = blobs(3, n_samples=90)
+    estimator = MLPClassifier((5,), solver="sgd", learning_rate=learning_rate, random_state=0)
+    estimator.partial_fit(X, y, classes=[0, 1, 2])
+    estimator.set_params(learning_rate_init=10**400)
+    with pytest.raises(HyperparameterError, match="learning_rate_init: expected a finite real number"):
+        estimator.partial_fit(X, y)
