@@ -153,6 +153,21 @@ def test_the_smallest_eps_with_beta2_near_1_keeps_a_zero_gradient_finite():
     np.testing.assert_array_equal(model.flat_parameters().theta, theta)
 
 
+@pytest.mark.parametrize("kind, weight_decay", [("Adam", 0.0), ("AdamW", 1e12)])
+def test_an_eps_whose_folded_form_is_subnormal_divides_as_the_rule_and_pytorch_do(kind, weight_decay):
+    # float32, ε = 1.2e-38, t = 1: ε √(1 − β₂) = 3.7e-40 is subnormal. It was raised to 1.2e-38, so the
+    # step was √(1 − β₂) = 0.032 times the rule's η m̂ / (√v̂ + ε) wherever √v̂ is below ε, as here:
+    # g = 1e-25 makes (1 − β₂) g² underflow (v = 0, as in PyTorch), and the step is η m̂ / ε = η g / ε.
+    tiny = float(np.finfo(np.float32).tiny)
+    lr = 1e-14
+    make = lambda model: getattr(cr, kind)(model, lr=lr, eps=tiny, weight_decay=weight_decay)  # noqa: E731
+    W, taken, _ = float32_steps(make, [(1e-25, 0.0)])
+    decayed = 1 - lr * weight_decay  # AdamW: θ ← θ − η λ θ first
+    assert taken == [True]
+    assert W[0] == pytest.approx(W0[0] * decayed - lr * 1e-25 / tiny, rel=1e-6)  # 0.5 − 0.085 (− 0.005)
+    assert W[1] == pytest.approx(W0[1] * decayed, rel=1e-6)  # g = 0: m = 0, no step
+
+
 @pytest.mark.parametrize("kind", [cr.Adam, cr.AdamW])
 @pytest.mark.parametrize("name, value, message", [
     ("beta1", 1.0, r"beta1: expected a number in \[0, 1\), got 1.0"),

@@ -30,7 +30,10 @@ class Adam(WithEpsilon, Optimizer):
     step count.
 
     ε (``eps``) must be at least the smallest normal number of the model's dtype (1.2e-38 in
-    float32), else HyperparameterError: a smaller ε rounds to 0 there and 0 / 0 makes NaN.
+    float32), else HyperparameterError: a smaller ε rounds to 0 there and 0 / 0 makes NaN. The step
+    folds both bias corrections into its scale, η √(1 − β₂ᵗ) / (1 − β₁ᵗ) · m / (√v + ε √(1 − β₂ᵗ)), one
+    pass over θ fewer; for an ε so near that smallest number that ε √(1 − β₂ᵗ) is subnormal, it forms
+    √v̂ + ε as written, so the step is the rule's (and PyTorch's) for every ε accepted.
 
     (1 − β₂) g² is computed as (√(1 − β₂) g)², scaled before squaring as PyTorch scales it, so
     that it is finite for |g| up to √(max / (1 − β₂)), max the dtype's largest value: 5.8e20 in
@@ -95,14 +98,21 @@ class Adam(WithEpsilon, Optimizer):
         correction1 = 1 - beta1**t  # 1 − β₁ᵗ, the bias correction of m
         root2 = math.sqrt(1 - beta2**t)  # √(1 − β₂ᵗ), that of √v
         # m̂ / (√v̂ + ε) = m / (√v + ε √(1 − β₂ᵗ)) · √(1 − β₂ᵗ) / (1 − β₁ᵗ): both corrections go into the
-        # scale, sparing a pass over θ. ε √(1 − β₂ᵗ) is kept a normal number, as ε is (see .epsilon).
+        # scale, sparing a pass over θ. Where ε √(1 − β₂ᵗ) is subnormal (ε within 1/√(1 − β₂ᵗ) of the
+        # dtype's smallest normal number, see .epsilon), which some hardware flushes to 0 (0 / 0 = NaN for
+        # a zero gradient), √v̂ + ε is formed as written instead, one pass more: the same step.
+        eps = self._eps * root2  # ε √(1 − β₂ᵗ)
+        fold = root2  # √(1 − β₂ᵗ), carried by the scale (1 where √v̂ is formed below)
         xp.sqrt(v, out=work)  # √v
-        work += max(self._eps * root2, smallest_epsilon(work.dtype))  # √v + ε √(1 − β₂ᵗ)
-        xp.divide(m, work, out=work)  # m / (√v + ε √(1 − β₂ᵗ))
+        if eps < smallest_epsilon(work.dtype):
+            eps, fold = self._eps, 1.0
+            work *= 1 / root2  # √v̂
+        work += eps  # √v + ε √(1 − β₂ᵗ), or √v̂ + ε
+        xp.divide(m, work, out=work)  # m / (√v + ε √(1 − β₂ᵗ)), or m / (√v̂ + ε)
         if self.decoupled and self._weight_decay:
             xp.multiply(theta, vectors.decay, out=work2)  # λθ on the weights
-            axpy(correction1 / root2, work2, work, work=work2)  # ... + λθ (1 − β₁ᵗ) / √(1 − β₂ᵗ)
-        return lr * root2 / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
+            axpy(correction1 / fold, work2, work, work=work2)  # ... + λθ (1 − β₁ᵗ) / √(1 − β₂ᵗ), or (1 − β₁ᵗ)
+        return lr * fold / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
 
     def __repr__(self) -> str:
         return self.described(beta1=self.beta1, beta2=self.beta2, eps=self.eps)
