@@ -6,7 +6,8 @@ the finite differences disagree. ``assert_keeps_float32`` checks that a float32 
 upcasts, ``traced_peak`` measures what a call allocates, and ``bound_by_permissions`` runs a
 command that a file's permissions bind, also as root. ``Scale`` is a layer of a user's own,
 written as docs/design.md says, ``capture_figures`` keeps the figures the plots save and
-``assert_tick_labels_do_not_overlap`` checks a drawn depth axis. Example counts and sizes are
+``assert_tick_labels_do_not_overlap`` checks a drawn depth axis; ``assert_agrees`` compares an
+array with PyTorch's (the tests against torch). Example counts and sizes are
 kept small (tests/conftest.py sets the hypothesis profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
 hit with probability ~0, and the same seed always gives the same arrays.
 """
@@ -128,6 +129,22 @@ def run_tiny_steps(optimizer_factory, n_steps: int):
         optimizer.step()
         trajectory.append(weights_and_bias(model))
     return optimizer, trajectory
+
+
+def assert_agrees(ours, theirs, rtol: float, what: str = "") -> None:
+    """``ours`` (NumPy) equals ``theirs`` (a torch tensor or an array) to ``rtol`` relative to the
+    larger array's largest finite magnitude (an entry far below it, a probability of 1e-40 that one
+    side flushes to 0, is rounding there), with NaN and ±inf at the same places."""
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    assert ours.shape == theirs.shape, what
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs), err_msg=what)
+    infinite = np.isinf(ours) | np.isinf(theirs)
+    np.testing.assert_array_equal(ours[infinite], theirs[infinite], err_msg=what)
+    finite = ~(np.isnan(ours) | infinite)
+    scale = max(np.abs(ours[finite]).max(initial=0.0), np.abs(theirs[finite]).max(initial=0.0))
+    difference = np.abs(ours[finite] - theirs[finite]).max(initial=0.0)
+    assert difference <= rtol * scale, f"{what}: max |ours − torch's| = {difference:.3g} of a largest {scale:.3g}"
 
 
 def traced_peak(call):
