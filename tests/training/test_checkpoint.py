@@ -300,6 +300,8 @@ def resave(path, change_extra=None, change_tensors=None):
     (lambda e: e["history"]["metrics"].__setitem__("loss", [10**400]), None,
      r"field history.metrics: expected an object of number lists"),
     (lambda e: e.__setitem__("validation", "1234"), None, "field validation: expected 'none' or 16 hexadecimal"),
+    (lambda e: e.__setitem__("shuffle", "no"), None, "field shuffle: expected true or false, got 'no'"),
+    (lambda e: e.__setitem__("shuffle", 0), None, "field shuffle: expected true or false, got 0"),
     (lambda e: e.__setitem__("frozen", "0.W"), None, "field frozen: expected a list of parameter names, got '0.W'"),
     (lambda e: e.__setitem__("frozen", [3]), None, r"field frozen: expected a list of parameter names, got \[3\]"),
     (lambda e: e.__setitem__("frozen", ["0.W"]), None, "parameter '0.W' was frozen in the checkpoint's run"),
@@ -425,6 +427,30 @@ def test_a_seed_other_than_the_checkpoints_is_refused(tmp_path, recorded, had):
     with pytest.raises(ModelFileError, match=f"crafted.safetensors: seed: the checkpoint's run had {had}, this call 5"):
         load_checkpoint(path, model, cr.SGD(model, lr=0.05, momentum=0.9), np.random.default_rng(7),
                         [cr.EarlyStopping()], seed=5)
+
+
+def test_shuffle_is_recorded_and_a_resume_with_the_other_is_refused(tmp_path):
+    trained(tmp_path / "checkpoint.safetensors", epochs=1)
+    assert read(tmp_path / "checkpoint.safetensors")[2]["shuffle"] is True
+    model = cr.mlp([4, 8, 3], seed=1)
+    with pytest.raises(ModelFileError, match=r"checkpoint.safetensors: shuffle: the checkpoint's run had shuffle=True, "
+                                             r"this call shuffle=False; .* pass shuffle=True to resume it$"):
+        load_checkpoint(tmp_path / "checkpoint.safetensors", model, cr.SGD(model, lr=0.05, momentum=0.9),
+                        np.random.default_rng(7), [cr.EarlyStopping()], shuffle=False)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_a_checkpoint_from_before_shuffle_was_recorded_shuffled(tmp_path, shuffle):
+    # Written before the field, when fit always shuffled: shuffle=True resumes it, shuffle=False would be another run
+    trained(tmp_path / "checkpoint.safetensors", epochs=1)
+    path = resave(tmp_path / "checkpoint.safetensors", lambda extra: extra.pop("shuffle"))
+    model = cr.mlp([4, 8, 3], seed=1)
+    resuming = (contextlib.nullcontext() if shuffle else
+                pytest.raises(ModelFileError, match="shuffle: the checkpoint's run had shuffle=True, this call "
+                                                    "shuffle=False"))
+    with resuming:
+        load_checkpoint(path, model, cr.SGD(model, lr=0.05, momentum=0.9), np.random.default_rng(7),
+                        [cr.EarlyStopping()], shuffle=shuffle)
 
 
 @pytest.mark.parametrize("name, index, value, fragment", [

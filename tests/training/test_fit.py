@@ -778,6 +778,25 @@ def test_shuffle_false_takes_the_rows_in_order_every_epoch():
     assert not np.allclose(shuffled.params["0.W"], in_order.params["0.W"], rtol=1e-6)
 
 
+def test_a_run_without_shuffle_resumes_as_the_uninterrupted_run_and_refuses_shuffle_true(tmp_path):
+    # shuffle was not recorded: resumed with the default, the run drew orders from its Generator after epoch 2,
+    # another run than the uninterrupted one, without a word
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    uninterrupted = iris_model()
+    cr.fit(uninterrupted, X_IRIS, Y_IRIS, optimizer="sgd", epochs=4, batch_size=16, shuffle=False, verbose=0)
+    cr.fit(iris_model(), X_IRIS, Y_IRIS, optimizer="sgd", epochs=2, batch_size=16, shuffle=False, verbose=0,
+           checkpoint=checkpoint)
+    assert read(checkpoint)[2]["shuffle"] is False
+    with pytest.raises(cr.ModelFileError, match=r"checkpoint.safetensors: shuffle: the checkpoint's run had "
+                                                r"shuffle=False, this call shuffle=True; its Generator continues "
+                                                r"that run's order of the rows, so pass shuffle=False to resume it"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, optimizer="sgd", epochs=4, batch_size=16, verbose=0, resume=checkpoint)
+    resumed = iris_model()
+    cr.fit(resumed, X_IRIS, Y_IRIS, optimizer="sgd", epochs=4, batch_size=16, shuffle=False, verbose=0,
+           resume=checkpoint)
+    assert same_weights(resumed, uninterrupted)
+
+
 @pytest.mark.parametrize("shuffle", ["no", 0, None, np.array([True])])
 def test_a_shuffle_that_is_no_bool_is_refused_naming_shuffle(shuffle):
     with pytest.raises(cr.HyperparameterError, match="shuffle: expected True or False"):
@@ -788,9 +807,9 @@ def test_checkpoints_are_written_every_n_epochs_and_at_the_end(tmp_path, monkeyp
     written = []
     save = fit_module.save_checkpoint
 
-    def recording_save(path, model, optimizer, rng, history, callbacks, epoch, *, validation, seed, loss):
+    def recording_save(path, model, optimizer, rng, history, callbacks, epoch, **recorded):
         written.append(epoch)
-        save(path, model, optimizer, rng, history, callbacks, epoch, validation=validation, seed=seed, loss=loss)
+        save(path, model, optimizer, rng, history, callbacks, epoch, **recorded)
 
     monkeypatch.setattr(fit_module, "save_checkpoint", recording_save)
     path = tmp_path / "checkpoint.safetensors"

@@ -113,14 +113,16 @@ def read_checkpoint(path) -> CheckpointFile:
 
 
 def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, epoch: int, *, validation: str,
-                    seed: int | None, loss=None) -> None:
+                    seed: int | None, loss=None, shuffle: bool = True) -> None:
     """Write the training state after ``epoch`` to ``path`` (atomically).
 
     ``validation`` is the fingerprint of the run's validation set: ``NO_VALIDATION`` or
     16 hexadecimal digits of a checksum (see :func:`chainrule.training.fingerprint.validation_fingerprint`).
     ``seed`` is the run's (``fit``'s, None for none), which a resumed run keeps. ``loss``, the
     run's Loss, is recorded by its class names (the field ``loss``, :func:`loss_lineage`), whose
-    lineage a resumed run's loss must be of; None records none.
+    lineage a resumed run's loss must be of; None records none. ``shuffle``, the run's (``fit``'s:
+    whether each epoch draws a new order of the rows), is recorded as the field ``shuffle``, which a
+    resumed run must pass alike.
 
     A callback state or array that :func:`load_checkpoint` would refuse or restore changed (a
     state JSON cannot hold as it is, an array not declared in the callback's
@@ -151,6 +153,7 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
         "validation": validation,
         "frozen": model.frozen_parameters,
         "seed": None if seed is None else int(seed),
+        "shuffle": bool(shuffle),
     }
     if loss is not None:
         extra["loss"] = loss_lineage(loss)
@@ -284,7 +287,8 @@ def _is_dtype(dtype) -> bool:
 
 
 def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str | None = None,
-                    preprocessor=None, seed: int | None = None, loss=None) -> tuple[History, int, int | None]:
+                    preprocessor=None, seed: int | None = None, loss=None,
+                    shuffle: bool | None = None) -> tuple[History, int, int | None]:
     """Restore weights, optimizer, Generator and callbacks from ``path``; returns (History,
     epoch, the run's seed: the checkpoint's, else ``seed``).
 
@@ -310,6 +314,13 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
     would be recorded in the model's training summary without having been used. A
     ModelFileError names ``seed`` otherwise. A checkpoint written before it recorded the seed
     resumes unchecked.
+
+    ``shuffle``, this call's (None skips the check), must be the checkpoint's run's: the
+    Generator restored is that run's, which drew an order of the rows each epoch (shuffle=True)
+    or nothing (shuffle=False), so resuming with the other would make another run than the
+    uninterrupted one, silently. A ModelFileError names ``shuffle`` and both values otherwise.
+    A checkpoint written before chainrule recorded it (its field ``shuffle``) shuffled, the only
+    way fit trained then: it resumes with shuffle=True alone.
 
     ``preprocessor``, this run's (None skips the check), must prepare the data as the
     checkpoint's run did: the same task and classes, in the same order (the outputs' meaning),
@@ -347,6 +358,13 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
                              f"continues that run's shuffling from the checkpoint, so pass "
                              f"{'' if saved_seed is None else f'seed={saved_seed} or '}seed=None (which takes the "
                              f"checkpoint's)")
+    # A checkpoint older than the field shuffled: fit had no shuffle=False then
+    saved_shuffle = checkpoint_field(extra, "shuffle", path, "true or false",
+                                     lambda value: isinstance(value, bool)) if "shuffle" in extra else True
+    if shuffle is not None and saved_shuffle != shuffle:
+        raise ModelFileError(f"{path}: shuffle: the checkpoint's run had shuffle={saved_shuffle}, this call "
+                             f"shuffle={bool(shuffle)}; its Generator continues that run's order of the rows, so "
+                             f"pass shuffle={saved_shuffle} to resume it")
     if preprocessor is not None and saved.preprocessor is not None:
         _check_preprocessing(saved.preprocessor, preprocessor, path)
     if loss is not None and "loss" in extra:  # a checkpoint older than the field resumes unchecked

@@ -182,8 +182,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         ``seed``); False takes them in their order in X every epoch, the first
         ``batch_size`` rows as the first batch (scikit-learn's MLP ``shuffle=False``), and
         draws nothing from the seed's Generator for it. The validation split is random
-        either way. HyperparameterError for anything but a bool. A resumed run should pass
-        the ``shuffle`` of the run it continues (it is not saved in the checkpoint); with
+        either way. HyperparameterError for anything but a bool. A checkpoint records it, and
+        a resumed run must pass the ``shuffle`` of the run it continues (ModelFileError naming
+        ``shuffle`` and both values otherwise: its Generator continues that run's order; a
+        checkpoint written before chainrule recorded it resumes with True alone); with
         ``distributed``, every rank must pass the same (DistributedError naming it).
     verbose : 0, 1 or 2
         What ``fit`` prints, all of it on stderr (stdout stays clean): 0 nothing. 1, when
@@ -241,7 +243,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         records it): another ``seed`` given raises ModelFileError naming ``seed``, and None
         takes the checkpoint's, for the validation split too (read with the whole checkpoint, once,
         before the data are split; with ``distributed``, rank 0 reads it and sends it to every
-        rank, which takes the seed from it and resumes from it). A ``batch_size`` other than
+        rank, which takes the seed from it and resumes from it). Another ``shuffle`` than the
+        run's raises ModelFileError naming ``shuffle`` (see there). A ``batch_size`` other than
         the run's is taken (the run is then no longer the uninterrupted one, as for
         ``chainrule train --resume --batch-size``).
         The validation set
@@ -400,7 +403,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     rng = numpy.random.default_rng(data.shuffle_seed)
     history, start_epoch, run_seed = _start_or_resume(model, optimizer, rng, callbacks, resume, epochs, comm,
                                                       data.validation_set, data.preprocessor, seed, shared_seed,
-                                                      data.loss)
+                                                      data.loss, shuffle)
     comm.broadcast_parameters(model)
     model.preprocessor = data.preprocessor
 
@@ -674,13 +677,13 @@ def _optimizer_for(model: Layer, optimizer, lr: float | None, device: str) -> Op
     return optimizer
 
 
-def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm,
-                     validation_set: str, preprocessor, seed, shared_seed, loss) -> tuple[History, int, int | None]:
+def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epochs: int, comm, validation_set: str,
+                     preprocessor, seed, shared_seed, loss, shuffle: bool) -> tuple[History, int, int | None]:
     """(history, start_epoch): a fresh History at epoch 0, or those of the checkpoint ``resume``,
     whose model, optimizer, ``rng`` and callback states (the callbacks ``reset`` already) are then
     restored in place; third, the
     run's seed: ``shared_seed`` (``seed``, or the one the ranks drew for None), or the resumed
-    run's (a ``seed`` given must be that one: see ``load_checkpoint``)."""
+    run's (a ``seed`` given must be that one, and ``shuffle`` the run's: see ``load_checkpoint``)."""
     history, start_epoch = History(), 0
     if resume is None:  # given to every rank or to none: check_same_run compared it
         return history, start_epoch, shared_seed
@@ -692,7 +695,8 @@ def _start_or_resume(model: Layer, optimizer, rng, callbacks: list, resume, epoc
     with comm.agreeing(f"resuming from the checkpoint {resume}"):
         history, start_epoch, run_seed = load_checkpoint(comm.local_checkpoint(resume), model, optimizer, rng,
                                                          callbacks, validation=validation_set,
-                                                         preprocessor=preprocessor, seed=seed, loss=loss)
+                                                         preprocessor=preprocessor, seed=seed, loss=loss,
+                                                         shuffle=shuffle)
     if history.stop_reason == "early_stopping":
         start_epoch = epochs  # that run had finished: resuming it trains no further epoch
     elif start_epoch > epochs:  # it would train nothing and call that "completed"
@@ -781,7 +785,7 @@ def _save_checkpoint(loop: Loop, path, callbacks: list, epoch: int, validation_s
     with loop.comm.agreeing(f"writing the checkpoint after epoch {epoch}"):
         if loop.comm.is_root:
             save_checkpoint(path, loop.model, loop.optimizer, loop.rng, loop.history, callbacks, epoch,
-                            validation=validation_set, seed=seed, loss=loop.loss)
+                            validation=validation_set, seed=seed, loss=loop.loss, shuffle=loop.shuffle)
         else:
             callback_checkpoint_state(callbacks, loop.model)
             check_optimizer_state(loop.optimizer)
