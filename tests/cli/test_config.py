@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule.cli.config import TrainConfig, read_config
+from chainrule.cli.config import TrainConfig, read_config, value_name
 from chainrule.cli.main import build_parser
 from chainrule.cli.train import resolve_config
 from chainrule.errors import ConfigError
@@ -31,7 +31,8 @@ def test_every_key_is_a_train_option():
 
 
 @pytest.mark.parametrize("values", [
-    {"epochs": 5}, {"lr": 1}, {"lr": 0.5}, {"plots": False}, {"hidden": ""}, {"data": "iris", "seed": 3},
+    {"epochs": 5}, {"lr": 1}, {"lr": 0.5}, {"plots": False}, {"shuffle": False}, {"hidden": ""},
+    {"data": "iris", "seed": 3},
 ])
 def test_values_of_the_right_type_are_taken(values):
     config = TrainConfig().with_values(values, "test")
@@ -49,6 +50,7 @@ def test_values_of_the_right_type_are_taken(values):
     ({"lr": "fast"}, r"key 'lr' expects a number, got str 'fast'"),
     ({"lr": float("inf")}, r"key 'lr' expects a finite number, got inf"),
     ({"plots": 1}, r"key 'plots' expects true or false, got int 1"),
+    ({"shuffle": "no"}, r"key 'shuffle' expects true or false, got str 'no'"),
     ({"hidden": 128}, r"key 'hidden' expects a string or a list of integers, got int 128"),
     ({"hidden": [128, 6.5]}, r"key 'hidden' expects a string or a list of integers, got list \[128, 6\.5\]"),
     ({"hidden": [128, True]}, r"key 'hidden' expects a string or a list of integers, got list \[128, True\]"),
@@ -107,6 +109,15 @@ def test_a_run_with_a_newline_in_its_label_column_repeats_from_its_config_toml(t
     code, _, err = call(capsys, "train", "--config", tmp_path / "run" / "config.toml", "--quiet",
                         "--out", tmp_path / "again")
     assert code == 0, err
+
+
+def test_no_shuffle_is_the_key_shuffle_false_and_is_named_as_the_option(tmp_path):
+    assert (resolve_config(parse()).shuffle, resolve_config(parse("--no-shuffle")).shuffle) == (True, False)
+    (tmp_path / "run.toml").write_text("shuffle = false\n")
+    assert resolve_config(parse("--config", tmp_path / "run.toml")).shuffle is False
+    assert "shuffle = false" in resolve_config(parse("--no-shuffle")).to_toml().splitlines()
+    assert (value_name("shuffle", None), value_name("plots", None)) == ("--no-shuffle", "--no-plots")
+    assert value_name("shuffle", "run.toml") == "run.toml: key 'shuffle'"
 
 
 def test_batch_size_defaults_to_none_which_a_saved_configuration_may_hold():

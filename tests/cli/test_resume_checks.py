@@ -8,7 +8,8 @@ import pytest
 import chainrule as cr
 from chainrule.cli.config import SavedConfig, TrainConfig
 from chainrule.cli.resume_checks import (check_config_matches_network, check_epochs_cover, check_same_hidden,
-                                         check_same_columns, check_same_network, check_same_split,
+                                         check_same_columns, check_same_network, check_same_shuffle,
+                                         check_same_split,
                                          check_same_target_standardization, check_same_widths, mlp_layers,
                                          resumed_config)
 from chainrule.errors import ConfigError, HyperparameterError, ModelFileError
@@ -70,6 +71,18 @@ def test_other_hidden_widths_are_refused_but_another_spelling_is_not():
     check_same_hidden({}, SAVED, TrainConfig(hidden="16"), {})  # nothing saved to compare with
     with pytest.raises(ConfigError, match="--hidden: '16' differs from the resumed run's '8,4'"):
         check_same_hidden({"hidden": "8,4"}, SAVED, TrainConfig(hidden="16"), {"hidden": None})
+
+
+def test_another_shuffle_is_refused_naming_where_the_value_came_from():
+    check_same_shuffle({"shuffle": False}, SAVED, TrainConfig(shuffle=False), {})
+    check_same_shuffle({}, SAVED, TrainConfig(), {})  # saved before the key: the run shuffled
+    with pytest.raises(ConfigError, match=r"^--no-shuffle: shuffle=False differs from the resumed run's shuffle=True, "
+                                          r"which took its training rows in a new random order every epoch; .*"
+                                          r"resume without changing shuffle$"):
+        check_same_shuffle({}, SAVED, TrainConfig(shuffle=False), {"shuffle": None})
+    with pytest.raises(ConfigError, match=r"^run.toml: key 'shuffle': shuffle=True differs from the resumed run's "
+                                          r"shuffle=False, which took its training rows in the data's order"):
+        check_same_shuffle({"shuffle": False}, SAVED, TrainConfig(shuffle=True), {"shuffle": "run.toml"})
 
 
 def test_a_changed_split_is_refused_naming_where_the_value_came_from():

@@ -205,6 +205,26 @@ def test_resume_with_a_config_file_keeps_the_saved_configuration(tmp_path, capsy
     assert (config["seed"], config["epochs"], config["hidden"]) == (3, 4, "8")
 
 
+def test_a_no_shuffle_run_resumes_without_shuffling_and_refuses_to_shuffle(tmp_path, monkeypatch, capsys):
+    # The checkpoint's configuration keeps shuffle = false, so a plain --resume goes on in the data's order
+    assert call(capsys, "train", *IRIS, "--no-shuffle", "--epochs", "2", "--out", tmp_path / "cut")[0] == 0
+    assert tomllib.loads((tmp_path / "cut" / "config.toml").read_text())["shuffle"] is False
+    checkpoint = tmp_path / "cut" / "checkpoint.safetensors"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "more.toml").write_text("shuffle = true\n")
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--config", "more.toml", "--epochs", "4")
+    assert_one_line_error(code, err, "more.toml: key 'shuffle': shuffle=True differs from the resumed run's "
+                                     "shuffle=False", "resume without changing shuffle")
+    assert call(capsys, "train", "--resume", checkpoint, "--epochs", "4", "--quiet")[0] == 0
+    assert call(capsys, "train", *IRIS, "--no-shuffle", "--epochs", "4", "--out", tmp_path / "whole")[0] == 0
+    assert call(capsys, "train", *IRIS, "--epochs", "4", "--out", tmp_path / "shuffled")[0] == 0
+    resumed, whole, shuffled = (cr.load(tmp_path / name / "model.safetensors") for name in ("cut", "whole", "shuffled"))
+    assert same_weights(resumed, whole) and not same_weights(whole, shuffled)
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "shuffled" / "checkpoint.safetensors", "--no-shuffle",
+                        "--epochs", "5")
+    assert_one_line_error(code, err, "--no-shuffle: shuffle=False differs from the resumed run's shuffle=True")
+
+
 @pytest.mark.parametrize("options, given_as", [
     (["--seed", "4"], "--seed: 4 differs from the resumed run's 3"),
     (["--test-size", "0.3"], "--test-size: 0.3 differs from the resumed run's 0.2"),
@@ -614,6 +634,19 @@ def test_a_checkpoint_copied_into_another_runs_folder_is_not_resumed_over_that_r
     assert code == 0, err
     code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "2")
     assert code == 0, err
+
+
+def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_shuffle_names_shuffle(tmp_path, capsys):
+    # shuffle is a key no resume changes: config.toml's names the other run (the loss of epoch 1 did, unnamed)
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--no-shuffle", "--out", tmp_path / "a")[0] == 0
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "b")[0] == 0
+    without_run_id(tmp_path / "b")  # a run of before run ids: told apart by config.toml's keys
+    copied = tmp_path / "b" / "a.safetensors"
+    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
+    code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "2")
+    assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
+                                     f"run's files: its config.toml has shuffle True, the checkpoint's run False "
+                                     f"({copied}: metadata.config.shuffle)", "pass --out DIR")
 
 
 def test_a_linked_checkpoint_without_configuration_names_the_config_toml_its_runs_values_came_from(tmp_path, capsys):

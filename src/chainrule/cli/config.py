@@ -57,6 +57,7 @@ class TrainConfig:
     batch_size: int | None = None  # None: cr.fit's default, 32 or the training rows if fewer
     epochs: int = 60
     seed: int = 0
+    shuffle: bool = True  # a new order of the training rows every epoch; False: the data's order (--no-shuffle)
     validation: float = 0.0  # all training rows are used for training by default
     patience: int = 10  # early stopping; 0 turns it off
     class_weight: str = "none"  # or "balanced": classes weighted by n / (K · n_c) in training
@@ -126,12 +127,18 @@ def saved_config(metadata: dict, path) -> dict | None:
     return saved
 
 
+#: The keys whose option turns them off (``--no-plots`` sets ``plots = false``): a key's option
+#: is otherwise ``--`` and the key with hyphens for underscores.
+NEGATED_OPTIONS = {"shuffle": "--no-shuffle", "plots": "--no-plots"}
+
+
 def value_name(key: str, source: str | SavedConfig | None) -> str:
     """How an error message names ``key``: ``run.toml: key 'lr'`` from a file,
     ``model.safetensors: metadata.config.lr`` from a model file's saved configuration
-    (:class:`SavedConfig`), ``--lr`` when ``source`` is None."""
+    (:class:`SavedConfig`), ``--lr`` when ``source`` is None (``--no-shuffle`` for ``shuffle``:
+    see ``NEGATED_OPTIONS``)."""
     if source is None:
-        return "--" + key.replace("_", "-")
+        return NEGATED_OPTIONS.get(key, "--" + key.replace("_", "-"))
     if isinstance(source, SavedConfig):
         return f"{source}.{key}"
     return f"{source}: key {key!r}"

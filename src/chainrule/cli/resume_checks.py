@@ -149,6 +149,23 @@ def check_same_split(saved: dict, saved_source: str | SavedConfig, config: Train
             )
 
 
+def check_same_shuffle(saved: dict, saved_source: str | SavedConfig, config: TrainConfig, sources: dict) -> None:
+    """ConfigError naming ``shuffle`` where its value came from (``--no-shuffle``, ``run.toml: key
+    'shuffle'``) when ``config`` takes the training rows in another order than the resumed run's
+    ``saved`` configuration (from ``saved_source``): the checkpoint's Generator continues that run's
+    order, a new one drawn every epoch or none, so the other would make another run than the
+    uninterrupted one (``cr.fit`` refuses it too, naming the checkpoint). A configuration saved
+    before chainrule train had the key shuffled, the only way it trained then: its absence means true."""
+    resumed = TrainConfig().with_values(saved, saved_source)
+    if config.shuffle != resumed.shuffle:
+        rows = "in a new random order every epoch" if resumed.shuffle else "in the data's order (--no-shuffle)"
+        raise ConfigError(
+            f"{value_name('shuffle', sources.get('shuffle'))}: shuffle={config.shuffle} differs from the resumed "
+            f"run's shuffle={resumed.shuffle}, which took its training rows {rows}; the checkpoint continues that "
+            f"order; resume without changing shuffle"
+        )
+
+
 def check_same_network(saved: dict, saved_source: str | SavedConfig, config: TrainConfig, sources: dict) -> None:
     """ConfigError naming the key where its new value came from (``--activation``, or
     ``run.toml: key 'activation'``) when ``config`` asks for another network than the resumed

@@ -35,7 +35,7 @@ METRICS = "metrics.json"  # the run's results, written when it ends, with its ru
 OWN_FILES = ".chainrule-"  # how the lock and atomic writes' temporary files are named
 # The keys of a run's configuration that no resume changes (resume_checks refuses another value): a config.toml
 # whose value of one differs from a checkpoint's was written by another run.
-RUN_KEYS = ("hidden", "activation", "init", "dtype", "optimizer", "seed", "test_size", "validation")
+RUN_KEYS = ("hidden", "activation", "init", "dtype", "optimizer", "seed", "shuffle", "test_size", "validation")
 
 
 def run_folder(args) -> Path:

@@ -76,7 +76,8 @@ from .network_args import hidden_layers
 from .network_size import check_network_fits_memory, network_size, training_vectors
 from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_columns, check_same_data_file, check_same_hidden,
-    check_same_network, check_same_split, check_same_target_standardization, check_same_widths, ResumedConfig,
+    check_same_network, check_same_shuffle, check_same_split, check_same_target_standardization, check_same_widths,
+    ResumedConfig,
     resumed_config,
 )
 from .rows import column_name, data_sha256, renamed_test_size_error
@@ -113,6 +114,9 @@ def add_arguments(parser) -> None:
     option("--batch-size", dest="batch_size", type=int, help="samples per step [32, or the training rows if fewer]")
     option("--epochs", type=int, help=f"maximum epochs [{defaults.epochs}]")
     option("--seed", type=int, help=f"seed of weights, splits and shuffling [{defaults.seed}]")
+    option("--no-shuffle", dest="shuffle", action="store_false", default=None,
+           help="take the training rows in the data's order every epoch, not in a new random order "
+                "(scikit-learn's shuffle=False)")
     option("--validation", type=float, help=f"fraction held out for validation; 0 for none [{defaults.validation}]")
     option("--patience", type=int, help=f"early-stopping patience in epochs; 0 turns it off [{defaults.patience}]")
     option("--class-weight", dest="class_weight", choices=CLASS_WEIGHTS, metavar="{none,balanced}",
@@ -188,6 +192,7 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None,
     config = dataclasses.replace(config, dtype=as_float_dtype(config.dtype).name)
     if args.resume:
         check_same_split(*resumed, config, sources)
+        check_same_shuffle(*resumed, config, sources)
         check_same_network(*resumed, config, sources)
         if "init" in resumed.values:  # an alias of the run's initializer is taken, and the network built as saved: the
             # checkpoint's architecture holds the name the run gave it, which cr.fit compares
@@ -550,7 +555,8 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         class_weight = None if config.class_weight == "none" else config.class_weight
         history = fit(model, data.X_train, data.y_train, class_weight=class_weight, loss=loss, optimizer=optimizer,
                       epochs=config.epochs, batch_size=config.batch_size, validation=config.validation or None,
-                      seed=config.seed, verbose=0 if args.quiet else 1, callbacks=callbacks, standardize=True,
+                      seed=config.seed, shuffle=config.shuffle, verbose=0 if args.quiet else 1, callbacks=callbacks,
+                      standardize=True,
                       standardize_targets=standardizes_targets(loss, config, sources), checkpoint=folder / CHECKPOINT,
                       checkpoint_every=config.checkpoint_every, resume=checkpoint,
                       distributed=comm if args.distributed else False, device=config.device)
