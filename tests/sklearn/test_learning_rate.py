@@ -110,6 +110,27 @@ def test_shuffle_false_changes_the_batches():
     assert not numpy.allclose(fits[0], fits[1], rtol=1e-4)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_in_order_continues_as_fits_epochs_also_through_a_saved_file(tmp_path, solver):
+    """Without shuffling, each partial_fit takes X in its order as fit's epochs do, from the optimizer
+    the last one left: four calls, the last two by an estimator loaded from a file, are fit's four epochs
+    (the file keeps shuffle=False; a loaded estimator that shuffled would take other batches)."""
+    X, y = blobs(3, n_samples=90)
+    params = dict(hidden_layer_sizes=(5,), solver=solver, shuffle=False, batch_size=20, random_state=0)
+    whole = MLPClassifier(**params, max_iter=4, tol=0.0, n_iter_no_change=10).fit(X, y)
+    calls = MLPClassifier(**params)
+    for _ in range(2):
+        calls.partial_fit(X, y, classes=[0, 1, 2])
+    calls.save(tmp_path / "est.safetensors")
+    calls = MLPClassifier.load(tmp_path / "est.safetensors")
+    assert calls.shuffle is False
+    for _ in range(2):
+        calls.partial_fit(X, y)
+    assert calls.loss_curve_ == whole.loss_curve_
+    for mine, expected in zip(calls.coefs_ + calls.intercepts_, whole.coefs_ + whole.intercepts_):
+        numpy.testing.assert_array_equal(mine, expected)
+
+
 def test_a_power_t_that_rounds_the_rate_to_0_is_named():
     X, y = blobs(3, n_samples=90)
     estimator = MLPClassifier((5,), solver="sgd", learning_rate="invscaling", power_t=1e6, max_iter=2,
