@@ -14,7 +14,10 @@ import re
 from ..checks import as_float_dtype
 from ..errors import ConfigError, did_you_mean, quoted
 from ..initializers import ALIASES
-from ..io.architecture import MAX_LAYERS
+# MAX_HIDDEN_LAYERS: the most hidden layers a run may have, since it saves its network. Past it a run would build
+# the network (minutes for a million layers, before the memory check's numbers could refuse it: a narrow deep network
+# takes little memory) only to be refused when its model is saved.
+from ..io.architecture import MAX_HIDDEN_LAYERS, MAX_LAYERS
 from ..layers import ACTIVATIONS, canonical_activation
 from .config import TrainConfig, value_name
 
@@ -131,9 +134,4 @@ def _parse_widths(text: str, name: str) -> list[int]:
     return [int(part) for part in parts]
 
 
-#: The most hidden layers a network may have: the run saves its network, and a model file holds at most MAX_LAYERS
-#: layers, the Sequential and the output Linear layer among them, two for each hidden layer. Past it a run would
-#: build the network (minutes for a million layers, before the memory check's numbers could refuse it: a narrow
-#: deep network takes little memory) only to be refused when its model is saved.
-MAX_HIDDEN_LAYERS = (MAX_LAYERS - 2) // 2
 DECIMAL = re.compile(r"[+-]?[0-9]+")  # a width as written in decimal digits, its sign left to the width check

@@ -50,6 +50,10 @@ MAX_DEPTH = 64  # composites nested in composites; far beyond any real network
 #: layers in all, composites included; far beyond any real network (GPT-3 has ~1,000), and it
 #: bounds the time and memory a crafted file can take to check and build (10**6 took 40 s, 1.3 GB)
 MAX_LAYERS = 100_000
+#: The most hidden layers a multi-layer perceptron (``cr.mlp``'s, ``chainrule train``'s, the scikit-learn
+#: estimators') may have for a model file to hold it: MAX_LAYERS layers, the Sequential and the output Linear layer
+#: among them, two for each hidden layer (a Linear layer and its activation).
+MAX_HIDDEN_LAYERS = (MAX_LAYERS - 2) // 2
 
 
 def to_config(layer: Layer) -> dict:
