@@ -17,6 +17,7 @@ from sklearn.metrics import accuracy_score, r2_score
 import chainrule as cr
 from chainrule.errors import DataError, DTypeError, HyperparameterError, LabelError, NonFiniteError, ShapeError
 from chainrule.sklearn import MLPClassifier, MLPRegressor
+from chainrule.io.architecture import MAX_HIDDEN_LAYERS
 from chainrule.sklearn._base import _draw_seeds
 from chainrule.sklearn._loss import HalfSquaredErrorPenaltyPerBatchWeight
 
@@ -35,6 +36,23 @@ def test_hidden_layer_sizes_that_are_not_positive_are_named(sizes, shown):
     with pytest.raises(HyperparameterError, match=rf"^hidden_layer_sizes: expected positive integers, got "
                                                   rf"{re.escape(shown)}"):
         tiny(MLPClassifier, hidden_layer_sizes=sizes).fit(*blobs(2))
+
+
+@pytest.mark.parametrize("sizes, count", [((8,) * (MAX_HIDDEN_LAYERS + 1), MAX_HIDDEN_LAYERS + 1),
+                                          (range(1, 10**12), 10**12 - 1)], ids=["tuple", "huge_range"])
+def test_more_hidden_layers_than_a_model_file_holds_are_refused_before_a_network_is_built(sizes, count):
+    # They were built (minutes for a million layers; range(10**12) was listed first), trained, and then refused by save
+    estimator = tiny(MLPClassifier, hidden_layer_sizes=sizes)
+    with pytest.raises(HyperparameterError, match=rf"^hidden_layer_sizes: at most {MAX_HIDDEN_LAYERS:,} hidden "
+                                                  rf"layers, the most a model file holds .* got {count:,}: "):
+        estimator.fit(*blobs(2))
+    assert not hasattr(estimator, "model_")
+    with pytest.raises(HyperparameterError, match="hidden_layer_sizes: at most"):
+        tiny(MLPRegressor, hidden_layer_sizes=sizes).partial_fit(*blobs(2))
+
+
+def test_as_many_hidden_layers_as_a_model_file_holds_are_taken():
+    assert tiny(MLPClassifier, hidden_layer_sizes=[1] * MAX_HIDDEN_LAYERS)._hidden_sizes() == [1] * MAX_HIDDEN_LAYERS
 
 
 # -- partial_fit's first call -----------------------------------------------------------------

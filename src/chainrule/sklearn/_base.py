@@ -68,6 +68,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..checks import as_sample_weights, real, refuse_sparse
 from ..errors import DataError, DivergenceError, HyperparameterError, ShapeError, quoted
+from ..io.architecture import MAX_HIDDEN_LAYERS, MAX_LAYERS
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
 from ..optimizers import SGD, Adam
 from ..optimizers.epsilon import epsilon
@@ -111,7 +112,8 @@ NOT_ACCEPTED = """\
 
 PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The width of each hidden layer.
+        The width of each hidden layer: at most 49,999 of them (``MAX_HIDDEN_LAYERS``, the most a
+        model file holds), else HyperparameterError before a network is built.
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "leaky_relu", "sigmoid"}, \
 default="relu"
         The hidden layers' activation ("logistic" and "sigmoid" are the same function).
@@ -512,7 +514,17 @@ class BaseMLP(BaseEstimator):
         return X, y
 
     def _hidden_sizes(self) -> list:
+        """The widths of ``hidden_layer_sizes`` as ints, checked before a network is built or compared:
+        HyperparameterError naming it for a width that is not a positive integer, or for more than
+        ``MAX_HIDDEN_LAYERS`` widths, the most a model file holds (``save`` would refuse the network
+        only once trained; built, a million layers take minutes). They are counted before they are
+        read, so that ``range(10**9)``, which scikit-learn's check takes, is not listed first."""
         sizes = self.hidden_layer_sizes
+        count = operator.length_hint(sizes) if hasattr(sizes, "__iter__") else 1
+        if count > MAX_HIDDEN_LAYERS:
+            raise HyperparameterError(f"hidden_layer_sizes: at most {MAX_HIDDEN_LAYERS:,} hidden layers, the most a "
+                                      f"model file holds (each is a Linear layer and its activation; {MAX_LAYERS:,} "
+                                      f"layers in all), got {count:,}: {quoted(sizes)}")
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
         if not all(isinstance(size, Integral) and not isinstance(size, bool) and size > 0 for size in sizes):
             raise HyperparameterError(f"hidden_layer_sizes: expected positive integers, "
