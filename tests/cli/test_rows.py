@@ -2,6 +2,7 @@
 columns are matched to the model's."""
 
 import hashlib
+import os
 from types import SimpleNamespace
 
 import numpy
@@ -54,6 +55,20 @@ def test_file_sha256_is_the_digest_of_the_bytes_or_none(tmp_path):
     path.write_bytes(content)
     assert file_sha256(path) == hashlib.sha256(content).hexdigest()
     assert file_sha256(tmp_path / "absent.csv") is None
+
+
+def test_file_sha256_leaves_a_pipe_unread_and_a_device_unhashed():
+    """A pipe's bytes can be read once: the loader reads them after the hash (train's
+    ``--data <(cat images),<(cat labels)`` found them gone). A device's may never end."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"a,label\n1,0\n")
+        os.close(write_end)
+        assert file_sha256(f"/dev/fd/{read_end}") is None
+        assert os.read(read_end, 100) == b"a,label\n1,0\n"  # still there for the loader
+    finally:
+        os.close(read_end)
+    assert file_sha256(os.devnull) is None
 
 
 def test_data_sha256_hashes_a_file_or_each_idx_file_read_by_absolute_path(tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ from chainrule.io.architecture import to_config
 from chainrule.cli.config import tomllib  # the standard library's, or tomli on Python 3.10
 from chainrule.training.loop import Loop  # fit's epochs: patched below to press Ctrl-C mid-run
 
-from tests.data.writers import mnist_like, write_idx
+from tests.data.writers import idx_bytes, mnist_like, write_idx
 from tests.harness import capture_figures
 
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
@@ -1527,6 +1527,28 @@ def test_resume_refuses_the_runs_own_npz_archive_rewritten_since_naming_it(tmp_p
     (tmp_path / "points.npz").write_bytes(original)
     code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--epochs", "3")
     assert code == 0, err
+
+
+def test_idx_files_in_pipes_train_their_bytes_read_once(tmp_path, capsys):
+    """``--data <(cat images),<(cat labels)``: the hash recorded of the data read the pipes
+    first, and the loader then found them empty ("truncated: 0 bytes")."""
+    images, labels = mnist_like(30)
+    pipes = []
+    for array in (images, labels):
+        read_end, write_end = os.pipe()
+        with os.fdopen(write_end, "wb") as pipe:  # a few hundred bytes: the pipe's buffer holds them
+            pipe.write(idx_bytes(array))
+        pipes.append(read_end)
+    try:
+        spec = ",".join(f"/dev/fd/{read_end}" for read_end in pipes)
+        code, _, err = call(capsys, "train", "--data", spec, "--hidden", "4", "--epochs", "1", "--quiet",
+                            "--no-plots", "--out", tmp_path / "run")
+    finally:
+        for read_end in pipes:
+            os.close(read_end)
+    assert code == 0, err
+    saved = read(tmp_path / "run" / "model.safetensors")[0].metadata["data"]["sha256"]
+    assert list(saved.values()) == [None, None]  # bytes read once cannot be compared again
 
 
 @pytest.mark.parametrize("spec", ["mn", "mn/train-images-idx3-ubyte, mn/train-labels-idx1-ubyte"],

@@ -1,5 +1,7 @@
 """chainrule.data.npz_file: NPZ archives, read without pickle."""
 
+import io
+import os
 import zipfile
 
 import numpy
@@ -489,3 +491,19 @@ def test_a_target_standardized_beyond_the_target_dtype_is_named_by_its_array_and
 def test_integers_and_narrower_floats_always_fit(tmp_path, X):
     data = load_npz(save(tmp_path, X=X, y=numpy.array([0, 1])), dtype="float32")
     assert numpy.array_equal(data.X_train, X)
+
+
+def test_an_archive_in_a_pipe_is_refused_in_words():
+    """numpy.load seeks to the zip's directory at its end, which a pipe cannot: it raised
+    io.UnsupportedOperation ("internal error", exit 1) for ``predict MODEL fifo.npz``."""
+    buffer = io.BytesIO()
+    numpy.savez(buffer, X=numpy.eye(2), y=numpy.array([0, 1]))
+    read_end, write_end = os.pipe()
+    os.write(write_end, buffer.getvalue())
+    os.close(write_end)
+    try:
+        for load in (load_npz, load_npz_inputs):
+            with pytest.raises(DataError, match=rf"^/dev/fd/{read_end}: a pipe, not a file; an NPZ archive is a zip"):
+                load(f"/dev/fd/{read_end}")
+    finally:
+        os.close(read_end)

@@ -1,7 +1,11 @@
 """chainrule.data.source: a user's file opened or read, operating-system errors as DataError."""
 
+import os
+from pathlib import Path
+
 import pytest
 
+from chainrule.data.csv_file import load_csv
 from chainrule.data.source import open_binary, read_bytes
 from chainrule.errors import DataError
 
@@ -62,3 +66,25 @@ def test_a_read_that_fails_midway_is_named_with_the_reason(tmp_path, monkeypatch
     monkeypatch.setattr(type(path), "open", lambda self, mode: FailingReader())
     with pytest.raises(DataError, match=r"flaky\.bin: cannot read the file \(Input/output error\)"):
         read_bytes(path)
+
+
+@pytest.mark.skipif(not os.path.exists(os.devnull) or os.name == "nt", reason="needs a device file")
+@pytest.mark.parametrize("read", [open_binary, read_bytes])
+def test_a_device_is_refused_as_no_data_file(tmp_path, read):
+    """/dev/zero read to its end never ends: a link ``data.csv -> /dev/zero`` hung train."""
+    link = tmp_path / "data.csv"
+    link.symlink_to(os.devnull)
+    with pytest.raises(DataError, match=r"data\.csv: a device, not a file; expected a data file \(or a pipe\)"):
+        read(link)
+    with pytest.raises(DataError, match="a device, not a file"):
+        load_csv(link)
+
+
+def test_a_pipe_is_read_as_it_comes():
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"a,b\n1,2\n")
+    os.close(write_end)
+    try:
+        assert read_bytes(Path(f"/dev/fd/{read_end}")) == b"a,b\n1,2\n"
+    finally:
+        os.close(read_end)

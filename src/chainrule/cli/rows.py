@@ -40,6 +40,7 @@ import dataclasses
 import hashlib
 import itertools
 import os
+import stat
 from pathlib import Path
 
 import numpy
@@ -292,10 +293,20 @@ def data_sha256(spec) -> str | dict | None:
 
 
 def file_sha256(path) -> str | None:
-    """The SHA-256 of a file's bytes, hex, or None when it cannot be read (its loader then says why).
+    """The SHA-256 of a file's bytes, hex, or None when it cannot be read (its loader then says why)
+    or is not a regular file.
 
-    Read in blocks, so a large file is never held whole.
+    Read in blocks, so a large file is never held whole. A pipe (``--data <(zcat x.idx.gz),...``,
+    a FIFO) is not hashed: its bytes can be read once only, and the loader reads them after this;
+    nor is a device (``/dev/zero``), whose bytes may never end. Neither can be read again to
+    compare, so no hash of theirs is recorded. The file is looked at (``os.stat``) before it is
+    opened, as opening a FIFO waits for a writer.
     """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+    except (OSError, ValueError):  # ValueError: a path holding a NUL character
+        return None
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:

@@ -171,6 +171,9 @@ def _read_arrays(path: Path, keys_of) -> dict:
     """The arrays ``keys_of(names)`` names, read from the archive at ``path`` (whose array names
     are ``names``) once its signature and every member are checked; DataError naming the file."""
     with open_binary(path) as handle:
+        if not handle.seekable():  # a zip's directory is at its end: numpy.load seeks to it
+            raise DataError(f"{path}: a pipe, not a file; an NPZ archive is a zip, whose directory is at its end, "
+                            f"so it is read from a file")
         _check_signature(handle.read(len(NPY_SIGNATURE)), path)
         handle.seek(0)
         archive_size = os.fstat(handle.fileno()).st_size  # the bytes really there, whatever the zip claims
