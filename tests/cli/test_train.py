@@ -950,6 +950,18 @@ def test_targets_beyond_float32_train_when_standardized_first(tmp_path, capsys):
     assert_one_line_error(code, err, f"{path}: line 5, column 3 'label': 4e+38 is too large for float32")
 
 
+def test_float16_features_are_checked_against_the_dtype_without_a_warning(tmp_path, capsys):
+    """float32's largest, compared in float16, overflowed: a RuntimeWarning on stderr ("overflow
+    encountered in cast") before the summary line of a run that was otherwise right."""
+    X = np.random.default_rng(0).normal(size=(12, 3)).astype(np.float16)
+    np.savez(tmp_path / "half.npz", X=X, y=np.arange(12) % 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, _, err = call(capsys, "train", "--data", tmp_path / "half.npz", "--epochs", "1", "--quiet",
+                            "--no-plots", "--hidden", "4", "--out", tmp_path / "run")
+    assert code == 0 and err == "", err
+
+
 def tiny_spread_rows(far_row: int, n: int = 30) -> list:
     """CSV rows of targets of spread 1e-30, but for the row ``far_row`` (of the file's rows), whose 1e10
     standardized with theirs is 1e40: beyond float32."""

@@ -690,7 +690,8 @@ def check_file_fits_dtype(config: TrainConfig, data) -> None:
     target_dtype = config.dtype if data.task == "regression" and not config.standardize_targets else None
     if target_dtype is not None:  # targets computed in the dtype too: standardized ones are computed in float64 first
         arrays += [data.y_train, data.y_test]
-    if not any(X is not None and X.size and (X.max() > largest or X.min() < -largest) for X in arrays):
+    # The extremes as Python floats: compared in a float16 array's own dtype, ``largest`` overflowed to inf (a warning)
+    if not any(X is not None and X.size and (float(X.max()) > largest or float(X.min()) < -largest) for X in arrays):
         return
     try:
         load_file(config.data, label=config.label or None, dtype=config.dtype, target_dtype=target_dtype)
