@@ -499,6 +499,30 @@ def test_blank_lines_and_quoted_line_breaks_leave_exactly_the_rows_read(tmp_path
     assert data.X_train[:, 1].tolist() == [-i for i in range(7)] and data.y_train.tolist() == labels
 
 
+@pytest.mark.parametrize("quoted", [False, True])
+def test_blank_lines_under_a_wide_header_allocate_no_row_for_each(tmp_path, quoted):
+    """X was allocated a row for every line: 20 million blank lines under 2,000 columns (20 MB)
+    asked for 298 GiB ('internal error', exit 1). A row of 1,000 cells holds 999 commas."""
+    header = ",".join(f"c{j}" for j in range(1000))
+    row = ",".join('"1"' if quoted else "1" for _ in range(1000))
+    path = write(tmp_path, header + "\n" * 20_000 + row + "\n")  # was 160 MB of rows for one
+    data, peak = traced_peak(lambda: load_csv(path))
+    assert data.X_train.shape == (1, 999) and data.y_train.tolist() == [1.0]
+    assert peak < 3_000_000  # the text, its rows and one row of floats
+
+
+def test_rows_that_do_not_fit_in_memory_are_refused_naming_the_file(tmp_path, monkeypatch):
+    path = write(tmp_path, "a,b,label\n1,2,x\n3,4,y\n")
+
+    def no_memory(shape, *args, **kwargs):
+        raise MemoryError(f"Unable to allocate an array of shape {shape}")
+
+    monkeypatch.setattr(csv_file.numpy, "empty", no_memory)
+    with pytest.raises(DataError, match=r"data\.csv: up to 2 rows of 2 features \(.* GiB in float64\) do not fit in "
+                                        "memory$"):
+        load_csv(path)
+
+
 def test_labels_that_read_as_non_finite_numbers_are_class_names_among_text(tmp_path):
     # "expected a finite label, found 'nan'" in a column of class names
     path = write(tmp_path, "a,label\n1,nan\n2,cat\n3,inf\n4,NaN\n5,nan\n6,cat\n")

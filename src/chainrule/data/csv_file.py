@@ -100,11 +100,11 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     ([[0.0, 1.0], [2.0, 3.0]], ['a', 'b'], 'classification')
     """
     path = Path(path)
-    n_lines, rows = _read_rows(path)
+    size, rows = _read_rows(path)
     header_line, header = _read_header(rows, path)
     label_column = _label_column(header, label, path)
     feature_columns = [j for j in range(len(header)) if j != label_column]
-    X, label_cells, label_lines = _read_body(rows, n_lines, header, feature_columns, label_column, path, dtype)
+    X, label_cells, label_lines = _read_body(rows, size, header, feature_columns, label_column, path, dtype)
     _check_not_data(header, label_column, label_cells, path, header_line)
     label_where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
@@ -146,11 +146,11 @@ def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
         As :func:`load_csv`, for a file that is missing, unreadable or malformed.
     """
     path = Path(path)
-    n_lines, rows = _read_rows(path)
+    size, rows = _read_rows(path)
     _, header = _read_header(rows, path, min_columns=1)
     if len(header) != n_features:
         return None
-    X, _, _ = _read_body(rows, n_lines, header, list(range(len(header))), None, path)
+    X, _, _ = _read_body(rows, size, header, list(range(len(header))), None, path)
     return X
 
 
@@ -204,7 +204,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
         refused too, naming the first empty cell's line: most likely a mistake.
     """
     path = Path(path)
-    n_lines, rows = _read_rows(path)
+    size, rows = _read_rows(path)
     _, header = _read_header(rows, path, min_columns=1)
     if feature_names is not None:
         feature_columns = [_feature_column(header, name, path) for name in feature_names]
@@ -217,7 +217,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
     if label_column is None and label is not None and label_option is not None:
         raise DataError(f"{label_option}: {path} has no column named {quoted(label)}; name its label column, or "
                         f"leave {label_option} out")
-    X, label_cells, lines = _read_body(rows, n_lines, header, feature_columns, label_column, path, dtype)
+    X, label_cells, lines = _read_body(rows, size, header, feature_columns, label_column, path, dtype)
     if label_column is None or not label_required and not any(label_cells):  # new rows, labels left blank
         return X, None
     where = f"column {label_column + 1} {quoted(header[label_column])}"
@@ -278,10 +278,22 @@ def _missing_label_message(header: list, label: str | None, path: Path, *, by_na
 
 
 def _read_rows(path: Path) -> tuple:
-    """``(n_lines, rows)``: how many lines the CSV file ``path`` has (an upper bound on its rows),
-    and its rows as :func:`_rows` yields them."""
+    """``((n_lines, n_commas), rows)``: how many lines and commas the CSV file ``path`` has (bounds
+    on its rows, see :func:`_most_rows`), and its rows as :func:`_rows` yields them."""
     text = _decode(read_bytes(path), path)
-    return _line_count(text), _rows(text, path)
+    return (_line_count(text), text.count(",")), _rows(text, path)
+
+
+def _most_rows(size: tuple, n_columns: int) -> int:
+    """The most rows of ``n_columns`` cells that can follow a header of as many in a text of
+    ``size = (n_lines, n_commas)``: one a line, and ``n_columns - 1`` commas a row (more where a
+    quoted cell holds one). The commas bound a text of blank lines under a wide header, whose
+    line count alone (20 million blank lines under 2,000 columns: 20 MB) asked for 298 GiB."""
+    n_lines, n_commas = size
+    most = n_lines - 1
+    if n_columns > 1:
+        most = min(most, n_commas // (n_columns - 1) - 1)
+    return max(most, 0)
 
 
 def _line_count(text: str) -> int:
@@ -420,19 +432,25 @@ def _label_column(header: list, label: str | None, path: Path) -> int:
     return header.index(label)
 
 
-def _read_body(rows, n_lines: int, header: list, feature_columns: list, label_column: int | None, path: Path,
+def _read_body(rows, size: tuple, header: list, feature_columns: list, label_column: int | None, path: Path,
                dtype=None) -> tuple:
     """``(X, label cells, line numbers)``: the ``feature_columns`` as floats, the label column's cells.
 
-    ``rows`` follow the header in a text of ``n_lines`` lines, so they are at most ``n_lines - 1``:
-    ``X`` is allocated once at that size, filled ``CHUNK_CELLS`` cells at a time and shrunk in
-    place to the rows read (never a second array of all the rows). No label cells when
-    ``label_column`` is None; other columns are not read. With ``dtype``, a feature cell too
-    large for it is a DataError (see ``_features``).
+    ``rows`` follow the header in a text of ``size`` (lines, commas), so they are at most
+    :func:`_most_rows`: ``X`` is allocated once at that size, filled ``CHUNK_CELLS`` cells at a
+    time and shrunk in place to the rows read (never a second array of all the rows); DataError
+    when it does not fit in memory. No label cells when ``label_column`` is None; other columns
+    are not read. With ``dtype``, a feature cell too large for it is a DataError (see ``_features``).
     """
     limits = None if dtype is None else numpy.finfo(dtype)
     chunk_rows = max(1, CHUNK_CELLS // max(1, len(feature_columns)))
-    X = numpy.empty((max(n_lines - 1, 0), len(feature_columns)))
+    most_rows = _most_rows(size, len(header))
+    try:
+        X = numpy.empty((most_rows, len(feature_columns)))
+    except MemoryError:
+        raise DataError(f"{path}: up to {most_rows:,} rows of {len(feature_columns):,} features "
+                        f"({most_rows * len(feature_columns) * 8 / 2**30:.3g} GiB in float64) do not fit in "
+                        f"memory") from None
     n_rows, chunk, lines, label_cells = 0, [], [], []
     parser = True  # until a chunk is refused: a file holding one cell the parser refuses likely holds more
     for line, row in rows:
