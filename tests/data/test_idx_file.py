@@ -293,3 +293,16 @@ def test_gzip_data_cut_inside_a_value_wider_than_a_byte_is_truncated(tmp_path):
     path.write_bytes(gzip.compress(content[:-1]))  # the last float32 lacks a byte
     with pytest.raises(DataError, match="truncated"):
         read_idx(path)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_values_that_do_not_fit_in_memory_are_refused_naming_the_file(tmp_path, monkeypatch, compress):
+    """A gzip file of a few MB may hold GBs of values: the MemoryError was an 'internal error' (exit 1)."""
+    path = write_idx(tmp_path / "images-idx3-ubyte", numpy.zeros((4, 2, 2), dtype=numpy.uint8), compress=compress)
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate")
+
+    monkeypatch.setattr(idx_file.numpy, "empty", no_memory)
+    with pytest.raises(DataError, match=r"images-idx3-ubyte: its values do not fit in memory$"):
+        read_idx(path)

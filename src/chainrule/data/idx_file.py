@@ -70,8 +70,8 @@ def read_idx(path) -> numpy.ndarray:
     ------
     DataError
         If the file is missing or unreadable, its gzip data are corrupt, its magic number or
-        type code is wrong, it declares more than ``MAX_DIMS`` dimensions, or it is shorter or
-        longer than its header declares.
+        type code is wrong, it declares more than ``MAX_DIMS`` dimensions, it is shorter or
+        longer than its header declares, or its values do not fit in memory.
 
     Examples
     --------
@@ -85,12 +85,15 @@ def read_idx(path) -> numpy.ndarray:
     with open_binary(path) as handle:
         # peek, not read and seek: a pipe (/dev/fd/N, a FIFO) cannot seek back
         compressed = _reading(handle.peek, len(GZIP_SIGNATURE), path)[:2] == GZIP_SIGNATURE
-        if compressed:
-            with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
-                return _read_idx_stream(stream, path, None, "decompressed data")
-        status = _reading(os.fstat, handle.fileno(), path)
-        file_size = status.st_size if stat.S_ISREG(status.st_mode) else None  # a pipe's size is unknown
-        return _read_idx_stream(handle, path, file_size, "data")
+        try:
+            if compressed:
+                with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+                    return _read_idx_stream(stream, path, None, "decompressed data")
+            status = _reading(os.fstat, handle.fileno(), path)
+            file_size = status.st_size if stat.S_ISREG(status.st_mode) else None  # a pipe's size is unknown
+            return _read_idx_stream(handle, path, file_size, "data")
+        except MemoryError:  # values the file does hold (a gzip file expands up to 1032-fold), more than memory
+            raise DataError(f"{path}: its values do not fit in memory") from None
 
 
 def _read_idx_stream(stream, path: Path, file_size: int | None, data_name: str) -> numpy.ndarray:
