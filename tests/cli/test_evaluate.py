@@ -10,6 +10,8 @@ import pytest
 import chainrule as cr
 from chainrule.cli.evaluate import score_text
 
+from tests.data.writers import write_idx
+
 from .helpers import assert_one_line_error, call, iris_features, iris_rows, write_csv
 
 
@@ -56,6 +58,38 @@ def test_a_training_csv_changed_since_is_scored_whole_and_says_so(iris_csv, tmp_
     results = json.loads(out)
     assert (results["rows"], results["n_samples"]) == ("all rows", 151)
     assert "changed since training" in results["note"]
+
+
+@pytest.mark.parametrize("kind", ["npz", "idx"])
+def test_the_training_npz_or_idx_data_is_scored_on_the_runs_test_split(tmp_path, monkeypatch, capsys, kind):
+    """It was scored whole: the run's training rows, four fifths of them, with its test rows."""
+    monkeypatch.chdir(tmp_path)
+    X, y = iris_features()
+    if kind == "npz":
+        data = "iris.npz"
+        np.savez(data, X=X, y=y)
+    else:
+        data = "mn"
+        (tmp_path / data).mkdir()
+        write_idx(tmp_path / data / "train-images-idx3-ubyte", np.round(X * 10).astype(np.uint8).reshape(150, 2, 2))
+        write_idx(tmp_path / data / "train-labels-idx1-ubyte", np.unique(y, return_inverse=True)[1].astype(np.uint8))
+    assert call(capsys, "train", "--data", data, "--hidden", "4", "--epochs", "2", "--quiet", "--no-plots",
+                "--out", "run")[0] == 0
+    code, out, err = call(capsys, "evaluate", "run/model.safetensors", data)
+    assert (code, err) == (0, "")
+    test = json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]
+    assert out == (f"loss {test['loss']:.4f}, accuracy {test['accuracy']:.4f} "
+                   f"on the test split: 30 of 150 rows (seed 0, test size 0.2)\n")
+    code, out, _ = call(capsys, "evaluate", "run/model.safetensors", data, "--all-rows")
+    assert code == 0 and out.endswith(" on all 150 rows\n")
+    if kind == "npz":  # another archive, or this one changed since, is scored whole, and not split
+        np.savez(data, X=X[:100], y=y[:100])
+        code, out, _ = call(capsys, "evaluate", "run/model.safetensors", data, "--json")
+        results = json.loads(out)
+        assert (code, results["rows"], results["n_samples"]) == (0, "all rows", 100)
+        assert "changed since training" in results["note"]
+        code, _, err = call(capsys, "evaluate", "run/model.safetensors", data, "--seed", "1")
+        assert_one_line_error(code, err, "--seed: iris.npz is not split (the file changed since training")
 
 
 def test_split_options_are_refused_for_a_csv_scored_whole(iris_run, tmp_path, capsys):

@@ -1,11 +1,12 @@
 """chainrule evaluate MODEL DATA: the loss and accuracy (or R² and MAE) of a model on data.
 
 Which rows are scored: a built-in data set's test split, as train split it; the test split
-of the CSV file the model was trained on (unchanged since), as train split it; a file's own
-test part (NPZ X_test, IDX t10k); otherwise every row. --all-rows scores every row of any
-DATA. The output says which rows were scored ("the test split: 30 of 150 rows (seed 0, test
-size 0.2)"; in JSON the keys "rows", "n_rows", "seed"/"test_size" for a split, and "note"
-for a training CSV scored whole because it changed since).
+of the data file the model was trained on (unchanged since: a CSV file, or NPZ or IDX data
+without a test part of its own), as train split it; a file's own test part (NPZ X_test, IDX
+t10k); otherwise every row. --all-rows scores every row of any DATA. The output says which
+rows were scored ("the test split: 30 of 150 rows (seed 0, test size 0.2)"; in JSON the keys
+"rows", "n_rows", "seed"/"test_size" for a split, and "note" for a training file scored whole
+because it changed since).
 
 DATA with rows of another width than the model takes is refused (exit 2) in a line naming both.
 

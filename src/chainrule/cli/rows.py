@@ -6,10 +6,11 @@ split as ``train`` split it: by default with the seed and test size saved in the
 file with a test part (NPZ ``X_test``, IDX t10k files), that part; for any other file, every row.
 ``predict`` reads no labels from an NPZ archive, so one of new inputs alone (``X``) is taken.
 
-``evaluate`` also splits the CSV file the model was trained on (the same file, by resolved
-path, unchanged since: ``train`` saves its SHA-256) as ``train`` split it, so that it scores
-the run's test rows, not its training rows too. A training CSV that changed since or is
-read with another ``--label``, and any other CSV, is scored whole. ``--seed``/``--test-size``
+``evaluate`` also splits the data file the model was trained on (the same file, by resolved
+path, unchanged since: ``train`` saves its SHA-256; a CSV file, or an NPZ archive or IDX data
+without a test part of its own) as ``train`` split it, so that it scores the run's test rows,
+not its training rows too. A training file that changed since (or a CSV file read with another
+``--label``), and any other file, is scored whole. ``--seed``/``--test-size``
 are refused for any DATA that the command does not split (they would change nothing):
 ``predict`` splits only a built-in data set. ``--label`` is refused with a built-in name or an
 NPZ or IDX file (it names a column of a CSV file).
@@ -47,6 +48,7 @@ import numpy
 
 from .. import checks
 from ..data import BUILTIN_DATASETS, load_data, load_file
+from ..data.load import with_test_part
 from ..data.csv_file import _feature_column, _positional_label_column, _read_header, _read_rows, load_csv_for_model
 from ..data.files import is_idx_directory, is_idx_spec, read_paths, spec_paths
 from ..data.npz_file import load_npz_inputs
@@ -62,8 +64,8 @@ DEFAULT_TEST_SIZE = 0.2
 
 
 def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
-    """MODEL, DATA and the options that pick DATA's rows (``evaluate`` also splits the training CSV)."""
-    split_data = "a built-in data set or the model's training CSV" if training_csv_split else "a built-in data set"
+    """MODEL, DATA and the options that pick DATA's rows (``evaluate`` also splits the training file)."""
+    split_data = "a built-in data set or the model's training file" if training_csv_split else "a built-in data set"
     parser.add_argument("model", metavar="MODEL", help="a model file written by chainrule train or cr.save")
     parser.add_argument("data", metavar="DATA", help="built-in name or a CSV/NPZ/IDX path")
     parser.add_argument("--label", type=column_name,
@@ -192,16 +194,33 @@ def scored_rows(args, model) -> Selection:
                          seed, test_size)
     if args.data.lower().endswith(".csv"):
         return _csv_rows(args, model)
-    _refuse_split_options(args)
     _refuse_label(args)
+    training_file, note = is_training_file(args, model)
     data = load_file(args.data, dtype=model.dtype)
+    if data.X_test is None and training_file and not args.all_rows:
+        return _training_split(args, model, data)
+    _refuse_split_options(args, note)
     if data.X_test is None:
-        return Selection(data.X_train, data.y_train, "all rows", len(data.X_train))
+        return Selection(data.X_train, data.y_train, "all rows", len(data.X_train), note=note)
     n_rows = len(data.X_train) + len(data.X_test)
     if args.all_rows:
         return Selection(numpy.concatenate([data.X_train, data.X_test]),
                          numpy.concatenate([data.y_train, data.y_test]), "all rows", n_rows)
     return Selection(data.X_test, data.y_test, "test part", n_rows)
+
+
+def _training_split(args, model, data) -> Selection:
+    """The test split of ``data``, the model's training NPZ or IDX data without a test part of its
+    own, read unchanged from DATA: split as ``train`` split it (``load.with_test_part`` of the rows
+    as read, by the saved seed and test size), so that the run's training rows are not scored."""
+    seed, test_size = split_of(args, model)
+    n_rows = len(data.X_train)
+    try:
+        data = with_test_part(data, args.data, test_size=test_size, seed=seed)
+    except DataError as error:
+        given = "--test-size" if args.test_size is not None else f"{args.model}: metadata.config.test_size"
+        raise renamed_test_size_error(error, given) from None
+    return Selection(data.X_test, data.y_test, "test split", n_rows, seed, test_size)
 
 
 def _csv_rows(args, model) -> Selection:
@@ -317,7 +336,7 @@ def file_sha256(path) -> str | None:
     return digest.hexdigest()
 
 
-def _refuse_split_options(args, why: str = "", *, splits: str = "a built-in data set or the model's training CSV"
+def _refuse_split_options(args, why: str = "", *, splits: str = "a built-in data set or the model's training file"
                           ) -> None:
     """ConfigError for --seed/--test-size on DATA that is not split (they would change nothing).
 
@@ -326,7 +345,7 @@ def _refuse_split_options(args, why: str = "", *, splits: str = "a built-in data
     """
     given = [name for name, value in (("--seed", args.seed), ("--test-size", args.test_size)) if value is not None]
     if given:
-        why = why or "it is neither a built-in data set nor the CSV file the model was trained on"
+        why = why or "it is neither a built-in data set nor the data file the model was trained on"
         raise ConfigError(f"{' and '.join(given)}: {args.data} is not split ({why}); "
                           f"{'they split' if len(given) > 1 else 'it splits'} only {splits}")
 
@@ -367,7 +386,7 @@ def renamed_test_size_error(error: DataError, name: str) -> DataError:
 
 
 def split_of(args, model) -> tuple:
-    """(seed, test size) of a built-in's or the training CSV's split.
+    """(seed, test size) of a built-in's or the training file's split.
 
     Each is the option, else the value saved in the model, else the default. HyperparameterError
     naming the option for a value ``train`` would refuse too; ModelFileError naming the model
