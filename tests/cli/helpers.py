@@ -1,9 +1,12 @@
 """Helpers of the command-line tests: run ``chainrule`` in a subprocess or in this process,
 write small CSV files, and check the one-line error contract."""
 
+import contextlib
 import csv
+import os
 import subprocess
 import sys
+import threading
 
 import numpy
 from sklearn.datasets import load_iris
@@ -64,3 +67,18 @@ def iris_features():
     """The iris measurements as float64 (150, 4) and the species' names, as the CSV holds them."""
     X, y = load_iris(return_X_y=True)
     return X, numpy.array(SPECIES)[y]
+
+
+@contextlib.contextmanager
+def fifo_holding(path, text: str):
+    """A FIFO at ``path`` that gives ``text`` to its first reader (a pipe: read once, then gone)."""
+    os.mkfifo(path)
+    writer = threading.Thread(target=path.write_text, args=(text,), daemon=True)
+    writer.start()
+    try:
+        yield path
+    finally:
+        if writer.is_alive():  # no reader came: one takes the text, so that the writer ends
+            with open(path) as reader:
+                reader.read()
+        writer.join()

@@ -2,6 +2,7 @@
 and one-line errors for damaged models and data that do not fit the model."""
 
 import json
+import os
 import warnings
 
 import numpy as np
@@ -12,7 +13,7 @@ from chainrule.cli.evaluate import score_text
 
 from tests.data.writers import write_idx
 
-from .helpers import assert_one_line_error, call, iris_features, iris_rows, write_csv
+from .helpers import assert_one_line_error, call, fifo_holding, iris_features, iris_rows, run_cli, write_csv
 
 
 def test_the_training_csv_is_scored_on_the_runs_test_split(iris_run, iris_csv, capsys):
@@ -435,6 +436,18 @@ def test_labels_with_spaces_around_them_are_scored_from_a_csv_file(tmp_path, cap
 def test_scores_are_printed_with_digits_that_show_them(value, text):
     # with 4 decimals a loss of 3.1e-05 printed as 0.0000 and one of 4e35 as 36 digits
     assert score_text(value) == text
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_an_unknown_label_in_a_pipe_is_named_without_reading_it_again(iris_run, tmp_path):
+    """The line was looked for by reading DATA again: a FIFO, emptied by the first read, waited for ever."""
+    header, *rows = iris_rows()
+    rows[3][-1] = "virginca"
+    text = "\n".join(",".join(row) for row in [header, *rows[:6]]) + "\n"
+    with fifo_holding(tmp_path / "rows.csv", text) as fifo:
+        result = run_cli("evaluate", iris_run / "model.safetensors", fifo, cwd=tmp_path, timeout=60)
+    assert_one_line_error(result.returncode, result.stderr, f"{fifo}: label 'virginca' was not among the training "
+                                                            "classes")
 
 
 def test_an_unknown_label_of_a_csv_scored_whole_is_named_by_its_line(iris_run, tmp_path, capsys):

@@ -3,6 +3,7 @@
 
 import csv
 import io
+import os
 import subprocess
 import sys
 import warnings
@@ -15,7 +16,8 @@ from chainrule.data import csv_file
 
 from tests.data.writers import mnist_like, write_idx
 
-from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_bound_by_permissions, write_csv
+from .helpers import (assert_one_line_error, call, fifo_holding, iris_features, iris_rows, run_bound_by_permissions,
+                      run_cli, write_csv)
 
 
 def read_csv(text):
@@ -400,6 +402,19 @@ def test_a_value_that_standardizes_beyond_float32_is_named_by_its_line_and_colum
     assert_one_line_error(code, err, f"{tmp_path / 'far.csv'}: line 6, column 3 'sepal_width': 3e+38, standardized, "
                                      f"(x − mean) / scale = ", "is beyond float32's range", "or train in float64")
     assert out == ""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_a_value_that_standardizes_beyond_float32_in_a_pipe_is_named_without_reading_it_again(iris_run, tmp_path):
+    """The cell was looked for by reading DATA again: a FIFO, emptied by the first read, waited for ever."""
+    rows = iris_rows()[:6]
+    rows[3][1] = "3e38"
+    text = "\n".join(",".join(row) for row in rows) + "\n"
+    with fifo_holding(tmp_path / "rows.csv", text) as fifo:
+        result = run_cli("predict", iris_run / "model.safetensors", fifo, cwd=tmp_path, timeout=60)
+    assert_one_line_error(result.returncode, result.stderr, "3e+38, standardized, (x − mean) / scale = ",
+                          "is beyond float32's range")
+    assert result.stdout == ""
 
 
 def test_a_value_beyond_float32_once_standardized_is_named_in_a_file_read_by_position(tmp_path, capsys):

@@ -21,6 +21,8 @@ Python, est.score). Other estimator files are scored by their network, as chainr
 
 from __future__ import annotations
 
+import os
+
 import numpy
 
 from ..errors import DataError, LabelError, quoted
@@ -73,9 +75,12 @@ def run(args) -> int:
 
 def label_where(args, rows, where: str) -> str:
     """DATA, and for the label of ``where`` (``y[3]``) in a CSV file scored whole, its line
-    (``data.csv: line 122``), as the CSV loader names a cell; a split's rows are named by DATA."""
+    (``data.csv: line 122``), as the CSV loader names a cell; a split's rows are named by DATA,
+    and so are those of a pipe (a FIFO named ``rows.csv``), whose bytes are gone once read: reading
+    it again to find the line waited for ever."""
     index = where[2:-1] if where.startswith("y[") else ""
-    if not (index.isdigit() and rows.part == "all rows" and args.data.lower().endswith(".csv")):
+    if not (index.isdigit() and rows.part == "all rows" and args.data.lower().endswith(".csv")
+            and os.path.isfile(args.data)):
         return args.data
     return f"{args.data}: line {csv_line(args.data, int(index))}"
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 
 import numpy
@@ -107,12 +108,14 @@ def _is_regressor(model, estimator) -> bool:
 def _network_answers_of_data(model, X, args) -> tuple:
     """:func:`_network_answers` for the rows of DATA; DataError naming the line and column of
     a CSV file DATA (see ``rows.csv_cell``) where a value standardizes beyond the model's dtype,
-    rather than its index in X, as the CSV loader names a cell too large for that dtype."""
+    rather than its index in X, as the CSV loader names a cell too large for that dtype. A pipe
+    (a FIFO named ``rows.csv``), whose bytes are gone once read, is not read again to find them:
+    its error names the index."""
     try:
         with numpy.errstate(over="ignore", invalid="ignore"):  # a row that overflows is reported in one line below
             return _network_answers(model, X, args.proba)
     except NonFiniteError as error:
-        if error.index is None or not args.data.lower().endswith(".csv"):
+        if error.index is None or not args.data.lower().endswith(".csv") or not os.path.isfile(args.data):
             raise
         raise DataError(f"{csv_cell(args, model, *error.index)}: {error.detail}") from None
 
