@@ -30,7 +30,7 @@ from chainrule.training.loop import Loop  # fit's epochs: patched below to press
 from tests.data.writers import idx_bytes, mnist_like, write_idx
 from tests.harness import capture_figures
 
-from .helpers import assert_one_line_error, call, iris_features, iris_rows, run_cli, write_csv
+from .helpers import assert_one_line_error, call, fifo_holding, iris_features, iris_rows, run_cli, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -960,6 +960,21 @@ def test_float16_features_are_checked_against_the_dtype_without_a_warning(tmp_pa
         code, _, err = call(capsys, "train", "--data", tmp_path / "half.npz", "--epochs", "1", "--quiet",
                             "--no-plots", "--hidden", "4", "--out", tmp_path / "run")
     assert code == 0 and err == "", err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_a_value_beyond_float32_in_a_pipe_is_refused_without_reading_it_again(tmp_path):
+    """The value was named by reading DATA again: a FIFO, emptied by the first read, waited for ever."""
+    rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str(i % 2)] for i in range(12)]
+    rows[4][1] = "1e39"
+    text = "\n".join(",".join(row) for row in rows) + "\n"
+    with fifo_holding(tmp_path / "rows.csv", text) as fifo:
+        result = run_cli("train", "--data", fifo, "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                         "--out", tmp_path / "run", cwd=tmp_path, timeout=60)
+    assert_one_line_error(result.returncode, result.stderr, f"{fifo}: a value of magnitude 1e+39 is too large for "
+                          "float32, whose largest magnitude is 3.403e+38 (its line is not named: a pipe is read once); "
+                          "train in float64")
+    assert not (tmp_path / "run").exists()
 
 
 def tiny_spread_rows(far_row: int, n: int = 30) -> list:

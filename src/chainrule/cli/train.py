@@ -681,7 +681,8 @@ def check_file_fits_dtype(config: TrainConfig, data) -> None:
     suggests training in float64. (A built-in data set or IDX bytes always fit.)
 
     The loaded rows are checked first (their extremes, no copy), so that the file is read again
-    only to name the value.
+    only to name the value. A pipe (a FIFO named ``rows.csv``) is not read again: its bytes are
+    gone once read (train waited for ever), so its value is named by its magnitude alone.
     """
     if not config.data.lower().endswith((".csv", ".npz")):
         return
@@ -693,6 +694,11 @@ def check_file_fits_dtype(config: TrainConfig, data) -> None:
     # The extremes as Python floats: compared in a float16 array's own dtype, ``largest`` overflowed to inf (a warning)
     if not any(X is not None and X.size and (float(X.max()) > largest or float(X.min()) < -largest) for X in arrays):
         return
+    if not os.path.isfile(config.data):
+        value = max(float(numpy.abs(X).max()) for X in arrays if X is not None and X.size)
+        raise DataError(f"{config.data}: a value of magnitude {value:.4g} is too large for "
+                        f"{numpy.dtype(config.dtype).name}, whose largest magnitude is {largest:.4g} (its line is not "
+                        f"named: a pipe is read once); train in float64 (--dtype float64), or scale the column down")
     try:
         load_file(config.data, label=config.label or None, dtype=config.dtype, target_dtype=target_dtype)
     except DataError as error:
@@ -723,11 +729,15 @@ def check_standardized_targets_fit(config: TrainConfig, sources: dict, data) -> 
         return
     held_out = f"held out for validation ({validation})"
     which = ("a test row" if not beyond_held else held_out if not beyond_test else f"a test row, or {held_out}")
+    option = value_name("standardize_targets", sources.get("standardize_targets"))
+    if not os.path.isfile(config.data):  # a pipe, read once: not read again to name the line (see check_file_fits_dtype)
+        raise DataError(f"{config.data}: a target lies so far outside the training rows' targets that {option} "
+                        f"standardizes it beyond {numpy.dtype(config.dtype).name} (the row is {which}; its line is "
+                        f"not named: a pipe is read once): check it, or train in float64 (--dtype float64)")
     try:
         load_file(config.data, label=config.label or None, target_dtype=config.dtype,
                   target_standardization=(mean, scale))
     except DataError as error:
-        option = value_name("standardize_targets", sources.get("standardize_targets"))
         raise DataError(f"{error}; the row is {which}, and its target lies far outside the training rows' targets, "
                         f"with whose mean ({float(mean[0]):.4g}) and scale ({float(scale[0]):.4g}) {option} "
                         f"standardizes it: check it, or train in float64 (--dtype float64)") from None
