@@ -730,7 +730,7 @@ def check_standardized_targets_fit(config: TrainConfig, sources: dict, data) -> 
     held_out = f"held out for validation ({validation})"
     which = ("a test row" if not beyond_held else held_out if not beyond_test else f"a test row, or {held_out}")
     option = value_name("standardize_targets", sources.get("standardize_targets"))
-    if not os.path.isfile(config.data):  # a pipe, read once: not read again to name the line (see check_file_fits_dtype)
+    if not os.path.isfile(config.data):  # a pipe, read once: not read again (see check_file_fits_dtype)
         raise DataError(f"{config.data}: a target lies so far outside the training rows' targets that {option} "
                         f"standardizes it beyond {numpy.dtype(config.dtype).name} (the row is {which}; its line is "
                         f"not named: a pipe is read once): check it, or train in float64 (--dtype float64)")
