@@ -27,8 +27,20 @@ def test_a_model_that_does_not_say_its_input_width_is_refused_in_words():
 
 
 def test_rows_of_another_width_are_refused_naming_data_and_model():
-    args = SimpleNamespace(data="rows.csv", model="model.safetensors")
-    with pytest.raises(ShapeError, match="rows.csv: rows of 4 features, but the model model.safetensors takes 3"):
+    args = SimpleNamespace(data="rows.npz", model="model.safetensors")
+    with pytest.raises(ShapeError, match="rows.npz: rows of 4 features, but the model model.safetensors takes 3"):
+        check_width(cr.mlp([3, 2], seed=0), numpy.zeros((2, 4)), args)
+
+
+def test_a_csv_file_read_by_position_is_named_by_its_columns_and_label_column():
+    """'rows of 1 features' for a file of 2 columns: its label column left out unsaid."""
+    args = SimpleNamespace(data="rows.csv", model="model.safetensors", label=None)
+    with pytest.raises(ShapeError, match=r"^rows\.csv: rows of 1 feature \(its 2 columns but the label column, the "
+                                         r"last: a model without column names reads a CSV file by position\), but "
+                                         r"the model model\.safetensors takes 3$"):
+        check_width(cr.mlp([3, 2], seed=0), numpy.zeros((2, 1)), args)
+    args.label = "kind"
+    with pytest.raises(ShapeError, match=r"rows of 4 features \(its 5 columns but the label column, --label kind:"):
         check_width(cr.mlp([3, 2], seed=0), numpy.zeros((2, 4)), args)
 
 

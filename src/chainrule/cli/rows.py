@@ -474,7 +474,18 @@ def input_width(model) -> int:
 
 
 def check_width(model, X, args) -> None:
-    """ShapeError naming DATA and MODEL unless DATA's rows are as wide as the model's input."""
+    """ShapeError naming DATA and MODEL unless DATA's rows are as wide as the model's input.
+
+    A CSV file read by position (the model saved no column names) gave the model every column but
+    its label column, which the message names: "rows of 1 features" for a file of 2 columns was
+    read as a count of its columns gone wrong."""
     width = input_width(model)
     if X.ndim == 2 and X.shape[1] != width:
-        raise ShapeError(f"{args.data}: rows of {X.shape[1]} features, but the model {args.model} takes {width}")
+        n = X.shape[1]
+        rows_of = f"rows of {n} feature{'' if n == 1 else 's'}"
+        if args.data.lower().endswith(".csv") and saved_columns(model) is None:
+            label = getattr(args, "label", None)
+            taken = f"--label {label}" if label is not None else "the last"
+            rows_of += f" (its {n + 1} columns but the label column, {taken}: a model without column names reads " \
+                       f"a CSV file by position)"
+        raise ShapeError(f"{args.data}: {rows_of}, but the model {args.model} takes {width}")
