@@ -261,3 +261,23 @@ def test_weighted_sum_has_the_bits_of_the_product_and_a_row_of_share_zero_adds_n
         assert weighted_sum(values, shares) == pytest.approx(expected, rel=1e-12)
     values[-1], shares[-1] = np.nan, 1.0  # a NaN that counts stays NaN
     assert np.isnan(weighted_sum(values, shares))
+
+
+class ElsewhereArray(np.ndarray):
+    """A NumPy subclass: like a CuPy array, it takes the backend's general path (type is not numpy.ndarray)."""
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 7, 129])
+def test_weighted_sum_on_the_general_path_also_leaves_out_a_row_of_share_zero(n_rows):
+    # The GPU's path: a weight-0 row whose loss overflowed made the total NaN there (inf · 0), which the
+    # device's divergence guard stopped training on, where the CPU's vdot path trains on.
+    rng = np.random.default_rng(n_rows)
+    values, shares = rng.normal(size=n_rows) * 1e3, rng.random(n_rows)
+    elsewhere = (values.view(ElsewhereArray), shares.view(ElsewhereArray))
+    assert float(weighted_sum(*elsewhere)) == float(values @ shares)
+    values[0], shares[0] = np.inf, 0.0
+    expected = values[1:] @ shares[1:] if n_rows > 1 else 0.0
+    with np.errstate(all="ignore"):
+        assert float(weighted_sum(*elsewhere)) == pytest.approx(expected, rel=1e-12)
+    values[-1], shares[-1] = np.nan, 1.0  # a NaN that counts stays NaN
+    assert np.isnan(float(weighted_sum(*elsewhere)))

@@ -329,14 +329,18 @@ def weighted_sum(values: Array, shares: Array):
     row of weight 0 whose loss overflowed does not count): ``numpy.vdot``, which checks no
     floating-point flags where ``@`` warns of inf · 0, so no ``numpy.errstate`` is entered at every
     step (~1 µs); it is the same BLAS dot, with the same bits; only a NaN total is summed again
-    without the rows of share 0. On the GPU, ``@``, where such a row makes the total NaN (no flags
-    there; the loss's float64 fallback, a CPU one, does not run)."""
+    without the rows of share 0. On the GPU the rows of share 0 are set to 0 first, at every step:
+    asking whether the total is NaN would wait for the device (and cannot be captured in a CUDA
+    graph), and without it such a row made the total NaN, which the divergence guard stopped
+    training on where the CPU trains on. For finite values the total is the same (a row of
+    share 0 adds ±0 either way); ``@`` of two vectors is a CuPy reduction, not cuBLAS, so a graph
+    captures it."""
     if type(values) is numpy.ndarray:
         total = numpy.vdot(values, shares)
         if total == total:
             return total
         return numpy.vdot(numpy.where(shares == 0, 0.0, values), shares)
-    return values @ shares
+    return get_array_module(values).where(shares == 0, 0.0, values) @ shares
 
 
 def _vectorized():
