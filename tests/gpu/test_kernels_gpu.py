@@ -172,3 +172,12 @@ def test_float32_adam_squares_a_scaled_gradient_as_the_cpu_does(cupy):
     assert np.isfinite(v).all() and np.isfinite(theta).all()
     np.testing.assert_allclose(v, cpu_v, rtol=1e-6)
     np.testing.assert_allclose(theta, cpu_theta, rtol=1e-5, atol=1e-6)
+
+
+def test_the_norm_kernel_sums_in_float64_as_the_cpus_record(cupy):
+    from chainrule.backend import norm
+    rng = np.random.default_rng(0)
+    for values in (np.full(300, 1e-25, np.float32), np.full(200, 1e20, np.float32), rng.normal(size=1000)):
+        found = kernels.norm(cupy.asarray(values))
+        assert found.dtype == np.float64 and found.shape == ()
+        assert float(found) == pytest.approx(norm(values), rel=1e-6)

@@ -446,3 +446,18 @@ def test_a_loss_value_that_is_not_a_scalar_is_refused_on_the_gpu_as_on_the_cpu(l
     model = cr.mlp([X.shape[1], 8, 3 if data is classification_data else 2], seed=0)
     with pytest.raises(error, match=rf"^loss: {type(loss).__name__}\.compute returned {given}; expected a scalar"):
         cr.fit(model, X, y, loss=loss, epochs=1, batch_size=32, verbose=0, device="cuda", graph=graph)
+
+
+def test_a_vanishing_float32_gradient_is_recorded_as_on_the_cpu():
+    # Inputs of 1e-30 make the first layer's ∂L/∂W about 1e-30, whose float32 squares vanish: the GPU's
+    # record summed them in float32 and read 0 (kernels.norm sums in float64, as backend.norm).
+    X, y = classification_data()
+
+    def tiny():
+        return (X * 1e-30).astype(np.float32), y
+    gpu = train("cuda", data=tiny, dtype="float32", standardize=False)[1]
+    cpu = train("cpu", data=tiny, dtype="float32", standardize=False)[1]
+    assert 0 < cpu.initial_grad_norms["0"] < 1e-20
+    assert gpu.initial_grad_norms == pytest.approx(cpu.initial_grad_norms, rel=1e-3)
+    for name, values in cpu.grad_norms.items():
+        np.testing.assert_allclose(gpu.grad_norms[name], values, rtol=1e-3)

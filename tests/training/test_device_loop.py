@@ -49,3 +49,36 @@ def test_a_refused_step_counts_too_as_the_cpu_does():
     # The refused step started the state afresh (Optimizer.reset_state): every parameter, the frozen
     # 0.W as the others, missed every step so far, which the GPU loop's reset gives too.
     assert missed == t
+
+
+def squares_in_own_dtype(x):
+    """What the ``sum_of_squares`` kernel computes: Σ x² in x's dtype (0 for float32 squares below 1e-45)."""
+    with np.errstate(over="ignore", under="ignore"):
+        return np.dot(x, x)
+
+
+def norm_in_float64(x):
+    """What the ``norm`` kernel computes: √(Σ x²), each square taken and summed in float64."""
+    x64 = x.astype(np.float64)
+    return np.sqrt(x64 @ x64)
+
+
+def test_the_gradient_flow_record_sums_a_float32_gradient_in_float64(monkeypatch):
+    # The GPU loop's kernels and arrays faked by NumPy ones that compute what the kernels' sources say:
+    # the record summed the squares in the gradient's dtype, so a vanishing float32 gradient read 0 and a
+    # huge one inf, where the CPU's loop (backend.norm, 174ad2d) records their norms.
+    from types import SimpleNamespace
+
+    from chainrule.backend import norm
+    from chainrule.cuda import kernels
+    from chainrule.training import device_loop
+
+    monkeypatch.setattr(kernels, "_compiled", lambda: {"sum_of_squares": squares_in_own_dtype, "norm": norm_in_float64})
+    monkeypatch.setattr(device_loop, "module_for", lambda device: np)
+    grad = np.concatenate([np.full(300, 1e-25, np.float32), np.full(200, 1e20, np.float32)])
+    layers = {"0": slice(0, 300), "1": slice(300, 500)}
+    loop = SimpleNamespace(weight_slices=layers, norms=np.zeros((2, 2)))
+    device_loop.DeviceLoop.add_grad_norms(loop, grad, first=True)
+    expected = [norm(grad[where]) for where in layers.values()]
+    assert expected[0] > 0 and np.isfinite(expected[1])
+    np.testing.assert_allclose(loop.norms, [expected, expected], rtol=1e-6)

@@ -56,6 +56,9 @@ def _compiled() -> dict:
         "sum_of_squares": cupy.ReductionKernel(
             "T x", "T total", "x * x", "a + b", "total = a", "0",
             "chainrule_sum_of_squares"),
+        "norm": cupy.ReductionKernel(
+            "T x", "float64 total", "(double)x * (double)x", "a + b", "total = sqrt(a)", "0",
+            "chainrule_norm", reduce_type="float64"),
         "guard": elementwise(
             "float64 loss, T squares", "raw int64 status",
             """
@@ -151,6 +154,13 @@ def scalars(optimizer: Optimizer) -> tuple[float, float, float]:
 def sum_of_squares(x):
     """Σ x² as a 0-d array on the device, in x's dtype (so it overflows where the CPU's dot does)."""
     return _compiled()["sum_of_squares"](x)
+
+
+def norm(x):
+    """‖x‖ = √(Σ x²) as a 0-d float64 array on the device, each square taken and summed in float64: as
+    ``chainrule.backend.norm`` on the CPU, a float32 gradient of 1e-25 (whose squares vanish in
+    float32) or of 1e20 (whose squares overflow) has its norm, not 0 or inf. One pass, no copy."""
+    return _compiled()["norm"](x)
 
 
 def guard(loss, squares, status) -> None:

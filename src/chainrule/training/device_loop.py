@@ -296,10 +296,13 @@ class DeviceLoop(Loop):
         return n_norms, n_run
 
     def add_grad_norms(self, grad, first: bool) -> None:
-        """Add ‖∂L/∂W‖ of every layer to the epoch's sums, on the device; also keep them for the first batch."""
-        xp = module_for("cuda")
+        """Add ‖∂L/∂W‖ of every layer to the epoch's sums, on the device; also keep them for the first batch.
+
+        Each norm is summed in float64 (:func:`chainrule.cuda.kernels.norm`), as the CPU's loop
+        records it (``backend.norm``): in a float32 gradient's own dtype a vanishing gradient (1e-25,
+        a deep sigmoid network's first layer) was recorded as 0 and one of 1e20 as inf."""
         for index, where in enumerate(self.weight_slices.values()):
-            norm = xp.sqrt(kernels.sum_of_squares(grad[where]).astype(xp.float64))
+            norm = kernels.norm(grad[where])
             self.norms[0, index] += norm
             if first:
                 self.norms[1, index] = norm
