@@ -51,6 +51,25 @@ def test_only_code_the_kernels_reproduce_gets_a_fused_kernel(make, kind):
     assert kernels._fused_kind(make(model())) == kind
 
 
+def own_on_the_instance(make, name):
+    """An optimizer made by ``make`` whose method ``name`` is replaced on the instance (as a wrapper
+    of its class's), which the CPU's step runs and a fused kernel would skip."""
+    def made(model):
+        optimizer = make(model)
+        setattr(optimizer, name, getattr(optimizer, name))
+        return optimizer
+    return made
+
+
+@pytest.mark.parametrize("name", ["regularized", "rule", "update", "vectors"])
+@pytest.mark.parametrize("make", [lambda m: cr.SGD(m, momentum=0.9), lambda m: cr.AdamW(m), lambda m: cr.RMSProp(m)])
+def test_a_method_of_ones_own_set_on_the_instance_gets_no_fused_kernel(make, name):
+    optimizer = own_on_the_instance(make, name)(model())
+    assert kernels._fused_kind(optimizer) is None
+    assert kernels.fused_update(optimizer, optimizer.model.flat_parameters(), []) is None
+    assert kernels._fused_kind(make(model())) is not None  # its class's code alone: the kernel
+
+
 def test_the_scalars_are_the_optimizers_current_values():
     adam = cr.Adam(model(), beta1=0.8, beta2=0.99, eps=1e-6)
     assert kernels.scalars(adam) == (0.8, 0.99, 1e-6)

@@ -169,16 +169,25 @@ def guard(loss, squares, status) -> None:
     _compiled()["guard"](loss, squares, status)
 
 
+# The methods whose code the kernels replace: an optimizer with its own (its class's, or one set on the
+# instance, as ``optimizer.rule = ...``) steps through that code instead.
+OWN_CODE = frozenset({"rule", "update", "regularized", "vectors"})
+
+
 def _fused_kind(optimizer: Optimizer) -> str | None:
     """The name of ``optimizer``'s fused kernel, or None: a subclass with its own ``rule``,
-    ``update``, ``regularized`` or ``vectors`` steps through its code (:func:`apply_step`),
-    which the kernels would not run. Decided once per class (``set_hyper`` asks at every step)."""
+    ``update``, ``regularized`` or ``vectors``, or an optimizer given one on the instance, steps
+    through its code (:func:`apply_step`), which the kernels would not run (an instance's own
+    rule was skipped on the GPU where the CPU runs it). Decided once per class (``set_hyper``
+    asks at every step), the instance's attributes looked up each time."""
+    if not OWN_CODE.isdisjoint(vars(optimizer)):
+        return None
     return _fused_kind_of(type(optimizer))
 
 
 @functools.cache
 def _fused_kind_of(cls: type) -> str | None:
-    if any(getattr(cls, name) is not getattr(Optimizer, name) for name in ("update", "regularized", "vectors")):
+    if any(getattr(cls, name) is not getattr(Optimizer, name) for name in OWN_CODE - {"rule"}):
         return None
     for base, kind in ((Adam, "adam"), (RMSProp, "rmsprop"), (SGD, "sgd")):
         if issubclass(cls, base):
