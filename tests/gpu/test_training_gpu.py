@@ -356,6 +356,23 @@ def test_a_batch_of_weight_zero_gives_loss_and_gradient_zero_on_the_gpu(cupy):
         assert float(value) == 0 and not cupy.asnumpy(dY).any()
 
 
+def test_a_row_of_weight_zero_whose_loss_overflows_counts_for_nothing_on_the_gpu(cupy):
+    # The row of weight 0 has a loss of inf in float32 ((1e20)², or y − m = −6e38 for its label): on the
+    # CPU it is left out of the weighted sum; on the GPU it made the loss NaN (inf · 0), which the
+    # divergence guard stopped training on.
+    rng = np.random.default_rng(0)
+    weights = np.array([1.0, 2.0, 0.0, 1.0])
+    for loss, T, bad_row in ((cr.MSE(), np.zeros((4, 3), np.float32), [1e20, 0, 0]),
+                             (cr.SoftmaxCrossEntropy(), np.array([0, 1, 1, 1]), [3e38, -3e38, 0])):
+        Y = rng.normal(size=(4, 3)).astype(np.float32)
+        Y[2] = bad_row
+        with np.errstate(over="ignore"):
+            cpu_value, cpu_dY = loss.compute(Y.copy(), T, weights)
+        value, dY = loss.compute(cupy.asarray(Y), cupy.asarray(T), cupy.asarray(weights))
+        assert np.isfinite(cpu_value) and float(value) == pytest.approx(float(cpu_value), rel=1e-6)
+        np.testing.assert_allclose(cupy.asnumpy(dY), cpu_dY, rtol=1e-5, atol=1e-7)
+
+
 def test_evaluate_weighs_the_rows_of_a_model_on_the_gpu():
     model, _ = train("cuda")
     X, y = classification_data(seed=7)
