@@ -15,7 +15,10 @@ arithmetic. These kernels do the same arithmetic in one launch each, element by 
   own step count (the optimizer's t less the steps they missed while frozen).
 - ``rmsprop``: g as above;  v ← ρv + (1−ρ)g²;  θ ← θ − η g / (√v + ε).
 - ``apply_step``: θ ← θ − scale · direction for an optimizer without a fused kernel (one of
-  another class, or a subclass with its own ``rule``, ``update``, ``regularized`` or ``vectors``).
+  another class, or a subclass with its own ``rule``, ``update``, ``regularized`` or ``vectors``,
+  or an optimizer given one on the instance).
+- ``norm``: ‖g‖ of a layer's gradient for the gradient-flow record, squared and summed in
+  float64 as ``chainrule.backend.norm`` records it on the CPU.
 
 The scalars of a step are read from a device vector ``hyper`` = [η, t, s₁, s₂, s₃], written
 before each step (:func:`set_hyper`), not baked into the launch: a captured CUDA graph replays
