@@ -70,6 +70,14 @@ def test_a_method_of_ones_own_set_on_the_instance_gets_no_fused_kernel(make, nam
     assert kernels._fused_kind(make(model())) is not None  # its class's code alone: the kernel
 
 
+def test_an_optimizer_without_a_fused_step_is_named_by_what_it_was_given():
+    # graph=True's DeviceError names it: "SGD has no fused step" read wrong for an SGD given its own rule.
+    assert kernels.unfused_name(OwnRule(model())) == "OwnRule"
+    given = own_on_the_instance(lambda m: cr.SGD(m, momentum=0.9), "rule")(model())
+    given.update = given.update
+    assert kernels.unfused_name(given) == "SGD with its own rule and update set on the instance"
+
+
 def test_the_scalars_are_the_optimizers_current_values():
     adam = cr.Adam(model(), beta1=0.8, beta2=0.99, eps=1e-6)
     assert kernels.scalars(adam) == (0.8, 0.99, 1e-6)

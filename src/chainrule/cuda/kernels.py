@@ -188,6 +188,14 @@ def _fused_kind(optimizer: Optimizer) -> str | None:
     return _fused_kind_of(type(optimizer))
 
 
+def unfused_name(optimizer: Optimizer) -> str:
+    """How an error names ``optimizer`` when it has no fused kernel: its class, and the methods
+    given on the instance if that is why ("SGD with its own rule set on the instance")."""
+    own = sorted(OWN_CODE.intersection(vars(optimizer)))
+    name = type(optimizer).__name__
+    return f"{name} with its own {' and '.join(own)} set on the instance" if own else name
+
+
 @functools.cache
 def _fused_kind_of(cls: type) -> str | None:
     if any(getattr(cls, name) is not getattr(Optimizer, name) for name in OWN_CODE - {"rule"}):

@@ -126,8 +126,8 @@ class DeviceLoop(Loop):
         self.checks_held = False  # whether this step checks that the layers still hold their views
         self.plan_steps()
         if graph is True and self.fused is None:
-            raise DeviceError(f"graph=True: {type(self.optimizer).__name__} has no fused step, and its own code "
-                              f"reads η, t and its scalars on the host at each step, which a captured graph "
+            raise DeviceError(f"graph=True: {kernels.unfused_name(self.optimizer)} has no fused step, and its own "
+                              f"code reads η, t and its scalars on the host at each step, which a captured graph "
                               f"would keep; use graph='auto' or False")
         self.graph = graph if self.fused is not None else False
         self.lr = self.optimizer.current_lr  # η of the step being taken
