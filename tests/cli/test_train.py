@@ -1747,6 +1747,20 @@ def test_a_huge_test_row_trains_without_numpy_warnings_and_writes_strict_json(tm
     assert cr.load(tmp_path / "run" / "model.safetensors").metadata["test"] == metrics["test"]
 
 
+@pytest.mark.parametrize("stored, trained", [("float32", "float64"), ("float16", "float32")])
+def test_npz_features_narrower_than_the_dtype_train_without_a_numpy_warning(tmp_path, capsys, stored, trained):
+    # The check for values too large for --dtype compared float32 extremes with float64's largest
+    # number, which NumPy casts to float32: "RuntimeWarning: overflow encountered in cast" on stderr.
+    X, y = load_iris(return_X_y=True)
+    np.savez(tmp_path / "narrow.npz", X=X.astype(stored), y=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning fails the run (and the test)
+        code, out, err = call(capsys, "train", "--data", tmp_path / "narrow.npz", "--dtype", trained, "--hidden", "4",
+                              "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert (code, err) == (0, "")
+    assert cr.load(tmp_path / "run" / "model.safetensors").dtype == np.dtype(trained)
+
+
 def test_metrics_json_and_json_output_hold_the_documented_keys(tmp_path, capsys):
     code, out, _ = call(capsys, "train", *IRIS, "--epochs", "2", "--json", "--out", tmp_path / "run")
     assert code == 0
