@@ -988,10 +988,17 @@ def test_bad_input_leaves_the_model_and_the_checkpoint_path_untouched(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("callbacks", [cr.EarlyStopping(), {cr.EarlyStopping()}, None, "early_stopping"])
+@pytest.mark.parametrize("callbacks", [cr.EarlyStopping(), {cr.EarlyStopping()}, "early_stopping"])
 def test_callbacks_must_be_a_list_or_tuple(callbacks):
     with pytest.raises(cr.HyperparameterError, match=r"callbacks: expected a list or tuple of chainrule Callbacks"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, callbacks=callbacks, verbose=0)
+
+
+def test_callbacks_none_means_none_as_in_keras():
+    model, again = iris_model(), iris_model()
+    cr.fit(model, X_IRIS, Y_IRIS, epochs=2, callbacks=None, verbose=0)
+    cr.fit(again, X_IRIS, Y_IRIS, epochs=2, callbacks=[], verbose=0)
+    assert np.array_equal(model.flat_parameters().theta, again.flat_parameters().theta)
 
 
 def test_callbacks_may_be_a_tuple():

@@ -197,8 +197,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         callback that stops training adds a line saying why (an EarlyStopping: the epochs
         without improvement and which epoch's weights the model keeps). True and False are
         1 and 0. With ``distributed``, only rank 0 prints.
-    callbacks : list or tuple of Callback
-        E.g. ``[cr.EarlyStopping(patience=5)]``. Each is ``reset`` at the start, so a
+    callbacks : list or tuple of Callback, or None
+        E.g. ``[cr.EarlyStopping(patience=5)]``; None means none (Keras's default). Each is ``reset`` at the start, so a
         callback object may be reused in another ``fit``; listed twice in one, it raises
         HyperparameterError (its hooks would run twice an epoch).
     standardize : bool or None
@@ -472,9 +472,11 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
             raise ModelFileError(f"checkpoint: {error}; or train without a checkpoint") from None
     if not (is_bool(verbose) or isinstance(verbose, (int, numpy.integer)) and 0 <= verbose <= 2):  # not 1.0, an array
         raise HyperparameterError(f"verbose: expected 0, 1 or 2 (or True/False), got {quoted(verbose)}")
+    if callbacks is None:  # Keras's and many a wrapper's default for "no callbacks"
+        callbacks = ()
     if not isinstance(callbacks, (list, tuple)):
         raise HyperparameterError(
-            f"callbacks: expected a list or tuple of chainrule Callbacks, got {type(callbacks).__name__}; "
+            f"callbacks: expected a list or tuple of chainrule Callbacks or None, got {type(callbacks).__name__}; "
             f"write callbacks=[...] for a single one"
         )
     callbacks = list(callbacks)
