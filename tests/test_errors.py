@@ -96,15 +96,37 @@ def test_quoted_names_a_negative_huge_int_as_negative_and_a_container_of_one_by_
     assert quoted({"t": -10 ** 5000}, 10) == "<dict hold..."
 
 
-def test_quoted_lets_other_errors_of_a_repr_through():
+@pytest.mark.parametrize("error", [ValueError("no repr today"), TypeError("__repr__ returned non-string"),
+                                   AttributeError("half built"), RuntimeError()])
+def test_quoted_names_a_value_whose_repr_fails_by_its_type_and_the_error(error):
+    """The repr's own error was raised in place of the error the value was quoted in (a HyperparameterError
+    naming lr became a bare ValueError from the user's class)."""
     from chainrule.errors import quoted
 
     class Broken:
         def __repr__(self):
-            raise ValueError("no repr today")
+            raise error
 
-    with pytest.raises(ValueError, match="no repr today"):
-        quoted(Broken())
+    assert quoted(Broken()) == f"<Broken whose repr raised {type(error).__name__}>"
+    with pytest.raises(cr.HyperparameterError, match=r"^lr: expected a finite real number, got <Broken whose repr "):
+        cr.SGD(cr.Linear(2, 1), lr=Broken())
+
+
+@pytest.mark.parametrize("value", ["x" * 10**7 + "'", "\0" * 10**7, b"\0" * 10**7, bytearray(b"'" * 10**7 + b'"')],
+                         ids=["str ending in a quote", "str", "bytes", "bytearray holding both quotes"])
+def test_quoted_writes_no_more_of_a_long_str_or_bytes_than_it_shows(value):
+    """repr wrote the whole value before it was cut: 40 MB for 10 MB of NUL bytes."""
+    import tracemalloc
+
+    from chainrule.errors import quoted
+    tracemalloc.start()
+    try:
+        text = quoted(value)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert text == repr(value)[:60] + "..."  # the whole value's repr, cut: its quote character included
+    assert peak < 10_000
 
 
 def test_a_distributed_error_says_whether_every_rank_raised_it():

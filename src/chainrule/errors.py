@@ -70,19 +70,50 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
     ...     deep = [deep]
     >>> quoted(deep)
     '<a list nested too deep to show>'
+
+    So is a value whose own ``__repr__`` fails (an object of the user's, given where a number or a
+    name was expected): the message is about the value's place, which that error would hide.
+
+    >>> class Broken:
+    ...     def __repr__(self):
+    ...         raise TypeError("not ready")
+    >>> quoted(Broken())
+    '<Broken whose repr raised TypeError>'
+
+    A str, bytes or bytearray longer than ``limit`` is cut before ``repr`` writes it (the repr of
+    1 GB of bytes takes up to 4 GB), keeping a quote character of the whole value, so that Python
+    picks the same quotes as for the whole: what is shown is the whole value's repr, cut.
     """
+    if type(value) in (str, bytes, bytearray) and len(value) > limit:
+        value = _cut(value, limit)
     try:
         text = repr(value)
-    except ValueError as error:
-        if isinstance(value, int):
-            text = f"<{'a negative' if value < 0 else 'an'} int of {value.bit_length():,} bits>"
-        elif "integer string conversion" in str(error):  # Python's words for the limit
-            text = f"<{type(value).__name__} holding an int of more than {sys.get_int_max_str_digits()} digits>"
-        else:
-            raise
     except RecursionError:
         text = f"<a {type(value).__name__} nested too deep to show>"
+    except Exception as error:  # any error of a __repr__: the message quoting the value must still be raised
+        if not _is_int_digits_limit(error):
+            text = f"<{type(value).__name__} whose repr raised {type(error).__name__}>"
+        elif isinstance(value, int):
+            text = f"<{'a negative' if value < 0 else 'an'} int of {value.bit_length():,} bits>"
+        else:
+            text = f"<{type(value).__name__} holding an int of more than {sys.get_int_max_str_digits()} digits>"
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _cut(value, limit: int):
+    """The first ``limit`` items of a str, bytes or bytearray ``value``, and a quote character of the
+    whole beyond them: repr writes ``'`` unless the value holds ``'`` and no ``"``, and each item
+    alone otherwise, so the cut's repr begins with the whole's first ``limit`` characters."""
+    double, single = ('"', "'") if isinstance(value, str) else (b'"', b"'")
+    quote = double if double in value else single if single in value else value[:0]
+    return value[:limit] + quote
+
+
+def _is_int_digits_limit(error: Exception) -> bool:
+    """Whether ``error`` is Python's refusal to write an int of more than ``sys.get_int_max_str_digits()``
+    digits (told by its words: a ValueError like any other)."""
+    return (type(error) is ValueError and len(error.args) == 1 and isinstance(error.args[0], str)
+            and "integer string conversion" in error.args[0])
 
 
 def did_you_mean(value, options) -> str:
