@@ -67,6 +67,14 @@ def test_load_state_dict_refuses_a_step_count_out_of_range(t):
     assert optimizer.t == 2**53
 
 
+def test_a_saved_state_with_keys_of_several_types_is_named():
+    """sorted() of its keys, a str and an int, raised a bare TypeError."""
+    optimizer = cr.Adam(tiny_model(), lr=0.1)
+    saved = optimizer.state_dict()
+    with pytest.raises(cr.HyperparameterError, match=r"saved state holds \['m', 'v', 1\], but Adam keeps \['m', 'v'\]"):
+        optimizer.load_state_dict({**saved, "state": {**saved["state"], 1: np.zeros(3)}})
+
+
 def test_a_huge_step_count_or_missed_count_is_named_in_the_message():
     """Their repr raised ValueError inside the f"{t!r:.60}" that was to cut them."""
     optimizer = cr.Adam(tiny_model(), lr=0.1)

@@ -30,8 +30,9 @@ def checked_saved_state(name: str, saved, state: dict[str, Array],
         raise HyperparameterError(
             f"{name}: saved step count t: expected an integer in [0, {MAX_STEP_COUNT}], got {quoted(t, 60)}"
         )
-    if sorted(saved["state"]) != sorted(state):
-        raise HyperparameterError(f"{name}: saved state holds {quoted(sorted(saved['state']), 80)}, but {name} keeps "
+    if set(saved["state"]) != set(state):
+        held = sorted(saved["state"], key=quoted)  # keys of any type, in the order shown: 1 and 'm' do not compare
+        raise HyperparameterError(f"{name}: saved state holds {quoted(held, 80)}, but {name} keeps "
                                   f"{sorted(state)} (a state from another optimizer type?)")
     checked = {}
     for key, array in state.items():
