@@ -52,11 +52,16 @@ def json_problem(value, where: str, *, plain_values: bool = False, max_nesting: 
         field = where.split("[")[0] if field is None else field
         return (f"{shown}: dicts and lists nested more than {max_nesting} deep; {field} may nest them "
                 f"{max_nesting} deep at most")
+    if not plain_values and isinstance(value, list) and not any(
+            issubclass(kind, (dict, list, tuple)) for kind in set(map(type, value))):
+        return None  # numbers and strings alone (a History's lists, read with every checkpoint): no item to walk
     if isinstance(value, (dict, list)):
         for key, item in value.items() if isinstance(value, dict) else enumerate(value):
             if isinstance(value, dict) and not isinstance(key, str):
                 return (f"{where} has the key {quoted(key, 60)} ({type(key).__name__}), which JSON would give "
                         f"back as a string (1 as '1'); use string keys")
+            if not plain_values and not isinstance(item, (dict, list, tuple)):
+                continue  # a scalar: a problem with plain_values alone
             inner = f"{where}[{quoted(key, 60)}]" if isinstance(value, dict) else f"{where}[{key}]"
             problem = json_problem(item, inner, plain_values=plain_values, max_nesting=max_nesting, level=level + 1,
                                    field=field)
