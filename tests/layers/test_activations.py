@@ -56,8 +56,11 @@ def test_mlp_needs_two_sizes(sizes):
     with pytest.raises(cr.HyperparameterError, match="sizes: expected at least an input and an output width"):
         cr.mlp(sizes)
 
+
+def test_mlp_names_a_single_size_too_large_to_write():
+    """The list's repr raised ValueError inside the message."""
     with pytest.raises(cr.HyperparameterError, match=r"output width, got <list holding an int of more than"):
-        cr.mlp([10 ** 5000])  # the list's repr raised ValueError inside the message
+        cr.mlp([10 ** 5000])
 
 
 def test_mlp_invalid_width():
