@@ -109,6 +109,9 @@ def test_as_generator():
     (True, "^seed: expected None, an int, a numpy.random.SeedSequence or a numpy.random.Generator, got True$"),
     (np.random.RandomState(0), "^seed: expected None, an int, a numpy.random.SeedSequence or a numpy.random.Generator, "
                                "got RandomState"),
+    # their repr went whole into the message (raising ValueError for an int too large to write)
+    pytest.param([10 ** 5000], "^seed: expected None, .*, got <list holding an int of more than", id="huge int"),
+    pytest.param("x" * 100_000, "^seed: expected None, .*, got '" + "x" * 59 + r"\.\.\.$", id="long str"),
 ])
 def test_invalid_seeds(seed, message):
     with pytest.raises(cr.HyperparameterError, match=message):

@@ -94,7 +94,7 @@ def as_generator(seed) -> numpy.random.Generator:
         return seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer, numpy.random.SeedSequence))):
         raise HyperparameterError(f"seed: expected None, an int, a numpy.random.SeedSequence or a "
-                                  f"numpy.random.Generator, got {seed!r}")
+                                  f"numpy.random.Generator, got {quoted(seed)}")
     if isinstance(seed, (int, numpy.integer)) and seed < 0:
         raise HyperparameterError(f"seed: expected a non-negative int, got {int(seed)}")
     return numpy.random.default_rng(seed)

@@ -57,6 +57,13 @@ def test_mlp_needs_two_sizes(sizes):
         cr.mlp(sizes)
 
 
+def test_mlp_names_activations_of_the_wrong_count_cut():
+    """The list of names went whole into the message."""
+    with pytest.raises(cr.HyperparameterError, match=r"^activation: expected 2 names, one per hidden layer, got 3: "
+                                                     r"\['relu', '" + "x" * 50 + r"\.\.\.$"):
+        cr.mlp([3, 4, 4, 2], activation=["relu", "x" * 100_000, "tanh"])
+
+
 def test_mlp_names_a_single_size_too_large_to_write():
     """The list's repr raised ValueError inside the message."""
     with pytest.raises(cr.HyperparameterError, match=r"output width, got <list holding an int of more than"):

@@ -303,6 +303,9 @@ def test_a_model_with_two_dtypes_has_no_dtype_but_shows_both():
             r"decay would not apply to it"),
     ("s", r"layer '1' \(Scale\): decayed must be a set of names of its own parameters \(frozenset\(\{'W'\}\)\), "
           r"got str 's'"),
+    # its repr raised ValueError inside the message
+    pytest.param(10 ** 5000, r"layer '1' \(Scale\): decayed must be a set of .*, got int <an int of 16,610 bits>$",
+                 id="huge int"),
 ])
 def test_decayed_naming_no_parameter_or_a_str_is_refused_by_name_until_corrected(decayed, message):
     """A typo in decayed left the parameter without weight decay, silently."""

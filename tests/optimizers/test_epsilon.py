@@ -1,5 +1,7 @@
 """The ε of a denominator √v + ε, checked against the model's dtype (optimizers/epsilon.py)."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -24,6 +26,9 @@ def test_epsilon_takes_the_smallest_normal_number_and_names_the_argument_it_refu
         epsilon(1e-50, "epsilon", np.float32)
     with pytest.raises(cr.HyperparameterError, match=r"^epsilon: expected a number > 0, got -1.0"):
         epsilon(-1.0, "epsilon", np.float32)
+    # a Fraction of 5,000-digit terms, 1e-40 as a float: its repr raised ValueError inside the message
+    with pytest.raises(cr.HyperparameterError, match=r"gives NaN\), got <Fraction holding an int of more than"):
+        epsilon(Fraction(10 ** 5000 + 1, 10 ** 5040), "epsilon", np.float32)
 
 
 class Denominator(WithEpsilon):

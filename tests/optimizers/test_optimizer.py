@@ -1,5 +1,8 @@
 """The optimizer contract: shared hyperparameter checks, get_optimizer, state, the flat buffer."""
 
+import functools
+import math
+
 import numpy as np
 import pytest
 
@@ -335,6 +338,15 @@ def test_an_int_factor_too_large_for_a_float_is_named_not_a_raw_overflow(factor,
         optimizer.current_lr
     with pytest.raises(cr.HyperparameterError, match=expected):
         cr.fit(model, normal(0, 8, 2), np.linspace(0, 1, 8), epochs=1, verbose=0, optimizer=optimizer)
+
+
+def test_a_schedule_returning_no_factor_is_named_cut():
+    """Its repr went whole into the message: a partial holding a long argument made a message that long."""
+    optimizer = cr.SGD(tiny_model(), lr=0.1, schedule=functools.partial(lambda t, note: math.nan, note="x" * 100_000))
+    with pytest.raises(cr.HyperparameterError, match=r"^schedule: functools\.partial\(<function \S+\.\.\. returned "
+                                                     r"nan at step t=0;") as caught:
+        optimizer.current_lr
+    assert len(str(caught.value)) < 300
 
 
 def test_momentum_may_change_but_not_be_turned_on_or_off():

@@ -177,3 +177,11 @@ def test_a_huge_negative_step_is_named_in_the_message():
     with pytest.raises(cr.HyperparameterError, match=r"^t: expected a step count, an integer >= 0, "
                                                      r"got int <a negative int of 16,610 bits>$"):
         cr.CosineDecay(10)(-10 ** 5000)
+
+
+def test_a_then_that_is_no_schedule_is_named_cut():
+    """Its repr went whole into the message (raising ValueError for an int too large to write)."""
+    with pytest.raises(cr.HyperparameterError, match=r"^then: expected a schedule .*, got <an int of 16,610 bits>$"):
+        cr.LinearWarmup(5, then=10 ** 5000)
+    with pytest.raises(cr.HyperparameterError, match=r", got '" + "x" * 59 + r"\.\.\.$"):
+        cr.LinearWarmup(5, then="x" * 100_000)

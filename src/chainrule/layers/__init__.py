@@ -126,7 +126,7 @@ def _hidden_activations(activation, n_hidden: int) -> list[str]:
         return [activation] * n_hidden
     if len(activation) != n_hidden:
         raise HyperparameterError(f"activation: expected {n_hidden} name{'s' if n_hidden != 1 else ''}, one per "
-                                  f"hidden layer, got {len(activation)}: {list(activation)!r}")
+                                  f"hidden layer, got {len(activation)}: {quoted(list(activation))}")
     for index, name in enumerate(activation):
         _check_activation_name(name, f"activation[{index}]")
     return list(activation)

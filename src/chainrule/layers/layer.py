@@ -59,7 +59,7 @@ import numpy
 
 from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix, flag
-from ..errors import DTypeError, HyperparameterError, ShapeError, StateError
+from ..errors import DTypeError, HyperparameterError, ShapeError, StateError, quoted
 from ..initializers import as_generator
 from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_own_arrays, flatten, mixed_dtypes_error,
                           names_by_dtype, parameter_paths)
@@ -573,7 +573,7 @@ def check_decayed(layer: Layer) -> None:
     decayed = layer.decayed
     if not isinstance(decayed, (set, frozenset, list, tuple)):
         raise HyperparameterError(f"{layer.describe()}: decayed must be a set of names of its own parameters "
-                                  f"(frozenset({{'W'}})), got {type(decayed).__name__} {decayed!r}")
+                                  f"(frozenset({{'W'}})), got {type(decayed).__name__} {quoted(decayed)}")
     for name in decayed:
         if not isinstance(name, str) or name not in layer.own_params:
             held = ", ".join(map(repr, layer.own_params)) or "none"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 
 from ..checks import positive
-from ..errors import HyperparameterError
+from ..errors import HyperparameterError, quoted
 
 
 def smallest_epsilon(dtype) -> float:
@@ -25,7 +25,7 @@ def epsilon(value, name: str, dtype) -> float:
     if number < smallest:
         raise HyperparameterError(
             f"{name}: expected a number >= {smallest:.8g}, the smallest normal {numpy.dtype(dtype).name} "
-            f"(the model's dtype; a smaller {name} rounds to 0 and 0 / 0 gives NaN), got {value!r}"
+            f"(the model's dtype; a smaller {name} rounds to 0 and 0 / 0 gives NaN), got {quoted(value)}"
         )
     return number
 

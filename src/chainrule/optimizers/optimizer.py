@@ -212,7 +212,7 @@ class Optimizer:
             lr = math.nan  # not a number at all: reported below
         if not 0.0 <= lr < math.inf:  # also False for NaN
             raise HyperparameterError(
-                f"schedule: {self.schedule!r} returned {quoted(factor)} at step t={self.t}; expected a finite "
+                f"schedule: {quoted(self.schedule)} returned {quoted(factor)} at step t={self.t}; expected a finite "
                 f"factor >= 0 (lr × factor = {self.lr} × {quoted(factor)})"
             )
         return lr

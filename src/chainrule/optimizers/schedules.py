@@ -116,7 +116,7 @@ class LinearWarmup(Schedule):
     def __init__(self, warmup_steps: int, then=None) -> None:
         self.warmup_steps = positive_int(warmup_steps, "warmup_steps")
         if then is not None and not callable(then):
-            raise HyperparameterError(f"then: expected a schedule (a callable of the step), got {then!r}")
+            raise HyperparameterError(f"then: expected a schedule (a callable of the step), got {quoted(then)}")
         self.then = then
 
     def __call__(self, t: int) -> float:
