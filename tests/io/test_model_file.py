@@ -127,6 +127,9 @@ def test_extra_tensors_and_json_round_trip(tmp_path):
     ({"W": np.zeros(2)}, None, "extra tensor 'W' has the name of a model parameter"),
     ({"": np.zeros(2)}, None, "extra tensor name '' is not allowed"),
     ({"__metadata__": np.zeros(2)}, None, "extra tensor name '__metadata__'"),
+    # its repr raised ValueError inside the message
+    pytest.param({10 ** 5000: np.zeros(2)}, None, "extra tensor name <an int of 16,610 bits> is not allowed",
+                 id="huge int name"),
     (None, [1, 2], "extra_json must be a dict"),
     ([("a", np.zeros(2))], None, "extra_tensors must be a dict of arrays by name, got list"),  # an AttributeError
     # a RecursionError in the JSON encoder before Python 3.13, which wrote it
@@ -588,6 +591,13 @@ def test_wrong_dtype(saved, dtype, code):
     tensors["0.W"] = tensors["0.W"].astype(dtype)
     _rewrite(saved, tensors, document)
     with pytest.raises(ModelFileError, match=f"tensor '0.W' has dtype '{code}', expected 'F32'"):
+        load(saved)
+
+
+def test_a_long_dtype_in_the_header_is_cut(saved):
+    """A crafted header's dtype went whole into the message (100,000 characters)."""
+    _rewrite_header(saved, lambda header: header["0.W"].update(dtype="X" * 100_000))
+    with pytest.raises(ModelFileError, match=r"tensor '0.W' has dtype '" + "X" * 19 + r"\.\.\., expected 'F32' "):
         load(saved)
 
 

@@ -306,6 +306,8 @@ def test_a_model_with_two_dtypes_has_no_dtype_but_shows_both():
     # its repr raised ValueError inside the message
     pytest.param(10 ** 5000, r"layer '1' \(Scale\): decayed must be a set of .*, got int <an int of 16,610 bits>$",
                  id="huge int"),
+    pytest.param({10 ** 5000}, r"layer '1' \(Scale\): decayed names <an int of 16,610 bits>, which is not one of",
+                 id="huge int name"),
 ])
 def test_decayed_naming_no_parameter_or_a_str_is_refused_by_name_until_corrected(decayed, message):
     """A typo in decayed left the parameter without weight decay, silently."""

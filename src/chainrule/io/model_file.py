@@ -150,7 +150,7 @@ def save(model: Layer, path: PathLike, *, extra_tensors: dict | None = None, ext
     extras = {}
     for name, array in (extra_tensors or {}).items():
         if not isinstance(name, str) or not name or name == METADATA:
-            raise ModelFileError(f"{path}: cannot save: extra tensor name {name!r} is not allowed")
+            raise ModelFileError(f"{path}: cannot save: extra tensor name {quoted(name)} is not allowed")
         if name in tensors:
             raise ModelFileError(f"{path}: cannot save: extra tensor {name!r} has the name of a model parameter")
         extras[name] = numpy.asarray(to_numpy(array), order="C")
@@ -495,7 +495,7 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
         expected = SAFETENSORS_DTYPES[document["dtype"]]
         if entry.get("dtype") != expected:
             raise ModelFileError(
-                f"{path}: tensor {name!r} has dtype {entry.get('dtype')!r}, expected {expected!r} "
+                f"{path}: tensor {name!r} has dtype {quoted(entry.get('dtype'), 20)}, expected {expected!r} "
                 f"(the model's dtype, {document['dtype']})"
             )
         if entry.get("shape") != list(shape):

@@ -577,7 +577,7 @@ def check_decayed(layer: Layer) -> None:
     for name in decayed:
         if not isinstance(name, str) or name not in layer.own_params:
             held = ", ".join(map(repr, layer.own_params)) or "none"
-            raise HyperparameterError(f"{layer.describe()}: decayed names {name!r}, which is not one of its own "
+            raise HyperparameterError(f"{layer.describe()}: decayed names {quoted(name)}, which is not one of its own "
                                       f"parameters ({held}); weight decay would not apply to it")
 
 
