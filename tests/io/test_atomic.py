@@ -438,6 +438,14 @@ def test_a_nul_byte_in_the_path_is_refused_naming_it(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("path, why", [("x" * 100_000 + "\0", "which holds a NUL byte"),
+                                       ("x" * 100_000 + "/..", "which names a directory")], ids=["NUL", "directory"])
+def test_a_refused_path_is_shown_to_the_longest_a_path_can_be(path, why):
+    """The whole 100,000-character text went into the message."""
+    with pytest.raises(HyperparameterError, match=rf"^path: expected a file .*, got '{'x' * 4097}\.\.\., {why}"):
+        atomic_write(path, b"data", error=ModelFileError)
+
+
 def test_an_empty_path_is_refused_as_no_file_name(tmp_path, monkeypatch):
     """"" was written as the working directory: ".: cannot write (it is a directory, not a file)"."""
     monkeypatch.chdir(tmp_path)

@@ -50,7 +50,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from ..errors import ChainruleError, DataError, HyperparameterError, quoted
+from ..errors import PATH_QUOTE_LIMIT, ChainruleError, DataError, HyperparameterError, quoted
 
 Writer = Callable[[BinaryIO], None]
 
@@ -196,10 +196,11 @@ def check_path(path, name: str = "path") -> None:
     if text == "":  # Path("") is "."; "" would be read or written as the working directory
         raise HyperparameterError(f"{name}: expected a file name, got an empty path {path!r}")
     if "\0" in text:
-        raise HyperparameterError(f"{name}: expected a file path, got {text!r}, which holds a NUL byte ('\\0'), "
-                                  f"as no file name can")
+        raise HyperparameterError(f"{name}: expected a file path, got {quoted(text, PATH_QUOTE_LIMIT)}, which holds a "
+                                  f"NUL byte ('\\0'), as no file name can")
     if os.path.basename(text) in ("", ".", ".."):
-        raise HyperparameterError(f"{name}: expected a file name, got {text!r}, which names a directory")
+        raise HyperparameterError(f"{name}: expected a file name, got {quoted(text, PATH_QUOTE_LIMIT)}, which names a "
+                                  f"directory")
 
 
 def is_read_only(path) -> bool:
