@@ -40,9 +40,7 @@ def activation_layer(name: str) -> Layer:
 
     Raises HyperparameterError for a name that is not one of ``ACTIVATIONS`` (or not a str).
     """
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise HyperparameterError(f"activation: unknown name {quoted(name)}; expected one of {', '.join(ACTIVATIONS)}"
-                                  f"{did_you_mean(name, ACTIVATIONS)}")
+    _check_activation_name(name, "activation")
     return ACTIVATIONS[name]()
 
 
