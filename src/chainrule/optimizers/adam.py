@@ -98,7 +98,7 @@ class Adam(WithEpsilon, Optimizer):
         correction1 = 1 - beta1**t  # 1 − β₁ᵗ, the bias correction of m
         root2 = math.sqrt(1 - beta2**t)  # √(1 − β₂ᵗ), that of √v
         # m̂ / (√v̂ + ε) = m / (√v + ε √(1 − β₂ᵗ)) · √(1 − β₂ᵗ) / (1 − β₁ᵗ): both corrections go into the
-        # scale, sparing a pass over θ. Where ε √(1 − β₂ᵗ) is subnormal (ε within 1/√(1 − β₂ᵗ) of the
+        # scale, sparing a pass over θ. Where ε √(1 − β₂ᵗ) is subnormal (ε below 1/√(1 − β₂ᵗ) times the
         # dtype's smallest normal number, see .epsilon), which some hardware flushes to 0 (0 / 0 = NaN for
         # a zero gradient), √v̂ + ε is formed as written instead, one pass more: the same step.
         eps = self._eps * root2  # ε √(1 − β₂ᵗ)
