@@ -319,7 +319,6 @@ def test_the_keys_a_state_dict_holds_instead_are_listed_quoted_and_cut():
         from_state_dict(other, model)
 
 
-
 def test_the_models_own_keys_are_listed_quoted_and_cut():
     """The model's keys were listed whole and unquoted: a model of 300 Linear layers gave a message of 600 keys."""
     model = cr.mlp([2] * 301, seed=0)
