@@ -101,9 +101,10 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
 
 
 def _cut(value, limit: int):
-    """The first ``limit`` items of a str, bytes or bytearray ``value``, and a quote character of the
-    whole beyond them: repr writes ``'`` unless the value holds ``'`` and no ``"``, and each item
-    alone otherwise, so the cut's repr begins with the whole's first ``limit`` characters."""
+    """The first ``limit`` characters (bytes) of a str, bytes or bytearray ``value``, then a quote
+    character of the whole: repr picks ``"`` as its quotes where the value holds ``'`` and no ``"``,
+    ``'`` otherwise, and writes each character independently of the others, so the cut's repr
+    begins with the whole's first ``limit`` characters."""
     double, single = ('"', "'") if isinstance(value, str) else (b'"', b"'")
     quote = double if double in value else single if single in value else value[:0]
     return value[:limit] + quote
