@@ -939,6 +939,47 @@ def test_a_plot_title_shows_a_character_not_shown_as_its_escape(tmp_path, monkey
                       f"Gradient flow: iris, {tmp_path}/run\\t\\udcff\\$"]
 
 
+def run_with_matplotlib_broken(tmp_path, broken: str, *options) -> subprocess.CompletedProcess:
+    """``chainrule train --data iris ... --out run OPTIONS`` in a process where matplotlib cannot be
+    imported: ``broken`` is "missing" (no module of that name) or "backend" (MPLBACKEND names no backend)."""
+    setup = "import sys; sys.modules['matplotlib'] = None\n" if broken == "missing" else ""
+    script = setup + "import sys\nfrom chainrule.cli import main\nsys.exit(main(sys.argv[1:]))"
+    env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+    if broken == "backend":
+        env["MPLBACKEND"] = "nonsense"
+    return subprocess.run([sys.executable, "-c", script, "train", "--data", "iris", "--hidden", "4", "--epochs", "1",
+                           "--quiet", "--out", "run", *options], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("broken, says", [
+    ("missing", ["plots: history.png and gradient_flow.png are drawn with matplotlib, which cannot be imported "
+                 "(import of matplotlib halted", "install it (pip install matplotlib) or train with --no-plots"]),
+    ("backend", ["MPLBACKEND: 'nonsense' is not a backend that matplotlib knows, and matplotlib refuses to be "
+                 "imported with it", "unset MPLBACKEND (or set it to agg), or train with --no-plots"])])
+def test_plots_that_matplotlib_cannot_draw_are_refused_before_training(tmp_path, broken, says):
+    # matplotlib was first imported once training was over and the model written: its ModuleNotFoundError, or the
+    # ValueError that an unknown MPLBACKEND makes at import, was an internal error (exit 1) after the whole run
+    done = run_with_matplotlib_broken(tmp_path, broken)
+    assert_one_line_error(done.returncode, done.stderr, *says)
+    assert not (tmp_path / "run").exists()
+    done = run_with_matplotlib_broken(tmp_path, broken, "--no-plots")
+    assert done.returncode == 0, done.stderr
+    assert {path.name for path in (tmp_path / "run").iterdir()} == RUN_FILES - {"history.png", "gradient_flow.png"}
+
+
+def test_plots_a_config_file_asks_for_are_named_as_its_key_when_matplotlib_is_missing(monkeypatch):
+    def missing(name, package=None):
+        raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+
+    monkeypatch.setattr(train_command.importlib, "import_module", missing)
+    with pytest.raises(cr.ConfigError, match=r"^run\.toml: key 'plots': true: history\.png and gradient_flow\.png are "
+                                             r"drawn with matplotlib, which cannot be imported \(No module named "
+                                             r"'matplotlib'\); install it \(pip install matplotlib\) or train with "
+                                             r"--no-plots$"):
+        train_command.check_plots_can_be_drawn({"plots": "run.toml"})
+
+
 def test_targets_beyond_float32_train_when_standardized_first(tmp_path, capsys):
     # the check of a target against the dtype refused them, where fit standardizes them in float64 first
     rows = [["a", "b", "label"]] + [[str(i), str(i % 3), str((i + 1) * 1e38)] for i in range(12)]

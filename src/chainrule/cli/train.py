@@ -38,6 +38,7 @@ regression) and the learning rate not the cause.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 import os
 import sys
@@ -273,6 +274,8 @@ def run(args) -> int:
         # working directory; read (and named in errors) as the user gave it.
         saved_config = dataclasses.replace(config, data=absolute_data_spec(config.data))
         check_text_values(saved_config, sources)
+        if config.plots and comm.is_root:  # rank 0 alone draws them
+            check_plots_can_be_drawn(sources)
         folder = run_folder(args)
         if comm.is_root:
             check_folder_is_free(folder, args.resume)
@@ -671,6 +674,33 @@ def write_plots(plot: bool, history, model, data_name: str, folder: Path, restor
     names = printable(f"{data_name}, {folder}").replace("$", r"\$")
     plots.plot_history(history, folder / PLOTS[0], title=f"Training history: {names}", best_restored=restored)
     plots.plot_gradient_flow(history, folder / PLOTS[1], title=f"Gradient flow: {names}", model=model)
+
+
+def check_plots_can_be_drawn(sources: dict) -> None:
+    """Import :mod:`chainrule.plots`, as :func:`write_plots` will once training is over; ConfigError when
+    matplotlib cannot be imported: it is not installed (or a module it needs is not), or the environment
+    variable MPLBACKEND names a backend it does not know, which it refuses at import (chainrule draws on
+    an Agg canvas of its own and uses no backend, but the check is matplotlib's). Before training, so that
+    the run does not end with an internal error once its model is written. ``plots`` is named where it
+    came from when a file set it (``sources``, as for ``value_name``); --no-plots turns the plots off
+    whatever the files say.
+
+    Any other error of the import is raised as it is: an ImportError is also what a Ctrl-C breaking a
+    compiled module's initialization raises, which the command reports as the interruption it was."""
+    try:
+        importlib.import_module("..plots", __package__)  # kept in sys.modules: write_plots imports it again
+    except ModuleNotFoundError as error:
+        source = sources.get("plots")
+        where = f"{value_name('plots', source)}: true" if source is not None else "plots"
+        raise ConfigError(f"{where}: history.png and gradient_flow.png are drawn with matplotlib, which cannot be "
+                          f"imported ({error}); install it (pip install matplotlib) or train with --no-plots") from None
+    except ValueError:
+        backend = os.environ.get("MPLBACKEND")
+        if not backend:
+            raise
+        raise ConfigError(f"MPLBACKEND: {quoted(backend)} is not a backend that matplotlib knows, and matplotlib "
+                          f"refuses to be imported with it, though the plots use none (chainrule draws with Agg); "
+                          f"unset MPLBACKEND (or set it to agg), or train with --no-plots") from None
 
 
 def check_file_fits_dtype(config: TrainConfig, data) -> None:
