@@ -748,6 +748,40 @@ def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys)
     assert {path.name for path in (tmp_path / "run").iterdir()} == RUN_FILES - {"history.png", "gradient_flow.png"}
 
 
+def test_a_plot_that_cannot_be_written_leaves_no_earlier_plot_and_says_what_was_written(tmp_path, capsys):
+    # the resumed run's error named the plot alone, as if the run had failed, and left the gradient_flow.png of its
+    # earlier epochs beside the new model
+    run = tmp_path / "run"
+    options = [option for option in IRIS if option != "--no-plots"]
+    assert call(capsys, "train", *options, "--epochs", "1", "--out", run)[0] == 0
+    (run / "history.png").unlink()
+    (run / "history.png").mkdir()
+    code, out, err = call(capsys, "train", "--resume", run / "checkpoint.safetensors", "--epochs", "2", "--quiet")
+    assert_one_line_error(code, err, f"{run / 'history.png'}: cannot write (it is a directory, not a file); the run "
+                          f"trained to epoch 2 and config.toml, model.safetensors, metrics.json were written in {run}, "
+                          f"but not history.png or gradient_flow.png")
+    assert out == ""
+    assert not (run / "gradient_flow.png").exists()
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 2
+
+
+def test_ctrl_c_while_a_plot_is_drawn_names_the_plots_written_and_removes_the_earlier_one(tmp_path, capsys,
+                                                                                         monkeypatch):
+    from chainrule import plots
+    run = tmp_path / "run"
+    options = [option for option in IRIS if option != "--no-plots"]
+    assert call(capsys, "train", *options, "--epochs", "1", "--out", run)[0] == 0
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "plot_gradient_flow", interrupted)
+    code, _, err = call(capsys, "train", "--resume", run / "checkpoint.safetensors", "--epochs", "2", "--quiet")
+    assert code == 130
+    assert "config.toml, model.safetensors, metrics.json, history.png written" in err
+    assert {path.name for path in run.iterdir()} == RUN_FILES - {"gradient_flow.png"}
+
+
 def test_a_batch_size_larger_than_the_training_rows_is_named_where_it_was_given(tmp_path, capsys):
     small = write_csv(tmp_path / "small.csv", iris_rows()[:1] + iris_rows()[1:150:15])  # 8 training rows
     code, _, err = call(capsys, "train", "--data", small, "--batch-size", "8", "--validation", "0.25", "--quiet",

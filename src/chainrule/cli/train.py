@@ -37,6 +37,7 @@ regression) and the learning rate not the cause.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import math
@@ -344,7 +345,13 @@ def write_run(model, data, history, callbacks: list, config: TrainConfig, saved_
                        "history": history.to_json()}
             atomic_write(folder / METRICS, json_text(metrics, indent=2))
             written.append(METRICS)
-            write_plots(config.plots, history, model, data.name, folder, restored)
+            try:
+                write_plots(config.plots, history, model, data.name, folder, restored, written)
+            except ChainruleError as error:  # a plot that cannot be written (a full disk): the run is not lost
+                missing = " or ".join(name for name in PLOTS if name not in written)
+                error.args = (f"{error}; the run trained to epoch {history.epochs} and {', '.join(written)} were "
+                              f"written in {folder}, but not {missing}", *error.args[1:])
+                raise
         except KeyboardInterrupt:  # training is over: say what the run folder holds
             beside = f", beside the checkpoint {CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
             print(f"chainrule: interrupted after training ({history.complete_epochs} complete epochs), while "
@@ -657,13 +664,29 @@ def save_model(model, data, data_spec: str, test: dict, path: Path) -> None:
     save(model, path)
 
 
-def write_plots(plot: bool, history, model, data_name: str, folder: Path, restored: bool) -> None:
-    """Draw the run's plots into ``folder`` when ``plot``; else remove any there (a resumed run
-    with --no-plots: no plots of its earlier epochs beside the new model)."""
+def write_plots(plot: bool, history, model, data_name: str, folder: Path, restored: bool,
+                written: list | None = None) -> None:
+    """Draw the run's plots into ``folder`` when ``plot``, appending the name of each to ``written``;
+    else remove any there (a resumed run with --no-plots: no plots of its earlier epochs beside the new
+    model). A plot that is not drawn, as one fails to be written or a Ctrl-C comes, is removed likewise
+    (what cannot be removed, a directory in its place, is left), and the error raised."""
     if not plot:
         for name in PLOTS:
             (folder / name).unlink(missing_ok=True)
         return
+    drawn = [] if written is None else written
+    try:
+        _draw_plots(history, model, data_name, folder, restored, drawn)
+    except BaseException:
+        for name in PLOTS:
+            if name not in drawn:
+                with contextlib.suppress(OSError):
+                    (folder / name).unlink(missing_ok=True)
+        raise
+
+
+def _draw_plots(history, model, data_name: str, folder: Path, restored: bool, drawn: list) -> None:
+    """:func:`write_plots`' drawing: history.png, then gradient_flow.png, each name appended to ``drawn``."""
     from .. import plots  # here, not at the top: matplotlib takes ~0.3 s to import, and every command loads this module
 
     # The names as they are: a pair of '$' in them ("prices_$5_to_$10.csv") is otherwise matplotlib's math,
@@ -673,7 +696,9 @@ def write_plots(plot: bool, history, model, data_name: str, folder: Path, restor
     # stopped the run with an internal error likewise.
     names = printable(f"{data_name}, {folder}").replace("$", r"\$")
     plots.plot_history(history, folder / PLOTS[0], title=f"Training history: {names}", best_restored=restored)
+    drawn.append(PLOTS[0])
     plots.plot_gradient_flow(history, folder / PLOTS[1], title=f"Gradient flow: {names}", model=model)
+    drawn.append(PLOTS[1])
 
 
 def check_plots_can_be_drawn(sources: dict) -> None:
