@@ -143,3 +143,18 @@ def test_the_legend_of_many_compared_runs_leaves_the_panel_its_height(tmp_path, 
         compare_gradient_flow({f"run {index}": history for index in range(40)}, tmp_path / "compare.png")
     figure = drawn[0]
     assert figure.axes[0].get_position().height * figure.get_figheight() > 2.0  # inches of panel above the legend
+
+
+@pytest.mark.parametrize("first, last, ratio", [(1e-310, 10.0, "1e+311"), (5e-324, 1.0, "2.02e+323"),
+                                                 (1e200, 1e-130, "1e-330"), (1e-300, 1e-300, "1")])
+def test_a_ratio_past_the_float_range_is_written_out_and_drawn_without_warnings(tmp_path, drawn, first, last, ratio):
+    # last / first overflowed to "inf" (which reads as a norm that is not finite) or underflowed to "0", and the
+    # log axis's span, high / low of its limits, overflowed with a RuntimeWarning
+    history = History(metrics={"loss": [1.0, 1.0]}, grad_norms={"0": [first, first], "2": [last, last]},
+                      initial_grad_norms={"0": first, "2": last})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_gradient_flow(history, tmp_path / "flow.png")
+        compare_gradient_flow({"run": history}, tmp_path / "compare.png")
+    assert drawn[0].axes[1].get_title() == f"at initialization: last / first = {ratio}"
+    assert drawn[1].axes[0].get_legend().get_texts()[0].get_text() == f"run: last / first = {ratio}"

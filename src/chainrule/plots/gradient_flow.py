@@ -310,7 +310,8 @@ def _log_y(axes, values) -> None:
         return
     axes.set_yscale("log")
     low, high = axes.get_ylim()
-    if 0 < low < high < math.inf and high / low < 10.0 ** MIN_DECADES:
+    # in decades: high / low overflows (a RuntimeWarning) once the norms span more than the float range
+    if 0 < low < high < math.inf and math.log10(high) - math.log10(low) < MIN_DECADES:
         centre, half = math.sqrt(low * high), 10.0 ** (MIN_DECADES / 2)
         axes.set_ylim(centre / half, centre * half)
 
@@ -329,7 +330,17 @@ def _ratio_text(norms: dict) -> str:
         return "a gradient norm is not finite"
     if first == 0:
         return "first layer's gradient is 0"
-    return f"last / first = {last / first:.3g}"
+    ratio = last / first
+    if first > 0 and last > 0 and (ratio == 0 or math.isinf(ratio)):
+        # Past the float range (a first norm of 1e-310 under a last of 10), where the quotient is inf or 0,
+        # which would read as a norm not finite or a last layer without gradient: written out from the logs.
+        decades = math.log10(last) - math.log10(first)
+        exponent = math.floor(decades)
+        mantissa = f"{10.0 ** (decades - exponent):.3g}"
+        if mantissa == "10":  # 9.9996 rounds up to the next power of ten
+            mantissa, exponent = "1", exponent + 1
+        return f"last / first = {mantissa}e{exponent:+03d}"
+    return f"last / first = {ratio:.3g}"
 
 
 def _depth_colors(n_layers: int) -> list:
