@@ -9,7 +9,7 @@ import pytest
 import chainrule as cr
 from chainrule import plots
 from chainrule.cli.json_output import json_text
-from chainrule.plots import plot_history
+from chainrule.plots import plot_gradient_flow, plot_history
 from chainrule.training import History
 
 
@@ -94,3 +94,32 @@ def test_a_loss_past_what_a_log_axis_spans_is_drawn_on_a_linear_axis_that_holds_
     axes = drawn[0].axes[0]
     bottom, top = axes.get_ylim()
     assert axes.get_yscale() == "linear" and bottom <= 1.0 and 1e300 <= top < math.inf
+
+
+def partial_epoch_spans(axes) -> list:
+    """The (left, right) epochs of each patch of ``axes`` labelled as a part of an epoch."""
+    return [tuple(np.round(patch.get_x() + np.array([0.0, patch.get_width()]), 6)) for patch in axes.patches
+            if patch.get_label() == plots.PARTIAL_EPOCH_LABEL]
+
+
+@pytest.mark.parametrize("partial, spans", [(True, [(2.5, 3.5)]), (False, [])])
+def test_an_epoch_cut_short_by_ctrl_c_is_shaded_on_every_panel(tmp_path, drawn, partial, spans):
+    # its values, from the batches that ran, were drawn as any epoch's, though a run stopped early in its last epoch
+    # often shows a jump there
+    history = History(metrics={"loss": [1.0, 0.5, 0.9], "accuracy": [0.5, 0.7, 0.2]},
+                      grad_norms={"0": [1.0, 0.8, 3.0]}, initial_grad_norms={"0": 1.0}, epochs=3,
+                      partial_last_epoch=partial)
+    plot_history(history, tmp_path / "history.png")
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    panels = [*drawn[0].axes, drawn[1].axes[0]]
+    assert [partial_epoch_spans(axes) for axes in panels] == [spans] * 3
+    for axes in panels:
+        assert (plots.PARTIAL_EPOCH_LABEL in [text.get_text() for text in axes.get_legend().get_texts()]) == partial
+
+
+@pytest.mark.parametrize("plot", [plot_history, plot_gradient_flow])
+def test_a_partial_last_epoch_that_is_not_a_bool_is_a_data_error(tmp_path, plot):
+    history = History(metrics={"loss": [1.0]}, grad_norms={"0": [1.0]}, epochs=1, partial_last_epoch="no")
+    with pytest.raises(cr.DataError, match=r"^history\.partial_last_epoch: expected True or False, got 'no'$"):
+        plot(history, tmp_path / "plot.png")
+    assert not (tmp_path / "plot.png").exists()

@@ -32,9 +32,9 @@ The package is three modules: :mod:`~chainrule.plots.history` (the history figur
 Importing it imports matplotlib, which ``import chainrule`` does not.
 """
 
-from .drawing import DPI, NON_FINITE_LABEL, PANEL_SIZE
+from .drawing import DPI, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL
 from .gradient_flow import NOTHING_POSITIVE, compare_gradient_flow, plot_gradient_flow
 from .history import NOTHING_FINITE, plot_history
 
-__all__ = ["DPI", "NON_FINITE_LABEL", "NOTHING_FINITE", "NOTHING_POSITIVE", "PANEL_SIZE", "compare_gradient_flow",
-           "plot_gradient_flow", "plot_history"]
+__all__ = ["DPI", "NON_FINITE_LABEL", "NOTHING_FINITE", "NOTHING_POSITIVE", "PANEL_SIZE", "PARTIAL_EPOCH_LABEL",
+           "compare_gradient_flow", "plot_gradient_flow", "plot_history"]

@@ -13,7 +13,8 @@ last epochs: it is drawn ending at the run's last epoch, which is ``history.epoc
 length of its longest series if that is more.
 
 A value that is NaN or infinite cannot be drawn on an axis: it is a gap in its line, and a
-red cross on the panel's top edge marks its epoch or depth.
+red cross on the panel's top edge marks its epoch or depth. A last epoch that Ctrl-C cut short
+(``history.partial_last_epoch``) is shaded grey on every panel drawn against epochs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from matplotlib.mathtext import MathTextParser
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
+from ..checks import is_bool
 from ..errors import DataError, HyperparameterError, quoted
 from ..io.atomic import atomic_write, check_path
 from ..training.history import History
@@ -48,12 +50,21 @@ NON_FINITE_LABEL = "NaN/inf (diverged)"  # legend entry of the red crosses marki
 # as NaN and inf are).
 LOG_LIMIT = 1e250
 NON_FINITE_STYLE = {"linestyle": "none", "marker": "x", "color": "red", "markersize": 9, "markeredgewidth": 2}
+PARTIAL_EPOCH_LABEL = "part of an epoch (interrupted)"  # legend entry of the shade over an epoch Ctrl-C cut short
+PARTIAL_EPOCH_STYLE = {"color": "0.88", "zorder": 0, "linewidth": 0}
 
 
 def _check_history(history, argument: str) -> None:
     """DataError naming ``argument`` unless it is a History (a dict of metrics is not)."""
     if not isinstance(history, History):
         raise DataError(f"{argument}: expected a chainrule History (as returned by cr.fit), got {type(history).__name__}")
+
+
+def _partial_last_epoch(history) -> bool:
+    """``history.partial_last_epoch`` as a bool; DataError naming it unless it is one (a History built by hand)."""
+    if not is_bool(history.partial_last_epoch):
+        raise DataError(f"history.partial_last_epoch: expected True or False, got {quoted(history.partial_last_epoch)}")
+    return bool(history.partial_last_epoch)
 
 
 def _check_title(title) -> None:
@@ -218,6 +229,17 @@ def _mark_non_finite(axes, positions: list) -> bool:
     axes.plot(marked, [1.0] * len(marked), transform=top_edge, clip_on=False, label=NON_FINITE_LABEL,
               **NON_FINITE_STYLE)
     return True
+
+
+def _shade_partial_epoch(axes, partial: bool, last_epoch: int) -> None:
+    """A grey band over ``last_epoch`` when ``partial`` (Ctrl-C cut it short), labelled for the legend.
+
+    Its values come from the batches that ran, not the whole epoch, and often stand apart from
+    the curve (a loss on a few batches); the band says so where they are drawn. It lies behind the
+    curves and adds nothing to the y range.
+    """
+    if partial:
+        axes.axvspan(last_epoch - 0.5, last_epoch + 0.5, label=PARTIAL_EPOCH_LABEL, **PARTIAL_EPOCH_STYLE)
 
 
 def _say_in_middle(axes, note: str) -> None:

@@ -16,9 +16,10 @@ from matplotlib import colormaps
 from ..errors import DataError, quoted
 from ..layers import Layer
 from ..training.history import History
-from .drawing import (LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, _check_history, _check_mathtext, _check_title, _epochs,
-                      _figure, _floats, _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker,
-                      _non_finite_positions, _positive, _save, _say_in_middle, _series_of_floats, _span_x)
+from .drawing import (LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL, _check_history, _check_mathtext,
+                      _check_title, _epochs, _figure, _floats, _image_format, _integer_ticks, _last_epoch,
+                      _mark_non_finite, _marker, _non_finite_positions, _partial_last_epoch, _positive, _save,
+                      _say_in_middle, _series_of_floats, _shade_partial_epoch, _span_x)
 
 LEGEND_ROWS_IN_PANEL = 8  # compare_gradient_flow's legend rows that fit its figure; each more adds LEGEND_ROW_INCHES
 LEGEND_ROW_INCHES = 0.25
@@ -50,7 +51,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     entry "NaN/inf (diverged)"; so is a norm past 1e250, which a log axis cannot span
     (matplotlib's falls back to limits that leave it off the panel). A panel with no
     positive, finite norm at all says so in its middle ("no positive gradient norms to
-    show") instead of raising.
+    show") instead of raising. A last epoch that Ctrl-C cut short (``history.partial_last_epoch``)
+    is shaded grey in the left panel, with the legend entry "part of an epoch (interrupted)".
 
     Parameters
     ----------
@@ -77,7 +79,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     DataError
         If ``history`` is not a History or holds no gradient norms, if its ``grad_norms`` are
         not lists or 1-D arrays of numbers by layer path, or its ``initial_grad_norms`` not
-        numbers by layer path (a str, None or a bool is not one; the message names the entry),
+        numbers by layer path (a str, None or a bool is not one; the message names the entry), or
+        its ``partial_last_epoch`` not a bool,
         if ``model`` is not a Layer or lacks a layer the history records, if ``path`` is not a
         file name or has a suffix other than those above, or if it cannot be written (nothing is
         left behind then).
@@ -89,6 +92,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     grad_norms = _series_of_floats(history.grad_norms, "history.grad_norms", "layer path")
     initial = _floats(history.initial_grad_norms, "history.initial_grad_norms", "layer path")
     names = _layer_names([*grad_norms, *initial], model)
+    partial = _partial_last_epoch(history)
     image_format = _image_format(path)
     if not grad_norms and not initial:
         raise DataError(f"{path}: cannot plot the gradient flow, the history holds no gradient norms")
@@ -96,7 +100,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     figure = _figure(1, panels)
     axes = iter(figure.subplots(1, panels, squeeze=False)[0])
     if grad_norms:
-        _draw_norms_per_epoch(next(axes), grad_norms, _last_epoch(history), names)
+        _draw_norms_per_epoch(next(axes), grad_norms, _last_epoch(history), names, partial)
     if initial:
         profile = next(axes)
         _draw_profile(profile, initial, label=None, color="tab:blue")
@@ -205,8 +209,9 @@ def _layer_names(paths: list[str], model) -> dict:
     return {path: f"{path} {types[path]}" for path in paths}
 
 
-def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) -> None:
-    """One line per layer, first to last along a sequential colormap, ending at ``last_epoch``.
+def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict, partial: bool) -> None:
+    """One line per layer, first to last along a sequential colormap, ending at ``last_epoch``,
+    shaded grey when ``partial`` (Ctrl-C cut it short).
 
     ``names`` maps each layer's path to its label in the legend. Beyond MAX_NAMED_TICKS
     layers the legend names the layers the depth axis names (every few), so that a legend
@@ -229,6 +234,8 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict) 
     _log_y(axes, [value for values in grad_norms.values() for value in values])
     if _mark_non_finite(axes, non_finite_epochs):
         named += [(line, line.get_label()) for line in axes.get_lines() if line.get_label() == NON_FINITE_LABEL]
+    _shade_partial_epoch(axes, partial, last_epoch)
+    named += [(patch, patch.get_label()) for patch in axes.patches if patch.get_label() == PARTIAL_EPOCH_LABEL]
     axes.set_xlabel("epoch")
     axes.set_ylabel("‖∂L/∂W‖ (mean over sampled batches)")
     axes.set_title("per layer, during training")

@@ -9,8 +9,8 @@ from ..checks import flag, is_bool
 from ..errors import DataError
 from ..training.history import History
 from .drawing import (LOG_LIMIT, _check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks,
-                      _last_epoch, _mark_non_finite, _marker, _non_finite_positions, _positive, _save, _say_in_middle,
-                      _series_of_floats, _span_x)
+                      _last_epoch, _mark_non_finite, _marker, _non_finite_positions, _partial_last_epoch, _positive,
+                      _save, _say_in_middle, _series_of_floats, _shade_partial_epoch, _span_x)
 
 LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 NOTHING_FINITE = "no finite values to show"
@@ -42,6 +42,10 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     A linear panel whose finite values reach past 1e300 in magnitude (a float64 loss near
     its overflow), which matplotlib's axis cannot span, draws them divided by a power of
     ten that its y label names ("loss (× 1e308)").
+
+    When ``history.partial_last_epoch`` is set (Ctrl-C stopped the last epoch before its last
+    batch), a grey band over that epoch on every panel, with the legend entry "part of an epoch
+    (interrupted)", says that its values come from the batches that ran.
 
     When ``history.best_epoch`` is set (an EarlyStopping ran), a dotted vertical line on
     every panel marks that epoch, with the legend entry "best epoch", or "best epoch
@@ -79,7 +83,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     DataError
         If ``history`` is not a History or holds no metrics, if a series of its metrics is
         not a list or 1-D array of numbers (a str, None or a bool is not one; the message
-        names the series), if its ``best_epoch`` is not None or an epoch of the run, if
+        names the series), if its ``best_epoch`` is not None or an epoch of the run, or its
+        ``partial_last_epoch`` not a bool, if
         ``log_loss`` is not True, False or None, if ``path`` is not a file name or has a
         suffix other than those above, or if it cannot be written (nothing is left behind then).
     HyperparameterError
@@ -111,6 +116,7 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         raise DataError(f"{path}: cannot plot the history, it holds no metrics (was any epoch completed?)")
     last_epoch = _last_epoch(history)
     _check_best_epoch(history.best_epoch, last_epoch)
+    partial = _partial_last_epoch(history)
     first_epoch = last_epoch - max(len(values) for values in metrics.values()) + 1
     figure = _figure(1, len(names))
     for axes, name in zip(figure.subplots(1, len(names), squeeze=False)[0], names):
@@ -132,6 +138,7 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         if log_scale:
             axes.set_yscale("log")
         _mark_non_finite(axes, non_finite_epochs)
+        _shade_partial_epoch(axes, partial, last_epoch)
         if history.best_epoch is not None:
             label = RESTORED_BEST_EPOCH_LABEL if best_restored else BEST_EPOCH_LABEL
             axes.axvline(history.best_epoch, label=label, **BEST_EPOCH_STYLE)
