@@ -158,3 +158,20 @@ def test_a_ratio_past_the_float_range_is_written_out_and_drawn_without_warnings(
         compare_gradient_flow({"run": history}, tmp_path / "compare.png")
     assert drawn[0].axes[1].get_title() == f"at initialization: last / first = {ratio}"
     assert drawn[1].axes[0].get_legend().get_texts()[0].get_text() == f"run: last / first = {ratio}"
+
+
+@pytest.mark.parametrize("n_layers", [21, 30, 40, 302])
+def test_a_deep_network_names_its_first_and_last_layer_on_the_depth_axis_and_in_the_legend(tmp_path, drawn, n_layers):
+    # every few layers were named counting from the first, so the last, the output layer whose norm the title's
+    # last / first ratio takes, was left unnamed (302 layers: the axis stopped at depth 289)
+    paths = paths_of_linear_layers(n_layers)
+    history = History(metrics=METRICS, grad_norms={path: [1.0, 2.0] for path in paths},
+                      initial_grad_norms={path: 2.0 ** -depth for depth, path in enumerate(paths)}, epochs=2)
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    per_epoch, profile = drawn[0].axes
+    named = [label.get_text() for label in profile.xaxis.get_ticklabels()]
+    legend = [text.get_text() for text in per_epoch.get_legend().get_texts()]
+    assert named == legend and len(named) <= 20
+    assert (named[0], named[-1]) == (paths[0], paths[-1])
+    assert profile.get_xticks()[-1] == n_layers
+    assert_tick_labels_do_not_overlap(profile)

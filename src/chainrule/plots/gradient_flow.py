@@ -39,8 +39,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     norms at initialization, a right panel shows them against depth: a line falling
     steeply towards the first layer is the gradient "getting progressively more diluted"
     on its way back through the network (lecture notes). With more than 20 layers, the
-    depth axis and the left panel's legend name every few layers (the same ones), so that
-    neither crowds the figure; the colours still run from the first layer to the last.
+    depth axis and the left panel's legend name every few layers (the same ones, the first
+    and the last among them), so that neither crowds the figure; the colours still run from the first layer to the last.
     Given the ``model``, the legend and the depth axis also name each layer's type
     ("0 Linear", "2 Linear"); without it they show the paths alone.
 
@@ -120,7 +120,7 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     Each run is one line: ‖∂L/∂W‖ of its layers at initialization against their depth,
     labelled with its name and the ratio of its last layer's norm to its first layer's.
     When every run has the same layers, the depth axis names them by path (every few
-    layers beyond 20); otherwise it numbers them, 1 being each run's first layer with
+    layers beyond 20, the first and the last among them); otherwise it numbers them, 1 being each run's first layer with
     weights. Norms that are 0 or not finite are gaps, unmarked here (the legend's ratio
     says "a gradient norm is not finite" when the first or last layer's is).
 
@@ -219,14 +219,14 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict, 
     """
     layers = list(grad_norms)
     colors = _depth_colors(len(layers))
-    step = _naming_step(len(layers))
+    named_indices = _named_indices(len(layers))
     non_finite_epochs = []
     named = []  # (line, name) of the layers the legend names
     for index, (layer, color) in enumerate(zip(layers, colors)):
         epochs = _epochs(grad_norms[layer], last_epoch)
         values = [_drawable(value) for value in grad_norms[layer]]
         line, = axes.plot(epochs, values, color=color, label=names[layer], marker=_marker(values))
-        if index % step == 0:
+        if index in named_indices:
             named.append((line, names[layer]))
         non_finite_epochs += _non_finite_positions(epochs, grad_norms[layer], LOG_LIMIT)
     longest = max(len(values) for values in grad_norms.values())
@@ -241,7 +241,7 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict, 
     axes.set_title("per layer, during training")
     _integer_ticks(axes.xaxis)
     axes.grid(alpha=0.3, which="both")
-    n_named = math.ceil(len(layers) / step)
+    n_named = len(named_indices)
     # Beside the lines, never over them. Handles and labels given, as a layer named "_..." is
     # otherwise left out (matplotlib's mark of a line kept out of the legend).
     legend = axes.legend(*zip(*named), title="layer", fontsize="small", ncol=max(1, math.ceil(n_named / 12)),
@@ -273,7 +273,7 @@ def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:
     """
     deepest = max(len(layers) for layers in layer_lists)
     _span_x(axes, 1, deepest)
-    depths = range(1, deepest + 1, _naming_step(deepest))
+    depths = [index + 1 for index in _named_indices(deepest)]
     layers = layer_lists[0]
     if all(other == layers for other in layer_lists):
         labels = [layers[depth - 1] for depth in depths]
@@ -284,9 +284,17 @@ def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:
         axes.set_xlabel("layer with weights (1 = first of each run)")
 
 
-def _naming_step(n_layers: int) -> int:
-    """Name every this many layers, so that at most MAX_NAMED_TICKS of ``n_layers`` are named."""
-    return math.ceil(n_layers / MAX_NAMED_TICKS)
+def _named_indices(n_layers: int) -> list[int]:
+    """The indices (0 = first) of the layers named on the depth axis and in the legend: all of ``n_layers``
+    up to MAX_NAMED_TICKS, else every few from the first, at most MAX_NAMED_TICKS of them.
+
+    The last layer is always named, in place of the one that would come last counting from the first
+    (one to a whole step before it): it is the output layer, whose norm the panel's ratio last / first
+    takes, and it ends the axis "first → last". That widens the last gap only, so no names overlap.
+    """
+    indices = list(range(0, n_layers, math.ceil(n_layers / MAX_NAMED_TICKS)))
+    indices[-1] = n_layers - 1
+    return indices
 
 
 def _tick_label_angle(labels: list[str]) -> dict:
