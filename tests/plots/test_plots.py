@@ -1,5 +1,6 @@
 """chainrule.plots: every figure is a valid PNG of the expected size, written atomically."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -249,6 +250,21 @@ def test_the_suffix_picks_the_format(tmp_path, suffix, signature):
     target = tmp_path / ("history" + suffix)
     plot_history(classification_history(), target)
     assert target.read_bytes().startswith(signature)
+
+
+def test_an_eps_figure_has_nothing_transparent_that_postscript_would_draw_opaque(tmp_path, caplog):
+    # the grid's alpha and the legend's frame were partly transparent: PostScript has no transparency, so
+    # matplotlib logged "partially transparent artists will be rendered opaque" on stderr for every figure, and drew
+    # the grid at full strength
+    history = classification_history()
+    history.best_epoch, history.partial_last_epoch = 2, True
+    history.grad_norms["2"][1] = float("nan")
+    with caplog.at_level(logging.WARNING):
+        plot_history(history, tmp_path / "history.eps")
+        plot_gradient_flow(history, tmp_path / "flow.eps")
+        compare_gradient_flow({"run": history}, tmp_path / "compare.eps")
+    assert caplog.records == []
+    assert (tmp_path / "compare.eps").read_bytes().startswith(b"%!PS")
 
 
 @pytest.mark.parametrize("name", ["history.gif", "history.txt"])

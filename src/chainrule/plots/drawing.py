@@ -50,6 +50,10 @@ NON_FINITE_LABEL = "NaN/inf (diverged)"  # legend entry of the red crosses marki
 # as NaN and inf are).
 LOG_LIMIT = 1e250
 NON_FINITE_STYLE = {"linestyle": "none", "marker": "x", "color": "red", "markersize": 9, "markeredgewidth": 2}
+# Opaque, as PostScript (.eps) has no transparency: a partly transparent artist is drawn opaque there, and
+# matplotlib logs so on stderr for every figure. The grid's grey is matplotlib's (#b0b0b0) at alpha 0.3 on white.
+GRID_STYLE = {"color": "0.9"}
+LEGEND_STYLE = {"framealpha": 1.0}
 PARTIAL_EPOCH_LABEL = "part of an epoch (interrupted)"  # legend entry of the shade over an epoch Ctrl-C cut short
 PARTIAL_EPOCH_STYLE = {"color": "0.88", "zorder": 0, "linewidth": 0}
 

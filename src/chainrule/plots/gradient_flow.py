@@ -16,10 +16,11 @@ from matplotlib import colormaps
 from ..errors import DataError, quoted
 from ..layers import Layer
 from ..training.history import History
-from .drawing import (LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL, _check_history, _check_mathtext,
-                      _check_title, _epochs, _figure, _floats, _image_format, _integer_ticks, _last_epoch,
-                      _mark_non_finite, _marker, _non_finite_positions, _partial_last_epoch, _positive, _save,
-                      _say_in_middle, _series_of_floats, _shade_partial_epoch, _span_x)
+from .drawing import (GRID_STYLE, LEGEND_STYLE, LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL,
+                      _check_history, _check_mathtext, _check_title, _epochs, _figure, _floats, _image_format,
+                      _integer_ticks, _last_epoch, _mark_non_finite, _marker, _non_finite_positions,
+                      _partial_last_epoch, _positive, _save, _say_in_middle, _series_of_floats, _shade_partial_epoch,
+                      _span_x)
 
 LEGEND_ROWS_IN_PANEL = 8  # compare_gradient_flow's legend rows that fit its figure; each more adds LEGEND_ROW_INCHES
 LEGEND_ROW_INCHES = 0.25
@@ -108,7 +109,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         _log_y(profile, initial.values())
         depths = range(1, len(initial) + 1)
         if _mark_non_finite(profile, _non_finite_positions(depths, initial.values(), LOG_LIMIT)):
-            profile.legend()
+            profile.legend(**LEGEND_STYLE)
         profile.set_title("at initialization: " + _ratio_text(initial))
     figure.suptitle(title or "Gradient flow")
     return _save(figure, path, image_format)
@@ -186,7 +187,8 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     # Below the axes, never over the lines. Handles and labels given, as a run named "_..." is
     # otherwise left out (matplotlib's mark of a line kept out of the legend).
     lines = axes.get_lines()
-    axes.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    axes.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.15),
+                **LEGEND_STYLE)
     figure.suptitle(title or "Gradient norm through depth at initialization")
     return _save(figure, path, image_format)
 
@@ -240,12 +242,12 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict, 
     axes.set_ylabel("‖∂L/∂W‖ (mean over sampled batches)")
     axes.set_title("per layer, during training")
     _integer_ticks(axes.xaxis)
-    axes.grid(alpha=0.3, which="both")
+    axes.grid(which="both", **GRID_STYLE)
     n_named = len(named_indices)
     # Beside the lines, never over them. Handles and labels given, as a layer named "_..." is
     # otherwise left out (matplotlib's mark of a line kept out of the legend).
     legend = axes.legend(*zip(*named), title="layer", fontsize="small", ncol=max(1, math.ceil(n_named / 12)),
-                         loc="upper left", bbox_to_anchor=(1.01, 1.0))
+                         loc="upper left", bbox_to_anchor=(1.01, 1.0), **LEGEND_STYLE)
     for text in legend.get_texts():
         text.set_parse_math(False)  # a path is a name, never a formula between '$'
 
@@ -260,7 +262,7 @@ def _draw_profile(axes, norms: dict, *, label: str | None, color) -> None:
     depth = range(1, len(layers) + 1)
     axes.plot(depth, [_drawable(norms[layer]) for layer in layers], marker="o", color=color, label=label)
     axes.set_ylabel("‖∂L/∂W‖ at initialization")
-    axes.grid(alpha=0.3, which="both")
+    axes.grid(which="both", **GRID_STYLE)
 
 
 def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:

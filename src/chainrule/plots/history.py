@@ -8,9 +8,10 @@ from pathlib import Path
 from ..checks import flag, is_bool
 from ..errors import DataError
 from ..training.history import History
-from .drawing import (LOG_LIMIT, _check_history, _check_title, _epochs, _figure, _image_format, _integer_ticks,
-                      _last_epoch, _mark_non_finite, _marker, _non_finite_positions, _partial_last_epoch, _positive,
-                      _save, _say_in_middle, _series_of_floats, _shade_partial_epoch, _span_x)
+from .drawing import (GRID_STYLE, LEGEND_STYLE, LOG_LIMIT, _check_history, _check_title, _epochs, _figure,
+                      _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _non_finite_positions,
+                      _partial_last_epoch, _positive, _save, _say_in_middle, _series_of_floats, _shade_partial_epoch,
+                      _span_x)
 
 LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 NOTHING_FINITE = "no finite values to show"
@@ -149,8 +150,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         axes.set_ylabel(METRIC_LABELS.get(name, name) + ("" if exponent is None else f" (× 1e{exponent})"))
         axes.set_title(METRIC_LABELS.get(name, name))
         _integer_ticks(axes.xaxis)
-        axes.grid(alpha=0.3)
-        axes.legend()
+        axes.grid(**GRID_STYLE)
+        axes.legend(**LEGEND_STYLE)
     figure.suptitle(title or "Training history")
     return _save(figure, path, image_format)
 
