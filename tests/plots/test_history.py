@@ -123,3 +123,24 @@ def test_a_partial_last_epoch_that_is_not_a_bool_is_a_data_error(tmp_path, plot)
     with pytest.raises(cr.DataError, match=r"^history\.partial_last_epoch: expected True or False, got 'no'$"):
         plot(history, tmp_path / "plot.png")
     assert not (tmp_path / "plot.png").exists()
+
+
+@pytest.mark.parametrize("epochs", ["abc", "5", 2.7, float("nan"), float("inf"), True, -3, 2 ** 53 + 1])
+@pytest.mark.parametrize("plot", [plot_history, plot_gradient_flow])
+def test_an_epoch_count_that_is_not_a_whole_number_of_epochs_is_a_data_error(tmp_path, plot, epochs):
+    # it went through int(): 'abc' and NaN raised a bare ValueError, inf an OverflowError, and '5', 2.7, True and -3
+    # were taken as counts
+    history = History(metrics={"loss": [1.0, 0.5]}, grad_norms={"0": [1.0, 2.0]}, initial_grad_norms={"0": 1.0},
+                      epochs=epochs)
+    with pytest.raises(cr.DataError, match=r"^history\.epochs: expected a whole number of epochs from 0 to "
+                                           r"9007199254740992, or None, got .+ \((str|float|bool|int)\)$"):
+        plot(history, tmp_path / "plot.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("epochs", [None, 0, 2, np.int64(2), 2 ** 53])
+def test_an_epoch_count_that_is_a_whole_number_or_none_is_drawn(tmp_path, epochs):
+    history = History(metrics={"loss": [1.0, 0.5]}, grad_norms={"0": [1.0, 2.0]}, initial_grad_norms={"0": 1.0},
+                      epochs=epochs)
+    plot_history(history, tmp_path / "history.png")
+    plot_gradient_flow(history, tmp_path / "flow.png")

@@ -38,6 +38,7 @@ from matplotlib.transforms import blended_transform_factory
 from ..checks import is_bool
 from ..errors import DataError, HyperparameterError, quoted
 from ..io.atomic import atomic_write, check_path
+from ..optimizers.saved_state import MAX_STEP_COUNT
 from ..training.history import History
 
 DPI = 100
@@ -175,7 +176,20 @@ def _figure(rows: int, columns: int) -> Figure:
 def _last_epoch(history) -> int:
     """The run's last epoch: ``history.epochs``, or its longest series if that is longer."""
     series = [*history.metrics.values(), *history.grad_norms.values()]
-    return max([int(history.epochs or 0), *(len(values) for values in series)])
+    return max([_epoch_count(history), *(len(values) for values in series)])
+
+
+def _epoch_count(history) -> int:
+    """``history.epochs`` as an int, 0 for None; DataError naming it unless it is a whole number from 0 to
+    MAX_STEP_COUNT (as History.from_json reads it), or None. A History built by hand may hold anything there:
+    '5', 2.7 or True would be taken for a count by ``int``, and 'abc' or NaN raise a bare ValueError."""
+    epochs = history.epochs
+    if epochs is None:
+        return 0
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or not 0 <= epochs <= MAX_STEP_COUNT:
+        raise DataError(f"history.epochs: expected a whole number of epochs from 0 to {MAX_STEP_COUNT}, or None, "
+                        f"got {quoted(epochs)} ({type(epochs).__name__})")
+    return int(epochs)
 
 
 def _epochs(values, last_epoch: int) -> range:

@@ -80,8 +80,8 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     DataError
         If ``history`` is not a History or holds no gradient norms, if its ``grad_norms`` are
         not lists or 1-D arrays of numbers by layer path, or its ``initial_grad_norms`` not
-        numbers by layer path (a str, None or a bool is not one; the message names the entry), or
-        its ``partial_last_epoch`` not a bool,
+        numbers by layer path (a str, None or a bool is not one; the message names the entry), its
+        ``epochs`` not a whole number from 0 to 2**53 or None, or its ``partial_last_epoch`` not a bool,
         if ``model`` is not a Layer or lacks a layer the history records, if ``path`` is not a
         file name or has a suffix other than those above, or if it cannot be written (nothing is
         left behind then).
@@ -94,6 +94,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     initial = _floats(history.initial_grad_norms, "history.initial_grad_norms", "layer path")
     names = _layer_names([*grad_norms, *initial], model)
     partial = _partial_last_epoch(history)
+    last_epoch = _last_epoch(history)
     image_format = _image_format(path)
     if not grad_norms and not initial:
         raise DataError(f"{path}: cannot plot the gradient flow, the history holds no gradient norms")
@@ -101,7 +102,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     figure = _figure(1, panels)
     axes = iter(figure.subplots(1, panels, squeeze=False)[0])
     if grad_norms:
-        _draw_norms_per_epoch(next(axes), grad_norms, _last_epoch(history), names, partial)
+        _draw_norms_per_epoch(next(axes), grad_norms, last_epoch, names, partial)
     if initial:
         profile = next(axes)
         _draw_profile(profile, initial, label=None, color="tab:blue")

@@ -84,8 +84,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     DataError
         If ``history`` is not a History or holds no metrics, if a series of its metrics is
         not a list or 1-D array of numbers (a str, None or a bool is not one; the message
-        names the series), if its ``best_epoch`` is not None or an epoch of the run, or its
-        ``partial_last_epoch`` not a bool, if
+        names the series), if its ``epochs`` is not a whole number from 0 to 2**53 or None, its
+        ``best_epoch`` not None or an epoch of the run, or its ``partial_last_epoch`` not a bool, if
         ``log_loss`` is not True, False or None, if ``path`` is not a file name or has a
         suffix other than those above, or if it cannot be written (nothing is left behind then).
     HyperparameterError
