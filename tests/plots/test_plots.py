@@ -504,6 +504,14 @@ def test_the_best_epoch_is_a_dotted_line_on_every_panel(tmp_path, drawn, restore
         assert label in [text.get_text() for text in axes.get_legend().get_texts()]
 
 
+def test_a_best_epoch_that_numpy_computed_is_drawn(tmp_path, drawn):
+    # np.argmin(val_loss) + 1, a NumPy integer, was refused: "expected None or an epoch of the run, 1 to 4, got 3"
+    history = regression_history()
+    history.best_epoch = numpy.argmin(history["val_loss"][:3]) + 1
+    plot_history(history, tmp_path / "history.png")
+    assert list(lines_by_label(drawn[0].axes[0])["best epoch"].get_xdata()) == [3, 3]
+
+
 def test_without_a_best_epoch_there_is_no_best_epoch_line(tmp_path, drawn):
     plot_history(regression_history(), tmp_path / "history.png")
     for axes in drawn[0].axes:

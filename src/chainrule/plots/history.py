@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from pathlib import Path
 
 from ..checks import flag, is_bool
@@ -202,6 +203,7 @@ def _check_best_epoch(best_epoch, last_epoch: int) -> None:
     """DataError unless ``best_epoch`` (``History.best_epoch``) is None or an epoch 1..``last_epoch``."""
     if best_epoch is None:
         return
-    if not isinstance(best_epoch, int) or isinstance(best_epoch, bool) or not 1 <= best_epoch <= last_epoch:
+    integer = isinstance(best_epoch, numbers.Integral) and not isinstance(best_epoch, bool)  # NumPy's: argmin + 1
+    if not integer or not 1 <= best_epoch <= last_epoch:
         raise DataError(f"history.best_epoch: expected None or an epoch of the run, 1 to {last_epoch}, "
                         f"got {best_epoch!r}")
