@@ -144,3 +144,14 @@ def test_an_epoch_count_that_is_a_whole_number_or_none_is_drawn(tmp_path, epochs
                       epochs=epochs)
     plot_history(history, tmp_path / "history.png")
     plot_gradient_flow(history, tmp_path / "flow.png")
+
+
+def test_a_metric_name_is_drawn_as_it_is_not_as_mathtext(tmp_path, drawn):
+    # a series of one's own (History.append) named with a pair of '$' was read as matplotlib's math when the figure
+    # was saved: a bare ValueError for "price_$5_to_$10", whose math does not parse
+    history = History(metrics={"loss": [1.0, 0.5], "price_$5_to_$10": [1.0, 2.0], "val_price_$5_to_$10": [1.5, 2.5]},
+                      epochs=2)
+    plot_history(history, tmp_path / "history.png")
+    panel = drawn[0].axes[1]
+    assert panel.get_title() == panel.get_ylabel() == "price_$5_to_$10"
+    assert (tmp_path / "history.png").is_file()

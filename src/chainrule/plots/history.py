@@ -28,7 +28,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     """Write the loss and metric curves of a training run, per epoch, to an image file.
 
     One panel per quantity: the loss first, then the metrics the run recorded (accuracy
-    for classification; R² and MAE for regression), each with its training curve and,
+    for classification; R² and MAE for regression; a series of one's own, titled by its
+    name as it is, "$" included), each with its training curve and,
     when the run had validation data, its validation curve. A curve shorter than the run
     is drawn at the run's last epochs (see the notes on epochs in :mod:`chainrule.plots`).
 
@@ -148,8 +149,10 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
             _say_in_middle(axes, NOTHING_FINITE)
         _span_x(axes, first_epoch, last_epoch)
         axes.set_xlabel("epoch")
-        axes.set_ylabel(METRIC_LABELS.get(name, name) + ("" if exponent is None else f" (× 1e{exponent})"))
-        axes.set_title(METRIC_LABELS.get(name, name))
+        # a name is drawn as it is, never as mathtext: a series of one's own may be named "price_$5_to_$10"
+        axes.set_ylabel(METRIC_LABELS.get(name, name) + ("" if exponent is None else f" (× 1e{exponent})"),
+                        parse_math=False)
+        axes.set_title(METRIC_LABELS.get(name, name), parse_math=False)
         _integer_ticks(axes.xaxis)
         axes.grid(**GRID_STYLE)
         axes.legend(**LEGEND_STYLE)
