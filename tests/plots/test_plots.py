@@ -560,3 +560,30 @@ def test_the_loss_panel_comes_first_whatever_the_order_of_the_metrics(tmp_path, 
     history = History(metrics={"accuracy": [0.5, 0.7], "val_loss": [1.2, 0.9], "loss": [1.0, 0.8]}, epochs=2)
     plot_history(history, tmp_path / "history.png")
     assert [axes.get_title() for axes in figures[0].axes] == ["loss", "accuracy"]
+
+
+NOT_DRAWABLE = "run\udcff"  # os.fsdecode's lone surrogate for a byte that is not UTF-8, which no font can draw
+SHOWN = "run\\udcff"
+
+
+@pytest.mark.parametrize("plot, texts", [
+    (lambda path: plot_history(History(metrics={"loss": [1.0, 0.5], NOT_DRAWABLE: [1.0, 2.0]}, epochs=2), path),
+     lambda figure: [figure.axes[1].get_title(), figure.axes[1].get_ylabel()]),
+    (lambda path: plot_history(History(metrics={"loss": [1.0, 0.5]}, epochs=2), path, title=NOT_DRAWABLE),
+     lambda figure: [figure.get_suptitle()]),
+    (lambda path: plot_gradient_flow(History(grad_norms={NOT_DRAWABLE: [1.0, 2.0]},
+                                             initial_grad_norms={NOT_DRAWABLE: 1.0}, epochs=2), path,
+                                     title=NOT_DRAWABLE),
+     lambda figure: [figure.get_suptitle(), figure.axes[0].get_legend().get_texts()[0].get_text(),
+                     figure.axes[1].get_xticklabels()[0].get_text()]),
+    (lambda path: compare_gradient_flow({NOT_DRAWABLE: History(initial_grad_norms={NOT_DRAWABLE: 1.0})}, path,
+                                        title=NOT_DRAWABLE),
+     lambda figure: [figure.get_suptitle(), figure.axes[0].get_legend().get_texts()[0].get_text()[:9],
+                     figure.axes[0].get_xticklabels()[0].get_text()]),
+])
+def test_a_character_no_font_can_draw_is_drawn_as_its_escape(tmp_path, drawn, plot, texts):
+    # a lone surrogate in a title, a metric's name, a layer's path or a run's name (a folder's name read with
+    # os.fsdecode) made matplotlib raise a bare TypeError from set_text() as the figure was saved
+    plot(tmp_path / "plot.png")
+    assert set(texts(drawn[0])) == {SHOWN}
+    assert (tmp_path / "plot.png").is_file()

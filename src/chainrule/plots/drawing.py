@@ -96,6 +96,17 @@ def _check_mathtext(text: str, where: str, error: type) -> None:
                     f"({reason:.100}); write a literal $ as \\$") from None
 
 
+def _text(value) -> str:
+    """``value`` as the text to draw, each lone surrogate as its escape ("\\udcff").
+
+    ``os.fsdecode`` makes one of a byte that is not UTF-8 in a file or folder name, and no font
+    draws it: matplotlib raised a bare TypeError when the figure was saved. A title, a metric's
+    name, a layer's path and a run's name are all drawn through this, as the command line's
+    messages show such a character (``chainrule.cli.streams.printable``).
+    """
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _image_format(path) -> str:
     """The format named by the suffix of ``path`` (one of SAVE_FORMATS), PNG without a suffix; DataError otherwise,
     and for a path that names no file ('', '.', 'out/', one with a NUL byte)."""

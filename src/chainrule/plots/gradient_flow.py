@@ -20,7 +20,7 @@ from .drawing import (GRID_STYLE, LEGEND_STYLE, LOG_LIMIT, NON_FINITE_LABEL, PAN
                       _check_history, _check_mathtext, _check_title, _epochs, _figure, _floats, _image_format,
                       _integer_ticks, _last_epoch, _mark_non_finite, _marker, _non_finite_positions,
                       _partial_last_epoch, _positive, _save, _say_in_middle, _series_of_floats, _shade_partial_epoch,
-                      _span_x)
+                      _span_x, _text)
 
 LEGEND_ROWS_IN_PANEL = 8  # compare_gradient_flow's legend rows that fit its figure; each more adds LEGEND_ROW_INCHES
 LEGEND_ROW_INCHES = 0.25
@@ -112,7 +112,7 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         if _mark_non_finite(profile, _non_finite_positions(depths, initial.values(), LOG_LIMIT)):
             profile.legend(**LEGEND_STYLE)
         profile.set_title("at initialization: " + _ratio_text(initial))
-    figure.suptitle(title or "Gradient flow")
+    figure.suptitle(_text(title or "Gradient flow"))
     return _save(figure, path, image_format)
 
 
@@ -181,7 +181,7 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     colors = colormaps["tab10"]
     all_norms = []
     for index, (name, norms) in enumerate(profiles.items()):
-        _draw_profile(axes, norms, label=f"{name}: {_ratio_text(norms)}", color=colors(index % 10))
+        _draw_profile(axes, norms, label=_text(f"{name}: {_ratio_text(norms)}"), color=colors(index % 10))
         all_norms.extend(norms.values())
     _label_depth_axis(axes, [list(norms) for norms in profiles.values()])
     _log_y(axes, all_norms)
@@ -190,7 +190,7 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     lines = axes.get_lines()
     axes.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.15),
                 **LEGEND_STYLE)
-    figure.suptitle(title or "Gradient norm through depth at initialization")
+    figure.suptitle(_text(title or "Gradient norm through depth at initialization"))
     return _save(figure, path, image_format)
 
 
@@ -200,7 +200,7 @@ def _layer_names(paths: list[str], model) -> dict:
     The ``paths`` are those the history records ("model" for a lone layer, as ``cr.fit`` names it).
     """
     if model is None:
-        return {path: path for path in paths}
+        return {path: _text(path) for path in paths}
     if not isinstance(model, Layer):
         raise DataError(f"model: expected the chainrule Layer the history was recorded from, "
                         f"got {type(model).__name__}")
@@ -209,7 +209,7 @@ def _layer_names(paths: list[str], model) -> dict:
     if missing:
         raise DataError(f"model: has no layer {missing[0]!r}, which the history records; "
                         f"pass the model the history was recorded from")
-    return {path: f"{path} {types[path]}" for path in paths}
+    return {path: _text(f"{path} {types[path]}") for path in paths}
 
 
 def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict, partial: bool) -> None:
@@ -279,7 +279,7 @@ def _label_depth_axis(axes, layer_lists: list[list[str]]) -> None:
     depths = [index + 1 for index in _named_indices(deepest)]
     layers = layer_lists[0]
     if all(other == layers for other in layer_lists):
-        labels = [layers[depth - 1] for depth in depths]
+        labels = [_text(layers[depth - 1]) for depth in depths]
         axes.set_xticks(list(depths), labels, parse_math=False, **_tick_label_angle(labels))  # names, never math
         axes.set_xlabel("layer with weights, first → last")
     else:

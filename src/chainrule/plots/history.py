@@ -12,7 +12,7 @@ from ..training.history import History
 from .drawing import (GRID_STYLE, LEGEND_STYLE, LOG_LIMIT, _check_history, _check_title, _epochs, _figure,
                       _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _non_finite_positions,
                       _partial_last_epoch, _positive, _save, _say_in_middle, _series_of_floats, _shade_partial_epoch,
-                      _span_x)
+                      _span_x, _text)
 
 LOG_LOSS_DECADES = 2  # a loss spanning more powers of ten than this is drawn on a log axis (log_loss=None)
 NOTHING_FINITE = "no finite values to show"
@@ -150,13 +150,13 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         _span_x(axes, first_epoch, last_epoch)
         axes.set_xlabel("epoch")
         # a name is drawn as it is, never as mathtext: a series of one's own may be named "price_$5_to_$10"
-        axes.set_ylabel(METRIC_LABELS.get(name, name) + ("" if exponent is None else f" (× 1e{exponent})"),
+        axes.set_ylabel(_text(METRIC_LABELS.get(name, name)) + ("" if exponent is None else f" (× 1e{exponent})"),
                         parse_math=False)
-        axes.set_title(METRIC_LABELS.get(name, name), parse_math=False)
+        axes.set_title(_text(METRIC_LABELS.get(name, name)), parse_math=False)
         _integer_ticks(axes.xaxis)
         axes.grid(**GRID_STYLE)
         axes.legend(**LEGEND_STYLE)
-    figure.suptitle(title or "Training history")
+    figure.suptitle(_text(title or "Training history"))
     return _save(figure, path, image_format)
 
 
