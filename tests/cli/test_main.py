@@ -94,6 +94,41 @@ def test_an_abbreviated_option_is_refused(capsys, args, fragment):
     assert_one_line_error(code, err, fragment)
 
 
+@pytest.mark.parametrize("args, meant", [
+    (["train", "--epoch", "1"], "--epochs"),
+    (["train", "--hiden=8"], "--hidden"),
+    (["train", "-epochs", "1"], "--epochs"),
+    (["info", "model.safetensors", "--jsn"], "--json"),
+    (["--deb", "info", "model.safetensors"], "--debug"),
+])
+def test_a_mistyped_option_ends_with_the_one_meant(capsys, args, meant):
+    # the line named the unrecognized argument alone, as a mistyped command or choice no longer is
+    code, _, err = call(capsys, *args)
+    line = assert_one_line_error(code, err, "unrecognized arguments: ", f"(did you mean '{meant}'?)")
+    assert line.endswith("--help)")
+
+
+def test_an_unrecognized_argument_far_from_any_option_suggests_none(capsys):
+    code, _, err = call(capsys, "train", "extra", "--colour", "red")
+    line = assert_one_line_error(code, err, "unrecognized arguments: extra --colour red")
+    assert "did you mean" not in line
+
+
+@pytest.mark.parametrize("args, count", [(["x" * 100_000], "1 argument)"),
+                                         ([f"file{i}.csv" for i in range(5000)], "5,000 arguments)")])
+def test_unrecognized_arguments_are_cut_to_a_line(capsys, args, count):
+    """A long argument, or a shell glob that expanded to thousands of files, went whole into the line."""
+    code, _, err = call(capsys, "evaluate", "model.safetensors", "data.csv", *args)
+    line = assert_one_line_error(code, err, "chainrule evaluate: unrecognized arguments: ", f"... ({count}")
+    assert len(line) < 300
+
+
+@pytest.mark.parametrize("command, meant", [("help", "--help"), ("version", "--version")])
+def test_a_command_meant_as_an_option_of_chainrule_ends_with_it(capsys, command, meant):
+    code, _, err = call(capsys, command)
+    assert_one_line_error(code, err, f"invalid choice: '{command}'", f"(did you mean '{meant}'?)")
+
+
 def test_no_parser_takes_abbreviations():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices

@@ -29,7 +29,7 @@ import time
 import traceback
 
 from .. import __version__
-from ..errors import ChainruleError, DivergenceError, did_you_mean, quoted
+from ..errors import QUOTE_LIMIT, ChainruleError, DivergenceError, did_you_mean, quoted
 from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
@@ -57,11 +57,15 @@ class _Parser(argparse.ArgumentParser):
     def _check_value(self, action, value):
         """argparse's check of a value against the option's ``choices`` (or of a command's name),
         ending with the one meant, as a config file's values do: ``--device CUDA`` ... ``(did you
-        mean 'cuda'?)``."""
+        mean 'cuda'?)``. A command's name may also be meant as an option of ``chainrule`` itself:
+        ``chainrule help`` ... ``(did you mean '--help'?)``, ``chainrule version`` likewise."""
         if action.choices is not None and value not in action.choices:
             choices = ", ".join(repr(choice) for choice in action.choices)
+            meant = list(action.choices)
+            if isinstance(action, argparse._SubParsersAction):
+                meant += [option for each in self._actions for option in each.option_strings if option.startswith("--")]
             raise argparse.ArgumentError(action, f"invalid choice: {quoted(value)} (choose from {choices})"
-                                                 f"{did_you_mean(value, list(action.choices))}")
+                                                 f"{did_you_mean(value, meant)}")
         super()._check_value(action, value)
 
 
@@ -185,16 +189,50 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
 
 
 def parse(argv: list) -> argparse.Namespace:
-    """The parsed arguments of a command; UsageError for no command or an unknown argument."""
+    """The parsed arguments of a command; UsageError for no command or an unknown argument.
+
+    An unknown argument is named as given to its command (argparse would name "chainrule"), cut
+    to a line (a shell glob that expanded to thousands of files), and a mistyped option ends the
+    line with the one meant, as a mistyped command or choice does: ``--epoch 3`` ... ``(did you
+    mean '--epochs'?)``.
+    """
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
-    if unknown:  # argparse would name "chainrule", not the command the arguments were given to
+    if unknown:
         prog = f"chainrule {args.command}" if args.command else "chainrule"
-        raise UsageError(f"{prog}: unrecognized arguments: {' '.join(unknown)} (see {prog} --help)")
+        given = _subcommands(parser).choices[args.command] if args.command else parser
+        raise UsageError(f"{prog}: unrecognized arguments: {_listed(unknown)}{_option_meant(unknown, given)} "
+                         f"(see {prog} --help)")
     if args.command is None:
         names = ", ".join(module.NAME for module in COMMANDS)
         raise UsageError(f"a command is required ({names}); see chainrule --help")
     return args
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    """The action of ``parser`` that holds the subcommands' parsers (``.choices``)."""
+    return next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+
+
+def _listed(words: list) -> str:
+    """Unrecognized arguments as argparse lists them, separated by spaces, cut to QUOTE_LIMIT
+    characters with their count after "...": ``a.csv b.csv c.csv ... (2,998 arguments)``."""
+    text = " ".join(words)
+    if len(text) <= QUOTE_LIMIT:
+        return text
+    return f"{text[:QUOTE_LIMIT]}... ({len(words):,} argument{'s' if len(words) > 1 else ''})"
+
+
+def _option_meant(unknown: list, parser: argparse.ArgumentParser) -> str:
+    """`` (did you mean '--epochs'?)`` for the first unrecognized word that looks like an option
+    (``-``, ``--epoch``, ``--epoch=3``) and is close to one of ``parser``'s; "" for none."""
+    options = [option for action in parser._actions for option in action.option_strings]
+    for word in unknown:
+        if word.startswith("-") and len(word) > 1:
+            meant = did_you_mean(word.partition("=")[0], options)
+            if meant:
+                return meant
+    return ""
 
 
 def _report(error: BaseException, debug: bool, code: int, prefix: str = "") -> int:
