@@ -42,8 +42,9 @@ def test_output_to_a_file_is_the_same_csv(iris_run, iris_csv, tmp_path, capsys):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"]
 
 
-def test_probabilities_have_a_column_per_class(iris_run, iris_csv, capsys):
-    code, out, _ = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "--proba")
+@pytest.mark.parametrize("option", ["--proba", "--probabilities"])  # the second, export's name, was refused
+def test_probabilities_have_a_column_per_class(iris_run, iris_csv, capsys, option):
+    code, out, _ = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, option)
     assert code == 0
     header, rows = read_csv(out)
     assert header == ["setosa", "versicolor", "virginica"]

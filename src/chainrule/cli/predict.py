@@ -2,8 +2,8 @@
 
 Writes a CSV with a header: one column named ``prediction`` (the training labels for a
 classifier, a binary one's of one sigmoid output included; values for a regressor; one column
-per output for several outputs or multi-label 0/1 rows), or with ``--proba`` one column per
-class named after it (for a binary classifier of one output, one column named after its
+per output for several outputs or multi-label 0/1 rows), or with ``--proba`` (or
+``--probabilities``, export's name) one column per class named after it (for a binary classifier of one output, one column named after its
 second class, whose probability it holds). To stdout (also for ``-o -``), or
 atomically to ``-o FILE``; an empty ``-o ''``, and a FILE that cannot be written (a directory, one in a
 missing folder, or one this user may not write, ``chmod 444``, which the atomic write would replace:
@@ -50,7 +50,9 @@ STDOUT = "-"  # -o - writes to stdout, as many commands read it
 def add_arguments(parser) -> None:
     add_data_arguments(parser)
     add_device_argument(parser, "cpu")
-    parser.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
+    # --probabilities too: export's name for them, so that one name serves both commands
+    parser.add_argument("--proba", "--probabilities", dest="proba", action="store_true",
+                        help="class probabilities instead of labels")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the CSV here (atomically); - for stdout [stdout]")
 
 
