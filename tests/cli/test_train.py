@@ -2,6 +2,7 @@
 and every bad input refused in one line with exit 2 and no run folder left behind."""
 
 import importlib.util
+import io
 import json
 import os
 import re
@@ -19,7 +20,7 @@ import pytest
 from sklearn.datasets import load_diabetes, load_iris
 
 import chainrule as cr
-from chainrule.cli import gradcheck as gradcheck_command, train as train_command
+from chainrule.cli import gradcheck as gradcheck_command, main, train as train_command
 from chainrule.cli.config import SavedConfig, TrainConfig
 from chainrule.cli.evaluate import score_text
 from chainrule.io import model_file, read, save
@@ -61,6 +62,29 @@ def test_the_default_run_prints_a_test_accuracy_of_at_least_97_percent(default_r
     assert float(match.group(1)) >= 0.97
     assert "epoch 1/60" in done.stderr  # the progress bar, on stderr only
     assert "Traceback" not in done.stderr
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("term, bar", [("xterm-256color", True), ("dumb", False)])
+def test_a_dumb_terminal_gets_the_epoch_lines_without_the_bar(monkeypatch, tmp_path, term, bar):
+    """TERM=dumb (Emacs' shell, an editor's pane) showed each of the bar's carriage-return redraws."""
+    terminal = Terminal()
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setattr("sys.stderr", terminal)
+    code = main(["train", "--data", "iris", "--hidden", "8", "--epochs", "2", "--no-plots",
+                 "--out", str(tmp_path / "run")])
+    shown = terminal.getvalue()
+    assert code == 0, shown
+    assert ("\r" in shown) == bar and ("sample/s" in shown) == bar
+    assert "epoch 1/2: loss " in shown and "epoch 2/2: loss " in shown
+    if not bar:
+        assert [line.split(":")[0] for line in shown.splitlines()] == ["epoch 1/2", "epoch 2/2"]
 
 
 def test_the_default_run_writes_a_complete_run_folder(default_run):

@@ -261,10 +261,16 @@ def test_verbose_0_prints_nothing(capsys):
 
 
 class Terminal(io.StringIO):
-    """A stderr that says it is a terminal."""
+    """A stderr that says it is a terminal (a TERM=dumb one shows no bar: see the fixture below)."""
 
     def isatty(self):
         return True
+
+
+@pytest.fixture(autouse=True)
+def smart_terminal(monkeypatch):
+    """A TERM that draws bars, whatever terminal runs the tests (Emacs' shell sets TERM=dumb)."""
+    monkeypatch.setenv("TERM", "xterm-256color")
 
 
 def epoch_lines(history, epochs=None) -> list[str]:

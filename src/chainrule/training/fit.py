@@ -192,7 +192,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         stderr is a terminal (or in a Jupyter notebook), a progress bar over the samples of
         all the epochs (the remaining ones when resuming) with one line per finished epoch
         written above it, ``epoch 3/20: loss 0.09131, accuracy 0.9821, val_loss 0.1012,
-        val_accuracy 0.9667``; when stderr is redirected to a file or a pipe, only those lines.
+        val_accuracy 0.9667``; when stderr is redirected to a file or a pipe, or the terminal is
+        dumb (``TERM=dumb``), only those lines.
         2 only those lines, even in a terminal (Keras's ``verbose=2``). With 1 or 2, a
         callback that stops training adds a line saying why (an EarlyStopping: the epochs
         without improvement and which epoch's weights the model keeps). True and False are

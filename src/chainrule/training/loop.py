@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import signal
 import sys
 import threading
@@ -91,9 +92,9 @@ class Loop:
         self.w_batch = None if self.weights is None else numpy.empty(self.batch_size)  # reused each step
         self.history, self.comm = settings.history, settings.comm
         self.verbose = settings.verbose and self.comm.is_root
-        # verbose=1: the bar where it can be drawn; redirected, and with verbose=2, only lines
+        # verbose=1: the bar where it can be drawn; redirected, on a dumb terminal, and with verbose=2, only lines
         self.shows_bar = (bool(self.verbose) and settings.verbose == 1
-                          and (NOTEBOOK_BAR or writes_to_terminal(sys.stderr)))
+                          and (NOTEBOOK_BAR or draws_bar(sys.stderr)))
         self.epochs, self.start_epoch = settings.epochs, settings.start_epoch
         self.interrupted = False
         self.partial_epoch = False  # Ctrl-C came before the last batch of the epoch
@@ -314,7 +315,7 @@ class Loop:
 
     def progress_bar(self):
         """A tqdm bar over the samples of the remaining epochs; a :class:`NoBar`, which draws
-        nothing, when there is no bar to show (verbose=0 or 2, or stderr redirected)."""
+        nothing, when there is no bar to show (verbose=0 or 2, stderr redirected, or TERM=dumb)."""
         if not self.shows_bar:
             return NoBar()
         total = (self.epochs - self.start_epoch) * len(self.T)
@@ -416,6 +417,13 @@ class _StopOnInterrupt:
     def __exit__(self, *exc) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
+
+
+def draws_bar(stream) -> bool:
+    """Whether a progress bar, redrawn in place with carriage returns, may be shown on ``stream``:
+    a terminal, but not one that says it is dumb (``TERM=dumb``: Emacs' ``M-x shell``, editors'
+    output panes), which would show every redraw; rich (pip's bars) and cargo leave theirs out there too."""
+    return writes_to_terminal(stream) and os.environ.get("TERM") != "dumb"
 
 
 def writes_to_terminal(stream) -> bool:
