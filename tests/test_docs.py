@@ -8,8 +8,8 @@ A top-level ``print(...)  # comment`` of a block must print what its comment say
 
 The command lines of README.md and the docs (inline code and console blocks) name only
 subcommands and options that ``chainrule``'s parser has, and the synopsis of docs/usage.md
-lists every option each subcommand has. Every link between them reaches a file, and a heading
-where it names one.
+lists every option each subcommand has, with the defaults that --help shows. Every link
+between them reaches a file, and a heading where it names one.
 """
 
 from __future__ import annotations
@@ -296,6 +296,66 @@ def test_usage_synopsis_lists_every_subcommand_and_option():
             if spellings and not spellings & mentioned:
                 missing.append(f"chainrule {name} {'/'.join(action.option_strings)}")
     assert missing == []
+
+
+def shown_default(help_text: str) -> str | None:
+    """The default an option's --help shows at its end, in brackets, up to a ": " or ", " that
+    explains it (``[32, or the training rows if fewer]``: ``32``); None where it shows none."""
+    bracket = re.search(r"\[([^\[\]]*)\]$", help_text or "")
+    return re.split(r": |, |; ", bracket[1])[0] if bracket else None
+
+
+def same_value(a: str, b) -> bool:
+    """``1e-3`` is ``0.001`` and ``0`` is ``0.0``; words are compared as they are."""
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def synopsis_values(text: str) -> dict[str, str]:
+    """``{"--epochs": "60", "--seed": "S", ...}`` for each ``[--option VALUE]`` of a synopsis line
+    (both spellings of ``[-o/--output FILE]``)."""
+    values = {}
+    for spellings, value in re.findall(r"\[(-[^\s\]]+) ([^\s\]]+)\]", text):
+        for spelling in spellings.split("/"):
+            values[spelling] = value
+    return values
+
+
+def test_usage_synopsis_shows_the_defaults_that_help_shows():
+    """A value written in lower case in docs/usage.md's synopsis (``[--epochs 60]``) is the
+    option's default as its --help shows it (``[60]``; gradcheck's "as for chainrule train" is
+    train's), and that is the parser's own default where the parser holds one (train's come from
+    TrainConfig); an upper-case value (``[--seed S]``) is a placeholder. ``[--config run.toml]``,
+    whose help shows no default, is an example. The synopsis showed ``-o/--output out.csv`` for
+    predict, whose --help says stdout."""
+    commands = subcommand_parsers()
+    wrong = []
+    for name, text in synopsis().items():
+        for spelling, value in synopsis_values(text).items():
+            (action,) = [each for each in commands[name]._actions if spelling in each.option_strings]
+            help_text = action.help
+            if help_text and help_text.startswith("as for chainrule train"):
+                (action_of_train,) = [each for each in commands["train"]._actions if spelling in each.option_strings]
+                help_text = action_of_train.help
+            default = shown_default(help_text)
+            if default is not None and not value.isupper() and not same_value(value, default):
+                wrong.append(f"chainrule {name} [{spelling} {value}]: --help shows [{default}]")
+            if default is not None and action.default not in (None, False, True) and not same_value(action.default,
+                                                                                                     default):
+                wrong.append(f"chainrule {name} {spelling}: --help shows [{default}], the parser's default is "
+                             f"{action.default!r}")
+    assert wrong == []
+
+
+def test_synopsis_check_reads_defaults_and_placeholders():
+    assert shown_default("samples per step [32, or the training rows if fewer]") == "32"
+    assert shown_default("weight initializer [auto: he_normal before the ReLU family]") == "auto"
+    assert shown_default("TOML file") is None
+    assert synopsis_values("[--lr 1e-3] [--no-plots] [-o/--output FILE]") == {"--lr": "1e-3", "-o": "FILE",
+                                                                               "--output": "FILE"}
+    assert same_value("1e-3", "0.001") and same_value("0", 0.0) and not same_value("out.csv", "stdout")
 
 
 def test_usage_lists_the_config_keys():
