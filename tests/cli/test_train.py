@@ -87,6 +87,47 @@ def test_a_dumb_terminal_gets_the_epoch_lines_without_the_bar(monkeypatch, tmp_p
         assert [line.split(":")[0] for line in shown.splitlines()] == ["epoch 1/2", "epoch 2/2"]
 
 
+class SizedTerminal(Terminal):
+    """A terminal of ``columns`` columns: written to as a StringIO, sized by a pseudo-terminal,
+    whose size tqdm reads through ``fileno``."""
+
+    def __init__(self, columns: int) -> None:
+        import fcntl  # POSIX only, as the three below: the test is skipped on Windows
+        import pty
+        import struct
+        import termios
+
+        super().__init__()
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+
+    def fileno(self) -> int:
+        return self.slave
+
+    def close(self) -> None:
+        os.close(self.master)
+        os.close(self.slave)
+        super().close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+@pytest.mark.parametrize("columns, widest", [(400, 100), (60, 60), (20, 20)])
+def test_the_bar_fits_a_narrow_terminal_and_stays_readable_in_a_wide_one(monkeypatch, tmp_path, columns, widest):
+    """tqdm filled any width: a 400-column terminal drew a bar of 350 blocks."""
+    terminal = SizedTerminal(columns)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr("sys.stderr", terminal)
+    try:
+        code = main(["train", "--data", "iris", "--hidden", "8", "--epochs", "2", "--no-plots",
+                     "--out", str(tmp_path / "run")])
+        drawn = [part for part in re.split(r"[\r\n]", terminal.getvalue()) if "|" in part]  # the bar's redraws
+    finally:
+        terminal.close()
+    assert code == 0
+    assert drawn and max(len(part) for part in drawn) <= widest
+    assert "100%" in drawn[-1]
+
+
 def test_the_default_run_writes_a_complete_run_folder(default_run):
     done, cwd = default_run
     folder = cwd / SUMMARY.match(done.stdout.strip()).group(4)

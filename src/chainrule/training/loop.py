@@ -39,6 +39,7 @@ from .metrics import Scores
 from .outputs import check_outputs
 
 EVAL_CHUNK = 4096  # rows per forward pass when scoring prepared data (validation sets, evaluate)
+BAR_COLUMNS = 100  # the widest a progress bar's line gets: its ~60 characters of text, and a bar of ~40 cells
 GRAD_NORM_SAMPLES = 16  # at most this many evenly spaced batches per epoch record gradient norms
 # tqdm.auto draws a widget in a Jupyter notebook, whose stderr is no terminal but shows a bar well.
 NOTEBOOK_BAR = autonotebook.tqdm is not std.tqdm
@@ -319,13 +320,28 @@ class Loop:
         if not self.shows_bar:
             return NoBar()
         total = (self.epochs - self.start_epoch) * len(self.T)
-        return tqdm(total=total, unit="sample", unit_scale=True, file=sys.stderr,
-                    desc=f"training {self.epochs - self.start_epoch} epochs", dynamic_ncols=True, leave=True)
+        bar = tqdm if NOTEBOOK_BAR else TerminalBar
+        return bar(total=total, unit="sample", unit_scale=True, file=sys.stderr,
+                   desc=f"training {self.epochs - self.start_epoch} epochs", dynamic_ncols=True, leave=True)
 
     def interruptible(self):
         """Context in which Ctrl-C ends training after the current batch (a second one aborts,
         once the optimizer's update under way, if any, is whole)."""
         return _StopOnInterrupt(self)
+
+
+class TerminalBar(std.tqdm):
+    """tqdm's bar in a terminal, as wide as the terminal (measured again at each redraw, so that
+    a narrowed window gets no wrapped lines) but at most BAR_COLUMNS: tqdm fills any width, and
+    a 400-column terminal drew a bar of 350 blocks. Its ``format_dict`` (tqdm's public view of
+    what it is about to draw) caps ``ncols``."""
+
+    @property
+    def format_dict(self) -> dict:
+        shown = super().format_dict
+        if shown["ncols"]:
+            shown["ncols"] = min(shown["ncols"], BAR_COLUMNS)
+        return shown
 
 
 class NoBar:
