@@ -31,6 +31,7 @@ from ..losses import get_loss
 from ..training.class_weight import class_weights_per_row
 from . import train
 from .config import TrainConfig, value_name
+from .exit_codes import EXIT_FAILURE
 from .json_output import json_text
 from .network_args import hidden_layers
 from .network_size import check_network_fits_memory
@@ -107,4 +108,4 @@ def run(args) -> int:
                           "rounding": report.rounding}))
     else:
         print(report.text(args.tolerance))
-    return 0 if passed else 1
+    return 0 if passed else EXIT_FAILURE
