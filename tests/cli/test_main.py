@@ -129,6 +129,16 @@ def test_a_command_meant_as_an_option_of_chainrule_ends_with_it(capsys, command,
     assert_one_line_error(code, err, f"invalid choice: '{command}'", f"(did you mean '{meant}'?)")
 
 
+def test_every_command_reading_a_model_file_says_which_files_it_reads_alike():
+    """evaluate, predict and info answer a file that est.save wrote, as export does, but only
+    export's MODEL said so."""
+    commands = build_parser()._subparsers._group_actions[0].choices
+    helps = {name: action.help for name, parser in commands.items() for action in parser._actions
+             if action.metavar == "MODEL"}
+    assert sorted(helps) == ["evaluate", "export", "info", "predict"]
+    assert len(set(helps.values())) == 1 and "estimator's save" in helps["info"]
+
+
 def test_no_parser_takes_abbreviations():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices

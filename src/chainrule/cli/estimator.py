@@ -32,6 +32,9 @@ from ..checks import listing
 from ..errors import ConfigError, LabelError, ModelFileError, quoted
 from ..io import read
 
+#: MODEL's help, the same for every command that reads one: each answers a file that est.save wrote too
+MODEL_HELP = "a model file written by chainrule train, cr.save or an estimator's save"
+
 #: y_type_ as ``chainrule info`` names it
 Y_TYPES = {"binary": "binary", "multiclass": "multiclass", "multilabel-indicator": "multilabel"}
 

@@ -58,6 +58,7 @@ from ..errors import (
 )
 from ..layers import widths
 from .config import SavedConfig, saved_config, value_name
+from .estimator import MODEL_HELP
 
 DEFAULT_SEED = 0
 DEFAULT_TEST_SIZE = 0.2
@@ -66,7 +67,7 @@ DEFAULT_TEST_SIZE = 0.2
 def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
     """MODEL, DATA and the options that pick DATA's rows (``evaluate`` also splits the training file)."""
     split_data = "a built-in data set or the model's training file" if training_csv_split else "a built-in data set"
-    parser.add_argument("model", metavar="MODEL", help="a model file written by chainrule train or cr.save")
+    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("data", metavar="DATA", help="built-in name or a CSV/NPZ/IDX path")
     parser.add_argument("--label", type=column_name,
                         help="label column of a CSV file [the model's label column, else the last column]")
