@@ -254,6 +254,22 @@ def test_a_runs_checkpoint_reads_csv_columns_by_name_as_its_model_file_does(iris
         assert (code, err) == (0, "") and out.endswith("on the test split: 30 of 150 rows (seed 0, test size 0.2)\n")
 
 
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+@pytest.mark.parametrize("data, meant", [("irsi", "iris"), ("Wine", "wine")])
+def test_a_mistyped_built_in_name_ends_with_the_one_meant(iris_run, tmp_path, monkeypatch, capsys, command, data,
+                                                         meant):
+    # "irsi: no such file or directory", where train's --data irsi said "(did you mean 'iris'?)"
+    monkeypatch.chdir(tmp_path)
+    code, _, err = call(capsys, command, iris_run / "model.safetensors", data)
+    assert_one_line_error(code, err, f"{data}: no such file or directory (did you mean '{meant}'?)")
+
+
+def test_a_missing_file_far_from_any_built_in_name_suggests_none(iris_run, tmp_path, capsys):
+    code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "scores.csv")
+    line = assert_one_line_error(code, err, "scores.csv")
+    assert "did you mean" not in line
+
+
 def test_a_missing_model_file_is_refused(iris_csv, tmp_path, capsys):
     code, _, err = call(capsys, "evaluate", tmp_path / "none.safetensors", iris_csv)
     assert_one_line_error(code, err, "none.safetensors")

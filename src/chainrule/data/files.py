@@ -20,9 +20,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import PATH_QUOTE_LIMIT, DataError, quoted
+from ..errors import PATH_QUOTE_LIMIT, DataError, did_you_mean, quoted
 from .csv_file import load_csv
 from .dataset import Dataset
+from .datasets import BUILTIN_DATASETS
 from .idx_file import idx_directory_files, idx_spec_paths, load_idx, load_idx_directory
 from .npz_file import load_npz
 
@@ -84,8 +85,8 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
         return load_idx_directory(path, task=task)
     if is_idx_spec(text):
         return load_idx(*idx_spec_paths(text), task=task)
-    if not _looked_at(path.exists, path):
-        raise DataError(f"{path}: no such file or directory")
+    if not _looked_at(path.exists, path):  # perhaps a built-in name mistyped (evaluate MODEL irsi)
+        raise DataError(f"{path}: no such file or directory{did_you_mean(text, BUILTIN_DATASETS)}")
     if "ubyte" in path.name.lower() or "idx" in path.name.lower():
         raise DataError(f"{path}: an IDX file needs its labels file too; give 'IMAGES,LABELS' or a directory")
     raise DataError(f"{path}: cannot tell its format from the suffix {quoted(suffix or '(none)')}; expected {FORMATS}")
