@@ -101,6 +101,10 @@ def test_options_come_from_a_config_file(tmp_path, capsys):
     (["--eps", "1e3"], "--eps: expected a step below 1, got 1000"),  # every element was a kink: "passed", exit 0
     (["--data", "iris", "--samples", "1000"],
      "--samples: 1000 is more than the 120 training samples; pass at most 120"),
+    # --test-size, which the config file's test_size set alone, as for train (the split decides the rows checked)
+    (["--data", "iris", "--test-size", "0.5", "--samples", "1000"],
+     "--samples: 1000 is more than the 75 training samples; pass at most 75"),
+    (["--data", "iris", "--test-size", "1.5"], "--test-size: expected a fraction in (0, 1), got 1.5"),
     (["--activation", "swish"], "--activation"),
     (["--hidden", "a"], "--hidden"),
     (["--data", "missing.csv"], "missing.csv"),

@@ -2,7 +2,8 @@
 
 The network is the one ``chainrule train`` would build with the same options (data set,
 --hidden, --activation, --init, --loss, --seed); its backpropagated gradients are compared with
-central differences in float64 on a few samples of the data. Prints the max relative error
+central differences in float64 on the first few training rows (those that --test-size and --seed
+leave for training, as train splits them). Prints the max relative error
 per parameter and the verdict, as ``str(report)`` does (GradcheckReport.text at --tolerance);
 exits 1 when any, away from kinks, exceeds --tolerance, or an array had nothing compared. With
 class weights (--class-weight balanced, or the config key class_weight) it checks the weighted
@@ -50,6 +51,8 @@ def add_arguments(parser) -> None:
            help="as for chainrule train")
     option("--config", metavar="FILE", help="TOML file, as for chainrule train")
     option("--seed", type=int, help="as for chainrule train")
+    # the rows checked are the first training rows, so the split decides them, as a config file's test_size does
+    option("--test-size", dest="test_size", type=float, help="as for chainrule train")
     option("--samples", type=int, default=8, help="rows of data to check on [8]")
     option("--max-checks", dest="max_checks", type=int, default=200,
            help="elements compared per parameter array, chosen at random [200]")
