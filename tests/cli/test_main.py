@@ -139,6 +139,16 @@ def test_every_command_reading_a_model_file_says_which_files_it_reads_alike():
     assert len(set(helps.values())) == 1 and "estimator's save" in helps["info"]
 
 
+@pytest.mark.parametrize("args, start", [(["fly"], "argument COMMAND: invalid choice: 'fly'"),
+                                         (["-V"], "unrecognized arguments: -V"),
+                                         (["train", "--epochs"], "chainrule train: argument --epochs")])
+def test_a_usage_error_names_chainrule_once(capsys, args, start):
+    # "chainrule: error: chainrule: argument COMMAND: ..."; a subcommand's is still named
+    code, _, err = call(capsys, *args)
+    line = assert_one_line_error(code, err)
+    assert line.startswith(f"chainrule: error: {start}")
+
+
 def test_no_parser_takes_abbreviations():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices

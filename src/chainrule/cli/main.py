@@ -52,7 +52,9 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message: str):
-        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+        """A subcommand's complaint names it (``chainrule train: argument --epochs: ...``); the top
+        level's needs no name, the line already beginning ``chainrule: error:``."""
+        raise UsageError(f"{_named(self.prog)}{message} (see {self.prog} --help)")
 
     def _check_value(self, action, value):
         """argparse's check of a value against the option's ``choices`` (or of a command's name),
@@ -201,12 +203,18 @@ def parse(argv: list) -> argparse.Namespace:
     if unknown:
         prog = f"chainrule {args.command}" if args.command else "chainrule"
         given = _subcommands(parser).choices[args.command] if args.command else parser
-        raise UsageError(f"{prog}: unrecognized arguments: {_listed(unknown)}{_option_meant(unknown, given)} "
+        raise UsageError(f"{_named(prog)}unrecognized arguments: {_listed(unknown)}{_option_meant(unknown, given)} "
                          f"(see {prog} --help)")
     if args.command is None:
         names = ", ".join(module.NAME for module in COMMANDS)
         raise UsageError(f"a command is required ({names}); see chainrule --help")
     return args
+
+
+def _named(prog: str) -> str:
+    """``"chainrule train: "`` to begin a subcommand's usage error; "" for ``chainrule`` itself,
+    which the line names already (it read ``chainrule: error: chainrule: argument COMMAND ...``)."""
+    return "" if prog == "chainrule" else f"{prog}: "
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
