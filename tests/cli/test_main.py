@@ -43,6 +43,17 @@ def test_help_is_plain_wrapped_text(capsys, monkeypatch, command):
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_fits_a_narrow_terminal(capsys, monkeypatch, command):
+    # the descriptions were wrapped to 79 columns whatever the terminal's width; the options to its width
+    monkeypatch.setenv("COLUMNS", "50")
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    prose = [line for line in out.splitlines() if not line.startswith(" ")]  # train's table of files keeps its lines
+    assert max(len(line) for line in prose) <= 48
+
+
 def test_the_top_level_help_lists_the_commands(capsys):
     with pytest.raises(SystemExit) as exit:
         main(["--help"])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import signal
 import sys
 import textwrap
@@ -87,12 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def plain_text(docstring: str, width: int = 79) -> str:
-    """A command module's docstring as its --help description: plain text, wrapped to ``width``.
+def plain_text(docstring: str, width: int | None = None) -> str:
+    """A command module's docstring as its --help description: plain text, wrapped to ``width``,
+    by default 79 columns or the terminal's width less 2 where that is narrower (as argparse wraps
+    the options), but not below 30 (``COLUMNS=1``).
 
     The ``double backticks`` of reST go (a terminal shows them as they are); each paragraph of
     prose is rewrapped, and an indented paragraph (a table of files) keeps its lines.
     """
+    if width is None:
+        width = max(min(79, shutil.get_terminal_size().columns - 2), 30)
     text = docstring.replace("``", "")
     paragraphs = []
     for paragraph in text.strip().split("\n\n"):
