@@ -127,6 +127,7 @@ def test_the_chainrule_contender_draws_its_progress_bar(tmp_path, monkeypatch):
     from benchmarks.data import teacher_data
     drawn = tmp_path / "stderr.txt"
     monkeypatch.setattr("os.devnull", str(drawn))
+    monkeypatch.setenv("TERM", "xterm-256color")  # a TERM=dumb terminal gets no bar
     X, y = teacher_data(64, 16, 4)
 
     Chainrule((16, 8, 4), 32, X, y).epoch()
