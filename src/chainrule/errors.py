@@ -202,6 +202,10 @@ class DivergenceError(ChainruleError, FloatingPointError):
     learning rate, is then the cause). ``same_on_every_rank`` is True in a distributed ``fit`` of
     several ranks, whose divergence guards all stop at the same step (a rank whose loss is not
     finite sends NaN in the gradient's all-reduce), as for :class:`DistributedError`.
+    ``history`` is the run's :class:`~chainrule.History` up to its last complete epoch when
+    ``cr.fit`` raised the error (None otherwise), so that a diverged run's curves and gradient flow
+    can still be drawn (``chainrule.plots``): there is no other way to reach it, since ``fit``
+    returns none.
     """
 
     def __init__(self, message: str, *, where: str = "", at_start: bool = False,
@@ -210,6 +214,7 @@ class DivergenceError(ChainruleError, FloatingPointError):
         self.where = where
         self.at_start = at_start
         self.same_on_every_rank = same_on_every_rank
+        self.history = None
 
 
 class DistributedError(ChainruleError, RuntimeError):

@@ -630,6 +630,23 @@ def test_a_huge_learning_rate_stops_with_a_divergence_error():
     assert all_finite(model)
 
 
+def test_a_divergence_error_carries_the_history_of_the_epochs_completed_before():
+    class RaiseTheRate(cr.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            if epoch == 2:
+                optimizer.lr = 1e20
+
+    model = iris_model()
+    optimizer = cr.SGD(model, lr=0.01)
+    with pytest.raises(cr.DivergenceError, match=r"at epoch 3, ") as caught:
+        cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=5, validation=0.2, callbacks=[RaiseTheRate()],
+               verbose=0)
+    history = caught.value.history
+    assert isinstance(history, cr.History) and history.epochs == 2
+    assert len(history.metrics["loss"]) == len(history.metrics["val_loss"]) == 2
+    assert cr.DivergenceError("raised by hand").history is None
+
+
 def test_training_under_numpy_seterr_raise_ignores_only_underflows():
     # A caller's numpy.seterr(all="raise"): an x of 1e-40 cast to float32, e^z of logits far apart (the
     # loss) and a saturated sigmoid's dY h (1 − h) (its backward) underflow, as NumPy's default takes

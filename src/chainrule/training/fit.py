@@ -25,7 +25,7 @@ from ..backend import module_for, to_device
 from ..checks import SEED_RANGE, as_sample_weights, check_finite, flag, is_bool, is_seed, positive_int
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
-from ..errors import DataError, DistributedError, HyperparameterError, ModelFileError, ShapeError, quoted
+from ..errors import DataError, DistributedError, DivergenceError, HyperparameterError, ModelFileError, ShapeError, quoted
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
 from ..io.model_file import check_savable
@@ -328,7 +328,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         When a loss, a gradient or an updated weight becomes NaN or Inf; the model keeps its
         last finite weights. A loss not finite before the first step, or a gradient not finite
         at it, says what to scale, or blames the initial weights, the network or the loss
-        (``at_start``), rather than the learning rate.
+        (``at_start``), rather than the learning rate. Its ``history`` holds the epochs
+        completed before, to draw as any run's.
     DistributedError
         With ``distributed``, when mpi4py is missing, when the ranks were given different
         data or arguments, or when something failed on some ranks only (see ``distributed``).
@@ -438,7 +439,11 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     except AGREED as error:
         failure = error
     comm.raise_together(failure, what)  # one all-gather a fit
-    _run_epochs(loop, data, callbacks, checkpoint, checkpoint_every, run_seed)
+    try:
+        _run_epochs(loop, data, callbacks, checkpoint, checkpoint_every, run_seed)
+    except DivergenceError as error:  # the diverged run's record, which no return value carries
+        error.history = history
+        raise
     model.metadata["training"] = _training_summary(loop, n_train, run_seed, device)
     return history
 
