@@ -5,6 +5,7 @@ scikit-learn's behaviour."""
 import copy
 import inspect
 import re
+import sys
 import warnings
 
 import numpy
@@ -38,17 +39,30 @@ def test_hidden_layer_sizes_that_are_not_positive_are_named(sizes, shown):
         tiny(MLPClassifier, hidden_layer_sizes=sizes).fit(*blobs(2))
 
 
-@pytest.mark.parametrize("sizes, count", [((8,) * (MAX_HIDDEN_LAYERS + 1), MAX_HIDDEN_LAYERS + 1),
-                                          (range(1, 10**12), 10**12 - 1)], ids=["tuple", "huge_range"])
+@pytest.mark.parametrize("sizes, count", [((8,) * (MAX_HIDDEN_LAYERS + 1), f"{MAX_HIDDEN_LAYERS + 1:,}"),
+                                          (range(1, 10**12), f"{10**12 - 1:,}"),
+                                          (range(10**20), f"more than {sys.maxsize:,}")],
+                         ids=["tuple", "huge_range", "uncountable_range"])
 def test_more_hidden_layers_than_a_model_file_holds_are_refused_before_a_network_is_built(sizes, count):
-    # They were built (minutes for a million layers; range(10**12) was listed first), trained, and then refused by save
+    # They were built (minutes for a million layers; range(10**12) was listed first), trained, and then refused by save;
+    # range(10**20), whose len raises OverflowError, raised that (as in scikit-learn), naming nothing
     estimator = tiny(MLPClassifier, hidden_layer_sizes=sizes)
     with pytest.raises(HyperparameterError, match=rf"^hidden_layer_sizes: at most {MAX_HIDDEN_LAYERS:,} hidden "
-                                                  rf"layers, the most a model file holds .* got {count:,}: "):
+                                                  rf"layers, the most a model file holds .* got {count}: "):
         estimator.fit(*blobs(2))
     assert not hasattr(estimator, "model_")
     with pytest.raises(HyperparameterError, match="hidden_layer_sizes: at most"):
         tiny(MLPRegressor, hidden_layer_sizes=sizes).partial_fit(*blobs(2))
+
+
+def test_other_hidden_layer_sizes_of_a_continued_fit_are_cut_in_the_message():
+    # the fitted network's sizes were followed by the new ones whole: 120,000 characters for 40,000 layers
+    X, y = blobs(2)
+    estimator = tiny(MLPClassifier, warm_start=True).fit(X, y).set_params(hidden_layer_sizes=[5] * 40_000)
+    with pytest.raises(HyperparameterError, match=r"^hidden_layer_sizes: the fitted network has hidden layers \(8,\), "
+                                                  r"but hidden_layer_sizes is now \[5, 5, .{0,60}\.\.\.; call fit with "
+                                                  r"warm_start=False for a new network$"):
+        estimator.fit(X, y)
 
 
 def test_as_many_hidden_layers_as_a_model_file_holds_are_taken():

@@ -55,6 +55,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -518,13 +519,18 @@ class BaseMLP(BaseEstimator):
         HyperparameterError naming it for a width that is not a positive integer, or for more than
         ``MAX_HIDDEN_LAYERS`` widths, the most a model file holds (``save`` would refuse the network
         only once trained; built, a million layers take minutes). They are counted before they are
-        read, so that ``range(10**9)``, which scikit-learn's check takes, is not listed first."""
+        read, so that ``range(10**9)``, which scikit-learn's check takes, is not listed first; one too
+        many to count (``range(10**20)``, whose ``len`` raises OverflowError) is named too."""
         sizes = self.hidden_layer_sizes
-        count = operator.length_hint(sizes) if hasattr(sizes, "__iter__") else 1
+        try:
+            count = operator.length_hint(sizes) if hasattr(sizes, "__iter__") else 1
+        except OverflowError:  # a length beyond sys.maxsize
+            count = math.inf
         if count > MAX_HIDDEN_LAYERS:
+            shown = f"{count:,}" if count < math.inf else f"more than {sys.maxsize:,}"
             raise HyperparameterError(f"hidden_layer_sizes: at most {MAX_HIDDEN_LAYERS:,} hidden layers, the most a "
                                       f"model file holds (each is a Linear layer and its activation; {MAX_LAYERS:,} "
-                                      f"layers in all), got {count:,}: {quoted(sizes)}")
+                                      f"layers in all), got {shown}: {quoted(sizes)}")
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
         if not all(isinstance(size, Integral) and not isinstance(size, bool) and size > 0 for size in sizes):
             raise HyperparameterError(f"hidden_layer_sizes: expected positive integers, "
@@ -539,8 +545,8 @@ class BaseMLP(BaseEstimator):
         fitted_hidden = [W.shape[1] for W in self.coefs_[:-1]]
         if hidden != fitted_hidden:
             raise HyperparameterError(
-                f"hidden_layer_sizes: the fitted network has hidden layers {tuple(fitted_hidden)}, but hidden_layer_sizes "
-                f"is now {self.hidden_layer_sizes!r}{advice}"
+                f"hidden_layer_sizes: the fitted network has hidden layers {quoted(tuple(fitted_hidden))}, but "
+                f"hidden_layer_sizes is now {quoted(self.hidden_layer_sizes)}{advice}"
             )
         fitted_activations = {type(layer) for layer in self.model_.layers if not isinstance(layer, Linear)}
         if fitted_activations - {ACTIVATIONS[self.activation]}:
