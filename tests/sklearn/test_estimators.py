@@ -431,6 +431,10 @@ def test_labels_without_a_trailing_nul_are_taken():
                                   r"\(-2\*\*63 to 2\*\*63 - 1\), .*; make such labels strings \(str\(label\)\)"),
     (numpy.array([0.0, 1e19] * 15), LabelError, r"^y: Unknown label type: continuous\..* Float class labels must lie "
                                                 r"within int64's range, .* found 1e\+19 at index \(1,\)"),
+    # int64's ends: 2.0**63 is beyond (scikit-learn casts it to -2**63), an int among other types too
+    (numpy.array([0.0, 2.0**63] * 15), LabelError, r"^y: Unknown label type: continuous\..* within int64's range, .* "
+                                                   r"found 9\.223372036854776e\+18 at index \(1,\)"),
+    ([True, 2**63] * 15, LabelError, r"^y: the label 9223372036854775808 at index \(1,\) is an int beyond int64's "),
     # a list's 1 became the class '1' (scikit-learn's too); an object array's was "Unknown label type: unknown"
     ([1, "a"] * 15, DTypeError, r"^y: class labels must be all numbers or all strings, which sort together; found 'a' "
                                 r"\(str\) at index \(1,\) and 1 \(int\) at index \(0,\)$"),
@@ -453,6 +457,11 @@ def test_labels_numpy_would_change_or_scikit_learn_names_by_the_whole_array_are_
     classifier = tiny(MLPClassifier).partial_fit(X, [0, 1] * 15, classes=[0, 1])
     with pytest.raises(error, match=message):  # a later call too
         classifier.partial_fit(X, y)
+
+
+def test_int64s_extreme_labels_are_taken():
+    X, _ = blobs(2, n_samples=30)
+    assert tiny(MLPClassifier).fit(X, [-2**63, 2**63 - 1] * 15).classes_.tolist() == [-2**63, 2**63 - 1]
 
 
 def test_a_pandas_missing_value_among_labels_is_named():

@@ -102,6 +102,29 @@ def test_a_new_fit_starts_the_schedule_afresh_and_adam_ignores_it():
     numpy.testing.assert_array_equal(adam.coefs_[0], same.coefs_[0])
 
 
+def test_partial_fit_after_a_warm_start_fit_continues_that_fits_rate():
+    """The warm_start fit's new optimizer divided its rate once, from learning_rate_init: the count of the
+    fit before (two) is not carried into it, so partial_fit (and a saved file) go on from 1e-3 / 5, not / 125."""
+    X, y = blobs(3, n_samples=90)
+    params = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=1,
+                  max_iter=6, random_state=0)
+    ours, theirs = MLPClassifier(**params).fit(X, y), neural_network.MLPClassifier(**params).fit(X, y)
+    for estimator in (ours, theirs):
+        estimator.set_params(warm_start=True, max_iter=1).fit(X, y)
+        estimator.partial_fit(X, y)  # no division: the last one reset the stopping rule's count
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate == pytest.approx(1e-3 / 5)
+
+
+def test_adaptive_stops_at_a_rate_of_exactly_1e_6_as_scikit_learn():
+    """scikit-learn divides only a rate above 1e-6: one of 1e-6 stops where the rule first would."""
+    X, y = blobs(3, n_samples=90)
+    params = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate="adaptive", learning_rate_init=1e-6,
+                  tol=10.0, n_iter_no_change=1, max_iter=20, random_state=0)
+    ours, theirs = MLPClassifier(**params).fit(X, y), neural_network.MLPClassifier(**params).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 3  # the first epoch improves on no loss
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate == 1e-6
+
+
 def test_shuffle_false_changes_the_batches():
     """The network of random_state=0 trained in X's order (as scikit-learn's, above) or shuffled."""
     X, y = blobs(3, n_samples=90)
