@@ -125,6 +125,19 @@ def test_adaptive_stops_at_a_rate_of_exactly_1e_6_as_scikit_learn():
     assert ours._optimizer.lr == theirs._optimizer.learning_rate == 1e-6
 
 
+def test_an_estimator_pickled_before_the_schedules_continues_and_saves(tmp_path):
+    """One pickled by a chainrule without learning_rate holds no division count (it divided none): partial_fit
+    with "adaptive" raised AttributeError where the rule divided, and save always."""
+    X, y = blobs(3, n_samples=90)
+    estimator = MLPClassifier((5,), solver="sgd", max_iter=3, random_state=0).fit(X, y)
+    del estimator._lr_divisions  # as unpickled from before
+    estimator.save(tmp_path / "estimator.safetensors")
+    estimator.set_params(learning_rate="adaptive", tol=10.0, n_iter_no_change=1)
+    for _ in range(3):
+        estimator.partial_fit(X, y)
+    assert estimator._optimizer.lr == pytest.approx(1e-3 / 5)
+
+
 def test_shuffle_false_changes_the_batches():
     """The network of random_state=0 trained in X's order (as scikit-learn's, above) or shuffled."""
     X, y = blobs(3, n_samples=90)

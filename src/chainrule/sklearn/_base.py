@@ -227,6 +227,10 @@ class BaseMLP(BaseEstimator):
     hold, setting ``out_activation_``), ``_loss``, ``_stratify`` and ``_validation_score``.
     """
 
+    #: How often learning_rate="adaptive" divided SGD's rate (see ``_learning_rate``). The class's 0 is read by an
+    #: estimator pickled by a chainrule without schedules, which divided none.
+    _lr_divisions = 0
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
@@ -711,7 +715,7 @@ class BaseMLP(BaseEstimator):
             return self.learning_rate_init
         rate = real(self.learning_rate_init, "learning_rate_init")  # 10**400 named, as cr.SGD names its lr
         if self.learning_rate == "adaptive":
-            for _ in range(getattr(self, "_lr_divisions", 0)):  # 0 for an estimator unpickled from before it
+            for _ in range(self._lr_divisions):
                 if rate <= ADAPTIVE_SMALLEST_RATE:  # as far as the rule divides (a file's count, or a smaller init)
                     break
                 rate /= 5.0
