@@ -377,7 +377,7 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
     divisions = saved.get("lr_divisions", 0)  # a file without it: none (or one from before the schedules)
     if not is_json_count(divisions):
         raise ModelFileError(f"{path}: extra_json.optimizer.lr_divisions: expected an integer >= 0, "
-                             f"got {divisions!r:.60}")
+                             f"got {quoted(divisions, 60)}")
     estimator._lr_divisions = divisions
     try:
         optimizer = estimator._make_optimizer(float(weight_decay), resumed=True)
