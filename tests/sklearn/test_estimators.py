@@ -444,6 +444,8 @@ def test_labels_without_a_trailing_nul_are_taken():
     (["a", float("nan")] * 15, NonFiniteError, r"^y: expected finite values, found nan at index \(1,\); a missing "
                                                r"label: drop the rows without a label or fill them in$"),
     (object_array([0, float("nan")] * 15), NonFiniteError, r"^y: expected finite values, found nan at index \(1,\)"),
+    ([0.0, 1.0, numpy.float32("nan")] * 10, NonFiniteError, r"^y: expected finite values, found np\.float32\(nan\) at "
+                                                            r"index \(2,\); a missing label"),
     # "Unknown label type: unknown. Maybe you are trying to fit a classifier, which expects discrete classes on a
     # regression target with continuous values.", of integer labels
     (object_array([0, 1] * 15), LabelError, r"^y: Unknown label type: an object array of class labels must hold "

@@ -353,7 +353,11 @@ def _check_labels_as_given(labels, name: str) -> None:
         return next(position for position, label in enumerate(flat) if found(label))
 
     if any(map(_may_be_missing, types)):
-        missing = next((position for position, label in enumerate(flat) if _is_missing(label)), None)
+        if all(issubclass(kind, (float, numpy.floating)) for kind in types):  # NaN alone: found in C
+            nans = numpy.flatnonzero(numpy.isnan(flat.astype(numpy.float64)))
+            missing = int(nans[0]) if len(nans) else None
+        else:
+            missing = next((position for position, label in enumerate(flat) if _is_missing(label)), None)
         if missing is not None and flat[missing] is None:
             raise LabelError(f"{name}: expected a class label at every index, found None at index {at(missing)}; "
                              f"drop the rows without a label or fill them in")
