@@ -20,6 +20,7 @@ from chainrule.errors import DataError, DTypeError, HyperparameterError, LabelEr
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.io.architecture import MAX_HIDDEN_LAYERS
 from chainrule.sklearn._base import _draw_seeds
+from chainrule.sklearn.classifier import _check_labels_as_given
 from chainrule.sklearn._loss import HalfSquaredErrorPenaltyPerBatchWeight
 
 from .test_conformance import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
@@ -464,6 +465,12 @@ def test_labels_numpy_would_change_or_scikit_learn_names_by_the_whole_array_are_
 def test_int64s_extreme_labels_are_taken():
     X, _ = blobs(2, n_samples=30)
     assert tiny(MLPClassifier).fit(X, [-2**63, 2**63 - 1] * 15).classes_.tolist() == [-2**63, 2**63 - 1]
+
+
+def test_a_longdouble_label_beyond_float64_is_no_floating_point_error_under_seterr():
+    """Looking for NaN among float labels casts them to float64: 1e4000 overflowed there, raising under seterr."""
+    with numpy.errstate(all="raise"):
+        _check_labels_as_given([numpy.longdouble("1e4000"), 1.0], "y")
 
 
 def test_a_pandas_missing_value_among_labels_is_named():

@@ -354,7 +354,8 @@ def _check_labels_as_given(labels, name: str) -> None:
 
     if any(map(_may_be_missing, types)):
         if all(issubclass(kind, (float, numpy.floating)) for kind in types):  # NaN alone: found in C
-            nans = numpy.flatnonzero(numpy.isnan(flat.astype(numpy.float64)))
+            with numpy.errstate(over="ignore"):  # a longdouble beyond float64 is inf, no NaN, under any seterr
+                nans = numpy.flatnonzero(numpy.isnan(flat.astype(numpy.float64)))
             missing = int(nans[0]) if len(nans) else None
         else:
             missing = next((position for position, label in enumerate(flat) if _is_missing(label)), None)
