@@ -144,7 +144,9 @@ default="relu"
         The learning rate (the first one, under SGD's ``learning_rate`` schedules).
     power_t : float >= 0, default=0.5
         The exponent of the "invscaling" schedule (read by no other). One so large that the
-        rate rounds to 0 raises HyperparameterError naming it.
+        rate rounds to 0 raises HyperparameterError naming it, at the end of the epoch where
+        it does (the network keeps that epoch's steps), where scikit-learn raises OverflowError
+        or steps by 0.
     max_iter : int, default=200
         The most epochs ``fit`` runs.
     shuffle : bool, default=True
