@@ -238,6 +238,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
 
 SORTABLE = "class labels must be all numbers or all strings, which sort together"  # what np.unique needs
+#: Python's and NumPy's numbers and booleans: labels that do not sort with strings
+NUMBER_TYPES = (int, float, numpy.number, numpy.bool_)
 
 
 def _check_classification_targets(y) -> None:
@@ -289,7 +291,7 @@ def _refused_labels(labels, name: str, error: Exception) -> ChainruleError:
     if values.dtype == object and values.size and not isinstance(values.flat[0], str):
         index = numpy.unravel_index(0, values.shape)
         label = values[index]
-        number = isinstance(label, (int, float, numpy.number, numpy.bool_))
+        number = isinstance(label, NUMBER_TYPES)
         advice = f"pass numbers as a numeric array ({name}.astype(int))" if number else "use str or int labels"
         return LabelError(f"{name}: Unknown label type: an object array of class labels must hold strings, as "
                           f"scikit-learn reads it; found {quoted(label)} ({type(label).__name__}) at index "
@@ -366,7 +368,7 @@ def _check_labels_as_given(labels, name: str) -> None:
             raise NonFiniteError(f"{name}: expected finite values, found {flat[missing]!r} at index {at(missing)}; a "
                                  f"missing label: drop the rows without a label or fill them in")
     strings = {kind for kind in types if issubclass(kind, str)}
-    numbers = {kind for kind in types if issubclass(kind, (int, float, numpy.number, numpy.bool_))}
+    numbers = {kind for kind in types if issubclass(kind, NUMBER_TYPES)}
     if strings and numbers:
         string, number = first(lambda label: isinstance(label, str)), first(lambda label: type(label) in numbers)
         raise DTypeError(f"{name}: {SORTABLE}; found {quoted(flat[string])} (str) at index {at(string)} and "
