@@ -364,8 +364,7 @@ def _classes_dtype(text, labels: list, where: str) -> numpy.dtype:
 def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
     """The optimizer saved in the file with its state and step count, or None if none was; SGD's
     learning rate continues its schedule (``lr_divisions``: how often learning_rate="adaptive" divided it)."""
-    estimator._lr_divisions = 0
-    if "optimizer" not in extra_json:
+    if "optimizer" not in extra_json:  # the new estimator's _lr_divisions is the class's 0
         return None
     saved = _json_object(extra_json, "optimizer", path, "extra_json")
     _check_optimizer_params(estimator, path)
