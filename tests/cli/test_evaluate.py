@@ -93,6 +93,45 @@ def test_the_training_npz_or_idx_data_is_scored_on_the_runs_test_split(tmp_path,
         assert_one_line_error(code, err, "--seed: iris.npz is not split (the file changed since training")
 
 
+def test_the_training_npz_with_its_own_test_part_is_refused_a_split_for_that_reason(tmp_path, monkeypatch, capsys):
+    """--seed was refused as 'neither a built-in data set nor the data file the model was trained on', of the
+    very file the model was trained on."""
+    monkeypatch.chdir(tmp_path)
+    X, y = iris_features()
+    test = np.arange(150) % 3 == 0  # every class on both sides
+    np.savez("parts.npz", X=X[~test], y=y[~test], X_test=X[test], y_test=y[test])
+    assert call(capsys, "train", "--data", "parts.npz", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                "--out", "run")[0] == 0
+    code, _, err = call(capsys, "evaluate", "run/model.safetensors", "parts.npz", "--seed", "1")
+    assert_one_line_error(code, err, "--seed: parts.npz is not split (it has a test part of its own, scored as it "
+                                     "is); it splits only a built-in data set or the model's training file without "
+                                     "a test part")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_the_training_csv_through_a_pipe_is_scored_whole_and_says_so(tmp_path, monkeypatch, capsys):
+    """A run on a pipe records no SHA-256 of it, and a FIFO at the run's data path was taken at its word: split,
+    and 30 of its rows called the run's test split, whatever rows it brought (docs/usage.md said it is scored
+    whole)."""
+    monkeypatch.chdir(tmp_path)
+    text = "\n".join(",".join(row) for row in iris_rows()) + "\n"
+    with fifo_holding(tmp_path / "rows.csv", text):
+        assert call(capsys, "train", "--data", "rows.csv", "--hidden", "4", "--epochs", "1", "--quiet",
+                    "--no-plots", "--out", "run")[0] == 0
+    os.unlink("rows.csv")
+    with fifo_holding(tmp_path / "rows.csv", text):
+        code, out, err = call(capsys, "evaluate", "run/model.safetensors", "rows.csv", "--json")
+    assert code == 0, err
+    results = json.loads(out)
+    assert (results["rows"], results["n_samples"]) == ("all rows", 150)
+    assert results["note"] == ("it is a pipe, whose rows cannot be compared with those the model was trained on, "
+                               "so its test split is unknown")
+    os.unlink("rows.csv")
+    with fifo_holding(tmp_path / "rows.csv", text):  # read by nobody: refused before
+        code, _, err = call(capsys, "evaluate", "run/model.safetensors", "rows.csv", "--test-size", "0.5")
+    assert_one_line_error(code, err, "--test-size: rows.csv is not split (it is a pipe, whose rows cannot be compared")
+
+
 def test_split_options_are_refused_for_a_csv_scored_whole(iris_run, tmp_path, capsys):
     write_csv(tmp_path / "other.csv", iris_rows())
     code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "other.csv", "--seed", "1")

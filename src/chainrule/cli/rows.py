@@ -10,7 +10,7 @@ file with a test part (NPZ ``X_test``, IDX t10k files), that part; for any other
 path, unchanged since: ``train`` saves its SHA-256; a CSV file, or an NPZ archive or IDX data
 without a test part of its own) as ``train`` split it, so that it scores the run's test rows,
 not its training rows too. A training file that changed since (or a CSV file read with another
-``--label``), and any other file, is scored whole. ``--seed``/``--test-size``
+``--label``, or a pipe, which cannot be compared), and any other file, is scored whole. ``--seed``/``--test-size``
 are refused for any DATA that the command does not split (they would change nothing):
 ``predict`` splits only a built-in data set. ``--label`` is refused with a built-in name or an
 NPZ or IDX file (it names a column of a CSV file).
@@ -200,9 +200,12 @@ def scored_rows(args, model) -> Selection:
     data = load_file(args.data, dtype=model.dtype)
     if data.X_test is None and training_file and not args.all_rows:
         return _training_split(args, model, data)
-    _refuse_split_options(args, note)
     if data.X_test is None:
+        _refuse_split_options(args, note)
         return Selection(data.X_train, data.y_train, "all rows", len(data.X_train), note=note)
+    # The training file too: train tested on that part, and split nothing off
+    _refuse_split_options(args, "it has a test part of its own, scored as it is",
+                          splits="a built-in data set or the model's training file without a test part")
     n_rows = len(data.X_train) + len(data.X_test)
     if args.all_rows:
         return Selection(numpy.concatenate([data.X_train, data.X_test]),
@@ -250,11 +253,17 @@ def is_training_file(args, model) -> tuple[bool, str]:
 
     The same file and unchanged as :func:`is_run_data` and :func:`changed_since_run` tell (the
     same resolved path as the absolute data path ``chainrule train`` saved; the SHA-256 it saved,
-    if any). ModelFileError naming the model file (``args.model``) and ``metadata.config`` when its
-    saved configuration is not a table.
+    if any). A pipe (a FIFO at the path the run read) is never taken for it: a run on a pipe
+    records no SHA-256 (:func:`file_sha256`), and taken at its word as a run from before
+    chainrule recorded one, it was split and its test split called the run's, whatever rows it
+    brought this time. ModelFileError naming the model file (``args.model``) and
+    ``metadata.config`` when its saved configuration is not a table.
     """
     if not is_run_data(args.data, (saved_config(model.metadata, args.model) or {}).get("data")):
         return False, ""
+    if is_pipe(args.data):
+        return False, "it is a pipe, whose rows cannot be compared with those the model was trained on, so its " \
+                      "test split is unknown"
     if changed_since_run(model.metadata, args.data, data_sha256(args.data)) is not None:
         return False, "the file changed since training, so its test split is unknown"
     return True, ""
@@ -310,6 +319,20 @@ def data_sha256(spec) -> str | dict | None:
     if not (is_idx_directory(text) or is_idx_spec(text)):
         return None
     return {os.path.abspath(path): file_sha256(path) for path in read_paths(text, directory=False)}
+
+
+def is_pipe(spec) -> bool:
+    """Whether the data ``spec`` (a path, or an IDX spec of several) reads a file that is there but
+    is not a regular file: a pipe (a FIFO, ``/dev/fd/N``), whose bytes are read once and never
+    hashed (:func:`file_sha256`). Looked at with ``os.stat``: opening a FIFO waits for a writer."""
+    for path in spec_paths(spec):
+        try:
+            mode = os.stat(path).st_mode
+        except (OSError, ValueError):  # not there (its loader says so); ValueError: a NUL in the path
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            return True
+    return False
 
 
 def file_sha256(path) -> str | None:
