@@ -1144,6 +1144,22 @@ def test_a_test_target_standardized_beyond_float32_is_named_before_training(tmp_
     assert code == 0, err
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_a_test_target_standardized_beyond_float32_in_a_pipe_is_named_without_reading_it_again(tmp_path):
+    """Naming the target's line reads DATA again: a FIFO, emptied by the first read, would wait for ever."""
+    from chainrule.data.split import shuffled_split_indices
+
+    far_row = int(shuffled_split_indices(30, 0.2, 0)[1][2])  # a row of the test split (test size 0.2, seed 0)
+    text = "\n".join(",".join(row) for row in tiny_spread_rows(far_row)) + "\n"
+    with fifo_holding(tmp_path / "tiny.csv", text) as fifo:
+        result = run_cli("train", "--data", fifo, "--epochs", "1", "--quiet", "--no-plots", "--standardize-targets",
+                         "--out", tmp_path / "run", cwd=tmp_path, timeout=60)
+    assert_one_line_error(result.returncode, result.stderr, f"{fifo}: a target lies so far outside the training "
+                          "rows' targets that --standardize-targets standardizes it beyond float32 (the row is a test "
+                          "row; its line is not named: a pipe is read once): check it, or train in float64")
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_test_target_of_an_npz_archive_standardized_beyond_float32_is_named_by_its_index(tmp_path, capsys):
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "tiny.npz", X=rng.normal(size=(20, 2)), y=rng.normal(size=20) * 1e-30,
