@@ -220,8 +220,8 @@ def raising_fit(comm, at_start):
     return "no error"
 
 
-FAILURES = ["on_train_end", "sys.exit in on_train_end", "epochs 0", "NaN in X", "y shorter than X", "optimizer for another model",
-            "callback's reset", "no memory for the standardized copy", "loss at a step",
+FAILURES = ["on_train_end", "sys.exit in on_train_end", "epochs 0", "NaN in X", "y shorter than X",
+            "optimizer for another model", "callback's reset", "no memory for the standardized copy", "loss at a step",
             "loss scoring the validation set", "callback's state_dict"]
 
 

@@ -61,8 +61,9 @@ class CheckpointFile(os.PathLike):
     In a distributed fit, :meth:`Communicator.local_checkpoint
     <chainrule.training.distributed.Communicator.local_checkpoint>` makes one on every rank
     from the bytes rank 0 read and sent (``sent`` is then True), and a path or a
-    CheckpointFile read on one rank alone is read and sent again. Once taken, the contents are released (training does not hold a second copy of the
-    weights and optimizer state), and a later load reads the file again.
+    CheckpointFile read on one rank alone is read and sent again. Once taken, the contents are
+    released (training does not hold a second copy of the weights and optimizer state), and a
+    later load reads the file again.
 
     Attributes
     ----------

@@ -38,9 +38,9 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
 
     The values are ints of any size (or None) and texts, which the ranks compare exactly and
     the error shows: the model's dtype (first, so that it is named before the data cast to
-    it), the data's size, the arguments (``shuffle`` as "True" or "False"; of ``resume``, whether one is given: "a checkpoint path" or
-    None, not the path, since only rank 0 reads the file), the classes and feature names of ``preprocessor`` as
-    :func:`label_values` describes them, and the optimizer (its type and hyperparameters,
+    it), the data's size, the arguments (``shuffle`` as "True" or "False"; of ``resume``, whether
+    one is given: "a checkpoint path" or None, not the path, since only rank 0 reads the file), the
+    classes and feature names of ``preprocessor`` as :func:`label_values` describes them, and the optimizer (its type and hyperparameters,
     ``lr`` and its step count) and the loss (type and settings) as :func:`setting_values`
     describes them; ``loss`` is the Loss fit uses, ``optimizer`` and ``lr`` are fit's arguments.
     Last, chainrule's own callbacks among ``callbacks`` (fit's), in order, each by

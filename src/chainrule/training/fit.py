@@ -64,7 +64,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         class_weight: str | dict | None = None, loss: Loss | str | None = None, optimizer: Optimizer | str = "adam",
         lr: float | None = None, epochs: int = 20, batch_size: int | None = None,
         validation: float | tuple | None = None, seed: int | None = 0, shuffle: bool = True, verbose: int = 1,
-        callbacks: list[Callback] | tuple[Callback, ...] = (), standardize: bool | None = None,
+        callbacks: list[Callback] | tuple[Callback, ...] | None = (), standardize: bool | None = None,
         standardize_targets: bool | None = None, checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
         resume: str | os.PathLike | None = None, distributed: bool | Communicator = False,
