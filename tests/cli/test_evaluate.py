@@ -227,6 +227,17 @@ def test_a_test_size_that_leaves_no_training_row_is_named_as_the_option(tmp_path
     assert_one_line_error(code, err, "--test-size: holding out 0.999 of the 150 rows leaves 0 for training")
 
 
+def test_a_test_size_that_leaves_no_training_row_of_the_training_npz_is_named_as_the_option(tmp_path, monkeypatch,
+                                                                                            capsys):
+    monkeypatch.chdir(tmp_path)
+    X, y = iris_features()
+    np.savez("iris.npz", X=X, y=y)
+    assert call(capsys, "train", "--data", "iris.npz", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                "--out", "run")[0] == 0
+    code, _, err = call(capsys, "evaluate", "run/model.safetensors", "iris.npz", "--test-size", "0.999")
+    assert_one_line_error(code, err, "--test-size: holding out 0.999 of the 150 rows leaves 0 for training")
+
+
 def test_a_feature_count_that_differs_from_the_model_is_refused(iris_run, capsys):
     code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "wine")
     assert_one_line_error(code, err, "wine: rows of 13 features", "takes 4")

@@ -222,8 +222,7 @@ def _training_split(args, model, data) -> Selection:
     try:
         data = with_test_part(data, args.data, test_size=test_size, seed=seed)
     except DataError as error:
-        given = "--test-size" if args.test_size is not None else f"{args.model}: metadata.config.test_size"
-        raise renamed_test_size_error(error, given) from None
+        raise _test_size_error(error, args) from None
     return Selection(data.X_test, data.y_test, "test split", n_rows, seed, test_size)
 
 
@@ -396,8 +395,15 @@ def split_data(args, test_size: float, seed: int, label: str | None = None):
     try:
         return load_data(args.data, label=label, test_size=test_size, seed=seed)
     except DataError as error:
-        given = "--test-size" if args.test_size is not None else f"{args.model}: metadata.config.test_size"
-        raise renamed_test_size_error(error, given) from None
+        raise _test_size_error(error, args) from None
+
+
+def _test_size_error(error: DataError, args) -> DataError:
+    """``error``, raised splitting DATA, naming where the test size came from (--test-size, or the
+    model's saved value) when it is the refusal of one that leaves a side empty (see
+    :func:`renamed_test_size_error`)."""
+    given = "--test-size" if args.test_size is not None else f"{args.model}: metadata.config.test_size"
+    return renamed_test_size_error(error, given)
 
 
 def renamed_test_size_error(error: DataError, name: str) -> DataError:
