@@ -6,7 +6,7 @@ without a test part of its own), as train split it; a file's own test part (NPZ 
 t10k); otherwise every row. --all-rows scores every row of any DATA. The output says which
 rows were scored ("the test split: 30 of 150 rows (seed 0, test size 0.2)"; in JSON the keys
 "rows", "n_rows", "seed"/"test_size" for a split, and "note" for a training file scored whole
-because it changed since).
+because it changed since, or is a pipe that cannot be compared).
 
 DATA with rows of another width than the model takes is refused (exit 2) in a line naming both.
 
