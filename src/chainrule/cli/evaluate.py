@@ -21,8 +21,6 @@ Python, est.score). Other estimator files are scored by their network, as chainr
 
 from __future__ import annotations
 
-import os
-
 import numpy
 
 from ..errors import DataError, LabelError, quoted
@@ -32,7 +30,7 @@ from ..training.predict import NO_PREPROCESSOR
 from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .json_output import json_text
-from .rows import add_data_arguments, check_width, csv_line, refuse_swapped, scored_rows
+from .rows import add_data_arguments, check_width, csv_line, is_pipe, refuse_swapped, scored_rows
 
 NAME = "evaluate"
 HELP = "score a model file on data (accuracy, or R² and MAE)"
@@ -80,7 +78,7 @@ def label_where(args, rows, where: str) -> str:
     it again to find the line waited for ever."""
     index = where[2:-1] if where.startswith("y[") else ""
     if not (index.isdigit() and rows.part == "all rows" and args.data.lower().endswith(".csv")
-            and os.path.isfile(args.data)):
+            and not is_pipe(args.data)):
         return args.data
     return f"{args.data}: line {csv_line(args.data, int(index))}"
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 
 import numpy
@@ -40,7 +39,7 @@ from ..training import predict, predict_proba
 from . import estimator as estimators
 from .device import add_device_argument, check_device
 from .outputs import refuse_input_as_output
-from .rows import add_data_arguments, check_width, csv_cell, refuse_swapped, rows
+from .rows import add_data_arguments, check_width, csv_cell, is_pipe, refuse_swapped, rows
 
 NAME = "predict"
 HELP = "write a model's predictions for data as CSV"
@@ -117,7 +116,7 @@ def _network_answers_of_data(model, X, args) -> tuple:
         with numpy.errstate(over="ignore", invalid="ignore"):  # a row that overflows is reported in one line below
             return _network_answers(model, X, args.proba)
     except NonFiniteError as error:
-        if error.index is None or not args.data.lower().endswith(".csv") or not os.path.isfile(args.data):
+        if error.index is None or not args.data.lower().endswith(".csv") or is_pipe(args.data):
             raise
         raise DataError(f"{csv_cell(args, model, *error.index)}: {error.detail}") from None
 

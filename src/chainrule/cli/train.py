@@ -79,10 +79,9 @@ from .network_size import check_network_fits_memory, network_size, training_vect
 from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_columns, check_same_data_file, check_same_hidden,
     check_same_network, check_same_shuffle, check_same_split, check_same_target_standardization, check_same_widths,
-    ResumedConfig,
-    resumed_config,
+    ResumedConfig, resumed_config,
 )
-from .rows import column_name, data_sha256, renamed_test_size_error
+from .rows import column_name, data_sha256, is_pipe, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, METRICS, check_folder_is_free, check_holds_the_resumed_run,
                          claim_folder, release_folder, resume_option, run_folder, run_id_for, saved_extra)
 from .streams import OutputError, printable, stdout_closed
@@ -749,7 +748,7 @@ def check_file_fits_dtype(config: TrainConfig, data) -> None:
     # The extremes as Python floats: compared in a float16 array's own dtype, ``largest`` overflowed to inf (a warning)
     if not any(X is not None and X.size and (float(X.max()) > largest or float(X.min()) < -largest) for X in arrays):
         return
-    if not os.path.isfile(config.data):
+    if is_pipe(config.data):
         value = max(float(numpy.abs(X).max()) for X in arrays if X is not None and X.size)
         raise DataError(f"{config.data}: a value of magnitude {value:.4g} is too large for "
                         f"{numpy.dtype(config.dtype).name}, whose largest magnitude is {largest:.4g} (its line is not "
@@ -785,7 +784,7 @@ def check_standardized_targets_fit(config: TrainConfig, sources: dict, data) -> 
     held_out = f"held out for validation ({validation})"
     which = ("a test row" if not beyond_held else held_out if not beyond_test else f"a test row, or {held_out}")
     option = value_name("standardize_targets", sources.get("standardize_targets"))
-    if not os.path.isfile(config.data):  # a pipe, read once: not read again (see check_file_fits_dtype)
+    if is_pipe(config.data):  # read once: not read again (see check_file_fits_dtype)
         raise DataError(f"{config.data}: a target lies so far outside the training rows' targets that {option} "
                         f"standardizes it beyond {numpy.dtype(config.dtype).name} (the row is {which}; its line is "
                         f"not named: a pipe is read once): check it, or train in float64 (--dtype float64)")
