@@ -73,6 +73,18 @@ def test_other_hidden_widths_are_refused_but_another_spelling_is_not():
         check_same_hidden({"hidden": "8,4"}, SAVED, TrainConfig(hidden="16"), {"hidden": None})
 
 
+def test_a_long_value_changed_on_resume_is_quoted_cut():
+    """Its whole repr was the message: --hidden of 40,000 widths made an 80,000-character line."""
+    widths = ",".join(["8"] * 40_000)
+    with pytest.raises(ConfigError) as caught:
+        check_same_hidden({"hidden": "4"}, SAVED, TrainConfig(hidden=widths), {"hidden": None})
+    assert str(caught.value).startswith("--hidden: '8,8,8,") and len(str(caught.value)) < 300
+    with pytest.raises(ConfigError) as caught:
+        check_same_network({"hidden": widths, "activation": "tanh"}, SAVED,
+                           TrainConfig(hidden=widths, activation=["relu"] * 40_000), {"activation": None})
+    assert str(caught.value).startswith("--activation: ['relu', 'relu', ") and len(str(caught.value)) < 300
+
+
 def test_another_shuffle_is_refused_naming_where_the_value_came_from():
     check_same_shuffle({"shuffle": False}, SAVED, TrainConfig(shuffle=False), {})
     check_same_shuffle({}, SAVED, TrainConfig(), {})  # saved before the key: the run shuffled

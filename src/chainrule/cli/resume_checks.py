@@ -144,8 +144,8 @@ def check_same_split(saved: dict, saved_source: str | SavedConfig, config: Train
     for key, chooses in SPLIT_KEYS.items():
         if key in saved and getattr(config, key) != getattr(resumed, key):
             raise ConfigError(
-                f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
-                f"{getattr(resumed, key)!r}; {chooses}; resume without changing {key}"
+                f"{value_name(key, sources.get(key))}: {quoted(getattr(config, key))} differs from the resumed "
+                f"run's {quoted(getattr(resumed, key))}; {chooses}; resume without changing {key}"
             )
 
 
@@ -191,8 +191,8 @@ def check_same_network(saved: dict, saved_source: str | SavedConfig, config: Tra
 def _changed_error(key: str, config: TrainConfig, resumed: TrainConfig, sources: dict, holds: str) -> ConfigError:
     """The error for ``key`` changed on resume, naming the key as the source of its new value gave it."""
     return ConfigError(
-        f"{value_name(key, sources.get(key))}: {getattr(config, key)!r} differs from the resumed run's "
-        f"{getattr(resumed, key)!r}; {holds}; resume without changing {key}"
+        f"{value_name(key, sources.get(key))}: {quoted(getattr(config, key))} differs from the resumed run's "
+        f"{quoted(getattr(resumed, key))}; {holds}; resume without changing {key}"
     )
 
 
@@ -219,17 +219,17 @@ def check_same_widths(checkpoint: CheckpointFile, resumed: ResumedConfig, config
     data = value_name("data", sources.get("data"))
     takes, gives = input_width(saved_model), output_width(saved_model)
     if takes is not None and n_features != takes:
-        raise ConfigError(f"{data}: {config.data!r} has {n_features} features, but the resumed run's network "
-                          f"takes {takes}; resume with data of {takes} features")
+        raise ConfigError(f"{data}: {quoted(config.data, PATH_QUOTE_LIMIT)} has {n_features} features, but the "
+                          f"resumed run's network takes {takes}; resume with data of {takes} features")
     if gives is None or n_outputs == gives:
         return
     resumed_loss = TrainConfig().with_values(*resumed).loss
     outputs = f"{n_outputs} output{'' if n_outputs == 1 else 's'}"
     if config.loss != resumed_loss:
-        raise ConfigError(f"{value_name('loss', sources.get('loss'))}: {config.loss!r} gives {outputs}, but the "
+        raise ConfigError(f"{value_name('loss', sources.get('loss'))}: {quoted(config.loss)} gives {outputs}, but the "
                           f"resumed run's network has {gives}; resume without changing loss")
-    raise ConfigError(f"{data}: {config.data!r} gives {outputs} with {loss}, but the resumed run's network has "
-                      f"{gives}; resume with data of the same classes or target columns")
+    raise ConfigError(f"{data}: {quoted(config.data, PATH_QUOTE_LIMIT)} gives {outputs} with {loss}, but the resumed "
+                      f"run's network has {gives}; resume with data of the same classes or target columns")
 
 
 def check_same_columns(checkpoint: CheckpointFile, config: TrainConfig, sources: dict, feature_names: list) -> None:
@@ -250,10 +250,11 @@ def check_same_columns(checkpoint: CheckpointFile, config: TrainConfig, sources:
     first = next((i for i, (name, was) in enumerate(zip(feature_names, trained_on)) if name != was), None)
     if first is None:  # lists of other lengths: check_same_widths names the width
         return
-    raise ConfigError(f"{value_name('data', sources.get('data'))}: {config.data!r} has the feature columns "
-                      f"{listing(feature_names)}, but the resumed run trained on {listing(trained_on)}, in that "
-                      f"order (feature {first + 1} is {quoted(feature_names[first])} here, {quoted(trained_on[first])} "
-                      f"there); its network takes them by position: resume with data of those columns in that order")
+    raise ConfigError(f"{value_name('data', sources.get('data'))}: {quoted(config.data, PATH_QUOTE_LIMIT)} has the "
+                      f"feature columns {listing(feature_names)}, but the resumed run trained on "
+                      f"{listing(trained_on)}, in that order (feature {first + 1} is {quoted(feature_names[first])} "
+                      f"here, {quoted(trained_on[first])} there); its network takes them by position: resume with "
+                      f"data of those columns in that order")
 
 
 def check_same_data_file(checkpoint: CheckpointFile, resumed: ResumedConfig, config: TrainConfig, sources: dict,
