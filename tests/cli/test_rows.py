@@ -10,7 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli.rows import (Selection, changed_since_run, check_width, data_sha256, file_sha256, has_text_classes,
-                                refuse_swapped, saved_columns, scored_rows, split_of)
+                                is_pipe, refuse_swapped, saved_columns, scored_rows, split_of)
 from chainrule.data import Preprocessor
 from chainrule.errors import ConfigError, HyperparameterError, ModelFileError, ShapeError
 
@@ -81,6 +81,20 @@ def test_file_sha256_leaves_a_pipe_unread_and_a_device_unhashed():
     finally:
         os.close(read_end)
     assert file_sha256(os.devnull) is None
+
+
+def test_is_pipe_tells_a_pipe_among_the_files_of_a_spec_without_reading_it(tmp_path):
+    (tmp_path / "labels").write_bytes(b"")
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"a,label\n1,0\n")
+        pipe = f"/dev/fd/{read_end}"
+        assert is_pipe(pipe) and is_pipe(f"{pipe},{tmp_path / 'labels'}")
+        assert os.read(read_end, 100) == b"a,label\n1,0\n"  # still there for the loader
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert not is_pipe(tmp_path / "labels") and not is_pipe(tmp_path) and not is_pipe(tmp_path / "absent.csv")
 
 
 def test_data_sha256_hashes_a_file_or_each_idx_file_read_by_absolute_path(tmp_path, monkeypatch):
