@@ -100,11 +100,11 @@ def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=N
     ([[0.0, 1.0], [2.0, 3.0]], ['a', 'b'], 'classification')
     """
     path = Path(path)
-    size, rows = _read_rows(path)
+    counts, rows = _read_rows(path)
     header_line, header = _read_header(rows, path)
     label_column = _label_column(header, label, path)
     feature_columns = [j for j in range(len(header)) if j != label_column]
-    X, label_cells, label_lines = _read_body(rows, size, header, feature_columns, label_column, path, dtype)
+    X, label_cells, label_lines = _read_body(rows, counts, header, feature_columns, label_column, path, dtype)
     _check_not_data(header, label_column, label_cells, path, header_line)
     label_where = f"column {label_column + 1} {quoted(header[label_column])}"
     y = _labels(label_cells, label_lines, label_where, path, numeric_only=task == "regression")
@@ -146,11 +146,11 @@ def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
         As :func:`load_csv`, for a file that is missing, unreadable or malformed.
     """
     path = Path(path)
-    size, rows = _read_rows(path)
+    counts, rows = _read_rows(path)
     _, header = _read_header(rows, path, min_columns=1)
     if len(header) != n_features:
         return None
-    X, _, _ = _read_body(rows, size, header, list(range(len(header))), None, path)
+    X, _, _ = _read_body(rows, counts, header, list(range(len(header))), None, path)
     return X
 
 
@@ -204,7 +204,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
         refused too, naming the first empty cell's line: most likely a mistake.
     """
     path = Path(path)
-    size, rows = _read_rows(path)
+    counts, rows = _read_rows(path)
     _, header = _read_header(rows, path, min_columns=1)
     if feature_names is not None:
         feature_columns = [_feature_column(header, name, path) for name in feature_names]
@@ -217,7 +217,7 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
     if label_column is None and label is not None and label_option is not None:
         raise DataError(f"{label_option}: {path} has no column named {quoted(label)}; name its label column, or "
                         f"leave {label_option} out")
-    X, label_cells, lines = _read_body(rows, size, header, feature_columns, label_column, path, dtype)
+    X, label_cells, lines = _read_body(rows, counts, header, feature_columns, label_column, path, dtype)
     if label_column is None or not label_required and not any(label_cells):  # new rows, labels left blank
         return X, None
     where = f"column {label_column + 1} {quoted(header[label_column])}"
@@ -284,12 +284,12 @@ def _read_rows(path: Path) -> tuple:
     return (_line_count(text), text.count(",")), _rows(text, path)
 
 
-def _most_rows(size: tuple, n_columns: int) -> int:
+def _most_rows(counts: tuple, n_columns: int) -> int:
     """The most rows of ``n_columns`` cells that can follow a header of as many in a text of
-    ``size = (n_lines, n_commas)``: one a line, and ``n_columns - 1`` commas a row (more where a
+    ``counts = (n_lines, n_commas)``: one a line, and ``n_columns - 1`` commas a row (more where a
     quoted cell holds one). The commas bound a text of blank lines under a wide header, whose
     line count alone (20 million blank lines under 2,000 columns: 20 MB) asked for 298 GiB."""
-    n_lines, n_commas = size
+    n_lines, n_commas = counts
     most = n_lines - 1
     if n_columns > 1:
         most = min(most, n_commas // (n_columns - 1) - 1)
@@ -432,11 +432,11 @@ def _label_column(header: list, label: str | None, path: Path) -> int:
     return header.index(label)
 
 
-def _read_body(rows, size: tuple, header: list, feature_columns: list, label_column: int | None, path: Path,
+def _read_body(rows, counts: tuple, header: list, feature_columns: list, label_column: int | None, path: Path,
                dtype=None) -> tuple:
     """``(X, label cells, line numbers)``: the ``feature_columns`` as floats, the label column's cells.
 
-    ``rows`` follow the header in a text of ``size`` (lines, commas), so they are at most
+    ``rows`` follow the header in a text of ``counts`` lines and commas, so they are at most
     :func:`_most_rows`: ``X`` is allocated once at that size, filled ``CHUNK_CELLS`` cells at a
     time and shrunk in place to the rows read (never a second array of all the rows); DataError
     when it does not fit in memory. No label cells when ``label_column`` is None; other columns
@@ -444,7 +444,7 @@ def _read_body(rows, size: tuple, header: list, feature_columns: list, label_col
     """
     limits = None if dtype is None else numpy.finfo(dtype)
     chunk_rows = max(1, CHUNK_CELLS // max(1, len(feature_columns)))
-    most_rows = _most_rows(size, len(header))
+    most_rows = _most_rows(counts, len(header))
     try:
         X = numpy.empty((most_rows, len(feature_columns)))
     except MemoryError:
