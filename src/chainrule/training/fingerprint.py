@@ -40,11 +40,11 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
     the error shows: the model's dtype (first, so that it is named before the data cast to
     it), the data's size, the arguments (``shuffle`` as "True" or "False"; of ``resume``, whether
     one is given: "a checkpoint path" or None, not the path, since only rank 0 reads the file), the
-    classes and feature names of ``preprocessor`` as :func:`label_values` describes them, and the optimizer (its type and hyperparameters,
-    ``lr`` and its step count) and the loss (type and settings) as :func:`setting_values`
-    describes them; ``loss`` is the Loss fit uses, ``optimizer`` and ``lr`` are fit's arguments.
-    Last, chainrule's own callbacks among ``callbacks`` (fit's), in order, each by
-    :func:`setting_text` (its type and the constructor arguments it keeps,
+    classes and feature names of ``preprocessor`` as :func:`label_values` describes them, and the
+    optimizer (its type and hyperparameters, ``lr`` and its step count) and the loss (type and
+    settings) as :func:`setting_values` describes them; ``loss`` is the Loss fit uses, ``optimizer``
+    and ``lr`` are fit's arguments. Last, chainrule's own callbacks among ``callbacks`` (fit's), in
+    order, each by :func:`setting_text` (its type and the constructor arguments it keeps,
     ``EarlyStopping(patience=1, ...)``): ranks whose EarlyStopping differs would restore the
     weights of different epochs. Callbacks of one's own are not compared: giving one to rank 0
     alone (a logger) is the usual pattern, and one that changes the weights must be the same
