@@ -1663,6 +1663,25 @@ def test_resume_refuses_data_or_a_loss_of_another_width_naming_the_option(tmp_pa
     assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_resume_refuses_a_pipe_at_the_runs_csv_path_as_a_pipe(tmp_path, monkeypatch, capsys):
+    """It was refused as a file whose SHA-256 differs from the one recorded, which nobody had taken: a pipe's
+    bytes are not hashed, as they are read once."""
+    rows = iris_rows()
+    write_csv(tmp_path / "iris.csv", rows)
+    monkeypatch.chdir(tmp_path)
+    options = ["--hidden", "8", "--quiet", "--no-plots"]
+    assert call(capsys, "train", "--data", "iris.csv", *options, "--epochs", "2", "--out", "run")[0] == 0
+    text = (tmp_path / "iris.csv").read_text()
+    os.unlink("iris.csv")
+    with fifo_holding(tmp_path / "iris.csv", text):  # the same rows, read once, and then refused
+        code, _, err = call(capsys, "train", "--resume", "run/checkpoint.safetensors", *options, "--epochs", "3")
+    assert_one_line_error(code, err, f"run/checkpoint.safetensors: metadata.config.data: "
+                          f"{str(tmp_path / 'iris.csv')!r} is a pipe now, whose rows cannot be compared with those of "
+                          "the file the run read (the SHA-256 the checkpoint recorded): its test rows may not be the "
+                          "run's, and the resumed run could train on rows held out", "restore the file as it was")
+
+
 def test_resume_refuses_the_runs_own_csv_rewritten_since_naming_it(tmp_path, monkeypatch, capsys):
     """The saved data path was read again as it was: its seeded test split moved with the new rows,
     and the resumed run trained on rows the run had held out for testing, so its test score was not one."""

@@ -24,7 +24,7 @@ from ..layers.widths import input_width, output_width
 from ..training.checkpoint import CheckpointFile
 from .config import SavedConfig, TrainConfig, read_config, saved_config, value_name
 from .network_args import activation_names, as_built, hidden_sizes
-from .rows import changed_since_run, is_run_data
+from .rows import changed_since_run, is_pipe, is_run_data
 
 ACTIVATION_TYPES = tuple(set(ACTIVATIONS.values()))  # the layer types cr.mlp puts after a hidden Linear
 
@@ -266,8 +266,9 @@ def check_same_data_file(checkpoint: CheckpointFile, resumed: ResumedConfig, con
     tells. The test rows (split from it by the seed, or its own test part) would not be the run's,
     and the resumed run could train on rows the run held out for testing. So also with ``--data``
     naming those very paths: other files are other data, taken (same columns). Runs that recorded
-    no hash (a built-in data set, a checkpoint from before chainrule recorded one) are taken as
-    they are. An IDX file is named as well as the spec.
+    no hash (a built-in data set, data read through a pipe, a checkpoint from before chainrule
+    recorded one) are taken as they are; a pipe now at a path the run hashed cannot be compared,
+    and is refused as such. An IDX file is named as well as the spec.
     """
     changed = changed_since_run(checkpoint.model.metadata, config.data, data_hash)
     if changed is None or not is_run_data(config.data, resumed.values.get("data")):
@@ -275,11 +276,15 @@ def check_same_data_file(checkpoint: CheckpointFile, resumed: ResumedConfig, con
     what = quoted(config.data, PATH_QUOTE_LIMIT)
     if changed != config.data:
         what += f": its file {quoted(changed, PATH_QUOTE_LIMIT)}"
-    raise ConfigError(f"{value_name('data', sources.get('data'))}: {what} changed since the run started (its "
-                      f"SHA-256 differs from the one the checkpoint recorded): its test rows would not be the run's "
-                      f"(split from it by the seed, they would move), and the resumed run could train on rows held "
-                      f"out for testing, so its test score would mean nothing; restore the file as it was, or start a "
-                      f"new run on it (without --resume)")
+    if is_pipe(changed):  # hashed by nobody (rows.file_sha256), so never found unchanged
+        why = ("is a pipe now, whose rows cannot be compared with those of the file the run read (the SHA-256 the "
+               "checkpoint recorded): its test rows may not be the run's")
+    else:
+        why = ("changed since the run started (its SHA-256 differs from the one the checkpoint recorded): its test "
+               "rows would not be the run's (split from it by the seed, they would move)")
+    raise ConfigError(f"{value_name('data', sources.get('data'))}: {what} {why}, and the resumed run could train on "
+                      f"rows held out for testing, so its test score would mean nothing; restore the file as it was, "
+                      f"or start a new run on it (without --resume)")
 
 
 def _named_columns(data) -> bool:
