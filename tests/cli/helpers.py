@@ -71,14 +71,31 @@ def iris_features():
 
 @contextlib.contextmanager
 def fifo_holding(path, text: str):
-    """A FIFO at ``path`` that gives ``text`` to its first reader (a pipe: read once, then gone)."""
+    """A FIFO at ``path`` that gives ``text`` to its first reader (a pipe: read once, then gone).
+
+    On leaving, a writer still alive is given a reader, so that it ends. That reader opens the
+    FIFO without waiting: a writer that closed the FIFO (its reader has read to the end) is
+    alive a moment longer, and a plain ``open`` then waited for a writer that never came (a
+    test that read the FIFO in this process hung at random)."""
     os.mkfifo(path)
-    writer = threading.Thread(target=path.write_text, args=(text,), daemon=True)
+
+    def write():
+        try:
+            path.write_text(text)
+        except BrokenPipeError:  # its reader left before the end (the one below, before it began)
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
     writer.start()
     try:
         yield path
     finally:
-        if writer.is_alive():  # no reader came: one takes the text, so that the writer ends
-            with open(path) as reader:
-                reader.read()
-        writer.join()
+        while writer.is_alive():
+            reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # returns at once, writer or not
+            try:
+                os.set_blocking(reader, True)
+                while os.read(reader, 1 << 16):  # b"" at once where no writer holds the FIFO
+                    pass
+            finally:
+                os.close(reader)
+            writer.join(0.1)
