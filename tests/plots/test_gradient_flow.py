@@ -63,13 +63,18 @@ def paths_of_linear_layers(n_layers: int) -> list[str]:
     return [name.rpartition(".")[0] for name in model.params if name.endswith(".W")]
 
 
+def deep_history(n_layers: int) -> History:
+    """Two epochs of such an MLP, each layer's norm at initialization half the one before's."""
+    paths = paths_of_linear_layers(n_layers)
+    return History(metrics=METRICS, grad_norms={path: [1.0, 2.0] for path in paths},
+                   initial_grad_norms={path: 2.0 ** -depth for depth, path in enumerate(paths)}, epochs=2)
+
+
 @pytest.mark.parametrize("n_layers", [51, 60, 150, 500])
 def test_paths_of_a_very_deep_network_on_the_depth_axis_do_not_overlap(tmp_path, drawn, n_layers):
     # Paths of three digits ("100"), 20 of them named, were set upright side by side and ran
     # into one another ("1001101201..."): only the length of a label decided its angle.
-    paths = paths_of_linear_layers(n_layers)
-    history = History(metrics=METRICS, grad_norms={path: [1.0, 2.0] for path in paths},
-                      initial_grad_norms={path: 2.0 ** -depth for depth, path in enumerate(paths)}, epochs=2)
+    history = deep_history(n_layers)
     plot_gradient_flow(history, tmp_path / "flow.png")
     compare_gradient_flow({"a": history, "b": history}, tmp_path / "compare.png")
     assert_tick_labels_do_not_overlap(drawn[0].axes[1])
@@ -164,14 +169,13 @@ def test_a_ratio_past_the_float_range_is_written_out_and_drawn_without_warnings(
 def test_a_deep_network_names_its_first_and_last_layer_on_the_depth_axis_and_in_the_legend(tmp_path, drawn, n_layers):
     # every few layers were named counting from the first, so the last, the output layer whose norm the title's
     # last / first ratio takes, was left unnamed (302 layers: the axis stopped at depth 289)
-    paths = paths_of_linear_layers(n_layers)
-    history = History(metrics=METRICS, grad_norms={path: [1.0, 2.0] for path in paths},
-                      initial_grad_norms={path: 2.0 ** -depth for depth, path in enumerate(paths)}, epochs=2)
+    history = deep_history(n_layers)
     plot_gradient_flow(history, tmp_path / "flow.png")
     per_epoch, profile = drawn[0].axes
     named = [label.get_text() for label in profile.xaxis.get_ticklabels()]
     legend = [text.get_text() for text in per_epoch.get_legend().get_texts()]
     assert named == legend and len(named) <= 20
+    paths = list(history.initial_grad_norms)
     assert (named[0], named[-1]) == (paths[0], paths[-1])
     assert profile.get_xticks()[-1] == n_layers
     assert_tick_labels_do_not_overlap(profile)
