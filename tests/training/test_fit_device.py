@@ -61,3 +61,60 @@ def test_cpu_training_records_its_device_and_no_graph():
     cr.fit(model, X, y, epochs=1, verbose=0, device="cpu")
     assert model.metadata["training"]["device"] == "cpu"
     assert model.metadata["training"]["cuda_graph"] is False
+
+
+class NormRecordingSGD(cr.SGD):
+    """An SGD whose step records the velocity's norm: its own step, which the GPU's loop never calls."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.norms = []
+
+    def step(self, **kwargs):
+        taken = super().step(**kwargs)
+        self.norms.append(float(np.linalg.norm(self.state["velocity"])))
+        return taken
+
+
+def step_on_the_instance(model):
+    """An SGD given its own step on the instance."""
+    optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+    optimizer.step = lambda **kwargs: cr.SGD.step(optimizer, **kwargs)
+    return optimizer
+
+
+@pytest.mark.parametrize("make, whose", [
+    (lambda model: NormRecordingSGD(model, lr=0.1, momentum=0.9), "NormRecordingSGD overrides step"),
+    (step_on_the_instance, "SGD with its own step set on the instance"),
+])
+def test_an_optimizer_with_its_own_step_is_refused_on_the_gpu_before_anything_moves(monkeypatch, make, whose):
+    """The GPU's loop never calls step: refused, rather than trained without it, before the model moves."""
+    monkeypatch.setattr(backend, "_cupy", lambda: types.ModuleType("cupy"))  # "installed", never used
+    model, X, y = small_problem()
+    optimizer = make(model)
+    with pytest.raises(cr.HyperparameterError, match=rf"optimizer: {whose}, which the GPU's training loop never "
+                                                     rf"calls .*override rule\(theta, grad, lr, vectors\) or "
+                                                     rf"update\(theta, grad, lr\) instead"):
+        cr.fit(model, X, y, optimizer=optimizer, epochs=1, verbose=0, device="cuda")
+    assert model.device == "cpu" and optimizer.t == 0
+
+
+def test_an_optimizer_with_its_own_step_trains_on_the_cpu():
+    model, X, y = small_problem()
+    optimizer = NormRecordingSGD(model, lr=0.1, momentum=0.9)
+    cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=10, verbose=0, device="cpu")
+    assert len(optimizer.norms) == 4
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSProp"])
+def test_the_built_in_optimizers_and_a_subclass_with_its_own_rule_keep_optimizer_step(name):
+    """What the GPU's loop runs in step's place is Optimizer.step's work: no built-in may have its own."""
+    from chainrule.cuda.kernels import check_own_step
+
+    class OwnRule(getattr(cr, name)):
+        def rule(self, theta, grad, lr, vectors):
+            return super().rule(theta, grad, lr, vectors)
+
+    model, _, _ = small_problem()
+    for optimizer_class in (getattr(cr, name), OwnRule):
+        check_own_step(optimizer_class(model, lr=0.1))

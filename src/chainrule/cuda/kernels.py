@@ -41,6 +41,7 @@ from __future__ import annotations
 import functools
 
 from ..backend import module_for
+from ..errors import HyperparameterError
 from ..optimizers import SGD, Adam, Optimizer, RMSProp
 
 HYPER_SIZE = 5  # [η, t, s₁, s₂, s₃]: see set_hyper
@@ -194,6 +195,32 @@ def unfused_name(optimizer: Optimizer) -> str:
     own = sorted(OWN_CODE.intersection(vars(optimizer)))
     name = type(optimizer).__name__
     return f"{name} with its own {' and '.join(own)} set on the instance" if own else name
+
+
+def check_own_step(optimizer) -> None:
+    """HyperparameterError for an ``optimizer`` whose ``step`` is not ``Optimizer.step``: one its
+    class overrides (no built-in optimizer does), or one set on the instance.
+
+    The GPU's loop never calls ``step``: it queues each step without waiting for the device, so it
+    does ``step``'s work itself (the plan of stretches, ``rule`` or ``update``, the guard on the
+    device) or runs a fused kernel, and a ``step`` of one's own would silently not run, the model
+    trained otherwise than on the CPU. Its ``rule`` and ``update`` do run (:func:`_fused_kind`
+    leaves the kernels to them), so the error says to override those. ``fit`` asks before anything
+    moves to the GPU, so that a refused optimizer and its model stay where they were. Anything
+    but an Optimizer (a name: a built-in is made) passes."""
+    if not isinstance(optimizer, Optimizer):
+        return
+    name = type(optimizer).__name__
+    if "step" in vars(optimizer):
+        whose = f"{name} with its own step set on the instance"
+    elif type(optimizer).step is not Optimizer.step:
+        whose = f"{name} overrides step"
+    else:
+        return
+    raise HyperparameterError(
+        f"optimizer: {whose}, which the GPU's training loop never calls (it runs the update rule itself, queued "
+        f"without waiting for the device); override rule(theta, grad, lr, vectors) or update(theta, grad, lr) "
+        f"instead, which it runs, or train with device='cpu'")
 
 
 @functools.cache

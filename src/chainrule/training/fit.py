@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 
 from ..backend import module_for, to_device
 from ..checks import SEED_RANGE, as_sample_weights, check_finite, flag, is_bool, is_seed, positive_int
+from ..cuda.kernels import check_own_step
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
 from ..errors import DataError, DistributedError, DivergenceError, HyperparameterError, ModelFileError, ShapeError, quoted
@@ -312,7 +313,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         device and only the metrics come back. Not combinable with ``distributed``. Frozen
         layers and sample and class weights train on the GPU as on the CPU (docs/gpu.md says
         what differs: after a divergence, the state of SGD, Adam, AdamW or RMSProp keeps the
-        values of its last applied step).
+        values of its last applied step). The GPU's loop does the work of ``Optimizer.step``
+        itself: an optimizer with a ``step`` of its own raises HyperparameterError there
+        (override ``rule`` or ``update``, which it runs).
     graph : "auto", True or False
         On the GPU, capture the step of a full batch into a CUDA graph once and replay it
         (see chainrule.cuda.graph): "auto" does so when the optimizer allows it and falls
@@ -356,7 +359,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         device = model.device if device is None else device
         check_trainable(model)
         weighted_by = _weighted_by(sample_weight, class_weight, validation)
-        _check_device(device, distributed, graph)
+        _check_device(device, distributed, graph, optimizer)
     except AGREED as error:  # perhaps on this rank alone: it still joins the others up to their first agreement
         if not (distributed is True or isinstance(distributed, SingleProcess)):
             raise  # one process, or ``distributed`` itself is refused
@@ -539,12 +542,16 @@ def _asked_by(weighted_by: str) -> str:
     return "w_val" if weighted_by == "validation" else weighted_by
 
 
-def _check_device(device: str, distributed, graph) -> None:
+def _check_device(device: str, distributed, graph, optimizer) -> None:
     """HyperparameterError for what ``device`` cannot train: ``distributed`` or a CUDA ``graph``
-    where they are not supported; an unknown device, or "cuda" without CuPy, fails too."""
+    where they are not supported, or on the GPU an ``optimizer`` with a ``step`` of its own, which
+    the GPU's loop would not run (:func:`chainrule.cuda.kernels.check_own_step`); an unknown device,
+    or "cuda" without CuPy, fails too, first."""
     module_for(device)
     if device == "cuda" and distributed is not False:
         raise HyperparameterError("device: distributed training runs on the CPU; use device='cpu' with distributed")
+    if device == "cuda":
+        check_own_step(optimizer)
     if graph is True and device != "cuda":
         raise HyperparameterError("graph=True: CUDA graphs need device='cuda'")
 
