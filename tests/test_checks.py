@@ -23,8 +23,21 @@ def test_as_float_dtype(dtype):
 @pytest.mark.parametrize("dtype", ["float16", "int32", "complex128", "nonsense", None, 3,
                                    pytest.param("9" * 5000, id="5000-digit-repeats"), "1000000000000f4", "(1,,2)f4"])
 def test_as_float_dtype_rejects_others(dtype):
-    with pytest.raises(cr.HyperparameterError, match=r"precision: expected one of \('float32', 'float64'\)"):
+    with pytest.raises(cr.HyperparameterError, match="precision: expected one of 'float32', 'float64'; got "):
         as_float_dtype(dtype, "precision")
+
+
+@pytest.mark.parametrize("dtype, ending", [
+    ("float16", "got 'float16' (chainrule does not compute in float16; use float32)"),  # was "did you mean 'float64'?"
+    ("f2", "got 'f2' (chainrule does not compute in float16; use float32)"),
+    ("flaot32", "got 'flaot32' (did you mean 'float32'?)"),
+    ("float8", "got 'float8'"),  # was "did you mean 'float32'?": no option is of its width
+    ("int64", "got 'int64'"),
+])
+def test_as_float_dtype_suggests_only_a_near_miss(dtype, ending):
+    with pytest.raises(cr.HyperparameterError) as raised:
+        as_float_dtype(dtype)
+    assert str(raised.value).endswith(ending), raised.value
 
 
 def test_as_matrix_converts_and_casts():

@@ -171,7 +171,7 @@ def test_did_you_mean_is_empty_when_nothing_is_close(value, options):
     (lambda: cr.backend.module_for("CPU"), "device: expected one of ('cpu', 'cuda'), got 'CPU'", "cpu"),
     (lambda: cr.checks.choice("Adam", "--optimizer", ("sgd", "adam")), "--optimizer: expected one of 'sgd', 'adam'; ",
      "adam"),
-    (lambda: cr.checks.as_float_dtype("Float32"), "dtype: expected one of ('float32', 'float64'), got 'Float32'",
+    (lambda: cr.checks.as_float_dtype("Float32"), "dtype: expected one of 'float32', 'float64'; got 'Float32'",
      "float32"),
 ])
 def test_unknown_names_suggest_the_one_meant(call, message, meant):

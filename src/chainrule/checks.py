@@ -39,12 +39,28 @@ def as_float_dtype(dtype, name: str = "dtype") -> numpy.dtype:
     """``dtype`` as a NumPy float32/float64 dtype in the machine's byte order, or a
     HyperparameterError naming ``name``. A byte order given (">f8") is a storage detail: the
     model computes in native floats (its big-endian arrays used to be refused later, as dY of
-    another dtype than the layer's output, which fit made itself)."""
+    another dtype than the layer's output, which fit made itself).
+
+    The message lists the two as ``choice`` lists its options. A float of another precision
+    ("float16", "half", "f2", "float128") is not a misspelling: the message says so and names the
+    nearer of the two, where did-you-mean took "float16" for "float64" (one letter apart). Other
+    names are offered the option of their own width only ("flaot32", "Float32"), so "float8" is
+    offered none rather than float32."""
     resolved = None if dtype is None else numpy_dtype(dtype)  # numpy reads None as float64
     if resolved is None or resolved.name not in FLOAT_DTYPES:
-        raise HyperparameterError(f"{name}: expected one of {FLOAT_DTYPES}, got {quoted(dtype)}"
-                                  f"{did_you_mean(dtype, FLOAT_DTYPES)}")
+        if resolved is not None and resolved.kind == "f":
+            nearest = "float32" if resolved.itemsize <= 4 else "float64"
+            hint = f" (chainrule does not compute in {resolved.name}; use {nearest})"
+        else:
+            hint = did_you_mean(dtype, [option for option in FLOAT_DTYPES if _digits(option) == _digits(dtype)])
+        raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, FLOAT_DTYPES))}; got {quoted(dtype)}"
+                                  f"{hint}")
     return numpy.dtype(resolved.name)
+
+
+def _digits(value) -> str:
+    """The digits of a string, in order ("float32" -> "32"); "" for anything else."""
+    return "".join(filter(str.isdigit, value)) if isinstance(value, str) else ""
 
 
 def as_matrix(X, dtype, name: str = "X") -> Array:

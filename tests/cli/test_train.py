@@ -945,6 +945,19 @@ def test_bad_options_are_refused_in_one_line(tmp_path, capsys, options, fragment
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("source, named", [("option", "--dtype"), ("config", "run.toml: key 'dtype'")])
+def test_a_float16_dtype_is_refused_as_a_choice_not_taken_for_float64(tmp_path, capsys, monkeypatch, source, named):
+    # The line showed the tuple "('float32', 'float64')" and asked "did you mean 'float64'?" (one letter apart)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.toml").write_text('dtype = "float16"\n')
+    given = ["--dtype", "float16"] if source == "option" else ["--config", "run.toml"]
+    code, _, err = call(capsys, "train", *given, "--quiet", "--out", tmp_path / "run")
+    line = assert_one_line_error(code, err)
+    assert line == (f"chainrule: error: {named}: expected one of 'float32', 'float64'; got 'float16' (chainrule does "
+                    f"not compute in float16; use float32)")
+    assert not (tmp_path / "run").exists()
+
+
 def test_the_help_shows_no_rest_roles_and_says_what_quiet_drops(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # one line per option
     with pytest.raises(SystemExit):
