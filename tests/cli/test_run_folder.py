@@ -170,3 +170,23 @@ def test_the_refusal_of_another_runs_folder_names_where_the_runs_value_came_from
     with pytest.raises(ConfigError, match=re.escape(f"{named}: every width must be >= 1")):
         check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", ResumedConfig({"hidden": "0"}, source),
                                     {}, None)
+
+
+@pytest.mark.parametrize("written, saved, differs", [
+    ('seed = 0\n', {"seed": 0, "shuffle": False},
+     "its config.toml has shuffle True (the key left out: its default), the checkpoint's run False "
+     "(run/ck.safetensors: metadata.config.shuffle); "),
+    ('seed = 0\nshuffle = false\n', {"seed": 0},
+     "its config.toml has shuffle False, the checkpoint's run True (run/ck.safetensors: metadata.config.shuffle "
+     "left out: its default); "),
+])
+def test_a_config_toml_of_before_the_shuffle_key_shuffled(tmp_path, written, saved, differs):
+    # shuffle was compared only where both configurations held it: a config.toml written before the key, whose run
+    # shuffled, was taken for the run of a checkpoint that did not
+    (tmp_path / CONFIG).write_text(written)
+    resumed = ResumedConfig(saved, SavedConfig("run/ck.safetensors"))
+    with pytest.raises(ConfigError, match=re.escape(differs)):
+        check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", resumed, {}, None)
+    (tmp_path / CONFIG).write_text('seed = 0\nshuffle = true\n' if "shuffle" in written else written)
+    check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", ResumedConfig({"seed": 0}, resumed.source),
+                                {}, None)  # both left out, or true and left out: the same run

@@ -36,6 +36,12 @@ OWN_FILES = ".chainrule-"  # how the lock and atomic writes' temporary files are
 # The keys of a run's configuration that no resume changes (resume_checks refuses another value): a config.toml
 # whose value of one differs from a checkpoint's was written by another run.
 RUN_KEYS = ("hidden", "activation", "init", "dtype", "optimizer", "seed", "shuffle", "test_size", "validation")
+# Those of RUN_KEYS whose absence from a run's configuration means their default: configurations saved before
+# the key existed, when chainrule train did only that (shuffled: resume_checks.check_same_shuffle reads it so).
+# Not init, though it came later too: a resume of a run saved before it may pass --init (nothing to refuse it
+# against), so a run whose config.toml lacks it may be continued by checkpoints of another. Not test_size: a run
+# whose data has its own test part leaves it out.
+DEFAULT_WHEN_ABSENT = ("shuffle",)
 
 
 def run_folder(args) -> Path:
@@ -185,7 +191,8 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: ResumedConfig, ex
     was resumed there, and its run's files replaced that run's model, checkpoint, metrics and
     configuration. The runs are told apart by their run ids (:func:`run_id_for`), the folder's in its
     metrics.json. Where either has none (files written before chainrule recorded run ids), by the keys of
-    config.toml no resume changes (``RUN_KEYS``), then, for runs differing in another (a sweep of ``lr``),
+    config.toml no resume changes (``RUN_KEYS``; one that a configuration saved before it existed lacks, its
+    default: ``DEFAULT_WHEN_ABSENT``), then, for runs differing in another (a sweep of ``lr``),
     by the loss of their first epoch: every checkpoint of a run, resumed or not, holds the same (see
     :func:`_first_epoch_loss`); runs differing in neither (a repeat) pass. A config.toml that cannot be
     read, or holds a value no run writes (edited by hand), tells nothing of another run: the resumed run
@@ -224,8 +231,16 @@ def _check_same_run_keys(folder: Path, resume, resumed: ResumedConfig) -> None:
     ours = _as_built(resumed.values, resumed.source)
     for key in RUN_KEYS:
         if key in theirs and key in ours and theirs[key] != ours[key]:
-            raise _another_run(folder, resume, f"{CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
-                                               f"{quoted(resumed.values[key])} ({value_name(key, resumed.source)})")
+            folders = _value(written, key) + ("" if key in written else " (the key left out: its default)")
+            named = value_name(key, resumed.source) + ("" if key in resumed.values else " left out: its default")
+            raise _another_run(folder, resume, f"{CONFIG} has {key} {folders}, the checkpoint's run "
+                                               f"{_value(resumed.values, key)} ({named})")
+
+
+def _value(values: dict, key: str) -> str:
+    """The value of ``key`` in a run's configuration ``values``, quoted: its default where they lack it (a key
+    of ``DEFAULT_WHEN_ABSENT``, the only one compared when absent)."""
+    return quoted(values[key] if key in values else getattr(TrainConfig(), key))
 
 
 def _another_run(folder: Path, resume, differs: str) -> ConfigError:
@@ -284,13 +299,15 @@ def _first_epoch_loss(extra: dict):
 
 
 def _as_built(values: dict, source) -> dict:
-    """The ``RUN_KEYS`` that a run's configuration ``values`` (read from ``source``) sets, as the run
-    builds them (:func:`~chainrule.cli.network_args.as_built`), so that spellings of one value are alike
-    ("8, 4" and [8, 4] for "8,4", "f4" for "float32"); ConfigError naming ``source`` and the key for a
-    value that is not one."""
+    """The ``RUN_KEYS`` that a run's configuration ``values`` (read from ``source``) sets, and those of
+    ``DEFAULT_WHEN_ABSENT`` it does not (their defaults), as the run builds them
+    (:func:`~chainrule.cli.network_args.as_built`), so that spellings of one value are alike ("8, 4" and
+    [8, 4] for "8,4", "f4" for "float32"); ConfigError naming ``source`` and the key for a value that is
+    not one."""
     given = {key: value for key, value in values.items() if key in RUN_KEYS and value is not None}
     config = TrainConfig().with_values(given, source)
-    return {key: as_built(key, config, dict.fromkeys(given, source)) for key in given}
+    keys = {*given, *DEFAULT_WHEN_ABSENT}
+    return {key: as_built(key, config, dict.fromkeys(given, source)) for key in keys}
 
 
 def prepare_folder(folder: Path, resume=None) -> None:
