@@ -168,7 +168,7 @@ def test_did_you_mean_is_empty_when_nothing_is_close(value, options):
     (lambda: cr.get_optimizer("AdamW", cr.mlp([2, 1])), "optimizer: unknown name 'AdamW'; ", "adamw"),
     (lambda: cr.Linear(2, 3, init="He_Normal"), "init: unknown initializer 'He_Normal'; ", "he_normal"),
     (lambda: cr.Linear(2, 3, init="xavier-uniform"), "init: unknown initializer 'xavier-uniform'; ", "xavier_uniform"),
-    (lambda: cr.backend.module_for("CPU"), "device: expected one of ('cpu', 'cuda'), got 'CPU'", "cpu"),
+    (lambda: cr.backend.module_for("CPU"), "device: expected one of 'cpu', 'cuda'; got 'CPU'", "cpu"),
     (lambda: cr.checks.choice("Adam", "--optimizer", ("sgd", "adam")), "--optimizer: expected one of 'sgd', 'adam'; ",
      "adam"),
     (lambda: cr.checks.as_float_dtype("Float32"), "dtype: expected one of 'float32', 'float64'; got 'Float32'",

@@ -59,7 +59,7 @@ def is_array(value) -> bool:
 def module_for(device: str) -> types.ModuleType:
     """The array module that holds arrays on ``device`` ("cpu" or "cuda")."""
     if not isinstance(device, str):  # an array compared with "cpu" has no single truth value
-        raise HyperparameterError(f"device: expected one of {DEVICES}, got {type(device).__name__} "
+        raise HyperparameterError(f"device: expected one of {', '.join(map(repr, DEVICES))}; got {type(device).__name__} "
                                   f"{quoted(device)}")
     if device == "cpu":
         return numpy
@@ -71,7 +71,7 @@ def module_for(device: str) -> types.ModuleType:
                 "install it with: pip install 'chainrule[cuda]'"
             )
         return cupy
-    raise HyperparameterError(f"device: expected one of {DEVICES}, got {quoted(device)}{did_you_mean(device, DEVICES)}")
+    raise HyperparameterError(f"device: expected one of {', '.join(map(repr, DEVICES))}; got {quoted(device)}{did_you_mean(device, DEVICES)}")
 
 
 def device_of(array: Array) -> str:

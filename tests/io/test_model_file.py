@@ -462,7 +462,7 @@ def _unknown_task(document):
     (lambda document: document.update(new_field=1), "unexpected field 'new_field' in chainrule's metadata"),
     (lambda document: document.update(dtype="bfloat16"), "dtype: expected one of float32, float64, got 'bfloat16'"),
     (_unknown_layer, "Conv2d"),
-    (_unknown_task, "preprocessing.task: expected one of .*, got 'ranking'"),
+    (_unknown_task, "preprocessing.task: expected one of .*; got 'ranking'"),
 ], ids=["field", "dtype", "layer", "preprocessor"])
 def test_refusal_a_newer_release_may_explain_names_it(saved, change, refusal):
     _written_by(saved, NEWER, change)
