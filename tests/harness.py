@@ -251,3 +251,17 @@ def assert_tick_labels_do_not_overlap(axes) -> None:
             assert left.get_window_extent(renderer).x1 < right.get_window_extent(renderer).x0
         else:  # parallel slanted lines of text, anchored (x_right - x_left) pixels apart
             assert (x_right - x_left) * np.sin(rotation) >= line_height, (left.get_text(), left.get_rotation())
+
+
+class VelocityNormSGD(cr.SGD):
+    """An SGD with a step of its own, which records the velocity's norm after each step (a step the GPU's
+    loop never calls: tests/training/test_fit_device.py; tests/optimizers/test_sgd_stepping.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.norms = []
+
+    def step(self, **kwargs):
+        taken = super().step(**kwargs)
+        self.norms.append(float(np.linalg.norm(self.state["velocity"])))
+        return taken

@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.optimizers import sgd
-from tests.harness import tiny_model, weights_and_bias, write_grads
+from tests.harness import VelocityNormSGD, tiny_model, weights_and_bias, write_grads
 
 RNG = np.random.default_rng(0)
 GRADS = [(RNG.standard_normal(2), float(RNG.standard_normal())) for _ in range(40)]
@@ -250,19 +250,6 @@ class ClippedUpdateSGD(cr.SGD):
     def update(self, theta, grad, lr):
         scale, direction = super().update(theta, grad, lr)
         return scale, np.clip(direction, -0.5, 0.5, out=self._work)
-
-
-class VelocityNormSGD(cr.SGD):
-    """A subclass whose step records the norm of the velocity after each step."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.norms = []
-
-    def step(self, **kwargs):
-        taken = super().step(**kwargs)
-        self.norms.append(float(np.linalg.norm(self.state["velocity"])))
-        return taken
 
 
 def clipped_on_the_instance(model):

@@ -7,6 +7,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import backend
+from tests.harness import VelocityNormSGD
 
 
 def small_problem():
@@ -63,19 +64,6 @@ def test_cpu_training_records_its_device_and_no_graph():
     assert model.metadata["training"]["cuda_graph"] is False
 
 
-class NormRecordingSGD(cr.SGD):
-    """An SGD whose step records the velocity's norm: its own step, which the GPU's loop never calls."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.norms = []
-
-    def step(self, **kwargs):
-        taken = super().step(**kwargs)
-        self.norms.append(float(np.linalg.norm(self.state["velocity"])))
-        return taken
-
-
 def step_on_the_instance(model):
     """An SGD given its own step on the instance."""
     optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
@@ -84,7 +72,7 @@ def step_on_the_instance(model):
 
 
 @pytest.mark.parametrize("make, whose", [
-    (lambda model: NormRecordingSGD(model, lr=0.1, momentum=0.9), "NormRecordingSGD overrides step"),
+    (lambda model: VelocityNormSGD(model, lr=0.1, momentum=0.9), "VelocityNormSGD overrides step"),
     (step_on_the_instance, "SGD with its own step set on the instance"),
 ])
 def test_an_optimizer_with_its_own_step_is_refused_on_the_gpu_before_anything_moves(monkeypatch, make, whose):
@@ -101,7 +89,7 @@ def test_an_optimizer_with_its_own_step_is_refused_on_the_gpu_before_anything_mo
 
 def test_an_optimizer_with_its_own_step_trains_on_the_cpu():
     model, X, y = small_problem()
-    optimizer = NormRecordingSGD(model, lr=0.1, momentum=0.9)
+    optimizer = VelocityNormSGD(model, lr=0.1, momentum=0.9)
     cr.fit(model, X, y, optimizer=optimizer, epochs=1, batch_size=10, verbose=0, device="cpu")
     assert len(optimizer.norms) == 4
 
