@@ -799,6 +799,8 @@ def test_shuffle_false_takes_the_rows_in_order_every_epoch():
     shuffled = cr.mlp([10, 4, 1], seed=0, dtype="float64")
     cr.fit(shuffled, X, y, optimizer=cr.SGD(shuffled, lr=0.1), epochs=2, batch_size=50, verbose=0)
     assert not np.allclose(shuffled.params["0.W"], in_order.params["0.W"], rtol=1e-6)
+    # the training summary says how the rows were taken, as it says the seed
+    assert (in_order.metadata["training"]["shuffle"], shuffled.metadata["training"]["shuffle"]) == (False, True)
 
 
 def test_a_run_without_shuffle_resumes_as_the_uninterrupted_run_and_refuses_shuffle_true(tmp_path):

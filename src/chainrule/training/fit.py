@@ -814,7 +814,8 @@ def _training_summary(loop: Loop, n_train: int, seed, device: str) -> dict:
     history = loop.history
     return {
         "loss": type(loop.loss).__name__, "optimizer": repr(loop.optimizer), "epochs": history.epochs,
-        "batch_size": loop.batch_size, "seed": seed, "n_train": n_train, "stop_reason": history.stop_reason,
+        "batch_size": loop.batch_size, "seed": seed, "shuffle": loop.shuffle, "n_train": n_train,
+        "stop_reason": history.stop_reason,
         "partial_last_epoch": history.partial_last_epoch, "final": strict_json(history.last()),
         # an EarlyStopping's best epoch (None without one): with restore_best the weights are
         # that epoch's, while "final" holds the metrics of the last epoch run
