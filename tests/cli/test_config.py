@@ -44,19 +44,19 @@ def test_values_of_the_right_type_are_taken(values):
 
 @pytest.mark.parametrize("values, message", [
     ({"epoch": 5}, r"run\.toml: unknown key 'epoch'; expected one of data, label, hidden"),
-    ({"epochs": "5"}, r"run\.toml: key 'epochs' expects an integer, got str '5'"),
-    ({"epochs": 5.0}, r"key 'epochs' expects an integer, got float 5\.0"),
-    ({"epochs": True}, r"key 'epochs' expects an integer, got bool True"),
-    ({"lr": "fast"}, r"key 'lr' expects a number, got str 'fast'"),
-    ({"lr": float("inf")}, r"key 'lr' expects a finite number, got inf"),
-    ({"plots": 1}, r"key 'plots' expects true or false, got int 1"),
-    ({"shuffle": "no"}, r"key 'shuffle' expects true or false, got str 'no'"),
-    ({"hidden": 128}, r"key 'hidden' expects a string or a list of integers, got int 128"),
-    ({"hidden": [128, 6.5]}, r"key 'hidden' expects a string or a list of integers, got list \[128, 6\.5\]"),
-    ({"hidden": [128, True]}, r"key 'hidden' expects a string or a list of integers, got list \[128, True\]"),
-    ({"activation": 3}, r"key 'activation' expects a string or a list of strings, got int 3"),
-    ({"activation": ["relu", None]}, r"key 'activation' expects a string or a list of strings, got list \['relu', None\]"),
-    ({"init": ["he_normal"]}, r"key 'init' expects a string, got list \['he_normal'\]"),
+    ({"epochs": "5"}, r"run\.toml: key 'epochs': expected an integer, got str '5'"),
+    ({"epochs": 5.0}, r"key 'epochs': expected an integer, got float 5\.0"),
+    ({"epochs": True}, r"key 'epochs': expected an integer, got bool True"),
+    ({"lr": "fast"}, r"key 'lr': expected a number, got str 'fast'"),
+    ({"lr": float("inf")}, r"key 'lr': expected a finite number, got inf"),
+    ({"plots": 1}, r"key 'plots': expected true or false, got int 1"),
+    ({"shuffle": "no"}, r"key 'shuffle': expected true or false, got str 'no'"),
+    ({"hidden": 128}, r"key 'hidden': expected a string or a list of integers, got int 128"),
+    ({"hidden": [128, 6.5]}, r"key 'hidden': expected a string or a list of integers, got list \[128, 6\.5\]"),
+    ({"hidden": [128, True]}, r"key 'hidden': expected a string or a list of integers, got list \[128, True\]"),
+    ({"activation": 3}, r"key 'activation': expected a string or a list of strings, got int 3"),
+    ({"activation": ["relu", None]}, r"key 'activation': expected a string or a list of strings, got list \['relu', None\]"),
+    ({"init": ["he_normal"]}, r"key 'init': expected a string, got list \['he_normal'\]"),
 ])
 def test_unknown_keys_and_wrong_types_are_refused(values, message):
     with pytest.raises(ConfigError, match=message):
@@ -123,7 +123,7 @@ def test_no_shuffle_is_the_key_shuffle_false_and_is_named_as_the_option(tmp_path
 def test_batch_size_defaults_to_none_which_a_saved_configuration_may_hold():
     assert TrainConfig().batch_size is None  # cr.fit's default: 32, or the training rows if fewer
     assert TrainConfig().with_values({"batch_size": None}, "checkpoint.safetensors").batch_size is None
-    with pytest.raises(ConfigError, match=r"key 'epochs' expects an integer, got NoneType None"):
+    with pytest.raises(ConfigError, match=r"key 'epochs': expected an integer, got NoneType None"):
         TrainConfig().with_values({"epochs": None}, "checkpoint.safetensors")
 
 
@@ -186,9 +186,9 @@ def test_every_bad_activation_is_a_config_error_naming_the_option(activation, fr
 
 
 def test_a_bad_value_on_the_command_line_is_named_as_its_option():
-    with pytest.raises(ConfigError, match=r"^--lr expects a finite number, got nan"):
+    with pytest.raises(ConfigError, match=r"^--lr: expected a finite number, got nan"):
         resolve_config(parse("--lr", "nan"))
-    with pytest.raises(ConfigError, match=r"^--weight-decay expects a finite number, got inf"):
+    with pytest.raises(ConfigError, match=r"^--weight-decay: expected a finite number, got inf"):
         resolve_config(parse("--weight-decay", "inf"))
 
 
@@ -333,7 +333,7 @@ def test_a_long_hidden_is_quoted_in_part_where_activation_names_it(tmp_path, cap
 
 @pytest.mark.parametrize("text, fragments", [
     ("epoch = 3\n", ["run.toml: unknown key 'epoch'", "(did you mean 'epochs'?)"]),
-    ('epochs = "3"\n', ["run.toml: key 'epochs' expects an integer, got str '3'"]),
+    ('epochs = "3"\n', ["run.toml: key 'epochs': expected an integer, got str '3'"]),
     ("epochs = [\n", ["run.toml: not valid TOML"]),
     ("[model]\nhidden = '8'\n", ["run.toml: unexpected table 'model'"]),
 ])
@@ -381,14 +381,14 @@ def test_a_missing_config_file_exits_2(tmp_path, capsys):
 
 @pytest.mark.parametrize("key", ["lr", "weight_decay", "validation", "test_size"])
 def test_an_integer_too_large_for_a_float_is_refused_naming_the_key(key):
-    with pytest.raises(ConfigError, match=rf"^run\.toml: key '{key}' expects a finite number, got an integer too large"):
+    with pytest.raises(ConfigError, match=rf"^run\.toml: key '{key}': expected a finite number, got an integer too large"):
         TrainConfig().with_values({key: 10**400}, "run.toml")
 
 
 def test_a_huge_integer_in_a_config_file_exits_2_naming_the_file_and_key(tmp_path, capsys):
     (tmp_path / "run.toml").write_text("lr = 1" + "0" * 400 + "\n")
     code, out, err = call(capsys, "train", "--config", tmp_path / "run.toml", "--quiet", "--out", tmp_path / "run")
-    assert_one_line_error(code, err, "run.toml: key 'lr' expects a finite number, got an integer too large for a float")
+    assert_one_line_error(code, err, "run.toml: key 'lr': expected a finite number, got an integer too large for a float")
     assert out == "" and not (tmp_path / "run").exists()
 
 
@@ -421,7 +421,7 @@ def test_a_huge_value_in_a_config_file_is_quoted_in_part(tmp_path, capsys):
     path = tmp_path / "huge.toml"
     path.write_text(f'seed = "{"a" * 10**6}"\n')
     code, _, err = call(capsys, "train", "--config", path, "--quiet", "--out", tmp_path / "run")
-    line = assert_one_line_error(code, err, f"{path}: key 'seed' expects an integer, got str 'aaaa")
+    line = assert_one_line_error(code, err, f"{path}: key 'seed': expected an integer, got str 'aaaa")
     assert line.endswith("...") and len(line) < 400
 
 

@@ -108,7 +108,7 @@ def test_a_checkpoint_configuration_that_is_no_table_is_refused(small_run, tmp_p
 
 
 @pytest.mark.parametrize("key, value, options, fragment", [
-    ("epochs", "5", [], "metadata.config.epochs expects an integer, got str '5'"),
+    ("epochs", "5", [], "metadata.config.epochs: expected an integer, got str '5'"),
     ("epoch", 5, [], "metadata.config: unknown key 'epoch'; expected one of data, label, hidden"),
     ("lr", -1.0, [], "metadata.config.lr: expected a number > 0, got -1.0"),
     ("hidden", "16,", [], "metadata.config.hidden: expected comma-separated integers"),
@@ -116,7 +116,7 @@ def test_a_checkpoint_configuration_that_is_no_table_is_refused(small_run, tmp_p
 ])
 def test_a_checkpoint_configuration_key_is_named_as_metadata_config_key(small_run, tmp_path, capsys,
                                                                           key, value, options, fragment):
-    """They were named as a TOML file's keys: `ck.safetensors: key 'epochs' expects an integer`."""
+    """They were named as a TOML file's keys: `ck.safetensors: key 'epochs': expected an integer`."""
     checkpoint = rewritten(small_run / "checkpoint.safetensors", tmp_path / "ck.safetensors", with_config(key, value))
     code, _, err = call(capsys, "train", "--resume", checkpoint, *options, "--quiet", "--out", tmp_path / "run")
     line = assert_one_line_error(code, err, f"{checkpoint}: {fragment}")

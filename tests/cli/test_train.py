@@ -900,7 +900,7 @@ BAD_OPTIONS = [
     (["--epochs", "0"], "--epochs"),
     (["--batch-size", "0"], "--batch-size"),
     (["--lr", "-1"], "--lr"),
-    (["--lr", "nan"], "--lr expects a finite number, got nan"),
+    (["--lr", "nan"], "--lr: expected a finite number, got nan"),
     (["--validation", "1"], "--validation"),
     (["--test-size", "0"], "--test-size"),
     (["--seed", "-1"], "--seed"),
@@ -1855,11 +1855,11 @@ def test_the_activation_names_of_the_usage_guide_are_those_train_takes():
       "layer (run.toml: key 'hidden' is '8,4'), each one of relu, leaky_relu,", "got 1 name: ['relu']"]),
     ('activation = ["relu", ""]\n', ["run.toml: key 'activation':", "got ['relu', ''], which has an empty name"]),
     ('activation = ["relu", "swish"]\n', ["run.toml: key 'activation':", "got 'swish' in ['relu', 'swish']"]),
-    ('activation = ["relu", 1]\n', ["run.toml: key 'activation' expects a string or a list of strings, "
+    ('activation = ["relu", 1]\n', ["run.toml: key 'activation': expected a string or a list of strings, "
                                      "got list ['relu', 1]"]),
     ('init = "he"\n', ["run.toml: key 'init': expected one of 'auto', 'glorot_normal'"]),
-    ('init = ["he_normal"]\n', ["run.toml: key 'init' expects a string, got list ['he_normal']"]),
-    ('hidden = [8, "4"]\n', ["run.toml: key 'hidden' expects a string or a list of integers, got list [8, '4']"]),
+    ('init = ["he_normal"]\n', ["run.toml: key 'init': expected a string, got list ['he_normal']"]),
+    ('hidden = [8, "4"]\n', ["run.toml: key 'hidden': expected a string or a list of integers, got list [8, '4']"]),
     ('hidden = [8, 0]\n', ["run.toml: key 'hidden': every width must be >= 1, got [8, 0]"]),
     ('hidden = [8, 4]\nactivation = ["relu"]\n', ["run.toml: key 'activation': expected one name for every hidden "
                                                   "layer, or 2 names in a list, one per hidden layer (run.toml: key "

@@ -226,15 +226,15 @@ def _coerce(key: str, value, kind: str, source: str | SavedConfig | None):
     described = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}[kind]
     name = value_name(key, source)
     if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
-        raise ConfigError(f"{name} expects {described}, got {type(value).__name__} {quoted(value)}")
+        raise ConfigError(f"{name}: expected {described}, got {type(value).__name__} {quoted(value)}")
     if kind != "float":
         return value
     try:
         number = float(value)
     except OverflowError:
-        raise ConfigError(f"{name} expects a finite number, got an integer too large for a float") from None
+        raise ConfigError(f"{name}: expected a finite number, got an integer too large for a float") from None
     if not math.isfinite(number):
-        raise ConfigError(f"{name} expects a finite number, got {quoted(value)}")
+        raise ConfigError(f"{name}: expected a finite number, got {quoted(value)}")
     return number
 
 
@@ -246,7 +246,7 @@ def _string_or_list(key: str, value, kind: str, source: str | SavedConfig | None
         return value
     if isinstance(value, list) and all(isinstance(item, item_type) and not isinstance(item, bool) for item in value):
         return value
-    raise ConfigError(f"{value_name(key, source)} expects a string or a list of {items}, "
+    raise ConfigError(f"{value_name(key, source)}: expected a string or a list of {items}, "
                       f"got {type(value).__name__} {quoted(value)}")
 
 
