@@ -129,6 +129,29 @@ def test_quoted_writes_no_more_of_a_long_str_or_bytes_than_it_shows(value):
     assert peak < 10_000
 
 
+@pytest.mark.parametrize("container", [list, tuple, lambda items: dict(enumerate(items))], ids=["list", "tuple", "dict"])
+@pytest.mark.parametrize("limit", [0, 1, 2, 10, 60])
+def test_quoted_writes_no_more_items_of_a_long_container_than_it_can_show(container, limit):
+    """repr wrote every item of a list of 10⁷ before it was cut to 60 characters (seconds)."""
+    from chainrule.errors import quoted
+
+    written = []
+
+    class Item:
+        def __init__(self, index):
+            self.index = index
+
+        def __repr__(self):
+            written.append(self.index)
+            return "ab"[: self.index % 3]  # '', 'a', 'ab': an item may write nothing but its separator
+
+    value = container([Item(index) for index in range(1000)])
+    expected = repr(value)[:limit] + "..."
+    written.clear()
+    assert quoted(value, limit) == expected
+    assert len(written) <= limit
+
+
 def test_a_distributed_error_says_whether_every_rank_raised_it():
     assert cr.DistributedError("a rank hung").same_on_every_rank is False
     assert cr.DistributedError("ranks differ", same_on_every_rank=True).same_on_every_rank is True
