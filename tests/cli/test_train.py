@@ -683,12 +683,8 @@ def test_a_checkpoint_copied_into_another_runs_folder_is_not_resumed_over_that_r
     without_run_id(tmp_path / "b")  # a run of before run ids: told apart by config.toml's keys
     copied = tmp_path / "b" / "a.safetensors"
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
-    before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
-    code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "2")
-    assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
-                                     f"run's files: its config.toml has hidden '5', the checkpoint's run '4' "
-                                     f"({copied}: metadata.config.hidden)", "pass --out DIR")
-    assert out == "" and {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()} == before
+    assert_not_resumed_over_another_run(capsys, copied, tmp_path / "b", "its config.toml has hidden '5', the "
+                                        f"checkpoint's run '4' ({copied}: metadata.config.hidden)")
     code, _, err = call(capsys, "train", "--resume", copied, "--epochs", "2", "--out", tmp_path / "continued")
     assert code == 0, err
     snapshot = tmp_path / "a" / "epoch-1.safetensors"  # a copy in its own run's folder still resumes there,
@@ -708,10 +704,8 @@ def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_shuffle_names_s
     without_run_id(tmp_path / "b")  # a run of before run ids: told apart by config.toml's keys
     copied = tmp_path / "b" / "a.safetensors"
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
-    code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "2")
-    assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
-                                     f"run's files: its config.toml has shuffle True, the checkpoint's run False "
-                                     f"({copied}: metadata.config.shuffle)", "pass --out DIR")
+    assert_not_resumed_over_another_run(capsys, copied, tmp_path / "b", "its config.toml has shuffle True, the "
+                                        f"checkpoint's run False ({copied}: metadata.config.shuffle)")
 
 
 def test_a_linked_checkpoint_without_configuration_names_the_config_toml_its_runs_values_came_from(tmp_path, capsys):
@@ -727,11 +721,8 @@ def test_a_linked_checkpoint_without_configuration_names_the_config_toml_its_run
     shutil.copy(tmp_path / "a" / "config.toml", tmp_path / "link" / "config.toml")
     (tmp_path / "link" / "ck.safetensors").symlink_to(tmp_path / "b" / "a.safetensors")
     linked = tmp_path / "link" / "ck.safetensors"
-    code, out, err = call(capsys, "train", "--resume", linked, "--epochs", "2")
-    assert_one_line_error(code, err, f"--resume {linked}: the checkpoint's folder {tmp_path / 'b'} holds another "
-                                     f"run's files: its config.toml has hidden '5', the checkpoint's run '4' "
-                                     f"({tmp_path / 'link' / 'config.toml'}: key 'hidden')", "pass --out DIR")
-    assert out == ""
+    assert_not_resumed_over_another_run(capsys, linked, tmp_path / "b", "its config.toml has hidden '5', the "
+                                        f"checkpoint's run '4' ({tmp_path / 'link' / 'config.toml'}: key 'hidden')")
 
 
 def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resumed_over_that_run(tmp_path, capsys):
@@ -742,12 +733,8 @@ def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resum
     without_run_id(tmp_path / "b")  # a run of before run ids: told apart by the loss of epoch 1
     copied = tmp_path / "b" / "a.safetensors"
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
-    before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
-    code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "3")
-    assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
-                                     "run's files: its checkpoint.safetensors recorded a loss of ", " in epoch 1, the "
-                                     "checkpoint's run ", "pass --out DIR")
-    assert out == "" and {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()} == before
+    assert_not_resumed_over_another_run(capsys, copied, tmp_path / "b", "its checkpoint.safetensors recorded a loss "
+                                        "of ", " in epoch 1, the checkpoint's run ", epochs="3")
     snapshot = tmp_path / "a" / "epoch-2.safetensors"  # a copy in its own run's folder still resumes there, after
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", snapshot)  # a resume that changed the lr
     code, _, err = call(capsys, "train", "--resume", tmp_path / "a" / "checkpoint.safetensors", "--epochs", "3",
@@ -755,6 +742,16 @@ def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resum
     assert code == 0, err
     code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "4")
     assert code == 0, err
+
+
+def assert_not_resumed_over_another_run(capsys, checkpoint, folder, *reason: str, epochs: str = "2") -> None:
+    """``train --resume checkpoint`` refuses it, in one line, as held in the folder of another run (``folder``),
+    for ``reason`` (fragments of what differs), and leaves that folder's files as they were."""
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    code, out, err = call(capsys, "train", "--resume", checkpoint, "--epochs", epochs)
+    assert_one_line_error(code, err, f"--resume {checkpoint}: the checkpoint's folder {folder} holds another run's "
+                                     f"files: ", *reason, "pass --out DIR")
+    assert out == "" and {path.name: path.read_bytes() for path in folder.iterdir()} == before
 
 
 def without_run_id(folder):
@@ -775,12 +772,8 @@ def test_a_checkpoint_copied_into_the_folder_of_a_repeat_of_its_run_is_not_resum
     assert read(tmp_path / "a" / "checkpoint.safetensors")[0].metadata["run_id"] == a_id
     copied = tmp_path / "b" / "a.safetensors"
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
-    before = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
-    code, out, err = call(capsys, "train", "--resume", copied, "--epochs", "2")
-    assert_one_line_error(code, err, f"--resume {copied}: the checkpoint's folder {tmp_path / 'b'} holds another "
-                                     f"run's files: its metrics.json has run_id '{b_id}', the checkpoint's run "
-                                     f"'{a_id}'", "pass --out DIR")
-    assert out == "" and {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()} == before
+    assert_not_resumed_over_another_run(capsys, copied, tmp_path / "b", f"its metrics.json has run_id '{b_id}', the "
+                                        f"checkpoint's run '{a_id}'")
     # a resume in the run's own folder keeps its id; one into another folder is a branch, with an id of its own
     code, _, err = call(capsys, "train", "--resume", tmp_path / "a" / "checkpoint.safetensors", "--epochs", "2")
     assert code == 0, err
