@@ -575,7 +575,6 @@ class BaseMLP(BaseEstimator):
         self.loss_curve_ = []
         self.t_ = 0
         self._optimizer = None
-        self._lr_divisions = 0
 
     def _reset_stopping(self) -> None:
         """Fresh records for the stopping rule: the best training loss or validation score."""
