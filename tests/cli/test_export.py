@@ -38,6 +38,22 @@ def test_the_label_output_holds_the_species_predict_gives(iris_run, tmp_path, ca
     assert set(label) == {"setosa", "versicolor", "virginica"}
 
 
+@pytest.mark.parametrize("kind", ["multilabel", "classification without classes"])
+def test_the_scores_of_a_classifier_without_classes_are_called_logits(tmp_path, capsys, kind):
+    """A multi-label model's graph (0/1 columns: no classes) and a classifier's without classes were said to output
+    "outputs", as a regressor's, although --probabilities turns their Y into probabilities."""
+    X = numpy.random.default_rng(0).normal(size=(40, 3))
+    model = cr.mlp([3, 4, 2], seed=0)
+    if kind == "multilabel":
+        cr.fit(model, X, (X[:, :2] > 0).astype(int), loss="binary_cross_entropy", epochs=1, verbose=0)
+    else:
+        model.preprocessor = cr.Preprocessor(3, task="classification")
+    cr.save(model, tmp_path / "model.safetensors")
+    code, out, err = call(capsys, "export", tmp_path / "model.safetensors", "--onnx", tmp_path / "m.onnx")
+    label = "" if kind == "multilabel" else ", label (batch)"
+    assert (code, err) == (0, "") and out.rstrip("\n").endswith(f"-> Y (batch, 2) logits{label}"), out
+
+
 def test_a_regressor_output_is_called_outputs(tmp_path, capsys):
     assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
                 "--out", tmp_path / "run")[0] == 0

@@ -1,9 +1,9 @@
 """chainrule export MODEL --onnx OUT: a model file as an ONNX graph, for onnxruntime and friends.
 
 The graph takes raw rows: the model's saved standardization is its first operators (leave it
-out with --no-preprocessing). It outputs what the model outputs (a classifier's logits), or
-the probabilities of chainrule predict_proba with --probabilities; the line it prints says
-which ("-> Y (batch, 3) logits"). A classifier's graph (a binary one's of one sigmoid output
+out with --no-preprocessing). It outputs what the model outputs (a classifier's or a multi-label
+model's logits), or the probabilities of chainrule predict_proba with --probabilities; the line
+it prints says which ("-> Y (batch, 3) logits"). A classifier's graph (a binary one's of one sigmoid output
 too) also outputs the labels chainrule predict gives, as "label" (see chainrule.onnx_export);
 the line then ends ", label (batch)".
 
@@ -127,14 +127,16 @@ def _check_probabilities(model, probabilities: bool) -> None:
 
 
 def _output_kind(model, probabilities: bool, preprocessing: bool) -> str:
-    """What the graph's output holds, in words: probabilities, a classifier's logits, or outputs
-    (standardized targets for a regressor trained on them, exported without its preprocessing)."""
+    """What the graph's output holds, in words: probabilities, a classifier's logits (the scores
+    that --probabilities would turn into probabilities: task "classification" or "multilabel",
+    with classes or without), or outputs (standardized targets for a regressor trained on them,
+    exported without its preprocessing)."""
     if probabilities:
         return "probabilities"
     preprocessor = model.preprocessor
     if preprocessor is not None and preprocessor.target_mean is not None and not preprocessing:
         return "standardized targets"
-    return "logits" if preprocessor is not None and preprocessor.classes else "outputs"
+    return "logits" if preprocessor is not None and preprocessor.task in PROBABILITIES else "outputs"
 
 
 def _signature(value_info) -> str:
