@@ -137,6 +137,24 @@ def test_graph_structure(ort, tmp_path):
     assert "Gelu" in [node.op_type for node in to_onnx(model, tmp_path / "20.onnx", opset=GELU_OPSET).graph.node]
 
 
+@pytest.mark.parametrize("part", ["a layer of another model", "a slice"])
+def test_a_part_of_a_model_names_its_initializers_as_its_params_does(ort, tmp_path, part):
+    """They were named by the layers' paths in the whole model: outer.layers[1]'s "0.W" was "1.0.W", and a slice's
+    first "W" that of the layer it was cut from."""
+    import onnx
+
+    outer = randomize_biases(cr.Sequential(cr.Linear(3, 4), cr.Sequential(cr.Linear(4, 4), cr.Tanh(), cr.Residual(
+        cr.Linear(4, 4))), cr.Linear(4, 2), seed=0))
+    model = outer.layers[1] if part == "a layer of another model" else outer[1:]
+    proto = to_onnx(model, tmp_path / "part.onnx")
+    initializers = {tensor.name: onnx.numpy_helper.to_array(tensor) for tensor in proto.graph.initializer}
+    assert set(model.params) <= set(initializers)
+    for name, array in model.params.items():
+        np.testing.assert_array_equal(initializers[name], array)
+    X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    assert_close(run_onnx(ort, tmp_path / "part.onnx", X), model(X), "float32")
+
+
 def test_float64_leaky_relu_keeps_alpha_exactly(ort, tmp_path):
     # ONNX attributes are float32: LeakyRelu(alpha=0.1) would scale by 0.10000000149.
     model = randomize_biases(cr.Sequential(cr.Linear(3, 4, dtype="float64"), cr.LeakyReLU(0.1), seed=0))

@@ -148,7 +148,7 @@ def to_onnx(model: Layer, path: str | os.PathLike, *, opset: int | None = None, 
         raise HyperparameterError(f"probabilities=True: the model's outputs are not class scores ({why}); "
                                   f"cr.predict_proba would refuse it too")
 
-    model.refresh_paths()  # the initializers are named by path, as model.params names them
+    model.refresh_paths()  # errors name a layer by its path, as cr.predict does
     graph = _Graph(onnx, model.dtype or numpy.dtype(numpy.float32), opset)
     width = input_width(model, preprocessor)  # None: a symbolic width, "n_features"
     Y = "X"
@@ -230,15 +230,18 @@ def _unstandardize_targets(graph: "_Graph", Y: str, preprocessor) -> str:
     return Y
 
 
-def _emit(graph: "_Graph", layer: Layer, X: str, width: int | None) -> tuple[str, int | None]:
+def _emit(graph: "_Graph", layer: Layer, X: str, width: int | None, prefix: str = "") -> tuple[str, int | None]:
     """Add ``layer``'s operators on input tensor ``X`` of ``width`` features (None if unknown).
 
+    ``prefix`` is the layer's path in the model exported, as ``model.walk`` gives it (``"1.0."``;
+    ``""`` for the model itself): its parameters' initializers are named as ``model.params``
+    names them, also for a model that is part of another or a slice of one, whose layers'
+    own ``path`` is that in the whole (``"2.0"`` for the exported ``outer.layers[2]``'s "0").
     Returns the name of the output tensor and its width. Exact types only: a subclass may
     compute something else, so it is refused rather than exported as its parent.
     """
     kind = type(layer)
-    where = layer.path or kind.__name__
-    prefix = f"{layer.path}." if layer.path else ""
+    where = prefix.removesuffix(".") or kind.__name__
     if kind is Linear:
         if width is not None and width != layer.n_in:
             raise ShapeError(f"cannot export {layer.describe()}: it takes {layer.n_in} features, but receives {width}")
@@ -246,11 +249,11 @@ def _emit(graph: "_Graph", layer: Layer, X: str, width: int | None) -> tuple[str
         b = graph.initializer(prefix + "b", layer.own_params["b"])
         return graph.node("Add", [graph.node("MatMul", [X, W], f"{where}/MatMul"), b], f"{where}/Add"), layer.n_out
     if kind is Sequential:
-        for child in layer.layers:
-            X, width = _emit(graph, child, X, width)
+        for name, child in layer.children():
+            X, width = _emit(graph, child, X, width, f"{prefix}{name}.")
         return X, width
     if kind is Residual:
-        F, width_f = _emit(graph, layer.f, X, width)
+        F, width_f = _emit(graph, layer.f, X, width, f"{prefix}f.")
         if width_f is not None and width is not None and width_f != width:
             raise ShapeError(
                 f"cannot export {layer.describe()}: f must keep the width of its input for x + f(x); "
