@@ -283,19 +283,46 @@ def test_bfloat16_tensor_is_refused(torch):
 @pytest.mark.parametrize("convert, remedy", [
     (lambda torch, t: t.to(device="meta"), r"a meta tensor holds no values, only a shape and dtype; pass the state "
                                            r"dict of a module whose weights were loaded or initialized"),
+    (lambda torch, t: torch.nn.LazyLinear(4).weight, r"an uninitialized parameter of a lazy module "
+                                                     r"\(torch\.nn\.LazyLinear\) holds no values yet; run the module "
+                                                     r"on a batch first"),
+    (lambda torch, t: torch.nested.nested_tensor([t[0], t[1, :2]]), r"a nested tensor holds tensors of several "
+                                                                     r"shapes; pass one tensor of the parameter's shape"),
     (lambda torch, t: t.to_sparse(), r"convert it to a dense tensor first \(tensor\.to_dense\(\)\)"),
     (lambda torch, t: t.to_sparse_csr(), r"convert it to a dense tensor first \(tensor\.to_dense\(\)\)"),
     (lambda torch, t: torch.quantize_per_tensor(t, 0.1, 0, torch.qint8),
      r"convert it to float32 first \(tensor\.dequantize\(\)\)"),
-], ids=["meta", "sparse_coo", "sparse_csr", "quantized"])
+], ids=["meta", "lazy", "nested", "sparse_coo", "sparse_csr", "quantized"])
 def test_an_unreadable_tensor_is_refused_with_the_remedy_that_fits_it(torch, convert, remedy):
     """Every one was told to convert it with tensor.float(), which keeps a meta tensor on meta (it has no data),
-    keeps a sparse one sparse and fails on a quantized one."""
+    fails on a lazy module's uninitialized parameter and on a nested tensor, keeps a sparse one sparse and fails on a
+    quantized one."""
     model = cr.mlp([3, 4, 2], seed=0)
     state = {key: torch.from_numpy(array) for key, array in to_state_dict(model).items()}
     state["0.weight"] = convert(torch, state["0.weight"])
     with pytest.raises(DTypeError, match=rf"^state_dict\['0\.weight'\]: cannot read it as a NumPy array \(.*\); "
                                          rf"{remedy}"):
+        from_state_dict(state, model)
+
+
+def test_a_view_with_its_negative_bit_set_is_read_with_its_values(torch):
+    """z.conj().imag (a real view of negated values, its negative bit set) was refused, told to call tensor.float(),
+    which keeps the bit: NumPy cannot read such a view until it is resolved."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    state = {key: torch.from_numpy(array) for key, array in to_state_dict(model).items()}
+    bias = torch.tensor([1.5, -2.0])
+    state["2.bias"] = torch.complex(torch.zeros(2), -bias).conj().imag
+    assert state["2.bias"].is_neg()
+    from_state_dict(state, model)
+    np.testing.assert_array_equal(model.params["2.b"], [1.5, -2.0])
+
+
+def test_a_conjugated_complex_tensor_is_refused_as_complex(torch):
+    """It was told to call tensor.float(), which drops the imaginary part: a complex tensor is no weight."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    state = {key: torch.from_numpy(array) for key, array in to_state_dict(model).items()}
+    state["2.bias"] = torch.tensor([1 + 1j, 2 - 1j]).conj()
+    with pytest.raises(DTypeError, match=r"^state_dict\['2.bias'\]: expected real numbers, got dtype complex64$"):
         from_state_dict(state, model)
 
 

@@ -151,10 +151,15 @@ def _layout(model: Layer) -> dict[str, tuple[Layer, str]]:
 
 
 def _as_numpy(value, key: str) -> numpy.ndarray:
-    """A state dict entry (NumPy or CuPy array, torch tensor, nested list) as a NumPy array."""
+    """A state dict entry (NumPy or CuPy array, torch tensor, nested list) as a NumPy array.
+
+    A torch view whose conjugate or negative bit is set (``z.conj()``, ``z.conj().imag``) is
+    resolved first, as ``tensor.numpy()`` refuses it: a real one is read with its values, a
+    complex one refused as any complex tensor is.
+    """
     try:
         if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor, without importing torch
-            value = value.detach().cpu().numpy()
+            value = _resolved(value.detach()).cpu().numpy()
         array = numpy.asarray(to_numpy(value))
     except (TypeError, ValueError, RuntimeError) as error:
         raise DTypeError(f"state_dict[{key!r}]: cannot read it as a NumPy array ({error}); "
@@ -164,14 +169,28 @@ def _as_numpy(value, key: str) -> numpy.ndarray:
     return array
 
 
+def _resolved(tensor):
+    """``tensor`` with its conjugate and negative bits resolved (a copy where one is set)."""
+    for resolve in ("resolve_conj", "resolve_neg"):
+        if hasattr(tensor, resolve):
+            tensor = getattr(tensor, resolve)()
+    return tensor
+
+
 def _remedy(tensor) -> str:
-    """What to do with a value that NumPy cannot read, for the message: a meta tensor holds no
-    values at all; a sparse one (any layout but torch.strided) needs ``to_dense()``, a quantized
-    one ``dequantize()`` (``float()`` fails on both, or keeps a meta tensor on meta); another
-    dtype (bfloat16, float8), ``float()``. What is no tensor (a ragged nested list) has no
-    ``float()``: it needs to be numbers in one shape."""
+    """What to do with a value that NumPy cannot read, for the message: a lazy module's
+    uninitialized parameter and a meta tensor hold no values at all; a nested tensor holds
+    several shapes; a sparse one (any layout but torch.strided) needs ``to_dense()``, a quantized
+    one ``dequantize()`` (``float()`` fails on all of these, or keeps a meta tensor on meta);
+    another dtype (bfloat16, float8), ``float()``. What is no tensor (a ragged nested list) has
+    no ``float()``: it needs to be numbers in one shape."""
     if not hasattr(tensor, "detach"):
         return "expected an array, a tensor or nested lists of numbers in one rectangular shape"
+    if type(tensor).__name__.startswith("Uninitialized"):  # torch.nn.UninitializedParameter, UninitializedBuffer
+        return ("an uninitialized parameter of a lazy module (torch.nn.LazyLinear) holds no values yet; run the "
+                "module on a batch first, which gives it its shape and values")
+    if getattr(tensor, "is_nested", False):
+        return "a nested tensor holds tensors of several shapes; pass one tensor of the parameter's shape"
     if getattr(tensor, "is_meta", False):
         return ("a meta tensor holds no values, only a shape and dtype; pass the state dict of a module whose "
                 "weights were loaded or initialized, not made on the meta device")
