@@ -24,6 +24,9 @@ output ``"Y"`` have a dynamic batch dimension and the model's dtype (float32 or 
 float32 graph thus takes rows already rounded to float32, where ``cr.predict`` standardizes
 rows given in float64 from their float64 values: for a column whose offset float32 cannot hold
 to the digits its spread needs (seconds since 1970), train and export a float64 model.
+The graph checks nothing of its rows: a row holding NaN or Inf, or one that takes the network
+beyond its dtype, which ``cr.predict`` refuses (NonFiniteError), gives NaN or infinite
+outputs and a label all the same (docs/usage.md, Interchange).
 The ONNX model's ``metadata_props`` say what the outputs mean: ``chainrule.task``, ``chainrule.classes`` (the
 labels in output order, as JSON), ``chainrule.standardization`` and, for a regressor trained on
 standardized targets, ``chainrule.target_standardization``; and, for a model trained
