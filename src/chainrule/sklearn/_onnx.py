@@ -15,6 +15,9 @@ its outputs, under the output names of scikit-learn's ONNX converters (skl2onnx)
 The input ``"X"`` (batch, n_features_in_), the probabilities and ``"Y"`` have the estimator's
 dtype (float32 or float64). As in ``predict_proba``, the probabilities are computed in float64
 (a float32 graph casts the logits to double first and the probabilities back to float32).
+They and ``"Y"`` are ``predict_proba``'s and ``predict``'s to the rounding of that dtype, but
+for GELU from opset 20 on, ONNX's Gelu operator, which onnxruntime computes in float64 to
+~1e-8 only (see :mod:`chainrule.onnx_export`).
 
 The labels are made as ``predict`` makes them:
 
