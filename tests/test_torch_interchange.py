@@ -166,8 +166,16 @@ def test_large_finite_values_load_into_a_float64_model():
 
 
 def test_not_a_model():
-    with pytest.raises(HyperparameterError, match="model: expected a chainrule Layer, got dict"):
+    with pytest.raises(HyperparameterError, match="^model: expected a chainrule Layer, got dict$"):
         from_state_dict({}, {})
+
+
+def test_swapped_arguments_are_named_as_such():
+    """from_state_dict(model, state), torch's order (model.load_state_dict(state)), said only that a dict is no Layer."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    with pytest.raises(HyperparameterError, match=r"^model: expected a chainrule Layer, got dict; the arguments are "
+                                                  r"from_state_dict\(state_dict, model\), in that order$"):
+        from_state_dict(model, to_state_dict(model))
 
 
 class Scale(cr.Layer):

@@ -98,7 +98,10 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
     True
     """
     if not isinstance(model, Layer):
-        raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
+        # torch's own order is model.load_state_dict(state_dict): the two are easily swapped
+        swapped = "; the arguments are from_state_dict(state_dict, model), in that order" \
+            if isinstance(state_dict, Layer) else ""
+        raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}{swapped}")
     if not isinstance(state_dict, Mapping):
         raise HyperparameterError(
             f"state_dict: expected a mapping of names to arrays (module.state_dict()), got {type(state_dict).__name__}"
