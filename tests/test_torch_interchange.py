@@ -171,7 +171,7 @@ def test_not_a_model():
 
 
 def test_swapped_arguments_are_named_as_such():
-    """from_state_dict(model, state), torch's order (model.load_state_dict(state)), said only that a dict is no Layer."""
+    """from_state_dict(model, state), torch's order (model.load_state_dict(state)), said only: a dict is no Layer."""
     model = cr.mlp([3, 4, 2], seed=0)
     with pytest.raises(HyperparameterError, match=r"^model: expected a chainrule Layer, got dict; the arguments are "
                                                   r"from_state_dict\(state_dict, model\), in that order$"):
@@ -294,8 +294,8 @@ def test_bfloat16_tensor_is_refused(torch):
     (lambda torch, t: torch.nn.LazyLinear(4).weight, r"an uninitialized parameter of a lazy module "
                                                      r"\(torch\.nn\.LazyLinear\) holds no values yet; run the module "
                                                      r"on a batch first"),
-    (lambda torch, t: torch.nested.nested_tensor([t[0], t[1, :2]]), r"a nested tensor holds tensors of several "
-                                                                     r"shapes; pass one tensor of the parameter's shape"),
+    (lambda torch, t: torch.nested.nested_tensor([t[0], t[1, :2]]),
+     r"a nested tensor holds tensors of several shapes; pass one tensor of the parameter's shape"),
     (lambda torch, t: t.to_sparse(), r"convert it to a dense tensor first \(tensor\.to_dense\(\)\)"),
     (lambda torch, t: t.to_sparse_csr(), r"convert it to a dense tensor first \(tensor\.to_dense\(\)\)"),
     (lambda torch, t: torch.quantize_per_tensor(t, 0.1, 0, torch.qint8),
