@@ -19,11 +19,19 @@ import chainrule as cr
 from chainrule.errors import DataError, DTypeError, HyperparameterError, LabelError, NonFiniteError, ShapeError
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.io.architecture import MAX_HIDDEN_LAYERS
-from chainrule.sklearn._base import _draw_seeds
+from chainrule.sklearn._base import _network
 from chainrule.sklearn.classifier import _check_labels_as_given
 from chainrule.sklearn._loss import HalfSquaredErrorPenaltyPerBatchWeight
 
 from .test_conformance import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
+
+
+def after_the_initial_weights(sizes: list, activation: str = "relu"):
+    """RandomState(0) as a first fit of random_state=0 leaves it for the validation split: past the
+    initial weights and biases of the network of layer widths ``sizes`` (see _base)."""
+    draws = numpy.random.RandomState(0)
+    _network(sizes, activation, draws, "float64")
+    return draws
 
 
 def tiny(estimator_class, **params):
@@ -223,15 +231,13 @@ def test_a_weighted_epoch_with_a_penalty_equals_scikit_learns(estimator_class, t
     weights[::7] = 0
     params = dict(hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0, alpha=0.3,
                   learning_rate_init=0.05, max_iter=1, batch_size=12, warm_start=True, random_state=0)
-    theirs = theirs_class(**params, shuffle=False).fit(X, y)
+    theirs = theirs_class(**params).fit(X, y)
     ours = estimator_class(**params, dtype="float64").fit(X, y)
     for mine, start in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
-        mine[...] = start
-    # Our epoch's batches: cr.fit shuffles with the second child of its seed's SeedSequence.
-    shuffle_seed = numpy.random.SeedSequence(_draw_seeds(0, 3)[2]).spawn(2)[1]
-    order = numpy.random.default_rng(shuffle_seed).permutation(len(X))
+        mine[...] = start  # the first epoch's last batch of 4 was penalized otherwise (see _base)
+    # Both shuffle the rows in scikit-learn's order, drawn from RandomState(0) (see test_random_state)
     ours.fit(X, y, sample_weight=weights)
-    theirs.fit(X[order], y[order], sample_weight=weights[order])
+    theirs.fit(X, y, sample_weight=weights)
     for mine, expected in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         numpy.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-14)
     assert ours._optimizer.weight_decay == 0.3 / 12  # after training, as without weights
@@ -276,7 +282,7 @@ def test_early_stopping_stratifies_binary_splits():
     X, y = blobs(2, n_samples=100)
     y = (numpy.arange(100) < 20).astype(int)  # 20 % ones
     classifier = MLPClassifier((5,), early_stopping=True, validation_fraction=0.5, random_state=0)
-    _, T_train, _, _, T_val, _ = classifier._split(X, y.reshape(-1, 1).astype(float), seed=0)
+    _, T_train, _, _, T_val, _ = classifier._split(X, y.reshape(-1, 1).astype(float), random_state=0)
     assert T_val.sum() == 10 and T_train.sum() == 10  # exactly half of each class held out
 
 
@@ -873,9 +879,8 @@ def test_early_stopping_scores_with_the_held_out_weights():
     weights = numpy.random.default_rng(0).uniform(0, 2, size=len(y))
     classifier = tiny(MLPClassifier, early_stopping=True, validation_fraction=0.3, dtype="float64")
     classifier.fit(X, y, sample_weight=weights)
-    split_seed = _draw_seeds(0, 3)[1]  # as _fit draws it from random_state=0
     T = classifier._label_binarizer.transform(y).astype(float)
-    _, _, _, X_val, T_val, w_val = classifier._split(X, T, split_seed, weights)
+    _, _, _, X_val, T_val, w_val = classifier._split(X, T, after_the_initial_weights([6, 8, 3]), weights)
     labels = classifier.predict(X_val)  # the best epoch's weights, which scored best_validation_score_
     expected = accuracy_score(T_val.argmax(axis=1), labels, sample_weight=w_val)
     assert classifier.best_validation_score_ == pytest.approx(expected, rel=1e-12)
@@ -887,7 +892,7 @@ def test_early_stopping_scores_a_regressor_with_the_held_out_weights_as_r2_score
     weights = numpy.random.default_rng(0).uniform(0, 2, size=len(y))
     regressor = tiny(MLPRegressor, early_stopping=True, validation_fraction=0.3, dtype="float64")
     regressor.fit(X, y, sample_weight=weights)
-    _, _, _, X_val, y_val, w_val = regressor._split(X, y, _draw_seeds(0, 3)[1], weights)
+    _, _, _, X_val, y_val, w_val = regressor._split(X, y, after_the_initial_weights([6, 8, 2]), weights)
     expected = r2_score(y_val, regressor.predict(X_val), sample_weight=w_val)
     assert regressor.best_validation_score_ == pytest.approx(expected, rel=1e-12)
     assert expected != pytest.approx(r2_score(y_val, regressor.predict(X_val)), rel=1e-6)  # the weights mattered
@@ -899,7 +904,7 @@ def test_early_stopping_refuses_a_part_whose_weights_are_all_zero(weighted_part,
     classifier = tiny(MLPClassifier, early_stopping=True, validation_fraction=0.2)
     row_indices = numpy.arange(len(y), dtype=float)[:, None]
     T = numpy.eye(3)[y]  # three classes: the split is not stratified, so it does not depend on T
-    train, _, _, held, _, _ = classifier._split(row_indices, T, _draw_seeds(0, 3)[1])
+    train, _, _, held, _, _ = classifier._split(row_indices, T, after_the_initial_weights([6, 8, 3]))
     weights = numpy.zeros(len(y))
     weights[(train if weighted_part == "train" else held)[:, 0].astype(int)] = 1.0
     with pytest.raises(DataError, match=f"sample_weight: the weights of all .* early_stopping {refused_part} are zero"):
@@ -1101,13 +1106,6 @@ def test_a_kept_optimizer_state_is_checked_as_a_loaded_one_is():
     classifier._optimizer.state["v"][3] = numpy.inf
     with pytest.raises(NonFiniteError, match="^Adam: saved state 'v': expected finite values, found inf at index"):
         classifier.partial_fit(X, y)
-
-
-def test_an_int_random_state_draws_scikit_learns_seeds_at_every_call():
-    expected = [int(seed) for seed in numpy.random.RandomState(7).randint(2**31 - 1, size=3)]
-    seeds = _draw_seeds(7, 3)
-    seeds.append(0)  # the caller's list, not one kept for the next call
-    assert seeds[:3] == expected == _draw_seeds(7, 3) == _draw_seeds(numpy.int64(7), 3)
 
 
 def test_a_divergence_before_any_step_advises_in_the_estimators_terms():

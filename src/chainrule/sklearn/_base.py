@@ -35,19 +35,33 @@ equal), Nesterov's, Adam's β₁ and β₂, and the
 losses' gradients (p − y for softmax and sigmoid cross-entropy, ŷ − y for half the squared
 error, each divided by the batch size).
 
-Three differences remain:
+One difference remains, Adam's ε: scikit-learn adds it to √v, the uncorrected second moment,
+``cr.Adam`` to the bias-corrected √v̂ = √(v / (1 − β₂ᵗ)). scikit-learn's step is thus ours
+with ε replaced by ε / √(1 − β₂ᵗ): about 32 ε at the first step (β₂ = 0.999), tending to ε
+as t grows. It matters only where √v̂ is near ε: from the same weights, one full-batch step at
+``learning_rate_init=0.05`` on standardized iris gives weights that differ by about 3e-4 (3e-11
+with ``epsilon=1e-15``).
 
-- Adam's ε: scikit-learn adds it to √v, the uncorrected second moment, ``cr.Adam`` to the
-  bias-corrected √v̂ = √(v / (1 − β₂ᵗ)). scikit-learn's step is thus ours with ε replaced
-  by ε / √(1 − β₂ᵗ): about 32 ε at the first step (β₂ = 0.999), tending to ε as t grows. It
-  matters only where √v̂ is near ε: from the same weights, one full-batch step at
-  ``learning_rate_init=0.05`` on standardized iris gives weights that differ by about 3e-4 (3e-11 with
-  ``epsilon=1e-15``).
-- The initial weights are drawn as scikit-learn draws them, U(−a, a) with
-  a = √(6 / (n_in + n_out)), or a = √(2 / (n_in + n_out)) for ``activation="logistic"``
-  (and its alias "sigmoid"); but from chainrule's own seeded Generator, so not the same
-  numbers as scikit-learn's for one ``random_state``.
-- The biases start at 0; scikit-learn draws them from the same U(−a, a) as the weights.
+The random numbers are scikit-learn's. Each ``fit`` or ``partial_fit`` call draws from the
+RandomState that scikit-learn's ``check_random_state`` makes of an int or RandomState
+``random_state`` (``_random_state``: from an int, a new one at every call, so that every
+``partial_fit`` call draws as the first one did; a RandomState goes on drawing), in
+scikit-learn's order: a first pass's initial weights and biases, layer by layer, W then b,
+each U(−a, a) with a = √(6 / (n_in + n_out)), or a = √(2 / (n_in + n_out)) for
+``activation="logistic"`` and its alias "sigmoid" (``_network``); then ``early_stopping``'s
+validation split (``train_test_split``, stratified for a single output, binary
+classification, as there); then, with ``shuffle``, each epoch's order of the training rows
+(``_SampleOrder``: ``sklearn.utils.shuffle`` of the last epoch's order, handed to ``cr.fit``'s
+loop). With ``dtype="float64"``, ``coefs_`` and ``intercepts_`` after ``fit``, ``warm_start``
+fits and ``partial_fit`` sequences are then scikit-learn's to float64 rounding wherever the
+steps above are the same: SGD (each schedule, momentum, Nesterov's), Adam with an ε that
+is negligible beside √v̂, and an ``alpha`` of 0 or a ``batch_size`` that divides the training
+rows (the last, smaller batch's penalty above), as long as the stopping rule stops both at
+the same epoch (``loss_curve_``'s penalty is taken at the epoch's last weights, above)
+(``tests/sklearn/test_random_state.py``). In float32, the default, the initial weights are
+scikit-learn's draws rounded to float32 (as scikit-learn's for a float32 X) and the steps
+round otherwise. A ``Generator``, which scikit-learn does not take, and None seed a new
+RandomState at every call, from the Generator or from fresh OS entropy.
 """
 
 from __future__ import annotations
@@ -179,11 +193,17 @@ default="relu"
         included), no training sample, or (binary) too few samples of a class to stratify
         raises HyperparameterError.
     random_state : int, RandomState, Generator or None, default=None
-        Seeds the weights, the validation split and the shuffling of each epoch. An int
-        (0 to 2**32 - 1, as scikit-learn takes; else HyperparameterError naming it) makes ``fit``
-        reproducible. None draws fresh seeds from the operating system's
-        entropy (``numpy.random.default_rng()``), so each fit differs; unlike scikit-learn,
-        it never reads or advances NumPy's global RandomState.
+        Draws the initial weights and biases, the validation split and each epoch's order of
+        the rows, as scikit-learn's MLP draws them: an int (0 to 2**32 - 1, as scikit-learn
+        takes; else HyperparameterError naming it) or a RandomState gives scikit-learn's numbers,
+        and with ``dtype="float64"`` its fitted weights to float64 rounding (where the steps are
+        the same: see ``chainrule.sklearn._base``). An int seeds a new RandomState at every
+        ``fit`` and ``partial_fit`` call, as scikit-learn does: ``fit`` is reproducible, and each
+        ``partial_fit`` call orders its rows as the first one would; a RandomState goes on
+        drawing from call to call. A Generator seeds a new RandomState at every call from numbers
+        it draws. None draws from fresh operating-system entropy (``numpy.random.default_rng()``),
+        so each fit differs; unlike scikit-learn, it never reads or advances NumPy's global
+        RandomState.
     warm_start : bool, default=False
         ``fit`` continues from the current weights instead of starting afresh. The network
         it continues must still be the one the parameters describe: a ``hidden_layer_sizes``,
@@ -346,7 +366,9 @@ class BaseMLP(BaseEstimator):
 
         A ``random_state`` that is a ``numpy.random.RandomState`` or ``Generator`` cannot be
         written: it is saved as None, with a UserWarning (ChainruleWarning) naming
-        random_state, and a loaded estimator then refits from fresh seeds. An int is saved.
+        random_state, and a loaded estimator then draws from fresh OS entropy. An int is saved,
+        and is all a loaded estimator needs to draw what the saved one would have drawn: each
+        ``fit`` and ``partial_fit`` call seeds a new RandomState from it, as scikit-learn's does.
         """
         save_estimator(self, path)
 
@@ -425,12 +447,16 @@ class BaseMLP(BaseEstimator):
             weights = _sample_weights(sample_weight, len(X))  # before _encode_targets sets classes_
             T = self._encode_targets(y, reset=first_pass, classes=classes, incremental=incremental)
             T = T.astype(X.dtype, copy=False)
-            init_seed, split_seed, shuffle_seed = _draw_seeds(self.random_state, 3)
             if not first_pass and T.shape[1] != self.n_outputs_:
                 raise ShapeError(f"y: the network has {self.n_outputs_} outputs, but y has {T.shape[1]} columns")
-            X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, split_seed, weights)
+            # scikit-learn's draws, in its order: the initial weights (a first pass), the split, each epoch's order
+            draws = self._draws()
+            network = None
+            if first_pass:
+                network = _network([X.shape[1], *hidden, T.shape[1]], self.activation, draws, self.dtype)
+            X_train, T_train, w_train, X_val, T_val, w_val = self._split(X, T, draws, weights)
             batch_size = self._batch_size(len(X_train))
-            # The penalty, alpha / batch_size or every batch's alpha / Σw, refused before a network is made or stepped
+            # The penalty, alpha / batch_size or every batch's alpha / Σw, refused before a network is held or stepped
             alpha = real(self.alpha, "alpha")  # an int too large for a float (10**400) is named, not an OverflowError
             if self.solver == "sgd" and self.learning_rate == "invscaling":
                 real(self.power_t, "power_t")  # its only reader: an int such as 10**400 is named, before training
@@ -439,7 +465,7 @@ class BaseMLP(BaseEstimator):
             else:
                 check_batch_weight_decays(alpha, w_train, batch_size, X.dtype)
             if first_pass:
-                self._initialize(X.shape[1], hidden, T.shape[1], init_seed)
+                self._initialize(network)
             # A record without early stopping's best weights (a file that holds none) starts afresh too
             if (first_pass or self.early_stopping != (self.validation_scores_ is not None)
                     or self.early_stopping and not hasattr(self, "_best_theta")):
@@ -461,12 +487,13 @@ class BaseMLP(BaseEstimator):
         try:
             history = fit_network(
                 self.model_, X_train, T_train, sample_weight=w_train, loss=loss, optimizer=self._optimizer,
-                epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=shuffle_seed,
-                shuffle=self.shuffle, verbose=0,
+                epochs=1 if incremental else self.max_iter, batch_size=batch_size, seed=0, shuffle=self.shuffle,
+                _epoch_order=_SampleOrder(draws) if self.shuffle else None, verbose=0,
                 callbacks=[_EndOfEpoch(self, X_val, T_val, w_val, len(X_train), weight_decay)],
             )
         except DivergenceError as error:
             raise self._diverged(error) from None
+        self.model_.metadata["training"]["seed"] = None  # cr.fit's seed drew nothing: random_state drew the order
         if w_train is not None:  # the optimizer kept (partial_fit, the estimator's file) holds alpha / batch_size
             self._optimizer.weight_decay = weight_decay
             # the loss trained with, by its public name (not the private class setting the penalty)
@@ -520,6 +547,22 @@ class BaseMLP(BaseEstimator):
                 return None
         return X, y
 
+    def _draws(self) -> numpy.random.RandomState:
+        """The RandomState this ``fit`` or ``partial_fit`` call draws from (see ``_random_state``).
+
+        For an int, one RandomState that the estimator keeps is seeded with it again at every call
+        (``RandomState.seed``, 2 µs): the numbers of the new ``RandomState(random_state)`` that
+        scikit-learn makes at every call, without the 200 µs that making one takes (NumPy seeds a
+        new MT19937 from OS entropy before it seeds it with the int), a quarter of a small
+        ``partial_fit`` call.
+        """
+        if not isinstance(self.random_state, Integral):
+            return _random_state(self.random_state)
+        if not hasattr(self, "_int_draws"):
+            self._int_draws = numpy.random.RandomState()
+        self._int_draws.seed(self.random_state)
+        return self._int_draws
+
     def _hidden_sizes(self) -> list:
         """The widths of ``hidden_layer_sizes`` as ints, checked before a network is built or compared:
         HyperparameterError naming it for a width that is not a positive integer, or for more than
@@ -567,11 +610,11 @@ class BaseMLP(BaseEstimator):
                 f"{self.dtype!r}{advice}"
             )
 
-    def _initialize(self, n_features: int, hidden: list, n_outputs: int, seed: int) -> None:
-        """A fresh network and fresh training records (scikit-learn's ``_initialize``)."""
-        self.model_ = _network([n_features, *hidden, n_outputs], self.activation, seed, self.dtype)
-        self.n_outputs_ = n_outputs
-        self.n_layers_ = len(hidden) + 2
+    def _initialize(self, network: Sequential) -> None:
+        """The fresh ``network`` (see ``_network``) and fresh training records (scikit-learn's ``_initialize``)."""
+        self.model_ = network
+        self.n_outputs_ = self.coefs_[-1].shape[1]
+        self.n_layers_ = len(self.coefs_) + 1
         self.loss_curve_ = []
         self.t_ = 0
         self._optimizer = None
@@ -585,9 +628,11 @@ class BaseMLP(BaseEstimator):
         else:
             self.validation_scores_, self.best_validation_score_, self.best_loss_ = None, None, math.inf
 
-    def _split(self, X, T, seed: int, weights=None):
+    def _split(self, X, T, random_state: numpy.random.RandomState, weights=None):
         """(X_train, T_train, w_train, X_val, T_val, w_val): the held-out set of ``early_stopping``
-        (or none), the sample ``weights`` (or None) split with the rows."""
+        (or none), the sample ``weights`` (or None) split with the rows. The split is scikit-learn's
+        ``train_test_split`` drawn from ``random_state`` (stratified as there), which nothing else
+        draws from without ``early_stopping``."""
         if not self.early_stopping:
             return X, T, weights, None, None, None
         if self.validation_fraction == 0:  # taken without early_stopping, as scikit-learn takes it
@@ -596,7 +641,7 @@ class BaseMLP(BaseEstimator):
         arrays = (X, T) if weights is None else (X, T, weights)  # the same split of the rows either way
         try:
             X_train, X_val, T_train, T_val, *split_weights = train_test_split(
-                *arrays, test_size=self.validation_fraction, random_state=seed, stratify=self._stratify(T)
+                *arrays, test_size=self.validation_fraction, random_state=random_state, stratify=self._stratify(T)
             )
         except ValueError as error:  # too few samples for the split, or for stratifying it
             raise HyperparameterError(
@@ -788,26 +833,43 @@ def _sample_weights(sample_weight, n_samples: int):
     return as_sample_weights(sample_weight, n_samples)
 
 
-def _network(sizes: list, activation: str, seed: int, dtype: str) -> Sequential:
-    """``cr.mlp(sizes, activation)`` initialized as scikit-learn initializes its MLP's weights.
-
-    Every weight matrix is drawn U(−a, a) with a = √(6 / (n_in + n_out)) (Glorot-uniform),
-    or a = √(2 / (n_in + n_out)) for the logistic sigmoid, as scikit-learn draws them
-    (``cr.mlp`` draws He for the ReLU family). The biases start at 0 (scikit-learn draws
-    them from U(−a, a) too). With He's larger weights, small data sets (diabetes) overfit
-    visibly more than scikit-learn's MLP does with the same hyperparameters.
+def _network(sizes: list, activation: str, random_state: numpy.random.RandomState, dtype: str) -> Sequential:
+    """``cr.mlp(sizes, activation)`` holding the initial weights and biases that scikit-learn's MLP
+    draws from ``random_state`` (its ``_init_coef``): layer by layer, W (n_in, n_out) and then b
+    (n_out,), each U(−a, a) with a = √(6 / (n_in + n_out)) (Glorot-uniform), or a = √(2 / (n_in +
+    n_out)) for the logistic sigmoid ("logistic" and its alias "sigmoid"), drawn in float64 and
+    cast to ``dtype``, as scikit-learn casts them to X's dtype. (``cr.mlp`` draws He for the ReLU
+    family, and its biases start at 0: with He's larger weights, small data sets such as diabetes
+    overfit visibly more than scikit-learn's MLP does with the same hyperparameters.)
     """
+    factor = 2.0 if ACTIVATIONS[activation] is ACTIVATIONS["logistic"] else 6.0
     layers = []
     for n_in, n_out in zip(sizes, sizes[1:]):
-        layers += [Linear(n_in, n_out, init="glorot_uniform", dtype=dtype), activation_layer(activation)]
-    network = Sequential(*layers[:-1], seed=seed)
-    if ACTIVATIONS[activation] is ACTIVATIONS["logistic"]:
-        # U(−a, a) scaled by √(1/3) is U(−a/√3, a/√3): the bound √(6/…) becomes √(2/…).
-        for layer in network.layers:
-            if isinstance(layer, Linear):
-                W = layer.own_params["W"]
-                W *= W.dtype.type(math.sqrt(1 / 3))
-    return network
+        bound = numpy.sqrt(factor / (n_in + n_out))
+        linear = Linear(n_in, n_out, init="glorot_uniform", dtype=dtype, _draw=False)  # W and b written next
+        linear.own_params["W"][...] = random_state.uniform(-bound, bound, (n_in, n_out))
+        linear.own_params["b"][...] = random_state.uniform(-bound, bound, n_out)
+        layers += [linear, activation_layer(activation)]
+    return Sequential(*layers[:-1])
+
+
+class _SampleOrder:
+    """The order of the training rows in each epoch of one ``fit`` or ``partial_fit`` call, as
+    scikit-learn's ``_fit_stochastic`` takes them with ``shuffle``: its ``sample_idx`` starts as
+    0..n−1 at each call and is shuffled again at every epoch, by ``sklearn.utils.shuffle`` with the
+    call's ``random_state`` (so each epoch's order is a permutation of the last one's). That
+    shuffle is ``order[random_state.permutation(n)]`` (``resample`` shuffles ``arange(n)`` in place
+    and indexes with it, as ``permutation`` shuffles it): the same draws, in 5 µs rather than
+    170 µs of checks."""
+
+    def __init__(self, random_state: numpy.random.RandomState) -> None:
+        self.random_state, self.order = random_state, None
+
+    def __call__(self, n_train: int) -> numpy.ndarray:
+        if self.order is None:
+            self.order = numpy.arange(n_train)
+        self.order = self.order[self.random_state.permutation(len(self.order))]
+        return self.order
 
 
 def _same_setting(held, value) -> bool:
@@ -832,26 +894,17 @@ def _param_names(estimator_class) -> tuple:
     return tuple(estimator_class._get_param_names())
 
 
-def _draw_seeds(random_state, n: int) -> list:
-    """``n`` int seeds drawn from ``random_state`` (None, int, RandomState or Generator).
-
-    None draws from a fresh Generator seeded with OS entropy, never from NumPy's global
-    RandomState (scikit-learn's ``check_random_state(None)`` would), so fitting neither reads
-    nor advances the global state. An int or RandomState is drawn from exactly as scikit-learn
-    draws, so that seeded fits stay what they were; an int gives the same seeds every time,
-    which are drawn once (seeding a RandomState takes 100 µs or more, which every partial_fit call
-    would otherwise spend).
+def _random_state(random_state) -> numpy.random.RandomState:
+    """The RandomState that one ``fit`` or ``partial_fit`` call draws from, as scikit-learn's
+    ``check_random_state`` gives it: for an int a new ``RandomState(random_state)`` at every call
+    (so each call draws the same numbers), and a RandomState itself (each call goes on drawing
+    from it). A ``Generator``, which scikit-learn does not take, seeds a new RandomState at every
+    call from 128 bits it draws, and None likewise from a Generator of fresh OS entropy: never
+    NumPy's global RandomState, which scikit-learn's ``check_random_state(None)`` would return,
+    so fitting neither reads nor advances it.
     """
     if random_state is None:
         random_state = numpy.random.default_rng()
     if isinstance(random_state, numpy.random.Generator):
-        return [int(seed) for seed in random_state.integers(2**31 - 1, size=n)]
-    if isinstance(random_state, Integral):
-        return list(_seeds_of_int(random_state, n))
-    return [int(seed) for seed in check_random_state(random_state).randint(2**31 - 1, size=n)]
-
-
-@functools.lru_cache(maxsize=64, typed=True)
-def _seeds_of_int(random_state: Integral, n: int) -> tuple:
-    """The ``n`` seeds that an int ``random_state`` gives (see ``_draw_seeds``)."""
-    return tuple(int(seed) for seed in check_random_state(random_state).randint(2**31 - 1, size=n))
+        return numpy.random.RandomState(numpy.random.MT19937(random_state.integers(2**63, size=2)))
+    return check_random_state(random_state)

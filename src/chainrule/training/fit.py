@@ -69,7 +69,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         standardize_targets: bool | None = None, checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
         resume: str | os.PathLike | None = None, distributed: bool | Communicator = False,
-        device: str | None = None, graph: str | bool = "auto") -> History:
+        device: str | None = None, graph: str | bool = "auto", _epoch_order=None) -> History:
     """Train ``model`` on (X, y) and return its History.
 
     Parameters
@@ -349,6 +349,10 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
     >>> len(history.metrics["loss"])
     5
     """
+    # _epoch_order is private to chainrule.sklearn, whose estimators visit each epoch's rows in scikit-learn's order
+    # (drawn from their random_state): a callable that takes the number of training rows and returns their indices in
+    # the order to visit them, called once an epoch in place of the shuffle (see Loop.epoch_order). No checkpoint or
+    # distributed run records or compares it: it is for one process without checkpoint or resume, as they train.
     problem, what = None, "checking the arguments"
     try:
         epochs, batch_size, checkpoint_every, callbacks = _check_arguments(
@@ -419,6 +423,7 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
                                 batch_size=batch_size, rng=rng, shuffle=shuffle, history=history,
                                 verbose=verbose, epochs=epochs,
                                 start_epoch=start_epoch, comm=comm, flat=flat,
+                                epoch_order=_epoch_order,
                                 weights=data.weights, train_rows=data.train_rows,
                                 preprocessor=data.preprocessor, target_scale=data.preprocessor.target_scale,
                                 inputs_standardized=data.preprocessor.mean is not None)

@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 import threading
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy
 from tqdm import autonotebook, std
@@ -70,6 +70,9 @@ class LoopSettings(NamedTuple):
     target_scale: numpy.ndarray | None = None  # σ_y of standardized targets (mae is reported times it), or None
     inputs_standardized: bool = False  # whether X is standardized (here, or in a copy made before): for advice only
     shuffle: bool = True  # False: every epoch takes the rows in order (and draws nothing from rng)
+    # The caller's order of each epoch's rows, in place of the above (see ``fit``'s private _epoch_order): called once an
+    # epoch with the number of training rows, it returns their indices in the order to visit them. None: the above.
+    epoch_order: Callable[[int], numpy.ndarray] | None = None
 
 
 class Loop:
@@ -85,7 +88,7 @@ class Loop:
     def __init__(self, settings: LoopSettings) -> None:
         self.model, self.loss, self.optimizer = settings.model, settings.loss, settings.optimizer
         self.X, self.T, self.batch_size, self.rng = settings.X, settings.T, settings.batch_size, settings.rng
-        self.shuffle = settings.shuffle
+        self.shuffle, self.given_order = settings.shuffle, settings.epoch_order
         self.weights = settings.weights  # the rows' sample weights (float64), or None
         self.train_rows = settings.train_rows  # row i of T is row train_rows[i] of X (None: row i)
         self.target_scale = settings.target_scale
@@ -128,8 +131,11 @@ class Loop:
         """Release what the loop holds beyond its arrays (the GPU loop's CUDA graph)."""
 
     def epoch_order(self, n_train: int) -> numpy.ndarray:
-        """The order in which an epoch visits the ``n_train`` training rows: a permutation drawn
-        from the run's Generator, or, without ``shuffle``, 0..n_train−1 (drawing nothing)."""
+        """The order in which an epoch visits the ``n_train`` training rows: the caller's (``given_order``,
+        see ``LoopSettings.epoch_order``), else a permutation drawn from the run's Generator, or,
+        without ``shuffle``, 0..n_train−1 (drawing nothing)."""
+        if self.given_order is not None:
+            return self.given_order(n_train)
         return self.rng.permutation(n_train) if self.shuffle else numpy.arange(n_train)
 
     def run_epoch(self, epoch: int, bar) -> dict:
