@@ -81,6 +81,20 @@ def test_fit_is_scikit_learns(kind, solver, shuffle, early_stopping, batch_size)
         assert ours.validation_scores_ == pytest.approx(theirs.validation_scores_, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
+def test_shuffled_epochs_under_a_learning_rate_schedule_are_scikit_learns(learning_rate):
+    """A tol of 10 makes "adaptive" divide the rate every third epoch (see test_learning_rate)."""
+    X, y = blobs(3, n_samples=60)
+    adaptive = learning_rate == "adaptive"
+    ours, theirs = pair(MLPClassifier, solver="sgd", learning_rate=learning_rate, power_t=0.3, batch_size=12,
+                        max_iter=12, tol=10.0 if adaptive else 0.0, n_iter_no_change=2 if adaptive else 50)
+    ours.fit(X, y)
+    theirs.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 12
+    assert ours._optimizer.lr == theirs._optimizer.learning_rate < 0.05
+    assert_same_weights(ours, theirs)
+
+
 @pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("make_state", [int, numpy.random.RandomState], ids=["int", "RandomState"])

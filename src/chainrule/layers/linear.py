@@ -67,9 +67,9 @@ class Linear(Layer):
 
     def __init__(self, n_in: int, n_out: int, *, init: str = "auto", seed=None, dtype="float32",
                  _draw: bool = True) -> None:
-        # _draw=False is private to cr.load and cr.mlp: W stays zeros, with no draw record (so
-        # never redrawn by use_auto_init), because the file's weights, or a seeded Sequential's
-        # draw, are written over it at once.
+        # _draw=False is private to cr.load, cr.mlp and chainrule.sklearn: W stays zeros, with no draw
+        # record (so never redrawn by use_auto_init), because the file's weights, a seeded Sequential's
+        # draw, or scikit-learn's initial weights and biases, are written over it at once.
         super().__init__()
         self.n_in = positive_int(n_in, "n_in")
         self.n_out = positive_int(n_out, "n_out")

@@ -62,6 +62,13 @@ the same epoch (``loss_curve_``'s penalty is taken at the epoch's last weights, 
 scikit-learn's draws rounded to float32 (as scikit-learn's for a float32 X) and the steps
 round otherwise. A ``Generator``, which scikit-learn does not take, and None seed a new
 RandomState at every call, from the Generator or from fresh OS entropy.
+
+The same draws lead to other weights in one case: a ``warm_start`` fit with ``early_stopping``
+whose validation score never beats the best of the fits before. scikit-learn's ``coefs_`` are
+then the very arrays of its ``_best_coefs`` (its fit ended with ``self.coefs_ =
+self._best_coefs``), which the warm fit trains in place, so that it ends at its last epoch's
+weights; ours end at that earlier best epoch's weights, as ``early_stopping`` says. A warm fit
+that beats it ends at its own best epoch in both.
 """
 
 from __future__ import annotations
@@ -899,7 +906,7 @@ def _random_state(random_state) -> numpy.random.RandomState:
     ``check_random_state`` gives it: for an int a new ``RandomState(random_state)`` at every call
     (so each call draws the same numbers), and a RandomState itself (each call goes on drawing
     from it). A ``Generator``, which scikit-learn does not take, seeds a new RandomState at every
-    call from 128 bits it draws, and None likewise from a Generator of fresh OS entropy: never
+    call from two 63-bit integers it draws, and None likewise from a Generator of fresh OS entropy: never
     NumPy's global RandomState, which scikit-learn's ``check_random_state(None)`` would return,
     so fitting neither reads nor advances it.
     """
