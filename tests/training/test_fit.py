@@ -803,6 +803,22 @@ def test_shuffle_false_takes_the_rows_in_order_every_epoch():
     assert (in_order.metadata["training"]["shuffle"], shuffled.metadata["training"]["shuffle"]) == (False, True)
 
 
+def test_a_given_epoch_order_takes_the_rows_in_that_order():
+    """The private _epoch_order (chainrule.sklearn's, which draws scikit-learn's orders) is asked once an epoch for
+    the order of the training rows: each epoch here visits them in reverse, as X reversed in order (shuffle=False)."""
+    X, y = X_DIABETES[:100] / X_DIABETES[:100].std(axis=0), (Y_DIABETES[:100] - Y_DIABETES.mean()) / Y_DIABETES.std()
+    asked = []
+    given = cr.mlp([10, 4, 1], seed=0, dtype="float64")
+    cr.fit(given, X, y, optimizer=cr.SGD(given, lr=0.1), epochs=2, batch_size=30, verbose=0,
+           _epoch_order=lambda n_train: asked.append(n_train) or np.arange(n_train)[::-1])
+    reversed_rows = cr.mlp([10, 4, 1], seed=0, dtype="float64")
+    cr.fit(reversed_rows, X[::-1], y[::-1], optimizer=cr.SGD(reversed_rows, lr=0.1), epochs=2, batch_size=30,
+           shuffle=False, verbose=0)
+    assert asked == [100, 100]
+    for name in given.params:
+        np.testing.assert_allclose(given.params[name], reversed_rows.params[name], rtol=1e-12, atol=1e-15)
+
+
 def test_a_run_without_shuffle_resumes_as_the_uninterrupted_run_and_refuses_shuffle_true(tmp_path):
     # shuffle was not recorded: resumed with the default, the run drew orders from its Generator after epoch 2,
     # another run than the uninterrupted one, without a word
