@@ -255,7 +255,7 @@ def test_random_state_none_leaves_numpys_global_state_alone():
     after = numpy.random.get_state()
     assert before[0] == after[0] and before[2:] == after[2:]
     numpy.testing.assert_array_equal(before[1], after[1])
-    # Fresh OS entropy each time: equal weights would need the same 126 bits drawn twice for the RandomState.
+    # Fresh OS entropy each time: equal weights would need the same four 32-bit words drawn twice to seed it.
     assert not numpy.array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
 
 

@@ -7,7 +7,7 @@ import pytest
 from sklearn import neural_network
 
 from chainrule.sklearn import MLPClassifier, MLPRegressor
-from chainrule.sklearn._base import _network, _random_state
+from chainrule.sklearn._base import _network
 
 from .test_conformance import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
 
@@ -77,6 +77,8 @@ def test_fit_is_scikit_learns(kind, solver, shuffle, early_stopping, batch_size)
     theirs.fit(X, y)
     assert ours.n_iter_ == theirs.n_iter_ == 4
     assert_same_weights(ours, theirs)
+    # the rows' order came from random_state: cr.fit's seed drew nothing, and the summary records none
+    assert ours.model_.metadata["training"]["seed"] is None and ours.model_.metadata["training"]["shuffle"] == shuffle
     if early_stopping:
         assert ours.validation_scores_ == pytest.approx(theirs.validation_scores_, rel=1e-12, abs=1e-12)
 
@@ -181,27 +183,27 @@ def test_a_generator_seeds_a_new_random_state_at_each_call():
     numpy.testing.assert_array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
     first = fits[0].coefs_[0].copy()
     assert not numpy.array_equal(fits[0].fit(X, y).coefs_[0], first)
-    generator = numpy.random.default_rng(4)
-    expected = numpy.random.RandomState(numpy.random.MT19937(numpy.random.default_rng(4).integers(2**63, size=2)))
-    assert _random_state(generator).get_state()[1].tolist() == expected.get_state()[1].tolist()
+    expected = numpy.random.RandomState(numpy.random.default_rng(4).integers(2**32, size=4))
+    drawn = MLPClassifier(random_state=numpy.random.default_rng(4))._draws()
+    assert drawn.randint(1000, size=5).tolist() == expected.randint(1000, size=5).tolist()
 
 
 def test_an_int_draws_the_numbers_of_a_new_random_state_at_every_call():
     """scikit-learn's check_random_state(7) is a new RandomState(7) at every call; the estimator seeds the one it
-    keeps again (making one costs 200 µs), to the same numbers, a numpy.int64 too."""
+    keeps again (making one costs 200 µs), to the same numbers, a numpy.int64 too; a RandomState is itself."""
     expected = numpy.random.RandomState(7).randint(1000, size=5).tolist()
-    assert _random_state(7).randint(1000, size=5).tolist() == expected
     estimator = MLPClassifier(random_state=7)
     for _ in range(2):
         assert estimator._draws().randint(1000, size=5).tolist() == expected
     assert estimator.set_params(random_state=numpy.int64(7))._draws().randint(1000, size=5).tolist() == expected
     state = numpy.random.RandomState(1)
-    assert _random_state(state) is state and MLPClassifier(random_state=state)._draws() is state
+    assert MLPClassifier(random_state=state)._draws() is state
 
 
 def test_random_state_none_draws_fresh_entropy_and_never_numpys_global_state():
     before = numpy.random.get_state()
-    drawn = [MLPClassifier()._draws().randint(2**31, size=4).tolist() for _ in range(2)]
+    estimator = MLPClassifier()
+    drawn = [estimator._draws().randint(2**31, size=4).tolist() for _ in range(2)]
     after = numpy.random.get_state()
     assert drawn[0] != drawn[1]
     numpy.testing.assert_array_equal(before[1], after[1])

@@ -44,7 +44,7 @@ with ``epsilon=1e-15``).
 
 The random numbers are scikit-learn's. Each ``fit`` or ``partial_fit`` call draws from the
 RandomState that scikit-learn's ``check_random_state`` makes of an int or RandomState
-``random_state`` (``_random_state``: from an int, a new one at every call, so that every
+``random_state`` (``BaseMLP._draws``: from an int, a new one at every call, so that every
 ``partial_fit`` call draws as the first one did; a RandomState goes on drawing), in
 scikit-learn's order: a first pass's initial weights and biases, layer by layer, W then b,
 each U(−a, a) with a = √(6 / (n_in + n_out)), or a = √(2 / (n_in + n_out)) for
@@ -84,7 +84,6 @@ import numpy
 from sklearn.base import BaseEstimator, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -555,20 +554,32 @@ class BaseMLP(BaseEstimator):
         return X, y
 
     def _draws(self) -> numpy.random.RandomState:
-        """The RandomState this ``fit`` or ``partial_fit`` call draws from (see ``_random_state``).
+        """The RandomState this ``fit`` or ``partial_fit`` call draws from: what scikit-learn's
+        ``check_random_state`` makes of ``random_state``, a RandomState itself (each call goes on
+        drawing from it) or, for an int, a new ``RandomState(random_state)`` at every call (so each
+        call draws the same numbers). A ``Generator``, which scikit-learn does not take, seeds one
+        at every call with four 32-bit words it draws, and None likewise from a new
+        ``numpy.random.default_rng()`` of fresh OS entropy: never NumPy's global RandomState, which
+        scikit-learn's ``check_random_state(None)`` returns, so fitting neither reads nor advances it.
 
-        For an int, one RandomState that the estimator keeps is seeded with it again at every call
-        (``RandomState.seed``, 2 µs): the numbers of the new ``RandomState(random_state)`` that
-        scikit-learn makes at every call, without the 200 µs that making one takes (NumPy seeds a
-        new MT19937 from OS entropy before it seeds it with the int), a quarter of a small
-        ``partial_fit`` call.
+        Rather than a new one, the estimator keeps one RandomState and seeds it again at every
+        call (``RandomState.seed``, as ``RandomState(seed)`` seeds a new one: the same numbers).
+        Making one takes about 210 µs (NumPy seeds its MT19937 from OS entropy before it seeds it
+        with the int), a quarter of a small ``partial_fit`` call; seeding it again takes 2 µs for an
+        int, 30 µs for four words.
         """
-        if not isinstance(self.random_state, Integral):
-            return _random_state(self.random_state)
-        if not hasattr(self, "_int_draws"):
-            self._int_draws = numpy.random.RandomState()
-        self._int_draws.seed(self.random_state)
-        return self._int_draws
+        random_state = self.random_state
+        if isinstance(random_state, numpy.random.RandomState):
+            return random_state
+        if isinstance(random_state, Integral):
+            seed = random_state
+        else:
+            generator = numpy.random.default_rng() if random_state is None else random_state
+            seed = generator.integers(2**32, size=4)
+        if not hasattr(self, "_own_draws"):
+            self._own_draws = numpy.random.RandomState()
+        self._own_draws.seed(seed)
+        return self._own_draws
 
     def _hidden_sizes(self) -> list:
         """The widths of ``hidden_layer_sizes`` as ints, checked before a network is built or compared:
@@ -899,19 +910,3 @@ def _param_values(estimator) -> tuple:
 def _param_names(estimator_class) -> tuple:
     """The hyperparameter names of ``estimator_class`` (scikit-learn reads them from its constructor)."""
     return tuple(estimator_class._get_param_names())
-
-
-def _random_state(random_state) -> numpy.random.RandomState:
-    """The RandomState that one ``fit`` or ``partial_fit`` call draws from, as scikit-learn's
-    ``check_random_state`` gives it: for an int a new ``RandomState(random_state)`` at every call
-    (so each call draws the same numbers), and a RandomState itself (each call goes on drawing
-    from it). A ``Generator``, which scikit-learn does not take, seeds a new RandomState at every
-    call from two 63-bit integers it draws, and None likewise from a Generator of fresh OS entropy: never
-    NumPy's global RandomState, which scikit-learn's ``check_random_state(None)`` would return,
-    so fitting neither reads nor advances it.
-    """
-    if random_state is None:
-        random_state = numpy.random.default_rng()
-    if isinstance(random_state, numpy.random.Generator):
-        return numpy.random.RandomState(numpy.random.MT19937(random_state.integers(2**63, size=2)))
-    return check_random_state(random_state)

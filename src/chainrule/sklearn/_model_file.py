@@ -16,7 +16,7 @@ Nothing is pickled: ``load`` calls the estimator's class with the saved hyperpar
 sets the attributes from JSON. A ``random_state`` that is not an int or None (a RandomState
 or Generator) cannot be written: it is saved as None, with a warning naming random_state. An int is
 all a loaded estimator needs to draw what the saved one would have drawn: each ``fit`` and ``partial_fit``
-call seeds a new RandomState from it, as scikit-learn's does (see ``_base._random_state``).
+call seeds a new RandomState from it, as scikit-learn's does (see ``_base.BaseMLP._draws``).
 A file written before ``MLPRegressor`` took ``loss`` has no "loss" among its params, and
 loads with the default, "squared_error", the only loss there is; one written before the
 estimators took ``learning_rate``, ``power_t``, ``shuffle`` and ``max_fun`` loads with their
