@@ -108,6 +108,8 @@ def test_options_come_from_a_config_file(tmp_path, capsys):
     (["--activation", "swish"], "--activation"),
     (["--hidden", "a"], "--hidden"),
     (["--data", "missing.csv"], "missing.csv"),
+    # named by its option, as train names it (the line began "unknown data set 'irsi'")
+    (["--data", "irsi"], "chainrule: error: --data: unknown data set 'irsi' (did you mean 'iris'?)"),
 ])
 def test_bad_options_exit_2_in_one_line(capsys, options, fragment):
     code, _, err = call(capsys, "gradcheck", *options)

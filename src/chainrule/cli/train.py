@@ -460,10 +460,13 @@ def named_data_error(error: DataError, data: str, source: str | SavedConfig | No
     """``error``, raised reading the ``data`` that ``source`` gave, named by that config file's key
     (or the saved configuration's) when the data is not there: a path to a file that is gone (moved
     since the run began, or mistyped in the config file) or a bare name of no built-in data set
-    (misspelt there); else ``error`` itself, as for data from the command line (``source`` None),
-    whose message names the path as given."""
+    (misspelt there); else ``error`` itself. From the command line (``source`` None), a misspelt
+    name is named by its option, ``--data: unknown data set 'irsi' (did you mean 'iris'?)...``, as
+    any other misspelt value is; a path that is gone names itself ("rows.csv: no such file")."""
     gone = any(names_a_file(part) and not os.path.exists(part) for part in spec_paths(data))
     misspelt = not (data in BUILTIN_DATASETS or names_a_file(data) or "," in data or os.path.exists(data))
+    if source is None and misspelt:
+        return DataError(f"{value_name('data', None)}: {error}")
     if source is None or not (gone or misspelt):
         return error
     if isinstance(source, SavedConfig):  # a name: of a data set another release has, or edited in the file
