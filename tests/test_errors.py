@@ -1,6 +1,7 @@
 """The error hierarchy: every chainrule error is also the built-in error it documents."""
 
 import sys
+from collections import OrderedDict, defaultdict, deque
 
 import numpy as np
 import pytest
@@ -129,7 +130,28 @@ def test_quoted_writes_no_more_of_a_long_str_or_bytes_than_it_shows(value):
     assert peak < 10_000
 
 
-@pytest.mark.parametrize("container", [list, tuple, lambda items: dict(enumerate(items))], ids=["list", "tuple", "dict"])
+class KeysOwnOrder(dict):
+    """A dict subclass that keeps dict's repr."""
+
+
+def moved_to_end(items) -> OrderedDict:
+    """An OrderedDict of ``items`` (by index) whose first item was moved to its end: its order is no longer
+    that of the dict beneath."""
+    value = OrderedDict(enumerate(items))
+    value.move_to_end(0)
+    return value
+
+
+CONTAINERS = {
+    "list": list, "tuple": tuple, "dict": lambda items: dict(enumerate(items)),
+    # their repr wrote every item before the cut, as a list's did
+    "set": set, "frozenset": frozenset, "deque": deque, "deque with maxlen": lambda items: deque(items, maxlen=5000),
+    "dict subclass": lambda items: KeysOwnOrder(enumerate(items)), "OrderedDict moved to end": moved_to_end,
+    "defaultdict": lambda items: defaultdict(list, enumerate(items)),
+}
+
+
+@pytest.mark.parametrize("container", CONTAINERS.values(), ids=CONTAINERS)
 @pytest.mark.parametrize("limit", [0, 1, 2, 10, 60])
 def test_quoted_writes_no_more_items_of_a_long_container_than_it_can_show(container, limit):
     """repr wrote every item of a list of 10⁷ before it was cut to 60 characters (seconds)."""
@@ -150,6 +172,29 @@ def test_quoted_writes_no_more_items_of_a_long_container_than_it_can_show(contai
     written.clear()
     assert quoted(value, limit) == expected
     assert len(written) <= limit
+
+
+@pytest.mark.parametrize("options", [{"threshold": sys.maxsize}, {"edgeitems": 10**6}, {}])
+def test_quoted_writes_no_more_items_of_a_large_array_than_numpy_shows_by_default(options):
+    """With the print options raised to show every item, repr wrote all 10⁴ items of an array before it was cut."""
+    from chainrule.errors import quoted
+
+    written = []
+
+    class Item:
+        def __repr__(self):
+            written.append(self)
+            return "x"
+
+    value = np.empty((10, 1000), dtype=object)
+    value[...] = Item()
+    with np.printoptions(threshold=1000, edgeitems=3):
+        expected = repr(value)[:60] + "..."
+    written.clear()
+    with np.printoptions(**options):
+        assert quoted(value) == expected
+    assert 0 < len(written) <= 2 * 36  # the corner items NumPy writes: 3 + 3 of 3 + 3 rows, twice at most
+    assert quoted(np.arange(1000.0), 1000) == repr(np.arange(1000.0))[:1000] + "..."  # a small one: written whole
 
 
 def test_a_distributed_error_says_whether_every_rank_raised_it():

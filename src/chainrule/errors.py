@@ -35,6 +35,7 @@ trains a model ending in a Softmax or Sigmoid with a cross-entropy loss, which t
 import difflib
 import itertools
 import sys
+from collections import OrderedDict, defaultdict, deque
 
 #: The most characters of a value that a message quotes: a 50 MB CSV cell or a number of 5,000
 #: digits would otherwise make a message of that size.
@@ -42,6 +43,13 @@ QUOTE_LIMIT = 60
 #: The limit for a value that may be a path (a data spec): Linux's PATH_MAX (4096) and the
 #: quotes, so that any path a file can have is shown whole.
 PATH_QUOTE_LIMIT = 4098
+#: The types whose repr writes their characters or items in order, so that :func:`quoted` writes
+#: only the first of a large one (besides dict and the subclasses that keep its repr).
+IN_ORDER = (str, bytes, bytearray, list, tuple, deque, set, frozenset, OrderedDict, defaultdict)
+#: NumPy's default print options: an array of more items is summarized, by its first and last
+#: items along each axis, as :func:`quoted` writes it whatever the print options say.
+ARRAY_THRESHOLD = 1000
+ARRAY_EDGE_ITEMS = 3
 
 
 def quoted(value, limit: int = QUOTE_LIMIT) -> str:
@@ -84,21 +92,24 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
     A str, bytes or bytearray longer than ``limit`` is cut before ``repr`` writes it (the repr of
     1 GB of bytes takes up to 4 GB), keeping a quote character of the whole value, so that Python
     picks the same quotes as for the whole: what is shown is the whole value's repr, cut. So is a
-    list, tuple or dict of more than ``limit`` items, to its first ``limit`` items (each writes at
-    least one character and a separator, so their repr's first ``limit`` characters are the
-    whole's): a list of 10⁷ numbers took seconds to write, to show 60 characters of it.
+    container of more than ``limit`` items whose repr writes them in order (a list, tuple, set,
+    frozenset, deque, dict, OrderedDict or defaultdict, or a subclass of dict that keeps dict's
+    repr): only its first ``limit`` items are written (each writes at least a separator, so their
+    repr's first ``limit`` characters are the whole's). A list of 10⁷ numbers took seconds to
+    write, to show 60 characters of it.
 
     >>> quoted(list(range(10 ** 7)), 20)
     '[0, 1, 2, 3, 4, 5, 6...'
+    >>> quoted(frozenset(range(1000)), 20)
+    'frozenset({0, 1, 2, ...'
+
+    A NumPy array of more than 1000 items is written as NumPy writes it by default (its first and
+    last 3 items along each axis), even where its print options (``threshold``, ``edgeitems``) ask
+    for every item. Any other value (a Counter, whose repr sorts every item first) is written
+    whole before it is cut.
     """
-    if type(value) in (str, bytes, bytearray) and len(value) > limit:
-        value = _cut(value, limit)
-    elif type(value) in (list, tuple) and len(value) > limit:
-        value = value[:limit]
-    elif type(value) is dict and len(value) > limit:
-        value = dict(itertools.islice(value.items(), limit))
     try:
-        text = repr(value)
+        text = _repr_start(value, limit)
     except RecursionError:
         text = f"<a {type(value).__name__} nested too deep to show>"
     except Exception as error:  # any error of a __repr__: the message quoting the value must still be raised
@@ -109,6 +120,39 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
         else:
             text = f"<{type(value).__name__} holding an int of more than {sys.get_int_max_str_digits()} digits>"
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _repr_start(value, limit: int) -> str:
+    """``repr(value)``; for a value of more than ``limit`` characters or items of a kind whose repr
+    writes them in order (see :func:`quoted`), the repr of its first ``limit`` of them, which begins
+    with the whole's first ``limit`` characters and is longer than ``limit``."""
+    kind = type(value)
+    numpy = sys.modules.get("numpy")  # an array is made by NumPy, imported by then: never imported here
+    if numpy is not None and isinstance(value, numpy.ndarray) and value.size > ARRAY_THRESHOLD:
+        return _array_repr(numpy, value)
+    dict_like = kind.__repr__ is dict.__repr__  # dict, and a subclass that keeps its repr
+    if not (kind in IN_ORDER or dict_like) or len(value) <= limit:
+        return repr(value)
+    if kind in (str, bytes, bytearray):
+        return repr(_cut(value, limit))
+    if kind in (list, tuple, deque):
+        return repr(kind(itertools.islice(value, limit)))
+    if kind in (set, frozenset):  # a smaller set may iterate in another order: its items are written here
+        items = ", ".join(map(repr, itertools.islice(value, limit)))
+        return f"{{{items}}}" if kind is set else f"frozenset({{{items}}})"
+    if kind is OrderedDict:  # in its own order, which move_to_end changes and the dict's does not
+        return repr(OrderedDict(itertools.islice(value.items(), limit)))
+    first = itertools.islice(dict.items(value), limit)  # dict's own items, which its repr writes
+    return repr(defaultdict(value.default_factory, first) if kind is defaultdict else dict(first))
+
+
+def _array_repr(numpy, value) -> str:
+    """``repr(value)`` of a NumPy array of more than ARRAY_THRESHOLD items, summarized as NumPy does
+    by default: at most its first and last ARRAY_EDGE_ITEMS items along each axis are written."""
+    options = numpy.get_printoptions()
+    with numpy.printoptions(threshold=min(options["threshold"], ARRAY_THRESHOLD),
+                            edgeitems=min(options["edgeitems"], ARRAY_EDGE_ITEMS)):
+        return repr(value)
 
 
 def _cut(value, limit: int):
