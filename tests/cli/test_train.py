@@ -29,7 +29,7 @@ from chainrule.cli.config import tomllib  # the standard library's, or tomli on 
 from chainrule.training.loop import Loop  # fit's epochs: patched below to press Ctrl-C mid-run
 
 from tests.data.writers import idx_bytes, mnist_like, write_idx
-from tests.harness import capture_figures
+from tests.harness import bound_by_permissions, capture_figures
 
 from .helpers import assert_one_line_error, call, fifo_holding, iris_features, iris_rows, run_cli, write_csv
 
@@ -1086,6 +1086,30 @@ def test_plots_a_config_file_asks_for_are_named_as_its_key_when_matplotlib_is_mi
                                              r"'matplotlib'\); install it \(pip install matplotlib\) or train with "
                                              r"--no-plots$"):
         train_command.check_plots_can_be_drawn({"plots": "run.toml"})
+
+
+def environment_without_matplotlib_folders(home) -> dict:
+    """This process's environment with HOME set to ``home`` and none of the variables that would give
+    matplotlib its config and cache folders elsewhere (``MPLCONFIGDIR``, ``XDG_CONFIG_HOME``, ``XDG_CACHE_HOME``)."""
+    elsewhere = ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+    return {**{key: value for key, value in os.environ.items() if key not in elsewhere}, "HOME": str(home)}
+
+
+@pytest.mark.parametrize("home", ["a file", "a read-only folder"])
+def test_a_home_that_matplotlib_cannot_write_in_adds_nothing_to_a_runs_output(tmp_path, home):
+    # matplotlib logged two warnings on stderr ("mkdir -p failed for path ...", then "Matplotlib created a temporary
+    # cache directory ...; it is highly recommended to set the MPLCONFIGDIR ...") when the plots were imported
+    command = [sys.executable, "-m", "chainrule", "train", "--data", "iris", "--hidden", "4", "--epochs", "1",
+               "--quiet", "--out", "run"]
+    if home == "a file":  # no folder can be made in it, by root either
+        (tmp_path / "home").write_text("")
+    else:  # as on a cluster node whose home is mounted read-only
+        (tmp_path / "home").mkdir(mode=0o500)
+        command = bound_by_permissions(command)
+    done = subprocess.run(command, cwd=tmp_path, env=environment_without_matplotlib_folders(tmp_path / "home"),
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (tmp_path / "run" / "history.png").is_file() and (tmp_path / "run" / "gradient_flow.png").is_file()
 
 
 def test_targets_beyond_float32_train_when_standardized_first(tmp_path, capsys):

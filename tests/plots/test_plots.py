@@ -172,6 +172,22 @@ def test_pyplot_is_never_imported(tmp_path):
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "history.png")], check=True, env=env, timeout=120)
 
 
+def test_matplotlibs_warnings_about_a_folder_it_cannot_write_are_dropped_and_no_other(tmp_path):
+    """Importing the plots printed matplotlib's two warnings about its cache folder (HOME a file here, where
+    ~/.cache/matplotlib cannot be made) and its advice to set MPLCONFIGDIR. A bad line of a matplotlibrc
+    (read from the current folder) is still said, and the logger keeps no filter once the import is over."""
+    (tmp_path / "home").write_text("")
+    (tmp_path / "matplotlibrc").write_text("lines.linewidth: thick\n")
+    code = "import logging, chainrule.plots\nassert not logging.getLogger('matplotlib').filters\n"
+    environment = {**{key: value for key, value in os.environ.items()
+                      if key not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}, "HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Bad value in file" in done.stderr and "lines.linewidth" in done.stderr
+    assert "MPLCONFIGDIR" not in done.stderr and "mkdir" not in done.stderr and "writable" not in done.stderr
+
+
 def test_histories_from_fit(tmp_path):
     """Real histories from tiny networks: classification with validation, regression without."""
     X, y = load_iris(return_X_y=True)

@@ -29,12 +29,17 @@ last epoch, which is ``history.epochs`` or the length of its longest series if t
 The package is three modules: :mod:`~chainrule.plots.history` (the history figure),
 :mod:`~chainrule.plots.gradient_flow` (the two gradient flow figures) and
 :mod:`~chainrule.plots.drawing` (what they share: checks, the figure, its axes, saving).
-Importing it imports matplotlib, which ``import chainrule`` does not.
+Importing it imports matplotlib, which ``import chainrule`` does not, without matplotlib's two
+warnings about a config or cache folder it cannot write (``HOME`` read-only on a cluster node):
+see :mod:`~chainrule.plots.folder_warnings`.
 """
 
-from .drawing import DPI, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL
-from .gradient_flow import NOTHING_POSITIVE, compare_gradient_flow, plot_gradient_flow
-from .history import NOTHING_FINITE, plot_history
+from .folder_warnings import folder_warnings_dropped
+
+with folder_warnings_dropped():  # matplotlib picks its config and cache folders as it is imported
+    from .drawing import DPI, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL
+    from .gradient_flow import NOTHING_POSITIVE, compare_gradient_flow, plot_gradient_flow
+    from .history import NOTHING_FINITE, plot_history
 
 __all__ = ["DPI", "NON_FINITE_LABEL", "NOTHING_FINITE", "NOTHING_POSITIVE", "PANEL_SIZE", "PARTIAL_EPOCH_LABEL",
            "compare_gradient_flow", "plot_gradient_flow", "plot_history"]
