@@ -12,6 +12,7 @@ from chainrule.training import History
 from tests.harness import assert_tick_labels_do_not_overlap
 
 METRICS = {"loss": [1.0, 0.5]}
+VANISHED = "0 or below 2.2e-308 (vanished)"  # the legend entry of the triangles, cr.plots.VANISHED_LABEL
 
 
 @pytest.mark.parametrize("grad_norms, message", [
@@ -138,6 +139,37 @@ def test_a_norm_past_what_a_log_axis_spans_is_marked_as_diverged(tmp_path, drawn
         assert [list(line.get_xdata()) for line in crosses] == [marked]
     bottom, top = per_epoch.get_ylim()
     assert bottom <= 1e-3 and 2.0 <= top < 1e10
+
+
+def vanished_marks(axes) -> list:
+    """The epochs (or depths) that the triangles on ``axes``'s bottom edge mark as 0 or below 2.2e-308."""
+    marks = [line for line in axes.get_lines() if line.get_label() == VANISHED]
+    if not marks:
+        return []
+    assert len(marks) == 1, "one set of triangles per panel"
+    bottom_edge = axes.transAxes.transform((0, 0))[1]
+    for x, y in zip(marks[0].get_xdata(), marks[0].get_ydata()):
+        assert marks[0].get_transform().transform((x, y))[1] == pytest.approx(bottom_edge)
+    return list(marks[0].get_xdata())
+
+
+@pytest.mark.parametrize("tiny", [1e-310, 5e-324, 0.0])
+def test_a_norm_of_0_or_below_the_smallest_normal_float_is_marked_as_vanished_on_the_bottom_edge(tmp_path, drawn,
+                                                                                                   tiny):
+    # 1e-310 was drawn on the bottom edge, the axis's lower limit (its margin below underflowed to 0), as if no lower
+    # than the limit; a norm of 0 was a gap that nothing marked
+    history = History(metrics={"loss": [1.0, 1.0, 1.0]}, grad_norms={"0": [tiny, 1e-3, tiny], "2": [1.0, 2.0, 1.5]},
+                      initial_grad_norms={"0": tiny, "2": 1.0, "4": 1e-3})
+    plot_gradient_flow(history, tmp_path / "flow.png")
+    per_epoch, profile = drawn[0].axes
+    assert vanished_marks(per_epoch) == [1, 3] and vanished_marks(profile) == [1]
+    for axes in (per_epoch, profile):
+        assert VANISHED in [text.get_text() for text in axes.get_legend().get_texts()]
+        assert 1e-300 < axes.get_ylim()[0] < 1e-3  # not a limit at 1e-310: the lowest norm drawn, 1e-3, is above it
+        assert axes.get_yscale() == "log" and not axes.texts
+    line = next(line for line in per_epoch.get_lines() if line.get_label() == "0")
+    assert np.isnan(line.get_ydata()[[0, 2]]).all() and line.get_ydata()[1] == 1e-3  # gaps at epochs 1 and 3
+    assert cr.plots.VANISHED_LABEL == VANISHED
 
 
 def test_the_legend_of_many_compared_runs_leaves_the_panel_its_height(tmp_path, drawn):

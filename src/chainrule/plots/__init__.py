@@ -38,8 +38,8 @@ from .folder_warnings import folder_warnings_dropped
 
 with folder_warnings_dropped():  # matplotlib picks its config and cache folders as it is imported
     from .drawing import DPI, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL
-    from .gradient_flow import NOTHING_POSITIVE, compare_gradient_flow, plot_gradient_flow
+    from .gradient_flow import NOTHING_POSITIVE, VANISHED_LABEL, compare_gradient_flow, plot_gradient_flow
     from .history import NOTHING_FINITE, plot_history
 
 __all__ = ["DPI", "NON_FINITE_LABEL", "NOTHING_FINITE", "NOTHING_POSITIVE", "PANEL_SIZE", "PARTIAL_EPOCH_LABEL",
-           "compare_gradient_flow", "plot_gradient_flow", "plot_history"]
+           "VANISHED_LABEL", "compare_gradient_flow", "plot_gradient_flow", "plot_history"]

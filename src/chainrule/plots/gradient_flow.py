@@ -9,9 +9,11 @@ orders of magnitude below the last layer's; with ReLU and He initialization it i
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 from matplotlib import colormaps
+from matplotlib.transforms import blended_transform_factory
 
 from ..errors import DataError, quoted
 from ..layers import Layer
@@ -30,6 +32,11 @@ MAX_UPRIGHT_LABEL = 4  # depth tick labels longer than this many characters are 
 MAX_UPRIGHT_CHARACTERS = 60  # and so are upright ones whose characters (one space each) add up to more
 MAX_SLANTED_TICKS = 10  # more long depth tick labels than this are set vertically, as slanted ones would overlap
 NOTHING_POSITIVE = "no positive gradient norms to show"
+# A norm below float64's smallest normal number cannot sit on a log axis: the axis's margin below it underflows to 0,
+# and matplotlib then puts its bottom edge at that norm, as if it were the axis's lower limit.
+SMALLEST_NORMAL = sys.float_info.min  # 2.2250738585072014e-308
+VANISHED_LABEL = "0 or below 2.2e-308 (vanished)"  # legend entry of the triangles marking such norms, and 0
+VANISHED_STYLE = {"linestyle": "none", "marker": "v", "color": "black", "markersize": 8}
 
 
 def plot_gradient_flow(history: History, path, *, title: str | None = None, model: Layer | None = None) -> Path:
@@ -45,14 +52,17 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     Given the ``model``, the legend and the depth axis also name each layer's type
     ("0 Linear", "2 Linear"); without it they show the paths alone.
 
-    A norm that is 0 or not finite cannot sit on a log axis; the two are told apart. A
-    norm of 0 (a layer that gets no gradient) is left out as a gap in its line. A norm
-    that is NaN or infinite (the gradient blew up) is a gap too, and a red cross on the
-    panel's top edge marks its epoch (or, in the right panel, its depth), with the legend
-    entry "NaN/inf (diverged)"; so is a norm past 1e250, which a log axis cannot span
-    (matplotlib's falls back to limits that leave it off the panel). A panel with no
-    positive, finite norm at all says so in its middle ("no positive gradient norms to
-    show") instead of raising. A last epoch that Ctrl-C cut short (``history.partial_last_epoch``)
+    A norm that is 0 or not finite cannot sit on a log axis; the two are told apart, each a
+    gap in its line. A norm of 0 (a layer that gets no gradient, or whose squares all
+    underflowed) is marked by a black triangle on the panel's bottom edge at its epoch (or,
+    in the right panel, its depth), with the legend entry "0 or below 2.2e-308 (vanished)";
+    so is a positive norm below 2.2e-308, float64's smallest normal number, under which the
+    log axis has no room for its margin (such a norm sat on the bottom edge, as if it were
+    the axis's limit). A norm that is NaN or infinite (the gradient blew up) is marked by a
+    red cross on the panel's top edge, with the legend entry "NaN/inf (diverged)"; so is a
+    norm past 1e250, which a log axis cannot span (matplotlib's falls back to limits that
+    leave it off the panel). A panel with no norm it can draw at all says so in its middle
+    ("no positive gradient norms to show") instead of raising. A last epoch that Ctrl-C cut short (``history.partial_last_epoch``)
     is shaded grey in the left panel, with the legend entry "part of an epoch (interrupted)".
 
     Parameters
@@ -109,7 +119,9 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         _label_depth_axis(profile, [[names[layer] for layer in initial]])
         _log_y(profile, initial.values())
         depths = range(1, len(initial) + 1)
-        if _mark_non_finite(profile, _non_finite_positions(depths, initial.values(), LOG_LIMIT)):
+        diverged = _mark_non_finite(profile, _non_finite_positions(depths, initial.values(), LOG_LIMIT))
+        vanished = _mark_vanished(profile, _vanished_positions(depths, initial.values()))
+        if diverged or vanished:
             profile.legend(**LEGEND_STYLE)
         profile.set_title("at initialization: " + _ratio_text(initial))
     figure.suptitle(_text(title or "Gradient flow"))
@@ -123,8 +135,8 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     labelled with its name and the ratio of its last layer's norm to its first layer's.
     When every run has the same layers, the depth axis names them by path (every few
     layers beyond 20, the first and the last among them); otherwise it numbers them, 1 being each run's first layer with
-    weights. Norms that are 0 or not finite are gaps, unmarked here (the legend's ratio
-    says "a gradient norm is not finite" when the first or last layer's is).
+    weights. Norms that are 0, below 2.2e-308 or not finite are gaps, unmarked here (the legend's
+    ratio says "a gradient norm is not finite" when the first or last layer's is).
 
     Parameters
     ----------
@@ -223,7 +235,7 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict, 
     layers = list(grad_norms)
     colors = _depth_colors(len(layers))
     named_indices = _named_indices(len(layers))
-    non_finite_epochs = []
+    non_finite_epochs, vanished_epochs = [], []
     named = []  # (line, name) of the layers the legend names
     for index, (layer, color) in enumerate(zip(layers, colors)):
         epochs = _epochs(grad_norms[layer], last_epoch)
@@ -232,11 +244,14 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict, 
         if index in named_indices:
             named.append((line, names[layer]))
         non_finite_epochs += _non_finite_positions(epochs, grad_norms[layer], LOG_LIMIT)
+        vanished_epochs += _vanished_positions(epochs, grad_norms[layer])
     longest = max(len(values) for values in grad_norms.values())
     _span_x(axes, last_epoch - longest + 1, last_epoch)
     _log_y(axes, [value for values in grad_norms.values() for value in values])
-    if _mark_non_finite(axes, non_finite_epochs):
-        named += [(line, line.get_label()) for line in axes.get_lines() if line.get_label() == NON_FINITE_LABEL]
+    _mark_non_finite(axes, non_finite_epochs)
+    _mark_vanished(axes, vanished_epochs)
+    named += [(line, line.get_label()) for line in axes.get_lines()
+              if line.get_label() in (NON_FINITE_LABEL, VANISHED_LABEL)]
     _shade_partial_epoch(axes, partial, last_epoch)
     named += [(patch, patch.get_label()) for patch in axes.patches if patch.get_label() == PARTIAL_EPOCH_LABEL]
     axes.set_xlabel("epoch")
@@ -335,9 +350,31 @@ def _log_y(axes, values) -> None:
 
 
 def _drawable(value) -> float:
-    """A norm as the log axis draws it: NaN (a gap) for 0, NaN, ±inf, and a norm past LOG_LIMIT."""
+    """A norm as the log axis draws it: NaN (a gap) for 0, NaN, ±inf, a norm below SMALLEST_NORMAL and one past
+    LOG_LIMIT."""
     value = _positive(value)
-    return value if value <= LOG_LIMIT else math.nan
+    return value if SMALLEST_NORMAL <= value <= LOG_LIMIT else math.nan
+
+
+def _vanished_positions(positions, values) -> list:
+    """The ``positions`` (epochs, depths) whose norm in ``values`` is 0 or below SMALLEST_NORMAL."""
+    return [position for position, value in zip(positions, values) if 0 <= float(value) < SMALLEST_NORMAL]
+
+
+def _mark_vanished(axes, positions: list) -> bool:
+    """A black triangle on the panel's bottom edge at each of ``positions``; whether there was any.
+
+    As the red crosses of :func:`~chainrule.plots.drawing._mark_non_finite` on the top edge: at x in
+    data coordinates and y in axes coordinates (0 = the bottom edge, whatever the scale), unclipped,
+    adding nothing to the y range of the data.
+    """
+    if not positions:
+        return False
+    marked = sorted(set(positions))  # several layers may vanish at one epoch
+    bottom_edge = blended_transform_factory(axes.transData, axes.transAxes)
+    axes.plot(marked, [0.0] * len(marked), transform=bottom_edge, clip_on=False, label=VANISHED_LABEL,
+              **VANISHED_STYLE)
+    return True
 
 
 def _ratio_text(norms: dict) -> str:
