@@ -390,10 +390,12 @@ def read_both_ways(tmp_path, header, body, **options):
 
 
 @pytest.mark.parametrize("cell, number", [
-    (" 1.5", 1.5), ("1.5 ", 1.5), ("\t2", 2.0), ("\u00a01.5", 1.5), ("+1", 1.0), ("1_000", 1000.0),
-    ("\u0661\u0662", 12.0), ("1e-400", 0.0), ("-0", -0.0), (".5", 0.5), ("1.7976931348623157e308", 1.7976931348623157e308),
+    (" 1.5", 1.5), ("1.5 ", 1.5), ("\t2", 2.0), ("\u00a01.5", 1.5), ("+1", 1.0), ("1e-400", 0.0), ("-0", -0.0),
+    (".5", 0.5), ("1.7976931348623157e308", 1.7976931348623157e308),
     ("1.5\x1c", None), ("\x1f1", None), ("1__0", None), ("0x10", None), ("1 5", None), ("nan", None),
     ("-Infinity", None), ("1e999", None), ("", None), (" ", None), ("x", None),
+    # text, as numpy.loadtxt and pandas.read_csv read them; float() reads them (1000, 10.5, 12, 12, 1), and so did this
+    ("1_000", None), ("1_0.5", None), ("\u0661\u0662", None), ("\uff11\uff12", None), ("\u00a0\u0661", None),
 ])
 def test_a_tricky_cell_reads_alike_with_and_without_quotes(tmp_path, cell, number):
     unquoted, quoted = read_both_ways(tmp_path, ["a", "b", "label"], f"1,2,0\n3,{cell},1\n")
@@ -593,13 +595,26 @@ def test_the_parser_reads_number_labels_and_a_middle_label_as_the_cell_by_cell_p
 
 
 @pytest.mark.parametrize("cell", ["1_000", "\u0661\u0662"])
-def test_a_number_the_parser_refuses_is_read_cell_by_cell(tmp_path, monkeypatch, cell):
+def test_a_number_float_reads_and_the_parser_refuses_is_text_cell_by_cell_too(tmp_path, monkeypatch, cell):
+    # float() read it cell by cell (1000.0, 12.0), where numpy.loadtxt and pandas.read_csv take it for text
     monkeypatch.setattr(csv_file, "CHUNK_CELLS", 4)  # 2 rows of 2 features
     rows = [f"{i},{-i},{i % 2}" for i in range(7)]
     rows[4] = f"4,{cell},0"
     fast, slow, n_parsed = read_fast_and_slow(write(tmp_path, "a,b,label\n" + "\n".join(rows) + "\n"), monkeypatch)
-    assert fast == slow and n_parsed == 2  # the third chunk of four went cell by cell, and so did the fourth
-    assert numpy.frombuffer(fast[0]).reshape(fast[1])[4, 1] == float(cell)
+    assert fast == slow and n_parsed == 2  # the third chunk of four went cell by cell
+    assert f"line 6, column 2 'b': expected a number, found {cell!r} (if 'b' holds the labels" in fast
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0661\u0662", "\uff11"])
+def test_a_label_float_reads_and_pandas_does_not_is_text(tmp_path, cell):
+    # read as the number float() makes of it, where pandas.read_csv reads the column as text (object)
+    body = "".join(f"{i},{i % 3}\n" for i in range(8)) + f"9,{cell}\n"
+    unquoted, quoted = read_both_ways(tmp_path, ["a", "label"], body)
+    assert unquoted == quoted
+    assert unquoted[2] == ["0", "1", "2", "0", "1", "2", "0", "1", cell] and unquoted[3] == "classification"
+    with pytest.raises(LabelError, match=rf"line 10, column 2 'label': regression needs numeric labels, "
+                                         rf"found '{cell}'"):
+        load_csv(write(tmp_path, "a,label\n" + body), task="regression")
 
 
 @pytest.mark.parametrize("bad_row, options, message", [

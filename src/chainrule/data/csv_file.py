@@ -14,7 +14,10 @@ Conventions
   other column is a feature.
 - Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
   ``nan`` or ``inf`` is an error; the error for text suggests naming its column as the label
-  column (``--label NAME`` on the command line, ``label="NAME"`` in Python).
+  column (``--label NAME`` on the command line, ``label="NAME"`` in Python). A number is what
+  numpy.loadtxt and pandas.read_csv read as one: ASCII digits, whitespace around them read past;
+  an underscore between digits (``1_000``) and digits beyond ASCII (``١٢٣``, ``１２``), which
+  Python's ``float()`` would read, make a cell text, in a feature or a label column.
 - Label cells are not empty (but a reader of rows to predict, :func:`load_csv_for_model`
   without ``label_required``, takes a label column empty in every row for no labels). When
   every label is a number the labels are numbers (whole numbers with few distinct values are
@@ -499,7 +502,7 @@ def _parsed_features(lines: list, columns: list, limits=None) -> numpy.ndarray |
 
     The parser strips the whitespace around a cell, then reads the number with the same C function
     as float(): a cell it reads is the same float64, bit for bit. A cell float() reads but it does
-    not (``1_000``, digits beyond ASCII) gives None, and :func:`_features` reads it.
+    not (``1_000``, digits beyond ASCII) gives None, and :func:`_features` names it: it is text (see :func:`_number`).
     """
     if not columns:
         return None
@@ -525,9 +528,8 @@ def _column(lines: list, j: int, n_columns: int) -> list:
 def _features(rows: list, lines: list, columns: list, header: list, path: Path, limits=None) -> numpy.ndarray:
     """Feature cells of ``rows`` as a float64 block; DataError at the first bad cell: not a finite
     number, or (with ``limits``, a dtype's ``numpy.finfo``) of a magnitude above that dtype's largest."""
-    try:
-        block = numpy.array(rows, dtype=numpy.float64)
-    except ValueError:  # some cell is not a number: find the first one, row by row
+    block = _floats_of(rows)
+    if block is None:  # some cell may not be a number: find the first one, row by row
         block = numpy.array(
             [[_feature(cell, lines[i], columns[j], header, path) for j, cell in enumerate(row)]
              for i, row in enumerate(rows)]
@@ -546,6 +548,22 @@ def _features(rows: list, lines: list, columns: list, header: list, path: Path, 
             raise DataError(f"{where}: {rows[i][j].strip()} is too large for {limits.dtype.name}, whose largest "
                             f"magnitude is {float(limits.max):.4g}")
     return block
+
+
+def _floats_of(rows: list) -> numpy.ndarray | None:
+    """The cells of ``rows`` (lists of str) as a float64 block when each is a number as :func:`_number`
+    reads it; None when some cell may not be one.
+
+    NumPy reads each cell with ``float()``, which also reads ``1_000`` and digits beyond ASCII: cells
+    holding an underscore or a character beyond ASCII are left to :func:`_number`, cell by cell (a
+    search of the chunk's text, far quicker than the conversion, finds whether there are any)."""
+    text = "".join(map("".join, rows))
+    if "_" in text or not text.isascii():
+        return None
+    try:
+        return numpy.array(rows, dtype=numpy.float64)
+    except ValueError:
+        return None
 
 
 def _check_targets_fit(y: numpy.ndarray, cells: list, lines: list, where: str, limits,
@@ -614,7 +632,14 @@ BOOLEANS = {"True": True, "true": True, "TRUE": True, "False": False, "false": F
 
 
 def _number(cell: str) -> float | None:
-    """``cell`` as a float (the same parse NumPy applies), or None if it is not a number."""
+    """``cell`` as a float (the same parse NumPy applies), or None if it is not a number.
+
+    A number is written in ASCII, as numpy.loadtxt and pandas.read_csv read one: ``float()`` also
+    reads an underscore between digits (``1_000``, as Python source writes numbers) and digits beyond
+    ASCII (``١٢٣``, ``１２``), which both parsers take for text, and so does this. Whitespace around
+    the number (``" 1e5 "``, a no-break space) is read past, as by numpy.loadtxt."""
+    if "_" in cell or not cell.isascii() and not cell.strip().isascii():
+        return None
     try:
         return float(cell)
     except ValueError:
