@@ -148,7 +148,9 @@ def _repr_start(value, limit: int) -> str:
 
 def _array_repr(numpy, value) -> str:
     """``repr(value)`` of a NumPy array of more than ARRAY_THRESHOLD items, summarized as NumPy does
-    by default: at most its first and last ARRAY_EDGE_ITEMS items along each axis are written."""
+    by default: at most its first and last ARRAY_EDGE_ITEMS items along each axis are written. (NumPy
+    keeps its print options per context from 2.2 on; before, they are the process's, lowered for the
+    time of this repr alone.)"""
     options = numpy.get_printoptions()
     with numpy.printoptions(threshold=min(options["threshold"], ARRAY_THRESHOLD),
                             edgeitems=min(options["edgeitems"], ARRAY_EDGE_ITEMS)):
