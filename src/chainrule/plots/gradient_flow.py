@@ -62,8 +62,9 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
     red cross on the panel's top edge, with the legend entry "NaN/inf (diverged)"; so is a
     norm past 1e250, which a log axis cannot span (matplotlib's falls back to limits that
     leave it off the panel). A panel with no norm it can draw at all says so in its middle
-    ("no positive gradient norms to show") instead of raising. A last epoch that Ctrl-C cut short (``history.partial_last_epoch``)
-    is shaded grey in the left panel, with the legend entry "part of an epoch (interrupted)".
+    ("no positive gradient norms to show") instead of raising. A last epoch that Ctrl-C cut
+    short (``history.partial_last_epoch``) is shaded grey in the left panel, with the legend
+    entry "part of an epoch (interrupted)".
 
     Parameters
     ----------
