@@ -12,8 +12,11 @@ import numpy
 import pytest
 import scipy.sparse
 from sklearn import neural_network
+from sklearn.compose import make_column_transformer
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import chainrule as cr
 from chainrule.errors import DataError, DTypeError, HyperparameterError, LabelError, NonFiniteError, ShapeError
@@ -573,6 +576,24 @@ def test_a_sparse_x_is_refused_naming_x_and_toarray(estimator_class, method):
     with pytest.raises(DTypeError, match=r"^X: a scipy.sparse csr_matrix of shape \(120, 6\); chainrule "
                                          r"takes dense arrays only: pass X.toarray\(\)"):
         call(*(scipy.sparse.csr_matrix(X), y)[:1 if method == "predict" else 2])
+
+
+@pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
+def test_a_sparse_x_from_a_pipelines_encoder_is_refused_naming_the_dense_options(estimator_class):
+    # Inside a Pipeline the caller never holds X to call X.toarray(): the message named only that remedy.
+    # A ColumnTransformer's output is sparse when mostly zeros (sparse_threshold=0.3): here 2 of 8 columns are set.
+    X, y = blobs(3)
+    codes = numpy.column_stack([X[:, 0], (numpy.arange(120) % 7).astype(str)])
+    pipeline = make_pipeline(make_column_transformer((OneHotEncoder(), [1]), (StandardScaler(), [0])),
+                             tiny(estimator_class))
+    with pytest.raises(DTypeError, match=r"^X: a scipy.sparse csr_matrix of shape \(120, 8\); .*pass X.toarray\(\) "
+                                         r"if a dense copy fits in memory; in a Pipeline, make the step before the "
+                                         r"estimator output dense arrays: OneHotEncoder\(sparse_output=False\), "
+                                         r"ColumnTransformer\(..., sparse_threshold=0\)$"):
+        pipeline.fit(codes, y)
+    pipeline.set_params(columntransformer__sparse_threshold=0).fit(codes, y)  # either remedy trains
+    pipeline.set_params(columntransformer__sparse_threshold=0.3, columntransformer__onehotencoder__sparse_output=False)
+    assert pipeline.fit(codes, y)[-1].n_features_in_ == 8
 
 
 @pytest.mark.parametrize("y", [numpy.full(120, "1.5"), numpy.full(120, "a"), numpy.full(120, "1.5", dtype=object),

@@ -87,7 +87,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ..checks import as_sample_weights, real, refuse_sparse
+from ..checks import as_sample_weights, real
 from ..errors import DataError, DivergenceError, HyperparameterError, ShapeError, quoted
 from ..io.architecture import MAX_HIDDEN_LAYERS, MAX_LAYERS
 from ..layers import ACTIVATIONS, Linear, Sequential, activation_layer
@@ -98,7 +98,7 @@ from ..training import Callback
 from ..training import fit as fit_network
 from ..training.loop import AT_START
 from ..training.predict import checked_outputs, outputs_in_chunks
-from ._checked_data import checked_data, int_beyond_float
+from ._checked_data import checked_data, int_beyond_float, refuse_sparse_X
 from ._layer_arrays import LayerArrays
 from ._loss import PENALTY_PER_BATCH_WEIGHT, check_batch_weight_decays, check_weight_decay
 from ._model_file import load_estimator, save_estimator
@@ -118,7 +118,8 @@ NOT_ACCEPTED = """\
     is checked as scikit-learn checks it and read by no solver (there is no "lbfgs": that
     ``solver`` raises InvalidParameterError). Not accepted is a ``scipy.sparse`` X, which
     scikit-learn's MLP takes: ``fit``, ``partial_fit`` and the predictions raise DTypeError
-    naming X (pass ``X.toarray()`` if a dense copy fits in memory).
+    naming X (pass ``X.toarray()`` if a dense copy fits in memory; in a Pipeline,
+    ``OneHotEncoder(sparse_output=False)`` or ``ColumnTransformer(..., sparse_threshold=0)``).
     Nor are NaN or Inf in X or y, nor values of X beyond ``dtype``'s range, nor an X without
     rows: NonFiniteError or ShapeError naming X or y (ValueErrors, as scikit-learn raises).
     Training whose loss, gradient or weights stop being finite raises DivergenceError, here
@@ -443,7 +444,7 @@ class BaseMLP(BaseEstimator):
         # makes a new network: a fit refused before it trains (the data, or a setting the
         # optimizer refuses) puts back what the estimator held, so that it stays as it was.
         held = dict(vars(self))
-        refuse_sparse(X)
+        refuse_sparse_X(X)
         try:
             ready = None if first_pass else self._continued_arrays(X, y)
             X, y = ready or checked_data(self, X, y, multi_output=True,
@@ -830,7 +831,7 @@ class BaseMLP(BaseEstimator):
         ``outputs_in_chunks``).
         """
         check_is_fitted(self)
-        refuse_sparse(X)
+        refuse_sparse_X(X)
         dtype, device, _ = self.model_.parameter_facts()  # one walk through the layers (3 µs each)
         X = checked_data(self, X, reset=False, dtype=dtype)
         return checked_outputs(self.model_, X, dtype, device, None)

@@ -16,13 +16,27 @@ from __future__ import annotations
 import numpy
 from sklearn.utils.validation import validate_data
 
-from ..checks import as_real_matrix, check_finite, check_finite_as
-from ..errors import ChainruleError, NonFiniteError, ShapeError, quoted
+from ..checks import as_real_matrix, check_finite, check_finite_as, refuse_sparse
+from ..errors import ChainruleError, DTypeError, NonFiniteError, ShapeError, quoted
 
 #: Said of a NaN or Inf in X: scikit-learn's users may mean a NaN as a missing value, which some of
 #: its estimators take (scikit-learn's conformance checks also look for "NaN" or "inf" in the message).
 NON_FINITE_HINT = ("the network needs finite inputs, as scikit-learn's MLP does: fill in missing values (NaN) "
                    "first, e.g. with sklearn.impute.SimpleImputer, or drop those rows")
+#: Said of a scipy.sparse X: inside a Pipeline the caller never holds X to call X.toarray(), and scikit-learn's
+#: encoders and ColumnTransformer make it sparse by default (a ColumnTransformer when its output is mostly zeros).
+SPARSE_HINT = ("in a Pipeline, make the step before the estimator output dense arrays: "
+               "OneHotEncoder(sparse_output=False), ColumnTransformer(..., sparse_threshold=0)")
+
+
+def refuse_sparse_X(X) -> None:
+    """``refuse_sparse(X)``: DTypeError naming X for a scipy.sparse matrix or array, which scikit-learn's MLP
+    takes and the estimators do not (see ``docs/usage.md``), with ``SPARSE_HINT`` after chainrule's advice to
+    pass ``X.toarray()``."""
+    try:
+        refuse_sparse(X)
+    except DTypeError as error:
+        raise DTypeError(f"{error}; {SPARSE_HINT}") from None
 
 
 def checked_data(estimator, X, y="no_validation", **params):
