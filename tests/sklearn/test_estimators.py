@@ -11,6 +11,7 @@ import warnings
 import numpy
 import pytest
 import scipy.sparse
+import sklearn
 from sklearn import neural_network
 from sklearn.compose import make_column_transformer
 from sklearn.exceptions import NotFittedError
@@ -594,6 +595,25 @@ def test_a_sparse_x_from_a_pipelines_encoder_is_refused_naming_the_dense_options
     pipeline.set_params(columntransformer__sparse_threshold=0).fit(codes, y)  # either remedy trains
     pipeline.set_params(columntransformer__sparse_threshold=0.3, columntransformer__onehotencoder__sparse_output=False)
     assert pipeline.fit(codes, y)[-1].n_features_in_ == 8
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NumPy's, of inf * 0 in the dot
+@pytest.mark.parametrize("value, shown", [(numpy.nan, "nan"), (numpy.inf, "inf"), (-numpy.inf, "-inf")])
+@pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
+def test_a_non_finite_x_let_through_by_assume_finite_is_named_as_not_finite(estimator_class, value, shown):
+    # scikit-learn's assume_finite=True skips validate_data's check; the outputs' check then blamed the NaN as
+    # "the row's value farthest from zero" taking the network beyond float32's range, a row far from the data
+    X, y = blobs(3)
+    estimator = tiny(estimator_class).fit(X, y)
+    rows = X[:3].copy()
+    rows[1, 4] = value
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(NonFiniteError, match=rf"^X: the value at index \(1, 4\), {shown}, is not finite, so "
+                                                 r"neither are the network's outputs for the row: the network needs "
+                                                 r"finite inputs; fill in missing values \(NaN\) first, or drop "
+                                                 r"the row$"):
+            estimator.predict(rows)
+        assert estimator.predict(X[:3]).shape == (3,)  # finite rows are still answered
 
 
 @pytest.mark.parametrize("y", [numpy.full(120, "1.5"), numpy.full(120, "a"), numpy.full(120, "1.5", dtype=object),

@@ -195,7 +195,9 @@ def _refuse_non_finite_outputs(model: Layer, X, Y: numpy.ndarray, dtype, preproc
     class 0 (the argmax of NaN) or as NaN probabilities, with NumPy's RuntimeWarnings. The error
     names the row and, as the likeliest cause, its input farthest from the data (the largest
     |z| after standardization, the largest |x| without it), with its index for the command line
-    to name as a CSV cell; or the parameter, when the model itself holds NaN or infinity.
+    to name as a CSV cell; or the parameter, when the model itself holds NaN or infinity. A NaN or
+    Inf of the row itself, which no check refused before (the scikit-learn estimators under
+    ``sklearn.set_config(assume_finite=True)``), is named as not finite, not as far from the data.
     """
     for name, value in model.params.items():
         if not bool(get_array_module(value).isfinite(value).all()):
@@ -215,6 +217,9 @@ def _refuse_non_finite_outputs(model: Layer, X, Y: numpy.ndarray, dtype, preproc
     detail = (f"{x[column]:g}{standardized}, the row's value farthest from zero, takes the network's outputs for the "
               f"row beyond {numpy.dtype(dtype)}'s range (NaN or infinity): the row lies far outside the data the "
               f"model was fitted on; check it{advice}")
+    if not math.isfinite(x[column]):  # argmax finds a NaN first, else an Inf: rows no check refused before
+        detail = (f"{x[column]:g}, is not finite, so neither are the network's outputs for the row: the network "
+                  f"needs finite inputs; fill in missing values (NaN) first, or drop the row")
     raise NonFiniteError(f"X: the value at index ({row}, {column}){named}, {detail}", index=(row, column),
                          detail=detail)
 
