@@ -9,6 +9,7 @@ import warnings
 
 import numpy
 import pytest
+import sklearn
 from sklearn import neural_network
 from sklearn.base import clone
 from sklearn.datasets import (load_diabetes, load_digits, make_blobs, make_classification,
@@ -369,6 +370,39 @@ def test_pipeline_grid_search_and_cross_validation():
     fitted = small(MLPClassifier, max_iter=5).fit(X, y)
     fresh = clone(fitted)
     assert fresh.get_params() == fitted.get_params() and not hasattr(fresh, "model_")
+
+
+def test_sample_weight_routed_through_a_pipeline_and_a_parallel_search():
+    """Metadata routing: the weights requested by ``set_fit_request`` reach the estimator in a Pipeline, and
+    in GridSearchCV's worker processes (n_jobs=2 pickles the pipeline), which refit it exactly."""
+    X, y = blobs(3)
+    weights = numpy.where(y == 2, 5.0, 0.2)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipeline = make_pipeline(StandardScaler().set_fit_request(sample_weight=False),
+                                 small(MLPClassifier, max_iter=20).set_fit_request(sample_weight=True)
+                                 .set_score_request(sample_weight=True))
+        fitted = clone(pipeline).fit(X, y, sample_weight=weights)
+        scaled = StandardScaler().fit_transform(X)
+        direct = small(MLPClassifier, max_iter=20).fit(scaled, y, sample_weight=weights)
+        numpy.testing.assert_array_equal(fitted.predict_proba(X), direct.predict_proba(scaled))
+        assert not numpy.array_equal(clone(pipeline).fit(X, y).predict_proba(X), fitted.predict_proba(X))
+        search = GridSearchCV(clone(pipeline), {"mlpclassifier__alpha": [1e-4, 1e-2]}, cv=2, n_jobs=2,
+                              error_score="raise")
+        search.fit(X, y, sample_weight=weights)  # each fold's weights to fit and to the weighted accuracy
+        assert numpy.isfinite(search.cv_results_["mean_test_score"]).all()
+        best = clone(pipeline).set_params(**search.best_params_).fit(X, y, sample_weight=weights)
+        numpy.testing.assert_array_equal(search.predict_proba(X), best.predict_proba(X))
+
+
+def test_a_pandas_output_pipeline_passes_its_column_names_on():
+    pandas = pytest.importorskip("pandas")
+    X, y = blobs(3)
+    frame = pandas.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    pipeline = make_pipeline(StandardScaler().set_output(transform="pandas"), small(MLPRegressor, max_iter=5))
+    pipeline.fit(frame, y.astype(float))
+    numpy.testing.assert_array_equal(pipeline[-1].feature_names_in_, frame.columns)
+    with pytest.warns(UserWarning, match="X does not have valid feature names, but MLPRegressor was fitted with"):
+        pipeline[-1].predict(X)  # as scikit-learn warns
 
 
 def test_save_and_load_round_trip(tmp_path):
