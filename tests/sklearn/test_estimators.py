@@ -614,6 +614,8 @@ def test_a_non_finite_x_let_through_by_assume_finite_is_named_as_not_finite(esti
                                                  r"the row$"):
             estimator.predict(rows)
         assert estimator.predict(X[:3]).shape == (3,)  # finite rows are still answered
+        with pytest.raises(NonFiniteError, match=rf"^X: expected finite values, found {shown} at index \(1, 4\)"):
+            tiny(estimator_class).fit(rows, y[:3])  # cr.fit's own check, whatever scikit-learn's config
 
 
 @pytest.mark.parametrize("y", [numpy.full(120, "1.5"), numpy.full(120, "a"), numpy.full(120, "1.5", dtype=object),
