@@ -587,8 +587,9 @@ def test_a_keras_hook_that_fit_never_calls_is_warned_about():
 
     X, y = np.random.default_rng(0).normal(size=(20, 4)), np.arange(20) % 3
     with pytest.warns(UserWarning, match=r"^callbacks\[0\] \(KerasStyle\) defines on_epoch_begin, "
-                                         r"on_train_batch_end, which chainrule never calls \(a Keras hook\)"):
+                                         r"on_train_batch_end, which chainrule never calls \(a Keras hook\)") as caught:
         cr.fit(cr.mlp([4, 5, 3], seed=0), X, y, epochs=1, verbose=0, callbacks=[KerasStyle()])
+    assert caught[0].filename == __file__  # points at the fit call (it pointed inside chainrule/training/fit.py)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cr.fit(cr.mlp([4, 5, 3], seed=0), X, y, epochs=1, verbose=0, callbacks=[cr.EarlyStopping(patience=2)])

@@ -2,6 +2,7 @@
 seeds, checkpoints and resume, and every bad argument refused with the argument's name."""
 
 import importlib
+import inspect
 import io
 import math
 import os
@@ -1512,6 +1513,37 @@ def test_lr_beside_an_optimizer_object_is_refused_rather_than_ignored():
                        match=r"^lr: the optimizer given has its own hyperparameters, SGD\(lr=0\.01, .*; pass lr "):
         cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, lr=0.5, epochs=1, verbose=0)
     assert optimizer.lr == 0.01
+
+
+@pytest.mark.parametrize("keyword, value, meant", [
+    ("validation_split", 0.1, r"validation=0\.1 \(the fraction held out\)"),  # Keras
+    ("validation_data", (X_IRIS, Y_IRIS), r"validation=\(X_val, y_val\) or \(X_val, y_val, w_val\)"),  # Keras
+    ("learning_rate", 0.01, "'lr'"),  # Keras
+    ("max_iter", 5, "'epochs'"),  # scikit-learn
+    ("random_state", 0, "'seed'"),  # scikit-learn
+    ("batchsize", 16, "'batch_size'"),  # a typo
+])
+def test_another_librarys_keyword_is_refused_naming_chainrules_argument(keyword, value, meant):
+    # it was Python's TypeError "fit() got an unexpected keyword argument 'validation_split'", which names no
+    # argument to use instead
+    model = iris_model()
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.HyperparameterError, match=rf"^{keyword}: not an argument of fit; it takes sample_weight, "
+                                                     rf"class_weight, .*, graph \(did you mean {meant}\?\)$"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0, **{keyword: value})
+    assert np.array_equal(model.flat_parameters().theta, before)  # nothing trained
+
+
+def test_a_keyword_unlike_any_argument_is_refused_without_a_suggestion():
+    with pytest.raises(cr.HyperparameterError, match=r"^frobnicate: not an argument of fit; it takes .*, graph$"):
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, frobnicate=1)
+    with pytest.raises(cr.HyperparameterError, match=r"^'a b': not an argument of fit"):  # no identifier: quoted
+        cr.fit(iris_model(), X_IRIS, Y_IRIS, **{"a b": 1})
+
+
+def test_fit_keeps_its_signature_and_docstring_for_help_and_doctests():
+    assert list(inspect.signature(cr.fit).parameters)[:4] == ["model", "X", "y", "sample_weight"]
+    assert cr.fit.__doc__.startswith("Train ``model`` on (X, y) and return its History.")
 
 
 @pytest.mark.parametrize("where, reason", [("missing/run.safetensors", "directory .* does not exist"),

@@ -341,7 +341,7 @@ def check_hooks(callback: Callback, index: int) -> None:
     if uncalled:
         warnings.warn(f"callbacks[{index}] ({type(callback).__name__}) defines {', '.join(uncalled)}, which "
                       f"chainrule never calls (a Keras hook); chainrule calls {', '.join(HOOKS)}", UserWarning,
-                      stacklevel=3)
+                      stacklevel=5)  # the line that called fit, above fit's keyword check, fit and its argument check
     functions = _class_hooks(callback)
     if functions is not None and _methods_take_arguments(functions):
         return

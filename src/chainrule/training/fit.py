@@ -15,6 +15,8 @@ data-parallel over MPI; the few points where that matters go through a communica
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 from typing import NamedTuple
 
@@ -40,6 +42,7 @@ from .checkpoint import (NO_VALIDATION, callback_checkpoint_state, check_checkpo
                          check_optimizer_state, load_checkpoint, save_checkpoint)
 from .distributed import AGREED, Communicator, SingleProcess, communicator, started_alone
 from .fingerprint import run_fingerprint, validation_fingerprint
+from .fit_keywords import unknown_keyword
 from .history import History
 from .loop import Loop, LoopSettings, evaluate_prepared
 from .metrics import metric_names
@@ -61,6 +64,23 @@ DEFAULT_BATCH_SIZE = 32  # batch_size=None: this many rows per step, or all the 
 STANDARDIZED_COPY_BYTES = 1 << 30
 
 
+def keywords_checked(function):
+    """``function`` (``fit``), refusing a keyword it does not take with a HyperparameterError that names
+    chainrule's argument for another library's (``validation_split``: ``validation``), before it runs,
+    where Python's TypeError named the keyword alone (:mod:`chainrule.training.fit_keywords`)."""
+    parameters = inspect.signature(function).parameters
+    accepted = [name for name, parameter in parameters.items() if parameter.kind is parameter.KEYWORD_ONLY]
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        unknown = [name for name in kwargs if name not in parameters]
+        if unknown:
+            raise HyperparameterError(unknown_keyword(unknown[0], accepted))
+        return function(*args, **kwargs)
+    return checked
+
+
+@keywords_checked
 def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None,
         class_weight: str | dict | None = None, loss: Loss | str | None = None, optimizer: Optimizer | str = "adam",
         lr: float | None = None, epochs: int = 20, batch_size: int | None = None,

@@ -286,7 +286,7 @@ def warn_if_one_hot(y, n_outputs: int) -> None:
             f"y: every row is one-hot over the {n_outputs} outputs, but y holds floats, so fit trains them as "
             f"regression targets with MSE; for classification pass loss='cross_entropy' (these rows are its "
             f"probability targets) or the class indices y.argmax(axis=1)", OneHotTargetsWarning,
-            stacklevel=4)  # the line that called fit, above fit and its data phase
+            stacklevel=5)  # the line that called fit, above fit (and its keyword check) and its data phase
 
 
 def warn_if_output_activation(model: Layer, loss) -> None:
@@ -308,7 +308,7 @@ def warn_if_output_activation(model: Layer, loss) -> None:
             f"model: its last layer is a {type(last).__name__}, but {type(loss).__name__} takes logits and applies "
             f"a {own} itself, so the outputs are squashed twice and training stalls; remove the last layer "
             f"(cr.mlp without output_activation)", OutputActivationWarning,
-            stacklevel=4)  # the line that called fit, above fit and its data phase
+            stacklevel=5)  # the line that called fit, above fit (and its keyword check) and its data phase
 
 
 EARLIER_FIT_HINT = "pass {name}=None to continue with it, or set model.preprocessor = None to fit a new one"
