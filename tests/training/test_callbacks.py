@@ -213,16 +213,22 @@ def test_an_improvement_smaller_than_min_delta_does_not_count():
     assert stopper.best_epoch == 1
 
 
-@pytest.mark.parametrize("monitor, validation, there_are", [
-    ("val_loss", None, "['accuracy', 'loss']"),  # no validation data
-    ("val_acc", 0.2, "['accuracy', 'loss', 'val_accuracy', 'val_loss']"),  # Keras 1's name
+@pytest.mark.parametrize("monitor, validation, there_are, hint", [
+    # no validation data: Keras's default monitor needs it (the line said only which metrics there are)
+    ("val_loss", None, "['accuracy', 'loss']", "; the val_ metrics are recorded only with validation data: pass fit "
+                                               "validation=0.1 (a fraction of the rows held out) or "
+                                               "validation=(X_val, y_val)"),
+    ("val_acc", 0.2, "['accuracy', 'loss', 'val_accuracy', 'val_loss']", " (did you mean 'val_accuracy'?)"),  # Keras 1
+    ("acc", None, "['accuracy', 'loss']", " (did you mean 'accuracy'?)"),
+    ("r2", None, "['accuracy', 'loss']", ""),  # a regression's metric, for a classifier: nothing is meant
 ])
-def test_an_unknown_monitor_is_refused_before_training_with_the_metrics_there_are(monitor, validation, there_are):
+def test_an_unknown_monitor_is_refused_before_training_with_the_metrics_there_are(monitor, validation, there_are,
+                                                                                   hint):
     model, recorder = cr.mlp([4, 3], seed=0), Recorder()
     before = model.flat_parameters().theta.copy()
     stopper = cr.EarlyStopping(monitor=monitor)
     with pytest.raises(cr.HyperparameterError, match=rf"monitor '{monitor}' is not a metric this fit records; "
-                                                     rf"expected one of {re.escape(there_are)}"):
+                                                     rf"expected one of {re.escape(there_are + hint)}$"):
         cr.fit(model, X_IRIS, Y_IRIS, epochs=2, validation=validation, callbacks=[recorder, stopper], verbose=0)
     assert recorder.calls == []  # not even on_train_begin
     assert np.array_equal(model.flat_parameters().theta, before) and model.preprocessor is None

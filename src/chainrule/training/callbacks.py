@@ -18,7 +18,7 @@ from types import FunctionType, MethodType
 
 from ..backend import device_of, get_array_module, to_device
 from ..checks import choice, flag, is_bool, is_json_number, positive, real
-from ..errors import HyperparameterError, quoted
+from ..errors import HyperparameterError, did_you_mean, quoted
 from ..optimizers.saved_state import MAX_STEP_COUNT
 from .history import is_count
 
@@ -93,8 +93,8 @@ class EarlyStopping(Callback):
         A metric of the History, by default "val_loss" when there is validation data and
         "loss" otherwise. A metric name chainrule knows that this ``fit`` does not record
         (such as "val_acc" for "val_accuracy", or a "val_" metric without validation data)
-        raises HyperparameterError naming those it records, before the first epoch trains;
-        another name is looked up in the first epoch's logs, to which a callback of one's
+        raises HyperparameterError naming those it records and the one meant (or, for a "val_"
+        metric, that it needs ``fit``'s ``validation``), before the first epoch trains; another name is looked up in the first epoch's logs, to which a callback of one's
         own (listed before this one) may add it.
     mode : "auto", "min" or "max"
         Whether the metric improves downwards ("min") or upwards ("max"). "auto" (the
@@ -160,7 +160,8 @@ class EarlyStopping(Callback):
         self._recorded = list(names)
         if _unrecorded(self._monitor_given, names):
             raise HyperparameterError(f"EarlyStopping: monitor {self._monitor_given!r} is not a metric this fit "
-                                      f"records; expected one of {sorted(names)}")
+                                      f"records; expected one of {sorted(names)}"
+                                      f"{_monitor_meant(self._monitor_given, names)}")
 
     def _decreases(self, monitor: str | None = None) -> bool:
         """Whether the monitored metric (or ``monitor``) improves downwards: under "auto", as
@@ -298,6 +299,18 @@ def _unrecorded(monitor: str | None, names: list) -> bool:
     record ("val_loss" without validation data, "r2" for a classifier); another name may come
     from a callback of one's own, which adds it to the logs."""
     return monitor in KNOWN_METRICS and monitor not in names
+
+
+def _monitor_meant(monitor: str, names: list) -> str:
+    """What ends the refusal of a ``monitor`` that the fit recording ``names`` does not record: how to
+    get "val_" metrics when it records none (Keras's default monitor is "val_loss", which ``fit``
+    records only with validation data), else the recorded name meant (Keras 1's "val_acc" for
+    "val_accuracy", or the closest to a typo); "" for none."""
+    if monitor.startswith("val_") and not any(name.startswith("val_") for name in names):
+        return ("; the val_ metrics are recorded only with validation data: pass fit validation=0.1 (a fraction "
+                "of the rows held out) or validation=(X_val, y_val)")
+    meant = monitor.removesuffix("acc") + "accuracy" if monitor.endswith("acc") else monitor
+    return f" (did you mean {meant!r}?)" if meant in names else did_you_mean(monitor, names)
 
 
 def _direction(monitor: str) -> str | None:
