@@ -34,6 +34,20 @@ def test_info_describes_a_trained_model(iris_run, capsys):
     assert set(summary["test"]) == {"loss", "accuracy"}
 
 
+def test_info_lists_the_first_12_feature_names_of_a_wide_data_set(tmp_path, capsys):
+    # a model of a 784-column CSV (MNIST's) printed all 784 names on its data line
+    model = cr.mlp([30, 2], seed=0)
+    names = [f"pixel{i}" for i in range(30)]
+    model.metadata["data"] = {"name": "wide.csv", "features": names, "label": "digit"}
+    cr.save(model, tmp_path / "model.safetensors")
+    code, out, _ = call(capsys, "info", tmp_path / "model.safetensors")
+    (line,) = [line for line in out.splitlines() if line.startswith("data: ")]
+    assert code == 0 and json.loads(line.removeprefix("data: ")) == {
+        "name": "wide.csv", "features": [*names[:12], "... (18 more)"], "label": "digit"}
+    code, out, _ = call(capsys, "info", tmp_path / "model.safetensors", "--json")
+    assert code == 0 and json.loads(out)["metadata"]["data"]["features"] == names  # whole in JSON
+
+
 def test_info_json(iris_run, capsys):
     code, out, _ = call(capsys, "info", iris_run / "model.safetensors", "--json")
     assert code == 0

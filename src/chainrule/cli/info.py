@@ -99,5 +99,16 @@ def run(args) -> int:
         print(line)
     for key in ("training", "data", "test"):
         if key in model.metadata:
-            print(f"{key}: {json.dumps(model.metadata[key])}")
+            summary = model.metadata[key]
+            print(f"{key}: {json.dumps(features_listed(summary) if key == 'data' else summary)}")
     return 0
+
+
+def features_listed(data):
+    """The data summary as the text form shows it, its "features" (a CSV's column names) cut as the
+    classes are: the first LISTED_CLASSES, then "... (N more)". A 784-column MNIST CSV's model printed all
+    784 names on one line; --json keeps them all."""
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list) or len(features) <= LISTED_CLASSES:
+        return data
+    return {**data, "features": [*features[:LISTED_CLASSES], f"... ({len(features) - LISTED_CLASSES} more)"]}
