@@ -21,6 +21,7 @@ METRIC_LABELS = {"loss": "loss", "accuracy": "accuracy", "r2": "R²", "mae": "me
 BEST_EPOCH_LABEL = "best epoch"  # legend entry of the dotted line at EarlyStopping's best epoch
 RESTORED_BEST_EPOCH_LABEL = "best epoch (restored)"  # the same, when the model holds that epoch's weights
 BEST_EPOCH_STYLE = {"linestyle": ":", "color": "0.3", "linewidth": 1.5}
+LEGEND_COLUMNS = 2  # entries side by side in the legend below a panel: "part of an epoch (interrupted)" is long
 
 
 def plot_history(history: History, path, *, title: str | None = None, log_loss: bool | None = None,
@@ -53,7 +54,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     When ``history.best_epoch`` is set (an EarlyStopping ran), a dotted vertical line on
     every panel marks that epoch, with the legend entry "best epoch", or "best epoch
     (restored)" with ``best_restored``. The epoch axis has whole-number ticks from 1: epochs
-    count from 1, so no tick 0 shows, however many epochs the run had.
+    count from 1, so no tick 0 shows, however many epochs the run had. Each panel's legend lies
+    below it, so that it never hides a curve (inside the panel it hid the first epochs).
 
     Parameters
     ----------
@@ -155,7 +157,11 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         axes.set_title(_text(METRIC_LABELS.get(name, name)), parse_math=False)
         _integer_ticks(axes.xaxis)
         axes.grid(**GRID_STYLE)
-        axes.legend(**LEGEND_STYLE)
+        # Below the panel, never over its curves: matplotlib's "best" place inside it, opaque, hid the first
+        # epochs (the rise of the accuracy from epoch 1, where a curve changes most)
+        entries = len(axes.get_legend_handles_labels()[1])
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=max(1, min(entries, LEGEND_COLUMNS)),
+                    **LEGEND_STYLE)
     figure.suptitle(_text(title or "Training history"))
     return _save(figure, path, image_format)
 
