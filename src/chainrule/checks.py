@@ -377,15 +377,16 @@ def is_seed(value) -> bool:
     return isinstance(value, (int, numpy.integer)) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
 
 
-def choice(value, name: str, options) -> str:
-    """``value`` if it is one of ``options``, else HyperparameterError listing them.
+def choice(value, name: str, options, meant=None) -> str:
+    """``value`` if it is one of ``options``, else HyperparameterError listing them, ending with
+    ``meant(value)`` (by default :func:`~chainrule.errors.did_you_mean` of the options).
 
     Only a value of an option's type is compared (``value in options`` would compare a NumPy array
     element by element, and its truth raise NumPy's ValueError, or take ``["min"]`` for "min").
     """
     if not any(isinstance(value, type(option)) and value == option for option in options):
-        raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {quoted(value)}"
-                                  f"{did_you_mean(value, options)}")
+        hint = did_you_mean(value, options) if meant is None else meant(value)
+        raise HyperparameterError(f"{name}: expected one of {', '.join(map(repr, options))}; got {quoted(value)}{hint}")
     return value
 
 

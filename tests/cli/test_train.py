@@ -885,6 +885,10 @@ BAD_OPTIONS = [
     (["--activation", "swish"], "--activation: expected one of"),
     (["--optimizer", "newton"], "--optimizer: expected one of"),
     (["--loss", "hinge"], "--loss: expected one of"),
+    # Keras's and PyTorch's names: the message listed chainrule's names and suggested none of them
+    (["--loss", "categorical_crossentropy"], "got 'categorical_crossentropy' (did you mean 'cross_entropy'?)"),
+    (["--loss", "MSELoss"], "got 'MSELoss' (did you mean 'mse'?)"),
+    (["--loss", "Auto"], "got 'Auto' (did you mean 'auto'?)"),
     (["--dtype", "float16"], "--dtype"),
     (["--hidden", "12,x"], "--hidden: expected comma-separated integers"),
     (["--hidden", "8,0"], "--hidden: every width must be >= 1"),

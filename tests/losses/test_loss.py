@@ -31,6 +31,19 @@ def test_unknown_loss_name():
         cr.get_loss("nope")
 
 
+@pytest.mark.parametrize("name, meant", [
+    ("sparse_categorical_crossentropy", "cross_entropy"), ("categorical_crossentropy", "cross_entropy"),  # Keras
+    ("CrossEntropyLoss", "cross_entropy"), ("BCEWithLogitsLoss", "binary_cross_entropy"), ("MSELoss", "mse"),  # torch
+    ("mean_squared_error", "mse"), ("squared_error", "mse"), ("log_loss", "cross_entropy"),  # Keras, scikit-learn
+    ("binary_crossentropy", "binary_cross_entropy"),  # a typo's closest name, as before
+])
+def test_another_librarys_name_of_a_loss_is_refused_naming_chainrules(name, meant):
+    # the message listed chainrule's names and suggested none: difflib finds none of them close to Keras's
+    with pytest.raises(cr.HyperparameterError, match=rf"^loss: unknown name '{name}'; expected one of mse, .*"
+                                                     rf"binary_cross_entropy \(did you mean '{meant}'\?\)$"):
+        cr.get_loss(name)
+
+
 @pytest.mark.parametrize("loss", LOSSES, ids=repr)
 @pytest.mark.parametrize("Y", [np.zeros(3), np.zeros((3, 2, 1))], ids=["1-d", "3-d"])
 def test_outputs_must_be_a_matrix(loss, Y):

@@ -60,7 +60,7 @@ from ..errors import (
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, save
 from ..layers import ACTIVATIONS, mlp
-from ..losses import LOSSES, MSE, get_loss
+from ..losses import LOSSES, MSE, get_loss, loss_meant
 from ..optimizers import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping, evaluate, fit
 from ..training.checkpoint import CheckpointFile, check_checkpoint_path, read_checkpoint
@@ -215,7 +215,8 @@ def validate(config: TrainConfig, sources: dict | None = None) -> None:
     hidden_layers(config, sources)
     check_label(config, sources or {})
     choice(config.init, name("init"), INITS)
-    choice(config.loss, name("loss"), ["auto", *LOSSES])
+    losses = ["auto", *LOSSES]
+    choice(config.loss, name("loss"), losses, meant=lambda value: loss_meant(value, losses))
     choice(config.optimizer, name("optimizer"), list(OPTIMIZERS))
     choice(config.class_weight, name("class_weight"), list(CLASS_WEIGHTS))
     as_float_dtype(config.dtype, name("dtype"))

@@ -13,6 +13,26 @@ LOSSES = {
     "binary_cross_entropy": BinaryCrossEntropy,
 }
 
+# Keras's, PyTorch's and scikit-learn's names of these losses (compared in lower case) -> chainrule's,
+# which the refusal of such a name suggests (difflib finds none of them close enough)
+OTHER_NAMES = {
+    "sparse_categorical_crossentropy": "cross_entropy",  # Keras, integer labels
+    "categorical_crossentropy": "cross_entropy",  # Keras, one-hot targets
+    "crossentropyloss": "cross_entropy",  # PyTorch's CrossEntropyLoss
+    "log_loss": "cross_entropy",  # scikit-learn
+    "bcewithlogitsloss": "binary_cross_entropy",  # PyTorch
+    "mean_squared_error": "mse",  # Keras
+    "squared_error": "mse",  # scikit-learn's MLPRegressor
+    "mseloss": "mse",  # PyTorch
+}
+
+
+def loss_meant(name, options=tuple(LOSSES)) -> str:
+    """`` (did you mean 'cross_entropy'?)`` for another library's name of one of LOSSES (:data:`OTHER_NAMES`,
+    "categorical_crossentropy") or a typo of one of ``options``; "" for none."""
+    meant = OTHER_NAMES.get(name.casefold()) if isinstance(name, str) else None
+    return f" (did you mean {meant!r}?)" if meant else did_you_mean(name, options)
+
 
 def get_loss(name) -> Loss:
     """A Loss from its name ("mse", "cross_entropy", "binary_cross_entropy"), or as given.
@@ -23,8 +43,8 @@ def get_loss(name) -> Loss:
         return name
     if not isinstance(name, str) or name not in LOSSES:
         raise HyperparameterError(f"loss: unknown name {quoted(name)}; expected one of {', '.join(LOSSES)}"
-                                  f"{did_you_mean(name, LOSSES)}")
+                                  f"{loss_meant(name)}")
     return LOSSES[name]()
 
 
-__all__ = ["BinaryCrossEntropy", "LOSSES", "Loss", "MSE", "SoftmaxCrossEntropy", "get_loss"]
+__all__ = ["BinaryCrossEntropy", "LOSSES", "Loss", "MSE", "SoftmaxCrossEntropy", "get_loss", "loss_meant"]
