@@ -16,7 +16,7 @@ estimator: "loss" is the log loss of ``est.predict_proba`` (scikit-learn's ``log
 ``classes_`` ("True" for True). A multi-label one is refused (exit 2): its targets are 0/1
 rows, one column per label, and CSV, NPZ and IDX files hold one label per row (score it in
 Python, est.score). Other estimator files are scored by their network, as chainrule models
-(an MLPRegressor's "loss" is chainrule's MSE, not half of it); see ``chainrule.cli.estimator``.
+(an MLPRegressor's "loss" is chainrule's MSE, not half of it); see docs/usage.md, "Interchange".
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The graph takes raw rows: the model's saved standardization is its first operato
 out with --no-preprocessing). It outputs what the model outputs (a classifier's or a multi-label
 model's logits), or the probabilities of chainrule predict_proba with --probabilities; the line
 it prints says which ("-> Y (batch, 3) logits"). A classifier's graph (a binary one's of one sigmoid output
-too) also outputs the labels chainrule predict gives, as "label" (see chainrule.onnx_export);
+too) also outputs the labels chainrule predict gives, as "label" (see docs/usage.md, "Interchange");
 the line then ends ", label (batch)".
 
 A file saved by a scikit-learn estimator (``est.save``: MLPClassifier, MLPRegressor) exports
@@ -18,8 +18,7 @@ probabilities are always an output.
 then goes to stderr, so that a pipe gets the graph alone.
 A --opset out of range, and --probabilities for a regressor, are refused (exit 2) naming the option;
 so is an OUT that cannot be written (a directory, one in a missing folder, or one this user may not
-write, ``chmod 444``, which the atomic write would replace: ``io.atomic.check_writable``), before the
-model is read.
+write, ``chmod 444``, which the atomic write would replace), before the model is read.
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 

@@ -4,18 +4,18 @@ The network is the one ``chainrule train`` would build with the same options (da
 --hidden, --activation, --init, --loss, --seed); its backpropagated gradients are compared with
 central differences in float64 on the first few training rows (those that --test-size and --seed
 leave for training, as train splits them). Prints the max relative error
-per parameter and the verdict, as ``str(report)`` does (GradcheckReport.text at --tolerance);
+per parameter and the verdict, as ``str(cr.gradcheck(...))`` does in Python;
 exits 1 when any, away from kinks, exceeds --tolerance, or an array had nothing compared. With
 class weights (--class-weight balanced, or the config key class_weight) it checks the weighted
 loss that ``chainrule train`` trains with them, each row weighted by its class's weight over the
 training rows.
 The network's biases are 0, as train's are, so some ReLU inputs sit at (or within --eps of) their
-kink, where a correct backward can be off by up to 1: the verdict leaves the elements at kinks out
-(GradcheckReport.passed(at_kinks=False)). --samples may not exceed the training rows.
+kink, where a correct backward can be off by up to 1: the verdict leaves the elements at kinks out.
+--samples may not exceed the training rows.
 ``--json`` prints, per array, the error, the elements checked, those at kinks of the loss, the
 error away from them and the rounding bound relative to the largest gradient (null for an array
 whose gradients are all exactly 0: infinite; 1 or more means the gradient is within rounding of 0), the notes of the
-text output as numbers (see chainrule.gradcheck.GradcheckReport).
+text output as numbers.
 """
 
 from __future__ import annotations

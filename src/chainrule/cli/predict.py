@@ -6,9 +6,9 @@ per output for several outputs or multi-label 0/1 rows), or with ``--proba`` (or
 ``--probabilities``, export's name) one column per class named after it (for a binary classifier of one output, one column named after its
 second class, whose probability it holds). To stdout (also for ``-o -``), or
 atomically to ``-o FILE``; an empty ``-o ''``, and a FILE that cannot be written (a directory, one in a
-missing folder, or one this user may not write, ``chmod 444``, which the atomic write would replace:
-``io.atomic.check_writable``), are refused (exit 2) before the model is read, and so are the model file and DATA's
-files, and a name in an IDX directory DATA that its loader would read (``chainrule.cli.outputs``). DATA with rows of
+missing folder, or one this user may not write, ``chmod 444``, which the atomic write would replace), are
+refused (exit 2) before the model is read, and so are the model file and DATA's files, and a name in an IDX
+directory DATA that its loader would read. DATA with rows of
 another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
 split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused (exit 2) with
 DATA other than a CSV file, and when it names a column the CSV file lacks (even for a model that
@@ -21,7 +21,7 @@ of scale 0.8, for float32) is refused (exit 2) in a line naming DATA's line and 
 
 A file saved by a scikit-learn estimator (``est.save``) predicts what the estimator's
 ``predict`` and ``predict_proba`` return, binary and multi-label classifiers included (the
-columns of ``--proba`` named by ``classes_``); see ``chainrule.cli.estimator``.
+columns of ``--proba`` named by ``classes_``); see docs/usage.md, "Interchange".
 """
 
 from __future__ import annotations
