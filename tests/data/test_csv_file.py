@@ -129,6 +129,9 @@ BAD_FILES = {
     "unnamed column": ("a,,label\n1,2,3\n", {}, ["line 1", "column 2", "no name"]),
     "duplicate names": ("a,b,a\n1,2,3\n", {}, ["line 1", "columns 1 and 3", "'a'"]),
     "missing label column": ("a,b,c\n1,2,3\n", {"label": "target"}, ["'target'", "'a', 'b', 'c'"]),
+    # a label column named but for its case (--label Target for pandas' "target"): the header was listed alone
+    "label column in another case": ("a,b,target\n1,2,3\n", {"label": "Target"},
+                                     ["no label column named 'Target'", "'a', 'b', 'target' (did you mean 'target'?)"]),
     # it said "no label column named 2" beside a column '2'
     "label not a str": ("0,1,2\n1,2,3\n", {"label": 2}, ["label: expected the name of a column (a str), got int 2",
                                                           "label='2'"]),
@@ -269,6 +272,10 @@ def test_a_missing_label_column_is_named_only_when_labels_are_needed(tmp_path):
                                        label_required=False)
     assert X.tolist() == [[2, 1]] and y is None
     with pytest.raises(DataError, match=r"data.csv: no label column named 'label' to score against"):
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label")
+    path = write(tmp_path, "b,a,Label\n1,2,0\n")
+    with pytest.raises(DataError, match=r"to score against; the header has columns 'b', 'a', 'Label' "
+                                        r"\(did you mean 'Label'\?\)$"):
         csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label="label")
 
 

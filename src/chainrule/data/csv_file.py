@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy
 
 from ..checks import listing
-from ..errors import QUOTE_LIMIT, DataError, LabelError, quoted
+from ..errors import QUOTE_LIMIT, DataError, LabelError, did_you_mean, quoted
 from .dataset import Dataset, labels_for_task
 from .preprocessing import standardized_targets
 from .source import read_bytes
@@ -272,7 +272,7 @@ def _missing_label_message(header: list, label: str | None, path: Path, *, by_na
     chosen by name, so the label column is the last one unless that is a feature)."""
     if label is not None:
         return (f"{path}: no label column named {quoted(label)} to score against; "
-                f"the header has columns {listing(header)}")
+                f"the header has columns {listing(header)}{did_you_mean(label, header)}")
     if by_name:
         return (f"{path}: no label column: the last column {quoted(header[-1])} is one of the model's features; "
                 f"name the label column (--label NAME / label='NAME'); the header has columns {listing(header)}")
@@ -431,7 +431,8 @@ def _label_column(header: list, label: str | None, path: Path) -> int:
         raise DataError(f"{path}: label: expected the name of a column (a str), got {type(label).__name__} "
                         f"{quoted(label)}; the header's names are text: label={quoted(str(label))}")
     if label not in header:
-        raise DataError(f"{path}: no label column named {quoted(label)}; the header has columns {listing(header)}")
+        raise DataError(f"{path}: no label column named {quoted(label)}; the header has columns {listing(header)}"
+                        f"{did_you_mean(label, header)}")
     return header.index(label)
 
 
