@@ -69,7 +69,8 @@ def keywords_checked(function):
     chainrule's argument for another library's (``validation_split``: ``validation``), before it runs,
     where Python's TypeError named the keyword alone (:mod:`chainrule.training.fit_keywords`)."""
     parameters = inspect.signature(function).parameters
-    accepted = [name for name, parameter in parameters.items() if parameter.kind is parameter.KEYWORD_ONLY]
+    accepted = [name for name, parameter in parameters.items()  # a private one (_epoch_order) is not offered
+                if parameter.kind is parameter.KEYWORD_ONLY and not name.startswith("_")]
 
     @functools.wraps(function)
     def checked(*args, **kwargs):
