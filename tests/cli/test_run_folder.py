@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+import chainrule.cli.run_folder as run_folder_module
 from chainrule.cli.config import SavedConfig
 from chainrule.cli.main import build_parser
 from chainrule.cli.resume_checks import ResumedConfig
@@ -83,6 +84,64 @@ def test_prepare_folder_creates_the_folder_holding_only_its_lock_until_released(
     assert [path.name for path in folder.iterdir()] == [LOCK]
     release_folder(folder)
     assert list(folder.iterdir()) == []
+
+
+def test_the_run_claiming_a_folder_deletes_the_temporary_files_a_killed_run_left_there_and_nothing_else(tmp_path):
+    """A write cut short by kill -9 leaves its .chainrule-<16 hex>.tmp, which stayed for good: the resumed run,
+    holding the folder's lock (no other run writes there), now deletes those of its own folder, regular files
+    of that name pattern only."""
+    folder, outside = tmp_path / "run", tmp_path / ".chainrule-fedcba9876543210.tmp"
+    folder.mkdir()
+    outside.write_bytes(b"beside the run folder")
+    (folder / CHECKPOINT).write_bytes(b"the run's")
+    (folder / CONFIG).write_text("")
+    stale = [".chainrule-0123456789abcdef.tmp", ".chainrule-write-test-4242.tmp"]  # an atomic write's, a write test's
+    for name in stale:
+        (folder / name).write_bytes(b"half a checkpoint")
+    kept = ["notes.tmp", ".chainrule-notes.txt", "chainrule-0123456789abcdef.tmp", ".chainrule-dir.tmp",
+            ".chainrule-link.tmp", "sub"]
+    (folder / "notes.tmp").write_text("mine")
+    (folder / ".chainrule-notes.txt").write_text("mine")
+    (folder / "chainrule-0123456789abcdef.tmp").write_text("mine")
+    (folder / ".chainrule-dir.tmp").mkdir()
+    (folder / ".chainrule-link.tmp").symlink_to(outside)
+    (folder / "sub").mkdir()
+    (folder / "sub" / ".chainrule-0123456789abcdef.tmp").write_bytes(b"in a subfolder")
+    prepare_folder(folder, resume=folder / CHECKPOINT)
+    assert sorted(path.name for path in folder.iterdir()) == sorted([CHECKPOINT, CONFIG, LOCK, *kept])
+    release_folder(folder)
+    assert outside.read_bytes() == b"beside the run folder"
+    assert (folder / "sub" / ".chainrule-0123456789abcdef.tmp").exists()
+
+
+def test_a_folder_holding_only_a_killed_runs_lock_and_temporary_files_is_free_for_a_new_run(tmp_path):
+    """A run killed as it wrote its first checkpoint left its lock file and the checkpoint's temporary
+    file: the same command again (--out the folder) was refused, the folder holding files."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / LOCK).write_text("host 99999\n")  # not locked: its process is gone
+    (folder / ".chainrule-0123456789abcdef.tmp").write_bytes(b"half a checkpoint")
+    check_folder_is_free(folder, None)
+    prepare_folder(folder)
+    assert [path.name for path in folder.iterdir()] == [LOCK]
+    release_folder(folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_write_test_cut_short_leaves_no_file(tmp_path, monkeypatch):
+    """A Ctrl-C (or kill) between the write test's write and its deletion left .write-test-<pid>, a file
+    that made the folder refused as another run's."""
+    def written_then_interrupted(path, data):
+        Path(path).write_bytes(data)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(run_folder_module, "atomic_write", written_then_interrupted)
+    folder = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        prepare_folder(folder)
+    assert list(folder.iterdir()) == []
+    monkeypatch.undo()
+    prepare_folder(folder)
+    release_folder(folder)
 
 
 def test_prepare_folder_names_a_folder_it_cannot_create(tmp_path):

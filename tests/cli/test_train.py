@@ -507,6 +507,21 @@ def test_a_run_killed_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path, capsy
                         cr.load(tmp_path / "whole" / "model.safetensors"))
 
 
+def test_the_temporary_files_of_a_killed_run_are_deleted_by_the_next_run_in_its_folder(tmp_path, capsys):
+    """kill -9 during a write leaves its .chainrule-<16 hex>.tmp beside the file: they stayed for good, and a run
+    killed as it wrote its first checkpoint left a folder that the same command again refused as another run's."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / ".chainrule-0123456789abcdef.tmp").write_bytes(b"half a checkpoint")
+    code, _, err = call(capsys, "train", *IRIS, "--epochs", "2", "--out", folder)
+    assert code == 0, err
+    (folder / ".chainrule-fedcba9876543210.tmp").write_bytes(b"half a model")
+    code, _, err = call(capsys, "train", "--resume", folder / "checkpoint.safetensors", "--epochs", "3", "--quiet")
+    assert code == 0, err
+    assert sorted(path.name for path in folder.iterdir()) == ["checkpoint.safetensors", "config.toml", "metrics.json",
+                                                              "model.safetensors"]
+
+
 # Bad input ---------------------------------------------------------------------------------
 
 def bad_csv(tmp_path, name, change):

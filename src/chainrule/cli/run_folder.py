@@ -8,6 +8,8 @@ refused rather than mixing its files with the first's (runs started together wit
 ``--out`` take ``runs/<timestamp>-2``, ``-3``...). The resumed checkpoint's folder is taken only
 when it holds that checkpoint's run (:func:`check_holds_the_resumed_run`: the run id its
 metrics.json records, else config.toml's keys and the loss of epoch 1), not another run's files.
+Holding the lock, a run deletes the temporary files (``.chainrule-*.tmp``) that a run killed while it
+wrote there left behind (:func:`remove_stale_temporary_files`): no other run writes there meanwhile.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import errno
 import json
 import os
 import shlex
+import stat
 import time
 from pathlib import Path
 
 from ..errors import ConfigError, DataError, ModelFileError, quoted
 from ..io import atomic_write
+from ..io.atomic import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, is_temporary
 from ..io.model_file import chainrule_document
 from ..io.safetensors_file import read_header
 from . import folder_lock
@@ -131,8 +135,9 @@ def check_folder_is_free(folder: Path, resume) -> None:
     if is_resumed_folder(folder, resume):
         check_resumed_folder(folder, resume)
         return
-    try:
-        in_use = folder.is_dir() and any(path.name != LOCK for path in folder.iterdir())
+    try:  # a killed run's lock file and temporary files are no run's files: the run claiming the folder deletes them
+        in_use = folder.is_dir() and any(path.name != LOCK and not is_temporary(path.name)
+                                         for path in folder.iterdir())
     except OSError as error:
         raise DataError(f"{folder}: cannot read the run folder ({error.strerror})") from None
     if in_use:
@@ -312,13 +317,16 @@ def _as_built(values: dict, source) -> dict:
 
 def prepare_folder(folder: Path, resume=None) -> None:
     """Create the run folder and take its lock before training starts (ConfigError naming
-    ``--out`` when another run holds it), then, holding the lock, prove the folder writable and
-    check again that it is free (a run that finished meanwhile may have filled it);
+    ``--out`` when another run holds it), then, holding the lock, prove the folder writable,
+    check again that it is free (a run that finished meanwhile may have filled it) and delete the
+    temporary files a killed run left there (:func:`remove_stale_temporary_files`);
     :func:`release_folder` gives the lock back.
 
     The write test waits for the lock: a run's test file, seen by a run holding the folder,
     was taken for another run's files, and of runs started together into one folder all could
-    be refused."""
+    be refused. It is named as a temporary file (``.chainrule-write-test-<pid>.tmp``), so that one
+    a run killed between its write and its deletion left is deleted as those are; before, a
+    ``.write-test-<pid>`` left so made the folder refused as another run's."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:  # a file of that name
@@ -327,13 +335,38 @@ def prepare_folder(folder: Path, resume=None) -> None:
         raise DataError(f"{folder}: cannot create the run folder ({error.strerror})") from None
     folder_lock.take(folder)
     try:
-        probe = folder / f".write-test-{os.getpid()}"
-        atomic_write(probe, b"")
-        probe.unlink()
+        probe = folder / f"{TEMPORARY_PREFIX}write-test-{os.getpid()}{TEMPORARY_SUFFIX}"
+        try:
+            atomic_write(probe, b"")
+        finally:  # also after a Ctrl-C that came as the write ended
+            probe.unlink(missing_ok=True)
         check_folder_is_free(folder, resume)
+        remove_stale_temporary_files(folder)
     except BaseException:
         release_folder(folder)
         raise
+
+
+def remove_stale_temporary_files(folder: Path) -> list[str]:
+    """Delete the temporary files of atomic writes (``.chainrule-*.tmp``: :func:`~chainrule.io.atomic.is_temporary`)
+    in ``folder``, a run folder whose lock this run holds, and return their names.
+
+    A write cut short by ``kill -9`` (or the out-of-memory killer, a power cut) cannot delete its
+    temporary file; nothing reads it. No other ``chainrule train`` writes into the folder while this
+    run holds its lock, so any such file there is a dead write's. Only regular files of that name
+    pattern are deleted, none outside ``folder`` (nor in its subfolders); one that cannot be deleted
+    is left as it is."""
+    removed = []
+    for path in sorted(folder.iterdir()):
+        if not is_temporary(path.name):
+            continue
+        try:
+            if stat.S_ISREG(path.lstat().st_mode):  # not a link, a folder, ... of that name
+                path.unlink()
+                removed.append(path.name)
+        except OSError:  # gone meanwhile, or not ours to delete: harmless where it is
+            pass
+    return removed
 
 
 def release_folder(folder: Path) -> None:

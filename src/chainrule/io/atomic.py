@@ -7,8 +7,9 @@ power cut. A full disk, an exception in the writer or a Ctrl-C leaves the target
 (absent, or its previous contents) and removes the temporary file. A process killed outright
 (``kill -9``, the kernel's out-of-memory killer, a power cut) leaves the target as it was too,
 but cannot remove its temporary file: a ``.chainrule-<16 hex digits>.tmp`` beside the target,
-which nothing reads and which may be deleted once no chainrule writes there. Model files,
-checkpoints, ``metrics.json`` and prediction CSVs are all written this way.
+which nothing reads and which may be deleted once no chainrule writes there (:func:`is_temporary`
+tells its name; ``chainrule train`` deletes those of its run folder once it holds the folder's lock).
+Model files, checkpoints, ``metrics.json`` and prediction CSVs are all written this way.
 
 What the target already is decides what happens:
 
@@ -68,6 +69,9 @@ READ_ONLY = "the file is read-only (no write permission); make it writable (chmo
 #: why a file on a file system mounted read-only is not replaced, where chmod would not help
 READ_ONLY_FILE_SYSTEM = ("the file system holding it is mounted read-only; remount it read-write or write to a folder "
                          "on another file system")
+# An atomic write's temporary file is named .chainrule-<16 hex digits>.tmp (TEMPORARY_PREFIX, TEMPORARY_SUFFIX).
+TEMPORARY_PREFIX = ".chainrule-"
+TEMPORARY_SUFFIX = ".tmp"
 
 
 @contextlib.contextmanager
@@ -109,7 +113,7 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         return
     directory = destination.parent
     # A short fixed-length name: it fits in the directory whenever the target's name does.
-    temporary = directory / f".chainrule-{secrets.token_hex(8)}.tmp"
+    temporary = directory / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}{TEMPORARY_SUFFIX}"
     try:
         # O_EXCL: never reuse an existing file; mode 0o666 lets the umask set the permissions.
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -169,6 +173,14 @@ def atomic_write(path, data: bytes | str | Writer, *, error: type[ChainruleError
                 raise error(f"{path}: cannot write ({_reason(cause, Path(path).parent)})") from None
         else:
             data(file)
+
+
+def is_temporary(name: str) -> bool:
+    """Whether the file name ``name`` is one of chainrule's temporary files: ``.chainrule-*.tmp``, as
+    :func:`atomic_open` names the file it writes before renaming it onto its target (a killed process
+    leaves it behind)."""
+    return (name.startswith(TEMPORARY_PREFIX) and name.endswith(TEMPORARY_SUFFIX)
+            and len(name) > len(TEMPORARY_PREFIX) + len(TEMPORARY_SUFFIX))
 
 
 def write_in_pieces(file, data) -> None:
