@@ -360,8 +360,33 @@ def test_sigterm_interrupts_where_sigint_is_ignored(monkeypatch):
     ignored too, and the command went on."""
     main_module = importlib.import_module("chainrule.cli.main")  # chainrule.cli.main is also the function
     monkeypatch.setattr(signal, "getsignal", lambda signum: signal.SIG_IGN)
+    ctrl_c = main_module._CtrlC()
     with pytest.raises(KeyboardInterrupt):
-        main_module._interrupt(signal.SIGTERM, None)
+        ctrl_c.terminate(signal.SIGTERM, None)
+    assert ctrl_c.seen
+
+
+@pytest.mark.parametrize("broken", [ImportError("initialization failed"),
+                                    RuntimeError("Error calling __set_name__ on '_axis_method_wrapper' instance")])
+def test_an_import_broken_by_sigterm_where_sigint_is_ignored_is_reported_as_the_interruption(capsys, monkeypatch,
+                                                                                            broken):
+    """A batch job started in the background ('&') ignores SIGINT, so SIGTERM raised KeyboardInterrupt itself;
+    when it broke matplotlib's import (a pybind11 module's ImportError, a class's __set_name__ RuntimeError),
+    that error was reported as an internal error, exit 1, where a Ctrl-C's was the interruption, exit 130."""
+    def interrupted_import(args):
+        try:
+            signal.raise_signal(signal.SIGTERM)  # main's handler: KeyboardInterrupt, SIGINT being ignored
+        except KeyboardInterrupt:
+            raise broken from None
+    monkeypatch.setattr(importlib.import_module("chainrule.cli.info"), "run", interrupted_import)
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    before_sigterm = signal.getsignal(signal.SIGTERM)
+    try:
+        code, out, err = call(capsys, "info", "model.safetensors")
+        assert (code, err) == (130, "chainrule: interrupted\n")
+        assert signal.getsignal(signal.SIGTERM) is before_sigterm  # put back
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def test_an_import_broken_by_ctrl_c_is_reported_as_the_interruption(capsys, monkeypatch):

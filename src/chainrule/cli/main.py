@@ -121,13 +121,13 @@ def main(argv=None) -> int:
     """
     ctrl_c = _CtrlC()
     on_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
+    previous = signal.signal(signal.SIGTERM, ctrl_c.terminate) if on_main_thread else None
     watch_sigint = on_main_thread and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     previous_sigint = signal.signal(signal.SIGINT, ctrl_c) if watch_sigint else None
     try:
         return _run(argv, ctrl_c)
     finally:  # main's own handlers only: a distributed run's ranks end ignoring both (cli.job_end)
-        if on_main_thread and signal.getsignal(signal.SIGTERM) is _interrupt:
+        if on_main_thread and signal.getsignal(signal.SIGTERM) == ctrl_c.terminate:
             signal.signal(signal.SIGTERM, previous)
         if watch_sigint and signal.getsignal(signal.SIGINT) is ctrl_c:
             signal.signal(signal.SIGINT, previous_sigint)
@@ -135,9 +135,11 @@ def main(argv=None) -> int:
 
 class _CtrlC:
     """SIGINT's handler while a command runs: Python's own (KeyboardInterrupt), remembering that
-    it ran. An import cut short by a Ctrl-C inside a compiled module's initialization raises
-    that module's own error instead (``ImportError: initialization failed`` from matplotlib's
-    pybind11 modules), which ``_run`` then reports as the interruption it was, not as a bug."""
+    it ran (``seen``); and SIGTERM's (:meth:`terminate`). An import cut short by a Ctrl-C inside
+    a compiled module's initialization raises that module's own error instead (``ImportError:
+    initialization failed`` from matplotlib's pybind11 modules; a RuntimeError ``Error calling
+    __set_name__ ...`` from a class being made), which ``_run`` then reports as the interruption
+    it was, not as a bug."""
 
     def __init__(self) -> None:
         self.seen = False
@@ -146,14 +148,16 @@ class _CtrlC:
         self.seen = True
         signal.default_int_handler(signum, frame)
 
-
-def _interrupt(signum, frame) -> None:
-    """SIGTERM's handler: the same as a Ctrl-C (SIGINT's handler then runs: training's, or
-    KeyboardInterrupt). Where SIGINT is ignored (a script's background job), no handler would
-    run: KeyboardInterrupt is raised here."""
-    if not callable(signal.getsignal(signal.SIGINT)):
-        raise KeyboardInterrupt
-    signal.raise_signal(signal.SIGINT)
+    def terminate(self, signum, frame) -> None:
+        """SIGTERM's handler: the same as a Ctrl-C (SIGINT's handler then runs: training's, or
+        this object's). Where SIGINT is ignored (a script's background job, a batch job started
+        with ``&``), no handler would run: KeyboardInterrupt is raised here, and remembered as a
+        Ctrl-C's (``seen``); it was not, and a SIGTERM that broke matplotlib's import so was
+        reported as an internal error (exit 1)."""
+        if not callable(signal.getsignal(signal.SIGINT)):
+            self.seen = True
+            raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGINT)
 
 
 def _run(argv, ctrl_c: _CtrlC) -> int:
