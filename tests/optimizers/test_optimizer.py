@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from tests.harness import TINY_GRADS, normal, tiny_model, weights_and_bias, write_grads
+from tests.harness import TINY_GRADS, Scale, normal, tiny_model, weights_and_bias, write_grads
 
 OPTIMIZERS = [cr.SGD, cr.Adam, cr.AdamW, cr.RMSProp]
 
@@ -193,6 +193,24 @@ def test_step_after_the_model_grew():
     model.layers.append(cr.Linear(1, 1, dtype="float64"))
     with pytest.raises(cr.ShapeError, match="SGD: the model now has 5 parameters, the optimizer was made for 3"):
         optimizer.step()
+
+
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+def test_weight_decay_follows_the_weights_after_layers_are_replaced_at_the_same_size(kind):
+    """λ stayed where the buffer the optimizer was made with had its weights: after [Linear(2, 2), Scale(2)]
+    became [Scale(2), Linear(2, 2)] (8 parameters either way) it decayed Scale's a and half of W."""
+    model = cr.Sequential(cr.Linear(2, 2, dtype="float64", seed=0), Scale(2, "float64"))
+    optimizer = kind(model, lr=0.1, weight_decay=0.5)
+    model[0], model[1] = Scale(2, "float64"), cr.Linear(2, 2, dtype="float64", seed=1)
+    model.params["1.b"] = [1.0, -1.0]
+    Y = model.forward(np.zeros((1, 2)))
+    model.backward(np.zeros_like(Y))  # no gradient: only the decay λW moves θ
+    before = {name: array.copy() for name, array in model.params.items()}
+    optimizer.step()
+    after = model.params
+    np.testing.assert_array_equal(after["0.a"], before["0.a"])  # not decayed: Scale's decayed is empty
+    np.testing.assert_array_equal(after["1.b"], before["1.b"])  # biases are not decayed
+    assert (np.sign(after["1.W"] - before["1.W"]) == -np.sign(before["1.W"])).all()  # every weight decayed
 
 
 @pytest.mark.parametrize("kind", OPTIMIZERS)

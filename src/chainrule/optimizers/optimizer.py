@@ -136,6 +136,7 @@ class Optimizer:
         self._work = get_array_module(flat.theta).empty_like(flat.theta)
         self._weight_decay = 0.0
         self._work2 = self._decay = None
+        self._decay_source = None  # the FlatParameters whose layout _decay was last filled from
         self.weight_decay = weight_decay  # checked by the setter, which makes _work2 and _decay
 
     def __setattr__(self, name: str, value) -> None:
@@ -301,6 +302,10 @@ class Optimizer:
         would step them."""
         if flat.names is not self._named[1]:
             self._follow_renaming(flat)
+        if self._weight_decay and flat is not self._decay_source:
+            # A buffer built anew (a layer replaced, or the layers reordered, leaving θ's size as it was):
+            # λ goes where its weights are now, not where the last buffer had them
+            self._make_decay(flat)
         runs = flat.trainable_runs()  # None when nothing is frozen
         own_update = type(self).update is not Optimizer.update
         if runs is not None and own_update:
@@ -452,6 +457,7 @@ class Optimizer:
         graph reads and writes them at the addresses they had when recorded.
         """
         device = device_of(self._work)
+        self._decay_source = flat
         if not self._weight_decay:
             if device == "cpu":
                 self._work2 = None  # on the GPU kept: a captured step writes to it
@@ -489,6 +495,10 @@ class Optimizer:
         flat = self.model.flat_parameters()
         if flat.names is not self._named[1]:
             self._follow_renaming(flat)
+        if self._weight_decay and flat is not self._decay_source:
+            # A buffer built anew (a layer replaced, or the layers reordered, leaving θ's size as it was):
+            # λ goes where its weights are now, not where the last buffer had them
+            self._make_decay(flat)
         return {"t": self.t, "state": {name: array.copy() for name, array in self.state.items()},
                 "missed": dict(self.missed)}
 
