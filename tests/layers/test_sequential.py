@@ -515,6 +515,28 @@ def test_a_dx_of_the_wrong_shape_into_a_block_is_blamed_on_the_layer_above_it():
         model.backward(np.ones((4, 3), np.float32))
 
 
+class Upcasting(cr.layers.layer.Layer):
+    """A layer of one's own that multiplies by a NumPy float64 number: float32 in, float64 out (NumPy 2)."""
+
+    def forward(self, X):
+        return X * np.sqrt(2.0)
+
+    def backward(self, dY, input_grad=True):
+        return dY * np.sqrt(2.0) if input_grad else None
+
+
+def test_a_dx_of_the_wrong_dtype_is_blamed_on_the_layer_that_returned_it():
+    """The error named the Linear below and told to convert dY, not the custom layer that upcast it."""
+    model = cr.Sequential(cr.Linear(3, 3), Upcasting(), cr.Linear(3, 2), seed=0)
+    Y = model.forward(np.ones((4, 3), np.float32))
+    assert Y.dtype == np.float64
+    with pytest.raises(cr.DTypeError, match=r"^layer '0' \(Linear\): dY must have the dtype of the last forward's "
+                                            r"output, float32; got float64, which layer '1' \(Upcasting\) returned "
+                                            r"as its ∂L/∂x: a layer's forward returns its input's dtype, and its "
+                                            r"backward returns ∂L/∂x in it$"):
+        model.backward(np.ones_like(Y))
+
+
 @pytest.mark.parametrize("activation", [cr.ReLU, cr.Tanh, cr.GELU])
 def test_an_activation_below_a_layer_that_passes_dy_through_leaves_the_callers_dy_alone(activation):
     # In place only between two Linear layers: an Identity above returns the caller's dY itself.

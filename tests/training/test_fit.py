@@ -1611,6 +1611,35 @@ def test_a_forward_that_returns_no_matrix_is_refused_naming_the_layer(model, nam
         cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
 
 
+class Swish64(cr.Layer):
+    """x σ(x) as a user may write it, with a NumPy float64 number (np.exp(0.0)): float32 in, float64 out."""
+
+    def forward(self, X):
+        self._S = np.exp(0.0) / (1 + np.exp(-X))
+        self._X = X
+        return X * self._S
+
+    def backward(self, dY, input_grad=True):
+        return dY * (self._S + self._X * self._S * (1 - self._S)) if input_grad else None
+
+
+@pytest.mark.parametrize("model, name", [
+    (cr.Sequential(cr.Linear(4, 5), Swish64(), cr.Linear(5, 3), seed=0), r"layer '1' \(Swish64\)"),
+    (cr.Sequential(cr.Sequential(cr.Linear(4, 5), Swish64()), cr.Linear(5, 3), seed=0), r"layer '0.1' \(Swish64\)"),
+    (cr.Sequential(Swish64(), cr.Linear(4, 3), seed=0), r"layer '0' \(Swish64\)"),
+])
+def test_a_forward_that_changes_the_dtype_is_refused_naming_the_layer(model, name):
+    """Below a Linear, the first step failed with a DTypeError naming that Linear ('dY must have the dtype of the
+    last forward's output ... convert it'); as the first layer, the whole network trained in float64."""
+    before = model.flat_parameters().theta.copy()
+    with pytest.raises(cr.DTypeError, match=rf"^{name}: forward returned float64 for input of float32; a layer's "
+                                            r"forward returns its input's dtype, in which the model computes and trains; "
+                                            r"NumPy's float64 numbers \(np.sqrt\(2 / np.pi\), np.float64\(0.5\)\) "
+                                            r"make a float32 array float64"):
+        cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)
+    np.testing.assert_array_equal(model.flat_parameters().theta, before)
+
+
 class ArrayValue(cr.SoftmaxCrossEntropy):
     """SoftmaxCrossEntropy whose compute returns L as a 1-element array."""
 

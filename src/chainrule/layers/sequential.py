@@ -7,7 +7,7 @@ import warnings
 import numpy
 
 from ..backend import Array
-from ..errors import ChainruleWarning, HyperparameterError, ShapeError
+from ..errors import ChainruleWarning, DTypeError, HyperparameterError, ShapeError
 from ..initializers import as_generator
 from ..parameters import TrainableVersion, check_each_layer_once
 from .layer import Layer, check_initialized
@@ -147,18 +147,25 @@ class Sequential(Layer):
                 return dY if input_grad else None
             index = first
             return self.layers[first].backward(dY, input_grad)
-        except ShapeError as error:
+        except (ShapeError, DTypeError) as error:
             raise self._blamed(error, index) from None
 
-    def _blamed(self, error: ShapeError, index: int) -> ShapeError:
+    def _blamed(self, error: ShapeError | DTypeError, index: int) -> ShapeError | DTypeError:
         """``error``, raised by layer ``index``'s backward, naming the layer above when that layer
-        returned a ∂L/∂x of the wrong shape (a custom backward's mistake surfaces one layer down)."""
+        returned a ∂L/∂x of the wrong shape or dtype (a custom backward's mistake surfaces one layer
+        down; so does a custom forward's that returned another dtype than its input's, float64 for
+        float32, as its backward then does)."""
         above = index + 1
         receiver = self.layers[index]  # the layer that first reads dY: a block's last layer, inside out
         while isinstance(receiver, Sequential) and receiver.layers:
             receiver = receiver.layers[-1]
         if above < len(self.layers) and str(error).startswith(f"{receiver.describe()}: dY must have"):
-            return ShapeError(f"{error}, which {self.layers[above].describe()} returned as its ∂L/∂x")
+            culprit = self.layers[above].describe()
+            if isinstance(error, ShapeError):
+                return ShapeError(f"{error}, which {culprit} returned as its ∂L/∂x")
+            told = str(error).replace(" (convert it with dY.astype(...))", "")  # the layer above is to change
+            return DTypeError(f"{told}, which {culprit} returned as its ∂L/∂x: a layer's forward returns its "
+                              f"input's dtype, and its backward returns ∂L/∂x in it")
         return error
 
     def first_to_backpropagate(self) -> int:

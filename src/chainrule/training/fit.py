@@ -46,7 +46,7 @@ from .fit_keywords import unknown_keyword
 from .history import History
 from .loop import Loop, LoopSettings, evaluate_prepared
 from .metrics import metric_names
-from .outputs import is_one_row, outputs_shape_error
+from .outputs import is_one_row, outputs_dtype_error, outputs_shape_error
 from .prepare import (FLOAT_TARGETS_HINT, as_inputs, as_label_vector, as_targets, check_one_target_per_row,
                       check_standardize_targets, default_loss, encode_earlier_classes, encode_targets,
                       fit_preprocessor, fit_seeds, has_validation_weights, prepare_inputs, prepare_scaled_targets,
@@ -106,7 +106,9 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         new one. Frozen layers (``layer.trainable = False``, e.g. ``model[:-1].trainable =
         False`` to fine-tune the last layer) are not trained: their weights come out exactly
         as they went in. A model with parameters but none trainable raises HyperparameterError,
-        and so does one whose ``metadata`` is not a dict, before anything trains.
+        and so does one whose ``metadata`` is not a dict, before anything trains; one with a layer
+        whose forward returns another dtype than its input's (a layer of one's own that turns
+        float32 into float64) DTypeError naming the layer.
     X : array of shape (n_samples, n_features)
         At least one row (an empty X raises ShapeError naming X once X has been converted and
         before y is checked against it, as ``predict`` does). A DataFrame whose column names
@@ -639,6 +641,8 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     outputs = model.forward(row)
     if not is_one_row(outputs):
         raise outputs_shape_error(model, row, outputs)
+    if outputs.dtype != row.dtype:  # a layer of one's own whose forward upcast: the rest would train in float64
+        raise outputs_dtype_error(model, row, outputs)
     n_outputs = outputs.shape[1]
     split_seed, shuffle_seed = fit_seeds(seed)
 
