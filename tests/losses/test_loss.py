@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
+from tests.harness import RowValues
 
 LOSSES = [cr.MSE(), cr.SoftmaxCrossEntropy(), cr.BinaryCrossEntropy()]
 
@@ -178,6 +179,17 @@ def test_no_raw_numpy_error_escapes(n_samples, n_outputs, target_shape, kind, lo
 def test_a_loss_that_is_not_a_name(name):
     with pytest.raises(cr.HyperparameterError, match=r"loss: unknown name .*; expected one of mse"):
         cr.get_loss(name)
+
+
+@pytest.mark.parametrize("kind", [cr.MSE, cr.SoftmaxCrossEntropy, RowValues])
+def test_a_loss_class_is_refused_saying_to_make_one(kind):
+    """The message read "loss: unknown name <class 'chainrule.losses.mse.MSE'>", with no word of the missing call."""
+    name = kind.__name__
+    with pytest.raises(cr.HyperparameterError, match=rf"^loss: got the class {name}, expected a loss object: pass "
+                                                     rf"{name}\(\) \(or one of the names mse, cross_entropy"):
+        cr.get_loss(kind)
+    with pytest.raises(cr.HyperparameterError, match=rf"^loss: got the class {name}, "):
+        cr.fit(cr.mlp([2, 3]), np.ones((4, 2)), np.arange(4) % 3, loss=kind, epochs=1, verbose=0)
 
 
 @pytest.mark.parametrize("name, shown", [("x" * 100_000, "'" + "x" * 59 + "..."),

@@ -37,10 +37,15 @@ def loss_meant(name, options=tuple(LOSSES)) -> str:
 def get_loss(name) -> Loss:
     """A Loss from its name ("mse", "cross_entropy", "binary_cross_entropy"), or as given.
 
-    Anything else (an unknown name, or not a string) raises HyperparameterError.
+    Anything else (an unknown name, or not a string) raises HyperparameterError; for a Loss
+    class (``cr.MSE`` for ``cr.MSE()``, as ``torch.nn.MSELoss`` is written without its call) it
+    says to make one.
     """
     if isinstance(name, Loss):
         return name
+    if isinstance(name, type) and issubclass(name, Loss):
+        raise HyperparameterError(f"loss: got the class {name.__name__}, expected a loss object: pass {name.__name__}() "
+                                  f"(or one of the names {', '.join(LOSSES)})")
     if not isinstance(name, str) or name not in LOSSES:
         raise HyperparameterError(f"loss: unknown name {quoted(name)}; expected one of {', '.join(LOSSES)}"
                                   f"{loss_meant(name)}")
