@@ -126,6 +126,25 @@ def test_rejects_non_layers():
         cr.Sequential(cr.Linear(2, 2), np.tanh)
 
 
+def test_a_layer_class_or_a_list_of_layers_is_refused_saying_what_was_meant():
+    """They read 'got type' and 'got list': a PyTorch user's nn.ReLU without its call, a Keras user's list."""
+    with pytest.raises(cr.HyperparameterError, match=r"^Sequential: argument 1 must be a chainrule Layer, got the "
+                                                     r"class ReLU; a layer is an instance of it: ReLU\(...\)$"):
+        cr.Sequential(cr.Linear(2, 2), cr.ReLU)
+    with pytest.raises(cr.HyperparameterError, match=r"^Sequential: argument 0 must be a chainrule Layer, got a list "
+                                                     r"of layers; pass the layers themselves: Sequential\(\*layers\)$"):
+        cr.Sequential([cr.Linear(2, 2), cr.ReLU()])
+    model = cr.mlp([4, 8, 3], seed=0)
+    with pytest.raises(cr.HyperparameterError, match=r"^Sequential\[1\]: expected a chainrule Layer, got the class Tanh"):
+        model[1] = cr.Tanh
+    with pytest.raises(cr.HyperparameterError, match=r"^Sequential: its layer '3' must be a chainrule Layer, got the "
+                                                     r"class Tanh; "):
+        model.layers.append(cr.Tanh)
+    assert len(model) == 3  # the append was undone
+    with pytest.raises(cr.HyperparameterError, match=r"^Residual: f must be a chainrule Layer, got the class Tanh; "):
+        cr.Residual(cr.Tanh)
+
+
 @pytest.mark.parametrize("seed", [-1, 0.5, "seed"])
 def test_invalid_seed(seed):
     with pytest.raises(cr.HyperparameterError, match="seed: expected"):

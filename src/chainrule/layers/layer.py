@@ -529,6 +529,17 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
+def not_a_layer(value) -> str:
+    """How an error names ``value``, given where a chainrule Layer belongs: by its type's name, and
+    a Layer class (``cr.ReLU`` for ``cr.ReLU()``, as ``torch.nn.ReLU`` is written without its call)
+    or a list of layers (Keras' ``Sequential([...])``) by what was meant."""
+    if isinstance(value, type) and issubclass(value, Layer):
+        return f"the class {value.__name__}; a layer is an instance of it: {value.__name__}(...)"
+    if isinstance(value, (list, tuple)) and value and all(isinstance(item, Layer) for item in value):
+        return f"a {type(value).__name__} of layers; pass the layers themselves: Sequential(*layers)"
+    return type(value).__name__
+
+
 def _input_dtype(X) -> numpy.dtype:
     """The dtype of user input X; float32 for input NumPy cannot make an array of (ragged
     lists), which ``as_matrix`` then reports as a ShapeError naming X."""

@@ -15,7 +15,7 @@ import weakref
 
 from ..errors import HyperparameterError, StateError
 from ..parameters import TrainableVersion
-from .layer import Layer
+from .layer import Layer, not_a_layer
 
 _MISSING = object()
 
@@ -31,7 +31,7 @@ def _renamed(composite: Layer, undo) -> None:
             undo()
             where = f"{composite.path}.{name}" if composite.path else name
             raise HyperparameterError(f"{composite.describe()}: its layer {where!r} must be a chainrule Layer, got "
-                                      f"{type(child).__name__}")
+                                      f"{not_a_layer(child)}")
     try:
         composite.set_path(composite.path)
     except StateError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..backend import Array
 from ..errors import DTypeError, HyperparameterError, ShapeError
 from ..parameters import check_each_layer_once
-from .layer import Layer, check_initialized
+from .layer import Layer, check_initialized, not_a_layer
 from .layer_list import LayerAttribute
 from .sequential import adopt
 
@@ -53,7 +53,7 @@ class Residual(Layer):
     def __init__(self, f: Layer) -> None:
         super().__init__()
         if not isinstance(f, Layer):
-            raise HyperparameterError(f"Residual: f must be a chainrule Layer, got {type(f).__name__}")
+            raise HyperparameterError(f"Residual: f must be a chainrule Layer, got {not_a_layer(f)}")
         check_initialized(f, "Residual: f")
         self.f = f  # names the layers of f "f.0", ...
         check_each_layer_once(list(self.walk()))

@@ -10,7 +10,7 @@ from ..backend import Array
 from ..errors import ChainruleWarning, DTypeError, HyperparameterError, ShapeError
 from ..initializers import as_generator
 from ..parameters import TrainableVersion, check_each_layer_once
-from .layer import Layer, check_initialized
+from .layer import Layer, check_initialized, not_a_layer
 from .layer_list import LayerAttribute, LayerList
 from .linear import Linear
 
@@ -88,7 +88,7 @@ class Sequential(Layer):
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise HyperparameterError(
-                    f"Sequential: argument {index} must be a chainrule Layer, got {type(layer).__name__}"
+                    f"Sequential: argument {index} must be a chainrule Layer, got {not_a_layer(layer)}"
                 )
             check_initialized(layer, f"Sequential: argument {index}")
         self.layers = list(layers)
@@ -220,7 +220,7 @@ class Sequential(Layer):
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
             raise HyperparameterError(f"Sequential index: expected an int, got {type(index).__name__}")
         if not isinstance(layer, Layer):
-            raise HyperparameterError(f"Sequential[{index}]: expected a chainrule Layer, got {type(layer).__name__}")
+            raise HyperparameterError(f"Sequential[{index}]: expected a chainrule Layer, got {not_a_layer(layer)}")
         check_initialized(layer, f"Sequential[{index}]")
         replaced = self.layers[self._in_range(index)]
         self.layers[index] = layer  # renamed, and counted for what is cached about frozen layers (LayerList)
