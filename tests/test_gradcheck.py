@@ -804,3 +804,23 @@ def test_a_large_curvature_is_no_kink():
         found.append(sum(report.kinks.values()))
         assert report.errors_away_from_kinks == report.errors
     assert found == [0, 0, 0, 0]
+
+
+class Float32Scale(Scale):
+    """Scale whose forward writes into a float32 array of its own: right in a float32 model, float32 out of float64."""
+
+    def forward(self, X):
+        self._X = X
+        Y = np.empty(X.shape, np.float32)
+        Y[...] = X * self.own_params["a"]
+        return Y
+
+
+def test_a_forward_that_changes_the_dtype_of_the_float64_copy_is_refused_naming_the_layer():
+    """The check computed in float32 there, and its correct backward FAILED with every parameter "at a kink"."""
+    model = cr.Sequential(cr.Linear(3, 4), Float32Scale(4), cr.Linear(4, 2), seed=0)
+    X, y = normal(0, 5, 3), np.array([0, 1, 1, 0, 1])
+    with pytest.raises(cr.DTypeError, match=r"^layer '1' \(Float32Scale\): forward returned float32 for input of "
+                                            r"float64; a layer's forward returns its input's dtype, .*; gradcheck runs "
+                                            r"a float64 copy of the model"):
+        cr.gradcheck(model, X, y)

@@ -74,7 +74,7 @@ from .layers.sequential import Sequential
 from .losses import Loss, get_loss
 from .losses.loss import checked_weights
 from .training.loop import check_loss_gradient, check_loss_value
-from .training.outputs import check_outputs
+from .training.outputs import check_outputs, outputs_dtype_error
 from .training.prepare import as_targets, default_loss
 
 INPUT = "input"  # the report's name for ∂L/∂X
@@ -330,6 +330,9 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         ``check_input`` and the model's backward returns no array of X's shape; naming ``loss``, when its
         compute returns L as an array of another shape than () (DTypeError: not a real number), as
         ``cr.fit`` refuses it, or ∂L/∂Y of another shape than the outputs' (DTypeError: another dtype).
+    DTypeError
+        Naming the layer, when a forward of the float64 copy returns another dtype than its input's
+        (a layer of one's own that makes float32 arrays): the check would compute in float32.
     StateError
         Naming the layer and the parameter, when a layer's backward adds to its gradient (``+=``)
         or leaves part of it as it was instead of overwriting it (chainrule has no zero_grad), or
@@ -390,6 +393,9 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     given = to_numpy(X64).copy()  # what a layer that changes its input in place would be caught by
     Y = model64.forward(X64)
     check_outputs(model64, X64, Y)
+    if Y.dtype != X64.dtype:  # the check would compute in float32: a correct backward looked wrong, at "kinks"
+        raise outputs_dtype_error(model64, X64, Y, "; gradcheck runs a float64 copy of the model, and a forward that "
+                                                   "makes arrays of another dtype computes the check in that dtype")
     try:
         T = to_device(loss.prepare(targets, Y.shape[1], numpy.float64, n_samples=Y.shape[0]), model64.device)
     except (DTypeError, LabelError, ShapeError) as error:

@@ -54,7 +54,7 @@ def outputs_shape_error(model: Layer, row, outputs) -> OutputsShapeError:
                              f"(a single output as a column (n_samples, 1), not a vector (n_samples,))")
 
 
-def outputs_dtype_error(model: Layer, row, outputs) -> DTypeError:
+def outputs_dtype_error(model: Layer, row, outputs, context: str = "") -> DTypeError:
     """The error for a model whose forward pass of one ``row`` (in the model's dtype) gave ``outputs``
     of another dtype: naming the first layer whose forward changed the dtype (run again from ``row``,
     a layer at a time, into nested Sequentials), else the model.
@@ -62,7 +62,8 @@ def outputs_dtype_error(model: Layer, row, outputs) -> DTypeError:
     Every layer after it computes in the other dtype, and its backward's ∂L/∂x reaches the layer
     below it in that dtype, which refuses it (a float32 Linear refuses a float64 dY) or trains in it.
     A layer of one's own does this where it multiplies by a NumPy float64 number (``np.sqrt(2 / np.pi)``,
-    ``np.float64(0.5)``), which makes a float32 array float64 (NumPy 2's promotion rules)."""
+    ``np.float64(0.5)``), which makes a float32 array float64 (NumPy 2's promotion rules).
+    ``context``, where given, ends the message (what the caller computes in)."""
     culprit, X, given = model, row, outputs.dtype
     layers = model.layers if isinstance(model, Sequential) else []
     while layers:
@@ -80,4 +81,4 @@ def outputs_dtype_error(model: Layer, row, outputs) -> DTypeError:
             "by Python floats (math.sqrt) or X.dtype.type(...)" if (X.dtype.name, str(given)) == ("float32", "float64")
             else "")
     return DTypeError(f"{name}: forward returned {given} for input of {X.dtype}; a layer's forward returns its "
-                      f"input's dtype, in which the model computes and trains{hint}")
+                      f"input's dtype, in which the model computes and trains{hint}{context}")
