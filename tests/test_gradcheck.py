@@ -732,7 +732,7 @@ def test_the_default_loss_is_the_one_fit_would_train():
 
 @pytest.mark.parametrize("preprocessor, y, error, reason", [
     (None, normal(3, 5), cr.ShapeError, "from y, which holds floats"),
-    (cr.Preprocessor(3, task="classification", classes=[0, 1]), np.array([0.0, 1.0, 1.0, 0.0, 1.0]), cr.DTypeError,
+    (cr.Preprocessor(3, task="classification", classes=[0, 1]), np.array(["a", "b", "b", "a", "b"]), cr.DTypeError,
      "from the model's preprocessor (task 'classification')"),
 ])
 def test_a_default_loss_that_refuses_y_says_where_it_came_from(preprocessor, y, error, reason):
@@ -742,6 +742,27 @@ def test_a_default_loss_that_refuses_y_says_where_it_came_from(preprocessor, y, 
     with pytest.raises(error, match=re.escape(f"; gradcheck chose loss={loss} {reason} (as cr.fit chooses it); "
                                               f"pass loss= to check another")):
         cr.gradcheck(model, X, y)
+
+
+@pytest.mark.parametrize("labels", [np.array(["setosa", "versicolor", "virginica"]), np.array([1, 2, 3])],
+                         ids=["str", "1..3"])
+def test_the_labels_a_model_was_fitted_on_are_taken_as_cr_fit_takes_them(labels):
+    """gradcheck(model, X, y) with the y cr.fit trained it on was refused ("got labels of dtype <U10", "labels must lie
+    in [0, 3)"), with the advice to pass another loss; cr.evaluate takes those labels."""
+    model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(4, 3), seed=0)
+    X, indices = normal(0, 6, 3), np.array([0, 1, 2, 2, 1, 0])
+    cr.fit(model, X, labels[indices], epochs=1, verbose=0)
+    report = cr.gradcheck(model, X, labels[indices])
+    assert report.passed()
+    assert report.errors == cr.gradcheck(model, X, indices).errors
+
+
+def test_labels_of_a_model_without_a_preprocessor_are_taken_as_cr_fit_would_take_them():
+    model, X, y = model_and_data()  # 2 outputs
+    for labels in (y.astype(bool), np.array(["no", "yes"])[y], y + 5):
+        assert cr.gradcheck(model, X, labels).errors == cr.gradcheck(model, X, y).errors
+    with pytest.raises(cr.LabelError, match=r"labels must lie in \[0, 2\)"):  # a loss given takes y as it is
+        cr.gradcheck(model, X, y + 5, "cross_entropy")
 
 
 def test_a_loss_given_that_refuses_y_raises_its_own_error():

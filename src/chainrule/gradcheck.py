@@ -67,7 +67,7 @@ import numpy
 from .backend import to_device, to_numpy
 from .checks import as_matrix, flag, positive, positive_int
 from .data.preprocessing import check_preprocessor_inputs
-from .errors import DTypeError, HyperparameterError, LabelError, ShapeError, StateError
+from .errors import ChainruleError, DTypeError, HyperparameterError, LabelError, ShapeError, StateError
 from .initializers import as_generator
 from .layers.layer import Layer, check_set_up
 from .layers.sequential import Sequential
@@ -75,7 +75,7 @@ from .losses import Loss, get_loss
 from .losses.loss import checked_weights
 from .training.loop import check_loss_gradient, check_loss_value
 from .training.outputs import check_outputs, outputs_dtype_error
-from .training.prepare import as_targets, default_loss
+from .training.prepare import as_targets, default_loss, encode_targets, fit_preprocessor
 
 INPUT = "input"  # the report's name for ∂L/∂X
 # An element is at a kink when its two one-sided differences differ by more than this
@@ -282,6 +282,9 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         The model to check; a float64 copy is checked, the model is left as it was.
     X : array of shape (n_samples, n_features)
     y : targets, as the loss takes them
+        Without ``loss``, also class labels as ``cr.fit`` takes them (strings, booleans, labels 1..K):
+        by the classes of the model's preprocessor, so the y a model was fitted on checks it, else
+        by the classes ``cr.fit`` would learn from y.
     loss : Loss or name, optional
         None (the default) infers it as ``cr.fit`` does: from the model's ``preprocessor`` when
         it has one (SoftmaxCrossEntropy for classification, BinaryCrossEntropy for multilabel,
@@ -397,7 +400,7 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
         raise outputs_dtype_error(model64, X64, Y, "; gradcheck runs a float64 copy of the model, and a forward that "
                                                    "makes arrays of another dtype computes the check in that dtype")
     try:
-        T = to_device(loss.prepare(targets, Y.shape[1], numpy.float64, n_samples=Y.shape[0]), model64.device)
+        T = to_device(prepared_targets(model, X64, targets, loss, Y, labels=bool(inferred)), model64.device)
     except (DTypeError, LabelError, ShapeError) as error:
         if not inferred:
             raise
@@ -480,6 +483,33 @@ def inferred_loss(model: Layer, targets) -> tuple[Loss, str]:
         return default_loss(None, preprocessor), f"from the model's preprocessor (task {preprocessor.task!r})"
     y = as_targets(targets, "y")
     return default_loss(y), "from y, which holds " + ("floats" if y.dtype.kind == "f" else "class labels")
+
+
+def prepared_targets(model: Layer, X, targets, loss: Loss, Y, labels: bool):
+    """``loss.prepare`` of ``targets`` for the outputs ``Y`` of ``X``, in float64.
+
+    With ``labels`` (gradcheck chose the loss, as ``cr.fit`` would), class labels that a classification
+    loss refuses as they are (strings, booleans, labels 1..K) are taken as ``cr.fit`` and ``cr.evaluate``
+    take them: by the classes of the model's preprocessor (a model ``cr.fit`` trained, or ``cr.load``
+    read), else by those ``cr.fit`` would learn from y. Where they cannot be taken so either, the loss's
+    own error is raised.
+    """
+    n_outputs, n_samples = Y.shape[1], Y.shape[0]
+    try:
+        return loss.prepare(targets, n_outputs, numpy.float64, n_samples=n_samples)
+    except (DTypeError, LabelError) as error:
+        refused = error
+    y = as_targets(targets, "y")
+    if not labels or loss.task != "classification" or y.ndim != 1:
+        raise refused
+    try:
+        preprocessor = model.preprocessor
+        if preprocessor is None or preprocessor.task != "classification":
+            preprocessor = fit_preprocessor(to_numpy(X), y, loss, n_outputs, False)
+        encoded = encode_targets(preprocessor, y)
+    except ChainruleError:
+        raise refused from None
+    return loss.prepare(encoded, n_outputs, numpy.float64, n_samples=n_samples)
 
 
 def check_step_kept(arrays: dict, eps: float) -> None:
