@@ -551,3 +551,49 @@ def test_frozen_names_follow_the_layers_flags_and_paths():
     model.layers.insert(1, cr.Identity())
     model[0].trainable, model[3].trainable = True, False
     assert model.flat_parameters().frozen_names() == model.frozen_parameters == ["3.W", "3.b"]
+
+
+def tied(how: str) -> cr.Sequential:
+    """An encoder and a decoder whose weights are tied the PyTorch way: one array (or a view of it) in both."""
+    encoder, decoder = cr.Linear(3, 3, seed=0), cr.Linear(3, 3, seed=1)
+    if how == "same array":
+        decoder.own_params["W"], decoder.own_grads["W"] = encoder.own_params["W"], encoder.own_grads["W"]
+    elif how == "transposed view":
+        decoder.own_params["W"] = encoder.own_params["W"].T
+    else:  # "gradient": each its own parameter, one gradient array
+        decoder.own_grads["W"] = encoder.own_grads["W"]
+    return cr.Sequential(encoder, cr.Tanh(), decoder)
+
+
+@pytest.mark.parametrize("how, kind", [("same array", "own_params"), ("transposed view", "own_params"),
+                                       ("gradient", "own_grads")])
+def test_tied_weights_are_refused_naming_both_parameters(how, kind):
+    """The flat buffer copied each into a place of its own: after the first step the two were untied
+    without a word, each trained on its own use's gradient (a shared gradient array held the last backward's)."""
+    message = (rf"^model: {kind}\['2.W'\] shares its memory with {kind}\['0.W'\]; the flat parameter buffer gives "
+               r"each parameter and gradient a place of its own, so tied weights would be untied at the first step")
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.SGD(tied(how), lr=0.1)
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.fit(tied(how), np.ones((4, 3)), np.ones((4, 3)), epochs=1, verbose=0)
+    model = tied(how)
+    with pytest.raises(cr.HyperparameterError, match=message):
+        model.astype("float64")  # converted apart, they would be untied too
+    assert model.dtype == np.float32
+
+
+def test_weights_tied_after_the_buffer_was_built_are_refused_when_it_is_built_again():
+    model = cr.Sequential(cr.Linear(3, 3, seed=0), cr.Tanh(), cr.Linear(3, 3, seed=1))
+    optimizer = cr.SGD(model, lr=0.1)
+    model[2].own_params["W"] = model[0].own_params["W"]  # a view into θ, held by layer '0' too
+    with pytest.raises(cr.HyperparameterError, match=r"own_params\['2.W'\] shares its memory with "
+                                                     r"own_params\['0.W'\]"):
+        optimizer.step()
+
+
+def test_the_views_into_a_buffer_built_before_are_no_tied_weights():
+    model = cr.mlp([3, 4, 2], seed=0)
+    model.flat_parameters()
+    model.layers.append(cr.Linear(2, 2))  # built again from the views into the first θ, and the new arrays
+    assert model.flat_parameters().names == ["0.W", "0.b", "2.W", "2.b", "3.W", "3.b"]
+    model.astype("float64")

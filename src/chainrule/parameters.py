@@ -236,6 +236,78 @@ def check_own_arrays(layer, *, any_dtype: bool = False) -> None:
                                       f"machine's byte order), as training steps write fractions into it")
 
 
+def check_unshared(model) -> None:
+    """HyperparameterError naming both where two parameters of ``model``, or two gradients, share memory.
+
+    The flat buffer gives every parameter a place of its own in θ (and its gradient one in ∂L/∂θ),
+    and ``astype`` and ``to`` convert each array apart: weights tied the PyTorch way, one array in two
+    layers (``decoder.own_params["W"] = encoder.own_params["W"]``, or a view of it), were untied at the
+    first step without a word, each trained on the gradient of its own use alone, and a shared
+    gradient array held the last backward's. Checked where the arrays are first relied on: when the
+    buffer is built, and by ``astype`` and ``to`` before they convert. The layers' contract
+    (:func:`check_own_arrays`) must hold. Only NumPy arrays viewing one array's memory (the views
+    into θ of a buffer built before, or tied ones) are compared, by their bytes' addresses."""
+    names, params, grads = [], [], []
+    for prefix, layer in model.walk():
+        for name, array in layer.own_params.items():
+            names.append(prefix + name)
+            params.append(array)
+            grads.append(layer.own_grads[name])
+    check_arrays_unshared("own_params", names, params)
+    check_arrays_unshared("own_grads", names, grads)
+
+
+def check_arrays_unshared(kind: str, names: list, arrays: list) -> None:
+    """:func:`check_unshared` for ``arrays`` (``kind`` "own_params" or "own_grads"), named ``names``.
+
+    Arrays that own their memory, each a different object (every layer's before its first buffer is
+    built), are told apart in two passes; views (into the θ of a buffer built before, or tied ones)
+    are grouped by the array whose memory they view, and each group's are compared by address."""
+    if all(array.base is None for array in arrays if isinstance(array, numpy.ndarray)):
+        if len({id(array) for array in arrays}) == len(arrays):
+            return
+    by_memory = {}  # id of the array owning the memory -> the (path, array) viewing it
+    for path, array in zip(names, arrays):
+        if isinstance(array, numpy.ndarray) and array.size:
+            owner = array
+            while isinstance(owner.base, numpy.ndarray):
+                owner = owner.base
+            by_memory.setdefault(id(owner), []).append((path, array))
+    for viewing in by_memory.values():
+        if len(viewing) > 1:
+            _check_apart(kind, viewing)
+
+
+def _check_apart(kind: str, viewing: list) -> None:
+    """HyperparameterError naming two of ``viewing``, (path, array) pairs of NumPy arrays viewing one
+    array's memory, that share some of it: one pass over them sorted by address."""
+    spans = sorted((*_byte_span(array), path, array) for path, array in viewing)
+    reach, holder = -1, None  # the furthest end so far, and its (path, array)
+    for first, end, path, array in spans:
+        if first < reach and numpy.shares_memory(holder[1], array):
+            raise HyperparameterError(
+                f"model: {kind}[{path!r}] shares its memory with {kind}[{holder[0]!r}]; the flat parameter "
+                f"buffer gives each parameter and gradient a place of its own, so tied weights would be untied "
+                f"at the first step; chainrule has no weight tying: give each layer arrays of its own, or "
+                f"write a layer of your own that uses one parameter in both places")
+        if end > reach:
+            reach, holder = end, (path, array)
+
+
+def _byte_span(array: numpy.ndarray) -> tuple[int, int]:
+    """The first byte of a (non-empty) NumPy array's memory and the byte after its last element."""
+    interface = array.__array_interface__
+    first = end = interface["data"][0]
+    if interface["strides"] is None:  # C-contiguous
+        return first, first + array.nbytes
+    for size, stride in zip(array.shape, array.strides):
+        if stride < 0:
+            first += stride * (size - 1)
+        else:
+            end += stride * (size - 1)
+    return first, end + array.itemsize
+
+
 def parameter_paths(model, arrays: str = "own_params"):
     """Yield ``(path, layer, array)`` for each parameter of ``model`` (its gradient, with
     ``arrays="own_grads"``), in path order: the names of ``params``, ``grads``, the flat buffer
@@ -336,8 +408,9 @@ def flatten(model) -> FlatParameters:
 
     Raises HyperparameterError if one layer object appears twice in ``model`` (possible only
     when a composite's list of layers was changed after construction), a layer's
-    ``own_params`` and ``own_grads`` break the contract (see :func:`check_own_arrays`) or two
-    parameters have one path (see :func:`parameter_paths`), and
+    ``own_params`` and ``own_grads`` break the contract (see :func:`check_own_arrays`), two
+    parameters have one path (see :func:`parameter_paths`) or share memory (see
+    :func:`check_unshared`), and
     DTypeError if the parameters have more than one dtype. These are checked only when the
     buffer is built, not when the one built before is returned; that one's names are those of
     the parameters' paths now (see :meth:`FlatParameters.rename`). TooLargeError (a
@@ -365,6 +438,8 @@ def flatten(model) -> FlatParameters:
         check_own_arrays(layer)
     names = [path for path, _, _ in parameter_paths(model)]  # HyperparameterError for two at one path
     arrays = [layer.own_params[name] for layer, name in entries]
+    check_arrays_unshared("own_params", names, arrays)
+    check_arrays_unshared("own_grads", names, [layer.own_grads[name] for layer, name in entries])
     groups = names_by_dtype(dict(zip(names, arrays)))
     if len(groups) > 1:
         raise mixed_dtypes_error(groups)

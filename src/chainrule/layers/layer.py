@@ -61,8 +61,8 @@ from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix, flag
 from ..errors import DTypeError, HyperparameterError, ShapeError, StateError, quoted
 from ..initializers import as_generator
-from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_own_arrays, flatten, mixed_dtypes_error,
-                          names_by_dtype, parameter_paths)
+from ..parameters import (ArraysByPath, FlatParameters, TrainableVersion, check_own_arrays, check_unshared, flatten,
+                          mixed_dtypes_error, names_by_dtype, parameter_paths)
 from .summary import layer_rows, layer_table
 
 NESTING_LIMIT = 1000  # levels of layers inside layers that walk follows (Python's default recursion limit)
@@ -454,6 +454,7 @@ class Layer:
         dtype = as_float_dtype(dtype)
         for _, layer in self.walk():
             check_own_arrays(layer, any_dtype=True)  # float16 or big-endian parameters are what it converts
+        check_unshared(self)  # each array is converted apart: tied weights would be untied
         for _, layer in self.walk():
             for name, array in layer.own_params.items():
                 layer.own_params[name] = array.astype(dtype)
@@ -478,6 +479,8 @@ class Layer:
         layers = [layer for _, layer in self.walk()]  # one walk: checking and moving change no structure
         for layer in layers:
             check_own_arrays(layer)
+        if any(get_array_module(array) is not xp for layer in layers for array in layer.own_params.values()):
+            check_unshared(self)  # each array is moved apart: tied weights would be untied
         moved = False
         for layer in layers:
             for name, array in layer.own_params.items():
