@@ -69,7 +69,7 @@ from .checks import as_matrix, flag, positive, positive_int
 from .data.preprocessing import check_preprocessor_inputs
 from .errors import ChainruleError, DTypeError, HyperparameterError, LabelError, ShapeError, StateError
 from .initializers import as_generator
-from .layers.layer import Layer, check_set_up
+from .layers.layer import Layer, check_initialized
 from .layers.sequential import Sequential
 from .losses import Loss, get_loss
 from .losses.loss import checked_weights
@@ -363,8 +363,9 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     """
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
-    for prefix, layer in model.walk():  # a custom layer that skipped super().__init__(), named
-        check_set_up(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
+    # named: a custom layer that skipped super().__init__(), or whose backward takes no input_grad
+    for prefix, layer in model.walk():
+        check_initialized(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
     if max_checks is not None:
         max_checks = positive_int(max_checks, "max_checks")
     flag(check_input, "check_input")

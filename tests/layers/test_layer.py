@@ -358,6 +358,38 @@ def test_a_layer_that_skipped_super_init_says_so_wherever_it_is_used():
             getattr(Bare(), name)
 
 
+class TorchStyle(cr.layers.layer.Layer):
+    """A layer written as PyTorch's autograd.Function is: backward(grad_output), without input_grad."""
+
+    def __init__(self):
+        super().__init__()
+        self.own_params["w"] = np.ones((3, 2), np.float32)
+        self.own_grads["w"] = np.zeros((3, 2), np.float32)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.own_params["w"]
+
+    def backward(self, grad_output):
+        self.own_grads["w"][...] = self.x.T @ grad_output
+        return grad_output @ self.own_params["w"].T
+
+
+@pytest.mark.parametrize("model, name", [(TorchStyle(), r"model \(TorchStyle\)"),
+                                         (cr.Sequential(cr.Linear(3, 3), cr.Tanh()), r"layer '2' \(TorchStyle\)")])
+def test_a_backward_without_input_grad_is_refused_by_fit_and_gradcheck_naming_the_layer(model, name):
+    """As the whole model (or appended to a Sequential's layers), fit and gradcheck raised Python's TypeError
+    "backward() got an unexpected keyword argument 'input_grad'"; a Sequential refuses it when built."""
+    if isinstance(model, cr.Sequential):
+        model.layers.append(TorchStyle())
+    X, y = np.ones((4, 3), np.float32), np.arange(4) % 2
+    message = rf"^{name}: backward must take \(dY, input_grad=True\), as Layer.backward does"
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.fit(model, X, y, epochs=1, verbose=0)
+    with pytest.raises(cr.HyperparameterError, match=message):
+        cr.gradcheck(model, X, y)
+
+
 def test_a_new_reusing_buffers_starts_with_new_memory():
     layer = cr.Linear(3, 4)
     like = np.zeros((8, 3), np.float32)

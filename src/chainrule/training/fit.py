@@ -32,7 +32,7 @@ from ..errors import DataError, DistributedError, DivergenceError, Hyperparamete
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
 from ..io.model_file import check_savable
-from ..layers.layer import Layer, check_set_up
+from ..layers.layer import Layer, check_initialized
 from ..layers.widths import input_width
 from ..losses import get_loss
 from ..losses.loss import Loss, takes_weights
@@ -486,8 +486,9 @@ def _check_arguments(model, epochs, batch_size, checkpoint_every, checkpoint, re
     ModelFileError for a checkpoint path that cannot be written."""
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
-    for prefix, layer in model.walk():  # a custom layer that skipped super().__init__(), named
-        check_set_up(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
+    # named: a custom layer that skipped super().__init__(), or whose backward takes no input_grad
+    for prefix, layer in model.walk():
+        check_initialized(layer, f"layer {prefix.rstrip('.')!r}" if prefix else "model")
     if not isinstance(model.metadata, dict):  # else the summary recorded after the last epoch would fail
         raise HyperparameterError(f"model.metadata: expected a dict (fit records its training summary there, "
                                   f"cr.save writes it), got {type(model.metadata).__name__} "
