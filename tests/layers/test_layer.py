@@ -358,6 +358,31 @@ def test_a_layer_that_skipped_super_init_says_so_wherever_it_is_used():
             getattr(Bare(), name)
 
 
+def test_what_a_layer_sets_before_super_init_is_refused_not_lost():
+    """super().__init__() replaced them: the layer's parameters were gone (a KeyError in forward) and a
+    Linear subclass's decayed was back to {'W'}, without a word."""
+    class Late(cr.layers.layer.Layer):
+        def __init__(self):
+            self.own_params = {"a": np.ones(3, np.float32)}
+            self.own_grads = {"a": np.zeros(3, np.float32)}
+            super().__init__()
+
+    class DecayingBiases(cr.Linear):
+        def __init__(self, *args, **kwargs):
+            self.decayed = frozenset({"W", "b"})
+            super().__init__(*args, **kwargs)
+
+    with pytest.raises(cr.HyperparameterError, match=r"^Late: own_grads, own_params set before super\(\).__init__\(\), "
+                                                     r"which would replace them; call super\(\).__init__\(\) first"):
+        Late()
+    with pytest.raises(cr.HyperparameterError, match=r"^DecayingBiases: decayed set before super\(\).__init__\(\), "
+                                                     r"which would replace it"):
+        DecayingBiases(2, 3)
+    layer = cr.Linear(2, 3)
+    layer.__init__(2, 4)  # a layer set up before may be set up again
+    assert layer.params["W"].shape == (2, 4)
+
+
 class TorchStyle(cr.layers.layer.Layer):
     """A layer written as PyTorch's autograd.Function is: backward(grad_output), without input_grad."""
 

@@ -118,6 +118,18 @@ class Layer:
             cls.works_in_place = False
 
     def __init__(self) -> None:
+        """Set up the layer: no parameters (``own_params``, ``own_grads``), nothing decayed, at the root.
+
+        A subclass calls it first in its ``__init__``: what it sets before (``self.own_params = {...}``,
+        ``self.decayed = {"W"}``) would be replaced here, so it is refused (HyperparameterError naming the
+        class and the attributes); its parameters were lost without a word. Calling it again on a layer
+        set up before (to reset one) is allowed.
+        """
+        early = SET_BY_LAYER_INIT.intersection(vars(self))
+        if early and early != SET_BY_LAYER_INIT:
+            raise HyperparameterError(
+                f"{type(self).__name__}: {', '.join(sorted(early))} set before super().__init__(), which would "
+                f"replace {'them' if len(early) > 1 else 'it'}; call super().__init__() first in __init__")
         # A new layer may take an old one's place in a model's list of layers: caches of what
         # is frozen are computed again.
         TrainableVersion.number += 1
