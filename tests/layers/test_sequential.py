@@ -135,7 +135,8 @@ def test_a_layer_class_or_a_list_of_layers_is_refused_saying_what_was_meant():
                                                      r"of layers; pass the layers themselves: Sequential\(\*layers\)$"):
         cr.Sequential([cr.Linear(2, 2), cr.ReLU()])
     model = cr.mlp([4, 8, 3], seed=0)
-    with pytest.raises(cr.HyperparameterError, match=r"^Sequential\[1\]: expected a chainrule Layer, got the class Tanh"):
+    with pytest.raises(cr.HyperparameterError, match=r"^Sequential\[1\]: expected a chainrule Layer, got the class "
+                                                     r"Tanh"):
         model[1] = cr.Tanh
     with pytest.raises(cr.HyperparameterError, match=r"^Sequential: its layer '3' must be a chainrule Layer, got the "
                                                      r"class Tanh; "):

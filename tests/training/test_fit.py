@@ -1633,7 +1633,8 @@ def test_a_forward_that_changes_the_dtype_is_refused_naming_the_layer(model, nam
     last forward's output ... convert it'); as the first layer, the whole network trained in float64."""
     before = model.flat_parameters().theta.copy()
     with pytest.raises(cr.DTypeError, match=rf"^{name}: forward returned float64 for input of float32; a layer's "
-                                            r"forward returns its input's dtype, in which the model computes and trains; "
+                                            r"forward returns its input's dtype, in which the model computes and "
+                                            r"trains; "
                                             r"NumPy's float64 numbers \(np.sqrt\(2 / np.pi\), np.float64\(0.5\)\) "
                                             r"make a float32 array float64"):
         cr.fit(model, X_IRIS, Y_IRIS, epochs=1, verbose=0)

@@ -44,8 +44,8 @@ def get_loss(name) -> Loss:
     if isinstance(name, Loss):
         return name
     if isinstance(name, type) and issubclass(name, Loss):
-        raise HyperparameterError(f"loss: got the class {name.__name__}, expected a loss object: pass {name.__name__}() "
-                                  f"(or one of the names {', '.join(LOSSES)})")
+        raise HyperparameterError(f"loss: got the class {name.__name__}, expected a loss object: pass "
+                                  f"{name.__name__}() (or one of the names {', '.join(LOSSES)})")
     if not isinstance(name, str) or name not in LOSSES:
         raise HyperparameterError(f"loss: unknown name {quoted(name)}; expected one of {', '.join(LOSSES)}"
                                   f"{loss_meant(name)}")
