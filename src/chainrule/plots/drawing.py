@@ -244,19 +244,22 @@ def _non_finite_positions(positions, values, limit: float = math.inf) -> list:
 
 
 def _mark_non_finite(axes, positions: list) -> bool:
-    """A red cross on the panel's top edge at each of ``positions``; whether there was any.
+    """A red cross on the panel's top edge at each of ``positions`` (see :func:`_mark_edge`); whether
+    there was any. Matplotlib leaves a NaN or infinite point out of a line without a trace, so a run
+    that diverged would show a curve that just ends early."""
+    return _mark_edge(axes, positions, 1.0, NON_FINITE_LABEL, NON_FINITE_STYLE)
 
-    Matplotlib leaves a NaN or infinite point out of a line without a trace, so a run that
-    diverged would show a curve that just ends early. The crosses sit at x in data
-    coordinates and y in axes coordinates (1 = the top edge, whatever the scale), drawn
-    unclipped so that a whole cross shows; they add nothing to the y range of the data.
-    """
+
+def _mark_edge(axes, positions: list, edge: float, label: str, style: dict) -> bool:
+    """Marks in ``style``, labelled ``label`` for the legend, at each of ``positions`` (once each: training
+    and validation may both be NaN at one epoch, several layers vanish at one) on the panel's bottom
+    (``edge`` 0) or top (1) edge; whether there was any. x is in data coordinates, y in axes coordinates
+    (whatever the scale), so that they add nothing to the y range of the data; unclipped, a whole mark shows."""
     if not positions:
         return False
-    marked = sorted(set(positions))  # training and validation may both be NaN at one epoch
-    top_edge = blended_transform_factory(axes.transData, axes.transAxes)
-    axes.plot(marked, [1.0] * len(marked), transform=top_edge, clip_on=False, label=NON_FINITE_LABEL,
-              **NON_FINITE_STYLE)
+    marked = sorted(set(positions))
+    on_edge = blended_transform_factory(axes.transData, axes.transAxes)
+    axes.plot(marked, [edge] * len(marked), transform=on_edge, clip_on=False, label=label, **style)
     return True
 
 

@@ -13,14 +13,13 @@ import sys
 from pathlib import Path
 
 from matplotlib import colormaps
-from matplotlib.transforms import blended_transform_factory
 
 from ..errors import DataError, quoted
 from ..layers import Layer
 from ..training.history import History
 from .drawing import (GRID_STYLE, LEGEND_STYLE, LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL,
                       _check_history, _check_mathtext, _check_title, _epochs, _figure, _floats, _image_format,
-                      _integer_ticks, _last_epoch, _mark_non_finite, _marker, _non_finite_positions,
+                      _integer_ticks, _last_epoch, _mark_edge, _mark_non_finite, _marker, _non_finite_positions,
                       _partial_last_epoch, _positive, _save, _say_in_middle, _series_of_floats, _shade_partial_epoch,
                       _span_x, _text)
 
@@ -363,19 +362,9 @@ def _vanished_positions(positions, values) -> list:
 
 
 def _mark_vanished(axes, positions: list) -> bool:
-    """A black triangle on the panel's bottom edge at each of ``positions``; whether there was any.
-
-    As the red crosses of :func:`~chainrule.plots.drawing._mark_non_finite` on the top edge: at x in
-    data coordinates and y in axes coordinates (0 = the bottom edge, whatever the scale), unclipped,
-    adding nothing to the y range of the data.
-    """
-    if not positions:
-        return False
-    marked = sorted(set(positions))  # several layers may vanish at one epoch
-    bottom_edge = blended_transform_factory(axes.transData, axes.transAxes)
-    axes.plot(marked, [0.0] * len(marked), transform=bottom_edge, clip_on=False, label=VANISHED_LABEL,
-              **VANISHED_STYLE)
-    return True
+    """A black triangle on the panel's bottom edge at each of ``positions``, as the red crosses of
+    :func:`~chainrule.plots.drawing._mark_non_finite` on its top edge; whether there was any."""
+    return _mark_edge(axes, positions, 0.0, VANISHED_LABEL, VANISHED_STYLE)
 
 
 def _ratio_text(norms: dict) -> str:
