@@ -15,9 +15,10 @@ Conventions
 - Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
   ``nan`` or ``inf`` is an error; the error for text suggests naming its column as the label
   column (``--label NAME`` on the command line, ``label="NAME"`` in Python). A number is what
-  numpy.loadtxt and pandas.read_csv read as one: ASCII digits, whitespace around them read past;
-  an underscore between digits (``1_000``) and digits beyond ASCII (``١٢٣``, ``１２``), which
-  Python's ``float()`` would read, make a cell text, in a feature or a label column.
+  numpy.loadtxt reads as one: ASCII digits, any whitespace around them read past (pandas.read_csv
+  reads past ASCII whitespace only: a no-break space makes a cell text there); an underscore between
+  digits (``1_000``) and digits beyond ASCII (``١٢٣``, ``１２``), which Python's ``float()`` would
+  read, make a cell text, in a feature or a label column, as for both parsers.
 - Label cells are not empty (but a reader of rows to predict, :func:`load_csv_for_model`
   without ``label_required``, takes a label column empty in every row for no labels). When
   every label is a number the labels are numbers (whole numbers with few distinct values are
