@@ -156,20 +156,6 @@ class Layer:
         state["reuse_buffers"], state["_buffers"] = False, {}
         return state
 
-    def __getattr__(self, name: str):
-        """Called only for an attribute not found: one that ``Layer.__init__`` sets says that a
-        custom layer's ``__init__`` skipped ``super().__init__()`` (an AttributeError still, so
-        that ``hasattr`` and ``getattr(..., default)`` keep working). A property whose own code
-        raised AttributeError (``params`` of such a layer) lands here too, under its own name: it
-        is run again so that its error, which says what is missing, is the one raised."""
-        attribute = getattr(type(self), name, None)
-        if isinstance(attribute, property):
-            return attribute.fget(self)
-        if name in SET_BY_LAYER_INIT:
-            raise AttributeError(f"{type(self).__name__} has no {name!r}: it was not set up as a Layer; its "
-                                 f"__init__ must call super().__init__() first", name=name, obj=self)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
-
     # -- the chain rule (subclasses) -------------------------------------------------------
     def forward(self, X: Array) -> Array:
         """Output h for input x; shapes (n_samples, ...)."""
@@ -553,6 +539,34 @@ def not_a_layer(value) -> str:
     if isinstance(value, (list, tuple)) and value and all(isinstance(item, Layer) for item in value):
         return f"a {type(value).__name__} of layers; pass the layers themselves: Sequential(*layers)"
     return type(value).__name__
+
+
+class SetByLayerInit:
+    """What a layer's class answers for one of the attributes ``Layer.__init__`` sets, found only
+    on a layer that lacks it: a custom layer whose ``__init__`` skipped ``super().__init__()``.
+    Reading it raises an AttributeError that says so (an AttributeError, so that ``hasattr`` and
+    ``getattr(..., default)`` keep working); every other layer holds the attribute in its
+    ``__dict__``, which Python reads first, as the descriptor has no ``__set__``.
+
+    One per name of ``SET_BY_LAYER_INIT``, rather than a ``Layer.__getattr__``: a class with
+    ``__getattr__`` takes Python's slow path for every attribute read of its instances, 28
+    against 10 ns, which the forward pass at batch 1 does a dozen times a layer (see
+    docs/cpu_speed.md, *Per-layer dispatch at small batches*).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, layer, owner=None):
+        if layer is None:  # read on the class
+            return self
+        raise AttributeError(f"{type(layer).__name__} has no {self.name!r}: it was not set up as a Layer; its "
+                             f"__init__ must call super().__init__() first", name=self.name, obj=layer)
+
+
+for _name in sorted(SET_BY_LAYER_INIT):
+    setattr(Layer, _name, SetByLayerInit(_name))
+del _name
 
 
 def _input_dtype(X) -> numpy.dtype:
