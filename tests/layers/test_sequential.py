@@ -599,3 +599,24 @@ def test_auto_init_does_not_look_across_a_residual():
     inside = cr.Sequential(cr.Residual(cr.Sequential(cr.Linear(6, 6), cr.ReLU(), cr.Linear(6, 6))), cr.ReLU())
     assert before[0].resolved_init == "glorot_uniform"
     assert inside[0].f[2].resolved_init == "glorot_uniform"
+
+
+def test_the_in_place_decision_follows_a_change_to_the_layers_after_a_forward():
+    """The decisions are kept from one forward to the next (Sequential.in_place_flags): a model whose
+    activation is no longer between two Linear layers leaves the caller's input alone, forward and backward."""
+    model = cr.Sequential(cr.Linear(6, 6), cr.ReLU(), cr.Linear(6, 3), seed=0)
+    model.forward(normal(0, 3, 6))
+    model.backward(normal(1, 3, 3))
+    assert model.in_place_flags() == [False, True, False]
+    model[0] = cr.Identity()  # the ReLU's input is now the caller's X
+    X = normal(2, 3, 6)
+    original = X.copy()
+    model.forward(X)
+    np.testing.assert_array_equal(X, original)
+    model[2] = cr.Identity()  # and its dY is now the caller's
+    model.forward(X)
+    dY = normal(3, 3, 6)
+    given = dY.copy()
+    model.backward(given)
+    np.testing.assert_array_equal(given, dY)
+    assert model.in_place_flags() == [False, False, False]
