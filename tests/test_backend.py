@@ -159,6 +159,21 @@ def test_matmul_of_numpy_arrays_has_numpy_matmuls_bits_new_or_into_out(dtype, n_
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_samples", [1, 3, 64])
+def test_affine_has_the_bits_of_matmul_and_add_bias(dtype, n_samples):
+    """X W + b in one call (Linear's forward outside a training loop): a new array, the bits of the two calls."""
+    from chainrule import backend
+
+    rng = np.random.default_rng(3)
+    X, W = rng.standard_normal((n_samples, 300)).astype(dtype), rng.standard_normal((300, 70)).astype(dtype)
+    b = rng.standard_normal(70).astype(dtype)
+    expected = backend.matmul(X, W)
+    backend.add_bias(expected, b)
+    Z = backend.affine(X, W, b)
+    assert Z.tobytes() == expected.tobytes() and not np.shares_memory(Z, X) and not np.shares_memory(Z, W)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_new_product_of_a_view_with_no_unit_stride_has_its_contiguous_copys_bits(dtype):
     """numpy.dot copies such a view (X[:, ::2]) for the BLAS, where matmul multiplies it in a loop of its
     own: the bits are those of the contiguous copy's product, not necessarily matmul's of the view."""
@@ -196,6 +211,7 @@ def test_a_numpy_subclass_takes_the_general_path_to_the_same_results():
     Z = A @ B
     tagged = {name: array.view(Tagged) for name, array in {"A": A, "Z": Z}.items()}
     np.testing.assert_array_equal(backend.matmul(tagged["A"], B), Z)
+    np.testing.assert_array_equal(backend.affine(tagged["A"], B, b), Z + b)
     with_bias = Z.copy().view(Tagged)
     backend.add_bias(with_bias, b)
     np.testing.assert_array_equal(with_bias, Z + b)
