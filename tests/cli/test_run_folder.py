@@ -14,6 +14,7 @@ from chainrule.cli.resume_checks import ResumedConfig
 from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, check_holds_the_resumed_run,
                                       claim_folder, prepare_folder, release_folder, resume_option, run_folder)
 from chainrule.errors import ConfigError, DataError
+from chainrule.io import atomic_open
 
 def test_the_folder_is_out_then_the_resumed_checkpoints_folder(tmp_path):
     resume = str(tmp_path / "old" / CHECKPOINT)
@@ -126,6 +127,21 @@ def test_a_folder_holding_only_a_killed_runs_lock_and_temporary_files_is_free_fo
     assert [path.name for path in folder.iterdir()] == [LOCK]
     release_folder(folder)
     assert list(folder.iterdir()) == []
+
+
+def test_the_temporary_file_of_a_write_still_going_on_in_the_folder_is_not_deleted(tmp_path):
+    """Another process writing into the run folder as the run claims it (``chainrule predict --out
+    runs/x/predictions.csv``; here this process's own open write): its temporary file was deleted as a killed
+    run's, and its rename onto the target then failed. A live write holds a lock on its temporary file."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    with atomic_open(folder / "predictions.csv", "w") as file:
+        file.write("id,label\n")
+        prepare_folder(folder)
+        release_folder(folder)
+        file.write("1,cat\n")
+    assert (folder / "predictions.csv").read_text() == "id,label\n1,cat\n"
+    assert sorted(path.name for path in folder.iterdir()) == ["predictions.csv"]
 
 
 def test_a_write_test_cut_short_leaves_no_file(tmp_path, monkeypatch):

@@ -9,7 +9,8 @@ refused rather than mixing its files with the first's (runs started together wit
 when it holds that checkpoint's run (:func:`check_holds_the_resumed_run`: the run id its
 metrics.json records, else config.toml's keys and the loss of epoch 1), not another run's files.
 Holding the lock, a run deletes the temporary files (``.chainrule-*.tmp``) that a run killed while it
-wrote there left behind (:func:`remove_stale_temporary_files`): no other run writes there meanwhile.
+wrote there left behind (:func:`remove_stale_temporary_files`): no other run writes there meanwhile,
+and another command's write going on there holds a lock on its own, which is left.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ import errno
 import json
 import os
 import shlex
-import stat
 import time
 from pathlib import Path
 
 from ..errors import ConfigError, DataError, ModelFileError, quoted
 from ..io import atomic_write
-from ..io.atomic import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, is_temporary
+from ..io.atomic import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, is_temporary, remove_abandoned
 from ..io.model_file import chainrule_document
 from ..io.safetensors_file import read_header
 from . import folder_lock
@@ -353,16 +353,16 @@ def remove_stale_temporary_files(folder: Path) -> list[str]:
 
     A write cut short by ``kill -9`` (or the out-of-memory killer, a power cut) cannot delete its
     temporary file; nothing reads it. No other ``chainrule train`` writes into the folder while this
-    run holds its lock, so any such file there is a dead write's. Only regular files of that name
-    pattern are deleted, none outside ``folder`` (nor in its subfolders); one that cannot be deleted
-    is left as it is."""
+    run holds its lock, but another command may (``chainrule predict --out`` into it): a write going
+    on holds a lock on its temporary file, which is left (:func:`~chainrule.io.atomic.remove_abandoned`).
+    Only regular files of that name pattern are deleted, none outside ``folder`` (nor in its
+    subfolders); one that cannot be deleted is left as it is."""
     removed = []
     for path in sorted(folder.iterdir()):
         if not is_temporary(path.name):
             continue
         try:
-            if stat.S_ISREG(path.lstat().st_mode):  # not a link, a folder, ... of that name
-                path.unlink()
+            if remove_abandoned(path):
                 removed.append(path.name)
         except OSError:  # gone meanwhile, or not ours to delete: harmless where it is
             pass

@@ -8,7 +8,9 @@ power cut. A full disk, an exception in the writer or a Ctrl-C leaves the target
 (``kill -9``, the kernel's out-of-memory killer, a power cut) leaves the target as it was too,
 but cannot remove its temporary file: a ``.chainrule-<16 hex digits>.tmp`` beside the target,
 which nothing reads and which may be deleted once no chainrule writes there (:func:`is_temporary`
-tells its name; ``chainrule train`` deletes those of its run folder once it holds the folder's lock).
+tells its name; ``chainrule train`` deletes those of its run folder once it holds the folder's lock,
+with :func:`remove_abandoned`). While a write goes on, it holds an exclusive ``flock`` on its temporary
+file (POSIX), by which :func:`remove_abandoned` tells it from a killed write's and leaves it.
 Model files, checkpoints, ``metrics.json`` and prediction CSVs are all written this way.
 
 What the target already is decides what happens:
@@ -52,6 +54,11 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 from ..errors import PATH_QUOTE_LIMIT, ChainruleError, DataError, HyperparameterError, quoted
+
+try:
+    import fcntl  # POSIX: a live write's lock on its temporary file
+except ImportError:  # Windows, where an open file cannot be deleted
+    fcntl = None
 
 Writer = Callable[[BinaryIO], None]
 
@@ -123,7 +130,9 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    held = None
     try:
+        held = _hold(descriptor)
         if status is not None and hasattr(os, "fchmod"):
             # Keep an existing file's permissions: a private 0o600 model stays private.
             os.fchmod(descriptor, stat.S_IMODE(status.st_mode) & 0o777)
@@ -144,6 +153,9 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     _fsync_directory(directory)
 
 
@@ -181,6 +193,45 @@ def is_temporary(name: str) -> bool:
     leaves it behind)."""
     return (name.startswith(TEMPORARY_PREFIX) and name.endswith(TEMPORARY_SUFFIX)
             and len(name) > len(TEMPORARY_PREFIX) + len(TEMPORARY_SUFFIX))
+
+
+def _hold(descriptor: int) -> int | None:
+    """A second descriptor of the temporary file open as ``descriptor``, holding an exclusive ``flock`` on it
+    until it is closed, after the rename (closing the file object closes ``descriptor`` before that): while
+    it is held, :func:`remove_abandoned` leaves the file. None where there is no ``flock`` or the file
+    system refuses it."""
+    if fcntl is None:
+        return None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file of its own: nothing else holds it
+        return os.dup(descriptor)
+    except OSError:
+        return None
+
+
+def remove_abandoned(path: Path) -> bool:
+    """Delete ``path``, a temporary file (:func:`is_temporary`) that a killed write left, and return True;
+    leave it (False) where it is no regular file (a link, a folder, a FIFO of that name) or a write going on
+    holds it (:func:`_hold`). OSError where it cannot be opened or deleted (gone meanwhile, another user's).
+
+    A write that has created its temporary file and not yet locked it (between two system calls) is not
+    told apart: its rename then fails, reported as that write's error."""
+    if not stat.S_ISREG(path.lstat().st_mode):
+        return False
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, flags)  # not following a link put there meanwhile, nor waiting on a FIFO
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return False
+        if fcntl is not None:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # a write going on
+                return False
+        os.unlink(path)
+        return True
+    finally:
+        os.close(descriptor)
 
 
 def write_in_pieces(file, data) -> None:
