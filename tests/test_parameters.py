@@ -597,3 +597,27 @@ def test_the_views_into_a_buffer_built_before_are_no_tied_weights():
     model.layers.append(cr.Linear(2, 2))  # built again from the views into the first θ, and the new arrays
     assert model.flat_parameters().names == ["0.W", "0.b", "2.W", "2.b", "3.W", "3.b"]
     model.astype("float64")
+
+
+class View(cr.Layer):
+    """A layer whose one parameter is the array it is given (a view into another's memory)."""
+
+    def __init__(self, W):
+        super().__init__()
+        self.own_params["W"], self.own_grads["W"] = W, np.zeros_like(W)
+
+    def forward(self, X):
+        return X
+
+    def backward(self, dY, input_grad=True):
+        return dY
+
+
+def test_a_strided_view_tied_past_another_interleaved_with_it_is_refused():
+    """Column 0 of one matrix held by two layers, column 1 by a third: the two spans of column 0 straddle column
+    1's, which shares no element with either, and only the span reaching furthest was compared."""
+    memory = np.zeros((4, 4), dtype=np.float32)
+    model = cr.Sequential(View(memory[:, 0]), View(memory[:, 1]), View(memory[1:, 0]))
+    with pytest.raises(cr.HyperparameterError, match=r"own_params\['2.W'\] shares its memory with own_params\['0.W'\]"):
+        model.flat_parameters()
+    cr.Sequential(View(memory[:, 0]), View(memory[:, 1]), View(memory[:, 2])).flat_parameters()  # interleaved, apart

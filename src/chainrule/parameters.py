@@ -280,18 +280,21 @@ def check_arrays_unshared(kind: str, names: list, arrays: list) -> None:
 
 def _check_apart(kind: str, viewing: list) -> None:
     """HyperparameterError naming two of ``viewing``, (path, array) pairs of NumPy arrays viewing one
-    array's memory, that share some of it: one pass over them sorted by address."""
+    array's memory, that share some of it: one pass over them sorted by address, each compared with those
+    before it whose span reaches into its own (none, for the flat buffer's views; strided views may interleave
+    without sharing an element, so each of them is compared, not only the one reaching furthest)."""
     spans = sorted((*_byte_span(array), path, array) for path, array in viewing)
-    reach, holder = -1, None  # the furthest end so far, and its (path, array)
+    reaching = []  # the (end, path, array) of those before whose span reaches past the current one's first byte
     for first, end, path, array in spans:
-        if first < reach and numpy.shares_memory(holder[1], array):
-            raise HyperparameterError(
-                f"model: {kind}[{path!r}] shares its memory with {kind}[{holder[0]!r}]; the flat parameter "
-                f"buffer gives each parameter and gradient a place of its own, so tied weights would be untied "
-                f"at the first step; chainrule has no weight tying: give each layer arrays of its own, or "
-                f"write a layer of your own that uses one parameter in both places")
-        if end > reach:
-            reach, holder = end, (path, array)
+        reaching = [held for held in reaching if held[0] > first]
+        for _, held_path, held_array in reaching:
+            if numpy.shares_memory(held_array, array):
+                raise HyperparameterError(
+                    f"model: {kind}[{path!r}] shares its memory with {kind}[{held_path!r}]; the flat parameter "
+                    f"buffer gives each parameter and gradient a place of its own, so tied weights would be "
+                    f"untied at the first step; chainrule has no weight tying: give each layer arrays of its own, "
+                    f"or write a layer of your own that uses one parameter in both places")
+        reaching.append((end, path, array))
 
 
 def _byte_span(array: numpy.ndarray) -> tuple[int, int]:
