@@ -94,8 +94,9 @@ class EarlyStopping(Callback):
         "loss" otherwise. A metric name chainrule knows that this ``fit`` does not record
         (such as "val_acc" for "val_accuracy", or a "val_" metric without validation data)
         raises HyperparameterError naming those it records and the one meant (or, for a "val_"
-        metric, that it needs ``fit``'s ``validation``), before the first epoch trains; another name is looked up in the first epoch's logs, to which a callback of one's
-        own (listed before this one) may add it.
+        metric, that it needs ``fit``'s ``validation``), before the first epoch trains; another
+        name is looked up in the first epoch's logs, to which a callback of one's own (listed
+        before this one) may add it.
     mode : "auto", "min" or "max"
         Whether the metric improves downwards ("min") or upwards ("max"). "auto" (the
         default) takes it from how the name ends: "loss", "mae", "mse" (and "rmse") or "error"
