@@ -8,11 +8,13 @@ from types import SimpleNamespace
 import pytest
 
 import chainrule.cli.run_folder as run_folder_module
+import chainrule.io.atomic as atomic_module
 from chainrule.cli.config import SavedConfig
 from chainrule.cli.main import build_parser
 from chainrule.cli.resume_checks import ResumedConfig
 from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, check_holds_the_resumed_run,
-                                      claim_folder, prepare_folder, release_folder, resume_option, run_folder)
+                                      claim_folder, prepare_folder, release_folder, remove_stale_temporary_files,
+                                      resume_option, run_folder)
 from chainrule.errors import ConfigError, DataError
 from chainrule.io import atomic_open
 
@@ -265,3 +267,13 @@ def test_a_config_toml_of_before_the_shuffle_key_shuffled(tmp_path, written, sav
     (tmp_path / CONFIG).write_text('seed = 0\nshuffle = true\n' if "shuffle" in written else written)
     check_holds_the_resumed_run(tmp_path, tmp_path / "ck.safetensors", ResumedConfig({"seed": 0}, resumed.source),
                                 {}, None)  # both left out, or true and left out: the same run
+
+
+def test_without_flock_a_killed_runs_temporary_file_is_still_deleted(tmp_path, monkeypatch):
+    # Windows has no flock: the file is closed before it is deleted (an open file cannot be deleted there)
+    monkeypatch.setattr(atomic_module, "fcntl", None)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / ".chainrule-0123456789abcdef.tmp").write_bytes(b"half a checkpoint")
+    assert remove_stale_temporary_files(folder) == [".chainrule-0123456789abcdef.tmp"]
+    assert list(folder.iterdir()) == []

@@ -228,10 +228,12 @@ def remove_abandoned(path: Path) -> bool:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:  # a write going on
                 return False
-        os.unlink(path)
-        return True
+            os.unlink(path)
+            return True
     finally:
         os.close(descriptor)
+    os.unlink(path)  # Windows, closed first: no flock there, and a file a write holds open cannot be deleted
+    return True
 
 
 def write_in_pieces(file, data) -> None:
