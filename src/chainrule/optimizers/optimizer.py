@@ -300,12 +300,7 @@ class Optimizer:
         :meth:`stretches` gives them. ``step`` and the GPU's training loop both follow it.
         HyperparameterError for a subclass overriding ``update`` while layers are frozen: it
         would step them."""
-        if flat.names is not self._named[1]:
-            self._follow_renaming(flat)
-        if self._weight_decay and flat is not self._decay_source:
-            # A buffer built anew (a layer replaced, or the layers reordered, leaving θ's size as it was):
-            # λ goes where its weights are now, not where the last buffer had them
-            self._make_decay(flat)
+        self._follow(flat)
         runs = flat.trainable_runs()  # None when nothing is frozen
         own_update = type(self).update is not Optimizer.update
         if runs is not None and own_update:
@@ -315,6 +310,15 @@ class Optimizer:
         if runs is None and (own_update or not (self.missed and self.counts_steps)):
             return None
         return self.stretches(flat, runs)
+
+    def _follow(self, flat) -> None:
+        """Follow the model's FlatParameters ``flat``: ``missed`` keyed by its names (:meth:`_follow_renaming`),
+        and, for a buffer built anew (a layer replaced, or the layers reordered, leaving θ's size as it was),
+        λ where its weights are now, not where the last buffer had them."""
+        if flat.names is not self._named[1]:
+            self._follow_renaming(flat)
+        if self._weight_decay and flat is not self._decay_source:
+            self._make_decay(flat)
 
     def _follow_renaming(self, flat) -> None:
         """Key ``missed`` by ``flat``'s names. Each count goes with its parameter: to the name the same
@@ -493,12 +497,7 @@ class Optimizer:
         ``{"t": t, "state": {name: array}, "missed": {parameter name: steps missed}}``, the names
         the parameters have in the model now."""
         flat = self.model.flat_parameters()
-        if flat.names is not self._named[1]:
-            self._follow_renaming(flat)
-        if self._weight_decay and flat is not self._decay_source:
-            # A buffer built anew (a layer replaced, or the layers reordered, leaving θ's size as it was):
-            # λ goes where its weights are now, not where the last buffer had them
-            self._make_decay(flat)
+        self._follow(flat)
         return {"t": self.t, "state": {name: array.copy() for name, array in self.state.items()},
                 "missed": dict(self.missed)}
 
