@@ -149,11 +149,17 @@ class Layer:
 
     def __getstate__(self) -> dict:
         """What a copy or a pickle of the layer holds: its attributes, less a training loop's
-        buffers. A copy made inside ``fit`` (a callback keeping the best model) is a model of its
-        own, whose ``forward`` answers new arrays as every model's does outside ``fit``; it kept
-        ``reuse_buffers`` on, and every forward then answered one array, overwritten by the next."""
+        buffers and the flat parameter buffer. A copy made inside ``fit`` (a callback keeping the
+        best model) is a model of its own, whose ``forward`` answers new arrays as every model's
+        does outside ``fit``; it kept ``reuse_buffers`` on, and every forward then answered one
+        array, overwritten by the next. The flat buffer's θ and ∂L/∂θ are a second copy of the
+        layers' ``own_params`` and ``own_grads`` (a copy or pickle copies each view as an array
+        of its own), which a copy never uses: it is not current there (``FlatParameters.is_current``),
+        and the first ``flat_parameters()`` builds it anew from the layers' arrays."""
         state = self.__dict__.copy()
         state["reuse_buffers"], state["_buffers"] = False, {}
+        if "_flat" in state:
+            state["_flat"] = None
         return state
 
     # -- the chain rule (subclasses) -------------------------------------------------------

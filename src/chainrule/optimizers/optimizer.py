@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy
 
-from ..backend import Array, abs_sum, axpy, device_of, get_array_module, to_device
+from ..backend import Array, abs_sum, axpy, device_of, get_array_module, module_for, to_device
 from ..checks import positive
 from ..errors import DTypeError, HyperparameterError, ShapeError, quoted
 from ..layers.layer import Layer
@@ -138,6 +138,36 @@ class Optimizer:
         self._work2 = self._decay = None
         self._decay_source = None  # the FlatParameters whose layout _decay was last filled from
         self.weight_decay = weight_decay  # checked by the setter, which makes _work2 and _decay
+
+    def __getstate__(self) -> dict:
+        """What a copy or a pickle of the optimizer holds: what a further ``step`` reads to go on
+        exactly as this one would (the hyperparameters, the schedule, t, ``missed``, the state
+        vectors, the parameter names that ``missed`` is keyed by), less the scratch of the steps.
+        ``_work`` and ``_work2`` are written before they are read at every step, and ``_decay``
+        and the cached stretches (``_plan``) are derived from λ and the model's layout: kept,
+        they were three of Adam's five θ-sized vectors with λ > 0. The buffer that the names
+        were taken from is dropped too: a copy of it is not the model's buffer (see
+        ``Layer.__getstate__``), and the names alone key ``missed`` (:meth:`_follow_renaming`).
+        :meth:`__setstate__` makes the work vectors again, empty; the next step refills ``_decay``."""
+        state = self.__dict__.copy()
+        work = state.pop("_work")
+        state["_work"] = (work.size, work.dtype.str, device_of(work))  # what __setstate__ makes it from
+        state["_work2"] = state["_work2"] is not None
+        state["_decay"] = state["_decay_source"] = state["_plan"] = None
+        state["_named"] = (None, state["_named"][1])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore what :meth:`__getstate__` kept, with the work vectors made anew (empty, on the
+        state's device); ``_decay`` is made from the model's layout at the next step (:meth:`plan`),
+        or at once where it is a vector of zeros (λ = 0 on the GPU)."""
+        size, dtype, device = state["_work"]
+        xp = module_for(device)
+        state["_work"] = xp.empty(size, dtype=numpy.dtype(dtype))
+        state["_work2"] = xp.empty_like(state["_work"]) if state["_work2"] else None
+        self.__dict__.update(state)
+        if not self._weight_decay:
+            self._decay = self._decay_on(device)
 
     def __setattr__(self, name: str, value) -> None:
         """Set an attribute the optimizer has, a private one, or any while its ``__init__`` runs;
@@ -326,9 +356,10 @@ class Optimizer:
         in before it, or taken out), whether ``flat`` is the buffer renamed or one made anew; else, for a
         parameter whose layer is no longer in the model (replaced), to the same path, taken for the same
         parameter as its state in the buffer is; a count with neither is dropped."""
-        named_flat, names = self._named
+        named_flat, names = self._named  # named_flat is None in a copy or unpickled optimizer: counts go by path
         now = {(id(layer), name): full_name for full_name, (layer, name) in zip(flat.names, flat.owners())}
-        then = {full_name: (id(layer), name) for full_name, (layer, name) in zip(names, named_flat.owners())}
+        then = {} if named_flat is None else {full_name: (id(layer), name)
+                                              for full_name, (layer, name) in zip(names, named_flat.owners())}
         missed, by_path, paths = {}, {}, set(flat.names)
         for name, count in self.missed.items():
             moved = now.get(then.get(name))
