@@ -28,7 +28,7 @@ COPIES = {"pickle": lambda thing: pickle.loads(pickle.dumps(thing)), "deepcopy":
 def data(estimator_class):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 30))
-    y = (X[:, 0] > 0) + (X[:, 1] > 0) if estimator_class is MLPClassifier else X[:, 0] - 2 * X[:, 1]
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0) if estimator_class is MLPClassifier else X[:, 0] - 2 * X[:, 1]
     return X, y
 
 
