@@ -516,9 +516,10 @@ class Optimizer:
     def _decay_on(self, device: str) -> Array | None:
         """``_decay`` on ``device`` (``_work`` must be there already): λ on the weights and 0 on
         the biases when λ > 0; when λ = 0, None on the CPU, whose update rules then never read it,
-        and zeros on the GPU, for the fused kernels of chainrule.cuda.kernels."""
+        and zeros on the GPU, for the fused kernels of chainrule.cuda.kernels. Still None when λ > 0 in a
+        copy that has not stepped yet (:meth:`__setstate__`): the next step makes it, on ``_work``'s device."""
         if self._weight_decay:
-            return to_device(self._decay, device)
+            return None if self._decay is None else to_device(self._decay, device)
         if device == "cpu":
             return None
         return self._decay if self._decay is not None else get_array_module(self._work).zeros_like(self._work)
