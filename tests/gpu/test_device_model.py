@@ -173,3 +173,23 @@ def test_a_checkpoint_written_by_a_gpu_run_resumes_as_if_uninterrupted(tmp_path)
     assert resumed_optimizer.t == optimizer.t
     for name, array in optimizer.state.items():
         assert np.array_equal(to_numpy(resumed_optimizer.state[name]), to_numpy(array)), name
+
+
+@pytest.mark.parametrize("make", [lambda model: cr.Adam(model, lr=0.01, weight_decay=0.01),
+                                  lambda model: cr.SGD(model, lr=0.05, momentum=0.9)], ids=["adam_decay", "sgd"])
+def test_an_unpickled_model_and_optimizer_moved_to_the_gpu_step_as_the_original_does(make):
+    """The copy holds no decay or work vectors (made again by __setstate__ and the next step's plan):
+    ``to("cuda")`` before any step moves what there is, and the fused steps then match the original's."""
+    import pickle
+
+    X = np.linspace(-1, 1, 24).reshape(6, 4)
+    y = np.array([0, 1, 2, 0, 1, 2])
+    model = cr.mlp([4, 5, 3], seed=0, dtype="float64")
+    optimizer = make(model)
+    cr.fit(model, X, y, optimizer=optimizer, epochs=1, verbose=0)
+    model_copy, optimizer_copy = pickle.loads(pickle.dumps((model, optimizer)))
+    model_copy.to("cuda")
+    optimizer_copy.to("cuda")
+    cr.fit(model, X, y, optimizer=optimizer, epochs=2, verbose=0, seed=1, device="cuda")
+    cr.fit(model_copy, X, y, optimizer=optimizer_copy, epochs=2, verbose=0, seed=1, device="cuda")
+    np.testing.assert_array_equal(to_numpy(model_copy.flat_parameters().theta), to_numpy(model.flat_parameters().theta))
