@@ -107,3 +107,23 @@ def test_an_unpickled_optimizer_has_its_work_vectors_again_and_no_decay_vector_w
     copy_ = pickle.loads(pickle.dumps(optimizer))
     assert copy_._work2 is None and copy_._decay is None
     assert copy_._work.shape == optimizer._work.shape and copy_._work.dtype == optimizer._work.dtype
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS)
+def test_a_pickle_made_before_getstate_existed_loads_and_steps_on_as_the_original(make, monkeypatch):
+    # Pickles written before Optimizer.__getstate__ (joblib files of fitted estimators) hold the optimizer's
+    # __dict__ as it was, _work, _work2 and _decay arrays included; __setstate__ unpacked _work as a tuple
+    # (size, dtype, device) and raised ValueError on every one of them
+    model = cr.mlp([40, 30, 5], seed=0)
+    optimizer = make(model)
+    size = model.flat_parameters().theta.size
+    train(model, optimizer, gradients(size, "float32", 2, seed=1))
+    with monkeypatch.context() as patch:
+        patch.delattr(cr.Optimizer, "__getstate__")  # the default: the whole __dict__, as before
+        old_pickle = pickle.dumps((model, optimizer))
+    model_copy, optimizer_copy = pickle.loads(old_pickle)
+    later = gradients(size, "float32", 2, seed=2)
+    train(model, optimizer, later)
+    train(model_copy, optimizer_copy, later)
+    np.testing.assert_array_equal(model_copy.flat_parameters().theta, model.flat_parameters().theta)
+    assert optimizer_copy.t == optimizer.t == 4

@@ -160,7 +160,14 @@ class Optimizer:
     def __setstate__(self, state: dict) -> None:
         """Restore what :meth:`__getstate__` kept, with the work vectors made anew (empty, on the
         state's device); ``_decay`` is made from the model's layout at the next step (:meth:`plan`),
-        or at once where it is a vector of zeros (λ = 0 on the GPU)."""
+        or at once where it is a vector of zeros (λ = 0 on the GPU). A pickle made before
+        ``__getstate__`` existed holds the arrays themselves: their scratch is left out as a new pickle's is."""
+        if not isinstance(state["_work"], tuple):  # the old pickle's _work, _work2, _decay and buffers
+            work = state["_work"]
+            state["_work"] = (work.size, work.dtype.str, device_of(work))
+            state["_work2"] = state["_work2"] is not None
+            state["_decay"] = state["_decay_source"] = state["_plan"] = None
+            state["_named"] = (None, state["_named"][1])
         size, dtype, device = state["_work"]
         xp = module_for(device)
         state["_work"] = xp.empty(size, dtype=numpy.dtype(dtype))
