@@ -620,3 +620,53 @@ def test_the_in_place_decision_follows_a_change_to_the_layers_after_a_forward():
     model.backward(given)
     np.testing.assert_array_equal(given, dY)
     assert model.in_place_flags() == [False, False, False]
+
+
+class _Scale(cr.Layer):
+    """X times a factor; as a value object, == to any _Scale of the same factor (a class may define __eq__)."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, X):
+        return X * self.factor
+
+    def backward(self, dY, input_grad=True):
+        return dY * self.factor
+
+    def __eq__(self, other):
+        return isinstance(other, _Scale) and other.factor == self.factor
+
+    __hash__ = cr.Layer.__hash__
+
+
+class _ScaleInPlace(_Scale):
+    works_in_place = True
+
+    def forward(self, X, inplace=False):
+        return _multiply(X, self.factor, inplace)
+
+    def backward(self, dY, input_grad=True, inplace=False):
+        return _multiply(dY, self.factor, inplace)
+
+
+def _multiply(X, factor, inplace):
+    return np.multiply(X, factor, out=X if inplace else None)
+
+
+def test_the_in_place_decision_follows_a_layer_replaced_by_one_that_compares_equal():
+    """in_place_flags compared the layers with a list's !=, which calls a layer class's __eq__: a layer that works
+    in place, replaced by an equal one that does not, kept its flag and was given inplace=True (TypeError)."""
+    model = cr.Sequential(cr.Linear(6, 6), _ScaleInPlace(2.0), cr.Linear(6, 3), seed=0)
+    X = normal(0, 3, 6)
+    model.forward(X)
+    assert model.in_place_flags() == [False, True, False]
+    model[1] = _Scale(2.0)
+    assert model[1] == _ScaleInPlace(2.0)
+    assert model.in_place_flags() == [False, False, False]
+    given = X.copy()
+    Y = model.forward(given)  # _Scale.forward takes no inplace: a TypeError with the flag kept
+    np.testing.assert_array_equal(Y, model[2].forward(2.0 * model[0].forward(X)))
+    dY = np.ones_like(Y)
+    model.backward(dY)
