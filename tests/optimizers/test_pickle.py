@@ -118,9 +118,16 @@ def test_a_pickle_made_before_getstate_existed_loads_and_steps_on_as_the_origina
     optimizer = make(model)
     size = model.flat_parameters().theta.size
     train(model, optimizer, gradients(size, "float32", 2, seed=1))
+    layer_state = cr.Layer.__getstate__
+
+    def old_layer_state(layer) -> dict:  # the flat buffer kept, as before
+        return {**layer_state(layer), "_flat": vars(layer)["_flat"]}
+
     with monkeypatch.context() as patch:
         patch.delattr(cr.Optimizer, "__getstate__")  # the default: the whole __dict__, as before
+        patch.setattr(cr.Layer, "__getstate__", old_layer_state)
         old_pickle = pickle.dumps((model, optimizer))
+    assert model.flat_parameters().theta.tobytes() in old_pickle  # the old flat buffer is in it
     model_copy, optimizer_copy = pickle.loads(old_pickle)
     later = gradients(size, "float32", 2, seed=2)
     train(model, optimizer, later)
