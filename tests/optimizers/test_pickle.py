@@ -123,8 +123,12 @@ def test_a_pickle_made_before_getstate_existed_loads_and_steps_on_as_the_origina
     def old_layer_state(layer) -> dict:  # the flat buffer kept, as before
         return {**layer_state(layer), "_flat": vars(layer)["_flat"]}
 
+    def old_optimizer_state(optimizer) -> dict:  # the whole __dict__, the buffer that named the parameters in it
+        flat = optimizer.model.flat_parameters()
+        return {**vars(optimizer), "_named": (flat, flat.names)}
+
     with monkeypatch.context() as patch:
-        patch.delattr(cr.Optimizer, "__getstate__")  # the default: the whole __dict__, as before
+        patch.setattr(cr.Optimizer, "__getstate__", old_optimizer_state)
         patch.setattr(cr.Layer, "__getstate__", old_layer_state)
         old_pickle = pickle.dumps((model, optimizer))
     assert model.flat_parameters().theta.tobytes() in old_pickle  # the old flat buffer is in it
@@ -134,3 +138,23 @@ def test_a_pickle_made_before_getstate_existed_loads_and_steps_on_as_the_origina
     train(model_copy, optimizer_copy, later)
     np.testing.assert_array_equal(model_copy.flat_parameters().theta, model.flat_parameters().theta)
     assert optimizer_copy.t == optimizer.t == 4
+
+
+@pytest.mark.parametrize("copied", COPIES.values(), ids=COPIES)
+def test_a_frozen_layers_missed_steps_follow_it_when_it_moves_in_the_copy_before_a_step(copied):
+    # The copy kept the names of the parameters and not which layers they stand for: a layer without
+    # parameters put in before the frozen one renamed "2.W" to "3.W", and its two missed steps were dropped
+    model = cr.mlp([40, 30, 5], seed=0)
+    optimizer = cr.Adam(model, lr=0.01)
+    size = model.flat_parameters().theta.size
+    model[2].trainable = False
+    train(model, optimizer, gradients(size, "float32", 2, seed=1))
+    model[2].trainable = True
+    model_copy, optimizer_copy = copied((model, optimizer))
+    for each in (model, model_copy):
+        each.layers.insert(1, cr.Identity())
+    assert optimizer_copy.state_dict()["missed"] == optimizer.state_dict()["missed"] == {"3.W": 2, "3.b": 2}
+    later = gradients(size, "float32", 2, seed=2)
+    train(model, optimizer, later)
+    train(model_copy, optimizer_copy, later)
+    np.testing.assert_array_equal(model_copy.flat_parameters().theta, model.flat_parameters().theta)

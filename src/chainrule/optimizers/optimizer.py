@@ -131,7 +131,7 @@ class Optimizer:
         self.missed: dict[str, int] = {}  # parameter name -> steps missed while frozen, when > 0
         self._plan = None  # (flat, runs, frozen names, stretches) of the last step taken stretch by stretch
         flat = model.flat_parameters()
-        self._named = (flat, flat.names)  # the buffer and the names that the keys of missed are
+        self._named = (flat.owners(), flat.names)  # the parameters (layer, name) and the names keying missed
         self.state: dict[str, Array] = {}  # per-parameter state, same layout as θ
         self._work = get_array_module(flat.theta).empty_like(flat.theta)
         self._weight_decay = 0.0
@@ -145,16 +145,15 @@ class Optimizer:
         vectors, the parameter names that ``missed`` is keyed by), less the scratch of the steps.
         ``_work`` and ``_work2`` are written before they are read at every step, and ``_decay``
         and the cached stretches (``_plan``) are derived from λ and the model's layout: kept,
-        they were three of Adam's five θ-sized vectors with λ > 0. The buffer that the names
-        were taken from is dropped too: a copy of it is not the model's buffer (see
-        ``Layer.__getstate__``), and the names alone key ``missed`` (:meth:`_follow_renaming`).
+        they were three of Adam's five θ-sized vectors with λ > 0. The parameters that the names
+        stand for (``_named``: the layers, copied with the model) are kept, so that ``missed`` follows
+        a layer moved in the copy before its first step (:meth:`_follow_renaming`).
         :meth:`__setstate__` makes the work vectors again, empty; the next step refills ``_decay``."""
         state = self.__dict__.copy()
         work = state.pop("_work")
         state["_work"] = (work.size, work.dtype.str, device_of(work))  # what __setstate__ makes it from
         state["_work2"] = state["_work2"] is not None
         state["_decay"] = state["_decay_source"] = state["_plan"] = None
-        state["_named"] = (None, state["_named"][1])
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -167,7 +166,8 @@ class Optimizer:
             state["_work"] = (work.size, work.dtype.str, device_of(work))
             state["_work2"] = state["_work2"] is not None
             state["_decay"] = state["_decay_source"] = state["_plan"] = None
-            state["_named"] = (None, state["_named"][1])
+            named_flat, names = state["_named"]  # a copy of the buffer then
+            state["_named"] = (named_flat.owners(), names)
         size, dtype, device = state["_work"]
         xp = module_for(device)
         state["_work"] = xp.empty(size, dtype=numpy.dtype(dtype))
@@ -328,7 +328,7 @@ class Optimizer:
         flat = self.model.flat_parameters()
         self.missed = dict.fromkeys(flat.names, self.t) if self.t else {}
         self._plan = None  # the stretches follow the counts
-        self._named = (flat, flat.names)
+        self._named = (flat.owners(), flat.names)
 
     def plan(self, flat) -> tuple | None:
         """How the next step updates the model's FlatParameters ``flat``: None when it updates all
@@ -363,10 +363,9 @@ class Optimizer:
         in before it, or taken out), whether ``flat`` is the buffer renamed or one made anew; else, for a
         parameter whose layer is no longer in the model (replaced), to the same path, taken for the same
         parameter as its state in the buffer is; a count with neither is dropped."""
-        named_flat, names = self._named  # named_flat is None in a copy or unpickled optimizer: counts go by path
+        owners, names = self._named
         now = {(id(layer), name): full_name for full_name, (layer, name) in zip(flat.names, flat.owners())}
-        then = {} if named_flat is None else {full_name: (id(layer), name)
-                                              for full_name, (layer, name) in zip(names, named_flat.owners())}
+        then = {full_name: (id(layer), name) for full_name, (layer, name) in zip(names, owners)}
         missed, by_path, paths = {}, {}, set(flat.names)
         for name, count in self.missed.items():
             moved = now.get(then.get(name))
@@ -378,7 +377,7 @@ class Optimizer:
             missed.setdefault(name, count)
         self.missed = missed
         self._plan = None  # the stretches follow the counts
-        self._named = (flat, flat.names)
+        self._named = (flat.owners(), flat.names)
 
     def _step_stretches(self, flat, plan: tuple, lr: float, check_finite: bool) -> bool:
         """``step`` for a model with frozen parameters, or whose parameters took different numbers
@@ -561,7 +560,7 @@ class Optimizer:
         self.t = t
         self.missed = missed
         self._plan = None  # the stretches follow the counts loaded
-        self._named = (flat, flat.names)
+        self._named = (flat.owners(), flat.names)
 
     def __repr__(self) -> str:
         return self.described()
