@@ -607,7 +607,7 @@ def test_the_in_place_decision_follows_a_change_to_the_layers_after_a_forward():
     model = cr.Sequential(cr.Linear(6, 6), cr.ReLU(), cr.Linear(6, 3), seed=0)
     model.forward(normal(0, 3, 6))
     model.backward(normal(1, 3, 3))
-    assert model.in_place_flags() == [False, True, False]
+    assert model.in_place_flags() == (False, True, False)
     model[0] = cr.Identity()  # the ReLU's input is now the caller's X
     X = normal(2, 3, 6)
     original = X.copy()
@@ -619,7 +619,7 @@ def test_the_in_place_decision_follows_a_change_to_the_layers_after_a_forward():
     given = dY.copy()
     model.backward(given)
     np.testing.assert_array_equal(given, dY)
-    assert model.in_place_flags() == [False, False, False]
+    assert model.in_place_flags() == (False, False, False)
 
 
 class _Scale(cr.Layer):
@@ -661,10 +661,10 @@ def test_the_in_place_decision_follows_a_layer_replaced_by_one_that_compares_equ
     model = cr.Sequential(cr.Linear(6, 6), _ScaleInPlace(2.0), cr.Linear(6, 3), seed=0)
     X = normal(0, 3, 6)
     model.forward(X)
-    assert model.in_place_flags() == [False, True, False]
+    assert model.in_place_flags() == (False, True, False)
     model[1] = _Scale(2.0)
     assert model[1] == _ScaleInPlace(2.0)
-    assert model.in_place_flags() == [False, False, False]
+    assert model.in_place_flags() == (False, False, False)
     given = X.copy()
     Y = model.forward(given)  # _Scale.forward takes no inplace: a TypeError with the flag kept
     np.testing.assert_array_equal(Y, model[2].forward(2.0 * model[0].forward(X)))

@@ -81,7 +81,7 @@ class Sequential(Layer):
     # (TrainableVersion.number, a copy of layers, first_to_backpropagate's answer) when last computed
     _first_cache = (-1, None, 0)
     # (TrainableVersion.number, a copy of layers, in_place_flags' answer) when last computed
-    _in_place_cache = (-1, None, [])
+    _in_place_cache = (-1, None, ())
     #: a LayerList: assigning the attribute, or changing the list in place, renames the layers
     layers = LayerAttribute(LayerList)
 
@@ -128,7 +128,7 @@ class Sequential(Layer):
         return (layers[index].works_in_place and 0 < index < len(layers) - 1
                 and isinstance(layers[index - 1], Linear) and isinstance(layers[index + 1], Linear))
 
-    def in_place_flags(self) -> list[bool]:
+    def in_place_flags(self) -> tuple[bool, ...]:
         """``in_place(index)`` for every layer, computed again when ``layers`` holds other objects
         (one replaced, swapped, added or removed; ``works_in_place`` is the layer's class's, set when
         the class is defined). Asking for each activation at every forward took 2.0 µs of 53 at
@@ -139,7 +139,7 @@ class Sequential(Layer):
         that replaced another (an equal one of a class that does not work in place kept the old answer)."""
         version, layers, flags = self._in_place_cache
         if version != TrainableVersion.number or layers != self.layers:  # identities, unless __eq__ defined
-            flags = [layer.works_in_place and self.in_place(index) for index, layer in enumerate(self.layers)]
+            flags = tuple(layer.works_in_place and self.in_place(index) for index, layer in enumerate(self.layers))
             self._in_place_cache = (TrainableVersion.number, list(self.layers), flags)
         return flags
 
