@@ -58,6 +58,13 @@ CHUNK_CELLS = 2**18
 # the ASCII whitespace " \t\n\v\f\r" only); every other character they treat alike.
 LOADTXT_ONLY_SPACES = "\x1c\x1d\x1e\x1f"
 
+# Text that marks a missing value: pandas.read_csv's default na_values that float() does not read (it reads
+# "nan" and "NaN" as NaN, refused as not finite), and "?", the marker of the UCI repository's files. chainrule
+# does not impute, so a feature cell holding one is named as a missing value rather than as a label column.
+MISSING_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+                             "NA", "NULL", "None", "n/a", "null", "?"})
+MISSING_ADVICE = "chainrule trains on complete rows: fill in or drop the rows with missing values first"
+
 
 def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=None,
              target_dtype=None, target_standardization: tuple | None = None) -> Dataset:
@@ -589,7 +596,10 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
     if number is None:
         where = f"{path}: line {line}, column {column + 1} {quoted(header[column])}"
         if not cell.strip():
-            raise DataError(f"{where}: expected a number, found an empty cell")
+            raise DataError(f"{where}: expected a number, found an empty cell (a missing value); {MISSING_ADVICE}")
+        if cell.strip() in MISSING_MARKERS:
+            raise DataError(f"{where}: expected a number, found {quoted(cell)}, which marks a missing value (pandas "
+                            f"reads it as NaN); {MISSING_ADVICE}")
         name = header[column]
         option = name if len(name) <= QUOTE_LIMIT else quoted(name)  # as typed, unless too long to show
         # Text in a feature column is most often a label column that is not the last one.
