@@ -446,3 +446,12 @@ def test_an_invalid_choice_is_quoted_and_cut(capsys):
     code, out, err = call(capsys, "train", "--device", "x" * 100_000)
     line = assert_one_line_error(code, err, "invalid choice: '" + "x" * 59 + "... (choose from 'cpu', 'cuda')")
     assert len(line) < 300
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["train", "--version"], ["predict", "m.safetensors", "--version"]])
+def test_version_is_printed_before_or_after_the_command(capsys, argv):
+    # after the command it was an unrecognized argument (exit 2), where --debug is taken in every position
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    assert exit.value.code in (0, None)
+    assert capsys.readouterr().out == f"chainrule {cr.__version__}\n"

@@ -205,8 +205,11 @@ def parse(argv: list) -> argparse.Namespace:
     An unknown argument is named as given to its command (argparse would name "chainrule"), cut
     to a line (a shell glob that expanded to thousands of files), and a mistyped option ends the
     line with the one meant, as a mistyped command or choice does: ``--epoch 3`` ... ``(did you
-    mean '--epochs'?)``.
+    mean '--epochs'?)``. ``--version`` after the command prints the version, as before it.
     """
+    if "--version" in argv:  # after the command too (argparse knows it before), as --debug is taken anywhere
+        print(f"chainrule {__version__}")
+        raise SystemExit(0)
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
