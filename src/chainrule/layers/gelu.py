@@ -48,6 +48,8 @@ class GELU(Layer):
     preferred_init = "he_normal"
     works_in_place = True
 
+    saved_for_backward = ("_X", "_T")  # set to None by release_saved (cr.fit, when it returns)
+
     def __init__(self) -> None:
         super().__init__()
         self._X = None

@@ -21,6 +21,8 @@ class Identity(Layer):
     array([[ 1., -2.]])
     """
 
+    saved_for_backward = ("_X",)  # set to None by release_saved (cr.fit, when it returns)
+
     def __init__(self) -> None:
         super().__init__()
         self._X = None

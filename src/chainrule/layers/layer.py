@@ -100,6 +100,10 @@ class Layer:
     #: Whether ``refresh_paths`` names the layers inside by their paths in this one: False for a
     #: slice ``model[i:j]``, whose layers keep their paths in the model it was cut from.
     renames_layers = True
+    #: The attributes in which ``forward`` keeps what ``backward`` needs (Linear's ``("_X",)``,
+    #: ReLU's ``("_Y",)``): set to None by ``release_saved`` (see there). A layer of one's own
+    #: names its own here, or overrides ``release_own_saved``.
+    saved_for_backward: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs) -> None:
         """A subclass whose forward or backward cannot take ``inplace=True`` does not work in place.
@@ -181,7 +185,8 @@ class Layer:
         any forward, ShapeError or DTypeError for a dY that does not match, naming the layer.
         """
         if kept is None:
-            raise StateError(f"{self.describe()}: backward needs the output of a forward to match dY against; "
+            raise StateError(f"{self.describe()}: backward needs what a forward kept, and none is held (no forward "
+                             f"since the layer was made, or cr.fit released the last batch's when it returned); "
                              f"call forward first")
         shape = kept.shape if width is None else (kept.shape[0], width)
         dtype = kept.dtype if dtype is None else dtype
@@ -230,6 +235,30 @@ class Layer:
         finally:
             for layer in layers:
                 layer.reuse_buffers, layer._buffers = False, {}
+            self.release_saved()  # what the layers kept of the last step is in those buffers (or the batch)
+
+    def release_saved(self) -> None:
+        """Let go of what the last ``forward`` of this layer and every layer inside it kept for
+        ``backward`` (``release_own_saved`` of each).
+
+        Called when ``reusing_buffers`` ends, so at every return of ``cr.fit`` (an error, a Ctrl-C
+        or a DivergenceError too): the layers kept the last training batch's input and outputs,
+        batch-sized arrays (hundreds of MB after a full-batch fit) held for nothing, and carried by
+        a copy or pickle of the model. A ``backward`` after it needs a ``forward`` first (StateError
+        saying so), as on a new layer. Parameters and gradients are kept.
+        """
+        for _, layer in self.walk():
+            layer.release_own_saved()
+
+    def release_own_saved(self) -> None:
+        """Set this layer's ``saved_for_backward`` attributes to None (not the layers inside it).
+
+        Only chainrule's own layers' attributes are known: a layer of one's own that keeps
+        arrays for its backward names them in ``saved_for_backward`` or overrides this method;
+        otherwise it keeps them, as before.
+        """
+        for name in self.saved_for_backward:
+            setattr(self, name, None)
 
     def children(self) -> list[tuple[str, "Layer"]]:
         """The (name, layer) pairs this layer is composed of; empty for a leaf."""

@@ -36,6 +36,8 @@ class LeakyReLU(Layer):
 
     preferred_init = "he_normal"
 
+    saved_for_backward = ("_positive", "_dtype")  # set to None by release_saved (cr.fit, when it returns)
+
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         self.alpha = positive(alpha, "alpha", allow_zero=True)

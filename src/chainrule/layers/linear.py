@@ -65,6 +65,10 @@ class Linear(Layer):
     (4, 2)
     """
 
+    saved_for_backward = ("_X",)  # set to None by release_saved (cr.fit, when it returns)
+    # True once a forward's X was released: the layer has run forward (see use_auto_init)
+    _ran_forward = False
+
     def __init__(self, n_in: int, n_out: int, *, init: str = "auto", seed=None, dtype="float32",
                  _draw: bool = True) -> None:
         # _draw=False is private to cr.load, cr.mlp and chainrule.sklearn: W stays zeros, with no draw
@@ -125,7 +129,7 @@ class Linear(Layer):
         that draws every parameter afresh right after (``Sequential(..., seed=...)``), where
         the comparison and the redraw would be wasted.
         """
-        if self.init != "auto" or name == self.auto_init or (redraw and self._X is not None):
+        if self.init != "auto" or name == self.auto_init or (redraw and (self._X is not None or self._ran_forward)):
             return  # a layer that has run forward keeps its weights, and the initializer that drew them
         self.auto_init = name
         if redraw and self._still_drawn():
@@ -212,6 +216,12 @@ class Linear(Layer):
         W = self.own_params["W"]
         fresh = not self.reuse_buffers and dY.dtype == W.dtype  # matmul makes dX itself, as Z in forward
         return matmul(dY, W.T, out=None if fresh else self.buffer("dX", (dY.shape[0], self.n_in), dY))  # dX = dY Wᵀ
+
+    def release_own_saved(self) -> None:
+        """Let go of X; the layer still counts as having run forward (its initializer is kept)."""
+        if self._X is not None:
+            self._ran_forward = True
+        self._X = None
 
     def __repr__(self) -> str:
         return f"Linear({self.n_in}, {self.n_out}, init={self.init!r})"

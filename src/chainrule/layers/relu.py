@@ -28,6 +28,8 @@ class ReLU(Layer):
     preferred_init = "he_normal"
     works_in_place = True
 
+    saved_for_backward = ("_Y",)  # set to None by release_saved (cr.fit, when it returns)
+
     def __init__(self) -> None:
         super().__init__()
         self._Y = None

@@ -43,6 +43,8 @@ class Sigmoid(Layer):
     array([[0.5   , 0.8808]])
     """
 
+    saved_for_backward = ("_Y",)  # set to None by release_saved (cr.fit, when it returns)
+
     def __init__(self) -> None:
         super().__init__()
         self._Y = None

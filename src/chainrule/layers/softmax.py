@@ -50,6 +50,8 @@ class Softmax(Layer):
            [0.25, 0.75]])
     """
 
+    saved_for_backward = ("_Y",)  # set to None by release_saved (cr.fit, when it returns)
+
     def __init__(self) -> None:
         super().__init__()
         self._Y = None

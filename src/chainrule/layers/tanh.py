@@ -26,6 +26,8 @@ class Tanh(Layer):
 
     works_in_place = True
 
+    saved_for_backward = ("_Y",)  # set to None by release_saved (cr.fit, when it returns)
+
     def __init__(self) -> None:
         super().__init__()
         self._Y = None

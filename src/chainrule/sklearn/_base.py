@@ -404,9 +404,9 @@ class BaseMLP(BaseEstimator):
 
     def __getstate__(self) -> dict:
         if hasattr(self, "model_"):
-            # Each layer keeps its last batch's inputs for backward: empty them, so that a
+            # Each layer keeps its last batch's inputs for backward: let go of them, so that a
             # pickle holds the weights and not the last data predicted on.
-            self.model_.forward(numpy.zeros((0, self.n_features_in_), dtype=self.model_.dtype))
+            self.model_.release_saved()
         return super().__getstate__()
 
     # -- training ----------------------------------------------------------------------------
