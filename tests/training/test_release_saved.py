@@ -10,7 +10,8 @@ import chainrule as cr
 
 def held_bytes(model: cr.Layer) -> int:
     """Bytes of the arrays the layers hold in their attributes, other than parameters and gradients."""
-    owned = {id(array) for _, layer in model.walk() for array in [*layer.own_params.values(), *layer.own_grads.values()]}
+    owned = {id(array) for _, layer in model.walk()
+             for array in [*layer.own_params.values(), *layer.own_grads.values()]}
     held = {id(value): value.nbytes for _, layer in model.walk() for value in vars(layer).values()
             if isinstance(value, np.ndarray) and id(value) not in owned}
     return sum(held.values())
