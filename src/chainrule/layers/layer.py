@@ -14,7 +14,8 @@ Every layer, leaf or composite, is a :class:`Layer`:
   as for the first layer of a network. ``backward`` checks dY against the output of the
   last ``forward`` (shape and dtype only, so the check costs the same at any batch size):
   StateError before any ``forward``, or after ``release_saved`` (``cr.fit`` when it returns):
-  "call forward first"; ShapeError for another shape, DTypeError for another dtype (a float64 dY is not cast for a float32 layer: convert it yourself).
+  "call forward first"; ShapeError for another shape, DTypeError for another dtype (a
+  float64 dY is not cast for a float32 layer: convert it yourself).
 
 A layer whose class sets ``works_in_place`` (ReLU, Tanh, GELU) also takes ``inplace=True`` in
 ``forward`` and ``backward``: it may then overwrite X and dY. Only a Sequential passes it,
