@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy
 
-from ..checks import as_real_matrix, check_finite, check_finite_as, distinct_names, is_json_count
+from ..checks import as_real_matrix, check_finite, check_finite_as, distinct_names, is_json_count, listing
 from ..errors import DataError, DTypeError, LabelError, NonFiniteError, ShapeError, quoted
 from .frames import select_features
 
@@ -116,7 +116,7 @@ class Preprocessor:
         ``cr.fit`` passes the rows that its validation split leaves for training.
         """
         if task not in TASKS:
-            raise DataError(f"task: expected one of {', '.join(map(repr, TASKS))}; got {quoted(task)}")
+            raise DataError(f"task: expected one of {listing(TASKS)}; got {quoted(task)}")
         X = _as_rows(X)
         if (len(X) if rows is None else len(rows)) == 0:
             what = "X has no rows" if rows is None else "rows selects no row of X"
@@ -351,7 +351,7 @@ class Preprocessor:
         if not is_json_count(n_features) or n_features < 1:
             raise DataError(f"preprocessing.n_features: expected an integer >= 1, got {quoted(n_features)}")
         if saved["task"] not in TASKS:
-            raise DataError(f"preprocessing.task: expected one of {', '.join(map(repr, TASKS))}; got {quoted(saved['task'])}")
+            raise DataError(f"preprocessing.task: expected one of {listing(TASKS)}; got {quoted(saved['task'])}")
         mean = _saved_vector(saved, "mean", n_features)
         scale = _saved_vector(saved, "scale", n_features)
         _check_saved_scale(scale, "scale")
@@ -416,7 +416,7 @@ def check_preprocessor_inputs(preprocessor, n_inputs: int | None, name: str = "m
 def _check_fields(preprocessor: Preprocessor, name: str) -> None:
     """DataError naming ``name`` and the field unless each field is as ``check_preprocessor_inputs`` says."""
     if preprocessor.task not in TASKS:
-        raise DataError(f"{name}.task: expected one of {', '.join(map(repr, TASKS))}; got {quoted(preprocessor.task)}")
+        raise DataError(f"{name}.task: expected one of {listing(TASKS)}; got {quoted(preprocessor.task)}")
     n_features = preprocessor.n_features
     if not isinstance(n_features, (int, numpy.integer)) or isinstance(n_features, bool) or n_features < 1:
         raise DataError(f"{name}.n_features: expected an integer >= 1, got {quoted(n_features)}")
