@@ -3,8 +3,8 @@
 Writes a CSV with a header: one column named ``prediction`` (the training labels for a
 classifier, a binary one's of one sigmoid output included; values for a regressor; one column
 per output for several outputs or multi-label 0/1 rows), or with ``--proba`` (or
-``--probabilities``, export's name) one column per class named after it (for a binary classifier of one output, one column named after its
-second class, whose probability it holds). To stdout (also for ``-o -``), or
+``--probabilities``, export's name) one column per class named after it (for a binary
+classifier of one output, one column named after its second class, whose probability it holds). To stdout (also for ``-o -``), or
 atomically to ``-o FILE``; an empty ``-o ''``, and a FILE that cannot be written (a directory, one in a
 missing folder, or one this user may not write, ``chmod 444``, which the atomic write would replace), are
 refused (exit 2) before the model is read, and so are the model file and DATA's files, and a name in an IDX
