@@ -144,6 +144,7 @@ def test_an_epoch_count_that_is_a_whole_number_or_none_is_drawn(tmp_path, epochs
                       epochs=epochs)
     plot_history(history, tmp_path / "history.png")
     plot_gradient_flow(history, tmp_path / "flow.png")
+    assert (tmp_path / "history.png").is_file() and (tmp_path / "flow.png").is_file()
 
 
 def test_a_metric_name_is_drawn_as_it_is_not_as_mathtext(tmp_path, drawn):
