@@ -27,6 +27,7 @@ from .errors import DeviceError, HyperparameterError, did_you_mean, quoted
 Array = Any  # a numpy.ndarray or a cupy.ndarray
 
 DEVICES = ("cpu", "cuda")
+_EXPECTED_DEVICE = f"device: expected one of {', '.join(map(repr, DEVICES))}; got"  # as checks.choice words it
 
 
 def _cupy() -> types.ModuleType | None:
@@ -59,8 +60,7 @@ def is_array(value) -> bool:
 def module_for(device: str) -> types.ModuleType:
     """The array module that holds arrays on ``device`` ("cpu" or "cuda")."""
     if not isinstance(device, str):  # an array compared with "cpu" has no single truth value
-        raise HyperparameterError(f"device: expected one of {', '.join(map(repr, DEVICES))}; got {type(device).__name__} "
-                                  f"{quoted(device)}")
+        raise HyperparameterError(f"{_EXPECTED_DEVICE} {type(device).__name__} {quoted(device)}")
     if device == "cpu":
         return numpy
     if device == "cuda":
@@ -71,7 +71,7 @@ def module_for(device: str) -> types.ModuleType:
                 "install it with: pip install 'chainrule[cuda]'"
             )
         return cupy
-    raise HyperparameterError(f"device: expected one of {', '.join(map(repr, DEVICES))}; got {quoted(device)}{did_you_mean(device, DEVICES)}")
+    raise HyperparameterError(f"{_EXPECTED_DEVICE} {quoted(device)}{did_you_mean(device, DEVICES)}")
 
 
 def device_of(array: Array) -> str:
