@@ -149,12 +149,7 @@ class Optimizer:
         stand for (``_named``: the layers, copied with the model) are kept, so that ``missed`` follows
         a layer moved in the copy before its first step (:meth:`_follow_renaming`).
         :meth:`__setstate__` makes the work vectors again, empty; the next step refills ``_decay``."""
-        state = self.__dict__.copy()
-        work = state.pop("_work")
-        state["_work"] = (work.size, work.dtype.str, device_of(work))  # what __setstate__ makes it from
-        state["_work2"] = state["_work2"] is not None
-        state["_decay"] = state["_decay_source"] = state["_plan"] = None
-        return state
+        return _scratch_left_out(self.__dict__.copy())
 
     def __setstate__(self, state: dict) -> None:
         """Restore what :meth:`__getstate__` kept, with the work vectors made anew (empty, on the
@@ -162,10 +157,7 @@ class Optimizer:
         or at once where it is a vector of zeros (λ = 0 on the GPU). A pickle made before
         ``__getstate__`` existed holds the arrays themselves: their scratch is left out as a new pickle's is."""
         if not isinstance(state["_work"], tuple):  # the old pickle's _work, _work2, _decay and buffers
-            work = state["_work"]
-            state["_work"] = (work.size, work.dtype.str, device_of(work))
-            state["_work2"] = state["_work2"] is not None
-            state["_decay"] = state["_decay_source"] = state["_plan"] = None
+            _scratch_left_out(state)
             named_flat, names = state["_named"]  # a copy of the buffer then
             state["_named"] = (named_flat.owners(), names)
         size, dtype, device = state["_work"]
@@ -579,3 +571,14 @@ class Optimizer:
             texts.append(f"schedule={schedule!r}" if own else
                          f"schedule={getattr(schedule, '__qualname__', type(schedule).__qualname__)}")
         return f"{type(self).__name__}({', '.join(texts)})"
+
+
+def _scratch_left_out(state: dict) -> dict:
+    """An optimizer's ``state`` (its ``__dict__``, or a copy) without a step's scratch, changed in place and
+    returned: ``_work`` as what :meth:`Optimizer.__setstate__` makes it from (size, dtype, device), ``_work2``
+    as whether there is one, ``_decay``, ``_decay_source`` and ``_plan`` as None."""
+    work = state["_work"]
+    state["_work"] = (work.size, work.dtype.str, device_of(work))
+    state["_work2"] = state["_work2"] is not None
+    state["_decay"] = state["_decay_source"] = state["_plan"] = None
+    return state
