@@ -179,11 +179,12 @@ class Layer:
     def check_dY(self, dY, kept: Array | None, width: int | None = None, dtype=None) -> None:
         """Refuse a dY that is not ∂L/∂h for the output of the last forward.
 
-        ``kept`` is an array that forward kept (None before any forward), with the output's
-        shape and dtype, except that ``width`` gives the output's number of columns and
-        ``dtype`` its dtype where they differ from ``kept``'s. Only the shape and dtype are
-        compared: O(1), as backward runs at every training step. Raises StateError before
-        any forward, ShapeError or DTypeError for a dY that does not match, naming the layer.
+        ``kept`` is an array that forward kept (None before any forward, and after
+        ``release_saved``), with the output's shape and dtype, except that ``width`` gives the
+        output's number of columns and ``dtype`` its dtype where they differ from ``kept``'s. Only
+        the shape and dtype are compared: O(1), as backward runs at every training step. Raises
+        StateError where ``kept`` is None, ShapeError or DTypeError for a dY that does not match,
+        naming the layer.
         """
         if kept is None:
             raise StateError(f"{self.describe()}: backward needs what a forward kept, and none is held (no forward "
