@@ -28,7 +28,8 @@ from ..checks import SEED_RANGE, as_sample_weights, check_finite, flag, is_bool,
 from ..cuda.kernels import check_own_step
 from ..data.frames import feature_names, select_features
 from ..data.preprocessing import Preprocessor, check_preprocessor_inputs
-from ..errors import DataError, DistributedError, DivergenceError, HyperparameterError, ModelFileError, ShapeError, quoted
+from ..errors import (DataError, DistributedError, DivergenceError, HyperparameterError, ModelFileError, ShapeError,
+                      quoted)
 from ..io.atomic import check_path, check_writable
 from ..io.json_values import strict_json
 from ..io.model_file import check_savable

@@ -70,8 +70,8 @@ class LoopSettings(NamedTuple):
     target_scale: numpy.ndarray | None = None  # σ_y of standardized targets (mae is reported times it), or None
     inputs_standardized: bool = False  # whether X is standardized (here, or in a copy made before): for advice only
     shuffle: bool = True  # False: every epoch takes the rows in order (and draws nothing from rng)
-    # The caller's order of each epoch's rows, in place of the above (see ``fit``'s private _epoch_order): called once an
-    # epoch with the number of training rows, it returns their indices in the order to visit them. None: the above.
+    # The caller's order of each epoch's rows, in place of the above (see ``fit``'s private _epoch_order): called once
+    # an epoch with the number of training rows, it returns their indices in the order to visit them. None: the above.
     epoch_order: Callable[[int], numpy.ndarray] | None = None
 
 
