@@ -566,8 +566,9 @@ class BaseMLP(BaseEstimator):
         Rather than a new one, the estimator keeps one RandomState and seeds it again at every
         call (``RandomState.seed``, as ``RandomState(seed)`` seeds a new one: the same numbers).
         Making one takes about 210 µs (NumPy seeds its MT19937 from OS entropy before it seeds it
-        with the int), a quarter of a small ``partial_fit`` call; seeding it again takes 2 µs for an
-        int, 30 µs for four words.
+        with the int), a quarter of a small ``partial_fit`` call; seeding it again takes about 2 µs
+        for an int (for None, the new ``default_rng`` and its four words 60-110 µs): measured in
+        ``docs/cpu_speed.md``.
         """
         random_state = self.random_state
         if isinstance(random_state, numpy.random.RandomState):
