@@ -28,9 +28,11 @@ class Identity(Layer):
         self._X = None
 
     def forward(self, X: Array) -> Array:
+        """Y = X: a copy, except inside a training loop (``reusing_buffers``), where X itself."""
         self._X = X  # kept only for the shape and dtype backward checks dY against
         return X if self.reuse_buffers else X.copy()  # a new array, as every layer's output outside fit
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """dX = dY: ∂L/∂x = ∂L/∂h, as ∂h/∂x is the identity."""
         self.check_dY(dY, self._X)
         return dY if input_grad else None

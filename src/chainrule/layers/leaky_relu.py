@@ -47,12 +47,14 @@ class LeakyReLU(Layer):
         self._dtype = None  # of the last output, which dY must have
 
     def forward(self, X: Array) -> Array:
+        """Y = where(X > 0, X, α X); the mask X > 0 is kept for backward."""
         xp = get_array_module(X)
         self._positive = positive = X > 0
         self._dtype = X.dtype
         return xp.where(positive, X, X * X.dtype.type(self.alpha))
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """dX = dY ⊙ where(X > 0, 1, α): the slope at z = 0 is α, as in PyTorch."""
         self.check_dY(dY, self._positive, dtype=self._dtype)
         if not input_grad:
             return None

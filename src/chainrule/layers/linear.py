@@ -191,6 +191,7 @@ class Linear(Layer):
             f"{n_bytes / 1e6:,.0f} MB, more memory than could be allocated; choose smaller widths")
 
     def forward(self, X: Array) -> Array:
+        """Z = X W + b, (n_samples, n_in) -> (n_samples, n_out); X is kept for backward."""
         if X.ndim != 2 or X.shape[1] != self.n_in:
             raise ShapeError(
                 f"{self.describe()}: expected input of shape (n_samples, {self.n_in}), got {tuple(X.shape)}"
@@ -207,6 +208,8 @@ class Linear(Layer):
         return Z
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """∂L/∂h of the output given (dY), compute ∂L/∂θ and ∂L/∂x: dW = Xᵀ dY and db = Σ_n dY
+        into ``grads`` (skipped when frozen), and return dX = dY Wᵀ (None without ``input_grad``)."""
         self.check_dY(dY, self._X, width=self.n_out)
         if self.own_trainable:  # a frozen layer's dW and db are not used: they stay 0
             matmul(self._X.T, dY, out=self.own_grads["W"])  # dW = Xᵀ dY

@@ -63,6 +63,7 @@ class Residual(Layer):
         return [("f", self.f)]
 
     def forward(self, X: Array) -> Array:
+        """Y = X + f(X)."""
         F = self.f.forward(X)
         if not (hasattr(F, "dtype") and F.dtype == X.dtype):  # a custom f's list, booleans, integers or float64
             received = f"dtype {F.dtype}" if hasattr(F, "dtype") else type(F).__name__
@@ -76,6 +77,7 @@ class Residual(Layer):
         return X + F
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """dX = dY + f.backward(dY), which also writes the ∂L/∂θ of f's parameters."""
         if not input_grad and not self.f.has_trainable_parameters():
             return None  # neither ∂L/∂x nor any gradient inside f is needed
         dF = self.f.backward(dY, input_grad)

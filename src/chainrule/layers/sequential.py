@@ -144,11 +144,14 @@ class Sequential(Layer):
         return flags
 
     def forward(self, X: Array) -> Array:
+        """h⁽ˡ⁾ = f_l(h⁽ˡ⁻¹⁾) from h⁽⁰⁾ = X; returns Y = h⁽ᴸ⁾."""
         for layer, in_place in zip(self.layers, self.in_place_flags()):
             X = layer.forward(X, inplace=True) if in_place else layer.forward(X)
         return X
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """From dY = ∂L/∂h⁽ᴸ⁾, each layer in reverse fills its ∂L/∂θ and turns ∂L/∂h⁽ˡ⁾ into
+        ∂L/∂h⁽ˡ⁻¹⁾; returns dX = ∂L/∂h⁽⁰⁾ (None without ``input_grad``)."""
         # Without input_grad, the layers below the lowest one with a trainable parameter need
         # no gradient: backpropagation stops there (at layer 0 when nothing is frozen).
         first = 0 if input_grad else self.first_to_backpropagate()

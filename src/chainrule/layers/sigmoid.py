@@ -50,10 +50,12 @@ class Sigmoid(Layer):
         self._Y = None
 
     def forward(self, X: Array) -> Array:
+        """Y = σ(X); Y is kept for backward."""
         self._Y = Y = sigmoid(X)
         return Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """dX = dY ⊙ Y ⊙ (1 − Y)."""
         Y = self._Y
         self.check_dY(dY, Y)
         if not input_grad:

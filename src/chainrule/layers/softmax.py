@@ -57,6 +57,7 @@ class Softmax(Layer):
         self._Y = None
 
     def forward(self, X: Array) -> Array:
+        """Y = softmax(X), row by row; Y is kept for backward."""
         if X.ndim != 2 or X.shape[1] == 0:
             raise ShapeError(f"{self.describe()}: expected input of shape (n_samples, n_classes) with n_classes >= 1, "
                              f"got {tuple(X.shape)}")
@@ -64,6 +65,7 @@ class Softmax(Layer):
         return Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """dX = Y ⊙ (dY − Σ_j (dY ⊙ Y)_j), the Jacobian-vector product, row by row."""
         Y = self._Y
         self.check_dY(dY, Y)
         if not input_grad:

@@ -60,6 +60,8 @@ class BinaryCrossEntropy(Loss):
         return T
 
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
+        """L = (1/N) Σ_n Σ_k [max(y, 0) − y t + log(1 + e^{−|y|})] and dY = (σ(Y) − T) / N; with ``weights``,
+        w_n / Σ_m w_m in place of 1/N."""
         xp = get_array_module(Y)
         n_samples = Y.shape[0]
         terms = xp.maximum(Y, 0) - Y * T + xp.log1p(xp.exp(-xp.abs(Y)))

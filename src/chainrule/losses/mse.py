@@ -62,6 +62,7 @@ class MSE(Loss):
         return as_finite(T, dtype, f"{name}: targets")
 
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
+        """L = (1/N) Σ_n Σ_k (y_nk − t_nk)² and dY = 2 (Y − T) / N; with ``weights``, w_n / Σ_m w_m in place of 1/N."""
         if weights is not None:
             return self._weighted(Y, T, weight_shares(weights))
         n_samples = Y.shape[0]

@@ -78,6 +78,8 @@ class SoftmaxCrossEntropy(Loss):
         return T
 
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
+        """L = −(1/N) Σ_n Σ_k t_nk log p_nk and dY = ((Σ_k t_nk) P − T) / N, P = softmax(Y) row by row (P − T
+        for labels, as one-hot rows); with ``weights``, w_n / Σ_m w_m in place of 1/N."""
         xp = get_array_module(Y)
         n_samples = Y.shape[0]
         # The reductions over each row's classes run down the rows of a transposed copy: NumPy

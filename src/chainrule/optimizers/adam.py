@@ -84,6 +84,8 @@ class Adam(WithEpsilon, Optimizer):
         self._beta2 = in_unit_interval(value, "beta2")
 
     def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
+        """m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², Δθ = η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ) and
+        v̂ = v / (1 − β₂ᵗ); g holds λθ for Adam, while AdamW adds η λθ to Δθ instead."""
         xp = get_array_module(theta)
         work, work2 = vectors.work, vectors.work2
         beta1, beta2 = self._beta1, self._beta2

@@ -59,6 +59,7 @@ class RMSProp(WithEpsilon, Optimizer):
         self._rho = in_unit_interval(value, "rho")
 
     def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
+        """v ← ρ v + (1 − ρ) g², Δθ = η g / (√v + ε), with g = ∂L/∂θ (+ λθ on the weights)."""
         xp = get_array_module(theta)
         work = vectors.work
         g = self.regularized(theta, grad, vectors)  # g = ∂L/∂θ (+ λθ)

@@ -92,6 +92,7 @@ class SGD(Optimizer):
         self._nesterov = bool(value)
 
     def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
+        """Δθ = η g; with momentum v ← μ v + g and Δθ = η v, or Δθ = η (g + μ v) for Nesterov."""
         # Reads the private attributes: the properties would add a call each, at every step.
         momentum = self._momentum
         g = self.regularized(theta, grad, vectors)
