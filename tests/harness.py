@@ -26,8 +26,9 @@ import chainrule as cr
 
 TOLERANCE = 1e-6  # the issue's bound on gradcheck's max relative error, in float64
 # The central-difference step: near (3u)^(1/3) ≈ 1e-5 (u ≈ 2.2e-16), where truncation error
-# (∝ ε²) and rounding error (∝ u|L|/ε) balance. gradcheck's default 1e-6 is rounding-bound: an
-# array whose gradients are all below ~1e-4·|L| fails the bound with a correct backward.
+# (∝ ε²) and rounding error (∝ u|L|/ε) balance; gradcheck's default (DEFAULT_EPS) too. A step of
+# 1e-6 is rounding-bound: an array whose gradients are all below ~1e-4·|L| fails the bound with a
+# correct backward.
 EPS = 1e-5
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -48,6 +49,15 @@ def regression_targets(seed: int, n_samples: int, n_outputs: int) -> np.ndarray:
     return normal(seed, n_samples, n_outputs) + 2.0
 
 
+def sample_weights(seed: int, n_samples: int) -> np.ndarray:
+    """Weights of ``n_samples`` rows from ``default_rng(seed)``: U(0.1, 3), about one in three of
+    them 0 (rows that must not count), never the first, so that they are never all 0."""
+    rng = np.random.default_rng(seed)
+    weights = rng.uniform(0.1, 3.0, size=n_samples)
+    weights[1:][rng.uniform(size=n_samples - 1) < 1 / 3] = 0.0
+    return weights
+
+
 def randomize_biases(layer: cr.Layer, seed: int) -> cr.Layer:
     """Give every bias ("…b") a N(0, 1) value (Linear starts them at 0); returns ``layer``.
 
@@ -63,16 +73,22 @@ def randomize_biases(layer: cr.Layer, seed: int) -> cr.Layer:
     return layer
 
 
-def assert_gradients(layer: cr.Layer, X, targets, loss="mse", tolerance: float = TOLERANCE) -> cr.GradcheckReport:
-    """Assert backprop through ``layer`` and ``loss`` matches central differences in float64.
+def assert_gradients(layer: cr.Layer, X, targets, loss="mse", tolerance: float = TOLERANCE,
+                     sample_weight=None) -> cr.GradcheckReport:
+    """Assert backprop through ``layer`` and ``loss`` (weighted by ``sample_weight``, when given)
+    matches central differences in float64.
 
-    Every parameter of ``layer`` and the input X must have been checked, in full, and the
-    largest relative error must be at most ``tolerance``.
+    Every parameter of ``layer`` but those of frozen layers (which must be reported as skipped)
+    and the input X must have been checked, in full, and the largest relative error must be at
+    most ``tolerance``.
     """
-    report = cr.gradcheck(layer, X, targets, loss, eps=EPS)
-    assert set(report.errors) == set(layer.params) | {"input"}
-    sizes = {name: array.size for name, array in layer.params.items()} | {"input": np.asarray(X).size}
+    report = cr.gradcheck(layer, X, targets, loss, eps=EPS, sample_weight=sample_weight)
+    frozen = set(layer.frozen_parameters)
+    sizes = {name: array.size for name, array in layer.params.items() if name not in frozen}
+    sizes["input"] = np.asarray(X).size
+    assert set(report.errors) == set(sizes)
     assert report.checked == sizes
+    assert report.skipped == {name: layer.params[name].size for name in frozen}
     assert report.max_rel_error <= tolerance, f"gradcheck failed (worst: {report.worst})\n{report}"
     return report
 

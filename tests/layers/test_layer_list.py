@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from tests.harness import assert_gradients, normal, randomize_biases, regression_targets
 
 X4 = np.zeros((2, 4), dtype=np.float32)
 
@@ -169,3 +170,37 @@ def test_onnx_names_a_shared_layers_initializers_as_the_models_params(tmp_path):
     cr.Sequential(first[2], cr.ReLU(), cr.Linear(3, 3, seed=1))  # the head, shared: "0" in that model
     proto = cr.to_onnx(first, tmp_path / "first.onnx")
     assert sorted(tensor.name for tensor in proto.graph.initializer) == sorted(first.params)
+
+
+def in_place_block(model):
+    """A Linear and a ReLU put between the Tanh and the last Linear: both activations then sit between
+    two Linear layers, so the Sequential lets them overwrite their input."""
+    model.layers[2:2] = [cr.Linear(6, 6, seed=1), cr.ReLU()]
+    assert model.in_place_flags() == (False, True, False, True, False)
+    return model
+
+
+def replaced_activation(model):
+    model[1] = cr.GELU()
+    assert model.in_place_flags() == (False, True, False)
+    return model
+
+
+def removed_activation(model):
+    del model.layers[1]
+    return model
+
+
+@pytest.mark.parametrize("change, n_in, n_out", [
+    (lambda model: (model.layers.append(cr.Linear(3, 2, seed=1)), model)[1], 4, 2),
+    (lambda model: (model.layers.insert(0, cr.Linear(4, 4, seed=1)), model)[1], 4, 3),
+    (in_place_block, 4, 3),
+    (replaced_activation, 4, 3),
+    (removed_activation, 4, 3),
+    (lambda model: model[1:], 6, 3),
+], ids=["append", "insert in front", "slice assignment making in-place layers", "setitem", "del", "a slice"])
+def test_gradcheck_after_the_layers_are_changed_by_hand(change, n_in, n_out):
+    """Backward follows the layers as changed (and the in-place permissions worked out again), in
+    backward outside a training loop and as cr.fit runs it; a slice's backward is its layers'."""
+    model = randomize_biases(change(cr.Sequential(cr.Linear(4, 6), cr.Tanh(), cr.Linear(6, 3), seed=0)), 2)
+    assert_gradients(model, normal(0, 5, n_in), regression_targets(1, 5, n_out))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from tests.harness import normal
+from tests.harness import TOLERANCE, assert_gradients, normal, randomize_biases, regression_targets
 
 
 class CountingLinear(cr.Linear):
@@ -223,3 +223,43 @@ def test_a_layer_put_into_a_nested_block_with_setitem_is_backpropagated_into():
     inner[0] = spare  # the outer list is unchanged: only the version tells
     forward_backward(model)
     assert spare.calls == [False] and spare.own_grads["W"].any()
+
+
+# -- gradcheck through frozen layers ---------------------------------------------------------------
+def model_to_freeze(frozen: list) -> cr.Sequential:
+    """Linear, Tanh, a Residual block of Linear-ReLU-Linear, Linear (biases drawn: away from the
+    ReLU's kinks), with the layers at the paths in ``frozen`` frozen."""
+    model = cr.Sequential(cr.Linear(4, 5), cr.Tanh(),
+                          cr.Residual(cr.Sequential(cr.Linear(5, 5), cr.ReLU(), cr.Linear(5, 5))),
+                          cr.Linear(5, 3), seed=0)
+    randomize_biases(model, 1)
+    layers = {prefix.rstrip("."): layer for prefix, layer in model.walk()}
+    for path in frozen:
+        layers[path].trainable = False
+    return model
+
+
+@pytest.mark.parametrize("frozen", [["0"], ["2.f.0"], ["3"], ["2"], ["0", "3"]],
+                         ids=["first", "inside the residual block", "last", "the residual block", "first and last"])
+def test_gradcheck_through_frozen_layers(frozen):
+    """The gradients of the trainable parameters, and ∂L/∂x, pass through the frozen layers as they
+    should: a frozen Linear's dX = dY Wᵀ, a frozen block's dX = dY + f.backward(dY)."""
+    model = model_to_freeze(frozen)
+    assert model.frozen_parameters
+    assert_gradients(model, normal(0, 6, 4), regression_targets(1, 6, 3))
+
+
+def test_a_frozen_layer_passing_a_wrong_gradient_on_fails_the_check(monkeypatch):
+    """The check above can fail: a frozen Linear whose dX forgets half of dY Wᵀ is caught in the
+    trainable layers below it and the input, not in its own (skipped) parameters."""
+    backward = cr.Linear.backward
+
+    def half_when_frozen(self, dY, input_grad=True):
+        dX = backward(self, dY, input_grad)
+        return dX if self.own_trainable or dX is None else 0.5 * dX
+
+    monkeypatch.setattr(cr.Linear, "backward", half_when_frozen)
+    report = cr.gradcheck(model_to_freeze(["3"]), normal(0, 6, 4), regression_targets(1, 6, 3), "mse")
+    assert sorted(report.skipped) == ["3.W", "3.b"]
+    assert not report.passed(TOLERANCE)
+    assert min(report.errors[name] for name in ("0.W", "0.b", "2.f.0.W", "2.f.2.W", "input")) > 0.1
