@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 
 import chainrule as cr
-from tests.harness import assert_gradients, batch_sizes, normal, randomize_biases, seeds, widths
+from chainrule.training.class_weight import class_weights_per_row
+from tests.harness import assert_gradients, batch_sizes, normal, randomize_biases, sample_weights, seeds, widths
 
 # An overflow or a log(0) fails the test; so does an underflow, which raised FloatingPointError under a
 # caller's numpy.seterr(all="raise") (e^z rounding to 0 is the right value, as NumPy's default takes it)
@@ -31,6 +32,23 @@ def test_gradcheck_one_output_through_a_linear_layer(seed, n_samples, n_in):
     layer = randomize_biases(cr.Linear(n_in, 1, seed=seed, dtype="float64"), seed + 2)
     y = np.random.default_rng(seed + 1).integers(0, 2, size=n_samples)  # (N,) targets for one output
     assert_gradients(layer, normal(seed, n_samples, n_in), y, "binary_cross_entropy")
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_outputs=widths)
+def test_gradcheck_soft_targets_with_sample_weights(seed, n_samples, n_outputs):
+    # dY = w_n (σ(y_n) − t_n) / Σ_m w_m, rows of weight 0 included
+    T = np.random.default_rng(seed + 1).uniform(size=(n_samples, n_outputs))
+    assert_gradients(cr.Identity(), normal(seed, n_samples, n_outputs), T, cr.BinaryCrossEntropy(),
+                     sample_weight=sample_weights(seed + 2, n_samples))
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_in=widths)
+def test_gradcheck_one_output_with_class_weights(seed, n_samples, n_in):
+    # cr.fit's class_weight for one output of 0/1 labels: each row's class weight times its sample weight
+    layer = randomize_biases(cr.Linear(n_in, 1, seed=seed, dtype="float64"), seed + 2)
+    y = np.random.default_rng(seed + 1).integers(0, 2, size=n_samples)
+    weights = class_weights_per_row(y, [0, 1], "balanced") * sample_weights(seed + 3, n_samples)
+    assert_gradients(layer, normal(seed, n_samples, n_in), y, "binary_cross_entropy", sample_weight=weights)
 
 
 def test_value_and_gradient_by_hand():

@@ -8,7 +8,7 @@ from hypothesis import given
 
 import chainrule as cr
 from tests.harness import (
-    assert_gradients, batch_sizes, normal, randomize_biases, regression_targets, seeds, widths,
+    assert_gradients, batch_sizes, normal, randomize_biases, regression_targets, sample_weights, seeds, widths,
 )
 
 
@@ -23,6 +23,13 @@ def test_gradcheck_on_outputs(seed, n_samples, n_outputs):
 def test_gradcheck_through_a_linear_layer(seed, n_samples, n_in, n_outputs):
     layer = randomize_biases(cr.Linear(n_in, n_outputs, seed=seed, dtype="float64"), seed + 2)
     assert_gradients(layer, normal(seed, n_samples, n_in), regression_targets(seed + 1, n_samples, n_outputs), "mse")
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_outputs=widths)
+def test_gradcheck_with_sample_weights(seed, n_samples, n_outputs):
+    # dY = 2 w_n (y_n − t_n) / Σ_m w_m, rows of weight 0 included
+    Y, T = normal(seed, n_samples, n_outputs), normal(seed + 1, n_samples, n_outputs)
+    assert_gradients(cr.Identity(), Y, T, cr.MSE(), sample_weight=sample_weights(seed + 2, n_samples))
 
 
 def test_value_and_gradient_by_hand():

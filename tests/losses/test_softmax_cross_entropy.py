@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-from tests.harness import assert_gradients, batch_sizes, normal, randomize_biases, seeds, widths
+from chainrule.training.class_weight import class_weights_per_row
+from tests.harness import assert_gradients, batch_sizes, normal, randomize_biases, sample_weights, seeds, widths
 
 classes = st.integers(min_value=2, max_value=8)
 # An overflow or a log(0) fails the test; so does an underflow, which raised FloatingPointError under a
@@ -153,6 +154,15 @@ def test_gradcheck_soft_targets_with_sample_weights(seed, n_samples, n_classes):
     weights = np.random.default_rng(seed + 2).uniform(0.1, 3.0, size=n_samples)
     report = cr.gradcheck(cr.Identity(), X, T, cr.SoftmaxCrossEntropy(), sample_weight=weights, eps=1e-6)
     assert report.passed(), report
+
+
+@given(seed=seeds, n_samples=batch_sizes, n_in=widths, n_classes=classes)
+def test_gradcheck_labels_with_class_weights(seed, n_samples, n_in, n_classes):
+    # cr.fit's class_weight: each row's class weight times its sample weight, dY_n = w_n (p_n − t_n) / Σ_m w_m
+    layer = randomize_biases(cr.Linear(n_in, n_classes, seed=seed, dtype="float64"), seed + 2)
+    y = labels(seed + 1, n_samples, n_classes)
+    weights = class_weights_per_row(y, list(range(n_classes)), "balanced") * sample_weights(seed + 3, n_samples)
+    assert_gradients(layer, normal(seed, n_samples, n_in), y, cr.SoftmaxCrossEntropy(), sample_weight=weights)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
