@@ -24,6 +24,13 @@ def test_forward_and_backward():
     np.testing.assert_allclose(layer.backward(np.array([[1.0, 2.0, 10.0]])), [[0.1, 2.0, 1.0]])
 
 
+def test_the_slope_at_zero_is_alpha_as_the_docstring_and_pytorch_have_it():
+    # f'(z) = 1 if z > 0 else α: at z = 0 (and −0) the derivative is α, as torch.nn.LeakyReLU's backward gives
+    layer = cr.LeakyReLU(alpha=0.1)
+    np.testing.assert_array_equal(layer(np.array([[0.0, -0.0]])), [[0.0, 0.0]])
+    np.testing.assert_array_equal(layer.backward(np.array([[1.0, 2.0]])), [[0.1, 0.2]])
+
+
 def test_default_alpha():
     assert cr.LeakyReLU().alpha == 0.01
     assert "alpha=0.01" in repr(cr.LeakyReLU())
