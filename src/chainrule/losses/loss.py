@@ -10,10 +10,12 @@ by ``loss.prepare`` (the training loop checks a whole data set once, not each ba
 
 ``loss.compute(Y, T, weights)`` weights the samples: with w_n ≥ 0 the weight of row n, the
 loss is the weighted mean L = Σ_n w_n l_n / Σ_n w_n of the rows' losses l_n, so that
-∂L/∂Y_n = w_n ∂l_n/∂Y_n / Σ_n w_n (scikit-learn's ``sample_weight``). Integer weights k
-give the gradient of the batch in which row n appears k times; a batch whose weights are
-all 0 has L = 0 and ∂L/∂Y = 0. Every built-in loss takes ``weights``; a subclass whose
-``compute`` does not (see :func:`takes_weights`) trains without sample weights only.
+∂L/∂Y_n = w_n ∂l_n/∂Y_n / Σ_n w_n (scikit-learn's ``sample_weight``). ``cr.fit``'s
+``class_weight`` enters here too: w_n is row n's sample weight (1 without) times the weight
+of its class. Integer weights k give the gradient of the batch in which row n appears k
+times; a batch whose weights are all 0 has L = 0 and ∂L/∂Y = 0. Every built-in loss takes
+``weights``; a subclass whose ``compute`` does not (see :func:`takes_weights`) trains without
+sample weights only.
 """
 
 from __future__ import annotations
