@@ -206,7 +206,8 @@ class Layer:
 
         A new array, except while a training loop reuses buffers: then the same memory is
         handed out step after step (a view of its first rows for a smaller last batch), so
-        steady-state training allocates no activation-sized arrays.
+        what a layer takes from here is not allocated again in steady-state training (Linear's
+        Z and dX, ReLU's mask, GELU's derivative; docs/design.md, *Buffers during training*).
         """
         dtype = like.dtype if dtype is None else numpy.dtype(dtype)
         if not self.reuse_buffers:
