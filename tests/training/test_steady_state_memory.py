@@ -11,7 +11,16 @@ from chainrule.training.loop import Loop
 from tests.harness import traced_peak
 
 
-def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypatch):
+@pytest.mark.parametrize("activation, output_activation, loss", [
+    ("relu", None, None), ("tanh", None, None), ("sigmoid", None, None), ("leaky_relu", None, None),
+    ("gelu", None, None), ("identity", None, None),
+    ("tanh", "sigmoid", "mse"),  # an activation after the last Linear writes into a buffer of its own
+])
+def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypatch, activation, output_activation,
+                                                                        loss):
+    # Every activation's forward and backward write into the layer's buffers (the Sigmoid,
+    # the LeakyReLU and the GELU's forward, and the Tanh's backward, allocated theirs at each
+    # step until 2026-11-30).
     batch, sizes = 128, [64, 512, 256, 10]
     smallest_activation = batch * min(sizes[1:-1]) * 4  # float32 bytes of the narrower hidden layer
     peaks = []
@@ -29,10 +38,13 @@ def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypa
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2048, sizes[0])).astype(np.float32)
     y = rng.integers(0, 10, size=2048)
-    model = cr.mlp(sizes, seed=0)
+    if loss == "mse":
+        y = np.eye(10, dtype=np.float32)[y]
+    model = cr.mlp(sizes, activation, output_activation=output_activation, seed=0)
     tracemalloc.start()
     try:
-        cr.fit(model, X, y, optimizer=cr.SGD(model, lr=0.01, momentum=0.9), epochs=2, batch_size=batch, verbose=0)
+        cr.fit(model, X, y, optimizer=cr.SGD(model, lr=0.01, momentum=0.9), epochs=2, batch_size=batch, verbose=0,
+               **({"loss": loss} if loss else {}))
     finally:
         tracemalloc.stop()
     steady = peaks[3:]  # after the first steps, which make the buffers

@@ -61,11 +61,19 @@ class GELU(Layer):
         self._X = X
         # For |z| ≳ 2e13 (float32) 0.044715 z³ overflows to ±inf: harmless, as u = ±inf gives t = ±1,
         # the value tanh has long saturated to there, so the warning is silenced for it alone.
+        U = xp.multiply(X, X.dtype.type(CUBIC), out=self.buffer("T", X.shape, X))
         with numpy.errstate(over="ignore"):
-            U = X.dtype.type(SQRT_2_OVER_PI) * (X + X.dtype.type(CUBIC) * X * X * X)
+            U *= X
+            U *= X
+        U += X
+        U *= X.dtype.type(SQRT_2_OVER_PI)  # u = √(2/π) (z + 0.044715 z³)
         T = xp.tanh(U, out=U)
         self._T = T  # read back below from T, not self._T: another thread's forward may replace it meanwhile
-        return 0.5 * X * (1 + T)
+        # ½ (1 + t) is exact, so ½ (1 + t) z is ½ z (1 + t) rounded once, and cannot overflow.
+        Y = xp.add(T, 1, out=self.buffer("Y", X.shape, X))
+        Y *= 0.5
+        Y *= X
+        return Y
 
     def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
         """dX = dY ⊙ ∂h/∂z, written into dY when ``inplace``."""

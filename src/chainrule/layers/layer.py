@@ -17,8 +17,8 @@ Every layer, leaf or composite, is a :class:`Layer`:
   "call forward first"; ShapeError for another shape, DTypeError for another dtype (a
   float64 dY is not cast for a float32 layer: convert it yourself).
 
-A layer whose class sets ``works_in_place`` (ReLU, Tanh, GELU) also takes ``inplace=True`` in
-``forward`` and ``backward``: it may then overwrite X and dY. Only a Sequential passes it,
+A layer whose class sets ``works_in_place`` (ReLU, LeakyReLU, Sigmoid, Tanh, GELU) also takes
+``inplace=True`` in ``forward`` and ``backward``: it may then overwrite X and dY. Only a Sequential passes it,
 for such a layer between two Linear layers, whose outputs are fresh arrays nobody else
 holds; the permission is given call by call and stored nowhere, so a layer moved into
 another model, a Residual, or used on its own never overwrites what it is given. A subclass
@@ -207,7 +207,8 @@ class Layer:
         A new array, except while a training loop reuses buffers: then the same memory is
         handed out step after step (a view of its first rows for a smaller last batch), so
         what a layer takes from here is not allocated again in steady-state training (Linear's
-        Z and dX, ReLU's mask, GELU's derivative; docs/design.md, *Buffers during training*).
+        Z and dX, every built-in activation's output and temporaries but Softmax's;
+        docs/design.md, *Buffers during training*).
         """
         dtype = like.dtype if dtype is None else numpy.dtype(dtype)
         if not self.reuse_buffers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import Array, get_array_module
+from ..backend import Array, get_array_module, relu
 from ..checks import positive
 from ..errors import HyperparameterError, quoted
 from .layer import Layer
@@ -16,7 +16,7 @@ class LeakyReLU(Layer):
 
     Forward, for a batch X of z's::
 
-        h = z if z > 0 else α z     Y = where(X > 0, X, α X)   (n_samples, n_features)
+        h = z if z > 0 else α z     Y = where(X > 0, X, α X) = max(X, α X)   (n_samples, n_features)
 
     Backward, f'(z) = 1 if z > 0 else α::
 
@@ -36,30 +36,48 @@ class LeakyReLU(Layer):
 
     preferred_init = "he_normal"
 
-    saved_for_backward = ("_positive", "_dtype")  # set to None by release_saved (cr.fit, when it returns)
+    works_in_place = True
+
+    saved_for_backward = ("_Y",)  # set to None by release_saved (cr.fit, when it returns)
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         self.alpha = positive(alpha, "alpha", allow_zero=True)
         if self.alpha >= 1:
             raise HyperparameterError(f"alpha: expected a number in [0, 1), got {quoted(alpha)}")
-        self._positive = None
-        self._dtype = None  # of the last output, which dY must have
+        self._Y = None
 
-    def forward(self, X: Array) -> Array:
-        """Y = where(X > 0, X, α X); the mask X > 0 is kept for backward."""
+    def forward(self, X: Array, inplace: bool = False) -> Array:
+        """Y = max(X, α X), written into X when ``inplace``.
+
+        For 0 ≤ α < 1 the larger of z and αz is z where z > 0 and αz elsewhere, so this is
+        where(X > 0, X, α X) element for element, without a mask or a selection. With α = 0, a
+        ReLU's max(X, 0) (the product 0·(±∞) would be NaN; a z < 0 gives +0 where 0·z is −0).
+        """
         xp = get_array_module(X)
-        self._positive = positive = X > 0
-        self._dtype = X.dtype
-        return xp.where(positive, X, X * X.dtype.type(self.alpha))
+        Y = X if inplace else self.buffer("Y", X.shape, X)
+        alpha = X.dtype.type(self.alpha)
+        if alpha == 0:
+            self._Y = relu(X, out=Y)
+            return Y
+        scaled = xp.multiply(X, alpha, out=self.buffer("scaled", X.shape, X))
+        self._Y = xp.maximum(X, scaled, out=Y)
+        return Y
 
-    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
-        """dX = dY ⊙ where(X > 0, 1, α): the slope at z = 0 is α, as in PyTorch."""
-        self.check_dY(dY, self._positive, dtype=self._dtype)
+    def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
+        """dX = dY ⊙ where(Y > 0, 1, α), written into dY when ``inplace``: the slope at z = 0 is α, as in PyTorch.
+
+        Y > 0 exactly where X > 0 (αz ≤ 0 for z ≤ 0), so the slope is read from the output; it
+        is max([Y > 0], α): 1 or α, each product the same as where's.
+        """
+        Y = self._Y
+        self.check_dY(dY, Y)
         if not input_grad:
             return None
         xp = get_array_module(dY)
-        return xp.where(self._positive, dY, dY * dY.dtype.type(self.alpha))
+        positive = xp.greater(Y, 0, out=self.buffer("positive", Y.shape, Y, dtype=bool))
+        slope = xp.maximum(positive, Y.dtype.type(self.alpha), out=self.buffer("slope", Y.shape, Y))
+        return xp.multiply(dY, slope, out=dY if inplace else slope)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha})"

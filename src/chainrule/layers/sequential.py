@@ -45,8 +45,8 @@ class Sequential(Layer):
     Backward with ``input_grad=False`` (as in training) stops at the lowest layer that holds a
     trainable parameter: the frozen layers below it (see ``Layer.trainable``) are not called.
 
-    An activation that ``works_in_place`` (ReLU, Tanh, GELU) between two Linear layers is
-    told, at each call, that it may overwrite their fresh outputs (saves memory and time in
+    An activation that ``works_in_place`` (ReLU, LeakyReLU, Sigmoid, Tanh, GELU) between two
+    Linear layers is told, at each call, that it may overwrite their fresh outputs (saves memory and time in
     training). Nothing is stored on the layer: at every other position, in another model,
     in a Residual or on its own it leaves its input untouched.
 

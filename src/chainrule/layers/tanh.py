@@ -34,7 +34,7 @@ class Tanh(Layer):
 
     def forward(self, X: Array, inplace: bool = False) -> Array:
         """Y = tanh(X), written into X when ``inplace``."""
-        self._Y = Y = get_array_module(X).tanh(X, out=X if inplace else None)
+        self._Y = Y = get_array_module(X).tanh(X, out=X if inplace else self.buffer("Y", X.shape, X))
         return Y
 
     def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
@@ -43,5 +43,7 @@ class Tanh(Layer):
         self.check_dY(dY, Y)
         if not input_grad:
             return None
-        derivative = 1 - Y * Y
-        return get_array_module(dY).multiply(dY, derivative, out=dY if inplace else None)
+        xp = get_array_module(dY)
+        derivative = xp.multiply(Y, Y, out=self.buffer("derivative", Y.shape, Y))
+        xp.subtract(1, derivative, out=derivative)
+        return xp.multiply(dY, derivative, out=dY if inplace else derivative)
