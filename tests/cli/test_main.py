@@ -423,7 +423,7 @@ def test_python_m_exits_130_after_a_ctrl_c_caught_inside_an_exec(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(
         "import importlib\n"
         "main_module = importlib.import_module('chainrule.cli.main')\n"
-        "def parse(argv):\n"
+        "def parse(argv, parser=None):\n"
         "    exec('raise KeyboardInterrupt')  # a Ctrl-C while an exec'd string runs\n"
         "main_module.parse = parse\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
@@ -455,3 +455,40 @@ def test_version_is_printed_before_or_after_the_command(capsys, argv):
         main(argv)
     assert exit.value.code in (0, None)
     assert capsys.readouterr().out == f"chainrule {cr.__version__}\n"
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--data", "d.csv", "--label", "--version"], "argument --label: expected one argument"),
+    (["predict", "m.safetensors", "d.csv", "-o", "--version"], "argument -o/--output: expected one argument"),
+    (["info", "--", "--version"], "--version: no such model file"),
+])
+def test_version_as_the_value_of_an_option_or_after_double_dash_is_no_request_for_the_version(capsys, argv, fragment):
+    # "--version" anywhere in the line printed the version: as --label's value, or a MODEL path after --
+    code, out, err = call(capsys, *argv)
+    assert out == ""
+    assert_one_line_error(code, err, fragment)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--data", "d.csv", "--label", "--debug"], "argument --label: expected one argument"),
+    (["info", "--", "--debug"], "--debug: no such model file"),
+])
+def test_debug_as_the_value_of_an_option_or_after_double_dash_adds_no_traceback(capsys, argv, fragment):
+    # "--debug" anywhere in the line added the traceback, where --version was no longer taken so
+    code, _, err = call(capsys, *argv)
+    assert_one_line_error(code, err, fragment)
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--label", "y", "--version"], ["info", "--version", "--", "m.safetensors"], ["--version", "--", "x"],
+])
+def test_version_stands_as_an_option_after_an_options_value_and_before_double_dash(capsys, argv):
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    assert exit.value.code in (0, None)
+    assert capsys.readouterr().out == f"chainrule {cr.__version__}\n"
+
+
+def test_debug_before_double_dash_adds_the_traceback(capsys, tmp_path):
+    code, _, err = call(capsys, "info", "--debug", "--", tmp_path / "missing.safetensors")
+    assert code == 2 and "Traceback (most recent call last)" in err and "ModelFileError" in err

@@ -3,7 +3,7 @@
 Exit codes: 0 success; 2 a usage or input error (bad option, unreadable or malformed data,
 model or config file, invalid hyperparameter); 1 anything else (a run that diverged, a
 gradient check above tolerance, a bug), 130 a run stopped by Ctrl-C. Errors print one line
-on stderr; ``--debug`` (before or after the command) adds the traceback. A stdout that cannot
+on stderr; ``--debug`` (before or after the command, not after ``--``) adds the traceback. A stdout that cannot
 be written (closed, a full disk) is an error (exit 2); a closed or unwritable stderr only loses
 the messages, and a reader of stdout that leaves early (``| head``) ends the command quietly.
 Under
@@ -163,11 +163,12 @@ class _CtrlC:
 def _run(argv, ctrl_c: _CtrlC) -> int:
     """``main`` itself: the command's exit code, every error reported in one line."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    debug = "--debug" in argv
+    parser = build_parser()
+    debug = given_as_option(argv, "--debug", parser)
     args = None
     with standard_streams():
         try:
-            args = parse(argv)
+            args = parse(argv, parser)
             code = args.run(args)
             sys.stdout.flush()  # here, so that a closed pipe is reported below, not at exit
             return code
@@ -199,18 +200,20 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
         return code
 
 
-def parse(argv: list) -> argparse.Namespace:
-    """The parsed arguments of a command; UsageError for no command or an unknown argument.
+def parse(argv: list, parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
+    """The parsed arguments of a command by ``parser`` (:func:`build_parser`'s, made when not given);
+    UsageError for no command or an unknown argument.
 
     An unknown argument is named as given to its command (argparse would name "chainrule"), cut
     to a line (a shell glob that expanded to thousands of files), and a mistyped option ends the
     line with the one meant, as a mistyped command or choice does: ``--epoch 3`` ... ``(did you
-    mean '--epochs'?)``. ``--version`` after the command prints the version, as before it.
+    mean '--epochs'?)``. ``--version`` after the command prints the version, as before it, where it
+    stands as an option (:func:`given_as_option`).
     """
-    if "--version" in argv:  # after the command too (argparse knows it before), as --debug is taken anywhere
+    parser = parser or build_parser()
+    if given_as_option(argv, "--version", parser):  # after the command too (argparse knows it only before)
         print(f"chainrule {__version__}")
         raise SystemExit(0)
-    parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         prog = f"chainrule {args.command}" if args.command else "chainrule"
@@ -221,6 +224,35 @@ def parse(argv: list) -> argparse.Namespace:
         names = ", ".join(module.NAME for module in COMMANDS)
         raise UsageError(f"a command is required ({names}); see chainrule --help")
     return args
+
+
+def given_as_option(argv: list, option: str, parser: argparse.ArgumentParser | None = None) -> bool:
+    """Whether ``option`` (``--version``, ``--debug``) stands in ``argv`` as an option, before or after
+    the command, as argparse would read it: not after ``--`` (``chainrule info -- --debug``: a MODEL
+    file of that name), and not as the value of the option before it that takes one (``--label
+    --version``: argparse then says that ``--label`` expected one argument; ``--label=--version``
+    gives it). ``--debug`` is looked for before parsing, so that an error of the parse shows its
+    traceback too, and ``--version`` so, so that it is printed whatever else the line holds, as
+    before the command. ``parser`` is :func:`build_parser`'s, made when not given.
+    """
+    takes_value = _options_taking_a_value(parser or build_parser())
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return False
+        if word == option:
+            return True
+        if word in takes_value:
+            next(words, None)  # its value
+    return False
+
+
+def _options_taking_a_value(parser: argparse.ArgumentParser) -> set:
+    """The option strings of ``parser`` and its commands that take a value (``--label``, ``-o``);
+    an option takes a value in every command that has it, or in none."""
+    parsers = [parser, *_subcommands(parser).choices.values()]
+    return {option for each in parsers for action in each._actions if action.nargs != 0
+            for option in action.option_strings}
 
 
 def _named(prog: str) -> str:
