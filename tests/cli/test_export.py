@@ -199,7 +199,35 @@ def test_a_graph_that_stdout_cannot_take_names_stdout_as_the_user_did(tmp_path):
         result = subprocess.run([sys.executable, "-m", "chainrule", "export", str(path), "--onnx", "-"], stdout=full,
                                 stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 2
-    assert result.stderr == "chainrule: error: stdout: cannot write (No space left on device)\n"
+    assert result.stderr == "chainrule: error: --onnx: stdout: cannot write (No space left on device)\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("kind", ["network", "estimator"])
+def test_a_write_that_fails_late_names_the_option(binary_estimator_file, tmp_path, capsys, kind):
+    """A full disk, found by the write alone after check_writable passed, said "/dev/full: cannot write (...)"
+    without the option that gave the path, where the checks before the work name it."""
+    path = binary_estimator_file[0]
+    if kind == "network":
+        path = tmp_path / "model.safetensors"
+        cr.save(cr.mlp([3, 4, 2], seed=0), path)
+    code, out, err = call(capsys, "export", path, "--onnx", "/dev/full")
+    assert_one_line_error(code, err)
+    assert err == "chainrule: error: --onnx: /dev/full: cannot write (No space left on device)\n"
+
+
+def test_a_rename_that_fails_names_the_option(tmp_path, capsys, monkeypatch):
+    # a folder made read-only between the check and the write: its rename fails; the line named the path alone
+    path = tmp_path / "model.safetensors"
+    cr.save(cr.mlp([3, 4, 2], seed=0), path)
+
+    def refused(source, target):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refused)
+    code, out, err = call(capsys, "export", path, "--onnx", tmp_path / "m.onnx")
+    assert_one_line_error(code, err, f"--onnx: {tmp_path / 'm.onnx'}: cannot write (permission denied in directory ")
+    assert sorted(tmp_path.iterdir()) == [path]  # the temporary file removed
 
 
 def test_a_stdout_that_is_the_model_file_is_refused_naming_the_option_as_given(tmp_path):

@@ -127,6 +127,14 @@ def test_an_unwritable_output_is_refused_and_nothing_is_written(iris_run, iris_c
     assert (tmp_path / "file").read_text() == "keep"
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_an_output_that_the_write_finds_full_names_the_option(iris_run, iris_csv, capsys):
+    # a full disk, found by the write alone after the checks, said "/dev/full: cannot write (...)" without -o
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "-o", "/dev/full")
+    assert_one_line_error(code, err)
+    assert (out, err) == ("", "chainrule: error: -o: /dev/full: cannot write (No space left on device)\n")
+
+
 def test_an_output_naming_a_directory_is_refused_naming_the_option(iris_run, iris_csv, tmp_path, monkeypatch, capsys):
     """-o out/ wrote the predictions to a file named 'out'."""
     monkeypatch.chdir(tmp_path)

@@ -18,7 +18,8 @@ probabilities are always an output.
 then goes to stderr, so that a pipe gets the graph alone.
 A --opset out of range, and --probabilities for a regressor, are refused (exit 2) naming the option;
 so is an OUT that cannot be written (a directory, one in a missing folder, or one this user may not
-write, ``chmod 444``, which the atomic write would replace), before the model is read.
+write, ``chmod 444``, which the atomic write would replace), before the model is read, and one that
+the write itself finds it cannot write (a full disk): ``--onnx: out.onnx: cannot write (...)``.
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 
@@ -32,7 +33,7 @@ from ..io import read
 from ..io.atomic import check_writable
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import MODEL_HELP, saved_estimator
-from .outputs import refuse_input_as_output
+from .outputs import named_by_option, refuse_input_as_output
 
 STDOUT = "-"  # --onnx - writes to stdout, as predict's -o - does
 NAME = "export"
@@ -63,9 +64,10 @@ def run(args) -> int:
     args.onnx = "/dev/stdout"
     try:
         return _export(args, "stdout")
-    except ChainruleError as error:  # "/dev/stdout: cannot write", "--onnx /dev/stdout: that is the model file"
+    except ChainruleError as error:  # "--onnx: /dev/stdout: cannot write", "--onnx /dev/stdout: that is the model file"
         message = str(error)
-        for given, shown in ((f"{args.onnx}: ", "stdout: "), (f"--onnx {args.onnx}: ", "--onnx -: ")):
+        for given, shown in ((f"{args.onnx}: ", "stdout: "), (f"--onnx: {args.onnx}: ", "--onnx: stdout: "),
+                             (f"--onnx {args.onnx}: ", "--onnx -: ")):
             if message.startswith(given):  # named as the user named it
                 raise type(error)(shown + message.removeprefix(given)) from None
         raise
@@ -83,12 +85,14 @@ def _export(args, shown: str) -> int:
         if args.probabilities and not hasattr(estimator, "classes_"):
             raise HyperparameterError("--probabilities: the model is a regressor, which has no class probabilities; "
                                       "leave --probabilities out")
-        proto = estimator.to_onnx(args.onnx, opset=args.opset)
+        with named_by_option("--onnx", args.onnx):
+            proto = estimator.to_onnx(args.onnx, opset=args.opset)
         outputs = ", ".join(_signature(output) for output in proto.graph.output)
     else:
         _check_probabilities(model, args.probabilities)
-        proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
-                        probabilities=args.probabilities)
+        with named_by_option("--onnx", args.onnx):
+            proto = to_onnx(model, args.onnx, opset=args.opset, include_preprocessing=args.preprocessing,
+                            probabilities=args.probabilities)
         Y, *others = proto.graph.output
         outputs = (f"{_signature(Y)} {_output_kind(model, args.probabilities, args.preprocessing)}"
                    + "".join(f", {_signature(output)}" for output in others))

@@ -5,17 +5,21 @@ replace the input with the output, atomically and without a word. The commands c
 output path against their inputs first, then that it can be written
 (``chainrule.io.atomic.check_writable``: not a directory, nor in a missing folder, nor a file
 this user may not write, which the atomic write refuses as a shell redirection does), before
-their work, naming the option.
+their work, naming the option. What only the write itself finds (a full disk, a folder made
+read-only or removed meanwhile) names the option too (:func:`named_by_option`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
+from typing import Iterator
 
 from ..data import BUILTIN_DATASETS
 from ..data.files import is_idx_directory, read_paths
 from ..data.idx_file import idx_directory_claims
-from ..errors import ConfigError
+from ..errors import ChainruleError, ConfigError
 
 
 def refuse_input_as_output(output, option: str, inputs: dict) -> None:
@@ -64,3 +68,17 @@ def _same_file(a, b) -> bool:
         return os.path.samefile(a, b)
     except (OSError, ValueError):  # either does not exist, or cannot be looked at
         return False
+
+
+@contextlib.contextmanager
+def named_by_option(option: str, output) -> Iterator[None]:
+    """Inside, an atomic write's error for ``output`` (``out.csv: cannot write (No space left on
+    device)``) is raised again led by the ``option`` that gave it, as :func:`~chainrule.io.atomic.check_writable`
+    names it before the work: ``-o: out.csv: cannot write (...)``. Any other error passes as it is."""
+    try:
+        yield
+    except ChainruleError as error:
+        message = str(error)
+        if not any(message.startswith(f"{path}: cannot write") for path in (output, Path(output))):
+            raise
+        raise type(error)(f"{option}: {message}") from None

@@ -38,7 +38,7 @@ from ..io.atomic import check_writable, write_in_pieces
 from ..training import predict, predict_proba
 from . import estimator as estimators
 from .device import add_device_argument, check_device
-from .outputs import refuse_input_as_output
+from .outputs import named_by_option, refuse_input_as_output
 from .rows import add_data_arguments, check_width, csv_cell, is_pipe, refuse_swapped, rows
 
 NAME = "predict"
@@ -79,7 +79,8 @@ def run(args) -> int:
     for row in values:
         writer.writerow(row.tolist() if hasattr(row, "tolist") and getattr(row, "ndim", 0) else [row])
     if output:
-        atomic_write(output, text.getvalue())
+        with named_by_option("-o", output):  # a full disk, found by the write alone
+            atomic_write(output, text.getvalue())
     else:
         write_in_pieces(sys.stdout, _encodable(text.getvalue(), sys.stdout))  # so that `| head` is seen
     return 0
