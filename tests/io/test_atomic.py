@@ -1,5 +1,6 @@
 """chainrule.io.atomic: a file is written whole or not at all."""
 
+import hashlib
 import os
 import re
 import signal
@@ -504,3 +505,57 @@ def test_check_writable_accepts_what_atomic_open_writes(tmp_path):
     os.symlink(tmp_path / "target.csv", tmp_path / "link.csv")
     for path in (tmp_path / "new.csv", tmp_path / "old.csv", tmp_path / "link.csv", "/dev/null", "/dev/stdout"):
         check_writable(path, "output")
+
+
+def abandoned_name(target_name: str, digits: str = "0123456789abcdef") -> str:
+    """The name a write of ``target_name`` gives its temporary file: its tag is the start of the SHA-256 of the name."""
+    return f".chainrule-{hashlib.sha256(target_name.encode()).hexdigest()[:8]}-{digits}.tmp"
+
+
+def test_a_write_removes_the_temporary_files_killed_writes_of_its_target_left(tmp_path):
+    """A temporary file left by kill -9 (cr.fit's checkpoint, predict -o) stayed for good outside a run folder."""
+    left = tmp_path / abandoned_name("model.safetensors")
+    left.write_bytes(b"half a checkpoint")
+    others = [abandoned_name("other.csv"), ".chainrule-0123456789abcdef.tmp", "notes.tmp"]  # another target's, older
+    for name in others:
+        (tmp_path / name).write_bytes(b"")
+    atomic_write(tmp_path / "model.safetensors", b"whole")
+    assert sorted(os.listdir(tmp_path)) == sorted([*others, "model.safetensors"])
+
+
+@pytest.mark.skipif(atomic.fcntl is None, reason="needs flock (POSIX)")
+def test_a_write_leaves_the_temporary_file_of_a_live_write_of_its_target(tmp_path):
+    """A second process writing the same target holds its temporary file: it is left; killed, it is removed."""
+    target = tmp_path / "predictions.csv"
+    script = ("import sys, time\n"
+              "from chainrule.io import atomic_open\n"
+              "with atomic_open(sys.argv[1]) as file:\n"
+              "    file.write(b'half')\n"
+              "    print('writing', flush=True)\n"
+              "    time.sleep(600)\n")
+    child = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "writing\n"
+        [held] = os.listdir(tmp_path)
+        assert re.fullmatch(re.escape(abandoned_name("predictions.csv", "x")).replace("x", "[0-9a-f]{16}"), held)
+        atomic_write(target, b"mine")
+        assert sorted(os.listdir(tmp_path)) == sorted([held, "predictions.csv"])  # the live write's is left
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    atomic_write(target, b"mine again")
+    assert os.listdir(tmp_path) == ["predictions.csv"]
+    assert target.read_bytes() == b"mine again"
+
+
+@pytest.mark.skipif(atomic.fcntl is None, reason="needs flock (POSIX)")
+def test_a_temporary_file_of_the_target_that_a_write_holds_is_left(tmp_path):
+    held = tmp_path / abandoned_name("run.ckpt")
+    held.write_bytes(b"")
+    with open(held, "rb") as file:
+        atomic.fcntl.flock(file.fileno(), atomic.fcntl.LOCK_EX | atomic.fcntl.LOCK_NB)  # as a live write holds it
+        atomic_write(tmp_path / "run.ckpt", b"whole")
+        assert held.exists()
+    atomic_write(tmp_path / "run.ckpt", b"whole")
+    assert os.listdir(tmp_path) == ["run.ckpt"]

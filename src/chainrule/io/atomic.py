@@ -6,11 +6,13 @@ on POSIX and Windows; finally the directory itself is fsynced so the rename surv
 power cut. A full disk, an exception in the writer or a Ctrl-C leaves the target as it was
 (absent, or its previous contents) and removes the temporary file. A process killed outright
 (``kill -9``, the kernel's out-of-memory killer, a power cut) leaves the target as it was too,
-but cannot remove its temporary file: a ``.chainrule-<16 hex digits>.tmp`` beside the target,
-which nothing reads and which may be deleted once no chainrule writes there (:func:`is_temporary`
-tells its name; ``chainrule train`` deletes those of its run folder once it holds the folder's lock,
-with :func:`remove_abandoned`). While a write goes on, it holds an exclusive ``flock`` on its temporary
-file (POSIX), by which :func:`remove_abandoned` tells it from a killed write's and leaves it.
+but cannot remove its temporary file: a ``.chainrule-<8 hex digits>-<16 hex digits>.tmp`` beside
+the target, the first 8 naming the target (:func:`temporary_tag`), which nothing reads. The next
+write of the same target deletes it (:func:`remove_abandoned_of`), before making its own; any may be
+deleted once no chainrule writes there (:func:`is_temporary` tells their names; ``chainrule train``
+deletes those of its run folder once it holds the folder's lock, with :func:`remove_abandoned`).
+While a write goes on, it holds an exclusive ``flock`` on its temporary file (POSIX), by which
+:func:`remove_abandoned` tells it from a killed write's and leaves it.
 Model files, checkpoints, ``metrics.json`` and prediction CSVs are all written this way.
 
 What the target already is decides what happens:
@@ -45,6 +47,7 @@ part of the output there.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -76,7 +79,9 @@ READ_ONLY = "the file is read-only (no write permission); make it writable (chmo
 #: why a file on a file system mounted read-only is not replaced, where chmod would not help
 READ_ONLY_FILE_SYSTEM = ("the file system holding it is mounted read-only; remount it read-write or write to a folder "
                          "on another file system")
-# An atomic write's temporary file is named .chainrule-<16 hex digits>.tmp (TEMPORARY_PREFIX, TEMPORARY_SUFFIX).
+# An atomic write's temporary file is named .chainrule-<8 hex digits>-<16 hex digits>.tmp (TEMPORARY_PREFIX,
+# temporary_tag of the target's name, random digits, TEMPORARY_SUFFIX); earlier ones were .chainrule-<16 hex>.tmp,
+# which is_temporary matches too.
 TEMPORARY_PREFIX = ".chainrule-"
 TEMPORARY_SUFFIX = ".tmp"
 
@@ -119,8 +124,10 @@ def atomic_open(path, mode: str = "wb", *, encoding: str | None = None, newline:
             yield file
         return
     directory = destination.parent
+    remove_abandoned_of(destination)
     # A short fixed-length name: it fits in the directory whenever the target's name does.
-    temporary = directory / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}{TEMPORARY_SUFFIX}"
+    name = f"{TEMPORARY_PREFIX}{temporary_tag(destination.name)}-{secrets.token_hex(8)}{TEMPORARY_SUFFIX}"
+    temporary = directory / name
     try:
         # O_EXCL: never reuse an existing file; mode 0o666 lets the umask set the permissions.
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -193,6 +200,31 @@ def is_temporary(name: str) -> bool:
     leaves it behind)."""
     return (name.startswith(TEMPORARY_PREFIX) and name.endswith(TEMPORARY_SUFFIX)
             and len(name) > len(TEMPORARY_PREFIX) + len(TEMPORARY_SUFFIX))
+
+
+def temporary_tag(name: str) -> str:
+    """The 8 hex digits that name the target ``name`` (a file name, no folder) in the names of its atomic
+    writes' temporary files: the start of the SHA-256 of its bytes, the same in every process. Two targets
+    of one folder share it once in about 4 billion pairs; their writes would then delete each other's
+    abandoned temporary files, which hold nothing either."""
+    return hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+
+
+def remove_abandoned_of(target: Path) -> None:
+    """Delete the temporary files that killed writes of ``target`` left beside it (its :func:`temporary_tag`
+    in their names), with :func:`remove_abandoned`: a write of the same target going on holds its own, which
+    is left. Best effort: a folder that cannot be listed, or a file that cannot be deleted, is left as it is
+    (the write then reports what it finds). Others' temporary files, of other targets, are never touched."""
+    begins = f"{TEMPORARY_PREFIX}{temporary_tag(target.name)}-"
+    pattern = re.compile(rf"{re.escape(begins)}[0-9a-f]{{16}}{re.escape(TEMPORARY_SUFFIX)}")
+    try:
+        with os.scandir(target.parent) as entries:
+            names = [entry.name for entry in entries if entry.name.startswith(begins) and pattern.fullmatch(entry.name)]
+    except OSError:  # no such folder (the write reports it), or not listable
+        return
+    for name in names:
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to delete
+            remove_abandoned(target.parent / name)
 
 
 def _hold(descriptor: int) -> int | None:
