@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 
 import chainrule as cr
+from chainrule.errors import DTypeError
 from tests.harness import (
     assert_gradients, assert_keeps_float32, batch_sizes, normal, randomize_biases, regression_targets, seeds, widths,
 )
@@ -298,3 +299,17 @@ def test_a_seeded_sequential_draws_a_changed_bias_afresh_too():
     fresh = cr.Sequential(cr.Linear(3, 2), seed=0)
     for name, array in fresh.params.items():
         np.testing.assert_array_equal(model.params[name], array, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, bool])
+def test_forward_of_a_non_floating_x_says_to_call_the_model_or_convert(dtype):
+    """forward converts nothing (the unchecked fast path): an integer or boolean X failed inside matmul with
+    NumPy's "Cannot cast ufunc 'matmul' output from dtype('float64') to dtype('int64')"."""
+    model = cr.mlp([4, 3, 2], seed=0)
+    X = np.ones((2, 4), dtype=dtype)
+    with pytest.raises(DTypeError) as caught:
+        model.forward(X)
+    assert str(caught.value) == (f"layer '0' (Linear): forward takes a floating X (the model's dtype, float32) and "
+                                 f"converts nothing; got {np.dtype(dtype)}: call the model, model(X), which "
+                                 f"converts, or pass X.astype(numpy.float32)")
+    np.testing.assert_array_equal(model(X), model.forward(X.astype(np.float32)))  # as the message says

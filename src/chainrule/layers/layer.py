@@ -169,7 +169,11 @@ class Layer:
 
     # -- the chain rule (subclasses) -------------------------------------------------------
     def forward(self, X: Array) -> Array:
-        """Output h for input x; shapes (n_samples, ...)."""
+        """Output h for input x; shapes (n_samples, ...).
+
+        The unchecked fast path: X is a floating array of the model's dtype, on its device, and
+        nothing is converted (``model(X)`` checks and converts). A Linear refuses an X of integers
+        or booleans (DTypeError); any other X is the caller's to get right."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:

@@ -6,7 +6,7 @@ import numpy
 
 from ..backend import Array, add_bias, affine, get_array_module, matmul, sum_rows
 from ..checks import as_float_dtype, positive_int
-from ..errors import ShapeError, TooLargeError
+from ..errors import DTypeError, ShapeError, TooLargeError
 from ..initializers import as_generator, get_initializer
 from .layer import Layer
 
@@ -203,9 +203,19 @@ class Linear(Layer):
         # the product makes the same array itself, which spares the buffer's call (0.6 µs at batch 1).
         if not self.reuse_buffers and X.dtype == W.dtype:
             return affine(X, W, params["b"])  # Z = X W + b
+        if X.dtype.kind not in "fc":  # past the fast path: an X of W's dtype never pays for the test
+            raise self._not_floating(X, W.dtype)
         Z = matmul(X, W, out=self.buffer("Z", (X.shape[0], self.n_out), X))
         add_bias(Z, params["b"])  # Z = X W + b
         return Z
+
+    def _not_floating(self, X: Array, dtype: numpy.dtype) -> DTypeError:
+        """The error for an X of integers, booleans or other non-floating values: ``forward`` is the
+        unchecked fast path and converts nothing, and Z, made in X's dtype, cannot hold X W + b
+        (NumPy's own error, "Cannot cast ufunc 'matmul' output ...", said nothing of the way out)."""
+        return DTypeError(f"{self.describe()}: forward takes a floating X (the model's dtype, {dtype}) and converts "
+                          f"nothing; got {X.dtype}: call the model, model(X), which converts, or pass "
+                          f"X.astype(numpy.{dtype})")
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         """∂L/∂h of the output given (dY), compute ∂L/∂θ and ∂L/∂x: dW = Xᵀ dY and db = Σ_n dY
