@@ -119,16 +119,18 @@ def as_real_matrix(X, name: str = "X", dtype=None, *, columns: str = "n_features
     return array
 
 
-def refuse_sparse(X, name: str = "X") -> None:
+def refuse_sparse(X, name: str = "X", advice: str = "") -> None:
     """DTypeError naming ``name`` for a scipy.sparse matrix or array, which scikit-learn's MLP
     takes but chainrule does not: the network computes on dense rows, and densifying a wide
     sparse X (TF-IDF features) silently could take far more memory than the caller expects.
-    Told without importing SciPy: a sparse X exists only once it is imported."""
+    ``advice``, where given, ends the message after "; " (the estimators' way out inside a
+    Pipeline). Told without importing SciPy: a sparse X exists only once it is imported."""
     sparse = sys.modules.get("scipy.sparse")
     if sparse is not None and sparse.issparse(X):
         variable = name.split(" ")[0]  # "X (input of Sequential)" is X
         raise DTypeError(f"{name}: a scipy.sparse {type(X).__name__} of shape {X.shape}; chainrule takes dense "
-                         f"arrays only: pass {variable}.toarray() if a dense copy fits in memory")
+                         f"arrays only: pass {variable}.toarray() if a dense copy fits in memory"
+                         f"{f'; {advice}' if advice else ''}")
 
 
 def is_frame(X) -> bool:

@@ -17,7 +17,7 @@ import numpy
 from sklearn.utils.validation import validate_data
 
 from ..checks import as_real_matrix, check_finite, check_finite_as, refuse_sparse
-from ..errors import ChainruleError, DTypeError, NonFiniteError, ShapeError, quoted
+from ..errors import ChainruleError, NonFiniteError, ShapeError, quoted
 
 #: Said of a NaN or Inf in X: scikit-learn's users may mean a NaN as a missing value, which some of
 #: its estimators take (scikit-learn's conformance checks also look for "NaN" or "inf" in the message).
@@ -33,10 +33,7 @@ def refuse_sparse_X(X) -> None:
     """``refuse_sparse(X)``: DTypeError naming X for a scipy.sparse matrix or array, which scikit-learn's MLP
     takes and the estimators do not (see ``docs/usage.md``), with ``SPARSE_HINT`` after chainrule's advice to
     pass ``X.toarray()``."""
-    try:
-        refuse_sparse(X)
-    except DTypeError as error:
-        raise DTypeError(f"{error}; {SPARSE_HINT}") from None
+    refuse_sparse(X, advice=SPARSE_HINT)
 
 
 def checked_data(estimator, X, y="no_validation", **params):
