@@ -198,6 +198,19 @@ def did_you_mean(value, options) -> str:
     return f" (did you mean {matches[0]!r}?)" if matches else ""
 
 
+def not_an_argument(name: str, owner: str, accepted: list[str], hint: str = "") -> str:
+    """The message for a keyword ``name`` that ``owner`` (``"fit"``, an optimizer's class name) does
+    not take: ``accepted`` are the arguments it takes, ``hint`` the one meant (``" (did you mean
+    'lr'?)"``) or "". A name that is no identifier, or longer than 60 characters (given through
+    ``**{...}``), is quoted and cut (:func:`quoted`).
+
+    >>> not_an_argument("lerning_rate", "SGD", ["lr", "momentum"], " (did you mean 'lr'?)")
+    "lerning_rate: not an argument of SGD; it takes lr, momentum (did you mean 'lr'?)"
+    """
+    shown = name if name.isidentifier() and len(name) <= 60 else quoted(name)
+    return f"{shown}: not an argument of {owner}; it takes {', '.join(accepted)}{hint}"
+
+
 class ChainruleError(Exception):
     """Base class of every error chainrule raises on purpose."""
 

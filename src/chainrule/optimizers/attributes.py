@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from ..errors import HyperparameterError, did_you_mean
+from ..errors import HyperparameterError, did_you_mean, not_an_argument
 
 # Another library's name of a hyperparameter -> chainrule's names it may mean, the first one
 # that the optimizer has being suggested.
@@ -66,7 +66,7 @@ def unknown_argument(kind: type, name: str) -> str:
         hint = " (did you mean beta1 and beta2, PyTorch's betas=(beta1, beta2)?)"
     else:
         hint = f" (did you mean {meant[0]!r}?)" if meant else did_you_mean(name, accepted)
-    return f"{name}: not an argument of {kind.__name__}; it takes {', '.join(accepted)}{hint}"
+    return not_an_argument(name, kind.__name__, accepted, hint)
 
 
 def assignable_names(optimizer) -> list[str]:

@@ -10,7 +10,7 @@ optimizer's constructor refuses ``learning_rate`` (:mod:`chainrule.optimizers.at
 
 from __future__ import annotations
 
-from ..errors import did_you_mean, quoted
+from ..errors import did_you_mean, not_an_argument
 
 # Another library's name of an argument -> what to write in cr.fit instead.
 ALIASES = {
@@ -33,5 +33,4 @@ def unknown_keyword(name, accepted: list[str]) -> str:
         hint = f" (did you mean {meant!r}?)" if meant.isidentifier() else f" (did you mean {meant}?)"
     else:
         hint = did_you_mean(name, accepted)
-    shown = name if name.isidentifier() and len(name) <= 60 else quoted(name)
-    return f"{shown}: not an argument of fit; it takes {', '.join(accepted)}{hint}"
+    return not_an_argument(name, "fit", accepted, hint)
