@@ -358,6 +358,22 @@ def test_a_layer_that_skipped_super_init_says_so_wherever_it_is_used():
             getattr(Bare(), name)
 
 
+def test_no_layer_class_of_chainrule_has_a_getattr_and_a_custom_ones_super_call_is_still_an_attribute_error():
+    """A __getattr__ anywhere in a class's MRO, even one that only raises, puts every attribute read of its
+    instances on CPython's slow path (docs/design.md, "A layer of your own"): Layer has none, as object has none.
+    So PyTorch's ``return super().__getattr__(name)`` in a layer of one's own raises Python's own AttributeError
+    ("'super' object has no attribute '__getattr__'"), which hasattr and getattr's default still take."""
+    for kind in (cr.layers.layer.Layer, cr.Linear, cr.ReLU, cr.Sequential, cr.Residual, cr.Softmax):
+        assert not any("__getattr__" in vars(base) for base in kind.__mro__), kind
+
+    class Ported(cr.Linear):
+        def __getattr__(self, name):
+            return super().__getattr__(name)
+
+    layer = Ported(2, 3)
+    assert not hasattr(layer, "missing") and getattr(layer, "missing", 7) == 7 and layer.n_in == 2
+
+
 def test_what_a_layer_sets_before_super_init_is_refused_not_lost():
     """super().__init__() replaced them: the layer's parameters were gone (a KeyError in forward) and a
     Linear subclass's decayed was back to {'W'}, without a word."""
