@@ -492,3 +492,14 @@ def test_version_stands_as_an_option_after_an_options_value_and_before_double_da
 def test_debug_before_double_dash_adds_the_traceback(capsys, tmp_path):
     code, _, err = call(capsys, "info", "--debug", "--", tmp_path / "missing.safetensors")
     assert code == 2 and "Traceback (most recent call last)" in err and "ModelFileError" in err
+
+
+def test_an_option_takes_a_value_in_every_command_that_has_it_or_in_none():
+    # given_as_option skips the word after an option that takes a value, whichever command it is given to
+    parser = build_parser()
+    takes_value = {}
+    for each in [parser, *parser._subparsers._group_actions[0].choices.values()]:
+        for action in each._actions:
+            for option in action.option_strings:
+                takes_value.setdefault(option, set()).add(action.nargs != 0)
+    assert {option: kinds for option, kinds in takes_value.items() if len(kinds) > 1} == {}
