@@ -218,6 +218,61 @@ def test_an_empty_batch_is_refused(loss):
         loss(np.zeros((0, 1)), np.zeros(0, dtype=int))
 
 
+# compute's own targets for a batch of no rows, of two outputs
+NO_ROWS = [
+    (cr.MSE(), np.zeros((0, 2))), (cr.BinaryCrossEntropy(), np.zeros((0, 2))),
+    (cr.SoftmaxCrossEntropy(), np.zeros(0, dtype=np.intp)), (cr.SoftmaxCrossEntropy(), np.zeros((0, 2))),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss, T", NO_ROWS, ids=["mse", "bce", "labels", "one-hot"])
+def test_compute_of_no_rows_is_a_loss_of_zero(loss, T, dtype, weighted):
+    """compute (unchecked, as the training loop calls it) of a batch of no rows: L = 0 and an empty ∂L/∂Y, as for
+    a batch whose weights are all 0 and as the training loop takes an empty share of a batch; it divided by N = 0
+    (ZeroDivisionError for the cross-entropy, NaN and NumPy's warning for the others)."""
+    Y = np.zeros((0, 2), dtype=dtype)
+    weights = (np.zeros(0),) if weighted else ()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, dY = loss.compute(Y, T.astype(dtype) if T.ndim == 2 else T, *weights)
+    assert value == 0.0
+    assert dY.shape == (0, 2) and dY.dtype == dtype
+
+
+M64 = np.finfo(np.float64).max
+
+
+@pytest.mark.parametrize("weights", [None, np.array([2.0, 2.0])], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("loss, Y, targets, value", [
+    # two rows of loss max (y = max with t = 0, y = −max with t = 1): their sum overflows, their mean is max
+    (cr.BinaryCrossEntropy(), [[M64], [-M64]], [0.0, 1.0], M64),
+    # squares that fit (1e308 + 2.5e307 a row), whose sum does not
+    (cr.MSE(), [[1e154, 5e153], [1e154, -5e153]], [[0.0, 0.0], [0.0, 0.0]], 1.25e308),
+    # a square past the range (2.25e308) in a mean that fits
+    (cr.MSE(), [[1.5e154], [0.0]], [0.0, 0.0], 1.125e308),
+    # rows of loss 1.6e308 (logits 1.6e308 apart), labels or one-hot
+    (cr.SoftmaxCrossEntropy(), [[0.8e308, -0.8e308], [0.8e308, -0.8e308]], [1, 1], 1.6e308),
+    (cr.SoftmaxCrossEntropy(), [[0.8e308, -0.8e308], [0.8e308, -0.8e308]], [[0.0, 1.0], [0.0, 1.0]], 1.6e308),
+], ids=["bce", "mse-sum", "mse-square", "labels", "one-hot"])
+def test_a_float64_mean_that_fits_is_finite_where_the_sum_overflows(loss, Y, targets, value, weights):
+    """float64 rows whose losses fit but whose sum passes float64's range (or, for MSE, whose squares do):
+    the mean fits, and is the value; it was inf (BinaryCrossEntropy never computed it again, and the others
+    again in float64, where the sum overflowed as before)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got, _ = loss(np.array(Y), np.array(targets), weights)
+    assert got == pytest.approx(value, rel=1e-14)
+
+
+def test_a_float64_mean_past_the_range_is_still_inf():
+    """Errors of 1e308 have squares far past float64's range, and so has their mean: inf, which the divergence
+    guard reports, not a finite value."""
+    value, _ = cr.MSE()(np.array([[1e308], [1e308]]), np.zeros(2))
+    assert value == np.inf
+
+
 # -- the checked entry point with weights ------------------------------------------------------
 WEIGHTED_CASES = [
     (cr.SoftmaxCrossEntropy(), np.array([0, 2, 1, 1])),

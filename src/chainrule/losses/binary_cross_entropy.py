@@ -8,7 +8,7 @@ from ..backend import Array, get_array_module
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.sigmoid import sigmoid
-from .loss import Loss, as_array, check_batch, weight_shares
+from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, weight_shares
 
 
 class BinaryCrossEntropy(Loss):
@@ -63,10 +63,11 @@ class BinaryCrossEntropy(Loss):
         """L = (1/N) Σ_n Σ_k [max(y, 0) − y t + log(1 + e^{−|y|})] and dY = (σ(Y) − T) / N; with ``weights``,
         w_n / Σ_m w_m in place of 1/N."""
         xp = get_array_module(Y)
-        n_samples = Y.shape[0]
+        n_samples = mean_over(Y)  # N, 1 for no rows
         terms = xp.maximum(Y, 0) - Y * T + xp.log1p(xp.exp(-xp.abs(Y)))
         dY = sigmoid(Y)
         dY -= T  # σ(Y) − T
+        shares = None
         if weights is None:
             value = terms.sum(dtype=numpy.float64) / n_samples
             dY *= Y.dtype.type(1 / n_samples)
@@ -74,6 +75,8 @@ class BinaryCrossEntropy(Loss):
             shares = weight_shares(weights)  # w_n / Σ_m w_m
             value = terms.sum(axis=1, dtype=numpy.float64) @ shares
             dY *= shares.astype(Y.dtype)[:, None]
+        if overflowed(value):  # float64 terms (each at most |y| + log 2) whose sum passed its range
+            value = mean_of_large(terms.astype(numpy.float64), shares)
         return value, dY
 
     def transform(self, Y: Array) -> Array:

@@ -13,7 +13,10 @@ loss is the weighted mean L = Σ_n w_n l_n / Σ_n w_n of the rows' losses l_n, s
 ∂L/∂Y_n = w_n ∂l_n/∂Y_n / Σ_n w_n (scikit-learn's ``sample_weight``). ``cr.fit``'s
 ``class_weight`` enters here too: w_n is row n's sample weight (1 without) times the weight
 of its class. Integer weights k give the gradient of the batch in which row n appears k
-times; a batch whose weights are all 0 has L = 0 and ∂L/∂Y = 0. Every built-in loss takes
+times; a batch whose weights are all 0 has L = 0 and ∂L/∂Y = 0, and so has a batch of no rows
+in ``compute`` (an empty ∂L/∂Y; ``loss(Y, targets)`` refuses one). A float64 L whose rows' sum
+passes float64's range is computed again on the rows' losses divided by the largest, so that
+it is finite wherever the mean fits (:func:`mean_of_large`). Every built-in loss takes
 ``weights``; a subclass whose ``compute`` does not (see :func:`takes_weights`) trains without
 sample weights only.
 """
@@ -151,6 +154,32 @@ def weight_shares(weights) -> Array:
     weights = weights.astype(numpy.float64)
     total = weights.sum()
     return weights / get_array_module(weights).where(total > 0, total, 1.0)
+
+
+def mean_over(Y: Array) -> int:
+    """N, the number of rows ``compute`` divides by for the mean over a batch, or 1 for a batch
+    of no rows: ``compute`` then gives L = 0 and an empty ∂L/∂Y, as for a batch whose weights
+    are all 0 and as the training loop takes a process's empty share of a batch (the checked
+    ``loss(Y, targets)`` refuses no rows), rather than 0 / 0 = NaN (or ZeroDivisionError)."""
+    return max(Y.shape[0], 1)
+
+
+def mean_of_large(terms: numpy.ndarray, shares: numpy.ndarray | None = None) -> float:
+    """Σ_n s_n Σ_k terms[n, k], s_n = 1/N or the rows' ``shares`` (w_n / Σ_m w_m), for float64
+    terms ≥ 0 whose plain sum overflowed float64 although the mean may fit (two rows of loss 1e308
+    have the mean 1e308): each term divided by the largest first, the mean multiplied by it last.
+    inf where the mean itself passes float64's range, or where a row of positive share has an
+    infinite term; the rows of share 0 are left out, whatever their terms.
+    """
+    if shares is not None:
+        kept = shares > 0
+        terms, shares = terms[kept], shares[kept]
+    largest = float(terms.max()) if terms.size else 0.0
+    if not 0.0 < largest < math.inf:
+        return math.inf if largest else 0.0
+    rows = (terms / largest).sum(axis=1)
+    mean = rows.sum() / len(rows) if shares is None else rows @ shares
+    return float(mean) * largest  # a Python float product: inf past the range, without a NumPy warning
 
 
 def overflowed(value) -> bool:

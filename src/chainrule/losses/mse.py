@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy
 
 from ..backend import Array, weighted_sum
 from ..checks import as_finite
 from ..errors import DTypeError, ShapeError
-from .loss import Loss, as_array, check_batch, overflowed, weight_shares
+from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, weight_shares
 
 
 class MSE(Loss):
@@ -30,7 +32,9 @@ class MSE(Loss):
         ∂L/∂y_nk = 2 w_n (y_nk − t_nk) / Σ_n w_n
 
     The squares are summed in float64. On the CPU, an error too large to square in the
-    outputs' dtype (1e20 in float32) still gives its finite L, computed again in float64.
+    outputs' dtype (1e20 in float32) still gives its finite L, computed again in float64, on
+    the errors divided by the largest, so that float64 errors whose squares or their sum pass
+    float64's range (1.5e154 each, in a batch of two rows) give their L too wherever it fits.
     L is a float64 number, so it stays finite beyond the outputs' range (in float32 from
     |y − t| = 1.8e19, where L passes 3.4e38), but dY keeps the outputs' dtype and can be inf
     where L is finite: in float32 where y − t or 2 (y − t) / N passes 3.4e38. Backpropagated,
@@ -65,12 +69,11 @@ class MSE(Loss):
         """L = (1/N) Σ_n Σ_k (y_nk − t_nk)² and dY = 2 (Y − T) / N; with ``weights``, w_n / Σ_m w_m in place of 1/N."""
         if weights is not None:
             return self._weighted(Y, T, weight_shares(weights))
-        n_samples = Y.shape[0]
+        n_samples = mean_over(Y)  # N, 1 for no rows
         D = Y - T
         value = (D * D).sum(dtype=numpy.float64) / n_samples
-        if overflowed(value):  # D or D² overflowed the outputs' dtype: the same sum in float64
-            D64 = Y.astype(numpy.float64) - T
-            value = (D64 * D64).sum() / n_samples
+        if overflowed(value):  # D or D² overflowed the outputs' dtype: the same mean in float64
+            value = squared_error_in_float64(Y, T)
         D *= Y.dtype.type(2 / n_samples)  # dY = 2 (Y − T) / N, in place of D
         return value, D
 
@@ -78,8 +81,25 @@ class MSE(Loss):
         """(L, ∂L/∂Y) with each row's share w_n / Σ_m w_m of the batch's weights (float64)."""
         D = Y - T
         value = weighted_sum((D * D).sum(axis=1, dtype=numpy.float64), shares)  # a row of weight 0 adds 0
-        if overflowed(value):  # as in ``compute``: the same sums in float64
-            D64 = Y.astype(numpy.float64) - T
-            value = weighted_sum((D64 * D64).sum(axis=1), shares)
+        if overflowed(value):  # as in ``compute``: the same mean in float64
+            value = squared_error_in_float64(Y, T, shares)
         D *= (2 * shares).astype(Y.dtype)[:, None]  # dY = 2 w_n (y_n − t_n) / Σ_m w_m, in place of D
         return value, D
+
+
+def squared_error_in_float64(Y: numpy.ndarray, T: numpy.ndarray, shares: numpy.ndarray | None = None) -> float:
+    """L for NumPy outputs ``Y`` and prepared targets ``T`` whose squares or their sum overflowed
+    the dtype of ``Y``: the mean (with ``shares``, w_n / Σ_m w_m, the weighted mean) of the rows'
+    Σ_k (y − t)², computed in float64 on the errors divided by the largest |y − t|, then multiplied
+    by its square, so that L is finite wherever it fits in float64: float32 errors of 1e20, and
+    float64 ones whose squares (1e308 and more) or their sum pass float64's range. A row of share
+    0 adds 0, however large its error."""
+    D = Y.astype(numpy.float64) - T
+    if shares is not None:
+        kept = shares > 0
+        D, shares = D[kept], shares[kept]
+    largest = float(numpy.abs(D).max())  # > 0: a square overflowed
+    if largest == math.inf:  # y − t itself overflowed float64: (2e308)² is far past its range
+        return math.inf
+    D /= largest
+    return mean_of_large(D * D, shares) * largest * largest  # (Σ_n s_n Σ_k (d / largest)²) · largest · largest

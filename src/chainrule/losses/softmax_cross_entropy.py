@@ -8,7 +8,7 @@ from ..backend import Array, get_array_module, weighted_sum
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.softmax import softmax
-from .loss import Loss, as_array, check_batch, overflowed, weight_shares
+from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, weight_shares
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -82,6 +82,7 @@ class SoftmaxCrossEntropy(Loss):
         for labels, as one-hot rows); with ``weights``, w_n / Σ_m w_m in place of 1/N."""
         xp = get_array_module(Y)
         n_samples = Y.shape[0]
+        n_mean = mean_over(Y)  # N, 1 for no rows
         # The reductions over each row's classes run down the rows of a transposed copy: NumPy
         # reduces short rows slowly (1024×10 float32: a row max in 7 µs this way, 49 µs along axis 1).
         shifted = Y - Y.T.copy().max(axis=0)[:, None]  # y − m
@@ -90,14 +91,14 @@ class SoftmaxCrossEntropy(Loss):
         log_sum = xp.log(sums)  # log Σ_j e^{y_j − m}
         if weights is not None:
             return self._weighted(Y, T, shifted, P, sums, log_sum, weight_shares(weights))
-        scale = Y.dtype.type(1 / n_samples)
+        scale = Y.dtype.type(1 / n_mean)
         if T.ndim == 1:
             rows = xp.arange(n_samples)
             # L = log Σ_j e^{y_j − m} − (y_t − m) for label t, the mean over the batch
-            value = (log_sum.sum(dtype=numpy.float64) - shifted[rows, T].sum(dtype=numpy.float64)) / n_samples
+            value = (log_sum.sum(dtype=numpy.float64) - shifted[rows, T].sum(dtype=numpy.float64)) / n_mean
         else:
             with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN where y − m overflowed: L again below
-                value = -(T * (shifted - log_sum[:, None])).sum(dtype=numpy.float64) / n_samples  # −Σ_k t_k log p_k
+                value = -(T * (shifted - log_sum[:, None])).sum(dtype=numpy.float64) / n_mean  # −Σ_k t_k log p_k
         if overflowed(value):  # y − m overflowed (−inf, or 0 · −inf = NaN): L again in float64
             value = cross_entropy_in_float64(Y, T)
         if T.ndim == 1:
@@ -171,7 +172,9 @@ def cross_entropy_in_float64(Y: numpy.ndarray, T: numpy.ndarray, shares: numpy.n
     else:
         with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN, replaced by 0 here
             terms = numpy.where(T == 0, 0.0, T * log_p)
-        if shares is None:
-            return -terms.sum() / n_samples
         row_log_p = terms.sum(axis=1)
-    return -row_log_p.sum() / n_samples if shares is None else -weighted_sum(row_log_p, shares)
+    row_losses = -row_log_p  # −Σ_k t_k log p_k, each finite unless it passes float64's range itself
+    value = row_losses.sum() / n_samples if shares is None else weighted_sum(row_losses, shares)
+    if overflowed(value):  # the rows' sum passed float64's range, though their mean may fit
+        value = mean_of_large(row_losses[:, None], shares)
+    return value
