@@ -184,6 +184,12 @@ def _zeros_like(X: numpy.ndarray):
     return zeros[:X.size].reshape(X.shape)
 
 
+def zeros_like(X: Array):
+    """Zeros to compare X with elementwise (``maximum``, ``fmax``): for NumPy a read-only array of
+    X's shape where that is faster than the scalar (see ``_zeros_like``), else the scalar 0."""
+    return _zeros_like(X) if type(X) is numpy.ndarray else 0
+
+
 def relu_gradient(Y: Array, dY: Array, out: Array | None = None, mask: Array | None = None) -> Array:
     """dY ⊙ [Y > 0] into ``out`` (dY itself allowed) or a new array; ``mask``, a boolean array
     of Y's shape, holds [Y > 0] where the backend needs it (else a temporary is made)."""
