@@ -362,3 +362,17 @@ def test_weight_shares_divide_by_any_positive_sum_in_float64():
     small_value, small_dY = cr.SoftmaxCrossEntropy().compute(Y.copy(), T, weights * 1e-3)
     assert small_value == pytest.approx(value, rel=1e-12)
     np.testing.assert_allclose(small_dY, dY, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss, targets", [
+    (cr.MSE(), np.zeros((2, 2))), (cr.BinaryCrossEntropy(), np.zeros((2, 2))),
+    (cr.SoftmaxCrossEntropy(), np.array([0, 1])), (cr.SoftmaxCrossEntropy(), np.array([[1.0, 0.0], [0.0, 1.0]])),
+], ids=["mse", "bce", "labels", "one-hot"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compute_of_nan_outputs_is_nan_not_inf(loss, targets, dtype):
+    """NaN outputs (compute is unchecked: cr.evaluate scores outputs that overflowed to NaN) give a NaN L, which
+    computing L again where it is not finite must keep: NaN, not inf."""
+    Y = np.array([[np.nan, 1.0], [0.0, 1.0]], dtype=dtype)
+    for weights in [(), (np.array([1.0, 2.0]),)]:
+        value, _ = loss.compute(Y, targets.astype(dtype) if targets.ndim == 2 else targets, *weights)
+        assert np.isnan(value)

@@ -169,14 +169,15 @@ def mean_of_large(terms: numpy.ndarray, shares: numpy.ndarray | None = None) -> 
     terms ≥ 0 whose plain sum overflowed float64 although the mean may fit (two rows of loss 1e308
     have the mean 1e308): each term divided by the largest first, the mean multiplied by it last.
     inf where the mean itself passes float64's range, or where a row of positive share has an
-    infinite term; the rows of share 0 are left out, whatever their terms.
+    infinite term, and NaN where one has a NaN term (NaN outputs); the rows of share 0 are left
+    out, whatever their terms.
     """
     if shares is not None:
         kept = shares > 0
         terms, shares = terms[kept], shares[kept]
     largest = float(terms.max()) if terms.size else 0.0
-    if not 0.0 < largest < math.inf:
-        return math.inf if largest else 0.0
+    if largest == 0.0 or not math.isfinite(largest):
+        return largest  # all 0, or an inf or NaN term (NaN outputs): what the plain sum gave
     rows = (terms / largest).sum(axis=1)
     mean = rows.sum() / len(rows) if shares is None else rows @ shares
     return float(mean) * largest  # a Python float product: inf past the range, without a NumPy warning

@@ -98,8 +98,8 @@ def squared_error_in_float64(Y: numpy.ndarray, T: numpy.ndarray, shares: numpy.n
     if shares is not None:
         kept = shares > 0
         D, shares = D[kept], shares[kept]
-    largest = float(numpy.abs(D).max())  # > 0: a square overflowed
-    if largest == math.inf:  # y − t itself overflowed float64: (2e308)² is far past its range
-        return math.inf
+    largest = float(numpy.abs(D).max())  # > 0: a square overflowed, or NaN outputs
+    if not math.isfinite(largest):  # y − t itself overflowed float64 ((2e308)² is far past its range), or NaN
+        return largest
     D /= largest
     return mean_of_large(D * D, shares) * largest * largest  # (Σ_n s_n Σ_k (d / largest)²) · largest · largest
