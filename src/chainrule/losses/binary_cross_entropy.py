@@ -23,8 +23,11 @@ class BinaryCrossEntropy(Loss):
         ∂L/∂y_nk = (σ(y_nk) − t_nk) / N        dY = (σ(Y) − T) / N    (N, K)
 
     The second form is the same function written so that no exponential overflows and no
-    logarithm sees 0, so logits of ±1e4 stay finite. Targets of shape (N,) are accepted
-    for one output.
+    logarithm sees 0, so logits of ±1e4 stay finite, and targets of exactly 0 and 1 need no
+    clipping. Each term is at most |y| + log 2, so float32 terms cannot overflow their float64
+    sum; float64 terms whose sum does (logits near 1.8e308) are summed again divided by the
+    largest, so L is finite wherever the mean fits. Targets of shape (N,) are accepted for one
+    output.
 
     With sample weights w (``compute(Y, T, weights)``), 1/N becomes w_n / Σ_m w_m::
 
