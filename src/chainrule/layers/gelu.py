@@ -34,13 +34,13 @@ class GELU(Layer):
     (float32 gave h = 0 from z = −5.5, where h is −5.6e-9, and was 4 times off at −5.25; float64
     gave 0 from z = −16). σ(2u) = 1 / (1 + e^{−2u}) does not cancel, nor does 1 − s = e^{−2u} s,
     so h and ∂h/∂z keep their relative precision there, down to the dtype's smallest numbers
-    (to within the rounding of u, which e^{−2u} multiplies by |2u|). Forward saves E, not T,
-    and takes no more passes than before.
+    (to within the rounding of u, which e^{−2u} multiplies by |2u|). Forward saves X and E
+    (docs/cpu_speed.md has the cost against the tanh form).
 
     Saturation: where e^{−2u} is 0 (large z) s = 1 and 1 − s = 0; where it is inf (z ≲ −10 in
     float32) s = 0, and s (1 − s), inf · 0 = NaN there, is made 0; so z s (1 − s) is exactly 0
-    before z² can overflow, and the derivative stays exactly 1 or 0 for the largest finite inputs. No overflow warning for huge finite inputs:
-    z³ may overflow to ±inf there, which gives e^{−2u} = 0 or inf, the exact limits. At z = ±inf
+    before z² can overflow, and the derivative stays exactly 1 or 0 for the largest finite
+    inputs. No overflow warning for huge finite inputs: z³ may overflow to ±inf there, which gives e^{−2u} = 0 or inf, the exact limits. At z = ±inf
     h is ±inf · s: inf at +inf, NaN at −inf (inf · 0, where the limit is 0), and ∂h/∂z is NaN at
     both, as in PyTorch; a NaN stays NaN in forward and backward.
 
