@@ -73,12 +73,14 @@ def sample_weights(n_samples):
 
 
 MISMATCHES = ["rows", "batch_size", "seed", "labels", "validation", "no validation", "sample weights",
-              "validation weights", "lr", "momentum", "dtype", "architecture", "resume", "resume, seed None"]
+              "validation weights", "lr", "momentum", "dtype", "architecture", "resume", "resume, seed None",
+              "checkpoint", "checkpoint_every"]
 
 
 def mismatched_fit(case, comm, checkpoint):
     """fit where rank 1's data or arguments differ from rank 0's as ``case`` says; the error's message.
-    ``checkpoint`` is a checkpoint's path that rank 0 resumes from in the case "resume, seed None"."""
+    ``checkpoint`` is a checkpoint's path that rank 0 resumes from in the case "resume, seed None", and
+    that rank 0 alone writes to in the case "checkpoint" (every rank writes it in "checkpoint_every")."""
     X, y = data(200)
     X_val, y_val = X[-20:], y[-20:]
     X, y = X[:-20], y[:-20]
@@ -89,6 +91,10 @@ def mismatched_fit(case, comm, checkpoint):
     validation_weights = [sample_weights(len(X_val)) + comm.rank] if case == "validation weights" else []
     if case == "resume" and comm.rank == 0:  # resume=ck if os.path.exists(ck) else None, the file on rank 0's disk
         arguments["resume"] = "elsewhere/checkpoint.safetensors"  # never read: the ranks' arguments differ
+    if case == "checkpoint" and comm.rank == 0:  # checkpoint=ck if comm.is_root else None
+        arguments["checkpoint"] = checkpoint
+    if case == "checkpoint_every":
+        arguments["checkpoint"] = checkpoint
     if case == "resume, seed None":  # rank 0 reads the checkpoint and sends it before the data are split
         arguments["seed"] = None
         if comm.rank == 0:
@@ -98,6 +104,8 @@ def mismatched_fit(case, comm, checkpoint):
             X, y = X[:-10], y[:-10]
         elif case == "batch_size":
             arguments["batch_size"] = 16
+        elif case == "checkpoint_every":  # rank 0 would agree after epoch 1 on a checkpoint that rank 1 skips
+            arguments["checkpoint_every"] = 2
         elif case == "seed":
             arguments["seed"] = None  # rank 0 then gives no seed to broadcast: the collectives must still match
         elif case == "labels":

@@ -438,6 +438,11 @@ def test_ranks_given_different_data_or_arguments_all_raise_the_same_error_naming
         "architecture": "(the architecture (layers, shapes, frozen layers) on rank 1 differs from rank 0's)",
         "resume": "(resume is a checkpoint path on rank 0 but None on rank 1)",
         "resume, seed None": "(resume is a checkpoint path on rank 0 but None on rank 1)",  # rank 1 dropped it
+        # the ranks agree after each checkpoint; rank 1 met rank 0's agreement in another collective, and
+        # raised "exceptions must derive from BaseException" (or trained on: undefined behaviour)
+        "checkpoint": "(checkpoint is a file path on rank 0 but None on rank 1; checkpoint_every is 1 on rank 0 "
+                      "but None on rank 1)",
+        "checkpoint_every": "(checkpoint_every is 1 on rank 0 but 2 on rank 1)",
     }
     for case, fragment in expected.items():
         assert messages[case].startswith("the 2 processes were not given the same data and arguments ("), messages[case]

@@ -33,13 +33,16 @@ ELLIPSIS = "…"
 
 def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: int, seed,
                     weights=None, w_val=None, *, loss, optimizer, lr, callbacks=(), preprocessor=None,
-                    resume=None, shuffle=True) -> tuple[dict, dict]:
+                    resume=None, shuffle=True, checkpoint=None, checkpoint_every: int = 1) -> tuple[dict, dict]:
     """What the ranks of a distributed fit must agree on: (values, checksums) by name.
 
     The values are ints of any size (or None) and texts, which the ranks compare exactly and
     the error shows: the model's dtype (first, so that it is named before the data cast to
     it), the data's size, the arguments (``shuffle`` as "True" or "False"; of ``resume``, whether
-    one is given: "a checkpoint path" or None, not the path, since only rank 0 reads the file), the
+    one is given: "a checkpoint path" or None, not the path, since only rank 0 reads the file; of
+    ``checkpoint``, likewise whether one is given, and then ``checkpoint_every``: the ranks agree after
+    each checkpoint that rank 0 wrote it, so a rank that checkpoints after other epochs than another
+    would meet it in another collective), the
     classes and feature names of ``preprocessor`` as :func:`label_values` describes them, and the
     optimizer (its type and hyperparameters, ``lr`` and its step count) and the loss (type and
     settings) as :func:`setting_values` describes them; ``loss`` is the Loss fit uses, ``optimizer``
@@ -66,6 +69,8 @@ def run_fingerprint(model: Layer, X, T, X_val, T_val, batch_size: int, epochs: i
         "the number of training rows": len(T), "the number of features": X.shape[1], "batch_size": batch_size,
         "epochs": epochs, "seed": None if seed is None else int(seed), "shuffle": str(bool(shuffle)),
         "resume": None if resume is None else "a checkpoint path",
+        "checkpoint": None if checkpoint is None else "a file path",
+        "checkpoint_every": None if checkpoint is None else checkpoint_every,
         "the number of model parameters": model.flat_parameters().theta.size,
         **label_values(preprocessor),
         **setting_values(loss, optimizer, lr),

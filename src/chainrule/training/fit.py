@@ -422,7 +422,8 @@ def fit(model: Layer, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | 
         comm.check_same_run(*run_fingerprint(model, data.X, data.T, data.X_val, data.T_val, batch_size, epochs, seed,
                                              data.weights, data.w_val, loss=data.loss, optimizer=optimizer, lr=lr,
                                              callbacks=callbacks, preprocessor=data.preprocessor, resume=resume,
-                                             shuffle=shuffle))
+                                             shuffle=shuffle, checkpoint=checkpoint,
+                                             checkpoint_every=checkpoint_every))
     # One all-gather a fit: this may fail on one rank alone (its optimizer made for another model, a callback's reset)
     with comm.agreeing("setting up the optimizer and the callbacks"):
         for callback in callbacks:  # a monitor that names no metric is refused before anything changes
