@@ -191,3 +191,43 @@ def test_an_input_error_on_one_rank_leaves_no_run_folder(tmp_path):
     lines = done.stderr.splitlines()
     assert lines == ["chainrule: error: rank 1 of 2: iris.csv: no such file"], done.stderr  # no MPI_Abort's
     assert sorted(path.name for path in here.iterdir()) == ["iris.csv"] and list(elsewhere.iterdir()) == []
+
+
+def rank_of_train(*arguments, program=("-m", "chainrule")):
+    """mpiexec's words for one rank of ``chainrule train --distributed`` on iris, writing ``run``."""
+    return ["-n", "1", sys.executable, *program, "train", "--distributed", *IRIS, *arguments, "--out", "run"]
+
+
+@needs_mpi
+@pytest.mark.parametrize("refused", [["--bogus"], ["--lr", "abc"], ["--distributed-timeout", "0"]])
+def test_a_command_line_refused_on_one_rank_before_mpi_starts_stops_every_rank(tmp_path, refused):
+    """Rank 1 exited 2 before it started MPI, and rank 0 waited in MPI_Init for ever (MPICH: no timeout of
+    chainrule's runs there, nor a handler of Ctrl-C or SIGTERM); 30 s here were not enough."""
+    done = subprocess.run([MPIEXEC, *rank_of_train(), ":", *rank_of_train(*refused)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chainrule: error: rank 1 of 2: "), done.stderr  # no MPI_Abort's
+    assert refused[-1] in lines[0]
+    assert done.stdout == "" and not (tmp_path / "run").exists()
+
+
+INTERRUPTED_AS_IT_PARSES = """
+import sys
+import chainrule.cli.main
+command = sys.modules["chainrule.cli.main"]
+def parse(argv):
+    raise KeyboardInterrupt  # a Ctrl-C before the rank starts MPI
+command.parse = parse
+sys.exit(command.main())
+"""
+
+
+@needs_mpi
+def test_a_ctrl_c_on_one_rank_before_mpi_starts_ends_every_rank(tmp_path):
+    """Rank 1, interrupted as it parsed its command line, exited 130 and rank 0 waited in MPI_Init for ever."""
+    done = subprocess.run([MPIEXEC, *rank_of_train(), ":", *rank_of_train(program=("-c", INTERRUPTED_AS_IT_PARSES))],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.count("chainrule: interrupted") == 1, done.stderr
+    assert not (tmp_path / "run").exists()

@@ -29,6 +29,14 @@ from .streams import error_line
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C, and a scheduler's stop, which chainrule takes as one
 
 
+def start_together(comm, code: int = 0) -> int:
+    """The first agreement of the ranks of ``comm``, as soon as each has made its Communicator: the largest
+    of their ``code``, 0 when every rank was started well. A rank whose command line was refused before it
+    started MPI joins it with its exit code (:mod:`chainrule.cli.early_failure`), and every rank then stops
+    with that code; one all-reduce, which every rank makes."""
+    return comm.largest(code, "agreeing that every rank's command line is valid")
+
+
 def stop_together(comm, error: ChainruleError | None) -> int:
     """Whether any rank of ``comm`` found an error in its inputs (this rank's ``error``, or None):
     0 when none did; the exit code (2) on a rank that found none, which then stops silently; this

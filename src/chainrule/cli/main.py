@@ -20,6 +20,7 @@ sequence from a crafted file) is shown as its escape, ``\\x1b`` (:func:`~chainru
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import signal
@@ -33,6 +34,7 @@ from .. import __version__
 from ..errors import QUOTE_LIMIT, ChainruleError, DivergenceError, did_you_mean, quoted
 from ..training.distributed import ABORT_GRACE_SECONDS
 from . import evaluate, export, gradcheck, info, predict, train
+from .early_failure import failed_before_mpi, join_to_stop, start_mpi
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from .job_end import stopped_together
 from .streams import OutputError, discard_stdout, error_line, printable, standard_streams
@@ -184,6 +186,11 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
                 return _report(error, debug, code) if _rank(args) == 0 else code  # shown once, by rank 0
             if stopped_together(error):  # found by this rank and others not: every rank knows, and stops
                 return _report(error, debug, code, prefix=_found_on(args, error))
+            early = failed_before_mpi(argv, os.environ)
+            if early is not None:  # the other ranks wait for this one in MPI_Init: it starts MPI and tells them
+                _report(error, debug, code, prefix=f"rank {early[0]} of {early[1]}: ")
+                join_to_stop(code)
+                return code
             code = _report(error, debug, code, prefix=_found_on(args, error))
         except KeyboardInterrupt:
             error_line("chainrule: interrupted")
@@ -196,7 +203,7 @@ def _run(argv, ctrl_c: _CtrlC) -> int:
                 code = EXIT_INTERRUPTED
             else:
                 code = _report(error, debug, EXIT_FAILURE, prefix=f"{_found_on(args, error)}internal error: ")
-        _end_every_rank(args, code)
+        _end_every_rank(args, code, argv)
         return code
 
 
@@ -295,14 +302,16 @@ def _report(error: BaseException, debug: bool, code: int, prefix: str = "") -> i
     return code
 
 
-def _end_every_rank(args, code: int) -> None:
+def _end_every_rank(args, code: int, argv: list) -> None:
     """After this rank's error in a distributed run of several processes, end the job with ``code``.
 
     The other ranks may be waiting for this one in a collective (an error found only here,
     such as rank 0's check of --out); they would wait out the whole timeout and then blame a
-    hung rank. ``MPI_Abort`` makes ``mpiexec`` end them at once and exit with ``code``.
+    hung rank. ``MPI_Abort`` makes ``mpiexec`` end them at once and exit with ``code``. A rank
+    stopped before it started MPI (a Ctrl-C as it parsed its command line) starts it first: the
+    others would wait for it in ``MPI_Init`` for ever (:mod:`~chainrule.cli.early_failure`).
     """
-    world = _world(args)
+    world = start_mpi() if failed_before_mpi(argv, os.environ) is not None else _world(args)
     if world is None or world.Get_size() < 2:
         return
     sys.stderr.flush()

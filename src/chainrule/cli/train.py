@@ -71,7 +71,7 @@ from .config import SavedConfig, TrainConfig, data_beside_config, names_a_file, 
 from .device import add_device_argument, check_device
 from .evaluate import score_text
 from .exit_codes import EXIT_INTERRUPTED
-from .job_end import end_together, stop_together
+from .job_end import end_together, start_together, stop_together
 from .json_output import json_text, strict_json
 from .mpi_launch import refuse_mpi_launch_without_distributed
 from .network_args import hidden_layers
@@ -255,8 +255,9 @@ def run(args) -> int:
     the run folder, the data, the network, training, then rank 0 writes the run's files and
     prints its summary line (:func:`write_run`) while the other ranks wait, and every rank ends
     with the ranks' largest exit code (:func:`~chainrule.cli.job_end.end_together`). With
-    --distributed, an input error found by any rank stops every rank before rank 0 makes the run
-    folder (:func:`~chainrule.cli.job_end.stop_together`).
+    --distributed, the ranks first agree that none had its command line refused before it started MPI
+    (:mod:`~chainrule.cli.early_failure`), and an input error found by any rank stops every rank before
+    rank 0 makes the run folder (:func:`~chainrule.cli.job_end.stop_together`).
     """
     refused = refuse_launch(args)
     if refused is not None:
@@ -265,6 +266,9 @@ def run(args) -> int:
         raise OutputError("stdout: it was closed when chainrule started (>&-), and train prints its summary there "
                           "when the run ends; run it with stdout open (> /dev/null discards it)")
     comm = Communicator(args.distributed_timeout) if args.distributed else SingleProcess()
+    refused_on_a_rank = start_together(comm)  # one whose command line was refused before MPI started joins here
+    if refused_on_a_rank:
+        return refused_on_a_rank  # that rank said why
     failure = None
     try:  # every rank's inputs, checked before rank 0 makes the run folder
         checkpoint = read_resumed_checkpoint(args.resume, comm)
