@@ -33,7 +33,9 @@ def started_as_command() -> bool:
 
 def end_interrupted() -> None:
     """End the command as ``main`` ends one stopped by Ctrl-C: ``chainrule: interrupted`` on stderr
-    (no traceback, ``--debug`` or not: it is no error) and exit status 130."""
-    print("chainrule: interrupted", file=sys.stderr)
+    (no traceback, ``--debug`` or not: it is no error) and exit status 130; on a rank of ``mpiexec -n N
+    chainrule train --distributed``, through ``MPI_Abort``, as the console script ends it
+    (``_chainrule_launcher.end_interrupted``, outside the package: the other ranks would wait in ``MPI_Init``)."""
+    from _chainrule_launcher import end_interrupted as end_command
     exec("pass")  # clears CPython's record of a caught KeyboardInterrupt (see chainrule.__main__)
-    sys.exit(EXIT_INTERRUPTED)
+    end_command(sys.argv[1:])

@@ -18,6 +18,7 @@ import pytest
 from chainrule.cli import mpi_launch
 from chainrule.cli import train as train_command
 from chainrule.training.distributed import MPI_LAUNCH_VARIABLES
+from _chainrule_launcher import LAUNCH_COUNTS
 
 from .helpers import assert_one_line_error, call, iris_rows, write_csv
 from .test_train import interrupt_at_epoch
@@ -49,6 +50,10 @@ def test_several_processes_without_distributed_all_exit_2_and_rank_0_says_why(tm
     monkeypatch.setenv(rank, "1")
     assert call(capsys, "train", *IRIS, "--out", tmp_path / "run") == (2, "", "")  # silent: rank 0 told
     assert not (tmp_path / "run").exists()
+
+
+def test_the_console_script_knows_the_launchers_counts_of_processes():
+    assert LAUNCH_COUNTS == tuple(size for size, _ in MPI_LAUNCH_VARIABLES)  # written out: it imports no chainrule
 
 
 def test_only_a_launch_of_several_processes_is_one():
@@ -223,10 +228,30 @@ sys.exit(command.main())
 """
 
 
+INTERRUPTED_AS_THE_LIBRARY_LOADS = """
+import builtins
+from _chainrule_launcher import entry_point
+imported = builtins.__import__
+def interrupted(name, *args, **kwargs):
+    if name == "chainrule.cli":
+        raise KeyboardInterrupt  # a Ctrl-C as the console script imports the library
+    return imported(name, *args, **kwargs)
+builtins.__import__ = interrupted
+entry_point()
+"""
+
+# python -m chainrule's end of a Ctrl-C as the package imports (chainrule/__init__ catches it)
+INTERRUPTED_AS_THE_PACKAGE_LOADS = "from chainrule import _module_command; _module_command.end_interrupted()"
+
+
 @needs_mpi
-def test_a_ctrl_c_on_one_rank_before_mpi_starts_ends_every_rank(tmp_path):
-    """Rank 1, interrupted as it parsed its command line, exited 130 and rank 0 waited in MPI_Init for ever."""
-    done = subprocess.run([MPIEXEC, *rank_of_train(), ":", *rank_of_train(program=("-c", INTERRUPTED_AS_IT_PARSES))],
+@pytest.mark.parametrize("program", [INTERRUPTED_AS_IT_PARSES, INTERRUPTED_AS_THE_LIBRARY_LOADS,
+                                     INTERRUPTED_AS_THE_PACKAGE_LOADS],
+                         ids=["as it parses", "as the console script loads", "as the package loads"])
+def test_a_ctrl_c_on_one_rank_before_mpi_starts_ends_every_rank(tmp_path, program):
+    """Rank 1, interrupted as it parsed its command line or loaded the library, exited 130 and rank 0
+    waited in MPI_Init for ever."""
+    done = subprocess.run([MPIEXEC, *rank_of_train(), ":", *rank_of_train(program=("-c", program))],
                           cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert done.returncode == 130, done.stderr
     assert done.stderr.count("chainrule: interrupted") == 1, done.stderr
