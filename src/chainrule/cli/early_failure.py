@@ -4,7 +4,7 @@ MPICH's ``MPI_Init`` waits for every rank of the job: a rank that exits before i
 command line refused on that rank alone, ``--bogus`` or ``--lr abc``; a Ctrl-C as it starts) left
 the others waiting in ``MPI_Init`` for ever, where no timeout of chainrule's runs and no Python
 handler of SIGINT or SIGTERM either, so that a first Ctrl-C or ``timeout``'s SIGTERM did not end
-the job (measured: still waiting after 10 minutes, one core busy). So such a rank starts MPI after
+the job (measured: still waiting, polling, after 10 minutes). So such a rank starts MPI after
 all, which lets the others' ``MPI_Init`` return, and then stops with them:
 
 - after an error, it joins the ranks' first agreement (:func:`~chainrule.cli.job_end.start_together`)
