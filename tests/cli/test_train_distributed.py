@@ -221,7 +221,7 @@ INTERRUPTED_AS_IT_PARSES = """
 import sys
 import chainrule.cli.main
 command = sys.modules["chainrule.cli.main"]
-def parse(argv):
+def parse(argv, parser=None):
     raise KeyboardInterrupt  # a Ctrl-C before the rank starts MPI
 command.parse = parse
 sys.exit(command.main())
