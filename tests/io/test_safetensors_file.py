@@ -3,6 +3,7 @@ files and weights files both read it (each refusal here is one that both give)."
 
 import json
 import os
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import safetensors.numpy
 
 from chainrule.errors import HyperparameterError, ModelFileError
 from chainrule.io.safetensors_file import (
-    ITEMSIZES, MAX_DIMS, check_spans, open_tensors, read_header, read_tensor, tensor_entries,
+    ITEMSIZES, MAX_DIMS, MAX_HEADER_BYTES, check_spans, open_tensors, read_header, read_tensor, tensor_entries,
 )
 
 
@@ -57,6 +58,30 @@ def test_messages_name_what_is_read(tmp_path, what):
 def test_a_crafted_header_length_is_refused_without_reading_it(saved):
     saved.write_bytes((2**62).to_bytes(8, "little") + saved.read_bytes()[8:])
     with pytest.raises(ModelFileError, match=f"header length of {2**62} bytes, but only"):
+        read_header(saved)
+
+
+def test_a_header_longer_than_safetensors_reads_is_refused_without_reading_it(tmp_path):
+    # A sparse file: a few bytes on disk, gigabytes by its size, which the header length fits in; the
+    # header was read whole (here 100 MB of zeros; 3 GB for a 4 GB file) before its JSON was refused.
+    path = tmp_path / "sparse.safetensors"
+    with open(path, "wb") as file:
+        file.write((MAX_HEADER_BYTES + 1).to_bytes(8, "little") + b"{")
+        file.truncate(8 + MAX_HEADER_BYTES + 1)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=f"header length of {MAX_HEADER_BYTES + 1:,} bytes, more than the "
+                                                 f"{MAX_HEADER_BYTES:,} a safetensors header may have"):
+            read_header(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+
+
+def test_a_header_of_the_most_safetensors_writes_is_not_refused_as_too_long(saved):
+    saved.write_bytes(MAX_HEADER_BYTES.to_bytes(8, "little") + saved.read_bytes()[8:])
+    with pytest.raises(ModelFileError, match=f"header length of {MAX_HEADER_BYTES} bytes, but only"):
         read_header(saved)
 
 

@@ -7,7 +7,8 @@ A safetensors file is::
                                  ..., "__metadata__": {"key": "string value", ...}}
     the rest       the tensors' bytes, back to back
 
-This module reads the header with a bounded read (never more than the file holds), parses
+This module reads the header with a bounded read (never more than the file holds, nor more
+than the ``MAX_HEADER_BYTES`` safetensors itself reads and writes), parses
 it, checks that each tensor's byte range is exactly what its dtype and shape need and lies
 inside the file, and then reads the tensors themselves. What the tensors must be (their
 names, dtypes and shapes) is for the caller to check in between: :mod:`.model_file` against
@@ -34,6 +35,9 @@ from .atomic import check_path
 PathLike = str | os.PathLike
 TEXT_BYTES = frozenset(b"\t\n\r" + bytes(range(0x20, 0x7F)))  # printable ASCII: a text file's first bytes
 METADATA = "__metadata__"  # the header entry holding the file's string-to-string metadata
+#: the longest header safetensors writes or reads (its MAX_HEADER_SIZE): a longer one is refused before it is
+#: read, so that a sparse file of a few bytes on disk, whose size says gigabytes, is not read into memory whole
+MAX_HEADER_BYTES = 100_000_000
 MAX_DIMS = 64 if int(numpy.__version__.split(".")[0]) >= 2 else 32  # the most dimensions NumPy's arrays have
 
 #: the dtypes that safetensors.numpy writes and reads back (safetensors name -> NumPy name);
@@ -47,8 +51,9 @@ ITEMSIZES = {code: numpy.dtype(name).itemsize for code, name in DTYPES.items()}
 def read_header(path: PathLike, what: str = "model file") -> tuple[dict, int]:
     """The JSON header of the safetensors file at ``path``, and the number of bytes after it.
 
-    The header is read only if the file is long enough to hold it, so a crafted length
-    never makes this allocate more than the file's own size. Raises HyperparameterError if
+    The header is read only if the file is long enough to hold it and it is at most
+    ``MAX_HEADER_BYTES`` long, so a crafted length never makes this allocate more than the
+    file's own size, nor more than 100 MB (a sparse file's size is not what it holds). Raises HyperparameterError if
     ``path`` is not a file path, ModelFileError for a missing, unreadable or foreign file.
     """
     check_path(path)
@@ -167,7 +172,7 @@ def _read_head(path: PathLike, what: str) -> tuple[bytes, int]:
             file_size = status.st_size
             head = file.read(8)
             length = int.from_bytes(head, "little")
-            if len(head) == 8 and length <= file_size - 8:
+            if len(head) == 8 and length <= min(file_size - 8, MAX_HEADER_BYTES):
                 head += file.read(length)
             return head, file_size
     except FileNotFoundError:
@@ -189,6 +194,9 @@ def _parse_header(head: bytes, file_size: int, path: PathLike, what: str) -> tup
             path, head, what,
             f"its first 8 bytes give a header length of {length} bytes, but only {file_size - 8} bytes follow"
         )
+    if length > MAX_HEADER_BYTES:
+        raise _foreign(path, head, what, f"its first 8 bytes give a header length of {length:,} bytes, more than "
+                                         f"the {MAX_HEADER_BYTES:,} a safetensors header may have")
     if len(head) < 8 + length:  # the file shrank while being read
         raise _foreign(path, head, what, f"its header ends after {len(head) - 8} of its {length} bytes")
     try:
