@@ -247,6 +247,8 @@ def test_bad_optimizer_json(saved, tmp_path, optimizer, key):
     ({"epsilon": 1e-40}, "epsilon"),  # below float32's smallest normal: used to raise HyperparameterError
     ({"beta_1": False}, "beta_1"),  # scikit-learn's range check takes False for 0
     ({"learning_rate_init": 10**400}, "learning_rate_init"),  # used to raise TypeError
+    ({"tol": 10**400}, "tol"),  # used to load, then raise OverflowError at the end of the first epoch of fit
+    ({"alpha": 10**400}, "alpha"),  # used to load, then fit refused it (naming alpha, not the file)
 ])
 def test_bad_optimizer_params_name_the_key(saved, tmp_path, changes, key):
     params = {**saved[0].metadata["sklearn"]["params"], **changes}

@@ -108,6 +108,8 @@ from ._onnx import estimator_to_onnx
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
 #: the largest int random_state: scikit-learn's (numpy.random.RandomState's) limit
 MAX_RANDOM_STATE = 2**32 - 1
+#: the hyperparameters scikit-learn checks as Interval(Real, 0, None): it takes an int too large for a float (10**400)
+UNBOUNDED_REALS = ("alpha", "learning_rate_init", "power_t", "tol", "epsilon")
 #: learning_rate="adaptive" stops training, rather than divide the rate by 5 again, once it is at most this
 ADAPTIVE_SMALLEST_RATE = 1e-6
 
@@ -424,6 +426,10 @@ class BaseMLP(BaseEstimator):
             # scikit-learn refuses it too, but its message cannot show an int of thousands of digits (a bare ValueError)
             raise HyperparameterError(f"random_state: expected None, an int from 0 to 2**32 - 1 (as scikit-learn "
                                       f"takes), a numpy.random.RandomState or a Generator, got {quoted(state)}")
+        for name in UNBOUNDED_REALS:
+            value = getattr(self, name)
+            if isinstance(value, Integral) and not isinstance(value, bool):
+                real(value, name)  # an int beyond a float's range: named, rather than an OverflowError where used
         super()._validate_params()
         self._checked_params = values
 

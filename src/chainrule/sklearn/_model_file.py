@@ -162,6 +162,8 @@ def load_estimator(cls, path, contents=None):
     try:
         estimator = cls(**{name: _param_from_json(value) for name, value in params.items()})
         estimator._validate_params()
+    except HyperparameterError as error:  # chainrule's own check, which names the hyperparameter first
+        raise ModelFileError(f"{path}: sklearn.params.{error}{version_note(model.metadata)}") from None
     except (TypeError, ValueError) as error:  # a hyperparameter a newer release has, or a value it allows
         raise ModelFileError(f"{path}: sklearn.params: {error}{version_note(model.metadata)}") from None
     estimator.model_ = model
