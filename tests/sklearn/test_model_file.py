@@ -321,6 +321,36 @@ def test_the_files_network_answers_as_the_estimator(tmp_path, estimator_type):
     numpy.testing.assert_array_equal(loaded.predict(frame), estimator.predict(frame))
 
 
+def resaved_preprocessor(source, target, **changes):
+    """``target``: the estimator file ``source`` with its network's preprocessor fields changed."""
+    model, tensors, extra_json = read(source)
+    model.preprocessor = dataclasses.replace(model.preprocessor, **changes)
+    save(model, target, extra_tensors=tensors, extra_json=extra_json)
+    return target
+
+
+@pytest.mark.parametrize("names, attribute", [
+    (["a", "b", "c", "d"], False),  # the estimator has no feature_names_in_: it reads columns by position
+    (["d", "c", "b", "a"], True),  # feature_names_in_ is ['a', 'b', 'c', 'd']
+])
+def test_a_preprocessor_reading_columns_otherwise_than_the_estimator_is_refused(saved, tmp_path, names, attribute):
+    """Such a file loaded, and cr.predict of its network read a DataFrame's columns in another order."""
+    model, tensors, extra_json = saved
+    source = tmp_path / "source.safetensors"
+    original = model.metadata
+    if attribute:
+        model.metadata = copy.deepcopy(original)
+        model.metadata["sklearn"]["attributes"]["feature_names_in_"] = ["a", "b", "c", "d"]
+    try:
+        save(model, source, extra_tensors=tensors, extra_json=extra_json)
+    finally:
+        model.metadata = original
+    path = resaved_preprocessor(source, tmp_path / "crafted.safetensors", feature_names=names)
+    with pytest.raises(ModelFileError, match=r"crafted.safetensors: preprocessor.feature_names: expected the "
+                                             r"estimator's feature_names_in_"):
+        MLPClassifier.load(path)
+
+
 @pytest.fixture(scope="module")
 def saved_regressor(tmp_path_factory):
     """(path, X, predictions) of a fitted MLPRegressor's file."""
@@ -340,6 +370,15 @@ def resave_regressor_params(path, tmp_path, change):
     crafted = tmp_path / "crafted.safetensors"
     save(model, crafted, extra_tensors=tensors, extra_json=extra_json)
     return crafted
+
+
+def test_a_regressor_file_standardizing_its_targets_is_refused(saved_regressor, tmp_path):
+    """It loaded, and cr.predict of its network answered other values than the estimator (which ignored them)."""
+    path = resaved_preprocessor(saved_regressor[0], tmp_path / "crafted.safetensors",
+                                target_mean=numpy.array([1000.0]), target_scale=numpy.array([1000.0]))
+    with pytest.raises(ModelFileError, match=r"crafted.safetensors: preprocessor.target_mean: expected none, "
+                                             r"as MLPRegressor does not standardize its targets"):
+        MLPRegressor.load(path)
 
 
 def test_a_regressor_file_saved_before_loss_loads_with_the_squared_error(saved_regressor, tmp_path):
@@ -408,7 +447,7 @@ def test_a_saved_power_t_the_schedule_cannot_take_is_named(saved, tmp_path, powe
 
 def test_a_regressor_file_with_another_loss_names_loss(saved_regressor, tmp_path):
     path = resave_regressor_params(saved_regressor[0], tmp_path, lambda params: params.update(loss="poisson"))
-    with pytest.raises(ModelFileError, match="sklearn.params: loss: chainrule does not offer"):
+    with pytest.raises(ModelFileError, match="sklearn.params.loss: chainrule does not offer"):
         MLPRegressor.load(path)
 
 

@@ -174,12 +174,35 @@ def load_estimator(cls, path, contents=None):
     if is_classifier(estimator):
         _restore_classes(estimator, attributes, path)
     _check_out_activation(estimator, path)
+    _check_file_preprocessor(estimator, path)
     model.preprocessor = _live_preprocessor(estimator, model.preprocessor)
     estimator._optimizer = _restore_optimizer(estimator, tensors, extra_json, path)
     if "early_stopping.best_theta" in tensors:
         estimator._best_theta = _model_vector(estimator, tensors["early_stopping.best_theta"],
                                               "tensor 'early_stopping.best_theta'", path)
     return estimator
+
+
+def _check_file_preprocessor(estimator, path) -> None:
+    """ModelFileError unless the file's preprocessor reads and answers as the estimator does, as
+    :func:`save_estimator` writes it: its feature names those of ``feature_names_in_`` (none
+    without them; none either in a file saved before the preprocessor held them), and no
+    standardization of the targets, which the estimators do not make. Otherwise ``cr.predict`` of
+    the file's network would read a DataFrame's columns in another order than the estimator, or
+    answer other values."""
+    preprocessor = estimator.model_.preprocessor
+    if preprocessor is None:
+        return
+    names = getattr(estimator, "feature_names_in_", None)
+    expected = None if names is None else names.tolist()
+    if preprocessor.feature_names is not None and preprocessor.feature_names != expected:
+        raise ModelFileError(f"{path}: preprocessor.feature_names: expected the estimator's feature_names_in_ "
+                             f"{quoted(expected, 80)}, got {quoted(preprocessor.feature_names, 80)}; cr.predict of "
+                             f"the file would read a DataFrame's columns otherwise than the estimator")
+    if preprocessor.target_mean is not None:
+        raise ModelFileError(f"{path}: preprocessor.target_mean: expected none, as {type(estimator).__name__} does "
+                             f"not standardize its targets, got {quoted(preprocessor.target_mean.tolist(), 80)}; "
+                             f"cr.predict of the file would answer other values than the estimator")
 
 
 def _live_preprocessor(estimator, preprocessor):
