@@ -381,6 +381,37 @@ def test_a_regressor_file_standardizing_its_targets_is_refused(saved_regressor, 
         MLPRegressor.load(path)
 
 
+def test_a_label_that_classes_dtype_rounds_is_refused(saved, tmp_path):
+    """It loaded: the estimator answered 2**53 (the float64 label), cr.predict of the file the label 2**53 + 1."""
+    model, tensors, extra_json = saved
+    labels = [1, 2, 2**53 + 1]
+    original, model.metadata = model.metadata, copy.deepcopy(model.metadata)
+    model.metadata["sklearn"]["attributes"].update(classes_=labels, classes_dtype="<f8")
+    try:
+        save(model, tmp_path / "source.safetensors", extra_tensors=tensors, extra_json=extra_json)
+    finally:
+        model.metadata = original
+    path = resaved_preprocessor(tmp_path / "source.safetensors", tmp_path / "crafted.safetensors", classes=labels)
+    with pytest.raises(ModelFileError, match=r"crafted.safetensors: sklearn.attributes.classes_\[2\]: the label "
+                                             r"9007199254740993 is 9007199254740992.0 as dtype float64"):
+        MLPClassifier.load(path)
+
+
+def test_a_preprocessor_of_another_task_than_the_estimators_is_refused(saved, saved_regressor, tmp_path):
+    """A regressor's file whose network's task was classification loaded, and cr.predict of it answered class
+    indices (0) where the estimator answered values."""
+    path = resaved_preprocessor(saved_regressor[0], tmp_path / "crafted.safetensors", task="classification")
+    with pytest.raises(ModelFileError, match=r"crafted.safetensors: preprocessor.task: expected 'regression' for a "
+                                             r"regressor MLPRegressor, got 'classification'"):
+        MLPRegressor.load(path)
+    model, tensors, extra_json = saved  # a 3-class classifier: its network's task is classification
+    save(model, tmp_path / "source.safetensors", extra_tensors=tensors, extra_json=extra_json)
+    path = resaved_preprocessor(tmp_path / "source.safetensors", tmp_path / "crafted.safetensors", task="multilabel")
+    with pytest.raises(ModelFileError, match=r"crafted.safetensors: preprocessor.task: expected 'classification' "
+                                             r"for a multiclass MLPClassifier, got 'multilabel'"):
+        MLPClassifier.load(path)
+
+
 def test_a_regressor_file_saved_before_loss_loads_with_the_squared_error(saved_regressor, tmp_path):
     path, X, predictions = saved_regressor
     assert read(path)[0].metadata["sklearn"]["params"]["loss"] == "squared_error"

@@ -60,6 +60,9 @@ CLASS_COUNTS = {
     "multiclass": lambda outputs: outputs if outputs > 2 else -1,  # one softmax output per class
     "multilabel-indicator": lambda outputs: outputs if outputs > 1 else -1,  # one logistic output per label
 }
+#: y_type_ -> the task of the network's preprocessor, which cr.predict answers by (a regressor's is "regression"):
+#: a binary classifier's one logistic output is a multi-label network's of one label
+PREPROCESSOR_TASKS = {"binary": "multilabel", "multiclass": "classification", "multilabel-indicator": "multilabel"}
 #: y_type_ -> the out_activation_ a classifier trains and predicts with (a regressor's is "identity")
 OUT_ACTIVATIONS = {"binary": "logistic", "multiclass": "softmax", "multilabel-indicator": "logistic"}
 
@@ -186,13 +189,20 @@ def load_estimator(cls, path, contents=None):
 def _check_file_preprocessor(estimator, path) -> None:
     """ModelFileError unless the file's preprocessor reads and answers as the estimator does, as
     :func:`save_estimator` writes it: its feature names those of ``feature_names_in_`` (none
-    without them; none either in a file saved before the preprocessor held them), and no
-    standardization of the targets, which the estimators do not make. Otherwise ``cr.predict`` of
-    the file's network would read a DataFrame's columns in another order than the estimator, or
-    answer other values."""
+    without them; none either in a file saved before the preprocessor held them), its task the
+    one the estimator's targets make (``PREPROCESSOR_TASKS``), and no standardization of the targets,
+    which the estimators do not make. Otherwise ``cr.predict`` of the file's network would read a
+    DataFrame's columns in another order than the estimator, or answer other values (class indices
+    for a regressor's)."""
     preprocessor = estimator.model_.preprocessor
     if preprocessor is None:
         return
+    kind = estimator._label_binarizer.y_type_ if is_classifier(estimator) else "regressor"
+    task = PREPROCESSOR_TASKS.get(kind, "regression")
+    if preprocessor.task != task:
+        raise ModelFileError(f"{path}: preprocessor.task: expected {task!r} for a {kind} {type(estimator).__name__}, "
+                             f"got {quoted(preprocessor.task)}; cr.predict of the file would answer otherwise than "
+                             f"the estimator")
     names = getattr(estimator, "feature_names_in_", None)
     expected = None if names is None else names.tolist()
     if preprocessor.feature_names is not None and preprocessor.feature_names != expected:
@@ -348,6 +358,11 @@ def _restore_classes(estimator, attributes: dict, path) -> None:
     except (OverflowError, TypeError, ValueError) as error:
         raise ModelFileError(f"{where}.classes_: {quoted(labels, 80)} are not labels of dtype {dtype} "
                              f"({error})") from None
+    changed = next((index for index, (label, kept) in enumerate(zip(labels, classes.tolist())) if label != kept), None)
+    if changed is not None:  # 2**53 + 1 as float64: the estimator would answer 2**53, cr.predict of the file the label
+        raise ModelFileError(f"{where}.classes_[{changed}]: the label {quoted(labels[changed], 60)} is "
+                             f"{quoted(classes.tolist()[changed], 60)} as dtype {dtype}; expected labels that "
+                             f"classes_dtype holds exactly, as est.save writes them")
     if binarizer.y_type_ != y_type or not numpy.array_equal(binarizer.classes_, classes):
         raise ModelFileError(f"{where}.classes_: {quoted(labels, 80)} do not make a {y_type!r} target")
     preprocessor = estimator.model_.preprocessor
