@@ -108,8 +108,9 @@ from ._onnx import estimator_to_onnx
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATIONS) - {"softmax"})
 #: the largest int random_state: scikit-learn's (numpy.random.RandomState's) limit
 MAX_RANDOM_STATE = 2**32 - 1
-#: the hyperparameters scikit-learn checks as Interval(Real, 0, None): it takes an int too large for a float (10**400)
-UNBOUNDED_REALS = ("alpha", "learning_rate_init", "power_t", "tol", "epsilon")
+#: the hyperparameters scikit-learn checks as Interval(Real, 0, None), which takes an int too large for a float
+#: (10**400), that every fit uses (power_t and epsilon are checked where a solver uses them: an unused one may be any)
+UNBOUNDED_REALS = ("alpha", "learning_rate_init", "tol")
 #: learning_rate="adaptive" stops training, rather than divide the rate by 5 again, once it is at most this
 ADAPTIVE_SMALLEST_RATE = 1e-6
 
