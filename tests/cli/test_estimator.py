@@ -15,7 +15,7 @@ from chainrule.errors import ConfigError, LabelError, ModelFileError
 from chainrule.io import read, save
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 
-from .helpers import iris_features
+from .helpers import assert_one_line_error, call, iris_features
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +133,16 @@ def test_labels_match_other_classes_by_their_text():
 def test_labels_that_are_not_classes_are_named_with_the_data():
     with pytest.raises(LabelError, match=r"data.csv: labels .*'cat'.* are not among the model's classes_"):
         as_classes(np.array(["no", "cat"]), np.array(["no", "yes"]), "data.csv")
+
+
+@pytest.mark.parametrize("command", ["info", "evaluate", "predict", "export"])
+@pytest.mark.parametrize("model, reason", [("", "an empty path ''"), (".", "'.', which names a directory"),
+                                           ("out/", "'out/', which names a directory")], ids=["empty", "dot", "slash"])
+def test_a_model_argument_that_is_no_file_name_is_refused_naming_model(tmp_path, monkeypatch, capsys, command, model,
+                                                                        reason):
+    """The model reader named it by its own argument: "path: expected a file name, got an empty path ''"."""
+    monkeypatch.chdir(tmp_path)
+    rest = {"info": [], "evaluate": ["iris"], "predict": ["iris"], "export": ["--onnx", "out.onnx"]}[command]
+    code, out, err = call(capsys, command, model, *rest)
+    assert_one_line_error(code, err, f"chainrule {command}: argument MODEL: expected a file name, got {reason}")
+    assert out == "" and list(tmp_path.iterdir()) == []

@@ -14,6 +14,8 @@ from chainrule.cli.rows import (Selection, changed_since_run, check_width, data_
 from chainrule.data import Preprocessor
 from chainrule.errors import ConfigError, HyperparameterError, ModelFileError, ShapeError
 
+from .helpers import assert_one_line_error, call
+
 
 def split_args(seed=None, test_size=None):
     return SimpleNamespace(model="model.safetensors", seed=seed, test_size=test_size)
@@ -59,6 +61,17 @@ def test_model_and_data_given_the_wrong_way_round_are_refused():
 ])
 def test_a_selection_says_which_rows_it_holds(selection, text):
     assert selection.describe() == text
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_an_empty_data_argument_is_refused_naming_data(iris_run, tmp_path, monkeypatch, capsys, command):
+    """DATA '' (an unset shell variable) was read as the working directory, an IDX directory:
+    ".: no IDX training files; ..." named neither DATA nor what was given."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, command, iris_run / "model.safetensors", "")
+    assert_one_line_error(code, err, f"chainrule {command}: argument DATA: expected a built-in data set's name or a "
+                                     f"file path, got ''")
+    assert out == "" and list(tmp_path.iterdir()) == []
 
 
 def test_file_sha256_is_the_digest_of_the_bytes_or_none(tmp_path):

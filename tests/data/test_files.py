@@ -103,6 +103,13 @@ def test_a_lone_idx_file_asks_for_its_labels(tmp_path):
         load_file(path)
 
 
+def test_an_empty_spec_is_refused_not_read_as_the_working_directory(tmp_path, monkeypatch):
+    """Path("") is ".": the working directory was read as an IDX directory ("no IDX training files")."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match=r"^spec: expected the path of a data file or directory, or an IDX spec, got ''$"):
+        load_file("")
+
+
 def test_a_spec_longer_than_any_path_is_refused_in_a_short_message():
     """is_dir raised a raw OSError (ENAMETOOLONG): the command line's "internal error", exit 1."""
     with pytest.raises(DataError, match=r"^'/tmp/a+\.\.\.: a path of 1,000,005 characters, longer than any "

@@ -23,17 +23,31 @@ scikit-learn is imported only for such a file.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import warnings
 
 import numpy
 
 from ..checks import listing
-from ..errors import ConfigError, LabelError, ModelFileError, quoted
+from ..errors import ConfigError, HyperparameterError, LabelError, ModelFileError, quoted
 from ..io import read
+from ..io.atomic import check_path
 
 #: MODEL's help, the same for every command that reads one: each answers a file that est.save wrote too
 MODEL_HELP = "a model file written by chainrule train, cr.save or an estimator's save"
+
+
+def model_file(text: str) -> str:
+    """MODEL's value (argparse's ``type``): a file name. An empty one (an unset shell variable),
+    ``.`` or ``out/`` is refused as the command's usage error, naming MODEL
+    (``chainrule info: argument MODEL: expected a file name, got an empty path ''``), where the
+    model reader refused it naming its own argument, ``path``."""
+    try:
+        check_path(text, "MODEL")
+    except HyperparameterError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("MODEL: ")) from None
+    return text
 
 #: y_type_ as ``chainrule info`` names it
 Y_TYPES = {"binary": "binary", "multiclass": "multiclass", "multilabel-indicator": "multilabel"}

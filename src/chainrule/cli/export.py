@@ -32,7 +32,7 @@ from ..errors import ChainruleError, ConfigError, HyperparameterError
 from ..io import read
 from ..io.atomic import check_writable
 from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
-from .estimator import MODEL_HELP, saved_estimator
+from .estimator import MODEL_HELP, model_file, saved_estimator
 from .outputs import named_by_option, refuse_input_as_output
 
 STDOUT = "-"  # --onnx - writes to stdout, as predict's -o - does
@@ -42,7 +42,7 @@ HELP = "export a model file to ONNX"
 
 def add_arguments(parser) -> None:
     option = parser.add_argument
-    option("model", metavar="MODEL", help=MODEL_HELP)
+    option("model", metavar="MODEL", type=model_file, help=MODEL_HELP)
     option("--onnx", metavar="OUT", required=True, help="the ONNX file to write ('-': stdout)")
     option("--opset", type=int, help=f"ONNX opset; GELU is one Gelu operator from {GELU_OPSET} on [{DEFAULT_OPSET}]")
     option("--no-preprocessing", dest="preprocessing", action="store_false",

@@ -21,7 +21,7 @@ import json
 
 from ..errors import quoted
 from ..io.versions import chainrule_version
-from .estimator import MODEL_HELP, description, read_model_file
+from .estimator import MODEL_HELP, model_file, description, read_model_file
 
 NAME = "info"
 HELP = "describe a model file: layers, parameters, training summary"
@@ -30,7 +30,7 @@ SHOWN_TEXT = 80  # characters of a version or class name that a line shows
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    parser.add_argument("model", metavar="MODEL", type=model_file, help=MODEL_HELP)
     parser.add_argument("--json", action="store_true", help="print the description as JSON")
 
 

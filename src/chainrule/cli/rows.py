@@ -58,7 +58,7 @@ from ..errors import (
 )
 from ..layers import widths
 from .config import SavedConfig, saved_config, value_name
-from .estimator import MODEL_HELP
+from .estimator import MODEL_HELP, model_file
 
 DEFAULT_SEED = 0
 DEFAULT_TEST_SIZE = 0.2
@@ -67,14 +67,22 @@ DEFAULT_TEST_SIZE = 0.2
 def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
     """MODEL, DATA and the options that pick DATA's rows (``evaluate`` also splits the training file)."""
     split_data = "a built-in data set or the model's training file" if training_csv_split else "a built-in data set"
-    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    parser.add_argument("data", metavar="DATA", help="built-in name or a CSV/NPZ/IDX path")
+    parser.add_argument("model", metavar="MODEL", type=model_file, help=MODEL_HELP)
+    parser.add_argument("data", metavar="DATA", type=data_argument, help="built-in name or a CSV/NPZ/IDX path")
     parser.add_argument("--label", type=column_name,
                         help="label column of a CSV file [the model's label column, else the last column]")
     parser.add_argument("--seed", type=int,
                         help=f"split seed for {split_data} [the model's training seed, else {DEFAULT_SEED}]")
     parser.add_argument("--test-size", dest="test_size", type=float,
                         help=f"test fraction for {split_data} [the model's, else {DEFAULT_TEST_SIZE}]")
+
+
+def data_argument(text: str) -> str:
+    """DATA's value: an empty one (an unset shell variable) is refused (exit 2), naming DATA, where
+    the loader took it for the working directory, an IDX directory without its files."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a built-in data set's name or a file path, got ''")
+    return text
 
 
 def column_name(text: str) -> str:

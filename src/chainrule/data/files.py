@@ -62,11 +62,13 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
     Raises
     ------
     DataError
-        If the path does not exist, cannot be read or looked at (a name too long for the
+        If the path is empty, does not exist, cannot be read or looked at (a name too long for the
         file system), is longer than ``MAX_PATH_LENGTH`` characters, its format cannot be
         told, or the loader of its format finds it malformed; the message names the path.
     """
     text = os.fspath(spec)
+    if not text:  # Path("") is ".": the working directory, read as an IDX directory
+        raise DataError("spec: expected the path of a data file or directory, or an IDX spec, got ''")
     if len(text) > MAX_PATH_LENGTH:  # refused before the file system is asked, in a short message
         raise DataError(f"{quoted(text)}: a path of {len(text):,} characters, longer than any file name "
                         f"({MAX_PATH_LENGTH})")
