@@ -448,6 +448,18 @@ def test_an_invalid_choice_is_quoted_and_cut(capsys):
     assert len(line) < 300
 
 
+@pytest.mark.parametrize("args, kind", [(["train", "--epochs"], "int"), (["train", "--lr"], "float"),
+                                        (["gradcheck", "--samples"], "int"), (["export", "m.safetensors", "--opset"], "int"),
+                                        (["evaluate", "m.safetensors", "iris", "--test-size"], "float")])
+def test_a_value_of_the_wrong_type_is_quoted_and_cut(capsys, args, kind):
+    """argparse's 'invalid int value' held the value whole: 100,000 characters made a line of that size."""
+    code, out, err = call(capsys, *args, "x" * 100_000)
+    line = assert_one_line_error(code, err, f"argument {args[-1]}: invalid {kind} value: '" + "x" * 59 + "... (see")
+    assert len(line) < 300
+    code, out, err = call(capsys, *args, "nan!")  # a short one as it was
+    assert_one_line_error(code, err, f"argument {args[-1]}: invalid {kind} value: 'nan!' (see")
+
+
 @pytest.mark.parametrize("argv", [["--version"], ["train", "--version"], ["predict", "m.safetensors", "--version"]])
 def test_version_is_printed_before_or_after_the_command(capsys, argv):
     # after the command it was an unrecognized argument (exit 2), where --debug is taken in every position

@@ -73,6 +73,19 @@ class _Parser(argparse.ArgumentParser):
                                                  f"{did_you_mean(value, meant)}")
         super()._check_value(action, value)
 
+    def _get_value(self, action, arg_string):
+        """argparse's conversion of a value by the option's ``type``, whose complaint quoted the value
+        whole: ``--epochs`` given 5,000 characters (a file's contents through ``$(cat ...)``) made a
+        line of 5,000; it is cut as every other value of a message is (:func:`~chainrule.errors.quoted`).
+        A ``type`` of chainrule's own (``--label``'s :func:`~chainrule.cli.rows.column_name`) says its own."""
+        try:
+            return super()._get_value(action, arg_string)
+        except argparse.ArgumentError as error:
+            whole = f" value: {arg_string!r}"  # how argparse ends "invalid int value: 'x'"
+            if not error.message.endswith(whole):
+                raise
+            raise argparse.ArgumentError(action, f"{error.message[:-len(whole)]} value: {quoted(arg_string)}") from None
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``chainrule`` and its subcommands."""
