@@ -17,7 +17,7 @@ import pytest
 import chainrule as cr
 from chainrule.cli import main
 from chainrule.cli import train as train_command
-from chainrule.cli.main import build_parser
+from chainrule.cli.main import build_parser, parse
 
 from .helpers import assert_one_line_error, call, run_cli
 
@@ -458,6 +458,40 @@ def test_a_value_of_the_wrong_type_is_quoted_and_cut(capsys, args, kind):
     assert len(line) < 300
     code, out, err = call(capsys, *args, "nan!")  # a short one as it was
     assert_one_line_error(code, err, f"argument {args[-1]}: invalid {kind} value: 'nan!' (see")
+
+
+@pytest.mark.parametrize("argv, dest", [(["train", "--out=--"], "out"), (["train", "--config=--"], "config"),
+                                        (["train", "--resume=--"], "resume"), (["train", "--hidden=--"], "hidden"),
+                                        (["train", "--data=--"], "data"), (["gradcheck", "--label=--"], "label"),
+                                        (["predict", "m.safetensors", "iris", "-o=--"], "output"),
+                                        (["predict", "m.safetensors", "iris", "--output=--"], "output"),
+                                        (["export", "m.safetensors", "--onnx=--"], "onnx")])
+def test_an_option_given_double_dash_after_equals_takes_it_as_its_value(argv, dest):
+    """argparse dropped the '--' as the end of the options and gave the option []: --out, --config,
+    --resume and -o were then taken as not given (train --config=-- trained on digits)."""
+    assert getattr(parse(argv), dest) == "--"
+
+
+@pytest.mark.parametrize("argv, message", [(["train", "--epochs=--"], "argument --epochs: invalid int value: '--'"),
+                                           (["train", "--device=--"], "argument --device: invalid choice: '--'"),
+                                           (["train", "--config=--"], "--: config file not found")])
+def test_an_option_given_double_dash_after_equals_is_refused_as_that_value(capsys, tmp_path, monkeypatch, argv, message):
+    """--epochs=-- was 'expected an integer, got list []'."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, *argv)
+    assert_one_line_error(code, err, message)
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
+def test_export_and_predict_write_a_file_named_double_dash(iris_run, tmp_path, monkeypatch, capsys):
+    """export --onnx=-- was an internal error (exit 1: a list for a path); predict -o=-- printed the predictions."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "export", iris_run / "model.safetensors", "--onnx=--")
+    assert (code, err) == (0, "") and out.startswith("wrote --: ONNX opset")
+    (tmp_path / "--").unlink()
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", "iris", "-o=--")
+    assert (code, out, err) == (0, "", "")
+    assert (tmp_path / "--").read_text().splitlines()[0] == "prediction"
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["train", "--version"], ["predict", "m.safetensors", "--version"]])

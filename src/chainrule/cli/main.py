@@ -73,6 +73,20 @@ class _Parser(argparse.ArgumentParser):
                                                  f"{did_you_mean(value, meant)}")
         super()._check_value(action, value)
 
+    def _get_values(self, action, arg_strings):
+        """An option's values; ``--onnx=--`` takes ``--`` as its value, as ``--onnx=-x`` takes ``-x``.
+        argparse removes a ``--`` from every argument's values, as the end of the options that it is
+        elsewhere; an option given ``=--`` was then left no value but an empty list, which each took
+        as something else: ``--out``, ``--config``, ``--resume``, ``--hidden`` and ``-o`` as not given
+        (``train --config=--`` trained on digits, ``predict -o=--`` printed), ``--onnx`` as an internal
+        error (exit 1), the others as ``expected an integer, got list []``. (An option never consumes a
+        ``--`` given apart: ``--onnx --`` is "expected one argument".)"""
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
+
     def _get_value(self, action, arg_string):
         """argparse's conversion of a value by the option's ``type``, whose complaint quoted the value
         whole: ``--epochs`` given 5,000 characters (a file's contents through ``$(cat ...)``) made a
