@@ -110,6 +110,8 @@ def test_an_unrecognized_argument_names_the_command_it_was_given_to(capsys):
     (["info", "model.safetensors", "--deb"], "chainrule info: unrecognized arguments: --deb"),
     (["--deb", "info", "model.safetensors"], "unrecognized arguments: --deb"),
     (["train", "--epoch", "1"], "chainrule train: unrecognized arguments: --epoch 1"),
+    (["train", "--epo=1"], "chainrule train: unrecognized arguments: --epo=1 (did you mean '--epochs'?)"),
+    (["predict", "m.safetensors", "iris", "--prob"], "unrecognized arguments: --prob (did you mean '--proba'?)"),
 ])
 def test_an_abbreviated_option_is_refused(capsys, args, fragment):
     code, _, err = call(capsys, *args)
@@ -169,6 +171,17 @@ def test_a_usage_error_names_chainrule_once(capsys, args, start):
     code, _, err = call(capsys, *args)
     line = assert_one_line_error(code, err)
     assert line.startswith(f"chainrule: error: {start}")
+
+
+@pytest.mark.parametrize("argv, dest, value", [
+    (["train", "--epochs", "5", "--epochs", "10"], "epochs", 10),
+    (["train", "--epochs=5", "--epochs", "10"], "epochs", 10),
+    (["predict", "m.safetensors", "iris", "-o", "a.csv", "--output", "b.csv"], "output", "b.csv"),
+    (["export", "m.safetensors", "--onnx", "a.onnx", "--onnx=b.onnx"], "onnx", "b.onnx"),
+])
+def test_an_option_given_twice_takes_its_last_value(argv, dest, value):
+    """As docs/usage.md says: a script's command line is overridden by appending to it."""
+    assert getattr(parse(argv), dest) == value
 
 
 def test_no_parser_takes_abbreviations():
