@@ -40,9 +40,11 @@ from collections import OrderedDict, defaultdict, deque
 #: The most characters of a value that a message quotes: a 50 MB CSV cell or a number of 5,000
 #: digits would otherwise make a message of that size.
 QUOTE_LIMIT = 60
-#: The limit for a value that may be a path (a data spec): Linux's PATH_MAX (4096) and the
-#: quotes, so that any path a file can have is shown whole.
-PATH_QUOTE_LIMIT = 4098
+#: Linux's PATH_MAX: no longer path names a file; a longer one is refused by its length, in a short message.
+MAX_PATH_LENGTH = 4096
+#: The limit for a value that may be a path (a data spec): MAX_PATH_LENGTH and the quotes, so
+#: that any path a file can have is shown whole.
+PATH_QUOTE_LIMIT = MAX_PATH_LENGTH + 2
 #: The types whose repr writes their characters or items in order, so that :func:`quoted` writes
 #: only the first of a large one (besides dict and the subclasses that keep its repr).
 IN_ORDER = (str, bytes, bytearray, list, tuple, deque, set, frozenset, OrderedDict, defaultdict)

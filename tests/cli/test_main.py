@@ -462,7 +462,8 @@ def test_an_invalid_choice_is_quoted_and_cut(capsys):
 
 
 @pytest.mark.parametrize("args, kind", [(["train", "--epochs"], "int"), (["train", "--lr"], "float"),
-                                        (["gradcheck", "--samples"], "int"), (["export", "m.safetensors", "--opset"], "int"),
+                                        (["gradcheck", "--samples"], "int"),
+                                        (["export", "m.safetensors", "--opset"], "int"),
                                         (["evaluate", "m.safetensors", "iris", "--test-size"], "float")])
 def test_a_value_of_the_wrong_type_is_quoted_and_cut(capsys, args, kind):
     """argparse's 'invalid int value' held the value whole: 100,000 characters made a line of that size."""
@@ -488,7 +489,8 @@ def test_an_option_given_double_dash_after_equals_takes_it_as_its_value(argv, de
 @pytest.mark.parametrize("argv, message", [(["train", "--epochs=--"], "argument --epochs: invalid int value: '--'"),
                                            (["train", "--device=--"], "argument --device: invalid choice: '--'"),
                                            (["train", "--config=--"], "--: config file not found")])
-def test_an_option_given_double_dash_after_equals_is_refused_as_that_value(capsys, tmp_path, monkeypatch, argv, message):
+def test_an_option_given_double_dash_after_equals_is_refused_as_that_value(capsys, tmp_path, monkeypatch, argv,
+                                                                          message):
     """--epochs=-- was 'expected an integer, got list []'."""
     monkeypatch.chdir(tmp_path)
     code, out, err = call(capsys, *argv)
@@ -505,6 +507,27 @@ def test_export_and_predict_write_a_file_named_double_dash(iris_run, tmp_path, m
     code, out, err = call(capsys, "predict", iris_run / "model.safetensors", "iris", "-o=--")
     assert (code, out, err) == (0, "", "")
     assert (tmp_path / "--").read_text().splitlines()[0] == "prediction"
+
+
+@pytest.mark.parametrize("argv, name", [(["info", "LONG"], "argument MODEL"), (["export", "LONG", "--onnx", "o.onnx"],
+                                                                                "argument MODEL"),
+                                        (["predict", "M", "iris", "-o", "LONG"], "-o"),
+                                        (["export", "M", "--onnx", "LONG"], "--onnx"),
+                                        (["train", "--config", "LONG"], "--config"),
+                                        (["gradcheck", "--config", "LONG"], "--config"),
+                                        (["train", "--resume", "LONG"], "--resume"),
+                                        (["train", "--out", "LONG", "--epochs", "1"], "--out")])
+def test_a_path_longer_than_any_file_name_is_refused_in_a_short_line(iris_run, tmp_path, monkeypatch, capsys, argv,
+                                                                     name):
+    """The file system's "File name too long" was reported with the path whole: a 5,000-character
+    argument (a glob or a file's contents through $(...)) made a line of that size."""
+    monkeypatch.chdir(tmp_path)
+    given = {"LONG": "x" * 5000, "M": str(iris_run / "model.safetensors")}
+    code, out, err = call(capsys, *[given.get(arg, arg) for arg in argv])
+    line = assert_one_line_error(code, err, f"{name}: '{'x' * 59}...: a path of 5,000 characters, longer than any "
+                                            f"file name (4096)")
+    assert len(line) < 300
+    assert out == "" and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["train", "--version"], ["predict", "m.safetensors", "--version"]])

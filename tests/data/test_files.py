@@ -106,7 +106,8 @@ def test_a_lone_idx_file_asks_for_its_labels(tmp_path):
 def test_an_empty_spec_is_refused_not_read_as_the_working_directory(tmp_path, monkeypatch):
     """Path("") is ".": the working directory was read as an IDX directory ("no IDX training files")."""
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(DataError, match=r"^spec: expected the path of a data file or directory, or an IDX spec, got ''$"):
+    with pytest.raises(DataError, match=r"^spec: expected the path of a data file or directory, or an IDX spec, "
+                                        r"got ''$"):
         load_file("")
 
 

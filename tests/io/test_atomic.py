@@ -447,6 +447,19 @@ def test_a_refused_path_is_shown_to_the_longest_a_path_can_be(path, why):
         atomic_write(path, b"data", error=ModelFileError)
 
 
+@pytest.mark.parametrize("length", [4097, 100_000])
+def test_a_path_longer_than_any_file_name_is_refused_in_a_short_message(tmp_path, monkeypatch, length):
+    """The file system's "File name too long" went into a message holding the whole path."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(HyperparameterError, match=rf"^path: '{'x' * 59}\.\.\.: a path of {length:,} characters, "
+                                                  rf"longer than any file name \(4096\)$"):
+        atomic_write("x" * length, b"data", error=ModelFileError)
+    with pytest.raises(HyperparameterError, match=r"^-o: 'x"):
+        check_writable("x" * length, "-o")
+    assert list(tmp_path.iterdir()) == []
+    atomic_write("x" * 255, b"data", error=ModelFileError)  # the longest name of a file is written
+
+
 def test_an_empty_path_is_refused_as_no_file_name(tmp_path, monkeypatch):
     """"" was written as the working directory: ".: cannot write (it is a directory, not a file)"."""
     monkeypatch.chdir(tmp_path)

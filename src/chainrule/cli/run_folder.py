@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, DataError, ModelFileError, quoted
 from ..io import atomic_write
-from ..io.atomic import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, is_temporary, remove_abandoned
+from ..io.atomic import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, is_temporary, refuse_overlong_path, remove_abandoned
 from ..io.model_file import chainrule_document
 from ..io.safetensors_file import read_header
 from . import folder_lock
@@ -53,6 +53,8 @@ def run_folder(args) -> Path:
     for an empty --out (an unset shell variable would otherwise pick runs/<timestamp> silently)."""
     if args.out == "":
         raise ConfigError("--out: expected a folder name, got ''")
+    if args.out is not None:
+        refuse_overlong_path(args.out, "--out", ConfigError)
     if args.out:
         return Path(args.out)
     if args.resume:  # a link to a run's checkpoint continues that run, in its folder (not the link's)

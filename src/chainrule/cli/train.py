@@ -59,6 +59,7 @@ from ..errors import (
 )
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, save
+from ..io.atomic import refuse_overlong_path
 from ..layers import ACTIVATIONS, mlp
 from ..losses import LOSSES, MSE, get_loss, loss_meant
 from ..optimizers import OPTIMIZERS, get_optimizer
@@ -167,6 +168,8 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None,
     for option, path in (("--resume", getattr(args, "resume", None)), ("--config", args.config)):
         if path == "":  # an unset shell variable ("$CFG") would otherwise leave the option out silently
             raise ConfigError(f"{option}: expected a file name, got ''")
+        if path is not None:
+            refuse_overlong_path(path, option, ConfigError)
     layers = []  # (values, the file they came from, or None for the command line), lowest first
     if args.resume:
         if checkpoint is None:
@@ -422,6 +425,7 @@ def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
     """
     if not resume:
         return None
+    refuse_overlong_path(resume, "--resume", ConfigError)
     if isinstance(comm, Communicator):
         return comm.local_checkpoint(resume)  # a missing file: the same ModelFileError on every rank
     check_checkpoint_path(resume)  # as fit(resume=...) refuses it (ModelFileError, exit 2)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import PATH_QUOTE_LIMIT, DataError, did_you_mean, quoted
+from ..errors import MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, DataError, did_you_mean, quoted
 from .csv_file import load_csv
 from .dataset import Dataset
 from .datasets import BUILTIN_DATASETS
@@ -28,7 +28,6 @@ from .idx_file import idx_directory_files, idx_spec_paths, load_idx, load_idx_di
 from .npz_file import load_npz
 
 FORMATS = "a .csv or .npz file, an MNIST-style IDX directory, or 'IMAGES,LABELS' IDX files"
-MAX_PATH_LENGTH = 4096  # Linux's PATH_MAX: no longer path names a file
 
 
 def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=None,

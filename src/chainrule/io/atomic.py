@@ -56,7 +56,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from ..errors import PATH_QUOTE_LIMIT, ChainruleError, DataError, HyperparameterError, quoted
+from ..errors import MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, ChainruleError, DataError, HyperparameterError, quoted
 
 try:
     import fcntl  # POSIX: a live write's lock on its temporary file
@@ -278,7 +278,8 @@ def write_in_pieces(file, data) -> None:
 
 def check_path(path, name: str = "path") -> None:
     """HyperparameterError naming ``name`` unless ``path`` is a file path: a str or an
-    os.PathLike, not empty, without a NUL byte, its last part a name (not ``out/``, ``.``).
+    os.PathLike, not empty, without a NUL byte, its last part a name (not ``out/``, ``.``), and
+    no longer than ``MAX_PATH_LENGTH`` characters (the file system's error quoted it whole).
 
     An int would be taken by ``open`` as a file descriptor (and closed afterwards), and
     True as descriptor 1; None and bytes fail deep inside with a TypeError, a NUL byte with a
@@ -298,6 +299,16 @@ def check_path(path, name: str = "path") -> None:
     if os.path.basename(text) in ("", ".", ".."):
         raise HyperparameterError(f"{name}: expected a file name, got {quoted(text, PATH_QUOTE_LIMIT)}, which names a "
                                   f"directory")
+    refuse_overlong_path(text, name)
+
+
+def refuse_overlong_path(path: str, name: str, error: type[ChainruleError] = HyperparameterError) -> None:
+    """``error`` naming ``name`` for a path longer than ``MAX_PATH_LENGTH`` characters, which names
+    no file: refused before the file system is asked, whose error (``File name too long``) went into
+    a message with the path whole, 5,000 characters of an argument made a line of that size."""
+    if len(path) > MAX_PATH_LENGTH:
+        raise error(f"{name}: {quoted(path)}: a path of {len(path):,} characters, longer than any file name "
+                    f"({MAX_PATH_LENGTH})")
 
 
 def is_read_only(path) -> bool:
