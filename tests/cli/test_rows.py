@@ -74,6 +74,17 @@ def test_an_empty_data_argument_is_refused_naming_data(iris_run, tmp_path, monke
     assert out == "" and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("options", [[], ["--label", "y"]])
+def test_a_data_argument_longer_than_any_path_is_refused_in_a_short_line(iris_run, tmp_path, monkeypatch, capsys,
+                                                                         options):
+    """The messages about DATA held it whole: '--label: xxx... (5,000 characters) is not a .csv file'."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", "x" * 5000, *options)
+    line = assert_one_line_error(code, err, f"chainrule evaluate: argument DATA: '{'x' * 59}...: a path of 5,000 "
+                                            f"characters, longer than any file name (4096)")
+    assert len(line) < 300 and out == ""
+
+
 def test_file_sha256_is_the_digest_of_the_bytes_or_none(tmp_path):
     path = tmp_path / "data.csv"
     content = b"a,label\n" + b"1,0\n" * 300_000  # more than one block

@@ -54,7 +54,7 @@ from ..data.files import is_idx_directory, is_idx_spec, read_paths, spec_paths
 from ..data.npz_file import load_npz_inputs
 from ..data.datasets import load_builtin
 from ..errors import (
-    PATH_QUOTE_LIMIT, ConfigError, DataError, HyperparameterError, ModelFileError, ShapeError, quoted,
+    MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, ConfigError, DataError, HyperparameterError, ModelFileError, ShapeError, quoted,
 )
 from ..layers import widths
 from .config import SavedConfig, saved_config, value_name
@@ -79,9 +79,14 @@ def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
 
 def data_argument(text: str) -> str:
     """DATA's value: an empty one (an unset shell variable) is refused (exit 2), naming DATA, where
-    the loader took it for the working directory, an IDX directory without its files."""
+    the loader took it for the working directory, an IDX directory without its files; so is one longer
+    than any path (``MAX_PATH_LENGTH``), which the messages about DATA (``--label: DATA is not a .csv
+    file``) held whole."""
     if not text:
         raise argparse.ArgumentTypeError("expected a built-in data set's name or a file path, got ''")
+    if len(text) > MAX_PATH_LENGTH:
+        raise argparse.ArgumentTypeError(f"{quoted(text)}: a path of {len(text):,} characters, longer than any file "
+                                         f"name ({MAX_PATH_LENGTH})")
     return text
 
 
