@@ -530,6 +530,20 @@ def test_a_path_longer_than_any_file_name_is_refused_in_a_short_line(iris_run, t
     assert out == "" and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("stdout", ["closed", "full"])
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["info", "-h"]])
+def test_help_to_a_stdout_that_cannot_take_it_is_one_line_and_exit_2(tmp_path, argv, stdout):
+    """argparse's print of the help passed over an OSError: the command exited 0, having printed nothing."""
+    if stdout == "full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    command = [sys.executable, "-m", "chainrule", *argv]
+    with open("/dev/full" if stdout == "full" else os.devnull, "w") as full:
+        streams = {"stdout": full} if stdout == "full" else {"preexec_fn": lambda: os.close(1)}
+        done = subprocess.run(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True, timeout=120, **streams)
+    reason = "No space left on device" if stdout == "full" else "it was closed when chainrule started"
+    assert_one_line_error(done.returncode, done.stderr, f"stdout: cannot write the output ({reason})")
+
+
 @pytest.mark.parametrize("argv", [["--version"], ["train", "--version"], ["predict", "m.safetensors", "--version"]])
 def test_version_is_printed_before_or_after_the_command(capsys, argv):
     # after the command it was an unrecognized argument (exit 2), where --debug is taken in every position

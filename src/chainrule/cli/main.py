@@ -59,6 +59,22 @@ class _Parser(argparse.ArgumentParser):
         level's needs no name, the line already beginning ``chainrule: error:``."""
         raise UsageError(f"{_named(self.prog)}{message} (see {self.prog} --help)")
 
+    def _print_message(self, message, file=None):
+        """argparse's print (``--help``'s text), without its ``except OSError: pass``: ``--help`` to a
+        stdout that cannot be written (``>&-``, ``> /dev/full``) exited 0 having printed nothing; the
+        write's :class:`~chainrule.cli.streams.OutputError` now ends it with exit 2, as every
+        command's output and ``--version`` do."""
+        if message:
+            (file or sys.stderr).write(message)
+
+    def exit(self, status=0, message=None):
+        """argparse's end after ``--help``: stdout flushed first, so that a write that fails (``> /dev/full``)
+        fails here, in ``main``, rather than at the interpreter's exit, which kept exit 0."""
+        if message:
+            self._print_message(message, sys.stderr)
+        sys.stdout.flush()
+        raise SystemExit(status)
+
     def _check_value(self, action, value):
         """argparse's check of a value against the option's ``choices`` (or of a command's name),
         ending with the one meant, as a config file's values do: ``--device CUDA`` ... ``(did you
