@@ -536,13 +536,17 @@ def test_a_dx_of_the_wrong_shape_into_a_block_is_blamed_on_the_layer_above_it():
 
 
 class Upcasting(cr.layers.layer.Layer):
-    """A layer of one's own that multiplies by a NumPy float64 number: float32 in, float64 out (NumPy 2)."""
+    """A layer of one's own that computes in float64: float32 in, float64 out.
+
+    NumPy 2 does this to ``X * np.sqrt(2.0)`` (a NumPy float64 number); NumPy 1 kept float32 there (value-based
+    casting), so the upcast is spelled out to make the same layer on both.
+    """
 
     def forward(self, X):
-        return X * np.sqrt(2.0)
+        return X.astype(np.float64) * np.sqrt(2.0)
 
     def backward(self, dY, input_grad=True):
-        return dY * np.sqrt(2.0) if input_grad else None
+        return dY.astype(np.float64) * np.sqrt(2.0) if input_grad else None
 
 
 def test_a_dx_of_the_wrong_dtype_is_blamed_on_the_layer_that_returned_it():
