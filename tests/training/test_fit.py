@@ -1612,10 +1612,14 @@ def test_a_forward_that_returns_no_matrix_is_refused_naming_the_layer(model, nam
 
 
 class Swish64(cr.Layer):
-    """x σ(x) as a user may write it, with a NumPy float64 number (np.exp(0.0)): float32 in, float64 out."""
+    """x σ(x) computed in float64: float32 in, float64 out.
+
+    As a user may write it on NumPy 2, where a NumPy float64 number (``np.exp(0.0) / (1 + np.exp(-X))``) does this;
+    NumPy 1 kept float32 there (value-based casting), so the upcast is spelled out to make the same layer on both.
+    """
 
     def forward(self, X):
-        self._S = np.exp(0.0) / (1 + np.exp(-X))
+        self._S = 1 / (1 + np.exp(-X.astype(np.float64)))
         self._X = X
         return X * self._S
 

@@ -95,8 +95,9 @@ def started_alone(environment) -> bool:
 
 def drawn_seed() -> int:
     """A fresh seed for ``fit(seed=None)``, 63 bits from the operating system's entropy (as one word
-    of a distributed run's broadcast holds it)."""
-    return int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0] >> 1)
+    of a distributed run's broadcast holds it). Shifted as a Python int: NumPy 1 has no ``>>`` for a
+    uint64 and a Python int (it casts both to int64, which a uint64 does not fit)."""
+    return int(numpy.random.SeedSequence().generate_state(1, numpy.uint64)[0]) >> 1
 
 
 class SingleProcess:
