@@ -298,7 +298,7 @@ def _label(graph: "_Graph", logits: str, preprocessor) -> None:
     table = graph.initializer("classes", labels, dtype=labels.dtype)
     index = graph.node("ArgMax", [logits], "label/ArgMax", axis=1, keepdims=0)
     graph.name_output(graph.node("Gather", [table, index], "label/Gather", axis=0), "label")
-    graph.add_output("label", graph.onnx.helper.np_dtype_to_tensor_dtype(labels.dtype), ["batch"])
+    graph.add_output("label", graph.tensor_type(labels.dtype), ["batch"])
 
 
 def _onnx_labels(labels: numpy.ndarray) -> numpy.ndarray | None:
@@ -320,7 +320,7 @@ def _binary_label(graph: "_Graph", logits: str, preprocessor) -> None:
     index = graph.node("Cast", [positive], "label/Cast", to=graph.onnx.TensorProto.INT64)
     rows = graph.node("Reshape", [index, graph.initializer("label/shape", [-1], dtype=numpy.int64)], "label/Reshape")
     graph.name_output(graph.node("Gather", [table, rows], "label/Gather", axis=0), "label")
-    graph.add_output("label", graph.onnx.helper.np_dtype_to_tensor_dtype(labels.dtype), ["batch"])
+    graph.add_output("label", graph.tensor_type(labels.dtype), ["batch"])
 
 
 def _sigmoid(graph: "_Graph", X: str, where: str, dtype=None) -> str:
@@ -426,8 +426,17 @@ class _Graph:
         """Store ``array`` as a constant tensor named ``name``, cast to ``dtype`` (default: the model's)."""
         name = self._unique(name)
         values = numpy.ascontiguousarray(to_numpy(array), dtype=self.dtype if dtype is None else dtype)
+        if values.dtype.kind == "U":  # a string tensor: onnx 1.15 and older take strings only in an object array
+            values = values.astype(object)
         self.initializers.append(self.onnx.numpy_helper.from_array(values, name))
         return name
+
+    def tensor_type(self, dtype: numpy.dtype) -> int:
+        """The ONNX element type (a TensorProto enum) of a tensor of NumPy ``dtype``: STRING for str and
+        object (strings) alike, where onnx 1.15 and older map object alone."""
+        if numpy.dtype(dtype).kind in "UO":
+            return self.onnx.TensorProto.STRING
+        return self.onnx.helper.np_dtype_to_tensor_dtype(numpy.dtype(dtype))
 
     def constant(self, value: float, dtype=None) -> str:
         """A scalar constant of ``dtype`` (default: the model's), stored once however often it is used."""

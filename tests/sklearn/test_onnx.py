@@ -252,12 +252,16 @@ def test_a_path_that_is_no_path_is_refused(path):
 
 @pytest.mark.parametrize("kind", ["binary bool", "multilabel"])
 def test_small_probabilities_keep_their_relative_precision(tmp_path, kind):
-    """onnxruntime's Sigmoid operator gave float64 probabilities of 0 for logits below −37."""
+    """onnxruntime's Sigmoid operator gave float64 probabilities of 0 for logits below −37.
+
+    Compared down to the smallest normal float64 (2.2e-308): below it, onnxruntime's Exp may give 0
+    (1.16 and 1.17 do, 1.32 does not), which is the runtime's rounding, not the graph's.
+    """
     estimator = fitted(MLPClassifier, targets(kind), "float64")
     estimator.to_onnx(tmp_path / "model.onnx")
     X = X_TEST * 1e3  # logits far from 0: probabilities down to 1e-300 and below
     expected = estimator.predict_proba(X)
     got = run(tmp_path / "model.onnx", X)["probabilities"]
-    tiny = expected < 1e-20
+    tiny = (expected < 1e-20) & (expected >= np.finfo(np.float64).tiny)
     assert tiny.any()
     np.testing.assert_allclose(got[tiny], expected[tiny], rtol=1e-12, atol=0)

@@ -188,7 +188,7 @@ def _add_label(graph: _Graph, index: str, classes: numpy.ndarray, shape: list) -
         return
     table = graph.initializer("classes", labels, dtype=labels.dtype)
     graph.name_output(graph.node("Gather", [table, index], "label/Gather", axis=0), "label")
-    graph.add_output("label", graph.onnx.helper.np_dtype_to_tensor_dtype(labels.dtype), shape)
+    graph.add_output("label", graph.tensor_type(labels.dtype), shape)
 
 
 def _add_probabilities(graph: _Graph, P: str, width: int) -> None:
