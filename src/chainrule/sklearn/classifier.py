@@ -245,7 +245,9 @@ NUMBER_TYPES = (int, float, numpy.number, numpy.bool_)
 def _check_classification_targets(y) -> None:
     """scikit-learn's ``check_classification_targets``, whose refusals name y as chainrule's errors (see
     ``_refused_labels``). Only a refused y is looked at again; None, NaN and mixed kinds were named
-    before y was read (``_check_labels_as_given``)."""
+    before y was read (``_check_labels_as_given``). Bytes are refused here whatever scikit-learn's version
+    (:func:`_check_not_bytes`)."""
+    _check_not_bytes(y, "y")
     try:
         with numpy.errstate(invalid="ignore"):  # its cast of floats beyond int64 warns (raises under seterr)
             check_classification_targets(y)
@@ -257,6 +259,7 @@ def _classes_binarizer(classes) -> LabelBinarizer:
     """LabelBinarizer fitted on ``classes``, whose refusals by scikit-learn named nothing ("Unknown label
     type: (array([0, 1], dtype=object),)", "Support for labels represented as bytes..."): the error of
     ``_refused_labels`` naming classes."""
+    _check_not_bytes(classes, "classes")
     try:
         with numpy.errstate(invalid="ignore"):
             return LabelBinarizer().fit(classes)
@@ -280,14 +283,7 @@ def _refused_labels(labels, name: str, error: Exception) -> ChainruleError:
     except ValueError:
         return LabelError(f"{name}: {error}")
     if isinstance(error, TypeError):
-        cells = values.ravel().tolist()  # Python values: b'a', not NumPy's np.bytes_(b'a')
-        found = next((position for position, label in enumerate(cells) if isinstance(label, bytes)), None)
-        if found is not None:
-            index = _shown(numpy.unravel_index(found, values.shape))
-            return DTypeError(f"{name}: class labels of bytes are not supported, as in scikit-learn, found "
-                              f"{quoted(cells[found])} at index {index}; decode them to str first, e.g. "
-                              f"numpy.char.decode({name}, 'utf-8')")
-        return DTypeError(f"{name}: {SORTABLE}; {error}")
+        return _bytes_error(values, name) or DTypeError(f"{name}: {SORTABLE}; {error}")
     if values.dtype == object and values.size and not isinstance(values.flat[0], str):
         index = numpy.unravel_index(0, values.shape)
         label = values[index]
@@ -310,6 +306,31 @@ def _refused_labels(labels, name: str, error: Exception) -> ChainruleError:
                               f"range, which scikit-learn casts them to, found {float(values[index])!r} at index "
                               f"{_shown(index)}; {BEYOND_INT64_ADVICE}")
     return LabelError(f"{name}: {error}")
+
+
+def _check_not_bytes(labels, name: str) -> None:
+    """Refuse labels of bytes (:func:`_bytes_error`) before scikit-learn reads them: scikit-learn 1.7 and later
+    refuse them, 1.6 took them, and a model fitted on them could not be saved (its classes are no JSON)."""
+    try:
+        values = numpy.asarray(labels)
+    except ValueError:  # ragged: scikit-learn's refusal names it
+        return
+    if values.dtype.kind in "SO":
+        error = _bytes_error(values, name)
+        if error is not None:
+            raise error
+
+
+def _bytes_error(values: numpy.ndarray, name: str) -> DTypeError | None:
+    """The DTypeError naming ``name`` and the first label of bytes in ``values``, if there is one."""
+    cells = values.ravel().tolist()  # Python values: b'a', not NumPy's np.bytes_(b'a')
+    found = next((position for position, label in enumerate(cells) if isinstance(label, bytes)), None)
+    if found is None:
+        return None
+    index = _shown(numpy.unravel_index(found, values.shape))
+    return DTypeError(f"{name}: class labels of bytes are not supported, as in scikit-learn, found "
+                      f"{quoted(cells[found])} at index {index}; decode them to str first, e.g. "
+                      f"numpy.char.decode({name}, 'utf-8')")
 
 
 #: Ints from -INT64_END to INT64_END - 1 are int64's: the class labels NumPy and scikit-learn keep as integers.
