@@ -224,6 +224,11 @@ class RowValues(cr.MSE):
         return ((Y - T) ** 2).sum(axis=1), dY
 
 
+def suptitle(figure) -> str:
+    """The text of ``figure``'s suptitle, as ``Figure.get_suptitle`` (matplotlib 3.8 and later) gives it."""
+    return figure._suptitle.get_text() if figure._suptitle is not None else ""
+
+
 def capture_figures(monkeypatch) -> list:
     """The figures chainrule.plots saves from now on, in order (they are still saved), so that a
     test can look at what was drawn."""

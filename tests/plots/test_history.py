@@ -98,8 +98,14 @@ def test_a_loss_past_what_a_log_axis_spans_is_drawn_on_a_linear_axis_that_holds_
 
 def partial_epoch_spans(axes) -> list:
     """The (left, right) epochs of each patch of ``axes`` labelled as a part of an epoch."""
-    return [tuple(np.round(patch.get_x() + np.array([0.0, patch.get_width()]), 6)) for patch in axes.patches
+    return [tuple(np.round(_x_span(patch), 6)) for patch in axes.patches
             if patch.get_label() == plots.PARTIAL_EPOCH_LABEL]
+
+
+def _x_span(patch) -> np.ndarray:
+    """[left, right] of ``patch`` in data x: axvspan's Rectangle (matplotlib 3.9 on) or Polygon (before)."""
+    x = patch.get_patch_transform().transform(patch.get_path().vertices)[:, 0]
+    return np.array([x.min(), x.max()])
 
 
 @pytest.mark.parametrize("partial, spans", [(True, [(2.5, 3.5)]), (False, [])])

@@ -15,7 +15,7 @@ import chainrule as cr
 from chainrule import plots
 from chainrule.plots import DPI, NOTHING_POSITIVE, PANEL_SIZE, compare_gradient_flow, plot_gradient_flow, plot_history
 from chainrule.training import History
-from tests.harness import assert_tick_labels_do_not_overlap, capture_figures
+from tests.harness import assert_tick_labels_do_not_overlap, capture_figures, suptitle
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PANEL_PIXELS = (round(PANEL_SIZE[1] * DPI), round(PANEL_SIZE[0] * DPI))  # (height, width)
@@ -588,15 +588,15 @@ SHOWN = "run\\udcff"
     (lambda path: plot_history(History(metrics={"loss": [1.0, 0.5], NOT_DRAWABLE: [1.0, 2.0]}, epochs=2), path),
      lambda figure: [figure.axes[1].get_title(), figure.axes[1].get_ylabel()]),
     (lambda path: plot_history(History(metrics={"loss": [1.0, 0.5]}, epochs=2), path, title=NOT_DRAWABLE),
-     lambda figure: [figure.get_suptitle()]),
+     lambda figure: [suptitle(figure)]),
     (lambda path: plot_gradient_flow(History(grad_norms={NOT_DRAWABLE: [1.0, 2.0]},
                                              initial_grad_norms={NOT_DRAWABLE: 1.0}, epochs=2), path,
                                      title=NOT_DRAWABLE),
-     lambda figure: [figure.get_suptitle(), figure.axes[0].get_legend().get_texts()[0].get_text(),
+     lambda figure: [suptitle(figure), figure.axes[0].get_legend().get_texts()[0].get_text(),
                      figure.axes[1].get_xticklabels()[0].get_text()]),
     (lambda path: compare_gradient_flow({NOT_DRAWABLE: History(initial_grad_norms={NOT_DRAWABLE: 1.0})}, path,
                                         title=NOT_DRAWABLE),
-     lambda figure: [figure.get_suptitle(), figure.axes[0].get_legend().get_texts()[0].get_text()[:9],
+     lambda figure: [suptitle(figure), figure.axes[0].get_legend().get_texts()[0].get_text()[:9],
                      figure.axes[0].get_xticklabels()[0].get_text()]),
 ])
 def test_a_character_no_font_can_draw_is_drawn_as_its_escape(tmp_path, drawn, plot, texts):

@@ -263,6 +263,18 @@ def _mark_edge(axes, positions: list, edge: float, label: str, style: dict) -> b
     return True
 
 
+def _legend(axes, handles: list, labels: list[str], **options):
+    """``axes.legend(handles, labels, **options)``, keeping a label that starts with "_" (a run or layer named so).
+
+    Matplotlib leaves such a label out of a legend (its mark of an artist kept out of it), up to 3.9 even when the
+    labels are given, as here: those are given with a space before them, and their texts set afterwards.
+    """
+    legend = axes.legend(handles, [" " + label if label.startswith("_") else label for label in labels], **options)
+    for text, label in zip(legend.get_texts(), labels):
+        text.set_text(label)
+    return legend
+
+
 def _shade_partial_epoch(axes, partial: bool, last_epoch: int) -> None:
     """A grey band over ``last_epoch`` when ``partial`` (Ctrl-C cut it short), labelled for the legend.
 

@@ -19,9 +19,9 @@ from ..layers import Layer
 from ..training.history import History
 from .drawing import (GRID_STYLE, LEGEND_STYLE, LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL,
                       _check_history, _check_mathtext, _check_title, _epochs, _figure, _floats, _image_format,
-                      _integer_ticks, _last_epoch, _mark_edge, _mark_non_finite, _marker, _non_finite_positions,
-                      _partial_last_epoch, _positive, _save, _say_in_middle, _series_of_floats, _shade_partial_epoch,
-                      _span_x, _text)
+                      _integer_ticks, _last_epoch, _legend, _mark_edge, _mark_non_finite, _marker,
+                      _non_finite_positions, _partial_last_epoch, _positive, _save, _say_in_middle, _series_of_floats,
+                      _shade_partial_epoch, _span_x, _text)
 
 LEGEND_ROWS_IN_PANEL = 8  # compare_gradient_flow's legend rows that fit its figure; each more adds LEGEND_ROW_INCHES
 LEGEND_ROW_INCHES = 0.25
@@ -200,8 +200,8 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     # Below the axes, never over the lines. Handles and labels given, as a run named "_..." is
     # otherwise left out (matplotlib's mark of a line kept out of the legend).
     lines = axes.get_lines()
-    axes.legend(lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.15),
-                **LEGEND_STYLE)
+    _legend(axes, lines, [line.get_label() for line in lines], loc="upper center", bbox_to_anchor=(0.5, -0.15),
+            **LEGEND_STYLE)
     figure.suptitle(_text(title or "Gradient norm through depth at initialization"))
     return _save(figure, path, image_format)
 
@@ -262,8 +262,8 @@ def _draw_norms_per_epoch(axes, grad_norms: dict, last_epoch: int, names: dict, 
     n_named = len(named_indices)
     # Beside the lines, never over them. Handles and labels given, as a layer named "_..." is
     # otherwise left out (matplotlib's mark of a line kept out of the legend).
-    legend = axes.legend(*zip(*named), title="layer", fontsize="small", ncol=max(1, math.ceil(n_named / 12)),
-                         loc="upper left", bbox_to_anchor=(1.01, 1.0), **LEGEND_STYLE)
+    legend = _legend(axes, *map(list, zip(*named)), title="layer", fontsize="small",
+                     ncol=max(1, math.ceil(n_named / 12)), loc="upper left", bbox_to_anchor=(1.01, 1.0), **LEGEND_STYLE)
     for text in legend.get_texts():
         text.set_parse_math(False)  # a path is a name, never a formula between '$'
 
