@@ -386,7 +386,9 @@ def test_sample_weight_routed_through_a_pipeline_and_a_parallel_search():
         direct = small(MLPClassifier, max_iter=20).fit(scaled, y, sample_weight=weights)
         numpy.testing.assert_array_equal(fitted.predict_proba(X), direct.predict_proba(scaled))
         assert not numpy.array_equal(clone(pipeline).fit(X, y).predict_proba(X), fitted.predict_proba(X))
-        search = GridSearchCV(clone(pipeline), {"mlpclassifier__alpha": [1e-4, 1e-2]}, cv=2, n_jobs=2,
+        # scikit-learn 1.6 asks the pipeline itself for its score's request; 1.9 routes to its last step's
+        search = GridSearchCV(clone(pipeline).set_score_request(sample_weight=True),
+                              {"mlpclassifier__alpha": [1e-4, 1e-2]}, cv=2, n_jobs=2,
                               error_score="raise")
         search.fit(X, y, sample_weight=weights)  # each fold's weights to fit and to the weighted accuracy
         assert numpy.isfinite(search.cv_results_["mean_test_score"]).all()
