@@ -29,7 +29,7 @@ from chainrule.cli.config import tomllib  # the standard library's, or tomli on 
 from chainrule.training.loop import Loop  # fit's epochs: patched below to press Ctrl-C mid-run
 
 from tests.data.writers import idx_bytes, mnist_like, write_idx
-from tests.harness import bound_by_permissions, capture_figures
+from tests.harness import bound_by_permissions, capture_figures, suptitle
 
 from .helpers import assert_one_line_error, call, fifo_holding, iris_features, iris_rows, run_cli, write_csv
 
@@ -2009,10 +2009,10 @@ def test_early_stopping_reports_its_best_epoch_everywhere(tmp_path, capsys, monk
     assert (metrics["epochs"], metrics["best_epoch"], metrics["best_weights_restored"]) == (9, 7, True)
     assert cr.load(tmp_path / "run" / "model.safetensors").metadata["training"]["best_epoch"] == 7
     history_figure = figures[0]
-    assert history_figure.get_suptitle() == f"Training history: iris, {tmp_path / 'run'}"
+    assert suptitle(history_figure) == f"Training history: iris, {tmp_path / 'run'}"
     best = [line for line in history_figure.axes[0].get_lines() if line.get_label() == "best epoch (restored)"]
     assert len(best) == 1 and list(best[0].get_xdata()) == [7, 7]
-    assert figures[1].get_suptitle() == f"Gradient flow: iris, {tmp_path / 'run'}"
+    assert suptitle(figures[1]) == f"Gradient flow: iris, {tmp_path / 'run'}"
 
     code, out, _ = call(capsys, "train", *options, "--no-plots", "--json", "--out", tmp_path / "again")
     assert (strict_json_loads(out)["best_epoch"], strict_json_loads(out)["best_weights_restored"]) == (7, True)
