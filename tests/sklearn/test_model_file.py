@@ -381,6 +381,25 @@ def test_a_regressor_file_standardizing_its_targets_is_refused(saved_regressor, 
         MLPRegressor.load(path)
 
 
+@pytest.mark.parametrize("estimator_type", ["classifier", "regressor"])
+def test_a_file_standardizing_its_inputs_is_refused(saved, saved_regressor, tmp_path, estimator_type):
+    """It loaded: the estimator read X as it is (it standardizes nothing), cr.predict of the file's network
+    read (X - mean) / scale, and answered other values."""
+    if estimator_type == "classifier":
+        model, tensors, extra_json = saved
+        source = tmp_path / "source.safetensors"
+        save(model, source, extra_tensors=tensors, extra_json=extra_json)
+        cls, name = MLPClassifier, "MLPClassifier"
+    else:
+        source, cls, name = saved_regressor[0], MLPRegressor, "MLPRegressor"
+    width = read(source)[0].preprocessor.n_features
+    path = resaved_preprocessor(source, tmp_path / "crafted.safetensors", mean=numpy.full(width, 5.0),
+                                scale=numpy.full(width, 3.0))
+    with pytest.raises(ModelFileError, match=rf"crafted.safetensors: preprocessor.mean: expected none, as {name} "
+                                             rf"does not standardize its inputs, got \[5.0, "):
+        cls.load(path)
+
+
 def test_a_label_that_classes_dtype_rounds_is_refused(saved, tmp_path):
     """It loaded: the estimator answered 2**53 (the float64 label), cr.predict of the file the label 2**53 + 1."""
     model, tensors, extra_json = saved

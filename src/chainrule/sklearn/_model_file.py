@@ -190,10 +190,10 @@ def _check_file_preprocessor(estimator, path) -> None:
     """ModelFileError unless the file's preprocessor reads and answers as the estimator does, as
     :func:`save_estimator` writes it: its feature names those of ``feature_names_in_`` (none
     without them; none either in a file saved before the preprocessor held them), its task the
-    one the estimator's targets make (``PREPROCESSOR_TASKS``), and no standardization of the targets,
-    which the estimators do not make. Otherwise ``cr.predict`` of the file's network would read a
-    DataFrame's columns in another order than the estimator, or answer other values (class indices
-    for a regressor's)."""
+    one the estimator's targets make (``PREPROCESSOR_TASKS``), and no standardization of the inputs
+    or the targets, which the estimators do not make. Otherwise ``cr.predict`` of the file's network
+    would read a DataFrame's columns in another order than the estimator, or answer other values
+    (class indices for a regressor's, or those of standardized inputs)."""
     preprocessor = estimator.model_.preprocessor
     if preprocessor is None:
         return
@@ -209,10 +209,12 @@ def _check_file_preprocessor(estimator, path) -> None:
         raise ModelFileError(f"{path}: preprocessor.feature_names: expected the estimator's feature_names_in_ "
                              f"{quoted(expected, 80)}, got {quoted(preprocessor.feature_names, 80)}; cr.predict of "
                              f"the file would read a DataFrame's columns otherwise than the estimator")
-    if preprocessor.target_mean is not None:
-        raise ModelFileError(f"{path}: preprocessor.target_mean: expected none, as {type(estimator).__name__} does "
-                             f"not standardize its targets, got {quoted(preprocessor.target_mean.tolist(), 80)}; "
-                             f"cr.predict of the file would answer other values than the estimator")
+    for field, what in (("mean", "inputs"), ("target_mean", "targets")):  # the file's reader wants scale beside
+        value = getattr(preprocessor, field)
+        if value is not None:
+            raise ModelFileError(f"{path}: preprocessor.{field}: expected none, as {type(estimator).__name__} does "
+                                 f"not standardize its {what}, got {quoted(value.tolist(), 80)}; cr.predict of the "
+                                 f"file would answer other values than the estimator")
 
 
 def _live_preprocessor(estimator, preprocessor):
