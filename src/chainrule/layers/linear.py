@@ -218,8 +218,8 @@ class Linear(Layer):
                           f"X.astype(numpy.{dtype})")
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
-        """∂L/∂h of the output given (dY), compute ∂L/∂θ and ∂L/∂x: dW = Xᵀ dY and db = Σ_n dY
-        into ``grads`` (skipped when frozen), and return dX = dY Wᵀ (None without ``input_grad``)."""
+        """Given dY = ∂L/∂h, put ∂L/∂θ, dW = Xᵀ dY and db = Σ_n dY, into ``grads`` (skipped when frozen)
+        and return ∂L/∂x, dX = dY Wᵀ (None without ``input_grad``)."""
         self.check_dY(dY, self._X, width=self.n_out)
         if self.own_trainable:  # a frozen layer's dW and db are not used: they stay 0
             matmul(self._X.T, dY, out=self.own_grads["W"])  # dW = Xᵀ dY
