@@ -159,3 +159,20 @@ def test_nan_stays_nan_and_infinities_are_as_in_pytorch(dtype):
     assert np.isnan(dX[0, :3]).all() and np.isfinite(dX[0, 3])
     layer.forward(np.array([[1.0]], dtype=dtype))
     assert np.isnan(layer.backward(np.array([[np.nan]], dtype=dtype))[0, 0])  # a NaN dY too
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_underflow_to_zero_raises_nothing_under_numpy_seterr_raise(dtype):
+    """e^{−2u} underflowing to 0 for z ≳ 10 (float32; 21 in float64), σ(2u) = 1 / (1 + e^{−2u}) to a subnormal
+    for z just below −10 (−21), and z σ(2u) (1 − σ(2u)) just above 10 (21), are the right values there, as NumPy's
+    default takes them; under a caller's numpy.seterr(all="raise") forward and backward raised FloatingPointError
+    on them since GELU is z σ(2u) (the tanh form rounded to t = ±1 without an underflow). As Sigmoid's e^(−|x|)."""
+    Z = np.concatenate([np.linspace(-25, -3, 8001), np.linspace(3, 40, 8001)]).astype(dtype).reshape(1, -1)
+    layer = cr.GELU()
+    with np.errstate(under="ignore"):
+        expected = layer.forward(Z).copy(), layer.backward(np.ones_like(Z)).copy()
+    with np.errstate(all="raise"):
+        Y = layer(Z)
+        dX = layer.backward(np.ones_like(Z))
+    np.testing.assert_array_equal(Y, expected[0])
+    np.testing.assert_array_equal(dX, expected[1])

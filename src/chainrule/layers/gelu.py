@@ -20,7 +20,7 @@ class GELU(Layer):
     ``Gelu(approximate="tanh")``) differs from the erf form by less than 1e-3 everywhere and
     needs only NumPy's ufuncs. With u = √(2/π)(z + 0.044715 z³) and t = tanh(u), it is
     h = ½ z (1 + t), computed as h = z σ(2u) with σ(2u) = (1 + t)/2 = 1 / (1 + e^{−2u}): for a
-    batch X of z's, with E holding the e^{−2u}'s and S the σ(2u)'s::
+    batch X of z's, with E holding the e^{−2u}'s::
 
         h = ½ z (1 + t) = z σ(2u)   Y = X ⊘ (1 + E)            (n_samples, n_features)
 
@@ -40,13 +40,17 @@ class GELU(Layer):
     Saturation: where e^{−2u} is 0 (large z) s = 1 and 1 − s = 0; where it is inf (z ≲ −10 in
     float32) s = 0, and s (1 − s), inf · 0 = NaN there, is made 0; so z s (1 − s) is exactly 0
     before z² can overflow, and the derivative stays exactly 1 or 0 for the largest finite
-    inputs. No overflow warning for huge finite inputs: z³ may overflow to ±inf there, which gives e^{−2u} = 0 or inf, the exact limits. At z = ±inf
-    h is ±inf · s: inf at +inf, NaN at −inf (inf · 0, where the limit is 0), and ∂h/∂z is NaN at
-    both, as in PyTorch; a NaN stays NaN in forward and backward.
+    inputs. No overflow warning for huge finite inputs: z³ may overflow to ±inf there, which
+    gives e^{−2u} = 0 or inf, the exact limits. An underflow to 0 or a subnormal (e^{−2u} from
+    z ≈ 10 in float32, 21 in float64, and σ(2u) and z s (1 − s) near ∓10) is the right value, as
+    NumPy's default takes it, so it raises no FloatingPointError under a caller's
+    ``numpy.seterr(all="raise")`` either. At z = ±inf h is ±inf · s: inf at +inf, NaN at −inf
+    (inf · 0, where the limit is 0), and ∂h/∂z is NaN at both, as in PyTorch; a NaN stays NaN in
+    forward and backward.
 
     Backward writes into two arrays of X's shape (the layer's buffers, reused from step to
-    step in a training loop); the second is returned as dX (or dY is overwritten with
-    ``inplace=True``).
+    step in a training loop); the one holding ∂h/∂z is returned as dX (or dY is overwritten
+    with ``inplace=True``).
 
     Examples
     --------
@@ -69,10 +73,10 @@ class GELU(Layer):
         """Y = X ⊘ (1 + e^{−2u}); X is kept for backward, so it is never overwritten, even with ``inplace``."""
         xp = get_array_module(X)
         self._X = X
-        # For |z| ≳ 2e13 (float32) 0.044715 z³ overflows to ±inf, and for z ≲ −10 so does e^{−2u}: harmless,
-        # as e^{−2u} = 0 or inf gives σ(2u) = 1 or 0, the values it has long saturated to there, so the
-        # warning is silenced for it alone.
-        with numpy.errstate(over="ignore"):
+        # For |z| ≳ 2e13 (float32) 0.044715 z³ overflows to ±inf, and for z ≲ −10 so does e^{−2u}, which
+        # underflows to 0 for z ≳ 10: harmless, as e^{−2u} = 0 or inf gives σ(2u) = 1 or 0, the values it has
+        # long saturated to there, so the warning (or a caller's seterr(all="raise") error) is silenced for them.
+        with numpy.errstate(over="ignore", under="ignore"):
             E = xp.multiply(X, X, out=self.buffer("E", X.shape, X))
             E *= CUBIC
             E += 1
@@ -90,22 +94,23 @@ class GELU(Layer):
         if not input_grad:
             return None
         xp = get_array_module(X)
-        s = xp.add(E, 1, out=self.buffer("derivative", X.shape, X))
-        xp.divide(1, s, out=s)  # s = σ(2u)
         # p = z s (1 − s) first, with 1 − s = e^{−2u} s (no cancellation where s ≈ 1): exactly 0 where s is
         # 0 or 1, so p·z·z below stays 0 there instead of 0 · inf = NaN once z·z overflows (|z| ≳ 1.8e19 in
         # float32). Where e^{−2u} = inf, s = 0 and e^{−2u} s is inf · 0 = NaN, made 0 by fmax (a NaN of a
-        # NaN input stays in s, and so in ∂h/∂z).
-        with numpy.errstate(invalid="ignore"):  # 0.9 µs: the inf · 0 of z ≲ −10 (float32), replaced below
+        # NaN input stays in s, and so in ∂h/∂z). One numpy.errstate (0.9 µs) for that inf · 0 of z ≲ −10
+        # (float32) and for the underflows to 0 or a subnormal of s and p near saturation (|z| ≈ 10).
+        with numpy.errstate(invalid="ignore", under="ignore"):
+            s = xp.add(E, 1, out=self.buffer("derivative", X.shape, X))
+            xp.divide(1, s, out=s)  # s = σ(2u)
             p = xp.multiply(E, s, out=self.buffer("p", X.shape, X))  # 1 − s
-        p *= s
-        xp.fmax(p, zeros_like(p), out=p)  # s (1 − s), 0 where it was inf · 0
-        p *= X  # z s (1 − s)
-        p *= 2 * SQRT_2_OVER_PI
-        derivative = s
-        derivative += p  # s + 2√(2/π) z s (1 − s)
-        p *= X
-        p *= X
-        p *= 3 * CUBIC
-        derivative += p  # s + 2√(2/π) z s (1 − s) (1 + 3·0.044715 z²) = ∂h/∂z
+            p *= s
+            xp.fmax(p, zeros_like(p), out=p)  # s (1 − s), 0 where it was inf · 0
+            p *= X  # z s (1 − s)
+            p *= 2 * SQRT_2_OVER_PI
+            derivative = s
+            derivative += p  # s + 2√(2/π) z s (1 − s)
+            p *= X
+            p *= X
+            p *= 3 * CUBIC
+            derivative += p  # s + 2√(2/π) z s (1 − s) (1 + 3·0.044715 z²) = ∂h/∂z
         return xp.multiply(dY, derivative, out=dY if inplace else derivative)
