@@ -557,6 +557,7 @@ def test_version_is_printed_before_or_after_the_command(capsys, argv):
     (["train", "--data", "d.csv", "--label", "--version"], "argument --label: expected one argument"),
     (["predict", "m.safetensors", "d.csv", "-o", "--version"], "argument -o/--output: expected one argument"),
     (["info", "--", "--version"], "--version: no such model file"),
+    (["train", "--data", "d.csv", "--label", "--", "--version"], "argument --label: expected one argument"),
 ])
 def test_version_as_the_value_of_an_option_or_after_double_dash_is_no_request_for_the_version(capsys, argv, fragment):
     # "--version" anywhere in the line printed the version: as --label's value, or a MODEL path after --
@@ -568,6 +569,7 @@ def test_version_as_the_value_of_an_option_or_after_double_dash_is_no_request_fo
 @pytest.mark.parametrize("argv, fragment", [
     (["train", "--data", "d.csv", "--label", "--debug"], "argument --label: expected one argument"),
     (["info", "--", "--debug"], "--debug: no such model file"),
+    (["train", "--data", "d.csv", "--label", "--", "--debug"], "argument --label: expected one argument"),
 ])
 def test_debug_as_the_value_of_an_option_or_after_double_dash_adds_no_traceback(capsys, argv, fragment):
     # "--debug" anywhere in the line added the traceback, where --version was no longer taken so

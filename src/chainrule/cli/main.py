@@ -280,10 +280,10 @@ def given_as_option(argv: list, option: str, parser: argparse.ArgumentParser | N
     """Whether ``option`` (``--version``, ``--debug``) stands in ``argv`` as an option, before or after
     the command, as argparse would read it: not after ``--`` (``chainrule info -- --debug``: a MODEL
     file of that name), and not as the value of the option before it that takes one (``--label
-    --version``: argparse then says that ``--label`` expected one argument; ``--label=--version``
-    gives it). ``--debug`` is looked for before parsing, so that an error of the parse shows its
-    traceback too, and ``--version`` so, so that it is printed whatever else the line holds, as
-    before the command. ``parser`` is :func:`build_parser`'s, made when not given.
+    --version``: argparse then says that ``--label`` expected one argument, as it does of ``--label
+    -- --version``, where ``--`` is no value; ``--label=--version`` gives it). ``--debug`` is looked
+    for before parsing, so that an error of the parse shows its traceback too, and ``--version`` so,
+    so that it is printed whatever else the line holds, as before the command. ``parser`` is :func:`build_parser`'s, made when not given.
     """
     takes_value = _options_taking_a_value(parser or build_parser())
     words = iter(argv)
@@ -292,8 +292,8 @@ def given_as_option(argv: list, option: str, parser: argparse.ArgumentParser | N
             return False
         if word == option:
             return True
-        if word in takes_value:
-            next(words, None)  # its value
+        if word in takes_value and next(words, None) == "--":  # no value of it: argparse's "expected one argument"
+            return False
     return False
 
 
