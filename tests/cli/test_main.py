@@ -587,6 +587,16 @@ def test_version_stands_as_an_option_after_an_options_value_and_before_double_da
     assert capsys.readouterr().out == f"chainrule {cr.__version__}\n"
 
 
+def test_a_ctrl_c_as_the_parser_is_made_is_reported_in_one_line(capsys, monkeypatch):
+    """The parser was made before main's try (since --debug is looked for with it): a KeyboardInterrupt there left
+    main with a traceback, and a rank of an MPI launch without the MPI_Abort that ends the others."""
+    def interrupted():
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sys.modules["chainrule.cli.main"], "build_parser", interrupted)
+    assert main(["info", "--debug", "model.safetensors"]) == 130
+    assert capsys.readouterr().err == "chainrule: interrupted\n"
+
+
 def test_debug_before_double_dash_adds_the_traceback(capsys, tmp_path):
     code, _, err = call(capsys, "info", "--debug", "--", tmp_path / "missing.safetensors")
     assert code == 2 and "Traceback (most recent call last)" in err and "ModelFileError" in err

@@ -208,11 +208,11 @@ class _CtrlC:
 def _run(argv, ctrl_c: _CtrlC) -> int:
     """``main`` itself: the command's exit code, every error reported in one line."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
-    debug = given_as_option(argv, "--debug", parser)
-    args = None
+    args, debug = None, False
     with standard_streams():
-        try:
+        try:  # the parser made here, where a Ctrl-C as it is made is reported (and ends every rank) too
+            parser = build_parser()
+            debug = given_as_option(argv, "--debug", parser)
             args = parse(argv, parser)
             code = args.run(args)
             sys.stdout.flush()  # here, so that a closed pipe is reported below, not at exit
