@@ -283,7 +283,8 @@ def given_as_option(argv: list, option: str, parser: argparse.ArgumentParser | N
     --version``: argparse then says that ``--label`` expected one argument, as it does of ``--label
     -- --version``, where ``--`` is no value; ``--label=--version`` gives it). ``--debug`` is looked
     for before parsing, so that an error of the parse shows its traceback too, and ``--version`` so,
-    so that it is printed whatever else the line holds, as before the command. ``parser`` is :func:`build_parser`'s, made when not given.
+    so that it is printed whatever else the line holds, as before the command. ``parser`` is
+    :func:`build_parser`'s, made when not given.
     """
     takes_value = _options_taking_a_value(parser or build_parser())
     words = iter(argv)
