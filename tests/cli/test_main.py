@@ -516,7 +516,8 @@ def test_export_and_predict_write_a_file_named_double_dash(iris_run, tmp_path, m
                                         (["train", "--config", "LONG"], "--config"),
                                         (["gradcheck", "--config", "LONG"], "--config"),
                                         (["train", "--resume", "LONG"], "--resume"),
-                                        (["train", "--out", "LONG", "--epochs", "1"], "--out")])
+                                        (["train", "--out", "LONG", "--epochs", "1"], "--out"),
+                                        (["train", "--data", "LONG", "--epochs", "1"], "--data")])
 def test_a_path_longer_than_any_file_name_is_refused_in_a_short_line(iris_run, tmp_path, monkeypatch, capsys, argv,
                                                                      name):
     """The file system's "File name too long" was reported with the path whole: a 5,000-character

@@ -8,7 +8,7 @@ import os
 import numpy
 
 from ..checks import listing
-from ..errors import PATH_QUOTE_LIMIT, DataError, LabelError, did_you_mean, quoted
+from ..errors import MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, DataError, LabelError, did_you_mean, quoted
 from .dataset import Dataset, labels_for_task
 from .datasets import BUILTIN_DATASETS, DEFAULT_DATASET, load_builtin
 from .files import FORMATS, load_file, spec_paths
@@ -138,11 +138,13 @@ def absolute_data_spec(spec) -> str:
 
 
 def _names_a_path(spec) -> bool:
-    """True unless ``spec`` is a bare word (no separator, suffix or comma) naming nothing."""
+    """True unless ``spec`` is a bare word (no separator, suffix or comma) naming nothing. One longer than any
+    path is taken as one, which :func:`load_file` refuses by its length in a short line, where "unknown data
+    set" quoted it to 4,096 characters."""
     if not isinstance(spec, str):
         return isinstance(spec, os.PathLike)
     bare = not any(mark in spec for mark in ("/", os.sep, ".", ","))
-    return not bare or os.path.exists(spec)
+    return not bare or len(spec) > MAX_PATH_LENGTH or os.path.exists(spec)
 
 
 def _check_samples(dataset: Dataset, source: str) -> None:
