@@ -572,3 +572,25 @@ def test_a_temporary_file_of_the_target_that_a_write_holds_is_left(tmp_path):
         assert held.exists()
     atomic_write(tmp_path / "run.ckpt", b"whole")
     assert os.listdir(tmp_path) == ["run.ckpt"]
+
+
+def test_a_write_removes_only_regular_files_named_as_its_targets_temporary_files(tmp_path):
+    """Links, folders and near names are left: the link's file too, whatever the target's name holds."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "kept.bin").write_bytes(b"not ours")
+    folder = tmp_path / "here"
+    folder.mkdir()
+    name = os.fsdecode(b"m\xf6del\n*?[x].safetensors")  # not UTF-8, a newline and glob characters
+    tag = hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    (folder / f".chainrule-{tag}-0000000000000001.tmp").symlink_to(outside / "kept.bin")
+    (folder / f".chainrule-{tag}-0000000000000002.tmp").mkdir()
+    near = [f".chainrule-{tag}-000000000000000A.tmp", f".chainrule-{tag}-00000000000003.tmp",
+            f".chainrule-{tag}-0000000000000004.tmp.x", f"x.chainrule-{tag}-0000000000000005.tmp"]
+    for each in near:
+        (folder / each).write_bytes(b"mine")
+    (folder / f".chainrule-{tag}-0000000000000006.tmp").write_bytes(b"abandoned")
+    atomic_write(folder / name, b"whole")
+    assert sorted(os.listdir(folder)) == sorted([f".chainrule-{tag}-0000000000000001.tmp",
+                                                 f".chainrule-{tag}-0000000000000002.tmp", *near, name])
+    assert (outside / "kept.bin").read_bytes() == b"not ours" and (folder / name).read_bytes() == b"whole"
