@@ -611,4 +611,7 @@ def test_an_option_takes_a_value_in_every_command_that_has_it_or_in_none():
         for action in each._actions:
             for option in action.option_strings:
                 takes_value.setdefault(option, set()).add(action.nargs != 0)
+                # and exactly one value, the one word it skips: nargs='?' or '*' would leave '--debug' after the
+                # option to argparse as an option, nargs='+' the words after its first value
+                assert action.nargs in (None, 0), (option, action.nargs)
     assert {option: kinds for option, kinds in takes_value.items() if len(kinds) > 1} == {}

@@ -300,7 +300,8 @@ def given_as_option(argv: list, option: str, parser: argparse.ArgumentParser | N
 
 def _options_taking_a_value(parser: argparse.ArgumentParser) -> set:
     """The option strings of ``parser`` and its commands that take a value (``--label``, ``-o``);
-    an option takes a value in every command that has it, or in none."""
+    an option takes a value in every command that has it, or in none, and then one (``nargs`` None,
+    as tests/cli/test_main.py checks: :func:`given_as_option` skips one word)."""
     parsers = [parser, *_subcommands(parser).choices.values()]
     return {option for each in parsers for action in each._actions if action.nargs != 0
             for option in action.option_strings}
