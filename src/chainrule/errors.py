@@ -54,6 +54,16 @@ ARRAY_THRESHOLD = 1000
 ARRAY_EDGE_ITEMS = 3
 
 
+def overlong_path(path: str) -> str:
+    """What is wrong with ``path``, longer than ``MAX_PATH_LENGTH`` characters, in a short line (the path's first
+    characters quoted), for the messages that refuse one before the file system is asked.
+
+    >>> overlong_path("x" * 5000)[58:]
+    'xx...: a path of 5,000 characters, longer than any file name (4096)'
+    """
+    return f"{quoted(path)}: a path of {len(path):,} characters, longer than any file name ({MAX_PATH_LENGTH})"
+
+
 def quoted(value, limit: int = QUOTE_LIMIT) -> str:
     """``repr(value)`` for an error message, cut to its first ``limit`` characters and "..." when longer.
 

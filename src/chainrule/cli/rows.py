@@ -54,7 +54,8 @@ from ..data.files import is_idx_directory, is_idx_spec, read_paths, spec_paths
 from ..data.npz_file import load_npz_inputs
 from ..data.datasets import load_builtin
 from ..errors import (
-    MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, ConfigError, DataError, HyperparameterError, ModelFileError, ShapeError, quoted,
+    MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, ConfigError, DataError, HyperparameterError, ModelFileError, ShapeError,
+    overlong_path, quoted,
 )
 from ..layers import widths
 from .config import SavedConfig, saved_config, value_name
@@ -85,8 +86,7 @@ def data_argument(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("expected a built-in data set's name or a file path, got ''")
     if len(text) > MAX_PATH_LENGTH:
-        raise argparse.ArgumentTypeError(f"{quoted(text)}: a path of {len(text):,} characters, longer than any file "
-                                         f"name ({MAX_PATH_LENGTH})")
+        raise argparse.ArgumentTypeError(overlong_path(text))
     return text
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, DataError, did_you_mean, quoted
+from ..errors import MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, DataError, did_you_mean, overlong_path, quoted
 from .csv_file import load_csv
 from .dataset import Dataset
 from .datasets import BUILTIN_DATASETS
@@ -69,8 +69,7 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
     if not text:  # Path("") is ".": the working directory, read as an IDX directory
         raise DataError("spec: expected the path of a data file or directory, or an IDX spec, got ''")
     if len(text) > MAX_PATH_LENGTH:  # refused before the file system is asked, in a short message
-        raise DataError(f"{quoted(text)}: a path of {len(text):,} characters, longer than any file name "
-                        f"({MAX_PATH_LENGTH})")
+        raise DataError(overlong_path(text))
     path = Path(text)
     suffix = path.suffix.lower()
     if suffix == ".csv":

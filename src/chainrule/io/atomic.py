@@ -56,7 +56,9 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from ..errors import MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, ChainruleError, DataError, HyperparameterError, quoted
+from ..errors import (
+    MAX_PATH_LENGTH, PATH_QUOTE_LIMIT, ChainruleError, DataError, HyperparameterError, overlong_path, quoted,
+)
 
 try:
     import fcntl  # POSIX: a live write's lock on its temporary file
@@ -307,8 +309,7 @@ def refuse_overlong_path(path: str, name: str, error: type[ChainruleError] = Hyp
     no file: refused before the file system is asked, whose error (``File name too long``) went into
     a message with the path whole, 5,000 characters of an argument made a line of that size."""
     if len(path) > MAX_PATH_LENGTH:
-        raise error(f"{name}: {quoted(path)}: a path of {len(path):,} characters, longer than any file name "
-                    f"({MAX_PATH_LENGTH})")
+        raise error(f"{name}: {overlong_path(path)}")
 
 
 def is_read_only(path) -> bool:
