@@ -15,7 +15,7 @@ import pytest
 from chainrule.errors import DataError, HyperparameterError, ModelFileError
 from chainrule.io import atomic_open, atomic_write
 from chainrule.io import atomic
-from chainrule.io.atomic import check_writable
+from chainrule.io.atomic import check_path, check_writable
 from tests.harness import bound_by_permissions
 
 
@@ -439,12 +439,15 @@ def test_a_nul_byte_in_the_path_is_refused_naming_it(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("path, why", [("x" * 100_000 + "\0", "which holds a NUL byte"),
-                                       ("x" * 100_000 + "/..", "which names a directory")], ids=["NUL", "directory"])
-def test_a_refused_path_is_shown_to_the_longest_a_path_can_be(path, why):
-    """The whole 100,000-character text went into the message."""
-    with pytest.raises(HyperparameterError, match=rf"^path: expected a file .*, got '{'x' * 4097}\.\.\., {why}"):
+@pytest.mark.parametrize("path, shown", [("x" * 4092 + "\0", "x" * 4092 + "\\x00', which holds a NUL byte"),
+                                         ("x" * 4093 + "/..", "x" * 4093 + "/..', which names a directory")],
+                         ids=["NUL", "directory"])
+def test_a_refused_path_is_shown_to_the_longest_a_path_can_be(path, shown):
+    """The whole text of a 100,000-character one went into the message; one of up to MAX_PATH_LENGTH characters
+    is shown whole, a longer one refused by its length (below)."""
+    with pytest.raises(HyperparameterError) as caught:
         atomic_write(path, b"data", error=ModelFileError)
+    assert f", got '{shown}" in str(caught.value)
 
 
 @pytest.mark.parametrize("length", [4097, 100_000])
@@ -458,6 +461,13 @@ def test_a_path_longer_than_any_file_name_is_refused_in_a_short_message(tmp_path
         check_writable("x" * length, "-o")
     assert list(tmp_path.iterdir()) == []
     atomic_write("x" * 255, b"data", error=ModelFileError)  # the longest name of a file is written
+
+
+@pytest.mark.parametrize("end", ["/", "\0"])
+def test_a_path_longer_than_any_is_refused_by_its_length_before_what_it_ends_with(end):
+    """A path of 5,000 characters and a '/' (or a NUL byte) was quoted to 4,096 characters in 'names a directory'."""
+    with pytest.raises(HyperparameterError, match=rf"^-o: '{'x' * 59}\.\.\.: a path of 5,001 characters, "):
+        check_path("x" * 5000 + end, "-o")
 
 
 def test_an_empty_path_is_refused_as_no_file_name(tmp_path, monkeypatch):

@@ -295,13 +295,13 @@ def check_path(path, name: str = "path") -> None:
     text = os.fsdecode(os.fspath(path))
     if text == "":  # Path("") is "."; "" would be read or written as the working directory
         raise HyperparameterError(f"{name}: expected a file name, got an empty path {path!r}")
+    refuse_overlong_path(text, name)  # first: the messages below quote a path up to the longest one whole
     if "\0" in text:
         raise HyperparameterError(f"{name}: expected a file path, got {quoted(text, PATH_QUOTE_LIMIT)}, which holds a "
                                   f"NUL byte ('\\0'), as no file name can")
     if os.path.basename(text) in ("", ".", ".."):
         raise HyperparameterError(f"{name}: expected a file name, got {quoted(text, PATH_QUOTE_LIMIT)}, which names a "
                                   f"directory")
-    refuse_overlong_path(text, name)
 
 
 def refuse_overlong_path(path: str, name: str, error: type[ChainruleError] = HyperparameterError) -> None:
