@@ -1,5 +1,6 @@
 """chainrule.io.atomic: a file is written whole or not at all."""
 
+import contextlib
 import hashlib
 import os
 import re
@@ -604,3 +605,33 @@ def test_a_write_removes_only_regular_files_named_as_its_targets_temporary_files
     assert sorted(os.listdir(folder)) == sorted([f".chainrule-{tag}-0000000000000001.tmp",
                                                  f".chainrule-{tag}-0000000000000002.tmp", *near, name])
     assert (outside / "kept.bin").read_bytes() == b"not ours" and (folder / name).read_bytes() == b"whole"
+
+
+@pytest.mark.skipif(atomic.fcntl is None, reason="needs flock (POSIX)")
+@pytest.mark.parametrize("when", ["deleted before the lock", "locked to be deleted"])
+def test_a_temporary_file_another_write_deletes_before_it_is_locked_is_made_again(tmp_path, monkeypatch, when):
+    """Another write of the same target, deleting what killed writes left, may take a new temporary file for one
+    in the moment between its creation and its lock: the rename then failed ("No such file or directory")."""
+    hold, calls = atomic._hold, []
+
+    def another_write_first(descriptor):
+        calls.append(descriptor)
+        if len(calls) > 1:
+            return hold(descriptor)
+        [name] = [name for name in os.listdir(tmp_path) if name.startswith(".chainrule-")]
+        if when == "deleted before the lock":
+            atomic.remove_abandoned(tmp_path / name)
+            return hold(descriptor)
+        other = os.open(tmp_path / name, os.O_RDONLY)  # remove_abandoned, between its lock and its deletion
+        try:
+            atomic.fcntl.flock(other, atomic.fcntl.LOCK_EX | atomic.fcntl.LOCK_NB)
+            return hold(descriptor)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_path / name)
+            os.close(other)
+
+    monkeypatch.setattr(atomic, "_hold", another_write_first)
+    atomic_write(tmp_path / "model.safetensors", b"whole")
+    assert len(calls) == 2
+    assert os.listdir(tmp_path) == ["model.safetensors"] and (tmp_path / "model.safetensors").read_bytes() == b"whole"
