@@ -12,8 +12,8 @@ all, which lets the others' ``MPI_Init`` return, and then stops with them:
 - after a Ctrl-C, the caller ends the job with ``MPI_Abort`` (:func:`start_mpi`): the other ranks,
   sent the Ctrl-C too, are not all in that agreement.
 
-Which process is such a rank is read from the launcher's variables (:func:`~chainrule.training.
-distributed.mpi_launch`) and the command line as given, which may not have parsed.
+Which process is such a rank is read from the launcher's variables
+(:func:`~chainrule.training.distributed.mpi_launch`) and the command line as given, which may not have parsed.
 """
 
 from __future__ import annotations
