@@ -128,7 +128,8 @@ def test_a_constructor_names_a_keyword_it_does_not_take_with_chainrules_name(mak
         make(tiny_model())
 
 
-@pytest.mark.parametrize("keyword, shown", [("x" * 200, "'" + "x" * 59 + "..."), ("a b", "'a b'")], ids=["long", "space"])
+@pytest.mark.parametrize("keyword, shown", [("x" * 200, "'" + "x" * 59 + "..."), ("a b", "'a b'")],
+                         ids=["long", "space"])
 def test_a_constructor_quotes_and_cuts_a_keyword_that_is_no_name(keyword, shown):
     """A keyword given through **{...} went whole and bare into the line (200 characters of it), where cr.fit's
     same message quoted and cut it: both are now one helper's."""

@@ -180,7 +180,8 @@ def test_matplotlibs_warnings_about_a_folder_it_cannot_write_are_dropped_and_no_
     (tmp_path / "matplotlibrc").write_text("lines.linewidth: thick\n")
     code = "import logging, chainrule.plots\nassert not logging.getLogger('matplotlib').filters\n"
     environment = {**{key: value for key, value in os.environ.items()
-                      if key not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}, "HOME": str(tmp_path / "home")}
+                      if key not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")},
+                   "HOME": str(tmp_path / "home")}
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr

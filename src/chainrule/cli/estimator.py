@@ -49,6 +49,7 @@ def model_file(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error).removeprefix("MODEL: ")) from None
     return text
 
+
 #: y_type_ as ``chainrule info`` names it
 Y_TYPES = {"binary": "binary", "multiclass": "multiclass", "multilabel-indicator": "multilabel"}
 

@@ -21,7 +21,7 @@ import json
 
 from ..errors import quoted
 from ..io.versions import chainrule_version
-from .estimator import MODEL_HELP, model_file, description, read_model_file
+from .estimator import MODEL_HELP, description, model_file, read_model_file
 
 NAME = "info"
 HELP = "describe a model file: layers, parameters, training summary"

@@ -1,23 +1,21 @@
 """chainrule predict MODEL DATA: predictions (or class probabilities) as CSV.
 
-Writes a CSV with a header: one column named ``prediction`` (the training labels for a
-classifier, a binary one's of one sigmoid output included; values for a regressor; one column
-per output for several outputs or multi-label 0/1 rows), or with ``--proba`` (or
-``--probabilities``, export's name) one column per class named after it (for a binary
-classifier of one output, one column named after its second class, whose probability it holds). To stdout (also for ``-o -``), or
-atomically to ``-o FILE``; an empty ``-o ''``, and a FILE that cannot be written (a directory, one in a
-missing folder, or one this user may not write, ``chmod 444``, which the atomic write would replace), are
-refused (exit 2) before the model is read, and so are the model file and DATA's files, and a name in an IDX
-directory DATA that its loader would read. DATA with rows of
-another width than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size``
-split only a built-in DATA and are refused (exit 2) with a file; ``--label`` is refused (exit 2) with
-DATA other than a CSV file, and when it names a column the CSV file lacks (even for a model that
-reads its features by name and needs no labels). A CSV label column left empty in every row is
-no labels; one empty in some rows only is refused (exit 2), naming the line.
-``--proba`` with a regressor is refused (exit 2), naming the option. A stdout whose encoding
-cannot write a class's name (``PYTHONIOENCODING=ascii``) is refused (exit 2), naming ``-o``.
-A CSV value that the model's standardization takes beyond its dtype's range (3e38 in a column
-of scale 0.8, for float32) is refused (exit 2) in a line naming DATA's line and column.
+Writes a CSV with a header: one column named ``prediction`` (the training labels for a classifier, a binary
+one's of one sigmoid output included; values for a regressor; one column per output for several outputs or
+multi-label 0/1 rows), or with ``--proba`` (or ``--probabilities``, export's name) one column per class named
+after it (for a binary classifier of one output, one column named after its second class, whose probability it
+holds). To stdout (also for ``-o -``), or atomically to ``-o FILE``; an empty ``-o ''``, and a FILE that
+cannot be written (a directory, one in a missing folder, or one this user may not write, ``chmod 444``, which
+the atomic write would replace), are refused (exit 2) before the model is read, and so are the model file and
+DATA's files, and a name in an IDX directory DATA that its loader would read. DATA with rows of another width
+than the model takes is refused (exit 2) in a line naming both. ``--seed``/``--test-size`` split only a
+built-in DATA and are refused (exit 2) with a file; ``--label`` is refused (exit 2) with DATA other than a CSV
+file, and when it names a column the CSV file lacks (even for a model that reads its features by name and
+needs no labels). A CSV label column left empty in every row is no labels; one empty in some rows only is
+refused (exit 2), naming the line. ``--proba`` with a regressor is refused (exit 2), naming the option. A
+stdout whose encoding cannot write a class's name (``PYTHONIOENCODING=ascii``) is refused (exit 2), naming
+``-o``. A CSV value that the model's standardization takes beyond its dtype's range (3e38 in a column of scale
+0.8, for float32) is refused (exit 2) in a line naming DATA's line and column.
 
 A file saved by a scikit-learn estimator (``est.save``) predicts what the estimator's
 ``predict`` and ``predict_proba`` return, binary and multi-label classifiers included (the
