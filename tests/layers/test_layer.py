@@ -515,3 +515,21 @@ def test_a_copy_made_inside_reusing_buffers_answers_new_arrays(copied):
     expected = first.copy()
     kept.forward(B)
     np.testing.assert_array_equal(first, expected)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: cr.Linear(3, 3, seed=0), cr.ReLU, cr.LeakyReLU, cr.Sigmoid, cr.Tanh, cr.GELU, cr.Softmax,
+    lambda: cr.Residual(cr.Sequential(cr.Linear(3, 3, seed=0), cr.ReLU())),
+], ids=["Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "Residual"])
+def test_every_built_in_layer_writes_its_output_and_dx_into_buffers_inside_reusing_buffers(make):
+    """Until 2026-11-30 Softmax's forward and backward, Residual's x + f(x) and dY + f.backward(dY),
+    and a ReLU called out of place (not between two Linear layers) made new arrays at every step."""
+    layer = make()
+    rng = np.random.default_rng(0)
+    X, dY = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
+    expected = layer.forward(X), layer.backward(dY)
+    with layer.reusing_buffers():
+        Y, dX = layer.forward(X), layer.backward(dY)
+        np.testing.assert_array_equal(Y, expected[0])
+        np.testing.assert_array_equal(dX, expected[1])
+        assert np.shares_memory(layer.forward(X * 2), Y) and np.shares_memory(layer.backward(dY * 2), dX)

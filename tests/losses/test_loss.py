@@ -1,5 +1,7 @@
 """The loss contract: get_loss by name, checks on the outputs, no raw NumPy error escapes."""
 
+import copy
+import pickle
 import re
 import warnings
 
@@ -376,3 +378,41 @@ def test_compute_of_nan_outputs_is_nan_not_inf(loss, targets, dtype):
     for weights in [(), (np.array([1.0, 2.0]),)]:
         value, _ = loss.compute(Y, targets.astype(dtype) if targets.ndim == 2 else targets, *weights)
         assert np.isnan(value)
+
+
+@pytest.mark.parametrize("loss, T", [
+    (cr.MSE(), np.ones((4, 3), np.float32)), (cr.SoftmaxCrossEntropy(), np.array([0, 2, 1, 0])),
+    (cr.SoftmaxCrossEntropy(), np.full((4, 3), 1 / 3, np.float32)),
+    (cr.BinaryCrossEntropy(), np.ones((4, 3), np.float32)),
+])
+def test_compute_reuses_its_arrays_only_inside_reusing_buffers(loss, T):
+    """cr.fit's loop on the CPU computes ∂L/∂Y into the same memory at every step (each step's
+    2-8 new arrays of the outputs' shape before); outside it every call answers a new array."""
+    rng = np.random.default_rng(0)
+    Y, other = rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=(4, 3)).astype(np.float32)
+    value, dY = loss.compute(Y, T)
+    assert not np.shares_memory(loss.compute(Y, T)[1], dY)
+    with loss.reusing_buffers():
+        inside = loss.compute(Y, T)[1]
+        np.testing.assert_array_equal(inside, dY)
+        assert np.shares_memory(loss.compute(other, T)[1], inside)
+        assert np.shares_memory(loss.compute(Y[:2], T[:2])[1], inside)  # a smaller last batch: its first rows
+    assert not loss.reuse_buffers and not loss._buffers  # the memory let go
+    assert not np.shares_memory(loss.compute(Y, T)[1], inside)
+
+
+@pytest.mark.parametrize("copied", [copy.copy, copy.deepcopy, lambda loss: pickle.loads(pickle.dumps(loss))])
+def test_a_loss_called_or_copied_inside_reusing_buffers_answers_arrays_of_the_callers_own(copied):
+    """A callback of fit calling loss(Y, targets), or keeping a copy of the loss, gets arrays the
+    next step does not overwrite."""
+    loss, T = cr.MSE(), np.zeros((4, 2), np.float32)
+    Y = np.ones((4, 2), np.float32)
+    with loss.reusing_buffers():
+        _, checked = loss(Y, T)
+        kept = copied(loss)
+        _, first = kept.compute(Y, T)
+        loss.compute(Y * 3, T)
+        kept.compute(Y * 5, T)
+    np.testing.assert_array_equal(checked, np.ones((4, 2)) / 2)  # 2 (y − t) / N
+    np.testing.assert_array_equal(first, np.ones((4, 2)) / 2)
+    assert not kept.reuse_buffers

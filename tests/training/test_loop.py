@@ -230,9 +230,9 @@ def test_every_rank_scores_its_shard_about_the_global_first_row(monkeypatch):
     shifts = []
 
     class Recorded(loop_module.Scores):
-        def __init__(self, task, shift=None, target_scale=None):
+        def __init__(self, task, shift=None, target_scale=None, work=None):
             shifts.append(shift)
-            super().__init__(task, shift, target_scale)
+            super().__init__(task, shift, target_scale, work)
 
     class SecondRank(SingleProcess):
         def shard(self, rows):

@@ -210,3 +210,25 @@ def test_standardized_targets_score_mae_in_the_targets_units_and_r2_unchanged(ca
     T_units, Y_units = T * scale + mean, Y * scale + mean  # offsets near 1e6 round the differences by ~1e-10
     assert result["mae"] == pytest.approx(mean_absolute_error(T_units, Y_units), rel=1e-6)
     assert result["r2"] == pytest.approx(r2_score(T, Y), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("task", ["regression", "multilabel"])
+def test_scores_sharing_work_arrays_score_as_fresh_ones(task):
+    """The training loop hands each epoch's Scores one dict of work arrays: a regression batch's
+    float64 e, d and terms, a multilabel batch's booleans, made once (each batch made 3-5 new
+    arrays of the outputs' shape before) and the same scores, batch sizes changing included."""
+    rng = np.random.default_rng(0)
+    work = {}
+    for epoch in range(2):
+        shared, fresh = Scores(task, work=work), Scores(task)
+        for n in (8, 8, 3):
+            Y = rng.normal(size=(n, 4)).astype(np.float32)
+            T = (rng.normal(size=(n, 4)) if task == "regression" else rng.random((n, 4)) > 0.5).astype(np.float32)
+            weights = rng.random(n) if n == 3 else None
+            shared.add(Y, T, 0.5, weights)
+            fresh.add(Y, T, 0.5, weights)
+        assert shared.result() == fresh.result()
+        if epoch == 0:
+            held = dict(work)
+            assert held and all(array.shape == (8, 4) for array in held.values())
+    assert all(work[name] is array for name, array in held.items())  # the second epoch's Scores reused them

@@ -52,6 +52,68 @@ def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypa
     assert max(steady) < smallest_activation / 2, (max(steady), smallest_activation)
 
 
+def steady_peaks(monkeypatch, model, X, y, batch, **arguments) -> list:
+    """The traced peak of each step of a 2-epoch fit after its first three steps (which make the buffers), less
+    the memory held as it began: what a step allocates for a while."""
+    peaks = []
+    backpropagate = Loop.backpropagate
+
+    def measured(self, *args):
+        current, peak = tracemalloc.get_traced_memory()
+        peaks.append(peak - current)
+        tracemalloc.reset_peak()
+        return backpropagate(self, *args)
+
+    monkeypatch.setattr(Loop, "backpropagate", measured)
+    tracemalloc.start()
+    try:
+        cr.fit(model, X, y, epochs=2, batch_size=batch, verbose=0, seed=0, **arguments)
+    finally:
+        tracemalloc.stop()
+    return peaks[3:]
+
+
+WIDE = 256  # outputs as wide as a hidden layer: a loss's ∂L/∂Y and its metrics' terms weigh as much as an activation
+
+
+@pytest.mark.parametrize("case", ["labels", "labels weighted", "probabilities", "probabilities weighted", "mse",
+                                  "mse weighted", "multilabel", "multilabel weighted", "softmax layer",
+                                  "relu output", "residual"])
+def test_losses_metrics_and_every_layer_write_into_buffers_during_fit(monkeypatch, case):
+    # Until 2026-11-30 each step made ∂L/∂Y and the loss's temporaries afresh (MSE: 2 arrays of the outputs'
+    # shape, SoftmaxCrossEntropy 4-6, BinaryCrossEntropy 8), a regression's metrics 5 float64 arrays of it, the
+    # multilabel accuracy 3 boolean ones, and the targets' gather one; so did Softmax's forward and backward,
+    # Residual's x + f(x) and its dX, and a ReLU outside two Linear layers (all 11 cases failed).
+    batch, rows = 512, 4096
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, 32)).astype(np.float32)
+    kind, _, weighted = case.partition(" ")
+    model = cr.mlp([32, WIDE, WIDE], seed=0)
+    probabilities = rng.random((rows, WIDE)).astype(np.float32)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    arguments = {"sample_weight": rng.random(rows)} if weighted else {}
+    if kind == "labels":
+        y = rng.integers(0, WIDE, size=rows)
+    elif kind == "probabilities":
+        y, arguments["loss"] = probabilities, "softmax_cross_entropy"
+    elif kind == "multilabel":
+        y, arguments["loss"] = (rng.random((rows, WIDE)) > 0.5).astype(np.float32), "binary_cross_entropy"
+    else:
+        y, arguments["loss"] = probabilities, "mse"
+        if kind == "softmax":
+            model = cr.Sequential(cr.Linear(32, WIDE, seed=0), cr.ReLU(), cr.Linear(WIDE, WIDE, seed=1), cr.Softmax())
+        elif kind == "relu":
+            model = cr.mlp([32, WIDE, WIDE], output_activation="relu", seed=0)
+        elif kind == "residual":
+            block = cr.Residual(cr.Sequential(cr.Linear(WIDE, WIDE, seed=1), cr.Tanh(), cr.Linear(WIDE, WIDE, seed=2),
+                                              cr.ReLU()))
+            model = cr.Sequential(cr.Linear(32, WIDE, seed=0), cr.ReLU(), block, cr.Linear(WIDE, WIDE, seed=3))
+    steady = steady_peaks(monkeypatch, model, X, y, batch, **arguments)
+    activation = batch * WIDE * 4  # float32 bytes of one output (or hidden activation)
+    assert len(steady) > 8
+    assert max(steady) < activation / 2, (max(steady), activation)
+
+
 def test_without_the_training_loop_forward_returns_a_new_array_each_call():
     model = cr.mlp([4, 8, 3], seed=0)
     X = np.ones((5, 4), dtype=np.float32)

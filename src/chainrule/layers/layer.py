@@ -58,6 +58,7 @@ import inspect
 
 import numpy
 
+from .. import buffers
 from ..backend import Array, device_of, get_array_module, module_for, to_device
 from ..checks import as_float_dtype, as_matrix, flag
 from ..errors import DTypeError, HyperparameterError, ShapeError, StateError, quoted
@@ -205,27 +206,9 @@ class Layer:
             raise DTypeError(f"{self.describe()}: dY must have the dtype of the last forward's output, "
                              f"{dtype}; got {dY.dtype} (convert it with dY.astype(...))")
 
-    def buffer(self, name: str, shape: tuple, like: Array, dtype=None) -> Array:
-        """An uninitialized array of ``shape`` (``dtype`` or that of ``like``, on ``like``'s device) to write into.
-
-        A new array, except while a training loop reuses buffers: then the same memory is
-        handed out step after step (a view of its first rows for a smaller last batch), so
-        what a layer takes from here is not allocated again in steady-state training (Linear's
-        Z and dX, every built-in activation's output and temporaries but Softmax's;
-        docs/design.md, *Buffers during training*).
-        """
-        dtype = like.dtype if dtype is None else numpy.dtype(dtype)
-        if not self.reuse_buffers:
-            return get_array_module(like).empty(shape, dtype=dtype)
-        held = self._buffers.get(name)
-        # Every step but the last of an epoch asks for the shape of the step before.
-        if held is not None and held.shape == shape and held.dtype == dtype and type(held) is type(like):
-            return held
-        xp = get_array_module(like)
-        if (held is None or held.dtype != dtype or held.shape[1:] != tuple(shape[1:]) or held.shape[0] < shape[0]
-                or get_array_module(held) is not xp):
-            held = self._buffers[name] = xp.empty(shape, dtype=dtype)
-        return held[:shape[0]]
+    #: An array to write into: a new one, or inside ``reusing_buffers`` the same memory step after step
+    #: (Linear's Z and dX, every built-in activation's output and temporaries; see :mod:`chainrule.buffers`).
+    buffer = buffers.buffer
 
     @contextlib.contextmanager
     def reusing_buffers(self):

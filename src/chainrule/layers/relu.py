@@ -36,7 +36,9 @@ class ReLU(Layer):
 
     def forward(self, X: Array, inplace: bool = False) -> Array:
         """Y = max(X, 0), written into X when ``inplace``."""
-        self._Y = Y = relu(X, out=X if inplace else None)
+        # Outside a training loop the new array a buffer would be is made by relu itself (no lookup at batch 1).
+        out = X if inplace else self.buffer("Y", X.shape, X) if self.reuse_buffers else None
+        self._Y = Y = relu(X, out=out)
         return Y
 
     def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
@@ -46,5 +48,7 @@ class ReLU(Layer):
         if not input_grad:
             return None
         # Outside a training loop the backend's own temporary is the new array a buffer would be.
-        mask = self.buffer("mask", Y.shape, Y, dtype=bool) if self.reuse_buffers else None
-        return relu_gradient(Y, dY, out=dY if inplace else None, mask=mask)
+        if not self.reuse_buffers:
+            return relu_gradient(Y, dY, out=dY if inplace else None)
+        mask = self.buffer("mask", Y.shape, Y, dtype=bool)
+        return relu_gradient(Y, dY, out=dY if inplace else self.buffer("dX", Y.shape, Y), mask=mask)

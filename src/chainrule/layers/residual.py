@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import Array
+from ..backend import Array, get_array_module
 from ..errors import DTypeError, HyperparameterError, ShapeError
 from ..parameters import check_each_layer_once
 from .layer import Layer, check_initialized, not_a_layer
@@ -74,7 +74,7 @@ class Residual(Layer):
                 f"{self.describe()}: f must keep the shape of its input for x + f(x); "
                 f"input {tuple(X.shape)}, f(x) {tuple(F.shape)}"
             )
-        return X + F
+        return get_array_module(X).add(X, F, out=self.buffer("Y", X.shape, X))
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         """dX = dY + f.backward(dY), which also writes the ∂L/∂θ of f's parameters."""
@@ -83,7 +83,7 @@ class Residual(Layer):
         dF = self.f.backward(dY, input_grad)
         if not input_grad:
             return None
-        return dY + dF
+        return get_array_module(dY).add(dY, dF, out=self.buffer("dX", dY.shape, dY))
 
     def __repr__(self) -> str:
         return f"Residual({self.f!r})"

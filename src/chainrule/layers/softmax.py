@@ -9,8 +9,9 @@ from ..errors import ShapeError
 from .layer import Layer
 
 
-def softmax(Z: Array) -> Array:
-    """Row-wise softmax, computed on Z − max(Z) so that no exponential overflows.
+def softmax(Z: Array, out: Array | None = None) -> Array:
+    """Row-wise softmax, computed on Z − max(Z) so that no exponential overflows; into ``out``
+    (an array of Z's shape and dtype) when given, else into a new array.
 
     An e^{z − max(z)} that underflows to 0 is the probability's right value in the dtype, so
     it raises no FloatingPointError under a caller's ``numpy.seterr(all="raise")``.
@@ -18,7 +19,8 @@ def softmax(Z: Array) -> Array:
     xp = get_array_module(Z)
     # z − max(z) below the dtype's range is −inf, whose e^ is the right 0; so is an e^ below its smallest number
     with numpy.errstate(over="ignore", under="ignore"):
-        E = xp.exp(Z - Z.max(axis=1, keepdims=True))
+        E = xp.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+        xp.exp(E, out=E)
     E /= E.sum(axis=1, keepdims=True)
     return E
 
@@ -61,7 +63,7 @@ class Softmax(Layer):
         if X.ndim != 2 or X.shape[1] == 0:
             raise ShapeError(f"{self.describe()}: expected input of shape (n_samples, n_classes) with n_classes >= 1, "
                              f"got {tuple(X.shape)}")
-        self._Y = Y = softmax(X)
+        self._Y = Y = softmax(X, out=self.buffer("Y", X.shape, X))
         return Y
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
@@ -70,4 +72,7 @@ class Softmax(Layer):
         self.check_dY(dY, Y)
         if not input_grad:
             return None
-        return Y * (dY - (dY * Y).sum(axis=1, keepdims=True))
+        xp = get_array_module(dY)
+        dX = xp.multiply(dY, Y, out=self.buffer("dX", Y.shape, Y))
+        xp.subtract(dY, dX.sum(axis=1, keepdims=True), out=dX)
+        return xp.multiply(Y, dX, out=dX)

@@ -67,8 +67,14 @@ class BinaryCrossEntropy(Loss):
         w_n / Σ_m w_m in place of 1/N."""
         xp = get_array_module(Y)
         n_samples = mean_over(Y)  # N, 1 for no rows
-        terms = xp.maximum(Y, 0) - Y * T + xp.log1p(xp.exp(-xp.abs(Y)))
-        dY = sigmoid(Y)
+        terms = xp.maximum(Y, 0, out=self.buffer("terms", Y.shape, Y))
+        scratch = xp.multiply(Y, T, out=self.buffer("scratch", Y.shape, Y))
+        terms -= scratch  # max(y, 0) − y t
+        xp.abs(Y, out=scratch)
+        xp.negative(scratch, out=scratch)
+        xp.exp(scratch, out=scratch)
+        terms += xp.log1p(scratch, out=scratch)  # + log(1 + e^{−|y|})
+        dY = sigmoid(Y, out=self.buffer("dY", Y.shape, Y), scratch=scratch)
         dY -= T  # σ(Y) − T
         shares = None
         if weights is None:

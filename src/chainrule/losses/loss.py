@@ -23,11 +23,13 @@ sample weights only.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 
 import numpy
 
+from .. import buffers
 from ..backend import Array, get_array_module, is_array, to_numpy
 from ..checks import FLOAT_DTYPES, as_sample_weights, check_finite
 from ..errors import DTypeError, HyperparameterError, ShapeError
@@ -38,10 +40,38 @@ class Loss:
 
     Error messages name the loss by its class (``type(self).__name__``), so a subclass of a
     built-in loss is named as itself.
+
+    Inside ``reusing_buffers`` (``cr.fit`` on the CPU) a built-in ``compute`` writes ∂L/∂Y and
+    its temporaries into the same arrays at every step: the ∂L/∂Y it returns is overwritten by
+    the next call. ``loss(Y, targets)`` always returns a ∂L/∂Y of the caller's own.
     """
 
     #: "classification", "multilabel" or "regression": what the outputs predict
     task = "regression"
+    #: True while a training loop runs (see ``reusing_buffers``): ``buffer`` then hands out the
+    #: same memory at every step instead of a new array
+    reuse_buffers = False
+    #: An array to write into: a new one, or inside ``reusing_buffers`` the same memory step after
+    #: step (see :mod:`chainrule.buffers`)
+    buffer = buffers.buffer
+
+    @contextlib.contextmanager
+    def reusing_buffers(self):
+        """Within the block, ``compute`` reuses its arrays from step to step (``cr.fit``'s loop on
+        the CPU): its ∂L/∂Y is overwritten by the next call. The arrays are let go when it ends."""
+        self.reuse_buffers, self._buffers = True, {}
+        try:
+            yield self
+        finally:
+            self.reuse_buffers, self._buffers = False, {}
+
+    def __getstate__(self) -> dict:
+        """What a copy or a pickle of the loss holds: its attributes, less a training loop's
+        buffers (a copy made inside ``fit`` computes into new arrays, as any loss outside it)."""
+        state = self.__dict__.copy()
+        if "_buffers" in state:
+            state["reuse_buffers"], state["_buffers"] = False, {}
+        return state
 
     def __call__(self, Y: Array, targets, weights=None) -> tuple[Array, Array]:
         """(L, ∂L/∂Y) for outputs ``Y`` (n_samples, n_outputs) and raw ``targets``.
@@ -60,13 +90,18 @@ class Loss:
         if weights is not None:
             W = (get_array_module(Y).asarray(checked_weights(self, weights, Y.shape[0], "weights", "Y")),)
         if not computes_overflow_again(self):
-            return self.compute(Y, T, *W)  # NumPy's overflow warnings, or errors, are the caller's to see
-        # A built-in compute handles an overflow in the outputs' dtype (L again in float64),
-        # so NumPy's warning about it would only alarm, and an e^z underflowing to 0 is a
-        # probability's right value (no error under numpy.seterr(all="raise")); fit silences
-        # them for the whole loop.
-        with numpy.errstate(over="ignore", under="ignore"):
-            return self.compute(Y, T, *W)
+            result = self.compute(Y, T, *W)  # NumPy's overflow warnings, or errors, are the caller's to see
+        else:
+            # A built-in compute handles an overflow in the outputs' dtype (L again in float64),
+            # so NumPy's warning about it would only alarm, and an e^z underflowing to 0 is a
+            # probability's right value (no error under numpy.seterr(all="raise")); fit silences
+            # them for the whole loop.
+            with numpy.errstate(over="ignore", under="ignore"):
+                result = self.compute(Y, T, *W)
+        if self.reuse_buffers:  # called inside fit (a callback): compute's dY is a buffer the next step overwrites
+            value, dY = result
+            result = value, dY.copy()
+        return result
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         """Validate ``targets`` for outputs of width ``n_outputs`` and convert them."""

@@ -6,7 +6,7 @@ import math
 
 import numpy
 
-from ..backend import Array, weighted_sum
+from ..backend import Array, get_array_module, weighted_sum
 from ..checks import as_finite
 from ..errors import DTypeError, ShapeError
 from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, weight_shares
@@ -70,8 +70,9 @@ class MSE(Loss):
         if weights is not None:
             return self._weighted(Y, T, weight_shares(weights))
         n_samples = mean_over(Y)  # N, 1 for no rows
-        D = Y - T
-        value = (D * D).sum(dtype=numpy.float64) / n_samples
+        xp = get_array_module(Y)
+        D = xp.subtract(Y, T, out=self.buffer("dY", Y.shape, Y))
+        value = xp.multiply(D, D, out=self.buffer("squares", Y.shape, Y)).sum(dtype=numpy.float64) / n_samples
         if overflowed(value):  # D or D² overflowed the outputs' dtype: the same mean in float64
             value = squared_error_in_float64(Y, T)
         D *= Y.dtype.type(2 / n_samples)  # dY = 2 (Y − T) / N, in place of D
@@ -79,8 +80,10 @@ class MSE(Loss):
 
     def _weighted(self, Y: Array, T: Array, shares) -> tuple[float, Array]:
         """(L, ∂L/∂Y) with each row's share w_n / Σ_m w_m of the batch's weights (float64)."""
-        D = Y - T
-        value = weighted_sum((D * D).sum(axis=1, dtype=numpy.float64), shares)  # a row of weight 0 adds 0
+        xp = get_array_module(Y)
+        D = xp.subtract(Y, T, out=self.buffer("dY", Y.shape, Y))
+        squares = xp.multiply(D, D, out=self.buffer("squares", Y.shape, Y))
+        value = weighted_sum(squares.sum(axis=1, dtype=numpy.float64), shares)  # a row of weight 0 adds 0
         if overflowed(value):  # as in ``compute``: the same mean in float64
             value = squared_error_in_float64(Y, T, shares)
         D *= (2 * shares).astype(Y.dtype)[:, None]  # dY = 2 w_n (y_n − t_n) / Σ_m w_m, in place of D

@@ -770,7 +770,7 @@ def _run_epochs(loop: Loop, data: _PreparedData, callbacks: list, checkpoint, ch
     # One context around all the epochs, not one per layer or step (each costs 1-3 µs).
     quiet = numpy.errstate(all="ignore")
     stopped_by = []  # the callbacks that asked to stop after the last epoch run
-    with loop, model.reusing_buffers(), loop.interruptible(), loop.progress_bar() as bar, quiet:
+    with loop, loop.reusing_buffers(), loop.interruptible(), loop.progress_bar() as bar, quiet:
         for epoch in range(loop.start_epoch + 1, loop.epochs + 1):
             logs = loop.run_epoch(epoch, bar)
             failure, what = None, f"scoring the validation set after epoch {epoch}"

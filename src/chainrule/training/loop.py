@@ -14,6 +14,7 @@ for ``evaluate``. The GPU's loop
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import os
@@ -106,6 +107,8 @@ class Loop:
         flat = settings.flat
         X, xp = self.X, get_array_module(self.X)
         self.X_batch = xp.empty((self.batch_size, X.shape[1]), dtype=flat.theta.dtype)  # reused each step
+        self.T_batch = xp.empty((self.batch_size,) + self.T.shape[1:], dtype=self.T.dtype)  # so are the targets
+        self.score_work = {}  # the epochs' Scores' work arrays (regression), made once
         # With a preprocessor, each batch is standardized as it is gathered (X itself is not);
         # through a float64 buffer of at most TRANSFORM_CHUNK rows, made once. Raw rows in
         # another dtype than the model's (float64, integers) are gathered into a buffer of their own.
@@ -130,6 +133,14 @@ class Loop:
     def close(self) -> None:
         """Release what the loop holds beyond its arrays (the GPU loop's CUDA graph)."""
 
+    def reusing_buffers(self) -> contextlib.ExitStack:
+        """Context in which the model's layers and the loss write into the same arrays at every
+        step (``Layer.reusing_buffers``, ``Loss.reusing_buffers``; see :mod:`chainrule.buffers`)."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.model.reusing_buffers())
+        stack.enter_context(self.loss.reusing_buffers())
+        return stack
+
     def epoch_order(self, n_train: int) -> numpy.ndarray:
         """The order in which an epoch visits the ``n_train`` training rows: the caller's (``given_order``,
         see ``LoopSettings.epoch_order``), else a permutation drawn from the run's Generator, or,
@@ -148,7 +159,7 @@ class Loop:
         stride = math.ceil(n_batches / GRAD_NORM_SAMPLES)
         bar.set_description(f"epoch {epoch}/{self.epochs}")
         scores = Scores(self.loss.task, shift=self.T[order[0]] if n_train else None,  # one K on every rank
-                        target_scale=self.target_scale)
+                        target_scale=self.target_scale, work=self.score_work)
         norm_sums = dict.fromkeys(self.weight_slices, 0.0)
         n_norms = 0
         with optimizer.stepping():  # the state as documented again when the epoch ends
@@ -217,7 +228,7 @@ class Loop:
         X_batch = xp.take(self.X, X_rows, axis=0, out=self.raw_batch[:len(rows)], mode="clip")
         if self.preprocessor is not None:
             X_batch = self.standardize(X_batch)
-        T_batch = self.T[rows]
+        T_batch = xp.take(self.T, rows, axis=0, out=self.T_batch[:len(rows)], mode="clip")
         Y = self.model.forward(X_batch)
         if self.weights is None:
             w_batch = None
