@@ -1,5 +1,6 @@
 """The loss contract: get_loss by name, checks on the outputs, no raw NumPy error escapes."""
 
+import concurrent.futures
 import copy
 import pickle
 import re
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
+from chainrule.buffers import loss_buffers
 from tests.harness import RowValues
 
 LOSSES = [cr.MSE(), cr.SoftmaxCrossEntropy(), cr.BinaryCrossEntropy()]
@@ -380,34 +382,39 @@ def test_compute_of_nan_outputs_is_nan_not_inf(loss, targets, dtype):
         assert np.isnan(value)
 
 
+
 @pytest.mark.parametrize("loss, T", [
     (cr.MSE(), np.ones((4, 3), np.float32)), (cr.SoftmaxCrossEntropy(), np.array([0, 2, 1, 0])),
     (cr.SoftmaxCrossEntropy(), np.full((4, 3), 1 / 3, np.float32)),
     (cr.BinaryCrossEntropy(), np.ones((4, 3), np.float32)),
 ])
-def test_compute_reuses_its_arrays_only_inside_reusing_buffers(loss, T):
-    """cr.fit's loop on the CPU computes ∂L/∂Y into the same memory at every step (each step's
-    2-8 new arrays of the outputs' shape before); outside it every call answers a new array."""
+def test_compute_reuses_its_arrays_only_as_the_loss_of_a_loop_running_in_this_thread(loss, T):
+    """cr.fit's loop on the CPU has its loss compute ∂L/∂Y into the same memory at every step
+    (each step's 2-8 new arrays of the outputs' shape before); any other call answers a new
+    array: outside the loop, another loss object (of the same class too), another thread."""
     rng = np.random.default_rng(0)
     Y, other = rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=(4, 3)).astype(np.float32)
     value, dY = loss.compute(Y, T)
     assert not np.shares_memory(loss.compute(Y, T)[1], dY)
-    with loss.reusing_buffers():
+    with loss_buffers(loss):
         inside = loss.compute(Y, T)[1]
         np.testing.assert_array_equal(inside, dY)
         assert np.shares_memory(loss.compute(other, T)[1], inside)
         assert np.shares_memory(loss.compute(Y[:2], T[:2])[1], inside)  # a smaller last batch: its first rows
-    assert not loss.reuse_buffers and not loss._buffers  # the memory let go
+        assert not np.shares_memory(type(loss)().compute(Y, T)[1], inside)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a fit in another thread sharing this loss
+            in_thread = pool.submit(loss.compute, Y, T).result()[1]
+        assert not np.shares_memory(in_thread, inside)
     assert not np.shares_memory(loss.compute(Y, T)[1], inside)
 
 
 @pytest.mark.parametrize("copied", [copy.copy, copy.deepcopy, lambda loss: pickle.loads(pickle.dumps(loss))])
-def test_a_loss_called_or_copied_inside_reusing_buffers_answers_arrays_of_the_callers_own(copied):
+def test_a_loss_called_or_copied_inside_a_loop_answers_arrays_of_the_callers_own(copied):
     """A callback of fit calling loss(Y, targets), or keeping a copy of the loss, gets arrays the
     next step does not overwrite."""
     loss, T = cr.MSE(), np.zeros((4, 2), np.float32)
     Y = np.ones((4, 2), np.float32)
-    with loss.reusing_buffers():
+    with loss_buffers(loss):
         _, checked = loss(Y, T)
         kept = copied(loss)
         _, first = kept.compute(Y, T)
@@ -415,4 +422,22 @@ def test_a_loss_called_or_copied_inside_reusing_buffers_answers_arrays_of_the_ca
         kept.compute(Y * 5, T)
     np.testing.assert_array_equal(checked, np.ones((4, 2)) / 2)  # 2 (y − t) / N
     np.testing.assert_array_equal(first, np.ones((4, 2)) / 2)
-    assert not kept.reuse_buffers
+
+
+def test_a_loss_whose_compute_calls_a_built_in_one_twice_trains_on_two_separate_arrays():
+    """Label smoothing as a subclass: two ∂L/∂Y of the built-in compute alive at once. Inside fit it
+    computes into new arrays, as before buffers (its loop does not make its store current)."""
+    shared = []
+
+    class Smoothed(cr.SoftmaxCrossEntropy):
+        def compute(self, Y, T, weights=None):
+            hard, d_hard = super().compute(Y, T)
+            soft, d_soft = super().compute(Y, np.full(Y.shape, 1 / Y.shape[1], Y.dtype))
+            shared.append(np.shares_memory(d_hard, d_soft))
+            return 0.9 * hard + 0.1 * soft, 0.9 * d_hard + 0.1 * d_soft
+
+    rng = np.random.default_rng(0)
+    model = cr.mlp([4, 8, 3], seed=0)
+    cr.fit(model, rng.normal(size=(64, 4)), rng.integers(0, 3, 64), loss=Smoothed(), epochs=2, batch_size=16,
+           verbose=0)
+    assert len(shared) == 8 and not any(shared)

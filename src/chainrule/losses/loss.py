@@ -23,7 +23,6 @@ sample weights only.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import math
 
@@ -41,37 +40,18 @@ class Loss:
     Error messages name the loss by its class (``type(self).__name__``), so a subclass of a
     built-in loss is named as itself.
 
-    Inside ``reusing_buffers`` (``cr.fit`` on the CPU) a built-in ``compute`` writes ∂L/∂Y and
-    its temporaries into the same arrays at every step: the ∂L/∂Y it returns is overwritten by
-    the next call. ``loss(Y, targets)`` always returns a ∂L/∂Y of the caller's own.
+    Inside ``cr.fit``'s loop on the CPU a built-in ``compute`` writes ∂L/∂Y and its temporaries
+    into the same arrays at every step (``buffer``; the loop's own, kept per thread: see
+    :mod:`chainrule.buffers`): the ∂L/∂Y it returns there is overwritten by the next call.
+    ``loss(Y, targets)`` always returns a ∂L/∂Y of the caller's own.
     """
 
     #: "classification", "multilabel" or "regression": what the outputs predict
     task = "regression"
-    #: True while a training loop runs (see ``reusing_buffers``): ``buffer`` then hands out the
-    #: same memory at every step instead of a new array
-    reuse_buffers = False
-    #: An array to write into: a new one, or inside ``reusing_buffers`` the same memory step after
-    #: step (see :mod:`chainrule.buffers`)
-    buffer = buffers.buffer
 
-    @contextlib.contextmanager
-    def reusing_buffers(self):
-        """Within the block, ``compute`` reuses its arrays from step to step (``cr.fit``'s loop on
-        the CPU): its ∂L/∂Y is overwritten by the next call. The arrays are let go when it ends."""
-        self.reuse_buffers, self._buffers = True, {}
-        try:
-            yield self
-        finally:
-            self.reuse_buffers, self._buffers = False, {}
-
-    def __getstate__(self) -> dict:
-        """What a copy or a pickle of the loss holds: its attributes, less a training loop's
-        buffers (a copy made inside ``fit`` computes into new arrays, as any loss outside it)."""
-        state = self.__dict__.copy()
-        if "_buffers" in state:
-            state["reuse_buffers"], state["_buffers"] = False, {}
-        return state
+    #: An array to write into: a new one, or inside the training loop whose loss this is (in its
+    #: thread) the same memory step after step (see :func:`chainrule.buffers.loss_buffer`)
+    buffer = buffers.loss_buffer
 
     def __call__(self, Y: Array, targets, weights=None) -> tuple[Array, Array]:
         """(L, ∂L/∂Y) for outputs ``Y`` (n_samples, n_outputs) and raw ``targets``.
@@ -98,7 +78,7 @@ class Loss:
             # them for the whole loop.
             with numpy.errstate(over="ignore", under="ignore"):
                 result = self.compute(Y, T, *W)
-        if self.reuse_buffers:  # called inside fit (a callback): compute's dY is a buffer the next step overwrites
+        if buffers.reuses_buffers(self):  # called inside fit (a callback): dY is a buffer the next step overwrites
             value, dY = result
             result = value, dY.copy()
         return result

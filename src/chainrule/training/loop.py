@@ -28,10 +28,11 @@ from tqdm import autonotebook, std
 from tqdm.auto import tqdm
 
 from ..backend import Array, get_array_module, norm, to_device
+from ..buffers import loss_buffers
 from ..data.preprocessing import TRANSFORM_CHUNK, Preprocessor
 from ..errors import DTypeError, DivergenceError, ShapeError
 from ..layers.layer import Layer
-from ..losses.loss import Loss
+from ..losses.loss import Loss, computes_overflow_again
 from ..optimizers import Optimizer
 from ..parameters import FlatParameters
 from .distributed import AGREED, SingleProcess, ranks_named
@@ -134,11 +135,14 @@ class Loop:
         """Release what the loop holds beyond its arrays (the GPU loop's CUDA graph)."""
 
     def reusing_buffers(self) -> contextlib.ExitStack:
-        """Context in which the model's layers and the loss write into the same arrays at every
-        step (``Layer.reusing_buffers``, ``Loss.reusing_buffers``; see :mod:`chainrule.buffers`)."""
+        """Context in which the model's layers (``Layer.reusing_buffers``) and a built-in loss
+        (``chainrule.buffers.loss_buffers``) write into the same arrays at every step. A loss whose
+        ``compute`` is its own may call a built-in one twice a step (two ∂L/∂Y alive at once): it
+        computes into new arrays, as before."""
         stack = contextlib.ExitStack()
         stack.enter_context(self.model.reusing_buffers())
-        stack.enter_context(self.loss.reusing_buffers())
+        if computes_overflow_again(self.loss):  # the compute of a built-in loss
+            stack.enter_context(loss_buffers(self.loss))
         return stack
 
     def epoch_order(self, n_train: int) -> numpy.ndarray:
