@@ -9,11 +9,12 @@ from chainrule.buffers import held, loss_buffers, reuses_buffers
 def test_held_gives_the_same_memory_its_first_rows_or_new_memory_when_it_does_not_fit():
     store, like = {}, np.zeros((1, 3), np.float32)
     first = held(store, "Z", (8, 3), like, np.dtype(np.float32))
-    assert held(store, "Z", (8, 3), like, np.dtype(np.float32)) is first  # the next step
+    assert held(store, "Z", (8, 3), like, np.dtype(np.float32)) is store["Z"]  # the next step: the array kept
+    assert np.shares_memory(store["Z"], first)
     last_batch = held(store, "Z", (5, 3), like, np.dtype(np.float32))
     assert last_batch.shape == (5, 3) and np.shares_memory(last_batch, first)
     larger = held(store, "Z", (16, 3), like, np.dtype(np.float32))  # a larger batch (a validation chunk): grown
-    assert larger.shape == (16, 3) and not np.shares_memory(larger, first) and store["Z"] is larger
+    assert larger.shape == (16, 3) and not np.shares_memory(larger, first) and np.shares_memory(store["Z"], larger)
     assert held(store, "Z", (16, 3), like, np.dtype(np.float64)).dtype == np.float64  # another dtype: new memory
     assert held(store, "Z", (16, 4), like, np.dtype(np.float64)).shape == (16, 4)  # another width: new memory
 
