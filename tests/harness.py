@@ -111,6 +111,40 @@ def assert_keeps_float32(layer: cr.Layer, X, loss=None, targets=None) -> None:
         assert param.dtype == np.float32, name
 
 
+# Magnitudes at the bottom of each dtype's range: 1e-20 (whose square underflows float32), float32's smallest
+# normal number and a subnormal, float64's subnormal 1e-310 (0 in float32), and 0 and −0 (numpy.errstate: see
+# assert_no_underflow_error)
+NEAR_ZERO = (1e-20, -1e-20, 1.2e-38, -1e-38, 1e-45, -1e-45, 1e-310, -1e-310, 0.0, -0.0)
+
+
+def tiny_grid(dtype) -> tuple[np.ndarray, np.ndarray]:
+    """X and dY in ``dtype`` that pair each of NEAR_ZERO, 1, −2.5 and 1e3 with each: X[i, j] = v_j, dY[i, j] = v_i."""
+    with np.errstate(under="ignore"):  # 1e-310 rounds to 0 in float32: the conversion itself underflows
+        values = np.array(NEAR_ZERO + (1.0, -2.5, 1e3), dtype=dtype)
+    X = np.tile(values, (values.size, 1))
+    return X, X.T.copy()
+
+
+def assert_no_underflow_error(make, X, dY) -> None:
+    """``make()``'s forward of X and backward of dY raise no FloatingPointError under
+    ``numpy.errstate(all="raise")`` and give the arrays they give under NumPy's default (bit for bit),
+    where results underflow to subnormal numbers or 0; in place too (``inplace=True``) for a layer that
+    takes it. An underflow is the right value, as NumPy's default takes it (docs/design.md, "Numbers at
+    the extremes")."""
+    for inplace in (False, True):
+        layer = make()
+        keywords = {"inplace": True} if inplace and layer.works_in_place else {}
+        with np.errstate(under="ignore"):
+            expected = layer.forward(X.copy(), **keywords).copy(), layer.backward(dY.copy(), **keywords).copy()
+        layer = make()
+        with np.errstate(all="raise"):
+            Y = layer.forward(X.copy(), **keywords).copy()
+            dX = layer.backward(dY.copy(), **keywords)
+        np.testing.assert_array_equal(Y, expected[0])
+        np.testing.assert_array_equal(dX, expected[1])
+        assert np.signbit(Y).tolist() == np.signbit(expected[0]).tolist()  # −0 where the default gives −0
+
+
 def tiny_model() -> cr.Sequential:
     """Sequential(Linear(2, 1)) in float64 with W = [[0.5], [-1.0]] and b = [0.25], set by hand."""
     model = cr.Sequential(cr.Linear(2, 1, dtype="float64"))

@@ -297,3 +297,54 @@ def test_weighted_sum_on_the_general_path_also_leaves_out_a_row_of_share_zero(n_
         assert float(weighted_sum(*elsewhere)) == pytest.approx(expected, rel=1e-12)
     values[-1], shares[-1] = np.nan, 1.0  # a NaN that counts stays NaN
     assert np.isnan(float(weighted_sum(*elsewhere)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_underflowed_returns_out_for_an_underflow_alone(dtype):
+    """A product that underflows to a subnormal number or 0 is the correctly rounded value: the error NumPy raises
+    for it under numpy.errstate(all="raise") is dropped, and ``out``, which NumPy had written, is the result."""
+    from chainrule.backend import underflowed
+
+    tiny = np.finfo(dtype).smallest_normal
+    A = np.array([tiny, 1.0, -tiny], dtype=dtype)
+    with np.errstate(under="ignore"):
+        expected = A * np.asarray(0.3, dtype=dtype)
+    out = np.empty_like(A)
+    with np.errstate(all="raise"):
+        with pytest.raises(FloatingPointError, match="underflow") as raised:
+            np.multiply(A, np.asarray(0.3, dtype=dtype), out=out)
+        assert underflowed(raised.value, out) is out
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_underflowed_raises_an_overflow_again_and_an_underflow_beside_a_nan():
+    """An overflow is the caller's to see; and with a NaN in ``out``, an invalid operation (inf · 0), which NumPy
+    checks after the underflow, may have been hidden behind it, so that error stands too."""
+    from chainrule.backend import underflowed
+
+    out = np.empty(2, dtype=np.float32)
+    with np.errstate(all="raise"):
+        with pytest.raises(FloatingPointError, match="overflow") as raised:
+            np.multiply(np.float32([3e38, 1.0]), np.float32(2.0), out=out)
+        with pytest.raises(FloatingPointError, match="overflow"):
+            underflowed(raised.value, out)
+        with pytest.raises(FloatingPointError, match="underflow") as raised:
+            np.multiply(np.float32([1e-38, np.inf]), np.float32([0.1, 0.0]), out=out)
+        with pytest.raises(FloatingPointError, match="underflow"):
+            underflowed(raised.value, out)
+
+
+def test_the_ufunc_fallback_of_axpy_and_axpby_raises_no_underflow_error(monkeypatch):
+    """Without the BLAS, a X and b Y of a tiny state (an optimizer's moment of 1e-38 in float32) underflow to
+    subnormal numbers: the right values, no FloatingPointError under numpy.seterr(all="raise")."""
+    from chainrule import cpu_blas
+    from chainrule.backend import axpby, axpy
+
+    monkeypatch.setattr(cpu_blas, "_routines", lambda: None)
+    X, Y = np.float32([1e-38, -2e-38, 1.0]), np.float32([3e-38, 1e-38, 2.0])
+    with np.errstate(under="ignore"):
+        expected = axpy(0.1, X, Y.copy()), axpby(0.1, X, 0.9, Y.copy())
+    with np.errstate(all="raise"):
+        found = axpy(0.1, X, Y.copy()), axpby(0.1, X, 0.9, Y.copy(), work=np.empty_like(X))
+    np.testing.assert_array_equal(found[0], expected[0])
+    np.testing.assert_array_equal(found[1], expected[1])

@@ -7,7 +7,8 @@ from hypothesis import given
 import chainrule as cr
 from chainrule.errors import DTypeError
 from tests.harness import (
-    assert_gradients, assert_keeps_float32, batch_sizes, normal, randomize_biases, regression_targets, seeds, widths,
+    assert_gradients, assert_keeps_float32, batch_sizes, normal, randomize_biases, regression_targets, seeds, tiny_grid,
+    widths,
 )
 
 
@@ -313,3 +314,29 @@ def test_forward_of_a_non_floating_x_says_to_call_the_model_or_convert(dtype):
                                  f"converts nothing; got {np.dtype(dtype)}: call the model, model(X), which "
                                  f"converts, or pass X.astype(numpy.float32)")
     np.testing.assert_array_equal(model(X), model.forward(X.astype(np.float32)))  # as the message says
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reuse_buffers", [False, True])
+def test_tiny_inputs_weights_and_gradients_raise_no_underflow_error_under_numpy_seterr_raise(dtype, reuse_buffers):
+    """X W, Xᵀ dY and dY Wᵀ of numbers near the smallest normal number hold subnormal numbers or 0, the right
+    values: under a caller's numpy.seterr(all="raise") forward and backward raised FloatingPointError on them
+    (from NumPy's dot and matmul), outside a training loop and inside one (reused buffers)."""
+    X, dY = tiny_grid(dtype)
+    layer = cr.Linear(X.shape[1], X.shape[1], dtype=dtype, seed=0)
+    layer.params["W"] = X.T * np.asarray(0.3, dtype=dtype)  # tiny weights too, as a column of tiny inputs meets
+    layer.reuse_buffers = reuse_buffers
+    with np.errstate(under="ignore"):
+        expected = [layer.forward(X).copy(), layer.backward(dY).copy(), layer.grads["W"].copy(), layer.grads["b"].copy()]
+    with np.errstate(all="raise"):
+        found = [layer.forward(X).copy(), layer.backward(dY).copy(), layer.grads["W"].copy(), layer.grads["b"].copy()]
+    for array, expected_array in zip(found, expected):
+        np.testing.assert_array_equal(array, expected_array)
+
+
+def test_an_overflow_still_raises_under_numpy_seterr_raise():
+    """Only underflows are let through: X W past float32's range is inf, which the caller's errstate reports."""
+    layer = cr.Linear(2, 1, seed=0)
+    layer.params["W"] = np.array([[2.0], [1.0]], dtype=np.float32)
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        layer.forward(np.array([[3e38, 1e-45]], dtype=np.float32))
