@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given
 
 import chainrule as cr
-from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, regression_targets, seeds, widths
+from tests.harness import (
+    assert_gradients, assert_keeps_float32, assert_no_underflow_error, batch_sizes, normal, regression_targets, seeds,
+    tiny_grid, widths,
+)
 
 
 @given(seed=seeds, n_samples=batch_sizes, width=widths)
@@ -177,3 +180,11 @@ def test_an_underflow_to_zero_raises_nothing_under_numpy_seterr_raise(dtype):
         dX = layer.backward(np.ones_like(Z))
     np.testing.assert_array_equal(Y, expected[0])
     np.testing.assert_array_equal(dX, expected[1])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_subnormal_inputs_and_tiny_gradients_raise_no_underflow_error_under_numpy_seterr_raise(dtype):
+    """z σ(2u) of a subnormal z (1e-45 in float32, 1e-310 in float64) and dY ⊙ ∂h/∂z of a gradient near the
+    smallest normal number are subnormal numbers or 0, the right values: under a caller's numpy.seterr(all="raise")
+    forward and backward raised FloatingPointError on them (outside the numpy.errstate of e^{−2u}), in place or not."""
+    assert_no_underflow_error(cr.GELU, *tiny_grid(dtype))

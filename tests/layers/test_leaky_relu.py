@@ -8,7 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, regression_targets, seeds, widths
+from tests.harness import (
+    assert_gradients, assert_keeps_float32, assert_no_underflow_error, batch_sizes, normal, regression_targets, seeds,
+    tiny_grid, widths,
+)
 
 
 @given(seed=seeds, n_samples=batch_sizes, width=widths, alpha=st.sampled_from([0.0, 0.01, 0.2, 0.5]))
@@ -62,3 +65,12 @@ def test_the_slope_at_zero_is_alpha():
     layer = cr.LeakyReLU(alpha=0.1)
     np.testing.assert_array_equal(layer(np.zeros((1, 2))), [[0.0, 0.0]])
     np.testing.assert_allclose(layer.backward(np.array([[1.0, -3.0]])), [[0.1, -0.3]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("alpha", [0.01, 0.5, 0.0])
+def test_tiny_inputs_and_gradients_raise_no_underflow_error_under_numpy_seterr_raise(dtype, alpha):
+    """α z of a z near the smallest normal number (−1e-38 in float32) and α dY of such a gradient are subnormal
+    numbers or 0, the right values: under a caller's numpy.seterr(all="raise") forward and backward raised
+    FloatingPointError on them, in place or not."""
+    assert_no_underflow_error(lambda: cr.LeakyReLU(alpha), *tiny_grid(dtype))

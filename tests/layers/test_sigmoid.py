@@ -5,7 +5,10 @@ import pytest
 from hypothesis import given
 
 import chainrule as cr
-from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, regression_targets, seeds, widths
+from tests.harness import (
+    assert_gradients, assert_keeps_float32, assert_no_underflow_error, batch_sizes, normal, regression_targets, seeds,
+    tiny_grid, widths,
+)
 
 
 @given(seed=seeds, n_samples=batch_sizes, width=widths)
@@ -40,3 +43,10 @@ def test_finite_for_huge_inputs(dtype):
 
 def test_keeps_float32():
     assert_keeps_float32(cr.Sigmoid(), normal(0, 4, 3))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tiny_gradients_raise_no_underflow_error_under_numpy_seterr_raise(dtype):
+    """dY ⊙ Y ⊙ (1 − Y) of a gradient near the smallest normal number is a subnormal number or 0, the right
+    value: under a caller's numpy.seterr(all="raise") backward raised FloatingPointError on it, in place or not."""
+    assert_no_underflow_error(cr.Sigmoid, *tiny_grid(dtype))

@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, seeds
+from tests.harness import (
+    assert_gradients, assert_keeps_float32, assert_no_underflow_error, batch_sizes, normal, seeds, tiny_grid,
+)
 
 
 @given(seed=seeds, n_samples=batch_sizes, width=st.integers(2, 8))
@@ -72,3 +74,12 @@ def test_logits_whose_difference_overflows_float32_give_the_limit_without_a_warn
         warnings.simplefilter("error")  # e^(−inf) = 0 is the right value: nothing to warn about
         Y = cr.Softmax()(X)
     np.testing.assert_array_equal(Y, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tiny_gradients_raise_no_underflow_error_under_numpy_seterr_raise(dtype):
+    """Y ⊙ (dY − Σ_j (dY ⊙ Y)_j) of a gradient near the smallest normal number is a subnormal number or 0, the
+    right value: under a caller's numpy.seterr(all="raise") backward raised FloatingPointError on it. (Without the
+    column of 1e3, whose e^z would take all the probability: each p is about 1/12, none 0 or 1.)"""
+    X, dY = tiny_grid(dtype)
+    assert_no_underflow_error(cr.Softmax, X[:, :-1], dY[:, :-1])

@@ -1,10 +1,14 @@
 """Tanh: Y = tanh(X), dX = dY ⊙ (1 − Y²)."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 
 import chainrule as cr
-from tests.harness import assert_gradients, assert_keeps_float32, batch_sizes, normal, regression_targets, seeds, widths
+from tests.harness import (
+    assert_gradients, assert_keeps_float32, assert_no_underflow_error, batch_sizes, normal, regression_targets, seeds,
+    tiny_grid, widths,
+)
 
 
 @given(seed=seeds, n_samples=batch_sizes, width=widths)
@@ -32,3 +36,11 @@ def test_finite_for_huge_inputs():
 
 def test_keeps_float32():
     assert_keeps_float32(cr.Tanh(), normal(0, 4, 3))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tiny_inputs_and_gradients_raise_no_underflow_error_under_numpy_seterr_raise(dtype):
+    """h² underflows for |z| < 1.1e-19 (float32), where 1 − h² is 1 all the same, and dY ⊙ (1 − Y²) does for a
+    gradient near the smallest normal number, where the subnormal number or 0 is the right value: under a
+    caller's numpy.seterr(all="raise") backward raised FloatingPointError on both, in place or not."""
+    assert_no_underflow_error(cr.Tanh, *tiny_grid(dtype))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import Array, get_array_module, relu
+from ..backend import Array, get_array_module, relu, underflowed
 from ..checks import positive
 from ..errors import HyperparameterError, quoted
 from .layer import Layer
@@ -53,6 +53,8 @@ class LeakyReLU(Layer):
         For 0 ≤ α < 1 the larger of z and αz is z where z > 0 and αz elsewhere, so this is
         where(X > 0, X, α X) element for element, without a mask or a selection. With α = 0, a
         ReLU's max(X, 0) (the product 0·(±∞) would be NaN; a z < 0 gives +0 where 0·z is −0).
+        An α z below the dtype's smallest normal number (z = −1e-38 in float32) is the right
+        value, a subnormal number or 0, and raises nothing under a caller's ``numpy.seterr(all="raise")``.
         """
         xp = get_array_module(X)
         Y = X if inplace else self.buffer("Y", X.shape, X)
@@ -60,7 +62,11 @@ class LeakyReLU(Layer):
         if alpha == 0:
             self._Y = relu(X, out=Y)
             return Y
-        scaled = xp.multiply(X, alpha, out=self.buffer("scaled", X.shape, X))
+        scaled = self.buffer("scaled", X.shape, X)
+        try:  # no numpy.errstate around every call: its rare error is caught (see backend.underflowed)
+            xp.multiply(X, alpha, out=scaled)
+        except FloatingPointError as error:  # an α z that underflowed: its right value
+            underflowed(error, scaled)
         self._Y = xp.maximum(X, scaled, out=Y)
         return Y
 
@@ -68,7 +74,8 @@ class LeakyReLU(Layer):
         """dX = dY ⊙ where(Y > 0, 1, α), written into dY when ``inplace``: the slope at z = 0 is α, as in PyTorch.
 
         Y > 0 exactly where X > 0 (αz ≤ 0 for z ≤ 0), so the slope is read from the output; it
-        is max([Y > 0], α): 1 or α, each product the same as where's.
+        is max([Y > 0], α): 1 or α, each product the same as where's. An α dY that underflows is
+        the right value, as α z in ``forward``.
         """
         Y = self._Y
         self.check_dY(dY, Y)
@@ -77,7 +84,11 @@ class LeakyReLU(Layer):
         xp = get_array_module(dY)
         positive = xp.greater(Y, 0, out=self.buffer("positive", Y.shape, Y, dtype=bool))
         slope = xp.maximum(positive, Y.dtype.type(self.alpha), out=self.buffer("slope", Y.shape, Y))
-        return xp.multiply(dY, slope, out=dY if inplace else slope)
+        dX = dY if inplace else slope
+        try:
+            return xp.multiply(dY, slope, out=dX)
+        except FloatingPointError as error:  # an α dY that underflowed: its right value
+            return underflowed(error, dX)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha})"

@@ -72,6 +72,14 @@ class Softmax(Layer):
         self.check_dY(dY, Y)
         if not input_grad:
             return None
+        try:  # no numpy.errstate around every call, as in Sigmoid's backward
+            return self._jacobian_product(Y, dY)
+        except FloatingPointError:  # under="raise" in the caller's numpy.errstate: a product below the smallest
+            with numpy.errstate(under="ignore"):  # normal number is the right value; dY and Y are intact
+                return self._jacobian_product(Y, dY)
+
+    def _jacobian_product(self, Y: Array, dY: Array) -> Array:
+        """Y ⊙ (dY − Σ_j (dY ⊙ Y)_j) into the layer's dX buffer."""
         xp = get_array_module(dY)
         dX = xp.multiply(dY, Y, out=self.buffer("dX", Y.shape, Y))
         xp.subtract(dY, dX.sum(axis=1, keepdims=True), out=dX)
