@@ -382,6 +382,37 @@ def test_compute_of_nan_outputs_is_nan_not_inf(loss, targets, dtype):
         assert np.isnan(value)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss, targets", [
+    (cr.MSE(), np.array([[1e-20, 0.0], [0.0, 1e-38], [0.5, -1.0]])),
+    (cr.BinaryCrossEntropy(), np.array([[1, 0], [0, 1], [1, 1]])),
+    (cr.SoftmaxCrossEntropy(), np.array([0, 1, 1])),
+])
+def test_compute_raises_no_underflow_error_under_numpy_seterr_raise(loss, targets, dtype):
+    """An e^{−|y|} of logits far from 0, a squared error of 1e-20 and a weight's share of 1e-310 underflow to
+    subnormal numbers or 0, the right values: ``loss(Y, targets)`` ran under its own numpy.errstate, but
+    ``compute``, which a training loop of one's own calls on prepared targets, raised FloatingPointError under
+    a caller's numpy.seterr(all="raise")."""
+    with np.errstate(under="ignore"):
+        Y = np.array([[2e-20, -1e-45], [750.0, -1e-310], [0.5, -750.0]], dtype=dtype)
+    T = loss.prepare(targets, 2, Y.dtype, n_samples=3)
+    weights = np.array([1.0, 1e-310, 2.0])
+    with np.errstate(under="ignore"):
+        expected = [loss.compute(Y, T), loss.compute(Y, T, weights)]
+    with np.errstate(all="raise"):
+        found = [loss.compute(Y, T), loss.compute(Y, T, weights)]
+    for (value, dY), (expected_value, expected_dY) in zip(found, expected):
+        assert value == expected_value
+        np.testing.assert_array_equal(dY, expected_dY)
+
+
+def test_compute_still_raises_an_overflow_under_numpy_seterr_raise():
+    """Only underflows are retried: MSE's float32 squares past 3.4e38 overflow, as the caller's errstate asks to report."""
+    loss = cr.MSE()
+    Y = np.array([[1e30]], dtype=np.float32)
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError, match="overflow"):
+        loss.compute(Y, loss.prepare(np.zeros(1), 1, Y.dtype))
+
 
 @pytest.mark.parametrize("loss, T", [
     (cr.MSE(), np.ones((4, 3), np.float32)), (cr.SoftmaxCrossEntropy(), np.array([0, 2, 1, 0])),

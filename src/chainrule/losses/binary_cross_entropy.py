@@ -8,7 +8,7 @@ from ..backend import Array, get_array_module
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.sigmoid import sigmoid
-from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, weight_shares
+from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, retried_on_underflow, weight_shares
 
 
 class BinaryCrossEntropy(Loss):
@@ -62,6 +62,7 @@ class BinaryCrossEntropy(Loss):
             raise LabelError(f"{name}: targets must lie in [0, 1]; got values in [{float(T.min())}, {float(T.max())}]")
         return T
 
+    @retried_on_underflow
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         """L = (1/N) Σ_n Σ_k [max(y, 0) − y t + log(1 + e^{−|y|})] and dY = (σ(Y) − T) / N; with ``weights``,
         w_n / Σ_m w_m in place of 1/N."""

@@ -23,6 +23,7 @@ sample weights only.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 
@@ -151,6 +152,25 @@ def checked_weights(loss: Loss, weights, n_rows: int, name: str, rows_of: str) -
     if get_array_module(weights) is not numpy:  # a GPU array, checked on the CPU
         weights = to_numpy(weights)
     return as_sample_weights(weights, n_rows, name, rows_of)  # a list too, a ragged one named
+
+
+def retried_on_underflow(compute):
+    """A built-in loss's ``compute``, which raises no FloatingPointError for a value that underflows
+    to a subnormal number or 0 under a caller's ``numpy.errstate(under="raise")`` (or
+    ``numpy.seterr(all="raise")``): an e^{−|y|} of a logit beyond 87 (float32), a squared error or a
+    weight's share below the dtype's smallest normal number are the right values, as NumPy's default
+    takes them. ``compute`` leaves Y, T and the weights as they were, so on that error it runs again
+    under ``numpy.errstate(under="ignore")``, where an overflow or invalid value still raises as the
+    caller asked: no ``numpy.errstate`` entered at every batch (0.9 µs), where ``fit`` and
+    ``loss(Y, targets)`` have their own."""
+    @functools.wraps(compute)  # keeps the module (computes_overflow_again) and the signature (takes_weights)
+    def underflow_allowed(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
+        try:
+            return compute(self, Y, T, weights)
+        except FloatingPointError:
+            with numpy.errstate(under="ignore"):
+                return compute(self, Y, T, weights)
+    return underflow_allowed
 
 
 def computes_overflow_again(loss: Loss) -> bool:

@@ -9,7 +9,7 @@ import numpy
 from ..backend import Array, get_array_module, weighted_sum
 from ..checks import as_finite
 from ..errors import DTypeError, ShapeError
-from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, weight_shares
+from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, retried_on_underflow, weight_shares
 
 
 class MSE(Loss):
@@ -65,6 +65,7 @@ class MSE(Loss):
         check_batch(name, T, n_samples)
         return as_finite(T, dtype, f"{name}: targets")
 
+    @retried_on_underflow
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         """L = (1/N) Σ_n Σ_k (y_nk − t_nk)² and dY = 2 (Y − T) / N; with ``weights``, w_n / Σ_m w_m in place of 1/N."""
         if weights is not None:

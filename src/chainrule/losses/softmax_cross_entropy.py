@@ -8,7 +8,7 @@ from ..backend import Array, get_array_module, weighted_sum
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.softmax import softmax
-from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, weight_shares
+from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, retried_on_underflow, weight_shares
 
 
 #: Rows of fewer classes have their max and sum taken down the rows of a transposed copy, which
@@ -84,6 +84,7 @@ class SoftmaxCrossEntropy(Loss):
             raise LabelError(f"{name}: target rows must be non-negative and sum to 1 (one-hot or probabilities)")
         return T
 
+    @retried_on_underflow
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         """L = −(1/N) Σ_n Σ_k t_nk log p_nk and dY = ((Σ_k t_nk) P − T) / N, P = softmax(Y) row by row (P − T
         for labels, as one-hot rows); with ``weights``, w_n / Σ_m w_m in place of 1/N."""
