@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from tests.harness import TINY_GRADS, Scale, normal, tiny_model, weights_and_bias, write_grads
+from tests.harness import TINY_GRADS, Scale, normal, tiny_grid, tiny_model, weights_and_bias, write_grads
 
 OPTIMIZERS = [cr.SGD, cr.Adam, cr.AdamW, cr.RMSProp]
 
@@ -502,3 +502,34 @@ def test_the_repr_names_every_hyperparameter_a_run_records():
         return 0.5 ** t
     assert repr(cr.SGD(model, schedule=halving)).endswith(
         "schedule=test_the_repr_names_every_hyperparameter_a_run_records.<locals>.halving)")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("make", [
+    lambda model: cr.SGD(model, lr=0.1),
+    lambda model: cr.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.3),
+    lambda model: cr.SGD(model, lr=0.1, momentum=0.5, nesterov=True),
+    lambda model: cr.Adam(model, weight_decay=0.3),
+    lambda model: cr.AdamW(model),
+    lambda model: cr.RMSProp(model, weight_decay=0.3),
+], ids=["sgd", "sgd-momentum-decay", "nesterov", "adam-decay", "adamw", "rmsprop-decay"])
+def test_tiny_gradients_and_parameters_raise_no_underflow_error_under_numpy_seterr_raise(make, dtype):
+    """λθ, μ v, (1 − β₂) g², m / (√v + ε) and the like of gradients and weights near the smallest normal number are
+    subnormal numbers or 0, the right values: under a caller's numpy.seterr(all="raise") ``step`` raised
+    FloatingPointError on them; now it takes the steps NumPy's default takes, bit for bit."""
+    X, dY = tiny_grid(dtype)
+    with np.errstate(under="ignore"):
+        gradients = [dY * dY.dtype.type(0.5**step) for step in range(3)]
+    trajectories = []
+    for errstate in ({"under": "ignore"}, {"all": "raise"}):
+        model = cr.Sequential(cr.Linear(X.shape[1], X.shape[1], dtype=dtype))
+        model.params["0.W"] = X
+        optimizer = make(model)
+        with np.errstate(**errstate):
+            for gradient in gradients:
+                model.grads["0.W"][...] = gradient
+                model.grads["0.b"][...] = gradient[0]
+                optimizer.step()
+        trajectories.append([model.params["0.W"].copy(), model.params["0.b"].copy()])
+    for found, expected in zip(trajectories[1], trajectories[0]):
+        np.testing.assert_array_equal(found, expected)

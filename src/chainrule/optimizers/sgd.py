@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy
 
-from ..backend import Array, axpby, axpy, get_array_module
+from ..backend import Array, axpby, axpy, get_array_module, underflowed
 from ..checks import flag, in_unit_interval
 from ..errors import HyperparameterError
 from ..layers.layer import Layer
@@ -106,7 +106,10 @@ class SGD(Optimizer):
         axpby(1.0, g, momentum, v)  # v ← μ v + g
         if not self._nesterov:
             return lr, v  # Δθ = η v
-        get_array_module(v).multiply(v, momentum, out=work)  # μ v
+        try:
+            get_array_module(v).multiply(v, momentum, out=work)  # μ v
+        except FloatingPointError as error:  # a μ v that underflowed: its right value (backend.underflowed)
+            underflowed(error, work)
         work += g  # g + μ v
         return lr, work  # Δθ = η (g + μ v)
 
