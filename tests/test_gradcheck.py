@@ -845,3 +845,17 @@ def test_a_forward_that_changes_the_dtype_of_the_float64_copy_is_refused_naming_
                                             r"float64; a layer's forward returns its input's dtype, .*; gradcheck runs "
                                             r"a float64 copy of the model"):
         cr.gradcheck(model, X, y)
+
+
+def test_subnormal_inputs_raise_no_underflow_error_under_numpy_seterr_raise():
+    """Inputs of 1e-310 (float64's subnormal numbers) make X W, the squared errors and their gradients underflow, to
+    their right values: under a caller's numpy.seterr(all="raise") gradcheck raised FloatingPointError from its
+    first forward pass; now it checks the model, as under NumPy's default."""
+    model = cr.Sequential(cr.Linear(3, 4), cr.Tanh(), cr.Linear(4, 2), seed=0)
+    X = np.array([[1e-310, -2e-310, 0.5], [1e-310, 1.0, -1e-320]])
+    y = np.array([[1e-310, 0.0], [0.3, -0.2]])
+    with np.errstate(under="ignore"):
+        expected = cr.gradcheck(model, X, y, "mse")
+    with np.errstate(all="raise"):
+        report = cr.gradcheck(model, X, y, "mse")
+    assert report.passed() and report.max_rel_error == expected.max_rel_error

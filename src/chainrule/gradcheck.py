@@ -361,6 +361,17 @@ def gradcheck(model: Layer, X, y, loss=None, *, eps: float = DEFAULT_EPS, max_ch
     >>> cr.gradcheck(model, X, y, cr.SoftmaxCrossEntropy()).max_rel_error < 1e-6
     True
     """
+    # An underflow to a subnormal number or 0 (a loss or gradient of tiny inputs, 1e-310) is the right value in
+    # float64, as NumPy's default takes it: no FloatingPointError under a caller's numpy.seterr(all="raise").
+    # One context for the whole check, whose every forward and backward would otherwise meet the caller's.
+    with numpy.errstate(under="ignore"):
+        return _gradcheck(model, X, y, loss, eps=eps, max_checks=max_checks, check_input=check_input, seed=seed,
+                          sample_weight=sample_weight)
+
+
+def _gradcheck(model: Layer, X, y, loss, *, eps: float, max_checks: int | None, check_input: bool, seed,
+               sample_weight) -> GradcheckReport:
+    """:func:`gradcheck` within its ``numpy.errstate``."""
     if not isinstance(model, Layer):
         raise HyperparameterError(f"model: expected a chainrule Layer, got {type(model).__name__}")
     # named: a custom layer that skipped super().__init__(), or whose backward takes no input_grad
