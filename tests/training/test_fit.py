@@ -667,6 +667,20 @@ def test_training_under_numpy_seterr_raise_ignores_only_underflows():
             cr.fit(iris_model(), X_IRIS, Y_IRIS, optimizer="sgd", lr=1e20, epochs=5, verbose=0)
 
 
+def test_a_first_row_too_large_for_the_network_is_a_divergence_error_under_numpy_seterr_raise_too():
+    """The row that fit sends through the network to learn the outputs' width (its values unused) overflowed there
+    for a first row of 3e38 (float32): under a caller's numpy.seterr(all="raise") fit raised NumPy's bare
+    FloatingPointError ("overflow encountered in dot"), where NumPy's default gave a warning and the divergence
+    guard's error; now both give that error alone."""
+    X = np.full((6, 3), 3e38)
+    y = np.arange(6.0)
+    for errstate in ("warn", "raise"):
+        with np.errstate(all=errstate), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(cr.DivergenceError, match=r"it was so at the initial weights"):
+                cr.fit(cr.mlp([3, 4, 1], seed=0), X, y, standardize=False, epochs=1, verbose=0)
+
+
 def test_a_loss_not_finite_before_any_step_names_the_data_not_the_learning_rate():
     # It said "try a lower learning rate (lr=1e-12)": no step had been taken, the targets overflowed the loss
     X = np.random.default_rng(0).normal(size=(10, 2))

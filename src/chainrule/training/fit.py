@@ -639,9 +639,12 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     check_one_target_per_row(X, y)
     if sample_weight is not None:
         sample_weight = as_sample_weights(sample_weight, len(X))
-    # One row through the network: the outputs' width, and a check of X's width against the first layer
+    # One row through the network: the outputs' width, and a check of X's width against the first layer. Its
+    # values are not used: a row too large for the network (3e38 in float32) overflows there, which the divergence
+    # guard reports in one error, so no NumPy warning, nor a FloatingPointError under numpy.seterr(all="raise").
     row = to_device(X[:1].astype(dtype), model_device)
-    outputs = model.forward(row)
+    with numpy.errstate(all="ignore"):
+        outputs = model.forward(row)
     if not is_one_row(outputs):
         raise outputs_shape_error(model, row, outputs)
     if outputs.dtype != row.dtype:  # a layer of one's own whose forward upcast: the rest would train in float64
