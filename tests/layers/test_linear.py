@@ -327,7 +327,8 @@ def test_tiny_inputs_weights_and_gradients_raise_no_underflow_error_under_numpy_
     layer.params["W"] = X.T * np.asarray(0.3, dtype=dtype)  # tiny weights too, as a column of tiny inputs meets
     layer.reuse_buffers = reuse_buffers
     with np.errstate(under="ignore"):
-        expected = [layer.forward(X).copy(), layer.backward(dY).copy(), layer.grads["W"].copy(), layer.grads["b"].copy()]
+        expected = [layer.forward(X).copy(), layer.backward(dY).copy(), layer.grads["W"].copy(),
+                    layer.grads["b"].copy()]
     with np.errstate(all="raise"):
         found = [layer.forward(X).copy(), layer.backward(dY).copy(), layer.grads["W"].copy(), layer.grads["b"].copy()]
     for array, expected_array in zip(found, expected):

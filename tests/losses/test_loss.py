@@ -407,7 +407,8 @@ def test_compute_raises_no_underflow_error_under_numpy_seterr_raise(loss, target
 
 
 def test_compute_still_raises_an_overflow_under_numpy_seterr_raise():
-    """Only underflows are retried: MSE's float32 squares past 3.4e38 overflow, as the caller's errstate asks to report."""
+    """Only underflows are retried: MSE's float32 squares past 3.4e38 overflow, as the caller's errstate asks
+    to report."""
     loss = cr.MSE()
     Y = np.array([[1e30]], dtype=np.float32)
     with np.errstate(all="raise"), pytest.raises(FloatingPointError, match="overflow"):
