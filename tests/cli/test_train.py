@@ -1,6 +1,7 @@
 """chainrule train: the no-argument default run, user CSV files, resume (also after SIGKILL),
 and every bad input refused in one line with exit 2 and no run folder left behind."""
 
+import errno
 import importlib.util
 import io
 import json
@@ -824,16 +825,23 @@ def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys)
     assert {path.name for path in (tmp_path / "run").iterdir()} == RUN_FILES - {"history.png", "gradient_flow.png"}
 
 
-def test_a_plot_that_cannot_be_written_leaves_no_earlier_plot_and_says_what_was_written(tmp_path, capsys):
+def test_a_plot_that_cannot_be_written_leaves_no_earlier_plot_and_says_what_was_written(tmp_path, capsys,
+                                                                                      monkeypatch):
     # the resumed run's error named the plot alone, as if the run had failed, and left the gradient_flow.png of its
     # earlier epochs beside the new model
     run = tmp_path / "run"
     options = [option for option in IRIS if option != "--no-plots"]
     assert call(capsys, "train", *options, "--epochs", "1", "--out", run)[0] == 0
-    (run / "history.png").unlink()
-    (run / "history.png").mkdir()
+    replace = os.replace
+
+    def full_disk_for_history_png(source, target, *args, **kwargs):  # once training is over: a full disk
+        if os.path.basename(target) == "history.png":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", full_disk_for_history_png)
     code, out, err = call(capsys, "train", "--resume", run / "checkpoint.safetensors", "--epochs", "2", "--quiet")
-    assert_one_line_error(code, err, f"{run / 'history.png'}: cannot write (it is a directory, not a file); the run "
+    assert_one_line_error(code, err, f"--out: {run / 'history.png'}: cannot write (No space left on device); the run "
                           f"trained to epoch 2 and config.toml, model.safetensors, metrics.json were written in {run}, "
                           f"but not history.png or gradient_flow.png")
     assert out == ""
@@ -997,7 +1005,7 @@ def test_a_missing_checkpoint_is_refused_as_fit_refuses_it(tmp_path, capsys):
     with pytest.raises(cr.ModelFileError) as raised:
         cr.fit(cr.mlp([2, 1], seed=0), np.zeros((4, 2)), np.zeros(4), epochs=1, batch_size=4, verbose=0,
                resume=missing)
-    assert err == f"chainrule: error: {raised.value}\n"  # the library's error, word for word
+    assert err == f"chainrule: error: --resume: {raised.value}\n"  # the library's words, led by the option
     assert "ModelFileError" in call(capsys, "--debug", "train", "--resume", tmp_path / "nothing.safetensors")[2]
     code, _, err = call(capsys, "train", "--resume", tmp_path, "--quiet")
     assert_one_line_error(code, err, f"{tmp_path}: is a directory, not a checkpoint file")

@@ -853,8 +853,8 @@ def test_a_file_replaced_after_its_header_was_checked_is_refused(saved, monkeypa
 
     real_read_header = model_file.read_header
 
-    def read_header_then_replace(path):
-        header = real_read_header(path)
+    def read_header_then_replace(path, *args):
+        header = real_read_header(path, *args)
         save(cr.Sequential(cr.Linear(3, 5), cr.ReLU(), cr.Linear(5, 2), seed=0), path)
         return header
 

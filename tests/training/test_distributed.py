@@ -1422,7 +1422,7 @@ def test_a_distributed_resume_with_seed_none_reads_the_checkpoint_once(tmp_path,
     reads = []
     read_bytes, read = Path.read_bytes, checkpoint_module.read
     monkeypatch.setattr(Path, "read_bytes", lambda file: reads.append(Path(file)) or read_bytes(file))
-    monkeypatch.setattr(checkpoint_module, "read", lambda file: reads.append(Path(file)) or read(file))
+    monkeypatch.setattr(checkpoint_module, "read", lambda file, **how: reads.append(Path(file)) or read(file, **how))
     theta = theta_resumed_on_rank_zero(X, y, path)
     assert reads.count(path) == 1, reads
     numpy.testing.assert_array_equal(theta, cr.load(path).flat_parameters().theta)

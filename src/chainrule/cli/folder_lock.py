@@ -48,7 +48,7 @@ def take(folder: Path) -> None:
         os.write(descriptor, f"{socket.gethostname()} {os.getpid()}\n".encode())
     except OSError as error:
         release(folder)
-        raise DataError(f"{folder / LOCK}: cannot write the run folder's lock file ({error.strerror})") from None
+        raise DataError(f"--out: {folder / LOCK}: cannot write the run folder's lock file ({error.strerror})") from None
     except BaseException:
         release(folder)
         raise
@@ -127,8 +127,9 @@ def _without_os_locks() -> bool:
 
 
 def _unopenable(lock: Path, error: OSError) -> DataError:
-    """The DataError of a lock file that cannot be opened (an unwritable folder, another user's file)."""
-    return DataError(f"{lock}: cannot open the run folder's lock file ({error.strerror})")
+    """The DataError of a lock file that cannot be opened (an unwritable folder, another user's file), led by
+    ``--out``, the option naming the folder, as every error of the run folder is."""
+    return DataError(f"--out: {lock}: cannot open the run folder's lock file ({error.strerror})")
 
 
 def _try_lock(descriptor: int, lock: Path, *, shared: bool) -> bool:
@@ -143,7 +144,7 @@ def _try_lock(descriptor: int, lock: Path, *, shared: bool) -> bool:
     except (BlockingIOError, PermissionError):  # EWOULDBLOCK (flock), EACCES (msvcrt): held
         return False
     except OSError as error:
-        raise DataError(f"{lock}: cannot lock the run folder's lock file ({error.strerror})") from None
+        raise DataError(f"--out: {lock}: cannot lock the run folder's lock file ({error.strerror})") from None
     return True
 
 

@@ -71,14 +71,15 @@ def _same_file(a, b) -> bool:
 
 
 @contextlib.contextmanager
-def named_by_option(option: str, output) -> Iterator[None]:
-    """Inside, an atomic write's error for ``output`` (``out.csv: cannot write (No space left on
+def named_by_option(option: str, *outputs) -> Iterator[None]:
+    """Inside, an atomic write's error for one of ``outputs`` (``out.csv: cannot write (No space left on
     device)``) is raised again led by the ``option`` that gave it, as :func:`~chainrule.io.atomic.check_writable`
     names it before the work: ``-o: out.csv: cannot write (...)``. Any other error passes as it is."""
     try:
         yield
     except ChainruleError as error:
         message = str(error)
-        if not any(message.startswith(f"{path}: cannot write") for path in (output, Path(output))):
+        named = (path for output in outputs for path in (output, Path(output)))
+        if not any(message.startswith(f"{path}: cannot write") for path in named):
             raise
         raise type(error)(f"{option}: {message}") from None

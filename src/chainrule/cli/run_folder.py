@@ -24,13 +24,15 @@ from pathlib import Path
 
 from ..errors import ConfigError, DataError, ModelFileError, quoted
 from ..io import atomic_write
-from ..io.atomic import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, is_temporary, refuse_overlong_path, remove_abandoned
+from ..io.atomic import (TEMPORARY_PREFIX, TEMPORARY_SUFFIX, check_writable, is_temporary, refuse_overlong_path,
+                         remove_abandoned)
 from ..io.model_file import chainrule_document
 from ..io.safetensors_file import read_header
 from . import folder_lock
 from .config import TrainConfig, read_config, value_name
 from .network_args import as_built
 from .folder_lock import LOCK
+from .outputs import named_by_option
 from .resume_checks import ResumedConfig
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -72,14 +74,15 @@ def next_free(folder: Path) -> Path:
     return folder
 
 
-def claim_folder(folder: Path, resume=None, *, numbered: bool = False) -> Path:
-    """:func:`prepare_folder` on ``folder``, returning the folder claimed: with ``numbered`` (the
-    runs/<timestamp> no --out named), a folder another run took meanwhile is passed over for
-    ``folder-2``, ``folder-3``... instead of refused, so that runs started together each get one."""
+def claim_folder(folder: Path, resume=None, *, numbered: bool = False, outputs: tuple = ()) -> Path:
+    """:func:`prepare_folder` on ``folder`` (and the names of the files the run writes there, ``outputs``),
+    returning the folder claimed: with ``numbered`` (the runs/<timestamp> no --out named), a folder another
+    run took meanwhile is passed over for ``folder-2``, ``folder-3``... instead of refused, so that runs
+    started together each get one."""
     candidate, n = folder, 1
     while True:
         try:
-            prepare_folder(candidate, resume)
+            prepare_folder(candidate, resume, outputs)
             return candidate
         except ConfigError:
             if not numbered:
@@ -131,7 +134,7 @@ def check_folder_is_free(folder: Path, resume) -> None:
     """
     links = unresolved_links(folder)
     if links:
-        raise DataError(f"{folder}: cannot be a run folder: its path does not resolve ({links})")
+        raise DataError(f"--out: {folder}: cannot be a run folder: its path does not resolve ({links})")
     if folder_lock.held_by_another_run(folder):
         raise folder_lock.busy(folder)
     if is_resumed_folder(folder, resume):
@@ -141,7 +144,7 @@ def check_folder_is_free(folder: Path, resume) -> None:
         in_use = folder.is_dir() and any(path.name != LOCK and not is_temporary(path.name)
                                          for path in folder.iterdir())
     except OSError as error:
-        raise DataError(f"{folder}: cannot read the run folder ({error.strerror})") from None
+        raise DataError(f"--out: {folder}: cannot read the run folder ({error.strerror})") from None
     if in_use:
         hint = f", or continue its run with {resume_option(folder / CHECKPOINT)}" if (folder / CHECKPOINT).is_file() else ""
         raise ConfigError(f"--out {folder}: the folder already holds files (another run's?); "
@@ -169,7 +172,7 @@ def check_resumed_folder(folder: Path, resume) -> None:
                         if path.name != Path(resume).name and not path.name.startswith(OWN_FILES))
         is_run_folder = (folder / CONFIG).is_file() or not others
     except OSError as error:
-        raise DataError(f"{folder}: cannot read the run folder ({error.strerror})") from None
+        raise DataError(f"--out: {folder}: cannot read the run folder ({error.strerror})") from None
     if not is_run_folder:
         raise ConfigError(f"--resume {resume}: the checkpoint's folder {folder} is not a run folder (no {CONFIG}) "
                           f"and holds other files, such as {quoted(others[0])}, which the resumed run's files could "
@@ -291,7 +294,7 @@ def saved_extra(checkpoint: Path) -> dict:
     """The training state (``extra_json``: epoch, history, ...) that ``checkpoint`` records, read from its header
     alone: its tensors, which reading the whole file would load and hash, are not needed. ModelFileError for a
     file that is not a chainrule checkpoint; OSError for one that cannot be read."""
-    return chainrule_document(read_header(checkpoint)[0], checkpoint)["extra_json"]
+    return chainrule_document(read_header(checkpoint, "checkpoint")[0], checkpoint, "checkpoint")["extra_json"]
 
 
 def _first_epoch_loss(extra: dict):
@@ -317,12 +320,16 @@ def _as_built(values: dict, source) -> dict:
     return {key: as_built(key, config, dict.fromkeys(given, source)) for key in keys}
 
 
-def prepare_folder(folder: Path, resume=None) -> None:
+def prepare_folder(folder: Path, resume=None, outputs: tuple = ()) -> None:
     """Create the run folder and take its lock before training starts (ConfigError naming
     ``--out`` when another run holds it), then, holding the lock, prove the folder writable,
-    check again that it is free (a run that finished meanwhile may have filled it) and delete the
-    temporary files a killed run left there (:func:`remove_stale_temporary_files`);
-    :func:`release_folder` gives the lock back.
+    check again that it is free (a run that finished meanwhile may have filled it), check that each
+    file of ``outputs`` (the names of the files the run writes there) that the folder holds already (a
+    resumed run's) can be replaced (not a directory, nor a file this user may not write: ``chmod 444``)
+    and delete the temporary files a killed run left there (:func:`remove_stale_temporary_files`);
+    :func:`release_folder` gives the lock back. Each error naming the folder, or a file in it, is led by
+    ``--out:`` (its default, runs/<timestamp>, included), as other commands' output errors are by their
+    option: found before training, rather than once it is over, when the run's files are written.
 
     The write test waits for the lock: a run's test file, seen by a run holding the folder,
     was taken for another run's files, and of runs started together into one folder all could
@@ -332,17 +339,20 @@ def prepare_folder(folder: Path, resume=None) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:  # a file of that name
-        raise DataError(f"{folder}: cannot create the run folder: a file of that name is there") from None
+        raise DataError(f"--out: {folder}: cannot create the run folder: a file of that name is there") from None
     except OSError as error:
-        raise DataError(f"{folder}: cannot create the run folder ({error.strerror})") from None
+        raise DataError(f"--out: {folder}: cannot create the run folder ({error.strerror})") from None
     folder_lock.take(folder)
     try:
         probe = folder / f"{TEMPORARY_PREFIX}write-test-{os.getpid()}{TEMPORARY_SUFFIX}"
         try:
-            atomic_write(probe, b"")
+            with named_by_option("--out", probe):
+                atomic_write(probe, b"")
         finally:  # also after a Ctrl-C that came as the write ended
             probe.unlink(missing_ok=True)
         check_folder_is_free(folder, resume)
+        for name in outputs:
+            check_writable(folder / name, "--out")
         remove_stale_temporary_files(folder)
     except BaseException:
         release_folder(folder)

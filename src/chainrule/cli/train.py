@@ -55,7 +55,8 @@ from ..data.load import absolute_data_spec, read_data, with_test_part
 from ..data.preprocessing import Preprocessor, standardized_targets
 from ..data.split import n_test_rows
 from ..errors import (
-    PATH_QUOTE_LIMIT, ChainruleError, ConfigError, DataError, DivergenceError, HyperparameterError, quoted,
+    PATH_QUOTE_LIMIT, ChainruleError, ConfigError, DataError, DivergenceError, HyperparameterError, ModelFileError,
+    quoted,
 )
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, save
@@ -77,6 +78,7 @@ from .json_output import json_text, strict_json
 from .mpi_launch import refuse_mpi_launch_without_distributed
 from .network_args import hidden_layers
 from .network_size import check_network_fits_memory, network_size, training_vectors
+from .outputs import named_by_option
 from .resume_checks import (
     check_config_matches_network, check_epochs_cover, check_same_columns, check_same_data_file, check_same_hidden,
     check_same_network, check_same_shuffle, check_same_split, check_same_target_standardization, check_same_widths,
@@ -90,6 +92,7 @@ from .streams import OutputError, printable, stdout_closed
 NAME = "train"
 HELP = "train a network (no arguments: digits) and write a run folder"
 PLOTS = ("history.png", "gradient_flow.png")
+MODEL = "model.safetensors"
 CLASS_WEIGHTS = ("none", "balanced")  # --class-weight: cr.fit's class_weight None or "balanced"
 INITS = ("auto", *sorted([*INITIALIZERS, *ALIASES]))  # --init: cr.mlp's init
 METRICS_FORMAT = "chainrule-metrics"  # metrics.json's "format", as model files have "chainrule-model"
@@ -331,34 +334,35 @@ def write_run(model, data, history, callbacks: list, config: TrainConfig, saved_
     interrupted = history.stop_reason == "interrupted"
     written = []  # the run's files written so far, named if Ctrl-C (or SIGTERM) comes before the last
     try:  # the run's files, written while this run holds the folder's lock
-        try:
-            # config.toml first: a Ctrl-C after it leaves a run folder, which --resume continues (with a
-            # model.safetensors beside the checkpoint and no config.toml, it would not be one)
-            atomic_write(folder / CONFIG, saved_config.to_toml(left_out))
-            written.append(CONFIG)
-            test = evaluate(model, data.X_test, data.y_test)
-            # the checkpoints' and metrics.json's, not the model file's: a resumed run's model is the uninterrupted
-            # run's, byte for byte
-            run_id = model.metadata.pop("run_id")
-            save_model(model, data, config.data, test, folder / "model.safetensors")
-            written.append("model.safetensors")
-            restored = best_weights_restored(history, callbacks)
-            results = {"run": str(folder), "run_id": run_id, "data": data.name, "task": data.task,
-                       "epochs": history.epochs, "partial_last_epoch": history.partial_last_epoch,
-                       "stop_reason": history.stop_reason, "best_epoch": history.best_epoch,
-                       "best_weights_restored": restored,
-                       "test": test, "final": history.last()}
-            metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
-                       "history": history.to_json()}
-            atomic_write(folder / METRICS, json_text(metrics, indent=2))
-            written.append(METRICS)
-            try:
-                write_plots(config.plots, history, model, data.name, folder, restored, written)
-            except ChainruleError as error:  # a plot that cannot be written (a full disk): the run is not lost
-                missing = " or ".join(name for name in PLOTS if name not in written)
-                error.args = (f"{error}; the run trained to epoch {history.epochs} and {', '.join(written)} were "
-                              f"written in {folder}, but not {missing}", *error.args[1:])
-                raise
+        try:  # a write that fails (a full disk) led by --out, as the run folder's errors before training are
+            with named_by_option("--out", *(folder / name for name in run_files(True))):
+                # config.toml first: a Ctrl-C after it leaves a run folder, which --resume continues (with a
+                # model.safetensors beside the checkpoint and no config.toml, it would not be one)
+                atomic_write(folder / CONFIG, saved_config.to_toml(left_out))
+                written.append(CONFIG)
+                test = evaluate(model, data.X_test, data.y_test)
+                # the checkpoints' and metrics.json's, not the model file's: a resumed run's model is the
+                # uninterrupted run's, byte for byte
+                run_id = model.metadata.pop("run_id")
+                save_model(model, data, config.data, test, folder / MODEL)
+                written.append(MODEL)
+                restored = best_weights_restored(history, callbacks)
+                results = {"run": str(folder), "run_id": run_id, "data": data.name, "task": data.task,
+                           "epochs": history.epochs, "partial_last_epoch": history.partial_last_epoch,
+                           "stop_reason": history.stop_reason, "best_epoch": history.best_epoch,
+                           "best_weights_restored": restored,
+                           "test": test, "final": history.last()}
+                metrics = {"format": METRICS_FORMAT, "format_version": METRICS_FORMAT_VERSION, **results,
+                           "history": history.to_json()}
+                atomic_write(folder / METRICS, json_text(metrics, indent=2))
+                written.append(METRICS)
+                try:
+                    write_plots(config.plots, history, model, data.name, folder, restored, written)
+                except ChainruleError as error:  # a plot that cannot be written (a full disk): the run is kept
+                    missing = " or ".join(name for name in PLOTS if name not in written)
+                    error.args = (f"{error}; the run trained to epoch {history.epochs} and {', '.join(written)} "
+                                  f"were written in {folder}, but not {missing}", *error.args[1:])
+                    raise
         except KeyboardInterrupt:  # training is over: say what the run folder holds
             beside = f", beside the checkpoint {CHECKPOINT}" if (folder / CHECKPOINT).is_file() else ""
             print(f"chainrule: interrupted after training ({history.complete_epochs} complete epochs), while "
@@ -383,6 +387,11 @@ def write_run(model, data, history, callbacks: list, config: TrainConfig, saved_
         return 0
     finally:
         release_folder(folder)
+
+
+def run_files(plots: bool) -> tuple:
+    """The names of the files a run writes into its run folder (the plots when ``plots``)."""
+    return (CHECKPOINT, CONFIG, MODEL, METRICS, *(PLOTS if plots else ()))
 
 
 def check_text_values(config: TrainConfig, sources: dict) -> None:
@@ -419,17 +428,23 @@ def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
     """The checkpoint --resume names (``resume``), read once; None without --resume.
 
     Once: the configuration compared with this run's and the state fit resumes come from one
-    read of the file, even if another process replaces it meanwhile. With --distributed, rank 0
+    read of the file, even if another process replaces it meanwhile. A file that is not a checkpoint
+    (missing, unreadable, a directory, damaged, foreign, a model file) is a ModelFileError led by the
+    option: ``--resume: ck.safetensors: not a chainrule checkpoint, or a damaged one: ...``. With --distributed, rank 0
     reads it and sends its bytes to every rank (Communicator.local_checkpoint), so only rank 0
     needs to see the file, and fit resumes from those same bytes.
     """
     if not resume:
         return None
     refuse_overlong_path(resume, "--resume", ConfigError)
-    if isinstance(comm, Communicator):
-        return comm.local_checkpoint(resume)  # a missing file: the same ModelFileError on every rank
-    check_checkpoint_path(resume)  # as fit(resume=...) refuses it (ModelFileError, exit 2)
-    return read_checkpoint(resume)
+    try:
+        if isinstance(comm, Communicator):
+            return comm.local_checkpoint(resume)  # a missing file: the same ModelFileError on every rank
+        check_checkpoint_path(resume)  # as fit(resume=...) refuses it
+        return read_checkpoint(resume)
+    except ModelFileError as error:  # the library's words, led by the option, as the other --resume errors are
+        error.args = (f"--resume: {error}", *error.args[1:])
+        raise
 
 
 def load_training_data(config: TrainConfig, sources: dict, n_processes: int = 1, config_file: str | None = None):
@@ -565,7 +580,7 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
     if comm.is_root:
         numbered = not args.out and not args.resume  # runs/<timestamp>: another run's is passed over
         try:
-            claimed = claim_folder(folder, args.resume, numbered=numbered)
+            claimed = claim_folder(folder, args.resume, numbered=numbered, outputs=run_files(config.plots))
         except BaseException:  # a lock file the full disk refused: no empty run folder left behind
             _remove_empty(created)
             raise
@@ -598,7 +613,21 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         argument, _, rest = str(error).partition(": ")
         if isinstance(error, ChainruleError) and rest and argument in FIT_OPTIONS:
             error.args = (f"{value_name(argument, sources.get(argument))}: {rest}", *error.args[1:])
+        elif isinstance(error, ModelFileError):
+            name_checkpoint_error(error, folder / CHECKPOINT, checkpoint)
         raise
+
+
+def name_checkpoint_error(error: ModelFileError, written: Path, resumed: CheckpointFile | None) -> None:
+    """Lead ``error``, raised by fit about a checkpoint, with the option that named the file: ``--out`` for the
+    checkpoint ``written`` into the run folder that cannot be written (a full disk, a file made read-only
+    meanwhile), ``--resume`` for the ``resumed`` one (a damaged field: ``checkpoint field epoch: ...``), as the
+    errors found before training name them."""
+    message = str(error)
+    if message.startswith(f"{written}: cannot write"):
+        error.args = (f"--out: {message}", *error.args[1:])
+    elif resumed is not None and message.startswith(f"{resumed}: "):
+        error.args = (f"--resume: {message}", *error.args[1:])
 
 
 #: cr.fit's arguments that train passes as they are given, under the same name as its options' keys

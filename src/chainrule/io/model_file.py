@@ -266,7 +266,7 @@ def load(path: PathLike, *, device: str = "cpu") -> Layer:
     return _read(path)[0].to(device)
 
 
-def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
+def read(path: PathLike, *, what: str = "model file") -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     """The model at ``path`` and what was saved beside it: ``(model, extra_tensors, extra_json)``.
 
     Used to resume training from a checkpoint. The model is on the CPU (see :func:`load`).
@@ -275,6 +275,9 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     ----------
     path : str or os.PathLike
         A model file (or checkpoint) written by :func:`save`.
+    what : str
+        What the file is, as the errors name it: "model file", or "checkpoint" for a training
+        checkpoint (``not a chainrule checkpoint, or a damaged one: ...``).
 
     Returns
     -------
@@ -305,19 +308,19 @@ def read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     >>> extra_tensors["step"], extra_json
     (array([0, 1]), {'epoch': 5})
     """
-    return _read(path)
+    return _read(path, what)
 
 
-def _read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
+def _read(path: PathLike, what: str = "model file") -> tuple[Layer, dict[str, numpy.ndarray], dict]:
     """:func:`read`, called by :func:`read` and :func:`load` alike, so that a ModelFileWarning
-    points at the line that called either."""
-    header, body_size = read_header(path)
-    document = chainrule_document(header, path)
+    points at the line that called either; ``what`` names the file in errors (see :func:`read`)."""
+    header, body_size = read_header(path, what)
+    document = chainrule_document(header, path, what)
     try:
         shapes = parameter_shapes(document["architecture"])
     except ModelFileError as error:
         raise ModelFileError(f"{path}: {error}{version_note(document['metadata'])}") from None
-    _check_tensors(header, shapes, document, body_size, path)
+    _check_tensors(header, shapes, document, body_size, path, what)
 
     # The layers are made without a random draw (their zeros are never written) and take
     # the file's arrays as their parameters, once the preprocessor is checked too.
@@ -329,7 +332,7 @@ def _read(path: PathLike) -> tuple[Layer, dict[str, numpy.ndarray], dict]:
             raise ModelFileError(f"{path}: {error}{version_note(document['metadata'])}") from None
         _check_preprocessor(model, path)
     # All checked: only now is a weight read.
-    extras = _read_tensors(path, model, document["extra_tensors"])
+    extras = _read_tensors(path, model, document["extra_tensors"], what)
     if DIGEST_FIELD in document and contents_digest(document, {**model.params, **extras}) != document[DIGEST_FIELD]:
         raise ModelFileError(f"{path}: its contents differ from the SHA-256 it recorded when chainrule wrote it "
                              f"(field {DIGEST_FIELD}): it was changed since, by hand or by damage; expected the file "
@@ -352,13 +355,14 @@ def refuse_to_save_non_finite(tensors: dict[str, numpy.ndarray], path: PathLike,
             raise ModelFileError(f"{path}: cannot {doing}: {error} (a diverged model?)") from None
 
 
-def _read_tensors(path: PathLike, model: Layer, declared_extras: dict) -> dict[str, numpy.ndarray]:
+def _read_tensors(path: PathLike, model: Layer, declared_extras: dict,
+                  what: str = "model file") -> dict[str, numpy.ndarray]:
     """Put the file's weights into ``model`` and return its extra tensors, by name.
 
     Called once the header is checked. Each tensor is read once and checked to be finite; the
     model adopts those arrays rather than copying them.
     """
-    with open_tensors(path) as file:
+    with open_tensors(path, what) as file:
         for prefix, layer in model.walk():
             for name, array in list(layer.own_params.items()):
                 tensor = read_tensor(file, prefix + name, array.dtype, array.shape, path)
@@ -372,14 +376,15 @@ def _read_tensors(path: PathLike, model: Layer, declared_extras: dict) -> dict[s
                 for name, declared in declared_extras.items()}
 
 
-def chainrule_document(header: dict, path: PathLike) -> dict:
-    """chainrule's JSON document from a safetensors header's metadata, checked field by field."""
+def chainrule_document(header: dict, path: PathLike, what: str = "model file") -> dict:
+    """chainrule's JSON document from a safetensors header's metadata, checked field by field; ``what``
+    ("model file", "checkpoint") names the file in errors."""
     metadata = header.get(METADATA)
     if isinstance(metadata, dict) and metadata.get("format") == WEIGHTS_FORMAT:
         raise ModelFileError(f"{path}: a weights file from cr.save_weights: it holds no architecture; "
                              f"build the model in code and call cr.load_weights(model, path)")
     if not isinstance(metadata, dict) or not isinstance(metadata.get(METADATA_KEY), str):
-        raise ModelFileError(f"{path}: not a chainrule model file: a safetensors file without chainrule's "
+        raise ModelFileError(f"{path}: not a chainrule {what}: a safetensors file without chainrule's "
                              f"metadata (written by another program?)")
     try:
         document = json.loads(metadata[METADATA_KEY], parse_constant=reject_constant, parse_float=finite_float)
@@ -390,8 +395,8 @@ def chainrule_document(header: dict, path: PathLike) -> dict:
                              f"Python's JSON reader goes (past its recursion limit); chainrule writes none so "
                              f"deep") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a chainrule model file: its metadata has no format {FORMAT!r}")
-    _check_format_version(document, path)
+        raise ModelFileError(f"{path}: not a chainrule {what}: its metadata has no format {FORMAT!r}")
+    _check_format_version(document, path, what)
     try:
         _check_fields(document, path)
     except ModelFileError as error:
@@ -399,7 +404,7 @@ def chainrule_document(header: dict, path: PathLike) -> dict:
     return document
 
 
-def _check_format_version(document: dict, path: PathLike) -> None:
+def _check_format_version(document: dict, path: PathLike, what: str = "model file") -> None:
     """ModelFileError unless the file's ``format_version`` is the one this chainrule reads, saying
     whether the file's format is older (written by which chainrule) or newer (upgrade chainrule)."""
     version = document.get("format_version")
@@ -412,12 +417,12 @@ def _check_format_version(document: dict, path: PathLike) -> None:
                              f"got {quoted(version)} (the file was written by {by})")
     if version < FORMAT_VERSION:
         raise ModelFileError(
-            f"{path}: model file format version {quoted(version)}, written by {by}: an older format that this "
+            f"{path}: {what} format version {quoted(version)}, written by {by}: an older format that this "
             f"chainrule ({__version__}) cannot read (it reads version {FORMAT_VERSION}); load the file with "
             f"the chainrule that wrote it"
         )
     raise ModelFileError(
-        f"{path}: model file format version {quoted(version)}, written by {by}: a newer format than this "
+        f"{path}: {what} format version {quoted(version)}, written by {by}: a newer format than this "
         f"chainrule ({__version__}) reads (version {FORMAT_VERSION}); upgrade chainrule to load it"
     )
 
@@ -457,7 +462,8 @@ def _check_fields(document: dict, path: PathLike) -> None:
                                  f"got {quoted(declared, 60)}")
 
 
-def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, path: PathLike) -> None:
+def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, path: PathLike,
+                   what: str = "model file") -> None:
     """Every tensor in the header is one the architecture implies or a declared extra, with
     the model's dtype and the architecture's shape; none is missing, each one's data_offsets
     span exactly the bytes its dtype and shape need, and all fit the file. So nothing is
@@ -503,7 +509,7 @@ def _check_tensors(header: dict, shapes: dict, document: dict, body_size: int, p
                 f"{path}: tensor {name!r} has shape {quoted(entry.get('shape'), 60)}, expected {list(shape)} from the "
                 f"architecture"
             )
-    check_spans(present, body_size, path)
+    check_spans(present, body_size, path, what)
 
 
 def _check_preprocessor(model: Layer, path: PathLike) -> None:

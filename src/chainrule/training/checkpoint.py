@@ -48,7 +48,9 @@ def check_is_checkpoint(extra: dict, path) -> None:
     """ModelFileError naming ``path`` unless its extra JSON (``chainrule.io.read``'s third
     item) is a training checkpoint's: a model file holds no training state."""
     if extra.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state)")
+        raise ModelFileError(f"{path}: not a training checkpoint (a model file without training state); expected "
+                             f"the checkpoint a run wrote (chainrule train's checkpoint.safetensors, or fit's "
+                             f"checkpoint=...)")
 
 
 class CheckpointFile(os.PathLike):
@@ -104,11 +106,11 @@ class CheckpointFile(os.PathLike):
 def read_checkpoint(path) -> CheckpointFile:
     """The training checkpoint at ``path``, read once.
 
-    Raises ModelFileError naming ``path`` for a file that is not a chainrule model file
-    (missing, damaged, foreign; see ``chainrule.io.read``) or a model file without training
-    state. Its fields are checked against a run only by :func:`load_checkpoint`.
+    Raises ModelFileError naming ``path`` for a file that is not a chainrule checkpoint
+    (missing, damaged, foreign; see ``chainrule.io.read``, whose errors call it a checkpoint) or a
+    model file without training state. Its fields are checked against a run only by :func:`load_checkpoint`.
     """
-    model, tensors, extra = read(path)
+    model, tensors, extra = read(path, what="checkpoint")
     check_is_checkpoint(extra, path)
     return CheckpointFile(path, model, tensors, extra)
 
