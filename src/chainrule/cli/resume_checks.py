@@ -16,12 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from ..checks import listing
+from ..checks import as_float_dtype, listing
 from ..data import BUILTIN_DATASETS
-from ..errors import PATH_QUOTE_LIMIT, ConfigError, HyperparameterError, ModelFileError, quoted
+from ..errors import PATH_QUOTE_LIMIT, ChainruleError, ConfigError, HyperparameterError, ModelFileError, quoted
 from ..layers import ACTIVATIONS, Linear, Sequential
 from ..layers.widths import input_width, output_width
-from ..training.checkpoint import CheckpointFile
+from ..losses import LOSSES
+from ..optimizers import OPTIMIZERS
+from ..training.checkpoint import CheckpointFile, loss_lineage
 from .config import SavedConfig, TrainConfig, read_config, saved_config, value_name
 from .network_args import activation_names, as_built, hidden_sizes
 from .rows import changed_since_run, is_pipe, is_run_data
@@ -87,6 +89,87 @@ def check_config_matches_network(checkpoint: CheckpointFile, saved: dict, saved_
             raise ModelFileError(f"{activation}: {quoted(resumed.activation)} differs from the checkpoint's "
                                  f"own network, whose activations are {quoted(held, 80)}; the file was altered or "
                                  f"damaged")
+
+
+def check_config_matches_state(checkpoint: CheckpointFile, saved: dict, saved_source: str | SavedConfig) -> None:
+    """ConfigError naming the key where the resumed run's configuration ``saved`` came from (``config.toml:
+    key 'seed'``, or the checkpoint's ``metadata.config.seed``), both values and the checkpoint field holding
+    the other, when ``saved`` says another thing than the training state the checkpoint holds: its weights'
+    initializer and dtype, its optimizer, the seed and the order of the rows (``shuffle``) its Generator
+    continues, early stopping on or off (its callbacks), a validation set or none, its loss. Checked before
+    anything is built, where ``cr.fit`` would refuse the resume once the data is read, naming the checkpoint's
+    field and not the key (``the checkpoint was trained with 'Adam', not SGD``), or blame another key (a
+    ``loss`` giving other outputs was blamed on ``data``). A checkpoint holding its configuration holds it as
+    its state says; one that holds none (written before chainrule stored it) is resumed with the config.toml
+    beside it, which may be another run's, or edited since. Keys ``saved`` lacks, and fields the checkpoint
+    lacks (written before chainrule recorded them), are not compared."""
+    resumed, extra = TrainConfig().with_values(saved, saved_source), checkpoint.extra
+    linears = [layer for layer in getattr(checkpoint.model, "layers", []) if type(layer) is Linear]
+    held = {  # key: (the value the checkpoint holds, in the configuration's terms, or None; where it holds it)
+        "init": (linears[0].init if linears and len({layer.init for layer in linears}) == 1 else None,
+                 "architecture: init of its Linear layers"),
+        "dtype": (str(checkpoint.model.dtype), "its weights' dtype"),
+        "optimizer": (_optimizer_key(extra.get("optimizer")), "checkpoint field optimizer.type"),
+        "seed": (extra.get("seed") if type(extra.get("seed")) is int else None, "checkpoint field seed"),
+        "shuffle": (extra.get("shuffle", True) if isinstance(extra.get("shuffle", True), bool) else None,
+                    "checkpoint field shuffle"),
+    }
+    asked = {"init": resumed.init, "dtype": _dtype_name(resumed.dtype), "optimizer": resumed.optimizer,
+             "seed": resumed.seed, "shuffle": resumed.shuffle}
+    for key, (value, where) in held.items():
+        if (key in saved or key == "shuffle") and value is not None and asked[key] != value:
+            raise _state_error(checkpoint, key, saved_source, f"{quoted(getattr(resumed, key))} differs from the "
+                               f"checkpoint's {quoted(value)} ({where})")
+    early_stopping = _has_early_stopping(extra)
+    if "patience" in saved and early_stopping is not None and (resumed.patience > 0) != early_stopping:
+        had = "with early stopping" if early_stopping else "without early stopping"
+        raise _state_error(checkpoint, "patience", saved_source, f"{resumed.patience} differs from the checkpoint's "
+                           f"run, which trained {had} (checkpoint field callback_types)")
+    validation = extra.get("validation")
+    if "validation" in saved and isinstance(validation, str) and (resumed.validation > 0) != (validation != "none"):
+        had = "held out a validation set" if validation != "none" else "held out no validation set"
+        raise _state_error(checkpoint, "validation", saved_source, f"{quoted(resumed.validation)} differs from the "
+                           f"checkpoint's run, which {had} (checkpoint field validation)")
+    lineage = extra.get("loss")
+    if "loss" in saved and resumed.loss in LOSSES and isinstance(lineage, list) and lineage:
+        ours = loss_lineage(LOSSES[resumed.loss]())
+        if ours[0] not in lineage and lineage[0] not in ours:
+            raise _state_error(checkpoint, "loss", saved_source, f"{quoted(resumed.loss)} ({ours[0]}) differs from "
+                               f"the checkpoint's run's {lineage[0]} (checkpoint field loss)")
+
+
+def _optimizer_key(saved) -> str | None:
+    """The key of OPTIMIZERS ("adam") whose class a checkpoint's ``optimizer`` field names; None for none."""
+    kind = saved.get("type") if isinstance(saved, dict) else None
+    return next((key for key, optimizer in OPTIMIZERS.items() if optimizer.__name__ == kind), None)
+
+
+def _dtype_name(dtype) -> str | None:
+    """The dtype ``dtype`` names ("f4": "float32"); None for one that is not a float dtype (refused later)."""
+    try:
+        return as_float_dtype(dtype).name
+    except ChainruleError:
+        return None
+
+
+def _has_early_stopping(extra: dict) -> bool | None:
+    """Whether a checkpoint's run had early stopping (its only callback ``chainrule train`` makes), by its
+    field callback_types, else by its callbacks' states; None where it records neither as a list."""
+    types, states = extra.get("callback_types"), extra.get("callbacks")
+    if isinstance(types, list):
+        return any(isinstance(name, str) and name.endswith(".EarlyStopping") for name in types)
+    return bool(states) if isinstance(states, list) else None
+
+
+def _state_error(checkpoint: CheckpointFile, key: str, source: str | SavedConfig, differs: str) -> ConfigError:
+    """The refusal of a resumed configuration (from ``source``) whose ``key`` ``differs`` from the state the
+    ``checkpoint`` holds, saying which file to mend."""
+    if isinstance(source, SavedConfig):
+        mend = "the file was altered or damaged"
+    else:
+        mend = (f"{source} is not the configuration of the run that wrote the checkpoint {checkpoint} (edited since, "
+                f"or another run's): set {key} there as the checkpoint holds it")
+    return ConfigError(f"{value_name(key, source)}: {differs}; {mend}")
 
 
 def mlp_layers(model) -> tuple[list[int], list[type]] | None:

@@ -80,9 +80,9 @@ from .network_args import hidden_layers
 from .network_size import check_network_fits_memory, network_size, training_vectors
 from .outputs import named_by_option
 from .resume_checks import (
-    check_config_matches_network, check_epochs_cover, check_same_columns, check_same_data_file, check_same_hidden,
-    check_same_network, check_same_shuffle, check_same_split, check_same_target_standardization, check_same_widths,
-    ResumedConfig, resumed_config,
+    check_config_matches_network, check_config_matches_state, check_epochs_cover, check_same_columns,
+    check_same_data_file, check_same_hidden, check_same_network, check_same_shuffle, check_same_split,
+    check_same_target_standardization, check_same_widths, ResumedConfig, resumed_config,
 )
 from .rows import column_name, data_sha256, is_pipe, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, METRICS, check_folder_is_free, check_holds_the_resumed_run,
@@ -193,6 +193,7 @@ def resolve_config_and_sources(args, checkpoint: CheckpointFile | None = None,
         sources.update(dict.fromkeys(values, source))
     if args.resume:  # before validate, which would blame the saved activations for a count --hidden changed
         check_config_matches_network(checkpoint, *resumed)
+        check_config_matches_state(checkpoint, *resumed)
         check_same_hidden(*resumed, config, sources)
     validate(config, sources)
     # NumPy's other names of the two dtypes ("double", "f4") are taken, and saved by the one --help gives
