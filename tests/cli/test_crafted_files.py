@@ -209,6 +209,7 @@ def test_a_crafted_first_epoch_loss_in_a_run_folders_checkpoint_is_quoted_in_par
     model, tensors, extra = read(small_run / "checkpoint.safetensors")
     ours = extra["history"]["metrics"]["loss"][0]
     extra["history"]["metrics"]["loss"][0] = "x" * 100_000
+    del model.metadata["run_id"]  # nor does its checkpoint record one
     save(model, folder / "checkpoint.safetensors", extra_tensors=tensors, extra_json=extra)
     code, _, err = call(capsys, "train", "--resume", folder / "a.safetensors", "--epochs", "2")
     line = assert_one_line_error(code, err, "its checkpoint.safetensors recorded a loss of 'xxx",

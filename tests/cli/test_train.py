@@ -773,11 +773,16 @@ def assert_not_resumed_over_another_run(capsys, checkpoint, folder, *reason: str
     assert out == "" and {path.name: path.read_bytes() for path in folder.iterdir()} == before
 
 
-def without_run_id(folder):
-    """Take the run id out of ``folder``'s metrics.json, as a run of before chainrule recorded one wrote it."""
+def without_run_id(folder, *, checkpoint: bool = True):
+    """Take the run id out of ``folder``'s metrics.json and (with ``checkpoint``) its checkpoint.safetensors, as a
+    run of before chainrule recorded one wrote them."""
     metrics = json.loads((folder / "metrics.json").read_text())
     del metrics["run_id"]
     (folder / "metrics.json").write_text(json.dumps(metrics))
+    if checkpoint:
+        model, tensors, extra = read(folder / "checkpoint.safetensors")
+        del model.metadata["run_id"]
+        save(model, folder / "checkpoint.safetensors", extra_tensors=tensors, extra_json=extra, seal=True)
 
 
 def test_a_checkpoint_copied_into_the_folder_of_a_repeat_of_its_run_is_not_resumed_over_that_run(tmp_path, capsys):
@@ -801,6 +806,37 @@ def test_a_checkpoint_copied_into_the_folder_of_a_repeat_of_its_run_is_not_resum
     code, _, err = call(capsys, "train", "--resume", copied, "--epochs", "2", "--out", tmp_path / "c")
     assert code == 0, err
     assert json.loads((tmp_path / "c" / "metrics.json").read_text())["run_id"] not in (a_id, b_id)
+
+
+def test_a_folder_whose_metrics_json_records_no_run_id_is_told_by_its_checkpoints(tmp_path, capsys):
+    # a metrics.json of before run ids (its run resumed in its folder since by a chainrule recording them, or a run
+    # stopped before writing it) left only config.toml's keys and the epoch-1 loss to tell the runs apart, which
+    # a repeat of the run matches: its files were replaced; the folder's checkpoint.safetensors records its run id
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "a")[0] == 0
+    assert call(capsys, "train", "--config", tmp_path / "a" / "config.toml", "--out", tmp_path / "b")[0] == 0
+    without_run_id(tmp_path / "b", checkpoint=False)
+    a_id, b_id = (read(tmp_path / run / "checkpoint.safetensors")[0].metadata["run_id"] for run in "ab")
+    copied = tmp_path / "b" / "a.safetensors"
+    shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
+    assert_not_resumed_over_another_run(capsys, copied, tmp_path / "b", f"its checkpoint.safetensors has run_id "
+                                        f"'{b_id}', the checkpoint's run '{a_id}'")
+    snapshot = tmp_path / "b" / "epoch-1.safetensors"  # a copy of the folder's own run still resumes there
+    shutil.copy(tmp_path / "b" / "checkpoint.safetensors", snapshot)
+    code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "2")
+    assert code == 0, err
+
+
+def test_a_folder_of_before_run_ids_resumes_its_own_checkpoint_and_its_copies(tmp_path, capsys):
+    # files with no run id anywhere, as a chainrule of before wrote them: the run's own checkpoints are taken
+    assert call(capsys, "train", *IRIS, "--epochs", "1", "--out", tmp_path / "a")[0] == 0
+    without_run_id(tmp_path / "a")
+    checkpoint = tmp_path / "a" / "checkpoint.safetensors"
+    shutil.copy(checkpoint, tmp_path / "a" / "epoch-1.safetensors")
+    code, _, err = call(capsys, "train", "--resume", tmp_path / "a" / "epoch-1.safetensors", "--epochs", "2")
+    assert code == 0, err
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "3")
+    assert code == 0, err
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["epochs"] == 3
 
 
 @pytest.mark.parametrize("text", ["hidden = [4\n", 'hidden = "8"\nactivation = "relu,tanh"\n'])

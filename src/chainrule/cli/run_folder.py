@@ -200,7 +200,9 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: ResumedConfig, ex
     none): a checkpoint copied into another run's folder (``cp a/checkpoint.safetensors b/a.safetensors``)
     was resumed there, and its run's files replaced that run's model, checkpoint, metrics and
     configuration. The runs are told apart by their run ids (:func:`run_id_for`), the folder's in its
-    metrics.json. Where either has none (files written before chainrule recorded run ids), by the keys of
+    metrics.json, else in its own checkpoint.safetensors (a metrics.json of before run ids, whose run a chainrule
+    recording them resumed there since; or a run stopped before writing metrics.json). Where the folder or the
+    checkpoint has none (files written before chainrule recorded run ids), by the keys of
     config.toml no resume changes (``RUN_KEYS``; one that a configuration saved before it existed lacks, its
     default: ``DEFAULT_WHEN_ABSENT``), then, for runs differing in another (a sweep of ``lr``),
     by the loss of their first epoch: every checkpoint of a run, resumed or not, holds the same (see
@@ -211,10 +213,12 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: ResumedConfig, ex
     config = folder / CONFIG
     if not is_resumed_folder(folder, resume) or not config.is_file():
         return
-    folder_id = _recorded_run_id(folder / METRICS)
+    recorded_by, folder_id = METRICS, _recorded_run_id(folder / METRICS)
+    if folder_id is None:  # a metrics.json of before run ids (the run since resumed there), or none yet
+        recorded_by, folder_id = CHECKPOINT, _checkpoint_run_id(folder / CHECKPOINT, resume)
     if folder_id is not None and isinstance(resumed_id, str):
         if folder_id != resumed_id:
-            raise _another_run(folder, resume, f"{METRICS} has run_id {quoted(folder_id)}, the checkpoint's run "
+            raise _another_run(folder, resume, f"{recorded_by} has run_id {quoted(folder_id)}, the checkpoint's run "
                                                f"{quoted(resumed_id)}")
         return
     if not _is_file(resumed.source, config):
@@ -269,6 +273,20 @@ def _recorded_run_id(metrics: Path) -> str | None:
     except (OSError, ValueError, RecursionError):
         return None
     value = recorded.get("run_id") if isinstance(recorded, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _checkpoint_run_id(own: Path, resume) -> str | None:
+    """The run id that a run folder's own checkpoint (``own``, another file than ``resume``) records in its
+    ``metadata.run_id``, read from its header; None where it records none (written before chainrule recorded
+    one), is ``resume`` itself, or cannot be read."""
+    try:
+        if not own.is_file() or own.samefile(resume):
+            return None
+        metadata = chainrule_document(read_header(own, "checkpoint")[0], own, "checkpoint")["metadata"]
+    except (OSError, ModelFileError):
+        return None
+    value = metadata.get("run_id")
     return value if isinstance(value, str) else None
 
 
