@@ -753,7 +753,8 @@ def test_a_checkpoint_copied_into_the_folder_of_a_run_of_another_lr_is_not_resum
     copied = tmp_path / "b" / "a.safetensors"
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", copied)
     assert_not_resumed_over_another_run(capsys, copied, tmp_path / "b", "its checkpoint.safetensors recorded a loss "
-                                        "of ", " in epoch 1, the checkpoint's run ", epochs="3")
+                                        "of ", " in epoch 1, the checkpoint's run ", "; its config.toml has lr 0.1, "
+                                        f"the checkpoint's run 0.01 ({copied}: metadata.config.lr); ", epochs="3")
     snapshot = tmp_path / "a" / "epoch-2.safetensors"  # a copy in its own run's folder still resumes there, after
     shutil.copy(tmp_path / "a" / "checkpoint.safetensors", snapshot)  # a resume that changed the lr
     code, _, err = call(capsys, "train", "--resume", tmp_path / "a" / "checkpoint.safetensors", "--epochs", "3",

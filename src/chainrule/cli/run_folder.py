@@ -223,7 +223,7 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: ResumedConfig, ex
         return
     if not _is_file(resumed.source, config):
         _check_same_run_keys(folder, resume, resumed)
-    _check_same_first_epoch(folder, resume, extra)
+    _check_same_first_epoch(folder, resume, extra, resumed)
 
 
 def _is_file(source, path: Path) -> bool:
@@ -290,11 +290,12 @@ def _checkpoint_run_id(own: Path, resume) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _check_same_first_epoch(folder: Path, resume, extra: dict) -> None:
+def _check_same_first_epoch(folder: Path, resume, extra: dict, resumed: ResumedConfig) -> None:
     """ConfigError naming ``--resume`` when the run folder's own checkpoint (``folder``'s checkpoint.safetensors,
     another file than ``resume``) recorded another first-epoch loss than the resumed checkpoint (its
-    ``extra_json`` ``extra``). Only the header of the folder's checkpoint is read; one that cannot be read, or
-    that records no loss, tells nothing and is not compared."""
+    ``extra_json`` ``extra``), naming too the keys in which the folder's config.toml differs from the checkpoint's
+    run's configuration ``resumed`` (:func:`_differing_keys`: a sweep's ``lr``). Only the header of the folder's
+    checkpoint is read; one that cannot be read, or that records no loss, tells nothing and is not compared."""
     own = folder / CHECKPOINT
     try:
         if not own.is_file() or own.samefile(resume):
@@ -305,7 +306,26 @@ def _check_same_first_epoch(folder: Path, resume, extra: dict) -> None:
     ours = _first_epoch_loss(extra)
     if theirs is not None and ours is not None and theirs != ours:
         raise _another_run(folder, resume, f"{CHECKPOINT} recorded a loss of {quoted(theirs)} in epoch 1, the "
-                                           f"checkpoint's run {quoted(ours)}")
+                                           f"checkpoint's run {quoted(ours)}{_differing_keys(folder, resumed)}")
+
+
+def _differing_keys(folder: Path, resumed: ResumedConfig) -> str:
+    """``; its config.toml has lr 0.1, the checkpoint's run 0.01 (ck.safetensors: metadata.config.lr)``: each key
+    whose value the run ``folder``'s config.toml gives otherwise than the configuration ``resumed`` of the
+    checkpoint's run, where it came from named; "" where none does, where config.toml cannot be read, and where it
+    is the file ``resumed`` came from (a checkpoint holding no configuration, in its own folder: nothing to
+    compare it with)."""
+    config = folder / CONFIG
+    if _is_file(resumed.source, config):
+        return ""
+    try:
+        written = read_config(config)
+    except ConfigError:
+        return ""
+    keys = [key for key in TrainConfig.keys() if key in written and key in resumed.values
+            and written[key] != resumed.values[key] and key != "epochs"]
+    return "".join(f"; its {CONFIG} has {key} {quoted(written[key])}, the checkpoint's run "
+                   f"{quoted(resumed.values[key])} ({value_name(key, resumed.source)})" for key in keys)
 
 
 def saved_extra(checkpoint: Path) -> dict:
