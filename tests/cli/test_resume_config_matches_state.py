@@ -75,3 +75,17 @@ def test_a_checkpoints_own_configuration_that_differs_from_its_state_names_the_k
     assert_one_line_error(code, err, f"chainrule: error: {checkpoint}: metadata.config.optimizer: 'rmsprop' differs "
                                      f"from the checkpoint's 'adam' (checkpoint field optimizer.type); the file was "
                                      f"altered or damaged")
+
+
+@pytest.mark.parametrize("line", ["test_size = 0.3", "validation = 0.1"])
+def test_a_config_toml_beside_an_old_checkpoint_holding_out_other_rows_names_the_keys_that_chose_them(old_run, capsys,
+                                                                                                      line):
+    # the checkpoint records neither fraction: cr.fit's refusal of another validation set named no key
+    key, value = line.split(" = ")
+    config = old_run / "config.toml"
+    config.write_text(re.sub(rf"(?m)^{key} = .*$", line, config.read_text()))
+    checkpoint = old_run / "checkpoint.safetensors"
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet")
+    assert_one_line_error(code, err, f"chainrule: error: --resume: {checkpoint}: validation: the checkpoint's run held "
+                                     f"out a different validation set", "; this run held out its rows by seed 0 "
+                                     f"({config}: key 'seed'), ", f"{key} {value} ({config}: key '{key}')")

@@ -615,20 +615,29 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         if isinstance(error, ChainruleError) and rest and argument in FIT_OPTIONS:
             error.args = (f"{value_name(argument, sources.get(argument))}: {rest}", *error.args[1:])
         elif isinstance(error, ModelFileError):
-            name_checkpoint_error(error, folder / CHECKPOINT, checkpoint)
+            name_checkpoint_error(error, folder / CHECKPOINT, checkpoint, config, sources)
         raise
 
 
-def name_checkpoint_error(error: ModelFileError, written: Path, resumed: CheckpointFile | None) -> None:
+def name_checkpoint_error(error: ModelFileError, written: Path, resumed: CheckpointFile | None,
+                          config: TrainConfig, sources: dict) -> None:
     """Lead ``error``, raised by fit about a checkpoint, with the option that named the file: ``--out`` for the
     checkpoint ``written`` into the run folder that cannot be written (a full disk, a file made read-only
     meanwhile), ``--resume`` for the ``resumed`` one (a damaged field: ``checkpoint field epoch: ...``), as the
-    errors found before training name them."""
+    errors found before training name them. Another validation set than the ``resumed`` run's is told with the
+    keys of ``config`` that chose this run's, each named where it came from (``sources``): a checkpoint holding no
+    configuration is resumed with the config.toml beside it, whose ``test_size`` or ``validation`` (recorded
+    nowhere in the checkpoint) may not be its run's."""
     message = str(error)
     if message.startswith(f"{written}: cannot write"):
         error.args = (f"--out: {message}", *error.args[1:])
     elif resumed is not None and message.startswith(f"{resumed}: "):
-        error.args = (f"--resume: {message}", *error.args[1:])
+        held = ""
+        if message.startswith(f"{resumed}: validation: "):
+            held = "; this run held out its rows by " + ", ".join(
+                f"{key} {quoted(getattr(config, key))} ({value_name(key, sources.get(key))})"
+                for key in ("seed", "test_size", "validation", "data"))
+        error.args = (f"--resume: {message}{held}", *error.args[1:])
 
 
 #: cr.fit's arguments that train passes as they are given, under the same name as its options' keys
