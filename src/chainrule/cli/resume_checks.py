@@ -2,9 +2,10 @@
 
 The checkpoint carries the run's configuration (``metadata.config``; else config.toml beside
 it). Before anything is built, that configuration must describe the network the checkpoint
-holds, and the new run may not change what the checkpoint holds (the network, the optimizer's
-state, the dtype, early stopping) or which rows were held out (the seed, the test and
-validation fractions); once the data is read, its features and outputs must fit the network,
+holds and the training state it saved (``check_config_matches_state``: a config.toml beside an
+old checkpoint may be another run's), and the new run may not change what the checkpoint holds
+(the network, the optimizer's state, the dtype, early stopping) or which rows were held out (the
+seed, the test and validation fractions); once the data is read, its features and outputs must fit the network,
 and its named columns (a CSV header's) must be the run's, in the run's order, and the run's
 own data files unchanged (their SHA-256), since the test rows split from them would move.
 Each refusal names the key where its value came from (see ``value_name``): ``--seed``,
