@@ -85,6 +85,22 @@ def test_rows_whose_label_column_is_left_empty_are_predicted(iris_run, tmp_path,
     assert_one_line_error(code, err, f"{blank}: line 2, column 5 'species': empty label cell")
 
 
+def test_a_file_separated_by_semicolons_is_named_so_by_predict_evaluate_and_train(iris_run, tmp_path, capsys):
+    """Excel's CSV where the decimal mark is a comma: predict said the file had no column sepal_length and
+    listed its header as one column, train that the header names one column, neither why."""
+    rows = iris_rows()
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text("".join(";".join(cell.replace(".", ",") for cell in row) + "\n" for row in rows[:6]))
+    for command in (["predict", iris_run / "model.safetensors", semicolons],
+                    ["evaluate", iris_run / "model.safetensors", semicolons],
+                    ["train", "--data", semicolons, "--out", tmp_path / "run"]):
+        code, out, err = call(capsys, *command)
+        assert_one_line_error(code, err, f"{semicolons}: line 1: the header has no comma but 4 semicolons",
+                              "chainrule reads comma-separated files", "pandas.read_csv(path, sep=';')",
+                              "(add decimal=',' where its numbers are written 3,5)")
+        assert out == ""
+
+
 def test_a_regressor_predicts_values_and_has_no_probabilities(tmp_path, capsys):
     assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "2", "--quiet", "--no-plots",
                 "--out", tmp_path)[0] == 0

@@ -119,6 +119,11 @@ BAD_FILES = {
     "only blank lines": ("\n\n  \n", {}, ["empty"]),
     "header only": ("a,b,label\n", {}, ["no data rows"]),
     "one column": ("label\n1\n2\n", {}, ["line 1", "'label'", "one column"]),
+    # Excel's CSV where the decimal mark is a comma: it said the header names one column ('a;b;label')
+    "semicolons": ("a;b;label\n1,5;2;x\n", {}, ["line 1", "no comma but 2 semicolons", "'a;b;label'",
+                                                "comma-separated", "pandas.read_csv(path, sep=';')",
+                                                "decimal=','"]),
+    "tabs": ("a\tb\tlabel\n1\t2\tx\n", {}, ["line 1", "no comma but 2 tabs", "sep='\\t'"]),
     # its first row was taken for the names (numbers) and left out of the data, without a word
     "no header": ("\n5.1,3.5,0\n4.9,3.0,1\n", {}, ["line 2", "expected a header row", "numbers only",
                                                    "'5.1,3.5,0'", "add a header line"]),
@@ -240,6 +245,18 @@ def test_feature_only_csv_names_a_bad_cell(tmp_path):
 
 def test_feature_only_csv_may_have_one_column(tmp_path):
     assert load_csv_features(write(tmp_path, "a\n1\n2\n"), 1).tolist() == [[1], [2]]
+
+
+def test_rows_to_predict_separated_by_semicolons_are_named_so(tmp_path):
+    """They were refused as a file without the model's columns, the header listed as one ('a;b')."""
+    path = write(tmp_path, "a;b\n1;2\n")
+    with pytest.raises(DataError, match=r"^.*data.csv: line 1: the header has no comma but 1 semicolon \('a;b'\); "
+                                        r"chainrule reads comma-separated files"):
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label_required=False)
+    with pytest.raises(DataError, match=r"no comma but 1 semicolon"):
+        csv_file.load_csv_for_model(path, n_features=2, label_required=False)
+    with pytest.raises(DataError, match=r"no comma but 1 semicolon"):
+        load_csv_features(path, 2)
 
 
 @pytest.mark.parametrize("quoted", [False, True])

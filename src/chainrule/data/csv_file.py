@@ -7,6 +7,8 @@ Conventions
   error), a quoted cell as long as an unquoted one may be. Lines end in ``\n``, ``\r\n`` or
   ``\r``. Blank lines are skipped.
 - The first non-blank line is the header: a non-empty, distinct name for every column. A
+  header of one column that holds a semicolon or a tab is an error: the file is separated by
+  those (as Excel writes CSV files where the decimal mark is a comma), not by commas. A
   line of numbers only (other than pandas' default names ``0,1,...,n-1``), or of numbers and
   a label column's name that is one of its labels (UCI's ``iris.data``), is a row of data of a
   file without a header: an error, rather than its row taken for the names and left out.
@@ -63,6 +65,10 @@ LOADTXT_ONLY_SPACES = "\x1c\x1d\x1e\x1f"
 # does not impute, so a feature cell holding one is named as a missing value rather than as a label column.
 MISSING_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "1.#IND", "1.#QNAN", "<NA>", "N/A",
                              "NA", "NULL", "None", "n/a", "null", "?"})
+# Separators of other CSV dialects, as the error for a header of one column holding them names them: (the
+# separator, its name, the pandas.read_csv arguments that read such a file, a note on them).
+OTHER_SEPARATORS = ((";", "semicolon", "sep=';'", " (add decimal=',' where its numbers are written 3,5)"),
+                    ("\t", "tab", "sep='\\t'", ""))
 MISSING_ADVICE = "chainrule trains on complete rows: fill in or drop the rows with missing values first"
 
 
@@ -403,6 +409,8 @@ def _read_header(rows, path: Path, *, min_columns: int = 2) -> tuple[int, list]:
                 raise DataError(f"{path}: line {line}: columns {seen[name] + 1} and {j + 1} are both named "
                                 f"{quoted(name)}")
             seen[name] = j
+        if len(header) == 1:
+            _check_not_other_separator(header[0], path, line)
         if len(header) < min_columns:
             raise DataError(
                 f"{path}: line {line}: the header names one column ({quoted(header[0])}); "
@@ -410,6 +418,20 @@ def _read_header(rows, path: Path, *, min_columns: int = 2) -> tuple[int, list]:
             )
         return line, header
     raise DataError(f"{path}: the file is empty; expected a header row of column names")
+
+
+def _check_not_other_separator(name: str, path: Path, line: int) -> None:
+    """DataError when a header of one column holds semicolons or tabs: the file is separated by them,
+    not by commas (Excel writes ';' where the decimal mark is a comma), and its every row would be one
+    cell, refused as such only later with a puzzling message (one column, or no column of the model's)."""
+    for separator, name_of, arguments, note in OTHER_SEPARATORS:
+        count = name.count(separator)
+        if count:
+            raise DataError(
+                f"{path}: line {line}: the header has no comma but {count} {name_of}{'s' if count > 1 else ''} "
+                f"({quoted(name)}); chainrule reads comma-separated files: convert it, e.g. with pandas: "
+                f"pandas.read_csv(path, {arguments}).to_csv('converted.csv', index=False){note}"
+            )
 
 
 def _headerless(path: Path, line: int, header: list, found: str) -> DataError:
