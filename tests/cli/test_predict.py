@@ -101,6 +101,17 @@ def test_a_file_separated_by_semicolons_is_named_so_by_predict_evaluate_and_trai
         assert out == ""
 
 
+def test_a_missing_value_in_rows_to_predict_is_named_without_speaking_of_training(iris_run, tmp_path, capsys):
+    """It said 'chainrule trains on complete rows' to a user predicting new rows."""
+    rows = iris_rows()
+    missing = write_csv(tmp_path / "missing.csv", [rows[0][:4], rows[1][:4], ["5.0", "", "1.4", "0.2"]])
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", missing)
+    line = assert_one_line_error(code, err, f"{missing}: line 3, column 2 'sepal_width': expected a number, found an "
+                                            f"empty cell (a missing value); chainrule reads complete rows only, to "
+                                            f"train and to predict: fill in or drop the rows with missing values")
+    assert "trains" not in line and out == ""
+
+
 def test_a_regressor_predicts_values_and_has_no_probabilities(tmp_path, capsys):
     assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "2", "--quiet", "--no-plots",
                 "--out", tmp_path)[0] == 0

@@ -69,7 +69,8 @@ MISSING_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "
 # separator, its name, the pandas.read_csv arguments that read such a file, a note on them).
 OTHER_SEPARATORS = ((";", "semicolon", "sep=';'", " (add decimal=',' where its numbers are written 3,5)"),
                     ("\t", "tab", "sep='\\t'", ""))
-MISSING_ADVICE = "chainrule trains on complete rows: fill in or drop the rows with missing values first"
+MISSING_ADVICE = ("chainrule reads complete rows only, to train and to predict: fill in or drop the rows with missing "
+                  "values first")
 
 
 def load_csv(path, *, label: str | None = None, task: str | None = None, dtype=None,
