@@ -112,6 +112,22 @@ def test_a_missing_value_in_rows_to_predict_is_named_without_speaking_of_trainin
     assert "trains" not in line and out == ""
 
 
+def test_rows_written_with_pandas_index_say_how_to_write_them_without(iris_run, tmp_path, capsys):
+    """DataFrame.to_csv(path) writes the index as a first column without a name: the line said only that column 1
+    had no name. A column without a name elsewhere is not taken for an index."""
+    rows = iris_rows()
+    indexed = write_csv(tmp_path / "indexed.csv", [[""] + rows[0][:4]] + [[k] + row[:4] for k, row in
+                                                                          enumerate(rows[1:6])])
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", indexed)
+    assert_one_line_error(code, err, f"{indexed}: line 1: column 1 has no name in the header; pandas' "
+                                     f"DataFrame.to_csv writes its index so (an unnamed first column of row numbers): "
+                                     f"write the file with to_csv(path, index=False), or give the column a name")
+    unnamed = write_csv(tmp_path / "unnamed.csv", [rows[0][:4] + [""]] + [row[:4] + [k] for k, row in
+                                                                         enumerate(rows[1:6])])
+    code, out, err = call(capsys, "predict", iris_run / "model.safetensors", unnamed)
+    assert assert_one_line_error(code, err).endswith(f"{unnamed}: line 1: column 5 has no name in the header")
+
+
 def test_a_regressor_predicts_values_and_has_no_probabilities(tmp_path, capsys):
     assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "2", "--quiet", "--no-plots",
                 "--out", tmp_path)[0] == 0

@@ -131,7 +131,11 @@ BAD_FILES = {
     # UCI's iris.data: the label column's "name" is one of its labels
     "no header, text labels": ("5.1,3.5,setosa\n4.9,3.0,setosa\n7.0,3.2,versicolor\n", {},
                                ["line 1", "found numbers and the label 'setosa'", "add a header line"]),
-    "unnamed column": ("a,,label\n1,2,3\n", {}, ["line 1", "column 2", "no name"]),
+    "unnamed column": ("a,,label\n1,2,3\n", {}, ["line 1", "column 2", "no name in the header"]),
+    # pandas' to_csv(path) writes its index as an unnamed first column: the message said no more than that
+    "pandas index": (",a,b,label\n0,1,2,x\n1,3,4,y\n", {}, ["line 1: column 1 has no name in the header; pandas' "
+                                                         "DataFrame.to_csv writes its index so",
+                                                         "to_csv(path, index=False)"]),
     "duplicate names": ("a,b,a\n1,2,3\n", {}, ["line 1", "columns 1 and 3", "'a'"]),
     "missing label column": ("a,b,c\n1,2,3\n", {"label": "target"}, ["'target'", "'a', 'b', 'c'"]),
     # a label column named but for its case (--label Target for pandas' "target"): the header was listed alone

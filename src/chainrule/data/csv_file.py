@@ -69,6 +69,9 @@ MISSING_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "
 # separator, its name, the pandas.read_csv arguments that read such a file, a note on them).
 OTHER_SEPARATORS = ((";", "semicolon", "sep=';'", " (add decimal=',' where its numbers are written 3,5)"),
                     ("\t", "tab", "sep='\\t'", ""))
+# A first column without a name is most often the index that pandas' DataFrame.to_csv writes by default.
+PANDAS_INDEX_ADVICE = ("; pandas' DataFrame.to_csv writes its index so (an unnamed first column of row numbers): "
+                       "write the file with to_csv(path, index=False), or give the column a name")
 MISSING_ADVICE = ("chainrule reads complete rows only, to train and to predict: fill in or drop the rows with missing "
                   "values first")
 
@@ -405,7 +408,8 @@ def _read_header(rows, path: Path, *, min_columns: int = 2) -> tuple[int, list]:
         seen = {}
         for j, name in enumerate(header):
             if not name:
-                raise DataError(f"{path}: line {line}: column {j + 1} has no name in the header")
+                raise DataError(f"{path}: line {line}: column {j + 1} has no name in the header"
+                                + (PANDAS_INDEX_ADVICE if j == 0 else ""))
             if name in seen:
                 raise DataError(f"{path}: line {line}: columns {seen[name] + 1} and {j + 1} are both named "
                                 f"{quoted(name)}")
