@@ -126,7 +126,7 @@ def test_a_multiclass_estimator_predicts_as_its_network_did(multiclass_file, cap
     header, rows = read_csv(out)
     assert header == (["setosa", "versicolor", "virginica"] if options else ["prediction"])
     if options:
-        assert np.array(rows, dtype=float).tolist() == cr.predict_proba(network, X).astype(float).tolist()
+        assert np.array_equal(np.array(rows, dtype=np.float32), cr.predict_proba(network, X))  # the float32s
     else:
         assert [row[0] for row in rows] == cr.predict(network, X).tolist() == estimator.predict(X).tolist()
 

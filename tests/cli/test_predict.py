@@ -54,6 +54,20 @@ def test_probabilities_have_a_column_per_class(iris_run, iris_csv, capsys, optio
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_probabilities_are_written_with_the_digits_of_the_models_dtype(iris_run, iris_csv, capsys):
+    """A float32 model's probabilities were written as the float64 of each float32 (0.9999179840087891, digits
+    of rounding noise), where its one-column predictions were written as float32 (196.72661). Each cell now reads
+    back as the very float32 that cr.predict_proba returns."""
+    code, out, _ = call(capsys, "predict", iris_run / "model.safetensors", iris_csv, "--proba")
+    assert code == 0
+    proba = cr.predict_proba(cr.load(iris_run / "model.safetensors"), iris_features()[0])
+    assert proba.dtype == np.float32
+    rows = read_csv(out)[1]
+    assert rows == [[str(value) for value in row] for row in proba]
+    assert np.array_equal(np.array(rows, dtype=np.float32), proba)
+    assert max(len(cell) for row in rows for cell in row) <= 15  # '1.2345678e-05' at most, no 17 digits
+
+
 def test_rows_without_a_label_column_are_predicted(iris_run, features_csv, capsys):
     code, out, err = call(capsys, "predict", iris_run / "model.safetensors", features_csv)
     assert code == 0, err

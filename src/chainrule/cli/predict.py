@@ -74,8 +74,8 @@ def run(args) -> int:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(header)
-    for row in values:
-        writer.writerow(row.tolist() if hasattr(row, "tolist") and getattr(row, "ndim", 0) else [row])
+    for row in values:  # NumPy's numbers, written with the digits of their dtype, as a row of one value was
+        writer.writerow(list(row) if getattr(row, "ndim", 0) else [row])
     if output:
         with named_by_option("-o", output):  # a full disk, found by the write alone
             atomic_write(output, text.getvalue())
