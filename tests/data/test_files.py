@@ -96,6 +96,21 @@ def test_existing_file_of_unknown_format_lists_the_formats(tmp_path):
         load_file(path)
 
 
+@pytest.mark.parametrize("name", ["rows.csv.gz", "rows.CSV.zip", "rows.csv.bz2"])
+def test_a_compressed_csv_file_is_asked_for_decompressed(tmp_path, name):
+    """pandas reads rows.csv.gz: the line listed the formats without saying that a compressed CSV is none."""
+    path = tmp_path / name
+    path.write_bytes(b"\x1f\x8b")
+    with pytest.raises(DataError, match=r"cannot tell its format from the suffix .*; a compressed CSV file \(which "
+                                        r"pandas reads\) is not read: decompress it to a \.csv file first$"):
+        load_file(path)
+    other = tmp_path / "rows.tar.gz"
+    other.write_bytes(b"\x1f\x8b")
+    with pytest.raises(DataError) as caught:
+        load_file(other)
+    assert "compressed CSV" not in str(caught.value)
+
+
 def test_a_lone_idx_file_asks_for_its_labels(tmp_path):
     images, _ = mnist_like()
     path = write_idx(tmp_path / "train-images-idx3-ubyte", images)

@@ -89,7 +89,10 @@ def load_file(spec, *, label: str | None = None, task: str | None = None, dtype=
         raise DataError(f"{path}: no such file or directory{did_you_mean(text, BUILTIN_DATASETS)}")
     if "ubyte" in path.name.lower() or "idx" in path.name.lower():
         raise DataError(f"{path}: an IDX file needs its labels file too; give 'IMAGES,LABELS' or a directory")
-    raise DataError(f"{path}: cannot tell its format from the suffix {quoted(suffix or '(none)')}; expected {FORMATS}")
+    compressed = [name.lower() for name in path.suffixes[-2:-1]] == [".csv"]  # rows.csv.gz, rows.CSV.zip
+    raise DataError(f"{path}: cannot tell its format from the suffix {quoted(suffix or '(none)')}; expected {FORMATS}"
+                    + ("; a compressed CSV file (which pandas reads) is not read: decompress it to a .csv file first"
+                       if compressed else ""))
 
 
 def is_idx_spec(spec) -> bool:
