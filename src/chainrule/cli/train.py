@@ -444,7 +444,11 @@ def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
         check_checkpoint_path(resume)  # as fit(resume=...) refuses it
         return read_checkpoint(resume)
     except ModelFileError as error:  # the library's words, led by the option, as the other --resume errors are
-        error.args = (f"--resume: {error}", *error.args[1:])
+        beside = Path(resume).with_name(CHECKPOINT)
+        # a run folder's model.safetensors (a model file, which holds no training state): the checkpoint beside it
+        hint = "" if Path(resume).name == CHECKPOINT or not beside.is_file() else (
+            f"; --resume takes the run's checkpoint: {beside}")
+        error.args = (f"--resume: {error}{hint}", *error.args[1:])
         raise
 
 
