@@ -42,6 +42,11 @@ as t grows. It matters only where √v̂ is near ε: from the same weights, one 
 ``learning_rate_init=0.05`` on standardized iris gives weights that differ by about 3e-4 (3e-11
 with ``epsilon=1e-15``).
 
+The loss recorded differs where outputs saturate: scikit-learn's ``log_loss`` and ``binary_log_loss`` clip each
+probability to [ε, 1 − ε] before the log (a row costs at most −log ε), ``cr.SoftmaxCrossEntropy`` and
+``cr.BinaryCrossEntropy`` compute the exact loss from the logits. The gradients are the same, but ``loss_curve_``,
+and so the stopping rule without ``early_stopping``, can differ on unscaled inputs (docs/usage.md).
+
 The random numbers are scikit-learn's. Each ``fit`` or ``partial_fit`` call draws from the
 RandomState that scikit-learn's ``check_random_state`` makes of an int or RandomState
 ``random_state`` (``BaseMLP._draws``: from an int, a new one at every call, so that every
