@@ -196,9 +196,25 @@ def test_string_labels_for_regression_raise_label_error_naming_line_and_column(t
 
 
 def test_bytes_that_are_not_utf8_are_named_by_line(tmp_path):
+    """The line also says how to convert the file (it asked only 'is it a CSV file?')."""
     path = tmp_path / "latin1.csv"
     path.write_bytes("a,b,label\n1,2,0\n3,4,caf\u00e9\n".encode("latin-1"))
-    with pytest.raises(DataError, match=r"latin1\.csv: line 3: not UTF-8"):
+    with pytest.raises(DataError, match=r"latin1\.csv: line 3: not UTF-8 text \(is it a CSV file\? one in another "
+                                        r"encoding, such as Windows-1252 or Latin-1, needs saving as UTF-8 first, "
+                                        r"e\.g\. iconv -f cp1252 -t utf-8\)$"):
+        load_csv(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_text_is_named_so(tmp_path, encoding):
+    """Excel's 'Unicode Text' (and PowerShell's '>') write UTF-16: it was called 'not UTF-8 text (is it a CSV
+    file?)' at line 1."""
+    path = tmp_path / "utf16.csv"
+    mark = "\ufeff" if encoding == "utf-16-be" else ""  # "utf-16" writes the mark itself
+    path.write_bytes((mark + "a,b,label\n1,2,0\n").encode(encoding))
+    assert path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    with pytest.raises(DataError, match=r"utf16\.csv: UTF-16 text \(it starts with UTF-16's byte-order mark\); "
+                                        r"chainrule reads UTF-8: save it as UTF-8"):
         load_csv(path)
 
 

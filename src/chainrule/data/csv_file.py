@@ -39,6 +39,7 @@ an editor numbers lines) and the column, by number and header name.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -328,11 +329,16 @@ def _line_count(text: str) -> int:
 def _decode(raw: bytes, path: Path) -> str:
     """The file's text; DataError naming the line of the first byte that is not UTF-8, or of the
     first NUL (NumPy's strings would drop it at the end of a label, merging "a\\0" with "a")."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text", or PowerShell's '>'
+        raise DataError(f"{path}: UTF-16 text (it starts with UTF-16's byte-order mark); chainrule reads UTF-8: "
+                        f"save it as UTF-8 (Excel: 'CSV UTF-8'), e.g. iconv -f utf-16 -t utf-8")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
-        raise DataError(f"{path}: line {line}: not UTF-8 text (is it a CSV file?)") from None
+        raise DataError(f"{path}: line {line}: not UTF-8 text (is it a CSV file? one in another encoding, such "
+                        f"as Windows-1252 or Latin-1, needs saving as UTF-8 first, e.g. iconv -f cp1252 -t utf-8)"
+                        ) from None
     nul = text.find("\0")
     if nul >= 0:
         line = _line_count(text[:nul])
