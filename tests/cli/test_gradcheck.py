@@ -217,3 +217,16 @@ def test_an_array_whose_every_element_is_at_a_kink_fails_the_check_naming_it(cap
     assert (code, err) == (1, "")
     assert "Every checked element is at a kink in: 2.b." in out
     assert out.splitlines()[-1].endswith("FAILED (nothing compared in 2.b: every element at a kink)")
+
+
+def test_help_shows_the_defaults_of_the_options_it_shares_with_train(capsys, monkeypatch):
+    """They said only 'as for chainrule train', where train's own --help shows each default: a user reading
+    gradcheck --help could not tell which network it checks without arguments."""
+    monkeypatch.setenv("COLUMNS", "200")  # each help on one line (below its option where that is long)
+    with pytest.raises(SystemExit):
+        call(capsys, "gradcheck", "--help")
+    out = capsys.readouterr().out
+    shown = dict(re.findall(r"^  (--[a-z-]+) \S+\s+as for chainrule train (\[[^]\n]*\])$", out, re.MULTILINE))
+    assert shown == {"--data": "[digits]", "--hidden": "[256,128]", "--activation": "[relu]", "--init": "[auto]",
+                     "--loss": "[auto]", "--label": "[the last column]", "--class-weight": "[none]", "--seed": "[0]",
+                     "--test-size": "[0.2]"}

@@ -45,14 +45,14 @@ HELP = "check the backward of the configured network against central differences
 def add_arguments(parser) -> None:
     option = parser.add_argument
     for name in ("--data", "--hidden", "--activation", "--init", "--loss"):
-        option(name, help="as for chainrule train")
-    option("--label", type=column_name, help="as for chainrule train")
+        option(name, help=f"as for chainrule train [{getattr(TrainConfig, name[2:])}]")
+    option("--label", type=column_name, help="as for chainrule train [the last column]")
     option("--class-weight", dest="class_weight", choices=train.CLASS_WEIGHTS, metavar="{none,balanced}",
-           help="as for chainrule train")
+           help=f"as for chainrule train [{TrainConfig.class_weight}]")
     option("--config", metavar="FILE", help="TOML file, as for chainrule train")
-    option("--seed", type=int, help="as for chainrule train")
+    option("--seed", type=int, help=f"as for chainrule train [{TrainConfig.seed}]")
     # the rows checked are the first training rows, so the split decides them, as a config file's test_size does
-    option("--test-size", dest="test_size", type=float, help="as for chainrule train")
+    option("--test-size", dest="test_size", type=float, help=f"as for chainrule train [{TrainConfig.test_size}]")
     option("--samples", type=int, default=8, help="rows of data to check on [8]")
     option("--max-checks", dest="max_checks", type=int, default=200,
            help="elements compared per parameter array, chosen at random [200]")
