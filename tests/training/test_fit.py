@@ -932,8 +932,11 @@ def test_resuming_a_finished_run_trains_no_further(tmp_path):
 # Bad input -------------------------------------------------------------------------------------
 
 def test_a_batch_larger_than_the_data_is_refused_naming_the_argument_not_the_cli_option():
+    """It said 'pass a smaller batch_size', not how small, nor that None takes them all (a Keras user passes
+    batch_size=1000 to mean every row, which Keras takes)."""
     with pytest.raises(cr.DataError, match=r"batch_size: 151 is more than the 150 training samples; "
-                                           r"pass a smaller batch_size$"):
+                                           r"pass at most 150, or None for the default \(32, or all the training "
+                                           r"rows if fewer\)$"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, batch_size=151, verbose=0)
 
 

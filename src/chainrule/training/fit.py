@@ -704,7 +704,8 @@ def _resolve_batch_size(batch_size: int | None, n_train: int, n_processes: int) 
         batch_size = min(DEFAULT_BATCH_SIZE, n_train)
     elif batch_size > n_train:
         raise DataError(
-            f"batch_size: {batch_size} is more than the {n_train} training samples; pass a smaller batch_size"
+            f"batch_size: {batch_size} is more than the {n_train} training samples; pass at most {n_train}, or None "
+            f"for the default ({DEFAULT_BATCH_SIZE}, or all the training rows if fewer)"
         )
     else:
         chosen = str(batch_size)
