@@ -1051,9 +1051,10 @@ def test_a_missing_checkpoint_is_refused_as_fit_refuses_it(tmp_path, capsys):
 def test_a_model_file_is_not_a_checkpoint(iris_run, capsys):
     """A run folder's model file names the checkpoint beside it: the line said only 'not a training checkpoint'."""
     code, _, err = call(capsys, "train", "--resume", iris_run / "model.safetensors", "--quiet")
-    assert assert_one_line_error(code, err).endswith(
-        f"{iris_run / 'model.safetensors'}: not a training checkpoint (a model file without training state); "
-        f"--resume takes the run's checkpoint: {iris_run / 'checkpoint.safetensors'}")
+    line = assert_one_line_error(code, err)
+    assert line.startswith(f"chainrule: error: --resume: {iris_run / 'model.safetensors'}: not a training checkpoint "
+                           f"(a model file without training state)")
+    assert line.endswith(f"; --resume takes the run's checkpoint: {iris_run / 'checkpoint.safetensors'}")
 
 
 def test_a_damaged_checkpoint_is_refused(tmp_path, capsys):
