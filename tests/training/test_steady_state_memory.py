@@ -11,18 +11,9 @@ from chainrule.training.loop import Loop
 from tests.harness import traced_peak
 
 
-@pytest.mark.parametrize("activation, output_activation, loss", [
-    ("relu", None, None), ("tanh", None, None), ("sigmoid", None, None), ("leaky_relu", None, None),
-    ("gelu", None, None), ("identity", None, None),
-    ("tanh", "sigmoid", "mse"),  # an activation after the last Linear writes into a buffer of its own
-])
-def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypatch, activation, output_activation,
-                                                                        loss):
-    # Every activation's forward and backward write into the layer's buffers (the Sigmoid,
-    # the LeakyReLU and the GELU's forward, and the Tanh's backward, allocated theirs at each
-    # step until 2026-11-30).
-    batch, sizes = 128, [64, 512, 256, 10]
-    smallest_activation = batch * min(sizes[1:-1]) * 4  # float32 bytes of the narrower hidden layer
+def steady_peaks(monkeypatch, model, X, y, batch, **arguments) -> list:
+    """The traced peak of each step of a 2-epoch fit after its first three steps (which make the buffers), less
+    the memory held as it began: what a step allocates for a while."""
     peaks = []
     backpropagate = Loop.backpropagate
 
@@ -35,42 +26,36 @@ def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypa
         return backpropagate(self, *args)
 
     monkeypatch.setattr(Loop, "backpropagate", measured)
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(2048, sizes[0])).astype(np.float32)
-    y = rng.integers(0, 10, size=2048)
-    if loss == "mse":
-        y = np.eye(10, dtype=np.float32)[y]
-    model = cr.mlp(sizes, activation, output_activation=output_activation, seed=0)
-    tracemalloc.start()
-    try:
-        cr.fit(model, X, y, optimizer=cr.SGD(model, lr=0.01, momentum=0.9), epochs=2, batch_size=batch, verbose=0,
-               **({"loss": loss} if loss else {}))
-    finally:
-        tracemalloc.stop()
-    steady = peaks[3:]  # after the first steps, which make the buffers
-    assert len(steady) > 20
-    assert max(steady) < smallest_activation / 2, (max(steady), smallest_activation)
-
-
-def steady_peaks(monkeypatch, model, X, y, batch, **arguments) -> list:
-    """The traced peak of each step of a 2-epoch fit after its first three steps (which make the buffers), less
-    the memory held as it began: what a step allocates for a while."""
-    peaks = []
-    backpropagate = Loop.backpropagate
-
-    def measured(self, *args):
-        current, peak = tracemalloc.get_traced_memory()
-        peaks.append(peak - current)
-        tracemalloc.reset_peak()
-        return backpropagate(self, *args)
-
-    monkeypatch.setattr(Loop, "backpropagate", measured)
     tracemalloc.start()
     try:
         cr.fit(model, X, y, epochs=2, batch_size=batch, verbose=0, seed=0, **arguments)
     finally:
         tracemalloc.stop()
     return peaks[3:]
+
+
+@pytest.mark.parametrize("activation, output_activation, loss", [
+    ("relu", None, None), ("tanh", None, None), ("sigmoid", None, None), ("leaky_relu", None, None),
+    ("gelu", None, None), ("identity", None, None),
+    ("tanh", "sigmoid", "mse"),  # an activation after the last Linear writes into a buffer of its own
+])
+def test_steps_after_the_first_allocate_less_than_one_hidden_activation(monkeypatch, activation, output_activation,
+                                                                        loss):
+    # Every activation's forward and backward write into the layer's buffers (the Sigmoid,
+    # the LeakyReLU and the GELU's forward, and the Tanh's backward, allocated theirs at each
+    # step until 2026-11-30).
+    batch, sizes = 128, [64, 512, 256, 10]
+    smallest_activation = batch * min(sizes[1:-1]) * 4  # float32 bytes of the narrower hidden layer
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2048, sizes[0])).astype(np.float32)
+    y = rng.integers(0, 10, size=2048)
+    if loss == "mse":
+        y = np.eye(10, dtype=np.float32)[y]
+    model = cr.mlp(sizes, activation, output_activation=output_activation, seed=0)
+    steady = steady_peaks(monkeypatch, model, X, y, batch, optimizer=cr.SGD(model, lr=0.01, momentum=0.9),
+                          **({"loss": loss} if loss else {}))
+    assert len(steady) > 20
+    assert max(steady) < smallest_activation / 2, (max(steady), smallest_activation)
 
 
 WIDE = 256  # outputs as wide as a hidden layer: a loss's ∂L/∂Y and its metrics' terms weigh as much as an activation
