@@ -83,3 +83,21 @@ def test_tiny_gradients_raise_no_underflow_error_under_numpy_seterr_raise(dtype)
     column of 1e3, whose e^z would take all the probability: each p is about 1/12, none 0 or 1.)"""
     X, dY = tiny_grid(dtype)
     assert_no_underflow_error(cr.Softmax, X[:, :-1], dY[:, :-1])
+
+
+@pytest.mark.parametrize("dtype, logit", [("float32", -87.3), ("float64", -707.0)])
+def test_a_probability_below_the_smallest_normal_number_raises_no_underflow_error_under_numpy_seterr_raise(
+        dtype, logit):
+    """e^{z − m} of a normal number whose quotient by the row's sum is a subnormal one (e^{−87.3} / 10 in
+    float32) is the right probability: under a caller's numpy.seterr(all="raise") the division raised
+    FloatingPointError from Softmax's forward and from SoftmaxCrossEntropy.transform (so cr.predict_proba),
+    outside the numpy.errstate that let e^{z − m} underflow."""
+    Z = np.zeros((2, 10), dtype=dtype)
+    Z[0, 1] = logit
+    with np.errstate(under="ignore"):
+        expected = cr.Softmax().forward(Z.copy())
+    assert 0 < expected[0, 1] < np.finfo(dtype).smallest_normal  # the case: a subnormal probability
+    with np.errstate(all="raise"):
+        found = [cr.Softmax().forward(Z.copy()), cr.SoftmaxCrossEntropy().transform(Z.copy())]
+    for probabilities in found:
+        np.testing.assert_array_equal(probabilities, expected)

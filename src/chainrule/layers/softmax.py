@@ -13,15 +13,18 @@ def softmax(Z: Array, out: Array | None = None) -> Array:
     """Row-wise softmax, computed on Z − max(Z) so that no exponential overflows; into ``out``
     (an array of Z's shape and dtype) when given, else into a new array.
 
-    An e^{z − max(z)} that underflows to 0 is the probability's right value in the dtype, so
-    it raises no FloatingPointError under a caller's ``numpy.seterr(all="raise")``.
+    An e^{z − max(z)} that underflows to 0, or a quotient by the row's sum that underflows (a
+    probability below the dtype's smallest normal number, e^{−87.3} / 10 in float32), is the
+    probability's right value in the dtype, so it raises no FloatingPointError under a caller's
+    ``numpy.seterr(all="raise")``.
     """
     xp = get_array_module(Z)
-    # z − max(z) below the dtype's range is −inf, whose e^ is the right 0; so is an e^ below its smallest number
+    # z − max(z) below the dtype's range is −inf, whose e^ is the right 0; so is an e^ below its smallest number,
+    # and a quotient below it (the sum is at least 1, from e^0 at the max: the quotient cannot overflow)
     with numpy.errstate(over="ignore", under="ignore"):
         E = xp.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
         xp.exp(E, out=E)
-    E /= E.sum(axis=1, keepdims=True)
+        E /= E.sum(axis=1, keepdims=True)
     return E
 
 
