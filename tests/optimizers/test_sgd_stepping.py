@@ -286,3 +286,24 @@ def test_a_subclass_with_its_own_step_reads_the_velocity_itself():
     plain_optimizer, plain = trajectory(make, GRADS, stepping=False)
     assert_same_path(scaled, plain)
     np.testing.assert_allclose(scaled_optimizer.norms, plain_optimizer.norms, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_tiny_velocity_given_back_raises_no_underflow_error_under_numpy_seterr_raise(dtype):
+    """When ``stepping`` ends, v = s u of a velocity near the smallest normal number (gradients of 0.3 times it)
+    is a subnormal number, the right value: under a caller's numpy.seterr(all="raise") the end of the block
+    raised FloatingPointError, which ``step`` outside it does not; now both give NumPy's default's velocity."""
+    with np.errstate(under="ignore"):
+        gradient = np.finfo(dtype).smallest_normal * np.asarray(0.3, dtype=dtype)
+    velocities = []
+    for errstate in ({"under": "ignore"}, {"all": "raise"}):
+        model = cr.Sequential(cr.Linear(2, 2, dtype=dtype, seed=0))
+        optimizer = cr.SGD(model, lr=0.1, momentum=0.9)
+        with np.errstate(**errstate), optimizer.stepping():
+            for _ in range(3):
+                for grad in model.grads.values():
+                    grad[...] = gradient
+                optimizer.step()
+        velocities.append(optimizer.state["velocity"].copy())
+    assert 0 < velocities[0][0] < np.finfo(dtype).smallest_normal  # the case: a subnormal velocity
+    np.testing.assert_array_equal(velocities[1], velocities[0])

@@ -130,7 +130,10 @@ class SGD(Optimizer):
         """The velocity back to v = s u, s = 1 (nothing when s is 1)."""
         if self._scale != 1.0:
             velocity = self.state["velocity"]
-            velocity *= velocity.dtype.type(self._scale)
+            try:
+                velocity *= velocity.dtype.type(self._scale)
+            except FloatingPointError as error:  # an s u that underflowed: its right value (backend.underflowed)
+                underflowed(error, velocity)
             self.__dict__["_scale"] = 1.0
 
     @contextlib.contextmanager
