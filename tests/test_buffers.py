@@ -32,3 +32,18 @@ def test_a_loop_inside_a_loop_has_a_store_of_its_own_and_gives_the_outer_one_bac
             assert not np.shares_memory(inner, outer)
         assert np.shares_memory(loss.compute(Y, T)[1], outer) and reuses_buffers(loss)
     assert not reuses_buffers(loss)
+
+
+def test_the_gpu_loop_lets_no_loss_write_into_a_store_even_inside_a_cpu_fit():
+    """A fit on the GPU run by a callback of a CPU fit on the same loss object: the CPU fit's store stayed
+    current, so the GPU steps computed the loss into it (cupy arrays replacing its own), where the GPU loop
+    keeps the loss computing into new arrays. Its context makes no store current (read without a device)."""
+    from chainrule.training.device_loop import DeviceLoop
+
+    loss, model = cr.MSE(), cr.mlp([2, 3, 1], seed=0)
+    loop = DeviceLoop.__new__(DeviceLoop)  # no device here to make one: only what reusing_buffers reads
+    loop.model, loop.loss = model, loss
+    with loss_buffers(loss):
+        with loop.reusing_buffers():
+            assert model.layers[0].reuse_buffers and not reuses_buffers(loss)
+        assert reuses_buffers(loss) and not model.layers[0].reuse_buffers

@@ -81,8 +81,10 @@ def reuses_buffers(loss) -> bool:
 @contextlib.contextmanager
 def loss_buffers(loss):
     """Within the block, in this thread, ``loss.compute`` writes into the same arrays at every
-    call (the CPU training loop's steps); they are let go when it ends, and what was current
-    before (a fit run inside a fit's callback) is current again."""
+    call (the CPU training loop's steps), and no other loss's does; they are let go when it
+    ends, and what was current before (a fit run inside a fit's callback) is current again.
+    ``loss`` None: no loss's ``compute`` writes into a store within the block, not even that of
+    a fit around it (whose loss a loss of one's own may call twice a step)."""
     token = LOSS_BUFFERS.set((loss, {}))
     try:
         yield

@@ -473,3 +473,34 @@ def test_a_loss_whose_compute_calls_a_built_in_one_twice_trains_on_two_separate_
     cr.fit(model, rng.normal(size=(64, 4)), rng.integers(0, 3, 64), loss=Smoothed(), epochs=2, batch_size=16,
            verbose=0)
     assert len(shared) == 8 and not any(shared)
+
+
+def test_a_loss_of_ones_own_calling_the_loss_of_a_fit_around_its_fit_trains_on_two_separate_arrays():
+    """A callback of a fit on a built-in loss runs a fit whose loss of one's own calls that same loss object twice a
+    step (label smoothing): the outer fit's store stayed current in the inner fit, so both ∂L/∂Y were written into
+    one array, the first overwritten by the second (a wrong gradient, without a word). No store is current there."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 4)), rng.integers(0, 3, 64)
+    base, shared = cr.SoftmaxCrossEntropy(), []
+
+    class Smoothed(cr.Loss):
+        task = "classification"
+
+        def prepare(self, targets, n_outputs, dtype, n_samples=None):
+            return base.prepare(targets, n_outputs, dtype, n_samples)
+
+        def compute(self, Y, T, weights=None):
+            hard, d_hard = base.compute(Y, T)
+            soft, d_soft = base.compute(Y, np.full(Y.shape, 1 / Y.shape[1], Y.dtype))
+            shared.append(np.shares_memory(d_hard, d_soft))
+            return 0.9 * hard + 0.1 * soft, 0.9 * d_hard + 0.1 * d_soft
+
+        def transform(self, Y):
+            return base.transform(Y)
+
+    class InnerFit(cr.Callback):
+        def on_epoch_end(self, epoch, logs, model):
+            cr.fit(cr.mlp([4, 8, 3], seed=1), X, y, loss=Smoothed(), epochs=1, batch_size=16, verbose=0)
+
+    cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, loss=base, epochs=2, batch_size=16, verbose=0, callbacks=[InnerFit()])
+    assert len(shared) == 8 and not any(shared)

@@ -307,10 +307,11 @@ class DeviceLoop(Loop):
             if first:
                 self.norms[1, index] = norm
 
-    def reusing_buffers(self):
-        """The layers' buffers only: on the GPU the loss computes into new arrays, as before the CPU's
-        loss reused its own (a step captured into a CUDA graph; that path is untested on a device)."""
-        return self.model.reusing_buffers()
+    def reused_loss(self) -> None:
+        """No loss: on the GPU the loss computes into new arrays, as before the CPU's loss reused
+        its own (a step captured into a CUDA graph; that path is untested on a device), also in a
+        callback of a CPU fit on the same loss object, whose store is not current here."""
+        return None
 
     def close(self) -> None:
         """Release the captured graph, if any."""

@@ -138,12 +138,17 @@ class Loop:
         """Context in which the model's layers (``Layer.reusing_buffers``) and a built-in loss
         (``chainrule.buffers.loss_buffers``) write into the same arrays at every step. A loss whose
         ``compute`` is its own may call a built-in one twice a step (two ∂L/∂Y alive at once): it
-        computes into new arrays, as before."""
+        computes into new arrays, as before, and so does the built-in loss it calls, even where
+        that is the loss of a fit whose callback runs this one."""
         stack = contextlib.ExitStack()
         stack.enter_context(self.model.reusing_buffers())
-        if computes_overflow_again(self.loss):  # the compute of a built-in loss
-            stack.enter_context(loss_buffers(self.loss))
+        stack.enter_context(loss_buffers(self.reused_loss()))
         return stack
+
+    def reused_loss(self) -> Loss | None:
+        """The loss whose ``compute`` writes into the loop's store: the loop's, where that is a
+        built-in compute; else None, no loss's."""
+        return self.loss if computes_overflow_again(self.loss) else None
 
     def epoch_order(self, n_train: int) -> numpy.ndarray:
         """The order in which an epoch visits the ``n_train`` training rows: the caller's (``given_order``,
