@@ -109,7 +109,7 @@ class Loop:
         X, xp = self.X, get_array_module(self.X)
         self.X_batch = xp.empty((self.batch_size, X.shape[1]), dtype=flat.theta.dtype)  # reused each step
         self.T_batch = xp.empty((self.batch_size,) + self.T.shape[1:], dtype=self.T.dtype)  # so are the targets
-        self.score_work = {}  # the epochs' Scores' work arrays (regression), made once
+        self.score_work = {}  # the epochs' Scores' work arrays (regression, multilabel), made once
         # With a preprocessor, each batch is standardized as it is gathered (X itself is not);
         # through a float64 buffer of at most TRANSFORM_CHUNK rows, made once. Raw rows in
         # another dtype than the model's (float64, integers) are gathered into a buffer of their own.

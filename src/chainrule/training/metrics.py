@@ -53,7 +53,8 @@ class Scores:
 
     On the CPU a regression batch's float64 e, d and their terms are written into three arrays
     kept from batch to batch (:mod:`chainrule.buffers`): made afresh, they were five new
-    batch × n_outputs float64 arrays per step (1.3 MB at batch 128 and 256 outputs).
+    batch × n_outputs float64 arrays per step (1.3 MB at batch 128 and 256 outputs); so are a
+    multilabel batch's two boolean arrays (``_right_labels``).
     """
 
     #: ``buffer`` hands out the same arrays at every batch (on the CPU: see ``_deviations``)
@@ -65,8 +66,9 @@ class Scores:
         self.target_scale = target_scale
         self._sums = None  # made at the first ``add``, on the outputs' device
         self._shift = shift  # K, made a float64 array on the outputs' device at the first ``add``
-        # A regression batch's float64 work arrays on the CPU, by name: ``work``, a dict that the
-        # caller keeps for the Scores of its next epochs (the training loop's), or one of its own.
+        # A regression batch's float64 and a multilabel batch's boolean work arrays on the CPU, by name:
+        # ``work``, a dict that the caller keeps for the Scores of its next epochs (the training loop's),
+        # or one of its own.
         self._buffers = {} if work is None else work
 
     def _views(self, xp, n_outputs: int):
