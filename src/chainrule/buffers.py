@@ -17,7 +17,8 @@ array is made, so that what a user's call returns is theirs. Where the arrays ar
   alone: a loss is an object users share between fits, threads included (two fits running at
   once must not compute into one array), and one loss's ``compute`` may call another's, or its
   own class's twice (label smoothing: two ∂L/∂Y alive at once). The loop makes it current only
-  for a built-in ``compute``, which it calls once a step.
+  for a built-in ``compute``, which it calls once a step; for any other loss, and on the GPU,
+  it makes none current, not even that of a fit whose callback runs it.
 """
 
 from __future__ import annotations
