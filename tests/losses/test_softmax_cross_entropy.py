@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
+from chainrule.buffers import LOSS_BUFFERS, loss_buffers
 from chainrule.losses import softmax_cross_entropy
 from chainrule.training.class_weight import class_weights_per_row
 from tests.harness import assert_gradients, batch_sizes, normal, randomize_biases, sample_weights, seeds, widths
@@ -268,3 +269,15 @@ def test_long_rows_reduced_along_the_rows_give_what_the_transposed_copy_gives(mo
     assert along == pytest.approx(through, rel=1e-6) and along == pytest.approx(expected, rel=1e-5)
     np.testing.assert_allclose(d_along, d_through, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(d_along, d_expected, rtol=1e-4, atol=1e-8)
+
+
+def test_a_smaller_last_batch_makes_no_new_arrays_inside_a_loop():
+    """The transposed copy of short rows was held as (classes, rows): the last, smaller batch of an
+    epoch changed its second axis, and it was made anew there and again at the next epoch's first."""
+    loss, rng = cr.SoftmaxCrossEntropy(), np.random.default_rng(0)
+    with loss_buffers(loss):
+        made = []
+        for rows in (8, 8, 5, 8):  # two steps, an epoch's last batch, the next epoch's first
+            loss.compute(rng.normal(size=(rows, 3)).astype(np.float32), rng.integers(0, 3, rows))
+            made.append({name: id(array) for name, array in LOSS_BUFFERS.get()[1].items()})
+    assert made[0] and all(arrays == made[0] for arrays in made)

@@ -95,7 +95,9 @@ class SoftmaxCrossEntropy(Loss):
         # reduces short rows slowly); longer ones along their own axis, faster than through the copy.
         short = Y.shape[1] < SHORT_ROWS
         if short:
-            transposed = self.buffer("transposed", Y.shape[::-1], Y)  # Yᵀ, then Pᵀ
+            # Yᵀ, then Pᵀ, in a vector's first elements: held as (classes, rows), a smaller last batch
+            # would change its second axis and make it anew twice an epoch
+            transposed = self.buffer("transposed", (Y.size,), Y).reshape(Y.shape[::-1])
             xp.copyto(transposed, Y.T)
         largest = transposed.max(axis=0) if short else Y.max(axis=1)  # m
         shifted = xp.subtract(Y, largest[:, None], out=self.buffer("shifted", Y.shape, Y))  # y − m
