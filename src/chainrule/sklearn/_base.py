@@ -42,10 +42,10 @@ as t grows. It matters only where √v̂ is near ε: from the same weights, one 
 ``learning_rate_init=0.05`` on standardized iris gives weights that differ by about 3e-4 (3e-11
 with ``epsilon=1e-15``).
 
-The loss recorded differs where outputs saturate: scikit-learn's ``log_loss`` and ``binary_log_loss`` clip each
-probability to [ε, 1 − ε] before the log (a row costs at most −log ε), ``cr.SoftmaxCrossEntropy`` and
-``cr.BinaryCrossEntropy`` compute the exact loss from the logits. The gradients are the same, but ``loss_curve_``,
-and so the stopping rule without ``early_stopping``, can differ on unscaled inputs (docs/usage.md).
+The loss recorded is scikit-learn's: its ``log_loss`` and ``binary_log_loss`` clip each probability to
+[ε, 1 − ε] before the log (a row costs at most −log ε), so the classifier trains with a loss whose L does so and
+whose gradient is the exact one's (``_training_loss``, ``ClippedLogLoss``); ``loss_curve_``, and the stopping rule
+without ``early_stopping``, then agree where outputs saturate (unscaled inputs) too (docs/usage.md).
 
 The random numbers are scikit-learn's. Each ``fit`` or ``partial_fit`` call draws from the
 RandomState that scikit-learn's ``check_random_state`` makes of an int or RandomState
@@ -261,7 +261,8 @@ class BaseMLP(BaseEstimator):
 
     Subclasses provide the task: ``_encode_targets`` (y as ``validate_data`` leaves it, in
     its own dtype -> targets of shape (n_samples, n_outputs) that the network's dtype can
-    hold, setting ``out_activation_``), ``_loss``, ``_stratify`` and ``_validation_score``.
+    hold, setting ``out_activation_``), ``_loss``, ``_stratify`` and ``_validation_score``;
+    and, where it is not ``_loss`` itself, ``_training_loss``.
     """
 
     #: How often learning_rate="adaptive" divided SGD's rate (see ``_learning_rate``). The class's 0 is read by an
@@ -494,7 +495,7 @@ class BaseMLP(BaseEstimator):
                 self._lr_divisions = 0
             weight_decay = alpha / batch_size
             optimizer = self._make_optimizer(weight_decay, previous)
-            loss = self._loss()
+            loss = self._training_loss()
         except BaseException:
             vars(self).clear()
             vars(self).update(held)
@@ -515,8 +516,9 @@ class BaseMLP(BaseEstimator):
         self.model_.metadata["training"]["seed"] = None  # cr.fit's seed drew nothing: random_state drew the order
         if w_train is not None:  # the optimizer kept (partial_fit, the estimator's file) holds alpha / batch_size
             self._optimizer.weight_decay = weight_decay
-            # the loss trained with, by its public name (not the private class setting the penalty)
-            self.model_.metadata["training"]["loss"] = type(self._loss()).__name__
+        # the loss trained with, by its public name (not the private class recording scikit-learn's L or
+        # setting the penalty), as cr.fit names it and files written before recorded it
+        self.model_.metadata["training"]["loss"] = type(self._loss()).__name__
         if self.early_stopping:
             self.model_.flat_parameters().theta[...] = self._best_theta
         if history.stop_reason == "interrupted":
@@ -730,6 +732,11 @@ class BaseMLP(BaseEstimator):
         if previous is not None and type(previous) is type(made) and set(previous.state) == set(made.state):
             made.load_state_dict(previous.state_dict())
         return made
+
+    def _training_loss(self):
+        """The loss ``fit`` and ``partial_fit`` train with: ``_loss``'s gradient, and its L as scikit-learn's
+        MLP records it (``loss_curve_``, the stopping rule); ``_loss`` itself where the two are the same."""
+        return self._loss()
 
     def _end_epoch(self, data_loss: float, X_val, T_val, w_val, n_train: int, weight_decay: float) -> bool:
         """Record an epoch and apply scikit-learn's stopping rule; True to stop. The loss

@@ -1,5 +1,6 @@
 """The estimators' losses: half the squared error (the loss scikit-learn's MLPRegressor
-minimizes and reports), and each loss setting scikit-learn's L2 penalty of a weighted batch."""
+minimizes and reports), the cross-entropies whose L is scikit-learn's clipped log loss, and
+each loss setting scikit-learn's L2 penalty of a weighted batch."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import math
 
 import numpy
 
-from ..backend import Array
+from ..backend import Array, get_array_module
 from ..errors import DataError, HyperparameterError
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
+from ..losses.loss import mean_over, weight_shares
 
 
 class HalfSquaredError(MSE):
@@ -34,6 +36,71 @@ class HalfSquaredError(MSE):
         value, dY = super().compute(Y, T, weights)
         dY *= dY.dtype.type(0.5)  # MSE's 2 (Y − T) / N -> (Y − T) / N
         return value / (2 * Y.shape[1]), dY  # MSE's sum over outputs -> half the mean
+
+
+class ClippedLogLoss:
+    r"""Mixin for the classifier's cross-entropies: L as scikit-learn's ``log_loss`` and
+    ``binary_log_loss`` record it, ∂L/∂Y the exact loss's.
+
+    scikit-learn takes the log of the probabilities P (softmax or sigmoid of the logits Y)
+    clipped to [ε, 1 − ε], ε = ``numpy.finfo(dtype).eps`` (2.2e-16 in float64, 1.2e-7 in
+    float32)::
+
+        softmax:  L = −(1/N) Σ_n Σ_k t_nk log clip(p_nk)
+        sigmoid:  L = −(1/N) Σ_n Σ_k [t_nk log clip(p_nk) + (1 − t_nk) log(1 − clip(p_nk))]
+
+    so a saturated output (a probability of the wrong class that rounds to 0 or 1) costs at
+    most −log ε (36.04 in float64, 15.94 in float32) where the exact loss grows with the logit.
+    That L is what ``loss_curve_``, ``loss_``, ``best_loss_`` and the stopping rule (``tol``,
+    ``n_iter_no_change`` without ``early_stopping``) read, as there. Its gradient is the exact
+    loss's, (P − T) / N, as scikit-learn's ``_backprop`` also takes it: ∂L/∂Y is the base
+    class's, so the steps are those of ``cr.fit`` with the exact loss. With sample weights,
+    1/N becomes w_n / Σ_m w_m (scikit-learn's ``numpy.average``).
+
+    P is computed anew (the base class keeps it in buffers it overwrites with ∂L/∂Y), and a
+    ``compute`` outside ``chainrule.losses`` gets new arrays rather than the loop's reused ones:
+    about 45 µs more a batch of 200 rows of 10 classes in float32 (26 µs before), 20 µs more for
+    one of 10 sigmoid outputs (40 before).
+    """
+
+    def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[float, Array]:
+        _, dY = super().compute(Y, T, weights)
+        xp = get_array_module(Y)
+        P = self.transform(Y)  # a new array: softmax(Y) or σ(Y)
+        eps = P.dtype.type(numpy.finfo(P.dtype).eps)
+        terms = self.log_likelihoods(xp.clip(P, eps, 1 - eps, out=P), T)
+        if weights is None:
+            return -terms.sum(dtype=numpy.float64) / mean_over(Y), dY
+        return -(weight_shares(weights) @ terms).sum(), dY  # scikit-learn's numpy.average over the rows
+
+
+class ClippedSoftmaxCrossEntropy(ClippedLogLoss, SoftmaxCrossEntropy):
+    """:class:`SoftmaxCrossEntropy` whose L is scikit-learn's ``log_loss`` (:class:`ClippedLogLoss`)."""
+
+    @staticmethod
+    def log_likelihoods(P: Array, T: Array) -> Array:
+        """t_nk log p_nk (N, K), into P, for clipped P and target rows T; log p_nt (N,) for labels T."""
+        xp = get_array_module(P)
+        if T.ndim == 1:
+            return xp.log(P[xp.arange(len(T)), T])
+        P = xp.log(P, out=P)
+        P *= T
+        return P
+
+
+class ClippedBinaryCrossEntropy(ClippedLogLoss, BinaryCrossEntropy):
+    """:class:`BinaryCrossEntropy` whose L is scikit-learn's ``binary_log_loss`` (:class:`ClippedLogLoss`)."""
+
+    @staticmethod
+    def log_likelihoods(P: Array, T: Array) -> Array:
+        """t_nk log p_nk + (1 − t_nk) log(1 − p_nk) (N, K), into P, for clipped P."""
+        xp = get_array_module(P)
+        Q = xp.log(xp.subtract(1, P))  # log(1 − p)
+        P = xp.log(P, out=P)
+        P -= Q
+        P *= T  # t (log p − log(1 − p))
+        P += Q
+        return P
 
 
 def batch_weight_decay(alpha: float, weight_sum: float, n_rows: int, dtype) -> float:
@@ -122,21 +189,21 @@ class PenaltyPerBatchWeight:
         return super().compute(Y, T, weights)
 
 
-class SoftmaxCrossEntropyPenaltyPerBatchWeight(PenaltyPerBatchWeight, SoftmaxCrossEntropy):
-    """:class:`SoftmaxCrossEntropy` setting scikit-learn's penalty of each weighted batch."""
+class SoftmaxCrossEntropyPenaltyPerBatchWeight(PenaltyPerBatchWeight, ClippedSoftmaxCrossEntropy):
+    """:class:`ClippedSoftmaxCrossEntropy` setting scikit-learn's penalty of each weighted batch."""
 
 
-class BinaryCrossEntropyPenaltyPerBatchWeight(PenaltyPerBatchWeight, BinaryCrossEntropy):
-    """:class:`BinaryCrossEntropy` setting scikit-learn's penalty of each weighted batch."""
+class BinaryCrossEntropyPenaltyPerBatchWeight(PenaltyPerBatchWeight, ClippedBinaryCrossEntropy):
+    """:class:`ClippedBinaryCrossEntropy` setting scikit-learn's penalty of each weighted batch."""
 
 
 class HalfSquaredErrorPenaltyPerBatchWeight(PenaltyPerBatchWeight, HalfSquaredError):
     """:class:`HalfSquaredError` setting scikit-learn's penalty of each weighted batch."""
 
 
-#: each estimator loss, and the same loss setting scikit-learn's penalty of each weighted batch
+#: each loss an estimator trains with, and the same loss setting scikit-learn's penalty of each weighted batch
 PENALTY_PER_BATCH_WEIGHT = {
-    SoftmaxCrossEntropy: SoftmaxCrossEntropyPenaltyPerBatchWeight,
-    BinaryCrossEntropy: BinaryCrossEntropyPenaltyPerBatchWeight,
+    ClippedSoftmaxCrossEntropy: SoftmaxCrossEntropyPenaltyPerBatchWeight,
+    ClippedBinaryCrossEntropy: BinaryCrossEntropyPenaltyPerBatchWeight,
     HalfSquaredError: HalfSquaredErrorPenaltyPerBatchWeight,
 }

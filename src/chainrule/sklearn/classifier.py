@@ -12,6 +12,7 @@ from ..errors import ChainruleError, DTypeError, LabelError, NonFiniteError, quo
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ..training.prepare import _is_missing, _may_be_missing
 from ._base import NOT_ACCEPTED, PARAMETERS, BaseMLP
+from ._loss import ClippedBinaryCrossEntropy, ClippedSoftmaxCrossEntropy
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -216,6 +217,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _loss(self):
         return SoftmaxCrossEntropy() if self.out_activation_ == "softmax" else BinaryCrossEntropy()
+
+    def _training_loss(self):
+        """``_loss`` with scikit-learn's L, its log loss of the probabilities clipped to [ε, 1 − ε]
+        (``ClippedLogLoss``), and the exact gradient."""
+        return ClippedSoftmaxCrossEntropy() if self.out_activation_ == "softmax" else ClippedBinaryCrossEntropy()
 
     def _stratify(self, T):
         """The labels to stratify the validation split by: as scikit-learn, only a single
