@@ -18,6 +18,7 @@ import chainrule as cr
 from chainrule.cli import main
 from chainrule.cli import train as train_command
 from chainrule.cli.main import build_parser, parse
+from chainrule.cli.option_types import Number
 
 from .helpers import assert_one_line_error, call, run_cli
 
@@ -461,17 +462,67 @@ def test_an_invalid_choice_is_quoted_and_cut(capsys):
     assert len(line) < 300
 
 
-@pytest.mark.parametrize("args, kind", [(["train", "--epochs"], "int"), (["train", "--lr"], "float"),
-                                        (["gradcheck", "--samples"], "int"),
-                                        (["export", "m.safetensors", "--opset"], "int"),
-                                        (["evaluate", "m.safetensors", "iris", "--test-size"], "float")])
-def test_a_value_of_the_wrong_type_is_quoted_and_cut(capsys, args, kind):
+@pytest.mark.parametrize("args, expected", [(["train", "--epochs"], "an integer >= 1"),
+                                            (["train", "--lr"], "a number > 0"),
+                                            (["gradcheck", "--samples"], "an integer >= 1"),
+                                            (["export", "m.safetensors", "--opset"], "an integer >= 13"),
+                                            (["evaluate", "m.safetensors", "iris", "--test-size"],
+                                             "a fraction in (0, 1)")])
+def test_a_value_of_the_wrong_type_is_quoted_and_cut(capsys, args, expected):
     """argparse's 'invalid int value' held the value whole: 100,000 characters made a line of that size."""
     code, out, err = call(capsys, *args, "x" * 100_000)
-    line = assert_one_line_error(code, err, f"argument {args[-1]}: invalid {kind} value: '" + "x" * 59 + "... (see")
+    line = assert_one_line_error(code, err, f"{args[-1]}: expected {expected}, got '" + "x" * 59 + "...")
     assert len(line) < 300
     code, out, err = call(capsys, *args, "nan!")  # a short one as it was
-    assert_one_line_error(code, err, f"argument {args[-1]}: invalid {kind} value: 'nan!' (see")
+    assert err == f"chainrule: error: {args[-1]}: expected {expected}, got 'nan!'\n"
+
+
+#: Every option of every command that takes a number, given one that is not, and the line it gets: the words of
+#: the option's range check (--epochs 0 is "--epochs: expected an integer >= 1, got 0")
+NOT_A_NUMBER = [
+    (["train", "--epochs", "1.5"], "--epochs: expected an integer >= 1, got '1.5'"),
+    (["train", "--batch-size", "3.0"], "--batch-size: expected an integer >= 1, got '3.0'"),
+    (["train", "--checkpoint-every", "x"], "--checkpoint-every: expected an integer >= 1, got 'x'"),
+    (["train", "--patience", "1e3"], "--patience: expected an integer >= 0, got '1e3'"),
+    (["train", "--seed", "0x10"], "--seed: expected an integer from 0 to 2**128 - 1, got '0x10'"),
+    (["train", "--lr", "0,01"], "--lr: expected a number > 0, got '0,01'"),
+    (["train", "--weight-decay", "x"], "--weight-decay: expected a number >= 0, got 'x'"),
+    (["train", "--validation", "10%"], "--validation: expected a number in [0, 1), got '10%'"),
+    (["train", "--test-size", "1/5"], "--test-size: expected a fraction in (0, 1), got '1/5'"),
+    (["train", "--distributed-timeout", "1m"], "--distributed-timeout: expected a number > 0, got '1m'"),
+    (["gradcheck", "--seed", "1.5"], "--seed: expected an integer from 0 to 2**128 - 1, got '1.5'"),
+    (["gradcheck", "--test-size", "x"], "--test-size: expected a fraction in (0, 1), got 'x'"),
+    (["gradcheck", "--samples", "2.5"], "--samples: expected an integer >= 1, got '2.5'"),
+    (["gradcheck", "--max-checks", "x"], "--max-checks: expected an integer >= 1, got 'x'"),
+    (["gradcheck", "--tolerance", "x"], "--tolerance: expected a number > 0, got 'x'"),
+    (["gradcheck", "--eps", "x"], "--eps: expected a number > 0 and below 1, got 'x'"),
+    (["evaluate", "m.safetensors", "iris", "--seed", "x"], "--seed: expected an integer from 0 to 2**128 - 1, "
+                                                           "got 'x'"),
+    (["evaluate", "m.safetensors", "iris", "--test-size", "x"], "--test-size: expected a fraction in (0, 1), got 'x'"),
+    (["predict", "m.safetensors", "iris", "--seed", "x"], "--seed: expected an integer from 0 to 2**128 - 1, "
+                                                          "got 'x'"),
+    (["predict", "m.safetensors", "iris", "--test-size", "x"], "--test-size: expected a fraction in (0, 1), got 'x'"),
+    (["export", "m.safetensors", "--onnx", "m.onnx", "--opset", "17.0"], "--opset: expected an integer >= 13, "
+                                                                         "got '17.0'"),
+]
+
+
+@pytest.mark.parametrize("argv, line", NOT_A_NUMBER)
+def test_an_option_given_no_number_says_what_it_expects_as_its_range_check_does(capsys, argv, line):
+    """It was argparse's: 'chainrule train: argument --epochs: invalid int value: '1.5' (see chainrule train
+    --help)'."""
+    code, out, err = call(capsys, *argv)
+    assert (code, out, err) == (2, "", f"chainrule: error: {line}\n")
+
+
+def test_every_option_taking_a_number_is_in_the_list_above_and_none_has_a_bare_int_or_float_type():
+    """A new option of type int or float would get argparse's wording back."""
+    parser = build_parser()
+    commands = next(action for action in parser._actions if action.dest == "command").choices
+    typed = {(name, action.option_strings[0]) for name, command in commands.items() for action in command._actions
+             if action.type in (int, float) or isinstance(action.type, Number)}
+    assert typed == {(argv[0], argv[-2]) for argv, _ in NOT_A_NUMBER}
+    assert not any(action.type in (int, float) for command in commands.values() for action in command._actions)
 
 
 @pytest.mark.parametrize("argv, dest", [(["train", "--out=--"], "out"), (["train", "--config=--"], "config"),
@@ -486,7 +537,7 @@ def test_an_option_given_double_dash_after_equals_takes_it_as_its_value(argv, de
     assert getattr(parse(argv), dest) == "--"
 
 
-@pytest.mark.parametrize("argv, message", [(["train", "--epochs=--"], "argument --epochs: invalid int value: '--'"),
+@pytest.mark.parametrize("argv, message", [(["train", "--epochs=--"], "--epochs: expected an integer >= 1, got '--'"),
                                            (["train", "--device=--"], "argument --device: invalid choice: '--'"),
                                            (["train", "--config=--"], "--: config file not found")])
 def test_an_option_given_double_dash_after_equals_is_refused_as_that_value(capsys, tmp_path, monkeypatch, argv,

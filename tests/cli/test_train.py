@@ -981,7 +981,7 @@ BAD_OPTIONS = [
     (["--activation", "relu,swish"], "each one of relu, leaky_relu, sigmoid, logistic, tanh, gelu, identity, "
                                      "softmax; got 'swish' in 'relu,swish'"),
     (["--init", "he"], "--init: expected one of 'auto', 'glorot_normal', 'glorot_uniform', 'he_normal', "),
-    (["--epochs", "ten"], "argument --epochs: invalid int value: 'ten'"),
+    (["--epochs", "ten"], "--epochs: expected an integer >= 1, got 'ten'"),
     (["--colour", "red"], "chainrule train: unrecognized arguments: --colour red"),
     (["--distributed", "--distributed-timeout", "-1"], "--distributed-timeout: expected a number > 0, got -1.0"),
     (["--distributed-timeout", "-5"], "--distributed-timeout: expected a number > 0, got -5.0"),  # was taken

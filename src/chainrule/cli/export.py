@@ -31,8 +31,9 @@ import sys
 from ..errors import ChainruleError, ConfigError, HyperparameterError
 from ..io import read
 from ..io.atomic import check_writable
-from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
+from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
 from .estimator import MODEL_HELP, model_file, saved_estimator
+from .option_types import integer
 from .outputs import named_by_option, refuse_input_as_output
 
 STDOUT = "-"  # --onnx - writes to stdout, as predict's -o - does
@@ -44,7 +45,8 @@ def add_arguments(parser) -> None:
     option = parser.add_argument
     option("model", metavar="MODEL", type=model_file, help=MODEL_HELP)
     option("--onnx", metavar="OUT", required=True, help="the ONNX file to write ('-': stdout)")
-    option("--opset", type=int, help=f"ONNX opset; GELU is one Gelu operator from {GELU_OPSET} on [{DEFAULT_OPSET}]")
+    option("--opset", type=integer(f"an integer >= {MIN_OPSET}"),
+           help=f"ONNX opset; GELU is one Gelu operator from {GELU_OPSET} on [{DEFAULT_OPSET}]")
     option("--no-preprocessing", dest="preprocessing", action="store_false",
            help="leave the standardization out: the graph then takes standardized rows, and a regressor "
                 "trained with --standardize-targets answers standardized targets (an estimator's file has "

@@ -36,6 +36,7 @@ from .exit_codes import EXIT_FAILURE
 from .json_output import json_text
 from .network_args import hidden_layers
 from .network_size import check_network_fits_memory
+from .option_types import COUNT, SEED, TEST_SIZE, number
 from .rows import column_name
 
 NAME = "gradcheck"
@@ -50,14 +51,15 @@ def add_arguments(parser) -> None:
     option("--class-weight", dest="class_weight", choices=train.CLASS_WEIGHTS, metavar="{none,balanced}",
            help=f"as for chainrule train [{TrainConfig.class_weight}]")
     option("--config", metavar="FILE", help="TOML file, as for chainrule train")
-    option("--seed", type=int, help=f"as for chainrule train [{TrainConfig.seed}]")
+    option("--seed", type=SEED, help=f"as for chainrule train [{TrainConfig.seed}]")
     # the rows checked are the first training rows, so the split decides them, as a config file's test_size does
-    option("--test-size", dest="test_size", type=float, help=f"as for chainrule train [{TrainConfig.test_size}]")
-    option("--samples", type=int, default=8, help="rows of data to check on [8]")
-    option("--max-checks", dest="max_checks", type=int, default=200,
+    option("--test-size", dest="test_size", type=TEST_SIZE, help=f"as for chainrule train [{TrainConfig.test_size}]")
+    option("--samples", type=COUNT, default=8, help="rows of data to check on [8]")
+    option("--max-checks", dest="max_checks", type=COUNT, default=200,
            help="elements compared per parameter array, chosen at random [200]")
-    option("--tolerance", type=float, default=1e-6, help="largest acceptable relative error [1e-6]")
-    option("--eps", type=float, default=1e-5, help="the central differences' step, below 1 [1e-5]")
+    option("--tolerance", type=number("a number > 0"), default=1e-6, help="largest acceptable relative error [1e-6]")
+    option("--eps", type=number("a number > 0 and below 1"), default=1e-5,
+           help="the central differences' step, below 1 [1e-5]")
     option("--json", action="store_true",
            help="print the errors as JSON, with the elements checked, at kinks, and the rounding bounds per array")
 

@@ -60,6 +60,7 @@ from ..errors import (
 from ..layers import widths
 from .config import SavedConfig, saved_config, value_name
 from .estimator import MODEL_HELP, model_file
+from .option_types import SEED, TEST_SIZE
 
 DEFAULT_SEED = 0
 DEFAULT_TEST_SIZE = 0.2
@@ -72,9 +73,9 @@ def add_data_arguments(parser, *, training_csv_split: bool = False) -> None:
     parser.add_argument("data", metavar="DATA", type=data_argument, help="built-in name or a CSV/NPZ/IDX path")
     parser.add_argument("--label", type=column_name,
                         help="label column of a CSV file [the model's label column, else the last column]")
-    parser.add_argument("--seed", type=int,
+    parser.add_argument("--seed", type=SEED,
                         help=f"split seed for {split_data} [the model's training seed, else {DEFAULT_SEED}]")
-    parser.add_argument("--test-size", dest="test_size", type=float,
+    parser.add_argument("--test-size", dest="test_size", type=TEST_SIZE,
                         help=f"test fraction for {split_data} [the model's, else {DEFAULT_TEST_SIZE}]")
 
 

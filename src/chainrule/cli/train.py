@@ -78,6 +78,7 @@ from .json_output import json_text, strict_json
 from .mpi_launch import refuse_mpi_launch_without_distributed
 from .network_args import hidden_layers
 from .network_size import check_network_fits_memory, network_size, training_vectors
+from .option_types import COUNT, SEED, TEST_SIZE, integer, number
 from .outputs import named_by_option
 from .resume_checks import (
     check_config_matches_network, check_config_matches_state, check_epochs_cover, check_same_columns,
@@ -114,16 +115,19 @@ def add_arguments(parser) -> None:
                           f"[{defaults.init}: he_normal before the ReLU family, glorot_uniform otherwise]")
     option("--loss", help=f"auto, {', '.join(LOSSES)} [auto: cross_entropy or mse by task]")
     option("--optimizer", help=f"{', '.join(OPTIMIZERS)} [{defaults.optimizer}]")
-    option("--lr", type=float, help=f"learning rate [{defaults.lr}]")
-    option("--weight-decay", dest="weight_decay", type=float, help=f"L2 penalty on the weights [{defaults.weight_decay}]")
-    option("--batch-size", dest="batch_size", type=int, help="samples per step [32, or the training rows if fewer]")
-    option("--epochs", type=int, help=f"maximum epochs [{defaults.epochs}]")
-    option("--seed", type=int, help=f"seed of weights, splits and shuffling [{defaults.seed}]")
+    option("--lr", type=number("a number > 0"), help=f"learning rate [{defaults.lr}]")
+    option("--weight-decay", dest="weight_decay", type=number("a number >= 0"),
+           help=f"L2 penalty on the weights [{defaults.weight_decay}]")
+    option("--batch-size", dest="batch_size", type=COUNT, help="samples per step [32, or the training rows if fewer]")
+    option("--epochs", type=COUNT, help=f"maximum epochs [{defaults.epochs}]")
+    option("--seed", type=SEED, help=f"seed of weights, splits and shuffling [{defaults.seed}]")
     option("--no-shuffle", dest="shuffle", action="store_false", default=None,
            help="take the training rows in the data's order every epoch, not in a new random order "
                 "(scikit-learn's shuffle=False)")
-    option("--validation", type=float, help=f"fraction held out for validation; 0 for none [{defaults.validation}]")
-    option("--patience", type=int, help=f"early-stopping patience in epochs; 0 turns it off [{defaults.patience}]")
+    option("--validation", type=number("a number in [0, 1)"),
+           help=f"fraction held out for validation; 0 for none [{defaults.validation}]")
+    option("--patience", type=integer("an integer >= 0"),
+           help=f"early-stopping patience in epochs; 0 turns it off [{defaults.patience}]")
     option("--class-weight", dest="class_weight", choices=CLASS_WEIGHTS, metavar="{none,balanced}",
            help="balanced: weigh each class's rows by n / (classes × its rows), for classes of unequal sizes "
                 f"[{defaults.class_weight}]")
@@ -132,9 +136,9 @@ def add_arguments(parser) -> None:
                 "answers in the targets' units), for targets far from 0 or widely spread [off]")
     option("--dtype", help=f"float32 or float64 [{defaults.dtype}]")
     add_device_argument(parser, None)
-    option("--test-size", dest="test_size", type=float,
+    option("--test-size", dest="test_size", type=TEST_SIZE,
            help=f"test fraction when the data has no test part (refused for data with one) [{defaults.test_size}]")
-    option("--checkpoint-every", dest="checkpoint_every", type=int, help="epochs between checkpoints [1]")
+    option("--checkpoint-every", dest="checkpoint_every", type=COUNT, help="epochs between checkpoints [1]")
     option("--no-plots", dest="plots", action="store_false", default=None, help="do not draw PNG plots")
     option("--out", help="run folder, new or empty [runs/<timestamp>; with --resume, the checkpoint's folder]")
     option("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.safetensors")
@@ -143,7 +147,8 @@ def add_arguments(parser) -> None:
     option("--quiet", action="store_true", help="no progress bar and no per-epoch lines on stderr")
     option("--distributed", action="store_true",
            help="data-parallel over MPI: mpiexec -n N chainrule train --distributed (pip install 'chainrule[mpi]')")
-    option("--distributed-timeout", dest="distributed_timeout", type=float, default=DEFAULT_DISTRIBUTED_TIMEOUT,
+    option("--distributed-timeout", dest="distributed_timeout", type=number("a number > 0"),
+           default=DEFAULT_DISTRIBUTED_TIMEOUT,
            metavar="SECONDS",
            help="abort the MPI job when a rank has not answered for this long [60]")
 
