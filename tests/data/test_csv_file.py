@@ -388,6 +388,39 @@ def test_text_in_a_feature_column_suggests_naming_it_the_label_column(tmp_path):
         load_csv(path)
 
 
+DECIMAL_COMMA_ADVICE = ("chainrule reads a decimal point: convert the file, e.g. with pandas: "
+                        "pandas.read_csv(path, decimal=',').to_csv('converted.csv', index=False)")
+
+
+@pytest.mark.parametrize("cell, number", [("1,5", "1.5"), ("-0,25", "-0.25"), (" 2,5e3 ", "2.5e3"), (",5", ".5")])
+def test_a_number_with_a_decimal_comma_says_so_and_how_to_convert_the_file(tmp_path, cell, number):
+    """It suggested naming the column as the label column, as for text."""
+    path = write(tmp_path, f'a,b,label\n1.5,"{cell}",x\n2,3,y\n')
+    message = (f"{path}: line 2, column 2 'b': expected a number, found '{cell}', which looks like the number "
+               f"{number} written with a decimal comma; {DECIMAL_COMMA_ADVICE}")
+    with pytest.raises(DataError) as error:
+        load_csv(path)
+    assert str(error.value) == message
+    with pytest.raises(DataError) as error:  # as rows to predict
+        csv_file.load_csv_for_model(path, n_features=2, feature_names=["a", "b"], label_required=False)
+    assert str(error.value) == message
+
+
+def test_a_regression_target_with_a_decimal_comma_says_so(tmp_path):
+    path = write(tmp_path, 'a,y\n1,"0,5"\n2,3\n')
+    with pytest.raises(LabelError) as error:
+        load_csv(path, task="regression")
+    assert str(error.value) == (f"{path}: line 2, column 2 'y': regression needs numeric labels, found '0,5', which "
+                                f"looks like the number 0.5 written with a decimal comma; {DECIMAL_COMMA_ADVICE}")
+
+
+@pytest.mark.parametrize("cell", ["1,000,000", "1,5,2", "a,5", "1,5x"])
+def test_text_with_a_comma_that_is_no_decimal_comma_gets_the_label_column_hint(tmp_path, cell):
+    path = write(tmp_path, f'a,b,label\n1.5,"{cell}",x\n2,3,y\n')
+    with pytest.raises(DataError, match=r"\(if 'b' holds the labels, name it as the label column: --label b"):
+        load_csv(path)
+
+
 def test_a_cell_too_large_for_the_dtype_is_named_by_line_and_column(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_file, "CHUNK_CELLS", 6)  # 2 rows of 3 features
     path = write(tmp_path, "a,b,c,label\n1,2,3,x\n4,5,6,y\n7,8,9,x\n1,-1e300,4e38,y\n")

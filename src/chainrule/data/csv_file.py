@@ -16,7 +16,9 @@ Conventions
   other column is a feature.
 - Every feature cell is a finite number (``1``, ``-2.5``, ``3e-4``). An empty cell, text,
   ``nan`` or ``inf`` is an error; the error for text suggests naming its column as the label
-  column (``--label NAME`` on the command line, ``label="NAME"`` in Python). A number is what
+  column (``--label NAME`` on the command line, ``label="NAME"`` in Python), and for a number
+  written with a decimal comma (``"1,5"``, quoted) converting the file with pandas'
+  ``read_csv(path, decimal=',')``, as for a regression target. A number is what
   numpy.loadtxt reads as one: ASCII digits, any whitespace around them read past (pandas.read_csv
   reads past ASCII whitespace only: a no-break space makes a cell text there); an underscore between
   digits (``1_000``) and digits beyond ASCII (``١٢٣``, ``１２``), which Python's ``float()`` would
@@ -43,6 +45,7 @@ import codecs
 import csv
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy
@@ -70,6 +73,9 @@ MISSING_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "
 # separator, its name, the pandas.read_csv arguments that read such a file, a note on them).
 OTHER_SEPARATORS = ((";", "semicolon", "sep=';'", " (add decimal=',' where its numbers are written 3,5)"),
                     ("\t", "tab", "sep='\\t'", ""))
+# A number written with a decimal comma ("1,5", "-0,25"), quoted in a comma-separated file so that its comma
+# separates no cells, as a spreadsheet set to a language that writes 1,5 for 1.5 may export it.
+DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?")
 # A first column without a name is most often the index that pandas' DataFrame.to_csv writes by default.
 PANDAS_INDEX_ADVICE = ("; pandas' DataFrame.to_csv writes its index so (an unnamed first column of row numbers): "
                        "write the file with to_csv(path, index=False), or give the column a name")
@@ -633,6 +639,9 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
         if cell.strip() in MISSING_MARKERS:
             raise DataError(f"{where}: expected a number, found {quoted(cell)}, which marks a missing value (pandas "
                             f"reads it as NaN); {MISSING_ADVICE}")
+        decimal_comma = _decimal_comma(cell)
+        if decimal_comma:
+            raise DataError(f"{where}: expected a number, found {quoted(cell)}{decimal_comma}")
         name = header[column]
         option = name if len(name) <= QUOTE_LIMIT else quoted(name)  # as typed, unless too long to show
         # Text in a feature column is most often a label column that is not the last one.
@@ -659,12 +668,24 @@ def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: b
         if number is not None and not math.isfinite(number) and not text:
             raise DataError(f"{path}: line {line}, {where}: expected a finite label, found {quoted(cell)}")
         if number is None and numeric_only:
-            raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {quoted(cell)}")
+            raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {quoted(cell)}"
+                             f"{_decimal_comma(cell)}")
     if not as_text and all(number is not None for number in numbers):
         return numpy.array(numbers, dtype=numpy.float64)
     if not as_text and all(cell in BOOLEANS for cell in cells):
         return numpy.array([BOOLEANS[cell] for cell in cells], dtype=bool)
     return numpy.array(cells, dtype=str)
+
+
+def _decimal_comma(cell: str) -> str:
+    """For a cell holding a number written with a decimal comma (``DECIMAL_COMMA``), the end of the error
+    for it: that it looks like one, and how to convert the file; "" for any other cell."""
+    number = cell.strip()
+    if not DECIMAL_COMMA.fullmatch(number):
+        return ""
+    return (f", which looks like the number {number.replace(',', '.')} written with a decimal comma; chainrule "
+            f"reads a decimal point: convert the file, e.g. with pandas: "
+            f"pandas.read_csv(path, decimal=',').to_csv('converted.csv', index=False)")
 
 
 def _pandas_names(n_columns: int) -> list:
