@@ -133,6 +133,9 @@ def test_labels_match_other_classes_by_their_text():
 def test_labels_that_are_not_classes_are_named_with_the_data():
     with pytest.raises(LabelError, match=r"data.csv: labels .*'cat'.* are not among the model's classes_"):
         as_classes(np.array(["no", "cat"]), np.array(["no", "yes"]), "data.csv")
+    with pytest.raises(LabelError, match=r"^data.csv: labels '0', '1' are not among the model's classes_ 'no', 'yes'; "
+                                         r"the labels here are integers, the training classes text$"):
+        as_classes(np.array([0, 1, 0]), np.array(["no", "yes"]), "data.csv")
 
 
 @pytest.mark.parametrize("command", ["info", "evaluate", "predict", "export"])

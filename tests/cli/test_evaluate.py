@@ -254,6 +254,18 @@ def test_labels_the_model_never_saw_are_refused(iris_run, capsys):
     code, _, err = call(capsys, "evaluate", iris_run / "model.safetensors", "iris")  # labels 0, 1, 2
     assert_one_line_error(code, err, "iris: label 1 was not among the training classes "
                                      "['setosa', 'versicolor', 'virginica']")  # DATA's labels, not an argument y
+    assert err.endswith("; the labels here are integers, the training classes text\n")
+
+
+def test_integer_labels_of_a_csv_file_for_a_model_of_text_classes_say_so(iris_run, tmp_path, capsys):
+    """It said only "line 2: label '0' was not among the training classes [...]"."""
+    rows = iris_rows()
+    species = sorted({row[-1] for row in rows[1:]})
+    write_csv(tmp_path / "coded.csv", [rows[0]] + [row[:-1] + [str(species.index(row[-1]))] for row in rows[1:]])
+    code, out, err = call(capsys, "evaluate", iris_run / "model.safetensors", tmp_path / "coded.csv")
+    assert (code, out) == (2, "")
+    assert err == (f"chainrule: error: {tmp_path / 'coded.csv'}: line 2: label '0' was not among the training classes "
+                   f"['setosa', 'versicolor', 'virginica']; the labels here are integers, the training classes text\n")
 
 
 def test_bad_data_is_refused(iris_run, tmp_path, capsys):

@@ -584,6 +584,26 @@ def test_integer_labels_outside_classes_0_to_k_name_the_first_one(labels, row, l
         Preprocessor(n_features=1, classes=[0, 1, 2]).encode(numpy.array(labels))
 
 
+@pytest.mark.parametrize("labels, classes, end", [
+    ([0, 1, 2], ["setosa", "versicolor", "virginica"], "; the labels here are integers, the training classes text"),
+    (["0", " 1", "+2"], ["setosa", "versicolor"], "; the labels here are integers, the training classes text"),
+    ([0.5, 1.0], ["cat", "dog"], "; the labels here are numbers, the training classes text"),
+    (["setosa"], [0, 1, 2], "; the labels here are text, the training classes integers"),
+    (["setosa"], [0.5, 1.5], "; the labels here are text, the training classes numbers"),
+    ([2, 0], [False, True], "; the labels here are integers, the training classes True/False"),
+    ([True], ["no", "yes"], "; the labels here are True/False, the training classes text"),
+    ([7, 0], [0, 1, 2], ""), (["daisy"], ["rose", "tulip"], ""), (["3"], ["1", "2"], ""),  # one kind
+    (numpy.array(["cat", 1], dtype=object), ["dog", "eel"], ""),  # some of each
+])
+def test_labels_not_among_the_classes_say_when_they_are_of_another_kind(labels, classes, end):
+    """A model trained on iris.csv's species names, given the labels 0, 1, 2, said only 'label 0 was not among
+    the training classes'."""
+    with pytest.raises(LabelError) as error:
+        Preprocessor(n_features=1, classes=classes).encode(numpy.asarray(labels))
+    assert re.fullmatch(r"y\[\d\]: label \S+ was not among the training classes \[.*\]" + re.escape(end),
+                        str(error.value)), str(error.value)
+
+
 @pytest.mark.parametrize("y, classes", [
     (numpy.array([True, False, True]), [False, True]),
     (numpy.array([1, 0, 1], dtype=numpy.uint8), [0, 1]),

@@ -30,6 +30,7 @@ import warnings
 import numpy
 
 from ..checks import listing
+from ..data.preprocessing import other_kind
 from ..errors import ConfigError, HyperparameterError, LabelError, ModelFileError, quoted
 from ..io import read
 from ..io.atomic import check_path
@@ -163,7 +164,7 @@ def as_classes(y, classes: numpy.ndarray, data) -> numpy.ndarray:
     if (index < 0).any():
         unknown = sorted({str(label) for label in y[index < 0].tolist()})
         raise LabelError(f"{data}: labels {listing(unknown, 5)} are not among the model's classes_ "
-                         f"{listing(classes.tolist())}")
+                         f"{listing(classes.tolist())}{other_kind(y, classes.tolist())}")
     return classes[index]
 
 

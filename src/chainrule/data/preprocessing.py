@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from dataclasses import dataclass
 
 import numpy
@@ -278,9 +279,10 @@ class Preprocessor:
                 and labels.min() >= 0 and labels.max() < len(classes))
 
     def _unseen(self, name: str, labels: numpy.ndarray, row: int) -> LabelError:
-        """The LabelError for ``labels[row]``, a label that is not among the classes: ``y[3]: label 'x' ...``."""
+        """The LabelError for ``labels[row]``, a label that is not among the classes: ``y[3]: label 'x' ...``,
+        ending with :func:`other_kind` where the labels are of another kind than the classes."""
         return LabelError(f"{name}[{row}]: label {quoted(_plain(labels[row]))} was not among the training classes "
-                          f"{quoted(self.classes)}")
+                          f"{quoted(self.classes)}{other_kind(labels, self.classes)}")
 
     def decode(self, indices) -> numpy.ndarray:
         """Class indices -> the original labels, in the array type NumPy infers from ``classes``.
@@ -734,6 +736,38 @@ def _label_kind(label) -> str:
     if isinstance(label, (int, float)):
         return "number"
     return type(label).__name__
+
+
+#: Text that reads as a number, and as an integer (a CSV file's labels, read as text for a model whose classes are)
+NUMBER_TEXT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
+INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)
+
+
+def other_kind(labels, classes: list) -> str:
+    """The end of the error for labels that are not among ``classes``, when every label is of one kind and
+    every class of another (``"; the labels here are integers, the training classes text"``: a model
+    trained on iris.csv's species names scored on the labels 0, 1, 2); "" otherwise. The kinds are text,
+    numbers (integers where each is one; text that reads as a number, as a CSV file's labels read as text,
+    counts as a number) and True/False."""
+    of_labels, of_classes = _kind_of_all(numpy.asarray(labels).ravel().tolist()), _kind_of_all(classes)
+    if of_labels is None or of_classes is None or of_labels[0] == of_classes[0]:
+        return ""
+    return f"; the labels here are {of_labels[1]}, the training classes {of_classes[1]}"
+
+
+def _kind_of_all(labels: list) -> tuple[str, str] | None:
+    """(kind, as a message says it) of ``labels`` when all are of one kind: ("text", "text"), ("number",
+    "integers" or "numbers"), ("bool", "True/False"); None for none or labels of several kinds."""
+    kinds = {"number" if isinstance(label, str) and NUMBER_TEXT.fullmatch(label) else _label_kind(label)
+             for label in labels}
+    if len(kinds) != 1 or not kinds <= {"bool", "str", "number"}:
+        return None
+    kind = kinds.pop()
+    if kind == "number":
+        whole = all(isinstance(label, int) or isinstance(label, str) and INTEGER_TEXT.fullmatch(label)
+                    for label in labels)
+        return kind, "integers" if whole else "numbers"
+    return kind, {"str": "text", "bool": "True/False"}[kind]
 
 
 def check_label_kinds(labels: numpy.ndarray, name: str = "y") -> None:
