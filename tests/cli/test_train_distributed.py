@@ -217,6 +217,34 @@ def test_a_command_line_refused_on_one_rank_before_mpi_starts_stops_every_rank(t
     assert done.stdout == "" and not (tmp_path / "run").exists()
 
 
+# chainrule on a disk that fills after the first checkpoint: the rename that ends its next write fails
+CHECKPOINT_ON_A_FULL_DISK = """
+import errno, os, sys
+from chainrule.cli.main import main
+replace, seen = os.replace, []
+def replace_unless_full(source, target, *args, **kwargs):
+    if os.path.basename(target) == "checkpoint.safetensors":
+        seen.append(target)
+        if len(seen) > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return replace(source, target, *args, **kwargs)
+os.replace = replace_unless_full
+sys.exit(main())
+"""
+
+
+@needs_mpi
+def test_a_checkpoint_that_rank_0_cannot_write_during_training_is_named_by_out(tmp_path):
+    """The line was not led by --out, as a single process's is: 'chainrule: error: writing the checkpoint after
+    epoch 2 failed on rank 0 of 2: ...'."""
+    rank = rank_of_train("--epochs", "3", program=("-c", CHECKPOINT_ON_A_FULL_DISK))
+    done = subprocess.run([MPIEXEC, *rank, ":", *rank], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == ["chainrule: error: --out: writing the checkpoint after epoch 2 failed on "
+                                        "rank 0 of 2: run/checkpoint.safetensors: cannot write (No space left on "
+                                        "device)"], done.stderr
+
+
 INTERRUPTED_AS_IT_PARSES = """
 import sys
 import chainrule.cli.main

@@ -55,8 +55,8 @@ from ..data.load import absolute_data_spec, read_data, with_test_part
 from ..data.preprocessing import Preprocessor, standardized_targets
 from ..data.split import n_test_rows
 from ..errors import (
-    PATH_QUOTE_LIMIT, ChainruleError, ConfigError, DataError, DivergenceError, HyperparameterError, ModelFileError,
-    quoted,
+    PATH_QUOTE_LIMIT, ChainruleError, ConfigError, DataError, DistributedError, DivergenceError, HyperparameterError,
+    ModelFileError, quoted,
 )
 from ..initializers import ALIASES, INITIALIZERS
 from ..io import atomic_write, save
@@ -623,12 +623,13 @@ def fit_in_run_folder(model, optimizer, callbacks: list, data, loss: str, config
         argument, _, rest = str(error).partition(": ")
         if isinstance(error, ChainruleError) and rest and argument in FIT_OPTIONS:
             error.args = (f"{value_name(argument, sources.get(argument))}: {rest}", *error.args[1:])
-        elif isinstance(error, ModelFileError):
+        elif isinstance(error, ModelFileError) or isinstance(error, DistributedError) \
+                and isinstance(error.__cause__, ModelFileError):
             name_checkpoint_error(error, folder / CHECKPOINT, checkpoint, config, sources)
         raise
 
 
-def name_checkpoint_error(error: ModelFileError, written: Path, resumed: CheckpointFile | None,
+def name_checkpoint_error(error: ModelFileError | DistributedError, written: Path, resumed: CheckpointFile | None,
                           config: TrainConfig, sources: dict) -> None:
     """Lead ``error``, raised by fit about a checkpoint, with the option that named the file: ``--out`` for the
     checkpoint ``written`` into the run folder that cannot be written (a full disk, a file made read-only
@@ -636,11 +637,14 @@ def name_checkpoint_error(error: ModelFileError, written: Path, resumed: Checkpo
     errors found before training name them. Another validation set than the ``resumed`` run's is told with the
     keys of ``config`` that chose this run's, each named where it came from (``sources``): a checkpoint holding no
     configuration is resumed with the config.toml beside it, whose ``test_size`` or ``validation`` (recorded
-    nowhere in the checkpoint) may not be its run's."""
+    nowhere in the checkpoint) may not be its run's. In a distributed run, rank 0's error writing the checkpoint is
+    the ranks' DistributedError (``writing the checkpoint after epoch 2 failed on rank 0 of 2: ...``), caused on
+    rank 0, which prints it, by the ModelFileError: it is led by ``--out`` too."""
     message = str(error)
-    if message.startswith(f"{written}: cannot write"):
+    own = str(error.__cause__) if isinstance(error, DistributedError) else message
+    if own.startswith(f"{written}: cannot write"):
         error.args = (f"--out: {message}", *error.args[1:])
-    elif resumed is not None and message.startswith(f"{resumed}: "):
+    elif isinstance(error, ModelFileError) and resumed is not None and message.startswith(f"{resumed}: "):
         held = ""
         if message.startswith(f"{resumed}: validation: "):
             held = "; this run held out its rows by " + ", ".join(
