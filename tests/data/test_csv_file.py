@@ -279,6 +279,20 @@ def test_rows_to_predict_separated_by_semicolons_are_named_so(tmp_path):
         load_csv_features(path, 2)
 
 
+@pytest.mark.parametrize("name", ["dose;mg", "dose\tmg"])
+def test_a_one_column_file_whose_column_is_the_models_is_read_whatever_its_name_holds(tmp_path, name):
+    """A model of one feature named 'dose;mg' (a quoted name in the CSV file it was trained on), or one of one
+    feature taken by position: its one-column rows were refused as a file separated by semicolons (or tabs)."""
+    path = write(tmp_path, f'"{name}"\n1\n2\n')
+    X, y = csv_file.load_csv_for_model(path, n_features=1, feature_names=[name], label_required=False)
+    assert X.tolist() == [[1], [2]] and y is None
+    X, y = csv_file.load_csv_for_model(path, n_features=1, label_required=False)
+    assert X.tolist() == [[1], [2]] and y is None
+    assert load_csv_features(path, 1).tolist() == [[1], [2]]
+    with pytest.raises(DataError, match=r"no comma but 1 (semicolon|tab)"):  # a model of other columns: the separator
+        csv_file.load_csv_for_model(path, n_features=1, feature_names=["dose"], label_required=False)
+
+
 @pytest.mark.parametrize("quoted", [False, True])
 def test_bare_carriage_return_line_endings_are_read(tmp_path, quoted):
     text = 'a,b,label\r1,2,0\r3,4,1\r' if not quoted else 'a,b,label\r"1",2,0\r3,4,1\r'

@@ -8,7 +8,8 @@ Conventions
   ``\r``. Blank lines are skipped.
 - The first non-blank line is the header: a non-empty, distinct name for every column. A
   header of one column that holds a semicolon or a tab is an error: the file is separated by
-  those (as Excel writes CSV files where the decimal mark is a comma), not by commas. A
+  those (as Excel writes CSV files where the decimal mark is a comma), not by commas; but for
+  rows of a model of one feature, named so or taken by position, which is that one column. A
   line of numbers only (other than pandas' default names ``0,1,...,n-1``), or of numbers and
   a label column's name that is one of its labels (UCI's ``iris.data``), is a row of data of a
   file without a header: an error, rather than its row taken for the names and left out.
@@ -175,7 +176,7 @@ def load_csv_features(path, n_features: int) -> numpy.ndarray | None:
     """
     path = Path(path)
     counts, rows = _read_rows(path)
-    _, header = _read_header(rows, path, min_columns=1)
+    _, header = _read_header(rows, path, min_columns=1, one_column_read=lambda name: n_features == 1)
     if len(header) != n_features:
         return None
     X, _, _ = _read_body(rows, counts, header, list(range(len(header))), None, path)
@@ -233,7 +234,10 @@ def load_csv_for_model(path, *, n_features: int, feature_names: list | None = No
     """
     path = Path(path)
     counts, rows = _read_rows(path)
-    _, header = _read_header(rows, path, min_columns=1)
+    # a model's one feature, named as the file names it, or a model of one feature whose columns go by position
+    names = None if feature_names is None else {str(name).strip() for name in feature_names}
+    _, header = _read_header(rows, path, min_columns=1,
+                             one_column_read=lambda name: name in names if names is not None else n_features == 1)
     if feature_names is not None:
         feature_columns = [_feature_column(header, name, path) for name in feature_names]
         label_column = _named_label_column(header, label, feature_columns)
@@ -410,8 +414,10 @@ def _cells(row) -> list:
     return row.split(",") if isinstance(row, str) else row
 
 
-def _read_header(rows, path: Path, *, min_columns: int = 2) -> tuple[int, list]:
-    """(its line, the column names) of the first row."""
+def _read_header(rows, path: Path, *, min_columns: int = 2, one_column_read=None) -> tuple[int, list]:
+    """(its line, the column names) of the first row. A header of one column that holds a semicolon or a tab
+    is refused as a file separated by them, unless ``one_column_read(name)`` says that a column of that name
+    is what the caller reads (a model's one feature: ``dose;mg``, quoted in the file it was trained on)."""
     for line, row in rows:
         header = [name.strip() for name in _cells(row)]
         # A row of data, its header missing; pandas names unnamed columns 0..n-1 (to_csv of a frame of an array)
@@ -426,7 +432,7 @@ def _read_header(rows, path: Path, *, min_columns: int = 2) -> tuple[int, list]:
                 raise DataError(f"{path}: line {line}: columns {seen[name] + 1} and {j + 1} are both named "
                                 f"{quoted(name)}")
             seen[name] = j
-        if len(header) == 1:
+        if len(header) == 1 and not (one_column_read and one_column_read(header[0])):
             _check_not_other_separator(header[0], path, line)
         if len(header) < min_columns:
             raise DataError(
