@@ -133,3 +133,15 @@ def test_an_unreadable_checkpoint_is_named_with_the_option(run):
         checkpoint.chmod(0o644)
     assert_one_line_error(result.returncode, result.stderr, f"chainrule: error: --resume: {checkpoint}: cannot read "
                                                             f"the checkpoint (Permission denied)")
+
+
+def test_a_damaged_copy_of_a_checkpoint_is_not_told_to_resume_the_run_folders_checkpoint(run, capsys):
+    """The line of every file --resume could not read in a run folder ended '--resume takes the run's checkpoint:
+    RUN/checkpoint.safetensors', as if a copy of it (a snapshot of an earlier epoch) could not be resumed; only a
+    model file, which holds no training state, is pointed at the checkpoint beside it."""
+    snapshot = run / "epoch-1.safetensors"
+    shutil.copy(run / "checkpoint.safetensors", snapshot)
+    a_byte_changed(snapshot)
+    code, _, err = call(capsys, "train", "--resume", snapshot, "--epochs", "2", "--quiet", "--no-plots")
+    line = assert_one_line_error(code, err, f"chainrule: error: --resume: {snapshot}: ", BAD[a_byte_changed])
+    assert "checkpoint.safetensors" not in line.replace(str(snapshot), "")

@@ -450,8 +450,10 @@ def read_resumed_checkpoint(resume: str | None, comm) -> CheckpointFile | None:
         return read_checkpoint(resume)
     except ModelFileError as error:  # the library's words, led by the option, as the other --resume errors are
         beside = Path(resume).with_name(CHECKPOINT)
-        # a run folder's model.safetensors (a model file, which holds no training state): the checkpoint beside it
-        hint = "" if Path(resume).name == CHECKPOINT or not beside.is_file() else (
+        # a run folder's model.safetensors (a model file, which holds no training state): the checkpoint beside it;
+        # not a damaged or missing copy of a checkpoint (a snapshot of an earlier epoch), which would resume
+        is_model_file = str(error).startswith(f"{resume}: not a training checkpoint")
+        hint = "" if not is_model_file or Path(resume).name == CHECKPOINT or not beside.is_file() else (
             f"; --resume takes the run's checkpoint: {beside}")
         error.args = (f"--resume: {error}{hint}", *error.args[1:])
         raise
