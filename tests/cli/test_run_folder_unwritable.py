@@ -117,3 +117,15 @@ def test_a_checkpoint_that_cannot_be_written_during_training_is_named_by_out(tmp
     code, _, err = call(capsys, "train", *IRIS, "--epochs", "3", "--out", folder)
     assert_one_line_error(code, err, f"chainrule: error: --out: {folder / 'checkpoint.safetensors'}: cannot write "
                                      f"(No space left on device)")
+
+
+@posix
+def test_a_resumed_runs_file_that_cannot_be_looked_at_is_named_by_out_before_training(run, capsys):
+    """A loop of symbolic links where metrics.json was: named without --out (and so unlike the folder's other errors)."""
+    (run / "metrics.json").unlink()
+    os.symlink("metrics.json", run / "metrics.json")
+    before = (run / "checkpoint.safetensors").read_bytes()
+    code, out, err = call(capsys, "train", "--resume", run / "checkpoint.safetensors", "--epochs", "2", "--quiet")
+    assert_one_line_error(code, err, f"chainrule: error: --out: {run / 'metrics.json'}: cannot write (Too many levels "
+                                     f"of symbolic links)")
+    assert out == "" and (run / "checkpoint.safetensors").read_bytes() == before

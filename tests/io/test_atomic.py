@@ -524,6 +524,16 @@ def test_check_writable_refuses_a_directory_or_a_missing_directory_and_names_the
         check_writable(tmp_path / "file" / "out.csv", "output")
 
 
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_check_writable_names_the_argument_of_a_path_that_cannot_be_looked_at(tmp_path):
+    """A loop of symbolic links (ELOOP from stat) was named without the argument: 'out.csv: cannot write (...)',
+    where every other refusal leads with it, as chainrule train's --out: says its run folder's files."""
+    loop = tmp_path / "out.csv"
+    os.symlink(loop.name, loop)
+    with pytest.raises(DataError, match=r"^-o: .*out\.csv: cannot write \(Too many levels of symbolic links\)$"):
+        check_writable(loop, "-o")
+
+
 def test_check_writable_accepts_what_atomic_open_writes(tmp_path):
     (tmp_path / "old.csv").write_text("")
     os.symlink(tmp_path / "target.csv", tmp_path / "link.csv")

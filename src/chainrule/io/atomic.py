@@ -381,7 +381,7 @@ def _destination(target: Path, error: type[ChainruleError], prefix: str = "") ->
     device or a socket, and for a file this user may not write (:func:`is_read_only`)."""
     descriptor_path = _descriptor_path(target)
     # Not stat'ed: that would follow /proc/self/fd/1 to the very file it has open.
-    status = _status(target, error) if descriptor_path is None else None
+    status = _status(target, error, prefix) if descriptor_path is None else None
     if descriptor_path is not None or (status is not None and _is_stream(status.st_mode)):
         return descriptor_path, status, None
     if status is not None and not stat.S_ISREG(status.st_mode):
@@ -401,15 +401,16 @@ def _read_only_reason(target: Path) -> str:
     return READ_ONLY_FILE_SYSTEM if mounted_read_only else READ_ONLY
 
 
-def _status(target: Path, error: type[ChainruleError]) -> os.stat_result | None:
-    """What ``target`` is, following symbolic links; None if nothing exists there yet."""
+def _status(target: Path, error: type[ChainruleError], prefix: str = "") -> os.stat_result | None:
+    """What ``target`` is, following symbolic links; None if nothing exists there yet. ``error``, its message
+    led by ``prefix``, for a path that cannot be looked at (a loop of symbolic links)."""
     try:
         return os.stat(target)
     except (FileNotFoundError, NotADirectoryError):
         # Nothing there (or a dangling link): creating the file reports any real problem.
         return None
     except OSError as cause:
-        raise error(f"{target}: cannot write ({_reason(cause, target.parent)})") from None
+        raise error(f"{prefix}{target}: cannot write ({_reason(cause, target.parent)})") from None
 
 
 def _descriptor_path(target: Path) -> str | None:
