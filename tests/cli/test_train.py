@@ -862,6 +862,20 @@ def test_a_resumed_run_without_plots_removes_the_earlier_plots(tmp_path, capsys)
     assert {path.name for path in (tmp_path / "run").iterdir()} == RUN_FILES - {"history.png", "gradient_flow.png"}
 
 
+def test_a_resumed_run_without_plots_leaves_a_directory_where_a_plot_was(tmp_path, capsys):
+    # its removal raised IsADirectoryError once the run's files were written: 'internal error', exit 1
+    options = [option for option in IRIS if option != "--no-plots"]
+    run = tmp_path / "run"
+    assert call(capsys, "train", *options, "--epochs", "1", "--out", run)[0] == 0
+    (run / "history.png").unlink()
+    (run / "history.png").mkdir()
+    code, _, err = call(capsys, "train", "--resume", run / "checkpoint.safetensors", "--epochs", "2", "--no-plots",
+                        "--quiet")
+    assert (code, err) == (0, "")
+    assert (run / "history.png").is_dir() and not (run / "gradient_flow.png").exists()
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 2
+
+
 def test_a_plot_that_cannot_be_written_leaves_no_earlier_plot_and_says_what_was_written(tmp_path, capsys,
                                                                                       monkeypatch):
     # the resumed run's error named the plot alone, as if the run had failed, and left the gradient_flow.png of its

@@ -733,11 +733,13 @@ def write_plots(plot: bool, history, model, data_name: str, folder: Path, restor
                 written: list | None = None) -> None:
     """Draw the run's plots into ``folder`` when ``plot``, appending the name of each to ``written``;
     else remove any there (a resumed run with --no-plots: no plots of its earlier epochs beside the new
-    model). A plot that is not drawn, as one fails to be written or a Ctrl-C comes, is removed likewise
-    (what cannot be removed, a directory in its place, is left), and the error raised."""
+    model; a directory of a plot's name is no plot, and is left). A plot that is not drawn, as one fails
+    to be written or a Ctrl-C comes, is removed likewise (what cannot be removed, a directory in its place,
+    is left), and the error raised."""
     if not plot:
         for name in PLOTS:
-            (folder / name).unlink(missing_ok=True)
+            if not (folder / name).is_dir():
+                (folder / name).unlink(missing_ok=True)
         return
     drawn = [] if written is None else written
     try:
