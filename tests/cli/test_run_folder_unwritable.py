@@ -121,7 +121,7 @@ def test_a_checkpoint_that_cannot_be_written_during_training_is_named_by_out(tmp
 
 @posix
 def test_a_resumed_runs_file_that_cannot_be_looked_at_is_named_by_out_before_training(run, capsys):
-    """A loop of symbolic links where metrics.json was: named without --out (and so unlike the folder's other errors)."""
+    """A loop of symbolic links where metrics.json was: named without --out, unlike the folder's other errors."""
     (run / "metrics.json").unlink()
     os.symlink("metrics.json", run / "metrics.json")
     before = (run / "checkpoint.safetensors").read_bytes()
