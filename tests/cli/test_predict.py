@@ -115,6 +115,23 @@ def test_a_file_separated_by_semicolons_is_named_so_by_predict_evaluate_and_trai
         assert out == ""
 
 
+def test_rows_of_a_model_of_one_feature_whose_name_holds_a_semicolon_are_predicted(tmp_path, capsys):
+    """Its one column, 'dose;mg' (quoted in the file it was trained on), was refused as a file separated by
+    semicolons, and so was a value beyond float32 once standardized when the file was read again to name its cell."""
+    train = tmp_path / "train.csv"
+    train.write_text('"dose;mg",label\n' + "".join(f"{0.1 * (k % 7):.1f},{'ab'[k % 2]}\n" for k in range(40)))
+    code, _, err = call(capsys, "train", "--data", train, "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                        "--out", tmp_path / "run")
+    assert code == 0, err
+    rows = tmp_path / "rows.csv"
+    rows.write_text('"dose;mg"\n0.1\n0.5\n')
+    code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", rows)
+    assert (code, err) == (0, "") and read_csv(out)[0] == ["prediction"] and len(read_csv(out)[1]) == 2
+    rows.write_text('"dose;mg"\n0.1\n3e38\n')
+    code, out, err = call(capsys, "predict", tmp_path / "run" / "model.safetensors", rows)
+    assert_one_line_error(code, err, f"{rows}: line 3, column 1 'dose;mg': ")
+
+
 def test_a_missing_value_in_rows_to_predict_is_named_without_speaking_of_training(iris_run, tmp_path, capsys):
     """It said 'chainrule trains on complete rows' to a user predicting new rows."""
     rows = iris_rows()

@@ -139,6 +139,12 @@ def rows(args, model, *, labels_required: bool):
     return data.X_train, data.y_train
 
 
+def _read_before(name: str) -> bool:
+    """True: a CSV file read again to name a cell was read before, its header of one column too (a model's one
+    feature, 'dose;mg', which :func:`~chainrule.data.csv_file._read_header` would take for another separator)."""
+    return True
+
+
 def csv_cell(args, model, row: int, feature: int) -> str:
     """Where the CSV file DATA (``args.data``) holds the value that :func:`rows` read as
     ``X[row, feature]``: ``"data.csv: line 9, column 1 'sepal length (cm)'"``, the line as an
@@ -146,7 +152,7 @@ def csv_cell(args, model, row: int, feature: int) -> str:
     a cell. The file is read again to find them (only when such an error is raised)."""
     path = Path(args.data)
     _, numbered_rows = _read_rows(path)  # (line, row) for each non-blank line, the header's first
-    _, header = _read_header(numbered_rows, path, min_columns=1)
+    _, header = _read_header(numbered_rows, path, min_columns=1, one_column_read=_read_before)
     feature_names, label = saved_columns(model) or (None, None)
     if feature_names is not None:
         column = _feature_column(header, feature_names[feature], path)
@@ -161,7 +167,7 @@ def csv_line(path, row: int) -> int:
     """The line (as an editor numbers it) of the CSV file ``path`` that holds its ``row``-th row
     of data, as the CSV loader reads them (blank lines skipped); read again, only for an error."""
     _, numbered_rows = _read_rows(Path(path))
-    _read_header(numbered_rows, Path(path), min_columns=1)
+    _read_header(numbered_rows, Path(path), min_columns=1, one_column_read=_read_before)
     line, _ = next(itertools.islice(numbered_rows, row, None))
     return line
 
