@@ -22,15 +22,20 @@ def run(tmp_path, capsys):
     return folder
 
 
+def train_into_read_only(folder, out):
+    """``chainrule train --out out`` run as a user bound by permissions, ``folder`` made and read-only meanwhile."""
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        return run_bound_by_permissions("train", *IRIS, "--epochs", "1", "--out", out)
+    finally:
+        folder.chmod(0o755)
+
+
 @posix
 def test_a_run_folder_in_a_folder_that_cannot_be_written_is_named_by_out(tmp_path):
     parent = tmp_path / "read-only"
-    parent.mkdir()
-    parent.chmod(0o555)
-    try:
-        result = run_bound_by_permissions("train", *IRIS, "--epochs", "1", "--out", parent / "run")
-    finally:
-        parent.chmod(0o755)
+    result = train_into_read_only(parent, parent / "run")
     assert_one_line_error(result.returncode, result.stderr, f"chainrule: error: --out: {parent / 'run'}: cannot "
                                                             f"create the run folder (Permission denied)")
     assert list(parent.iterdir()) == []
@@ -39,12 +44,7 @@ def test_a_run_folder_in_a_folder_that_cannot_be_written_is_named_by_out(tmp_pat
 @posix
 def test_a_run_folder_that_cannot_be_written_is_named_by_out(tmp_path):
     folder = tmp_path / "read-only"
-    folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        result = run_bound_by_permissions("train", *IRIS, "--epochs", "1", "--out", folder)
-    finally:
-        folder.chmod(0o755)
+    result = train_into_read_only(folder, folder)
     assert_one_line_error(result.returncode, result.stderr, f"chainrule: error: --out: {folder / '.chainrule-run.lock'}"
                                                             f": cannot open the run folder's lock file (Permission "
                                                             f"denied)")
