@@ -59,8 +59,9 @@ class ClippedLogLoss:
 
     P is computed anew (the base class keeps it in buffers it overwrites with ∂L/∂Y), and a
     ``compute`` outside ``chainrule.losses`` gets new arrays rather than the loop's reused ones:
-    about 45 µs more a batch of 200 rows of 10 classes in float32 (26 µs before), 20 µs more for
-    one of 10 sigmoid outputs (40 before).
+    a batch of 200 rows of 10 one-hot classes in float32 takes about 57 µs where the exact loss
+    reusing the loop's arrays takes 25, one of 10 sigmoid outputs 38 where it takes 18 (best of
+    15 × 200 calls, 2026-11-30).
     """
 
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[float, Array]:
@@ -93,12 +94,14 @@ class ClippedBinaryCrossEntropy(ClippedLogLoss, BinaryCrossEntropy):
 
     @staticmethod
     def log_likelihoods(P: Array, T: Array) -> Array:
-        """t_nk log p_nk + (1 − t_nk) log(1 − p_nk) (N, K), into P, for clipped P."""
+        """t_nk log p_nk + (1 − t_nk) log(1 − p_nk) (N, K), into P, for clipped P; each term as it
+        is written, so that a row of t = 1 adds log p alone (as t log p − t log(1 − p) + log(1 − p), a
+        p near 1 lost log p to the rounding of log(1 − p), as large as −36 in float64 and −16 in float32)."""
         xp = get_array_module(P)
         Q = xp.log(xp.subtract(1, P))  # log(1 − p)
+        Q *= xp.subtract(1, T)  # (1 − t) log(1 − p)
         P = xp.log(P, out=P)
-        P -= Q
-        P *= T  # t (log p − log(1 − p))
+        P *= T  # t log p
         P += Q
         return P
 
