@@ -428,6 +428,20 @@ def test_a_regression_target_with_a_decimal_comma_says_so(tmp_path):
                                 f"looks like the number 0.5 written with a decimal comma; {DECIMAL_COMMA_ADVICE}")
 
 
+@pytest.mark.parametrize("cell, number, thousands", [("1,000", "1.000", "1000"), (" -12,345 ", "-12.345", "-12345")])
+def test_a_number_with_a_comma_before_three_digits_says_it_may_separate_thousands(tmp_path, cell, number, thousands):
+    """It said only 'looks like the number 1.000 written with a decimal comma' and to convert the file with
+    decimal=',', which reads the 1000 of a spreadsheet whose numbers are formatted with thousands separators as 1."""
+    path = write(tmp_path, f'a,b,label\n1.5,"{cell}",x\n2,3,y\n')
+    with pytest.raises(DataError) as error:
+        load_csv(path)
+    assert str(error.value) == (
+        f"{path}: line 2, column 2 'b': expected a number, found '{cell}', which looks like the number {number} "
+        f"written with a decimal comma, or {thousands} with a comma between thousands; chainrule reads a decimal "
+        f"point and no separator: convert the file, e.g. with pandas: pandas.read_csv(path, decimal=',')"
+        f".to_csv('converted.csv', index=False), or thousands=',' in place of decimal=',' for the second")
+
+
 @pytest.mark.parametrize("cell", ["1,000,000", "1,5,2", "a,5", "1,5x"])
 def test_text_with_a_comma_that_is_no_decimal_comma_gets_the_label_column_hint(tmp_path, cell):
     path = write(tmp_path, f'a,b,label\n1.5,"{cell}",x\n2,3,y\n')

@@ -19,7 +19,8 @@ Conventions
   ``nan`` or ``inf`` is an error; the error for text suggests naming its column as the label
   column (``--label NAME`` on the command line, ``label="NAME"`` in Python), and for a number
   written with a decimal comma (``"1,5"``, quoted) converting the file with pandas'
-  ``read_csv(path, decimal=',')``, as for a regression target. A number is what
+  ``read_csv(path, decimal=',')``, as for a regression target (``"1,000"`` is told as that and
+  as 1000 with a comma between thousands, ``thousands=','``). A number is what
   numpy.loadtxt reads as one: ASCII digits, any whitespace around them read past (pandas.read_csv
   reads past ASCII whitespace only: a no-break space makes a cell text there); an underscore between
   digits (``1_000``) and digits beyond ASCII (``١٢٣``, ``１２``), which Python's ``float()`` would
@@ -77,6 +78,9 @@ OTHER_SEPARATORS = ((";", "semicolon", "sep=';'", " (add decimal=',' where its n
 # A number written with a decimal comma ("1,5", "-0,25"), quoted in a comma-separated file so that its comma
 # separates no cells, as a spreadsheet set to a language that writes 1,5 for 1.5 may export it.
 DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?")
+# One of those that reads as well as a number with a comma between thousands ("1,000", "-12,345"), as a spreadsheet
+# whose numbers are formatted so exports them in a language that writes 1.5
+THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3},\d{3}")
 # A first column without a name is most often the index that pandas' DataFrame.to_csv writes by default.
 PANDAS_INDEX_ADVICE = ("; pandas' DataFrame.to_csv writes its index so (an unnamed first column of row numbers): "
                        "write the file with to_csv(path, index=False), or give the column a name")
@@ -685,13 +689,20 @@ def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: b
 
 def _decimal_comma(cell: str) -> str:
     """For a cell holding a number written with a decimal comma (``DECIMAL_COMMA``), the end of the error
-    for it: that it looks like one, and how to convert the file; "" for any other cell."""
+    for it: that it looks like one, and how to convert the file; "" for any other cell. A cell such as
+    "1,000" (``THOUSANDS_COMMA``) is told both ways, 1.000 and 1000, since converting it with decimal=','
+    where its comma separates thousands would read 1."""
     number = cell.strip()
     if not DECIMAL_COMMA.fullmatch(number):
         return ""
+    convert = "pandas.read_csv(path, decimal=',').to_csv('converted.csv', index=False)"
+    if THOUSANDS_COMMA.fullmatch(number):
+        return (f", which looks like the number {number.replace(',', '.')} written with a decimal comma, or "
+                f"{number.replace(',', '')} with a comma between thousands; chainrule reads a decimal point and no "
+                f"separator: convert the file, e.g. with pandas: {convert}, or thousands=',' in place of "
+                f"decimal=',' for the second")
     return (f", which looks like the number {number.replace(',', '.')} written with a decimal comma; chainrule "
-            f"reads a decimal point: convert the file, e.g. with pandas: "
-            f"pandas.read_csv(path, decimal=',').to_csv('converted.csv', index=False)")
+            f"reads a decimal point: convert the file, e.g. with pandas: {convert}")
 
 
 def _pandas_names(n_columns: int) -> list:
