@@ -181,6 +181,18 @@ def underflowed(error: FloatingPointError, out: Array) -> Array:
     return out
 
 
+def underflow_allowed(ufunc, A, B, out: Array) -> Array:
+    """``ufunc(A, B, out=out)`` (NumPy's or CuPy's ``multiply``, ``divide``), its results that
+    underflow allowed: under a caller's ``numpy.errstate(under="raise")`` they are kept, the right
+    values, rather than raised (:func:`underflowed`); any other error stands. Returns ``out``.
+    The layers' and optimizers' products that may underflow go through it: a ``try`` costs
+    nothing where nothing is raised, where a ``numpy.errstate`` per call would (0.9 µs)."""
+    try:
+        return ufunc(A, B, out=out)
+    except FloatingPointError as error:
+        return underflowed(error, out)
+
+
 def add_bias(Z: Array, b: Array) -> None:
     """Z ← Z + b in place, b broadcast over the rows (on the GPU one vectorized pass)."""
     if type(Z) is numpy.ndarray or get_array_module(Z) is numpy or not _vectorized().add_bias(Z, b):
@@ -253,11 +265,8 @@ def axpy(a: float, X: Array, Y: Array, work: Array | None = None) -> Array:
 def _scaled(X: Array, a: float, work: Array | None) -> Array:
     """a X into ``work`` (a new array if None), a product below the smallest normal number allowed
     (see :func:`underflowed`): a tiny gradient or state in an optimizer's step."""
-    out = get_array_module(X).empty_like(X) if work is None else work
-    try:
-        return get_array_module(X).multiply(X, a, out=out)
-    except FloatingPointError as error:
-        return underflowed(error, out)
+    xp = get_array_module(X)
+    return underflow_allowed(xp.multiply, X, a, xp.empty_like(X) if work is None else work)
 
 
 def axpby(a: float, X: Array, b: float, Y: Array, work: Array | None = None) -> Array:
@@ -265,10 +274,7 @@ def axpby(a: float, X: Array, b: float, Y: Array, work: Array | None = None) -> 
     xp = get_array_module(Y)
     if xp is numpy and cpu_blas.axpby(a, X, b, Y):
         return Y
-    try:
-        Y *= b
-    except FloatingPointError as error:  # a tiny state (see underflowed)
-        underflowed(error, Y)
+    underflow_allowed(xp.multiply, Y, b, Y)  # b Y: a tiny state's product allowed
     Y += X if a == 1 else _scaled(X, a, work)
     return Y
 

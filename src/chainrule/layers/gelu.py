@@ -6,7 +6,7 @@ import math
 
 import numpy
 
-from ..backend import Array, get_array_module, underflowed, zeros_like
+from ..backend import Array, get_array_module, underflow_allowed, zeros_like
 from .layer import Layer
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -85,10 +85,8 @@ class GELU(Layer):
             xp.exp(E, out=E)  # e^{−2u}
         self._E = E  # read back below from E, not self._E: another thread's forward may replace it meanwhile
         Y = xp.add(E, 1, out=self.buffer("Y", X.shape, X))
-        try:
-            return xp.divide(X, Y, out=Y)  # z σ(2u)
-        except FloatingPointError as error:  # an underflow under a caller's numpy.errstate: for a z near the
-            return underflowed(error, Y)  # smallest normal number, z σ(2u) is a subnormal number or 0
+        # z σ(2u); for a z near the smallest normal number a subnormal number or 0, its right value
+        return underflow_allowed(xp.divide, X, Y, Y)
 
     def backward(self, dY: Array, input_grad: bool = True, inplace: bool = False) -> Array | None:
         """dX = dY ⊙ ∂h/∂z, written into dY when ``inplace``."""
@@ -116,8 +114,4 @@ class GELU(Layer):
             p *= X
             p *= 3 * CUBIC
             derivative += p  # s + 2√(2/π) z s (1 − s) (1 + 3·0.044715 z²) = ∂h/∂z
-        dX = dY if inplace else derivative
-        try:
-            return xp.multiply(dY, derivative, out=dX)
-        except FloatingPointError as error:  # a ∂L/∂z that underflowed: its right value (backend.underflowed)
-            return underflowed(error, dX)
+        return underflow_allowed(xp.multiply, dY, derivative, dY if inplace else derivative)

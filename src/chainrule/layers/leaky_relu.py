@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import Array, get_array_module, relu, underflowed
+from ..backend import Array, get_array_module, relu, underflow_allowed
 from ..checks import positive
 from ..errors import HyperparameterError, quoted
 from .layer import Layer
@@ -62,11 +62,7 @@ class LeakyReLU(Layer):
         if alpha == 0:
             self._Y = relu(X, out=Y)
             return Y
-        scaled = self.buffer("scaled", X.shape, X)
-        try:  # no numpy.errstate around every call: its rare error is caught (see backend.underflowed)
-            xp.multiply(X, alpha, out=scaled)
-        except FloatingPointError as error:  # an α z that underflowed: its right value
-            underflowed(error, scaled)
+        scaled = underflow_allowed(xp.multiply, X, alpha, self.buffer("scaled", X.shape, X))  # α z
         self._Y = xp.maximum(X, scaled, out=Y)
         return Y
 
@@ -84,11 +80,7 @@ class LeakyReLU(Layer):
         xp = get_array_module(dY)
         positive = xp.greater(Y, 0, out=self.buffer("positive", Y.shape, Y, dtype=bool))
         slope = xp.maximum(positive, Y.dtype.type(self.alpha), out=self.buffer("slope", Y.shape, Y))
-        dX = dY if inplace else slope
-        try:
-            return xp.multiply(dY, slope, out=dX)
-        except FloatingPointError as error:  # an α dY that underflowed: its right value
-            return underflowed(error, dX)
+        return underflow_allowed(xp.multiply, dY, slope, dY if inplace else slope)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha})"

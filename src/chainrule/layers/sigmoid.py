@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import Array, get_array_module, underflowed
+from ..backend import Array, get_array_module, underflow_allowed
 from .layer import Layer
 
 
@@ -79,13 +79,5 @@ class Sigmoid(Layer):
             return None
         xp = get_array_module(dY)
         one_minus_Y = xp.subtract(1, Y, out=self.buffer("one_minus_Y", Y.shape, Y))
-        dX = dY if inplace else self.buffer("dX", Y.shape, Y)
-        try:  # no numpy.errstate around every call: its rare error is caught
-            xp.multiply(dY, Y, out=dX)
-        except FloatingPointError as error:  # a product that underflowed: its right value (backend.underflowed)
-            underflowed(error, dX)
-        try:
-            dX *= one_minus_Y
-        except FloatingPointError as error:
-            underflowed(error, dX)
-        return dX
+        dX = underflow_allowed(xp.multiply, dY, Y, dY if inplace else self.buffer("dX", Y.shape, Y))
+        return underflow_allowed(xp.multiply, dX, one_minus_Y, dX)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy
 
-from ..backend import Array, axpby, axpy, get_array_module, underflowed
+from ..backend import Array, axpby, axpy, get_array_module, underflow_allowed
 from ..checks import in_unit_interval
 from ..layers.layer import Layer
 from .epsilon import WithEpsilon, smallest_epsilon
@@ -94,11 +94,9 @@ class Adam(WithEpsilon, Optimizer):
         m, v = vectors.state["m"], vectors.state["v"]
         axpby(1 - beta1, g, beta1, m, work=work)  # m ← β₁ m + (1 − β₁) g
         # A product or quotient that underflows is its right value: no error under a caller's
-        # numpy.seterr(all="raise") (backend.underflowed), nor a numpy.errstate at every step.
-        try:
-            xp.multiply(g, math.sqrt(1 - beta2), out=work)  # √(1 − β₂) g: scaled before squaring, as PyTorch,
-        except FloatingPointError as error:
-            underflowed(error, work)
+        # numpy.seterr(all="raise") (backend.underflow_allowed), nor a numpy.errstate at every step.
+        # √(1 − β₂) g, scaled before squaring, as PyTorch does
+        underflow_allowed(xp.multiply, g, math.sqrt(1 - beta2), work)
         with numpy.errstate(over="ignore", under="ignore"):  # beyond, v is inf and that element's step 0
             xp.square(work, out=work)  # (1 − β₂) g², finite for |g| ≤ √(max / (1 − β₂)) (5.8e20 in float32)
         axpby(1, work, beta2, v, work=work)  # v ← β₂ v + (1 − β₂) g²
@@ -115,15 +113,9 @@ class Adam(WithEpsilon, Optimizer):
             eps, fold = self._eps, 1.0
             work *= 1 / root2  # √v̂
         work += eps  # √v + ε √(1 − β₂ᵗ), or √v̂ + ε
-        try:
-            xp.divide(m, work, out=work)  # m / (√v + ε √(1 − β₂ᵗ)), or m / (√v̂ + ε)
-        except FloatingPointError as error:
-            underflowed(error, work)
+        underflow_allowed(xp.divide, m, work, work)  # m / (√v + ε √(1 − β₂ᵗ)), or m / (√v̂ + ε)
         if self.decoupled and self._weight_decay:
-            try:
-                xp.multiply(theta, vectors.decay, out=work2)  # λθ on the weights
-            except FloatingPointError as error:
-                underflowed(error, work2)
+            underflow_allowed(xp.multiply, theta, vectors.decay, work2)  # λθ on the weights
             axpy(correction1 / fold, work2, work, work=work2)  # ... + λθ (1 − β₁ᵗ) / √(1 − β₂ᵗ), or (1 − β₁ᵗ)
         return lr * fold / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
 

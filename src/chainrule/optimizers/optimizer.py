@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy
 
-from ..backend import Array, abs_sum, axpy, device_of, get_array_module, module_for, to_device, underflowed
+from ..backend import Array, abs_sum, axpy, device_of, get_array_module, module_for, to_device, underflow_allowed
 from ..checks import positive
 from ..errors import DTypeError, HyperparameterError, ShapeError, quoted
 from ..layers.layer import Layer
@@ -469,10 +469,7 @@ class Optimizer:
         if not self._weight_decay:
             return grad
         work2 = vectors.work2
-        try:
-            get_array_module(theta).multiply(theta, vectors.decay, out=work2)
-        except FloatingPointError as error:  # a λθ that underflowed: its right value (backend.underflowed)
-            underflowed(error, work2)
+        underflow_allowed(get_array_module(theta).multiply, theta, vectors.decay, work2)  # λθ
         work2 += grad
         return work2
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy
 
-from ..backend import Array, axpby, get_array_module, underflowed
+from ..backend import Array, axpby, get_array_module, underflow_allowed
 from ..checks import in_unit_interval
 from ..layers.layer import Layer
 from .epsilon import WithEpsilon
@@ -65,20 +65,15 @@ class RMSProp(WithEpsilon, Optimizer):
         g = self.regularized(theta, grad, vectors)  # g = ∂L/∂θ (+ λθ)
         v = vectors.state["v"]
         # A product or quotient that underflows is its right value: no error under a caller's
-        # numpy.seterr(all="raise") (backend.underflowed), nor a numpy.errstate at every step.
-        try:
-            xp.multiply(g, math.sqrt(1 - self._rho), out=work)  # √(1 − ρ) g: scaled before squaring, as PyTorch,
-        except FloatingPointError as error:
-            underflowed(error, work)
+        # numpy.seterr(all="raise") (backend.underflow_allowed), nor a numpy.errstate at every step.
+        # √(1 − ρ) g, scaled before squaring, as PyTorch does
+        underflow_allowed(xp.multiply, g, math.sqrt(1 - self._rho), work)
         with numpy.errstate(over="ignore", under="ignore"):  # beyond, v is inf and that element's step 0
             xp.square(work, out=work)  # (1 − ρ) g², finite for |g| up to √(max / (1 − ρ)) (1.8e20 in float32)
         axpby(1, work, self._rho, v, work=work)  # v ← ρ v + (1 − ρ) g²
         xp.sqrt(v, out=work)  # √v
         work += self._eps  # √v + ε
-        try:
-            xp.divide(g, work, out=work)  # g / (√v + ε)
-        except FloatingPointError as error:
-            underflowed(error, work)
+        underflow_allowed(xp.divide, g, work, work)  # g / (√v + ε)
         return lr, work  # Δθ = η g / (√v + ε)
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy
 
-from ..backend import Array, axpby, axpy, get_array_module, underflowed
+from ..backend import Array, axpby, axpy, get_array_module, underflow_allowed
 from ..checks import flag, in_unit_interval
 from ..errors import HyperparameterError
 from ..layers.layer import Layer
@@ -106,10 +106,7 @@ class SGD(Optimizer):
         axpby(1.0, g, momentum, v)  # v ← μ v + g
         if not self._nesterov:
             return lr, v  # Δθ = η v
-        try:
-            get_array_module(v).multiply(v, momentum, out=work)  # μ v
-        except FloatingPointError as error:  # a μ v that underflowed: its right value (backend.underflowed)
-            underflowed(error, work)
+        underflow_allowed(get_array_module(v).multiply, v, momentum, work)  # μ v
         work += g  # g + μ v
         return lr, work  # Δθ = η (g + μ v)
 
@@ -130,10 +127,8 @@ class SGD(Optimizer):
         """The velocity back to v = s u, s = 1 (nothing when s is 1)."""
         if self._scale != 1.0:
             velocity = self.state["velocity"]
-            try:
-                velocity *= velocity.dtype.type(self._scale)
-            except FloatingPointError as error:  # an s u that underflowed: its right value (backend.underflowed)
-                underflowed(error, velocity)
+            scale = velocity.dtype.type(self._scale)
+            underflow_allowed(get_array_module(velocity).multiply, velocity, scale, velocity)  # s u
             self.__dict__["_scale"] = 1.0
 
     @contextlib.contextmanager
