@@ -70,7 +70,7 @@ class Loss:
         W = ()  # compute's optional third argument
         if weights is not None:
             W = (get_array_module(Y).asarray(checked_weights(self, weights, Y.shape[0], "weights", "Y")),)
-        if not computes_overflow_again(self):
+        if not built_in_compute(self):
             result = self.compute(Y, T, *W)  # NumPy's overflow warnings, or errors, are the caller's to see
         else:
             # A built-in compute handles an overflow in the outputs' dtype (L again in float64),
@@ -163,7 +163,7 @@ def retried_on_underflow(compute):
     under ``numpy.errstate(under="ignore")``, where an overflow or invalid value still raises as the
     caller asked: no ``numpy.errstate`` entered at every batch (0.9 µs), where ``fit`` and
     ``loss(Y, targets)`` have their own."""
-    @functools.wraps(compute)  # keeps the module (computes_overflow_again) and the signature (takes_weights)
+    @functools.wraps(compute)  # keeps the module (built_in_compute) and the signature (takes_weights)
     def underflow_allowed(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         try:
             return compute(self, Y, T, weights)
@@ -173,9 +173,12 @@ def retried_on_underflow(compute):
     return underflow_allowed
 
 
-def computes_overflow_again(loss: Loss) -> bool:
-    """Whether ``loss.compute`` is a built-in loss's, which computes L again in float64 when
-    it overflowed the outputs' dtype (see :func:`overflowed`); a custom compute may not."""
+def built_in_compute(loss: Loss) -> bool:
+    """Whether ``loss.compute`` is a built-in loss's (defined in :mod:`chainrule.losses`): one that
+    computes L again in float64 when it overflowed the outputs' dtype (see :func:`overflowed`), so
+    that ``loss(Y, targets)`` silences NumPy's warning of it, and that the training loop may have
+    write into its reused arrays, as it calls it once a step (:func:`chainrule.buffers.loss_buffers`).
+    A custom compute may do neither."""
     return type(loss).compute.__module__.startswith(f"{__package__}.")
 
 

@@ -32,7 +32,7 @@ from ..buffers import loss_buffers
 from ..data.preprocessing import TRANSFORM_CHUNK, Preprocessor
 from ..errors import DTypeError, DivergenceError, ShapeError
 from ..layers.layer import Layer
-from ..losses.loss import Loss, computes_overflow_again
+from ..losses.loss import Loss, built_in_compute
 from ..optimizers import Optimizer
 from ..parameters import FlatParameters
 from .distributed import AGREED, SingleProcess, ranks_named
@@ -148,7 +148,7 @@ class Loop:
     def reused_loss(self) -> Loss | None:
         """The loss whose ``compute`` writes into the loop's store: the loop's, where that is a
         built-in compute; else None, no loss's."""
-        return self.loss if computes_overflow_again(self.loss) else None
+        return self.loss if built_in_compute(self.loss) else None
 
     def epoch_order(self, n_train: int) -> numpy.ndarray:
         """The order in which an epoch visits the ``n_train`` training rows: the caller's (``given_order``,
