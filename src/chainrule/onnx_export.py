@@ -185,8 +185,13 @@ def checked_opset(onnx, opset: int | None) -> int:
         opset = DEFAULT_OPSET
     if isinstance(opset, (bool, numpy.bool_)) or not isinstance(opset, (int, numpy.integer)) \
             or not MIN_OPSET <= opset <= newest:
-        raise HyperparameterError(f"opset: expected an integer in [{MIN_OPSET}, {newest}], got {quoted(opset)}")
+        raise HyperparameterError(f"opset: expected {opsets(onnx)}, got {quoted(opset)}")
     return int(opset)  # numpy.int64(17) too
+
+
+def opsets(onnx) -> str:
+    """The opsets the installed ``onnx`` writes, in words: "an integer in [13, 28]" (onnx 1.23)."""
+    return f"an integer in [{MIN_OPSET}, {onnx.defs.onnx_opset_version()}]"
 
 
 def check_weight_bytes(model: Layer, path) -> None:

@@ -10,12 +10,14 @@ import numpy
 import pytest
 
 import chainrule as cr
+from chainrule.cli import export
+from chainrule.errors import HyperparameterError
 from chainrule.io import read, save
 from chainrule.sklearn import MLPClassifier, MLPRegressor
 
 from .helpers import assert_one_line_error, call, iris_features, run_bound_by_permissions
 
-pytest.importorskip("onnx")
+onnx = pytest.importorskip("onnx")
 
 
 @pytest.mark.parametrize(("options", "kind"), [([], "logits"), (["--probabilities"], "probabilities")])
@@ -130,6 +132,25 @@ def test_an_opset_out_of_range_is_named_as_the_option(iris_run, tmp_path, capsys
     assert not (tmp_path / "m.onnx").exists()
 
 
+@pytest.mark.parametrize("opset", ["x", "17.0", "12", "1000"])
+def test_an_opset_that_is_no_integer_is_told_the_range_one_out_of_range_is(iris_run, tmp_path, capsys, opset):
+    """'x' was told "expected an integer >= 13", 12 "expected an integer in [13, 28]": the parser's wording did
+    not know the newest opset, which needs onnx imported."""
+    code, out, err = call(capsys, "export", iris_run / "model.safetensors", "--onnx", tmp_path / "m.onnx",
+                          "--opset", opset)
+    got = repr(opset) if not opset.isdigit() else opset
+    assert (code, out, err) == (2, "", f"chainrule: error: --opset: expected an integer in "
+                                       f"[13, {onnx.defs.onnx_opset_version()}], got {got}\n")
+
+
+def test_an_opset_that_is_no_integer_without_onnx_is_told_the_least(tmp_path, capsys, monkeypatch):
+    def no_onnx():
+        raise HyperparameterError("ONNX export needs the onnx package, which is not installed")
+    monkeypatch.setattr(export, "_import_onnx", no_onnx)
+    code, out, err = call(capsys, "export", tmp_path / "m.safetensors", "--onnx", tmp_path / "m.onnx", "--opset", "x")
+    assert (code, out, err) == (2, "", "chainrule: error: --opset: expected an integer >= 13, got 'x'\n")
+
+
 def test_probabilities_of_a_regressor_are_refused_naming_the_option(tmp_path, capsys):
     assert call(capsys, "train", "--data", "diabetes", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
                 "--out", tmp_path / "run")[0] == 0
@@ -180,7 +201,7 @@ def test_a_read_only_output_file_is_refused_and_kept(iris_run, tmp_path):
 @pytest.mark.parametrize("target", ["-", "/dev/stdout"])
 def test_a_graph_written_to_stdout_is_the_graph_alone_and_the_line_goes_to_stderr(iris_run, target):
     # --onnx /dev/stdout | ... ended the graph's bytes with the "wrote ..." line (INVALID_PROTOBUF); '-' made a file "-"
-    onnx = pytest.importorskip("onnx")
+    onnx = onnx = pytest.importorskip("onnx")
     result = subprocess.run([sys.executable, "-m", "chainrule", "export", str(iris_run / "model.safetensors"), "--onnx",
                              target], capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -192,7 +213,7 @@ def test_a_graph_written_to_stdout_is_the_graph_alone_and_the_line_goes_to_stder
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 def test_a_graph_that_stdout_cannot_take_names_stdout_as_the_user_did(tmp_path):
     # "--onnx -" to a full disk said "/dev/stdout: cannot write", a path the user never gave
-    pytest.importorskip("onnx")
+    onnx = pytest.importorskip("onnx")
     path = tmp_path / "model.safetensors"
     cr.save(cr.mlp([3, 4, 2], seed=0), path)
     with open("/dev/full", "wb") as full:

@@ -20,6 +20,9 @@ A --opset out of range, and --probabilities for a regressor, are refused (exit 2
 so is an OUT that cannot be written (a directory, one in a missing folder, or one this user may not
 write, ``chmod 444``, which the atomic write would replace), before the model is read, and one that
 the write itself finds it cannot write (a full disk): ``--onnx: out.onnx: cannot write (...)``.
+A --opset that is no integer is told the range a number out of it is: ``--opset: expected an integer in
+[13, N], got 'x'``, N the newest opset the installed onnx writes (28 for onnx 1.23; ``an integer >= 13``
+where onnx is not installed, which the export then names).
 Needs the optional onnx package: pip install 'chainrule[onnx]'.
 """
 
@@ -31,7 +34,8 @@ import sys
 from ..errors import ChainruleError, ConfigError, HyperparameterError
 from ..io import read
 from ..io.atomic import check_writable
-from ..onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, PROBABILITIES, _import_onnx, checked_opset, to_onnx
+from ..onnx_export import (DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, PROBABILITIES, _import_onnx, checked_opset, opsets,
+                           to_onnx)
 from .estimator import MODEL_HELP, model_file, saved_estimator
 from .option_types import integer
 from .outputs import named_by_option, refuse_input_as_output
@@ -45,7 +49,7 @@ def add_arguments(parser) -> None:
     option = parser.add_argument
     option("model", metavar="MODEL", type=model_file, help=MODEL_HELP)
     option("--onnx", metavar="OUT", required=True, help="the ONNX file to write ('-': stdout)")
-    option("--opset", type=integer(f"an integer >= {MIN_OPSET}"),
+    option("--opset", type=integer(_opsets),
            help=f"ONNX opset; GELU is one Gelu operator from {GELU_OPSET} on [{DEFAULT_OPSET}]")
     option("--no-preprocessing", dest="preprocessing", action="store_false",
            help="leave the standardization out: the graph then takes standardized rows, and a regressor "
@@ -110,6 +114,16 @@ def _is_stdout(path: str) -> bool:
         return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
     except (OSError, ValueError, AttributeError):  # no such file, or a stdout without a descriptor (a test's)
         return False
+
+
+def _opsets() -> str:
+    """What --opset takes, as its range check says it once the value is a number: "an integer in [13, 28]",
+    with the newest opset of the installed onnx (imported only for the refusal of a value that is no
+    number); "an integer >= 13" without onnx, whose absence the export names."""
+    try:
+        return opsets(_import_onnx())
+    except HyperparameterError:  # onnx is not installed
+        return f"an integer >= {MIN_OPSET}"
 
 
 def _check_opset(opset) -> None:

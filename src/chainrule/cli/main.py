@@ -115,7 +115,7 @@ class _Parser(argparse.ArgumentParser):
             try:
                 return action.type(arg_string)
             except ValueError:  # int("1.5"), float("abc"), int() of more digits than Python converts
-                raise UsageError(f"{action.option_strings[0]}: expected {action.type.expected}, "
+                raise UsageError(f"{action.option_strings[0]}: expected {action.type.expectation()}, "
                                  f"got {quoted(arg_string)}") from None
         try:
             return super()._get_value(action, arg_string)
