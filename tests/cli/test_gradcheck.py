@@ -96,9 +96,7 @@ def test_options_come_from_a_config_file(tmp_path, capsys):
     (["--samples", "0"], "--samples"),
     (["--max-checks", "0"], "--max-checks"),
     (["--tolerance", "-1"], "--tolerance"),
-    (["--eps", "0"], "--eps: expected a number > 0, got 0.0"),
     (["--eps", "1e-300"], "--eps: 1e-300 is too small for the magnitude of"),  # was "eps:", not the option
-    (["--eps", "1e3"], "--eps: expected a step below 1, got 1000"),  # every element was a kink: "passed", exit 0
     (["--data", "iris", "--samples", "1000"],
      "--samples: 1000 is more than the 120 training samples; pass at most 120"),
     # --test-size, which the config file's test_size set alone, as for train (the split decides the rows checked)
@@ -114,6 +112,18 @@ def test_options_come_from_a_config_file(tmp_path, capsys):
 def test_bad_options_exit_2_in_one_line(capsys, options, fragment):
     code, _, err = call(capsys, "gradcheck", *options)
     assert_one_line_error(code, err, fragment)
+
+
+@pytest.mark.parametrize("eps, got", [("x", "'x'"), ("0", "0.0"), ("-1", "-1.0"), ("nan", "nan"), ("inf", "inf"),
+                                      ("1", "1.0; the central difference estimates a derivative only over a small "
+                                            "step (the default is 1e-05)"),
+                                      ("1e3", "1000.0; the central difference estimates a derivative only over a "
+                                              "small step (the default is 1e-05)")])  # 1e3 once passed, exit 0
+def test_every_refusal_of_eps_says_what_it_takes_in_the_same_words(capsys, eps, got):
+    """They were four: 'a number > 0 and below 1' (no number), 'a number > 0' (0), 'a step below 1' (1 or
+    more) and 'a finite real number' (nan)."""
+    code, out, err = call(capsys, "gradcheck", "--eps", eps)
+    assert (code, out, err) == (2, "", f"chainrule: error: --eps: expected a number in (0, 1), got {got}\n")
 
 
 def test_a_loss_the_data_cannot_take_is_named_where_it_was_given(tmp_path, capsys):

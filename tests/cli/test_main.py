@@ -501,7 +501,7 @@ NOT_A_NUMBER = [
     (["gradcheck", "--samples", "2.5"], "--samples: expected an integer >= 1, got '2.5'"),
     (["gradcheck", "--max-checks", "x"], "--max-checks: expected an integer >= 1, got 'x'"),
     (["gradcheck", "--tolerance", "x"], "--tolerance: expected a number > 0, got 'x'"),
-    (["gradcheck", "--eps", "x"], "--eps: expected a number > 0 and below 1, got 'x'"),
+    (["gradcheck", "--eps", "x"], "--eps: expected a number in (0, 1), got 'x'"),
     (["evaluate", "m.safetensors", "iris", "--seed", "x"], "--seed: expected an integer from 0 to 2**128 - 1, "
                                                            "got 'x'"),
     (["evaluate", "m.safetensors", "iris", "--test-size", "x"], "--test-size: expected a fraction in (0, 1), got 'x'"),

@@ -11,7 +11,9 @@ loss that ``chainrule train`` trains with them, each row weighted by its class's
 training rows.
 The network's biases are 0, as train's are, so some ReLU inputs sit at (or within --eps of) their
 kink, where a correct backward can be off by up to 1: the verdict leaves the elements at kinks out.
---samples may not exceed the training rows.
+--samples may not exceed the training rows. --eps is a number in (0, 1), every refusal of it worded so:
+``--eps: expected a number in (0, 1), got 'x'`` as ``... got 0.0`` or ``... got 2.0`` (a step of 1 or more
+makes every element look like a kink).
 ``--json`` prints, per array, the error, the elements checked, those at kinks of the loss, the
 error away from them and the rounding bound relative to the largest gradient (null for an array
 whose gradients are all exactly 0: infinite; 1 or more means the gradient is within rounding of 0), the notes of the
@@ -24,9 +26,10 @@ from __future__ import annotations
 import numpy
 
 from ..checks import positive, positive_int
+from ..errors import quoted
 from ..data.preprocessing import Preprocessor
 from ..errors import DataError, HyperparameterError
-from ..gradcheck import gradcheck
+from ..gradcheck import DEFAULT_EPS, gradcheck
 from ..layers import mlp
 from ..losses import get_loss
 from ..training.class_weight import class_weights_per_row
@@ -41,6 +44,8 @@ from .rows import column_name
 
 NAME = "gradcheck"
 HELP = "check the backward of the configured network against central differences"
+#: What --eps takes, as its parser's refusal of a value that is no number and its range check say it
+EPS = "a number in (0, 1)"
 
 
 def add_arguments(parser) -> None:
@@ -58,7 +63,7 @@ def add_arguments(parser) -> None:
     option("--max-checks", dest="max_checks", type=COUNT, default=200,
            help="elements compared per parameter array, chosen at random [200]")
     option("--tolerance", type=number("a number > 0"), default=1e-6, help="largest acceptable relative error [1e-6]")
-    option("--eps", type=number("a number > 0 and below 1"), default=1e-5,
+    option("--eps", type=number(EPS), default=1e-5,
            help="the central differences' step, below 1 [1e-5]")
     option("--json", action="store_true",
            help="print the errors as JSON, with the elements checked, at kinks, and the rounding bounds per array")
@@ -74,7 +79,7 @@ def run(args) -> int:
     positive_int(args.samples, "--samples")
     positive_int(args.max_checks, "--max-checks")
     positive(args.tolerance, "--tolerance")
-    positive(args.eps, "--eps")
+    _check_eps(args.eps)
     try:
         data, _ = train.training_split(config, sources, args.config)  # refuses a test_size for data with a test part
     except DataError as error:
@@ -114,3 +119,15 @@ def run(args) -> int:
     else:
         print(report.text(args.tolerance))
     return 0 if passed else EXIT_FAILURE
+
+
+def _check_eps(eps: float) -> None:
+    """HyperparameterError naming --eps unless it is in (0, 1), in the words of its parser's refusal of a value that
+    is no number (:data:`EPS`). They were three: "a number > 0" for 0, "a step below 1" for 1 (the words of
+    :func:`chainrule.gradcheck`), "a finite real number" for nan; and the parser's "a number > 0 and below 1"."""
+    if not 0 < eps < 1:  # nan too
+        why = ""
+        if 1 <= eps < float("inf"):  # every element would look like a kink, and a wrong backward pass
+            why = (f"; the central difference estimates a derivative only over a small step "
+                   f"(the default is {DEFAULT_EPS:g})")
+        raise HyperparameterError(f"--eps: expected {EPS}, got {quoted(eps)}{why}")
