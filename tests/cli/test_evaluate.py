@@ -441,6 +441,27 @@ def test_text_labels_for_a_regressor_are_refused_naming_data(tmp_path, capsys, m
     assert out == ""
 
 
+@pytest.mark.parametrize("label, advice", [
+    ("1,000,000", "which looks like the number 1000000 written with commas between thousands; chainrule reads numbers "
+                  "without separators: convert the file, e.g. with pandas: pandas.read_csv(path, thousands=',')"),
+    ("12,345.6", "which looks like the number 12345.6 written with a comma between thousands;"),
+    ("1,000", "which looks like the number 1.000 written with a decimal comma, or 1000 with a comma between thousands"),
+    ("0,5", "which looks like the number 0.5 written with a decimal comma; chainrule reads a decimal point")])
+def test_a_regressors_targets_written_with_commas_are_told_as_numbers_not_as_another_column(tmp_path, capsys, label,
+                                                                                             advice):
+    """They got the hint for text, "name the column of numbers with --label": the column is the right one, its
+    numbers written as a spreadsheet exports them."""
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    model = cr.mlp([2, 4, 1], seed=0)
+    cr.fit(model, X, 3 * X[:, 0] + 1, epochs=1, verbose=0)
+    cr.save(model, tmp_path / "model.safetensors")
+    data = write_csv(tmp_path / "rows.csv", [["c0", "c1", "y"]] + [[*map(str, row), label] for row in X[:5]])
+    code, out, err = call(capsys, "evaluate", tmp_path / "model.safetensors", data, "--all-rows")
+    line = assert_one_line_error(code, err, f"{data}: the model is a regressor, but DATA's labels are text; expected "
+                                            f"numeric targets, found '{label}', {advice}")
+    assert "--label" not in line and out == ""
+
+
 def test_text_labels_of_an_npz_archive_for_a_regressor_are_refused_without_advising_label(tmp_path, capsys):
     # was "... expected numeric targets: name the column of numbers with --label", which an NPZ archive refuses
     X = np.random.default_rng(0).normal(size=(40, 2))

@@ -442,7 +442,31 @@ def test_a_number_with_a_comma_before_three_digits_says_it_may_separate_thousand
         f".to_csv('converted.csv', index=False), or thousands=',' in place of decimal=',' for the second")
 
 
-@pytest.mark.parametrize("cell", ["1,000,000", "1,5,2", "a,5", "1,5x"])
+THOUSANDS_ADVICE = ("chainrule reads numbers without separators: convert the file, e.g. with pandas: "
+                    "pandas.read_csv(path, thousands=',').to_csv('converted.csv', index=False)")
+
+
+@pytest.mark.parametrize("cell, number, commas", [("1,000,000", "1000000", "commas"),
+                                                  ("12,345.6", "12345.6", "a comma"),
+                                                  (" -1,234,567.89e3 ", "-1234567.89e3", "commas"),
+                                                  ("1,000.", "1000.", "a comma")])
+def test_a_number_with_commas_between_thousands_says_so_and_how_to_convert_the_file(tmp_path, cell, number, commas):
+    """'1,000,000' and '12,345.6' got the hint for text, to name the column as the label column, where '1,000'
+    was told as a number with a comma between thousands."""
+    path = write(tmp_path, f'a,b,label\n1.5,"{cell}",x\n2,3,y\n')
+    with pytest.raises(DataError) as error:
+        load_csv(path)
+    assert str(error.value) == (f"{path}: line 2, column 2 'b': expected a number, found '{cell}', which looks like "
+                                f"the number {number} written with {commas} between thousands; {THOUSANDS_ADVICE}")
+    path = write(tmp_path, f'a,y\n1,"{cell}"\n2,3\n')  # as a regression's target
+    with pytest.raises(LabelError) as error:
+        load_csv(path, task="regression")
+    assert str(error.value) == (f"{path}: line 2, column 2 'y': regression needs numeric labels, "
+                                f"found '{cell.strip()}', which looks like the number {number} written with {commas} "
+                                f"between thousands; {THOUSANDS_ADVICE}")
+
+
+@pytest.mark.parametrize("cell", ["1,5,2", "a,5", "1,5x", "1,00,000", "1,000.5,2"])
 def test_text_with_a_comma_that_is_no_decimal_comma_gets_the_label_column_hint(tmp_path, cell):
     path = write(tmp_path, f'a,b,label\n1.5,"{cell}",x\n2,3,y\n')
     with pytest.raises(DataError, match=r"\(if 'b' holds the labels, name it as the label column: --label b"):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy
 
+from ..data.csv_file import comma_number_advice
 from ..errors import DataError, LabelError, quoted
 from ..layers.widths import output_width
 from ..training import evaluate
@@ -104,7 +105,8 @@ def labels_with_their_spaces(y, model):
 
 def check_targets_fit_model(model, y, args) -> None:
     """DataError naming DATA when the model is a regressor and DATA's labels are text, which MSE refused
-    naming neither ("MSE: expected numeric targets, got dtype <U10"); when the model is a regressor of
+    naming neither ("MSE: expected numeric targets, got dtype <U10"), a CSV file's label written with a comma
+    ("1,000,000") told as the number it looks like, as a feature cell is; when the model is a regressor of
     several outputs: DATA gives one target per row (its label column, or an NPZ archive's y of shape
     (n_samples,)), which MSE refused naming neither DATA nor why ("expected targets of shape
     (n_samples, 2), got (40,)"); or when a regressor's target is too large for the model's dtype
@@ -118,6 +120,10 @@ def check_targets_fit_model(model, y, args) -> None:
                 raise DataError(f"{args.data}: DATA's labels are text ({quoted(text)}), but {NO_PREPROCESSOR}")
             # --label picks a CSV file's column, and is refused for an NPZ archive, whose labels are its array y
             csv = args.data.lower().endswith(".csv")
+            advice = comma_number_advice(text) if csv else ""
+            if advice:  # the label column's numbers, written with a decimal comma or commas between thousands
+                raise DataError(f"{args.data}: the model is a regressor, but DATA's labels are text; expected numeric "
+                                f"targets, found {quoted(text)}{advice}")
             where = "name the column of numbers with --label" if csv else "save the archive's y as numbers"
             raise DataError(f"{args.data}: the model is a regressor, but DATA's labels are text ({quoted(text)}); "
                             f"expected numeric targets: {where}")

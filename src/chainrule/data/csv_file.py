@@ -20,7 +20,9 @@ Conventions
   column (``--label NAME`` on the command line, ``label="NAME"`` in Python), and for a number
   written with a decimal comma (``"1,5"``, quoted) converting the file with pandas'
   ``read_csv(path, decimal=',')``, as for a regression target (``"1,000"`` is told as that and
-  as 1000 with a comma between thousands, ``thousands=','``). A number is what
+  as 1000 with a comma between thousands, ``thousands=','``; ``"1,000,000"`` and ``"12,345.6"``, which
+  read only so, as numbers with commas between thousands, converted with ``thousands=','``; a regressor's
+  targets that ``chainrule evaluate`` scores alike, as :func:`comma_number_advice` tells them). A number is what
   numpy.loadtxt reads as one: ASCII digits, any whitespace around them read past (pandas.read_csv
   reads past ASCII whitespace only: a no-break space makes a cell text there); an underscore between
   digits (``1_000``) and digits beyond ASCII (``١٢٣``, ``１２``), which Python's ``float()`` would
@@ -81,6 +83,11 @@ DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?")
 # One of those that reads as well as a number with a comma between thousands ("1,000", "-12,345"), as a spreadsheet
 # whose numbers are formatted so exports them in a language that writes 1.5
 THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3},\d{3}")
+# A number written with commas between thousands ("1,000,000", "12,345.6"), as such a spreadsheet exports it: one
+# that DECIMAL_COMMA does not match reads only so
+THOUSANDS_SEPARATED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?")
+# The pandas.read_csv arguments that read numbers written so
+DECIMAL, THOUSANDS = "decimal=','", "thousands=','"
 # A first column without a name is most often the index that pandas' DataFrame.to_csv writes by default.
 PANDAS_INDEX_ADVICE = ("; pandas' DataFrame.to_csv writes its index so (an unnamed first column of row numbers): "
                        "write the file with to_csv(path, index=False), or give the column a name")
@@ -649,7 +656,7 @@ def _feature(cell: str, line: int, column: int, header: list, path: Path) -> flo
         if cell.strip() in MISSING_MARKERS:
             raise DataError(f"{where}: expected a number, found {quoted(cell)}, which marks a missing value (pandas "
                             f"reads it as NaN); {MISSING_ADVICE}")
-        decimal_comma = _decimal_comma(cell)
+        decimal_comma = comma_number_advice(cell)
         if decimal_comma:
             raise DataError(f"{where}: expected a number, found {quoted(cell)}{decimal_comma}")
         name = header[column]
@@ -679,7 +686,7 @@ def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: b
             raise DataError(f"{path}: line {line}, {where}: expected a finite label, found {quoted(cell)}")
         if number is None and numeric_only:
             raise LabelError(f"{path}: line {line}, {where}: regression needs numeric labels, found {quoted(cell)}"
-                             f"{_decimal_comma(cell)}")
+                             f"{comma_number_advice(cell)}")
     if not as_text and all(number is not None for number in numbers):
         return numpy.array(numbers, dtype=numpy.float64)
     if not as_text and all(cell in BOOLEANS for cell in cells):
@@ -687,22 +694,28 @@ def _labels(cells: list, lines: list, where: str, path: Path, *, numeric_only: b
     return numpy.array(cells, dtype=str)
 
 
-def _decimal_comma(cell: str) -> str:
-    """For a cell holding a number written with a decimal comma (``DECIMAL_COMMA``), the end of the error
-    for it: that it looks like one, and how to convert the file; "" for any other cell. A cell such as
-    "1,000" (``THOUSANDS_COMMA``) is told both ways, 1.000 and 1000, since converting it with decimal=','
-    where its comma separates thousands would read 1."""
+def comma_number_advice(cell: str) -> str:
+    """For a cell holding a number written with a comma, the end of the error for it: what number it
+    looks like, and how to convert the file; "" for any other cell. A decimal comma (``DECIMAL_COMMA``,
+    "1,5") is converted with decimal=','; commas between thousands (``THOUSANDS_SEPARATED``, "1,000,000",
+    "12,345.6") with thousands=','. A cell such as "1,000" (``THOUSANDS_COMMA``) is told both ways, 1.000
+    and 1000, since converting it with decimal=',' where its comma separates thousands would read 1."""
     number = cell.strip()
-    if not DECIMAL_COMMA.fullmatch(number):
-        return ""
-    convert = "pandas.read_csv(path, decimal=',').to_csv('converted.csv', index=False)"
+    convert = "pandas.read_csv(path, {}).to_csv('converted.csv', index=False)"
     if THOUSANDS_COMMA.fullmatch(number):
         return (f", which looks like the number {number.replace(',', '.')} written with a decimal comma, or "
                 f"{number.replace(',', '')} with a comma between thousands; chainrule reads a decimal point and no "
-                f"separator: convert the file, e.g. with pandas: {convert}, or thousands=',' in place of "
-                f"decimal=',' for the second")
-    return (f", which looks like the number {number.replace(',', '.')} written with a decimal comma; chainrule "
-            f"reads a decimal point: convert the file, e.g. with pandas: {convert}")
+                f"separator: convert the file, e.g. with pandas: {convert.format(DECIMAL)}, or thousands=',' in "
+                f"place of decimal=',' for the second")
+    if DECIMAL_COMMA.fullmatch(number):
+        return (f", which looks like the number {number.replace(',', '.')} written with a decimal comma; chainrule "
+                f"reads a decimal point: convert the file, e.g. with pandas: {convert.format(DECIMAL)}")
+    if THOUSANDS_SEPARATED.fullmatch(number):
+        commas = "commas" if number.count(",") > 1 else "a comma"
+        return (f", which looks like the number {number.replace(',', '')} written with {commas} between thousands; "
+                f"chainrule reads numbers without separators: convert the file, e.g. with pandas: "
+                f"{convert.format(THOUSANDS)}")
+    return ""
 
 
 def _pandas_names(n_columns: int) -> list:
