@@ -218,6 +218,27 @@ def test_utf16_text_is_named_so(tmp_path, encoding):
         load_csv(path)
 
 
+@pytest.mark.parametrize("encoding, order", [("utf-16-le", "LE"), ("utf-16-be", "BE")])
+@pytest.mark.parametrize("text", ["a,b,label\n1,2,0\n", "x,y\r\n1,2\r\n", "caf\u00e9,b,\u00e9t\u00e9\n1,2,\u00e9\n"])
+def test_utf16_text_without_a_byte_order_mark_is_named_so(tmp_path, encoding, order, text):
+    """It was 'line 1: a NUL character, which CSV text never holds (is it a CSV file?)'."""
+    path = tmp_path / "utf16.csv"
+    path.write_bytes(text.encode(encoding))
+    with pytest.raises(DataError) as error:
+        load_csv(path)
+    assert str(error.value) == (f"{path}: UTF-16 {order} text without a byte-order mark (every other byte of its "
+                                f"start is NUL); chainrule reads UTF-8: save it as UTF-8 (Excel: 'CSV UTF-8'), e.g. "
+                                f"iconv -f utf-16{order.lower()} -t utf-8")
+
+
+@pytest.mark.parametrize("raw", [b"a\0b", b"\0\0\0\0,\0\n", b"a,b\0\0\n", b"a\0,\0b\0\0\0"])
+def test_nul_bytes_other_than_every_other_one_are_a_nul_character(tmp_path, raw):
+    path = tmp_path / "data.csv"
+    path.write_bytes(raw)
+    with pytest.raises(DataError, match=r"data\.csv: line 1: a NUL character"):
+        load_csv(path)
+
+
 def test_unreadable_csv_is_named_by_line(tmp_path):
     path = write(tmp_path, 'a,b,label\n1,2,"0"\n3,4,"x"y\n')  # text after a closing quote: strict mode refuses it
     with pytest.raises(DataError, match=r"data\.csv: line 3: not valid CSV \(',' expected after '\"'\)"):

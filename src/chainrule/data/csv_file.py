@@ -2,7 +2,8 @@
 
 Conventions
 -----------
-- Comma-separated UTF-8 text (a leading byte-order mark is ignored) without NUL characters,
+- Comma-separated UTF-8 text (a leading byte-order mark is ignored) without NUL characters (UTF-16
+  text, with its byte-order mark or without, every other byte of its start NUL, is named so),
   quoted as Python's :mod:`csv` module reads it in strict mode (a quote never closed is an
   error), a quoted cell as long as an unquoted one may be. Lines end in ``\n``, ``\r\n`` or
   ``\r``. Blank lines are skipped.
@@ -353,6 +354,11 @@ def _decode(raw: bytes, path: Path) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text", or PowerShell's '>'
         raise DataError(f"{path}: UTF-16 text (it starts with UTF-16's byte-order mark); chainrule reads UTF-8: "
                         f"save it as UTF-8 (Excel: 'CSV UTF-8'), e.g. iconv -f utf-16 -t utf-8")
+    order = _utf16_order(raw)
+    if order:  # written without the mark (.NET's Encoding.Unicode.GetBytes, iconv -t utf-16le): not "a NUL character"
+        raise DataError(f"{path}: UTF-16 {order.upper()} text without a byte-order mark (every other byte of its start "
+                        f"is NUL); chainrule reads UTF-8: save it as UTF-8 (Excel: 'CSV UTF-8'), e.g. iconv -f "
+                        f"utf-16{order} -t utf-8")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -365,6 +371,20 @@ def _decode(raw: bytes, path: Path) -> str:
         line = _line_count(text[:nul])
         raise DataError(f"{path}: line {line}: a NUL character, which CSV text never holds (is it a CSV file?)")
     return text
+
+
+def _utf16_order(raw: bytes) -> str:
+    """"le" or "be" when the start of ``raw`` (its first 64 bytes, at least 4) is ASCII text in UTF-16 of that
+    byte order without a byte-order mark: every other byte NUL, the others not; else ""."""
+    start = raw[:64 - len(raw[:64]) % 2]
+    if len(start) < 4:
+        return ""
+    low_first, high_first = start[0::2], start[1::2]  # as LE puts the bytes of "a": 61 00; BE: 00 61
+    if not high_first.strip(b"\0") and b"\0" not in low_first:
+        return "le"
+    if not low_first.strip(b"\0") and b"\0" not in high_first:
+        return "be"
+    return ""
 
 
 def _rows(text: str, path: Path):
