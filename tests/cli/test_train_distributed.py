@@ -147,6 +147,35 @@ def test_a_distributed_resume_needs_the_checkpoint_on_rank_0_alone(tmp_path):
     assert json.loads(done.stdout)["epochs"] == 3 and list(elsewhere.iterdir()) == []
 
 
+@pytest.fixture(scope="module")
+def resume_files(tmp_path_factory):
+    """A run folder of one process's run (its checkpoint and model file), and a damaged copy of the checkpoint."""
+    folder = tmp_path_factory.mktemp("resume_files")
+    done = subprocess.run([sys.executable, "-m", "chainrule", "train", *IRIS, "--out", "run"], cwd=folder,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (folder / "damaged.safetensors").write_bytes((folder / "run" / "checkpoint.safetensors").read_bytes()[:100])
+    return folder
+
+
+@needs_mpi
+@pytest.mark.parametrize("resume, line", [
+    ("missing.safetensors", "--resume: missing.safetensors: no such checkpoint file"),
+    ("damaged.safetensors", "--resume: damaged.safetensors: not a chainrule checkpoint, or a damaged one: "),
+    ("run/model.safetensors", "--resume: run/model.safetensors: not a training checkpoint (a model file without "
+                              "training state)"),
+    ("run", "--resume: run: is a directory, not a checkpoint file")])
+def test_a_resume_file_error_under_mpiexec_is_printed_once_led_by_the_option(resume_files, resume, line):
+    """Every rank printed a line: rank 0 its error and rank 1 'rank 0 cannot read the checkpoint (see its error)'
+    for a missing file, each the same one for a damaged file or a model file, each led by 'rank N of 2: '."""
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "chainrule", "train", "--distributed",
+                           "--resume", resume, "--quiet", "--no-plots"], cwd=resume_files, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"chainrule: error: {line}") and done.stderr.count("\n") == 1, done.stderr
+    assert done.stdout == ""
+
+
 @needs_mpi
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_while_rank_0_writes_the_run_ends_every_rank_130_without_a_lock_left(tmp_path, number):

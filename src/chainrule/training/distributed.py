@@ -333,8 +333,9 @@ class Communicator(SingleProcess):
         returns it as it is and nothing is sent again: ``chainrule train`` calls this before
         ``fit`` does, to compare the saved configuration with the very state that is resumed.
         A CheckpointFile read before on this rank is released. A checkpoint rank 0 cannot read
-        is a ModelFileError naming ``path`` on every rank; a damaged one, the same
-        ModelFileError on every rank. Before the bytes are sent, the ranks agree (one all-gather,
+        is a ModelFileError naming ``path`` on every rank (rank 0's own, and one saying that rank 0 cannot
+        read it on the others); a damaged one, the same ModelFileError on every rank: both are marked
+        ``same_on_every_rank`` (:func:`on_every_rank`), so that ``chainrule train`` prints rank 0's alone. Before the bytes are sent, the ranks agree (one all-gather,
         :meth:`agreeing`) that each could make room for them: one that could not (MemoryError) is one
         DistributedError naming that rank on every rank.
         """
@@ -351,8 +352,9 @@ class Communicator(SingleProcess):
         # Size -1 tells the other ranks that rank 0 failed, so that they stop too, not time out.
         size = numpy.array([-1 if problem else (0 if data is None else data.size)], dtype=numpy.int64)
         self._wait(self.world.Ibcast(size, root=0), "broadcasting the checkpoint's size")
-        if size[0] < 0:
-            raise problem or ModelFileError(f"{path}: rank 0 cannot read the checkpoint (see its error)")
+        if size[0] < 0:  # every rank stops here: a program tells rank 0's error alone
+            raise on_every_rank(problem or ModelFileError(f"{path}: rank 0 cannot read the checkpoint (see its "
+                                                          f"error)"))
         # Agreed on before the broadcast, which a rank without memory for the bytes would leave, the others waiting
         with self.agreeing(f"receiving the checkpoint {path}"):
             buffer = data if self.is_root else numpy.empty(int(size[0]), dtype=numpy.uint8)
@@ -375,8 +377,8 @@ class Communicator(SingleProcess):
                                      f"{directory!r} ({error.strerror or error})") from None
             try:
                 return read_checkpoint(copy).take_contents()
-            except ModelFileError as error:
-                raise ModelFileError(str(error).replace(str(copy), str(path))) from None
+            except ModelFileError as error:  # the same bytes, the same error on every rank
+                raise on_every_rank(ModelFileError(str(error).replace(str(copy), str(path)))) from None
 
     def average_gradient(self, grad, n_local: float, n_global: float, loss_value: float) -> None:
         """Replace this rank's ∂L_r/∂θ by the global batch's ∂L/∂θ = Σ_r (n_r / n) ∂L_r/∂θ, in place.
@@ -537,6 +539,13 @@ def error_text(problem: BaseException) -> str:
     if isinstance(problem, ChainruleError):
         return message
     return f"{name}: {message}" if message else name
+
+
+def on_every_rank(error: ModelFileError) -> ModelFileError:
+    """``error``, marked ``same_on_every_rank`` (as a DistributedError may be): every rank raised it, or one
+    saying that rank 0 did, at the same point, so that a program reports it on rank 0 alone."""
+    error.same_on_every_rank = True
+    return error
 
 
 def _unreadable_checkpoint(path, error: OSError) -> ModelFileError:
