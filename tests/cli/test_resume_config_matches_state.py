@@ -77,10 +77,10 @@ def test_a_checkpoints_own_configuration_that_differs_from_its_state_names_the_k
                                      f"altered or damaged")
 
 
-@pytest.mark.parametrize("line", ["test_size = 0.3", "validation = 0.1"])
+@pytest.mark.parametrize("line", ["validation = 0.1"])  # test_size: its counts of rows tell it first (below)
 def test_a_config_toml_beside_an_old_checkpoint_holding_out_other_rows_names_the_keys_that_chose_them(old_run, capsys,
                                                                                                       line):
-    # the checkpoint records neither fraction: cr.fit's refusal of another validation set named no key
+    # the checkpoint records no fraction: cr.fit's refusal of another validation set named no key
     key, value = line.split(" = ")
     config = old_run / "config.toml"
     config.write_text(re.sub(rf"(?m)^{key} = .*$", line, config.read_text()))
@@ -89,3 +89,81 @@ def test_a_config_toml_beside_an_old_checkpoint_holding_out_other_rows_names_the
     assert_one_line_error(code, err, f"chainrule: error: --resume: {checkpoint}: validation: the checkpoint's run held "
                                      f"out a different validation set", "; this run held out its rows by seed 0 "
                                      f"({config}: key 'seed'), ", f"{key} {value} ({config}: key '{key}')")
+
+
+@pytest.fixture
+def old_run_without_validation(tmp_path, capsys):
+    """As ``old_run``, of a run without a validation set: its checkpoint records no validation rows, which cr.fit
+    would compare."""
+    folder = tmp_path / "run"
+    code, _, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
+                        "--out", folder)
+    assert code == 0, err
+    checkpoint = folder / "checkpoint.safetensors"
+    model, tensors, extra = read(checkpoint)
+    del model.metadata["config"]
+    save(model, checkpoint, extra_tensors=tensors, extra_json=extra, seal=True)
+    return folder
+
+
+@pytest.mark.parametrize("run", ["old_run_without_validation", "old_run"])
+def test_a_config_toml_beside_an_old_checkpoint_with_another_test_size_names_the_key(request, capsys, run):
+    """Without a validation set it resumed, exit 0, training on 105 rows of which 15 the run had held out for
+    testing: the checkpoint recorded nothing of the rows it trained on. With one, cr.fit's refusal of another
+    validation set listed the keys that choose the rows, not the one changed."""
+    folder = request.getfixturevalue(run)
+    config, checkpoint = folder / "config.toml", folder / "checkpoint.safetensors"
+    config.write_text(re.sub(r"(?m)^test_size = .*$", "test_size = 0.3", config.read_text()))
+    before = checkpoint.read_bytes()
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet")
+    assert_one_line_error(code, err, f"chainrule: error: {config}: key 'test_size': 0.3 leaves 105 training rows and "
+                                     f"45 test rows of 'iris', but the resumed run kept 120 training rows and 30 test "
+                                     f"rows ({checkpoint}: metadata.data.n_train, metadata.data.n_test); {config} is "
+                                     f"not the configuration of the run that wrote the checkpoint {checkpoint} (edited "
+                                     f"since, or another run's): set test_size there as the run had it")
+    assert checkpoint.read_bytes() == before
+
+
+def test_an_older_checkpoint_without_the_training_rows_record_is_compared_by_its_test_rows_or_resumes(
+        old_run_without_validation, capsys):
+    """A checkpoint written before chainrule recorded n_train and train_rows: its n_test (recorded with the test
+    scores) still tells another test_size; without it too, it resumes unchecked, as before."""
+    folder = old_run_without_validation
+    config, checkpoint = folder / "config.toml", folder / "checkpoint.safetensors"
+    model, tensors, extra = read(checkpoint)
+    del model.metadata["data"]["n_train"], model.metadata["data"]["train_rows"]
+    save(model, checkpoint, extra_tensors=tensors, extra_json=extra, seal=True)
+    config.write_text(re.sub(r"(?m)^test_size = .*$", "test_size = 0.3", config.read_text()))
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet")
+    assert_one_line_error(code, err, f"{config}: key 'test_size': 0.3 leaves 45 test rows of 'iris', but the resumed "
+                                     f"run kept 30 test rows ({checkpoint}: metadata.data.n_test); ")
+    del model.metadata["data"]["n_test"]
+    save(model, checkpoint, extra_tensors=tensors, extra_json=extra, seal=True)
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet")
+    assert code == 0, err
+
+
+def test_the_same_counts_of_other_training_rows_are_refused_naming_the_keys_that_chose_them(
+        old_run_without_validation, capsys):
+    """The rows themselves, not only their counts: here a checksum the file records for other rows (as a built-in
+    data set changed since, or a split made otherwise, would give)."""
+    checkpoint = old_run_without_validation / "checkpoint.safetensors"
+    model, tensors, extra = read(checkpoint)
+    model.metadata["data"]["train_rows"] = "0123456789abcdef"
+    save(model, checkpoint, extra_tensors=tensors, extra_json=extra, seal=True)
+    code, _, err = call(capsys, "train", "--resume", checkpoint, "--epochs", "2", "--quiet")
+    config = old_run_without_validation / "config.toml"
+    assert_one_line_error(code, err, f"chainrule: error: {config}: key 'data': 'iris' leaves as many training rows as "
+                                     f"the resumed run kept, but other rows (checksum ", f"the run's 0123456789abcdef: "
+                                     f"{checkpoint}: metadata.data.train_rows), chosen by seed 0 ({config}: key "
+                                     f"'seed'), test_size 0.2 ({config}: key 'test_size'); the resumed run would train "
+                                     f"on rows it held out for testing")
+
+
+def test_a_run_records_its_training_rows_and_resumes_with_them(old_run_without_validation, capsys):
+    model = read(old_run_without_validation / "model.safetensors")[0]
+    data = model.metadata["data"]
+    assert (data["n_train"], data["n_test"]) == (120, 30) and re.fullmatch("[0-9a-f]{16}", data["train_rows"])
+    code, _, err = call(capsys, "train", "--resume", old_run_without_validation / "checkpoint.safetensors",
+                        "--epochs", "2", "--quiet")
+    assert code == 0, err

@@ -7,7 +7,8 @@ old checkpoint may be another run's), and the new run may not change what the ch
 (the network, the optimizer's state, the dtype, early stopping) or which rows were held out (the
 seed, the test and validation fractions); once the data is read, its features and outputs must fit the network,
 and its named columns (a CSV header's) must be the run's, in the run's order, and the run's
-own data files unchanged (their SHA-256), since the test rows split from them would move.
+own data files unchanged (their SHA-256), since the test rows split from them would move, and split as
+the run split them (its counts of training and test rows and the checksum of its training rows).
 Each refusal names the key where its value came from (see ``value_name``): ``--seed``,
 ``more.toml: key 'seed'``, or ``ck.safetensors: metadata.config.seed`` for the checkpoint's own.
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy
+
 from ..checks import as_float_dtype, listing
 from ..data import BUILTIN_DATASETS
 from ..errors import PATH_QUOTE_LIMIT, ChainruleError, ConfigError, HyperparameterError, ModelFileError, quoted
@@ -25,6 +28,7 @@ from ..layers.widths import input_width, output_width
 from ..losses import LOSSES
 from ..optimizers import OPTIMIZERS
 from ..training.checkpoint import CheckpointFile, loss_lineage
+from ..training.fingerprint import checksum
 from .config import SavedConfig, TrainConfig, read_config, saved_config, value_name
 from .network_args import activation_names, as_built, hidden_sizes
 from .rows import changed_since_run, is_pipe, is_run_data
@@ -369,6 +373,67 @@ def check_same_data_file(checkpoint: CheckpointFile, resumed: ResumedConfig, con
     raise ConfigError(f"{value_name('data', sources.get('data'))}: {what} {why}, and the resumed run could train on "
                       f"rows held out for testing, so its test score would mean nothing; restore the file as it was, "
                       f"or start a new run on it (without --resume)")
+
+
+def training_rows(X_train, y_train) -> str:
+    """What a run's ``metadata.data.train_rows`` records of the rows it trains on (those its test split left,
+    in their order): 16 hexadecimal digits of the checksum of ``X_train`` and ``y_train`` as read (labels of
+    dtype object, which hold no bytes of their own, as text)."""
+    y_train = numpy.asarray(y_train)
+    return f"{checksum(X_train, y_train.astype(str) if y_train.dtype == object else y_train):016x}"
+
+
+def check_same_training_rows(checkpoint: CheckpointFile, resumed: ResumedConfig, config: TrainConfig, sources: dict,
+                             data, rows: str) -> None:
+    """ConfigError naming ``test_size`` (or the keys that chose the rows) where its value came from when the resumed
+    run's own data (the same built-in data set or files, as :func:`~chainrule.cli.rows.is_run_data` tells; its
+    files unchanged, :func:`check_same_data_file`) leaves other training rows than the run in ``checkpoint``
+    trained on: other counts than its ``metadata.data.n_train`` and ``n_test``, or the same counts of other rows
+    (``rows``, as :func:`training_rows` gives them, against its ``metadata.data.train_rows``).
+
+    The keys that choose the rows (seed, test_size) are compared with the resumed run's configuration before
+    (:func:`check_same_split`); this catches a configuration that is not the run's, which the checkpoint's state
+    says nothing of without a validation set (whose rows ``cr.fit`` compares): the config.toml beside a checkpoint
+    that holds no configuration, edited since or another run's. A checkpoint that recorded no counts (``n_test``
+    since the test scores were saved, ``n_train`` and ``train_rows`` since this check) is compared on what it
+    recorded, and one that recorded none of them is resumed unchecked; other data (another path) is taken as it
+    is, as a run may go on with more data."""
+    saved = checkpoint.model.metadata.get("data")
+    if not isinstance(saved, dict) or not is_run_data(config.data, resumed.values.get("data")):
+        return
+    counts = {"n_train": len(data.y_train), "n_test": 0 if data.X_test is None else len(data.X_test)}
+    held = {key: saved.get(key) for key in counts if type(saved.get(key)) is int}
+    source = sources.get("test_size")
+    if any(counts[key] != value for key, value in held.items()):
+        ours = " and ".join(f"{counts[key]} {KEPT_ROWS[key]}" for key in held)
+        theirs = " and ".join(f"{value} {KEPT_ROWS[key]}" for key, value in held.items())
+        fields = ", ".join(f"metadata.data.{key}" for key in held)
+        raise ConfigError(f"{value_name('test_size', source)}: {quoted(config.test_size)} leaves {ours} of "
+                          f"{quoted(config.data, PATH_QUOTE_LIMIT)}, but the resumed run kept {theirs} ({checkpoint}: "
+                          f"{fields}); {_mend('test_size', source, resumed, checkpoint)}")
+    if isinstance(saved.get("train_rows"), str) and saved["train_rows"] != rows:
+        chose = ", ".join(f"{key} {quoted(getattr(config, key))} ({value_name(key, sources.get(key))})"
+                          for key in ("seed", "test_size"))
+        raise ConfigError(f"{value_name('data', sources.get('data'))}: {quoted(config.data, PATH_QUOTE_LIMIT)} leaves "
+                          f"as many training rows as the resumed run kept, but other rows (checksum {rows}, the run's "
+                          f"{saved['train_rows']}: {checkpoint}: metadata.data.train_rows), chosen by {chose}; the "
+                          f"resumed run would train on rows it held out for testing: resume with the run's seed and "
+                          f"test_size and data as it was, or start a new run")
+
+
+#: What the counts of ``metadata.data`` count, as :func:`check_same_training_rows` says them
+KEPT_ROWS = {"n_train": "training rows", "n_test": "test rows"}
+
+
+def _mend(key: str, source, resumed: ResumedConfig, checkpoint: CheckpointFile) -> str:
+    """How to mend a ``key`` from ``source`` that chose other rows than the resumed run's: the resumed configuration
+    (the checkpoint's own, or the config.toml beside it) is not the run's, or the new value changes the run's."""
+    if isinstance(source, SavedConfig):
+        return "the file was altered or damaged"
+    if source is not None and source == resumed.source:
+        return (f"{source} is not the configuration of the run that wrote the checkpoint {checkpoint} (edited since, "
+                f"or another run's): set {key} there as the run had it")
+    return f"{SPLIT_KEYS[key]}; resume without changing {key}"
 
 
 def _named_columns(data) -> bool:

@@ -83,7 +83,8 @@ from .outputs import named_by_option
 from .resume_checks import (
     check_config_matches_network, check_config_matches_state, check_epochs_cover, check_same_columns,
     check_same_data_file, check_same_hidden, check_same_network, check_same_shuffle, check_same_split,
-    check_same_target_standardization, check_same_widths, ResumedConfig, resumed_config,
+    check_same_target_standardization, check_same_training_rows, check_same_widths, ResumedConfig, resumed_config,
+    training_rows,
 )
 from .rows import column_name, data_sha256, is_pipe, renamed_test_size_error
 from .run_folder import (CHECKPOINT, CONFIG, METRICS, check_folder_is_free, check_holds_the_resumed_run,
@@ -300,11 +301,13 @@ def run(args) -> int:
                 check_holds_the_resumed_run(folder, args.resume, resumed, checkpoint.extra,
                                             checkpoint.model.metadata.get("run_id"))
         data, data_hash, own_test_part = load_training_data(config, sources, comm.size, args.config)
+        rows = training_rows(data.X_train, data.y_train)  # recorded, and compared with a resumed run's
         loss, n_outputs = training_loss(config, sources, data)
         if args.resume:
             check_same_widths(checkpoint, resumed, config, sources, data.X_train.shape[1], n_outputs, loss)
             check_same_columns(checkpoint, config, sources, data.feature_names)
             check_same_data_file(checkpoint, resumed, config, sources, data_hash)
+            check_same_training_rows(checkpoint, resumed, config, sources, data, rows)
             check_same_target_standardization(checkpoint, standardizes_targets(loss, config, sources), sources)
         model, optimizer = build_network(config, sources, data.X_train.shape[1], n_outputs)
     except ChainruleError as error:
@@ -318,7 +321,7 @@ def run(args) -> int:
     model.metadata["config"] = {key: value for key, value in dataclasses.asdict(saved_config).items()
                                 if key not in left_out}  # in every checkpoint, for --resume
     # in every checkpoint too, so that evaluate and predict read a CSV's columns by name with it, as with the model
-    model.metadata["data"] = data_metadata(data, data_hash)
+    model.metadata["data"] = data_metadata(data, data_hash, rows)
     # in every checkpoint and in metrics.json, so that a run folder's files are told from another run's; each rank
     # draws one for a new run, and rank 0's is written (write_run takes it out of the model file)
     model.metadata["run_id"] = run_id_for(folder, args.resume, checkpoint)
@@ -638,8 +641,9 @@ def name_checkpoint_error(error: ModelFileError | DistributedError, written: Pat
     meanwhile), ``--resume`` for the ``resumed`` one (a damaged field: ``checkpoint field epoch: ...``), as the
     errors found before training name them. Another validation set than the ``resumed`` run's is told with the
     keys of ``config`` that chose this run's, each named where it came from (``sources``): a checkpoint holding no
-    configuration is resumed with the config.toml beside it, whose ``test_size`` or ``validation`` (recorded
-    nowhere in the checkpoint) may not be its run's. In a distributed run, rank 0's error writing the checkpoint is
+    configuration is resumed with the config.toml beside it, whose ``validation`` (recorded nowhere in the
+    checkpoint) may not be its run's (a ``test_size`` that is not is refused before, by its counts of rows:
+    ``resume_checks.check_same_training_rows``). In a distributed run, rank 0's error writing the checkpoint is
     the ranks' DistributedError (``writing the checkpoint after epoch 2 failed on rank 0 of 2: ...``), caused on
     rank 0, which prints it, by the ModelFileError: it is led by ``--out`` too."""
     message = str(error)
@@ -704,13 +708,14 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
                            same_on_every_rank=alike)
 
 
-def data_metadata(data, data_hash: str | dict | None) -> dict:
+def data_metadata(data, data_hash: str | dict | None, rows: str) -> dict:
     """``metadata.data`` of the model and of every checkpoint: what the run trains on (``data``'s
-    names, by which evaluate and predict read a CSV file's columns; its test rows) and
-    ``data_hash``, the SHA-256 of its files as ``rows.data_sha256`` gives them (None for a built-in
-    data set)."""
+    names, by which evaluate and predict read a CSV file's columns; its counts of test and training
+    rows, and ``rows``, the checksum of the training rows (``resume_checks.training_rows``), by which a
+    resumed run knows its split the run's) and ``data_hash``, the SHA-256 of its files as
+    ``rows.data_sha256`` gives them (None for a built-in data set)."""
     saved = {"name": data.name, "task": data.task, "features": data.feature_names, "label": data.label_name,
-             "n_test": len(data.X_test)}
+             "n_test": len(data.X_test), "n_train": len(data.y_train), "train_rows": rows}
     if data_hash is not None:  # so that evaluate knows the training CSV unchanged (and splits it as here), and
         # a resumed run its data files
         saved["sha256"] = data_hash
