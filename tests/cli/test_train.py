@@ -593,6 +593,19 @@ BAD_DATA = {
 }
 
 
+@pytest.mark.parametrize("target, advice", [
+    ("{},000,000", "000000 written with commas between thousands; chainrule reads numbers without separators: "
+                   "convert the file, e.g. with pandas: pandas.read_csv(path, thousands=',')"),
+    ("{},5", ".5 written with a decimal comma; chainrule reads a decimal point")])
+def test_regression_targets_written_with_commas_are_told_as_numbers(tmp_path, capsys, target, advice):
+    """--loss mse on a CSV file whose targets a spreadsheet wrote "1,000,000" said to use cross_entropy for classes."""
+    rows = [["a", "b", "y"]] + [[str(i), str(i % 3), target.format(i % 4 + 1)] for i in range(20)]
+    code, out, err = call(capsys, "train", "--data", write_csv(tmp_path / "t.csv", rows), "--loss", "mse",
+                          "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "chainrule: error: --loss: mse needs numeric targets, but t.csv has text labels: "
+                                     "'", "', which looks like the number ", advice)
+
+
 def test_a_value_too_large_for_float32_trains_in_float64(tmp_path, capsys):
     code, _, err = call(capsys, "train", "--data", bad_csv(tmp_path, "huge.csv", set_cell(2, 1, "1e300")),
                         "--dtype", "float64", "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")

@@ -50,6 +50,7 @@ import numpy
 from ..checks import (SEED_RANGE, as_float_dtype, choice, distinct_names, in_unit_interval, is_seed, positive,
                       positive_int)
 from ..data import BUILTIN_DATASETS
+from ..data.csv_file import comma_number_advice
 from ..data.files import load_file, spec_paths
 from ..data.load import absolute_data_spec, read_data, with_test_part
 from ..data.preprocessing import Preprocessor, standardized_targets
@@ -955,6 +956,11 @@ def n_outputs_for(data, loss: str, name: str = "--loss") -> int:
     if loss == "binary_cross_entropy":
         check_binary_labels(data, name)
     elif data.y_train.dtype.kind not in "fiub":
+        first = str(data.y_train.flat[0]) if data.y_train.size else ""
+        advice = comma_number_advice(first) if data.name.lower().endswith(".csv") else ""
+        if advice:  # a CSV file's targets written with commas ("1,000,000"): read as text, each a class
+            raise ConfigError(f"{name}: {loss} needs numeric targets, but {data.name} has text labels: "
+                              f"{quoted(first)}{advice}")
         raise ConfigError(f"{name}: {loss} needs numeric targets, but {data.name} has text labels; "
                           f"use cross_entropy (or auto) for classes")
     return 1 if data.y_train.ndim == 1 else data.y_train.shape[1]
