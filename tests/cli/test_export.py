@@ -213,7 +213,6 @@ def test_a_graph_written_to_stdout_is_the_graph_alone_and_the_line_goes_to_stder
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 def test_a_graph_that_stdout_cannot_take_names_stdout_as_the_user_did(tmp_path):
     # "--onnx -" to a full disk said "/dev/stdout: cannot write", a path the user never gave
-    onnx = pytest.importorskip("onnx")
     path = tmp_path / "model.safetensors"
     cr.save(cr.mlp([3, 4, 2], seed=0), path)
     with open("/dev/full", "wb") as full:
