@@ -587,6 +587,55 @@ def test_a_path_longer_than_any_file_name_is_refused_in_a_short_line(iris_run, t
     assert out == "" and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("argv, fragment", [
+    (["info", "LONG"], "LONG: cannot read the model file"),
+    (["export", "LONG", "--onnx", "o.onnx"], "LONG: cannot read the model file"),
+    (["predict", "LONG", "iris"], "LONG: cannot read the model file"),
+    (["evaluate", "LONG", "iris"], "LONG: cannot read the model file"),
+    (["predict", "M", "LONG.csv"], "LONG.csv: cannot read the file"),
+    (["evaluate", "M", "LONG.npz"], "LONG.npz: cannot read the file"),
+    (["predict", "M", "iris", "-o", "LONG"], "-o: LONG: cannot write"),
+    (["export", "M", "--onnx", "LONG"], "--onnx: LONG: cannot write"),
+    (["train", "--config", "LONG"], "LONG: cannot read config file"),
+    (["gradcheck", "--config", "LONG"], "LONG: cannot read config file"),
+    (["train", "--data", "LONG.csv", "--epochs", "1"], "LONG.csv: cannot read the file"),
+    (["gradcheck", "--data", "LONG.csv"], "LONG.csv: cannot read the file"),
+    (["train", "--resume", "LONG"], "--resume: LONG: cannot read the checkpoint"),
+    (["train", "--data", "iris", "--epochs", "1", "--out", "LONG"], "--out: LONG: cannot create the run folder"),
+    (["train", "--data", "iris", "--epochs", "1", "--out", "new/LONG"], "--out: new/LONG: cannot create the run folder"),
+    (["train", "--data", "iris", "--epochs", "1", "--out", "LONG/run"],
+     "--out: LONG/run: cannot create the run folder")])
+def test_a_name_longer_than_the_file_system_takes_is_refused_naming_the_file(iris_run, tmp_path, monkeypatch, capsys,
+                                                                           argv, fragment):
+    """A name of 300 bytes, within the path's limit but over the file system's for one name (255 bytes on most),
+    is the system's "File name too long", said of the file. Before, --out new/LONG was an internal error (exit 1),
+    leaving the folder new/ that the run had made; --out LONG was told as the lock file's ("cannot open the run
+    folder's lock file"); --resume LONG said "no such checkpoint file"."""
+    long_name = "n" * 300
+    if hasattr(os, "pathconf") and os.pathconf(tmp_path, "PC_NAME_MAX") >= len(long_name):
+        pytest.skip("this file system takes names of 300 bytes")
+    monkeypatch.chdir(tmp_path)
+    given = {"M": str(iris_run / "model.safetensors")}
+    argv = [given.get(arg, arg.replace("LONG", long_name)) for arg in argv]
+    code, out, err = call(capsys, *argv)
+    assert_one_line_error(code, err, f"{fragment.replace('LONG', long_name)} (File name too long)")
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
+def test_an_out_folder_too_long_for_the_paths_of_its_files_is_refused_and_nothing_is_made(tmp_path, monkeypatch,
+                                                                                           capsys):
+    """A folder path of short names, within the limit itself (4,074 characters) but not with a file's name
+    added: the run made its 2,037 folders, its write test's path was refused, then the deletion of that
+    file, never made, raised OSError (File name too long): an internal error, exit 1, the folders left."""
+    monkeypatch.chdir(tmp_path)
+    folder = "a/" * 2036 + "b"
+    code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", folder)
+    assert_one_line_error(code, err, "--out: 'a/a/a/", "...: a folder path of 4,073 characters leaves no room for the "
+                          "files a run writes there: their paths would have up to 4,114, longer than any file name "
+                          "(4096)")
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("stdout", ["closed", "full"])
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["info", "-h"]])
 def test_help_to_a_stdout_that_cannot_take_it_is_one_line_and_exit_2(tmp_path, argv, stdout):

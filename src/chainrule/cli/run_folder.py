@@ -22,10 +22,10 @@ import shlex
 import time
 from pathlib import Path
 
-from ..errors import ConfigError, DataError, ModelFileError, quoted
+from ..errors import MAX_PATH_LENGTH, ConfigError, DataError, ModelFileError, quoted
 from ..io import atomic_write
-from ..io.atomic import (TEMPORARY_PREFIX, TEMPORARY_SUFFIX, check_writable, is_temporary, refuse_overlong_path,
-                         remove_abandoned)
+from ..io.atomic import (TEMPORARY_NAME_LENGTH, TEMPORARY_PREFIX, TEMPORARY_SUFFIX, check_writable, is_temporary,
+                         refuse_overlong_path, remove_abandoned)
 from ..io.model_file import chainrule_document
 from ..io.safetensors_file import read_header
 from . import folder_lock
@@ -130,8 +130,10 @@ def check_folder_is_free(folder: Path, resume) -> None:
 
     A run folder holds one run's files: writing into another run's folder would mix the two
     (its plots beside this run's model). ConfigError naming the folder and what to do instead;
-    DataError for a path that cannot be resolved (:func:`unresolved_links`).
+    DataError for a path that cannot be resolved (:func:`unresolved_links`); either, first, for a path
+    that names no folder a run could write in (:func:`check_folder_path`).
     """
+    check_folder_path(folder)
     links = unresolved_links(folder)
     if links:
         raise DataError(f"--out: {folder}: cannot be a run folder: its path does not resolve ({links})")
@@ -149,6 +151,29 @@ def check_folder_is_free(folder: Path, resume) -> None:
         hint = f", or continue its run with {resume_option(folder / CHECKPOINT)}" if (folder / CHECKPOINT).is_file() else ""
         raise ConfigError(f"--out {folder}: the folder already holds files (another run's?); "
                           f"give --out a new or empty folder{hint}")
+
+
+def check_folder_path(folder: Path) -> None:
+    """Refuse, naming ``--out``, a folder path that no run can write in: one that leaves no room under
+    ``MAX_PATH_LENGTH`` characters for the paths of the files in it (the longest, an atomic write's temporary
+    file, adds ``TEMPORARY_NAME_LENGTH`` + 1), a ConfigError; one holding a name longer than the file system
+    takes (255 bytes on most: ``File name too long``), a DataError, as the folder's creation would say.
+
+    Before, the first, made of short names (4,070 characters of ``a/b/...``), was an internal error (exit 1)
+    once the run had made its thousands of folders, which it left behind; the second was told as the lock
+    file's ("cannot open the run folder's lock file"). A long name below a folder that does not exist yet is
+    found when the folder is made (the system says that the folder is missing first)."""
+    text = os.fspath(folder)
+    longest = len(text) + 1 + TEMPORARY_NAME_LENGTH
+    if longest > MAX_PATH_LENGTH:
+        raise ConfigError(f"--out: {quoted(text)}: a folder path of {len(text):,} characters leaves no room for the "
+                          f"files a run writes there: their paths would have up to {longest:,}, longer than any file "
+                          f"name ({MAX_PATH_LENGTH}); give a shorter path")
+    try:
+        os.stat(folder)
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            raise DataError(f"--out: {folder}: cannot create the run folder ({error.strerror})") from None
 
 
 def resume_option(checkpoint: Path) -> str:

@@ -666,10 +666,16 @@ FIT_OPTIONS = ("validation", "batch_size", "epochs", "seed", "checkpoint_every",
 
 def _remove_empty(created: list[Path]) -> None:
     """Remove the folders of ``created`` (deepest first) that this run made and left empty; a folder
-    deleted meanwhile is passed over (the error being raised says so)."""
+    deleted meanwhile, or one that cannot be looked at or removed, is passed over (the error being
+    raised says why). Before, a path the system refused (``File name too long`` for the folder that
+    could not be made) raised OSError here, an internal error (exit 1) in place of that error, and left
+    the folders above it, which the run had made."""
     for path in created:
-        if path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+        try:
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        except OSError:
+            pass
 
 
 def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task: str, dtype,

@@ -86,6 +86,8 @@ READ_ONLY_FILE_SYSTEM = ("the file system holding it is mounted read-only; remou
 # which is_temporary matches too.
 TEMPORARY_PREFIX = ".chainrule-"
 TEMPORARY_SUFFIX = ".tmp"
+#: the length of a temporary file's name: the longest name a write puts in the target's folder (40 characters)
+TEMPORARY_NAME_LENGTH = len(TEMPORARY_PREFIX) + 8 + 1 + 16 + len(TEMPORARY_SUFFIX)
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numbers
 import os
 import re
+import stat
 
 import numpy
 
@@ -37,10 +38,17 @@ STATE_NESTING = MAX_NESTING - 2  # a callback's state, in extra_json["callbacks"
 
 
 def check_checkpoint_path(path) -> None:
-    """ModelFileError naming ``path`` when no checkpoint file is there: nothing, or a directory."""
-    if not os.path.exists(path):
-        raise ModelFileError(f"{path}: no such checkpoint file")
-    if os.path.isdir(path):
+    """ModelFileError naming ``path`` when no checkpoint file is there: nothing, or a directory; or, saying
+    why, when the system refuses to look (a name longer than the file system takes, ``File name too long``;
+    a folder this user may not enter; a loop of symbolic links), where ``os.path.exists`` answered False
+    and the error said "no such checkpoint file" of a file the user may see there."""
+    try:
+        status = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL byte, in no file's name
+        raise ModelFileError(f"{path}: no such checkpoint file") from None
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot read the checkpoint ({error.strerror or error})") from None
+    if stat.S_ISDIR(status.st_mode):
         raise ModelFileError(f"{path}: is a directory, not a checkpoint file")
 
 
