@@ -636,6 +636,26 @@ def test_an_out_folder_too_long_for_the_paths_of_its_files_is_refused_and_nothin
     assert out == "" and list(tmp_path.iterdir()) == []
 
 
+def test_an_out_folder_under_a_thousand_missing_folders_is_made(tmp_path, monkeypatch, capsys):
+    """pathlib's mkdir(parents=True) calls itself once per missing folder: --out a/a/.../b under 1,100 of
+    them raised RecursionError, an internal error (exit 1)."""
+    monkeypatch.chdir(tmp_path)
+    parts = ["a"] * 1100 + ["b"]
+    try:
+        code, out, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", "--no-plots",
+                              "--quiet", "--out", "/".join(parts))
+        assert code == 0, err
+        assert (tmp_path.joinpath(*parts) / "model.safetensors").is_file()
+    finally:  # pytest's rmtree, recursive too, would fail on them
+        for depth in range(len(parts), 0, -1):
+            folder = tmp_path.joinpath(*parts[:depth])
+            if folder.is_dir():
+                for path in folder.iterdir():
+                    if not path.is_dir():
+                        path.unlink()
+                folder.rmdir()
+
+
 @pytest.mark.parametrize("stdout", ["closed", "full"])
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["info", "-h"]])
 def test_help_to_a_stdout_that_cannot_take_it_is_one_line_and_exit_2(tmp_path, argv, stdout):

@@ -400,7 +400,7 @@ def prepare_folder(folder: Path, resume=None, outputs: tuple = ()) -> None:
     a run killed between its write and its deletion left is deleted as those are; before, a
     ``.write-test-<pid>`` left so made the folder refused as another run's."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder)
     except FileExistsError:  # a file of that name
         raise DataError(f"--out: {folder}: cannot create the run folder: a file of that name is there") from None
     except OSError as error:
@@ -420,6 +420,21 @@ def prepare_folder(folder: Path, resume=None, outputs: tuple = ()) -> None:
     except BaseException:
         release_folder(folder)
         raise
+
+
+def make_folder(folder: Path) -> None:
+    """``folder.mkdir(parents=True, exist_ok=True)``, the missing folders above it made one after the other:
+    pathlib's (as ``os.makedirs``) calls itself once per missing folder, and ``--out a/a/.../b`` of 1,500
+    missing folders raised RecursionError, an internal error (exit 1). The system's errors are those of
+    ``mkdir``: FileExistsError where a file has the folder's name, ENOTDIR where one has a folder's above it."""
+    missing = []
+    for path in folder.parents:
+        if os.path.lexists(path):  # a folder, or a file whose name the mkdir below it reports
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+    folder.mkdir(exist_ok=True)
 
 
 def remove_stale_temporary_files(folder: Path) -> list[str]:
