@@ -35,7 +35,11 @@ def steady_peaks(monkeypatch, model, X, y, batch, **arguments) -> list:
 
 
 @pytest.mark.parametrize("activation, output_activation, loss", [
-    ("relu", None, None), ("tanh", None, None), ("sigmoid", None, None), ("leaky_relu", None, None),
+    ("relu", None, None), ("tanh", None, None), ("sigmoid", None, None),
+    pytest.param("leaky_relu", None, None, marks=pytest.mark.skipif(
+        tuple(map(int, np.__version__.split(".")[:2])) < (2, 3),
+        reason="before NumPy 2.3 the cast of LeakyReLU's max([Y > 0], α), bool to float, takes a buffer of 64 KiB at "
+               "every call (32 KiB from 2.3), whatever the batch: the bound here, half a 128x256 activation")),
     ("gelu", None, None), ("identity", None, None),
     ("tanh", "sigmoid", "mse"),  # an activation after the last Linear writes into a buffer of its own
 ])
