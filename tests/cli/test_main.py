@@ -602,7 +602,8 @@ def test_a_path_longer_than_any_file_name_is_refused_in_a_short_line(iris_run, t
     (["gradcheck", "--data", "LONG.csv"], "LONG.csv: cannot read the file"),
     (["train", "--resume", "LONG"], "--resume: LONG: cannot read the checkpoint"),
     (["train", "--data", "iris", "--epochs", "1", "--out", "LONG"], "--out: LONG: cannot create the run folder"),
-    (["train", "--data", "iris", "--epochs", "1", "--out", "new/LONG"], "--out: new/LONG: cannot create the run folder"),
+    (["train", "--data", "iris", "--epochs", "1", "--out", "new/LONG"],
+     "--out: new/LONG: cannot create the run folder"),
     (["train", "--data", "iris", "--epochs", "1", "--out", "LONG/run"],
      "--out: LONG/run: cannot create the run folder")])
 def test_a_name_longer_than_the_file_system_takes_is_refused_naming_the_file(iris_run, tmp_path, monkeypatch, capsys,
@@ -624,9 +625,11 @@ def test_a_name_longer_than_the_file_system_takes_is_refused_naming_the_file(iri
 
 def test_an_out_folder_too_long_for_the_paths_of_its_files_is_refused_and_nothing_is_made(tmp_path, monkeypatch,
                                                                                            capsys):
-    """A folder path of short names, within the limit itself (4,074 characters) but not with a file's name
-    added: the run made its 2,037 folders, its write test's path was refused, then the deletion of that
-    file, never made, raised OSError (File name too long): an internal error, exit 1, the folders left."""
+    """A folder path of short names, within the limit itself (4,073 characters) but not with a file's name
+    added: an internal error, exit 1, after the data were read. Here pathlib's mkdir(parents=True) recursed
+    past Python's limit (RecursionError); below an existing deep folder, the run made the missing ones, its
+    write test's path was refused, and the deletion of that file, never made, raised OSError (File name too
+    long)."""
     monkeypatch.chdir(tmp_path)
     folder = "a/" * 2036 + "b"
     code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", folder)

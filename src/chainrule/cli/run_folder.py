@@ -159,10 +159,11 @@ def check_folder_path(folder: Path) -> None:
     file, adds ``TEMPORARY_NAME_LENGTH`` + 1), a ConfigError; one holding a name longer than the file system
     takes (255 bytes on most: ``File name too long``), a DataError, as the folder's creation would say.
 
-    Before, the first, made of short names (4,070 characters of ``a/b/...``), was an internal error (exit 1)
-    once the run had made its thousands of folders, which it left behind; the second was told as the lock
-    file's ("cannot open the run folder's lock file"). A long name below a folder that does not exist yet is
-    found when the folder is made (the system says that the folder is missing first)."""
+    Before, the first was an internal error (exit 1) after the data were read: below an existing deep folder
+    the write test's path was refused, then the deletion of that file, never made, raised OSError (File name
+    too long); the second was told as the lock file's ("cannot open the run folder's lock file"). A long name
+    below a folder that does not exist yet is found when the folder is made (the system says that the folder
+    is missing first)."""
     text = os.fspath(folder)
     longest = len(text) + 1 + TEMPORARY_NAME_LENGTH
     if longest > MAX_PATH_LENGTH:
