@@ -561,6 +561,60 @@ def test_a_dx_of_the_wrong_dtype_is_blamed_on_the_layer_that_returned_it():
         model.backward(np.ones_like(Y))
 
 
+class ForgotReturn(cr.layers.layer.Layer):
+    """A forward of one's own without its ``return``: it gives None to the layer above."""
+
+    def forward(self, X):
+        self._Y = X * 2.0
+
+    def backward(self, dY, input_grad=True):
+        return dY * 2.0 if input_grad else None
+
+
+class ReturnsTuple(cr.layers.layer.Layer):
+    def forward(self, X):
+        return X, X
+
+    def backward(self, dY, input_grad=True):
+        return dY if input_grad else None
+
+
+@pytest.mark.parametrize("above", [lambda: cr.Linear(3, 2), cr.Tanh, cr.ReLU, cr.Sigmoid, cr.GELU])
+def test_a_forward_that_returned_none_is_named_not_the_layer_that_received_it(above):
+    """The layer above failed inside on the None (AttributeError: 'NoneType' object has no attribute 'ndim')."""
+    model = cr.Sequential(cr.Linear(3, 3), ForgotReturn(), above(), seed=0)
+    with pytest.raises(cr.DTypeError, match=r"^layer '1' \(ForgotReturn\): forward returned None, which layer '2' "
+                                            r"\(\w+\) cannot take; a layer's forward returns an array \(n_samples, "
+                                            r"n_outputs\) in its input's dtype \(did it forget its return\?\)$"):
+        model(np.ones((4, 3)))
+
+
+def test_a_forward_that_returned_a_tuple_inside_a_block_is_named_by_its_path():
+    model = cr.Sequential(cr.Sequential(cr.Linear(3, 3), ReturnsTuple()), cr.Linear(3, 2), seed=0)
+    X = np.ones((4, 3))
+    for call in (model, lambda X: cr.predict(model, X), lambda X: cr.fit(model, X, np.arange(4) % 2, verbose=0),
+                 lambda X: cr.gradcheck(model, X, np.arange(4) % 2)):
+        with pytest.raises(cr.DTypeError, match=r"^layer '0.1' \(ReturnsTuple\): forward returned tuple, which "
+                                                r"layer '1' \(Linear\) cannot take; .* input's dtype$"):
+            call(X)
+
+
+def test_forward_given_a_list_says_that_it_converts_nothing():
+    with pytest.raises(cr.DTypeError, match=r"^layer '0' \(Linear\): forward takes an array in the model's dtype "
+                                            r"and converts nothing; got list: call the model, model\(X\), which "
+                                            r"converts$"):
+        cr.mlp([3, 4, 2], seed=0).forward([[1.0, 2.0, 3.0]])
+
+
+def test_a_layers_own_attribute_error_on_an_array_is_left_alone():
+    class Broken(cr.layers.layer.Layer):
+        def forward(self, X):
+            return X.no_such_attribute
+
+    with pytest.raises(AttributeError, match="no_such_attribute"):
+        cr.Sequential(cr.Linear(3, 3), Broken(), seed=0)(np.ones((4, 3)))
+
+
 @pytest.mark.parametrize("activation", [cr.ReLU, cr.Tanh, cr.GELU])
 def test_an_activation_below_a_layer_that_passes_dy_through_leaves_the_callers_dy_alone(activation):
     # In place only between two Linear layers: an Identity above returns the caller's dY itself.

@@ -145,9 +145,32 @@ class Sequential(Layer):
 
     def forward(self, X: Array) -> Array:
         """h⁽ˡ⁾ = f_l(h⁽ˡ⁻¹⁾) from h⁽⁰⁾ = X; returns Y = h⁽ᴸ⁾."""
-        for layer, in_place in zip(self.layers, self.in_place_flags()):
-            X = layer.forward(X, inplace=True) if in_place else layer.forward(X)
+        layer = None
+        try:
+            for layer, in_place in zip(self.layers, self.in_place_flags()):
+                X = layer.forward(X, inplace=True) if in_place else layer.forward(X)
+        except (AttributeError, TypeError):
+            if hasattr(X, "ndim"):  # the layer's own error, about an array it was given
+                raise
+            raise self._not_an_array(layer, X) from None
         return X
+
+    def _not_an_array(self, layer: Layer, X) -> DTypeError:
+        """The error for ``layer``, given an ``X`` that is no array, failing on it (AttributeError or TypeError
+        from inside: "'NoneType' object has no attribute 'ndim'"): naming the layer below it that returned X (a
+        forward of one's own that forgot its ``return``, or returned a list or a tuple), inside out through nested
+        Sequentials, or, for the first layer, the X given to ``forward``, which converts nothing."""
+        index = next(index for index, candidate in enumerate(self.layers) if candidate is layer)
+        got = "None" if X is None else type(X).__name__
+        if index == 0:
+            return DTypeError(f"{layer.describe()}: forward takes an array in the model's dtype and converts nothing; "
+                              f"got {got}: call the model, model(X), which converts")
+        culprit = self.layers[index - 1]
+        while isinstance(culprit, Sequential) and culprit.layers:
+            culprit = culprit.layers[-1]
+        hint = " (did it forget its return?)" if X is None else ""
+        return DTypeError(f"{culprit.describe()}: forward returned {got}, which {layer.describe()} cannot take; a "
+                          f"layer's forward returns an array (n_samples, n_outputs) in its input's dtype{hint}")
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         """From dY = ∂L/∂h⁽ᴸ⁾, each layer in reverse fills its ∂L/∂θ and turns ∂L/∂h⁽ˡ⁾ into
