@@ -150,7 +150,7 @@ class Sequential(Layer):
             for layer, in_place in zip(self.layers, self.in_place_flags()):
                 X = layer.forward(X, inplace=True) if in_place else layer.forward(X)
         except (AttributeError, TypeError):
-            if hasattr(X, "ndim"):  # the layer's own error, about an array it was given
+            if layer is None or hasattr(X, "ndim"):  # the layer's own error, about an array it was given
                 raise
             raise self._not_an_array(layer, X) from None
         return X
