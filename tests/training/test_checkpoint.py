@@ -134,6 +134,42 @@ def test_a_checkpoint_with_other_callbacks_is_refused(tmp_path):
                standardize=True, resume=path, verbose=0)
 
 
+class Logger(cr.Callback):
+    """A callback of one's own, without state."""
+
+
+@pytest.mark.parametrize("saved, given, counts", [
+    ([Logger, cr.EarlyStopping], [cr.EarlyStopping], "the checkpoint has 2 callbacks, this run 1: "),
+    ([Logger, cr.EarlyStopping], [cr.EarlyStopping, Logger], ""),  # failed on a tensor of the other's state
+    ([Logger, cr.EarlyStopping], [cr.EarlyStopping, cr.EarlyStopping], ""),  # "KeyError: 'monitor'"
+])
+def test_other_callbacks_on_resume_are_named_as_the_checkpoint_records_them(tmp_path, saved, given, counts):
+    """Before, only the counts were told, or an EarlyStopping given another callback's state failed on a field."""
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, validation=0.2, checkpoint=path, verbose=0,
+           callbacks=[make() for make in saved])
+    names = lambda kinds: ", ".join(kind.__name__ for kind in kinds)  # noqa: E731
+    with pytest.raises(ModelFileError, match=re.escape(
+            f"checkpoint.safetensors: {counts}the checkpoint's run had the callbacks [{names(saved)}], this run "
+            f"[{names(given)}]; resume with the same ones, in the same order (each restores the state saved at "
+            f"its position)")):
+        cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, validation=0.2, resume=path, verbose=0,
+               callbacks=[make() for make in given])
+
+
+def test_a_callback_of_ones_own_may_resume_under_another_name(tmp_path):
+    """Only chainrule's own callbacks must stand where they stood: a class of one's own may have been renamed."""
+    class Renamed(cr.Callback):
+        pass
+
+    path = tmp_path / "checkpoint.safetensors"
+    cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=1, validation=0.2, checkpoint=path, verbose=0,
+           callbacks=[Logger(), cr.EarlyStopping()])
+    history = cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, validation=0.2, resume=path, verbose=0,
+                     callbacks=[Renamed(), cr.EarlyStopping()])
+    assert history.epochs == 2
+
+
 def test_a_checkpoint_records_its_callbacks_types_and_one_without_them_still_resumes(tmp_path):
     path = tmp_path / "checkpoint.safetensors"
     trained(path, epochs=1)

@@ -490,6 +490,12 @@ def _paired_callbacks(extra: dict, states: list, callbacks: list, path) -> list:
                              f"names, got {quoted(saved_types)}")
     types = [_callback_type(callback) for callback in callbacks]
     distributed = isinstance(path, CheckpointFile) and path.sent
+    if not distributed and saved_types is not None and not _same_callbacks(saved_types, types):
+        counts = f"the checkpoint has {len(states)} callbacks, this run {len(callbacks)}: " if len(states) != len(
+            callbacks) else ""
+        raise ModelFileError(f"{path}: {counts}the checkpoint's run had the callbacks {_short_names(saved_types)}, "
+                             f"this run {_short_names(types)}; resume with the same ones, in the same order (each "
+                             f"restores the state saved at its position)")
     if len(states) == len(callbacks) and not (distributed and saved_types not in (None, types)):
         return list(enumerate(callbacks))
     if not distributed or saved_types is None:
@@ -503,6 +509,16 @@ def _paired_callbacks(extra: dict, states: list, callbacks: list, path) -> list:
             f"{_short_names(types[index] for index in chainrules)}; resume with the same ones, in order"
         )
     return [(saved, callbacks[index]) for saved, index in zip(saved_chainrules, chainrules)]
+
+
+def _same_callbacks(saved_types: list, types: list) -> bool:
+    """Whether this run's callbacks, by their recorded ``types``, can restore the states of the checkpoint's
+    (``saved_types``) in one process: as many, and chainrule's own at the same positions (an EarlyStopping given
+    a callback of one's own's state, or the other way round, failed on a field of it, "not a state of
+    EarlyStopping (KeyError: 'monitor')"). Callbacks of one's own may have other names than their run's (a class
+    renamed, or defined in another module): their own ``load_state_dict`` takes the state or refuses it."""
+    return len(saved_types) == len(types) and all(
+        saved == name for saved, name in zip(saved_types, types) if _is_chainrules(saved) or _is_chainrules(name))
 
 
 def _is_chainrules(type_name: str) -> bool:
