@@ -504,3 +504,28 @@ def test_a_loss_of_ones_own_calling_the_loss_of_a_fit_around_its_fit_trains_on_t
 
     cr.fit(cr.mlp([4, 8, 3], seed=0), X, y, loss=base, epochs=2, batch_size=16, verbose=0, callbacks=[InnerFit()])
     assert len(shared) == 8 and not any(shared)
+
+
+def test_a_loss_of_ones_own_without_prepare_says_what_to_define():
+    """It raised a NotImplementedError without a message, from cr.fit, cr.gradcheck and a call alike."""
+    class OnlyCompute(cr.Loss):
+        def compute(self, Y, T, weights=None):
+            return float(((Y - T) ** 2).mean()), 2 * (Y - T) / Y.size
+
+    X = np.ones((4, 2))
+    for call in (lambda: OnlyCompute()(np.zeros((4, 1)), np.zeros(4)),
+                 lambda: cr.fit(cr.mlp([2, 1], seed=0), X, np.zeros(4), loss=OnlyCompute(), verbose=0),
+                 lambda: cr.gradcheck(cr.mlp([2, 1], seed=0), X, np.zeros(4), OnlyCompute())):
+        with pytest.raises(NotImplementedError, match=r"^OnlyCompute does not implement prepare\(targets, n_outputs, "
+                                                      r"dtype, n_samples=None\), .* subclasses a built-in loss that "
+                                                      r"takes such targets \(cr.MSE for values"):
+            call()
+
+
+def test_a_loss_of_ones_own_without_compute_names_it():
+    class OnlyPrepare(cr.MSE):
+        compute = cr.Loss.compute
+
+    with pytest.raises(NotImplementedError, match=r"^OnlyPrepare does not implement compute\(Y, T, weights=None\), "
+                                                  r"which returns \(L, ∂L/∂Y\)$"):
+        OnlyPrepare()(np.zeros((4, 1)), np.zeros(4))

@@ -86,7 +86,11 @@ class Loss:
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         """Validate ``targets`` for outputs of width ``n_outputs`` and convert them."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement prepare(targets, n_outputs, dtype, n_samples=None), which "
+            f"checks the targets and converts them for compute; a loss of one's own subclasses a built-in loss that "
+            f"takes such targets (cr.MSE for values, cr.SoftmaxCrossEntropy for labels) and overrides compute, or "
+            f"defines prepare too")
 
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         """(L, ∂L/∂Y) for prepared targets ``T``; no checks.
@@ -94,7 +98,8 @@ class Loss:
         ``weights`` (n_samples,), non-negative, make L the weighted mean of the rows' losses
         (see the module's docstring); None weighs every row alike (L is the plain mean).
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not implement compute(Y, T, weights=None), which "
+                                  f"returns (L, ∂L/∂Y)")
 
     def transform(self, Y: Array) -> Array:
         """The model's outputs as predictions (probabilities for the cross-entropies)."""
