@@ -200,9 +200,28 @@ def test_zero_one_columns_taken_for_probability_rows_suggest_binary_cross_entrop
                                             r"to 1 .*; for several labels per row \(0/1 columns\) pass "
                                             r"loss='binary_cross_entropy'$"):
         cr.fit(cr.mlp([4, 8, 2], seed=0), X, Y, epochs=1, verbose=0)
-    with pytest.raises(cr.LabelError, match=r"^SoftmaxCrossEntropy: target rows must be non-negative"):
+    with pytest.raises(cr.LabelError, match=r"^y: SoftmaxCrossEntropy: target rows must be non-negative.*\)$"):
         cr.fit(cr.mlp([4, 8, 2], seed=0), X, Y * 0.5, loss="cross_entropy", epochs=1, verbose=0)  # floats: no hint
     cr.fit(cr.mlp([4, 8, 2], seed=0), X, Y, loss="binary_cross_entropy", epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("loss, bad, error, message", [
+    ("cross_entropy", lambda Y: Y * 0.5, cr.LabelError, r"SoftmaxCrossEntropy: target rows must be non-negative"),
+    ("cross_entropy", lambda Y: np.c_[Y, Y], cr.ShapeError, r"SoftmaxCrossEntropy: expected labels \(n_samples,\) or"),
+    ("binary_cross_entropy", lambda Y: Y * 2, cr.LabelError, r"BinaryCrossEntropy: targets must lie in \[0, 1\]"),
+])
+def test_targets_a_loss_refuses_are_named_y_or_y_val(loss, bad, error, message):
+    """The loss's error named the loss alone: bad validation targets read as if y were bad."""
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    Y = np.c_[X[:, 0] > 0, X[:, 0] <= 0].astype(float)
+    with pytest.raises(error, match=f"^y: {message}"):
+        cr.fit(cr.mlp([4, 2], seed=0), X, bad(Y), loss=loss, epochs=1, verbose=0)
+    with pytest.raises(error, match=f"^y_val: {message}"):
+        cr.fit(cr.mlp([4, 2], seed=0), X, Y, loss=loss, validation=(X, bad(Y)), epochs=1, verbose=0)
+    model = cr.mlp([4, 2], seed=0)
+    cr.fit(model, X, Y, loss=loss, epochs=1, verbose=0)
+    with pytest.raises(error, match=f"^y: {message}"):
+        cr.evaluate(model, X, bad(Y))
 
 
 # -- y as fit reads it: object arrays, lists mixing kinds, missing labels ---------------------------

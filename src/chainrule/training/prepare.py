@@ -377,15 +377,20 @@ def prepare_targets(loss, targets, n_outputs: int, dtype, float_hint: str = "", 
     except ShapeError as error:
         if loss.task == "classification" and numpy.ndim(targets) == 2 and numpy.shape(targets)[1] == 1:
             raise ShapeError(f"{name}: {error}; for one class label per row pass {name}.ravel()") from None
-        if not float_hint:
-            raise
-        raise ShapeError(f"{error}{float_hint}") from None
+        raise ShapeError(f"{_named(error, name)}{float_hint}") from None
     except LabelError as error:  # 0/1 columns, several per row, are no probability rows
         if not (isinstance(loss, SoftmaxCrossEntropy) and numpy.ndim(targets) == 2
                 and numpy.asarray(targets).dtype.kind in "biu"):
-            raise
+            raise LabelError(_named(error, name)) from None
         raise LabelError(f"{name}: {error}; for several labels per row (0/1 columns) pass "
                          f"loss='binary_cross_entropy'") from None
+
+
+def _named(error: Exception, name: str) -> str:
+    """``error``'s message from a loss's ``prepare`` (which names the loss: "SoftmaxCrossEntropy: target rows
+    must ...") led by the argument whose targets it is, ``name``: y and y_val were told apart by nothing."""
+    message = str(error)
+    return message if message.startswith((f"{name}:", f"{name}[")) else f"{name}: {message}"
 
 
 def prepare_scaled_targets(preprocessor: Preprocessor, loss, targets, n_outputs: int, dtype, float_hint: str = "",
