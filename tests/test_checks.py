@@ -361,3 +361,21 @@ def test_listing_cuts_each_long_name_and_the_list():
     text = listing(["a" * 10**6, "b"] + [f"c{index}" for index in range(20)])
     assert text.startswith("'" + "a" * 59 + "..., 'b', 'c0'") and text.endswith(", ... (22 in all)")
     assert len(text) < 200
+
+
+@pytest.mark.parametrize("make, reshape", [(np.array, "X.reshape(1, -1)"), (list, "numpy.reshape(X, (1, -1))")])
+def test_a_vector_of_inputs_is_told_how_to_make_it_one_row_or_one_feature(make, reshape):
+    """predict(X[0]) said only that it expected a 2-d array; scikit-learn says how to make one."""
+    model = cr.mlp([3, 2], seed=0)
+    for call in (lambda X: cr.predict(model, X), model, lambda X: cr.fit(model, X, [0, 1, 0], verbose=0)):
+        with pytest.raises(cr.ShapeError, match=r"^X(?: \(input of Sequential\))?: expected a 2-d array \(n_samples, "
+                                                r"n_features\), got shape \(3,\): for one row \(a single sample\) pass "
+                                                + re.escape(reshape) + r", for a single feature"):
+            call(make(np.ones(3)))
+
+
+def test_other_ranks_and_vectors_of_targets_get_no_reshape_hint():
+    with pytest.raises(cr.ShapeError, match=r"got shape \(1, 1, 3\)$"):
+        as_matrix(np.ones((1, 1, 3)), np.float32)
+    with pytest.raises(cr.ShapeError, match=r"got shape \(3,\)$"):
+        as_real_matrix(np.ones(3), "y", columns="n_outputs")

@@ -115,8 +115,23 @@ def as_real_matrix(X, name: str = "X", dtype=None, *, columns: str = "n_features
         refuse_sparse(X, name)  # of which NumPy makes a 0-d array of one object
         raise DTypeError(f"{name}: expected real numbers, got dtype {array.dtype}")
     if array.ndim != 2:
-        raise ShapeError(f"{name}: expected a 2-d array (n_samples, {columns}), got shape {tuple(array.shape)}")
+        raise ShapeError(f"{name}: expected a 2-d array (n_samples, {columns}), got shape {tuple(array.shape)}"
+                         f"{_one_row_hint(X, array, name, columns)}")
     return array
+
+
+def _one_row_hint(X, array, name: str, columns: str) -> str:
+    """How to make ``X``, a vector of inputs (``array`` as NumPy reads it), a matrix, as scikit-learn says it
+    (``predict(X[0])`` is the usual way to get here): one row, ``X.reshape(1, -1)``, or one feature,
+    ``X.reshape(-1, 1)`` (``numpy.reshape(X, ...)`` for a list or a Series, which have no ``reshape``); "" for
+    another rank or for targets (a vector of targets is one per row)."""
+    if array.ndim != 1 or columns != "n_features":
+        return ""
+    ref = name if name.isidentifier() else "X"
+    if hasattr(X, "reshape"):
+        return f": for one row (a single sample) pass {ref}.reshape(1, -1), for a single feature {ref}.reshape(-1, 1)"
+    return (f": for one row (a single sample) pass numpy.reshape({ref}, (1, -1)), for a single feature "
+            f"numpy.reshape({ref}, (-1, 1))")
 
 
 def refuse_sparse(X, name: str = "X", advice: str = "") -> None:
