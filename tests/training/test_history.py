@@ -200,3 +200,17 @@ def test_keras_name_for_the_metrics_is_the_same_dict():
     history = History()
     history.append("loss", 0.5)
     assert history.history is history.metrics and history.history["loss"] == [0.5]
+
+
+def test_repr_is_one_line_that_sums_the_run_up():
+    """It was the dataclass's repr: every value of every series, 3,000 characters for the README's 20 epochs."""
+    history = History(metrics={"loss": [1.0] * 500 + [0.0123456], "accuracy": [0.5] * 500 + [1.0]},
+                      grad_norms={"0": [1.0] * 501, "2": [2.0] * 501}, epochs=501, best_epoch=7,
+                      stop_reason="early_stopping")
+    assert repr(history) == str(history) == (
+        "History(epochs=501, stop_reason='early_stopping', best_epoch=7; last epoch: loss 0.01235, accuracy 1; "
+        "per-epoch values in .metrics, gradient norms of 2 layers in .grad_norms)")
+    assert repr(History(metrics={"loss": [math.nan], "own": ["text"]}, epochs=1, partial_last_epoch=True)) == (
+        "History(epochs=1, stop_reason='completed', best_epoch=None, partial_last_epoch=True; last epoch: loss nan, "
+        "own 'text'; per-epoch values in .metrics, gradient norms of 0 layers in .grad_norms)")
+    assert "last epoch: none;" in repr(History())

@@ -22,6 +22,15 @@ from .metrics import metric_names
 STOP_REASONS = ("completed", "early_stopping", "interrupted")
 
 
+def _metric_text(value) -> str:
+    """A metric's value as ``fit``'s epoch line shows it (4 significant digits); anything else (a History made by
+    hand holds what it was given) as its repr."""
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 @dataclass
 class History(Mapping):
     """The record of a training run.
@@ -114,6 +123,16 @@ class History(Mapping):
     def last(self) -> dict:
         """The metrics of the last epoch."""
         return {name: values[-1] for name, values in self.metrics.items() if values}
+
+    def __repr__(self) -> str:
+        """The run in one line: its epochs, how it ended, the last epoch's metrics (as ``fit``'s epoch line
+        shows them) and where the series are. The dataclass's own repr printed every value of every series,
+        a screen of numbers in a notebook for 20 epochs and tens of thousands of characters for a few hundred."""
+        partial = ", partial_last_epoch=True" if self.partial_last_epoch else ""
+        last = ", ".join(f"{name} {_metric_text(value)}" for name, value in self.last().items()) or "none"
+        return (f"History(epochs={self.epochs}, stop_reason={self.stop_reason!r}, best_epoch={self.best_epoch}"
+                f"{partial}; last epoch: {last}; per-epoch values in .metrics, gradient norms of "
+                f"{len(self.grad_norms)} layers in .grad_norms)")
 
     def to_json(self) -> dict:
         """The History as strict JSON, which :meth:`from_json` reads back: a NaN or infinite value
