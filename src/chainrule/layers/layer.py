@@ -85,7 +85,34 @@ SET_BY_LAYER_INIT = frozenset({"path", "own_params", "own_grads", "decayed", "re
 
 
 class Layer:
-    """Base class of all layers. Subclasses implement ``forward`` and ``backward``."""
+    """Base class of all layers. Subclasses implement ``forward`` and ``backward``.
+
+    A layer of one's own (docs/design.md, *A layer of your own, step by step*): ``__init__`` calls
+    ``super().__init__()`` first, then puts each parameter and a gradient array of its shape and dtype under
+    one name in ``own_params`` and ``own_grads``; ``forward(X)`` keeps what backward needs and returns a
+    matrix (n_samples, n_outputs) in X's dtype; ``backward(dY, input_grad=True)`` writes ∂L/∂θ into the
+    gradient arrays (``out=``, never a new array) and returns ∂L/∂x, or None without ``input_grad``.
+    ``cr.gradcheck`` proves the backward, and ``cr.fit`` and the optimizers train it as a built-in layer.
+
+    Examples
+    --------
+    >>> import numpy as np, chainrule as cr
+    >>> class Scale(cr.Layer):  # h = a ⊙ x; ∂L/∂a = Σ_n ∂L/∂h ⊙ x, ∂L/∂x = a ⊙ ∂L/∂h
+    ...     def __init__(self, width):
+    ...         super().__init__()
+    ...         self.own_params["a"] = np.ones(width, dtype=np.float32)
+    ...         self.own_grads["a"] = np.zeros(width, dtype=np.float32)
+    ...     def forward(self, X):
+    ...         self._X = X
+    ...         return X * self.own_params["a"]
+    ...     def backward(self, dY, input_grad=True):
+    ...         np.sum(dY * self._X, axis=0, out=self.own_grads["a"])  # into the array held
+    ...         return dY * self.own_params["a"] if input_grad else None
+    >>> model = cr.Sequential(cr.Linear(3, 3), Scale(3), cr.Linear(3, 2), seed=0)
+    >>> X = np.random.default_rng(0).normal(size=(6, 3))
+    >>> cr.gradcheck(model, X, np.arange(6) % 2).passed()
+    True
+    """
 
     #: the initializer a Linear layer right before this one uses when its init is "auto"
     preferred_init = "glorot_uniform"
