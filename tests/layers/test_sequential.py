@@ -728,3 +728,32 @@ def test_the_in_place_decision_follows_a_layer_replaced_by_one_that_compares_equ
     np.testing.assert_array_equal(Y, model[2].forward(2.0 * model[0].forward(X)))
     dY = np.ones_like(Y)
     model.backward(dY)
+
+
+def test_append_insert_and_extend_as_in_pytorch():
+    """PyTorch's nn.Sequential has them; model.append(layer) raised AttributeError."""
+    model = cr.mlp([3, 4], seed=0)
+    assert model.append(cr.ReLU()) is model
+    assert model.extend([cr.Linear(4, 2)]) is model
+    assert model.insert(1, cr.Identity()) is model and model.insert(-1, cr.Tanh()) is model
+    assert [type(layer).__name__ for layer in model] == ["Linear", "Identity", "ReLU", "Tanh", "Linear"]
+    assert sorted(model.params) == ["0.W", "0.b", "4.W", "4.b"]  # the paths follow
+    assert cr.fit(model, np.ones((4, 3)), [0, 1, 0, 1], epochs=1, verbose=0).epochs == 1
+
+
+@pytest.mark.parametrize("add, error, message, layers", [
+    (lambda model: model.append(model[0]), cr.HyperparameterError, "layer '3' is the same object as layer '0'", 3),
+    (lambda model: model.append(cr.ReLU), cr.HyperparameterError,
+     r"^Sequential: a layer added must be a chainrule Layer, got the class ReLU", 3),
+    (lambda model: model.insert(4, cr.ReLU()), IndexError, r"^Sequential index 4: out of range for inserting into its "
+                                                           r"3 layers \(from -3 to 3\)$", 3),
+    (lambda model: model.insert("0", cr.ReLU()), cr.HyperparameterError, "^Sequential index: expected an int, got str",
+     3),
+    (lambda model: model.extend([cr.ReLU(), "relu"]), cr.HyperparameterError, "got str", 4),  # the ReLU is added
+])
+def test_a_layer_refused_by_append_or_insert_leaves_the_model_as_it_was(add, error, message, layers):
+    model = cr.mlp([3, 4, 2], seed=0)
+    with pytest.raises(error, match=message):
+        add(model)
+    assert [type(layer).__name__ for layer in model][:3] == ["Linear", "ReLU", "Linear"]
+    assert len(model) == layers

@@ -278,6 +278,42 @@ class Sequential(Layer):
             raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
         del self.layers[index if isinstance(index, slice) else self._in_range(index)]  # renamed (LayerList)
 
+    def append(self, layer: Layer) -> "Sequential":
+        """``model.append(layer)`` adds ``layer`` after the last layer and returns the model, as PyTorch's
+        ``nn.Sequential.append`` does; checked as ``model[i] = layer`` (see :meth:`insert`)."""
+        return self.insert(len(self.layers), layer)
+
+    def extend(self, layers) -> "Sequential":
+        """``model.extend(layers)`` appends each of ``layers`` in turn (see :meth:`append`) and returns the
+        model, as PyTorch's ``nn.Sequential.extend``; one refused stops there, the ones before it added."""
+        for layer in layers:
+            self.append(layer)
+        return self
+
+    def insert(self, index: int, layer: Layer) -> "Sequential":
+        """``model.insert(i, layer)`` puts ``layer`` before layer i (``i == len(model)``: after the last) and
+        returns the model, as PyTorch's ``nn.Sequential.insert``; the layers after it move up one path
+        ("2" becomes "3"). ``layer`` must be a chainrule Layer set up by ``Layer.__init__`` and not already in
+        this model (HyperparameterError, and the model is left as it was), ``i`` an int from ``-len(model)``
+        to ``len(model)`` (IndexError otherwise)."""
+        if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
+            raise HyperparameterError(f"Sequential index: expected an int, got {type(index).__name__}")
+        if not -len(self.layers) <= index <= len(self.layers):
+            raise IndexError(f"Sequential index {index}: out of range for inserting into its {len(self.layers)} "
+                             f"layers (from {-len(self.layers)} to {len(self.layers)})")
+        if not isinstance(layer, Layer):
+            raise HyperparameterError(f"Sequential: a layer added must be a chainrule Layer, got {not_a_layer(layer)}")
+        check_initialized(layer, "Sequential: the layer added")
+        position = index if index >= 0 else len(self.layers) + index
+        self.layers.insert(position, layer)  # renamed, and counted for what is cached about frozen layers
+        try:
+            check_each_layer_once(list(self.walk()))
+        except HyperparameterError:
+            del self.layers[position]
+            raise
+        adopt(layer)
+        return self
+
     def __repr__(self) -> str:
         if not self.layers:  # not "Sequential(\n\n)", which a summary's row cut to "Sequential("
             return "Sequential()"
