@@ -47,6 +47,12 @@ class BinaryCrossEntropy(Loss):
 
     task = "multilabel"
 
+    #: L as scikit-learn's ``binary_log_loss`` records it, of the probabilities clipped to [ε, 1 − ε] with
+    #: ε = ``numpy.finfo(dtype).eps`` (:func:`clipped_binary_log_loss`); ∂L/∂Y stays the exact loss's. False
+    #: here; the scikit-learn estimators' loss sets it (chainrule.sklearn._loss), so that its L comes from this
+    #: ``compute``'s σ(Y), in the training loop's reused arrays.
+    clips_probabilities = False
+
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         name = type(self).__name__
         T = as_array(targets, name)
@@ -65,30 +71,68 @@ class BinaryCrossEntropy(Loss):
     @retried_on_underflow
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         """L = (1/N) Σ_n Σ_k [max(y, 0) − y t + log(1 + e^{−|y|})] and dY = (σ(Y) − T) / N; with ``weights``,
-        w_n / Σ_m w_m in place of 1/N."""
-        xp = get_array_module(Y)
-        n_samples = mean_over(Y)  # N, 1 for no rows
-        terms = xp.maximum(Y, 0, out=self.buffer("terms", Y.shape, Y))
-        scratch = xp.multiply(Y, T, out=self.buffer("scratch", Y.shape, Y))
-        terms -= scratch  # max(y, 0) − y t
-        xp.abs(Y, out=scratch)
-        xp.negative(scratch, out=scratch)
-        xp.exp(scratch, out=scratch)
-        terms += xp.log1p(scratch, out=scratch)  # + log(1 + e^{−|y|})
-        dY = sigmoid(Y, out=self.buffer("dY", Y.shape, Y), scratch=scratch)
+        w_n / Σ_m w_m in place of 1/N. With ``clips_probabilities``, L is :func:`clipped_binary_log_loss` of
+        the same σ(Y), and dY the same."""
+        shares = None if weights is None else weight_shares(weights)  # w_n / Σ_m w_m
+        terms, scratch = self.buffer("terms", Y.shape, Y), self.buffer("scratch", Y.shape, Y)
+        if not self.clips_probabilities:
+            value = exact_value(Y, T, terms, scratch, shares)
+        dY = sigmoid(Y, out=self.buffer("dY", Y.shape, Y), scratch=scratch)  # P = σ(Y)
+        if self.clips_probabilities:
+            value = clipped_binary_log_loss(T, dY, terms, scratch, self.buffer("complement", Y.shape, Y), shares)
         dY -= T  # σ(Y) − T
-        shares = None
-        if weights is None:
-            value = terms.sum(dtype=numpy.float64) / n_samples
-            dY *= Y.dtype.type(1 / n_samples)
+        if shares is None:
+            dY *= Y.dtype.type(1 / mean_over(Y))  # N, 1 for no rows
         else:
-            shares = weight_shares(weights)  # w_n / Σ_m w_m
-            value = terms.sum(axis=1, dtype=numpy.float64) @ shares
             dY *= shares.astype(Y.dtype)[:, None]
-        if overflowed(value):  # float64 terms (each at most |y| + log 2) whose sum passed its range
-            value = mean_of_large(terms.astype(numpy.float64), shares)
         return value, dY
 
     def transform(self, Y: Array) -> Array:
         """Probabilities σ(z) of each output being 1."""
         return sigmoid(Y)
+
+
+def exact_value(Y: Array, T: Array, terms: Array, scratch: Array, shares: Array | None) -> float:
+    """L = Σ_n s_n Σ_k [max(y, 0) − y t + log(1 + e^{−|y|})], s_n = 1/N or the rows' ``shares``, its terms
+    written into ``terms`` and ``scratch`` (arrays of Y's shape); computed again divided by the largest
+    term where the float64 sum passed its range."""
+    xp = get_array_module(Y)
+    xp.maximum(Y, 0, out=terms)
+    terms -= xp.multiply(Y, T, out=scratch)  # max(y, 0) − y t
+    xp.abs(Y, out=scratch)
+    xp.negative(scratch, out=scratch)
+    xp.exp(scratch, out=scratch)
+    terms += xp.log1p(scratch, out=scratch)  # + log(1 + e^{−|y|})
+    if shares is None:
+        value = terms.sum(dtype=numpy.float64) / mean_over(Y)
+    else:
+        value = terms.sum(axis=1, dtype=numpy.float64) @ shares
+    if overflowed(value):  # float64 terms (each at most |y| + log 2) whose sum passed its range
+        value = mean_of_large(terms.astype(numpy.float64), shares)
+    return value
+
+
+def clipped_binary_log_loss(T: Array, P: Array, clipped: Array, work: Array, complement: Array,
+                            shares: Array | None = None) -> float:
+    """scikit-learn's ``binary_log_loss`` of the probabilities P = σ(Y) clipped to [ε, 1 − ε],
+    ε = ``numpy.finfo(dtype).eps``, as it computes it (clip, then logs)::
+
+        L = −(1/N) Σ_n Σ_k [t_nk log clip(p_nk) + (1 − t_nk) log(1 − clip(p_nk))]
+
+    with ``shares`` (w_n / Σ_m w_m), scikit-learn's ``numpy.average`` over the rows in place of 1/N. Each
+    term is formed as it is written, so that a target of 1 adds log clip(p) alone and one of 0 log(1 −
+    clip(p)) alone (as t (log p − log(1 − p)) + log(1 − p), a p near 1 lost log p to the rounding of
+    log(1 − p), as large as −36 in float64 and −16 in float32). ``clipped``, ``work`` and ``complement``,
+    arrays of P's shape, take the terms; P is left as it is."""
+    xp = get_array_module(P)
+    eps = P.dtype.type(numpy.finfo(P.dtype).eps)
+    xp.maximum(P, eps, out=clipped)  # clip(p) as two ufuncs: numpy.clip's checks take longer than both
+    xp.minimum(clipped, 1 - eps, out=clipped)
+    log_q = xp.log(xp.subtract(1, clipped, out=work), out=work)  # log(1 − p)
+    log_q -= xp.multiply(T, log_q, out=complement)  # (1 − t) log(1 − p), exactly 0 for t = 1
+    terms = xp.log(clipped, out=clipped)
+    terms *= T  # t log p
+    terms += log_q
+    if shares is None:
+        return -terms.sum(dtype=numpy.float64) / mean_over(P)
+    return -(shares @ terms).sum()  # scikit-learn's numpy.average over the rows

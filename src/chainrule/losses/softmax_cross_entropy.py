@@ -58,6 +58,12 @@ class SoftmaxCrossEntropy(Loss):
 
     task = "classification"
 
+    #: L as scikit-learn's ``log_loss`` records it: −(1/N) Σ_n Σ_k t_nk log clip(p_nk), the probabilities
+    #: clipped to [ε, 1 − ε] with ε = ``numpy.finfo(dtype).eps`` (:func:`clipped_log_loss`); ∂L/∂Y stays the
+    #: exact loss's. False here; the scikit-learn estimators' loss sets it (chainrule.sklearn._loss), so that
+    #: its L comes from this ``compute``'s P and row sums, in the training loop's reused arrays.
+    clips_probabilities = False
+
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         name = type(self).__name__
         T = as_array(targets, name)
@@ -87,7 +93,8 @@ class SoftmaxCrossEntropy(Loss):
     @retried_on_underflow
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
         """L = −(1/N) Σ_n Σ_k t_nk log p_nk and dY = ((Σ_k t_nk) P − T) / N, P = softmax(Y) row by row (P − T
-        for labels, as one-hot rows); with ``weights``, w_n / Σ_m w_m in place of 1/N."""
+        for labels, as one-hot rows); with ``weights``, w_n / Σ_m w_m in place of 1/N. With
+        ``clips_probabilities``, L is :func:`clipped_log_loss` of the same P, and dY the same."""
         xp = get_array_module(Y)
         n_samples = Y.shape[0]
         n_mean = mean_over(Y)  # N, 1 for no rows
@@ -105,12 +112,14 @@ class SoftmaxCrossEntropy(Loss):
         if short:
             xp.copyto(transposed, P.T)
         sums = transposed.sum(axis=0) if short else P.sum(axis=1)  # Σ_j e^{y_j − m}
-        log_sum = xp.log(sums)  # log Σ_j e^{y_j − m}
+        log_sum = None if self.clips_probabilities else xp.log(sums)  # log Σ_j e^{y_j − m}, for the exact L
         if weights is not None:
             return self._weighted(Y, T, shifted, P, sums, log_sum, weight_shares(weights))
         scale = Y.dtype.type(1 / n_mean)
-        if T.ndim == 1:
-            rows = xp.arange(n_samples)
+        rows = xp.arange(n_samples) if T.ndim == 1 else None
+        if self.clips_probabilities:
+            value = clipped_log_loss(T, P, sums, shifted)  # never past float64's range: each term at most −log ε
+        elif T.ndim == 1:
             # L = log Σ_j e^{y_j − m} − (y_t − m) for label t, the mean over the batch
             value = (log_sum.sum(dtype=numpy.float64) - shifted[rows, T].sum(dtype=numpy.float64)) / n_mean
         else:
@@ -131,14 +140,17 @@ class SoftmaxCrossEntropy(Loss):
         """``compute`` with each row's share w_n / Σ_m w_m of the batch's weights (float64)
         in place of 1/N, from the shifted logits y − m, P = e^{y − m}, its row sums and their log."""
         xp = get_array_module(Y)
-        if T.ndim == 1:
-            rows = xp.arange(Y.shape[0])
-            row_losses = log_sum.astype(numpy.float64) - shifted[rows, T]  # log Σ_j e^{y_j − m} − (y_t − m)
+        rows = xp.arange(Y.shape[0]) if T.ndim == 1 else None
+        if self.clips_probabilities:
+            value = clipped_log_loss(T, P, sums, shifted, shares)
         else:
-            terms = xp.subtract(shifted, log_sum[:, None], out=shifted)  # log p_k
-            with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN where y − m overflowed: L again below
-                row_losses = -xp.multiply(T, terms, out=terms).sum(axis=1, dtype=numpy.float64)  # −Σ_k t_k log p_k
-        value = weighted_sum(row_losses, shares)  # a row of weight 0 adds 0, even where its y − m overflowed
+            if T.ndim == 1:
+                row_losses = log_sum.astype(numpy.float64) - shifted[rows, T]  # log Σ_j e^{y_j − m} − (y_t − m)
+            else:
+                terms = xp.subtract(shifted, log_sum[:, None], out=shifted)  # log p_k
+                with numpy.errstate(invalid="ignore"):  # 0 · (−inf) = NaN where y − m overflowed: L again below
+                    row_losses = -xp.multiply(T, terms, out=terms).sum(axis=1, dtype=numpy.float64)  # −Σ_k t_k log p_k
+            value = weighted_sum(row_losses, shares)  # a row of weight 0 adds 0, even where its y − m overflowed
         if overflowed(value):  # as in ``compute``: L again in float64
             value = cross_entropy_in_float64(Y, T, shares)
         scale = shares.astype(Y.dtype)
@@ -153,6 +165,31 @@ class SoftmaxCrossEntropy(Loss):
     def transform(self, Y: Array) -> Array:
         """Class probabilities p = softmax(y), row by row."""
         return softmax(Y)
+
+
+def clipped_log_loss(T: Array, P: Array, sums: Array, work: Array, shares: Array | None = None) -> float:
+    """scikit-learn's ``log_loss`` of the probabilities p = e^{y − m} / Σ_j e^{y_j − m} clipped to [ε, 1 − ε],
+    ε = ``numpy.finfo(dtype).eps``, from ``compute``'s P = e^{y − m} and its row ``sums``, as scikit-learn's
+    ``softmax`` and ``log_loss`` compute them (quotient, clip, log)::
+
+        L = −(1/N) Σ_n Σ_k t_nk log clip(p_nk)      (labels t: −(1/N) Σ_n log clip(p_nt))
+
+    with ``shares`` (w_n / Σ_m w_m), scikit-learn's ``numpy.average`` over the rows in place of 1/N. The
+    (N, K) terms are written into ``work`` (the shifted logits' buffer, no longer needed); P is left as it is."""
+    xp = get_array_module(P)
+    eps = P.dtype.type(numpy.finfo(P.dtype).eps)
+    if T.ndim == 1:  # the N probabilities of the labels alone
+        terms = P[xp.arange(len(T)), T] / sums
+    else:
+        terms = xp.divide(P, sums[:, None], out=work)
+    xp.maximum(terms, eps, out=terms)  # clip(p) as two ufuncs: numpy.clip's checks take longer than both
+    xp.minimum(terms, 1 - eps, out=terms)
+    xp.log(terms, out=terms)
+    if T.ndim == 2:
+        terms *= T  # t log clip(p): a target of 0 adds 0, log clip(p) being finite
+    if shares is None:
+        return -terms.sum(dtype=numpy.float64) / mean_over(P)
+    return -(shares @ terms).sum()  # scikit-learn's numpy.average over the rows
 
 
 def _row_sums(T: Array) -> Array:
