@@ -47,6 +47,9 @@ OPTIMIZERS = {
     "adam": lambda m: cr.Adam(m, lr=0.01),
     "adam+decay+schedule": lambda m: cr.Adam(m, lr=0.01, weight_decay=0.1, schedule=cr.CosineDecay(10)),
     "adamw": lambda m: cr.AdamW(m, lr=0.01, weight_decay=0.05),
+    # ε added to √v (scikit-learn's form), one near √v̂, where the two forms part
+    "adam+eps_on_v": lambda m: cr.Adam(m, lr=0.01, eps=1e-2, eps_added_to="sqrt_v"),
+    "adamw+eps_on_v": lambda m: cr.AdamW(m, lr=0.01, eps=1e-2, weight_decay=0.05, eps_added_to="sqrt_v"),
     "rmsprop": lambda m: cr.RMSProp(m, lr=0.01),
     "rmsprop+decay+schedule": lambda m: cr.RMSProp(m, lr=0.01, rho=0.9, weight_decay=0.1, schedule=cr.StepDecay(2)),
 }

@@ -4,7 +4,9 @@ With β₁ = 0.9, β₂ = 0.999: m ← β₁ m + (1 − β₁) g, v ← β₂ v 
 m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), θ ← θ − η m̂ / (√v̂ + ε).
 """
 
+import copy
 import math
+import pickle
 import warnings
 
 import numpy as np
@@ -17,10 +19,12 @@ LR, BETA1, BETA2, EPS = 0.1, 0.9, 0.999, 1e-8
 W0, B0 = [0.5, -1.0], 0.25
 
 
-def adam_by_hand(theta, grads, *, l2=0.0, decoupled=0.0, decays=True):
+def adam_by_hand(theta, grads, *, l2=0.0, decoupled=0.0, decays=True, eps=EPS, eps_on_v=False):
     """One parameter's trajectory under Adam, written out scalar by scalar.
 
     ``l2`` adds λθ to g (Adam's weight_decay); ``decoupled`` shrinks θ by η λ θ first (AdamW).
+    ``eps_on_v``: scikit-learn's update (AdamOptimizer._get_updates) in place of the rule above,
+    η_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ), θ ← θ − η_t m / (√v + ε).
     """
     m = v = 0.0
     trajectory = []
@@ -30,9 +34,13 @@ def adam_by_hand(theta, grads, *, l2=0.0, decoupled=0.0, decays=True):
             g += l2 * theta  # Adam + L2: g ← g + λ θ
         m = BETA1 * m + (1 - BETA1) * g  # first moment
         v = BETA2 * v + (1 - BETA2) * g * g  # second moment
-        m_hat = m / (1 - BETA1**t)  # bias correction
-        v_hat = v / (1 - BETA2**t)
-        theta -= LR * m_hat / (math.sqrt(v_hat) + EPS)
+        if eps_on_v:  # scikit-learn's learning_rate and updates
+            learning_rate = LR * math.sqrt(1 - BETA2**t) / (1 - BETA1**t)
+            theta += -learning_rate * m / (math.sqrt(v) + eps)
+        else:
+            m_hat = m / (1 - BETA1**t)  # bias correction
+            v_hat = v / (1 - BETA2**t)
+            theta -= LR * m_hat / (math.sqrt(v_hat) + eps)
         trajectory.append(theta)
     return trajectory
 
@@ -94,6 +102,59 @@ def test_adamw_differs_from_adam_with_l2():
     _, adam_l2 = run_tiny_steps(lambda model: cr.Adam(model, lr=LR, weight_decay=0.1), 2)
     assert adamw[1][0] != pytest.approx(adam_l2[1][0], rel=1e-6)
     assert adamw[1][1] == adam_l2[1][1]  # the bias follows plain Adam in both
+
+
+# An ε near √v̂ (gradients of 0.1-0.4), where the two forms part: 32 ε against ε at the first step
+LARGE_EPS = 0.05
+
+
+@pytest.mark.parametrize("kind, rule", [(cr.Adam, {}), (cr.Adam, {"l2": 0.5}), (cr.AdamW, {"decoupled": 0.1})])
+def test_eps_added_to_sqrt_v_steps_as_scikit_learns_adam(kind, rule):
+    decay = {"weight_decay": rule.get("l2", rule.get("decoupled", 0.0))}
+    _, trajectory = run_tiny_steps(lambda model: kind(model, lr=LR, eps=LARGE_EPS, eps_added_to="sqrt_v", **decay), 3)
+    assert_trajectory(trajectory, expected_trajectory(3, eps=LARGE_EPS, eps_on_v=True, **rule))
+    _, default = run_tiny_steps(lambda model: kind(model, lr=LR, eps=LARGE_EPS, **decay), 3)
+    assert_trajectory(default, expected_trajectory(3, eps=LARGE_EPS, **rule))  # √v̂ + ε, the default
+    assert trajectory[0][1] != pytest.approx(default[0][1], rel=1e-3)
+
+
+def test_eps_added_to_sqrt_v_is_scikit_learns_adam_optimizer():
+    """Three steps of scikit-learn's own AdamOptimizer on the same gradients give the same weights."""
+    from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
+    params = [np.array(W0), np.array([B0])]
+    theirs = AdamOptimizer(params, learning_rate_init=LR, beta_1=BETA1, beta_2=BETA2, epsilon=LARGE_EPS)
+    _, trajectory = run_tiny_steps(lambda model: cr.Adam(model, lr=LR, eps=LARGE_EPS, eps_added_to="sqrt_v"), 3)
+    for (gW, gb), (W, b) in zip(TINY_GRADS[:3], trajectory, strict=True):
+        theirs.update_params(params, [np.array(gW), np.array([gb])])
+        np.testing.assert_allclose(W, params[0], rtol=1e-13)
+        np.testing.assert_allclose(b, params[1][0], rtol=1e-13)
+
+
+@pytest.mark.parametrize("kind", [cr.Adam, cr.AdamW])
+def test_eps_added_to_is_checked_fixed_shown_and_kept_by_copies(kind):
+    with pytest.raises(cr.HyperparameterError, match=r"^eps_added_to: expected one of 'sqrt_v_hat', 'sqrt_v' "
+                                                     r".*got 'v'$"):
+        kind(tiny_model(), eps_added_to="v")
+    optimizer = kind(tiny_model(), eps_added_to="sqrt_v")
+    assert "eps_added_to='sqrt_v'" in repr(optimizer)
+    assert "eps_added_to" not in repr(kind(tiny_model()))  # the default, as repr showed it before
+    with pytest.raises(cr.HyperparameterError, match=r"^eps_added_to: fixed when .* is made \(now 'sqrt_v'\)"):
+        optimizer.eps_added_to = "sqrt_v_hat"
+    optimizer.eps_added_to = "sqrt_v"  # the form it has: taken, nothing changes
+    with pytest.raises(cr.HyperparameterError, match=r"^eps_added_to: expected one of"):
+        optimizer.eps_added_to = "v"
+    assert optimizer.eps_added_to == "sqrt_v"
+    assert copy.deepcopy(optimizer).eps_added_to == "sqrt_v"
+    assert pickle.loads(pickle.dumps(optimizer)).eps_added_to == "sqrt_v"
+
+
+def test_an_adam_pickled_before_eps_added_to_existed_adds_eps_to_sqrt_v_hat_as_it_did():
+    optimizer = cr.Adam(tiny_model(), eps_added_to="sqrt_v")
+    state = optimizer.__getstate__()
+    del state["_eps_added_to"]  # what an Adam pickled before held
+    loaded = cr.Adam.__new__(cr.Adam)
+    loaded.__setstate__(state)
+    assert loaded.eps_added_to == "sqrt_v_hat"
 
 
 def test_adamw_default_weight_decay():

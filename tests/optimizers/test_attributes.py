@@ -11,8 +11,8 @@ from tests.harness import tiny_model
 
 TAKES = {
     cr.SGD: "model, lr, momentum, nesterov, weight_decay, schedule, t, missed, state",
-    cr.Adam: "model, lr, beta1, beta2, eps, weight_decay, schedule, t, missed, state",
-    cr.AdamW: "model, lr, beta1, beta2, eps, weight_decay, schedule, t, missed, state",
+    cr.Adam: "model, lr, beta1, beta2, eps, weight_decay, schedule, eps_added_to, t, missed, state",
+    cr.AdamW: "model, lr, beta1, beta2, eps, weight_decay, schedule, eps_added_to, t, missed, state",
     cr.RMSProp: "model, lr, rho, eps, weight_decay, schedule, t, missed, state",
 }
 
@@ -116,7 +116,7 @@ def test_a_copy_refuses_new_names_as_the_original_does():
 
 @pytest.mark.parametrize("kind, arguments", [
     (cr.SGD, ["model", "lr", "momentum", "nesterov", "weight_decay", "schedule"]),
-    (cr.Adam, ["model", "lr", "beta1", "beta2", "eps", "weight_decay", "schedule"]),
+    (cr.Adam, ["model", "lr", "beta1", "beta2", "eps", "weight_decay", "schedule", "eps_added_to"]),
     (Clipped, ["model", "clip", "options"]),
     (Plain, ["model", "lr", "weight_decay", "schedule"]),
 ])

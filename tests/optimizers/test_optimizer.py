@@ -110,7 +110,7 @@ def test_unknown_optimizer_name():
 
 def test_get_optimizer_names_a_keyword_the_optimizer_does_not_take():
     with pytest.raises(cr.HyperparameterError, match=r"^momentum: not an argument of Adam; it takes "
-                                                     r"lr, beta1, beta2, eps, weight_decay, schedule$"):
+                                                     r"lr, beta1, beta2, eps, weight_decay, schedule, eps_added_to$"):
         cr.get_optimizer("adam", tiny_model(), momentum=0.9)
 
 

@@ -1105,3 +1105,47 @@ def test_a_checkpoint_saved_inside_stepping_holds_the_velocity_itself(tmp_path):
     stepped(True)
     _, tensors, _ = read(tmp_path / "inside.safetensors")
     np.testing.assert_allclose(tensors["optimizer.velocity"], plain.state["velocity"], rtol=1e-12)
+
+
+def adam_run(path, eps_added_to, epochs=2, resume=None):
+    """A run on iris with Adam adding ε to ``eps_added_to`` (an ε near √v̂, where the two forms part)."""
+    model = cr.mlp([4, 8, 3], seed=0)
+    optimizer = cr.Adam(model, lr=0.05, eps=1e-3, eps_added_to=eps_added_to)
+    history = cr.fit(model, X_IRIS, Y_IRIS, optimizer=optimizer, epochs=epochs, standardize=True, seed=0,
+                     checkpoint=path, resume=resume, verbose=0)
+    return model, history
+
+
+def test_a_checkpoint_records_where_adam_adds_eps_and_resumes_only_with_the_same(tmp_path):
+    """A resumed run whose Adam added ε elsewhere would take other steps than the run it resumes: refused."""
+    path = tmp_path / "checkpoint.safetensors"
+    adam_run(path, "sqrt_v")
+    assert read(path)[2]["optimizer"]["eps_added_to"] == "sqrt_v"
+    resumed, _ = adam_run(tmp_path / "resumed.safetensors", "sqrt_v", epochs=4, resume=path)
+    uninterrupted, _ = adam_run(tmp_path / "whole.safetensors", "sqrt_v", epochs=4)
+    assert all(np.array_equal(resumed.params[name], uninterrupted.params[name]) for name in resumed.params)
+    model = cr.mlp([4, 8, 3], seed=1)
+    with pytest.raises(ModelFileError, match=r"checkpoint.safetensors: checkpoint field optimizer.eps_added_to: the "
+                                             r"checkpoint's run added Adam's ε to 'sqrt_v', this call's Adam to "
+                                             r"'sqrt_v_hat'; resume with Adam\(model, ..., eps_added_to='sqrt_v'\)$"):
+        load_checkpoint(path, model, cr.Adam(model), np.random.default_rng(7), [])
+
+
+@pytest.mark.parametrize("eps_added_to", ["sqrt_v_hat", "sqrt_v"])
+def test_a_checkpoint_from_before_eps_added_to_was_recorded_added_eps_to_sqrt_v_hat(tmp_path, eps_added_to):
+    adam_run(tmp_path / "checkpoint.safetensors", "sqrt_v_hat")
+    path = resave(tmp_path / "checkpoint.safetensors", lambda extra: extra["optimizer"].pop("eps_added_to"))
+    model = cr.mlp([4, 8, 3], seed=1)
+    resuming = (contextlib.nullcontext() if eps_added_to == "sqrt_v_hat" else
+                pytest.raises(ModelFileError, match="added Adam's ε to 'sqrt_v_hat', this call's Adam to 'sqrt_v'"))
+    with resuming:
+        load_checkpoint(path, model, cr.Adam(model, eps_added_to=eps_added_to), np.random.default_rng(7), [])
+
+
+def test_a_checkpoint_with_another_eps_added_to_is_refused_naming_the_field(tmp_path):
+    adam_run(tmp_path / "checkpoint.safetensors", "sqrt_v")
+    path = resave(tmp_path / "checkpoint.safetensors", lambda extra: extra["optimizer"].update(eps_added_to=["v"]))
+    model = cr.mlp([4, 8, 3], seed=1)
+    with pytest.raises(ModelFileError, match=r"field optimizer.eps_added_to: expected one of 'sqrt_v_hat', 'sqrt_v', "
+                                             r"got \['v'\]"):
+        load_checkpoint(path, model, cr.Adam(model, eps_added_to="sqrt_v"), np.random.default_rng(7), [])

@@ -693,7 +693,8 @@ def test_an_optimizer_by_name_agrees_with_the_same_one_made_by_hand():
     assert problems(fingerprint(model, X, y, lr=1), fingerprint(model, X, y, optimizer=cr.Adam(model, lr=1.0))) == ""
     assert problems(fingerprint(model, X, y, optimizer="sgd"), fingerprint(model, X, y)) == (
         "the optimizer is SGD(momentum=0.0, nesterov=False, weight_decay=0.0, schedule=None) on rank 0 but "
-        "Adam(beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0, schedule=None) on rank 1; "
+        "Adam(beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.0, schedule=None, eps_added_to='sqrt_v_hat') "
+        "on rank 1; "
         "lr is 0.01 on rank 0 but 0.001 on rank 1"
     )
 

@@ -95,7 +95,7 @@ def _compiled() -> dict:
             """,
             "chainrule_sgd_momentum"),
         "adam": elementwise(  # hyper = [η, t, β₁, β₂, ε]
-            "T grad, T decay, raw float64 hyper, raw int64 status, float64 missed, bool decoupled",
+            "T grad, T decay, raw float64 hyper, raw int64 status, float64 missed, bool decoupled, bool eps_on_v",
             "T theta, T m, T v",
             """
             if (status[0] == 0) {
@@ -104,7 +104,9 @@ def _compiled() -> dict:
                 m = (T)beta1 * m + (T)(1.0 - beta1) * g;
                 T scaled = g * (T)sqrt(1.0 - beta2);  // √(1 − β₂) g, scaled before squaring as on the CPU
                 v = (T)beta2 * v + scaled * scaled;
-                T root = sqrt(v) * (T)(1.0 / sqrt(1.0 - pow(beta2, t))) + (T)hyper[4];  // √v̂ + ε
+                T correction2 = (T)(1.0 / sqrt(1.0 - pow(beta2, t)));  // 1 / √(1 − β₂ᵗ)
+                T root = eps_on_v ? (sqrt(v) + (T)hyper[4]) * correction2    // (√v + ε) / √(1 − β₂ᵗ)
+                                  : sqrt(v) * correction2 + (T)hyper[4];     // √v̂ + ε
                 T step = m / root * (T)(lr / (1.0 - pow(beta1, t)));                      // η m̂ / (√v̂ + ε)
                 if (decoupled) step += theta * decay * (T)lr;                             // + ηλθ (AdamW)
                 theta = theta - step;
@@ -247,11 +249,11 @@ def fused_update(optimizer: Optimizer, flat, stretches: list):
     views = [(flat.grad[where], decay[where], flat.theta[where], {name: array[where] for name, array in state.items()},
               float(missed)) for where, missed in stretches]
     if kind == "adam":
-        decoupled = optimizer.decoupled
+        decoupled, eps_on_v = optimizer.decoupled, optimizer.eps_added_to == "sqrt_v"  # both fixed when it is made
 
         def update(hyper, status):
             for grad, decay_part, theta, part, missed in views:
-                kernel(grad, decay_part, hyper, status, missed, decoupled, theta, part["m"], part["v"])
+                kernel(grad, decay_part, hyper, status, missed, decoupled, eps_on_v, theta, part["m"], part["v"])
         return update
     if kind == "sgd":
         def update(hyper, status):

@@ -9,6 +9,7 @@ import numpy
 
 from ..backend import Array, axpby, axpy, get_array_module, underflow_allowed
 from ..checks import in_unit_interval
+from ..errors import HyperparameterError, quoted
 from ..layers.layer import Layer
 from .epsilon import WithEpsilon, smallest_epsilon
 from .optimizer import Optimizer, Vectors
@@ -23,6 +24,20 @@ class Adam(WithEpsilon, Optimizer):
         v ← β₂ v + (1 − β₂) g²            second moment (uncentred variance of g)
         m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)   bias correction (m₀ = v₀ = 0)
         θ ← θ − η m̂ / (√v̂ + ε)
+
+    ``eps_added_to`` names where ε goes: "sqrt_v_hat" (the default) adds it to the bias-corrected
+    √v̂, as above, as PyTorch does; "sqrt_v" adds it to √v, the uncorrected second moment, as
+    scikit-learn's ``AdamOptimizer`` and TensorFlow/Keras do (Kingma and Ba's "ε̂", the form they
+    give just before their section 2.1)::
+
+        θ ← θ − η_t m / (√v + ε),   η_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ)
+          = θ − η m̂ / (√v̂ + ε / √(1 − β₂ᵗ))
+
+    So "sqrt_v" is "sqrt_v_hat" with ε replaced by ε / √(1 − β₂ᵗ): about 32 ε at the first step
+    (β₂ = 0.999), tending to ε as t grows; the two differ only where √v̂ is near ε (saturated
+    units, unscaled inputs). chainrule's scikit-learn estimators use "sqrt_v", so that they step as
+    scikit-learn's MLP. It is fixed when the optimizer is made (the GPU's fused step is compiled
+    for one form); ``repr`` shows it when it is "sqrt_v".
 
     t is each parameter's own count of steps, as in PyTorch: the optimizer's step count less the
     steps the parameter missed while its layer was frozen (``missed``), so the bias correction
@@ -48,14 +63,17 @@ class Adam(WithEpsilon, Optimizer):
 
     decoupled = False  # AdamW decays θ directly instead of adding λθ to g
     counts_steps = True  # the bias correction reads each parameter's own step count
+    #: where ε goes (see the class docstring); the class's value for an Adam pickled before the option existed
+    _eps_added_to = "sqrt_v_hat"
 
     def __init__(self, model: Layer, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, weight_decay: float = 0.0,
-                 schedule: Callable[[int], float] | None = None) -> None:
+                 schedule: Callable[[int], float] | None = None, eps_added_to: str = "sqrt_v_hat") -> None:
         super().__init__(model, lr, weight_decay=weight_decay, schedule=schedule)
         self.beta1 = beta1  # each checked by its setter
         self.beta2 = beta2
         self.eps = eps
+        self._eps_added_to = eps_form(eps_added_to)
         xp = get_array_module(self._work)
         self.state["m"] = xp.zeros_like(self._work)
         self.state["v"] = xp.zeros_like(self._work)
@@ -83,6 +101,21 @@ class Adam(WithEpsilon, Optimizer):
     def beta2(self, value) -> None:
         self._beta2 = in_unit_interval(value, "beta2")
 
+    @property
+    def eps_added_to(self) -> str:
+        """Where ε goes: "sqrt_v_hat" (√v̂ + ε, PyTorch's) or "sqrt_v" (√v + ε, scikit-learn's and
+        TensorFlow's); fixed when the optimizer is made: setting another raises HyperparameterError
+        (the GPU's fused step, captured into a CUDA graph, would not see it)."""
+        return self._eps_added_to
+
+    @eps_added_to.setter
+    def eps_added_to(self, value) -> None:
+        if eps_form(value) == self._eps_added_to:  # the form it has: nothing changes
+            return
+        raise HyperparameterError(f"eps_added_to: fixed when {type(self).__name__} is made (now "
+                                  f"{self._eps_added_to!r}); make a new {type(self).__name__}(model, ..., "
+                                  f"eps_added_to={quoted(value)}) and load this one's state_dict() into it")
+
     def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
         """m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², Δθ = η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ) and
         v̂ = v / (1 − β₂ᵗ); g holds λθ for Adam, while AdamW adds η λθ to Δθ instead."""
@@ -106,21 +139,36 @@ class Adam(WithEpsilon, Optimizer):
         # scale, sparing a pass over θ. Where ε √(1 − β₂ᵗ) is subnormal (ε below 1/√(1 − β₂ᵗ) times the
         # dtype's smallest normal number, see .epsilon), which some hardware flushes to 0 (0 / 0 = NaN for
         # a zero gradient), √v̂ + ε is formed as written instead, one pass more: the same step.
-        eps = self._eps * root2  # ε √(1 − β₂ᵗ)
+        # With ε on √v (eps_added_to="sqrt_v"), m / (√v + ε) · √(1 − β₂ᵗ) / (1 − β₁ᵗ) is the rule as written.
+        on_v = self._eps_added_to == "sqrt_v"
+        eps = self._eps if on_v else self._eps * root2  # ε, or ε √(1 − β₂ᵗ)
         fold = root2  # √(1 − β₂ᵗ), carried by the scale (1 where √v̂ is formed below)
         xp.sqrt(v, out=work)  # √v
-        if eps < smallest_epsilon(work.dtype):
+        if not on_v and eps < smallest_epsilon(work.dtype):
             eps, fold = self._eps, 1.0
             work *= 1 / root2  # √v̂
-        work += eps  # √v + ε √(1 − β₂ᵗ), or √v̂ + ε
-        underflow_allowed(xp.divide, m, work, work)  # m / (√v + ε √(1 − β₂ᵗ)), or m / (√v̂ + ε)
+        work += eps  # √v + ε √(1 − β₂ᵗ), √v̂ + ε, or √v + ε
+        underflow_allowed(xp.divide, m, work, work)  # m / (√v + ε √(1 − β₂ᵗ)), m / (√v̂ + ε), or m / (√v + ε)
         if self.decoupled and self._weight_decay:
             underflow_allowed(xp.multiply, theta, vectors.decay, work2)  # λθ on the weights
             axpy(correction1 / fold, work2, work, work=work2)  # ... + λθ (1 − β₁ᵗ) / √(1 − β₂ᵗ), or (1 − β₁ᵗ)
         return lr * fold / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
 
     def __repr__(self) -> str:
-        return self.described(beta1=self.beta1, beta2=self.beta2, eps=self.eps)
+        form = {} if self.eps_added_to == "sqrt_v_hat" else {"eps_added_to": self.eps_added_to}
+        return self.described(beta1=self.beta1, beta2=self.beta2, eps=self.eps, **form)
+
+
+#: Adam's ``eps_added_to`` values: where ε goes
+EPS_FORMS = ("sqrt_v_hat", "sqrt_v")
+
+
+def eps_form(value) -> str:
+    """``value`` as Adam's ``eps_added_to``, one of :data:`EPS_FORMS`, else HyperparameterError naming it."""
+    if not isinstance(value, str) or value not in EPS_FORMS:
+        raise HyperparameterError(f"eps_added_to: expected one of {', '.join(map(repr, EPS_FORMS))} (ε added to √v̂, "
+                                  f"PyTorch's, or to √v, scikit-learn's), got {quoted(value)}")
+    return value
 
 
 class AdamW(Adam):
@@ -136,6 +184,6 @@ class AdamW(Adam):
 
     def __init__(self, model: Layer, lr: float = 1e-3, *, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, weight_decay: float = 0.01,
-                 schedule: Callable[[int], float] | None = None) -> None:
+                 schedule: Callable[[int], float] | None = None, eps_added_to: str = "sqrt_v_hat") -> None:
         super().__init__(model, lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                         schedule=schedule)
+                         schedule=schedule, eps_added_to=eps_added_to)

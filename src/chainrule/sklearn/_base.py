@@ -35,12 +35,14 @@ equal), Nesterov's, Adam's β₁ and β₂, and the
 losses' gradients (p − y for softmax and sigmoid cross-entropy, ŷ − y for half the squared
 error, each divided by the batch size).
 
-One difference remains, Adam's ε: scikit-learn adds it to √v, the uncorrected second moment,
-``cr.Adam`` to the bias-corrected √v̂ = √(v / (1 − β₂ᵗ)). scikit-learn's step is thus ours
-with ε replaced by ε / √(1 − β₂ᵗ): about 32 ε at the first step (β₂ = 0.999), tending to ε
-as t grows. It matters only where √v̂ is near ε: from the same weights, one full-batch step at
-``learning_rate_init=0.05`` on standardized iris gives weights that differ by about 3e-4 (3e-11
-with ``epsilon=1e-15``).
+Adam's ε is added where scikit-learn adds it, to √v, the uncorrected second moment
+(``cr.Adam(..., eps_added_to="sqrt_v")``); ``cr.fit``'s ``cr.Adam`` adds it to the bias-corrected
+√v̂ = √(v / (1 − β₂ᵗ)), as PyTorch's, which is ε / √(1 − β₂ᵗ) in scikit-learn's form: about 32 ε at
+the first step (β₂ = 0.999). Where √v̂ is near ε (saturated units, unscaled inputs) that made the two
+stop at other epochs (raw breast_cancer: 163 here, 200 there), and from the same weights one
+full-batch step at ``learning_rate_init=0.05`` on standardized iris gave weights about 3e-4 apart. An
+Adam state carried over (``partial_fit``, an estimator file written before the form was saved) goes on
+in the form it was trained with (``_make_optimizer``).
 
 The loss recorded is scikit-learn's: its ``log_loss`` and ``binary_log_loss`` clip each probability to
 [ε, 1 − ε] before the log (a row costs at most −log ε), so the classifier trains with a loss whose L does so and
@@ -59,10 +61,9 @@ classification, as there); then, with ``shuffle``, each epoch's order of the tra
 (``_SampleOrder``: ``sklearn.utils.shuffle`` of the last epoch's order, handed to ``cr.fit``'s
 loop). With ``dtype="float64"``, ``coefs_`` and ``intercepts_`` after ``fit``, ``warm_start``
 fits and ``partial_fit`` sequences are then scikit-learn's to float64 rounding wherever the
-steps above are the same: SGD (each schedule, momentum, Nesterov's), Adam with an ε that
-is negligible beside √v̂, and an ``alpha`` of 0 or a ``batch_size`` that divides the training
-rows (the last, smaller batch's penalty above), as long as the stopping rule stops both at
-the same epoch (``loss_curve_``'s penalty is taken at the epoch's last weights, above)
+steps above are the same: SGD (each schedule, momentum, Nesterov's), Adam, and an ``alpha``
+of 0 or a ``batch_size`` that divides the training rows (the last, smaller batch's penalty
+above), as long as the stopping rule stops both at the same epoch (``loss_curve_``'s penalty is taken at the epoch's last weights, above)
 (``tests/sklearn/test_random_state.py``). In float32, the default, the initial weights are
 scikit-learn's draws rounded to float32 (as scikit-learn's for a float32 X) and the steps
 round otherwise. A ``Generator``, which scikit-learn does not take, and None seed a new
@@ -195,8 +196,9 @@ default="relu"
     beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
         Adam's decay rates of the first and second moment estimates.
     epsilon : float, default=1e-8
-        Adam's ε; at least the smallest normal number of ``dtype`` (1.2e-38 in float32),
-        else HyperparameterError (a smaller ε rounds to 0 there, and 0 / 0 makes NaN).
+        Adam's ε, added to √v as scikit-learn adds it (``cr.Adam``'s ``eps_added_to="sqrt_v"``); at
+        least the smallest normal number of ``dtype`` (1.2e-38 in float32), else
+        HyperparameterError (a smaller ε rounds to 0 there, and 0 / 0 makes NaN).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for binary
         classification only, as in scikit-learn) and stop when its score (accuracy or R²) has
@@ -703,10 +705,13 @@ class BaseMLP(BaseEstimator):
                           f"it is clipped to {n_train}")
         return min(self.batch_size, n_train)
 
-    def _make_optimizer(self, weight_decay: float, previous=None, *, resumed: bool = False):
+    def _make_optimizer(self, weight_decay: float, previous=None, *, resumed: bool = False,
+                        eps_added_to: str | None = None):
         """The solver for this call; ``previous``'s state (moments, velocity, step count) carries over
         (``resumed``: a state loaded next, from a file, does), and with it SGD's learning-rate
-        schedule (see ``_learning_rate``).
+        schedule (see ``_learning_rate``). Adam adds ε to √v, as scikit-learn's (``eps_added_to``
+        "sqrt_v"), unless ``previous`` is an Adam that adds it elsewhere, or ``eps_added_to`` (the
+        form a file's state was trained with) says otherwise: a state goes on as it was trained.
 
         A ``previous`` of the same solver, for this network as it is (the size and dtype of its
         parameters) and with the same hyperparameters, is the optimizer that would be made and
@@ -719,7 +724,11 @@ class BaseMLP(BaseEstimator):
             kind, settings = SGD, {"momentum": self.momentum, "nesterov": self.nesterovs_momentum and self.momentum > 0}
         else:
             epsilon(self.epsilon, "epsilon", flat.theta.dtype)  # Adam's own check would name it "eps"
-            kind, settings = Adam, {"beta1": self.beta_1, "beta2": self.beta_2, "eps": self.epsilon}
+            # ε on √v, as scikit-learn's; a state carried over keeps the form it was trained with (an estimator
+            # file written before the form was saved: ε on √v̂, see _model_file._restore_optimizer)
+            form = eps_added_to or (previous.eps_added_to if type(previous) is Adam else "sqrt_v")
+            kind, settings = Adam, {"beta1": self.beta_1, "beta2": self.beta_2, "eps": self.epsilon,
+                                    "eps_added_to": form}
         continuing = self.solver == "sgd" and (resumed or type(previous) is SGD)
         settings.update(lr=self._learning_rate(continuing), weight_decay=weight_decay)
         if (type(previous) is kind and previous.model is self.model_ and previous.schedule is None
@@ -913,8 +922,10 @@ class _SampleOrder:
 
 def _same_setting(held, value) -> bool:
     """Whether an optimizer's hyperparameter ``held`` is what its setter makes of ``value``:
-    equal to it, and ``value`` of a type the setter takes (a bool where a bool is held, else a
-    Python or NumPy int or float), so that making the optimizer anew would hold the same."""
+    equal to it, and ``value`` of a type the setter takes (a bool where a bool is held, a str where a
+    str is, else a Python or NumPy int or float), so that making the optimizer anew would hold the same."""
+    if isinstance(held, str):  # Adam's eps_added_to
+        return held == value
     if isinstance(held, bool):
         return isinstance(value, (bool, numpy.bool_)) and held == value
     number = isinstance(value, (int, float, numpy.integer, numpy.floating)) and not isinstance(value, bool)

@@ -9,7 +9,8 @@ in the model's metadata, one JSON entry::
                                "classes_dtype": "<i8", "y_type_": "multiclass", "loss_curve_": [...], ...}}
 
 and the optimizer's state as extra tensors (``"optimizer.m"``, ``"optimizer.v"``, with its
-step count in the extra JSON), so ``partial_fit`` on a loaded estimator continues exactly:
+step count in the extra JSON, and Adam's ``eps_added_to``), so ``partial_fit`` on a loaded estimator continues
+exactly:
 the optimizer saved is the one the next ``partial_fit`` starts from, a fresh one after
 ``set_params`` changed the solver or turned SGD's momentum on or off.
 Nothing is pickled: ``load`` calls the estimator's class with the saved hyperparameters and
@@ -20,7 +21,9 @@ call seeds a new RandomState from it, as scikit-learn's does (see ``_base.BaseML
 A file written before ``MLPRegressor`` took ``loss`` has no "loss" among its params, and
 loads with the default, "squared_error", the only loss there is; one written before the
 estimators took ``learning_rate``, ``power_t``, ``shuffle`` and ``max_fun`` loads with their
-defaults ("constant", 0.5, True, 15000), which is how it was trained.
+defaults ("constant", 0.5, True, 15000), which is how it was trained. One written before the estimators'
+Adam added ε to √v, as scikit-learn's, has no ``eps_added_to``: its Adam added ε to √v̂, and its
+``partial_fit`` goes on so (a new ``fit`` makes a new Adam, which adds it to √v).
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from ..io import read, save
 from ..io.architecture import to_config
 from ..io.versions import version_note
 from ..layers import Sequential, activation_layer
-from ..optimizers import SGD
+from ..optimizers import SGD, Adam
+from ..optimizers.adam import EPS_FORMS
 from ..optimizers.epsilon import smallest_epsilon
 from ..training.checkpoint import saved_optimizer_state
 
@@ -122,6 +126,8 @@ def save_estimator(estimator, path) -> None:
             extra_json["optimizer"]["missed"] = state["missed"]
         if type(optimizer) is SGD and estimator._lr_divisions:  # where learning_rate="adaptive" left SGD's rate
             extra_json["optimizer"]["lr_divisions"] = estimator._lr_divisions
+        if type(optimizer) is Adam:  # where its ε goes: "sqrt_v", scikit-learn's, or a loaded older file's form
+            extra_json["optimizer"]["eps_added_to"] = optimizer.eps_added_to
     # Early stopping's record, also when set_params turned it off since: turned on again, it goes on
     if estimator.validation_scores_ is not None and hasattr(estimator, "_best_theta"):
         tensors["early_stopping.best_theta"] = estimator._best_theta
@@ -422,8 +428,15 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
         raise ModelFileError(f"{path}: extra_json.optimizer.lr_divisions: expected an integer >= 0, "
                              f"got {quoted(divisions, 60)}")
     estimator._lr_divisions = divisions
+    # Adam's ε: where the saved state's steps added it. A file written before this was saved added it to √v̂
+    # (cr.Adam's default), and its partial_fit goes on so; a new fit makes a new Adam, with scikit-learn's √v.
+    form = saved.get("eps_added_to", "sqrt_v_hat")
+    if estimator.solver == "adam" and form not in EPS_FORMS:
+        raise ModelFileError(f"{path}: extra_json.optimizer.eps_added_to: expected one of "
+                             f"{', '.join(map(repr, EPS_FORMS))}, got {quoted(form, 60)}")
     try:
-        optimizer = estimator._make_optimizer(float(weight_decay), resumed=True)
+        optimizer = estimator._make_optimizer(float(weight_decay), resumed=True,
+                                              eps_added_to=form if estimator.solver == "adam" else None)
     except HyperparameterError as error:  # the schedule's rate from the saved t_ and power_t rounds to 0
         raise ModelFileError(f"{path}: sklearn.params.{error}") from None
     optimizer.load_state_dict(saved_optimizer_state(saved, tensors, optimizer, path, "extra_json.optimizer"))

@@ -26,6 +26,7 @@ from ..io import read, save
 from ..io.architecture import to_config
 from ..io.metadata import MAX_NESTING, json_problem
 from ..losses.loss import Loss
+from ..optimizers.adam import EPS_FORMS, Adam
 from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed, checked_saved_state
 from ..optimizers.sgd import SGD
 from .callbacks import EarlyStopping
@@ -153,10 +154,13 @@ def save_checkpoint(path, model, optimizer, rng, history: History, callbacks, ep
     saved_optimizer = optimizer.state_dict()
     tensors = {f"optimizer.{name}": to_numpy(array) for name, array in saved_optimizer["state"].items()}
     tensors.update({key: to_numpy(array) for key, array in callback_arrays.items()})
+    saved_step = {"type": type(optimizer).__name__, "t": saved_optimizer["t"], "missed": saved_optimizer["missed"]}
+    if isinstance(optimizer, Adam):  # where its ε goes, which a resumed run's Adam must take alike
+        saved_step["eps_added_to"] = optimizer.eps_added_to
     extra = {
         "format": FORMAT,
         "epoch": epoch,
-        "optimizer": {"type": type(optimizer).__name__, "t": saved_optimizer["t"], "missed": saved_optimizer["missed"]},
+        "optimizer": saved_step,
         "rng": rng.bit_generator.state,
         "history": saved_history,
         "callbacks": callback_states,
@@ -393,6 +397,8 @@ def load_checkpoint(path, model, optimizer, rng, callbacks, *, validation: str |
             f"{path}: the checkpoint was trained with {quoted(saved_optimizer.get('type'), 60)}, "
             f"not {type(optimizer).__name__}"
         )
+    if isinstance(optimizer, Adam):
+        _check_eps_form(saved_optimizer, optimizer, path)
     optimizer_state = saved_optimizer_state(saved_optimizer, tensors, optimizer, path, "checkpoint field optimizer")
     _check_rng_state(extra.get("rng"), rng, path)
     history = History.from_checkpoint(extra.get("history"), path, epoch=epoch, model=saved,
@@ -631,6 +637,20 @@ def _check_validation(saved: str, current: str, path) -> None:
 
 def _is_validation_fingerprint(value) -> bool:
     return isinstance(value, str) and VALIDATION_FINGERPRINT.fullmatch(value) is not None
+
+
+def _check_eps_form(saved: dict, optimizer, path) -> None:
+    """ModelFileError naming the checkpoint field ``optimizer.eps_added_to`` unless the run resumed with
+    ``optimizer`` (an Adam) adds ε where the checkpoint's run did: the field's value, or "sqrt_v_hat" for a
+    checkpoint written before Adam had the option (√v̂ + ε, the only form then)."""
+    form = saved.get("eps_added_to", "sqrt_v_hat")
+    if form not in EPS_FORMS:
+        raise ModelFileError(f"{path}: checkpoint field optimizer.eps_added_to: expected one of "
+                             f"{', '.join(map(repr, EPS_FORMS))}, got {quoted(form, 60)}")
+    if form != optimizer.eps_added_to:
+        raise ModelFileError(f"{path}: checkpoint field optimizer.eps_added_to: the checkpoint's run added Adam's ε to "
+                             f"{form!r}, this call's {type(optimizer).__name__} to {optimizer.eps_added_to!r}; resume "
+                             f"with {type(optimizer).__name__}(model, ..., eps_added_to={form!r})")
 
 
 def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: str) -> dict:
