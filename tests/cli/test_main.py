@@ -634,8 +634,27 @@ def test_an_out_folder_too_long_for_the_paths_of_its_files_is_refused_and_nothin
     folder = "a/" * 2036 + "b"
     code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", folder)
     assert_one_line_error(code, err, "--out: 'a/a/a/", "...: a folder path of 4,073 characters leaves no room for the "
-                          "files a run writes there: their paths would have up to 4,114, longer than any file name "
-                          "(4096)")
+                          "files a run writes there: their paths would have up to 4,114 bytes, more than the system "
+                          "takes (4,095)")
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("folder, length", [("a/" * 2026 + "bbb", "4,055 characters"),
+                                            ("\u00e9/" * 1355 + "bb", "2,712 characters (4,067 bytes)")],
+                         ids=["ascii", "utf-8"])
+def test_an_out_folder_whose_files_paths_reach_the_limit_in_bytes_is_refused_before_the_data_are_read(
+        tmp_path, monkeypatch, capsys, folder, length):
+    """The system takes paths of 4,095 bytes (PATH_MAX, 4,096, counts the NUL that ends one) and counts bytes,
+    not characters. Before, a folder of 4,055 ASCII characters, whose temporary files' paths have 4,096, passed
+    the check and the write test's file was refused after the data were read, in a line of 4,000 characters;
+    one of 2,712 characters of which 1,355 are 'é' (4,067 bytes in UTF-8) was an internal error, exit 1 (the
+    write test's unlink raising File name too long)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "train", "--data", "iris", "--epochs", "1", "--out", folder)
+    longest = len(os.fsencode(folder)) + 41
+    assert_one_line_error(code, err, f"...: a folder path of {length} leaves no room for the files a run writes "
+                          f"there: their paths would have up to {longest:,} bytes, more than the system takes "
+                          f"(4,095); give a shorter path")
     assert out == "" and list(tmp_path.iterdir()) == []
 
 

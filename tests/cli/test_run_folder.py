@@ -12,11 +12,25 @@ import chainrule.io.atomic as atomic_module
 from chainrule.cli.config import SavedConfig
 from chainrule.cli.main import build_parser
 from chainrule.cli.resume_checks import ResumedConfig
-from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, check_holds_the_resumed_run,
-                                      claim_folder, prepare_folder, release_folder, remove_stale_temporary_files,
+from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, check_folder_path,
+                                      check_holds_the_resumed_run, claim_folder, prepare_folder, release_folder, remove_stale_temporary_files,
                                       resume_option, run_folder)
 from chainrule.errors import ConfigError, DataError
 from chainrule.io import atomic_open
+
+
+def test_a_folder_path_is_refused_from_the_length_at_which_its_files_paths_reach_the_limit(tmp_path, monkeypatch):
+    """Its files' paths have up to 41 bytes more (a temporary file's name and the '/'); the system takes 4,095
+    (PATH_MAX, 4,096, counts the NUL at the end), so 4,054 bytes is the longest folder path a run can write in."""
+    monkeypatch.chdir(tmp_path)
+    check_folder_path(Path("a/" * 2026 + "bb"))  # 4,054 bytes: nothing is made, nothing refused
+    with pytest.raises(ConfigError, match=r"a folder path of 4,055 characters leaves no room"):
+        check_folder_path(Path("a/" * 2026 + "bbb"))
+    check_folder_path(Path("\u00e9/" * 1351 + "b"))  # 2,703 characters, 4,054 bytes ('\u00e9' is 2 in UTF-8)
+    with pytest.raises(ConfigError, match=r"a folder path of 2,704 characters \(4,055 bytes\) leaves no room"):
+        check_folder_path(Path("\u00e9/" * 1351 + "bb"))
+    assert list(tmp_path.iterdir()) == []
+
 
 def test_the_folder_is_out_then_the_resumed_checkpoints_folder(tmp_path):
     resume = str(tmp_path / "old" / CHECKPOINT)

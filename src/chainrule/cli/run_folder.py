@@ -154,22 +154,25 @@ def check_folder_is_free(folder: Path, resume) -> None:
 
 
 def check_folder_path(folder: Path) -> None:
-    """Refuse, naming ``--out``, a folder path that no run can write in: one that leaves no room under
-    ``MAX_PATH_LENGTH`` characters for the paths of the files in it (the longest, an atomic write's temporary
-    file, adds ``TEMPORARY_NAME_LENGTH`` + 1), a ConfigError; one holding a name longer than the file system
-    takes (255 bytes on most: ``File name too long``), a DataError, as the folder's creation would say.
+    """Refuse, naming ``--out``, a folder path that no run can write in: one that leaves no room below
+    ``MAX_PATH_LENGTH`` bytes for the paths of the files in it (the longest, an atomic write's temporary file,
+    adds ``TEMPORARY_NAME_LENGTH`` + 1), a ConfigError; one holding a name longer than the file system takes
+    (255 bytes on most: ``File name too long``), a DataError, as the folder's creation would say.
 
-    Before, the first was an internal error (exit 1) after the data were read: below an existing deep folder
-    the write test's path was refused, then the deletion of that file, never made, raised OSError (File name
-    too long); the second was told as the lock file's ("cannot open the run folder's lock file"). A long name
-    below a folder that does not exist yet is found when the folder is made (the system says that the folder
-    is missing first)."""
+    The system counts bytes (UTF-8: "é" is 2), and Linux's PATH_MAX, 4,096, counts the NUL that ends a path:
+    a path of 4,095 bytes is the longest it takes. Before, the first was an internal error (exit 1) after the
+    data were read: below an existing deep folder the write test's path was refused, then the deletion of that
+    file, never made, raised OSError (File name too long); the second was told as the lock file's ("cannot
+    open the run folder's lock file"). A long name below a folder that does not exist yet is found when the
+    folder is made (the system says that the folder is missing first)."""
     text = os.fspath(folder)
-    longest = len(text) + 1 + TEMPORARY_NAME_LENGTH
-    if longest > MAX_PATH_LENGTH:
-        raise ConfigError(f"--out: {quoted(text)}: a folder path of {len(text):,} characters leaves no room for the "
-                          f"files a run writes there: their paths would have up to {longest:,}, longer than any file "
-                          f"name ({MAX_PATH_LENGTH}); give a shorter path")
+    size = len(os.fsencode(text))
+    longest = size + 1 + TEMPORARY_NAME_LENGTH
+    if longest >= MAX_PATH_LENGTH:
+        length = f"{len(text):,} characters" + ("" if size == len(text) else f" ({size:,} bytes)")
+        raise ConfigError(f"--out: {quoted(text)}: a folder path of {length} leaves no room for the files a run "
+                          f"writes there: their paths would have up to {longest:,} bytes, more than the system takes "
+                          f"({MAX_PATH_LENGTH - 1:,}); give a shorter path")
     try:
         os.stat(folder)
     except OSError as error:
