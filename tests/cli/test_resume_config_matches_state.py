@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from chainrule.cli.resume_checks import training_rows
+from chainrule.data.load import read_data, with_test_part
 from chainrule.io import read, save
 
 from .helpers import assert_one_line_error, call
@@ -161,9 +163,13 @@ def test_the_same_counts_of_other_training_rows_are_refused_naming_the_keys_that
 
 
 def test_a_run_records_its_training_rows_and_resumes_with_them(old_run_without_validation, capsys):
+    """The checksum of the rows its split by seed 0 and test_size 0.2 left for training, not of another split's."""
     model = read(old_run_without_validation / "model.safetensors")[0]
     data = model.metadata["data"]
     assert (data["n_train"], data["n_test"]) == (120, 30) and re.fullmatch("[0-9a-f]{16}", data["train_rows"])
+    splits = {seed: with_test_part(read_data("iris"), "iris", test_size=0.2, seed=seed) for seed in (0, 1)}
+    assert data["train_rows"] == training_rows(splits[0].X_train, splits[0].y_train)
+    assert data["train_rows"] != training_rows(splits[1].X_train, splits[1].y_train)
     code, _, err = call(capsys, "train", "--resume", old_run_without_validation / "checkpoint.safetensors",
                         "--epochs", "2", "--quiet")
     assert code == 0, err
