@@ -26,9 +26,8 @@ from __future__ import annotations
 import numpy
 
 from ..checks import positive, positive_int
-from ..errors import quoted
 from ..data.preprocessing import Preprocessor
-from ..errors import DataError, HyperparameterError
+from ..errors import DataError, HyperparameterError, quoted
 from ..gradcheck import DEFAULT_EPS, gradcheck
 from ..layers import mlp
 from ..losses import get_loss

@@ -335,9 +335,9 @@ class Communicator(SingleProcess):
         A CheckpointFile read before on this rank is released. A checkpoint rank 0 cannot read
         is a ModelFileError naming ``path`` on every rank (rank 0's own, and one saying that rank 0 cannot
         read it on the others); a damaged one, the same ModelFileError on every rank: both are marked
-        ``same_on_every_rank`` (:func:`on_every_rank`), so that ``chainrule train`` prints rank 0's alone. Before the bytes are sent, the ranks agree (one all-gather,
-        :meth:`agreeing`) that each could make room for them: one that could not (MemoryError) is one
-        DistributedError naming that rank on every rank.
+        ``same_on_every_rank`` (:func:`on_every_rank`), so that ``chainrule train`` prints rank 0's alone.
+        Before the bytes are sent, the ranks agree (one all-gather, :meth:`agreeing`) that each could make
+        room for them: one that could not (MemoryError) is one DistributedError naming that rank on every rank.
         """
         if isinstance(path, CheckpointFile) and path.sent and path.extra is not None:
             return path
