@@ -231,6 +231,17 @@ def test_utf16_text_without_a_byte_order_mark_is_named_so(tmp_path, encoding, or
                                 f"iconv -f utf-16{order.lower()} -t utf-8")
 
 
+@pytest.mark.parametrize("encoding, order", [("utf-16-le", "LE"), ("utf-16-be", "BE")])
+def test_utf16_text_of_an_odd_length_under_64_bytes_is_named_so(tmp_path, encoding, order):
+    """A byte after the text (``echo >> file`` appends one '\\n'): the start looked at is its first 64 bytes, or all
+    of a shorter file but its odd last byte. That byte was looked at, in a big-endian file among the bytes that
+    must all be NUL: 'line 1: a NUL character'."""
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("a,b,label\n1,2,0\n".encode(encoding) + b"\n")
+    with pytest.raises(DataError, match=rf"utf16\.csv: UTF-16 {order} text without a byte-order mark"):
+        load_csv(path)
+
+
 @pytest.mark.parametrize("raw", [b"a\0b", b"\0\0\0\0,\0\n", b"a,b\0\0\n", b"a\0,\0b\0\0\0"])
 def test_nul_bytes_other_than_every_other_one_are_a_nul_character(tmp_path, raw):
     path = tmp_path / "data.csv"

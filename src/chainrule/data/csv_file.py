@@ -376,7 +376,7 @@ def _decode(raw: bytes, path: Path) -> str:
 def _utf16_order(raw: bytes) -> str:
     """"le" or "be" when the start of ``raw`` (its first 64 bytes, at least 4) is ASCII text in UTF-16 of that
     byte order without a byte-order mark: every other byte NUL, the others not; else ""."""
-    start = raw[:64 - len(raw[:64]) % 2]
+    start = raw[:min(len(raw), 64) // 2 * 2]  # whole pairs: an odd last byte is of no pair
     if len(start) < 4:
         return ""
     low_first, high_first = start[0::2], start[1::2]  # as LE puts the bytes of "a": 61 00; BE: 00 61
