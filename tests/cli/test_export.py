@@ -201,7 +201,6 @@ def test_a_read_only_output_file_is_refused_and_kept(iris_run, tmp_path):
 @pytest.mark.parametrize("target", ["-", "/dev/stdout"])
 def test_a_graph_written_to_stdout_is_the_graph_alone_and_the_line_goes_to_stderr(iris_run, target):
     # --onnx /dev/stdout | ... ended the graph's bytes with the "wrote ..." line (INVALID_PROTOBUF); '-' made a file "-"
-    onnx = onnx = pytest.importorskip("onnx")
     result = subprocess.run([sys.executable, "-m", "chainrule", "export", str(iris_run / "model.safetensors"), "--onnx",
                              target], capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr
