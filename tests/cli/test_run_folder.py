@@ -13,8 +13,8 @@ from chainrule.cli.config import SavedConfig
 from chainrule.cli.main import build_parser
 from chainrule.cli.resume_checks import ResumedConfig
 from chainrule.cli.run_folder import (CHECKPOINT, CONFIG, LOCK, check_folder_is_free, check_folder_path,
-                                      check_holds_the_resumed_run, claim_folder, prepare_folder, release_folder, remove_stale_temporary_files,
-                                      resume_option, run_folder)
+                                      check_holds_the_resumed_run, claim_folder, prepare_folder, release_folder,
+                                      remove_stale_temporary_files, resume_option, run_folder)
 from chainrule.errors import ConfigError, DataError
 from chainrule.io import atomic_open
 

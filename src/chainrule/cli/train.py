@@ -718,8 +718,9 @@ def diverged(error: DivergenceError, folder: Path, lr: float, lr_name: str, task
 def data_metadata(data, data_hash: str | dict | None, rows: str) -> dict:
     """``metadata.data`` of the model and of every checkpoint: what the run trains on (``data``'s
     names, by which evaluate and predict read a CSV file's columns; its counts of test and training
-    rows, a validation fraction's among the training rows, as ``fit`` holds them out later, and ``rows``, the checksum of the training rows (``resume_checks.training_rows``), by which a
-    resumed run knows its split the run's) and ``data_hash``, the SHA-256 of its files as
+    rows, a validation fraction's among the training rows, as ``fit`` holds them out later, and ``rows``,
+    the checksum of the training rows (``resume_checks.training_rows``), by which a resumed run knows its
+    split the run's) and ``data_hash``, the SHA-256 of its files as
     ``rows.data_sha256`` gives them (None for a built-in data set)."""
     saved = {"name": data.name, "task": data.task, "features": data.feature_names, "label": data.label_name,
              "n_test": len(data.X_test), "n_train": len(data.y_train), "train_rows": rows}
