@@ -599,6 +599,15 @@ def test_a_forward_that_returned_a_tuple_inside_a_block_is_named_by_its_path():
             call(X)
 
 
+def test_a_block_given_none_by_the_layer_below_it_names_that_layer():
+    """The block's own first layer fails on the None: its DTypeError (a TypeError) would tell the user to call the
+    model with an array; the model around it names the layer that returned None instead."""
+    model = cr.Sequential(cr.Linear(3, 3), ForgotReturn(), cr.Sequential(cr.Linear(3, 2), cr.Tanh()), seed=0)
+    with pytest.raises(cr.DTypeError, match=r"^layer '1' \(ForgotReturn\): forward returned None, which layer '2' "
+                                            r"\(Sequential\) cannot take; .*\(did it forget its return\?\)$"):
+        model(np.ones((4, 3)))
+
+
 def test_forward_given_a_list_says_that_it_converts_nothing():
     with pytest.raises(cr.DTypeError, match=r"^layer '0' \(Linear\): forward takes an array in the model's dtype "
                                             r"and converts nothing; got list: call the model, model\(X\), which "
