@@ -750,6 +750,29 @@ def test_append_insert_and_extend_as_in_pytorch():
     assert cr.fit(model, np.ones((4, 3)), [0, 1, 0, 1], epochs=1, verbose=0).epochs == 1
 
 
+def test_a_model_built_by_append_initializes_auto_linear_layers_as_the_constructor_does():
+    """A Linear appended before its ReLU kept the Glorot draw it took as the last layer: 'auto' means He before the
+    ReLU family in Sequential(...), but not in Sequential().append(...).append(...)."""
+    he = cr.Linear(3, 4, seed=1, init="he_normal").own_params["W"]
+    built = cr.Sequential(cr.Linear(3, 4, seed=1), cr.ReLU(), cr.Linear(4, 2, seed=2))
+    appended = cr.Sequential().append(cr.Linear(3, 4, seed=1)).append(cr.ReLU()).append(cr.Linear(4, 2, seed=2))
+    inserted = cr.Sequential(cr.Linear(3, 4, seed=1), cr.Linear(4, 2, seed=2)).insert(1, cr.ReLU())
+    in_block = cr.Sequential(cr.Linear(3, 4, seed=1)).append(cr.Sequential(cr.ReLU(), cr.Linear(4, 2, seed=2)))
+    for model in (built, appended, inserted, in_block):
+        np.testing.assert_array_equal(model[0].own_params["W"], he)
+    np.testing.assert_array_equal(appended[2].own_params["W"], built[2].own_params["W"])
+    # Weights that are not the layer's to redraw stay: run forward, in another model too, in a slice's original
+    ran = cr.Sequential(cr.Linear(3, 4, seed=1))
+    ran(np.ones((1, 3)))
+    shared = cr.Sequential(cr.Linear(3, 4, seed=1))
+    cr.Sequential(shared[0])
+    original = cr.Sequential(cr.Linear(3, 4, seed=1), cr.Linear(4, 2, seed=2))
+    glorot = original[0].own_params["W"].copy()
+    for model in (ran, shared, original[:1]):
+        model.append(cr.ReLU())
+        np.testing.assert_array_equal(model[0].own_params["W"], glorot)
+
+
 @pytest.mark.parametrize("add, error, message, layers", [
     (lambda model: model.append(model[0]), cr.HyperparameterError, "layer '3' is the same object as layer '0'", 3),
     (lambda model: model.append(cr.ReLU), cr.HyperparameterError,

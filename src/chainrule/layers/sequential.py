@@ -295,7 +295,8 @@ class Sequential(Layer):
         returns the model, as PyTorch's ``nn.Sequential.insert``; the layers after it move up one path
         ("2" becomes "3"). ``layer`` must be a chainrule Layer set up by ``Layer.__init__`` and not already in
         this model (HyperparameterError, and the model is left as it was), ``i`` an int from ``-len(model)``
-        to ``len(model)`` (IndexError otherwise)."""
+        to ``len(model)`` (IndexError otherwise). The "auto" Linear layers beside it take the initializer of what
+        follows them, as in ``Sequential(...)`` (see :meth:`_settle_auto_init_around`)."""
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
             raise HyperparameterError(f"Sequential index: expected an int, got {type(index).__name__}")
         if not -len(self.layers) <= index <= len(self.layers):
@@ -312,7 +313,23 @@ class Sequential(Layer):
             del self.layers[position]
             raise
         adopt(layer)
+        self._settle_auto_init_around(layer)
         return self
+
+    def _settle_auto_init_around(self, added: Layer) -> None:
+        """Give the "auto" Linear layers on either side of ``added`` the initializer of the layer that now follows
+        them, as ``Sequential(...)`` does for its layers: ``Sequential(seed=0).append(Linear(3, 4, seed=1))
+        .append(ReLU())`` holds He weights, those of ``Sequential(Linear(3, 4, seed=1), ReLU())``. Only a Linear
+        in no other model, still holding its initial draw and not yet run forward, is redrawn (``use_auto_init``);
+        the layers after the last of a block nested in another model are not seen from here. A slice
+        (``model[:k]``) holds its layers without taking them in, so that they stay the model's: it redraws none."""
+        if not self.renames_layers:
+            return
+        leaves = {id(leaf) for leaf, _ in _in_data_order(added)} if isinstance(added, Sequential) else {id(added)}
+        order = _in_data_order(self, held=1)
+        for (layer, own), (following, _) in zip(order, order[1:]):
+            if own and isinstance(layer, Linear) and (id(layer) in leaves or id(following) in leaves):
+                layer.use_auto_init(following.preferred_init)
 
     def __repr__(self) -> str:
         if not self.layers:  # not "Sequential(\n\n)", which a summary's row cut to "Sequential("
@@ -336,7 +353,7 @@ def adoptions(layer: Layer) -> int:
     return getattr(layer, "_adoptions", 0)
 
 
-def _in_data_order(model: Sequential) -> list[tuple[Layer, bool]]:
+def _in_data_order(model: Sequential, held: int = 0) -> list[tuple[Layer, bool]]:
     """``(layer, own)`` for each layer that data passes through in ``model``, one after another.
 
     Nested Sequentials are opened (their layers follow one another as the model's do); any
@@ -344,10 +361,11 @@ def _in_data_order(model: Sequential) -> list[tuple[Layer, bool]]:
     layer of f gives, and its input also skips f, so the layers of f are not followed and
     follow nothing here. ``own`` is True for a layer in no model but this one: one of its
     layers not taken in before, or inside such a block, where only the block holds it. Only
-    such a Linear may take its "auto" initializer (and be redrawn) from what follows it.
+    such a Linear may take its "auto" initializer (and be redrawn) from what follows it. ``held``: the models
+    that have taken the model's own layers in already (1 once ``model`` has: ``Sequential.insert``).
     """
     order = []
-    pending = [(layer, adoptions(layer) == 0) for layer in reversed(model.layers)]
+    pending = [(layer, adoptions(layer) <= held) for layer in reversed(model.layers)]
     while pending:  # a stack, not recursion: check_each_layer_once has bounded the depth
         layer, own = pending.pop()
         if isinstance(layer, Sequential):
