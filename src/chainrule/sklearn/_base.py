@@ -63,10 +63,10 @@ loop). With ``dtype="float64"``, ``coefs_`` and ``intercepts_`` after ``fit``, `
 fits and ``partial_fit`` sequences are then scikit-learn's to float64 rounding wherever the
 steps above are the same: SGD (each schedule, momentum, Nesterov's), Adam, and an ``alpha``
 of 0 or a ``batch_size`` that divides the training rows (the last, smaller batch's penalty
-above), as long as the stopping rule stops both at the same epoch (``loss_curve_``'s penalty is taken at the epoch's last weights, above)
-(``tests/sklearn/test_random_state.py``). In float32, the default, the initial weights are
-scikit-learn's draws rounded to float32 (as scikit-learn's for a float32 X) and the steps
-round otherwise. A ``Generator``, which scikit-learn does not take, and None seed a new
+above), as long as the stopping rule stops both at the same epoch (``loss_curve_``'s penalty is
+taken at the epoch's last weights, above) (``tests/sklearn/test_random_state.py``). In float32,
+the default, the initial weights are scikit-learn's draws rounded to float32 (as scikit-learn's
+for a float32 X) and the steps round otherwise. A ``Generator``, which scikit-learn does not take, and None seed a new
 RandomState at every call, from the Generator or from fresh OS entropy.
 
 The same draws lead to other weights in one case: a ``warm_start`` fit with ``early_stopping``
