@@ -98,3 +98,20 @@ def test_clipped_loss_takes_l_from_its_own_probabilities_in_the_loops_reused_arr
         second_value, second = loss.compute(Y, T)
     assert numpy.shares_memory(second, first)
     assert second_value == first_value
+
+
+@pytest.mark.parametrize("loss_class", [SoftmaxCrossEntropy, BinaryCrossEntropy])
+def test_clips_probabilities_set_on_a_loss_object_clips_its_l_alone(loss_class):
+    """The attribute the estimators' losses set, as the docs say a loss object may set it: L becomes scikit-learn's
+    clipped log loss, ∂L/∂Y stays the exact loss's, and the class and its other objects are left exact."""
+    Y = logits("float64", 3)
+    T = numpy.eye(3)[numpy.random.default_rng(1).integers(0, 3, len(Y))]
+    clipped = loss_class()
+    clipped.clips_probabilities = True
+    value, dY = clipped.compute(Y, T)
+    exact_value, exact_dY = loss_class().compute(Y, T)
+    expected = log_loss(T, softmax(Y)) if loss_class is SoftmaxCrossEntropy else binary_log_loss(T, sigmoid(Y))
+    numpy.testing.assert_allclose(value, expected, rtol=1e-12)
+    assert exact_value > value + 100  # the saturated rows' exact loss grows with the logits
+    numpy.testing.assert_array_equal(dY, exact_dY)
+    assert loss_class.clips_probabilities is False

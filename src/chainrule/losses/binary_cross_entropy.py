@@ -51,6 +51,8 @@ class BinaryCrossEntropy(Loss):
     #: ε = ``numpy.finfo(dtype).eps`` (:func:`clipped_binary_log_loss`); ∂L/∂Y stays the exact loss's. False
     #: here; the scikit-learn estimators' loss sets it (chainrule.sklearn._loss), so that its L comes from this
     #: ``compute``'s σ(Y), in the training loop's reused arrays.
+    #: A subclass or a loss object (``loss.clips_probabilities = True``) may set it too; ``compute`` reads it at
+    #: every call, so set it before training, not while a fit or another thread computes with that object.
     clips_probabilities = False
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:

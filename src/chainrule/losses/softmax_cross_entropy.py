@@ -62,6 +62,8 @@ class SoftmaxCrossEntropy(Loss):
     #: clipped to [ε, 1 − ε] with ε = ``numpy.finfo(dtype).eps`` (:func:`clipped_log_loss`); ∂L/∂Y stays the
     #: exact loss's. False here; the scikit-learn estimators' loss sets it (chainrule.sklearn._loss), so that
     #: its L comes from this ``compute``'s P and row sums, in the training loop's reused arrays.
+    #: A subclass or a loss object (``loss.clips_probabilities = True``) may set it too; ``compute`` reads it at
+    #: every call, so set it before training, not while a fit or another thread computes with that object.
     clips_probabilities = False
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
