@@ -118,7 +118,8 @@ class Adam(WithEpsilon, Optimizer):
 
     def rule(self, theta: Array, grad: Array, lr: float, vectors: Vectors) -> tuple[float, Array]:
         """m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², Δθ = η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ) and
-        v̂ = v / (1 − β₂ᵗ); g holds λθ for Adam, while AdamW adds η λθ to Δθ instead."""
+        v̂ = v / (1 − β₂ᵗ) (with ``eps_added_to="sqrt_v"``, Δθ = η √(1 − β₂ᵗ) / (1 − β₁ᵗ) · m / (√v + ε)); g holds
+        λθ for Adam, while AdamW adds η λθ to Δθ instead."""
         xp = get_array_module(theta)
         work, work2 = vectors.work, vectors.work2
         beta1, beta2 = self._beta1, self._beta2
@@ -152,7 +153,7 @@ class Adam(WithEpsilon, Optimizer):
         if self.decoupled and self._weight_decay:
             underflow_allowed(xp.multiply, theta, vectors.decay, work2)  # λθ on the weights
             axpy(correction1 / fold, work2, work, work=work2)  # ... + λθ (1 − β₁ᵗ) / √(1 − β₂ᵗ), or (1 − β₁ᵗ)
-        return lr * fold / correction1, work  # Δθ = η m̂ / (√v̂ + ε) (+ η λ θ for AdamW)
+        return lr * fold / correction1, work  # Δθ = η m̂ / (√v̂ + ε), or its sqrt_v form (+ η λ θ for AdamW)
 
     def __repr__(self) -> str:
         form = {} if self.eps_added_to == "sqrt_v_hat" else {"eps_added_to": self.eps_added_to}
