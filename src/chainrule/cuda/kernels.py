@@ -12,7 +12,9 @@ arithmetic. These kernels do the same arithmetic in one launch each, element by 
 - ``sgd`` / ``sgd_momentum``: g = ∂L/∂θ + λθ;  v ← μv + g;  θ ← θ − η v  (or η(g + μv), Nesterov).
 - ``adam``: g as above (AdamW: g = ∂L/∂θ and θ ← θ − ηλθ);  m ← β₁m + (1−β₁)g;
   v ← β₂v + (1−β₂)g²;  θ ← θ − η/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + ε), with t the parameters'
-  own step count (the optimizer's t less the steps they missed while frozen).
+  own step count (the optimizer's t less the steps they missed while frozen); with Adam's
+  ``eps_added_to="sqrt_v"`` (the launch's bool ``eps_on_v``, fixed as the optimizer's form is),
+  θ ← θ − η/(1−β₁ᵗ) · m / ((√v + ε) / √(1−β₂ᵗ)).
 - ``rmsprop``: g as above;  v ← ρv + (1−ρ)g²;  θ ← θ − η g / (√v + ε).
 - ``apply_step``: θ ← θ − scale · direction for an optimizer without a fused kernel (one of
   another class, or a subclass with its own ``rule``, ``update``, ``regularized`` or ``vectors``,
