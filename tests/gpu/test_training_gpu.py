@@ -333,6 +333,21 @@ def test_sample_weights_and_a_weighted_validation_set_give_the_cpu_run(graph):
     assert cpu[1].metrics["val_loss"] != pytest.approx(unweighted[1].metrics["val_loss"], rel=1e-3)
 
 
+@pytest.mark.parametrize("kind", ["softmax", "sigmoid"])
+def test_a_clipped_loss_of_weighted_target_rows_is_captured_and_gives_the_cpu_run(kind):
+    """clips_probabilities with weights and target rows (N, K): L is a weighted sum of the rows of the (N, K)
+    terms, which must not call cuBLAS (w @ M), as a CUDA graph's capture refuses it (graph=True raises)."""
+    X, labels = classification_data()
+    Y = np.eye(3)[labels] if kind == "softmax" else (X[:, :3] > 0).astype(float)
+
+    def clipped():
+        loss = cr.SoftmaxCrossEntropy() if kind == "softmax" else cr.BinaryCrossEntropy()
+        loss.clips_probabilities = True
+        return loss
+    options = dict(data=lambda: (X, Y), sample_weight=weights_of(500))
+    assert_same_run(train("cuda", graph=True, loss=clipped(), **options), train("cpu", loss=clipped(), **options))
+
+
 def test_class_weights_and_regression_weights_give_the_cpu_run():
     options = dict(class_weight="balanced", validation=0.2)
     assert_same_run(train("cuda", graph=True, **options), train("cpu", **options))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import Array, get_array_module
+from ..backend import Array, get_array_module, weighted_sum_rows
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.sigmoid import sigmoid
@@ -137,4 +137,5 @@ def clipped_binary_log_loss(T: Array, P: Array, clipped: Array, work: Array, com
     terms += log_q
     if shares is None:
         return -terms.sum(dtype=numpy.float64) / mean_over(P)
-    return -(shares @ terms).sum()  # scikit-learn's numpy.average over the rows
+    # scikit-learn's numpy.average over the rows; on the GPU no cuBLAS (w @ M), which a CUDA graph's capture refuses
+    return -weighted_sum_rows(shares, terms).sum()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import Array, get_array_module, weighted_sum
+from ..backend import Array, get_array_module, weighted_sum, weighted_sum_rows
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.softmax import softmax
@@ -191,7 +191,9 @@ def clipped_log_loss(T: Array, P: Array, sums: Array, work: Array, shares: Array
         terms *= T  # t log clip(p): a target of 0 adds 0, log clip(p) being finite
     if shares is None:
         return -terms.sum(dtype=numpy.float64) / mean_over(P)
-    return -(shares @ terms).sum()  # scikit-learn's numpy.average over the rows
+    if T.ndim == 1:
+        return -(shares @ terms)  # scikit-learn's numpy.average over the rows
+    return -weighted_sum_rows(shares, terms).sum()  # the same; on the GPU no cuBLAS, which a CUDA graph refuses
 
 
 def _row_sums(T: Array) -> Array:
