@@ -21,20 +21,21 @@ def test_the_suffix_names_the_image_format(path, image_format):
 
 
 def test_an_unknown_suffix_or_a_path_that_is_no_name_is_refused():
-    with pytest.raises(cr.DataError, match=r"plot.gif: cannot tell the image format from the suffix '.gif'"):
+    with pytest.raises(cr.HyperparameterError, match=r"^path: plot.gif: cannot tell the image format from the suffix "
+                                                      r"'.gif'"):
         _image_format("plot.gif")
-    with pytest.raises(cr.DataError, match="path: expected a file name .* got int"):
+    with pytest.raises(cr.HyperparameterError, match="path: expected a file name .* got int"):
         _image_format(3)
 
 
 @pytest.mark.parametrize("path, says", [
     ("", "an empty path ''"), (".", "'.', which names a directory"), ("out/", "'out/', which names a directory"),
 ])
-def test_a_path_that_names_no_file_is_a_data_error_before_the_figure_is_drawn(path, says):
-    # The plots' docstrings promise DataError; atomic_write raised HyperparameterError, after the figure was drawn.
-    with pytest.raises(cr.DataError, match=f"path: expected a file name, got {re.escape(says)}"):
+def test_a_path_that_names_no_file_is_refused_as_an_argument_before_the_figure_is_drawn(path, says):
+    # HyperparameterError, as check_path refuses it for cr.save (atomic_write raised it after the figure was drawn).
+    with pytest.raises(cr.HyperparameterError, match=f"path: expected a file name, got {re.escape(says)}"):
         _image_format(path)
-    with pytest.raises(cr.DataError, match=f"path: expected a file name, got {re.escape(says)}"):
+    with pytest.raises(cr.HyperparameterError, match=f"path: expected a file name, got {re.escape(says)}"):
         plot_history(History(metrics={"loss": [1.0]}), path)
 
 

@@ -287,7 +287,7 @@ def test_an_eps_figure_has_nothing_transparent_that_postscript_would_draw_opaque
 @pytest.mark.parametrize("name", ["history.gif", "history.txt"])
 def test_an_unknown_suffix_raises_naming_the_path(tmp_path, name):
     for plot in (plot_history, plot_gradient_flow, lambda history, path: compare_gradient_flow({"run": history}, path)):
-        with pytest.raises(cr.DataError, match=f"{name}: cannot tell the image format from the suffix "
+        with pytest.raises(cr.HyperparameterError, match=f"^path: .*{name}: cannot tell the image format from the suffix "
                                                f"'{name[-4:]}'; expected one of .png, .pdf, .svg"):
             plot(classification_history(), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
@@ -341,17 +341,23 @@ def test_one_epoch_has_whole_number_epoch_ticks(tmp_path, drawn):
         assert shown == [1]
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda path: plot_history({"loss": [1.0]}, path), "history: expected a chainrule History .* got dict"),
-    (lambda path: plot_gradient_flow(None, path), "history: expected a chainrule History .* got NoneType"),
-    (lambda path: plot_history(classification_history(), None), "path: expected a file name .* got NoneType"),
-    (lambda path: plot_gradient_flow(classification_history(), 3), "path: expected a file name .* got int"),
-    (lambda path: compare_gradient_flow([classification_history()], path), "histories: expected a dict of run name -> History, got list"),
-    (lambda path: compare_gradient_flow({"a": {"loss": [1.0]}}, path), r"histories\['a'\]: expected a chainrule History"),
+@pytest.mark.parametrize("call, error, message", [
+    (lambda path: plot_history({"loss": [1.0]}, path), cr.DataError, "history: expected a chainrule History .* got dict"),
+    (lambda path: plot_gradient_flow(None, path), cr.DataError, "history: expected a chainrule History .* got NoneType"),
+    (lambda path: plot_history(classification_history(), None), cr.HyperparameterError,
+     "path: expected a file name .* got NoneType"),
+    (lambda path: plot_gradient_flow(classification_history(), 3), cr.HyperparameterError,
+     "path: expected a file name .* got int"),
+    (lambda path: compare_gradient_flow([classification_history()], path), cr.DataError,
+     "histories: expected a dict of run name -> History, got list"),
+    (lambda path: compare_gradient_flow({"a": {"loss": [1.0]}}, path), cr.DataError,
+     r"histories\['a'\]: expected a chainrule History"),
 ])
-def test_bad_arguments_raise_data_error_naming_them(tmp_path, call, message):
-    with pytest.raises(cr.DataError, match=message):
+def test_bad_arguments_raise_errors_naming_them(tmp_path, call, error, message):
+    # The history plotted is the data (DataError); the path an argument's value (HyperparameterError).
+    with pytest.raises(cr.ChainruleError, match=message) as refused:
         call(tmp_path / "figure.png")
+    assert type(refused.value) is error
     assert list(tmp_path.iterdir()) == []
 
 
@@ -391,8 +397,8 @@ def test_a_numpy_bool_log_loss_is_taken_as_best_restored_takes_one(tmp_path, dra
 
 
 @pytest.mark.parametrize("bad", ["yes", 1, 0.0])
-def test_a_log_loss_that_is_not_a_bool_or_none_is_a_data_error(tmp_path, bad):
-    with pytest.raises(cr.DataError, match=f"log_loss: expected True, False or None .* got {bad!r}"):
+def test_a_log_loss_that_is_not_a_bool_or_none_is_a_hyperparameter_error(tmp_path, bad):
+    with pytest.raises(cr.HyperparameterError, match=f"log_loss: expected True, False or None .* got {bad!r}"):
         plot_history(classification_history(), tmp_path / "history.png", log_loss=bad)
     assert list(tmp_path.iterdir()) == []
 
@@ -418,8 +424,8 @@ def test_a_lone_layer_is_named_model_as_fit_records_it(tmp_path, drawn):
     (cr.Sequential(cr.Linear(4, 3)), "model: has no layer '2', which the history records; pass the model the history"),
     ({"0": "Linear"}, "model: expected the chainrule Layer the history was recorded from, got dict"),
 ])
-def test_a_model_that_does_not_fit_the_history_is_a_data_error(tmp_path, model, message):
-    with pytest.raises(cr.DataError, match=message):
+def test_a_model_that_does_not_fit_the_history_is_a_hyperparameter_error(tmp_path, model, message):
+    with pytest.raises(cr.HyperparameterError, match=message):
         plot_gradient_flow(classification_history(), tmp_path / "flow.png", model=model)
     assert list(tmp_path.iterdir()) == []
 
@@ -606,3 +612,30 @@ def test_a_character_no_font_can_draw_is_drawn_as_its_escape(tmp_path, drawn, pl
     plot(tmp_path / "plot.png")
     assert set(texts(drawn[0])) == {SHOWN}
     assert (tmp_path / "plot.png").is_file()
+
+
+def _compare(history, path, **options):
+    return compare_gradient_flow({"run": history}, path, **options)
+
+
+@pytest.mark.parametrize("plot", [plot_history, plot_gradient_flow, _compare])
+@pytest.mark.parametrize("options, name", [
+    ({"title": 3}, "title"), ({"path": 3}, "path"), ({"path": "out/"}, "path"), ({"path": "plot.gif"}, "path"),
+])
+def test_every_plot_refuses_an_argument_of_the_wrong_value_as_a_hyperparameter_error_naming_it(tmp_path, plot,
+                                                                                               options, name):
+    # The rule of chainrule.errors: an argument's value is a HyperparameterError (as cr.fit's lr or model), what the
+    # history holds a DataError. A bad path was a DataError while a bad title was a HyperparameterError.
+    options = {"path": tmp_path / "plot.png", **options}
+    path = options.pop("path")
+    with pytest.raises(cr.ChainruleError, match=f"^{name}: ") as refused:
+        plot(classification_history(), path, **options)
+    assert type(refused.value) is cr.HyperparameterError
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("plot", [plot_history, plot_gradient_flow, _compare])
+def test_every_plot_refuses_what_the_history_holds_as_a_data_error(tmp_path, plot):
+    with pytest.raises(cr.DataError, match="expected a list or 1-D array of numbers|expected a number"):
+        plot(History(metrics={"loss": "abc"}, grad_norms={"0": "abc"}, initial_grad_norms={"0": "abc"}),
+             tmp_path / "plot.png")

@@ -108,22 +108,21 @@ def _text(value) -> str:
 
 
 def _image_format(path) -> str:
-    """The format named by the suffix of ``path`` (one of SAVE_FORMATS), PNG without a suffix; DataError otherwise,
-    and for a path that names no file ('', '.', 'out/', one with a NUL byte)."""
+    """The format named by the suffix of ``path`` (one of SAVE_FORMATS), PNG without a suffix; HyperparameterError
+    naming ``path`` otherwise, and for a path that names no file ('', '.', 'out/', one with a NUL byte): an argument
+    of the wrong value, as :func:`~chainrule.io.atomic.check_path` refuses it for ``cr.save``. A path that is fine
+    but cannot be written is a DataError (see :func:`_save`)."""
     suffixes = ", ".join("." + name for name in SAVE_FORMATS)
     if not isinstance(path, (str, os.PathLike)):
-        raise DataError(f"path: expected a file name (str or os.PathLike) ending in one of {suffixes}, "
-                        f"got {type(path).__name__}")
-    try:  # '', '.' or 'out/' name no file: refused before the figure is drawn, as the DataError documented
-        check_path(path, "path")
-    except HyperparameterError as error:
-        raise DataError(str(error)) from None
+        raise HyperparameterError(f"path: expected a file name (str or os.PathLike) ending in one of {suffixes}, "
+                                  f"got {type(path).__name__}")
+    check_path(path, "path")  # '', '.' or 'out/' name no file: refused before the figure is drawn
     suffix = Path(path).suffix.lower().removeprefix(".")
     if not suffix:
         return "png"  # a name without a suffix, such as /dev/stdout, gets the default format
     if suffix not in SAVE_FORMATS:
-        raise DataError(f"{path}: cannot tell the image format from the suffix {Path(path).suffix!r}; "
-                        f"expected one of {suffixes}, or none for PNG")
+        raise HyperparameterError(f"path: {path}: cannot tell the image format from the suffix "
+                                  f"{Path(path).suffix!r}; expected one of {suffixes}, or none for PNG")
     return suffix
 
 
@@ -293,7 +292,8 @@ def _say_in_middle(axes, note: str) -> None:
 
 
 def _save(figure: Figure, path, image_format: str) -> Path:
-    """Render to bytes in ``image_format`` in memory, then write them atomically (complete file or none)."""
+    """Render to bytes in ``image_format`` in memory, then write them atomically (complete file or none); DataError
+    naming ``path`` where it cannot be written (the file, as a data file that cannot be read is one)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format=image_format)
     atomic_write(path, buffer.getvalue(), error=DataError)

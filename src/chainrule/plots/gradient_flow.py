@@ -14,7 +14,7 @@ from pathlib import Path
 
 from matplotlib import colormaps
 
-from ..errors import DataError, quoted
+from ..errors import DataError, HyperparameterError, quoted
 from ..layers import Layer
 from ..training.history import History
 from .drawing import (GRID_STYLE, LEGEND_STYLE, LOG_LIMIT, NON_FINITE_LABEL, PANEL_SIZE, PARTIAL_EPOCH_LABEL,
@@ -92,11 +92,12 @@ def plot_gradient_flow(history: History, path, *, title: str | None = None, mode
         not lists or 1-D arrays of numbers by layer path, or its ``initial_grad_norms`` not
         numbers by layer path (a str, None or a bool is not one; the message names the entry), its
         ``epochs`` not a whole number from 0 to 2**53 or None, or its ``partial_last_epoch`` not a bool,
-        if ``model`` is not a Layer or lacks a layer the history records, if ``path`` is not a
-        file name or has a suffix other than those above, or if it cannot be written (nothing is
-        left behind then).
+        or if ``path`` cannot be written (nothing is left behind then): the data plotted, and the file.
     HyperparameterError
-        If ``title`` is not a str or None, or holds mathtext that matplotlib cannot parse.
+        If ``title`` is not a str or None, or holds mathtext that matplotlib cannot parse, if
+        ``model`` is not a Layer or lacks a layer the history records, or if ``path`` is not a
+        file name or has a suffix other than those above: an argument of the wrong value, the
+        message naming it.
     """
     _check_history(history, "history")
     _check_title(title)
@@ -162,11 +163,12 @@ def compare_gradient_flow(histories: dict[str, History], path, *, title: str | N
     DataError
         If ``histories`` is not a dict of History, is empty, or a run has no norms at
         initialization or norms that are not numbers by layer path (the message names the run
-        and the entry), or a run name holds mathtext that matplotlib cannot parse, if ``path``
-        is not a file name or has a suffix other than those above, or if it cannot be written
-        (nothing is left behind then).
+        and the entry), or a run name holds mathtext that matplotlib cannot parse, or if
+        ``path`` cannot be written (nothing is left behind then): the data plotted, and the file.
     HyperparameterError
-        If ``title`` is not a str or None, or holds mathtext that matplotlib cannot parse.
+        If ``title`` is not a str or None, or holds mathtext that matplotlib cannot parse, or if
+        ``path`` is not a file name or has a suffix other than those above: an argument of the
+        wrong value, the message naming it.
     """
     if not isinstance(histories, dict):
         raise DataError(f"histories: expected a dict of run name -> History, got {type(histories).__name__}")
@@ -214,13 +216,13 @@ def _layer_names(paths: list[str], model) -> dict:
     if model is None:
         return {path: _text(path) for path in paths}
     if not isinstance(model, Layer):
-        raise DataError(f"model: expected the chainrule Layer the history was recorded from, "
-                        f"got {type(model).__name__}")
+        raise HyperparameterError(f"model: expected the chainrule Layer the history was recorded from, "
+                                  f"got {type(model).__name__}")
     types = {prefix.removesuffix(".") or "model": type(layer).__name__ for prefix, layer in model.walk()}
     missing = [path for path in paths if path not in types]
     if missing:
-        raise DataError(f"model: has no layer {missing[0]!r}, which the history records; "
-                        f"pass the model the history was recorded from")
+        raise HyperparameterError(f"model: has no layer {missing[0]!r}, which the history records; "
+                                  f"pass the model the history was recorded from")
     return {path: _text(f"{path} {types[path]}") for path in paths}
 
 

@@ -7,7 +7,7 @@ import numbers
 from pathlib import Path
 
 from ..checks import flag, is_bool
-from ..errors import DataError
+from ..errors import DataError, HyperparameterError, quoted
 from ..training.history import History
 from .drawing import (GRID_STYLE, LEGEND_STYLE, LOG_LIMIT, _check_history, _check_title, _epochs, _figure,
                       _image_format, _integer_ticks, _last_epoch, _mark_non_finite, _marker, _non_finite_positions,
@@ -89,12 +89,13 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
         If ``history`` is not a History or holds no metrics, if a series of its metrics is
         not a list or 1-D array of numbers (a str, None or a bool is not one; the message
         names the series), if its ``epochs`` is not a whole number from 0 to 2**53 or None, its
-        ``best_epoch`` not None or an epoch of the run, or its ``partial_last_epoch`` not a bool, if
-        ``log_loss`` is not True, False or None, if ``path`` is not a file name or has a
-        suffix other than those above, or if it cannot be written (nothing is left behind then).
+        ``best_epoch`` not None or an epoch of the run, or its ``partial_last_epoch`` not a bool,
+        or if ``path`` cannot be written (nothing is left behind then): the data plotted, and the file.
     HyperparameterError
-        If ``title`` is not a str or None or holds mathtext that matplotlib cannot parse, or
-        ``best_restored`` is not a bool.
+        If ``title`` is not a str or None or holds mathtext that matplotlib cannot parse,
+        ``log_loss`` is not True, False or None, ``best_restored`` is not a bool, or ``path`` is
+        not a file name or has a suffix other than those above: an argument of the wrong value,
+        the message naming it.
 
     Examples
     --------
@@ -110,8 +111,8 @@ def plot_history(history: History, path, *, title: str | None = None, log_loss: 
     _check_title(title)
     if log_loss is not None:
         if not is_bool(log_loss):
-            raise DataError(f"log_loss: expected True, False or None (log scale when the loss spans more than "
-                            f"{LOG_LOSS_DECADES} decades), got {log_loss!r}")
+            raise HyperparameterError(f"log_loss: expected True, False or None (log scale when the loss spans more "
+                                      f"than {LOG_LOSS_DECADES} decades), got {quoted(log_loss)}")
         log_loss = bool(log_loss)  # a NumPy bool as Python's, which the rule tests with ``is False``
     flag(best_restored, "best_restored")
     image_format = _image_format(path)
