@@ -345,6 +345,41 @@ def test_missing_keys_are_shown_beside_the_keys_the_state_dict_holds_instead():
         from_state_dict(named, model)
 
 
+
+@pytest.mark.parametrize("prefix", ["net.", "module.", "_orig_mod.encoder."])
+def test_keys_under_one_common_prefix_are_refused_with_the_line_that_strips_it(prefix):
+    """'net.0.weight' (a torch model wrapped in another module) or DataParallel's 'module.0.weight' listed both key
+    sets but did not say that the prefix was all that differed."""
+    model = cr.mlp([3, 4, 2], seed=0)
+    before = {name: array.copy() for name, array in model.params.items()}
+    wrapped = {prefix + key: array for key, array in to_state_dict(model).items()}
+    with pytest.raises(ShapeError, match=re.escape(
+            f"'{prefix}2.bias'); every key of the state dict is one of the model's after the prefix '{prefix}' "
+            f"(a torch module wrapped in another, or DataParallel's 'module.'): strip it, "
+            f"{{k.removeprefix('{prefix}'): v for k, v in sd.items()}}") + "$"):
+        from_state_dict(wrapped, model)
+    assert all((model.params[name] == array).all() for name, array in before.items())
+    from_state_dict({k.removeprefix(prefix): v for k, v in wrapped.items()}, model)  # the line it gives works
+
+
+@pytest.mark.parametrize("keys", [
+    ["net.0.weight", "net.0.bias", "net.2.weight", "other.2.bias"],  # two prefixes
+    ["net.0.weight", "net.0.bias", "net.2.weight", "net.extra"],  # a key that is none of the model's
+    ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],  # named children: no prefix makes the model's keys
+])
+def test_keys_that_no_one_prefix_makes_the_models_are_refused_without_that_advice(keys):
+    model = cr.mlp([3, 4, 2], seed=0)
+    with pytest.raises(ShapeError, match="missing key") as refused:
+        from_state_dict({key: np.zeros(2) for key in keys}, model)
+    assert "removeprefix" not in str(refused.value)
+
+
+def test_a_lone_layers_keys_under_a_prefix_are_told_the_whole_prefix():
+    model = cr.Linear(3, 2, seed=0)
+    wrapped = {"net.0." + key: array for key, array in to_state_dict(model).items()}
+    with pytest.raises(ShapeError, match=re.escape("{k.removeprefix('net.0.'): v for k, v in sd.items()}")):
+        from_state_dict(wrapped, model)
+
 def test_the_keys_a_state_dict_holds_instead_are_listed_quoted_and_cut():
     """A key holding ', ' read as two, and a state dict of a large module was listed whole."""
     model = cr.mlp([3, 4, 2], seed=0)

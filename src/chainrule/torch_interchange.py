@@ -41,6 +41,8 @@ from .layers import Layer, Linear
 
 #: chainrule's own parameter name -> torch.nn.Linear's, and whether it is stored transposed
 TORCH_NAMES = {"W": ("weight", True), "b": ("bias", False)}
+#: The most characters of a prefix to strip that a message shows (then cut, as errors.quoted cuts).
+PREFIX_QUOTE_LIMIT = 200
 
 
 def to_state_dict(model: Layer) -> dict[str, numpy.ndarray]:
@@ -86,7 +88,9 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
     Every entry is checked before any is written, so a bad state dict leaves ``model`` as
     it was: ShapeError for a missing, unexpected or wrongly shaped key, DTypeError for
     values that are not real numbers, NonFiniteError for NaN or Inf, including a finite
-    value that overflows the model's dtype (1e300 into float32).
+    value that overflows the model's dtype (1e300 into float32). When every key is one of the
+    model's after one prefix ('net.0.weight' of a torch module wrapped in another, DataParallel's
+    'module.0.weight'), the ShapeError names the prefix and the line that strips it.
 
     Examples
     --------
@@ -115,7 +119,7 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
         # A module whose children have names (fc1, fc2) holds none of the model's keys: show what it holds instead.
         instead = f"; the state dict's other keys are {listing(unexpected)}" if unexpected else ""
         raise ShapeError(f"state_dict: missing key {missing[0]!r} ({len(missing)} missing in all; "
-                         f"the model's keys are {listing(list(layout))}{instead})")
+                         f"the model's keys are {listing(list(layout))}{instead}){_strip_advice(state_dict, layout)}")
     if unexpected:
         raise ShapeError(f"state_dict: unexpected key {quoted(unexpected[0])}: not a parameter of the model "
                          f"(its keys are {listing(list(layout)) or 'none'})")
@@ -137,6 +141,35 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
         # In place, so views stay valid; the assignment casts to the parameter's dtype.
         param[...] = get_array_module(param).asarray(values[key])
     return model
+
+
+
+def _strip_advice(state_dict: Mapping, layout: dict) -> str:
+    """What to do, for a message, when every key of ``state_dict`` is a key of ``layout`` with one prefix in front
+    (see :func:`_common_prefix`); "" otherwise."""
+    prefix = _common_prefix(list(state_dict), layout)
+    if prefix is None:
+        return ""
+    shown = quoted(prefix, PREFIX_QUOTE_LIMIT)
+    return (f"; every key of the state dict is one of the model's after the prefix {shown} (a torch module wrapped "
+            f"in another, or DataParallel's 'module.'): strip it, {{k.removeprefix({shown}): v for k, v in sd.items()}}")
+
+
+def _common_prefix(keys: list, layout: dict) -> str | None:
+    """The one prefix that every key of ``keys`` has in front of a key of ``layout`` ('net.' of 'net.0.weight', where
+    a torch model was wrapped in another module; 'module.' from DataParallel), or None when there is none.
+
+    The first key fixes the candidates (itself less the end that is a key of ``layout``), the shortest prefix first;
+    a candidate holds when every key is a str that is it followed by a key of ``layout``.
+    """
+    if not keys or not all(isinstance(key, str) for key in keys):
+        return None
+    candidates = sorted((keys[0][:-len(key)] for key in layout if len(keys[0]) > len(key) and keys[0].endswith(key)),
+                        key=len)
+    for prefix in candidates:
+        if all(key.startswith(prefix) and key[len(prefix):] in layout for key in keys):
+            return prefix
+    return None
 
 
 def _layout(model: Layer) -> dict[str, tuple[Layer, str]]:
