@@ -186,10 +186,17 @@ def test_every_bad_activation_is_a_config_error_naming_the_option(activation, fr
 
 
 def test_a_bad_value_on_the_command_line_is_named_as_its_option():
+    # The parser refuses NaN and infinity first, in the same words (test_main); the config's check names the option
+    # as well, for a value that reaches it.
+    with pytest.raises(ValueError, match=r"^--lr: expected a finite number, got nan$"):
+        parse("--lr", "nan")
+    args = parse()
+    args.lr, args.weight_decay = float("nan"), float("inf")
     with pytest.raises(ConfigError, match=r"^--lr: expected a finite number, got nan"):
-        resolve_config(parse("--lr", "nan"))
+        resolve_config(args)
+    args.lr = 0.1
     with pytest.raises(ConfigError, match=r"^--weight-decay: expected a finite number, got inf"):
-        resolve_config(parse("--weight-decay", "inf"))
+        resolve_config(args)
 
 
 def test_train_with_a_config_file(tmp_path, capsys):

@@ -530,6 +530,33 @@ def test_every_option_taking_a_number_is_in_the_list_above_and_none_has_a_bare_i
     assert not any(action.type in (int, float) for command in commands.values() for action in command._actions)
 
 
+
+def _real_number_options() -> list[tuple[str, str]]:
+    """(command, option) of every option taking a real number (a Number type converting with float)."""
+    commands = next(action for action in build_parser()._actions if action.dest == "command").choices
+    return sorted((name, action.option_strings[0]) for name, command in commands.items()
+                  for action in command._actions if isinstance(action.type, Number) and action.type.convert is float)
+
+
+def test_the_real_number_options_are_those_expected():
+    """The list the test below runs over: a new option taking a real number is in it."""
+    assert _real_number_options() == [
+        ("evaluate", "--test-size"), ("gradcheck", "--eps"), ("gradcheck", "--test-size"),
+        ("gradcheck", "--tolerance"), ("predict", "--test-size"), ("train", "--distributed-timeout"),
+        ("train", "--lr"), ("train", "--test-size"), ("train", "--validation"), ("train", "--weight-decay")]
+
+
+@pytest.mark.parametrize("command, option", _real_number_options())
+@pytest.mark.parametrize("text, got", [("nan", "nan"), ("inf", "inf"), ("-Infinity", "-inf"), ("1e999", "inf")])
+def test_every_real_number_option_refuses_nan_and_infinity_in_one_wording_naming_it(capsys, tmp_path, monkeypatch,
+                                                                                  command, option, text, got):
+    """They were refused in three: 'a finite number' (--lr, --test-size), 'a finite real number' (--tolerance,
+    --distributed-timeout) and --eps's range ('a number in (0, 1)')."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, command, f"{option}={text}")
+    assert (code, out, err) == (2, "", f"chainrule: error: {option}: expected a finite number, got {got}\n")
+    assert list(tmp_path.iterdir()) == []
+
 @pytest.mark.parametrize("argv, dest", [(["train", "--out=--"], "out"), (["train", "--config=--"], "config"),
                                         (["train", "--resume=--"], "resume"), (["train", "--hidden=--"], "hidden"),
                                         (["train", "--data=--"], "data"), (["gradcheck", "--label=--"], "label"),

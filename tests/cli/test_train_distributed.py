@@ -124,7 +124,7 @@ def test_the_timeout_is_checked_as_distributed_timeout_is(capsys, tmp_path, time
     """--distributed-timeout inf was refused, cr.Communicator(timeout=inf) accepted: a wait without end."""
     code, _, err = call(capsys, "train", "--distributed", "--distributed-timeout", str(timeout), *IRIS,
                         "--out", tmp_path / "run")
-    assert_one_line_error(code, err, f"--distributed-timeout: expected a finite real number, got {timeout}")
+    assert_one_line_error(code, err, f"--distributed-timeout: expected a finite number, got {timeout}")
     with pytest.raises(train_command.HyperparameterError, match=f"^timeout: expected a finite real number, "
                                                                 f"got {timeout}$"):
         train_command.Communicator(timeout)

@@ -123,7 +123,9 @@ def run(args) -> int:
 def _check_eps(eps: float) -> None:
     """HyperparameterError naming --eps unless it is in (0, 1), in the words of its parser's refusal of a value that
     is no number (:data:`EPS`). They were three: "a number > 0" for 0, "a step below 1" for 1 (the words of
-    :func:`chainrule.gradcheck`), "a finite real number" for nan; and the parser's "a number > 0 and below 1"."""
+    :func:`chainrule.gradcheck`), "a finite real number" for nan; and the parser's "a number > 0 and below 1".
+    NaN and infinity are refused before, by the parser (or a config file's check), as for every option taking a
+    real number: "--eps: expected a finite number, got nan"."""
     if not 0 < eps < 1:  # nan too
         why = ""
         if 1 <= eps < float("inf"):  # every element would look like a kink, and a wrong backward pass

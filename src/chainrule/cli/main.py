@@ -37,7 +37,7 @@ from . import evaluate, export, gradcheck, info, predict, train
 from .early_failure import failed_before_mpi, join_to_stop, start_mpi
 from .exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from .job_end import stopped_together
-from .option_types import Number
+from .option_types import FINITE, Number, NotFinite
 from .streams import OutputError, discard_stdout, error_line, printable, standard_streams
 
 COMMANDS = (train, evaluate, predict, gradcheck, info, export)
@@ -110,10 +110,14 @@ class _Parser(argparse.ArgumentParser):
         line of 5,000; it is cut as every other value of a message is (:func:`~chainrule.errors.quoted`).
         A ``type`` of chainrule's own (``--label``'s :func:`~chainrule.cli.rows.column_name`) says its own, and
         an option taking a number (:mod:`~chainrule.cli.option_types`) what it expects, as its range check does:
-        ``--epochs: expected an integer >= 1, got '1.5'`` (argparse's read ``argument --epochs: invalid int value``)."""
+        ``--epochs: expected an integer >= 1, got '1.5'`` (argparse's read ``argument --epochs: invalid int value``);
+        NaN or infinity, for every option taking a real number, in one wording: ``--lr: expected a finite number,
+        got nan``."""
         if isinstance(action.type, Number):
             try:
                 return action.type(arg_string)
+            except NotFinite as error:
+                raise UsageError(f"{action.option_strings[0]}: expected {FINITE}, got {quoted(error.value)}") from None
             except ValueError:  # int("1.5"), float("abc"), int() of more digits than Python converts
                 raise UsageError(f"{action.option_strings[0]}: expected {action.type.expectation()}, "
                                  f"got {quoted(arg_string)}") from None
