@@ -606,6 +606,53 @@ def test_regression_targets_written_with_commas_are_told_as_numbers(tmp_path, ca
                                      "'", "', which looks like the number ", advice)
 
 
+
+@pytest.mark.parametrize("loss", [[], ["--loss", "cross_entropy"]])
+@pytest.mark.parametrize("target, advice", [
+    ("{},000,000", "000000 written with commas between thousands; chainrule reads numbers without separators: "
+                   "convert the file, e.g. with pandas: pandas.read_csv(path, thousands=',')"),
+    ("{},5", ".5 written with a decimal comma; chainrule reads a decimal point")])
+def test_standardize_targets_on_targets_written_with_commas_is_told_they_are_numbers(tmp_path, capsys, loss, target,
+                                                                                    advice):
+    """--standardize-targets on "1,000,000" labels (text: classes) said only that cross_entropy's targets are 'not
+    values to standardize', where --loss mse is told the numbers and the line that converts the file."""
+    rows = [["a", "b", "y"]] + [[str(i), str(i % 3), target.format(i % 4 + 1)] for i in range(20)]
+    code, out, err = call(capsys, "train", "--data", write_csv(tmp_path / "t.csv", rows), "--standardize-targets",
+                          *loss, "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "chainrule: error: --standardize-targets: t.csv has text labels, classes for "
+                                     "the loss cross_entropy, not values to standardize: '",
+                          "', which looks like the number ", advice)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "gradcheck"])
+def test_auto_on_a_label_column_of_numbers_written_with_commas_trains_classes_with_a_hint(tmp_path, capsys, command):
+    """Such a column (text, by the documented rule classes) trained silently as one class per value."""
+    rows = [["a", "b", "price"]] + [[str(i), str(i % 3), f"{i % 4 + 1},250,000"] for i in range(20)]
+    data = write_csv(tmp_path / "t.csv", rows)
+    extra = ["--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run"] if command == "train" else []
+    code, out, err = call(capsys, command, "--data", data, "--seed", "0", *extra)
+    assert code == 0, err
+    hints = [line for line in err.splitlines() if "written with commas" in line]
+    assert hints == ["hint: t.csv: every label of column 'price' looks like a number written with commas, read as "
+                     "text, so --loss auto trains 4 classes, one per value; for values to regress on: '"
+                     + hints[0].split("'")[3] + "', which looks like the number " + hints[0].split("'")[3].replace(",", "")
+                     + " written with commas between thousands; chainrule reads numbers without separators: convert "
+                     "the file, e.g. with pandas: pandas.read_csv(path, thousands=',').to_csv('converted.csv', "
+                     "index=False)"]
+
+
+@pytest.mark.parametrize("labels, loss", [
+    (["1,250,000", "2,250,000", "3,250,000", "small"], []),  # not every label a number: text classes as meant
+    (["1,250,000", "2,250,000", "3,250,000", "4,250,000"], ["--loss", "cross_entropy"]),  # classes asked for
+])
+def test_no_comma_hint_where_classes_are_meant(tmp_path, capsys, labels, loss):
+    rows = [["a", "b", "y"]] + [[str(i), str(i % 3), labels[i % 4]] for i in range(20)]
+    code, out, err = call(capsys, "train", "--data", write_csv(tmp_path / "t.csv", rows), *loss, "--seed", "0",
+                          "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "hint" not in err
+
 def test_a_value_too_large_for_float32_trains_in_float64(tmp_path, capsys):
     code, _, err = call(capsys, "train", "--data", bad_csv(tmp_path, "huge.csv", set_cell(2, 1, "1e300")),
                         "--dtype", "float64", "--epochs", "1", "--quiet", "--no-plots", "--out", tmp_path / "run")

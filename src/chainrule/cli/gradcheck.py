@@ -22,6 +22,7 @@ text output as numbers.
 
 from __future__ import annotations
 
+import sys
 
 import numpy
 
@@ -84,6 +85,9 @@ def run(args) -> int:
     except DataError as error:
         raise train.named_split_error(error, config, sources) from None
     loss, n_outputs = train.training_loss(config, sources, data)  # refuses what train refuses
+    hint = train.comma_number_classes_hint(config, data)
+    if hint:
+        print(hint, file=sys.stderr)
     sizes, activations = hidden_layers(config)
     widths = [data.X_train.shape[1], *sizes, n_outputs]
     # the model and gradcheck's copy of it, each with its gradients
