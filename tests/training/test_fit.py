@@ -1518,6 +1518,20 @@ def test_standardize_targets_is_refused_for_classification():
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, standardize_targets=True, verbose=0)
 
 
+
+@pytest.mark.parametrize("as_given", [np.array, list, lambda y: __import__("pandas").Series(y)])
+def test_standardize_targets_on_text_targets_written_with_commas_is_told_they_are_numbers(as_given):
+    """'1,000,000' targets (a CSV file read without thousands=',') said only that the loss trains for classification,
+    where chainrule train's --loss mse is told the number and the line that converts the file."""
+    y = ["1,000,000", "2,000,000", "3,500,000"] * 50
+    with pytest.raises(cr.HyperparameterError, match=re.escape(
+            "standardize_targets=True: only regression targets are standardized, but SoftmaxCrossEntropy trains for "
+            "classification (y holds text: '1,000,000', which looks like the number 1000000 written with commas "
+            "between thousands; chainrule reads numbers without separators: convert the file, e.g. with pandas: "
+            "pandas.read_csv(path, thousands=',').to_csv('converted.csv', index=False)); pass standardize_targets=None "
+            "or False") + "$"):
+        cr.fit(iris_model(), X_IRIS, as_given(y), epochs=1, standardize_targets=True, verbose=0)
+
 def test_standardize_targets_must_be_a_bool_or_none():
     with pytest.raises(cr.HyperparameterError, match="standardize_targets: expected None, True or False"):
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, standardize_targets="yes", verbose=0)

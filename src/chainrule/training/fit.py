@@ -665,7 +665,7 @@ def _prepare_data(model: Layer, X, y, sample_weight, class_weight, loss, validat
     float_hint = FLOAT_TARGETS_HINT if loss_was_inferred and y.dtype.kind == "f" else ""
     if float_hint:
         warn_if_one_hot(y, n_outputs)
-    check_standardize_targets(standardize_targets, loss, float_hint)
+    check_standardize_targets(standardize_targets, loss, float_hint, y)
     if model.preprocessor is None:
         preprocessor = fit_preprocessor(X, y, loss, n_outputs, bool(standardize), names, train_rows)
         if standardize_targets:  # from the training targets only, prepared in float64

@@ -23,6 +23,7 @@ import warnings
 import numpy
 
 from ..checks import as_matrix, as_real_matrix, as_sample_weights, check_finite, check_finite_as, is_bool
+from ..data.csv_file import comma_number_advice
 from ..data.frames import select_features
 from ..data.preprocessing import Preprocessor, check_label_kinds, check_preprocessor, standardized_targets
 from ..data.split import shuffled_split_indices, stratified_split_indices
@@ -314,13 +315,26 @@ def warn_if_output_activation(model: Layer, loss) -> None:
 EARLIER_FIT_HINT = "pass {name}=None to continue with it, or set model.preprocessor = None to fit a new one"
 
 
-def check_standardize_targets(standardize_targets: bool | None, loss, float_hint: str = "") -> None:
+def check_standardize_targets(standardize_targets: bool | None, loss, float_hint: str = "", y=None) -> None:
     """HyperparameterError naming ``standardize_targets`` when it is True for a loss that does
-    not train for regression (class labels and probabilities are not standardized)."""
+    not train for regression (class labels and probabilities are not standardized). Where ``y``
+    holds text whose first label looks like a number written with commas ("1,000,000", as a CSV
+    file read without ``thousands=','`` holds it), the message says so and how to read it."""
     if standardize_targets and loss.task != "regression":
         raise HyperparameterError(f"standardize_targets=True: only regression targets are standardized, but "
-                                  f"{type(loss).__name__} trains for {loss.task}{float_hint}; pass "
-                                  f"standardize_targets=None or False")
+                                  f"{type(loss).__name__} trains for {loss.task}{float_hint}{_comma_numbers(y)}; "
+                                  f"pass standardize_targets=None or False")
+
+
+def _comma_numbers(y) -> str:
+    """For text targets ``y`` the first of which looks like a number written with commas, " (y holds text: '1,000,000',
+    which looks like the number 1000000 ...: convert the file, e.g. with pandas: ...)"; "" otherwise."""
+    y = numpy.asarray(y) if y is not None else numpy.empty(0)
+    if y.dtype.kind not in "USO" or not y.size or not isinstance(y.flat[0], str):
+        return ""
+    first = str(y.flat[0])  # NumPy's str_ as Python's, whose repr a message shows
+    advice = comma_number_advice(first)
+    return f" (y holds text: {quoted(first)}{advice})" if advice else ""
 
 
 def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | None,
