@@ -40,6 +40,16 @@ class MSE(Loss):
     where L is finite: in float32 where y − t or 2 (y − t) / N passes 3.4e38. Backpropagated,
     such a dY gives gradients that are not finite, and ``fit``'s divergence guard stops.
 
+    With ``halves`` set (a class attribute: ``chainrule.sklearn._loss.HalfSquaredError``, the loss
+    scikit-learn's MLPRegressor reports and trains on), L is half the mean over every element and
+    dY half MSE's::
+
+        L = (1/2NK) Σ_n Σ_k (y_nk − t_nk)²        dY = (Y − T) / N
+
+    the same sums divided by 2K, and D = Y − T scaled by 1/N in place of 2/N: what scaling by 2/N
+    and then by 1/2 gives, bit for bit, except where 2 (y − t) / N overflows (inf there, finite
+    here) or is a subnormal number (a rounding apart).
+
     Examples
     --------
     >>> import numpy as np, chainrule as cr
@@ -52,6 +62,9 @@ class MSE(Loss):
     """
 
     task = "regression"
+
+    #: L / 2K and dY / 2: scikit-learn's half squared error (see above), for its MLPRegressor
+    halves = False
 
     def prepare(self, targets, n_outputs: int, dtype, n_samples: int | None = None) -> Array:
         name = type(self).__name__
@@ -67,7 +80,8 @@ class MSE(Loss):
 
     @retried_on_underflow
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[Array, Array]:
-        """L = (1/N) Σ_n Σ_k (y_nk − t_nk)² and dY = 2 (Y − T) / N; with ``weights``, w_n / Σ_m w_m in place of 1/N."""
+        """L = (1/N) Σ_n Σ_k (y_nk − t_nk)² and dY = 2 (Y − T) / N; with ``weights``, w_n / Σ_m w_m in place of
+        1/N; with ``halves``, L / 2K and dY / 2."""
         if weights is not None:
             return self._weighted(Y, T, weight_shares(weights))
         n_samples = mean_over(Y)  # N, 1 for no rows
@@ -76,8 +90,8 @@ class MSE(Loss):
         value = xp.multiply(D, D, out=self.buffer("squares", Y.shape, Y)).sum(dtype=numpy.float64) / n_samples
         if overflowed(value):  # D or D² overflowed the outputs' dtype: the same mean in float64
             value = squared_error_in_float64(Y, T)
-        D *= Y.dtype.type(2 / n_samples)  # dY = 2 (Y − T) / N, in place of D
-        return value, D
+        D *= Y.dtype.type(self.gradient_factor() / n_samples)  # dY = 2 (Y − T) / N (halves: 1/N), in place of D
+        return self.halved(value, Y), D
 
     def _weighted(self, Y: Array, T: Array, shares) -> tuple[float, Array]:
         """(L, ∂L/∂Y) with each row's share w_n / Σ_m w_m of the batch's weights (float64)."""
@@ -87,8 +101,17 @@ class MSE(Loss):
         value = weighted_sum(squares.sum(axis=1, dtype=numpy.float64), shares)  # a row of weight 0 adds 0
         if overflowed(value):  # as in ``compute``: the same mean in float64
             value = squared_error_in_float64(Y, T, shares)
-        D *= (2 * shares).astype(Y.dtype)[:, None]  # dY = 2 w_n (y_n − t_n) / Σ_m w_m, in place of D
-        return value, D
+        # dY = 2 w_n (y_n − t_n) / Σ_m w_m (halves: without the 2), in place of D
+        D *= (self.gradient_factor() * shares).astype(Y.dtype)[:, None]
+        return self.halved(value, Y), D
+
+    def gradient_factor(self) -> int:
+        """The 2 of dY = 2 (Y − T) / N: 1 with ``halves``."""
+        return 1 if self.halves else 2
+
+    def halved(self, value, Y: Array):
+        """L, the mean over samples of the rows' sums over the K outputs; with ``halves``, L / 2K."""
+        return value / (2 * Y.shape[1]) if self.halves else value
 
 
 def squared_error_in_float64(Y: numpy.ndarray, T: numpy.ndarray, shares: numpy.ndarray | None = None) -> float:
