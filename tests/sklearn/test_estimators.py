@@ -25,7 +25,9 @@ from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.io.architecture import MAX_HIDDEN_LAYERS
 from chainrule.sklearn._base import _network
 from chainrule.sklearn.classifier import _check_labels_as_given
-from chainrule.sklearn._loss import HalfSquaredErrorPenaltyPerBatchWeight
+from chainrule.buffers import loss_buffers
+from chainrule.losses.loss import built_in_compute
+from chainrule.sklearn._loss import PENALTY_PER_BATCH_WEIGHT, HalfSquaredErrorPenaltyPerBatchWeight
 
 from .test_conformance import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
 
@@ -902,6 +904,26 @@ def test_a_batch_of_weight_zero_gets_no_penalty_and_no_gradient():
     value, dY = loss.compute(Y, numpy.zeros_like(Y), numpy.zeros(5))
     assert (value, optimizer.weight_decay) == (0.0, 0.0)
     numpy.testing.assert_array_equal(dY, 0)
+
+
+@pytest.mark.parametrize("loss_class", list(PENALTY_PER_BATCH_WEIGHT.values()), ids=lambda c: c.__name__)
+def test_the_loss_of_a_weighted_batch_writes_into_the_loops_reused_arrays(loss_class):
+    """A weighted batch's loss sets λ and calls the built-in compute once, which the training loop lets write into
+    its reused arrays (its compute is marked around_built_in_compute): a second step's ∂L/∂Y is the first's memory.
+    Before, its compute, defined outside chainrule.losses, was not a built-in one and got new arrays every step."""
+    network = cr.mlp([3, 4, 2])
+    optimizer = cr.SGD(network, 0.1)
+    loss = loss_class(optimizer, 1e-4)
+    Y = network.forward(numpy.random.default_rng(0).normal(size=(5, 3)).astype(network.dtype))
+    T = loss.prepare(numpy.eye(2)[[0, 1, 1, 0, 1]], 2, Y.dtype)
+    weights = numpy.array([1.0, 2.0, 0.5, 0.0, 1.5])
+    assert built_in_compute(loss)  # what the training loop asks (Loop.reused_loss)
+    with loss_buffers(loss):
+        first_value, first = loss.compute(Y, T, weights)
+        second_value, second = loss.compute(Y, T, weights)
+    assert numpy.shares_memory(second, first)
+    assert second_value == first_value
+    assert optimizer.weight_decay == 1e-4 / 5.0
 
 
 def test_the_loss_refuses_a_batch_penalty_past_the_networks_dtype():

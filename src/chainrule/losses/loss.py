@@ -179,12 +179,23 @@ def retried_on_underflow(compute):
 
 
 def built_in_compute(loss: Loss) -> bool:
-    """Whether ``loss.compute`` is a built-in loss's (defined in :mod:`chainrule.losses`): one that
-    computes L again in float64 when it overflowed the outputs' dtype (see :func:`overflowed`), so
-    that ``loss(Y, targets)`` silences NumPy's warning of it, and that the training loop may have
-    write into its reused arrays, as it calls it once a step (:func:`chainrule.buffers.loss_buffers`).
-    A custom compute may do neither."""
-    return type(loss).compute.__module__.startswith(f"{__package__}.")
+    """Whether ``loss.compute`` is a built-in loss's (defined in :mod:`chainrule.losses`, or marked
+    :func:`around_built_in_compute`): one that computes L again in float64 when it overflowed the
+    outputs' dtype (see :func:`overflowed`), so that ``loss(Y, targets)`` silences NumPy's warning
+    of it, and that the training loop may have write into its reused arrays, as it calls it once a
+    step (:func:`chainrule.buffers.loss_buffers`). A custom compute may do neither."""
+    compute = type(loss).compute
+    return compute.__module__.startswith(f"{__package__}.") or getattr(compute, "around_built_in_compute", False)
+
+
+def around_built_in_compute(compute):
+    """Marks a ``compute`` of chainrule's own, outside :mod:`chainrule.losses`, that calls its base
+    class's built-in ``compute`` once, returns what that returns and makes no array: such a compute
+    is taken as built-in (:func:`built_in_compute`), so the training loop lets the built-in one write
+    into its reused arrays (the estimators' ``PenaltyPerBatchWeight``, which sets the optimizer's
+    weight decay before it)."""
+    compute.around_built_in_compute = True
+    return compute
 
 
 def weight_shares(weights) -> Array:

@@ -11,6 +11,7 @@ import numpy
 from ..backend import Array
 from ..errors import DataError, HyperparameterError
 from ..losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
+from ..losses.loss import around_built_in_compute
 
 
 class HalfSquaredError(MSE):
@@ -145,12 +146,16 @@ class PenaltyPerBatchWeight:
     batches (``weights`` None) leave λ alone. Setting λ refills the optimizer's decay vector
     in place (one pass over θ, no allocation). The estimators check every batch's λ before
     training (:func:`check_batch_weight_decays`), so the check here refuses nothing they train.
+
+    Its ``compute`` calls the built-in one once and makes no array (``around_built_in_compute``), so
+    the training loop lets that one write into its reused arrays, as it does without weights.
     """
 
     def __init__(self, optimizer, alpha: float) -> None:
         super().__init__()
         self.optimizer, self.alpha = optimizer, alpha
 
+    @around_built_in_compute
     def compute(self, Y: Array, T: Array, weights: Array | None = None) -> tuple[float, Array]:
         if weights is not None:
             weight_decay = batch_weight_decay(self.alpha, float(weights.sum()), len(weights), Y.dtype)
