@@ -53,3 +53,15 @@ def test_half_squared_error_writes_into_the_loops_reused_arrays():
         second_value, second = loss.compute(Y, T)
     assert numpy.shares_memory(second, first)
     assert second_value == first_value
+
+
+def test_halves_set_on_a_loss_object_gives_half_squared_error_and_leaves_the_class_as_it_was():
+    """usage.md: a loss object may set ``halves`` (read at every compute) for cr.fit too."""
+    Y, T = outputs_and_targets("float64", 3)
+    loss = MSE()
+    loss.halves = True
+    value, dY = loss.compute(Y, T)
+    expected_value, expected_dY = HalfSquaredError().compute(Y, T)
+    assert value == expected_value
+    numpy.testing.assert_array_equal(dY, expected_dY)
+    assert MSE().compute(Y, T)[0] == value * 2 * 3
