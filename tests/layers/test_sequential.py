@@ -773,6 +773,54 @@ def test_a_model_built_by_append_initializes_auto_linear_layers_as_the_construct
         np.testing.assert_array_equal(model[0].own_params["W"], glorot)
 
 
+def test_replacing_or_deleting_a_layer_initializes_auto_linear_layers_as_the_constructor_does():
+    """model[1] = ReLU() in place of a Sigmoid left the Linear before it with its Glorot draw, and del model[1] of
+    the ReLU left its He draw, where Sequential(...) of the layers that remain draws the other."""
+    def made(*layers):  # fresh layers, seeded each: the constructor's draws are those to compare with
+        kinds = {"L1": lambda: cr.Linear(3, 4, seed=1), "L2": lambda: cr.Linear(4, 2, seed=2),
+                 "L3": lambda: cr.Linear(4, 4, seed=3), "relu": cr.ReLU, "sigmoid": cr.Sigmoid}
+        return cr.Sequential(*(kinds[layer]() for layer in layers))
+
+    def check(model, *layers):
+        built = made(*layers)
+        assert [type(layer) for layer in model.layers] == [type(layer) for layer in built.layers]
+        for layer, expected in zip(model.layers, built.layers):
+            if isinstance(layer, cr.Linear):
+                assert layer.auto_init == expected.auto_init
+                np.testing.assert_array_equal(layer.own_params["W"], expected.own_params["W"])
+
+    model = made("L1", "sigmoid", "L2")
+    model[1] = cr.ReLU()
+    check(model, "L1", "relu", "L2")
+    model[1] = cr.Sigmoid()
+    check(model, "L1", "sigmoid", "L2")
+    model = made("L1", "sigmoid", "sigmoid", "relu")
+    model[2] = cr.Linear(4, 4, seed=3)  # a Linear put in takes what follows it too
+    check(model, "L1", "sigmoid", "L3", "relu")
+    for layers, index, remaining in [(("L1", "relu", "L2"), 1, ("L1", "L2")),
+                                     (("L1", "relu", "relu", "L2"), slice(1, 3), ("L1", "L2")),
+                                     (("L1", "relu", "L3", "relu"), -1, ("L1", "relu", "L3"))]:  # L3 now last
+        model = made(*layers)
+        del model[index]
+        check(model, *remaining)
+    # Weights that are not the layer's to redraw stay: run forward, in another model too, in a slice's original
+    ran = made("L1", "sigmoid")
+    ran(np.ones((1, 3)))
+    shared = made("L1", "sigmoid")
+    cr.Sequential(shared[0])
+    original = made("L1", "sigmoid", "L2")
+    for model in (ran, shared, original[:2]):
+        glorot = model[0].own_params["W"].copy()
+        model[1] = cr.ReLU()
+        np.testing.assert_array_equal(model[0].own_params["W"], glorot)
+    assert isinstance(original[1], cr.Sigmoid)
+    ran = made("L1", "relu", "L2")
+    ran(np.ones((1, 3)))
+    he = ran[0].own_params["W"].copy()
+    del ran[1]
+    np.testing.assert_array_equal(ran[0].own_params["W"], he)
+
+
 @pytest.mark.parametrize("add, error, message, layers", [
     (lambda model: model.append(model[0]), cr.HyperparameterError, "layer '3' is the same object as layer '0'", 3),
     (lambda model: model.append(cr.ReLU), cr.HyperparameterError,

@@ -80,7 +80,8 @@ class Linear(Layer):
         if not (isinstance(init, str) and init == "auto"):  # an array compared with "auto" has no one truth value
             get_initializer(init)  # reject an unknown name now, not at the first draw
         self.init = str(init)  # a numpy.str_ as the plain name, as repr and model files show it
-        self.auto_init = "glorot_uniform"  # what "auto" means here; a Sequential may change it
+        # What "auto" means here: Glorot with nothing after it (a Layer's preferred_init); a Sequential may change it
+        self.auto_init = Layer.preferred_init
         dtype = as_float_dtype(dtype)
         try:
             self.own_params = {"W": numpy.zeros((self.n_in, self.n_out), dtype=dtype),

@@ -255,15 +255,17 @@ class Sequential(Layer):
         return index
 
     def __setitem__(self, index, layer: Layer) -> None:
-        """``model[i] = layer`` puts ``layer`` in place of layer i (PyTorch's way to swap a head),
-        as it is: nothing is redrawn. ``layer`` must be a chainrule Layer not already in this
-        model (HyperparameterError, and the model is left as it was); ``i`` an int."""
+        """``model[i] = layer`` puts ``layer`` in place of layer i (PyTorch's way to swap a head).
+        ``layer`` must be a chainrule Layer not already in this model (HyperparameterError, and the model is
+        left as it was); ``i`` an int. The "auto" Linear layers now followed by another layer take the
+        initializer of what follows them, as in ``Sequential(...)`` (see :meth:`_settle_auto_init`)."""
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
             raise HyperparameterError(f"Sequential index: expected an int, got {type(index).__name__}")
         if not isinstance(layer, Layer):
             raise HyperparameterError(f"Sequential[{index}]: expected a chainrule Layer, got {not_a_layer(layer)}")
         check_initialized(layer, f"Sequential[{index}]")
         replaced = self.layers[self._in_range(index)]
+        before = self._next_layers()
         self.layers[index] = layer  # renamed, and counted for what is cached about frozen layers (LayerList)
         try:
             check_each_layer_once(list(self.walk()))
@@ -271,12 +273,17 @@ class Sequential(Layer):
             self.layers[index] = replaced
             raise
         adopt(layer)
+        self._settle_auto_init(before)
 
     def __delitem__(self, index) -> None:
-        """``del model[i]`` (or a slice) removes layers, as PyTorch's ``nn.Sequential`` does."""
+        """``del model[i]`` (or a slice) removes layers, as PyTorch's ``nn.Sequential`` does. The "auto"
+        Linear layers now followed by another layer, or by none, take the initializer of what follows them,
+        as in ``Sequential(...)`` (see :meth:`_settle_auto_init`)."""
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer, slice)):
             raise HyperparameterError(f"Sequential index: expected an int or a slice, got {type(index).__name__}")
+        before = self._next_layers()
         del self.layers[index if isinstance(index, slice) else self._in_range(index)]  # renamed (LayerList)
+        self._settle_auto_init(before)
 
     def append(self, layer: Layer) -> "Sequential":
         """``model.append(layer)`` adds ``layer`` after the last layer and returns the model, as PyTorch's
@@ -296,7 +303,7 @@ class Sequential(Layer):
         ("2" becomes "3"). ``layer`` must be a chainrule Layer set up by ``Layer.__init__`` and not already in
         this model (HyperparameterError, and the model is left as it was), ``i`` an int from ``-len(model)``
         to ``len(model)`` (IndexError otherwise). The "auto" Linear layers beside it take the initializer of what
-        follows them, as in ``Sequential(...)`` (see :meth:`_settle_auto_init_around`)."""
+        follows them, as in ``Sequential(...)`` (see :meth:`_settle_auto_init`)."""
         if isinstance(index, bool) or not isinstance(index, (int, numpy.integer)):
             raise HyperparameterError(f"Sequential index: expected an int, got {type(index).__name__}")
         if not -len(self.layers) <= index <= len(self.layers):
@@ -306,6 +313,7 @@ class Sequential(Layer):
             raise HyperparameterError(f"Sequential: a layer added must be a chainrule Layer, got {not_a_layer(layer)}")
         check_initialized(layer, "Sequential: the layer added")
         position = index if index >= 0 else len(self.layers) + index
+        before = self._next_layers()
         self.layers.insert(position, layer)  # renamed, and counted for what is cached about frozen layers
         try:
             check_each_layer_once(list(self.walk()))
@@ -313,23 +321,39 @@ class Sequential(Layer):
             del self.layers[position]
             raise
         adopt(layer)
-        self._settle_auto_init_around(layer)
+        self._settle_auto_init(before)
         return self
 
-    def _settle_auto_init_around(self, added: Layer) -> None:
-        """Give the "auto" Linear layers on either side of ``added`` the initializer of the layer that now follows
-        them, as ``Sequential(...)`` does for its layers: ``Sequential(seed=0).append(Linear(3, 4, seed=1))
-        .append(ReLU())`` holds He weights, those of ``Sequential(Linear(3, 4, seed=1), ReLU())``. Only a Linear
-        in no other model, still holding its initial draw and not yet run forward, is redrawn (``use_auto_init``);
-        the layers after the last of a block nested in another model are not seen from here. A slice
-        (``model[:k]``) holds its layers without taking them in, so that they stay the model's: it redraws none."""
+    def _next_layers(self) -> dict[int, tuple[Layer, Layer | None]]:
+        """``{id(layer): (layer, the layer data passes through next, None after the last)}`` for the layers of
+        :func:`_in_data_order`: taken before ``layers`` changes, it tells :meth:`_settle_auto_init` which layers
+        the change put before another one (holding the layers keeps their ids unique meanwhile)."""
+        order = [layer for layer, _ in _in_data_order(self)]
+        return {id(layer): (layer, following) for layer, following in zip(order, order[1:] + [None])}
+
+    def _settle_auto_init(self, before: dict[int, tuple[Layer, Layer | None]]) -> None:
+        """After ``insert``, ``model[i] = layer`` or ``del model[i]``: give each "auto" Linear that now precedes
+        another layer than it did (``before``: :meth:`_next_layers` before the change), a Linear added included,
+        the initializer of the layer that follows it, as ``Sequential(...)`` does for its layers:
+        ``Sequential(seed=0).append(Linear(3, 4, seed=1)).append(ReLU())`` holds He weights, those of
+        ``Sequential(Linear(3, 4, seed=1), ReLU())``, and so does ``model[1] = ReLU()`` in place of a Sigmoid.
+        One now last takes what a Linear takes with nothing after it (``Layer.preferred_init``, Glorot), in a
+        model inside no other one: the layers after the last of a block nested in another model are not seen
+        from here. Only a Linear in no other model, still holding its initial draw and not yet run forward, is
+        redrawn (``use_auto_init``). A slice (``model[:k]``) holds its layers without taking them in, so that
+        they stay the model's: it redraws none."""
         if not self.renames_layers:
             return
-        leaves = {id(leaf) for leaf, _ in _in_data_order(added)} if isinstance(added, Sequential) else {id(added)}
         order = _in_data_order(self, held=1)
-        for (layer, own), (following, _) in zip(order, order[1:]):
-            if own and isinstance(layer, Linear) and (id(layer) in leaves or id(following) in leaves):
+        nexts = [following for following, _ in order[1:]] + [None]
+        for (layer, own), following in zip(order, nexts):
+            was = before.get(id(layer))  # None for a layer added
+            if not (own and isinstance(layer, Linear)) or (was is not None and was[1] is following):
+                continue
+            if following is not None:
                 layer.use_auto_init(following.preferred_init)
+            elif adoptions(self) == 0:
+                layer.use_auto_init(Layer.preferred_init)
 
     def __repr__(self) -> str:
         if not self.layers:  # not "Sequential(\n\n)", which a summary's row cut to "Sequential("
@@ -362,7 +386,8 @@ def _in_data_order(model: Sequential, held: int = 0) -> list[tuple[Layer, bool]]
     follow nothing here. ``own`` is True for a layer in no model but this one: one of its
     layers not taken in before, or inside such a block, where only the block holds it. Only
     such a Linear may take its "auto" initializer (and be redrawn) from what follows it. ``held``: the models
-    that have taken the model's own layers in already (1 once ``model`` has: ``Sequential.insert``).
+    that have taken the model's own layers in already (1 once ``model`` has: after ``insert``, ``model[i] = layer``
+    or ``del model[i]``).
     """
     order = []
     pending = [(layer, adoptions(layer) <= held) for layer in reversed(model.layers)]
