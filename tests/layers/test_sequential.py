@@ -608,6 +608,22 @@ def test_a_block_given_none_by_the_layer_below_it_names_that_layer():
         model(np.ones((4, 3)))
 
 
+@pytest.mark.parametrize("make, name, got", [
+    (lambda: cr.Sequential(cr.Linear(3, 3), ForgotReturn(), seed=0), "layer '1' (ForgotReturn)", "None"),
+    (lambda: cr.Sequential(cr.Linear(3, 3), cr.Sequential(cr.Tanh(), ForgotReturn()), seed=0),
+     "layer '1.1' (ForgotReturn)", "None"),
+    (lambda: cr.Sequential(cr.Linear(3, 3), ReturnsTuple(), seed=0), "layer '1' (ReturnsTuple)", "tuple"),
+    (ForgotReturn, "ForgotReturn", "None"),
+])
+def test_the_last_layers_forward_that_returned_no_array_is_named_by_the_models_call(make, name, got):
+    """model(X) returned None (or the tuple) without a word where the last layer's forward forgot its return;
+    cr.predict and cr.fit named that layer, and so does model(X) now (a layer called on its own too)."""
+    hint = r" \(did it forget its return\?\)" if got == "None" else ""
+    with pytest.raises(cr.DTypeError, match=rf"^{re.escape(name)}: forward returned {got}; a layer's forward returns "
+                                            rf"an array \(n_samples, n_outputs\) in its input's dtype{hint}$"):
+        make()(np.ones((4, 3)))
+
+
 def test_forward_given_a_list_says_that_it_converts_nothing():
     with pytest.raises(cr.DTypeError, match=r"^layer '0' \(Linear\): forward takes an array in the model's dtype "
                                             r"and converts nothing; got list: call the model, model\(X\), which "

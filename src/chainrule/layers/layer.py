@@ -295,7 +295,9 @@ class Layer:
         where ``forward``'s is a buffer that the next call overwrites.
 
         Raises ShapeError for X that is not a rectangular 2-d array of the layer's width,
-        DTypeError for non-numbers and NonFiniteError for NaN or Inf.
+        DTypeError for non-numbers and NonFiniteError for NaN or Inf, and DTypeError naming the layer
+        whose forward returned no array (None where a forward of one's own forgot its ``return``; in a
+        Sequential its last layer, inside out: the layers below it are named by the layer they feed).
         """
         self.refresh_paths()
         dtype, device, _ = self.parameter_facts()
@@ -304,12 +306,19 @@ class Layer:
             dtype = kind if kind.name in ("float32", "float64") else numpy.float32
         X = to_device(as_matrix(X, dtype, name=f"X (input of {self.describe()})"), device)
         Y = self.forward(X)
+        if not hasattr(Y, "ndim"):  # once per call, after the whole forward pass (cr.fit and cr.predict check too)
+            raise returned_no_array(self.returning_layer(), Y)
         # A network that passes its input through (Identity, an empty Sequential) still answers a new
         # array: X may be the caller's own, which the caller may change in place. So does one called
         # inside ``reusing_buffers`` (a callback of fit), whose output is a buffer the next call overwrites.
         return Y.copy() if Y is X or self.reuse_buffers else Y
 
     # -- structure -------------------------------------------------------------------------
+    def returning_layer(self) -> "Layer":
+        """The layer whose forward returns this layer's output, as error messages name it: this one (a
+        Sequential's last layer, inside out through nested Sequentials)."""
+        return self
+
     def walk(self, prefix: str = ""):
         """Yield (path prefix, layer) for this layer and every layer inside it, in order (each
         layer, then the layers inside it). A loop over a stack rather than nested generators,
@@ -620,6 +629,15 @@ class SetByLayerInit:
 for _name in sorted(SET_BY_LAYER_INIT):
     setattr(Layer, _name, SetByLayerInit(_name))
 del _name
+
+
+def returned_no_array(layer: Layer, Y) -> DTypeError:
+    """The error for ``layer``, whose forward returned ``Y``, no array: None where a forward of one's own
+    forgot its ``return``, or a list or a tuple."""
+    got = "None" if Y is None else type(Y).__name__
+    hint = " (did it forget its return?)" if Y is None else ""
+    return DTypeError(f"{layer.describe()}: forward returned {got}; a layer's forward returns an array "
+                      f"(n_samples, n_outputs) in its input's dtype{hint}")
 
 
 def _input_dtype(X) -> numpy.dtype:

@@ -165,12 +165,18 @@ class Sequential(Layer):
         if index == 0:
             return DTypeError(f"{layer.describe()}: forward takes an array in the model's dtype and converts nothing; "
                               f"got {got}: call the model, model(X), which converts")
-        culprit = self.layers[index - 1]
-        while isinstance(culprit, Sequential) and culprit.layers:
-            culprit = culprit.layers[-1]
+        culprit = self.layers[index - 1].returning_layer()
         hint = " (did it forget its return?)" if X is None else ""
         return DTypeError(f"{culprit.describe()}: forward returned {got}, which {layer.describe()} cannot take; a "
                           f"layer's forward returns an array (n_samples, n_outputs) in its input's dtype{hint}")
+
+    def returning_layer(self) -> Layer:
+        """The layer whose forward returns the model's output: its last layer, inside out through nested
+        Sequentials (a loop: check_each_layer_once has bounded the depth); the model itself when it has none."""
+        layer = self
+        while isinstance(layer, Sequential) and layer.layers:
+            layer = layer.layers[-1]
+        return layer
 
     def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
         """From dY = ∂L/∂h⁽ᴸ⁾, each layer in reverse fills its ∂L/∂θ and turns ∂L/∂h⁽ˡ⁾ into
@@ -197,9 +203,7 @@ class Sequential(Layer):
         down; so does a custom forward's that returned another dtype than its input's, float64 for
         float32, as its backward then does)."""
         above = index + 1
-        receiver = self.layers[index]  # the layer that first reads dY: a block's last layer, inside out
-        while isinstance(receiver, Sequential) and receiver.layers:
-            receiver = receiver.layers[-1]
+        receiver = self.layers[index].returning_layer()  # the layer that first reads dY: a block's last, inside out
         if above < len(self.layers) and str(error).startswith(f"{receiver.describe()}: dY must have"):
             culprit = self.layers[above].describe()
             if isinstance(error, ShapeError):
