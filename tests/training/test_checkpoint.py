@@ -19,7 +19,8 @@ from sklearn.datasets import load_iris
 import chainrule as cr
 from chainrule.errors import ModelFileError
 from chainrule.io import read
-from chainrule.training.checkpoint import STATE_NESTING, load_checkpoint, save_checkpoint
+from chainrule.training.checkpoint import (STATE_NESTING, CheckpointFile, load_checkpoint, read_checkpoint,
+                                           save_checkpoint)
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 
@@ -168,6 +169,56 @@ def test_a_callback_of_ones_own_may_resume_under_another_name(tmp_path):
     history = cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=2, validation=0.2, resume=path, verbose=0,
                      callbacks=[Renamed(), cr.EarlyStopping()])
     assert history.epochs == 2
+
+
+class MyStopping(cr.EarlyStopping):
+    """A subclass of one's own of chainrule's EarlyStopping: its state is EarlyStopping's."""
+
+
+def sent_by_rank_0(path):
+    """The checkpoint at ``path`` as every rank of a distributed run holds it: the bytes rank 0 read and sent."""
+    checkpoint = read_checkpoint(path)
+    return CheckpointFile(checkpoint.path, *checkpoint.take_contents(), sent=True)
+
+
+def stopped_run(path, callbacks, resume=None, epochs=3):
+    return cr.fit(cr.mlp([4, 3], seed=0), X_IRIS, Y_IRIS, epochs=epochs, validation=0.2, checkpoint=path,
+                  resume=resume, callbacks=callbacks, verbose=0)
+
+
+@pytest.mark.parametrize("saved, given, distributed", [
+    ([cr.EarlyStopping], [MyStopping], False), ([cr.EarlyStopping], [MyStopping], True),
+    ([Logger, cr.EarlyStopping], [Logger, MyStopping], False), ([Logger, cr.EarlyStopping], [Logger, MyStopping], True),
+    ([Logger, cr.EarlyStopping], [MyStopping], True),  # a rank without rank 0's logger
+])
+def test_a_subclass_of_a_chainrule_callback_resumes_the_state_of_its_class(tmp_path, saved, given, distributed):
+    """class MyStopping(cr.EarlyStopping) resuming an EarlyStopping's checkpoint was refused in one process (the
+    types compared by name: 'had the callbacks [EarlyStopping], this run [MyStopping]') and by a distributed run's
+    ranks ('chainrule's callbacks [EarlyStopping], this run []')."""
+    path = tmp_path / "checkpoint.safetensors"
+    saved_callbacks = [make() for make in saved]
+    stopped_run(path, saved_callbacks)
+    callbacks = [make() for make in given]
+    resume = lambda: sent_by_rank_0(path) if distributed else path  # noqa: E731
+    assert stopped_run(None, callbacks, resume=resume()).epochs == 3  # no epoch further: the state as restored
+    (state, arrays), (expected, expected_arrays) = callbacks[-1].state_dict(), saved_callbacks[-1].state_dict()
+    assert state == expected and state["best_epoch"] is not None
+    np.testing.assert_array_equal(arrays["best_theta"], expected_arrays["best_theta"])
+    assert stopped_run(None, [make() for make in given], resume=resume(), epochs=5).epochs == 5  # and it goes on
+
+
+@pytest.mark.parametrize("distributed, message", [
+    (False, "the checkpoint's run had the callbacks [MyStopping], this run [EarlyStopping]; resume with the same ones"),
+    (True, "the checkpoint's run had chainrule's callbacks [], this run [EarlyStopping]; resume with the same ones"),
+])
+def test_chainrules_callback_does_not_resume_the_state_of_a_subclass(tmp_path, distributed, message):
+    """The other way round: the checkpoint records a callback of one's own (MyStopping), whose state may hold more
+    than an EarlyStopping's or mean something else; EarlyStopping cannot tell it for its own, in either run."""
+    path = tmp_path / "checkpoint.safetensors"
+    stopped_run(path, [MyStopping()])
+    with pytest.raises(ModelFileError, match=re.escape(message)):
+        stopped_run(tmp_path / "resumed.safetensors", [cr.EarlyStopping()], epochs=5,
+                    resume=sent_by_rank_0(path) if distributed else path)
 
 
 def test_a_checkpoint_records_its_callbacks_types_and_one_without_them_still_resumes(tmp_path):

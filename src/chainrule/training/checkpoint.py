@@ -29,7 +29,7 @@ from ..losses.loss import Loss
 from ..optimizers.adam import EPS_FORMS, Adam
 from ..optimizers.saved_state import MAX_STEP_COUNT, checked_missed, checked_saved_state
 from ..optimizers.sgd import SGD
-from .callbacks import EarlyStopping
+from .callbacks import Callback, EarlyStopping
 from .history import History, checkpoint_field, checkpoint_problem, is_count, is_object
 
 FORMAT = "chainrule-checkpoint"
@@ -473,21 +473,30 @@ def _check_early_stopping_epochs(state: dict, epoch: int, index: int, path) -> N
 def _callback_type(callback) -> str:
     """The name a checkpoint records for ``callback``'s type: its module and qualified name
     ("chainrule.training.callbacks.EarlyStopping" for chainrule's own, "__main__.Logger")."""
-    return f"{type(callback).__module__}.{type(callback).__qualname__}"
+    return _type_name(type(callback))
+
+
+def _type_name(kind: type) -> str:
+    """A class's module and qualified name, as a checkpoint records a callback's type."""
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _paired_callbacks(extra: dict, states: list, callbacks: list, path) -> list:
     """``[(index of a state in the checkpoint, this run's callback that restores it), ...]``.
 
     Each callback restores the state at its own position when this run has as many callbacks
-    as the checkpoint's run. In a distributed run (``path`` a CheckpointFile that rank 0 sent),
+    as the checkpoint's run and each may restore the state recorded there (:func:`_restores`): one of
+    chainrule's own by an instance of that class, a subclass of one's own included (``class
+    MyStopping(cr.EarlyStopping)`` resumes an EarlyStopping's state, which is its own), one of one's own by a
+    callback of one's own. In a distributed run (``path`` a CheckpointFile that rank 0 sent),
     where that run's rank 0 saved its callbacks and callbacks of one's own may differ by rank
-    (a logger on rank 0 alone), their types must match too (the checkpoint's ``callback_types``);
-    on a rank where they do not, chainrule's own callbacks, which fit has compared across the
-    ranks, restore the states of the checkpoint's in order, and callbacks of one's own stay as
-    ``reset`` left them. Every rank then restores chainrule's callbacks alike, or raises the
-    same ModelFileError naming the file. Anything else (other callbacks in one process, or a
-    checkpoint written before it recorded their types) is a ModelFileError naming the file.
+    (a logger on rank 0 alone), those of one's own must have the recorded types (the checkpoint's
+    ``callback_types``); on a rank where they do not, the states of chainrule's own callbacks are restored
+    in order by this rank's instances of chainrule's callback classes (:func:`_chainrule_class`), which
+    must be of those classes, in that order, and callbacks of one's own stay as ``reset`` left them.
+    Chainrule's own, which fit has compared across the ranks, pair alike on every rank; a rank that
+    refuses stops every rank (fit resumes inside ``comm.agreeing``). Anything else (other callbacks in one
+    process, or a checkpoint written before it recorded their types) is a ModelFileError naming the file.
     """
     saved_types = extra.get("callback_types")  # absent from checkpoints written before it was saved
     if saved_types is not None and not (isinstance(saved_types, list) and len(saved_types) == len(states)
@@ -496,39 +505,56 @@ def _paired_callbacks(extra: dict, states: list, callbacks: list, path) -> list:
                              f"names, got {quoted(saved_types)}")
     types = [_callback_type(callback) for callback in callbacks]
     distributed = isinstance(path, CheckpointFile) and path.sent
-    if not distributed and saved_types is not None and not _same_callbacks(saved_types, types):
+    positional = len(states) == len(callbacks) and (saved_types is None or all(
+        _restores(callback, saved, distributed) for saved, callback in zip(saved_types, callbacks)))
+    if positional:
+        return list(enumerate(callbacks))
+    if not distributed and saved_types is not None:
         counts = f"the checkpoint has {len(states)} callbacks, this run {len(callbacks)}: " if len(states) != len(
             callbacks) else ""
         raise ModelFileError(f"{path}: {counts}the checkpoint's run had the callbacks {_short_names(saved_types)}, "
                              f"this run {_short_names(types)}; resume with the same ones, in the same order (each "
                              f"restores the state saved at its position)")
-    if len(states) == len(callbacks) and not (distributed and saved_types not in (None, types)):
-        return list(enumerate(callbacks))
     if not distributed or saved_types is None:
         raise ModelFileError(f"{path}: the checkpoint has {len(states)} callbacks, this run {len(callbacks)}")
     saved_chainrules = [index for index, name in enumerate(saved_types) if _is_chainrules(name)]
-    chainrules = [index for index, name in enumerate(types) if _is_chainrules(name)]
-    if [saved_types[index] for index in saved_chainrules] != [types[index] for index in chainrules]:
+    chainrules = [callback for callback in callbacks if _chainrule_class(callback) is not None]
+    if [saved_types[index] for index in saved_chainrules] != [_chainrule_class(callback) for callback in chainrules]:
         raise ModelFileError(
             f"{path}: the checkpoint's run had chainrule's callbacks "
             f"{_short_names(saved_types[index] for index in saved_chainrules)}, this run "
-            f"{_short_names(types[index] for index in chainrules)}; resume with the same ones, in order"
+            f"{_short_names(_callback_type(callback) for callback in chainrules)}; resume with the same ones, in order"
         )
-    return [(saved, callbacks[index]) for saved, index in zip(saved_chainrules, chainrules)]
+    return list(zip(saved_chainrules, chainrules))
 
 
-def _same_callbacks(saved_types: list, types: list) -> bool:
-    """Whether this run's callbacks, by their recorded ``types``, can restore the states of the checkpoint's
-    (``saved_types``) in one process: as many, and chainrule's own at the same positions (an EarlyStopping given
-    a callback of one's own's state, or the other way round, failed on a field of it, "not a state of
-    EarlyStopping (KeyError: 'monitor')"). Callbacks of one's own may have other names than their run's (a class
-    renamed, or defined in another module): their own ``load_state_dict`` takes the state or refuses it."""
-    return len(saved_types) == len(types) and all(
-        saved == name for saved, name in zip(saved_types, types) if _is_chainrules(saved) or _is_chainrules(name))
+def _restores(callback, saved: str, distributed: bool) -> bool:
+    """Whether ``callback`` may restore the state a checkpoint recorded for a callback of the type ``saved``.
+
+    One of chainrule's own: an instance of that class (:func:`_chainrule_class`), whose state is that class's
+    (``MyStopping(cr.EarlyStopping)`` resumes an EarlyStopping's; a callback of one's own given an EarlyStopping's
+    state, or the other way round, failed on a field of it, "not a state of EarlyStopping (KeyError: 'monitor')").
+    One of one's own: not one of chainrule's own classes, which cannot tell a subclass's state for theirs (an
+    EarlyStopping resumes no MyStopping's); in one process any other, since a class of one's own may have been
+    renamed or defined in another module, and its ``load_state_dict`` takes the state or refuses it; in a
+    distributed run the same type, since ranks may have different ones (see :func:`_paired_callbacks`)."""
+    if _is_chainrules(saved):
+        return _chainrule_class(callback) == saved
+    return _callback_type(callback) == saved if distributed else not _is_chainrules(_callback_type(callback))
+
+
+def _chainrule_class(callback) -> str | None:
+    """The recorded type of the chainrule callback class whose state ``callback`` keeps: its own type when that
+    is chainrule's, else the nearest of chainrule's classes it derives from (EarlyStopping for ``class
+    MyStopping(cr.EarlyStopping)``), but Callback, from which every callback of one's own derives with a state of
+    its own: None for those."""
+    kind = next((kind for kind in type(callback).__mro__ if _is_chainrules(kind.__module__)), None)
+    return None if kind is None or (kind is Callback and type(callback) is not Callback) else _type_name(kind)
 
 
 def _is_chainrules(type_name: str) -> bool:
-    """Whether a recorded callback type is one of chainrule's own (as the ranks' fingerprints tell them)."""
+    """Whether a recorded callback type (or a module's name) is one of chainrule's own (as the ranks'
+    fingerprints tell them)."""
     return type_name.split(".")[0] == "chainrule"
 
 
