@@ -345,7 +345,6 @@ def test_missing_keys_are_shown_beside_the_keys_the_state_dict_holds_instead():
         from_state_dict(named, model)
 
 
-
 @pytest.mark.parametrize("prefix", ["net.", "module.", "_orig_mod.encoder."])
 def test_keys_under_one_common_prefix_are_refused_with_the_line_that_strips_it(prefix):
     """'net.0.weight' (a torch model wrapped in another module) or DataParallel's 'module.0.weight' listed both key
@@ -366,6 +365,10 @@ def test_keys_under_one_common_prefix_are_refused_with_the_line_that_strips_it(p
     ["net.0.weight", "net.0.bias", "net.2.weight", "other.2.bias"],  # two prefixes
     ["net.0.weight", "net.0.bias", "net.2.weight", "net.extra"],  # a key that is none of the model's
     ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],  # named children: no prefix makes the model's keys
+    # '1' before the model's keys: indices 10 and 12 of a larger Sequential, not a module wrapped in another
+    ["10.weight", "10.bias", "12.weight", "12.bias"],
+    # the first layer under 'net.': stripped, the model's 2.weight and 2.bias are missing still
+    ["net.0.weight", "net.0.bias"],
 ])
 def test_keys_that_no_one_prefix_makes_the_models_are_refused_without_that_advice(keys):
     model = cr.mlp([3, 4, 2], seed=0)
@@ -379,6 +382,7 @@ def test_a_lone_layers_keys_under_a_prefix_are_told_the_whole_prefix():
     wrapped = {"net.0." + key: array for key, array in to_state_dict(model).items()}
     with pytest.raises(ShapeError, match=re.escape("{k.removeprefix('net.0.'): v for k, v in sd.items()}")):
         from_state_dict(wrapped, model)
+
 
 def test_the_keys_a_state_dict_holds_instead_are_listed_quoted_and_cut():
     """A key holding ', ' read as two, and a state dict of a large module was listed whole."""

@@ -88,8 +88,8 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
     Every entry is checked before any is written, so a bad state dict leaves ``model`` as
     it was: ShapeError for a missing, unexpected or wrongly shaped key, DTypeError for
     values that are not real numbers, NonFiniteError for NaN or Inf, including a finite
-    value that overflows the model's dtype (1e300 into float32). When every key is one of the
-    model's after one prefix ('net.0.weight' of a torch module wrapped in another, DataParallel's
+    value that overflows the model's dtype (1e300 into float32). When the keys are the model's
+    after one prefix ('net.0.weight' of a torch module wrapped in another, DataParallel's
     'module.0.weight'), the ShapeError names the prefix and the line that strips it.
 
     Examples
@@ -143,31 +143,34 @@ def from_state_dict(state_dict: Mapping, model: Layer) -> Layer:
     return model
 
 
-
 def _strip_advice(state_dict: Mapping, layout: dict) -> str:
-    """What to do, for a message, when every key of ``state_dict`` is a key of ``layout`` with one prefix in front
+    """What to do, for a message, when the keys of ``state_dict`` are those of ``layout`` with one prefix in front
     (see :func:`_common_prefix`); "" otherwise."""
     prefix = _common_prefix(list(state_dict), layout)
     if prefix is None:
         return ""
     shown = quoted(prefix, PREFIX_QUOTE_LIMIT)
     return (f"; every key of the state dict is one of the model's after the prefix {shown} (a torch module wrapped "
-            f"in another, or DataParallel's 'module.'): strip it, {{k.removeprefix({shown}): v for k, v in sd.items()}}")
+            f"in another, or DataParallel's 'module.'): strip it, "
+            f"{{k.removeprefix({shown}): v for k, v in sd.items()}}")
 
 
 def _common_prefix(keys: list, layout: dict) -> str | None:
-    """The one prefix that every key of ``keys`` has in front of a key of ``layout`` ('net.' of 'net.0.weight', where
-    a torch model was wrapped in another module; 'module.' from DataParallel), or None when there is none.
+    """The one prefix that makes ``keys`` the keys of ``layout`` ('net.' of 'net.0.weight', where a torch model was
+    wrapped in another module; 'module.' from DataParallel), or None when there is none.
 
     The first key fixes the candidates (itself less the end that is a key of ``layout``), the shortest prefix first;
-    a candidate holds when every key is a str that is it followed by a key of ``layout``.
+    a candidate holds when it is a module path, ending in '.' as torch joins names ('1' before '0.weight' is the
+    index 10 of a larger Sequential, no prefix), and every key is a str that is it followed by a key of ``layout``,
+    each key of ``layout`` once: stripped, the state dict loads as far as its keys go (one that holds only some of
+    the model's layers under the prefix would be missing the others still).
     """
-    if not keys or not all(isinstance(key, str) for key in keys):
+    if len(keys) != len(layout) or not all(isinstance(key, str) for key in keys):
         return None
     candidates = sorted((keys[0][:-len(key)] for key in layout if len(keys[0]) > len(key) and keys[0].endswith(key)),
                         key=len)
     for prefix in candidates:
-        if all(key.startswith(prefix) and key[len(prefix):] in layout for key in keys):
+        if prefix.endswith(".") and all(key.startswith(prefix) and key[len(prefix):] in layout for key in keys):
             return prefix
     return None
 
