@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import itertools
 import math
 import os
 import sys
@@ -609,11 +610,17 @@ def comma_number_classes_hint(config: TrainConfig, data) -> str | None:
     if config.loss != "auto" or data.task != "classification":
         return None
     commas = comma_number_labels(data)
-    labels = [y for y in (data.y_train, data.y_test) if y is not None]
-    if not commas or not all(comma_number_advice(str(label)) for y in labels for label in numpy.unique(y)):
+    if not commas:  # the first label tells, before every label is looked at
+        return None
+    # Each value once (numpy.unique of the training labels was taken twice). Measured on 2 shared cores, a CSV label
+    # column of 10**6 rows: 1,000 distinct values, 0.1 s; 10**6 distinct, 3 to 4 s (numpy.unique 1.4 s, the advice
+    # 2.4 s), reading the file 6 s.
+    classes = numpy.unique(data.y_train)
+    tested = numpy.unique(data.y_test) if data.y_test is not None else ()
+    if not all(comma_number_advice(str(label)) for label in itertools.chain(classes, tested)):
         return None
     return (f"hint: {data.name}: every label of column {quoted(data.label_name)} looks like a number written with "
-            f"commas, read as text, so --loss auto trains {len(numpy.unique(data.y_train))} classes, one per value; "
+            f"commas, read as text, so --loss auto trains {len(classes)} classes, one per value; "
             f"for values to regress on: {commas}")
 
 
