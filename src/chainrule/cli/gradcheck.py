@@ -13,7 +13,8 @@ The network's biases are 0, as train's are, so some ReLU inputs sit at (or withi
 kink, where a correct backward can be off by up to 1: the verdict leaves the elements at kinks out.
 --samples may not exceed the training rows. --eps is a number in (0, 1), every refusal of it worded so:
 ``--eps: expected a number in (0, 1), got 'x'`` as ``... got 0.0`` or ``... got 2.0`` (a step of 1 or more
-makes every element look like a kink).
+makes every element look like a kink); NaN and infinity excepted, refused by the parser as for every option taking
+a real number: ``--eps: expected a finite number, got nan``.
 ``--json`` prints, per array, the error, the elements checked, those at kinks of the loss, the
 error away from them and the rounding bound relative to the largest gradient (null for an array
 whose gradients are all exactly 0: infinite; 1 or more means the gradient is within rounding of 0), the notes of the
@@ -128,8 +129,8 @@ def _check_eps(eps: float) -> None:
     """HyperparameterError naming --eps unless it is in (0, 1), in the words of its parser's refusal of a value that
     is no number (:data:`EPS`). They were three: "a number > 0" for 0, "a step below 1" for 1 (the words of
     :func:`chainrule.gradcheck`), "a finite real number" for nan; and the parser's "a number > 0 and below 1".
-    NaN and infinity are refused before, by the parser (or a config file's check), as for every option taking a
-    real number: "--eps: expected a finite number, got nan"."""
+    NaN and infinity are refused before, by the parser, as for every option taking a real number (--eps is no key
+    of a config file): "--eps: expected a finite number, got nan"."""
     if not 0 < eps < 1:  # nan too
         why = ""
         if 1 <= eps < float("inf"):  # every element would look like a kink, and a wrong backward pass

@@ -4,7 +4,7 @@ Figures are drawn on a :class:`matplotlib.figure.Figure` with the Agg canvas, ne
 ``pyplot``, so no global plotting state is touched and no display is needed. The suffix of
 the path picks the format: ``.png``, ``.pdf``, ``.svg``, ``.eps``, ``.jpg`` or ``.jpeg``
 (in any case), PNG when there is none (``/dev/stdout``); any other suffix is a
-:class:`~chainrule.errors.DataError`. Each image is rendered in memory first and then
+:class:`~chainrule.errors.HyperparameterError` naming ``path``. Each image is rendered in memory first and then
 written atomically: the file is complete or absent.
 
 Epochs: every curve is drawn against the epochs it was recorded at. :class:`History` keeps
