@@ -530,7 +530,6 @@ def test_every_option_taking_a_number_is_in_the_list_above_and_none_has_a_bare_i
     assert not any(action.type in (int, float) for command in commands.values() for action in command._actions)
 
 
-
 def _real_number_options() -> list[tuple[str, str]]:
     """(command, option) of every option taking a real number (a Number type converting with float)."""
     commands = next(action for action in build_parser()._actions if action.dest == "command").choices
@@ -556,6 +555,7 @@ def test_every_real_number_option_refuses_nan_and_infinity_in_one_wording_naming
     code, out, err = call(capsys, command, f"{option}={text}")
     assert (code, out, err) == (2, "", f"chainrule: error: {option}: expected a finite number, got {got}\n")
     assert list(tmp_path.iterdir()) == []
+
 
 @pytest.mark.parametrize("argv, dest", [(["train", "--out=--"], "out"), (["train", "--config=--"], "config"),
                                         (["train", "--resume=--"], "resume"), (["train", "--hidden=--"], "hidden"),

@@ -287,8 +287,8 @@ def test_an_eps_figure_has_nothing_transparent_that_postscript_would_draw_opaque
 @pytest.mark.parametrize("name", ["history.gif", "history.txt"])
 def test_an_unknown_suffix_raises_naming_the_path(tmp_path, name):
     for plot in (plot_history, plot_gradient_flow, lambda history, path: compare_gradient_flow({"run": history}, path)):
-        with pytest.raises(cr.HyperparameterError, match=f"^path: .*{name}: cannot tell the image format from the suffix "
-                                               f"'{name[-4:]}'; expected one of .png, .pdf, .svg"):
+        with pytest.raises(cr.HyperparameterError, match=f"^path: .*{name}: cannot tell the image format from the "
+                                                         f"suffix '{name[-4:]}'; expected one of .png, .pdf, .svg"):
             plot(classification_history(), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
 
@@ -342,8 +342,10 @@ def test_one_epoch_has_whole_number_epoch_ticks(tmp_path, drawn):
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda path: plot_history({"loss": [1.0]}, path), cr.DataError, "history: expected a chainrule History .* got dict"),
-    (lambda path: plot_gradient_flow(None, path), cr.DataError, "history: expected a chainrule History .* got NoneType"),
+    (lambda path: plot_history({"loss": [1.0]}, path), cr.DataError,
+     "history: expected a chainrule History .* got dict"),
+    (lambda path: plot_gradient_flow(None, path), cr.DataError,
+     "history: expected a chainrule History .* got NoneType"),
     (lambda path: plot_history(classification_history(), None), cr.HyperparameterError,
      "path: expected a file name .* got NoneType"),
     (lambda path: plot_gradient_flow(classification_history(), 3), cr.HyperparameterError,

@@ -1518,7 +1518,6 @@ def test_standardize_targets_is_refused_for_classification():
         cr.fit(iris_model(), X_IRIS, Y_IRIS, epochs=1, standardize_targets=True, verbose=0)
 
 
-
 @pytest.mark.parametrize("as_given", [np.array, list, lambda y: __import__("pandas").Series(y)])
 def test_standardize_targets_on_text_targets_written_with_commas_is_told_they_are_numbers(as_given):
     """'1,000,000' targets (a CSV file read without thousands=',') said only that the loss trains for classification,
@@ -1531,6 +1530,7 @@ def test_standardize_targets_on_text_targets_written_with_commas_is_told_they_ar
             "pandas.read_csv(path, thousands=',').to_csv('converted.csv', index=False)); pass standardize_targets=None "
             "or False") + "$"):
         cr.fit(iris_model(), X_IRIS, as_given(y), epochs=1, standardize_targets=True, verbose=0)
+
 
 def test_standardize_targets_must_be_a_bool_or_none():
     with pytest.raises(cr.HyperparameterError, match="standardize_targets: expected None, True or False"):
