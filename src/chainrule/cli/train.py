@@ -51,7 +51,7 @@ import numpy
 from ..checks import (SEED_RANGE, as_float_dtype, choice, distinct_names, in_unit_interval, is_seed, positive,
                       positive_int)
 from ..data import BUILTIN_DATASETS
-from ..data.csv_file import comma_number_advice
+from ..data.csv_file import comma_number_advice, comma_number_label
 from ..data.files import load_file, spec_paths
 from ..data.load import absolute_data_spec, read_data, with_test_part
 from ..data.preprocessing import Preprocessor, standardized_targets
@@ -594,12 +594,7 @@ def comma_number_labels(data) -> str:
     """For a CSV file's text labels the first of which looks like a number written with commas ("1,000,000", read
     as text: a class), that label quoted and what :func:`~chainrule.data.csv_file.comma_number_advice` says of it
     (the number it looks like, the pandas line that converts the file); "" for any other labels."""
-    y = data.y_train
-    if y.dtype.kind in "fiub" or not y.size or not data.name.lower().endswith(".csv"):
-        return ""
-    first = str(y.flat[0])
-    advice = comma_number_advice(first)
-    return f"{quoted(first)}{advice}" if advice else ""
+    return comma_number_label(data.y_train) if data.name.lower().endswith(".csv") else ""
 
 
 def comma_number_classes_hint(config: TrainConfig, data) -> str | None:

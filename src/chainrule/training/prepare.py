@@ -23,7 +23,7 @@ import warnings
 import numpy
 
 from ..checks import as_matrix, as_real_matrix, as_sample_weights, check_finite, check_finite_as, is_bool
-from ..data.csv_file import comma_number_advice
+from ..data.csv_file import comma_number_label
 from ..data.frames import select_features
 from ..data.preprocessing import Preprocessor, check_label_kinds, check_preprocessor, standardized_targets
 from ..data.split import shuffled_split_indices, stratified_split_indices
@@ -329,12 +329,8 @@ def check_standardize_targets(standardize_targets: bool | None, loss, float_hint
 def _comma_numbers(y) -> str:
     """For text targets ``y`` the first of which looks like a number written with commas, " (y holds text: '1,000,000',
     which looks like the number 1000000 ...: convert the file, e.g. with pandas: ...)"; "" otherwise."""
-    y = numpy.asarray(y) if y is not None else numpy.empty(0)
-    if y.dtype.kind not in "USO" or not y.size or not isinstance(y.flat[0], str):
-        return ""
-    first = str(y.flat[0])  # NumPy's str_ as Python's, whose repr a message shows
-    advice = comma_number_advice(first)
-    return f" (y holds text: {quoted(first)}{advice})" if advice else ""
+    label = comma_number_label(numpy.asarray(y)) if y is not None else ""
+    return f" (y holds text: {label})" if label else ""
 
 
 def reuse_preprocessor(preprocessor: Preprocessor, X, loss, standardize: bool | None,
