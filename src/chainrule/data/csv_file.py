@@ -741,8 +741,9 @@ def comma_number_advice(cell: str) -> str:
 def comma_number_label(labels: numpy.ndarray) -> str:
     """For text labels the first of which looks like a number written with a comma ("1,000,000": a CSV file read
     without ``thousands=','`` holds it as text, a class name), that label quoted and what :func:`comma_number_advice`
-    says of it (the number it looks like, the pandas line that converts the file); "" for any other labels."""
-    if labels.dtype.kind not in "USO" or not labels.size or not isinstance(labels.flat[0], str):
+    says of it (the number it looks like, the pandas line that converts the file); "" for any other labels. Text is
+    NumPy's str (kind U), an object array's str or NumPy 2's StringDType (T): a first label that is a str."""
+    if labels.dtype.kind not in "USOT" or not labels.size or not isinstance(labels.flat[0], str):
         return ""
     first = str(labels.flat[0])  # NumPy's str_ as Python's, whose repr a message shows
     advice = comma_number_advice(first)
