@@ -30,18 +30,23 @@ CHANGES = [  # config.toml's line as edited, and what the refusal says after the
 ]
 
 
-@pytest.fixture
-def old_run(tmp_path, capsys):
-    """A run folder whose checkpoint holds no configuration, as chainrule train saved it before it stored one."""
-    folder = tmp_path / "run"
-    code, _, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", "--validation", "0.2",
-                        "--patience", "3", "--quiet", "--no-plots", "--out", folder)
+def run_without_stored_configuration(folder, capsys, *options):
+    """A run of iris trained for one epoch into ``folder`` with ``options``, its checkpoint written again without
+    its configuration, as chainrule train saved it before it stored one."""
+    code, _, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", *options, "--quiet",
+                        "--no-plots", "--out", folder)
     assert code == 0, err
     checkpoint = folder / "checkpoint.safetensors"
     model, tensors, extra = read(checkpoint)
     del model.metadata["config"]
     save(model, checkpoint, extra_tensors=tensors, extra_json=extra, seal=True)
     return folder
+
+
+@pytest.fixture
+def old_run(tmp_path, capsys):
+    """A run folder whose checkpoint holds no configuration, as chainrule train saved it before it stored one."""
+    return run_without_stored_configuration(tmp_path / "run", capsys, "--validation", "0.2", "--patience", "3")
 
 
 @pytest.mark.parametrize("line, differs", CHANGES, ids=[line.split(" = ")[0] for line, _ in CHANGES])
@@ -97,15 +102,7 @@ def test_a_config_toml_beside_an_old_checkpoint_holding_out_other_rows_names_the
 def old_run_without_validation(tmp_path, capsys):
     """As ``old_run``, of a run without a validation set: its checkpoint records no validation rows, which cr.fit
     would compare."""
-    folder = tmp_path / "run"
-    code, _, err = call(capsys, "train", "--data", "iris", "--hidden", "4", "--epochs", "1", "--quiet", "--no-plots",
-                        "--out", folder)
-    assert code == 0, err
-    checkpoint = folder / "checkpoint.safetensors"
-    model, tensors, extra = read(checkpoint)
-    del model.metadata["config"]
-    save(model, checkpoint, extra_tensors=tensors, extra_json=extra, seal=True)
-    return folder
+    return run_without_stored_configuration(tmp_path / "run", capsys)
 
 
 @pytest.mark.parametrize("run", ["old_run_without_validation", "old_run"])
