@@ -190,11 +190,13 @@ def stopped_run(path, callbacks, resume=None, epochs=3):
     ([cr.EarlyStopping], [MyStopping], False), ([cr.EarlyStopping], [MyStopping], True),
     ([Logger, cr.EarlyStopping], [Logger, MyStopping], False), ([Logger, cr.EarlyStopping], [Logger, MyStopping], True),
     ([Logger, cr.EarlyStopping], [MyStopping], True),  # a rank without rank 0's logger
+    ([Logger, MyStopping], [MyStopping], True),  # the checkpoint of a MyStopping, on a rank without the logger
 ])
 def test_a_subclass_of_a_chainrule_callback_resumes_the_state_of_its_class(tmp_path, saved, given, distributed):
     """class MyStopping(cr.EarlyStopping) resuming an EarlyStopping's checkpoint was refused in one process (the
     types compared by name: 'had the callbacks [EarlyStopping], this run [MyStopping]') and by a distributed run's
-    ranks ('chainrule's callbacks [EarlyStopping], this run []')."""
+    ranks ('chainrule's callbacks [EarlyStopping], this run []'). And a MyStopping's own checkpoint, on a rank
+    without rank 0's logger, was refused after that fix ('chainrule's callbacks [], this run [MyStopping]')."""
     path = tmp_path / "checkpoint.safetensors"
     saved_callbacks = [make() for make in saved]
     stopped_run(path, saved_callbacks)

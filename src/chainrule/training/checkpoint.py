@@ -493,7 +493,8 @@ def _paired_callbacks(extra: dict, states: list, callbacks: list, path) -> list:
     (a logger on rank 0 alone), those of one's own must have the recorded types (the checkpoint's
     ``callback_types``); on a rank where they do not, the states of chainrule's own callbacks are restored
     in order by this rank's instances of chainrule's callback classes (:func:`_chainrule_class`), which
-    must be of those classes, in that order, and callbacks of one's own stay as ``reset`` left them.
+    must be of those classes, in that order (a state recorded for a subclass of one's own, MyStopping, by a
+    MyStopping), and callbacks of one's own stay as ``reset`` left them.
     Chainrule's own, which fit has compared across the ranks, pair alike on every rank; a rank that
     refuses stops every rank (fit resumes inside ``comm.agreeing``). Anything else (other callbacks in one
     process, or a checkpoint written before it recorded their types) is a ModelFileError naming the file.
@@ -517,9 +518,13 @@ def _paired_callbacks(extra: dict, states: list, callbacks: list, path) -> list:
                              f"restores the state saved at its position)")
     if not distributed or saved_types is None:
         raise ModelFileError(f"{path}: the checkpoint has {len(states)} callbacks, this run {len(callbacks)}")
-    saved_chainrules = [index for index, name in enumerate(saved_types) if _is_chainrules(name)]
     chainrules = [callback for callback in callbacks if _chainrule_class(callback) is not None]
-    if [saved_types[index] for index in saved_chainrules] != [_chainrule_class(callback) for callback in chainrules]:
+    # The checkpoint records a subclass of one's own (MyStopping) by its own type: its states are this rank's
+    # MyStopping's to restore too, as on rank 0 (a rank without rank 0's logger resumes it, as in one process).
+    subclasses = {_callback_type(callback) for callback in chainrules}
+    saved_chainrules = [index for index, name in enumerate(saved_types) if _is_chainrules(name) or name in subclasses]
+    if len(saved_chainrules) != len(chainrules) or not all(_restores(callback, saved_types[index], distributed)
+                                                           for index, callback in zip(saved_chainrules, chainrules)):
         raise ModelFileError(
             f"{path}: the checkpoint's run had chainrule's callbacks "
             f"{_short_names(saved_types[index] for index in saved_chainrules)}, this run "
