@@ -26,8 +26,9 @@ from chainrule.io.architecture import MAX_HIDDEN_LAYERS
 from chainrule.sklearn._base import _network
 from chainrule.sklearn.classifier import _check_labels_as_given
 from chainrule.buffers import loss_buffers
-from chainrule.losses.loss import built_in_compute
-from chainrule.sklearn._loss import PENALTY_PER_BATCH_WEIGHT, HalfSquaredErrorPenaltyPerBatchWeight
+from chainrule.losses.loss import around_built_in_compute, built_in_compute
+from chainrule.sklearn._loss import (PENALTY_PER_BATCH_WEIGHT, HalfSquaredErrorPenaltyPerBatchWeight,
+                                     PenaltyPerBatchWeight)
 
 from .test_conformance import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
 
@@ -924,6 +925,32 @@ def test_the_loss_of_a_weighted_batch_writes_into_the_loops_reused_arrays(loss_c
     assert numpy.shares_memory(second, first)
     assert second_value == first_value
     assert optimizer.weight_decay == 1e-4 / 5.0
+
+
+class SmoothedMSE(cr.MSE):
+    """A loss of one's own that calls the built-in compute twice a step, holding the first ∂L/∂Y meanwhile."""
+
+    def compute(self, Y, T, weights=None):
+        value, dY = super().compute(Y, T, weights)
+        smoothed_value, smoothed_dY = super().compute(Y, T * 0.9, weights)
+        return 0.5 * (value + smoothed_value), 0.5 * (dY + smoothed_dY)
+
+
+class MarkedSmoothedMSE(SmoothedMSE):
+    compute = around_built_in_compute(lambda self, Y, T, weights=None: SmoothedMSE.compute(self, Y, T, weights))
+
+
+class WeightedSmoothedMSE(PenaltyPerBatchWeight, SmoothedMSE):
+    """The estimators' mixin in front of a loss of one's own: its marked compute calls that loss's."""
+
+
+@pytest.mark.parametrize("make", [MarkedSmoothedMSE, lambda: WeightedSmoothedMSE(cr.SGD(cr.mlp([3, 2]), 0.1), 1e-4)],
+                         ids=["marked by its own module", "behind PenaltyPerBatchWeight"])
+def test_a_compute_marked_around_built_in_compute_counts_as_built_in_only_around_a_built_in_one(make):
+    """A marked compute takes the loop's reused arrays only where it is chainrule's own and calls a built-in compute:
+    else a loss of one's own that holds a first ∂L/∂Y while it computes a second one in the same store would have it
+    overwritten. Before, the mark alone made built_in_compute true, in either case."""
+    assert not built_in_compute(make())  # what the training loop asks (Loop.reused_loss)
 
 
 def test_the_loss_refuses_a_batch_penalty_past_the_networks_dtype():

@@ -183,9 +183,22 @@ def built_in_compute(loss: Loss) -> bool:
     :func:`around_built_in_compute`): one that computes L again in float64 when it overflowed the
     outputs' dtype (see :func:`overflowed`), so that ``loss(Y, targets)`` silences NumPy's warning
     of it, and that the training loop may have write into its reused arrays, as it calls it once a
-    step (:func:`chainrule.buffers.loss_buffers`). A custom compute may do neither."""
-    compute = type(loss).compute
-    return compute.__module__.startswith(f"{__package__}.") or getattr(compute, "around_built_in_compute", False)
+    step (:func:`chainrule.buffers.loss_buffers`). A custom compute may do neither.
+
+    A marked compute counts only where it is chainrule's own and the compute it calls (the next one
+    along ``type(loss).__mro__``, its ``super().compute``) is built-in: a loss of one's own marked, or
+    behind such a mixin (``class Mine(PenaltyPerBatchWeight, MyLoss)``), may call a built-in compute
+    twice a step and hold the first ∂L/∂Y, which the loop's store would overwrite."""
+    for kind in type(loss).__mro__:
+        if "compute" not in vars(kind):
+            continue
+        compute = getattr(kind, "compute")
+        module = getattr(compute, "__module__", None) or ""
+        if module.startswith(f"{__package__}."):
+            return True
+        if not (getattr(compute, "around_built_in_compute", False) and module.split(".")[0] == "chainrule"):
+            return False
+    return False
 
 
 def around_built_in_compute(compute):
