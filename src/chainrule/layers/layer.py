@@ -631,12 +631,13 @@ for _name in sorted(SET_BY_LAYER_INIT):
 del _name
 
 
-def returned_no_array(layer: Layer, Y) -> DTypeError:
+def returned_no_array(layer: Layer, Y, taken_by: Layer | None = None) -> DTypeError:
     """The error for ``layer``, whose forward returned ``Y``, no array: None where a forward of one's own
-    forgot its ``return``, or a list or a tuple."""
+    forgot its ``return``, or a list or a tuple; ``taken_by``, the layer after it that failed on Y, if any."""
     got = "None" if Y is None else type(Y).__name__
+    failed = "" if taken_by is None else f", which {taken_by.describe()} cannot take"
     hint = " (did it forget its return?)" if Y is None else ""
-    return DTypeError(f"{layer.describe()}: forward returned {got}; a layer's forward returns an array "
+    return DTypeError(f"{layer.describe()}: forward returned {got}{failed}; a layer's forward returns an array "
                       f"(n_samples, n_outputs) in its input's dtype{hint}")
 
 

@@ -10,7 +10,7 @@ from ..backend import Array
 from ..errors import ChainruleWarning, DTypeError, HyperparameterError, ShapeError
 from ..initializers import as_generator
 from ..parameters import TrainableVersion, check_each_layer_once
-from .layer import Layer, check_initialized, not_a_layer
+from .layer import Layer, check_initialized, not_a_layer, returned_no_array
 from .layer_list import LayerAttribute, LayerList
 from .linear import Linear
 
@@ -165,10 +165,7 @@ class Sequential(Layer):
         if index == 0:
             return DTypeError(f"{layer.describe()}: forward takes an array in the model's dtype and converts nothing; "
                               f"got {got}: call the model, model(X), which converts")
-        culprit = self.layers[index - 1].returning_layer()
-        hint = " (did it forget its return?)" if X is None else ""
-        return DTypeError(f"{culprit.describe()}: forward returned {got}, which {layer.describe()} cannot take; a "
-                          f"layer's forward returns an array (n_samples, n_outputs) in its input's dtype{hint}")
+        return returned_no_array(self.layers[index - 1].returning_layer(), X, taken_by=layer)
 
     def returning_layer(self) -> Layer:
         """The layer whose forward returns the model's output: its last layer, inside out through nested
