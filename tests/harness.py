@@ -7,7 +7,8 @@ upcasts, ``traced_peak`` measures what a call allocates, and ``bound_by_permissi
 command that a file's permissions bind, also as root. ``Scale`` is a layer of a user's own,
 written as docs/design.md says, ``capture_figures`` keeps the figures the plots save and
 ``assert_tick_labels_do_not_overlap`` checks a drawn depth axis; ``assert_agrees`` compares an
-array with PyTorch's (the tests against torch). Example counts and sizes are
+array with PyTorch's (the tests against torch), ``assert_computes_into_reused_arrays`` that a loss writes into
+the training loop's reused arrays. Example counts and sizes are
 kept small (tests/conftest.py sets the hypothesis profile). Data come from ``numpy.random.default_rng(seed)``: continuous values, so a ReLU kink is
 hit with probability ~0, and the same seed always gives the same arrays.
 """
@@ -320,3 +321,18 @@ class VelocityNormSGD(cr.SGD):
         taken = super().step(**kwargs)
         self.norms.append(float(np.linalg.norm(self.state["velocity"])))
         return taken
+
+
+def assert_computes_into_reused_arrays(loss, *arguments) -> None:
+    """``loss`` counts as built-in, so the training loop lets its compute write into the loop's reused arrays
+    (chainrule.buffers): two computes of ``arguments`` (Y, T and any weights) inside ``loss_buffers(loss)`` give
+    the same L, and the second ∂L/∂Y is the first's memory."""
+    from chainrule.buffers import loss_buffers
+    from chainrule.losses.loss import built_in_compute
+
+    assert built_in_compute(loss)  # what the training loop asks (Loop.reused_loss)
+    with loss_buffers(loss):
+        first_value, first = loss.compute(*arguments)
+        second_value, second = loss.compute(*arguments)
+    assert np.shares_memory(second, first)
+    assert second_value == first_value

@@ -8,12 +8,11 @@ import numpy
 import pytest
 from sklearn.neural_network._base import binary_log_loss, log_loss
 
-from chainrule.buffers import loss_buffers
 from chainrule.layers.sigmoid import sigmoid
 from chainrule.layers.softmax import softmax
 from chainrule.losses import BinaryCrossEntropy, SoftmaxCrossEntropy
-from chainrule.losses.loss import built_in_compute
 from chainrule.sklearn._loss import ClippedBinaryCrossEntropy, ClippedSoftmaxCrossEntropy
+from tests.harness import assert_computes_into_reused_arrays
 
 
 def expected_loss(log_loss_function, T, P, weights):
@@ -92,12 +91,7 @@ def test_clipped_loss_takes_l_from_its_own_probabilities_in_the_loops_reused_arr
     Y = logits("float32", 3)
     T = numpy.eye(3, dtype="float32")[numpy.random.default_rng(1).integers(0, 3, len(Y))]
     monkeypatch.setattr(loss_class, "transform", staticmethod(probabilities_not_computed_again))
-    assert built_in_compute(loss)  # what the training loop asks (Loop.reused_loss)
-    with loss_buffers(loss):
-        first_value, first = loss.compute(Y, T)
-        second_value, second = loss.compute(Y, T)
-    assert numpy.shares_memory(second, first)
-    assert second_value == first_value
+    assert_computes_into_reused_arrays(loss, Y, T)
 
 
 @pytest.mark.parametrize("loss_class", [SoftmaxCrossEntropy, BinaryCrossEntropy])

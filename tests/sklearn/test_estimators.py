@@ -25,10 +25,10 @@ from chainrule.sklearn import MLPClassifier, MLPRegressor
 from chainrule.io.architecture import MAX_HIDDEN_LAYERS
 from chainrule.sklearn._base import _network
 from chainrule.sklearn.classifier import _check_labels_as_given
-from chainrule.buffers import loss_buffers
 from chainrule.losses.loss import around_built_in_compute, built_in_compute
 from chainrule.sklearn._loss import (PENALTY_PER_BATCH_WEIGHT, HalfSquaredErrorPenaltyPerBatchWeight,
                                      PenaltyPerBatchWeight)
+from tests.harness import assert_computes_into_reused_arrays
 
 from .test_conformance import blobs, no_convergence_warnings  # noqa: F401 (an autouse fixture, shared)
 
@@ -918,12 +918,7 @@ def test_the_loss_of_a_weighted_batch_writes_into_the_loops_reused_arrays(loss_c
     Y = network.forward(numpy.random.default_rng(0).normal(size=(5, 3)).astype(network.dtype))
     T = loss.prepare(numpy.eye(2)[[0, 1, 1, 0, 1]], 2, Y.dtype)
     weights = numpy.array([1.0, 2.0, 0.5, 0.0, 1.5])
-    assert built_in_compute(loss)  # what the training loop asks (Loop.reused_loss)
-    with loss_buffers(loss):
-        first_value, first = loss.compute(Y, T, weights)
-        second_value, second = loss.compute(Y, T, weights)
-    assert numpy.shares_memory(second, first)
-    assert second_value == first_value
+    assert_computes_into_reused_arrays(loss, Y, T, weights)
     assert optimizer.weight_decay == 1e-4 / 5.0
 
 

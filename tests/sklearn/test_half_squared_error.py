@@ -8,10 +8,9 @@ import numpy
 import pytest
 from sklearn.neural_network._base import squared_loss
 
-from chainrule.buffers import loss_buffers
 from chainrule.losses import MSE
-from chainrule.losses.loss import built_in_compute
 from chainrule.sklearn._loss import HalfSquaredError
+from tests.harness import assert_computes_into_reused_arrays
 
 
 def outputs_and_targets(dtype, n_outputs: int) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -47,12 +46,7 @@ def test_half_squared_error_writes_into_the_loops_reused_arrays():
     divided by 2K) was defined outside chainrule.losses and got new arrays at every step."""
     loss = HalfSquaredError()
     Y, T = outputs_and_targets("float32", 3)
-    assert built_in_compute(loss)  # what the training loop asks (Loop.reused_loss)
-    with loss_buffers(loss):
-        first_value, first = loss.compute(Y, T)
-        second_value, second = loss.compute(Y, T)
-    assert numpy.shares_memory(second, first)
-    assert second_value == first_value
+    assert_computes_into_reused_arrays(loss, Y, T)
 
 
 def test_halves_set_on_a_loss_object_gives_half_squared_error_and_leaves_the_class_as_it_was():
