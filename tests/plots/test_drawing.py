@@ -21,9 +21,13 @@ def test_the_suffix_names_the_image_format(path, image_format):
 
 
 def test_an_unknown_suffix_or_a_path_that_is_no_name_is_refused():
-    with pytest.raises(cr.HyperparameterError, match=r"^path: plot.gif: cannot tell the image format from the suffix "
-                                                      r"'.gif'"):
+    with pytest.raises(cr.HyperparameterError, match=r"^path: 'plot.gif': cannot tell the image format from the "
+                                                      r"suffix '.gif'"):
         _image_format("plot.gif")
+    # quoted, as paths in other messages: a newline in a name is shown as \n, and the message stays one line
+    with pytest.raises(cr.HyperparameterError, match=r"^path: 'two\\nlines.gif': cannot tell") as raised:
+        _image_format("two\nlines.gif")
+    assert "\n" not in str(raised.value)
     with pytest.raises(cr.HyperparameterError, match="path: expected a file name .* got int"):
         _image_format(3)
 

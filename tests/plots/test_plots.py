@@ -287,7 +287,7 @@ def test_an_eps_figure_has_nothing_transparent_that_postscript_would_draw_opaque
 @pytest.mark.parametrize("name", ["history.gif", "history.txt"])
 def test_an_unknown_suffix_raises_naming_the_path(tmp_path, name):
     for plot in (plot_history, plot_gradient_flow, lambda history, path: compare_gradient_flow({"run": history}, path)):
-        with pytest.raises(cr.HyperparameterError, match=f"^path: .*{name}: cannot tell the image format from the "
+        with pytest.raises(cr.HyperparameterError, match=f"^path: '.*{name}': cannot tell the image format from the "
                                                          f"suffix '{name[-4:]}'; expected one of .png, .pdf, .svg"):
             plot(classification_history(), tmp_path / name)
     assert list(tmp_path.iterdir()) == []

@@ -36,7 +36,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from ..checks import is_bool
-from ..errors import DataError, HyperparameterError, quoted
+from ..errors import PATH_QUOTE_LIMIT, DataError, HyperparameterError, quoted
 from ..io.atomic import atomic_write, check_path
 from ..optimizers.saved_state import MAX_STEP_COUNT
 from ..training.history import History
@@ -121,8 +121,9 @@ def _image_format(path) -> str:
     if not suffix:
         return "png"  # a name without a suffix, such as /dev/stdout, gets the default format
     if suffix not in SAVE_FORMATS:
-        raise HyperparameterError(f"path: {path}: cannot tell the image format from the suffix "
-                                  f"{Path(path).suffix!r}; expected one of {suffixes}, or none for PNG")
+        raise HyperparameterError(f"path: {quoted(os.fspath(path), PATH_QUOTE_LIMIT)}: cannot tell the image format "
+                                  f"from the suffix {quoted(Path(path).suffix)}; expected one of {suffixes}, or none "
+                                  f"for PNG")
     return suffix
 
 
