@@ -33,6 +33,7 @@ from .backend import Array, get_array_module
 #: (the running loop's loss, its store of that loss's arrays by name) in this thread, or None outside a loop
 LOSS_BUFFERS: contextvars.ContextVar = contextvars.ContextVar("chainrule_loss_buffers", default=None)
 
+
 def held(store: dict, name: str, shape: tuple, like: Array, dtype) -> Array:
     """The array of ``store`` under ``name`` for ``shape`` and ``dtype`` (on ``like``'s device),
     made or grown when it does not fit; a view of its first rows for a smaller last batch."""

@@ -18,6 +18,7 @@ from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflo
 #: (128 rows: 4.5 against 10.0 at 10 classes, 12.2 against 13.1 at 64, 265 against 36 at 1000).
 SHORT_ROWS = 64
 
+
 class SoftmaxCrossEntropy(Loss):
     r"""Cross-entropy :math:`-\sum_k t_k \log p_k` of :math:`p = \mathrm{softmax}(y)`, on the logits Y.
 
