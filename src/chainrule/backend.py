@@ -117,7 +117,7 @@ def matmul(A: Array, B: Array, out: Array | None = None) -> Array:
     capture).
     """
     if type(A) is numpy.ndarray:
-        try:  # no numpy.errstate around every product (0.9 µs of the 3 at batch 1), see underflowed
+        try:  # no numpy.errstate around every product (0.9 µs, docs/cpu_speed.md), see underflowed
             return _numpy_matmul(A, B, out)
         except FloatingPointError:  # under="raise" in the caller's numpy.errstate: the product again, without it
             with numpy.errstate(under="ignore"):  # A and B are intact (out is neither), an overflow still raises
@@ -170,7 +170,8 @@ def underflowed(error: FloatingPointError, out: Array) -> Array:
     raised again.
 
     The callers catch the error (``try`` costs nothing where nothing is raised) rather than enter a
-    ``numpy.errstate`` at every call (0.9 µs, a fifth of Tanh's forward and backward at batch 1).
+    ``numpy.errstate`` at every call (0.9 µs; Tanh's forward and backward at 1×256 took 4.94 µs with
+    one around the backward, 3.63 without: docs/cpu_speed.md, *Underflows under a caller's numpy.errstate*).
     NumPy raises it once every result is in ``out``, checking its flags in the order division by
     zero, overflow, underflow, invalid: an underflow's error says that neither of the first two
     raised. An invalid operation (inf · 0, inf − inf) would have left NaN in ``out``, so with a NaN

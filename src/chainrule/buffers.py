@@ -2,10 +2,9 @@
 
 A layer's outputs and temporaries (Z = X W + b, dX, an activation's Y) and a loss's (∂L/∂Y and
 the terms of L) have the same shapes at every step of ``cr.fit``. Allocated afresh, each is a
-new array per step: the memory of a step then grows with the batch and the widths, and what a
-new array costs depends on the allocator (a regression batch's metrics at 128×784, float64
-arrays of 0.8 MB: 1,892 µs made afresh, 229 µs reused; the losses' float32 arrays of those
-shapes cost the same either way: best of 15 × 50 calls, 2026-11-30).
+new array per step: the memory of a step then grows with the batch and the widths (0.4–1.6 MB
+a step in the loss, the metrics and the targets' gather with 256 outputs at batch 128, measured:
+docs/design.md, *Buffers during training*), and what a new array costs depends on the allocator.
 
 While a loop runs, :func:`held` hands out the same memory at every step; outside a loop a new
 array is made, so that what a user's call returns is theirs. Where the arrays are kept:
