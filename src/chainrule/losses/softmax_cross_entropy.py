@@ -13,9 +13,8 @@ from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflo
 
 #: Rows of fewer classes have their max and sum taken down the rows of a transposed copy, which
 #: NumPy reduces faster than short rows; from this width on, along the rows themselves. Both
-#: reductions, float32 (2026-11-30, best of 9 × 100 calls): 1024×10 13 µs through the copy against
-#: 67 along the rows, 1024×64 94 against 91, 1024×256 687 against 144, 1024×1000 1,570 against 285
-#: (128 rows: 4.5 against 10.0 at 10 classes, 12.2 against 13.1 at 64, 265 against 36 at 1000).
+#: reductions, float32 (docs/cpu_speed.md, below *Changes that measured faster*): 1024×10 13 µs
+#: through the copy against 107 along the rows, 1024×64 111 against 94, 1024×1000 2,078 against 407.
 SHORT_ROWS = 64
 
 
