@@ -8,7 +8,8 @@ from ..backend import Array, get_array_module, weighted_sum_rows
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.sigmoid import sigmoid
-from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, retried_on_underflow, weight_shares
+from .loss import (Loss, as_array, check_batch, clipped_probabilities, mean_of_large, mean_over, overflowed,
+                   retried_on_underflow, weight_shares)
 
 
 class BinaryCrossEntropy(Loss):
@@ -127,9 +128,7 @@ def clipped_binary_log_loss(T: Array, P: Array, clipped: Array, work: Array, com
     log(1 − p), as large as −36 in float64 and −16 in float32). ``clipped``, ``work`` and ``complement``,
     arrays of P's shape, take the terms; P is left as it is."""
     xp = get_array_module(P)
-    eps = P.dtype.type(numpy.finfo(P.dtype).eps)
-    xp.maximum(P, eps, out=clipped)  # clip(p) as two ufuncs: numpy.clip's checks take longer than both
-    xp.minimum(clipped, 1 - eps, out=clipped)
+    clipped_probabilities(P, clipped)  # clip(p)
     log_q = xp.log(xp.subtract(1, clipped, out=work), out=work)  # log(1 − p)
     log_q -= xp.multiply(T, log_q, out=complement)  # (1 − t) log(1 − p), exactly 0 for t = 1
     terms = xp.log(clipped, out=clipped)

@@ -8,7 +8,8 @@ from ..backend import Array, get_array_module, weighted_sum, weighted_sum_rows
 from ..checks import as_finite
 from ..errors import DTypeError, LabelError, ShapeError
 from ..layers.softmax import softmax
-from .loss import Loss, as_array, check_batch, mean_of_large, mean_over, overflowed, retried_on_underflow, weight_shares
+from .loss import (Loss, as_array, check_batch, clipped_probabilities, mean_of_large, mean_over, overflowed,
+                   retried_on_underflow, weight_shares)
 
 
 #: Rows of fewer classes have their max and sum taken down the rows of a transposed copy, which
@@ -179,14 +180,11 @@ def clipped_log_loss(T: Array, P: Array, sums: Array, work: Array, shares: Array
     with ``shares`` (w_n / Σ_m w_m), scikit-learn's ``numpy.average`` over the rows in place of 1/N. The
     (N, K) terms are written into ``work`` (the shifted logits' buffer, no longer needed); P is left as it is."""
     xp = get_array_module(P)
-    eps = P.dtype.type(numpy.finfo(P.dtype).eps)
     if T.ndim == 1:  # the N probabilities of the labels alone
         terms = P[xp.arange(len(T)), T] / sums
     else:
         terms = xp.divide(P, sums[:, None], out=work)
-    xp.maximum(terms, eps, out=terms)  # clip(p) as two ufuncs: numpy.clip's checks take longer than both
-    xp.minimum(terms, 1 - eps, out=terms)
-    xp.log(terms, out=terms)
+    xp.log(clipped_probabilities(terms, terms), out=terms)
     if T.ndim == 2:
         terms *= T  # t log clip(p): a target of 0 adds 0, log clip(p) being finite
     if shares is None:
