@@ -846,6 +846,9 @@ def test_replacing_or_deleting_a_layer_initializes_auto_linear_layers_as_the_con
     (lambda model: model.insert("0", cr.ReLU()), cr.HyperparameterError, "^Sequential index: expected an int, got str",
      3),
     (lambda model: model.extend([cr.ReLU(), "relu"]), cr.HyperparameterError, "got str", 4),  # the ReLU is added
+    (lambda model: model.extend(cr.ReLU()), cr.HyperparameterError, r"^Sequential.extend: expected an iterable of "
+     r"layers \(a list, a tuple, a Sequential\), got ReLU; add one layer with model.append\(layer\)$", 3),
+    (lambda model: model.extend(None), cr.HyperparameterError, r"^Sequential.extend: .*, got NoneType$", 3),
 ])
 def test_a_layer_refused_by_append_or_insert_leaves_the_model_as_it_was(add, error, message, layers):
     model = cr.mlp([3, 4, 2], seed=0)

@@ -293,7 +293,15 @@ class Sequential(Layer):
 
     def extend(self, layers) -> "Sequential":
         """``model.extend(layers)`` appends each of ``layers`` in turn (see :meth:`append`) and returns the
-        model, as PyTorch's ``nn.Sequential.extend``; one refused stops there, the ones before it added."""
+        model, as PyTorch's ``nn.Sequential.extend``; one refused stops there, the ones before it added.
+        ``layers`` is an iterable of layers (a list, a tuple, another Sequential): HyperparameterError
+        otherwise (a single layer is added by :meth:`append`)."""
+        try:
+            layers = iter(layers)
+        except TypeError:
+            hint = "; add one layer with model.append(layer)" if isinstance(layers, Layer) else ""
+            raise HyperparameterError(f"Sequential.extend: expected an iterable of layers (a list, a tuple, a "
+                                      f"Sequential), got {not_a_layer(layers)}{hint}") from None
         for layer in layers:
             self.append(layer)
         return self
