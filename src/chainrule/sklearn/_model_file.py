@@ -45,9 +45,8 @@ from ..io.architecture import to_config
 from ..io.versions import version_note
 from ..layers import Sequential, activation_layer
 from ..optimizers import SGD, Adam
-from ..optimizers.adam import EPS_FORMS
 from ..optimizers.epsilon import smallest_epsilon
-from ..training.checkpoint import saved_optimizer_state
+from ..training.checkpoint import saved_eps_form, saved_optimizer_state
 
 #: fitted attributes saved as plain JSON values (floats may be "inf"/"-inf"/"nan")
 ATTRIBUTES = ("n_features_in_", "n_outputs_", "n_layers_", "out_activation_", "loss_", "loss_curve_", "n_iter_",
@@ -430,13 +429,9 @@ def _restore_optimizer(estimator, tensors: dict, extra_json: dict, path):
     estimator._lr_divisions = divisions
     # Adam's ε: where the saved state's steps added it. A file written before this was saved added it to √v̂
     # (cr.Adam's default), and its partial_fit goes on so; a new fit makes a new Adam, with scikit-learn's √v.
-    form = saved.get("eps_added_to", "sqrt_v_hat")
-    if estimator.solver == "adam" and form not in EPS_FORMS:
-        raise ModelFileError(f"{path}: extra_json.optimizer.eps_added_to: expected one of "
-                             f"{', '.join(map(repr, EPS_FORMS))}, got {quoted(form, 60)}")
+    form = saved_eps_form(saved, path, "extra_json.optimizer") if estimator.solver == "adam" else None
     try:
-        optimizer = estimator._make_optimizer(float(weight_decay), resumed=True,
-                                              eps_added_to=form if estimator.solver == "adam" else None)
+        optimizer = estimator._make_optimizer(float(weight_decay), resumed=True, eps_added_to=form)
     except HyperparameterError as error:  # the schedule's rate from the saved t_ and power_t rounds to 0
         raise ModelFileError(f"{path}: sklearn.params.{error}") from None
     optimizer.load_state_dict(saved_optimizer_state(saved, tensors, optimizer, path, "extra_json.optimizer"))

@@ -672,16 +672,24 @@ def _is_validation_fingerprint(value) -> bool:
 
 def _check_eps_form(saved: dict, optimizer, path) -> None:
     """ModelFileError naming the checkpoint field ``optimizer.eps_added_to`` unless the run resumed with
-    ``optimizer`` (an Adam) adds ε where the checkpoint's run did: the field's value, or "sqrt_v_hat" for a
-    checkpoint written before Adam had the option (√v̂ + ε, the only form then)."""
-    form = saved.get("eps_added_to", "sqrt_v_hat")
-    if form not in EPS_FORMS:
-        raise ModelFileError(f"{path}: checkpoint field optimizer.eps_added_to: expected one of "
-                             f"{', '.join(map(repr, EPS_FORMS))}, got {quoted(form, 60)}")
+    ``optimizer`` (an Adam) adds ε where the checkpoint's run did (:func:`saved_eps_form`)."""
+    form = saved_eps_form(saved, path, "checkpoint field optimizer")
     if form != optimizer.eps_added_to:
         raise ModelFileError(f"{path}: checkpoint field optimizer.eps_added_to: the checkpoint's run added Adam's ε to "
                              f"{form!r}, this call's {type(optimizer).__name__} to {optimizer.eps_added_to!r}; resume "
                              f"with {type(optimizer).__name__}(model, ..., eps_added_to={form!r})")
+
+
+def saved_eps_form(saved: dict, path, where: str) -> str:
+    """Where the Adam whose state a file saved added ε (its ``eps_added_to``), checked: ``saved["eps_added_to"]``
+    (``saved`` is a JSON object of the file, which messages call ``where``), one of EPS_FORMS, else a
+    ModelFileError naming the file and the field; "sqrt_v_hat" for a file written before it was saved (√v̂ + ε,
+    cr.Adam's only form then). Checkpoints and scikit-learn estimator files both save it."""
+    form = saved.get("eps_added_to", "sqrt_v_hat")
+    if form not in EPS_FORMS:
+        raise ModelFileError(f"{path}: {where}.eps_added_to: expected one of {', '.join(map(repr, EPS_FORMS))}, "
+                             f"got {quoted(form, 60)}")
+    return form
 
 
 def saved_optimizer_state(saved: dict, tensors: dict, optimizer, path, where: str) -> dict:
