@@ -148,6 +148,18 @@ def test_eps_added_to_is_checked_fixed_shown_and_kept_by_copies(kind):
     assert pickle.loads(pickle.dumps(optimizer)).eps_added_to == "sqrt_v"
 
 
+@pytest.mark.parametrize("value, shown", [
+    (None, "None"), (1, "1"), (b"sqrt_v", "b'sqrt_v'"), (["sqrt_v"], r"\['sqrt_v'\]"),
+    # equal to a form (== is True), but not a str: held, it would be an array where the rule compares a str
+    (np.array("sqrt_v"), r"array\('sqrt_v', dtype='<U6'\)"),
+])
+def test_an_eps_added_to_that_is_not_a_form_s_str_is_refused_naming_it(value, shown):
+    with pytest.raises(cr.HyperparameterError, match=rf"^eps_added_to: expected one of 'sqrt_v_hat', 'sqrt_v' "
+                                                     rf"\(ε added to √v̂, PyTorch's, or to √v, scikit-learn's\), "
+                                                     rf"got {shown}$"):
+        cr.Adam(tiny_model(), eps_added_to=value)
+
+
 def test_an_adam_pickled_before_eps_added_to_existed_adds_eps_to_sqrt_v_hat_as_it_did():
     optimizer = cr.Adam(tiny_model(), eps_added_to="sqrt_v")
     state = optimizer.__getstate__()
