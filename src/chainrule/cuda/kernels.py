@@ -109,7 +109,7 @@ def _compiled() -> dict:
                 T correction2 = (T)(1.0 / sqrt(1.0 - pow(beta2, t)));  // 1 / √(1 − β₂ᵗ)
                 T root = eps_on_v ? (sqrt(v) + (T)hyper[4]) * correction2    // (√v + ε) / √(1 − β₂ᵗ)
                                   : sqrt(v) * correction2 + (T)hyper[4];     // √v̂ + ε
-                T step = m / root * (T)(lr / (1.0 - pow(beta1, t)));                      // η m̂ / (√v̂ + ε)
+                T step = m / root * (T)(lr / (1.0 - pow(beta1, t)));  // η m̂ / (√v̂ + ε), or ε / √(1 − β₂ᵗ) there
                 if (decoupled) step += theta * decay * (T)lr;                             // + ηλθ (AdamW)
                 theta = theta - step;
             }
