@@ -86,7 +86,8 @@ def test_clipped_loss_takes_l_from_its_own_probabilities_in_the_loops_reused_arr
     """L comes from the P that the base class's compute makes for ∂L/∂Y (no softmax or sigmoid again), and the
     compute is a built-in one, which the training loop lets write into its reused arrays: a second step's ∂L/∂Y is
     the first's memory. Before, compute called transform for a second P, and being defined outside
-    chainrule.losses it got new arrays at every step (57 µs a 200×10 softmax batch, the exact loss 25)."""
+    chainrule.losses it got new arrays at every step (60–74 µs a 200×10 softmax batch, the exact loss 25:
+    docs/cpu_speed.md)."""
     loss = loss_class()
     Y = logits("float32", 3)
     T = numpy.eye(3, dtype="float32")[numpy.random.default_rng(1).integers(0, 3, len(Y))]
