@@ -244,7 +244,7 @@ def check_holds_the_resumed_run(folder: Path, resume, resumed: ResumedConfig, ex
         return
     recorded_by, folder_id = METRICS, _recorded_run_id(folder / METRICS)
     if folder_id is None:  # a metrics.json of before run ids (the run since resumed there), or none yet
-        recorded_by, folder_id = CHECKPOINT, _checkpoint_run_id(folder / CHECKPOINT, resume)
+        recorded_by, folder_id = CHECKPOINT, _checkpoint_run_id(folder, resume)
     if folder_id is not None and isinstance(resumed_id, str):
         if folder_id != resumed_id:
             raise _another_run(folder, resume, f"{recorded_by} has run_id {quoted(folder_id)}, the checkpoint's run "
@@ -305,17 +305,24 @@ def _recorded_run_id(metrics: Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _checkpoint_run_id(own: Path, resume) -> str | None:
-    """The run id that a run folder's own checkpoint (``own``, another file than ``resume``) records in its
-    ``metadata.run_id``, read from its header; None where it records none (written before chainrule recorded
-    one), is ``resume`` itself, or cannot be read."""
+def _own_checkpoint(folder: Path, resume) -> dict | None:
+    """chainrule's document (``metadata``, ``extra_json``, ...) of the run ``folder``'s own checkpoint, read from its
+    header alone; None where it is ``resume`` itself, is missing or cannot be read: it then tells nothing."""
+    own = folder / CHECKPOINT
     try:
         if not own.is_file() or own.samefile(resume):
             return None
-        metadata = chainrule_document(read_header(own, "checkpoint")[0], own, "checkpoint")["metadata"]
+        return chainrule_document(read_header(own, "checkpoint")[0], own, "checkpoint")
     except (OSError, ModelFileError):
         return None
-    value = metadata.get("run_id")
+
+
+def _checkpoint_run_id(folder: Path, resume) -> str | None:
+    """The run id that the run ``folder``'s own checkpoint (another file than ``resume``) records in its
+    ``metadata.run_id``; None where it records none (written before chainrule recorded one), is ``resume``
+    itself, or cannot be read (:func:`_own_checkpoint`)."""
+    document = _own_checkpoint(folder, resume)
+    value = document["metadata"].get("run_id") if document is not None else None
     return value if isinstance(value, str) else None
 
 
@@ -325,13 +332,10 @@ def _check_same_first_epoch(folder: Path, resume, extra: dict, resumed: ResumedC
     ``extra_json`` ``extra``), naming too the keys in which the folder's config.toml differs from the checkpoint's
     run's configuration ``resumed`` (:func:`_differing_keys`: a sweep's ``lr``). Only the header of the folder's
     checkpoint is read; one that cannot be read, or that records no loss, tells nothing and is not compared."""
-    own = folder / CHECKPOINT
-    try:
-        if not own.is_file() or own.samefile(resume):
-            return
-        theirs = _first_epoch_loss(saved_extra(own))
-    except (OSError, ModelFileError):
+    document = _own_checkpoint(folder, resume)
+    if document is None:
         return
+    theirs = _first_epoch_loss(document["extra_json"])
     ours = _first_epoch_loss(extra)
     if theirs is not None and ours is not None and theirs != ours:
         raise _another_run(folder, resume, f"{CHECKPOINT} recorded a loss of {quoted(theirs)} in epoch 1, the "
