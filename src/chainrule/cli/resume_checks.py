@@ -169,12 +169,18 @@ def _has_early_stopping(extra: dict) -> bool | None:
 def _state_error(checkpoint: CheckpointFile, key: str, source: str | SavedConfig, differs: str) -> ConfigError:
     """The refusal of a resumed configuration (from ``source``) whose ``key`` ``differs`` from the state the
     ``checkpoint`` holds, saying which file to mend."""
+    return ConfigError(f"{value_name(key, source)}: {differs}; "
+                       f"{_not_the_runs(key, source, checkpoint, 'as the checkpoint holds it')}")
+
+
+def _not_the_runs(key: str, source: str | SavedConfig, checkpoint: CheckpointFile, as_held: str) -> str:
+    """How to mend the resumed configuration ``source`` whose ``key`` is not the run's: the checkpoint's own
+    (a SavedConfig) was altered or damaged; the config.toml beside a checkpoint holding none is another run's, or
+    edited since: set ``key`` there ``as_held`` ("as the checkpoint holds it")."""
     if isinstance(source, SavedConfig):
-        mend = "the file was altered or damaged"
-    else:
-        mend = (f"{source} is not the configuration of the run that wrote the checkpoint {checkpoint} (edited since, "
-                f"or another run's): set {key} there as the checkpoint holds it")
-    return ConfigError(f"{value_name(key, source)}: {differs}; {mend}")
+        return "the file was altered or damaged"
+    return (f"{source} is not the configuration of the run that wrote the checkpoint {checkpoint} (edited since, "
+            f"or another run's): set {key} there {as_held}")
 
 
 def mlp_layers(model) -> tuple[list[int], list[type]] | None:
@@ -428,11 +434,8 @@ KEPT_ROWS = {"n_train": "training rows", "n_test": "test rows"}
 def _mend(key: str, source, resumed: ResumedConfig, checkpoint: CheckpointFile) -> str:
     """How to mend a ``key`` from ``source`` that chose other rows than the resumed run's: the resumed configuration
     (the checkpoint's own, or the config.toml beside it) is not the run's, or the new value changes the run's."""
-    if isinstance(source, SavedConfig):
-        return "the file was altered or damaged"
-    if source is not None and source == resumed.source:
-        return (f"{source} is not the configuration of the run that wrote the checkpoint {checkpoint} (edited since, "
-                f"or another run's): set {key} there as the run had it")
+    if isinstance(source, SavedConfig) or source is not None and source == resumed.source:
+        return _not_the_runs(key, source, checkpoint, "as the run had it")
     return f"{SPLIT_KEYS[key]}; resume without changing {key}"
 
 
