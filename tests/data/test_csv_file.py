@@ -498,11 +498,16 @@ def test_a_number_with_commas_between_thousands_says_so_and_how_to_convert_the_f
                                 f"between thousands; {THOUSANDS_ADVICE}")
 
 
-@pytest.mark.parametrize("cell", ["1,5,2", "a,5", "1,5x", "1,00,000", "1,000.5,2"])
+@pytest.mark.parametrize("cell", ["1,5,2", "a,5", "1,5x", "1,00,000", "1,000.5,2", "\u0661,\u0665",
+                                  "\uff11,\uff10\uff10\uff10", "\u0661\u0662,\u0663\u0664\u0665,\u0666\u0667\u0668"])
 def test_text_with_a_comma_that_is_no_decimal_comma_gets_the_label_column_hint(tmp_path, cell):
+    """Digits beyond ASCII ('١,٥', '１,０００') are text, as without a comma: they were told as a number with a
+    decimal comma or commas between thousands and the pandas line that converts the file, which reads them as text
+    too."""
     path = write(tmp_path, f'a,b,label\n1.5,"{cell}",x\n2,3,y\n')
     with pytest.raises(DataError, match=r"\(if 'b' holds the labels, name it as the label column: --label b"):
         load_csv(path)
+    assert csv_file.comma_number_advice(cell) == ""
 
 
 def test_a_cell_too_large_for_the_dtype_is_named_by_line_and_column(tmp_path, monkeypatch):

@@ -79,14 +79,15 @@ MISSING_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "
 OTHER_SEPARATORS = ((";", "semicolon", "sep=';'", " (add decimal=',' where its numbers are written 3,5)"),
                     ("\t", "tab", "sep='\\t'", ""))
 # A number written with a decimal comma ("1,5", "-0,25"), quoted in a comma-separated file so that its comma
-# separates no cells, as a spreadsheet set to a language that writes 1,5 for 1.5 may export it.
-DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?")
+# separates no cells, as a spreadsheet set to a language that writes 1,5 for 1.5 may export it. Its digits, and
+# those of the two below, are ASCII's: '١,٥' is text, as '١٢٣' is, which pandas' decimal=',' reads as text too.
+DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?", re.ASCII)
 # One of those that reads as well as a number with a comma between thousands ("1,000", "-12,345"), as a spreadsheet
 # whose numbers are formatted so exports them in a language that writes 1.5
-THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3},\d{3}")
+THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3},\d{3}", re.ASCII)
 # A number written with commas between thousands ("1,000,000", "12,345.6"), as such a spreadsheet exports it: one
 # that DECIMAL_COMMA does not match reads only so
-THOUSANDS_SEPARATED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?")
+THOUSANDS_SEPARATED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?", re.ASCII)
 # The pandas.read_csv arguments that read numbers written so
 DECIMAL, THOUSANDS = "decimal=','", "thousands=','"
 # A first column without a name is most often the index that pandas' DataFrame.to_csv writes by default.
