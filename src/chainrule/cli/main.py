@@ -105,14 +105,14 @@ class _Parser(argparse.ArgumentParser):
         return super()._get_values(action, arg_strings)
 
     def _get_value(self, action, arg_string):
-        """argparse's conversion of a value by the option's ``type``, whose complaint quoted the value
-        whole: ``--epochs`` given 5,000 characters (a file's contents through ``$(cat ...)``) made a
-        line of 5,000; it is cut as every other value of a message is (:func:`~chainrule.errors.quoted`).
-        A ``type`` of chainrule's own (``--label``'s :func:`~chainrule.cli.rows.column_name`) says its own, and
-        an option taking a number (:mod:`~chainrule.cli.option_types`) what it expects, as its range check does:
-        ``--epochs: expected an integer >= 1, got '1.5'`` (argparse's read ``argument --epochs: invalid int value``);
-        NaN or infinity, for every option taking a real number, in one wording: ``--lr: expected a finite number,
-        got nan``."""
+        """argparse's conversion of a value by the option's ``type``. An option taking a number
+        (:mod:`~chainrule.cli.option_types`) says what it expects, as its range check does, the value cut as every
+        other value of a message is (:func:`~chainrule.errors.quoted`; ``--epochs`` given 5,000 characters, a file's
+        contents through ``$(cat ...)``, made a line of 5,000): ``--epochs: expected an integer >= 1, got '1.5'``
+        (argparse's read ``argument --epochs: invalid int value``); NaN or infinity, for every option taking a real
+        number, in one wording: ``--lr: expected a finite number, got nan``. A ``type`` of chainrule's own
+        (``--label``'s :func:`~chainrule.cli.rows.column_name`) says its own; argparse's ``invalid <type> value:
+        '...'``, which no option's type gives now (a function raising ValueError would), is cut likewise."""
         if isinstance(action.type, Number):
             try:
                 return action.type(arg_string)
